@@ -1,0 +1,315 @@
+//! The `mrgate` command line. Every subcommand is a thin wrapper over a library function;
+//! this module only reads arguments and files and chooses exit codes.
+//!
+//! Exit codes: 0 success, 1 invalid input (errors on stderr), 2 usage or unreadable input.
+
+use crate::formats::{self, Format, FormatError};
+use crate::ids;
+use crate::model::{Certificate, Status};
+use crate::xml::Limits;
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mrgate",
+    version,
+    about = "International mutual-recognition gateway for quality certification"
+)]
+pub struct Cli {
+    /// Largest accepted input document, in bytes.
+    #[arg(long, global = true, default_value_t = 4 * 1024 * 1024)]
+    pub max_bytes: usize,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Translate a certificate between formats.
+    Translate {
+        #[arg(long, value_enum)]
+        from: FormatArg,
+        #[arg(long, value_enum)]
+        to: FormatArg,
+        /// Write the loss report (JSON) to this file.
+        #[arg(long)]
+        loss_report: Option<PathBuf>,
+        /// Fail, writing nothing, when the target format cannot carry every field.
+        #[arg(long)]
+        strict: bool,
+        /// Input file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        file: String,
+    },
+    /// Check a certificate document (format detected) and report its key facts.
+    Validate {
+        /// Format, when detection is not wanted.
+        #[arg(long, value_enum)]
+        format: Option<FormatArg>,
+        /// The date to judge validity at (YYYY-MM-DD); default today in China (UTC+8).
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(default_value = "-")]
+        file: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    CnXml,
+    UntpDcc,
+    IafXml,
+    IafJson,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::CnXml => Format::CnXml,
+            FormatArg::UntpDcc => Format::UntpDcc,
+            FormatArg::IafXml => Format::IafXml,
+            FormatArg::IafJson => Format::IafJson,
+        }
+    }
+}
+
+/// Parses arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let limits = Limits {
+        max_bytes: cli.max_bytes,
+        ..Limits::default()
+    };
+    match cli.command {
+        Command::Translate {
+            from,
+            to,
+            loss_report,
+            strict,
+            file,
+        } => translate_cmd(
+            from.into(),
+            to.into(),
+            loss_report.as_deref(),
+            strict,
+            &file,
+            &limits,
+        ),
+        Command::Validate { format, at, file } => {
+            validate_cmd(format.map(Into::into), at.as_deref(), &file, &limits)
+        }
+    }
+}
+
+fn read_input(file: &str, limits: &Limits) -> Result<Vec<u8>, ExitCode> {
+    let mut buf = Vec::new();
+    // Read one byte past the limit so an oversized input is recognised without reading it all.
+    let cap = limits.max_bytes as u64 + 1;
+    let result = if file == "-" {
+        std::io::stdin().lock().take(cap).read_to_end(&mut buf)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(cap).read_to_end(&mut buf))
+    };
+    match result {
+        Ok(_) => Ok(buf),
+        Err(e) => {
+            eprintln!("error[io.read]: {file}: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+/// A parse error as one JSON object: code, message, path, line, column.
+pub fn error_json(e: &FormatError) -> Value {
+    let pos = e.pos();
+    json!({
+        "code": e.code(),
+        "message": e.to_string(),
+        "path": e.path(),
+        "line": pos.map(|p| p.line),
+        "column": pos.map(|p| p.column),
+    })
+}
+
+fn print_error(file: &str, e: &FormatError) {
+    let place = match e.pos() {
+        Some(p) => format!("{file}:{}:{}", p.line, p.column),
+        None => file.to_string(),
+    };
+    eprintln!("error[{}]: {place}: {e}", e.code());
+}
+
+/// Writes a file whole or not at all: a temporary file beside it, then a rename.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn translate_cmd(
+    from: Format,
+    to: Format,
+    loss_path: Option<&Path>,
+    strict: bool,
+    file: &str,
+    limits: &Limits,
+) -> ExitCode {
+    let input = match read_input(file, limits) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let cert = match formats::parse(from, &input, limits) {
+        Ok(c) => c,
+        Err(e) => {
+            print_error(file, &e);
+            return ExitCode::from(1);
+        }
+    };
+    let rendered = formats::render(to, &cert);
+    if strict && !rendered.loss.is_empty() {
+        eprintln!(
+            "error[translate.lossy]: {file}: {to} cannot carry {} (--strict): {}",
+            rendered.loss.lost.len(),
+            rendered.loss.lost.join(", ")
+        );
+        return ExitCode::from(1);
+    }
+    if let Some(path) = loss_path {
+        let mut report = serde_json::to_vec_pretty(&rendered.loss).unwrap_or_default();
+        report.push(b'\n');
+        if let Err(e) = write_atomically(path, &report) {
+            eprintln!("error[io.write]: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(&rendered.bytes).and_then(|()| out.flush()) {
+        eprintln!("error[io.write]: stdout: {e}");
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Today's date in China (UTC+8), the date the register itself uses.
+pub fn today_in_china() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+8))
+        .date()
+}
+
+/// Facts about a parsed certificate that matter to a reader: status and validity at `at`.
+pub fn findings(cert: &Certificate, at: time::Date) -> Vec<Value> {
+    let mut out = Vec::new();
+    if cert.status != Status::Valid {
+        let since = cert
+            .status_date
+            .map(|d| format!(" since {}", ids::format_date(d)))
+            .unwrap_or_default();
+        out.push(json!({
+            "code": format!("status.{}", cert.status.as_str()),
+            "message": format!("status {} ({}){since}", cert.status.as_str(), cert.status.zh()),
+        }));
+    }
+    if at > cert.expiry_date {
+        out.push(json!({
+            "code": "validity.expired",
+            "message": format!("expired on {}", ids::format_date(cert.expiry_date)),
+        }));
+    } else if at < cert.issue_date {
+        out.push(json!({
+            "code": "validity.not_yet_valid",
+            "message": format!("not valid before {}", ids::format_date(cert.issue_date)),
+        }));
+    }
+    out
+}
+
+/// The key facts of a certificate, as the validate report shows them.
+pub fn key_facts(cert: &Certificate) -> Value {
+    json!({
+        "number": cert.number,
+        "issuer": cert.issuer_id(),
+        "certification_body": cert.certification_body.name,
+        "program_code": cert.program_code,
+        "category": cert.category,
+        "status": cert.status,
+        "issue_date": ids::format_date(cert.issue_date),
+        "expiry_date": ids::format_date(cert.expiry_date),
+        "holder": cert.holder.name,
+        "holder_credit_code": cert.holder.credit_code,
+        "standards": cert.standards,
+    })
+}
+
+fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &Limits) -> ExitCode {
+    let at = match at.map(ids::parse_date).transpose() {
+        Ok(d) => d.unwrap_or_else(today_in_china),
+        Err(e) => {
+            eprintln!("error[{}]: --at: {e}", e.code());
+            return ExitCode::from(2);
+        }
+    };
+    let input = match read_input(file, limits) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let Some(format) = format.or_else(|| Format::detect(&input)) else {
+        let report = json!({
+            "well_formed": false,
+            "format": null,
+            "errors": [{"code": "format.unknown", "message": "not a CN certificate XML, UNTP credential or IAF record", "path": null, "line": null, "column": null}],
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+        return ExitCode::from(1);
+    };
+    let report = match formats::parse(format, &input, limits) {
+        Ok(cert) => {
+            let findings = findings(&cert, at);
+            json!({
+                "well_formed": true,
+                "format": format,
+                "in_force": findings.is_empty(),
+                "at": ids::format_date(at),
+                "certificate": key_facts(&cert),
+                "findings": findings,
+                "errors": [],
+            })
+        }
+        Err(e) => {
+            print_error(file, &e);
+            json!({"well_formed": false, "format": format, "errors": [error_json(&e)]})
+        }
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    if report["well_formed"] == json!(true) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

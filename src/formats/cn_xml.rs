@@ -1,0 +1,488 @@
+//! The domestic certificate XML (`urn:cn:certification:certificate:1`), as exported by the
+//! national certification register. Schema: `schemas/cn-certificate.xsd`.
+//!
+//! Parsing is strict: elements in schema order, no unknown elements or attributes, every
+//! error with its element path and line:column. An enveloped `ds:Signature` may close the
+//! document; it is skipped here and verified by the signature layer, never trusted here.
+
+use super::strict::{Children, id_err, leaf, leaf_with_attrs, only_attrs};
+use super::{FormatError, LossReport, Rendered};
+use crate::ids::{self, ApprovalNo, CccCategory, CreditCode, DivisionCode, HsCode, PostCode};
+use crate::model::{
+    Accreditation, Address, AssessmentLevel, Category, Certificate, CertificationBody, Holder,
+    Party, Product, ProgramCode, Status,
+};
+use crate::xml::{self, Element, Limits, XmlWriter};
+
+pub const NAMESPACE: &str = "urn:cn:certification:certificate:1";
+pub const DSIG_NAMESPACE: &str = "http://www.w3.org/2000/09/xmldsig#";
+const NS: Option<&str> = Some(NAMESPACE);
+
+/// Parses a CN certificate document (UTF-8 or GB18030 as declared).
+pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
+    let root = xml::parse(bytes, limits)?;
+    from_element(&root)
+}
+
+/// Reads the model from an already-parsed `<Certificate>` element.
+pub fn from_element(root: &Element) -> Result<Certificate, FormatError> {
+    if !root.is(NAMESPACE, "Certificate") {
+        return Err(FormatError::WrongRoot {
+            pos: root.pos,
+            found: root.local.clone(),
+            expected: "Certificate",
+            namespace: NAMESPACE,
+        });
+    }
+    only_attrs(root, "Certificate", &["schemaVersion"])?;
+    match root.attr("schemaVersion") {
+        Some("1.0") => {}
+        Some(other) => {
+            return Err(FormatError::NotInList {
+                pos: Some(root.pos),
+                path: "Certificate/@schemaVersion".into(),
+                value: other.into(),
+                expected: "1.0".into(),
+            });
+        }
+        None => {
+            return Err(FormatError::Missing {
+                pos: Some(root.pos),
+                path: "Certificate/@schemaVersion".into(),
+                what: "attribute",
+            });
+        }
+    }
+
+    let mut c = Children::new(root, NS, "")?;
+    let number_el = c.req("CertificateNo")?;
+    let number_text = leaf(number_el, "CertificateNo")?;
+    let category_el = c.req("Category")?;
+    let category = closed(
+        category_el,
+        "Category",
+        Category::from_zh,
+        "管理体系认证, 产品认证, 服务认证",
+    )?;
+    let program = leaf(c.req("Program")?, "Program")?;
+    let program_code_el = c.req("ProgramCode")?;
+    let program_code = closed(
+        program_code_el,
+        "ProgramCode",
+        ProgramCode::parse,
+        "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE",
+    )?;
+    let number = Certificate::parse_number(program_code, &number_text)
+        .map_err(id_err(Some(number_el.pos), "CertificateNo"))?;
+    let status = closed(
+        c.req("Status")?,
+        "Status",
+        Status::from_zh,
+        "有效, 暂停, 撤销, 注销, 过期",
+    )?;
+    let status_date = c
+        .opt("StatusDate")
+        .map(|e| date(e, "StatusDate"))
+        .transpose()?;
+    let issue_date = date(c.req("IssueDate")?, "IssueDate")?;
+    let original_issue_date = c
+        .opt("OriginalIssueDate")
+        .map(|e| date(e, "OriginalIssueDate"))
+        .transpose()?;
+    let expiry_el = c.req("ExpiryDate")?;
+    let expiry_date = date(expiry_el, "ExpiryDate")?;
+    ids::check_validity_period(issue_date, expiry_date)
+        .map_err(id_err(Some(expiry_el.pos), "ExpiryDate"))?;
+    let certification_body = certification_body(c.req("CertificationBody")?)?;
+    let holder = holder(c.req("Holder")?)?;
+
+    let standards_el = c.req("Standards")?;
+    let mut sc = Children::new(standards_el, NS, "Standards")?;
+    only_attrs(standards_el, "Standards", &[])?;
+    let standards = sc
+        .many("Standard")
+        .into_iter()
+        .map(|e| leaf(e, "Standards/Standard"))
+        .collect::<Result<Vec<_>, _>>()?;
+    if standards.is_empty() {
+        sc.req("Standard")?;
+    }
+    sc.finish()?;
+
+    let (scope_zh, scope_en) = scopes(&c.many("Scope"), root)?;
+    let sites = match c.opt("Sites") {
+        Some(e) => parties(e, "Sites", "Site")?,
+        None => Vec::new(),
+    };
+    let products = match c.opt("Products") {
+        Some(e) => products(e)?,
+        None => Vec::new(),
+    };
+    let manufacturer = c
+        .opt("Manufacturer")
+        .map(|e| party(e, "Manufacturer"))
+        .transpose()?;
+    let factory = c.opt("Factory").map(|e| party(e, "Factory")).transpose()?;
+    if let Some(sig) = c.peek()
+        && sig.is(DSIG_NAMESPACE, "Signature")
+    {
+        c.skip();
+    }
+    c.finish()?;
+
+    let cert = Certificate {
+        number,
+        category,
+        program,
+        program_code,
+        status,
+        status_date,
+        issue_date,
+        original_issue_date,
+        expiry_date,
+        certification_body,
+        holder,
+        standards,
+        scope_zh,
+        scope_en,
+        sites,
+        products,
+        manufacturer,
+        factory,
+        sectors: Vec::new(),
+        assessment_level: AssessmentLevel::default(),
+    };
+    cert.check()?;
+    Ok(cert)
+}
+
+fn closed<T>(
+    e: &Element,
+    path: &str,
+    parse: fn(&str) -> Option<T>,
+    expected: &str,
+) -> Result<T, FormatError> {
+    let text = leaf(e, path)?;
+    parse(&text).ok_or_else(|| FormatError::NotInList {
+        pos: Some(e.pos),
+        path: path.into(),
+        value: text,
+        expected: expected.into(),
+    })
+}
+
+fn date(e: &Element, path: &str) -> Result<time::Date, FormatError> {
+    let text = leaf(e, path)?;
+    ids::parse_date(&text).map_err(id_err(Some(e.pos), path))
+}
+
+fn certification_body(e: &Element) -> Result<CertificationBody, FormatError> {
+    only_attrs(e, "CertificationBody", &[])?;
+    let mut c = Children::new(e, NS, "CertificationBody")?;
+    let name = leaf(c.req("Name")?, "CertificationBody/Name")?;
+    let name_en = c
+        .opt("NameEn")
+        .map(|e| leaf(e, "CertificationBody/NameEn"))
+        .transpose()?;
+    let approval_el = c.req("ApprovalNo")?;
+    let approval_no = ApprovalNo::parse(&leaf(approval_el, "CertificationBody/ApprovalNo")?)
+        .map_err(id_err(
+            Some(approval_el.pos),
+            "CertificationBody/ApprovalNo",
+        ))?;
+    let accreditation = match c.opt("Accreditation") {
+        Some(a) => {
+            only_attrs(a, "CertificationBody/Accreditation", &[])?;
+            let mut ac = Children::new(a, NS, "CertificationBody/Accreditation")?;
+            let body = leaf(ac.req("Body")?, "CertificationBody/Accreditation/Body")?;
+            let number = leaf(
+                ac.req("AccreditationNo")?,
+                "CertificationBody/Accreditation/AccreditationNo",
+            )?;
+            ac.finish()?;
+            Some(Accreditation {
+                body,
+                number,
+                country: None,
+            })
+        }
+        None => None,
+    };
+    c.finish()?;
+    Ok(CertificationBody {
+        name,
+        name_en,
+        approval_no,
+        accreditation,
+    })
+}
+
+fn holder(e: &Element) -> Result<Holder, FormatError> {
+    only_attrs(e, "Holder", &[])?;
+    let mut c = Children::new(e, NS, "Holder")?;
+    let name = leaf(c.req("Name")?, "Holder/Name")?;
+    let name_en = c
+        .opt("NameEn")
+        .map(|e| leaf(e, "Holder/NameEn"))
+        .transpose()?;
+    // Optional: the holder of a recognized foreign certificate has no Chinese credit code.
+    let credit_code = match c.opt("CreditCode") {
+        Some(e) => Some(
+            CreditCode::parse(&leaf(e, "Holder/CreditCode")?)
+                .map_err(id_err(Some(e.pos), "Holder/CreditCode"))?,
+        ),
+        None => None,
+    };
+    let address = match c.opt("Address") {
+        Some(a) => {
+            only_attrs(a, "Holder/Address", &[])?;
+            let mut ac = Children::new(a, NS, "Holder/Address")?;
+            let division_code = match ac.opt("DivisionCode") {
+                Some(d) => Some(
+                    DivisionCode::parse(&leaf(d, "Holder/Address/DivisionCode")?)
+                        .map_err(id_err(Some(d.pos), "Holder/Address/DivisionCode"))?,
+                ),
+                None => None,
+            };
+            let text = leaf(ac.req("Text")?, "Holder/Address/Text")?;
+            let post_code = match ac.opt("PostCode") {
+                Some(p) => Some(
+                    PostCode::parse(&leaf(p, "Holder/Address/PostCode")?)
+                        .map_err(id_err(Some(p.pos), "Holder/Address/PostCode"))?,
+                ),
+                None => None,
+            };
+            ac.finish()?;
+            Some(Address {
+                division_code,
+                text,
+                post_code,
+                country: "CN".into(),
+            })
+        }
+        None => None,
+    };
+    c.finish()?;
+    Ok(Holder {
+        name,
+        name_en,
+        credit_code,
+        registered_id: None,
+        address,
+    })
+}
+
+fn scopes(scopes: &[&Element], root: &Element) -> Result<(String, Option<String>), FormatError> {
+    let mut zh = None;
+    let mut en = None;
+    for e in scopes {
+        only_attrs(e, "Scope", &["lang"])?;
+        let text = leaf_with_attrs(e, "Scope")?;
+        let slot = match e.attr("lang") {
+            Some("zh") => &mut zh,
+            Some("en") => &mut en,
+            Some(other) => {
+                return Err(FormatError::NotInList {
+                    pos: Some(e.pos),
+                    path: "Scope/@lang".into(),
+                    value: other.into(),
+                    expected: "zh, en".into(),
+                });
+            }
+            None => {
+                return Err(FormatError::Missing {
+                    pos: Some(e.pos),
+                    path: "Scope/@lang".into(),
+                    what: "attribute",
+                });
+            }
+        };
+        if slot.is_some() {
+            return Err(FormatError::Invalid {
+                pos: Some(e.pos),
+                path: "Scope".into(),
+                message: "a language appears twice".into(),
+            });
+        }
+        *slot = Some(text);
+    }
+    let zh = zh.ok_or(FormatError::Missing {
+        pos: Some(root.pos),
+        path: "Scope[@lang=zh]".into(),
+        what: "element",
+    })?;
+    Ok((zh, en))
+}
+
+fn parties(e: &Element, path: &str, item: &'static str) -> Result<Vec<Party>, FormatError> {
+    only_attrs(e, path, &[])?;
+    let mut c = Children::new(e, NS, path)?;
+    let item_path = format!("{path}/{item}");
+    let items = c.many(item);
+    if items.is_empty() {
+        c.req(item)?;
+    }
+    c.finish()?;
+    items.into_iter().map(|i| party(i, &item_path)).collect()
+}
+
+fn party(e: &Element, path: &str) -> Result<Party, FormatError> {
+    only_attrs(e, path, &[])?;
+    let mut c = Children::new(e, NS, path)?;
+    let name = leaf(c.req("Name")?, &c.path_of("Name"))?;
+    let address = c
+        .opt("Address")
+        .map(|a| leaf(a, &format!("{path}/Address")))
+        .transpose()?;
+    c.finish()?;
+    Ok(Party { name, address })
+}
+
+fn products(e: &Element) -> Result<Vec<Product>, FormatError> {
+    only_attrs(e, "Products", &[])?;
+    let mut c = Children::new(e, NS, "Products")?;
+    let items = c.many("Product");
+    if items.is_empty() {
+        c.req("Product")?;
+    }
+    c.finish()?;
+    let mut out = Vec::with_capacity(items.len());
+    for p in items {
+        only_attrs(p, "Products/Product", &[])?;
+        let mut pc = Children::new(p, NS, "Products/Product")?;
+        let name = leaf(pc.req("Name")?, "Products/Product/Name")?;
+        let model = pc
+            .opt("Model")
+            .map(|e| leaf(e, "Products/Product/Model"))
+            .transpose()?;
+        let hs_code = match pc.opt("HSCode") {
+            Some(h) => Some(
+                HsCode::parse(&leaf(h, "Products/Product/HSCode")?)
+                    .map_err(id_err(Some(h.pos), "Products/Product/HSCode"))?,
+            ),
+            None => None,
+        };
+        let ccc_category = match pc.opt("CCCCategory") {
+            Some(h) => Some(
+                CccCategory::parse(&leaf(h, "Products/Product/CCCCategory")?)
+                    .map_err(id_err(Some(h.pos), "Products/Product/CCCCategory"))?,
+            ),
+            None => None,
+        };
+        pc.finish()?;
+        out.push(Product {
+            name,
+            model,
+            hs_code,
+            ccc_category,
+        });
+    }
+    Ok(out)
+}
+
+/// Renders the certificate as CN XML (always UTF-8). What CN XML cannot carry — sectors,
+/// the accreditation body's country, a foreign address or holder id — is reported.
+pub fn render(cert: &Certificate) -> Rendered {
+    let mut loss = LossReport::default();
+    let mut w = XmlWriter::new();
+    w.open(
+        "Certificate",
+        &[("xmlns", NAMESPACE), ("schemaVersion", "1.0")],
+    );
+    w.leaf("CertificateNo", &[], cert.number.as_str());
+    w.leaf("Category", &[], cert.category.zh());
+    w.leaf("Program", &[], &cert.program);
+    w.leaf("ProgramCode", &[], cert.program_code.as_str());
+    w.leaf("Status", &[], cert.status.zh());
+    w.opt_leaf(
+        "StatusDate",
+        cert.status_date.map(ids::format_date).as_deref(),
+    );
+    w.leaf("IssueDate", &[], &ids::format_date(cert.issue_date));
+    w.opt_leaf(
+        "OriginalIssueDate",
+        cert.original_issue_date.map(ids::format_date).as_deref(),
+    );
+    w.leaf("ExpiryDate", &[], &ids::format_date(cert.expiry_date));
+
+    let cb = &cert.certification_body;
+    w.open("CertificationBody", &[]);
+    w.leaf("Name", &[], &cb.name);
+    w.opt_leaf("NameEn", cb.name_en.as_deref());
+    w.leaf("ApprovalNo", &[], cb.approval_no.as_str());
+    if let Some(a) = &cb.accreditation {
+        w.open("Accreditation", &[]);
+        w.leaf("Body", &[], &a.body);
+        w.leaf("AccreditationNo", &[], &a.number);
+        w.close("Accreditation");
+        loss.add_if(
+            a.country.is_some(),
+            "CertificationBody/Accreditation/Country",
+        );
+    }
+    w.close("CertificationBody");
+
+    let h = &cert.holder;
+    w.open("Holder", &[]);
+    w.leaf("Name", &[], &h.name);
+    w.opt_leaf("NameEn", h.name_en.as_deref());
+    w.opt_leaf("CreditCode", h.credit_code.as_ref().map(|c| c.as_str()));
+    loss.add_if(h.registered_id.is_some(), "Holder/RegisteredId");
+    if let Some(a) = &h.address {
+        w.open("Address", &[]);
+        w.opt_leaf("DivisionCode", a.division_code.as_ref().map(|d| d.as_str()));
+        w.leaf("Text", &[], &a.text);
+        w.opt_leaf("PostCode", a.post_code.as_ref().map(|p| p.as_str()));
+        w.close("Address");
+        loss.add_if(a.country != "CN", "Holder/Address/Country");
+    }
+    w.close("Holder");
+
+    w.open("Standards", &[]);
+    for s in &cert.standards {
+        w.leaf("Standard", &[], s);
+    }
+    w.close("Standards");
+    w.leaf("Scope", &[("lang", "zh")], &cert.scope_zh);
+    if let Some(en) = &cert.scope_en {
+        w.leaf("Scope", &[("lang", "en")], en);
+    }
+    if !cert.sites.is_empty() {
+        w.open("Sites", &[]);
+        for s in &cert.sites {
+            write_party(&mut w, "Site", s);
+        }
+        w.close("Sites");
+    }
+    if !cert.products.is_empty() {
+        w.open("Products", &[]);
+        for p in &cert.products {
+            w.open("Product", &[]);
+            w.leaf("Name", &[], &p.name);
+            w.opt_leaf("Model", p.model.as_deref());
+            w.opt_leaf("HSCode", p.hs_code.as_ref().map(|c| c.as_str()));
+            w.opt_leaf("CCCCategory", p.ccc_category.as_ref().map(|c| c.as_str()));
+            w.close("Product");
+        }
+        w.close("Products");
+    }
+    if let Some(m) = &cert.manufacturer {
+        write_party(&mut w, "Manufacturer", m);
+    }
+    if let Some(f) = &cert.factory {
+        write_party(&mut w, "Factory", f);
+    }
+    w.close("Certificate");
+    loss.add_if(!cert.sectors.is_empty(), "Sectors");
+    Rendered {
+        bytes: w.finish().into_bytes(),
+        loss,
+    }
+}
+
+fn write_party(w: &mut XmlWriter, name: &str, p: &Party) {
+    w.open(name, &[]);
+    w.leaf("Name", &[], &p.name);
+    w.opt_leaf("Address", p.address.as_deref());
+    w.close(name);
+}

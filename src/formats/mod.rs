@@ -1,0 +1,274 @@
+//! Wire formats: each module parses bytes into the canonical [`Certificate`] and renders
+//! one back into bytes.
+//!
+//! Formats render what the model says and decide nothing about trust (e.g. UNTP's
+//! `assessmentLevel` is a model field the caller sets). They never touch the network or the
+//! store. A rendering that cannot carry a field lists it in a [`LossReport`]; nothing is
+//! dropped silently. The mapping tables are in `schemas/MAPPING.md`.
+
+pub mod cn_xml;
+pub mod iaf;
+pub mod untp_dcc;
+
+mod strict;
+
+use crate::ids::IdError;
+use crate::model::{Certificate, ModelError};
+use crate::xml::{Limits, Pos, XmlError};
+use serde::Serialize;
+use std::fmt;
+
+/// The formats the gateway reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    CnXml,
+    UntpDcc,
+    IafXml,
+    IafJson,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [
+        Format::CnXml,
+        Format::UntpDcc,
+        Format::IafXml,
+        Format::IafJson,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::CnXml => "cn-xml",
+            Format::UntpDcc => "untp-dcc",
+            Format::IafXml => "iaf-xml",
+            Format::IafJson => "iaf-json",
+        }
+    }
+
+    pub fn parse_name(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// Guesses the format of a document from its first significant bytes and root.
+    pub fn detect(bytes: &[u8]) -> Option<Self> {
+        let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let first = start.iter().position(|b| !b.is_ascii_whitespace())?;
+        let head = &start[first..];
+        if head.starts_with(b"{") {
+            let probe = &head[..head.len().min(4096)];
+            return Some(if contains(probe, b"\"@context\"") {
+                Format::UntpDcc
+            } else {
+                Format::IafJson
+            });
+        }
+        if head.starts_with(b"<") {
+            let probe = &head[..head.len().min(4096)];
+            if contains(probe, cn_xml::NAMESPACE.as_bytes()) {
+                return Some(Format::CnXml);
+            }
+            if contains(probe, b"<certification") {
+                return Some(Format::IafXml);
+            }
+        }
+        None
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Why a document could not be read into the model. Every variant says where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    #[error("{line}:{column}: not valid JSON: {message}")]
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{pos}: root element is <{found}>, expected <{expected}> in namespace {namespace}")]
+    WrongRoot {
+        pos: Pos,
+        found: String,
+        expected: &'static str,
+        namespace: &'static str,
+    },
+    #[error("{pos}: {path}: unexpected element <{found}>; expected {expected}")]
+    UnexpectedElement {
+        pos: Pos,
+        path: String,
+        found: String,
+        expected: String,
+    },
+    #[error("{pos}: {path}: unexpected attribute '{name}'")]
+    UnexpectedAttribute {
+        pos: Pos,
+        path: String,
+        name: String,
+    },
+    #[error("{pos}: {path}: text is not allowed here")]
+    UnexpectedText { pos: Pos, path: String },
+    #[error("{}{path}: required {what} is missing", pos.map(|p| format!("{p}: ")).unwrap_or_default())]
+    Missing {
+        pos: Option<Pos>,
+        path: String,
+        what: &'static str,
+    },
+    #[error("{}{path}: {source}", pos.map(|p| format!("{p}: ")).unwrap_or_default())]
+    Id {
+        pos: Option<Pos>,
+        path: String,
+        source: IdError,
+    },
+    #[error("{}{path}: '{value}' is not one of {expected}", pos.map(|p| format!("{p}: ")).unwrap_or_default())]
+    NotInList {
+        pos: Option<Pos>,
+        path: String,
+        value: String,
+        expected: String,
+    },
+    #[error("{}{path}: {message}", pos.map(|p| format!("{p}: ")).unwrap_or_default())]
+    Invalid {
+        pos: Option<Pos>,
+        path: String,
+        message: String,
+    },
+    #[error("{0}")]
+    Model(#[from] ModelError),
+    #[error("document is {size} bytes, over the limit of {limit}")]
+    TooLarge { size: usize, limit: usize },
+}
+
+impl FormatError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            FormatError::Xml(e) => e.code(),
+            FormatError::Json { .. } => "format.json",
+            FormatError::WrongRoot { .. } => "format.wrong_root",
+            FormatError::UnexpectedElement { .. } => "format.unexpected_element",
+            FormatError::UnexpectedAttribute { .. } => "format.unexpected_attribute",
+            FormatError::UnexpectedText { .. } => "format.unexpected_text",
+            FormatError::Missing { .. } => "format.missing",
+            FormatError::Id { source, .. } => source.code(),
+            FormatError::NotInList { .. } => "format.not_in_list",
+            FormatError::Invalid { .. } => "format.invalid",
+            FormatError::Model(e) => e.code(),
+            FormatError::TooLarge { .. } => "format.too_large",
+        }
+    }
+
+    pub fn pos(&self) -> Option<Pos> {
+        match self {
+            FormatError::Xml(e) => e.pos(),
+            FormatError::Json { line, column, .. } => Some(Pos {
+                line: *line as u32,
+                column: *column as u32,
+            }),
+            FormatError::WrongRoot { pos, .. }
+            | FormatError::UnexpectedElement { pos, .. }
+            | FormatError::UnexpectedAttribute { pos, .. }
+            | FormatError::UnexpectedText { pos, .. } => Some(*pos),
+            FormatError::Missing { pos, .. }
+            | FormatError::Id { pos, .. }
+            | FormatError::NotInList { pos, .. }
+            | FormatError::Invalid { pos, .. } => *pos,
+            FormatError::Model(_) | FormatError::TooLarge { .. } => None,
+        }
+    }
+
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            FormatError::UnexpectedElement { path, .. }
+            | FormatError::UnexpectedAttribute { path, .. }
+            | FormatError::UnexpectedText { path, .. }
+            | FormatError::Missing { path, .. }
+            | FormatError::Id { path, .. }
+            | FormatError::NotInList { path, .. }
+            | FormatError::Invalid { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+}
+
+/// The fields a rendering could not carry, as CN-XML element paths (slash-separated, no
+/// namespace, no indices), or the model's own field name where CN XML has no element.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LossReport {
+    pub lost: Vec<String>,
+}
+
+impl LossReport {
+    pub(crate) fn add(&mut self, path: &str) {
+        if !self.lost.iter().any(|p| p == path) {
+            self.lost.push(path.to_string());
+        }
+    }
+
+    pub(crate) fn add_if(&mut self, present: bool, path: &str) {
+        if present {
+            self.add(path);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lost.is_empty()
+    }
+}
+
+/// A rendered document and what it could not carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub bytes: Vec<u8>,
+    pub loss: LossReport,
+}
+
+/// Parses a document of a known format.
+pub fn parse(format: Format, bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
+    let cert = match format {
+        Format::CnXml => cn_xml::parse(bytes, limits)?,
+        Format::UntpDcc => untp_dcc::parse(bytes, limits)?,
+        Format::IafXml => iaf::parse_xml(bytes, limits)?,
+        Format::IafJson => iaf::parse_json(bytes, limits)?,
+    };
+    cert.check()?;
+    Ok(cert)
+}
+
+/// Renders a certificate in a format, with the report of what it could not carry.
+pub fn render(format: Format, cert: &Certificate) -> Rendered {
+    match format {
+        Format::CnXml => cn_xml::render(cert),
+        Format::UntpDcc => untp_dcc::render(cert),
+        Format::IafXml => iaf::render_xml(cert),
+        Format::IafJson => iaf::render_json(cert),
+    }
+}
+
+/// Reads JSON with a size bound and a positioned error.
+pub(crate) fn parse_json_value(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<serde_json::Value, FormatError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(FormatError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    serde_json::from_slice(bytes).map_err(|e| FormatError::Json {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })
+}

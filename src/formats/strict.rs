@@ -1,0 +1,286 @@
+//! Strict readers shared by the formats: an element-sequence cursor for XML and a
+//! field-by-field reader for JSON objects. Both refuse what they do not expect, and say where.
+
+use super::FormatError;
+use crate::ids::IdError;
+use crate::xml::{Element, Node, Pos};
+use serde_json::{Map, Value};
+
+/// Walks the child elements of one element in order, as a schema's `xs:sequence` would.
+pub struct Children<'a> {
+    ns: Option<&'static str>,
+    path: String,
+    parent_pos: Pos,
+    items: Vec<&'a Element>,
+    next: usize,
+    /// Names consumed or tried so far, for "expected …" messages.
+    expected: Vec<&'static str>,
+}
+
+impl<'a> Children<'a> {
+    /// Refuses non-whitespace text between child elements.
+    pub fn new(
+        parent: &'a Element,
+        ns: Option<&'static str>,
+        path: &str,
+    ) -> Result<Self, FormatError> {
+        for node in &parent.children {
+            if let Node::Text(t) = node
+                && !t.trim().is_empty()
+            {
+                return Err(FormatError::UnexpectedText {
+                    pos: parent.pos,
+                    path: path.to_string(),
+                });
+            }
+        }
+        Ok(Self {
+            ns,
+            path: path.to_string(),
+            parent_pos: parent.pos,
+            items: parent.elements().collect(),
+            next: 0,
+            expected: Vec::new(),
+        })
+    }
+
+    fn matches(&self, e: &Element, name: &str) -> bool {
+        e.local == name && e.ns.as_deref() == self.ns
+    }
+
+    pub fn path_of(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}/{name}", self.path)
+        }
+    }
+
+    /// The next element if it is `name`.
+    pub fn opt(&mut self, name: &'static str) -> Option<&'a Element> {
+        self.expected.push(name);
+        let e = *self.items.get(self.next)?;
+        if self.matches(e, name) {
+            self.next += 1;
+            self.expected.clear();
+            Some(e)
+        } else {
+            None
+        }
+    }
+
+    /// The next element, which must be `name`.
+    pub fn req(&mut self, name: &'static str) -> Result<&'a Element, FormatError> {
+        match self.opt(name) {
+            Some(e) => Ok(e),
+            None => match self.items.get(self.next) {
+                Some(e) => Err(self.unexpected(e)),
+                None => Err(FormatError::Missing {
+                    pos: Some(self.parent_pos),
+                    path: self.path_of(name),
+                    what: "element",
+                }),
+            },
+        }
+    }
+
+    /// All consecutive elements named `name`.
+    pub fn many(&mut self, name: &'static str) -> Vec<&'a Element> {
+        let mut out = Vec::new();
+        while let Some(e) = self.opt(name) {
+            out.push(e);
+        }
+        self.expected.push(name);
+        out
+    }
+
+    /// Peeks at the next element, whatever it is.
+    pub fn peek(&self) -> Option<&'a Element> {
+        self.items.get(self.next).copied()
+    }
+
+    pub fn skip(&mut self) {
+        self.next += 1;
+    }
+
+    fn unexpected(&self, e: &Element) -> FormatError {
+        let mut expected: Vec<&str> = self.expected.clone();
+        expected.dedup();
+        let expected = if expected.is_empty() {
+            "no more elements".to_string()
+        } else {
+            expected
+                .iter()
+                .map(|n| format!("<{n}>"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        let found = match (&e.ns, self.ns) {
+            (Some(ns), Some(want)) if ns != want => format!("{{{ns}}}{}", e.local),
+            (Some(ns), None) => format!("{{{ns}}}{}", e.local),
+            _ => e.local.clone(),
+        };
+        FormatError::UnexpectedElement {
+            pos: e.pos,
+            path: self.path.clone(),
+            found,
+            expected,
+        }
+    }
+
+    /// Every child must have been consumed.
+    pub fn finish(self) -> Result<(), FormatError> {
+        match self.items.get(self.next) {
+            Some(e) => Err(self.unexpected(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Refuses attributes other than `allowed` (namespace declarations are not attributes).
+pub fn only_attrs(e: &Element, path: &str, allowed: &[&str]) -> Result<(), FormatError> {
+    for a in &e.attrs {
+        if a.ns.is_some() || !allowed.contains(&a.local.as_str()) {
+            let name = match &a.prefix {
+                Some(p) => format!("{p}:{}", a.local),
+                None => a.local.clone(),
+            };
+            return Err(FormatError::UnexpectedAttribute {
+                pos: e.pos,
+                path: path.to_string(),
+                name,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The text of an element that must hold only text: trimmed, non-empty, no attributes.
+pub fn leaf(e: &Element, path: &str) -> Result<String, FormatError> {
+    only_attrs(e, path, &[])?;
+    leaf_with_attrs(e, path)
+}
+
+/// Like [`leaf`] but leaves attribute checks to the caller.
+pub fn leaf_with_attrs(e: &Element, path: &str) -> Result<String, FormatError> {
+    if let Some(child) = e.elements().next() {
+        return Err(FormatError::UnexpectedElement {
+            pos: child.pos,
+            path: path.to_string(),
+            found: child.local.clone(),
+            expected: "text only".into(),
+        });
+    }
+    let text = e.text();
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(FormatError::Missing {
+            pos: Some(e.pos),
+            path: path.to_string(),
+            what: "text",
+        });
+    }
+    Ok(text.to_string())
+}
+
+/// Wraps an identifier error with where it occurred.
+pub fn id_err(pos: Option<Pos>, path: &str) -> impl FnOnce(IdError) -> FormatError + '_ {
+    move |source| FormatError::Id {
+        pos,
+        path: path.to_string(),
+        source,
+    }
+}
+
+/// Reads the fields of one JSON object; any key not read is an error at [`Object::finish`].
+pub struct Object<'a> {
+    path: String,
+    map: &'a Map<String, Value>,
+    seen: Vec<&'a str>,
+}
+
+impl<'a> Object<'a> {
+    pub fn new(value: &'a Value, path: &str) -> Result<Self, FormatError> {
+        let map = value.as_object().ok_or_else(|| FormatError::Invalid {
+            pos: None,
+            path: path.to_string(),
+            message: "must be a JSON object".into(),
+        })?;
+        Ok(Self {
+            path: path.to_string(),
+            map,
+            seen: Vec::new(),
+        })
+    }
+
+    pub fn path_of(&self, key: &str) -> String {
+        format!("{}/{key}", self.path)
+    }
+
+    pub fn opt_value(&mut self, key: &'a str) -> Option<&'a Value> {
+        self.seen.push(key);
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    pub fn req_value(&mut self, key: &'a str) -> Result<&'a Value, FormatError> {
+        self.opt_value(key).ok_or_else(|| FormatError::Missing {
+            pos: None,
+            path: self.path_of(key),
+            what: "field",
+        })
+    }
+
+    pub fn opt_str(&mut self, key: &'a str) -> Result<Option<String>, FormatError> {
+        match self.opt_value(key) {
+            None => Ok(None),
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
+            Some(Value::String(_)) => Err(FormatError::Missing {
+                pos: None,
+                path: self.path_of(key),
+                what: "text",
+            }),
+            Some(_) => Err(FormatError::Invalid {
+                pos: None,
+                path: self.path_of(key),
+                message: "must be a string".into(),
+            }),
+        }
+    }
+
+    pub fn req_str(&mut self, key: &'a str) -> Result<String, FormatError> {
+        self.opt_str(key)?.ok_or_else(|| FormatError::Missing {
+            pos: None,
+            path: self.path_of(key),
+            what: "field",
+        })
+    }
+
+    pub fn opt_array(&mut self, key: &'a str) -> Result<&'a [Value], FormatError> {
+        match self.opt_value(key) {
+            None => Ok(&[]),
+            Some(Value::Array(a)) => Ok(a),
+            Some(_) => Err(FormatError::Invalid {
+                pos: None,
+                path: self.path_of(key),
+                message: "must be an array".into(),
+            }),
+        }
+    }
+
+    /// Marks keys whose content the caller accepts without reading (e.g. JSON-LD `@context`
+    /// checked elsewhere).
+    pub fn allow(&mut self, key: &'a str) {
+        self.seen.push(key);
+    }
+
+    pub fn finish(self) -> Result<(), FormatError> {
+        if let Some(key) = self.map.keys().find(|k| !self.seen.contains(&k.as_str())) {
+            return Err(FormatError::Invalid {
+                pos: None,
+                path: format!("{}/{key}", self.path),
+                message: "unexpected field".into(),
+            });
+        }
+        Ok(())
+    }
+}

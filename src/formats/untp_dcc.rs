@@ -1,0 +1,634 @@
+//! UNTP Digital Conformity Credential v0.6.0: a W3C Verifiable Credential 2.0 whose subject
+//! is a `ConformityAttestation`. This module renders and reads the unsigned credential; the
+//! VC-JOSE envelope is the signature layer's job.
+//!
+//! The mapping is in `schemas/MAPPING.md`. `assessmentLevel` is rendered from the model
+//! (set by the caller's trust decision) and never inferred here. The certificate's register
+//! status travels in the VC's `credentialStatus` slot with the type
+//! `CertificationRegisterStatus`, so a suspended certificate never renders as a plain
+//! credential that looks valid.
+
+use super::strict::Object;
+use super::{FormatError, LossReport, Rendered, parse_json_value};
+use crate::ids::{self, ApprovalNo, CreditCode};
+use crate::model::{
+    Accreditation, AssessmentLevel, Certificate, CertificationBody, Holder, Party, Product,
+    ProgramCode, Status,
+};
+use crate::xml::Limits;
+use serde_json::{Map, Value, json};
+
+pub const CONTEXT_VC: &str = "https://www.w3.org/ns/credentials/v2";
+pub const CONTEXT_DCC: &str = "https://test.uncefact.org/vocabulary/untp/dcc/0.6.0/";
+pub const STATUS_TYPE: &str = "CertificationRegisterStatus";
+const CNCA_ID: &str = "urn:cn:cnca";
+const CNCA_NAME: &str =
+    "Certification and Accreditation Administration of the People's Republic of China (CNCA)";
+
+/// Percent-encodes everything outside RFC 3986 "unreserved", for use inside URNs.
+fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn dec(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn issuer_id(approval: &ApprovalNo) -> String {
+    format!("urn:cn:cnca:approval:{}", enc(approval.as_str()))
+}
+
+fn subject_id(cert: &Certificate) -> String {
+    format!(
+        "urn:cn:cnca:certificate:{}:{}",
+        enc(cert.issuer_id()),
+        enc(cert.number.as_str())
+    )
+}
+
+fn standards_body(standard: &str) -> (&'static str, &'static str) {
+    if standard.starts_with("GB") {
+        (
+            "urn:mrgate:standards-body:SAC",
+            "Standardization Administration of China (SAC)",
+        )
+    } else if standard.starts_with("ISO") {
+        (
+            "urn:mrgate:standards-body:ISO",
+            "International Organization for Standardization (ISO)",
+        )
+    } else if standard.starts_with("IEC") || standard.starts_with("CISPR") {
+        (
+            "urn:mrgate:standards-body:IEC",
+            "International Electrotechnical Commission (IEC)",
+        )
+    } else {
+        (
+            "urn:mrgate:standards-body:other",
+            "Standards body named in the designation",
+        )
+    }
+}
+
+/// Renders the unsigned credential.
+pub fn render(cert: &Certificate) -> Rendered {
+    let mut loss = LossReport::default();
+    let cb = &cert.certification_body;
+    let h = &cert.holder;
+    let subject = subject_id(cert);
+
+    loss.add_if(cert.original_issue_date.is_some(), "OriginalIssueDate");
+    loss.add_if(h.name_en.is_some(), "Holder/NameEn");
+    if let Some(a) = &h.address {
+        loss.add_if(a.division_code.is_some(), "Holder/Address/DivisionCode");
+        loss.add("Holder/Address/Text");
+        loss.add_if(a.post_code.is_some(), "Holder/Address/PostCode");
+        loss.add_if(a.country != "CN", "Holder/Address/Country");
+    }
+    if let Some(a) = &cb.accreditation {
+        loss.add_if(
+            a.country.is_some(),
+            "CertificationBody/Accreditation/Country",
+        );
+    }
+    for s in &cert.sites {
+        loss.add_if(s.address.is_some(), "Sites/Site/Address");
+    }
+    for p in &cert.products {
+        loss.add_if(p.hs_code.is_some(), "Products/Product/HSCode");
+        loss.add_if(p.ccc_category.is_some(), "Products/Product/CCCCategory");
+    }
+    for (present, name) in [
+        (&cert.manufacturer, "Manufacturer"),
+        (&cert.factory, "Factory"),
+    ] {
+        if let Some(p) = present {
+            loss.add(&format!("{name}/Name"));
+            loss.add_if(p.address.is_some(), &format!("{name}/Address"));
+        }
+    }
+    loss.add_if(!cert.sectors.is_empty(), "Sectors");
+
+    let mut issuer = Map::new();
+    issuer.insert("type".into(), json!(["CredentialIssuer"]));
+    issuer.insert("id".into(), json!(issuer_id(&cb.approval_no)));
+    issuer.insert("name".into(), json!(cb.name));
+    if let Some(en) = &cb.name_en {
+        issuer.insert(
+            "issuerAlsoKnownAs".into(),
+            json!([{"id": issuer_id(&cb.approval_no), "name": en, "registeredId": cb.approval_no.as_str()}]),
+        );
+    }
+
+    let mut party = Map::new();
+    match (&h.credit_code, &h.registered_id) {
+        (Some(code), _) => {
+            party.insert("id".into(), json!(format!("urn:cn:uscc:{code}")));
+            party.insert("name".into(), json!(h.name));
+            party.insert("registeredId".into(), json!(code.as_str()));
+        }
+        (None, Some(id)) => {
+            party.insert(
+                "id".into(),
+                json!(format!("urn:mrgate:registered-id:{}", enc(id))),
+            );
+            party.insert("name".into(), json!(h.name));
+            party.insert("registeredId".into(), json!(id));
+        }
+        (None, None) => {
+            party.insert("id".into(), json!(format!("{subject}#holder")));
+            party.insert("name".into(), json!(h.name));
+        }
+    }
+
+    let assessments: Vec<Value> = cert
+        .standards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let (body_id, body_name) = standards_body(s);
+            let mut a = Map::new();
+            a.insert("type".into(), json!(["ConformityAssessment"]));
+            a.insert("id".into(), json!(format!("{subject}#assessment-{}", i + 1)));
+            a.insert(
+                "referenceStandard".into(),
+                json!({
+                    "type": ["Standard"],
+                    "id": format!("urn:mrgate:standard:{}", enc(s)),
+                    "name": s,
+                    "issuingParty": {"id": body_id, "name": body_name},
+                }),
+            );
+            a.insert("conformance".into(), json!(true));
+            a.insert("conformityTopic".into(), json!("governance.compliance"));
+            if i == 0 && !cert.products.is_empty() {
+                let products: Vec<Value> = cert
+                    .products
+                    .iter()
+                    .enumerate()
+                    .map(|(n, p)| {
+                        let mut product = Map::new();
+                        product.insert("id".into(), json!(format!("{subject}#product-{}", n + 1)));
+                        product.insert("name".into(), json!(p.name));
+                        if let Some(m) = &p.model {
+                            product.insert("registeredId".into(), json!(m));
+                        }
+                        json!({"type": ["ProductVerification"], "product": product, "IDverifiedByCAB": true})
+                    })
+                    .collect();
+                a.insert("assessedProduct".into(), Value::Array(products));
+            }
+            if i == 0 && !cert.sites.is_empty() {
+                let sites: Vec<Value> = cert
+                    .sites
+                    .iter()
+                    .enumerate()
+                    .map(|(n, s)| {
+                        json!({
+                            "type": ["FacilityVerification"],
+                            "facility": {"id": format!("{subject}#site-{}", n + 1), "name": s.name},
+                            "IDverifiedByCAB": true,
+                        })
+                    })
+                    .collect();
+                a.insert("assessedFacility".into(), Value::Array(sites));
+            }
+            Value::Object(a)
+        })
+        .collect();
+
+    let mut cs = Map::new();
+    cs.insert(
+        "type".into(),
+        json!(["ConformityAttestation", "Attestation"]),
+    );
+    cs.insert("id".into(), json!(subject));
+    if let Some(en) = &cert.scope_en {
+        cs.insert("name".into(), json!(en));
+    }
+    cs.insert("description".into(), json!(cert.scope_zh));
+    cs.insert("assessorLevel".into(), json!("3rdParty"));
+    cs.insert(
+        "assessmentLevel".into(),
+        json!(cert.assessment_level.as_str()),
+    );
+    cs.insert("attestationType".into(), json!("certification"));
+    cs.insert("issuedToParty".into(), Value::Object(party));
+    if let Some(a) = &cb.accreditation {
+        cs.insert(
+            "authorisation".into(),
+            json!([{
+                "type": ["Endorsement"],
+                "id": format!("urn:mrgate:accreditation:{}:{}", enc(&a.body), enc(&a.number)),
+                "name": a.number,
+                "issuingAuthority": {"id": format!("urn:mrgate:accreditation-body:{}", enc(&a.body)), "name": a.body},
+            }]),
+        );
+    }
+    cs.insert(
+        "scope".into(),
+        json!({
+            "type": ["ConformityAssessmentScheme"],
+            "id": format!("urn:cn:cnca:program:{}", cert.program_code.as_str()),
+            "name": cert.program,
+            "issuingParty": {"id": CNCA_ID, "name": CNCA_NAME},
+        }),
+    );
+    cs.insert("assessment".into(), Value::Array(assessments));
+
+    let mut status = Map::new();
+    status.insert("id".into(), json!(format!("{subject}#status")));
+    status.insert("type".into(), json!(STATUS_TYPE));
+    status.insert("statusValue".into(), json!(cert.status.as_str()));
+    if let Some(d) = cert.status_date {
+        status.insert("statusDate".into(), json!(ids::format_date(d)));
+    }
+
+    let mut vc = Map::new();
+    vc.insert("@context".into(), json!([CONTEXT_VC, CONTEXT_DCC]));
+    vc.insert(
+        "type".into(),
+        json!(["DigitalConformityCredential", "VerifiableCredential"]),
+    );
+    vc.insert("id".into(), json!(format!("{subject}#credential")));
+    vc.insert("issuer".into(), Value::Object(issuer));
+    vc.insert(
+        "validFrom".into(),
+        json!(format!(
+            "{}T00:00:00+08:00",
+            ids::format_date(cert.issue_date)
+        )),
+    );
+    vc.insert(
+        "validUntil".into(),
+        json!(format!(
+            "{}T23:59:59+08:00",
+            ids::format_date(cert.expiry_date)
+        )),
+    );
+    vc.insert("credentialStatus".into(), Value::Object(status));
+    vc.insert("credentialSubject".into(), Value::Object(cs));
+    let mut bytes = serde_json::to_vec_pretty(&Value::Object(vc)).unwrap_or_default();
+    bytes.push(b'\n');
+    Rendered { bytes, loss }
+}
+
+fn invalid(path: &str, message: impl Into<String>) -> FormatError {
+    FormatError::Invalid {
+        pos: None,
+        path: path.to_string(),
+        message: message.into(),
+    }
+}
+
+/// Checks that a `type` array is exactly the expected set of names.
+fn expect_types(o: &mut Object<'_>, expected: &[&str]) -> Result<(), FormatError> {
+    let path = o.path_of("type");
+    let types = o.req_value("type")?;
+    let list: Vec<&str> = types
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if expected.iter().all(|t| list.contains(t)) && list.len() == expected.len() {
+        Ok(())
+    } else {
+        Err(invalid(&path, format!("must be {expected:?}")))
+    }
+}
+
+fn urn_tail<'s>(value: &'s str, prefix: &str, path: &str) -> Result<&'s str, FormatError> {
+    value
+        .strip_prefix(prefix)
+        .ok_or_else(|| invalid(path, format!("must start with '{prefix}'")))
+}
+
+fn date_part(value: &str, path: &str) -> Result<time::Date, FormatError> {
+    let date = value.get(..10).unwrap_or(value);
+    ids::parse_date(date).map_err(|source| FormatError::Id {
+        pos: None,
+        path: path.to_string(),
+        source,
+    })
+}
+
+/// Reads an unsigned credential back into the model.
+pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
+    let value = parse_json_value(bytes, limits)?;
+    from_value(&value)
+}
+
+pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
+    let mut vc = Object::new(value, "")?;
+    let context = vc.req_value("@context")?;
+    let ctx: Vec<&str> = context
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if ctx.first() != Some(&CONTEXT_VC) || ctx.get(1) != Some(&CONTEXT_DCC) {
+        return Err(invalid(
+            "/@context",
+            format!("must begin with [\"{CONTEXT_VC}\", \"{CONTEXT_DCC}\"]"),
+        ));
+    }
+    expect_types(
+        &mut vc,
+        &["DigitalConformityCredential", "VerifiableCredential"],
+    )?;
+    vc.req_str("id")?;
+    let valid_from = date_part(&vc.req_str("validFrom")?, "/validFrom")?;
+    let valid_until = date_part(&vc.req_str("validUntil")?, "/validUntil")?;
+
+    let issuer_value = vc.req_value("issuer")?;
+    let mut issuer = Object::new(issuer_value, "/issuer")?;
+    expect_types(&mut issuer, &["CredentialIssuer"])?;
+    let iid = issuer.req_str("id")?;
+    let approval_text =
+        dec(urn_tail(&iid, "urn:cn:cnca:approval:", "/issuer/id")?).unwrap_or_default();
+    let approval_no = ApprovalNo::parse(&approval_text).map_err(|source| FormatError::Id {
+        pos: None,
+        path: "/issuer/id".into(),
+        source,
+    })?;
+    let cb_name = issuer.req_str("name")?;
+    let mut cb_name_en = None;
+    for (i, aka) in issuer.opt_array("issuerAlsoKnownAs")?.iter().enumerate() {
+        let mut a = Object::new(aka, &format!("/issuer/issuerAlsoKnownAs/{i}"))?;
+        a.req_str("id")?;
+        let name = a.req_str("name")?;
+        if let Some(reg) = a.opt_str("registeredId")?
+            && reg != approval_no.as_str()
+        {
+            return Err(invalid(
+                &a.path_of("registeredId"),
+                "does not match the issuer's approval number",
+            ));
+        }
+        a.finish()?;
+        cb_name_en = Some(name);
+    }
+    issuer.finish()?;
+
+    let status_value = vc.req_value("credentialStatus")?;
+    let mut st = Object::new(status_value, "/credentialStatus")?;
+    st.req_str("id")?;
+    if st.req_str("type")? != STATUS_TYPE {
+        return Err(invalid(
+            "/credentialStatus/type",
+            format!("must be {STATUS_TYPE}"),
+        ));
+    }
+    let status_text = st.req_str("statusValue")?;
+    let status = Status::parse(&status_text).ok_or_else(|| FormatError::NotInList {
+        pos: None,
+        path: "/credentialStatus/statusValue".into(),
+        value: status_text.clone(),
+        expected: "valid, suspended, withdrawn, cancelled, expired".into(),
+    })?;
+    let status_date = st
+        .opt_str("statusDate")?
+        .map(|d| date_part(&d, "/credentialStatus/statusDate"))
+        .transpose()?;
+    st.finish()?;
+
+    let cs_value = vc.req_value("credentialSubject")?;
+    vc.finish()?;
+    let mut cs = Object::new(cs_value, "/credentialSubject")?;
+    expect_types(&mut cs, &["ConformityAttestation", "Attestation"])?;
+    let subject = cs.req_str("id")?;
+    let scope_en = cs.opt_str("name")?;
+    let scope_zh = cs.req_str("description")?;
+    if cs.req_str("assessorLevel")? != "3rdParty" {
+        return Err(invalid(
+            "/credentialSubject/assessorLevel",
+            "must be 3rdParty for a certification",
+        ));
+    }
+    let assessment_level = match cs.req_str("assessmentLevel")?.as_str() {
+        "GlobalMRA" => AssessmentLevel::GlobalMRA,
+        "Accredited" => AssessmentLevel::Accredited,
+        other => {
+            return Err(FormatError::NotInList {
+                pos: None,
+                path: "/credentialSubject/assessmentLevel".into(),
+                value: other.into(),
+                expected: "GlobalMRA, Accredited".into(),
+            });
+        }
+    };
+    if cs.req_str("attestationType")? != "certification" {
+        return Err(invalid(
+            "/credentialSubject/attestationType",
+            "must be certification",
+        ));
+    }
+
+    let party_value = cs.req_value("issuedToParty")?;
+    let mut party = Object::new(party_value, "/credentialSubject/issuedToParty")?;
+    let pid = party.req_str("id")?;
+    let holder_name = party.req_str("name")?;
+    let registered = party.opt_str("registeredId")?;
+    party.finish()?;
+    let (credit_code, registered_id) = if let Some(code) = pid.strip_prefix("urn:cn:uscc:") {
+        let code = CreditCode::parse(code).map_err(|source| FormatError::Id {
+            pos: None,
+            path: "/credentialSubject/issuedToParty/id".into(),
+            source,
+        })?;
+        if registered.as_deref().is_some_and(|r| r != code.as_str()) {
+            return Err(invalid(
+                "/credentialSubject/issuedToParty/registeredId",
+                "does not match the credit code in id",
+            ));
+        }
+        (Some(code), None)
+    } else if pid.starts_with("urn:mrgate:registered-id:") {
+        let id = registered.ok_or_else(|| FormatError::Missing {
+            pos: None,
+            path: "/credentialSubject/issuedToParty/registeredId".into(),
+            what: "field",
+        })?;
+        (None, Some(id))
+    } else {
+        (None, registered)
+    };
+
+    let accreditation = match cs.opt_array("authorisation")? {
+        [] => None,
+        [one] => {
+            let mut e = Object::new(one, "/credentialSubject/authorisation/0")?;
+            expect_types(&mut e, &["Endorsement"])?;
+            e.req_str("id")?;
+            let number = e.req_str("name")?;
+            let auth = e.req_value("issuingAuthority")?;
+            e.finish()?;
+            let mut a = Object::new(auth, "/credentialSubject/authorisation/0/issuingAuthority")?;
+            a.req_str("id")?;
+            let body = a.req_str("name")?;
+            a.finish()?;
+            Some(Accreditation {
+                body,
+                number,
+                country: None,
+            })
+        }
+        _ => {
+            return Err(invalid(
+                "/credentialSubject/authorisation",
+                "at most one accreditation is supported",
+            ));
+        }
+    };
+
+    let scope_value = cs.req_value("scope")?;
+    let mut scheme = Object::new(scope_value, "/credentialSubject/scope")?;
+    expect_types(&mut scheme, &["ConformityAssessmentScheme"])?;
+    let sid = scheme.req_str("id")?;
+    let code = urn_tail(&sid, "urn:cn:cnca:program:", "/credentialSubject/scope/id")?;
+    let program_code = ProgramCode::parse(code).ok_or_else(|| FormatError::NotInList {
+        pos: None,
+        path: "/credentialSubject/scope/id".into(),
+        value: code.into(),
+        expected: "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE".into(),
+    })?;
+    let program = scheme.req_str("name")?;
+    scheme.allow("issuingParty");
+    scheme.finish()?;
+
+    let mut standards = Vec::new();
+    let mut products = Vec::new();
+    let mut sites = Vec::new();
+    for (i, a) in cs.opt_array("assessment")?.iter().enumerate() {
+        let path = format!("/credentialSubject/assessment/{i}");
+        let mut o = Object::new(a, &path)?;
+        expect_types(&mut o, &["ConformityAssessment"])?;
+        o.req_str("id")?;
+        if o.req_value("conformance")? != &Value::Bool(true) {
+            return Err(invalid(
+                &o.path_of("conformance"),
+                "a certificate attests conformance: must be true",
+            ));
+        }
+        o.req_str("conformityTopic")?;
+        let std_value = o.req_value("referenceStandard")?;
+        let mut s = Object::new(std_value, &format!("{path}/referenceStandard"))?;
+        expect_types(&mut s, &["Standard"])?;
+        s.req_str("id")?;
+        standards.push(s.req_str("name")?);
+        s.allow("issuingParty");
+        s.finish()?;
+        for (n, p) in o.opt_array("assessedProduct")?.iter().enumerate() {
+            let mut pv = Object::new(p, &format!("{path}/assessedProduct/{n}"))?;
+            expect_types(&mut pv, &["ProductVerification"])?;
+            pv.allow("IDverifiedByCAB");
+            let product = pv.req_value("product")?;
+            pv.finish()?;
+            let mut po = Object::new(product, &format!("{path}/assessedProduct/{n}/product"))?;
+            po.req_str("id")?;
+            let name = po.req_str("name")?;
+            let model = po.opt_str("registeredId")?;
+            po.finish()?;
+            products.push(Product {
+                name,
+                model,
+                hs_code: None,
+                ccc_category: None,
+            });
+        }
+        for (n, f) in o.opt_array("assessedFacility")?.iter().enumerate() {
+            let mut fv = Object::new(f, &format!("{path}/assessedFacility/{n}"))?;
+            expect_types(&mut fv, &["FacilityVerification"])?;
+            fv.allow("IDverifiedByCAB");
+            let facility = fv.req_value("facility")?;
+            fv.finish()?;
+            let mut fo = Object::new(facility, &format!("{path}/assessedFacility/{n}/facility"))?;
+            fo.req_str("id")?;
+            let name = fo.req_str("name")?;
+            fo.finish()?;
+            sites.push(Party {
+                name,
+                address: None,
+            });
+        }
+        o.finish()?;
+    }
+    if standards.is_empty() {
+        return Err(FormatError::Missing {
+            pos: None,
+            path: "/credentialSubject/assessment".into(),
+            what: "assessment",
+        });
+    }
+    cs.finish()?;
+
+    let number = Certificate::parse_number(
+        program_code,
+        &dec(subject.rsplit(':').next().unwrap_or("")).unwrap_or_default(),
+    )
+    .map_err(|source| FormatError::Id {
+        pos: None,
+        path: "/credentialSubject/id".into(),
+        source,
+    })?;
+    let cert = Certificate {
+        number,
+        category: program_code.category(),
+        program,
+        program_code,
+        status,
+        status_date,
+        issue_date: valid_from,
+        original_issue_date: None,
+        expiry_date: valid_until,
+        certification_body: CertificationBody {
+            name: cb_name,
+            name_en: cb_name_en,
+            approval_no,
+            accreditation,
+        },
+        holder: Holder {
+            name: holder_name,
+            name_en: None,
+            credit_code,
+            registered_id,
+            address: None,
+        },
+        standards,
+        scope_zh,
+        scope_en,
+        sites,
+        products,
+        manufacturer: None,
+        factory: None,
+        sectors: Vec::new(),
+        assessment_level,
+    };
+    if subject != subject_id(&cert) {
+        return Err(invalid(
+            "/credentialSubject/id",
+            format!("must be {}", subject_id(&cert)),
+        ));
+    }
+    cert.check()?;
+    Ok(cert)
+}

@@ -1,0 +1,11 @@
+//! mrgate — an international mutual-recognition gateway for quality certification.
+//!
+//! The library holds every operation; the `mrgate` binary and the tests call it directly.
+//! Modules depend only on those listed before them here.
+
+pub mod cli;
+pub mod formats;
+pub mod ids;
+pub mod model;
+pub mod standards;
+pub mod xml;

@@ -1,0 +1,391 @@
+//! The canonical certificate: one typed model that every wire format parses into and
+//! renders from.
+//!
+//! It holds every field of the domestic CN certificate XML plus what the international
+//! formats carry that CN XML does not (accreditation body country, IAF sectors, a foreign
+//! holder's registration id, the credential's assessment level). Cross-field rules that
+//! hold for every format live here ([`Certificate::check`]); trust decisions never do.
+
+use crate::ids::{
+    self, ApprovalNo, CccCategory, CertificateNo, CreditCode, DivisionCode, HsCode, IdError,
+    PostCode,
+};
+use serde::Serialize;
+use time::Date;
+
+/// 认证类别: the closed list of certification categories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    ManagementSystem,
+    Product,
+    Service,
+}
+
+impl Category {
+    pub const ALL: [Category; 3] = [
+        Category::ManagementSystem,
+        Category::Product,
+        Category::Service,
+    ];
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Category::ManagementSystem => "管理体系认证",
+            Category::Product => "产品认证",
+            Category::Service => "服务认证",
+        }
+    }
+
+    pub fn from_zh(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.zh() == s)
+    }
+
+    /// The IAF CertSearch "Certification Type" wording.
+    pub fn iaf(self) -> &'static str {
+        match self {
+            Category::ManagementSystem => "Management System",
+            Category::Product => "Product",
+            Category::Service => "Service",
+        }
+    }
+
+    pub fn from_iaf(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.iaf() == s)
+    }
+}
+
+/// The closed list of certification programme codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ProgramCode {
+    Qms,
+    Ems,
+    Ohsms,
+    Isms,
+    Enms,
+    Fsms,
+    Haccp,
+    Itsms,
+    Ccc,
+    Product,
+    Service,
+}
+
+impl ProgramCode {
+    pub const ALL: [ProgramCode; 11] = [
+        ProgramCode::Qms,
+        ProgramCode::Ems,
+        ProgramCode::Ohsms,
+        ProgramCode::Isms,
+        ProgramCode::Enms,
+        ProgramCode::Fsms,
+        ProgramCode::Haccp,
+        ProgramCode::Itsms,
+        ProgramCode::Ccc,
+        ProgramCode::Product,
+        ProgramCode::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProgramCode::Qms => "QMS",
+            ProgramCode::Ems => "EMS",
+            ProgramCode::Ohsms => "OHSMS",
+            ProgramCode::Isms => "ISMS",
+            ProgramCode::Enms => "EnMS",
+            ProgramCode::Fsms => "FSMS",
+            ProgramCode::Haccp => "HACCP",
+            ProgramCode::Itsms => "ITSMS",
+            ProgramCode::Ccc => "CCC",
+            ProgramCode::Product => "PRODUCT",
+            ProgramCode::Service => "SERVICE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The category a programme belongs to; a certificate that says otherwise is inconsistent.
+    pub fn category(self) -> Category {
+        match self {
+            ProgramCode::Ccc | ProgramCode::Product => Category::Product,
+            ProgramCode::Service => Category::Service,
+            _ => Category::ManagementSystem,
+        }
+    }
+
+    /// The ISO/IEC conformity-assessment standard a body certifying under this programme is
+    /// accredited to: 17021-1 for management systems, 17065 for products and services.
+    pub fn accreditation_scope(self) -> &'static str {
+        match self.category() {
+            Category::ManagementSystem => "ISO/IEC 17021-1",
+            Category::Product | Category::Service => "ISO/IEC 17065",
+        }
+    }
+}
+
+/// 证书状态.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Valid,
+    Suspended,
+    Withdrawn,
+    Cancelled,
+    Expired,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Valid,
+        Status::Suspended,
+        Status::Withdrawn,
+        Status::Cancelled,
+        Status::Expired,
+    ];
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Status::Valid => "有效",
+            Status::Suspended => "暂停",
+            Status::Withdrawn => "撤销",
+            Status::Cancelled => "注销",
+            Status::Expired => "过期",
+        }
+    }
+
+    pub fn from_zh(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.zh() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Suspended => "suspended",
+            Status::Withdrawn => "withdrawn",
+            Status::Cancelled => "cancelled",
+            Status::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// IAF CertSearch certification status.
+    pub fn iaf(self) -> &'static str {
+        match self {
+            Status::Valid => "Active",
+            Status::Suspended => "Suspended",
+            Status::Withdrawn => "Withdrawn",
+            Status::Cancelled => "Cancelled",
+            Status::Expired => "Expired",
+        }
+    }
+
+    pub fn from_iaf(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.iaf() == s)
+    }
+}
+
+/// UNTP `assessmentLevel`: set by the caller from the trust decision, never by a format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+pub enum AssessmentLevel {
+    /// The accreditation body is an MLA/MRA signatory for the certificate's scope.
+    GlobalMRA,
+    /// Accredited, with no mutual-recognition claim made.
+    #[default]
+    Accredited,
+}
+
+impl AssessmentLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssessmentLevel::GlobalMRA => "GlobalMRA",
+            AssessmentLevel::Accredited => "Accredited",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Accreditation {
+    /// Accreditation body, e.g. `CNAS`.
+    pub body: String,
+    /// The CB's accreditation number, e.g. `CNAS C001-M`.
+    pub number: String,
+    /// ISO 3166-1 alpha-2 country of the accreditation body (international formats only).
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificationBody {
+    pub name: String,
+    pub name_en: Option<String>,
+    pub approval_no: ApprovalNo,
+    pub accreditation: Option<Accreditation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Address {
+    pub division_code: Option<DivisionCode>,
+    pub text: String,
+    pub post_code: Option<PostCode>,
+    /// ISO 3166-1 alpha-2; `CN` for every domestic certificate.
+    pub country: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Holder {
+    pub name: String,
+    pub name_en: Option<String>,
+    pub credit_code: Option<CreditCode>,
+    /// A foreign holder's registration id, when it has no credit code.
+    pub registered_id: Option<String>,
+    pub address: Option<Address>,
+}
+
+/// A site or party with a name and a one-line address (sites, manufacturer, factory).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Party {
+    pub name: String,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Product {
+    pub name: String,
+    pub model: Option<String>,
+    pub hs_code: Option<HsCode>,
+    pub ccc_category: Option<CccCategory>,
+}
+
+/// An IAF technical sector (IAF ID 1 codes or CertSearch sector list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sector {
+    pub code: String,
+    pub name: Option<String>,
+}
+
+/// One certificate, whatever format it came in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Certificate {
+    pub number: CertificateNo,
+    pub category: Category,
+    pub program: String,
+    pub program_code: ProgramCode,
+    pub status: Status,
+    pub status_date: Option<Date>,
+    pub issue_date: Date,
+    pub original_issue_date: Option<Date>,
+    pub expiry_date: Date,
+    pub certification_body: CertificationBody,
+    pub holder: Holder,
+    /// The standards as written, e.g. `GB/T 19001-2016/ISO 9001:2015`.
+    pub standards: Vec<String>,
+    pub scope_zh: String,
+    pub scope_en: Option<String>,
+    pub sites: Vec<Party>,
+    pub products: Vec<Product>,
+    pub manufacturer: Option<Party>,
+    pub factory: Option<Party>,
+    pub sectors: Vec<Sector>,
+    pub assessment_level: AssessmentLevel,
+}
+
+/// A cross-field rule a certificate breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    #[error(transparent)]
+    Id(#[from] IdError),
+    #[error("category '{category}' does not match programme {program}, which is '{expected}'")]
+    CategoryMismatch {
+        category: &'static str,
+        program: &'static str,
+        expected: &'static str,
+    },
+    #[error("original issue date {original} is after issue date {issue}")]
+    OriginalAfterIssue { original: Date, issue: Date },
+    #[error("CCC certificate number year {year} is after the issue year {issue_year}")]
+    CccYearAfterIssue { year: i32, issue_year: i32 },
+    #[error("a certificate must name at least one standard")]
+    NoStandards,
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+}
+
+impl ModelError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ModelError::Id(e) => e.code(),
+            ModelError::CategoryMismatch { .. } => "model.category_mismatch",
+            ModelError::OriginalAfterIssue { .. } => "model.original_after_issue",
+            ModelError::CccYearAfterIssue { .. } => "model.ccc_year_after_issue",
+            ModelError::NoStandards => "model.no_standards",
+            ModelError::Empty { .. } => "model.empty",
+        }
+    }
+}
+
+impl Certificate {
+    /// Checks the rules that tie fields together. Formats call it after parsing, so that a
+    /// certificate from any format obeys the same rules.
+    pub fn check(&self) -> Result<(), ModelError> {
+        ids::check_validity_period(self.issue_date, self.expiry_date)?;
+        let expected = self.program_code.category();
+        if self.category != expected {
+            return Err(ModelError::CategoryMismatch {
+                category: self.category.zh(),
+                program: self.program_code.as_str(),
+                expected: expected.zh(),
+            });
+        }
+        if let Some(original) = self.original_issue_date
+            && original > self.issue_date
+        {
+            return Err(ModelError::OriginalAfterIssue {
+                original,
+                issue: self.issue_date,
+            });
+        }
+        if let Some(year) = self.number.ccc_year()
+            && self.program_code == ProgramCode::Ccc
+            && year > self.issue_date.year()
+        {
+            return Err(ModelError::CccYearAfterIssue {
+                year,
+                issue_year: self.issue_date.year(),
+            });
+        }
+        if self.standards.is_empty() {
+            return Err(ModelError::NoStandards);
+        }
+        for (field, value) in [
+            ("Program", &self.program),
+            ("CertificationBody/Name", &self.certification_body.name),
+            ("Holder/Name", &self.holder.name),
+            ("Scope", &self.scope_zh),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ModelError::Empty { field });
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates a certificate number against the programme's numbering rule.
+    pub fn parse_number(program: ProgramCode, value: &str) -> Result<CertificateNo, IdError> {
+        if program == ProgramCode::Ccc {
+            CertificateNo::parse_ccc(value)
+        } else {
+            CertificateNo::parse_general(value)
+        }
+    }
+
+    /// The issuer key used for look-ups: the CB's CNCA approval number.
+    pub fn issuer_id(&self) -> &str {
+        self.certification_body.approval_no.as_str()
+    }
+}

@@ -1,0 +1,341 @@
+//! Standards: the Chinese `GB/T x-yyyy/ISO n:yyyy` notation and the equivalence table.
+//!
+//! Recognition turns on whether a national standard adopts an international one identically
+//! (IDT), with modifications (MOD) or not at all (NEQ). The table is a versioned data file
+//! (`equivalence.toml`, embedded at build time) with a source note per row. This module
+//! answers "is this standard acceptable, and why"; it never decides recognition itself.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How a national standard relates to an international one (GB/T 1.2 adoption degrees).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Relation {
+    #[serde(rename = "IDT")]
+    Identical,
+    #[serde(rename = "MOD")]
+    Modified,
+    #[serde(rename = "NEQ")]
+    NotEquivalent,
+}
+
+impl Relation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Relation::Identical => "IDT",
+            Relation::Modified => "MOD",
+            Relation::NotEquivalent => "NEQ",
+        }
+    }
+}
+
+/// One row of the equivalence table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Row {
+    pub gb: String,
+    pub international: String,
+    pub relation: Relation,
+    pub source: String,
+    pub verified: bool,
+    #[serde(default)]
+    pub accept_mod: bool,
+    #[serde(default)]
+    pub mod_rule: Option<String>,
+}
+
+/// The equivalence table, as loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    pub version: String,
+    #[serde(rename = "row")]
+    pub rows: Vec<Row>,
+}
+
+/// The table shipped with this build.
+pub const EMBEDDED_TABLE: &str = include_str!("equivalence.toml");
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StandardsError {
+    #[error("equivalence table: {0}")]
+    Table(String),
+    #[error(
+        "'{value}' is not a standard designation (expected e.g. 'GB/T 19001-2016', 'ISO 9001:2015' or 'GB/T 19001-2016/ISO 9001:2015')"
+    )]
+    Notation { value: String },
+}
+
+impl StandardsError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            StandardsError::Table(_) => "standards.table",
+            StandardsError::Notation { .. } => "standards.notation",
+        }
+    }
+}
+
+/// What an acceptability question answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Equivalence<'t> {
+    pub accepted: bool,
+    /// Reason code: `standards.idt`, `standards.mod_rule`, `standards.mod_without_rule`,
+    /// `standards.neq`, `standards.unknown`.
+    pub reason: &'static str,
+    pub row: Option<&'t Row>,
+}
+
+impl Table {
+    pub fn parse(text: &str) -> Result<Self, StandardsError> {
+        let table: Table =
+            toml::from_str(text).map_err(|e| StandardsError::Table(e.to_string()))?;
+        for row in &table.rows {
+            for designation in [&row.gb, &row.international] {
+                if designation.trim().is_empty() {
+                    return Err(StandardsError::Table(
+                        "a row has an empty designation".into(),
+                    ));
+                }
+            }
+            if row.accept_mod && row.relation != Relation::Modified {
+                return Err(StandardsError::Table(format!(
+                    "{}: accept_mod is only for MOD rows",
+                    row.gb
+                )));
+            }
+            if row.accept_mod && row.mod_rule.is_none() {
+                return Err(StandardsError::Table(format!(
+                    "{}: accept_mod needs mod_rule",
+                    row.gb
+                )));
+            }
+        }
+        Ok(table)
+    }
+
+    pub fn embedded() -> Self {
+        // The embedded file is checked by a unit test; a broken build artefact is a bug.
+        Self::parse(EMBEDDED_TABLE).unwrap_or_else(|e| panic!("embedded equivalence table: {e}"))
+    }
+
+    /// The row for a national designation (`GB/T 19001-2016`) or an international one.
+    pub fn find(&self, designation: &str) -> Option<&Row> {
+        let d = normalize(designation);
+        self.rows
+            .iter()
+            .find(|r| normalize(&r.gb) == d || normalize(&r.international) == d)
+    }
+
+    /// Whether a standard named on a certificate is one the domestic side accepts.
+    ///
+    /// With both halves written (`GB/T …/ISO …`) the pair itself must be a row of the table:
+    /// a certificate cannot claim an adoption the table does not know.
+    pub fn equivalence(&self, standard: &StandardRef) -> Equivalence<'_> {
+        let row = match (&standard.national, &standard.international) {
+            (Some(n), Some(i)) => self.rows.iter().find(|r| {
+                normalize(&r.gb) == normalize(n) && normalize(&r.international) == normalize(i)
+            }),
+            (Some(n), None) => self.rows.iter().find(|r| normalize(&r.gb) == normalize(n)),
+            (None, Some(i)) => self
+                .rows
+                .iter()
+                .find(|r| normalize(&r.international) == normalize(i)),
+            (None, None) => None,
+        };
+        let Some(row) = row else {
+            return Equivalence {
+                accepted: false,
+                reason: "standards.unknown",
+                row: None,
+            };
+        };
+        let (accepted, reason) = match row.relation {
+            Relation::Identical => (true, "standards.idt"),
+            Relation::Modified if row.accept_mod => (true, "standards.mod_rule"),
+            Relation::Modified => (false, "standards.mod_without_rule"),
+            Relation::NotEquivalent => (false, "standards.neq"),
+        };
+        Equivalence {
+            accepted,
+            reason,
+            row: Some(row),
+        }
+    }
+}
+
+fn normalize(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_uppercase()
+}
+
+/// A standard as written on a certificate, split into its national and international halves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StandardRef {
+    pub national: Option<String>,
+    pub international: Option<String>,
+}
+
+impl fmt::Display for StandardRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.national, &self.international) {
+            (Some(n), Some(i)) => write!(f, "{n}/{i}"),
+            (Some(n), None) => f.write_str(n),
+            (None, Some(i)) => f.write_str(i),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+const NATIONAL_PREFIXES: [&str; 3] = ["GB/T ", "GB/Z ", "GB "];
+const INTERNATIONAL_BODIES: [&str; 6] = ["ISO/IEC ", "ISO ", "IEC ", "CISPR ", "ITU-T ", "CAC/"];
+
+impl StandardRef {
+    /// Parses `GB/T 19001-2016/ISO 9001:2015`, `GB 4706.1-2005`, `ISO/IEC 17065:2012`, and
+    /// the other combinations of a national designation and an international one.
+    pub fn parse(value: &str) -> Result<Self, StandardsError> {
+        let err = || StandardsError::Notation {
+            value: value.into(),
+        };
+        let v = value.trim();
+        if let Some(prefix) = NATIONAL_PREFIXES.iter().find(|p| v.starts_with(*p)) {
+            let rest = &v[prefix.len()..];
+            // The national number is digits and dots, a dash, a 4-digit year.
+            let num_len = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(rest.len());
+            let after_num = &rest[num_len..];
+            let year = after_num.strip_prefix('-').ok_or_else(err)?;
+            if num_len == 0 || year.len() < 4 || !year[..4].bytes().all(|b| b.is_ascii_digit()) {
+                return Err(err());
+            }
+            let national_end = prefix.len() + num_len + 1 + 4;
+            let national = v[..national_end].to_string();
+            let tail = &v[national_end..];
+            if tail.is_empty() {
+                return Ok(Self {
+                    national: Some(national),
+                    international: None,
+                });
+            }
+            let international = tail.strip_prefix('/').ok_or_else(err)?;
+            check_international(international).ok_or_else(err)?;
+            return Ok(Self {
+                national: Some(national),
+                international: Some(international.to_string()),
+            });
+        }
+        check_international(v).ok_or_else(err)?;
+        Ok(Self {
+            national: None,
+            international: Some(v.to_string()),
+        })
+    }
+}
+
+fn check_international(s: &str) -> Option<()> {
+    let body = INTERNATIONAL_BODIES.iter().find(|b| s.starts_with(*b))?;
+    let rest = &s[body.len()..];
+    if rest.is_empty() || rest.chars().any(char::is_control) {
+        return None;
+    }
+    // ISO and IEC designations carry the edition year after a colon.
+    if !body.starts_with("CAC") {
+        let (_, year) = rest.rsplit_once(':')?;
+        if year.len() < 4 || !year[..4].bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+    }
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_table_loads_with_sources() {
+        let t = Table::embedded();
+        assert!(t.rows.len() >= 20);
+        assert!(t.rows.iter().all(|r| !r.source.is_empty()));
+        for row in &t.rows {
+            let n = StandardRef::parse(&row.gb);
+            if row.gb.starts_with("GB") {
+                assert!(n.is_ok(), "{}", row.gb);
+            }
+        }
+    }
+
+    #[test]
+    fn notation_splits() {
+        let r = StandardRef::parse("GB/T 19001-2016/ISO 9001:2015").unwrap();
+        assert_eq!(r.national.as_deref(), Some("GB/T 19001-2016"));
+        assert_eq!(r.international.as_deref(), Some("ISO 9001:2015"));
+        let r = StandardRef::parse("GB/T 22080-2016/ISO/IEC 27001:2013").unwrap();
+        assert_eq!(r.international.as_deref(), Some("ISO/IEC 27001:2013"));
+        let r = StandardRef::parse("GB 4706.1-2005").unwrap();
+        assert_eq!(
+            (r.national.as_deref(), r.international),
+            (Some("GB 4706.1-2005"), None)
+        );
+        let r = StandardRef::parse("ISO/IEC 17065:2012").unwrap();
+        assert_eq!(
+            (r.national.as_deref(), r.international.as_deref()),
+            (None, Some("ISO/IEC 17065:2012"))
+        );
+        assert_eq!(r.to_string(), "ISO/IEC 17065:2012");
+    }
+
+    #[test]
+    fn notation_rejects_garbage() {
+        for bad in [
+            "",
+            "GB/T",
+            "GB/T 19001",
+            "GB/T 19001-16",
+            "GB/T 19001-2016 ISO 9001:2015",
+            "ISO 9001",
+            "ANSI Z1:2000",
+            "GB/T 19001-2016/9001:2015",
+        ] {
+            assert_eq!(
+                StandardRef::parse(bad).unwrap_err().code(),
+                "standards.notation",
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn equivalence_decisions() {
+        let t = Table::embedded();
+        let eq = |s: &str| t.equivalence(&StandardRef::parse(s).unwrap()).reason;
+        assert_eq!(eq("GB/T 19001-2016/ISO 9001:2015"), "standards.idt");
+        assert_eq!(eq("ISO 14001:2015"), "standards.idt");
+        assert_eq!(eq("GB/T 19001-2016"), "standards.idt");
+        assert_eq!(eq("GB 4943.1-2022"), "standards.mod_rule");
+        assert_eq!(eq("GB 4943.1-2011"), "standards.mod_without_rule");
+        assert_eq!(eq("GB 19517-2023"), "standards.neq");
+        // An adoption pair the table does not hold is not accepted, even if both halves exist.
+        assert_eq!(eq("GB/T 19001-2016/ISO 14001:2015"), "standards.unknown");
+        assert_eq!(eq("ISO 9001:2008"), "standards.unknown");
+        assert!(
+            !t.equivalence(&StandardRef::parse("GB 19517-2023").unwrap())
+                .accepted
+        );
+    }
+
+    #[test]
+    fn broken_tables_are_refused() {
+        assert!(Table::parse("version = 1").is_err());
+        let mod_without_rule = "version='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='MOD'\nsource='s'\nverified=true\naccept_mod=true\n";
+        assert_eq!(
+            Table::parse(mod_without_rule).unwrap_err().code(),
+            "standards.table"
+        );
+        let unknown_relation = "version='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='EQV'\nsource='s'\nverified=true\n";
+        assert!(Table::parse(unknown_relation).is_err());
+    }
+}

@@ -1,0 +1,166 @@
+//! Bounded XML reading: bytes in, a small positioned element tree out.
+//!
+//! Every XML document the gateway accepts passes through here first. This module decodes
+//! the declared encoding (UTF-8 or GB18030/GBK), refuses DTDs and undefined entities,
+//! enforces size, depth and element-count limits, and resolves namespaces. It keeps each
+//! element's line and column so that later layers can say *where* a document is wrong.
+//!
+//! It must never expand entities beyond the five predefined ones and character references,
+//! never fetch anything, and never guess an encoding: bytes that do not match the declared
+//! encoding are an error, not mojibake.
+
+mod decode;
+mod tree;
+mod write;
+
+pub use decode::decode_document;
+pub use tree::{Attribute, Element, Node, XML_NS};
+pub use write::XmlWriter;
+
+use std::fmt;
+
+/// Upper bounds applied while reading one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted document, in bytes before decoding.
+    pub max_bytes: usize,
+    /// Deepest accepted element nesting (the document element is depth 1).
+    pub max_depth: usize,
+    /// Most elements accepted in one document.
+    pub max_elements: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_bytes: 4 * 1024 * 1024,
+            max_depth: 64,
+            max_elements: 100_000,
+        }
+    }
+}
+
+/// A place in a document: 1-based line and column (columns count characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Pos {
+    pub line: u32,
+    pub column: u32,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+/// Why a document could not be read as XML at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum XmlError {
+    #[error("document is {size} bytes, over the limit of {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("{pos}: elements nested deeper than the limit of {limit}")]
+    TooDeep { pos: Pos, limit: usize },
+    #[error("{pos}: more than {limit} elements")]
+    TooManyElements { pos: Pos, limit: usize },
+    #[error("{pos}: a DOCTYPE is not accepted (no DTDs, no entity declarations)")]
+    Doctype { pos: Pos },
+    #[error("{pos}: undefined entity '&{name};' (only the five predefined entities are accepted)")]
+    UndefinedEntity { pos: Pos, name: String },
+    #[error("unsupported encoding '{declared}' (accepted: UTF-8, GB18030, GBK, GB2312)")]
+    UnsupportedEncoding { declared: String },
+    #[error("{pos}: bytes are not valid {encoding}")]
+    BadEncoding { pos: Pos, encoding: &'static str },
+    #[error("{pos}: namespace prefix '{prefix}' is not declared")]
+    UnboundPrefix { pos: Pos, prefix: String },
+    #[error("{pos}: not well-formed: {message}")]
+    Malformed { pos: Pos, message: String },
+    #[error("the document has no root element")]
+    NoRoot,
+}
+
+impl XmlError {
+    /// Stable reason code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            XmlError::TooLarge { .. } => "xml.too_large",
+            XmlError::TooDeep { .. } => "xml.too_deep",
+            XmlError::TooManyElements { .. } => "xml.too_many_elements",
+            XmlError::Doctype { .. } => "xml.doctype",
+            XmlError::UndefinedEntity { .. } => "xml.undefined_entity",
+            XmlError::UnsupportedEncoding { .. } => "xml.unsupported_encoding",
+            XmlError::BadEncoding { .. } => "xml.bad_encoding",
+            XmlError::UnboundPrefix { .. } => "xml.unbound_prefix",
+            XmlError::Malformed { .. } => "xml.malformed",
+            XmlError::NoRoot => "xml.no_root",
+        }
+    }
+
+    /// Where in the document the error is, when it is at one place.
+    pub fn pos(&self) -> Option<Pos> {
+        match self {
+            XmlError::TooDeep { pos, .. }
+            | XmlError::TooManyElements { pos, .. }
+            | XmlError::Doctype { pos }
+            | XmlError::UndefinedEntity { pos, .. }
+            | XmlError::BadEncoding { pos, .. }
+            | XmlError::UnboundPrefix { pos, .. }
+            | XmlError::Malformed { pos, .. } => Some(*pos),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a whole document: size check, decoding, then the bounded tree.
+pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, XmlError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(XmlError::TooLarge {
+            size: bytes.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    let text = decode_document(bytes)?;
+    tree::build(&text, limits)
+}
+
+/// Escapes text content for output.
+pub fn escape_text(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\r' => out.push_str("&#xD;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// Escapes an attribute value (double-quoted) for output.
+pub fn escape_attr(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => out.push_str("&#xD;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// Computes the line and column of a byte offset in `text`.
+pub(crate) fn pos_at(text: &str, offset: usize) -> Pos {
+    let offset = offset.min(text.len());
+    let mut start = offset;
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let before = &text[..start];
+    let line = before.bytes().filter(|&b| b == b'\n').count() as u32 + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() as u32 + 1;
+    Pos { line, column }
+}

@@ -1,0 +1,421 @@
+//! The element tree built by [`super::parse`], and the bounded builder behind it.
+
+use super::{Limits, Pos, XmlError, pos_at};
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::reader::Reader;
+
+/// The namespace bound to the `xml` prefix by the XML Namespaces recommendation.
+pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// One element with its resolved namespace, attributes, children and place in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    pub prefix: Option<String>,
+    pub local: String,
+    /// The namespace URI the element's prefix (or the default namespace) resolves to.
+    pub ns: Option<String>,
+    /// Attributes other than namespace declarations, in document order.
+    pub attrs: Vec<Attribute>,
+    /// Namespace declarations written on this element: (prefix, URI); `None` is the default.
+    pub ns_decls: Vec<(Option<String>, String)>,
+    pub children: Vec<Node>,
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    pub prefix: Option<String>,
+    pub local: String,
+    pub ns: Option<String>,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    Element(Element),
+    Text(String),
+    Comment(String),
+    ProcessingInstruction { target: String, content: String },
+}
+
+impl Element {
+    /// Child elements, skipping text, comments and processing instructions.
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            _ => None,
+        })
+    }
+
+    /// Concatenated text children (not descendants).
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        for n in &self.children {
+            if let Node::Text(t) = n {
+                s.push_str(t);
+            }
+        }
+        s
+    }
+
+    /// The value of an attribute with no namespace.
+    pub fn attr(&self, local: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.ns.is_none() && a.local == local)
+            .map(|a| a.value.as_str())
+    }
+
+    /// True when the element is `{ns}local`.
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.local == local && self.ns.as_deref() == Some(ns)
+    }
+}
+
+struct Builder<'a> {
+    limits: &'a Limits,
+    stack: Vec<Element>,
+    scopes: Vec<Vec<(Option<String>, String)>>,
+    elements: usize,
+    root: Option<Element>,
+}
+
+/// Builds the tree, applying `limits` as elements open.
+pub(super) fn build(text: &str, limits: &Limits) -> Result<Element, XmlError> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(false);
+    reader.config_mut().enable_all_checks(true);
+    let mut b = Builder {
+        limits,
+        stack: Vec::new(),
+        scopes: Vec::new(),
+        elements: 0,
+        root: None,
+    };
+    loop {
+        let offset = reader.buffer_position() as usize;
+        let pos = || pos_at(text, offset);
+        let event = reader.read_event().map_err(|e| XmlError::Malformed {
+            pos: pos_at(text, reader.error_position() as usize),
+            message: e.to_string(),
+        })?;
+        match event {
+            Event::Decl(_) => {}
+            Event::DocType(_) => return Err(XmlError::Doctype { pos: pos() }),
+            Event::Start(start) => {
+                let e = b.open(&start, pos())?;
+                b.stack.push(e);
+            }
+            Event::Empty(start) => {
+                let e = b.open(&start, pos())?;
+                b.close(e, pos())?;
+            }
+            Event::End(_) => {
+                let e = b.stack.pop().ok_or_else(|| XmlError::Malformed {
+                    pos: pos(),
+                    message: "end tag without a start tag".into(),
+                })?;
+                b.scopes.pop();
+                b.append_closed(e, pos())?;
+            }
+            Event::Text(t) => b.text(&t.xml10_content(), pos())?,
+            Event::CData(c) => b.text(&c.xml10_content(), pos())?,
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    Ok(None) => match &*r.xml10_content() {
+                        "lt" => "<".into(),
+                        "gt" => ">".into(),
+                        "amp" => "&".into(),
+                        "apos" => "'".into(),
+                        "quot" => "\"".into(),
+                        other => {
+                            return Err(XmlError::UndefinedEntity {
+                                pos: pos(),
+                                name: other.to_string(),
+                            });
+                        }
+                    },
+                    Err(e) => {
+                        return Err(XmlError::Malformed {
+                            pos: pos(),
+                            message: e.to_string(),
+                        });
+                    }
+                };
+                b.text(&resolved, pos())?;
+            }
+            Event::Comment(c) => {
+                if let Some(top) = b.stack.last_mut() {
+                    top.children
+                        .push(Node::Comment(c.xml10_content().into_owned()));
+                }
+            }
+            Event::PI(pi) => {
+                if let Some(top) = b.stack.last_mut() {
+                    top.children.push(Node::ProcessingInstruction {
+                        target: pi.target().to_string(),
+                        content: pi.content().trim_start().to_string(),
+                    });
+                }
+            }
+            Event::Eof => break,
+        }
+    }
+    if let Some(open) = b.stack.last() {
+        return Err(XmlError::Malformed {
+            pos: pos_at(text, text.len()),
+            message: format!(
+                "element <{}> opened at {} is not closed",
+                open.local, open.pos
+            ),
+        });
+    }
+    b.root.ok_or(XmlError::NoRoot)
+}
+
+impl Builder<'_> {
+    fn open(&mut self, start: &BytesStart<'_>, pos: Pos) -> Result<Element, XmlError> {
+        self.elements += 1;
+        if self.elements > self.limits.max_elements {
+            return Err(XmlError::TooManyElements {
+                pos,
+                limit: self.limits.max_elements,
+            });
+        }
+        if self.stack.len() + 1 > self.limits.max_depth {
+            return Err(XmlError::TooDeep {
+                pos,
+                limit: self.limits.max_depth,
+            });
+        }
+        if self.stack.is_empty() && self.root.is_some() {
+            return Err(XmlError::Malformed {
+                pos,
+                message: "more than one root element".into(),
+            });
+        }
+        let malformed = |message: String| XmlError::Malformed { pos, message };
+        let name: String = start.name().as_ref().to_string();
+        let (prefix, local) = split_qname(&name);
+
+        let mut ns_decls = Vec::new();
+        let mut raw_attrs = Vec::new();
+        for attr in start.attributes() {
+            let attr = attr.map_err(|e| malformed(e.to_string()))?;
+            let key: String = attr.key.as_ref().to_string();
+            let value = attr
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|e| match e {
+                    quick_xml::Error::Escape(
+                        quick_xml::escape::EscapeError::UnrecognizedEntity(_, name),
+                    ) => XmlError::UndefinedEntity { pos, name },
+                    other => malformed(other.to_string()),
+                })?;
+            let value = value.into_owned();
+            if key == "xmlns" {
+                ns_decls.push((None, value));
+            } else if let Some(p) = key.strip_prefix("xmlns:") {
+                if value.is_empty() {
+                    return Err(malformed(format!(
+                        "namespace prefix '{p}' bound to an empty URI"
+                    )));
+                }
+                ns_decls.push((Some(p.to_string()), value));
+            } else {
+                raw_attrs.push((key, value));
+            }
+        }
+        self.scopes.push(ns_decls.clone());
+
+        let ns = self.resolve(prefix.as_deref(), true, pos)?;
+        let mut attrs = Vec::with_capacity(raw_attrs.len());
+        for (key, value) in raw_attrs {
+            let (aprefix, alocal) = split_qname(&key);
+            let ans = self.resolve(aprefix.as_deref(), false, pos)?;
+            if attrs
+                .iter()
+                .any(|a: &Attribute| a.local == alocal && a.ns == ans)
+            {
+                return Err(malformed(format!("attribute '{key}' appears twice")));
+            }
+            attrs.push(Attribute {
+                prefix: aprefix,
+                local: alocal,
+                ns: ans,
+                value,
+            });
+        }
+        Ok(Element {
+            prefix,
+            local,
+            ns,
+            attrs,
+            ns_decls,
+            children: Vec::new(),
+            pos,
+        })
+    }
+
+    fn close(&mut self, e: Element, pos: Pos) -> Result<(), XmlError> {
+        self.scopes.pop();
+        self.append_closed(e, pos)
+    }
+
+    fn append_closed(&mut self, e: Element, _pos: Pos) -> Result<(), XmlError> {
+        match self.stack.last_mut() {
+            Some(parent) => parent.children.push(Node::Element(e)),
+            None => self.root = Some(e),
+        }
+        Ok(())
+    }
+
+    fn text(&mut self, t: &str, pos: Pos) -> Result<(), XmlError> {
+        match self.stack.last_mut() {
+            Some(top) => {
+                if let Some(Node::Text(prev)) = top.children.last_mut() {
+                    prev.push_str(t);
+                } else {
+                    top.children.push(Node::Text(t.to_string()));
+                }
+                Ok(())
+            }
+            None if t.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) => Ok(()),
+            None => Err(XmlError::Malformed {
+                pos,
+                message: "text outside the root element".into(),
+            }),
+        }
+    }
+
+    fn resolve(
+        &self,
+        prefix: Option<&str>,
+        is_element: bool,
+        pos: Pos,
+    ) -> Result<Option<String>, XmlError> {
+        match prefix {
+            Some("xml") => Ok(Some(XML_NS.to_string())),
+            None if !is_element => Ok(None),
+            _ => {
+                for scope in self.scopes.iter().rev() {
+                    if let Some((_, uri)) = scope.iter().rev().find(|(p, _)| p.as_deref() == prefix)
+                    {
+                        return Ok(if uri.is_empty() {
+                            None
+                        } else {
+                            Some(uri.clone())
+                        });
+                    }
+                }
+                match prefix {
+                    None => Ok(None),
+                    Some(p) => Err(XmlError::UnboundPrefix {
+                        pos,
+                        prefix: p.to_string(),
+                    }),
+                }
+            }
+        }
+    }
+}
+
+fn split_qname(name: &str) -> (Option<String>, String) {
+    match name.split_once(':') {
+        Some((p, l)) => (Some(p.to_string()), l.to_string()),
+        None => (None, name.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Limits, parse};
+    use super::*;
+
+    #[test]
+    fn namespaces_resolve_and_positions_are_kept() {
+        let doc = "<a xmlns='urn:x' xmlns:p='urn:p'>\n  <p:b p:c='1' d='&amp;&#x4E2D;'/>\n</a>";
+        let root = parse(doc.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(root.ns.as_deref(), Some("urn:x"));
+        let b = root.elements().next().unwrap();
+        assert_eq!(
+            (b.ns.as_deref(), b.pos),
+            (Some("urn:p"), Pos { line: 2, column: 3 })
+        );
+        assert_eq!(b.attrs[0].ns.as_deref(), Some("urn:p"));
+        assert_eq!(b.attr("d"), Some("&中"));
+    }
+
+    #[test]
+    fn doctype_is_refused() {
+        let doc = "<?xml version='1.0'?>\n<!DOCTYPE a [<!ENTITY x 'boom'>]>\n<a>&x;</a>";
+        assert!(matches!(
+            parse(doc.as_bytes(), &Limits::default()),
+            Err(XmlError::Doctype {
+                pos: Pos { line: 2, .. }
+            })
+        ));
+    }
+
+    #[test]
+    fn undefined_entity_is_refused() {
+        let err = parse(b"<a>&nbsp;</a>", &Limits::default()).unwrap_err();
+        assert_eq!(
+            err,
+            XmlError::UndefinedEntity {
+                pos: Pos { line: 1, column: 4 },
+                name: "nbsp".into()
+            }
+        );
+    }
+
+    #[test]
+    fn depth_and_count_limits_hold() {
+        let limits = Limits {
+            max_depth: 3,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            parse(b"<a><b><c><d/></c></b></a>", &limits),
+            Err(XmlError::TooDeep { limit: 3, .. })
+        ));
+        let limits = Limits {
+            max_elements: 2,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            parse(b"<a><b/><c/></a>", &limits),
+            Err(XmlError::TooManyElements { limit: 2, .. })
+        ));
+        let limits = Limits {
+            max_bytes: 5,
+            ..Limits::default()
+        };
+        assert_eq!(
+            parse(b"<a></a>", &limits),
+            Err(XmlError::TooLarge { size: 7, limit: 5 })
+        );
+    }
+
+    #[test]
+    fn malformed_and_unbound_are_errors() {
+        assert!(matches!(
+            parse(b"<a><b></a>", &Limits::default()),
+            Err(XmlError::Malformed { .. })
+        ));
+        assert!(matches!(
+            parse(b"<q:a/>", &Limits::default()),
+            Err(XmlError::UnboundPrefix { .. })
+        ));
+        assert!(matches!(
+            parse(b"<a/><b/>", &Limits::default()),
+            Err(XmlError::Malformed { .. })
+        ));
+        assert!(matches!(
+            parse(b"<a x='1' x='2'/>", &Limits::default()),
+            Err(XmlError::Malformed { .. })
+        ));
+        assert_eq!(parse(b"  ", &Limits::default()), Err(XmlError::NoRoot));
+    }
+}
