@@ -312,6 +312,8 @@ pub enum ModelError {
     CccYearAfterIssue { year: i32, issue_year: i32 },
     #[error("a certificate must name at least one standard")]
     NoStandards,
+    #[error("the holder has both a credit code and a foreign registration id")]
+    HolderTwoIds,
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
 }
@@ -324,6 +326,7 @@ impl ModelError {
             ModelError::OriginalAfterIssue { .. } => "model.original_after_issue",
             ModelError::CccYearAfterIssue { .. } => "model.ccc_year_after_issue",
             ModelError::NoStandards => "model.no_standards",
+            ModelError::HolderTwoIds => "model.holder_two_ids",
             ModelError::Empty { .. } => "model.empty",
         }
     }
@@ -358,6 +361,9 @@ impl Certificate {
                 year,
                 issue_year: self.issue_date.year(),
             });
+        }
+        if self.holder.credit_code.is_some() && self.holder.registered_id.is_some() {
+            return Err(ModelError::HolderTwoIds);
         }
         if self.standards.is_empty() {
             return Err(ModelError::NoStandards);

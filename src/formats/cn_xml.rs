@@ -109,7 +109,11 @@ pub fn from_element(root: &Element) -> Result<Certificate, FormatError> {
     }
     sc.finish()?;
 
-    let (scope_zh, scope_en) = scopes(&c.many("Scope"), root)?;
+    let scope_elements = c.many("Scope");
+    if scope_elements.is_empty() {
+        c.req("Scope")?;
+    }
+    let (scope_zh, scope_en) = scopes(&scope_elements, root)?;
     let sites = match c.opt("Sites") {
         Some(e) => parties(e, "Sites", "Site")?,
         None => Vec::new(),

@@ -598,6 +598,12 @@ fn not_in_list(f: &Field, expected: &str) -> FormatError {
     }
 }
 
+fn looks_like_credit_code(s: &str) -> bool {
+    s.len() == 18
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+}
+
 fn compact_date(f: &Field) -> Result<time::Date, FormatError> {
     ids::parse_compact_date(&f.value).map_err(id_err(f))
 }
@@ -698,7 +704,9 @@ impl Record {
         }
         let domestic = country.as_deref().unwrap_or("CN") == "CN";
         let (credit_code, registered_id) = match &self.certified_entity_unique_id {
-            Some(id) if domestic => (
+            // A domestic entity's unique id is its credit code, and one shaped like a credit
+            // code must be a correct one; anything else is a registration id.
+            Some(id) if domestic && looks_like_credit_code(&id.value) => (
                 Some(CreditCode::parse(&id.value).map_err(id_err(id))?),
                 None,
             ),

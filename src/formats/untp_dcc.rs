@@ -169,7 +169,7 @@ pub fn render(cert: &Certificate) -> Rendered {
         .map(|(i, s)| {
             let (body_id, body_name) = standards_body(s);
             let mut a = Map::new();
-            a.insert("type".into(), json!(["ConformityAssessment"]));
+            a.insert("type".into(), json!(["ConformityAssessment", "Declaration"]));
             a.insert("id".into(), json!(format!("{subject}#assessment-{}", i + 1)));
             a.insert(
                 "referenceStandard".into(),
@@ -249,7 +249,7 @@ pub fn render(cert: &Certificate) -> Rendered {
     cs.insert(
         "scope".into(),
         json!({
-            "type": ["ConformityAssessmentScheme"],
+            "type": ["ConformityAssessmentScheme", "Standard"],
             "id": format!("urn:cn:cnca:program:{}", cert.program_code.as_str()),
             "name": cert.program,
             "issuingParty": {"id": CNCA_ID, "name": CNCA_NAME},
@@ -502,7 +502,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
 
     let scope_value = cs.req_value("scope")?;
     let mut scheme = Object::new(scope_value, "/credentialSubject/scope")?;
-    expect_types(&mut scheme, &["ConformityAssessmentScheme"])?;
+    expect_types(&mut scheme, &["ConformityAssessmentScheme", "Standard"])?;
     let sid = scheme.req_str("id")?;
     let code = urn_tail(&sid, "urn:cn:cnca:program:", "/credentialSubject/scope/id")?;
     let program_code = ProgramCode::parse(code).ok_or_else(|| FormatError::NotInList {
@@ -521,7 +521,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
     for (i, a) in cs.opt_array("assessment")?.iter().enumerate() {
         let path = format!("/credentialSubject/assessment/{i}");
         let mut o = Object::new(a, &path)?;
-        expect_types(&mut o, &["ConformityAssessment"])?;
+        expect_types(&mut o, &["ConformityAssessment", "Declaration"])?;
         o.req_str("id")?;
         if o.req_value("conformance")? != &Value::Bool(true) {
             return Err(invalid(

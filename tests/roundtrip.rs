@@ -1,0 +1,285 @@
+//! Property tests: random valid certificates through every format.
+//!
+//! For each format F: parse(F, render(F, c)) equals c on every field not in F's loss report,
+//! and rendering is stable (render(parse(render(c))) == render(c)). And from the domestic
+//! side: cn → F → cn returns the same certificate except what F reported lost.
+
+use mrgate::formats::{self, Format};
+use mrgate::ids::{
+    ApprovalNo, CccCategory, CertificateNo, CreditCode, DivisionCode, HsCode, PostCode,
+};
+use mrgate::model::*;
+use mrgate::xml::Limits;
+use proptest::prelude::*;
+use time::{Date, Duration};
+
+const USCC: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+/// Builds a credit code with correct check characters from 16 random choices.
+fn credit_code(seed: &[usize]) -> CreditCode {
+    let mut s: Vec<u8> = Vec::with_capacity(18);
+    s.push(USCC[1 + seed[0] % 9]);
+    s.push(USCC[1 + seed[1] % 3]);
+    for &d in &seed[2..8] {
+        s.push(b'0' + (d % 10) as u8);
+    }
+    for &d in &seed[8..16] {
+        s.push(b"0123456789ABCDEFGHJKLMNPQRTUWXY"[d % 31]);
+    }
+    let org: u32 = s[8..16]
+        .iter()
+        .zip([3u32, 7, 9, 10, 5, 8, 4, 2])
+        .map(|(&b, w)| {
+            if b.is_ascii_digit() {
+                u32::from(b - b'0') * w
+            } else {
+                (u32::from(b - b'A') + 10) * w
+            }
+        })
+        .sum();
+    s.push(match 11 - org % 11 {
+        10 => b'X',
+        11 => b'0',
+        n => b'0' + n as u8,
+    });
+    let weights = [
+        1u32, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let sum: u32 = s
+        .iter()
+        .zip(weights)
+        .map(|(b, w)| USCC.iter().position(|a| a == b).expect("alphabet") as u32 * w)
+        .sum();
+    s.push(USCC[((31 - sum % 31) % 31) as usize]);
+    CreditCode::parse(std::str::from_utf8(&s).expect("ascii")).expect("generated credit code")
+}
+
+fn zh_text() -> impl Strategy<Value = String> {
+    "[\u{4e00}-\u{9fa5}]{2,12}"
+}
+
+/// Text with XML- and JSON-special characters, trimmed and non-empty.
+fn en_text() -> impl Strategy<Value = String> {
+    "[A-Za-z][A-Za-z0-9 ,.&<>\"'()/-]{0,30}[A-Za-z0-9.)]"
+}
+
+fn date() -> impl Strategy<Value = Date> {
+    (2003i32..2040, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| {
+        Date::from_calendar_date(y, time::Month::try_from(m).expect("month"), d).expect("date")
+    })
+}
+
+fn standard() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("GB/T 19001-2016/ISO 9001:2015".to_string()),
+        Just("GB/T 24001-2016/ISO 14001:2015".to_string()),
+        Just("GB 4706.1-2005".to_string()),
+        Just("ISO/IEC 27001:2022".to_string()),
+    ]
+}
+
+fn party() -> impl Strategy<Value = Party> {
+    (zh_text(), proptest::option::of(zh_text())).prop_map(|(name, address)| Party { name, address })
+}
+
+fn product() -> impl Strategy<Value = Product> {
+    (
+        zh_text(),
+        proptest::option::of(en_text()),
+        proptest::option::of("[0-9]{6,10}"),
+        proptest::option::of("0[1-9][0-9]{2}"),
+    )
+        .prop_map(|(name, model, hs, ccc)| Product {
+            name,
+            model,
+            hs_code: hs.map(|h| HsCode::parse(&h).expect("hs")),
+            ccc_category: ccc.map(|c| CccCategory::parse(&c).expect("ccc")),
+        })
+}
+
+prop_compose! {
+    fn holder()(
+        name in zh_text(),
+        name_en in proptest::option::of(en_text()),
+        seed in proptest::collection::vec(0usize..1000, 16),
+        id_kind in 0u8..3,
+        registered in "[A-Z0-9]{5,12}",
+        address in proptest::option::of((proptest::option::of("[1-6][1-5][0-9]{4}"), zh_text(), proptest::option::of("[0-9]{6}"))),
+    ) -> Holder {
+        let (credit_code, registered_id) = match id_kind {
+            0 => (Some(credit_code(&seed)), None),
+            1 => (None, Some(registered)),
+            _ => (None, None),
+        };
+        Holder {
+            name,
+            name_en,
+            credit_code,
+            registered_id,
+            address: address.map(|(division, text, post)| Address {
+                division_code: division.map(|d| DivisionCode::parse(&d).expect("division")),
+                text,
+                post_code: post.map(|p| PostCode::parse(&p).expect("post")),
+                country: "CN".into(),
+            }),
+        }
+    }
+}
+
+prop_compose! {
+    fn certificate()(
+        program_index in 0usize..ProgramCode::ALL.len(),
+        serial in "[0-9]{6}",
+        general_no in "[A-Z0-9][A-Z0-9/-]{0,20}[A-Z0-9]",
+        status_index in 0usize..Status::ALL.len(),
+        status_date in proptest::option::of(date()),
+        issue in date(),
+        original_back in proptest::option::of(0i64..3000),
+        valid_days in 1i64..3650,
+        cb_name in zh_text(),
+        cb_name_en in proptest::option::of(en_text()),
+        approval in "CNCA-R-20[0-2][0-9]-[0-9]{3,4}",
+        accreditation in proptest::option::of(("[A-Z]{3,5}", "[A-Z]{3,5} C[0-9]{3}-[MP]")),
+        holder in holder(),
+        standards in proptest::collection::vec(standard(), 1..4),
+        scope_zh in zh_text(),
+        scope_en in proptest::option::of(en_text()),
+        sites in proptest::collection::vec(party(), 0..3),
+        products in proptest::collection::vec(product(), 0..3),
+        manufacturer in proptest::option::of(party()),
+        factory in proptest::option::of(party()),
+        program in zh_text(),
+    ) -> Certificate {
+        let program_code = ProgramCode::ALL[program_index];
+        let number = if program_code == ProgramCode::Ccc {
+            CertificateNo::parse_ccc(&format!("{}010701{serial}", issue.year())).expect("ccc")
+        } else {
+            CertificateNo::parse_general(&general_no).expect("general")
+        };
+        Certificate {
+            number,
+            category: program_code.category(),
+            program,
+            program_code,
+            status: Status::ALL[status_index],
+            status_date,
+            issue_date: issue,
+            original_issue_date: original_back.map(|d| issue - Duration::days(d)),
+            expiry_date: issue + Duration::days(valid_days),
+            certification_body: CertificationBody {
+                name: cb_name,
+                name_en: cb_name_en,
+                approval_no: ApprovalNo::parse(&approval).expect("approval"),
+                accreditation: accreditation.map(|(body, number)| Accreditation { body, number, country: None }),
+            },
+            holder,
+            standards,
+            scope_zh,
+            scope_en,
+            sites,
+            products,
+            manufacturer,
+            factory,
+            sectors: Vec::new(),
+            assessment_level: AssessmentLevel::Accredited,
+        }
+    }
+}
+
+/// Clears from a certificate every field a loss report names. An unknown path fails the
+/// test: every path a renderer can report must mean something here.
+fn erase(mut c: Certificate, lost: &[String]) -> Certificate {
+    for path in lost {
+        match path.as_str() {
+            "StatusDate" => c.status_date = None,
+            "OriginalIssueDate" => c.original_issue_date = None,
+            "Holder/NameEn" => c.holder.name_en = None,
+            "Holder/RegisteredId" => c.holder.registered_id = None,
+            "Holder/Address/DivisionCode" => {
+                if let Some(a) = &mut c.holder.address {
+                    a.division_code = None;
+                }
+            }
+            "Holder/Address/PostCode" => {
+                if let Some(a) = &mut c.holder.address {
+                    a.post_code = None;
+                }
+            }
+            // Without its text the address is gone as a whole.
+            "Holder/Address/Text" => c.holder.address = None,
+            "Holder/Address/Country" => {}
+            "CertificationBody/Accreditation/Country" => {
+                if let Some(a) = &mut c.certification_body.accreditation {
+                    a.country = None;
+                }
+            }
+            "Sites/Site/Address" => c.sites.iter_mut().for_each(|s| s.address = None),
+            "Products/Product/Name" => c.products.clear(),
+            "Products/Product/Model" => c.products.iter_mut().for_each(|p| p.model = None),
+            "Products/Product/HSCode" => c.products.iter_mut().for_each(|p| p.hs_code = None),
+            "Products/Product/CCCCategory" => {
+                c.products.iter_mut().for_each(|p| p.ccc_category = None)
+            }
+            "Manufacturer/Name" => c.manufacturer = None,
+            "Manufacturer/Address" => {
+                if let Some(m) = &mut c.manufacturer {
+                    m.address = None;
+                }
+            }
+            "Factory/Name" => c.factory = None,
+            "Factory/Address" => {
+                if let Some(f) = &mut c.factory {
+                    f.address = None;
+                }
+            }
+            "Sectors" => c.sectors.clear(),
+            other => panic!("loss report names an unknown path: {other}"),
+        }
+    }
+    c
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_format_round_trips_what_it_does_not_report_lost(cert in certificate()) {
+        prop_assert!(cert.check().is_ok(), "generator made an invalid certificate: {:?}", cert.check());
+        for format in Format::ALL {
+            let rendered = formats::render(format, &cert);
+            let back = formats::parse(format, &rendered.bytes, &Limits::default())
+                .map_err(|e| TestCaseError::fail(format!("{format}: {e}\n{}", String::from_utf8_lossy(&rendered.bytes))))?;
+            prop_assert_eq!(&back, &erase(cert.clone(), &rendered.loss.lost), "{}", format);
+            // Stable: rendering what was parsed gives the same bytes.
+            prop_assert_eq!(formats::render(format, &back).bytes, rendered.bytes, "{} not stable", format);
+        }
+    }
+
+    #[test]
+    fn cn_to_international_to_cn_keeps_every_carried_field(cert in certificate()) {
+        // Start from what CN XML carries of the random certificate: the domestic original.
+        let cn = formats::render(Format::CnXml, &cert);
+        let domestic = formats::parse(Format::CnXml, &cn.bytes, &Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for format in [Format::UntpDcc, Format::IafXml, Format::IafJson] {
+            let out = formats::render(format, &domestic);
+            let intl = formats::parse(format, &out.bytes, &Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let back_bytes = formats::render(Format::CnXml, &intl);
+            let back = formats::parse(Format::CnXml, &back_bytes.bytes, &Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(back, erase(domestic.clone(), &out.loss.lost), "cn -> {} -> cn", format);
+        }
+    }
+
+    #[test]
+    fn assessment_level_and_sectors_travel_where_they_can(cert in certificate(), mra in any::<bool>()) {
+        let mut cert = cert;
+        cert.assessment_level = if mra { AssessmentLevel::GlobalMRA } else { AssessmentLevel::Accredited };
+        cert.sectors = vec![Sector { code: "19".into(), name: Some("Electrical and optical equipment".into()) }];
+        let untp = formats::parse(Format::UntpDcc, &formats::render(Format::UntpDcc, &cert).bytes, &Limits::default())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(untp.assessment_level, cert.assessment_level);
+        let iaf = formats::parse(Format::IafXml, &formats::render(Format::IafXml, &cert).bytes, &Limits::default())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(iaf.sectors, cert.sectors.clone());
+        prop_assert!(formats::render(Format::CnXml, &cert).loss.lost.contains(&"Sectors".to_string()));
+    }
+}
