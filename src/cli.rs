@@ -14,11 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "mrgate",
-    version,
-    about = "International mutual-recognition gateway for quality certification"
-)]
+#[command(name = "mrgate", version, about = "International mutual-recognition gateway for quality certification")]
 pub struct Cli {
     /// Largest accepted input document, in bytes.
     #[arg(long, global = true, default_value_t = 4 * 1024 * 1024)]
@@ -80,28 +76,12 @@ impl From<FormatArg> for Format {
 /// Parses arguments and runs the command.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let limits = Limits {
-        max_bytes: cli.max_bytes,
-        ..Limits::default()
-    };
+    let limits = Limits { max_bytes: cli.max_bytes, ..Limits::default() };
     match cli.command {
-        Command::Translate {
-            from,
-            to,
-            loss_report,
-            strict,
-            file,
-        } => translate_cmd(
-            from.into(),
-            to.into(),
-            loss_report.as_deref(),
-            strict,
-            &file,
-            &limits,
-        ),
-        Command::Validate { format, at, file } => {
-            validate_cmd(format.map(Into::into), at.as_deref(), &file, &limits)
+        Command::Translate { from, to, loss_report, strict, file } => {
+            translate_cmd(from.into(), to.into(), loss_report.as_deref(), strict, &file, &limits)
         }
+        Command::Validate { format, at, file } => validate_cmd(format.map(Into::into), at.as_deref(), &file, &limits),
     }
 }
 
@@ -145,14 +125,8 @@ fn print_error(file: &str, e: &FormatError) {
 
 /// Writes a file whole or not at all: a temporary file beside it, then a rename.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -212,19 +186,14 @@ fn translate_cmd(
 
 /// Today's date in China (UTC+8), the date the register itself uses.
 pub fn today_in_china() -> time::Date {
-    time::OffsetDateTime::now_utc()
-        .to_offset(time::macros::offset!(+8))
-        .date()
+    time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8)).date()
 }
 
 /// Facts about a parsed certificate that matter to a reader: status and validity at `at`.
 pub fn findings(cert: &Certificate, at: time::Date) -> Vec<Value> {
     let mut out = Vec::new();
     if cert.status != Status::Valid {
-        let since = cert
-            .status_date
-            .map(|d| format!(" since {}", ids::format_date(d)))
-            .unwrap_or_default();
+        let since = cert.status_date.map(|d| format!(" since {}", ids::format_date(d))).unwrap_or_default();
         out.push(json!({
             "code": format!("status.{}", cert.status.as_str()),
             "message": format!("status {} ({}){since}", cert.status.as_str(), cert.status.zh()),
@@ -279,10 +248,7 @@ fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &L
             "format": null,
             "errors": [{"code": "format.unknown", "message": "not a CN certificate XML, UNTP credential or IAF record", "path": null, "line": null, "column": null}],
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
         return ExitCode::from(1);
     };
     let report = match formats::parse(format, &input, limits) {
@@ -303,13 +269,6 @@ fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &L
             json!({"well_formed": false, "format": format, "errors": [error_json(&e)]})
         }
     };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&report).unwrap_or_default()
-    );
-    if report["well_formed"] == json!(true) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    if report["well_formed"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

@@ -16,41 +16,21 @@ use time::macros::format_description;
 pub enum IdError {
     #[error("credit code '{value}' must be 18 characters, has {len}")]
     CreditCodeLength { value: String, len: usize },
-    #[error(
-        "credit code '{value}': character '{ch}' at position {position} is not in 0-9A-HJ-NPQRTUWXY"
-    )]
-    CreditCodeCharset {
-        value: String,
-        ch: char,
-        position: usize,
-    },
+    #[error("credit code '{value}': character '{ch}' at position {position} is not in 0-9A-HJ-NPQRTUWXY")]
+    CreditCodeCharset { value: String, ch: char, position: usize },
     #[error("credit code '{value}': positions 3-8 must be a 6-digit administrative division code")]
     CreditCodeDivision { value: String },
-    #[error(
-        "credit code '{value}': organisation-code check character is '{found}', expected '{expected}' (GB 11714)"
-    )]
-    CreditCodeOrgCheck {
-        value: String,
-        found: char,
-        expected: char,
-    },
-    #[error(
-        "credit code '{value}': check character is '{found}', expected '{expected}' (GB 32100)"
-    )]
-    CreditCodeCheck {
-        value: String,
-        found: char,
-        expected: char,
-    },
+    #[error("credit code '{value}': organisation-code check character is '{found}', expected '{expected}' (GB 11714)")]
+    CreditCodeOrgCheck { value: String, found: char, expected: char },
+    #[error("credit code '{value}': check character is '{found}', expected '{expected}' (GB 32100)")]
+    CreditCodeCheck { value: String, found: char, expected: char },
     #[error("approval number '{value}' does not match CNCA-R-YYYY-NNN (3 or 4 digits)")]
     ApprovalNo { value: String },
     #[error("CCC certificate number '{value}' must be 16 digits (year, CB code, category, serial)")]
     CccNumberForm { value: String },
     #[error("CCC certificate number '{value}': year {year} is not plausible (2002 to 2099)")]
     CccNumberYear { value: String, year: u32 },
-    #[error(
-        "CCC certificate number '{value}': product category '{category}' is not a valid 4-digit category"
-    )]
+    #[error("CCC certificate number '{value}': product category '{category}' is not a valid 4-digit category")]
     CccNumberCategory { value: String, category: String },
     #[error("certificate number '{value}' must be 1 to 60 characters of A-Z 0-9 - /")]
     CertificateNoCharset { value: String },
@@ -120,9 +100,7 @@ macro_rules! string_newtype {
 
 /// The 31 symbols of GB 32100-2015, in value order.
 const USCC_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 string_newtype!(
@@ -135,38 +113,25 @@ impl CreditCode {
         let v = value.as_bytes();
         let len = value.chars().count();
         if len != 18 || v.len() != 18 {
-            return Err(IdError::CreditCodeLength {
-                value: value.into(),
-                len,
-            });
+            return Err(IdError::CreditCodeLength { value: value.into(), len });
         }
         let mut values = [0u32; 18];
         for (i, &b) in v.iter().enumerate() {
-            values[i] =
-                USCC_ALPHABET
-                    .iter()
-                    .position(|&a| a == b)
-                    .ok_or(IdError::CreditCodeCharset {
-                        value: value.into(),
-                        ch: b as char,
-                        position: i + 1,
-                    })? as u32;
+            values[i] = USCC_ALPHABET.iter().position(|&a| a == b).ok_or(IdError::CreditCodeCharset {
+                value: value.into(),
+                ch: b as char,
+                position: i + 1,
+            })? as u32;
         }
         if !v[2..8].iter().all(u8::is_ascii_digit) {
-            return Err(IdError::CreditCodeDivision {
-                value: value.into(),
-            });
+            return Err(IdError::CreditCodeDivision { value: value.into() });
         }
         // Positions 9-17 are the GB 11714 organisation code; its check character is position 17.
         let org_sum: u32 = v[8..16]
             .iter()
             .zip(ORG_WEIGHTS)
             .map(|(&b, w)| {
-                let n = if b.is_ascii_digit() {
-                    u32::from(b - b'0')
-                } else {
-                    u32::from(b - b'A') + 10
-                };
+                let n = if b.is_ascii_digit() { u32::from(b - b'0') } else { u32::from(b - b'A') + 10 };
                 n * w
             })
             .sum();
@@ -182,18 +147,10 @@ impl CreditCode {
                 expected: org_expected,
             });
         }
-        let sum: u32 = values[..17]
-            .iter()
-            .zip(USCC_WEIGHTS)
-            .map(|(n, w)| n * w)
-            .sum();
+        let sum: u32 = values[..17].iter().zip(USCC_WEIGHTS).map(|(n, w)| n * w).sum();
         let expected = USCC_ALPHABET[((31 - sum % 31) % 31) as usize] as char;
         if v[17] as char != expected {
-            return Err(IdError::CreditCodeCheck {
-                value: value.into(),
-                found: v[17] as char,
-                expected,
-            });
+            return Err(IdError::CreditCodeCheck { value: value.into(), found: v[17] as char, expected });
         }
         Ok(Self(value.to_string()))
     }
@@ -211,9 +168,7 @@ string_newtype!(
 
 impl ApprovalNo {
     pub fn parse(value: &str) -> Result<Self, IdError> {
-        let err = || IdError::ApprovalNo {
-            value: value.into(),
-        };
+        let err = || IdError::ApprovalNo { value: value.into() };
         let rest = value.strip_prefix("CNCA-R-").ok_or_else(err)?;
         let (year, serial) = rest.split_once('-').ok_or_else(err)?;
         let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -233,23 +188,15 @@ impl CertificateNo {
     /// Validates a CCC (强制性产品认证) certificate number.
     pub fn parse_ccc(value: &str) -> Result<Self, IdError> {
         if value.len() != 16 || !value.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IdError::CccNumberForm {
-                value: value.into(),
-            });
+            return Err(IdError::CccNumberForm { value: value.into() });
         }
         let year: u32 = value[..4].parse().unwrap_or(0);
         if !(2002..=2099).contains(&year) {
-            return Err(IdError::CccNumberYear {
-                value: value.into(),
-                year,
-            });
+            return Err(IdError::CccNumberYear { value: value.into(), year });
         }
         let category = &value[6..10];
         if category == "0000" {
-            return Err(IdError::CccNumberCategory {
-                value: value.into(),
-                category: category.into(),
-            });
+            return Err(IdError::CccNumberCategory { value: value.into(), category: category.into() });
         }
         Ok(Self(value.to_string()))
     }
@@ -257,22 +204,16 @@ impl CertificateNo {
     /// Validates any other certificate number.
     pub fn parse_general(value: &str) -> Result<Self, IdError> {
         let ok = (1..=60).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'/');
+            && value.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'/');
         if !ok {
-            return Err(IdError::CertificateNoCharset {
-                value: value.into(),
-            });
+            return Err(IdError::CertificateNoCharset { value: value.into() });
         }
         Ok(Self(value.to_string()))
     }
 
     /// For a CCC number: the year it was allotted in.
     pub fn ccc_year(&self) -> Option<i32> {
-        (self.0.len() == 16)
-            .then(|| self.0[..4].parse().ok())
-            .flatten()
+        (self.0.len() == 16).then(|| self.0[..4].parse().ok()).flatten()
     }
 }
 
@@ -283,12 +224,9 @@ string_newtype!(
 
 impl DivisionCode {
     pub fn parse(value: &str) -> Result<Self, IdError> {
-        let ok =
-            value.len() == 6 && value.bytes().all(|b| b.is_ascii_digit()) && &value[..2] >= "11";
+        let ok = value.len() == 6 && value.bytes().all(|b| b.is_ascii_digit()) && &value[..2] >= "11";
         if !ok {
-            return Err(IdError::DivisionCode {
-                value: value.into(),
-            });
+            return Err(IdError::DivisionCode { value: value.into() });
         }
         Ok(Self(value.to_string()))
     }
@@ -302,9 +240,7 @@ string_newtype!(
 impl HsCode {
     pub fn parse(value: &str) -> Result<Self, IdError> {
         if !(6..=10).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IdError::HsCode {
-                value: value.into(),
-            });
+            return Err(IdError::HsCode { value: value.into() });
         }
         Ok(Self(value.to_string()))
     }
@@ -318,9 +254,7 @@ string_newtype!(
 impl CccCategory {
     pub fn parse(value: &str) -> Result<Self, IdError> {
         if value.len() != 4 || !value.bytes().all(|b| b.is_ascii_digit()) || value == "0000" {
-            return Err(IdError::CccCategory {
-                value: value.into(),
-            });
+            return Err(IdError::CccCategory { value: value.into() });
         }
         Ok(Self(value.to_string()))
     }
@@ -334,9 +268,7 @@ string_newtype!(
 impl PostCode {
     pub fn parse(value: &str) -> Result<Self, IdError> {
         if value.len() != 6 || !value.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IdError::PostCode {
-                value: value.into(),
-            });
+            return Err(IdError::PostCode { value: value.into() });
         }
         Ok(Self(value.to_string()))
     }
@@ -346,26 +278,18 @@ impl PostCode {
 pub fn parse_date(value: &str) -> Result<Date, IdError> {
     let fmt = format_description!("[year]-[month]-[day]");
     if value.len() != 10 {
-        return Err(IdError::Date {
-            value: value.into(),
-        });
+        return Err(IdError::Date { value: value.into() });
     }
-    Date::parse(value, &fmt).map_err(|_| IdError::Date {
-        value: value.into(),
-    })
+    Date::parse(value, &fmt).map_err(|_| IdError::Date { value: value.into() })
 }
 
 /// Parses a `YYYYMMDD` calendar date, as IAF CertSearch writes them.
 pub fn parse_compact_date(value: &str) -> Result<Date, IdError> {
     let fmt = format_description!("[year][month][day]");
     if value.len() != 8 || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(IdError::Date {
-            value: value.into(),
-        });
+        return Err(IdError::Date { value: value.into() });
     }
-    Date::parse(value, &fmt).map_err(|_| IdError::Date {
-        value: value.into(),
-    })
+    Date::parse(value, &fmt).map_err(|_| IdError::Date { value: value.into() })
 }
 
 /// Formats a date as `YYYY-MM-DD`.
@@ -419,32 +343,15 @@ mod tests {
     #[test]
     fn credit_code_check_digit_error_names_expected_char() {
         let err = CreditCode::parse("91310110666007217U").unwrap_err();
-        assert_eq!(
-            err,
-            IdError::CreditCodeCheck {
-                value: "91310110666007217U".into(),
-                found: 'U',
-                expected: 'T'
-            }
-        );
+        assert_eq!(err, IdError::CreditCodeCheck { value: "91310110666007217U".into(), found: 'U', expected: 'T' });
     }
 
     #[test]
     fn approval_numbers() {
         assert!(ApprovalNo::parse("CNCA-R-2002-001").is_ok());
         assert!(ApprovalNo::parse("CNCA-R-2017-1234").is_ok());
-        for bad in [
-            "CNCA-R-2002-01",
-            "CNCA-R-02-001",
-            "CNCA-F-2002-001",
-            "CNCA-R-2002-00001",
-            "CNCA-R-2002-0a1",
-        ] {
-            assert_eq!(
-                ApprovalNo::parse(bad).unwrap_err().code(),
-                "id.approval_no",
-                "{bad}"
-            );
+        for bad in ["CNCA-R-2002-01", "CNCA-R-02-001", "CNCA-F-2002-001", "CNCA-R-2002-00001", "CNCA-R-2002-0a1"] {
+            assert_eq!(ApprovalNo::parse(bad).unwrap_err().code(), "id.approval_no", "{bad}");
         }
     }
 
@@ -452,30 +359,10 @@ mod tests {
     fn ccc_numbers() {
         let n = CertificateNo::parse_ccc("2025010701734562").unwrap();
         assert_eq!(n.ccc_year(), Some(2025));
-        assert_eq!(
-            CertificateNo::parse_ccc("202501070173456")
-                .unwrap_err()
-                .code(),
-            "id.ccc_number.form"
-        );
-        assert_eq!(
-            CertificateNo::parse_ccc("20250107017345A2")
-                .unwrap_err()
-                .code(),
-            "id.ccc_number.form"
-        );
-        assert_eq!(
-            CertificateNo::parse_ccc("1999010701734562")
-                .unwrap_err()
-                .code(),
-            "id.ccc_number.year"
-        );
-        assert_eq!(
-            CertificateNo::parse_ccc("2025010000734562")
-                .unwrap_err()
-                .code(),
-            "id.ccc_number.category"
-        );
+        assert_eq!(CertificateNo::parse_ccc("202501070173456").unwrap_err().code(), "id.ccc_number.form");
+        assert_eq!(CertificateNo::parse_ccc("20250107017345A2").unwrap_err().code(), "id.ccc_number.form");
+        assert_eq!(CertificateNo::parse_ccc("1999010701734562").unwrap_err().code(), "id.ccc_number.year");
+        assert_eq!(CertificateNo::parse_ccc("2025010000734562").unwrap_err().code(), "id.ccc_number.category");
     }
 
     #[test]
@@ -483,65 +370,34 @@ mod tests {
         assert!(CertificateNo::parse_general("00124Q38817R2M").is_ok());
         assert!(CertificateNo::parse_general("CQC-2024/001").is_ok());
         for bad in ["", "abc", "12 34", "编号1", &"A".repeat(61)] {
-            assert_eq!(
-                CertificateNo::parse_general(bad).unwrap_err().code(),
-                "id.certificate_no.charset",
-                "{bad}"
-            );
+            assert_eq!(CertificateNo::parse_general(bad).unwrap_err().code(), "id.certificate_no.charset", "{bad}");
         }
     }
 
     #[test]
     fn small_codes() {
         assert!(DivisionCode::parse("440305").is_ok());
-        assert_eq!(
-            DivisionCode::parse("44030").unwrap_err().code(),
-            "id.division_code"
-        );
-        assert_eq!(
-            DivisionCode::parse("000000").unwrap_err().code(),
-            "id.division_code"
-        );
+        assert_eq!(DivisionCode::parse("44030").unwrap_err().code(), "id.division_code");
+        assert_eq!(DivisionCode::parse("000000").unwrap_err().code(), "id.division_code");
         assert!(HsCode::parse("8418102000").is_ok());
         assert!(HsCode::parse("841810").is_ok());
         assert_eq!(HsCode::parse("84181").unwrap_err().code(), "id.hs_code");
-        assert_eq!(
-            HsCode::parse("84181020001").unwrap_err().code(),
-            "id.hs_code"
-        );
+        assert_eq!(HsCode::parse("84181020001").unwrap_err().code(), "id.hs_code");
         assert!(CccCategory::parse("0701").is_ok());
-        assert_eq!(
-            CccCategory::parse("701").unwrap_err().code(),
-            "id.ccc_category"
-        );
+        assert_eq!(CccCategory::parse("701").unwrap_err().code(), "id.ccc_category");
         assert_eq!(PostCode::parse("51805").unwrap_err().code(), "id.post_code");
     }
 
     #[test]
     fn dates() {
         assert_eq!(format_date(parse_date("2024-02-29").unwrap()), "2024-02-29");
-        for bad in [
-            "2023-02-29",
-            "2024-13-01",
-            "2024-1-01",
-            "2024-01-01T00:00",
-            "20240101",
-        ] {
+        for bad in ["2023-02-29", "2024-13-01", "2024-1-01", "2024-01-01T00:00", "20240101"] {
             assert_eq!(parse_date(bad).unwrap_err().code(), "id.date", "{bad}");
         }
-        assert_eq!(
-            format_compact_date(parse_compact_date("20240229").unwrap()),
-            "20240229"
-        );
-        assert_eq!(
-            parse_compact_date("20230229").unwrap_err().code(),
-            "id.date"
-        );
+        assert_eq!(format_compact_date(parse_compact_date("20240229").unwrap()), "20240229");
+        assert_eq!(parse_compact_date("20230229").unwrap_err().code(), "id.date");
         let a = parse_date("2024-06-18").unwrap();
-        assert_eq!(
-            check_validity_period(a, a).unwrap_err().code(),
-            "id.expiry_before_issue"
-        );
+        assert_eq!(check_validity_period(a, a).unwrap_err().code(), "id.expiry_before_issue");
         assert!(check_validity_period(a, parse_date("2027-06-17").unwrap()).is_ok());
     }
 }

@@ -6,10 +6,7 @@
 //! holder's registration id, the credential's assessment level). Cross-field rules that
 //! hold for every format live here ([`Certificate::check`]); trust decisions never do.
 
-use crate::ids::{
-    self, ApprovalNo, CccCategory, CertificateNo, CreditCode, DivisionCode, HsCode, IdError,
-    PostCode,
-};
+use crate::ids::{self, ApprovalNo, CccCategory, CertificateNo, CreditCode, DivisionCode, HsCode, IdError, PostCode};
 use serde::Serialize;
 use time::Date;
 
@@ -23,11 +20,7 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 3] = [
-        Category::ManagementSystem,
-        Category::Product,
-        Category::Service,
-    ];
+    pub const ALL: [Category; 3] = [Category::ManagementSystem, Category::Product, Category::Service];
 
     pub fn zh(self) -> &'static str {
         match self {
@@ -138,13 +131,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Valid,
-        Status::Suspended,
-        Status::Withdrawn,
-        Status::Cancelled,
-        Status::Expired,
-    ];
+    pub const ALL: [Status; 5] =
+        [Status::Valid, Status::Suspended, Status::Withdrawn, Status::Cancelled, Status::Expired];
 
     pub fn zh(self) -> &'static str {
         match self {
@@ -301,11 +289,7 @@ pub enum ModelError {
     #[error(transparent)]
     Id(#[from] IdError),
     #[error("category '{category}' does not match programme {program}, which is '{expected}'")]
-    CategoryMismatch {
-        category: &'static str,
-        program: &'static str,
-        expected: &'static str,
-    },
+    CategoryMismatch { category: &'static str, program: &'static str, expected: &'static str },
     #[error("original issue date {original} is after issue date {issue}")]
     OriginalAfterIssue { original: Date, issue: Date },
     #[error("CCC certificate number year {year} is after the issue year {issue_year}")]
@@ -348,19 +332,13 @@ impl Certificate {
         if let Some(original) = self.original_issue_date
             && original > self.issue_date
         {
-            return Err(ModelError::OriginalAfterIssue {
-                original,
-                issue: self.issue_date,
-            });
+            return Err(ModelError::OriginalAfterIssue { original, issue: self.issue_date });
         }
         if let Some(year) = self.number.ccc_year()
             && self.program_code == ProgramCode::Ccc
             && year > self.issue_date.year()
         {
-            return Err(ModelError::CccYearAfterIssue {
-                year,
-                issue_year: self.issue_date.year(),
-            });
+            return Err(ModelError::CccYearAfterIssue { year, issue_year: self.issue_date.year() });
         }
         if self.holder.credit_code.is_some() && self.holder.registered_id.is_some() {
             return Err(ModelError::HolderTwoIds);
@@ -383,11 +361,7 @@ impl Certificate {
 
     /// Validates a certificate number against the programme's numbering rule.
     pub fn parse_number(program: ProgramCode, value: &str) -> Result<CertificateNo, IdError> {
-        if program == ProgramCode::Ccc {
-            CertificateNo::parse_ccc(value)
-        } else {
-            CertificateNo::parse_general(value)
-        }
+        if program == ProgramCode::Ccc { CertificateNo::parse_ccc(value) } else { CertificateNo::parse_general(value) }
     }
 
     /// The issuer key used for look-ups: the CB's CNCA approval number.

@@ -5,9 +5,7 @@
 //! side: cn → F → cn returns the same certificate except what F reported lost.
 
 use mrgate::formats::{self, Format};
-use mrgate::ids::{
-    ApprovalNo, CccCategory, CertificateNo, CreditCode, DivisionCode, HsCode, PostCode,
-};
+use mrgate::ids::{ApprovalNo, CccCategory, CertificateNo, CreditCode, DivisionCode, HsCode, PostCode};
 use mrgate::model::*;
 use mrgate::xml::Limits;
 use proptest::prelude::*;
@@ -29,27 +27,16 @@ fn credit_code(seed: &[usize]) -> CreditCode {
     let org: u32 = s[8..16]
         .iter()
         .zip([3u32, 7, 9, 10, 5, 8, 4, 2])
-        .map(|(&b, w)| {
-            if b.is_ascii_digit() {
-                u32::from(b - b'0') * w
-            } else {
-                (u32::from(b - b'A') + 10) * w
-            }
-        })
+        .map(|(&b, w)| if b.is_ascii_digit() { u32::from(b - b'0') * w } else { (u32::from(b - b'A') + 10) * w })
         .sum();
     s.push(match 11 - org % 11 {
         10 => b'X',
         11 => b'0',
         n => b'0' + n as u8,
     });
-    let weights = [
-        1u32, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-    ];
-    let sum: u32 = s
-        .iter()
-        .zip(weights)
-        .map(|(b, w)| USCC.iter().position(|a| a == b).expect("alphabet") as u32 * w)
-        .sum();
+    let weights = [1u32, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+    let sum: u32 =
+        s.iter().zip(weights).map(|(b, w)| USCC.iter().position(|a| a == b).expect("alphabet") as u32 * w).sum();
     s.push(USCC[((31 - sum % 31) % 31) as usize]);
     CreditCode::parse(std::str::from_utf8(&s).expect("ascii")).expect("generated credit code")
 }
@@ -64,9 +51,8 @@ fn en_text() -> impl Strategy<Value = String> {
 }
 
 fn date() -> impl Strategy<Value = Date> {
-    (2003i32..2040, 1u8..=12, 1u8..=28).prop_map(|(y, m, d)| {
-        Date::from_calendar_date(y, time::Month::try_from(m).expect("month"), d).expect("date")
-    })
+    (2003i32..2040, 1u8..=12, 1u8..=28)
+        .prop_map(|(y, m, d)| Date::from_calendar_date(y, time::Month::try_from(m).expect("month"), d).expect("date"))
 }
 
 fn standard() -> impl Strategy<Value = String> {
@@ -217,9 +203,7 @@ fn erase(mut c: Certificate, lost: &[String]) -> Certificate {
             "Products/Product/Name" => c.products.clear(),
             "Products/Product/Model" => c.products.iter_mut().for_each(|p| p.model = None),
             "Products/Product/HSCode" => c.products.iter_mut().for_each(|p| p.hs_code = None),
-            "Products/Product/CCCCategory" => {
-                c.products.iter_mut().for_each(|p| p.ccc_category = None)
-            }
+            "Products/Product/CCCCategory" => c.products.iter_mut().for_each(|p| p.ccc_category = None),
             "Manufacturer/Name" => c.manufacturer = None,
             "Manufacturer/Address" => {
                 if let Some(m) = &mut c.manufacturer {

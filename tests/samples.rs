@@ -11,10 +11,7 @@ const SAMPLES: [&str; 3] = ["qms-valid.xml", "ems-suspended.xml", "ccc-gb18030.x
 
 fn parse_sample(name: &str) -> Option<mrgate::model::Certificate> {
     let bytes = common::sample(name)?;
-    Some(
-        formats::parse(Format::CnXml, &bytes, &Limits::default())
-            .unwrap_or_else(|e| panic!("{name}: {e}")),
-    )
+    Some(formats::parse(Format::CnXml, &bytes, &Limits::default()).unwrap_or_else(|e| panic!("{name}: {e}")))
 }
 
 #[test]
@@ -25,10 +22,7 @@ fn samples_parse_with_their_facts() {
     assert_eq!(qms.number.as_str(), "00124Q38817R2M");
     assert_eq!(qms.status, Status::Valid);
     assert_eq!(qms.sites.len(), 1);
-    assert_eq!(
-        qms.scope_en.as_deref(),
-        Some("Design, manufacture and service of printed circuit board assemblies")
-    );
+    assert_eq!(qms.scope_en.as_deref(), Some("Design, manufacture and service of printed circuit board assemblies"));
 
     let Some(ccc) = parse_sample("ccc-gb18030.xml") else {
         return;
@@ -36,14 +30,8 @@ fn samples_parse_with_their_facts() {
     assert_eq!(ccc.program_code, ProgramCode::Ccc);
     assert_eq!(ccc.holder.name, "杭州西溪家电股份有限公司");
     assert_eq!(ccc.products.len(), 2);
-    assert_eq!(
-        ccc.products[0].hs_code.as_ref().map(|h| h.as_str()),
-        Some("8418102000")
-    );
-    assert_eq!(
-        ccc.factory.as_ref().map(|f| f.name.as_str()),
-        Some("杭州西溪家电股份有限公司余杭工厂")
-    );
+    assert_eq!(ccc.products[0].hs_code.as_ref().map(|h| h.as_str()), Some("8418102000"));
+    assert_eq!(ccc.factory.as_ref().map(|f| f.name.as_str()), Some("杭州西溪家电股份有限公司余杭工厂"));
 
     let Some(ems) = parse_sample("ems-suspended.xml") else {
         return;
@@ -60,11 +48,7 @@ fn cn_xml_renders_the_utf8_samples_byte_for_byte() {
         let cert = formats::parse(Format::CnXml, &bytes, &Limits::default()).expect("parse");
         let rendered = formats::render(Format::CnXml, &cert);
         assert!(rendered.loss.is_empty());
-        assert_eq!(
-            String::from_utf8(rendered.bytes).expect("utf8"),
-            String::from_utf8(bytes).expect("utf8"),
-            "{name}"
-        );
+        assert_eq!(String::from_utf8(rendered.bytes).expect("utf8"), String::from_utf8(bytes).expect("utf8"), "{name}");
     }
 }
 
@@ -77,10 +61,7 @@ fn gb18030_sample_renders_as_the_same_text_in_utf8() {
     assert!(!had_errors);
     let cert = formats::parse(Format::CnXml, &bytes, &Limits::default()).expect("parse");
     let rendered = String::from_utf8(formats::render(Format::CnXml, &cert).bytes).expect("utf8");
-    assert_eq!(
-        rendered,
-        text.replace("encoding=\"GB18030\"", "encoding=\"UTF-8\"")
-    );
+    assert_eq!(rendered, text.replace("encoding=\"GB18030\"", "encoding=\"UTF-8\""));
 }
 
 #[test]
@@ -91,13 +72,8 @@ fn every_sample_translates_to_every_format_and_back() {
         };
         for format in Format::ALL {
             let rendered = formats::render(format, &cert);
-            let back =
-                formats::parse(format, &rendered.bytes, &Limits::default()).unwrap_or_else(|e| {
-                    panic!(
-                        "{name} -> {format}: {e}\n{}",
-                        String::from_utf8_lossy(&rendered.bytes)
-                    )
-                });
+            let back = formats::parse(format, &rendered.bytes, &Limits::default())
+                .unwrap_or_else(|e| panic!("{name} -> {format}: {e}\n{}", String::from_utf8_lossy(&rendered.bytes)));
             assert_eq!(back.number, cert.number, "{name} {format}");
             assert_eq!(back.status, cert.status, "{name} {format}");
             assert_eq!(back.standards, cert.standards, "{name} {format}");
@@ -113,14 +89,8 @@ fn loss_reports_name_exactly_what_each_format_drops() {
     };
     let lost = |f| formats::render(f, &qms).loss.lost;
     assert_eq!(lost(Format::CnXml), Vec::<String>::new());
-    assert_eq!(
-        lost(Format::IafXml),
-        ["StatusDate", "Holder/Address/DivisionCode"]
-    );
-    assert_eq!(
-        lost(Format::IafJson),
-        ["StatusDate", "Holder/Address/DivisionCode"]
-    );
+    assert_eq!(lost(Format::IafXml), ["StatusDate", "Holder/Address/DivisionCode"]);
+    assert_eq!(lost(Format::IafJson), ["StatusDate", "Holder/Address/DivisionCode"]);
     assert_eq!(
         lost(Format::UntpDcc),
         [
@@ -136,12 +106,7 @@ fn loss_reports_name_exactly_what_each_format_drops() {
         return;
     };
     let iaf = formats::render(Format::IafXml, &ccc).loss.lost;
-    for path in [
-        "Products/Product/Model",
-        "Products/Product/HSCode",
-        "Manufacturer/Name",
-        "Factory/Address",
-    ] {
+    for path in ["Products/Product/Model", "Products/Product/HSCode", "Manufacturer/Name", "Factory/Address"] {
         assert!(iaf.iter().any(|p| p == path), "{path} missing from {iaf:?}");
     }
 }
@@ -155,15 +120,9 @@ fn rendered_xml_validates_against_the_project_xsds() {
         let Some(cert) = parse_sample(name) else {
             return;
         };
-        let (ok, msg) = common::xmllint_schema(
-            "cn-certificate.xsd",
-            &formats::render(Format::CnXml, &cert).bytes,
-        );
+        let (ok, msg) = common::xmllint_schema("cn-certificate.xsd", &formats::render(Format::CnXml, &cert).bytes);
         assert!(ok, "{name} cn-xml: {msg}");
-        let (ok, msg) = common::xmllint_schema(
-            "iaf-certification.xsd",
-            &formats::render(Format::IafXml, &cert).bytes,
-        );
+        let (ok, msg) = common::xmllint_schema("iaf-certification.xsd", &formats::render(Format::IafXml, &cert).bytes);
         assert!(ok, "{name} iaf-xml: {msg}");
         let raw = common::sample(name).expect("sample");
         let (ok, msg) = common::xmllint_schema("cn-certificate.xsd", &raw);
@@ -182,25 +141,14 @@ fn xsd_rejects_what_mrgate_rejects() {
     let text = String::from_utf8(bytes).expect("utf8");
     for (from, to) in [
         ("<Status>有效</Status>", "<Status>valid</Status>"),
-        (
-            "<ProgramCode>QMS</ProgramCode>",
-            "<ProgramCode>XYZ</ProgramCode>",
-        ),
+        ("<ProgramCode>QMS</ProgramCode>", "<ProgramCode>XYZ</ProgramCode>"),
         ("CNCA-R-2002-001", "CNCA-2002-001"),
         ("<Scope lang=\"zh\">", "<Scope>"),
         ("<Sites>", "<Extra/><Sites>"),
     ] {
-        let (ok, _) =
-            common::xmllint_schema("cn-certificate.xsd", text.replacen(from, to, 1).as_bytes());
+        let (ok, _) = common::xmllint_schema("cn-certificate.xsd", text.replacen(from, to, 1).as_bytes());
         assert!(!ok, "xmllint accepted {to}");
-        assert!(
-            formats::parse(
-                Format::CnXml,
-                text.replacen(from, to, 1).as_bytes(),
-                &Limits::default()
-            )
-            .is_err()
-        );
+        assert!(formats::parse(Format::CnXml, text.replacen(from, to, 1).as_bytes(), &Limits::default()).is_err());
     }
 }
 
@@ -209,30 +157,20 @@ fn untp_credentials_validate_against_the_dcc_schema() {
     let Some(corpus) = common::corpus() else {
         return;
     };
-    let schema: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(corpus.join("untp/dcc-v0.6.0-schema.json")).expect("schema"),
-    )
-    .expect("json");
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("compile schema");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(corpus.join("untp/dcc-v0.6.0-schema.json")).expect("schema"))
+            .expect("json");
+    let validator = jsonschema::options().should_validate_formats(true).build(&schema).expect("compile schema");
     for name in SAMPLES {
         let Some(mut cert) = parse_sample(name) else {
             return;
         };
-        for level in [
-            mrgate::model::AssessmentLevel::Accredited,
-            mrgate::model::AssessmentLevel::GlobalMRA,
-        ] {
+        for level in [mrgate::model::AssessmentLevel::Accredited, mrgate::model::AssessmentLevel::GlobalMRA] {
             cert.assessment_level = level;
             let vc: serde_json::Value =
-                serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes)
-                    .expect("json");
-            let errors: Vec<String> = validator
-                .iter_errors(&vc)
-                .map(|e| format!("{} at {}", e, e.instance_path()))
-                .collect();
+                serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json");
+            let errors: Vec<String> =
+                validator.iter_errors(&vc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
             assert!(errors.is_empty(), "{name}: {errors:#?}");
             assert_eq!(vc["credentialSubject"]["assessmentLevel"], level.as_str());
         }
@@ -244,27 +182,19 @@ fn the_dcc_schema_is_not_a_rubber_stamp() {
     let Some(corpus) = common::corpus() else {
         return;
     };
-    let schema: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(corpus.join("untp/dcc-v0.6.0-schema.json")).expect("schema"),
-    )
-    .expect("json");
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("compile schema");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(corpus.join("untp/dcc-v0.6.0-schema.json")).expect("schema"))
+            .expect("json");
+    let validator = jsonschema::options().should_validate_formats(true).build(&schema).expect("compile schema");
     let Some(cert) = parse_sample("qms-valid.xml") else {
         return;
     };
-    let good: serde_json::Value =
-        serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json");
+    let good: serde_json::Value = serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json");
     let mut bad = good.clone();
     bad["credentialSubject"]["assessmentLevel"] = "Trusted".into();
     assert!(!validator.is_valid(&bad));
     let mut bad = good.clone();
-    bad["credentialSubject"]
-        .as_object_mut()
-        .expect("object")
-        .remove("issuedToParty");
+    bad["credentialSubject"].as_object_mut().expect("object").remove("issuedToParty");
     assert!(!validator.is_valid(&bad));
     let mut bad = good;
     bad["issuer"]["unknown"] = "x".into();
@@ -278,10 +208,7 @@ fn suspended_and_expired_sample_reports_both_facts() {
     };
     let at = mrgate::ids::parse_date("2026-11-26").expect("date");
     let findings = mrgate::cli::findings(&ems, at);
-    let codes: Vec<&str> = findings
-        .iter()
-        .map(|f| f["code"].as_str().expect("code"))
-        .collect();
+    let codes: Vec<&str> = findings.iter().map(|f| f["code"].as_str().expect("code")).collect();
     assert_eq!(codes, ["status.suspended", "validity.expired"]);
     assert_eq!(findings[1]["message"], "expired on 2026-04-01");
     // Before expiry, only the suspension is a finding.

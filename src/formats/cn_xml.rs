@@ -9,8 +9,8 @@ use super::strict::{Children, id_err, leaf, leaf_with_attrs, only_attrs};
 use super::{FormatError, LossReport, Rendered};
 use crate::ids::{self, ApprovalNo, CccCategory, CreditCode, DivisionCode, HsCode, PostCode};
 use crate::model::{
-    Accreditation, Address, AssessmentLevel, Category, Certificate, CertificationBody, Holder,
-    Party, Product, ProgramCode, Status,
+    Accreditation, Address, AssessmentLevel, Category, Certificate, CertificationBody, Holder, Party, Product,
+    ProgramCode, Status,
 };
 use crate::xml::{self, Element, Limits, XmlWriter};
 
@@ -58,12 +58,7 @@ pub fn from_element(root: &Element) -> Result<Certificate, FormatError> {
     let number_el = c.req("CertificateNo")?;
     let number_text = leaf(number_el, "CertificateNo")?;
     let category_el = c.req("Category")?;
-    let category = closed(
-        category_el,
-        "Category",
-        Category::from_zh,
-        "管理体系认证, 产品认证, 服务认证",
-    )?;
+    let category = closed(category_el, "Category", Category::from_zh, "管理体系认证, 产品认证, 服务认证")?;
     let program = leaf(c.req("Program")?, "Program")?;
     let program_code_el = c.req("ProgramCode")?;
     let program_code = closed(
@@ -72,38 +67,23 @@ pub fn from_element(root: &Element) -> Result<Certificate, FormatError> {
         ProgramCode::parse,
         "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE",
     )?;
-    let number = Certificate::parse_number(program_code, &number_text)
-        .map_err(id_err(Some(number_el.pos), "CertificateNo"))?;
-    let status = closed(
-        c.req("Status")?,
-        "Status",
-        Status::from_zh,
-        "有效, 暂停, 撤销, 注销, 过期",
-    )?;
-    let status_date = c
-        .opt("StatusDate")
-        .map(|e| date(e, "StatusDate"))
-        .transpose()?;
+    let number =
+        Certificate::parse_number(program_code, &number_text).map_err(id_err(Some(number_el.pos), "CertificateNo"))?;
+    let status = closed(c.req("Status")?, "Status", Status::from_zh, "有效, 暂停, 撤销, 注销, 过期")?;
+    let status_date = c.opt("StatusDate").map(|e| date(e, "StatusDate")).transpose()?;
     let issue_date = date(c.req("IssueDate")?, "IssueDate")?;
-    let original_issue_date = c
-        .opt("OriginalIssueDate")
-        .map(|e| date(e, "OriginalIssueDate"))
-        .transpose()?;
+    let original_issue_date = c.opt("OriginalIssueDate").map(|e| date(e, "OriginalIssueDate")).transpose()?;
     let expiry_el = c.req("ExpiryDate")?;
     let expiry_date = date(expiry_el, "ExpiryDate")?;
-    ids::check_validity_period(issue_date, expiry_date)
-        .map_err(id_err(Some(expiry_el.pos), "ExpiryDate"))?;
+    ids::check_validity_period(issue_date, expiry_date).map_err(id_err(Some(expiry_el.pos), "ExpiryDate"))?;
     let certification_body = certification_body(c.req("CertificationBody")?)?;
     let holder = holder(c.req("Holder")?)?;
 
     let standards_el = c.req("Standards")?;
     let mut sc = Children::new(standards_el, NS, "Standards")?;
     only_attrs(standards_el, "Standards", &[])?;
-    let standards = sc
-        .many("Standard")
-        .into_iter()
-        .map(|e| leaf(e, "Standards/Standard"))
-        .collect::<Result<Vec<_>, _>>()?;
+    let standards =
+        sc.many("Standard").into_iter().map(|e| leaf(e, "Standards/Standard")).collect::<Result<Vec<_>, _>>()?;
     if standards.is_empty() {
         sc.req("Standard")?;
     }
@@ -122,10 +102,7 @@ pub fn from_element(root: &Element) -> Result<Certificate, FormatError> {
         Some(e) => products(e)?,
         None => Vec::new(),
     };
-    let manufacturer = c
-        .opt("Manufacturer")
-        .map(|e| party(e, "Manufacturer"))
-        .transpose()?;
+    let manufacturer = c.opt("Manufacturer").map(|e| party(e, "Manufacturer")).transpose()?;
     let factory = c.opt("Factory").map(|e| party(e, "Factory")).transpose()?;
     if let Some(sig) = c.peek()
         && sig.is(DSIG_NAMESPACE, "Signature")
@@ -160,12 +137,7 @@ pub fn from_element(root: &Element) -> Result<Certificate, FormatError> {
     Ok(cert)
 }
 
-fn closed<T>(
-    e: &Element,
-    path: &str,
-    parse: fn(&str) -> Option<T>,
-    expected: &str,
-) -> Result<T, FormatError> {
+fn closed<T>(e: &Element, path: &str, parse: fn(&str) -> Option<T>, expected: &str) -> Result<T, FormatError> {
     let text = leaf(e, path)?;
     parse(&text).ok_or_else(|| FormatError::NotInList {
         pos: Some(e.pos),
@@ -184,57 +156,35 @@ fn certification_body(e: &Element) -> Result<CertificationBody, FormatError> {
     only_attrs(e, "CertificationBody", &[])?;
     let mut c = Children::new(e, NS, "CertificationBody")?;
     let name = leaf(c.req("Name")?, "CertificationBody/Name")?;
-    let name_en = c
-        .opt("NameEn")
-        .map(|e| leaf(e, "CertificationBody/NameEn"))
-        .transpose()?;
+    let name_en = c.opt("NameEn").map(|e| leaf(e, "CertificationBody/NameEn")).transpose()?;
     let approval_el = c.req("ApprovalNo")?;
     let approval_no = ApprovalNo::parse(&leaf(approval_el, "CertificationBody/ApprovalNo")?)
-        .map_err(id_err(
-            Some(approval_el.pos),
-            "CertificationBody/ApprovalNo",
-        ))?;
+        .map_err(id_err(Some(approval_el.pos), "CertificationBody/ApprovalNo"))?;
     let accreditation = match c.opt("Accreditation") {
         Some(a) => {
             only_attrs(a, "CertificationBody/Accreditation", &[])?;
             let mut ac = Children::new(a, NS, "CertificationBody/Accreditation")?;
             let body = leaf(ac.req("Body")?, "CertificationBody/Accreditation/Body")?;
-            let number = leaf(
-                ac.req("AccreditationNo")?,
-                "CertificationBody/Accreditation/AccreditationNo",
-            )?;
+            let number = leaf(ac.req("AccreditationNo")?, "CertificationBody/Accreditation/AccreditationNo")?;
             ac.finish()?;
-            Some(Accreditation {
-                body,
-                number,
-                country: None,
-            })
+            Some(Accreditation { body, number, country: None })
         }
         None => None,
     };
     c.finish()?;
-    Ok(CertificationBody {
-        name,
-        name_en,
-        approval_no,
-        accreditation,
-    })
+    Ok(CertificationBody { name, name_en, approval_no, accreditation })
 }
 
 fn holder(e: &Element) -> Result<Holder, FormatError> {
     only_attrs(e, "Holder", &[])?;
     let mut c = Children::new(e, NS, "Holder")?;
     let name = leaf(c.req("Name")?, "Holder/Name")?;
-    let name_en = c
-        .opt("NameEn")
-        .map(|e| leaf(e, "Holder/NameEn"))
-        .transpose()?;
+    let name_en = c.opt("NameEn").map(|e| leaf(e, "Holder/NameEn")).transpose()?;
     // Optional: the holder of a recognized foreign certificate has no Chinese credit code.
     let credit_code = match c.opt("CreditCode") {
-        Some(e) => Some(
-            CreditCode::parse(&leaf(e, "Holder/CreditCode")?)
-                .map_err(id_err(Some(e.pos), "Holder/CreditCode"))?,
-        ),
+        Some(e) => {
+            Some(CreditCode::parse(&leaf(e, "Holder/CreditCode")?).map_err(id_err(Some(e.pos), "Holder/CreditCode"))?)
+        }
         None => None,
     };
     let address = match c.opt("Address") {
@@ -257,23 +207,12 @@ fn holder(e: &Element) -> Result<Holder, FormatError> {
                 None => None,
             };
             ac.finish()?;
-            Some(Address {
-                division_code,
-                text,
-                post_code,
-                country: "CN".into(),
-            })
+            Some(Address { division_code, text, post_code, country: "CN".into() })
         }
         None => None,
     };
     c.finish()?;
-    Ok(Holder {
-        name,
-        name_en,
-        credit_code,
-        registered_id: None,
-        address,
-    })
+    Ok(Holder { name, name_en, credit_code, registered_id: None, address })
 }
 
 fn scopes(scopes: &[&Element], root: &Element) -> Result<(String, Option<String>), FormatError> {
@@ -294,11 +233,7 @@ fn scopes(scopes: &[&Element], root: &Element) -> Result<(String, Option<String>
                 });
             }
             None => {
-                return Err(FormatError::Missing {
-                    pos: Some(e.pos),
-                    path: "Scope/@lang".into(),
-                    what: "attribute",
-                });
+                return Err(FormatError::Missing { pos: Some(e.pos), path: "Scope/@lang".into(), what: "attribute" });
             }
         };
         if slot.is_some() {
@@ -310,11 +245,7 @@ fn scopes(scopes: &[&Element], root: &Element) -> Result<(String, Option<String>
         }
         *slot = Some(text);
     }
-    let zh = zh.ok_or(FormatError::Missing {
-        pos: Some(root.pos),
-        path: "Scope[@lang=zh]".into(),
-        what: "element",
-    })?;
+    let zh = zh.ok_or(FormatError::Missing { pos: Some(root.pos), path: "Scope[@lang=zh]".into(), what: "element" })?;
     Ok((zh, en))
 }
 
@@ -334,10 +265,7 @@ fn party(e: &Element, path: &str) -> Result<Party, FormatError> {
     only_attrs(e, path, &[])?;
     let mut c = Children::new(e, NS, path)?;
     let name = leaf(c.req("Name")?, &c.path_of("Name"))?;
-    let address = c
-        .opt("Address")
-        .map(|a| leaf(a, &format!("{path}/Address")))
-        .transpose()?;
+    let address = c.opt("Address").map(|a| leaf(a, &format!("{path}/Address"))).transpose()?;
     c.finish()?;
     Ok(Party { name, address })
 }
@@ -355,10 +283,7 @@ fn products(e: &Element) -> Result<Vec<Product>, FormatError> {
         only_attrs(p, "Products/Product", &[])?;
         let mut pc = Children::new(p, NS, "Products/Product")?;
         let name = leaf(pc.req("Name")?, "Products/Product/Name")?;
-        let model = pc
-            .opt("Model")
-            .map(|e| leaf(e, "Products/Product/Model"))
-            .transpose()?;
+        let model = pc.opt("Model").map(|e| leaf(e, "Products/Product/Model")).transpose()?;
         let hs_code = match pc.opt("HSCode") {
             Some(h) => Some(
                 HsCode::parse(&leaf(h, "Products/Product/HSCode")?)
@@ -374,12 +299,7 @@ fn products(e: &Element) -> Result<Vec<Product>, FormatError> {
             None => None,
         };
         pc.finish()?;
-        out.push(Product {
-            name,
-            model,
-            hs_code,
-            ccc_category,
-        });
+        out.push(Product { name, model, hs_code, ccc_category });
     }
     Ok(out)
 }
@@ -389,24 +309,15 @@ fn products(e: &Element) -> Result<Vec<Product>, FormatError> {
 pub fn render(cert: &Certificate) -> Rendered {
     let mut loss = LossReport::default();
     let mut w = XmlWriter::new();
-    w.open(
-        "Certificate",
-        &[("xmlns", NAMESPACE), ("schemaVersion", "1.0")],
-    );
+    w.open("Certificate", &[("xmlns", NAMESPACE), ("schemaVersion", "1.0")]);
     w.leaf("CertificateNo", &[], cert.number.as_str());
     w.leaf("Category", &[], cert.category.zh());
     w.leaf("Program", &[], &cert.program);
     w.leaf("ProgramCode", &[], cert.program_code.as_str());
     w.leaf("Status", &[], cert.status.zh());
-    w.opt_leaf(
-        "StatusDate",
-        cert.status_date.map(ids::format_date).as_deref(),
-    );
+    w.opt_leaf("StatusDate", cert.status_date.map(ids::format_date).as_deref());
     w.leaf("IssueDate", &[], &ids::format_date(cert.issue_date));
-    w.opt_leaf(
-        "OriginalIssueDate",
-        cert.original_issue_date.map(ids::format_date).as_deref(),
-    );
+    w.opt_leaf("OriginalIssueDate", cert.original_issue_date.map(ids::format_date).as_deref());
     w.leaf("ExpiryDate", &[], &ids::format_date(cert.expiry_date));
 
     let cb = &cert.certification_body;
@@ -419,10 +330,7 @@ pub fn render(cert: &Certificate) -> Rendered {
         w.leaf("Body", &[], &a.body);
         w.leaf("AccreditationNo", &[], &a.number);
         w.close("Accreditation");
-        loss.add_if(
-            a.country.is_some(),
-            "CertificationBody/Accreditation/Country",
-        );
+        loss.add_if(a.country.is_some(), "CertificationBody/Accreditation/Country");
     }
     w.close("CertificationBody");
 
@@ -478,10 +386,7 @@ pub fn render(cert: &Certificate) -> Rendered {
     }
     w.close("Certificate");
     loss.add_if(!cert.sectors.is_empty(), "Sectors");
-    Rendered {
-        bytes: w.finish().into_bytes(),
-        loss,
-    }
+    Rendered { bytes: w.finish().into_bytes(), loss }
 }
 
 fn write_party(w: &mut XmlWriter, name: &str, p: &Party) {

@@ -9,8 +9,8 @@ use super::strict::{Children, Object, leaf, only_attrs};
 use super::{FormatError, LossReport, Rendered, parse_json_value};
 use crate::ids::{self, ApprovalNo, CreditCode, PostCode};
 use crate::model::{
-    Accreditation, Address, AssessmentLevel, Category, Certificate, CertificationBody, Holder,
-    Party, ProgramCode, Sector, Status,
+    Accreditation, Address, AssessmentLevel, Category, Certificate, CertificationBody, Holder, Party, ProgramCode,
+    Sector, Status,
 };
 use crate::xml::{self, Element, Limits, Pos, XmlWriter};
 use serde_json::{Map, Value, json};
@@ -72,22 +72,14 @@ pub fn parse_xml(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatErr
 fn xleaf(c: &mut Children<'_>, name: &'static str) -> Result<Field, FormatError> {
     let e = c.req(name)?;
     let path = c.path_of(name);
-    Ok(Field {
-        value: leaf(e, &path)?,
-        pos: Some(e.pos),
-        path,
-    })
+    Ok(Field { value: leaf(e, &path)?, pos: Some(e.pos), path })
 }
 
 fn xopt(c: &mut Children<'_>, name: &'static str) -> Result<Opt, FormatError> {
     match c.opt(name) {
         Some(e) => {
             let path = c.path_of(name);
-            Ok(Some(Field {
-                value: leaf(e, &path)?,
-                pos: Some(e.pos),
-                path,
-            }))
+            Ok(Some(Field { value: leaf(e, &path)?, pos: Some(e.pos), path }))
         }
         None => Ok(None),
     }
@@ -154,22 +146,14 @@ pub fn record_from_xml(root: &Element) -> Result<Record, FormatError> {
     }
     sc.finish()?;
     for s in items {
-        let mut ic = Children::new(
-            s,
-            None,
-            "certification/certification_standards/certification_standard",
-        )?;
+        let mut ic = Children::new(s, None, "certification/certification_standards/certification_standard")?;
         r.standards.push(xleaf(&mut ic, "standard_name")?);
         ic.finish()?;
     }
     if let Some(sectors) = c.opt("certification_sectors") {
         let mut sc = Children::new(sectors, None, "certification/certification_sectors")?;
         for s in sc.many("certification_sector") {
-            let mut ic = Children::new(
-                s,
-                None,
-                "certification/certification_sectors/certification_sector",
-            )?;
+            let mut ic = Children::new(s, None, "certification/certification_sectors/certification_sector")?;
             let code = xleaf(&mut ic, "sector_code")?;
             let name = xopt(&mut ic, "sector_name")?;
             ic.finish()?;
@@ -180,11 +164,7 @@ pub fn record_from_xml(root: &Element) -> Result<Record, FormatError> {
     if let Some(sites) = c.opt("certification_sites") {
         let mut sc = Children::new(sites, None, "certification/certification_sites")?;
         for s in sc.many("certification_site") {
-            let mut ic = Children::new(
-                s,
-                None,
-                "certification/certification_sites/certification_site",
-            )?;
+            let mut ic = Children::new(s, None, "certification/certification_sites/certification_site")?;
             let name = xleaf(&mut ic, "site_name")?;
             let address = xopt(&mut ic, "site_street_address")?;
             ic.finish()?;
@@ -207,102 +187,32 @@ pub fn render_xml(cert: &Certificate) -> Rendered {
     let mut w = XmlWriter::new();
     w.open("certification", &[("template_version", TEMPLATE_VERSION)]);
     let leaf = |w: &mut XmlWriter, name: &str, f: &Field| w.leaf(name, &[], &f.value);
-    let opt = |w: &mut XmlWriter, name: &str, f: &Opt| {
-        w.opt_leaf(name, f.as_ref().map(|f| f.value.as_str()))
-    };
-    leaf(
-        &mut w,
-        "certification_identity_number",
-        &r.certification_identity_number,
-    );
+    let opt = |w: &mut XmlWriter, name: &str, f: &Opt| w.opt_leaf(name, f.as_ref().map(|f| f.value.as_str()));
+    leaf(&mut w, "certification_identity_number", &r.certification_identity_number);
     leaf(&mut w, "certificate_number", &r.certificate_number);
     leaf(&mut w, "certification_status", &r.certification_status);
     leaf(&mut w, "accreditation_status", &r.accreditation_status);
     leaf(&mut w, "certification_type", &r.certification_type);
-    leaf(
-        &mut w,
-        "certification_scheme_code",
-        &r.certification_scheme_code,
-    );
-    leaf(
-        &mut w,
-        "certification_scheme_name",
-        &r.certification_scheme_name,
-    );
+    leaf(&mut w, "certification_scheme_code", &r.certification_scheme_code);
+    leaf(&mut w, "certification_scheme_name", &r.certification_scheme_name);
     leaf(&mut w, "certification_scope", &r.certification_scope);
-    opt(
-        &mut w,
-        "certification_scope_english",
-        &r.certification_scope_english,
-    );
-    opt(
-        &mut w,
-        "certification_original_issue_date",
-        &r.certification_original_issue_date,
-    );
-    leaf(
-        &mut w,
-        "certification_issue_date",
-        &r.certification_issue_date,
-    );
-    leaf(
-        &mut w,
-        "certification_expiry_date",
-        &r.certification_expiry_date,
-    );
-    leaf(
-        &mut w,
-        "certification_body_name",
-        &r.certification_body_name,
-    );
-    opt(
-        &mut w,
-        "certification_body_english_name",
-        &r.certification_body_english_name,
-    );
-    leaf(
-        &mut w,
-        "certification_body_identifier",
-        &r.certification_body_identifier,
-    );
-    opt(
-        &mut w,
-        "accreditation_body_acronym",
-        &r.accreditation_body_acronym,
-    );
+    opt(&mut w, "certification_scope_english", &r.certification_scope_english);
+    opt(&mut w, "certification_original_issue_date", &r.certification_original_issue_date);
+    leaf(&mut w, "certification_issue_date", &r.certification_issue_date);
+    leaf(&mut w, "certification_expiry_date", &r.certification_expiry_date);
+    leaf(&mut w, "certification_body_name", &r.certification_body_name);
+    opt(&mut w, "certification_body_english_name", &r.certification_body_english_name);
+    leaf(&mut w, "certification_body_identifier", &r.certification_body_identifier);
+    opt(&mut w, "accreditation_body_acronym", &r.accreditation_body_acronym);
     opt(&mut w, "accreditation_number", &r.accreditation_number);
-    opt(
-        &mut w,
-        "accreditation_body_country",
-        &r.accreditation_body_country,
-    );
+    opt(&mut w, "accreditation_body_country", &r.accreditation_body_country);
     w.open("certified_entity", &[]);
-    opt(
-        &mut w,
-        "certified_entity_unique_id",
-        &r.certified_entity_unique_id,
-    );
+    opt(&mut w, "certified_entity_unique_id", &r.certified_entity_unique_id);
     leaf(&mut w, "certified_entity_name", &r.certified_entity_name);
-    opt(
-        &mut w,
-        "certified_entity_english_name",
-        &r.certified_entity_english_name,
-    );
-    opt(
-        &mut w,
-        "certified_entity_street_address",
-        &r.certified_entity_street_address,
-    );
-    opt(
-        &mut w,
-        "certified_entity_postcode",
-        &r.certified_entity_postcode,
-    );
-    opt(
-        &mut w,
-        "certified_entity_country",
-        &r.certified_entity_country,
-    );
+    opt(&mut w, "certified_entity_english_name", &r.certified_entity_english_name);
+    opt(&mut w, "certified_entity_street_address", &r.certified_entity_street_address);
+    opt(&mut w, "certified_entity_postcode", &r.certified_entity_postcode);
+    opt(&mut w, "certified_entity_country", &r.certified_entity_country);
     w.close("certified_entity");
     w.open("certification_standards", &[]);
     for s in &r.standards {
@@ -332,10 +242,7 @@ pub fn render_xml(cert: &Certificate) -> Rendered {
         w.close("certification_sites");
     }
     w.close("certification");
-    Rendered {
-        bytes: w.finish().into_bytes(),
-        loss,
-    }
+    Rendered { bytes: w.finish().into_bytes(), loss }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -349,20 +256,12 @@ pub fn parse_json(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatEr
 
 fn jleaf(o: &mut Object<'_>, key: &'static str) -> Result<Field, FormatError> {
     let path = o.path_of(key);
-    Ok(Field {
-        value: o.req_str(key)?,
-        pos: None,
-        path,
-    })
+    Ok(Field { value: o.req_str(key)?, pos: None, path })
 }
 
 fn jopt(o: &mut Object<'_>, key: &'static str) -> Result<Opt, FormatError> {
     let path = o.path_of(key);
-    Ok(o.opt_str(key)?.map(|value| Field {
-        value,
-        pos: None,
-        path,
-    }))
+    Ok(o.opt_str(key)?.map(|value| Field { value, pos: None, path }))
 }
 
 pub fn record_from_json(value: &Value) -> Result<Record, FormatError> {
@@ -410,11 +309,7 @@ pub fn record_from_json(value: &Value) -> Result<Record, FormatError> {
     e.finish()?;
     let standards = o.opt_array("certification_standards")?;
     if standards.is_empty() {
-        return Err(FormatError::Missing {
-            pos: None,
-            path: "/certification_standards".into(),
-            what: "standard",
-        });
+        return Err(FormatError::Missing { pos: None, path: "/certification_standards".into(), what: "standard" });
     }
     for (i, s) in standards.iter().enumerate() {
         let mut so = Object::new(s, &format!("/certification_standards/{i}"))?;
@@ -447,64 +342,30 @@ pub fn render_json(cert: &Certificate) -> Rendered {
         m.insert(k.into(), Value::String(f.value.clone()));
     };
     m.insert("template_version".into(), json!(TEMPLATE_VERSION));
-    put(
-        &mut m,
-        "certification_identity_number",
-        &r.certification_identity_number,
-    );
+    put(&mut m, "certification_identity_number", &r.certification_identity_number);
     put(&mut m, "certificate_number", &r.certificate_number);
     put(&mut m, "certification_status", &r.certification_status);
     put(&mut m, "accreditation_status", &r.accreditation_status);
     put(&mut m, "certification_type", &r.certification_type);
-    put(
-        &mut m,
-        "certification_scheme_code",
-        &r.certification_scheme_code,
-    );
-    put(
-        &mut m,
-        "certification_scheme_name",
-        &r.certification_scheme_name,
-    );
+    put(&mut m, "certification_scheme_code", &r.certification_scheme_code);
+    put(&mut m, "certification_scheme_name", &r.certification_scheme_name);
     put(&mut m, "certification_scope", &r.certification_scope);
     let opts = [
-        (
-            "certification_scope_english",
-            &r.certification_scope_english,
-        ),
-        (
-            "certification_original_issue_date",
-            &r.certification_original_issue_date,
-        ),
+        ("certification_scope_english", &r.certification_scope_english),
+        ("certification_original_issue_date", &r.certification_original_issue_date),
     ];
     for (k, f) in opts {
         if let Some(f) = f {
             put(&mut m, k, f);
         }
     }
-    put(
-        &mut m,
-        "certification_issue_date",
-        &r.certification_issue_date,
-    );
-    put(
-        &mut m,
-        "certification_expiry_date",
-        &r.certification_expiry_date,
-    );
-    put(
-        &mut m,
-        "certification_body_name",
-        &r.certification_body_name,
-    );
+    put(&mut m, "certification_issue_date", &r.certification_issue_date);
+    put(&mut m, "certification_expiry_date", &r.certification_expiry_date);
+    put(&mut m, "certification_body_name", &r.certification_body_name);
     if let Some(f) = &r.certification_body_english_name {
         put(&mut m, "certification_body_english_name", f);
     }
-    put(
-        &mut m,
-        "certification_body_identifier",
-        &r.certification_body_identifier,
-    );
+    put(&mut m, "certification_body_identifier", &r.certification_body_identifier);
     for (k, f) in [
         ("accreditation_body_acronym", &r.accreditation_body_acronym),
         ("accreditation_number", &r.accreditation_number),
@@ -520,14 +381,8 @@ pub fn render_json(cert: &Certificate) -> Rendered {
     }
     put(&mut e, "certified_entity_name", &r.certified_entity_name);
     for (k, f) in [
-        (
-            "certified_entity_english_name",
-            &r.certified_entity_english_name,
-        ),
-        (
-            "certified_entity_street_address",
-            &r.certified_entity_street_address,
-        ),
+        ("certified_entity_english_name", &r.certified_entity_english_name),
+        ("certified_entity_street_address", &r.certified_entity_street_address),
         ("certified_entity_postcode", &r.certified_entity_postcode),
         ("certified_entity_country", &r.certified_entity_country),
     ] {
@@ -536,13 +391,7 @@ pub fn render_json(cert: &Certificate) -> Rendered {
         }
     }
     m.insert("certified_entity".into(), Value::Object(e));
-    m.insert(
-        "certification_standards".into(),
-        r.standards
-            .iter()
-            .map(|s| json!({"standard_name": s.value}))
-            .collect(),
-    );
+    m.insert("certification_standards".into(), r.standards.iter().map(|s| json!({"standard_name": s.value})).collect());
     if !r.sectors.is_empty() {
         let sectors = r.sectors.iter().map(|(c, n)| {
             let mut s = Map::new();
@@ -574,34 +423,19 @@ pub fn render_json(cert: &Certificate) -> Rendered {
 // Record ⇄ Certificate
 
 fn field(value: impl Into<String>) -> Field {
-    Field {
-        value: value.into(),
-        pos: None,
-        path: String::new(),
-    }
+    Field { value: value.into(), pos: None, path: String::new() }
 }
 
 fn id_err(f: &Field) -> impl FnOnce(ids::IdError) -> FormatError + '_ {
-    move |source| FormatError::Id {
-        pos: f.pos,
-        path: f.path.clone(),
-        source,
-    }
+    move |source| FormatError::Id { pos: f.pos, path: f.path.clone(), source }
 }
 
 fn not_in_list(f: &Field, expected: &str) -> FormatError {
-    FormatError::NotInList {
-        pos: f.pos,
-        path: f.path.clone(),
-        value: f.value.clone(),
-        expected: expected.into(),
-    }
+    FormatError::NotInList { pos: f.pos, path: f.path.clone(), value: f.value.clone(), expected: expected.into() }
 }
 
 fn looks_like_credit_code(s: &str) -> bool {
-    s.len() == 18
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+    s.len() == 18 && s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
 fn compact_date(f: &Field) -> Result<time::Date, FormatError> {
@@ -612,59 +446,36 @@ impl Record {
     /// Validates the raw fields into a certificate.
     pub fn into_certificate(self) -> Result<Certificate, FormatError> {
         let status = Status::from_iaf(&self.certification_status.value).ok_or_else(|| {
+            not_in_list(&self.certification_status, "Active, Suspended, Withdrawn, Cancelled, Expired")
+        })?;
+        let category = Category::from_iaf(&self.certification_type.value)
+            .ok_or_else(|| not_in_list(&self.certification_type, "Management System, Product, Service"))?;
+        let program_code = ProgramCode::parse(&self.certification_scheme_code.value).ok_or_else(|| {
             not_in_list(
-                &self.certification_status,
-                "Active, Suspended, Withdrawn, Cancelled, Expired",
+                &self.certification_scheme_code,
+                "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE",
             )
         })?;
-        let category = Category::from_iaf(&self.certification_type.value).ok_or_else(|| {
-            not_in_list(
-                &self.certification_type,
-                "Management System, Product, Service",
-            )
-        })?;
-        let program_code =
-            ProgramCode::parse(&self.certification_scheme_code.value).ok_or_else(|| {
-                not_in_list(
-                    &self.certification_scheme_code,
-                    "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE",
-                )
-            })?;
         let number = Certificate::parse_number(program_code, &self.certificate_number.value)
             .map_err(id_err(&self.certificate_number))?;
         let issue_date = compact_date(&self.certification_issue_date)?;
         let expiry_date = compact_date(&self.certification_expiry_date)?;
-        ids::check_validity_period(issue_date, expiry_date)
-            .map_err(id_err(&self.certification_expiry_date))?;
-        let original_issue_date = self
-            .certification_original_issue_date
-            .as_ref()
-            .map(compact_date)
-            .transpose()?;
+        ids::check_validity_period(issue_date, expiry_date).map_err(id_err(&self.certification_expiry_date))?;
+        let original_issue_date = self.certification_original_issue_date.as_ref().map(compact_date).transpose()?;
         let approval_no = ApprovalNo::parse(&self.certification_body_identifier.value)
             .map_err(id_err(&self.certification_body_identifier))?;
         let accredited = match self.accreditation_status.value.as_str() {
             "Accredited" => true,
             "Unaccredited" => false,
             _ => {
-                return Err(not_in_list(
-                    &self.accreditation_status,
-                    "Accredited, Unaccredited",
-                ));
+                return Err(not_in_list(&self.accreditation_status, "Accredited, Unaccredited"));
             }
         };
-        let accreditation = match (
-            accredited,
-            &self.accreditation_body_acronym,
-            &self.accreditation_number,
-        ) {
+        let accreditation = match (accredited, &self.accreditation_body_acronym, &self.accreditation_number) {
             (true, Some(body), Some(number)) => Some(Accreditation {
                 body: body.value.clone(),
                 number: number.value.clone(),
-                country: self
-                    .accreditation_body_country
-                    .as_ref()
-                    .map(|c| c.value.clone()),
+                country: self.accreditation_body_country.as_ref().map(|c| c.value.clone()),
             }),
             (true, None, _) => {
                 return Err(FormatError::Missing {
@@ -689,10 +500,7 @@ impl Record {
                 });
             }
         };
-        let country = self
-            .certified_entity_country
-            .as_ref()
-            .map(|c| c.value.clone());
+        let country = self.certified_entity_country.as_ref().map(|c| c.value.clone());
         if let Some(c) = &self.certified_entity_country
             && (c.value.len() != 2 || !c.value.bytes().all(|b| b.is_ascii_uppercase()))
         {
@@ -706,24 +514,17 @@ impl Record {
         let (credit_code, registered_id) = match &self.certified_entity_unique_id {
             // A domestic entity's unique id is its credit code, and one shaped like a credit
             // code must be a correct one; anything else is a registration id.
-            Some(id) if domestic && looks_like_credit_code(&id.value) => (
-                Some(CreditCode::parse(&id.value).map_err(id_err(id))?),
-                None,
-            ),
+            Some(id) if domestic && looks_like_credit_code(&id.value) => {
+                (Some(CreditCode::parse(&id.value).map_err(id_err(id))?), None)
+            }
             Some(id) => (None, Some(id.value.clone())),
             None => (None, None),
         };
-        let address = match (
-            &self.certified_entity_street_address,
-            &self.certified_entity_postcode,
-        ) {
+        let address = match (&self.certified_entity_street_address, &self.certified_entity_postcode) {
             (Some(street), postcode) => Some(Address {
                 division_code: None,
                 text: street.value.clone(),
-                post_code: postcode
-                    .as_ref()
-                    .map(|p| PostCode::parse(&p.value).map_err(id_err(p)))
-                    .transpose()?,
+                post_code: postcode.as_ref().map(|p| PostCode::parse(&p.value).map_err(id_err(p))).transpose()?,
                 country: country.unwrap_or_else(|| "CN".into()),
             }),
             (None, Some(p)) => {
@@ -761,24 +562,14 @@ impl Record {
             standards: self.standards.into_iter().map(|f| f.value).collect(),
             scope_zh: self.certification_scope.value,
             scope_en: self.certification_scope_english.map(|f| f.value),
-            sites: self
-                .sites
-                .into_iter()
-                .map(|(n, a)| Party {
-                    name: n.value,
-                    address: a.map(|a| a.value),
-                })
-                .collect(),
+            sites: self.sites.into_iter().map(|(n, a)| Party { name: n.value, address: a.map(|a| a.value) }).collect(),
             products: Vec::new(),
             manufacturer: None,
             factory: None,
             sectors: self
                 .sectors
                 .into_iter()
-                .map(|(c, n)| Sector {
-                    code: c.value,
-                    name: n.map(|n| n.value),
-                })
+                .map(|(c, n)| Sector { code: c.value, name: n.map(|n| n.value) })
                 .collect(),
             assessment_level: AssessmentLevel::default(),
         };
@@ -802,10 +593,7 @@ impl Record {
             loss.add_if(p.hs_code.is_some(), "Products/Product/HSCode");
             loss.add_if(p.ccc_category.is_some(), "Products/Product/CCCCategory");
         }
-        for (present, name) in [
-            (&cert.manufacturer, "Manufacturer"),
-            (&cert.factory, "Factory"),
-        ] {
+        for (present, name) in [(&cert.manufacturer, "Manufacturer"), (&cert.factory, "Factory")] {
             if let Some(p) = present {
                 loss.add(&format!("{name}/Name"));
                 loss.add_if(p.address.is_some(), &format!("{name}/Address"));
@@ -815,19 +603,13 @@ impl Record {
             certification_identity_number: field(format!("{}:{}", cb.approval_no, cert.number)),
             certificate_number: field(cert.number.as_str()),
             certification_status: field(cert.status.iaf()),
-            accreditation_status: field(if cb.accreditation.is_some() {
-                "Accredited"
-            } else {
-                "Unaccredited"
-            }),
+            accreditation_status: field(if cb.accreditation.is_some() { "Accredited" } else { "Unaccredited" }),
             certification_type: field(cert.category.iaf()),
             certification_scheme_code: field(cert.program_code.as_str()),
             certification_scheme_name: field(cert.program.as_str()),
             certification_scope: field(cert.scope_zh.as_str()),
             certification_scope_english: opt(cert.scope_en.as_deref()),
-            certification_original_issue_date: cert
-                .original_issue_date
-                .map(|d| field(ids::format_compact_date(d))),
+            certification_original_issue_date: cert.original_issue_date.map(|d| field(ids::format_compact_date(d))),
             certification_issue_date: field(ids::format_compact_date(cert.issue_date)),
             certification_expiry_date: field(ids::format_compact_date(cert.expiry_date)),
             certification_body_name: field(cb.name.as_str()),
@@ -835,35 +617,16 @@ impl Record {
             certification_body_identifier: field(cb.approval_no.as_str()),
             accreditation_body_acronym: opt(cb.accreditation.as_ref().map(|a| a.body.as_str())),
             accreditation_number: opt(cb.accreditation.as_ref().map(|a| a.number.as_str())),
-            accreditation_body_country: opt(cb
-                .accreditation
-                .as_ref()
-                .and_then(|a| a.country.as_deref())),
-            certified_entity_unique_id: opt(h
-                .credit_code
-                .as_ref()
-                .map(|c| c.as_str())
-                .or(h.registered_id.as_deref())),
+            accreditation_body_country: opt(cb.accreditation.as_ref().and_then(|a| a.country.as_deref())),
+            certified_entity_unique_id: opt(h.credit_code.as_ref().map(|c| c.as_str()).or(h.registered_id.as_deref())),
             certified_entity_name: field(h.name.as_str()),
             certified_entity_english_name: opt(h.name_en.as_deref()),
             certified_entity_street_address: opt(h.address.as_ref().map(|a| a.text.as_str())),
-            certified_entity_postcode: opt(h
-                .address
-                .as_ref()
-                .and_then(|a| a.post_code.as_ref())
-                .map(|p| p.as_str())),
+            certified_entity_postcode: opt(h.address.as_ref().and_then(|a| a.post_code.as_ref()).map(|p| p.as_str())),
             certified_entity_country: opt(h.address.as_ref().map(|a| a.country.as_str())),
             standards: cert.standards.iter().map(|s| field(s.as_str())).collect(),
-            sectors: cert
-                .sectors
-                .iter()
-                .map(|s| (field(s.code.as_str()), opt(s.name.as_deref())))
-                .collect(),
-            sites: cert
-                .sites
-                .iter()
-                .map(|s| (field(s.name.as_str()), opt(s.address.as_deref())))
-                .collect(),
+            sectors: cert.sectors.iter().map(|s| (field(s.code.as_str()), opt(s.name.as_deref()))).collect(),
+            sites: cert.sites.iter().map(|s| (field(s.name.as_str()), opt(s.address.as_deref()))).collect(),
         };
         (record, loss)
     }

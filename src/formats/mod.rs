@@ -29,12 +29,7 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [
-        Format::CnXml,
-        Format::UntpDcc,
-        Format::IafXml,
-        Format::IafJson,
-    ];
+    pub const ALL: [Format; 4] = [Format::CnXml, Format::UntpDcc, Format::IafXml, Format::IafJson];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,11 +51,7 @@ impl Format {
         let head = &start[first..];
         if head.starts_with(b"{") {
             let probe = &head[..head.len().min(4096)];
-            return Some(if contains(probe, b"\"@context\"") {
-                Format::UntpDcc
-            } else {
-                Format::IafJson
-            });
+            return Some(if contains(probe, b"\"@context\"") { Format::UntpDcc } else { Format::IafJson });
         }
         if head.starts_with(b"<") {
             let probe = &head[..head.len().min(4096)];
@@ -92,58 +83,23 @@ pub enum FormatError {
     #[error(transparent)]
     Xml(#[from] XmlError),
     #[error("{line}:{column}: not valid JSON: {message}")]
-    Json {
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Json { line: usize, column: usize, message: String },
     #[error("{pos}: root element is <{found}>, expected <{expected}> in namespace {namespace}")]
-    WrongRoot {
-        pos: Pos,
-        found: String,
-        expected: &'static str,
-        namespace: &'static str,
-    },
+    WrongRoot { pos: Pos, found: String, expected: &'static str, namespace: &'static str },
     #[error("{pos}: {path}: unexpected element <{found}>; expected {expected}")]
-    UnexpectedElement {
-        pos: Pos,
-        path: String,
-        found: String,
-        expected: String,
-    },
+    UnexpectedElement { pos: Pos, path: String, found: String, expected: String },
     #[error("{pos}: {path}: unexpected attribute '{name}'")]
-    UnexpectedAttribute {
-        pos: Pos,
-        path: String,
-        name: String,
-    },
+    UnexpectedAttribute { pos: Pos, path: String, name: String },
     #[error("{pos}: {path}: text is not allowed here")]
     UnexpectedText { pos: Pos, path: String },
     #[error("{}{path}: required {what} is missing", pos.map(|p| format!("{p}: ")).unwrap_or_default())]
-    Missing {
-        pos: Option<Pos>,
-        path: String,
-        what: &'static str,
-    },
+    Missing { pos: Option<Pos>, path: String, what: &'static str },
     #[error("{}{path}: {source}", pos.map(|p| format!("{p}: ")).unwrap_or_default())]
-    Id {
-        pos: Option<Pos>,
-        path: String,
-        source: IdError,
-    },
+    Id { pos: Option<Pos>, path: String, source: IdError },
     #[error("{}{path}: '{value}' is not one of {expected}", pos.map(|p| format!("{p}: ")).unwrap_or_default())]
-    NotInList {
-        pos: Option<Pos>,
-        path: String,
-        value: String,
-        expected: String,
-    },
+    NotInList { pos: Option<Pos>, path: String, value: String, expected: String },
     #[error("{}{path}: {message}", pos.map(|p| format!("{p}: ")).unwrap_or_default())]
-    Invalid {
-        pos: Option<Pos>,
-        path: String,
-        message: String,
-    },
+    Invalid { pos: Option<Pos>, path: String, message: String },
     #[error("{0}")]
     Model(#[from] ModelError),
     #[error("document is {size} bytes, over the limit of {limit}")]
@@ -171,10 +127,7 @@ impl FormatError {
     pub fn pos(&self) -> Option<Pos> {
         match self {
             FormatError::Xml(e) => e.pos(),
-            FormatError::Json { line, column, .. } => Some(Pos {
-                line: *line as u32,
-                column: *column as u32,
-            }),
+            FormatError::Json { line, column, .. } => Some(Pos { line: *line as u32, column: *column as u32 }),
             FormatError::WrongRoot { pos, .. }
             | FormatError::UnexpectedElement { pos, .. }
             | FormatError::UnexpectedAttribute { pos, .. }
@@ -256,15 +209,9 @@ pub fn render(format: Format, cert: &Certificate) -> Rendered {
 }
 
 /// Reads JSON with a size bound and a positioned error.
-pub(crate) fn parse_json_value(
-    bytes: &[u8],
-    limits: &Limits,
-) -> Result<serde_json::Value, FormatError> {
+pub(crate) fn parse_json_value(bytes: &[u8], limits: &Limits) -> Result<serde_json::Value, FormatError> {
     if bytes.len() > limits.max_bytes {
-        return Err(FormatError::TooLarge {
-            size: bytes.len(),
-            limit: limits.max_bytes,
-        });
+        return Err(FormatError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
     serde_json::from_slice(bytes).map_err(|e| FormatError::Json {
         line: e.line(),

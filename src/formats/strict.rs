@@ -19,19 +19,12 @@ pub struct Children<'a> {
 
 impl<'a> Children<'a> {
     /// Refuses non-whitespace text between child elements.
-    pub fn new(
-        parent: &'a Element,
-        ns: Option<&'static str>,
-        path: &str,
-    ) -> Result<Self, FormatError> {
+    pub fn new(parent: &'a Element, ns: Option<&'static str>, path: &str) -> Result<Self, FormatError> {
         for node in &parent.children {
             if let Node::Text(t) = node
                 && !t.trim().is_empty()
             {
-                return Err(FormatError::UnexpectedText {
-                    pos: parent.pos,
-                    path: path.to_string(),
-                });
+                return Err(FormatError::UnexpectedText { pos: parent.pos, path: path.to_string() });
             }
         }
         Ok(Self {
@@ -49,11 +42,7 @@ impl<'a> Children<'a> {
     }
 
     pub fn path_of(&self, name: &str) -> String {
-        if self.path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}/{name}", self.path)
-        }
+        if self.path.is_empty() { name.to_string() } else { format!("{}/{name}", self.path) }
     }
 
     /// The next element if it is `name`.
@@ -75,11 +64,9 @@ impl<'a> Children<'a> {
             Some(e) => Ok(e),
             None => match self.items.get(self.next) {
                 Some(e) => Err(self.unexpected(e)),
-                None => Err(FormatError::Missing {
-                    pos: Some(self.parent_pos),
-                    path: self.path_of(name),
-                    what: "element",
-                }),
+                None => {
+                    Err(FormatError::Missing { pos: Some(self.parent_pos), path: self.path_of(name), what: "element" })
+                }
             },
         }
     }
@@ -109,23 +96,14 @@ impl<'a> Children<'a> {
         let expected = if expected.is_empty() {
             "no more elements".to_string()
         } else {
-            expected
-                .iter()
-                .map(|n| format!("<{n}>"))
-                .collect::<Vec<_>>()
-                .join(" or ")
+            expected.iter().map(|n| format!("<{n}>")).collect::<Vec<_>>().join(" or ")
         };
         let found = match (&e.ns, self.ns) {
-            (Some(ns), Some(want)) if ns != want => format!("{{{ns}}}{}", e.local),
+            (Some(ns), Some(want)) if ns.as_ref() != want => format!("{{{ns}}}{}", e.local),
             (Some(ns), None) => format!("{{{ns}}}{}", e.local),
             _ => e.local.clone(),
         };
-        FormatError::UnexpectedElement {
-            pos: e.pos,
-            path: self.path.clone(),
-            found,
-            expected,
-        }
+        FormatError::UnexpectedElement { pos: e.pos, path: self.path.clone(), found, expected }
     }
 
     /// Every child must have been consumed.
@@ -145,11 +123,7 @@ pub fn only_attrs(e: &Element, path: &str, allowed: &[&str]) -> Result<(), Forma
                 Some(p) => format!("{p}:{}", a.local),
                 None => a.local.clone(),
             };
-            return Err(FormatError::UnexpectedAttribute {
-                pos: e.pos,
-                path: path.to_string(),
-                name,
-            });
+            return Err(FormatError::UnexpectedAttribute { pos: e.pos, path: path.to_string(), name });
         }
     }
     Ok(())
@@ -174,22 +148,14 @@ pub fn leaf_with_attrs(e: &Element, path: &str) -> Result<String, FormatError> {
     let text = e.text();
     let text = text.trim();
     if text.is_empty() {
-        return Err(FormatError::Missing {
-            pos: Some(e.pos),
-            path: path.to_string(),
-            what: "text",
-        });
+        return Err(FormatError::Missing { pos: Some(e.pos), path: path.to_string(), what: "text" });
     }
     Ok(text.to_string())
 }
 
 /// Wraps an identifier error with where it occurred.
 pub fn id_err(pos: Option<Pos>, path: &str) -> impl FnOnce(IdError) -> FormatError + '_ {
-    move |source| FormatError::Id {
-        pos,
-        path: path.to_string(),
-        source,
-    }
+    move |source| FormatError::Id { pos, path: path.to_string(), source }
 }
 
 /// Reads the fields of one JSON object; any key not read is an error at [`Object::finish`].
@@ -206,11 +172,7 @@ impl<'a> Object<'a> {
             path: path.to_string(),
             message: "must be a JSON object".into(),
         })?;
-        Ok(Self {
-            path: path.to_string(),
-            map,
-            seen: Vec::new(),
-        })
+        Ok(Self { path: path.to_string(), map, seen: Vec::new() })
     }
 
     pub fn path_of(&self, key: &str) -> String {
@@ -223,47 +185,31 @@ impl<'a> Object<'a> {
     }
 
     pub fn req_value(&mut self, key: &'a str) -> Result<&'a Value, FormatError> {
-        self.opt_value(key).ok_or_else(|| FormatError::Missing {
-            pos: None,
-            path: self.path_of(key),
-            what: "field",
-        })
+        self.opt_value(key).ok_or_else(|| FormatError::Missing { pos: None, path: self.path_of(key), what: "field" })
     }
 
     pub fn opt_str(&mut self, key: &'a str) -> Result<Option<String>, FormatError> {
         match self.opt_value(key) {
             None => Ok(None),
             Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
-            Some(Value::String(_)) => Err(FormatError::Missing {
-                pos: None,
-                path: self.path_of(key),
-                what: "text",
-            }),
-            Some(_) => Err(FormatError::Invalid {
-                pos: None,
-                path: self.path_of(key),
-                message: "must be a string".into(),
-            }),
+            Some(Value::String(_)) => Err(FormatError::Missing { pos: None, path: self.path_of(key), what: "text" }),
+            Some(_) => {
+                Err(FormatError::Invalid { pos: None, path: self.path_of(key), message: "must be a string".into() })
+            }
         }
     }
 
     pub fn req_str(&mut self, key: &'a str) -> Result<String, FormatError> {
-        self.opt_str(key)?.ok_or_else(|| FormatError::Missing {
-            pos: None,
-            path: self.path_of(key),
-            what: "field",
-        })
+        self.opt_str(key)?.ok_or_else(|| FormatError::Missing { pos: None, path: self.path_of(key), what: "field" })
     }
 
     pub fn opt_array(&mut self, key: &'a str) -> Result<&'a [Value], FormatError> {
         match self.opt_value(key) {
             None => Ok(&[]),
             Some(Value::Array(a)) => Ok(a),
-            Some(_) => Err(FormatError::Invalid {
-                pos: None,
-                path: self.path_of(key),
-                message: "must be an array".into(),
-            }),
+            Some(_) => {
+                Err(FormatError::Invalid { pos: None, path: self.path_of(key), message: "must be an array".into() })
+            }
         }
     }
 

@@ -12,8 +12,7 @@ use super::strict::Object;
 use super::{FormatError, LossReport, Rendered, parse_json_value};
 use crate::ids::{self, ApprovalNo, CreditCode};
 use crate::model::{
-    Accreditation, AssessmentLevel, Certificate, CertificationBody, Holder, Party, Product,
-    ProgramCode, Status,
+    Accreditation, AssessmentLevel, Certificate, CertificationBody, Holder, Party, Product, ProgramCode, Status,
 };
 use crate::xml::Limits;
 use serde_json::{Map, Value, json};
@@ -22,8 +21,7 @@ pub const CONTEXT_VC: &str = "https://www.w3.org/ns/credentials/v2";
 pub const CONTEXT_DCC: &str = "https://test.uncefact.org/vocabulary/untp/dcc/0.6.0/";
 pub const STATUS_TYPE: &str = "CertificationRegisterStatus";
 const CNCA_ID: &str = "urn:cn:cnca";
-const CNCA_NAME: &str =
-    "Certification and Accreditation Administration of the People's Republic of China (CNCA)";
+const CNCA_NAME: &str = "Certification and Accreditation Administration of the People's Republic of China (CNCA)";
 
 /// Percent-encodes everything outside RFC 3986 "unreserved", for use inside URNs.
 fn enc(s: &str) -> String {
@@ -60,34 +58,18 @@ fn issuer_id(approval: &ApprovalNo) -> String {
 }
 
 fn subject_id(cert: &Certificate) -> String {
-    format!(
-        "urn:cn:cnca:certificate:{}:{}",
-        enc(cert.issuer_id()),
-        enc(cert.number.as_str())
-    )
+    format!("urn:cn:cnca:certificate:{}:{}", enc(cert.issuer_id()), enc(cert.number.as_str()))
 }
 
 fn standards_body(standard: &str) -> (&'static str, &'static str) {
     if standard.starts_with("GB") {
-        (
-            "urn:mrgate:standards-body:SAC",
-            "Standardization Administration of China (SAC)",
-        )
+        ("urn:mrgate:standards-body:SAC", "Standardization Administration of China (SAC)")
     } else if standard.starts_with("ISO") {
-        (
-            "urn:mrgate:standards-body:ISO",
-            "International Organization for Standardization (ISO)",
-        )
+        ("urn:mrgate:standards-body:ISO", "International Organization for Standardization (ISO)")
     } else if standard.starts_with("IEC") || standard.starts_with("CISPR") {
-        (
-            "urn:mrgate:standards-body:IEC",
-            "International Electrotechnical Commission (IEC)",
-        )
+        ("urn:mrgate:standards-body:IEC", "International Electrotechnical Commission (IEC)")
     } else {
-        (
-            "urn:mrgate:standards-body:other",
-            "Standards body named in the designation",
-        )
+        ("urn:mrgate:standards-body:other", "Standards body named in the designation")
     }
 }
 
@@ -107,10 +89,7 @@ pub fn render(cert: &Certificate) -> Rendered {
         loss.add_if(a.country != "CN", "Holder/Address/Country");
     }
     if let Some(a) = &cb.accreditation {
-        loss.add_if(
-            a.country.is_some(),
-            "CertificationBody/Accreditation/Country",
-        );
+        loss.add_if(a.country.is_some(), "CertificationBody/Accreditation/Country");
     }
     for s in &cert.sites {
         loss.add_if(s.address.is_some(), "Sites/Site/Address");
@@ -119,10 +98,7 @@ pub fn render(cert: &Certificate) -> Rendered {
         loss.add_if(p.hs_code.is_some(), "Products/Product/HSCode");
         loss.add_if(p.ccc_category.is_some(), "Products/Product/CCCCategory");
     }
-    for (present, name) in [
-        (&cert.manufacturer, "Manufacturer"),
-        (&cert.factory, "Factory"),
-    ] {
+    for (present, name) in [(&cert.manufacturer, "Manufacturer"), (&cert.factory, "Factory")] {
         if let Some(p) = present {
             loss.add(&format!("{name}/Name"));
             loss.add_if(p.address.is_some(), &format!("{name}/Address"));
@@ -149,10 +125,7 @@ pub fn render(cert: &Certificate) -> Rendered {
             party.insert("registeredId".into(), json!(code.as_str()));
         }
         (None, Some(id)) => {
-            party.insert(
-                "id".into(),
-                json!(format!("urn:mrgate:registered-id:{}", enc(id))),
-            );
+            party.insert("id".into(), json!(format!("urn:mrgate:registered-id:{}", enc(id))));
             party.insert("name".into(), json!(h.name));
             party.insert("registeredId".into(), json!(id));
         }
@@ -219,20 +192,14 @@ pub fn render(cert: &Certificate) -> Rendered {
         .collect();
 
     let mut cs = Map::new();
-    cs.insert(
-        "type".into(),
-        json!(["ConformityAttestation", "Attestation"]),
-    );
+    cs.insert("type".into(), json!(["ConformityAttestation", "Attestation"]));
     cs.insert("id".into(), json!(subject));
     if let Some(en) = &cert.scope_en {
         cs.insert("name".into(), json!(en));
     }
     cs.insert("description".into(), json!(cert.scope_zh));
     cs.insert("assessorLevel".into(), json!("3rdParty"));
-    cs.insert(
-        "assessmentLevel".into(),
-        json!(cert.assessment_level.as_str()),
-    );
+    cs.insert("assessmentLevel".into(), json!(cert.assessment_level.as_str()));
     cs.insert("attestationType".into(), json!("certification"));
     cs.insert("issuedToParty".into(), Value::Object(party));
     if let Some(a) = &cb.accreditation {
@@ -267,26 +234,11 @@ pub fn render(cert: &Certificate) -> Rendered {
 
     let mut vc = Map::new();
     vc.insert("@context".into(), json!([CONTEXT_VC, CONTEXT_DCC]));
-    vc.insert(
-        "type".into(),
-        json!(["DigitalConformityCredential", "VerifiableCredential"]),
-    );
+    vc.insert("type".into(), json!(["DigitalConformityCredential", "VerifiableCredential"]));
     vc.insert("id".into(), json!(format!("{subject}#credential")));
     vc.insert("issuer".into(), Value::Object(issuer));
-    vc.insert(
-        "validFrom".into(),
-        json!(format!(
-            "{}T00:00:00+08:00",
-            ids::format_date(cert.issue_date)
-        )),
-    );
-    vc.insert(
-        "validUntil".into(),
-        json!(format!(
-            "{}T23:59:59+08:00",
-            ids::format_date(cert.expiry_date)
-        )),
-    );
+    vc.insert("validFrom".into(), json!(format!("{}T00:00:00+08:00", ids::format_date(cert.issue_date))));
+    vc.insert("validUntil".into(), json!(format!("{}T23:59:59+08:00", ids::format_date(cert.expiry_date))));
     vc.insert("credentialStatus".into(), Value::Object(status));
     vc.insert("credentialSubject".into(), Value::Object(cs));
     let mut bytes = serde_json::to_vec_pretty(&Value::Object(vc)).unwrap_or_default();
@@ -295,21 +247,14 @@ pub fn render(cert: &Certificate) -> Rendered {
 }
 
 fn invalid(path: &str, message: impl Into<String>) -> FormatError {
-    FormatError::Invalid {
-        pos: None,
-        path: path.to_string(),
-        message: message.into(),
-    }
+    FormatError::Invalid { pos: None, path: path.to_string(), message: message.into() }
 }
 
 /// Checks that a `type` array is exactly the expected set of names.
 fn expect_types(o: &mut Object<'_>, expected: &[&str]) -> Result<(), FormatError> {
     let path = o.path_of("type");
     let types = o.req_value("type")?;
-    let list: Vec<&str> = types
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let list: Vec<&str> = types.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
     if expected.iter().all(|t| list.contains(t)) && list.len() == expected.len() {
         Ok(())
     } else {
@@ -318,18 +263,12 @@ fn expect_types(o: &mut Object<'_>, expected: &[&str]) -> Result<(), FormatError
 }
 
 fn urn_tail<'s>(value: &'s str, prefix: &str, path: &str) -> Result<&'s str, FormatError> {
-    value
-        .strip_prefix(prefix)
-        .ok_or_else(|| invalid(path, format!("must start with '{prefix}'")))
+    value.strip_prefix(prefix).ok_or_else(|| invalid(path, format!("must start with '{prefix}'")))
 }
 
 fn date_part(value: &str, path: &str) -> Result<time::Date, FormatError> {
     let date = value.get(..10).unwrap_or(value);
-    ids::parse_date(date).map_err(|source| FormatError::Id {
-        pos: None,
-        path: path.to_string(),
-        source,
-    })
+    ids::parse_date(date).map_err(|source| FormatError::Id { pos: None, path: path.to_string(), source })
 }
 
 /// Reads an unsigned credential back into the model.
@@ -341,20 +280,11 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> 
 pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
     let mut vc = Object::new(value, "")?;
     let context = vc.req_value("@context")?;
-    let ctx: Vec<&str> = context
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let ctx: Vec<&str> = context.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
     if ctx.first() != Some(&CONTEXT_VC) || ctx.get(1) != Some(&CONTEXT_DCC) {
-        return Err(invalid(
-            "/@context",
-            format!("must begin with [\"{CONTEXT_VC}\", \"{CONTEXT_DCC}\"]"),
-        ));
+        return Err(invalid("/@context", format!("must begin with [\"{CONTEXT_VC}\", \"{CONTEXT_DCC}\"]")));
     }
-    expect_types(
-        &mut vc,
-        &["DigitalConformityCredential", "VerifiableCredential"],
-    )?;
+    expect_types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"])?;
     vc.req_str("id")?;
     let valid_from = date_part(&vc.req_str("validFrom")?, "/validFrom")?;
     let valid_until = date_part(&vc.req_str("validUntil")?, "/validUntil")?;
@@ -363,8 +293,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
     let mut issuer = Object::new(issuer_value, "/issuer")?;
     expect_types(&mut issuer, &["CredentialIssuer"])?;
     let iid = issuer.req_str("id")?;
-    let approval_text =
-        dec(urn_tail(&iid, "urn:cn:cnca:approval:", "/issuer/id")?).unwrap_or_default();
+    let approval_text = dec(urn_tail(&iid, "urn:cn:cnca:approval:", "/issuer/id")?).unwrap_or_default();
     let approval_no = ApprovalNo::parse(&approval_text).map_err(|source| FormatError::Id {
         pos: None,
         path: "/issuer/id".into(),
@@ -379,10 +308,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
         if let Some(reg) = a.opt_str("registeredId")?
             && reg != approval_no.as_str()
         {
-            return Err(invalid(
-                &a.path_of("registeredId"),
-                "does not match the issuer's approval number",
-            ));
+            return Err(invalid(&a.path_of("registeredId"), "does not match the issuer's approval number"));
         }
         a.finish()?;
         cb_name_en = Some(name);
@@ -393,10 +319,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
     let mut st = Object::new(status_value, "/credentialStatus")?;
     st.req_str("id")?;
     if st.req_str("type")? != STATUS_TYPE {
-        return Err(invalid(
-            "/credentialStatus/type",
-            format!("must be {STATUS_TYPE}"),
-        ));
+        return Err(invalid("/credentialStatus/type", format!("must be {STATUS_TYPE}")));
     }
     let status_text = st.req_str("statusValue")?;
     let status = Status::parse(&status_text).ok_or_else(|| FormatError::NotInList {
@@ -405,10 +328,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
         value: status_text.clone(),
         expected: "valid, suspended, withdrawn, cancelled, expired".into(),
     })?;
-    let status_date = st
-        .opt_str("statusDate")?
-        .map(|d| date_part(&d, "/credentialStatus/statusDate"))
-        .transpose()?;
+    let status_date = st.opt_str("statusDate")?.map(|d| date_part(&d, "/credentialStatus/statusDate")).transpose()?;
     st.finish()?;
 
     let cs_value = vc.req_value("credentialSubject")?;
@@ -419,10 +339,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
     let scope_en = cs.opt_str("name")?;
     let scope_zh = cs.req_str("description")?;
     if cs.req_str("assessorLevel")? != "3rdParty" {
-        return Err(invalid(
-            "/credentialSubject/assessorLevel",
-            "must be 3rdParty for a certification",
-        ));
+        return Err(invalid("/credentialSubject/assessorLevel", "must be 3rdParty for a certification"));
     }
     let assessment_level = match cs.req_str("assessmentLevel")?.as_str() {
         "GlobalMRA" => AssessmentLevel::GlobalMRA,
@@ -437,10 +354,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
         }
     };
     if cs.req_str("attestationType")? != "certification" {
-        return Err(invalid(
-            "/credentialSubject/attestationType",
-            "must be certification",
-        ));
+        return Err(invalid("/credentialSubject/attestationType", "must be certification"));
     }
 
     let party_value = cs.req_value("issuedToParty")?;
@@ -486,17 +400,10 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
             a.req_str("id")?;
             let body = a.req_str("name")?;
             a.finish()?;
-            Some(Accreditation {
-                body,
-                number,
-                country: None,
-            })
+            Some(Accreditation { body, number, country: None })
         }
         _ => {
-            return Err(invalid(
-                "/credentialSubject/authorisation",
-                "at most one accreditation is supported",
-            ));
+            return Err(invalid("/credentialSubject/authorisation", "at most one accreditation is supported"));
         }
     };
 
@@ -524,10 +431,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
         expect_types(&mut o, &["ConformityAssessment", "Declaration"])?;
         o.req_str("id")?;
         if o.req_value("conformance")? != &Value::Bool(true) {
-            return Err(invalid(
-                &o.path_of("conformance"),
-                "a certificate attests conformance: must be true",
-            ));
+            return Err(invalid(&o.path_of("conformance"), "a certificate attests conformance: must be true"));
         }
         o.req_str("conformityTopic")?;
         let std_value = o.req_value("referenceStandard")?;
@@ -548,12 +452,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
             let name = po.req_str("name")?;
             let model = po.opt_str("registeredId")?;
             po.finish()?;
-            products.push(Product {
-                name,
-                model,
-                hs_code: None,
-                ccc_category: None,
-            });
+            products.push(Product { name, model, hs_code: None, ccc_category: None });
         }
         for (n, f) in o.opt_array("assessedFacility")?.iter().enumerate() {
             let mut fv = Object::new(f, &format!("{path}/assessedFacility/{n}"))?;
@@ -565,10 +464,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
             fo.req_str("id")?;
             let name = fo.req_str("name")?;
             fo.finish()?;
-            sites.push(Party {
-                name,
-                address: None,
-            });
+            sites.push(Party { name, address: None });
         }
         o.finish()?;
     }
@@ -581,15 +477,9 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
     }
     cs.finish()?;
 
-    let number = Certificate::parse_number(
-        program_code,
-        &dec(subject.rsplit(':').next().unwrap_or("")).unwrap_or_default(),
-    )
-    .map_err(|source| FormatError::Id {
-        pos: None,
-        path: "/credentialSubject/id".into(),
-        source,
-    })?;
+    let number =
+        Certificate::parse_number(program_code, &dec(subject.rsplit(':').next().unwrap_or("")).unwrap_or_default())
+            .map_err(|source| FormatError::Id { pos: None, path: "/credentialSubject/id".into(), source })?;
     let cert = Certificate {
         number,
         category: program_code.category(),
@@ -600,19 +490,8 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
         issue_date: valid_from,
         original_issue_date: None,
         expiry_date: valid_until,
-        certification_body: CertificationBody {
-            name: cb_name,
-            name_en: cb_name_en,
-            approval_no,
-            accreditation,
-        },
-        holder: Holder {
-            name: holder_name,
-            name_en: None,
-            credit_code,
-            registered_id,
-            address: None,
-        },
+        certification_body: CertificationBody { name: cb_name, name_en: cb_name_en, approval_no, accreditation },
+        holder: Holder { name: holder_name, name_en: None, credit_code, registered_id, address: None },
         standards,
         scope_zh,
         scope_en,
@@ -624,10 +503,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
         assessment_level,
     };
     if subject != subject_id(&cert) {
-        return Err(invalid(
-            "/credentialSubject/id",
-            format!("must be {}", subject_id(&cert)),
-        ));
+        return Err(invalid("/credentialSubject/id", format!("must be {}", subject_id(&cert))));
     }
     cert.check()?;
     Ok(cert)

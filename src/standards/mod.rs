@@ -88,27 +88,18 @@ pub struct Equivalence<'t> {
 
 impl Table {
     pub fn parse(text: &str) -> Result<Self, StandardsError> {
-        let table: Table =
-            toml::from_str(text).map_err(|e| StandardsError::Table(e.to_string()))?;
+        let table: Table = toml::from_str(text).map_err(|e| StandardsError::Table(e.to_string()))?;
         for row in &table.rows {
             for designation in [&row.gb, &row.international] {
                 if designation.trim().is_empty() {
-                    return Err(StandardsError::Table(
-                        "a row has an empty designation".into(),
-                    ));
+                    return Err(StandardsError::Table("a row has an empty designation".into()));
                 }
             }
             if row.accept_mod && row.relation != Relation::Modified {
-                return Err(StandardsError::Table(format!(
-                    "{}: accept_mod is only for MOD rows",
-                    row.gb
-                )));
+                return Err(StandardsError::Table(format!("{}: accept_mod is only for MOD rows", row.gb)));
             }
             if row.accept_mod && row.mod_rule.is_none() {
-                return Err(StandardsError::Table(format!(
-                    "{}: accept_mod needs mod_rule",
-                    row.gb
-                )));
+                return Err(StandardsError::Table(format!("{}: accept_mod needs mod_rule", row.gb)));
             }
         }
         Ok(table)
@@ -122,9 +113,7 @@ impl Table {
     /// The row for a national designation (`GB/T 19001-2016`) or an international one.
     pub fn find(&self, designation: &str) -> Option<&Row> {
         let d = normalize(designation);
-        self.rows
-            .iter()
-            .find(|r| normalize(&r.gb) == d || normalize(&r.international) == d)
+        self.rows.iter().find(|r| normalize(&r.gb) == d || normalize(&r.international) == d)
     }
 
     /// Whether a standard named on a certificate is one the domestic side accepts.
@@ -133,22 +122,16 @@ impl Table {
     /// a certificate cannot claim an adoption the table does not know.
     pub fn equivalence(&self, standard: &StandardRef) -> Equivalence<'_> {
         let row = match (&standard.national, &standard.international) {
-            (Some(n), Some(i)) => self.rows.iter().find(|r| {
-                normalize(&r.gb) == normalize(n) && normalize(&r.international) == normalize(i)
-            }),
-            (Some(n), None) => self.rows.iter().find(|r| normalize(&r.gb) == normalize(n)),
-            (None, Some(i)) => self
+            (Some(n), Some(i)) => self
                 .rows
                 .iter()
-                .find(|r| normalize(&r.international) == normalize(i)),
+                .find(|r| normalize(&r.gb) == normalize(n) && normalize(&r.international) == normalize(i)),
+            (Some(n), None) => self.rows.iter().find(|r| normalize(&r.gb) == normalize(n)),
+            (None, Some(i)) => self.rows.iter().find(|r| normalize(&r.international) == normalize(i)),
             (None, None) => None,
         };
         let Some(row) = row else {
-            return Equivalence {
-                accepted: false,
-                reason: "standards.unknown",
-                row: None,
-            };
+            return Equivalence { accepted: false, reason: "standards.unknown", row: None };
         };
         let (accepted, reason) = match row.relation {
             Relation::Identical => (true, "standards.idt"),
@@ -156,19 +139,12 @@ impl Table {
             Relation::Modified => (false, "standards.mod_without_rule"),
             Relation::NotEquivalent => (false, "standards.neq"),
         };
-        Equivalence {
-            accepted,
-            reason,
-            row: Some(row),
-        }
+        Equivalence { accepted, reason, row: Some(row) }
     }
 }
 
 fn normalize(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_ascii_uppercase()
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase()
 }
 
 /// A standard as written on a certificate, split into its national and international halves.
@@ -196,16 +172,12 @@ impl StandardRef {
     /// Parses `GB/T 19001-2016/ISO 9001:2015`, `GB 4706.1-2005`, `ISO/IEC 17065:2012`, and
     /// the other combinations of a national designation and an international one.
     pub fn parse(value: &str) -> Result<Self, StandardsError> {
-        let err = || StandardsError::Notation {
-            value: value.into(),
-        };
+        let err = || StandardsError::Notation { value: value.into() };
         let v = value.trim();
         if let Some(prefix) = NATIONAL_PREFIXES.iter().find(|p| v.starts_with(*p)) {
             let rest = &v[prefix.len()..];
             // The national number is digits and dots, a dash, a 4-digit year.
-            let num_len = rest
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .unwrap_or(rest.len());
+            let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
             let after_num = &rest[num_len..];
             let year = after_num.strip_prefix('-').ok_or_else(err)?;
             if num_len == 0 || year.len() < 4 || !year[..4].bytes().all(|b| b.is_ascii_digit()) {
@@ -215,23 +187,14 @@ impl StandardRef {
             let national = v[..national_end].to_string();
             let tail = &v[national_end..];
             if tail.is_empty() {
-                return Ok(Self {
-                    national: Some(national),
-                    international: None,
-                });
+                return Ok(Self { national: Some(national), international: None });
             }
             let international = tail.strip_prefix('/').ok_or_else(err)?;
             check_international(international).ok_or_else(err)?;
-            return Ok(Self {
-                national: Some(national),
-                international: Some(international.to_string()),
-            });
+            return Ok(Self { national: Some(national), international: Some(international.to_string()) });
         }
         check_international(v).ok_or_else(err)?;
-        Ok(Self {
-            national: None,
-            international: Some(v.to_string()),
-        })
+        Ok(Self { national: None, international: Some(v.to_string()) })
     }
 }
 
@@ -276,15 +239,9 @@ mod tests {
         let r = StandardRef::parse("GB/T 22080-2016/ISO/IEC 27001:2013").unwrap();
         assert_eq!(r.international.as_deref(), Some("ISO/IEC 27001:2013"));
         let r = StandardRef::parse("GB 4706.1-2005").unwrap();
-        assert_eq!(
-            (r.national.as_deref(), r.international),
-            (Some("GB 4706.1-2005"), None)
-        );
+        assert_eq!((r.national.as_deref(), r.international), (Some("GB 4706.1-2005"), None));
         let r = StandardRef::parse("ISO/IEC 17065:2012").unwrap();
-        assert_eq!(
-            (r.national.as_deref(), r.international.as_deref()),
-            (None, Some("ISO/IEC 17065:2012"))
-        );
+        assert_eq!((r.national.as_deref(), r.international.as_deref()), (None, Some("ISO/IEC 17065:2012")));
         assert_eq!(r.to_string(), "ISO/IEC 17065:2012");
     }
 
@@ -300,11 +257,7 @@ mod tests {
             "ANSI Z1:2000",
             "GB/T 19001-2016/9001:2015",
         ] {
-            assert_eq!(
-                StandardRef::parse(bad).unwrap_err().code(),
-                "standards.notation",
-                "{bad}"
-            );
+            assert_eq!(StandardRef::parse(bad).unwrap_err().code(), "standards.notation", "{bad}");
         }
     }
 
@@ -321,20 +274,14 @@ mod tests {
         // An adoption pair the table does not hold is not accepted, even if both halves exist.
         assert_eq!(eq("GB/T 19001-2016/ISO 14001:2015"), "standards.unknown");
         assert_eq!(eq("ISO 9001:2008"), "standards.unknown");
-        assert!(
-            !t.equivalence(&StandardRef::parse("GB 19517-2023").unwrap())
-                .accepted
-        );
+        assert!(!t.equivalence(&StandardRef::parse("GB 19517-2023").unwrap()).accepted);
     }
 
     #[test]
     fn broken_tables_are_refused() {
         assert!(Table::parse("version = 1").is_err());
         let mod_without_rule = "version='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='MOD'\nsource='s'\nverified=true\naccept_mod=true\n";
-        assert_eq!(
-            Table::parse(mod_without_rule).unwrap_err().code(),
-            "standards.table"
-        );
+        assert_eq!(Table::parse(mod_without_rule).unwrap_err().code(), "standards.table");
         let unknown_relation = "version='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='EQV'\nsource='s'\nverified=true\n";
         assert!(Table::parse(unknown_relation).is_err());
     }

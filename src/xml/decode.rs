@@ -22,19 +22,14 @@ pub fn decode_document(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
         None => (bytes, false),
     };
     if body.starts_with(b"\xFF\xFE") || body.starts_with(b"\xFE\xFF") {
-        return Err(XmlError::UnsupportedEncoding {
-            declared: "UTF-16".into(),
-        });
+        return Err(XmlError::UnsupportedEncoding { declared: "UTF-16".into() });
     }
     match declared_encoding(body)? {
         Declared::Utf8 => match std::str::from_utf8(body) {
             Ok(s) => Ok(Cow::Borrowed(s)),
             Err(e) => {
                 let good = std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or_default();
-                Err(XmlError::BadEncoding {
-                    pos: end_pos(good),
-                    encoding: "UTF-8",
-                })
+                Err(XmlError::BadEncoding { pos: end_pos(good), encoding: "UTF-8" })
             }
         },
         Declared::Gb18030 if had_utf8_bom => Err(XmlError::BadEncoding {
@@ -58,10 +53,7 @@ pub fn decode_document(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
             let text = decode_gb18030(body)?;
             // Private-use code points come out of byte pairs no GB18030 writer produces for text.
             if let Some(at) = text.find(|c: char| ('\u{E000}'..='\u{F8FF}').contains(&c)) {
-                return Err(XmlError::BadEncoding {
-                    pos: pos_at(&text, at),
-                    encoding: "GB18030",
-                });
+                return Err(XmlError::BadEncoding { pos: pos_at(&text, at), encoding: "GB18030" });
             }
             Ok(Cow::Owned(text))
         }
@@ -74,9 +66,7 @@ fn end_pos(text: &str) -> Pos {
 
 fn decode_gb18030(body: &[u8]) -> Result<String, XmlError> {
     let mut decoder = GB18030.new_decoder_without_bom_handling();
-    let capacity = decoder
-        .max_utf8_buffer_length_without_replacement(body.len())
-        .unwrap_or(body.len() * 3);
+    let capacity = decoder.max_utf8_buffer_length_without_replacement(body.len()).unwrap_or(body.len() * 3);
     let mut out = String::with_capacity(capacity);
     let mut src = body;
     loop {
@@ -86,10 +76,7 @@ fn decode_gb18030(body: &[u8]) -> Result<String, XmlError> {
             DecoderResult::InputEmpty => return Ok(out),
             DecoderResult::OutputFull => out.reserve(src.len() * 3 + 16),
             DecoderResult::Malformed(_, _) => {
-                return Err(XmlError::BadEncoding {
-                    pos: end_pos(&out),
-                    encoding: "GB18030",
-                });
+                return Err(XmlError::BadEncoding { pos: end_pos(&out), encoding: "GB18030" });
             }
         }
     }
@@ -100,32 +87,22 @@ fn declared_encoding(body: &[u8]) -> Result<Declared, XmlError> {
     if !body.starts_with(b"<?xml") {
         return Ok(Declared::Utf8);
     }
-    let end = body
-        .windows(2)
-        .take(512)
-        .position(|w| w == b"?>")
-        .ok_or_else(|| XmlError::Malformed {
-            pos: Pos { line: 1, column: 1 },
-            message: "the XML declaration is not closed".into(),
-        })?;
+    let end = body.windows(2).take(512).position(|w| w == b"?>").ok_or_else(|| XmlError::Malformed {
+        pos: Pos { line: 1, column: 1 },
+        message: "the XML declaration is not closed".into(),
+    })?;
     let decl = &body[..end];
     let Some(at) = find(decl, b"encoding") else {
         return Ok(Declared::Utf8);
     };
     let rest = &decl[at + b"encoding".len()..];
     let rest = trim_ascii_start(rest);
-    let rest = rest
-        .strip_prefix(b"=")
-        .map(trim_ascii_start)
-        .ok_or_else(bad_decl)?;
+    let rest = rest.strip_prefix(b"=").map(trim_ascii_start).ok_or_else(bad_decl)?;
     let quote = *rest.first().ok_or_else(bad_decl)?;
     if quote != b'"' && quote != b'\'' {
         return Err(bad_decl());
     }
-    let value_end = rest[1..]
-        .iter()
-        .position(|&b| b == quote)
-        .ok_or_else(bad_decl)?;
+    let value_end = rest[1..].iter().position(|&b| b == quote).ok_or_else(bad_decl)?;
     let name = String::from_utf8_lossy(&rest[1..1 + value_end]).to_string();
     match name.to_ascii_uppercase().as_str() {
         "UTF-8" | "UTF8" => Ok(Declared::Utf8),
@@ -156,12 +133,8 @@ mod tests {
 
     #[test]
     fn gb18030_declared_and_encoded_decodes() {
-        let (bytes, _, _) =
-            GB18030.encode("<?xml version=\"1.0\" encoding=\"GB18030\"?><a>中文</a>");
-        assert_eq!(
-            decode_document(&bytes).unwrap(),
-            "<?xml version=\"1.0\" encoding=\"GB18030\"?><a>中文</a>"
-        );
+        let (bytes, _, _) = GB18030.encode("<?xml version=\"1.0\" encoding=\"GB18030\"?><a>中文</a>");
+        assert_eq!(decode_document(&bytes).unwrap(), "<?xml version=\"1.0\" encoding=\"GB18030\"?><a>中文</a>");
     }
 
     #[test]
@@ -170,10 +143,7 @@ mod tests {
         let err = decode_document(doc.as_bytes()).unwrap_err();
         assert_eq!(
             err,
-            XmlError::BadEncoding {
-                pos: Pos { line: 2, column: 4 },
-                encoding: "GB18030 (the bytes are UTF-8)"
-            }
+            XmlError::BadEncoding { pos: Pos { line: 2, column: 4 }, encoding: "GB18030 (the bytes are UTF-8)" }
         );
     }
 
@@ -182,16 +152,7 @@ mod tests {
         let (mut bytes, _, _) = GB18030.encode("<?xml version=\"1.0\" encoding=\"GB18030\"?><a>中");
         bytes.to_mut().push(0x81);
         let err = decode_document(&bytes).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                XmlError::BadEncoding {
-                    encoding: "GB18030",
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, XmlError::BadEncoding { encoding: "GB18030", .. }), "{err:?}");
     }
 
     #[test]
@@ -200,23 +161,12 @@ mod tests {
         let mut doc = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>".to_vec();
         doc.extend_from_slice(&gbk);
         let err = decode_document(&doc).unwrap_err();
-        assert_eq!(
-            err,
-            XmlError::BadEncoding {
-                pos: Pos { line: 2, column: 4 },
-                encoding: "UTF-8"
-            }
-        );
+        assert_eq!(err, XmlError::BadEncoding { pos: Pos { line: 2, column: 4 }, encoding: "UTF-8" });
     }
 
     #[test]
     fn unknown_encoding_is_named() {
         let err = decode_document(b"<?xml version='1.0' encoding='EBCDIC'?><a/>").unwrap_err();
-        assert_eq!(
-            err,
-            XmlError::UnsupportedEncoding {
-                declared: "EBCDIC".into()
-            }
-        );
+        assert_eq!(err, XmlError::UnsupportedEncoding { declared: "EBCDIC".into() });
     }
 }

@@ -32,11 +32,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_bytes: 4 * 1024 * 1024,
-            max_depth: 64,
-            max_elements: 100_000,
-        }
+        Self { max_bytes: 4 * 1024 * 1024, max_depth: 64, max_elements: 100_000 }
     }
 }
 
@@ -114,10 +110,7 @@ impl XmlError {
 /// Reads a whole document: size check, decoding, then the bounded tree.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     if bytes.len() > limits.max_bytes {
-        return Err(XmlError::TooLarge {
-            size: bytes.len(),
-            limit: limits.max_bytes,
-        });
+        return Err(XmlError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
     let text = decode_document(bytes)?;
     tree::build(&text, limits)

@@ -1,9 +1,45 @@
 //! The element tree built by [`super::parse`], and the bounded builder behind it.
 
 use super::{Limits, Pos, XmlError, pos_at};
+
+/// Turns increasing byte offsets into line:column in one pass over the text, so that
+/// positioning every element costs O(document) in total rather than O(document) each.
+struct LineTracker<'a> {
+    text: &'a str,
+    offset: usize,
+    pos: Pos,
+}
+
+impl<'a> LineTracker<'a> {
+    fn new(text: &'a str) -> Self {
+        Self { text, offset: 0, pos: Pos { line: 1, column: 1 } }
+    }
+
+    fn at(&mut self, offset: usize) -> Pos {
+        if offset < self.offset {
+            return pos_at(self.text, offset);
+        }
+        let end = offset.min(self.text.len());
+        let mut end_boundary = end;
+        while !self.text.is_char_boundary(end_boundary) {
+            end_boundary -= 1;
+        }
+        for c in self.text[self.offset..end_boundary].chars() {
+            if c == '\n' {
+                self.pos.line += 1;
+                self.pos.column = 1;
+            } else {
+                self.pos.column += 1;
+            }
+        }
+        self.offset = end_boundary;
+        self.pos
+    }
+}
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
+use std::sync::Arc;
 
 /// The namespace bound to the `xml` prefix by the XML Namespaces recommendation.
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -14,7 +50,7 @@ pub struct Element {
     pub prefix: Option<String>,
     pub local: String,
     /// The namespace URI the element's prefix (or the default namespace) resolves to.
-    pub ns: Option<String>,
+    pub ns: Option<Arc<str>>,
     /// Attributes other than namespace declarations, in document order.
     pub attrs: Vec<Attribute>,
     /// Namespace declarations written on this element: (prefix, URI); `None` is the default.
@@ -27,7 +63,7 @@ pub struct Element {
 pub struct Attribute {
     pub prefix: Option<String>,
     pub local: String,
-    pub ns: Option<String>,
+    pub ns: Option<Arc<str>>,
     pub value: String,
 }
 
@@ -61,10 +97,7 @@ impl Element {
 
     /// The value of an attribute with no namespace.
     pub fn attr(&self, local: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|a| a.ns.is_none() && a.local == local)
-            .map(|a| a.value.as_str())
+        self.attrs.iter().find(|a| a.ns.is_none() && a.local == local).map(|a| a.value.as_str())
     }
 
     /// True when the element is `{ns}local`.
@@ -76,7 +109,8 @@ impl Element {
 struct Builder<'a> {
     limits: &'a Limits,
     stack: Vec<Element>,
-    scopes: Vec<Vec<(Option<String>, String)>>,
+    /// In-scope namespace declarations, innermost last; URIs shared with the elements.
+    scopes: Vec<Vec<(Option<String>, Arc<str>)>>,
     elements: usize,
     root: Option<Element>,
 }
@@ -86,16 +120,11 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Element, XmlError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
     reader.config_mut().enable_all_checks(true);
-    let mut b = Builder {
-        limits,
-        stack: Vec::new(),
-        scopes: Vec::new(),
-        elements: 0,
-        root: None,
-    };
+    let mut lines = LineTracker::new(text);
+    let mut b = Builder { limits, stack: Vec::new(), scopes: Vec::new(), elements: 0, root: None };
     loop {
-        let offset = reader.buffer_position() as usize;
-        let pos = || pos_at(text, offset);
+        let here = lines.at(reader.buffer_position() as usize);
+        let pos = || here;
         let event = reader.read_event().map_err(|e| XmlError::Malformed {
             pos: pos_at(text, reader.error_position() as usize),
             message: e.to_string(),
@@ -112,10 +141,10 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Element, XmlError> {
                 b.close(e, pos())?;
             }
             Event::End(_) => {
-                let e = b.stack.pop().ok_or_else(|| XmlError::Malformed {
-                    pos: pos(),
-                    message: "end tag without a start tag".into(),
-                })?;
+                let e = b
+                    .stack
+                    .pop()
+                    .ok_or_else(|| XmlError::Malformed { pos: pos(), message: "end tag without a start tag".into() })?;
                 b.scopes.pop();
                 b.append_closed(e, pos())?;
             }
@@ -131,25 +160,18 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Element, XmlError> {
                         "apos" => "'".into(),
                         "quot" => "\"".into(),
                         other => {
-                            return Err(XmlError::UndefinedEntity {
-                                pos: pos(),
-                                name: other.to_string(),
-                            });
+                            return Err(XmlError::UndefinedEntity { pos: pos(), name: other.to_string() });
                         }
                     },
                     Err(e) => {
-                        return Err(XmlError::Malformed {
-                            pos: pos(),
-                            message: e.to_string(),
-                        });
+                        return Err(XmlError::Malformed { pos: pos(), message: e.to_string() });
                     }
                 };
                 b.text(&resolved, pos())?;
             }
             Event::Comment(c) => {
                 if let Some(top) = b.stack.last_mut() {
-                    top.children
-                        .push(Node::Comment(c.xml10_content().into_owned()));
+                    top.children.push(Node::Comment(c.xml10_content().into_owned()));
                 }
             }
             Event::PI(pi) => {
@@ -166,10 +188,7 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Element, XmlError> {
     if let Some(open) = b.stack.last() {
         return Err(XmlError::Malformed {
             pos: pos_at(text, text.len()),
-            message: format!(
-                "element <{}> opened at {} is not closed",
-                open.local, open.pos
-            ),
+            message: format!("element <{}> opened at {} is not closed", open.local, open.pos),
         });
     }
     b.root.ok_or(XmlError::NoRoot)
@@ -179,22 +198,13 @@ impl Builder<'_> {
     fn open(&mut self, start: &BytesStart<'_>, pos: Pos) -> Result<Element, XmlError> {
         self.elements += 1;
         if self.elements > self.limits.max_elements {
-            return Err(XmlError::TooManyElements {
-                pos,
-                limit: self.limits.max_elements,
-            });
+            return Err(XmlError::TooManyElements { pos, limit: self.limits.max_elements });
         }
         if self.stack.len() + 1 > self.limits.max_depth {
-            return Err(XmlError::TooDeep {
-                pos,
-                limit: self.limits.max_depth,
-            });
+            return Err(XmlError::TooDeep { pos, limit: self.limits.max_depth });
         }
         if self.stack.is_empty() && self.root.is_some() {
-            return Err(XmlError::Malformed {
-                pos,
-                message: "more than one root element".into(),
-            });
+            return Err(XmlError::Malformed { pos, message: "more than one root element".into() });
         }
         let malformed = |message: String| XmlError::Malformed { pos, message };
         let name: String = start.name().as_ref().to_string();
@@ -205,57 +215,37 @@ impl Builder<'_> {
         for attr in start.attributes() {
             let attr = attr.map_err(|e| malformed(e.to_string()))?;
             let key: String = attr.key.as_ref().to_string();
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|e| match e {
-                    quick_xml::Error::Escape(
-                        quick_xml::escape::EscapeError::UnrecognizedEntity(_, name),
-                    ) => XmlError::UndefinedEntity { pos, name },
-                    other => malformed(other.to_string()),
-                })?;
+            let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|e| match e {
+                quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, name)) => {
+                    XmlError::UndefinedEntity { pos, name }
+                }
+                other => malformed(other.to_string()),
+            })?;
             let value = value.into_owned();
             if key == "xmlns" {
                 ns_decls.push((None, value));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
                 if value.is_empty() {
-                    return Err(malformed(format!(
-                        "namespace prefix '{p}' bound to an empty URI"
-                    )));
+                    return Err(malformed(format!("namespace prefix '{p}' bound to an empty URI")));
                 }
                 ns_decls.push((Some(p.to_string()), value));
             } else {
                 raw_attrs.push((key, value));
             }
         }
-        self.scopes.push(ns_decls.clone());
+        self.scopes.push(ns_decls.iter().map(|(p, u)| (p.clone(), Arc::from(u.as_str()))).collect());
 
         let ns = self.resolve(prefix.as_deref(), true, pos)?;
         let mut attrs = Vec::with_capacity(raw_attrs.len());
         for (key, value) in raw_attrs {
             let (aprefix, alocal) = split_qname(&key);
             let ans = self.resolve(aprefix.as_deref(), false, pos)?;
-            if attrs
-                .iter()
-                .any(|a: &Attribute| a.local == alocal && a.ns == ans)
-            {
+            if attrs.iter().any(|a: &Attribute| a.local == alocal && a.ns == ans) {
                 return Err(malformed(format!("attribute '{key}' appears twice")));
             }
-            attrs.push(Attribute {
-                prefix: aprefix,
-                local: alocal,
-                ns: ans,
-                value,
-            });
+            attrs.push(Attribute { prefix: aprefix, local: alocal, ns: ans, value });
         }
-        Ok(Element {
-            prefix,
-            local,
-            ns,
-            attrs,
-            ns_decls,
-            children: Vec::new(),
-            pos,
-        })
+        Ok(Element { prefix, local, ns, attrs, ns_decls, children: Vec::new(), pos })
     }
 
     fn close(&mut self, e: Element, pos: Pos) -> Result<(), XmlError> {
@@ -282,39 +272,23 @@ impl Builder<'_> {
                 Ok(())
             }
             None if t.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) => Ok(()),
-            None => Err(XmlError::Malformed {
-                pos,
-                message: "text outside the root element".into(),
-            }),
+            None => Err(XmlError::Malformed { pos, message: "text outside the root element".into() }),
         }
     }
 
-    fn resolve(
-        &self,
-        prefix: Option<&str>,
-        is_element: bool,
-        pos: Pos,
-    ) -> Result<Option<String>, XmlError> {
+    fn resolve(&self, prefix: Option<&str>, is_element: bool, pos: Pos) -> Result<Option<Arc<str>>, XmlError> {
         match prefix {
-            Some("xml") => Ok(Some(XML_NS.to_string())),
+            Some("xml") => Ok(Some(Arc::from(XML_NS))),
             None if !is_element => Ok(None),
             _ => {
                 for scope in self.scopes.iter().rev() {
-                    if let Some((_, uri)) = scope.iter().rev().find(|(p, _)| p.as_deref() == prefix)
-                    {
-                        return Ok(if uri.is_empty() {
-                            None
-                        } else {
-                            Some(uri.clone())
-                        });
+                    if let Some((_, uri)) = scope.iter().rev().find(|(p, _)| p.as_deref() == prefix) {
+                        return Ok(if uri.is_empty() { None } else { Some(Arc::clone(uri)) });
                     }
                 }
                 match prefix {
                     None => Ok(None),
-                    Some(p) => Err(XmlError::UnboundPrefix {
-                        pos,
-                        prefix: p.to_string(),
-                    }),
+                    Some(p) => Err(XmlError::UnboundPrefix { pos, prefix: p.to_string() }),
                 }
             }
         }
@@ -339,10 +313,7 @@ mod tests {
         let root = parse(doc.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(root.ns.as_deref(), Some("urn:x"));
         let b = root.elements().next().unwrap();
-        assert_eq!(
-            (b.ns.as_deref(), b.pos),
-            (Some("urn:p"), Pos { line: 2, column: 3 })
-        );
+        assert_eq!((b.ns.as_deref(), b.pos), (Some("urn:p"), Pos { line: 2, column: 3 }));
         assert_eq!(b.attrs[0].ns.as_deref(), Some("urn:p"));
         assert_eq!(b.attr("d"), Some("&中"));
     }
@@ -352,70 +323,32 @@ mod tests {
         let doc = "<?xml version='1.0'?>\n<!DOCTYPE a [<!ENTITY x 'boom'>]>\n<a>&x;</a>";
         assert!(matches!(
             parse(doc.as_bytes(), &Limits::default()),
-            Err(XmlError::Doctype {
-                pos: Pos { line: 2, .. }
-            })
+            Err(XmlError::Doctype { pos: Pos { line: 2, .. } })
         ));
     }
 
     #[test]
     fn undefined_entity_is_refused() {
         let err = parse(b"<a>&nbsp;</a>", &Limits::default()).unwrap_err();
-        assert_eq!(
-            err,
-            XmlError::UndefinedEntity {
-                pos: Pos { line: 1, column: 4 },
-                name: "nbsp".into()
-            }
-        );
+        assert_eq!(err, XmlError::UndefinedEntity { pos: Pos { line: 1, column: 4 }, name: "nbsp".into() });
     }
 
     #[test]
     fn depth_and_count_limits_hold() {
-        let limits = Limits {
-            max_depth: 3,
-            ..Limits::default()
-        };
-        assert!(matches!(
-            parse(b"<a><b><c><d/></c></b></a>", &limits),
-            Err(XmlError::TooDeep { limit: 3, .. })
-        ));
-        let limits = Limits {
-            max_elements: 2,
-            ..Limits::default()
-        };
-        assert!(matches!(
-            parse(b"<a><b/><c/></a>", &limits),
-            Err(XmlError::TooManyElements { limit: 2, .. })
-        ));
-        let limits = Limits {
-            max_bytes: 5,
-            ..Limits::default()
-        };
-        assert_eq!(
-            parse(b"<a></a>", &limits),
-            Err(XmlError::TooLarge { size: 7, limit: 5 })
-        );
+        let limits = Limits { max_depth: 3, ..Limits::default() };
+        assert!(matches!(parse(b"<a><b><c><d/></c></b></a>", &limits), Err(XmlError::TooDeep { limit: 3, .. })));
+        let limits = Limits { max_elements: 2, ..Limits::default() };
+        assert!(matches!(parse(b"<a><b/><c/></a>", &limits), Err(XmlError::TooManyElements { limit: 2, .. })));
+        let limits = Limits { max_bytes: 5, ..Limits::default() };
+        assert_eq!(parse(b"<a></a>", &limits), Err(XmlError::TooLarge { size: 7, limit: 5 }));
     }
 
     #[test]
     fn malformed_and_unbound_are_errors() {
-        assert!(matches!(
-            parse(b"<a><b></a>", &Limits::default()),
-            Err(XmlError::Malformed { .. })
-        ));
-        assert!(matches!(
-            parse(b"<q:a/>", &Limits::default()),
-            Err(XmlError::UnboundPrefix { .. })
-        ));
-        assert!(matches!(
-            parse(b"<a/><b/>", &Limits::default()),
-            Err(XmlError::Malformed { .. })
-        ));
-        assert!(matches!(
-            parse(b"<a x='1' x='2'/>", &Limits::default()),
-            Err(XmlError::Malformed { .. })
-        ));
+        assert!(matches!(parse(b"<a><b></a>", &Limits::default()), Err(XmlError::Malformed { .. })));
+        assert!(matches!(parse(b"<q:a/>", &Limits::default()), Err(XmlError::UnboundPrefix { .. })));
+        assert!(matches!(parse(b"<a/><b/>", &Limits::default()), Err(XmlError::Malformed { .. })));
+        assert!(matches!(parse(b"<a x='1' x='2'/>", &Limits::default()), Err(XmlError::Malformed { .. })));
         assert_eq!(parse(b"  ", &Limits::default()), Err(XmlError::NoRoot));
     }
 }

@@ -21,11 +21,7 @@ pub fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("MRGATE_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        skip_or_fail(&format!("the conformance corpus at {}", dir.display()))
-    }
+    if dir.is_dir() { Some(dir) } else { skip_or_fail(&format!("the conformance corpus at {}", dir.display())) }
 }
 
 /// The domestic sample certificates (`MRGATE_SAMPLES`, default `../shared/samples`).
@@ -33,11 +29,7 @@ pub fn samples() -> Option<PathBuf> {
     let dir = std::env::var_os("MRGATE_SAMPLES")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        skip_or_fail(&format!("the domestic samples at {}", dir.display()))
-    }
+    if dir.is_dir() { Some(dir) } else { skip_or_fail(&format!("the domestic samples at {}", dir.display())) }
 }
 
 /// Reads one sample, or skips.
@@ -48,11 +40,8 @@ pub fn sample(name: &str) -> Option<Vec<u8>> {
 
 /// True when an external program is on PATH; otherwise skips (or fails when required).
 pub fn tool(name: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
+    let found =
+        Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().is_ok_and(|o| o.status.success());
     found || skip_or_fail(&format!("the external tool '{name}'")).is_some()
 }
 
@@ -61,18 +50,8 @@ pub fn xmllint_schema(schema: &str, document: &[u8]) -> (bool, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let doc = dir.path().join("doc.xml");
     std::fs::write(&doc, document).expect("write");
-    let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("schemas")
-        .join(schema);
-    let out = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(&schema)
-        .arg(&doc)
-        .output()
-        .expect("run xmllint");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").join(schema);
+    let out =
+        Command::new("xmllint").arg("--noout").arg("--schema").arg(&schema).arg(&doc).output().expect("run xmllint");
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
 }

@@ -1,0 +1,168 @@
+//! The `mrgate` binary as a user runs it: outputs, exit codes, and no partial writes.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const GOOD_CN: &str = include_str!("data/cn-qms.xml");
+
+fn mrgate(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mrgate");
+    child.stdin.take().expect("stdin").write_all(stdin).expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout_json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+#[test]
+fn translate_from_stdin_with_loss_report() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let report = dir.path().join("loss.json");
+    let out = mrgate(
+        &["translate", "--from", "cn-xml", "--to", "iaf-json", "--loss-report", report.to_str().expect("path"), "-"],
+        GOOD_CN.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout_json(&out)["certificate_number"], "04925Q10021R0M");
+    let loss: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
+    assert_eq!(loss, serde_json::json!({"lost": ["StatusDate", "Holder/Address/DivisionCode"]}));
+}
+
+#[test]
+fn strict_translation_with_losses_fails_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let report = dir.path().join("loss.json");
+    let out = mrgate(
+        &[
+            "translate",
+            "--strict",
+            "--from",
+            "cn-xml",
+            "--to",
+            "untp-dcc",
+            "--loss-report",
+            report.to_str().expect("path"),
+        ],
+        GOOD_CN.as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(!report.exists());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error[translate.lossy]") && err.contains("Holder/Address/Text"), "{err}");
+}
+
+#[test]
+fn strict_translation_without_losses_succeeds() {
+    let out = mrgate(&["translate", "--strict", "--from", "cn-xml", "--to", "cn-xml"], GOOD_CN.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).expect("utf8"), GOOD_CN);
+}
+
+#[test]
+fn invalid_input_exits_1_with_position() {
+    let bad = GOOD_CN.replacen("91310110666007217T", "91310110666007217U", 1);
+    let out = mrgate(&["translate", "--from", "cn-xml", "--to", "untp-dcc"], bad.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error[id.credit_code.check_digit]: -:22:5:"), "{err}");
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(mrgate(&["translate", "--from", "pdf", "--to", "cn-xml"], b"").status.code(), Some(2));
+    assert_eq!(mrgate(&["frobnicate"], b"").status.code(), Some(2));
+    assert_eq!(mrgate(&["validate", "--at", "2026-13-01"], GOOD_CN.as_bytes()).status.code(), Some(2));
+}
+
+#[test]
+fn unreadable_file_exits_2() {
+    let out = mrgate(&["validate", "/nonexistent/cert.xml"], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[io.read]"));
+}
+
+#[test]
+fn validate_reports_key_facts_and_findings() {
+    let out = mrgate(&["validate", "--at", "2026-11-26"], GOOD_CN.as_bytes());
+    assert_eq!(out.status.code(), Some(0));
+    let report = stdout_json(&out);
+    assert_eq!(report["well_formed"], true);
+    assert_eq!(report["in_force"], true);
+    assert_eq!(report["format"], "cn-xml");
+    assert_eq!(report["certificate"]["holder_credit_code"], "91310110666007217T");
+    assert_eq!(report["findings"], serde_json::json!([]));
+
+    let expired = mrgate(&["validate", "--at", "2028-01-10"], GOOD_CN.as_bytes());
+    let report = stdout_json(&expired);
+    assert_eq!(report["in_force"], false);
+    assert_eq!(report["findings"][0]["code"], "validity.expired");
+}
+
+#[test]
+fn validate_detects_every_format() {
+    for (to, expected) in [("untp-dcc", "untp-dcc"), ("iaf-xml", "iaf-xml"), ("iaf-json", "iaf-json")] {
+        let translated = mrgate(&["translate", "--from", "cn-xml", "--to", to], GOOD_CN.as_bytes());
+        let out = mrgate(&["validate", "--at", "2026-11-26"], &translated.stdout);
+        assert_eq!(out.status.code(), Some(0), "{to}");
+        assert_eq!(stdout_json(&out)["format"], expected);
+    }
+}
+
+#[test]
+fn validate_lists_errors_with_path_line_column() {
+    let bad = GOOD_CN.replacen("<IssueDate>2025-01-10", "<IssueDate>2025-02-30", 1);
+    let out = mrgate(&["validate"], bad.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout_json(&out);
+    assert_eq!(report["well_formed"], false);
+    assert_eq!(
+        report["errors"][0],
+        serde_json::json!({
+            "code": "id.date",
+            "message": "9:3: IssueDate: '2025-02-30' is not a calendar date in YYYY-MM-DD form",
+            "path": "IssueDate",
+            "line": 9,
+            "column": 3,
+        })
+    );
+}
+
+#[test]
+fn validate_unknown_format() {
+    let out = mrgate(&["validate"], b"hello");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout_json(&out)["errors"][0]["code"], "format.unknown");
+}
+
+#[test]
+fn oversized_input_is_refused() {
+    let out = mrgate(&["validate", "--max-bytes", "100"], GOOD_CN.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout_json(&out)["errors"][0]["code"], "xml.too_large");
+}
+
+#[test]
+fn suspended_and_expired_sample_through_the_cli() {
+    let Some(dir) = common::samples() else { return };
+    let path = dir.join("ems-suspended.xml");
+    let out = mrgate(&["validate", "--at", "2026-11-26", path.to_str().expect("path")], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let codes: Vec<String> = stdout_json(&out)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code").to_string())
+        .collect();
+    assert_eq!(codes, ["status.suspended", "validity.expired"]);
+}

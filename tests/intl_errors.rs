@@ -1,0 +1,212 @@
+//! Negative tests for the international formats: UNTP credentials and IAF records that
+//! must be refused, each with its reason code and the path of the offending field.
+
+use mrgate::formats::{self, Format, FormatError};
+use mrgate::xml::Limits;
+use serde_json::Value;
+
+const GOOD_CN: &str = include_str!("data/cn-qms.xml");
+
+fn rendered(format: Format) -> Vec<u8> {
+    let cert = formats::parse(Format::CnXml, GOOD_CN.as_bytes(), &Limits::default()).expect("fixture");
+    formats::render(format, &cert).bytes
+}
+
+fn json(format: Format) -> Value {
+    serde_json::from_slice(&rendered(format)).expect("json")
+}
+
+fn parse_json(format: Format, v: &Value) -> Result<mrgate::model::Certificate, FormatError> {
+    formats::parse(format, &serde_json::to_vec(v).expect("json"), &Limits::default())
+}
+
+fn assert_rejected(format: Format, v: &Value, code: &str, path: &str) {
+    let err = parse_json(format, v).expect_err("must be rejected");
+    assert_eq!((err.code(), err.path()), (code, Some(path)), "{err}");
+}
+
+#[test]
+fn untp_fixture_round_trips() {
+    assert!(parse_json(Format::UntpDcc, &json(Format::UntpDcc)).is_ok());
+}
+
+#[test]
+fn untp_wrong_context() {
+    let mut v = json(Format::UntpDcc);
+    v["@context"][1] = "https://example.org/other/".into();
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/@context");
+}
+
+#[test]
+fn untp_missing_vc_type() {
+    let mut v = json(Format::UntpDcc);
+    v["type"] = serde_json::json!(["DigitalConformityCredential"]);
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/type");
+}
+
+#[test]
+fn untp_unknown_status() {
+    let mut v = json(Format::UntpDcc);
+    v["credentialStatus"]["statusValue"] = "active".into();
+    assert_rejected(Format::UntpDcc, &v, "format.not_in_list", "/credentialStatus/statusValue");
+}
+
+#[test]
+fn untp_missing_status_is_not_read_as_valid() {
+    let mut v = json(Format::UntpDcc);
+    v.as_object_mut().expect("object").remove("credentialStatus");
+    assert_rejected(Format::UntpDcc, &v, "format.missing", "/credentialStatus");
+}
+
+#[test]
+fn untp_bad_credit_code() {
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["issuedToParty"]["id"] = "urn:cn:uscc:91310110666007217U".into();
+    assert_rejected(Format::UntpDcc, &v, "id.credit_code.check_digit", "/credentialSubject/issuedToParty/id");
+}
+
+#[test]
+fn untp_impossible_date() {
+    let mut v = json(Format::UntpDcc);
+    v["validFrom"] = "2025-02-30T00:00:00+08:00".into();
+    assert_rejected(Format::UntpDcc, &v, "id.date", "/validFrom");
+}
+
+#[test]
+fn untp_expiry_before_issue() {
+    let mut v = json(Format::UntpDcc);
+    v["validUntil"] = "2024-01-01T00:00:00+08:00".into();
+    let err = parse_json(Format::UntpDcc, &v).expect_err("bad");
+    assert_eq!(err.code(), "id.expiry_before_issue");
+}
+
+#[test]
+fn untp_unknown_field() {
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["extraClaim"] = "x".into();
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/credentialSubject/extraClaim");
+}
+
+#[test]
+fn untp_non_conformance_is_not_a_certificate() {
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["assessment"][0]["conformance"] = false.into();
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/credentialSubject/assessment/0/conformance");
+}
+
+#[test]
+fn untp_subject_id_must_match_issuer_and_number() {
+    let mut v = json(Format::UntpDcc);
+    v["issuer"]["id"] = "urn:cn:cnca:approval:CNCA-R-2002-001".into();
+    v["issuer"].as_object_mut().expect("object").remove("issuerAlsoKnownAs");
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/credentialSubject/id");
+}
+
+#[test]
+fn untp_unknown_assessment_level() {
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["assessmentLevel"] = "GovtApproval".into();
+    assert_rejected(Format::UntpDcc, &v, "format.not_in_list", "/credentialSubject/assessmentLevel");
+}
+
+#[test]
+fn untp_malformed_json_has_a_position() {
+    let err = formats::parse(Format::UntpDcc, b"{\n  \"@context\": [,\n}", &Limits::default()).expect_err("bad");
+    assert_eq!(err.code(), "format.json");
+    assert_eq!(err.pos().map(|p| p.line), Some(2));
+}
+
+#[test]
+fn iaf_json_fixture_round_trips() {
+    assert!(parse_json(Format::IafJson, &json(Format::IafJson)).is_ok());
+}
+
+#[test]
+fn iaf_json_unknown_status() {
+    let mut v = json(Format::IafJson);
+    v["certification_status"] = "Valid".into();
+    assert_rejected(Format::IafJson, &v, "format.not_in_list", "/certification_status");
+}
+
+#[test]
+fn iaf_json_date_must_be_compact() {
+    let mut v = json(Format::IafJson);
+    v["certification_issue_date"] = "2025-01-10".into();
+    assert_rejected(Format::IafJson, &v, "id.date", "/certification_issue_date");
+}
+
+#[test]
+fn iaf_json_bad_credit_code() {
+    let mut v = json(Format::IafJson);
+    v["certified_entity"]["certified_entity_unique_id"] = "91310110666007217U".into();
+    assert_rejected(Format::IafJson, &v, "id.credit_code.check_digit", "/certified_entity/certified_entity_unique_id");
+}
+
+#[test]
+fn iaf_json_accredited_without_body() {
+    let mut v = json(Format::IafJson);
+    v.as_object_mut().expect("object").remove("accreditation_body_acronym");
+    let err = parse_json(Format::IafJson, &v).expect_err("bad");
+    assert_eq!(err.code(), "format.missing");
+}
+
+#[test]
+fn iaf_json_wrong_template_version() {
+    let mut v = json(Format::IafJson);
+    v["template_version"] = "1.1".into();
+    assert_rejected(Format::IafJson, &v, "format.not_in_list", "/template_version");
+}
+
+#[test]
+fn iaf_json_wrong_type_of_value() {
+    let mut v = json(Format::IafJson);
+    v["certificate_number"] = 12345.into();
+    assert_rejected(Format::IafJson, &v, "format.invalid", "/certificate_number");
+}
+
+fn iaf_xml() -> String {
+    String::from_utf8(rendered(Format::IafXml)).expect("utf8")
+}
+
+fn parse_iaf_xml(doc: &str) -> Result<mrgate::model::Certificate, FormatError> {
+    formats::parse(Format::IafXml, doc.as_bytes(), &Limits::default())
+}
+
+#[test]
+fn iaf_xml_fixture_round_trips() {
+    assert!(parse_iaf_xml(&iaf_xml()).is_ok());
+}
+
+#[test]
+fn iaf_xml_unknown_element_has_line_and_column() {
+    let doc = iaf_xml().replacen("  <certification_status>", "  <remark>x</remark>\n  <certification_status>", 1);
+    let err = parse_iaf_xml(&doc).expect_err("bad");
+    assert_eq!(err.code(), "format.unexpected_element");
+    assert_eq!(err.pos().map(|p| (p.line, p.column)), Some((5, 3)));
+}
+
+#[test]
+fn iaf_xml_impossible_date() {
+    let doc = iaf_xml().replacen("<certification_issue_date>20250110", "<certification_issue_date>20250230", 1);
+    let err = parse_iaf_xml(&doc).expect_err("bad");
+    assert_eq!((err.code(), err.path()), ("id.date", Some("certification/certification_issue_date")));
+    assert!(err.pos().is_some());
+}
+
+#[test]
+fn iaf_xml_unaccredited_with_accreditation() {
+    let doc = iaf_xml().replacen(">Accredited<", ">Unaccredited<", 1);
+    assert_eq!(parse_iaf_xml(&doc).expect_err("bad").code(), "format.invalid");
+}
+
+#[test]
+fn iaf_xml_foreign_entity_keeps_its_registration_id() {
+    let doc = iaf_xml().replacen(">91310110666007217T<", ">HRB 12345 B<", 1).replacen(
+        "<certified_entity_country>CN<",
+        "<certified_entity_country>DE<",
+        1,
+    );
+    let cert = parse_iaf_xml(&doc).expect("foreign entity");
+    assert_eq!(cert.holder.registered_id.as_deref(), Some("HRB 12345 B"));
+    assert_eq!(cert.holder.credit_code, None);
+}
