@@ -4,8 +4,10 @@
 //! Modules depend only on those listed before them here.
 
 pub mod cli;
+pub mod crypto;
 pub mod formats;
 pub mod ids;
 pub mod model;
+pub mod pki;
 pub mod standards;
 pub mod xml;

@@ -1,0 +1,1 @@
+//! JWS compact serialization (RFC 7515) and VC-JOSE credentials: placeholder.

@@ -1,0 +1,437 @@
+//! Private keys (PKCS#8, PEM or DER), public keys from certificates, and the signature
+//! algorithms the gateway accepts, with the policy that refuses weak ones.
+//!
+//! Policy: RSA keys under 2048 bits, SHA-1 and DSA are refused with their own reason codes;
+//! brainpool and other curves ring does not implement are "unsupported", never "valid".
+
+use super::Severity;
+use ring::rand::SystemRandom;
+use ring::signature::{self as sig, KeyPair};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use std::fmt;
+use x509_parser::prelude::*;
+
+/// Why a key could not be loaded or a signature did not verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    #[error("the key is not PKCS#8 PEM or DER: {0}")]
+    Unreadable(String),
+    #[error("the PKCS#8 key is not Ed25519, ECDSA P-256/P-384 or RSA")]
+    UnknownKeyType,
+    #[error("the public key cannot be read: {0}")]
+    BadPublicKey(String),
+    #[error("RSA key of {bits} bits is below the 2048-bit minimum")]
+    WeakRsa { bits: usize },
+    #[error("{0} is refused by policy")]
+    Refused(&'static str),
+    #[error("{0} is not supported")]
+    Unsupported(String),
+    #[error("algorithm {alg} does not match a {key} key")]
+    AlgorithmMismatch { alg: &'static str, key: &'static str },
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("signing failed")]
+    SigningFailed,
+}
+
+impl KeyError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            KeyError::Unreadable(_) => "key.unreadable",
+            KeyError::UnknownKeyType => "key.unknown_type",
+            KeyError::BadPublicKey(_) => "key.bad_public_key",
+            KeyError::WeakRsa { .. } => "key.weak_rsa",
+            KeyError::Refused("SHA-1") => "alg.sha1_refused",
+            KeyError::Refused("DSA") => "alg.dsa_refused",
+            KeyError::Refused(_) => "alg.refused",
+            KeyError::Unsupported(_) => "alg.unsupported",
+            KeyError::AlgorithmMismatch { .. } => "alg.key_mismatch",
+            KeyError::BadSignature => "sig.invalid",
+            KeyError::SigningFailed => "sig.signing_failed",
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        match self {
+            KeyError::Unreadable(_) | KeyError::UnknownKeyType | KeyError::BadPublicKey(_) => Severity::Unreadable,
+            KeyError::Unsupported(_) => Severity::Unsupported,
+            _ => Severity::Invalid,
+        }
+    }
+}
+
+/// The kind of a public key, as far as algorithm matching is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Ed25519,
+    EcP256,
+    EcP384,
+    Rsa { bits: usize },
+}
+
+impl KeyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyKind::Ed25519 => "Ed25519",
+            KeyKind::EcP256 => "ECDSA P-256",
+            KeyKind::EcP384 => "ECDSA P-384",
+            KeyKind::Rsa { .. } => "RSA",
+        }
+    }
+}
+
+/// A signature algorithm as named by JWS and XML-DSig, with the digest it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    Ed25519,
+    EcdsaP256Sha256,
+    EcdsaP384Sha384,
+    RsaPkcs1Sha256,
+    RsaPkcs1Sha384,
+    RsaPkcs1Sha512,
+    RsaPssSha256,
+    RsaPssSha384,
+    RsaPssSha512,
+}
+
+impl Algorithm {
+    /// The JWS `alg` name.
+    pub fn jws_name(self) -> &'static str {
+        match self {
+            Algorithm::Ed25519 => "EdDSA",
+            Algorithm::EcdsaP256Sha256 => "ES256",
+            Algorithm::EcdsaP384Sha384 => "ES384",
+            Algorithm::RsaPkcs1Sha256 => "RS256",
+            Algorithm::RsaPkcs1Sha384 => "RS384",
+            Algorithm::RsaPkcs1Sha512 => "RS512",
+            Algorithm::RsaPssSha256 => "PS256",
+            Algorithm::RsaPssSha384 => "PS384",
+            Algorithm::RsaPssSha512 => "PS512",
+        }
+    }
+
+    pub fn from_jws(name: &str) -> Result<Self, KeyError> {
+        Ok(match name {
+            "EdDSA" | "Ed25519" => Algorithm::Ed25519,
+            "ES256" => Algorithm::EcdsaP256Sha256,
+            "ES384" => Algorithm::EcdsaP384Sha384,
+            "RS256" => Algorithm::RsaPkcs1Sha256,
+            "RS384" => Algorithm::RsaPkcs1Sha384,
+            "RS512" => Algorithm::RsaPkcs1Sha512,
+            "PS256" => Algorithm::RsaPssSha256,
+            "PS384" => Algorithm::RsaPssSha384,
+            "PS512" => Algorithm::RsaPssSha512,
+            "none" => return Err(KeyError::Refused("alg none")),
+            "HS256" | "HS384" | "HS512" => return Err(KeyError::Refused("HMAC")),
+            other => return Err(KeyError::Unsupported(format!("JWS algorithm '{other}'"))),
+        })
+    }
+
+    /// Whether a key of this kind can make this algorithm's signatures.
+    pub fn fits(self, key: KeyKind) -> bool {
+        matches!(
+            (self, key),
+            (Algorithm::Ed25519, KeyKind::Ed25519)
+                | (Algorithm::EcdsaP256Sha256, KeyKind::EcP256)
+                | (Algorithm::EcdsaP384Sha384, KeyKind::EcP384)
+                | (
+                    Algorithm::RsaPkcs1Sha256
+                        | Algorithm::RsaPkcs1Sha384
+                        | Algorithm::RsaPkcs1Sha512
+                        | Algorithm::RsaPssSha256
+                        | Algorithm::RsaPssSha384
+                        | Algorithm::RsaPssSha512,
+                    KeyKind::Rsa { .. }
+                )
+        )
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.jws_name())
+    }
+}
+
+/// How an ECDSA signature is encoded: JWS and XML-DSig use r‖s, X.509 uses DER.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EcdsaEncoding {
+    Fixed,
+    Der,
+}
+
+/// A public key that can verify signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicKey {
+    pub kind: KeyKind,
+    /// Ed25519: 32 bytes; EC: the uncompressed point; RSA: the RSAPublicKey DER.
+    raw: Vec<u8>,
+}
+
+const OID_RSA: &str = "1.2.840.113549.1.1.1";
+const OID_RSA_PSS: &str = "1.2.840.113549.1.1.10";
+const OID_EC: &str = "1.2.840.10045.2.1";
+const OID_ED25519: &str = "1.3.101.112";
+const OID_DSA: &str = "1.2.840.10040.4.1";
+const OID_P256: &str = "1.2.840.10045.3.1.7";
+const OID_P384: &str = "1.3.132.0.34";
+
+impl PublicKey {
+    /// Reads a SubjectPublicKeyInfo (from a certificate or a PEM `PUBLIC KEY`).
+    pub fn from_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<Self, KeyError> {
+        let alg = spki.algorithm.algorithm.to_id_string();
+        let raw = spki.subject_public_key.data.to_vec();
+        let kind = match alg.as_str() {
+            OID_ED25519 => KeyKind::Ed25519,
+            OID_EC => {
+                let curve = spki
+                    .algorithm
+                    .parameters
+                    .as_ref()
+                    .and_then(|p| p.as_oid().ok())
+                    .map(|o| o.to_id_string())
+                    .unwrap_or_default();
+                match curve.as_str() {
+                    OID_P256 => KeyKind::EcP256,
+                    OID_P384 => KeyKind::EcP384,
+                    other => return Err(KeyError::Unsupported(format!("elliptic curve {other}"))),
+                }
+            }
+            OID_RSA | OID_RSA_PSS => {
+                let bits = match spki.parsed() {
+                    Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => rsa.key_size(),
+                    _ => return Err(KeyError::BadPublicKey("RSA key cannot be parsed".into())),
+                };
+                if bits < 2048 {
+                    return Err(KeyError::WeakRsa { bits });
+                }
+                KeyKind::Rsa { bits }
+            }
+            OID_DSA => return Err(KeyError::Refused("DSA")),
+            other => return Err(KeyError::Unsupported(format!("public key algorithm {other}"))),
+        };
+        Ok(Self { kind, raw })
+    }
+
+    /// Reads the subject public key of a DER certificate.
+    pub fn from_certificate_der(der: &[u8]) -> Result<Self, KeyError> {
+        let (_, cert) = X509Certificate::from_der(der).map_err(|e| KeyError::BadPublicKey(e.to_string()))?;
+        Self::from_spki(cert.public_key())
+    }
+
+    /// Reads a PEM `PUBLIC KEY` (SubjectPublicKeyInfo).
+    pub fn from_spki_pem(pem: &[u8]) -> Result<Self, KeyError> {
+        let der = rustls_pki_types::SubjectPublicKeyInfoDer::from_pem_slice(pem)
+            .map_err(|e| KeyError::Unreadable(format!("{e:?}")))?;
+        let (_, spki) =
+            SubjectPublicKeyInfo::from_der(der.as_ref()).map_err(|e| KeyError::BadPublicKey(e.to_string()))?;
+        Self::from_spki(&spki)
+    }
+
+    /// A raw Ed25519 public key (32 bytes).
+    pub fn ed25519(raw: &[u8]) -> Result<Self, KeyError> {
+        if raw.len() != 32 {
+            return Err(KeyError::BadPublicKey("an Ed25519 key is 32 bytes".into()));
+        }
+        Ok(Self { kind: KeyKind::Ed25519, raw: raw.to_vec() })
+    }
+
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// Verifies `signature` over `message` with `alg`.
+    pub fn verify(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+        ecdsa: EcdsaEncoding,
+    ) -> Result<(), KeyError> {
+        if !alg.fits(self.kind) {
+            return Err(KeyError::AlgorithmMismatch { alg: alg.jws_name(), key: self.kind.name() });
+        }
+        let ring_alg: &dyn sig::VerificationAlgorithm = match (alg, ecdsa) {
+            (Algorithm::Ed25519, _) => &sig::ED25519,
+            (Algorithm::EcdsaP256Sha256, EcdsaEncoding::Fixed) => &sig::ECDSA_P256_SHA256_FIXED,
+            (Algorithm::EcdsaP256Sha256, EcdsaEncoding::Der) => &sig::ECDSA_P256_SHA256_ASN1,
+            (Algorithm::EcdsaP384Sha384, EcdsaEncoding::Fixed) => &sig::ECDSA_P384_SHA384_FIXED,
+            (Algorithm::EcdsaP384Sha384, EcdsaEncoding::Der) => &sig::ECDSA_P384_SHA384_ASN1,
+            (Algorithm::RsaPkcs1Sha256, _) => &sig::RSA_PKCS1_2048_8192_SHA256,
+            (Algorithm::RsaPkcs1Sha384, _) => &sig::RSA_PKCS1_2048_8192_SHA384,
+            (Algorithm::RsaPkcs1Sha512, _) => &sig::RSA_PKCS1_2048_8192_SHA512,
+            (Algorithm::RsaPssSha256, _) => &sig::RSA_PSS_2048_8192_SHA256,
+            (Algorithm::RsaPssSha384, _) => &sig::RSA_PSS_2048_8192_SHA384,
+            (Algorithm::RsaPssSha512, _) => &sig::RSA_PSS_2048_8192_SHA512,
+        };
+        if ecdsa == EcdsaEncoding::Fixed {
+            let expected = match alg {
+                Algorithm::EcdsaP256Sha256 => Some(64),
+                Algorithm::EcdsaP384Sha384 => Some(96),
+                _ => None,
+            };
+            if expected.is_some_and(|n| signature.len() != n) {
+                return Err(KeyError::BadSignature);
+            }
+        }
+        sig::UnparsedPublicKey::new(ring_alg, &self.raw).verify(message, signature).map_err(|_| KeyError::BadSignature)
+    }
+}
+
+/// A private key that signs.
+pub enum SigningKey {
+    Ed25519(sig::Ed25519KeyPair),
+    EcdsaP256(sig::EcdsaKeyPair),
+    EcdsaP384(sig::EcdsaKeyPair),
+    Rsa(sig::RsaKeyPair),
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        write!(f, "SigningKey({})", self.kind().name())
+    }
+}
+
+impl SigningKey {
+    /// Loads a PKCS#8 private key from PEM (`PRIVATE KEY`) or DER.
+    pub fn from_pkcs8(bytes: &[u8]) -> Result<Self, KeyError> {
+        let der: Vec<u8> = if bytes.starts_with(b"-----") || bytes.iter().take(64).any(|b| *b == b'-') {
+            match PrivateKeyDer::from_pem_slice(bytes) {
+                Ok(PrivateKeyDer::Pkcs8(k)) => k.secret_pkcs8_der().to_vec(),
+                Ok(_) => return Err(KeyError::Unreadable("only PKCS#8 keys (BEGIN PRIVATE KEY) are accepted".into())),
+                Err(e) => return Err(KeyError::Unreadable(format!("{e:?}"))),
+            }
+        } else {
+            PrivatePkcs8KeyDer::from(bytes.to_vec()).secret_pkcs8_der().to_vec()
+        };
+        let rng = SystemRandom::new();
+        if let Ok(k) = sig::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der) {
+            return Ok(SigningKey::Ed25519(k));
+        }
+        if let Ok(k) = sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &der, &rng) {
+            return Ok(SigningKey::EcdsaP256(k));
+        }
+        if let Ok(k) = sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P384_SHA384_FIXED_SIGNING, &der, &rng) {
+            return Ok(SigningKey::EcdsaP384(k));
+        }
+        if let Ok(k) = sig::RsaKeyPair::from_pkcs8(&der) {
+            let bits = k.public().modulus_len() * 8;
+            if bits < 2048 {
+                return Err(KeyError::WeakRsa { bits });
+            }
+            return Ok(SigningKey::Rsa(k));
+        }
+        Err(KeyError::UnknownKeyType)
+    }
+
+    pub fn kind(&self) -> KeyKind {
+        match self {
+            SigningKey::Ed25519(_) => KeyKind::Ed25519,
+            SigningKey::EcdsaP256(_) => KeyKind::EcP256,
+            SigningKey::EcdsaP384(_) => KeyKind::EcP384,
+            SigningKey::Rsa(k) => KeyKind::Rsa { bits: k.public().modulus_len() * 8 },
+        }
+    }
+
+    /// The algorithm this key signs with (RSA keys sign RS256).
+    pub fn algorithm(&self) -> Algorithm {
+        match self {
+            SigningKey::Ed25519(_) => Algorithm::Ed25519,
+            SigningKey::EcdsaP256(_) => Algorithm::EcdsaP256Sha256,
+            SigningKey::EcdsaP384(_) => Algorithm::EcdsaP384Sha384,
+            SigningKey::Rsa(_) => Algorithm::RsaPkcs1Sha256,
+        }
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> PublicKey {
+        let raw = match self {
+            SigningKey::Ed25519(k) => k.public_key().as_ref().to_vec(),
+            SigningKey::EcdsaP256(k) | SigningKey::EcdsaP384(k) => k.public_key().as_ref().to_vec(),
+            SigningKey::Rsa(k) => k.public_key().as_ref().to_vec(),
+        };
+        PublicKey { kind: self.kind(), raw }
+    }
+
+    /// Signs `message`; ECDSA signatures come out as r‖s (fixed-length).
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let rng = SystemRandom::new();
+        match self {
+            SigningKey::Ed25519(k) => Ok(k.sign(message).as_ref().to_vec()),
+            SigningKey::EcdsaP256(k) | SigningKey::EcdsaP384(k) => {
+                k.sign(&rng, message).map(|s| s.as_ref().to_vec()).map_err(|_| KeyError::SigningFailed)
+            }
+            SigningKey::Rsa(k) => {
+                let mut out = vec![0; k.public().modulus_len()];
+                k.sign(&sig::RSA_PKCS1_SHA256, &rng, message, &mut out).map_err(|_| KeyError::SigningFailed)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alg_names_and_refusals() {
+        assert_eq!(Algorithm::from_jws("ES256"), Ok(Algorithm::EcdsaP256Sha256));
+        assert_eq!(Algorithm::from_jws("none").unwrap_err().code(), "alg.refused");
+        assert_eq!(Algorithm::from_jws("HS256").unwrap_err().code(), "alg.refused");
+        assert_eq!(Algorithm::from_jws("ES256K").unwrap_err().code(), "alg.unsupported");
+        assert!(Algorithm::RsaPssSha256.fits(KeyKind::Rsa { bits: 2048 }));
+        assert!(!Algorithm::EcdsaP256Sha256.fits(KeyKind::EcP384));
+    }
+
+    #[test]
+    fn sign_and_verify_each_generated_key_type() {
+        let rng = SystemRandom::new();
+        let ed = sig::Ed25519KeyPair::generate_pkcs8(&rng).expect("ed25519");
+        let p256 = sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).expect("p256");
+        for der in [ed.as_ref(), p256.as_ref()] {
+            let key = SigningKey::from_pkcs8(der).expect("load");
+            let s = key.sign(b"message").expect("sign");
+            key.public_key().verify(key.algorithm(), b"message", &s, EcdsaEncoding::Fixed).expect("verify");
+            let err = key.public_key().verify(key.algorithm(), b"messagE", &s, EcdsaEncoding::Fixed).unwrap_err();
+            assert_eq!(err.code(), "sig.invalid");
+        }
+    }
+
+    #[test]
+    fn der_ecdsa_signature_is_refused_where_fixed_is_expected() {
+        let rng = SystemRandom::new();
+        let pkcs8 = sig::EcdsaKeyPair::generate_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, &rng).expect("p256");
+        let der_key =
+            sig::EcdsaKeyPair::from_pkcs8(&sig::ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &rng).expect("k");
+        let der_sig = der_key.sign(&rng, b"m").expect("sign");
+        let public = PublicKey { kind: KeyKind::EcP256, raw: der_key.public_key().as_ref().to_vec() };
+        assert!(public.verify(Algorithm::EcdsaP256Sha256, b"m", der_sig.as_ref(), EcdsaEncoding::Der).is_ok());
+        assert_eq!(
+            public.verify(Algorithm::EcdsaP256Sha256, b"m", der_sig.as_ref(), EcdsaEncoding::Fixed).unwrap_err(),
+            KeyError::BadSignature
+        );
+    }
+
+    #[test]
+    fn mismatched_algorithm_is_named() {
+        let rng = SystemRandom::new();
+        let ed = sig::Ed25519KeyPair::generate_pkcs8(&rng).expect("ed25519");
+        let key = SigningKey::from_pkcs8(ed.as_ref()).expect("load");
+        let err =
+            key.public_key().verify(Algorithm::EcdsaP256Sha256, b"m", &[0; 64], EcdsaEncoding::Fixed).unwrap_err();
+        assert_eq!(err, KeyError::AlgorithmMismatch { alg: "ES256", key: "Ed25519" });
+    }
+
+    #[test]
+    fn garbage_is_unreadable() {
+        assert_eq!(SigningKey::from_pkcs8(b"not a key").unwrap_err().code(), "key.unknown_type");
+        assert_eq!(
+            SigningKey::from_pkcs8(b"-----BEGIN PRIVATE KEY-----\n!!\n-----END PRIVATE KEY-----\n").unwrap_err().code(),
+            "key.unreadable"
+        );
+    }
+}

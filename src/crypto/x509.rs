@@ -1,0 +1,454 @@
+//! Document-signing certificate paths: from a signer certificate through intermediates to a
+//! trust anchor, at a given time, honouring CRLs.
+//!
+//! rustls-webpki builds the chain and checks signatures, validity, basic constraints, path
+//! length, name constraints and CRLs. What webpki leaves to the caller for a document signer
+//! is done here with x509-parser: KeyUsage must include digitalSignature or nonRepudiation,
+//! EKU must be absent or name a document-signing purpose, and the signer's key must meet the
+//! key policy. Every rejection names the certificate (subject) and the rule.
+
+use super::Severity;
+use super::keys::{KeyError, PublicKey};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{
+    CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+};
+use std::time::Duration;
+use webpki::{
+    CertRevocationList, EndEntityCert, ExpirationPolicy, ExtendedKeyUsageValidator, KeyPurposeId, KeyPurposeIdIter,
+    OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy, VerifiedPath,
+};
+use x509_parser::prelude::*;
+
+/// id-kp-documentSigning (RFC 9336), 1.3.6.1.5.5.7.3.36.
+const EKU_DOCUMENT_SIGNING: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x24];
+/// id-kp-emailProtection, 1.3.6.1.5.5.7.3.4 (S/MIME signers sign documents too).
+const EKU_EMAIL_PROTECTION: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x04];
+const EKU_SERVER_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
+const EKU_CLIENT_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02];
+
+/// The signature algorithms accepted inside certificate paths. No SHA-1, no DSA, RSA ≥ 2048.
+static PATH_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
+    webpki::ring::ECDSA_P256_SHA256,
+    webpki::ring::ECDSA_P256_SHA384,
+    webpki::ring::ECDSA_P384_SHA256,
+    webpki::ring::ECDSA_P384_SHA384,
+    webpki::ring::ED25519,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA256,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA384,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA512,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+    webpki::ring::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+    webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+    webpki::ring::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+    webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+];
+
+/// What the end-entity certificate is being validated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Signing documents: KeyUsage digitalSignature/nonRepudiation required; EKU absent or
+    /// documentSigning / emailProtection.
+    DocumentSigning,
+    /// TLS server (used for conformance testing against x509-limbo and for the gateway's own TLS).
+    ServerAuth,
+    /// TLS client authentication (partners, customs, operators).
+    ClientAuth,
+}
+
+/// Why a path was refused. Each variant names the certificate it is about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PathError {
+    #[error("certificate {which} cannot be read: {message}")]
+    Malformed { which: String, message: String },
+    #[error("no path from '{subject}' (issued by '{issuer}') to a trust anchor")]
+    Untrusted { subject: String, issuer: String },
+    #[error("'{subject}' expired at {not_after}")]
+    Expired { subject: String, not_after: String },
+    #[error("'{subject}' is not valid before {not_before}")]
+    NotYetValid { subject: String, not_before: String },
+    #[error("'{subject}' is revoked by its issuer's CRL")]
+    Revoked { subject: String },
+    #[error("the CRL of '{issuer}' is stale (nextUpdate {next_update} has passed)")]
+    CrlStale { issuer: String, next_update: String },
+    #[error("'{subject}': {rule}")]
+    Rule { subject: String, rule: String, code: &'static str },
+    #[error("'{subject}': {source}")]
+    Key { subject: String, source: KeyError },
+    #[error("'{subject}': unsupported algorithm: {what}")]
+    Unsupported { subject: String, what: String },
+}
+
+impl PathError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            PathError::Malformed { .. } => "x509.malformed",
+            PathError::Untrusted { .. } => "x509.untrusted",
+            PathError::Expired { .. } => "x509.expired",
+            PathError::NotYetValid { .. } => "x509.not_yet_valid",
+            PathError::Revoked { .. } => "x509.revoked",
+            PathError::CrlStale { .. } => "x509.crl_stale",
+            PathError::Rule { code, .. } => code,
+            PathError::Key { source, .. } => source.code(),
+            PathError::Unsupported { .. } => "alg.unsupported",
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        match self {
+            PathError::Malformed { .. } => Severity::Unreadable,
+            PathError::Unsupported { .. } => Severity::Unsupported,
+            PathError::Key { source, .. } => source.severity(),
+            _ => Severity::Invalid,
+        }
+    }
+}
+
+/// The trust anchors a verifier accepts, with their certificates for naming.
+#[derive(Debug, Clone, Default)]
+pub struct TrustAnchors {
+    anchors: Vec<TrustAnchor<'static>>,
+    subjects: Vec<String>,
+}
+
+impl TrustAnchors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds every certificate in a PEM bundle (or one DER certificate) as an anchor.
+    pub fn add_pem_or_der(&mut self, bytes: &[u8]) -> Result<usize, PathError> {
+        let certs = read_certificates(bytes)?;
+        for der in &certs {
+            self.add_der(der)?;
+        }
+        Ok(certs.len())
+    }
+
+    pub fn add_der(&mut self, der: &CertificateDer<'_>) -> Result<(), PathError> {
+        let anchor = webpki::anchor_from_trusted_cert(der)
+            .map_err(|e| PathError::Malformed { which: "trust anchor".into(), message: format!("{e:?}") })?
+            .to_owned();
+        self.subjects.push(subject_of(der.as_ref()).unwrap_or_else(|| "(unreadable subject)".into()));
+        self.anchors.push(anchor);
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+
+    pub fn subjects(&self) -> &[String] {
+        &self.subjects
+    }
+}
+
+/// Certificate revocation lists, parsed once.
+#[derive(Debug, Default)]
+pub struct Crls {
+    lists: Vec<CertRevocationList<'static>>,
+    /// (issuer DN, revoked serials) for naming the revoked certificate.
+    revoked: Vec<(String, Vec<Vec<u8>>)>,
+}
+
+impl Crls {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds CRLs from PEM (one or more `X509 CRL` blocks) or one DER CRL.
+    pub fn add_pem_or_der(&mut self, bytes: &[u8]) -> Result<(), PathError> {
+        let ders: Vec<Vec<u8>> = if bytes.starts_with(b"-----") {
+            CertificateRevocationListDer::pem_slice_iter(bytes)
+                .map(|r| r.map(|d| d.as_ref().to_vec()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| PathError::Malformed { which: "CRL".into(), message: format!("{e:?}") })?
+        } else {
+            vec![bytes.to_vec()]
+        };
+        for der in ders {
+            self.add_der(&der)?;
+        }
+        Ok(())
+    }
+
+    pub fn add_der(&mut self, der: &[u8]) -> Result<(), PathError> {
+        let owned = OwnedCertRevocationList::from_der(der)
+            .map_err(|e| PathError::Malformed { which: "CRL".into(), message: format!("{e:?}") })?;
+        if let Ok((_, crl)) = x509_parser::revocation_list::CertificateRevocationList::from_der(der) {
+            let serials = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
+            self.revoked.push((crl.issuer().to_string(), serials));
+        }
+        self.lists.push(CertRevocationList::Owned(owned));
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lists.is_empty()
+    }
+}
+
+/// Reads certificates from a PEM bundle, or a single DER certificate.
+pub fn read_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, PathError> {
+    if bytes.starts_with(b"-----") || bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(bytes)
+            .collect::<Result<_, _>>()
+            .map_err(|e| PathError::Malformed { which: "PEM".into(), message: format!("{e:?}") })?;
+        if certs.is_empty() {
+            return Err(PathError::Malformed { which: "PEM".into(), message: "no CERTIFICATE block".into() });
+        }
+        Ok(certs)
+    } else {
+        Ok(vec![CertificateDer::from(bytes.to_vec())])
+    }
+}
+
+/// The subject DN of a DER certificate, RFC 4514 style.
+pub fn subject_of(der: &[u8]) -> Option<String> {
+    X509Certificate::from_der(der).ok().map(|(_, c)| c.subject().to_string())
+}
+
+/// A signer that chained to an anchor, with what callers need afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedSigner {
+    pub subject: String,
+    pub public_key: PublicKey,
+    /// Subjects from the signer up to the anchor.
+    pub chain: Vec<String>,
+    /// The window (Unix seconds) in which every certificate of the path is valid: a cached
+    /// result may be reused for times inside it (for the same anchors and CRLs).
+    pub valid_from: u64,
+    pub valid_until: u64,
+}
+
+struct DocumentSigningEku;
+
+impl ExtendedKeyUsageValidator for DocumentSigningEku {
+    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        let mut present = Vec::new();
+        for id in iter {
+            let id = id?;
+            if id == KeyPurposeId::new(EKU_DOCUMENT_SIGNING) || id == KeyPurposeId::new(EKU_EMAIL_PROTECTION) {
+                return Ok(());
+            }
+            present.push(id.to_decoded_oid());
+        }
+        if present.is_empty() {
+            Ok(())
+        } else {
+            Err(webpki::Error::RequiredEkuNotFoundContext(webpki::RequiredEkuNotFoundContext {
+                required: webpki::KeyUsage::required(EKU_DOCUMENT_SIGNING),
+                present,
+            }))
+        }
+    }
+}
+
+enum Eku {
+    Document(DocumentSigningEku),
+    Key(webpki::KeyUsage),
+}
+
+impl ExtendedKeyUsageValidator for Eku {
+    fn validate(&self, iter: KeyPurposeIdIter<'_, '_>) -> Result<(), webpki::Error> {
+        match self {
+            Eku::Document(d) => d.validate(iter),
+            Eku::Key(k) => k.validate(iter),
+        }
+    }
+}
+
+/// Options for one validation.
+#[derive(Debug, Clone, Copy)]
+pub struct PathOptions<'a> {
+    pub purpose: Purpose,
+    /// Validation time, Unix seconds.
+    pub time: u64,
+    pub crls: Option<&'a Crls>,
+    /// Most intermediates allowed in the path (x509-limbo's max_chain_depth).
+    pub max_intermediates: Option<usize>,
+}
+
+/// Validates `signer` (DER) through `intermediates` to one of `anchors`.
+pub fn verify_path(
+    signer: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    anchors: &TrustAnchors,
+    options: &PathOptions<'_>,
+) -> Result<VerifiedSigner, PathError> {
+    let (_, leaf) = X509Certificate::from_der(signer.as_ref())
+        .map_err(|e| PathError::Malformed { which: "signer".into(), message: e.to_string() })?;
+    let subject = leaf.subject().to_string();
+    let ee = EndEntityCert::try_from(signer)
+        .map_err(|e| PathError::Malformed { which: format!("'{subject}'"), message: format!("{e:?}") })?;
+
+    let crl_refs: Vec<&CertRevocationList<'_>> = options.crls.map(|c| c.lists.iter().collect()).unwrap_or_default();
+    let revocation = if crl_refs.is_empty() {
+        None
+    } else {
+        RevocationOptionsBuilder::new(&crl_refs).ok().map(|b| {
+            b.with_depth(RevocationCheckDepth::Chain)
+                .with_status_policy(UnknownStatusPolicy::Allow)
+                .with_expiration_policy(ExpirationPolicy::Enforce)
+                .build()
+        })
+    };
+    let eku = match options.purpose {
+        Purpose::DocumentSigning => Eku::Document(DocumentSigningEku),
+        Purpose::ServerAuth => Eku::Key(webpki::KeyUsage::required_if_present(EKU_SERVER_AUTH)),
+        Purpose::ClientAuth => Eku::Key(webpki::KeyUsage::required_if_present(EKU_CLIENT_AUTH)),
+    };
+    let max = options.max_intermediates;
+    let depth_check = move |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
+        match max {
+            Some(m) if path.intermediate_certificates().count() > m => Err(webpki::Error::MaximumPathDepthExceeded),
+            _ => Ok(()),
+        }
+    };
+    let time = UnixTime::since_unix_epoch(Duration::from_secs(options.time));
+    let path = ee
+        .verify_for_usage(PATH_ALGORITHMS, &anchors.anchors, intermediates, time, &eku, revocation, Some(&depth_check))
+        .map_err(|e| explain(e, &leaf, signer, intermediates, options))?;
+
+    let public_key = PublicKey::from_spki(leaf.public_key()).map_err(|source| match source {
+        KeyError::Unsupported(what) => PathError::Unsupported { subject: subject.clone(), what },
+        source => PathError::Key { subject: subject.clone(), source },
+    })?;
+    if options.purpose == Purpose::DocumentSigning {
+        check_document_signer_key_usage(&leaf, &subject)?;
+    }
+
+    let mut chain = vec![subject.clone()];
+    let (mut valid_from, mut valid_until) = (validity_secs(&leaf).0, validity_secs(&leaf).1);
+    for der in path.intermediate_certificates() {
+        if let Ok((_, c)) = X509Certificate::from_der(der.der().as_ref()) {
+            chain.push(c.subject().to_string());
+            let (from, until) = validity_secs(&c);
+            valid_from = valid_from.max(from);
+            valid_until = valid_until.min(until);
+        }
+    }
+    let anchor_subject = anchors
+        .anchors
+        .iter()
+        .position(|a| std::ptr::eq(a, path.anchor()))
+        .and_then(|i| anchors.subjects.get(i).cloned())
+        .unwrap_or_else(|| "(trust anchor)".into());
+    chain.push(anchor_subject);
+    Ok(VerifiedSigner { subject, public_key, chain, valid_from, valid_until })
+}
+
+fn validity_secs(c: &X509Certificate<'_>) -> (u64, u64) {
+    let from = c.validity().not_before.timestamp().max(0) as u64;
+    let until = c.validity().not_after.timestamp().max(0) as u64;
+    (from, until)
+}
+
+fn check_document_signer_key_usage(leaf: &X509Certificate<'_>, subject: &str) -> Result<(), PathError> {
+    let rule =
+        |rule: &str, code: &'static str| PathError::Rule { subject: subject.to_string(), rule: rule.into(), code };
+    match leaf.key_usage() {
+        Ok(Some(ku)) => {
+            if ku.value.digital_signature() || ku.value.non_repudiation() {
+                Ok(())
+            } else if ku.value.key_cert_sign() || ku.value.crl_sign() {
+                Err(rule(
+                    "KeyUsage allows only certificate or CRL signing (a CA key), not document signing",
+                    "x509.key_usage",
+                ))
+            } else {
+                Err(rule("KeyUsage lacks digitalSignature and nonRepudiation", "x509.key_usage"))
+            }
+        }
+        Ok(None) => {
+            Err(rule("a document signer must carry a KeyUsage extension with digitalSignature", "x509.key_usage"))
+        }
+        Err(e) => Err(rule(&format!("KeyUsage cannot be read: {e}"), "x509.malformed")),
+    }
+}
+
+/// Turns a webpki error into a rejection that names the certificate concerned.
+fn explain(
+    e: webpki::Error,
+    leaf: &X509Certificate<'_>,
+    signer: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    options: &PathOptions<'_>,
+) -> PathError {
+    let subject = leaf.subject().to_string();
+    let parsed: Vec<X509Certificate<'_>> = std::iter::once(signer)
+        .chain(intermediates)
+        .filter_map(|d| X509Certificate::from_der(d.as_ref()).ok().map(|(_, c)| c))
+        .collect();
+    let at = options.time as i64;
+    let rule = |rule: String, code: &'static str| PathError::Rule { subject: subject.clone(), rule, code };
+    match e {
+        webpki::Error::CertExpired { .. } => {
+            let c = parsed.iter().find(|c| c.validity().not_after.timestamp() < at).unwrap_or(leaf);
+            PathError::Expired { subject: c.subject().to_string(), not_after: c.validity().not_after.to_string() }
+        }
+        webpki::Error::CertNotValidYet { .. } => {
+            let c = parsed.iter().find(|c| c.validity().not_before.timestamp() > at).unwrap_or(leaf);
+            PathError::NotYetValid { subject: c.subject().to_string(), not_before: c.validity().not_before.to_string() }
+        }
+        webpki::Error::CertRevoked => {
+            let revoked = options.crls.and_then(|crls| {
+                parsed.iter().find(|c| {
+                    crls.revoked.iter().any(|(issuer, serials)| {
+                        *issuer == c.issuer().to_string() && serials.iter().any(|s| s.as_slice() == c.raw_serial())
+                    })
+                })
+            });
+            PathError::Revoked { subject: revoked.unwrap_or(leaf).subject().to_string() }
+        }
+        webpki::Error::CrlExpired { next_update, .. } => PathError::CrlStale {
+            issuer: leaf.issuer().to_string(),
+            next_update: format!("{} (Unix seconds)", next_update.as_secs()),
+        },
+        webpki::Error::UnknownIssuer => PathError::Untrusted { subject, issuer: leaf.issuer().to_string() },
+        webpki::Error::CaUsedAsEndEntity => {
+            rule("a CA certificate (basicConstraints cA=true) cannot be a signer".into(), "x509.ca_as_signer")
+        }
+        webpki::Error::EndEntityUsedAsCa => {
+            rule("an issuer in the path is not a CA (basicConstraints cA=true missing)".into(), "x509.issuer_not_ca")
+        }
+        webpki::Error::PathLenConstraintViolated => {
+            rule("an issuer's pathLenConstraint is exceeded".into(), "x509.path_len")
+        }
+        webpki::Error::MaximumPathDepthExceeded => rule("the path is longer than allowed".into(), "x509.path_len"),
+        webpki::Error::RequiredEkuNotFoundContext(_) => rule(
+            match options.purpose {
+                Purpose::DocumentSigning => {
+                    "ExtendedKeyUsage is present but names no document-signing purpose (documentSigning or emailProtection)"
+                }
+                Purpose::ServerAuth => "ExtendedKeyUsage does not allow serverAuth",
+                Purpose::ClientAuth => "ExtendedKeyUsage does not allow clientAuth",
+            }
+            .into(),
+            "x509.eku",
+        ),
+        webpki::Error::InvalidSignatureForPublicKey => {
+            rule("a certificate signature in the path does not verify".into(), "x509.bad_signature")
+        }
+        webpki::Error::UnsupportedSignatureAlgorithmContext(ctx) => {
+            let sha1 = format!("{ctx:?}").contains("2a864886f70d010105") || format!("{ctx:?}").contains("2a8648ce3d0401");
+            if sha1 {
+                PathError::Key { subject, source: KeyError::Refused("SHA-1") }
+            } else {
+                PathError::Unsupported { subject, what: "signature algorithm in the path".into() }
+            }
+        }
+        webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            PathError::Unsupported { subject, what: "signature algorithm for the issuer's key".into() }
+        }
+        webpki::Error::NameConstraintViolation => {
+            rule("a name violates an issuer's name constraints".into(), "x509.name_constraints")
+        }
+        webpki::Error::UnsupportedCriticalExtension => {
+            rule("a certificate carries an unsupported critical extension".into(), "x509.critical_extension")
+        }
+        other => rule(format!("{other:?}"), "x509.invalid"),
+    }
+}

@@ -1,0 +1,467 @@
+//! Test and demo PKIs: certificate authorities, document signers, TLS server and client
+//! certificates and CRLs, generated with rcgen.
+//!
+//! The demo set (`mrgate pki demo --out DIR`) is for demonstration only. Tests generate
+//! fresh PKIs in temporary directories with the same builder, so no test depends on a
+//! hand-edited certificate. Nothing here is used to make a trust decision.
+
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData, RevokedCertParams,
+    SanType, SerialNumber, SignatureAlgorithm,
+};
+use std::path::Path;
+use time::OffsetDateTime;
+
+pub use rcgen::Error as PkiError;
+
+/// id-kp-documentSigning (RFC 9336) as rcgen writes OIDs.
+pub const DOCUMENT_SIGNING_EKU: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 3, 36];
+
+/// The key algorithm of a generated key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAlg {
+    Ed25519,
+    EcdsaP256,
+    EcdsaP384,
+}
+
+impl KeyAlg {
+    fn rcgen(self) -> &'static SignatureAlgorithm {
+        match self {
+            KeyAlg::Ed25519 => &rcgen::PKCS_ED25519,
+            KeyAlg::EcdsaP256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyAlg::EcdsaP384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+        }
+    }
+}
+
+/// A generated key or one loaded from PKCS#8 PEM (for RSA, which ring cannot generate).
+#[derive(Debug)]
+pub struct Key(pub KeyPair);
+
+impl Key {
+    pub fn generate(alg: KeyAlg) -> Result<Self, PkiError> {
+        KeyPair::generate_for(alg.rcgen()).map(Key)
+    }
+
+    /// Loads an RSA PKCS#8 PEM key that will sign with RSA PKCS#1 v1.5 SHA-256.
+    pub fn rsa_from_pem(pem: &str) -> Result<Self, PkiError> {
+        KeyPair::from_pkcs8_pem_and_sign_algo(pem, &rcgen::PKCS_RSA_SHA256).map(Key)
+    }
+
+    /// PKCS#8 PEM.
+    pub fn pem(&self) -> String {
+        self.0.serialize_pem()
+    }
+}
+
+/// A public key given only as its SubjectPublicKeyInfo parts (e.g. a weak RSA key that
+/// ring refuses to load as a private key).
+#[derive(Debug, Clone)]
+pub struct RawPublicKey {
+    pub subject_public_key: Vec<u8>,
+    pub algorithm: &'static SignatureAlgorithm,
+}
+
+impl PublicKeyData for RawPublicKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.subject_public_key
+    }
+
+    fn algorithm(&self) -> &'static SignatureAlgorithm {
+        self.algorithm
+    }
+}
+
+/// What a certificate is for; each has a fitting KeyUsage / EKU profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Profile {
+    /// Document signer: digitalSignature + nonRepudiation, EKU documentSigning.
+    DocumentSigner,
+    /// TLS server for the given DNS names and IP addresses.
+    TlsServer(Vec<String>),
+    /// TLS client with a role, written as the subject's OU.
+    TlsClient,
+}
+
+/// Everything that decides one end-entity certificate; defaults give a good document signer.
+#[derive(Debug, Clone)]
+pub struct LeafSpec {
+    pub common_name: String,
+    pub organization: Option<String>,
+    pub unit: Option<String>,
+    pub country: Option<String>,
+    pub profile: Profile,
+    pub key_alg: KeyAlg,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    /// Overrides the profile's KeyUsage (an empty list writes no KeyUsage extension).
+    pub key_usages: Option<Vec<KeyUsagePurpose>>,
+    /// Overrides the profile's EKU (an empty list writes no EKU extension).
+    pub extended_key_usages: Option<Vec<ExtendedKeyUsagePurpose>>,
+    /// Marks the leaf as a CA (a defect for signers).
+    pub is_ca: bool,
+}
+
+impl LeafSpec {
+    pub fn new(common_name: &str, profile: Profile) -> Self {
+        Self {
+            common_name: common_name.into(),
+            organization: None,
+            unit: None,
+            country: None,
+            profile,
+            key_alg: KeyAlg::EcdsaP256,
+            not_before: demo_not_before(),
+            not_after: demo_not_after(),
+            key_usages: None,
+            extended_key_usages: None,
+            is_ca: false,
+        }
+    }
+}
+
+/// The demo's validity: from 2025-01-01 to 2045-12-31, so the demo keeps working.
+pub fn demo_not_before() -> OffsetDateTime {
+    time::macros::datetime!(2025-01-01 00:00 UTC)
+}
+
+pub fn demo_not_after() -> OffsetDateTime {
+    time::macros::datetime!(2045-12-31 23:59:59 UTC)
+}
+
+fn dn(cn: &str, o: Option<&str>, ou: Option<&str>, c: Option<&str>) -> DistinguishedName {
+    let mut dn = DistinguishedName::new();
+    if let Some(c) = c {
+        dn.push(DnType::CountryName, c);
+    }
+    if let Some(o) = o {
+        dn.push(DnType::OrganizationName, o);
+    }
+    if let Some(ou) = ou {
+        dn.push(DnType::OrganizationalUnitName, ou);
+    }
+    dn.push(DnType::CommonName, cn);
+    dn
+}
+
+/// A certificate with its key.
+#[derive(Debug)]
+pub struct Issued {
+    pub cert: rcgen::Certificate,
+    pub key: Option<Key>,
+    pub serial: Vec<u8>,
+}
+
+impl Issued {
+    pub fn pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    pub fn der(&self) -> &[u8] {
+        self.cert.der().as_ref()
+    }
+
+    pub fn key_pem(&self) -> String {
+        self.key.as_ref().map(Key::pem).unwrap_or_default()
+    }
+}
+
+/// A certificate authority that issues certificates and CRLs.
+#[derive(Debug)]
+pub struct Ca {
+    pub params: CertificateParams,
+    pub key: Key,
+    pub cert: rcgen::Certificate,
+    next_serial: u64,
+}
+
+fn serial(n: u64) -> SerialNumber {
+    // Positive, non-zero, and distinct per CA.
+    SerialNumber::from_slice(&(0x1000_0000_u64 + n).to_be_bytes())
+}
+
+impl Ca {
+    /// A self-signed root.
+    pub fn root(cn: &str, organization: &str, country: &str, key_alg: KeyAlg) -> Result<Self, PkiError> {
+        let key = Key::generate(key_alg)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(cn, Some(organization), None, Some(country));
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.not_before = demo_not_before();
+        params.not_after = demo_not_after();
+        params.serial_number = Some(serial(1));
+        params.key_identifier_method = KeyIdMethod::Sha256;
+        let cert = params.self_signed(&key.0)?;
+        Ok(Self { params, key, cert, next_serial: 2 })
+    }
+
+    fn issuer(&self) -> Issuer<'_, &KeyPair> {
+        Issuer::from_params(&self.params, &self.key.0)
+    }
+
+    fn take_serial(&mut self) -> SerialNumber {
+        let s = serial(self.next_serial);
+        self.next_serial += 1;
+        s
+    }
+
+    /// An intermediate CA with an optional pathLenConstraint; `ca_flag: false` makes the
+    /// defect "issuer without CA basicConstraints".
+    pub fn intermediate(&mut self, cn: &str, path_len: Option<u8>, ca_flag: bool) -> Result<Ca, PkiError> {
+        let key = Key::generate(KeyAlg::EcdsaP256)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn(cn, None, None, None);
+        params.is_ca = match (ca_flag, path_len) {
+            (false, _) => IsCa::ExplicitNoCa,
+            (true, Some(n)) => IsCa::Ca(BasicConstraints::Constrained(n)),
+            (true, None) => IsCa::Ca(BasicConstraints::Unconstrained),
+        };
+        params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        params.not_before = demo_not_before();
+        params.not_after = demo_not_after();
+        params.serial_number = Some(self.take_serial());
+        params.use_authority_key_identifier_extension = true;
+        let cert = params.signed_by(&key.0, &self.issuer())?;
+        Ok(Ca { params, key, cert, next_serial: 1 })
+    }
+
+    /// Issues an end-entity certificate with a fresh key.
+    pub fn issue(&mut self, spec: &LeafSpec) -> Result<Issued, PkiError> {
+        let key = Key::generate(spec.key_alg)?;
+        let issued = self.issue_for(spec, &key.0)?;
+        Ok(Issued { key: Some(key), ..issued })
+    }
+
+    /// Issues a certificate for a given public key (e.g. an RSA key loaded from PEM).
+    pub fn issue_for(&mut self, spec: &LeafSpec, public_key: &impl PublicKeyData) -> Result<Issued, PkiError> {
+        let mut params = match &spec.profile {
+            Profile::TlsServer(names) => CertificateParams::new(names.clone())?,
+            _ => CertificateParams::default(),
+        };
+        params.distinguished_name =
+            dn(&spec.common_name, spec.organization.as_deref(), spec.unit.as_deref(), spec.country.as_deref());
+        let (ku, eku) = match spec.profile {
+            Profile::DocumentSigner => (
+                vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment],
+                vec![ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING_EKU.to_vec())],
+            ),
+            Profile::TlsServer(_) => (
+                vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment],
+                vec![ExtendedKeyUsagePurpose::ServerAuth],
+            ),
+            Profile::TlsClient => (vec![KeyUsagePurpose::DigitalSignature], vec![ExtendedKeyUsagePurpose::ClientAuth]),
+        };
+        params.key_usages = spec.key_usages.clone().unwrap_or(ku);
+        params.extended_key_usages = spec.extended_key_usages.clone().unwrap_or(eku);
+        params.is_ca = if spec.is_ca { IsCa::Ca(BasicConstraints::Unconstrained) } else { IsCa::ExplicitNoCa };
+        params.not_before = spec.not_before;
+        params.not_after = spec.not_after;
+        let serial = self.take_serial();
+        let serial_bytes = serial.to_bytes();
+        params.serial_number = Some(serial);
+        params.use_authority_key_identifier_extension = true;
+        if let Profile::TlsClient = spec.profile
+            && let Some(unit) = &spec.unit
+        {
+            // The role is also a URI SAN, so TLS stacks that ignore the subject can read it.
+            params.subject_alt_names.push(SanType::URI(format!("urn:mrgate:role:{unit}").try_into()?));
+        }
+        let cert = params.signed_by(public_key, &self.issuer())?;
+        Ok(Issued { cert, key: None, serial: serial_bytes })
+    }
+
+    /// A CRL revoking the given serials, valid from `this_update` to `next_update`.
+    pub fn crl(
+        &self,
+        revoked: &[&[u8]],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+    ) -> Result<rcgen::CertificateRevocationList, PkiError> {
+        let params = CertificateRevocationListParams {
+            this_update,
+            next_update,
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|s| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(s),
+                    revocation_time: this_update,
+                    reason_code: Some(rcgen::RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        };
+        params.signed_by(&self.issuer())
+    }
+
+    pub fn pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    pub fn der(&self) -> &[u8] {
+        self.cert.der().as_ref()
+    }
+}
+
+/// A foreign accreditation body of the demo: id, name, country.
+pub const DEMO_FOREIGN_BODIES: [(&str, &str, &str); 3] = [
+    ("dakks", "Deutsche Akkreditierungsstelle (DAkkS)", "DE"),
+    ("ukas", "United Kingdom Accreditation Service (UKAS)", "GB"),
+    ("anab", "ANSI National Accreditation Board (ANAB)", "US"),
+];
+
+/// The domestic CBs of the demo (the samples' CBs): approval number, English name.
+pub const DEMO_DOMESTIC_CBS: [(&str, &str); 2] = [
+    ("CNCA-R-2002-001", "China Quality Certification Centre"),
+    ("CNCA-R-2002-002", "China Certification Center for Quality Mark Co., Ltd."),
+];
+
+/// Writes the demo PKI into `out` (which must not exist), whole or not at all.
+pub fn write_demo(out: &Path) -> Result<Vec<String>, String> {
+    if out.exists() {
+        return Err(format!("{} already exists; remove it or choose another --out", out.display()));
+    }
+    let files = demo_files().map_err(|e| format!("generating the demo PKI: {e}"))?;
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = parent.join(format!(
+        ".{}.tmp-{}",
+        out.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(),
+        std::process::id()
+    ));
+    let write = || -> std::io::Result<()> {
+        for (name, content) in &files {
+            let path = tmp.join(name);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&path, content)?;
+        }
+        std::fs::rename(&tmp, out)
+    };
+    if let Err(e) = write() {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(format!("writing {}: {e}", out.display()));
+    }
+    Ok(files.into_iter().map(|(n, _)| n).collect())
+}
+
+/// Generates every file of the demo PKI in memory: (relative path, content).
+pub fn demo_files() -> Result<Vec<(String, String)>, PkiError> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    let far = demo_not_after();
+    let now = demo_not_before();
+
+    let mut root =
+        Ca::root("mrgate demo domestic accreditation root", "mrgate demo (CNAS role)", "CN", KeyAlg::EcdsaP256)?;
+    files.push(("ca.pem".into(), root.pem()));
+
+    let mut server_spec =
+        LeafSpec::new("localhost", Profile::TlsServer(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]));
+    server_spec.organization = Some("mrgate demo gateway".into());
+    let server = root.issue(&server_spec)?;
+    files.push(("server.pem".into(), server.pem()));
+    files.push(("server.key".into(), server.key_pem()));
+
+    let mut signing = LeafSpec::new("mrgate demo gateway document signer", Profile::DocumentSigner);
+    signing.key_alg = KeyAlg::Ed25519;
+    signing.organization = Some("mrgate demo gateway".into());
+    signing.country = Some("CN".into());
+    let signing = root.issue(&signing)?;
+    files.push(("signing.pem".into(), signing.pem()));
+    files.push(("signing.key".into(), signing.key_pem()));
+
+    let mut operator_signer = LeafSpec::new("mrgate demo trust-list operator", Profile::DocumentSigner);
+    operator_signer.organization = Some("mrgate demo (CNCA role)".into());
+    operator_signer.country = Some("CN".into());
+    let operator_signer = root.issue(&operator_signer)?;
+    files.push(("trust-list-operator.pem".into(), operator_signer.pem()));
+    files.push(("trust-list-operator.key".into(), operator_signer.key_pem()));
+
+    for (approval, name) in DEMO_DOMESTIC_CBS {
+        let mut spec = LeafSpec::new(&format!("{name} document signer"), Profile::DocumentSigner);
+        spec.organization = Some(name.into());
+        spec.unit = Some(approval.into());
+        spec.country = Some("CN".into());
+        let cb = root.issue(&spec)?;
+        files.push((format!("cb/{approval}.pem"), cb.pem()));
+        files.push((format!("cb/{approval}.key"), cb.key_pem()));
+    }
+    let mut revoked_spec = LeafSpec::new("revoked domestic CB signer (demo)", Profile::DocumentSigner);
+    revoked_spec.organization = Some("Revoked Demo Certification Co.".into());
+    revoked_spec.country = Some("CN".into());
+    let revoked = root.issue(&revoked_spec)?;
+    files.push(("cb/revoked.pem".into(), revoked.pem()));
+    files.push(("cb/revoked.key".into(), revoked.key_pem()));
+    files.push(("crl/domestic.crl.pem".into(), root.crl(&[&revoked.serial], now, far)?.pem()?));
+
+    for role in ["customs", "exporter", "operator"] {
+        let mut spec = LeafSpec::new(&format!("{role} (demo)"), Profile::TlsClient);
+        spec.unit = Some(role.into());
+        spec.organization = Some("mrgate demo clients".into());
+        let client = root.issue(&spec)?;
+        files.push((format!("clients/{role}.pem"), client.pem()));
+        files.push((format!("clients/{role}.key"), client.key_pem()));
+    }
+
+    for (id, name, country) in DEMO_FOREIGN_BODIES {
+        let mut body = Ca::root(&format!("{name} demo root"), name, country, KeyAlg::EcdsaP256)?;
+        files.push((format!("foreign/{id}/root.pem"), body.pem()));
+        let mut signer = LeafSpec::new(&format!("{id} demo certification body signer"), Profile::DocumentSigner);
+        signer.organization = Some(format!("{id} demo certification body"));
+        signer.country = Some(country.into());
+        let signer = body.issue(&signer)?;
+        files.push((format!("foreign/{id}/signer.pem"), signer.pem()));
+        files.push((format!("foreign/{id}/signer.key"), signer.key_pem()));
+        let mut revoked = LeafSpec::new(&format!("{id} revoked signer (demo)"), Profile::DocumentSigner);
+        revoked.country = Some(country.into());
+        let revoked = body.issue(&revoked)?;
+        files.push((format!("foreign/{id}/revoked-signer.pem"), revoked.pem()));
+        files.push((format!("foreign/{id}/revoked-signer.key"), revoked.key_pem()));
+        files.push((format!("foreign/{id}/crl.pem"), body.crl(&[&revoked.serial], now, far)?.pem()?));
+        let mut client = LeafSpec::new(&format!("partner {id} (demo)"), Profile::TlsClient);
+        client.unit = Some(format!("partner:{id}"));
+        client.organization = Some(name.into());
+        client.country = Some(country.into());
+        let client = body.issue(&client)?;
+        files.push((format!("clients/partner-{id}.pem"), client.pem()));
+        files.push((format!("clients/partner-{id}.key"), client.key_pem()));
+    }
+
+    let token: Vec<u8> = {
+        let mut b = [0u8; 24];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+            .map_err(|_| PkiError::RingUnspecified)?;
+        b.to_vec()
+    };
+    files.push((
+        "exporter.token".into(),
+        format!("{}\n", base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, token)),
+    ));
+    files.push(("README.md".into(), DEMO_README.into()));
+    Ok(files)
+}
+
+const DEMO_README: &str = "# Demo PKI — for demonstration only\n\n\
+Generated by `mrgate pki demo --out certs/demo`. Every private key here is public: never\n\
+use these certificates or keys for anything but the demo and local experiments.\n\
+Validity runs from 2025-01-01 to 2045-12-31 so the demo keeps working.\n\n\
+| file | what |\n|---|---|\n\
+| `ca.pem` | domestic accreditation root (demo); issues the TLS server, clients, domestic signers |\n\
+| `server.pem`, `server.key` | the gateway's TLS certificate: localhost, 127.0.0.1, ::1 |\n\
+| `signing.pem`, `signing.key` | the gateway's document-signing certificate (Ed25519) |\n\
+| `trust-list-operator.pem`, `.key` | signs the demo trust list |\n\
+| `cb/CNCA-R-2002-00{1,2}.pem`, `.key` | domestic CB signers (the samples' CBs) |\n\
+| `cb/revoked.pem`, `.key` | a domestic signer revoked in `crl/domestic.crl.pem` |\n\
+| `foreign/{dakks,ukas,anab}/root.pem` | foreign accreditation bodies' roots |\n\
+| `foreign/*/signer.pem`, `.key` | a certification body signer under each foreign root |\n\
+| `foreign/*/revoked-signer.pem`, `.key`, `crl.pem` | a revoked signer and the CRL that revokes it |\n\
+| `clients/{customs,exporter,operator}.pem`, `.key` | TLS client certificates by role (OU and URI SAN `urn:mrgate:role:…`) |\n\
+| `clients/partner-{dakks,ukas,anab}.pem`, `.key` | partner TLS client certificates, issued by each foreign root |\n\
+| `exporter.token` | a demo bearer token for exporters |\n";
