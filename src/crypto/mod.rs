@@ -11,6 +11,7 @@
 
 pub mod jws;
 pub mod keys;
+pub mod profile;
 pub mod x509;
 
 use serde::Serialize;

@@ -9,10 +9,12 @@
 
 use super::Severity;
 use super::keys::{KeyError, PublicKey};
+use super::profile::{self, Role, Violation};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{
     CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
 };
+use std::cell::RefCell;
 use std::time::Duration;
 use webpki::{
     CertRevocationList, EndEntityCert, ExpirationPolicy, ExtendedKeyUsageValidator, KeyPurposeId, KeyPurposeIdIter,
@@ -110,6 +112,7 @@ impl PathError {
 #[derive(Debug, Clone, Default)]
 pub struct TrustAnchors {
     anchors: Vec<TrustAnchor<'static>>,
+    ders: Vec<CertificateDer<'static>>,
     subjects: Vec<String>,
 }
 
@@ -132,6 +135,7 @@ impl TrustAnchors {
             .map_err(|e| PathError::Malformed { which: "trust anchor".into(), message: format!("{e:?}") })?
             .to_owned();
         self.subjects.push(subject_of(der.as_ref()).unwrap_or_else(|| "(unreadable subject)".into()));
+        self.ders.push(der.clone().into_owned());
         self.anchors.push(anchor);
         Ok(())
     }
@@ -151,6 +155,8 @@ pub struct Crls {
     lists: Vec<CertRevocationList<'static>>,
     /// (issuer DN, revoked serials) for naming the revoked certificate.
     revoked: Vec<(String, Vec<Vec<u8>>)>,
+    /// (raw issuer name, DER) for the profile checks of the CRLs a path consults.
+    ders: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Crls {
@@ -180,6 +186,7 @@ impl Crls {
         if let Ok((_, crl)) = x509_parser::revocation_list::CertificateRevocationList::from_der(der) {
             let serials = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
             self.revoked.push((crl.issuer().to_string(), serials));
+            self.ders.push((crl.issuer().as_raw().to_vec(), der.to_vec()));
         }
         self.lists.push(CertRevocationList::Owned(owned));
         Ok(())
@@ -301,16 +308,51 @@ pub fn verify_path(
         Purpose::ClientAuth => Eku::Key(webpki::KeyUsage::required_if_present(EKU_CLIENT_AUTH)),
     };
     let max = options.max_intermediates;
-    let depth_check = move |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
-        match max {
-            Some(m) if path.intermediate_certificates().count() > m => Err(webpki::Error::MaximumPathDepthExceeded),
-            _ => Ok(()),
+    // The last profile violation seen while building paths: the reason a candidate path that
+    // webpki accepted was dropped. Reported when no other path succeeds.
+    let violation: RefCell<Option<Violation>> = RefCell::new(None);
+    let at = options.time as i64;
+    let path_check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
+        if max.is_some_and(|m| path.intermediate_certificates().count() > m) {
+            return Err(webpki::Error::MaximumPathDepthExceeded);
         }
+        let anchor_der = anchors.anchors.iter().position(|a| std::ptr::eq(a, path.anchor())).map(|i| &anchors.ders[i]);
+        let mut issuers: Vec<Vec<u8>> = Vec::new();
+        let check = |der: &[u8], role: Role| -> Result<(), webpki::Error> {
+            profile::check_certificate(der, role, at).map_err(|v| {
+                *violation.borrow_mut() = Some(v);
+                webpki::Error::UnsupportedCriticalExtension
+            })
+        };
+        check(path.end_entity().der().as_ref(), Role::Leaf)?;
+        for cert in path.intermediate_certificates() {
+            check(cert.der().as_ref(), Role::Intermediate)?;
+            issuers.push(cert.der().as_ref().to_vec());
+        }
+        if let Some(der) = anchor_der {
+            check(der.as_ref(), Role::Anchor)?;
+            issuers.push(der.as_ref().to_vec());
+        }
+        if let Some(crls) = options.crls {
+            for issuer_der in &issuers {
+                let Ok((_, issuer)) = X509Certificate::from_der(issuer_der) else { continue };
+                for (_, crl) in crls.ders.iter().filter(|(name, _)| name.as_slice() == issuer.subject().as_raw()) {
+                    profile::check_crl(crl, Some(issuer_der)).map_err(|v| {
+                        *violation.borrow_mut() = Some(v);
+                        webpki::Error::UnsupportedCriticalExtension
+                    })?;
+                }
+            }
+        }
+        Ok(())
     };
     let time = UnixTime::since_unix_epoch(Duration::from_secs(options.time));
     let path = ee
-        .verify_for_usage(PATH_ALGORITHMS, &anchors.anchors, intermediates, time, &eku, revocation, Some(&depth_check))
-        .map_err(|e| explain(e, &leaf, signer, intermediates, options))?;
+        .verify_for_usage(PATH_ALGORITHMS, &anchors.anchors, intermediates, time, &eku, revocation, Some(&path_check))
+        .map_err(|e| match violation.borrow_mut().take() {
+            Some(v) => from_violation(v),
+            None => explain(e, &leaf, signer, intermediates, options),
+        })?;
 
     let public_key = PublicKey::from_spki(leaf.public_key()).map_err(|source| match source {
         KeyError::Unsupported(what) => PathError::Unsupported { subject: subject.clone(), what },
@@ -338,6 +380,14 @@ pub fn verify_path(
         .unwrap_or_else(|| "(trust anchor)".into());
     chain.push(anchor_subject);
     Ok(VerifiedSigner { subject, public_key, chain, valid_from, valid_until })
+}
+
+fn from_violation(v: Violation) -> PathError {
+    match v.key {
+        Some(KeyError::Unsupported(what)) => PathError::Unsupported { subject: v.subject, what },
+        Some(source) => PathError::Key { subject: v.subject, source },
+        None => PathError::Rule { subject: v.subject, rule: v.rule, code: v.code },
+    }
 }
 
 fn validity_secs(c: &X509Certificate<'_>) -> (u64, u64) {
