@@ -71,7 +71,7 @@ pub fn check_certificate(der: &[u8], role: Role, at: i64) -> Result<(), Violatio
     if let Ok(x509_parser::public_key::PublicKey::RSA(rsa)) = cert.public_key().parsed() {
         let modulus: Vec<u8> = rsa.modulus.iter().copied().skip_while(|b| *b == 0).collect();
         let bits = modulus.first().map_or(0, |b| (modulus.len() - 1) * 8 + (8 - b.leading_zeros() as usize));
-        if bits % 8 != 0 {
+        if !bits.is_multiple_of(8) {
             return Err(violation(
                 &cert,
                 "key.bad_public_key",
