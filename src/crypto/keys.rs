@@ -215,6 +215,12 @@ impl PublicKey {
         Ok(Self { kind, raw })
     }
 
+    /// Reads a DER SubjectPublicKeyInfo.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, KeyError> {
+        let (_, spki) = SubjectPublicKeyInfo::from_der(der).map_err(|e| KeyError::BadPublicKey(e.to_string()))?;
+        Self::from_spki(&spki)
+    }
+
     /// Reads the subject public key of a DER certificate.
     pub fn from_certificate_der(der: &[u8]) -> Result<Self, KeyError> {
         let (_, cert) = X509Certificate::from_der(der).map_err(|e| KeyError::BadPublicKey(e.to_string()))?;
@@ -228,6 +234,63 @@ impl PublicKey {
         let (_, spki) =
             SubjectPublicKeyInfo::from_der(der.as_ref()).map_err(|e| KeyError::BadPublicKey(e.to_string()))?;
         Self::from_spki(&spki)
+    }
+
+    /// Reads a public JWK (RFC 7517): EC P-256/P-384, OKP Ed25519 or RSA. A key marked for
+    /// encryption (`use: enc`) or whose `key_ops` do not include `verify` is refused, and so
+    /// is a symmetric (`oct`) key: a verifier never treats a shared secret as a public key.
+    pub fn from_jwk(jwk: &serde_json::Value) -> Result<Self, KeyError> {
+        use base64::Engine;
+        let field = |name: &str| -> Result<Vec<u8>, KeyError> {
+            let s = jwk
+                .get(name)
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| KeyError::BadPublicKey(format!("JWK lacks '{name}'")))?;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .map_err(|_| KeyError::BadPublicKey(format!("JWK '{name}' is not base64url")))
+        };
+        if let Some(u) = jwk.get("use")
+            && u != "sig"
+        {
+            return Err(KeyError::Refused("a JWK not meant for signatures"));
+        }
+        if let Some(ops) = jwk.get("key_ops")
+            && !ops.as_array().is_some_and(|a| a.iter().any(|o| o == "verify"))
+        {
+            return Err(KeyError::Refused("a JWK whose key_ops exclude verify"));
+        }
+        match jwk.get("kty").and_then(|v| v.as_str()) {
+            Some("EC") => {
+                let (kind, len) = match jwk.get("crv").and_then(|v| v.as_str()) {
+                    Some("P-256") => (KeyKind::EcP256, 32),
+                    Some("P-384") => (KeyKind::EcP384, 48),
+                    other => return Err(KeyError::Unsupported(format!("JWK curve {other:?}"))),
+                };
+                let (x, y) = (field("x")?, field("y")?);
+                if x.len() != len || y.len() != len {
+                    return Err(KeyError::BadPublicKey("EC coordinates have the wrong length".into()));
+                }
+                let mut raw = vec![4u8];
+                raw.extend_from_slice(&x);
+                raw.extend_from_slice(&y);
+                Ok(Self { kind, raw })
+            }
+            Some("OKP") if jwk.get("crv").and_then(|v| v.as_str()) == Some("Ed25519") => Self::ed25519(&field("x")?),
+            Some("RSA") => {
+                let n = field("n")?;
+                let e = field("e")?;
+                let n_trimmed: Vec<u8> = n.iter().copied().skip_while(|b| *b == 0).collect();
+                let bits =
+                    n_trimmed.first().map_or(0, |b| (n_trimmed.len() - 1) * 8 + (8 - b.leading_zeros() as usize));
+                if bits < 2048 {
+                    return Err(KeyError::WeakRsa { bits });
+                }
+                Ok(Self { kind: KeyKind::Rsa { bits }, raw: rsa_public_key_der(&n_trimmed, &e) })
+            }
+            Some("oct") => Err(KeyError::Refused("HMAC")),
+            other => Err(KeyError::Unsupported(format!("JWK key type {other:?}"))),
+        }
     }
 
     /// A raw Ed25519 public key (32 bytes).
@@ -280,6 +343,35 @@ impl PublicKey {
     }
 }
 
+/// DER `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }`.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn integer(bytes: &[u8]) -> Vec<u8> {
+        let trimmed: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+        let mut content = if trimmed.first().is_none_or(|b| b & 0x80 != 0) { vec![0u8] } else { Vec::new() };
+        content.extend_from_slice(&trimmed);
+        let mut out = vec![0x02];
+        out.extend(der_length(content.len()));
+        out.extend(content);
+        out
+    }
+    fn der_length(len: usize) -> Vec<u8> {
+        if len < 0x80 {
+            vec![len as u8]
+        } else {
+            let bytes: Vec<u8> = len.to_be_bytes().iter().copied().skip_while(|b| *b == 0).collect();
+            let mut out = vec![0x80 | bytes.len() as u8];
+            out.extend(bytes);
+            out
+        }
+    }
+    let mut body = integer(n);
+    body.extend(integer(e));
+    let mut out = vec![0x30];
+    out.extend(der_length(body.len()));
+    out.extend(body);
+    out
+}
+
 /// A private key that signs.
 pub enum SigningKey {
     Ed25519(sig::Ed25519KeyPair),
@@ -298,7 +390,7 @@ impl fmt::Debug for SigningKey {
 impl SigningKey {
     /// Loads a PKCS#8 private key from PEM (`PRIVATE KEY`) or DER.
     pub fn from_pkcs8(bytes: &[u8]) -> Result<Self, KeyError> {
-        let der: Vec<u8> = if bytes.starts_with(b"-----") || bytes.iter().take(64).any(|b| *b == b'-') {
+        let der: Vec<u8> = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
             match PrivateKeyDer::from_pem_slice(bytes) {
                 Ok(PrivateKeyDer::Pkcs8(k)) => k.secret_pkcs8_der().to_vec(),
                 Ok(_) => return Err(KeyError::Unreadable("only PKCS#8 keys (BEGIN PRIVATE KEY) are accepted".into())),

@@ -166,7 +166,7 @@ impl Crls {
 
     /// Adds CRLs from PEM (one or more `X509 CRL` blocks) or one DER CRL.
     pub fn add_pem_or_der(&mut self, bytes: &[u8]) -> Result<(), PathError> {
-        let ders: Vec<Vec<u8>> = if bytes.starts_with(b"-----") {
+        let ders: Vec<Vec<u8>> = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
             CertificateRevocationListDer::pem_slice_iter(bytes)
                 .map(|r| r.map(|d| d.as_ref().to_vec()))
                 .collect::<Result<_, _>>()
@@ -199,7 +199,7 @@ impl Crls {
 
 /// Reads certificates from a PEM bundle, or a single DER certificate.
 pub fn read_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, PathError> {
-    if bytes.starts_with(b"-----") || bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+    if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
         let certs: Vec<_> = CertificateDer::pem_slice_iter(bytes)
             .collect::<Result<_, _>>()
             .map_err(|e| PathError::Malformed { which: "PEM".into(), message: format!("{e:?}") })?;
