@@ -50,10 +50,33 @@ impl Key {
         KeyPair::from_pkcs8_pem_and_sign_algo(pem, &rcgen::PKCS_RSA_SHA256).map(Key)
     }
 
-    /// PKCS#8 PEM.
+    /// PKCS#8 PEM. Ed25519 keys are written in the RFC 8410 v1 form (no embedded public
+    /// key), which every PKCS#8 reader accepts; the v2 form rcgen produces is not read by
+    /// some (Python `cryptography` among them).
     pub fn pem(&self) -> String {
+        let der = self.0.serialize_der();
+        const V2_PREFIX: [u8; 16] =
+            [0x30, 0x51, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+        if self.0.algorithm() == &rcgen::PKCS_ED25519 && der.len() >= 48 && der[..16] == V2_PREFIX {
+            let mut v1 =
+                vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+            v1.extend_from_slice(&der[16..48]);
+            return pem_block("PRIVATE KEY", &v1);
+        }
         self.0.serialize_pem()
     }
+}
+
+/// Encodes one PEM block with 64-character lines.
+pub fn pem_block(label: &str, der: &[u8]) -> String {
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 /// A public key given only as its SubjectPublicKeyInfo parts (e.g. a weak RSA key that

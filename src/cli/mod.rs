@@ -1,7 +1,10 @@
 //! The `mrgate` command line. Every subcommand is a thin wrapper over a library function;
 //! this module only reads arguments and files and chooses exit codes.
 //!
-//! Exit codes: 0 success, 1 invalid input (errors on stderr), 2 usage or unreadable input.
+//! Exit codes: 0 success, 1 invalid input (errors on stderr), 2 usage or unreadable input,
+//! 3 unsupported algorithm (verification commands).
+
+mod signing;
 
 use crate::formats::{self, Format, FormatError};
 use crate::ids;
@@ -52,6 +55,42 @@ pub enum Command {
         #[arg(default_value = "-")]
         file: String,
     },
+    /// Sign a document: a UNTP credential becomes a VC-JOSE JWS.
+    Sign {
+        #[arg(long, value_enum)]
+        format: SignFormat,
+        /// PKCS#8 private key (PEM or DER): Ed25519 (EdDSA) or ECDSA P-256 (ES256).
+        #[arg(long)]
+        key: PathBuf,
+        /// The signer's certificate (PEM).
+        #[arg(long)]
+        cert: PathBuf,
+        /// Intermediate certificates to add to x5c (PEM bundle).
+        #[arg(long)]
+        chain: Option<PathBuf>,
+        #[arg(default_value = "-")]
+        file: String,
+    },
+    /// JWS commands.
+    Jws {
+        #[command(subcommand)]
+        command: signing::JwsCommand,
+    },
+    /// X.509 commands.
+    X509 {
+        #[command(subcommand)]
+        command: signing::X509Command,
+    },
+    /// PKI commands.
+    Pki {
+        #[command(subcommand)]
+        command: signing::PkiCommand,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SignFormat {
+    UntpDcc,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -82,10 +121,16 @@ pub fn main() -> ExitCode {
             translate_cmd(from.into(), to.into(), loss_report.as_deref(), strict, &file, &limits)
         }
         Command::Validate { format, at, file } => validate_cmd(format.map(Into::into), at.as_deref(), &file, &limits),
+        Command::Sign { format: SignFormat::UntpDcc, key, cert, chain, file } => {
+            signing::sign_untp(&key, &cert, chain.as_deref(), &file, &limits)
+        }
+        Command::Jws { command } => signing::jws(command, &limits),
+        Command::X509 { command } => signing::x509(command),
+        Command::Pki { command } => signing::pki(command),
     }
 }
 
-fn read_input(file: &str, limits: &Limits) -> Result<Vec<u8>, ExitCode> {
+pub(crate) fn read_input(file: &str, limits: &Limits) -> Result<Vec<u8>, ExitCode> {
     let mut buf = Vec::new();
     // Read one byte past the limit so an oversized input is recognised without reading it all.
     let cap = limits.max_bytes as u64 + 1;

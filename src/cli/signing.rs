@@ -1,0 +1,298 @@
+//! Signature commands: `sign`, `jws verify`, `x509 verify`, `pki demo`.
+
+use super::read_input;
+use crate::crypto::Severity;
+use crate::crypto::jws::{self, Verifier};
+use crate::crypto::keys::SigningKey;
+use crate::crypto::x509::{Crls, PathOptions, Purpose, TrustAnchors, read_certificates, verify_path};
+use crate::formats::Format;
+use crate::xml::Limits;
+use clap::Subcommand;
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum JwsCommand {
+    /// Verify a compact JWS credential (VC-JOSE) against trust anchors.
+    Verify {
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// Accept any JWS, not only `typ: vc+jwt` credentials with a JSON payload.
+        #[arg(long)]
+        any_payload: bool,
+        #[arg(default_value = "-")]
+        file: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum X509Command {
+    /// Validate a document-signing certificate path.
+    Verify {
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// Intermediate certificates (PEM, repeatable).
+        #[arg(long)]
+        intermediate: Vec<PathBuf>,
+        /// The signer certificate (PEM or DER).
+        cert: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PkiCommand {
+    /// Generate the demo PKI (for demonstration only) into a new directory.
+    Demo {
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TrustArgs {
+    /// Trust anchor certificates (PEM bundle or DER, repeatable).
+    #[arg(long = "trust-anchor")]
+    trust_anchor: Vec<PathBuf>,
+    /// CRLs to honour (PEM or DER, repeatable).
+    #[arg(long)]
+    crl: Vec<PathBuf>,
+    /// Validation time (RFC 3339); default now.
+    #[arg(long)]
+    at: Option<String>,
+}
+
+/// Exit code for a failure of the given kind.
+fn exit_for(severity: Severity) -> ExitCode {
+    ExitCode::from(match severity {
+        Severity::Invalid => 1,
+        Severity::Unreadable => 2,
+        Severity::Unsupported => 3,
+    })
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, ExitCode> {
+    std::fs::read(path).map_err(|e| {
+        eprintln!("error[io.read]: {}: {e}", path.display());
+        ExitCode::from(2)
+    })
+}
+
+impl TrustArgs {
+    fn load(&self) -> Result<(TrustAnchors, Crls, u64), ExitCode> {
+        let mut anchors = TrustAnchors::new();
+        for path in &self.trust_anchor {
+            let bytes = read_file(path)?;
+            anchors.add_pem_or_der(&bytes).map_err(|e| {
+                eprintln!("error[{}]: {}: {e}", e.code(), path.display());
+                ExitCode::from(2)
+            })?;
+        }
+        let mut crls = Crls::new();
+        for path in &self.crl {
+            let bytes = read_file(path)?;
+            crls.add_pem_or_der(&bytes).map_err(|e| {
+                eprintln!("error[{}]: {}: {e}", e.code(), path.display());
+                ExitCode::from(2)
+            })?;
+        }
+        let at = match &self.at {
+            Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| {
+                    eprintln!("error[usage.at]: --at '{t}': {e}");
+                    ExitCode::from(2)
+                })?
+                .unix_timestamp()
+                .max(0) as u64,
+            None => time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64,
+        };
+        Ok((anchors, crls, at))
+    }
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+pub fn jws(command: JwsCommand, limits: &Limits) -> ExitCode {
+    let JwsCommand::Verify { trust, any_payload, file } = command;
+    let (anchors, crls, at) = match trust.load() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let input = match read_input(&file, limits) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let Ok(token) = std::str::from_utf8(&input) else {
+        print_json(
+            &json!({"valid": false, "checks": [{"check": "format", "outcome": "fail", "reason": "jws.malformed", "message": "not UTF-8 text"}]}),
+        );
+        return ExitCode::from(2);
+    };
+    let mut verifier = Verifier::new(anchors, crls);
+    verifier.credential = !any_payload;
+    let verdict = verifier.verify(token.trim(), at);
+    let mut report = serde_json::to_value(&verdict).unwrap_or_default();
+    if let Some(payload) = verdict.payload.as_ref().and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok()) {
+        report["payload"] = payload;
+    }
+    print_json(&report);
+    match verdict.severity() {
+        None => ExitCode::SUCCESS,
+        Some(s) => exit_for(s),
+    }
+}
+
+pub fn x509(command: X509Command) -> ExitCode {
+    let X509Command::Verify { trust, intermediate, cert } = command;
+    let (anchors, crls, at) = match trust.load() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let mut intermediates = Vec::new();
+    for path in &intermediate {
+        let bytes = match read_file(path) {
+            Ok(b) => b,
+            Err(code) => return code,
+        };
+        match read_certificates(&bytes) {
+            Ok(c) => intermediates.extend(c),
+            Err(e) => {
+                eprintln!("error[{}]: {}: {e}", e.code(), path.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let signer = match read_file(&cert).map(|b| read_certificates(&b)) {
+        Ok(Ok(mut certs)) => certs.remove(0),
+        Ok(Err(e)) => {
+            print_json(
+                &json!({"valid": false, "checks": [{"check": "format", "outcome": "fail", "reason": e.code(), "message": e.to_string()}]}),
+            );
+            return ExitCode::from(2);
+        }
+        Err(code) => return code,
+    };
+    let options = PathOptions {
+        purpose: Purpose::DocumentSigning,
+        time: at,
+        crls: if crls.is_empty() { None } else { Some(&crls) },
+        max_intermediates: Some(8),
+    };
+    match verify_path(&signer, &intermediates, &anchors, &options) {
+        Ok(v) => {
+            print_json(&json!({
+                "valid": true,
+                "signer": v.subject,
+                "chain": v.chain,
+                "checks": [
+                    {"check": "chain", "outcome": "pass", "reason": "x509.valid", "message": "the path validates to a trust anchor"},
+                    {"check": "key_usage", "outcome": "pass", "reason": "x509.key_usage", "message": "document-signing KeyUsage and EKU"},
+                    {"check": "revocation", "outcome": if crls.is_empty() { "skipped" } else { "pass" }, "reason": "x509.crl", "message": if crls.is_empty() { "no CRL supplied" } else { "not revoked by the supplied CRLs" }},
+                ],
+            }));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            print_json(&json!({
+                "valid": false,
+                "checks": [{"check": "chain", "outcome": "fail", "reason": e.code(), "message": e.to_string()}],
+            }));
+            exit_for(e.severity())
+        }
+    }
+}
+
+pub fn pki(command: PkiCommand) -> ExitCode {
+    let PkiCommand::Demo { out } = command;
+    match crate::pki::write_demo(&out) {
+        Ok(files) => {
+            eprintln!("wrote {} files to {} (demonstration only)", files.len(), out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error[pki.demo]: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub fn sign_untp(
+    key_path: &Path,
+    cert_path: &Path,
+    chain_path: Option<&Path>,
+    file: &str,
+    limits: &Limits,
+) -> ExitCode {
+    let key = match read_file(key_path).map(|b| SigningKey::from_pkcs8(&b)) {
+        Ok(Ok(k)) => k,
+        Ok(Err(e)) => {
+            eprintln!("error[{}]: {}: {e}", e.code(), key_path.display());
+            return ExitCode::from(2);
+        }
+        Err(code) => return code,
+    };
+    let mut chain = match read_file(cert_path).map(|b| read_certificates(&b)) {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            eprintln!("error[{}]: {}: {e}", e.code(), cert_path.display());
+            return ExitCode::from(2);
+        }
+        Err(code) => return code,
+    };
+    if let Some(p) = chain_path {
+        match read_file(p).map(|b| read_certificates(&b)) {
+            Ok(Ok(c)) => chain.extend(c),
+            Ok(Err(e)) => {
+                eprintln!("error[{}]: {}: {e}", e.code(), p.display());
+                return ExitCode::from(2);
+            }
+            Err(code) => return code,
+        }
+    }
+    // The signer's certificate must hold the signing key: a mismatch would issue a
+    // credential nobody can verify.
+    match crate::crypto::keys::PublicKey::from_certificate_der(chain[0].as_ref()) {
+        Ok(pk) if pk == key.public_key() => {}
+        Ok(_) => {
+            eprintln!(
+                "error[key.cert_mismatch]: {} does not certify the key in {}",
+                cert_path.display(),
+                key_path.display()
+            );
+            return ExitCode::from(1);
+        }
+        Err(e) => {
+            eprintln!("error[{}]: {}: {e}", e.code(), cert_path.display());
+            return ExitCode::from(2);
+        }
+    }
+    let input = match read_input(file, limits) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    // Only a well-formed credential is signed; the payload is its compact JSON.
+    let value = match crate::formats::parse(Format::UntpDcc, &input, limits) {
+        Ok(_) => serde_json::from_slice::<serde_json::Value>(&input).unwrap_or_default(),
+        Err(e) => {
+            eprintln!("error[{}]: {file}: {e}", e.code());
+            return ExitCode::from(1);
+        }
+    };
+    let payload = serde_json::to_vec(&value).unwrap_or_default();
+    match jws::sign(&payload, &key, &chain, None, true) {
+        Ok(token) => {
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{token}").and_then(|()| out.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            exit_for(e.severity())
+        }
+    }
+}
