@@ -13,6 +13,7 @@ pub mod jws;
 pub mod keys;
 pub mod profile;
 pub mod x509;
+pub mod xmldsig;
 
 use serde::Serialize;
 

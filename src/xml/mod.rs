@@ -9,12 +9,13 @@
 //! never fetch anything, and never guess an encoding: bytes that do not match the declared
 //! encoding are an error, not mojibake.
 
+pub mod c14n;
 mod decode;
 mod tree;
 mod write;
 
 pub use decode::decode_document;
-pub use tree::{Attribute, Element, Node, XML_NS};
+pub use tree::{Attribute, Document, Element, Node, XML_NS};
 pub use write::XmlWriter;
 
 use std::fmt;
@@ -109,6 +110,11 @@ impl XmlError {
 
 /// Reads a whole document: size check, decoding, then the bounded tree.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Element, XmlError> {
+    parse_document(bytes, limits).map(|d| d.root)
+}
+
+/// Reads a whole document, keeping comments and processing instructions outside the root.
+pub fn parse_document(bytes: &[u8], limits: &Limits) -> Result<Document, XmlError> {
     if bytes.len() > limits.max_bytes {
         return Err(XmlError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }

@@ -44,6 +44,15 @@ use std::sync::Arc;
 /// The namespace bound to the `xml` prefix by the XML Namespaces recommendation.
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
+/// A whole document: the document element and the comments and processing instructions
+/// around it (the XML declaration and whitespace outside the root are not kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub prolog: Vec<Node>,
+    pub root: Element,
+    pub epilog: Vec<Node>,
+}
+
 /// One element with its resolved namespace, attributes, children and place in the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Element {
@@ -113,15 +122,17 @@ struct Builder<'a> {
     scopes: Vec<Vec<(Option<String>, Arc<str>)>>,
     elements: usize,
     root: Option<Element>,
+    prolog: Vec<Node>,
+    epilog: Vec<Node>,
 }
 
 /// Builds the tree, applying `limits` as elements open.
-pub(super) fn build(text: &str, limits: &Limits) -> Result<Element, XmlError> {
+pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
     reader.config_mut().enable_all_checks(true);
     let mut lines = LineTracker::new(text);
-    let mut b = Builder { limits, stack: Vec::new(), scopes: Vec::new(), elements: 0, root: None };
+    let mut b = Builder { limits, stack: Vec::new(), scopes: Vec::new(), elements: 0, root: None, prolog: Vec::new(), epilog: Vec::new() };
     loop {
         let here = lines.at(reader.buffer_position() as usize);
         let pos = || here;
@@ -169,19 +180,11 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Element, XmlError> {
                 };
                 b.text(&resolved, pos())?;
             }
-            Event::Comment(c) => {
-                if let Some(top) = b.stack.last_mut() {
-                    top.children.push(Node::Comment(c.xml10_content().into_owned()));
-                }
-            }
-            Event::PI(pi) => {
-                if let Some(top) = b.stack.last_mut() {
-                    top.children.push(Node::ProcessingInstruction {
-                        target: pi.target().to_string(),
-                        content: pi.content().trim_start().to_string(),
-                    });
-                }
-            }
+            Event::Comment(c) => b.outside_or_inside(Node::Comment(c.xml10_content().into_owned())),
+            Event::PI(pi) => b.outside_or_inside(Node::ProcessingInstruction {
+                target: pi.target().to_string(),
+                content: pi.content().trim_start().to_string(),
+            }),
             Event::Eof => break,
         }
     }
@@ -191,10 +194,21 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Element, XmlError> {
             message: format!("element <{}> opened at {} is not closed", open.local, open.pos),
         });
     }
-    b.root.ok_or(XmlError::NoRoot)
+    let root = b.root.ok_or(XmlError::NoRoot)?;
+    Ok(Document { prolog: b.prolog, root, epilog: b.epilog })
 }
 
 impl Builder<'_> {
+    /// Comments and processing instructions go to the open element, or before / after the
+    /// document element (canonical XML keeps those too).
+    fn outside_or_inside(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            Some(top) => top.children.push(node),
+            None if self.root.is_none() => self.prolog.push(node),
+            None => self.epilog.push(node),
+        }
+    }
+
     fn open(&mut self, start: &BytesStart<'_>, pos: Pos) -> Result<Element, XmlError> {
         self.elements += 1;
         if self.elements > self.limits.max_elements {

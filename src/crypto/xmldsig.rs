@@ -1,0 +1,603 @@
+//! Enveloped XML signatures (XML-DSig 1.0/1.1, with the XAdES signed properties that
+//! trusted lists carry): verify and sign.
+//!
+//! The profile is deliberately narrow, because signature-wrapping attacks live in the
+//! gaps of a permissive one: exactly one `ds:Signature`, a child of the document element;
+//! one content reference, which must resolve to the document element (`URI=""` or its ID);
+//! other references only to this signature's own XAdES `SignedProperties`; transforms only
+//! enveloped-signature and the four canonicalizations; ID values unique in the document.
+//! The verifier returns the parsed document it verified, and callers read only that.
+
+use super::keys::{Algorithm, EcdsaEncoding, KeyError, PublicKey, SigningKey};
+use super::x509::{Crls, PathError, PathOptions, Purpose, TrustAnchors, read_certificates, verify_path};
+use super::{Check, Severity};
+use crate::xml::c14n::{self, Method};
+use crate::xml::{self, Document, Element, Limits, Node, Pos, XmlError};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ring::digest;
+use rustls_pki_types::CertificateDer;
+
+pub const DSIG_NS: &str = "http://www.w3.org/2000/09/xmldsig#";
+pub const XADES_NS: &str = "http://uri.etsi.org/01903/v1.3.2#";
+const ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+const SIGNED_PROPERTIES_TYPE: &str = "http://uri.etsi.org/01903#SignedProperties";
+
+/// Why a signed document was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DsigError {
+    #[error(transparent)]
+    Xml(#[from] XmlError),
+    #[error("the document has no ds:Signature")]
+    NoSignature,
+    #[error("{count} ds:Signature elements; exactly one is expected")]
+    MultipleSignatures { count: usize },
+    #[error("{pos}: ds:Signature must be a child of the document element")]
+    Misplaced { pos: Pos },
+    #[error("{pos}: {message}")]
+    Structure { pos: Pos, message: String },
+    #[error("unsupported {what}: {uri}")]
+    Unsupported { what: &'static str, uri: String },
+    #[error("{what} uses SHA-1, refused without --allow-sha1")]
+    Sha1Refused { what: &'static str },
+    #[error("ID '{id}' appears more than once")]
+    DuplicateId { id: String },
+    #[error("reference '{uri}' resolves to nothing")]
+    ReferenceNotFound { uri: String },
+    #[error("reference '{uri}' does not cover the whole document; the signed content must be the document element")]
+    NotWholeDocument { uri: String },
+    #[error("the digest of reference '{uri}' does not match")]
+    DigestMismatch { uri: String },
+    #[error("the signature value does not verify")]
+    SignatureInvalid,
+    #[error("key: {0}")]
+    Key(KeyError),
+    #[error("signer: {0}")]
+    Path(PathError),
+    #[error("no key: {0}")]
+    NoKey(&'static str),
+    #[error("XAdES: {0}")]
+    Xades(String),
+}
+
+impl DsigError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            DsigError::Xml(e) => e.code(),
+            DsigError::NoSignature => "dsig.no_signature",
+            DsigError::MultipleSignatures { .. } => "dsig.multiple_signatures",
+            DsigError::Misplaced { .. } => "dsig.misplaced",
+            DsigError::Structure { .. } => "dsig.structure",
+            DsigError::Unsupported { .. } => "alg.unsupported",
+            DsigError::Sha1Refused { .. } => "alg.sha1_refused",
+            DsigError::DuplicateId { .. } => "dsig.duplicate_id",
+            DsigError::ReferenceNotFound { .. } => "dsig.reference_not_found",
+            DsigError::NotWholeDocument { .. } => "dsig.not_whole_document",
+            DsigError::DigestMismatch { .. } => "dsig.digest_mismatch",
+            DsigError::SignatureInvalid => "sig.invalid",
+            DsigError::Key(e) => e.code(),
+            DsigError::Path(e) => e.code(),
+            DsigError::NoKey(_) => "dsig.no_key",
+            DsigError::Xades(_) => "dsig.xades",
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        match self {
+            DsigError::Xml(_) | DsigError::NoSignature | DsigError::Structure { .. } => Severity::Unreadable,
+            DsigError::Unsupported { .. } => Severity::Unsupported,
+            DsigError::Key(e) => e.severity(),
+            DsigError::Path(e) => e.severity(),
+            _ => Severity::Invalid,
+        }
+    }
+
+    /// The verdict check this error fails.
+    pub fn check(&self) -> &'static str {
+        match self {
+            DsigError::Xml(_) | DsigError::NoSignature | DsigError::Structure { .. } => "format",
+            DsigError::MultipleSignatures { .. }
+            | DsigError::Misplaced { .. }
+            | DsigError::DuplicateId { .. }
+            | DsigError::ReferenceNotFound { .. }
+            | DsigError::NotWholeDocument { .. } => "profile",
+            DsigError::Unsupported { .. } | DsigError::Sha1Refused { .. } => "algorithm",
+            DsigError::DigestMismatch { .. } => "digest",
+            DsigError::SignatureInvalid => "signature",
+            DsigError::Key(_) | DsigError::NoKey(_) => "key",
+            DsigError::Path(_) => "chain",
+            DsigError::Xades(_) => "xades",
+        }
+    }
+}
+
+/// Where the verification key comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum KeySource<'a> {
+    /// The X509Data signer certificate, validated as a document signer to these anchors.
+    Trusted { anchors: &'a TrustAnchors, crls: Option<&'a Crls>, at: u64 },
+    /// The key in KeyInfo, with no trust decision at all (like `xmlsec1 --insecure`):
+    /// for interoperability tests only, never for a recognition decision.
+    InsecureEmbedded,
+    /// A key configured by the caller (e.g. the trust-list operator's key).
+    Configured(&'a PublicKey),
+}
+
+/// Verification options.
+#[derive(Debug, Clone, Copy)]
+pub struct Options<'a> {
+    pub key: KeySource<'a>,
+    /// Accept SHA-1 digests and RSA-SHA1 (old test vectors only).
+    pub allow_sha1: bool,
+}
+
+/// A verified document: the tree that was digested, and what the signature said.
+#[derive(Debug)]
+pub struct Verified {
+    pub document: Document,
+    pub checks: Vec<Check>,
+    pub signer: Option<String>,
+    /// The signer certificate (DER), when KeyInfo carried one.
+    pub signer_certificate: Option<Vec<u8>>,
+    /// XAdES SigningTime, as written.
+    pub signing_time: Option<String>,
+}
+
+/// The outcome of a verification, with every check made.
+#[derive(Debug, serde::Serialize)]
+pub struct Verdict {
+    pub valid: bool,
+    pub checks: Vec<Check>,
+    pub signer: Option<String>,
+    pub signing_time: Option<String>,
+    #[serde(skip)]
+    pub error: Option<DsigError>,
+}
+
+/// Verifies `bytes` and reports every check.
+pub fn verify_report(bytes: &[u8], limits: &Limits, options: &Options<'_>) -> (Verdict, Option<Verified>) {
+    let mut checks = Vec::new();
+    match verify_inner(bytes, limits, options, &mut checks) {
+        Ok(v) => (
+            Verdict { valid: true, checks: v.checks.clone(), signer: v.signer.clone(), signing_time: v.signing_time.clone(), error: None },
+            Some(v),
+        ),
+        Err(e) => {
+            checks.push(Check::fail(e.check(), e.code(), e.to_string()));
+            (Verdict { valid: false, checks, signer: None, signing_time: None, error: Some(e) }, None)
+        }
+    }
+}
+
+/// Verifies `bytes`; returns the verified document or the first failure.
+pub fn verify(bytes: &[u8], limits: &Limits, options: &Options<'_>) -> Result<Verified, DsigError> {
+    verify_inner(bytes, limits, options, &mut Vec::new())
+}
+
+/// A ds:Reference as read from SignedInfo.
+struct Reference {
+    uri: String,
+    kind: Option<String>,
+    transforms: Vec<(String, Vec<String>)>,
+    digest_method: String,
+    digest_value: Vec<u8>,
+}
+
+fn structure(e: &Element, message: impl Into<String>) -> DsigError {
+    DsigError::Structure { pos: e.pos, message: message.into() }
+}
+
+fn ds_children<'d>(e: &'d Element) -> Vec<&'d Element> {
+    e.elements().collect()
+}
+
+fn expect<'d>(it: &mut std::iter::Peekable<std::vec::IntoIter<&'d Element>>, parent: &Element, name: &str) -> Result<&'d Element, DsigError> {
+    match it.next() {
+        Some(e) if e.is(DSIG_NS, name) => Ok(e),
+        Some(e) => Err(structure(e, format!("expected ds:{name}, found {}", e.local))),
+        None => Err(structure(parent, format!("ds:{name} is missing"))),
+    }
+}
+
+fn algorithm_attr(e: &Element) -> Result<String, DsigError> {
+    e.attr("Algorithm").map(str::to_string).ok_or_else(|| structure(e, format!("ds:{} lacks Algorithm", e.local)))
+}
+
+fn inclusive_prefixes(e: &Element) -> Vec<String> {
+    e.elements()
+        .find(|c| c.local == "InclusiveNamespaces")
+        .and_then(|c| c.attr("PrefixList"))
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn b64(e: &Element) -> Result<Vec<u8>, DsigError> {
+    let text: String = e.text().chars().filter(|c| !c.is_whitespace()).collect();
+    STANDARD.decode(text).map_err(|_| structure(e, format!("ds:{} is not base64", e.local)))
+}
+
+/// Every element path (element-child indices from the root) by ID attribute value.
+fn id_index(root: &Element) -> Result<Vec<(String, Vec<usize>)>, DsigError> {
+    fn walk(e: &Element, path: &mut Vec<usize>, out: &mut Vec<(String, Vec<usize>)>) {
+        for a in &e.attrs {
+            if a.ns.is_none() && matches!(a.local.as_str(), "Id" | "ID" | "id") {
+                out.push((a.value.clone(), path.clone()));
+            }
+        }
+        for (i, c) in e.elements().enumerate() {
+            path.push(i);
+            walk(c, path, out);
+            path.pop();
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, &mut Vec::new(), &mut out);
+    let mut seen = std::collections::HashSet::new();
+    for (id, _) in &out {
+        if !seen.insert(id.as_str()) {
+            return Err(DsigError::DuplicateId { id: id.clone() });
+        }
+    }
+    Ok(out)
+}
+
+fn element_at<'d>(root: &'d Element, path: &[usize]) -> Option<&'d Element> {
+    let mut e = root;
+    for &i in path {
+        e = e.elements().nth(i)?;
+    }
+    Some(e)
+}
+
+fn find_signatures<'d>(e: &'d Element, depth: usize, out: &mut Vec<(&'d Element, usize)>) {
+    for c in e.elements() {
+        if c.is(DSIG_NS, "Signature") {
+            out.push((c, depth + 1));
+        }
+        find_signatures(c, depth + 1, out);
+    }
+}
+
+fn digest_algorithm(uri: &str, allow_sha1: bool) -> Result<&'static digest::Algorithm, DsigError> {
+    Ok(match uri {
+        "http://www.w3.org/2001/04/xmlenc#sha256" => &digest::SHA256,
+        "http://www.w3.org/2001/04/xmldsig-more#sha384" => &digest::SHA384,
+        "http://www.w3.org/2001/04/xmlenc#sha512" => &digest::SHA512,
+        "http://www.w3.org/2000/09/xmldsig#sha1" if allow_sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+        "http://www.w3.org/2000/09/xmldsig#sha1" => return Err(DsigError::Sha1Refused { what: "a digest" }),
+        other => return Err(DsigError::Unsupported { what: "digest method", uri: other.into() }),
+    })
+}
+
+/// A signature method's algorithm, or RSA-SHA1 (legacy) as a separate case.
+enum SigMethod {
+    Modern(Algorithm),
+    RsaSha1,
+}
+
+fn signature_algorithm(uri: &str, allow_sha1: bool) -> Result<SigMethod, DsigError> {
+    Ok(SigMethod::Modern(match uri {
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" => Algorithm::RsaPkcs1Sha256,
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384" => Algorithm::RsaPkcs1Sha384,
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512" => Algorithm::RsaPkcs1Sha512,
+        "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1" => Algorithm::RsaPssSha256,
+        "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1" => Algorithm::RsaPssSha384,
+        "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1" => Algorithm::RsaPssSha512,
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256" => Algorithm::EcdsaP256Sha256,
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" => Algorithm::EcdsaP384Sha384,
+        "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519" => Algorithm::Ed25519,
+        "http://www.w3.org/2000/09/xmldsig#rsa-sha1" if allow_sha1 => return Ok(SigMethod::RsaSha1),
+        "http://www.w3.org/2000/09/xmldsig#rsa-sha1" => return Err(DsigError::Sha1Refused { what: "the signature method" }),
+        "http://www.w3.org/2000/09/xmldsig#dsa-sha1" | "http://www.w3.org/2009/xmldsig11#dsa-sha256" => {
+            return Err(DsigError::Key(KeyError::Refused("DSA")));
+        }
+        other => return Err(DsigError::Unsupported { what: "signature method", uri: other.into() }),
+    }))
+}
+
+fn verify_inner(bytes: &[u8], limits: &Limits, options: &Options<'_>, checks: &mut Vec<Check>) -> Result<Verified, DsigError> {
+    let document = xml::parse_document(bytes, limits)?;
+    let root = &document.root;
+    checks.push(Check::pass("format", "xml.well_formed", "well-formed XML within limits"));
+
+    let mut signatures = Vec::new();
+    if root.is(DSIG_NS, "Signature") {
+        return Err(DsigError::Misplaced { pos: root.pos });
+    }
+    find_signatures(root, 0, &mut signatures);
+    let (signature, depth) = match signatures.as_slice() {
+        [] => return Err(DsigError::NoSignature),
+        [one] => *one,
+        many => return Err(DsigError::MultipleSignatures { count: many.len() }),
+    };
+    if depth != 1 {
+        return Err(DsigError::Misplaced { pos: signature.pos });
+    }
+    let sig_index = root.elements().position(|e| std::ptr::eq(e, signature)).unwrap_or(0);
+    let ids = id_index(root)?;
+    checks.push(Check::pass("profile", "dsig.enveloped", "one enveloped ds:Signature under the document element; IDs unique"));
+
+    // Signature := SignedInfo SignatureValue KeyInfo? Object*
+    let mut parts = ds_children(signature).into_iter().peekable();
+    let signed_info = expect(&mut parts, signature, "SignedInfo")?;
+    let signature_value = expect(&mut parts, signature, "SignatureValue")?;
+    let key_info = match parts.peek() {
+        Some(e) if e.is(DSIG_NS, "KeyInfo") => parts.next(),
+        _ => None,
+    };
+    for rest in parts {
+        if !rest.is(DSIG_NS, "Object") {
+            return Err(structure(rest, format!("unexpected {} in ds:Signature", rest.local)));
+        }
+    }
+
+    // SignedInfo := CanonicalizationMethod SignatureMethod Reference+
+    let mut si = ds_children(signed_info).into_iter().peekable();
+    let c14n_el = expect(&mut si, signed_info, "CanonicalizationMethod")?;
+    let c14n_uri = algorithm_attr(c14n_el)?;
+    let mut si_method = Method::from_uri(&c14n_uri)
+        .ok_or_else(|| DsigError::Unsupported { what: "canonicalization", uri: c14n_uri.clone() })?;
+    si_method.inclusive_prefixes = inclusive_prefixes(c14n_el);
+    let sm_el = expect(&mut si, signed_info, "SignatureMethod")?;
+    let sig_method = signature_algorithm(&algorithm_attr(sm_el)?, options.allow_sha1)?;
+    let mut references = Vec::new();
+    for r in si {
+        if !r.is(DSIG_NS, "Reference") {
+            return Err(structure(r, format!("unexpected {} in ds:SignedInfo", r.local)));
+        }
+        references.push(read_reference(r)?);
+    }
+    if references.is_empty() {
+        return Err(structure(signed_info, "ds:SignedInfo has no ds:Reference"));
+    }
+
+    // References: one to the whole document, others only to this signature's SignedProperties.
+    let mut content_refs = 0;
+    let mut signed_properties: Option<&Element> = None;
+    for reference in &references {
+        let (path, target) = if reference.uri.is_empty() {
+            (Vec::new(), root)
+        } else if let Some(id) = reference.uri.strip_prefix('#') {
+            let path = ids
+                .iter()
+                .find(|(i, _)| i == id)
+                .map(|(_, p)| p.clone())
+                .ok_or_else(|| DsigError::ReferenceNotFound { uri: reference.uri.clone() })?;
+            let target = element_at(root, &path).ok_or_else(|| DsigError::ReferenceNotFound { uri: reference.uri.clone() })?;
+            (path, target)
+        } else {
+            return Err(DsigError::Unsupported { what: "reference URI", uri: reference.uri.clone() });
+        };
+        let inside_signature = path.first() == Some(&sig_index) && !path.is_empty();
+        if reference.kind.as_deref() == Some(SIGNED_PROPERTIES_TYPE) || (inside_signature && target.is(XADES_NS, "SignedProperties")) {
+            if !inside_signature || !target.is(XADES_NS, "SignedProperties") {
+                return Err(DsigError::Xades(format!("reference '{}' typed SignedProperties does not point at this signature's xades:SignedProperties", reference.uri)));
+            }
+            signed_properties = Some(target);
+        } else {
+            if !path.is_empty() {
+                return Err(DsigError::NotWholeDocument { uri: reference.uri.clone() });
+            }
+            content_refs += 1;
+        }
+
+        let mut enveloped = false;
+        let mut method: Option<Method> = None;
+        for (i, (alg, prefixes)) in reference.transforms.iter().enumerate() {
+            if alg == ENVELOPED && i == 0 {
+                enveloped = true;
+            } else if let Some(mut m) = Method::from_uri(alg).filter(|_| method.is_none()) {
+                m.inclusive_prefixes = prefixes.clone();
+                method = Some(m);
+            } else {
+                return Err(DsigError::Unsupported { what: "transform (or transform order)", uri: alg.clone() });
+            }
+        }
+        // Same-document references are node-sets without comments; the final conversion to
+        // octets is canonical XML unless a transform said otherwise.
+        let mut method = method.unwrap_or_else(|| Method::from_uri(c14n::C14N).unwrap_or_else(|| si_method.clone()));
+        method.with_comments = false;
+        let exclude = if enveloped { Some(signature) } else { None };
+        let octets = if reference.uri.is_empty() {
+            c14n::document(&document, &method, exclude)
+        } else {
+            c14n::subtree(&document, &path, &method, exclude)
+                .ok_or_else(|| DsigError::ReferenceNotFound { uri: reference.uri.clone() })?
+        };
+        let alg = digest_algorithm(&reference.digest_method, options.allow_sha1)?;
+        let computed = digest::digest(alg, &octets);
+        if computed.as_ref() != reference.digest_value.as_slice() {
+            return Err(DsigError::DigestMismatch { uri: reference.uri.clone() });
+        }
+    }
+    if content_refs != 1 {
+        return Err(DsigError::NotWholeDocument { uri: format!("{content_refs} content references") });
+    }
+    checks.push(Check::pass("digest", "dsig.digests_match", format!("{} reference digest(s) match", references.len())));
+
+    // The key, and the signature over canonical SignedInfo.
+    let si_path = [sig_index, 0];
+    let si_octets = c14n::subtree(&document, &si_path, &si_method, None).ok_or(DsigError::NoSignature)?;
+    let signature_bytes = b64(signature_value)?;
+    let certificates = key_info.map(x509_certificates).transpose()?.unwrap_or_default();
+    let (public_key, signer, signer_der) = match options.key {
+        KeySource::Configured(key) => (key.clone(), None, certificates.first().map(|c| c.as_ref().to_vec())),
+        KeySource::InsecureEmbedded => {
+            let der = certificates.first().ok_or(DsigError::NoKey("KeyInfo has no X509Certificate"))?;
+            let key = PublicKey::from_certificate_der(der.as_ref()).map_err(|e| match e {
+                KeyError::Unsupported(uri) => DsigError::Unsupported { what: "key", uri },
+                other => DsigError::Key(other),
+            })?;
+            (key, crate::crypto::x509::subject_of(der.as_ref()), Some(der.as_ref().to_vec()))
+        }
+        KeySource::Trusted { anchors, crls, at } => {
+            let (leaf, rest) = certificates.split_first().ok_or(DsigError::NoKey("KeyInfo has no X509Certificate"))?;
+            let path_options = PathOptions { purpose: Purpose::DocumentSigning, time: at, crls, max_intermediates: Some(8) };
+            let verified = verify_path(leaf, rest, anchors, &path_options).map_err(|e| match e {
+                PathError::Unsupported { what, .. } => DsigError::Unsupported { what: "key", uri: what },
+                other => DsigError::Path(other),
+            })?;
+            checks.push(Check::pass("chain", "x509.valid", format!("signer '{}' chains to a trust anchor", verified.subject)));
+            (verified.public_key, Some(verified.subject), Some(leaf.as_ref().to_vec()))
+        }
+    };
+    match sig_method {
+        SigMethod::Modern(alg) => {
+            public_key.verify(alg, &si_octets, &signature_bytes, EcdsaEncoding::Fixed).map_err(|e| match e {
+                KeyError::BadSignature => DsigError::SignatureInvalid,
+                other => DsigError::Key(other),
+            })?
+        }
+        SigMethod::RsaSha1 => ring::signature::UnparsedPublicKey::new(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            public_key.raw(),
+        )
+        .verify(&si_octets, &signature_bytes)
+        .map_err(|_| DsigError::SignatureInvalid)?,
+    }
+    checks.push(Check::pass("signature", "sig.valid", "the signature over SignedInfo verifies"));
+
+    let signing_time = match signed_properties {
+        Some(sp) => Some(check_xades(sp, signer_der.as_deref())?),
+        None => None,
+    };
+    if let Some(t) = &signing_time {
+        checks.push(Check::pass("xades", "dsig.xades", format!("SigningCertificate matches; SigningTime {t}")));
+    }
+    Ok(Verified { checks: checks.clone(), signer, signer_certificate: signer_der, signing_time, document })
+}
+
+fn read_reference(r: &Element) -> Result<Reference, DsigError> {
+    let uri = r.attr("URI").ok_or_else(|| structure(r, "ds:Reference without URI (detached content is not accepted)"))?.to_string();
+    let mut parts = ds_children(r).into_iter().peekable();
+    let mut transforms = Vec::new();
+    if let Some(t) = parts.peek()
+        && t.is(DSIG_NS, "Transforms")
+    {
+        let t = parts.next().unwrap_or(r);
+        for tr in t.elements() {
+            if !tr.is(DSIG_NS, "Transform") {
+                return Err(structure(tr, "only ds:Transform belongs in ds:Transforms"));
+            }
+            transforms.push((algorithm_attr(tr)?, inclusive_prefixes(tr)));
+        }
+    }
+    let dm = expect(&mut parts, r, "DigestMethod")?;
+    let dv = expect(&mut parts, r, "DigestValue")?;
+    if let Some(extra) = parts.next() {
+        return Err(structure(extra, "unexpected element in ds:Reference"));
+    }
+    Ok(Reference {
+        uri,
+        kind: r.attr("Type").map(str::to_string),
+        transforms,
+        digest_method: algorithm_attr(dm)?,
+        digest_value: b64(dv)?,
+    })
+}
+
+fn x509_certificates(key_info: &Element) -> Result<Vec<CertificateDer<'static>>, DsigError> {
+    let mut out = Vec::new();
+    for data in key_info.elements().filter(|e| e.is(DSIG_NS, "X509Data")) {
+        for c in data.elements().filter(|e| e.is(DSIG_NS, "X509Certificate")) {
+            out.push(CertificateDer::from(b64(c)?));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks XAdES SigningCertificate(V2) against the signer certificate and returns SigningTime.
+fn check_xades(signed_properties: &Element, signer_der: Option<&[u8]>) -> Result<String, DsigError> {
+    fn find<'e>(e: &'e Element, name: &str) -> Option<&'e Element> {
+        e.elements().find(|c| c.is(XADES_NS, name))
+    }
+    let ssp = find(signed_properties, "SignedSignatureProperties")
+        .ok_or_else(|| DsigError::Xades("SignedSignatureProperties is missing".into()))?;
+    let signing_time = find(ssp, "SigningTime").map(|t| t.text().trim().to_string()).unwrap_or_default();
+    let signing_certificate = find(ssp, "SigningCertificate").or_else(|| find(ssp, "SigningCertificateV2"));
+    if let Some(sc) = signing_certificate {
+        let der = signer_der.ok_or_else(|| DsigError::Xades("SigningCertificate present but no signer certificate".into()))?;
+        let mut matched = false;
+        for cert in sc.elements().filter(|c| c.is(XADES_NS, "Cert")) {
+            let Some(cd) = find(cert, "CertDigest") else { continue };
+            let method = cd.elements().find(|c| c.is(DSIG_NS, "DigestMethod")).and_then(|m| m.attr("Algorithm")).unwrap_or("");
+            let value = cd.elements().find(|c| c.is(DSIG_NS, "DigestValue")).map(b64).transpose()?.unwrap_or_default();
+            // A certificate digest identifies the signer certificate; SHA-1 is still what
+            // XAdES v1 SigningCertificate writes, and it is accepted here (the signature
+            // itself never rests on SHA-1 without the legacy flag).
+            let alg = match method {
+                "http://www.w3.org/2000/09/xmldsig#sha1" => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+                m => digest_algorithm(m, false)?,
+            };
+            if digest::digest(alg, der).as_ref() == value.as_slice() {
+                matched = true;
+            }
+        }
+        if !matched {
+            return Err(DsigError::Xades("no SigningCertificate digest matches the signer certificate".into()));
+        }
+    }
+    Ok(signing_time)
+}
+
+/// Signs a document (UTF-8 text with a document element) with an enveloped signature:
+/// exclusive c14n, SHA-256, ECDSA-P256-SHA256, RSA-SHA256 or Ed25519, the chain in X509Data.
+pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>]) -> Result<String, DsigError> {
+    let limits = Limits::default();
+    let doc = xml::parse_document(document_text.as_bytes(), &limits)?;
+    let mut found = Vec::new();
+    find_signatures(&doc.root, 0, &mut found);
+    if !found.is_empty() || doc.root.is(DSIG_NS, "Signature") {
+        return Err(DsigError::MultipleSignatures { count: found.len() + 1 });
+    }
+    let method = Method::from_uri(c14n::EXC_C14N).ok_or(DsigError::NoSignature)?;
+    let digest_value = STANDARD.encode(digest::digest(&digest::SHA256, &c14n::document(&doc, &method, None)));
+    let sig_uri = match key.algorithm() {
+        Algorithm::EcdsaP256Sha256 => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+        Algorithm::EcdsaP384Sha384 => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
+        Algorithm::RsaPkcs1Sha256 => "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        Algorithm::Ed25519 => "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519",
+        other => return Err(DsigError::Unsupported { what: "signing algorithm", uri: other.to_string() }),
+    };
+    let certs: String = chain
+        .iter()
+        .map(|c| format!("<ds:X509Certificate>{}</ds:X509Certificate>", STANDARD.encode(c.as_ref())))
+        .collect();
+    const PLACEHOLDER: &str = "@@SIGNATURE-VALUE@@";
+    let signature = format!(
+        "<ds:Signature xmlns:ds=\"{DSIG_NS}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{exc}\"/>\
+<ds:SignatureMethod Algorithm=\"{sig_uri}\"/><ds:Reference URI=\"\"><ds:Transforms>\
+<ds:Transform Algorithm=\"{ENVELOPED}\"/><ds:Transform Algorithm=\"{exc}\"/></ds:Transforms>\
+<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue>{digest_value}</ds:DigestValue>\
+</ds:Reference></ds:SignedInfo><ds:SignatureValue>{PLACEHOLDER}</ds:SignatureValue>\
+<ds:KeyInfo><ds:X509Data>{certs}</ds:X509Data></ds:KeyInfo></ds:Signature>",
+        exc = c14n::EXC_C14N
+    );
+    let close = match &doc.root.prefix {
+        Some(p) => format!("</{p}:{}>", doc.root.local),
+        None => format!("</{}>", doc.root.local),
+    };
+    let at = document_text.rfind(&close).ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
+    let with_signature = format!("{}  {signature}\n{}", &document_text[..at], &document_text[at..]);
+    // Canonicalize SignedInfo exactly as a verifier will, from the document as it will be.
+    let placed = xml::parse_document(with_signature.as_bytes(), &limits)?;
+    let sig_index = placed.root.elements().position(|e| e.is(DSIG_NS, "Signature")).ok_or(DsigError::NoSignature)?;
+    let si = c14n::subtree(&placed, &[sig_index, 0], &method, None).ok_or(DsigError::NoSignature)?;
+    let value = STANDARD.encode(key.sign(&si).map_err(DsigError::Key)?);
+    Ok(with_signature.replacen(PLACEHOLDER, &value, 1))
+}
+
+/// Reads certificates for `sign` from PEM.
+pub fn chain_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, DsigError> {
+    read_certificates(pem).map_err(DsigError::Path)
+}
+
+/// Whether any node under `e` is a comment (used by tests of comment games).
+pub fn has_comment(e: &Element) -> bool {
+    e.children.iter().any(|n| match n {
+        Node::Comment(_) => true,
+        Node::Element(c) => has_comment(c),
+        _ => false,
+    })
+}
