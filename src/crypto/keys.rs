@@ -293,6 +293,34 @@ impl PublicKey {
         }
     }
 
+    /// An RSA key of any size, with no policy check: only for verifying old interoperability
+    /// vectors (1024-bit keys) in the XML-DSig conformance profile, never for a decision.
+    pub(crate) fn rsa_legacy(n: &[u8], e: &[u8]) -> Self {
+        let n: Vec<u8> = n.iter().copied().skip_while(|b| *b == 0).collect();
+        let bits = n.first().map_or(0, |b| (n.len() - 1) * 8 + (8 - b.leading_zeros() as usize));
+        Self { kind: KeyKind::Rsa { bits }, raw: rsa_public_key_der(&n, e) }
+    }
+
+    /// The RSA key of a SubjectPublicKeyInfo with no size policy (see [`Self::rsa_legacy`]).
+    pub(crate) fn rsa_legacy_from_spki(spki: &SubjectPublicKeyInfo<'_>) -> Option<Self> {
+        match spki.parsed() {
+            Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => Some(Self::rsa_legacy(rsa.modulus, rsa.exponent)),
+            _ => None,
+        }
+    }
+
+    /// Verifies an RSA PKCS#1 v1.5 signature from a key under 2048 bits (ring's legacy
+    /// 1024–8192-bit algorithms). Conformance vectors only.
+    pub(crate) fn verify_rsa_legacy(&self, digest: &str, message: &[u8], signature: &[u8]) -> Result<(), KeyError> {
+        let alg: &dyn sig::VerificationAlgorithm = match digest {
+            "sha1" => &sig::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            "sha256" => &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+            "sha512" => &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+            other => return Err(KeyError::Unsupported(format!("legacy RSA with {other}"))),
+        };
+        sig::UnparsedPublicKey::new(alg, &self.raw).verify(message, signature).map_err(|_| KeyError::BadSignature)
+    }
+
     /// A raw Ed25519 public key (32 bytes).
     pub fn ed25519(raw: &[u8]) -> Result<Self, KeyError> {
         if raw.len() != 32 {

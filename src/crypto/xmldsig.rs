@@ -124,12 +124,26 @@ pub enum KeySource<'a> {
     Configured(&'a PublicKey),
 }
 
+/// Which shapes of signed document are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// The gateway's profile: one enveloped signature under the document element, whose
+    /// content reference covers the whole document.
+    #[default]
+    Enveloped,
+    /// For interoperability vectors only: also enveloping signatures (the document element
+    /// is `ds:Signature`, content in `ds:Object`), references to any element by ID, and keys
+    /// from `ds:KeyValue`. Never used for a decision.
+    Conformance,
+}
+
 /// Verification options.
 #[derive(Debug, Clone, Copy)]
 pub struct Options<'a> {
     pub key: KeySource<'a>,
     /// Accept SHA-1 digests and RSA-SHA1 (old test vectors only).
     pub allow_sha1: bool,
+    pub profile: Profile,
 }
 
 /// A verified document: the tree that was digested, and what the signature said.
@@ -160,7 +174,13 @@ pub fn verify_report(bytes: &[u8], limits: &Limits, options: &Options<'_>) -> (V
     let mut checks = Vec::new();
     match verify_inner(bytes, limits, options, &mut checks) {
         Ok(v) => (
-            Verdict { valid: true, checks: v.checks.clone(), signer: v.signer.clone(), signing_time: v.signing_time.clone(), error: None },
+            Verdict {
+                valid: true,
+                checks: v.checks.clone(),
+                signer: v.signer.clone(),
+                signing_time: v.signing_time.clone(),
+                error: None,
+            },
             Some(v),
         ),
         Err(e) => {
@@ -192,7 +212,11 @@ fn ds_children<'d>(e: &'d Element) -> Vec<&'d Element> {
     e.elements().collect()
 }
 
-fn expect<'d>(it: &mut std::iter::Peekable<std::vec::IntoIter<&'d Element>>, parent: &Element, name: &str) -> Result<&'d Element, DsigError> {
+fn expect<'d>(
+    it: &mut std::iter::Peekable<std::vec::IntoIter<&'d Element>>,
+    parent: &Element,
+    name: &str,
+) -> Result<&'d Element, DsigError> {
     match it.next() {
         Some(e) if e.is(DSIG_NS, name) => Ok(e),
         Some(e) => Err(structure(e, format!("expected ds:{name}, found {}", e.local))),
@@ -276,6 +300,19 @@ enum SigMethod {
     RsaSha1,
 }
 
+impl SigMethod {
+    /// The digest of an RSA PKCS#1 method, for legacy (short-key) verification.
+    fn rsa_digest(&self) -> Option<&'static str> {
+        match self {
+            SigMethod::RsaSha1 => Some("sha1"),
+            SigMethod::Modern(Algorithm::RsaPkcs1Sha256) => Some("sha256"),
+            SigMethod::Modern(Algorithm::RsaPkcs1Sha384) => Some("sha384"),
+            SigMethod::Modern(Algorithm::RsaPkcs1Sha512) => Some("sha512"),
+            _ => None,
+        }
+    }
+}
+
 fn signature_algorithm(uri: &str, allow_sha1: bool) -> Result<SigMethod, DsigError> {
     Ok(SigMethod::Modern(match uri {
         "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256" => Algorithm::RsaPkcs1Sha256,
@@ -288,7 +325,9 @@ fn signature_algorithm(uri: &str, allow_sha1: bool) -> Result<SigMethod, DsigErr
         "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384" => Algorithm::EcdsaP384Sha384,
         "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519" => Algorithm::Ed25519,
         "http://www.w3.org/2000/09/xmldsig#rsa-sha1" if allow_sha1 => return Ok(SigMethod::RsaSha1),
-        "http://www.w3.org/2000/09/xmldsig#rsa-sha1" => return Err(DsigError::Sha1Refused { what: "the signature method" }),
+        "http://www.w3.org/2000/09/xmldsig#rsa-sha1" => {
+            return Err(DsigError::Sha1Refused { what: "the signature method" });
+        }
         "http://www.w3.org/2000/09/xmldsig#dsa-sha1" | "http://www.w3.org/2009/xmldsig11#dsa-sha256" => {
             return Err(DsigError::Key(KeyError::Refused("DSA")));
         }
@@ -296,14 +335,23 @@ fn signature_algorithm(uri: &str, allow_sha1: bool) -> Result<SigMethod, DsigErr
     }))
 }
 
-fn verify_inner(bytes: &[u8], limits: &Limits, options: &Options<'_>, checks: &mut Vec<Check>) -> Result<Verified, DsigError> {
+fn verify_inner(
+    bytes: &[u8],
+    limits: &Limits,
+    options: &Options<'_>,
+    checks: &mut Vec<Check>,
+) -> Result<Verified, DsigError> {
     let document = xml::parse_document(bytes, limits)?;
     let root = &document.root;
     checks.push(Check::pass("format", "xml.well_formed", "well-formed XML within limits"));
 
+    let conformance = options.profile == Profile::Conformance;
     let mut signatures = Vec::new();
     if root.is(DSIG_NS, "Signature") {
-        return Err(DsigError::Misplaced { pos: root.pos });
+        if !conformance {
+            return Err(DsigError::Misplaced { pos: root.pos });
+        }
+        signatures.push((root, 0));
     }
     find_signatures(root, 0, &mut signatures);
     let (signature, depth) = match signatures.as_slice() {
@@ -311,12 +359,21 @@ fn verify_inner(bytes: &[u8], limits: &Limits, options: &Options<'_>, checks: &m
         [one] => *one,
         many => return Err(DsigError::MultipleSignatures { count: many.len() }),
     };
-    if depth != 1 {
+    if depth > 1 || (depth == 0 && !conformance) {
         return Err(DsigError::Misplaced { pos: signature.pos });
     }
-    let sig_index = root.elements().position(|e| std::ptr::eq(e, signature)).unwrap_or(0);
+    // The element path of the signature: [] when it is the document element.
+    let sig_path: Vec<usize> = if depth == 0 {
+        Vec::new()
+    } else {
+        vec![root.elements().position(|e| std::ptr::eq(e, signature)).unwrap_or(0)]
+    };
     let ids = id_index(root)?;
-    checks.push(Check::pass("profile", "dsig.enveloped", "one enveloped ds:Signature under the document element; IDs unique"));
+    checks.push(Check::pass(
+        "profile",
+        "dsig.enveloped",
+        "one enveloped ds:Signature under the document element; IDs unique",
+    ));
 
     // Signature := SignedInfo SignatureValue KeyInfo? Object*
     let mut parts = ds_children(signature).into_iter().peekable();
@@ -364,19 +421,25 @@ fn verify_inner(bytes: &[u8], limits: &Limits, options: &Options<'_>, checks: &m
                 .find(|(i, _)| i == id)
                 .map(|(_, p)| p.clone())
                 .ok_or_else(|| DsigError::ReferenceNotFound { uri: reference.uri.clone() })?;
-            let target = element_at(root, &path).ok_or_else(|| DsigError::ReferenceNotFound { uri: reference.uri.clone() })?;
+            let target =
+                element_at(root, &path).ok_or_else(|| DsigError::ReferenceNotFound { uri: reference.uri.clone() })?;
             (path, target)
         } else {
             return Err(DsigError::Unsupported { what: "reference URI", uri: reference.uri.clone() });
         };
-        let inside_signature = path.first() == Some(&sig_index) && !path.is_empty();
-        if reference.kind.as_deref() == Some(SIGNED_PROPERTIES_TYPE) || (inside_signature && target.is(XADES_NS, "SignedProperties")) {
+        let inside_signature = path.len() > sig_path.len() && path.starts_with(&sig_path);
+        if reference.kind.as_deref() == Some(SIGNED_PROPERTIES_TYPE)
+            || (inside_signature && target.is(XADES_NS, "SignedProperties"))
+        {
             if !inside_signature || !target.is(XADES_NS, "SignedProperties") {
-                return Err(DsigError::Xades(format!("reference '{}' typed SignedProperties does not point at this signature's xades:SignedProperties", reference.uri)));
+                return Err(DsigError::Xades(format!(
+                    "reference '{}' typed SignedProperties does not point at this signature's xades:SignedProperties",
+                    reference.uri
+                )));
             }
             signed_properties = Some(target);
         } else {
-            if !path.is_empty() {
+            if !path.is_empty() && !conformance {
                 return Err(DsigError::NotWholeDocument { uri: reference.uri.clone() });
             }
             content_refs += 1;
@@ -411,50 +474,80 @@ fn verify_inner(bytes: &[u8], limits: &Limits, options: &Options<'_>, checks: &m
             return Err(DsigError::DigestMismatch { uri: reference.uri.clone() });
         }
     }
-    if content_refs != 1 {
+    if content_refs != 1 && !conformance {
         return Err(DsigError::NotWholeDocument { uri: format!("{content_refs} content references") });
     }
     checks.push(Check::pass("digest", "dsig.digests_match", format!("{} reference digest(s) match", references.len())));
 
     // The key, and the signature over canonical SignedInfo.
-    let si_path = [sig_index, 0];
+    let si_path: Vec<usize> = sig_path.iter().copied().chain([0]).collect();
     let si_octets = c14n::subtree(&document, &si_path, &si_method, None).ok_or(DsigError::NoSignature)?;
     let signature_bytes = b64(signature_value)?;
     let certificates = key_info.map(x509_certificates).transpose()?.unwrap_or_default();
     let (public_key, signer, signer_der) = match options.key {
         KeySource::Configured(key) => (key.clone(), None, certificates.first().map(|c| c.as_ref().to_vec())),
+        KeySource::InsecureEmbedded if certificates.is_empty() && conformance => {
+            let key = key_info
+                .and_then(|k| key_value(k, conformance))
+                .ok_or(DsigError::NoKey("KeyInfo has no usable key"))??;
+            (key, None, None)
+        }
         KeySource::InsecureEmbedded => {
             let der = certificates.first().ok_or(DsigError::NoKey("KeyInfo has no X509Certificate"))?;
-            let key = PublicKey::from_certificate_der(der.as_ref()).map_err(|e| match e {
-                KeyError::Unsupported(uri) => DsigError::Unsupported { what: "key", uri },
-                other => DsigError::Key(other),
-            })?;
+            let key = match PublicKey::from_certificate_der(der.as_ref()) {
+                Ok(k) => k,
+                Err(KeyError::WeakRsa { .. }) if conformance => {
+                    use x509_parser::prelude::FromDer;
+                    x509_parser::certificate::X509Certificate::from_der(der.as_ref())
+                        .ok()
+                        .and_then(|(_, c)| PublicKey::rsa_legacy_from_spki(c.public_key()))
+                        .ok_or(DsigError::NoKey("the certificate's RSA key cannot be read"))?
+                }
+                Err(KeyError::Unsupported(uri)) => return Err(DsigError::Unsupported { what: "key", uri }),
+                Err(other) => return Err(DsigError::Key(other)),
+            };
             (key, crate::crypto::x509::subject_of(der.as_ref()), Some(der.as_ref().to_vec()))
         }
         KeySource::Trusted { anchors, crls, at } => {
             let (leaf, rest) = certificates.split_first().ok_or(DsigError::NoKey("KeyInfo has no X509Certificate"))?;
-            let path_options = PathOptions { purpose: Purpose::DocumentSigning, time: at, crls, max_intermediates: Some(8) };
+            let path_options =
+                PathOptions { purpose: Purpose::DocumentSigning, time: at, crls, max_intermediates: Some(8) };
             let verified = verify_path(leaf, rest, anchors, &path_options).map_err(|e| match e {
                 PathError::Unsupported { what, .. } => DsigError::Unsupported { what: "key", uri: what },
                 other => DsigError::Path(other),
             })?;
-            checks.push(Check::pass("chain", "x509.valid", format!("signer '{}' chains to a trust anchor", verified.subject)));
+            checks.push(Check::pass(
+                "chain",
+                "x509.valid",
+                format!("signer '{}' chains to a trust anchor", verified.subject),
+            ));
             (verified.public_key, Some(verified.subject), Some(leaf.as_ref().to_vec()))
         }
     };
-    match sig_method {
-        SigMethod::Modern(alg) => {
-            public_key.verify(alg, &si_octets, &signature_bytes, EcdsaEncoding::Fixed).map_err(|e| match e {
-                KeyError::BadSignature => DsigError::SignatureInvalid,
-                other => DsigError::Key(other),
-            })?
+    let legacy_rsa = matches!(public_key.kind, super::keys::KeyKind::Rsa { bits } if bits < 2048);
+    if legacy_rsa {
+        // Reached only in the conformance profile: the trusted and configured paths refuse
+        // such keys when they are loaded.
+        let digest = sig_method.rsa_digest().ok_or(DsigError::Key(KeyError::WeakRsa { bits: 0 }))?;
+        public_key.verify_rsa_legacy(digest, &si_octets, &signature_bytes).map_err(|e| match e {
+            KeyError::BadSignature => DsigError::SignatureInvalid,
+            other => DsigError::Key(other),
+        })?;
+    } else {
+        match sig_method {
+            SigMethod::Modern(alg) => {
+                public_key.verify(alg, &si_octets, &signature_bytes, EcdsaEncoding::Fixed).map_err(|e| match e {
+                    KeyError::BadSignature => DsigError::SignatureInvalid,
+                    other => DsigError::Key(other),
+                })?
+            }
+            SigMethod::RsaSha1 => ring::signature::UnparsedPublicKey::new(
+                &ring::signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                public_key.raw(),
+            )
+            .verify(&si_octets, &signature_bytes)
+            .map_err(|_| DsigError::SignatureInvalid)?,
         }
-        SigMethod::RsaSha1 => ring::signature::UnparsedPublicKey::new(
-            &ring::signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-            public_key.raw(),
-        )
-        .verify(&si_octets, &signature_bytes)
-        .map_err(|_| DsigError::SignatureInvalid)?,
     }
     checks.push(Check::pass("signature", "sig.valid", "the signature over SignedInfo verifies"));
 
@@ -469,7 +562,10 @@ fn verify_inner(bytes: &[u8], limits: &Limits, options: &Options<'_>, checks: &m
 }
 
 fn read_reference(r: &Element) -> Result<Reference, DsigError> {
-    let uri = r.attr("URI").ok_or_else(|| structure(r, "ds:Reference without URI (detached content is not accepted)"))?.to_string();
+    let uri = r
+        .attr("URI")
+        .ok_or_else(|| structure(r, "ds:Reference without URI (detached content is not accepted)"))?
+        .to_string();
     let mut parts = ds_children(r).into_iter().peekable();
     let mut transforms = Vec::new();
     if let Some(t) = parts.peek()
@@ -497,6 +593,46 @@ fn read_reference(r: &Element) -> Result<Reference, DsigError> {
     })
 }
 
+/// A key from `ds:KeyValue`: RSAKeyValue or (XML-DSig 1.1) ECKeyValue with a named curve.
+fn key_value(key_info: &Element, conformance: bool) -> Option<Result<PublicKey, DsigError>> {
+    const DSIG11_NS: &str = "http://www.w3.org/2009/xmldsig11#";
+    let kv = key_info.elements().find(|e| e.is(DSIG_NS, "KeyValue"))?;
+    let inner = kv.elements().next()?;
+    let child = |name: &str| inner.elements().find(|c| c.local == name);
+    let b64url = |bytes: Vec<u8>| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    if inner.is(DSIG_NS, "RSAKeyValue") {
+        let n = child("Modulus").map(b64)?;
+        let e = child("Exponent").map(b64)?;
+        let (n, e) = match (n, e) {
+            (Ok(n), Ok(e)) => (n, e),
+            (Err(err), _) | (_, Err(err)) => return Some(Err(err)),
+        };
+        let jwk = serde_json::json!({"kty": "RSA", "n": b64url(n.clone()), "e": b64url(e.clone())});
+        return Some(match PublicKey::from_jwk(&jwk) {
+            Err(KeyError::WeakRsa { .. }) if conformance => Ok(PublicKey::rsa_legacy(&n, &e)),
+            other => other.map_err(DsigError::Key),
+        });
+    }
+    if inner.is(DSIG11_NS, "ECKeyValue") {
+        let curve = child("NamedCurve").and_then(|c| c.attr("URI")).unwrap_or("");
+        let point = match child("PublicKey").map(b64)? {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let (crv, len) = match curve {
+            "urn:oid:1.2.840.10045.3.1.7" => ("P-256", 32),
+            "urn:oid:1.3.132.0.34" => ("P-384", 48),
+            other => return Some(Err(DsigError::Unsupported { what: "curve", uri: other.into() })),
+        };
+        if point.len() != 1 + 2 * len || point[0] != 4 {
+            return Some(Err(DsigError::Key(KeyError::BadPublicKey("EC point is not uncompressed".into()))));
+        }
+        let jwk = serde_json::json!({"kty": "EC", "crv": crv, "x": b64url(point[1..1 + len].to_vec()), "y": b64url(point[1 + len..].to_vec())});
+        return Some(PublicKey::from_jwk(&jwk).map_err(DsigError::Key));
+    }
+    Some(Err(DsigError::Unsupported { what: "KeyValue", uri: inner.local.clone() }))
+}
+
 fn x509_certificates(key_info: &Element) -> Result<Vec<CertificateDer<'static>>, DsigError> {
     let mut out = Vec::new();
     for data in key_info.elements().filter(|e| e.is(DSIG_NS, "X509Data")) {
@@ -517,11 +653,13 @@ fn check_xades(signed_properties: &Element, signer_der: Option<&[u8]>) -> Result
     let signing_time = find(ssp, "SigningTime").map(|t| t.text().trim().to_string()).unwrap_or_default();
     let signing_certificate = find(ssp, "SigningCertificate").or_else(|| find(ssp, "SigningCertificateV2"));
     if let Some(sc) = signing_certificate {
-        let der = signer_der.ok_or_else(|| DsigError::Xades("SigningCertificate present but no signer certificate".into()))?;
+        let der = signer_der
+            .ok_or_else(|| DsigError::Xades("SigningCertificate present but no signer certificate".into()))?;
         let mut matched = false;
         for cert in sc.elements().filter(|c| c.is(XADES_NS, "Cert")) {
             let Some(cd) = find(cert, "CertDigest") else { continue };
-            let method = cd.elements().find(|c| c.is(DSIG_NS, "DigestMethod")).and_then(|m| m.attr("Algorithm")).unwrap_or("");
+            let method =
+                cd.elements().find(|c| c.is(DSIG_NS, "DigestMethod")).and_then(|m| m.attr("Algorithm")).unwrap_or("");
             let value = cd.elements().find(|c| c.is(DSIG_NS, "DigestValue")).map(b64).transpose()?.unwrap_or_default();
             // A certificate digest identifies the signer certificate; SHA-1 is still what
             // XAdES v1 SigningCertificate writes, and it is accepted here (the signature
@@ -578,7 +716,9 @@ pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>])
         Some(p) => format!("</{p}:{}>", doc.root.local),
         None => format!("</{}>", doc.root.local),
     };
-    let at = document_text.rfind(&close).ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
+    let at = document_text
+        .rfind(&close)
+        .ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
     let with_signature = format!("{}  {signature}\n{}", &document_text[..at], &document_text[at..]);
     // Canonicalize SignedInfo exactly as a verifier will, from the document as it will be.
     let placed = xml::parse_document(with_signature.as_bytes(), &limits)?;

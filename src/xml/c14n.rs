@@ -309,10 +309,16 @@ mod tests {
         let d = doc(input);
         let m = Method { exclusive: true, with_comments: false, inclusive_prefixes: vec![] };
         let out = String::from_utf8(subtree(&d, &[0], &m, None).expect("subtree")).expect("utf8");
-        assert_eq!(out, "<n1:elem2 xmlns:n1=\"http://example.net\" xml:lang=\"en\"><n3:stuff xmlns:n3=\"ftp://example.org\"></n3:stuff></n1:elem2>");
+        assert_eq!(
+            out,
+            "<n1:elem2 xmlns:n1=\"http://example.net\" xml:lang=\"en\"><n3:stuff xmlns:n3=\"ftp://example.org\"></n3:stuff></n1:elem2>"
+        );
         let inc = Method { exclusive: false, with_comments: false, inclusive_prefixes: vec![] };
         let out = String::from_utf8(subtree(&d, &[0], &inc, None).expect("subtree")).expect("utf8");
-        assert_eq!(out, "<n1:elem2 xmlns:n0=\"foo:bar\" xmlns:n1=\"http://example.net\" xmlns:n3=\"ftp://example.org\" xml:lang=\"en\"><n3:stuff></n3:stuff></n1:elem2>");
+        assert_eq!(
+            out,
+            "<n1:elem2 xmlns:n0=\"foo:bar\" xmlns:n1=\"http://example.net\" xmlns:n3=\"ftp://example.org\" xml:lang=\"en\"><n3:stuff></n3:stuff></n1:elem2>"
+        );
     }
 
     #[test]

@@ -132,7 +132,15 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
     reader.config_mut().trim_text(false);
     reader.config_mut().enable_all_checks(true);
     let mut lines = LineTracker::new(text);
-    let mut b = Builder { limits, stack: Vec::new(), scopes: Vec::new(), elements: 0, root: None, prolog: Vec::new(), epilog: Vec::new() };
+    let mut b = Builder {
+        limits,
+        stack: Vec::new(),
+        scopes: Vec::new(),
+        elements: 0,
+        root: None,
+        prolog: Vec::new(),
+        epilog: Vec::new(),
+    };
     loop {
         let here = lines.at(reader.buffer_position() as usize);
         let pos = || here;
