@@ -55,11 +55,12 @@ pub enum Command {
         #[arg(default_value = "-")]
         file: String,
     },
-    /// Sign a document: a UNTP credential becomes a VC-JOSE JWS.
+    /// Sign a document: a UNTP credential becomes a VC-JOSE JWS; CN XML and IAF XML get an
+    /// enveloped XML signature.
     Sign {
         #[arg(long, value_enum)]
         format: SignFormat,
-        /// PKCS#8 private key (PEM or DER): Ed25519 (EdDSA) or ECDSA P-256 (ES256).
+        /// PKCS#8 private key (PEM or DER): Ed25519 or ECDSA P-256 (and RSA for XML).
         #[arg(long)]
         key: PathBuf,
         /// The signer's certificate (PEM).
@@ -76,6 +77,11 @@ pub enum Command {
         #[command(subcommand)]
         command: signing::JwsCommand,
     },
+    /// XML signature commands.
+    Xmldsig {
+        #[command(subcommand)]
+        command: signing::XmldsigCommand,
+    },
     /// X.509 commands.
     X509 {
         #[command(subcommand)]
@@ -91,6 +97,8 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SignFormat {
     UntpDcc,
+    CnXml,
+    IafXml,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -121,9 +129,10 @@ pub fn main() -> ExitCode {
             translate_cmd(from.into(), to.into(), loss_report.as_deref(), strict, &file, &limits)
         }
         Command::Validate { format, at, file } => validate_cmd(format.map(Into::into), at.as_deref(), &file, &limits),
-        Command::Sign { format: SignFormat::UntpDcc, key, cert, chain, file } => {
-            signing::sign_untp(&key, &cert, chain.as_deref(), &file, &limits)
+        Command::Sign { format, key, cert, chain, file } => {
+            signing::sign(format, &key, &cert, chain.as_deref(), &file, &limits)
         }
+        Command::Xmldsig { command } => signing::xmldsig_verify(command, &limits),
         Command::Jws { command } => signing::jws(command, &limits),
         Command::X509 { command } => signing::x509(command),
         Command::Pki { command } => signing::pki(command),

@@ -5,6 +5,7 @@ use crate::crypto::Severity;
 use crate::crypto::jws::{self, Verifier};
 use crate::crypto::keys::SigningKey;
 use crate::crypto::x509::{Crls, PathOptions, Purpose, TrustAnchors, read_certificates, verify_path};
+use crate::crypto::xmldsig::{self, KeySource};
 use crate::formats::Format;
 use crate::xml::Limits;
 use clap::Subcommand;
@@ -22,6 +23,24 @@ pub enum JwsCommand {
         /// Accept any JWS, not only `typ: vc+jwt` credentials with a JSON payload.
         #[arg(long)]
         any_payload: bool,
+        #[arg(default_value = "-")]
+        file: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum XmldsigCommand {
+    /// Verify an enveloped XML signature (CN XML, IAF XML, trusted lists).
+    Verify {
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// Check the signature with the key in KeyInfo and make no trust decision (like
+        /// `xmlsec1 --insecure`): for testing against other implementations only.
+        #[arg(long)]
+        insecure_embedded_key: bool,
+        /// Accept SHA-1 digests and RSA-SHA1 (old test vectors only).
+        #[arg(long)]
+        allow_sha1: bool,
         #[arg(default_value = "-")]
         file: String,
     },
@@ -219,6 +238,133 @@ pub fn pki(command: PkiCommand) -> ExitCode {
     }
 }
 
+pub fn xmldsig_verify(command: XmldsigCommand, limits: &Limits) -> ExitCode {
+    let XmldsigCommand::Verify { trust, insecure_embedded_key, allow_sha1, file } = command;
+    let (anchors, crls, at) = match trust.load() {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    if !insecure_embedded_key && anchors.is_empty() {
+        eprintln!("error[usage.trust_anchor]: give --trust-anchor (or --insecure-embedded-key for interop testing)");
+        return ExitCode::from(2);
+    }
+    let input = match read_input(&file, limits) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let key = if insecure_embedded_key {
+        KeySource::InsecureEmbedded
+    } else {
+        KeySource::Trusted { anchors: &anchors, crls: if crls.is_empty() { None } else { Some(&crls) }, at }
+    };
+    let options = xmldsig::Options { key, allow_sha1, profile: xmldsig::Profile::Enveloped };
+    let (verdict, _) = xmldsig::verify_report(&input, limits, &options);
+    let mut report = serde_json::to_value(&verdict).unwrap_or_default();
+    if insecure_embedded_key {
+        report["trust"] = json!("none: --insecure-embedded-key checked the signature with the key in KeyInfo only");
+    }
+    print_json(&report);
+    match &verdict.error {
+        None => ExitCode::SUCCESS,
+        Some(e) => exit_for(e.severity()),
+    }
+}
+
+/// Signs a document in the given format; XML formats are parsed, rendered and signed, so
+/// that what is signed is exactly what mrgate validated.
+pub fn sign(
+    format: super::SignFormat,
+    key_path: &Path,
+    cert_path: &Path,
+    chain_path: Option<&Path>,
+    file: &str,
+    limits: &Limits,
+) -> ExitCode {
+    match format {
+        super::SignFormat::UntpDcc => sign_untp(key_path, cert_path, chain_path, file, limits),
+        super::SignFormat::CnXml => sign_xml(Format::CnXml, key_path, cert_path, chain_path, file, limits),
+        super::SignFormat::IafXml => sign_xml(Format::IafXml, key_path, cert_path, chain_path, file, limits),
+    }
+}
+
+type Signer = (SigningKey, Vec<rustls_pki_types::CertificateDer<'static>>);
+
+/// The key and its certificate chain, checked to belong together.
+fn load_signer(key_path: &Path, cert_path: &Path, chain_path: Option<&Path>) -> Result<Signer, ExitCode> {
+    let key = match read_file(key_path).map(|b| SigningKey::from_pkcs8(&b)) {
+        Ok(Ok(k)) => k,
+        Ok(Err(e)) => {
+            eprintln!("error[{}]: {}: {e}", e.code(), key_path.display());
+            return Err(ExitCode::from(2));
+        }
+        Err(code) => return Err(code),
+    };
+    let mut chain = Vec::new();
+    for path in std::iter::once(cert_path).chain(chain_path) {
+        match read_file(path).map(|b| read_certificates(&b)) {
+            Ok(Ok(c)) => chain.extend(c),
+            Ok(Err(e)) => {
+                eprintln!("error[{}]: {}: {e}", e.code(), path.display());
+                return Err(ExitCode::from(2));
+            }
+            Err(code) => return Err(code),
+        }
+    }
+    // The signer's certificate must hold the signing key: a mismatch would issue a
+    // document nobody can verify.
+    match crate::crypto::keys::PublicKey::from_certificate_der(chain[0].as_ref()) {
+        Ok(pk) if pk == key.public_key() => Ok((key, chain)),
+        Ok(_) => {
+            eprintln!("error[key.cert_mismatch]: {} does not certify the key in {}", cert_path.display(), key_path.display());
+            Err(ExitCode::from(1))
+        }
+        Err(e) => {
+            eprintln!("error[{}]: {}: {e}", e.code(), cert_path.display());
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
+fn sign_xml(
+    format: Format,
+    key_path: &Path,
+    cert_path: &Path,
+    chain_path: Option<&Path>,
+    file: &str,
+    limits: &Limits,
+) -> ExitCode {
+    let (key, chain) = match load_signer(key_path, cert_path, chain_path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let input = match read_input(file, limits) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let cert = match crate::formats::parse(format, &input, limits) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error[{}]: {file}: {e}", e.code());
+            return ExitCode::from(1);
+        }
+    };
+    let rendered = crate::formats::render(format, &cert);
+    let text = String::from_utf8(rendered.bytes).unwrap_or_default();
+    match xmldsig::sign(&text, &key, &chain) {
+        Ok(signed) => {
+            let mut out = std::io::stdout().lock();
+            if out.write_all(signed.as_bytes()).and_then(|()| out.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            exit_for(e.severity())
+        }
+    }
+}
+
 pub fn sign_untp(
     key_path: &Path,
     cert_path: &Path,
@@ -226,49 +372,10 @@ pub fn sign_untp(
     file: &str,
     limits: &Limits,
 ) -> ExitCode {
-    let key = match read_file(key_path).map(|b| SigningKey::from_pkcs8(&b)) {
-        Ok(Ok(k)) => k,
-        Ok(Err(e)) => {
-            eprintln!("error[{}]: {}: {e}", e.code(), key_path.display());
-            return ExitCode::from(2);
-        }
+    let (key, chain) = match load_signer(key_path, cert_path, chain_path) {
+        Ok(s) => s,
         Err(code) => return code,
     };
-    let mut chain = match read_file(cert_path).map(|b| read_certificates(&b)) {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
-            eprintln!("error[{}]: {}: {e}", e.code(), cert_path.display());
-            return ExitCode::from(2);
-        }
-        Err(code) => return code,
-    };
-    if let Some(p) = chain_path {
-        match read_file(p).map(|b| read_certificates(&b)) {
-            Ok(Ok(c)) => chain.extend(c),
-            Ok(Err(e)) => {
-                eprintln!("error[{}]: {}: {e}", e.code(), p.display());
-                return ExitCode::from(2);
-            }
-            Err(code) => return code,
-        }
-    }
-    // The signer's certificate must hold the signing key: a mismatch would issue a
-    // credential nobody can verify.
-    match crate::crypto::keys::PublicKey::from_certificate_der(chain[0].as_ref()) {
-        Ok(pk) if pk == key.public_key() => {}
-        Ok(_) => {
-            eprintln!(
-                "error[key.cert_mismatch]: {} does not certify the key in {}",
-                cert_path.display(),
-                key_path.display()
-            );
-            return ExitCode::from(1);
-        }
-        Err(e) => {
-            eprintln!("error[{}]: {}: {e}", e.code(), cert_path.display());
-            return ExitCode::from(2);
-        }
-    }
     let input = match read_input(file, limits) {
         Ok(b) => b,
         Err(code) => return code,

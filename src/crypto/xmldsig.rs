@@ -690,7 +690,6 @@ pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>])
         return Err(DsigError::MultipleSignatures { count: found.len() + 1 });
     }
     let method = Method::from_uri(c14n::EXC_C14N).ok_or(DsigError::NoSignature)?;
-    let digest_value = STANDARD.encode(digest::digest(&digest::SHA256, &c14n::document(&doc, &method, None)));
     let sig_uri = match key.algorithm() {
         Algorithm::EcdsaP256Sha256 => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
         Algorithm::EcdsaP384Sha384 => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
@@ -702,13 +701,14 @@ pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>])
         .iter()
         .map(|c| format!("<ds:X509Certificate>{}</ds:X509Certificate>", STANDARD.encode(c.as_ref())))
         .collect();
-    const PLACEHOLDER: &str = "@@SIGNATURE-VALUE@@";
+    const DIGEST: &str = "@@DIGEST-VALUE@@";
+    const VALUE: &str = "@@SIGNATURE-VALUE@@";
     let signature = format!(
         "<ds:Signature xmlns:ds=\"{DSIG_NS}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{exc}\"/>\
 <ds:SignatureMethod Algorithm=\"{sig_uri}\"/><ds:Reference URI=\"\"><ds:Transforms>\
 <ds:Transform Algorithm=\"{ENVELOPED}\"/><ds:Transform Algorithm=\"{exc}\"/></ds:Transforms>\
-<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue>{digest_value}</ds:DigestValue>\
-</ds:Reference></ds:SignedInfo><ds:SignatureValue>{PLACEHOLDER}</ds:SignatureValue>\
+<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue>{DIGEST}</ds:DigestValue>\
+</ds:Reference></ds:SignedInfo><ds:SignatureValue>{VALUE}</ds:SignatureValue>\
 <ds:KeyInfo><ds:X509Data>{certs}</ds:X509Data></ds:KeyInfo></ds:Signature>",
         exc = c14n::EXC_C14N
     );
@@ -716,16 +716,21 @@ pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>])
         Some(p) => format!("</{p}:{}>", doc.root.local),
         None => format!("</{}>", doc.root.local),
     };
-    let at = document_text
-        .rfind(&close)
-        .ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
-    let with_signature = format!("{}  {signature}\n{}", &document_text[..at], &document_text[at..]);
-    // Canonicalize SignedInfo exactly as a verifier will, from the document as it will be.
-    let placed = xml::parse_document(with_signature.as_bytes(), &limits)?;
+    let at = document_text.rfind(&close).ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
+    let placed_text = format!("{}  {signature}\n{}", &document_text[..at], &document_text[at..]);
+
+    // Digest and SignedInfo are computed from the document as verifiers will see it: the
+    // content digest over the document with the signature in place (and left out by the
+    // enveloped transform), then SignedInfo once it carries that digest.
+    let placed = xml::parse_document(placed_text.as_bytes(), &limits)?;
     let sig_index = placed.root.elements().position(|e| e.is(DSIG_NS, "Signature")).ok_or(DsigError::NoSignature)?;
+    let signature_el = placed.root.elements().nth(sig_index);
+    let digest_value = STANDARD.encode(digest::digest(&digest::SHA256, &c14n::document(&placed, &method, signature_el)));
+    let with_digest = placed_text.replacen(DIGEST, &digest_value, 1);
+    let placed = xml::parse_document(with_digest.as_bytes(), &limits)?;
     let si = c14n::subtree(&placed, &[sig_index, 0], &method, None).ok_or(DsigError::NoSignature)?;
     let value = STANDARD.encode(key.sign(&si).map_err(DsigError::Key)?);
-    Ok(with_signature.replacen(PLACEHOLDER, &value, 1))
+    Ok(with_digest.replacen(VALUE, &value, 1))
 }
 
 /// Reads certificates for `sign` from PEM.
