@@ -85,7 +85,8 @@ fn phaos_negatives_are_rejected_and_sha1_vectors_need_the_legacy_flag() {
     let Some(corpus) = common::corpus() else { return };
     let dir = corpus.join("xmldsig/phaos-xmldsig-three");
     let read = |n: &str| std::fs::read(dir.join(n)).expect("read");
-    let (v, _) = xmldsig::verify_report(&read("signature-rsa-enveloped-bad-digest-val.xml"), &limits(), &conformance(true));
+    let (v, _) =
+        xmldsig::verify_report(&read("signature-rsa-enveloped-bad-digest-val.xml"), &limits(), &conformance(true));
     assert_eq!(v.checks.last().expect("c").reason, "dsig.digest_mismatch");
     let (v, _) = xmldsig::verify_report(&read("signature-rsa-enveloped-bad-sig.xml"), &limits(), &conformance(true));
     assert!(!v.valid);
@@ -97,11 +98,11 @@ fn phaos_negatives_are_rejected_and_sha1_vectors_need_the_legacy_flag() {
         assert!(legacy.valid, "{name}: {:?}", legacy.checks.last());
     }
     // The gateway's own profile refuses an enveloping signature whatever its algorithms.
-    let (gateway, _) = xmldsig::verify_report(&read("signature-rsa-enveloping.xml"), &limits(), &Options {
-        key: KeySource::InsecureEmbedded,
-        allow_sha1: true,
-        profile: xmldsig::Profile::Enveloped,
-    });
+    let (gateway, _) = xmldsig::verify_report(
+        &read("signature-rsa-enveloping.xml"),
+        &limits(),
+        &Options { key: KeySource::InsecureEmbedded, allow_sha1: true, profile: xmldsig::Profile::Enveloped },
+    );
     assert_eq!(gateway.checks.last().expect("c").reason, "dsig.misplaced");
 }
 
@@ -113,7 +114,8 @@ fn phaos_negatives_are_rejected_and_sha1_vectors_need_the_legacy_flag() {
 fn merlin_c14n_three_outputs() {
     let Some(corpus) = common::corpus() else { return };
     let dir = corpus.join("xmldsig/merlin-c14n-three");
-    let doc = mrgate::xml::parse_document(&std::fs::read(dir.join("signature.xml")).expect("read"), &limits()).expect("parse");
+    let doc = mrgate::xml::parse_document(&std::fs::read(dir.join("signature.xml")).expect("read"), &limits())
+        .expect("parse");
     let expected = |n: u32| std::fs::read(dir.join(format!("c14n-{n}.txt"))).expect("expected");
     use mrgate::xml::c14n::{self, Method};
     let inclusive = Method::from_uri(c14n::C14N).expect("m");

@@ -51,7 +51,11 @@ fn anchors(root: &Ca) -> TrustAnchors {
 
 fn mrgate_verify(root: &Ca, doc: &str) -> Result<(), String> {
     let anchors = anchors(root);
-    let options = Options { key: KeySource::Trusted { anchors: &anchors, crls: None, at: AT }, allow_sha1: false, profile: Profile::Enveloped };
+    let options = Options {
+        key: KeySource::Trusted { anchors: &anchors, crls: None, at: AT },
+        allow_sha1: false,
+        profile: Profile::Enveloped,
+    };
     xmldsig::verify(doc.as_bytes(), &Limits::default(), &options).map(|_| ()).map_err(|e| e.code().to_string())
 }
 
@@ -109,12 +113,20 @@ fn xmlsec1_signs_mrgate_verifies() {
         let key = write(dir.path(), &format!("{name}.key"), &key_pem);
         let crt = write(dir.path(), &format!("{name}.pem"), &cert.pem());
         let out_path = dir.path().join(format!("{name}-signed.xml"));
-        let (ok, out) = xmlsec1(&["--sign", "--privkey-pem", &format!("{key},{crt}"), "--output", out_path.to_str().expect("p"), &tmpl]);
+        let (ok, out) = xmlsec1(&[
+            "--sign",
+            "--privkey-pem",
+            &format!("{key},{crt}"),
+            "--output",
+            out_path.to_str().expect("p"),
+            &tmpl,
+        ]);
         assert!(ok, "{name}: xmlsec1 failed to sign:\n{out}");
         let signed = std::fs::read_to_string(&out_path).expect("signed");
         assert_eq!(mrgate_verify(&s.root, &signed), Ok(()), "{name}: mrgate rejected xmlsec1's signature");
         // What was verified parses as the certificate it claims to be.
-        let cert = mrgate::formats::parse(mrgate::formats::Format::CnXml, signed.as_bytes(), &Limits::default()).expect("cn");
+        let cert =
+            mrgate::formats::parse(mrgate::formats::Format::CnXml, signed.as_bytes(), &Limits::default()).expect("cn");
         assert_eq!(cert.number.as_str(), "04925Q10021R0M");
         assert_eq!(mrgate_verify(&s.root, &tamper(&signed)), Err("dsig.digest_mismatch".into()));
         let bad = write(dir.path(), &format!("{name}-bad.xml"), &tamper(&signed));

@@ -315,7 +315,11 @@ fn load_signer(key_path: &Path, cert_path: &Path, chain_path: Option<&Path>) -> 
     match crate::crypto::keys::PublicKey::from_certificate_der(chain[0].as_ref()) {
         Ok(pk) if pk == key.public_key() => Ok((key, chain)),
         Ok(_) => {
-            eprintln!("error[key.cert_mismatch]: {} does not certify the key in {}", cert_path.display(), key_path.display());
+            eprintln!(
+                "error[key.cert_mismatch]: {} does not certify the key in {}",
+                cert_path.display(),
+                key_path.display()
+            );
             Err(ExitCode::from(1))
         }
         Err(e) => {

@@ -716,7 +716,9 @@ pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>])
         Some(p) => format!("</{p}:{}>", doc.root.local),
         None => format!("</{}>", doc.root.local),
     };
-    let at = document_text.rfind(&close).ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
+    let at = document_text
+        .rfind(&close)
+        .ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
     let placed_text = format!("{}  {signature}\n{}", &document_text[..at], &document_text[at..]);
 
     // Digest and SignedInfo are computed from the document as verifiers will see it: the
@@ -725,7 +727,8 @@ pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>])
     let placed = xml::parse_document(placed_text.as_bytes(), &limits)?;
     let sig_index = placed.root.elements().position(|e| e.is(DSIG_NS, "Signature")).ok_or(DsigError::NoSignature)?;
     let signature_el = placed.root.elements().nth(sig_index);
-    let digest_value = STANDARD.encode(digest::digest(&digest::SHA256, &c14n::document(&placed, &method, signature_el)));
+    let digest_value =
+        STANDARD.encode(digest::digest(&digest::SHA256, &c14n::document(&placed, &method, signature_el)));
     let with_digest = placed_text.replacen(DIGEST, &digest_value, 1);
     let placed = xml::parse_document(with_digest.as_bytes(), &limits)?;
     let si = c14n::subtree(&placed, &[sig_index, 0], &method, None).ok_or(DsigError::NoSignature)?;

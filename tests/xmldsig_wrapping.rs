@@ -1,0 +1,260 @@
+//! Signature wrapping and other attacks on enveloped XML signatures. The XSW1–XSW8 shapes of
+//! "On Breaking SAML: Be Whoever You Want to Be" (Somorovsky et al., 2012), adapted to a
+//! signed document whose signature covers the document element: each moves the signed
+//! content somewhere the verifier does not read, or shadows it, and each must be refused.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use mrgate::crypto::keys::SigningKey;
+use mrgate::crypto::x509::TrustAnchors;
+use mrgate::crypto::xmldsig::{self, KeySource, Options, Profile};
+use mrgate::pki::{Ca, Issued, KeyAlg, LeafSpec, Profile as CertProfile};
+use mrgate::xml::Limits;
+use mrgate::xml::c14n::{self, Method};
+use rustls_pki_types::CertificateDer;
+
+const AT: u64 = 1_780_272_000;
+const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+
+struct Pki {
+    root: Ca,
+    signer: Issued,
+}
+
+fn pki() -> Pki {
+    let mut root = Ca::root("Wrapping Root", "Test AB", "DE", KeyAlg::EcdsaP256).expect("root");
+    let signer = root.issue(&LeafSpec::new("Wrapping Signer", CertProfile::DocumentSigner)).expect("leaf");
+    Pki { root, signer }
+}
+
+fn verify(p: &Pki, doc: &str) -> Result<String, String> {
+    let mut anchors = TrustAnchors::new();
+    anchors.add_der(&CertificateDer::from(p.root.der().to_vec())).expect("anchor");
+    let options = Options {
+        key: KeySource::Trusted { anchors: &anchors, crls: None, at: AT },
+        allow_sha1: false,
+        profile: Profile::Enveloped,
+    };
+    xmldsig::verify(doc.as_bytes(), &Limits::default(), &options)
+        .map(|v| v.document.root.elements().find(|e| e.local == "Amount").map(|a| a.text()).unwrap_or_default())
+        .map_err(|e| e.code().to_string())
+}
+
+/// Signs `<Doc Id="d1">…</Doc>` with a reference `URI="#d1"` (enveloped, exclusive c14n),
+/// using only library pieces, so tests can also build the signature over other shapes.
+fn sign_by_id(p: &Pki, body: &str) -> String {
+    let key = SigningKey::from_pkcs8(p.signer.key_pem().as_bytes()).expect("key");
+    let cert = STANDARD.encode(p.signer.der());
+    let exc = c14n::EXC_C14N;
+    let template = |digest: &str, value: &str| {
+        format!(
+            "<ds:Signature xmlns:ds=\"{DS}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{exc}\"/>\
+<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256\"/>\
+<ds:Reference URI=\"#d1\"><ds:Transforms><ds:Transform Algorithm=\"{DS}enveloped-signature\"/>\
+<ds:Transform Algorithm=\"{exc}\"/></ds:Transforms><ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/>\
+<ds:DigestValue>{digest}</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>{value}</ds:SignatureValue>\
+<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>"
+        )
+    };
+    let doc = |sig: &str| format!("<Doc xmlns=\"urn:test\" Id=\"d1\">{body}{sig}</Doc>");
+    let method = Method::from_uri(exc).expect("method");
+    let placed = mrgate::xml::parse_document(doc(&template("D", "V")).as_bytes(), &Limits::default()).expect("parse");
+    let sig_el = placed.root.elements().last();
+    let digest =
+        STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, &c14n::document(&placed, &method, sig_el)));
+    let with_digest = doc(&template(&digest, "V"));
+    let placed = mrgate::xml::parse_document(with_digest.as_bytes(), &Limits::default()).expect("parse");
+    let n = placed.root.elements().count() - 1;
+    let si = c14n::subtree(&placed, &[n, 0], &method, None).expect("si");
+    let value = STANDARD.encode(key.sign(&si).expect("sign"));
+    doc(&template(&digest, &value))
+}
+
+/// The signature element of a signed document, as text.
+fn signature_of(signed: &str) -> &str {
+    let start = signed.find("<ds:Signature").expect("signature");
+    let end = signed.find("</ds:Signature>").expect("end") + "</ds:Signature>".len();
+    &signed[start..end]
+}
+
+const ORIGINAL: &str = "<Amount>100</Amount><Payee>Alice</Payee>";
+
+#[test]
+fn the_original_verifies() {
+    let p = pki();
+    assert_eq!(verify(&p, &sign_by_id(&p, ORIGINAL)), Ok("100".into()));
+}
+
+#[test]
+fn xsw1_original_moved_into_an_object_of_the_signature() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let sig = signature_of(&signed);
+    let original_doc = signed.replace(sig, "");
+    let wrapped_sig =
+        sig.replacen("</ds:Signature>", &format!("<ds:Object>{original_doc}</ds:Object></ds:Signature>"), 1);
+    let attack = format!(
+        "<Doc xmlns=\"urn:test\" Id=\"evil\"><Amount>1000000</Amount><Payee>Mallory</Payee>{wrapped_sig}</Doc>"
+    );
+    assert_eq!(verify(&p, &attack), Err("dsig.not_whole_document".into()));
+}
+
+#[test]
+fn xsw2_original_as_a_sibling_before_the_signature() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let sig = signature_of(&signed);
+    let original_doc = signed.replace(sig, "");
+    let attack = format!("<Doc xmlns=\"urn:test\" Id=\"evil\"><Amount>1000000</Amount>{original_doc}{sig}</Doc>");
+    assert_eq!(verify(&p, &attack), Err("dsig.not_whole_document".into()));
+}
+
+#[test]
+fn xsw3_evil_root_takes_the_signed_id() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let sig = signature_of(&signed);
+    let original_doc = signed.replace(sig, "");
+    let attack = format!(
+        "<Doc xmlns=\"urn:test\" Id=\"d1\"><Amount>1000000</Amount>{sig}<Extensions>{original_doc}</Extensions></Doc>"
+    );
+    assert_eq!(verify(&p, &attack), Err("dsig.duplicate_id".into()));
+}
+
+#[test]
+fn xsw4_signed_document_wrapped_inside_an_evil_root() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let attack = format!("<Doc xmlns=\"urn:test\" Id=\"evil\"><Amount>1000000</Amount>{signed}</Doc>");
+    assert_eq!(verify(&p, &attack), Err("dsig.misplaced".into()));
+}
+
+#[test]
+fn xsw5_content_changed_original_copy_kept_elsewhere() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let attack = signed.replacen(
+        "<Amount>100</Amount>",
+        "<Amount>1000000</Amount><Extensions><Amount>100</Amount></Extensions>",
+        1,
+    );
+    assert_eq!(verify(&p, &attack), Err("dsig.digest_mismatch".into()));
+}
+
+#[test]
+fn xsw6_original_inside_the_signature_object_evil_root_keeps_the_id() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let sig = signature_of(&signed);
+    let original_doc = signed.replace(sig, "");
+    let wrapped_sig =
+        sig.replacen("</ds:Signature>", &format!("<ds:Object>{original_doc}</ds:Object></ds:Signature>"), 1);
+    let attack = format!("<Doc xmlns=\"urn:test\" Id=\"d1\"><Amount>1000000</Amount>{wrapped_sig}</Doc>");
+    assert_eq!(verify(&p, &attack), Err("dsig.duplicate_id".into()));
+}
+
+#[test]
+fn xsw7_original_hidden_in_an_unsigned_extension_with_another_id() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let sig = signature_of(&signed);
+    let original_doc = signed.replace(sig, "");
+    let attack = format!(
+        "<Doc xmlns=\"urn:test\" Id=\"evil\"><Amount>1000000</Amount><Extensions>{original_doc}</Extensions>{sig}</Doc>"
+    );
+    assert_eq!(verify(&p, &attack), Err("dsig.not_whole_document".into()));
+}
+
+#[test]
+fn xsw8_original_in_an_object_and_a_second_signature_inside_it() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let sig = signature_of(&signed);
+    let wrapped_sig = sig.replacen("</ds:Signature>", &format!("<ds:Object>{signed}</ds:Object></ds:Signature>"), 1);
+    let attack = format!("<Doc xmlns=\"urn:test\" Id=\"evil\"><Amount>1000000</Amount>{wrapped_sig}</Doc>");
+    assert_eq!(verify(&p, &attack), Err("dsig.multiple_signatures".into()));
+}
+
+#[test]
+fn comments_cannot_change_what_was_signed() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    // A comment inside the value is outside the digest and outside the value read.
+    let commented = signed.replacen("<Amount>100</Amount>", "<Amount>10<!-- 0000 -->0</Amount>", 1);
+    assert_eq!(verify(&p, &commented), Ok("100".into()));
+    // Making the comment swallow digits changes the value, and the digest sees it.
+    let truncated = signed.replacen("<Amount>100</Amount>", "<Amount>1<!--00--></Amount>", 1);
+    assert_eq!(verify(&p, &truncated), Err("dsig.digest_mismatch".into()));
+}
+
+#[test]
+fn whitespace_changes_are_seen() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    assert_eq!(verify(&p, &signed.replacen("<Amount>100", "<Amount> 100", 1)), Err("dsig.digest_mismatch".into()));
+}
+
+#[test]
+fn duplicate_ids_anywhere_are_refused() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let dup = signed.replacen("<Payee>Alice</Payee>", "<Payee Id=\"x\">Alice</Payee><Note Id=\"x\"/>", 1);
+    assert_eq!(verify(&p, &dup), Err("dsig.duplicate_id".into()));
+}
+
+#[test]
+fn reference_to_nothing() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL).replacen("Id=\"d1\"", "Id=\"d2\"", 1);
+    assert_eq!(verify(&p, &signed), Err("dsig.reference_not_found".into()));
+}
+
+#[test]
+fn two_enveloped_signatures() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let sig = signature_of(&signed).to_string();
+    assert_eq!(
+        verify(&p, &signed.replacen("</Doc>", &format!("{sig}</Doc>"), 1)),
+        Err("dsig.multiple_signatures".into())
+    );
+}
+
+#[test]
+fn tampered_signature_value_and_untrusted_signer() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let start = signed.find("<ds:SignatureValue>").expect("sv") + "<ds:SignatureValue>".len();
+    let mut bad = signed.clone();
+    let c = if &signed[start..start + 1] == "A" { "B" } else { "A" };
+    bad.replace_range(start..start + 1, c);
+    assert_eq!(verify(&p, &bad), Err("sig.invalid".into()));
+    // Another root with the same name but another key: the chain's signature fails.
+    let other = pki();
+    assert_eq!(verify(&other, &signed), Err("x509.bad_signature".into()));
+}
+
+#[test]
+fn xpath_transform_and_sha1_are_refused() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let xpath = signed.replacen(
+        &format!("<ds:Transform Algorithm=\"{DS}enveloped-signature\"/>"),
+        "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xpath-19991116\"><ds:XPath>1</ds:XPath></ds:Transform>",
+        1,
+    );
+    assert_eq!(verify(&p, &xpath), Err("alg.unsupported".into()));
+    let sha1 = signed.replacen("http://www.w3.org/2001/04/xmlenc#sha256", "http://www.w3.org/2000/09/xmldsig#sha1", 1);
+    assert_eq!(verify(&p, &sha1), Err("alg.sha1_refused".into()));
+}
+
+#[test]
+fn missing_key_info() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let start = signed.find("<ds:KeyInfo>").expect("ki");
+    let end = signed.find("</ds:KeyInfo>").expect("end") + "</ds:KeyInfo>".len();
+    let mut bare = signed.clone();
+    bare.replace_range(start..end, "");
+    assert_eq!(verify(&p, &bare), Err("dsig.no_key".into()));
+}
