@@ -208,7 +208,7 @@ fn structure(e: &Element, message: impl Into<String>) -> DsigError {
     DsigError::Structure { pos: e.pos, message: message.into() }
 }
 
-fn ds_children<'d>(e: &'d Element) -> Vec<&'d Element> {
+fn ds_children(e: &Element) -> Vec<&Element> {
     e.elements().collect()
 }
 
