@@ -10,4 +10,5 @@ pub mod ids;
 pub mod model;
 pub mod pki;
 pub mod standards;
+pub mod trust;
 pub mod xml;

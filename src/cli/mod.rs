@@ -5,6 +5,7 @@
 //! 3 unsupported algorithm (verification commands).
 
 mod signing;
+mod trust;
 
 use crate::formats::{self, Format, FormatError};
 use crate::ids;
@@ -82,6 +83,11 @@ pub enum Command {
         #[command(subcommand)]
         command: signing::XmldsigCommand,
     },
+    /// Trust-list commands.
+    Trust {
+        #[command(subcommand)]
+        command: trust::TrustCommand,
+    },
     /// X.509 commands.
     X509 {
         #[command(subcommand)]
@@ -135,6 +141,7 @@ pub fn main() -> ExitCode {
         Command::Xmldsig { command } => signing::xmldsig_verify(command, &limits),
         Command::Jws { command } => signing::jws(command, &limits),
         Command::X509 { command } => signing::x509(command),
+        Command::Trust { command } => trust::trust(command),
         Command::Pki { command } => signing::pki(command),
     }
 }

@@ -83,7 +83,7 @@ pub struct TrustArgs {
 }
 
 /// Exit code for a failure of the given kind.
-fn exit_for(severity: Severity) -> ExitCode {
+pub(super) fn exit_for(severity: Severity) -> ExitCode {
     ExitCode::from(match severity {
         Severity::Invalid => 1,
         Severity::Unreadable => 2,
@@ -99,7 +99,7 @@ fn read_file(path: &Path) -> Result<Vec<u8>, ExitCode> {
 }
 
 impl TrustArgs {
-    fn load(&self) -> Result<(TrustAnchors, Crls, u64), ExitCode> {
+    pub(super) fn load(&self) -> Result<(TrustAnchors, Crls, u64), ExitCode> {
         let mut anchors = TrustAnchors::new();
         for path in &self.trust_anchor {
             let bytes = read_file(path)?;
@@ -290,7 +290,7 @@ pub fn sign(
 type Signer = (SigningKey, Vec<rustls_pki_types::CertificateDer<'static>>);
 
 /// The key and its certificate chain, checked to belong together.
-fn load_signer(key_path: &Path, cert_path: &Path, chain_path: Option<&Path>) -> Result<Signer, ExitCode> {
+pub(super) fn load_signer(key_path: &Path, cert_path: &Path, chain_path: Option<&Path>) -> Result<Signer, ExitCode> {
     let key = match read_file(key_path).map(|b| SigningKey::from_pkcs8(&b)) {
         Ok(Ok(k)) => k,
         Ok(Err(e)) => {

@@ -1,0 +1,143 @@
+//! Trust-list commands: `trust build`, `trust show`, `trust query`.
+
+use super::signing::{TrustArgs, exit_for, load_signer};
+use crate::trust::TrustList;
+use crate::xml::Limits;
+use clap::Subcommand;
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use time::OffsetDateTime;
+
+#[derive(Subcommand, Debug)]
+pub enum TrustCommand {
+    /// Build and sign a trust list from a TOML description.
+    Build {
+        description: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        chain: Option<PathBuf>,
+    },
+    /// Verify a trust list and print it as JSON.
+    Show {
+        #[command(flatten)]
+        trust: TrustArgs,
+        /// Check the list's signature with its own KeyInfo key only (no trust decision).
+        #[arg(long)]
+        insecure_embedded_key: bool,
+        list: PathBuf,
+    },
+    /// Was a body an active signatory of an arrangement for a scope at a time?
+    Query {
+        #[command(flatten)]
+        trust: TrustArgs,
+        #[arg(long)]
+        body: String,
+        #[arg(long)]
+        arrangement: String,
+        #[arg(long)]
+        scope: String,
+        list: PathBuf,
+    },
+}
+
+fn limits() -> Limits {
+    // Real trusted lists run to a few megabytes and tens of thousands of elements.
+    Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..Limits::default() }
+}
+
+fn load(trust: &TrustArgs, insecure: bool, path: &Path) -> Result<(TrustList, u64), ExitCode> {
+    let (anchors, crls, at) = trust.load()?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        eprintln!("error[io.read]: {}: {e}", path.display());
+        ExitCode::from(2)
+    })?;
+    let result = if insecure {
+        TrustList::load_insecure(&bytes, &limits())
+    } else {
+        if anchors.is_empty() {
+            eprintln!("error[usage.trust_anchor]: give the operator's --trust-anchor (or --insecure-embedded-key)");
+            return Err(ExitCode::from(2));
+        }
+        TrustList::load(&bytes, &anchors, if crls.is_empty() { None } else { Some(&crls) }, at, &limits())
+    };
+    result.map(|l| (l, at)).map_err(|e| {
+        println!("{}", json!({"valid": false, "reason": e.code(), "message": e.to_string()}));
+        match &e {
+            crate::trust::TrustError::Signature(d) => exit_for(d.severity()),
+            _ => ExitCode::from(1),
+        }
+    })
+}
+
+pub fn trust(command: TrustCommand) -> ExitCode {
+    match command {
+        TrustCommand::Build { description, key, cert, chain } => {
+            let (key, chain) = match load_signer(&key, &cert, chain.as_deref()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            match crate::trust::build::build(&description, &key, &chain) {
+                Ok(list) => {
+                    let mut out = std::io::stdout().lock();
+                    if out.write_all(list.as_bytes()).and_then(|()| out.flush()).is_err() {
+                        return ExitCode::from(2);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error[trust.build]: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        TrustCommand::Show { trust, insecure_embedded_key, list } => {
+            let (list, at) = match load(&trust, insecure_embedded_key, &list) {
+                Ok(l) => l,
+                Err(code) => return code,
+            };
+            let at = OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            let mut report = serde_json::to_value(&list).unwrap_or_default();
+            report["valid"] = json!(true);
+            if insecure_embedded_key {
+                report["trust"] =
+                    json!("none: --insecure-embedded-key checked the signature with the key in KeyInfo only");
+            }
+            // Each service's status at the requested time.
+            if let Some(providers) = report["providers"].as_array_mut() {
+                for (p, provider) in providers.iter_mut().zip(&list.providers) {
+                    if let Some(services) = p["services"].as_array_mut() {
+                        for (s, service) in services.iter_mut().zip(&provider.services) {
+                            s["granted_at_time"] = json!(service.granted_at(at));
+                        }
+                    }
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        TrustCommand::Query { trust, body, arrangement, scope, list } => {
+            let (list, at) = match load(&trust, false, &list) {
+                Ok(l) => l,
+                Err(code) => return code,
+            };
+            let at = OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            let answer = list.membership_at(&body, &arrangement, &scope, at);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({
+                    "body": body, "arrangement": arrangement, "scope": scope,
+                    "at": at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    "active": answer.active, "reason": answer.reason, "status": answer.status,
+                    "trust_list": {"sequence": list.sequence, "digest": list.digest},
+                }))
+                .unwrap_or_default()
+            );
+            if answer.active { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+    }
+}

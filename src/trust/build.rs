@@ -1,0 +1,226 @@
+//! Building a trust list from a TOML description (`mrgate trust build`), signed by the
+//! operator. The description names bodies, their certificates (PEM files relative to the
+//! description), service status history and mutual-recognition memberships; see
+//! `certs/demo/trust-list.toml`.
+
+use super::{MRA_NS, SERVICE_TYPE_SIGNING, STATUS_GRANTED, STATUS_WITHDRAWN, TSL_NS};
+use crate::crypto::keys::SigningKey;
+use crate::crypto::x509::read_certificates;
+use crate::crypto::xmldsig;
+use crate::xml::XmlWriter;
+use base64::Engine;
+use rustls_pki_types::CertificateDer;
+use serde::Deserialize;
+use std::path::Path;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Description {
+    pub operator: Operator,
+    #[serde(rename = "body", default)]
+    pub bodies: Vec<BodyDescription>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operator {
+    pub name: String,
+    pub territory: String,
+    pub sequence: u64,
+    pub issued: String,
+    pub next_update: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyDescription {
+    pub id: String,
+    pub role: super::Role,
+    pub name: String,
+    pub country: String,
+    #[serde(default)]
+    pub accredited_by: Option<String>,
+    /// PEM files, relative to the description.
+    pub certificates: Vec<String>,
+    /// Service status history, oldest first: `{ status = "granted" | "withdrawn", since = RFC 3339 }`.
+    pub service_status: Vec<StatusEntry>,
+    #[serde(rename = "membership", default)]
+    pub memberships: Vec<MembershipDescription>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusEntry {
+    pub status: String,
+    pub since: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipDescription {
+    pub arrangement: String,
+    pub scope: String,
+    pub status: Vec<StatusEntry>,
+}
+
+fn check_time(value: &str, what: &str) -> Result<(), String> {
+    OffsetDateTime::parse(value, &Rfc3339)
+        .map(|_| ())
+        .map_err(|_| format!("{what}: '{value}' is not an RFC 3339 date-time"))
+}
+
+/// Renders the unsigned list.
+pub fn render(description: &Description, base: &Path) -> Result<String, String> {
+    let op = &description.operator;
+    check_time(&op.issued, "operator.issued")?;
+    check_time(&op.next_update, "operator.next_update")?;
+    let mut w = XmlWriter::new();
+    w.open(
+        "tsl:TrustServiceStatusList",
+        &[
+            ("xmlns:tsl", TSL_NS),
+            ("xmlns:mra", MRA_NS),
+            ("TSLTag", "http://uri.etsi.org/19612/TSLTag"),
+            ("Id", "mrgate-trust-list"),
+        ],
+    );
+    w.open("tsl:SchemeInformation", &[]);
+    w.leaf("tsl:TSLVersionIdentifier", &[], "6");
+    w.leaf("tsl:TSLSequenceNumber", &[], &op.sequence.to_string());
+    w.leaf("tsl:TSLType", &[], "urn:mrgate:trust-list:type:accreditation");
+    w.open("tsl:SchemeOperatorName", &[]);
+    w.leaf("tsl:Name", &[("xml:lang", "en")], &op.name);
+    w.close("tsl:SchemeOperatorName");
+    w.leaf("tsl:SchemeTerritory", &[], &op.territory);
+    w.leaf("tsl:ListIssueDateTime", &[], &op.issued);
+    w.open("tsl:NextUpdate", &[]);
+    w.leaf("tsl:dateTime", &[], &op.next_update);
+    w.close("tsl:NextUpdate");
+    w.close("tsl:SchemeInformation");
+    w.open("tsl:TrustServiceProviderList", &[]);
+    for body in &description.bodies {
+        let path = format!("body '{}'", body.id);
+        if body.service_status.is_empty() {
+            return Err(format!("{path}: service_status needs at least one entry"));
+        }
+        if matches!(body.role, super::Role::CertificationBody) && body.accredited_by.is_none() {
+            return Err(format!("{path}: a certification body needs accredited_by"));
+        }
+        if let Some(ab) = &body.accredited_by
+            && !description.bodies.iter().any(|b| &b.id == ab)
+        {
+            return Err(format!("{path}: accredited_by '{ab}' is not a body of this list"));
+        }
+        w.open("tsl:TrustServiceProvider", &[]);
+        w.open("tsl:TSPInformation", &[]);
+        w.open("tsl:TSPName", &[]);
+        w.leaf("tsl:Name", &[("xml:lang", "en")], &body.name);
+        w.close("tsl:TSPName");
+        w.open("tsl:TSPTradeName", &[]);
+        w.leaf("tsl:Name", &[("xml:lang", "en")], &body.id);
+        w.close("tsl:TSPTradeName");
+        w.open("tsl:TSPInformationExtensions", &[]);
+        w.open("tsl:Extension", &[("Critical", "true")]);
+        w.open("mra:MutualRecognition", &[]);
+        w.leaf("mra:BodyId", &[], &body.id);
+        w.leaf(
+            "mra:Role",
+            &[],
+            match body.role {
+                super::Role::AccreditationBody => "accreditation-body",
+                super::Role::CertificationBody => "certification-body",
+            },
+        );
+        w.leaf("mra:Country", &[], &body.country);
+        if let Some(ab) = &body.accredited_by {
+            w.leaf("mra:AccreditedBy", &[], ab);
+        }
+        for m in &body.memberships {
+            w.open("mra:Membership", &[]);
+            w.leaf("mra:Arrangement", &[], &m.arrangement);
+            w.leaf("mra:Scope", &[], &m.scope);
+            for s in &m.status {
+                check_time(&s.since, &format!("{path} membership {} {}", m.arrangement, m.scope))?;
+                if !matches!(s.status.as_str(), "active" | "suspended" | "withdrawn") {
+                    return Err(format!(
+                        "{path}: membership status '{}' is not active, suspended or withdrawn",
+                        s.status
+                    ));
+                }
+                w.leaf("mra:Status", &[("since", &s.since)], &s.status);
+            }
+            w.close("mra:Membership");
+        }
+        w.close("mra:MutualRecognition");
+        w.close("tsl:Extension");
+        w.close("tsl:TSPInformationExtensions");
+        w.close("tsl:TSPInformation");
+
+        let mut certs = Vec::new();
+        for file in &body.certificates {
+            let bytes = std::fs::read(base.join(file)).map_err(|e| format!("{path}: {file}: {e}"))?;
+            certs.extend(read_certificates(&bytes).map_err(|e| format!("{path}: {file}: {e}"))?);
+        }
+        let status_uri = |s: &str| match s {
+            "granted" => Ok(STATUS_GRANTED),
+            "withdrawn" => Ok(STATUS_WITHDRAWN),
+            other => Err(format!("{path}: service status '{other}' is not granted or withdrawn")),
+        };
+        let (current, earlier) = body.service_status.split_last().ok_or_else(|| format!("{path}: no status"))?;
+        w.open("tsl:TSPServices", &[]);
+        w.open("tsl:TSPService", &[]);
+        w.open("tsl:ServiceInformation", &[]);
+        w.leaf("tsl:ServiceTypeIdentifier", &[], SERVICE_TYPE_SIGNING);
+        w.open("tsl:ServiceName", &[]);
+        w.leaf("tsl:Name", &[("xml:lang", "en")], &format!("{} document signing", body.name));
+        w.close("tsl:ServiceName");
+        write_identity(&mut w, &certs);
+        check_time(&current.since, &path)?;
+        w.leaf("tsl:ServiceStatus", &[], status_uri(&current.status)?);
+        w.leaf("tsl:StatusStartingTime", &[], &current.since);
+        w.close("tsl:ServiceInformation");
+        if !earlier.is_empty() {
+            w.open("tsl:ServiceHistory", &[]);
+            for s in earlier.iter().rev() {
+                check_time(&s.since, &path)?;
+                w.open("tsl:ServiceHistoryInstance", &[]);
+                w.leaf("tsl:ServiceTypeIdentifier", &[], SERVICE_TYPE_SIGNING);
+                w.open("tsl:ServiceName", &[]);
+                w.leaf("tsl:Name", &[("xml:lang", "en")], &format!("{} document signing", body.name));
+                w.close("tsl:ServiceName");
+                write_identity(&mut w, &certs);
+                w.leaf("tsl:ServiceStatus", &[], status_uri(&s.status)?);
+                w.leaf("tsl:StatusStartingTime", &[], &s.since);
+                w.close("tsl:ServiceHistoryInstance");
+            }
+            w.close("tsl:ServiceHistory");
+        }
+        w.close("tsl:TSPService");
+        w.close("tsl:TSPServices");
+        w.close("tsl:TrustServiceProvider");
+    }
+    w.close("tsl:TrustServiceProviderList");
+    w.close("tsl:TrustServiceStatusList");
+    Ok(w.finish())
+}
+
+fn write_identity(w: &mut XmlWriter, certs: &[CertificateDer<'static>]) {
+    w.open("tsl:ServiceDigitalIdentity", &[]);
+    for c in certs {
+        w.open("tsl:DigitalId", &[]);
+        w.leaf("tsl:X509Certificate", &[], &base64::engine::general_purpose::STANDARD.encode(c.as_ref()));
+        w.close("tsl:DigitalId");
+    }
+    w.close("tsl:ServiceDigitalIdentity");
+}
+
+/// Reads a description, renders and signs the list.
+pub fn build(description_path: &Path, key: &SigningKey, chain: &[CertificateDer<'_>]) -> Result<String, String> {
+    let text = std::fs::read_to_string(description_path).map_err(|e| format!("{}: {e}", description_path.display()))?;
+    let description: Description = toml::from_str(&text).map_err(|e| format!("{}: {e}", description_path.display()))?;
+    let base = description_path.parent().unwrap_or(Path::new("."));
+    let unsigned = render(&description, base)?;
+    xmldsig::sign(&unsigned, key, chain).map_err(|e| format!("signing: {e}"))
+}

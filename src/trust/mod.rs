@@ -1,0 +1,411 @@
+//! The signed trust list: which accreditation bodies and certification bodies the gateway
+//! trusts, with which signing certificates, and which mutual-recognition memberships
+//! (IAF MLA, ILAC MRA, regional) each accreditation body held, for which scope, when.
+//!
+//! The list is an ETSI TS 119 612 trusted list profiled for accreditation: one provider per
+//! body, its signing certificates as service digital identities with status history, and
+//! an extension (`urn:mrgate:trust-list:mutual-recognition:1`, `schemas/trust-list-mra.xsd`)
+//! naming the body's role, country, accreditor and memberships.
+//!
+//! Nothing in a list is used before its own signature has been verified against the
+//! operator's anchor: [`TrustList::load`] verifies, then reads the verified tree only.
+
+pub mod build;
+
+use crate::crypto::x509::{Crls, TrustAnchors};
+use crate::crypto::xmldsig::{self, DsigError, KeySource, Options, Profile};
+use crate::xml::{Document, Element, Limits};
+use base64::Engine;
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub const TSL_NS: &str = "http://uri.etsi.org/02231/v2#";
+pub const MRA_NS: &str = "urn:mrgate:trust-list:mutual-recognition:1";
+pub const STATUS_GRANTED: &str = "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/granted";
+pub const STATUS_WITHDRAWN: &str = "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/withdrawn";
+/// Service type of a body's document-signing certificates in this profile.
+pub const SERVICE_TYPE_SIGNING: &str = "urn:mrgate:trust-list:service-type:document-signing";
+
+/// Why a trust list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustError {
+    #[error("signature: {0}")]
+    Signature(DsigError),
+    #[error("{path}: {message}")]
+    Content { path: String, message: String },
+}
+
+impl TrustError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            TrustError::Signature(e) => e.code(),
+            TrustError::Content { .. } => "trust.content",
+        }
+    }
+}
+
+/// Whether a body accredits others or certifies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    AccreditationBody,
+    CertificationBody,
+}
+
+/// A membership status and when it took effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    pub status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: OffsetDateTime,
+}
+
+/// One mutual-recognition membership of an accreditation body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub arrangement: String,
+    pub scope: String,
+    /// Oldest first.
+    pub history: Vec<StatusChange>,
+}
+
+impl Membership {
+    /// The status in effect at `at`, if any had started by then.
+    pub fn status_at(&self, at: OffsetDateTime) -> Option<&StatusChange> {
+        self.history.iter().filter(|c| c.since <= at).max_by_key(|c| c.since)
+    }
+}
+
+/// What the profile's extension says about a provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Body {
+    pub id: String,
+    pub role: Role,
+    pub country: String,
+    pub accredited_by: Option<String>,
+    pub memberships: Vec<Membership>,
+}
+
+/// A service: a set of signing certificates with a status history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Service {
+    pub type_id: String,
+    pub name: String,
+    #[serde(skip)]
+    pub certificates: Vec<Vec<u8>>,
+    pub certificate_subjects: Vec<String>,
+    /// Current status last; earlier statuses from ServiceHistory.
+    pub history: Vec<StatusChange>,
+    /// Set when the service carries a critical extension this gateway does not understand:
+    /// such a service is never used.
+    pub unusable: Option<String>,
+}
+
+impl Service {
+    pub fn status_at(&self, at: OffsetDateTime) -> Option<&StatusChange> {
+        self.history.iter().filter(|c| c.since <= at).max_by_key(|c| c.since)
+    }
+
+    pub fn granted_at(&self, at: OffsetDateTime) -> bool {
+        self.unusable.is_none() && self.status_at(at).is_some_and(|s| s.status == STATUS_GRANTED)
+    }
+}
+
+/// A trust service provider: here, an accreditation body or a certification body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provider {
+    pub name: String,
+    pub trade_names: Vec<String>,
+    pub body: Option<Body>,
+    pub services: Vec<Service>,
+    pub unusable: Option<String>,
+}
+
+/// A verified, modelled trust list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustList {
+    pub operator: String,
+    pub territory: String,
+    pub sequence: u64,
+    pub issued: Option<String>,
+    pub next_update: Option<String>,
+    pub providers: Vec<Provider>,
+    /// The operator certificate that signed the list.
+    pub signed_by: Option<String>,
+    /// SHA-256 of the exact bytes verified: the version recorded with each decision.
+    pub digest: String,
+}
+
+/// The answer to "was this body an active signatory of this arrangement for this scope".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MembershipAnswer {
+    pub active: bool,
+    /// `trust.mra_active`, `trust.mra_suspended`, `trust.mra_withdrawn`, `trust.mra_none`,
+    /// `trust.mra_not_yet`, `trust.body_unknown`.
+    pub reason: &'static str,
+    pub status: Option<StatusChange>,
+}
+
+impl TrustList {
+    /// Verifies the list's signature against the operator's anchors, then models it.
+    pub fn load(
+        bytes: &[u8],
+        operator: &TrustAnchors,
+        crls: Option<&Crls>,
+        at: u64,
+        limits: &Limits,
+    ) -> Result<Self, TrustError> {
+        let options = Options {
+            key: KeySource::Trusted { anchors: operator, crls, at },
+            allow_sha1: false,
+            profile: Profile::Enveloped,
+        };
+        let verified = xmldsig::verify(bytes, limits, &options).map_err(TrustError::Signature)?;
+        let mut list = Self::from_verified(&verified.document)?;
+        list.signed_by = verified.signer;
+        list.digest = hex_digest(bytes);
+        Ok(list)
+    }
+
+    /// Models a list checked only with the key in its own KeyInfo (no trust decision), for
+    /// inspecting other parties' lists. Never for recognition decisions.
+    pub fn load_insecure(bytes: &[u8], limits: &Limits) -> Result<Self, TrustError> {
+        let options = Options { key: KeySource::InsecureEmbedded, allow_sha1: false, profile: Profile::Enveloped };
+        let verified = xmldsig::verify(bytes, limits, &options).map_err(TrustError::Signature)?;
+        let mut list = Self::from_verified(&verified.document)?;
+        list.signed_by = verified.signer;
+        list.digest = hex_digest(bytes);
+        Ok(list)
+    }
+
+    fn from_verified(doc: &Document) -> Result<Self, TrustError> {
+        let root = &doc.root;
+        if !root.is(TSL_NS, "TrustServiceStatusList") {
+            return Err(content("/", "the document element is not tsl:TrustServiceStatusList"));
+        }
+        let scheme = child(root, "SchemeInformation").ok_or_else(|| content("SchemeInformation", "missing"))?;
+        let operator =
+            child(scheme, "SchemeOperatorName").map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
+        let territory = child(scheme, "SchemeTerritory").map(|t| t.text().trim().to_string()).unwrap_or_default();
+        let sequence = child(scheme, "TSLSequenceNumber")
+            .and_then(|t| t.text().trim().parse().ok())
+            .ok_or_else(|| content("SchemeInformation/TSLSequenceNumber", "missing or not a number"))?;
+        let issued = child(scheme, "ListIssueDateTime").map(|t| t.text().trim().to_string());
+        let next_update =
+            child(scheme, "NextUpdate").and_then(|n| child(n, "dateTime")).map(|t| t.text().trim().to_string());
+        let mut providers = Vec::new();
+        if let Some(list) = child(root, "TrustServiceProviderList") {
+            for (i, tsp) in children(list, "TrustServiceProvider").enumerate() {
+                providers.push(provider(tsp, i)?);
+            }
+        }
+        Ok(Self {
+            operator,
+            territory,
+            sequence,
+            issued,
+            next_update,
+            providers,
+            signed_by: None,
+            digest: String::new(),
+        })
+    }
+
+    /// The provider of a body by its id (the profile's extension).
+    pub fn body(&self, id: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.body.as_ref().is_some_and(|b| b.id == id))
+    }
+
+    /// Was body `id` an active signatory of `arrangement` for `scope` at `at`?
+    pub fn membership_at(&self, id: &str, arrangement: &str, scope: &str, at: OffsetDateTime) -> MembershipAnswer {
+        let no = |reason, status| MembershipAnswer { active: false, reason, status };
+        let Some(body) = self.body(id).and_then(|p| p.body.as_ref()) else { return no("trust.body_unknown", None) };
+        let Some(m) = body.memberships.iter().find(|m| m.arrangement == arrangement && m.scope == scope) else {
+            return no("trust.mra_none", None);
+        };
+        match m.status_at(at) {
+            None => no("trust.mra_not_yet", None),
+            Some(s) if s.status == "active" => {
+                MembershipAnswer { active: true, reason: "trust.mra_active", status: Some(s.clone()) }
+            }
+            Some(s) if s.status == "suspended" => no("trust.mra_suspended", Some(s.clone())),
+            Some(s) => no("trust.mra_withdrawn", Some(s.clone())),
+        }
+    }
+
+    /// The certificates that may anchor a signature of certification body `cb` at `at`:
+    /// the CB's own granted signing certificates and those of the body that accredits it.
+    pub fn anchors_for_cb(&self, cb: &str, at: OffsetDateTime) -> Vec<&[u8]> {
+        let Some(provider) = self.body(cb).filter(|p| p.unusable.is_none()) else { return Vec::new() };
+        let mut out: Vec<&[u8]> = granted_certificates(provider, at).collect();
+        // A CB with no granted service at that time is not trusted through its accreditor either.
+        if out.is_empty() {
+            return out;
+        }
+        if let Some(ab) = provider.body.as_ref().and_then(|b| b.accredited_by.as_deref()).and_then(|ab| self.body(ab))
+            && ab.unusable.is_none()
+        {
+            out.extend(granted_certificates(ab, at));
+        }
+        out
+    }
+}
+
+fn granted_certificates(p: &Provider, at: OffsetDateTime) -> impl Iterator<Item = &[u8]> {
+    p.services
+        .iter()
+        .filter(move |s| s.type_id == SERVICE_TYPE_SIGNING && s.granted_at(at))
+        .flat_map(|s| s.certificates.iter().map(Vec::as_slice))
+}
+
+fn hex_digest(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn content(path: &str, message: &str) -> TrustError {
+    TrustError::Content { path: path.into(), message: message.into() }
+}
+
+fn child<'e>(e: &'e Element, name: &str) -> Option<&'e Element> {
+    e.elements().find(|c| c.is(TSL_NS, name))
+}
+
+fn children<'e>(e: &'e Element, name: &'static str) -> impl Iterator<Item = &'e Element> {
+    e.elements().filter(move |c| c.is(TSL_NS, name))
+}
+
+fn names(e: &Element) -> Vec<String> {
+    children(e, "Name").map(|n| n.text().trim().to_string()).collect()
+}
+
+fn time_of(e: Option<&Element>, path: &str) -> Result<OffsetDateTime, TrustError> {
+    let text = e.map(|e| e.text().trim().to_string()).ok_or_else(|| content(path, "missing"))?;
+    OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| content(path, &format!("'{text}' is not an RFC 3339 date-time")))
+}
+
+/// Critical extensions this gateway understands (only its own).
+fn critical_unknown(extensions: Option<&Element>) -> Option<String> {
+    let ext = extensions?;
+    for e in children(ext, "Extension") {
+        let critical = e.attr("Critical") == Some("true");
+        let known = e.elements().all(|c| c.ns.as_deref() == Some(MRA_NS));
+        if critical && !known {
+            let what = e.elements().next().map(|c| c.local.clone()).unwrap_or_default();
+            return Some(format!("critical extension '{what}' is not understood"));
+        }
+    }
+    None
+}
+
+fn provider(tsp: &Element, index: usize) -> Result<Provider, TrustError> {
+    let path = format!("TrustServiceProvider[{index}]");
+    let info = child(tsp, "TSPInformation").ok_or_else(|| content(&path, "TSPInformation is missing"))?;
+    let name = child(info, "TSPName").map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
+    let trade_names = child(info, "TSPTradeName").map(names).unwrap_or_default();
+    let extensions = child(info, "TSPInformationExtensions");
+    let unusable = critical_unknown(extensions);
+    let body = match extensions
+        .into_iter()
+        .flat_map(|x| children(x, "Extension"))
+        .flat_map(|e| e.elements())
+        .find(|c| c.is(MRA_NS, "MutualRecognition"))
+    {
+        Some(m) => Some(mutual_recognition(m, &path)?),
+        None => None,
+    };
+    let mut services = Vec::new();
+    if let Some(list) = child(tsp, "TSPServices") {
+        for (i, s) in children(list, "TSPService").enumerate() {
+            services.push(service(s, &format!("{path}/TSPService[{i}]"))?);
+        }
+    }
+    Ok(Provider { name, trade_names, body, services, unusable })
+}
+
+fn mra_text(e: &Element, name: &str) -> Option<String> {
+    e.elements().find(|c| c.is(MRA_NS, name)).map(|c| c.text().trim().to_string())
+}
+
+fn mutual_recognition(m: &Element, path: &str) -> Result<Body, TrustError> {
+    let path = format!("{path}/MutualRecognition");
+    let id = mra_text(m, "BodyId").ok_or_else(|| content(&path, "BodyId is missing"))?;
+    let role = match mra_text(m, "Role").as_deref() {
+        Some("accreditation-body") => Role::AccreditationBody,
+        Some("certification-body") => Role::CertificationBody,
+        other => {
+            return Err(content(&path, &format!("Role {other:?} is not accreditation-body or certification-body")));
+        }
+    };
+    let country = mra_text(m, "Country").unwrap_or_default();
+    let accredited_by = mra_text(m, "AccreditedBy");
+    let mut memberships = Vec::new();
+    for (i, ms) in m.elements().filter(|c| c.is(MRA_NS, "Membership")).enumerate() {
+        let mpath = format!("{path}/Membership[{i}]");
+        let arrangement = mra_text(ms, "Arrangement").ok_or_else(|| content(&mpath, "Arrangement is missing"))?;
+        let scope = mra_text(ms, "Scope").ok_or_else(|| content(&mpath, "Scope is missing"))?;
+        let mut history = Vec::new();
+        for st in ms.elements().filter(|c| c.is(MRA_NS, "Status")) {
+            let status = st.text().trim().to_string();
+            if !matches!(status.as_str(), "active" | "suspended" | "withdrawn") {
+                return Err(content(&mpath, &format!("status '{status}' is not active, suspended or withdrawn")));
+            }
+            let since = st
+                .attr("since")
+                .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+                .ok_or_else(|| content(&mpath, "Status needs since=\"RFC 3339 date-time\""))?;
+            history.push(StatusChange { status, since });
+        }
+        if history.is_empty() {
+            return Err(content(&mpath, "a membership needs at least one Status"));
+        }
+        history.sort_by_key(|c| c.since);
+        memberships.push(Membership { arrangement, scope, history });
+    }
+    Ok(Body { id, role, country, accredited_by, memberships })
+}
+
+fn digital_ids(sdi: Option<&Element>) -> Result<Vec<Vec<u8>>, TrustError> {
+    let mut out = Vec::new();
+    for id in sdi.into_iter().flat_map(|s| children(s, "DigitalId")) {
+        for c in children(id, "X509Certificate") {
+            let text: String = c.text().chars().filter(|c| !c.is_whitespace()).collect();
+            out.push(
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|_| content("ServiceDigitalIdentity", "X509Certificate is not base64"))?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
+    let info = child(s, "ServiceInformation").ok_or_else(|| content(path, "ServiceInformation is missing"))?;
+    let type_id = child(info, "ServiceTypeIdentifier").map(|t| t.text().trim().to_string()).unwrap_or_default();
+    let name = child(info, "ServiceName").map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
+    let certificates = digital_ids(child(info, "ServiceDigitalIdentity"))?;
+    let certificate_subjects = certificates
+        .iter()
+        .map(|c| crate::crypto::x509::subject_of(c).unwrap_or_else(|| "(unreadable)".into()))
+        .collect();
+    let mut history = vec![StatusChange {
+        status: child(info, "ServiceStatus").map(|t| t.text().trim().to_string()).unwrap_or_default(),
+        since: time_of(child(info, "StatusStartingTime"), &format!("{path}/StatusStartingTime"))?,
+    }];
+    if let Some(h) = child(s, "ServiceHistory") {
+        for (i, inst) in children(h, "ServiceHistoryInstance").enumerate() {
+            history.push(StatusChange {
+                status: child(inst, "ServiceStatus").map(|t| t.text().trim().to_string()).unwrap_or_default(),
+                since: time_of(
+                    child(inst, "StatusStartingTime"),
+                    &format!("{path}/ServiceHistoryInstance[{i}]/StatusStartingTime"),
+                )?,
+            });
+        }
+    }
+    history.sort_by_key(|c| c.since);
+    let unusable = critical_unknown(child(info, "ServiceInformationExtensions"));
+    Ok(Service { type_id, name, certificates, certificate_subjects, history, unusable })
+}

@@ -1,0 +1,193 @@
+//! The signed trust list: the demo list verifies against its operator and answers the
+//! membership and anchor questions; tampering, a wrong operator, unknown critical
+//! extensions and bad descriptions are refused.
+
+mod common;
+
+use mrgate::crypto::x509::TrustAnchors;
+use mrgate::trust::TrustList;
+use mrgate::xml::Limits;
+use std::path::Path;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+const AT: u64 = 1_780_272_000; // 2026-06-01
+
+fn read(name: &str) -> Vec<u8> {
+    std::fs::read(Path::new(DEMO).join(name)).expect("read")
+}
+
+fn operator() -> TrustAnchors {
+    let mut a = TrustAnchors::new();
+    a.add_pem_or_der(&read("ca.pem")).expect("anchor");
+    a
+}
+
+fn demo() -> TrustList {
+    TrustList::load(&read("trust-list.xml"), &operator(), None, AT, &Limits::default()).expect("demo list")
+}
+
+#[test]
+fn demo_list_verifies_and_models_every_body() {
+    let list = demo();
+    assert_eq!(list.sequence, 1);
+    assert_eq!(list.territory, "CN");
+    assert_eq!(list.signed_by.as_deref(), Some("C=CN, O=mrgate demo (CNCA role), CN=mrgate demo trust-list operator"));
+    let ids: Vec<&str> = list.providers.iter().filter_map(|p| p.body.as_ref()).map(|b| b.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        ["cnas", "dakks", "ukas", "anab", "CNCA-R-2002-001", "CNCA-R-2002-002", "dakks-cb", "ukas-cb", "anab-cb"]
+    );
+    assert_eq!(list.digest.len(), 64);
+}
+
+#[test]
+fn membership_questions() {
+    let list = demo();
+    let q = |body: &str, arr: &str, scope: &str, at: OffsetDateTime| list.membership_at(body, arr, scope, at).reason;
+    let now = datetime!(2026-06-01 0:00 UTC);
+    assert_eq!(q("dakks", "IAF MLA", "ISO/IEC 17065", now), "trust.mra_active");
+    assert_eq!(q("ukas", "IAF MLA", "ISO/IEC 17065", now), "trust.mra_suspended");
+    assert_eq!(q("ukas", "IAF MLA", "ISO/IEC 17065", datetime!(2026-02-28 23:59 UTC)), "trust.mra_active");
+    assert_eq!(q("anab", "IAF MLA", "ISO/IEC 17021-1", now), "trust.mra_withdrawn");
+    assert_eq!(q("anab", "IAF MLA", "ISO/IEC 17021-1", datetime!(2024-01-01 0:00 UTC)), "trust.mra_active");
+    assert_eq!(q("dakks", "IAF MLA", "ISO/IEC 17065", datetime!(2009-12-31 0:00 UTC)), "trust.mra_not_yet");
+    assert_eq!(q("ukas", "ILAC MRA", "ISO/IEC 17025", now), "trust.mra_none");
+    assert_eq!(q("nobody", "IAF MLA", "ISO/IEC 17065", now), "trust.body_unknown");
+    assert!(list.membership_at("dakks", "IAF MLA", "ISO/IEC 17065", now).active);
+    assert!(!list.membership_at("ukas", "IAF MLA", "ISO/IEC 17065", now).active);
+}
+
+#[test]
+fn anchors_for_certification_bodies() {
+    let list = demo();
+    let subjects = |cb: &str, at| -> Vec<String> {
+        list.anchors_for_cb(cb, at).iter().map(|d| mrgate::crypto::x509::subject_of(d).expect("subject")).collect()
+    };
+    let now = datetime!(2026-06-01 0:00 UTC);
+    assert_eq!(
+        subjects("dakks-cb", now),
+        [
+            "C=DE, O=dakks demo certification body, CN=dakks demo certification body signer",
+            "C=DE, CN=dakks revoked signer (demo)",
+            "C=DE, O=Deutsche Akkreditierungsstelle (DAkkS), CN=Deutsche Akkreditierungsstelle (DAkkS) demo root"
+        ]
+    );
+    // anab-cb was withdrawn from the list on 2026-09-01.
+    assert_eq!(subjects("anab-cb", now).len(), 3);
+    assert!(subjects("anab-cb", datetime!(2026-10-01 0:00 UTC)).is_empty());
+    assert!(subjects("unknown-cb", now).is_empty());
+    // Before the services were granted, nothing anchors.
+    assert!(subjects("dakks-cb", datetime!(2024-01-01 0:00 UTC)).is_empty());
+}
+
+#[test]
+fn tampered_list_is_refused() {
+    let text = String::from_utf8(read("trust-list.xml")).expect("utf8");
+    let forged = text.replacen(">suspended<", ">active<", 1);
+    assert_ne!(forged, text);
+    let err = TrustList::load(forged.as_bytes(), &operator(), None, AT, &Limits::default()).expect_err("forged");
+    assert_eq!(err.code(), "dsig.digest_mismatch");
+}
+
+#[test]
+fn list_signed_by_someone_else_is_refused() {
+    let mut other = TrustAnchors::new();
+    other.add_pem_or_der(&read("foreign/dakks/root.pem")).expect("anchor");
+    let err =
+        TrustList::load(&read("trust-list.xml"), &other, None, AT, &Limits::default()).expect_err("wrong operator");
+    assert_eq!(err.code(), "x509.untrusted");
+    // Nor is a list signed by a certification body that the operator's root also certifies
+    // but without the operator's key: the trust anchor is what decides, and the CRL too.
+    let mut crls = mrgate::crypto::x509::Crls::new();
+    crls.add_pem_or_der(&read("crl/domestic.crl.pem")).expect("crl");
+    assert!(TrustList::load(&read("trust-list.xml"), &operator(), Some(&crls), AT, &Limits::default()).is_ok());
+}
+
+#[test]
+fn unknown_critical_extension_makes_a_provider_unusable() {
+    let xml = String::from_utf8(read("trust-list.xml")).expect("utf8");
+    // Checked without trust, since editing invalidates the operator's signature anyway:
+    // the point is how the model treats the extension.
+    let edited = xml.replacen(
+        "<tsl:TSPInformationExtensions>",
+        "<tsl:TSPInformationExtensions><tsl:Extension Critical=\"true\"><x:Unknown xmlns:x=\"urn:x\"/></tsl:Extension>",
+        1,
+    );
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
+    // Re-sign the edited list (without its old signature) so it verifies.
+    let start = edited.find("  <ds:Signature").expect("sig");
+    let end = edited.find("</ds:Signature>\n").expect("end") + "</ds:Signature>\n".len();
+    let mut unsigned = edited.clone();
+    unsigned.replace_range(start..end, "");
+    let resigned = mrgate::crypto::xmldsig::sign(&unsigned, &key, &chain).expect("sign");
+    let list = TrustList::load(resigned.as_bytes(), &operator(), None, AT, &Limits::default()).expect("list");
+    let cnas = list.body("cnas").expect("cnas");
+    assert!(cnas.unusable.as_deref().is_some_and(|r| r.contains("Unknown")));
+    assert!(
+        list.anchors_for_cb("CNCA-R-2002-001", datetime!(2026-06-01 0:00 UTC)).len() == 1,
+        "only the CB's own certificate remains"
+    );
+}
+
+#[test]
+fn bad_descriptions_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
+    let base = "[operator]\nname = \"op\"\nterritory = \"CN\"\nsequence = 2\nissued = \"2026-01-01T00:00:00Z\"\nnext_update = \"2027-01-01T00:00:00Z\"\n";
+    let cert = Path::new(DEMO).join("ca.pem");
+    let body = |extra: &str| {
+        format!(
+            "{base}[[body]]\nid = \"x\"\nrole = \"certification-body\"\nname = \"X\"\ncountry = \"CN\"\ncertificates = [\"{}\"]\nservice_status = [{{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }}]\n{extra}",
+            cert.display()
+        )
+    };
+    for (toml, expected) in [
+        (body(""), "needs accredited_by"),
+        (body("accredited_by = \"nobody\"\n"), "is not a body of this list"),
+        (base.replace("2026-01-01T00:00:00Z", "yesterday"), "not an RFC 3339"),
+        (format!("{base}surprise = 1\n"), "unknown field"),
+    ] {
+        let path = dir.path().join("d.toml");
+        std::fs::write(&path, toml).expect("write");
+        let err = mrgate::trust::build::build(&path, &key, &chain).expect_err("refused");
+        assert!(err.contains(expected), "{err}");
+    }
+}
+
+#[test]
+fn extension_validates_against_its_xsd() {
+    if !common::tool("xmllint") {
+        return;
+    }
+    let xml = String::from_utf8(read("trust-list.xml")).expect("utf8");
+    let mut count = 0;
+    for (i, _) in xml.match_indices("<mra:MutualRecognition>") {
+        let end = xml[i..].find("</mra:MutualRecognition>").expect("end") + i + "</mra:MutualRecognition>".len();
+        let fragment = xml[i..end].replacen(
+            "<mra:MutualRecognition>",
+            "<mra:MutualRecognition xmlns:mra=\"urn:mrgate:trust-list:mutual-recognition:1\">",
+            1,
+        );
+        let (ok, msg) = common::xmllint_schema("trust-list-mra.xsd", fragment.as_bytes());
+        assert!(ok, "{msg}\n{fragment}");
+        count += 1;
+    }
+    assert_eq!(count, 9);
+    let bad = "<mra:MutualRecognition xmlns:mra=\"urn:mrgate:trust-list:mutual-recognition:1\"><mra:BodyId>x</mra:BodyId><mra:Role>notary</mra:Role><mra:Country>CN</mra:Country></mra:MutualRecognition>";
+    assert!(!common::xmllint_schema("trust-list-mra.xsd", bad.as_bytes()).0);
+}
+
+#[test]
+fn real_trusted_lists_are_modelled() {
+    let Some(corpus) = common::corpus() else { return };
+    let bytes = std::fs::read(corpus.join("trusted-lists/ie-tl.xml")).expect("read");
+    let list = TrustList::load_insecure(&bytes, &Limits::default()).expect("ie");
+    assert_eq!((list.territory.as_str(), list.sequence, list.providers.len()), ("IE", 18, 3));
+    // Post.Trust's service carries a critical extension this profile does not understand.
+    assert!(list.providers[0].services[0].unusable.is_some());
+    assert!(list.providers.iter().all(|p| p.body.is_none()));
+}
