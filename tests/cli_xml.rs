@@ -1,0 +1,235 @@
+//! `mrgate sign --format cn-xml|iaf-xml`, `xmldsig verify` and `trust show|query|build` as a
+//! user runs them: verdict JSON and exit codes (0 valid, 1 invalid, 2 unreadable, 3
+//! unsupported algorithm).
+
+mod common;
+
+use std::process::{Command, Output};
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cn-qms.xml");
+const AT: &str = "2026-06-01T00:00:00Z";
+
+fn mrgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mrgate")).args(args).output().expect("run")
+}
+
+fn demo(p: &str) -> String {
+    format!("{DEMO}/{p}")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+fn signed_cn(dir: &std::path::Path) -> String {
+    let out = mrgate(&[
+        "sign",
+        "--format",
+        "cn-xml",
+        "--key",
+        &demo("cb/CNCA-R-2002-001.key"),
+        "--cert",
+        &demo("cb/CNCA-R-2002-001.pem"),
+        FIXTURE,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = dir.join("signed.xml");
+    std::fs::write(&path, &out.stdout).expect("write");
+    path.to_string_lossy().to_string()
+}
+
+#[test]
+fn signed_certificate_verifies_and_still_parses() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let signed = signed_cn(dir.path());
+    let out = mrgate(&["xmldsig", "verify", "--trust-anchor", &demo("ca.pem"), "--at", AT, &signed]);
+    assert_eq!(out.status.code(), Some(0));
+    let v = json(&out);
+    assert_eq!(v["valid"], true);
+    assert_eq!(
+        v["signer"],
+        "C=CN, O=China Quality Certification Centre, OU=CNCA-R-2002-001, CN=China Quality Certification Centre document signer"
+    );
+    // The signed document is still a valid CN certificate.
+    assert_eq!(mrgate(&["validate", "--at", "2026-06-01", &signed]).status.code(), Some(0));
+}
+
+#[test]
+fn tampered_signed_certificate_exit_1() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let signed = signed_cn(dir.path());
+    let text = std::fs::read_to_string(&signed).expect("read").replacen("2028-01-09", "2038-01-09", 1);
+    std::fs::write(&signed, text).expect("write");
+    let out = mrgate(&["xmldsig", "verify", "--trust-anchor", &demo("ca.pem"), "--at", AT, &signed]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["checks"].as_array().expect("c").last().expect("l")["reason"], "dsig.digest_mismatch");
+}
+
+#[test]
+fn revoked_cb_signer_exit_1() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = mrgate(&[
+        "sign",
+        "--format",
+        "cn-xml",
+        "--key",
+        &demo("cb/revoked.key"),
+        "--cert",
+        &demo("cb/revoked.pem"),
+        FIXTURE,
+    ]);
+    let path = dir.path().join("r.xml");
+    std::fs::write(&path, &out.stdout).expect("write");
+    let out = mrgate(&[
+        "xmldsig",
+        "verify",
+        "--trust-anchor",
+        &demo("ca.pem"),
+        "--crl",
+        &demo("crl/domestic.crl.pem"),
+        "--at",
+        AT,
+        path.to_str().expect("p"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(json(&out)["checks"].as_array().expect("c").last().expect("l")["reason"], "x509.revoked");
+}
+
+#[test]
+fn unsigned_or_malformed_exit_2_and_brainpool_exit_3() {
+    let out = mrgate(&["xmldsig", "verify", "--trust-anchor", &demo("ca.pem"), FIXTURE]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(json(&out)["checks"].as_array().expect("c").last().expect("l")["reason"], "dsig.no_signature");
+    let Some(corpus) = common::corpus() else { return };
+    let brainpool = corpus.join("trusted-lists/tl-ecdsa-brainpool.xml");
+    let out = mrgate(&["xmldsig", "verify", "--insecure-embedded-key", brainpool.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(json(&out)["valid"], false);
+    let broken = corpus.join("trusted-lists/eu-lotl-not-parseable.xml");
+    assert_eq!(
+        mrgate(&["xmldsig", "verify", "--insecure-embedded-key", broken.to_str().expect("p")]).status.code(),
+        Some(2)
+    );
+    let ie = corpus.join("trusted-lists/ie-tl.xml");
+    let out = mrgate(&["xmldsig", "verify", "--insecure-embedded-key", ie.to_str().expect("p")]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(json(&out)["trust"].as_str().expect("trust note").starts_with("none"));
+}
+
+#[test]
+fn xmldsig_verify_needs_an_anchor_or_the_insecure_flag() {
+    assert_eq!(mrgate(&["xmldsig", "verify", FIXTURE]).status.code(), Some(2));
+}
+
+#[test]
+fn signed_iaf_record_verifies() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let iaf = mrgate(&["translate", "--from", "cn-xml", "--to", "iaf-xml", FIXTURE]);
+    let iaf_path = dir.path().join("iaf.xml");
+    std::fs::write(&iaf_path, &iaf.stdout).expect("write");
+    let out = mrgate(&[
+        "sign",
+        "--format",
+        "iaf-xml",
+        "--key",
+        &demo("foreign/dakks/signer.key"),
+        "--cert",
+        &demo("foreign/dakks/signer.pem"),
+        iaf_path.to_str().expect("p"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let signed = dir.path().join("iaf-signed.xml");
+    std::fs::write(&signed, &out.stdout).expect("write");
+    let ok = mrgate(&[
+        "xmldsig",
+        "verify",
+        "--trust-anchor",
+        &demo("foreign/dakks/root.pem"),
+        "--at",
+        AT,
+        signed.to_str().expect("p"),
+    ]);
+    assert_eq!(ok.status.code(), Some(0));
+    let wrong =
+        mrgate(&["xmldsig", "verify", "--trust-anchor", &demo("ca.pem"), "--at", AT, signed.to_str().expect("p")]);
+    assert_eq!(wrong.status.code(), Some(1));
+}
+
+#[test]
+fn trust_commands() {
+    let list = demo("trust-list.xml");
+    let show = mrgate(&["trust", "show", "--trust-anchor", &demo("ca.pem"), "--at", AT, &list]);
+    assert_eq!(show.status.code(), Some(0));
+    let v = json(&show);
+    assert_eq!(v["providers"].as_array().expect("providers").len(), 9);
+    assert_eq!(v["providers"][8]["body"]["id"], "anab-cb");
+    assert_eq!(v["providers"][8]["services"][0]["granted_at_time"], true);
+    let later = mrgate(&["trust", "show", "--trust-anchor", &demo("ca.pem"), "--at", "2026-10-01T00:00:00Z", &list]);
+    assert_eq!(json(&later)["providers"][8]["services"][0]["granted_at_time"], false);
+    let wrong = mrgate(&["trust", "show", "--trust-anchor", &demo("foreign/ukas/root.pem"), &list]);
+    assert_eq!(wrong.status.code(), Some(1));
+    let q = |body: &str, scope: &str| {
+        mrgate(&[
+            "trust",
+            "query",
+            "--trust-anchor",
+            &demo("ca.pem"),
+            "--at",
+            AT,
+            "--body",
+            body,
+            "--arrangement",
+            "IAF MLA",
+            "--scope",
+            scope,
+            &list,
+        ])
+    };
+    assert_eq!(q("dakks", "ISO/IEC 17065").status.code(), Some(0));
+    let suspended = q("ukas", "ISO/IEC 17065");
+    assert_eq!(suspended.status.code(), Some(1));
+    assert_eq!(json(&suspended)["reason"], "trust.mra_suspended");
+    assert_eq!(json(&q("anab", "ISO/IEC 17021-1"))["reason"], "trust.mra_withdrawn");
+}
+
+#[test]
+fn trust_build_reproduces_a_verifiable_list() {
+    let out = mrgate(&[
+        "trust",
+        "build",
+        &demo("trust-list.toml"),
+        "--key",
+        &demo("trust-list-operator.key"),
+        "--cert",
+        &demo("trust-list-operator.pem"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("list.xml");
+    std::fs::write(&path, &out.stdout).expect("write");
+    assert_eq!(
+        mrgate(&["trust", "show", "--trust-anchor", &demo("ca.pem"), path.to_str().expect("p")]).status.code(),
+        Some(0)
+    );
+    if common::tool("xmlsec1") {
+        let x = Command::new("xmlsec1")
+            .args(["--verify", "--trusted-pem", &demo("ca.pem")])
+            .arg(&path)
+            .output()
+            .expect("xmlsec1");
+        assert!(x.status.success(), "xmlsec1 rejected the built trust list");
+    }
+    // A key that the certificate does not certify is refused before anything is written.
+    let bad = mrgate(&[
+        "trust",
+        "build",
+        &demo("trust-list.toml"),
+        "--key",
+        &demo("signing.key"),
+        "--cert",
+        &demo("trust-list-operator.pem"),
+    ]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(bad.stdout.is_empty());
+}
