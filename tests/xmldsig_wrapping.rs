@@ -258,3 +258,69 @@ fn missing_key_info() {
     bare.replace_range(start..end, "");
     assert_eq!(verify(&p, &bare), Err("dsig.no_key".into()));
 }
+
+mod xades {
+    use super::*;
+
+    fn signed_with(p: &Pki) -> String {
+        let key = SigningKey::from_pkcs8(p.signer.key_pem().as_bytes()).expect("key");
+        xmldsig::sign_at(
+            "<Doc xmlns=\"urn:test\"><Amount>100</Amount></Doc>",
+            &key,
+            &[CertificateDer::from(p.signer.der().to_vec())],
+            "2026-05-01T08:00:00Z",
+        )
+        .expect("sign")
+    }
+
+    fn verify_full(p: &Pki, doc: &str) -> Result<Option<String>, String> {
+        let mut anchors = TrustAnchors::new();
+        anchors.add_der(&CertificateDer::from(p.root.der().to_vec())).expect("anchor");
+        let options = Options {
+            key: KeySource::Trusted { anchors: &anchors, crls: None, at: AT },
+            allow_sha1: false,
+            profile: Profile::Enveloped,
+        };
+        xmldsig::verify(doc.as_bytes(), &Limits::default(), &options)
+            .map(|v| v.signing_time)
+            .map_err(|e| e.code().to_string())
+    }
+
+    #[test]
+    fn signing_time_is_signed_and_reported() {
+        let p = pki();
+        let signed = signed_with(&p);
+        assert_eq!(verify_full(&p, &signed), Ok(Some("2026-05-01T08:00:00Z".into())));
+        let backdated = signed.replacen("2026-05-01T08:00:00Z", "2020-01-01T00:00:00Z", 1);
+        assert_eq!(verify_full(&p, &backdated), Err("dsig.digest_mismatch".into()));
+    }
+
+    #[test]
+    fn signing_certificate_must_be_the_signer() {
+        let p = pki();
+        let signed = signed_with(&p);
+        // Put another certificate first in KeyInfo: the chain may still validate, but the
+        // signed SigningCertificate digest no longer names the certificate used.
+        let mut other_root = Ca::root("Wrapping Root", "Test AB", "DE", KeyAlg::EcdsaP256).expect("root");
+        let other = other_root.issue(&LeafSpec::new("Other", CertProfile::DocumentSigner)).expect("leaf");
+        let swapped = signed.replacen(
+            "<ds:X509Certificate>",
+            &format!("<ds:X509Certificate>{}</ds:X509Certificate><ds:X509Certificate>", STANDARD.encode(other.der())),
+            1,
+        );
+        assert!(verify_full(&p, &swapped).is_err());
+    }
+
+    #[test]
+    fn ed25519_xml_signatures_verify() {
+        let mut root = Ca::root("Ed Root", "Test AB", "DE", KeyAlg::EcdsaP256).expect("root");
+        let mut spec = LeafSpec::new("Ed Signer", CertProfile::DocumentSigner);
+        spec.key_alg = KeyAlg::Ed25519;
+        let signer = root.issue(&spec).expect("leaf");
+        let p = Pki { root, signer };
+        let signed = signed_with(&p);
+        assert!(signed.contains("eddsa-ed25519"));
+        assert_eq!(verify_full(&p, &signed), Ok(Some("2026-05-01T08:00:00Z".into())));
+        assert_eq!(verify_full(&p, &signed.replacen(">100<", ">900<", 1)), Err("dsig.digest_mismatch".into()));
+    }
+}

@@ -679,9 +679,23 @@ fn check_xades(signed_properties: &Element, signer_der: Option<&[u8]>) -> Result
     Ok(signing_time)
 }
 
-/// Signs a document (UTF-8 text with a document element) with an enveloped signature:
-/// exclusive c14n, SHA-256, ECDSA-P256-SHA256, RSA-SHA256 or Ed25519, the chain in X509Data.
+/// Signs a document (UTF-8 text with a document element) with an enveloped XAdES-BES
+/// signature: exclusive c14n, SHA-256, ECDSA-P256-SHA256, RSA-SHA256 or Ed25519, the chain
+/// in X509Data, and signed properties with the signing time and the signer certificate's
+/// digest (SigningCertificateV2).
 pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>]) -> Result<String, DsigError> {
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let signing_time = now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    sign_at(document_text, key, chain, &signing_time)
+}
+
+/// [`sign`] with a given signing time (RFC 3339), for reproducible output.
+pub fn sign_at(
+    document_text: &str,
+    key: &SigningKey,
+    chain: &[CertificateDer<'_>],
+    signing_time: &str,
+) -> Result<String, DsigError> {
     let limits = Limits::default();
     let doc = xml::parse_document(document_text.as_bytes(), &limits)?;
     let mut found = Vec::new();
@@ -689,6 +703,7 @@ pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>])
     if !found.is_empty() || doc.root.is(DSIG_NS, "Signature") {
         return Err(DsigError::MultipleSignatures { count: found.len() + 1 });
     }
+    let signer = chain.first().ok_or(DsigError::NoKey("no signer certificate"))?;
     let method = Method::from_uri(c14n::EXC_C14N).ok_or(DsigError::NoSignature)?;
     let sig_uri = match key.algorithm() {
         Algorithm::EcdsaP256Sha256 => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
@@ -701,15 +716,27 @@ pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>])
         .iter()
         .map(|c| format!("<ds:X509Certificate>{}</ds:X509Certificate>", STANDARD.encode(c.as_ref())))
         .collect();
+    let cert_digest = STANDARD.encode(digest::digest(&digest::SHA256, signer.as_ref()));
     const DIGEST: &str = "@@DIGEST-VALUE@@";
+    const PROPS_DIGEST: &str = "@@PROPERTIES-DIGEST@@";
     const VALUE: &str = "@@SIGNATURE-VALUE@@";
+    const SIG_ID: &str = "mrgate-signature";
+    const PROPS_ID: &str = "mrgate-signed-properties";
+    let sha256 = "http://www.w3.org/2001/04/xmlenc#sha256";
     let signature = format!(
-        "<ds:Signature xmlns:ds=\"{DSIG_NS}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{exc}\"/>\
+        "<ds:Signature xmlns:ds=\"{DSIG_NS}\" Id=\"{SIG_ID}\"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm=\"{exc}\"/>\
 <ds:SignatureMethod Algorithm=\"{sig_uri}\"/><ds:Reference URI=\"\"><ds:Transforms>\
 <ds:Transform Algorithm=\"{ENVELOPED}\"/><ds:Transform Algorithm=\"{exc}\"/></ds:Transforms>\
-<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue>{DIGEST}</ds:DigestValue>\
-</ds:Reference></ds:SignedInfo><ds:SignatureValue>{VALUE}</ds:SignatureValue>\
-<ds:KeyInfo><ds:X509Data>{certs}</ds:X509Data></ds:KeyInfo></ds:Signature>",
+<ds:DigestMethod Algorithm=\"{sha256}\"/><ds:DigestValue>{DIGEST}</ds:DigestValue></ds:Reference>\
+<ds:Reference URI=\"#{PROPS_ID}\" Type=\"{SIGNED_PROPERTIES_TYPE}\"><ds:Transforms><ds:Transform Algorithm=\"{exc}\"/></ds:Transforms>\
+<ds:DigestMethod Algorithm=\"{sha256}\"/><ds:DigestValue>{PROPS_DIGEST}</ds:DigestValue></ds:Reference>\
+</ds:SignedInfo><ds:SignatureValue>{VALUE}</ds:SignatureValue>\
+<ds:KeyInfo><ds:X509Data>{certs}</ds:X509Data></ds:KeyInfo>\
+<ds:Object><xades:QualifyingProperties xmlns:xades=\"{XADES_NS}\" Target=\"#{SIG_ID}\"><xades:SignedProperties Id=\"{PROPS_ID}\">\
+<xades:SignedSignatureProperties><xades:SigningTime>{signing_time}</xades:SigningTime><xades:SigningCertificateV2><xades:Cert>\
+<xades:CertDigest><ds:DigestMethod Algorithm=\"{sha256}\"/><ds:DigestValue>{cert_digest}</ds:DigestValue></xades:CertDigest>\
+</xades:Cert></xades:SigningCertificateV2></xades:SignedSignatureProperties></xades:SignedProperties></xades:QualifyingProperties></ds:Object>\
+</ds:Signature>",
         exc = c14n::EXC_C14N
     );
     let close = match &doc.root.prefix {
@@ -721,19 +748,26 @@ pub fn sign(document_text: &str, key: &SigningKey, chain: &[CertificateDer<'_>])
         .ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
     let placed_text = format!("{}  {signature}\n{}", &document_text[..at], &document_text[at..]);
 
-    // Digest and SignedInfo are computed from the document as verifiers will see it: the
-    // content digest over the document with the signature in place (and left out by the
-    // enveloped transform), then SignedInfo once it carries that digest.
+    // Digests and SignedInfo are computed from the document as verifiers will see it: the
+    // content digest over the document with the signature in place (left out by the
+    // enveloped transform), the properties digest over SignedProperties in place, then
+    // SignedInfo once it carries both.
     let placed = xml::parse_document(placed_text.as_bytes(), &limits)?;
+    id_index(&placed.root)?;
     let sig_index = placed.root.elements().position(|e| e.is(DSIG_NS, "Signature")).ok_or(DsigError::NoSignature)?;
     let signature_el = placed.root.elements().nth(sig_index);
-    let digest_value =
+    let content_digest =
         STANDARD.encode(digest::digest(&digest::SHA256, &c14n::document(&placed, &method, signature_el)));
-    let with_digest = placed_text.replacen(DIGEST, &digest_value, 1);
-    let placed = xml::parse_document(with_digest.as_bytes(), &limits)?;
+    let object_index = signature_el.map(|s| s.elements().count() - 1).unwrap_or(3);
+    // Signature / Object / QualifyingProperties / SignedProperties
+    let props =
+        c14n::subtree(&placed, &[sig_index, object_index, 0, 0], &method, None).ok_or(DsigError::NoSignature)?;
+    let props_digest = STANDARD.encode(digest::digest(&digest::SHA256, &props));
+    let with_digests = placed_text.replacen(DIGEST, &content_digest, 1).replacen(PROPS_DIGEST, &props_digest, 1);
+    let placed = xml::parse_document(with_digests.as_bytes(), &limits)?;
     let si = c14n::subtree(&placed, &[sig_index, 0], &method, None).ok_or(DsigError::NoSignature)?;
     let value = STANDARD.encode(key.sign(&si).map_err(DsigError::Key)?);
-    Ok(with_digest.replacen(VALUE, &value, 1))
+    Ok(with_digests.replacen(VALUE, &value, 1))
 }
 
 /// Reads certificates for `sign` from PEM.
