@@ -9,6 +9,7 @@ pub mod formats;
 pub mod ids;
 pub mod model;
 pub mod pki;
+pub mod pt;
 pub mod standards;
 pub mod trust;
 pub mod xml;

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 invalid input (errors on stderr), 2 usage or unreadable input,
 //! 3 unsupported algorithm (verification commands).
 
+mod pt;
 mod signing;
 mod trust;
 
@@ -88,6 +89,11 @@ pub enum Command {
         #[command(subcommand)]
         command: trust::TrustCommand,
     },
+    /// Proficiency-testing commands.
+    Pt {
+        #[command(subcommand)]
+        command: pt::PtCommand,
+    },
     /// X.509 commands.
     X509 {
         #[command(subcommand)]
@@ -142,6 +148,7 @@ pub fn main() -> ExitCode {
         Command::Jws { command } => signing::jws(command, &limits),
         Command::X509 { command } => signing::x509(command),
         Command::Trust { command } => trust::trust(command),
+        Command::Pt { command } => pt::pt(command, &limits),
         Command::Pki { command } => signing::pki(command),
     }
 }

@@ -1,0 +1,189 @@
+//! The PT results table as CSV: header `participant,result[,u][,U]` (columns by name, any
+//! order), RFC 4180 quoting. Every error names its line and column.
+
+use super::stats::{ParticipantResult, Report};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CsvError {
+    #[error("line {line}: {message}")]
+    Syntax { line: usize, message: String },
+    #[error("header: {0}")]
+    Header(String),
+    #[error("line {line}, column '{column}': '{value}' is not a number")]
+    NotNumeric { line: usize, column: String, value: String },
+    #[error("line {line}: participant '{participant}' appears twice (first on line {first})")]
+    Duplicate { line: usize, participant: String, first: usize },
+}
+
+impl CsvError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CsvError::Syntax { .. } => "csv.syntax",
+            CsvError::Header(_) => "csv.header",
+            CsvError::NotNumeric { .. } => "pt.not_numeric",
+            CsvError::Duplicate { .. } => "csv.duplicate",
+        }
+    }
+}
+
+/// Splits CSV text into records of fields, with the line each record starts on.
+fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
+    let mut out = Vec::new();
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut in_quotes = false;
+    let mut line = 1;
+    let mut record_line = 1;
+    let mut chars = text.chars().peekable();
+    let mut touched = false;
+    while let Some(c) = chars.next() {
+        match (c, in_quotes) {
+            ('"', false) if field.is_empty() => {
+                in_quotes = true;
+                touched = true;
+            }
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            ('"', true) => in_quotes = false,
+            ('"', false) => return Err(CsvError::Syntax { line, message: "a quote inside an unquoted field".into() }),
+            (',', false) => {
+                fields.push(std::mem::take(&mut field));
+                touched = true;
+            }
+            ('\r', false) if chars.peek() == Some(&'\n') => {}
+            ('\n', false) => {
+                if touched || !field.is_empty() {
+                    fields.push(std::mem::take(&mut field));
+                    out.push((record_line, std::mem::take(&mut fields)));
+                }
+                touched = false;
+                line += 1;
+                record_line = line;
+            }
+            ('\n', true) => {
+                field.push('\n');
+                line += 1;
+            }
+            (c, _) => {
+                field.push(c);
+                touched = true;
+            }
+        }
+    }
+    if in_quotes {
+        return Err(CsvError::Syntax { line, message: "a quoted field is not closed".into() });
+    }
+    if touched || !field.is_empty() {
+        fields.push(field);
+        out.push((record_line, fields));
+    }
+    Ok(out)
+}
+
+/// Reads the results table.
+pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rows = records(text)?.into_iter();
+    let (_, header) = rows.next().ok_or_else(|| CsvError::Header("the file is empty".into()))?;
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let participant = col("participant").ok_or_else(|| CsvError::Header("no 'participant' column".into()))?;
+    let result = col("result").ok_or_else(|| CsvError::Header("no 'result' column".into()))?;
+    let (u, big_u) = (col("u"), col("U"));
+    if let Some(unknown) = header.iter().find(|h| !matches!(h.as_str(), "participant" | "result" | "u" | "U")) {
+        return Err(CsvError::Header(format!("unknown column '{unknown}' (expected participant,result[,u][,U])")));
+    }
+    let mut out: Vec<ParticipantResult> = Vec::new();
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for (line, fields) in rows {
+        if fields.len() != header.len() {
+            return Err(CsvError::Syntax {
+                line,
+                message: format!("{} fields, the header has {}", fields.len(), header.len()),
+            });
+        }
+        let number = |i: usize, column: &str| -> Result<f64, CsvError> {
+            let v = fields[i].trim();
+            v.parse::<f64>().map_err(|_| CsvError::NotNumeric { line, column: column.into(), value: v.into() })
+        };
+        let optional = |i: Option<usize>, column: &str| -> Result<Option<f64>, CsvError> {
+            match i {
+                Some(i) if !fields[i].trim().is_empty() => number(i, column).map(Some),
+                _ => Ok(None),
+            }
+        };
+        let name = fields[participant].trim().to_string();
+        if name.is_empty() {
+            return Err(CsvError::Syntax { line, message: "empty participant".into() });
+        }
+        if let Some((_, first)) = seen.iter().find(|(p, _)| *p == name) {
+            return Err(CsvError::Duplicate { line, participant: name, first: *first });
+        }
+        seen.push((name.clone(), line));
+        out.push(ParticipantResult {
+            participant: name,
+            result: number(result, "result")?,
+            u: optional(u, "u")?,
+            expanded: optional(big_u, "U")?,
+        });
+    }
+    Ok(out)
+}
+
+fn quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|v| format!("{v}")).unwrap_or_default()
+}
+
+/// Writes a report's per-participant table.
+pub fn write_report(report: &Report) -> String {
+    let mut out = String::from("participant,result,z,z_prime,zeta,en,classification,en_classification\n");
+    for r in &report.results {
+        let class = |c: Option<super::stats::Classification>| {
+            c.map(|c| serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default())
+                .unwrap_or_default()
+        };
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            quote(&r.participant),
+            r.result,
+            num(r.z),
+            num(r.z_prime),
+            num(r.zeta),
+            num(r.en),
+            class(r.classification),
+            class(r.en_classification)
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_fields_and_optional_columns() {
+        let rows =
+            read_results("participant,result,u\n\"Lab, A\",1.5,0.1\nLab B,2,\n\"Lab \"\"C\"\"\",3,0.2\n").expect("csv");
+        assert_eq!(rows[0].participant, "Lab, A");
+        assert_eq!(rows[1].u, None);
+        assert_eq!(rows[2].participant, "Lab \"C\"");
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err = read_results("participant,result\nA,1\nB,x\n").expect_err("bad");
+        assert_eq!(err, CsvError::NotNumeric { line: 3, column: "result".into(), value: "x".into() });
+        assert_eq!(read_results("participant,result\nA,1,2\n").expect_err("bad").code(), "csv.syntax");
+        assert_eq!(read_results("participant,value\nA,1\n").expect_err("bad").code(), "csv.header");
+        assert_eq!(read_results("participant,result\nA,1\nA,2\n").expect_err("bad").code(), "csv.duplicate");
+        assert_eq!(read_results("").expect_err("bad").code(), "csv.header");
+    }
+}

@@ -1,0 +1,431 @@
+//! ISO 13528:2022 robust statistics and performance scores.
+//!
+//! - median, MADe (1.483·median|xᵢ − med|), nIQR (0.7413·IQR, quartiles by linear
+//!   interpolation between order statistics, Hyndman–Fan type 7);
+//! - Algorithm A (Annex C.3): x* = median, s* = MADe (sample SD if MADe is 0); repeat
+//!   δ = 1.5·s*, clip, x* = mean, s* = 1.134·SD of the clipped values; stop by `converge`
+//!   (|Δx*| and |Δs*| below 10⁻¹⁰·s*) or `iso2022` (no change in the third significant figure
+//!   of x* and s* between two successive updates). s* collapsing to 0 makes the round
+//!   degenerate: no scores are computed from it;
+//! - u(x_pt) = 1.25·s*/√p for a consensus value; z, z′ (used when u(x_pt) > 0.3·σ_pt), ζ, Eₙ;
+//! - homogeneity (Annex B: s_x, s_w, s_s ≤ 0.3·σ_pt) and stability (|ȳ₁ − ȳ₂| ≤ 0.3·σ_pt).
+//!
+//! Inputs are checked here too (at least 3 results, finite values, non-negative
+//! uncertainties), so no NaN ever reaches a score.
+
+use serde::Serialize;
+
+/// Why a round's numbers cannot be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatsError {
+    #[error("{count} results; at least 3 are needed")]
+    TooFew { count: usize },
+    #[error("row {row} ({participant}): {what} is not a finite number")]
+    NotFinite { row: usize, participant: String, what: &'static str },
+    #[error("row {row} ({participant}): {what} must not be negative")]
+    Negative { row: usize, participant: String, what: &'static str },
+    #[error("σ_pt must be a positive finite number, is {0}")]
+    SigmaPt(f64),
+    #[error("Algorithm A did not converge in {0} iterations")]
+    NoConvergence(usize),
+    #[error("homogeneity: {0}")]
+    Homogeneity(String),
+}
+
+impl StatsError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            StatsError::TooFew { .. } => "pt.too_few",
+            StatsError::NotFinite { .. } => "pt.not_finite",
+            StatsError::Negative { .. } => "pt.negative",
+            StatsError::SigmaPt(_) => "pt.sigma_pt",
+            StatsError::NoConvergence(_) => "pt.no_convergence",
+            StatsError::Homogeneity(_) => "pt.homogeneity",
+        }
+    }
+}
+
+/// One participant's result, with its uncertainties when reported.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParticipantResult {
+    pub participant: String,
+    pub result: f64,
+    /// Standard uncertainty u(x).
+    pub u: Option<f64>,
+    /// Expanded uncertainty U(x).
+    #[serde(rename = "U")]
+    pub expanded: Option<f64>,
+}
+
+/// How the assigned value is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    AlgorithmA,
+    Median,
+}
+
+/// When Algorithm A stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stop {
+    /// |Δx*| and |Δs*| both below 10⁻¹⁰·s*.
+    Converge,
+    /// No change in the third significant figure of x* and s* between two updates.
+    Iso2022,
+}
+
+/// The outcome of Algorithm A.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Robust {
+    pub x_star: f64,
+    pub s_star: f64,
+    pub iterations: usize,
+    /// s* collapsed to 0: no scores may be computed.
+    pub degenerate: bool,
+}
+
+pub fn median(values: &[f64]) -> f64 {
+    median_in_place(&mut values.to_vec())
+}
+
+/// Median by selection (O(n)), reordering `v`.
+fn median_in_place(v: &mut [f64]) -> f64 {
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let (lower, upper, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
+    let upper = *upper;
+    if n % 2 == 1 {
+        upper
+    } else {
+        // The largest of the lower half is the other middle value.
+        let lower_max = lower.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        (lower_max + upper) / 2.0
+    }
+}
+
+/// MADe = 1.483 · median |xᵢ − median|.
+pub fn made(values: &[f64]) -> f64 {
+    let mut work = values.to_vec();
+    let m = median_in_place(&mut work);
+    for x in work.iter_mut() {
+        *x = (*x - m).abs();
+    }
+    1.483 * median_in_place(&mut work)
+}
+
+/// Quantile by linear interpolation between order statistics (type 7).
+fn quantile_sorted(v: &[f64], q: f64) -> f64 {
+    let h = (v.len() - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = h.ceil() as usize;
+    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+}
+
+/// nIQR = 0.7413 · (Q3 − Q1).
+pub fn niqr(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    0.7413 * (quantile_sorted(&v, 0.75) - quantile_sorted(&v, 0.25))
+}
+
+fn sample_sd(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (values.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+}
+
+/// Rounds to three significant figures, for the ISO 13528:2022 stopping rule.
+fn three_figures(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let magnitude = x.abs().log10().floor();
+    let scale = 10f64.powf(2.0 - magnitude);
+    (x * scale).round() / scale
+}
+
+const MAX_ITERATIONS: usize = 10_000;
+
+/// Algorithm A (ISO 13528:2022, C.3).
+pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
+    if values.len() < 3 {
+        return Err(StatsError::TooFew { count: values.len() });
+    }
+    let p = values.len() as f64;
+    let mut x = median(values);
+    let mut s = made(values);
+    if s == 0.0 {
+        s = sample_sd(values);
+    }
+    if s == 0.0 || !s.is_finite() {
+        return Ok(Robust { x_star: x, s_star: 0.0, iterations: 0, degenerate: true });
+    }
+    let mut previous: Option<(f64, f64)> = None;
+    for iteration in 1..=MAX_ITERATIONS {
+        let delta = 1.5 * s;
+        let (lo, hi) = (x - delta, x + delta);
+        // One pass: sums of the clipped values' deviations from the current x*, which keeps
+        // the variance formula numerically stable.
+        let (mut sum, mut sum_sq) = (0.0, 0.0);
+        for v in values {
+            let d = v.clamp(lo, hi) - x;
+            sum += d;
+            sum_sq += d * d;
+        }
+        let new_x = x + sum / p;
+        let variance = ((sum_sq - sum * sum / p) / (p - 1.0)).max(0.0);
+        let new_s = 1.134 * variance.sqrt();
+        if new_s == 0.0 {
+            return Ok(Robust { x_star: new_x, s_star: 0.0, iterations: iteration, degenerate: true });
+        }
+        let done = match stop {
+            Stop::Converge => (new_x - x).abs() < 1e-10 * new_s && (new_s - s).abs() < 1e-10 * new_s,
+            // The starting values are not an update: compare two successive updates only.
+            Stop::Iso2022 => previous.is_some_and(|(px, ps): (f64, f64)| {
+                three_figures(px) == three_figures(new_x) && three_figures(ps) == three_figures(new_s)
+            }),
+        };
+        previous = Some((new_x, new_s));
+        x = new_x;
+        s = new_s;
+        if done {
+            return Ok(Robust { x_star: x, s_star: s, iterations: iteration, degenerate: false });
+        }
+    }
+    Err(StatsError::NoConvergence(MAX_ITERATIONS))
+}
+
+/// Checks results before any statistic: count, finiteness, uncertainties.
+pub fn check_results(results: &[ParticipantResult]) -> Result<(), StatsError> {
+    if results.len() < 3 {
+        return Err(StatsError::TooFew { count: results.len() });
+    }
+    for (i, r) in results.iter().enumerate() {
+        let row = i + 1;
+        let who = || r.participant.clone();
+        if !r.result.is_finite() {
+            return Err(StatsError::NotFinite { row, participant: who(), what: "result" });
+        }
+        for (value, what) in [(r.u, "u"), (r.expanded, "U")] {
+            if let Some(v) = value {
+                if !v.is_finite() {
+                    return Err(StatsError::NotFinite { row, participant: who(), what });
+                }
+                if v < 0.0 {
+                    return Err(StatsError::Negative { row, participant: who(), what });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Satisfactory, questionable or unsatisfactory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Classification {
+    Satisfactory,
+    Questionable,
+    Unsatisfactory,
+}
+
+/// |z| ≤ 2 satisfactory, 2 < |z| < 3 questionable, |z| ≥ 3 unsatisfactory.
+pub fn classify_z(z: f64) -> Classification {
+    let a = z.abs();
+    if a <= 2.0 {
+        Classification::Satisfactory
+    } else if a < 3.0 {
+        Classification::Questionable
+    } else {
+        Classification::Unsatisfactory
+    }
+}
+
+/// |Eₙ| ≤ 1 satisfactory, otherwise unsatisfactory.
+pub fn classify_en(en: f64) -> Classification {
+    if en.abs() <= 1.0 { Classification::Satisfactory } else { Classification::Unsatisfactory }
+}
+
+/// Which score classifies the participants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreUsed {
+    Z,
+    ZPrime,
+}
+
+/// One participant's scores.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    pub participant: String,
+    pub result: f64,
+    pub z: Option<f64>,
+    pub z_prime: Option<f64>,
+    pub zeta: Option<f64>,
+    pub en: Option<f64>,
+    pub classification: Option<Classification>,
+    pub en_classification: Option<Classification>,
+}
+
+/// Options of a round's evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Options {
+    pub method: Method,
+    pub stop: Stop,
+    /// σ_pt fixed by the scheme; `None` uses the round's robust s*.
+    pub sigma_pt: Option<f64>,
+}
+
+/// A round's evaluation: everything needed to reproduce the numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub method: Method,
+    pub stop: Stop,
+    pub p: usize,
+    pub x_pt: f64,
+    pub u_x_pt: f64,
+    pub s_star: f64,
+    pub sigma_pt: f64,
+    pub score_used: ScoreUsed,
+    pub degenerate: bool,
+    pub iterations: usize,
+    pub results: Vec<Scored>,
+}
+
+/// Evaluates a round with a consensus assigned value.
+pub fn evaluate(results: &[ParticipantResult], options: &Options) -> Result<Report, StatsError> {
+    check_results(results)?;
+    if let Some(s) = options.sigma_pt
+        && !(s.is_finite() && s > 0.0)
+    {
+        return Err(StatsError::SigmaPt(s));
+    }
+    let values: Vec<f64> = results.iter().map(|r| r.result).collect();
+    let p = values.len();
+    let robust = match options.method {
+        Method::AlgorithmA => algorithm_a(&values, options.stop)?,
+        Method::Median => {
+            let s = made(&values);
+            Robust { x_star: median(&values), s_star: s, iterations: 0, degenerate: s == 0.0 }
+        }
+    };
+    let x_pt = robust.x_star;
+    let u_x_pt = 1.25 * robust.s_star / (p as f64).sqrt();
+    let sigma_pt = options.sigma_pt.unwrap_or(robust.s_star);
+    let use_prime = u_x_pt > 0.3 * sigma_pt;
+    let score_used = if use_prime { ScoreUsed::ZPrime } else { ScoreUsed::Z };
+    // A degenerate round gives no scores; nor does σ_pt = 0 (from a degenerate s*).
+    let scoring = !robust.degenerate && sigma_pt > 0.0;
+    let scored = results
+        .iter()
+        .map(|r| {
+            let d = r.result - x_pt;
+            let z = scoring.then(|| d / sigma_pt);
+            let z_prime = scoring.then(|| d / (sigma_pt.powi(2) + u_x_pt.powi(2)).sqrt());
+            let zeta = r.u.filter(|_| scoring).map(|u| d / (u.powi(2) + u_x_pt.powi(2)).sqrt());
+            let en = r.expanded.filter(|_| scoring).map(|big_u| d / (big_u.powi(2) + (2.0 * u_x_pt).powi(2)).sqrt());
+            let used = if use_prime { z_prime } else { z };
+            Scored {
+                participant: r.participant.clone(),
+                result: r.result,
+                z,
+                z_prime,
+                zeta: zeta.filter(|v| v.is_finite()),
+                en: en.filter(|v| v.is_finite()),
+                classification: used.map(classify_z),
+                en_classification: en.filter(|v| v.is_finite()).map(classify_en),
+            }
+        })
+        .collect();
+    Ok(Report {
+        method: options.method,
+        stop: options.stop,
+        p,
+        x_pt,
+        u_x_pt,
+        s_star: robust.s_star,
+        sigma_pt,
+        score_used,
+        degenerate: robust.degenerate,
+        iterations: robust.iterations,
+        results: scored,
+    })
+}
+
+/// Eₙ for a bilateral comparison of two laboratories (one taken as reference).
+pub fn en_bilateral(x: f64, big_u_x: f64, reference: f64, big_u_ref: f64) -> Option<f64> {
+    let denom = (big_u_x.powi(2) + big_u_ref.powi(2)).sqrt();
+    (denom > 0.0).then(|| (x - reference) / denom)
+}
+
+/// Homogeneity (ISO 13528 Annex B): g items × m replicates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Homogeneity {
+    pub g: usize,
+    pub m: usize,
+    pub general_mean: f64,
+    pub s_x: f64,
+    pub s_w: f64,
+    pub s_s: f64,
+    pub criterion: f64,
+    pub homogeneous: bool,
+}
+
+pub fn homogeneity(items: &[Vec<f64>], sigma_pt: f64) -> Result<Homogeneity, StatsError> {
+    let g = items.len();
+    if g < 2 {
+        return Err(StatsError::Homogeneity(format!("{g} items; at least 2 are needed")));
+    }
+    let m = items[0].len();
+    if m < 2 || items.iter().any(|i| i.len() != m) {
+        return Err(StatsError::Homogeneity("every item needs the same number (≥ 2) of replicates".into()));
+    }
+    if items.iter().flatten().any(|v| !v.is_finite()) || !(sigma_pt.is_finite() && sigma_pt > 0.0) {
+        return Err(StatsError::Homogeneity("values and σ_pt must be finite (σ_pt > 0)".into()));
+    }
+    let means: Vec<f64> = items.iter().map(|i| i.iter().sum::<f64>() / m as f64).collect();
+    let general_mean = means.iter().sum::<f64>() / g as f64;
+    let s_x = sample_sd(&means);
+    let within: f64 = items
+        .iter()
+        .zip(&means)
+        .map(|(i, mean)| i.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (m as f64 - 1.0))
+        .sum::<f64>()
+        / g as f64;
+    let s_w = within.sqrt();
+    let s_s = (s_x.powi(2) - s_w.powi(2) / m as f64).max(0.0).sqrt();
+    let criterion = 0.3 * sigma_pt;
+    Ok(Homogeneity { g, m, general_mean, s_x, s_w, s_s, criterion, homogeneous: s_s <= criterion })
+}
+
+/// Stability: |ȳ₁ − ȳ₂| ≤ 0.3·σ_pt.
+pub fn stable(mean_before: f64, mean_after: f64, sigma_pt: f64) -> bool {
+    (mean_before - mean_after).abs() <= 0.3 * sigma_pt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_significant_figures() {
+        assert_eq!(three_figures(123456.0), 123000.0);
+        assert_eq!(three_figures(0.0012345), 0.00123);
+        assert_eq!(three_figures(-9.996), -10.0);
+    }
+
+    #[test]
+    fn median_made_niqr_by_hand() {
+        let v = [1.0, 2.0, 3.0, 4.0, 100.0];
+        assert_eq!(median(&v), 3.0);
+        // |dev| = 2,1,0,1,97 → median 1.
+        assert!((made(&v) - 1.483).abs() < 1e-12);
+        // Q1 = 2, Q3 = 4 (type 7) → IQR 2.
+        assert!((niqr(&v) - 1.4826).abs() < 1e-12);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+}

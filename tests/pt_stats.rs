@@ -1,0 +1,224 @@
+//! ISO 13528 statistics: known answers (cross-checked with an independent Python
+//! implementation written for these tests), properties, the degenerate round, bad input,
+//! and the `pt stats` command.
+
+use mrgate::pt::stats::{self, Classification, Method, Options, ParticipantResult, ScoreUsed, Stop};
+use proptest::prelude::*;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+const DATA: [f64; 10] = [10.1, 10.3, 9.8, 10.0, 10.2, 9.9, 10.4, 12.5, 10.1, 9.7];
+
+fn results(values: &[f64]) -> Vec<ParticipantResult> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ParticipantResult { participant: format!("L{:02}", i + 1), result: *v, u: None, expanded: None })
+        .collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+#[test]
+fn algorithm_a_known_answers() {
+    let r = stats::algorithm_a(&DATA, Stop::Converge).expect("a");
+    assert!(close(r.x_star, 10.106615053141386) && close(r.s_star, 0.30635698553386803), "{r:?}");
+    assert_eq!(r.iterations, 24);
+    let r = stats::algorithm_a(&DATA, Stop::Iso2022).expect("a");
+    assert!(close(r.x_star, 10.10645853468257) && close(r.s_star, 0.3060218566417511), "{r:?}");
+    assert_eq!(r.iterations, 4);
+    // Five results with a gross outlier: the fixed point is far from the median.
+    let r = stats::algorithm_a(&[1.0, 2.0, 3.0, 4.0, 100.0], Stop::Converge).expect("a");
+    assert!(close(r.x_star, 4.035991988183855) && close(r.s_star, 4.095978635640521), "{r:?}");
+}
+
+#[test]
+fn scores_known_answers() {
+    let report = stats::evaluate(
+        &results(&DATA),
+        &Options { method: Method::AlgorithmA, stop: Stop::Converge, sigma_pt: Some(0.3) },
+    )
+    .expect("report");
+    assert!(close(report.u_x_pt, 0.12109823142378476));
+    // u(x_pt) = 0.121 > 0.3·σ_pt = 0.09: z′ classifies.
+    assert_eq!(report.score_used, ScoreUsed::ZPrime);
+    let outlier = &report.results[7];
+    assert!(close(outlier.z.expect("z"), 7.977949822862047));
+    assert!(close(outlier.z_prime.expect("z'"), 7.397964948942393));
+    assert_eq!(outlier.classification, Some(Classification::Unsatisfactory));
+    assert!(close(report.results[0].z.expect("z"), -0.0220501771379548));
+    assert_eq!(report.results[0].classification, Some(Classification::Satisfactory));
+    assert_eq!(report.results[0].zeta, None);
+    assert_eq!(report.results[0].en, None);
+}
+
+#[test]
+fn zeta_and_en_by_hand() {
+    let mut rs = results(&[10.0, 10.0, 10.0, 10.0, 11.0]);
+    rs[4].u = Some(0.3);
+    rs[4].expanded = Some(0.6);
+    let report = stats::evaluate(&rs, &Options { method: Method::Median, stop: Stop::Converge, sigma_pt: Some(0.5) })
+        .expect("r");
+    // Median 10, MADe 0 → degenerate by the median method: no scores at all.
+    assert!(report.degenerate);
+    assert!(report.results.iter().all(|r| r.z.is_none() && r.zeta.is_none() && r.classification.is_none()));
+
+    let mut rs = results(&[9.0, 10.0, 11.0, 12.0, 13.0]);
+    rs[4].u = Some(0.5);
+    rs[4].expanded = Some(1.0);
+    let report = stats::evaluate(&rs, &Options { method: Method::Median, stop: Stop::Converge, sigma_pt: Some(4.0) })
+        .expect("r");
+    // median 11, MADe 1.483·1 → u(x_pt) = 1.25·1.483/√5 ≈ 0.83 ≤ 0.3·σ_pt = 1.2: z classifies.
+    let u = 1.25 * 1.483 / 5f64.sqrt();
+    assert!(close(report.u_x_pt, u));
+    assert_eq!(report.score_used, ScoreUsed::Z);
+    let last = &report.results[4];
+    assert!(close(last.z.expect("z"), 0.5));
+    assert!(close(last.zeta.expect("zeta"), 2.0 / (0.25 + u * u).sqrt()));
+    assert!(close(last.en.expect("en"), 2.0 / (1.0 + 4.0 * u * u).sqrt()));
+    assert_eq!(last.en_classification, Some(Classification::Unsatisfactory));
+    assert_eq!(stats::classify_z(2.0), Classification::Satisfactory);
+    assert_eq!(stats::classify_z(-2.5), Classification::Questionable);
+    assert_eq!(stats::classify_z(3.0), Classification::Unsatisfactory);
+    assert_eq!(stats::classify_en(1.0), Classification::Satisfactory);
+}
+
+#[test]
+fn degenerate_round_has_no_scores() {
+    let report = stats::evaluate(
+        &results(&[5.0, 5.0, 5.0, 5.0]),
+        &Options { method: Method::AlgorithmA, stop: Stop::Converge, sigma_pt: Some(1.0) },
+    )
+    .expect("report");
+    assert!(report.degenerate);
+    assert_eq!(report.s_star, 0.0);
+    assert!(report.results.iter().all(|r| r.z.is_none() && r.classification.is_none()));
+}
+
+#[test]
+fn bad_input_is_named() {
+    let opts = Options { method: Method::AlgorithmA, stop: Stop::Converge, sigma_pt: None };
+    assert_eq!(stats::evaluate(&results(&[1.0, 2.0]), &opts).expect_err("few").code(), "pt.too_few");
+    let err = stats::evaluate(&results(&[1.0, f64::NAN, 2.0]), &opts).expect_err("nan");
+    assert_eq!(err.to_string(), "row 2 (L02): result is not a finite number");
+    assert_eq!(stats::evaluate(&results(&[1.0, f64::INFINITY, 2.0]), &opts).expect_err("inf").code(), "pt.not_finite");
+    let mut rs = results(&[1.0, 2.0, 3.0]);
+    rs[2].u = Some(-0.1);
+    assert_eq!(stats::evaluate(&rs, &opts).expect_err("neg").to_string(), "row 3 (L03): u must not be negative");
+    let bad_sigma = Options { sigma_pt: Some(0.0), ..opts };
+    assert_eq!(stats::evaluate(&results(&[1.0, 2.0, 3.0]), &bad_sigma).expect_err("sigma").code(), "pt.sigma_pt");
+}
+
+#[test]
+fn homogeneity_and_stability_by_hand() {
+    // Items (1.0, 1.2), (1.1, 1.1), (0.9, 1.1): means 1.1, 1.1, 1.0.
+    let h = stats::homogeneity(&[vec![1.0, 1.2], vec![1.1, 1.1], vec![0.9, 1.1]], 0.5).expect("h");
+    assert!(close(h.general_mean, 3.2 / 3.0));
+    assert!(close(h.s_x, (0.01f64 / 3.0).sqrt()));
+    // Within variances 0.02, 0, 0.02 → s_w² = 0.04/3.
+    assert!(close(h.s_w, (0.04f64 / 3.0).sqrt()));
+    assert_eq!(h.s_s, 0.0);
+    assert!(h.homogeneous);
+    let h = stats::homogeneity(&[vec![1.0, 1.0], vec![2.0, 2.0], vec![3.0, 3.0]], 0.5).expect("h");
+    assert!(close(h.s_s, 1.0));
+    assert!(!h.homogeneous);
+    assert!(stats::homogeneity(&[vec![1.0, 1.0]], 0.5).is_err());
+    assert!(stats::homogeneity(&[vec![1.0, 1.0], vec![1.0]], 0.5).is_err());
+    assert!(stats::stable(10.0, 10.1, 0.5));
+    assert!(!stats::stable(10.0, 10.2, 0.5));
+    assert!(close(stats::en_bilateral(10.5, 0.3, 10.0, 0.4).expect("en"), 1.0));
+}
+
+proptest! {
+    #[test]
+    fn permutation_invariance(mut v in proptest::collection::vec(-1000.0f64..1000.0, 3..40), seed in any::<u64>()) {
+        let a = stats::algorithm_a(&v, Stop::Converge).expect("a");
+        let n = v.len();
+        v.rotate_left((seed % n as u64) as usize);
+        v.reverse();
+        let b = stats::algorithm_a(&v, Stop::Converge).expect("b");
+        prop_assert!((a.x_star - b.x_star).abs() <= 1e-9 * a.s_star.max(1.0));
+        prop_assert!((a.s_star - b.s_star).abs() <= 1e-9 * a.s_star.max(1.0));
+    }
+
+    #[test]
+    fn shift_and_scale_equivariance(v in proptest::collection::vec(-100.0f64..100.0, 5..30), shift in -1e3f64..1e3, scale in 0.01f64..100.0) {
+        let a = stats::algorithm_a(&v, Stop::Converge).expect("a");
+        prop_assume!(!a.degenerate && a.s_star > 1e-6);
+        let w: Vec<f64> = v.iter().map(|x| x * scale + shift).collect();
+        let b = stats::algorithm_a(&w, Stop::Converge).expect("b");
+        let tol = 1e-7 * (a.s_star * scale).max(1.0) + 1e-9 * shift.abs();
+        prop_assert!((b.x_star - (a.x_star * scale + shift)).abs() <= tol, "{} vs {}", b.x_star, a.x_star * scale + shift);
+        prop_assert!((b.s_star - a.s_star * scale).abs() <= tol);
+        // Scores do not move.
+        let opts = Options { method: Method::AlgorithmA, stop: Stop::Converge, sigma_pt: None };
+        let ra = stats::evaluate(&results(&v), &opts).expect("ra");
+        let rb = stats::evaluate(&results(&w), &opts).expect("rb");
+        for (x, y) in ra.results.iter().zip(&rb.results) {
+            prop_assert!((x.z.expect("z") - y.z.expect("z")).abs() <= 1e-6);
+        }
+    }
+
+    #[test]
+    fn moving_an_outlier_further_out_changes_nothing(base in proptest::collection::vec(9.0f64..11.0, 8..30), far in 1.0f64..10.0) {
+        let mut a = base.clone();
+        a.push(1000.0);
+        let mut b = base.clone();
+        b.push(1000.0 * far);
+        let ra = stats::algorithm_a(&a, Stop::Converge).expect("a");
+        let rb = stats::algorithm_a(&b, Stop::Converge).expect("b");
+        prop_assume!(!ra.degenerate);
+        prop_assert!((ra.x_star - rb.x_star).abs() <= 1e-9);
+        prop_assert!((ra.s_star - rb.s_star).abs() <= 1e-9);
+    }
+}
+
+fn mrgate(args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let _ = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn pt_stats_command() {
+    let csv: String = std::iter::once("participant,result,u,U".to_string())
+        .chain(DATA.iter().enumerate().map(|(i, v)| format!("L{:02},{v},{},", i + 1, if i == 7 { "0.2" } else { "" })))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let out = mrgate(&["pt", "stats", "--sigma-pt", "0.3"], &csv);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["method"], "algorithm-a");
+    assert_eq!(v["stop"], "converge");
+    assert_eq!(v["p"], 10);
+    assert_eq!(v["score_used"], "z_prime");
+    assert_eq!(v["degenerate"], false);
+    assert!(close(v["x_pt"].as_f64().expect("x_pt"), 10.106615053141386));
+    assert_eq!(v["results"][7]["classification"], "unsatisfactory");
+    assert!(v["results"][7]["zeta"].is_number());
+    assert!(v["results"][0]["zeta"].is_null());
+    assert!(v["results"][0]["en"].is_null());
+
+    let without_sigma = mrgate(&["pt", "stats", "--stop", "iso2022"], &csv);
+    let v: serde_json::Value = serde_json::from_slice(&without_sigma.stdout).expect("json");
+    assert!(close(v["sigma_pt"].as_f64().expect("s"), 0.3060218566417511));
+
+    let as_csv = mrgate(&["pt", "stats", "--format", "csv", "--method", "median"], &csv);
+    let text = String::from_utf8(as_csv.stdout).expect("utf8");
+    assert!(text.starts_with("participant,result,z,z_prime,zeta,en,classification,en_classification\nL01,10.1,"));
+
+    let bad = mrgate(&["pt", "stats"], "participant,result\nA,1\nB,oops\nC,3\n");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("line 3, column 'result': 'oops' is not a number"));
+    let few = mrgate(&["pt", "stats"], "participant,result\nA,1\nB,2\n");
+    assert_eq!(few.status.code(), Some(1));
+    assert_eq!(mrgate(&["pt", "stats", "--method", "mean"], &csv).status.code(), Some(2));
+}
