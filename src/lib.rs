@@ -7,6 +7,7 @@ pub mod cli;
 pub mod crypto;
 pub mod formats;
 pub mod ids;
+pub mod ledger;
 pub mod model;
 pub mod pki;
 pub mod pt;

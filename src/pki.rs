@@ -475,6 +475,18 @@ pub fn demo_files() -> Result<Vec<(String, String)>, PkiError> {
         "exporter.token".into(),
         format!("{}\n", base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, token)),
     ));
+    // The transparency log's Ed25519 key.
+    let log_pkcs8 = ring::signature::Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+        .map_err(|_| PkiError::RingUnspecified)?;
+    let log_key =
+        ring::signature::Ed25519KeyPair::from_pkcs8(log_pkcs8.as_ref()).map_err(|_| PkiError::RingUnspecified)?;
+    let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+    spki.extend_from_slice(ring::signature::KeyPair::public_key(&log_key).as_ref());
+    // Stored in the v1 PKCS#8 form like the other Ed25519 keys (seed at bytes 16..48 of v2).
+    let mut v1 = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    v1.extend_from_slice(&log_pkcs8.as_ref()[16..48]);
+    files.push(("log.key".into(), pem_block("PRIVATE KEY", &v1)));
+    files.push(("log.pub".into(), pem_block("PUBLIC KEY", &spki)));
     files.push(("README.md".into(), DEMO_README.into()));
     files.push(("trust-list.toml".into(), DEMO_TRUST_LIST.into()));
     Ok(files)
@@ -500,5 +512,6 @@ Validity runs from 2025-01-01 to 2045-12-31 so the demo keeps working.\n\n\
 | `clients/{customs,exporter,operator}.pem`, `.key` | TLS client certificates by role (OU and URI SAN `urn:mrgate:role:…`) |\n\
 | `clients/partner-{dakks,ukas,anab}.pem`, `.key` | partner TLS client certificates, issued by each foreign root |\n\
 | `exporter.token` | a demo bearer token for exporters |\n\
+| `log.key`, `log.pub` | the transparency log's Ed25519 key (checkpoints are signed with it) |\n\
 | `trust-list.toml` | the demo trust list's description |\n\
 | `trust-list.xml` | the demo trust list, signed by `trust-list-operator`: CNAS, DAkkS, UKAS (17065 membership suspended since 2026-03-01), ANAB (17021-1 membership withdrawn since 2025-06-01), and their CBs |\n";

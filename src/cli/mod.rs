@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 invalid input (errors on stderr), 2 usage or unreadable input,
 //! 3 unsupported algorithm (verification commands).
 
+mod log;
 mod pt;
 mod signing;
 mod trust;
@@ -94,6 +95,11 @@ pub enum Command {
         #[command(subcommand)]
         command: pt::PtCommand,
     },
+    /// Transparency-log commands (offline verification).
+    Log {
+        #[command(subcommand)]
+        command: log::LogCommand,
+    },
     /// X.509 commands.
     X509 {
         #[command(subcommand)]
@@ -149,6 +155,7 @@ pub fn main() -> ExitCode {
         Command::X509 { command } => signing::x509(command),
         Command::Trust { command } => trust::trust(command),
         Command::Pt { command } => pt::pt(command, &limits),
+        Command::Log { command } => log::log(command),
         Command::Pki { command } => signing::pki(command),
     }
 }

@@ -1,0 +1,143 @@
+//! Checkpoints in the C2SP signed-note format (c2sp.org/signed-note, c2sp.org/tlog-checkpoint):
+//!
+//! ```text
+//! <origin>
+//! <tree size>
+//! <base64 root hash>
+//!
+//! — <key name> <base64(key id ‖ Ed25519 signature)>
+//! ```
+//!
+//! The key id is the first 4 bytes of SHA-256(key name ‖ 0x0A ‖ 0x01 ‖ public key); the
+//! signature covers the note text (the three lines, each ending in a newline).
+
+use super::merkle::Hash;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ring::signature::{ED25519, Ed25519KeyPair, UnparsedPublicKey};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Checkpoint {
+    pub origin: String,
+    pub size: u64,
+    #[serde(serialize_with = "as_base64")]
+    pub root: Hash,
+}
+
+fn as_base64<S: serde::Serializer>(h: &Hash, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&STANDARD.encode(h))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    #[error("checkpoint: {0}")]
+    Malformed(String),
+    #[error("no signature line by this log key verifies")]
+    NotSigned,
+}
+
+impl CheckpointError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckpointError::Malformed(_) => "log.checkpoint_malformed",
+            CheckpointError::NotSigned => "log.checkpoint_signature",
+        }
+    }
+}
+
+/// The signed-note key id of an Ed25519 key.
+pub fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
+    let mut c = ring::digest::Context::new(&ring::digest::SHA256);
+    c.update(name.as_bytes());
+    c.update(b"\n");
+    c.update(&[0x01]);
+    c.update(public_key);
+    let d = c.finish();
+    let mut id = [0u8; 4];
+    id.copy_from_slice(&d.as_ref()[..4]);
+    id
+}
+
+impl Checkpoint {
+    /// The note body that is signed.
+    pub fn body(&self) -> String {
+        format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root))
+    }
+
+    /// Signs the checkpoint as key `name`.
+    pub fn sign(&self, name: &str, key: &Ed25519KeyPair) -> String {
+        use ring::signature::KeyPair;
+        let body = self.body();
+        let sig = key.sign(body.as_bytes());
+        let mut blob = key_id(name, key.public_key().as_ref()).to_vec();
+        blob.extend_from_slice(sig.as_ref());
+        format!("{body}\n\u{2014} {name} {}\n", STANDARD.encode(blob))
+    }
+
+    /// Parses a signed note and checks that a signature line by `public_key` verifies.
+    /// Returns the checkpoint and the key name that signed it.
+    pub fn verify(note: &str, public_key: &[u8]) -> Result<(Self, String), CheckpointError> {
+        let bad = |m: &str| CheckpointError::Malformed(m.into());
+        let (body, signatures) = note.split_once("\n\n").ok_or_else(|| bad("no blank line before the signatures"))?;
+        let body = format!("{body}\n");
+        let mut lines = body.lines();
+        let origin = lines.next().filter(|l| !l.is_empty()).ok_or_else(|| bad("no origin line"))?.to_string();
+        let size: u64 =
+            lines.next().and_then(|l| l.parse().ok()).ok_or_else(|| bad("the size line is not a number"))?;
+        let root_bytes =
+            lines.next().and_then(|l| STANDARD.decode(l).ok()).ok_or_else(|| bad("the root line is not base64"))?;
+        if root_bytes.len() != 32 {
+            return Err(bad("the root hash is not 32 bytes"));
+        }
+        let mut root = [0u8; 32];
+        root.copy_from_slice(&root_bytes);
+        let checkpoint = Checkpoint { origin, size, root };
+        for line in signatures.lines() {
+            let Some(rest) = line.strip_prefix("\u{2014} ") else {
+                return Err(bad("a signature line must start with '— '"));
+            };
+            let Some((name, sig)) = rest.rsplit_once(' ') else { continue };
+            let Ok(blob) = STANDARD.decode(sig) else { continue };
+            if blob.len() != 68 || blob[..4] != key_id(name, public_key) {
+                continue;
+            }
+            if UnparsedPublicKey::new(&ED25519, public_key).verify(body.as_bytes(), &blob[4..]).is_ok() {
+                return Ok((checkpoint, name.to_string()));
+            }
+        }
+        Err(CheckpointError::NotSigned)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::signature::KeyPair;
+
+    #[test]
+    fn sign_and_verify_and_refuse_edits() {
+        let rng = ring::rand::SystemRandom::new();
+        let key = Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).expect("gen").as_ref()).expect("key");
+        let cp = Checkpoint { origin: "mrgate.example/log".into(), size: 7, root: [7u8; 32] };
+        let note = cp.sign("mrgate.example/log", &key);
+        assert!(note.starts_with(
+            "mrgate.example/log\n7\nBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=\n\n\u{2014} mrgate.example/log "
+        ));
+        let (parsed, name) = Checkpoint::verify(&note, key.public_key().as_ref()).expect("verify");
+        assert_eq!((parsed, name.as_str()), (cp, "mrgate.example/log"));
+        assert_eq!(
+            Checkpoint::verify(&note.replacen("\n7\n", "\n8\n", 1), key.public_key().as_ref())
+                .expect_err("edit")
+                .code(),
+            "log.checkpoint_signature"
+        );
+        let other =
+            Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).expect("gen").as_ref()).expect("key");
+        assert!(Checkpoint::verify(&note, other.public_key().as_ref()).is_err());
+        assert_eq!(
+            Checkpoint::verify("garbage", key.public_key().as_ref()).expect_err("bad").code(),
+            "log.checkpoint_malformed"
+        );
+    }
+}

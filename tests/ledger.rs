@@ -1,0 +1,293 @@
+//! The transparency log: RFC 9162 tree heads against known answers, every inclusion and
+//! consistency proof up to size 64 checked against a second, naive implementation written
+//! here from the RFC's recursive definitions, tampering detected, receipts verified
+//! offline, and a forked log caught by a consistency check.
+
+use mrgate::ledger::MemoryLog;
+use mrgate::ledger::entry::{Entry, document_digest};
+use mrgate::ledger::merkle::{self, Hash, Tree};
+use mrgate::ledger::receipt;
+use ring::digest::{SHA256, digest};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+
+// --- the naive reference implementation (RFC 9162 §2.1.1, §2.1.3.1, §2.1.4.1) ---------------
+
+fn h(bytes: &[u8]) -> Hash {
+    digest(&SHA256, bytes).as_ref().try_into().expect("32 bytes")
+}
+
+fn naive_mth(leaves: &[Vec<u8>]) -> Hash {
+    match leaves.len() {
+        0 => h(b""),
+        1 => h(&[&[0u8][..], &leaves[0]].concat()),
+        n => {
+            let k = (1usize << (usize::BITS - (n - 1).leading_zeros())) / 2;
+            h(&[&[1u8][..], &naive_mth(&leaves[..k]), &naive_mth(&leaves[k..])].concat())
+        }
+    }
+}
+
+fn naive_path(m: usize, leaves: &[Vec<u8>]) -> Vec<Hash> {
+    let n = leaves.len();
+    if n <= 1 {
+        return vec![];
+    }
+    let k = (1usize << (usize::BITS - (n - 1).leading_zeros())) / 2;
+    if m < k {
+        [naive_path(m, &leaves[..k]), vec![naive_mth(&leaves[k..])]].concat()
+    } else {
+        [naive_path(m - k, &leaves[k..]), vec![naive_mth(&leaves[..k])]].concat()
+    }
+}
+
+fn naive_subproof(m: usize, leaves: &[Vec<u8>], b: bool) -> Vec<Hash> {
+    let n = leaves.len();
+    if m == n {
+        return if b { vec![] } else { vec![naive_mth(leaves)] };
+    }
+    let k = (1usize << (usize::BITS - (n - 1).leading_zeros())) / 2;
+    if m <= k {
+        [naive_subproof(m, &leaves[..k], b), vec![naive_mth(&leaves[k..])]].concat()
+    } else {
+        [naive_subproof(m - k, &leaves[k..], false), vec![naive_mth(&leaves[..k])]].concat()
+    }
+}
+
+fn leaves(n: usize) -> Vec<Vec<u8>> {
+    (0..n).map(|i| format!("entry {i}").into_bytes()).collect()
+}
+
+fn tree_of(data: &[Vec<u8>]) -> Tree {
+    let mut t = Tree::new();
+    for d in data {
+        t.append(d);
+    }
+    t
+}
+
+fn flip(mut h: Hash, bit: usize) -> Hash {
+    h[bit / 8] ^= 1 << (bit % 8);
+    h
+}
+
+#[test]
+fn known_tree_heads() {
+    // The eight leaves of the Certificate Transparency reference tests; roots for sizes 1–8.
+    let data: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![0x00],
+        vec![0x10],
+        vec![0x20, 0x21],
+        vec![0x30, 0x31],
+        vec![0x40, 0x41, 0x42, 0x43],
+        (0x50..0x58).collect(),
+        (0x60..0x70).collect(),
+    ];
+    let expected = [
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    ];
+    let tree = tree_of(&data);
+    for (size, hex) in expected.iter().enumerate() {
+        let root = tree.root(size as u64 + 1).expect("root");
+        let got: String = root.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(&got, hex, "size {}", size + 1);
+    }
+    let empty: String = tree.root(0).expect("root").iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(empty, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+#[test]
+fn every_inclusion_proof_up_to_64() {
+    let data = leaves(64);
+    let tree = tree_of(&data);
+    for size in 1..=64u64 {
+        let root = tree.root(size).expect("root");
+        assert_eq!(root, naive_mth(&data[..size as usize]), "root {size}");
+        for index in 0..size {
+            let proof = tree.inclusion_proof(index, size).expect("proof");
+            assert_eq!(proof, naive_path(index as usize, &data[..size as usize]), "path {index}/{size}");
+            let leaf = merkle::leaf_hash(&data[index as usize]);
+            merkle::verify_inclusion(index, size, &leaf, &proof, &root).expect("verifies");
+            // Any flipped bit in any proof hash, the leaf or the root is caught.
+            for (i, p) in proof.iter().enumerate() {
+                let mut bad = proof.clone();
+                bad[i] = flip(*p, (index as usize * 7 + i) % 256);
+                assert!(merkle::verify_inclusion(index, size, &leaf, &bad, &root).is_err());
+            }
+            assert!(merkle::verify_inclusion(index, size, &flip(leaf, 3), &proof, &root).is_err());
+            assert!(merkle::verify_inclusion(index, size, &leaf, &proof, &flip(root, 200)).is_err());
+            // The wrong index fails (unless the tree has a single leaf).
+            if size > 1 {
+                let wrong = (index + 1) % size;
+                assert!(merkle::verify_inclusion(wrong, size, &leaf, &proof, &root).is_err(), "{wrong}/{size}");
+            }
+            // A truncated or extended proof fails.
+            if !proof.is_empty() {
+                assert!(merkle::verify_inclusion(index, size, &leaf, &proof[1..], &root).is_err());
+            }
+            let mut longer = proof.clone();
+            longer.push(root);
+            assert!(merkle::verify_inclusion(index, size, &leaf, &longer, &root).is_err());
+        }
+    }
+    assert!(tree.inclusion_proof(64, 64).is_err());
+    assert!(tree.inclusion_proof(0, 65).is_err());
+}
+
+#[test]
+fn every_consistency_proof_up_to_64() {
+    let data = leaves(64);
+    let tree = tree_of(&data);
+    for to in 1..=64u64 {
+        let to_root = tree.root(to).expect("root");
+        for from in 1..=to {
+            let from_root = tree.root(from).expect("root");
+            let proof = tree.consistency_proof(from, to).expect("proof");
+            if from < to {
+                assert_eq!(proof, naive_subproof(from as usize, &data[..to as usize], true), "{from}->{to}");
+            }
+            merkle::verify_consistency(from, to, &from_root, &to_root, &proof).expect("verifies");
+            for (i, p) in proof.iter().enumerate() {
+                let mut bad = proof.clone();
+                bad[i] = flip(*p, i % 256);
+                assert!(
+                    merkle::verify_consistency(from, to, &from_root, &to_root, &bad).is_err(),
+                    "{from}->{to} [{i}]"
+                );
+            }
+            assert!(merkle::verify_consistency(from, to, &flip(from_root, 1), &to_root, &proof).is_err());
+            assert!(merkle::verify_consistency(from, to, &from_root, &flip(to_root, 1), &proof).is_err());
+            if from < to && from > 1 {
+                assert!(merkle::verify_consistency(from - 1, to, &from_root, &to_root, &proof).is_err());
+            }
+        }
+    }
+    assert!(tree.consistency_proof(0, 5).is_err());
+    assert!(tree.consistency_proof(6, 5).is_err());
+}
+
+fn key() -> Ed25519KeyPair {
+    let rng = ring::rand::SystemRandom::new();
+    Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).expect("gen").as_ref()).expect("key")
+}
+
+fn entry(i: usize, document: &[u8]) -> Entry {
+    Entry {
+        kind: "export".into(),
+        time: format!("2026-11-26T05:{:02}:00Z", i % 60),
+        actor: "exporter".into(),
+        inputs: vec![document_digest(document)],
+        outputs: vec![document_digest(format!("output {i}").as_bytes())],
+        trust_list: None,
+        equivalence_table: Some("2026.11.26-1".into()),
+        verdict: "valid".into(),
+        reasons: vec!["export.ok".into()],
+    }
+}
+
+#[test]
+fn receipts_verify_offline_and_catch_tampering() {
+    let log_key = key();
+    let public = log_key.public_key().as_ref().to_vec();
+    let mut log = MemoryLog::new("mrgate.example/log", log_key);
+    for i in 0..10 {
+        log.append(&entry(i, format!("doc {i}").as_bytes())).expect("append");
+    }
+    let r = log.receipt(4).expect("receipt");
+    let v = receipt::verify(&r, &public, Some(b"doc 4")).expect("valid receipt");
+    assert_eq!((v.index, v.checkpoint.size, v.log_key_name.as_str()), (4, 10, "mrgate.example/log"));
+    // Another document is not what this entry covers.
+    assert_eq!(
+        receipt::verify(&r, &public, Some(b"doc 5")).expect_err("other doc").code(),
+        "log.document_not_in_entry"
+    );
+    // A tampered entry.
+    let mut tampered = r.clone();
+    let text =
+        String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &r.entry).expect("b64"))
+            .expect("utf8");
+    tampered.entry = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        text.replace("verdict valid", "verdict invalid"),
+    );
+    assert_eq!(receipt::verify(&tampered, &public, None).expect_err("tampered").code(), "log.leaf_mismatch");
+    // The same entry claimed at another position (reordering).
+    let mut moved = r.clone();
+    moved.index = 5;
+    assert_eq!(receipt::verify(&moved, &public, None).expect_err("moved").code(), "log.root_mismatch");
+    // Another log key.
+    assert_eq!(
+        receipt::verify(&r, key().public_key().as_ref(), None).expect_err("key").code(),
+        "log.checkpoint_signature"
+    );
+    // A receipt whose size disagrees with its checkpoint.
+    let mut size = r.clone();
+    size.tree_size = 9;
+    assert_eq!(receipt::verify(&size, &public, None).expect_err("size").code(), "log.size_mismatch");
+}
+
+#[test]
+fn a_forked_log_is_detected() {
+    // An operator that rewrites history keeps its key: both logs sign with the same key.
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("gen");
+    let signer = || Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key");
+    let public = signer().public_key().as_ref().to_vec();
+    let mut honest = MemoryLog::new("mrgate.example/log", signer());
+    for i in 0..5 {
+        honest.append(&entry(i, b"d")).expect("append");
+    }
+    let old = honest.checkpoint();
+    honest.append(&entry(5, b"honest")).expect("append");
+    let proof = honest.consistency(5, 6).expect("proof");
+    receipt::verify_consistency(&old, &honest.checkpoint(), &proof, &public).expect("honest growth verifies");
+    // The rewritten log replaces entry 3 and grows to the same size.
+    let mut rewritten = MemoryLog::new("mrgate.example/log", signer());
+    for i in 0..6 {
+        rewritten.append(&entry(i, if i == 3 { b"forged" } else { b"d" })).expect("append");
+    }
+    let forged_proof = rewritten.consistency(5, 6).expect("proof");
+    let err = receipt::verify_consistency(&old, &rewritten.checkpoint(), &forged_proof, &public).expect_err("fork");
+    assert_eq!(err.code(), "log.root_mismatch");
+}
+
+#[test]
+fn verify_receipt_command() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+    let pkcs8 =
+        rustls_pki_types::pem::PemObject::from_pem_slice(&std::fs::read(format!("{demo}/log.key")).expect("key"))
+            .map(|k: rustls_pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
+            .expect("pkcs8");
+    let log_key = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("ed25519");
+    let mut log = MemoryLog::new("mrgate demo log", log_key);
+    for i in 0..3 {
+        log.append(&entry(i, format!("doc {i}").as_bytes())).expect("append");
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let write = |name: &str, content: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, content).expect("write");
+        p.to_string_lossy().to_string()
+    };
+    let old = write("old.note", log.checkpoint().as_bytes());
+    let r = write("r.json", &serde_json::to_vec(&log.receipt(1).expect("r")).expect("json"));
+    let doc = write("doc", b"doc 1");
+    let other = write("other", b"doc 2");
+    let run =
+        |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_mrgate")).args(args).output().expect("run");
+    let pubkey = format!("{demo}/log.pub");
+    assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, &r, &doc]).status.code(), Some(0));
+    assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, &r, &other]).status.code(), Some(1));
+    assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, &doc]).status.code(), Some(2));
+    log.append(&entry(3, b"doc 3")).expect("append");
+    let new = write("new.note", log.checkpoint().as_bytes());
+    let proof = write("p.json", &serde_json::to_vec(&log.consistency(3, 4).expect("p")).expect("json"));
+    assert_eq!(run(&["log", "verify-consistency", "--log-key", &pubkey, &old, &new, &proof]).status.code(), Some(0));
+    assert_eq!(run(&["log", "verify-consistency", "--log-key", &pubkey, &new, &old, &proof]).status.code(), Some(1));
+}
