@@ -139,54 +139,23 @@ impl Entry {
         let body = text
             .strip_suffix('\n')
             .ok_or(EntryError::Malformed { line: 1, message: "must end with a newline".into() })?;
-        let mut lines = body.split('\n').enumerate().peekable();
-        match lines.next() {
-            Some((_, MAGIC)) => {}
-            _ => return Err(EntryError::Malformed { line: 1, message: format!("must start with {MAGIC}") }),
+        let lines: Vec<&str> = body.split('\n').collect();
+        if lines.first() != Some(&MAGIC) {
+            return Err(EntryError::Malformed { line: 1, message: format!("must start with {MAGIC}") });
         }
-        let mut take = |key: &str| -> Result<String, EntryError> {
-            let (i, l) =
-                lines.next().ok_or(EntryError::Malformed { line: 0, message: format!("'{key}' is missing") })?;
-            l.strip_prefix(key)
-                .and_then(|r| r.strip_prefix(' '))
-                .map(str::to_string)
-                .ok_or(EntryError::Malformed { line: i + 1, message: format!("expected '{key}'") })
-        };
-        let kind = take("kind")?;
-        let time = take("time")?;
-        let actor = take("actor")?;
-        drop(take);
-        let repeated = |key: &str, lines: &mut std::iter::Peekable<std::iter::Enumerate<std::str::Split<'_, char>>>| {
-            let mut out = Vec::new();
-            while let Some((_, l)) = lines.peek() {
-                match l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')) {
-                    Some(v) => {
-                        out.push(v.to_string());
-                        lines.next();
-                    }
-                    None => break,
-                }
-            }
-            out
-        };
+        let mut cursor = Cursor { lines: &lines, next: 1 };
+        let kind = cursor.one("kind")?;
+        let time = cursor.one("time")?;
+        let actor = cursor.one("actor")?;
         let strip = |v: String| v.strip_prefix("sha256:").map(str::to_string).unwrap_or(v);
-        let inputs = repeated("input", &mut lines).into_iter().map(strip).collect();
-        let outputs = repeated("output", &mut lines).into_iter().map(strip).collect();
-        let mut one = |key: &str| -> Result<String, EntryError> {
-            let (i, l) =
-                lines.next().ok_or(EntryError::Malformed { line: 0, message: format!("'{key}' is missing") })?;
-            l.strip_prefix(key)
-                .and_then(|r| r.strip_prefix(' '))
-                .map(str::to_string)
-                .ok_or(EntryError::Malformed { line: i + 1, message: format!("expected '{key}'") })
-        };
-        let trust_list = Some(one("trust-list")?).filter(|v| v != "-").map(strip);
-        let equivalence_table = Some(one("equivalence-table")?).filter(|v| v != "-");
-        let verdict = one("verdict")?;
-        drop(one);
-        let reasons = repeated("reason", &mut lines);
-        if let Some((i, l)) = lines.next() {
-            return Err(EntryError::Malformed { line: i + 1, message: format!("unexpected line '{l}'") });
+        let inputs = cursor.many("input").into_iter().map(strip).collect();
+        let outputs = cursor.many("output").into_iter().map(strip).collect();
+        let trust_list = Some(cursor.one("trust-list")?).filter(|v| v != "-").map(strip);
+        let equivalence_table = Some(cursor.one("equivalence-table")?).filter(|v| v != "-");
+        let verdict = cursor.one("verdict")?;
+        let reasons = cursor.many("reason");
+        if let Some(l) = lines.get(cursor.next) {
+            return Err(EntryError::Malformed { line: cursor.next + 1, message: format!("unexpected line '{l}'") });
         }
         let entry = Entry { kind, time, actor, inputs, outputs, trust_list, equivalence_table, verdict, reasons };
         // Re-encoding must give the same bytes: one canonical form per entry.
@@ -194,6 +163,36 @@ impl Entry {
             return Err(EntryError::Malformed { line: 0, message: "not in canonical form".into() });
         }
         Ok(entry)
+    }
+}
+
+/// Reads `key value` lines in order.
+struct Cursor<'a> {
+    lines: &'a [&'a str],
+    next: usize,
+}
+
+impl Cursor<'_> {
+    fn value(&self, key: &str) -> Option<String> {
+        let line = self.lines.get(self.next)?;
+        line.strip_prefix(key).and_then(|r| r.strip_prefix(' ')).map(str::to_string)
+    }
+
+    fn one(&mut self, key: &str) -> Result<String, EntryError> {
+        let v = self
+            .value(key)
+            .ok_or(EntryError::Malformed { line: self.next + 1, message: format!("expected '{key}'") })?;
+        self.next += 1;
+        Ok(v)
+    }
+
+    fn many(&mut self, key: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Some(v) = self.value(key) {
+            out.push(v);
+            self.next += 1;
+        }
+        out
     }
 }
 
