@@ -116,7 +116,7 @@ impl Tree {
     fn subtree(&self, start: u64, size: u64) -> Hash {
         if size.is_power_of_two() {
             let k = size.trailing_zeros() as usize;
-            if start % size == 0
+            if start.is_multiple_of(size)
                 && let Some(h) = self.levels.get(k).and_then(|l| l.get((start >> k) as usize))
             {
                 return *h;
