@@ -26,6 +26,8 @@ pub enum IdError {
     CreditCodeCheck { value: String, found: char, expected: char },
     #[error("approval number '{value}' does not match CNCA-R-YYYY-NNN (3 or 4 digits)")]
     ApprovalNo { value: String },
+    #[error("body id '{value}' must be 1 to 64 of A-Z a-z 0-9 . _ - and not start with CNCA-")]
+    ForeignBodyId { value: String },
     #[error("CCC certificate number '{value}' must be 16 digits (year, CB code, category, serial)")]
     CccNumberForm { value: String },
     #[error("CCC certificate number '{value}': year {year} is not plausible (2002 to 2099)")]
@@ -58,6 +60,7 @@ impl IdError {
             IdError::CreditCodeOrgCheck { .. } => "id.credit_code.org_check_digit",
             IdError::CreditCodeCheck { .. } => "id.credit_code.check_digit",
             IdError::ApprovalNo { .. } => "id.approval_no",
+            IdError::ForeignBodyId { .. } => "id.body_id",
             IdError::CccNumberForm { .. } => "id.ccc_number.form",
             IdError::CccNumberYear { .. } => "id.ccc_number.year",
             IdError::CccNumberCategory { .. } => "id.ccc_number.category",
@@ -176,6 +179,66 @@ impl ApprovalNo {
             return Err(err());
         }
         Ok(Self(value.to_string()))
+    }
+}
+
+string_newtype!(
+    /// The id of a certification body outside the CNCA register, as the trust list names it
+    /// (e.g. `dakks-cb`).
+    ForeignBodyId
+);
+
+impl ForeignBodyId {
+    pub fn parse(value: &str) -> Result<Self, IdError> {
+        let ok = (1..=64).contains(&value.len())
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+            && !value.starts_with("CNCA-");
+        if !ok {
+            return Err(IdError::ForeignBodyId { value: value.into() });
+        }
+        Ok(Self(value.to_string()))
+    }
+}
+
+/// A certification body's identity: its CNCA approval number, or a foreign body's id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BodyId {
+    Cnca(ApprovalNo),
+    Foreign(ForeignBodyId),
+}
+
+impl BodyId {
+    /// A value starting with `CNCA-` must be a valid approval number; anything else is a
+    /// foreign body id.
+    pub fn parse(value: &str) -> Result<Self, IdError> {
+        if value.starts_with("CNCA-") {
+            ApprovalNo::parse(value).map(BodyId::Cnca)
+        } else {
+            ForeignBodyId::parse(value).map(BodyId::Foreign)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            BodyId::Cnca(a) => a.as_str(),
+            BodyId::Foreign(f) => f.as_str(),
+        }
+    }
+
+    pub fn is_domestic(&self) -> bool {
+        matches!(self, BodyId::Cnca(_))
+    }
+}
+
+impl fmt::Display for BodyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for BodyId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

@@ -6,7 +6,7 @@
 //! holder's registration id, the credential's assessment level). Cross-field rules that
 //! hold for every format live here ([`Certificate::check`]); trust decisions never do.
 
-use crate::ids::{self, ApprovalNo, CccCategory, CertificateNo, CreditCode, DivisionCode, HsCode, IdError, PostCode};
+use crate::ids::{self, BodyId, CccCategory, CertificateNo, CreditCode, DivisionCode, HsCode, IdError, PostCode};
 use serde::Serialize;
 use time::Date;
 
@@ -211,7 +211,8 @@ pub struct Accreditation {
 pub struct CertificationBody {
     pub name: String,
     pub name_en: Option<String>,
-    pub approval_no: ApprovalNo,
+    /// The CNCA approval number, or a foreign body's id from the trust list.
+    pub id: BodyId,
     pub accreditation: Option<Accreditation>,
 }
 
@@ -364,8 +365,8 @@ impl Certificate {
         if program == ProgramCode::Ccc { CertificateNo::parse_ccc(value) } else { CertificateNo::parse_general(value) }
     }
 
-    /// The issuer key used for look-ups: the CB's CNCA approval number.
+    /// The issuer key used for look-ups: the CB's CNCA approval number or foreign body id.
     pub fn issuer_id(&self) -> &str {
-        self.certification_body.approval_no.as_str()
+        self.certification_body.id.as_str()
     }
 }

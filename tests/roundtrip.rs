@@ -5,7 +5,9 @@
 //! side: cn → F → cn returns the same certificate except what F reported lost.
 
 use mrgate::formats::{self, Format};
-use mrgate::ids::{ApprovalNo, CccCategory, CertificateNo, CreditCode, DivisionCode, HsCode, PostCode};
+use mrgate::ids::{
+    ApprovalNo, BodyId, CccCategory, CertificateNo, CreditCode, DivisionCode, ForeignBodyId, HsCode, PostCode,
+};
 use mrgate::model::*;
 use mrgate::xml::Limits;
 use proptest::prelude::*;
@@ -135,6 +137,7 @@ prop_compose! {
         manufacturer in proptest::option::of(party()),
         factory in proptest::option::of(party()),
         program in zh_text(),
+        foreign_cb in proptest::bool::weighted(0.2),
     ) -> Certificate {
         let program_code = ProgramCode::ALL[program_index];
         let number = if program_code == ProgramCode::Ccc {
@@ -155,7 +158,11 @@ prop_compose! {
             certification_body: CertificationBody {
                 name: cb_name,
                 name_en: cb_name_en,
-                approval_no: ApprovalNo::parse(&approval).expect("approval"),
+                id: if foreign_cb {
+                    BodyId::Foreign(ForeignBodyId::parse("dakks-cb").expect("foreign id"))
+                } else {
+                    BodyId::Cnca(ApprovalNo::parse(&approval).expect("approval"))
+                },
                 accreditation: accreditation.map(|(body, number)| Accreditation { body, number, country: None }),
             },
             holder,

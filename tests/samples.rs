@@ -215,3 +215,25 @@ fn suspended_and_expired_sample_reports_both_facts() {
     let before = mrgate::ids::parse_date("2026-01-01").expect("date");
     assert_eq!(mrgate::cli::findings(&ems, before).len(), 1);
 }
+
+#[test]
+fn a_foreign_body_renders_in_cn_xml_and_validates() {
+    let Some(mut cert) = parse_sample("qms-valid.xml") else { return };
+    cert.certification_body.id =
+        mrgate::ids::BodyId::Foreign(mrgate::ids::ForeignBodyId::parse("dakks-cb").expect("id"));
+    let rendered = formats::render(Format::CnXml, &cert);
+    let text = String::from_utf8(rendered.bytes.clone()).expect("utf8");
+    assert!(text.contains("<BodyId>dakks-cb</BodyId>") && !text.contains("<ApprovalNo>"));
+    let back = formats::parse(Format::CnXml, &rendered.bytes, &Limits::default()).expect("parse");
+    assert_eq!(back.certification_body.id, cert.certification_body.id);
+    if common::tool("xmllint") {
+        let (ok, msg) = common::xmllint_schema("cn-certificate.xsd", &rendered.bytes);
+        assert!(ok, "{msg}");
+    }
+    // A malformed CNCA number is never taken for a foreign id.
+    let bad = text.replace("<BodyId>dakks-cb</BodyId>", "<BodyId>CNCA-R-02-1</BodyId>");
+    assert_eq!(
+        formats::parse(Format::CnXml, bad.as_bytes(), &Limits::default()).expect_err("bad").code(),
+        "id.body_id"
+    );
+}

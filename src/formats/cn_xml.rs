@@ -7,7 +7,7 @@
 
 use super::strict::{Children, id_err, leaf, leaf_with_attrs, only_attrs};
 use super::{FormatError, LossReport, Rendered};
-use crate::ids::{self, ApprovalNo, CccCategory, CreditCode, DivisionCode, HsCode, PostCode};
+use crate::ids::{self, ApprovalNo, BodyId, CccCategory, CreditCode, DivisionCode, ForeignBodyId, HsCode, PostCode};
 use crate::model::{
     Accreditation, Address, AssessmentLevel, Category, Certificate, CertificationBody, Holder, Party, Product,
     ProgramCode, Status,
@@ -157,9 +157,20 @@ fn certification_body(e: &Element) -> Result<CertificationBody, FormatError> {
     let mut c = Children::new(e, NS, "CertificationBody")?;
     let name = leaf(c.req("Name")?, "CertificationBody/Name")?;
     let name_en = c.opt("NameEn").map(|e| leaf(e, "CertificationBody/NameEn")).transpose()?;
-    let approval_el = c.req("ApprovalNo")?;
-    let approval_no = ApprovalNo::parse(&leaf(approval_el, "CertificationBody/ApprovalNo")?)
-        .map_err(id_err(Some(approval_el.pos), "CertificationBody/ApprovalNo"))?;
+    // A domestic CB has its CNCA approval number; a recognized foreign CB its trust-list id.
+    let id = match c.opt("ApprovalNo") {
+        Some(e) => BodyId::Cnca(
+            ApprovalNo::parse(&leaf(e, "CertificationBody/ApprovalNo")?)
+                .map_err(id_err(Some(e.pos), "CertificationBody/ApprovalNo"))?,
+        ),
+        None => {
+            let e = c.req("BodyId")?;
+            BodyId::Foreign(
+                ForeignBodyId::parse(&leaf(e, "CertificationBody/BodyId")?)
+                    .map_err(id_err(Some(e.pos), "CertificationBody/BodyId"))?,
+            )
+        }
+    };
     let accreditation = match c.opt("Accreditation") {
         Some(a) => {
             only_attrs(a, "CertificationBody/Accreditation", &[])?;
@@ -172,7 +183,7 @@ fn certification_body(e: &Element) -> Result<CertificationBody, FormatError> {
         None => None,
     };
     c.finish()?;
-    Ok(CertificationBody { name, name_en, approval_no, accreditation })
+    Ok(CertificationBody { name, name_en, id, accreditation })
 }
 
 fn holder(e: &Element) -> Result<Holder, FormatError> {
@@ -324,7 +335,10 @@ pub fn render(cert: &Certificate) -> Rendered {
     w.open("CertificationBody", &[]);
     w.leaf("Name", &[], &cb.name);
     w.opt_leaf("NameEn", cb.name_en.as_deref());
-    w.leaf("ApprovalNo", &[], cb.approval_no.as_str());
+    match &cb.id {
+        BodyId::Cnca(a) => w.leaf("ApprovalNo", &[], a.as_str()),
+        BodyId::Foreign(f) => w.leaf("BodyId", &[], f.as_str()),
+    }
     if let Some(a) = &cb.accreditation {
         w.open("Accreditation", &[]);
         w.leaf("Body", &[], &a.body);

@@ -7,7 +7,7 @@
 
 use super::strict::{Children, Object, leaf, only_attrs};
 use super::{FormatError, LossReport, Rendered, parse_json_value};
-use crate::ids::{self, ApprovalNo, CreditCode, PostCode};
+use crate::ids::{self, BodyId, CreditCode, PostCode};
 use crate::model::{
     Accreditation, Address, AssessmentLevel, Category, Certificate, CertificationBody, Holder, Party, ProgramCode,
     Sector, Status,
@@ -462,7 +462,7 @@ impl Record {
         let expiry_date = compact_date(&self.certification_expiry_date)?;
         ids::check_validity_period(issue_date, expiry_date).map_err(id_err(&self.certification_expiry_date))?;
         let original_issue_date = self.certification_original_issue_date.as_ref().map(compact_date).transpose()?;
-        let approval_no = ApprovalNo::parse(&self.certification_body_identifier.value)
+        let id = BodyId::parse(&self.certification_body_identifier.value)
             .map_err(id_err(&self.certification_body_identifier))?;
         let accredited = match self.accreditation_status.value.as_str() {
             "Accredited" => true,
@@ -549,7 +549,7 @@ impl Record {
             certification_body: CertificationBody {
                 name: self.certification_body_name.value,
                 name_en: self.certification_body_english_name.map(|f| f.value),
-                approval_no,
+                id,
                 accreditation,
             },
             holder: Holder {
@@ -600,7 +600,7 @@ impl Record {
             }
         }
         let record = Record {
-            certification_identity_number: field(format!("{}:{}", cb.approval_no, cert.number)),
+            certification_identity_number: field(format!("{}:{}", cb.id, cert.number)),
             certificate_number: field(cert.number.as_str()),
             certification_status: field(cert.status.iaf()),
             accreditation_status: field(if cb.accreditation.is_some() { "Accredited" } else { "Unaccredited" }),
@@ -614,7 +614,7 @@ impl Record {
             certification_expiry_date: field(ids::format_compact_date(cert.expiry_date)),
             certification_body_name: field(cb.name.as_str()),
             certification_body_english_name: opt(cb.name_en.as_deref()),
-            certification_body_identifier: field(cb.approval_no.as_str()),
+            certification_body_identifier: field(cb.id.as_str()),
             accreditation_body_acronym: opt(cb.accreditation.as_ref().map(|a| a.body.as_str())),
             accreditation_number: opt(cb.accreditation.as_ref().map(|a| a.number.as_str())),
             accreditation_body_country: opt(cb.accreditation.as_ref().and_then(|a| a.country.as_deref())),

@@ -10,7 +10,7 @@
 
 use super::strict::Object;
 use super::{FormatError, LossReport, Rendered, parse_json_value};
-use crate::ids::{self, ApprovalNo, CreditCode};
+use crate::ids::{self, ApprovalNo, BodyId, CreditCode, ForeignBodyId};
 use crate::model::{
     Accreditation, AssessmentLevel, Certificate, CertificationBody, Holder, Party, Product, ProgramCode, Status,
 };
@@ -53,8 +53,11 @@ fn dec(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn issuer_id(approval: &ApprovalNo) -> String {
-    format!("urn:cn:cnca:approval:{}", enc(approval.as_str()))
+fn issuer_id(id: &BodyId) -> String {
+    match id {
+        BodyId::Cnca(a) => format!("urn:cn:cnca:approval:{}", enc(a.as_str())),
+        BodyId::Foreign(f) => format!("urn:mrgate:body:{}", enc(f.as_str())),
+    }
 }
 
 fn subject_id(cert: &Certificate) -> String {
@@ -108,12 +111,12 @@ pub fn render(cert: &Certificate) -> Rendered {
 
     let mut issuer = Map::new();
     issuer.insert("type".into(), json!(["CredentialIssuer"]));
-    issuer.insert("id".into(), json!(issuer_id(&cb.approval_no)));
+    issuer.insert("id".into(), json!(issuer_id(&cb.id)));
     issuer.insert("name".into(), json!(cb.name));
     if let Some(en) = &cb.name_en {
         issuer.insert(
             "issuerAlsoKnownAs".into(),
-            json!([{"id": issuer_id(&cb.approval_no), "name": en, "registeredId": cb.approval_no.as_str()}]),
+            json!([{"id": issuer_id(&cb.id), "name": en, "registeredId": cb.id.as_str()}]),
         );
     }
 
@@ -293,12 +296,13 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
     let mut issuer = Object::new(issuer_value, "/issuer")?;
     expect_types(&mut issuer, &["CredentialIssuer"])?;
     let iid = issuer.req_str("id")?;
-    let approval_text = dec(urn_tail(&iid, "urn:cn:cnca:approval:", "/issuer/id")?).unwrap_or_default();
-    let approval_no = ApprovalNo::parse(&approval_text).map_err(|source| FormatError::Id {
-        pos: None,
-        path: "/issuer/id".into(),
-        source,
-    })?;
+    let id_err = |source| FormatError::Id { pos: None, path: "/issuer/id".into(), source };
+    let body_id = if let Some(tail) = iid.strip_prefix("urn:cn:cnca:approval:") {
+        BodyId::Cnca(ApprovalNo::parse(&dec(tail).unwrap_or_default()).map_err(id_err)?)
+    } else {
+        let tail = urn_tail(&iid, "urn:mrgate:body:", "/issuer/id")?;
+        BodyId::Foreign(ForeignBodyId::parse(&dec(tail).unwrap_or_default()).map_err(id_err)?)
+    };
     let cb_name = issuer.req_str("name")?;
     let mut cb_name_en = None;
     for (i, aka) in issuer.opt_array("issuerAlsoKnownAs")?.iter().enumerate() {
@@ -306,9 +310,9 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
         a.req_str("id")?;
         let name = a.req_str("name")?;
         if let Some(reg) = a.opt_str("registeredId")?
-            && reg != approval_no.as_str()
+            && reg != body_id.as_str()
         {
-            return Err(invalid(&a.path_of("registeredId"), "does not match the issuer's approval number"));
+            return Err(invalid(&a.path_of("registeredId"), "does not match the issuer's id"));
         }
         a.finish()?;
         cb_name_en = Some(name);
@@ -490,7 +494,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
         issue_date: valid_from,
         original_issue_date: None,
         expiry_date: valid_until,
-        certification_body: CertificationBody { name: cb_name, name_en: cb_name_en, approval_no, accreditation },
+        certification_body: CertificationBody { name: cb_name, name_en: cb_name_en, id: body_id, accreditation },
         holder: Holder { name: holder_name, name_en: None, credit_code, registered_id, address: None },
         standards,
         scope_zh,
