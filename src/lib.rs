@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod model;
 pub mod pki;
 pub mod pt;
+pub mod recognition;
 pub mod standards;
 pub mod trust;
 pub mod xml;

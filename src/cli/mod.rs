@@ -8,6 +8,7 @@ mod log;
 mod pt;
 mod signing;
 mod trust;
+mod verify;
 
 use crate::formats::{self, Format, FormatError};
 use crate::ids;
@@ -90,6 +91,8 @@ pub enum Command {
         #[command(subcommand)]
         command: trust::TrustCommand,
     },
+    /// Decide whether a foreign certificate is recognized (the recognition verdict).
+    Verify(verify::VerifyArgs),
     /// Proficiency-testing commands.
     Pt {
         #[command(subcommand)]
@@ -155,6 +158,7 @@ pub fn main() -> ExitCode {
         Command::X509 { command } => signing::x509(command),
         Command::Trust { command } => trust::trust(command),
         Command::Pt { command } => pt::pt(command, &limits),
+        Command::Verify(args) => verify::verify(args, &limits),
         Command::Log { command } => log::log(command),
         Command::Pki { command } => signing::pki(command),
     }

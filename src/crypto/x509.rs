@@ -195,6 +195,15 @@ impl Crls {
     pub fn is_empty(&self) -> bool {
         self.lists.is_empty()
     }
+
+    /// A copy holding the same CRLs (re-parsed from their DER).
+    pub fn clone_for_verifier(&self) -> Crls {
+        let mut out = Crls::new();
+        for (_, der) in &self.ders {
+            let _ = out.add_der(der);
+        }
+        out
+    }
 }
 
 /// Reads certificates from a PEM bundle, or a single DER certificate.

@@ -1,0 +1,367 @@
+//! The recognition decision (DESIGN.md, "Recognition decision"): is a foreign certificate
+//! recognized, and why or why not — every check with its outcome and reason code.
+//!
+//! 1. the document parses (UNTP credential as VC-JOSE JWS, signed IAF XML, signed CN XML);
+//! 2. its signature verifies and covers the whole certificate;
+//! 3. the signer is one of the certification body's granted signing certificates in the
+//!    trust list, its chain reaches the accreditation body's anchor at signing time, and it
+//!    is not revoked;
+//! 4. the accreditation body held an active MLA/MRA membership for the certificate's scope
+//!    at the certificate's issue date;
+//! 5. every standard certified against is equivalent to one the domestic side accepts;
+//! 6. the certificate is within its validity dates and neither suspended, withdrawn nor
+//!    cancelled (the register's status from notices overrides the document's).
+//!
+//! A verdict is `valid` only when every check passed; any check that could not be made
+//! counts as failed. Nothing here writes anywhere: the caller records the verdict.
+
+use crate::crypto::jws::{self, Verifier};
+use crate::crypto::x509::{Crls, TrustAnchors};
+use crate::crypto::xmldsig::{self, KeySource, Options, Profile};
+use crate::crypto::{Check, Outcome};
+use crate::formats::{self, Format};
+use crate::model::{Certificate, Status};
+use crate::standards::{self, StandardRef};
+use crate::trust::{Role, TrustList};
+use crate::xml::Limits;
+use rustls_pki_types::CertificateDer;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// The register's current status of a certificate (from notices), when it has one.
+pub trait StatusSource {
+    fn current_status(&self, issuer: &str, number: &str) -> Option<Status>;
+}
+
+/// No register: the document's own status stands.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRegister;
+
+impl StatusSource for NoRegister {
+    fn current_status(&self, _: &str, _: &str) -> Option<Status> {
+        None
+    }
+}
+
+/// What a decision is made against.
+pub struct Context<'a> {
+    pub trust_list: &'a TrustList,
+    pub equivalence: &'a standards::Table,
+    pub crls: Option<&'a Crls>,
+    pub register: &'a dyn StatusSource,
+    pub now: OffsetDateTime,
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Context(trust list {}, table {}, now {})",
+            self.trust_list.sequence, self.equivalence.version, self.now
+        )
+    }
+}
+
+/// The verdict: the same shape for `/v1/verify`, `/v1/recognitions` and `mrgate verify`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    pub valid: bool,
+    /// valid | suspended | withdrawn | cancelled | expired | unknown
+    pub status: &'static str,
+    pub checks: Vec<Check>,
+    pub format: Option<Format>,
+    pub issuer: Option<String>,
+    pub number: Option<String>,
+    pub signer: Option<String>,
+    /// The trust-list and equivalence-table versions the decision used.
+    pub trust_list: String,
+    pub equivalence_table: String,
+    #[serde(skip)]
+    pub certificate: Option<Certificate>,
+}
+
+const CHECK_ORDER: [&str; 6] = ["format", "signature", "chain", "accreditation", "standards", "validity"];
+
+struct Decision {
+    checks: Vec<Check>,
+}
+
+impl Decision {
+    fn pass(&mut self, check: &'static str, reason: &str, message: impl Into<String>) {
+        self.checks.push(Check::pass(check, reason, message));
+    }
+    fn fail(&mut self, check: &'static str, reason: &str, message: impl Into<String>) {
+        self.checks.push(Check::fail(check, reason, message));
+    }
+}
+
+/// The MLA/MRA arrangement that covers an accreditation scope.
+pub fn arrangement_for(scope: &str) -> &'static str {
+    match scope {
+        "ISO/IEC 17025" | "ISO/IEC 17020" | "ISO 15189" | "ISO/IEC 17043" | "ISO 17034" => "ILAC MRA",
+        _ => "IAF MLA",
+    }
+}
+
+/// Decides whether `document` is a recognized certificate.
+pub fn decide(document: &[u8], ctx: &Context<'_>) -> Verdict {
+    let mut d = Decision { checks: Vec::new() };
+    let mut verdict = Verdict {
+        valid: false,
+        status: "unknown",
+        checks: Vec::new(),
+        format: None,
+        issuer: None,
+        number: None,
+        signer: None,
+        trust_list: ctx.trust_list.digest.clone(),
+        equivalence_table: ctx.equivalence.version.clone(),
+        certificate: None,
+    };
+    let outcome = decide_inner(document, ctx, &mut d, &mut verdict);
+    // Checks that could not be made are failures, listed in order.
+    for check in CHECK_ORDER {
+        if !d.checks.iter().any(|c| c.check == check) {
+            d.checks.push(Check::skipped(check, "recognition.not_reached", "not checked: an earlier check failed"));
+        }
+    }
+    d.checks.sort_by_key(|c| CHECK_ORDER.iter().position(|o| *o == c.check).unwrap_or(CHECK_ORDER.len()));
+    verdict.valid = outcome.is_some() && d.checks.iter().all(|c| c.outcome == Outcome::Pass);
+    verdict.checks = d.checks;
+    verdict
+}
+
+fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &mut Verdict) -> Option<()> {
+    // 1. Format: the claimed issuer is read from the document to find its anchors; the
+    //    content is trusted only after step 2 verified these same bytes.
+    let text = std::str::from_utf8(document).ok().map(str::trim);
+    let is_jws = text.is_some_and(|t| t.starts_with("eyJ") && t.matches('.').count() == 2);
+    let (format, cert, payload) = if is_jws {
+        let token = text.unwrap_or_default();
+        let parsed = match jws::parse(token) {
+            Ok(p) => p,
+            Err(e) => {
+                d.fail("format", e.code(), e.to_string());
+                return None;
+            }
+        };
+        match formats::parse(Format::UntpDcc, &parsed.payload, &ctx.limits) {
+            Ok(c) => (Format::UntpDcc, c, Some(token)),
+            Err(e) => {
+                d.fail("format", e.code(), format!("the credential: {e}"));
+                return None;
+            }
+        }
+    } else {
+        let format = match Format::detect(document) {
+            Some(f @ (Format::IafXml | Format::CnXml)) => f,
+            _ => {
+                d.fail(
+                    "format",
+                    "format.unknown",
+                    "not a UNTP credential (JWS), a signed IAF record or a signed CN certificate",
+                );
+                return None;
+            }
+        };
+        match formats::parse(format, document, &ctx.limits) {
+            Ok(c) => (format, c, None),
+            Err(e) => {
+                d.fail("format", e.code(), e.to_string());
+                return None;
+            }
+        }
+    };
+    verdict.format = Some(format);
+    verdict.issuer = Some(cert.issuer_id().to_string());
+    verdict.number = Some(cert.number.as_str().to_string());
+    d.pass("format", "format.valid", format!("{format} document, schema rules met"));
+
+    // 3a. The issuing body must be a certification body of the trust list.
+    let issuer = cert.issuer_id().to_string();
+    let Some(cb) =
+        ctx.trust_list.body(&issuer).filter(|p| p.body.as_ref().is_some_and(|b| b.role == Role::CertificationBody))
+    else {
+        d.fail("chain", "trust.cb_unknown", format!("'{issuer}' is not a certification body of the trust list"));
+        return None;
+    };
+    let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.clone()).unwrap_or_default();
+
+    // 2 + 3b. Signature, with anchors from the trust list only.
+    let signing = verify_signature(document, payload, &issuer, ctx, d)?;
+    verdict.signer = Some(signing.subject.clone());
+    if !cb.services.iter().any(|s| s.granted_at(signing.at) && s.certificates.iter().any(|c| c == &signing.certificate))
+    {
+        d.fail(
+            "chain",
+            "trust.signer_not_listed",
+            format!("'{}' is not a granted signing certificate of '{issuer}'", signing.subject),
+        );
+        return None;
+    }
+    d.pass(
+        "chain",
+        "x509.valid",
+        format!("'{}' is a signer of '{issuer}', chaining to '{accreditor}'", signing.subject),
+    );
+
+    // 4. Accreditation under a mutual-recognition arrangement at the issue date.
+    let scope = cert.program_code.accreditation_scope();
+    let arrangement = arrangement_for(scope);
+    let issued = cert.issue_date.midnight().assume_offset(time::macros::offset!(+8));
+    let answer = ctx.trust_list.membership_at(&accreditor, arrangement, scope, issued);
+    if answer.active {
+        d.pass(
+            "accreditation",
+            answer.reason,
+            format!("{accreditor} was an active {arrangement} signatory for {scope} on {}", cert.issue_date),
+        );
+    } else {
+        let detail =
+            answer.status.as_ref().map(|s| format!(" ({} since {})", s.status, s.since.date())).unwrap_or_default();
+        d.fail(
+            "accreditation",
+            answer.reason,
+            format!(
+                "{accreditor} was not an active {arrangement} signatory for {scope} on {}{detail}",
+                cert.issue_date
+            ),
+        );
+    }
+
+    // 5. Standards equivalence.
+    let mut refused = Vec::new();
+    for s in &cert.standards {
+        match StandardRef::parse(s) {
+            Ok(r) => {
+                let eq = ctx.equivalence.equivalence(&r);
+                if !eq.accepted {
+                    refused.push((s.clone(), eq.reason));
+                }
+            }
+            Err(e) => refused.push((s.clone(), e.code())),
+        }
+    }
+    match refused.first() {
+        None => d.pass(
+            "standards",
+            "standards.equivalent",
+            format!("{} standard(s) equivalent (table {})", cert.standards.len(), ctx.equivalence.version),
+        ),
+        Some((s, reason)) => {
+            d.fail("standards", reason, format!("'{s}' is not equivalent to a standard the domestic side accepts"))
+        }
+    }
+
+    // 6. Validity and status; the register's status (notices) overrides the document's.
+    let today = ctx.now.to_offset(time::macros::offset!(+8)).date();
+    let status = ctx.register.current_status(&issuer, cert.number.as_str()).unwrap_or(cert.status);
+    verdict.status = status.as_str();
+    if today > cert.expiry_date {
+        verdict.status = Status::Expired.as_str();
+        d.fail("validity", "validity.expired", format!("expired on {}", crate::ids::format_date(cert.expiry_date)));
+    } else if today < cert.issue_date {
+        d.fail(
+            "validity",
+            "validity.not_yet_valid",
+            format!("not valid before {}", crate::ids::format_date(cert.issue_date)),
+        );
+    } else if status != Status::Valid {
+        d.fail(
+            "validity",
+            &format!("status.{}", status.as_str()),
+            format!("status {} ({})", status.as_str(), status.zh()),
+        );
+    } else {
+        d.pass(
+            "validity",
+            "validity.in_force",
+            format!("in force until {}", crate::ids::format_date(cert.expiry_date)),
+        );
+    }
+    verdict.certificate = Some(cert);
+    Some(())
+}
+
+/// What a verified signature tells.
+struct Signing {
+    subject: String,
+    certificate: Vec<u8>,
+    /// The time the chain was validated at: XAdES SigningTime when present, else now.
+    at: OffsetDateTime,
+}
+
+fn anchors_at(ctx: &Context<'_>, issuer: &str, at: OffsetDateTime) -> TrustAnchors {
+    let mut anchors = TrustAnchors::new();
+    for der in ctx.trust_list.anchors_for_cb(issuer, at) {
+        // Certificates that cannot be anchors (e.g. end-entity signing certificates listed
+        // for the signer-identity check) are skipped here, not trusted.
+        let _ = anchors.add_der(&CertificateDer::from(der.to_vec()));
+    }
+    anchors
+}
+
+fn verify_signature(
+    document: &[u8],
+    token: Option<&str>,
+    issuer: &str,
+    ctx: &Context<'_>,
+    d: &mut Decision,
+) -> Option<Signing> {
+    let now_secs = ctx.now.unix_timestamp().max(0) as u64;
+    if let Some(token) = token {
+        let anchors = anchors_at(ctx, issuer, ctx.now);
+        let mut verifier = Verifier::new(anchors, Crls::new());
+        if let Some(crls) = ctx.crls {
+            verifier.crls = crls.clone_for_verifier();
+        }
+        verifier.credential = true;
+        let v = verifier.verify(token, now_secs);
+        if !v.valid {
+            let last =
+                v.checks.last().cloned().unwrap_or_else(|| Check::fail("signature", "sig.invalid", "no verdict"));
+            let check = if last.check == "chain" { "chain" } else { "signature" };
+            d.fail(check, &last.reason, last.message);
+            return None;
+        }
+        d.pass(
+            "signature",
+            "sig.valid",
+            format!("{} VC-JOSE signature over the whole credential", v.alg.unwrap_or_default()),
+        );
+        let parsed = jws::parse(token).ok()?;
+        let first = parsed.header.get("x5c")?.as_array()?.first()?.as_str()?;
+        let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, first).ok()?;
+        return Some(Signing { subject: v.signer.unwrap_or_default(), certificate: der, at: ctx.now });
+    }
+    // XML: validate the chain at the XAdES signing time when the signature states one.
+    let probe = Options { key: KeySource::InsecureEmbedded, allow_sha1: false, profile: Profile::Enveloped };
+    let signing_time = xmldsig::verify(document, &ctx.limits, &probe)
+        .ok()
+        .and_then(|v| v.signing_time)
+        .and_then(|t| OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
+        .filter(|t| *t <= ctx.now + time::Duration::minutes(5));
+    let at = signing_time.unwrap_or(ctx.now);
+    let anchors = anchors_at(ctx, issuer, at);
+    let options = Options {
+        key: KeySource::Trusted { anchors: &anchors, crls: ctx.crls, at: at.unix_timestamp().max(0) as u64 },
+        allow_sha1: false,
+        profile: Profile::Enveloped,
+    };
+    match xmldsig::verify(document, &ctx.limits, &options) {
+        Ok(v) => {
+            d.pass("signature", "sig.valid", "enveloped XML signature over the whole document");
+            Some(Signing {
+                subject: v.signer.unwrap_or_default(),
+                certificate: v.signer_certificate.unwrap_or_default(),
+                at,
+            })
+        }
+        Err(e) => {
+            let check = if matches!(e.check(), "chain" | "key") { "chain" } else { "signature" };
+            d.fail(check, e.code(), e.to_string());
+            None
+        }
+    }
+}

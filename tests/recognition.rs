@@ -1,0 +1,296 @@
+//! The recognition decision against the demo trust list: a recognized foreign certificate,
+//! and one rejection per rule — signature, chain, revoked signer, a signer not listed for the
+//! CB, no membership for the scope, membership suspended or withdrawn at issue time,
+//! non-equivalent standard, expired, suspended (in the document and by a notice), a CB
+//! withdrawn from the list.
+
+use mrgate::crypto::keys::SigningKey;
+use mrgate::crypto::x509::{Crls, TrustAnchors, read_certificates};
+use mrgate::formats::{self, Format};
+use mrgate::ids::{BodyId, ForeignBodyId, parse_date};
+use mrgate::model::{Accreditation, Category, Certificate, ProgramCode, Status};
+use mrgate::recognition::{self, Context, NoRegister, StatusSource, Verdict};
+use mrgate::standards::Table;
+use mrgate::trust::TrustList;
+use mrgate::xml::Limits;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+
+fn read(p: &str) -> Vec<u8> {
+    std::fs::read(format!("{DEMO}/{p}")).expect("read")
+}
+
+fn trust_list() -> TrustList {
+    let mut operator = TrustAnchors::new();
+    operator.add_pem_or_der(&read("ca.pem")).expect("anchor");
+    TrustList::load(&read("trust-list.xml"), &operator, None, 1_780_272_000, &Limits::default()).expect("list")
+}
+
+fn crls() -> Crls {
+    let mut c = Crls::new();
+    for body in ["dakks", "ukas", "anab"] {
+        c.add_pem_or_der(&read(&format!("foreign/{body}/crl.pem"))).expect("crl");
+    }
+    c
+}
+
+/// A certificate issued by a foreign CB of the demo list.
+fn certificate(cb: &str, program: ProgramCode, issued: &str) -> Certificate {
+    let mut c = formats::parse(Format::CnXml, include_bytes!("data/cn-qms.xml"), &Limits::default()).expect("fixture");
+    c.certification_body.id = BodyId::Foreign(ForeignBodyId::parse(cb).expect("id"));
+    c.certification_body.name = format!("{cb} demo certification body");
+    c.certification_body.accreditation = Some(Accreditation {
+        body: cb.trim_end_matches("-cb").to_uppercase(),
+        number: "D-ZM-0001".into(),
+        country: None,
+    });
+    c.program_code = program;
+    c.category = program.category();
+    if program.category() == Category::Product {
+        c.program = "Product certification".into();
+        c.standards = vec!["IEC 60335-1:2004".into()];
+    }
+    c.issue_date = parse_date(issued).expect("date");
+    c.expiry_date = c.issue_date.replace_year(c.issue_date.year() + 3).expect("date");
+    c.status_date = Some(c.issue_date);
+    c
+}
+
+fn key_and_chain(signer: &str) -> (SigningKey, Vec<rustls_pki_types::CertificateDer<'static>>) {
+    (
+        SigningKey::from_pkcs8(&read(&format!("{signer}.key"))).expect("key"),
+        read_certificates(&read(&format!("{signer}.pem"))).expect("cert"),
+    )
+}
+
+fn as_jws(c: &Certificate, signer: &str) -> Vec<u8> {
+    let (key, chain) = key_and_chain(signer);
+    let vc: serde_json::Value = serde_json::from_slice(&formats::render(Format::UntpDcc, c).bytes).expect("json");
+    mrgate::crypto::jws::sign(&serde_json::to_vec(&vc).expect("json"), &key, &chain, None, true)
+        .expect("sign")
+        .into_bytes()
+}
+
+fn as_iaf_xml(c: &Certificate, signer: &str) -> Vec<u8> {
+    let (key, chain) = key_and_chain(signer);
+    let xml = String::from_utf8(formats::render(Format::IafXml, c).bytes).expect("utf8");
+    mrgate::crypto::xmldsig::sign(&xml, &key, &chain).expect("sign").into_bytes()
+}
+
+struct Register(Option<Status>);
+
+impl StatusSource for Register {
+    fn current_status(&self, _: &str, _: &str) -> Option<Status> {
+        self.0
+    }
+}
+
+fn decide_with(doc: &[u8], list: &TrustList, now: OffsetDateTime, register: &dyn StatusSource) -> Verdict {
+    let table = Table::embedded();
+    let crls = crls();
+    let ctx =
+        Context { trust_list: list, equivalence: &table, crls: Some(&crls), register, now, limits: Limits::default() };
+    recognition::decide(doc, &ctx)
+}
+
+fn decide(doc: &[u8], now: OffsetDateTime) -> Verdict {
+    decide_with(doc, &trust_list(), now, &NoRegister)
+}
+
+const NOW: OffsetDateTime = datetime!(2026-06-01 0:00 UTC);
+
+fn failed(v: &Verdict) -> (&'static str, String) {
+    let c = v.checks.iter().find(|c| c.outcome == mrgate::crypto::Outcome::Fail).expect("a failed check");
+    (c.check, c.reason.clone())
+}
+
+#[test]
+fn a_recognized_foreign_certificate_as_jws_and_as_signed_iaf_xml() {
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    for doc in [as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer")] {
+        let v = decide(&doc, NOW);
+        assert!(v.valid, "{:#?}", v.checks);
+        assert_eq!(v.status, "valid");
+        assert_eq!(v.issuer.as_deref(), Some("dakks-cb"));
+        let checks: Vec<&str> = v.checks.iter().map(|c| c.check).collect();
+        assert_eq!(checks, ["format", "signature", "chain", "accreditation", "standards", "validity"]);
+        assert_eq!(v.checks[3].reason, "trust.mra_active");
+        assert_eq!(v.trust_list, trust_list().digest);
+        assert_eq!(v.equivalence_table, Table::embedded().version);
+    }
+}
+
+#[test]
+fn tampered_signature() {
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let doc = String::from_utf8(as_jws(&cert, "foreign/dakks/signer")).expect("utf8");
+    let (head, sig) = doc.rsplit_once('.').expect("dot");
+    let mut bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sig).expect("b64");
+    bytes[0] ^= 1;
+    let forged = format!("{head}.{}", base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes));
+    let v = decide(forged.as_bytes(), NOW);
+    assert!(!v.valid);
+    assert_eq!(failed(&v), ("signature", "sig.invalid".into()));
+    assert_eq!(v.status, "unknown");
+    // And a tampered XML record.
+    let xml = String::from_utf8(as_iaf_xml(&cert, "foreign/dakks/signer")).expect("utf8").replacen(
+        ">Active<",
+        ">Active <",
+        1,
+    );
+    assert_eq!(failed(&decide(xml.as_bytes(), NOW)), ("signature", "dsig.digest_mismatch".into()));
+}
+
+#[test]
+fn chain_from_another_accreditation_body() {
+    // Signed by UKAS's CB signer but claiming to come from dakks-cb: no DAkkS anchor fits.
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let v = decide(&as_jws(&cert, "foreign/ukas/signer"), NOW);
+    assert_eq!(failed(&v), ("chain", "x509.untrusted".into()));
+}
+
+#[test]
+fn signer_not_listed_for_the_cb() {
+    // The domestic root signs for CNCA CBs; CNCA-R-2002-002's key cannot sign for CNCA-R-2002-001.
+    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    cert.certification_body.id = BodyId::Cnca(mrgate::ids::ApprovalNo::parse("CNCA-R-2002-001").expect("id"));
+    let v = decide(&as_jws(&cert, "cb/CNCA-R-2002-002"), NOW);
+    assert_eq!(failed(&v), ("chain", "trust.signer_not_listed".into()));
+    // The right key is recognized (CNAS is an IAF MLA signatory).
+    assert!(decide(&as_jws(&cert, "cb/CNCA-R-2002-001"), NOW).valid);
+}
+
+#[test]
+fn revoked_signer() {
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let v = decide(&as_jws(&cert, "foreign/dakks/revoked-signer"), NOW);
+    assert_eq!(failed(&v), ("chain", "x509.revoked".into()));
+}
+
+#[test]
+fn unknown_cb() {
+    let cert = certificate("nobody-cb", ProgramCode::Qms, "2026-01-15");
+    let v = decide(&as_jws(&cert, "foreign/dakks/signer"), NOW);
+    assert_eq!(failed(&v), ("chain", "trust.cb_unknown".into()));
+}
+
+#[test]
+fn no_membership_for_the_scope() {
+    let cert = certificate("dakks-cb", ProgramCode::Product, "2026-01-15");
+    let doc = as_jws(&cert, "foreign/dakks/signer");
+    assert!(decide(&doc, NOW).valid, "DAkkS holds the 17065 membership");
+    let mut list = trust_list();
+    let dakks = list.providers.iter_mut().find(|p| p.body.as_ref().is_some_and(|b| b.id == "dakks")).expect("dakks");
+    dakks.body.as_mut().expect("body").memberships.retain(|m| m.scope != "ISO/IEC 17065");
+    let v = decide_with(&doc, &list, NOW, &NoRegister);
+    assert_eq!(failed(&v), ("accreditation", "trust.mra_none".into()));
+}
+
+#[test]
+fn membership_suspended_at_issue_time() {
+    // UKAS's 17065 membership is suspended since 2026-03-01.
+    let after = certificate("ukas-cb", ProgramCode::Product, "2026-04-01");
+    assert_eq!(
+        failed(&decide(&as_jws(&after, "foreign/ukas/signer"), NOW)),
+        ("accreditation", "trust.mra_suspended".into())
+    );
+    // A certificate issued before the suspension stays recognized.
+    let before = certificate("ukas-cb", ProgramCode::Product, "2026-02-01");
+    assert!(decide(&as_jws(&before, "foreign/ukas/signer"), NOW).valid);
+}
+
+#[test]
+fn membership_withdrawn_at_issue_time() {
+    // ANAB's 17021-1 membership was withdrawn on 2025-06-01.
+    let cert = certificate("anab-cb", ProgramCode::Qms, "2025-07-01");
+    assert_eq!(
+        failed(&decide(&as_jws(&cert, "foreign/anab/signer"), NOW)),
+        ("accreditation", "trust.mra_withdrawn".into())
+    );
+    let earlier = certificate("anab-cb", ProgramCode::Qms, "2025-01-10");
+    assert!(decide(&as_jws(&earlier, "foreign/anab/signer"), NOW).valid);
+}
+
+#[test]
+fn non_equivalent_standard() {
+    let mut cert = certificate("dakks-cb", ProgramCode::Product, "2026-01-15");
+    cert.standards = vec!["IEC 60335-1:2004".into(), "GB 19517-2023".into()];
+    assert_eq!(failed(&decide(&as_jws(&cert, "foreign/dakks/signer"), NOW)), ("standards", "standards.neq".into()));
+    cert.standards = vec!["ISO 9001:2008".into()];
+    assert_eq!(failed(&decide(&as_jws(&cert, "foreign/dakks/signer"), NOW)), ("standards", "standards.unknown".into()));
+}
+
+#[test]
+fn expired() {
+    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    cert.expiry_date = parse_date("2026-05-01").expect("date");
+    let v = decide(&as_jws(&cert, "foreign/dakks/signer"), NOW);
+    assert_eq!(failed(&v), ("validity", "validity.expired".into()));
+    assert_eq!(v.status, "expired");
+}
+
+#[test]
+fn suspended_in_the_document_or_by_a_notice() {
+    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    cert.status = Status::Suspended;
+    let v = decide(&as_jws(&cert, "foreign/dakks/signer"), NOW);
+    assert_eq!((failed(&v), v.status), (("validity", "status.suspended".into()), "suspended"));
+    // A valid document, but the register says withdrawn: the register wins.
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let v = decide_with(&as_jws(&cert, "foreign/dakks/signer"), &trust_list(), NOW, &Register(Some(Status::Withdrawn)));
+    assert_eq!((failed(&v), v.status), (("validity", "status.withdrawn".into()), "withdrawn"));
+    // And a restore in the register makes a document-suspended certificate valid again.
+    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    cert.status = Status::Suspended;
+    assert!(
+        decide_with(&as_jws(&cert, "foreign/dakks/signer"), &trust_list(), NOW, &Register(Some(Status::Valid))).valid
+    );
+}
+
+#[test]
+fn cb_withdrawn_from_the_list() {
+    // anab-cb's service was withdrawn on 2026-09-01.
+    let cert = certificate("anab-cb", ProgramCode::Product, "2026-01-15");
+    let doc = as_jws(&cert, "foreign/anab/signer");
+    assert!(decide(&doc, NOW).valid);
+    let v = decide(&doc, datetime!(2026-10-01 0:00 UTC));
+    assert!(!v.valid);
+    assert_eq!(failed(&v).0, "chain");
+}
+
+#[test]
+fn garbage_and_unsigned_documents() {
+    let v = decide(b"hello", NOW);
+    assert_eq!((failed(&v), v.status), (("format", "format.unknown".into()), "unknown"));
+    assert!(v.checks.iter().skip(1).all(|c| c.outcome == mrgate::crypto::Outcome::Skipped));
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let unsigned = formats::render(Format::IafXml, &cert).bytes;
+    assert_eq!(failed(&decide(&unsigned, NOW)), ("signature", "dsig.no_signature".into()));
+}
+
+#[test]
+fn verify_command() {
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("vc.jwt");
+    std::fs::write(&path, as_jws(&cert, "foreign/dakks/signer")).expect("write");
+    let run = |extra: &[&str]| {
+        let mut args =
+            vec!["verify", "--trust-list", concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo/trust-list.xml")];
+        args.extend_from_slice(extra);
+        std::process::Command::new(env!("CARGO_BIN_EXE_mrgate")).args(&args).output().expect("run")
+    };
+    let ca = format!("{DEMO}/ca.pem");
+    let p = path.to_str().expect("path");
+    let ok = run(&["--trust-anchor", &ca, "--at", "2026-06-01T00:00:00Z", p]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&ok.stdout).expect("json");
+    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(true), Some("valid")));
+    let expired = run(&["--trust-anchor", &ca, "--at", "2030-01-01T00:00:00Z", p]);
+    assert_eq!(expired.status.code(), Some(1));
+    // A trust list checked against the wrong operator is refused before any decision.
+    let wrong = run(&["--trust-anchor", &format!("{DEMO}/foreign/dakks/root.pem"), p]);
+    assert_eq!(wrong.status.code(), Some(2));
+}
