@@ -36,6 +36,54 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Durable appends: 16 threads appending to an SQLite store (WAL, synchronous=FULL);
+    // group commit turns concurrent appends into one transaction each.
+    let mut g = c.benchmark_group("ledger_durable");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(16 * 250));
+    g.bench_function("durable_append_16_threads", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().expect("tmp");
+                let store: std::sync::Arc<dyn mrgate::store::Store> = std::sync::Arc::new(
+                    mrgate::store::sqlite::SqliteStore::open(&dir.path().join("b.db")).expect("store"),
+                );
+                let key = ring::signature::Ed25519KeyPair::from_seed_unchecked(&[9u8; 32]).expect("key");
+                let log =
+                    std::sync::Arc::new(mrgate::ledger::durable::DurableLog::open("bench", key, store).expect("log"));
+                let start = std::time::Instant::now();
+                let threads: Vec<_> = (0..16)
+                    .map(|t| {
+                        let log = std::sync::Arc::clone(&log);
+                        std::thread::spawn(move || {
+                            for i in 0..250 {
+                                let entry = mrgate::ledger::entry::Entry {
+                                    kind: "export".into(),
+                                    time: "2026-11-26T00:00:00Z".into(),
+                                    actor: "bench".into(),
+                                    inputs: vec![mrgate::ledger::entry::document_digest(format!("{t}/{i}").as_bytes())],
+                                    outputs: vec![],
+                                    trust_list: None,
+                                    equivalence_table: None,
+                                    verdict: "valid".into(),
+                                    reasons: vec![],
+                                };
+                                log.append(&entry).expect("append");
+                            }
+                        })
+                    })
+                    .collect();
+                for t in threads {
+                    t.join().expect("join");
+                }
+                total += start.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -13,5 +13,6 @@ pub mod pki;
 pub mod pt;
 pub mod recognition;
 pub mod standards;
+pub mod store;
 pub mod trust;
 pub mod xml;

@@ -26,6 +26,8 @@ pub enum LogCommand {
         new_checkpoint: PathBuf,
         proof: PathBuf,
     },
+    /// Durability self-test: concurrent appends to a store; kill it at any time.
+    Torture(TortureArgs),
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
@@ -58,6 +60,7 @@ fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ExitCode> {
 
 pub fn log(command: LogCommand) -> ExitCode {
     let result = match command {
+        LogCommand::Torture(args) => return torture(args),
         LogCommand::VerifyReceipt { log_key: key_path, receipt: receipt_path, document } => (|| {
             let key = log_key(&key_path)?;
             let r: Receipt = parse(&receipt_path)?;
@@ -87,4 +90,97 @@ pub fn log(command: LogCommand) -> ExitCode {
         }
         Err(code) => code,
     }
+}
+
+/// `mrgate log torture`: a durability self-test. Appends entries from several threads to a
+/// store under `--data-dir`, printing `ack <index>` after each commit and `checkpoint <note>`
+/// now and then; kill it at any moment and reopen the store to check that every
+/// acknowledged entry survived.
+#[derive(clap::Args, Debug)]
+pub struct TortureArgs {
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// The log's Ed25519 private key (PKCS#8 PEM).
+    #[arg(long)]
+    pub log_key: PathBuf,
+    #[arg(long, default_value_t = 4)]
+    pub threads: usize,
+    #[arg(long, default_value_t = 1000)]
+    pub count: usize,
+}
+
+pub fn torture(args: TortureArgs) -> ExitCode {
+    use crate::ledger::durable::DurableLog;
+    use crate::ledger::entry::{Entry, document_digest};
+    use crate::store::Store;
+    use std::io::Write;
+    use std::sync::Arc;
+    let pkcs8 = match read(&args.log_key).map(|b| {
+        rustls_pki_types::pem::PemObject::from_pem_slice(&b)
+            .map(|k: rustls_pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
+    }) {
+        Ok(Ok(k)) => k,
+        Ok(Err(e)) => {
+            eprintln!("error[key.unreadable]: {}: {e:?}", args.log_key.display());
+            return ExitCode::from(2);
+        }
+        Err(code) => return code,
+    };
+    let Ok(key) = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8) else {
+        eprintln!("error[key.unknown_type]: {}: not an Ed25519 key", args.log_key.display());
+        return ExitCode::from(2);
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.data_dir) {
+        eprintln!("error[io.write]: {}: {e}", args.data_dir.display());
+        return ExitCode::from(2);
+    }
+    let store: Arc<dyn Store> = match crate::store::sqlite::SqliteStore::open(&args.data_dir.join("mrgate.db")) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            return ExitCode::from(2);
+        }
+    };
+    let log = match DurableLog::open("mrgate torture log", key, store) {
+        Ok(l) => Arc::new(l),
+        Err(e) => {
+            eprintln!("error[{}]: {e}", e.code());
+            return ExitCode::from(2);
+        }
+    };
+    let out = Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let threads: Vec<_> = (0..args.threads)
+        .map(|t| {
+            let (log, out) = (Arc::clone(&log), Arc::clone(&out));
+            let count = args.count;
+            std::thread::spawn(move || {
+                for i in 0..count {
+                    let entry = Entry {
+                        kind: "export".into(),
+                        time: "2026-11-26T00:00:00Z".into(),
+                        actor: format!("torture-{t}"),
+                        inputs: vec![document_digest(format!("{t}/{i}").as_bytes())],
+                        outputs: vec![],
+                        trust_list: None,
+                        equivalence_table: None,
+                        verdict: "valid".into(),
+                        reasons: vec![],
+                    };
+                    let Ok(index) = log.append(&entry) else { return };
+                    let Ok(mut o) = out.lock() else { return };
+                    let _ = writeln!(o, "ack {index}");
+                    if index % 500 == 0
+                        && let Ok(cp) = log.checkpoint()
+                    {
+                        let _ = writeln!(o, "checkpoint {}", cp.replace('\n', "\\n"));
+                    }
+                    let _ = o.flush();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
+    }
+    ExitCode::SUCCESS
 }

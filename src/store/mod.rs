@@ -1,0 +1,98 @@
+//! The gateway's memory: certificates by issuer and number (and by holder credit code), their
+//! status history, exports, recognitions, notices, trust-list versions, and the transparency
+//! log's entries.
+//!
+//! [`Store`] is the narrow interface the rest of the gateway uses; [`sqlite::SqliteStore`] is
+//! the embedded default (one file, WAL, `synchronous=FULL`). A networked database can be
+//! added beside it without touching callers. Every write returns only after its
+//! transaction committed: nothing is acknowledged before it is durable.
+
+pub mod sqlite;
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("store: {0}")]
+    Database(String),
+    #[error("no certificate {issuer}/{number}")]
+    NotFound { issuer: String, number: String },
+    #[error("store schema version {found} is newer than this build understands ({supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+}
+
+impl StoreError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Database(_) => "store.database",
+            StoreError::NotFound { .. } => "store.not_found",
+            StoreError::SchemaTooNew { .. } => "store.schema_too_new",
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// A certificate the gateway exported or recognized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateRecord {
+    pub issuer: String,
+    pub number: String,
+    pub holder_credit_code: Option<String>,
+    /// `export` (domestic) or `recognition` (foreign).
+    pub origin: String,
+    pub status: String,
+    /// The certificate as CN XML.
+    #[serde(skip)]
+    pub document: Vec<u8>,
+    pub recorded_at: String,
+}
+
+/// One change of a certificate's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusEvent {
+    pub status: String,
+    pub since: String,
+    pub actor: String,
+    /// The notice or decision that made the change.
+    pub reference: String,
+}
+
+/// A trust-list version the gateway has used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustListVersion {
+    pub sequence: u64,
+    pub digest: String,
+    pub installed_at: String,
+    #[serde(skip)]
+    pub document: Vec<u8>,
+}
+
+/// The gateway's store.
+pub trait Store: Send + Sync {
+    /// Records a certificate (new, or a new version of one already known) and, when its
+    /// status differs from the last recorded one, a status event — in one transaction.
+    fn put_certificate(&self, record: &CertificateRecord, event: &StatusEvent) -> Result<(), StoreError>;
+    fn certificate(&self, issuer: &str, number: &str) -> Result<Option<CertificateRecord>, StoreError>;
+    fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// Changes a certificate's status (a notice), recording the event.
+    fn set_status(&self, issuer: &str, number: &str, event: &StatusEvent) -> Result<(), StoreError>;
+    fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError>;
+
+    /// Exports and recognitions: an id, a kind and the JSON of what was returned.
+    fn put_decision(&self, id: &str, kind: &str, json: &str) -> Result<(), StoreError>;
+    fn decision(&self, id: &str) -> Result<Option<(String, String)>, StoreError>;
+
+    fn put_trust_list(&self, version: &TrustListVersion) -> Result<(), StoreError>;
+    fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
+
+    /// Appends log entries in one transaction; returns the index of the first.
+    fn append_log(&self, entries: &[Vec<u8>]) -> Result<u64, StoreError>;
+    fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
+    fn log_size(&self) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,189 @@
+//! The embedded store and the durable log: what is acknowledged survives a restart, status
+//! history records every change, concurrent appends are committed in batches with distinct
+//! indexes, and a process killed with SIGKILL mid-append loses nothing it acknowledged.
+
+use mrgate::ledger::durable::DurableLog;
+use mrgate::ledger::entry::{Entry, document_digest};
+use mrgate::ledger::receipt;
+use mrgate::store::sqlite::SqliteStore;
+use mrgate::store::{CertificateRecord, StatusEvent, Store, TrustListVersion};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use std::sync::Arc;
+
+fn record(number: &str, status: &str) -> CertificateRecord {
+    CertificateRecord {
+        issuer: "CNCA-R-2002-001".into(),
+        number: number.into(),
+        holder_credit_code: Some("91310110666007217T".into()),
+        origin: "export".into(),
+        status: status.into(),
+        document: b"<Certificate/>".to_vec(),
+        recorded_at: "2026-11-26T05:00:00Z".into(),
+    }
+}
+
+fn event(status: &str, reference: &str) -> StatusEvent {
+    StatusEvent {
+        status: status.into(),
+        since: "2026-11-26T05:00:00Z".into(),
+        actor: "exporter".into(),
+        reference: reference.into(),
+    }
+}
+
+#[test]
+fn certificates_status_history_and_restart() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        assert_eq!(store.schema_version().expect("v"), 1);
+        store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
+        // Re-exporting with the same status adds no status event; a change does.
+        store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
+        store.set_status("CNCA-R-2002-001", "00124Q38817R2M", &event("suspended", "notice-1")).expect("suspend");
+        store.put_decision("export-1", "export", "{\"ok\":true}").expect("decision");
+        store
+            .put_trust_list(&TrustListVersion {
+                sequence: 1,
+                digest: "ab".into(),
+                installed_at: "2026-01-01T00:00:00Z".into(),
+                document: b"<x/>".to_vec(),
+            })
+            .expect("tl");
+        assert_eq!(
+            store.set_status("CNCA-R-2002-001", "nope", &event("suspended", "n")).expect_err("unknown").code(),
+            "store.not_found"
+        );
+    }
+    // Reopened: everything acknowledged is there.
+    let store = SqliteStore::open(&path).expect("reopen");
+    let cert = store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("get").expect("found");
+    assert_eq!(cert.status, "suspended");
+    let history: Vec<(String, String)> = store
+        .status_history("CNCA-R-2002-001", "00124Q38817R2M")
+        .expect("history")
+        .into_iter()
+        .map(|e| (e.status, e.reference))
+        .collect();
+    assert_eq!(
+        history,
+        [("valid".to_string(), "export-1".to_string()), ("suspended".to_string(), "notice-1".to_string())]
+    );
+    assert_eq!(store.certificates_by_holder("91310110666007217T").expect("by holder").len(), 1);
+    assert_eq!(store.decision("export-1").expect("d"), Some(("export".into(), "{\"ok\":true}".into())));
+    assert_eq!(store.trust_lists().expect("tl").len(), 1);
+    assert!(store.certificate("CNCA-R-2002-001", "missing").expect("get").is_none());
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    drop(SqliteStore::open(&path).expect("open"));
+    let conn = rusqlite::Connection::open(&path).expect("conn");
+    conn.pragma_update(None, "user_version", 99).expect("bump");
+    drop(conn);
+    assert_eq!(SqliteStore::open(&path).expect_err("newer").code(), "store.schema_too_new");
+}
+
+fn log_entry(i: usize) -> Entry {
+    Entry {
+        kind: "export".into(),
+        time: "2026-11-26T05:00:00Z".into(),
+        actor: "exporter".into(),
+        inputs: vec![document_digest(format!("doc {i}").as_bytes())],
+        outputs: vec![],
+        trust_list: None,
+        equivalence_table: None,
+        verdict: "valid".into(),
+        reasons: vec![],
+    }
+}
+
+fn key(seed: &[u8]) -> Ed25519KeyPair {
+    Ed25519KeyPair::from_seed_unchecked(seed).expect("key")
+}
+
+#[test]
+fn concurrent_appends_are_batched_durable_and_provable() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    let seed = [7u8; 32];
+    let public = key(&seed).public_key().as_ref().to_vec();
+    let first_checkpoint;
+    {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
+        let log = Arc::new(DurableLog::open("mrgate test log", key(&seed), store).expect("log"));
+        log.append(&log_entry(0)).expect("first");
+        first_checkpoint = log.checkpoint().expect("cp");
+        let handles: Vec<_> = (0..8)
+            .map(|t| {
+                let log = Arc::clone(&log);
+                std::thread::spawn(move || {
+                    (0..100).map(|i| log.append(&log_entry(1 + t * 100 + i)).expect("append")).collect::<Vec<u64>>()
+                })
+            })
+            .collect();
+        let mut indexes: Vec<u64> = handles.into_iter().flat_map(|h| h.join().expect("thread")).collect();
+        indexes.sort_unstable();
+        assert_eq!(indexes, (1..=800).collect::<Vec<u64>>());
+        let r = log.receipt(417).expect("receipt");
+        receipt::verify(&r, &public, None).expect("receipt verifies");
+    }
+    // Restarted: same size, and the new checkpoint is consistent with the first one.
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let log = DurableLog::open("mrgate test log", key(&seed), store).expect("log");
+    assert_eq!(log.size().expect("size"), 801);
+    let proof = log.consistency(1, 801).expect("proof");
+    receipt::verify_consistency(&first_checkpoint, &log.checkpoint().expect("cp"), &proof, &public)
+        .expect("consistent");
+}
+
+#[test]
+fn sigkill_during_concurrent_appends_loses_nothing_acknowledged() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("tmp");
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(["log", "torture", "--data-dir"])
+        .arg(dir.path())
+        .args(["--log-key", &format!("{demo}/log.key"), "--threads", "8", "--count", "100000"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut acknowledged = Vec::new();
+    let mut last_checkpoint = String::new();
+    let mut lines = BufReader::new(stdout).lines();
+    // Read acknowledgements for a while, then kill the process mid-flight.
+    while let Some(Ok(line)) = lines.next() {
+        if let Some(i) = line.strip_prefix("ack ") {
+            acknowledged.push(i.parse::<u64>().expect("index"));
+        } else if let Some(cp) = line.strip_prefix("checkpoint ") {
+            last_checkpoint = cp.replace("\\n", "\n");
+        }
+        if acknowledged.len() >= 3000 {
+            break;
+        }
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert!(acknowledged.len() >= 3000 && !last_checkpoint.is_empty());
+
+    let pkcs8 =
+        rustls_pki_types::pem::PemObject::from_pem_slice(&std::fs::read(format!("{demo}/log.key")).expect("key"))
+            .map(|k: rustls_pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
+            .expect("pkcs8");
+    let log_key = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("key");
+    let public = log_key.public_key().as_ref().to_vec();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("reopen"));
+    let log = DurableLog::open("mrgate torture log", log_key, store).expect("log");
+    let size = log.size().expect("size");
+    assert!(acknowledged.iter().all(|i| *i < size), "an acknowledged entry is missing (size {size})");
+    let (old, _) = mrgate::ledger::checkpoint::Checkpoint::verify(&last_checkpoint, &public).expect("checkpoint");
+    let proof = log.consistency(old.size, size).expect("proof");
+    receipt::verify_consistency(&last_checkpoint, &log.checkpoint().expect("cp"), &proof, &public)
+        .expect("the log after the crash extends the last published checkpoint");
+}
