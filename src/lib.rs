@@ -12,6 +12,7 @@ pub mod model;
 pub mod pki;
 pub mod pt;
 pub mod recognition;
+pub mod server;
 pub mod standards;
 pub mod store;
 pub mod trust;

@@ -49,6 +49,9 @@ pub struct Context<'a> {
     pub equivalence: &'a standards::Table,
     pub crls: Option<&'a Crls>,
     pub register: &'a dyn StatusSource,
+    /// The gateway's own signing certificates (DER): a document they signed is an export of
+    /// this gateway, and stands for any domestic (CNCA) issuer.
+    pub own_signers: &'a [Vec<u8>],
     pub now: OffsetDateTime,
     pub limits: Limits,
 }
@@ -191,8 +194,14 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // 2 + 3b. Signature, with anchors from the trust list only.
     let signing = verify_signature(document, payload, &issuer, ctx, d)?;
     verdict.signer = Some(signing.subject.clone());
-    if !cb.services.iter().any(|s| s.granted_at(signing.at) && s.certificates.iter().any(|c| c == &signing.certificate))
-    {
+    // The gateway's own signature stands for a domestic issuer: the gateway exported it.
+    let own_export =
+        cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
+    let listed = cb
+        .services
+        .iter()
+        .any(|s| s.granted_at(signing.at) && s.certificates.iter().any(|c| c == &signing.certificate));
+    if !own_export && !listed {
         d.fail(
             "chain",
             "trust.signer_not_listed",

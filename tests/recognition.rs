@@ -90,8 +90,15 @@ impl StatusSource for Register {
 fn decide_with(doc: &[u8], list: &TrustList, now: OffsetDateTime, register: &dyn StatusSource) -> Verdict {
     let table = Table::embedded();
     let crls = crls();
-    let ctx =
-        Context { trust_list: list, equivalence: &table, crls: Some(&crls), register, now, limits: Limits::default() };
+    let ctx = Context {
+        trust_list: list,
+        equivalence: &table,
+        crls: Some(&crls),
+        register,
+        own_signers: &[],
+        now,
+        limits: Limits::default(),
+    };
     recognition::decide(doc, &ctx)
 }
 

@@ -93,6 +93,21 @@ pub enum Command {
     },
     /// Decide whether a foreign certificate is recognized (the recognition verdict).
     Verify(verify::VerifyArgs),
+    /// Run the gateway (HTTPS).
+    Serve {
+        /// Configuration file (see mrgate.example.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Use the demo PKI and trust list in certs/demo/ (for demonstration only).
+        #[arg(long)]
+        demo: bool,
+        /// Listen address, overriding the configuration.
+        #[arg(long)]
+        listen: Option<String>,
+        /// Data directory, overriding the configuration.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Proficiency-testing commands.
     Pt {
         #[command(subcommand)]
@@ -159,9 +174,65 @@ pub fn main() -> ExitCode {
         Command::Trust { command } => trust::trust(command),
         Command::Pt { command } => pt::pt(command, &limits),
         Command::Verify(args) => verify::verify(args, &limits),
+        Command::Serve { config, demo, listen, data_dir } => serve(config, demo, listen, data_dir),
         Command::Log { command } => log::log(command),
         Command::Pki { command } => signing::pki(command),
     }
+}
+
+fn serve(config: Option<PathBuf>, demo: bool, listen: Option<String>, data_dir: Option<PathBuf>) -> ExitCode {
+    use crate::server::config::Config;
+    let mut config = match (config, demo) {
+        (Some(path), false) => match Config::load(&path) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("error[config]: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        (None, true) => Config::demo(Path::new("certs/demo"), Path::new("mrgate-data")),
+        _ => {
+            eprintln!("error[usage]: give exactly one of --config FILE or --demo");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(l) = listen {
+        config.listen = l;
+    }
+    if let Some(d) = data_dir {
+        config.data_dir = d;
+    }
+    let result = crate::server::serve(config, |addr| {
+        println!("mrgate listening on https://{addr}");
+        if demo {
+            print_demo_banner(addr);
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error[serve]: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_demo_banner(addr: std::net::SocketAddr) {
+    let base = format!("https://localhost:{}", addr.port());
+    println!("\nDemo only: every key in certs/demo/ is public. Try:\n");
+    println!("  curl --cacert certs/demo/ca.pem {base}/healthz");
+    println!("  # exporter (bearer token): a domestic certificate in, signed international documents out");
+    println!("  curl --cacert certs/demo/ca.pem -H \"Authorization: Bearer $(cat certs/demo/exporter.token)\" \\");
+    println!("       -H 'Content-Type: application/xml' --data-binary @tests/data/cn-qms.xml {base}/v1/exports");
+    println!("  # anyone: status by number");
+    println!("  curl --cacert certs/demo/ca.pem {base}/v1/certificates/CNCA-R-2017-049/04925Q10021R0M");
+    println!("  # customs (client certificate): verify a document");
+    println!(
+        "  curl --cacert certs/demo/ca.pem --cert certs/demo/clients/customs.pem --key certs/demo/clients/customs.key \\"
+    );
+    println!("       --data-binary @signed-credential.jwt {base}/v1/verify");
+    println!("  # the transparency log");
+    println!("  curl --cacert certs/demo/ca.pem {base}/v1/log/checkpoint\n");
 }
 
 pub(crate) fn read_input(file: &str, limits: &Limits) -> Result<Vec<u8>, ExitCode> {

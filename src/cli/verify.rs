@@ -56,6 +56,7 @@ pub fn verify(args: VerifyArgs, limits: &Limits) -> ExitCode {
         equivalence: &table,
         crls: if crls.is_empty() { None } else { Some(&crls) },
         register: &NoRegister,
+        own_signers: &[],
         now,
         limits: *limits,
     };

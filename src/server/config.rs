@@ -1,0 +1,150 @@
+//! Gateway configuration: a TOML file (`mrgate.example.toml`), with `--demo` building the
+//! same structure from `certs/demo/`. Paths are relative to the configuration file.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub listen: String,
+    pub data_dir: PathBuf,
+    pub tls: Tls,
+    pub signing: Signing,
+    pub trust_list: TrustListConfig,
+    pub log: LogConfig,
+    #[serde(default)]
+    pub exporters: Exporters,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tls {
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+    /// Roots whose client certificates are accepted; the certificate's role is its subject
+    /// OU (`customs`, `exporter`, `operator`, `partner:<body>`).
+    pub client_ca: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signing {
+    /// The gateway's document-signing key and certificate (exports are signed with them).
+    pub key: PathBuf,
+    pub certificate: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustListConfig {
+    pub file: PathBuf,
+    /// The trust-list operator's anchor: the list's signature must chain to it.
+    pub operator_anchor: PathBuf,
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub key: PathBuf,
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exporters {
+    /// Files holding bearer tokens (one per line); only their SHA-256 is kept in memory.
+    #[serde(default)]
+    pub token_files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    #[serde(default = "default_body")]
+    pub max_body_bytes: usize,
+    #[serde(default = "default_connections")]
+    pub max_connections: usize,
+    #[serde(default = "default_timeout")]
+    pub request_timeout_seconds: u64,
+}
+
+fn default_body() -> usize {
+    4 * 1024 * 1024
+}
+fn default_connections() -> usize {
+    1024
+}
+fn default_timeout() -> u64 {
+    30
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: default_body(),
+            max_connections: default_connections(),
+            request_timeout_seconds: default_timeout(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a configuration file; relative paths are resolved against its folder.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        config.resolve(path.parent().unwrap_or(Path::new(".")));
+        Ok(config)
+    }
+
+    fn resolve(&mut self, base: &Path) {
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        fix(&mut self.data_dir);
+        fix(&mut self.tls.certificate);
+        fix(&mut self.tls.key);
+        self.tls.client_ca.iter_mut().for_each(fix);
+        fix(&mut self.signing.key);
+        fix(&mut self.signing.certificate);
+        fix(&mut self.trust_list.file);
+        fix(&mut self.trust_list.operator_anchor);
+        self.trust_list.crls.iter_mut().for_each(fix);
+        fix(&mut self.log.key);
+        self.exporters.token_files.iter_mut().for_each(fix);
+    }
+
+    /// The demo configuration over `certs/demo/` (found from the working directory).
+    pub fn demo(demo_dir: &Path, data_dir: &Path) -> Self {
+        let d = |p: &str| demo_dir.join(p);
+        Config {
+            listen: "127.0.0.1:8443".into(),
+            data_dir: data_dir.to_path_buf(),
+            tls: Tls {
+                certificate: d("server.pem"),
+                key: d("server.key"),
+                client_ca: ["ca.pem", "foreign/dakks/root.pem", "foreign/ukas/root.pem", "foreign/anab/root.pem"]
+                    .map(d)
+                    .to_vec(),
+            },
+            signing: Signing { key: d("signing.key"), certificate: d("signing.pem") },
+            trust_list: TrustListConfig {
+                file: d("trust-list.xml"),
+                operator_anchor: d("ca.pem"),
+                crls: ["crl/domestic.crl.pem", "foreign/dakks/crl.pem", "foreign/ukas/crl.pem", "foreign/anab/crl.pem"]
+                    .map(d)
+                    .to_vec(),
+            },
+            log: LogConfig { key: d("log.key"), origin: "mrgate demo log".into() },
+            exporters: Exporters { token_files: vec![d("exporter.token")] },
+            limits: LimitsConfig::default(),
+        }
+    }
+}

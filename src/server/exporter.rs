@@ -1,0 +1,195 @@
+//! Exporters: a domestic certificate in, signed international documents out, registered
+//! and logged; and the export by id.
+
+use super::http::{Body, json, problem};
+use super::tls::Role;
+use super::{App, Req, now_rfc3339, sha256};
+use crate::crypto::jws;
+use crate::crypto::x509::TrustAnchors;
+use crate::crypto::xmldsig::{self, KeySource, Options, Profile};
+use crate::formats::{self, Format};
+use crate::ledger::entry::{Entry, document_digest};
+use crate::model::{AssessmentLevel, Status};
+use crate::recognition::arrangement_for;
+use crate::store::{CertificateRecord, StatusEvent};
+use hyper::{Response, StatusCode};
+use rustls::pki_types::CertificateDer;
+use serde_json::json;
+
+fn authorized(app: &App, req: &Req) -> bool {
+    req.role == Role::Exporter
+        || req.bearer.as_deref().is_some_and(|t| {
+            // Tokens are compared by their SHA-256: timing can reveal at most a prefix of a
+            // hash, never of the token.
+            let h = sha256(t.as_bytes());
+            app.exporter_tokens.contains(&h)
+        })
+}
+
+pub fn export(app: &App, req: &Req) -> Response<Body> {
+    if !authorized(app, req) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "auth.role",
+            "exports need an exporter client certificate or bearer token",
+        );
+    }
+    let wanted: Vec<Format> = match req.query_param("formats") {
+        None => vec![Format::UntpDcc, Format::IafXml, Format::IafJson],
+        Some(list) => {
+            let mut out = Vec::new();
+            for name in list.split(',') {
+                match Format::parse_name(name).filter(|f| *f != Format::CnXml) {
+                    Some(f) => out.push(f),
+                    None => return problem(StatusCode::BAD_REQUEST, "http.query", format!("unknown format '{name}'")),
+                }
+            }
+            out
+        }
+    };
+    let cert = match formats::parse(Format::CnXml, &req.body, &app.limits) {
+        Ok(c) => c,
+        Err(e) => {
+            let pos = e.pos().map(|p| format!("{}:{}: ", p.line, p.column)).unwrap_or_default();
+            return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("{pos}{e}"));
+        }
+    };
+    let list = app.trust_list();
+    let now = time::OffsetDateTime::now_utc();
+    let mut checks =
+        vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
+    // A present signature must verify, by a signer of the issuing CB.
+    if String::from_utf8_lossy(&req.body).contains(xmldsig::DSIG_NS) {
+        let mut anchors = TrustAnchors::new();
+        for der in list.anchors_for_cb(cert.issuer_id(), now) {
+            let _ = anchors.add_der(&CertificateDer::from(der.to_vec()));
+        }
+        let options = Options {
+            key: KeySource::Trusted {
+                anchors: &anchors,
+                crls: if app.crls.is_empty() { None } else { Some(&app.crls) },
+                at: now.unix_timestamp().max(0) as u64,
+            },
+            allow_sha1: false,
+            profile: Profile::Enveloped,
+        };
+        if let Err(e) = xmldsig::verify(&req.body, &app.limits, &options) {
+            return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("the CB's signature: {e}"));
+        }
+        checks.push(json!({"check": "signature", "outcome": "pass", "reason": "sig.valid", "message": "signed by the issuing CB"}));
+    } else {
+        checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; the authenticated exporter vouches for it"}));
+    }
+    let today = now.to_offset(time::macros::offset!(+8)).date();
+    if cert.status != Status::Valid || today > cert.expiry_date {
+        let reason = if today > cert.expiry_date {
+            "validity.expired".to_string()
+        } else {
+            format!("status.{}", cert.status.as_str())
+        };
+        return problem(StatusCode::UNPROCESSABLE_ENTITY, &reason, "only a certificate in force can be exported");
+    }
+    checks.push(json!({"check": "validity", "outcome": "pass", "reason": "validity.in_force", "message": "in force"}));
+
+    // assessmentLevel from the trust decision: GlobalMRA when the CB's accreditor is an
+    // active signatory for the certificate's scope today.
+    let scope = cert.program_code.accreditation_scope();
+    let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.clone());
+    let mra = accreditor.as_deref().is_some_and(|ab| list.membership_at(ab, arrangement_for(scope), scope, now).active);
+    let mut cert = cert;
+    cert.assessment_level = if mra { AssessmentLevel::GlobalMRA } else { AssessmentLevel::Accredited };
+
+    let mut documents = serde_json::Map::new();
+    let mut losses = serde_json::Map::new();
+    let mut outputs = Vec::new();
+    for format in wanted {
+        let rendered = formats::render(format, &cert);
+        let out = match format {
+            Format::UntpDcc => {
+                let compact = serde_json::from_slice::<serde_json::Value>(&rendered.bytes)
+                    .and_then(|v| serde_json::to_vec(&v))
+                    .unwrap_or_default();
+                match jws::sign(&compact, &app.signing_key, &app.signing_chain, None, true) {
+                    Ok(t) => t,
+                    Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()),
+                }
+            }
+            Format::IafXml => {
+                match xmldsig::sign(&String::from_utf8_lossy(&rendered.bytes), &app.signing_key, &app.signing_chain) {
+                    Ok(x) => x,
+                    Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.code(), e.to_string()),
+                }
+            }
+            _ => String::from_utf8_lossy(&rendered.bytes).to_string(),
+        };
+        outputs.push(document_digest(out.as_bytes()));
+        documents.insert(format.as_str().into(), json!(out));
+        losses.insert(format.as_str().into(), json!(rendered.loss.lost));
+    }
+
+    let id: String = {
+        let mut b = [0u8; 16];
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    };
+    let cn = formats::render(Format::CnXml, &cert).bytes;
+    let record = CertificateRecord {
+        issuer: cert.issuer_id().into(),
+        number: cert.number.as_str().into(),
+        holder_credit_code: cert.holder.credit_code.as_ref().map(|c| c.as_str().to_string()),
+        origin: "export".into(),
+        status: cert.status.as_str().into(),
+        document: cn,
+        recorded_at: now_rfc3339(),
+    };
+    let actor = if req.role == Role::Exporter { "exporter".to_string() } else { "exporter:token".to_string() };
+    let event = StatusEvent {
+        status: cert.status.as_str().into(),
+        since: now_rfc3339(),
+        actor: actor.clone(),
+        reference: format!("export:{id}"),
+    };
+    if let Err(e) = app.store.put_certificate(&record, &event) {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
+    }
+    let entry = Entry {
+        kind: "export".into(),
+        time: now_rfc3339(),
+        actor,
+        inputs: vec![document_digest(&req.body)],
+        outputs,
+        trust_list: Some(list.digest.clone()),
+        equivalence_table: Some(app.table.version.clone()),
+        verdict: "exported".into(),
+        reasons: vec![if mra { "trust.mra_active".into() } else { "trust.mra_none".into() }],
+    };
+    let receipt = match app.log.append(&entry).and_then(|i| app.log.receipt(i)) {
+        Ok(r) => r,
+        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    };
+    let body = json!({
+        "id": id,
+        "issuer": cert.issuer_id(),
+        "number": cert.number.as_str(),
+        "assessment_level": cert.assessment_level.as_str(),
+        "checks": checks,
+        "documents": documents,
+        "lost": losses,
+        "receipt": receipt,
+    });
+    if let Err(e) = app.store.put_decision(&id, "export", &body.to_string()) {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
+    }
+    json(StatusCode::CREATED, &body)
+}
+
+pub fn get(app: &App, req: &Req, id: &str) -> Response<Body> {
+    if !authorized(app, req) && req.role != Role::Operator {
+        return problem(StatusCode::UNAUTHORIZED, "auth.role", "exports are visible to exporters and operators");
+    }
+    match app.store.decision(id) {
+        Ok(Some((kind, body))) if kind == "export" => super::http::bytes(StatusCode::OK, "application/json", body),
+        Ok(_) => problem(StatusCode::NOT_FOUND, "store.not_found", format!("no export {id}")),
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    }
+}

@@ -1,0 +1,32 @@
+//! Response helpers: JSON bodies, RFC 9457 problem details with reason codes.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Response, StatusCode, header};
+
+pub type Body = Full<Bytes>;
+
+pub fn bytes(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    if let Ok(v) = header::HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    bytes(status, "application/json", serde_json::to_vec_pretty(value).unwrap_or_default())
+}
+
+/// An RFC 9457 problem: the status, a reason code, and what went wrong.
+pub fn problem(status: StatusCode, reason: &str, detail: impl Into<String>) -> Response<Body> {
+    let body = serde_json::json!({
+        "type": format!("https://mrgate.example/problems/{reason}"),
+        "title": status.canonical_reason().unwrap_or(""),
+        "status": status.as_u16(),
+        "reason": reason,
+        "detail": detail.into(),
+    });
+    bytes(status, "application/problem+json", serde_json::to_vec_pretty(&body).unwrap_or_default())
+}

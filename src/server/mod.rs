@@ -1,0 +1,309 @@
+//! The HTTPS gateway: a thin shell over the library. Each kind of caller has its own file
+//! (`public`, `customs`, `exporter`, `log`); every handler is a plain function over [`App`]
+//! and the request, run on the blocking pool because the library is synchronous and some
+//! handlers commit to the store.
+//!
+//! Routing is a `match` over method and path segments on plain hyper: the API has a dozen
+//! routes, and a match keeps each one visible in one place without another dependency.
+
+pub mod config;
+mod customs;
+mod exporter;
+pub mod http;
+mod log;
+mod public;
+pub mod tls;
+
+use crate::crypto::keys::SigningKey;
+use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
+use crate::ledger::durable::DurableLog;
+use crate::model::Status;
+use crate::recognition::StatusSource;
+use crate::standards::Table;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+use crate::trust::TrustList;
+use crate::xml::Limits;
+use bytes::Bytes;
+use config::Config;
+use http::{Body, problem};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::CertificateDer;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use tls::Role;
+
+/// Everything a request may need, shared by all connections.
+pub struct App {
+    pub config: Config,
+    pub trust_list: RwLock<Arc<TrustList>>,
+    pub trust_list_bytes: RwLock<Arc<Vec<u8>>>,
+    pub table: Table,
+    pub crls: Crls,
+    pub store: Arc<dyn Store>,
+    pub log: DurableLog,
+    pub log_public_pem: String,
+    pub signing_key: SigningKey,
+    pub signing_chain: Vec<CertificateDer<'static>>,
+    /// SHA-256 of each exporter bearer token.
+    pub exporter_tokens: Vec<[u8; 32]>,
+    pub limits: Limits,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "App({})", self.config.listen)
+    }
+}
+
+fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+impl App {
+    /// Loads keys, certificates, the trust list (verified against the operator's anchor)
+    /// and opens the store and the log.
+    pub fn load(config: Config) -> Result<Self, String> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&config.data_dir.join("mrgate.db")).map_err(|e| e.to_string())?);
+        let mut operator = TrustAnchors::new();
+        operator.add_pem_or_der(&read(&config.trust_list.operator_anchor)?).map_err(|e| e.to_string())?;
+        let mut crls = Crls::new();
+        for c in &config.trust_list.crls {
+            crls.add_pem_or_der(&read(c)?).map_err(|e| format!("{}: {e}", c.display()))?;
+        }
+        let list_bytes = read(&config.trust_list.file)?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let limits = Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() };
+        let list_limits = Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..limits };
+        let trust_list = TrustList::load(&list_bytes, &operator, None, now, &list_limits)
+            .map_err(|e| format!("{}: {e}", config.trust_list.file.display()))?;
+        store
+            .put_trust_list(&crate::store::TrustListVersion {
+                sequence: trust_list.sequence,
+                digest: trust_list.digest.clone(),
+                installed_at: now_rfc3339(),
+                document: list_bytes.clone(),
+            })
+            .map_err(|e| e.to_string())?;
+        let signing_key = SigningKey::from_pkcs8(&read(&config.signing.key)?).map_err(|e| e.to_string())?;
+        let signing_chain = read_certificates(&read(&config.signing.certificate)?).map_err(|e| e.to_string())?;
+        let log_pkcs8: Vec<u8> = rustls::pki_types::pem::PemObject::from_pem_slice(&read(&config.log.key)?)
+            .map(|k: rustls::pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
+            .map_err(|e| format!("{}: {e:?}", config.log.key.display()))?;
+        let log_key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&log_pkcs8)
+            .map_err(|_| format!("{}: not an Ed25519 key", config.log.key.display()))?;
+        let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+        spki.extend_from_slice(ring::signature::KeyPair::public_key(&log_key).as_ref());
+        let log_public_pem = crate::pki::pem_block("PUBLIC KEY", &spki);
+        let log = DurableLog::open(&config.log.origin, log_key, Arc::clone(&store)).map_err(|e| e.to_string())?;
+        let mut exporter_tokens = Vec::new();
+        for f in &config.exporters.token_files {
+            for line in String::from_utf8_lossy(&read(f)?).lines().map(str::trim).filter(|l| !l.is_empty()) {
+                exporter_tokens.push(sha256(line.as_bytes()));
+            }
+        }
+        Ok(Self {
+            config,
+            trust_list: RwLock::new(Arc::new(trust_list)),
+            trust_list_bytes: RwLock::new(Arc::new(list_bytes)),
+            table: Table::embedded(),
+            crls,
+            store,
+            log,
+            log_public_pem,
+            signing_key,
+            signing_chain,
+            exporter_tokens,
+            limits,
+        })
+    }
+
+    pub fn trust_list(&self) -> Arc<TrustList> {
+        self.trust_list.read().map(|t| Arc::clone(&t)).unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+    }
+
+    pub fn own_signers(&self) -> Vec<Vec<u8>> {
+        self.signing_chain.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default()
+    }
+}
+
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+    out
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// The register's status of certificates the gateway knows, for recognition decisions.
+pub struct StoreRegister<'a>(pub &'a dyn Store);
+
+impl std::fmt::Debug for StoreRegister<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreRegister")
+    }
+}
+
+impl StatusSource for StoreRegister<'_> {
+    fn current_status(&self, issuer: &str, number: &str) -> Option<Status> {
+        self.0.certificate(issuer, number).ok().flatten().and_then(|r| Status::parse(&r.status))
+    }
+}
+
+/// A request as handlers see it: already authenticated and fully read.
+#[derive(Debug)]
+pub struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    pub role: Role,
+    pub bearer: Option<String>,
+    pub content_type: String,
+    pub body: Bytes,
+}
+
+impl Req {
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+    }
+}
+
+/// Routes one request.
+pub fn route(app: &App, req: &Req) -> Response<Body> {
+    let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    match (&req.method, segments.as_slice()) {
+        (&Method::GET, ["healthz"]) => public::healthz(app),
+        (&Method::GET, ["v1", "trust-list"]) => public::trust_list(app),
+        (&Method::GET, ["v1", "certificates", issuer, number]) => public::certificate(app, issuer, number),
+        (&Method::POST, ["v1", "verify"]) => customs::verify(app, req),
+        (&Method::POST, ["v1", "exports"]) => exporter::export(app, req),
+        (&Method::GET, ["v1", "exports", id]) => exporter::get(app, req, id),
+        (&Method::GET, ["v1", "log", "key"]) => log::key(app),
+        (&Method::GET, ["v1", "log", "checkpoint"]) => log::checkpoint(app),
+        (&Method::GET, ["v1", "log", "proof", "inclusion"]) => log::inclusion(app, req),
+        (&Method::GET, ["v1", "log", "proof", "consistency"]) => log::consistency(app, req),
+        (&Method::GET, ["v1", "log", "entries"]) => log::entries(app, req),
+        (
+            _,
+            ["healthz"]
+            | ["v1", "trust-list"]
+            | ["v1", "verify"]
+            | ["v1", "exports", ..]
+            | ["v1", "certificates", _, _]
+            | ["v1", "log", ..],
+        ) => problem(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "http.method",
+            format!("{} is not allowed on {}", req.method, req.path),
+        ),
+        _ => problem(StatusCode::NOT_FOUND, "http.not_found", format!("no route {}", req.path)),
+    }
+}
+
+async fn handle(
+    app: Arc<App>,
+    role: Role,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    let (parts, body) = request.into_parts();
+    let max = app.config.limits.max_body_bytes;
+    let body = match Limited::new(body, max).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Ok(problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "http.too_large",
+                format!("the body is larger than {max} bytes"),
+            ));
+        }
+    };
+    let header =
+        |name: hyper::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let bearer = header(hyper::header::AUTHORIZATION).and_then(|a| a.strip_prefix("Bearer ").map(str::to_string));
+    let req = Req {
+        method: parts.method,
+        path: parts.uri.path().to_string(),
+        query: parts.uri.query().unwrap_or("").to_string(),
+        role,
+        bearer,
+        content_type: header(hyper::header::CONTENT_TYPE).unwrap_or_default(),
+        body,
+    };
+    let response = tokio::task::spawn_blocking(move || route(&app, &req))
+        .await
+        .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"));
+    Ok(response)
+}
+
+/// A running gateway: its address and the task serving it.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Binds and serves until the task is aborted.
+pub async fn start(app: Arc<App>) -> Result<Running, String> {
+    let tls = tls::server_config(&app.config.tls.certificate, &app.config.tls.key, &app.config.tls.client_ca)?;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let listener =
+        tokio::net::TcpListener::bind(&app.config.listen).await.map_err(|e| format!("{}: {e}", app.config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let connections = Arc::new(tokio::sync::Semaphore::new(app.config.limits.max_connections));
+    let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _peer)) = listener.accept().await else { continue };
+            let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else { continue };
+            let (acceptor, app) = (acceptor.clone(), Arc::clone(&app));
+            tokio::spawn(async move {
+                let _permit = permit;
+                // A client that does not finish the handshake in time is dropped.
+                let Ok(Ok(stream)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else { return };
+                let role = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|c| c.first())
+                    .map(|c| tls::role_of(c.as_ref()))
+                    .unwrap_or(Role::Anonymous);
+                let service = hyper::service::service_fn(move |r| handle(Arc::clone(&app), role.clone(), r));
+                let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                builder.http1().header_read_timeout(timeout).timer(hyper_util::rt::TokioTimer::new());
+                let _ =
+                    tokio::time::timeout(timeout * 10, builder.serve_connection(TokioIo::new(stream), service)).await;
+            });
+        }
+    });
+    Ok(Running { addr, task })
+}
+
+/// `mrgate serve`: loads the configuration, serves until SIGTERM or Ctrl-C.
+pub fn serve(config: Config, banner: impl Fn(SocketAddr)) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let app = Arc::new(App::load(config)?);
+        let running = start(app).await?;
+        banner(running.addr);
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        running.task.abort();
+        eprintln!("mrgate: shutting down");
+        Ok(())
+    })
+}

@@ -1,0 +1,238 @@
+//! The gateway over real TLS on an ephemeral port: exports in, signed documents out, which
+//! then verify through `/v1/verify`; look-ups by number; the log's proofs; authorization;
+//! bad requests; a restart that keeps everything acknowledged.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use mrgate::server::config::Config;
+use mrgate::server::{App, start};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::path::Path;
+use std::sync::Arc;
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+
+/// The QMS fixture, issued by a CB that the demo trust list knows.
+fn domestic_certificate() -> Vec<u8> {
+    include_str!("data/cn-qms.xml").replace("CNCA-R-2017-049", "CNCA-R-2002-001").into_bytes()
+}
+
+struct Response {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Response {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+fn tls_client(client: Option<&str>) -> tokio_rustls::TlsConnector {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(format!("{DEMO}/ca.pem")).expect("ca") {
+        roots.add(c.expect("cert")).expect("add");
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots);
+    let config = match client {
+        Some(name) => {
+            let chain: Vec<CertificateDer<'static>> =
+                CertificateDer::pem_file_iter(format!("{DEMO}/clients/{name}.pem"))
+                    .expect("cert")
+                    .map(|c| c.expect("c"))
+                    .collect();
+            let key = PrivateKeyDer::from_pem_file(format!("{DEMO}/clients/{name}.key")).expect("key");
+            builder.with_client_auth_cert(chain, key).expect("client auth")
+        }
+        None => builder.with_no_client_auth(),
+    };
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+async fn call(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    client: Option<&str>,
+    bearer: Option<&str>,
+) -> Response {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let tls = tls_client(client).connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("tls");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("handshake");
+    tokio::spawn(conn);
+    let mut req = hyper::Request::builder().method(method).uri(path).header("host", "localhost");
+    if let Some(t) = bearer {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = sender.send_request(req.body(Full::new(Bytes::from(body))).expect("request")).await.expect("send");
+    let status = resp.status().as_u16();
+    let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = resp.into_body().collect().await.expect("body").to_bytes().to_vec();
+    Response { status, content_type, body }
+}
+
+fn config(data: &Path) -> Config {
+    let mut c = Config::demo(Path::new(DEMO), data);
+    c.listen = "127.0.0.1:0".into();
+    c
+}
+
+fn token() -> String {
+    std::fs::read_to_string(format!("{DEMO}/exporter.token")).expect("token").trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_lookup_verify_and_prove() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+
+    let health = call(addr, "GET", "/healthz", vec![], None, None).await;
+    assert_eq!((health.status, health.json()["status"].as_str()), (200, Some("ok")));
+
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+    let e = export.json();
+    // CNAS is an IAF MLA signatory for ISO/IEC 17021-1 in the demo list.
+    assert_eq!(e["assessment_level"], "GlobalMRA");
+    let jws = e["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let iaf = e["documents"]["iaf-xml"].as_str().expect("iaf").to_string();
+    assert!(e["documents"]["iaf-json"].is_string());
+
+    let by_id =
+        call(addr, "GET", &format!("/v1/exports/{}", e["id"].as_str().expect("id")), vec![], None, Some(&token()))
+            .await;
+    assert_eq!(by_id.status, 200);
+    assert_eq!(by_id.json()["receipt"], e["receipt"]);
+
+    let lookup = call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await;
+    assert_eq!((lookup.status, lookup.json()["status"].as_str()), (200, Some("valid")));
+    assert_eq!(call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/NOPE", vec![], None, None).await.status, 404);
+
+    for doc in [jws.clone(), iaf] {
+        let v = call(addr, "POST", "/v1/verify", doc.into_bytes(), Some("customs"), None).await;
+        assert_eq!(v.status, 200);
+        let body = v.json();
+        assert_eq!(body["valid"], true, "{:#?}", body["checks"]);
+        assert_eq!(body["status"], "valid");
+        // The verification's receipt verifies offline against the log key.
+        let receipt: mrgate::ledger::receipt::Receipt =
+            serde_json::from_value(body["receipt"].clone()).expect("receipt");
+        let key =
+            mrgate::crypto::keys::PublicKey::from_spki_pem(&std::fs::read(format!("{DEMO}/log.pub")).expect("pub"))
+                .expect("key");
+        mrgate::ledger::receipt::verify(&receipt, key.raw(), None).expect("receipt verifies");
+    }
+    // A tampered credential is not valid, and says why.
+    let (head, sig) = jws.rsplit_once('.').expect("dot");
+    let flipped: String =
+        sig.chars().enumerate().map(|(i, c)| if i == 10 { if c == 'A' { 'B' } else { 'A' } } else { c }).collect();
+    let tampered = format!("{head}.{flipped}");
+    let v = call(addr, "POST", "/v1/verify", tampered.into_bytes(), Some("customs"), None).await.json();
+    assert_eq!(v["valid"], false);
+
+    let checkpoint = call(addr, "GET", "/v1/log/checkpoint", vec![], None, None).await;
+    assert!(checkpoint.content_type.starts_with("text/plain"));
+    let text = String::from_utf8(checkpoint.body).expect("utf8");
+    assert!(text.starts_with("mrgate demo log\n4\n"), "{text}");
+    let entries = call(addr, "GET", "/v1/log/entries?start=0&end=10", vec![], None, None).await.json();
+    assert_eq!(entries["entries"].as_array().expect("entries").len(), 4);
+    let inclusion = call(addr, "GET", "/v1/log/proof/inclusion?index=1&size=4", vec![], None, None).await.json();
+    assert_eq!(inclusion["tree_size"], 4);
+    let consistency = call(addr, "GET", "/v1/log/proof/consistency?from=1&to=4", vec![], None, None).await;
+    assert_eq!(consistency.status, 200);
+    let key = call(addr, "GET", "/v1/log/key", vec![], None, None).await;
+    assert_eq!(key.body, std::fs::read(format!("{DEMO}/log.pub")).expect("pub"));
+    running.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_and_bad_requests() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    cfg.limits.max_body_bytes = 64 * 1024;
+    let app = Arc::new(App::load(cfg).expect("app"));
+    let running = start(app).await.expect("start");
+    let addr = running.addr;
+    let cert = domestic_certificate();
+    // (method, route, body, client certificate, bearer) → status
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, Option<&'a str>, Option<String>, u16);
+    let cases: Vec<Case<'_>> = vec![
+        ("POST", "/v1/exports", cert.clone(), None, None, 401),
+        ("POST", "/v1/exports", cert.clone(), Some("customs"), None, 401),
+        ("POST", "/v1/exports", cert.clone(), None, Some("not-the-token".into()), 401),
+        ("POST", "/v1/exports", cert.clone(), Some("exporter"), None, 201),
+        ("POST", "/v1/exports", cert.clone(), None, Some(token()), 201),
+        ("POST", "/v1/verify", b"x".to_vec(), None, None, 401),
+        ("POST", "/v1/verify", b"x".to_vec(), Some("exporter"), None, 401),
+        ("POST", "/v1/verify", b"x".to_vec(), Some("customs"), None, 200),
+        ("POST", "/v1/verify", b"x".to_vec(), Some("partner-dakks"), None, 200),
+        ("POST", "/v1/verify", b"x".to_vec(), Some("operator"), None, 200),
+        ("GET", "/v1/exports/unknown", vec![], Some("customs"), None, 401),
+        ("GET", "/v1/exports/unknown", vec![], Some("operator"), None, 404),
+        ("GET", "/v1/trust-list", vec![], None, None, 200),
+        ("DELETE", "/v1/trust-list", vec![], Some("operator"), None, 405),
+        ("GET", "/nowhere", vec![], None, None, 404),
+    ];
+    for (method, path, body, client, bearer, expected) in cases {
+        let r = call(addr, method, path, body, client, bearer.as_deref()).await;
+        assert_eq!(r.status, expected, "{method} {path} as {client:?}: {}", String::from_utf8_lossy(&r.body));
+        if expected >= 400 {
+            assert_eq!(r.content_type, "application/problem+json", "{method} {path}");
+            assert!(r.json()["reason"].is_string());
+        }
+    }
+    // Malformed XML: 422 with the reason code and the position.
+    let bad = String::from_utf8(cert.clone()).expect("utf8").replacen("</Holder>", "</Holdr>", 1);
+    let r = call(addr, "POST", "/v1/exports", bad.into_bytes(), Some("exporter"), None).await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["reason"], "xml.malformed");
+    assert!(r.json()["detail"].as_str().expect("detail").starts_with("28:"));
+    // A suspended certificate is not exported.
+    let suspended =
+        String::from_utf8(cert.clone()).expect("utf8").replacen("<Status>有效</Status>", "<Status>暂停</Status>", 1);
+    let r = call(addr, "POST", "/v1/exports", suspended.into_bytes(), Some("exporter"), None).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (422, Some("status.suspended")));
+    // Oversized body.
+    let r = call(addr, "POST", "/v1/verify", vec![b'x'; 100 * 1024], Some("customs"), None).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (413, Some("http.too_large")));
+    running.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_everything_acknowledged() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let first = {
+        let app = Arc::new(App::load(config(dir.path())).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let r = call(running.addr, "POST", "/v1/exports", domestic_certificate(), Some("exporter"), None).await;
+        assert_eq!(r.status, 201);
+        running.task.abort();
+        r.json()
+    };
+    let app = Arc::new(App::load(config(dir.path())).expect("app again"));
+    let running = start(Arc::clone(&app)).await.expect("start again");
+    let lookup = call(running.addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await;
+    assert_eq!(lookup.status, 200);
+    let export = call(
+        running.addr,
+        "GET",
+        &format!("/v1/exports/{}", first["id"].as_str().expect("id")),
+        vec![],
+        Some("exporter"),
+        None,
+    )
+    .await;
+    assert_eq!(export.status, 200);
+    assert_eq!(app.log.size().expect("size"), 1);
+    running.task.abort();
+}
