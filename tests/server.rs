@@ -236,3 +236,151 @@ async fn a_restart_keeps_everything_acknowledged() {
     assert_eq!(app.log.size().expect("size"), 1);
     running.task.abort();
 }
+
+mod partners {
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use mrgate::crypto::keys::SigningKey;
+    use mrgate::formats::{self, Format};
+    use mrgate::ids::{BodyId, ForeignBodyId};
+    use mrgate::model::Accreditation;
+    use mrgate::xml::Limits;
+
+    fn signer(path: &str) -> (SigningKey, Vec<CertificateDer<'static>>) {
+        (
+            SigningKey::from_pkcs8(&std::fs::read(format!("{DEMO}/{path}.key")).expect("key")).expect("key"),
+            CertificateDer::pem_file_iter(format!("{DEMO}/{path}.pem")).expect("pem").map(|c| c.expect("c")).collect(),
+        )
+    }
+
+    /// A DAkkS-accredited CB's QMS certificate, issued this year, as a VC-JOSE credential.
+    fn foreign_credential(signed_by: &str) -> (String, String) {
+        let mut c =
+            formats::parse(Format::CnXml, include_bytes!("data/cn-qms.xml"), &Limits::default()).expect("fixture");
+        c.certification_body.id = BodyId::Foreign(ForeignBodyId::parse("dakks-cb").expect("id"));
+        c.certification_body.accreditation =
+            Some(Accreditation { body: "DAkkS".into(), number: "D-ZM-0001".into(), country: Some("DE".into()) });
+        let today = time::OffsetDateTime::now_utc().date();
+        c.issue_date = today - time::Duration::days(30);
+        c.expiry_date = today + time::Duration::days(700);
+        c.status_date = Some(c.issue_date);
+        let vc: serde_json::Value = serde_json::from_slice(&formats::render(Format::UntpDcc, &c).bytes).expect("json");
+        let (key, chain) = signer(signed_by);
+        let jws =
+            mrgate::crypto::jws::sign(&serde_json::to_vec(&vc).expect("json"), &key, &chain, None, true).expect("sign");
+        (jws, c.number.as_str().to_string())
+    }
+
+    fn notice(action: &str, number: &str, signed_by: &str) -> Vec<u8> {
+        let (key, chain) = signer(signed_by);
+        let header =
+            serde_json::json!({"alg": "ES256", "typ": "notice+jwt", "x5c": [STANDARD.encode(chain[0].as_ref())]});
+        let payload = serde_json::json!({"issuer": "dakks-cb", "number": number, "action": action, "reason": "surveillance audit"});
+        let input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload.to_string()));
+        let sig = key.sign(input.as_bytes()).expect("sign");
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)).into_bytes()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn recognition_notices_and_who_may_touch_what() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let app = Arc::new(App::load(config(dir.path())).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let addr = running.addr;
+        let (jws, number) = foreign_credential("foreign/dakks/signer");
+
+        // Another partner may not submit DAkkS's certificates.
+        let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-ukas"), None).await;
+        assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_body")));
+        assert_eq!(
+            call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("customs"), None).await.status,
+            401
+        );
+
+        let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        let body = r.json();
+        assert_eq!(body["valid"], true);
+        assert!(body["cn_xml"].as_str().expect("cn").contains("<BodyId>dakks-cb</BodyId>"));
+        let path = format!("/v1/certificates/dakks-cb/{number}");
+        assert_eq!(call(addr, "GET", &path, vec![], None, None).await.json()["status"], "valid");
+
+        // A notice suspends it, and customs sees that at once.
+        let r = call(
+            addr,
+            "POST",
+            "/v1/notices",
+            notice("suspend", &number, "foreign/dakks/signer"),
+            Some("partner-dakks"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.json()["status"], "suspended");
+        let v = call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
+        assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("suspended")));
+        let lookup = call(addr, "GET", &path, vec![], None, None).await.json();
+        let history: Vec<&str> =
+            lookup["history"].as_array().expect("h").iter().map(|e| e["status"].as_str().expect("s")).collect();
+        assert_eq!(history, ["valid", "suspended"]);
+
+        // Restore works.
+        let r = call(
+            addr,
+            "POST",
+            "/v1/notices",
+            notice("restore", &number, "foreign/dakks/signer"),
+            Some("partner-dakks"),
+            None,
+        )
+        .await;
+        assert_eq!(r.json()["status"], "valid");
+        assert_eq!(
+            call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json()["valid"],
+            true
+        );
+
+        // Another partner cannot touch DAkkS's certificate; a notice signed by the wrong body is refused.
+        let r = call(
+            addr,
+            "POST",
+            "/v1/notices",
+            notice("withdraw", &number, "foreign/ukas/signer"),
+            Some("partner-ukas"),
+            None,
+        )
+        .await;
+        assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_body")));
+        let r = call(
+            addr,
+            "POST",
+            "/v1/notices",
+            notice("withdraw", &number, "foreign/ukas/signer"),
+            Some("partner-dakks"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 422);
+        let r = call(
+            addr,
+            "POST",
+            "/v1/notices",
+            notice("withdraw", "UNKNOWN-1", "foreign/dakks/signer"),
+            Some("partner-dakks"),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 404);
+        assert_eq!(call(addr, "GET", &path, vec![], None, None).await.json()["status"], "valid");
+
+        // A certificate signed by the revoked signer is refused (not stored).
+        let (revoked, revoked_number) = foreign_credential("foreign/dakks/revoked-signer");
+        let r = call(addr, "POST", "/v1/recognitions", revoked.into_bytes(), Some("partner-dakks"), None).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["valid"], false);
+        let _ = revoked_number;
+        running.task.abort();
+    }
+}

@@ -11,6 +11,7 @@ mod customs;
 mod exporter;
 pub mod http;
 mod log;
+mod partner;
 mod public;
 pub mod tls;
 
@@ -189,6 +190,8 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
         (&Method::POST, ["v1", "verify"]) => customs::verify(app, req),
         (&Method::POST, ["v1", "exports"]) => exporter::export(app, req),
         (&Method::GET, ["v1", "exports", id]) => exporter::get(app, req, id),
+        (&Method::POST, ["v1", "recognitions"]) => partner::recognize(app, req),
+        (&Method::POST, ["v1", "notices"]) => partner::notice(app, req),
         (&Method::GET, ["v1", "log", "key"]) => log::key(app),
         (&Method::GET, ["v1", "log", "checkpoint"]) => log::checkpoint(app),
         (&Method::GET, ["v1", "log", "proof", "inclusion"]) => log::inclusion(app, req),
