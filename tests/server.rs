@@ -384,3 +384,51 @@ mod partners {
         running.task.abort();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_install_newer_trust_lists_only() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    // A sequence-2 list built from the demo description.
+    let description = std::fs::read_to_string(format!("{DEMO}/trust-list.toml"))
+        .expect("toml")
+        .replace("sequence = 1", "sequence = 2");
+    let tmp = dir.path().join("seq2.toml");
+    std::fs::write(
+        &tmp,
+        description
+            .replace("\"ca.pem\"", &format!("\"{DEMO}/ca.pem\""))
+            .replace("\"foreign/", &format!("\"{DEMO}/foreign/"))
+            .replace("\"cb/", &format!("\"{DEMO}/cb/")),
+    )
+    .expect("write");
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(
+        &std::fs::read(format!("{DEMO}/trust-list-operator.key")).expect("k"),
+    )
+    .expect("key");
+    let chain =
+        mrgate::crypto::x509::read_certificates(&std::fs::read(format!("{DEMO}/trust-list-operator.pem")).expect("c"))
+            .expect("chain");
+    let list = mrgate::trust::build::build(&tmp, &key, &chain).expect("build");
+
+    assert_eq!(
+        call(addr, "PUT", "/v1/admin/trust-list", list.clone().into_bytes(), Some("customs"), None).await.status,
+        401
+    );
+    let forged = list.replacen(">suspended<", ">active<", 1);
+    assert_eq!(
+        call(addr, "PUT", "/v1/admin/trust-list", forged.into_bytes(), Some("operator"), None).await.status,
+        422
+    );
+    let r = call(addr, "PUT", "/v1/admin/trust-list", list.clone().into_bytes(), Some("operator"), None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["sequence"], 2);
+    assert_eq!(call(addr, "GET", "/healthz", vec![], None, None).await.json()["trust_list"]["sequence"], 2);
+    assert_eq!(call(addr, "GET", "/v1/trust-list", vec![], None, None).await.body, list.as_bytes());
+    let again = call(addr, "PUT", "/v1/admin/trust-list", list.into_bytes(), Some("operator"), None).await;
+    assert_eq!((again.status, again.json()["reason"].as_str()), (409, Some("trust.sequence")));
+    assert_eq!(app.store.trust_lists().expect("versions").len(), 2);
+    running.task.abort();
+}

@@ -11,6 +11,7 @@ mod customs;
 mod exporter;
 pub mod http;
 mod log;
+mod operator;
 mod partner;
 mod public;
 pub mod tls;
@@ -180,6 +181,29 @@ impl Req {
     }
 }
 
+/// Every route: (method, path template). `tests/config.rs` checks that the router serves
+/// each and that `schemas/openapi.json` documents exactly these.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/openapi.json"),
+    ("GET", "/v1/trust-list"),
+    ("GET", "/v1/certificates/{issuer}/{number}"),
+    ("POST", "/v1/verify"),
+    ("POST", "/v1/exports"),
+    ("GET", "/v1/exports/{id}"),
+    ("POST", "/v1/recognitions"),
+    ("POST", "/v1/notices"),
+    ("PUT", "/v1/admin/trust-list"),
+    ("GET", "/v1/log/key"),
+    ("GET", "/v1/log/checkpoint"),
+    ("GET", "/v1/log/proof/inclusion"),
+    ("GET", "/v1/log/proof/consistency"),
+    ("GET", "/v1/log/entries"),
+];
+
+/// The OpenAPI 3.1 description of the API (`schemas/openapi.json`).
+pub const OPENAPI: &str = include_str!("../../schemas/openapi.json");
+
 /// Routes one request.
 pub fn route(app: &App, req: &Req) -> Response<Body> {
     let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
@@ -191,6 +215,8 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
         (&Method::POST, ["v1", "exports"]) => exporter::export(app, req),
         (&Method::GET, ["v1", "exports", id]) => exporter::get(app, req, id),
         (&Method::POST, ["v1", "recognitions"]) => partner::recognize(app, req),
+        (&Method::PUT, ["v1", "admin", "trust-list"]) => operator::put_trust_list(app, req),
+        (&Method::GET, ["openapi.json"]) => http::bytes(StatusCode::OK, "application/json", OPENAPI),
         (&Method::POST, ["v1", "notices"]) => partner::notice(app, req),
         (&Method::GET, ["v1", "log", "key"]) => log::key(app),
         (&Method::GET, ["v1", "log", "checkpoint"]) => log::checkpoint(app),

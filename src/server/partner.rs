@@ -187,9 +187,9 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         .and_then(|c| c.as_str())
         .and_then(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
         .unwrap_or_default();
-    let listed = list.body(&issuer).is_some_and(|p| {
-        p.services.iter().any(|s| s.granted_at(now) && s.certificates.contains(&signer_der))
-    });
+    let listed = list
+        .body(&issuer)
+        .is_some_and(|p| p.services.iter().any(|s| s.granted_at(now) && s.certificates.contains(&signer_der)));
     if !listed {
         return problem(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,0 +1,77 @@
+//! Operators: install a new signed trust list (verified, then swapped atomically; every
+//! version is kept in the store and logged).
+
+use super::http::{Body, json, problem};
+use super::tls::Role;
+use super::{App, Req, now_rfc3339};
+use crate::crypto::x509::TrustAnchors;
+use crate::ledger::entry::{Entry, document_digest};
+use crate::store::TrustListVersion;
+use crate::trust::TrustList;
+use crate::xml::Limits;
+use hyper::{Response, StatusCode};
+use serde_json::json;
+use std::sync::Arc;
+
+pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
+    if req.role != Role::Operator {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "auth.role",
+            "installing a trust list needs an operator client certificate",
+        );
+    }
+    let mut operator = TrustAnchors::new();
+    if let Err(e) = std::fs::read(&app.config.trust_list.operator_anchor)
+        .map_err(|e| e.to_string())
+        .and_then(|b| operator.add_pem_or_der(&b).map(|_| ()).map_err(|e| e.to_string()))
+    {
+        return problem(StatusCode::INTERNAL_SERVER_ERROR, "config.operator_anchor", e);
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+    let limits = Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..app.limits };
+    let list = match TrustList::load(&req.body, &operator, None, now, &limits) {
+        Ok(l) => l,
+        Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()),
+    };
+    let current = app.trust_list();
+    if list.sequence <= current.sequence {
+        return problem(
+            StatusCode::CONFLICT,
+            "trust.sequence",
+            format!("sequence {} is not newer than the installed {}", list.sequence, current.sequence),
+        );
+    }
+    let version = TrustListVersion {
+        sequence: list.sequence,
+        digest: list.digest.clone(),
+        installed_at: now_rfc3339(),
+        document: req.body.to_vec(),
+    };
+    if let Err(e) = app.store.put_trust_list(&version) {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
+    }
+    let entry = Entry {
+        kind: "trust-list".into(),
+        time: now_rfc3339(),
+        actor: req.role.name(),
+        inputs: vec![document_digest(&req.body)],
+        outputs: vec![],
+        trust_list: Some(list.digest.clone()),
+        equivalence_table: Some(app.table.version.clone()),
+        verdict: "installed".into(),
+        reasons: vec![format!("trust.sequence.{}", list.sequence)],
+    };
+    let receipt = match app.log.append(&entry).and_then(|i| app.log.receipt(i)) {
+        Ok(r) => r,
+        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    };
+    let (sequence, digest) = (list.sequence, list.digest.clone());
+    // Both halves swap under their locks; readers see the old or the new list, never a mix
+    // within one call to App::trust_list.
+    if let (Ok(mut l), Ok(mut b)) = (app.trust_list.write(), app.trust_list_bytes.write()) {
+        *l = Arc::new(list);
+        *b = Arc::new(req.body.to_vec());
+    }
+    json(StatusCode::OK, &json!({"sequence": sequence, "digest": digest, "receipt": receipt}))
+}

@@ -1,0 +1,75 @@
+//! The example configuration is a fixture: it loads, and describes the demo set-up. The
+//! router serves every documented route, and the OpenAPI document lists exactly those.
+
+use mrgate::server::config::Config;
+use mrgate::server::{App, ROUTES, Req, route};
+use std::path::Path;
+use std::sync::Arc;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+#[test]
+fn example_config_loads_and_matches_the_demo() {
+    let example = Config::load(&Path::new(ROOT).join("mrgate.example.toml")).expect("example config");
+    let demo = Config::demo(&Path::new(ROOT).join("certs/demo"), &Path::new(ROOT).join("mrgate-data"));
+    assert_eq!(example.listen, demo.listen);
+    assert_eq!(example.data_dir, demo.data_dir);
+    assert_eq!(example.tls.client_ca, demo.tls.client_ca);
+    assert_eq!(example.trust_list.crls, demo.trust_list.crls);
+    assert_eq!(example.signing.key, demo.signing.key);
+    assert_eq!(example.log.origin, demo.log.origin);
+    assert_eq!(example.exporters.token_files, demo.exporters.token_files);
+    assert_eq!(example.limits.max_body_bytes, 4 * 1024 * 1024);
+    // It also starts: every file it names exists and verifies.
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut runnable = example.clone();
+    runnable.data_dir = dir.path().to_path_buf();
+    App::load(runnable).expect("the example configuration loads");
+}
+
+#[test]
+fn bad_configs_are_refused_with_the_file_named() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "listen = \"127.0.0.1:1\"\nsurprise = true\n").expect("write");
+    let err = Config::load(&path).expect_err("unknown field");
+    assert!(err.contains("bad.toml") && err.contains("surprise"), "{err}");
+    let mut missing = Config::demo(&Path::new(ROOT).join("certs/demo"), dir.path());
+    missing.trust_list.file = dir.path().join("nope.xml");
+    assert!(App::load(missing).expect_err("missing list").contains("nope.xml"));
+}
+
+#[test]
+fn router_and_openapi_agree() {
+    let openapi: serde_json::Value = serde_json::from_str(mrgate::server::OPENAPI).expect("openapi json");
+    assert_eq!(openapi["openapi"], "3.1.0");
+    let paths = openapi["paths"].as_object().expect("paths");
+    let documented: Vec<(String, String)> = paths
+        .iter()
+        .flat_map(|(p, ops)| ops.as_object().into_iter().flatten().map(move |(m, _)| (m.to_uppercase(), p.clone())))
+        .collect();
+    let mut routes: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let mut documented_sorted = documented.clone();
+    routes.sort();
+    documented_sorted.sort();
+    assert_eq!(routes, documented_sorted);
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(Config::demo(&Path::new(ROOT).join("certs/demo"), dir.path())).expect("app"));
+    for (method, template) in ROUTES {
+        let path = template.replace("{issuer}", "CNCA-R-2002-001").replace("{number}", "X").replace("{id}", "x");
+        let req = Req {
+            method: method.parse().expect("method"),
+            path: path.clone(),
+            query: String::new(),
+            role: mrgate::server::tls::Role::Anonymous,
+            bearer: None,
+            content_type: String::new(),
+            body: bytes::Bytes::new(),
+        };
+        let response = route(&app, &req);
+        // A 404 is fine only when it is the resource that is missing, not the route.
+        assert!(response.status() != 404 || template.contains('{'), "{method} {path}: unknown to the router");
+        assert_ne!(response.status(), 405, "{method} {path}");
+    }
+}
