@@ -432,3 +432,49 @@ async fn operators_install_newer_trust_lists_only() {
     assert_eq!(app.store.trust_lists().expect("versions").len(), 2);
     running.task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_the_public_rate_limit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    cfg.limits.public_rate_per_second = 1.0;
+    cfg.limits.public_burst = 5.0;
+    let app = Arc::new(App::load(cfg).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), Some("exporter"), None).await;
+    assert_eq!(export.status, 201);
+    // Anonymous callers get a burst of 5, then 429 with Retry-After.
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(
+            call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await.status,
+        );
+    }
+    assert_eq!(&statuses[..5], &[200; 5]);
+    assert!(statuses[5..].contains(&429), "{statuses:?}");
+    // Callers with a client certificate are not limited.
+    for _ in 0..8 {
+        assert_eq!(
+            call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], Some("customs"), None)
+                .await
+                .status,
+            200
+        );
+    }
+    let metrics =
+        String::from_utf8(call(addr, "GET", "/metrics", vec![], Some("operator"), None).await.body).expect("utf8");
+    for needle in [
+        "mrgate_requests_total{route=\"POST /v1/exports\",status=\"201\"} 1",
+        "mrgate_requests_total{route=\"GET /v1/certificates/{issuer}/{number}\",status=\"429\"}",
+        "mrgate_request_duration_seconds_bucket{route=\"POST /v1/exports\",le=\"+Inf\"} 1",
+        "mrgate_verdicts_total{reason=\"export.exported\"} 1",
+        "mrgate_log_append_seconds_count 1",
+        "mrgate_log_tree_size 1",
+        "mrgate_trust_list_age_seconds ",
+        "mrgate_log_checkpoint_age_seconds ",
+    ] {
+        assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
+    }
+    running.task.abort();
+}

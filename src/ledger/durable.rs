@@ -45,6 +45,7 @@ struct State {
     next_ticket: u64,
     committing: bool,
     checkpoint: String,
+    checkpoint_at: std::time::Instant,
 }
 
 /// A log whose entries live in the store.
@@ -87,6 +88,7 @@ impl DurableLog {
                 next_ticket: 0,
                 committing: false,
                 checkpoint,
+                checkpoint_at: std::time::Instant::now(),
             }),
             committed: Condvar::new(),
         })
@@ -122,6 +124,7 @@ impl DurableLog {
                             state.done.insert(*t, Ok(first + i as u64));
                         }
                         state.checkpoint = sign(&state.tree, &self.origin, &self.key);
+                        state.checkpoint_at = std::time::Instant::now();
                     }
                     Err(e) => {
                         for (t, _) in &batch {
@@ -139,6 +142,11 @@ impl DurableLog {
 
     pub fn size(&self) -> Result<u64, LogError> {
         Ok(self.lock()?.tree.size())
+    }
+
+    /// How long ago the latest checkpoint was signed.
+    pub fn checkpoint_age(&self) -> Result<std::time::Duration, LogError> {
+        Ok(self.lock()?.checkpoint_at.elapsed())
     }
 
     /// The latest signed checkpoint.

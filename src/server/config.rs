@@ -71,6 +71,18 @@ pub struct LimitsConfig {
     pub max_connections: usize,
     #[serde(default = "default_timeout")]
     pub request_timeout_seconds: u64,
+    /// Token-bucket rate for callers without a client certificate, per address.
+    #[serde(default = "default_rate")]
+    pub public_rate_per_second: f64,
+    #[serde(default = "default_burst")]
+    pub public_burst: f64,
+}
+
+fn default_rate() -> f64 {
+    20.0
+}
+fn default_burst() -> f64 {
+    100.0
 }
 
 fn default_body() -> usize {
@@ -89,6 +101,8 @@ impl Default for LimitsConfig {
             max_body_bytes: default_body(),
             max_connections: default_connections(),
             request_timeout_seconds: default_timeout(),
+            public_rate_per_second: default_rate(),
+            public_burst: default_burst(),
         }
     }
 }

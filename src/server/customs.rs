@@ -47,7 +47,7 @@ pub fn verify(app: &App, req: &Req) -> Response<Body> {
             .map(|c| c.reason.clone())
             .collect(),
     };
-    let receipt = match app.log.append(&entry).and_then(|i| app.log.receipt(i)) {
+    let receipt = match app.append_log(&entry) {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };

@@ -163,7 +163,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         verdict: "exported".into(),
         reasons: vec![if mra { "trust.mra_active".into() } else { "trust.mra_none".into() }],
     };
-    let receipt = match app.log.append(&entry).and_then(|i| app.log.receipt(i)) {
+    let receipt = match app.append_log(&entry) {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };

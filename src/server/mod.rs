@@ -11,6 +11,7 @@ mod customs;
 mod exporter;
 pub mod http;
 mod log;
+pub mod metrics;
 mod operator;
 mod partner;
 mod public;
@@ -53,6 +54,9 @@ pub struct App {
     /// SHA-256 of each exporter bearer token.
     pub exporter_tokens: Vec<[u8; 32]>,
     pub limits: Limits,
+    pub metrics: metrics::Metrics,
+    pub rate_limit: metrics::RateLimit,
+    pub started: std::time::Instant,
 }
 
 impl std::fmt::Debug for App {
@@ -103,6 +107,7 @@ impl App {
         spki.extend_from_slice(ring::signature::KeyPair::public_key(&log_key).as_ref());
         let log_public_pem = crate::pki::pem_block("PUBLIC KEY", &spki);
         let log = DurableLog::open(&config.log.origin, log_key, Arc::clone(&store)).map_err(|e| e.to_string())?;
+        let config_rate = (config.limits.public_rate_per_second, config.limits.public_burst);
         let mut exporter_tokens = Vec::new();
         for f in &config.exporters.token_files {
             for line in String::from_utf8_lossy(&read(f)?).lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -122,11 +127,29 @@ impl App {
             signing_chain,
             exporter_tokens,
             limits,
+            metrics: metrics::Metrics::default(),
+            rate_limit: metrics::RateLimit::new(config_rate.0, config_rate.1),
+            started: std::time::Instant::now(),
         })
     }
 
     pub fn trust_list(&self) -> Arc<TrustList> {
         self.trust_list.read().map(|t| Arc::clone(&t)).unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+    }
+
+    /// Appends a decision to the log (durably) and returns its receipt; times the append.
+    pub fn append_log(
+        &self,
+        entry: &crate::ledger::entry::Entry,
+    ) -> Result<crate::ledger::receipt::Receipt, crate::ledger::durable::LogError> {
+        let started = std::time::Instant::now();
+        let index = self.log.append(entry)?;
+        self.metrics.append(started.elapsed());
+        for reason in &entry.reasons {
+            self.metrics.verdict(reason);
+        }
+        self.metrics.verdict(&format!("{}.{}", entry.kind, entry.verdict));
+        self.log.receipt(index)
     }
 
     pub fn own_signers(&self) -> Vec<Vec<u8>> {
@@ -186,6 +209,7 @@ impl Req {
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
+    ("GET", "/metrics"),
     ("GET", "/v1/trust-list"),
     ("GET", "/v1/certificates/{issuer}/{number}"),
     ("POST", "/v1/verify"),
@@ -217,6 +241,7 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
         (&Method::POST, ["v1", "recognitions"]) => partner::recognize(app, req),
         (&Method::PUT, ["v1", "admin", "trust-list"]) => operator::put_trust_list(app, req),
         (&Method::GET, ["openapi.json"]) => http::bytes(StatusCode::OK, "application/json", OPENAPI),
+        (&Method::GET, ["metrics"]) => metrics_page(app),
         (&Method::POST, ["v1", "notices"]) => partner::notice(app, req),
         (&Method::GET, ["v1", "log", "key"]) => log::key(app),
         (&Method::GET, ["v1", "log", "checkpoint"]) => log::checkpoint(app),
@@ -240,11 +265,53 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
     }
 }
 
+fn metrics_page(app: &App) -> Response<Body> {
+    let list = app.trust_list();
+    let issued = list
+        .issued
+        .as_deref()
+        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
+        .map(|t| (time::OffsetDateTime::now_utc() - t).as_seconds_f64())
+        .unwrap_or(0.0);
+    let size = app.log.size().unwrap_or(0);
+    let checkpoint_age = app.log.checkpoint_age().map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    http::bytes(StatusCode::OK, "text/plain; version=0.0.4", app.metrics.render(issued, size, checkpoint_age))
+}
+
+/// The route template a path belongs to, for metrics labels.
+pub fn route_label(method: &Method, path: &str) -> String {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    for (m, template) in ROUTES {
+        let t: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+        if *m == method.as_str()
+            && t.len() == segments.len()
+            && t.iter().zip(&segments).all(|(a, b)| a.starts_with('{') || a == b)
+        {
+            return format!("{m} {template}");
+        }
+    }
+    "other".into()
+}
+
 async fn handle(
     app: Arc<App>,
     role: Role,
+    peer: std::net::IpAddr,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
+    let started = std::time::Instant::now();
+    let label = route_label(request.method(), request.uri().path());
+    // Callers without a client certificate share a per-address token bucket.
+    if role == Role::Anonymous
+        && let Err(retry) = app.rate_limit.take(peer)
+    {
+        let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "http.rate_limited", "too many requests from this address");
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&retry.to_string()) {
+            r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
+        }
+        app.metrics.request(&label, 429, started.elapsed());
+        return Ok(r);
+    }
     let (parts, body) = request.into_parts();
     let max = app.config.limits.max_body_bytes;
     let body = match Limited::new(body, max).collect().await {
@@ -269,9 +336,11 @@ async fn handle(
         content_type: header(hyper::header::CONTENT_TYPE).unwrap_or_default(),
         body,
     };
-    let response = tokio::task::spawn_blocking(move || route(&app, &req))
+    let app2 = Arc::clone(&app);
+    let response = tokio::task::spawn_blocking(move || route(&app2, &req))
         .await
         .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"));
+    app.metrics.request(&label, response.status().as_u16(), started.elapsed());
     Ok(response)
 }
 
@@ -293,7 +362,7 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
     let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
     let task = tokio::spawn(async move {
         loop {
-            let Ok((tcp, _peer)) = listener.accept().await else { continue };
+            let Ok((tcp, peer)) = listener.accept().await else { continue };
             let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else { continue };
             let (acceptor, app) = (acceptor.clone(), Arc::clone(&app));
             tokio::spawn(async move {
@@ -307,7 +376,7 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                     .and_then(|c| c.first())
                     .map(|c| tls::role_of(c.as_ref()))
                     .unwrap_or(Role::Anonymous);
-                let service = hyper::service::service_fn(move |r| handle(Arc::clone(&app), role.clone(), r));
+                let service = hyper::service::service_fn(move |r| handle(Arc::clone(&app), role.clone(), peer.ip(), r));
                 let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 builder.http1().header_read_timeout(timeout).timer(hyper_util::rt::TokioTimer::new());
                 let _ =

@@ -62,7 +62,7 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
         verdict: "installed".into(),
         reasons: vec![format!("trust.sequence.{}", list.sequence)],
     };
-    let receipt = match app.log.append(&entry).and_then(|i| app.log.receipt(i)) {
+    let receipt = match app.append_log(&entry) {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };

@@ -110,7 +110,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
             .map(|c| c.reason.clone())
             .collect(),
     };
-    let receipt = match app.log.append(&entry).and_then(|i| app.log.receipt(i)) {
+    let receipt = match app.append_log(&entry) {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
@@ -221,7 +221,7 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         verdict: status.as_str().into(),
         reasons: vec![format!("notice.{action}")],
     };
-    let receipt = match app.log.append(&entry).and_then(|i| app.log.receipt(i)) {
+    let receipt = match app.append_log(&entry) {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };

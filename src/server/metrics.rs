@@ -1,0 +1,158 @@
+//! Prometheus text metrics: requests by route and status, latency histograms, verdicts by
+//! reason, the trust list's age, the log's size, checkpoint age and append latency; and the
+//! token-bucket rate limit for callers without a client certificate.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+const BUCKETS: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0];
+
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += seconds;
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    latency: Mutex<BTreeMap<String, Histogram>>,
+    verdicts: Mutex<BTreeMap<String, u64>>,
+    appends: Mutex<Histogram>,
+}
+
+impl Metrics {
+    pub fn request(&self, route: &str, status: u16, elapsed: Duration) {
+        if let Ok(mut r) = self.requests.lock() {
+            *r.entry((route.to_string(), status)).or_default() += 1;
+        }
+        if let Ok(mut l) = self.latency.lock() {
+            l.entry(route.to_string()).or_default().observe(elapsed.as_secs_f64());
+        }
+    }
+
+    pub fn verdict(&self, reason: &str) {
+        if let Ok(mut v) = self.verdicts.lock() {
+            *v.entry(reason.to_string()).or_default() += 1;
+        }
+    }
+
+    pub fn append(&self, elapsed: Duration) {
+        if let Ok(mut a) = self.appends.lock() {
+            a.observe(elapsed.as_secs_f64());
+        }
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self, trust_list_age: f64, log_size: u64, checkpoint_age: f64) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_requests_total Requests by route and status.\n# TYPE mrgate_requests_total counter"
+        );
+        if let Ok(r) = self.requests.lock() {
+            for ((route, status), n) in r.iter() {
+                let _ = writeln!(out, "mrgate_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_request_duration_seconds Request latency by route.\n# TYPE mrgate_request_duration_seconds histogram"
+        );
+        if let Ok(l) = self.latency.lock() {
+            for (route, h) in l.iter() {
+                histogram(&mut out, "mrgate_request_duration_seconds", &format!("route=\"{route}\","), h);
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_verdicts_total Decisions by reason code.\n# TYPE mrgate_verdicts_total counter"
+        );
+        if let Ok(v) = self.verdicts.lock() {
+            for (reason, n) in v.iter() {
+                let _ = writeln!(out, "mrgate_verdicts_total{{reason=\"{reason}\"}} {n}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_log_append_seconds Durable log append latency.\n# TYPE mrgate_log_append_seconds histogram"
+        );
+        if let Ok(a) = self.appends.lock() {
+            histogram(&mut out, "mrgate_log_append_seconds", "", &a);
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_trust_list_age_seconds Time since the installed list was issued.\n# TYPE mrgate_trust_list_age_seconds gauge\nmrgate_trust_list_age_seconds {trust_list_age}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_log_tree_size Entries in the transparency log.\n# TYPE mrgate_log_tree_size gauge\nmrgate_log_tree_size {log_size}"
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_log_checkpoint_age_seconds Time since the last checkpoint.\n# TYPE mrgate_log_checkpoint_age_seconds gauge\nmrgate_log_checkpoint_age_seconds {checkpoint_age}"
+        );
+        out
+    }
+}
+
+fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
+    for (b, c) in BUCKETS.iter().zip(h.counts) {
+        let _ = writeln!(out, "{name}_bucket{{{labels}le=\"{b}\"}} {c}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{{labels}le=\"+Inf\"}} {}", h.count);
+    let trimmed = labels.trim_end_matches(',');
+    let braces = if trimmed.is_empty() { String::new() } else { format!("{{{trimmed}}}") };
+    let _ = writeln!(out, "{name}_sum{braces} {}", h.sum);
+    let _ = writeln!(out, "{name}_count{braces} {}", h.count);
+}
+
+/// A token bucket per client address for callers without a client certificate.
+#[derive(Debug)]
+pub struct RateLimit {
+    rate: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateLimit {
+    pub fn new(rate_per_second: f64, burst: f64) -> Self {
+        Self { rate: rate_per_second, burst, buckets: Mutex::new(HashMap::new()) }
+    }
+
+    /// Takes one token; `Err(seconds)` says when the next one is available.
+    pub fn take(&self, ip: IpAddr) -> Result<(), u64> {
+        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
+        if buckets.len() > 100_000 {
+            // Forget idle clients rather than grow without bound.
+            let now = Instant::now();
+            buckets.retain(|_, (_, t)| now.duration_since(*t) < Duration::from_secs(60));
+        }
+        let now = Instant::now();
+        let (tokens, last) = buckets.entry(ip).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / self.rate).ceil().max(1.0) as u64)
+        }
+    }
+}
