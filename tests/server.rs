@@ -478,3 +478,66 @@ async fn metrics_and_the_public_rate_limit() {
     }
     running.task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_verification_streams_ten_thousand_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), Some("exporter"), None).await.json();
+    let jws = export["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+
+    let mut input = String::new();
+    for i in 0..10_000 {
+        match i % 1000 {
+            0 => input.push_str(&serde_json::json!({"document": jws}).to_string()),
+            1 => input.push_str("not json"),
+            2 => input.push_str("{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"NOPE\"}"),
+            _ => input.push_str("{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"04925Q10021R0M\"}"),
+        }
+        input.push('\n');
+    }
+    // Send the body and read the answer frame by frame.
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let tls =
+        tls_client(Some("customs")).connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("tls");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("handshake");
+    tokio::spawn(conn);
+    let req = hyper::Request::builder()
+        .method("POST")
+        .uri("/v1/verify/batch")
+        .header("host", "localhost")
+        .body(Full::new(Bytes::from(input)))
+        .expect("request");
+    let resp = sender.send_request(req).await.expect("send");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
+    let mut body = resp.into_body();
+    let (mut frames, mut text) = (0, Vec::new());
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.expect("frame").into_data() {
+            frames += 1;
+            text.extend_from_slice(&data);
+        }
+    }
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8(text).expect("utf8").lines().map(|l| serde_json::from_str(l).expect("json line")).collect();
+    assert_eq!(lines.len(), 10_000);
+    assert!(frames > 100, "the answer arrived in {frames} frames: not streamed");
+    assert_eq!(lines[0]["valid"], true);
+    assert_eq!(lines[1]["error"]["reason"], "format.json");
+    assert_eq!((lines[2]["found"].as_bool(), lines[2]["status"].as_str()), (Some(false), Some("unknown")));
+    assert_eq!((lines[3]["line"].as_u64(), lines[3]["status"].as_str()), (Some(4), Some("valid")));
+    assert_eq!(lines[9999]["line"], 10_000);
+
+    // More than 10,000 lines: the 10,001st is refused.
+    let too_many = "{\"issuer\":\"a\",\"number\":\"b\"}\n".repeat(10_001);
+    let r = call(addr, "POST", "/v1/verify/batch", too_many.into_bytes(), Some("customs"), None).await;
+    let text = String::from_utf8(r.body).expect("utf8");
+    assert_eq!(text.lines().count(), 10_001);
+    assert!(text.lines().last().expect("last").contains("batch.too_many_lines"));
+    assert_eq!(call(addr, "POST", "/v1/verify/batch", b"{}".to_vec(), None, None).await.status, 401);
+    running.task.abort();
+}

@@ -1,13 +1,14 @@
 //! Response helpers: JSON bodies, RFC 9457 problem details with reason codes.
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full};
 use hyper::{Response, StatusCode, header};
 
-pub type Body = Full<Bytes>;
+/// Response bodies: whole (most routes) or streamed (batch verification).
+pub type Body = http_body_util::combinators::BoxBody<Bytes, std::convert::Infallible>;
 
 pub fn bytes(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
-    let mut r = Response::new(Full::new(body.into()));
+    let mut r = Response::new(Full::new(body.into()).boxed());
     *r.status_mut() = status;
     if let Ok(v) = header::HeaderValue::from_str(content_type) {
         r.headers_mut().insert(header::CONTENT_TYPE, v);

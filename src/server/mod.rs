@@ -6,6 +6,7 @@
 //! Routing is a `match` over method and path segments on plain hyper: the API has a dozen
 //! routes, and a match keeps each one visible in one place without another dependency.
 
+mod batch;
 pub mod config;
 mod customs;
 mod exporter;
@@ -213,6 +214,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/trust-list"),
     ("GET", "/v1/certificates/{issuer}/{number}"),
     ("POST", "/v1/verify"),
+    ("POST", "/v1/verify/batch"),
     ("POST", "/v1/exports"),
     ("GET", "/v1/exports/{id}"),
     ("POST", "/v1/recognitions"),
@@ -311,6 +313,11 @@ async fn handle(
         }
         app.metrics.request(&label, 429, started.elapsed());
         return Ok(r);
+    }
+    if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
+        let response = batch::stream(Arc::clone(&app), &role, request.into_body());
+        app.metrics.request(&label, response.status().as_u16(), started.elapsed());
+        return Ok(response);
     }
     let (parts, body) = request.into_parts();
     let max = app.config.limits.max_body_bytes;

@@ -1,0 +1,136 @@
+//! `POST /v1/verify/batch`: NDJSON in, NDJSON out, streamed both ways. Each line is
+//! `{"issuer", "number"}` (a look-up) or `{"document": "<JWS or XML>"}` (a verification);
+//! each answer line carries the input's line number. At most 10,000 lines; neither the
+//! request nor the response is held in memory whole.
+
+use super::http::{Body, problem};
+use super::tls::Role;
+use super::{App, StoreRegister};
+use crate::recognition::{self, Context};
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper::{Response, StatusCode};
+use serde_json::{Value, json};
+use std::convert::Infallible;
+use std::sync::Arc;
+
+pub const MAX_LINES: usize = 10_000;
+
+/// One answer line for one input line.
+fn answer(app: &App, line: usize, text: &[u8]) -> Value {
+    let value: Value = match serde_json::from_slice(text) {
+        Ok(v) => v,
+        Err(e) => return json!({"line": line, "error": {"reason": "format.json", "message": e.to_string()}}),
+    };
+    if let Some(doc) = value.get("document").and_then(Value::as_str) {
+        let list = app.trust_list();
+        let own = app.own_signers();
+        let register = StoreRegister(app.store.as_ref());
+        let ctx = Context {
+            trust_list: &list,
+            equivalence: &app.table,
+            crls: if app.crls.is_empty() { None } else { Some(&app.crls) },
+            register: &register,
+            own_signers: &own,
+            now: time::OffsetDateTime::now_utc(),
+            limits: app.limits,
+        };
+        let verdict = recognition::decide(doc.as_bytes(), &ctx);
+        let mut v = serde_json::to_value(&verdict).unwrap_or_default();
+        v["line"] = json!(line);
+        return v;
+    }
+    match (value.get("issuer").and_then(Value::as_str), value.get("number").and_then(Value::as_str)) {
+        (Some(issuer), Some(number)) => match app.store.certificate(issuer, number) {
+            Ok(Some(r)) => json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status}),
+            Ok(None) => json!({"line": line, "issuer": issuer, "number": number, "found": false, "status": "unknown"}),
+            Err(e) => json!({"line": line, "error": {"reason": e.code(), "message": e.to_string()}}),
+        },
+        _ => {
+            json!({"line": line, "error": {"reason": "batch.line", "message": "a line is {\"issuer\", \"number\"} or {\"document\"}"}})
+        }
+    }
+}
+
+/// Starts streaming answers while the request is still being read.
+pub fn stream(app: Arc<App>, role: &Role, body: Incoming) -> Response<Body> {
+    if matches!(role, Role::Anonymous | Role::Exporter) {
+        return problem(
+            StatusCode::UNAUTHORIZED,
+            "auth.role",
+            "batch verification needs a customs, partner or operator client certificate",
+        );
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(64);
+    let max_line = app.config.limits.max_body_bytes;
+    tokio::spawn(async move {
+        let mut body = body;
+        let mut pending = BytesMut::new();
+        let mut line_no = 0usize;
+        let mut finished = false;
+        let send = |v: Value| {
+            let mut b = serde_json::to_vec(&v).unwrap_or_default();
+            b.push(b'\n');
+            Ok(Frame::data(Bytes::from(b)))
+        };
+        while !finished {
+            let chunk = match body.frame().await {
+                Some(Ok(f)) => f.into_data().unwrap_or_default(),
+                Some(Err(_)) => break,
+                None => {
+                    finished = true;
+                    Bytes::new()
+                }
+            };
+            pending.extend_from_slice(&chunk);
+            loop {
+                let cut = match pending.iter().position(|b| *b == b'\n') {
+                    Some(i) => i,
+                    None if finished && !pending.is_empty() => pending.len(),
+                    None => break,
+                };
+                let line = pending.split_to(cut).freeze();
+                if !pending.is_empty() {
+                    let _ = pending.split_to(1);
+                }
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                line_no += 1;
+                if line_no > MAX_LINES {
+                    let _ = tx.send(send(json!({"line": line_no, "error": {"reason": "batch.too_many_lines", "message": format!("at most {MAX_LINES} lines")}}))).await;
+                    return;
+                }
+                let app = Arc::clone(&app);
+                let v = tokio::task::spawn_blocking(move || answer(&app, line_no, &line)).await.unwrap_or_default();
+                if tx.send(send(v)).await.is_err() {
+                    return;
+                }
+            }
+            if pending.len() > max_line {
+                let _ = tx.send(send(json!({"line": line_no + 1, "error": {"reason": "http.too_large", "message": "a line is too long"}}))).await;
+                return;
+            }
+        }
+    });
+    let mut r = Response::new(StreamBody::new(Frames(rx)).boxed());
+    if let Ok(v) = hyper::header::HeaderValue::from_str("application/x-ndjson") {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+/// The answer lines waiting to be sent, as the stream a streamed body reads.
+struct Frames(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, Infallible>>);
+
+impl futures_core::Stream for Frames {
+    type Item = Result<Frame<Bytes>, Infallible>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
