@@ -238,6 +238,10 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
         (&Method::GET, ["v1", "trust-list"]) => public::trust_list(app),
         (&Method::GET, ["v1", "certificates", issuer, number]) => public::certificate(app, issuer, number),
         (&Method::POST, ["v1", "verify"]) => customs::verify(app, req),
+        // Served by the streaming handler before a body is read; see `handle`.
+        (&Method::POST, ["v1", "verify", "batch"]) => {
+            problem(StatusCode::BAD_REQUEST, "http.streaming", "batch verification is served as a stream")
+        }
         (&Method::POST, ["v1", "exports"]) => exporter::export(app, req),
         (&Method::GET, ["v1", "exports", id]) => exporter::get(app, req, id),
         (&Method::POST, ["v1", "recognitions"]) => partner::recognize(app, req),
