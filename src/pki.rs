@@ -340,10 +340,12 @@ pub const DEMO_FOREIGN_BODIES: [(&str, &str, &str); 3] = [
     ("anab", "ANSI National Accreditation Board (ANAB)", "US"),
 ];
 
-/// The domestic CBs of the demo (the samples' CBs): approval number, English name.
-pub const DEMO_DOMESTIC_CBS: [(&str, &str); 2] = [
+/// The domestic CBs of the demo (the samples' CBs and the test fixture's): approval number,
+/// English name.
+pub const DEMO_DOMESTIC_CBS: [(&str, &str); 3] = [
     ("CNCA-R-2002-001", "China Quality Certification Centre"),
     ("CNCA-R-2002-002", "China Certification Center for Quality Mark Co., Ltd."),
+    ("CNCA-R-2017-049", "Example Certification Co., Ltd."),
 ];
 
 /// Writes the demo PKI into `out` (which must not exist), whole or not at all.
@@ -504,7 +506,7 @@ Validity runs from 2025-01-01 to 2045-12-31 so the demo keeps working.\n\n\
 | `server.pem`, `server.key` | the gateway's TLS certificate: localhost, 127.0.0.1, ::1 |\n\
 | `signing.pem`, `signing.key` | the gateway's document-signing certificate (Ed25519) |\n\
 | `trust-list-operator.pem`, `.key` | signs the demo trust list |\n\
-| `cb/CNCA-R-2002-00{1,2}.pem`, `.key` | domestic CB signers (the samples' CBs) |\n\
+| `cb/CNCA-R-2002-00{1,2}.pem`, `cb/CNCA-R-2017-049.pem`, `.key` | domestic CB signers (the samples' CBs, the test fixture's CB) |\n\
 | `cb/revoked.pem`, `.key` | a domestic signer revoked in `crl/domestic.crl.pem` |\n\
 | `foreign/{dakks,ukas,anab}/root.pem` | foreign accreditation bodies' roots |\n\
 | `foreign/*/signer.pem`, `.key` | a certification body signer under each foreign root |\n\

@@ -162,11 +162,11 @@ fn trust_commands() {
     let show = mrgate(&["trust", "show", "--trust-anchor", &demo("ca.pem"), "--at", AT, &list]);
     assert_eq!(show.status.code(), Some(0));
     let v = json(&show);
-    assert_eq!(v["providers"].as_array().expect("providers").len(), 9);
-    assert_eq!(v["providers"][8]["body"]["id"], "anab-cb");
-    assert_eq!(v["providers"][8]["services"][0]["granted_at_time"], true);
+    assert_eq!(v["providers"].as_array().expect("providers").len(), 10);
+    assert_eq!(v["providers"][9]["body"]["id"], "anab-cb");
+    assert_eq!(v["providers"][9]["services"][0]["granted_at_time"], true);
     let later = mrgate(&["trust", "show", "--trust-anchor", &demo("ca.pem"), "--at", "2026-10-01T00:00:00Z", &list]);
-    assert_eq!(json(&later)["providers"][8]["services"][0]["granted_at_time"], false);
+    assert_eq!(json(&later)["providers"][9]["services"][0]["granted_at_time"], false);
     let wrong = mrgate(&["trust", "show", "--trust-anchor", &demo("foreign/ukas/root.pem"), &list]);
     assert_eq!(wrong.status.code(), Some(1));
     let q = |body: &str, scope: &str| {

@@ -37,7 +37,18 @@ fn demo_list_verifies_and_models_every_body() {
     let ids: Vec<&str> = list.providers.iter().filter_map(|p| p.body.as_ref()).map(|b| b.id.as_str()).collect();
     assert_eq!(
         ids,
-        ["cnas", "dakks", "ukas", "anab", "CNCA-R-2002-001", "CNCA-R-2002-002", "dakks-cb", "ukas-cb", "anab-cb"]
+        [
+            "cnas",
+            "dakks",
+            "ukas",
+            "anab",
+            "CNCA-R-2002-001",
+            "CNCA-R-2002-002",
+            "CNCA-R-2017-049",
+            "dakks-cb",
+            "ukas-cb",
+            "anab-cb"
+        ]
     );
     assert_eq!(list.digest.len(), 64);
 }
@@ -176,7 +187,7 @@ fn extension_validates_against_its_xsd() {
         assert!(ok, "{msg}\n{fragment}");
         count += 1;
     }
-    assert_eq!(count, 9);
+    assert_eq!(count, 10);
     let bad = "<mra:MutualRecognition xmlns:mra=\"urn:mrgate:trust-list:mutual-recognition:1\"><mra:BodyId>x</mra:BodyId><mra:Role>notary</mra:Role><mra:Country>CN</mra:Country></mra:MutualRecognition>";
     assert!(!common::xmllint_schema("trust-list-mra.xsd", bad.as_bytes()).0);
 }
