@@ -57,7 +57,11 @@ fn router_and_openapi_agree() {
     let dir = tempfile::tempdir().expect("tmp");
     let app = Arc::new(App::load(Config::demo(&Path::new(ROOT).join("certs/demo"), dir.path())).expect("app"));
     for (method, template) in ROUTES {
-        let path = template.replace("{issuer}", "CNCA-R-2002-001").replace("{number}", "X").replace("{id}", "x");
+        let path = template
+            .replace("{issuer}", "CNCA-R-2002-001")
+            .replace("{number}", "X")
+            .replace("{id}", "x")
+            .replace("{asset}", "app.js");
         let req = Req {
             method: method.parse().expect("method"),
             path: path.clone(),

@@ -2,92 +2,15 @@
 //! then verify through `/v1/verify`; look-ups by number; the log's proofs; authorization;
 //! bad requests; a restart that keeps everything acknowledged.
 
+mod common;
+
 use bytes::Bytes;
+use common::gateway::{DEMO, call, config, domestic_certificate, tls_client, token};
 use http_body_util::{BodyExt, Full};
-use mrgate::server::config::Config;
 use mrgate::server::{App, start};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
-use std::path::Path;
+use rustls::pki_types::{CertificateDer, ServerName};
 use std::sync::Arc;
-
-const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
-
-/// The QMS fixture, issued by a CB that the demo trust list knows.
-fn domestic_certificate() -> Vec<u8> {
-    include_str!("data/cn-qms.xml").replace("CNCA-R-2017-049", "CNCA-R-2002-001").into_bytes()
-}
-
-struct Response {
-    status: u16,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-fn tls_client(client: Option<&str>) -> tokio_rustls::TlsConnector {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(format!("{DEMO}/ca.pem")).expect("ca") {
-        roots.add(c.expect("cert")).expect("add");
-    }
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots);
-    let config = match client {
-        Some(name) => {
-            let chain: Vec<CertificateDer<'static>> =
-                CertificateDer::pem_file_iter(format!("{DEMO}/clients/{name}.pem"))
-                    .expect("cert")
-                    .map(|c| c.expect("c"))
-                    .collect();
-            let key = PrivateKeyDer::from_pem_file(format!("{DEMO}/clients/{name}.key")).expect("key");
-            builder.with_client_auth_cert(chain, key).expect("client auth")
-        }
-        None => builder.with_no_client_auth(),
-    };
-    tokio_rustls::TlsConnector::from(Arc::new(config))
-}
-
-async fn call(
-    addr: std::net::SocketAddr,
-    method: &str,
-    path: &str,
-    body: Vec<u8>,
-    client: Option<&str>,
-    bearer: Option<&str>,
-) -> Response {
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let tls = tls_client(client).connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("tls");
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("handshake");
-    tokio::spawn(conn);
-    let mut req = hyper::Request::builder().method(method).uri(path).header("host", "localhost");
-    if let Some(t) = bearer {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let resp = sender.send_request(req.body(Full::new(Bytes::from(body))).expect("request")).await.expect("send");
-    let status = resp.status().as_u16();
-    let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let body = resp.into_body().collect().await.expect("body").to_bytes().to_vec();
-    Response { status, content_type, body }
-}
-
-fn config(data: &Path) -> Config {
-    let mut c = Config::demo(Path::new(DEMO), data);
-    c.listen = "127.0.0.1:0".into();
-    c
-}
-
-fn token() -> String {
-    std::fs::read_to_string(format!("{DEMO}/exporter.token")).expect("token").trim().to_string()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_lookup_verify_and_prove() {
@@ -182,6 +105,9 @@ async fn authorization_and_bad_requests() {
         ("GET", "/v1/trust-list", vec![], None, None, 200),
         ("DELETE", "/v1/trust-list", vec![], Some("operator"), None, 405),
         ("GET", "/nowhere", vec![], None, None, 404),
+        ("POST", "/v1/verify/public", vec![], None, None, 400),
+        ("GET", "/page/secret.txt", vec![], None, None, 404),
+        ("GET", "/page/../Cargo.toml", vec![], None, None, 404),
     ];
     for (method, path, body, client, bearer, expected) in cases {
         let r = call(addr, method, path, body, client, bearer.as_deref()).await;
@@ -539,5 +465,54 @@ async fn batch_verification_streams_ten_thousand_lines() {
     assert_eq!(text.lines().count(), 10_001);
     assert!(text.lines().last().expect("last").contains("batch.too_many_lines"));
     assert_eq!(call(addr, "POST", "/v1/verify/batch", b"{}".to_vec(), None, None).await.status, 401);
+    running.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verification_page_and_its_public_api() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+
+    // The page and its two files, each with a policy that allows only this origin's scripts.
+    for (path, kind) in [("/", "text/html"), ("/page/app.js", "text/javascript"), ("/page/app.css", "text/css")] {
+        let r = call(addr, "GET", path, vec![], None, None).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.content_type.starts_with(kind), "{path}: {}", r.content_type);
+    }
+    let page = String::from_utf8(call(addr, "GET", "/", vec![], None, None).await.body).expect("utf8");
+    assert!(page.contains(r#"<script src="/page/app.js" defer></script>"#));
+    assert!(!page.contains("http://") && !page.contains("https://"), "the page loads nothing from elsewhere");
+
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
+    let jws = export["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+
+    // Anyone may verify through the page's route; the decision is logged under `public`.
+    let v = call(addr, "POST", "/v1/verify/public", jws.clone().into_bytes(), None, None).await;
+    assert_eq!(v.status, 200);
+    let v = v.json();
+    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(true), Some("valid")));
+    assert_eq!(v["facts"]["holder_credit_code"], "91310110666007217T");
+    assert_eq!(v["facts"]["expiry_date"], "2028-01-09");
+    assert_eq!(v["facts"]["standards"][0], "GB/T 19001-2016/ISO 9001:2015");
+    let receipt: mrgate::ledger::receipt::Receipt = serde_json::from_value(v["receipt"].clone()).expect("receipt");
+    let key = mrgate::crypto::keys::PublicKey::from_spki_pem(&std::fs::read(format!("{DEMO}/log.pub")).expect("pub"))
+        .expect("key");
+    let verified = mrgate::ledger::receipt::verify(&receipt, key.raw(), Some(jws.as_bytes())).expect("receipt");
+    assert_eq!(verified.entry.actor, "public");
+    // A document that cannot be trusted shows no facts.
+    let tampered = jws.replacen('.', ".x", 1);
+    let v = call(addr, "POST", "/v1/verify/public", tampered.into_bytes(), None, None).await.json();
+    assert_eq!((v["valid"].as_bool(), v["facts"].is_null()), (Some(false), true));
+
+    // The look-up carries the headline, the facts and the export's receipt.
+    let c = call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await.json();
+    assert_eq!((c["status"].as_str(), c["headline"].as_str()), (Some("valid"), Some("valid")));
+    assert_eq!(c["facts"]["number"], "04925Q10021R0M");
+    assert_eq!(c["receipt"], export["receipt"]);
+    let receipt: mrgate::ledger::receipt::Receipt = serde_json::from_value(c["receipt"].clone()).expect("receipt");
+    let verified = mrgate::ledger::receipt::verify(&receipt, key.raw(), None).expect("receipt");
+    assert_eq!((verified.entry.kind.as_str(), verified.index), ("export", 0));
     running.task.abort();
 }

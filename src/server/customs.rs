@@ -15,6 +15,18 @@ pub fn verify(app: &App, req: &Req) -> Response<Body> {
             "verify needs a customs, partner or operator client certificate",
         );
     }
+    decide_and_log(app, req, req.role.name())
+}
+
+/// The verification page's entry: anyone may check a document. Callers without a client
+/// certificate are held to the public rate limit before they get here, and the decision is
+/// logged like any other, under the actor `public`.
+pub fn verify_public(app: &App, req: &Req) -> Response<Body> {
+    let actor = if req.role == Role::Anonymous { "public".to_string() } else { req.role.name() };
+    decide_and_log(app, req, actor)
+}
+
+fn decide_and_log(app: &App, req: &Req, actor: String) -> Response<Body> {
     if req.body.is_empty() {
         return problem(StatusCode::BAD_REQUEST, "http.empty", "send the document as the request body");
     }
@@ -34,7 +46,7 @@ pub fn verify(app: &App, req: &Req) -> Response<Body> {
     let entry = Entry {
         kind: "recognition".into(),
         time: now_rfc3339(),
-        actor: req.role.name(),
+        actor,
         inputs: vec![document_digest(&req.body)],
         outputs: vec![],
         trust_list: Some(list.digest.clone()),
@@ -53,5 +65,6 @@ pub fn verify(app: &App, req: &Req) -> Response<Body> {
     };
     let mut body = serde_json::to_value(&verdict).unwrap_or_default();
     body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
+    body["facts"] = verdict.certificate.as_ref().map(super::public::facts).unwrap_or_default();
     json(StatusCode::OK, &body)
 }

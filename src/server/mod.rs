@@ -14,6 +14,7 @@ pub mod http;
 mod log;
 pub mod metrics;
 mod operator;
+mod page;
 mod partner;
 mod public;
 pub mod tls;
@@ -208,12 +209,15 @@ impl Req {
 /// Every route: (method, path template). `tests/config.rs` checks that the router serves
 /// each and that `schemas/openapi.json` documents exactly these.
 pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/page/{asset}"),
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
     ("GET", "/v1/trust-list"),
     ("GET", "/v1/certificates/{issuer}/{number}"),
     ("POST", "/v1/verify"),
+    ("POST", "/v1/verify/public"),
     ("POST", "/v1/verify/batch"),
     ("POST", "/v1/exports"),
     ("GET", "/v1/exports/{id}"),
@@ -234,10 +238,13 @@ pub const OPENAPI: &str = include_str!("../../schemas/openapi.json");
 pub fn route(app: &App, req: &Req) -> Response<Body> {
     let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
     match (&req.method, segments.as_slice()) {
+        (&Method::GET, [""]) => page::index(),
+        (&Method::GET, ["page", asset]) => page::asset(asset),
         (&Method::GET, ["healthz"]) => public::healthz(app),
         (&Method::GET, ["v1", "trust-list"]) => public::trust_list(app),
         (&Method::GET, ["v1", "certificates", issuer, number]) => public::certificate(app, issuer, number),
         (&Method::POST, ["v1", "verify"]) => customs::verify(app, req),
+        (&Method::POST, ["v1", "verify", "public"]) => customs::verify_public(app, req),
         // Served by the streaming handler before a body is read; see `handle`.
         (&Method::POST, ["v1", "verify", "batch"]) => {
             problem(StatusCode::BAD_REQUEST, "http.streaming", "batch verification is served as a stream")

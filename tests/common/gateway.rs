@@ -1,0 +1,88 @@
+//! A client for the gateway over real TLS, with the demo PKI's client certificates, for the
+//! tests that start a server.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use mrgate::server::config::Config;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::path::Path;
+use std::sync::Arc;
+
+pub const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+
+/// The QMS fixture, issued by a CB that the demo trust list knows.
+pub fn domestic_certificate() -> Vec<u8> {
+    include_str!("../data/cn-qms.xml").replace("CNCA-R-2017-049", "CNCA-R-2002-001").into_bytes()
+}
+
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+pub fn tls_client(client: Option<&str>) -> tokio_rustls::TlsConnector {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(format!("{DEMO}/ca.pem")).expect("ca") {
+        roots.add(c.expect("cert")).expect("add");
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots);
+    let config = match client {
+        Some(name) => {
+            let chain: Vec<CertificateDer<'static>> =
+                CertificateDer::pem_file_iter(format!("{DEMO}/clients/{name}.pem"))
+                    .expect("cert")
+                    .map(|c| c.expect("c"))
+                    .collect();
+            let key = PrivateKeyDer::from_pem_file(format!("{DEMO}/clients/{name}.key")).expect("key");
+            builder.with_client_auth_cert(chain, key).expect("client auth")
+        }
+        None => builder.with_no_client_auth(),
+    };
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+pub async fn call(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    client: Option<&str>,
+    bearer: Option<&str>,
+) -> Response {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let tls = tls_client(client).connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("tls");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("handshake");
+    tokio::spawn(conn);
+    let mut req = hyper::Request::builder().method(method).uri(path).header("host", "localhost");
+    if let Some(t) = bearer {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let resp = sender.send_request(req.body(Full::new(Bytes::from(body))).expect("request")).await.expect("send");
+    let status = resp.status().as_u16();
+    let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = resp.into_body().collect().await.expect("body").to_bytes().to_vec();
+    Response { status, content_type, body }
+}
+
+pub fn config(data: &Path) -> Config {
+    let mut c = Config::demo(Path::new(DEMO), data);
+    c.listen = "127.0.0.1:0".into();
+    c
+}
+
+pub fn token() -> String {
+    std::fs::read_to_string(format!("{DEMO}/exporter.token")).expect("token").trim().to_string()
+}
