@@ -258,9 +258,14 @@ async fn a_person_checks_certificates_in_the_browser() {
     assert!(issued.as_str().is_some_and(|d| d.contains('年')), "a Chinese date: {issued}");
     b.screenshot("4-lookup-zh").await;
 
-    // 5. An unknown number is a clear message, not a verdict.
-    b.type_into("#number", "NO-SUCH-NUMBER").await;
-    b.click("#lookup button[type=submit]").await;
+    // Every control has a label.
+    let unlabeled = b
+        .script("return [...document.querySelectorAll('input, textarea, select')].filter((e) => e.labels.length === 0).map((e) => e.id)")
+        .await;
+    assert_eq!(unlabeled, json!([]));
+
+    // 5. An unknown number is a clear message, not a verdict — submitted from the keyboard.
+    b.type_into("#number", "NO-SUCH-NUMBER\u{E007}").await;
     let error = b
         .wait_for(
             "the not-found message",
