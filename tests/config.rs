@@ -13,6 +13,8 @@ fn example_config_loads_and_matches_the_demo() {
     let example = Config::load(&Path::new(ROOT).join("mrgate.example.toml")).expect("example config");
     let demo = Config::demo(&Path::new(ROOT).join("certs/demo"), &Path::new(ROOT).join("mrgate-data"));
     assert_eq!(example.listen, demo.listen);
+    assert_eq!(example.public_base("127.0.0.1:8443".parse().expect("addr")), "https://localhost:8443");
+    assert_eq!(demo.public_base("127.0.0.1:8443".parse().expect("addr")), "https://localhost:8443");
     assert_eq!(example.data_dir, demo.data_dir);
     assert_eq!(example.tls.client_ca, demo.tls.client_ca);
     assert_eq!(example.trust_list.crls, demo.trust_list.crls);

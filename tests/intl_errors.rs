@@ -210,3 +210,37 @@ fn iaf_xml_foreign_entity_keeps_its_registration_id() {
     assert_eq!(cert.holder.registered_id.as_deref(), Some("HRB 12345 B"));
     assert_eq!(cert.holder.credit_code, None);
 }
+
+#[test]
+fn untp_receipt_link_is_accepted_and_checked() {
+    let link = serde_json::json!({
+        "type": ["SecureLink", "Link"],
+        "linkURL": "https://gateway.example.cn/v1/receipts/0a1b",
+        "linkName": "mrgate transparency-log receipt",
+        "linkType": "https://mrgate.example/linkTypes/log-receipt",
+        "encryptionMethod": "none",
+    });
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["auditableEvidence"] = link.clone();
+    let with_link = parse_json(Format::UntpDcc, &v).expect("a linked credential parses");
+    let without = parse_json(Format::UntpDcc, &json(Format::UntpDcc)).expect("fixture");
+    assert_eq!(with_link, without, "the link is not part of the certificate");
+
+    let path = "/credentialSubject/auditableEvidence";
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["auditableEvidence"] = link.clone();
+    v["credentialSubject"]["auditableEvidence"]["linkURL"] = "http://gateway.example.cn/r/1".into();
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", &format!("{path}/linkURL"));
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["auditableEvidence"] = link.clone();
+    v["credentialSubject"]["auditableEvidence"]["type"] = serde_json::json!(["Link"]);
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", &format!("{path}/type"));
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["auditableEvidence"] = link.clone();
+    v["credentialSubject"]["auditableEvidence"]["secret"] = "x".into();
+    let err = parse_json(Format::UntpDcc, &v).expect_err("unknown key");
+    assert_eq!(err.path(), Some(format!("{path}/secret").as_str()), "{err}");
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["auditableEvidence"] = "https://gateway.example.cn/v1/receipts/0a1b".into();
+    assert!(parse_json(Format::UntpDcc, &v).is_err());
+}

@@ -516,3 +516,76 @@ async fn the_verification_page_and_its_public_api() {
     assert_eq!((verified.entry.kind.as_str(), verified.index), ("export", 0));
     running.task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_link_to_their_receipts_and_entries_are_found_by_hash() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    cfg.public_url = Some("https://gateway.example.cn/".into());
+    let app = Arc::new(App::load(cfg).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let key = mrgate::crypto::keys::PublicKey::from_spki_pem(&std::fs::read(format!("{DEMO}/log.pub")).expect("pub"))
+        .expect("key");
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
+    let id = export["id"].as_str().expect("id");
+    let jws = export["documents"]["untp-dcc"].as_str().expect("jws");
+
+    // The signed credential names its receipt's URL under the configured public URL.
+    let payload = jws.split('.').nth(1).expect("payload");
+    use base64::Engine;
+    let vc: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).expect("b64"))
+            .expect("json");
+    let link = &vc["credentialSubject"]["auditableEvidence"];
+    assert_eq!(link["linkURL"], format!("https://gateway.example.cn/v1/receipts/{id}"));
+    assert_eq!(link["type"], serde_json::json!(["SecureLink", "Link"]));
+    // …and the credential with its link still meets the UNTP DCC schema.
+    if let Some(corpus) = common::corpus() {
+        let schema: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(corpus.join("untp/dcc-v0.6.0-schema.json")).expect("schema"))
+                .expect("schema json");
+        let validator = jsonschema::options().should_validate_formats(true).build(&schema).expect("compile");
+        let errors: Vec<String> =
+            validator.iter_errors(&vc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    // Following the link gives a receipt that verifies against the credential itself, and is
+    // proved against the latest checkpoint even after the log has grown.
+    call(addr, "POST", "/v1/verify", jws.as_bytes().to_vec(), Some("customs"), None).await;
+    let r = call(addr, "GET", &format!("/v1/receipts/{id}"), vec![], None, None).await;
+    assert_eq!(r.status, 200);
+    let receipt: mrgate::ledger::receipt::Receipt = serde_json::from_value(r.json()).expect("receipt");
+    assert_eq!((receipt.index, receipt.tree_size), (0, 2));
+    mrgate::ledger::receipt::verify(&receipt, key.raw(), Some(jws.as_bytes())).expect("receipt verifies");
+    assert_eq!(call(addr, "GET", "/v1/receipts/0123abcd", vec![], None, None).await.status, 404);
+    assert_eq!(call(addr, "POST", "/v1/receipts/x", vec![], None, None).await.status, 405);
+
+    // Inclusion proofs by leaf hash: base64 (percent-encoded or URL-safe) and hex all find it.
+    let leaf = receipt.leaf_hash.clone();
+    let raw = base64::engine::general_purpose::STANDARD.decode(&leaf).expect("leaf");
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    let percent = leaf.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+    let url_safe = leaf.replace('+', "-").replace('/', "_").trim_end_matches('=').to_string();
+    for form in [percent, url_safe, hex] {
+        let p = call(addr, "GET", &format!("/v1/log/proof/inclusion?hash={form}"), vec![], None, None).await;
+        assert_eq!(p.status, 200, "{form}: {}", String::from_utf8_lossy(&p.body));
+        let p = p.json();
+        assert_eq!((p["index"].as_u64(), p["tree_size"].as_u64()), (Some(0), Some(2)));
+        assert_eq!(p["leaf_hash"], leaf.as_str());
+    }
+    let unknown = "A".repeat(43) + "=";
+    for (query, status, reason) in [
+        (format!("hash={unknown}"), 404, "log.not_found"),
+        ("hash=not-a-hash".to_string(), 400, "http.query"),
+        ("hash=%ZZ".to_string(), 400, "http.query"),
+        (format!("hash={}", "ab".repeat(31)), 400, "http.query"),
+        (format!("index=0&hash={hex}", hex = "00".repeat(32)), 400, "http.query"),
+        (String::new(), 400, "http.query"),
+    ] {
+        let p = call(addr, "GET", &format!("/v1/log/proof/inclusion?{query}"), vec![], None, None).await;
+        assert_eq!((p.status, p.json()["reason"].as_str()), (status, Some(reason)), "{query}");
+    }
+    running.task.abort();
+}

@@ -479,6 +479,19 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
             what: "assessment",
         });
     }
+    // The gateway's exports link to their transparency-log receipt. The link is evidence
+    // about the credential, not part of the certificate, so the model does not keep it.
+    if let Some(link) = cs.opt_value("auditableEvidence") {
+        let mut l = Object::new(link, "/credentialSubject/auditableEvidence")?;
+        expect_types(&mut l, &["SecureLink", "Link"])?;
+        if !l.req_str("linkURL")?.starts_with("https://") {
+            return Err(invalid("/credentialSubject/auditableEvidence/linkURL", "must be an https URL"));
+        }
+        for key in ["linkName", "linkType", "hashDigest", "hashMethod", "encryptionMethod"] {
+            l.opt_str(key)?;
+        }
+        l.finish()?;
+    }
     cs.finish()?;
 
     let number =

@@ -38,6 +38,8 @@ impl LogError {
 
 struct State {
     tree: Tree,
+    /// The first index of each leaf hash, for look-ups by hash (`?hash=`).
+    by_leaf: HashMap<merkle::Hash, u64>,
     /// Entries waiting for the next commit, with their tickets.
     pending: Vec<(u64, Vec<u8>)>,
     /// Committed tickets and their indexes, until their appender collects them.
@@ -68,11 +70,15 @@ impl DurableLog {
     pub fn open(origin: &str, key: Ed25519KeyPair, store: Arc<dyn Store>) -> Result<Self, LogError> {
         let size = store.log_size()?;
         let mut tree = Tree::new();
+        let mut by_leaf = HashMap::new();
         let mut start = 0;
         while start < size {
             let end = (start + 10_000).min(size);
             for e in store.log_entries(start, end)? {
-                tree.append(&e);
+                let index = tree.append(&e);
+                if let Some(leaf) = tree.leaf(index) {
+                    by_leaf.entry(leaf).or_insert(index);
+                }
             }
             start = end;
         }
@@ -83,6 +89,7 @@ impl DurableLog {
             store,
             state: Mutex::new(State {
                 tree,
+                by_leaf,
                 pending: Vec::new(),
                 done: HashMap::new(),
                 next_ticket: 0,
@@ -120,7 +127,10 @@ impl DurableLog {
                 match outcome {
                     Ok(first) => {
                         for (i, (t, bytes)) in batch.iter().enumerate() {
-                            state.tree.append(bytes);
+                            let index = state.tree.append(bytes);
+                            if let Some(leaf) = state.tree.leaf(index) {
+                                state.by_leaf.entry(leaf).or_insert(index);
+                            }
                             state.done.insert(*t, Ok(first + i as u64));
                         }
                         state.checkpoint = sign(&state.tree, &self.origin, &self.key);
@@ -152,6 +162,11 @@ impl DurableLog {
     /// The latest signed checkpoint.
     pub fn checkpoint(&self) -> Result<String, LogError> {
         Ok(self.lock()?.checkpoint.clone())
+    }
+
+    /// The index of the first entry whose leaf hash is `leaf`.
+    pub fn index_of(&self, leaf: &merkle::Hash) -> Result<Option<u64>, LogError> {
+        Ok(self.lock()?.by_leaf.get(leaf).copied())
     }
 
     /// A receipt for `index` against the latest checkpoint.

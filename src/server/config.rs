@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub listen: String,
+    /// The base URL callers reach the gateway at, for links inside signed credentials
+    /// (the log-receipt link). Default: `https://localhost:<port of listen>`.
+    #[serde(default)]
+    pub public_url: Option<String>,
     pub data_dir: PathBuf,
     pub tls: Tls,
     pub signing: Signing,
@@ -136,10 +140,19 @@ impl Config {
     }
 
     /// The demo configuration over `certs/demo/` (found from the working directory).
+    /// The public base URL, without a trailing slash.
+    pub fn public_base(&self, bound: std::net::SocketAddr) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("https://localhost:{}", bound.port()),
+        }
+    }
+
     pub fn demo(demo_dir: &Path, data_dir: &Path) -> Self {
         let d = |p: &str| demo_dir.join(p);
         Config {
             listen: "127.0.0.1:8443".into(),
+            public_url: None,
             data_dir: data_dir.to_path_buf(),
             tls: Tls {
                 certificate: d("server.pem"),

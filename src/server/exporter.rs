@@ -99,6 +99,20 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
     let mut cert = cert;
     cert.assessment_level = if mra { AssessmentLevel::GlobalMRA } else { AssessmentLevel::Accredited };
 
+    let id: String = {
+        let mut b = [0u8; 16];
+        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    };
+    // The credential cannot hold its own receipt (the log entry records the credential's
+    // hash), so it links to where the receipt is served: a public, fresh proof by export id.
+    let receipt_link = json!({
+        "type": ["SecureLink", "Link"],
+        "linkURL": format!("{}/v1/receipts/{id}", app.public_base()),
+        "linkName": "mrgate transparency-log receipt",
+        "linkType": "https://mrgate.example/linkTypes/log-receipt",
+        "encryptionMethod": "none",
+    });
     let mut documents = serde_json::Map::new();
     let mut losses = serde_json::Map::new();
     let mut outputs = Vec::new();
@@ -107,6 +121,10 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         let out = match format {
             Format::UntpDcc => {
                 let compact = serde_json::from_slice::<serde_json::Value>(&rendered.bytes)
+                    .map(|mut v| {
+                        v["credentialSubject"]["auditableEvidence"] = receipt_link.clone();
+                        v
+                    })
                     .and_then(|v| serde_json::to_vec(&v))
                     .unwrap_or_default();
                 match jws::sign(&compact, &app.signing_key, &app.signing_chain, None, true) {
@@ -127,11 +145,6 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         losses.insert(format.as_str().into(), json!(rendered.loss.lost));
     }
 
-    let id: String = {
-        let mut b = [0u8; 16];
-        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    };
     let cn = formats::render(Format::CnXml, &cert).bytes;
     let record = CertificateRecord {
         issuer: cert.issuer_id().into(),

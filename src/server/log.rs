@@ -28,15 +28,57 @@ fn number(req: &Req, name: &str) -> Result<Option<u64>, Box<Response<Body>>> {
     }
 }
 
+/// A leaf hash from the query: standard or URL-safe base64 (percent-encoded or not), or hex.
+fn leaf_hash_param(raw: &str) -> Option<crate::ledger::merkle::Hash> {
+    let mut text = String::with_capacity(raw.len());
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        if b == b'%' {
+            let hi = (bytes.next()? as char).to_digit(16)?;
+            let lo = (bytes.next()? as char).to_digit(16)?;
+            text.push(char::from_u32(hi * 16 + lo)?);
+        } else {
+            text.push(b as char);
+        }
+    }
+    let decoded = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..32).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()).collect::<Option<Vec<u8>>>()?
+    } else {
+        let standard = text.replace('-', "+").replace('_', "/");
+        base64::engine::general_purpose::STANDARD
+            .decode(&standard)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&standard))
+            .ok()?
+    };
+    decoded.try_into().ok()
+}
+
 pub fn inclusion(app: &App, req: &Req) -> Response<Body> {
     let size = match number(req, "size") {
         Ok(s) => s.unwrap_or_else(|| app.log.size().unwrap_or(0)),
         Err(r) => return *r,
     };
-    let index = match number(req, "index") {
-        Ok(Some(i)) => i,
-        Ok(None) => return problem(StatusCode::BAD_REQUEST, "http.query", "index is required"),
-        Err(r) => return *r,
+    let index = match (number(req, "index"), req.query_param("hash")) {
+        (Err(r), _) => return *r,
+        (Ok(Some(_)), Some(_)) => {
+            return problem(StatusCode::BAD_REQUEST, "http.query", "give either index or hash, not both");
+        }
+        (Ok(Some(i)), None) => i,
+        (Ok(None), Some(raw)) => {
+            let Some(leaf) = leaf_hash_param(&raw) else {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "http.query",
+                    "hash must be a 32-byte leaf hash in base64 or hex",
+                );
+            };
+            match app.log.index_of(&leaf) {
+                Ok(Some(i)) => i,
+                Ok(None) => return problem(StatusCode::NOT_FOUND, "log.not_found", "no entry has this leaf hash"),
+                Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+            }
+        }
+        (Ok(None), None) => return problem(StatusCode::BAD_REQUEST, "http.query", "index or hash is required"),
     };
     match app.log.receipt(index) {
         Ok(r) if r.tree_size == size => json(
@@ -86,6 +128,24 @@ pub fn entries(app: &App, req: &Req) -> Response<Body> {
                 .collect();
             json(StatusCode::OK, &json!({"entries": entries}))
         }
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    }
+}
+
+/// The receipt of an export or recognition by its id — the link a UNTP credential carries —
+/// proved against the latest checkpoint rather than the one current when it was issued.
+pub fn receipt(app: &App, id: &str) -> Response<Body> {
+    let decision = match app.store.decision(id) {
+        Ok(Some((kind, body))) if kind == "export" || kind == "recognition" => body,
+        Ok(_) => return problem(StatusCode::NOT_FOUND, "store.not_found", format!("no export or recognition {id}")),
+        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    };
+    let index = serde_json::from_str::<serde_json::Value>(&decision).ok().and_then(|d| d["receipt"]["index"].as_u64());
+    let Some(index) = index else {
+        return problem(StatusCode::NOT_FOUND, "store.not_found", format!("{id} has no receipt"));
+    };
+    match app.log.receipt(index) {
+        Ok(r) => json(StatusCode::OK, &serde_json::to_value(&r).unwrap_or_default()),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     }
 }

@@ -59,6 +59,8 @@ pub struct App {
     pub metrics: metrics::Metrics,
     pub rate_limit: metrics::RateLimit,
     pub started: std::time::Instant,
+    /// The address `start` bound, for the default public URL.
+    pub bound: std::sync::OnceLock<SocketAddr>,
 }
 
 impl std::fmt::Debug for App {
@@ -72,6 +74,12 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
 }
 
 impl App {
+    /// The base URL for links the gateway signs into documents.
+    pub fn public_base(&self) -> String {
+        let fallback = SocketAddr::from(([127, 0, 0, 1], 8443));
+        self.config.public_base(self.bound.get().copied().unwrap_or(fallback))
+    }
+
     /// Loads keys, certificates, the trust list (verified against the operator's anchor)
     /// and opens the store and the log.
     pub fn load(config: Config) -> Result<Self, String> {
@@ -131,6 +139,7 @@ impl App {
             limits,
             metrics: metrics::Metrics::default(),
             rate_limit: metrics::RateLimit::new(config_rate.0, config_rate.1),
+            bound: std::sync::OnceLock::new(),
             started: std::time::Instant::now(),
         })
     }
@@ -229,6 +238,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/log/proof/inclusion"),
     ("GET", "/v1/log/proof/consistency"),
     ("GET", "/v1/log/entries"),
+    ("GET", "/v1/receipts/{id}"),
 ];
 
 /// The OpenAPI 3.1 description of the API (`schemas/openapi.json`).
@@ -261,6 +271,7 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
         (&Method::GET, ["v1", "log", "proof", "inclusion"]) => log::inclusion(app, req),
         (&Method::GET, ["v1", "log", "proof", "consistency"]) => log::consistency(app, req),
         (&Method::GET, ["v1", "log", "entries"]) => log::entries(app, req),
+        (&Method::GET, ["v1", "receipts", id]) => log::receipt(app, id),
         (
             _,
             ["healthz"]
@@ -268,7 +279,8 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
             | ["v1", "verify"]
             | ["v1", "exports", ..]
             | ["v1", "certificates", _, _]
-            | ["v1", "log", ..],
+            | ["v1", "log", ..]
+            | ["v1", "receipts", _],
         ) => problem(
             StatusCode::METHOD_NOT_ALLOWED,
             "http.method",
@@ -376,6 +388,7 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
     let listener =
         tokio::net::TcpListener::bind(&app.config.listen).await.map_err(|e| format!("{}: {e}", app.config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let _ = app.bound.set(addr);
     let connections = Arc::new(tokio::sync::Semaphore::new(app.config.limits.max_connections));
     let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
     let task = tokio::spawn(async move {
