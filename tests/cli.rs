@@ -167,3 +167,61 @@ fn suspended_and_expired_sample_through_the_cli() {
         .collect();
     assert_eq!(codes, ["status.suspended", "validity.expired"]);
 }
+
+#[test]
+fn serve_reloads_on_sighup_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().expect("tmp");
+    let example = std::fs::read_to_string(format!("{root}/mrgate.example.toml")).expect("example");
+    let config = example
+        .replace("\"certs/demo/", &format!("\"{root}/certs/demo/"))
+        .replace("listen = \"127.0.0.1:8443\"", "listen = \"127.0.0.1:0\"")
+        .replace("data_dir = \"mrgate-data\"", &format!("data_dir = \"{}\"", dir.path().join("data").display()));
+    let path = dir.path().join("mrgate.toml");
+    std::fs::write(&path, &config).expect("config");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(["serve", "--config", path.to_str().expect("path")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The banner is printed once the server is listening, with its signal handlers in place.
+    let mut banner = String::new();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    stdout.read_line(&mut banner).expect("banner");
+    assert!(banner.starts_with("mrgate listening on https://127.0.0.1:"), "{banner}");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let pid = child.id().to_string();
+    let signal = |name: &str| {
+        assert!(Command::new("kill").args([name, &pid]).status().expect("kill").success());
+    };
+    let wait_for = |prefix: &str| -> String {
+        loop {
+            let line = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("a line on stderr");
+            if line.starts_with(prefix) {
+                return line;
+            }
+        }
+    };
+    signal("-HUP");
+    assert!(wait_for("mrgate: reload").starts_with("mrgate: reloaded: TLS certificate and client roots, trust list 1"));
+    std::fs::write(&path, config.replace("trust-list.xml", "missing-list.xml")).expect("config");
+    signal("-HUP");
+    let failed = wait_for("mrgate: reload");
+    assert!(failed.starts_with("mrgate: reload failed, keeping the running configuration: "), "{failed}");
+    assert!(failed.contains("missing-list.xml"), "{failed}");
+    std::fs::write(&path, "listen = ").expect("config");
+    signal("-HUP");
+    assert!(wait_for("mrgate: reload").starts_with("mrgate: reload failed"));
+
+    signal("-TERM");
+    wait_for("mrgate: shutting down");
+    assert!(child.wait().expect("wait").success());
+}

@@ -589,3 +589,133 @@ async fn credentials_link_to_their_receipts_and_entries_are_found_by_hash() {
     }
     running.task.abort();
 }
+
+/// A TLS client that trusts exactly one certificate (the reloaded server's self-signed one).
+fn client_trusting(cert_pem: &str) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_slice_iter(cert_pem.as_bytes()) {
+        roots.add(c.expect("cert")).expect("add");
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+async fn handshake(addr: std::net::SocketAddr, connector: tokio_rustls::TlsConnector) -> bool {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    connector.connect(ServerName::try_from("localhost").expect("name"), tcp).await.is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_applies_a_new_configuration_or_keeps_the_old_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let new_token = "reloaded-exporter-token-0123456789";
+    let token_file = dir.path().join("new.token");
+    std::fs::write(&token_file, format!("{new_token}\n")).expect("token");
+    let export = |bearer: String| async move {
+        call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&bearer)).await.status
+    };
+    assert_eq!(export(new_token.into()).await, 401);
+    let sequence = running.app().trust_list().sequence;
+
+    // Failures change nothing, and say why.
+    let mut missing = config(dir.path());
+    missing.trust_list.file = dir.path().join("no-such-list.xml");
+    missing.exporters.token_files = vec![token_file.clone()];
+    let err = running.reload(missing).expect_err("missing trust list");
+    assert!(err.contains("no-such-list.xml"), "{err}");
+    let mut moved = config(dir.path());
+    moved.listen = "127.0.0.1:1".into();
+    assert_eq!(running.reload(moved).expect_err("listen"), "listen changed; it takes effect only after a restart");
+    let mut bad_tls = config(dir.path());
+    bad_tls.tls.key = dir.path().join("no-such.key");
+    assert!(running.reload(bad_tls).expect_err("tls").contains("no-such.key"));
+    assert_eq!(export(new_token.into()).await, 401);
+    assert_eq!(export(token()).await, 201);
+
+    // A good reload: a new token file and a smaller body limit, for new connections.
+    let mut next = config(dir.path());
+    next.exporters.token_files = vec![token_file.clone()];
+    next.limits.max_body_bytes = 1024;
+    let summary = running.reload(next.clone()).expect("reload");
+    assert!(summary.starts_with("TLS certificate and client roots, trust list 1"), "{summary}");
+    assert_eq!(running.app().trust_list().sequence, sequence);
+    let r = call(addr, "POST", "/v1/verify", vec![b'x'; 2048], Some("customs"), None).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (413, Some("http.too_large")));
+    next.limits.max_body_bytes = 4 * 1024 * 1024;
+    running.reload(next.clone()).expect("reload");
+    assert_eq!(export(new_token.into()).await, 201);
+    assert_eq!(export(token()).await, 401, "the old token file is no longer configured");
+
+    // Then a new server certificate.
+    let fresh = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("self-signed");
+    let (cert_pem, key_pem) = (fresh.cert.pem(), fresh.signing_key.serialize_pem());
+    std::fs::write(dir.path().join("server.pem"), &cert_pem).expect("cert");
+    std::fs::write(dir.path().join("server.key"), &key_pem).expect("key");
+    next.tls.certificate = dir.path().join("server.pem");
+    next.tls.key = dir.path().join("server.key");
+    running.reload(next).expect("reload");
+    assert!(handshake(addr, client_trusting(&cert_pem)).await, "new connections get the new certificate");
+    assert!(!handshake(addr, common::gateway::tls_client(None)).await, "the old certificate is gone");
+    // The log and store carry over: the next entry continues the same tree.
+    assert_eq!(running.app().log.size().expect("size"), 2, "both exports, one log");
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_client_cannot_hold_the_server() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    cfg.limits.request_timeout_seconds = 1;
+    cfg.limits.max_connections = 4;
+    let running = start(Arc::new(App::load(cfg).expect("app"))).await.expect("start");
+    let addr = running.addr;
+
+    // Three clients: one never starts TLS, one stops halfway through its headers, one sends a
+    // body one byte at a time. Meanwhile an honest client is served.
+    let silent = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let connect_tls = || async {
+        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        common::gateway::tls_client(Some("customs"))
+            .connect(ServerName::try_from("localhost").expect("name"), tcp)
+            .await
+            .expect("tls")
+    };
+    let mut half = connect_tls().await;
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Slow: ").await.expect("write");
+    let mut drip = connect_tls().await;
+    drip.write_all(b"POST /v1/verify HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n").await.expect("w");
+    let dripping = tokio::spawn(async move {
+        for _ in 0..100_000 {
+            if drip.write_all(b"x").await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        false
+    });
+    let health = call(addr, "GET", "/healthz", vec![], None, None).await;
+    assert_eq!(health.status, 200);
+
+    // The half-sent request is answered 408 or closed once the header timeout passes.
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), half.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the server kept a half-sent request open");
+    assert!(buf.is_empty() || String::from_utf8_lossy(&buf).starts_with("HTTP/1.1 408"), "{buf:?}");
+    // The dripping body is cut off within ten request timeouts.
+    let cut = tokio::time::timeout(std::time::Duration::from_secs(15), dripping).await;
+    assert!(matches!(cut, Ok(Ok(true))), "the server kept a dripping body open");
+    // The silent client's connection was dropped after the handshake timeout.
+    let mut silent = silent;
+    let mut one = [0u8; 1];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), silent.read(&mut one)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
+    assert_eq!(call(addr, "GET", "/healthz", vec![], None, None).await.status, 200);
+    running.task.abort();
+}

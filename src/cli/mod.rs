@@ -182,27 +182,32 @@ pub fn main() -> ExitCode {
 
 fn serve(config: Option<PathBuf>, demo: bool, listen: Option<String>, data_dir: Option<PathBuf>) -> ExitCode {
     use crate::server::config::Config;
-    let mut config = match (config, demo) {
-        (Some(path), false) => match Config::load(&path) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("error[config]: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        (None, true) => Config::demo(Path::new("certs/demo"), Path::new("mrgate-data")),
-        _ => {
-            eprintln!("error[usage]: give exactly one of --config FILE or --demo");
+    if config.is_some() == demo {
+        eprintln!("error[usage]: give exactly one of --config FILE or --demo");
+        return ExitCode::from(2);
+    }
+    // Read at start and again on every SIGHUP; command-line flags override the file each time.
+    let read_config = move || -> Result<Config, String> {
+        let mut c = match &config {
+            Some(path) => Config::load(path)?,
+            None => Config::demo(Path::new("certs/demo"), Path::new("mrgate-data")),
+        };
+        if let Some(l) = &listen {
+            c.listen = l.clone();
+        }
+        if let Some(d) = &data_dir {
+            c.data_dir = d.clone();
+        }
+        Ok(c)
+    };
+    let config = match read_config() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error[config]: {e}");
             return ExitCode::from(2);
         }
     };
-    if let Some(l) = listen {
-        config.listen = l;
-    }
-    if let Some(d) = data_dir {
-        config.data_dir = d;
-    }
-    let result = crate::server::serve(config, |addr| {
+    let result = crate::server::serve(config, read_config, |addr| {
         println!("mrgate listening on https://{addr}");
         if demo {
             print_demo_banner(addr);

@@ -49,24 +49,35 @@ pub struct App {
     pub table: Table,
     pub crls: Crls,
     pub store: Arc<dyn Store>,
-    pub log: DurableLog,
+    pub log: Arc<DurableLog>,
     pub log_public_pem: String,
     pub signing_key: SigningKey,
     pub signing_chain: Vec<CertificateDer<'static>>,
     /// SHA-256 of each exporter bearer token.
     pub exporter_tokens: Vec<[u8; 32]>,
     pub limits: Limits,
-    pub metrics: metrics::Metrics,
-    pub rate_limit: metrics::RateLimit,
+    pub metrics: Arc<metrics::Metrics>,
+    pub rate_limit: Arc<metrics::RateLimit>,
     pub started: std::time::Instant,
     /// The address `start` bound, for the default public URL.
-    pub bound: std::sync::OnceLock<SocketAddr>,
+    pub bound: Arc<std::sync::OnceLock<SocketAddr>>,
 }
 
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "App({})", self.config.listen)
     }
+}
+
+/// What outlives a reload: the store, the log and its key, counters, the bound address.
+struct Lasting {
+    store: Arc<dyn Store>,
+    log: Arc<DurableLog>,
+    log_public_pem: String,
+    metrics: Arc<metrics::Metrics>,
+    rate_limit: Arc<metrics::RateLimit>,
+    bound: Arc<std::sync::OnceLock<SocketAddr>>,
+    started: std::time::Instant,
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
@@ -86,6 +97,72 @@ impl App {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
         let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open(&config.data_dir.join("mrgate.db")).map_err(|e| e.to_string())?);
+        let log_pkcs8: Vec<u8> = rustls::pki_types::pem::PemObject::from_pem_slice(&read(&config.log.key)?)
+            .map(|k: rustls::pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
+            .map_err(|e| format!("{}: {e:?}", config.log.key.display()))?;
+        let log_key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&log_pkcs8)
+            .map_err(|_| format!("{}: not an Ed25519 key", config.log.key.display()))?;
+        let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+        spki.extend_from_slice(ring::signature::KeyPair::public_key(&log_key).as_ref());
+        let log_public_pem = crate::pki::pem_block("PUBLIC KEY", &spki);
+        let log = DurableLog::open(&config.log.origin, log_key, Arc::clone(&store)).map_err(|e| e.to_string())?;
+        let rate_limit = metrics::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst);
+        let lasting = Lasting {
+            store,
+            log: Arc::new(log),
+            log_public_pem,
+            metrics: Arc::new(metrics::Metrics::default()),
+            rate_limit: Arc::new(rate_limit),
+            bound: Arc::new(std::sync::OnceLock::new()),
+            started: std::time::Instant::now(),
+        };
+        let (app, _) = Self::assemble(config, lasting, None)?;
+        Ok(app)
+    }
+
+    /// A new `App` from a changed configuration that shares this one's store, log, metrics
+    /// and address (SIGHUP). Settings that only a restart can apply are refused. Returns
+    /// the new state and what it changed.
+    pub fn reloaded(&self, config: Config) -> Result<(Self, String), String> {
+        let old = &self.config;
+        let restart_only = [
+            ("listen", old.listen != config.listen),
+            ("data_dir", old.data_dir != config.data_dir),
+            ("log.key", old.log.key != config.log.key),
+            ("log.origin", old.log.origin != config.log.origin),
+            ("limits.max_connections", old.limits.max_connections != config.limits.max_connections),
+        ];
+        if let Some((name, _)) = restart_only.iter().find(|(_, changed)| *changed) {
+            return Err(format!("{name} changed; it takes effect only after a restart"));
+        }
+        let rate_limit = if (old.limits.public_rate_per_second, old.limits.public_burst)
+            == (config.limits.public_rate_per_second, config.limits.public_burst)
+        {
+            Arc::clone(&self.rate_limit)
+        } else {
+            Arc::new(metrics::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst))
+        };
+        let lasting = Lasting {
+            store: Arc::clone(&self.store),
+            log: Arc::clone(&self.log),
+            log_public_pem: self.log_public_pem.clone(),
+            metrics: Arc::clone(&self.metrics),
+            rate_limit,
+            bound: Arc::clone(&self.bound),
+            started: self.started,
+        };
+        let installed = (self.trust_list(), self.trust_list_bytes.read().map(|b| Arc::clone(&b)).unwrap_or_default());
+        Self::assemble(config, lasting, Some(installed))
+    }
+
+    /// Reads everything a configuration names: anchors, CRLs, the trust list, the signing
+    /// key and chain, exporter tokens. A trust list older than `installed` (say, one an
+    /// operator has since replaced over the API) does not roll the gateway back.
+    fn assemble(
+        config: Config,
+        lasting: Lasting,
+        installed: Option<(Arc<TrustList>, Arc<Vec<u8>>)>,
+    ) -> Result<(Self, String), String> {
         let mut operator = TrustAnchors::new();
         operator.add_pem_or_der(&read(&config.trust_list.operator_anchor)?).map_err(|e| e.to_string())?;
         let mut crls = Crls::new();
@@ -98,50 +175,58 @@ impl App {
         let list_limits = Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..limits };
         let trust_list = TrustList::load(&list_bytes, &operator, None, now, &list_limits)
             .map_err(|e| format!("{}: {e}", config.trust_list.file.display()))?;
-        store
-            .put_trust_list(&crate::store::TrustListVersion {
-                sequence: trust_list.sequence,
-                digest: trust_list.digest.clone(),
-                installed_at: now_rfc3339(),
-                document: list_bytes.clone(),
-            })
-            .map_err(|e| e.to_string())?;
+        let (trust_list, list_bytes, note) = match installed {
+            Some((current, bytes)) if current.sequence > trust_list.sequence => {
+                let note =
+                    format!("kept trust list {} (the file's is {}, older)", current.sequence, trust_list.sequence);
+                (current, bytes, note)
+            }
+            _ => {
+                lasting
+                    .store
+                    .put_trust_list(&crate::store::TrustListVersion {
+                        sequence: trust_list.sequence,
+                        digest: trust_list.digest.clone(),
+                        installed_at: now_rfc3339(),
+                        document: list_bytes.clone(),
+                    })
+                    .map_err(|e| e.to_string())?;
+                let note = format!("trust list {}", trust_list.sequence);
+                (Arc::new(trust_list), Arc::new(list_bytes), note)
+            }
+        };
         let signing_key = SigningKey::from_pkcs8(&read(&config.signing.key)?).map_err(|e| e.to_string())?;
         let signing_chain = read_certificates(&read(&config.signing.certificate)?).map_err(|e| e.to_string())?;
-        let log_pkcs8: Vec<u8> = rustls::pki_types::pem::PemObject::from_pem_slice(&read(&config.log.key)?)
-            .map(|k: rustls::pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
-            .map_err(|e| format!("{}: {e:?}", config.log.key.display()))?;
-        let log_key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&log_pkcs8)
-            .map_err(|_| format!("{}: not an Ed25519 key", config.log.key.display()))?;
-        let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
-        spki.extend_from_slice(ring::signature::KeyPair::public_key(&log_key).as_ref());
-        let log_public_pem = crate::pki::pem_block("PUBLIC KEY", &spki);
-        let log = DurableLog::open(&config.log.origin, log_key, Arc::clone(&store)).map_err(|e| e.to_string())?;
-        let config_rate = (config.limits.public_rate_per_second, config.limits.public_burst);
         let mut exporter_tokens = Vec::new();
         for f in &config.exporters.token_files {
             for line in String::from_utf8_lossy(&read(f)?).lines().map(str::trim).filter(|l| !l.is_empty()) {
                 exporter_tokens.push(sha256(line.as_bytes()));
             }
         }
-        Ok(Self {
+        let summary = format!(
+            "{note}, {} CRL(s), {} exporter token(s), signing certificate and limits from the configuration",
+            config.trust_list.crls.len(),
+            exporter_tokens.len()
+        );
+        let app = Self {
             config,
-            trust_list: RwLock::new(Arc::new(trust_list)),
-            trust_list_bytes: RwLock::new(Arc::new(list_bytes)),
+            trust_list: RwLock::new(trust_list),
+            trust_list_bytes: RwLock::new(list_bytes),
             table: Table::embedded(),
             crls,
-            store,
-            log,
-            log_public_pem,
+            store: lasting.store,
+            log: lasting.log,
+            log_public_pem: lasting.log_public_pem,
             signing_key,
             signing_chain,
             exporter_tokens,
             limits,
-            metrics: metrics::Metrics::default(),
-            rate_limit: metrics::RateLimit::new(config_rate.0, config_rate.1),
-            bound: std::sync::OnceLock::new(),
-            started: std::time::Instant::now(),
-        })
+            metrics: lasting.metrics,
+            rate_limit: lasting.rate_limit,
+            bound: lasting.bound,
+            started: lasting.started,
+        };
+        Ok((app, summary))
     }
 
     pub fn trust_list(&self) -> Arc<TrustList> {
@@ -374,11 +459,61 @@ async fn handle(
     Ok(response)
 }
 
-/// A running gateway: its address and the task serving it.
-#[derive(Debug)]
+/// What new connections are served with; a reload swaps both at once.
+struct Current {
+    app: Arc<App>,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+/// A running gateway: its address, the task accepting connections, and the state a reload
+/// replaces.
 pub struct Running {
     pub addr: SocketAddr,
     pub task: tokio::task::JoinHandle<()>,
+    current: Arc<RwLock<Current>>,
+    connections: Arc<tokio::sync::Semaphore>,
+    max_connections: usize,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Running({})", self.addr)
+    }
+}
+
+impl Running {
+    /// The state new connections get.
+    pub fn app(&self) -> Arc<App> {
+        self.current.read().map(|c| Arc::clone(&c.app)).unwrap_or_else(|p| Arc::clone(&p.into_inner().app))
+    }
+
+    /// Applies a changed configuration to new connections: TLS certificate and client roots,
+    /// trust list, CRLs, signing key, tokens, limits. On any error nothing changes and the
+    /// error says why. Connections already open finish with the state they started with.
+    pub fn reload(&self, config: Config) -> Result<String, String> {
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(
+            &config.tls.certificate,
+            &config.tls.key,
+            &config.tls.client_ca,
+        )?);
+        let (app, summary) = self.app().reloaded(config)?;
+        let mut current = self.current.write().map_err(|_| "the server state lock is poisoned".to_string())?;
+        *current = Current { app: Arc::new(app), acceptor };
+        Ok(format!("TLS certificate and client roots, {summary}"))
+    }
+
+    /// Stops accepting, then waits up to `grace` for open connections to finish.
+    pub async fn shutdown(self, grace: std::time::Duration) -> bool {
+        self.task.abort();
+        let deadline = tokio::time::Instant::now() + grace;
+        while self.connections.available_permits() < self.max_connections {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        true
+    }
 }
 
 /// Binds and serves until the task is aborted.
@@ -389,15 +524,18 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
         tokio::net::TcpListener::bind(&app.config.listen).await.map_err(|e| format!("{}: {e}", app.config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let _ = app.bound.set(addr);
-    let connections = Arc::new(tokio::sync::Semaphore::new(app.config.limits.max_connections));
-    let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
+    let max_connections = app.config.limits.max_connections;
+    let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let current = Arc::new(RwLock::new(Current { app, acceptor }));
+    let (accepting, shared) = (Arc::clone(&connections), Arc::clone(&current));
     let task = tokio::spawn(async move {
         loop {
             let Ok((tcp, peer)) = listener.accept().await else { continue };
-            let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else { continue };
-            let (acceptor, app) = (acceptor.clone(), Arc::clone(&app));
+            let Ok(permit) = Arc::clone(&accepting).try_acquire_owned() else { continue };
+            let Ok((acceptor, app)) = shared.read().map(|c| (c.acceptor.clone(), Arc::clone(&c.app))) else { continue };
             tokio::spawn(async move {
                 let _permit = permit;
+                let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
                 // A client that does not finish the handshake in time is dropped.
                 let Ok(Ok(stream)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else { return };
                 let role = stream
@@ -410,29 +548,50 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                 let service = hyper::service::service_fn(move |r| handle(Arc::clone(&app), role.clone(), peer.ip(), r));
                 let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 builder.http1().header_read_timeout(timeout).timer(hyper_util::rt::TokioTimer::new());
+                // However slowly a client sends, its connection ends after ten request timeouts.
                 let _ =
                     tokio::time::timeout(timeout * 10, builder.serve_connection(TokioIo::new(stream), service)).await;
             });
         }
     });
-    Ok(Running { addr, task })
+    Ok(Running { addr, task, current, connections, max_connections })
 }
 
-/// `mrgate serve`: loads the configuration, serves until SIGTERM or Ctrl-C.
-pub fn serve(config: Config, banner: impl Fn(SocketAddr)) -> Result<(), String> {
+/// `mrgate serve`: loads the configuration and serves. SIGHUP calls `reread` for the
+/// configuration as it is now and reloads; SIGTERM or Ctrl-C stops accepting and lets open
+/// connections finish for up to 10 seconds.
+pub fn serve(
+    config: Config,
+    reread: impl Fn() -> Result<Config, String>,
+    banner: impl Fn(SocketAddr),
+) -> Result<(), String> {
+    use tokio::signal::unix::{SignalKind, signal};
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
+        // Handlers first: a SIGHUP that arrives once the banner is out must not kill us.
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
         let app = Arc::new(App::load(config)?);
         let running = start(app).await?;
         banner(running.addr);
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+        loop {
+            tokio::select! {
+                _ = term.recv() => break,
+                _ = tokio::signal::ctrl_c() => break,
+                _ = hangup.recv() => report_reload(reread().and_then(|c| running.reload(c))),
+            }
         }
-        running.task.abort();
         eprintln!("mrgate: shutting down");
+        if !running.shutdown(std::time::Duration::from_secs(10)).await {
+            eprintln!("mrgate: some connections were still open after 10 s");
+        }
         Ok(())
     })
+}
+
+fn report_reload(outcome: Result<String, String>) {
+    match outcome {
+        Ok(summary) => eprintln!("mrgate: reloaded: {summary}"),
+        Err(why) => eprintln!("mrgate: reload failed, keeping the running configuration: {why}"),
+    }
 }
