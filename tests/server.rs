@@ -719,3 +719,72 @@ async fn a_slow_client_cannot_hold_the_server() {
     assert_eq!(call(addr, "GET", "/healthz", vec![], None, None).await.status, 200);
     running.task.abort();
 }
+
+/// Who may call what, written out independently of the server's own checks: every route ×
+/// every kind of caller. "May" means the call is not refused for its role (it may still be a
+/// 400 or 404 for its empty body or made-up id); "may not" means exactly 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorization_matrix() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    (cfg.limits.public_rate_per_second, cfg.limits.public_burst) = (1e6, 1e6);
+    let running = start(Arc::new(App::load(cfg).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    // Callers, in column order: no certificate, customs, exporter, operator, a partner
+    // (DAkkS), and the exporter bearer token without a certificate.
+    let callers: [(Option<&str>, Option<String>); 6] = [
+        (None, None),
+        (Some("customs"), None),
+        (Some("exporter"), None),
+        (Some("operator"), None),
+        (Some("partner-dakks"), None),
+        (None, Some(token())),
+    ];
+    let all = [true; 6];
+    let matrix: Vec<(&str, &str, [bool; 6])> = vec![
+        ("GET", "/", all),
+        ("GET", "/page/app.js", all),
+        ("GET", "/healthz", all),
+        ("GET", "/openapi.json", all),
+        ("GET", "/metrics", all),
+        ("GET", "/v1/trust-list", all),
+        ("GET", "/v1/certificates/CNCA-R-2002-001/X", all),
+        ("POST", "/v1/verify", [false, true, false, true, true, false]),
+        ("POST", "/v1/verify/public", all),
+        ("POST", "/v1/verify/batch", [false, true, false, true, true, false]),
+        ("POST", "/v1/exports", [false, false, true, false, false, true]),
+        ("GET", "/v1/exports/x", [false, false, true, true, false, true]),
+        ("POST", "/v1/recognitions", [false, false, false, false, true, false]),
+        ("POST", "/v1/notices", [false, false, false, false, true, false]),
+        ("PUT", "/v1/admin/trust-list", [false, false, false, true, false, false]),
+        ("GET", "/v1/log/key", all),
+        ("GET", "/v1/log/checkpoint", all),
+        ("GET", "/v1/log/proof/inclusion?index=0", all),
+        ("GET", "/v1/log/proof/consistency?from=1&to=1", all),
+        ("GET", "/v1/log/entries?start=0&end=1", all),
+        ("GET", "/v1/receipts/x", all),
+    ];
+    // Every route the router knows is in the matrix.
+    for (method, template) in mrgate::server::ROUTES {
+        let t: Vec<&str> = template.split('/').collect();
+        let covered = matrix.iter().any(|(m, p, _)| {
+            let s: Vec<&str> = p.split('?').next().unwrap_or("").split('/').collect();
+            m == method && s.len() == t.len() && t.iter().zip(&s).all(|(a, b)| a.starts_with('{') || a == b)
+        });
+        assert!(covered, "{method} {template} is missing from the matrix");
+    }
+    for (method, path, allowed) in &matrix {
+        for ((client, bearer), may) in callers.iter().zip(allowed) {
+            let r = call(addr, method, path, vec![], *client, bearer.as_deref()).await;
+            let who = client.unwrap_or(if bearer.is_some() { "token" } else { "nobody" });
+            if *may {
+                assert!(r.status != 401 && r.status != 403, "{method} {path} as {who}: refused {}", r.status);
+                assert!(r.status < 500, "{method} {path} as {who}: {}", r.status);
+            } else {
+                assert_eq!(r.status, 401, "{method} {path} as {who}: {}", String::from_utf8_lossy(&r.body));
+                assert_eq!(r.content_type, "application/problem+json");
+            }
+        }
+    }
+    running.task.abort();
+}
