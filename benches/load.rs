@@ -1,0 +1,168 @@
+//! A small HTTP/1.1-over-TLS load generator for `benches/load.sh`: N keep-alive
+//! connections send one request each in a loop for a fixed time, optionally paced to a total
+//! rate, and it prints requests per second and latency percentiles as one JSON line.
+//!
+//! Run by `benches/load.sh`, which starts the gateway and nginx. Without arguments (as under
+//! `cargo test --all-targets`) it does nothing.
+//!
+//! ```text
+//! load --url https://127.0.0.1:18443/healthz [--method POST --body FILE] [--ca PEM]
+//!      [--cert PEM --key PEM] [--connections 32] [--seconds 10] [--rate REQ_PER_S]
+//! ```
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Default)]
+struct Args {
+    url: String,
+    method: String,
+    body: Vec<u8>,
+    ca: Option<String>,
+    cert: Option<String>,
+    key: Option<String>,
+    connections: usize,
+    seconds: u64,
+    rate: Option<f64>,
+}
+
+fn args() -> Option<Args> {
+    let mut a = Args { method: "GET".into(), connections: 32, seconds: 10, ..Args::default() };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--url" => a.url = value(),
+            "--method" => a.method = value(),
+            "--body" => a.body = std::fs::read(value()).expect("body file"),
+            "--ca" => a.ca = Some(value()),
+            "--cert" => a.cert = Some(value()),
+            "--key" => a.key = Some(value()),
+            "--connections" => a.connections = value().parse().expect("connections"),
+            "--seconds" => a.seconds = value().parse().expect("seconds"),
+            "--rate" => a.rate = Some(value().parse().expect("rate")),
+            // cargo passes --bench (and, under cargo test, other flags): nothing to do then.
+            _ => {}
+        }
+    }
+    assert!(a.rate.is_none_or(|r| r.is_finite() && r > 0.0), "--rate must be a positive number");
+    if a.url.is_empty() { None } else { Some(a) }
+}
+
+fn tls(a: &Args) -> tokio_rustls::TlsConnector {
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(ca) = &a.ca {
+        for c in CertificateDer::pem_file_iter(ca).expect("ca") {
+            roots.add(c.expect("ca cert")).expect("add");
+        }
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots);
+    let config = match (&a.cert, &a.key) {
+        (Some(c), Some(k)) => {
+            let chain = CertificateDer::pem_file_iter(c).expect("cert").map(|c| c.expect("c")).collect();
+            builder.with_client_auth_cert(chain, PrivateKeyDer::from_pem_file(k).expect("key")).expect("client auth")
+        }
+        _ => builder.with_no_client_auth(),
+    };
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+}
+
+/// One keep-alive connection's loop; returns its latencies in microseconds and error count.
+async fn connection(a: Arc<Args>, connector: tokio_rustls::TlsConnector, until: Instant) -> (Vec<u32>, u64) {
+    let uri: hyper::Uri = a.url.parse().expect("url");
+    let host = uri.host().expect("host").to_string();
+    let port = uri.port_u16().unwrap_or(443);
+    let path = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.expect("connect");
+    tcp.set_nodelay(true).expect("nodelay");
+    let stream = connector.connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("tls");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(conn);
+    let interval = a.rate.map(|r| Duration::from_secs_f64(a.connections as f64 / r));
+    let mut next = Instant::now();
+    let (mut latencies, mut errors) = (Vec::with_capacity(100_000), 0u64);
+    let body = Bytes::from(a.body.clone());
+    while Instant::now() < until {
+        if interval.is_some() {
+            // Paced: latency is measured from the scheduled start, so queueing counts.
+            tokio::time::sleep_until(next.into()).await;
+        } else {
+            next = Instant::now();
+        }
+        let req = hyper::Request::builder()
+            .method(a.method.as_str())
+            .uri(path.as_str())
+            .header("host", "localhost")
+            .body(Full::new(body.clone()))
+            .expect("request");
+        match sender.send_request(req).await {
+            Ok(resp) => {
+                let ok = resp.status().is_success();
+                let _ = resp.into_body().collect().await;
+                if ok {
+                    latencies.push(next.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                } else {
+                    errors += 1;
+                }
+            }
+            Err(_) => {
+                errors += 1;
+                break;
+            }
+        }
+        if let Some(i) = interval {
+            next += i;
+        }
+    }
+    (latencies, errors)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+fn main() {
+    let Some(a) = args() else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let a = Arc::new(a);
+    let connector = tls(&a);
+    let (latencies, errors, elapsed) = runtime.block_on(async {
+        let started = Instant::now();
+        let until = started + Duration::from_secs(a.seconds);
+        let tasks: Vec<_> =
+            (0..a.connections).map(|_| tokio::spawn(connection(Arc::clone(&a), connector.clone(), until))).collect();
+        let (mut all, mut errors) = (Vec::new(), 0);
+        for t in tasks {
+            let (l, e) = t.await.expect("task");
+            all.extend(l);
+            errors += e;
+        }
+        (all, errors, started.elapsed())
+    });
+    let mut sorted = latencies;
+    sorted.sort_unstable();
+    println!(
+        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}}}",
+        a.url,
+        a.method,
+        a.connections,
+        a.rate.map_or("null".into(), |r| format!("{r:.0}")),
+        sorted.len(),
+        errors,
+        sorted.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&sorted, 0.50),
+        percentile(&sorted, 0.99),
+    );
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Load test over TLS keep-alive, in one run on this machine:
+#   nginx serving a static 1 KB JSON file (the ceiling),
+#   GET  /v1/certificates/{issuer}/{number}   (look-up by number),
+#   POST /v1/verify with an EdDSA JWS          (customs client certificate; each verdict is logged),
+# each at full speed, then paced at half its peak to read p99. Needs nginx (Debian: nginx-light).
+# Usage: benches/load.sh [SECONDS] [CONNECTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+seconds=${1:-10}
+conns=${2:-32}
+tmp=$(mktemp -d)
+cleanup() { kill "${gw:-}" "${ngx:-}" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+cargo build --release --quiet --bin mrgate
+cargo bench --quiet --bench load --no-run 2>/dev/null
+load=$(ls -t target/release/deps/load-* | grep -v '\.d$' | head -1)
+
+# The gateway, with the demo configuration, its own store, and no public rate limit.
+sed -e "s#\"certs/demo/#\"$root/certs/demo/#g" \
+    -e 's#^listen = .*#listen = "127.0.0.1:18443"#' \
+    -e "s#^data_dir = .*#data_dir = \"$tmp/data\"#" \
+    mrgate.example.toml > "$tmp/mrgate.toml"
+python3 - "$tmp/mrgate.toml" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+s = re.sub(r"public_rate_per_second = .*", "public_rate_per_second = 1000000.0", s)
+s = re.sub(r"public_burst = .*", "public_burst = 1000000.0", s)
+s = re.sub(r"max_connections = .*", "max_connections = 1024", s)
+open(p, "w").write(s)
+PY
+target/release/mrgate serve --config "$tmp/mrgate.toml" > "$tmp/gw.out" 2> "$tmp/gw.err" &
+gw=$!
+
+# nginx with the same server certificate, one worker per core.
+mkdir -p "$tmp/www" "$tmp/nginx"
+chmod 755 "$tmp" "$tmp/www"  # nginx workers run as another user
+python3 -c "import json; print(json.dumps({'status': 'ok', 'pad': 'x' * 990})[:1024])" > "$tmp/www/status.json"
+cat > "$tmp/nginx/nginx.conf" <<NGINX
+worker_processes auto;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:18444 ssl;
+    ssl_certificate $root/certs/demo/server.pem;
+    ssl_certificate_key $root/certs/demo/server.key;
+    root $tmp/www;
+    default_type application/json;
+  }
+}
+NGINX
+nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -g 'daemon off;' &
+ngx=$!
+
+for _ in $(seq 100); do
+  curl -s --cacert certs/demo/ca.pem https://localhost:18443/healthz >/dev/null && \
+  curl -s --cacert certs/demo/ca.pem https://localhost:18444/status.json >/dev/null && break
+  sleep 0.1
+done
+
+# One exported certificate: the look-up target and the JWS to verify.
+curl -s --cacert certs/demo/ca.pem -H "Authorization: Bearer $(cat certs/demo/exporter.token)" \
+  --data-binary @tests/data/cn-qms.xml 'https://localhost:18443/v1/exports?formats=untp-dcc' > "$tmp/export.json"
+python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['documents']['untp-dcc'], end='')" \
+  "$tmp/export.json" > "$tmp/credential.jws"
+lookup=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(f\"/v1/certificates/{d['issuer']}/{d['number']}\")" "$tmp/export.json")
+
+run() { "$load" --ca certs/demo/ca.pem --connections "$conns" --seconds "$seconds" "$@"; }
+rps() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['rps'])" "$1"; }
+half() { python3 -c "import sys; print(float(sys.argv[1]) / 2)" "$1"; }
+
+results=()
+for target in nginx lookup verify; do
+  case $target in
+    nginx)  args=(--url https://localhost:18444/status.json) ;;
+    lookup) args=(--url "https://localhost:18443$lookup") ;;
+    verify) args=(--url https://localhost:18443/v1/verify --method POST --body "$tmp/credential.jws"
+                  --cert certs/demo/clients/customs.pem --key certs/demo/clients/customs.key) ;;
+  esac
+  peak=$(run "${args[@]}")
+  if [ "$(rps "$peak")" = "0" ]; then echo "no successful request to $target: $peak" >&2; exit 1; fi
+  paced=$(run "${args[@]}" --rate "$(half "$(rps "$peak")")")
+  results+=("$target|$peak|$paced")
+  echo "$target peak:  $peak"
+  echo "$target paced: $paced"
+done
+
+echo
+echo "| target | peak req/s | p50 ms | p99 ms | p99 ms at half peak | errors |"
+echo "|---|---|---|---|---|---|"
+for r in "${results[@]}"; do
+  IFS='|' read -r name peak paced <<< "$r"
+  python3 - "$name" "$peak" "$paced" <<'PY'
+import json, sys
+name, peak, paced = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(f"| {name} | {peak['rps']:.0f} | {peak['p50_ms']:.2f} | {peak['p99_ms']:.2f} | {paced['p99_ms']:.2f} | {peak['errors'] + paced['errors']} |")
+PY
+done
