@@ -169,19 +169,35 @@ impl DurableLog {
         Ok(self.lock()?.by_leaf.get(leaf).copied())
     }
 
+    /// Appends an entry and returns its receipt once it is committed.
+    pub fn append_with_receipt(&self, entry: &Entry) -> Result<Receipt, LogError> {
+        let bytes = entry.encode()?;
+        let index = self.append(entry)?;
+        // The entry's bytes are at hand: no need to read them back from the store, whose
+        // connection the next group commit may be holding.
+        self.receipt_with(index, Some(bytes))
+    }
+
     /// A receipt for `index` against the latest checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt, LogError> {
+        self.receipt_with(index, None)
+    }
+
+    fn receipt_with(&self, index: u64, entry: Option<Vec<u8>>) -> Result<Receipt, LogError> {
         let state = self.lock()?;
         let size = state.tree.size();
         let proof = state.tree.inclusion_proof(index, size)?;
         let leaf = state.tree.leaf(index).ok_or(merkle::ProofError::IndexOutOfRange { index, size })?;
         let checkpoint = state.checkpoint.clone();
         drop(state);
-        let entry = self
-            .store
-            .log_entries(index, index + 1)?
-            .pop()
-            .ok_or(merkle::ProofError::IndexOutOfRange { index, size })?;
+        let entry = match entry {
+            Some(bytes) if merkle::leaf_hash(&bytes) == leaf => bytes,
+            _ => self
+                .store
+                .log_entries(index, index + 1)?
+                .pop()
+                .ok_or(merkle::ProofError::IndexOutOfRange { index, size })?,
+        };
         let b64 = base64::engine::general_purpose::STANDARD;
         Ok(Receipt {
             entry: b64.encode(entry),

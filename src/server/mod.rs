@@ -239,13 +239,13 @@ impl App {
         entry: &crate::ledger::entry::Entry,
     ) -> Result<crate::ledger::receipt::Receipt, crate::ledger::durable::LogError> {
         let started = std::time::Instant::now();
-        let index = self.log.append(entry)?;
+        let receipt = self.log.append_with_receipt(entry)?;
         self.metrics.append(started.elapsed());
         for reason in &entry.reasons {
             self.metrics.verdict(reason);
         }
         self.metrics.verdict(&format!("{}.{}", entry.kind, entry.verdict));
-        self.log.receipt(index)
+        Ok(receipt)
     }
 
     pub fn own_signers(&self) -> Vec<Vec<u8>> {
