@@ -84,6 +84,13 @@ pub struct Verdict {
     pub certificate: Option<Certificate>,
 }
 
+impl Verdict {
+    /// The reason codes of every check that did not pass, for the log entry.
+    pub fn unmet_reasons(&self) -> Vec<String> {
+        self.checks.iter().filter(|c| c.outcome != crate::crypto::Outcome::Pass).map(|c| c.reason.clone()).collect()
+    }
+}
+
 const CHECK_ORDER: [&str; 6] = ["format", "signature", "chain", "accreditation", "standards", "validity"];
 
 struct Decision {

@@ -3,10 +3,9 @@
 //! each answer line carries the input's line number. At most 10,000 lines; neither the
 //! request nor the response is held in memory whole.
 
+use super::App;
 use super::http::{Body, problem};
 use super::tls::Role;
-use super::{App, StoreRegister};
-use crate::recognition::{self, Context};
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
@@ -24,19 +23,7 @@ fn answer(app: &App, line: usize, text: &[u8]) -> Value {
         Err(e) => return json!({"line": line, "error": {"reason": "format.json", "message": e.to_string()}}),
     };
     if let Some(doc) = value.get("document").and_then(Value::as_str) {
-        let list = app.trust_list();
-        let own = app.own_signers();
-        let register = StoreRegister(app.store.as_ref());
-        let ctx = Context {
-            trust_list: &list,
-            equivalence: &app.table,
-            crls: if app.crls.is_empty() { None } else { Some(&app.crls) },
-            register: &register,
-            own_signers: &own,
-            now: time::OffsetDateTime::now_utc(),
-            limits: app.limits,
-        };
-        let verdict = recognition::decide(doc.as_bytes(), &ctx);
+        let (verdict, _) = app.decide(doc.as_bytes(), true);
         let mut v = serde_json::to_value(&verdict).unwrap_or_default();
         v["line"] = json!(line);
         return v;

@@ -2,9 +2,8 @@
 
 use super::http::{Body, json, problem};
 use super::tls::Role;
-use super::{App, Req, StoreRegister, now_rfc3339};
+use super::{App, Req, now_rfc3339};
 use crate::ledger::entry::{Entry, document_digest};
-use crate::recognition::{self, Context};
 use hyper::{Response, StatusCode};
 
 pub fn verify(app: &App, req: &Req) -> Response<Body> {
@@ -30,19 +29,7 @@ fn decide_and_log(app: &App, req: &Req, actor: String) -> Response<Body> {
     if req.body.is_empty() {
         return problem(StatusCode::BAD_REQUEST, "http.empty", "send the document as the request body");
     }
-    let list = app.trust_list();
-    let own = app.own_signers();
-    let register = StoreRegister(app.store.as_ref());
-    let ctx = Context {
-        trust_list: &list,
-        equivalence: &app.table,
-        crls: if app.crls.is_empty() { None } else { Some(&app.crls) },
-        register: &register,
-        own_signers: &own,
-        now: time::OffsetDateTime::now_utc(),
-        limits: app.limits,
-    };
-    let verdict = recognition::decide(&req.body, &ctx);
+    let (verdict, list) = app.decide(&req.body, true);
     let entry = Entry {
         kind: "recognition".into(),
         time: now_rfc3339(),
@@ -52,12 +39,7 @@ fn decide_and_log(app: &App, req: &Req, actor: String) -> Response<Body> {
         trust_list: Some(list.digest.clone()),
         equivalence_table: Some(app.table.version.clone()),
         verdict: if verdict.valid { "valid".into() } else { "invalid".into() },
-        reasons: verdict
-            .checks
-            .iter()
-            .filter(|c| c.outcome != crate::crypto::Outcome::Pass)
-            .map(|c| c.reason.clone())
-            .collect(),
+        reasons: verdict.unmet_reasons(),
     };
     let receipt = match app.append_log(&entry) {
         Ok(r) => r,

@@ -248,6 +248,27 @@ impl App {
         Ok(receipt)
     }
 
+    /// The recognition decision on a document, under the installed trust list (returned
+    /// too, for the log entry). `own_signers` accepts the gateway's own signing certificate
+    /// for domestic issuers — for verifying what the gateway exported, never for recognizing
+    /// what a partner sends.
+    pub fn decide(&self, document: &[u8], own_signers: bool) -> (crate::recognition::Verdict, Arc<TrustList>) {
+        let list = self.trust_list();
+        let own = if own_signers { self.own_signers() } else { Vec::new() };
+        let register = StoreRegister(self.store.as_ref());
+        let ctx = crate::recognition::Context {
+            trust_list: &list,
+            equivalence: &self.table,
+            crls: if self.crls.is_empty() { None } else { Some(&self.crls) },
+            register: &register,
+            own_signers: &own,
+            now: time::OffsetDateTime::now_utc(),
+            limits: self.limits,
+        };
+        let verdict = crate::recognition::decide(document, &ctx);
+        (verdict, list)
+    }
+
     pub fn own_signers(&self) -> Vec<Vec<u8>> {
         self.signing_chain.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default()
     }

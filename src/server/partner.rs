@@ -4,13 +4,12 @@
 
 use super::http::{Body, json, problem};
 use super::tls::Role;
-use super::{App, Req, StoreRegister, now_rfc3339};
+use super::{App, Req, now_rfc3339};
 use crate::crypto::jws::{self, Verifier};
 use crate::crypto::x509::TrustAnchors;
 use crate::formats::{self, Format};
 use crate::ledger::entry::{Entry, document_digest};
 use crate::model::Status;
-use crate::recognition::{self, Context};
 use crate::store::{CertificateRecord, StatusEvent};
 use crate::trust::TrustList;
 use hyper::{Response, StatusCode};
@@ -45,18 +44,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
         Ok(b) => b.to_string(),
         Err(r) => return *r,
     };
-    let list = app.trust_list();
-    let register = StoreRegister(app.store.as_ref());
-    let ctx = Context {
-        trust_list: &list,
-        equivalence: &app.table,
-        crls: if app.crls.is_empty() { None } else { Some(&app.crls) },
-        register: &register,
-        own_signers: &[],
-        now: time::OffsetDateTime::now_utc(),
-        limits: app.limits,
-    };
-    let verdict = recognition::decide(&req.body, &ctx);
+    let (verdict, list) = app.decide(&req.body, false);
     if let Some(issuer) = &verdict.issuer
         && !belongs_to(&list, issuer, &body_id)
     {
@@ -103,12 +91,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
         trust_list: Some(list.digest.clone()),
         equivalence_table: Some(app.table.version.clone()),
         verdict: if verdict.valid { "recognized".into() } else { "refused".into() },
-        reasons: verdict
-            .checks
-            .iter()
-            .filter(|c| c.outcome != crate::crypto::Outcome::Pass)
-            .map(|c| c.reason.clone())
-            .collect(),
+        reasons: verdict.unmet_reasons(),
     };
     let receipt = match app.append_log(&entry) {
         Ok(r) => r,
