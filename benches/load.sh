@@ -4,7 +4,7 @@
 #   GET  /v1/certificates/{issuer}/{number}   (look-up by number),
 #   POST /v1/verify with an EdDSA JWS          (customs client certificate; each verdict is logged),
 # each at full speed, then paced at half its peak to read p99. Needs nginx (Debian: nginx-light).
-# Usage: benches/load.sh [SECONDS] [CONNECTIONS]
+# Usage: benches/load.sh [SECONDS] [CONNECTIONS]   (MRGATE_LOAD_TARGETS="lookup verify" to pick)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -77,7 +77,7 @@ rps() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['rps'])" "$1"
 half() { python3 -c "import sys; print(float(sys.argv[1]) / 2)" "$1"; }
 
 results=()
-for target in nginx lookup verify; do
+for target in ${MRGATE_LOAD_TARGETS:-nginx lookup verify}; do
   case $target in
     nginx)  args=(--url https://localhost:18444/status.json) ;;
     lookup) args=(--url "https://localhost:18443$lookup") ;;
