@@ -336,3 +336,22 @@ fn cached_chain_is_only_reused_inside_its_window() {
     assert!(!v.valid);
     assert_eq!(v.checks.last().expect("check").reason, "x509.expired");
 }
+
+/// A verifier kept across requests must not reuse a validated chain past its CRLs' next
+/// update: from then on the CRL is stale, and so is every answer that relied on it.
+#[test]
+fn a_cached_chain_does_not_outlive_its_crl() {
+    let mut pki = Pki::new();
+    let signer = pki.signer(KeyAlg::Ed25519, |_| {});
+    let mut verifier = pki.verifier();
+    // Fresh until 2026-06-02; AT is 2026-06-01.
+    let crl = pki.root.crl(&[], datetime!(2026-05-01 0:00 UTC), datetime!(2026-06-02 0:00 UTC)).expect("crl");
+    verifier.crls.add_der(crl.der().as_ref()).expect("crl");
+    let t = token(&signer);
+    assert!(verifier.verify(&t, AT).valid, "the CRL is fresh");
+    assert!(verifier.verify(&t, AT + 3_600).valid, "the same chain again, from the cache");
+    let after = AT + 2 * 86_400;
+    let v = verifier.verify(&t, after);
+    assert!(!v.valid, "the cached chain was reused past the CRL's nextUpdate");
+    assert_eq!(v.checks.last().map(|c| c.reason.as_str()), Some("x509.crl_stale"));
+}

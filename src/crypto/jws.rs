@@ -183,8 +183,9 @@ pub struct Verifier {
     /// JSON object payload.
     pub credential: bool,
     /// Validated chains by SHA-256 of the x5c DERs: the signer and the time window in which
-    /// the result holds. Valid for this verifier's anchors and CRLs only.
-    cache: Mutex<HashMap<[u8; 32], VerifiedSigner>>,
+    /// the result holds (the certificates' validity, cut at the CRLs' next update). Valid
+    /// for this verifier's anchors and CRLs only.
+    cache: Mutex<HashMap<[u8; 32], (VerifiedSigner, u64)>>,
 }
 
 /// The outcome of verifying one JWS.
@@ -292,9 +293,9 @@ impl Verifier {
         let mut id = [0u8; 32];
         id.copy_from_slice(ctx.finish().as_ref());
         if let Ok(cache) = self.cache.lock()
-            && let Some(hit) = cache.get(&id)
+            && let Some((hit, until)) = cache.get(&id)
             && hit.valid_from <= at
-            && at <= hit.valid_until
+            && at <= *until
         {
             return Ok(hit.clone());
         }
@@ -305,13 +306,18 @@ impl Verifier {
             max_intermediates: Some(8),
         };
         let verified = verify_path(&ders[0], &ders[1..], &self.anchors, &options).map_err(JwsError::Path)?;
-        // A CRL can change the answer inside the certificates' window only through a new
-        // CRL, which means a new verifier; so the window is the certificates' own.
+        // Inside the certificates' window the answer changes only with the CRLs: a new CRL
+        // means a new verifier, and the ones held go stale at their next update — after
+        // which the chain must be validated again (and fail as stale).
+        let until = match self.crls.fresh_until() {
+            Some(fresh) if !self.crls.is_empty() => verified.valid_until.min(fresh.saturating_sub(1)),
+            _ => verified.valid_until,
+        };
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() > 10_000 {
                 cache.clear();
             }
-            cache.insert(id, verified.clone());
+            cache.insert(id, (verified.clone(), until));
         }
         Ok(verified)
     }

@@ -157,6 +157,8 @@ pub struct Crls {
     revoked: Vec<(String, Vec<Vec<u8>>)>,
     /// (raw issuer name, DER) for the profile checks of the CRLs a path consults.
     ders: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The earliest nextUpdate (Unix seconds) among the CRLs: after it, one of them is stale.
+    earliest_next_update: Option<u64>,
 }
 
 impl Crls {
@@ -187,6 +189,10 @@ impl Crls {
             let serials = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
             self.revoked.push((crl.issuer().to_string(), serials));
             self.ders.push((crl.issuer().as_raw().to_vec(), der.to_vec()));
+            if let Some(next) = crl.next_update() {
+                let next = next.timestamp().max(0) as u64;
+                self.earliest_next_update = Some(self.earliest_next_update.map_or(next, |e| e.min(next)));
+            }
         }
         self.lists.push(CertRevocationList::Owned(owned));
         Ok(())
@@ -194,6 +200,12 @@ impl Crls {
 
     pub fn is_empty(&self) -> bool {
         self.lists.is_empty()
+    }
+
+    /// Until when (Unix seconds) every CRL here is fresh; `None` when none has a nextUpdate.
+    /// A validation that consulted these CRLs holds no longer than this.
+    pub fn fresh_until(&self) -> Option<u64> {
+        self.earliest_next_update
     }
 
     /// A copy holding the same CRLs (re-parsed from their DER).
