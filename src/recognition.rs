@@ -54,6 +54,53 @@ pub struct Context<'a> {
     pub own_signers: &'a [Vec<u8>],
     pub now: OffsetDateTime,
     pub limits: Limits,
+    /// Verifiers kept across decisions, if the caller keeps them; they must have been made
+    /// with these same `crls`.
+    pub verifiers: Option<&'a Verifiers>,
+}
+
+/// JWS verifiers kept across decisions, one per exact set of trust anchors. Each caches the
+/// signer chains it has validated, for as long as the certificates are valid and the CRLs
+/// fresh, so a credential from a signer seen before costs one signature check. A set belongs
+/// to one set of CRLs: whoever holds it makes a new one when the CRLs change.
+#[derive(Debug, Default)]
+pub struct Verifiers {
+    by_anchors: std::sync::Mutex<std::collections::HashMap<[u8; 32], std::sync::Arc<Verifier>>>,
+}
+
+impl Verifiers {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// A VC-JOSE verifier for exactly these anchor certificates: kept in `ctx.verifiers` when
+/// there is one, made afresh otherwise.
+fn verifier_for(ctx: &Context<'_>, anchor_ders: &[&[u8]]) -> std::sync::Arc<Verifier> {
+    let make = || {
+        let mut anchors = TrustAnchors::new();
+        for der in anchor_ders {
+            // Certificates that cannot be anchors (e.g. end-entity signing certificates listed
+            // for the signer-identity check) are skipped here, not trusted.
+            let _ = anchors.add_der(&CertificateDer::from(der.to_vec()));
+        }
+        let mut verifier = Verifier::new(anchors, ctx.crls.map(Crls::clone_for_verifier).unwrap_or_default());
+        verifier.credential = true;
+        std::sync::Arc::new(verifier)
+    };
+    let Some(kept) = ctx.verifiers else { return make() };
+    let mut digest = ring::digest::Context::new(&ring::digest::SHA256);
+    for der in anchor_ders {
+        digest.update(&(der.len() as u64).to_be_bytes());
+        digest.update(der);
+    }
+    let mut id = [0u8; 32];
+    id.copy_from_slice(digest.finish().as_ref());
+    let Ok(mut map) = kept.by_anchors.lock() else { return make() };
+    if map.len() > 1_000 {
+        map.clear();
+    }
+    std::sync::Arc::clone(map.entry(id).or_insert_with(make))
 }
 
 impl std::fmt::Debug for Context<'_> {
@@ -327,12 +374,7 @@ fn verify_signature(
 ) -> Option<Signing> {
     let now_secs = ctx.now.unix_timestamp().max(0) as u64;
     if let Some(token) = token {
-        let anchors = anchors_at(ctx, issuer, ctx.now);
-        let mut verifier = Verifier::new(anchors, Crls::new());
-        if let Some(crls) = ctx.crls {
-            verifier.crls = crls.clone_for_verifier();
-        }
-        verifier.credential = true;
+        let verifier = verifier_for(ctx, &ctx.trust_list.anchors_for_cb(issuer, ctx.now));
         let v = verifier.verify(token, now_secs);
         if !v.valid {
             let last =

@@ -98,8 +98,21 @@ fn decide_with(doc: &[u8], list: &TrustList, now: OffsetDateTime, register: &dyn
         own_signers: &[],
         now,
         limits: Limits::default(),
+        verifiers: None,
     };
-    recognition::decide(doc, &ctx)
+    let fresh = recognition::decide(doc, &ctx);
+    // The same decision through verifiers kept across every test of this file (the CRLs are
+    // always the same demo ones): a chain cached at one time or under one trust list must
+    // never change a later answer.
+    static KEPT: std::sync::OnceLock<recognition::Verifiers> = std::sync::OnceLock::new();
+    let kept =
+        recognition::decide(doc, &Context { verifiers: Some(KEPT.get_or_init(recognition::Verifiers::new)), ..ctx });
+    assert_eq!(
+        serde_json::to_value(&kept).expect("json"),
+        serde_json::to_value(&fresh).expect("json"),
+        "kept verifiers changed the decision"
+    );
+    fresh
 }
 
 fn decide(doc: &[u8], now: OffsetDateTime) -> Verdict {
@@ -300,4 +313,17 @@ fn verify_command() {
     // A trust list checked against the wrong operator is refused before any decision.
     let wrong = run(&["--trust-anchor", &format!("{DEMO}/foreign/dakks/root.pem"), p]);
     assert_eq!(wrong.status.code(), Some(2));
+}
+
+/// A chain validated once and kept must not vouch for the same credential after the
+/// certificates have expired (`decide_with` compares kept and fresh verifiers).
+#[test]
+fn a_kept_chain_does_not_outlive_its_certificates() {
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let doc = as_jws(&cert, "foreign/dakks/signer");
+    assert!(decide(&doc, NOW).valid);
+    let later = datetime!(2046-06-01 0:00 UTC);
+    let v = decide(&doc, later);
+    assert!(!v.valid);
+    assert_eq!(failed(&v), ("chain", "x509.expired".to_string()), "{:#?}", v.checks);
 }

@@ -59,6 +59,7 @@ pub fn verify(args: VerifyArgs, limits: &Limits) -> ExitCode {
         own_signers: &[],
         now,
         limits: *limits,
+        verifiers: None,
     };
     let verdict = recognition::decide(&input, &ctx);
     println!("{}", serde_json::to_string_pretty(&verdict).unwrap_or_default());

@@ -61,6 +61,8 @@ pub struct App {
     pub started: std::time::Instant,
     /// The address `start` bound, for the default public URL.
     pub bound: Arc<std::sync::OnceLock<SocketAddr>>,
+    /// JWS verifiers with their validated chains, for this App's CRLs (a reload makes new ones).
+    pub verifiers: crate::recognition::Verifiers,
 }
 
 impl std::fmt::Debug for App {
@@ -225,6 +227,7 @@ impl App {
             rate_limit: lasting.rate_limit,
             bound: lasting.bound,
             started: lasting.started,
+            verifiers: crate::recognition::Verifiers::new(),
         };
         Ok((app, summary))
     }
@@ -264,6 +267,7 @@ impl App {
             own_signers: &own,
             now: time::OffsetDateTime::now_utc(),
             limits: self.limits,
+            verifiers: Some(&self.verifiers),
         };
         let verdict = crate::recognition::decide(document, &ctx);
         (verdict, list)
