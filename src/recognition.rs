@@ -78,12 +78,7 @@ impl Verifiers {
 /// there is one, made afresh otherwise.
 fn verifier_for(ctx: &Context<'_>, anchor_ders: &[&[u8]]) -> std::sync::Arc<Verifier> {
     let make = || {
-        let mut anchors = TrustAnchors::new();
-        for der in anchor_ders {
-            // Certificates that cannot be anchors (e.g. end-entity signing certificates listed
-            // for the signer-identity check) are skipped here, not trusted.
-            let _ = anchors.add_der(&CertificateDer::from(der.to_vec()));
-        }
+        let anchors = anchors_of(anchor_ders);
         let mut verifier = Verifier::new(anchors, ctx.crls.map(Crls::clone_for_verifier).unwrap_or_default());
         verifier.credential = true;
         std::sync::Arc::new(verifier)
@@ -356,8 +351,12 @@ struct Signing {
 }
 
 fn anchors_at(ctx: &Context<'_>, issuer: &str, at: OffsetDateTime) -> TrustAnchors {
+    anchors_of(&ctx.trust_list.anchors_for_cb(issuer, at))
+}
+
+fn anchors_of(ders: &[&[u8]]) -> TrustAnchors {
     let mut anchors = TrustAnchors::new();
-    for der in ctx.trust_list.anchors_for_cb(issuer, at) {
+    for der in ders {
         // Certificates that cannot be anchors (e.g. end-entity signing certificates listed
         // for the signer-identity check) are skipped here, not trusted.
         let _ = anchors.add_der(&CertificateDer::from(der.to_vec()));

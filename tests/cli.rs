@@ -2,23 +2,11 @@
 
 mod common;
 
-use std::io::Write;
+use common::mrgate;
+
 use std::process::{Command, Output, Stdio};
 
 const GOOD_CN: &str = include_str!("data/cn-qms.xml");
-
-fn mrgate(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn mrgate");
-    // The program may exit before reading its input (e.g. a usage error); that is not a failure here.
-    let _ = child.stdin.take().expect("stdin").write_all(stdin);
-    child.wait_with_output().expect("wait")
-}
 
 fn stdout_json(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))

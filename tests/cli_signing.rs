@@ -1,25 +1,14 @@
 //! `mrgate sign`, `jws verify` and `x509 verify` as a user runs them against the demo PKI:
 //! verdict JSON and exit codes 0 valid, 1 invalid, 2 unreadable, 3 unsupported algorithm.
 
+mod common;
+
 use base64::Engine;
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use common::mrgate;
+use std::process::Output;
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
 const AT: &str = "2026-06-01T00:00:00Z";
-
-fn mrgate(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    // The program may exit before reading its input (e.g. a usage error); that is not a failure here.
-    let _ = child.stdin.take().expect("stdin").write_all(stdin);
-    child.wait_with_output().expect("wait")
-}
 
 fn demo(path: &str) -> String {
     format!("{DEMO}/{path}")

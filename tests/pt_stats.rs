@@ -2,10 +2,11 @@
 //! implementation written for these tests), properties, the degenerate round, bad input,
 //! and the `pt stats` command.
 
+mod common;
+
+use common::mrgate;
 use mrgate::pt::stats::{self, Classification, Method, Options, ParticipantResult, ScoreUsed, Stop};
 use proptest::prelude::*;
-use std::io::Write;
-use std::process::{Command, Stdio};
 
 const DATA: [f64; 10] = [10.1, 10.3, 9.8, 10.0, 10.2, 9.9, 10.4, 12.5, 10.1, 9.7];
 
@@ -175,25 +176,13 @@ proptest! {
     }
 }
 
-fn mrgate(args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let _ = child.stdin.take().expect("stdin").write_all(stdin.as_bytes());
-    child.wait_with_output().expect("wait")
-}
-
 #[test]
 fn pt_stats_command() {
     let csv: String = std::iter::once("participant,result,u,U".to_string())
         .chain(DATA.iter().enumerate().map(|(i, v)| format!("L{:02},{v},{},", i + 1, if i == 7 { "0.2" } else { "" })))
         .collect::<Vec<_>>()
         .join("\n");
-    let out = mrgate(&["pt", "stats", "--sigma-pt", "0.3"], &csv);
+    let out = mrgate(&["pt", "stats", "--sigma-pt", "0.3"], csv.as_bytes());
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["method"], "algorithm-a");
@@ -207,18 +196,18 @@ fn pt_stats_command() {
     assert!(v["results"][0]["zeta"].is_null());
     assert!(v["results"][0]["en"].is_null());
 
-    let without_sigma = mrgate(&["pt", "stats", "--stop", "iso2022"], &csv);
+    let without_sigma = mrgate(&["pt", "stats", "--stop", "iso2022"], csv.as_bytes());
     let v: serde_json::Value = serde_json::from_slice(&without_sigma.stdout).expect("json");
     assert!(close(v["sigma_pt"].as_f64().expect("s"), 0.3060218566417511));
 
-    let as_csv = mrgate(&["pt", "stats", "--format", "csv", "--method", "median"], &csv);
+    let as_csv = mrgate(&["pt", "stats", "--format", "csv", "--method", "median"], csv.as_bytes());
     let text = String::from_utf8(as_csv.stdout).expect("utf8");
     assert!(text.starts_with("participant,result,z,z_prime,zeta,en,classification,en_classification\nL01,10.1,"));
 
-    let bad = mrgate(&["pt", "stats"], "participant,result\nA,1\nB,oops\nC,3\n");
+    let bad = mrgate(&["pt", "stats"], b"participant,result\nA,1\nB,oops\nC,3\n");
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("line 3, column 'result': 'oops' is not a number"));
-    let few = mrgate(&["pt", "stats"], "participant,result\nA,1\nB,2\n");
+    let few = mrgate(&["pt", "stats"], b"participant,result\nA,1\nB,2\n");
     assert_eq!(few.status.code(), Some(1));
-    assert_eq!(mrgate(&["pt", "stats", "--method", "mean"], &csv).status.code(), Some(2));
+    assert_eq!(mrgate(&["pt", "stats", "--method", "mean"], csv.as_bytes()).status.code(), Some(2));
 }

@@ -541,13 +541,8 @@ async fn credentials_link_to_their_receipts_and_entries_are_found_by_hash() {
     assert_eq!(link["linkURL"], format!("https://gateway.example.cn/v1/receipts/{id}"));
     assert_eq!(link["type"], serde_json::json!(["SecureLink", "Link"]));
     // …and the credential with its link still meets the UNTP DCC schema.
-    if let Some(corpus) = common::corpus() {
-        let schema: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(corpus.join("untp/dcc-v0.6.0-schema.json")).expect("schema"))
-                .expect("schema json");
-        let validator = jsonschema::options().should_validate_formats(true).build(&schema).expect("compile");
-        let errors: Vec<String> =
-            validator.iter_errors(&vc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    if let Some(validator) = common::dcc_validator() {
+        let errors = common::schema_errors(&validator, &vc);
         assert!(errors.is_empty(), "{errors:#?}");
     }
 

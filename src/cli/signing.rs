@@ -329,6 +329,25 @@ pub(super) fn load_signer(key_path: &Path, cert_path: &Path, chain_path: Option<
     }
 }
 
+/// The signer's key and chain, and the document to sign read and parsed as `format`; a
+/// failure has already been reported on stderr and comes back as the exit code.
+fn signing_inputs(
+    format: Format,
+    key_path: &Path,
+    cert_path: &Path,
+    chain_path: Option<&Path>,
+    file: &str,
+    limits: &Limits,
+) -> Result<(Signer, Vec<u8>, crate::model::Certificate), ExitCode> {
+    let signer = load_signer(key_path, cert_path, chain_path)?;
+    let input = read_input(file, limits)?;
+    let cert = crate::formats::parse(format, &input, limits).map_err(|e| {
+        eprintln!("error[{}]: {file}: {e}", e.code());
+        ExitCode::from(1)
+    })?;
+    Ok((signer, input, cert))
+}
+
 fn sign_xml(
     format: Format,
     key_path: &Path,
@@ -337,20 +356,9 @@ fn sign_xml(
     file: &str,
     limits: &Limits,
 ) -> ExitCode {
-    let (key, chain) = match load_signer(key_path, cert_path, chain_path) {
-        Ok(s) => s,
+    let ((key, chain), _, cert) = match signing_inputs(format, key_path, cert_path, chain_path, file, limits) {
+        Ok(inputs) => inputs,
         Err(code) => return code,
-    };
-    let input = match read_input(file, limits) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    let cert = match crate::formats::parse(format, &input, limits) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error[{}]: {file}: {e}", e.code());
-            return ExitCode::from(1);
-        }
     };
     let rendered = crate::formats::render(format, &cert);
     let text = String::from_utf8(rendered.bytes).unwrap_or_default();
@@ -376,22 +384,13 @@ pub fn sign_untp(
     file: &str,
     limits: &Limits,
 ) -> ExitCode {
-    let (key, chain) = match load_signer(key_path, cert_path, chain_path) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let input = match read_input(file, limits) {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
     // Only a well-formed credential is signed; the payload is its compact JSON.
-    let value = match crate::formats::parse(Format::UntpDcc, &input, limits) {
-        Ok(_) => serde_json::from_slice::<serde_json::Value>(&input).unwrap_or_default(),
-        Err(e) => {
-            eprintln!("error[{}]: {file}: {e}", e.code());
-            return ExitCode::from(1);
-        }
+    let ((key, chain), input, _) = match signing_inputs(Format::UntpDcc, key_path, cert_path, chain_path, file, limits)
+    {
+        Ok(inputs) => inputs,
+        Err(code) => return code,
     };
+    let value = serde_json::from_slice::<serde_json::Value>(&input).unwrap_or_default();
     let payload = serde_json::to_vec(&value).unwrap_or_default();
     match jws::sign(&payload, &key, &chain, None, true) {
         Ok(token) => {

@@ -75,10 +75,7 @@ impl DurableLog {
         while start < size {
             let end = (start + 10_000).min(size);
             for e in store.log_entries(start, end)? {
-                let index = tree.append(&e);
-                if let Some(leaf) = tree.leaf(index) {
-                    by_leaf.entry(leaf).or_insert(index);
-                }
+                add_leaf(&mut tree, &mut by_leaf, &e);
             }
             start = end;
         }
@@ -108,7 +105,10 @@ impl DurableLog {
     /// Appends an entry and returns its index once it is committed. Concurrent callers share
     /// one transaction: whoever finds no commit in progress commits everything pending.
     pub fn append(&self, entry: &Entry) -> Result<u64, LogError> {
-        let bytes = entry.encode()?;
+        self.append_encoded(entry.encode()?)
+    }
+
+    fn append_encoded(&self, bytes: Vec<u8>) -> Result<u64, LogError> {
         let mut state = self.lock()?;
         let ticket = state.next_ticket;
         state.next_ticket += 1;
@@ -127,10 +127,8 @@ impl DurableLog {
                 match outcome {
                     Ok(first) => {
                         for (i, (t, bytes)) in batch.iter().enumerate() {
-                            let index = state.tree.append(bytes);
-                            if let Some(leaf) = state.tree.leaf(index) {
-                                state.by_leaf.entry(leaf).or_insert(index);
-                            }
+                            let State { tree, by_leaf, .. } = &mut *state;
+                            add_leaf(tree, by_leaf, bytes);
                             state.done.insert(*t, Ok(first + i as u64));
                         }
                         state.checkpoint = sign(&state.tree, &self.origin, &self.key);
@@ -172,7 +170,7 @@ impl DurableLog {
     /// Appends an entry and returns its receipt once it is committed.
     pub fn append_with_receipt(&self, entry: &Entry) -> Result<Receipt, LogError> {
         let bytes = entry.encode()?;
-        let index = self.append(entry)?;
+        let index = self.append_encoded(bytes.clone())?;
         // The entry's bytes are at hand: no need to read them back from the store, whose
         // connection the next group commit may be holding.
         self.receipt_with(index, Some(bytes))
@@ -212,6 +210,13 @@ impl DurableLog {
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, LogError> {
         Ok(ConsistencyProof { from, to, hashes: encode_hashes(&self.lock()?.tree.consistency_proof(from, to)?) })
     }
+}
+
+/// Appends an entry to the tree and remembers the first index of its leaf hash.
+fn add_leaf(tree: &mut Tree, by_leaf: &mut HashMap<merkle::Hash, u64>, entry: &[u8]) {
+    let leaf = merkle::leaf_hash(entry);
+    tree.push(leaf);
+    by_leaf.entry(leaf).or_insert(tree.size() - 1);
 }
 
 fn sign(tree: &Tree, origin: &str, key: &Ed25519KeyPair) -> String {

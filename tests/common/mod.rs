@@ -45,6 +45,36 @@ pub fn tool(name: &str) -> bool {
     found || skip_or_fail(&format!("the external tool '{name}'")).is_some()
 }
 
+/// The UNTP DCC v0.6.0 JSON Schema from the corpus, compiled with format checks; `None`
+/// (skipped, or a failure when required) without the corpus.
+pub fn dcc_validator() -> Option<jsonschema::Validator> {
+    let path = corpus()?.join("untp/dcc-v0.6.0-schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+            .expect("schema json");
+    Some(jsonschema::options().should_validate_formats(true).build(&schema).expect("compile schema"))
+}
+
+/// Every schema error in `value`, with where it is.
+pub fn schema_errors(validator: &jsonschema::Validator, value: &serde_json::Value) -> Vec<String> {
+    validator.iter_errors(value).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+}
+
+/// Runs the `mrgate` binary with `stdin` as its input and collects its output.
+pub fn mrgate(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn mrgate");
+    // The program may exit before reading its input (e.g. a usage error); that is not a failure here.
+    let _ = child.stdin.take().expect("stdin").write_all(stdin);
+    child.wait_with_output().expect("wait")
+}
+
 /// Runs `xmllint --schema` on a document; returns xmllint's verdict and its messages.
 pub fn xmllint_schema(schema: &str, document: &[u8]) -> (bool, String) {
     let dir = tempfile::tempdir().expect("tempdir");
