@@ -71,6 +71,7 @@ fn router_and_openapi_agree() {
             role: mrgate::server::tls::Role::Anonymous,
             bearer: None,
             content_type: String::new(),
+            accept: String::new(),
             body: bytes::Bytes::new(),
         };
         let response = route(&app, &req);

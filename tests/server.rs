@@ -758,6 +758,10 @@ async fn the_authorization_matrix() {
         ("GET", "/v1/log/proof/consistency?from=1&to=1", all),
         ("GET", "/v1/log/entries?start=0&end=1", all),
         ("GET", "/v1/receipts/x", all),
+        ("POST", "/v1/pt/rounds", [false, false, false, false, true, false]),
+        ("POST", "/v1/pt/rounds/x/results", [false, false, false, false, true, false]),
+        ("POST", "/v1/pt/rounds/x/close", [false, false, false, false, true, false]),
+        ("GET", "/v1/pt/rounds/x/report", [false, false, false, true, true, false]),
     ];
     // Every route the router knows is in the matrix.
     for (method, template) in mrgate::server::ROUTES {

@@ -6,7 +6,10 @@ use mrgate::ledger::durable::DurableLog;
 use mrgate::ledger::entry::{Entry, document_digest};
 use mrgate::ledger::receipt;
 use mrgate::store::sqlite::SqliteStore;
-use mrgate::store::{CertificateRecord, StatusEvent, Store, TrustListVersion};
+use mrgate::store::{
+    CertificateRecord, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StatusEvent, Store,
+    TrustListVersion,
+};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use std::sync::Arc;
 
@@ -37,7 +40,7 @@ fn certificates_status_history_and_restart() {
     let path = dir.path().join("mrgate.db");
     {
         let store = SqliteStore::open(&path).expect("open");
-        assert_eq!(store.schema_version().expect("v"), 1);
+        assert_eq!(store.schema_version().expect("v"), 2);
         store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
         // Re-exporting with the same status adds no status event; a change does.
         store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -85,6 +88,107 @@ fn a_newer_schema_is_refused() {
     conn.pragma_update(None, "user_version", 99).expect("bump");
     drop(conn);
     assert_eq!(SqliteStore::open(&path).expect_err("newer").code(), "store.schema_too_new");
+}
+
+/// A store written by schema 1 (certificates, no PT tables) is brought up to schema 2 on open,
+/// keeping what it held.
+#[test]
+fn a_version_1_store_is_migrated() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
+    }
+    let conn = rusqlite::Connection::open(&path).expect("conn");
+    conn.execute_batch(
+        "DROP TABLE pt_result_replaced; DROP TABLE pt_result; DROP TABLE pt_submission; DROP TABLE pt_round;
+         PRAGMA user_version = 1;",
+    )
+    .expect("back to schema 1");
+    drop(conn);
+    let store = SqliteStore::open(&path).expect("reopen");
+    assert_eq!(store.schema_version().expect("v"), 2);
+    assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
+    assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
+}
+
+fn pt_round(id: &str) -> PtRoundRecord {
+    PtRoundRecord {
+        id: id.into(),
+        provider: "dakks".into(),
+        definition: b"<RoundDefinition/>".to_vec(),
+        defined_at: "2026-11-26T08:00:00Z".into(),
+        closed_at: None,
+    }
+}
+
+fn pt_submission(submitter: &str, digest: &str) -> PtSubmissionRecord {
+    PtSubmissionRecord {
+        round: "R-1".into(),
+        submitter: submitter.into(),
+        digest: digest.into(),
+        received: "2026-11-26T09:00:00Z".into(),
+        document: digest.as_bytes().to_vec(),
+    }
+}
+
+fn pt_result(participant: &str, submitter: &str, submission: &str, value: &str) -> PtResultRecord {
+    PtResultRecord {
+        measurand: "Pb".into(),
+        participant: participant.into(),
+        submitter: submitter.into(),
+        submission: submission.into(),
+        result: value.into(),
+    }
+}
+
+/// Rounds, submissions that replace, conflicts that write nothing, closing and the report —
+/// all still there after a reopen.
+#[test]
+fn pt_rounds_submissions_and_reports() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    {
+        let store = SqliteStore::open(&path).expect("open");
+        store.put_pt_round(&pt_round("R-1")).expect("define");
+        assert_eq!(store.put_pt_round(&pt_round("R-1")).expect_err("twice").code(), "pt.round_exists");
+        let first = [pt_result("DE-1", "dakks", "s1", "1"), pt_result("DE-2", "dakks", "s1", "2")];
+        assert_eq!(store.put_pt_submission(&pt_submission("dakks", "s1"), &first).expect("s1"), vec![]);
+        let again = [pt_result("DE-1", "dakks", "s2", "1.5")];
+        assert_eq!(store.put_pt_submission(&pt_submission("dakks", "s2"), &again).expect("s2"), vec![first[0].clone()]);
+        // UKAS's submission touches a DAkkS participant: none of it is written.
+        let grab = [pt_result("GB-1", "ukas", "s3", "3"), pt_result("DE-2", "ukas", "s3", "9")];
+        let e = store.put_pt_submission(&pt_submission("ukas", "s3"), &grab).expect_err("taken");
+        assert_eq!(e.code(), "pt.participant_taken");
+        assert_eq!(store.pt_submissions("R-1").expect("subs").len(), 2);
+        let unknown = PtSubmissionRecord { round: "R-9".into(), ..pt_submission("dakks", "s4") };
+        assert_eq!(store.put_pt_submission(&unknown, &[]).expect_err("unknown").code(), "pt.round_unknown");
+
+        assert_eq!(store.pt_report("R-1").expect("none yet"), None);
+        let closed = store.close_pt_round("R-1", "2026-12-01T00:00:00Z").expect("close");
+        // A close retried before the report exists keeps the first closing time.
+        assert_eq!(store.close_pt_round("R-1", "2026-12-02T00:00:00Z").expect("retry"), closed);
+        let late = store.put_pt_submission(&pt_submission("dakks", "s5"), &[pt_result("DE-3", "dakks", "s5", "1")]);
+        assert_eq!(late.expect_err("closed").code(), "pt.round_closed");
+        let report = PtReportRecord { xml: b"<PerformanceReport/>".to_vec(), json: "{}".into(), csv: "a\n".into() };
+        store.put_pt_report("R-1", &report).expect("report");
+        assert_eq!(store.put_pt_report("R-1", &report).expect_err("twice").code(), "pt.round_closed");
+        assert_eq!(
+            store.close_pt_round("R-1", "2026-12-03T00:00:00Z").expect_err("reported").code(),
+            "pt.round_closed"
+        );
+        assert_eq!(store.put_pt_report("R-2", &report).expect_err("no round").code(), "pt.round_closed");
+    }
+    let store = SqliteStore::open(&path).expect("reopen");
+    let results = store.pt_results("R-1").expect("results");
+    assert_eq!(results, vec![pt_result("DE-1", "dakks", "s2", "1.5"), pt_result("DE-2", "dakks", "s1", "2")]);
+    assert_eq!(store.pt_replaced("R-1").expect("replaced"), vec![pt_result("DE-1", "dakks", "s1", "1")]);
+    assert_eq!(
+        store.pt_round("R-1").expect("round").and_then(|r| r.closed_at).as_deref(),
+        Some("2026-12-01T00:00:00Z")
+    );
+    assert_eq!(store.pt_report("R-1").expect("report").map(|r| r.xml), Some(b"<PerformanceReport/>".to_vec()));
 }
 
 fn log_entry(i: usize) -> Entry {

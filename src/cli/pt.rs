@@ -1,9 +1,15 @@
-//! `mrgate pt stats`: ISO 13528 statistics over a CSV results table.
+//! `mrgate pt`: ISO 13528 statistics over a CSV results table, and the PT exchange
+//! documents a partner sends (a results table turned into a signed submission, a round
+//! definition checked and signed).
 
 use super::read_input;
+use super::signing::load_signer;
+use crate::pt::exchange::{self, Submission, SubmittedResult};
 use crate::pt::{csv, stats};
 use crate::xml::Limits;
 use clap::{Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Subcommand, Debug)]
@@ -22,6 +28,39 @@ pub enum PtCommand {
         #[arg(default_value = "-")]
         file: String,
     },
+    /// Turn a results table (`participant,measurand,result[,u][,U][,k][,method]`) into a
+    /// ResultsSubmission for a round, signed when a key is given.
+    Submission {
+        #[arg(long)]
+        round: String,
+        /// The submitting partner's body id (as in the trust list).
+        #[arg(long)]
+        submitter: String,
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[arg(default_value = "-")]
+        file: String,
+    },
+    /// Check a PT exchange document (RoundDefinition or ResultsSubmission) and sign it.
+    Sign {
+        #[command(flatten)]
+        signer: SignerArgs,
+        #[arg(default_value = "-")]
+        file: String,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SignerArgs {
+    /// PKCS#8 private key (PEM or DER) of a granted signer of the partner's body.
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// The signer's certificate (PEM).
+    #[arg(long, requires = "key")]
+    cert: Option<PathBuf>,
+    /// Intermediate certificates (PEM bundle).
+    #[arg(long, requires = "key")]
+    chain: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -43,8 +82,142 @@ pub enum OutArg {
 }
 
 pub fn pt(command: PtCommand, limits: &Limits) -> ExitCode {
-    let PtCommand::Stats { method, stop, sigma_pt, format, file } = command;
-    let input = match read_input(&file, limits) {
+    match command {
+        PtCommand::Stats { method, stop, sigma_pt, format, file } => {
+            pt_stats(method, stop, sigma_pt, format, &file, limits)
+        }
+        PtCommand::Submission { round, submitter, signer, file } => {
+            submission(&round, &submitter, &signer, &file, limits)
+        }
+        PtCommand::Sign { signer, file } => sign(&signer, &file, limits),
+    }
+}
+
+fn read_text(file: &str, limits: &Limits) -> Result<String, ExitCode> {
+    let input = read_input(file, limits)?;
+    String::from_utf8(input).map_err(|_| {
+        eprintln!("error[text.encoding]: {file}: not UTF-8 text");
+        ExitCode::from(1)
+    })
+}
+
+/// Signs `text` when the arguments name a key, and writes it whole to standard output.
+fn emit(text: String, signer: &SignerArgs) -> ExitCode {
+    let out = match (&signer.key, &signer.cert) {
+        (Some(key), Some(cert)) => {
+            let (key, chain) = match load_signer(key, cert, signer.chain.as_deref()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            match crate::crypto::xmldsig::sign(&text, &key, &chain) {
+                Ok(signed) => signed,
+                Err(e) => {
+                    eprintln!("error[{}]: {e}", e.code());
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        (Some(_), None) => {
+            eprintln!("error[usage]: --key needs --cert");
+            return ExitCode::from(2);
+        }
+        _ => text,
+    };
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
+fn submission(round: &str, submitter: &str, signer: &SignerArgs, file: &str, limits: &Limits) -> ExitCode {
+    if !exchange::valid_id(round) {
+        eprintln!("error[usage]: --round '{round}' is not an identifier (1–64 of A–Z a–z 0–9 . _ -)");
+        return ExitCode::from(2);
+    }
+    let text = match read_text(file, limits) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let rows = match csv::read_submission(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error[{}]: {file}: {e}", e.code());
+            return ExitCode::from(1);
+        }
+    };
+    let mut results = Vec::new();
+    for r in rows {
+        let bad = |what: &str| {
+            eprintln!("error[pt.document]: {file}: line {}: {what}", r.line);
+            ExitCode::from(1)
+        };
+        if !exchange::valid_id(&r.participant) || !exchange::valid_id(&r.measurand) {
+            return bad("participant and measurand are identifiers (1–64 of A–Z a–z 0–9 . _ -)");
+        }
+        if !r.result.is_finite() {
+            return bad("the result is not a finite number");
+        }
+        if [r.u, r.expanded].iter().flatten().any(|v| !v.is_finite() || *v < 0.0) {
+            return bad("u and U are finite and not negative");
+        }
+        if r.k.is_some_and(|k| !k.is_finite() || k <= 0.0) {
+            return bad("the coverage factor k is positive");
+        }
+        results.push(SubmittedResult {
+            participant: r.participant,
+            measurand: r.measurand,
+            value: r.result,
+            u: r.u,
+            expanded: r.expanded,
+            k: r.k,
+            method: r.method,
+        });
+    }
+    if results.is_empty() {
+        eprintln!("error[pt.document]: {file}: the table has no results");
+        return ExitCode::from(1);
+    }
+    let doc = Submission { round: round.to_string(), submitter: submitter.to_string(), results };
+    emit(exchange::write_submission(&doc), signer)
+}
+
+fn sign(signer: &SignerArgs, file: &str, limits: &Limits) -> ExitCode {
+    if signer.key.is_none() {
+        eprintln!("error[usage]: pt sign needs --key and --cert");
+        return ExitCode::from(2);
+    }
+    let text = match read_text(file, limits) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let root = match crate::xml::parse(text.as_bytes(), limits) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error[{}]: {file}: {e}", e.code());
+            return ExitCode::from(1);
+        }
+    };
+    let checked = match root.local.as_str() {
+        "ResultsSubmission" => exchange::read_submission(&root).map(|_| ()),
+        _ => exchange::read_round(&root).map(|_| ()),
+    };
+    if let Err(e) = checked {
+        eprintln!("error[{}]: {file}: {e}", e.code());
+        return ExitCode::from(1);
+    }
+    emit(text, signer)
+}
+
+fn pt_stats(
+    method: MethodArg,
+    stop: StopArg,
+    sigma_pt: Option<f64>,
+    format: OutArg,
+    file: &str,
+    limits: &Limits,
+) -> ExitCode {
+    let input = match read_input(file, limits) {
         Ok(b) => b,
         Err(code) => return code,
     };

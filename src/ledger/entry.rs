@@ -5,7 +5,8 @@
 //!
 //! ```text
 //! mrgate-log-entry/1
-//! kind recognition                      (export | recognition | notice | trust-list | pt-report)
+//! kind recognition                      (export | recognition | notice | trust-list |
+//!                                        pt-round | pt-results | pt-report)
 //! time 2026-11-26T05:00:00Z             (RFC 3339, UTC, seconds)
 //! actor partner:dakks                   (role, optionally ':' body)
 //! input sha256:<64 hex>                 (zero or more)
@@ -25,7 +26,7 @@ use serde::Serialize;
 pub const MAGIC: &str = "mrgate-log-entry/1";
 
 /// What kind of decision an entry records.
-pub const KINDS: [&str; 5] = ["export", "recognition", "notice", "trust-list", "pt-report"];
+pub const KINDS: [&str; 7] = ["export", "recognition", "notice", "trust-list", "pt-round", "pt-results", "pt-report"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {

@@ -133,11 +133,86 @@ pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
     Ok(out)
 }
 
-fn quote(s: &str) -> String {
+/// One row of a results-submission table: `participant,measurand,result[,u][,U][,k][,method]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubmissionRow {
+    pub line: usize,
+    pub participant: String,
+    pub measurand: String,
+    pub result: f64,
+    pub u: Option<f64>,
+    pub expanded: Option<f64>,
+    /// Coverage factor of `expanded`; required with it.
+    pub k: Option<f64>,
+    pub method: Option<String>,
+}
+
+/// Reads the results table a partner submits for a round (several measurands, one row per
+/// participant and measurand). Numbers are checked for syntax here; the round checks the rest.
+pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
+    const COLUMNS: [&str; 7] = ["participant", "measurand", "result", "u", "U", "k", "method"];
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rows = records(text)?.into_iter();
+    let (_, header) = rows.next().ok_or_else(|| CsvError::Header("the file is empty".into()))?;
+    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    if let Some(unknown) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
+        return Err(CsvError::Header(format!(
+            "unknown column '{unknown}' (expected participant,measurand,result[,u][,U][,k][,method])"
+        )));
+    }
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let required = |name: &str| col(name).ok_or_else(|| CsvError::Header(format!("no '{name}' column")));
+    let (participant, measurand) = (required("participant")?, required("measurand")?);
+    required("result")?;
+    let mut out: Vec<SubmissionRow> = Vec::new();
+    for (line, fields) in rows {
+        if fields.len() != header.len() {
+            return Err(CsvError::Syntax {
+                line,
+                message: format!("{} fields, the header has {}", fields.len(), header.len()),
+            });
+        }
+        let cell = |i: Option<usize>| i.map(|i| fields[i].trim()).filter(|v| !v.is_empty());
+        let number = |column: &str| -> Result<Option<f64>, CsvError> {
+            cell(col(column))
+                .map(|v| {
+                    v.parse::<f64>().map_err(|_| CsvError::NotNumeric { line, column: column.into(), value: v.into() })
+                })
+                .transpose()
+        };
+        let row = SubmissionRow {
+            line,
+            participant: fields[participant].trim().to_string(),
+            measurand: fields[measurand].trim().to_string(),
+            result: number("result")?.ok_or_else(|| CsvError::Syntax { line, message: "empty result".into() })?,
+            u: number("u")?,
+            expanded: number("U")?,
+            k: number("k")?,
+            method: cell(col("method")).map(str::to_string),
+        };
+        if row.participant.is_empty() || row.measurand.is_empty() {
+            return Err(CsvError::Syntax { line, message: "empty participant or measurand".into() });
+        }
+        if row.expanded.is_some() != row.k.is_some() {
+            return Err(CsvError::Syntax { line, message: "U and its coverage factor k come together".into() });
+        }
+        if let Some(first) = out.iter().find(|r| r.participant == row.participant && r.measurand == row.measurand) {
+            return Err(CsvError::Duplicate {
+                line,
+                participant: format!("{} ({})", row.participant, row.measurand),
+                first: first.line,
+            });
+        }
+        out.push(row);
+    }
+    Ok(out)
+}
+
+pub(crate) fn quote(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
 }
 
-fn num(v: Option<f64>) -> String {
+pub(crate) fn num(v: Option<f64>) -> String {
     v.map(|v| format!("{v}")).unwrap_or_default()
 }
 

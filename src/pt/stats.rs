@@ -31,6 +31,8 @@ pub enum StatsError {
     NoConvergence(usize),
     #[error("homogeneity: {0}")]
     Homogeneity(String),
+    #[error("assigned value: {0}")]
+    Assigned(String),
 }
 
 impl StatsError {
@@ -42,6 +44,7 @@ impl StatsError {
             StatsError::SigmaPt(_) => "pt.sigma_pt",
             StatsError::NoConvergence(_) => "pt.no_convergence",
             StatsError::Homogeneity(_) => "pt.homogeneity",
+            StatsError::Assigned(_) => "pt.assigned_value",
         }
     }
 }
@@ -296,8 +299,32 @@ pub struct Report {
     pub results: Vec<Scored>,
 }
 
+/// Where the assigned value x_pt and its uncertainty come from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "source", rename_all = "lowercase")]
+pub enum AssignedValue {
+    /// The round's robust mean (Algorithm A) or median; u(x_pt) = 1.25·s*/√p.
+    Consensus,
+    /// A reference value with its standard uncertainty (e.g. a certified reference material).
+    Reference { value: f64, u: f64 },
+    /// A formulation value with its standard uncertainty (the amount put into the item).
+    Formulation { value: f64, u: f64 },
+}
+
 /// Evaluates a round with a consensus assigned value.
 pub fn evaluate(results: &[ParticipantResult], options: &Options) -> Result<Report, StatsError> {
+    evaluate_with(results, options, AssignedValue::Consensus)
+}
+
+/// Evaluates a round against an assigned value from `assigned`. The robust statistics are
+/// always computed and reported; they decide x_pt only for a consensus value and σ_pt only
+/// when the scheme fixes none. A collapsed s* makes the round degenerate only when x_pt or
+/// σ_pt depends on it.
+pub fn evaluate_with(
+    results: &[ParticipantResult],
+    options: &Options,
+    assigned: AssignedValue,
+) -> Result<Report, StatsError> {
     check_results(results)?;
     if let Some(s) = options.sigma_pt
         && !(s.is_finite() && s > 0.0)
@@ -313,13 +340,24 @@ pub fn evaluate(results: &[ParticipantResult], options: &Options) -> Result<Repo
             Robust { x_star: median(&values), s_star: s, iterations: 0, degenerate: s == 0.0 }
         }
     };
-    let x_pt = robust.x_star;
-    let u_x_pt = 1.25 * robust.s_star / (p as f64).sqrt();
+    let (x_pt, u_x_pt) = match assigned {
+        AssignedValue::Consensus => (robust.x_star, 1.25 * robust.s_star / (p as f64).sqrt()),
+        AssignedValue::Reference { value, u } | AssignedValue::Formulation { value, u } => {
+            if !value.is_finite() || !u.is_finite() || u < 0.0 {
+                return Err(StatsError::Assigned(format!(
+                    "value {value} with u {u}: both must be finite, u not negative"
+                )));
+            }
+            (value, u)
+        }
+    };
     let sigma_pt = options.sigma_pt.unwrap_or(robust.s_star);
+    let depends_on_s = assigned == AssignedValue::Consensus || options.sigma_pt.is_none();
+    let degenerate = robust.degenerate && depends_on_s;
     let use_prime = u_x_pt > 0.3 * sigma_pt;
     let score_used = if use_prime { ScoreUsed::ZPrime } else { ScoreUsed::Z };
     // A degenerate round gives no scores; nor does σ_pt = 0 (from a degenerate s*).
-    let scoring = !robust.degenerate && sigma_pt > 0.0;
+    let scoring = !degenerate && sigma_pt > 0.0;
     let scored = results
         .iter()
         .map(|r| {
@@ -350,7 +388,7 @@ pub fn evaluate(results: &[ParticipantResult], options: &Options) -> Result<Repo
         s_star: robust.s_star,
         sigma_pt,
         score_used,
-        degenerate: robust.degenerate,
+        degenerate,
         iterations: robust.iterations,
         results: scored,
     })

@@ -136,8 +136,14 @@ pub fn entries(app: &App, req: &Req) -> Response<Body> {
 /// proved against the latest checkpoint rather than the one current when it was issued.
 pub fn receipt(app: &App, id: &str) -> Response<Body> {
     let decision = match app.store.decision(id) {
-        Ok(Some((kind, body))) if kind == "export" || kind == "recognition" => body,
-        Ok(_) => return problem(StatusCode::NOT_FOUND, "store.not_found", format!("no export or recognition {id}")),
+        Ok(Some((kind, body))) if matches!(kind.as_str(), "export" | "recognition" | "pt-report") => body,
+        Ok(_) => {
+            return problem(
+                StatusCode::NOT_FOUND,
+                "store.not_found",
+                format!("no export, recognition or PT report {id}"),
+            );
+        }
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
     let index = serde_json::from_str::<serde_json::Value>(&decision).ok().and_then(|d| d["receipt"]["index"].as_u64());

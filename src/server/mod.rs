@@ -16,6 +16,7 @@ pub mod metrics;
 mod operator;
 mod page;
 mod partner;
+mod pt;
 mod public;
 pub mod tls;
 
@@ -316,6 +317,7 @@ pub struct Req {
     pub role: Role,
     pub bearer: Option<String>,
     pub content_type: String,
+    pub accept: String,
     pub body: Bytes,
 }
 
@@ -349,6 +351,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/log/proof/consistency"),
     ("GET", "/v1/log/entries"),
     ("GET", "/v1/receipts/{id}"),
+    ("POST", "/v1/pt/rounds"),
+    ("POST", "/v1/pt/rounds/{id}/results"),
+    ("POST", "/v1/pt/rounds/{id}/close"),
+    ("GET", "/v1/pt/rounds/{id}/report"),
 ];
 
 /// The OpenAPI 3.1 description of the API (`schemas/openapi.json`).
@@ -382,6 +388,10 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
         (&Method::GET, ["v1", "log", "proof", "consistency"]) => log::consistency(app, req),
         (&Method::GET, ["v1", "log", "entries"]) => log::entries(app, req),
         (&Method::GET, ["v1", "receipts", id]) => log::receipt(app, id),
+        (&Method::POST, ["v1", "pt", "rounds"]) => pt::define(app, req),
+        (&Method::POST, ["v1", "pt", "rounds", id, "results"]) => pt::submit(app, req, id),
+        (&Method::POST, ["v1", "pt", "rounds", id, "close"]) => pt::close(app, req, id),
+        (&Method::GET, ["v1", "pt", "rounds", id, "report"]) => pt::report(app, req, id),
         (
             _,
             ["healthz"]
@@ -390,7 +400,9 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
             | ["v1", "exports", ..]
             | ["v1", "certificates", _, _]
             | ["v1", "log", ..]
-            | ["v1", "receipts", _],
+            | ["v1", "receipts", _]
+            | ["v1", "pt", "rounds"]
+            | ["v1", "pt", "rounds", _, "results" | "close" | "report"],
         ) => problem(
             StatusCode::METHOD_NOT_ALLOWED,
             "http.method",
@@ -474,6 +486,7 @@ async fn handle(
         role,
         bearer,
         content_type: header(hyper::header::CONTENT_TYPE).unwrap_or_default(),
+        accept: header(hyper::header::ACCEPT).unwrap_or_default(),
         body,
     };
     let app2 = Arc::clone(&app);

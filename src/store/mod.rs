@@ -20,6 +20,10 @@ pub enum StoreError {
     NotFound { issuer: String, number: String },
     #[error("store schema version {found} is newer than this build understands ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
+    /// The write contradicts what is stored (a round defined twice, a closed round, another
+    /// partner's participant); nothing was written.
+    #[error("{reason}: {message}")]
+    Conflict { reason: &'static str, message: String },
 }
 
 impl StoreError {
@@ -28,6 +32,7 @@ impl StoreError {
             StoreError::Database(_) => "store.database",
             StoreError::NotFound { .. } => "store.not_found",
             StoreError::SchemaTooNew { .. } => "store.schema_too_new",
+            StoreError::Conflict { reason, .. } => reason,
         }
     }
 }
@@ -73,6 +78,50 @@ pub struct TrustListVersion {
     pub document: Vec<u8>,
 }
 
+/// A proficiency-testing round as defined by its provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PtRoundRecord {
+    pub id: String,
+    pub provider: String,
+    /// The signed round definition, as received.
+    #[serde(skip)]
+    pub definition: Vec<u8>,
+    pub defined_at: String,
+    /// Set once the round is closed: no result is accepted after.
+    pub closed_at: Option<String>,
+}
+
+/// One signed results submission, as received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PtSubmissionRecord {
+    pub round: String,
+    pub submitter: String,
+    /// SHA-256 of the document, hex.
+    pub digest: String,
+    pub received: String,
+    #[serde(skip)]
+    pub document: Vec<u8>,
+}
+
+/// One participant's current result for one measurand; `result` is its JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PtResultRecord {
+    pub measurand: String,
+    pub participant: String,
+    pub submitter: String,
+    /// Digest of the submission that carried it.
+    pub submission: String,
+    pub result: String,
+}
+
+/// A closed round's signed report in each of its forms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PtReportRecord {
+    pub xml: Vec<u8>,
+    pub json: String,
+    pub csv: String,
+}
+
 /// The gateway's store.
 pub trait Store: Send + Sync {
     /// Records a certificate (new, or a new version of one already known) and, when its
@@ -90,6 +139,31 @@ pub trait Store: Send + Sync {
 
     fn put_trust_list(&self, version: &TrustListVersion) -> Result<(), StoreError>;
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
+
+    /// Records a new round; a round id already defined is a conflict.
+    fn put_pt_round(&self, round: &PtRoundRecord) -> Result<(), StoreError>;
+    fn pt_round(&self, id: &str) -> Result<Option<PtRoundRecord>, StoreError>;
+    /// Records a submission and its results in one transaction, replacing the same
+    /// participants' earlier results for the same measurands (kept as replaced). Refused as a
+    /// conflict, writing nothing, when the round is closed or a result belongs to a
+    /// participant another partner submitted. Returns the results it replaced.
+    fn put_pt_submission(
+        &self,
+        submission: &PtSubmissionRecord,
+        results: &[PtResultRecord],
+    ) -> Result<Vec<PtResultRecord>, StoreError>;
+    fn pt_submissions(&self, round: &str) -> Result<Vec<PtSubmissionRecord>, StoreError>;
+    /// The current results of a round, by measurand and participant.
+    fn pt_results(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError>;
+    /// Results that a later submission replaced, oldest first.
+    fn pt_replaced(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError>;
+    /// Closes a round to submissions (from then on they conflict) and returns the closing
+    /// time. Closing again returns the first closing time while the round has no report
+    /// (so a close that failed after this step can be retried); once it has one, it is a
+    /// conflict.
+    fn close_pt_round(&self, id: &str, at: &str) -> Result<String, StoreError>;
+    fn put_pt_report(&self, id: &str, report: &PtReportRecord) -> Result<(), StoreError>;
+    fn pt_report(&self, id: &str) -> Result<Option<PtReportRecord>, StoreError>;
 
     /// Appends log entries in one transaction; returns the index of the first.
     fn append_log(&self, entries: &[Vec<u8>]) -> Result<u64, StoreError>;

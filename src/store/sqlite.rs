@@ -1,7 +1,10 @@
 //! The embedded store: one SQLite file (bundled library, nothing to install), WAL journal,
 //! `synchronous=FULL`, schema migrations numbered in `user_version`.
 
-use super::{CertificateRecord, StatusEvent, Store, StoreError, TrustListVersion};
+use super::{
+    CertificateRecord, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StatusEvent, Store,
+    StoreError, TrustListVersion,
+};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::Path;
 use std::sync::Mutex;
@@ -38,6 +41,45 @@ const MIGRATIONS: &[&str] = &[
         document BLOB NOT NULL
     );
     CREATE TABLE log_entry (idx INTEGER PRIMARY KEY, entry BLOB NOT NULL);",
+    // 2: proficiency-testing rounds, submissions, results (current and replaced), reports.
+    "CREATE TABLE pt_round (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        definition BLOB NOT NULL,
+        defined_at TEXT NOT NULL,
+        closed_at TEXT,
+        report_xml BLOB,
+        report_json TEXT,
+        report_csv TEXT
+    );
+    CREATE TABLE pt_submission (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        round TEXT NOT NULL REFERENCES pt_round (id),
+        submitter TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        received TEXT NOT NULL,
+        document BLOB NOT NULL
+    );
+    CREATE INDEX pt_submission_round ON pt_submission (round, seq);
+    CREATE TABLE pt_result (
+        round TEXT NOT NULL REFERENCES pt_round (id),
+        measurand TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        submitter TEXT NOT NULL,
+        submission TEXT NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (round, measurand, participant)
+    );
+    CREATE TABLE pt_result_replaced (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        round TEXT NOT NULL,
+        measurand TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        submitter TEXT NOT NULL,
+        submission TEXT NOT NULL,
+        result TEXT NOT NULL
+    );
+    CREATE INDEX pt_result_replaced_round ON pt_result_replaced (round, seq);",
 ];
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway, and
@@ -109,7 +151,195 @@ fn insert_event(tx: &rusqlite::Transaction<'_>, issuer: &str, number: &str, e: &
     Ok(())
 }
 
+fn conflict(reason: &'static str, message: String) -> StoreError {
+    StoreError::Conflict { reason, message }
+}
+
+fn pt_result(row: &rusqlite::Row<'_>) -> rusqlite::Result<PtResultRecord> {
+    Ok(PtResultRecord {
+        measurand: row.get(0)?,
+        participant: row.get(1)?,
+        submitter: row.get(2)?,
+        submission: row.get(3)?,
+        result: row.get(4)?,
+    })
+}
+
 impl Store for SqliteStore {
+    fn put_pt_round(&self, r: &PtRoundRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let inserted = tx.execute(
+            "INSERT INTO pt_round (id, provider, definition, defined_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO NOTHING",
+            params![r.id, r.provider, r.definition, r.defined_at],
+        )?;
+        if inserted == 0 {
+            return Err(conflict("pt.round_exists", format!("round '{}' is already defined", r.id)));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn pt_round(&self, id: &str) -> Result<Option<PtRoundRecord>, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT id, provider, definition, defined_at, closed_at FROM pt_round WHERE id = ?1",
+                params![id],
+                |row| {
+                    Ok(PtRoundRecord {
+                        id: row.get(0)?,
+                        provider: row.get(1)?,
+                        definition: row.get(2)?,
+                        defined_at: row.get(3)?,
+                        closed_at: row.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn put_pt_submission(
+        &self,
+        s: &PtSubmissionRecord,
+        results: &[PtResultRecord],
+    ) -> Result<Vec<PtResultRecord>, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let closed: Option<Option<String>> =
+            tx.query_row("SELECT closed_at FROM pt_round WHERE id = ?1", params![s.round], |r| r.get(0)).optional()?;
+        match closed {
+            None => return Err(conflict("pt.round_unknown", format!("no round '{}'", s.round))),
+            Some(Some(at)) => return Err(conflict("pt.round_closed", format!("round '{}' closed at {at}", s.round))),
+            Some(None) => {}
+        }
+        tx.execute(
+            "INSERT INTO pt_submission (round, submitter, digest, received, document) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![s.round, s.submitter, s.digest, s.received, s.document],
+        )?;
+        let mut replaced = Vec::new();
+        for r in results {
+            let previous = tx
+                .query_row(
+                    "SELECT measurand, participant, submitter, submission, result FROM pt_result
+                     WHERE round = ?1 AND measurand = ?2 AND participant = ?3",
+                    params![s.round, r.measurand, r.participant],
+                    pt_result,
+                )
+                .optional()?;
+            if let Some(p) = previous {
+                if p.submitter != r.submitter {
+                    // Dropping `tx` rolls the whole submission back.
+                    return Err(conflict(
+                        "pt.participant_taken",
+                        format!("participant '{}' was submitted by '{}'", p.participant, p.submitter),
+                    ));
+                }
+                tx.execute(
+                    "INSERT INTO pt_result_replaced (round, measurand, participant, submitter, submission, result)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![s.round, p.measurand, p.participant, p.submitter, p.submission, p.result],
+                )?;
+                replaced.push(p);
+            }
+            tx.execute(
+                "INSERT INTO pt_result (round, measurand, participant, submitter, submission, result)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (round, measurand, participant) DO UPDATE SET submission = excluded.submission,
+                   result = excluded.result",
+                params![s.round, r.measurand, r.participant, r.submitter, r.submission, r.result],
+            )?;
+        }
+        tx.commit()?;
+        Ok(replaced)
+    }
+
+    fn pt_submissions(&self, round: &str) -> Result<Vec<PtSubmissionRecord>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT round, submitter, digest, received, document FROM pt_submission WHERE round = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![round], |row| {
+            Ok(PtSubmissionRecord {
+                round: row.get(0)?,
+                submitter: row.get(1)?,
+                digest: row.get(2)?,
+                received: row.get(3)?,
+                document: row.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn pt_results(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT measurand, participant, submitter, submission, result FROM pt_result WHERE round = ?1
+             ORDER BY measurand, participant",
+        )?;
+        let rows = stmt.query_map(params![round], pt_result)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn pt_replaced(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT measurand, participant, submitter, submission, result FROM pt_result_replaced WHERE round = ?1
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![round], pt_result)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn close_pt_round(&self, id: &str, at: &str) -> Result<String, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let row: Option<(Option<String>, bool)> = tx
+            .query_row("SELECT closed_at, report_xml IS NOT NULL FROM pt_round WHERE id = ?1", params![id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let closed = match row {
+            None => return Err(conflict("pt.round_unknown", format!("no round '{id}'"))),
+            Some((_, true)) => return Err(conflict("pt.round_closed", format!("round '{id}' already has its report"))),
+            Some((Some(at), false)) => at,
+            Some((None, false)) => {
+                tx.execute("UPDATE pt_round SET closed_at = ?2 WHERE id = ?1", params![id, at])?;
+                at.to_string()
+            }
+        };
+        tx.commit()?;
+        Ok(closed)
+    }
+
+    fn put_pt_report(&self, id: &str, r: &PtReportRecord) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        let updated = conn.execute(
+            "UPDATE pt_round SET report_xml = ?2, report_json = ?3, report_csv = ?4
+             WHERE id = ?1 AND closed_at IS NOT NULL AND report_xml IS NULL",
+            params![id, r.xml, r.json, r.csv],
+        )?;
+        if updated == 0 {
+            return Err(conflict("pt.round_closed", format!("round '{id}' is not closing or already has its report")));
+        }
+        Ok(())
+    }
+
+    fn pt_report(&self, id: &str) -> Result<Option<PtReportRecord>, StoreError> {
+        let conn = self.conn()?;
+        // A round without its report yet has NULLs here: no report.
+        let row = conn
+            .query_row(
+                "SELECT report_xml, report_json, report_csv FROM pt_round
+                 WHERE id = ?1 AND report_xml IS NOT NULL",
+                params![id],
+                |r| Ok(PtReportRecord { xml: r.get(0)?, json: r.get(1)?, csv: r.get(2)? }),
+            )
+            .optional()?;
+        Ok(row)
+    }
+
     fn put_certificate(&self, r: &CertificateRecord, event: &StatusEvent) -> Result<(), StoreError> {
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;

@@ -61,14 +61,28 @@ pub async fn call(
     client: Option<&str>,
     bearer: Option<&str>,
 ) -> Response {
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| ("authorization", a)).into_iter().collect();
+    call_with(addr, method, path, body, client, &headers).await
+}
+
+/// [`call`] with any request headers.
+pub async fn call_with(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    client: Option<&str>,
+    headers: &[(&str, &str)],
+) -> Response {
     let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let tls = tls_client(client).connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("tls");
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("handshake");
     tokio::spawn(conn);
     let mut req = hyper::Request::builder().method(method).uri(path).header("host", "localhost");
-    if let Some(t) = bearer {
-        req = req.header("authorization", format!("Bearer {t}"));
+    for (name, value) in headers {
+        req = req.header(*name, *value);
     }
     let resp = sender.send_request(req.body(Full::new(Bytes::from(body))).expect("request")).await.expect("send");
     let status = resp.status().as_u16();

@@ -1,0 +1,793 @@
+//! The PT exchange documents (`schemas/pt-exchange.xsd`, namespace [`NS`]): a provider's
+//! round definition, a partner's results submission, and the gateway's performance report.
+//!
+//! This module reads and writes the documents and evaluates a closed round; it never
+//! verifies a signature (the caller verifies first and hands over the verified tree) and
+//! never touches the store or the network. Numbers are written with Rust's shortest
+//! round-trip form, so a report's numbers read back bit for bit.
+
+use super::csv::{num, quote};
+use super::stats::{self, AssignedValue, Classification, Method, ParticipantResult, Stop};
+use crate::xml::{Element, Pos, XmlWriter};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The exchange namespace.
+pub const NS: &str = "urn:mrgate:pt-exchange:1";
+
+/// Why an exchange document cannot be read: what, where, why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExchangeError {
+    #[error("line {}, column {}, {path}: {message}", pos.line, pos.column)]
+    Invalid { pos: Pos, path: String, message: String },
+}
+
+impl ExchangeError {
+    pub fn code(&self) -> &'static str {
+        "pt.document"
+    }
+
+    fn at(e: &Element, path: &str, message: impl Into<String>) -> Self {
+        ExchangeError::Invalid { pos: e.pos, path: path.to_string(), message: message.into() }
+    }
+}
+
+/// How a measurand's assigned value is obtained.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "method", rename_all = "kebab-case")]
+pub enum Assigned {
+    /// Consensus of the participants by Algorithm A with a stopping rule.
+    AlgorithmA {
+        stop: Stop,
+    },
+    /// Consensus by the median (MADe as s*).
+    Median,
+    Reference {
+        value: f64,
+        u: f64,
+    },
+    Formulation {
+        value: f64,
+        u: f64,
+    },
+    /// Bilateral comparison: each laboratory against the named reference laboratory, by Eₙ.
+    Bilateral {
+        reference: String,
+    },
+}
+
+/// A measured quantity of the round, with how it is evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measurand {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    /// The item it is measured on, when the round names items.
+    pub item: Option<String>,
+    pub assigned: Assigned,
+    /// σ_pt fixed by the scheme; `None` takes the round's robust s*.
+    pub sigma_pt: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Item {
+    pub id: String,
+    pub description: String,
+}
+
+/// A round as its provider defined it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Round {
+    pub id: String,
+    pub scheme: String,
+    /// The partner (accreditation body) running the round.
+    pub provider: String,
+    /// Partners whose participants may submit: the provider first, then any joint partners.
+    pub partners: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub deadline: OffsetDateTime,
+    pub items: Vec<Item>,
+    pub measurands: Vec<Measurand>,
+}
+
+/// One participant's result as submitted.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SubmittedResult {
+    pub participant: String,
+    pub measurand: String,
+    pub value: f64,
+    /// Standard uncertainty u(x), when stated.
+    pub u: Option<f64>,
+    /// Expanded uncertainty U(x) and its coverage factor k, when stated.
+    #[serde(rename = "U")]
+    pub expanded: Option<f64>,
+    pub k: Option<f64>,
+    pub method: Option<String>,
+}
+
+impl SubmittedResult {
+    /// u(x) for ζ: as stated, or U/k.
+    pub fn standard_uncertainty(&self) -> Option<f64> {
+        self.u.or_else(|| self.expanded.zip(self.k).map(|(big_u, k)| big_u / k))
+    }
+}
+
+/// A partner's results for its participants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Submission {
+    pub round: String,
+    pub submitter: String,
+    pub results: Vec<SubmittedResult>,
+}
+
+/// An identifier as the exchange allows it: 1–64 of `A–Z a–z 0–9 . _ -`, starting with a
+/// letter or digit (safe in URLs, file names and CSV).
+pub fn valid_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+// ---- reading ----------------------------------------------------------------------------
+
+fn children(e: &Element) -> impl Iterator<Item = &Element> {
+    // The enveloped signature is the verifier's business, not the document's.
+    e.elements().filter(|c| c.ns.as_deref() != Some(crate::crypto::xmldsig::DSIG_NS))
+}
+
+fn check_names(e: &Element, path: &str, allowed: &[&str]) -> Result<(), ExchangeError> {
+    for c in children(e) {
+        if c.ns.as_deref() != Some(NS) || !allowed.contains(&c.local.as_str()) {
+            return Err(ExchangeError::at(
+                c,
+                path,
+                format!("unexpected element '{}' (expected one of {})", c.local, allowed.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn child<'a>(e: &'a Element, path: &str, name: &str) -> Result<&'a Element, ExchangeError> {
+    children(e).find(|c| c.local == name).ok_or_else(|| ExchangeError::at(e, path, format!("'{name}' is missing")))
+}
+
+fn text(e: &Element, path: &str, name: &str) -> Result<String, ExchangeError> {
+    let c = child(e, path, name)?;
+    let t = c.text().trim().to_string();
+    if t.is_empty() {
+        return Err(ExchangeError::at(c, &format!("{path}/{name}"), "must not be empty"));
+    }
+    Ok(t)
+}
+
+fn attr(e: &Element, path: &str, name: &str) -> Result<String, ExchangeError> {
+    e.attr(name).map(str::to_string).ok_or_else(|| ExchangeError::at(e, path, format!("attribute '{name}' is missing")))
+}
+
+fn id_attr(e: &Element, path: &str, name: &str) -> Result<String, ExchangeError> {
+    let v = attr(e, path, name)?;
+    if !valid_id(&v) {
+        return Err(ExchangeError::at(
+            e,
+            path,
+            format!("{name} '{v}' is not an identifier (1–64 of A–Z a–z 0–9 . _ -)"),
+        ));
+    }
+    Ok(v)
+}
+
+fn number(e: &Element, path: &str, what: &str, raw: &str) -> Result<f64, ExchangeError> {
+    let v = raw.trim();
+    match v.parse::<f64>() {
+        Ok(n) if n.is_finite() => Ok(n),
+        _ => Err(ExchangeError::at(e, path, format!("{what} '{v}' is not a finite number"))),
+    }
+}
+
+fn non_negative(e: &Element, path: &str, what: &str, raw: &str) -> Result<f64, ExchangeError> {
+    let n = number(e, path, what, raw)?;
+    if n < 0.0 {
+        return Err(ExchangeError::at(e, path, format!("{what} must not be negative, is {n}")));
+    }
+    Ok(n)
+}
+
+fn number_attr(e: &Element, path: &str, name: &str) -> Result<f64, ExchangeError> {
+    number(e, path, name, &attr(e, path, name)?)
+}
+
+fn root_is(root: &Element, name: &str) -> Result<(), ExchangeError> {
+    if !root.is(NS, name) {
+        return Err(ExchangeError::at(
+            root,
+            &format!("/{}", root.local),
+            format!("the document element must be {{{NS}}}{name}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a round definition from its (verified) document element.
+pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
+    root_is(root, "RoundDefinition")?;
+    let path = "/RoundDefinition";
+    check_names(root, path, &["Scheme", "Provider", "Partners", "Deadline", "Items", "Measurands"])?;
+    let id = id_attr(root, path, "id")?;
+    let scheme = text(root, path, "Scheme")?;
+    let provider = text(root, path, "Provider")?;
+    let mut partners = vec![provider.clone()];
+    if let Ok(list) = child(root, path, "Partners") {
+        let p = format!("{path}/Partners");
+        check_names(list, &p, &["Partner"])?;
+        for c in children(list) {
+            let name = c.text().trim().to_string();
+            if name.is_empty() || partners.contains(&name) {
+                return Err(ExchangeError::at(c, &p, format!("partner '{name}' is empty or named twice")));
+            }
+            partners.push(name);
+        }
+    }
+    let deadline_el = child(root, path, "Deadline")?;
+    let deadline = OffsetDateTime::parse(deadline_el.text().trim(), &Rfc3339).map_err(|_| {
+        ExchangeError::at(deadline_el, &format!("{path}/Deadline"), "not an RFC 3339 date-time with a time zone")
+    })?;
+    let mut items = Vec::new();
+    if let Ok(list) = child(root, path, "Items") {
+        let p = format!("{path}/Items/Item");
+        check_names(list, &p, &["Item"])?;
+        for c in children(list) {
+            let id = id_attr(c, &p, "id")?;
+            if items.iter().any(|i: &Item| i.id == id) {
+                return Err(ExchangeError::at(c, &p, format!("item '{id}' is defined twice")));
+            }
+            items.push(Item { id, description: c.text().trim().to_string() });
+        }
+    }
+    let list = child(root, path, "Measurands")?;
+    let p = format!("{path}/Measurands/Measurand");
+    check_names(list, &format!("{path}/Measurands"), &["Measurand"])?;
+    let mut measurands: Vec<Measurand> = Vec::new();
+    for m in children(list) {
+        let measurand = read_measurand(m, &p, &items)?;
+        if measurands.iter().any(|x| x.id == measurand.id) {
+            return Err(ExchangeError::at(m, &p, format!("measurand '{}' is defined twice", measurand.id)));
+        }
+        measurands.push(measurand);
+    }
+    if measurands.is_empty() {
+        return Err(ExchangeError::at(list, &p, "a round measures at least one measurand"));
+    }
+    Ok(Round { id, scheme, provider, partners, deadline, items, measurands })
+}
+
+fn read_measurand(m: &Element, path: &str, items: &[Item]) -> Result<Measurand, ExchangeError> {
+    check_names(m, path, &["Name", "AssignedValue", "SigmaPt"])?;
+    let id = id_attr(m, path, "id")?;
+    let unit = attr(m, path, "unit")?;
+    let item = m.attr("item").map(str::to_string);
+    if let Some(i) = &item
+        && !items.iter().any(|x| &x.id == i)
+    {
+        return Err(ExchangeError::at(m, path, format!("item '{i}' is not defined in Items")));
+    }
+    let name = text(m, path, "Name")?;
+    let a = child(m, path, "AssignedValue")?;
+    let ap = format!("{path}/AssignedValue");
+    let method = attr(a, &ap, "method")?;
+    let value_and_u = || -> Result<(f64, f64), ExchangeError> {
+        Ok((number_attr(a, &ap, "value")?, non_negative(a, &ap, "u", &attr(a, &ap, "u")?)?))
+    };
+    let assigned = match method.as_str() {
+        "algorithm-a" => Assigned::AlgorithmA {
+            stop: match a.attr("stop").unwrap_or("converge") {
+                "converge" => Stop::Converge,
+                "iso2022" => Stop::Iso2022,
+                other => return Err(ExchangeError::at(a, &ap, format!("unknown stopping rule '{other}'"))),
+            },
+        },
+        "median" => Assigned::Median,
+        "reference" => {
+            let (value, u) = value_and_u()?;
+            Assigned::Reference { value, u }
+        }
+        "formulation" => {
+            let (value, u) = value_and_u()?;
+            Assigned::Formulation { value, u }
+        }
+        "bilateral" => Assigned::Bilateral { reference: attr(a, &ap, "reference")? },
+        other => return Err(ExchangeError::at(a, &ap, format!("unknown assigned-value method '{other}'"))),
+    };
+    let s = child(m, path, "SigmaPt")?;
+    let sp = format!("{path}/SigmaPt");
+    let sigma_pt = match attr(s, &sp, "rule")?.as_str() {
+        "fixed" => {
+            let v = number_attr(s, &sp, "value")?;
+            if v <= 0.0 {
+                return Err(ExchangeError::at(s, &sp, format!("a fixed σ_pt must be positive, is {v}")));
+            }
+            Some(v)
+        }
+        "robust" => None,
+        other => return Err(ExchangeError::at(s, &sp, format!("unknown σ_pt rule '{other}'"))),
+    };
+    Ok(Measurand { id, name, unit, item, assigned, sigma_pt })
+}
+
+/// Reads a results submission from its (verified) document element.
+pub fn read_submission(root: &Element) -> Result<Submission, ExchangeError> {
+    root_is(root, "ResultsSubmission")?;
+    let path = "/ResultsSubmission";
+    check_names(root, path, &["Result"])?;
+    let round = id_attr(root, path, "round")?;
+    let submitter = attr(root, path, "submitter")?;
+    let p = format!("{path}/Result");
+    let mut results: Vec<SubmittedResult> = Vec::new();
+    for r in children(root) {
+        check_names(r, &p, &["Value", "StandardUncertainty", "ExpandedUncertainty", "Method"])?;
+        let participant = id_attr(r, &p, "participant")?;
+        let measurand = id_attr(r, &p, "measurand")?;
+        if results.iter().any(|x| x.participant == participant && x.measurand == measurand) {
+            return Err(ExchangeError::at(r, &p, format!("{participant} reports {measurand} twice")));
+        }
+        let value_el = child(r, &p, "Value")?;
+        let value = number(value_el, &format!("{p}/Value"), "the value", &value_el.text())?;
+        let u = match children(r).find(|c| c.local == "StandardUncertainty") {
+            Some(c) => Some(non_negative(c, &format!("{p}/StandardUncertainty"), "u", &c.text())?),
+            None => None,
+        };
+        let (expanded, k) = match children(r).find(|c| c.local == "ExpandedUncertainty") {
+            Some(c) => {
+                let ep = format!("{p}/ExpandedUncertainty");
+                let k = number_attr(c, &ep, "k")?;
+                if k <= 0.0 {
+                    return Err(ExchangeError::at(c, &ep, format!("the coverage factor must be positive, is {k}")));
+                }
+                (Some(non_negative(c, &ep, "U", &c.text())?), Some(k))
+            }
+            None => (None, None),
+        };
+        let method = children(r).find(|c| c.local == "Method").map(|c| c.text().trim().to_string());
+        results.push(SubmittedResult { participant, measurand, value, u, expanded, k, method });
+    }
+    if results.is_empty() {
+        return Err(ExchangeError::at(root, path, "a submission carries at least one result"));
+    }
+    Ok(Submission { round, submitter, results })
+}
+
+// ---- writing ----------------------------------------------------------------------------
+
+fn f(v: f64) -> String {
+    format!("{v}")
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// Writes a round definition (unsigned; the provider signs it).
+pub fn write_round(round: &Round) -> String {
+    let mut w = XmlWriter::new();
+    w.open("RoundDefinition", &[("xmlns", NS), ("id", &round.id)]);
+    w.leaf("Scheme", &[], &round.scheme);
+    w.leaf("Provider", &[], &round.provider);
+    if round.partners.len() > 1 {
+        w.open("Partners", &[]);
+        for p in &round.partners[1..] {
+            w.leaf("Partner", &[], p);
+        }
+        w.close("Partners");
+    }
+    w.leaf("Deadline", &[], &rfc3339(round.deadline));
+    if !round.items.is_empty() {
+        w.open("Items", &[]);
+        for i in &round.items {
+            w.leaf("Item", &[("id", &i.id)], &i.description);
+        }
+        w.close("Items");
+    }
+    w.open("Measurands", &[]);
+    for m in &round.measurands {
+        let mut attrs = vec![("id", m.id.as_str()), ("unit", m.unit.as_str())];
+        if let Some(i) = &m.item {
+            attrs.push(("item", i));
+        }
+        w.open("Measurand", &attrs);
+        w.leaf("Name", &[], &m.name);
+        write_assigned(&mut w, &m.assigned);
+        match m.sigma_pt {
+            Some(v) => w.leaf("SigmaPt", &[("rule", "fixed"), ("value", &f(v))], ""),
+            None => w.leaf("SigmaPt", &[("rule", "robust")], ""),
+        }
+        w.close("Measurand");
+    }
+    w.close("Measurands");
+    w.close("RoundDefinition");
+    w.finish()
+}
+
+fn write_assigned(w: &mut XmlWriter, a: &Assigned) {
+    match a {
+        Assigned::AlgorithmA { stop } => {
+            let stop = match stop {
+                Stop::Converge => "converge",
+                Stop::Iso2022 => "iso2022",
+            };
+            w.leaf("AssignedValue", &[("method", "algorithm-a"), ("stop", stop)], "");
+        }
+        Assigned::Median => w.leaf("AssignedValue", &[("method", "median")], ""),
+        Assigned::Reference { value, u } => {
+            w.leaf("AssignedValue", &[("method", "reference"), ("value", &f(*value)), ("u", &f(*u))], "")
+        }
+        Assigned::Formulation { value, u } => {
+            w.leaf("AssignedValue", &[("method", "formulation"), ("value", &f(*value)), ("u", &f(*u))], "")
+        }
+        Assigned::Bilateral { reference } => {
+            w.leaf("AssignedValue", &[("method", "bilateral"), ("reference", reference)], "")
+        }
+    }
+}
+
+/// Writes a results submission (unsigned; the submitting partner signs it).
+pub fn write_submission(s: &Submission) -> String {
+    let mut w = XmlWriter::new();
+    w.open("ResultsSubmission", &[("xmlns", NS), ("round", &s.round), ("submitter", &s.submitter)]);
+    for r in &s.results {
+        w.open("Result", &[("participant", &r.participant), ("measurand", &r.measurand)]);
+        w.leaf("Value", &[], &f(r.value));
+        if let Some(u) = r.u {
+            w.leaf("StandardUncertainty", &[], &f(u));
+        }
+        if let (Some(big_u), Some(k)) = (r.expanded, r.k) {
+            w.leaf("ExpandedUncertainty", &[("k", &f(k))], &f(big_u));
+        }
+        w.opt_leaf("Method", r.method.as_deref());
+        w.close("Result");
+    }
+    w.close("ResultsSubmission");
+    w.finish()
+}
+
+// ---- evaluating -------------------------------------------------------------------------
+
+/// A result as the round holds it at closing: who submitted it, in which document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Input {
+    pub submitter: String,
+    #[serde(flatten)]
+    pub result: SubmittedResult,
+}
+
+/// A submission document the report rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubmissionRef {
+    pub submitter: String,
+    /// SHA-256 of the signed document, hex.
+    pub digest: String,
+    pub received: String,
+}
+
+/// One laboratory against the reference laboratory.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BilateralRow {
+    pub participant: String,
+    pub en: Option<f64>,
+    pub classification: Option<Classification>,
+}
+
+/// What the evaluation of one measurand came to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum Outcome {
+    Evaluated {
+        report: stats::Report,
+    },
+    Bilateral {
+        reference: String,
+        reference_result: f64,
+        rows: Vec<BilateralRow>,
+    },
+    /// Nothing could be computed (too few results, a degenerate bilateral input…): why.
+    NotEvaluated {
+        reason: String,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeasurandReport {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub assigned: Assigned,
+    pub sigma_pt_rule: &'static str,
+    pub inputs: Vec<Input>,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// The performance report of a closed round: everything needed to reproduce its numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PerformanceReport {
+    pub round: String,
+    pub scheme: String,
+    pub provider: String,
+    pub partners: Vec<String>,
+    pub closed: String,
+    /// SHA-256 of the signed round definition, hex.
+    pub definition: String,
+    pub submissions: Vec<SubmissionRef>,
+    pub measurands: Vec<MeasurandReport>,
+}
+
+/// Evaluates a round over the results it holds at closing. Each measurand is evaluated on
+/// its own; one that cannot be (say, fewer than 3 results) says why and gets no scores.
+pub fn evaluate_round(
+    round: &Round,
+    definition_digest: &str,
+    submissions: Vec<SubmissionRef>,
+    inputs: &[Input],
+    closed: OffsetDateTime,
+) -> PerformanceReport {
+    let measurands = round
+        .measurands
+        .iter()
+        .map(|m| {
+            let mine: Vec<Input> = inputs.iter().filter(|i| i.result.measurand == m.id).cloned().collect();
+            let outcome = evaluate_measurand(m, &mine);
+            MeasurandReport {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                unit: m.unit.clone(),
+                assigned: m.assigned.clone(),
+                sigma_pt_rule: if m.sigma_pt.is_some() { "fixed" } else { "robust" },
+                inputs: mine,
+                outcome,
+            }
+        })
+        .collect();
+    PerformanceReport {
+        round: round.id.clone(),
+        scheme: round.scheme.clone(),
+        provider: round.provider.clone(),
+        partners: round.partners.clone(),
+        closed: rfc3339(closed),
+        definition: definition_digest.to_string(),
+        submissions,
+        measurands,
+    }
+}
+
+fn evaluate_measurand(m: &Measurand, inputs: &[Input]) -> Outcome {
+    let not = |reason: &str, message: String| Outcome::NotEvaluated { reason: reason.into(), message };
+    if let Assigned::Bilateral { reference } = &m.assigned {
+        let Some(r) = inputs.iter().find(|i| &i.result.participant == reference) else {
+            return not("pt.reference_missing", format!("the reference laboratory '{reference}' reported no result"));
+        };
+        let Some(big_u_ref) = r.result.expanded else {
+            return not("pt.reference_no_u", format!("the reference laboratory '{reference}' stated no U"));
+        };
+        let rows = inputs
+            .iter()
+            .filter(|i| &i.result.participant != reference)
+            .map(|i| {
+                let en = i
+                    .result
+                    .expanded
+                    .and_then(|big_u| stats::en_bilateral(i.result.value, big_u, r.result.value, big_u_ref));
+                BilateralRow {
+                    participant: i.result.participant.clone(),
+                    en,
+                    classification: en.map(stats::classify_en),
+                }
+            })
+            .collect::<Vec<_>>();
+        if rows.is_empty() {
+            return not("pt.too_few", "a bilateral comparison needs a second laboratory".into());
+        }
+        return Outcome::Bilateral { reference: reference.clone(), reference_result: r.result.value, rows };
+    }
+    let results: Vec<ParticipantResult> = inputs
+        .iter()
+        .map(|i| ParticipantResult {
+            participant: i.result.participant.clone(),
+            result: i.result.value,
+            u: i.result.standard_uncertainty(),
+            expanded: i.result.expanded,
+        })
+        .collect();
+    let (method, stop, assigned) = match m.assigned {
+        Assigned::AlgorithmA { stop } => (Method::AlgorithmA, stop, AssignedValue::Consensus),
+        Assigned::Median => (Method::Median, Stop::Converge, AssignedValue::Consensus),
+        Assigned::Reference { value, u } => (Method::AlgorithmA, Stop::Converge, AssignedValue::Reference { value, u }),
+        Assigned::Formulation { value, u } => {
+            (Method::AlgorithmA, Stop::Converge, AssignedValue::Formulation { value, u })
+        }
+        Assigned::Bilateral { .. } => {
+            return not("pt.internal", "a bilateral measurand reached the consensus path".into());
+        }
+    };
+    let options = stats::Options { method, stop, sigma_pt: m.sigma_pt };
+    match stats::evaluate_with(&results, &options, assigned) {
+        Ok(report) => Outcome::Evaluated { report },
+        Err(e) => not(e.code(), e.to_string()),
+    }
+}
+
+fn class_name(c: Option<Classification>) -> &'static str {
+    match c {
+        Some(Classification::Satisfactory) => "satisfactory",
+        Some(Classification::Questionable) => "questionable",
+        Some(Classification::Unsatisfactory) => "unsatisfactory",
+        None => "",
+    }
+}
+
+fn opt_attr<'a>(attrs: &mut Vec<(&'a str, String)>, name: &'a str, v: Option<f64>) {
+    if let Some(v) = v {
+        attrs.push((name, f(v)));
+    }
+}
+
+fn leaf_owned(w: &mut XmlWriter, name: &str, attrs: &[(&str, String)], text: &str) {
+    let borrowed: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    w.leaf(name, &borrowed, text);
+}
+
+/// Writes the performance report (unsigned; the gateway signs it).
+pub fn write_report(r: &PerformanceReport) -> String {
+    let mut w = XmlWriter::new();
+    w.open("PerformanceReport", &[("xmlns", NS), ("round", &r.round)]);
+    w.leaf("Scheme", &[], &r.scheme);
+    w.leaf("Provider", &[], &r.provider);
+    w.open("Partners", &[]);
+    for p in &r.partners {
+        w.leaf("Partner", &[], p);
+    }
+    w.close("Partners");
+    w.leaf("Closed", &[], &r.closed);
+    w.leaf("Definition", &[("sha256", &r.definition)], "");
+    w.open("Submissions", &[]);
+    for s in &r.submissions {
+        w.leaf("Submission", &[("submitter", &s.submitter), ("sha256", &s.digest), ("received", &s.received)], "");
+    }
+    w.close("Submissions");
+    for m in &r.measurands {
+        w.open("Measurand", &[("id", &m.id), ("unit", &m.unit)]);
+        w.leaf("Name", &[], &m.name);
+        write_assigned(&mut w, &m.assigned);
+        w.leaf("SigmaPtRule", &[], m.sigma_pt_rule);
+        w.open("Inputs", &[]);
+        for i in &m.inputs {
+            let mut attrs = vec![
+                ("participant", i.result.participant.clone()),
+                ("submitter", i.submitter.clone()),
+                ("value", f(i.result.value)),
+            ];
+            opt_attr(&mut attrs, "u", i.result.u);
+            opt_attr(&mut attrs, "U", i.result.expanded);
+            opt_attr(&mut attrs, "k", i.result.k);
+            leaf_owned(&mut w, "Input", &attrs, "");
+        }
+        w.close("Inputs");
+        match &m.outcome {
+            Outcome::Evaluated { report } => {
+                let method = match report.method {
+                    Method::AlgorithmA => "algorithm-a",
+                    Method::Median => "median",
+                };
+                let stop = match report.stop {
+                    Stop::Converge => "converge",
+                    Stop::Iso2022 => "iso2022",
+                };
+                let attrs = [
+                    ("robust", method.to_string()),
+                    ("stop", stop.to_string()),
+                    ("p", report.p.to_string()),
+                    ("iterations", report.iterations.to_string()),
+                    ("degenerate", report.degenerate.to_string()),
+                ];
+                let borrowed: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                w.open("Evaluation", &borrowed);
+                w.leaf("XPt", &[], &f(report.x_pt));
+                w.leaf("UXPt", &[], &f(report.u_x_pt));
+                w.leaf("SStar", &[], &f(report.s_star));
+                w.leaf("SigmaPt", &[], &f(report.sigma_pt));
+                w.leaf(
+                    "ScoreUsed",
+                    &[],
+                    match report.score_used {
+                        stats::ScoreUsed::Z => "z",
+                        stats::ScoreUsed::ZPrime => "z_prime",
+                    },
+                );
+                w.open("Scores", &[]);
+                for s in &report.results {
+                    let mut attrs = vec![("participant", s.participant.clone())];
+                    opt_attr(&mut attrs, "z", s.z);
+                    opt_attr(&mut attrs, "zPrime", s.z_prime);
+                    opt_attr(&mut attrs, "zeta", s.zeta);
+                    opt_attr(&mut attrs, "en", s.en);
+                    if s.classification.is_some() {
+                        attrs.push(("classification", class_name(s.classification).into()));
+                    }
+                    if s.en_classification.is_some() {
+                        attrs.push(("enClassification", class_name(s.en_classification).into()));
+                    }
+                    leaf_owned(&mut w, "Score", &attrs, "");
+                }
+                w.close("Scores");
+                w.close("Evaluation");
+            }
+            Outcome::Bilateral { reference, reference_result, rows } => {
+                w.open("Bilateral", &[("reference", reference), ("referenceValue", &f(*reference_result))]);
+                for row in rows {
+                    let mut attrs = vec![("participant", row.participant.clone())];
+                    opt_attr(&mut attrs, "en", row.en);
+                    if row.classification.is_some() {
+                        attrs.push(("classification", class_name(row.classification).into()));
+                    }
+                    leaf_owned(&mut w, "Comparison", &attrs, "");
+                }
+                w.close("Bilateral");
+            }
+            Outcome::NotEvaluated { reason, message } => {
+                w.leaf("NotEvaluated", &[("reason", reason)], message);
+            }
+        }
+        w.close("Measurand");
+    }
+    w.close("PerformanceReport");
+    w.finish()
+}
+
+/// The report's results table as CSV: one row per measurand and participant.
+pub fn report_csv(r: &PerformanceReport) -> String {
+    let mut out = String::from(
+        "measurand,unit,participant,submitter,result,u,U,x_pt,u_x_pt,sigma_pt,z,z_prime,zeta,en,classification,en_classification\n",
+    );
+    for m in &r.measurands {
+        for i in &m.inputs {
+            let p = &i.result.participant;
+            let (x_pt, u_x_pt, sigma_pt, scored) = match &m.outcome {
+                Outcome::Evaluated { report } => (
+                    Some(report.x_pt),
+                    Some(report.u_x_pt),
+                    Some(report.sigma_pt),
+                    report.results.iter().find(|s| &s.participant == p),
+                ),
+                Outcome::Bilateral { reference_result, .. } => (Some(*reference_result), None, None, None),
+                Outcome::NotEvaluated { .. } => (None, None, None, None),
+            };
+            let bilateral = match &m.outcome {
+                Outcome::Bilateral { rows, .. } => rows.iter().find(|row| &row.participant == p),
+                _ => None,
+            };
+            let en = scored.and_then(|s| s.en).or(bilateral.and_then(|b| b.en));
+            let en_class = scored.and_then(|s| s.en_classification).or(bilateral.and_then(|b| b.classification));
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                quote(&m.id),
+                quote(&m.unit),
+                quote(p),
+                quote(&i.submitter),
+                i.result.value,
+                num(i.result.u),
+                num(i.result.expanded),
+                num(x_pt),
+                num(u_x_pt),
+                num(sigma_pt),
+                num(scored.and_then(|s| s.z)),
+                num(scored.and_then(|s| s.z_prime)),
+                num(scored.and_then(|s| s.zeta)),
+                num(en),
+                class_name(scored.and_then(|s| s.classification)),
+                class_name(en_class),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,409 @@
+//! Proficiency testing on the wire: a partner PT provider defines a round, the partners in it
+//! submit their participants' results until the deadline, the provider closes the round, and
+//! the gateway computes, signs, stores and logs the performance report.
+//!
+//! Every document a partner sends is an enveloped XML signature by a granted signing
+//! certificate of one of the partner's own bodies (itself or a CB it accredits), chaining to
+//! that body's anchors in the trust list. A partner never touches another partner's
+//! participants, and nothing is accepted after the deadline or once the round is closed.
+
+use super::http::{Body, bytes, json, problem};
+use super::tls::Role;
+use super::{App, Req, now_rfc3339};
+use crate::crypto::x509::TrustAnchors;
+use crate::crypto::xmldsig::{self, KeySource, Options, Profile};
+use crate::ledger::entry::{Entry, document_digest};
+use crate::pt::exchange::{self, Input, Round, SubmissionRef, SubmittedResult};
+use crate::store::{PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StoreError};
+use crate::trust::TrustList;
+use hyper::{Response, StatusCode};
+use rustls::pki_types::CertificateDer;
+use serde_json::json;
+use time::OffsetDateTime;
+
+type Refusal = Box<Response<Body>>;
+
+fn refuse(status: StatusCode, reason: &str, detail: impl Into<String>) -> Refusal {
+    Box::new(problem(status, reason, detail))
+}
+
+fn partner(req: &Req) -> Result<&str, Refusal> {
+    match &req.role {
+        Role::Partner(b) => Ok(b),
+        _ => Err(refuse(StatusCode::UNAUTHORIZED, "auth.role", "this route needs a partner client certificate")),
+    }
+}
+
+fn store_error(e: StoreError) -> Refusal {
+    let status = match e {
+        StoreError::Conflict { reason: "pt.round_unknown", .. } => StatusCode::NOT_FOUND,
+        StoreError::Conflict { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    refuse(status, e.code(), e.to_string())
+}
+
+/// The partner's own bodies: itself and the CBs it accredits.
+fn bodies_of<'a>(list: &'a TrustList, partner: &str) -> Vec<&'a str> {
+    list.providers
+        .iter()
+        .filter_map(|p| p.body.as_ref())
+        .filter(|b| b.id == partner || b.accredited_by.as_deref() == Some(partner))
+        .map(|b| b.id.as_str())
+        .collect()
+}
+
+/// Verifies a document signed by one of `partner`'s bodies, now; returns its document element.
+fn verify_partner_document(app: &App, body: &[u8], partner: &str) -> Result<crate::xml::Element, Refusal> {
+    let list = app.trust_list();
+    let now = OffsetDateTime::now_utc();
+    let bodies = bodies_of(&list, partner);
+    let mut anchors = TrustAnchors::new();
+    for b in &bodies {
+        for der in list.anchors_for_cb(b, now) {
+            // End-entity signing certificates cannot be anchors; they are checked as signers below.
+            let _ = anchors.add_der(&CertificateDer::from(der.to_vec()));
+        }
+    }
+    let options = Options {
+        key: KeySource::Trusted {
+            anchors: &anchors,
+            crls: if app.crls.is_empty() { None } else { Some(&app.crls) },
+            at: now.unix_timestamp().max(0) as u64,
+        },
+        allow_sha1: false,
+        profile: Profile::Enveloped,
+    };
+    let verified = xmldsig::verify(body, &app.limits, &options).map_err(|e| {
+        if e.check() == "format" {
+            refuse(StatusCode::BAD_REQUEST, e.code(), format!("the document: {e}"))
+        } else {
+            refuse(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("the partner's signature: {e}"))
+        }
+    })?;
+    let signer = verified.signer_certificate.unwrap_or_default();
+    let listed = bodies.iter().filter_map(|b| list.body(b)).any(|p| {
+        p.unusable.is_none() && p.services.iter().any(|s| s.granted_at(now) && s.certificates.contains(&signer))
+    });
+    if !listed {
+        return Err(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "trust.signer_not_listed",
+            format!("'{}' is not a granted signer of a body of '{partner}'", verified.signer.unwrap_or_default()),
+        ));
+    }
+    Ok(verified.document.root)
+}
+
+fn read_error(e: exchange::ExchangeError) -> Refusal {
+    refuse(StatusCode::BAD_REQUEST, e.code(), e.to_string())
+}
+
+/// A stored round, read back from its definition (verified when it was accepted).
+fn stored_round(app: &App, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
+    let record = match app.store.pt_round(id) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(refuse(StatusCode::NOT_FOUND, "pt.round_unknown", format!("no round '{id}'"))),
+        Err(e) => return Err(store_error(e)),
+    };
+    let limits = crate::xml::Limits { max_bytes: record.definition.len().max(1), ..app.limits };
+    let round = crate::xml::parse(&record.definition, &limits)
+        .map_err(|e| e.to_string())
+        .and_then(|root| exchange::read_round(&root).map_err(|e| e.to_string()))
+        .map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, "store.corrupt", format!("round '{id}': {e}")))?;
+    Ok((record, round))
+}
+
+fn log(
+    app: &App,
+    req: &Req,
+    kind: &str,
+    inputs: Vec<String>,
+    outputs: Vec<String>,
+    verdict: &str,
+    reasons: Vec<String>,
+) -> Result<crate::ledger::receipt::Receipt, Refusal> {
+    let entry = Entry {
+        kind: kind.into(),
+        time: now_rfc3339(),
+        actor: req.role.name(),
+        inputs,
+        outputs,
+        trust_list: Some(app.trust_list().digest.clone()),
+        equivalence_table: None,
+        verdict: verdict.into(),
+        reasons,
+    };
+    app.append_log(&entry).map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()))
+}
+
+fn run(f: impl FnOnce() -> Result<Response<Body>, Refusal>) -> Response<Body> {
+    f().unwrap_or_else(|r| *r)
+}
+
+/// `POST /v1/pt/rounds`: the provider's signed round definition.
+pub fn define(app: &App, req: &Req) -> Response<Body> {
+    run(|| {
+        let partner = partner(req)?;
+        let root = verify_partner_document(app, &req.body, partner)?;
+        let round = exchange::read_round(&root).map_err(read_error)?;
+        if round.provider != partner {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "auth.not_your_body",
+                format!("the round's provider is '{}', the caller is '{partner}'", round.provider),
+            ));
+        }
+        let list = app.trust_list();
+        if let Some(unknown) = round.partners.iter().find(|p| list.body(p).is_none()) {
+            return Err(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pt.partner_unknown",
+                format!("partner '{unknown}' is not a body in the trust list"),
+            ));
+        }
+        if round.deadline <= OffsetDateTime::now_utc() {
+            return Err(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pt.deadline_passed",
+                format!("the deadline {} has already passed", round.deadline),
+            ));
+        }
+        let digest = document_digest(&req.body);
+        let record = PtRoundRecord {
+            id: round.id.clone(),
+            provider: round.provider.clone(),
+            definition: req.body.to_vec(),
+            defined_at: now_rfc3339(),
+            closed_at: None,
+        };
+        app.store.put_pt_round(&record).map_err(store_error)?;
+        let receipt = log(app, req, "pt-round", vec![digest], vec![], "defined", vec![])?;
+        Ok(json(StatusCode::CREATED, &json!({"id": round.id, "round": round, "receipt": receipt})))
+    })
+}
+
+/// `POST /v1/pt/rounds/{id}/results`: a partner's signed results for its participants.
+pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
+    run(|| {
+        let partner = partner(req)?;
+        let (record, round) = stored_round(app, id)?;
+        if !round.partners.iter().any(|p| p == partner) {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "auth.not_in_round",
+                format!("'{partner}' is not in round '{id}'"),
+            ));
+        }
+        if let Some(at) = &record.closed_at {
+            return Err(refuse(StatusCode::CONFLICT, "pt.round_closed", format!("round '{id}' closed at {at}")));
+        }
+        if OffsetDateTime::now_utc() > round.deadline {
+            return Err(refuse(
+                StatusCode::CONFLICT,
+                "pt.deadline_passed",
+                format!("round '{id}' took results until {}", round.deadline),
+            ));
+        }
+        let root = verify_partner_document(app, &req.body, partner)?;
+        let submission = exchange::read_submission(&root).map_err(read_error)?;
+        if submission.round != id {
+            return Err(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pt.round_mismatch",
+                format!("the submission is for round '{}', posted to '{id}'", submission.round),
+            ));
+        }
+        if submission.submitter != partner {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "auth.not_your_body",
+                format!("the submitter is '{}', the caller is '{partner}'", submission.submitter),
+            ));
+        }
+        if let Some(r) = submission.results.iter().find(|r| !round.measurands.iter().any(|m| m.id == r.measurand)) {
+            return Err(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pt.measurand_unknown",
+                format!("participant '{}': round '{id}' has no measurand '{}'", r.participant, r.measurand),
+            ));
+        }
+        let digest = document_digest(&req.body);
+        let stored = PtSubmissionRecord {
+            round: id.to_string(),
+            submitter: partner.to_string(),
+            digest: digest.clone(),
+            received: now_rfc3339(),
+            document: req.body.to_vec(),
+        };
+        let results: Vec<PtResultRecord> = submission
+            .results
+            .iter()
+            .map(|r| PtResultRecord {
+                measurand: r.measurand.clone(),
+                participant: r.participant.clone(),
+                submitter: partner.to_string(),
+                submission: digest.clone(),
+                result: serde_json::to_string(r).unwrap_or_default(),
+            })
+            .collect();
+        let replaced = app.store.put_pt_submission(&stored, &results).map_err(store_error)?;
+        let reasons = if replaced.is_empty() { vec![] } else { vec!["pt.replaced".to_string()] };
+        let receipt = log(app, req, "pt-results", vec![digest.clone()], vec![], "accepted", reasons)?;
+        let replaced: Vec<_> = replaced
+            .iter()
+            .map(|r| {
+                json!({"participant": r.participant, "measurand": r.measurand, "previous_submission": r.submission,
+                       "previous": serde_json::from_str::<serde_json::Value>(&r.result).unwrap_or_default()})
+            })
+            .collect();
+        Ok(json(
+            StatusCode::CREATED,
+            &json!({"round": id, "submitter": partner, "submission": digest, "accepted": results.len(),
+                    "replaced": replaced, "receipt": receipt}),
+        ))
+    })
+}
+
+fn decision_id(round: &str) -> String {
+    format!("pt-report.{round}")
+}
+
+/// `POST /v1/pt/rounds/{id}/close`: after the deadline, the provider closes the round; the
+/// gateway evaluates it, signs the report, stores it and logs it.
+pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
+    run(|| {
+        let partner = partner(req)?;
+        let (record, round) = stored_round(app, id)?;
+        if round.provider != partner {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "auth.not_provider",
+                format!("only the provider '{}' closes round '{id}'", round.provider),
+            ));
+        }
+        let now = OffsetDateTime::now_utc();
+        if now <= round.deadline {
+            return Err(refuse(
+                StatusCode::CONFLICT,
+                "pt.deadline_not_reached",
+                format!("round '{id}' takes results until {}", round.deadline),
+            ));
+        }
+        // From here on no submission is accepted, so the report covers every accepted result.
+        let closed = app.store.close_pt_round(id, &now_rfc3339()).map_err(store_error)?;
+        let closed = OffsetDateTime::parse(&closed, &time::format_description::well_known::Rfc3339).unwrap_or(now);
+        let submissions = app.store.pt_submissions(id).map_err(store_error)?;
+        let mut inputs = Vec::new();
+        for r in app.store.pt_results(id).map_err(store_error)? {
+            let result: SubmittedResult = serde_json::from_str(&r.result).map_err(|e| {
+                refuse(StatusCode::INTERNAL_SERVER_ERROR, "store.corrupt", format!("a result of round '{id}': {e}"))
+            })?;
+            inputs.push(Input { submitter: r.submitter, result });
+        }
+        let refs: Vec<SubmissionRef> = submissions
+            .iter()
+            .map(|s| SubmissionRef {
+                submitter: s.submitter.clone(),
+                digest: s.digest.clone(),
+                received: s.received.clone(),
+            })
+            .collect();
+        let definition_digest = document_digest(&record.definition);
+        let report = exchange::evaluate_round(&round, &definition_digest, refs, &inputs, closed);
+        let xml = xmldsig::sign(&exchange::write_report(&report), &app.signing_key, &app.signing_chain)
+            .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), format!("signing the report: {e}")))?;
+        let stored = PtReportRecord {
+            xml: xml.into_bytes(),
+            json: serde_json::to_string(&report).unwrap_or_default(),
+            csv: exchange::report_csv(&report),
+        };
+        app.store.put_pt_report(id, &stored).map_err(store_error)?;
+        let mut used = vec![definition_digest];
+        used.extend(submissions.iter().map(|s| s.digest.clone()));
+        let reasons = report
+            .measurands
+            .iter()
+            .filter_map(|m| match &m.outcome {
+                exchange::Outcome::NotEvaluated { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect();
+        let receipt = log(app, req, "pt-report", used, vec![document_digest(&stored.xml)], "closed", reasons)?;
+        let mut body = serde_json::to_value(&report).unwrap_or_default();
+        body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
+        app.store.put_decision(&decision_id(id), "pt-report", &body.to_string()).map_err(store_error)?;
+        Ok(json(StatusCode::CREATED, &body))
+    })
+}
+
+/// What a report is served as, from the `Accept` header: the first type it names that the
+/// gateway has, JSON when it names none or anything.
+fn report_type(accept: &str) -> Option<&'static str> {
+    if accept.trim().is_empty() {
+        return Some("application/json");
+    }
+    for part in accept.split(',') {
+        let media = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        match media.as_str() {
+            "application/json" | "application/*" | "*/*" => return Some("application/json"),
+            "application/xml" | "text/xml" => return Some("application/xml"),
+            "text/csv" | "text/*" => return Some("text/csv"),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `GET /v1/pt/rounds/{id}/report`: the signed XML, its JSON (with the log receipt) or the
+/// CSV results table; for the round's partners and the operator.
+pub fn report(app: &App, req: &Req, id: &str) -> Response<Body> {
+    run(|| {
+        let (_, round) = match &req.role {
+            Role::Partner(p) => {
+                let r = stored_round(app, id)?;
+                if !r.1.partners.iter().any(|x| x == p) {
+                    return Err(refuse(
+                        StatusCode::FORBIDDEN,
+                        "auth.not_in_round",
+                        format!("'{p}' is not in round '{id}'"),
+                    ));
+                }
+                r
+            }
+            Role::Operator => stored_round(app, id)?,
+            _ => {
+                return Err(refuse(
+                    StatusCode::UNAUTHORIZED,
+                    "auth.role",
+                    "a PT report is for the round's partners and the operator",
+                ));
+            }
+        };
+        let Some(media) = report_type(&req.accept) else {
+            return Err(refuse(
+                StatusCode::NOT_ACCEPTABLE,
+                "http.not_acceptable",
+                "the report is served as application/json, application/xml or text/csv",
+            ));
+        };
+        let Some(stored) = app.store.pt_report(id).map_err(store_error)? else {
+            return Err(refuse(
+                StatusCode::NOT_FOUND,
+                "pt.report_missing",
+                format!("round '{}' has no report yet (it is closed by its provider after the deadline)", round.id),
+            ));
+        };
+        Ok(match media {
+            "application/xml" => bytes(StatusCode::OK, "application/xml", stored.xml),
+            "text/csv" => bytes(StatusCode::OK, "text/csv; charset=utf-8", stored.csv),
+            _ => {
+                let body = match app.store.decision(&decision_id(id)).map_err(store_error)? {
+                    Some((_, body)) => body,
+                    None => stored.json,
+                };
+                bytes(StatusCode::OK, "application/json", body)
+            }
+        })
+    })
+}

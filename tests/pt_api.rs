@@ -1,0 +1,376 @@
+//! Proficiency testing through the gateway: a joint round defined by one partner, results
+//! from two partners' participants, the deadline, closing, and the signed report in each
+//! form — and every way a round document or a submission is refused.
+
+mod common;
+
+use common::gateway::{DEMO, Response, call, call_with, config, token};
+use mrgate::crypto::keys::SigningKey;
+use mrgate::crypto::x509::read_certificates;
+use mrgate::pt::exchange::{self, Assigned, Item, Measurand, Round, Submission, SubmittedResult};
+use mrgate::pt::stats::{self, Stop};
+use mrgate::server::{App, Running, start};
+use rustls::pki_types::CertificateDer;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+fn signer(body: &str, name: &str) -> (SigningKey, Vec<CertificateDer<'static>>) {
+    let dir = format!("{DEMO}/foreign/{body}");
+    let key = SigningKey::from_pkcs8(&std::fs::read(format!("{dir}/{name}.key")).expect("key")).expect("pkcs8");
+    let chain = read_certificates(&std::fs::read(format!("{dir}/{name}.pem")).expect("cert")).expect("pem");
+    (key, chain)
+}
+
+fn signed_by(body: &str, text: &str) -> Vec<u8> {
+    let (key, chain) = signer(body, "signer");
+    mrgate::crypto::xmldsig::sign(text, &key, &chain).expect("sign").into_bytes()
+}
+
+fn measurand(id: &str, assigned: Assigned, sigma_pt: Option<f64>) -> Measurand {
+    Measurand {
+        id: id.into(),
+        name: format!("{id} name"),
+        unit: "mg/kg".into(),
+        item: Some("S1".into()),
+        assigned,
+        sigma_pt,
+    }
+}
+
+/// A joint round of DAkkS with UKAS, closing `seconds` from now.
+fn round(id: &str, seconds: i64) -> Round {
+    Round {
+        id: id.into(),
+        scheme: "Heavy metals in soil".into(),
+        provider: "dakks".into(),
+        partners: vec!["dakks".into(), "ukas".into()],
+        deadline: (OffsetDateTime::now_utc() + time::Duration::seconds(seconds)).replace_nanosecond(0).expect("ns"),
+        items: vec![Item { id: "S1".into(), description: "soil".into() }],
+        measurands: vec![
+            measurand("Pb", Assigned::AlgorithmA { stop: Stop::Converge }, None),
+            measurand("Cd", Assigned::Reference { value: 2.0, u: 0.05 }, Some(0.2)),
+            measurand("Cmp", Assigned::Bilateral { reference: "DE-REF".into() }, None),
+        ],
+    }
+}
+
+fn result(participant: &str, measurand: &str, value: f64, u: Option<f64>, big_u: Option<f64>) -> SubmittedResult {
+    SubmittedResult {
+        participant: participant.into(),
+        measurand: measurand.into(),
+        value,
+        u,
+        expanded: big_u,
+        k: big_u.map(|_| 2.0),
+        method: Some("ICP-MS".into()),
+    }
+}
+
+fn submission(round: &str, submitter: &str, results: Vec<SubmittedResult>) -> String {
+    exchange::write_submission(&Submission { round: round.into(), submitter: submitter.into(), results })
+}
+
+async fn gateway() -> (Running, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    (running, dir)
+}
+
+async fn post(running: &Running, path: &str, body: Vec<u8>, client: &str) -> Response {
+    call(running.addr, "POST", path, body, Some(client), None).await
+}
+
+fn reason(r: &Response) -> String {
+    r.json()["reason"].as_str().unwrap_or_default().to_string()
+}
+
+#[track_caller]
+fn refused(r: &Response, status: u16, code: &str) {
+    assert_eq!((r.status, reason(r).as_str()), (status, code), "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.content_type, "application/problem+json");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_joint_round_from_definition_to_signed_report() {
+    let (gw, dir) = gateway().await;
+    let def = round("JR-1", 3);
+    let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["id"], "JR-1");
+    assert_eq!(r.json()["round"]["partners"], serde_json::json!(["dakks", "ukas"]));
+
+    let de = vec![
+        result("DE-1", "Pb", 50.0, Some(0.9), None),
+        result("DE-2", "Pb", 49.8, None, Some(2.0)),
+        result("DE-3", "Pb", 50.6, Some(1.1), None),
+        result("DE-4", "Pb", 58.9, None, None),
+        result("DE-1", "Cd", 2.01, Some(0.04), None),
+        result("DE-2", "Cd", 2.12, None, Some(0.1)),
+        result("DE-3", "Cd", 1.98, None, None),
+        result("DE-REF", "Cmp", 10.0, None, Some(0.2)),
+    ];
+    let gb = vec![
+        result("GB-1", "Pb", 50.1, Some(0.8), None),
+        result("GB-2", "Pb", 49.5, None, Some(1.8)),
+        result("GB-3", "Pb", 47.9, None, None),
+        result("GB-1", "Cd", 2.07, None, Some(0.08)),
+        result("GB-2", "Cd", 2.65, Some(0.05), None),
+        result("GB-REF", "Cmp", 10.3, None, Some(0.25)),
+    ];
+    let path = "/v1/pt/rounds/JR-1/results";
+    let r = post(&gw, path, signed_by("dakks", &submission("JR-1", "dakks", de)), "partner-dakks").await;
+    assert_eq!((r.status, r.json()["accepted"].as_u64()), (201, Some(8)), "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["replaced"], serde_json::json!([]));
+    let r = post(&gw, path, signed_by("ukas", &submission("JR-1", "ukas", gb)), "partner-ukas").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+
+    // DE-1 corrects its lead result: the new value replaces the old, which is reported.
+    let fix = submission("JR-1", "dakks", vec![result("DE-1", "Pb", 51.2, Some(0.9), None)]);
+    let r = post(&gw, path, signed_by("dakks", &fix), "partner-dakks").await;
+    assert_eq!(r.status, 201);
+    let replaced = &r.json()["replaced"];
+    assert_eq!(replaced.as_array().map(Vec::len), Some(1), "{replaced}");
+    assert_eq!(
+        (replaced[0]["participant"].as_str(), replaced[0]["previous"]["value"].as_f64()),
+        (Some("DE-1"), Some(50.0))
+    );
+
+    // UKAS may not overwrite a DAkkS participant; nothing of that submission is kept.
+    let grab =
+        submission("JR-1", "ukas", vec![result("GB-4", "Pb", 1.0, None, None), result("DE-2", "Pb", 1.0, None, None)]);
+    refused(&post(&gw, path, signed_by("ukas", &grab), "partner-ukas").await, 409, "pt.participant_taken");
+
+    // Before the deadline the round cannot be closed, and there is no report.
+    refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-dakks").await, 409, "pt.deadline_not_reached");
+    let early = call(gw.addr, "GET", "/v1/pt/rounds/JR-1/report", vec![], Some("partner-ukas"), None).await;
+    refused(&early, 404, "pt.report_missing");
+
+    tokio::time::sleep(std::time::Duration::from_millis(3300)).await;
+    let late = submission("JR-1", "ukas", vec![result("GB-5", "Pb", 50.0, None, None)]);
+    refused(&post(&gw, path, signed_by("ukas", &late), "partner-ukas").await, 409, "pt.deadline_passed");
+    refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-ukas").await, 403, "auth.not_provider");
+
+    let closed = post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-dakks").await;
+    assert_eq!(closed.status, 201, "{}", String::from_utf8_lossy(&closed.body));
+    let report = closed.json();
+    refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-dakks").await, 409, "pt.round_closed");
+
+    // Lead: one consensus over both partners' participants, exactly as the statistics say.
+    let pb = &report["measurands"][0];
+    assert_eq!((pb["id"].as_str(), pb["outcome"].as_str()), (Some("Pb"), Some("evaluated")));
+    let values = [51.2, 49.8, 50.6, 58.9, 50.1, 49.5, 47.9];
+    let names = ["DE-1", "DE-2", "DE-3", "DE-4", "GB-1", "GB-2", "GB-3"];
+    let inputs: Vec<stats::ParticipantResult> = names
+        .iter()
+        .zip(values)
+        .map(|(p, v)| stats::ParticipantResult { participant: p.to_string(), result: v, u: None, expanded: None })
+        .collect();
+    let options = stats::Options { method: stats::Method::AlgorithmA, stop: Stop::Converge, sigma_pt: None };
+    let expected = stats::evaluate(&inputs, &options).expect("stats");
+    assert_eq!(pb["report"]["p"], 7);
+    assert_eq!(pb["report"]["x_pt"].as_f64(), Some(expected.x_pt));
+    assert_eq!(pb["report"]["s_star"].as_f64(), Some(expected.s_star));
+    assert_eq!(pb["report"]["u_x_pt"].as_f64(), Some(expected.u_x_pt));
+    let scores = pb["report"]["results"].as_array().expect("scores");
+    for s in scores {
+        let e = expected.results.iter().find(|e| e.participant == s["participant"]).expect("participant");
+        assert_eq!(s["z"].as_f64(), e.z, "{s}");
+    }
+    // DE-2 stated U = 2.0 (k = 2): ζ uses u = 1.0 and Eₙ uses U.
+    let de2 = scores.iter().find(|s| s["participant"] == "DE-2").expect("DE-2");
+    let d = 49.8 - expected.x_pt;
+    assert_eq!(de2["zeta"].as_f64(), Some(d / (1.0f64.powi(2) + expected.u_x_pt.powi(2)).sqrt()));
+    assert_eq!(de2["en"].as_f64(), Some(d / (2.0f64.powi(2) + (2.0 * expected.u_x_pt).powi(2)).sqrt()));
+    assert_eq!(scores.iter().find(|s| s["participant"] == "DE-4").expect("DE-4")["classification"], "unsatisfactory");
+
+    // Cadmium against the reference value 2.0 ± 0.05 with σ_pt 0.2: z = (x − 2)/0.2.
+    let cd = &report["measurands"][1]["report"];
+    assert_eq!(
+        (cd["x_pt"].as_f64(), cd["u_x_pt"].as_f64(), cd["sigma_pt"].as_f64()),
+        (Some(2.0), Some(0.05), Some(0.2))
+    );
+    assert_eq!(cd["score_used"], "z");
+    let gb2 = cd["results"].as_array().expect("cd").iter().find(|s| s["participant"] == "GB-2").cloned().expect("GB-2");
+    assert_eq!(gb2["z"].as_f64(), Some((2.65 - 2.0) / 0.2));
+    assert_eq!(gb2["classification"], "unsatisfactory");
+
+    // The two reference laboratories compared by Eₙ.
+    let cmp = &report["measurands"][2];
+    assert_eq!((cmp["outcome"].as_str(), cmp["reference"].as_str()), (Some("bilateral"), Some("DE-REF")));
+    let en = (10.3 - 10.0) / (0.25f64.powi(2) + 0.2f64.powi(2)).sqrt();
+    assert_eq!(cmp["rows"][0]["en"].as_f64(), Some(en));
+    assert_eq!(cmp["rows"][0]["classification"], "satisfactory");
+    assert_eq!(report["submissions"].as_array().map(Vec::len), Some(3));
+
+    // The report in each form, to every partner in the round and the operator.
+    let get = |client: &'static str, accept: &'static str| {
+        let addr = gw.addr;
+        async move { call_with(addr, "GET", "/v1/pt/rounds/JR-1/report", vec![], Some(client), &[("accept", accept)]).await }
+    };
+    let xml = get("partner-ukas", "application/xml").await;
+    assert_eq!((xml.status, xml.content_type.as_str()), (200, "application/xml"));
+    let mut anchors = mrgate::crypto::x509::TrustAnchors::new();
+    anchors.add_pem_or_der(&std::fs::read(format!("{DEMO}/ca.pem")).expect("ca")).expect("anchor");
+    let options = mrgate::crypto::xmldsig::Options {
+        key: mrgate::crypto::xmldsig::KeySource::Trusted {
+            anchors: &anchors,
+            crls: None,
+            at: OffsetDateTime::now_utc().unix_timestamp() as u64,
+        },
+        allow_sha1: false,
+        profile: mrgate::crypto::xmldsig::Profile::Enveloped,
+    };
+    mrgate::crypto::xmldsig::verify(&xml.body, &mrgate::xml::Limits::default(), &options)
+        .expect("the gateway signed it");
+    let text = String::from_utf8_lossy(&xml.body);
+    assert!(text.contains(&format!("<XPt>{}</XPt>", expected.x_pt)), "{text}");
+    if common::tool("xmllint") {
+        let (ok, out) = common::xmllint_schema("pt-exchange.xsd", &xml.body);
+        assert!(ok, "{out}");
+    }
+    let csv = get("operator", "text/csv").await;
+    assert_eq!((csv.status, csv.content_type.as_str()), (200, "text/csv; charset=utf-8"));
+    let csv = String::from_utf8_lossy(&csv.body).to_string();
+    assert_eq!(csv.lines().count(), 1 + 7 + 5 + 2, "{csv}");
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with(&format!("Cd,mg/kg,GB-2,ukas,2.65,0.05,,2,0.05,0.2,{},", (2.65 - 2.0) / 0.2))),
+        "{csv}"
+    );
+    let json = get("partner-dakks", "application/json").await;
+    assert_eq!(json.status, 200);
+    assert_eq!(json.json()["measurands"], report["measurands"]);
+    refused(&get("partner-dakks", "image/png").await, 406, "http.not_acceptable");
+    refused(&get("partner-anab", "application/json").await, 403, "auth.not_in_round");
+    refused(&get("customs", "application/json").await, 401, "auth.role");
+
+    // The receipt proves the signed XML was logged, offline, with the log's public key.
+    let receipt = dir.path().join("receipt.json");
+    std::fs::write(&receipt, serde_json::to_vec(&json.json()["receipt"]).expect("json")).expect("write");
+    let document = dir.path().join("report.xml");
+    std::fs::write(&document, &xml.body).expect("write");
+    let out = common::mrgate(
+        &[
+            "log",
+            "verify-receipt",
+            "--log-key",
+            &format!("{DEMO}/log.pub"),
+            &receipt.to_string_lossy(),
+            &document.to_string_lossy(),
+        ],
+        b"",
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let kept = call(gw.addr, "GET", "/v1/receipts/pt-report.JR-1", vec![], None, None).await;
+    assert_eq!(kept.status, 200);
+    gw.task.abort();
+}
+
+/// Every way a round definition is refused, each with its status and reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn round_definitions_that_are_refused() {
+    let (gw, _dir) = gateway().await;
+    let text = exchange::write_round(&round("R-1", 600));
+    let define = |body: Vec<u8>, client: &'static str| {
+        let addr = gw.addr;
+        async move { call(addr, "POST", "/v1/pt/rounds", body, Some(client), None).await }
+    };
+    refused(&define(text.clone().into_bytes(), "partner-dakks").await, 400, "dsig.no_signature");
+    let signed = String::from_utf8(signed_by("dakks", &text)).expect("utf8");
+    let tampered = signed.replace("Heavy metals in soil", "Heavy metals in water");
+    refused(&define(tampered.into_bytes(), "partner-dakks").await, 422, "dsig.digest_mismatch");
+    // UKAS's signer does not chain to DAkkS's anchors.
+    let r = define(signed_by("ukas", &text), "partner-dakks").await;
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    assert!(reason(&r).starts_with("x509."), "{}", reason(&r));
+    // The revoked DAkkS signer.
+    let (key, chain) = signer("dakks", "revoked-signer");
+    let revoked = mrgate::crypto::xmldsig::sign(&text, &key, &chain).expect("sign");
+    refused(&define(revoked.into_bytes(), "partner-dakks").await, 422, "x509.revoked");
+    // Signed by DAkkS, but presented by UKAS as its own round.
+    refused(&define(signed_by("dakks", &text), "partner-ukas").await, 422, "x509.untrusted");
+    let mut theirs = round("R-2", 600);
+    theirs.provider = "ukas".into();
+    theirs.partners = vec!["ukas".into()];
+    refused(
+        &define(signed_by("dakks", &exchange::write_round(&theirs)), "partner-dakks").await,
+        403,
+        "auth.not_your_body",
+    );
+    let mut stranger = round("R-3", 600);
+    stranger.partners.push("nobody".into());
+    refused(
+        &define(signed_by("dakks", &exchange::write_round(&stranger)), "partner-dakks").await,
+        422,
+        "pt.partner_unknown",
+    );
+    refused(
+        &define(signed_by("dakks", &exchange::write_round(&round("R-4", -60))), "partner-dakks").await,
+        422,
+        "pt.deadline_passed",
+    );
+    let no_sigma = text.replace("<SigmaPt rule=\"robust\"/>", "").replace("<SigmaPt rule=\"robust\"></SigmaPt>", "");
+    let r = define(signed_by("dakks", &no_sigma), "partner-dakks").await;
+    refused(&r, 400, "pt.document");
+    assert!(r.json()["detail"].as_str().unwrap_or_default().contains("'SigmaPt' is missing"), "{}", r.json());
+    let malformed =
+        define(b"<RoundDefinition xmlns=\"urn:mrgate:pt-exchange:1\"><Scheme>".to_vec(), "partner-dakks").await;
+    assert_eq!(malformed.status, 400, "{}", String::from_utf8_lossy(&malformed.body));
+    assert!(
+        malformed.json()["detail"].as_str().unwrap_or_default().contains("the document: 1:59: not well-formed"),
+        "{}",
+        malformed.json()
+    );
+    refused(&define(signed_by("dakks", &text), "exporter").await, 401, "auth.role");
+    // Accepted once; the same id again is a conflict.
+    assert_eq!(define(signed_by("dakks", &text), "partner-dakks").await.status, 201);
+    refused(&define(signed_by("dakks", &text), "partner-dakks").await, 409, "pt.round_exists");
+    gw.task.abort();
+}
+
+/// Every way a results submission is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submissions_that_are_refused() {
+    let (gw, _dir) = gateway().await;
+    let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&round("S-1", 600))), "partner-dakks")
+        .await;
+    assert_eq!(r.status, 201);
+    let path = "/v1/pt/rounds/S-1/results";
+    let one = |round: &str, submitter: &str, measurand: &str| {
+        submission(round, submitter, vec![result("GB-1", measurand, 1.0, None, None)])
+    };
+    refused(
+        &post(&gw, path, signed_by("ukas", &one("S-1", "ukas", "Hg")), "partner-ukas").await,
+        422,
+        "pt.measurand_unknown",
+    );
+    refused(
+        &post(&gw, path, signed_by("ukas", &one("S-9", "ukas", "Pb")), "partner-ukas").await,
+        422,
+        "pt.round_mismatch",
+    );
+    refused(
+        &post(&gw, path, signed_by("ukas", &one("S-1", "dakks", "Pb")), "partner-ukas").await,
+        403,
+        "auth.not_your_body",
+    );
+    refused(
+        &post(&gw, path, signed_by("anab", &one("S-1", "anab", "Pb")), "partner-anab").await,
+        403,
+        "auth.not_in_round",
+    );
+    let unknown =
+        post(&gw, "/v1/pt/rounds/S-404/results", signed_by("ukas", &one("S-404", "ukas", "Pb")), "partner-ukas");
+    refused(&unknown.await, 404, "pt.round_unknown");
+    let tampered = String::from_utf8(signed_by("ukas", &one("S-1", "ukas", "Pb"))).expect("utf8").replace(">1<", ">2<");
+    refused(&post(&gw, path, tampered.into_bytes(), "partner-ukas").await, 422, "dsig.digest_mismatch");
+    let nan = one("S-1", "ukas", "Pb").replace("<Value>1</Value>", "<Value>NaN</Value>");
+    let r = post(&gw, path, signed_by("ukas", &nan), "partner-ukas").await;
+    refused(&r, 400, "pt.document");
+    assert!(r.json()["detail"].as_str().unwrap_or_default().contains("'NaN' is not a finite number"), "{}", r.json());
+    refused(&call(gw.addr, "POST", path, vec![], Some("customs"), Some(&token())).await, 401, "auth.role");
+    // Nothing refused was kept: the first accepted submission replaces nothing.
+    let r = post(&gw, path, signed_by("ukas", &one("S-1", "ukas", "Pb")), "partner-ukas").await;
+    assert_eq!((r.status, &r.json()["replaced"]), (201, &serde_json::json!([])));
+    gw.task.abort();
+}

@@ -1,0 +1,430 @@
+//! The PT exchange documents: what the code writes is valid under `schemas/pt-exchange.xsd`
+//! (checked by xmllint) and reads back unchanged; every malformed document is refused with
+//! where and why; the CLI turns a results table into a signed submission that xmlsec1 also
+//! verifies; reference and formulation assigned values score as worked by hand.
+
+mod common;
+
+use mrgate::pt::exchange::{
+    self, Assigned, Input, Item, Measurand, Outcome, Round, Submission, SubmissionRef, SubmittedResult,
+};
+use mrgate::pt::stats::{self, AssignedValue, ParticipantResult, Stop};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+
+fn round() -> Round {
+    let m = |id: &str, assigned, sigma_pt| Measurand {
+        id: id.into(),
+        name: format!("{id} & co"),
+        unit: "µg/L".into(),
+        item: Some("W1".into()),
+        assigned,
+        sigma_pt,
+    };
+    Round {
+        id: "WATER-2026.1".into(),
+        scheme: "Trace metals in water <demo>".into(),
+        provider: "dakks".into(),
+        partners: vec!["dakks".into(), "ukas".into(), "cnas".into()],
+        deadline: datetime!(2026-12-31 16:00 UTC),
+        items: vec![Item { id: "W1".into(), description: "acidified water".into() }],
+        measurands: vec![
+            m("Pb", Assigned::AlgorithmA { stop: Stop::Iso2022 }, None),
+            m("Cd", Assigned::Median, Some(0.5)),
+            m("Hg", Assigned::Reference { value: 1.25, u: 0.02 }, Some(0.1)),
+            m("As", Assigned::Formulation { value: 10.0, u: 0.1 }, None),
+            m("Ni", Assigned::Bilateral { reference: "REF-A".into() }, None),
+        ],
+    }
+}
+
+fn res(p: &str, m: &str, value: f64, u: Option<f64>, big_u: Option<(f64, f64)>) -> SubmittedResult {
+    SubmittedResult {
+        participant: p.into(),
+        measurand: m.into(),
+        value,
+        u,
+        expanded: big_u.map(|x| x.0),
+        k: big_u.map(|x| x.1),
+        method: Some("ICP-MS".into()),
+    }
+}
+
+fn parse(text: &str) -> mrgate::xml::Element {
+    mrgate::xml::parse(text.as_bytes(), &mrgate::xml::Limits::default()).expect("well-formed")
+}
+
+fn signed(text: &str) -> String {
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&std::fs::read(format!("{DEMO}/signing.key")).expect("key"))
+        .expect("pkcs8");
+    let chain = mrgate::crypto::x509::read_certificates(&std::fs::read(format!("{DEMO}/signing.pem")).expect("pem"))
+        .expect("chain");
+    mrgate::crypto::xmldsig::sign(text, &key, &chain).expect("sign")
+}
+
+#[track_caller]
+fn valid(doc: &str) {
+    if common::tool("xmllint") {
+        let (ok, out) = common::xmllint_schema("pt-exchange.xsd", doc.as_bytes());
+        assert!(ok, "{out}\n{doc}");
+    }
+}
+
+#[track_caller]
+fn invalid(doc: &str) {
+    if common::tool("xmllint") {
+        let (ok, _) = common::xmllint_schema("pt-exchange.xsd", doc.as_bytes());
+        assert!(!ok, "the schema accepted:\n{doc}");
+    }
+}
+
+/// A report with every outcome: evaluated (consensus, reference, formulation), bilateral,
+/// and not evaluated.
+fn report() -> exchange::PerformanceReport {
+    let r = round();
+    let mut inputs = Vec::new();
+    for (i, v) in [1.0, 1.1, 0.9, 1.05, 3.0].iter().enumerate() {
+        let who = format!("LAB-{i}");
+        inputs.push(Input { submitter: "dakks".into(), result: res(&who, "Pb", *v, Some(0.05), None) });
+        inputs.push(Input { submitter: "ukas".into(), result: res(&who, "Cd", *v, None, Some((0.1, 2.0))) });
+        inputs.push(Input { submitter: "ukas".into(), result: res(&who, "Hg", 1.2 + *v / 100.0, None, None) });
+    }
+    inputs.push(Input { submitter: "cnas".into(), result: res("LAB-0", "As", 10.2, None, None) });
+    inputs.push(Input { submitter: "dakks".into(), result: res("REF-A", "Ni", 5.0, None, Some((0.1, 2.0))) });
+    inputs.push(Input { submitter: "ukas".into(), result: res("REF-B", "Ni", 5.3, None, Some((0.2, 2.0))) });
+    let refs = vec![SubmissionRef {
+        submitter: "dakks".into(),
+        digest: "ab".repeat(32),
+        received: "2026-12-01T08:00:00Z".into(),
+    }];
+    exchange::evaluate_round(&r, &"cd".repeat(32), refs, &inputs, datetime!(2027-01-02 03:04:05 UTC))
+}
+
+#[test]
+fn every_document_the_code_writes_is_valid_and_reads_back() {
+    let text = exchange::write_round(&round());
+    valid(&text);
+    valid(&signed(&text));
+    assert_eq!(exchange::read_round(&parse(&text)).expect("round"), round());
+    assert_eq!(exchange::read_round(&parse(&signed(&text))).expect("signed round"), round());
+
+    let sub = Submission {
+        round: "WATER-2026.1".into(),
+        submitter: "ukas".into(),
+        results: vec![
+            res("GB-1", "Pb", 1.0e-7, Some(0.0), None),
+            res("GB-1", "Cd", -0.25, None, Some((0.3, 2.0))),
+            res("GB-2", "Pb", 123456789.125, Some(1.5), Some((3.0, 2.0))),
+        ],
+    };
+    let text = exchange::write_submission(&sub);
+    valid(&text);
+    valid(&signed(&text));
+    assert_eq!(exchange::read_submission(&parse(&signed(&text))).expect("submission"), sub);
+
+    let report = report();
+    let outcomes: Vec<&str> = report
+        .measurands
+        .iter()
+        .map(|m| match &m.outcome {
+            Outcome::Evaluated { .. } => "evaluated",
+            Outcome::Bilateral { .. } => "bilateral",
+            Outcome::NotEvaluated { .. } => "not-evaluated",
+        })
+        .collect();
+    assert_eq!(outcomes, ["evaluated", "evaluated", "evaluated", "not-evaluated", "bilateral"]);
+    let xml = exchange::write_report(&report);
+    valid(&xml);
+    valid(&signed(&xml));
+    // Every number in the report reads back to the same f64.
+    let Outcome::Evaluated { report: pb } = &report.measurands[0].outcome else { panic!("Pb") };
+    assert!(xml.contains(&format!("<XPt>{}</XPt>", pb.x_pt)));
+    assert_eq!(format!("{}", pb.x_pt).parse::<f64>().ok(), Some(pb.x_pt));
+    // The demo round definition is a valid document too.
+    let demo = std::fs::read_to_string(format!("{DEMO}/pt/round.xml")).expect("demo round");
+    valid(&demo);
+    assert_eq!(exchange::read_round(&parse(&demo)).expect("demo").measurands.len(), 2);
+}
+
+#[test]
+fn the_schema_refuses_what_the_reader_refuses() {
+    let text = exchange::write_round(&round());
+    invalid(&text.replace("id=\"WATER-2026.1\"", "id=\"water 2026\""));
+    invalid(&text.replace("<SigmaPt rule=\"fixed\" value=\"0.5\"></SigmaPt>", ""));
+    invalid(&text.replace("2026-12-31T16:00:00Z", "2026-12-31T16:00:00"));
+    invalid(&text.replace("method=\"median\"", "method=\"mean\""));
+    let sub = exchange::write_submission(&Submission {
+        round: "R".into(),
+        submitter: "ukas".into(),
+        results: vec![res("GB-1", "Pb", 1.0, Some(0.1), Some((0.2, 2.0)))],
+    });
+    valid(&sub);
+    invalid(&sub.replace("<StandardUncertainty>0.1<", "<StandardUncertainty>-0.1<"));
+    invalid(&sub.replace("k=\"2\"", "k=\"0\""));
+    invalid(&sub.replace("<Value>1</Value>", "<Value>one</Value>"));
+}
+
+fn read_round_error(text: &str) -> String {
+    exchange::read_round(&parse(text)).expect_err("refused").to_string()
+}
+
+fn read_submission_error(text: &str) -> String {
+    exchange::read_submission(&parse(text)).expect_err("refused").to_string()
+}
+
+#[test]
+fn malformed_rounds_say_where_and_why() {
+    let text = exchange::write_round(&round());
+    let cases = [
+        (
+            text.replace("<Scheme>", "<Schema>").replace("</Scheme>", "</Schema>"),
+            "line 3, column 3, /RoundDefinition: unexpected element 'Schema'",
+        ),
+        (text.replace(" id=\"WATER-2026.1\"", ""), "line 2, column 1, /RoundDefinition: attribute 'id' is missing"),
+        (text.replace("id=\"WATER-2026.1\"", "id=\"a/b\""), "/RoundDefinition: id 'a/b' is not an identifier"),
+        (
+            text.replace("urn:mrgate:pt-exchange:1", "urn:other"),
+            "the document element must be {urn:mrgate:pt-exchange:1}RoundDefinition",
+        ),
+        (
+            text.replace("2026-12-31T16:00:00Z", "next week"),
+            "/RoundDefinition/Deadline: not an RFC 3339 date-time with a time zone",
+        ),
+        (
+            text.replace("item=\"W1\"", "item=\"W9\""),
+            "/RoundDefinition/Measurands/Measurand: item 'W9' is not defined in Items",
+        ),
+        (
+            text.replace("id=\"Cd\"", "id=\"Pb\""),
+            "/RoundDefinition/Measurands/Measurand: measurand 'Pb' is defined twice",
+        ),
+        (
+            text.replace("value=\"1.25\"", "value=\"inf\""),
+            "/Measurand/AssignedValue: value 'inf' is not a finite number",
+        ),
+        (text.replace("u=\"0.02\"", "u=\"-0.02\""), "/Measurand/AssignedValue: u must not be negative, is -0.02"),
+        (text.replace("method=\"median\"", "method=\"mode\""), "unknown assigned-value method 'mode'"),
+        (text.replace("stop=\"iso2022\"", "stop=\"never\""), "unknown stopping rule 'never'"),
+        (
+            text.replace("rule=\"fixed\" value=\"0.5\"", "rule=\"fixed\" value=\"0\""),
+            "a fixed σ_pt must be positive, is 0",
+        ),
+        (text.replace("<Partner>cnas</Partner>", "<Partner>ukas</Partner>"), "partner 'ukas' is empty or named twice"),
+    ];
+    for (doc, expected) in cases {
+        let got = read_round_error(&doc);
+        assert!(got.contains(expected), "expected '{expected}', got '{got}'");
+    }
+}
+
+#[test]
+fn malformed_submissions_say_where_and_why() {
+    let text = exchange::write_submission(&Submission {
+        round: "R-1".into(),
+        submitter: "ukas".into(),
+        results: vec![res("GB-1", "Pb", 1.5, Some(0.1), Some((0.2, 2.0))), res("GB-2", "Pb", 1.7, None, None)],
+    });
+    let cases = [
+        (
+            text.replace("<Value>1.5</Value>", "<Value>NaN</Value>"),
+            "line 4, column 5, /ResultsSubmission/Result/Value: the value 'NaN' is not a finite number",
+        ),
+        (text.replace("<Value>1.5</Value>", "<Value>1,5</Value>"), "the value '1,5' is not a finite number"),
+        (
+            text.replace("<StandardUncertainty>0.1<", "<StandardUncertainty>-1<"),
+            "/Result/StandardUncertainty: u must not be negative, is -1",
+        ),
+        (text.replace("k=\"2\"", "k=\"0\""), "/Result/ExpandedUncertainty: the coverage factor must be positive, is 0"),
+        (text.replace(" k=\"2\"", ""), "/Result/ExpandedUncertainty: attribute 'k' is missing"),
+        (text.replace("participant=\"GB-2\"", "participant=\"GB-1\""), "GB-1 reports Pb twice"),
+        (text.replace("<Value>1.7</Value>", ""), "/ResultsSubmission/Result: 'Value' is missing"),
+        (text.replace("<Method>ICP-MS</Method>", "<Note>x</Note>"), "unexpected element 'Note'"),
+        (text.replace(" round=\"R-1\"", ""), "/ResultsSubmission: attribute 'round' is missing"),
+        (text.replace("ResultsSubmission", "RoundDefinition"), "must be {urn:mrgate:pt-exchange:1}ResultsSubmission"),
+    ];
+    for (doc, expected) in cases {
+        let got = read_submission_error(&doc);
+        assert!(got.contains(expected), "expected '{expected}', got '{got}'");
+    }
+    let empty = "<ResultsSubmission xmlns=\"urn:mrgate:pt-exchange:1\" round=\"R-1\" submitter=\"ukas\"/>";
+    assert!(read_submission_error(empty).contains("at least one result"));
+}
+
+fn pr(p: &str, x: f64) -> ParticipantResult {
+    ParticipantResult { participant: p.into(), result: x, u: None, expanded: None }
+}
+
+#[test]
+fn reference_and_formulation_values_score_as_worked_by_hand() {
+    // Five labs against a reference 10.0 ± 0.05 with σ_pt fixed at 0.5: z = (x − 10)/0.5.
+    let results: Vec<_> =
+        [9.0, 10.0, 10.4, 11.25, 8.4].iter().enumerate().map(|(i, x)| pr(&format!("L{i}"), *x)).collect();
+    let options = stats::Options { method: stats::Method::AlgorithmA, stop: Stop::Converge, sigma_pt: Some(0.5) };
+    let r = stats::evaluate_with(&results, &options, AssignedValue::Reference { value: 10.0, u: 0.05 }).expect("eval");
+    assert_eq!((r.x_pt, r.u_x_pt, r.sigma_pt), (10.0, 0.05, 0.5));
+    let z: Vec<f64> = r.results.iter().map(|s| s.z.expect("z")).collect();
+    assert_eq!(z, [-2.0, 0.0, 0.8000000000000007, 2.5, -3.1999999999999993]);
+    let classes: Vec<_> = r.results.iter().map(|s| s.classification.expect("class")).collect();
+    use stats::Classification::*;
+    assert_eq!(classes, [Satisfactory, Satisfactory, Satisfactory, Questionable, Unsatisfactory]);
+    // u(x_pt) = 0.2 > 0.3·0.5 = 0.15: z′ applies, z′ = (x − 10)/√(0.25 + 0.04).
+    let f = stats::evaluate_with(&results, &options, AssignedValue::Formulation { value: 10.0, u: 0.2 }).expect("eval");
+    assert_eq!(f.score_used, stats::ScoreUsed::ZPrime);
+    assert_eq!(f.results[0].z_prime, Some((9.0 - 10.0) / (0.5f64.powi(2) + 0.2f64.powi(2)).sqrt()));
+    // Identical results collapse s*, but a reference value with a fixed σ_pt still scores.
+    let same: Vec<_> = (0..4).map(|i| pr(&format!("S{i}"), 10.1)).collect();
+    let d = stats::evaluate_with(&same, &options, AssignedValue::Reference { value: 10.0, u: 0.05 }).expect("eval");
+    assert!(!d.degenerate);
+    assert_eq!(d.results[0].z, Some((10.1 - 10.0) / 0.5));
+    // …while a consensus over them is degenerate, with no scores.
+    let c = stats::evaluate(&same, &options).expect("eval");
+    assert!(c.degenerate && c.results.iter().all(|s| s.z.is_none()));
+    // A bad assigned value is an error, not a score.
+    for bad in
+        [AssignedValue::Reference { value: f64::NAN, u: 0.1 }, AssignedValue::Formulation { value: 1.0, u: -0.1 }]
+    {
+        assert_eq!(stats::evaluate_with(&results, &options, bad).expect_err("refused").code(), "pt.assigned_value");
+    }
+}
+
+#[test]
+fn a_round_with_too_few_results_says_why_per_measurand() {
+    let r = report();
+    let Outcome::NotEvaluated { reason, message } = &r.measurands[3].outcome else { panic!("As") };
+    assert_eq!((reason.as_str(), message.as_str()), ("pt.too_few", "1 results; at least 3 are needed"));
+    let Outcome::Bilateral { rows, reference_result, .. } = &r.measurands[4].outcome else { panic!("Ni") };
+    assert_eq!(*reference_result, 5.0);
+    assert_eq!(rows[0].en, Some((5.3 - 5.0) / (0.2f64.powi(2) + 0.1f64.powi(2)).sqrt()));
+    // A bilateral comparison without the reference laboratory is not evaluated.
+    let mut round = round();
+    round.measurands.truncate(0);
+    round.measurands.push(Measurand {
+        id: "Ni".into(),
+        name: "Nickel".into(),
+        unit: "µg/L".into(),
+        item: None,
+        assigned: Assigned::Bilateral { reference: "REF-Z".into() },
+        sigma_pt: None,
+    });
+    let inputs = vec![Input { submitter: "ukas".into(), result: res("REF-B", "Ni", 5.3, None, Some((0.2, 2.0))) }];
+    let r = exchange::evaluate_round(&round, &"00".repeat(32), vec![], &inputs, OffsetDateTime::UNIX_EPOCH);
+    assert!(
+        matches!(&r.measurands[0].outcome, Outcome::NotEvaluated { reason, .. } if reason == "pt.reference_missing")
+    );
+    let csv = exchange::report_csv(&r);
+    assert_eq!(csv.lines().nth(1), Some("Ni,µg/L,REF-B,ukas,5.3,,0.2,,,,,,,,,"));
+}
+
+#[test]
+fn the_cli_turns_a_results_table_into_a_signed_submission() {
+    let key = format!("{DEMO}/foreign/ukas/signer.key");
+    let cert = format!("{DEMO}/foreign/ukas/signer.pem");
+    let table = std::fs::read(format!("{DEMO}/pt/results-ukas.csv")).expect("csv");
+    let out = common::mrgate(
+        &["pt", "submission", "--round", "DEMO-PT-2026-01", "--submitter", "ukas", "--key", &key, "--cert", &cert],
+        &table,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = String::from_utf8(out.stdout).expect("utf8");
+    valid(&doc);
+    let sub = exchange::read_submission(&parse(&doc)).expect("submission");
+    assert_eq!(sub.results.len(), 5);
+    assert_eq!(sub.results[1], res("GB-LAB-02", "Pb", 49.5, None, Some((1.8, 2.0))));
+    // Verified with the UKAS root, by us and by xmlsec1.
+    let mut anchors = mrgate::crypto::x509::TrustAnchors::new();
+    anchors.add_pem_or_der(&std::fs::read(format!("{DEMO}/foreign/ukas/root.pem")).expect("root")).expect("anchor");
+    let options = mrgate::crypto::xmldsig::Options {
+        key: mrgate::crypto::xmldsig::KeySource::Trusted {
+            anchors: &anchors,
+            crls: None,
+            at: OffsetDateTime::now_utc().unix_timestamp() as u64,
+        },
+        allow_sha1: false,
+        profile: mrgate::crypto::xmldsig::Profile::Enveloped,
+    };
+    mrgate::crypto::xmldsig::verify(doc.as_bytes(), &mrgate::xml::Limits::default(), &options).expect("verifies");
+    if common::tool("xmlsec1") {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("submission.xml");
+        std::fs::write(&path, &doc).expect("write");
+        let root = format!("{DEMO}/foreign/ukas/root.pem");
+        let out = std::process::Command::new("xmlsec1")
+            .args(["--verify", "--trusted-pem", &root, &path.to_string_lossy()])
+            .output()
+            .expect("xmlsec1");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::write(&path, doc.replace("<Value>49.5</Value>", "<Value>59.5</Value>")).expect("write");
+        let out = std::process::Command::new("xmlsec1")
+            .args(["--verify", "--trusted-pem", &root, &path.to_string_lossy()])
+            .output()
+            .expect("xmlsec1");
+        assert!(!out.status.success(), "xmlsec1 accepted a tampered submission");
+    }
+    // Without a key the document is written unsigned; `pt sign` signs a checked document.
+    let unsigned = common::mrgate(&["pt", "submission", "--round", "R-1", "--submitter", "ukas"], &table);
+    assert!(unsigned.status.success());
+    assert!(!String::from_utf8_lossy(&unsigned.stdout).contains("Signature"));
+    let round = std::fs::read(format!("{DEMO}/pt/round.xml")).expect("round");
+    let dakks = |f: &str| format!("{DEMO}/foreign/dakks/{f}");
+    let out = common::mrgate(&["pt", "sign", "--key", &dakks("signer.key"), "--cert", &dakks("signer.pem")], &round);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    valid(&String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn the_cli_refuses_bad_tables_and_documents() {
+    let cases: [(&[&str], &[u8], u8, &str); 8] = [
+        (
+            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
+            b"participant,measurand,result\nA,Pb,x\n",
+            1,
+            "line 2, column 'result': 'x' is not a number",
+        ),
+        (
+            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
+            b"participant,measurand,result,U\nA,Pb,1,0.2\n",
+            1,
+            "line 2: U and its coverage factor k come together",
+        ),
+        (
+            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
+            b"participant,measurand,result,U,k\nA,Pb,1,0.2,\n",
+            1,
+            "line 2: U and its coverage factor k come together",
+        ),
+        (
+            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
+            b"participant,measurand,result\nA,Pb,1\nA,Pb,2\n",
+            1,
+            "line 3: participant 'A (Pb)' appears twice (first on line 2)",
+        ),
+        (
+            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
+            b"participant,measurand,result,u\nA,Pb,1,-1\n",
+            1,
+            "line 2: u and U are finite and not negative",
+        ),
+        (
+            &["pt", "submission", "--round", "R 1", "--submitter", "ukas"],
+            b"participant,measurand,result\nA,Pb,1\n",
+            2,
+            "--round 'R 1' is not an identifier",
+        ),
+        (
+            &["pt", "sign", "--key", "k", "--cert", "c"],
+            b"<RoundDefinition xmlns=\"urn:mrgate:pt-exchange:1\"/>",
+            1,
+            "attribute 'id' is missing",
+        ),
+        (&["pt", "sign", "--key", "k", "--cert", "c"], b"<RoundDefinition", 1, "not well-formed"),
+    ];
+    for (args, input, code, message) in cases {
+        let out = common::mrgate(args, input);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code as i32), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: expected '{message}' in {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?} wrote output");
+    }
+}
