@@ -1,4 +1,5 @@
-//! ISO 13528 statistics at scale: Algorithm A over 10⁶ results; a 1,000-participant report.
+//! ISO 13528 statistics at scale: Algorithm A over 10⁶ results; a 1,000-participant report;
+//! closing a 1,000-participant exchange round (evaluate, write the XML report, sign it).
 //! `cargo bench --bench pt`
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -42,6 +43,54 @@ fn bench(c: &mut Criterion) {
     let options = Options { method: Method::AlgorithmA, stop: Stop::Converge, sigma_pt: Some(1.0) };
     g.bench_function("report_1000_participants", |b| {
         b.iter(|| stats::evaluate(black_box(&thousand), &options).expect("r"))
+    });
+    let round = mrgate::pt::exchange::Round {
+        id: "BENCH-1".into(),
+        scheme: "bench".into(),
+        provider: "dakks".into(),
+        partners: vec!["dakks".into()],
+        deadline: time::OffsetDateTime::UNIX_EPOCH,
+        items: vec![],
+        measurands: vec![mrgate::pt::exchange::Measurand {
+            id: "Pb".into(),
+            name: "Lead".into(),
+            unit: "mg/kg".into(),
+            item: None,
+            assigned: mrgate::pt::exchange::Assigned::AlgorithmA { stop: Stop::Converge },
+            sigma_pt: None,
+        }],
+    };
+    let inputs: Vec<mrgate::pt::exchange::Input> = thousand
+        .iter()
+        .map(|r| mrgate::pt::exchange::Input {
+            submitter: "dakks".into(),
+            result: mrgate::pt::exchange::SubmittedResult {
+                participant: r.participant.clone(),
+                measurand: "Pb".into(),
+                value: r.result,
+                u: r.u,
+                expanded: r.expanded,
+                k: Some(2.0),
+                method: None,
+            },
+        })
+        .collect();
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&std::fs::read(format!("{demo}/signing.key")).expect("key"))
+        .expect("pkcs8");
+    let chain = mrgate::crypto::x509::read_certificates(&std::fs::read(format!("{demo}/signing.pem")).expect("pem"))
+        .expect("chain");
+    g.bench_function("close_round_1000_participants_signed_xml", |b| {
+        b.iter(|| {
+            let report = mrgate::pt::exchange::evaluate_round(
+                &round,
+                "00",
+                vec![],
+                black_box(&inputs),
+                time::OffsetDateTime::UNIX_EPOCH,
+            );
+            mrgate::crypto::xmldsig::sign(&mrgate::pt::exchange::write_report(&report), &key, &chain).expect("sign")
+        })
     });
     g.finish();
 }

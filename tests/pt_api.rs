@@ -234,7 +234,7 @@ async fn a_joint_round_from_definition_to_signed_report() {
     assert_eq!(csv.lines().count(), 1 + 7 + 5 + 2, "{csv}");
     assert!(
         csv.lines()
-            .any(|l| l.starts_with(&format!("Cd,mg/kg,GB-2,ukas,2.65,0.05,,2,0.05,0.2,{},", (2.65 - 2.0) / 0.2))),
+            .any(|l| l.starts_with(&format!("Cd,mg/kg,GB-2,ukas,2.65,0.05,,2,0.05,0.2,z,{},", (2.65 - 2.0) / 0.2))),
         "{csv}"
     );
     let json = get("partner-dakks", "application/json").await;

@@ -314,7 +314,7 @@ fn a_round_with_too_few_results_says_why_per_measurand() {
         matches!(&r.measurands[0].outcome, Outcome::NotEvaluated { reason, .. } if reason == "pt.reference_missing")
     );
     let csv = exchange::report_csv(&r);
-    assert_eq!(csv.lines().nth(1), Some("Ni,µg/L,REF-B,ukas,5.3,,0.2,,,,,,,,,"));
+    assert_eq!(csv.lines().nth(1), Some("Ni,µg/L,REF-B,ukas,5.3,,0.2,,,,,,,,,,"));
 }
 
 #[test]

@@ -747,7 +747,7 @@ pub fn write_report(r: &PerformanceReport) -> String {
 /// The report's results table as CSV: one row per measurand and participant.
 pub fn report_csv(r: &PerformanceReport) -> String {
     let mut out = String::from(
-        "measurand,unit,participant,submitter,result,u,U,x_pt,u_x_pt,sigma_pt,z,z_prime,zeta,en,classification,en_classification\n",
+        "measurand,unit,participant,submitter,result,u,U,x_pt,u_x_pt,sigma_pt,score_used,z,z_prime,zeta,en,classification,en_classification\n",
     );
     for m in &r.measurands {
         for i in &m.inputs {
@@ -762,6 +762,14 @@ pub fn report_csv(r: &PerformanceReport) -> String {
                 Outcome::Bilateral { reference_result, .. } => (Some(*reference_result), None, None, None),
                 Outcome::NotEvaluated { .. } => (None, None, None, None),
             };
+            let score_used = match &m.outcome {
+                Outcome::Evaluated { report } if !report.degenerate => match report.score_used {
+                    stats::ScoreUsed::Z => "z",
+                    stats::ScoreUsed::ZPrime => "z_prime",
+                },
+                Outcome::Bilateral { .. } => "en",
+                _ => "",
+            };
             let bilateral = match &m.outcome {
                 Outcome::Bilateral { rows, .. } => rows.iter().find(|row| &row.participant == p),
                 _ => None,
@@ -769,7 +777,7 @@ pub fn report_csv(r: &PerformanceReport) -> String {
             let en = scored.and_then(|s| s.en).or(bilateral.and_then(|b| b.en));
             let en_class = scored.and_then(|s| s.en_classification).or(bilateral.and_then(|b| b.classification));
             out.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
                 quote(&m.id),
                 quote(&m.unit),
                 quote(p),
@@ -780,6 +788,7 @@ pub fn report_csv(r: &PerformanceReport) -> String {
                 num(x_pt),
                 num(u_x_pt),
                 num(sigma_pt),
+                score_used,
                 num(scored.and_then(|s| s.z)),
                 num(scored.and_then(|s| s.z_prime)),
                 num(scored.and_then(|s| s.zeta)),
