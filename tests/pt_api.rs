@@ -140,6 +140,19 @@ async fn a_joint_round_from_definition_to_signed_report() {
         submission("JR-1", "ukas", vec![result("GB-4", "Pb", 1.0, None, None), result("DE-2", "Pb", 1.0, None, None)]);
     refused(&post(&gw, path, signed_by("ukas", &grab), "partner-ukas").await, 409, "pt.participant_taken");
 
+    // The round's state, for a partner in it: open, with the three submissions received.
+    let shown = call(gw.addr, "GET", "/v1/pt/rounds/JR-1", vec![], Some("partner-ukas"), None).await;
+    assert_eq!((shown.status, shown.json()["state"].as_str()), (200, Some("open")));
+    let submitters: Vec<_> =
+        shown.json()["submissions"].as_array().expect("subs").iter().map(|s| s["submitter"].clone()).collect();
+    assert_eq!(submitters, ["dakks", "ukas", "dakks"]);
+    refused(
+        &call(gw.addr, "GET", "/v1/pt/rounds/JR-1", vec![], Some("partner-anab"), None).await,
+        403,
+        "auth.not_in_round",
+    );
+    refused(&call(gw.addr, "GET", "/v1/pt/rounds/JR-9", vec![], Some("operator"), None).await, 404, "pt.round_unknown");
+
     // Before the deadline the round cannot be closed, and there is no report.
     refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-dakks").await, 409, "pt.deadline_not_reached");
     let early = call(gw.addr, "GET", "/v1/pt/rounds/JR-1/report", vec![], Some("partner-ukas"), None).await;
@@ -154,6 +167,8 @@ async fn a_joint_round_from_definition_to_signed_report() {
     assert_eq!(closed.status, 201, "{}", String::from_utf8_lossy(&closed.body));
     let report = closed.json();
     refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-dakks").await, 409, "pt.round_closed");
+    let shown = call(gw.addr, "GET", "/v1/pt/rounds/JR-1", vec![], Some("operator"), None).await;
+    assert_eq!(shown.json()["state"], "reported");
 
     // Lead: one consensus over both partners' participants, exactly as the statistics say.
     let pb = &report["measurands"][0];

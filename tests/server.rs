@@ -759,6 +759,7 @@ async fn the_authorization_matrix() {
         ("GET", "/v1/log/entries?start=0&end=1", all),
         ("GET", "/v1/receipts/x", all),
         ("POST", "/v1/pt/rounds", [false, false, false, false, true, false]),
+        ("GET", "/v1/pt/rounds/x", [false, false, false, true, true, false]),
         ("POST", "/v1/pt/rounds/x/results", [false, false, false, false, true, false]),
         ("POST", "/v1/pt/rounds/x/close", [false, false, false, false, true, false]),
         ("GET", "/v1/pt/rounds/x/report", [false, false, false, true, true, false]),

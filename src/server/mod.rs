@@ -352,6 +352,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/log/entries"),
     ("GET", "/v1/receipts/{id}"),
     ("POST", "/v1/pt/rounds"),
+    ("GET", "/v1/pt/rounds/{id}"),
     ("POST", "/v1/pt/rounds/{id}/results"),
     ("POST", "/v1/pt/rounds/{id}/close"),
     ("GET", "/v1/pt/rounds/{id}/report"),
@@ -389,6 +390,7 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
         (&Method::GET, ["v1", "log", "entries"]) => log::entries(app, req),
         (&Method::GET, ["v1", "receipts", id]) => log::receipt(app, id),
         (&Method::POST, ["v1", "pt", "rounds"]) => pt::define(app, req),
+        (&Method::GET, ["v1", "pt", "rounds", id]) => pt::show(app, req, id),
         (&Method::POST, ["v1", "pt", "rounds", id, "results"]) => pt::submit(app, req, id),
         (&Method::POST, ["v1", "pt", "rounds", id, "close"]) => pt::close(app, req, id),
         (&Method::GET, ["v1", "pt", "rounds", id, "report"]) => pt::report(app, req, id),
@@ -402,6 +404,7 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
             | ["v1", "log", ..]
             | ["v1", "receipts", _]
             | ["v1", "pt", "rounds"]
+            | ["v1", "pt", "rounds", _]
             | ["v1", "pt", "rounds", _, "results" | "close" | "report"],
         ) => problem(
             StatusCode::METHOD_NOT_ALLOWED,

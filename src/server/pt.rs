@@ -228,12 +228,25 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
                 format!("participant '{}': round '{id}' has no measurand '{}'", r.participant, r.measurand),
             ));
         }
+        // Checked again as received: verification takes time, and the deadline is a legal fact.
+        let received = OffsetDateTime::now_utc();
+        if received > round.deadline {
+            return Err(refuse(
+                StatusCode::CONFLICT,
+                "pt.deadline_passed",
+                format!("round '{id}' took results until {}", round.deadline),
+            ));
+        }
         let digest = document_digest(&req.body);
         let stored = PtSubmissionRecord {
             round: id.to_string(),
             submitter: partner.to_string(),
             digest: digest.clone(),
-            received: now_rfc3339(),
+            received: received
+                .replace_nanosecond(0)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_default(),
             document: req.body.to_vec(),
         };
         let results: Vec<PtResultRecord> = submission
@@ -337,6 +350,46 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
     })
 }
 
+/// `GET /v1/pt/rounds/{id}`: the round as defined, whether it is open, and the submissions
+/// received (who, when, the document's hash); for the round's partners and the operator.
+pub fn show(app: &App, req: &Req, id: &str) -> Response<Body> {
+    run(|| {
+        let (record, round) = readable_round(app, req, id)?;
+        let submissions = app.store.pt_submissions(id).map_err(store_error)?;
+        let reported = app.store.pt_report(id).map_err(store_error)?.is_some();
+        let state = match (&record.closed_at, reported) {
+            (_, true) => "reported",
+            (Some(_), false) => "closing",
+            (None, _) if OffsetDateTime::now_utc() > round.deadline => "past-deadline",
+            (None, _) => "open",
+        };
+        Ok(json(
+            StatusCode::OK,
+            &json!({"id": id, "state": state, "defined_at": record.defined_at, "closed_at": record.closed_at,
+                    "round": round, "submissions": submissions}),
+        ))
+    })
+}
+
+/// A round that the caller may read: a partner in it, or the operator.
+fn readable_round(app: &App, req: &Req, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
+    match &req.role {
+        Role::Partner(p) => {
+            let r = stored_round(app, id)?;
+            if !r.1.partners.iter().any(|x| x == p) {
+                return Err(refuse(
+                    StatusCode::FORBIDDEN,
+                    "auth.not_in_round",
+                    format!("'{p}' is not in round '{id}'"),
+                ));
+            }
+            Ok(r)
+        }
+        Role::Operator => stored_round(app, id),
+        _ => Err(refuse(StatusCode::UNAUTHORIZED, "auth.role", "a PT round is for its partners and the operator")),
+    }
+}
+
 /// What a report is served as, from the `Accept` header: the first type it names that the
 /// gateway has, JSON when it names none or anything.
 fn report_type(accept: &str) -> Option<&'static str> {
@@ -359,27 +412,7 @@ fn report_type(accept: &str) -> Option<&'static str> {
 /// CSV results table; for the round's partners and the operator.
 pub fn report(app: &App, req: &Req, id: &str) -> Response<Body> {
     run(|| {
-        let (_, round) = match &req.role {
-            Role::Partner(p) => {
-                let r = stored_round(app, id)?;
-                if !r.1.partners.iter().any(|x| x == p) {
-                    return Err(refuse(
-                        StatusCode::FORBIDDEN,
-                        "auth.not_in_round",
-                        format!("'{p}' is not in round '{id}'"),
-                    ));
-                }
-                r
-            }
-            Role::Operator => stored_round(app, id)?,
-            _ => {
-                return Err(refuse(
-                    StatusCode::UNAUTHORIZED,
-                    "auth.role",
-                    "a PT report is for the round's partners and the operator",
-                ));
-            }
-        };
+        let (_, round) = readable_round(app, req, id)?;
         let Some(media) = report_type(&req.accept) else {
             return Err(refuse(
                 StatusCode::NOT_ACCEPTABLE,
