@@ -251,6 +251,8 @@ mod partners {
         let history: Vec<&str> =
             lookup["history"].as_array().expect("h").iter().map(|e| e["status"].as_str().expect("s")).collect();
         assert_eq!(history, ["valid", "suspended"]);
+        // The look-up was answered from memory before the notice; it must not be now.
+        assert_eq!((lookup["status"].as_str(), lookup["headline"].as_str()), (Some("suspended"), Some("suspended")));
 
         // Restore works.
         let r = call(
@@ -267,6 +269,8 @@ mod partners {
             call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json()["valid"],
             true
         );
+        let lookup = call(addr, "GET", &path, vec![], None, None).await.json();
+        assert_eq!((lookup["headline"].as_str(), lookup["history"].as_array().map(Vec::len)), (Some("valid"), Some(3)));
 
         // Another partner cannot touch DAkkS's certificate; a notice signed by the wrong body is refused.
         let r = call(

@@ -90,6 +90,66 @@ fn a_newer_schema_is_refused() {
     assert_eq!(SqliteStore::open(&path).expect_err("newer").code(), "store.schema_too_new");
 }
 
+/// Certificate versions are answered from memory once read, and a write is never followed by
+/// an older answer: readers racing a writer that suspends and restores a certificate see at
+/// least every change the writer has had acknowledged.
+#[test]
+fn a_cached_version_never_outlives_an_acknowledged_write() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
+    store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
+    let (issuer, number) = ("CNCA-R-2002-001", "00124Q38817R2M");
+    assert!(store.cached_certificate_view(issuer, number).is_none(), "nothing read yet");
+    let first = store.certificate_view(issuer, number).expect("read").expect("found");
+    let cached = store.cached_certificate_view(issuer, number).expect("now in memory");
+    assert!(Arc::ptr_eq(&first, &cached));
+    store.set_status(issuer, number, &event("suspended", "notice-1")).expect("suspend");
+    assert!(store.cached_certificate_view(issuer, number).is_none(), "forgotten on write");
+    assert_eq!(store.certificate(issuer, number).expect("read").expect("found").status, "suspended");
+    // The old version is untouched: whoever holds it holds what it was.
+    assert_eq!((first.record.status.as_str(), first.history.len()), ("valid", 1));
+
+    let acknowledged = Arc::new(AtomicUsize::new(2));
+    let writer = {
+        let (store, acknowledged) = (Arc::clone(&store), Arc::clone(&acknowledged));
+        std::thread::spawn(move || {
+            for i in 0..300 {
+                let status = if i % 2 == 0 { "valid" } else { "suspended" };
+                store.set_status(issuer, number, &event(status, &format!("notice-{i}"))).expect("write");
+                acknowledged.store(3 + i, Ordering::SeqCst);
+            }
+        })
+    };
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, acknowledged) = (Arc::clone(&store), Arc::clone(&acknowledged));
+            std::thread::spawn(move || {
+                let mut reads = 0;
+                while acknowledged.load(Ordering::SeqCst) < 302 {
+                    let before = acknowledged.load(Ordering::SeqCst);
+                    let view = store.certificate_view(issuer, number).expect("read").expect("found");
+                    assert!(
+                        view.history.len() >= before,
+                        "stale: {} events after {before} acknowledged",
+                        view.history.len()
+                    );
+                    let last = view.history.last().expect("history");
+                    assert_eq!(view.record.status, last.status, "record and history from different versions");
+                    reads += 1;
+                }
+                reads
+            })
+        })
+        .collect();
+    writer.join().expect("writer");
+    for r in readers {
+        assert!(r.join().expect("reader") > 0);
+    }
+    let last = store.certificate_view(issuer, number).expect("read").expect("found");
+    assert_eq!((last.record.status.as_str(), last.history.len()), ("suspended", 302));
+}
+
 /// A store written by schema 1 (certificates, no PT tables) is brought up to schema 2 on open,
 /// keeping what it held.
 #[test]

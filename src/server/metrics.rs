@@ -31,19 +31,20 @@ impl Histogram {
 
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// Requests and latency by route label (static labels: nothing allocated per request).
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    latency: Mutex<BTreeMap<&'static str, Histogram>>,
     verdicts: Mutex<BTreeMap<String, u64>>,
     appends: Mutex<Histogram>,
 }
 
 impl Metrics {
-    pub fn request(&self, route: &str, status: u16, elapsed: Duration) {
+    pub fn request(&self, route: &'static str, status: u16, elapsed: Duration) {
         if let Ok(mut r) = self.requests.lock() {
-            *r.entry((route.to_string(), status)).or_default() += 1;
+            *r.entry((route, status)).or_default() += 1;
         }
         if let Ok(mut l) = self.latency.lock() {
-            l.entry(route.to_string()).or_default().observe(elapsed.as_secs_f64());
+            l.entry(route).or_default().observe(elapsed.as_secs_f64());
         }
     }
 

@@ -428,19 +428,23 @@ fn metrics_page(app: &App) -> Response<Body> {
     http::bytes(StatusCode::OK, "text/plain; version=0.0.4", app.metrics.render(issued, size, checkpoint_age))
 }
 
+/// Each route's metrics label, `"METHOD /template"`, in [`ROUTES`] order.
+static ROUTE_LABELS: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| ROUTES.iter().map(|(m, t)| format!("{m} {t}")).collect());
+
 /// The route template a path belongs to, for metrics labels.
-pub fn route_label(method: &Method, path: &str) -> String {
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    for (m, template) in ROUTES {
-        let t: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+pub fn route_label(method: &Method, path: &str) -> &'static str {
+    let segments = || path.trim_start_matches('/').split('/');
+    for (i, (m, template)) in ROUTES.iter().enumerate() {
+        let t = template.trim_start_matches('/').split('/');
         if *m == method.as_str()
-            && t.len() == segments.len()
-            && t.iter().zip(&segments).all(|(a, b)| a.starts_with('{') || a == b)
+            && t.clone().count() == segments().count()
+            && t.zip(segments()).all(|(a, b)| a.starts_with('{') || a == b)
         {
-            return format!("{m} {template}");
+            return ROUTE_LABELS.get(i).map(String::as_str).unwrap_or("other");
         }
     }
-    "other".into()
+    "other"
 }
 
 async fn handle(
@@ -459,12 +463,22 @@ async fn handle(
         if let Ok(v) = hyper::header::HeaderValue::from_str(&retry.to_string()) {
             r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
         }
-        app.metrics.request(&label, 429, started.elapsed());
+        app.metrics.request(label, 429, started.elapsed());
         return Ok(r);
     }
     if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
         let response = batch::stream(Arc::clone(&app), &role, request.into_body());
-        app.metrics.request(&label, response.status().as_u16(), started.elapsed());
+        app.metrics.request(label, response.status().as_u16(), started.elapsed());
+        return Ok(response);
+    }
+    // A look-up whose answer is in memory is served on this thread: no blocking pool hop.
+    if request.method() == Method::GET
+        && let Some((issuer, number)) =
+            request.uri().path().strip_prefix("/v1/certificates/").and_then(|r| r.split_once('/'))
+        && !number.contains('/')
+        && let Some(response) = public::certificate_in_memory(&app, issuer, number)
+    {
+        app.metrics.request(label, response.status().as_u16(), started.elapsed());
         return Ok(response);
     }
     let (parts, body) = request.into_parts();
@@ -496,7 +510,7 @@ async fn handle(
     let response = tokio::task::spawn_blocking(move || route(&app2, &req))
         .await
         .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"));
-    app.metrics.request(&label, response.status().as_u16(), started.elapsed());
+    app.metrics.request(label, response.status().as_u16(), started.elapsed());
     Ok(response)
 }
 

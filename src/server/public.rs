@@ -6,8 +6,10 @@
 use super::App;
 use super::http::{Body, bytes, json, problem};
 use crate::model::{Certificate, Status};
+use crate::store::{CertificateView, StatusEvent};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 pub fn healthz(app: &App) -> Response<Body> {
     let list = app.trust_list();
@@ -45,54 +47,98 @@ pub fn facts(cert: &Certificate) -> Value {
 
 /// The status a person should read: a certificate recorded as valid whose expiry date has
 /// passed is expired, whatever the record says; one whose stored document cannot be read
-/// is unknown, never valid.
-fn headline(recorded: &str, cert: Option<&Certificate>, today: time::Date) -> &'static str {
+/// (no expiry date known) is unknown, never valid.
+fn headline(recorded: &str, expiry: Option<time::Date>, today: time::Date) -> &'static str {
     let status = Status::ALL.iter().find(|s| s.as_str() == recorded).copied();
-    match (status, cert) {
-        (Some(Status::Valid), Some(c)) if c.expiry_date < today => "expired",
+    match (status, expiry) {
+        (Some(Status::Valid), Some(expiry)) if expiry < today => "expired",
         (Some(Status::Valid), None) => "unknown",
         (Some(s), _) => s.as_str(),
         (None, _) => "unknown",
     }
 }
 
+/// What a look-up shows that follows from one version of a certificate: the facts and expiry
+/// date read from its stored document, and the receipt of the decision that recorded it.
+/// Kept with the version in the store's cache, so it is computed once per change.
+#[derive(Debug)]
+struct Derived {
+    facts: Option<Value>,
+    expiry: Option<time::Date>,
+    receipt: Value,
+}
+
+fn derive(app: &App, view: &CertificateView) -> Derived {
+    let cert = crate::formats::cn_xml::parse(&view.record.document, &app.limits).ok();
+    // The newest export or recognition that recorded this certificate holds its receipt.
+    let receipt = view
+        .history
+        .iter()
+        .rev()
+        .filter_map(|e| e.reference.split_once(':'))
+        .filter(|(kind, _)| matches!(*kind, "export" | "recognition"))
+        .find_map(|(_, id)| app.store.decision(id).ok().flatten())
+        .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
+        .map(|d| d["receipt"].clone())
+        .unwrap_or(Value::Null);
+    Derived { facts: cert.as_ref().map(facts), expiry: cert.map(|c| c.expiry_date), receipt }
+}
+
+/// The look-up's answer, in the order the page and clients read it.
+#[derive(serde::Serialize)]
+struct Lookup<'a> {
+    issuer: &'a str,
+    number: &'a str,
+    status: &'a str,
+    headline: &'static str,
+    origin: &'a str,
+    holder_credit_code: Option<&'a str>,
+    recorded_at: &'a str,
+    facts: &'a Option<Value>,
+    history: &'a [StatusEvent],
+    receipt: &'a Value,
+}
+
+fn render(view: &CertificateView, derived: &Derived) -> Response<Body> {
+    let r = &view.record;
+    let today = time::OffsetDateTime::now_utc().date();
+    let body = Lookup {
+        issuer: &r.issuer,
+        number: &r.number,
+        status: &r.status,
+        headline: headline(&r.status, derived.expiry, today),
+        origin: &r.origin,
+        holder_credit_code: r.holder_credit_code.as_deref(),
+        recorded_at: &r.recorded_at,
+        facts: &derived.facts,
+        history: &view.history,
+        receipt: &derived.receipt,
+    };
+    bytes(StatusCode::OK, "application/json", serde_json::to_vec_pretty(&body).unwrap_or_default())
+}
+
 /// Current status and history of a certificate the gateway exported or recognized, its
-/// facts, and the log receipt of the decision that recorded it.
+/// facts, and the log receipt of the decision that recorded it. May block on the store.
 pub fn certificate(app: &App, issuer: &str, number: &str) -> Response<Body> {
-    match app.store.certificate(issuer, number) {
-        Ok(Some(record)) => {
-            let history = app.store.status_history(issuer, number).unwrap_or_default();
-            let cert = crate::formats::cn_xml::parse(&record.document, &app.limits).ok();
-            // The newest export or recognition that recorded this certificate holds its receipt.
-            let receipt = history
-                .iter()
-                .rev()
-                .filter_map(|e| e.reference.split_once(':'))
-                .filter(|(kind, _)| matches!(*kind, "export" | "recognition"))
-                .find_map(|(_, id)| app.store.decision(id).ok().flatten())
-                .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
-                .map(|d| d["receipt"].clone())
-                .unwrap_or(Value::Null);
-            let today = time::OffsetDateTime::now_utc().date();
-            json(
-                StatusCode::OK,
-                &json!({
-                    "issuer": record.issuer,
-                    "number": record.number,
-                    "status": record.status,
-                    "headline": headline(&record.status, cert.as_ref(), today),
-                    "origin": record.origin,
-                    "holder_credit_code": record.holder_credit_code,
-                    "recorded_at": record.recorded_at,
-                    "facts": cert.as_ref().map(facts),
-                    "history": history,
-                    "receipt": receipt,
-                }),
-            )
+    match app.store.certificate_view(issuer, number) {
+        Ok(Some(view)) => {
+            let kept = view.derived.get_or_init(|| Arc::new(derive(app, &view)));
+            match kept.downcast_ref::<Derived>() {
+                Some(derived) => render(&view, derived),
+                None => render(&view, &derive(app, &view)),
+            }
         }
         Ok(None) => problem(StatusCode::NOT_FOUND, "store.not_found", format!("no certificate {issuer}/{number}")),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     }
+}
+
+/// The same answer when everything it needs is already in memory, without blocking: for
+/// the server to answer on its own thread. `None` means "use [`certificate`]".
+pub fn certificate_in_memory(app: &App, issuer: &str, number: &str) -> Option<Response<Body>> {
+    let view = app.store.cached_certificate_view(issuer, number)?;
+    let derived = view.derived.get()?.downcast_ref::<Derived>()?;
+    Some(render(&view, derived))
 }
 
 #[cfg(test)]
@@ -106,11 +152,12 @@ mod tests {
     fn the_headline_reads_the_expiry_date_not_only_the_record() {
         let cert = cn_xml::parse(include_bytes!("../../tests/data/cn-qms.xml"), &Limits::default()).expect("fixture");
         assert_eq!(cert.expiry_date, date!(2028 - 01 - 09));
-        assert_eq!(headline("valid", Some(&cert), date!(2028 - 01 - 09)), "valid");
-        assert_eq!(headline("valid", Some(&cert), date!(2028 - 01 - 10)), "expired");
-        assert_eq!(headline("suspended", Some(&cert), date!(2026 - 01 - 01)), "suspended");
-        assert_eq!(headline("withdrawn", Some(&cert), date!(2030 - 01 - 01)), "withdrawn");
+        let expiry = Some(cert.expiry_date);
+        assert_eq!(headline("valid", expiry, date!(2028 - 01 - 09)), "valid");
+        assert_eq!(headline("valid", expiry, date!(2028 - 01 - 10)), "expired");
+        assert_eq!(headline("suspended", expiry, date!(2026 - 01 - 01)), "suspended");
+        assert_eq!(headline("withdrawn", expiry, date!(2030 - 01 - 01)), "withdrawn");
         assert_eq!(headline("valid", None, date!(2026 - 01 - 01)), "unknown");
-        assert_eq!(headline("archived", Some(&cert), date!(2026 - 01 - 01)), "unknown");
+        assert_eq!(headline("archived", expiry, date!(2026 - 01 - 01)), "unknown");
     }
 }

@@ -78,6 +78,17 @@ pub struct TrustListVersion {
     pub document: Vec<u8>,
 }
 
+/// One version of a certificate: its record and status history as committed together.
+/// A write to the certificate makes a new version; this one never changes.
+#[derive(Debug)]
+pub struct CertificateView {
+    pub record: CertificateRecord,
+    pub history: Vec<StatusEvent>,
+    /// What callers derive from this version (e.g. the facts parsed from its document),
+    /// computed once and dropped with the version, so it can never outlive a change.
+    pub derived: std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
+}
+
 /// A proficiency-testing round as defined by its provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PtRoundRecord {
@@ -132,6 +143,17 @@ pub trait Store: Send + Sync {
     /// Changes a certificate's status (a notice), recording the event.
     fn set_status(&self, issuer: &str, number: &str, event: &StatusEvent) -> Result<(), StoreError>;
     fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError>;
+    /// The certificate's current version: record and history read in one transaction.
+    fn certificate_view(
+        &self,
+        issuer: &str,
+        number: &str,
+    ) -> Result<Option<std::sync::Arc<CertificateView>>, StoreError>;
+    /// The current version when it is in memory, without blocking on the database; `None`
+    /// means "ask [`Store::certificate_view`]", never "no such certificate".
+    fn cached_certificate_view(&self, _issuer: &str, _number: &str) -> Option<std::sync::Arc<CertificateView>> {
+        None
+    }
 
     /// Exports and recognitions: an id, a kind and the JSON of what was returned.
     fn put_decision(&self, id: &str, kind: &str, json: &str) -> Result<(), StoreError>;

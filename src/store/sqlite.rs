@@ -2,12 +2,13 @@
 //! `synchronous=FULL`, schema migrations numbered in `user_version`.
 
 use super::{
-    CertificateRecord, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StatusEvent, Store,
-    StoreError, TrustListVersion,
+    CertificateRecord, CertificateView, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StatusEvent,
+    Store, StoreError, TrustListVersion,
 };
 use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Migrations, in order; `user_version` is the number applied.
 const MIGRATIONS: &[&str] = &[
@@ -84,10 +85,22 @@ const MIGRATIONS: &[&str] = &[
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway, and
 /// the log batches its appends into single transactions.
+///
+/// Certificate versions are kept in memory once read, so a look-up by number does not touch
+/// SQLite. The cache is filled and emptied only while the connection lock is held, after
+/// the write committed: an entry is never older than the last acknowledged write. This holds
+/// because this process is the file's only writer; a networked store shared by several
+/// gateways would need its own invalidation.
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// By issuer, then number (so a look-up borrows its keys).
+    versions: RwLock<HashMap<String, HashMap<String, Arc<CertificateView>>>>,
+    cached: std::sync::atomic::AtomicUsize,
 }
+
+/// Certificate versions kept in memory at most; beyond, the cache starts again empty.
+const MAX_CACHED_VERSIONS: usize = 100_000;
 
 impl SqliteStore {
     /// Opens (creating if needed) the store file and brings its schema up to date.
@@ -116,11 +129,22 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        Ok(Self { conn: Mutex::new(conn) })
+        Ok(Self { conn: Mutex::new(conn), versions: RwLock::new(HashMap::new()), cached: Default::default() })
     }
 
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
         self.conn.lock().map_err(|_| StoreError::Database("the store lock is poisoned".into()))
+    }
+
+    /// Forgets a certificate's cached version. Called with the connection lock held, after
+    /// the write that changed it committed.
+    fn forget(&self, issuer: &str, number: &str) {
+        if let Ok(mut v) = self.versions.write()
+            && let Some(by_number) = v.get_mut(issuer)
+            && by_number.remove(number).is_some()
+        {
+            self.cached.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        }
     }
 
     pub fn schema_version(&self) -> Result<i64, StoreError> {
@@ -149,6 +173,16 @@ fn insert_event(tx: &rusqlite::Transaction<'_>, issuer: &str, number: &str, e: &
         params![issuer, number, e.status, e.since, e.actor, e.reference],
     )?;
     Ok(())
+}
+
+fn read_history(conn: &Connection, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, since, actor, reference FROM status_event WHERE issuer = ?1 AND number = ?2 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![issuer, number], |r| {
+        Ok(StatusEvent { status: r.get(0)?, since: r.get(1)?, actor: r.get(2)?, reference: r.get(3)? })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 fn conflict(reason: &'static str, message: String) -> StoreError {
@@ -362,14 +396,47 @@ impl Store for SqliteStore {
             insert_event(&tx, &r.issuer, &r.number, event)?;
         }
         tx.commit()?;
+        self.forget(&r.issuer, &r.number);
+        drop(conn);
         Ok(())
     }
 
     fn certificate(&self, issuer: &str, number: &str) -> Result<Option<CertificateRecord>, StoreError> {
-        let conn = self.conn()?;
-        Ok(conn
-            .query_row(&format!("{SELECT_CERT} WHERE issuer = ?1 AND number = ?2"), params![issuer, number], record)
-            .optional()?)
+        Ok(self.certificate_view(issuer, number)?.map(|v| v.record.clone()))
+    }
+
+    fn certificate_view(&self, issuer: &str, number: &str) -> Result<Option<Arc<CertificateView>>, StoreError> {
+        if let Some(v) = self.cached_certificate_view(issuer, number) {
+            return Ok(Some(v));
+        }
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let found = tx
+            .prepare_cached(&format!("{SELECT_CERT} WHERE issuer = ?1 AND number = ?2"))?
+            .query_row(params![issuer, number], record)
+            .optional()?;
+        let Some(found) = found else { return Ok(None) };
+        let history = read_history(&tx, issuer, number)?;
+        drop(tx);
+        let view = Arc::new(CertificateView { record: found, history, derived: std::sync::OnceLock::new() });
+        // Still under the connection lock: no write can have slipped in since the read.
+        if let Ok(mut v) = self.versions.write() {
+            use std::sync::atomic::Ordering::Relaxed;
+            if self.cached.load(Relaxed) >= MAX_CACHED_VERSIONS {
+                v.clear();
+                self.cached.store(0, Relaxed);
+            }
+            let by_number = v.entry(issuer.to_string()).or_default();
+            if by_number.insert(number.to_string(), Arc::clone(&view)).is_none() {
+                self.cached.fetch_add(1, Relaxed);
+            }
+        }
+        drop(conn);
+        Ok(Some(view))
+    }
+
+    fn cached_certificate_view(&self, issuer: &str, number: &str) -> Option<Arc<CertificateView>> {
+        self.versions.read().ok()?.get(issuer)?.get(number).cloned()
     }
 
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError> {
@@ -391,18 +458,16 @@ impl Store for SqliteStore {
         }
         insert_event(&tx, issuer, number, event)?;
         tx.commit()?;
+        self.forget(issuer, number);
+        drop(conn);
         Ok(())
     }
 
     fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
-        let conn = self.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT status, since, actor, reference FROM status_event WHERE issuer = ?1 AND number = ?2 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map(params![issuer, number], |r| {
-            Ok(StatusEvent { status: r.get(0)?, since: r.get(1)?, actor: r.get(2)?, reference: r.get(3)? })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        match self.certificate_view(issuer, number)? {
+            Some(v) => Ok(v.history.clone()),
+            None => read_history(&*self.conn()?, issuer, number),
+        }
     }
 
     fn put_decision(&self, id: &str, kind: &str, json: &str) -> Result<(), StoreError> {
@@ -413,7 +478,8 @@ impl Store for SqliteStore {
     fn decision(&self, id: &str) -> Result<Option<(String, String)>, StoreError> {
         let conn = self.conn()?;
         Ok(conn
-            .query_row("SELECT kind, json FROM decision WHERE id = ?1", params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached("SELECT kind, json FROM decision WHERE id = ?1")?
+            .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
     }
 
