@@ -75,7 +75,12 @@ fn tls(a: &Args) -> tokio_rustls::TlsConnector {
 }
 
 /// One keep-alive connection's loop; returns its latencies in microseconds and error count.
-async fn connection(a: Arc<Args>, connector: tokio_rustls::TlsConnector, until: Instant) -> (Vec<u32>, u64) {
+async fn connection(
+    a: Arc<Args>,
+    connector: tokio_rustls::TlsConnector,
+    index: usize,
+    until: Instant,
+) -> (Vec<u32>, u64) {
     let uri: hyper::Uri = a.url.parse().expect("url");
     let host = uri.host().expect("host").to_string();
     let port = uri.port_u16().unwrap_or(443);
@@ -87,7 +92,9 @@ async fn connection(a: Arc<Args>, connector: tokio_rustls::TlsConnector, until: 
         hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("handshake");
     tokio::spawn(conn);
     let interval = a.rate.map(|r| Duration::from_secs_f64(a.connections as f64 / r));
-    let mut next = Instant::now();
+    // Paced connections start spread over one interval, so requests arrive evenly rather
+    // than in bursts of one per connection.
+    let mut next = Instant::now() + interval.map_or(Duration::ZERO, |i| i * index as u32 / a.connections as u32);
     let (mut latencies, mut errors) = (Vec::with_capacity(100_000), 0u64);
     let body = Bytes::from(a.body.clone());
     while Instant::now() < until {
@@ -142,7 +149,7 @@ fn main() {
         let started = Instant::now();
         let until = started + Duration::from_secs(a.seconds);
         let tasks: Vec<_> =
-            (0..a.connections).map(|_| tokio::spawn(connection(Arc::clone(&a), connector.clone(), until))).collect();
+            (0..a.connections).map(|k| tokio::spawn(connection(Arc::clone(&a), connector.clone(), k, until))).collect();
         let (mut all, mut errors) = (Vec::new(), 0);
         for t in tasks {
             let (l, e) = t.await.expect("task");

@@ -199,7 +199,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             }
         };
         match formats::parse(Format::UntpDcc, &parsed.payload, &ctx.limits) {
-            Ok(c) => (Format::UntpDcc, c, Some(token)),
+            Ok(c) => (Format::UntpDcc, c, Some(parsed)),
             Err(e) => {
                 d.fail("format", e.code(), format!("the credential: {e}"));
                 return None;
@@ -241,7 +241,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.clone()).unwrap_or_default();
 
     // 2 + 3b. Signature, with anchors from the trust list only.
-    let signing = verify_signature(document, payload, &issuer, ctx, d)?;
+    let signing = verify_signature(document, payload.as_ref(), &issuer, ctx, d)?;
     verdict.signer = Some(signing.subject.clone());
     // The gateway's own signature stands for a domestic issuer: the gateway exported it.
     let own_export =
@@ -366,7 +366,7 @@ fn anchors_of(ders: &[&[u8]]) -> TrustAnchors {
 
 fn verify_signature(
     document: &[u8],
-    token: Option<&str>,
+    token: Option<&jws::ParsedJws<'_>>,
     issuer: &str,
     ctx: &Context<'_>,
     d: &mut Decision,
@@ -374,7 +374,7 @@ fn verify_signature(
     let now_secs = ctx.now.unix_timestamp().max(0) as u64;
     if let Some(token) = token {
         let verifier = verifier_for(ctx, &ctx.trust_list.anchors_for_cb(issuer, ctx.now));
-        let v = verifier.verify(token, now_secs);
+        let v = verifier.verify_parsed(token, now_secs);
         if !v.valid {
             let last =
                 v.checks.last().cloned().unwrap_or_else(|| Check::fail("signature", "sig.invalid", "no verdict"));
@@ -387,10 +387,12 @@ fn verify_signature(
             "sig.valid",
             format!("{} VC-JOSE signature over the whole credential", v.alg.unwrap_or_default()),
         );
-        let parsed = jws::parse(token).ok()?;
-        let first = parsed.header.get("x5c")?.as_array()?.first()?.as_str()?;
-        let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, first).ok()?;
-        return Some(Signing { subject: v.signer.unwrap_or_default(), certificate: der, at: ctx.now });
+        // A credential verified without an x5c chain has no signer certificate to list.
+        let Some(certificate) = v.signer_certificate else {
+            d.fail("chain", "jws.x5c", "a credential must carry its signer's chain in x5c");
+            return None;
+        };
+        return Some(Signing { subject: v.signer.unwrap_or_default(), certificate, at: ctx.now });
     }
     // XML: validate the chain at the XAdES signing time when the signature states one.
     let probe = Options { key: KeySource::InsecureEmbedded, allow_sha1: false, profile: Profile::Enveloped };

@@ -7,7 +7,7 @@ use mrgate::ledger::entry::{Entry, document_digest};
 use mrgate::ledger::receipt;
 use mrgate::store::sqlite::SqliteStore;
 use mrgate::store::{
-    CertificateRecord, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StatusEvent, Store,
+    CertificateRecord, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StatusEvent, Store,
     TrustListVersion,
 };
 use ring::signature::{Ed25519KeyPair, KeyPair};
@@ -100,12 +100,17 @@ fn a_cached_version_never_outlives_an_acknowledged_write() {
     let store = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
     store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
     let (issuer, number) = ("CNCA-R-2002-001", "00124Q38817R2M");
-    assert!(store.cached_certificate_view(issuer, number).is_none(), "nothing read yet");
+    assert!(matches!(store.cached_certificate_view(issuer, number), InMemory::Unknown), "nothing read yet");
+    assert!(store.certificate_view(issuer, "00000000000000").expect("read").is_none());
+    assert!(matches!(store.cached_certificate_view(issuer, "00000000000000"), InMemory::Absent));
     let first = store.certificate_view(issuer, number).expect("read").expect("found");
-    let cached = store.cached_certificate_view(issuer, number).expect("now in memory");
+    let cached = store.cached_certificate_view(issuer, number).version().expect("now in memory");
     assert!(Arc::ptr_eq(&first, &cached));
     store.set_status(issuer, number, &event("suspended", "notice-1")).expect("suspend");
-    assert!(store.cached_certificate_view(issuer, number).is_none(), "forgotten on write");
+    assert!(matches!(store.cached_certificate_view(issuer, number), InMemory::Unknown), "forgotten on write");
+    // A certificate known to be absent is forgotten as absent when it is first stored.
+    store.put_certificate(&record("00000000000000", "valid"), &event("valid", "export-9")).expect("put");
+    assert_eq!(store.certificate(issuer, "00000000000000").expect("read").map(|r| r.status).as_deref(), Some("valid"));
     assert_eq!(store.certificate(issuer, number).expect("read").expect("found").status, "suspended");
     // The old version is untouched: whoever holds it holds what it was.
     assert_eq!((first.record.status.as_str(), first.history.len()), ("valid", 1));

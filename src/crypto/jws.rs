@@ -198,6 +198,9 @@ pub struct Verdict {
     pub alg: Option<String>,
     #[serde(skip)]
     pub payload: Option<Vec<u8>>,
+    /// The signer's certificate (DER), when an x5c chain was validated.
+    #[serde(skip)]
+    pub signer_certificate: Option<Vec<u8>>,
     #[serde(skip)]
     pub error: Option<JwsError>,
 }
@@ -215,31 +218,61 @@ impl Verifier {
 
     /// Verifies `token` at `at` (Unix seconds), returning every check made.
     pub fn verify(&self, token: &str, at: u64) -> Verdict {
+        match parse(token) {
+            Ok(jws) => self.verify_parsed(&jws, at),
+            Err(e) => Verdict {
+                valid: false,
+                checks: vec![Check::fail(e.check(), e.code(), e.to_string())],
+                signer: None,
+                alg: None,
+                payload: None,
+                signer_certificate: None,
+                error: Some(e),
+            },
+        }
+    }
+
+    /// [`Verifier::verify`] for a token the caller has already parsed.
+    pub fn verify_parsed(&self, jws: &ParsedJws<'_>, at: u64) -> Verdict {
         let mut checks = Vec::new();
         let mut signer = None;
-        let mut alg_name = None;
-        let result = self.verify_inner(token, at, &mut checks, &mut signer, &mut alg_name);
-        match result {
-            Ok(payload) => Verdict { valid: true, checks, signer, alg: alg_name, payload: Some(payload), error: None },
+        let mut certificate = None;
+        let alg_name = Some(jws.alg_name.clone());
+        match self.verify_inner(jws, at, &mut checks, &mut signer, &mut certificate) {
+            Ok(()) => Verdict {
+                valid: true,
+                checks,
+                signer,
+                alg: alg_name,
+                payload: Some(jws.payload.clone()),
+                signer_certificate: certificate,
+                error: None,
+            },
             Err(e) => {
                 checks.push(Check::fail(e.check(), e.code(), e.to_string()));
-                Verdict { valid: false, checks, signer, alg: alg_name, payload: None, error: Some(e) }
+                Verdict {
+                    valid: false,
+                    checks,
+                    signer,
+                    alg: alg_name,
+                    payload: None,
+                    signer_certificate: certificate,
+                    error: Some(e),
+                }
             }
         }
     }
 
     fn verify_inner(
         &self,
-        token: &str,
+        jws: &ParsedJws<'_>,
         at: u64,
         checks: &mut Vec<Check>,
         signer_out: &mut Option<String>,
-        alg_out: &mut Option<String>,
-    ) -> Result<Vec<u8>, JwsError> {
-        let jws = parse(token)?;
+        certificate_out: &mut Option<Vec<u8>>,
+    ) -> Result<(), JwsError> {
         checks.push(Check::pass("format", "jws.compact", "compact JWS with canonical base64url parts"));
-        *alg_out = Some(jws.alg_name.clone());
-        let alg = check_header(&jws)?;
+        let alg = check_header(jws)?;
         checks.push(Check::pass("algorithm", "alg.accepted", format!("{alg}")));
         if self.credential {
             match jws.header.get("typ").and_then(Value::as_str) {
@@ -263,6 +296,7 @@ impl Verifier {
                 format!("signer '{}' chains to a trust anchor", verified.subject),
             ));
             *signer_out = Some(verified.subject.clone());
+            *certificate_out = ders.into_iter().next().map(|d| d.as_ref().to_vec());
             verified.public_key
         } else if let Some(kid) = jws.header.get("kid").and_then(Value::as_str) {
             let key = self.keys.get(kid).cloned().ok_or_else(|| JwsError::UnknownKid(kid.to_string()))?;
@@ -271,16 +305,18 @@ impl Verifier {
         } else {
             return Err(JwsError::NoKey);
         };
-        verify_signature(&jws, &key)?;
+        verify_signature(jws, &key)?;
         checks.push(Check::pass("signature", "sig.valid", format!("{alg} signature verifies")));
         if self.credential {
-            match serde_json::from_slice::<Value>(&jws.payload) {
-                Ok(Value::Object(_)) => checks.push(Check::pass("payload", "jws.payload", "JSON object")),
+            // A JSON object: checked for syntax without building it (the caller parses it).
+            let object = jws.payload.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+            match serde_json::from_slice::<serde::de::IgnoredAny>(&jws.payload) {
+                Ok(_) if object => checks.push(Check::pass("payload", "jws.payload", "JSON object")),
                 Ok(_) => return Err(JwsError::PayloadNotJson("not an object".into())),
                 Err(e) => return Err(JwsError::PayloadNotJson(e.to_string())),
             }
         }
-        Ok(jws.payload)
+        Ok(())
     }
 
     /// Validates an x5c chain, reusing a cached result when `at` lies in its window.

@@ -10,7 +10,7 @@ use crate::store::{Store, StoreError};
 use base64::Engine;
 use ring::signature::Ed25519KeyPair;
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -40,33 +40,97 @@ struct State {
     tree: Tree,
     /// The first index of each leaf hash, for look-ups by hash (`?hash=`).
     by_leaf: HashMap<merkle::Hash, u64>,
-    /// Entries waiting for the next commit, with their tickets.
-    pending: Vec<(u64, Vec<u8>)>,
-    /// Committed tickets and their indexes, until their appender collects them.
-    done: HashMap<u64, Result<u64, LogError>>,
-    next_ticket: u64,
-    committing: bool,
     checkpoint: String,
     checkpoint_at: std::time::Instant,
 }
 
-/// A log whose entries live in the store.
-pub struct DurableLog {
+/// What is told the outcome of an append: the index once committed, or why not.
+pub type Done = Box<dyn FnOnce(Result<u64, LogError>) + Send>;
+
+/// An entry waiting for the committer.
+struct Job {
+    bytes: Vec<u8>,
+    done: Done,
+}
+
+/// What the appenders and the committer share.
+struct Shared {
     origin: String,
     key: Ed25519KeyPair,
     store: Arc<dyn Store>,
     state: Mutex<State>,
-    committed: Condvar,
+}
+
+/// Entries committed in one transaction at most.
+const MAX_BATCH: usize = 4096;
+
+/// A log whose entries live in the store.
+///
+/// One committer thread owns writing: it takes every entry waiting, commits them in one
+/// transaction, adds them to the tree, signs a checkpoint, and only then tells each appender
+/// its index. Appenders wait on their own answer, not on each other.
+pub struct DurableLog {
+    shared: Arc<Shared>,
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    committer: Option<std::thread::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for DurableLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DurableLog({})", self.origin)
+        write!(f, "DurableLog({})", self.shared.origin)
+    }
+}
+
+impl Drop for DurableLog {
+    /// Lets the committer finish what it was given, then stops it.
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(t) = self.committer.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn unavailable(why: &str) -> LogError {
+    LogError::Unavailable(why.into())
+}
+
+impl Shared {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, LogError> {
+        self.state.lock().map_err(|_| unavailable("the log lock is poisoned"))
+    }
+
+    /// The committer: waits for an entry, takes all others waiting, commits them together.
+    fn commit_forever(&self, jobs: std::sync::mpsc::Receiver<Job>) {
+        while let Ok(first) = jobs.recv() {
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            let (entries, done): (Vec<Vec<u8>>, Vec<Done>) = batch.into_iter().map(|j| (j.bytes, j.done)).unzip();
+            let outcome = self.store.append_log(&entries).map_err(LogError::Store).and_then(|first| {
+                let mut state = self.lock()?;
+                let State { tree, by_leaf, .. } = &mut *state;
+                for bytes in &entries {
+                    add_leaf(tree, by_leaf, bytes);
+                }
+                state.checkpoint = sign(&state.tree, &self.origin, &self.key);
+                state.checkpoint_at = std::time::Instant::now();
+                Ok(first)
+            });
+            for (i, done) in done.into_iter().enumerate() {
+                done(outcome.clone().map(|first| first + i as u64));
+            }
+        }
     }
 }
 
 impl DurableLog {
-    /// Opens the log over a store, rebuilding the tree from the stored entries.
+    /// Opens the log over a store, rebuilding the tree from the stored entries, and starts
+    /// its committer.
     pub fn open(origin: &str, key: Ed25519KeyPair, store: Arc<dyn Store>) -> Result<Self, LogError> {
         let size = store.log_size()?;
         let mut tree = Tree::new();
@@ -80,72 +144,44 @@ impl DurableLog {
             start = end;
         }
         let checkpoint = sign(&tree, origin, &key);
-        Ok(Self {
+        let shared = Arc::new(Shared {
             origin: origin.into(),
             key,
             store,
-            state: Mutex::new(State {
-                tree,
-                by_leaf,
-                pending: Vec::new(),
-                done: HashMap::new(),
-                next_ticket: 0,
-                committing: false,
-                checkpoint,
-                checkpoint_at: std::time::Instant::now(),
-            }),
-            committed: Condvar::new(),
-        })
+            state: Mutex::new(State { tree, by_leaf, checkpoint, checkpoint_at: std::time::Instant::now() }),
+        });
+        let (jobs, queue) = std::sync::mpsc::channel();
+        let committer = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("mrgate-log".into())
+                .spawn(move || shared.commit_forever(queue))
+                .map_err(|e| unavailable(&format!("cannot start the log committer: {e}")))?
+        };
+        Ok(Self { shared, jobs: Some(jobs), committer: Some(committer) })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, LogError> {
-        self.state.lock().map_err(|_| LogError::Unavailable("the log lock is poisoned".into()))
+        self.shared.lock()
     }
 
-    /// Appends an entry and returns its index once it is committed. Concurrent callers share
-    /// one transaction: whoever finds no commit in progress commits everything pending.
+    /// Appends an entry and returns its index once it is committed. Concurrent appends share
+    /// one transaction.
     pub fn append(&self, entry: &Entry) -> Result<u64, LogError> {
         self.append_encoded(entry.encode()?)
     }
 
     fn append_encoded(&self, bytes: Vec<u8>) -> Result<u64, LogError> {
-        let mut state = self.lock()?;
-        let ticket = state.next_ticket;
-        state.next_ticket += 1;
-        state.pending.push((ticket, bytes));
-        loop {
-            if let Some(result) = state.done.remove(&ticket) {
-                return result;
-            }
-            if !state.committing {
-                state.committing = true;
-                let batch = std::mem::take(&mut state.pending);
-                drop(state);
-                let entries: Vec<Vec<u8>> = batch.iter().map(|(_, b)| b.clone()).collect();
-                let outcome = self.store.append_log(&entries);
-                state = self.lock()?;
-                match outcome {
-                    Ok(first) => {
-                        for (i, (t, bytes)) in batch.iter().enumerate() {
-                            let State { tree, by_leaf, .. } = &mut *state;
-                            add_leaf(tree, by_leaf, bytes);
-                            state.done.insert(*t, Ok(first + i as u64));
-                        }
-                        state.checkpoint = sign(&state.tree, &self.origin, &self.key);
-                        state.checkpoint_at = std::time::Instant::now();
-                    }
-                    Err(e) => {
-                        for (t, _) in &batch {
-                            state.done.insert(*t, Err(LogError::Store(e.clone())));
-                        }
-                    }
-                }
-                state.committing = false;
-                self.committed.notify_all();
-                continue;
-            }
-            state = self.committed.wait(state).map_err(|_| LogError::Unavailable("the log lock is poisoned".into()))?;
-        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.append_then(bytes, Box::new(move |r| drop(tx.send(r))))?;
+        rx.recv().map_err(|_| unavailable("the log committer stopped"))?
+    }
+
+    /// Queues an encoded entry; `done` is told its index once it is committed (or why not),
+    /// on the committer's thread, so it must be quick (e.g. send on a channel).
+    pub fn append_then(&self, bytes: Vec<u8>, done: Done) -> Result<(), LogError> {
+        let jobs = self.jobs.as_ref().ok_or_else(|| unavailable("the log is closing"))?;
+        jobs.send(Job { bytes, done }).map_err(|_| unavailable("the log committer stopped"))
     }
 
     pub fn size(&self) -> Result<u64, LogError> {
@@ -171,17 +207,18 @@ impl DurableLog {
     pub fn append_with_receipt(&self, entry: &Entry) -> Result<Receipt, LogError> {
         let bytes = entry.encode()?;
         let index = self.append_encoded(bytes.clone())?;
-        // The entry's bytes are at hand: no need to read them back from the store, whose
-        // connection the next group commit may be holding.
-        self.receipt_with(index, Some(bytes))
+        self.receipt_for(index, Some(bytes))
     }
 
     /// A receipt for `index` against the latest checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt, LogError> {
-        self.receipt_with(index, None)
+        self.receipt_for(index, None)
     }
 
-    fn receipt_with(&self, index: u64, entry: Option<Vec<u8>>) -> Result<Receipt, LogError> {
+    /// A receipt for `index` against the latest checkpoint. When the caller has the entry's
+    /// bytes at hand they are used (after checking them against the tree), so the store,
+    /// whose connection the next commit may be holding, is not read.
+    pub fn receipt_for(&self, index: u64, entry: Option<Vec<u8>>) -> Result<Receipt, LogError> {
         let state = self.lock()?;
         let size = state.tree.size();
         let proof = state.tree.inclusion_proof(index, size)?;
@@ -191,6 +228,7 @@ impl DurableLog {
         let entry = match entry {
             Some(bytes) if merkle::leaf_hash(&bytes) == leaf => bytes,
             _ => self
+                .shared
                 .store
                 .log_entries(index, index + 1)?
                 .pop()

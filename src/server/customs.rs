@@ -1,35 +1,58 @@
 //! Customs (and partners, operators): verify any supported document; the decision is logged.
 
-use super::http::{Body, json, problem};
+use super::http::{Body, Refusal, json, problem, refuse};
 use super::tls::Role;
-use super::{App, Req, now_rfc3339};
+use super::{App, MemoryRegister, Req, StoreRegister, now_rfc3339};
+use crate::ledger::durable::LogError;
 use crate::ledger::entry::{Entry, document_digest};
+use crate::ledger::receipt::Receipt;
+use crate::recognition::StatusSource;
 use hyper::{Response, StatusCode};
+use std::sync::Arc;
 
-pub fn verify(app: &App, req: &Req) -> Response<Body> {
+/// Who may call `POST /v1/verify`: customs, partners and operators.
+fn may_verify(req: &Req) -> Result<String, Refusal> {
     if matches!(req.role, Role::Anonymous | Role::Exporter) {
-        return problem(
+        return Err(refuse(
             StatusCode::UNAUTHORIZED,
             "auth.role",
             "verify needs a customs, partner or operator client certificate",
-        );
+        ));
     }
-    decide_and_log(app, req, req.role.name())
+    Ok(req.role.name())
+}
+
+/// The actor the public verification is logged under.
+fn public_actor(req: &Req) -> String {
+    if req.role == Role::Anonymous { "public".to_string() } else { req.role.name() }
+}
+
+pub fn verify(app: &App, req: &Req) -> Response<Body> {
+    match may_verify(req) {
+        Ok(actor) => decide_and_log(app, req, actor),
+        Err(r) => *r,
+    }
 }
 
 /// The verification page's entry: anyone may check a document. Callers without a client
 /// certificate are held to the public rate limit before they get here, and the decision is
 /// logged like any other, under the actor `public`.
 pub fn verify_public(app: &App, req: &Req) -> Response<Body> {
-    let actor = if req.role == Role::Anonymous { "public".to_string() } else { req.role.name() };
-    decide_and_log(app, req, actor)
+    decide_and_log(app, req, public_actor(req))
 }
 
-fn decide_and_log(app: &App, req: &Req, actor: String) -> Response<Body> {
+/// A decision made and its log entry encoded, waiting to be committed.
+struct Decided {
+    verdict: crate::recognition::Verdict,
+    entry: Entry,
+    bytes: Vec<u8>,
+}
+
+fn decide(app: &App, req: &Req, actor: String, register: &dyn StatusSource) -> Result<Decided, Refusal> {
     if req.body.is_empty() {
-        return problem(StatusCode::BAD_REQUEST, "http.empty", "send the document as the request body");
+        return Err(refuse(StatusCode::BAD_REQUEST, "http.empty", "send the document as the request body"));
     }
-    let (verdict, list) = app.decide(&req.body, true);
+    let (verdict, list) = app.decide_with(&req.body, true, register);
     let entry = Entry {
         kind: "recognition".into(),
         time: now_rfc3339(),
@@ -41,12 +64,79 @@ fn decide_and_log(app: &App, req: &Req, actor: String) -> Response<Body> {
         verdict: if verdict.valid { "valid".into() } else { "invalid".into() },
         reasons: verdict.unmet_reasons(),
     };
-    let receipt = match app.append_log(&entry) {
+    let bytes = entry.encode().map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()))?;
+    Ok(Decided { verdict, entry, bytes })
+}
+
+fn respond(decided: &Decided, receipt: Result<Receipt, LogError>) -> Response<Body> {
+    let receipt = match receipt {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
-    let mut body = serde_json::to_value(&verdict).unwrap_or_default();
+    let verdict = &decided.verdict;
+    let mut body = serde_json::to_value(verdict).unwrap_or_default();
     body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
     body["facts"] = verdict.certificate.as_ref().map(super::public::facts).unwrap_or_default();
     json(StatusCode::OK, &body)
+}
+
+fn decide_and_log(app: &App, req: &Req, actor: String) -> Response<Body> {
+    match decide(app, req, actor, &StoreRegister(app.store.as_ref())) {
+        Ok(decided) => {
+            let receipt = app.append_log(&decided.entry);
+            respond(&decided, receipt)
+        }
+        Err(r) => *r,
+    }
+}
+
+/// A credential up to this size is decided on the connection's own thread (a JWS check
+/// costs about 100 µs); larger documents and XML signatures go to the blocking pool.
+const INLINE_MAX_BYTES: usize = 64 * 1024;
+
+/// `POST /v1/verify` and `/v1/verify/public` as the server runs them: a compact JWS decided
+/// on the connection's thread when everything it needs is in memory (else on the blocking
+/// pool), then the wait for the log's commit as an await — no thread is parked while the
+/// committer syncs to disk.
+pub async fn verify_async(app: Arc<App>, req: Req, public: bool) -> Response<Body> {
+    let actor = if public {
+        public_actor(&req)
+    } else {
+        match may_verify(&req) {
+            Ok(a) => a,
+            Err(r) => return *r,
+        }
+    };
+    let jws = req.body.len() <= INLINE_MAX_BYTES && req.body.trim_ascii_start().starts_with(b"eyJ");
+    let inline = jws
+        .then(|| {
+            let register = MemoryRegister::new(app.store.as_ref());
+            let decided = decide(&app, &req, actor.clone(), &register);
+            (!register.missed()).then_some(decided)
+        })
+        .flatten();
+    let decided = match inline {
+        Some(d) => Ok(d),
+        None => {
+            let app = Arc::clone(&app);
+            tokio::task::spawn_blocking(move || decide(&app, &req, actor, &StoreRegister(app.store.as_ref()))).await
+        }
+    };
+    let decided = match decided {
+        Ok(Ok(d)) => d,
+        Ok(Err(r)) => return *r,
+        Err(_) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"),
+    };
+    let started = std::time::Instant::now();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let queued = app.log.append_then(decided.bytes.clone(), Box::new(move |r| drop(tx.send(r))));
+    let index = match queued {
+        Ok(()) => rx.await.unwrap_or_else(|_| Err(LogError::Unavailable("the log committer stopped".into()))),
+        Err(e) => Err(e),
+    };
+    let receipt = index.and_then(|i| app.log.receipt_for(i, Some(decided.bytes.clone())));
+    if receipt.is_ok() {
+        app.appended(&decided.entry, started.elapsed());
+    }
+    respond(&decided, receipt)
 }

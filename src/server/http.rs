@@ -31,3 +31,10 @@ pub fn problem(status: StatusCode, reason: &str, detail: impl Into<String>) -> R
     });
     bytes(status, "application/problem+json", serde_json::to_vec_pretty(&body).unwrap_or_default())
 }
+
+/// A refusal on its way out of a handler (boxed: a response is large for an `Err`).
+pub type Refusal = Box<Response<Body>>;
+
+pub fn refuse(status: StatusCode, reason: &str, detail: impl Into<String>) -> Refusal {
+    Box::new(problem(status, reason, detail))
+}

@@ -244,12 +244,17 @@ impl App {
     ) -> Result<crate::ledger::receipt::Receipt, crate::ledger::durable::LogError> {
         let started = std::time::Instant::now();
         let receipt = self.log.append_with_receipt(entry)?;
-        self.metrics.append(started.elapsed());
+        self.appended(entry, started.elapsed());
+        Ok(receipt)
+    }
+
+    /// Counts a committed decision in the metrics: append latency, verdict and reasons.
+    pub fn appended(&self, entry: &crate::ledger::entry::Entry, took: std::time::Duration) {
+        self.metrics.append(took);
         for reason in &entry.reasons {
             self.metrics.verdict(reason);
         }
         self.metrics.verdict(&format!("{}.{}", entry.kind, entry.verdict));
-        Ok(receipt)
     }
 
     /// The recognition decision on a document, under the installed trust list (returned
@@ -257,14 +262,23 @@ impl App {
     /// for domestic issuers — for verifying what the gateway exported, never for recognizing
     /// what a partner sends.
     pub fn decide(&self, document: &[u8], own_signers: bool) -> (crate::recognition::Verdict, Arc<TrustList>) {
+        self.decide_with(document, own_signers, &StoreRegister(self.store.as_ref()))
+    }
+
+    /// [`App::decide`] with the register's status of certificates taken from `register`.
+    pub fn decide_with(
+        &self,
+        document: &[u8],
+        own_signers: bool,
+        register: &dyn StatusSource,
+    ) -> (crate::recognition::Verdict, Arc<TrustList>) {
         let list = self.trust_list();
         let own = if own_signers { self.own_signers() } else { Vec::new() };
-        let register = StoreRegister(self.store.as_ref());
         let ctx = crate::recognition::Context {
             trust_list: &list,
             equivalence: &self.table,
             crls: if self.crls.is_empty() { None } else { Some(&self.crls) },
-            register: &register,
+            register,
             own_signers: &own,
             now: time::OffsetDateTime::now_utc(),
             limits: self.limits,
@@ -305,6 +319,43 @@ impl std::fmt::Debug for StoreRegister<'_> {
 impl StatusSource for StoreRegister<'_> {
     fn current_status(&self, issuer: &str, number: &str) -> Option<Status> {
         self.0.certificate(issuer, number).ok().flatten().and_then(|r| Status::parse(&r.status))
+    }
+}
+
+/// The register as far as the store's memory knows it, for deciding without blocking; notes
+/// when it could not tell (the decision must then be made again with [`StoreRegister`]).
+pub struct MemoryRegister<'a> {
+    store: &'a dyn Store,
+    missed: std::cell::Cell<bool>,
+}
+
+impl<'a> MemoryRegister<'a> {
+    pub fn new(store: &'a dyn Store) -> Self {
+        Self { store, missed: std::cell::Cell::new(false) }
+    }
+
+    /// Whether some answer needed the database.
+    pub fn missed(&self) -> bool {
+        self.missed.get()
+    }
+}
+
+impl std::fmt::Debug for MemoryRegister<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryRegister")
+    }
+}
+
+impl StatusSource for MemoryRegister<'_> {
+    fn current_status(&self, issuer: &str, number: &str) -> Option<Status> {
+        match self.store.cached_certificate_view(issuer, number) {
+            crate::store::InMemory::Version(v) => Status::parse(&v.record.status),
+            crate::store::InMemory::Absent => None,
+            crate::store::InMemory::Unknown => {
+                self.missed.set(true);
+                None
+            }
+        }
     }
 }
 
@@ -506,10 +557,16 @@ async fn handle(
         accept: header(hyper::header::ACCEPT).unwrap_or_default(),
         body,
     };
-    let app2 = Arc::clone(&app);
-    let response = tokio::task::spawn_blocking(move || route(&app2, &req))
-        .await
-        .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"));
+    let response = match (&req.method, req.path.as_str()) {
+        (&Method::POST, "/v1/verify") => customs::verify_async(Arc::clone(&app), req, false).await,
+        (&Method::POST, "/v1/verify/public") => customs::verify_async(Arc::clone(&app), req, true).await,
+        _ => {
+            let app2 = Arc::clone(&app);
+            tokio::task::spawn_blocking(move || route(&app2, &req))
+                .await
+                .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"))
+        }
+    };
     app.metrics.request(label, response.status().as_u16(), started.elapsed());
     Ok(response)
 }

@@ -7,7 +7,7 @@
 //! that body's anchors in the trust list. A partner never touches another partner's
 //! participants, and nothing is accepted after the deadline or once the round is closed.
 
-use super::http::{Body, bytes, json, problem};
+use super::http::{Body, Refusal, bytes, json, refuse};
 use super::tls::Role;
 use super::{App, Req, now_rfc3339};
 use crate::crypto::x509::TrustAnchors;
@@ -20,12 +20,6 @@ use hyper::{Response, StatusCode};
 use rustls::pki_types::CertificateDer;
 use serde_json::json;
 use time::OffsetDateTime;
-
-type Refusal = Box<Response<Body>>;
-
-fn refuse(status: StatusCode, reason: &str, detail: impl Into<String>) -> Refusal {
-    Box::new(problem(status, reason, detail))
-}
 
 fn partner(req: &Req) -> Result<&str, Refusal> {
     match &req.role {

@@ -136,7 +136,7 @@ pub fn certificate(app: &App, issuer: &str, number: &str) -> Response<Body> {
 /// The same answer when everything it needs is already in memory, without blocking: for
 /// the server to answer on its own thread. `None` means "use [`certificate`]".
 pub fn certificate_in_memory(app: &App, issuer: &str, number: &str) -> Option<Response<Body>> {
-    let view = app.store.cached_certificate_view(issuer, number)?;
+    let view = app.store.cached_certificate_view(issuer, number).version()?;
     let derived = view.derived.get()?.downcast_ref::<Derived>()?;
     Some(render(&view, derived))
 }

@@ -89,6 +89,26 @@ pub struct CertificateView {
     pub derived: std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
 }
 
+/// An answer from memory alone.
+#[derive(Debug, Clone)]
+pub enum InMemory {
+    /// The current version.
+    Version(std::sync::Arc<CertificateView>),
+    /// Known not to be in the store.
+    Absent,
+    /// Not in memory: ask [`Store::certificate_view`].
+    Unknown,
+}
+
+impl InMemory {
+    pub fn version(self) -> Option<std::sync::Arc<CertificateView>> {
+        match self {
+            InMemory::Version(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
 /// A proficiency-testing round as defined by its provider.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PtRoundRecord {
@@ -149,10 +169,10 @@ pub trait Store: Send + Sync {
         issuer: &str,
         number: &str,
     ) -> Result<Option<std::sync::Arc<CertificateView>>, StoreError>;
-    /// The current version when it is in memory, without blocking on the database; `None`
-    /// means "ask [`Store::certificate_view`]", never "no such certificate".
-    fn cached_certificate_view(&self, _issuer: &str, _number: &str) -> Option<std::sync::Arc<CertificateView>> {
-        None
+    /// What memory knows of the certificate's current version, without blocking on the
+    /// database.
+    fn cached_certificate_view(&self, _issuer: &str, _number: &str) -> InMemory {
+        InMemory::Unknown
     }
 
     /// Exports and recognitions: an id, a kind and the JSON of what was returned.

@@ -2,8 +2,8 @@
 //! `synchronous=FULL`, schema migrations numbered in `user_version`.
 
 use super::{
-    CertificateRecord, CertificateView, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StatusEvent,
-    Store, StoreError, TrustListVersion,
+    CertificateRecord, CertificateView, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord,
+    StatusEvent, Store, StoreError, TrustListVersion,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -94,10 +94,54 @@ const MIGRATIONS: &[&str] = &[
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
-    /// By issuer, then number (so a look-up borrows its keys).
-    versions: RwLock<HashMap<String, HashMap<String, Arc<CertificateView>>>>,
+    /// By issuer, then number (so a look-up borrows its keys); `None` for a certificate
+    /// known not to be stored.
+    versions: RwLock<Versions>,
     cached: std::sync::atomic::AtomicUsize,
+    checkpointer: Option<Checkpointer>,
 }
+
+/// Copies the write-ahead log into the database file from its own connection, so that a
+/// commit never waits for that copy (and its sync) — which would stall every appender for as
+/// long as it takes. Stops when the store is dropped.
+#[derive(Debug)]
+struct Checkpointer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// How often the write-ahead log is copied into the database file.
+    const EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+    fn start(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("mrgate-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(Self::EVERY) {
+                    // PASSIVE never blocks the writer; what it cannot copy now it copies next time.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .map_err(|e| StoreError::Database(format!("cannot start the checkpointer: {e}")))?;
+        Ok(Self { stop: Some(stop), thread: Some(thread) })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Certificate versions by issuer, then number; `None` for one known not to be stored.
+type Versions = HashMap<String, HashMap<String, Option<Arc<CertificateView>>>>;
 
 /// Certificate versions kept in memory at most; beyond, the cache starts again empty.
 const MAX_CACHED_VERSIONS: usize = 100_000;
@@ -106,7 +150,11 @@ impl SqliteStore {
     /// Opens (creating if needed) the store file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
-        Self::init(conn)
+        let mut store = Self::init(conn)?;
+        // Commits only append to the write-ahead log; the checkpointer copies it over.
+        store.conn()?.pragma_update(None, "wal_autocheckpoint", 0)?;
+        store.checkpointer = Some(Checkpointer::start(path)?);
+        Ok(store)
     }
 
     /// An in-memory store, for tests.
@@ -129,7 +177,12 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
-        Ok(Self { conn: Mutex::new(conn), versions: RwLock::new(HashMap::new()), cached: Default::default() })
+        Ok(Self {
+            conn: Mutex::new(conn),
+            versions: RwLock::new(HashMap::new()),
+            cached: Default::default(),
+            checkpointer: None,
+        })
     }
 
     fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
@@ -406,8 +459,10 @@ impl Store for SqliteStore {
     }
 
     fn certificate_view(&self, issuer: &str, number: &str) -> Result<Option<Arc<CertificateView>>, StoreError> {
-        if let Some(v) = self.cached_certificate_view(issuer, number) {
-            return Ok(Some(v));
+        match self.cached_certificate_view(issuer, number) {
+            InMemory::Version(v) => return Ok(Some(v)),
+            InMemory::Absent => return Ok(None),
+            InMemory::Unknown => {}
         }
         let mut conn = self.conn()?;
         let tx = conn.transaction()?;
@@ -415,10 +470,14 @@ impl Store for SqliteStore {
             .prepare_cached(&format!("{SELECT_CERT} WHERE issuer = ?1 AND number = ?2"))?
             .query_row(params![issuer, number], record)
             .optional()?;
-        let Some(found) = found else { return Ok(None) };
-        let history = read_history(&tx, issuer, number)?;
+        let view = match found {
+            Some(record) => {
+                let history = read_history(&tx, issuer, number)?;
+                Some(Arc::new(CertificateView { record, history, derived: std::sync::OnceLock::new() }))
+            }
+            None => None,
+        };
         drop(tx);
-        let view = Arc::new(CertificateView { record: found, history, derived: std::sync::OnceLock::new() });
         // Still under the connection lock: no write can have slipped in since the read.
         if let Ok(mut v) = self.versions.write() {
             use std::sync::atomic::Ordering::Relaxed;
@@ -427,16 +486,21 @@ impl Store for SqliteStore {
                 self.cached.store(0, Relaxed);
             }
             let by_number = v.entry(issuer.to_string()).or_default();
-            if by_number.insert(number.to_string(), Arc::clone(&view)).is_none() {
+            if by_number.insert(number.to_string(), view.clone()).is_none() {
                 self.cached.fetch_add(1, Relaxed);
             }
         }
         drop(conn);
-        Ok(Some(view))
+        Ok(view)
     }
 
-    fn cached_certificate_view(&self, issuer: &str, number: &str) -> Option<Arc<CertificateView>> {
-        self.versions.read().ok()?.get(issuer)?.get(number).cloned()
+    fn cached_certificate_view(&self, issuer: &str, number: &str) -> InMemory {
+        let Ok(versions) = self.versions.read() else { return InMemory::Unknown };
+        match versions.get(issuer).and_then(|n| n.get(number)) {
+            Some(Some(v)) => InMemory::Version(Arc::clone(v)),
+            Some(None) => InMemory::Absent,
+            None => InMemory::Unknown,
+        }
     }
 
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError> {
