@@ -28,9 +28,21 @@ use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-/// The register's current status of a certificate (from notices), when it has one.
+/// What the register says of a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// Its current status (notices included): this overrides the document's.
+    Status(Status),
+    /// The register does not hold it: the document's own status stands.
+    NotHeld,
+    /// The register could not answer (a store error, a status it cannot read). The
+    /// decision then fails closed: it never falls back to the document's own status.
+    Unavailable(String),
+}
+
+/// The register's current status of a certificate (from notices).
 pub trait StatusSource {
-    fn current_status(&self, issuer: &str, number: &str) -> Option<Status>;
+    fn current_status(&self, issuer: &str, number: &str) -> Registered;
 }
 
 /// No register: the document's own status stands.
@@ -38,8 +50,8 @@ pub trait StatusSource {
 pub struct NoRegister;
 
 impl StatusSource for NoRegister {
-    fn current_status(&self, _: &str, _: &str) -> Option<Status> {
-        None
+    fn current_status(&self, _: &str, _: &str) -> Registered {
+        Registered::NotHeld
     }
 }
 
@@ -314,7 +326,15 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
 
     // 6. Validity and status; the register's status (notices) overrides the document's.
     let today = ctx.now.to_offset(time::macros::offset!(+8)).date();
-    let status = ctx.register.current_status(&issuer, cert.number.as_str()).unwrap_or(cert.status);
+    let status = match ctx.register.current_status(&issuer, cert.number.as_str()) {
+        Registered::Status(s) => s,
+        Registered::NotHeld => cert.status,
+        Registered::Unavailable(why) => {
+            verdict.status = "unknown";
+            d.fail("validity", "register.unavailable", format!("the register's status cannot be read: {why}"));
+            return None;
+        }
+    };
     verdict.status = status.as_str();
     if today > cert.expiry_date {
         verdict.status = Status::Expired.as_str();

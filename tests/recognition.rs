@@ -9,7 +9,7 @@ use mrgate::crypto::x509::{Crls, TrustAnchors, read_certificates};
 use mrgate::formats::{self, Format};
 use mrgate::ids::{BodyId, ForeignBodyId, parse_date};
 use mrgate::model::{Accreditation, Category, Certificate, ProgramCode, Status};
-use mrgate::recognition::{self, Context, NoRegister, StatusSource, Verdict};
+use mrgate::recognition::{self, Context, NoRegister, Registered, StatusSource, Verdict};
 use mrgate::standards::Table;
 use mrgate::trust::TrustList;
 use mrgate::xml::Limits;
@@ -79,11 +79,11 @@ fn as_iaf_xml(c: &Certificate, signer: &str) -> Vec<u8> {
     mrgate::crypto::xmldsig::sign(&xml, &key, &chain).expect("sign").into_bytes()
 }
 
-struct Register(Option<Status>);
+struct Register(Registered);
 
 impl StatusSource for Register {
-    fn current_status(&self, _: &str, _: &str) -> Option<Status> {
-        self.0
+    fn current_status(&self, _: &str, _: &str) -> Registered {
+        self.0.clone()
     }
 }
 
@@ -259,14 +259,37 @@ fn suspended_in_the_document_or_by_a_notice() {
     assert_eq!((failed(&v), v.status), (("validity", "status.suspended".into()), "suspended"));
     // A valid document, but the register says withdrawn: the register wins.
     let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    let v = decide_with(&as_jws(&cert, "foreign/dakks/signer"), &trust_list(), NOW, &Register(Some(Status::Withdrawn)));
+    let v = decide_with(
+        &as_jws(&cert, "foreign/dakks/signer"),
+        &trust_list(),
+        NOW,
+        &Register(Registered::Status(Status::Withdrawn)),
+    );
     assert_eq!((failed(&v), v.status), (("validity", "status.withdrawn".into()), "withdrawn"));
     // And a restore in the register makes a document-suspended certificate valid again.
     let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
     cert.status = Status::Suspended;
     assert!(
-        decide_with(&as_jws(&cert, "foreign/dakks/signer"), &trust_list(), NOW, &Register(Some(Status::Valid))).valid
+        decide_with(
+            &as_jws(&cert, "foreign/dakks/signer"),
+            &trust_list(),
+            NOW,
+            &Register(Registered::Status(Status::Valid))
+        )
+        .valid
     );
+}
+
+/// A register that cannot answer never lets the document's own "valid" stand.
+#[test]
+fn an_unreadable_register_fails_closed() {
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let unavailable = Register(Registered::Unavailable("store: disk I/O error".into()));
+    let v = decide_with(&as_jws(&cert, "foreign/dakks/signer"), &trust_list(), NOW, &unavailable);
+    assert_eq!((v.valid, failed(&v), v.status), (false, ("validity", "register.unavailable".into()), "unknown"));
+    // Not held is not unavailable: the document's own status stands.
+    let v = decide_with(&as_jws(&cert, "foreign/dakks/signer"), &trust_list(), NOW, &Register(Registered::NotHeld));
+    assert!(v.valid, "{:?}", v.checks);
 }
 
 #[test]

@@ -24,7 +24,7 @@ use crate::crypto::keys::SigningKey;
 use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
 use crate::ledger::durable::DurableLog;
 use crate::model::Status;
-use crate::recognition::StatusSource;
+use crate::recognition::{Registered, StatusSource};
 use crate::standards::Table;
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -316,9 +316,21 @@ impl std::fmt::Debug for StoreRegister<'_> {
     }
 }
 
+/// A stored status as the register's answer; one that does not read is no answer.
+fn registered(record: &crate::store::CertificateRecord) -> Registered {
+    match Status::parse(&record.status) {
+        Some(s) => Registered::Status(s),
+        None => Registered::Unavailable(format!("stored status '{}' is not a status", record.status)),
+    }
+}
+
 impl StatusSource for StoreRegister<'_> {
-    fn current_status(&self, issuer: &str, number: &str) -> Option<Status> {
-        self.0.certificate(issuer, number).ok().flatten().and_then(|r| Status::parse(&r.status))
+    fn current_status(&self, issuer: &str, number: &str) -> Registered {
+        match self.0.certificate(issuer, number) {
+            Ok(Some(r)) => registered(&r),
+            Ok(None) => Registered::NotHeld,
+            Err(e) => Registered::Unavailable(e.to_string()),
+        }
     }
 }
 
@@ -347,13 +359,13 @@ impl std::fmt::Debug for MemoryRegister<'_> {
 }
 
 impl StatusSource for MemoryRegister<'_> {
-    fn current_status(&self, issuer: &str, number: &str) -> Option<Status> {
+    fn current_status(&self, issuer: &str, number: &str) -> Registered {
         match self.store.cached_certificate_view(issuer, number) {
-            crate::store::InMemory::Version(v) => Status::parse(&v.record.status),
-            crate::store::InMemory::Absent => None,
+            crate::store::InMemory::Version(v) => registered(&v.record),
+            crate::store::InMemory::Absent => Registered::NotHeld,
             crate::store::InMemory::Unknown => {
                 self.missed.set(true);
-                None
+                Registered::Unavailable("not in memory".into())
             }
         }
     }
