@@ -374,7 +374,8 @@ fn anchors_at(ctx: &Context<'_>, issuer: &str, at: OffsetDateTime) -> TrustAncho
     anchors_of(&ctx.trust_list.anchors_for_cb(issuer, at))
 }
 
-fn anchors_of(ders: &[&[u8]]) -> TrustAnchors {
+/// Trust anchors from certificates the trust list grants (as `anchors_for_cb` gives them).
+pub fn anchors_of(ders: &[&[u8]]) -> TrustAnchors {
     let mut anchors = TrustAnchors::new();
     for der in ders {
         // Certificates that cannot be anchors (e.g. end-entity signing certificates listed

@@ -224,19 +224,7 @@ async fn a_joint_round_from_definition_to_signed_report() {
     };
     let xml = get("partner-ukas", "application/xml").await;
     assert_eq!((xml.status, xml.content_type.as_str()), (200, "application/xml"));
-    let mut anchors = mrgate::crypto::x509::TrustAnchors::new();
-    anchors.add_pem_or_der(&std::fs::read(format!("{DEMO}/ca.pem")).expect("ca")).expect("anchor");
-    let options = mrgate::crypto::xmldsig::Options {
-        key: mrgate::crypto::xmldsig::KeySource::Trusted {
-            anchors: &anchors,
-            crls: None,
-            at: OffsetDateTime::now_utc().unix_timestamp() as u64,
-        },
-        allow_sha1: false,
-        profile: mrgate::crypto::xmldsig::Profile::Enveloped,
-    };
-    mrgate::crypto::xmldsig::verify(&xml.body, &mrgate::xml::Limits::default(), &options)
-        .expect("the gateway signed it");
+    assert_eq!(common::verify_xml_signed(&xml.body, &format!("{DEMO}/ca.pem")), Ok(()), "the gateway signed it");
     let text = String::from_utf8_lossy(&xml.body);
     assert!(text.contains(&format!("<XPt>{}</XPt>", expected.x_pt)), "{text}");
     if common::tool("xmllint") {

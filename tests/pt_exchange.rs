@@ -333,29 +333,20 @@ fn the_cli_turns_a_results_table_into_a_signed_submission() {
     assert_eq!(sub.results.len(), 5);
     assert_eq!(sub.results[1], res("GB-LAB-02", "Pb", 49.5, None, Some((1.8, 2.0))));
     // Verified with the UKAS root, by us and by xmlsec1.
-    let mut anchors = mrgate::crypto::x509::TrustAnchors::new();
-    anchors.add_pem_or_der(&std::fs::read(format!("{DEMO}/foreign/ukas/root.pem")).expect("root")).expect("anchor");
-    let options = mrgate::crypto::xmldsig::Options {
-        key: mrgate::crypto::xmldsig::KeySource::Trusted {
-            anchors: &anchors,
-            crls: None,
-            at: OffsetDateTime::now_utc().unix_timestamp() as u64,
-        },
-        allow_sha1: false,
-        profile: mrgate::crypto::xmldsig::Profile::Enveloped,
-    };
-    mrgate::crypto::xmldsig::verify(doc.as_bytes(), &mrgate::xml::Limits::default(), &options).expect("verifies");
+    let root = format!("{DEMO}/foreign/ukas/root.pem");
+    assert_eq!(common::verify_xml_signed(doc.as_bytes(), &root), Ok(()));
+    let tampered = doc.replace("<Value>49.5</Value>", "<Value>59.5</Value>");
+    assert_eq!(common::verify_xml_signed(tampered.as_bytes(), &root), Err("dsig.digest_mismatch".into()));
     if common::tool("xmlsec1") {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("submission.xml");
         std::fs::write(&path, &doc).expect("write");
-        let root = format!("{DEMO}/foreign/ukas/root.pem");
         let out = std::process::Command::new("xmlsec1")
             .args(["--verify", "--trusted-pem", &root, &path.to_string_lossy()])
             .output()
             .expect("xmlsec1");
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        std::fs::write(&path, doc.replace("<Value>49.5</Value>", "<Value>59.5</Value>")).expect("write");
+        std::fs::write(&path, &tampered).expect("write");
         let out = std::process::Command::new("xmlsec1")
             .args(["--verify", "--trusted-pem", &root, &path.to_string_lossy()])
             .output()

@@ -5,15 +5,13 @@ use super::http::{Body, json, problem};
 use super::tls::Role;
 use super::{App, Req, now_rfc3339, sha256};
 use crate::crypto::jws;
-use crate::crypto::x509::TrustAnchors;
-use crate::crypto::xmldsig::{self, KeySource, Options, Profile};
+use crate::crypto::xmldsig;
 use crate::formats::{self, Format};
 use crate::ledger::entry::{Entry, document_digest};
 use crate::model::{AssessmentLevel, Status};
 use crate::recognition::arrangement_for;
 use crate::store::{CertificateRecord, StatusEvent};
 use hyper::{Response, StatusCode};
-use rustls::pki_types::CertificateDer;
 use serde_json::json;
 
 fn authorized(app: &App, req: &Req) -> bool {
@@ -60,20 +58,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
     // A present signature must verify, by a signer of the issuing CB.
     if String::from_utf8_lossy(&req.body).contains(xmldsig::DSIG_NS) {
-        let mut anchors = TrustAnchors::new();
-        for der in list.anchors_for_cb(cert.issuer_id(), now) {
-            let _ = anchors.add_der(&CertificateDer::from(der.to_vec()));
-        }
-        let options = Options {
-            key: KeySource::Trusted {
-                anchors: &anchors,
-                crls: if app.crls.is_empty() { None } else { Some(&app.crls) },
-                at: now.unix_timestamp().max(0) as u64,
-            },
-            allow_sha1: false,
-            profile: Profile::Enveloped,
-        };
-        if let Err(e) = xmldsig::verify(&req.body, &app.limits, &options) {
+        if let Err(e) = app.verify_xml(&req.body, &list.anchors_for_cb(cert.issuer_id(), now), now) {
             return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("the CB's signature: {e}"));
         }
         checks.push(json!({"check": "signature", "outcome": "pass", "reason": "sig.valid", "message": "signed by the issuing CB"}));

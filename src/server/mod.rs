@@ -288,6 +288,28 @@ impl App {
         (verdict, list)
     }
 
+    /// Verifies an enveloped XML signature as of `now`, by a signer chaining to `anchors`
+    /// (certificates the trust list grants), with this App's CRLs.
+    pub fn verify_xml(
+        &self,
+        document: &[u8],
+        anchors: &[&[u8]],
+        now: time::OffsetDateTime,
+    ) -> Result<crate::crypto::xmldsig::Verified, crate::crypto::xmldsig::DsigError> {
+        use crate::crypto::xmldsig::{KeySource, Options, Profile};
+        let anchors = crate::recognition::anchors_of(anchors);
+        let options = Options {
+            key: KeySource::Trusted {
+                anchors: &anchors,
+                crls: if self.crls.is_empty() { None } else { Some(&self.crls) },
+                at: now.unix_timestamp().max(0) as u64,
+            },
+            allow_sha1: false,
+            profile: Profile::Enveloped,
+        };
+        crate::crypto::xmldsig::verify(document, &self.limits, &options)
+    }
+
     pub fn own_signers(&self) -> Vec<Vec<u8>> {
         self.signing_chain.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default()
     }

@@ -6,14 +6,12 @@ use super::http::{Body, json, problem};
 use super::tls::Role;
 use super::{App, Req, now_rfc3339};
 use crate::crypto::jws::{self, Verifier};
-use crate::crypto::x509::TrustAnchors;
 use crate::formats::{self, Format};
 use crate::ledger::entry::{Entry, document_digest};
 use crate::model::Status;
 use crate::store::{CertificateRecord, StatusEvent};
 use crate::trust::TrustList;
 use hyper::{Response, StatusCode};
-use rustls::pki_types::CertificateDer;
 use serde_json::json;
 
 /// Whether `issuer` is `partner` itself or a CB that `partner` accredits.
@@ -151,25 +149,15 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
     }
     // Signed by a granted signer of the issuing body, chaining to its accreditor.
     let now = time::OffsetDateTime::now_utc();
-    let mut anchors = TrustAnchors::new();
-    for der in list.anchors_for_cb(&issuer, now) {
-        let _ = anchors.add_der(&CertificateDer::from(der.to_vec()));
-    }
+    let anchors = crate::recognition::anchors_of(&list.anchors_for_cb(&issuer, now));
     let mut verifier = Verifier::new(anchors, app.crls.clone_for_verifier());
     verifier.credential = false;
-    let v = verifier.verify(&token, now.unix_timestamp().max(0) as u64);
+    let v = verifier.verify_parsed(&parsed, now.unix_timestamp().max(0) as u64);
     if !v.valid {
         let last = v.checks.last().map(|c| (c.reason.clone(), c.message.clone())).unwrap_or_default();
         return problem(StatusCode::UNPROCESSABLE_ENTITY, &last.0, last.1);
     }
-    let signer_der = parsed
-        .header
-        .get("x5c")
-        .and_then(|x| x.as_array())
-        .and_then(|a| a.first())
-        .and_then(|c| c.as_str())
-        .and_then(|c| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, c).ok())
-        .unwrap_or_default();
+    let signer_der = v.signer_certificate.unwrap_or_default();
     let listed = list
         .body(&issuer)
         .is_some_and(|p| p.services.iter().any(|s| s.granted_at(now) && s.certificates.contains(&signer_der)));

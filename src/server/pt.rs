@@ -10,14 +10,12 @@
 use super::http::{Body, Refusal, bytes, json, refuse};
 use super::tls::Role;
 use super::{App, Req, now_rfc3339};
-use crate::crypto::x509::TrustAnchors;
-use crate::crypto::xmldsig::{self, KeySource, Options, Profile};
+use crate::crypto::xmldsig;
 use crate::ledger::entry::{Entry, document_digest};
 use crate::pt::exchange::{self, Input, Round, SubmissionRef, SubmittedResult};
 use crate::store::{PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StoreError};
 use crate::trust::TrustList;
 use hyper::{Response, StatusCode};
-use rustls::pki_types::CertificateDer;
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -52,23 +50,8 @@ fn verify_partner_document(app: &App, body: &[u8], partner: &str) -> Result<crat
     let list = app.trust_list();
     let now = OffsetDateTime::now_utc();
     let bodies = bodies_of(&list, partner);
-    let mut anchors = TrustAnchors::new();
-    for b in &bodies {
-        for der in list.anchors_for_cb(b, now) {
-            // End-entity signing certificates cannot be anchors; they are checked as signers below.
-            let _ = anchors.add_der(&CertificateDer::from(der.to_vec()));
-        }
-    }
-    let options = Options {
-        key: KeySource::Trusted {
-            anchors: &anchors,
-            crls: if app.crls.is_empty() { None } else { Some(&app.crls) },
-            at: now.unix_timestamp().max(0) as u64,
-        },
-        allow_sha1: false,
-        profile: Profile::Enveloped,
-    };
-    let verified = xmldsig::verify(body, &app.limits, &options).map_err(|e| {
+    let anchors: Vec<&[u8]> = bodies.iter().flat_map(|b| list.anchors_for_cb(b, now)).collect();
+    let verified = app.verify_xml(body, &anchors, now).map_err(|e| {
         if e.check() == "format" {
             refuse(StatusCode::BAD_REQUEST, e.code(), format!("the document: {e}"))
         } else {
