@@ -366,37 +366,23 @@ fn the_cli_turns_a_results_table_into_a_signed_submission() {
 
 #[test]
 fn the_cli_refuses_bad_tables_and_documents() {
+    const SUB: &[&str] = &["pt", "submission", "--round", "R-1", "--submitter", "ukas"];
     let cases: [(&[&str], &[u8], u8, &str); 8] = [
+        (SUB, b"participant,measurand,result\nA,Pb,x\n", 1, "line 2, column 'result': 'x' is not a number"),
+        (SUB, b"participant,measurand,result,U\nA,Pb,1,0.2\n", 1, "line 2: U and its coverage factor k come together"),
         (
-            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
-            b"participant,measurand,result\nA,Pb,x\n",
-            1,
-            "line 2, column 'result': 'x' is not a number",
-        ),
-        (
-            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
-            b"participant,measurand,result,U\nA,Pb,1,0.2\n",
-            1,
-            "line 2: U and its coverage factor k come together",
-        ),
-        (
-            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
+            SUB,
             b"participant,measurand,result,U,k\nA,Pb,1,0.2,\n",
             1,
             "line 2: U and its coverage factor k come together",
         ),
         (
-            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
+            SUB,
             b"participant,measurand,result\nA,Pb,1\nA,Pb,2\n",
             1,
             "line 3: participant 'A (Pb)' appears twice (first on line 2)",
         ),
-        (
-            &["pt", "submission", "--round", "R-1", "--submitter", "ukas"],
-            b"participant,measurand,result,u\nA,Pb,1,-1\n",
-            1,
-            "line 2: u and U are finite and not negative",
-        ),
+        (SUB, b"participant,measurand,result,u\nA,Pb,1,-1\n", 1, "line 2: u and U are finite and not negative"),
         (
             &["pt", "submission", "--round", "R 1", "--submitter", "ukas"],
             b"participant,measurand,result\nA,Pb,1\n",
