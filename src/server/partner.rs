@@ -20,7 +20,8 @@ fn belongs_to(list: &TrustList, issuer: &str, partner: &str) -> bool {
         || list.body(issuer).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref()) == Some(partner)
 }
 
-fn partner(req: &Req) -> Result<&str, Box<Response<Body>>> {
+/// The calling partner's body id, or 401 for any other caller.
+pub(super) fn partner(req: &Req) -> Result<&str, super::http::Refusal> {
     match &req.role {
         Role::Partner(b) => Ok(b),
         _ => Err(Box::new(problem(

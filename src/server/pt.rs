@@ -9,6 +9,7 @@
 
 use super::http::{Body, Refusal, bytes, json, refuse};
 use super::tls::Role;
+use super::partner::partner;
 use super::{App, Req, now_rfc3339};
 use crate::crypto::xmldsig;
 use crate::ledger::entry::{Entry, document_digest};
@@ -18,13 +19,6 @@ use crate::trust::TrustList;
 use hyper::{Response, StatusCode};
 use serde_json::json;
 use time::OffsetDateTime;
-
-fn partner(req: &Req) -> Result<&str, Refusal> {
-    match &req.role {
-        Role::Partner(b) => Ok(b),
-        _ => Err(refuse(StatusCode::UNAUTHORIZED, "auth.role", "this route needs a partner client certificate")),
-    }
-}
 
 fn store_error(e: StoreError) -> Refusal {
     let status = match e {
