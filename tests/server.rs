@@ -137,15 +137,32 @@ async fn authorization_and_bad_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_everything_acknowledged() {
     let dir = tempfile::tempdir().expect("tmp");
-    let first = {
+    let (first, old) = {
         let app = Arc::new(App::load(config(dir.path())).expect("app"));
         let running = start(Arc::clone(&app)).await.expect("start");
         let r = call(running.addr, "POST", "/v1/exports", domestic_certificate(), Some("exporter"), None).await;
         assert_eq!(r.status, 201);
         running.task.abort();
-        r.json()
+        (r.json(), Arc::downgrade(&app))
     };
-    let app = Arc::new(App::load(config(dir.path())).expect("app again"));
+    // While the old gateway holds the store, another cannot open it.
+    if old.strong_count() > 0 {
+        let e = App::load(config(dir.path())).expect_err("the store is in use");
+        assert!(e.contains("in use by another mrgate process"), "{e}");
+    }
+    // As after a process exit, the new gateway opens the store once the old one let go of
+    // it (its last connection task and its log's committer finishing).
+    let mut again = App::load(config(dir.path()));
+    for _ in 0..500 {
+        match &again {
+            Err(e) if e.contains("in use by another mrgate process") => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                again = App::load(config(dir.path()));
+            }
+            _ => break,
+        }
+    }
+    let app = Arc::new(again.expect("app again"));
     let running = start(Arc::clone(&app)).await.expect("start again");
     let lookup = call(running.addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await;
     assert_eq!(lookup.status, 200);

@@ -79,6 +79,19 @@ fn certificates_status_history_and_restart() {
     assert!(store.certificate("CNCA-R-2002-001", "missing").expect("get").is_none());
 }
 
+/// One process per store file: a second open is refused until the first is dropped.
+#[test]
+fn a_store_file_has_one_owner() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    let first = SqliteStore::open(&path).expect("open");
+    let e = SqliteStore::open(&path).expect_err("second owner");
+    assert_eq!(e.code(), "store.database");
+    assert!(e.to_string().contains("in use by another mrgate process"), "{e}");
+    drop(first);
+    SqliteStore::open(&path).expect("free again");
+}
+
 #[test]
 fn a_newer_schema_is_refused() {
     let dir = tempfile::tempdir().expect("tmp");

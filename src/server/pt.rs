@@ -8,8 +8,8 @@
 //! participants, and nothing is accepted after the deadline or once the round is closed.
 
 use super::http::{Body, Refusal, bytes, json, refuse};
-use super::tls::Role;
 use super::partner::partner;
+use super::tls::Role;
 use super::{App, Req, now_rfc3339};
 use crate::crypto::xmldsig;
 use crate::ledger::entry::{Entry, document_digest};

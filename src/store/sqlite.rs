@@ -99,6 +99,9 @@ pub struct SqliteStore {
     versions: RwLock<Versions>,
     cached: std::sync::atomic::AtomicUsize,
     checkpointer: Option<Checkpointer>,
+    /// Held for the store's life: one process per store file (the log's tree and the cached
+    /// versions assume they see every write).
+    _exclusive: Option<std::fs::File>,
 }
 
 /// Copies the write-ahead log into the database file from its own connection, so that a
@@ -149,8 +152,23 @@ const MAX_CACHED_VERSIONS: usize = 100_000;
 impl SqliteStore {
     /// Opens (creating if needed) the store file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let lock_path = path.with_extension("lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::Database(format!("{}: {e}", lock_path.display())))?;
+        if lock.try_lock().is_err() {
+            return Err(StoreError::Database(format!(
+                "{} is in use by another mrgate process (its lock {} is held)",
+                path.display(),
+                lock_path.display()
+            )));
+        }
         let conn = Connection::open(path)?;
         let mut store = Self::init(conn)?;
+        store._exclusive = Some(lock);
         // Commits only append to the write-ahead log; the checkpointer copies it over.
         store.conn()?.pragma_update(None, "wal_autocheckpoint", 0)?;
         store.checkpointer = Some(Checkpointer::start(path)?);
@@ -182,6 +200,7 @@ impl SqliteStore {
             versions: RwLock::new(HashMap::new()),
             cached: Default::default(),
             checkpointer: None,
+            _exclusive: None,
         })
     }
 
