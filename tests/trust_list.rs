@@ -202,3 +202,24 @@ fn real_trusted_lists_are_modelled() {
     assert!(list.providers[0].services[0].unusable.is_some());
     assert!(list.providers.iter().all(|p| p.body.is_none()));
 }
+
+/// Look-ups by id (indexed) answer exactly as a scan of the providers would, for every body
+/// of the list, for an unknown id, and after the providers were edited.
+#[test]
+fn bodies_by_id_answer_as_a_scan_would() {
+    let mut list = demo();
+    let scan =
+        |list: &TrustList, id: &str| list.providers.iter().position(|p| p.body.as_ref().is_some_and(|b| b.id == id));
+    let ids: Vec<String> = list.providers.iter().filter_map(|p| p.body.as_ref().map(|b| b.id.clone())).collect();
+    assert!(ids.len() >= 10, "{ids:?}");
+    for id in &ids {
+        let found = list.body(id).expect("known body");
+        assert_eq!(Some(found), scan(&list, id).map(|i| &list.providers[i]), "{id}");
+    }
+    assert!(list.body("nobody").is_none());
+    // Edited after loading: the index is stale, the answer is not.
+    list.providers.swap(0, 1);
+    for id in &ids {
+        assert_eq!(list.body(id), scan(&list, id).map(|i| &list.providers[i]), "{id} after the swap");
+    }
+}

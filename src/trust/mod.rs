@@ -17,6 +17,7 @@ use crate::crypto::xmldsig::{self, DsigError, KeySource, Options, Profile};
 use crate::xml::{Document, Element, Limits};
 use base64::Engine;
 use serde::Serialize;
+use std::collections::HashMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -136,6 +137,12 @@ pub struct TrustList {
     pub signed_by: Option<String>,
     /// SHA-256 of the exact bytes verified: the version recorded with each decision.
     pub digest: String,
+    /// Where each body's provider is in `providers`, for look-ups by id on every decision
+    /// (a national list holds well over a thousand bodies). A hit is checked on use, and a
+    /// miss falls back to a scan, so a list whose providers were edited afterwards still
+    /// answers right, only slower.
+    #[serde(skip)]
+    by_id: HashMap<String, usize>,
 }
 
 /// The answer to "was this body an active signatory of this arrangement for this scope".
@@ -201,6 +208,13 @@ impl TrustList {
                 providers.push(provider(tsp, i)?);
             }
         }
+        let mut by_id = HashMap::new();
+        for (i, p) in providers.iter().enumerate() {
+            if let Some(b) = &p.body {
+                // The first provider of an id answers, as a scan would.
+                by_id.entry(b.id.clone()).or_insert(i);
+            }
+        }
         Ok(Self {
             operator,
             territory,
@@ -210,12 +224,14 @@ impl TrustList {
             providers,
             signed_by: None,
             digest: String::new(),
+            by_id,
         })
     }
 
     /// The provider of a body by its id (the profile's extension).
     pub fn body(&self, id: &str) -> Option<&Provider> {
-        self.providers.iter().find(|p| p.body.as_ref().is_some_and(|b| b.id == id))
+        let is = |p: &&Provider| p.body.as_ref().is_some_and(|b| b.id == id);
+        self.by_id.get(id).and_then(|&i| self.providers.get(i)).filter(is).or_else(|| self.providers.iter().find(is))
     }
 
     /// Was body `id` an active signatory of `arrangement` for `scope` at `at`?
