@@ -677,6 +677,8 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
     let task = tokio::spawn(async move {
         loop {
             let Ok((tcp, peer)) = listener.accept().await else { continue };
+            // Responses go out whole; Nagle's algorithm would only hold back their last segment.
+            let _ = tcp.set_nodelay(true);
             let Ok(permit) = Arc::clone(&accepting).try_acquire_owned() else { continue };
             let Ok((acceptor, app)) = shared.read().map(|c| (c.acceptor.clone(), Arc::clone(&c.app))) else { continue };
             tokio::spawn(async move {
