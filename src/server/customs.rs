@@ -1,6 +1,6 @@
 //! Customs (and partners, operators): verify any supported document; the decision is logged.
 
-use super::http::{Body, Refusal, json, problem, refuse};
+use super::http::{Body, Refusal, bytes, problem, refuse};
 use super::tls::Role;
 use super::{App, MemoryRegister, Req, StoreRegister, now_rfc3339};
 use crate::ledger::durable::LogError;
@@ -74,10 +74,21 @@ fn respond(decided: &Decided, receipt: Result<Receipt, LogError>) -> Response<Bo
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
     let verdict = &decided.verdict;
-    let mut body = serde_json::to_value(verdict).unwrap_or_default();
-    body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
-    body["facts"] = verdict.certificate.as_ref().map(super::public::facts).unwrap_or_default();
-    json(StatusCode::OK, &body)
+    let body = Answer {
+        verdict,
+        receipt: &receipt,
+        facts: verdict.certificate.as_ref().map(super::public::facts).unwrap_or_default(),
+    };
+    bytes(StatusCode::OK, "application/json", serde_json::to_vec(&body).unwrap_or_default())
+}
+
+/// The verdict with its receipt and the key facts, serialized without an intermediate tree.
+#[derive(serde::Serialize)]
+struct Answer<'a> {
+    #[serde(flatten)]
+    verdict: &'a crate::recognition::Verdict,
+    receipt: &'a Receipt,
+    facts: serde_json::Value,
 }
 
 fn decide_and_log(app: &App, req: &Req, actor: String) -> Response<Body> {

@@ -16,8 +16,10 @@ pub fn bytes(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> 
     r
 }
 
+/// JSON bodies are compact: clients read them with a parser (`jq` for people), and the
+/// bytes saved are CPU saved on both ends of every TLS connection.
 pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
-    bytes(status, "application/json", serde_json::to_vec_pretty(value).unwrap_or_default())
+    bytes(status, "application/json", serde_json::to_vec(value).unwrap_or_default())
 }
 
 /// An RFC 9457 problem: the status, a reason code, and what went wrong.
@@ -29,7 +31,7 @@ pub fn problem(status: StatusCode, reason: &str, detail: impl Into<String>) -> R
         "reason": reason,
         "detail": detail.into(),
     });
-    bytes(status, "application/problem+json", serde_json::to_vec_pretty(&body).unwrap_or_default())
+    bytes(status, "application/problem+json", serde_json::to_vec(&body).unwrap_or_default())
 }
 
 /// A refusal on its way out of a handler (boxed: a response is large for an `Err`).

@@ -114,7 +114,7 @@ fn render(view: &CertificateView, derived: &Derived) -> Response<Body> {
         history: &view.history,
         receipt: &derived.receipt,
     };
-    bytes(StatusCode::OK, "application/json", serde_json::to_vec_pretty(&body).unwrap_or_default())
+    bytes(StatusCode::OK, "application/json", serde_json::to_vec(&body).unwrap_or_default())
 }
 
 /// Current status and history of a certificate the gateway exported or recognized, its
