@@ -116,7 +116,7 @@ struct Checkpointer {
 impl Checkpointer {
     /// How often the write-ahead log is copied into the database file: often, so that each
     /// copy (and its sync, which shares the disk with the commits' syncs) stays small —
-    /// at 250 ms the p99 of paced verification showed 30–140 ms spikes, at 50 ms none.
+    /// at 250 ms the p99 of paced verification showed 30–140 ms spikes, at 50 ms fewer.
     const EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 
     fn start(path: &Path) -> Result<Self, StoreError> {
