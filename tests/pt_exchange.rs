@@ -367,8 +367,10 @@ fn the_cli_turns_a_results_table_into_a_signed_submission() {
 #[test]
 fn the_cli_refuses_bad_tables_and_documents() {
     const SUB: &[&str] = &["pt", "submission", "--round", "R-1", "--submitter", "ukas"];
-    let cases: [(&[&str], &[u8], u8, &str); 8] = [
+    let cases: [(&[&str], &[u8], u8, &str); 10] = [
         (SUB, b"participant,measurand,result\nA,Pb,x\n", 1, "line 2, column 'result': 'x' is not a number"),
+        (SUB, b"participant,measurand,result\n\xffA,Pb,1\n", 1, "error[csv.encoding]: -: not UTF-8 text"),
+        (&["pt", "sign", "--key", "k", "--cert", "c"], b"<R\xff/>", 1, "error[xml.bad_encoding]: -: not UTF-8 text"),
         (SUB, b"participant,measurand,result,U\nA,Pb,1,0.2\n", 1, "line 2: U and its coverage factor k come together"),
         (
             SUB,

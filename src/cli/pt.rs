@@ -93,10 +93,11 @@ pub fn pt(command: PtCommand, limits: &Limits) -> ExitCode {
     }
 }
 
-fn read_text(file: &str, limits: &Limits) -> Result<String, ExitCode> {
+/// The input as UTF-8 text; anything else is refused under `code` (exit 1).
+fn read_text(file: &str, limits: &Limits, code: &str) -> Result<String, ExitCode> {
     let input = read_input(file, limits)?;
     String::from_utf8(input).map_err(|_| {
-        eprintln!("error[text.encoding]: {file}: not UTF-8 text");
+        eprintln!("error[{code}]: {file}: not UTF-8 text");
         ExitCode::from(1)
     })
 }
@@ -135,7 +136,7 @@ fn submission(round: &str, submitter: &str, signer: &SignerArgs, file: &str, lim
         eprintln!("error[usage]: --round '{round}' is not an identifier (1–64 of A–Z a–z 0–9 . _ -)");
         return ExitCode::from(2);
     }
-    let text = match read_text(file, limits) {
+    let text = match read_text(file, limits, "csv.encoding") {
         Ok(t) => t,
         Err(code) => return code,
     };
@@ -187,7 +188,7 @@ fn sign(signer: &SignerArgs, file: &str, limits: &Limits) -> ExitCode {
         eprintln!("error[usage]: pt sign needs --key and --cert");
         return ExitCode::from(2);
     }
-    let text = match read_text(file, limits) {
+    let text = match read_text(file, limits, "xml.bad_encoding") {
         Ok(t) => t,
         Err(code) => return code,
     };
@@ -217,13 +218,9 @@ fn pt_stats(
     file: &str,
     limits: &Limits,
 ) -> ExitCode {
-    let input = match read_input(file, limits) {
-        Ok(b) => b,
+    let text = match read_text(file, limits, "csv.encoding") {
+        Ok(t) => t,
         Err(code) => return code,
-    };
-    let Ok(text) = String::from_utf8(input) else {
-        eprintln!("error[csv.encoding]: {file}: not UTF-8 text");
-        return ExitCode::from(1);
     };
     let results = match csv::read_results(&text) {
         Ok(r) => r,

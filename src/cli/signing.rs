@@ -98,24 +98,26 @@ fn read_file(path: &Path) -> Result<Vec<u8>, ExitCode> {
     })
 }
 
+/// Reads each file into `add`; an unreadable or unusable file is a usage error naming it.
+fn add_files(
+    paths: &[PathBuf],
+    mut add: impl FnMut(&[u8]) -> Result<(), crate::crypto::x509::PathError>,
+) -> Result<(), ExitCode> {
+    for path in paths {
+        add(&read_file(path)?).map_err(|e| {
+            eprintln!("error[{}]: {}: {e}", e.code(), path.display());
+            ExitCode::from(2)
+        })?;
+    }
+    Ok(())
+}
+
 impl TrustArgs {
     pub(super) fn load(&self) -> Result<(TrustAnchors, Crls, u64), ExitCode> {
         let mut anchors = TrustAnchors::new();
-        for path in &self.trust_anchor {
-            let bytes = read_file(path)?;
-            anchors.add_pem_or_der(&bytes).map_err(|e| {
-                eprintln!("error[{}]: {}: {e}", e.code(), path.display());
-                ExitCode::from(2)
-            })?;
-        }
+        add_files(&self.trust_anchor, |bytes| anchors.add_pem_or_der(bytes).map(drop))?;
         let mut crls = Crls::new();
-        for path in &self.crl {
-            let bytes = read_file(path)?;
-            crls.add_pem_or_der(&bytes).map_err(|e| {
-                eprintln!("error[{}]: {}: {e}", e.code(), path.display());
-                ExitCode::from(2)
-            })?;
-        }
+        add_files(&self.crl, |bytes| crls.add_pem_or_der(bytes))?;
         let at = match &self.at {
             Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
                 .map_err(|e| {

@@ -97,7 +97,8 @@ pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
         return Err(CsvError::Header(format!("unknown column '{unknown}' (expected participant,result[,u][,U])")));
     }
     let mut out: Vec<ParticipantResult> = Vec::new();
-    let mut seen: Vec<(String, usize)> = Vec::new();
+    // The line each participant first appears on; a map, since tables can be long.
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (line, fields) in rows {
         if fields.len() != header.len() {
             return Err(CsvError::Syntax {
@@ -119,10 +120,10 @@ pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
         if name.is_empty() {
             return Err(CsvError::Syntax { line, message: "empty participant".into() });
         }
-        if let Some((_, first)) = seen.iter().find(|(p, _)| *p == name) {
+        if let Some(first) = seen.get(&name) {
             return Err(CsvError::Duplicate { line, participant: name, first: *first });
         }
-        seen.push((name.clone(), line));
+        seen.insert(name.clone(), line);
         out.push(ParticipantResult {
             participant: name,
             result: number(result, "result")?,
@@ -165,6 +166,7 @@ pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
     let (participant, measurand) = (required("participant")?, required("measurand")?);
     required("result")?;
     let mut out: Vec<SubmissionRow> = Vec::new();
+    let mut first_line: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
     for (line, fields) in rows {
         if fields.len() != header.len() {
             return Err(CsvError::Syntax {
@@ -196,11 +198,11 @@ pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
         if row.expanded.is_some() != row.k.is_some() {
             return Err(CsvError::Syntax { line, message: "U and its coverage factor k come together".into() });
         }
-        if let Some(first) = out.iter().find(|r| r.participant == row.participant && r.measurand == row.measurand) {
+        if let Some(first) = first_line.insert((row.participant.clone(), row.measurand.clone()), line) {
             return Err(CsvError::Duplicate {
                 line,
                 participant: format!("{} ({})", row.participant, row.measurand),
-                first: first.line,
+                first,
             });
         }
         out.push(row);

@@ -10,6 +10,7 @@ use super::csv::{num, quote};
 use super::stats::{self, AssignedValue, Classification, Method, ParticipantResult, Stop};
 use crate::xml::{Element, Pos, XmlWriter};
 use serde::Serialize;
+use std::collections::HashMap;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -325,11 +326,13 @@ pub fn read_submission(root: &Element) -> Result<Submission, ExchangeError> {
     let submitter = attr(root, path, "submitter")?;
     let p = format!("{path}/Result");
     let mut results: Vec<SubmittedResult> = Vec::new();
+    // A submission may carry tens of thousands of results: duplicates are found by set.
+    let mut seen = std::collections::HashSet::new();
     for r in children(root) {
         check_names(r, &p, &["Value", "StandardUncertainty", "ExpandedUncertainty", "Method"])?;
         let participant = id_attr(r, &p, "participant")?;
         let measurand = id_attr(r, &p, "measurand")?;
-        if results.iter().any(|x| x.participant == participant && x.measurand == measurand) {
+        if !seen.insert((participant.clone(), measurand.clone())) {
             return Err(ExchangeError::at(r, &p, format!("{participant} reports {measurand} twice")));
         }
         let value_el = child(r, &p, "Value")?;
@@ -750,30 +753,34 @@ pub fn report_csv(r: &PerformanceReport) -> String {
         "measurand,unit,participant,submitter,result,u,U,x_pt,u_x_pt,sigma_pt,score_used,z,z_prime,zeta,en,classification,en_classification\n",
     );
     for m in &r.measurands {
+        // What is the same for every row of the measurand, and its scores by participant.
+        let (x_pt, u_x_pt, sigma_pt, score_used) = match &m.outcome {
+            Outcome::Evaluated { report } => {
+                let used = if report.degenerate {
+                    ""
+                } else {
+                    match report.score_used {
+                        stats::ScoreUsed::Z => "z",
+                        stats::ScoreUsed::ZPrime => "z_prime",
+                    }
+                };
+                (Some(report.x_pt), Some(report.u_x_pt), Some(report.sigma_pt), used)
+            }
+            Outcome::Bilateral { reference_result, .. } => (Some(*reference_result), None, None, "en"),
+            Outcome::NotEvaluated { .. } => (None, None, None, ""),
+        };
+        let scores: HashMap<&str, &stats::Scored> = match &m.outcome {
+            Outcome::Evaluated { report } => report.results.iter().map(|s| (s.participant.as_str(), s)).collect(),
+            _ => HashMap::new(),
+        };
+        let comparisons: HashMap<&str, &BilateralRow> = match &m.outcome {
+            Outcome::Bilateral { rows, .. } => rows.iter().map(|r| (r.participant.as_str(), r)).collect(),
+            _ => HashMap::new(),
+        };
         for i in &m.inputs {
             let p = &i.result.participant;
-            let (x_pt, u_x_pt, sigma_pt, scored) = match &m.outcome {
-                Outcome::Evaluated { report } => (
-                    Some(report.x_pt),
-                    Some(report.u_x_pt),
-                    Some(report.sigma_pt),
-                    report.results.iter().find(|s| &s.participant == p),
-                ),
-                Outcome::Bilateral { reference_result, .. } => (Some(*reference_result), None, None, None),
-                Outcome::NotEvaluated { .. } => (None, None, None, None),
-            };
-            let score_used = match &m.outcome {
-                Outcome::Evaluated { report } if !report.degenerate => match report.score_used {
-                    stats::ScoreUsed::Z => "z",
-                    stats::ScoreUsed::ZPrime => "z_prime",
-                },
-                Outcome::Bilateral { .. } => "en",
-                _ => "",
-            };
-            let bilateral = match &m.outcome {
-                Outcome::Bilateral { rows, .. } => rows.iter().find(|row| &row.participant == p),
-                _ => None,
-            };
+            let scored = scores.get(p.as_str()).copied();
+            let bilateral = comparisons.get(p.as_str()).copied();
             let en = scored.and_then(|s| s.en).or(bilateral.and_then(|b| b.en));
             let en_class = scored.and_then(|s| s.en_classification).or(bilateral.and_then(|b| b.classification));
             out.push_str(&format!(

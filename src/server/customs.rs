@@ -41,11 +41,10 @@ pub fn verify_public(app: &App, req: &Req) -> Response<Body> {
     decide_and_log(app, req, public_actor(req))
 }
 
-/// A decision made and its log entry encoded, waiting to be committed.
+/// A decision made and its log entry, waiting to be committed.
 struct Decided {
     verdict: crate::recognition::Verdict,
     entry: Entry,
-    bytes: Vec<u8>,
 }
 
 fn decide(app: &App, req: &Req, actor: String, register: &dyn StatusSource) -> Result<Decided, Refusal> {
@@ -64,8 +63,7 @@ fn decide(app: &App, req: &Req, actor: String, register: &dyn StatusSource) -> R
         verdict: if verdict.valid { "valid".into() } else { "invalid".into() },
         reasons: verdict.unmet_reasons(),
     };
-    let bytes = entry.encode().map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()))?;
-    Ok(Decided { verdict, entry, bytes })
+    Ok(Decided { verdict, entry })
 }
 
 fn respond(decided: &Decided, receipt: Result<Receipt, LogError>) -> Response<Body> {
@@ -139,13 +137,17 @@ pub async fn verify_async(app: Arc<App>, req: Req, public: bool) -> Response<Bod
         Err(_) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"),
     };
     let started = std::time::Instant::now();
+    let bytes = match decided.entry.encode() {
+        Ok(b) => b,
+        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    };
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let queued = app.log.append_then(decided.bytes.clone(), Box::new(move |r| drop(tx.send(r))));
+    let queued = app.log.append_then(bytes.clone(), Box::new(move |r| drop(tx.send(r))));
     let index = match queued {
         Ok(()) => rx.await.unwrap_or_else(|_| Err(LogError::Unavailable("the log committer stopped".into()))),
         Err(e) => Err(e),
     };
-    let receipt = index.and_then(|i| app.log.receipt_for(i, Some(decided.bytes.clone())));
+    let receipt = index.and_then(|i| app.log.receipt_for(i, Some(bytes)));
     if receipt.is_ok() {
         app.appended(&decided.entry, started.elapsed());
     }
