@@ -1,4 +1,5 @@
-//! Hot path of translation: parse a ~3 KB CN certificate, render UNTP and IAF XML.
+//! Hot path of translation: parse a ~3 KB CN certificate, render UNTP and IAF XML, and parse
+//! UNTP back (what verification does with every credential).
 //! `cargo bench --bench formats`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -32,6 +33,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| formats::parse(Format::CnXml, black_box(&doc), &limits).expect("parse"))
     });
     g.bench_function("render_untp_dcc", |b| b.iter(|| formats::render(Format::UntpDcc, black_box(&cert))));
+    // What `/v1/verify` reads out of every UNTP credential's payload.
+    let untp = formats::render(Format::UntpDcc, &cert).bytes;
+    g.bench_function(format!("parse_untp_dcc_{}B", untp.len()), |b| {
+        b.iter(|| formats::parse(Format::UntpDcc, black_box(&untp), &limits).expect("parse"))
+    });
     g.bench_function("render_iaf_xml", |b| b.iter(|| formats::render(Format::IafXml, black_box(&cert))));
     g.bench_function("parse_cn_render_untp_and_iaf", |b| {
         b.iter(|| {

@@ -5,8 +5,9 @@
 //! disagree on mapping; [`Record`] ⇄ [`Certificate`] is where values are validated.
 //! Dates are `YYYYMMDD`; statuses are CertSearch's words (Active, Suspended, …).
 
+use super::json::{self, Json};
 use super::strict::{Children, Object, leaf, only_attrs};
-use super::{FormatError, LossReport, Rendered, parse_json_value};
+use super::{FormatError, LossReport, Rendered};
 use crate::ids::{self, BodyId, CreditCode, PostCode};
 use crate::model::{
     Accreditation, Address, AssessmentLevel, Category, Certificate, CertificationBody, Holder, Party, ProgramCode,
@@ -250,7 +251,7 @@ pub fn render_xml(cert: &Certificate) -> Rendered {
 
 /// Parses the JSON body of a CertSearch upload.
 pub fn parse_json(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
-    let value = parse_json_value(bytes, limits)?;
+    let value = json::parse(bytes, limits)?;
     record_from_json(&value)?.into_certificate()
 }
 
@@ -264,7 +265,7 @@ fn jopt(o: &mut Object<'_>, key: &'static str) -> Result<Opt, FormatError> {
     Ok(o.opt_str(key)?.map(|value| Field { value, pos: None, path }))
 }
 
-pub fn record_from_json(value: &Value) -> Result<Record, FormatError> {
+fn record_from_json(value: &Json<'_>) -> Result<Record, FormatError> {
     let mut o = Object::new(value, "")?;
     match o.req_str("template_version")? {
         v if v == TEMPLATE_VERSION => {}

@@ -8,6 +8,7 @@
 
 pub mod cn_xml;
 pub mod iaf;
+mod json;
 pub mod untp_dcc;
 
 mod strict;
@@ -206,16 +207,4 @@ pub fn render(format: Format, cert: &Certificate) -> Rendered {
         Format::IafXml => iaf::render_xml(cert),
         Format::IafJson => iaf::render_json(cert),
     }
-}
-
-/// Reads JSON with a size bound and a positioned error.
-pub(crate) fn parse_json_value(bytes: &[u8], limits: &Limits) -> Result<serde_json::Value, FormatError> {
-    if bytes.len() > limits.max_bytes {
-        return Err(FormatError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
-    }
-    serde_json::from_slice(bytes).map_err(|e| FormatError::Json {
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })
 }

@@ -2,9 +2,10 @@
 //! field-by-field reader for JSON objects. Both refuse what they do not expect, and say where.
 
 use super::FormatError;
+use super::json::Json;
 use crate::ids::IdError;
 use crate::xml::{Element, Node, Pos};
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// Walks the child elements of one element in order, as a schema's `xs:sequence` would.
 pub struct Children<'a> {
@@ -161,38 +162,38 @@ pub fn id_err(pos: Option<Pos>, path: &str) -> impl FnOnce(IdError) -> FormatErr
 /// Reads the fields of one JSON object; any key not read is an error at [`Object::finish`].
 pub struct Object<'a> {
     path: String,
-    map: &'a Map<String, Value>,
+    members: &'a [(Cow<'a, str>, Json<'a>)],
     seen: Vec<&'a str>,
 }
 
 impl<'a> Object<'a> {
-    pub fn new(value: &'a Value, path: &str) -> Result<Self, FormatError> {
-        let map = value.as_object().ok_or_else(|| FormatError::Invalid {
+    pub fn new(value: &'a Json<'a>, path: &str) -> Result<Self, FormatError> {
+        let members = value.as_object().ok_or_else(|| FormatError::Invalid {
             pos: None,
             path: path.to_string(),
             message: "must be a JSON object".into(),
         })?;
-        Ok(Self { path: path.to_string(), map, seen: Vec::new() })
+        Ok(Self { path: path.to_string(), members, seen: Vec::new() })
     }
 
     pub fn path_of(&self, key: &str) -> String {
         format!("{}/{key}", self.path)
     }
 
-    pub fn opt_value(&mut self, key: &'a str) -> Option<&'a Value> {
+    pub fn opt_value(&mut self, key: &'a str) -> Option<&'a Json<'a>> {
         self.seen.push(key);
-        self.map.get(key).filter(|v| !v.is_null())
+        self.members.iter().find(|(k, _)| k == key).map(|(_, v)| v).filter(|v| !v.is_null())
     }
 
-    pub fn req_value(&mut self, key: &'a str) -> Result<&'a Value, FormatError> {
+    pub fn req_value(&mut self, key: &'a str) -> Result<&'a Json<'a>, FormatError> {
         self.opt_value(key).ok_or_else(|| FormatError::Missing { pos: None, path: self.path_of(key), what: "field" })
     }
 
     pub fn opt_str(&mut self, key: &'a str) -> Result<Option<String>, FormatError> {
         match self.opt_value(key) {
             None => Ok(None),
-            Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
-            Some(Value::String(_)) => Err(FormatError::Missing { pos: None, path: self.path_of(key), what: "text" }),
+            Some(Json::String(s)) if !s.trim().is_empty() => Ok(Some(s.to_string())),
+            Some(Json::String(_)) => Err(FormatError::Missing { pos: None, path: self.path_of(key), what: "text" }),
             Some(_) => {
                 Err(FormatError::Invalid { pos: None, path: self.path_of(key), message: "must be a string".into() })
             }
@@ -203,10 +204,10 @@ impl<'a> Object<'a> {
         self.opt_str(key)?.ok_or_else(|| FormatError::Missing { pos: None, path: self.path_of(key), what: "field" })
     }
 
-    pub fn opt_array(&mut self, key: &'a str) -> Result<&'a [Value], FormatError> {
+    pub fn opt_array(&mut self, key: &'a str) -> Result<&'a [Json<'a>], FormatError> {
         match self.opt_value(key) {
             None => Ok(&[]),
-            Some(Value::Array(a)) => Ok(a),
+            Some(Json::Array(a)) => Ok(a),
             Some(_) => {
                 Err(FormatError::Invalid { pos: None, path: self.path_of(key), message: "must be an array".into() })
             }
@@ -220,7 +221,7 @@ impl<'a> Object<'a> {
     }
 
     pub fn finish(self) -> Result<(), FormatError> {
-        if let Some(key) = self.map.keys().find(|k| !self.seen.contains(&k.as_str())) {
+        if let Some((key, _)) = self.members.iter().find(|(k, _)| !self.seen.contains(&k.as_ref())) {
             return Err(FormatError::Invalid {
                 pos: None,
                 path: format!("{}/{key}", self.path),

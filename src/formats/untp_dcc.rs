@@ -8,8 +8,9 @@
 //! `CertificationRegisterStatus`, so a suspended certificate never renders as a plain
 //! credential that looks valid.
 
+use super::json::{self, Json};
 use super::strict::Object;
-use super::{FormatError, LossReport, Rendered, parse_json_value};
+use super::{FormatError, LossReport, Rendered};
 use crate::ids::{self, ApprovalNo, BodyId, CreditCode, ForeignBodyId};
 use crate::model::{
     Accreditation, AssessmentLevel, Certificate, CertificationBody, Holder, Party, Product, ProgramCode, Status,
@@ -257,7 +258,7 @@ fn invalid(path: &str, message: impl Into<String>) -> FormatError {
 fn expect_types(o: &mut Object<'_>, expected: &[&str]) -> Result<(), FormatError> {
     let path = o.path_of("type");
     let types = o.req_value("type")?;
-    let list: Vec<&str> = types.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let list: Vec<&str> = types.as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
     if expected.iter().all(|t| list.contains(t)) && list.len() == expected.len() {
         Ok(())
     } else {
@@ -276,14 +277,14 @@ fn date_part(value: &str, path: &str) -> Result<time::Date, FormatError> {
 
 /// Reads an unsigned credential back into the model.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
-    let value = parse_json_value(bytes, limits)?;
-    from_value(&value)
+    let value = json::parse(bytes, limits)?;
+    from_json(&value)
 }
 
-pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
+fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
     let mut vc = Object::new(value, "")?;
     let context = vc.req_value("@context")?;
-    let ctx: Vec<&str> = context.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+    let ctx: Vec<&str> = context.as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
     if ctx.first() != Some(&CONTEXT_VC) || ctx.get(1) != Some(&CONTEXT_DCC) {
         return Err(invalid("/@context", format!("must begin with [\"{CONTEXT_VC}\", \"{CONTEXT_DCC}\"]")));
     }
@@ -434,7 +435,7 @@ pub fn from_value(value: &Value) -> Result<Certificate, FormatError> {
         let mut o = Object::new(a, &path)?;
         expect_types(&mut o, &["ConformityAssessment", "Declaration"])?;
         o.req_str("id")?;
-        if o.req_value("conformance")? != &Value::Bool(true) {
+        if o.req_value("conformance")? != &Json::Bool(true) {
             return Err(invalid(&o.path_of("conformance"), "a certificate attests conformance: must be true"));
         }
         o.req_str("conformityTopic")?;
