@@ -20,6 +20,8 @@ fn example_config_loads_and_matches_the_demo() {
     assert_eq!(example.trust_list.crls, demo.trust_list.crls);
     assert_eq!(example.signing.key, demo.signing.key);
     assert_eq!(example.log.origin, demo.log.origin);
+    assert_eq!(example.log.commit_interval_ms, demo.log.commit_interval_ms);
+    assert_eq!(example.log.commit_interval(), std::time::Duration::from_millis(1));
     assert_eq!(example.exporters.token_files, demo.exporters.token_files);
     assert_eq!(example.limits.max_body_bytes, 4 * 1024 * 1024);
     // It also starts: every file it names exists and verifies.
@@ -36,6 +38,17 @@ fn bad_configs_are_refused_with_the_file_named() {
     std::fs::write(&path, "listen = \"127.0.0.1:1\"\nsurprise = true\n").expect("write");
     let err = Config::load(&path).expect_err("unknown field");
     assert!(err.contains("bad.toml") && err.contains("surprise"), "{err}");
+    let example = std::fs::read_to_string(Path::new(ROOT).join("mrgate.example.toml")).expect("example");
+    for bad in ["-1.0", "1000.5", "nan", "\"1\""] {
+        let text = example.replace("commit_interval_ms = 1.0", &format!("commit_interval_ms = {bad}"));
+        assert_ne!(text, example);
+        std::fs::write(&path, text).expect("write");
+        let err = Config::load(&path).expect_err(bad);
+        assert!(err.contains("bad.toml") && err.contains("commit_interval_ms"), "{bad}: {err}");
+    }
+    std::fs::write(&path, example.replace("commit_interval_ms = 1.0", "commit_interval_ms = 0")).expect("write");
+    let immediate = Config::load(&path).expect("an integer is a number of milliseconds too");
+    assert_eq!(immediate.log.commit_interval(), std::time::Duration::ZERO);
     let mut missing = Config::demo(&Path::new(ROOT).join("certs/demo"), dir.path());
     missing.trust_list.file = dir.path().join("nope.xml");
     assert!(App::load(missing).expect_err("missing list").contains("nope.xml"));

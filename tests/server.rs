@@ -418,6 +418,7 @@ async fn metrics_and_the_public_rate_limit() {
         "mrgate_verdicts_total{reason=\"export.exported\"} 1",
         "mrgate_log_append_seconds_count 1",
         "mrgate_log_tree_size 1",
+        "mrgate_log_commits_total 1",
         "mrgate_trust_list_age_seconds ",
         "mrgate_log_checkpoint_age_seconds ",
     ] {

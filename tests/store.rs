@@ -323,6 +323,31 @@ fn concurrent_appends_are_batched_durable_and_provable() {
 }
 
 #[test]
+fn appends_within_one_commit_interval_share_one_commit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
+    let interval = std::time::Duration::from_secs(1);
+    let log =
+        Arc::new(DurableLog::open_with_interval("mrgate test log", key(&[9u8; 32]), store, interval).expect("log"));
+    // The log was idle: the first append is committed at once, alone.
+    assert_eq!(log.append(&log_entry(0)).expect("first"), 0);
+    assert_eq!(log.commits(), 1);
+    // These arrive well within the interval that began with that commit, so they wait for
+    // its end and are committed together.
+    let handles: Vec<_> = (1..=40)
+        .map(|i| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || log.append(&log_entry(i)).expect("append"))
+        })
+        .collect();
+    let mut indexes: Vec<u64> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, (1..=40).collect::<Vec<u64>>());
+    assert_eq!(log.commits(), 2);
+    assert_eq!(log.size().expect("size"), 41);
+}
+
+#[test]
 fn sigkill_during_concurrent_appends_loses_nothing_acknowledged() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};

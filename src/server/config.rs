@@ -56,6 +56,25 @@ pub struct TrustListConfig {
 pub struct LogConfig {
     pub key: PathBuf,
     pub origin: String,
+    /// The shortest time between the starts of two commits of the log: under load each
+    /// commit carries everything that arrived meanwhile. 0 commits as soon as the previous
+    /// commit ended.
+    #[serde(default = "default_commit_interval_ms")]
+    pub commit_interval_ms: f64,
+}
+
+fn default_commit_interval_ms() -> f64 {
+    crate::ledger::durable::DEFAULT_COMMIT_INTERVAL.as_secs_f64() * 1000.0
+}
+
+/// Longest accepted commit interval: an append may wait this long before its commit starts.
+const MAX_COMMIT_INTERVAL_MS: f64 = 1000.0;
+
+impl LogConfig {
+    /// The commit interval, once it is known to be in range.
+    pub fn commit_interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.commit_interval_ms.clamp(0.0, MAX_COMMIT_INTERVAL_MS) / 1000.0)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -116,8 +135,18 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let mut config: Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        config.check().map_err(|e| format!("{}: {e}", path.display()))?;
         config.resolve(path.parent().unwrap_or(Path::new(".")));
         Ok(config)
+    }
+
+    /// What the types alone do not refuse.
+    fn check(&self) -> Result<(), String> {
+        let ms = self.log.commit_interval_ms;
+        if !(0.0..=MAX_COMMIT_INTERVAL_MS).contains(&ms) {
+            return Err(format!("log.commit_interval_ms = {ms}: must be from 0 to {MAX_COMMIT_INTERVAL_MS}"));
+        }
+        Ok(())
     }
 
     fn resolve(&mut self, base: &Path) {
@@ -139,7 +168,6 @@ impl Config {
         self.exporters.token_files.iter_mut().for_each(fix);
     }
 
-    /// The demo configuration over `certs/demo/` (found from the working directory).
     /// The public base URL, without a trailing slash.
     pub fn public_base(&self, bound: std::net::SocketAddr) -> String {
         match &self.public_url {
@@ -148,6 +176,7 @@ impl Config {
         }
     }
 
+    /// The demo configuration over `certs/demo/` (found from the working directory).
     pub fn demo(demo_dir: &Path, data_dir: &Path) -> Self {
         let d = |p: &str| demo_dir.join(p);
         Config {
@@ -169,7 +198,11 @@ impl Config {
                     .map(d)
                     .to_vec(),
             },
-            log: LogConfig { key: d("log.key"), origin: "mrgate demo log".into() },
+            log: LogConfig {
+                key: d("log.key"),
+                origin: "mrgate demo log".into(),
+                commit_interval_ms: default_commit_interval_ms(),
+            },
             exporters: Exporters { token_files: vec![d("exporter.token")] },
             limits: LimitsConfig::default(),
         }

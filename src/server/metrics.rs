@@ -29,6 +29,14 @@ impl Histogram {
     }
 }
 
+/// What the log reports about itself at the time of a scrape.
+#[derive(Debug, Clone, Copy)]
+pub struct LogFacts {
+    pub size: u64,
+    pub commits: u64,
+    pub checkpoint_age: f64,
+}
+
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// Requests and latency by route label (static labels: nothing allocated per request).
@@ -61,7 +69,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub fn render(&self, trust_list_age: f64, log_size: u64, checkpoint_age: f64) -> String {
+    pub fn render(&self, trust_list_age: f64, log: &LogFacts) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -103,11 +111,18 @@ impl Metrics {
         );
         let _ = writeln!(
             out,
-            "# HELP mrgate_log_tree_size Entries in the transparency log.\n# TYPE mrgate_log_tree_size gauge\nmrgate_log_tree_size {log_size}"
+            "# HELP mrgate_log_tree_size Entries in the transparency log.\n# TYPE mrgate_log_tree_size gauge\nmrgate_log_tree_size {}",
+            log.size
         );
         let _ = writeln!(
             out,
-            "# HELP mrgate_log_checkpoint_age_seconds Time since the last checkpoint.\n# TYPE mrgate_log_checkpoint_age_seconds gauge\nmrgate_log_checkpoint_age_seconds {checkpoint_age}"
+            "# HELP mrgate_log_commits_total Commits of the log since start; appends per commit is the batch size.\n# TYPE mrgate_log_commits_total counter\nmrgate_log_commits_total {}",
+            log.commits
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_log_checkpoint_age_seconds Time since the last checkpoint.\n# TYPE mrgate_log_checkpoint_age_seconds gauge\nmrgate_log_checkpoint_age_seconds {}",
+            log.checkpoint_age
         );
         out
     }

@@ -108,7 +108,13 @@ impl App {
         let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
         spki.extend_from_slice(ring::signature::KeyPair::public_key(&log_key).as_ref());
         let log_public_pem = crate::pki::pem_block("PUBLIC KEY", &spki);
-        let log = DurableLog::open(&config.log.origin, log_key, Arc::clone(&store)).map_err(|e| e.to_string())?;
+        let log = DurableLog::open_with_interval(
+            &config.log.origin,
+            log_key,
+            Arc::clone(&store),
+            config.log.commit_interval(),
+        )
+        .map_err(|e| e.to_string())?;
         let rate_limit = metrics::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst);
         let lasting = Lasting {
             store,
@@ -133,6 +139,7 @@ impl App {
             ("data_dir", old.data_dir != config.data_dir),
             ("log.key", old.log.key != config.log.key),
             ("log.origin", old.log.origin != config.log.origin),
+            ("log.commit_interval_ms", old.log.commit_interval_ms != config.log.commit_interval_ms),
             ("limits.max_connections", old.limits.max_connections != config.limits.max_connections),
         ];
         if let Some((name, _)) = restart_only.iter().find(|(_, changed)| *changed) {
@@ -510,7 +517,8 @@ fn metrics_page(app: &App) -> Response<Body> {
         .unwrap_or(0.0);
     let size = app.log.size().unwrap_or(0);
     let checkpoint_age = app.log.checkpoint_age().map(|d| d.as_secs_f64()).unwrap_or(0.0);
-    http::bytes(StatusCode::OK, "text/plain; version=0.0.4", app.metrics.render(issued, size, checkpoint_age))
+    let log = metrics::LogFacts { size, commits: app.log.commits(), checkpoint_age };
+    http::bytes(StatusCode::OK, "text/plain; version=0.0.4", app.metrics.render(issued, &log))
 }
 
 /// Each route's metrics label, `"METHOD /template"`, in [`ROUTES`] order.
