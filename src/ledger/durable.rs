@@ -120,16 +120,17 @@ impl Shared {
         let mut last_start: Option<std::time::Instant> = None;
         while let Ok(first) = jobs.recv() {
             let mut batch = vec![first];
-            let not_before = last_start.map(|t| t + self.commit_interval);
+            // Sleeping rather than waiting on the queue: an appender then finds no receiver
+            // to wake, which would cost a futex call and a context switch per entry.
+            if let Some(wait) =
+                last_start.and_then(|t| (t + self.commit_interval).checked_duration_since(std::time::Instant::now()))
+            {
+                std::thread::sleep(wait);
+            }
             while batch.len() < MAX_BATCH {
-                let wait = not_before.and_then(|t| t.checked_duration_since(std::time::Instant::now()));
-                let next = match wait {
-                    Some(wait) if !wait.is_zero() => jobs.recv_timeout(wait).ok(),
-                    _ => jobs.try_recv().ok(),
-                };
-                match next {
-                    Some(job) => batch.push(job),
-                    None => break,
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
                 }
             }
             last_start = Some(std::time::Instant::now());
