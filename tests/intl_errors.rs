@@ -116,35 +116,30 @@ fn untp_malformed_json_has_a_position() {
     assert_eq!(err.pos().map(|p| p.line), Some(2));
 }
 
-/// Repeats `member` in front of its first occurrence with `earlier` as the value, and
-/// returns the document with the line the repeated name ends on.
-fn with_member_repeated(format: Format, member: &str, earlier: &str) -> (Vec<u8>, u32) {
+/// Repeats `member` in front of its first occurrence with `earlier` as the value; the
+/// document must be refused at the line the repeated name stands on.
+fn assert_repeated_member_refused(format: Format, member: &str, earlier: &str) {
     let text = String::from_utf8(rendered(format)).expect("utf-8");
     let name = format!("\"{member}\": ");
     let at = text.find(&name).expect("member");
     let indent = &text[text[..at].rfind('\n').expect("line") + 1..at];
     let doubled = format!("{}{name}{earlier},\n{indent}{}", &text[..at], &text[at..]);
     let line = doubled[..doubled.rfind(&name).expect("member")].matches('\n').count() as u32 + 1;
-    (doubled.into_bytes(), line)
+    let err = formats::parse(format, doubled.as_bytes(), &Limits::default()).expect_err("must be refused");
+    assert_eq!(err.code(), "format.json");
+    assert_eq!(err.pos().map(|p| p.line), Some(line));
+    assert!(err.to_string().contains(&format!("member '{member}' is given twice")), "{err}");
 }
 
 #[test]
 fn untp_repeated_member_is_refused_not_read_as_either_value() {
     // A reader that kept the first value would see "suspended", one that kept the last "valid".
-    let (doc, line) = with_member_repeated(Format::UntpDcc, "credentialStatus", r#"{"statusValue": "suspended"}"#);
-    let err = formats::parse(Format::UntpDcc, &doc, &Limits::default()).expect_err("must be refused");
-    assert_eq!(err.code(), "format.json");
-    assert_eq!(err.pos().map(|p| p.line), Some(line));
-    assert!(err.to_string().contains("member 'credentialStatus' is given twice"), "{err}");
+    assert_repeated_member_refused(Format::UntpDcc, "credentialStatus", r#"{"statusValue": "suspended"}"#);
 }
 
 #[test]
 fn iaf_json_repeated_member_is_refused() {
-    let (doc, line) = with_member_repeated(Format::IafJson, "certification_status", r#""Withdrawn""#);
-    let err = formats::parse(Format::IafJson, &doc, &Limits::default()).expect_err("must be refused");
-    assert_eq!(err.code(), "format.json");
-    assert_eq!(err.pos().map(|p| p.line), Some(line));
-    assert!(err.to_string().contains("member 'certification_status' is given twice"), "{err}");
+    assert_repeated_member_refused(Format::IafJson, "certification_status", r#""Withdrawn""#);
 }
 
 #[test]
