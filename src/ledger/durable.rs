@@ -75,7 +75,7 @@ const MAX_BATCH: usize = 4096;
 ///
 /// Measured with `benches/load.sh` on 2 cores: committing whatever waited as soon as the
 /// last commit ended made batches of about six at 9k verifications/s, and the committer
-/// alone then cost 30–60 µs of CPU per verification; with 1 ms it cost 21–32 µs.
+/// alone then cost 30–60 µs of CPU per verification; with 1 ms, batches of 11–15, 13–22 µs.
 pub const DEFAULT_COMMIT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// A log whose entries live in the store.
