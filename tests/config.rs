@@ -49,6 +49,11 @@ fn bad_configs_are_refused_with_the_file_named() {
     std::fs::write(&path, example.replace("commit_interval_ms = 1.0", "commit_interval_ms = 0")).expect("write");
     let immediate = Config::load(&path).expect("an integer is a number of milliseconds too");
     assert_eq!(immediate.log.commit_interval(), std::time::Duration::ZERO);
+    // Built in code rather than read from a file: refused all the same, never a panic.
+    let mut built = Config::demo(&Path::new(ROOT).join("certs/demo"), dir.path());
+    built.log.commit_interval_ms = f64::NAN;
+    assert_eq!(built.log.commit_interval(), std::time::Duration::from_millis(1));
+    assert!(App::load(built).expect_err("NaN interval").contains("commit_interval_ms"));
     let mut missing = Config::demo(&Path::new(ROOT).join("certs/demo"), dir.path());
     missing.trust_list.file = dir.path().join("nope.xml");
     assert!(App::load(missing).expect_err("missing list").contains("nope.xml"));

@@ -348,6 +348,41 @@ fn appends_within_one_commit_interval_share_one_commit() {
 }
 
 #[test]
+fn a_failed_commit_leaves_nothing_behind_and_is_not_counted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
+    let interval = std::time::Duration::from_secs(1);
+    let log =
+        Arc::new(DurableLog::open_with_interval("mrgate test log", key(&[5u8; 32]), store, interval).expect("log"));
+    assert_eq!(log.append(&log_entry(0)).expect("first"), 0);
+    // The database refuses the batch's second row, after it has written the first.
+    let sql = rusqlite::Connection::open(&path).expect("conn");
+    sql.execute_batch(
+        "CREATE TRIGGER refuse_second BEFORE INSERT ON log_entry WHEN NEW.idx = 2 \
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
+    )
+    .expect("trigger");
+    let handles: Vec<_> = (1..=2)
+        .map(|i| {
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || log.append(&log_entry(i)))
+        })
+        .collect();
+    for h in handles {
+        let err = h.join().expect("thread").expect_err("the batch failed");
+        assert_eq!(err.code(), "store.database", "{err}");
+    }
+    assert_eq!((log.commits(), log.size().expect("size")), (1, 1));
+    sql.execute_batch("DROP TRIGGER refuse_second").expect("drop");
+    // Row 1 of the failed batch was rolled back: the next entry takes its index.
+    assert_eq!(log.append(&log_entry(3)).expect("after"), 1);
+    assert_eq!((log.commits(), log.size().expect("size")), (2, 2));
+    let stored: i64 = sql.query_row("SELECT COUNT(*) FROM log_entry", [], |r| r.get(0)).expect("count");
+    assert_eq!(stored, 2);
+}
+
+#[test]
 fn sigkill_during_concurrent_appends_loses_nothing_acknowledged() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};

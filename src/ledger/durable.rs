@@ -134,9 +134,9 @@ impl Shared {
                 }
             }
             last_start = Some(std::time::Instant::now());
-            self.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let (entries, done): (Vec<Vec<u8>>, Vec<Done>) = batch.into_iter().map(|j| (j.bytes, j.done)).unzip();
             let outcome = self.store.append_log(&entries).map_err(LogError::Store).and_then(|first| {
+                self.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let mut state = self.lock()?;
                 let State { tree, by_leaf, .. } = &mut *state;
                 for bytes in &entries {

@@ -71,9 +71,13 @@ fn default_commit_interval_ms() -> f64 {
 const MAX_COMMIT_INTERVAL_MS: f64 = 1000.0;
 
 impl LogConfig {
-    /// The commit interval, once it is known to be in range.
+    /// The commit interval. [`Config::check`] refuses values out of range; should one get
+    /// here anyway (a configuration built in code), the default stands in rather than a panic.
     pub fn commit_interval(&self) -> std::time::Duration {
-        std::time::Duration::from_secs_f64(self.commit_interval_ms.clamp(0.0, MAX_COMMIT_INTERVAL_MS) / 1000.0)
+        std::time::Duration::try_from_secs_f64(self.commit_interval_ms / 1000.0)
+            .ok()
+            .filter(|d| d.as_secs_f64() * 1000.0 <= MAX_COMMIT_INTERVAL_MS)
+            .unwrap_or(crate::ledger::durable::DEFAULT_COMMIT_INTERVAL)
     }
 }
 
@@ -140,8 +144,9 @@ impl Config {
         Ok(config)
     }
 
-    /// What the types alone do not refuse.
-    fn check(&self) -> Result<(), String> {
+    /// What the types alone do not refuse; run on every configuration the gateway starts
+    /// or reloads with, from a file or not.
+    pub fn check(&self) -> Result<(), String> {
         let ms = self.log.commit_interval_ms;
         if !(0.0..=MAX_COMMIT_INTERVAL_MS).contains(&ms) {
             return Err(format!("log.commit_interval_ms = {ms}: must be from 0 to {MAX_COMMIT_INTERVAL_MS}"));

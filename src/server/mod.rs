@@ -97,6 +97,7 @@ impl App {
     /// Loads keys, certificates, the trust list (verified against the operator's anchor)
     /// and opens the store and the log.
     pub fn load(config: Config) -> Result<Self, String> {
+        config.check()?;
         std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
         let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open(&config.data_dir.join("mrgate.db")).map_err(|e| e.to_string())?);
@@ -133,6 +134,7 @@ impl App {
     /// and address (SIGHUP). Settings that only a restart can apply are refused. Returns
     /// the new state and what it changed.
     pub fn reloaded(&self, config: Config) -> Result<(Self, String), String> {
+        config.check()?;
         let old = &self.config;
         let restart_only = [
             ("listen", old.listen != config.listen),
@@ -329,8 +331,12 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
 }
 
 pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
+    rfc3339(time::OffsetDateTime::now_utc())
+}
+
+/// A time as RFC 3339 to the second, the form every recorded time takes.
+pub fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.replace_nanosecond(0)
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()

@@ -10,7 +10,7 @@
 use super::http::{Body, Refusal, bytes, json, refuse};
 use super::partner::partner;
 use super::tls::Role;
-use super::{App, Req, now_rfc3339};
+use super::{App, Req, now_rfc3339, rfc3339};
 use crate::crypto::xmldsig;
 use crate::ledger::entry::{Entry, document_digest};
 use crate::pt::exchange::{self, Input, Round, SubmissionRef, SubmittedResult};
@@ -154,6 +154,18 @@ pub fn define(app: &App, req: &Req) -> Response<Body> {
     })
 }
 
+/// Refuses a result received at `at` once the round's deadline has passed.
+fn taking_results(round: &Round, id: &str, at: OffsetDateTime) -> Result<(), Refusal> {
+    if at > round.deadline {
+        return Err(refuse(
+            StatusCode::CONFLICT,
+            "pt.deadline_passed",
+            format!("round '{id}' took results until {}", round.deadline),
+        ));
+    }
+    Ok(())
+}
+
 /// `POST /v1/pt/rounds/{id}/results`: a partner's signed results for its participants.
 pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
     run(|| {
@@ -169,13 +181,7 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
         if let Some(at) = &record.closed_at {
             return Err(refuse(StatusCode::CONFLICT, "pt.round_closed", format!("round '{id}' closed at {at}")));
         }
-        if OffsetDateTime::now_utc() > round.deadline {
-            return Err(refuse(
-                StatusCode::CONFLICT,
-                "pt.deadline_passed",
-                format!("round '{id}' took results until {}", round.deadline),
-            ));
-        }
+        taking_results(&round, id, OffsetDateTime::now_utc())?;
         let root = verify_partner_document(app, &req.body, partner)?;
         let submission = exchange::read_submission(&root).map_err(read_error)?;
         if submission.round != id {
@@ -201,23 +207,13 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
         }
         // Checked again as received: verification takes time, and the deadline is a legal fact.
         let received = OffsetDateTime::now_utc();
-        if received > round.deadline {
-            return Err(refuse(
-                StatusCode::CONFLICT,
-                "pt.deadline_passed",
-                format!("round '{id}' took results until {}", round.deadline),
-            ));
-        }
+        taking_results(&round, id, received)?;
         let digest = document_digest(&req.body);
         let stored = PtSubmissionRecord {
             round: id.to_string(),
             submitter: partner.to_string(),
             digest: digest.clone(),
-            received: received
-                .replace_nanosecond(0)
-                .ok()
-                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-                .unwrap_or_default(),
+            received: rfc3339(received),
             document: req.body.to_vec(),
         };
         let results: Vec<PtResultRecord> = submission
