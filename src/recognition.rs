@@ -415,21 +415,38 @@ fn verify_signature(
         };
         return Some(Signing { subject: v.signer.unwrap_or_default(), certificate, at: ctx.now });
     }
-    // XML: validate the chain at the XAdES signing time when the signature states one.
-    let probe = Options { key: KeySource::InsecureEmbedded, allow_sha1: false, profile: Profile::Enveloped };
-    let signing_time = xmldsig::verify(document, &ctx.limits, &probe)
-        .ok()
-        .and_then(|v| v.signing_time)
-        .and_then(|t| OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
-        .filter(|t| *t <= ctx.now + time::Duration::minutes(5));
-    let at = signing_time.unwrap_or(ctx.now);
-    let anchors = anchors_at(ctx, issuer, at);
-    let options = Options {
-        key: KeySource::Trusted { anchors: &anchors, crls: ctx.crls, at: at.unix_timestamp().max(0) as u64 },
-        allow_sha1: false,
-        profile: Profile::Enveloped,
+    // XML: validate the chain at the XAdES signing time when the signature states one, and
+    // only a signed one. The time stated in the document picks the anchors for a first try;
+    // that try stands only if it verifies and reports that same time as signed. Otherwise
+    // (no such luck, or a failure that an unsigned time might have caused) the signed time
+    // is read by a check against the embedded key, and the decision made at that time.
+    let usable = |t: Option<String>| {
+        t.and_then(|t| OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
+            .filter(|t| *t <= ctx.now + time::Duration::minutes(5))
     };
-    match xmldsig::verify(document, &ctx.limits, &options) {
+    let trusted_at = |at: OffsetDateTime| {
+        let anchors = anchors_at(ctx, issuer, at);
+        let options = Options {
+            key: KeySource::Trusted { anchors: &anchors, crls: ctx.crls, at: at.unix_timestamp().max(0) as u64 },
+            allow_sha1: false,
+            profile: Profile::Enveloped,
+        };
+        xmldsig::verify(document, &ctx.limits, &options)
+    };
+    let stated = usable(xmldsig::stated_signing_time(document, &ctx.limits));
+    let first = trusted_at(stated.unwrap_or(ctx.now));
+    let confirmed = matches!(&first, Ok(v) if usable(v.signing_time.clone()) == stated);
+    let (at, verified) = if confirmed {
+        (stated.unwrap_or(ctx.now), first)
+    } else {
+        let probe = Options { key: KeySource::InsecureEmbedded, allow_sha1: false, profile: Profile::Enveloped };
+        let signed = usable(xmldsig::verify(document, &ctx.limits, &probe).ok().and_then(|v| v.signing_time));
+        match signed == stated {
+            true => (stated.unwrap_or(ctx.now), first),
+            false => (signed.unwrap_or(ctx.now), trusted_at(signed.unwrap_or(ctx.now))),
+        }
+    };
+    match verified {
         Ok(v) => {
             d.pass("signature", "sig.valid", "enveloped XML signature over the whole document");
             Some(Signing {

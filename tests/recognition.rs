@@ -350,3 +350,72 @@ fn a_kept_chain_does_not_outlive_its_certificates() {
     assert!(!v.valid);
     assert_eq!(failed(&v), ("chain", "x509.expired".to_string()), "{:#?}", v.checks);
 }
+
+/// A signed IAF XML record signed at `signing_time`, and the same record with an unsigned
+/// `xades:SigningTime` stating `stated` placed first in its signature (in a `ds:Object` that
+/// no reference covers).
+fn signed_at_and_restated(c: &Certificate, signing_time: &str, stated: &str) -> (Vec<u8>, Vec<u8>) {
+    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    let xml = String::from_utf8(formats::render(Format::IafXml, c).bytes).expect("utf8");
+    let signed = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, signing_time).expect("sign");
+    let bogus = format!(
+        "<ds:Object><xades:SigningTime xmlns:xades=\"{}\">{stated}</xades:SigningTime></ds:Object><ds:Object",
+        mrgate::crypto::xmldsig::XADES_NS
+    );
+    assert!(signed.contains("<ds:Object"), "the signature has no ds:Object to precede");
+    let restated = signed.replacen("<ds:Object", &bogus, 1);
+    assert_eq!(
+        mrgate::crypto::xmldsig::stated_signing_time(restated.as_bytes(), &Limits::default()),
+        Some(stated.into())
+    );
+    (signed.into_bytes(), restated.into_bytes())
+}
+
+fn as_json(v: &Verdict) -> serde_json::Value {
+    serde_json::to_value(v).expect("json")
+}
+
+#[test]
+fn the_chain_is_checked_at_the_signed_signing_time() {
+    // The DAkkS signer's certificate is valid from 2025-01-01.
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    let xml = String::from_utf8(formats::render(Format::IafXml, &cert).bytes).expect("utf8");
+    let early = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2024-06-01T00:00:00Z").expect("sign");
+    assert_eq!(failed(&decide(early.as_bytes(), NOW)), ("chain", "x509.not_yet_valid".into()));
+    let later = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2026-05-01T08:00:00Z").expect("sign");
+    assert!(decide(later.as_bytes(), NOW).valid);
+}
+
+#[test]
+fn an_unsigned_signing_time_cannot_make_a_signature_valid() {
+    // Signed before the signer's certificate was valid; an unsigned time within its validity
+    // must not be the time the chain is checked at.
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let (signed, restated) = signed_at_and_restated(&cert, "2024-06-01T00:00:00Z", "2026-05-01T08:00:00Z");
+    let v = decide(&restated, NOW);
+    assert!(!v.valid);
+    assert_eq!(failed(&v), ("chain", "x509.not_yet_valid".into()));
+    assert_eq!(as_json(&v), as_json(&decide(&signed, NOW)));
+}
+
+#[test]
+fn an_unsigned_signing_time_cannot_make_a_valid_signature_fail() {
+    // Signed within the signer's validity; an unsigned time before it changes nothing.
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let (signed, restated) = signed_at_and_restated(&cert, "2026-05-01T08:00:00Z", "2024-06-01T00:00:00Z");
+    let v = decide(&restated, NOW);
+    assert!(v.valid, "{:#?}", v.checks);
+    assert_eq!(as_json(&v), as_json(&decide(&signed, NOW)));
+}
+
+#[test]
+fn a_signing_time_after_now_is_not_used() {
+    // A signed time more than five minutes ahead of the decision is not believed: the chain
+    // is checked at the decision's time instead (here within the signer's validity).
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    let xml = String::from_utf8(formats::render(Format::IafXml, &cert).bytes).expect("utf8");
+    let ahead = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2046-01-01T00:00:00Z").expect("sign");
+    assert!(decide(ahead.as_bytes(), NOW).valid);
+}

@@ -643,6 +643,20 @@ fn x509_certificates(key_info: &Element) -> Result<Vec<CertificateDer<'static>>,
     Ok(out)
 }
 
+/// The XAdES SigningTime a document states, read without checking anything: the first
+/// `xades:SigningTime` in document order. Only a hint for choosing the anchors to verify
+/// against — it may be unsigned or false — until [`verify`] reports the same signed time.
+pub fn stated_signing_time(bytes: &[u8], limits: &Limits) -> Option<String> {
+    fn first(e: &Element) -> Option<&Element> {
+        if e.is(XADES_NS, "SigningTime") {
+            return Some(e);
+        }
+        e.elements().find_map(first)
+    }
+    let document = xml::parse_document(bytes, limits).ok()?;
+    first(&document.root).map(|t| t.text().trim().to_string())
+}
+
 /// Checks XAdES SigningCertificate(V2) against the signer certificate and returns SigningTime.
 fn check_xades(signed_properties: &Element, signer_der: Option<&[u8]>) -> Result<String, DsigError> {
     fn find<'e>(e: &'e Element, name: &str) -> Option<&'e Element> {
