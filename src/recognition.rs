@@ -370,10 +370,6 @@ struct Signing {
     at: OffsetDateTime,
 }
 
-fn anchors_at(ctx: &Context<'_>, issuer: &str, at: OffsetDateTime) -> TrustAnchors {
-    anchors_of(&ctx.trust_list.anchors_for_cb(issuer, at))
-}
-
 /// Trust anchors from certificates the trust list grants (as `anchors_for_cb` gives them).
 pub fn anchors_of(ders: &[&[u8]]) -> TrustAnchors {
     let mut anchors = TrustAnchors::new();
@@ -425,9 +421,9 @@ fn verify_signature(
             .filter(|t| *t <= ctx.now + time::Duration::minutes(5))
     };
     let trusted_at = |at: OffsetDateTime| {
-        let anchors = anchors_at(ctx, issuer, at);
+        let chains = verifier_for(ctx, &ctx.trust_list.anchors_for_cb(issuer, at));
         let options = Options {
-            key: KeySource::Trusted { anchors: &anchors, crls: ctx.crls, at: at.unix_timestamp().max(0) as u64 },
+            key: KeySource::Kept { chains: &chains, at: at.unix_timestamp().max(0) as u64 },
             allow_sha1: false,
             profile: Profile::Enveloped,
         };

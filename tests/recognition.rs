@@ -349,6 +349,30 @@ fn a_kept_chain_does_not_outlive_its_certificates() {
     let v = decide(&doc, later);
     assert!(!v.valid);
     assert_eq!(failed(&v), ("chain", "x509.expired".to_string()), "{:#?}", v.checks);
+
+    // A signed XML record is checked at its signing time, through the same kept chains: a
+    // chain kept from a record signed in its window never vouches for one signed after it.
+    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    let xml = String::from_utf8(formats::render(Format::IafXml, &cert).bytes).expect("utf8");
+    let inside = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2026-05-01T08:00:00Z").expect("sign");
+    let after = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2046-01-01T00:00:00Z").expect("sign");
+    let kept = recognition::Verifiers::new();
+    let list = trust_list();
+    let table = Table::embedded();
+    let crls = crls();
+    let ctx = Context {
+        trust_list: &list,
+        equivalence: &table,
+        crls: Some(&crls),
+        register: &NoRegister,
+        own_signers: &[],
+        now: NOW,
+        limits: Limits::default(),
+        verifiers: Some(&kept),
+    };
+    assert!(recognition::decide(inside.as_bytes(), &ctx).valid);
+    let v = recognition::decide(after.as_bytes(), &Context { now: later, ..ctx });
+    assert_eq!(failed(&v), ("chain", "x509.expired".to_string()), "{:#?}", v.checks);
 }
 
 /// A signed IAF XML record signed at `signing_time`, and the same record with an unsigned

@@ -117,6 +117,9 @@ impl DsigError {
 pub enum KeySource<'a> {
     /// The X509Data signer certificate, validated as a document signer to these anchors.
     Trusted { anchors: &'a TrustAnchors, crls: Option<&'a Crls>, at: u64 },
+    /// Like `Trusted`, with the anchors and CRLs of a kept verifier, whose validated chains
+    /// are reused when `at` lies in their window (as for a JWS's x5c).
+    Kept { chains: &'a crate::crypto::jws::Verifier, at: u64 },
     /// The key in KeyInfo, with no trust decision at all (like `xmlsec1 --insecure`):
     /// for interoperability tests only, never for a recognition decision.
     InsecureEmbedded,
@@ -512,16 +515,15 @@ fn verify_inner(
             let (leaf, rest) = certificates.split_first().ok_or(DsigError::NoKey("KeyInfo has no X509Certificate"))?;
             let path_options =
                 PathOptions { purpose: Purpose::DocumentSigning, time: at, crls, max_intermediates: Some(8) };
-            let verified = verify_path(leaf, rest, anchors, &path_options).map_err(|e| match e {
-                PathError::Unsupported { what, .. } => DsigError::Unsupported { what: "key", uri: what },
-                other => DsigError::Path(other),
-            })?;
-            checks.push(Check::pass(
-                "chain",
-                "x509.valid",
-                format!("signer '{}' chains to a trust anchor", verified.subject),
-            ));
-            (verified.public_key, Some(verified.subject), Some(leaf.as_ref().to_vec()))
+            trusted_signer(verify_path(leaf, rest, anchors, &path_options), leaf, checks)?
+        }
+        KeySource::Kept { chains, at } => {
+            let leaf = certificates.first().ok_or(DsigError::NoKey("KeyInfo has no X509Certificate"))?;
+            let verified = chains.validate_chain(&certificates, at).map_err(|e| match e {
+                crate::crypto::jws::JwsError::Path(p) => p,
+                other => PathError::Malformed { which: "the signer's chain".into(), message: other.to_string() },
+            });
+            trusted_signer(verified, leaf, checks)?
         }
     };
     let legacy_rsa = matches!(public_key.kind, super::keys::KeyKind::Rsa { bits } if bits < 2048);
@@ -559,6 +561,24 @@ fn verify_inner(
         checks.push(Check::pass("xades", "dsig.xades", format!("SigningCertificate matches; SigningTime {t}")));
     }
     Ok(Verified { checks: checks.clone(), signer, signer_certificate: signer_der, signing_time, document })
+}
+
+/// The key to check a signature with, the signer's subject and its certificate (DER), when known.
+type SignerKey = (PublicKey, Option<String>, Option<Vec<u8>>);
+
+/// The key, subject and certificate of a signer whose chain was validated, with the check
+/// that says so; or why the chain does not hold.
+fn trusted_signer(
+    verified: Result<crate::crypto::x509::VerifiedSigner, PathError>,
+    leaf: &CertificateDer<'_>,
+    checks: &mut Vec<Check>,
+) -> Result<SignerKey, DsigError> {
+    let verified = verified.map_err(|e| match e {
+        PathError::Unsupported { what, .. } => DsigError::Unsupported { what: "key", uri: what },
+        other => DsigError::Path(other),
+    })?;
+    checks.push(Check::pass("chain", "x509.valid", format!("signer '{}' chains to a trust anchor", verified.subject)));
+    Ok((verified.public_key, Some(verified.subject), Some(leaf.as_ref().to_vec())))
 }
 
 fn read_reference(r: &Element) -> Result<Reference, DsigError> {
