@@ -352,10 +352,8 @@ fn a_kept_chain_does_not_outlive_its_certificates() {
 
     // A signed XML record is checked at its signing time, through the same kept chains: a
     // chain kept from a record signed in its window never vouches for one signed after it.
-    let (key, chain) = key_and_chain("foreign/dakks/signer");
-    let xml = String::from_utf8(formats::render(Format::IafXml, &cert).bytes).expect("utf8");
-    let inside = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2026-05-01T08:00:00Z").expect("sign");
-    let after = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2046-01-01T00:00:00Z").expect("sign");
+    let inside = iaf_signed_at(&cert, "2026-05-01T08:00:00Z");
+    let after = iaf_signed_at(&cert, "2046-01-01T00:00:00Z");
     let kept = recognition::Verifiers::new();
     let list = trust_list();
     let table = Table::embedded();
@@ -375,13 +373,19 @@ fn a_kept_chain_does_not_outlive_its_certificates() {
     assert_eq!(failed(&v), ("chain", "x509.expired".to_string()), "{:#?}", v.checks);
 }
 
+/// An IAF XML record signed by the DAkkS-accredited CB's signer with the given XAdES
+/// signing time.
+fn iaf_signed_at(c: &Certificate, signing_time: &str) -> String {
+    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    let xml = String::from_utf8(formats::render(Format::IafXml, c).bytes).expect("utf8");
+    mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, signing_time).expect("sign")
+}
+
 /// A signed IAF XML record signed at `signing_time`, and the same record with an unsigned
 /// `xades:SigningTime` stating `stated` placed first in its signature (in a `ds:Object` that
 /// no reference covers).
 fn signed_at_and_restated(c: &Certificate, signing_time: &str, stated: &str) -> (Vec<u8>, Vec<u8>) {
-    let (key, chain) = key_and_chain("foreign/dakks/signer");
-    let xml = String::from_utf8(formats::render(Format::IafXml, c).bytes).expect("utf8");
-    let signed = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, signing_time).expect("sign");
+    let signed = iaf_signed_at(c, signing_time);
     let bogus = format!(
         "<ds:Object><xades:SigningTime xmlns:xades=\"{}\">{stated}</xades:SigningTime></ds:Object><ds:Object",
         mrgate::crypto::xmldsig::XADES_NS
@@ -403,12 +407,9 @@ fn as_json(v: &Verdict) -> serde_json::Value {
 fn the_chain_is_checked_at_the_signed_signing_time() {
     // The DAkkS signer's certificate is valid from 2025-01-01.
     let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    let (key, chain) = key_and_chain("foreign/dakks/signer");
-    let xml = String::from_utf8(formats::render(Format::IafXml, &cert).bytes).expect("utf8");
-    let early = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2024-06-01T00:00:00Z").expect("sign");
+    let early = iaf_signed_at(&cert, "2024-06-01T00:00:00Z");
     assert_eq!(failed(&decide(early.as_bytes(), NOW)), ("chain", "x509.not_yet_valid".into()));
-    let later = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2026-05-01T08:00:00Z").expect("sign");
-    assert!(decide(later.as_bytes(), NOW).valid);
+    assert!(decide(iaf_signed_at(&cert, "2026-05-01T08:00:00Z").as_bytes(), NOW).valid);
 }
 
 #[test]
@@ -438,8 +439,6 @@ fn a_signing_time_after_now_is_not_used() {
     // A signed time more than five minutes ahead of the decision is not believed: the chain
     // is checked at the decision's time instead (here within the signer's validity).
     let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    let (key, chain) = key_and_chain("foreign/dakks/signer");
-    let xml = String::from_utf8(formats::render(Format::IafXml, &cert).bytes).expect("utf8");
-    let ahead = mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, "2046-01-01T00:00:00Z").expect("sign");
+    let ahead = iaf_signed_at(&cert, "2046-01-01T00:00:00Z");
     assert!(decide(ahead.as_bytes(), NOW).valid);
 }
