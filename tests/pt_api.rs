@@ -377,3 +377,37 @@ async fn submissions_that_are_refused() {
     assert_eq!((r.status, &r.json()["replaced"]), (201, &serde_json::json!([])));
     gw.task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_is_published_only_once_it_is_logged() {
+    let (gw, dir) = gateway().await;
+    let def = round("LR-1", 1);
+    let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let de = vec![result("DE-1", "Pb", 50.0, Some(0.9), None), result("DE-2", "Pb", 49.8, None, Some(2.0))];
+    let r =
+        post(&gw, "/v1/pt/rounds/LR-1/results", signed_by("dakks", &submission("LR-1", "dakks", de)), "partner-dakks")
+            .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+
+    // The log's store refuses every new entry, as a failing disk would.
+    let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+    db.execute_batch("CREATE TRIGGER refuse_log BEFORE INSERT ON log_entry BEGIN SELECT RAISE(ABORT, 'refused'); END;")
+        .expect("trigger");
+    let report = |client: &'static str| call(gw.addr, "GET", "/v1/pt/rounds/LR-1/report", vec![], Some(client), None);
+    refused(&post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await, 503, "store.database");
+    refused(&report("partner-dakks").await, 404, "pt.report_missing");
+    let shown = call(gw.addr, "GET", "/v1/pt/rounds/LR-1", vec![], Some("operator"), None).await;
+    assert_eq!(shown.json()["state"], "closing");
+
+    // Once the log takes entries again, closing again publishes the report with its receipt.
+    db.execute_batch("DROP TRIGGER refuse_log").expect("drop");
+    let closed = post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await;
+    assert_eq!(closed.status, 201, "{}", String::from_utf8_lossy(&closed.body));
+    let receipt = closed.json()["receipt"].clone();
+    assert!(receipt["index"].is_u64(), "{receipt}");
+    let published = report("partner-dakks").await;
+    assert_eq!(published.status, 200);
+    assert_eq!(published.json()["receipt"], receipt);
+}

@@ -250,7 +250,7 @@ fn decision_id(round: &str) -> String {
 }
 
 /// `POST /v1/pt/rounds/{id}/close`: after the deadline, the provider closes the round; the
-/// gateway evaluates it, signs the report, stores it and logs it.
+/// gateway evaluates it, signs the report, logs it and stores it.
 pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
     run(|| {
         let partner = partner(req)?;
@@ -298,7 +298,9 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
             json: serde_json::to_string(&report).unwrap_or_default(),
             csv: exchange::report_csv(&report),
         };
-        app.store.put_pt_report(id, &stored).map_err(store_error)?;
+        // Logged before it is stored: a report that can be read is always in the log. (A
+        // report logged and then not stored — the disk failed, or a concurrent close won —
+        // leaves an entry whose output was never published; closing again makes a new one.)
         let mut used = vec![definition_digest];
         used.extend(submissions.iter().map(|s| s.digest.clone()));
         let reasons = report
@@ -310,6 +312,7 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
             })
             .collect();
         let receipt = log(app, req, "pt-report", used, vec![document_digest(&stored.xml)], "closed", reasons)?;
+        app.store.put_pt_report(id, &stored).map_err(store_error)?;
         let mut body = serde_json::to_value(&report).unwrap_or_default();
         body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
         app.store.put_decision(&decision_id(id), "pt-report", &body.to_string()).map_err(store_error)?;
