@@ -330,6 +330,51 @@ mod partners {
         let _ = revoked_number;
         running.task.abort();
     }
+
+    /// Nothing is registered that is not logged: while the log's store refuses entries (as a
+    /// failing disk would), neither an export nor a recognition registers its certificate;
+    /// once it takes them again, both do, with their receipts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nothing_is_registered_that_is_not_logged() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+        let addr = running.addr;
+        let (jws, number) = foreign_credential("foreign/dakks/signer");
+        let exported = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
+        let recognized = format!("/v1/certificates/dakks-cb/{number}");
+
+        let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+        db.execute_batch(
+            "CREATE TRIGGER refuse_log BEFORE INSERT ON log_entry BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .expect("trigger");
+        let token = token();
+        let export = || call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token));
+        let recognize =
+            || call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None);
+        for refused in [export().await, recognize().await] {
+            assert_eq!(
+                (refused.status, refused.json()["reason"].as_str()),
+                (503, Some("store.database")),
+                "{}",
+                String::from_utf8_lossy(&refused.body)
+            );
+        }
+        for path in [exported, recognized.as_str()] {
+            let r = call(addr, "GET", path, vec![], None, None).await;
+            assert_eq!(r.status, 404, "{path} was registered without a log entry");
+        }
+
+        db.execute_batch("DROP TRIGGER refuse_log").expect("drop");
+        let (e, r) = (export().await, recognize().await);
+        assert_eq!((e.status, r.status), (201, 201), "{}", String::from_utf8_lossy(&r.body));
+        for (path, decision) in [(exported, e.json()), (recognized.as_str(), r.json())] {
+            let found = call(addr, "GET", path, vec![], None, None).await;
+            assert_eq!((found.status, found.json()["status"].as_str()), (200, Some("valid")), "{path}");
+            assert!(decision["receipt"]["index"].is_u64(), "{decision}");
+        }
+        running.task.abort();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

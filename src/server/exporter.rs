@@ -147,9 +147,6 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         actor: actor.clone(),
         reference: format!("export:{id}"),
     };
-    if let Err(e) = app.store.put_certificate(&record, &event) {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
-    }
     let entry = Entry {
         kind: "export".into(),
         time: now_rfc3339(),
@@ -161,10 +158,16 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         verdict: "exported".into(),
         reasons: vec![if mra { "trust.mra_active".into() } else { "trust.mra_none".into() }],
     };
+    // Logged before it is registered: a certificate that can be looked up always has its
+    // decision in the log. (A registration that fails after the entry leaves a logged export
+    // whose documents nobody received; exporting again makes a new one.)
     let receipt = match app.append_log(&entry) {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
+    if let Err(e) = app.store.put_certificate(&record, &event) {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
+    }
     let body = json!({
         "id": id,
         "issuer": cert.issuer_id(),

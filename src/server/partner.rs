@@ -56,6 +56,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     let id = random_id();
     let mut outputs = Vec::new();
     let mut translation = None;
+    let mut registration = None;
     if verdict.valid
         && let Some(cert) = &verdict.certificate
     {
@@ -76,9 +77,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
             actor: req.role.name(),
             reference: format!("recognition:{id}"),
         };
-        if let Err(e) = app.store.put_certificate(&record, &event) {
-            return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
-        }
+        registration = Some((record, event));
         translation = Some((String::from_utf8_lossy(&cn.bytes).to_string(), cn.loss.lost));
     }
     let entry = Entry {
@@ -92,10 +91,17 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
         verdict: if verdict.valid { "recognized".into() } else { "refused".into() },
         reasons: verdict.unmet_reasons(),
     };
+    // Logged before it is registered, as an export is: a recognized certificate that can be
+    // looked up always has its decision in the log.
     let receipt = match app.append_log(&entry) {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
+    if let Some((record, event)) = registration
+        && let Err(e) = app.store.put_certificate(&record, &event)
+    {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
+    }
     let mut body = serde_json::to_value(&verdict).unwrap_or_default();
     body["id"] = json!(id);
     body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
