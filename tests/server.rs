@@ -332,8 +332,8 @@ mod partners {
     }
 
     /// Nothing is registered that is not logged: while the log's store refuses entries (as a
-    /// failing disk would), neither an export nor a recognition registers its certificate;
-    /// once it takes them again, both do, with their receipts.
+    /// failing disk would), neither an export nor a recognition registers its certificate,
+    /// and no notice changes a status; once it takes them again, all do, with receipts.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn nothing_is_registered_that_is_not_logged() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -373,6 +373,30 @@ mod partners {
             assert_eq!((found.status, found.json()["status"].as_str()), (200, Some("valid")), "{path}");
             assert!(decision["receipt"]["index"].is_u64(), "{decision}");
         }
+
+        // Nor does a notice change a status the log has not taken.
+        db.execute_batch(
+            "CREATE TRIGGER refuse_log BEFORE INSERT ON log_entry BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .expect("trigger");
+        let suspend = || {
+            call(
+                addr,
+                "POST",
+                "/v1/notices",
+                notice("suspend", &number, "foreign/dakks/signer"),
+                Some("partner-dakks"),
+                None,
+            )
+        };
+        let refused = suspend().await;
+        assert_eq!((refused.status, refused.json()["reason"].as_str()), (503, Some("store.database")));
+        assert_eq!(call(addr, "GET", &recognized, vec![], None, None).await.json()["status"], "valid");
+        db.execute_batch("DROP TRIGGER refuse_log").expect("drop");
+        let suspended = suspend().await;
+        assert_eq!(suspended.status, 200, "{}", String::from_utf8_lossy(&suspended.body));
+        assert!(suspended.json()["receipt"]["index"].is_u64());
+        assert_eq!(call(addr, "GET", &recognized, vec![], None, None).await.json()["status"], "suspended");
         running.task.abort();
     }
 }

@@ -181,9 +181,12 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         actor: req.role.name(),
         reference: format!("notice:{}", document_digest(token.as_bytes())),
     };
-    match app.store.set_status(&issuer, &number, &event) {
-        Ok(()) => {}
-        Err(e @ crate::store::StoreError::NotFound { .. }) => {
+    // Logged before the status changes, so a status customs can read always has its entry;
+    // the certificate must exist first, as certificates are never removed.
+    match app.store.certificate_view(&issuer, &number) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let e = crate::store::StoreError::NotFound { issuer: issuer.clone(), number: number.clone() };
             return problem(StatusCode::NOT_FOUND, e.code(), e.to_string());
         }
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
@@ -203,6 +206,13 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
+    if let Err(e) = app.store.set_status(&issuer, &number, &event) {
+        let status = match e {
+            crate::store::StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
+            _ => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        return problem(status, e.code(), e.to_string());
+    }
     let history = app.store.status_history(&issuer, &number).unwrap_or_default();
     json(
         StatusCode::OK,
