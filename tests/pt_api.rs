@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::gateway::{DEMO, Response, call, call_with, config, token};
+use common::gateway::{DEMO, RefusingLog, Response, call, call_with, config, token};
 use mrgate::crypto::keys::SigningKey;
 use mrgate::crypto::x509::read_certificates;
 use mrgate::pt::exchange::{self, Assigned, Item, Measurand, Round, Submission, SubmittedResult};
@@ -392,9 +392,7 @@ async fn a_report_is_published_only_once_it_is_logged() {
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
 
     // The log's store refuses every new entry, as a failing disk would.
-    let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
-    db.execute_batch("CREATE TRIGGER refuse_log BEFORE INSERT ON log_entry BEGIN SELECT RAISE(ABORT, 'refused'); END;")
-        .expect("trigger");
+    let refusing = RefusingLog::on(dir.path());
     let report = |client: &'static str| call(gw.addr, "GET", "/v1/pt/rounds/LR-1/report", vec![], Some(client), None);
     refused(&post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await, 503, "store.database");
     refused(&report("partner-dakks").await, 404, "pt.report_missing");
@@ -402,7 +400,7 @@ async fn a_report_is_published_only_once_it_is_logged() {
     assert_eq!(shown.json()["state"], "closing");
 
     // Once the log takes entries again, closing again publishes the report with its receipt.
-    db.execute_batch("DROP TRIGGER refuse_log").expect("drop");
+    drop(refusing);
     let closed = post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await;
     assert_eq!(closed.status, 201, "{}", String::from_utf8_lossy(&closed.body));
     let receipt = closed.json()["receipt"].clone();

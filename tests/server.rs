@@ -5,7 +5,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::gateway::{DEMO, call, config, domestic_certificate, tls_client, token};
+use common::gateway::{DEMO, RefusingLog, call, config, domestic_certificate, tls_client, token};
 use http_body_util::{BodyExt, Full};
 use mrgate::server::{App, start};
 use rustls::pki_types::pem::PemObject;
@@ -343,11 +343,7 @@ mod partners {
         let exported = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
         let recognized = format!("/v1/certificates/dakks-cb/{number}");
 
-        let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
-        db.execute_batch(
-            "CREATE TRIGGER refuse_log BEFORE INSERT ON log_entry BEGIN SELECT RAISE(ABORT, 'refused'); END;",
-        )
-        .expect("trigger");
+        let refusing = RefusingLog::on(dir.path());
         let token = token();
         let export = || call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token));
         let recognize =
@@ -365,7 +361,7 @@ mod partners {
             assert_eq!(r.status, 404, "{path} was registered without a log entry");
         }
 
-        db.execute_batch("DROP TRIGGER refuse_log").expect("drop");
+        drop(refusing);
         let (e, r) = (export().await, recognize().await);
         assert_eq!((e.status, r.status), (201, 201), "{}", String::from_utf8_lossy(&r.body));
         for (path, decision) in [(exported, e.json()), (recognized.as_str(), r.json())] {
@@ -375,10 +371,7 @@ mod partners {
         }
 
         // Nor does a notice change a status the log has not taken.
-        db.execute_batch(
-            "CREATE TRIGGER refuse_log BEFORE INSERT ON log_entry BEGIN SELECT RAISE(ABORT, 'refused'); END;",
-        )
-        .expect("trigger");
+        let refusing = RefusingLog::on(dir.path());
         let suspend = || {
             call(
                 addr,
@@ -392,7 +385,7 @@ mod partners {
         let refused = suspend().await;
         assert_eq!((refused.status, refused.json()["reason"].as_str()), (503, Some("store.database")));
         assert_eq!(call(addr, "GET", &recognized, vec![], None, None).await.json()["status"], "valid");
-        db.execute_batch("DROP TRIGGER refuse_log").expect("drop");
+        drop(refusing);
         let suspended = suspend().await;
         assert_eq!(suspended.status, 200, "{}", String::from_utf8_lossy(&suspended.body));
         assert!(suspended.json()["receipt"]["index"].is_u64());

@@ -100,3 +100,26 @@ pub fn config(data: &Path) -> Config {
 pub fn token() -> String {
     std::fs::read_to_string(format!("{DEMO}/exporter.token")).expect("token").trim().to_string()
 }
+
+/// While held, the store in `data` (a gateway's data directory) refuses every new log
+/// entry, as a failing disk would: the gateway's own connection sees the trigger at its next
+/// statement. Dropping it lets entries in again.
+pub struct RefusingLog(rusqlite::Connection);
+
+impl RefusingLog {
+    pub fn on(data: &Path) -> Self {
+        let db = rusqlite::Connection::open(data.join("mrgate.db")).expect("db");
+        db.execute_batch(
+            "CREATE TRIGGER refuse_log BEFORE INSERT ON log_entry BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .expect("trigger");
+        Self(db)
+    }
+}
+
+impl Drop for RefusingLog {
+    fn drop(&mut self) {
+        // Not a panic: this may run while a failed test unwinds.
+        let _ = self.0.execute_batch("DROP TRIGGER refuse_log");
+    }
+}
