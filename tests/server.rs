@@ -150,19 +150,7 @@ async fn a_restart_keeps_everything_acknowledged() {
         let e = App::load(config(dir.path())).expect_err("the store is in use");
         assert!(e.contains("in use by another mrgate process"), "{e}");
     }
-    // As after a process exit, the new gateway opens the store once the old one let go of
-    // it (its last connection task and its log's committer finishing).
-    let mut again = App::load(config(dir.path()));
-    for _ in 0..500 {
-        match &again {
-            Err(e) if e.contains("in use by another mrgate process") => {
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                again = App::load(config(dir.path()));
-            }
-            _ => break,
-        }
-    }
-    let app = Arc::new(again.expect("app again"));
+    let app = Arc::new(load_when_released(dir.path()).await.expect("app again"));
     let running = start(Arc::clone(&app)).await.expect("start again");
     let lookup = call(running.addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await;
     assert_eq!(lookup.status, 200);
@@ -436,10 +424,42 @@ async fn operators_install_newer_trust_lists_only() {
     assert_eq!(r.json()["sequence"], 2);
     assert_eq!(call(addr, "GET", "/healthz", vec![], None, None).await.json()["trust_list"]["sequence"], 2);
     assert_eq!(call(addr, "GET", "/v1/trust-list", vec![], None, None).await.body, list.as_bytes());
-    let again = call(addr, "PUT", "/v1/admin/trust-list", list.into_bytes(), Some("operator"), None).await;
+    let again = call(addr, "PUT", "/v1/admin/trust-list", list.clone().into_bytes(), Some("operator"), None).await;
     assert_eq!((again.status, again.json()["reason"].as_str()), (409, Some("trust.sequence")));
     assert_eq!(app.store.trust_lists().expect("versions").len(), 2);
     running.task.abort();
+    drop((running, app));
+
+    // A restart keeps the installed list, though the configuration still names sequence 1:
+    // falling back would trust again what the newer list withdrew.
+    let app = Arc::new(load_when_released(dir.path()).await.expect("app again"));
+    assert_eq!(app.trust_list().sequence, 2);
+    let running = start(Arc::clone(&app)).await.expect("start again");
+    assert_eq!(call(running.addr, "GET", "/v1/trust-list", vec![], None, None).await.body, list.as_bytes());
+    running.task.abort();
+    drop((running, app));
+
+    // And if the installed list no longer verifies, the gateway does not start on the older
+    // file: it says why.
+    let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+    let tampered = list.replacen(">suspended<", ">active<", 1);
+    db.execute("UPDATE trust_list SET document = ?1 WHERE sequence = 2", [tampered.as_bytes()]).expect("tamper");
+    let e = load_when_released(dir.path()).await.expect_err("a tampered installed list");
+    assert!(e.contains("trust list 2") && e.contains("no longer verifies"), "{e}");
+}
+
+/// `App::load` once an earlier gateway on the same data directory has let go of its store
+/// (its last connection task and its log's committer finishing), as after a process exit.
+async fn load_when_released(data: &std::path::Path) -> Result<App, String> {
+    for _ in 0..500 {
+        match App::load(config(data)) {
+            Err(e) if e.contains("in use by another mrgate process") => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            other => return other,
+        }
+    }
+    App::load(config(data))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -83,6 +83,33 @@ struct Lasting {
     started: std::time::Instant,
 }
 
+/// A trust list in force and the signed document it was read from.
+type InForce = (Arc<TrustList>, Arc<Vec<u8>>);
+
+/// The newest trust list in the store, when it is newer than the configured file's
+/// (`file_sequence`), verified again against the operator's anchor. One that no longer
+/// verifies stops the start rather than letting the older file stand in for it.
+fn newest_stored_list(
+    store: &dyn Store,
+    file_sequence: u64,
+    operator: &TrustAnchors,
+    now: u64,
+    limits: &Limits,
+) -> Result<Option<InForce>, String> {
+    let stored = store.trust_lists().map_err(|e| format!("the stored trust lists: {e}"))?;
+    let Some(newest) = stored.into_iter().filter(|v| v.sequence > file_sequence).max_by_key(|v| v.sequence) else {
+        return Ok(None);
+    };
+    let list = TrustList::load(&newest.document, operator, None, now, limits).map_err(|e| {
+        format!(
+            "trust list {} (installed {}, newer than the configured file's {file_sequence}) no longer verifies: {e}; \
+             the gateway does not fall back to an older list",
+            newest.sequence, newest.installed_at
+        )
+    })?;
+    Ok(Some((Arc::new(list), Arc::new(newest.document))))
+}
+
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -173,7 +200,7 @@ impl App {
     fn assemble(
         config: Config,
         lasting: Lasting,
-        installed: Option<(Arc<TrustList>, Arc<Vec<u8>>)>,
+        installed: Option<InForce>,
     ) -> Result<(Self, String), String> {
         let mut operator = TrustAnchors::new();
         operator.add_pem_or_der(&read(&config.trust_list.operator_anchor)?).map_err(|e| e.to_string())?;
@@ -187,6 +214,12 @@ impl App {
         let list_limits = Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..limits };
         let trust_list = TrustList::load(&list_bytes, &operator, None, now, &list_limits)
             .map_err(|e| format!("{}: {e}", config.trust_list.file.display()))?;
+        // On start, the newest list an operator installed over the API is the one in force,
+        // not an older file: falling back would trust again what that list withdrew.
+        let installed = match installed {
+            Some(current) => Some(current),
+            None => newest_stored_list(lasting.store.as_ref(), trust_list.sequence, &operator, now, &list_limits)?,
+        };
         let (trust_list, list_bytes, note) = match installed {
             Some((current, bytes)) if current.sequence > trust_list.sequence => {
                 let note =
