@@ -388,27 +388,7 @@ async fn operators_install_newer_trust_lists_only() {
     let app = Arc::new(App::load(config(dir.path())).expect("app"));
     let running = start(Arc::clone(&app)).await.expect("start");
     let addr = running.addr;
-    // A sequence-2 list built from the demo description.
-    let description = std::fs::read_to_string(format!("{DEMO}/trust-list.toml"))
-        .expect("toml")
-        .replace("sequence = 1", "sequence = 2");
-    let tmp = dir.path().join("seq2.toml");
-    std::fs::write(
-        &tmp,
-        description
-            .replace("\"ca.pem\"", &format!("\"{DEMO}/ca.pem\""))
-            .replace("\"foreign/", &format!("\"{DEMO}/foreign/"))
-            .replace("\"cb/", &format!("\"{DEMO}/cb/")),
-    )
-    .expect("write");
-    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(
-        &std::fs::read(format!("{DEMO}/trust-list-operator.key")).expect("k"),
-    )
-    .expect("key");
-    let chain =
-        mrgate::crypto::x509::read_certificates(&std::fs::read(format!("{DEMO}/trust-list-operator.pem")).expect("c"))
-            .expect("chain");
-    let list = mrgate::trust::build::build(&tmp, &key, &chain).expect("build");
+    let list = demo_list_with_sequence(dir.path(), 2);
 
     assert_eq!(
         call(addr, "PUT", "/v1/admin/trust-list", list.clone().into_bytes(), Some("customs"), None).await.status,
@@ -446,6 +426,49 @@ async fn operators_install_newer_trust_lists_only() {
     db.execute("UPDATE trust_list SET document = ?1 WHERE sequence = 2", [tampered.as_bytes()]).expect("tamper");
     let e = load_when_released(dir.path()).await.expect_err("a tampered installed list");
     assert!(e.contains("trust list 2") && e.contains("no longer verifies"), "{e}");
+}
+
+/// The demo trust list, signed by the demo operator, with another sequence number.
+fn demo_list_with_sequence(scratch: &std::path::Path, sequence: u64) -> String {
+    let description = std::fs::read_to_string(format!("{DEMO}/trust-list.toml"))
+        .expect("toml")
+        .replace("sequence = 1", &format!("sequence = {sequence}"));
+    let tmp = scratch.join(format!("seq{sequence}.toml"));
+    std::fs::write(
+        &tmp,
+        description
+            .replace("\"ca.pem\"", &format!("\"{DEMO}/ca.pem\""))
+            .replace("\"foreign/", &format!("\"{DEMO}/foreign/"))
+            .replace("\"cb/", &format!("\"{DEMO}/cb/")),
+    )
+    .expect("write");
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(
+        &std::fs::read(format!("{DEMO}/trust-list-operator.key")).expect("k"),
+    )
+    .expect("key");
+    let chain =
+        mrgate::crypto::x509::read_certificates(&std::fs::read(format!("{DEMO}/trust-list-operator.pem")).expect("c"))
+            .expect("chain");
+    mrgate::trust::build::build(&tmp, &key, &chain).expect("build")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_installs_at_once_the_newer_list_stays_in_force() {
+    let scratch = tempfile::tempdir().expect("tmp");
+    let lists: Vec<Vec<u8>> = (2..=3).map(|n| demo_list_with_sequence(scratch.path(), n).into_bytes()).collect();
+    // A race: each round a fresh gateway takes sequences 2 and 3 at the same time.
+    for round in 0..5 {
+        let dir = tempfile::tempdir().expect("tmp");
+        let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+        let put = |l: &Vec<u8>| call(running.addr, "PUT", "/v1/admin/trust-list", l.clone(), Some("operator"), None);
+        let (older, newer) = tokio::join!(put(&lists[0]), put(&lists[1]));
+        assert_eq!(newer.status, 200, "{}", String::from_utf8_lossy(&newer.body));
+        // The older one either went first or was refused as not newer; never after.
+        assert!(matches!(older.status, 200 | 409), "{}", older.status);
+        let health = call(running.addr, "GET", "/healthz", vec![], None, None).await;
+        assert_eq!(health.json()["trust_list"]["sequence"], 3, "round {round}");
+        running.task.abort();
+    }
 }
 
 /// `App::load` once an earlier gateway on the same data directory has let go of its store

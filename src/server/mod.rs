@@ -47,6 +47,9 @@ pub struct App {
     pub config: Config,
     pub trust_list: RwLock<Arc<TrustList>>,
     pub trust_list_bytes: RwLock<Arc<Vec<u8>>>,
+    /// Held by an operator's install from its sequence check to its swap, so that two
+    /// installs at once cannot leave the older of them in force.
+    pub trust_list_install: std::sync::Mutex<()>,
     pub table: Table,
     pub crls: Crls,
     pub store: Arc<dyn Store>,
@@ -197,11 +200,7 @@ impl App {
     /// Reads everything a configuration names: anchors, CRLs, the trust list, the signing
     /// key and chain, exporter tokens. A trust list older than `installed` (say, one an
     /// operator has since replaced over the API) does not roll the gateway back.
-    fn assemble(
-        config: Config,
-        lasting: Lasting,
-        installed: Option<InForce>,
-    ) -> Result<(Self, String), String> {
+    fn assemble(config: Config, lasting: Lasting, installed: Option<InForce>) -> Result<(Self, String), String> {
         let mut operator = TrustAnchors::new();
         operator.add_pem_or_der(&read(&config.trust_list.operator_anchor)?).map_err(|e| e.to_string())?;
         let mut crls = Crls::new();
@@ -271,6 +270,7 @@ impl App {
             bound: lasting.bound,
             started: lasting.started,
             verifiers: crate::recognition::Verifiers::new(),
+            trust_list_install: std::sync::Mutex::new(()),
         };
         Ok((app, summary))
     }

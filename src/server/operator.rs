@@ -34,6 +34,9 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
         Ok(l) => l,
         Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()),
     };
+    let Ok(_installing) = app.trust_list_install.lock() else {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "http.internal", "the trust-list install lock is poisoned");
+    };
     let current = app.trust_list();
     if list.sequence <= current.sequence {
         return problem(
