@@ -399,6 +399,13 @@ async fn operators_install_newer_trust_lists_only() {
         call(addr, "PUT", "/v1/admin/trust-list", forged.into_bytes(), Some("operator"), None).await.status,
         422
     );
+    // While the log refuses entries, nothing is installed or stored.
+    let refusing = RefusingLog::on(dir.path());
+    let r = call(addr, "PUT", "/v1/admin/trust-list", list.clone().into_bytes(), Some("operator"), None).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (503, Some("store.database")));
+    assert_eq!(app.store.trust_lists().expect("versions").len(), 1);
+    assert_eq!(app.trust_list().sequence, 1);
+    drop(refusing);
     let r = call(addr, "PUT", "/v1/admin/trust-list", list.clone().into_bytes(), Some("operator"), None).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["sequence"], 2);

@@ -51,9 +51,6 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
         installed_at: now_rfc3339(),
         document: req.body.to_vec(),
     };
-    if let Err(e) = app.store.put_trust_list(&version) {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
-    }
     let entry = Entry {
         kind: "trust-list".into(),
         time: now_rfc3339(),
@@ -65,10 +62,15 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
         verdict: "installed".into(),
         reasons: vec![format!("trust.sequence.{}", list.sequence)],
     };
+    // Logged before it is stored: the newest stored list is the one in force after a
+    // restart, so an unlogged one must never be stored.
     let receipt = match app.append_log(&entry) {
         Ok(r) => r,
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
+    if let Err(e) = app.store.put_trust_list(&version) {
+        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
+    }
     let (sequence, digest) = (list.sequence, list.digest.clone());
     // Both halves swap under their locks; readers see the old or the new list, never a mix
     // within one call to App::trust_list.
