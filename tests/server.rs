@@ -203,6 +203,17 @@ mod partners {
         (jws, c.number.as_str().to_string())
     }
 
+    /// A notice signed by `signed_by`, sent by the partner whose client certificate is `client`.
+    async fn send_notice(
+        addr: std::net::SocketAddr,
+        action: &str,
+        number: &str,
+        signed_by: &str,
+        client: &str,
+    ) -> common::gateway::Response {
+        call(addr, "POST", "/v1/notices", notice(action, number, signed_by), Some(client), None).await
+    }
+
     fn notice(action: &str, number: &str, signed_by: &str) -> Vec<u8> {
         let (key, chain) = signer(signed_by);
         let header =
@@ -239,15 +250,7 @@ mod partners {
         assert_eq!(call(addr, "GET", &path, vec![], None, None).await.json()["status"], "valid");
 
         // A notice suspends it, and customs sees that at once.
-        let r = call(
-            addr,
-            "POST",
-            "/v1/notices",
-            notice("suspend", &number, "foreign/dakks/signer"),
-            Some("partner-dakks"),
-            None,
-        )
-        .await;
+        let r = send_notice(addr, "suspend", &number, "foreign/dakks/signer", "partner-dakks").await;
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
         assert_eq!(r.json()["status"], "suspended");
         let v = call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
@@ -260,15 +263,7 @@ mod partners {
         assert_eq!((lookup["status"].as_str(), lookup["headline"].as_str()), (Some("suspended"), Some("suspended")));
 
         // Restore works.
-        let r = call(
-            addr,
-            "POST",
-            "/v1/notices",
-            notice("restore", &number, "foreign/dakks/signer"),
-            Some("partner-dakks"),
-            None,
-        )
-        .await;
+        let r = send_notice(addr, "restore", &number, "foreign/dakks/signer", "partner-dakks").await;
         assert_eq!(r.json()["status"], "valid");
         assert_eq!(
             call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json()["valid"],
@@ -278,44 +273,22 @@ mod partners {
         assert_eq!((lookup["headline"].as_str(), lookup["history"].as_array().map(Vec::len)), (Some("valid"), Some(3)));
 
         // Another partner cannot touch DAkkS's certificate; a notice signed by the wrong body is refused.
-        let r = call(
-            addr,
-            "POST",
-            "/v1/notices",
-            notice("withdraw", &number, "foreign/ukas/signer"),
-            Some("partner-ukas"),
-            None,
-        )
-        .await;
+        let r = send_notice(addr, "withdraw", &number, "foreign/ukas/signer", "partner-ukas").await;
         assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_body")));
-        let r = call(
-            addr,
-            "POST",
-            "/v1/notices",
-            notice("withdraw", &number, "foreign/ukas/signer"),
-            Some("partner-dakks"),
-            None,
-        )
-        .await;
+        let r = send_notice(addr, "withdraw", &number, "foreign/ukas/signer", "partner-dakks").await;
         assert_eq!(r.status, 422);
-        let r = call(
-            addr,
-            "POST",
-            "/v1/notices",
-            notice("withdraw", "UNKNOWN-1", "foreign/dakks/signer"),
-            Some("partner-dakks"),
-            None,
-        )
-        .await;
+        let r = send_notice(addr, "withdraw", "UNKNOWN-1", "foreign/dakks/signer", "partner-dakks").await;
         assert_eq!(r.status, 404);
         assert_eq!(call(addr, "GET", &path, vec![], None, None).await.json()["status"], "valid");
 
-        // A certificate signed by the revoked signer is refused (not stored).
-        let (revoked, revoked_number) = foreign_credential("foreign/dakks/revoked-signer");
+        // A certificate signed by the revoked signer is refused, and not stored: the
+        // registered one (same number) keeps its status and its history of three.
+        let (revoked, _) = foreign_credential("foreign/dakks/revoked-signer");
         let r = call(addr, "POST", "/v1/recognitions", revoked.into_bytes(), Some("partner-dakks"), None).await;
         assert_eq!(r.status, 200);
         assert_eq!(r.json()["valid"], false);
-        let _ = revoked_number;
+        let lookup = call(addr, "GET", &path, vec![], None, None).await.json();
+        assert_eq!((lookup["status"].as_str(), lookup["history"].as_array().map(Vec::len)), (Some("valid"), Some(3)));
         running.task.abort();
     }
 
@@ -360,16 +333,7 @@ mod partners {
 
         // Nor does a notice change a status the log has not taken.
         let refusing = RefusingLog::on(dir.path());
-        let suspend = || {
-            call(
-                addr,
-                "POST",
-                "/v1/notices",
-                notice("suspend", &number, "foreign/dakks/signer"),
-                Some("partner-dakks"),
-                None,
-            )
-        };
+        let suspend = || send_notice(addr, "suspend", &number, "foreign/dakks/signer", "partner-dakks");
         let refused = suspend().await;
         assert_eq!((refused.status, refused.json()["reason"].as_str()), (503, Some("store.database")));
         assert_eq!(call(addr, "GET", &recognized, vec![], None, None).await.json()["status"], "valid");

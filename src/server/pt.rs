@@ -298,9 +298,6 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
             json: serde_json::to_string(&report).unwrap_or_default(),
             csv: exchange::report_csv(&report),
         };
-        // Logged before it is stored: a report that can be read is always in the log. (A
-        // report logged and then not stored — the disk failed, or a concurrent close won —
-        // leaves an entry whose output was never published; closing again makes a new one.)
         let mut used = vec![definition_digest];
         used.extend(submissions.iter().map(|s| s.digest.clone()));
         let reasons = report
@@ -311,6 +308,9 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
                 _ => None,
             })
             .collect();
+        // Logged before it is stored: a report that can be read is always in the log. (A
+        // report logged and then not stored — the disk failed, or a concurrent close won —
+        // leaves an entry whose output was never published; closing again makes a new one.)
         let receipt = log(app, req, "pt-report", used, vec![document_digest(&stored.xml)], "closed", reasons)?;
         app.store.put_pt_report(id, &stored).map_err(store_error)?;
         let mut body = serde_json::to_value(&report).unwrap_or_default();
