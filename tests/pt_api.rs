@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::gateway::{DEMO, RefusingLog, Response, call, call_with, config, token};
+use common::gateway::{DEMO, Refusing, Response, call, call_with, config, token};
 use mrgate::crypto::keys::SigningKey;
 use mrgate::crypto::x509::read_certificates;
 use mrgate::pt::exchange::{self, Assigned, Item, Measurand, Round, Submission, SubmittedResult};
@@ -392,14 +392,27 @@ async fn a_report_is_published_only_once_it_is_logged() {
     tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
 
     // The log's store refuses every new entry, as a failing disk would.
-    let refusing = RefusingLog::on(dir.path());
+    let refusing = Refusing::log(dir.path());
     let report = |client: &'static str| call(gw.addr, "GET", "/v1/pt/rounds/LR-1/report", vec![], Some(client), None);
     refused(&post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await, 503, "store.database");
     refused(&report("partner-dakks").await, 404, "pt.report_missing");
     let shown = call(gw.addr, "GET", "/v1/pt/rounds/LR-1", vec![], Some("operator"), None).await;
     assert_eq!(shown.json()["state"], "closing");
+    drop(refusing);
 
-    // Once the log takes entries again, closing again publishes the report with its receipt.
+    // Nor is a report logged that was not stored: storing what the close returns fails here,
+    // and the report, stored with it in the same commit, is undone with the entry.
+    let log_size = || async {
+        let checkpoint = call(gw.addr, "GET", "/v1/log/checkpoint", vec![], None, None).await;
+        String::from_utf8_lossy(&checkpoint.body).lines().nth(1).unwrap_or_default().to_string()
+    };
+    let before = log_size().await;
+    let refusing = Refusing::writes(dir.path(), "INSERT ON decision");
+    refused(&post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await, 503, "store.database");
+    refused(&report("partner-dakks").await, 404, "pt.report_missing");
+    assert_eq!(log_size().await, before);
+
+    // Once the store takes writes again, closing again publishes the report with its receipt.
     drop(refusing);
     let closed = post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await;
     assert_eq!(closed.status, 201, "{}", String::from_utf8_lossy(&closed.body));
@@ -408,4 +421,5 @@ async fn a_report_is_published_only_once_it_is_logged() {
     let published = report("partner-dakks").await;
     assert_eq!(published.status, 200);
     assert_eq!(published.json()["receipt"], receipt);
+    assert_eq!(log_size().await, (before.parse::<u64>().expect("size") + 1).to_string());
 }

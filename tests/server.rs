@@ -5,7 +5,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::gateway::{DEMO, RefusingLog, call, config, domestic_certificate, tls_client, token};
+use common::gateway::{DEMO, Refusing, call, config, domestic_certificate, tls_client, token};
 use http_body_util::{BodyExt, Full};
 use mrgate::server::{App, start};
 use rustls::pki_types::pem::PemObject;
@@ -304,7 +304,7 @@ mod partners {
         let exported = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
         let recognized = format!("/v1/certificates/dakks-cb/{number}");
 
-        let refusing = RefusingLog::on(dir.path());
+        let refusing = Refusing::log(dir.path());
         let token = token();
         let export = || call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token));
         let recognize =
@@ -332,7 +332,7 @@ mod partners {
         }
 
         // Nor does a notice change a status the log has not taken.
-        let refusing = RefusingLog::on(dir.path());
+        let refusing = Refusing::log(dir.path());
         let suspend = || send_notice(addr, "suspend", &number, "foreign/dakks/signer", "partner-dakks");
         let refused = suspend().await;
         assert_eq!((refused.status, refused.json()["reason"].as_str()), (503, Some("store.database")));
@@ -342,6 +342,73 @@ mod partners {
         assert_eq!(suspended.status, 200, "{}", String::from_utf8_lossy(&suspended.body));
         assert!(suspended.json()["receipt"]["index"].is_u64());
         assert_eq!(call(addr, "GET", &recognized, vec![], None, None).await.json()["status"], "suspended");
+        running.task.abort();
+    }
+
+    /// The other half: a decision whose effect on the store fails is not logged either. The
+    /// entry and the effect are one commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn nothing_is_logged_that_did_not_take_effect() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let app = Arc::new(App::load(config(dir.path())).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let addr = running.addr;
+        let (jws, number) = foreign_credential("foreign/dakks/signer");
+        let recognized = format!("/v1/certificates/dakks-cb/{number}");
+        let token = token();
+        let size = || app.log.size().expect("size");
+        let refused = |r: &common::gateway::Response, status: u16, reason: &str| {
+            assert_eq!(
+                (r.status, r.json()["reason"].as_str()),
+                (status, Some(reason)),
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+        };
+
+        let refusing = Refusing::writes(dir.path(), "INSERT ON certificate");
+        let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token)).await;
+        refused(&export, 503, "store.database");
+        let recognize =
+            || call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None);
+        refused(&recognize().await, 503, "store.database");
+        assert_eq!(size(), 0, "an export or recognition was logged without its registration");
+        drop(refusing);
+        // What is returned is stored with the entry too.
+        let refusing = Refusing::writes(dir.path(), "INSERT ON decision");
+        refused(&recognize().await, 503, "store.database");
+        assert_eq!((size(), call(addr, "GET", &recognized, vec![], None, None).await.status), (0, 404));
+        drop(refusing);
+        let r = recognize().await;
+        assert_eq!((r.status, size()), (201, 1), "{}", String::from_utf8_lossy(&r.body));
+
+        let refusing = Refusing::writes(dir.path(), "INSERT ON status_event");
+        refused(
+            &send_notice(addr, "suspend", &number, "foreign/dakks/signer", "partner-dakks").await,
+            503,
+            "store.database",
+        );
+        assert_eq!(call(addr, "GET", &recognized, vec![], None, None).await.json()["status"], "valid");
+        drop(refusing);
+        // A notice for a certificate never recorded is refused with nothing logged.
+        let unknown = send_notice(addr, "suspend", "NO-SUCH-NUMBER", "foreign/dakks/signer", "partner-dakks").await;
+        refused(&unknown, 404, "store.not_found");
+
+        let refusing = Refusing::writes(dir.path(), "INSERT ON trust_list");
+        let list = demo_list_with_sequence(dir.path(), 2);
+        let install = call(addr, "PUT", "/v1/admin/trust-list", list.into_bytes(), Some("operator"), None).await;
+        refused(&install, 503, "store.database");
+        assert_eq!((app.trust_list().sequence, size()), (1, 1));
+        drop(refusing);
+
+        // The export logged at last is the one the look-up and the export's own page prove.
+        let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token)).await;
+        assert_eq!((export.status, size()), (201, 2), "{}", String::from_utf8_lossy(&export.body));
+        let id = export.json()["id"].as_str().expect("id").to_string();
+        let kept = call(addr, "GET", &format!("/v1/exports/{id}"), vec![], None, Some(&token)).await;
+        assert_eq!(kept.status, 200, "{}", String::from_utf8_lossy(&kept.body));
+        assert_eq!(kept.json()["receipt"]["index"], 1);
+        assert_eq!(kept.json()["documents"], export.json()["documents"]);
         running.task.abort();
     }
 }
@@ -364,7 +431,7 @@ async fn operators_install_newer_trust_lists_only() {
         422
     );
     // While the log refuses entries, nothing is installed or stored.
-    let refusing = RefusingLog::on(dir.path());
+    let refusing = Refusing::log(dir.path());
     let r = call(addr, "PUT", "/v1/admin/trust-list", list.clone().into_bytes(), Some("operator"), None).await;
     assert_eq!((r.status, r.json()["reason"].as_str()), (503, Some("store.database")));
     assert_eq!(app.store.trust_lists().expect("versions").len(), 1);
@@ -608,7 +675,10 @@ async fn the_verification_page_and_its_public_api() {
     let c = call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await.json();
     assert_eq!((c["status"].as_str(), c["headline"].as_str()), (Some("valid"), Some("valid")));
     assert_eq!(c["facts"]["number"], "04925Q10021R0M");
-    assert_eq!(c["receipt"], export["receipt"]);
+    // The same entry, proved against the checkpoint current when the look-up first read it.
+    let proved = |r: &serde_json::Value| (r["index"].clone(), r["entry"].clone());
+    assert_eq!(proved(&c["receipt"]), proved(&export["receipt"]));
+    assert!(c["receipt"]["tree_size"].as_u64() >= export["receipt"]["tree_size"].as_u64());
     let receipt: mrgate::ledger::receipt::Receipt = serde_json::from_value(c["receipt"].clone()).expect("receipt");
     let verified = mrgate::ledger::receipt::verify(&receipt, key.raw(), None).expect("receipt");
     assert_eq!((verified.entry.kind.as_str(), verified.index), ("export", 0));

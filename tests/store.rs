@@ -7,8 +7,8 @@ use mrgate::ledger::entry::{Entry, document_digest};
 use mrgate::ledger::receipt;
 use mrgate::store::sqlite::SqliteStore;
 use mrgate::store::{
-    CertificateRecord, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StatusEvent, Store,
-    TrustListVersion,
+    CertificateRecord, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord,
+    PtSubmissionRecord, StatusEvent, Store, StoreError, TrustListVersion, Write,
 };
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use std::sync::Arc;
@@ -40,7 +40,7 @@ fn certificates_status_history_and_restart() {
     let path = dir.path().join("mrgate.db");
     {
         let store = SqliteStore::open(&path).expect("open");
-        assert_eq!(store.schema_version().expect("v"), 2);
+        assert_eq!(store.schema_version().expect("v"), 3);
         store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
         // Re-exporting with the same status adds no status event; a change does.
         store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -74,7 +74,8 @@ fn certificates_status_history_and_restart() {
         [("valid".to_string(), "export-1".to_string()), ("suspended".to_string(), "notice-1".to_string())]
     );
     assert_eq!(store.certificates_by_holder("91310110666007217T").expect("by holder").len(), 1);
-    assert_eq!(store.decision("export-1").expect("d"), Some(("export".into(), "{\"ok\":true}".into())));
+    let decision = DecisionRecord { kind: "export".into(), json: "{\"ok\":true}".into(), log_index: None };
+    assert_eq!(store.decision("export-1").expect("d"), Some(decision));
     assert_eq!(store.trust_lists().expect("tl").len(), 1);
     assert!(store.certificate("CNCA-R-2002-001", "missing").expect("get").is_none());
 }
@@ -168,8 +169,8 @@ fn a_cached_version_never_outlives_an_acknowledged_write() {
     assert_eq!((last.record.status.as_str(), last.history.len()), ("suspended", 302));
 }
 
-/// A store written by schema 1 (certificates, no PT tables) is brought up to schema 2 on open,
-/// keeping what it held.
+/// A store written by schema 1 (certificates, no PT tables, decisions without their log
+/// index) is brought up to schema 3 on open, keeping what it held.
 #[test]
 fn a_version_1_store_is_migrated() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -181,14 +182,18 @@ fn a_version_1_store_is_migrated() {
     let conn = rusqlite::Connection::open(&path).expect("conn");
     conn.execute_batch(
         "DROP TABLE pt_result_replaced; DROP TABLE pt_result; DROP TABLE pt_submission; DROP TABLE pt_round;
+         ALTER TABLE decision DROP COLUMN log_index;
+         INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 2);
+    assert_eq!(store.schema_version().expect("v"), 3);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
+    let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
+    assert_eq!(store.decision("export-1").expect("read"), Some(kept));
 }
 
 fn pt_round(id: &str) -> PtRoundRecord {
@@ -232,22 +237,31 @@ fn pt_rounds_submissions_and_reports() {
         store.put_pt_round(&pt_round("R-1")).expect("define");
         assert_eq!(store.put_pt_round(&pt_round("R-1")).expect_err("twice").code(), "pt.round_exists");
         let first = [pt_result("DE-1", "dakks", "s1", "1"), pt_result("DE-2", "dakks", "s1", "2")];
-        assert_eq!(store.put_pt_submission(&pt_submission("dakks", "s1"), &first).expect("s1"), vec![]);
+        assert_eq!(store.put_pt_submission(&pt_submission("dakks", "s1"), &first, false).expect("s1"), vec![]);
         let again = [pt_result("DE-1", "dakks", "s2", "1.5")];
-        assert_eq!(store.put_pt_submission(&pt_submission("dakks", "s2"), &again).expect("s2"), vec![first[0].clone()]);
+        // A submission whose entry would say it replaces nothing, when it does, is refused whole.
+        let untrue = store.put_pt_submission(&pt_submission("dakks", "s2"), &again, false).expect_err("untrue");
+        assert_eq!(untrue.code(), "pt.results_changed");
+        assert_eq!(store.pt_submissions("R-1").expect("subs").len(), 1);
+        let s2 = store.put_pt_submission(&pt_submission("dakks", "s2"), &again, true).expect("s2");
+        assert_eq!(s2, vec![first[0].clone()]);
+        let untrue =
+            store.put_pt_submission(&pt_submission("dakks", "s2b"), &[pt_result("DE-4", "dakks", "s2b", "4")], true);
+        assert_eq!(untrue.expect_err("replaces nothing").code(), "pt.results_changed");
         // UKAS's submission touches a DAkkS participant: none of it is written.
         let grab = [pt_result("GB-1", "ukas", "s3", "3"), pt_result("DE-2", "ukas", "s3", "9")];
-        let e = store.put_pt_submission(&pt_submission("ukas", "s3"), &grab).expect_err("taken");
+        let e = store.put_pt_submission(&pt_submission("ukas", "s3"), &grab, true).expect_err("taken");
         assert_eq!(e.code(), "pt.participant_taken");
         assert_eq!(store.pt_submissions("R-1").expect("subs").len(), 2);
         let unknown = PtSubmissionRecord { round: "R-9".into(), ..pt_submission("dakks", "s4") };
-        assert_eq!(store.put_pt_submission(&unknown, &[]).expect_err("unknown").code(), "pt.round_unknown");
+        assert_eq!(store.put_pt_submission(&unknown, &[], false).expect_err("unknown").code(), "pt.round_unknown");
 
         assert_eq!(store.pt_report("R-1").expect("none yet"), None);
         let closed = store.close_pt_round("R-1", "2026-12-01T00:00:00Z").expect("close");
         // A close retried before the report exists keeps the first closing time.
         assert_eq!(store.close_pt_round("R-1", "2026-12-02T00:00:00Z").expect("retry"), closed);
-        let late = store.put_pt_submission(&pt_submission("dakks", "s5"), &[pt_result("DE-3", "dakks", "s5", "1")]);
+        let late =
+            store.put_pt_submission(&pt_submission("dakks", "s5"), &[pt_result("DE-3", "dakks", "s5", "1")], false);
         assert_eq!(late.expect_err("closed").code(), "pt.round_closed");
         let report = PtReportRecord { xml: b"<PerformanceReport/>".to_vec(), json: "{}".into(), csv: "a\n".into() };
         store.put_pt_report("R-1", &report).expect("report");
@@ -285,6 +299,92 @@ fn log_entry(i: usize) -> Entry {
 
 fn key(seed: &[u8]) -> Ed25519KeyPair {
     Ed25519KeyPair::from_seed_unchecked(seed).expect("key")
+}
+
+/// A write stands or falls whole, and only with its entry: in one batch, writes whose
+/// effects the store refuses leave neither effects nor entries, and the entries of the others
+/// get consecutive indexes in order.
+#[test]
+fn a_refused_write_leaves_no_entry_and_the_others_commit() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = SqliteStore::open(&dir.path().join("mrgate.db")).expect("open");
+    let entry = |i: usize| Some(log_entry(i).encode().expect("encode"));
+    let certificate = Effect::PutCertificate { record: record("00124Q38817R2M", "valid"), event: event("valid", "x") };
+    let suspend_unknown = Effect::SetStatus {
+        issuer: "CNCA-R-2002-001".into(),
+        number: "nope".into(),
+        event: event("suspended", "notice-1"),
+    };
+    let decision = |id: &str| Effect::PutDecision { id: id.into(), kind: "export".into(), json: "{}".into() };
+    let writes = [
+        Write { entry: entry(0), effects: vec![Effect::PutPtRound(pt_round("R-1")), decision("d-0")] },
+        // Registers the certificate, then refers to a round that already exists: both undone.
+        Write { entry: entry(1), effects: vec![certificate.clone(), Effect::PutPtRound(pt_round("R-1"))] },
+        Write { entry: entry(2), effects: vec![] },
+        Write { entry: entry(3), effects: vec![suspend_unknown, decision("d-3")] },
+        Write { entry: entry(4), effects: vec![decision("d-4")] },
+        Write { entry: None, effects: vec![decision("d-none")] },
+    ];
+    let outcomes = store.commit(&writes).expect("the batch commits");
+    let codes: Vec<Result<Option<u64>, &str>> =
+        outcomes.iter().map(|o| o.as_ref().map(|w| w.index).map_err(StoreError::code)).collect();
+    assert_eq!(
+        codes,
+        [Ok(Some(0)), Err("pt.round_exists"), Ok(Some(1)), Err("store.not_found"), Ok(Some(2)), Ok(None)]
+    );
+    let logged: Vec<Vec<u8>> = [0, 2, 4].map(|i| log_entry(i).encode().expect("encode")).into();
+    assert_eq!(store.log_entries(0, 10).expect("entries"), logged);
+    assert_eq!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read"), None);
+    assert_eq!(store.decision("d-3").expect("read"), None);
+    let index = |id: &str| store.decision(id).expect("read").expect("stored").log_index;
+    assert_eq!([index("d-0"), index("d-4"), index("d-none")], [Some(0), Some(2), None]);
+
+    // The refused write alone, again: it is refused again and the log stays as it was.
+    let again = store.commit(&writes[1..2]).expect("commits");
+    assert_eq!(again[0].as_ref().map_err(StoreError::code), Err("pt.round_exists"));
+    assert_eq!(store.log_size().expect("size"), 3);
+}
+
+/// Through the durable log: of writes racing to define the same round, one is committed
+/// with its entry and the rest are refused with nothing logged; the tree the log proves
+/// against is the one in the store (a reopened log has the same checkpoint).
+#[test]
+fn racing_writes_log_only_what_took_effect() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    let seed = [3u8; 32];
+    let public = key(&seed).public_key().as_ref().to_vec();
+    let checkpoint;
+    {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
+        let log = Arc::new(DurableLog::open("mrgate test log", key(&seed), store).expect("log"));
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                let log = Arc::clone(&log);
+                std::thread::spawn(move || {
+                    let round = Effect::PutPtRound(pt_round(&format!("R-{}", i % 4)));
+                    log.commit(&log_entry(i), vec![round]).map(|(receipt, _)| receipt).map_err(|e| e.code())
+                })
+            })
+            .collect();
+        let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
+        let committed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+        assert_eq!(committed.len(), 4, "{outcomes:?}");
+        assert!(outcomes.iter().filter_map(|o| o.as_ref().err()).all(|code| *code == "pt.round_exists"));
+        let mut indexes: Vec<u64> = committed.iter().map(|r| r.index).collect();
+        indexes.sort_unstable();
+        assert_eq!(indexes, [0, 1, 2, 3]);
+        for r in &committed {
+            receipt::verify(&log.receipt(r.index).expect("receipt"), &public, None).expect("receipt verifies");
+        }
+        assert_eq!(log.size().expect("size"), 4);
+        checkpoint = log.checkpoint().expect("cp");
+    }
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let log = DurableLog::open("mrgate test log", key(&seed), store).expect("log");
+    let reopened = log.checkpoint().expect("cp");
+    // The signed notes differ only in their signatures' randomness, never in size or root.
+    assert_eq!(reopened.lines().take(3).collect::<Vec<_>>(), checkpoint.lines().take(3).collect::<Vec<_>>());
 }
 
 #[test]

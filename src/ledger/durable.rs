@@ -1,6 +1,9 @@
 //! The durable log: entries committed to the store before they are acknowledged, with
 //! concurrent appends grouped into one transaction (group commit), the Merkle tree rebuilt
-//! from the store on start, and a checkpoint signed after each batch.
+//! from the store on start, and a checkpoint signed after each batch. An entry may carry the
+//! store effects of its decision (a certificate registered, a status changed): they are
+//! committed with it, or neither is, so the tree never holds an entry whose decision took no
+//! effect, and the store never an effect without its entry.
 //!
 //! A commit costs the same whether it carries one entry or a hundred: an fsync and a
 //! signature. So under load commits are spaced at least a commit interval apart and each
@@ -11,7 +14,7 @@ use super::checkpoint::Checkpoint;
 use super::entry::{Entry, EntryError};
 use super::merkle::{self, Tree};
 use super::receipt::{ConsistencyProof, Receipt, encode_hashes};
-use crate::store::{Store, StoreError};
+use crate::store::{Effect, Store, StoreError, Write, Written};
 use base64::Engine;
 use ring::signature::Ed25519KeyPair;
 use std::collections::HashMap;
@@ -52,10 +55,13 @@ struct State {
 /// What is told the outcome of an append: the index once committed, or why not.
 pub type Done = Box<dyn FnOnce(Result<u64, LogError>) + Send>;
 
-/// An entry waiting for the committer.
+/// What is told the outcome of a write: what it did once committed, or why not.
+type WriteDone = Box<dyn FnOnce(Result<Written, LogError>) + Send>;
+
+/// An entry, with the store effects that stand or fall with it, waiting for the committer.
 struct Job {
-    bytes: Vec<u8>,
-    done: Done,
+    write: Write,
+    done: WriteDone,
 }
 
 /// What the appenders and the committer share.
@@ -134,22 +140,38 @@ impl Shared {
                 }
             }
             last_start = Some(std::time::Instant::now());
-            let (entries, done): (Vec<Vec<u8>>, Vec<Done>) = batch.into_iter().map(|j| (j.bytes, j.done)).unzip();
-            let outcome = self.store.append_log(&entries).map_err(LogError::Store).and_then(|first| {
-                self.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let mut state = self.lock()?;
-                let State { tree, by_leaf, .. } = &mut *state;
-                for bytes in &entries {
-                    add_leaf(tree, by_leaf, bytes);
-                }
-                state.checkpoint = sign(&state.tree, &self.origin, &self.key);
-                state.checkpoint_at = std::time::Instant::now();
-                Ok(first)
-            });
-            for (i, done) in done.into_iter().enumerate() {
-                done(outcome.clone().map(|first| first + i as u64));
+            let (writes, done): (Vec<Write>, Vec<WriteDone>) = batch.into_iter().map(|j| (j.write, j.done)).unzip();
+            let outcomes = match self.store.commit(&writes) {
+                Ok(outcomes) => self.grow(&writes, outcomes),
+                Err(e) => vec![Err(LogError::Store(e)); writes.len()],
+            };
+            for (done, outcome) in done.into_iter().zip(outcomes) {
+                done(outcome);
             }
         }
+    }
+
+    /// Adds the committed writes' entries to the tree, in commit order, and signs a
+    /// checkpoint; refused writes added nothing to the store and add nothing here.
+    fn grow(&self, writes: &[Write], outcomes: Vec<Result<Written, StoreError>>) -> Vec<Result<Written, LogError>> {
+        let outcomes: Vec<_> = outcomes.into_iter().map(|o| o.map_err(LogError::Store)).collect();
+        if !outcomes.iter().any(Result::is_ok) {
+            return outcomes;
+        }
+        self.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut state = match self.lock() {
+            Ok(s) => s,
+            Err(e) => return vec![Err(e); outcomes.len()],
+        };
+        let State { tree, by_leaf, .. } = &mut *state;
+        for (write, outcome) in writes.iter().zip(&outcomes) {
+            if let (Some(bytes), Ok(_)) = (&write.entry, outcome) {
+                add_leaf(tree, by_leaf, bytes);
+            }
+        }
+        state.checkpoint = sign(&state.tree, &self.origin, &self.key);
+        state.checkpoint_at = std::time::Instant::now();
+        outcomes
     }
 }
 
@@ -210,16 +232,37 @@ impl DurableLog {
     }
 
     fn append_encoded(&self, bytes: Vec<u8>) -> Result<u64, LogError> {
+        index_of(self.write(bytes, Vec::new())?)
+    }
+
+    /// Commits an encoded entry together with its effects on the store, all or nothing, and
+    /// returns what they did.
+    fn write(&self, bytes: Vec<u8>, effects: Vec<Effect>) -> Result<Written, LogError> {
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        self.append_then(bytes, Box::new(move |r| drop(tx.send(r))))?;
+        self.queue(Write { entry: Some(bytes), effects }, Box::new(move |r| drop(tx.send(r))))?;
         rx.recv().map_err(|_| unavailable("the log committer stopped"))?
+    }
+
+    fn queue(&self, write: Write, done: WriteDone) -> Result<(), LogError> {
+        let jobs = self.jobs.as_ref().ok_or_else(|| unavailable("the log is closing"))?;
+        jobs.send(Job { write, done }).map_err(|_| unavailable("the log committer stopped"))
     }
 
     /// Queues an encoded entry; `done` is told its index once it is committed (or why not),
     /// on the committer's thread, so it must be quick (e.g. send on a channel).
     pub fn append_then(&self, bytes: Vec<u8>, done: Done) -> Result<(), LogError> {
-        let jobs = self.jobs.as_ref().ok_or_else(|| unavailable("the log is closing"))?;
-        jobs.send(Job { bytes, done }).map_err(|_| unavailable("the log committer stopped"))
+        self.queue(Write { entry: Some(bytes), effects: Vec::new() }, Box::new(move |r| done(r.and_then(index_of))))
+    }
+
+    /// Commits an entry together with the store effects that take place only with it (a
+    /// certificate registered, a status changed, a list stored): both are committed in one
+    /// transaction, or neither is. An effect the store refuses (a conflict, an unknown
+    /// certificate) is that error, and nothing was logged.
+    pub fn commit(&self, entry: &Entry, effects: Vec<Effect>) -> Result<(Receipt, Written), LogError> {
+        let bytes = entry.encode()?;
+        let written = self.write(bytes.clone(), effects)?;
+        let receipt = self.receipt_for(index_of(written.clone())?, Some(bytes))?;
+        Ok((receipt, written))
     }
 
     /// Commits made since the log was opened; appends per commit is the batch size.
@@ -248,9 +291,7 @@ impl DurableLog {
 
     /// Appends an entry and returns its receipt once it is committed.
     pub fn append_with_receipt(&self, entry: &Entry) -> Result<Receipt, LogError> {
-        let bytes = entry.encode()?;
-        let index = self.append_encoded(bytes.clone())?;
-        self.receipt_for(index, Some(bytes))
+        Ok(self.commit(entry, Vec::new())?.0)
     }
 
     /// A receipt for `index` against the latest checkpoint.
@@ -291,6 +332,10 @@ impl DurableLog {
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, LogError> {
         Ok(ConsistencyProof { from, to, hashes: encode_hashes(&self.lock()?.tree.consistency_proof(from, to)?) })
     }
+}
+
+fn index_of(written: Written) -> Result<u64, LogError> {
+    written.index.ok_or_else(|| unavailable("the store gave the entry no index"))
 }
 
 /// Appends an entry to the tree and remembers the first index of its leaf hash.

@@ -1,7 +1,7 @@
 //! Exporters: a domestic certificate in, signed international documents out, registered
 //! and logged; and the export by id.
 
-use super::http::{Body, json, problem};
+use super::http::{Body, commit_problem, json, problem};
 use super::tls::Role;
 use super::{App, Req, now_rfc3339, sha256};
 use crate::crypto::jws;
@@ -10,7 +10,7 @@ use crate::formats::{self, Format};
 use crate::ledger::entry::{Entry, document_digest};
 use crate::model::{AssessmentLevel, Status};
 use crate::recognition::arrangement_for;
-use crate::store::{CertificateRecord, StatusEvent};
+use crate::store::{CertificateRecord, Effect, StatusEvent};
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
@@ -158,17 +158,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         verdict: "exported".into(),
         reasons: vec![if mra { "trust.mra_active".into() } else { "trust.mra_none".into() }],
     };
-    // Logged before it is registered: a certificate that can be looked up always has its
-    // decision in the log. (A registration that fails after the entry leaves a logged export
-    // whose documents nobody received; exporting again makes a new one.)
-    let receipt = match app.append_log(&entry) {
-        Ok(r) => r,
-        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
-    };
-    if let Err(e) = app.store.put_certificate(&record, &event) {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
-    }
-    let body = json!({
+    let mut body = json!({
         "id": id,
         "issuer": cert.issuer_id(),
         "number": cert.number.as_str(),
@@ -176,10 +166,17 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         "checks": checks,
         "documents": documents,
         "lost": losses,
-        "receipt": receipt,
     });
-    if let Err(e) = app.store.put_decision(&id, "export", &body.to_string()) {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
+    // The entry, the registration and what is returned are committed together: a
+    // certificate that can be looked up always has its export in the log, and a logged
+    // export was always registered.
+    let effects = vec![
+        Effect::PutCertificate { record, event },
+        Effect::PutDecision { id: id.clone(), kind: "export".into(), json: body.to_string() },
+    ];
+    match app.commit(&entry, effects) {
+        Ok((receipt, _)) => body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default(),
+        Err(e) => return commit_problem(&e),
     }
     json(StatusCode::CREATED, &body)
 }
@@ -188,9 +185,9 @@ pub fn get(app: &App, req: &Req, id: &str) -> Response<Body> {
     if !authorized(app, req) && req.role != Role::Operator {
         return problem(StatusCode::UNAUTHORIZED, "auth.role", "exports are visible to exporters and operators");
     }
-    match app.store.decision(id) {
-        Ok(Some((kind, body))) if kind == "export" => super::http::bytes(StatusCode::OK, "application/json", body),
-        Ok(_) => problem(StatusCode::NOT_FOUND, "store.not_found", format!("no export {id}")),
+    match app.decision(id, &["export"]) {
+        Ok(Some(body)) => json(StatusCode::OK, &body),
+        Ok(None) => problem(StatusCode::NOT_FOUND, "store.not_found", format!("no export {id}")),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     }
 }

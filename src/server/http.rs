@@ -40,3 +40,15 @@ pub type Refusal = Box<Response<Body>>;
 pub fn refuse(status: StatusCode, reason: &str, detail: impl Into<String>) -> Refusal {
     Box::new(problem(status, reason, detail))
 }
+
+/// A failed commit of a decision: an effect the store refused says what (no such
+/// certificate, a conflict); anything else is the log or store being unavailable.
+pub fn commit_problem(e: &crate::ledger::durable::LogError) -> Response<Body> {
+    use crate::store::StoreError;
+    let status = match e {
+        crate::ledger::durable::LogError::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
+        crate::ledger::durable::LogError::Store(StoreError::Conflict { .. }) => StatusCode::CONFLICT,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    problem(status, e.code(), e.to_string())
+}

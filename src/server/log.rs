@@ -135,9 +135,9 @@ pub fn entries(app: &App, req: &Req) -> Response<Body> {
 /// The receipt of an export or recognition by its id — the link a UNTP credential carries —
 /// proved against the latest checkpoint rather than the one current when it was issued.
 pub fn receipt(app: &App, id: &str) -> Response<Body> {
-    let decision = match app.store.decision(id) {
-        Ok(Some((kind, body))) if matches!(kind.as_str(), "export" | "recognition" | "pt-report") => body,
-        Ok(_) => {
+    let decision = match app.decision(id, &["export", "recognition", "pt-report"]) {
+        Ok(Some(body)) => body,
+        Ok(None) => {
             return problem(
                 StatusCode::NOT_FOUND,
                 "store.not_found",
@@ -146,8 +146,7 @@ pub fn receipt(app: &App, id: &str) -> Response<Body> {
         }
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
-    let index = serde_json::from_str::<serde_json::Value>(&decision).ok().and_then(|d| d["receipt"]["index"].as_u64());
-    let Some(index) = index else {
+    let Some(index) = decision["receipt"]["index"].as_u64() else {
         return problem(StatusCode::NOT_FOUND, "store.not_found", format!("{id} has no receipt"));
     };
     match app.log.receipt(index) {

@@ -284,10 +284,40 @@ impl App {
         &self,
         entry: &crate::ledger::entry::Entry,
     ) -> Result<crate::ledger::receipt::Receipt, crate::ledger::durable::LogError> {
+        Ok(self.commit(entry, Vec::new())?.0)
+    }
+
+    /// Commits a decision: its log entry and its effects on the store in one transaction,
+    /// so nothing can be looked up that is not logged and nothing is logged that did not take
+    /// effect. Returns the receipt and what the effects did; times the commit.
+    pub fn commit(
+        &self,
+        entry: &crate::ledger::entry::Entry,
+        effects: Vec<crate::store::Effect>,
+    ) -> Result<(crate::ledger::receipt::Receipt, crate::store::Written), crate::ledger::durable::LogError> {
         let started = std::time::Instant::now();
-        let receipt = self.log.append_with_receipt(entry)?;
+        let committed = self.log.commit(entry, effects)?;
         self.appended(entry, started.elapsed());
-        Ok(receipt)
+        Ok(committed)
+    }
+
+    /// A stored export, recognition or PT report of one of `kinds`, as it was returned, with
+    /// its receipt proved against the latest checkpoint.
+    pub fn decision(
+        &self,
+        id: &str,
+        kinds: &[&str],
+    ) -> Result<Option<serde_json::Value>, crate::ledger::durable::LogError> {
+        let Some(stored) = self.store.decision(id)?.filter(|d| kinds.contains(&d.kind.as_str())) else {
+            return Ok(None);
+        };
+        let mut body: serde_json::Value = serde_json::from_str(&stored.json)
+            .map_err(|e| crate::store::StoreError::Database(format!("the stored decision {id} is not JSON: {e}")))?;
+        // Decisions stored before their log index was kept carry the receipt they were given.
+        if let Some(index) = stored.log_index {
+            body["receipt"] = serde_json::to_value(self.log.receipt(index)?).unwrap_or_default();
+        }
+        Ok(Some(body))
     }
 
     /// Counts a committed decision in the metrics: append latency, verdict and reasons.

@@ -1,12 +1,12 @@
 //! Operators: install a new signed trust list (verified, then swapped atomically; every
 //! version is kept in the store and logged).
 
-use super::http::{Body, json, problem};
+use super::http::{Body, commit_problem, json, problem};
 use super::tls::Role;
 use super::{App, Req, now_rfc3339};
 use crate::crypto::x509::TrustAnchors;
 use crate::ledger::entry::{Entry, document_digest};
-use crate::store::TrustListVersion;
+use crate::store::{Effect, TrustListVersion};
 use crate::trust::TrustList;
 use crate::xml::Limits;
 use hyper::{Response, StatusCode};
@@ -62,15 +62,12 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
         verdict: "installed".into(),
         reasons: vec![format!("trust.sequence.{}", list.sequence)],
     };
-    // Logged before it is stored: the newest stored list is the one in force after a
-    // restart, so an unlogged one must never be stored.
-    let receipt = match app.append_log(&entry) {
-        Ok(r) => r,
-        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    // Stored with its entry, in one commit: the newest stored list is the one in force after
+    // a restart, so none may be stored unlogged.
+    let receipt = match app.commit(&entry, vec![Effect::PutTrustList(version)]) {
+        Ok((receipt, _)) => receipt,
+        Err(e) => return commit_problem(&e),
     };
-    if let Err(e) = app.store.put_trust_list(&version) {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
-    }
     let (sequence, digest) = (list.sequence, list.digest.clone());
     // Both halves swap under their locks; readers see the old or the new list, never a mix
     // within one call to App::trust_list.

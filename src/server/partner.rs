@@ -2,14 +2,14 @@
 //! recognition, and signed status notices. A partner may only touch certificates issued
 //! by its own bodies (itself, or a CB it accredits in the trust list).
 
-use super::http::{Body, json, problem};
+use super::http::{Body, commit_problem, json, problem};
 use super::tls::Role;
 use super::{App, Req, now_rfc3339};
 use crate::crypto::jws::{self, Verifier};
 use crate::formats::{self, Format};
 use crate::ledger::entry::{Entry, document_digest};
 use crate::model::Status;
-use crate::store::{CertificateRecord, StatusEvent};
+use crate::store::{CertificateRecord, Effect, StatusEvent};
 use crate::trust::TrustList;
 use hyper::{Response, StatusCode};
 use serde_json::json;
@@ -91,26 +91,20 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
         verdict: if verdict.valid { "recognized".into() } else { "refused".into() },
         reasons: verdict.unmet_reasons(),
     };
-    // Logged before it is registered, as an export is: a recognized certificate that can be
-    // looked up always has its decision in the log.
-    let receipt = match app.append_log(&entry) {
-        Ok(r) => r,
-        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
-    };
-    if let Some((record, event)) = registration
-        && let Err(e) = app.store.put_certificate(&record, &event)
-    {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
-    }
     let mut body = serde_json::to_value(&verdict).unwrap_or_default();
     body["id"] = json!(id);
-    body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
     if let Some((cn, lost)) = translation {
         body["cn_xml"] = json!(cn);
         body["lost"] = json!(lost);
     }
-    if let Err(e) = app.store.put_decision(&id, "recognition", &body.to_string()) {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string());
+    // Committed with its entry, as an export is: a recognized certificate that can be looked
+    // up always has its decision in the log, and a logged recognition always took effect.
+    let mut effects: Vec<Effect> =
+        registration.into_iter().map(|(record, event)| Effect::PutCertificate { record, event }).collect();
+    effects.push(Effect::PutDecision { id: id.clone(), kind: "recognition".into(), json: body.to_string() });
+    match app.commit(&entry, effects) {
+        Ok((receipt, _)) => body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default(),
+        Err(e) => return commit_problem(&e),
     }
     json(if verdict.valid { StatusCode::CREATED } else { StatusCode::OK }, &body)
 }
@@ -181,16 +175,6 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         actor: req.role.name(),
         reference: format!("notice:{}", document_digest(token.as_bytes())),
     };
-    // Logged before the status changes, so a status customs can read always has its entry;
-    // the certificate must exist first, as certificates are never removed.
-    match app.store.certificate_view(&issuer, &number) {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            let e = crate::store::StoreError::NotFound { issuer: issuer.clone(), number: number.clone() };
-            return problem(StatusCode::NOT_FOUND, e.code(), e.to_string());
-        }
-        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
-    }
     let entry = Entry {
         kind: "notice".into(),
         time: now_rfc3339(),
@@ -202,17 +186,14 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         verdict: status.as_str().into(),
         reasons: vec![format!("notice.{action}")],
     };
-    let receipt = match app.append_log(&entry) {
-        Ok(r) => r,
-        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
-    };
-    if let Err(e) = app.store.set_status(&issuer, &number, &event) {
-        let status = match e {
-            crate::store::StoreError::NotFound { .. } => StatusCode::NOT_FOUND,
-            _ => StatusCode::SERVICE_UNAVAILABLE,
+    // The entry and the status change are committed together: a status customs can read
+    // always has its notice in the log; a notice for a certificate never recorded logs
+    // nothing and is 404.
+    let receipt =
+        match app.commit(&entry, vec![Effect::SetStatus { issuer: issuer.clone(), number: number.clone(), event }]) {
+            Ok((receipt, _)) => receipt,
+            Err(e) => return commit_problem(&e),
         };
-        return problem(status, e.code(), e.to_string());
-    }
     let history = app.store.status_history(&issuer, &number).unwrap_or_default();
     json(
         StatusCode::OK,

@@ -12,9 +12,10 @@ use super::partner::partner;
 use super::tls::Role;
 use super::{App, Req, now_rfc3339, rfc3339};
 use crate::crypto::xmldsig;
+use crate::ledger::durable::LogError;
 use crate::ledger::entry::{Entry, document_digest};
 use crate::pt::exchange::{self, Input, Round, SubmissionRef, SubmittedResult};
-use crate::store::{PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StoreError};
+use crate::store::{Effect, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StoreError};
 use crate::trust::TrustList;
 use hyper::{Response, StatusCode};
 use serde_json::json;
@@ -85,7 +86,9 @@ fn stored_round(app: &App, id: &str) -> Result<(PtRoundRecord, Round), Refusal> 
     Ok((record, round))
 }
 
-fn log(
+/// A PT decision's log entry. It is committed with the decision's effects on the store,
+/// together or not at all (a refused effect, say a round defined twice, logs nothing).
+fn entry(
     app: &App,
     req: &Req,
     kind: &str,
@@ -93,8 +96,8 @@ fn log(
     outputs: Vec<String>,
     verdict: &str,
     reasons: Vec<String>,
-) -> Result<crate::ledger::receipt::Receipt, Refusal> {
-    let entry = Entry {
+) -> Entry {
+    Entry {
         kind: kind.into(),
         time: now_rfc3339(),
         actor: req.role.name(),
@@ -104,8 +107,14 @@ fn log(
         equivalence_table: None,
         verdict: verdict.into(),
         reasons,
-    };
-    app.append_log(&entry).map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()))
+    }
+}
+
+fn commit_error(e: LogError) -> Refusal {
+    match e {
+        LogError::Store(e) => store_error(e),
+        e => refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    }
 }
 
 fn run(f: impl FnOnce() -> Result<Response<Body>, Refusal>) -> Response<Body> {
@@ -148,8 +157,10 @@ pub fn define(app: &App, req: &Req) -> Response<Body> {
             defined_at: now_rfc3339(),
             closed_at: None,
         };
-        app.store.put_pt_round(&record).map_err(store_error)?;
-        let receipt = log(app, req, "pt-round", vec![digest], vec![], "defined", vec![])?;
+        let effects = vec![Effect::PutPtRound(record)];
+        let (receipt, _) = app
+            .commit(&entry(app, req, "pt-round", vec![digest], vec![], "defined", vec![]), effects)
+            .map_err(commit_error)?;
         Ok(json(StatusCode::CREATED, &json!({"id": round.id, "round": round, "receipt": receipt})))
     })
 }
@@ -227,9 +238,27 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
                 result: serde_json::to_string(r).unwrap_or_default(),
             })
             .collect();
-        let replaced = app.store.put_pt_submission(&stored, &results).map_err(store_error)?;
-        let reasons = if replaced.is_empty() { vec![] } else { vec!["pt.replaced".to_string()] };
-        let receipt = log(app, req, "pt-results", vec![digest.clone()], vec![], "accepted", reasons)?;
+        // The entry says whether the submission replaces earlier results, and the store
+        // refuses it if that is no longer so when it commits (another submission for the
+        // same participants got in first); then it is asked again.
+        let mut attempts = 0;
+        let (receipt, written) = loop {
+            attempts += 1;
+            let current = app.store.pt_results(id).map_err(store_error)?;
+            let replacing = results
+                .iter()
+                .any(|r| current.iter().any(|c| c.measurand == r.measurand && c.participant == r.participant));
+            let reasons = if replacing { vec!["pt.replaced".to_string()] } else { vec![] };
+            let effect = Effect::PutPtSubmission { submission: stored.clone(), results: results.clone(), replacing };
+            let logged = entry(app, req, "pt-results", vec![digest.clone()], vec![], "accepted", reasons);
+            match app.commit(&logged, vec![effect]) {
+                Err(LogError::Store(StoreError::Conflict { reason: "pt.results_changed", .. })) if attempts < 3 => {
+                    continue;
+                }
+                outcome => break outcome.map_err(commit_error)?,
+            }
+        };
+        let replaced = written.replaced;
         let replaced: Vec<_> = replaced
             .iter()
             .map(|r| {
@@ -308,14 +337,19 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
                 _ => None,
             })
             .collect();
-        // Logged before it is stored: a report that can be read is always in the log. (A
-        // report logged and then not stored — the disk failed, or a concurrent close won —
-        // leaves an entry whose output was never published; closing again makes a new one.)
-        let receipt = log(app, req, "pt-report", used, vec![document_digest(&stored.xml)], "closed", reasons)?;
-        app.store.put_pt_report(id, &stored).map_err(store_error)?;
         let mut body = serde_json::to_value(&report).unwrap_or_default();
+        // The report, what is returned and the entry are committed together: a report that
+        // can be read is always in the log. (A close that fails here, say a concurrent close
+        // won, logs nothing; closing again makes the report anew.)
+        let effects = vec![
+            Effect::PutPtReport { id: id.to_string(), report: stored.clone() },
+            Effect::PutDecision { id: decision_id(id), kind: "pt-report".into(), json: body.to_string() },
+        ];
+        let outputs = vec![document_digest(&stored.xml)];
+        let (receipt, _) = app
+            .commit(&entry(app, req, "pt-report", used, outputs, "closed", reasons), effects)
+            .map_err(commit_error)?;
         body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
-        app.store.put_decision(&decision_id(id), "pt-report", &body.to_string()).map_err(store_error)?;
         Ok(json(StatusCode::CREATED, &body))
     })
 }
@@ -401,9 +435,10 @@ pub fn report(app: &App, req: &Req, id: &str) -> Response<Body> {
             "application/xml" => bytes(StatusCode::OK, "application/xml", stored.xml),
             "text/csv" => bytes(StatusCode::OK, "text/csv; charset=utf-8", stored.csv),
             _ => {
-                let body = match app.store.decision(&decision_id(id)).map_err(store_error)? {
-                    Some((_, body)) => body,
-                    None => stored.json,
+                let body = match app.decision(&decision_id(id), &["pt-report"]) {
+                    Ok(Some(body)) => body.to_string(),
+                    Ok(None) => stored.json,
+                    Err(e) => return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string())),
                 };
                 bytes(StatusCode::OK, "application/json", body)
             }

@@ -77,8 +77,7 @@ fn derive(app: &App, view: &CertificateView) -> Derived {
         .rev()
         .filter_map(|e| e.reference.split_once(':'))
         .filter(|(kind, _)| matches!(*kind, "export" | "recognition"))
-        .find_map(|(_, id)| app.store.decision(id).ok().flatten())
-        .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
+        .find_map(|(kind, id)| app.decision(id, &[kind]).ok().flatten())
         .map(|d| d["receipt"].clone())
         .unwrap_or(Value::Null);
     Derived { facts: cert.as_ref().map(facts), expiry: cert.map(|c| c.expiry_date), receipt }

@@ -5,7 +5,9 @@
 //! [`Store`] is the narrow interface the rest of the gateway uses; [`sqlite::SqliteStore`] is
 //! the embedded default (one file, WAL, `synchronous=FULL`). A networked database can be
 //! added beside it without touching callers. Every write returns only after its
-//! transaction committed: nothing is acknowledged before it is durable.
+//! transaction committed: nothing is acknowledged before it is durable. A decision's writes
+//! ([`Effect`]s) are committed in the transaction that appends its log entry ([`Write`]);
+//! this module must never apply an effect whose entry it then drops, or the reverse.
 
 pub mod sqlite;
 
@@ -153,15 +155,98 @@ pub struct PtReportRecord {
     pub csv: String,
 }
 
+/// A change to the store that stands or falls with the decision that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Effect {
+    /// Records a certificate (new, or a new version of one already known) and, when its
+    /// status differs from the last recorded one, the status event.
+    PutCertificate {
+        record: CertificateRecord,
+        event: StatusEvent,
+    },
+    /// Changes a certificate's status (a notice), recording the event; refused with
+    /// [`StoreError::NotFound`] for a certificate never recorded.
+    SetStatus {
+        issuer: String,
+        number: String,
+        event: StatusEvent,
+    },
+    /// What an export, recognition or PT report returned, by id; the decision's log index
+    /// is kept beside it, so its receipt can be proved later.
+    PutDecision {
+        id: String,
+        kind: String,
+        json: String,
+    },
+    PutTrustList(TrustListVersion),
+    /// A new round; a round id already defined is a conflict.
+    PutPtRound(PtRoundRecord),
+    /// A submission and its results, replacing the same participants' earlier results for
+    /// the same measurands (kept as replaced). A conflict when the round is closed, when a
+    /// result belongs to a participant another partner submitted, or when whether it
+    /// replaces anything is not what `replacing` says (the log entry states it).
+    PutPtSubmission {
+        submission: PtSubmissionRecord,
+        results: Vec<PtResultRecord>,
+        replacing: bool,
+    },
+    /// A closing round's report; a conflict when the round is not closing or has one.
+    PutPtReport {
+        id: String,
+        report: PtReportRecord,
+    },
+}
+
+/// One write: a log entry and the effects that take place only together with it, all or
+/// nothing. Without an entry it is a write that is not a decision (the trust list read from
+/// the configuration file at start; tests).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Write {
+    pub entry: Option<Vec<u8>>,
+    pub effects: Vec<Effect>,
+}
+
+/// What a write did: its entry's log index, and the results a submission replaced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    pub index: Option<u64>,
+    pub replaced: Vec<PtResultRecord>,
+}
+
+/// A stored export, recognition or PT report: what was returned, and the index of its log
+/// entry (absent for those stored before the index was kept: their JSON holds the receipt).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRecord {
+    pub kind: String,
+    pub json: String,
+    pub log_index: Option<u64>,
+}
+
 /// The gateway's store.
 pub trait Store: Send + Sync {
-    /// Records a certificate (new, or a new version of one already known) and, when its
-    /// status differs from the last recorded one, a status event — in one transaction.
-    fn put_certificate(&self, record: &CertificateRecord, event: &StatusEvent) -> Result<(), StoreError>;
+    /// Commits writes in one transaction, each all or nothing: a write whose effect is
+    /// refused (a conflict, an unknown certificate) is left out, its entry not appended, and
+    /// the others commit. Entries get consecutive indexes in the order of the writes that
+    /// stand. Returns each write's outcome; an error when the transaction as a whole failed
+    /// (then nothing was committed).
+    fn commit(&self, writes: &[Write]) -> Result<Vec<Result<Written, StoreError>>, StoreError>;
+
+    /// One write that is not a decision (no log entry).
+    fn write(&self, effect: Effect) -> Result<Written, StoreError> {
+        let write = Write { entry: None, effects: vec![effect] };
+        self.commit(std::slice::from_ref(&write))?
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Database("the store answered no outcome".into())))
+    }
+    fn put_certificate(&self, record: &CertificateRecord, event: &StatusEvent) -> Result<(), StoreError> {
+        self.write(Effect::PutCertificate { record: record.clone(), event: event.clone() }).map(drop)
+    }
     fn certificate(&self, issuer: &str, number: &str) -> Result<Option<CertificateRecord>, StoreError>;
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError>;
-    /// Changes a certificate's status (a notice), recording the event.
-    fn set_status(&self, issuer: &str, number: &str, event: &StatusEvent) -> Result<(), StoreError>;
+    fn set_status(&self, issuer: &str, number: &str, event: &StatusEvent) -> Result<(), StoreError> {
+        self.write(Effect::SetStatus { issuer: issuer.into(), number: number.into(), event: event.clone() }).map(drop)
+    }
     fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError>;
     /// The certificate's current version: record and history read in one transaction.
     fn certificate_view(
@@ -175,25 +260,31 @@ pub trait Store: Send + Sync {
         InMemory::Unknown
     }
 
-    /// Exports and recognitions: an id, a kind and the JSON of what was returned.
-    fn put_decision(&self, id: &str, kind: &str, json: &str) -> Result<(), StoreError>;
-    fn decision(&self, id: &str) -> Result<Option<(String, String)>, StoreError>;
+    fn put_decision(&self, id: &str, kind: &str, json: &str) -> Result<(), StoreError> {
+        self.write(Effect::PutDecision { id: id.into(), kind: kind.into(), json: json.into() }).map(drop)
+    }
+    /// Exports, recognitions and PT reports by id.
+    fn decision(&self, id: &str) -> Result<Option<DecisionRecord>, StoreError>;
 
-    fn put_trust_list(&self, version: &TrustListVersion) -> Result<(), StoreError>;
+    fn put_trust_list(&self, version: &TrustListVersion) -> Result<(), StoreError> {
+        self.write(Effect::PutTrustList(version.clone())).map(drop)
+    }
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
 
-    /// Records a new round; a round id already defined is a conflict.
-    fn put_pt_round(&self, round: &PtRoundRecord) -> Result<(), StoreError>;
+    fn put_pt_round(&self, round: &PtRoundRecord) -> Result<(), StoreError> {
+        self.write(Effect::PutPtRound(round.clone())).map(drop)
+    }
     fn pt_round(&self, id: &str) -> Result<Option<PtRoundRecord>, StoreError>;
-    /// Records a submission and its results in one transaction, replacing the same
-    /// participants' earlier results for the same measurands (kept as replaced). Refused as a
-    /// conflict, writing nothing, when the round is closed or a result belongs to a
-    /// participant another partner submitted. Returns the results it replaced.
+    /// See [`Effect::PutPtSubmission`]; returns the results it replaced.
     fn put_pt_submission(
         &self,
         submission: &PtSubmissionRecord,
         results: &[PtResultRecord],
-    ) -> Result<Vec<PtResultRecord>, StoreError>;
+        replacing: bool,
+    ) -> Result<Vec<PtResultRecord>, StoreError> {
+        let effect = Effect::PutPtSubmission { submission: submission.clone(), results: results.to_vec(), replacing };
+        Ok(self.write(effect)?.replaced)
+    }
     fn pt_submissions(&self, round: &str) -> Result<Vec<PtSubmissionRecord>, StoreError>;
     /// The current results of a round, by measurand and participant.
     fn pt_results(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError>;
@@ -204,11 +295,11 @@ pub trait Store: Send + Sync {
     /// (so a close that failed after this step can be retried); once it has one, it is a
     /// conflict.
     fn close_pt_round(&self, id: &str, at: &str) -> Result<String, StoreError>;
-    fn put_pt_report(&self, id: &str, report: &PtReportRecord) -> Result<(), StoreError>;
+    fn put_pt_report(&self, id: &str, report: &PtReportRecord) -> Result<(), StoreError> {
+        self.write(Effect::PutPtReport { id: id.into(), report: report.clone() }).map(drop)
+    }
     fn pt_report(&self, id: &str) -> Result<Option<PtReportRecord>, StoreError>;
 
-    /// Appends log entries in one transaction; returns the index of the first.
-    fn append_log(&self, entries: &[Vec<u8>]) -> Result<u64, StoreError>;
     fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
     fn log_size(&self) -> Result<u64, StoreError>;
 }

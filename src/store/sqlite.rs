@@ -2,8 +2,8 @@
 //! `synchronous=FULL`, schema migrations numbered in `user_version`.
 
 use super::{
-    CertificateRecord, CertificateView, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord,
-    StatusEvent, Store, StoreError, TrustListVersion,
+    CertificateRecord, CertificateView, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord,
+    PtRoundRecord, PtSubmissionRecord, StatusEvent, Store, StoreError, TrustListVersion, Write, Written,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
@@ -81,6 +81,9 @@ const MIGRATIONS: &[&str] = &[
         result TEXT NOT NULL
     );
     CREATE INDEX pt_result_replaced_round ON pt_result_replaced (round, seq);",
+    // 3: a decision's log index, written in the same transaction as its entry (its receipt
+    // is proved when asked for; earlier decisions carry theirs in the JSON).
+    "ALTER TABLE decision ADD COLUMN log_index INTEGER;",
 ];
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway, and
@@ -287,7 +290,7 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
 const SELECT_CERT: &str =
     "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at FROM certificate";
 
-fn insert_event(tx: &rusqlite::Transaction<'_>, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
+fn insert_event(tx: &Connection, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO status_event (issuer, number, status, since, actor, reference) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![issuer, number, e.status, e.since, e.actor, e.reference],
@@ -319,20 +322,225 @@ fn pt_result(row: &rusqlite::Row<'_>) -> rusqlite::Result<PtResultRecord> {
     })
 }
 
-impl Store for SqliteStore {
-    fn put_pt_round(&self, r: &PtRoundRecord) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let inserted = tx.execute(
-            "INSERT INTO pt_round (id, provider, definition, defined_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO NOTHING",
-            params![r.id, r.provider, r.definition, r.defined_at],
-        )?;
-        if inserted == 0 {
-            return Err(conflict("pt.round_exists", format!("round '{}' is already defined", r.id)));
+/// Applies one write's effects inside the open transaction, all or none: a refused effect
+/// (the inner error) rolls back to where the write began and the batch goes on; an error
+/// that ended the transaction itself (the outer one) ends the batch.
+fn apply_all(
+    conn: &Connection,
+    effects: &[Effect],
+    index: Option<u64>,
+) -> Result<Result<Vec<PtResultRecord>, StoreError>, StoreError> {
+    if effects.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    conn.prepare_cached("SAVEPOINT write")?.execute([])?;
+    let mut replaced = Vec::new();
+    let applied = effects.iter().try_for_each(|e| apply(conn, e, index).map(|r| replaced.extend(r)));
+    if let Err(refused) = applied {
+        if conn.is_autocommit() {
+            // SQLite rolled the whole transaction back (e.g. the disk is full).
+            return Err(refused);
         }
-        tx.commit()?;
-        Ok(())
+        conn.prepare_cached("ROLLBACK TO write")?.execute([])?;
+        conn.prepare_cached("RELEASE write")?.execute([])?;
+        return Ok(Err(refused));
+    }
+    conn.prepare_cached("RELEASE write")?.execute([])?;
+    Ok(Ok(replaced))
+}
+
+/// One effect; returns the results a submission replaced. `index` is the log index of the
+/// write's entry, if it has one.
+fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<PtResultRecord>, StoreError> {
+    match effect {
+        Effect::PutCertificate { record: r, event } => {
+            let previous: Option<String> = conn
+                .prepare_cached("SELECT status FROM certificate WHERE issuer = ?1 AND number = ?2")?
+                .query_row(params![r.issuer, r.number], |row| row.get(0))
+                .optional()?;
+            conn.prepare_cached(
+                "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
+                   origin = excluded.origin, status = excluded.status, document = excluded.document,
+                   recorded_at = excluded.recorded_at",
+            )?
+            .execute(params![
+                r.issuer,
+                r.number,
+                r.holder_credit_code,
+                r.origin,
+                r.status,
+                r.document,
+                r.recorded_at
+            ])?;
+            if previous.as_deref() != Some(r.status.as_str()) {
+                insert_event(conn, &r.issuer, &r.number, event)?;
+            }
+        }
+        Effect::SetStatus { issuer, number, event } => {
+            let changed = conn
+                .prepare_cached("UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2")?
+                .execute(params![issuer, number, event.status])?;
+            if changed == 0 {
+                return Err(StoreError::NotFound { issuer: issuer.clone(), number: number.clone() });
+            }
+            insert_event(conn, issuer, number, event)?;
+        }
+        Effect::PutDecision { id, kind, json } => {
+            conn.prepare_cached("INSERT INTO decision (id, kind, json, log_index) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![id, kind, json, index.map(|i| i as i64)])?;
+        }
+        Effect::PutTrustList(v) => {
+            conn.execute(
+                "INSERT OR IGNORE INTO trust_list (sequence, digest, installed_at, document) VALUES (?1, ?2, ?3, ?4)",
+                params![v.sequence as i64, v.digest, v.installed_at, v.document],
+            )?;
+        }
+        Effect::PutPtRound(r) => {
+            let inserted = conn.execute(
+                "INSERT INTO pt_round (id, provider, definition, defined_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO NOTHING",
+                params![r.id, r.provider, r.definition, r.defined_at],
+            )?;
+            if inserted == 0 {
+                return Err(conflict("pt.round_exists", format!("round '{}' is already defined", r.id)));
+            }
+        }
+        Effect::PutPtSubmission { submission, results, replacing } => {
+            return put_pt_submission(conn, submission, results, *replacing);
+        }
+        Effect::PutPtReport { id, report: r } => {
+            let updated = conn.execute(
+                "UPDATE pt_round SET report_xml = ?2, report_json = ?3, report_csv = ?4
+                 WHERE id = ?1 AND closed_at IS NOT NULL AND report_xml IS NULL",
+                params![id, r.xml, r.json, r.csv],
+            )?;
+            if updated == 0 {
+                return Err(conflict(
+                    "pt.round_closed",
+                    format!("round '{id}' is not closing or already has its report"),
+                ));
+            }
+        }
+    }
+    Ok(Vec::new())
+}
+
+fn put_pt_submission(
+    conn: &Connection,
+    s: &PtSubmissionRecord,
+    results: &[PtResultRecord],
+    replacing: bool,
+) -> Result<Vec<PtResultRecord>, StoreError> {
+    let closed: Option<Option<String>> =
+        conn.query_row("SELECT closed_at FROM pt_round WHERE id = ?1", params![s.round], |r| r.get(0)).optional()?;
+    match closed {
+        None => return Err(conflict("pt.round_unknown", format!("no round '{}'", s.round))),
+        Some(Some(at)) => return Err(conflict("pt.round_closed", format!("round '{}' closed at {at}", s.round))),
+        Some(None) => {}
+    }
+    conn.execute(
+        "INSERT INTO pt_submission (round, submitter, digest, received, document) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![s.round, s.submitter, s.digest, s.received, s.document],
+    )?;
+    let mut replaced = Vec::new();
+    for r in results {
+        let previous = conn
+            .query_row(
+                "SELECT measurand, participant, submitter, submission, result FROM pt_result
+                 WHERE round = ?1 AND measurand = ?2 AND participant = ?3",
+                params![s.round, r.measurand, r.participant],
+                pt_result,
+            )
+            .optional()?;
+        if let Some(p) = previous {
+            if p.submitter != r.submitter {
+                return Err(conflict(
+                    "pt.participant_taken",
+                    format!("participant '{}' was submitted by '{}'", p.participant, p.submitter),
+                ));
+            }
+            conn.execute(
+                "INSERT INTO pt_result_replaced (round, measurand, participant, submitter, submission, result)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![s.round, p.measurand, p.participant, p.submitter, p.submission, p.result],
+            )?;
+            replaced.push(p);
+        }
+        conn.execute(
+            "INSERT INTO pt_result (round, measurand, participant, submitter, submission, result)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (round, measurand, participant) DO UPDATE SET submission = excluded.submission,
+               result = excluded.result",
+            params![s.round, r.measurand, r.participant, r.submitter, r.submission, r.result],
+        )?;
+    }
+    if replaced.is_empty() == replacing {
+        // The entry logged with this submission says whether it replaced results; another
+        // submission committed in between made that untrue.
+        return Err(conflict(
+            "pt.results_changed",
+            format!("the results of round '{}' changed while this submission was checked", s.round),
+        ));
+    }
+    Ok(replaced)
+}
+
+impl Store for SqliteStore {
+    fn commit(&self, writes: &[Write]) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+        let conn = self.conn()?;
+        // The log's committer runs this a thousand times a second under load, so every
+        // statement, BEGIN and COMMIT included, is prepared once and kept; a rusqlite
+        // `Transaction` would parse BEGIN and COMMIT again on each call.
+        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+        let outcomes = (|| -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+            // idx is the rowid: MAX is a b-tree edge look-up, not a scan.
+            let mut next: i64 =
+                conn.prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry")?.query_row([], |r| r.get(0))?;
+            let mut insert = conn.prepare_cached("INSERT INTO log_entry (idx, entry) VALUES (?1, ?2)")?;
+            let mut outcomes = Vec::with_capacity(writes.len());
+            for write in writes {
+                let index = write.entry.as_ref().map(|_| next as u64);
+                match apply_all(&conn, &write.effects, index)? {
+                    Ok(replaced) => {
+                        if let Some(entry) = &write.entry {
+                            insert.execute(params![next, entry])?;
+                            next += 1;
+                        }
+                        outcomes.push(Ok(Written { index, replaced }));
+                    }
+                    Err(refused) => outcomes.push(Err(refused)),
+                }
+            }
+            conn.prepare_cached("COMMIT")?.execute([])?;
+            Ok(outcomes)
+        })();
+        match &outcomes {
+            Err(e) if !conn.is_autocommit() => {
+                if let Err(r) = conn.execute_batch("ROLLBACK") {
+                    // Nothing of a failed batch may stay behind for the next one to commit.
+                    return Err(StoreError::Database(format!("{e}; and rolling back failed: {r}")));
+                }
+            }
+            Err(_) => {}
+            Ok(outcomes) => {
+                // Still under the connection lock, after the commit: no reader can cache the
+                // old version again.
+                for (write, outcome) in writes.iter().zip(outcomes) {
+                    if outcome.is_ok() {
+                        for effect in &write.effects {
+                            match effect {
+                                Effect::PutCertificate { record, .. } => self.forget(&record.issuer, &record.number),
+                                Effect::SetStatus { issuer, number, .. } => self.forget(issuer, number),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        outcomes
     }
 
     fn pt_round(&self, id: &str) -> Result<Option<PtRoundRecord>, StoreError> {
@@ -352,61 +560,6 @@ impl Store for SqliteStore {
                 },
             )
             .optional()?)
-    }
-
-    fn put_pt_submission(
-        &self,
-        s: &PtSubmissionRecord,
-        results: &[PtResultRecord],
-    ) -> Result<Vec<PtResultRecord>, StoreError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let closed: Option<Option<String>> =
-            tx.query_row("SELECT closed_at FROM pt_round WHERE id = ?1", params![s.round], |r| r.get(0)).optional()?;
-        match closed {
-            None => return Err(conflict("pt.round_unknown", format!("no round '{}'", s.round))),
-            Some(Some(at)) => return Err(conflict("pt.round_closed", format!("round '{}' closed at {at}", s.round))),
-            Some(None) => {}
-        }
-        tx.execute(
-            "INSERT INTO pt_submission (round, submitter, digest, received, document) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![s.round, s.submitter, s.digest, s.received, s.document],
-        )?;
-        let mut replaced = Vec::new();
-        for r in results {
-            let previous = tx
-                .query_row(
-                    "SELECT measurand, participant, submitter, submission, result FROM pt_result
-                     WHERE round = ?1 AND measurand = ?2 AND participant = ?3",
-                    params![s.round, r.measurand, r.participant],
-                    pt_result,
-                )
-                .optional()?;
-            if let Some(p) = previous {
-                if p.submitter != r.submitter {
-                    // Dropping `tx` rolls the whole submission back.
-                    return Err(conflict(
-                        "pt.participant_taken",
-                        format!("participant '{}' was submitted by '{}'", p.participant, p.submitter),
-                    ));
-                }
-                tx.execute(
-                    "INSERT INTO pt_result_replaced (round, measurand, participant, submitter, submission, result)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![s.round, p.measurand, p.participant, p.submitter, p.submission, p.result],
-                )?;
-                replaced.push(p);
-            }
-            tx.execute(
-                "INSERT INTO pt_result (round, measurand, participant, submitter, submission, result)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (round, measurand, participant) DO UPDATE SET submission = excluded.submission,
-                   result = excluded.result",
-                params![s.round, r.measurand, r.participant, r.submitter, r.submission, r.result],
-            )?;
-        }
-        tx.commit()?;
-        Ok(replaced)
     }
 
     fn pt_submissions(&self, round: &str) -> Result<Vec<PtSubmissionRecord>, StoreError> {
@@ -467,19 +620,6 @@ impl Store for SqliteStore {
         Ok(closed)
     }
 
-    fn put_pt_report(&self, id: &str, r: &PtReportRecord) -> Result<(), StoreError> {
-        let conn = self.conn()?;
-        let updated = conn.execute(
-            "UPDATE pt_round SET report_xml = ?2, report_json = ?3, report_csv = ?4
-             WHERE id = ?1 AND closed_at IS NOT NULL AND report_xml IS NULL",
-            params![id, r.xml, r.json, r.csv],
-        )?;
-        if updated == 0 {
-            return Err(conflict("pt.round_closed", format!("round '{id}' is not closing or already has its report")));
-        }
-        Ok(())
-    }
-
     fn pt_report(&self, id: &str) -> Result<Option<PtReportRecord>, StoreError> {
         let conn = self.conn()?;
         // A round without its report yet has NULLs here: no report.
@@ -492,33 +632,6 @@ impl Store for SqliteStore {
             )
             .optional()?;
         Ok(row)
-    }
-
-    fn put_certificate(&self, r: &CertificateRecord, event: &StatusEvent) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let previous: Option<String> = tx
-            .query_row(
-                "SELECT status FROM certificate WHERE issuer = ?1 AND number = ?2",
-                params![r.issuer, r.number],
-                |row| row.get(0),
-            )
-            .optional()?;
-        tx.execute(
-            "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
-               origin = excluded.origin, status = excluded.status, document = excluded.document,
-               recorded_at = excluded.recorded_at",
-            params![r.issuer, r.number, r.holder_credit_code, r.origin, r.status, r.document, r.recorded_at],
-        )?;
-        if previous.as_deref() != Some(r.status.as_str()) {
-            insert_event(&tx, &r.issuer, &r.number, event)?;
-        }
-        tx.commit()?;
-        self.forget(&r.issuer, &r.number);
-        drop(conn);
-        Ok(())
     }
 
     fn certificate(&self, issuer: &str, number: &str) -> Result<Option<CertificateRecord>, StoreError> {
@@ -577,23 +690,6 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn set_status(&self, issuer: &str, number: &str, event: &StatusEvent) -> Result<(), StoreError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let changed = tx.execute(
-            "UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2",
-            params![issuer, number, event.status],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound { issuer: issuer.into(), number: number.into() });
-        }
-        insert_event(&tx, issuer, number, event)?;
-        tx.commit()?;
-        self.forget(issuer, number);
-        drop(conn);
-        Ok(())
-    }
-
     fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
         match self.certificate_view(issuer, number)? {
             Some(v) => Ok(v.history.clone()),
@@ -601,25 +697,18 @@ impl Store for SqliteStore {
         }
     }
 
-    fn put_decision(&self, id: &str, kind: &str, json: &str) -> Result<(), StoreError> {
-        self.conn()?.execute("INSERT INTO decision (id, kind, json) VALUES (?1, ?2, ?3)", params![id, kind, json])?;
-        Ok(())
-    }
-
-    fn decision(&self, id: &str) -> Result<Option<(String, String)>, StoreError> {
+    fn decision(&self, id: &str) -> Result<Option<DecisionRecord>, StoreError> {
         let conn = self.conn()?;
         Ok(conn
-            .prepare_cached("SELECT kind, json FROM decision WHERE id = ?1")?
-            .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached("SELECT kind, json, log_index FROM decision WHERE id = ?1")?
+            .query_row(params![id], |r| {
+                Ok(DecisionRecord {
+                    kind: r.get(0)?,
+                    json: r.get(1)?,
+                    log_index: r.get::<_, Option<i64>>(2)?.map(|i| i as u64),
+                })
+            })
             .optional()?)
-    }
-
-    fn put_trust_list(&self, v: &TrustListVersion) -> Result<(), StoreError> {
-        self.conn()?.execute(
-            "INSERT OR IGNORE INTO trust_list (sequence, digest, installed_at, document) VALUES (?1, ?2, ?3, ?4)",
-            params![v.sequence as i64, v.digest, v.installed_at, v.document],
-        )?;
-        Ok(())
     }
 
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError> {
@@ -636,33 +725,6 @@ impl Store for SqliteStore {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn append_log(&self, entries: &[Vec<u8>]) -> Result<u64, StoreError> {
-        let conn = self.conn()?;
-        // The log's committer runs this a thousand times a second under load, so every
-        // statement, BEGIN and COMMIT included, is prepared once and kept; a rusqlite
-        // `Transaction` would parse BEGIN and COMMIT again on each call.
-        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-        let written = (|| -> Result<u64, StoreError> {
-            // idx is the rowid: MAX is a b-tree edge look-up, not a scan.
-            let first: i64 =
-                conn.prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry")?.query_row([], |r| r.get(0))?;
-            let mut insert = conn.prepare_cached("INSERT INTO log_entry (idx, entry) VALUES (?1, ?2)")?;
-            for (i, e) in entries.iter().enumerate() {
-                insert.execute(params![first + i as i64, e])?;
-            }
-            conn.prepare_cached("COMMIT")?.execute([])?;
-            Ok(first as u64)
-        })();
-        if let Err(e) = &written
-            && !conn.is_autocommit()
-            && let Err(r) = conn.execute_batch("ROLLBACK")
-        {
-            // Nothing of a failed batch may stay behind for the next one to commit.
-            return Err(StoreError::Database(format!("{e}; and rolling back failed: {r}")));
-        }
-        written
     }
 
     fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
@@ -698,7 +760,8 @@ mod tests {
 
     fn append(store: &SqliteStore, n: usize) {
         for i in 0..n {
-            store.append_log(&[vec![i as u8; 300]]).expect("append");
+            let write = Write { entry: Some(vec![i as u8; 300]), effects: Vec::new() };
+            store.commit(&[write]).expect("commit").pop().expect("outcome").expect("append");
         }
     }
 

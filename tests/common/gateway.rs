@@ -101,25 +101,29 @@ pub fn token() -> String {
     std::fs::read_to_string(format!("{DEMO}/exporter.token")).expect("token").trim().to_string()
 }
 
-/// While held, the store in `data` (a gateway's data directory) refuses every new log
-/// entry, as a failing disk would: the gateway's own connection sees the trigger at its next
-/// statement. Dropping it lets entries in again.
-pub struct RefusingLog(rusqlite::Connection);
+/// While held, the store in `data` (a gateway's data directory) refuses one kind of write,
+/// as a failing disk would: the gateway's own connection sees the trigger at its next
+/// statement. Dropping it lets those writes in again.
+pub struct Refusing(rusqlite::Connection);
 
-impl RefusingLog {
-    pub fn on(data: &Path) -> Self {
+impl Refusing {
+    /// Refuses every new log entry.
+    pub fn log(data: &Path) -> Self {
+        Self::writes(data, "INSERT ON log_entry")
+    }
+
+    /// Refuses `what`, a trigger event such as `INSERT ON certificate`.
+    pub fn writes(data: &Path, what: &str) -> Self {
         let db = rusqlite::Connection::open(data.join("mrgate.db")).expect("db");
-        db.execute_batch(
-            "CREATE TRIGGER refuse_log BEFORE INSERT ON log_entry BEGIN SELECT RAISE(ABORT, 'refused'); END;",
-        )
-        .expect("trigger");
+        db.execute_batch(&format!("CREATE TRIGGER refuse BEFORE {what} BEGIN SELECT RAISE(ABORT, 'refused'); END;"))
+            .expect("trigger");
         Self(db)
     }
 }
 
-impl Drop for RefusingLog {
+impl Drop for Refusing {
     fn drop(&mut self) {
         // Not a panic: this may run while a failed test unwinds.
-        let _ = self.0.execute_batch("DROP TRIGGER refuse_log");
+        let _ = self.0.execute_batch("DROP TRIGGER refuse");
     }
 }
