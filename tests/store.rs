@@ -345,6 +345,20 @@ fn a_refused_write_leaves_no_entry_and_the_others_commit() {
     assert_eq!(store.log_size().expect("size"), 3);
 }
 
+/// A receipt asked for through the store waits for the tree, but not for ever: an index the
+/// tree never reaches (here, an entry written past the log) is an error, not a hang.
+#[test]
+fn a_receipt_for_an_index_the_tree_never_reaches_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
+    let log = DurableLog::open("mrgate test log", key(&[4u8; 32]), Arc::clone(&store)).expect("log");
+    let index = log.append(&log_entry(0)).expect("append");
+    assert_eq!(log.receipt_of_stored(index).expect("in the tree").index, 0);
+    let past = Write { entry: Some(log_entry(1).encode().expect("encode")), effects: vec![] };
+    assert_eq!(store.commit(&[past]).expect("commit")[0].as_ref().expect("written").index, Some(1));
+    assert_eq!(log.receipt_of_stored(1).expect_err("never in the tree").code(), "log.index_out_of_range");
+}
+
 /// Through the durable log: of writes racing to define the same round, one is committed
 /// with its entry and the rest are refused with nothing logged; the tree the log proves
 /// against is the one in the store (a reopened log has the same checkpoint).

@@ -329,6 +329,23 @@ impl DurableLog {
         })
     }
 
+    /// A receipt for an entry found through the store (say, a stored export's index). The
+    /// store commits before the committer adds the batch to the tree, so such a reader can be
+    /// a moment ahead of the tree; it waits for the tree to catch up, up to a second.
+    pub fn receipt_of_stored(&self, index: u64) -> Result<Receipt, LogError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        loop {
+            match self.receipt(index) {
+                Err(LogError::Proof(merkle::ProofError::IndexOutOfRange { .. }))
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+                answer => return answer,
+            }
+        }
+    }
+
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, LogError> {
         Ok(ConsistencyProof { from, to, hashes: encode_hashes(&self.lock()?.tree.consistency_proof(from, to)?) })
     }

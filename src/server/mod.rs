@@ -315,7 +315,7 @@ impl App {
             .map_err(|e| crate::store::StoreError::Database(format!("the stored decision {id} is not JSON: {e}")))?;
         // Decisions stored before their log index was kept carry the receipt they were given.
         if let Some(index) = stored.log_index {
-            body["receipt"] = serde_json::to_value(self.log.receipt(index)?).unwrap_or_default();
+            body["receipt"] = serde_json::to_value(self.log.receipt_of_stored(index)?).unwrap_or_default();
         }
         Ok(Some(body))
     }
