@@ -46,14 +46,18 @@ fn certificates_status_history_and_restart() {
         store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
         store.set_status("CNCA-R-2002-001", "00124Q38817R2M", &event("suspended", "notice-1")).expect("suspend");
         store.put_decision("export-1", "export", "{\"ok\":true}").expect("decision");
-        store
-            .put_trust_list(&TrustListVersion {
-                sequence: 1,
-                digest: "ab".into(),
-                installed_at: "2026-01-01T00:00:00Z".into(),
-                document: b"<x/>".to_vec(),
-            })
-            .expect("tl");
+        assert_eq!(store.newest_trust_list().expect("none yet"), None);
+        // Installed out of order: the newest is the highest sequence, not the latest stored.
+        for (sequence, digest) in [(1, "ab"), (3, "cd"), (2, "ef")] {
+            store
+                .put_trust_list(&TrustListVersion {
+                    sequence,
+                    digest: digest.into(),
+                    installed_at: "2026-01-01T00:00:00Z".into(),
+                    document: b"<x/>".to_vec(),
+                })
+                .expect("tl");
+        }
         assert_eq!(
             store.set_status("CNCA-R-2002-001", "nope", &event("suspended", "n")).expect_err("unknown").code(),
             "store.not_found"
@@ -76,7 +80,8 @@ fn certificates_status_history_and_restart() {
     assert_eq!(store.certificates_by_holder("91310110666007217T").expect("by holder").len(), 1);
     let decision = DecisionRecord { kind: "export".into(), json: "{\"ok\":true}".into(), log_index: None };
     assert_eq!(store.decision("export-1").expect("d"), Some(decision));
-    assert_eq!(store.trust_lists().expect("tl").len(), 1);
+    assert_eq!(store.trust_lists().expect("tl").len(), 3);
+    assert_eq!(store.newest_trust_list().expect("tl").map(|v| (v.sequence, v.digest)), Some((3, "cd".into())));
     assert!(store.certificate("CNCA-R-2002-001", "missing").expect("get").is_none());
 }
 

@@ -99,8 +99,8 @@ fn newest_stored_list(
     now: u64,
     limits: &Limits,
 ) -> Result<Option<InForce>, String> {
-    let stored = store.trust_lists().map_err(|e| format!("the stored trust lists: {e}"))?;
-    let Some(newest) = stored.into_iter().filter(|v| v.sequence > file_sequence).max_by_key(|v| v.sequence) else {
+    let newest = store.newest_trust_list().map_err(|e| format!("the stored trust lists: {e}"))?;
+    let Some(newest) = newest.filter(|v| v.sequence > file_sequence) else {
         return Ok(None);
     };
     let list = TrustList::load(&newest.document, operator, None, now, limits).map_err(|e| {

@@ -270,6 +270,8 @@ pub trait Store: Send + Sync {
         self.write(Effect::PutTrustList(version.clone())).map(drop)
     }
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
+    /// The stored version with the highest sequence (read alone: versions can be large).
+    fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError>;
 
     fn put_pt_round(&self, round: &PtRoundRecord) -> Result<(), StoreError> {
         self.write(Effect::PutPtRound(round.clone())).map(drop)

@@ -312,6 +312,15 @@ fn conflict(reason: &'static str, message: String) -> StoreError {
     StoreError::Conflict { reason, message }
 }
 
+fn trust_list_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<TrustListVersion> {
+    Ok(TrustListVersion {
+        sequence: r.get::<_, i64>(0)? as u64,
+        digest: r.get(1)?,
+        installed_at: r.get(2)?,
+        document: r.get(3)?,
+    })
+}
+
 fn pt_result(row: &rusqlite::Row<'_>) -> rusqlite::Result<PtResultRecord> {
     Ok(PtResultRecord {
         measurand: row.get(0)?,
@@ -716,15 +725,20 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare(
             "SELECT sequence, digest, installed_at, document FROM trust_list ORDER BY installed_at, sequence",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(TrustListVersion {
-                sequence: r.get::<_, i64>(0)? as u64,
-                digest: r.get(1)?,
-                installed_at: r.get(2)?,
-                document: r.get(3)?,
-            })
-        })?;
+        let rows = stmt.query_map([], trust_list_version)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT sequence, digest, installed_at, document FROM trust_list
+                 WHERE sequence = (SELECT MAX(sequence) FROM trust_list) LIMIT 1",
+                [],
+                trust_list_version,
+            )
+            .optional()?)
     }
 
     fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
