@@ -70,7 +70,8 @@ struct Derived {
 
 fn derive(app: &App, view: &CertificateView) -> Derived {
     let cert = crate::formats::cn_xml::parse(&view.record.document, &app.limits).ok();
-    // The newest export or recognition that recorded this certificate holds its receipt.
+    // The receipt shown is that of the newest export or recognition in the status history,
+    // i.e. the last one that set a status (re-exporting with the same status adds no event).
     let receipt = view
         .history
         .iter()
