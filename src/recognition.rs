@@ -211,7 +211,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             }
         };
         match formats::parse(Format::UntpDcc, &parsed.payload, &ctx.limits) {
-            Ok(c) => (Format::UntpDcc, c, Some(parsed)),
+            Ok(c) => (Format::UntpDcc, c, Signed::Jws(parsed)),
             Err(e) => {
                 d.fail("format", e.code(), format!("the credential: {e}"));
                 return None;
@@ -229,8 +229,12 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
                 return None;
             }
         };
-        match formats::parse(format, document, &ctx.limits) {
-            Ok(c) => (format, c, None),
+        // Parsed once: the same tree gives the certificate and is verified in step 2.
+        let parsed = crate::xml::parse_document(document, &ctx.limits)
+            .map_err(formats::FormatError::from)
+            .and_then(|tree| Ok((formats::parse_tree(format, &tree.root)?, tree)));
+        match parsed {
+            Ok((c, tree)) => (format, c, Signed::Xml(tree)),
             Err(e) => {
                 d.fail("format", e.code(), e.to_string());
                 return None;
@@ -253,7 +257,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.clone()).unwrap_or_default();
 
     // 2 + 3b. Signature, with anchors from the trust list only.
-    let signing = verify_signature(document, payload.as_ref(), &issuer, ctx, d)?;
+    let signing = verify_signature(document, payload, &issuer, ctx, d)?;
     verdict.signer = Some(signing.subject.clone());
     // The gateway's own signature stands for a domestic issuer: the gateway exported it.
     let own_export =
@@ -381,36 +385,23 @@ pub fn anchors_of(ders: &[&[u8]]) -> TrustAnchors {
     anchors
 }
 
+/// A document as parsed in step 1, kept for step 2 to verify the same parse.
+enum Signed<'a> {
+    Jws(jws::ParsedJws<'a>),
+    Xml(crate::xml::Document),
+}
+
 fn verify_signature(
     document: &[u8],
-    token: Option<&jws::ParsedJws<'_>>,
+    signed: Signed<'_>,
     issuer: &str,
     ctx: &Context<'_>,
     d: &mut Decision,
 ) -> Option<Signing> {
-    let now_secs = ctx.now.unix_timestamp().max(0) as u64;
-    if let Some(token) = token {
-        let verifier = verifier_for(ctx, &ctx.trust_list.anchors_for_cb(issuer, ctx.now));
-        let v = verifier.verify_parsed(token, now_secs);
-        if !v.valid {
-            let last =
-                v.checks.last().cloned().unwrap_or_else(|| Check::fail("signature", "sig.invalid", "no verdict"));
-            let check = if last.check == "chain" { "chain" } else { "signature" };
-            d.fail(check, &last.reason, last.message);
-            return None;
-        }
-        d.pass(
-            "signature",
-            "sig.valid",
-            format!("{} VC-JOSE signature over the whole credential", v.alg.unwrap_or_default()),
-        );
-        // A credential verified without an x5c chain has no signer certificate to list.
-        let Some(certificate) = v.signer_certificate else {
-            d.fail("chain", "jws.x5c", "a credential must carry its signer's chain in x5c");
-            return None;
-        };
-        return Some(Signing { subject: v.signer.unwrap_or_default(), certificate, at: ctx.now });
-    }
+    let tree = match signed {
+        Signed::Xml(tree) => tree,
+        Signed::Jws(token) => return verify_jws(&token, issuer, ctx, d),
+    };
     // XML: validate the chain at the XAdES signing time when the signature states one, and
     // only a signed one. The time stated in the document picks the anchors for a first try;
     // that try stands only if it verifies and reports that same time as signed. Otherwise
@@ -420,17 +411,21 @@ fn verify_signature(
         t.and_then(|t| OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
             .filter(|t| *t <= ctx.now + time::Duration::minutes(5))
     };
-    let trusted_at = |at: OffsetDateTime| {
+    // The tree parsed in step 1 serves the first try; the rare later ones parse again.
+    let trusted_at = |at: OffsetDateTime, tree: Option<crate::xml::Document>| {
         let chains = verifier_for(ctx, &ctx.trust_list.anchors_for_cb(issuer, at));
         let options = Options {
             key: KeySource::Kept { chains: &chains, at: at.unix_timestamp().max(0) as u64 },
             allow_sha1: false,
             profile: Profile::Enveloped,
         };
-        xmldsig::verify(document, &ctx.limits, &options)
+        match tree {
+            Some(tree) => xmldsig::verify_document(tree, &options),
+            None => xmldsig::verify(document, &ctx.limits, &options),
+        }
     };
-    let stated = usable(xmldsig::stated_signing_time(document, &ctx.limits));
-    let first = trusted_at(stated.unwrap_or(ctx.now));
+    let stated = usable(xmldsig::stated_signing_time_in(&tree));
+    let first = trusted_at(stated.unwrap_or(ctx.now), Some(tree));
     let confirmed = matches!(&first, Ok(v) if usable(v.signing_time.clone()) == stated);
     let (at, verified) = if confirmed {
         (stated.unwrap_or(ctx.now), first)
@@ -439,7 +434,7 @@ fn verify_signature(
         let signed = usable(xmldsig::verify(document, &ctx.limits, &probe).ok().and_then(|v| v.signing_time));
         match signed == stated {
             true => (stated.unwrap_or(ctx.now), first),
-            false => (signed.unwrap_or(ctx.now), trusted_at(signed.unwrap_or(ctx.now))),
+            false => (signed.unwrap_or(ctx.now), trusted_at(signed.unwrap_or(ctx.now), None)),
         }
     };
     match verified {
@@ -457,4 +452,26 @@ fn verify_signature(
             None
         }
     }
+}
+
+fn verify_jws(token: &jws::ParsedJws<'_>, issuer: &str, ctx: &Context<'_>, d: &mut Decision) -> Option<Signing> {
+    let verifier = verifier_for(ctx, &ctx.trust_list.anchors_for_cb(issuer, ctx.now));
+    let v = verifier.verify_parsed(token, ctx.now.unix_timestamp().max(0) as u64);
+    if !v.valid {
+        let last = v.checks.last().cloned().unwrap_or_else(|| Check::fail("signature", "sig.invalid", "no verdict"));
+        let check = if last.check == "chain" { "chain" } else { "signature" };
+        d.fail(check, &last.reason, last.message);
+        return None;
+    }
+    d.pass(
+        "signature",
+        "sig.valid",
+        format!("{} VC-JOSE signature over the whole credential", v.alg.unwrap_or_default()),
+    );
+    // A credential verified without an x5c chain has no signer certificate to list.
+    let Some(certificate) = v.signer_certificate else {
+        d.fail("chain", "jws.x5c", "a credential must carry its signer's chain in x5c");
+        return None;
+    };
+    Some(Signing { subject: v.signer.unwrap_or_default(), certificate, at: ctx.now })
 }

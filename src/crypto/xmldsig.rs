@@ -198,6 +198,11 @@ pub fn verify(bytes: &[u8], limits: &Limits, options: &Options<'_>) -> Result<Ve
     verify_inner(bytes, limits, options, &mut Vec::new())
 }
 
+/// Like [`verify`], for a document already parsed (within limits) from the bytes in question.
+pub fn verify_document(document: xml::Document, options: &Options<'_>) -> Result<Verified, DsigError> {
+    verify_tree(document, options, &mut Vec::new())
+}
+
 /// A ds:Reference as read from SignedInfo.
 struct Reference {
     uri: String,
@@ -345,6 +350,10 @@ fn verify_inner(
     checks: &mut Vec<Check>,
 ) -> Result<Verified, DsigError> {
     let document = xml::parse_document(bytes, limits)?;
+    verify_tree(document, options, checks)
+}
+
+fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<Check>) -> Result<Verified, DsigError> {
     let root = &document.root;
     checks.push(Check::pass("format", "xml.well_formed", "well-formed XML within limits"));
 
@@ -667,13 +676,17 @@ fn x509_certificates(key_info: &Element) -> Result<Vec<CertificateDer<'static>>,
 /// `xades:SigningTime` in document order. Only a hint for choosing the anchors to verify
 /// against — it may be unsigned or false — until [`verify`] reports the same signed time.
 pub fn stated_signing_time(bytes: &[u8], limits: &Limits) -> Option<String> {
+    stated_signing_time_in(&xml::parse_document(bytes, limits).ok()?)
+}
+
+/// [`stated_signing_time`] of a parsed document.
+pub fn stated_signing_time_in(document: &xml::Document) -> Option<String> {
     fn first(e: &Element) -> Option<&Element> {
         if e.is(XADES_NS, "SigningTime") {
             return Some(e);
         }
         e.elements().find_map(first)
     }
-    let document = xml::parse_document(bytes, limits).ok()?;
     first(&document.root).map(|t| t.text().trim().to_string())
 }
 

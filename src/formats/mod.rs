@@ -199,6 +199,24 @@ pub fn parse(format: Format, bytes: &[u8], limits: &Limits) -> Result<Certificat
     Ok(cert)
 }
 
+/// Like [`parse`], for an XML format whose document is already parsed (so a caller that
+/// also verifies its signature reads the bytes once). The JSON formats are refused.
+pub fn parse_tree(format: Format, root: &crate::xml::Element) -> Result<Certificate, FormatError> {
+    let cert = match format {
+        Format::CnXml => cn_xml::from_element(root)?,
+        Format::IafXml => iaf::record_from_xml(root)?.into_certificate()?,
+        Format::UntpDcc | Format::IafJson => {
+            return Err(FormatError::Invalid {
+                pos: None,
+                path: "/".into(),
+                message: format!("{format} is not an XML format"),
+            });
+        }
+    };
+    cert.check()?;
+    Ok(cert)
+}
+
 /// Renders a certificate in a format, with the report of what it could not carry.
 pub fn render(format: Format, cert: &Certificate) -> Rendered {
     match format {
