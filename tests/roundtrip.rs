@@ -241,6 +241,22 @@ proptest! {
             let back = formats::parse(format, &rendered.bytes, &Limits::default())
                 .map_err(|e| TestCaseError::fail(format!("{format}: {e}\n{}", String::from_utf8_lossy(&rendered.bytes))))?;
             prop_assert_eq!(&back, &erase(cert.clone(), &rendered.loss.lost), "{}", format);
+            // From an already-parsed tree (recognition's path) the same certificate is read;
+            // a JSON format has no tree to read.
+            let tree = mrgate::xml::parse(&rendered.bytes, &Limits::default());
+            match (format, tree) {
+                (Format::CnXml | Format::IafXml, Ok(root)) => {
+                    let from_tree = formats::parse_tree(format, &root);
+                    prop_assert_eq!(from_tree.as_ref(), Ok(&back), "{}", format);
+                }
+                (Format::UntpDcc | Format::IafJson, tree) => {
+                    prop_assert!(tree.is_err(), "{} parsed as XML", format);
+                    let root = mrgate::xml::parse(b"<x/>", &Limits::default()).expect("xml");
+                    let refused = formats::parse_tree(format, &root).map_err(|e| e.to_string());
+                    prop_assert_eq!(refused, Err(format!("/: {format} is not an XML format")));
+                }
+                (_, Err(e)) => prop_assert!(false, "{}: {}", format, e),
+            }
             // Stable: rendering what was parsed gives the same bytes.
             prop_assert_eq!(formats::render(format, &back).bytes, rendered.bytes, "{} not stable", format);
         }
