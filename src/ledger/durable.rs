@@ -232,7 +232,7 @@ impl DurableLog {
     }
 
     fn append_encoded(&self, bytes: Vec<u8>) -> Result<u64, LogError> {
-        index_of(self.write(bytes, Vec::new())?)
+        index_of(&self.write(bytes, Vec::new())?)
     }
 
     /// Commits an encoded entry together with its effects on the store, all or nothing, and
@@ -251,7 +251,10 @@ impl DurableLog {
     /// Queues an encoded entry; `done` is told its index once it is committed (or why not),
     /// on the committer's thread, so it must be quick (e.g. send on a channel).
     pub fn append_then(&self, bytes: Vec<u8>, done: Done) -> Result<(), LogError> {
-        self.queue(Write { entry: Some(bytes), effects: Vec::new() }, Box::new(move |r| done(r.and_then(index_of))))
+        self.queue(
+            Write { entry: Some(bytes), effects: Vec::new() },
+            Box::new(move |r| done(r.and_then(|w| index_of(&w)))),
+        )
     }
 
     /// Commits an entry together with the store effects that take place only with it (a
@@ -261,7 +264,7 @@ impl DurableLog {
     pub fn commit(&self, entry: &Entry, effects: Vec<Effect>) -> Result<(Receipt, Written), LogError> {
         let bytes = entry.encode()?;
         let written = self.write(bytes.clone(), effects)?;
-        let receipt = self.receipt_for(index_of(written.clone())?, Some(bytes))?;
+        let receipt = self.receipt_for(index_of(&written)?, Some(bytes))?;
         Ok((receipt, written))
     }
 
@@ -351,7 +354,7 @@ impl DurableLog {
     }
 }
 
-fn index_of(written: Written) -> Result<u64, LogError> {
+fn index_of(written: &Written) -> Result<u64, LogError> {
     written.index.ok_or_else(|| unavailable("the store gave the entry no index"))
 }
 
