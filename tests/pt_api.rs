@@ -378,6 +378,51 @@ async fn submissions_that_are_refused() {
     gw.task.abort();
 }
 
+/// A submission's log entry says whether it replaces earlier results, and the store holds it
+/// to that. Here a trigger makes every attempt meet a result that appeared meanwhile (as a
+/// racing submission would): after its retries the gateway refuses with 409, and neither the
+/// submission nor an entry is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_submission_is_not_logged_as_replacing_nothing_when_it_replaces() {
+    let (gw, dir) = gateway().await;
+    let r =
+        post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&round("RC-1", 600))), "partner-dakks")
+            .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let log_size = || async {
+        let checkpoint = call(gw.addr, "GET", "/v1/log/checkpoint", vec![], None, None).await;
+        String::from_utf8_lossy(&checkpoint.body).lines().nth(1).unwrap_or_default().to_string()
+    };
+    let before = log_size().await;
+    let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+    db.execute_batch(
+        "CREATE TRIGGER race AFTER INSERT ON pt_submission BEGIN
+           INSERT OR IGNORE INTO pt_result (round, measurand, participant, submitter, submission, result)
+           VALUES (NEW.round, 'Pb', 'GB-1', NEW.submitter, 'a racing submission', '{}');
+         END;",
+    )
+    .expect("trigger");
+    let path = "/v1/pt/rounds/RC-1/results";
+    let results = || submission("RC-1", "ukas", vec![result("GB-1", "Pb", 1.0, None, None)]);
+    let r = post(&gw, path, signed_by("ukas", &results()), "partner-ukas").await;
+    refused(&r, 409, "pt.results_changed");
+    assert_eq!(log_size().await, before);
+    let shown = call(gw.addr, "GET", "/v1/pt/rounds/RC-1", vec![], Some("operator"), None).await;
+    assert_eq!(shown.json()["submissions"], serde_json::json!([]));
+
+    db.execute_batch("DROP TRIGGER race").expect("drop");
+    let r = post(&gw, path, signed_by("ukas", &results()), "partner-ukas").await;
+    assert_eq!(
+        (r.status, &r.json()["replaced"]),
+        (201, &serde_json::json!([])),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let index = r.json()["receipt"]["index"].as_u64().expect("index");
+    assert_eq!(log_size().await, (index + 1).to_string());
+    gw.task.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_is_published_only_once_it_is_logged() {
     let (gw, dir) = gateway().await;
