@@ -424,7 +424,7 @@ fn verify_signature(
             None => xmldsig::verify(document, &ctx.limits, &options),
         }
     };
-    let stated = usable(xmldsig::stated_signing_time_in(&tree));
+    let stated = usable(xmldsig::stated_signing_time(&tree));
     let first = trusted_at(stated.unwrap_or(ctx.now), Some(tree));
     let confirmed = matches!(&first, Ok(v) if usable(v.signing_time.clone()) == stated);
     let (at, verified) = if confirmed {

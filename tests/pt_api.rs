@@ -84,6 +84,13 @@ fn reason(r: &Response) -> String {
     r.json()["reason"].as_str().unwrap_or_default().to_string()
 }
 
+/// The size of the gateway's log, from its signed checkpoint's second line.
+async fn log_size(running: &Running) -> u64 {
+    let checkpoint = call(running.addr, "GET", "/v1/log/checkpoint", vec![], None, None).await;
+    let text = String::from_utf8_lossy(&checkpoint.body).to_string();
+    text.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or_else(|| panic!("no log size in {text}"))
+}
+
 #[track_caller]
 fn refused(r: &Response, status: u16, code: &str) {
     assert_eq!((r.status, reason(r).as_str()), (status, code), "{}", String::from_utf8_lossy(&r.body));
@@ -389,11 +396,7 @@ async fn a_submission_is_not_logged_as_replacing_nothing_when_it_replaces() {
         post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&round("RC-1", 600))), "partner-dakks")
             .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let log_size = || async {
-        let checkpoint = call(gw.addr, "GET", "/v1/log/checkpoint", vec![], None, None).await;
-        String::from_utf8_lossy(&checkpoint.body).lines().nth(1).unwrap_or_default().to_string()
-    };
-    let before = log_size().await;
+    let before = log_size(&gw).await;
     let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
     db.execute_batch(
         "CREATE TRIGGER race AFTER INSERT ON pt_submission BEGIN
@@ -406,7 +409,7 @@ async fn a_submission_is_not_logged_as_replacing_nothing_when_it_replaces() {
     let results = || submission("RC-1", "ukas", vec![result("GB-1", "Pb", 1.0, None, None)]);
     let r = post(&gw, path, signed_by("ukas", &results()), "partner-ukas").await;
     refused(&r, 409, "pt.results_changed");
-    assert_eq!(log_size().await, before);
+    assert_eq!(log_size(&gw).await, before);
     let shown = call(gw.addr, "GET", "/v1/pt/rounds/RC-1", vec![], Some("operator"), None).await;
     assert_eq!(shown.json()["submissions"], serde_json::json!([]));
 
@@ -419,7 +422,7 @@ async fn a_submission_is_not_logged_as_replacing_nothing_when_it_replaces() {
         String::from_utf8_lossy(&r.body)
     );
     let index = r.json()["receipt"]["index"].as_u64().expect("index");
-    assert_eq!(log_size().await, (index + 1).to_string());
+    assert_eq!(log_size(&gw).await, index + 1);
     gw.task.abort();
 }
 
@@ -447,15 +450,11 @@ async fn a_report_is_published_only_once_it_is_logged() {
 
     // Nor is a report logged that was not stored: storing what the close returns fails here,
     // and the report, stored with it in the same commit, is undone with the entry.
-    let log_size = || async {
-        let checkpoint = call(gw.addr, "GET", "/v1/log/checkpoint", vec![], None, None).await;
-        String::from_utf8_lossy(&checkpoint.body).lines().nth(1).unwrap_or_default().to_string()
-    };
-    let before = log_size().await;
+    let before = log_size(&gw).await;
     let refusing = Refusing::writes(dir.path(), "INSERT ON decision");
     refused(&post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await, 503, "store.database");
     refused(&report("partner-dakks").await, 404, "pt.report_missing");
-    assert_eq!(log_size().await, before);
+    assert_eq!(log_size(&gw).await, before);
 
     // Once the store takes writes again, closing again publishes the report with its receipt.
     drop(refusing);
@@ -466,5 +465,5 @@ async fn a_report_is_published_only_once_it_is_logged() {
     let published = report("partner-dakks").await;
     assert_eq!(published.status, 200);
     assert_eq!(published.json()["receipt"], receipt);
-    assert_eq!(log_size().await, (before.parse::<u64>().expect("size") + 1).to_string());
+    assert_eq!(log_size(&gw).await, before + 1);
 }

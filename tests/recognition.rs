@@ -393,7 +393,9 @@ fn signed_at_and_restated(c: &Certificate, signing_time: &str, stated: &str) -> 
     assert!(signed.contains("<ds:Object"), "the signature has no ds:Object to precede");
     let restated = signed.replacen("<ds:Object", &bogus, 1);
     assert_eq!(
-        mrgate::crypto::xmldsig::stated_signing_time(restated.as_bytes(), &Limits::default()),
+        mrgate::crypto::xmldsig::stated_signing_time(
+            &mrgate::xml::parse_document(restated.as_bytes(), &Limits::default()).expect("xml")
+        ),
         Some(stated.into())
     );
     (signed.into_bytes(), restated.into_bytes())

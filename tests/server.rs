@@ -413,6 +413,47 @@ mod partners {
     }
 }
 
+/// A decision stored before its log index was kept (schema 2) names its entry only in the
+/// receipt it was given; that receipt is proved again against the latest checkpoint, as a
+/// new decision's is. One that names no entry has no receipt to give.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decisions_stored_before_their_index_was_kept_prove_their_receipt_afresh() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let token = token();
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token)).await;
+    assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+    let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+    db.execute_batch(
+        r#"INSERT INTO decision (id, kind, json) VALUES
+             ('old', 'export', '{"id":"old","receipt":{"index":0,"tree_size":1,"hashes":["stale"]}}'),
+             ('bare', 'export', '{"id":"bare"}');"#,
+    )
+    .expect("old decisions");
+    // Two more entries, so a fresh proof differs from the one stored.
+    for _ in 0..2 {
+        assert_eq!(call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token)).await.status, 201);
+    }
+    let key = mrgate::crypto::keys::PublicKey::from_spki_pem(&std::fs::read(format!("{DEMO}/log.pub")).expect("pub"))
+        .expect("key");
+    for path in ["/v1/receipts/old", "/v1/exports/old"] {
+        let r = call(addr, "GET", path, vec![], None, Some(&token)).await;
+        assert_eq!(r.status, 200, "{path}: {}", String::from_utf8_lossy(&r.body));
+        let body = r.json();
+        let receipt = if path.contains("receipts") { body } else { body["receipt"].clone() };
+        assert_eq!((receipt["index"].as_u64(), receipt["tree_size"].as_u64()), (Some(0), Some(3)), "{path}");
+        let receipt: mrgate::ledger::receipt::Receipt = serde_json::from_value(receipt).expect("receipt");
+        let verified = mrgate::ledger::receipt::verify(&receipt, key.raw(), None).expect("receipt verifies");
+        assert_eq!(verified.entry.kind, "export");
+    }
+    let bare = call(addr, "GET", "/v1/receipts/bare", vec![], None, None).await;
+    assert_eq!((bare.status, bare.json()["reason"].as_str()), (404, Some("store.not_found")));
+    let bare = call(addr, "GET", "/v1/exports/bare", vec![], None, Some(&token)).await;
+    assert_eq!((bare.status, bare.json().get("receipt")), (200, None));
+    running.task.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn operators_install_newer_trust_lists_only() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -675,12 +675,7 @@ fn x509_certificates(key_info: &Element) -> Result<Vec<CertificateDer<'static>>,
 /// The XAdES SigningTime a document states, read without checking anything: the first
 /// `xades:SigningTime` in document order. Only a hint for choosing the anchors to verify
 /// against — it may be unsigned or false — until [`verify`] reports the same signed time.
-pub fn stated_signing_time(bytes: &[u8], limits: &Limits) -> Option<String> {
-    stated_signing_time_in(&xml::parse_document(bytes, limits).ok()?)
-}
-
-/// [`stated_signing_time`] of a parsed document.
-pub fn stated_signing_time_in(document: &xml::Document) -> Option<String> {
+pub fn stated_signing_time(document: &xml::Document) -> Option<String> {
     fn first(e: &Element) -> Option<&Element> {
         if e.is(XADES_NS, "SigningTime") {
             return Some(e);

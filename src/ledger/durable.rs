@@ -292,11 +292,6 @@ impl DurableLog {
         Ok(self.lock()?.by_leaf.get(leaf).copied())
     }
 
-    /// Appends an entry and returns its receipt once it is committed.
-    pub fn append_with_receipt(&self, entry: &Entry) -> Result<Receipt, LogError> {
-        Ok(self.commit(entry, Vec::new())?.0)
-    }
-
     /// A receipt for `index` against the latest checkpoint.
     pub fn receipt(&self, index: u64) -> Result<Receipt, LogError> {
         self.receipt_for(index, None)

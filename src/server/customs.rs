@@ -92,7 +92,7 @@ struct Answer<'a> {
 fn decide_and_log(app: &App, req: &Req, actor: String) -> Response<Body> {
     match decide(app, req, actor, &StoreRegister(app.store.as_ref())) {
         Ok(decided) => {
-            let receipt = app.append_log(&decided.entry);
+            let receipt = app.commit(&decided.entry, Vec::new()).map(|(receipt, _)| receipt);
             respond(&decided, receipt)
         }
         Err(r) => *r,

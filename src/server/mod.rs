@@ -279,14 +279,6 @@ impl App {
         self.trust_list.read().map(|t| Arc::clone(&t)).unwrap_or_else(|p| Arc::clone(&p.into_inner()))
     }
 
-    /// Appends a decision to the log (durably) and returns its receipt; times the append.
-    pub fn append_log(
-        &self,
-        entry: &crate::ledger::entry::Entry,
-    ) -> Result<crate::ledger::receipt::Receipt, crate::ledger::durable::LogError> {
-        Ok(self.commit(entry, Vec::new())?.0)
-    }
-
     /// Commits a decision: its log entry and its effects on the store in one transaction,
     /// so nothing can be looked up that is not logged and nothing is logged that did not take
     /// effect. Returns the receipt and what the effects did; times the commit.
@@ -302,7 +294,7 @@ impl App {
     }
 
     /// A stored export, recognition or PT report of one of `kinds`, as it was returned, with
-    /// its receipt proved against the latest checkpoint.
+    /// its receipt proved against the latest checkpoint (none when it names no log entry).
     pub fn decision(
         &self,
         id: &str,
@@ -313,8 +305,8 @@ impl App {
         };
         let mut body: serde_json::Value = serde_json::from_str(&stored.json)
             .map_err(|e| crate::store::StoreError::Database(format!("the stored decision {id} is not JSON: {e}")))?;
-        // Decisions stored before their log index was kept carry the receipt they were given.
-        if let Some(index) = stored.log_index {
+        // Decisions stored before their log index was kept name it in the receipt they were given.
+        if let Some(index) = stored.log_index.or_else(|| body["receipt"]["index"].as_u64()) {
             body["receipt"] = serde_json::to_value(self.log.receipt_of_stored(index)?).unwrap_or_default();
         }
         Ok(Some(body))

@@ -82,7 +82,7 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX pt_result_replaced_round ON pt_result_replaced (round, seq);",
     // 3: a decision's log index, written in the same transaction as its entry (its receipt
-    // is proved when asked for; earlier decisions carry theirs in the JSON).
+    // is proved when asked for; earlier decisions name it in the receipt in their JSON).
     "ALTER TABLE decision ADD COLUMN log_index INTEGER;",
 ];
 
@@ -290,8 +290,8 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
 const SELECT_CERT: &str =
     "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at FROM certificate";
 
-fn insert_event(tx: &Connection, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
-    tx.execute(
+fn insert_event(conn: &Connection, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
+    conn.execute(
         "INSERT INTO status_event (issuer, number, status, since, actor, reference) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![issuer, number, e.status, e.since, e.actor, e.reference],
     )?;
