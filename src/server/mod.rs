@@ -113,6 +113,46 @@ fn newest_stored_list(
     Ok(Some((Arc::new(list), Arc::new(newest.document))))
 }
 
+/// Stores the configured file's list, with a log entry, unless it is stored already: every
+/// entry names the digest of the list it was decided under, and the log itself says when each
+/// list came into force. Returns the entry's index when it was installed now. A different
+/// list under a stored sequence is refused: the sequence would no longer name one list.
+fn install_from_file(lasting: &Lasting, list: &TrustList, bytes: &[u8]) -> Result<Option<u64>, String> {
+    let stored = lasting.store.trust_list(list.sequence).map_err(|e| format!("the stored trust lists: {e}"))?;
+    if let Some(stored) = stored {
+        if stored.digest == list.digest {
+            return Ok(None);
+        }
+        return Err(format!(
+            "the trust list file has sequence {}, but a different list (sha256:{}) was installed as {} on {}; \
+             a changed list needs a higher sequence",
+            list.sequence, stored.digest, stored.sequence, stored.installed_at
+        ));
+    }
+    let version = crate::store::TrustListVersion {
+        sequence: list.sequence,
+        digest: list.digest.clone(),
+        installed_at: now_rfc3339(),
+        document: bytes.to_vec(),
+    };
+    let entry = crate::ledger::entry::Entry {
+        kind: "trust-list".into(),
+        time: version.installed_at.clone(),
+        actor: "configuration".into(),
+        inputs: vec![crate::ledger::entry::document_digest(bytes)],
+        outputs: vec![],
+        trust_list: Some(list.digest.clone()),
+        equivalence_table: None,
+        verdict: "installed".into(),
+        reasons: vec![format!("trust.sequence.{}", list.sequence)],
+    };
+    let (receipt, _) = lasting
+        .log
+        .commit(&entry, vec![crate::store::Effect::PutTrustList(version)])
+        .map_err(|e| format!("installing the configured trust list: {e}"))?;
+    Ok(Some(receipt.index))
+}
+
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
@@ -226,16 +266,13 @@ impl App {
                 (current, bytes, note)
             }
             _ => {
-                lasting
-                    .store
-                    .put_trust_list(&crate::store::TrustListVersion {
-                        sequence: trust_list.sequence,
-                        digest: trust_list.digest.clone(),
-                        installed_at: now_rfc3339(),
-                        document: list_bytes.clone(),
-                    })
-                    .map_err(|e| e.to_string())?;
-                let note = format!("trust list {}", trust_list.sequence);
+                let file = config.trust_list.file.display();
+                let note = match install_from_file(&lasting, &trust_list, &list_bytes)? {
+                    Some(index) => {
+                        format!("trust list {} from {file}, installed as log entry {index}", trust_list.sequence)
+                    }
+                    None => format!("trust list {}", trust_list.sequence),
+                };
                 (Arc::new(trust_list), Arc::new(list_bytes), note)
             }
         };

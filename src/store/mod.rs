@@ -161,24 +161,15 @@ pub struct PtReportRecord {
 pub enum Effect {
     /// Records a certificate (new, or a new version of one already known) and, when its
     /// status differs from the last recorded one, the status event.
-    PutCertificate {
-        record: CertificateRecord,
-        event: StatusEvent,
-    },
+    PutCertificate { record: CertificateRecord, event: StatusEvent },
     /// Changes a certificate's status (a notice), recording the event; refused with
     /// [`StoreError::NotFound`] for a certificate never recorded.
-    SetStatus {
-        issuer: String,
-        number: String,
-        event: StatusEvent,
-    },
+    SetStatus { issuer: String, number: String, event: StatusEvent },
     /// What an export, recognition or PT report returned, by id; the decision's log index
     /// is kept beside it, so its receipt can be proved later.
-    PutDecision {
-        id: String,
-        kind: String,
-        json: String,
-    },
+    PutDecision { id: String, kind: String, json: String },
+    /// A trust-list version; the same list again changes nothing, a different list under a
+    /// stored sequence is a conflict (`trust.sequence_reused`).
     PutTrustList(TrustListVersion),
     /// A new round; a round id already defined is a conflict.
     PutPtRound(PtRoundRecord),
@@ -186,16 +177,9 @@ pub enum Effect {
     /// the same measurands (kept as replaced). A conflict when the round is closed, when a
     /// result belongs to a participant another partner submitted, or when whether it
     /// replaces anything is not what `replacing` says (the log entry states it).
-    PutPtSubmission {
-        submission: PtSubmissionRecord,
-        results: Vec<PtResultRecord>,
-        replacing: bool,
-    },
+    PutPtSubmission { submission: PtSubmissionRecord, results: Vec<PtResultRecord>, replacing: bool },
     /// A closing round's report; a conflict when the round is not closing or has one.
-    PutPtReport {
-        id: String,
-        report: PtReportRecord,
-    },
+    PutPtReport { id: String, report: PtReportRecord },
 }
 
 /// One write: a log entry and the effects that take place only together with it, all or
@@ -270,6 +254,8 @@ pub trait Store: Send + Sync {
         self.write(Effect::PutTrustList(version.clone())).map(drop)
     }
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
+    /// The stored version with this sequence (one at most: the store refuses a second).
+    fn trust_list(&self, sequence: u64) -> Result<Option<TrustListVersion>, StoreError>;
     /// The stored version with the highest sequence (read alone: versions can be large).
     fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError>;
 

@@ -401,6 +401,18 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                 .execute(params![id, kind, json, index.map(|i| i as i64)])?;
         }
         Effect::PutTrustList(v) => {
+            // A sequence names one list: were two kept, which one a past decision used
+            // would depend on which the store happened to return.
+            let other: Option<String> = conn
+                .prepare_cached("SELECT digest FROM trust_list WHERE sequence = ?1 AND digest != ?2 LIMIT 1")?
+                .query_row(params![v.sequence as i64, v.digest], |r| r.get(0))
+                .optional()?;
+            if let Some(other) = other {
+                return Err(conflict(
+                    "trust.sequence_reused",
+                    format!("a different trust list (sha256:{other}) is already installed as sequence {}", v.sequence),
+                ));
+            }
             conn.execute(
                 "INSERT OR IGNORE INTO trust_list (sequence, digest, installed_at, document) VALUES (?1, ?2, ?3, ?4)",
                 params![v.sequence as i64, v.digest, v.installed_at, v.document],
@@ -727,6 +739,17 @@ impl Store for SqliteStore {
         )?;
         let rows = stmt.query_map([], trust_list_version)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn trust_list(&self, sequence: u64) -> Result<Option<TrustListVersion>, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT sequence, digest, installed_at, document FROM trust_list WHERE sequence = ?1 LIMIT 1",
+                params![sequence as i64],
+                trust_list_version,
+            )
+            .optional()?)
     }
 
     fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError> {
