@@ -37,6 +37,13 @@ fn measurand(id: &str, assigned: Assigned, sigma_pt: Option<f64>) -> Measurand {
     }
 }
 
+/// Waits until just after `deadline`. The deadline is whole seconds from when the round was
+/// made: a test that slept a fixed time after defining it would race a busy machine.
+async fn sleep_past(deadline: OffsetDateTime) {
+    let left = deadline - OffsetDateTime::now_utc() + time::Duration::milliseconds(300);
+    tokio::time::sleep(std::time::Duration::try_from(left).unwrap_or_default()).await;
+}
+
 /// A joint round of DAkkS with UKAS, closing `seconds` from now.
 fn round(id: &str, seconds: i64) -> Round {
     Round {
@@ -100,7 +107,7 @@ fn refused(r: &Response, status: u16, code: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_joint_round_from_definition_to_signed_report() {
     let (gw, dir) = gateway().await;
-    let def = round("JR-1", 3);
+    let def = round("JR-1", 6);
     let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["id"], "JR-1");
@@ -165,7 +172,7 @@ async fn a_joint_round_from_definition_to_signed_report() {
     let early = call(gw.addr, "GET", "/v1/pt/rounds/JR-1/report", vec![], Some("partner-ukas"), None).await;
     refused(&early, 404, "pt.report_missing");
 
-    tokio::time::sleep(std::time::Duration::from_millis(3300)).await;
+    sleep_past(def.deadline).await;
     let late = submission("JR-1", "ukas", vec![result("GB-5", "Pb", 50.0, None, None)]);
     refused(&post(&gw, path, signed_by("ukas", &late), "partner-ukas").await, 409, "pt.deadline_passed");
     refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-ukas").await, 403, "auth.not_provider");
@@ -429,7 +436,7 @@ async fn a_submission_is_not_logged_as_replacing_nothing_when_it_replaces() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_is_published_only_once_it_is_logged() {
     let (gw, dir) = gateway().await;
-    let def = round("LR-1", 1);
+    let def = round("LR-1", 3);
     let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let de = vec![result("DE-1", "Pb", 50.0, Some(0.9), None), result("DE-2", "Pb", 49.8, None, Some(2.0))];
@@ -437,7 +444,7 @@ async fn a_report_is_published_only_once_it_is_logged() {
         post(&gw, "/v1/pt/rounds/LR-1/results", signed_by("dakks", &submission("LR-1", "dakks", de)), "partner-dakks")
             .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    sleep_past(def.deadline).await;
 
     // The log's store refuses every new entry, as a failing disk would.
     let refusing = Refusing::log(dir.path());

@@ -444,3 +444,131 @@ fn a_signing_time_after_now_is_not_used() {
     let ahead = iaf_signed_at(&cert, "2046-01-01T00:00:00Z");
     assert!(decide(ahead.as_bytes(), NOW).valid);
 }
+
+/// One change to a signed document, at a position given as a fraction of its length.
+#[derive(Debug, Clone)]
+enum Change {
+    FlipBit {
+        at: f64,
+        bit: u8,
+    },
+    SetByte {
+        at: f64,
+        byte: u8,
+    },
+    Delete {
+        at: f64,
+        len: usize,
+    },
+    Insert {
+        at: f64,
+        text: &'static str,
+    },
+    /// A copy of one part of the document placed elsewhere, as signature-wrapping attacks do.
+    Copy {
+        from: f64,
+        to: f64,
+        len: usize,
+    },
+    Truncate {
+        at: f64,
+    },
+}
+
+const INSERTS: [&str; 10] =
+    ["<!--x-->", "&amp;", "\"", ".", " ", "\n", "<a/>", "<CertificateNumber>X</CertificateNumber>", "==", "\u{feff}"];
+
+fn change() -> impl proptest::strategy::Strategy<Value = Change> {
+    use proptest::prelude::*;
+    let at = 0.0..1.0f64;
+    prop_oneof![
+        (at.clone(), 0..8u8).prop_map(|(at, bit)| Change::FlipBit { at, bit }),
+        (at.clone(), any::<u8>()).prop_map(|(at, byte)| Change::SetByte { at, byte }),
+        (at.clone(), 1..64usize).prop_map(|(at, len)| Change::Delete { at, len }),
+        (at.clone(), 0..INSERTS.len()).prop_map(|(at, i)| Change::Insert { at, text: INSERTS[i] }),
+        (at.clone(), at.clone(), 1..400usize).prop_map(|(from, to, len)| Change::Copy { from, to, len }),
+        at.prop_map(|at| Change::Truncate { at }),
+    ]
+}
+
+fn apply(doc: &mut Vec<u8>, change: &Change) {
+    let pos = |at: f64, doc: &Vec<u8>| ((doc.len() as f64 * at) as usize).min(doc.len().saturating_sub(1));
+    match *change {
+        Change::FlipBit { at, bit } => {
+            let i = pos(at, doc);
+            doc[i] ^= 1 << bit;
+        }
+        Change::SetByte { at, byte } => {
+            let i = pos(at, doc);
+            doc[i] = byte;
+        }
+        Change::Delete { at, len } => {
+            let i = pos(at, doc);
+            doc.drain(i..(i + len).min(doc.len()));
+        }
+        Change::Insert { at, text } => {
+            let i = pos(at, doc);
+            doc.splice(i..i, text.bytes());
+        }
+        Change::Copy { from, to, len } => {
+            let i = pos(from, doc);
+            let part = doc[i..(i + len).min(doc.len())].to_vec();
+            let j = pos(to, doc);
+            doc.splice(j..j, part);
+        }
+        Change::Truncate { at } => doc.truncate(pos(at, doc)),
+    }
+}
+
+mod changed_documents {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The two signed documents and the certificate each was decided to, made once.
+    fn signed() -> &'static [(Vec<u8>, Certificate); 2] {
+        static SIGNED: std::sync::OnceLock<[(Vec<u8>, Certificate); 2]> = std::sync::OnceLock::new();
+        SIGNED.get_or_init(|| {
+            let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+            [as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer")].map(|doc| {
+                let v = decide(&doc, NOW);
+                assert!(v.valid, "{:#?}", v.checks);
+                let decided = v.certificate.expect("a valid verdict carries its certificate");
+                (doc, decided)
+            })
+        })
+    }
+
+    fn list() -> &'static TrustList {
+        static LIST: std::sync::OnceLock<TrustList> = std::sync::OnceLock::new();
+        LIST.get_or_init(trust_list)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        /// Whatever is changed in a signed document, the decision is made without a panic,
+        /// and it is valid only for exactly what the signer signed: a change that still
+        /// passes may only be one that changes nothing signed (whitespace the
+        /// canonicalization removes, say).
+        #[test]
+        fn a_changed_document_is_valid_only_for_what_was_signed(
+            which in 0..2usize,
+            changes in proptest::collection::vec(change(), 1..4),
+        ) {
+            let (original, signed_certificate) = &signed()[which];
+            let mut doc = original.clone();
+            for c in &changes {
+                if doc.is_empty() {
+                    break;
+                }
+                apply(&mut doc, c);
+            }
+            let v = decide_with(&doc, list(), NOW, &NoRegister);
+            if v.valid {
+                prop_assert_eq!(v.certificate.as_ref(), Some(signed_certificate));
+            } else {
+                prop_assert!(v.checks.iter().any(|c| c.outcome == mrgate::crypto::Outcome::Fail), "{:#?}", v.checks);
+            }
+        }
+    }
+}

@@ -309,6 +309,90 @@ mod xades {
         assert!(verify_full(&p, &swapped).is_err());
     }
 
+    fn refusal(p: &Pki, doc: &str) -> (String, String) {
+        match verify_full(p, doc) {
+            Ok(time) => panic!("verified (signing time {time:?})"),
+            Err(_) => {
+                let mut anchors = TrustAnchors::new();
+                anchors.add_der(&CertificateDer::from(p.root.der().to_vec())).expect("anchor");
+                let options = Options {
+                    key: KeySource::Trusted { anchors: &anchors, crls: None, at: AT },
+                    allow_sha1: false,
+                    profile: Profile::Enveloped,
+                };
+                let e = xmldsig::verify(doc.as_bytes(), &Limits::default(), &options).expect_err("refused");
+                (e.code().to_string(), e.to_string())
+            }
+        }
+    }
+
+    /// Signed properties stay signed wherever they are moved inside the signature (exclusive
+    /// c14n does not see their ancestors), so where they sit and which signature they name
+    /// is checked apart from their digest.
+    #[test]
+    fn qualifying_properties_belong_to_this_signature() {
+        let p = pki();
+        let signed = signed_with(&p);
+        let target = "Target=\"#mrgate-signature\"";
+        assert!(signed.contains(target) && signed.contains(" Id=\"mrgate-signature\""));
+        let xades = |message: &str| ("dsig.xades".to_string(), format!("XAdES: {message}"));
+        for (changed, expected) in [
+            (
+                signed.replacen(target, "Target=\"#another-signature\"", 1),
+                xades(
+                    "xades:QualifyingProperties has Target '#another-signature', not this signature's '#mrgate-signature'",
+                ),
+            ),
+            (
+                signed.replacen(&format!(" {target}"), "", 1),
+                xades("xades:QualifyingProperties has Target '', not this signature's '#mrgate-signature'"),
+            ),
+            (
+                signed.replacen(target, "Target=\"mrgate-signature\"", 1),
+                xades(
+                    "xades:QualifyingProperties has Target 'mrgate-signature', not this signature's '#mrgate-signature'",
+                ),
+            ),
+            (
+                signed.replacen(" Id=\"mrgate-signature\"", "", 1),
+                xades(
+                    "xades:QualifyingProperties has Target '#mrgate-signature', but the signature has no Id for it to name",
+                ),
+            ),
+            (
+                signed.replacen("<ds:Object>", "<ds:Object><Wrapper xmlns=\"urn:w\">", 1).replacen(
+                    "</ds:Object>",
+                    "</Wrapper></ds:Object>",
+                    1,
+                ),
+                xades("xades:SignedProperties is not in ds:Object/xades:QualifyingProperties of this signature"),
+            ),
+        ] {
+            assert_eq!(refusal(&p, &changed), expected);
+        }
+    }
+
+    /// base64Binary may hold whitespace (and, being XML, comments), never elements: their text
+    /// would otherwise be dropped and the rest decoded as if they were not there.
+    #[test]
+    fn base64_values_hold_text_only() {
+        let p = pki();
+        let signed = signed_with(&p);
+        let at = signed.find("<ds:X509Certificate>").expect("cert") + "<ds:X509Certificate>".len() + 12;
+        let mut with_comment = signed.clone();
+        with_comment.insert_str(at, "<!-- a comment -->\n");
+        assert_eq!(verify_full(&p, &with_comment), Ok(Some("2026-05-01T08:00:00Z".into())));
+        let mut with_element = signed.clone();
+        with_element.insert_str(at, "<ds:Extra>AAAA</ds:Extra>");
+        let (code, message) = refusal(&p, &with_element);
+        assert_eq!(code, "dsig.structure");
+        assert!(message.ends_with("ds:X509Certificate holds an element <Extra>; expected base64 text"), "{message}");
+        let value = signed.find("<ds:SignatureValue>").expect("value") + "<ds:SignatureValue>".len() + 8;
+        let mut in_value = signed.clone();
+        in_value.insert_str(value, "<x xmlns=\"urn:x\"/>");
+        assert_eq!(refusal(&p, &in_value).0, "dsig.structure");
+    }
+
     #[test]
     fn ed25519_xml_signatures_verify() {
         let mut root = Ca::root("Ed Root", "Test AB", "DE", KeyAlg::EcdsaP256).expect("root");

@@ -245,6 +245,14 @@ fn inclusive_prefixes(e: &Element) -> Vec<String> {
 }
 
 fn b64(e: &Element) -> Result<Vec<u8>, DsigError> {
+    // The text alone would decode as if the child were not there; such an element is not
+    // base64Binary, whatever its text says.
+    if let Some(child) = e.elements().next() {
+        return Err(structure(
+            child,
+            format!("ds:{} holds an element <{}>; expected base64 text", e.local, child.local),
+        ));
+    }
     let text: String = e.text().chars().filter(|c| !c.is_whitespace()).collect();
     STANDARD.decode(text).map_err(|_| structure(e, format!("ds:{} is not base64", e.local)))
 }
@@ -449,6 +457,7 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
                     reference.uri
                 )));
             }
+            check_qualifying_properties(root, &sig_path, &path)?;
             signed_properties = Some(target);
         } else {
             if !path.is_empty() && !conformance {
@@ -683,6 +692,34 @@ pub fn stated_signing_time(document: &xml::Document) -> Option<String> {
         e.elements().find_map(first)
     }
     first(&document.root).map(|t| t.text().trim().to_string())
+}
+
+/// XAdES (EN 319 132-1, 4.3.1): the SignedProperties a reference names sit in
+/// `ds:Object/xades:QualifyingProperties` of this signature, and QualifyingProperties names
+/// the signature it qualifies in its Target. Properties that say they belong to another
+/// signature are not this one's, however they came to be signed.
+fn check_qualifying_properties(root: &Element, sig_path: &[usize], props_path: &[usize]) -> Result<(), DsigError> {
+    let signature = element_at(root, sig_path);
+    let object = element_at(root, &props_path[..props_path.len().saturating_sub(2)]);
+    let qualifying = element_at(root, &props_path[..props_path.len().saturating_sub(1)]);
+    let placed = props_path.len() == sig_path.len() + 3
+        && object.is_some_and(|o| o.is(DSIG_NS, "Object"))
+        && qualifying.is_some_and(|q| q.is(XADES_NS, "QualifyingProperties"));
+    if !placed {
+        return Err(DsigError::Xades(
+            "xades:SignedProperties is not in ds:Object/xades:QualifyingProperties of this signature".into(),
+        ));
+    }
+    let target = qualifying.and_then(|q| q.attr("Target")).unwrap_or("");
+    match signature.and_then(|s| s.attr("Id")) {
+        Some(id) if target.strip_prefix('#') == Some(id) => Ok(()),
+        Some(id) => Err(DsigError::Xades(format!(
+            "xades:QualifyingProperties has Target '{target}', not this signature's '#{id}'"
+        ))),
+        None => Err(DsigError::Xades(format!(
+            "xades:QualifyingProperties has Target '{target}', but the signature has no Id for it to name"
+        ))),
+    }
 }
 
 /// Checks XAdES SigningCertificate(V2) against the signer certificate and returns SigningTime.

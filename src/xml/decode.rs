@@ -82,28 +82,12 @@ fn decode_gb18030(body: &[u8]) -> Result<String, XmlError> {
     }
 }
 
-/// Reads `encoding="…"` from the XML declaration, if there is one.
+/// The encoding the XML declaration names (UTF-8 when there is no declaration or it names
+/// none).
 fn declared_encoding(body: &[u8]) -> Result<Declared, XmlError> {
-    if !body.starts_with(b"<?xml") {
-        return Ok(Declared::Utf8);
-    }
-    let end = body.windows(2).take(512).position(|w| w == b"?>").ok_or_else(|| XmlError::Malformed {
-        pos: Pos { line: 1, column: 1 },
-        message: "the XML declaration is not closed".into(),
-    })?;
-    let decl = &body[..end];
-    let Some(at) = find(decl, b"encoding") else {
+    let Some(name) = read_declaration(body)? else {
         return Ok(Declared::Utf8);
     };
-    let rest = &decl[at + b"encoding".len()..];
-    let rest = trim_ascii_start(rest);
-    let rest = rest.strip_prefix(b"=").map(trim_ascii_start).ok_or_else(bad_decl)?;
-    let quote = *rest.first().ok_or_else(bad_decl)?;
-    if quote != b'"' && quote != b'\'' {
-        return Err(bad_decl());
-    }
-    let value_end = rest[1..].iter().position(|&b| b == quote).ok_or_else(bad_decl)?;
-    let name = String::from_utf8_lossy(&rest[1..1 + value_end]).to_string();
     match name.to_ascii_uppercase().as_str() {
         "UTF-8" | "UTF8" => Ok(Declared::Utf8),
         "GB18030" | "GBK" | "GB2312" | "CP936" => Ok(Declared::Gb18030),
@@ -111,20 +95,102 @@ fn declared_encoding(body: &[u8]) -> Result<Declared, XmlError> {
     }
 }
 
-fn bad_decl() -> XmlError {
-    XmlError::Malformed {
-        pos: Pos { line: 1, column: 1 },
-        message: "the encoding in the XML declaration cannot be read".into(),
+/// The pseudo-attributes of the XML declaration, in the only order XML 1.0 allows.
+const PSEUDO_ATTRIBUTES: [&str; 3] = ["version", "encoding", "standalone"];
+
+/// Reads the XML declaration at the start of a document, if there is one, as XML 1.0 writes
+/// it (production 23): `version`, then optionally `encoding`, then optionally `standalone`,
+/// each once and nothing else. A declaration the parser would skip must still be right:
+/// `gncoding="GBK"` read as no encoding at all would decode GBK bytes as UTF-8. Returns
+/// the encoding it names.
+fn read_declaration(body: &[u8]) -> Result<Option<String>, XmlError> {
+    let is_declaration = body.starts_with(b"<?xml") && body.get(5).is_some_and(|b| b"? \t\r\n".contains(b));
+    if !is_declaration {
+        return Ok(None);
     }
+    let end = body.windows(2).take(512).position(|w| w == b"?>").ok_or_else(|| XmlError::Malformed {
+        pos: Pos { line: 1, column: 1 },
+        message: "the XML declaration is not closed".into(),
+    })?;
+    let bad = |at: usize, message: String| XmlError::Malformed { pos: ascii_pos(body, at), message };
+    let mut at = 5;
+    let mut last: Option<usize> = None;
+    let mut encoding = None;
+    loop {
+        let space = whitespace(&body[at..end]);
+        at += space;
+        if at == end {
+            break;
+        }
+        if space == 0 {
+            return Err(bad(at, "the XML declaration's pseudo-attributes must be separated by whitespace".into()));
+        }
+        let name_len = body[at..end].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count().max(1);
+        let name = String::from_utf8_lossy(&body[at..(at + name_len).min(end)]).to_string();
+        let Some(which) = PSEUDO_ATTRIBUTES.iter().position(|p| *p == name) else {
+            return Err(bad(
+                at,
+                format!("'{name}' is not allowed in the XML declaration (version, encoding, standalone)"),
+            ));
+        };
+        if last.map_or(which != 0, |l| which <= l) {
+            let message = match last {
+                None => "the XML declaration must begin with version".to_string(),
+                Some(_) => format!("'{name}' is out of order or repeated (version, encoding, standalone, each once)"),
+            };
+            return Err(bad(at, message));
+        }
+        at += name_len;
+        at += whitespace(&body[at..end]);
+        if body.get(at) != Some(&b'=') || at >= end {
+            return Err(bad(at, format!("'{name}' in the XML declaration lacks '='")));
+        }
+        at += 1;
+        at += whitespace(&body[at..end]);
+        let quote = body[at..end].first().copied().filter(|q| *q == b'"' || *q == b'\'');
+        let Some(quote) = quote else {
+            return Err(bad(at, format!("the value of '{name}' in the XML declaration is not quoted")));
+        };
+        let value_len = body[at + 1..end]
+            .iter()
+            .position(|b| *b == quote)
+            .ok_or_else(|| bad(at, format!("the value of '{name}' in the XML declaration is not closed")))?;
+        let value = &body[at + 1..at + 1 + value_len];
+        let fits = match which {
+            0 => value.strip_prefix(b"1.").is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit)),
+            1 => {
+                value.first().is_some_and(u8::is_ascii_alphabetic)
+                    && value.iter().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(b))
+            }
+            _ => value == b"yes" || value == b"no",
+        };
+        if !fits {
+            let expected = ["1.0", "an encoding name", "yes or no"][which];
+            let found = String::from_utf8_lossy(value);
+            return Err(bad(at + 1, format!("{name}=\"{found}\" in the XML declaration: expected {expected}")));
+        }
+        if which == 1 {
+            encoding = Some(String::from_utf8_lossy(value).to_string());
+        }
+        last = Some(which);
+        at += value_len + 2;
+    }
+    if last.is_none() {
+        return Err(bad(at, "the XML declaration must begin with version".into()));
+    }
+    Ok(encoding)
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
+/// Where byte `at` of the declaration is: before it, everything that was read is ASCII.
+fn ascii_pos(body: &[u8], at: usize) -> Pos {
+    let before = &body[..at.min(body.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() as u32 + 1;
+    let column = before.iter().rev().take_while(|b| **b != b'\n').count() as u32 + 1;
+    Pos { line, column }
 }
 
-fn trim_ascii_start(b: &[u8]) -> &[u8] {
-    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    &b[n..]
+fn whitespace(b: &[u8]) -> usize {
+    b.iter().take_while(|c| b" \t\r\n".contains(c)).count()
 }
 
 #[cfg(test)]
@@ -168,5 +234,78 @@ mod tests {
     fn unknown_encoding_is_named() {
         let err = decode_document(b"<?xml version='1.0' encoding='EBCDIC'?><a/>").unwrap_err();
         assert_eq!(err, XmlError::UnsupportedEncoding { declared: "EBCDIC".into() });
+    }
+
+    #[test]
+    fn declarations_as_xml_writes_them_are_read() {
+        for (doc, text) in [
+            (&b"<?xml version=\"1.0\"?><a/>"[..], "<?xml version=\"1.0\"?><a/>"),
+            (b"<?xml version='1.1' encoding='utf-8' standalone='no' ?><a/>", ""),
+            (b"<?xml\n  version = \"1.0\"\n  encoding=\"UTF-8\"?>\n<a/>", ""),
+            (b"<?xml-stylesheet href='s.xsl'?><a/>", ""),
+            (b"<a/>", ""),
+        ] {
+            let decoded = decode_document(doc).unwrap_or_else(|e| panic!("{}: {e}", String::from_utf8_lossy(doc)));
+            if !text.is_empty() {
+                assert_eq!(decoded, text);
+            }
+        }
+        let (gbk, _, _) = GB18030.encode("<?xml version=\"1.0\" encoding=\"GBK\" standalone=\"yes\"?><a>中</a>");
+        assert_eq!(
+            decode_document(&gbk).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"GBK\" standalone=\"yes\"?><a>中</a>"
+        );
+    }
+
+    #[test]
+    fn a_declaration_xml_does_not_allow_is_refused_where_it_goes_wrong() {
+        let malformed = |pos: (u32, u32), message: &str| XmlError::Malformed {
+            pos: Pos { line: pos.0, column: pos.1 },
+            message: message.into(),
+        };
+        for (doc, expected) in [
+            (
+                &b"<?xml version=\"1.0\" gncoding=\"GBK\"?><a/>"[..],
+                malformed((1, 21), "'gncoding' is not allowed in the XML declaration (version, encoding, standalone)"),
+            ),
+            (b"<?xml encoding=\"UTF-8\"?><a/>", malformed((1, 7), "the XML declaration must begin with version")),
+            (b"<?xml ?><a/>", malformed((1, 7), "the XML declaration must begin with version")),
+            (
+                b"<?xml version=\"1.0\" standalone=\"no\" encoding=\"GBK\"?><a/>",
+                malformed((1, 37), "'encoding' is out of order or repeated (version, encoding, standalone, each once)"),
+            ),
+            (
+                b"<?xml version=\"1.0\" version=\"1.0\"?><a/>",
+                malformed((1, 21), "'version' is out of order or repeated (version, encoding, standalone, each once)"),
+            ),
+            (
+                b"<?xml version=\"1.0\"encoding=\"GBK\"?><a/>",
+                malformed((1, 20), "the XML declaration's pseudo-attributes must be separated by whitespace"),
+            ),
+            (
+                b"<?xml version=\"2.0\"?><a/>",
+                malformed((1, 16), "version=\"2.0\" in the XML declaration: expected 1.0"),
+            ),
+            (
+                b"<?xml version=\"1.0\"\n encoding=\"\"?><a/>",
+                malformed((2, 12), "encoding=\"\" in the XML declaration: expected an encoding name"),
+            ),
+            (
+                b"<?xml version=\"1.0\" standalone=\"maybe\"?><a/>",
+                malformed((1, 33), "standalone=\"maybe\" in the XML declaration: expected yes or no"),
+            ),
+            (
+                b"<?xml version=1.0?><a/>",
+                malformed((1, 15), "the value of 'version' in the XML declaration is not quoted"),
+            ),
+            (b"<?xml version\"1.0\"?><a/>", malformed((1, 14), "'version' in the XML declaration lacks '='")),
+            (
+                b"<?xml version=\"1.0?><a/>",
+                malformed((1, 15), "the value of 'version' in the XML declaration is not closed"),
+            ),
+            (b"<?xml version=\"1.0\" <a/>", malformed((1, 1), "the XML declaration is not closed")),
+        ] {
+            assert_eq!(decode_document(doc).unwrap_err(), expected, "{}", String::from_utf8_lossy(doc));
+        }
     }
 }

@@ -149,7 +149,14 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
             message: e.to_string(),
         })?;
         match event {
-            Event::Decl(_) => {}
+            // Read (and checked) before parsing; anywhere else it is not well-formed.
+            Event::Decl(_) if here == (Pos { line: 1, column: 1 }) => {}
+            Event::Decl(_) => {
+                return Err(XmlError::Malformed {
+                    pos: pos(),
+                    message: "an XML declaration is allowed only at the start of the document".into(),
+                });
+            }
             Event::DocType(_) => return Err(XmlError::Doctype { pos: pos() }),
             Event::Start(start) => {
                 let e = b.open(&start, pos())?;
@@ -347,6 +354,20 @@ mod tests {
             parse(doc.as_bytes(), &Limits::default()),
             Err(XmlError::Doctype { pos: Pos { line: 2, .. } })
         ));
+    }
+
+    #[test]
+    fn an_xml_declaration_is_allowed_only_at_the_start() {
+        let limits = Limits::default();
+        let misplaced = |line, column| XmlError::Malformed {
+            pos: Pos { line, column },
+            message: "an XML declaration is allowed only at the start of the document".into(),
+        };
+        assert_eq!(parse(b"<a><?xml version='1.0'?></a>", &limits).unwrap_err(), misplaced(1, 4));
+        assert_eq!(parse(b"\n<?xml version='1.0'?><a/>", &limits).unwrap_err(), misplaced(2, 1));
+        assert_eq!(parse(b"<?xml version='1.0'?><?xml version='1.0'?><a/>", &limits).unwrap_err(), misplaced(1, 22));
+        let with_bom = parse(b"\xEF\xBB\xBF<?xml version='1.0' encoding='UTF-8'?><a/>", &limits).expect("BOM");
+        assert_eq!(with_bom.local, "a");
     }
 
     #[test]
