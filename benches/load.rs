@@ -133,14 +133,15 @@ impl Pacer {
     }
 }
 
-/// One keep-alive connection's loop; returns its latencies in microseconds and error count.
+/// One keep-alive connection's loop; returns, for each request, the second of the run it
+/// was scheduled in and its latency in microseconds, and the error count.
 async fn connection(
     a: Arc<Args>,
     connector: tokio_rustls::TlsConnector,
     index: usize,
-    until: Instant,
+    (started, until): (Instant, Instant),
     pacer: Arc<Pacer>,
-) -> (Vec<u32>, u64) {
+) -> (Vec<(u32, u32)>, u64) {
     let uri: hyper::Uri = a.url.parse().expect("url");
     let host = uri.host().expect("host").to_string();
     let port = uri.port_u16().unwrap_or(443);
@@ -175,7 +176,8 @@ async fn connection(
                 let ok = resp.status().is_success();
                 let _ = resp.into_body().collect().await;
                 if ok {
-                    latencies.push(next.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                    let second = next.saturating_duration_since(started).as_secs() as u32;
+                    latencies.push((second, next.elapsed().as_micros().min(u32::MAX as u128) as u32));
                 } else {
                     errors += 1;
                 }
@@ -210,7 +212,9 @@ fn main() {
         let until = started + Duration::from_secs(a.seconds);
         let pacer = Pacer::start(a.connections);
         let tasks: Vec<_> = (0..a.connections)
-            .map(|k| tokio::spawn(connection(Arc::clone(&a), connector.clone(), k, until, Arc::clone(&pacer))))
+            .map(|k| {
+                tokio::spawn(connection(Arc::clone(&a), connector.clone(), k, (started, until), Arc::clone(&pacer)))
+            })
             .collect();
         let (mut all, mut errors) = (Vec::new(), 0);
         for t in tasks {
@@ -220,10 +224,23 @@ fn main() {
         }
         (all, errors, started.elapsed())
     });
-    let mut sorted = latencies;
+    // The p99 of each second, to tell a tail spread over the run from one stall's worth.
+    let mut by_second: Vec<Vec<u32>> = vec![Vec::new(); a.seconds as usize + 1];
+    for &(second, l) in &latencies {
+        by_second[(second as usize).min(a.seconds as usize)].push(l);
+    }
+    let p99_by_second: Vec<String> = by_second
+        .iter_mut()
+        .filter(|l| l.len() >= 100)
+        .map(|l| {
+            l.sort_unstable();
+            format!("{:.1}", percentile(l, 0.99))
+        })
+        .collect();
+    let mut sorted: Vec<u32> = latencies.into_iter().map(|(_, l)| l).collect();
     sorted.sort_unstable();
     println!(
-        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}}}",
+        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"p999_ms\": {:.2}, \"max_ms\": {:.2}, \"p99_ms_by_second\": [{}]}}",
         a.url,
         a.method,
         a.connections,
@@ -233,5 +250,8 @@ fn main() {
         sorted.len() as f64 / elapsed.as_secs_f64(),
         percentile(&sorted, 0.50),
         percentile(&sorted, 0.99),
+        percentile(&sorted, 0.999),
+        percentile(&sorted, 1.0),
+        p99_by_second.join(", "),
     );
 }
