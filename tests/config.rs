@@ -59,6 +59,20 @@ fn bad_configs_are_refused_with_the_file_named() {
     assert!(App::load(missing).expect_err("missing list").contains("nope.xml"));
 }
 
+/// An anonymous request with no body.
+fn request(method: &str, path: &str) -> Req {
+    Req {
+        method: method.parse().expect("method"),
+        path: path.into(),
+        query: String::new(),
+        role: mrgate::server::tls::Role::Anonymous,
+        bearer: None,
+        content_type: String::new(),
+        accept: String::new(),
+        body: bytes::Bytes::new(),
+    }
+}
+
 #[test]
 fn router_and_openapi_agree() {
     let openapi: serde_json::Value = serde_json::from_str(mrgate::server::OPENAPI).expect("openapi json");
@@ -82,19 +96,26 @@ fn router_and_openapi_agree() {
             .replace("{number}", "X")
             .replace("{id}", "x")
             .replace("{asset}", "app.js");
-        let req = Req {
-            method: method.parse().expect("method"),
-            path: path.clone(),
-            query: String::new(),
-            role: mrgate::server::tls::Role::Anonymous,
-            bearer: None,
-            content_type: String::new(),
-            accept: String::new(),
-            body: bytes::Bytes::new(),
-        };
+        let req = request(method, &path);
         let response = route(&app, &req);
         // A 404 is fine only when it is the resource that is missing, not the route.
         assert!(response.status() != 404 || template.contains('{'), "{method} {path}: unknown to the router");
         assert_ne!(response.status(), 405, "{method} {path}");
+        // Any other method is refused with 405, saying which one the path takes.
+        for other in ["GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "OPTIONS"].iter().filter(|m| *m != method) {
+            let response = route(&app, &request(other, &path));
+            let allow = response.headers().get("allow").and_then(|v| v.to_str().ok());
+            assert_eq!((response.status().as_u16(), allow), (405, Some(*method)), "{other} {path}");
+        }
+    }
+    for unknown in ["/v2/verify", "/v1/exports/a/b", "/v1/log", "/healthz/x", "/page"] {
+        for method in ["GET", "POST", "TRACE"] {
+            let response = route(&app, &request(method, unknown));
+            assert_eq!(
+                (response.status().as_u16(), response.headers().get("allow")),
+                (404, None),
+                "{method} {unknown}"
+            );
+        }
     }
 }

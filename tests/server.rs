@@ -1041,18 +1041,31 @@ async fn the_authorization_matrix() {
         ("GET", "/v1/pt/rounds/x/report", [false, false, false, true, true, false]),
     ];
     // Every route the router knows is in the matrix.
-    for (method, template) in mrgate::server::ROUTES {
-        let t: Vec<&str> = template.split('/').collect();
-        let covered = matrix.iter().any(|(m, p, _)| {
-            let s: Vec<&str> = p.split('?').next().unwrap_or("").split('/').collect();
-            m == method && s.len() == t.len() && t.iter().zip(&s).all(|(a, b)| a.starts_with('{') || a == b)
-        });
-        assert!(covered, "{method} {template} is missing from the matrix");
+    let template_of = |method: &str, path: &str| {
+        let s: Vec<&str> = path.split('?').next().unwrap_or("").split('/').collect();
+        mrgate::server::ROUTES.iter().find(|(m, template)| {
+            let t: Vec<&str> = template.split('/').collect();
+            *m == method && s.len() == t.len() && t.iter().zip(&s).all(|(a, b)| a.starts_with('{') || a == b)
+        })
+    };
+    for route in mrgate::server::ROUTES {
+        assert!(
+            matrix.iter().any(|(m, p, _)| template_of(m, p) == Some(route)),
+            "{route:?} is missing from the matrix"
+        );
     }
+    // Every status given is one the OpenAPI document lists for the operation.
+    let openapi: serde_json::Value = serde_json::from_str(mrgate::server::OPENAPI).expect("openapi");
+    let mut undocumented = Vec::new();
     for (method, path, allowed) in &matrix {
+        let (_, template) = template_of(method, path).expect("a route");
+        let documented = &openapi["paths"][template][method.to_lowercase()]["responses"];
         for ((client, bearer), may) in callers.iter().zip(allowed) {
             let r = call(addr, method, path, vec![], *client, bearer.as_deref()).await;
             let who = client.unwrap_or(if bearer.is_some() { "token" } else { "nobody" });
+            if documented.get(r.status.to_string()).is_none() {
+                undocumented.push(format!("{method} {template} {}: {}", r.status, String::from_utf8_lossy(&r.body)));
+            }
             if *may {
                 assert!(r.status != 401 && r.status != 403, "{method} {path} as {who}: refused {}", r.status);
                 assert!(r.status < 500, "{method} {path} as {who}: {}", r.status);
@@ -1062,5 +1075,8 @@ async fn the_authorization_matrix() {
             }
         }
     }
+    undocumented.sort();
+    undocumented.dedup_by(|a, b| a.split(':').next() == b.split(':').next());
+    assert!(undocumented.is_empty(), "statuses schemas/openapi.json does not list: {undocumented:#?}");
     running.task.abort();
 }

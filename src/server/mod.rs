@@ -584,25 +584,49 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
         (&Method::POST, ["v1", "pt", "rounds", id, "results"]) => pt::submit(app, req, id),
         (&Method::POST, ["v1", "pt", "rounds", id, "close"]) => pt::close(app, req, id),
         (&Method::GET, ["v1", "pt", "rounds", id, "report"]) => pt::report(app, req, id),
-        (
-            _,
-            ["healthz"]
-            | ["v1", "trust-list"]
-            | ["v1", "verify"]
-            | ["v1", "exports", ..]
-            | ["v1", "certificates", _, _]
-            | ["v1", "log", ..]
-            | ["v1", "receipts", _]
-            | ["v1", "pt", "rounds"]
-            | ["v1", "pt", "rounds", _]
-            | ["v1", "pt", "rounds", _, "results" | "close" | "report"],
-        ) => problem(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "http.method",
-            format!("{} is not allowed on {}", req.method, req.path),
-        ),
-        _ => problem(StatusCode::NOT_FOUND, "http.not_found", format!("no route {}", req.path)),
+        _ => match allowed_methods(&segments) {
+            Some(allow) => {
+                let mut response = problem(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "http.method",
+                    format!("{} is not allowed on {}; use {allow}", req.method, req.path),
+                );
+                response.headers_mut().insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static(allow));
+                response
+            }
+            None => problem(StatusCode::NOT_FOUND, "http.not_found", format!("no route {}", req.path)),
+        },
     }
+}
+
+/// The method a served path takes, for a 405's `Allow` (RFC 9110 §15.5.6: a 405 must say
+/// what is allowed); `None` for a path that is not served. Every path of [`ROUTES`] takes
+/// exactly one method (`tests/config.rs` checks both agree).
+fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
+    Some(match segments {
+        [""]
+        | ["page", _]
+        | ["healthz"]
+        | ["openapi.json"]
+        | ["metrics"]
+        | ["v1", "trust-list"]
+        | ["v1", "certificates", _, _]
+        | ["v1", "exports", _]
+        | ["v1", "log", "key" | "checkpoint" | "entries"]
+        | ["v1", "log", "proof", "inclusion" | "consistency"]
+        | ["v1", "receipts", _]
+        | ["v1", "pt", "rounds", _]
+        | ["v1", "pt", "rounds", _, "report"] => "GET",
+        ["v1", "verify"]
+        | ["v1", "verify", "public" | "batch"]
+        | ["v1", "exports"]
+        | ["v1", "recognitions"]
+        | ["v1", "notices"]
+        | ["v1", "pt", "rounds"]
+        | ["v1", "pt", "rounds", _, "results" | "close"] => "POST",
+        ["v1", "admin", "trust-list"] => "PUT",
+        _ => return None,
+    })
 }
 
 fn metrics_page(app: &App) -> Response<Body> {
