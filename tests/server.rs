@@ -559,6 +559,7 @@ async fn the_configured_trust_list_is_logged_once_and_a_sequence_names_one_list(
         assert_eq!((app.log.size().expect("size"), first.actor.as_str()), (1, "configuration"));
         assert_eq!((first.verdict.as_str(), first.reasons), ("installed", vec!["trust.sequence.1".to_string()]));
         assert_eq!(first.trust_list, Some(app.trust_list().digest.clone()));
+        assert_eq!(first.equivalence_table, Some(app.table.version.clone()));
         app.trust_list().digest.clone()
     };
     let app = App::load(config(dir.path())).expect("restart");
@@ -591,7 +592,7 @@ async fn the_configured_trust_list_is_logged_once_and_a_sequence_names_one_list(
     }
     std::fs::write(&next.trust_list.file, other).expect("write");
     let e = running.reload(next).expect_err("refused");
-    assert!(e.contains("has sequence 2, but a different list"), "{e}");
+    assert!(e.contains("has sequence 2, but a different list") && e.contains(&app.trust_list().digest), "{e}");
     let in_force = running.app().trust_list();
     assert_eq!((in_force.sequence, running.app().log.size().expect("size")), (2, 2));
     assert_eq!(in_force.digest, app.trust_list().digest);

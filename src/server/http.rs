@@ -41,13 +41,22 @@ pub fn refuse(status: StatusCode, reason: &str, detail: impl Into<String>) -> Re
     Box::new(problem(status, reason, detail))
 }
 
+/// The status a store refusal answers with: a certificate or round that does not exist is
+/// 404, any other refused write a conflict, anything else the store being unavailable.
+pub fn store_status(e: &crate::store::StoreError) -> StatusCode {
+    use crate::store::StoreError;
+    match e {
+        StoreError::NotFound { .. } | StoreError::Conflict { reason: "pt.round_unknown", .. } => StatusCode::NOT_FOUND,
+        StoreError::Conflict { .. } => StatusCode::CONFLICT,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
 /// A failed commit of a decision: an effect the store refused says what (no such
 /// certificate, a conflict); anything else is the log or store being unavailable.
 pub fn commit_problem(e: &crate::ledger::durable::LogError) -> Response<Body> {
-    use crate::store::StoreError;
     let status = match e {
-        crate::ledger::durable::LogError::Store(StoreError::NotFound { .. }) => StatusCode::NOT_FOUND,
-        crate::ledger::durable::LogError::Store(StoreError::Conflict { .. }) => StatusCode::CONFLICT,
+        crate::ledger::durable::LogError::Store(e) => store_status(e),
         _ => StatusCode::SERVICE_UNAVAILABLE,
     };
     problem(status, e.code(), e.to_string())

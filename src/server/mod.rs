@@ -89,68 +89,47 @@ struct Lasting {
 /// A trust list in force and the signed document it was read from.
 type InForce = (Arc<TrustList>, Arc<Vec<u8>>);
 
-/// The newest trust list in the store, when it is newer than the configured file's
-/// (`file_sequence`), verified again against the operator's anchor. One that no longer
-/// verifies stops the start rather than letting the older file stand in for it.
-fn newest_stored_list(
-    store: &dyn Store,
-    file_sequence: u64,
-    operator: &TrustAnchors,
-    now: u64,
-    limits: &Limits,
-) -> Result<Option<InForce>, String> {
-    let newest = store.newest_trust_list().map_err(|e| format!("the stored trust lists: {e}"))?;
-    let Some(newest) = newest.filter(|v| v.sequence > file_sequence) else {
-        return Ok(None);
-    };
-    let list = TrustList::load(&newest.document, operator, None, now, limits).map_err(|e| {
-        format!(
-            "trust list {} (installed {}, newer than the configured file's {file_sequence}) no longer verifies: {e}; \
-             the gateway does not fall back to an older list",
-            newest.sequence, newest.installed_at
-        )
-    })?;
-    Ok(Some((Arc::new(list), Arc::new(newest.document))))
+/// The trust list in force before a configuration is applied.
+enum Before {
+    /// At reload: the list the gateway runs.
+    Running(InForce),
+    /// At start: the newest stored version (an operator's install over the API outranks an
+    /// older file: falling back would trust again what that list withdrew), not yet
+    /// verified again.
+    Stored(crate::store::TrustListVersion),
 }
 
-/// Stores the configured file's list, with a log entry, unless it is stored already: every
-/// entry names the digest of the list it was decided under, and the log itself says when each
-/// list came into force. Returns the entry's index when it was installed now. A different
-/// list under a stored sequence is refused: the sequence would no longer name one list.
-fn install_from_file(lasting: &Lasting, list: &TrustList, bytes: &[u8]) -> Result<Option<u64>, String> {
-    let stored = lasting.store.trust_list(list.sequence).map_err(|e| format!("the stored trust lists: {e}"))?;
-    if let Some(stored) = stored {
-        if stored.digest == list.digest {
-            return Ok(None);
+impl Before {
+    fn sequence(&self) -> u64 {
+        match self {
+            Before::Running((list, _)) => list.sequence,
+            Before::Stored(v) => v.sequence,
         }
-        return Err(format!(
-            "the trust list file has sequence {}, but a different list (sha256:{}) was installed as {} on {}; \
-             a changed list needs a higher sequence",
-            list.sequence, stored.digest, stored.sequence, stored.installed_at
-        ));
     }
-    let version = crate::store::TrustListVersion {
-        sequence: list.sequence,
-        digest: list.digest.clone(),
-        installed_at: now_rfc3339(),
-        document: bytes.to_vec(),
-    };
-    let entry = crate::ledger::entry::Entry {
-        kind: "trust-list".into(),
-        time: version.installed_at.clone(),
-        actor: "configuration".into(),
-        inputs: vec![crate::ledger::entry::document_digest(bytes)],
-        outputs: vec![],
-        trust_list: Some(list.digest.clone()),
-        equivalence_table: None,
-        verdict: "installed".into(),
-        reasons: vec![format!("trust.sequence.{}", list.sequence)],
-    };
-    let (receipt, _) = lasting
-        .log
-        .commit(&entry, vec![crate::store::Effect::PutTrustList(version)])
-        .map_err(|e| format!("installing the configured trust list: {e}"))?;
-    Ok(Some(receipt.index))
+
+    fn digest(&self) -> &str {
+        match self {
+            Before::Running((list, _)) => &list.digest,
+            Before::Stored(v) => &v.digest,
+        }
+    }
+
+    /// The list, a stored one verified again against the operator's anchor: one that no
+    /// longer verifies stops the start rather than letting the older file stand in for it.
+    fn into_in_force(self, operator: &TrustAnchors, now: u64, limits: &Limits) -> Result<InForce, String> {
+        let stored = match self {
+            Before::Running(running) => return Ok(running),
+            Before::Stored(v) => v,
+        };
+        let list = TrustList::load(&stored.document, operator, None, now, limits).map_err(|e| {
+            format!(
+                "trust list {} (installed {}, newer than the configured file's) no longer verifies: {e}; \
+                 the gateway does not fall back to an older list",
+                stored.sequence, stored.installed_at
+            )
+        })?;
+        Ok((Arc::new(list), Arc::new(stored.document)))
+    }
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
@@ -253,26 +232,49 @@ impl App {
         let list_limits = Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..limits };
         let trust_list = TrustList::load(&list_bytes, &operator, None, now, &list_limits)
             .map_err(|e| format!("{}: {e}", config.trust_list.file.display()))?;
-        // On start, the newest list an operator installed over the API is the one in force,
-        // not an older file: falling back would trust again what that list withdrew.
-        let installed = match installed {
-            Some(current) => Some(current),
-            None => newest_stored_list(lasting.store.as_ref(), trust_list.sequence, &operator, now, &list_limits)?,
+        let before = match installed {
+            Some(running) => Some(Before::Running(running)),
+            None => {
+                let newest = lasting.store.newest_trust_list().map_err(|e| format!("the stored trust lists: {e}"))?;
+                newest.map(Before::Stored)
+            }
         };
-        let (trust_list, list_bytes, note) = match installed {
-            Some((current, bytes)) if current.sequence > trust_list.sequence => {
+        let table = Table::embedded();
+        let (trust_list, list_bytes, note) = match before {
+            Some(before) if before.sequence() > trust_list.sequence => {
                 let note =
-                    format!("kept trust list {} (the file's is {}, older)", current.sequence, trust_list.sequence);
+                    format!("kept trust list {} (the file's is {}, older)", before.sequence(), trust_list.sequence);
+                let (current, bytes) = before.into_in_force(&operator, now, &list_limits)?;
                 (current, bytes, note)
             }
+            // A sequence names one list: the file may not bring another under it.
+            Some(before) if before.sequence() == trust_list.sequence && before.digest() != trust_list.digest => {
+                return Err(format!(
+                    "the trust list file has sequence {}, but a different list (sha256:{}) is installed under it; \
+                     a changed list needs a higher sequence",
+                    trust_list.sequence,
+                    before.digest()
+                ));
+            }
+            Some(before) if before.sequence() == trust_list.sequence => {
+                let note = format!("trust list {}", trust_list.sequence);
+                (Arc::new(trust_list), Arc::new(list_bytes), note)
+            }
+            // New to the gateway: it comes into force through the log, as an operator's
+            // install does, so the log says when every list an entry names was installed.
             _ => {
-                let file = config.trust_list.file.display();
-                let note = match install_from_file(&lasting, &trust_list, &list_bytes)? {
-                    Some(index) => {
-                        format!("trust list {} from {file}, installed as log entry {index}", trust_list.sequence)
-                    }
-                    None => format!("trust list {}", trust_list.sequence),
-                };
+                let (entry, effect) =
+                    operator::installing(&trust_list, &list_bytes, "configuration".into(), &table.version);
+                let (receipt, _) = lasting
+                    .log
+                    .commit(&entry, vec![effect])
+                    .map_err(|e| format!("installing the configured trust list: {e}"))?;
+                let note = format!(
+                    "trust list {} from {}, installed as log entry {}",
+                    trust_list.sequence,
+                    config.trust_list.file.display(),
+                    receipt.index
+                );
                 (Arc::new(trust_list), Arc::new(list_bytes), note)
             }
         };
@@ -293,7 +295,7 @@ impl App {
             config,
             trust_list: RwLock::new(trust_list),
             trust_list_bytes: RwLock::new(list_bytes),
-            table: Table::embedded(),
+            table,
             crls,
             store: lasting.store,
             log: lasting.log,

@@ -45,26 +45,10 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
             format!("sequence {} is not newer than the installed {}", list.sequence, current.sequence),
         );
     }
-    let version = TrustListVersion {
-        sequence: list.sequence,
-        digest: list.digest.clone(),
-        installed_at: now_rfc3339(),
-        document: req.body.to_vec(),
-    };
-    let entry = Entry {
-        kind: "trust-list".into(),
-        time: now_rfc3339(),
-        actor: req.role.name(),
-        inputs: vec![document_digest(&req.body)],
-        outputs: vec![],
-        trust_list: Some(list.digest.clone()),
-        equivalence_table: Some(app.table.version.clone()),
-        verdict: "installed".into(),
-        reasons: vec![format!("trust.sequence.{}", list.sequence)],
-    };
+    let (entry, effect) = installing(&list, &req.body, req.role.name(), &app.table.version);
     // Stored with its entry, in one commit: the newest stored list is the one in force after
     // a restart, so none may be stored unlogged.
-    let receipt = match app.commit(&entry, vec![Effect::PutTrustList(version)]) {
+    let receipt = match app.commit(&entry, vec![effect]) {
         Ok((receipt, _)) => receipt,
         Err(e) => return commit_problem(&e),
     };
@@ -76,4 +60,29 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
         *b = Arc::new(req.body.to_vec());
     }
     json(StatusCode::OK, &json!({"sequence": sequence, "digest": digest, "receipt": receipt}))
+}
+
+/// A trust list's install as the log records it and the store keeps it, to be committed
+/// together: by an operator over the API, or from the configuration file (actor
+/// `configuration`) the first time that list comes into force.
+pub(super) fn installing(list: &TrustList, document: &[u8], actor: String, equivalence_table: &str) -> (Entry, Effect) {
+    let installed_at = now_rfc3339();
+    let entry = Entry {
+        kind: "trust-list".into(),
+        time: installed_at.clone(),
+        actor,
+        inputs: vec![document_digest(document)],
+        outputs: vec![],
+        trust_list: Some(list.digest.clone()),
+        equivalence_table: Some(equivalence_table.into()),
+        verdict: "installed".into(),
+        reasons: vec![format!("trust.sequence.{}", list.sequence)],
+    };
+    let version = TrustListVersion {
+        sequence: list.sequence,
+        digest: list.digest.clone(),
+        installed_at,
+        document: document.to_vec(),
+    };
+    (entry, Effect::PutTrustList(version))
 }

@@ -7,7 +7,7 @@
 //! that body's anchors in the trust list. A partner never touches another partner's
 //! participants, and nothing is accepted after the deadline or once the round is closed.
 
-use super::http::{Body, Refusal, bytes, json, refuse};
+use super::http::{Body, Refusal, bytes, commit_problem, json, refuse, store_status};
 use super::partner::partner;
 use super::tls::Role;
 use super::{App, Req, now_rfc3339, rfc3339};
@@ -22,12 +22,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 fn store_error(e: StoreError) -> Refusal {
-    let status = match e {
-        StoreError::Conflict { reason: "pt.round_unknown", .. } => StatusCode::NOT_FOUND,
-        StoreError::Conflict { .. } => StatusCode::CONFLICT,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    refuse(status, e.code(), e.to_string())
+    refuse(store_status(&e), e.code(), e.to_string())
 }
 
 /// The partner's own bodies: itself and the CBs it accredits.
@@ -111,10 +106,7 @@ fn entry(
 }
 
 fn commit_error(e: LogError) -> Refusal {
-    match e {
-        LogError::Store(e) => store_error(e),
-        e => refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
-    }
+    Box::new(commit_problem(&e))
 }
 
 fn run(f: impl FnOnce() -> Result<Response<Body>, Refusal>) -> Response<Body> {

@@ -254,8 +254,6 @@ pub trait Store: Send + Sync {
         self.write(Effect::PutTrustList(version.clone())).map(drop)
     }
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
-    /// The stored version with this sequence (one at most: the store refuses a second).
-    fn trust_list(&self, sequence: u64) -> Result<Option<TrustListVersion>, StoreError>;
     /// The stored version with the highest sequence (read alone: versions can be large).
     fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError>;
 

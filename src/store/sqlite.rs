@@ -757,17 +757,6 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn trust_list(&self, sequence: u64) -> Result<Option<TrustListVersion>, StoreError> {
-        let conn = self.conn()?;
-        Ok(conn
-            .query_row(
-                "SELECT sequence, digest, installed_at, document FROM trust_list WHERE sequence = ?1 LIMIT 1",
-                params![sequence as i64],
-                trust_list_version,
-            )
-            .optional()?)
-    }
-
     fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError> {
         let conn = self.conn()?;
         Ok(conn
