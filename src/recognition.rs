@@ -456,7 +456,8 @@ fn verify_signature(
 
 fn verify_jws(token: &jws::ParsedJws<'_>, issuer: &str, ctx: &Context<'_>, d: &mut Decision) -> Option<Signing> {
     let verifier = verifier_for(ctx, &ctx.trust_list.anchors_for_cb(issuer, ctx.now));
-    let v = verifier.verify_parsed(token, ctx.now.unix_timestamp().max(0) as u64);
+    // Step 1 read the payload as a UNTP credential already.
+    let v = verifier.verify_read_credential(token, ctx.now.unix_timestamp().max(0) as u64);
     if !v.valid {
         let last = v.checks.last().cloned().unwrap_or_else(|| Check::fail("signature", "sig.invalid", "no verdict"));
         let check = if last.check == "chain" { "chain" } else { "signature" };

@@ -4,9 +4,11 @@
 
 mod common;
 
+use base64::Engine;
 use common::gateway::{DEMO, Refusing, Response, call, call_with, config, token};
 use mrgate::crypto::keys::SigningKey;
 use mrgate::crypto::x509::read_certificates;
+use mrgate::ledger::entry::Entry;
 use mrgate::pt::exchange::{self, Assigned, Item, Measurand, Round, Submission, SubmittedResult};
 use mrgate::pt::stats::{self, Stop};
 use mrgate::server::{App, Running, start};
@@ -98,6 +100,14 @@ async fn log_size(running: &Running) -> u64 {
     text.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or_else(|| panic!("no log size in {text}"))
 }
 
+/// The log entry a receipt carries.
+fn logged(receipt: &serde_json::Value) -> Entry {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(receipt["entry"].as_str().unwrap_or_else(|| panic!("no entry in {receipt}")))
+        .expect("base64");
+    Entry::decode(&bytes).expect("entry")
+}
+
 #[track_caller]
 fn refused(r: &Response, status: u16, code: &str) {
     assert_eq!((r.status, reason(r).as_str()), (status, code), "{}", String::from_utf8_lossy(&r.body));
@@ -112,6 +122,7 @@ async fn a_joint_round_from_definition_to_signed_report() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["id"], "JR-1");
     assert_eq!(r.json()["round"]["partners"], serde_json::json!(["dakks", "ukas"]));
+    let defined = logged(&r.json()["receipt"]);
 
     let de = vec![
         result("DE-1", "Pb", 50.0, Some(0.9), None),
@@ -183,6 +194,17 @@ async fn a_joint_round_from_definition_to_signed_report() {
     refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-dakks").await, 409, "pt.round_closed");
     let shown = call(gw.addr, "GET", "/v1/pt/rounds/JR-1", vec![], Some("operator"), None).await;
     assert_eq!(shown.json()["state"], "reported");
+    // Two decisions, logged in this order: the close (when results stopped being taken, of
+    // which definition), then the report (from the definition and every submission).
+    let (close, reported) = (logged(&report["close_receipt"]), logged(&report["receipt"]));
+    assert_eq!(
+        (close.kind.as_str(), close.actor.as_str(), close.verdict.as_str(), &close.inputs, close.outputs.len()),
+        ("pt-close", "partner:dakks", "closed", &defined.inputs, 0)
+    );
+    assert_eq!(shown.json()["closed_at"].as_str(), Some(close.time.as_str()));
+    assert_eq!((reported.kind.as_str(), reported.verdict.as_str()), ("pt-report", "reported"));
+    assert_eq!((reported.inputs.len(), &reported.inputs[0]), (4, &defined.inputs[0]));
+    assert_eq!(report["receipt"]["index"].as_u64(), report["close_receipt"]["index"].as_u64().map(|i| i + 1));
 
     // Lead: one consensus over both partners' participants, exactly as the statistics say.
     let pb = &report["measurands"][0];
@@ -446,31 +468,74 @@ async fn a_report_is_published_only_once_it_is_logged() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     sleep_past(def.deadline).await;
 
-    // The log's store refuses every new entry, as a failing disk would.
+    // The log's store refuses every new entry, as a failing disk would: a close that cannot
+    // be logged does not close the round.
+    let before = log_size(&gw).await;
     let refusing = Refusing::log(dir.path());
     let report = |client: &'static str| call(gw.addr, "GET", "/v1/pt/rounds/LR-1/report", vec![], Some(client), None);
+    let state = || async { call(gw.addr, "GET", "/v1/pt/rounds/LR-1", vec![], Some("operator"), None).await.json() };
     refused(&post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await, 503, "store.database");
     refused(&report("partner-dakks").await, 404, "pt.report_missing");
-    let shown = call(gw.addr, "GET", "/v1/pt/rounds/LR-1", vec![], Some("operator"), None).await;
-    assert_eq!(shown.json()["state"], "closing");
+    assert_eq!((state().await["state"].as_str(), log_size(&gw).await), (Some("past-deadline"), before));
     drop(refusing);
 
     // Nor is a report logged that was not stored: storing what the close returns fails here,
-    // and the report, stored with it in the same commit, is undone with the entry.
-    let before = log_size(&gw).await;
+    // and the report, stored with it in the same commit, is undone with its entry. The close
+    // itself was logged and stands: the round is closing, at the logged time.
     let refusing = Refusing::writes(dir.path(), "INSERT ON decision");
     refused(&post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await, 503, "store.database");
     refused(&report("partner-dakks").await, 404, "pt.report_missing");
-    assert_eq!(log_size(&gw).await, before);
+    assert_eq!(log_size(&gw).await, before + 1);
+    let close = call(gw.addr, "GET", &format!("/v1/log/entries?start={before}"), vec![], None, None).await.json();
+    let close = logged(&close["entries"][0]);
+    assert_eq!((close.kind.as_str(), close.verdict.as_str()), ("pt-close", "closed"));
+    let closing = state().await;
+    assert_eq!(
+        (closing["state"].as_str(), closing["closed_at"].as_str()),
+        (Some("closing"), Some(close.time.as_str()))
+    );
+    let late = submission("LR-1", "dakks", vec![result("DE-3", "Pb", 50.0, None, None)]);
+    let late = post(&gw, "/v1/pt/rounds/LR-1/results", signed_by("dakks", &late), "partner-dakks").await;
+    assert_eq!(late.status, 409, "{}", String::from_utf8_lossy(&late.body));
 
-    // Once the store takes writes again, closing again publishes the report with its receipt.
+    // Once the store takes writes again, closing again publishes the report with its
+    // receipt; the close is not logged twice, and the report keeps the first closing time.
     drop(refusing);
     let closed = post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await;
     assert_eq!(closed.status, 201, "{}", String::from_utf8_lossy(&closed.body));
     let receipt = closed.json()["receipt"].clone();
-    assert!(receipt["index"].is_u64(), "{receipt}");
+    assert_eq!((receipt["index"].as_u64(), closed.json().get("close_receipt")), (Some(before + 1), None));
+    assert_eq!(closed.json()["closed"].as_str(), Some(close.time.as_str()));
     let published = report("partner-dakks").await;
     assert_eq!(published.status, 200);
     assert_eq!(published.json()["receipt"], receipt);
-    assert_eq!(log_size(&gw).await, before + 1);
+    assert_eq!(log_size(&gw).await, before + 2);
+}
+
+/// Two closes at once: one closes and reports, the other is refused, and the log holds one
+/// close and one report whatever the interleaving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_closes_log_one_close_and_one_report() {
+    let (gw, _dir) = gateway().await;
+    let def = round("CR-1", 3);
+    let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let de = vec![result("DE-1", "Pb", 50.0, Some(0.9), None), result("DE-2", "Pb", 49.8, None, Some(2.0))];
+    let r =
+        post(&gw, "/v1/pt/rounds/CR-1/results", signed_by("dakks", &submission("CR-1", "dakks", de)), "partner-dakks")
+            .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    sleep_past(def.deadline).await;
+    let before = log_size(&gw).await;
+    let (a, b) = tokio::join!(
+        post(&gw, "/v1/pt/rounds/CR-1/close", vec![], "partner-dakks"),
+        post(&gw, "/v1/pt/rounds/CR-1/close", vec![], "partner-dakks")
+    );
+    let (won, lost) = if a.status == 201 { (a, b) } else { (b, a) };
+    assert_eq!(won.status, 201, "{}", String::from_utf8_lossy(&won.body));
+    refused(&lost, 409, "pt.round_closed");
+    assert_eq!(log_size(&gw).await, before + 2);
+    let entries = call(gw.addr, "GET", &format!("/v1/log/entries?start={before}"), vec![], None, None).await.json();
+    let kinds: Vec<String> = (0..2).map(|i| logged(&entries["entries"][i]).kind).collect();
+    assert_eq!(kinds, ["pt-close", "pt-report"]);
 }

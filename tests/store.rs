@@ -277,9 +277,19 @@ fn pt_rounds_submissions_and_reports() {
         assert_eq!(store.put_pt_submission(&unknown, &[], false).expect_err("unknown").code(), "pt.round_unknown");
 
         assert_eq!(store.pt_report("R-1").expect("none yet"), None);
-        let closed = store.close_pt_round("R-1", "2026-12-01T00:00:00Z").expect("close");
-        // A close retried before the report exists keeps the first closing time.
-        assert_eq!(store.close_pt_round("R-1", "2026-12-02T00:00:00Z").expect("retry"), closed);
+        store.close_pt_round("R-1", "2026-12-01T00:00:00Z").expect("close");
+        // A round is closed once: a second close (which would log a second closing) conflicts
+        // and keeps the first closing time.
+        let again = store.close_pt_round("R-1", "2026-12-02T00:00:00Z").expect_err("closed once");
+        assert_eq!(
+            (again.code(), again.to_string().contains("closed at 2026-12-01T00:00:00Z")),
+            ("pt.round_closed", true),
+            "{again}"
+        );
+        assert_eq!(
+            store.close_pt_round("R-9", "2026-12-02T00:00:00Z").expect_err("no round").code(),
+            "pt.round_unknown"
+        );
         let late =
             store.put_pt_submission(&pt_submission("dakks", "s5"), &[pt_result("DE-3", "dakks", "s5", "1")], false);
         assert_eq!(late.expect_err("closed").code(), "pt.round_closed");

@@ -234,11 +234,22 @@ impl Verifier {
 
     /// [`Verifier::verify`] for a token the caller has already parsed.
     pub fn verify_parsed(&self, jws: &ParsedJws<'_>, at: u64) -> Verdict {
+        self.verify_parsed_payload(jws, at, false)
+    }
+
+    /// [`Verifier::verify_parsed`] for a credential whose payload the caller has already read
+    /// as a JSON object (recognition reads the credential before it knows whose anchors to
+    /// verify it with): the payload is not read a second time.
+    pub fn verify_read_credential(&self, jws: &ParsedJws<'_>, at: u64) -> Verdict {
+        self.verify_parsed_payload(jws, at, true)
+    }
+
+    fn verify_parsed_payload(&self, jws: &ParsedJws<'_>, at: u64, payload_read: bool) -> Verdict {
         let mut checks = Vec::new();
         let mut signer = None;
         let mut certificate = None;
         let alg_name = Some(jws.alg_name.clone());
-        match self.verify_inner(jws, at, &mut checks, &mut signer, &mut certificate) {
+        match self.verify_inner(jws, at, payload_read, &mut checks, &mut signer, &mut certificate) {
             Ok(()) => Verdict {
                 valid: true,
                 checks,
@@ -267,6 +278,7 @@ impl Verifier {
         &self,
         jws: &ParsedJws<'_>,
         at: u64,
+        payload_read: bool,
         checks: &mut Vec<Check>,
         signer_out: &mut Option<String>,
         certificate_out: &mut Option<Vec<u8>>,
@@ -307,7 +319,9 @@ impl Verifier {
         };
         verify_signature(jws, &key)?;
         checks.push(Check::pass("signature", "sig.valid", format!("{alg} signature verifies")));
-        if self.credential {
+        if self.credential && payload_read {
+            checks.push(Check::pass("payload", "jws.payload", "JSON object (read by the caller)"));
+        } else if self.credential {
             // A JSON object: checked for syntax without building it (the caller parses it).
             let object = jws.payload.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
             match serde_json::from_slice::<serde::de::IgnoredAny>(&jws.payload) {

@@ -6,7 +6,8 @@
 //! ```text
 //! mrgate-log-entry/1
 //! kind recognition                      (export | recognition | notice | trust-list |
-//!                                        pt-round | pt-results | pt-report)
+//!                                        pt-round | pt-results | pt-close |
+//!                                        pt-report)
 //! time 2026-11-26T05:00:00Z             (RFC 3339, UTC, seconds)
 //! actor partner:dakks                   (role, optionally ':' body)
 //! input sha256:<64 hex>                 (zero or more)
@@ -26,7 +27,8 @@ use serde::Serialize;
 pub const MAGIC: &str = "mrgate-log-entry/1";
 
 /// What kind of decision an entry records.
-pub const KINDS: [&str; 7] = ["export", "recognition", "notice", "trust-list", "pt-round", "pt-results", "pt-report"];
+pub const KINDS: [&str; 8] =
+    ["export", "recognition", "notice", "trust-list", "pt-round", "pt-results", "pt-close", "pt-report"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {

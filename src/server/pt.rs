@@ -291,9 +291,35 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
                 format!("round '{id}' takes results until {}", round.deadline),
             ));
         }
-        // From here on no submission is accepted, so the report covers every accepted result.
-        let closed = app.store.close_pt_round(id, &now_rfc3339()).map_err(store_error)?;
-        let closed = OffsetDateTime::parse(&closed, &time::format_description::well_known::Rfc3339).unwrap_or(now);
+        if app.store.pt_report(id).map_err(store_error)?.is_some() {
+            return Err(refuse(
+                StatusCode::CONFLICT,
+                "pt.round_closed",
+                format!("round '{id}' already has its report"),
+            ));
+        }
+        let definition_digest = document_digest(&record.definition);
+        // From the close on no submission is accepted, so the report covers every accepted
+        // result. The close is a decision of its own, logged when it takes effect: a report
+        // that fails after it (and is made by closing again) leaves the round closed at the
+        // logged time, and the log shows when results stopped being taken.
+        let (closed, close_receipt) = match &record.closed_at {
+            Some(at) => (at.clone(), None),
+            None => {
+                let logged = entry(app, req, "pt-close", vec![definition_digest.clone()], vec![], "closed", vec![]);
+                let at = logged.time.clone();
+                let effects = vec![Effect::ClosePtRound { id: id.to_string(), at: at.clone() }];
+                let (receipt, _) = app.commit(&logged, effects).map_err(commit_error)?;
+                (at, Some(receipt))
+            }
+        };
+        let closed = OffsetDateTime::parse(&closed, &time::format_description::well_known::Rfc3339).map_err(|e| {
+            refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "store.corrupt",
+                format!("round '{id}' closed at '{closed}': {e}"),
+            )
+        })?;
         let submissions = app.store.pt_submissions(id).map_err(store_error)?;
         let mut inputs = Vec::new();
         for r in app.store.pt_results(id).map_err(store_error)? {
@@ -310,7 +336,6 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
                 received: s.received.clone(),
             })
             .collect();
-        let definition_digest = document_digest(&record.definition);
         let report = exchange::evaluate_round(&round, &definition_digest, refs, &inputs, closed);
         let xml = xmldsig::sign(&exchange::write_report(&report), &app.signing_key, &app.signing_chain)
             .map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), format!("signing the report: {e}")))?;
@@ -331,17 +356,20 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
             .collect();
         let mut body = serde_json::to_value(&report).unwrap_or_default();
         // The report, what is returned and the entry are committed together: a report that
-        // can be read is always in the log. (A close that fails here, say a concurrent close
-        // won, logs nothing; closing again makes the report anew.)
+        // can be read is always in the log. (A report that fails here, say a concurrent close
+        // won, logs nothing; closing again makes it anew.)
         let effects = vec![
             Effect::PutPtReport { id: id.to_string(), report: stored.clone() },
             Effect::PutDecision { id: decision_id(id), kind: "pt-report".into(), json: body.to_string() },
         ];
         let outputs = vec![document_digest(&stored.xml)];
         let (receipt, _) = app
-            .commit(&entry(app, req, "pt-report", used, outputs, "closed", reasons), effects)
+            .commit(&entry(app, req, "pt-report", used, outputs, "reported", reasons), effects)
             .map_err(commit_error)?;
         body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
+        if let Some(close) = close_receipt {
+            body["close_receipt"] = serde_json::to_value(&close).unwrap_or_default();
+        }
         Ok(json(StatusCode::CREATED, &body))
     })
 }

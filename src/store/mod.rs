@@ -178,6 +178,10 @@ pub enum Effect {
     /// result belongs to a participant another partner submitted, or when whether it
     /// replaces anything is not what `replacing` says (the log entry states it).
     PutPtSubmission { submission: PtSubmissionRecord, results: Vec<PtResultRecord>, replacing: bool },
+    /// Closes a round to submissions at `at`; a conflict when the round is unknown
+    /// (`pt.round_unknown`) or already closed (`pt.round_closed`), so a round is closed, and
+    /// its close logged, once.
+    ClosePtRound { id: String, at: String },
     /// A closing round's report; a conflict when the round is not closing or has one.
     PutPtReport { id: String, report: PtReportRecord },
 }
@@ -276,11 +280,10 @@ pub trait Store: Send + Sync {
     fn pt_results(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError>;
     /// Results that a later submission replaced, oldest first.
     fn pt_replaced(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError>;
-    /// Closes a round to submissions (from then on they conflict) and returns the closing
-    /// time. Closing again returns the first closing time while the round has no report
-    /// (so a close that failed after this step can be retried); once it has one, it is a
-    /// conflict.
-    fn close_pt_round(&self, id: &str, at: &str) -> Result<String, StoreError>;
+    /// Closes a round to submissions (from then on they conflict).
+    fn close_pt_round(&self, id: &str, at: &str) -> Result<(), StoreError> {
+        self.write(Effect::ClosePtRound { id: id.into(), at: at.into() }).map(drop)
+    }
     fn put_pt_report(&self, id: &str, report: &PtReportRecord) -> Result<(), StoreError> {
         self.write(Effect::PutPtReport { id: id.into(), report: report.clone() }).map(drop)
     }

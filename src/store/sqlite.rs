@@ -447,6 +447,10 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         Effect::PutPtSubmission { submission, results, replacing } => {
             return put_pt_submission(conn, submission, results, *replacing);
         }
+        Effect::ClosePtRound { id, at } => {
+            still_open(conn, id)?;
+            conn.execute("UPDATE pt_round SET closed_at = ?2 WHERE id = ?1", params![id, at])?;
+        }
         Effect::PutPtReport { id, report: r } => {
             let updated = conn.execute(
                 "UPDATE pt_round SET report_xml = ?2, report_json = ?3, report_csv = ?4
@@ -464,19 +468,24 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
     Ok(Vec::new())
 }
 
+/// A conflict unless round `id` is defined and not closed.
+fn still_open(conn: &Connection, id: &str) -> Result<(), StoreError> {
+    let closed: Option<Option<String>> =
+        conn.query_row("SELECT closed_at FROM pt_round WHERE id = ?1", params![id], |r| r.get(0)).optional()?;
+    match closed {
+        None => Err(conflict("pt.round_unknown", format!("no round '{id}'"))),
+        Some(Some(at)) => Err(conflict("pt.round_closed", format!("round '{id}' closed at {at}"))),
+        Some(None) => Ok(()),
+    }
+}
+
 fn put_pt_submission(
     conn: &Connection,
     s: &PtSubmissionRecord,
     results: &[PtResultRecord],
     replacing: bool,
 ) -> Result<Vec<PtResultRecord>, StoreError> {
-    let closed: Option<Option<String>> =
-        conn.query_row("SELECT closed_at FROM pt_round WHERE id = ?1", params![s.round], |r| r.get(0)).optional()?;
-    match closed {
-        None => return Err(conflict("pt.round_unknown", format!("no round '{}'", s.round))),
-        Some(Some(at)) => return Err(conflict("pt.round_closed", format!("round '{}' closed at {at}", s.round))),
-        Some(None) => {}
-    }
+    still_open(conn, &s.round)?;
     conn.execute(
         "INSERT INTO pt_submission (round, submitter, digest, received, document) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![s.round, s.submitter, s.digest, s.received, s.document],
@@ -634,27 +643,6 @@ impl Store for SqliteStore {
         )?;
         let rows = stmt.query_map(params![round], pt_result)?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn close_pt_round(&self, id: &str, at: &str) -> Result<String, StoreError> {
-        let mut conn = self.conn()?;
-        let tx = conn.transaction()?;
-        let row: Option<(Option<String>, bool)> = tx
-            .query_row("SELECT closed_at, report_xml IS NOT NULL FROM pt_round WHERE id = ?1", params![id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let closed = match row {
-            None => return Err(conflict("pt.round_unknown", format!("no round '{id}'"))),
-            Some((_, true)) => return Err(conflict("pt.round_closed", format!("round '{id}' already has its report"))),
-            Some((Some(at), false)) => at,
-            Some((None, false)) => {
-                tx.execute("UPDATE pt_round SET closed_at = ?2 WHERE id = ?1", params![id, at])?;
-                at.to_string()
-            }
-        };
-        tx.commit()?;
-        Ok(closed)
     }
 
     fn pt_report(&self, id: &str) -> Result<Option<PtReportRecord>, StoreError> {
