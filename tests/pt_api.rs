@@ -455,18 +455,23 @@ async fn a_submission_is_not_logged_as_replacing_nothing_when_it_replaces() {
     gw.task.abort();
 }
 
+/// Defines round `id` (provider DAkkS, a 3 s deadline), submits two DAkkS results, and waits
+/// until its deadline has passed.
+async fn past_deadline(gw: &Running, id: &str) {
+    let def = round(id, 3);
+    let r = post(gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let de = vec![result("DE-1", "Pb", 50.0, Some(0.9), None), result("DE-2", "Pb", 49.8, None, Some(2.0))];
+    let path = format!("/v1/pt/rounds/{id}/results");
+    let r = post(gw, &path, signed_by("dakks", &submission(id, "dakks", de)), "partner-dakks").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    sleep_past(def.deadline).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_is_published_only_once_it_is_logged() {
     let (gw, dir) = gateway().await;
-    let def = round("LR-1", 3);
-    let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let de = vec![result("DE-1", "Pb", 50.0, Some(0.9), None), result("DE-2", "Pb", 49.8, None, Some(2.0))];
-    let r =
-        post(&gw, "/v1/pt/rounds/LR-1/results", signed_by("dakks", &submission("LR-1", "dakks", de)), "partner-dakks")
-            .await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    sleep_past(def.deadline).await;
+    past_deadline(&gw, "LR-1").await;
 
     // The log's store refuses every new entry, as a failing disk would: a close that cannot
     // be logged does not close the round.
@@ -517,15 +522,7 @@ async fn a_report_is_published_only_once_it_is_logged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_closes_log_one_close_and_one_report() {
     let (gw, _dir) = gateway().await;
-    let def = round("CR-1", 3);
-    let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let de = vec![result("DE-1", "Pb", 50.0, Some(0.9), None), result("DE-2", "Pb", 49.8, None, Some(2.0))];
-    let r =
-        post(&gw, "/v1/pt/rounds/CR-1/results", signed_by("dakks", &submission("CR-1", "dakks", de)), "partner-dakks")
-            .await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    sleep_past(def.deadline).await;
+    past_deadline(&gw, "CR-1").await;
     let before = log_size(&gw).await;
     let (a, b) = tokio::join!(
         post(&gw, "/v1/pt/rounds/CR-1/close", vec![], "partner-dakks"),
