@@ -1,6 +1,9 @@
 //! A small HTTP/1.1-over-TLS load generator for `benches/load.sh`: N keep-alive
 //! connections send one request each in a loop for a fixed time, optionally paced to a total
-//! rate, and it prints requests per second and latency percentiles as one JSON line.
+//! rate, and it prints requests per second and latency percentiles as one JSON line, with
+//! the p99 of each second, the CPU time the hypervisor stole in each second and, with
+//! `--sync-probe DIR`, the slowest 4 KiB write-and-sync of each second in DIR (the disk's own
+//! stalls, measured beside the load).
 //!
 //! Run by `benches/load.sh`, which starts the gateway and nginx. Without arguments (as under
 //! `cargo test --all-targets`) it does nothing.
@@ -8,6 +11,7 @@
 //! ```text
 //! load --url https://127.0.0.1:18443/healthz [--method POST --body FILE] [--ca PEM]
 //!      [--cert PEM --key PEM] [--connections 32] [--seconds 10] [--rate REQ_PER_S]
+//!      [--sync-probe DIR]
 //! ```
 
 use bytes::Bytes;
@@ -28,6 +32,7 @@ struct Args {
     connections: usize,
     seconds: u64,
     rate: Option<f64>,
+    sync_probe: Option<String>,
 }
 
 fn args() -> Option<Args> {
@@ -45,6 +50,7 @@ fn args() -> Option<Args> {
             "--connections" => a.connections = value().parse().expect("connections"),
             "--seconds" => a.seconds = value().parse().expect("seconds"),
             "--rate" => a.rate = Some(value().parse().expect("rate")),
+            "--sync-probe" => a.sync_probe = Some(value()),
             // cargo passes --bench (and, under cargo test, other flags): nothing to do then.
             _ => {}
         }
@@ -194,6 +200,58 @@ async fn connection(
     (latencies, errors)
 }
 
+/// The machine's CPU time stolen by the hypervisor so far, in clock ticks (the eighth
+/// number of `/proc/stat`'s `cpu` line); `None` where there is no such file.
+fn stolen_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    stat.lines().next()?.split_whitespace().nth(8)?.parse().ok()
+}
+
+/// Samples stolen time once a second for `seconds` seconds from `started`: the share of all
+/// CPUs' time each second that the hypervisor gave to someone else (a stall on the host
+/// shows here, not in the gateway).
+fn steal_by_second(started: Instant, seconds: u64) -> std::thread::JoinHandle<Vec<f64>> {
+    std::thread::spawn(move || {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        let ticks_per_second = 100.0; // USER_HZ on Linux
+        let mut last = stolen_ticks();
+        let mut shares = Vec::new();
+        for second in 1..=seconds {
+            std::thread::sleep((started + Duration::from_secs(second)).saturating_duration_since(Instant::now()));
+            let now = stolen_ticks();
+            if let (Some(a), Some(b)) = (last, now) {
+                shares.push(b.saturating_sub(a) as f64 / ticks_per_second / cpus * 100.0);
+            }
+            last = now;
+        }
+        shares
+    })
+}
+
+/// Writes 4 KiB and syncs it every 10 ms in `dir` for `seconds` seconds from `started`;
+/// returns the slowest sync of each second in milliseconds. The gateway's commits sync the
+/// same disk, so a second whose probe stalled is the disk's, whatever the gateway did.
+fn sync_probe(dir: String, started: Instant, seconds: u64) -> std::thread::JoinHandle<Vec<f64>> {
+    std::thread::spawn(move || {
+        use std::io::{Seek, Write};
+        let path = std::path::Path::new(&dir).join("load-sync-probe");
+        let Ok(mut file) = std::fs::File::create(&path) else { return Vec::new() };
+        let mut slowest = vec![0.0f64; seconds as usize];
+        let until = started + Duration::from_secs(seconds);
+        while Instant::now() < until {
+            let t = Instant::now();
+            let second = t.saturating_duration_since(started).as_secs() as usize;
+            let synced = file.rewind().is_ok() && file.write_all(&[0u8; 4096]).is_ok() && file.sync_data().is_ok();
+            if synced && second < slowest.len() {
+                slowest[second] = slowest[second].max(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = std::fs::remove_file(&path);
+        slowest
+    })
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -207,8 +265,10 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let a = Arc::new(a);
     let connector = tls(&a);
-    let (latencies, errors, elapsed) = runtime.block_on(async {
+    let (latencies, errors, elapsed, steal) = runtime.block_on(async {
         let started = Instant::now();
+        let steal = steal_by_second(started, a.seconds);
+        let probe = a.sync_probe.clone().map(|dir| sync_probe(dir, started, a.seconds));
         let until = started + Duration::from_secs(a.seconds);
         let pacer = Pacer::start(a.connections);
         let tasks: Vec<_> = (0..a.connections)
@@ -222,8 +282,12 @@ fn main() {
             all.extend(l);
             errors += e;
         }
-        (all, errors, started.elapsed())
+        (all, errors, started.elapsed(), (steal, probe))
     });
+    let (steal, probe) = steal;
+    let probe: Vec<String> =
+        probe.and_then(|p| p.join().ok()).unwrap_or_default().iter().map(|ms| format!("{ms:.1}")).collect();
+    let steal: Vec<String> = steal.join().unwrap_or_default().iter().map(|p| format!("{p:.0}")).collect();
     // The p99 of each second, to tell a tail spread over the run from one stall's worth.
     let mut by_second: Vec<Vec<u32>> = vec![Vec::new(); a.seconds as usize + 1];
     for &(second, l) in &latencies {
@@ -240,7 +304,7 @@ fn main() {
     let mut sorted: Vec<u32> = latencies.into_iter().map(|(_, l)| l).collect();
     sorted.sort_unstable();
     println!(
-        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"p999_ms\": {:.2}, \"max_ms\": {:.2}, \"p99_ms_by_second\": [{}]}}",
+        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"p999_ms\": {:.2}, \"max_ms\": {:.2}, \"p99_ms_by_second\": [{}], \"steal_pct_by_second\": [{}], \"slowest_sync_ms_by_second\": [{}]}}",
         a.url,
         a.method,
         a.connections,
@@ -253,5 +317,7 @@ fn main() {
         percentile(&sorted, 0.999),
         percentile(&sorted, 1.0),
         p99_by_second.join(", "),
+        steal.join(", "),
+        probe.join(", "),
     );
 }

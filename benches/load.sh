@@ -4,7 +4,8 @@
 #   GET  /v1/certificates/{issuer}/{number}   (look-up by number),
 #   POST /v1/verify with an EdDSA JWS          (customs client certificate; each verdict is logged),
 # each at full speed, then paced at half its peak to read p99. Needs nginx (Debian: nginx-light).
-# Usage: benches/load.sh [SECONDS] [CONNECTIONS]   (MRGATE_LOAD_TARGETS="lookup verify" to pick)
+# Usage: benches/load.sh [SECONDS] [CONNECTIONS]   (MRGATE_LOAD_TARGETS="lookup verify" to pick;
+#        MRGATE_LOAD_TOOL=oha to load with oha instead of benches/load.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -73,9 +74,42 @@ python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['documents']['un
 lookup=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(f\"/v1/certificates/{d['issuer']}/{d['number']}\")" "$tmp/export.json")
 
 run() { "$load" --ca certs/demo/ca.pem --connections "$conns" --seconds "$seconds" "$@"; }
+if [ "${MRGATE_LOAD_TOOL:-}" = oha ]; then
+  # The same runs by an independent generator, oha (cargo install oha), its result turned
+  # into benches/load.rs's fields. Paced runs correct for coordinated omission as ours do.
+  run() {
+    local args=() url
+    while [ $# -gt 0 ]; do
+      case $1 in
+        --url) url=$2; shift 2 ;;
+        --method) args+=(-m "$2"); shift 2 ;;
+        --body) args+=(-D "$2"); shift 2 ;;
+        --cert|--key) args+=("$1" "$2"); shift 2 ;;
+        --rate) args+=(-q "$2" --latency-correction); shift 2 ;;
+        *) echo "load.sh: no oha flag for $1" >&2; exit 2 ;;
+      esac
+    done
+    oha --no-tui --output-format json -c "$conns" -z "${seconds}s" --cacert certs/demo/ca.pem "${args[@]}" "$url" |
+      python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+s, p = r["summary"], r["latencyPercentiles"]
+codes = r.get("statusCodeDistribution", {})
+ok = sum(n for c, n in codes.items() if c.startswith("2"))
+# Requests in flight when the time is up are cut off, not failed.
+cut = {"aborted due to deadline"}
+errors = sum(codes.values()) - ok + sum(n for e, n in r.get("errorDistribution", {}).items() if e not in cut)
+ms = lambda k: (p.get(k) or float("nan")) * 1000
+print(json.dumps({"tool": "oha", "ok": ok, "errors": errors, "rps": round(s["requestsPerSec"]),
+                  "p50_ms": ms("p50"), "p99_ms": ms("p99"), "p999_ms": ms("p99.9"), "max_ms": s["slowest"] * 1000}))'
+  }
+fi
 rps() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['rps'])" "$1"; }
 half() { python3 -c "import sys; print(float(sys.argv[1]) / 2)" "$1"; }
 
+# Paced runs also probe the disk the gateway's store is on (benches/load.rs --sync-probe).
+probe="--sync-probe $tmp"
+[ "${MRGATE_LOAD_TOOL:-}" = oha ] && probe=
 results=()
 for target in ${MRGATE_LOAD_TARGETS:-nginx lookup verify}; do
   case $target in
@@ -86,7 +120,7 @@ for target in ${MRGATE_LOAD_TARGETS:-nginx lookup verify}; do
   esac
   peak=$(run "${args[@]}")
   if [ "$(rps "$peak")" = "0" ]; then echo "no successful request to $target: $peak" >&2; exit 1; fi
-  paced=$(run "${args[@]}" --rate "$(half "$(rps "$peak")")")
+  paced=$(run "${args[@]}" --rate "$(half "$(rps "$peak")")" $probe)
   results+=("$target|$peak|$paced")
   echo "$target peak:  $peak"
   echo "$target paced: $paced"
