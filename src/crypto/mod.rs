@@ -17,6 +17,30 @@ pub mod xmldsig;
 
 use serde::Serialize;
 
+/// Bytes as lower-case hex, two digits a byte.
+pub fn lower_hex(bytes: &[u8]) -> String {
+    // Every verification names its document's digest: a table, not a `format!` per byte.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0x0f)] as char);
+    }
+    out
+}
+
+/// SHA-256 of `bytes`, as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    lower_hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
+/// 16 random bytes as hex: an id nobody can guess (exports, recognitions, notices).
+pub fn random_id() -> String {
+    let mut b = [0u8; 16];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+    lower_hex(&b)
+}
+
 /// How bad a failure is, for exit codes and HTTP statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,5 +81,21 @@ impl Check {
 
     pub fn skipped(check: &'static str, reason: &str, message: impl Into<String>) -> Self {
         Self { check, outcome: Outcome::Skipped, reason: reason.to_string(), message: message.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_and_digests_have_known_answers() {
+        assert_eq!(lower_hex(&[]), "");
+        assert_eq!(lower_hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
+        // FIPS 180-2 appendix B.1.
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let (a, b) = (random_id(), random_id());
+        assert_eq!((a.len(), a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())), (32, true));
+        assert_ne!(a, b);
     }
 }

@@ -64,7 +64,7 @@ impl EntryError {
 
 /// SHA-256 of a document, as entries write it.
 pub fn document_digest(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    crate::crypto::sha256_hex(bytes)
 }
 
 fn check_word(field: &'static str, value: &str) -> Result<(), EntryError> {

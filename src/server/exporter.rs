@@ -84,11 +84,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
     let mut cert = cert;
     cert.assessment_level = if mra { AssessmentLevel::GlobalMRA } else { AssessmentLevel::Accredited };
 
-    let id: String = {
-        let mut b = [0u8; 16];
-        let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    };
+    let id = crate::crypto::random_id();
     // The credential cannot hold its own receipt (the log entry records the credential's
     // hash), so it links to where the receipt is served: a public, fresh proof by export id.
     let receipt_link = json!({

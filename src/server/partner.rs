@@ -32,12 +32,6 @@ pub(super) fn partner(req: &Req) -> Result<&str, super::http::Refusal> {
     }
 }
 
-fn random_id() -> String {
-    let mut b = [0u8; 16];
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     let body_id = match partner(req) {
         Ok(b) => b.to_string(),
@@ -53,7 +47,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
             format!("'{issuer}' is not a body of partner '{body_id}'"),
         );
     }
-    let id = random_id();
+    let id = crate::crypto::random_id();
     let mut outputs = Vec::new();
     let mut translation = None;
     let mut registration = None;

@@ -172,7 +172,7 @@ impl TrustList {
         let verified = xmldsig::verify(bytes, limits, &options).map_err(TrustError::Signature)?;
         let mut list = Self::from_verified(&verified.document)?;
         list.signed_by = verified.signer;
-        list.digest = hex_digest(bytes);
+        list.digest = crate::crypto::sha256_hex(bytes);
         Ok(list)
     }
 
@@ -183,7 +183,7 @@ impl TrustList {
         let verified = xmldsig::verify(bytes, limits, &options).map_err(TrustError::Signature)?;
         let mut list = Self::from_verified(&verified.document)?;
         list.signed_by = verified.signer;
-        list.digest = hex_digest(bytes);
+        list.digest = crate::crypto::sha256_hex(bytes);
         Ok(list)
     }
 
@@ -274,10 +274,6 @@ fn granted_certificates(p: &Provider, at: OffsetDateTime) -> impl Iterator<Item 
         .iter()
         .filter(move |s| s.type_id == SERVICE_TYPE_SIGNING && s.granted_at(at))
         .flat_map(|s| s.certificates.iter().map(Vec::as_slice))
-}
-
-fn hex_digest(bytes: &[u8]) -> String {
-    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn content(path: &str, message: &str) -> TrustError {
