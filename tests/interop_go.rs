@@ -1,0 +1,225 @@
+//! Transparency-log interop with the Go project's own implementations: every checkpoint
+//! mrgate signs opens with golang.org/x/mod/sumdb/note (C2SP signed notes), and every
+//! receipt's inclusion proof and every consistency proof checks with
+//! golang.org/x/mod/sumdb/tlog (RFC 6962 hashing), for all index and size pairs of a
+//! 17-entry log. Each altered case (a flipped proof hash, another index, another entry,
+//! another older root, a changed or foreign-signed checkpoint) must fail in Go at the
+//! expected step and in mrgate's own verifier too.
+//!
+//! Needs `go` and Debian's golang-golang-x-mod-dev (`.ci/run` installs them).
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use mrgate::ledger::MemoryLog;
+use mrgate::ledger::entry::{Entry, document_digest};
+use mrgate::ledger::merkle::{self, Hash};
+use mrgate::ledger::receipt::{self, Receipt};
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/tlog.go");
+const GOPATH: &str = "/usr/share/gocode";
+const ORIGIN: &str = "mrgate.example/log";
+const SIZE: u64 = 17;
+
+fn go_ready() -> bool {
+    let ok = common::tool("go");
+    let packaged = Path::new(GOPATH).join("src/golang.org/x/mod/sumdb/tlog").is_dir();
+    if ok && !packaged {
+        assert!(!common::required(), "golang-golang-x-mod-dev is missing and MRGATE_REQUIRE_CORPUS=1");
+        eprintln!("SKIPPED: golang.org/x/mod is missing under {GOPATH} (Debian: golang-golang-x-mod-dev)");
+    }
+    ok && packaged
+}
+
+/// Runs the Go checker over `cases` (one JSON object each); its verdict by case name.
+fn go_verdicts(cases: &[Value]) -> BTreeMap<String, String> {
+    let cache = tempfile::tempdir().expect("tmp");
+    let mut child = Command::new("go")
+        .args(["run", PROGRAM])
+        .env("GO111MODULE", "off")
+        .env("GOPATH", GOPATH)
+        .env("GOCACHE", cache.path())
+        .env("GOFLAGS", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("go run");
+    let mut input = Vec::new();
+    for c in cases {
+        input.extend(serde_json::to_vec(c).expect("json"));
+        input.push(b'\n');
+    }
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("go output");
+    writer.join().expect("writer").expect("write cases");
+    assert!(out.status.success(), "go: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .map(|l| {
+            let (name, verdict) = l.split_once(' ').expect("name and verdict");
+            (name.to_string(), verdict.to_string())
+        })
+        .collect()
+}
+
+fn entry(i: u64) -> Entry {
+    Entry {
+        kind: "recognition".into(),
+        time: format!("2026-11-26T06:{:02}:00Z", i % 60),
+        actor: "partner:dakks".into(),
+        inputs: vec![document_digest(format!("credential {i}").as_bytes())],
+        outputs: vec![],
+        trust_list: Some(document_digest(b"trust list 7")),
+        equivalence_table: Some("2026.11.26-1".into()),
+        verdict: "valid".into(),
+        reasons: vec![],
+    }
+}
+
+fn flip(b64: &str) -> String {
+    let mut bytes = STANDARD.decode(b64).expect("b64");
+    bytes[0] ^= 0x01;
+    STANDARD.encode(bytes)
+}
+
+/// One case for the Go checker, from a receipt and a consistency proof to an older head.
+fn case(name: &str, key: &[u8], r: &Receipt, old: Option<(u64, &str, &[String])>) -> Value {
+    let (old_size, old_root, tree) = old.unwrap_or((0, "", &[]));
+    json!({
+        "name": name, "key_name": ORIGIN, "public_key": STANDARD.encode(key), "note": r.checkpoint,
+        "entry": r.entry, "index": r.index, "record_proof": r.hashes,
+        "old_size": old_size, "old_root": old_root, "tree_proof": tree,
+    })
+}
+
+fn hash(b64: &str) -> Hash {
+    STANDARD.decode(b64).expect("b64").try_into().expect("32 bytes")
+}
+
+/// mrgate's own answer for a case: the receipt, then the consistency proof.
+fn mrgate_accepts(key: &[u8], r: &Receipt, old: Option<(u64, &str, &[String])>) -> bool {
+    let Ok(v) = receipt::verify(r, key, None) else { return false };
+    match old {
+        None => true,
+        Some((size, root, proof)) => {
+            let proof: Vec<Hash> = proof.iter().map(|h| hash(h)).collect();
+            merkle::verify_consistency(size, v.checkpoint.size, &hash(root), &v.checkpoint.root, &proof).is_ok()
+        }
+    }
+}
+
+#[test]
+fn checkpoints_and_proofs_verify_with_go_sumdb() {
+    if !go_ready() {
+        return;
+    }
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("key");
+    let log_key = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("key");
+    let public = log_key.public_key().as_ref().to_vec();
+    let other_key = Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).expect("key").as_ref())
+        .expect("key")
+        .public_key()
+        .as_ref()
+        .to_vec();
+    let mut log = MemoryLog::new(ORIGIN, log_key);
+    // A second log under the same name, signed by another key: its checkpoints are foreign.
+    let foreign_pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("key");
+    let mut foreign = MemoryLog::new(ORIGIN, Ed25519KeyPair::from_pkcs8(foreign_pkcs8.as_ref()).expect("key"));
+
+    // (name, case, the step Go must fail at or "ok", whether mrgate must accept)
+    let mut expected: Vec<(String, Value, &str, bool)> = Vec::new();
+    let mut roots: Vec<String> = Vec::new();
+    for size in 1..=SIZE {
+        log.append(&entry(size - 1)).expect("append");
+        foreign.append(&entry(size - 1)).expect("append");
+        roots.push(STANDARD.encode(log.tree().root(size).expect("root")));
+        for index in 0..size {
+            let r = log.receipt(index).expect("receipt");
+            let older = index + 1;
+            let tree = log.consistency(older, size).expect("consistency").hashes;
+            let old = Some((older, roots[older as usize - 1].as_str(), tree.as_slice()));
+            let name = format!("{index}-of-{size}");
+            let mut push = |suffix: &str, r: &Receipt, old: Option<(u64, &str, &[String])>, step: &'static str| {
+                let accepted = mrgate_accepts(&public, r, old);
+                expected.push((
+                    format!("{name}{suffix}"),
+                    case(&format!("{name}{suffix}"), &public, r, old),
+                    step,
+                    accepted,
+                ));
+            };
+            push("", &r, old, "ok");
+            if let Some(first) = r.hashes.first() {
+                let mut bad = r.clone();
+                bad.hashes[0] = flip(first);
+                push("-flipped-record-hash", &bad, None, "record:");
+            }
+            let mut moved = r.clone();
+            moved.index = if index + 1 < size { index + 1 } else { index.wrapping_sub(1) };
+            if moved.index < size {
+                push("-other-index", &moved, None, "record:");
+            }
+            let mut other = r.clone();
+            let text = String::from_utf8(STANDARD.decode(&r.entry).expect("b64")).expect("utf8");
+            other.entry = STANDARD.encode(text.replace("verdict valid", "verdict invalid"));
+            other.leaf_hash = STANDARD.encode(merkle::leaf_hash(&STANDARD.decode(&other.entry).expect("b64")));
+            push("-other-entry", &other, None, "record:");
+            if let Some(first) = tree.first() {
+                let mut bad = tree.clone();
+                bad[0] = flip(first);
+                push("-flipped-tree-hash", &r, Some((older, roots[older as usize - 1].as_str(), &bad)), "tree:");
+            }
+            let wrong_root = flip(&roots[older as usize - 1]);
+            push("-other-old-root", &r, Some((older, wrong_root.as_str(), tree.as_slice())), "tree:");
+        }
+    }
+
+    // The checkpoint itself: changed after signing, signed by another key under the log's
+    // name, verified with another key, or with its signature line cut off.
+    let r = log.receipt(3).expect("receipt");
+    let mut changed = r.clone();
+    changed.checkpoint = r.checkpoint.replacen(&format!("\n{SIZE}\n"), &format!("\n{}\n", SIZE + 1), 1);
+    assert_ne!(changed.checkpoint, r.checkpoint);
+    let mut foreign_signed = r.clone();
+    foreign_signed.checkpoint = foreign.checkpoint();
+    let mut unsigned = r.clone();
+    unsigned.checkpoint = r.checkpoint.split("\n\n").next().expect("text").to_string() + "\n\n";
+    for (name, receipt, key) in [
+        ("checkpoint-changed", &changed, &public),
+        ("checkpoint-foreign-key", &foreign_signed, &public),
+        ("checkpoint-other-verifier", &r, &other_key),
+        ("checkpoint-unsigned", &unsigned, &public),
+    ] {
+        expected.push((name.into(), case(name, key, receipt, None), "note:", mrgate_accepts(key, receipt, None)));
+    }
+
+    let cases: Vec<Value> = expected.iter().map(|(_, c, _, _)| c.clone()).collect();
+    let verdicts = go_verdicts(&cases);
+    assert_eq!(verdicts.len(), expected.len(), "one verdict per case");
+    let (mut positive, mut negative) = (0, 0);
+    for (name, _, step, mrgate) in &expected {
+        let verdict = verdicts.get(name).unwrap_or_else(|| panic!("no verdict for {name}"));
+        if *step == "ok" {
+            positive += 1;
+            assert_eq!((verdict.as_str(), *mrgate), ("ok", true), "{name}");
+        } else {
+            negative += 1;
+            assert!(verdict.starts_with(step), "{name}: Go said '{verdict}', expected a failure at '{step}'");
+            assert!(!mrgate, "{name}: Go refused it ('{verdict}') but mrgate accepts it");
+        }
+    }
+    assert_eq!(positive, SIZE * (SIZE + 1) / 2);
+    assert!(negative > positive, "{negative} altered cases for {positive} valid ones");
+    eprintln!("Go sumdb/note and sumdb/tlog: {positive} valid cases accepted, {negative} altered cases refused");
+}
