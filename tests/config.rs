@@ -46,6 +46,19 @@ fn bad_configs_are_refused_with_the_file_named() {
         let err = Config::load(&path).expect_err(bad);
         assert!(err.contains("bad.toml") && err.contains("commit_interval_ms"), "{bad}: {err}");
     }
+    // The origin names the log's key in every checkpoint (c2sp.org/signed-note).
+    for (bad, why) in [
+        ("mrgate demo log", "contains a space"),
+        ("log\u{a0}one", "contains a space"),
+        ("a+b", "contains '+'"),
+        ("", "is empty"),
+    ] {
+        let text = example.replace("origin = \"demo.mrgate.example/log\"", &format!("origin = \"{bad}\""));
+        assert_ne!(text, example);
+        std::fs::write(&path, text).expect("write");
+        let err = Config::load(&path).expect_err(bad);
+        assert!(err.contains("bad.toml") && err.contains("log.origin") && err.contains(why), "{bad}: {err}");
+    }
     std::fs::write(&path, example.replace("commit_interval_ms = 1.0", "commit_interval_ms = 0")).expect("write");
     let immediate = Config::load(&path).expect("an integer is a number of milliseconds too");
     assert_eq!(immediate.log.commit_interval(), std::time::Duration::ZERO);

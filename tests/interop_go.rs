@@ -17,6 +17,8 @@ use mrgate::ledger::entry::{Entry, document_digest};
 use mrgate::ledger::merkle::{self, Hash};
 use mrgate::ledger::receipt::{self, Receipt};
 use ring::signature::{Ed25519KeyPair, KeyPair};
+use rustls::pki_types::SubjectPublicKeyInfoDer;
+use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -222,4 +224,71 @@ fn checkpoints_and_proofs_verify_with_go_sumdb() {
     assert_eq!(positive, SIZE * (SIZE + 1) / 2);
     assert!(negative > positive, "{negative} altered cases for {positive} valid ones");
     eprintln!("Go sumdb/note and sumdb/tlog: {positive} valid cases accepted, {negative} altered cases refused");
+}
+
+/// The receipts a running gateway hands out (an export's, a verification's, and the first
+/// export's again, proved later at `/v1/receipts/{id}`) and its consistency proof between
+/// two of its checkpoints, checked by Go with the key the gateway publishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateways_receipts_verify_with_go_sumdb() {
+    use common::gateway::{call, config, domestic_certificate, token};
+    use mrgate::server::{App, start};
+    if !go_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let gw = start(std::sync::Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let token = token();
+    let get = async |path: &str| call(gw.addr, "GET", path, vec![], None, None).await;
+    let export = async || call(gw.addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token)).await;
+    let first = export().await.json();
+    let old_checkpoint = String::from_utf8(get("/v1/log/checkpoint").await.body).expect("utf8");
+    let second = export().await.json();
+    let credential = second["documents"]["untp-dcc"].as_str().expect("credential").as_bytes().to_vec();
+    let verified = call(gw.addr, "POST", "/v1/verify", credential, Some("customs"), None).await.json();
+    assert_eq!(verified["valid"], true, "{verified}");
+    let later = get(&format!("/v1/receipts/{}", first["id"].as_str().expect("id"))).await.json();
+
+    let pem = get("/v1/log/key").await.body;
+    let spki = SubjectPublicKeyInfoDer::from_pem_slice(&pem).expect("log key");
+    // An Ed25519 SubjectPublicKeyInfo ends with the 32-byte key.
+    let public = spki.as_ref()[spki.as_ref().len() - 32..].to_vec();
+    let mut lines = old_checkpoint.lines();
+    let origin = lines.next().expect("origin").to_string();
+    let old_size: u64 = lines.next().expect("size").parse().expect("size");
+    let old_root = lines.next().expect("root").to_string();
+    let receipt = |v: &Value| serde_json::from_value::<Receipt>(v.clone()).expect("receipt");
+    let (first, second, verified, later) =
+        (receipt(&first["receipt"]), receipt(&second["receipt"]), receipt(&verified["receipt"]), receipt(&later));
+    let proof = get(&format!("/v1/log/proof/consistency?from={old_size}&to={}", later.tree_size)).await.json();
+    let tree: Vec<String> = serde_json::from_value(proof["hashes"].clone()).expect("hashes");
+    assert!(later.tree_size > old_size && !tree.is_empty(), "{proof}");
+
+    let with_name = |mut c: Value| {
+        c["key_name"] = Value::from(origin.as_str());
+        c
+    };
+    let old = Some((old_size, old_root.as_str(), tree.as_slice()));
+    let flipped_root = flip(&old_root);
+    let mut moved = later.clone();
+    moved.index += 1;
+    let cases = [
+        ("export", case("export", &public, &first, None), "ok"),
+        ("second-export", case("second-export", &public, &second, None), "ok"),
+        ("verification", case("verification", &public, &verified, None), "ok"),
+        ("export-proved-later", case("export-proved-later", &public, &later, old), "ok"),
+        ("moved", case("moved", &public, &moved, None), "record:"),
+        (
+            "other-old-root",
+            case("other-old-root", &public, &later, Some((old_size, flipped_root.as_str(), tree.as_slice()))),
+            "tree:",
+        ),
+        ("other-key", case("other-key", &flip(&STANDARD.encode(&public)).into_bytes(), &first, None), "note:"),
+    ];
+    let verdicts = go_verdicts(&cases.iter().map(|(_, c, _)| with_name(c.clone())).collect::<Vec<_>>());
+    for (name, _, step) in &cases {
+        let verdict = verdicts.get(*name).unwrap_or_else(|| panic!("no verdict for {name}"));
+        assert!(verdict.starts_with(step), "{name}: Go said '{verdict}', expected '{step}'");
+    }
+    gw.task.abort();
 }

@@ -265,7 +265,7 @@ fn verify_receipt_command() {
             .map(|k: rustls_pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
             .expect("pkcs8");
     let log_key = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("ed25519");
-    let mut log = MemoryLog::new("mrgate demo log", log_key);
+    let mut log = MemoryLog::new("demo.mrgate.example/log", log_key);
     for i in 0..3 {
         log.append(&entry(i, format!("doc {i}").as_bytes())).expect("append");
     }

@@ -67,7 +67,7 @@ async fn export_lookup_verify_and_prove() {
     assert!(checkpoint.content_type.starts_with("text/plain"));
     let text = String::from_utf8(checkpoint.body).expect("utf8");
     // Entry 0 installed the configured trust list; then the export and three verdicts.
-    assert!(text.starts_with("mrgate demo log\n5\n"), "{text}");
+    assert!(text.starts_with("demo.mrgate.example/log\n5\n"), "{text}");
     let entries = call(addr, "GET", "/v1/log/entries?start=0&end=10", vec![], None, None).await.json();
     let entries = entries["entries"].as_array().expect("entries");
     assert_eq!(entries.len(), 5);

@@ -375,13 +375,25 @@ fn a_refused_write_leaves_no_entry_and_the_others_commit() {
     assert_eq!(store.log_size().expect("size"), 3);
 }
 
+/// A log whose origin other signed-note verifiers would refuse is not opened.
+#[test]
+fn a_log_origin_must_be_a_signed_note_key_name() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
+    for bad in ["mrgate test log", "a+b", ""] {
+        let err = DurableLog::open(bad, key(&[4u8; 32]), Arc::clone(&store)).expect_err(bad);
+        assert_eq!(err.code(), "log.checkpoint_malformed", "{bad}: {err}");
+    }
+    assert_eq!(store.log_size().expect("size"), 0);
+}
+
 /// A receipt asked for through the store waits for the tree, but not for ever: an index the
 /// tree never reaches (here, an entry written past the log) is an error, not a hang.
 #[test]
 fn a_receipt_for_an_index_the_tree_never_reaches_is_refused() {
     let dir = tempfile::tempdir().expect("tmp");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
-    let log = DurableLog::open("mrgate test log", key(&[4u8; 32]), Arc::clone(&store)).expect("log");
+    let log = DurableLog::open("mrgate.test/log", key(&[4u8; 32]), Arc::clone(&store)).expect("log");
     let index = log.append(&log_entry(0)).expect("append");
     assert_eq!(log.receipt_of_stored(index).expect("in the tree").index, 0);
     let past = Write { entry: Some(log_entry(1).encode().expect("encode")), effects: vec![] };
@@ -401,7 +413,7 @@ fn racing_writes_log_only_what_took_effect() {
     let checkpoint;
     {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
-        let log = Arc::new(DurableLog::open("mrgate test log", key(&seed), store).expect("log"));
+        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), store).expect("log"));
         let handles: Vec<_> = (0..16)
             .map(|i| {
                 let log = Arc::clone(&log);
@@ -425,7 +437,7 @@ fn racing_writes_log_only_what_took_effect() {
         checkpoint = log.checkpoint().expect("cp");
     }
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let log = DurableLog::open("mrgate test log", key(&seed), store).expect("log");
+    let log = DurableLog::open("mrgate.test/log", key(&seed), store).expect("log");
     let reopened = log.checkpoint().expect("cp");
     // The signed notes differ only in their signatures' randomness, never in size or root.
     assert_eq!(reopened.lines().take(3).collect::<Vec<_>>(), checkpoint.lines().take(3).collect::<Vec<_>>());
@@ -440,7 +452,7 @@ fn concurrent_appends_are_batched_durable_and_provable() {
     let first_checkpoint;
     {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
-        let log = Arc::new(DurableLog::open("mrgate test log", key(&seed), store).expect("log"));
+        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), store).expect("log"));
         log.append(&log_entry(0)).expect("first");
         first_checkpoint = log.checkpoint().expect("cp");
         let handles: Vec<_> = (0..8)
@@ -459,7 +471,7 @@ fn concurrent_appends_are_batched_durable_and_provable() {
     }
     // Restarted: same size, and the new checkpoint is consistent with the first one.
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let log = DurableLog::open("mrgate test log", key(&seed), store).expect("log");
+    let log = DurableLog::open("mrgate.test/log", key(&seed), store).expect("log");
     assert_eq!(log.size().expect("size"), 801);
     let proof = log.consistency(1, 801).expect("proof");
     receipt::verify_consistency(&first_checkpoint, &log.checkpoint().expect("cp"), &proof, &public)
@@ -472,7 +484,7 @@ fn appends_within_one_commit_interval_share_one_commit() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
     let interval = std::time::Duration::from_secs(1);
     let log =
-        Arc::new(DurableLog::open_with_interval("mrgate test log", key(&[9u8; 32]), store, interval).expect("log"));
+        Arc::new(DurableLog::open_with_interval("mrgate.test/log", key(&[9u8; 32]), store, interval).expect("log"));
     // The log was idle: the first append is committed at once, alone.
     assert_eq!(log.append(&log_entry(0)).expect("first"), 0);
     assert_eq!(log.commits(), 1);
@@ -498,7 +510,7 @@ fn a_failed_commit_leaves_nothing_behind_and_is_not_counted() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
     let interval = std::time::Duration::from_secs(1);
     let log =
-        Arc::new(DurableLog::open_with_interval("mrgate test log", key(&[5u8; 32]), store, interval).expect("log"));
+        Arc::new(DurableLog::open_with_interval("mrgate.test/log", key(&[5u8; 32]), store, interval).expect("log"));
     assert_eq!(log.append(&log_entry(0)).expect("first"), 0);
     // The database refuses the batch's second row, after it has written the first.
     let sql = rusqlite::Connection::open(&path).expect("conn");
@@ -565,7 +577,7 @@ fn sigkill_during_concurrent_appends_loses_nothing_acknowledged() {
     let log_key = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("key");
     let public = log_key.public_key().as_ref().to_vec();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("reopen"));
-    let log = DurableLog::open("mrgate torture log", log_key, store).expect("log");
+    let log = DurableLog::open("mrgate.test/torture-log", log_key, store).expect("log");
     let size = log.size().expect("size");
     assert!(acknowledged.iter().all(|i| *i < size), "an acknowledged entry is missing (size {size})");
     let (old, _) = mrgate::ledger::checkpoint::Checkpoint::verify(&last_checkpoint, &public).expect("checkpoint");

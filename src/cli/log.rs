@@ -141,7 +141,7 @@ pub fn torture(args: TortureArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let log = match DurableLog::open("mrgate torture log", key, store) {
+    let log = match DurableLog::open("mrgate.test/torture-log", key, store) {
         Ok(l) => Arc::new(l),
         Err(e) => {
             eprintln!("error[{}]: {e}", e.code());

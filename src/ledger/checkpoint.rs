@@ -46,6 +46,22 @@ impl CheckpointError {
     }
 }
 
+/// Refuses what c2sp.org/signed-note does not allow as a key name (and a checkpoint's origin,
+/// which names its log's key here): an empty name, a Unicode space, a '+'. A space would make
+/// the signature line ambiguous, and other implementations refuse such a note outright.
+pub fn check_key_name(name: &str) -> Result<(), CheckpointError> {
+    let why = if name.is_empty() {
+        "it is empty"
+    } else if name.chars().any(char::is_whitespace) {
+        "it contains a space"
+    } else if name.contains('+') {
+        "it contains '+'"
+    } else {
+        return Ok(());
+    };
+    Err(CheckpointError::Malformed(format!("the key name '{name}' is not allowed in a signed note: {why}")))
+}
+
 /// The signed-note key id of an Ed25519 key.
 pub fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
     let mut c = ring::digest::Context::new(&ring::digest::SHA256);
@@ -65,7 +81,8 @@ impl Checkpoint {
         format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root))
     }
 
-    /// Signs the checkpoint as key `name`.
+    /// Signs the checkpoint as key `name`, which [`check_key_name`] allows (the gateway's
+    /// configuration is refused otherwise).
     pub fn sign(&self, name: &str, key: &Ed25519KeyPair) -> String {
         use ring::signature::KeyPair;
         let body = self.body();
@@ -97,8 +114,11 @@ impl Checkpoint {
             let Some(rest) = line.strip_prefix("\u{2014} ") else {
                 return Err(bad("a signature line must start with '— '"));
             };
-            let Some((name, sig)) = rest.rsplit_once(' ') else { continue };
-            let Ok(blob) = STANDARD.decode(sig) else { continue };
+            // A name has no spaces, so the first one ends it; a line that is not a name and
+            // a base64 signature makes the whole note malformed, as c2sp.org/signed-note says.
+            let (name, sig) = rest.split_once(' ').ok_or_else(|| bad("a signature line has no signature"))?;
+            check_key_name(name)?;
+            let blob = STANDARD.decode(sig).map_err(|_| bad("a signature is not base64"))?;
             if blob.len() != 68 || blob[..4] != key_id(name, public_key) {
                 continue;
             }
@@ -114,6 +134,43 @@ impl Checkpoint {
 mod tests {
     use super::*;
     use ring::signature::KeyPair;
+
+    #[test]
+    fn key_names_follow_signed_note() {
+        for good in ["demo.mrgate.example/log", "sum.golang.org", "a", "日志"] {
+            assert_eq!(check_key_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", "mrgate demo log", "tab\there", "nbsp\u{a0}x", "ideographic\u{3000}x", "a+b", " "] {
+            assert_eq!(check_key_name(bad).expect_err(bad).code(), "log.checkpoint_malformed", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_signature_line_is_a_name_and_a_signature() {
+        let rng = ring::rand::SystemRandom::new();
+        let key = Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).expect("gen").as_ref()).expect("key");
+        let public = key.public_key().as_ref().to_vec();
+        let cp = Checkpoint { origin: "mrgate.example/log".into(), size: 7, root: [7u8; 32] };
+        let note = cp.sign("mrgate.example/log", &key);
+        // A name with spaces, as this gateway signed before it checked names: malformed.
+        let spaced = cp.sign("mrgate demo log", &key);
+        let err = Checkpoint::verify(&spaced, &public).expect_err("spaced name");
+        // The name ends at its first space, so the rest is not a signature.
+        assert_eq!((err.code(), err.to_string().contains("not base64")), ("log.checkpoint_malformed", true));
+        let (body, line) = note.split_once("\n\n").expect("signature");
+        let sig = line.trim_end().rsplit_once(' ').expect("sig").1;
+        for (bad, why) in [
+            (format!("{body}\n\n\u{2014} mrgate.example/log\n"), "has no signature"),
+            (format!("{body}\n\n\u{2014} mrgate.example/log not-base64!\n"), "not base64"),
+            (format!("{body}\n\n\u{2014} a+b {sig}\n"), "contains '+'"),
+        ] {
+            let err = Checkpoint::verify(&bad, &public).expect_err(why);
+            assert!(err.code() == "log.checkpoint_malformed" && err.to_string().contains(why), "{bad}: {err}");
+        }
+        // Another log's well-formed signature line beside this one's is passed over.
+        let other = format!("{note}\u{2014} other.example/log {sig}\n");
+        assert_eq!(Checkpoint::verify(&other, &public).map(|(c, _)| c), Ok(cp));
+    }
 
     #[test]
     fn sign_and_verify_and_refuse_edits() {

@@ -29,6 +29,8 @@ pub enum LogError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Proof(#[from] merkle::ProofError),
+    #[error(transparent)]
+    Checkpoint(#[from] super::checkpoint::CheckpointError),
     #[error("the log is unavailable: {0}")]
     Unavailable(String),
 }
@@ -39,6 +41,7 @@ impl LogError {
             LogError::Entry(e) => e.code(),
             LogError::Store(e) => e.code(),
             LogError::Proof(e) => e.code(),
+            LogError::Checkpoint(e) => e.code(),
             LogError::Unavailable(_) => "log.unavailable",
         }
     }
@@ -190,6 +193,9 @@ impl DurableLog {
         store: Arc<dyn Store>,
         commit_interval: std::time::Duration,
     ) -> Result<Self, LogError> {
+        // Every checkpoint names the key by the origin: a name other verifiers refuse would
+        // make every receipt unverifiable to them.
+        super::checkpoint::check_key_name(origin)?;
         let size = store.log_size()?;
         let mut tree = Tree::new();
         let mut by_leaf = HashMap::new();

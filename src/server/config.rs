@@ -151,6 +151,9 @@ impl Config {
         if !(0.0..=MAX_COMMIT_INTERVAL_MS).contains(&ms) {
             return Err(format!("log.commit_interval_ms = {ms}: must be from 0 to {MAX_COMMIT_INTERVAL_MS}"));
         }
+        // The origin names the log's key in every checkpoint it signs.
+        crate::ledger::checkpoint::check_key_name(&self.log.origin)
+            .map_err(|e| format!("log.origin = {:?}: {e}", self.log.origin))?;
         Ok(())
     }
 
@@ -205,7 +208,7 @@ impl Config {
             },
             log: LogConfig {
                 key: d("log.key"),
-                origin: "mrgate demo log".into(),
+                origin: "demo.mrgate.example/log".into(),
                 commit_interval_ms: default_commit_interval_ms(),
             },
             exporters: Exporters { token_files: vec![d("exporter.token")] },

@@ -482,9 +482,11 @@ async function verifyNote(note, logKey) {
   if (!/^\d+$/.test(sizeText) || root.length !== 32) throw new ReceiptError("malformed");
   for (const line of note.slice(split + 2).split("\n")) {
     if (!line.startsWith("\u2014 ")) continue;
+    // c2sp.org/signed-note: a key name has no spaces and no "+", so the first space ends it.
     const rest = line.slice(2);
-    const space = rest.lastIndexOf(" ");
+    const space = rest.indexOf(" ");
     const name = rest.slice(0, space);
+    if (space <= 0 || name.includes("+") || /\s/u.test(name)) throw new ReceiptError("malformed");
     const blob = b64(rest.slice(space + 1));
     if (blob.length !== 68) continue;
     const id = (await sha256(concat(enc.encode(name), Uint8Array.of(0x0a, 0x01), logKey.raw))).slice(0, 4);
