@@ -3,7 +3,8 @@
 //! rate, and it prints requests per second and latency percentiles as one JSON line, with
 //! the p99 of each second, the CPU time the hypervisor stole in each second and, with
 //! `--sync-probe DIR`, the slowest 4 KiB write-and-sync of each second in DIR (the disk's own
-//! stalls, measured beside the load).
+//! stalls, measured beside the load), and the latest this generator itself woke to send a
+//! paced request on an idle connection.
 //!
 //! Run by `benches/load.sh`, which starts the gateway and nginx. Without arguments (as under
 //! `cargo test --all-targets`) it does nothing.
@@ -139,15 +140,24 @@ impl Pacer {
     }
 }
 
-/// One keep-alive connection's loop; returns, for each request, the second of the run it
-/// was scheduled in and its latency in microseconds, and the error count.
+/// What one connection measured: for each request, the second of the run it was scheduled
+/// in and its latency in microseconds; the error count; and, for each paced request whose
+/// connection was idle at its send time, the second and how late (µs) this generator woke
+/// to send it — its own lateness, which the latency includes but the server did not cause.
+struct Connection {
+    latencies: Vec<(u32, u32)>,
+    errors: u64,
+    late: Vec<(u32, u32)>,
+}
+
+/// One keep-alive connection's loop.
 async fn connection(
     a: Arc<Args>,
     connector: tokio_rustls::TlsConnector,
     index: usize,
     (started, until): (Instant, Instant),
     pacer: Arc<Pacer>,
-) -> (Vec<(u32, u32)>, u64) {
+) -> Connection {
     let uri: hyper::Uri = a.url.parse().expect("url");
     let host = uri.host().expect("host").to_string();
     let port = uri.port_u16().unwrap_or(443);
@@ -162,12 +172,17 @@ async fn connection(
     // Paced connections start spread over one interval, so requests arrive evenly rather
     // than in bursts of one per connection.
     let mut next = Instant::now() + interval.map_or(Duration::ZERO, |i| i * index as u32 / a.connections as u32);
-    let (mut latencies, mut errors) = (Vec::with_capacity(100_000), 0u64);
+    let (mut latencies, mut errors, mut late) = (Vec::with_capacity(100_000), 0u64, Vec::new());
     let body = Bytes::from(a.body.clone());
     while Instant::now() < until {
         if interval.is_some() {
             // Paced: latency is measured from the scheduled start, so queueing counts.
+            let idle = Instant::now() < next;
             pacer.until(index, next).await;
+            if idle {
+                let second = next.saturating_duration_since(started).as_secs() as u32;
+                late.push((second, next.elapsed().as_micros().min(u32::MAX as u128) as u32));
+            }
         } else {
             next = Instant::now();
         }
@@ -197,7 +212,7 @@ async fn connection(
             next += i;
         }
     }
-    (latencies, errors)
+    Connection { latencies, errors, late }
 }
 
 /// The machine's CPU time stolen by the hypervisor so far, in clock ticks (the eighth
@@ -276,15 +291,27 @@ fn main() {
                 tokio::spawn(connection(Arc::clone(&a), connector.clone(), k, (started, until), Arc::clone(&pacer)))
             })
             .collect();
-        let (mut all, mut errors) = (Vec::new(), 0);
+        let (mut all, mut errors, mut late) = (Vec::new(), 0, Vec::new());
         for t in tasks {
-            let (l, e) = t.await.expect("task");
-            all.extend(l);
-            errors += e;
+            let c = t.await.expect("task");
+            all.extend(c.latencies);
+            errors += c.errors;
+            late.extend(c.late);
         }
-        (all, errors, started.elapsed(), (steal, probe))
+        (all, errors, started.elapsed(), (steal, probe, late))
     });
-    let (steal, probe) = steal;
+    let (steal, probe, late) = steal;
+    // The generator's slowest wake-up of each second (paced runs only).
+    let mut latest = vec![0u32; a.seconds as usize + 1];
+    for (second, us) in late {
+        let slot = &mut latest[(second as usize).min(a.seconds as usize)];
+        *slot = (*slot).max(us);
+    }
+    let late: Vec<String> = if a.rate.is_some() {
+        latest[..a.seconds as usize].iter().map(|us| format!("{:.1}", *us as f64 / 1000.0)).collect()
+    } else {
+        Vec::new()
+    };
     let probe: Vec<String> =
         probe.and_then(|p| p.join().ok()).unwrap_or_default().iter().map(|ms| format!("{ms:.1}")).collect();
     let steal: Vec<String> = steal.join().unwrap_or_default().iter().map(|p| format!("{p:.0}")).collect();
@@ -304,7 +331,7 @@ fn main() {
     let mut sorted: Vec<u32> = latencies.into_iter().map(|(_, l)| l).collect();
     sorted.sort_unstable();
     println!(
-        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"p999_ms\": {:.2}, \"max_ms\": {:.2}, \"p99_ms_by_second\": [{}], \"steal_pct_by_second\": [{}], \"slowest_sync_ms_by_second\": [{}]}}",
+        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"p999_ms\": {:.2}, \"max_ms\": {:.2}, \"p99_ms_by_second\": [{}], \"steal_pct_by_second\": [{}], \"slowest_sync_ms_by_second\": [{}], \"generator_late_ms_by_second\": [{}]}}",
         a.url,
         a.method,
         a.connections,
@@ -319,5 +346,6 @@ fn main() {
         p99_by_second.join(", "),
         steal.join(", "),
         probe.join(", "),
+        late.join(", "),
     );
 }
