@@ -141,11 +141,12 @@ impl Pacer {
 }
 
 /// What one connection measured: for each request, the second of the run it was scheduled
-/// in and its latency in microseconds; the error count; and, for each paced request whose
+/// in, its latency in microseconds and how much of it was the generator's own lateness (the
+/// next field's, or 0); the error count; and, for each paced request whose
 /// connection was idle at its send time, the second and how late (µs) this generator woke
 /// to send it — its own lateness, which the latency includes but the server did not cause.
 struct Connection {
-    latencies: Vec<(u32, u32)>,
+    latencies: Vec<(u32, u32, u32)>,
     errors: u64,
     late: Vec<(u32, u32)>,
 }
@@ -174,14 +175,17 @@ async fn connection(
     let mut next = Instant::now() + interval.map_or(Duration::ZERO, |i| i * index as u32 / a.connections as u32);
     let (mut latencies, mut errors, mut late) = (Vec::with_capacity(100_000), 0u64, Vec::new());
     let body = Bytes::from(a.body.clone());
+    let mut own_late = 0u32;
     while Instant::now() < until {
         if interval.is_some() {
             // Paced: latency is measured from the scheduled start, so queueing counts.
             let idle = Instant::now() < next;
             pacer.until(index, next).await;
+            own_late = 0;
             if idle {
                 let second = next.saturating_duration_since(started).as_secs() as u32;
-                late.push((second, next.elapsed().as_micros().min(u32::MAX as u128) as u32));
+                own_late = next.elapsed().as_micros().min(u32::MAX as u128) as u32;
+                late.push((second, own_late));
             }
         } else {
             next = Instant::now();
@@ -198,7 +202,7 @@ async fn connection(
                 let _ = resp.into_body().collect().await;
                 if ok {
                     let second = next.saturating_duration_since(started).as_secs() as u32;
-                    latencies.push((second, next.elapsed().as_micros().min(u32::MAX as u128) as u32));
+                    latencies.push((second, next.elapsed().as_micros().min(u32::MAX as u128) as u32, own_late));
                 } else {
                     errors += 1;
                 }
@@ -317,7 +321,7 @@ fn main() {
     let steal: Vec<String> = steal.join().unwrap_or_default().iter().map(|p| format!("{p:.0}")).collect();
     // The p99 of each second, to tell a tail spread over the run from one stall's worth.
     let mut by_second: Vec<Vec<u32>> = vec![Vec::new(); a.seconds as usize + 1];
-    for &(second, l) in &latencies {
+    for &(second, l, _) in &latencies {
         by_second[(second as usize).min(a.seconds as usize)].push(l);
     }
     let p99_by_second: Vec<String> = by_second
@@ -328,10 +332,13 @@ fn main() {
             format!("{:.1}", percentile(l, 0.99))
         })
         .collect();
-    let mut sorted: Vec<u32> = latencies.into_iter().map(|(_, l)| l).collect();
+    // Without the generator's own wake-up lateness: what a client that woke on time saw.
+    let mut served: Vec<u32> = latencies.iter().map(|&(_, l, own)| l.saturating_sub(own)).collect();
+    served.sort_unstable();
+    let mut sorted: Vec<u32> = latencies.into_iter().map(|(_, l, _)| l).collect();
     sorted.sort_unstable();
     println!(
-        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"p999_ms\": {:.2}, \"max_ms\": {:.2}, \"p99_ms_by_second\": [{}], \"steal_pct_by_second\": [{}], \"slowest_sync_ms_by_second\": [{}], \"generator_late_ms_by_second\": [{}]}}",
+        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"p99_ms_without_generator_lateness\": {:.2}, \"p999_ms\": {:.2}, \"max_ms\": {:.2}, \"p99_ms_by_second\": [{}], \"steal_pct_by_second\": [{}], \"slowest_sync_ms_by_second\": [{}], \"generator_late_ms_by_second\": [{}]}}",
         a.url,
         a.method,
         a.connections,
@@ -341,6 +348,7 @@ fn main() {
         sorted.len() as f64 / elapsed.as_secs_f64(),
         percentile(&sorted, 0.50),
         percentile(&sorted, 0.99),
+        percentile(&served, 0.99),
         percentile(&sorted, 0.999),
         percentile(&sorted, 1.0),
         p99_by_second.join(", "),
