@@ -264,12 +264,27 @@ async fn a_gateways_receipts_verify_with_go_sumdb() {
     let tree: Vec<String> = serde_json::from_value(proof["hashes"].clone()).expect("hashes");
     assert!(later.tree_size > old_size && !tree.is_empty(), "{proof}");
 
+    // The verifier key `mrgate log verifier-key` prints must be the one Go makes.
+    let pem_file = dir.path().join("log.pub");
+    std::fs::write(&pem_file, &pem).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(["log", "verifier-key", "--log-key", &pem_file.to_string_lossy(), "--name", &origin])
+        .output()
+        .expect("mrgate");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let vkey = String::from_utf8(out.stdout).expect("utf8").trim_end().to_string();
+    assert!(vkey.starts_with(&format!("{origin}+")), "{vkey}");
     let with_name = |mut c: Value| {
         c["key_name"] = Value::from(origin.as_str());
+        if c["name"] != "other-key" {
+            c["vkey"] = Value::from(vkey.as_str());
+        }
         c
     };
     let old = Some((old_size, old_root.as_str(), tree.as_slice()));
     let flipped_root = flip(&old_root);
+    let mut other_key = public.clone();
+    other_key[31] ^= 0x01;
     let mut moved = later.clone();
     moved.index += 1;
     let cases = [
@@ -283,12 +298,21 @@ async fn a_gateways_receipts_verify_with_go_sumdb() {
             case("other-old-root", &public, &later, Some((old_size, flipped_root.as_str(), tree.as_slice()))),
             "tree:",
         ),
-        ("other-key", case("other-key", &flip(&STANDARD.encode(&public)).into_bytes(), &first, None), "note:"),
+        ("other-key", case("other-key", &other_key, &first, None), "note:"),
     ];
     let verdicts = go_verdicts(&cases.iter().map(|(_, c, _)| with_name(c.clone())).collect::<Vec<_>>());
     for (name, _, step) in &cases {
         let verdict = verdicts.get(*name).unwrap_or_else(|| panic!("no verdict for {name}"));
         assert!(verdict.starts_with(step), "{name}: Go said '{verdict}', expected '{step}'");
     }
+    assert_eq!(verdicts["other-key"], "note: note has no verifiable signatures");
+    // A name other verifiers would refuse gets no verifier key.
+    let out = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(["log", "verifier-key", "--log-key", &pem_file.to_string_lossy(), "--name", "mrgate demo log"])
+        .output()
+        .expect("mrgate");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("log.checkpoint_malformed") && stderr.contains("contains a space"), "{stderr}");
     gw.task.abort();
 }

@@ -1,5 +1,6 @@
 //! `mrgate log verify-receipt` and `log verify-consistency`: offline checks of the
-//! transparency log, for holders of receipts and for monitors.
+//! transparency log, for holders of receipts and for monitors; `log verifier-key`: the log
+//! key in the form other signed-note verifiers take.
 
 use crate::crypto::keys::{KeyKind, PublicKey};
 use crate::ledger::receipt::{self, ConsistencyProof, Receipt};
@@ -25,6 +26,14 @@ pub enum LogCommand {
         old_checkpoint: PathBuf,
         new_checkpoint: PathBuf,
         proof: PathBuf,
+    },
+    /// Print the log key as a signed-note verifier key (`<name>+<id>+<key>`), for other
+    /// checkpoint verifiers; the name is the first line of the log's checkpoints.
+    VerifierKey {
+        #[arg(long)]
+        log_key: PathBuf,
+        #[arg(long)]
+        name: String,
     },
     /// Durability self-test: concurrent appends to a store; kill it at any time.
     Torture(TortureArgs),
@@ -61,6 +70,22 @@ fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ExitCode> {
 pub fn log(command: LogCommand) -> ExitCode {
     let result = match command {
         LogCommand::Torture(args) => return torture(args),
+        LogCommand::VerifierKey { log_key: key_path, name } => {
+            let key = match log_key(&key_path) {
+                Ok(k) => k,
+                Err(code) => return code,
+            };
+            return match crate::ledger::checkpoint::verifier_key(&name, &key) {
+                Ok(vkey) => {
+                    println!("{vkey}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error[{}]: --name: {e}", e.code());
+                    ExitCode::from(2)
+                }
+            };
+        }
         LogCommand::VerifyReceipt { log_key: key_path, receipt: receipt_path, document } => (|| {
             let key = log_key(&key_path)?;
             let r: Receipt = parse(&receipt_path)?;

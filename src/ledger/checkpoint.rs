@@ -62,6 +62,16 @@ pub fn check_key_name(name: &str) -> Result<(), CheckpointError> {
     Err(CheckpointError::Malformed(format!("the key name '{name}' is not allowed in a signed note: {why}")))
 }
 
+/// The signed-note verifier key (`<name>+<key id, 8 hex digits>+<base64(0x01 ‖ key)>`) of
+/// an Ed25519 log key: what signed-note tools (Go's `sumdb/note`, among others) are given to
+/// check this log's checkpoints.
+pub fn verifier_key(name: &str, public_key: &[u8]) -> Result<String, CheckpointError> {
+    check_key_name(name)?;
+    let mut key = vec![0x01];
+    key.extend_from_slice(public_key);
+    Ok(format!("{name}+{:08x}+{}", u32::from_be_bytes(key_id(name, public_key)), STANDARD.encode(key)))
+}
+
 /// The signed-note key id of an Ed25519 key.
 pub fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
     let mut c = ring::digest::Context::new(&ring::digest::SHA256);

@@ -3,7 +3,8 @@
 // record and tree proofs), as Debian packages them (golang-golang-x-mod-dev).
 //
 // Reads one JSON case per line on stdin; prints one line per case: its name, then "ok" or
-// the first step that failed ("note:", "checkpoint:", "record:", "tree:") and Go's error.
+// the first step that failed ("vkey:", "note:", "checkpoint:", "record:", "tree:") and Go's
+// error.
 // Run by tests/interop_go.rs:
 //
 //	GO111MODULE=off GOPATH=/usr/share/gocode go run tests/interop/tlog.go < cases.jsonl
@@ -28,6 +29,7 @@ import (
 type Case struct {
 	Name      string   `json:"name"`
 	KeyName   string   `json:"key_name"`
+	VKey      string   `json:"vkey"` // mrgate's verifier key for the log key, when given
 	PublicKey []byte   `json:"public_key"`
 	Note      string   `json:"note"`
 	Entry     []byte   `json:"entry"`
@@ -54,6 +56,9 @@ func check(c Case) string {
 	vkey, err := note.NewEd25519VerifierKey(c.KeyName, ed25519.PublicKey(c.PublicKey))
 	if err != nil {
 		return "note: " + err.Error()
+	}
+	if c.VKey != "" && c.VKey != vkey {
+		return "vkey: mrgate printed " + strconv.Quote(c.VKey) + ", Go makes " + strconv.Quote(vkey)
 	}
 	verifier, err := note.NewVerifier(vkey)
 	if err != nil {
