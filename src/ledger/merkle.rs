@@ -135,7 +135,7 @@ impl Tree {
         }
     }
 
-    /// PATH(index, D[0:size]) of RFC 9162 §2.1.3.1.
+    /// PATH(index, D\[0:size\]) of RFC 9162 §2.1.3.1.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
         if index >= size || size > self.size() {
             return Err(ProofError::IndexOutOfRange { index, size });
@@ -159,7 +159,7 @@ impl Tree {
         }
     }
 
-    /// PROOF(from, D[0:to]) of RFC 9162 §2.1.4.1.
+    /// PROOF(from, D\[0:to\]) of RFC 9162 §2.1.4.1.
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, ProofError> {
         if from == 0 || from > to || to > self.size() {
             return Err(ProofError::BadSizes { from, to });

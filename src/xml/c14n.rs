@@ -2,7 +2,7 @@
 //! over a whole document or one element's subtree, optionally leaving out one element (the
 //! enveloped-signature transform).
 //!
-//! Works on the bounded tree of [`super::tree`]; never re-parses, never expands anything.
+//! Works on the bounded tree the `xml` module reads; never re-parses, never expands anything.
 //! Output is the exact octet stream the W3C recommendations define, so that digests computed
 //! here match any conforming implementation (checked against the W3C merlin vectors and
 //! against xmlsec1 on real signed documents).
