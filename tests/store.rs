@@ -277,17 +277,25 @@ fn pt_rounds_submissions_and_reports() {
         assert_eq!(store.put_pt_submission(&unknown, &[], false).expect_err("unknown").code(), "pt.round_unknown");
 
         assert_eq!(store.pt_report("R-1").expect("none yet"), None);
-        store.close_pt_round("R-1", "2026-12-01T00:00:00Z").expect("close");
+        // A close must name the submissions the round holds, in the order received.
+        let held = ["s1", "s2"].map(|d| d.to_string());
+        let swapped = [held[1].clone(), held[0].clone()];
+        for wrong in [&held[..1], &swapped[..], &[]] {
+            let err = store.close_pt_round("R-1", "2026-12-01T00:00:00Z", wrong).expect_err("other submissions");
+            assert_eq!(err.code(), "pt.results_changed", "{wrong:?}: {err}");
+        }
+        assert_eq!(store.pt_round("R-1").expect("round").and_then(|r| r.closed_at), None);
+        store.close_pt_round("R-1", "2026-12-01T00:00:00Z", &held).expect("close");
         // A round is closed once: a second close (which would log a second closing) conflicts
         // and keeps the first closing time.
-        let again = store.close_pt_round("R-1", "2026-12-02T00:00:00Z").expect_err("closed once");
+        let again = store.close_pt_round("R-1", "2026-12-02T00:00:00Z", &held).expect_err("closed once");
         assert_eq!(
             (again.code(), again.to_string().contains("closed at 2026-12-01T00:00:00Z")),
             ("pt.round_closed", true),
             "{again}"
         );
         assert_eq!(
-            store.close_pt_round("R-9", "2026-12-02T00:00:00Z").expect_err("no round").code(),
+            store.close_pt_round("R-9", "2026-12-02T00:00:00Z", &[]).expect_err("no round").code(),
             "pt.round_unknown"
         );
         let late =
@@ -297,7 +305,7 @@ fn pt_rounds_submissions_and_reports() {
         store.put_pt_report("R-1", &report).expect("report");
         assert_eq!(store.put_pt_report("R-1", &report).expect_err("twice").code(), "pt.round_closed");
         assert_eq!(
-            store.close_pt_round("R-1", "2026-12-03T00:00:00Z").expect_err("reported").code(),
+            store.close_pt_round("R-1", "2026-12-03T00:00:00Z", &held).expect_err("reported").code(),
             "pt.round_closed"
         );
         assert_eq!(store.put_pt_report("R-2", &report).expect_err("no round").code(), "pt.round_closed");

@@ -14,6 +14,7 @@ use super::{App, Req, now_rfc3339, rfc3339};
 use crate::crypto::xmldsig;
 use crate::ledger::durable::LogError;
 use crate::ledger::entry::{Entry, document_digest};
+use crate::ledger::receipt::Receipt;
 use crate::pt::exchange::{self, Input, Round, SubmissionRef, SubmittedResult};
 use crate::store::{Effect, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord, StoreError};
 use crate::trust::TrustList;
@@ -266,6 +267,27 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
     })
 }
 
+/// Closes round `id` and logs it (`pt-close`), naming the definition and every submission
+/// it closes with, in the order received. A submission committed between the read and the
+/// close makes the store refuse the close (`pt.results_changed`); the round is then read
+/// again, a few times at most. Returns the closing time and the close's receipt.
+fn close_round(app: &App, req: &Req, id: &str, definition: &str) -> Result<(String, Option<Receipt>), Refusal> {
+    let mut retries = 3;
+    loop {
+        let submissions: Vec<String> =
+            app.store.pt_submissions(id).map_err(store_error)?.into_iter().map(|s| s.digest).collect();
+        let inputs = std::iter::once(definition.to_string()).chain(submissions.iter().cloned()).collect();
+        let logged = entry(app, req, "pt-close", inputs, vec![], "closed", vec![]);
+        let at = logged.time.clone();
+        let effects = vec![Effect::ClosePtRound { id: id.to_string(), at: at.clone(), submissions }];
+        match app.commit(&logged, effects) {
+            Ok((receipt, _)) => return Ok((at, Some(receipt))),
+            Err(e) if e.code() == "pt.results_changed" && retries > 0 => retries -= 1,
+            Err(e) => return Err(commit_error(e)),
+        }
+    }
+}
+
 fn decision_id(round: &str) -> String {
     format!("pt-report.{round}")
 }
@@ -302,16 +324,10 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
         // From the close on no submission is accepted, so the report covers every accepted
         // result. The close is a decision of its own, logged when it takes effect: a report
         // that fails after it (and is made by closing again) leaves the round closed at the
-        // logged time, and the log shows when results stopped being taken.
+        // logged time, and the log shows when results stopped being taken and which.
         let (closed, close_receipt) = match &record.closed_at {
             Some(at) => (at.clone(), None),
-            None => {
-                let logged = entry(app, req, "pt-close", vec![definition_digest.clone()], vec![], "closed", vec![]);
-                let at = logged.time.clone();
-                let effects = vec![Effect::ClosePtRound { id: id.to_string(), at: at.clone() }];
-                let (receipt, _) = app.commit(&logged, effects).map_err(commit_error)?;
-                (at, Some(receipt))
-            }
+            None => close_round(app, req, id, &definition_digest)?,
         };
         let closed = OffsetDateTime::parse(&closed, &time::format_description::well_known::Rfc3339).map_err(|e| {
             refuse(

@@ -178,10 +178,12 @@ pub enum Effect {
     /// result belongs to a participant another partner submitted, or when whether it
     /// replaces anything is not what `replacing` says (the log entry states it).
     PutPtSubmission { submission: PtSubmissionRecord, results: Vec<PtResultRecord>, replacing: bool },
-    /// Closes a round to submissions at `at`; a conflict when the round is unknown
-    /// (`pt.round_unknown`) or already closed (`pt.round_closed`), so a round is closed, and
-    /// its close logged, once.
-    ClosePtRound { id: String, at: String },
+    /// Closes a round to submissions at `at`, with exactly the submissions whose digests
+    /// `submissions` lists, in the order received (the close's log entry names them). A
+    /// conflict when the round is unknown (`pt.round_unknown`), already closed
+    /// (`pt.round_closed`, so a round is closed, and its close logged, once) or holds other
+    /// submissions by now (`pt.results_changed`).
+    ClosePtRound { id: String, at: String, submissions: Vec<String> },
     /// A closing round's report; a conflict when the round is not closing or has one.
     PutPtReport { id: String, report: PtReportRecord },
 }
@@ -280,9 +282,10 @@ pub trait Store: Send + Sync {
     fn pt_results(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError>;
     /// Results that a later submission replaced, oldest first.
     fn pt_replaced(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError>;
-    /// Closes a round to submissions (from then on they conflict).
-    fn close_pt_round(&self, id: &str, at: &str) -> Result<(), StoreError> {
-        self.write(Effect::ClosePtRound { id: id.into(), at: at.into() }).map(drop)
+    /// Closes a round to submissions (from then on they conflict), with the submissions
+    /// whose digests `submissions` lists.
+    fn close_pt_round(&self, id: &str, at: &str, submissions: &[String]) -> Result<(), StoreError> {
+        self.write(Effect::ClosePtRound { id: id.into(), at: at.into(), submissions: submissions.to_vec() }).map(drop)
     }
     fn put_pt_report(&self, id: &str, report: &PtReportRecord) -> Result<(), StoreError> {
         self.write(Effect::PutPtReport { id: id.into(), report: report.clone() }).map(drop)

@@ -447,8 +447,20 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         Effect::PutPtSubmission { submission, results, replacing } => {
             return put_pt_submission(conn, submission, results, *replacing);
         }
-        Effect::ClosePtRound { id, at } => {
+        Effect::ClosePtRound { id, at, submissions } => {
             still_open(conn, id)?;
+            let held: Vec<String> = conn
+                .prepare_cached("SELECT digest FROM pt_submission WHERE round = ?1 ORDER BY seq")?
+                .query_map(params![id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if &held != submissions {
+                // A submission committed after the closer read the round: its entry would
+                // not name what the round closed with.
+                return Err(conflict(
+                    "pt.results_changed",
+                    format!("round '{id}' holds {} submissions, the close names {}", held.len(), submissions.len()),
+                ));
+            }
             conn.execute("UPDATE pt_round SET closed_at = ?2 WHERE id = ?1", params![id, at])?;
         }
         Effect::PutPtReport { id, report: r } => {
