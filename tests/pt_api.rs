@@ -8,7 +8,7 @@ use base64::Engine;
 use common::gateway::{DEMO, Refusing, Response, call, call_with, config, token};
 use mrgate::crypto::keys::SigningKey;
 use mrgate::crypto::x509::read_certificates;
-use mrgate::ledger::entry::Entry;
+use mrgate::ledger::entry::{Entry, document_digest};
 use mrgate::pt::exchange::{self, Assigned, Item, Measurand, Round, Submission, SubmittedResult};
 use mrgate::pt::stats::{self, Stop};
 use mrgate::server::{App, Running, start};
@@ -546,4 +546,32 @@ async fn concurrent_closes_log_one_close_and_one_report() {
     let entries = call(gw.addr, "GET", &format!("/v1/log/entries?start={before}"), vec![], None, None).await.json();
     let kinds: Vec<String> = (0..2).map(|i| logged(&entries["entries"][i]).kind).collect();
     assert_eq!(kinds, ["pt-close", "pt-report"]);
+}
+
+/// A submission that lands between the close's read of the round and its commit (written
+/// here by the test while it holds the store's write lock, so the close waits for it) makes
+/// the store refuse that close; the gateway reads the round again, and the close it logs
+/// names the late submission too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_names_a_submission_that_landed_meanwhile() {
+    let (gw, dir) = gateway().await;
+    past_deadline(&gw, "RR-1").await;
+    let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+    db.execute_batch("BEGIN IMMEDIATE").expect("write lock");
+    let close = tokio::spawn(call(gw.addr, "POST", "/v1/pt/rounds/RR-1/close", vec![], Some("partner-dakks"), None));
+    // Long enough for the close to read the round and wait on the lock.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let late = document_digest(b"a late submission");
+    db.execute(
+        "INSERT INTO pt_submission (round, submitter, digest, received, document)
+         VALUES ('RR-1', 'ukas', ?1, '2026-11-26T00:00:00Z', x'')",
+        [&late],
+    )
+    .expect("insert");
+    db.execute_batch("COMMIT").expect("release");
+    let closed = close.await.expect("close task");
+    assert_eq!(closed.status, 201, "{}", String::from_utf8_lossy(&closed.body));
+    let entry = logged(&closed.json()["close_receipt"]);
+    assert_eq!((entry.inputs.len(), entry.inputs.last()), (3, Some(&late)), "{:?}", entry.inputs);
+    assert_eq!(logged(&closed.json()["receipt"]).inputs, entry.inputs);
 }
