@@ -140,15 +140,13 @@ impl Pacer {
     }
 }
 
-/// What one connection measured: for each request, the second of the run it was scheduled
-/// in, its latency in microseconds and how much of it was the generator's own lateness (the
-/// next field's, or 0); the error count; and, for each paced request whose
-/// connection was idle at its send time, the second and how late (µs) this generator woke
-/// to send it — its own lateness, which the latency includes but the server did not cause.
+/// What one connection measured: for each successful request, the second of the run it was
+/// scheduled in, its latency in microseconds, and how late (µs) this generator itself woke
+/// to send it when the connection was idle at its send time (else 0) — lateness the latency
+/// includes but the server did not cause; and the error count.
 struct Connection {
     latencies: Vec<(u32, u32, u32)>,
     errors: u64,
-    late: Vec<(u32, u32)>,
 }
 
 /// One keep-alive connection's loop.
@@ -173,7 +171,7 @@ async fn connection(
     // Paced connections start spread over one interval, so requests arrive evenly rather
     // than in bursts of one per connection.
     let mut next = Instant::now() + interval.map_or(Duration::ZERO, |i| i * index as u32 / a.connections as u32);
-    let (mut latencies, mut errors, mut late) = (Vec::with_capacity(100_000), 0u64, Vec::new());
+    let (mut latencies, mut errors) = (Vec::with_capacity(100_000), 0u64);
     let body = Bytes::from(a.body.clone());
     let mut own_late = 0u32;
     while Instant::now() < until {
@@ -183,9 +181,7 @@ async fn connection(
             pacer.until(index, next).await;
             own_late = 0;
             if idle {
-                let second = next.saturating_duration_since(started).as_secs() as u32;
                 own_late = next.elapsed().as_micros().min(u32::MAX as u128) as u32;
-                late.push((second, own_late));
             }
         } else {
             next = Instant::now();
@@ -216,7 +212,7 @@ async fn connection(
             next += i;
         }
     }
-    Connection { latencies, errors, late }
+    Connection { latencies, errors }
 }
 
 /// The machine's CPU time stolen by the hypervisor so far, in clock ticks (the eighth
@@ -284,7 +280,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let a = Arc::new(a);
     let connector = tls(&a);
-    let (latencies, errors, elapsed, steal) = runtime.block_on(async {
+    let (latencies, errors, elapsed, (steal, probe)) = runtime.block_on(async {
         let started = Instant::now();
         let steal = steal_by_second(started, a.seconds);
         let probe = a.sync_probe.clone().map(|dir| sync_probe(dir, started, a.seconds));
@@ -295,21 +291,19 @@ fn main() {
                 tokio::spawn(connection(Arc::clone(&a), connector.clone(), k, (started, until), Arc::clone(&pacer)))
             })
             .collect();
-        let (mut all, mut errors, mut late) = (Vec::new(), 0, Vec::new());
+        let (mut all, mut errors) = (Vec::new(), 0);
         for t in tasks {
             let c = t.await.expect("task");
             all.extend(c.latencies);
             errors += c.errors;
-            late.extend(c.late);
         }
-        (all, errors, started.elapsed(), (steal, probe, late))
+        (all, errors, started.elapsed(), (steal, probe))
     });
-    let (steal, probe, late) = steal;
     // The generator's slowest wake-up of each second (paced runs only).
     let mut latest = vec![0u32; a.seconds as usize + 1];
-    for (second, us) in late {
+    for &(second, _, own) in &latencies {
         let slot = &mut latest[(second as usize).min(a.seconds as usize)];
-        *slot = (*slot).max(us);
+        *slot = (*slot).max(own);
     }
     let late: Vec<String> = if a.rate.is_some() {
         latest[..a.seconds as usize].iter().map(|us| format!("{:.1}", *us as f64 / 1000.0)).collect()

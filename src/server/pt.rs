@@ -270,18 +270,24 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
 /// Closes round `id` and logs it (`pt-close`), naming the definition and every submission
 /// it closes with, in the order received. A submission committed between the read and the
 /// close makes the store refuse the close (`pt.results_changed`); the round is then read
-/// again, a few times at most. Returns the closing time and the close's receipt.
-fn close_round(app: &App, req: &Req, id: &str, definition: &str) -> Result<(String, Option<Receipt>), Refusal> {
+/// again, a few times at most. Returns the closing time, the close's receipt and the
+/// submissions it closed with (the store checked they are all the round holds).
+fn close_round(
+    app: &App,
+    req: &Req,
+    id: &str,
+    definition: &str,
+) -> Result<(String, Receipt, Vec<PtSubmissionRecord>), Refusal> {
     let mut retries = 3;
     loop {
-        let submissions: Vec<String> =
-            app.store.pt_submissions(id).map_err(store_error)?.into_iter().map(|s| s.digest).collect();
-        let inputs = std::iter::once(definition.to_string()).chain(submissions.iter().cloned()).collect();
+        let submissions = app.store.pt_submissions(id).map_err(store_error)?;
+        let digests: Vec<String> = submissions.iter().map(|s| s.digest.clone()).collect();
+        let inputs = std::iter::once(definition.to_string()).chain(digests.iter().cloned()).collect();
         let logged = entry(app, req, "pt-close", inputs, vec![], "closed", vec![]);
         let at = logged.time.clone();
-        let effects = vec![Effect::ClosePtRound { id: id.to_string(), at: at.clone(), submissions }];
+        let effects = vec![Effect::ClosePtRound { id: id.to_string(), at: at.clone(), submissions: digests }];
         match app.commit(&logged, effects) {
-            Ok((receipt, _)) => return Ok((at, Some(receipt))),
+            Ok((receipt, _)) => return Ok((at, receipt, submissions)),
             Err(e) if e.code() == "pt.results_changed" && retries > 0 => retries -= 1,
             Err(e) => return Err(commit_error(e)),
         }
@@ -325,9 +331,12 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
         // result. The close is a decision of its own, logged when it takes effect: a report
         // that fails after it (and is made by closing again) leaves the round closed at the
         // logged time, and the log shows when results stopped being taken and which.
-        let (closed, close_receipt) = match &record.closed_at {
-            Some(at) => (at.clone(), None),
-            None => close_round(app, req, id, &definition_digest)?,
+        let (closed, close_receipt, submissions) = match &record.closed_at {
+            Some(at) => (at.clone(), None, app.store.pt_submissions(id).map_err(store_error)?),
+            None => {
+                let (at, receipt, submissions) = close_round(app, req, id, &definition_digest)?;
+                (at, Some(receipt), submissions)
+            }
         };
         let closed = OffsetDateTime::parse(&closed, &time::format_description::well_known::Rfc3339).map_err(|e| {
             refuse(
@@ -336,7 +345,6 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
                 format!("round '{id}' closed at '{closed}': {e}"),
             )
         })?;
-        let submissions = app.store.pt_submissions(id).map_err(store_error)?;
         let mut inputs = Vec::new();
         for r in app.store.pt_results(id).map_err(store_error)? {
             let result: SubmittedResult = serde_json::from_str(&r.result).map_err(|e| {
