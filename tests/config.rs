@@ -59,6 +59,28 @@ fn bad_configs_are_refused_with_the_file_named() {
         let err = Config::load(&path).expect_err(bad);
         assert!(err.contains("bad.toml") && err.contains("log.origin") && err.contains(why), "{bad}: {err}");
     }
+    // Limits that would turn every request away, or let anonymous callers in without limit.
+    for (line, bad, why) in [
+        ("max_body_bytes = 4194304", "max_body_bytes = 0", "at least 1"),
+        ("max_connections = 1024", "max_connections = 0", "at least 1"),
+        ("request_timeout_seconds = 30", "request_timeout_seconds = 0", "at least 1"),
+        ("public_rate_per_second = 20.0", "public_rate_per_second = 0.0", "above 0"),
+        ("public_rate_per_second = 20.0", "public_rate_per_second = -5.0", "above 0"),
+        ("public_rate_per_second = 20.0", "public_rate_per_second = inf", "above 0"),
+        ("public_rate_per_second = 20.0", "public_rate_per_second = nan", "above 0"),
+        ("public_burst = 100.0", "public_burst = 0.5", "at least 1"),
+        ("public_burst = 100.0", "public_burst = inf", "at least 1"),
+    ] {
+        let text = example.replace(line, bad);
+        assert_ne!(text, example, "{line}");
+        std::fs::write(&path, text).expect("write");
+        let err = Config::load(&path).expect_err(bad);
+        let field = bad.split(' ').next().unwrap_or_default();
+        assert!(
+            err.contains("bad.toml") && err.contains(&format!("limits.{field}")) && err.contains(why),
+            "{bad}: {err}"
+        );
+    }
     std::fs::write(&path, example.replace("commit_interval_ms = 1.0", "commit_interval_ms = 0")).expect("write");
     let immediate = Config::load(&path).expect("an integer is a number of milliseconds too");
     assert_eq!(immediate.log.commit_interval(), std::time::Duration::ZERO);

@@ -180,6 +180,22 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Turns transparent huge pages off for the gateway's memory.
+///
+/// mimalloc asks for huge pages on its arenas (`madvise(MADV_HUGEPAGE)`), and the kernel then
+/// fills a thread's first touch of 2 MiB of fresh heap with a whole huge page before the
+/// thread goes on. On the 2-core VM of `benches/load.sh` that fault took 4.6–6.9 ms
+/// (`cargo bench --bench log_growth`: slowest 16-leaf append 4.6–6.9 ms with huge pages,
+/// 0.4–1.3 ms with `MIMALLOC_ALLOW_THP=0`), and a verify load run took 15–17 of them, each
+/// holding whatever that thread was doing: a commit, or a verification. The gateway's heap
+/// is tens of megabytes, too small for huge pages to save much in TLB misses.
+fn without_huge_page_faults() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {
+        eprintln!("warning: transparent huge pages stay on (prctl PR_SET_THP_DISABLE: {e})");
+    }
+}
+
 fn serve(config: Option<PathBuf>, demo: bool, listen: Option<String>, data_dir: Option<PathBuf>) -> ExitCode {
     use crate::server::config::Config;
     if config.is_some() == demo {
@@ -207,6 +223,7 @@ fn serve(config: Option<PathBuf>, demo: bool, listen: Option<String>, data_dir: 
             return ExitCode::from(2);
         }
     };
+    without_huge_page_faults();
     let result = crate::server::serve(config, read_config, |addr| {
         println!("mrgate listening on https://{addr}");
         if demo {

@@ -12,12 +12,12 @@
 
 use super::checkpoint::Checkpoint;
 use super::entry::{Entry, EntryError};
+use super::hashes::LeafIndex;
 use super::merkle::{self, Tree};
 use super::receipt::{ConsistencyProof, Receipt, encode_hashes};
 use crate::store::{Effect, Store, StoreError, Write, Written};
 use base64::Engine;
 use ring::signature::Ed25519KeyPair;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,7 +50,7 @@ impl LogError {
 struct State {
     tree: Tree,
     /// The first index of each leaf hash, for look-ups by hash (`?hash=`).
-    by_leaf: HashMap<merkle::Hash, u64>,
+    by_leaf: LeafIndex,
     checkpoint: String,
     checkpoint_at: std::time::Instant,
 }
@@ -198,7 +198,7 @@ impl DurableLog {
         super::checkpoint::check_key_name(origin)?;
         let size = store.log_size()?;
         let mut tree = Tree::new();
-        let mut by_leaf = HashMap::new();
+        let mut by_leaf = LeafIndex::new();
         let mut start = 0;
         while start < size {
             let end = (start + 10_000).min(size);
@@ -295,7 +295,7 @@ impl DurableLog {
 
     /// The index of the first entry whose leaf hash is `leaf`.
     pub fn index_of(&self, leaf: &merkle::Hash) -> Result<Option<u64>, LogError> {
-        Ok(self.lock()?.by_leaf.get(leaf).copied())
+        Ok(self.lock()?.by_leaf.get(leaf))
     }
 
     /// A receipt for `index` against the latest checkpoint.
@@ -360,10 +360,10 @@ fn index_of(written: &Written) -> Result<u64, LogError> {
 }
 
 /// Appends an entry to the tree and remembers the first index of its leaf hash.
-fn add_leaf(tree: &mut Tree, by_leaf: &mut HashMap<merkle::Hash, u64>, entry: &[u8]) {
+fn add_leaf(tree: &mut Tree, by_leaf: &mut LeafIndex, entry: &[u8]) {
     let leaf = merkle::leaf_hash(entry);
     tree.push(leaf);
-    by_leaf.entry(leaf).or_insert(tree.size() - 1);
+    by_leaf.insert_first(leaf, tree.size() - 1);
 }
 
 fn sign(tree: &Tree, origin: &str, key: &Ed25519KeyPair) -> String {

@@ -4,7 +4,9 @@
 //!
 //! [`Tree`] keeps every complete subtree hash, level by level, so a proof for any size
 //! costs O(log n) hash look-ups and at most O(log n) hash computations for the right edge.
+//! The levels are [`HashList`]s, so a push never moves the hashes already held.
 
+use super::hashes::HashList;
 use ring::digest::{Context, SHA256, digest};
 
 pub type Hash = [u8; 32];
@@ -73,12 +75,12 @@ impl ProofError {
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
     /// `levels[k][i]` is the hash of leaves `[i·2^k, (i+1)·2^k)`.
-    levels: Vec<Vec<Hash>>,
+    levels: Vec<HashList>,
 }
 
 impl Tree {
     pub fn new() -> Self {
-        Self { levels: vec![Vec::new()] }
+        Self { levels: vec![HashList::default()] }
     }
 
     pub fn size(&self) -> u64 {
@@ -88,15 +90,17 @@ impl Tree {
     /// Appends a leaf hash and completes every subtree it closes.
     pub fn push(&mut self, leaf: Hash) {
         if self.levels.is_empty() {
-            self.levels.push(Vec::new());
+            self.levels.push(HashList::default());
         }
         self.levels[0].push(leaf);
         let mut k = 0;
         while self.levels[k].len().is_multiple_of(2) {
-            let n = self.levels[k].len();
-            let parent = node_hash(&self.levels[k][n - 2], &self.levels[k][n - 1]);
+            let level = &self.levels[k];
+            let n = level.len();
+            let (Some(left), Some(right)) = (level.get(n - 2), level.last()) else { break };
+            let parent = node_hash(left, right);
             if self.levels.len() == k + 1 {
-                self.levels.push(Vec::new());
+                self.levels.push(HashList::default());
             }
             self.levels[k + 1].push(parent);
             k += 1;

@@ -8,6 +8,7 @@
 pub mod checkpoint;
 pub mod durable;
 pub mod entry;
+pub mod hashes;
 pub mod merkle;
 pub mod receipt;
 

@@ -98,7 +98,8 @@ pub struct LimitsConfig {
     pub max_connections: usize,
     #[serde(default = "default_timeout")]
     pub request_timeout_seconds: u64,
-    /// Token-bucket rate for callers without a client certificate, per address.
+    /// Token-bucket rate for callers without a client certificate, per client (IPv4 address
+    /// or IPv6 /64).
     #[serde(default = "default_rate")]
     pub public_rate_per_second: f64,
     #[serde(default = "default_burst")]
@@ -134,6 +135,31 @@ impl Default for LimitsConfig {
     }
 }
 
+impl LimitsConfig {
+    /// Refuses limits that would turn every request away, or admit without limit.
+    fn check(&self) -> Result<(), String> {
+        let at_least_one = [
+            ("max_body_bytes", self.max_body_bytes as u64),
+            ("max_connections", self.max_connections as u64),
+            ("request_timeout_seconds", self.request_timeout_seconds),
+        ];
+        if let Some((name, v)) = at_least_one.iter().find(|(_, v)| *v == 0) {
+            return Err(format!("limits.{name} = {v}: must be at least 1"));
+        }
+        let rate = self.public_rate_per_second;
+        if !(rate.is_finite() && rate > 0.0) {
+            return Err(format!(
+                "limits.public_rate_per_second = {rate}: must be a number above 0 (tokens a second per client)"
+            ));
+        }
+        let burst = self.public_burst;
+        if !(burst.is_finite() && burst >= 1.0) {
+            return Err(format!("limits.public_burst = {burst}: must be a number of at least 1 (one request)"));
+        }
+        Ok(())
+    }
+}
+
 impl Config {
     /// Reads a configuration file; relative paths are resolved against its folder.
     pub fn load(path: &Path) -> Result<Self, String> {
@@ -154,7 +180,7 @@ impl Config {
         // The origin names the log's key in every checkpoint it signs.
         crate::ledger::checkpoint::check_key_name(&self.log.origin)
             .map_err(|e| format!("log.origin = {:?}: {e}", self.log.origin))?;
-        Ok(())
+        self.limits.check()
     }
 
     fn resolve(&mut self, base: &Path) {

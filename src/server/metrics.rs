@@ -1,12 +1,10 @@
 //! Prometheus text metrics: requests by route and status, latency histograms, verdicts by
-//! reason, the trust list's age, the log's size, checkpoint age and append latency; and the
-//! token-bucket rate limit for callers without a client certificate.
+//! reason, the trust list's age, the log's size, checkpoint age and append latency.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const BUCKETS: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0];
 
@@ -137,38 +135,4 @@ fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
     let braces = if trimmed.is_empty() { String::new() } else { format!("{{{trimmed}}}") };
     let _ = writeln!(out, "{name}_sum{braces} {}", h.sum);
     let _ = writeln!(out, "{name}_count{braces} {}", h.count);
-}
-
-/// A token bucket per client address for callers without a client certificate.
-#[derive(Debug)]
-pub struct RateLimit {
-    rate: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
-}
-
-impl RateLimit {
-    pub fn new(rate_per_second: f64, burst: f64) -> Self {
-        Self { rate: rate_per_second, burst, buckets: Mutex::new(HashMap::new()) }
-    }
-
-    /// Takes one token; `Err(seconds)` says when the next one is available.
-    pub fn take(&self, ip: IpAddr) -> Result<(), u64> {
-        let Ok(mut buckets) = self.buckets.lock() else { return Ok(()) };
-        if buckets.len() > 100_000 {
-            // Forget idle clients rather than grow without bound.
-            let now = Instant::now();
-            buckets.retain(|_, (_, t)| now.duration_since(*t) < Duration::from_secs(60));
-        }
-        let now = Instant::now();
-        let (tokens, last) = buckets.entry(ip).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.rate).min(self.burst);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - *tokens) / self.rate).ceil().max(1.0) as u64)
-        }
-    }
 }

@@ -18,6 +18,7 @@ mod page;
 mod partner;
 mod pt;
 mod public;
+pub mod rate_limit;
 pub mod tls;
 
 use crate::crypto::keys::SigningKey;
@@ -61,7 +62,7 @@ pub struct App {
     pub exporter_tokens: Vec<[u8; 32]>,
     pub limits: Limits,
     pub metrics: Arc<metrics::Metrics>,
-    pub rate_limit: Arc<metrics::RateLimit>,
+    pub rate_limit: Arc<rate_limit::RateLimit>,
     pub started: std::time::Instant,
     /// The address `start` bound, for the default public URL.
     pub bound: Arc<std::sync::OnceLock<SocketAddr>>,
@@ -81,7 +82,7 @@ struct Lasting {
     log: Arc<DurableLog>,
     log_public_pem: String,
     metrics: Arc<metrics::Metrics>,
-    rate_limit: Arc<metrics::RateLimit>,
+    rate_limit: Arc<rate_limit::RateLimit>,
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
     started: std::time::Instant,
 }
@@ -165,7 +166,7 @@ impl App {
             config.log.commit_interval(),
         )
         .map_err(|e| e.to_string())?;
-        let rate_limit = metrics::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst);
+        let rate_limit = rate_limit::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst);
         let lasting = Lasting {
             store,
             log: Arc::new(log),
@@ -201,7 +202,7 @@ impl App {
         {
             Arc::clone(&self.rate_limit)
         } else {
-            Arc::new(metrics::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst))
+            Arc::new(rate_limit::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst))
         };
         let lasting = Lasting {
             store: Arc::clone(&self.store),

@@ -696,10 +696,11 @@ impl Store for SqliteStore {
         };
         drop(tx);
         // Still under the connection lock: no write can have slipped in since the read.
+        let mut evicted = Versions::new();
         if let Ok(mut v) = self.versions.write() {
             use std::sync::atomic::Ordering::Relaxed;
             if self.cached.load(Relaxed) >= MAX_CACHED_VERSIONS {
-                v.clear();
+                evicted = std::mem::take(&mut *v);
                 self.cached.store(0, Relaxed);
             }
             let by_number = v.entry(issuer.to_string()).or_default();
@@ -708,6 +709,10 @@ impl Store for SqliteStore {
             }
         }
         drop(conn);
+        // Freeing a full cache takes a while (100,000 versions shaped like these: 32–35 ms
+        // with mimalloc), so the one request that evicts waits for it, not every look-up
+        // and commit behind the locks.
+        drop(evicted);
         Ok(view)
     }
 
