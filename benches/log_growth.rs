@@ -89,8 +89,10 @@ fn main() {
     let given = std::env::args().skip(1).find_map(|a| a.replace('_', "").parse().ok());
     let n: u64 = given.unwrap_or(if benching { 8_000_000 } else { 70_000 });
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let resident_before = resident_bytes();
     let mut now = Now { tree: Tree::new(), by_leaf: LeafIndex::new() };
     let after = grow(n, |leaf| now.add(leaf));
+    let held = resident_bytes().saturating_sub(resident_before);
     drop(now);
     let mut before = Before::default();
     let old = grow(n, |leaf| before.add(leaf));
@@ -108,4 +110,17 @@ fn main() {
             ms(*new_mean) * 1e3
         );
     }
+    // The whole tree and index stay in memory: what a log of n entries costs.
+    println!(
+        "memory held for {n} entries (tree and index): {} MiB, {:.0} bytes per entry",
+        held >> 20,
+        held as f64 / n as f64
+    );
+}
+
+/// The process's resident memory (0 where /proc is not there to tell).
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0);
+    pages * 4096
 }
