@@ -187,6 +187,14 @@ fn serve_reloads_on_sighup_and_stops_on_sigterm() {
         }
     });
     let pid = child.id().to_string();
+    // A huge-page fault stalls the thread that takes it for milliseconds: the gateway has
+    // them turned off (prctl PR_SET_THP_DISABLE, reported by the kernel since Linux 6.0).
+    #[cfg(target_os = "linux")]
+    if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        && let Some(line) = status.lines().find(|l| l.starts_with("THP_enabled:"))
+    {
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
     let signal = |name: &str| {
         assert!(Command::new("kill").args([name, &pid]).status().expect("kill").success());
     };
