@@ -1,5 +1,6 @@
 //! A small HTTP/1.1-over-TLS load generator for `benches/load.sh`: N keep-alive
-//! connections send one request each in a loop for a fixed time, optionally paced to a total
+//! connections, all opened before the clock starts (what is measured is keep-alive, not
+//! handshakes), send one request each in a loop for a fixed time, optionally paced to a total
 //! rate, and it prints requests per second and latency percentiles as one JSON line, with
 //! the p99 of each second, the CPU time the hypervisor stole in each second and, with
 //! `--sync-probe DIR`, the slowest 4 KiB write-and-sync of each second in DIR (the disk's own
@@ -149,24 +150,36 @@ struct Connection {
     errors: u64,
 }
 
+/// The client side of one keep-alive connection: TCP, TLS (with the client certificate, if
+/// any) and HTTP/1.1, ready to send.
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// Opens one keep-alive connection. All are opened before the run's clock starts: the
+/// handshakes (each verifies the client's certificate chain) are not what is measured, and
+/// made inside the run they held the first second's tail.
+async fn connect(a: Arc<Args>, connector: tokio_rustls::TlsConnector) -> Sender {
+    let uri: hyper::Uri = a.url.parse().expect("url");
+    let host = uri.host().expect("host").to_string();
+    let port = uri.port_u16().unwrap_or(443);
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.expect("connect");
+    tcp.set_nodelay(true).expect("nodelay");
+    let stream = connector.connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("tls");
+    let (sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("handshake");
+    tokio::spawn(conn);
+    sender
+}
+
 /// One keep-alive connection's loop.
 async fn connection(
     a: Arc<Args>,
-    connector: tokio_rustls::TlsConnector,
+    mut sender: Sender,
     index: usize,
     (started, until): (Instant, Instant),
     pacer: Arc<Pacer>,
 ) -> Connection {
     let uri: hyper::Uri = a.url.parse().expect("url");
-    let host = uri.host().expect("host").to_string();
-    let port = uri.port_u16().unwrap_or(443);
     let path = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
-    let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.expect("connect");
-    tcp.set_nodelay(true).expect("nodelay");
-    let stream = connector.connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("tls");
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.expect("handshake");
-    tokio::spawn(conn);
     let interval = a.rate.map(|r| Duration::from_secs_f64(a.connections as f64 / r));
     // Paced connections start spread over one interval, so requests arrive evenly rather
     // than in bursts of one per connection.
@@ -281,14 +294,22 @@ fn main() {
     let a = Arc::new(a);
     let connector = tls(&a);
     let (latencies, errors, elapsed, (steal, probe)) = runtime.block_on(async {
+        let opening: Vec<_> =
+            (0..a.connections).map(|_| tokio::spawn(connect(Arc::clone(&a), connector.clone()))).collect();
+        let mut senders = Vec::with_capacity(a.connections);
+        for o in opening {
+            senders.push(o.await.expect("connection"));
+        }
         let started = Instant::now();
         let steal = steal_by_second(started, a.seconds);
         let probe = a.sync_probe.clone().map(|dir| sync_probe(dir, started, a.seconds));
         let until = started + Duration::from_secs(a.seconds);
         let pacer = Pacer::start(a.connections);
-        let tasks: Vec<_> = (0..a.connections)
-            .map(|k| {
-                tokio::spawn(connection(Arc::clone(&a), connector.clone(), k, (started, until), Arc::clone(&pacer)))
+        let tasks: Vec<_> = senders
+            .into_iter()
+            .enumerate()
+            .map(|(k, sender)| {
+                tokio::spawn(connection(Arc::clone(&a), sender, k, (started, until), Arc::clone(&pacer)))
             })
             .collect();
         let (mut all, mut errors) = (Vec::new(), 0);
