@@ -1,6 +1,7 @@
 //! The transparency log: RFC 9162 tree heads against known answers, every inclusion and
 //! consistency proof up to size 64 checked against a second, naive implementation written
-//! here from the RFC's recursive definitions, tampering detected, receipts verified
+//! here from the RFC's recursive definitions (and, in a 24,581-leaf tree, those across the
+//! edges of the chunks the tree stores its levels in), tampering detected, receipts verified
 //! offline, and a forked log caught by a consistency check.
 
 use mrgate::ledger::MemoryLog;
@@ -171,6 +172,39 @@ fn every_consistency_proof_up_to_64() {
     }
     assert!(tree.consistency_proof(0, 5).is_err());
     assert!(tree.consistency_proof(6, 5).is_err());
+}
+
+/// The tree keeps each level in chunks of 4096 hashes: heads and proofs across their edges
+/// (level 0 spans seven chunks here, level 1 three, level 2 two) agree with the naive
+/// reference.
+#[test]
+fn heads_and_proofs_across_the_levels_chunk_edges() {
+    const CHUNK: usize = mrgate::ledger::hashes::HashList::CHUNK;
+    let n = 6 * CHUNK + 5;
+    let data = leaves(n);
+    let tree = tree_of(&data);
+    assert_eq!(tree.size(), n as u64);
+    let edges = [1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 2 * CHUNK + 1, 4 * CHUNK + 3, n - 1, n];
+    for &size in &edges {
+        let root = tree.root(size as u64).expect("root");
+        assert_eq!(root, naive_mth(&data[..size]), "root {size}");
+        for &index in edges.iter().filter(|&&i| i < size).chain(&[0]) {
+            let proof = tree.inclusion_proof(index as u64, size as u64).expect("proof");
+            assert_eq!(proof, naive_path(index, &data[..size]), "path {index}/{size}");
+            let leaf = merkle::leaf_hash(&data[index]);
+            merkle::verify_inclusion(index as u64, size as u64, &leaf, &proof, &root).expect("verifies");
+            assert!(merkle::verify_inclusion(index as u64, size as u64, &flip(leaf, 9), &proof, &root).is_err());
+        }
+        for &from in edges.iter().filter(|&&f| f < size) {
+            let proof = tree.consistency_proof(from as u64, size as u64).expect("proof");
+            assert_eq!(proof, naive_subproof(from, &data[..size], true), "{from}->{size}");
+            let from_root = tree.root(from as u64).expect("root");
+            merkle::verify_consistency(from as u64, size as u64, &from_root, &root, &proof).expect("verifies");
+            assert!(merkle::verify_consistency(from as u64, size as u64, &flip(from_root, 5), &root, &proof).is_err());
+        }
+    }
+    assert_eq!(tree.leaf(n as u64 - 1), Some(merkle::leaf_hash(&data[n - 1])));
+    assert_eq!(tree.leaf(n as u64), None);
 }
 
 fn key() -> Ed25519KeyPair {
