@@ -22,7 +22,6 @@ use std::hash::{BuildHasher, RandomState};
 #[derive(Debug, Clone, Default)]
 pub struct HashList {
     chunks: Vec<Vec<Hash>>,
-    len: usize,
 }
 
 impl HashList {
@@ -31,11 +30,12 @@ impl HashList {
     pub const CHUNK: usize = 4096;
 
     pub fn len(&self) -> usize {
-        self.len
+        // Every chunk but the last is full.
+        self.chunks.last().map_or(0, |last| (self.chunks.len() - 1) * Self::CHUNK + last.len())
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.chunks.is_empty()
     }
 
     pub fn push(&mut self, hash: Hash) {
@@ -49,7 +49,6 @@ impl HashList {
                 self.chunks.push(chunk);
             }
         }
-        self.len += 1;
     }
 
     pub fn get(&self, index: usize) -> Option<&Hash> {
@@ -70,7 +69,6 @@ impl HashList {
 pub struct LeafIndex {
     shards: Vec<HashMap<Hash, u64>>,
     pick: RandomState,
-    len: usize,
 }
 
 impl Default for LeafIndex {
@@ -85,7 +83,7 @@ impl LeafIndex {
     pub const SHARDS: usize = 4096;
 
     pub fn new() -> Self {
-        Self { shards: (0..Self::SHARDS).map(|_| HashMap::new()).collect(), pick: RandomState::new(), len: 0 }
+        Self { shards: (0..Self::SHARDS).map(|_| HashMap::new()).collect(), pick: RandomState::new() }
     }
 
     fn shard(&self, leaf: &Hash) -> usize {
@@ -96,23 +94,20 @@ impl LeafIndex {
     /// Records `index` for `leaf` unless the leaf already has an earlier index.
     pub fn insert_first(&mut self, leaf: Hash, index: u64) {
         let shard = self.shard(&leaf);
-        if let std::collections::hash_map::Entry::Vacant(v) = self.shards[shard].entry(leaf) {
-            v.insert(index);
-            self.len += 1;
-        }
+        self.shards[shard].entry(leaf).or_insert(index);
     }
 
     pub fn get(&self, leaf: &Hash) -> Option<u64> {
         self.shards[self.shard(leaf)].get(leaf).copied()
     }
 
-    /// Distinct leaf hashes held.
+    /// Distinct leaf hashes held (a sum over the shards: for tests and diagnostics).
     pub fn len(&self) -> usize {
-        self.len
+        self.shards.iter().map(HashMap::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.shards.iter().all(HashMap::is_empty)
     }
 }
 

@@ -82,7 +82,7 @@ impl RateLimit {
         Self::with_max_clients(rate_per_second, burst, Self::MAX_CLIENTS)
     }
 
-    pub fn with_max_clients(rate_per_second: f64, burst: f64, max_clients: usize) -> Self {
+    fn with_max_clients(rate_per_second: f64, burst: f64, max_clients: usize) -> Self {
         let now = Instant::now();
         Self {
             rate: rate_per_second,
@@ -129,7 +129,8 @@ impl RateLimit {
     }
 
     /// Clients with a bucket of their own.
-    pub fn clients(&self) -> usize {
+    #[cfg(test)]
+    fn clients(&self) -> usize {
         self.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner).by_client.len()
     }
 }
@@ -138,8 +139,11 @@ impl RateLimit {
 mod tests {
     use super::*;
 
-    fn ip(s: &str) -> IpAddr {
-        s.parse().expect("address")
+    const OK: Result<(), u64> = Ok(());
+
+    /// One request from each address in turn, all at `at`; what each was told.
+    fn takes(limit: &RateLimit, at: Instant, from: &[&str]) -> Vec<Result<(), u64>> {
+        from.iter().map(|a| limit.take_at(a.parse().expect("address"), at)).collect()
     }
 
     fn after(t: Instant, ms: u64) -> Instant {
@@ -150,36 +154,34 @@ mod tests {
     fn a_client_gets_its_burst_then_waits_for_the_refill() {
         let limit = RateLimit::new(1.0, 3.0);
         let t = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(limit.take_at(ip("192.0.2.1"), t), Ok(()));
-        }
-        assert_eq!(limit.take_at(ip("192.0.2.1"), t), Err(1));
-        assert_eq!(limit.take_at(ip("192.0.2.1"), after(t, 500)), Err(1));
-        assert_eq!(limit.take_at(ip("192.0.2.1"), after(t, 1500)), Ok(()));
+        let one = "192.0.2.1";
+        assert_eq!(takes(&limit, t, &[one, one, one, one]), [OK, OK, OK, Err(1)]);
+        assert_eq!(takes(&limit, after(t, 500), &[one]), [Err(1)]);
         // Another address is another client.
-        assert_eq!(limit.take_at(ip("192.0.2.2"), after(t, 1500)), Ok(()));
+        assert_eq!(takes(&limit, after(t, 1500), &[one, "192.0.2.2"]), [OK, OK]);
     }
 
     #[test]
     fn retry_after_counts_the_seconds_until_a_whole_token() {
         let limit = RateLimit::new(0.25, 1.0);
         let t = Instant::now();
-        assert_eq!(limit.take_at(ip("192.0.2.1"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("192.0.2.1"), t), Err(4));
-        assert_eq!(limit.take_at(ip("192.0.2.1"), after(t, 1000)), Err(3));
+        assert_eq!(takes(&limit, t, &["192.0.2.1", "192.0.2.1"]), [OK, Err(4)]);
+        assert_eq!(takes(&limit, after(t, 1000), &["192.0.2.1"]), [Err(3)]);
     }
 
     #[test]
     fn an_ipv6_64_is_one_client_and_a_mapped_ipv4_address_is_the_ipv4_client() {
         let limit = RateLimit::new(1.0, 2.0);
-        let t = Instant::now();
-        assert_eq!(limit.take_at(ip("2001:db8:1:2::1"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("2001:db8:1:2:abcd::99"), t), Err(1));
-        assert_eq!(limit.take_at(ip("2001:db8:1:3::1"), t), Ok(()), "another /64");
-        assert_eq!(limit.take_at(ip("198.51.100.7"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("::ffff:198.51.100.7"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("198.51.100.7"), t), Err(1));
+        let from = [
+            "2001:db8:1:2::1",
+            "2001:db8:1:2:ffff:ffff:ffff:ffff",
+            "2001:db8:1:2:abcd::99",
+            "2001:db8:1:3::1", // another /64
+            "198.51.100.7",
+            "::ffff:198.51.100.7",
+            "198.51.100.7",
+        ];
+        assert_eq!(takes(&limit, Instant::now(), &from), [OK, OK, Err(1), OK, OK, OK, Err(1)]);
         assert_eq!(limit.clients(), 3);
     }
 
@@ -187,46 +189,38 @@ mod tests {
     fn when_full_of_draining_clients_new_ones_share_the_overflow_bucket() {
         let limit = RateLimit::with_max_clients(1.0, 2.0, 2);
         let t = Instant::now();
-        assert_eq!(limit.take_at(ip("192.0.2.1"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("192.0.2.2"), t), Ok(()));
+        assert_eq!(takes(&limit, t, &["192.0.2.1", "192.0.2.2"]), [OK, OK]);
         // Rotating addresses: each new one draws from the same overflow bucket.
-        assert_eq!(limit.take_at(ip("192.0.2.3"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("192.0.2.4"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("192.0.2.5"), t), Err(1));
-        assert_eq!(limit.take_at(ip("192.0.2.6"), t), Err(1));
+        let rotating = ["192.0.2.3", "192.0.2.4", "192.0.2.5", "192.0.2.6"];
+        assert_eq!(takes(&limit, t, &rotating), [OK, OK, Err(1), Err(1)]);
         assert_eq!(limit.clients(), 2);
         // The clients in the table keep their own buckets.
-        assert_eq!(limit.take_at(ip("192.0.2.1"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("192.0.2.1"), t), Err(1));
+        assert_eq!(takes(&limit, t, &["192.0.2.1", "192.0.2.1"]), [OK, Err(1)]);
     }
 
     #[test]
     fn a_full_table_forgets_clients_whose_buckets_have_refilled() {
         let limit = RateLimit::with_max_clients(1.0, 2.0, 2);
         let t = Instant::now();
-        assert_eq!(limit.take_at(ip("192.0.2.1"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("192.0.2.2"), after(t, 1500)), Ok(()));
-        // At 2 s the first has refilled (1 + 2 × 1/s ≥ 2), the second not (1 + 0.5).
-        assert_eq!(limit.take_at(ip("192.0.2.3"), after(t, 2000)), Ok(()));
+        assert_eq!(takes(&limit, t, &["192.0.2.1"]), [OK]);
+        assert_eq!(takes(&limit, after(t, 1500), &["192.0.2.2"]), [OK]);
+        // At 2 s the first has refilled (1 + 2 × 1/s ≥ 2), the second not (1 + 0.5), so the
+        // third gets a bucket of its own: it drains alone, while the overflow stays full.
+        let third = "192.0.2.3";
+        assert_eq!(takes(&limit, after(t, 2000), &[third, third, third, "192.0.2.4"]), [OK, OK, Err(1), OK]);
         assert_eq!(limit.clients(), 2);
-        // The third has a bucket of its own: it drains alone, not the overflow.
-        assert_eq!(limit.take_at(ip("192.0.2.3"), after(t, 2000)), Ok(()));
-        assert_eq!(limit.take_at(ip("192.0.2.3"), after(t, 2000)), Err(1));
-        assert_eq!(limit.take_at(ip("192.0.2.4"), after(t, 2000)), Ok(()), "overflow still full");
     }
 
     #[test]
     fn a_full_table_is_swept_at_most_once_a_second() {
         let limit = RateLimit::with_max_clients(10.0, 2.0, 2);
         let t = Instant::now();
-        assert_eq!(limit.take_at(ip("192.0.2.1"), t), Ok(()));
-        assert_eq!(limit.take_at(ip("192.0.2.2"), t), Ok(()));
-        // A sweep now finds both still draining.
-        assert_eq!(limit.take_at(ip("192.0.2.3"), t), Ok(()));
+        // The third's sweep finds both still draining.
+        assert_eq!(takes(&limit, t, &["192.0.2.1", "192.0.2.2", "192.0.2.3"]), [OK, OK, OK]);
         // Both refilled 100 ms later, but the next sweep is not due before 1 s.
-        assert_eq!(limit.take_at(ip("192.0.2.4"), after(t, 500)), Ok(()));
+        assert_eq!(takes(&limit, after(t, 500), &["192.0.2.4"]), [OK]);
         assert_eq!(limit.clients(), 2);
-        assert_eq!(limit.take_at(ip("192.0.2.5"), after(t, 1000)), Ok(()));
+        assert_eq!(takes(&limit, after(t, 1000), &["192.0.2.5"]), [OK]);
         assert_eq!(limit.clients(), 1);
     }
 }
