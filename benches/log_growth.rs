@@ -1,11 +1,12 @@
-//! How long the log's committer holds the log while it grows: appends leaves in batches of
-//! 16 (a commit at half the verify peak carries 11–15) up to N entries, timing each batch's
-//! tree push and hash-index insert as `DurableLog` does them under its lock, and prints the
-//! slowest batch in each doubling of the log. The same is done with a `Vec` per level and
-//! one `HashMap` (what the log used before `ledger::hashes`) for comparison.
-//! `cargo bench --bench log_growth [-- N]` (default 8,000,000; about 2 GB of memory).
+//! How long the log's committer holds the log while it grows, and what the log keeps in
+//! memory: appends leaves in batches of 16 (a commit at half the verify peak carries 11–15)
+//! up to N entries, timing each batch's tree push as `DurableLog` does it under its lock,
+//! and prints the slowest batch in each doubling of the log. The same is done with a `Vec`
+//! per level and one `HashMap` from leaf hash to index (what the log held before
+//! `ledger::hashes` and the tiled tree) for comparison.
+//! `cargo bench --bench log_growth [-- N]` (default 8,000,000; about 1.5 GB of memory).
 
-use mrgate::ledger::hashes::LeafIndex;
+use mrgate::ledger::durable::RECENT_LEAVES;
 use mrgate::ledger::merkle::{self, Hash, Tree};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -44,18 +45,6 @@ impl Before {
     }
 }
 
-struct Now {
-    tree: Tree,
-    by_leaf: LeafIndex,
-}
-
-impl Now {
-    fn add(&mut self, leaf: Hash) {
-        self.tree.push(leaf);
-        self.by_leaf.insert_first(leaf, self.tree.size() - 1);
-    }
-}
-
 /// Grows to `n` entries through `add`; returns (log size at band end, slowest batch, mean batch).
 fn grow(n: u64, mut add: impl FnMut(Hash)) -> Vec<(u64, Duration, Duration)> {
     let mut bands = Vec::new();
@@ -90,15 +79,19 @@ fn main() {
     let n: u64 = given.unwrap_or(if benching { 8_000_000 } else { 70_000 });
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let resident_before = resident_bytes();
-    let mut now = Now { tree: Tree::new(), by_leaf: LeafIndex::new() };
-    let after = grow(n, |leaf| now.add(leaf));
+    // The durable log's tree: lower levels for its recent leaves only; the index by leaf
+    // hash is the store's.
+    let mut now = Tree::keeping_recent(RECENT_LEAVES);
+    let after = grow(n, |leaf| now.push(leaf));
     let held = resident_bytes().saturating_sub(resident_before);
     drop(now);
+    let resident_before = resident_bytes();
     let mut before = Before::default();
     let old = grow(n, |leaf| before.add(leaf));
+    let held_before = resident_bytes().saturating_sub(resident_before);
     drop(before);
     println!(
-        "| log size up to | slowest batch, Vec + HashMap (ms) | slowest batch, HashList + LeafIndex (ms) | mean batch, before → now (µs) |"
+        "| log size up to | slowest batch, Vec + HashMap (ms) | slowest batch, tiled tree (ms) | mean batch, before → now (µs) |"
     );
     println!("|---|---|---|---|");
     for ((size, old_max, old_mean), (_, new_max, new_mean)) in old.iter().zip(&after) {
@@ -110,11 +103,15 @@ fn main() {
             ms(*new_mean) * 1e3
         );
     }
-    // The whole tree and index stay in memory: what a log of n entries costs.
+    // What a log of n entries costs in memory, before and now.
+    let per_entry = |bytes: u64| bytes as f64 / n as f64;
     println!(
-        "memory held for {n} entries (tree and index): {} MiB, {:.0} bytes per entry",
+        "memory held for {n} entries: before (whole tree and index) {} MiB, {:.1} bytes per entry; \
+         now (tiled tree) {} MiB, {:.2} bytes per entry",
+        held_before >> 20,
+        per_entry(held_before),
         held >> 20,
-        held as f64 / n as f64
+        per_entry(held)
     );
 }
 

@@ -207,6 +207,107 @@ fn heads_and_proofs_across_the_levels_chunk_edges() {
     assert_eq!(tree.leaf(n as u64), None);
 }
 
+/// Asks a tree that no longer holds old tiles, handing it each tile it names (recomputed
+/// from `data`, as the durable log recomputes them from the store) until it answers; returns
+/// the answer and how many tiles it needed.
+fn with_tiles<T>(
+    tree: &Tree,
+    data: &[Vec<u8>],
+    ask: impl Fn(&merkle::Tiles) -> Result<T, merkle::ProofError>,
+) -> (Result<T, merkle::ProofError>, usize) {
+    let mut tiles = merkle::Tiles::default();
+    for read in 0..8 {
+        match ask(&tiles) {
+            Err(merkle::ProofError::TileNotHeld { tile }) => {
+                let start = (tile * merkle::TILE) as usize;
+                let leaves: Vec<Hash> =
+                    data[start..start + merkle::TILE as usize].iter().map(|d| merkle::leaf_hash(d)).collect();
+                tiles = tree.tile(tile, &leaves, tiles).expect("a tile of the right entries is accepted");
+            }
+            answer => return (answer, read),
+        }
+    }
+    panic!("more than 8 tiles asked for");
+}
+
+/// A tree that forgets the lower levels of old tiles (here: of every complete tile), and one
+/// rebuilt from its tile roots, answer every head and proof exactly as the tree that holds
+/// everything, reading back at most two tiles per answer.
+#[test]
+fn a_tree_that_forgets_old_tiles_answers_as_the_whole_tree() {
+    let tile = merkle::TILE as usize;
+    let n = 96 * tile + 5;
+    let data = leaves(n);
+    let whole = tree_of(&data);
+    let mut forgetting = Tree::keeping_recent(0);
+    for d in &data {
+        forgetting.append(d);
+    }
+    assert_eq!(forgetting.held_from(), 96 * merkle::TILE);
+    let roots: Vec<Hash> = (0..96).map(|t| whole.tile_root(t).expect("complete")).collect();
+    let mut rebuilt = Tree::from_tile_roots(&roots, 0);
+    for d in &data[96 * tile..] {
+        rebuilt.append(d);
+    }
+    let edges = [1, 2, 255, 256, 257, 511, 4095, 4096, 4097, 24575, 24576, n - 1, n];
+    for tree in [&forgetting, &rebuilt] {
+        assert_eq!(tree.size(), n as u64);
+        assert_eq!(tree.root(n as u64), whole.root(n as u64), "the newest head needs no tile");
+        for &size in &edges {
+            let (root, _) = with_tiles(tree, &data, |t| tree.root_with(size as u64, t));
+            assert_eq!(root.ok(), whole.root(size as u64), "root {size}");
+            for &index in edges.iter().filter(|&&i| i < size).chain(&[0, 300]) {
+                let (leaf, _) = with_tiles(tree, &data, |t| tree.leaf_with(index as u64, t));
+                assert_eq!(leaf.ok(), whole.leaf(index as u64), "leaf {index}");
+                let (proof, read) =
+                    with_tiles(tree, &data, |t| tree.inclusion_proof_with(index as u64, size as u64, t));
+                assert_eq!(proof, whole.inclusion_proof(index as u64, size as u64), "path {index}/{size}");
+                assert!(read <= 2, "path {index}/{size} read {read} tiles");
+            }
+            for &from in edges.iter().filter(|&&f| f < size) {
+                let (proof, read) =
+                    with_tiles(tree, &data, |t| tree.consistency_proof_with(from as u64, size as u64, t));
+                assert_eq!(proof, whole.consistency_proof(from as u64, size as u64), "{from}->{size}");
+                assert!(read <= 2, "{from}->{size} read {read} tiles");
+            }
+        }
+    }
+}
+
+/// Without its tile a forgetting tree says which tile it needs, never a wrong hash; a tile
+/// whose entries differ from what the tree committed, or that is short, is refused.
+#[test]
+fn a_forgotten_tile_is_named_and_a_wrong_one_refused() {
+    let tile = merkle::TILE as usize;
+    let data = leaves(3 * tile + 7);
+    let mut tree = Tree::keeping_recent(0);
+    for d in &data {
+        tree.append(d);
+    }
+    let size = tree.size();
+    assert_eq!(tree.leaf(10), None);
+    assert_eq!(tree.inclusion_proof(10, size), Err(merkle::ProofError::TileNotHeld { tile: 0 }));
+    assert_eq!(tree.consistency_proof(2 * tile as u64 + 1, size), Err(merkle::ProofError::TileNotHeld { tile: 2 }));
+    // The recent leaves' proofs need no tile.
+    let recent = 3 * tile as u64 + 1;
+    assert_eq!(tree.inclusion_proof(recent, size), tree_of(&data).inclusion_proof(recent, size));
+    let tile_1: Vec<Hash> = data[tile..2 * tile].iter().map(|d| merkle::leaf_hash(d)).collect();
+    let mut altered = tile_1.clone();
+    altered[17] = flip(altered[17], 0);
+    let cases: [(u64, &[Hash], merkle::ProofError); 5] = [
+        (1, &altered, merkle::ProofError::TileMismatch { tile: 1 }),
+        (0, &tile_1, merkle::ProofError::TileMismatch { tile: 0 }),
+        (1, &tile_1[..tile - 1], merkle::ProofError::TileMismatch { tile: 1 }),
+        (1, &[&tile_1[..], &tile_1[..1]].concat(), merkle::ProofError::TileMismatch { tile: 1 }),
+        // The incomplete last tile has no root to check against: the tree holds it anyway.
+        (3, &tile_1, merkle::ProofError::IndexOutOfRange { index: 3 * merkle::TILE, size }),
+    ];
+    for (number, leaves, refused) in cases {
+        assert_eq!(tree.tile(number, leaves, merkle::Tiles::default()).err(), Some(refused), "tile {number}");
+    }
+    assert_eq!(merkle::ProofError::TileMismatch { tile: 1 }.code(), "log.tile_mismatch");
+}
+
 fn key() -> Ed25519KeyPair {
     let rng = ring::rand::SystemRandom::new();
     Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).expect("gen").as_ref()).expect("key")

@@ -4,7 +4,7 @@
 
 use mrgate::ledger::durable::DurableLog;
 use mrgate::ledger::entry::{Entry, document_digest};
-use mrgate::ledger::receipt;
+use mrgate::ledger::{merkle, receipt};
 use mrgate::store::sqlite::SqliteStore;
 use mrgate::store::{
     CertificateRecord, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord,
@@ -40,7 +40,7 @@ fn certificates_status_history_and_restart() {
     let path = dir.path().join("mrgate.db");
     {
         let store = SqliteStore::open(&path).expect("open");
-        assert_eq!(store.schema_version().expect("v"), 3);
+        assert_eq!(store.schema_version().expect("v"), 4);
         store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
         // Re-exporting with the same status adds no status event; a change does.
         store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -203,13 +203,14 @@ fn a_version_1_store_is_migrated() {
     conn.execute_batch(
         "DROP TABLE pt_result_replaced; DROP TABLE pt_result; DROP TABLE pt_submission; DROP TABLE pt_round;
          ALTER TABLE decision DROP COLUMN log_index;
+         DROP TABLE log_tile;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 3);
+    assert_eq!(store.schema_version().expect("v"), 4);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
@@ -321,6 +322,11 @@ fn pt_rounds_submissions_and_reports() {
     assert_eq!(store.pt_report("R-1").expect("report").map(|r| r.xml), Some(b"<PerformanceReport/>".to_vec()));
 }
 
+/// An entry as the durable log hands it to the store.
+fn stored_entry(i: usize) -> Vec<u8> {
+    log_entry(i).encode().expect("encode")
+}
+
 fn log_entry(i: usize) -> Entry {
     Entry {
         kind: "export".into(),
@@ -346,7 +352,7 @@ fn key(seed: &[u8]) -> Ed25519KeyPair {
 fn a_refused_write_leaves_no_entry_and_the_others_commit() {
     let dir = tempfile::tempdir().expect("tmp");
     let store = SqliteStore::open(&dir.path().join("mrgate.db")).expect("open");
-    let entry = |i: usize| Some(log_entry(i).encode().expect("encode"));
+    let entry = |i: usize| Some(stored_entry(i));
     let certificate = Effect::PutCertificate { record: record("00124Q38817R2M", "valid"), event: event("valid", "x") };
     let suspend_unknown = Effect::SetStatus {
         issuer: "CNCA-R-2002-001".into(),
@@ -404,7 +410,7 @@ fn a_receipt_for_an_index_the_tree_never_reaches_is_refused() {
     let log = DurableLog::open("mrgate.test/log", key(&[4u8; 32]), Arc::clone(&store)).expect("log");
     let index = log.append(&log_entry(0)).expect("append");
     assert_eq!(log.receipt_of_stored(index).expect("in the tree").index, 0);
-    let past = Write { entry: Some(log_entry(1).encode().expect("encode")), effects: vec![] };
+    let past = Write { entry: Some(stored_entry(1)), effects: vec![] };
     assert_eq!(store.commit(&[past]).expect("commit")[0].as_ref().expect("written").index, Some(1));
     assert_eq!(log.receipt_of_stored(1).expect_err("never in the tree").code(), "log.index_out_of_range");
 }
@@ -484,6 +490,190 @@ fn concurrent_appends_are_batched_durable_and_provable() {
     let proof = log.consistency(1, 801).expect("proof");
     receipt::verify_consistency(&first_checkpoint, &log.checkpoint().expect("cp"), &proof, &public)
         .expect("consistent");
+}
+
+/// Appends entries `[from, to)` from 8 threads; returns once all are committed.
+fn append_many(log: &Arc<DurableLog>, from: usize, to: usize) {
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let log = Arc::clone(log);
+            std::thread::spawn(move || {
+                for i in (from + t..to).step_by(8) {
+                    log.append(&log_entry(i)).expect("append");
+                }
+            })
+        })
+        .collect();
+    handles.into_iter().for_each(|h| h.join().expect("thread"));
+}
+
+/// The entries of a log, in order, as a tree that holds every hash (the reference).
+fn whole_tree(store: &dyn Store) -> merkle::Tree {
+    let mut tree = merkle::Tree::new();
+    for entry in store.log_entries(0, store.log_size().expect("size")).expect("entries") {
+        tree.append(&entry);
+    }
+    tree
+}
+
+/// After a restart the tree is rebuilt from the stored tile roots and holds no old tile;
+/// receipts and consistency proofs about old entries are then answered from tiles read back
+/// from the store, exactly as the whole tree answers them, and look-ups by hash find the
+/// first entry with that hash.
+#[test]
+fn a_restarted_log_proves_old_entries_from_its_stored_tiles() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    let seed = [9u8; 32];
+    let public = key(&seed).public_key().as_ref().to_vec();
+    {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
+        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), Arc::clone(&store)).expect("log"));
+        append_many(&log, 0, 1000);
+        // The same entry again: look-ups by its hash still find the first.
+        log.append(&log_entry(5)).expect("repeat");
+        // Roots of tiles completed by earlier commits went with later ones.
+        assert_eq!(store.log_tile_roots().expect("roots").len(), 3);
+    }
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let log = DurableLog::open("mrgate.test/log", key(&seed), Arc::clone(&store)).expect("log");
+    let whole = whole_tree(&*store);
+    let size = 1001;
+    assert_eq!(log.size().expect("size"), size);
+    for index in [0, 5, 255, 256, 511, 767, 768, 999, 1000] {
+        let r = log.receipt(index).expect("receipt");
+        receipt::verify(&r, &public, None).expect("receipt verifies");
+        let expected: Vec<String> = whole.inclusion_proof(index, size).expect("proof").iter().map(b64).collect();
+        assert_eq!((r.index, r.tree_size, r.hashes), (index, size, expected), "receipt {index}");
+    }
+    for from in [1, 5, 256, 300, 768, 999] {
+        let proof = log.consistency(from, size).expect("consistency");
+        let expected: Vec<String> = whole.consistency_proof(from, size).expect("proof").iter().map(b64).collect();
+        assert_eq!(proof.hashes, expected, "{from} -> {size}");
+    }
+    // Appended from 8 threads, entries are stored in no set order: find each one's first.
+    let entries = store.log_entries(0, size).expect("entries");
+    for i in [5, 999, 1000] {
+        let bytes = log_entry(i).encode().expect("encode");
+        let first = entries.iter().position(|e| *e == bytes).map(|p| p as u64);
+        assert_eq!(log.index_of(&merkle::leaf_hash(&bytes)).expect("look-up"), first, "entry {i}");
+    }
+    // The repeat of entry 5 came last: the look-up found the first.
+    assert_eq!(entries.last(), Some(&log_entry(5).encode().expect("encode")));
+}
+
+fn b64(hash: &merkle::Hash) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(hash)
+}
+
+/// Builds a closed log of 1000 entries at `path`, then lets `damage` change its file.
+fn damaged_log(path: &std::path::Path, damage: &str) {
+    {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).expect("open"));
+        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect("log"));
+        append_many(&log, 0, 1000);
+    }
+    rusqlite::Connection::open(path).expect("conn").execute_batch(damage).expect("damage");
+}
+
+/// An old entry changed in the store is caught when its tile is read back, and refused,
+/// not proved; the other tiles still answer. Changed in the last stored tile, it is caught
+/// on start.
+#[test]
+fn a_changed_stored_entry_is_refused_when_its_tile_is_read() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    damaged_log(&path, "UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 10;");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect("log");
+    assert_eq!(log.receipt(10).expect_err("tile 0 changed").code(), "log.tile_mismatch");
+    assert_eq!(log.receipt(200).expect_err("tile 0 changed").code(), "log.tile_mismatch");
+    assert_eq!(log.consistency(11, 1000).expect_err("tile 0 changed").code(), "log.tile_mismatch");
+    assert_eq!(log.receipt(300).expect("tile 1 is whole").index, 300);
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    damaged_log(&path, "UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 600;");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let refused = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect_err("last tile changed");
+    assert_eq!(refused.code(), "log.tile_mismatch");
+}
+
+/// Tile roots that do not fit the entries are refused on start, with what is wrong.
+#[test]
+fn tile_roots_that_do_not_fit_the_entries_are_refused_on_start() {
+    let cases = [
+        ("DELETE FROM log_tile WHERE tile = 1;", "log tile 2: not the next tile, or not a hash"),
+        ("UPDATE log_tile SET root = x'00' WHERE tile = 0;", "log tile 0: not the next tile, or not a hash"),
+        (
+            "INSERT INTO log_tile VALUES (3, zeroblob(32)), (4, zeroblob(32));",
+            "holds 5 tile roots but only 1000 entries",
+        ),
+        ("DELETE FROM log_entry WHERE idx = 700;", "missing log entries in [512, 768)"),
+    ];
+    for (damage, why) in cases {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("mrgate.db");
+        damaged_log(&path, damage);
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+        let refused = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect_err(damage);
+        assert!(refused.to_string().contains(why), "{damage}: {refused}");
+    }
+}
+
+/// A log stored before tile roots and the hash index were kept (or whose index file was
+/// lost, or belongs to another copy of the store): it opens, its index is built again, and
+/// look-ups by hash then find old entries; the next commit stores the tile roots.
+#[test]
+fn a_log_without_tile_roots_or_hash_index_is_filled_in() {
+    for damage in ["DELETE FROM log_tile;", "DELETE FROM log_tile; DELETE FROM log_entry WHERE idx >= 990;"] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("mrgate.db");
+        damaged_log(&path, damage);
+        if damage.contains("log_entry") {
+            // The index file now covers entries the store no longer has: it is another log's.
+        } else {
+            std::fs::remove_file(path.with_extension("hash-index.db")).expect("index file");
+        }
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+        let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
+        let size = log.size().expect("size");
+        assert_eq!(store.log_tile_roots().expect("roots").len(), 0, "{damage}");
+        let entries = store.log_entries(0, size).expect("entries");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while store.log_hash_index_size().expect("index").0 < size {
+            assert!(std::time::Instant::now() < deadline, "{damage}: the index was not rebuilt");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        for index in [0, 42, size - 1] {
+            let leaf = merkle::leaf_hash(&entries[index as usize]);
+            assert_eq!(log.index_of(&leaf).expect("look-up"), Some(index), "{damage}: entry {index}");
+        }
+        log.append(&log_entry(1000)).expect("append");
+        let whole = whole_tree(&*store);
+        let roots: Vec<merkle::Hash> = (0..whole.complete_tiles()).map(|t| whole.tile_root(t).expect("root")).collect();
+        assert_eq!(store.log_tile_roots().expect("roots"), roots, "{damage}");
+    }
+}
+
+/// An index file that is not a database at all is started again.
+#[test]
+fn an_unreadable_hash_index_file_is_started_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    damaged_log(&path, "SELECT 1;");
+    std::fs::write(path.with_extension("hash-index.db"), b"not a database, not even close to one....").expect("write");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    assert_eq!(store.log_hash_index_size().expect("index"), (0, None));
+    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
+    let first = store.log_entries(0, 1).expect("entry").remove(0);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.log_hash_index_size().expect("index").0 < 1000 {
+        assert!(std::time::Instant::now() < deadline, "the index was not rebuilt");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(log.index_of(&merkle::leaf_hash(&first)).expect("look-up"), Some(0));
 }
 
 #[test]

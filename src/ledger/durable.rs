@@ -1,6 +1,14 @@
 //! The durable log: entries committed to the store before they are acknowledged, with
-//! concurrent appends grouped into one transaction (group commit), the Merkle tree rebuilt
-//! from the store on start, and a checkpoint signed after each batch. An entry may carry the
+//! concurrent appends grouped into one transaction (group commit), and a checkpoint signed
+//! after each batch.
+//!
+//! Memory holds the tree's upper levels and its latest leaves, not the whole tree: the
+//! roots of complete tiles are stored as they complete, the tree is rebuilt from them on
+//! start (the entries after the last stored tile are hashed again), and a proof about an old
+//! entry re-hashes that entry's tile from the store and checks it against the tile's root
+//! before using it. Look-ups by leaf hash go to the store's hash index, which an indexer
+//! thread fills in batches, away from the commits; entries it has not reached yet are looked
+//! for in the tree's recent leaves. An entry may carry the
 //! store effects of its decision (a certificate registered, a status changed): they are
 //! committed with it, or neither is, so the tree never holds an entry whose decision took no
 //! effect, and the store never an effect without its entry.
@@ -12,8 +20,7 @@
 
 use super::checkpoint::Checkpoint;
 use super::entry::{Entry, EntryError};
-use super::hashes::LeafIndex;
-use super::merkle::{self, Tree};
+use super::merkle::{self, ProofError, TILE, Tiles, Tree};
 use super::receipt::{ConsistencyProof, Receipt, encode_hashes};
 use crate::store::{Effect, Store, StoreError, Write, Written};
 use base64::Engine;
@@ -49,10 +56,19 @@ impl LogError {
 
 struct State {
     tree: Tree,
-    /// The first index of each leaf hash, for look-ups by hash (`?hash=`).
-    by_leaf: LeafIndex,
+    /// Tiles whose roots are in the store (the rest go with the next commit).
+    tile_roots_stored: u64,
     checkpoint: String,
     checkpoint_at: std::time::Instant,
+}
+
+/// When the indexer indexes what waits: a batch's worth, anything, or on closing what the
+/// tree holds.
+#[derive(Debug, Clone, Copy)]
+enum Waiting {
+    Batch,
+    Any,
+    Closing,
 }
 
 /// What is told the outcome of an append: the index once committed, or why not.
@@ -64,6 +80,8 @@ type WriteDone = Box<dyn FnOnce(Result<Written, LogError>) + Send>;
 /// An entry, with the store effects that stand or fall with it, waiting for the committer.
 struct Job {
     write: Write,
+    /// The entry's leaf hash, computed by the appender rather than the committer.
+    leaf: Option<merkle::Hash>,
     done: WriteDone,
 }
 
@@ -79,6 +97,22 @@ struct Shared {
 
 /// Entries committed in one transaction at most.
 const MAX_BATCH: usize = 4096;
+
+/// The latest entries whose lower tree levels stay in memory (at most about 6 MiB), so that
+/// the receipts of new entries, and proofs about them, never read the store.
+pub const RECENT_LEAVES: u64 = 65_536;
+
+/// The indexer looks for entries to index this often; it indexes once this many wait, or
+/// whatever waits once it has waited this long. Batches are large so that each walks the
+/// index's b-tree once for many entries; they stay below [`RECENT_LEAVES`], so their leaf
+/// hashes are read from memory.
+const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+const INDEX_BATCH: u64 = 16_384;
+const INDEX_AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Tiles read back from the store for one answer, at most: an inclusion proof needs the
+/// entry's tile, a consistency proof the tiles at both sizes' right edges.
+const MAX_TILES_PER_ANSWER: usize = 4;
 
 /// The shortest time between the starts of two commits, unless configured otherwise.
 ///
@@ -96,6 +130,8 @@ pub struct DurableLog {
     shared: Arc<Shared>,
     jobs: Option<std::sync::mpsc::Sender<Job>>,
     committer: Option<std::thread::JoinHandle<()>>,
+    /// Told to stop by dropping the sender.
+    indexer: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
 impl std::fmt::Debug for DurableLog {
@@ -105,10 +141,14 @@ impl std::fmt::Debug for DurableLog {
 }
 
 impl Drop for DurableLog {
-    /// Lets the committer finish what it was given, then stops it.
+    /// Lets the committer finish what it was given, then stops it, and the indexer.
     fn drop(&mut self) {
         drop(self.jobs.take());
         if let Some(t) = self.committer.take() {
+            let _ = t.join();
+        }
+        if let Some((stop, t)) = self.indexer.take() {
+            drop(stop);
             let _ = t.join();
         }
     }
@@ -143,9 +183,36 @@ impl Shared {
                 }
             }
             last_start = Some(std::time::Instant::now());
-            let (writes, done): (Vec<Write>, Vec<WriteDone>) = batch.into_iter().map(|j| (j.write, j.done)).unzip();
-            let outcomes = match self.store.commit(&writes) {
-                Ok(outcomes) => self.grow(&writes, outcomes),
+            let mut writes = Vec::with_capacity(batch.len() + 1);
+            let mut leaves = Vec::with_capacity(batch.len());
+            let mut done = Vec::with_capacity(batch.len());
+            for job in batch {
+                writes.push(job.write);
+                leaves.push(job.leaf);
+                done.push(job.done);
+            }
+            // Tile roots completed by earlier batches ride along; if this commit fails, the
+            // next one takes them (and a start hashes again what they would have saved).
+            let roots = self.unstored_tile_roots();
+            if let Some((first, roots)) = &roots {
+                let effects = vec![Effect::PutLogTileRoots { first: *first, roots: roots.clone() }];
+                writes.push(Write { entry: None, effects });
+            }
+            let committed = self.store.commit(&writes);
+            if let Some((first, stored)) = roots {
+                writes.pop();
+                if let Ok(outcomes) = &committed
+                    && let Some(Ok(_)) = outcomes.last()
+                    && let Ok(mut state) = self.lock()
+                {
+                    state.tile_roots_stored = first + stored.len() as u64;
+                }
+            }
+            let outcomes = match committed {
+                Ok(mut outcomes) => {
+                    outcomes.truncate(writes.len());
+                    self.grow(&leaves, outcomes)
+                }
                 Err(e) => vec![Err(LogError::Store(e)); writes.len()],
             };
             for (done, outcome) in done.into_iter().zip(outcomes) {
@@ -154,9 +221,14 @@ impl Shared {
         }
     }
 
-    /// Adds the committed writes' entries to the tree, in commit order, and signs a
-    /// checkpoint; refused writes added nothing to the store and add nothing here.
-    fn grow(&self, writes: &[Write], outcomes: Vec<Result<Written, StoreError>>) -> Vec<Result<Written, LogError>> {
+    /// Adds the committed writes' entries (by their leaf hashes) to the tree, in commit
+    /// order, and signs a checkpoint; refused writes added nothing to the store and add
+    /// nothing here.
+    fn grow(
+        &self,
+        leaves: &[Option<merkle::Hash>],
+        outcomes: Vec<Result<Written, StoreError>>,
+    ) -> Vec<Result<Written, LogError>> {
         let outcomes: Vec<_> = outcomes.into_iter().map(|o| o.map_err(LogError::Store)).collect();
         if !outcomes.iter().any(Result::is_ok) {
             return outcomes;
@@ -166,15 +238,84 @@ impl Shared {
             Ok(s) => s,
             Err(e) => return vec![Err(e); outcomes.len()],
         };
-        let State { tree, by_leaf, .. } = &mut *state;
-        for (write, outcome) in writes.iter().zip(&outcomes) {
-            if let (Some(bytes), Ok(_)) = (&write.entry, outcome) {
-                add_leaf(tree, by_leaf, bytes);
+        for (leaf, outcome) in leaves.iter().zip(&outcomes) {
+            if let (Some(leaf), Ok(_)) = (leaf, outcome) {
+                state.tree.push(*leaf);
             }
         }
         state.checkpoint = sign(&state.tree, &self.origin, &self.key);
         state.checkpoint_at = std::time::Instant::now();
         outcomes
+    }
+
+    /// The roots of complete tiles not yet stored: the first tile's number and the roots.
+    fn unstored_tile_roots(&self) -> Option<(u64, Vec<merkle::Hash>)> {
+        let state = self.lock().ok()?;
+        let roots: Vec<_> =
+            (state.tile_roots_stored..state.tree.complete_tiles()).map_while(|t| state.tree.tile_root(t)).collect();
+        (!roots.is_empty()).then_some((state.tile_roots_stored, roots))
+    }
+
+    /// The indexer: every [`INDEX_EVERY`], adds to the store's hash index the entries it
+    /// lacks, in batches, until told to stop; then what is still waiting, if the tree holds
+    /// it. Errors are left for the next round: the index is derived, and look-ups find what
+    /// it lacks in the tree.
+    fn index_forever(&self, stop: std::sync::mpsc::Receiver<()>) {
+        let mut last = std::time::Instant::now();
+        loop {
+            let stopping = !matches!(stop.recv_timeout(INDEX_EVERY), Err(std::sync::mpsc::RecvTimeoutError::Timeout));
+            if stopping {
+                let _ = self.index_waiting(Waiting::Closing, || true);
+                return;
+            }
+            let due = if last.elapsed() >= INDEX_AT_LEAST_EVERY { Waiting::Any } else { Waiting::Batch };
+            let keep_going = || !matches!(stop.try_recv(), Err(std::sync::mpsc::TryRecvError::Disconnected));
+            if let Ok(true) = self.index_waiting(due, keep_going) {
+                last = std::time::Instant::now();
+            }
+        }
+    }
+
+    /// Indexes the entries the index lacks, in batches while `keep_going` says so, when
+    /// `due` says (and always when the index lags behind the leaves the tree holds, after a
+    /// start, say). Returns whether it indexed.
+    fn index_waiting(&self, due: Waiting, keep_going: impl Fn() -> bool) -> Result<bool, LogError> {
+        let (size, held_from) = {
+            let state = self.lock()?;
+            (state.tree.size(), state.tree.held_from())
+        };
+        let (mut covered, _) = self.store.log_hash_index_size()?;
+        let waiting = size.saturating_sub(covered);
+        let lags = covered < held_from;
+        let now = match due {
+            Waiting::Batch => waiting >= INDEX_BATCH || lags,
+            Waiting::Any => true,
+            // Closing never waits for a long rebuild from the store.
+            Waiting::Closing => !lags,
+        };
+        if waiting == 0 || !now {
+            return Ok(false);
+        }
+        while covered < size && keep_going() {
+            let end = size.min(covered + INDEX_BATCH);
+            self.store.index_log_leaves(covered, &self.leaf_hashes(covered, end)?)?;
+            covered = end;
+        }
+        Ok(true)
+    }
+
+    /// The leaf hashes of entries `[start, end)`: from the tree where it holds them, else
+    /// recomputed from the store (entries the tree has, so the store has them too).
+    fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<merkle::Hash>, LogError> {
+        {
+            let state = self.lock()?;
+            if start >= state.tree.held_from() {
+                return (start..end)
+                    .map(|i| state.tree.leaf(i).ok_or_else(|| unavailable("a leaf is missing")))
+                    .collect();
+            }
+        }
+        leaf_hashes(&*self.store, start, end)
     }
 }
 
@@ -197,22 +338,42 @@ impl DurableLog {
         // make every receipt unverifiable to them.
         super::checkpoint::check_key_name(origin)?;
         let size = store.log_size()?;
-        let mut tree = Tree::new();
-        let mut by_leaf = LeafIndex::new();
-        let mut start = 0;
+        let roots = store.log_tile_roots()?;
+        let tiles = roots.len() as u64;
+        if tiles * TILE > size {
+            return Err(unavailable(&format!("the store holds {tiles} tile roots but only {size} entries")));
+        }
+        let mut tree = Tree::from_tile_roots(&roots, RECENT_LEAVES);
+        // The last stored tile against its entries: roots and entries that disagree (a store
+        // put together from two copies, say) are refused here rather than signed.
+        if let Some(last) = tiles.checked_sub(1) {
+            tree.tile(last, &leaf_hashes(&*store, last * TILE, tiles * TILE)?, Tiles::default())?;
+        }
+        let mut start = tiles * TILE;
         while start < size {
             let end = (start + 10_000).min(size);
-            for e in store.log_entries(start, end)? {
-                add_leaf(&mut tree, &mut by_leaf, &e);
+            for leaf in leaf_hashes(&*store, start, end)? {
+                tree.push(leaf);
             }
             start = end;
         }
         let checkpoint = sign(&tree, origin, &key);
+        // An index of more entries than the log has, or ending on another entry, is another
+        // log's (a store restored from a copy, say): it starts again.
+        let (covered, last) = store.log_hash_index_size()?;
+        if covered > size || (covered > 0 && leaf_hashes(&*store, covered - 1, covered)?.first() != last.as_ref()) {
+            store.reset_log_hash_index()?;
+        }
         let shared = Arc::new(Shared {
             origin: origin.into(),
             key,
             store,
-            state: Mutex::new(State { tree, by_leaf, checkpoint, checkpoint_at: std::time::Instant::now() }),
+            state: Mutex::new(State {
+                tree,
+                tile_roots_stored: tiles,
+                checkpoint,
+                checkpoint_at: std::time::Instant::now(),
+            }),
             commit_interval,
             commits: std::sync::atomic::AtomicU64::new(0),
         });
@@ -224,7 +385,15 @@ impl DurableLog {
                 .spawn(move || shared.commit_forever(queue))
                 .map_err(|e| unavailable(&format!("cannot start the log committer: {e}")))?
         };
-        Ok(Self { shared, jobs: Some(jobs), committer: Some(committer) })
+        let (stop, stopped) = std::sync::mpsc::channel();
+        let indexer = {
+            let shared = Arc::clone(&shared);
+            std::thread::Builder::new()
+                .name("mrgate-log-index".into())
+                .spawn(move || shared.index_forever(stopped))
+                .map_err(|e| unavailable(&format!("cannot start the log indexer: {e}")))?
+        };
+        Ok(Self { shared, jobs: Some(jobs), committer: Some(committer), indexer: Some((stop, indexer)) })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, LogError> {
@@ -251,7 +420,8 @@ impl DurableLog {
 
     fn queue(&self, write: Write, done: WriteDone) -> Result<(), LogError> {
         let jobs = self.jobs.as_ref().ok_or_else(|| unavailable("the log is closing"))?;
-        jobs.send(Job { write, done }).map_err(|_| unavailable("the log committer stopped"))
+        let leaf = write.entry.as_deref().map(merkle::leaf_hash);
+        jobs.send(Job { write, leaf, done }).map_err(|_| unavailable("the log committer stopped"))
     }
 
     /// Queues an encoded entry; `done` is told its index once it is committed (or why not),
@@ -293,9 +463,42 @@ impl DurableLog {
         Ok(self.lock()?.checkpoint.clone())
     }
 
-    /// The index of the first entry whose leaf hash is `leaf`.
+    /// The index of the first entry whose leaf hash is `leaf`: from the store's hash index,
+    /// checked against the tree, or among the entries the index does not cover yet.
     pub fn index_of(&self, leaf: &merkle::Hash) -> Result<Option<u64>, LogError> {
-        Ok(self.lock()?.by_leaf.get(leaf))
+        // What the index covers is read first: entries it adds meanwhile are then either
+        // found in it or among those looked through after.
+        let (covered, _) = self.shared.store.log_hash_index_size()?;
+        if let Some(index) = self.shared.store.log_index_of(leaf)? {
+            let held = self.with_tiles(|state, tiles| state.tree.leaf_with(index, tiles));
+            return match held {
+                Ok(found) if found == *leaf => Ok(Some(index)),
+                _ => Err(unavailable("the hash index disagrees with the log")),
+            };
+        }
+        let state = self.lock()?;
+        if covered < state.tree.held_from() {
+            return Err(unavailable(&format!(
+                "the index by hash is being built: {covered} of {} entries",
+                state.tree.size()
+            )));
+        }
+        Ok((covered..state.tree.size()).find(|&i| state.tree.leaf(i).as_ref() == Some(leaf)))
+    }
+
+    /// Answers `ask` from the tree, reading back from the store each tile it needs that the
+    /// tree no longer holds (checked against the tree before use).
+    fn with_tiles<T>(&self, ask: impl Fn(&State, &Tiles) -> Result<T, ProofError>) -> Result<T, LogError> {
+        let mut tiles = Tiles::default();
+        for _ in 0..=MAX_TILES_PER_ANSWER {
+            let tile = match ask(&*self.lock()?, &tiles) {
+                Err(ProofError::TileNotHeld { tile }) => tile,
+                answer => return Ok(answer?),
+            };
+            let leaves = leaf_hashes(&*self.shared.store, tile * TILE, (tile + 1) * TILE)?;
+            tiles = self.lock()?.tree.tile(tile, &leaves, tiles)?;
+        }
+        Err(unavailable("a proof needed more tiles than any proof does"))
     }
 
     /// A receipt for `index` against the latest checkpoint.
@@ -307,12 +510,12 @@ impl DurableLog {
     /// bytes at hand they are used (after checking them against the tree), so the store,
     /// whose connection the next commit may be holding, is not read.
     pub fn receipt_for(&self, index: u64, entry: Option<Vec<u8>>) -> Result<Receipt, LogError> {
-        let state = self.lock()?;
-        let size = state.tree.size();
-        let proof = state.tree.inclusion_proof(index, size)?;
-        let leaf = state.tree.leaf(index).ok_or(merkle::ProofError::IndexOutOfRange { index, size })?;
-        let checkpoint = state.checkpoint.clone();
-        drop(state);
+        let (size, proof, leaf, checkpoint) = self.with_tiles(|state, tiles| {
+            let size = state.tree.size();
+            let proof = state.tree.inclusion_proof_with(index, size, tiles)?;
+            let leaf = state.tree.leaf_with(index, tiles)?;
+            Ok((size, proof, leaf, state.checkpoint.clone()))
+        })?;
         let entry = match entry {
             Some(bytes) if merkle::leaf_hash(&bytes) == leaf => bytes,
             _ => self
@@ -351,7 +554,8 @@ impl DurableLog {
     }
 
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, LogError> {
-        Ok(ConsistencyProof { from, to, hashes: encode_hashes(&self.lock()?.tree.consistency_proof(from, to)?) })
+        let hashes = self.with_tiles(|state, tiles| state.tree.consistency_proof_with(from, to, tiles))?;
+        Ok(ConsistencyProof { from, to, hashes: encode_hashes(&hashes) })
     }
 }
 
@@ -359,11 +563,13 @@ fn index_of(written: &Written) -> Result<u64, LogError> {
     written.index.ok_or_else(|| unavailable("the store gave the entry no index"))
 }
 
-/// Appends an entry to the tree and remembers the first index of its leaf hash.
-fn add_leaf(tree: &mut Tree, by_leaf: &mut LeafIndex, entry: &[u8]) {
-    let leaf = merkle::leaf_hash(entry);
-    tree.push(leaf);
-    by_leaf.insert_first(leaf, tree.size() - 1);
+/// The leaf hashes of entries `[start, end)`, computed from the stored entries.
+fn leaf_hashes(store: &dyn Store, start: u64, end: u64) -> Result<Vec<merkle::Hash>, LogError> {
+    let entries = store.log_entries(start, end)?;
+    if entries.len() as u64 != end - start {
+        return Err(unavailable(&format!("the store is missing log entries in [{start}, {end})")));
+    }
+    Ok(entries.iter().map(|e| merkle::leaf_hash(e)).collect())
 }
 
 fn sign(tree: &Tree, origin: &str, key: &Ed25519KeyPair) -> String {

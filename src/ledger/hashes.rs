@@ -1,27 +1,32 @@
-//! Where the log keeps its hashes in memory: the tree's levels and the index from leaf hash
-//! to entry, built so that no append waits while everything already held is moved.
+//! Where the log's tree keeps its hashes in memory: lists built so that no append waits
+//! while everything already held is moved, and that can let go of old hashes.
 //!
-//! A `Vec` or `HashMap` grown one entry at a time moves everything it holds each time it
-//! doubles, and the committer does that while holding the log's state, so every
-//! verification waiting on a receipt waits for it. Measured on the 2-core VM of
-//! `benches/load.sh` (`cargo bench --bench log_growth`), the slowest 16-entry commit took
-//! 45–57 ms by 1M entries, 202–218 ms by 4.2M and 430–770 ms by 8M with a `Vec` per level
-//! and one `HashMap`. Here nothing held is ever moved: a level is a list of fixed-size
-//! chunks, and the index is split into shards that each double on their own, so the largest
-//! move is a shard's, a [`LeafIndex::SHARDS`]th of the whole (slowest commit 0.1–2.8 ms up
-//! to 4.2M entries).
+//! A `Vec` grown one hash at a time moves everything it holds each time it doubles, and the
+//! committer does that while holding the log's state, so every verification waiting on a
+//! receipt waits for it. Measured on the 2-core VM of `benches/load.sh`
+//! (`cargo bench --bench log_growth`), the slowest 16-entry commit took 45–57 ms by 1M
+//! entries, 202–218 ms by 4.2M and 430–770 ms by 8M with a `Vec` per level. Here nothing
+//! held is ever moved: a level is a list of fixed-size chunks.
+//!
+//! The lower levels of an old part of the tree are not needed for new tree heads, only for
+//! proofs about old entries, which the log recomputes from the stored entries. So a list
+//! can forget the hashes below an index: whole chunks are freed, and what is forgotten
+//! reads as absent, never as some other hash.
 //!
 //! Nothing here hashes or decides; it only stores what the tree computed.
 
 use super::merkle::Hash;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
 
 /// An append-only list of hashes stored in chunks of [`HashList::CHUNK`], so a push never
 /// copies what is already stored (only the first chunk grows by doubling, up to one chunk).
+/// The hashes below [`HashList::held_from`] are not held.
 #[derive(Debug, Clone, Default)]
 pub struct HashList {
+    /// Whole chunks forgotten (or never held): `chunks[0]` starts at `dropped · CHUNK`.
+    dropped: usize,
     chunks: Vec<Vec<Hash>>,
+    /// Hashes below this index read as absent, even where their chunk is still held.
+    held_from: usize,
 }
 
 impl HashList {
@@ -29,13 +34,38 @@ impl HashList {
     /// that the list of chunks stays short (a pointer per 4096 hashes).
     pub const CHUNK: usize = 4096;
 
+    /// A list whose first `len` hashes exist but are not held (a tree rebuilt from its tile
+    /// roots holds none of the hashes below them).
+    pub fn starting_at(len: usize) -> Self {
+        let dropped = len / Self::CHUNK;
+        // The chunk that `len` falls in is held from its start, the part below `len` filled
+        // with zeros that `held_from` hides.
+        let chunks = match len % Self::CHUNK {
+            0 => Vec::new(),
+            part => {
+                let mut chunk = Vec::with_capacity(Self::CHUNK);
+                chunk.resize(part, [0; 32]);
+                vec![chunk]
+            }
+        };
+        Self { dropped, chunks, held_from: len }
+    }
+
     pub fn len(&self) -> usize {
         // Every chunk but the last is full.
-        self.chunks.last().map_or(0, |last| (self.chunks.len() - 1) * Self::CHUNK + last.len())
+        match self.chunks.last() {
+            Some(last) => (self.dropped + self.chunks.len() - 1) * Self::CHUNK + last.len(),
+            None => self.dropped * Self::CHUNK,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.chunks.is_empty()
+        self.len() == 0
+    }
+
+    /// The first index whose hash is held (0 unless something was forgotten).
+    pub fn held_from(&self) -> usize {
+        self.held_from
     }
 
     pub fn push(&mut self, hash: Hash) {
@@ -44,7 +74,8 @@ impl HashList {
             _ => {
                 // The first chunk starts small (most trees in tests hold a few leaves; upper
                 // levels hold few hashes); every later one is allocated whole, once.
-                let mut chunk = if self.chunks.is_empty() { Vec::new() } else { Vec::with_capacity(Self::CHUNK) };
+                let first = self.dropped == 0 && self.chunks.is_empty();
+                let mut chunk = if first { Vec::new() } else { Vec::with_capacity(Self::CHUNK) };
                 chunk.push(hash);
                 self.chunks.push(chunk);
             }
@@ -52,62 +83,32 @@ impl HashList {
     }
 
     pub fn get(&self, index: usize) -> Option<&Hash> {
-        self.chunks.get(index / Self::CHUNK)?.get(index % Self::CHUNK)
+        if index < self.held_from {
+            return None;
+        }
+        self.chunks.get((index / Self::CHUNK).checked_sub(self.dropped)?)?.get(index % Self::CHUNK)
     }
 
     pub fn last(&self) -> Option<&Hash> {
-        self.chunks.last()?.last()
-    }
-}
-
-/// The first index of each leaf hash, split into shards that grow independently.
-///
-/// The shard is chosen by a keyed hash of its own (not the leaf hash's leading bytes, and
-/// not the bits the shards' maps use for their buckets), so entries cannot be made to pile
-/// into one shard by choosing what gets logged.
-#[derive(Debug, Clone)]
-pub struct LeafIndex {
-    shards: Vec<HashMap<Hash, u64>>,
-    pick: RandomState,
-}
-
-impl Default for LeafIndex {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl LeafIndex {
-    /// Shards: at ten million entries each holds about 2,400, and doubling one moves that
-    /// many. Empty shards cost their header only (48 bytes each).
-    pub const SHARDS: usize = 4096;
-
-    pub fn new() -> Self {
-        Self { shards: (0..Self::SHARDS).map(|_| HashMap::new()).collect(), pick: RandomState::new() }
+        self.get(self.len().checked_sub(1)?)
     }
 
-    fn shard(&self, leaf: &Hash) -> usize {
-        // SHARDS is a power of two: the low bits of a keyed hash are uniform.
-        (self.pick.hash_one(leaf) as usize) & (Self::SHARDS - 1)
+    /// Lets go of the hashes below `index`: they read as absent from now on, and every
+    /// chunk wholly below it is freed (the last chunk is kept, so pushing goes on).
+    pub fn forget_below(&mut self, index: usize) {
+        let index = index.min(self.len());
+        self.held_from = self.held_from.max(index);
+        let whole = (index / Self::CHUNK).saturating_sub(self.dropped).min(self.chunks.len().saturating_sub(1));
+        if whole > 0 {
+            // Moves the remaining chunks' headers only, a few per call.
+            self.chunks.drain(..whole);
+            self.dropped += whole;
+        }
     }
 
-    /// Records `index` for `leaf` unless the leaf already has an earlier index.
-    pub fn insert_first(&mut self, leaf: Hash, index: u64) {
-        let shard = self.shard(&leaf);
-        self.shards[shard].entry(leaf).or_insert(index);
-    }
-
-    pub fn get(&self, leaf: &Hash) -> Option<u64> {
-        self.shards[self.shard(leaf)].get(leaf).copied()
-    }
-
-    /// Distinct leaf hashes held (a sum over the shards: for tests and diagnostics).
-    pub fn len(&self) -> usize {
-        self.shards.iter().map(HashMap::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.shards.iter().all(HashMap::is_empty)
+    /// Chunks held in memory (for tests and diagnostics).
+    pub fn chunks_held(&self) -> usize {
+        self.chunks.len()
     }
 }
 
@@ -156,28 +157,39 @@ mod tests {
     }
 
     #[test]
-    fn the_index_keeps_the_first_index_of_a_repeated_leaf() {
-        let mut index = LeafIndex::new();
-        index.insert_first(hash(7), 3);
-        index.insert_first(hash(7), 9);
-        index.insert_first(hash(8), 10);
-        assert_eq!(index.get(&hash(7)), Some(3));
-        assert_eq!(index.get(&hash(8)), Some(10));
-        assert_eq!(index.get(&hash(9)), None);
-        assert_eq!(index.len(), 2);
+    fn a_forgotten_hash_reads_as_absent_and_whole_chunks_are_freed() {
+        let c = HashList::CHUNK;
+        let mut list = HashList::default();
+        for i in 0..(3 * c + 5) as u64 {
+            list.push(hash(i));
+        }
+        list.forget_below(2 * c + 1);
+        assert_eq!(list.len(), 3 * c + 5);
+        assert_eq!(list.held_from(), 2 * c + 1);
+        assert_eq!(list.chunks_held(), 2);
+        for (i, held) in [(0, false), (c, false), (2 * c, false), (2 * c + 1, true), (3 * c + 4, true)] {
+            assert_eq!(list.get(i), held.then(|| hash(i as u64)).as_ref(), "hash {i}");
+        }
+        // Forgetting never goes back, and never drops the chunk being filled.
+        list.forget_below(c);
+        assert_eq!(list.held_from(), 2 * c + 1);
+        list.forget_below(usize::MAX);
+        assert_eq!((list.held_from(), list.chunks_held(), list.last()), (3 * c + 5, 1, None));
+        list.push(hash(7));
+        assert_eq!((list.len(), list.last()), (3 * c + 6, Some(&hash(7))));
     }
 
     #[test]
-    fn the_index_spreads_leaves_over_its_shards() {
-        let mut index = LeafIndex::new();
-        let n = 64 * LeafIndex::SHARDS as u64;
-        for i in 0..n {
-            index.insert_first(hash(i), i);
+    fn a_list_started_past_its_beginning_holds_only_what_is_pushed() {
+        let c = HashList::CHUNK;
+        for start in [0, 1, c - 1, c, c + 1, 5 * c] {
+            let mut list = HashList::starting_at(start);
+            assert_eq!((list.len(), list.last()), (start, None), "start {start}");
+            list.push(hash(1));
+            list.push(hash(2));
+            assert_eq!(list.len(), start + 2, "start {start}");
+            assert_eq!(list.get(start.wrapping_sub(1)), None, "start {start}");
+            assert_eq!((list.get(start), list.get(start + 1)), (Some(&hash(1)), Some(&hash(2))), "start {start}");
         }
-        assert_eq!(index.len(), n as usize);
-        assert!((0..n).step_by(997).all(|i| index.get(&hash(i)) == Some(i)));
-        // 64 expected per shard; a Poisson(64) shard above 160 has odds below 1e-20.
-        let largest = index.shards.iter().map(HashMap::len).max().unwrap_or(0);
-        assert!(largest < 160, "one shard holds {largest} of {n}");
     }
 }

@@ -2,9 +2,13 @@
 //! tree heads for any size, inclusion and consistency proofs (RFC 9162 §2.1.3, §2.1.4) and
 //! their verification.
 //!
-//! [`Tree`] keeps every complete subtree hash, level by level, so a proof for any size
-//! costs O(log n) hash look-ups and at most O(log n) hash computations for the right edge.
-//! The levels are [`HashList`]s, so a push never moves the hashes already held.
+//! [`Tree`] keeps complete subtree hashes, level by level, so a proof for any size costs
+//! O(log n) hash look-ups and at most O(log n) hash computations for the right edge. The
+//! levels are [`HashList`]s, so a push never moves the hashes already held. A tree may hold
+//! the levels below [`TILE_HEIGHT`] for its recent leaves only: 32 bytes per leaf become
+//! about a quarter of a byte, and a proof about an old leaf is answered with that leaf's
+//! tile of [`TILE`] leaf hashes, recomputed by the caller and checked here against the
+//! tile's root before it is used.
 
 use super::hashes::HashList;
 use ring::digest::{Context, SHA256, digest};
@@ -58,6 +62,14 @@ pub enum ProofError {
     WrongLength,
     #[error("the proof does not lead to the expected root")]
     RootMismatch,
+    /// The answer needs hashes inside tile `tile`, which the tree no longer holds: read the
+    /// tile's entries and ask again with them (see [`Tree::tile`]).
+    #[error("tile {tile} is not held in memory")]
+    TileNotHeld { tile: u64 },
+    /// The stored entries of a tile do not hash to the tile's root in the tree: the store
+    /// no longer holds what the log committed.
+    #[error("the stored entries of tile {tile} do not match the tree")]
+    TileMismatch { tile: u64 },
 }
 
 impl ProofError {
@@ -67,33 +79,112 @@ impl ProofError {
             ProofError::BadSizes { .. } => "log.bad_sizes",
             ProofError::WrongLength => "log.proof_length",
             ProofError::RootMismatch => "log.root_mismatch",
+            ProofError::TileNotHeld { .. } => "log.tile_not_held",
+            ProofError::TileMismatch { .. } => "log.tile_mismatch",
         }
     }
 }
 
-/// An append-only tree of leaf hashes with all complete subtree hashes kept.
+/// Levels below this are grouped in tiles of [`TILE`] leaves; a tree may forget an old
+/// tile's lower levels, keeping only the tile's root and what is above it.
+pub const TILE_HEIGHT: usize = 8;
+/// Leaves per tile.
+pub const TILE: u64 = 1 << TILE_HEIGHT;
+
+/// Tiles read back for one answer, each checked against the tree's own tile root by
+/// [`Tree::tile`].
+#[derive(Debug, Default)]
+pub struct Tiles {
+    held: Vec<(u64, Tree)>,
+}
+
+impl Tiles {
+    fn get(&self, tile: u64) -> Option<&Tree> {
+        self.held.iter().find(|(t, _)| *t == tile).map(|(_, tree)| tree)
+    }
+}
+
+/// An append-only tree of leaf hashes with complete subtree hashes kept.
+///
+/// A tree made by [`Tree::new`] holds every hash. One made by [`Tree::keeping_recent`]
+/// holds every hash at or above [`TILE_HEIGHT`] (two hashes per tile) but the lower levels
+/// only of its most recent leaves: new tree heads never need more, and a proof that does
+/// answers [`ProofError::TileNotHeld`], to be asked again with the tile (see [`Tiles`]).
 #[derive(Debug, Clone, Default)]
 pub struct Tree {
     /// `levels[k][i]` is the hash of leaves `[i·2^k, (i+1)·2^k)`.
     levels: Vec<HashList>,
+    /// How many of the latest leaves keep their lower levels; `None`: all of them.
+    recent: Option<u64>,
 }
 
 impl Tree {
+    /// A tree that holds every hash.
     pub fn new() -> Self {
-        Self { levels: vec![HashList::default()] }
+        Self { levels: vec![HashList::default()], recent: None }
+    }
+
+    /// A tree that holds the lower levels of at least its `recent` latest leaves, and of
+    /// older ones only above [`TILE_HEIGHT`].
+    pub fn keeping_recent(recent: u64) -> Self {
+        Self { levels: vec![HashList::default()], recent: Some(recent) }
+    }
+
+    /// A tree of `roots.len()` complete tiles given by their roots, none of whose lower
+    /// levels is held, that then grows as [`Tree::keeping_recent`].
+    pub fn from_tile_roots(roots: &[Hash], recent: u64) -> Self {
+        let leaves = roots.len() << TILE_HEIGHT;
+        let mut tree = Self {
+            levels: (0..TILE_HEIGHT).map(|k| HashList::starting_at(leaves >> k)).collect(),
+            recent: Some(recent),
+        };
+        for root in roots {
+            tree.push_at(TILE_HEIGHT, *root);
+        }
+        tree
     }
 
     pub fn size(&self) -> u64 {
         self.levels.first().map_or(0, |l| l.len() as u64)
     }
 
+    /// Tiles all of whose leaves the tree has.
+    pub fn complete_tiles(&self) -> u64 {
+        self.size() / TILE
+    }
+
+    /// The root of a complete tile.
+    pub fn tile_root(&self, tile: u64) -> Option<Hash> {
+        self.levels.get(TILE_HEIGHT)?.get(tile as usize).copied()
+    }
+
+    /// The first leaf whose lower levels the tree holds: proofs about leaves below it need
+    /// their tiles.
+    pub fn held_from(&self) -> u64 {
+        self.levels.first().map_or(0, |l| l.held_from() as u64)
+    }
+
     /// Appends a leaf hash and completes every subtree it closes.
     pub fn push(&mut self, leaf: Hash) {
-        if self.levels.is_empty() {
+        self.push_at(0, leaf);
+        if let Some(recent) = self.recent
+            && self.size().is_multiple_of(TILE)
+        {
+            // Only complete tiles are forgotten, so a tree head never needs a tile.
+            let below = self.size().saturating_sub(recent) / TILE * TILE;
+            for (k, level) in self.levels.iter_mut().take(TILE_HEIGHT).enumerate() {
+                level.forget_below((below >> k) as usize);
+            }
+        }
+    }
+
+    /// Adds a hash at `level` and completes every subtree it closes above it.
+    fn push_at(&mut self, level: usize, hash: Hash) {
+        while self.levels.len() <= level {
             self.levels.push(HashList::default());
         }
-        self.levels[0].push(leaf);
-        let mut k = 0;
+        self.levels[level].push(hash);
+        let mut k = level;
         while self.levels[k].len().is_multiple_of(2) {
             let level = &self.levels[k];
             let n = level.len();
@@ -112,84 +203,136 @@ impl Tree {
         self.size() - 1
     }
 
+    /// Checks the leaf hashes of tile `tile`, as recomputed from its stored entries, against
+    /// the tree's root of that tile, and returns them as `tiles` with that tile added.
+    pub fn tile(&self, tile: u64, leaves: &[Hash], mut tiles: Tiles) -> Result<Tiles, ProofError> {
+        let root = self.levels.get(TILE_HEIGHT).and_then(|l| l.get(tile as usize));
+        let root = root.ok_or(ProofError::IndexOutOfRange { index: tile << TILE_HEIGHT, size: self.size() })?;
+        let mut held = Tree::new();
+        for leaf in leaves {
+            held.push(*leaf);
+        }
+        if held.size() != TILE || held.root(TILE).as_ref() != Some(root) {
+            return Err(ProofError::TileMismatch { tile });
+        }
+        tiles.held.push((tile, held));
+        Ok(tiles)
+    }
+
+    /// The leaf hash at `index`.
     pub fn leaf(&self, index: u64) -> Option<Hash> {
-        self.levels.first()?.get(index as usize).copied()
+        self.leaf_with(index, &Tiles::default()).ok()
+    }
+
+    pub fn leaf_with(&self, index: u64, tiles: &Tiles) -> Result<Hash, ProofError> {
+        self.subtree(index, 1, tiles).map_err(|e| match e {
+            ProofError::IndexOutOfRange { .. } => ProofError::IndexOutOfRange { index, size: self.size() },
+            e => e,
+        })
     }
 
     /// MTH of leaves `[start, start + size)`; all of them must exist.
-    fn subtree(&self, start: u64, size: u64) -> Hash {
-        if size.is_power_of_two() {
+    fn subtree(&self, start: u64, size: u64, tiles: &Tiles) -> Result<Hash, ProofError> {
+        if size.is_power_of_two() && start.is_multiple_of(size) {
             let k = size.trailing_zeros() as usize;
-            if start.is_multiple_of(size)
-                && let Some(h) = self.levels.get(k).and_then(|l| l.get((start >> k) as usize))
-            {
-                return *h;
+            if let Some(h) = self.levels.get(k).and_then(|l| l.get((start >> k) as usize)) {
+                return Ok(*h);
             }
+            let tile = start >> TILE_HEIGHT;
+            return match (k < TILE_HEIGHT && start < self.held_from(), tiles.get(tile)) {
+                (true, Some(held)) => held.subtree(start - (tile << TILE_HEIGHT), size, &Tiles::default()),
+                (true, None) => Err(ProofError::TileNotHeld { tile }),
+                // A complete subtree of leaves the tree has is always held: asked for one it
+                // lacks, the leaves are not there.
+                (false, _) => Err(ProofError::IndexOutOfRange { index: start + size - 1, size: self.size() }),
+            };
         }
         let k = split(size);
-        node_hash(&self.subtree(start, k), &self.subtree(start + k, size - k))
+        Ok(node_hash(&self.subtree(start, k, tiles)?, &self.subtree(start + k, size - k, tiles)?))
     }
 
     /// The tree head for the first `size` leaves.
     pub fn root(&self, size: u64) -> Option<Hash> {
+        self.root_with(size, &Tiles::default()).ok()
+    }
+
+    pub fn root_with(&self, size: u64, tiles: &Tiles) -> Result<Hash, ProofError> {
         match size {
-            0 => Some(empty_root()),
-            s if s <= self.size() => Some(self.subtree(0, s)),
-            _ => None,
+            0 => Ok(empty_root()),
+            s if s <= self.size() => self.subtree(0, s, tiles),
+            _ => Err(ProofError::IndexOutOfRange { index: size - 1, size: self.size() }),
         }
     }
 
     /// PATH(index, D\[0:size\]) of RFC 9162 §2.1.3.1.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
+        self.inclusion_proof_with(index, size, &Tiles::default())
+    }
+
+    pub fn inclusion_proof_with(&self, index: u64, size: u64, tiles: &Tiles) -> Result<Vec<Hash>, ProofError> {
         if index >= size || size > self.size() {
             return Err(ProofError::IndexOutOfRange { index, size });
         }
         let mut proof = Vec::new();
-        self.path(index, 0, size, &mut proof);
+        self.path(index, 0, size, tiles, &mut proof)?;
         Ok(proof)
     }
 
-    fn path(&self, m: u64, start: u64, n: u64, out: &mut Vec<Hash>) {
+    fn path(&self, m: u64, start: u64, n: u64, tiles: &Tiles, out: &mut Vec<Hash>) -> Result<(), ProofError> {
         if n == 1 {
-            return;
+            return Ok(());
         }
         let k = split(n);
         if m < k {
-            self.path(m, start, k, out);
-            out.push(self.subtree(start + k, n - k));
+            self.path(m, start, k, tiles, out)?;
+            out.push(self.subtree(start + k, n - k, tiles)?);
         } else {
-            self.path(m - k, start + k, n - k, out);
-            out.push(self.subtree(start, k));
+            self.path(m - k, start + k, n - k, tiles, out)?;
+            out.push(self.subtree(start, k, tiles)?);
         }
+        Ok(())
     }
 
     /// PROOF(from, D\[0:to\]) of RFC 9162 §2.1.4.1.
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, ProofError> {
+        self.consistency_proof_with(from, to, &Tiles::default())
+    }
+
+    pub fn consistency_proof_with(&self, from: u64, to: u64, tiles: &Tiles) -> Result<Vec<Hash>, ProofError> {
         if from == 0 || from > to || to > self.size() {
             return Err(ProofError::BadSizes { from, to });
         }
         let mut proof = Vec::new();
         if from < to {
-            self.subproof(from, 0, to, true, &mut proof);
+            self.subproof(from, 0, to, true, tiles, &mut proof)?;
         }
         Ok(proof)
     }
 
-    fn subproof(&self, m: u64, start: u64, n: u64, whole: bool, out: &mut Vec<Hash>) {
+    fn subproof(
+        &self,
+        m: u64,
+        start: u64,
+        n: u64,
+        whole: bool,
+        tiles: &Tiles,
+        out: &mut Vec<Hash>,
+    ) -> Result<(), ProofError> {
         if m == n {
             if !whole {
-                out.push(self.subtree(start, n));
+                out.push(self.subtree(start, n, tiles)?);
             }
-            return;
+            return Ok(());
         }
         let k = split(n);
         if m <= k {
-            self.subproof(m, start, k, whole, out);
-            out.push(self.subtree(start + k, n - k));
+            self.subproof(m, start, k, whole, tiles, out)?;
+            out.push(self.subtree(start + k, n - k, tiles)?);
         } else {
-            self.subproof(m - k, start + k, n - k, false, out);
-            out.push(self.subtree(start, k));
+            self.subproof(m - k, start + k, n - k, false, tiles, out)?;
+            out.push(self.subtree(start, k, tiles)?);
         }
+        Ok(())
     }
 }
 

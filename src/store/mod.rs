@@ -186,6 +186,10 @@ pub enum Effect {
     ClosePtRound { id: String, at: String, submissions: Vec<String> },
     /// A closing round's report; a conflict when the round is not closing or has one.
     PutPtReport { id: String, report: PtReportRecord },
+    /// The roots of complete log tiles `first`, `first + 1`, …, kept so that the log's tree
+    /// is rebuilt from them on start rather than from every entry. A tile already stored
+    /// keeps its root.
+    PutLogTileRoots { first: u64, roots: Vec<[u8; 32]> },
 }
 
 /// One write: a log entry and the effects that take place only together with it, all or
@@ -294,4 +298,19 @@ pub trait Store: Send + Sync {
 
     fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
     fn log_size(&self) -> Result<u64, StoreError>;
+    /// The stored tile roots, tile 0 first.
+    fn log_tile_roots(&self) -> Result<Vec<[u8; 32]>, StoreError>;
+
+    /// The index from leaf hash to log index: derived from the log, written by the log in
+    /// batches away from its commits, kept where writing it never holds up a commit, not
+    /// synced (lost, it is rebuilt). How many entries it covers (entries `[0, size)`), and
+    /// the leaf hash of the last of them.
+    fn log_hash_index_size(&self) -> Result<(u64, Option<[u8; 32]>), StoreError>;
+    /// Adds entries `first`, `first + 1`, … by their leaf hashes; `first` must be the size
+    /// the index has. An entry whose hash is already there keeps the earlier index.
+    fn index_log_leaves(&self, first: u64, leaf_hashes: &[[u8; 32]]) -> Result<(), StoreError>;
+    /// Empties the index (it no longer matches the log).
+    fn reset_log_hash_index(&self) -> Result<(), StoreError>;
+    /// The first index of an indexed entry with this leaf hash.
+    fn log_index_of(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError>;
 }

@@ -5,6 +5,8 @@ use super::{
     CertificateRecord, CertificateView, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord,
     PtRoundRecord, PtSubmissionRecord, StatusEvent, Store, StoreError, TrustListVersion, Write, Written,
 };
+mod hash_index;
+use hash_index::HashIndex;
 use rusqlite::{Connection, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::Path;
@@ -84,6 +86,8 @@ const MIGRATIONS: &[&str] = &[
     // 3: a decision's log index, written in the same transaction as its entry (its receipt
     // is proved when asked for; earlier decisions name it in the receipt in their JSON).
     "ALTER TABLE decision ADD COLUMN log_index INTEGER;",
+    // 4: the roots of the log's complete tiles, from which its tree is rebuilt on start.
+    "CREATE TABLE log_tile (tile INTEGER PRIMARY KEY, root BLOB NOT NULL);",
 ];
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway, and
@@ -102,6 +106,7 @@ pub struct SqliteStore {
     versions: RwLock<Versions>,
     cached: std::sync::atomic::AtomicUsize,
     checkpointer: Option<Checkpointer>,
+    hash_index: HashIndex,
     /// Held for the store's life: one process per store file (the log's tree and the cached
     /// versions assume they see every write).
     _exclusive: Option<std::fs::File>,
@@ -234,7 +239,7 @@ impl SqliteStore {
             )));
         }
         let conn = Connection::open(path)?;
-        let mut store = Self::init(conn)?;
+        let mut store = Self::init(conn, HashIndex::open(&path.with_extension("hash-index.db"))?)?;
         store._exclusive = Some(lock);
         // Commits only append to the write-ahead log; the checkpointer copies it over.
         store.conn()?.pragma_update(None, "wal_autocheckpoint", 0)?;
@@ -244,10 +249,10 @@ impl SqliteStore {
 
     /// An in-memory store, for tests.
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, HashIndex::new(Connection::open_in_memory()?)?)
     }
 
-    fn init(conn: Connection) -> Result<Self, StoreError> {
+    fn init(conn: Connection, hash_index: HashIndex) -> Result<Self, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -267,6 +272,7 @@ impl SqliteStore {
             versions: RwLock::new(HashMap::new()),
             cached: Default::default(),
             checkpointer: None,
+            hash_index,
             _exclusive: None,
         })
     }
@@ -474,6 +480,12 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                     "pt.round_closed",
                     format!("round '{id}' is not closing or already has its report"),
                 ));
+            }
+        }
+        Effect::PutLogTileRoots { first, roots } => {
+            let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO log_tile (tile, root) VALUES (?1, ?2)")?;
+            for (tile, root) in (*first..).zip(roots) {
+                insert.execute(params![tile as i64, root])?;
             }
         }
     }
@@ -785,6 +797,39 @@ impl Store for SqliteStore {
         Ok(self.conn()?.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |r| r.get::<_, i64>(0))?
             as u64)
     }
+
+    fn log_tile_roots(&self) -> Result<Vec<[u8; 32]>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT tile, root FROM log_tile ORDER BY tile")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let mut roots = Vec::new();
+        for row in rows {
+            let (tile, root) = row?;
+            // Tiles are stored in order from 0; a gap or a short root is a damaged store.
+            let root = <[u8; 32]>::try_from(root.as_slice())
+                .ok()
+                .filter(|_| tile == roots.len() as i64)
+                .ok_or_else(|| StoreError::Database(format!("log tile {tile}: not the next tile, or not a hash")))?;
+            roots.push(root);
+        }
+        Ok(roots)
+    }
+
+    fn log_hash_index_size(&self) -> Result<(u64, Option<[u8; 32]>), StoreError> {
+        self.hash_index.size()
+    }
+
+    fn index_log_leaves(&self, first: u64, leaf_hashes: &[[u8; 32]]) -> Result<(), StoreError> {
+        self.hash_index.add(first, leaf_hashes)
+    }
+
+    fn reset_log_hash_index(&self) -> Result<(), StoreError> {
+        self.hash_index.reset()
+    }
+
+    fn log_index_of(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        self.hash_index.get(leaf_hash)
+    }
 }
 
 #[cfg(test)]
@@ -795,7 +840,8 @@ mod tests {
     /// each step of a round runs; and the round's copier.
     fn store_without_checkpointer(dir: &Path) -> (SqliteStore, WalCopier) {
         let path = dir.join("mrgate.db");
-        let store = SqliteStore::init(Connection::open(&path).expect("open")).expect("init");
+        let index = HashIndex::new(Connection::open_in_memory().expect("open")).expect("index");
+        let store = SqliteStore::init(Connection::open(&path).expect("open"), index).expect("init");
         store.conn().expect("conn").pragma_update(None, "wal_autocheckpoint", 0).expect("pragma");
         let copier = WalCopier::new(&path, Arc::clone(&store.conn)).expect("copier");
         (store, copier)
