@@ -52,6 +52,20 @@ pub fn store_status(e: &crate::store::StoreError) -> StatusCode {
     }
 }
 
+/// A refused proof: a bad question (an index past the tree, sizes that do not grow) is the
+/// caller's; stored entries that no longer match the tree are the gateway's own fault (500,
+/// never a proof); anything else is the log or store being unavailable.
+pub fn proof_status(e: &crate::ledger::durable::LogError) -> StatusCode {
+    use crate::ledger::{durable::LogError, merkle::ProofError};
+    match e {
+        LogError::Proof(ProofError::TileMismatch { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
+        LogError::Proof(ProofError::TileNotHeld { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+        LogError::Proof(_) => StatusCode::BAD_REQUEST,
+        LogError::Store(e) => store_status(e),
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
 /// A failed commit of a decision: an effect the store refused says what (no such
 /// certificate, a conflict); anything else is the log or store being unavailable.
 pub fn commit_problem(e: &crate::ledger::durable::LogError) -> Response<Body> {
@@ -60,4 +74,26 @@ pub fn commit_problem(e: &crate::ledger::durable::LogError) -> Response<Body> {
         _ => StatusCode::SERVICE_UNAVAILABLE,
     };
     problem(status, e.code(), e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{durable::LogError, merkle::ProofError};
+    use crate::store::StoreError;
+
+    #[test]
+    fn a_refused_proof_is_the_callers_fault_only_when_the_question_was_bad() {
+        let cases = [
+            (LogError::Proof(ProofError::IndexOutOfRange { index: 9, size: 3 }), StatusCode::BAD_REQUEST),
+            (LogError::Proof(ProofError::BadSizes { from: 5, to: 3 }), StatusCode::BAD_REQUEST),
+            (LogError::Proof(ProofError::TileMismatch { tile: 0 }), StatusCode::INTERNAL_SERVER_ERROR),
+            (LogError::Proof(ProofError::TileNotHeld { tile: 0 }), StatusCode::SERVICE_UNAVAILABLE),
+            (LogError::Store(StoreError::Database("disk I/O error".into())), StatusCode::SERVICE_UNAVAILABLE),
+            (LogError::Unavailable("the index by hash is being built".into()), StatusCode::SERVICE_UNAVAILABLE),
+        ];
+        for (error, status) in cases {
+            assert_eq!(proof_status(&error), status, "{error}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The transparency log over HTTP: key, checkpoint, proofs and entries.
 
-use super::http::{Body, bytes, json, problem};
+use super::http::{Body, bytes, json, problem, proof_status};
 use super::{App, Req};
 use base64::Engine;
 use hyper::{Response, StatusCode};
@@ -88,7 +88,7 @@ pub fn inclusion(app: &App, req: &Req) -> Response<Body> {
         Ok(_) => {
             problem(StatusCode::BAD_REQUEST, "log.size_mismatch", "proofs are served against the current tree size")
         }
-        Err(e) => problem(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
+        Err(e) => problem(proof_status(&e), e.code(), e.to_string()),
     }
 }
 
@@ -99,7 +99,7 @@ pub fn consistency(app: &App, req: &Req) -> Response<Body> {
     };
     match app.log.consistency(from, to) {
         Ok(p) => json(StatusCode::OK, &json!({"from": p.from, "to": p.to, "hashes": p.hashes})),
-        Err(e) => problem(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
+        Err(e) => problem(proof_status(&e), e.code(), e.to_string()),
     }
 }
 
