@@ -1,5 +1,6 @@
-//! Transparency-log hot paths: appends to the in-memory tree, and inclusion proofs in a
-//! 10⁶-entry log. (Durable, batched appends arrive with the store.)
+//! Transparency-log hot paths: appends to the in-memory tree, inclusion proofs in a
+//! 10⁶-entry log, durable batched appends, and receipts from a reopened durable log (a recent
+//! entry's from memory, an old one's by reading its tile back from the store).
 //! `cargo bench --bench ledger`
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -59,18 +60,7 @@ fn bench(c: &mut Criterion) {
                         let log = std::sync::Arc::clone(&log);
                         std::thread::spawn(move || {
                             for i in 0..250 {
-                                let entry = mrgate::ledger::entry::Entry {
-                                    kind: "export".into(),
-                                    time: "2026-11-26T00:00:00Z".into(),
-                                    actor: "bench".into(),
-                                    inputs: vec![mrgate::ledger::entry::document_digest(format!("{t}/{i}").as_bytes())],
-                                    outputs: vec![],
-                                    trust_list: None,
-                                    equivalence_table: None,
-                                    verdict: "valid".into(),
-                                    reasons: vec![],
-                                };
-                                log.append(&entry).expect("append");
+                                log.append(&bench_entry(&format!("{t}/{i}"))).expect("append");
                             }
                         })
                     })
@@ -84,6 +74,53 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Receipts after a restart: the tree is rebuilt from its tile roots, so an old entry's
+    // receipt reads its tile (256 entries) from the store and re-hashes it; a recent one's
+    // comes from memory.
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("b.db");
+    let seed = [9u8; 32];
+    let open = || {
+        let store: std::sync::Arc<dyn mrgate::store::Store> =
+            std::sync::Arc::new(mrgate::store::sqlite::SqliteStore::open(&path).expect("store"));
+        let key = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).expect("key");
+        mrgate::ledger::durable::DurableLog::open("bench", key, store).expect("log")
+    };
+    {
+        let log = std::sync::Arc::new(open());
+        let threads: Vec<_> = (0..16)
+            .map(|t| {
+                let log = std::sync::Arc::clone(&log);
+                std::thread::spawn(move || {
+                    for i in 0..64 {
+                        log.append(&bench_entry(&format!("{t}/{i}"))).expect("append");
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().expect("join"));
+    }
+    let log = open();
+    let mut g = c.benchmark_group("ledger_receipt");
+    g.bench_function("receipt_recent_entry", |b| b.iter(|| black_box(log.receipt(1023).expect("receipt"))));
+    g.bench_function("receipt_old_entry_tile_from_store", |b| b.iter(|| black_box(log.receipt(10).expect("receipt"))));
+    g.finish();
+}
+
+/// A decision entry naming the input `document`.
+fn bench_entry(document: &str) -> mrgate::ledger::entry::Entry {
+    mrgate::ledger::entry::Entry {
+        kind: "export".into(),
+        time: "2026-11-26T00:00:00Z".into(),
+        actor: "bench".into(),
+        inputs: vec![mrgate::ledger::entry::document_digest(document.as_bytes())],
+        outputs: vec![],
+        trust_list: None,
+        equivalence_table: None,
+        verdict: "valid".into(),
+        reasons: vec![],
+    }
 }
 
 criterion_group!(benches, bench);

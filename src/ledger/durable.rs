@@ -8,10 +8,12 @@
 //! entry re-hashes that entry's tile from the store and checks it against the tile's root
 //! before using it. Look-ups by leaf hash go to the store's hash index, which an indexer
 //! thread fills in batches, away from the commits; entries it has not reached yet are looked
-//! for in the tree's recent leaves. An entry may carry the
-//! store effects of its decision (a certificate registered, a status changed): they are
-//! committed with it, or neither is, so the tree never holds an entry whose decision took no
-//! effect, and the store never an effect without its entry.
+//! for in the tree's recent leaves. What this must never do: answer with a hash read back
+//! from the store, or from the index, that it has not checked against the tree.
+//!
+//! An entry may carry the store effects of its decision (a certificate registered, a status
+//! changed): they are committed with it, or neither is, so the tree never holds an entry
+//! whose decision took no effect, and the store never an effect without its entry.
 //!
 //! A commit costs the same whether it carries one entry or a hundred: an fsync and a
 //! signature. So under load commits are spaced at least a commit interval apart and each
@@ -378,21 +380,9 @@ impl DurableLog {
             commits: std::sync::atomic::AtomicU64::new(0),
         });
         let (jobs, queue) = std::sync::mpsc::channel();
-        let committer = {
-            let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
-                .name("mrgate-log".into())
-                .spawn(move || shared.commit_forever(queue))
-                .map_err(|e| unavailable(&format!("cannot start the log committer: {e}")))?
-        };
+        let committer = spawn_thread(&shared, "the log committer", "mrgate-log", move |s| s.commit_forever(queue))?;
         let (stop, stopped) = std::sync::mpsc::channel();
-        let indexer = {
-            let shared = Arc::clone(&shared);
-            std::thread::Builder::new()
-                .name("mrgate-log-index".into())
-                .spawn(move || shared.index_forever(stopped))
-                .map_err(|e| unavailable(&format!("cannot start the log indexer: {e}")))?
-        };
+        let indexer = spawn_thread(&shared, "the log indexer", "mrgate-log-index", move |s| s.index_forever(stopped))?;
         Ok(Self { shared, jobs: Some(jobs), committer: Some(committer), indexer: Some((stop, indexer)) })
     }
 
@@ -561,6 +551,20 @@ impl DurableLog {
 
 fn index_of(written: &Written) -> Result<u64, LogError> {
     written.index.ok_or_else(|| unavailable("the store gave the entry no index"))
+}
+
+/// Starts one of the log's threads (`what`, named `thread` for debuggers and `top`).
+fn spawn_thread(
+    shared: &Arc<Shared>,
+    what: &str,
+    thread: &str,
+    run: impl FnOnce(&Shared) + Send + 'static,
+) -> Result<std::thread::JoinHandle<()>, LogError> {
+    let shared = Arc::clone(shared);
+    std::thread::Builder::new()
+        .name(thread.into())
+        .spawn(move || run(&shared))
+        .map_err(|e| unavailable(&format!("cannot start {what}: {e}")))
 }
 
 /// The leaf hashes of entries `[start, end)`, computed from the stored entries.
