@@ -426,3 +426,41 @@ fn verify_receipt_command() {
     assert_eq!(run(&["log", "verify-consistency", "--log-key", &pubkey, &old, &new, &proof]).status.code(), Some(0));
     assert_eq!(run(&["log", "verify-consistency", "--log-key", &pubkey, &new, &old, &proof]).status.code(), Some(1));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any tree size, any number of recent leaves kept, any proof: a tree that forgets old
+    /// tiles (rebuilt from tile roots or grown leaf by leaf) answers as the whole tree.
+    #[test]
+    fn a_forgetting_tree_answers_any_proof_as_the_whole_tree(
+        n in 1usize..2500,
+        recent in proptest::prop_oneof![proptest::strategy::Just(0u64), 1u64..600],
+        picks in proptest::collection::vec((proptest::prelude::any::<u64>(), proptest::prelude::any::<u64>()), 8),
+    ) {
+        let data = leaves(n);
+        let whole = tree_of(&data);
+        let mut grown = Tree::keeping_recent(recent);
+        for d in &data {
+            grown.append(d);
+        }
+        let tiles = whole.complete_tiles();
+        let roots: Vec<Hash> = (0..tiles).map(|t| whole.tile_root(t).expect("complete")).collect();
+        let mut rebuilt = Tree::from_tile_roots(&roots, recent);
+        for d in &data[(tiles * merkle::TILE) as usize..] {
+            rebuilt.append(d);
+        }
+        for tree in [&grown, &rebuilt] {
+            proptest::prop_assert_eq!(tree.root(n as u64), whole.root(n as u64));
+            for &(a, b) in &picks {
+                let size = 1 + b % n as u64;
+                let index = a % size;
+                let (proof, _) = with_tiles(tree, &data, |t| tree.inclusion_proof_with(index, size, t));
+                proptest::prop_assert_eq!(proof, whole.inclusion_proof(index, size));
+                let from = 1 + a % size;
+                let (proof, _) = with_tiles(tree, &data, |t| tree.consistency_proof_with(from, size, t));
+                proptest::prop_assert_eq!(proof, whole.consistency_proof(from, size));
+            }
+        }
+    }
+}

@@ -170,7 +170,9 @@ impl Tree {
         if let Some(recent) = self.recent
             && self.size().is_multiple_of(TILE)
         {
-            // Only complete tiles are forgotten, so a tree head never needs a tile.
+            // Forgetting happens only as a tile completes, so all that is forgotten lies in
+            // complete tiles, whose roots stay: a tree head never needs a tile, a proof can
+            // always have the ones it needs checked, and the next push needs nothing old.
             let below = self.size().saturating_sub(recent) / TILE * TILE;
             for (k, level) in self.levels.iter_mut().take(TILE_HEIGHT).enumerate() {
                 level.forget_below((below >> k) as usize);
