@@ -303,7 +303,10 @@ fn pt_rounds_submissions_and_reports() {
             store.put_pt_submission(&pt_submission("dakks", "s5"), &[pt_result("DE-3", "dakks", "s5", "1")], false);
         assert_eq!(late.expect_err("closed").code(), "pt.round_closed");
         let report = PtReportRecord { xml: b"<PerformanceReport/>".to_vec(), json: "{}".into(), csv: "a\n".into() };
+        // Closed, not yet reported; no such round, never reported.
+        assert_eq!((store.pt_reported("R-1").expect("read"), store.pt_reported("R-9").expect("read")), (false, false));
         store.put_pt_report("R-1", &report).expect("report");
+        assert!(store.pt_reported("R-1").expect("read"));
         assert_eq!(store.put_pt_report("R-1", &report).expect_err("twice").code(), "pt.round_closed");
         assert_eq!(
             store.close_pt_round("R-1", "2026-12-03T00:00:00Z", &held).expect_err("reported").code(),

@@ -319,7 +319,7 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
                 format!("round '{id}' takes results until {}", round.deadline),
             ));
         }
-        if app.store.pt_report(id).map_err(store_error)?.is_some() {
+        if app.store.pt_reported(id).map_err(store_error)? {
             return Err(refuse(
                 StatusCode::CONFLICT,
                 "pt.round_closed",
@@ -404,7 +404,7 @@ pub fn show(app: &App, req: &Req, id: &str) -> Response<Body> {
     run(|| {
         let (record, round) = readable_round(app, req, id)?;
         let submissions = app.store.pt_submissions(id).map_err(store_error)?;
-        let reported = app.store.pt_report(id).map_err(store_error)?.is_some();
+        let reported = app.store.pt_reported(id).map_err(store_error)?;
         let state = match (&record.closed_at, reported) {
             (_, true) => "reported",
             (Some(_), false) => "closing",

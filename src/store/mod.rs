@@ -295,6 +295,9 @@ pub trait Store: Send + Sync {
         self.write(Effect::PutPtReport { id: id.into(), report: report.clone() }).map(drop)
     }
     fn pt_report(&self, id: &str) -> Result<Option<PtReportRecord>, StoreError>;
+    /// Whether round `id` has its report, without reading it (a report holds every result
+    /// of the round three times over).
+    fn pt_reported(&self, id: &str) -> Result<bool, StoreError>;
 
     fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError>;
     fn log_size(&self) -> Result<u64, StoreError>;

@@ -683,6 +683,15 @@ impl Store for SqliteStore {
         Ok(row)
     }
 
+    fn pt_reported(&self, id: &str) -> Result<bool, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM pt_round WHERE id = ?1 AND report_xml IS NOT NULL)",
+            params![id],
+            |r| r.get(0),
+        )?)
+    }
+
     fn certificate(&self, issuer: &str, number: &str) -> Result<Option<CertificateRecord>, StoreError> {
         Ok(self.certificate_view(issuer, number)?.map(|v| v.record.clone()))
     }
