@@ -55,19 +55,7 @@ fn bench(c: &mut Criterion) {
                 let log =
                     std::sync::Arc::new(mrgate::ledger::durable::DurableLog::open("bench", key, store).expect("log"));
                 let start = std::time::Instant::now();
-                let threads: Vec<_> = (0..16)
-                    .map(|t| {
-                        let log = std::sync::Arc::clone(&log);
-                        std::thread::spawn(move || {
-                            for i in 0..250 {
-                                log.append(&bench_entry(&format!("{t}/{i}"))).expect("append");
-                            }
-                        })
-                    })
-                    .collect();
-                for t in threads {
-                    t.join().expect("join");
-                }
+                append_from_16_threads(&log, 250);
                 total += start.elapsed();
             }
             total
@@ -88,24 +76,29 @@ fn bench(c: &mut Criterion) {
         mrgate::ledger::durable::DurableLog::open("bench", key, store).expect("log")
     };
     {
-        let log = std::sync::Arc::new(open());
-        let threads: Vec<_> = (0..16)
-            .map(|t| {
-                let log = std::sync::Arc::clone(&log);
-                std::thread::spawn(move || {
-                    for i in 0..64 {
-                        log.append(&bench_entry(&format!("{t}/{i}"))).expect("append");
-                    }
-                })
-            })
-            .collect();
-        threads.into_iter().for_each(|t| t.join().expect("join"));
+        append_from_16_threads(&std::sync::Arc::new(open()), 64);
     }
     let log = open();
     let mut g = c.benchmark_group("ledger_receipt");
     g.bench_function("receipt_recent_entry", |b| b.iter(|| black_box(log.receipt(1023).expect("receipt"))));
     g.bench_function("receipt_old_entry_tile_from_store", |b| b.iter(|| black_box(log.receipt(10).expect("receipt"))));
     g.finish();
+}
+
+/// Appends `per_thread` distinct entries from each of 16 threads; returns once all are
+/// committed.
+fn append_from_16_threads(log: &std::sync::Arc<mrgate::ledger::durable::DurableLog>, per_thread: usize) {
+    let threads: Vec<_> = (0..16)
+        .map(|t| {
+            let log = std::sync::Arc::clone(log);
+            std::thread::spawn(move || {
+                for i in 0..per_thread {
+                    log.append(&bench_entry(&format!("{t}/{i}"))).expect("append");
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|t| t.join().expect("join"));
 }
 
 /// A decision entry naming the input `document`.
