@@ -603,6 +603,46 @@ fn a_changed_stored_entry_is_refused_when_its_tile_is_read() {
     assert_eq!(refused.code(), "log.tile_mismatch");
 }
 
+/// A recent entry's receipt, whose tree hashes are all in memory, still reads the entry's
+/// bytes from the store: changed there, the receipt is refused, not given with other bytes.
+#[test]
+fn a_changed_recent_entry_gets_no_receipt() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
+    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect("log");
+    for i in 0..3 {
+        log.append(&log_entry(i)).expect("append");
+    }
+    rusqlite::Connection::open(&path)
+        .expect("conn")
+        .execute_batch("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 1;")
+        .expect("change");
+    assert_eq!(log.receipt(1).expect_err("changed").code(), "log.tile_mismatch");
+    assert_eq!(log.receipt(2).expect("unchanged").index, 2);
+}
+
+/// A hash index that names another entry for a hash is not believed: the look-up is
+/// refused (503), never answered with that entry.
+#[test]
+fn a_hash_index_that_disagrees_with_the_log_is_not_believed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    damaged_log(&path, "SELECT 1;");
+    rusqlite::Connection::open(path.with_extension("hash-index.db"))
+        .expect("index")
+        .execute_batch("UPDATE leaf SET idx = (idx + 1) % 1000;")
+        .expect("change");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
+    let first = store.log_entries(0, 1).expect("entry").remove(0);
+    let refused = log.index_of(&merkle::leaf_hash(&first)).expect_err("index disagrees");
+    assert_eq!(
+        (refused.code(), refused.to_string()),
+        ("log.unavailable", "the log is unavailable: the hash index disagrees with the log".into())
+    );
+}
+
 /// Tile roots that do not fit the entries are refused on start, with what is wrong.
 #[test]
 fn tile_roots_that_do_not_fit_the_entries_are_refused_on_start() {

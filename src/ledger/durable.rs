@@ -326,7 +326,8 @@ impl Shared {
 }
 
 impl DurableLog {
-    /// Opens the log over a store, rebuilding the tree from the stored entries, and starts
+    /// Opens the log over a store, rebuilding the tree from the stored tile roots and the
+    /// entries after them, and starts
     /// its committer with the default commit interval.
     pub fn open(origin: &str, key: Ed25519KeyPair, store: Arc<dyn Store>) -> Result<Self, LogError> {
         Self::open_with_interval(origin, key, store, DEFAULT_COMMIT_INTERVAL)
@@ -464,10 +465,14 @@ impl DurableLog {
         // found in it or among those looked through after.
         let (covered, _) = self.shared.store.log_hash_index_size()?;
         if let Some(index) = self.shared.store.log_index_of(leaf)? {
-            let held = self.with_tiles(|state, tiles| state.tree.leaf_with(index, tiles));
-            return match held {
+            // A tile that no longer matches the tree is that error, not the index's.
+            let found = self.with_tiles(|state, tiles| state.tree.leaf_with(index, tiles));
+            return match found {
                 Ok(found) if found == *leaf => Ok(Some(index)),
-                _ => Err(unavailable("the hash index disagrees with the log")),
+                Ok(_) | Err(LogError::Proof(ProofError::IndexOutOfRange { .. })) => {
+                    Err(unavailable("the hash index disagrees with the log"))
+                }
+                Err(e) => Err(e),
             };
         }
         let state = self.lock()?;
@@ -512,12 +517,20 @@ impl DurableLog {
         })?;
         let entry = match entry {
             Some(bytes) if merkle::leaf_hash(&bytes) == leaf => bytes,
-            _ => self
-                .shared
-                .store
-                .log_entries(index, index + 1)?
-                .pop()
-                .ok_or(merkle::ProofError::IndexOutOfRange { index, size })?,
+            _ => {
+                let stored = self
+                    .shared
+                    .store
+                    .log_entries(index, index + 1)?
+                    .pop()
+                    .ok_or(merkle::ProofError::IndexOutOfRange { index, size })?;
+                // Like a tile read back, the stored entry is answered only if it is the one
+                // the tree holds.
+                if merkle::leaf_hash(&stored) != leaf {
+                    return Err(merkle::ProofError::TileMismatch { tile: index / TILE }.into());
+                }
+                stored
+            }
         };
         let b64 = base64::engine::general_purpose::STANDARD;
         Ok(Receipt {

@@ -105,11 +105,6 @@ impl HashList {
             self.dropped += whole;
         }
     }
-
-    /// Chunks held in memory (for tests and diagnostics).
-    pub fn chunks_held(&self) -> usize {
-        self.chunks.len()
-    }
 }
 
 #[cfg(test)]
@@ -166,7 +161,7 @@ mod tests {
         list.forget_below(2 * c + 1);
         assert_eq!(list.len(), 3 * c + 5);
         assert_eq!(list.held_from(), 2 * c + 1);
-        assert_eq!(list.chunks_held(), 2);
+        assert_eq!(list.chunks.len(), 2);
         for (i, held) in [(0, false), (c, false), (2 * c, false), (2 * c + 1, true), (3 * c + 4, true)] {
             assert_eq!(list.get(i), held.then(|| hash(i as u64)).as_ref(), "hash {i}");
         }
@@ -174,7 +169,7 @@ mod tests {
         list.forget_below(c);
         assert_eq!(list.held_from(), 2 * c + 1);
         list.forget_below(usize::MAX);
-        assert_eq!((list.held_from(), list.chunks_held(), list.last()), (3 * c + 5, 1, None));
+        assert_eq!((list.held_from(), list.chunks.len(), list.last()), (3 * c + 5, 1, None));
         list.push(hash(7));
         assert_eq!((list.len(), list.last()), (3 * c + 6, Some(&hash(7))));
     }

@@ -208,13 +208,14 @@ impl Tree {
     /// Checks the leaf hashes of tile `tile`, as recomputed from its stored entries, against
     /// the tree's root of that tile, and returns them as `tiles` with that tile added.
     pub fn tile(&self, tile: u64, leaves: &[Hash], mut tiles: Tiles) -> Result<Tiles, ProofError> {
-        let root = self.levels.get(TILE_HEIGHT).and_then(|l| l.get(tile as usize));
-        let root = root.ok_or(ProofError::IndexOutOfRange { index: tile << TILE_HEIGHT, size: self.size() })?;
+        let root = self
+            .tile_root(tile)
+            .ok_or(ProofError::IndexOutOfRange { index: tile << TILE_HEIGHT, size: self.size() })?;
         let mut held = Tree::new();
         for leaf in leaves {
             held.push(*leaf);
         }
-        if held.size() != TILE || held.root(TILE).as_ref() != Some(root) {
+        if held.size() != TILE || held.root(TILE) != Some(root) {
             return Err(ProofError::TileMismatch { tile });
         }
         tiles.held.push((tile, held));

@@ -1,5 +1,6 @@
 //! The embedded store: one SQLite file (bundled library, nothing to install), WAL journal,
-//! `synchronous=FULL`, schema migrations numbered in `user_version`.
+//! `synchronous=FULL`, schema migrations numbered in `user_version`; beside it the log's
+//! index by leaf hash, derived data in a file of its own (`sqlite/hash_index.rs`).
 
 use super::{
     CertificateRecord, CertificateView, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord,
