@@ -107,6 +107,38 @@ fi
 rps() { python3 -c "import json,sys; print(json.loads(sys.argv[1])['rps'])" "$1"; }
 half() { python3 -c "import sys; print(float(sys.argv[1]) / 2)" "$1"; }
 
+# The gateway's own view of a paced run: its request-duration histogram scraped before and
+# after, the p99 read as the smallest bucket bound holding 99% of the run's requests (so
+# "≤ 3" means between the next lower bound and 3 ms). It times a request from its routing
+# to its answer, so it leaves out TLS records, the socket and a generator sharing the
+# cores; and it cannot see requests the generator had due but could not send because all
+# its connections were waiting, which the client's p99 (corrected for that) counts. A
+# stall shows in the client's p99 and hardly here: the two together tell a slow gateway
+# from a stalled host.
+scrape() { curl -s --cacert certs/demo/ca.pem https://localhost:18443/metrics > "$1"; }
+own_p99() {
+  python3 - "$@" <<'PY'
+import re, sys
+target, before, after = sys.argv[1:4]
+route = {"lookup": "GET /v1/certificates/{issuer}/{number}", "verify": "POST /v1/verify"}.get(target)
+def buckets(path):
+    found = {}
+    for line in open(path):
+        m = re.match(r'mrgate_request_duration_seconds_bucket\{route="([^"]*)",le="([^"]+)"\} (\d+)', line)
+        if m and m.group(1) == route:
+            found[m.group(2)] = int(m.group(3))
+    return found
+if route is None:
+    print("-")
+    sys.exit()
+a, b = buckets(before), buckets(after)
+delta = {le: n - a.get(le, 0) for le, n in b.items()}
+total = delta.get("+Inf", 0)
+bounds = sorted((float(le), n) for le, n in delta.items() if le != "+Inf")
+print(next((f"≤ {le * 1000:g}" for le, n in bounds if total and n >= 0.99 * total), "-"))
+PY
+}
+
 # Paced runs also probe the disk the gateway's store is on (benches/load.rs --sync-probe).
 probe="--sync-probe $tmp"
 [ "${MRGATE_LOAD_TOOL:-}" = oha ] && probe=
@@ -120,20 +152,25 @@ for target in ${MRGATE_LOAD_TARGETS:-nginx lookup verify}; do
   esac
   peak=$(run "${args[@]}")
   if [ "$(rps "$peak")" = "0" ]; then echo "no successful request to $target: $peak" >&2; exit 1; fi
+  scrape "$tmp/before.prom"
   paced=$(run "${args[@]}" --rate "$(half "$(rps "$peak")")" $probe)
-  results+=("$target|$peak|$paced")
+  scrape "$tmp/after.prom"
+  own=$(own_p99 "$target" "$tmp/before.prom" "$tmp/after.prom")
+  results+=("$target|$peak|$paced|$own")
   echo "$target peak:  $peak"
   echo "$target paced: $paced"
 done
 
 echo
-echo "| target | peak req/s | p50 ms | p99 ms | p99 ms at half peak | errors |"
-echo "|---|---|---|---|---|---|"
+echo "| target | peak req/s | p50 ms | p99 ms | p99 ms at half peak | gateway's own p99 ms at half peak | slowest disk sync ms at half peak | errors |"
+echo "|---|---|---|---|---|---|---|---|"
 for r in "${results[@]}"; do
-  IFS='|' read -r name peak paced <<< "$r"
-  python3 - "$name" "$peak" "$paced" <<'PY'
+  IFS='|' read -r name peak paced own <<< "$r"
+  python3 - "$name" "$peak" "$paced" "$own" <<'PY'
 import json, sys
-name, peak, paced = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
-print(f"| {name} | {peak['rps']:.0f} | {peak['p50_ms']:.2f} | {peak['p99_ms']:.2f} | {paced['p99_ms']:.2f} | {peak['errors'] + paced['errors']} |")
+name, peak, paced, own = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
+syncs = paced.get("slowest_sync_ms_by_second") or []
+sync = f"{max(syncs):.1f}" if syncs else "-"
+print(f"| {name} | {peak['rps']:.0f} | {peak['p50_ms']:.2f} | {peak['p99_ms']:.2f} | {paced['p99_ms']:.2f} | {own} | {sync} | {peak['errors'] + paced['errors']} |")
 PY
 done

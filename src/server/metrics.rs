@@ -6,7 +6,10 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-const BUCKETS: [f64; 10] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0];
+/// Bucket bounds in seconds: fine around the 5 ms that paced verification's p99 is held to,
+/// so that a scrape before and after a load run reads the gateway's own p99 to a millisecond.
+const BUCKETS: [f64; 15] =
+    [0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
 #[derive(Debug, Default, Clone)]
 struct Histogram {
@@ -135,4 +138,27 @@ fn histogram(out: &mut String, name: &str, labels: &str, h: &Histogram) {
     let braces = if trimmed.is_empty() { String::new() } else { format!("{{{trimmed}}}") };
     let _ = writeln!(out, "{name}_sum{braces} {}", h.sum);
     let _ = writeln!(out, "{name}_count{braces} {}", h.count);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bucket(text: &str, le: &str) -> Option<u64> {
+        let prefix = format!("mrgate_request_duration_seconds_bucket{{route=\"POST /v1/verify\",le=\"{le}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(prefix.as_str())).and_then(|n| n.parse().ok())
+    }
+
+    #[test]
+    fn latency_buckets_are_cumulative_and_resolve_milliseconds_around_five() {
+        let m = Metrics::default();
+        for ms in [0.4, 2.5, 3.5, 4.5, 6.0, 3000.0] {
+            m.request("POST /v1/verify", 200, Duration::from_secs_f64(ms / 1000.0));
+        }
+        let text = m.render(0.0, &LogFacts { size: 0, commits: 0, checkpoint_age: 0.0 });
+        let counts =
+            ["0.0005", "0.002", "0.003", "0.004", "0.005", "0.0075", "2.5", "+Inf"].map(|le| bucket(&text, le));
+        assert_eq!(counts, [1, 1, 2, 3, 4, 5, 5, 6].map(Some));
+        assert!(text.contains("mrgate_request_duration_seconds_count{route=\"POST /v1/verify\"} 6\n"), "{text}");
+    }
 }
