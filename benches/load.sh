@@ -5,7 +5,9 @@
 #   POST /v1/verify with an EdDSA JWS          (customs client certificate; each verdict is logged),
 # each at full speed, then paced at half its peak to read p99. Needs nginx (Debian: nginx-light).
 # Usage: benches/load.sh [SECONDS] [CONNECTIONS]   (MRGATE_LOAD_TARGETS="lookup verify" to pick;
-#        MRGATE_LOAD_TOOL=oha to load with oha instead of benches/load.rs)
+#        MRGATE_LOAD_TOOL=oha to load with oha instead of benches/load.rs;
+#        MRGATE_GATEWAY_CPUS=0-1 MRGATE_GENERATOR_CPUS=2-3 to keep the gateway and nginx on
+#        some cores and the load generator on others, as taskset -c lists them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -33,7 +35,12 @@ s = re.sub(r"public_burst = .*", "public_burst = 1000000.0", s)
 s = re.sub(r"max_connections = .*", "max_connections = 1024", s)
 open(p, "w").write(s)
 PY
-target/release/mrgate serve --config "$tmp/mrgate.toml" > "$tmp/gw.out" 2> "$tmp/gw.err" &
+# On a machine with cores to spare, the gateway (and nginx, its ceiling) get the cores the
+# targets are stated for and the generator others, so that it takes nothing from them.
+on_gateway_cpus=() on_generator_cpus=()
+[ -n "${MRGATE_GATEWAY_CPUS:-}" ] && on_gateway_cpus=(taskset -c "$MRGATE_GATEWAY_CPUS")
+[ -n "${MRGATE_GENERATOR_CPUS:-}" ] && on_generator_cpus=(taskset -c "$MRGATE_GENERATOR_CPUS")
+"${on_gateway_cpus[@]}" target/release/mrgate serve --config "$tmp/mrgate.toml" > "$tmp/gw.out" 2> "$tmp/gw.err" &
 gw=$!
 
 # nginx with the same server certificate, one worker per core.
@@ -41,7 +48,7 @@ mkdir -p "$tmp/www" "$tmp/nginx"
 chmod 755 "$tmp" "$tmp/www"  # nginx workers run as another user
 python3 -c "import json; print(json.dumps({'status': 'ok', 'pad': 'x' * 990})[:1024])" > "$tmp/www/status.json"
 cat > "$tmp/nginx/nginx.conf" <<NGINX
-worker_processes auto;
+worker_processes $( "${on_gateway_cpus[@]}" nproc );
 pid $tmp/nginx/nginx.pid;
 error_log $tmp/nginx/error.log;
 events { worker_connections 1024; }
@@ -57,7 +64,7 @@ http {
   }
 }
 NGINX
-nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -g 'daemon off;' &
+"${on_gateway_cpus[@]}" nginx -c "$tmp/nginx/nginx.conf" -p "$tmp/nginx" -g 'daemon off;' &
 ngx=$!
 
 for _ in $(seq 100); do
@@ -73,7 +80,7 @@ python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['documents']['un
   "$tmp/export.json" > "$tmp/credential.jws"
 lookup=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(f\"/v1/certificates/{d['issuer']}/{d['number']}\")" "$tmp/export.json")
 
-run() { "$load" --ca certs/demo/ca.pem --connections "$conns" --seconds "$seconds" "$@"; }
+run() { "${on_generator_cpus[@]}" "$load" --ca certs/demo/ca.pem --connections "$conns" --seconds "$seconds" "$@"; }
 if [ "${MRGATE_LOAD_TOOL:-}" = oha ]; then
   # The same runs by an independent generator, oha (cargo install oha), its result turned
   # into benches/load.rs's fields. Paced runs correct for coordinated omission as ours do.
@@ -89,7 +96,7 @@ if [ "${MRGATE_LOAD_TOOL:-}" = oha ]; then
         *) echo "load.sh: no oha flag for $1" >&2; exit 2 ;;
       esac
     done
-    oha --no-tui --output-format json -c "$conns" -z "${seconds}s" --cacert certs/demo/ca.pem "${args[@]}" "$url" |
+    "${on_generator_cpus[@]}" oha --no-tui --output-format json -c "$conns" -z "${seconds}s" --cacert certs/demo/ca.pem "${args[@]}" "$url" |
       python3 -c '
 import json, sys
 r = json.load(sys.stdin)
