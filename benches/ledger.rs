@@ -64,8 +64,9 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     // Receipts after a restart: the tree is rebuilt from its tile roots, so an old entry's
-    // receipt reads its tile (256 entries) from the store and re-hashes it; a recent one's
-    // comes from memory.
+    // receipt reads its tile (256 entries) from the store and re-hashes it, unless the tile
+    // is among those kept since; a recent one's comes from memory. 16 × 1,090 entries: 68
+    // complete tiles, more than are kept, and 32 recent entries.
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("b.db");
     let seed = [9u8; 32];
@@ -76,12 +77,20 @@ fn bench(c: &mut Criterion) {
         mrgate::ledger::durable::DurableLog::open("bench", key, store).expect("log")
     };
     {
-        append_from_16_threads(&std::sync::Arc::new(open()), 64);
+        append_from_16_threads(&std::sync::Arc::new(open()), 1_090);
     }
     let log = open();
     let mut g = c.benchmark_group("ledger_receipt");
-    g.bench_function("receipt_recent_entry", |b| b.iter(|| black_box(log.receipt(1023).expect("receipt"))));
-    g.bench_function("receipt_old_entry_tile_from_store", |b| b.iter(|| black_box(log.receipt(10).expect("receipt"))));
+    g.bench_function("receipt_recent_entry", |b| b.iter(|| black_box(log.receipt(17_439).expect("receipt"))));
+    g.bench_function("receipt_old_entry_kept_tile", |b| b.iter(|| black_box(log.receipt(10).expect("receipt"))));
+    // One entry from each of 67 tiles in turn: each was the one used longest ago.
+    let mut tile = 0;
+    g.bench_function("receipt_old_entry_tile_from_store", |b| {
+        b.iter(|| {
+            tile = (tile + 1) % 67;
+            black_box(log.receipt(tile * 256 + 10).expect("receipt"))
+        })
+    });
     g.finish();
 }
 

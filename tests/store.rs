@@ -603,6 +603,30 @@ fn a_changed_stored_entry_is_refused_when_its_tile_is_read() {
     assert_eq!(refused.code(), "log.tile_mismatch");
 }
 
+/// A tile read back and checked is kept: later answers that need it do not read the store
+/// again. Shown by changing the store under it: the kept tile still answers exactly as the
+/// whole tree does (its hashes were checked against the tree), a tile not yet read is read
+/// and its change caught, and a receipt, which reads its entry's bytes, is still refused.
+#[test]
+fn old_tiles_read_back_are_kept_for_later_answers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
+    damaged_log(&path, "SELECT 1;");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
+    let whole = whole_tree(&*store);
+    let expected: Vec<String> = whole.consistency_proof(11, 1000).expect("proof").iter().map(b64).collect();
+    assert_eq!(log.consistency(11, 1000).expect("tile 0 read").hashes, expected);
+    rusqlite::Connection::open(&path)
+        .expect("conn")
+        .execute_batch("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx IN (10, 300);")
+        .expect("change");
+    assert_eq!(log.consistency(11, 1000).expect("tile 0 kept").hashes, expected);
+    assert_eq!(log.consistency(301, 1000).expect_err("tile 1 read").code(), "log.tile_mismatch");
+    assert_eq!(log.receipt(10).expect_err("entry 10 read").code(), "log.tile_mismatch");
+    assert_eq!(log.receipt(20).expect("entry 20 is whole").index, 20);
+}
+
 /// A recent entry's receipt, whose tree hashes are all in memory, still reads the entry's
 /// bytes from the store: changed there, the receipt is refused, not given with other bytes.
 #[test]

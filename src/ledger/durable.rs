@@ -22,7 +22,7 @@
 
 use super::checkpoint::Checkpoint;
 use super::entry::{Entry, EntryError};
-use super::merkle::{self, ProofError, TILE, Tiles, Tree};
+use super::merkle::{self, CheckedTile, ProofError, TILE, Tiles, Tree};
 use super::receipt::{ConsistencyProof, Receipt, encode_hashes};
 use crate::store::{Effect, Store, StoreError, Write, Written};
 use base64::Engine;
@@ -112,6 +112,11 @@ const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 const INDEX_BATCH: u64 = 16_384;
 const INDEX_AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// Old tiles kept once read back and checked, the most recently used (about 16 KiB each):
+/// a monitor asks for consistency from the size it last saw, again and again, and the
+/// receipts of one old batch share a tile; neither should read the store every time.
+const KEPT_TILES: usize = 64;
+
 /// Tiles read back from the store for one answer, at most: an inclusion proof needs the
 /// entry's tile, a consistency proof the tiles at both sizes' right edges.
 const MAX_TILES_PER_ANSWER: usize = 4;
@@ -134,6 +139,32 @@ pub struct DurableLog {
     committer: Option<std::thread::JoinHandle<()>>,
     /// Told to stop by dropping the sender.
     indexer: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+    kept_tiles: Mutex<KeptTiles>,
+}
+
+/// The [`KEPT_TILES`] old tiles used last, oldest use first.
+#[derive(Debug, Default)]
+struct KeptTiles {
+    tiles: std::collections::VecDeque<CheckedTile>,
+}
+
+impl KeptTiles {
+    fn get(&mut self, tile: u64) -> Option<CheckedTile> {
+        let at = self.tiles.iter().position(|t| t.number() == tile)?;
+        let used = self.tiles.remove(at)?;
+        self.tiles.push_back(used.clone());
+        Some(used)
+    }
+
+    fn keep(&mut self, tile: CheckedTile) {
+        if self.tiles.iter().any(|t| t.number() == tile.number()) {
+            return;
+        }
+        if self.tiles.len() >= KEPT_TILES {
+            self.tiles.pop_front();
+        }
+        self.tiles.push_back(tile);
+    }
 }
 
 impl std::fmt::Debug for DurableLog {
@@ -353,8 +384,9 @@ impl DurableLog {
         let mut tree = Tree::from_tile_roots(&roots, RECENT_LEAVES);
         // The last stored tile against its entries: roots and entries that disagree (a store
         // put together from two copies, say) are refused here rather than signed.
+        let mut kept_tiles = KeptTiles::default();
         if let Some(last) = tiles.checked_sub(1) {
-            tree.tile(last, &leaf_hashes(&*store, last * TILE, tiles * TILE)?, Tiles::default())?;
+            kept_tiles.keep(tree.check_tile(last, &leaf_hashes(&*store, last * TILE, tiles * TILE)?)?);
         }
         let mut start = tiles * TILE;
         while start < size {
@@ -388,7 +420,13 @@ impl DurableLog {
         let committer = spawn_thread(&shared, "the log committer", "mrgate-log", move |s| s.commit_forever(queue))?;
         let (stop, stopped) = std::sync::mpsc::channel();
         let indexer = spawn_thread(&shared, "the log indexer", "mrgate-log-index", move |s| s.index_forever(stopped))?;
-        Ok(Self { shared, jobs: Some(jobs), committer: Some(committer), indexer: Some((stop, indexer)) })
+        Ok(Self {
+            shared,
+            jobs: Some(jobs),
+            committer: Some(committer),
+            indexer: Some((stop, indexer)),
+            kept_tiles: Mutex::new(kept_tiles),
+        })
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, State>, LogError> {
@@ -485,8 +523,9 @@ impl DurableLog {
         Ok((covered..state.tree.size()).find(|&i| state.tree.leaf(i).as_ref() == Some(leaf)))
     }
 
-    /// Answers `ask` from the tree, reading back from the store each tile it needs that the
-    /// tree no longer holds (checked against the tree before use).
+    /// Answers `ask` from the tree, with each tile it needs that the tree no longer holds
+    /// taken from those kept or read back from the store (and checked against the tree
+    /// before use).
     fn with_tiles<T>(&self, ask: impl Fn(&State, &Tiles) -> Result<T, ProofError>) -> Result<T, LogError> {
         let mut tiles = Tiles::default();
         for _ in 0..=MAX_TILES_PER_ANSWER {
@@ -494,10 +533,21 @@ impl DurableLog {
                 Err(ProofError::TileNotHeld { tile }) => tile,
                 answer => return Ok(answer?),
             };
-            let leaves = leaf_hashes(&*self.shared.store, tile * TILE, (tile + 1) * TILE)?;
-            tiles = self.lock()?.tree.tile(tile, &leaves, tiles)?;
+            tiles = tiles.with(self.old_tile(tile)?);
         }
         Err(unavailable("a proof needed more tiles than any proof does"))
+    }
+
+    /// Old tile `tile`, kept or else read back from the store and checked.
+    fn old_tile(&self, tile: u64) -> Result<CheckedTile, LogError> {
+        let kept = || self.kept_tiles.lock().map_err(|_| unavailable("the kept tiles' lock is poisoned"));
+        if let Some(checked) = kept()?.get(tile) {
+            return Ok(checked);
+        }
+        let leaves = leaf_hashes(&*self.shared.store, tile * TILE, (tile + 1) * TILE)?;
+        let checked = self.lock()?.tree.check_tile(tile, &leaves)?;
+        kept()?.keep(checked.clone());
+        Ok(checked)
     }
 
     /// A receipt for `index` against the latest checkpoint.
@@ -597,4 +647,45 @@ fn sign(tree: &Tree, origin: &str, key: &Ed25519KeyPair) -> String {
     let size = tree.size();
     let root = tree.root(size).unwrap_or_else(merkle::empty_root);
     Checkpoint { origin: origin.into(), size, root }.sign(origin, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tree of `tiles` complete tiles, and each tile checked against it.
+    fn checked_tiles(tiles: u64) -> Vec<CheckedTile> {
+        let mut tree = Tree::new();
+        let leaves: Vec<merkle::Hash> = (0..tiles * TILE).map(|i| merkle::leaf_hash(&i.to_be_bytes())).collect();
+        for leaf in &leaves {
+            tree.push(*leaf);
+        }
+        (0..tiles)
+            .map(|t| tree.check_tile(t, &leaves[(t * TILE) as usize..((t + 1) * TILE) as usize]).expect("checked"))
+            .collect()
+    }
+
+    fn numbers(kept: &KeptTiles) -> Vec<u64> {
+        kept.tiles.iter().map(CheckedTile::number).collect()
+    }
+
+    #[test]
+    fn kept_tiles_forget_the_one_used_longest_ago() {
+        let checked = checked_tiles(KEPT_TILES as u64 + 2);
+        let mut kept = KeptTiles::default();
+        for tile in &checked[..KEPT_TILES] {
+            kept.keep(tile.clone());
+        }
+        // Tile 0 used again: tile 1 is now the one used longest ago, and goes first.
+        assert_eq!(kept.get(0).map(|t| t.number()), Some(0));
+        kept.keep(checked[KEPT_TILES].clone());
+        assert_eq!(kept.tiles.len(), KEPT_TILES);
+        assert_eq!(kept.get(1).map(|t| t.number()), None);
+        assert_eq!(numbers(&kept)[..2], [2, 3]);
+        assert_eq!(numbers(&kept)[KEPT_TILES - 2..], [0, KEPT_TILES as u64]);
+        // Kept twice, a tile is held once.
+        kept.keep(checked[0].clone());
+        assert_eq!(numbers(&kept).iter().filter(|&&t| t == 0).count(), 1);
+        assert_eq!(kept.tiles.len(), KEPT_TILES);
+    }
 }

@@ -95,12 +95,35 @@ pub const TILE: u64 = 1 << TILE_HEIGHT;
 /// [`Tree::tile`].
 #[derive(Debug, Default)]
 pub struct Tiles {
-    held: Vec<(u64, Tree)>,
+    held: Vec<CheckedTile>,
 }
 
 impl Tiles {
     fn get(&self, tile: u64) -> Option<&Tree> {
-        self.held.iter().find(|(t, _)| *t == tile).map(|(_, tree)| tree)
+        self.held.iter().find(|t| t.tile == tile).map(|t| &*t.tree)
+    }
+
+    /// These tiles and `checked`.
+    pub fn with(mut self, checked: CheckedTile) -> Self {
+        self.held.push(checked);
+        self
+    }
+}
+
+/// One tile's lower levels, rebuilt from its leaf hashes and found to match the tree's root
+/// of that tile ([`Tree::check_tile`]). A tile's root never changes once the tile is
+/// complete, so a tile checked once stays right for every later size of the same tree: it
+/// may be kept and used again (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct CheckedTile {
+    tile: u64,
+    tree: std::sync::Arc<Tree>,
+}
+
+impl CheckedTile {
+    /// The tile's number (its first leaf is `tile · TILE`).
+    pub fn number(&self) -> u64 {
+        self.tile
     }
 }
 
@@ -207,7 +230,13 @@ impl Tree {
 
     /// Checks the leaf hashes of tile `tile`, as recomputed from its stored entries, against
     /// the tree's root of that tile, and returns them as `tiles` with that tile added.
-    pub fn tile(&self, tile: u64, leaves: &[Hash], mut tiles: Tiles) -> Result<Tiles, ProofError> {
+    pub fn tile(&self, tile: u64, leaves: &[Hash], tiles: Tiles) -> Result<Tiles, ProofError> {
+        Ok(tiles.with(self.check_tile(tile, leaves)?))
+    }
+
+    /// Checks the leaf hashes of tile `tile` against the tree's root of that tile: the tile
+    /// as [`Tiles`] can hold it, only if every hash matches.
+    pub fn check_tile(&self, tile: u64, leaves: &[Hash]) -> Result<CheckedTile, ProofError> {
         let root = self
             .tile_root(tile)
             .ok_or(ProofError::IndexOutOfRange { index: tile << TILE_HEIGHT, size: self.size() })?;
@@ -218,8 +247,7 @@ impl Tree {
         if held.size() != TILE || held.root(TILE) != Some(root) {
             return Err(ProofError::TileMismatch { tile });
         }
-        tiles.held.push((tile, held));
-        Ok(tiles)
+        Ok(CheckedTile { tile, tree: std::sync::Arc::new(held) })
     }
 
     /// The leaf hash at `index`.
