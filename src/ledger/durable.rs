@@ -6,7 +6,8 @@
 //! roots of complete tiles are stored as they complete, the tree is rebuilt from them on
 //! start (the entries after the last stored tile are hashed again), and a proof about an old
 //! entry re-hashes that entry's tile from the store and checks it against the tile's root
-//! before using it. Look-ups by leaf hash go to the store's hash index, which an indexer
+//! before using it (the last tiles so checked are kept, a tile's root never changing once
+//! it is complete). Look-ups by leaf hash go to the store's hash index, which an indexer
 //! thread fills in batches, away from the commits; entries it has not reached yet are looked
 //! for in the tree's recent leaves. What this must never do: answer with a hash read back
 //! from the store, or from the index, that it has not checked against the tree.
