@@ -2,7 +2,7 @@
 //! history records every change, concurrent appends are committed in batches with distinct
 //! indexes, and a process killed with SIGKILL mid-append loses nothing it acknowledged.
 
-use mrgate::ledger::durable::DurableLog;
+use mrgate::ledger::durable::{DurableLog, LogError};
 use mrgate::ledger::entry::{Entry, document_digest};
 use mrgate::ledger::{merkle, receipt};
 use mrgate::store::sqlite::SqliteStore;
@@ -580,6 +580,19 @@ fn damaged_log(path: &std::path::Path, damage: &str) {
     rusqlite::Connection::open(path).expect("conn").execute_batch(damage).expect("damage");
 }
 
+/// The store at `path` opened again, and its log.
+fn reopened(path: &std::path::Path) -> (Arc<dyn Store>, DurableLog) {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).expect("reopen"));
+    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
+    (store, log)
+}
+
+/// Why the log of the store at `path` refuses to open (`expected` says what should).
+fn refused_on_start(path: &std::path::Path, expected: &str) -> LogError {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).expect("reopen"));
+    DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect_err(expected)
+}
+
 /// An old entry changed in the store is caught when its tile is read back, and refused,
 /// not proved; the other tiles still answer. Changed in the last stored tile, it is caught
 /// on start.
@@ -588,8 +601,7 @@ fn a_changed_stored_entry_is_refused_when_its_tile_is_read() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("mrgate.db");
     damaged_log(&path, "UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 10;");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect("log");
+    let (_, log) = reopened(&path);
     assert_eq!(log.receipt(10).expect_err("tile 0 changed").code(), "log.tile_mismatch");
     assert_eq!(log.receipt(200).expect_err("tile 0 changed").code(), "log.tile_mismatch");
     assert_eq!(log.consistency(11, 1000).expect_err("tile 0 changed").code(), "log.tile_mismatch");
@@ -598,8 +610,7 @@ fn a_changed_stored_entry_is_refused_when_its_tile_is_read() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("mrgate.db");
     damaged_log(&path, "UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 600;");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let refused = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect_err("last tile changed");
+    let refused = refused_on_start(&path, "last tile changed");
     assert_eq!(refused.code(), "log.tile_mismatch");
 }
 
@@ -612,8 +623,7 @@ fn old_tiles_read_back_are_kept_for_later_answers() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = dir.path().join("mrgate.db");
     damaged_log(&path, "SELECT 1;");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
+    let (store, log) = reopened(&path);
     let whole = whole_tree(&*store);
     let expected: Vec<String> = whole.consistency_proof(11, 1000).expect("proof").iter().map(b64).collect();
     assert_eq!(log.consistency(11, 1000).expect("tile 0 read").hashes, expected);
@@ -657,8 +667,7 @@ fn a_hash_index_that_disagrees_with_the_log_is_not_believed() {
         .expect("index")
         .execute_batch("UPDATE leaf SET idx = (idx + 1) % 1000;")
         .expect("change");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
+    let (store, log) = reopened(&path);
     let first = store.log_entries(0, 1).expect("entry").remove(0);
     let refused = log.index_of(&merkle::leaf_hash(&first)).expect_err("index disagrees");
     assert_eq!(
@@ -683,8 +692,7 @@ fn tile_roots_that_do_not_fit_the_entries_are_refused_on_start() {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("mrgate.db");
         damaged_log(&path, damage);
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-        let refused = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect_err(damage);
+        let refused = refused_on_start(&path, damage);
         assert!(refused.to_string().contains(why), "{damage}: {refused}");
     }
 }
@@ -703,8 +711,7 @@ fn a_log_without_tile_roots_or_hash_index_is_filled_in() {
         } else {
             std::fs::remove_file(path.with_extension("hash-index.db")).expect("index file");
         }
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-        let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
+        let (store, log) = reopened(&path);
         let size = log.size().expect("size");
         assert_eq!(store.log_tile_roots().expect("roots").len(), 0, "{damage}");
         let entries = store.log_entries(0, size).expect("entries");
