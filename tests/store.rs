@@ -570,14 +570,18 @@ fn b64(hash: &merkle::Hash) -> String {
     base64::engine::general_purpose::STANDARD.encode(hash)
 }
 
-/// Builds a closed log of 1000 entries at `path`, then lets `damage` change its file.
-fn damaged_log(path: &std::path::Path, damage: &str) {
+/// Builds a closed log of 1000 entries in a new directory, then lets `damage` change its
+/// file; returns the directory (removed when dropped) and the store file's path.
+fn damaged_log(damage: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("mrgate.db");
     {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).expect("open"));
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
         let log = Arc::new(DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect("log"));
         append_many(&log, 0, 1000);
     }
-    rusqlite::Connection::open(path).expect("conn").execute_batch(damage).expect("damage");
+    rusqlite::Connection::open(&path).expect("conn").execute_batch(damage).expect("damage");
+    (dir, path)
 }
 
 /// The store at `path` opened again, and its log.
@@ -598,18 +602,14 @@ fn refused_on_start(path: &std::path::Path, expected: &str) -> LogError {
 /// on start.
 #[test]
 fn a_changed_stored_entry_is_refused_when_its_tile_is_read() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    damaged_log(&path, "UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 10;");
+    let (_dir, path) = damaged_log("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 10;");
     let (_, log) = reopened(&path);
     assert_eq!(log.receipt(10).expect_err("tile 0 changed").code(), "log.tile_mismatch");
     assert_eq!(log.receipt(200).expect_err("tile 0 changed").code(), "log.tile_mismatch");
     assert_eq!(log.consistency(11, 1000).expect_err("tile 0 changed").code(), "log.tile_mismatch");
     assert_eq!(log.receipt(300).expect("tile 1 is whole").index, 300);
 
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    damaged_log(&path, "UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 600;");
+    let (_dir, path) = damaged_log("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 600;");
     let refused = refused_on_start(&path, "last tile changed");
     assert_eq!(refused.code(), "log.tile_mismatch");
 }
@@ -620,9 +620,7 @@ fn a_changed_stored_entry_is_refused_when_its_tile_is_read() {
 /// and its change caught, and a receipt, which reads its entry's bytes, is still refused.
 #[test]
 fn old_tiles_read_back_are_kept_for_later_answers() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    damaged_log(&path, "SELECT 1;");
+    let (_dir, path) = damaged_log("SELECT 1;");
     let (store, log) = reopened(&path);
     let whole = whole_tree(&*store);
     let expected: Vec<String> = whole.consistency_proof(11, 1000).expect("proof").iter().map(b64).collect();
@@ -660,9 +658,7 @@ fn a_changed_recent_entry_gets_no_receipt() {
 /// refused (503), never answered with that entry.
 #[test]
 fn a_hash_index_that_disagrees_with_the_log_is_not_believed() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    damaged_log(&path, "SELECT 1;");
+    let (_dir, path) = damaged_log("SELECT 1;");
     rusqlite::Connection::open(path.with_extension("hash-index.db"))
         .expect("index")
         .execute_batch("UPDATE leaf SET idx = (idx + 1) % 1000;")
@@ -689,9 +685,7 @@ fn tile_roots_that_do_not_fit_the_entries_are_refused_on_start() {
         ("DELETE FROM log_entry WHERE idx = 700;", "missing log entries in [512, 768)"),
     ];
     for (damage, why) in cases {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("mrgate.db");
-        damaged_log(&path, damage);
+        let (_dir, path) = damaged_log(damage);
         let refused = refused_on_start(&path, damage);
         assert!(refused.to_string().contains(why), "{damage}: {refused}");
     }
@@ -703,9 +697,7 @@ fn tile_roots_that_do_not_fit_the_entries_are_refused_on_start() {
 #[test]
 fn a_log_without_tile_roots_or_hash_index_is_filled_in() {
     for damage in ["DELETE FROM log_tile;", "DELETE FROM log_tile; DELETE FROM log_entry WHERE idx >= 990;"] {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("mrgate.db");
-        damaged_log(&path, damage);
+        let (_dir, path) = damaged_log(damage);
         if damage.contains("log_entry") {
             // The index file now covers entries the store no longer has: it is another log's.
         } else {
@@ -734,9 +726,7 @@ fn a_log_without_tile_roots_or_hash_index_is_filled_in() {
 /// An index file that is not a database at all is started again.
 #[test]
 fn an_unreadable_hash_index_file_is_started_again() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    damaged_log(&path, "SELECT 1;");
+    let (_dir, path) = damaged_log("SELECT 1;");
     std::fs::write(path.with_extension("hash-index.db"), b"not a database, not even close to one....").expect("write");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
     assert_eq!(store.log_hash_index_size().expect("index"), (0, None));
