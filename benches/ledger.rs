@@ -88,7 +88,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("receipt_old_entry_tile_from_store", |b| {
         b.iter(|| {
             tile = (tile + 1) % 67;
-            black_box(log.receipt(tile * 256 + 10).expect("receipt"))
+            black_box(log.receipt(tile * mrgate::ledger::merkle::TILE + 10).expect("receipt"))
         })
     });
     g.finish();

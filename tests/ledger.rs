@@ -222,7 +222,7 @@ fn with_tiles<T>(
                 let start = (tile * merkle::TILE) as usize;
                 let leaves: Vec<Hash> =
                     data[start..start + merkle::TILE as usize].iter().map(|d| merkle::leaf_hash(d)).collect();
-                tiles = tree.tile(tile, &leaves, tiles).expect("a tile of the right entries is accepted");
+                tiles = tiles.with(tree.check_tile(tile, &leaves).expect("a tile of the right entries is accepted"));
             }
             answer => return (answer, read),
         }
@@ -303,7 +303,7 @@ fn a_forgotten_tile_is_named_and_a_wrong_one_refused() {
         (3, &tile_1, merkle::ProofError::IndexOutOfRange { index: 3 * merkle::TILE, size }),
     ];
     for (number, leaves, refused) in cases {
-        assert_eq!(tree.tile(number, leaves, merkle::Tiles::default()).err(), Some(refused), "tile {number}");
+        assert_eq!(tree.check_tile(number, leaves).err(), Some(refused), "tile {number}");
     }
     assert_eq!(merkle::ProofError::TileMismatch { tile: 1 }.code(), "log.tile_mismatch");
 }

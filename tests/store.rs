@@ -538,8 +538,7 @@ fn a_restarted_log_proves_old_entries_from_its_stored_tiles() {
         // Roots of tiles completed by earlier commits went with later ones.
         assert_eq!(store.log_tile_roots().expect("roots").len(), 3);
     }
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let log = DurableLog::open("mrgate.test/log", key(&seed), Arc::clone(&store)).expect("log");
+    let (store, log) = reopened(&path);
     let whole = whole_tree(&*store);
     let size = 1001;
     assert_eq!(log.size().expect("size"), size);

@@ -359,8 +359,7 @@ impl Shared {
 
 impl DurableLog {
     /// Opens the log over a store, rebuilding the tree from the stored tile roots and the
-    /// entries after them, and starts
-    /// its committer with the default commit interval.
+    /// entries after them, and starts its committer with the default commit interval.
     pub fn open(origin: &str, key: Ed25519KeyPair, store: Arc<dyn Store>) -> Result<Self, LogError> {
         Self::open_with_interval(origin, key, store, DEFAULT_COMMIT_INTERVAL)
     }

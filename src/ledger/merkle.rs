@@ -63,7 +63,7 @@ pub enum ProofError {
     #[error("the proof does not lead to the expected root")]
     RootMismatch,
     /// The answer needs hashes inside tile `tile`, which the tree no longer holds: read the
-    /// tile's entries and ask again with them (see [`Tree::tile`]).
+    /// tile's entries and ask again with them (see [`Tree::check_tile`]).
     #[error("tile {tile} is not held in memory")]
     TileNotHeld { tile: u64 },
     /// The stored entries of a tile do not hash to the tile's root in the tree: the store
@@ -92,7 +92,7 @@ pub const TILE_HEIGHT: usize = 8;
 pub const TILE: u64 = 1 << TILE_HEIGHT;
 
 /// Tiles read back for one answer, each checked against the tree's own tile root by
-/// [`Tree::tile`].
+/// [`Tree::check_tile`].
 #[derive(Debug, Default)]
 pub struct Tiles {
     held: Vec<CheckedTile>,
@@ -229,13 +229,8 @@ impl Tree {
     }
 
     /// Checks the leaf hashes of tile `tile`, as recomputed from its stored entries, against
-    /// the tree's root of that tile, and returns them as `tiles` with that tile added.
-    pub fn tile(&self, tile: u64, leaves: &[Hash], tiles: Tiles) -> Result<Tiles, ProofError> {
-        Ok(tiles.with(self.check_tile(tile, leaves)?))
-    }
-
-    /// Checks the leaf hashes of tile `tile` against the tree's root of that tile: the tile
-    /// as [`Tiles`] can hold it, only if every hash matches.
+    /// the tree's root of that tile: the tile as [`Tiles`] can hold it, only if every hash
+    /// matches.
     pub fn check_tile(&self, tile: u64, leaves: &[Hash]) -> Result<CheckedTile, ProofError> {
         let root = self
             .tile_root(tile)
