@@ -9,6 +9,7 @@ pub mod formats;
 pub mod ids;
 pub mod ledger;
 pub mod model;
+pub mod notice;
 pub mod pki;
 pub mod pt;
 pub mod recognition;

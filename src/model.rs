@@ -318,6 +318,33 @@ impl ModelError {
 }
 
 impl Certificate {
+    /// The registered facts in which `other` differs from `self`: everything but the status
+    /// (which notices change), its date and the assessment level (which the gateway derives).
+    /// Empty when `other` says the same of the same certificate.
+    pub fn changed_facts(&self, other: &Certificate) -> Vec<&'static str> {
+        let (a, b) = (self, other);
+        let differs = [
+            ("number", a.number != b.number),
+            ("programme", a.category != b.category || a.program != b.program || a.program_code != b.program_code),
+            ("certification body", a.certification_body != b.certification_body),
+            ("holder", a.holder != b.holder),
+            ("scope", a.scope_zh != b.scope_zh || a.scope_en != b.scope_en),
+            ("standards", a.standards != b.standards),
+            (
+                "dates",
+                a.issue_date != b.issue_date
+                    || a.expiry_date != b.expiry_date
+                    || a.original_issue_date != b.original_issue_date,
+            ),
+            ("sites", a.sites != b.sites),
+            ("products", a.products != b.products),
+            ("manufacturer", a.manufacturer != b.manufacturer),
+            ("factory", a.factory != b.factory),
+            ("sectors", a.sectors != b.sectors),
+        ];
+        differs.into_iter().filter(|(_, d)| *d).map(|(name, _)| name).collect()
+    }
+
     /// Checks the rules that tie fields together. Formats call it after parsing, so that a
     /// certificate from any format obeys the same rules.
     pub fn check(&self) -> Result<(), ModelError> {

@@ -18,6 +18,10 @@ pub use rcgen::Error as PkiError;
 /// id-kp-documentSigning (RFC 9336) as rcgen writes OIDs.
 pub const DOCUMENT_SIGNING_EKU: [u64; 9] = [1, 3, 6, 1, 5, 5, 7, 3, 36];
 
+/// id-tsl-kp-tslSigning (ETSI TS 119 612, 0.4.0.2231.3.0): the EKU a trusted-list
+/// operator's signing certificate carries, and that the gateway requires of a list's signer.
+pub const TSL_SIGNING_EKU: [u64; 6] = [0, 4, 0, 2231, 3, 0];
+
 /// The key algorithm of a generated key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAlg {
@@ -54,16 +58,23 @@ impl Key {
     /// key), which every PKCS#8 reader accepts; the v2 form rcgen produces is not read by
     /// some (Python `cryptography` among them).
     pub fn pem(&self) -> String {
-        let der = self.0.serialize_der();
+        key_pem(&self.0)
+    }
+}
+
+/// PKCS#8 PEM of a key pair; Ed25519 in the v1 form (see [`Key::pem`]).
+fn key_pem(key: &KeyPair) -> String {
+    {
+        let der = key.serialize_der();
         const V2_PREFIX: [u8; 16] =
             [0x30, 0x51, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-        if self.0.algorithm() == &rcgen::PKCS_ED25519 && der.len() >= 48 && der[..16] == V2_PREFIX {
+        if key.algorithm() == &rcgen::PKCS_ED25519 && der.len() >= 48 && der[..16] == V2_PREFIX {
             let mut v1 =
                 vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
             v1.extend_from_slice(&der[16..48]);
             return pem_block("PRIVATE KEY", &v1);
         }
-        self.0.serialize_pem()
+        key.serialize_pem()
     }
 }
 
@@ -102,6 +113,8 @@ impl PublicKeyData for RawPublicKey {
 pub enum Profile {
     /// Document signer: digitalSignature + nonRepudiation, EKU documentSigning.
     DocumentSigner,
+    /// Trust-list operator: a document signer whose EKU also names tslSigning.
+    TrustListSigner,
     /// TLS server for the given DNS names and IP addresses.
     TlsServer(Vec<String>),
     /// TLS client with a role, written as the subject's OU.
@@ -128,6 +141,13 @@ pub struct LeafSpec {
 }
 
 impl LeafSpec {
+    /// A TLS client certificate claiming `role` (subject OU and URI SAN).
+    pub fn client(role: &str) -> Self {
+        let mut spec = Self::new(&format!("{role} (minted)"), Profile::TlsClient);
+        spec.unit = Some(role.into());
+        spec
+    }
+
     pub fn new(common_name: &str, profile: Profile) -> Self {
         Self {
             common_name: common_name.into(),
@@ -192,12 +212,16 @@ impl Issued {
 }
 
 /// A certificate authority that issues certificates and CRLs.
-#[derive(Debug)]
 pub struct Ca {
-    pub params: CertificateParams,
-    pub key: Key,
-    pub cert: rcgen::Certificate,
+    issuer: Issuer<'static, KeyPair>,
+    der: rustls_pki_types::CertificateDer<'static>,
     next_serial: u64,
+}
+
+impl std::fmt::Debug for Ca {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ca({})", crate::crypto::x509::subject_of(&self.der).unwrap_or_default())
+    }
 }
 
 fn serial(n: u64) -> SerialNumber {
@@ -219,11 +243,32 @@ impl Ca {
         params.serial_number = Some(serial(1));
         params.key_identifier_method = KeyIdMethod::Sha256;
         let cert = params.self_signed(&key.0)?;
-        Ok(Self { params, key, cert, next_serial: 2 })
+        Ok(Self { der: cert.der().clone(), issuer: Issuer::new(params, key.0), next_serial: 2 })
     }
 
-    fn issuer(&self) -> Issuer<'_, &KeyPair> {
-        Issuer::from_params(&self.params, &self.key.0)
+    /// An existing CA from its certificate and PKCS#8 key (PEM), to issue more certificates
+    /// under it: how anyone holding a demo root's key mints client certificates
+    /// (`mrgate pki client`). Serial numbers continue from a random point, so certificates
+    /// minted at different times do not collide.
+    pub fn load(cert_pem: &str, key_pem: &str) -> Result<Self, PkiError> {
+        let key = KeyPair::from_pem(key_pem)?;
+        let der: rustls_pki_types::CertificateDer<'static> =
+            rustls_pki_types::pem::PemObject::from_pem_slice(cert_pem.as_bytes())
+                .map_err(|_| PkiError::CouldNotParseCertificate)?;
+        let issuer = Issuer::from_ca_cert_der(&der, key)?;
+        let mut start = [0u8; 4];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut start)
+            .map_err(|_| PkiError::RingUnspecified)?;
+        Ok(Self { issuer, der, next_serial: 0x1_0000 + u64::from(u32::from_be_bytes(start)) })
+    }
+
+    /// The CA's private key, PKCS#8 PEM (the demo ships its roots' keys).
+    pub fn key_pem(&self) -> String {
+        key_pem(self.issuer.key())
+    }
+
+    fn issuer(&self) -> &Issuer<'static, KeyPair> {
+        &self.issuer
     }
 
     fn take_serial(&mut self) -> SerialNumber {
@@ -249,8 +294,8 @@ impl Ca {
         params.not_after = demo_not_after();
         params.serial_number = Some(self.take_serial());
         params.use_authority_key_identifier_extension = true;
-        let cert = params.signed_by(&key.0, &self.issuer())?;
-        Ok(Ca { params, key, cert, next_serial: 1 })
+        let cert = params.signed_by(&key.0, self.issuer())?;
+        Ok(Ca { der: cert.der().clone(), issuer: Issuer::new(params, key.0), next_serial: 1 })
     }
 
     /// Issues an end-entity certificate with a fresh key.
@@ -273,6 +318,13 @@ impl Ca {
                 vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment],
                 vec![ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING_EKU.to_vec())],
             ),
+            Profile::TrustListSigner => (
+                vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::ContentCommitment],
+                vec![
+                    ExtendedKeyUsagePurpose::Other(DOCUMENT_SIGNING_EKU.to_vec()),
+                    ExtendedKeyUsagePurpose::Other(TSL_SIGNING_EKU.to_vec()),
+                ],
+            ),
             Profile::TlsServer(_) => (
                 vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyEncipherment],
                 vec![ExtendedKeyUsagePurpose::ServerAuth],
@@ -294,7 +346,7 @@ impl Ca {
             // The role is also a URI SAN, so TLS stacks that ignore the subject can read it.
             params.subject_alt_names.push(SanType::URI(format!("urn:mrgate:role:{unit}").try_into()?));
         }
-        let cert = params.signed_by(public_key, &self.issuer())?;
+        let cert = params.signed_by(public_key, self.issuer())?;
         Ok(Issued { cert, key: None, serial: serial_bytes })
     }
 
@@ -321,15 +373,15 @@ impl Ca {
                 .collect(),
             key_identifier_method: KeyIdMethod::Sha256,
         };
-        params.signed_by(&self.issuer())
+        params.signed_by(self.issuer())
     }
 
     pub fn pem(&self) -> String {
-        self.cert.pem()
+        pem_block("CERTIFICATE", &self.der)
     }
 
     pub fn der(&self) -> &[u8] {
-        self.cert.der().as_ref()
+        self.der.as_ref()
     }
 }
 
@@ -394,6 +446,7 @@ pub fn demo_files() -> Result<Vec<(String, String)>, PkiError> {
     let mut root =
         Ca::root("mrgate demo domestic accreditation root", "mrgate demo (CNAS role)", "CN", KeyAlg::EcdsaP256)?;
     files.push(("ca.pem".into(), root.pem()));
+    files.push(("ca.key".into(), root.key_pem()));
 
     let mut server_spec =
         LeafSpec::new("localhost", Profile::TlsServer(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()]));
@@ -410,7 +463,7 @@ pub fn demo_files() -> Result<Vec<(String, String)>, PkiError> {
     files.push(("signing.pem".into(), signing.pem()));
     files.push(("signing.key".into(), signing.key_pem()));
 
-    let mut operator_signer = LeafSpec::new("mrgate demo trust-list operator", Profile::DocumentSigner);
+    let mut operator_signer = LeafSpec::new("mrgate demo trust-list operator", Profile::TrustListSigner);
     operator_signer.organization = Some("mrgate demo (CNCA role)".into());
     operator_signer.country = Some("CN".into());
     let operator_signer = root.issue(&operator_signer)?;
@@ -446,6 +499,7 @@ pub fn demo_files() -> Result<Vec<(String, String)>, PkiError> {
     for (id, name, country) in DEMO_FOREIGN_BODIES {
         let mut body = Ca::root(&format!("{name} demo root"), name, country, KeyAlg::EcdsaP256)?;
         files.push((format!("foreign/{id}/root.pem"), body.pem()));
+        files.push((format!("foreign/{id}/root.key"), body.key_pem()));
         let mut signer = LeafSpec::new(&format!("{id} demo certification body signer"), Profile::DocumentSigner);
         signer.organization = Some(format!("{id} demo certification body"));
         signer.country = Some(country.into());
@@ -502,13 +556,13 @@ Generated by `mrgate pki demo --out certs/demo`. Every private key here is publi
 use these certificates or keys for anything but the demo and local experiments.\n\
 Validity runs from 2025-01-01 to 2045-12-31 so the demo keeps working.\n\n\
 | file | what |\n|---|---|\n\
-| `ca.pem` | domestic accreditation root (demo); issues the TLS server, clients, domestic signers |\n\
+| `ca.pem`, `ca.key` | domestic accreditation root (demo); issues the TLS server, clients, domestic signers |\n\
 | `server.pem`, `server.key` | the gateway's TLS certificate: localhost, 127.0.0.1, ::1 |\n\
 | `signing.pem`, `signing.key` | the gateway's document-signing certificate (Ed25519) |\n\
-| `trust-list-operator.pem`, `.key` | signs the demo trust list |\n\
+| `trust-list-operator.pem`, `.key` | signs the demo trust list; the only certificate the demo pins as a trust-list signer (EKU tslSigning, 0.4.0.2231.3.0) |\n\
 | `cb/CNCA-R-2002-00{1,2}.pem`, `cb/CNCA-R-2017-049.pem`, `.key` | domestic CB signers (the samples' CBs, the test fixture's CB) |\n\
 | `cb/revoked.pem`, `.key` | a domestic signer revoked in `crl/domestic.crl.pem` |\n\
-| `foreign/{dakks,ukas,anab}/root.pem` | foreign accreditation bodies' roots |\n\
+| `foreign/{dakks,ukas,anab}/root.pem`, `root.key` | foreign accreditation bodies' roots, with their keys so that anyone can mint certificates under them (`mrgate pki client`) and see what the gateway refuses |\n\
 | `foreign/*/signer.pem`, `.key` | a certification body signer under each foreign root |\n\
 | `foreign/*/revoked-signer.pem`, `.key`, `crl.pem` | a revoked signer and the CRL that revokes it |\n\
 | `clients/{customs,exporter,operator}.pem`, `.key` | TLS client certificates by role (OU and URI SAN `urn:mrgate:role:…`) |\n\

@@ -197,6 +197,12 @@ pub fn decide(document: &[u8], ctx: &Context<'_>) -> Verdict {
 }
 
 fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &mut Verdict) -> Option<()> {
+    // 0. A list past its NextUpdate may have missed a withdrawal: nothing is decided with it
+    //    (fail closed: status unknown, never valid).
+    if let Err(e) = ctx.trust_list.in_date(ctx.now) {
+        d.fail("chain", e.code(), e.to_string());
+        return None;
+    }
     // 1. Format: the claimed issuer is read from the document to find its anchors; the
     //    content is trusted only after step 2 verified these same bytes.
     let text = std::str::from_utf8(document).ok().map(str::trim);

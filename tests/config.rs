@@ -22,7 +22,11 @@ fn example_config_loads_and_matches_the_demo() {
     assert_eq!(example.log.origin, demo.log.origin);
     assert_eq!(example.log.commit_interval_ms, demo.log.commit_interval_ms);
     assert_eq!(example.log.commit_interval(), std::time::Duration::from_millis(1));
-    assert_eq!(example.exporters.token_files, demo.exporters.token_files);
+    // Who may be whom, and which list signer is pinned, are the demo's.
+    assert_eq!(format!("{:?}", example.identities), format!("{:?}", demo.identities));
+    assert_eq!(format!("{:?}", example.exporters), format!("{:?}", demo.exporters));
+    assert_eq!(example.trust_list.signers, demo.trust_list.signers);
+    assert_eq!(example.trust_list.operator_anchor, demo.trust_list.operator_anchor);
     assert_eq!(example.limits.max_body_bytes, 4 * 1024 * 1024);
     // It also starts: every file it names exists and verifies.
     let dir = tempfile::tempdir().expect("tmp");
@@ -100,7 +104,9 @@ fn request(method: &str, path: &str) -> Req {
         method: method.parse().expect("method"),
         path: path.into(),
         query: String::new(),
-        role: mrgate::server::tls::Role::Anonymous,
+        role: mrgate::server::auth::Role::Anonymous,
+        actor: "anonymous".into(),
+        exporter: None,
         bearer: None,
         content_type: String::new(),
         accept: String::new(),

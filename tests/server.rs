@@ -224,11 +224,23 @@ mod partners {
         call(addr, "POST", "/v1/notices", notice(action, number, signed_by), Some(client), None).await
     }
 
+    /// A fresh notice: each later than the one before (`iat`), with its own `jti`, taking
+    /// effect when issued.
     fn notice(action: &str, number: &str, signed_by: &str) -> Vec<u8> {
+        static SENT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+        let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let iat = time::OffsetDateTime::now_utc().unix_timestamp() - 1000 + n;
+        let date = time::OffsetDateTime::from_unix_timestamp(iat).expect("iat").date().to_string();
+        let payload = serde_json::json!({"issuer": "dakks-cb", "number": number, "action": action,
+            "reason": "surveillance audit", "iat": iat, "jti": format!("notice-{n}"), "date": date});
+        signed_notice(&payload, signed_by)
+    }
+
+    /// `payload` as a notice signed by `signed_by`.
+    fn signed_notice(payload: &serde_json::Value, signed_by: &str) -> Vec<u8> {
         let (key, chain) = signer(signed_by);
         let header =
             serde_json::json!({"alg": "ES256", "typ": "notice+jwt", "x5c": [STANDARD.encode(chain[0].as_ref())]});
-        let payload = serde_json::json!({"issuer": "dakks-cb", "number": number, "action": action, "reason": "surveillance audit"});
         let input =
             format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload.to_string()));
         let sig = key.sign(input.as_bytes()).expect("sign");
@@ -514,7 +526,10 @@ async fn operators_install_newer_trust_lists_only() {
     let tampered = list.replacen(">suspended<", ">active<", 1);
     db.execute("UPDATE trust_list SET document = ?1 WHERE sequence = 2", [tampered.as_bytes()]).expect("tamper");
     let e = load_when_released(dir.path()).await.expect_err("a tampered installed list");
-    assert!(e.contains("trust list 2") && e.contains("no longer verifies"), "{e}");
+    assert!(
+        e.contains("trust list 2") && e.contains("can no longer be used") && e.contains("[dsig.digest_mismatch]"),
+        "{e}"
+    );
 }
 
 /// The demo trust list, signed by the demo operator, with another sequence number.
@@ -898,7 +913,7 @@ async fn a_reload_applies_a_new_configuration_or_keeps_the_old_one() {
     // Failures change nothing, and say why.
     let mut missing = config(dir.path());
     missing.trust_list.file = dir.path().join("no-such-list.xml");
-    missing.exporters.token_files = vec![token_file.clone()];
+    missing.exporters.grant[0].token_files = vec![token_file.clone()];
     let err = running.reload(missing).expect_err("missing trust list");
     assert!(err.contains("no-such-list.xml"), "{err}");
     let mut moved = config(dir.path());
@@ -912,7 +927,7 @@ async fn a_reload_applies_a_new_configuration_or_keeps_the_old_one() {
 
     // A good reload: a new token file and a smaller body limit, for new connections.
     let mut next = config(dir.path());
-    next.exporters.token_files = vec![token_file.clone()];
+    next.exporters.grant[0].token_files = vec![token_file.clone()];
     next.limits.max_body_bytes = 1024;
     let summary = running.reload(next.clone()).expect("reload");
     assert!(summary.starts_with("TLS certificate and client roots, trust list 1"), "{summary}");

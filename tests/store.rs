@@ -40,7 +40,7 @@ fn certificates_status_history_and_restart() {
     let path = dir.path().join("mrgate.db");
     {
         let store = SqliteStore::open(&path).expect("open");
-        assert_eq!(store.schema_version().expect("v"), 4);
+        assert_eq!(store.schema_version().expect("v"), 5);
         store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
         // Re-exporting with the same status adds no status event; a change does.
         store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -204,13 +204,14 @@ fn a_version_1_store_is_migrated() {
         "DROP TABLE pt_result_replaced; DROP TABLE pt_result; DROP TABLE pt_submission; DROP TABLE pt_round;
          ALTER TABLE decision DROP COLUMN log_index;
          DROP TABLE log_tile;
+         DROP TABLE notice;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 4);
+    assert_eq!(store.schema_version().expect("v"), 5);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };

@@ -67,6 +67,22 @@ pub enum PkiCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Mint a TLS client certificate under a CA whose key you hold (e.g. a demo root), with
+    /// the role written as its subject OU and URI SAN. Writes OUT.pem and OUT.key.
+    Client {
+        /// The issuing CA's certificate (PEM).
+        #[arg(long)]
+        ca: PathBuf,
+        /// The issuing CA's private key (PKCS#8 PEM).
+        #[arg(long)]
+        ca_key: PathBuf,
+        /// The role claimed: customs, exporter, operator or partner:<body>.
+        #[arg(long)]
+        role: String,
+        /// Path prefix of the two files written.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -227,7 +243,10 @@ pub fn x509(command: X509Command) -> ExitCode {
 }
 
 pub fn pki(command: PkiCommand) -> ExitCode {
-    let PkiCommand::Demo { out } = command;
+    let out = match command {
+        PkiCommand::Demo { out } => out,
+        PkiCommand::Client { ca, ca_key, role, out } => return pki_client(&ca, &ca_key, &role, &out),
+    };
     match crate::pki::write_demo(&out) {
         Ok(files) => {
             eprintln!("wrote {} files to {} (demonstration only)", files.len(), out.display());
@@ -238,6 +257,28 @@ pub fn pki(command: PkiCommand) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn pki_client(ca: &Path, ca_key: &Path, role: &str, out: &Path) -> ExitCode {
+    let (Ok(cert), Ok(key)) = (read_file(ca), read_file(ca_key)) else { return ExitCode::from(2) };
+    let minted = crate::pki::Ca::load(&String::from_utf8_lossy(&cert), &String::from_utf8_lossy(&key))
+        .and_then(|mut ca| ca.issue(&crate::pki::LeafSpec::client(role)));
+    let issued = match minted {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("error[pki.client]: {}, {}: {e}", ca.display(), ca_key.display());
+            return ExitCode::from(2);
+        }
+    };
+    let (pem, key_path) = (out.with_extension("pem"), out.with_extension("key"));
+    for (path, content) in [(&pem, issued.pem()), (&key_path, issued.key_pem())] {
+        if let Err(e) = std::fs::write(path, content) {
+            eprintln!("error[io.write]: {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
+    eprintln!("wrote {} and {} (role {role}, issued by {})", pem.display(), key_path.display(), ca.display());
+    ExitCode::SUCCESS
 }
 
 pub fn xmldsig_verify(command: XmldsigCommand, limits: &Limits) -> ExitCode {

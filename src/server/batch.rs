@@ -4,8 +4,8 @@
 //! request nor the response is held in memory whole.
 
 use super::App;
+use super::auth::Role;
 use super::http::{Body, problem};
-use super::tls::Role;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};

@@ -14,6 +14,7 @@ pub struct Config {
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
     pub tls: Tls,
+    pub identities: Identities,
     pub signing: Signing,
     pub trust_list: TrustListConfig,
     pub log: LogConfig,
@@ -28,9 +29,27 @@ pub struct Config {
 pub struct Tls {
     pub certificate: PathBuf,
     pub key: PathBuf,
-    /// Roots whose client certificates are accepted; the certificate's role is its subject
-    /// OU (`customs`, `exporter`, `operator`, `partner:<body>`).
+    /// Roots whose client certificates are accepted at the handshake. A certificate's role is
+    /// its subject OU (`customs`, `exporter`, `operator`, `partner:<body>`), held only when
+    /// its issuer may grant that role ([`Identities`]).
     pub client_ca: Vec<PathBuf>,
+}
+
+/// Which anchors may vouch for which role: a client certificate's OU is a claim, granted
+/// only when the certificate chains to an anchor named here for that role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identities {
+    /// Domestic client CAs whose certificates may act as the operator.
+    pub operator: Vec<PathBuf>,
+    /// Domestic client CAs whose certificates may act as customs.
+    pub customs: Vec<PathBuf>,
+    /// Domestic client CAs whose certificates may act as exporters.
+    pub exporter: Vec<PathBuf>,
+    /// Roots that may vouch for `partner:<body>`, by body id, besides the certificates the
+    /// trust list in force grants that body (which always may).
+    #[serde(default)]
+    pub partners: std::collections::BTreeMap<String, Vec<PathBuf>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -47,6 +66,16 @@ pub struct TrustListConfig {
     pub file: PathBuf,
     /// The trust-list operator's anchor: the list's signature must chain to it.
     pub operator_anchor: PathBuf,
+    /// The certificates (PEM) that alone may sign an installable list: the list's signing
+    /// certificate must be one of these, or have one of `signer_spki_sha256`'s keys, and
+    /// carry the EKU tslSigning (0.4.0.2231.3.0). Anything else under `operator_anchor`
+    /// (a CB's signer, the gateway's own) is refused.
+    #[serde(default)]
+    pub signers: Vec<PathBuf>,
+    /// SHA-256 of the SubjectPublicKeyInfo of further allowed signers, hex: a pin that
+    /// survives the operator's certificate being reissued for the same key.
+    #[serde(default)]
+    pub signer_spki_sha256: Vec<String>,
     #[serde(default)]
     pub crls: Vec<PathBuf>,
 }
@@ -84,9 +113,33 @@ impl LogConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exporters {
-    /// Files holding bearer tokens (one per line); only their SHA-256 is kept in memory.
+    /// Each exporter identity and what it may export (`[[exporters.grant]]`).
+    #[serde(default)]
+    pub grant: Vec<ExporterGrant>,
+}
+
+/// One exporter: how it authenticates (bearer tokens, client certificates) and what it may
+/// export unsigned. A CN XML signed by the issuing CB's registered signer may be exported
+/// by any exporter; an unsigned one only when its holder or its CB is granted here.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExporterGrant {
+    /// Names the exporter in the log and in its rate limit.
+    pub name: String,
+    /// Files holding this exporter's bearer tokens (one per line); only their SHA-256 is
+    /// kept in memory.
     #[serde(default)]
     pub token_files: Vec<PathBuf>,
+    /// This exporter's client certificates (PEM; `OU=exporter`, from an `identities.exporter`
+    /// CA).
+    #[serde(default)]
+    pub certificates: Vec<PathBuf>,
+    /// Holders' unified social credit codes it exports for.
+    #[serde(default)]
+    pub holders: Vec<String>,
+    /// Certification bodies (CNCA approval numbers) whose certificates it exports.
+    #[serde(default)]
+    pub bodies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -104,6 +157,19 @@ pub struct LimitsConfig {
     pub public_rate_per_second: f64,
     #[serde(default = "default_burst")]
     pub public_burst: f64,
+    /// Token-bucket rate for each authenticated identity (a partner body, an exporter, one
+    /// customs or operator certificate), counted apart from the anonymous buckets.
+    #[serde(default = "default_identity_rate")]
+    pub identity_rate_per_second: f64,
+    #[serde(default = "default_identity_burst")]
+    pub identity_burst: f64,
+}
+
+fn default_identity_rate() -> f64 {
+    20_000.0
+}
+fn default_identity_burst() -> f64 {
+    40_000.0
 }
 
 fn default_rate() -> f64 {
@@ -131,6 +197,8 @@ impl Default for LimitsConfig {
             request_timeout_seconds: default_timeout(),
             public_rate_per_second: default_rate(),
             public_burst: default_burst(),
+            identity_rate_per_second: default_identity_rate(),
+            identity_burst: default_identity_burst(),
         }
     }
 }
@@ -146,15 +214,19 @@ impl LimitsConfig {
         if let Some((name, v)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(format!("limits.{name} = {v}: must be at least 1"));
         }
-        let rate = self.public_rate_per_second;
-        if !(rate.is_finite() && rate > 0.0) {
-            return Err(format!(
-                "limits.public_rate_per_second = {rate}: must be a number above 0 (tokens a second per client)"
-            ));
-        }
-        let burst = self.public_burst;
-        if !(burst.is_finite() && burst >= 1.0) {
-            return Err(format!("limits.public_burst = {burst}: must be a number of at least 1 (one request)"));
+        let buckets = [
+            ("public", self.public_rate_per_second, self.public_burst),
+            ("identity", self.identity_rate_per_second, self.identity_burst),
+        ];
+        for (who, rate, burst) in buckets {
+            if !(rate.is_finite() && rate > 0.0) {
+                return Err(format!(
+                    "limits.{who}_rate_per_second = {rate}: must be a number above 0 (tokens a second per client)"
+                ));
+            }
+            if !(burst.is_finite() && burst >= 1.0) {
+                return Err(format!("limits.{who}_burst = {burst}: must be a number of at least 1 (one request)"));
+            }
         }
         Ok(())
     }
@@ -180,6 +252,36 @@ impl Config {
         // The origin names the log's key in every checkpoint it signs.
         crate::ledger::checkpoint::check_key_name(&self.log.origin)
             .map_err(|e| format!("log.origin = {:?}: {e}", self.log.origin))?;
+        if self.trust_list.signers.is_empty() && self.trust_list.signer_spki_sha256.is_empty() {
+            return Err("trust_list.signers: name the trust-list operator's signing certificate(s) (or \
+                        trust_list.signer_spki_sha256): without a pinned signer, anything under the operator \
+                        anchor could sign a list"
+                .into());
+        }
+        for pin in &self.trust_list.signer_spki_sha256 {
+            if pin.len() != 64 || !pin.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(format!("trust_list.signer_spki_sha256 = {pin:?}: must be 64 hex digits (a SHA-256)"));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, grant) in self.exporters.grant.iter().enumerate() {
+            let at = format!("exporters.grant[{i}]");
+            if grant.name.trim().is_empty() || !names.insert(grant.name.as_str()) {
+                return Err(format!("{at}.name = {:?}: must be non-empty and unique", grant.name));
+            }
+            for h in &grant.holders {
+                crate::ids::CreditCode::parse(h).map_err(|e| format!("{at}.holders: {e}"))?;
+            }
+            for b in &grant.bodies {
+                crate::ids::ApprovalNo::parse(b).map_err(|e| format!("{at}.bodies: {e}"))?;
+            }
+        }
+        for (body, roots) in &self.identities.partners {
+            crate::ids::BodyId::parse(body).map_err(|e| format!("identities.partners.{body}: {e}"))?;
+            if roots.is_empty() {
+                return Err(format!("identities.partners.{body}: name at least one root"));
+            }
+        }
         self.limits.check()
     }
 
@@ -193,13 +295,19 @@ impl Config {
         fix(&mut self.tls.certificate);
         fix(&mut self.tls.key);
         self.tls.client_ca.iter_mut().for_each(fix);
+        let ids = &mut self.identities;
+        ids.operator.iter_mut().chain(&mut ids.customs).chain(&mut ids.exporter).for_each(fix);
+        ids.partners.values_mut().flatten().for_each(fix);
+        self.trust_list.signers.iter_mut().for_each(fix);
         fix(&mut self.signing.key);
         fix(&mut self.signing.certificate);
         fix(&mut self.trust_list.file);
         fix(&mut self.trust_list.operator_anchor);
         self.trust_list.crls.iter_mut().for_each(fix);
         fix(&mut self.log.key);
-        self.exporters.token_files.iter_mut().for_each(fix);
+        for grant in &mut self.exporters.grant {
+            grant.token_files.iter_mut().chain(&mut grant.certificates).for_each(fix);
+        }
     }
 
     /// The public base URL, without a trailing slash.
@@ -224,10 +332,20 @@ impl Config {
                     .map(d)
                     .to_vec(),
             },
+            // The demo's one domestic root issues every domestic role; the partners' roots
+            // yield only `partner:<body>`, through the trust list.
+            identities: Identities {
+                operator: vec![d("ca.pem")],
+                customs: vec![d("ca.pem")],
+                exporter: vec![d("ca.pem")],
+                partners: Default::default(),
+            },
             signing: Signing { key: d("signing.key"), certificate: d("signing.pem") },
             trust_list: TrustListConfig {
                 file: d("trust-list.xml"),
                 operator_anchor: d("ca.pem"),
+                signers: vec![d("trust-list-operator.pem")],
+                signer_spki_sha256: Vec::new(),
                 crls: ["crl/domestic.crl.pem", "foreign/dakks/crl.pem", "foreign/ukas/crl.pem", "foreign/anab/crl.pem"]
                     .map(d)
                     .to_vec(),
@@ -237,7 +355,15 @@ impl Config {
                 origin: "demo.mrgate.example/log".into(),
                 commit_interval_ms: default_commit_interval_ms(),
             },
-            exporters: Exporters { token_files: vec![d("exporter.token")] },
+            exporters: Exporters {
+                grant: vec![ExporterGrant {
+                    name: "demo-exporter".into(),
+                    token_files: vec![d("exporter.token")],
+                    certificates: vec![d("clients/exporter.pem")],
+                    holders: Vec::new(),
+                    bodies: crate::pki::DEMO_DOMESTIC_CBS.iter().map(|(approval, _)| approval.to_string()).collect(),
+                }],
+            },
             limits: LimitsConfig::default(),
         }
     }

@@ -1,7 +1,7 @@
 //! Customs (and partners, operators): verify any supported document; the decision is logged.
 
+use super::auth::Role;
 use super::http::{Body, Refusal, bytes, problem, refuse};
-use super::tls::Role;
 use super::{App, MemoryRegister, Req, StoreRegister, now_rfc3339};
 use crate::ledger::durable::LogError;
 use crate::ledger::entry::{Entry, document_digest};
@@ -19,12 +19,12 @@ fn may_verify(req: &Req) -> Result<String, Refusal> {
             "verify needs a customs, partner or operator client certificate",
         ));
     }
-    Ok(req.role.name())
+    Ok(req.actor.clone())
 }
 
 /// The actor the public verification is logged under.
 fn public_actor(req: &Req) -> String {
-    if req.role == Role::Anonymous { "public".to_string() } else { req.role.name() }
+    if req.role == Role::Anonymous { "public".to_string() } else { req.actor.clone() }
 }
 
 pub fn verify(app: &App, req: &Req) -> Response<Body> {

@@ -1,9 +1,15 @@
 //! Exporters: a domestic certificate in, signed international documents out, registered
 //! and logged; and the export by id.
+//!
+//! What an exporter may export: a CN XML signed by the issuing CB's registered signer
+//! (whoever sends it), or an unsigned one whose holder or CB its grant names. An unsigned
+//! export never changes what the register holds: the CB-signed document is how registered
+//! facts change, and notices are how a status changes, so an export never revives a
+//! suspended, withdrawn or cancelled certificate.
 
+use super::auth::Role;
 use super::http::{Body, commit_problem, json, problem};
-use super::tls::Role;
-use super::{App, Req, now_rfc3339, sha256};
+use super::{App, Req, now_rfc3339};
 use crate::crypto::jws;
 use crate::crypto::xmldsig;
 use crate::formats::{self, Format};
@@ -14,18 +20,13 @@ use crate::store::{CertificateRecord, Effect, StatusEvent};
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
-fn authorized(app: &App, req: &Req) -> bool {
-    req.role == Role::Exporter
-        || req.bearer.as_deref().is_some_and(|t| {
-            // Tokens are compared by their SHA-256: timing can reveal at most a prefix of a
-            // hash, never of the token.
-            let h = sha256(t.as_bytes());
-            app.exporter_tokens.contains(&h)
-        })
+/// An exporter's certificate or a granted exporter's token.
+fn authorized(req: &Req) -> bool {
+    req.role == Role::Exporter || req.exporter.is_some()
 }
 
 pub fn export(app: &App, req: &Req) -> Response<Body> {
-    if !authorized(app, req) {
+    if !authorized(req) {
         return problem(
             StatusCode::UNAUTHORIZED,
             "auth.role",
@@ -52,27 +53,81 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
             return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("{pos}{e}"));
         }
     };
-    let list = app.trust_list();
     let now = time::OffsetDateTime::now_utc();
+    let list = match app.trust_list_for_decisions(now) {
+        Ok(l) => l,
+        Err(r) => return *r,
+    };
     let mut checks =
         vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
     // A present signature must verify, by a signer of the issuing CB.
-    if String::from_utf8_lossy(&req.body).contains(xmldsig::DSIG_NS) {
+    let cb_signed = String::from_utf8_lossy(&req.body).contains(xmldsig::DSIG_NS);
+    if cb_signed {
         if let Err(e) = app.verify_xml(&req.body, &list.anchors_for_cb(cert.issuer_id(), now), now) {
             return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("the CB's signature: {e}"));
         }
         checks.push(json!({"check": "signature", "outcome": "pass", "reason": "sig.valid", "message": "signed by the issuing CB"}));
     } else {
-        checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; the authenticated exporter vouches for it"}));
+        let holder = cert.holder.credit_code.as_ref().map(|c| c.as_str());
+        if !req.exporter.as_ref().is_some_and(|g| g.covers(holder, cert.issuer_id())) {
+            return problem(
+                StatusCode::FORBIDDEN,
+                "auth.not_your_certificate",
+                format!(
+                    "{} is not granted holder {} nor certification body {}: send the CN XML signed by its CB",
+                    req.actor,
+                    holder.unwrap_or("(none)"),
+                    cert.issuer_id()
+                ),
+            );
+        }
+        checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
     }
     let today = now.to_offset(time::macros::offset!(+8)).date();
-    if cert.status != Status::Valid || today > cert.expiry_date {
-        let reason = if today > cert.expiry_date {
-            "validity.expired".to_string()
-        } else {
-            format!("status.{}", cert.status.as_str())
-        };
+    let refusal = if today > cert.expiry_date {
+        Some("validity.expired".to_string())
+    } else if today < cert.issue_date {
+        Some("validity.not_yet_valid".to_string())
+    } else if cert.status != Status::Valid {
+        Some(format!("status.{}", cert.status.as_str()))
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
         return problem(StatusCode::UNPROCESSABLE_ENTITY, &reason, "only a certificate in force can be exported");
+    }
+    // What the register holds decides over what the document says.
+    let registered = match app.store.certificate(cert.issuer_id(), cert.number.as_str()) {
+        Ok(r) => r,
+        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    };
+    if let Some(r) = &registered {
+        if r.status != Status::Valid.as_str() {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &format!("status.{}", r.status),
+                format!(
+                    "the register holds this certificate as {}: only a certificate in force can be exported",
+                    r.status
+                ),
+            );
+        }
+        let changed = match formats::parse(Format::CnXml, &r.document, &app.limits) {
+            Ok(held) => held.changed_facts(&cert),
+            Err(_) => vec!["the registered document (unreadable)"],
+        };
+        if !cb_signed && !changed.is_empty() {
+            return problem(
+                StatusCode::CONFLICT,
+                "register.conflict",
+                format!(
+                    "{}/{} is registered with other {}: an unsigned export cannot change it; send the CN XML signed by its CB",
+                    cert.issuer_id(),
+                    cert.number.as_str(),
+                    changed.join(", ")
+                ),
+            );
+        }
     }
     checks.push(json!({"check": "validity", "outcome": "pass", "reason": "validity.in_force", "message": "in force"}));
 
@@ -136,7 +191,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         document: cn,
         recorded_at: now_rfc3339(),
     };
-    let actor = if req.role == Role::Exporter { "exporter".to_string() } else { "exporter:token".to_string() };
+    let actor = req.actor.clone();
     let event = StatusEvent {
         status: cert.status.as_str().into(),
         since: now_rfc3339(),
@@ -166,7 +221,9 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
     // The entry, the registration and what is returned are committed together: a
     // certificate that can be looked up always has its export in the log, and a logged
     // export was always registered.
+    let as_read = registered.map(|r| (r.document, r.status));
     let effects = vec![
+        Effect::ExpectCertificate { issuer: record.issuer.clone(), number: record.number.clone(), as_read },
         Effect::PutCertificate { record, event },
         Effect::PutDecision { id: id.clone(), kind: "export".into(), json: body.to_string() },
     ];
@@ -178,7 +235,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
 }
 
 pub fn get(app: &App, req: &Req, id: &str) -> Response<Body> {
-    if !authorized(app, req) && req.role != Role::Operator {
+    if !authorized(req) && req.role != Role::Operator {
         return problem(StatusCode::UNAUTHORIZED, "auth.role", "exports are visible to exporters and operators");
     }
     match app.decision(id, &["export"]) {

@@ -34,6 +34,24 @@ pub fn problem(status: StatusCode, reason: &str, detail: impl Into<String>) -> R
     bytes(status, "application/problem+json", serde_json::to_vec(&body).unwrap_or_default())
 }
 
+/// A refusal that is itself a logged decision: the problem, with the receipt of its entry.
+pub fn logged_problem(
+    status: StatusCode,
+    reason: &str,
+    detail: impl Into<String>,
+    receipt: &crate::ledger::receipt::Receipt,
+) -> Response<Body> {
+    let body = serde_json::json!({
+        "type": format!("https://mrgate.example/problems/{reason}"),
+        "title": status.canonical_reason().unwrap_or(""),
+        "status": status.as_u16(),
+        "reason": reason,
+        "detail": detail.into(),
+        "receipt": receipt,
+    });
+    bytes(status, "application/problem+json", serde_json::to_vec(&body).unwrap_or_default())
+}
+
 /// A refusal on its way out of a handler (boxed: a response is large for an `Err`).
 pub type Refusal = Box<Response<Body>>;
 

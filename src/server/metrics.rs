@@ -45,6 +45,17 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<&'static str, Histogram>>,
     verdicts: Mutex<BTreeMap<String, u64>>,
     appends: Mutex<Histogram>,
+    /// Callers refused for who they are, by reason code.
+    auth_refusals: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// The trust list in force at the time of a scrape, in seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct TrustListFacts {
+    /// Since it was issued.
+    pub age: f64,
+    /// Until its NextUpdate: negative once passed (decisions then fail closed).
+    pub until_next_update: f64,
 }
 
 impl Metrics {
@@ -63,6 +74,12 @@ impl Metrics {
         }
     }
 
+    pub fn auth_refused(&self, reason: &'static str) {
+        if let Ok(mut r) = self.auth_refusals.lock() {
+            *r.entry(reason).or_default() += 1;
+        }
+    }
+
     pub fn append(&self, elapsed: Duration) {
         if let Ok(mut a) = self.appends.lock() {
             a.observe(elapsed.as_secs_f64());
@@ -70,7 +87,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition.
-    pub fn render(&self, trust_list_age: f64, log: &LogFacts) -> String {
+    pub fn render(&self, list: &TrustListFacts, log: &LogFacts) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -108,8 +125,23 @@ impl Metrics {
         }
         let _ = writeln!(
             out,
-            "# HELP mrgate_trust_list_age_seconds Time since the installed list was issued.\n# TYPE mrgate_trust_list_age_seconds gauge\nmrgate_trust_list_age_seconds {trust_list_age}"
+            "# HELP mrgate_trust_list_age_seconds Time since the installed list was issued.\n# TYPE mrgate_trust_list_age_seconds gauge\nmrgate_trust_list_age_seconds {}",
+            list.age
         );
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_trust_list_next_update_seconds Time until the installed list's NextUpdate; at or below 0 every decision that needs the list fails closed.\n# TYPE mrgate_trust_list_next_update_seconds gauge\nmrgate_trust_list_next_update_seconds {}",
+            list.until_next_update
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_auth_refusals_total Callers refused for who they are (a role their certificate's issuer may not grant), by reason.\n# TYPE mrgate_auth_refusals_total counter"
+        );
+        if let Ok(r) = self.auth_refusals.lock() {
+            for (reason, n) in r.iter() {
+                let _ = writeln!(out, "mrgate_auth_refusals_total{{reason=\"{reason}\"}} {n}");
+            }
+        }
         let _ = writeln!(
             out,
             "# HELP mrgate_log_tree_size Entries in the transparency log.\n# TYPE mrgate_log_tree_size gauge\nmrgate_log_tree_size {}",
@@ -155,7 +187,10 @@ mod tests {
         for ms in [0.4, 2.5, 3.5, 4.5, 6.0, 3000.0] {
             m.request("POST /v1/verify", 200, Duration::from_secs_f64(ms / 1000.0));
         }
-        let text = m.render(0.0, &LogFacts { size: 0, commits: 0, checkpoint_age: 0.0 });
+        let text = m.render(
+            &TrustListFacts { age: 0.0, until_next_update: 0.0 },
+            &LogFacts { size: 0, commits: 0, checkpoint_age: 0.0 },
+        );
         let counts =
             ["0.0005", "0.002", "0.003", "0.004", "0.005", "0.0075", "2.5", "+Inf"].map(|le| bucket(&text, le));
         assert_eq!(counts, [1, 1, 2, 3, 4, 5, 5, 6].map(Some));

@@ -6,6 +6,7 @@
 //! Routing is a `match` over method and path segments on plain hyper: the API has a dozen
 //! routes, and a match keeps each one visible in one place without another dependency.
 
+pub mod auth;
 mod batch;
 pub mod config;
 mod customs;
@@ -31,6 +32,7 @@ use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
 use crate::trust::TrustList;
 use crate::xml::Limits;
+use auth::Role;
 use bytes::Bytes;
 use config::Config;
 use http::{Body, problem};
@@ -41,7 +43,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::CertificateDer;
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
-use tls::Role;
 
 /// Everything a request may need, shared by all connections.
 pub struct App {
@@ -58,11 +59,15 @@ pub struct App {
     pub log_public_pem: String,
     pub signing_key: SigningKey,
     pub signing_chain: Vec<CertificateDer<'static>>,
-    /// SHA-256 of each exporter bearer token.
-    pub exporter_tokens: Vec<[u8; 32]>,
+    /// Which anchors vouch for which role; the exporter grants.
+    pub authority: auth::Authority,
+    /// What a trust list must be to be installed: pinned signer, in date.
+    pub install_policy: crate::trust::InstallPolicy,
     pub limits: Limits,
     pub metrics: Arc<metrics::Metrics>,
     pub rate_limit: Arc<rate_limit::RateLimit>,
+    /// One bucket per authenticated identity, apart from the anonymous ones.
+    pub identity_rate_limit: Arc<rate_limit::RateLimit<String>>,
     pub started: std::time::Instant,
     /// The address `start` bound, for the default public URL.
     pub bound: Arc<std::sync::OnceLock<SocketAddr>>,
@@ -83,6 +88,7 @@ struct Lasting {
     log_public_pem: String,
     metrics: Arc<metrics::Metrics>,
     rate_limit: Arc<rate_limit::RateLimit>,
+    identity_rate_limit: Arc<rate_limit::RateLimit<String>>,
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
     started: std::time::Instant,
 }
@@ -115,18 +121,26 @@ impl Before {
         }
     }
 
-    /// The list, a stored one verified again against the operator's anchor: one that no
-    /// longer verifies stops the start rather than letting the older file stand in for it.
-    fn into_in_force(self, operator: &TrustAnchors, now: u64, limits: &Limits) -> Result<InForce, String> {
+    /// The list, a stored one checked again under the install policy (signature, pinned
+    /// signer, dates): one that no longer passes stops the start rather than letting the
+    /// older file stand in for it.
+    fn into_in_force(
+        self,
+        policy: &crate::trust::InstallPolicy,
+        now: time::OffsetDateTime,
+        limits: &Limits,
+    ) -> Result<InForce, String> {
         let stored = match self {
             Before::Running(running) => return Ok(running),
             Before::Stored(v) => v,
         };
-        let list = TrustList::load(&stored.document, operator, None, now, limits).map_err(|e| {
+        let list = policy.load(&stored.document, now, limits).map_err(|e| {
             format!(
-                "trust list {} (installed {}, newer than the configured file's) no longer verifies: {e}; \
+                "trust list {} (installed {}, newer than the configured file's) can no longer be used: [{}] {e}; \
                  the gateway does not fall back to an older list",
-                stored.sequence, stored.installed_at
+                stored.sequence,
+                stored.installed_at,
+                e.code()
             )
         })?;
         Ok((Arc::new(list), Arc::new(stored.document)))
@@ -135,6 +149,39 @@ impl Before {
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Bounds for reading a trust list: larger than a request's (a national list holds over a
+/// thousand bodies).
+pub fn trust_list_limits(limits: &Limits) -> Limits {
+    Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..*limits }
+}
+
+/// The trust-list install policy a configuration names: the operator's anchor and the
+/// pinned signers.
+fn install_policy(config: &Config) -> Result<crate::trust::InstallPolicy, String> {
+    let tl = &config.trust_list;
+    let mut anchors = TrustAnchors::new();
+    anchors
+        .add_pem_or_der(&read(&tl.operator_anchor)?)
+        .map_err(|e| format!("{}: {e}", tl.operator_anchor.display()))?;
+    let mut signer_certificates = Vec::new();
+    for p in &tl.signers {
+        let certs = read_certificates(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+        signer_certificates.extend(certs.iter().map(|c| c.as_ref().to_vec()));
+    }
+    let mut signer_spki_sha256 = Vec::new();
+    for pin in &tl.signer_spki_sha256 {
+        let mut out = [0u8; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = pin
+                .get(2 * i..2 * i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("trust_list.signer_spki_sha256 = {pin:?}: not 64 hex digits"))?;
+        }
+        signer_spki_sha256.push(out);
+    }
+    Ok(crate::trust::InstallPolicy { anchors, signer_certificates, signer_spki_sha256 })
 }
 
 impl App {
@@ -167,12 +214,15 @@ impl App {
         )
         .map_err(|e| e.to_string())?;
         let rate_limit = rate_limit::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst);
+        let identity_rate_limit =
+            rate_limit::RateLimit::new(config.limits.identity_rate_per_second, config.limits.identity_burst);
         let lasting = Lasting {
             store,
             log: Arc::new(log),
             log_public_pem,
             metrics: Arc::new(metrics::Metrics::default()),
             rate_limit: Arc::new(rate_limit),
+            identity_rate_limit: Arc::new(identity_rate_limit),
             bound: Arc::new(std::sync::OnceLock::new()),
             started: std::time::Instant::now(),
         };
@@ -204,12 +254,20 @@ impl App {
         } else {
             Arc::new(rate_limit::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst))
         };
+        let identity_rate_limit = if (old.limits.identity_rate_per_second, old.limits.identity_burst)
+            == (config.limits.identity_rate_per_second, config.limits.identity_burst)
+        {
+            Arc::clone(&self.identity_rate_limit)
+        } else {
+            Arc::new(rate_limit::RateLimit::new(config.limits.identity_rate_per_second, config.limits.identity_burst))
+        };
         let lasting = Lasting {
             store: Arc::clone(&self.store),
             log: Arc::clone(&self.log),
             log_public_pem: self.log_public_pem.clone(),
             metrics: Arc::clone(&self.metrics),
             rate_limit,
+            identity_rate_limit,
             bound: Arc::clone(&self.bound),
             started: self.started,
         };
@@ -221,18 +279,18 @@ impl App {
     /// key and chain, exporter tokens. A trust list older than `installed` (say, one an
     /// operator has since replaced over the API) does not roll the gateway back.
     fn assemble(config: Config, lasting: Lasting, installed: Option<InForce>) -> Result<(Self, String), String> {
-        let mut operator = TrustAnchors::new();
-        operator.add_pem_or_der(&read(&config.trust_list.operator_anchor)?).map_err(|e| e.to_string())?;
+        let install_policy = install_policy(&config)?;
         let mut crls = Crls::new();
         for c in &config.trust_list.crls {
             crls.add_pem_or_der(&read(c)?).map_err(|e| format!("{}: {e}", c.display()))?;
         }
         let list_bytes = read(&config.trust_list.file)?;
-        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let now = time::OffsetDateTime::now_utc();
         let limits = Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() };
-        let list_limits = Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..limits };
-        let trust_list = TrustList::load(&list_bytes, &operator, None, now, &list_limits)
-            .map_err(|e| format!("{}: {e}", config.trust_list.file.display()))?;
+        let list_limits = trust_list_limits(&limits);
+        let trust_list = install_policy
+            .load(&list_bytes, now, &list_limits)
+            .map_err(|e| format!("{}: [{}] {e}", config.trust_list.file.display(), e.code()))?;
         let before = match installed {
             Some(running) => Some(Before::Running(running)),
             None => {
@@ -245,7 +303,7 @@ impl App {
             Some(before) if before.sequence() > trust_list.sequence => {
                 let note =
                     format!("kept trust list {} (the file's is {}, older)", before.sequence(), trust_list.sequence);
-                let (current, bytes) = before.into_in_force(&operator, now, &list_limits)?;
+                let (current, bytes) = before.into_in_force(&install_policy, now, &list_limits)?;
                 (current, bytes, note)
             }
             // A sequence names one list: the file may not bring another under it.
@@ -281,16 +339,13 @@ impl App {
         };
         let signing_key = SigningKey::from_pkcs8(&read(&config.signing.key)?).map_err(|e| e.to_string())?;
         let signing_chain = read_certificates(&read(&config.signing.certificate)?).map_err(|e| e.to_string())?;
-        let mut exporter_tokens = Vec::new();
-        for f in &config.exporters.token_files {
-            for line in String::from_utf8_lossy(&read(f)?).lines().map(str::trim).filter(|l| !l.is_empty()) {
-                exporter_tokens.push(sha256(line.as_bytes()));
-            }
-        }
+        let authority = auth::Authority::load(&config)?;
         let summary = format!(
-            "{note}, {} CRL(s), {} exporter token(s), signing certificate and limits from the configuration",
+            "{note}, {} CRL(s), {} exporter grant(s) with {} token(s), role anchors, signing certificate and limits \
+             from the configuration",
             config.trust_list.crls.len(),
-            exporter_tokens.len()
+            config.exporters.grant.len(),
+            authority.token_count()
         );
         let app = Self {
             config,
@@ -303,16 +358,28 @@ impl App {
             log_public_pem: lasting.log_public_pem,
             signing_key,
             signing_chain,
-            exporter_tokens,
+            authority,
+            install_policy,
             limits,
             metrics: lasting.metrics,
             rate_limit: lasting.rate_limit,
+            identity_rate_limit: lasting.identity_rate_limit,
             bound: lasting.bound,
             started: lasting.started,
             verifiers: crate::recognition::Verifiers::new(),
             trust_list_install: std::sync::Mutex::new(()),
         };
         Ok((app, summary))
+    }
+
+    /// The trust list in force, if it may still decide at `now`; else the answer every
+    /// decision that needs it gives (503 `trust.list_expired`: fail closed, never a guess).
+    pub fn trust_list_for_decisions(&self, now: time::OffsetDateTime) -> Result<Arc<TrustList>, http::Refusal> {
+        let list = self.trust_list();
+        match list.in_date(now) {
+            Ok(()) => Ok(list),
+            Err(e) => Err(http::refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string())),
+        }
     }
 
     pub fn trust_list(&self) -> Arc<TrustList> {
@@ -508,6 +575,11 @@ pub struct Req {
     pub path: String,
     pub query: String,
     pub role: Role,
+    /// Who the decision is logged as: `partner:<body>`, `exporter:<grant>`,
+    /// `<role>:<certificate hash prefix>`, `anonymous`.
+    pub actor: String,
+    /// The exporter grant the caller acts under (its bearer token's, else its certificate's).
+    pub exporter: Option<Arc<auth::Grant>>,
     pub bearer: Option<String>,
     pub content_type: String,
     pub accept: String,
@@ -634,16 +706,16 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
 
 fn metrics_page(app: &App) -> Response<Body> {
     let list = app.trust_list();
-    let issued = list
-        .issued
-        .as_deref()
-        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
-        .map(|t| (time::OffsetDateTime::now_utc() - t).as_seconds_f64())
-        .unwrap_or(0.0);
+    let now = time::OffsetDateTime::now_utc();
+    let seconds = |d: time::Duration| d.as_seconds_f64();
+    let facts = metrics::TrustListFacts {
+        age: list.issued_at().map(|t| seconds(now - t)).unwrap_or(0.0),
+        until_next_update: list.next_update_at().map(|t| seconds(t - now)).unwrap_or(0.0),
+    };
     let size = app.log.size().unwrap_or(0);
     let checkpoint_age = app.log.checkpoint_age().map(|d| d.as_secs_f64()).unwrap_or(0.0);
     let log = metrics::LogFacts { size, commits: app.log.commits(), checkpoint_age };
-    http::bytes(StatusCode::OK, "text/plain; version=0.0.4", app.metrics.render(issued, &log))
+    http::bytes(StatusCode::OK, "text/plain; version=0.0.4", app.metrics.render(&facts, &log))
 }
 
 /// Each route's metrics label, `"METHOD /template"`, in [`ROUTES`] order.
@@ -667,23 +739,48 @@ pub fn route_label(method: &Method, path: &str) -> &'static str {
 
 async fn handle(
     app: Arc<App>,
-    role: Role,
+    presented: Arc<auth::Presented>,
     peer: std::net::IpAddr,
     request: Request<Incoming>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let started = std::time::Instant::now();
     let label = route_label(request.method(), request.uri().path());
-    // Callers without a client certificate share a per-address token bucket.
-    if role == Role::Anonymous
-        && let Err(retry) = app.rate_limit.take(peer)
-    {
-        let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "http.rate_limited", "too many requests from this address");
+    let caller = presented.caller(&app);
+    // A certificate claiming a role its issuer may not grant is refused outright, whatever
+    // it asks: it is an attempt, not an anonymous caller.
+    if let Some(why) = &caller.refused {
+        app.metrics.auth_refused("auth.issuer_not_allowed");
+        let response = problem(StatusCode::FORBIDDEN, "auth.issuer_not_allowed", why.clone());
+        app.metrics.request(label, 403, started.elapsed());
+        return Ok(response);
+    }
+    let bearer = request
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|a| a.strip_prefix("Bearer "))
+        .map(str::to_string);
+    let token_grant = bearer.as_deref().and_then(|t| app.authority.exporter_by_token(t));
+    // Authenticated callers each have a bucket of their own; everyone else shares the
+    // per-address ones.
+    let identity = match (&caller.role, &token_grant) {
+        (Role::Anonymous, Some(g)) => Some(format!("exporter:{}", g.name)),
+        (Role::Anonymous, None) => None,
+        _ => Some(caller.name.clone()),
+    };
+    let limited = match identity {
+        Some(id) => app.identity_rate_limit.take(id),
+        None => app.rate_limit.take(peer),
+    };
+    if let Err(retry) = limited {
+        let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "http.rate_limited", "too many requests from this caller");
         if let Ok(v) = hyper::header::HeaderValue::from_str(&retry.to_string()) {
             r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
         }
         app.metrics.request(label, 429, started.elapsed());
         return Ok(r);
     }
+    let role = caller.role.clone();
     if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
         let response = batch::stream(Arc::clone(&app), &role, request.into_body());
         app.metrics.request(label, response.status().as_u16(), started.elapsed());
@@ -713,12 +810,22 @@ async fn handle(
     };
     let header =
         |name: hyper::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let bearer = header(hyper::header::AUTHORIZATION).and_then(|a| a.strip_prefix("Bearer ").map(str::to_string));
+    // The exporter a request acts as: its token's, else its certificate's.
+    let (exporter, actor) = match (token_grant, &caller.grant) {
+        (Some(g), _) if caller.role == Role::Anonymous || caller.role == Role::Exporter => {
+            let actor = format!("exporter:{}", g.name);
+            (Some(g), actor)
+        }
+        (_, Some(g)) => (Some(Arc::clone(g)), caller.name.clone()),
+        _ => (None, if caller.role == Role::Anonymous { "anonymous".into() } else { caller.name.clone() }),
+    };
     let req = Req {
         method: parts.method,
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
         role,
+        actor,
+        exporter,
         bearer,
         content_type: header(hyper::header::CONTENT_TYPE).unwrap_or_default(),
         accept: header(hyper::header::ACCEPT).unwrap_or_default(),
@@ -819,14 +926,10 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                 let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
                 // A client that does not finish the handshake in time is dropped.
                 let Ok(Ok(stream)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else { return };
-                let role = stream
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(|c| c.first())
-                    .map(|c| tls::role_of(c.as_ref()))
-                    .unwrap_or(Role::Anonymous);
-                let service = hyper::service::service_fn(move |r| handle(Arc::clone(&app), role.clone(), peer.ip(), r));
+                let chain = stream.get_ref().1.peer_certificates().map(|c| c.to_vec()).unwrap_or_default();
+                let presented = Arc::new(auth::Presented::new(chain));
+                let service =
+                    hyper::service::service_fn(move |r| handle(Arc::clone(&app), Arc::clone(&presented), peer.ip(), r));
                 let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 builder.http1().header_read_timeout(timeout).timer(hyper_util::rt::TokioTimer::new());
                 // However slowly a client sends, its connection ends after ten request timeouts.

@@ -1,14 +1,12 @@
 //! Operators: install a new signed trust list (verified, then swapped atomically; every
 //! version is kept in the store and logged).
 
+use super::auth::Role;
 use super::http::{Body, commit_problem, json, problem};
-use super::tls::Role;
 use super::{App, Req, now_rfc3339};
-use crate::crypto::x509::TrustAnchors;
 use crate::ledger::entry::{Entry, document_digest};
 use crate::store::{Effect, TrustListVersion};
 use crate::trust::TrustList;
-use crate::xml::Limits;
 use hyper::{Response, StatusCode};
 use serde_json::json;
 use std::sync::Arc;
@@ -21,16 +19,8 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
             "installing a trust list needs an operator client certificate",
         );
     }
-    let mut operator = TrustAnchors::new();
-    if let Err(e) = std::fs::read(&app.config.trust_list.operator_anchor)
-        .map_err(|e| e.to_string())
-        .and_then(|b| operator.add_pem_or_der(&b).map(|_| ()).map_err(|e| e.to_string()))
-    {
-        return problem(StatusCode::INTERNAL_SERVER_ERROR, "config.operator_anchor", e);
-    }
-    let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-    let limits = Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..app.limits };
-    let list = match TrustList::load(&req.body, &operator, None, now, &limits) {
+    let now = time::OffsetDateTime::now_utc();
+    let list = match app.install_policy.load(&req.body, now, &super::trust_list_limits(&app.limits)) {
         Ok(l) => l,
         Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()),
     };
@@ -45,7 +35,7 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
             format!("sequence {} is not newer than the installed {}", list.sequence, current.sequence),
         );
     }
-    let (entry, effect) = installing(&list, &req.body, req.role.name(), &app.table.version);
+    let (entry, effect) = installing(&list, &req.body, req.actor.clone(), &app.table.version);
     // Stored with its entry, in one commit: the newest stored list is the one in force after
     // a restart, so none may be stored unlogged.
     let receipt = match app.commit(&entry, vec![effect]) {

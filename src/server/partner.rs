@@ -2,14 +2,15 @@
 //! recognition, and signed status notices. A partner may only touch certificates issued
 //! by its own bodies (itself, or a CB it accredits in the trust list).
 
-use super::http::{Body, commit_problem, json, problem};
-use super::tls::Role;
+use super::auth::Role;
+use super::http::{Body, commit_problem, json, logged_problem, problem};
 use super::{App, Req, now_rfc3339};
 use crate::crypto::jws::{self, Verifier};
 use crate::formats::{self, Format};
+use crate::ledger::durable::LogError;
 use crate::ledger::entry::{Entry, document_digest};
-use crate::model::Status;
-use crate::store::{CertificateRecord, Effect, StatusEvent};
+use crate::notice::Notice;
+use crate::store::{CertificateRecord, Effect, NoticeRecord, StatusEvent, StoreError};
 use crate::trust::TrustList;
 use hyper::{Response, StatusCode};
 use serde_json::json;
@@ -68,7 +69,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
         let event = StatusEvent {
             status: verdict.status.into(),
             since: now_rfc3339(),
-            actor: req.role.name(),
+            actor: req.actor.clone(),
             reference: format!("recognition:{id}"),
         };
         registration = Some((record, event));
@@ -77,7 +78,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     let entry = Entry {
         kind: "recognition".into(),
         time: now_rfc3339(),
-        actor: req.role.name(),
+        actor: req.actor.clone(),
         inputs: vec![document_digest(&req.body)],
         outputs,
         trust_list: Some(list.digest.clone()),
@@ -103,9 +104,10 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     json(if verdict.valid { StatusCode::CREATED } else { StatusCode::OK }, &body)
 }
 
-/// A signed status notice: a compact JWS (`typ: notice+jwt`) whose payload is
-/// `{"issuer", "number", "action": "suspend"|"withdraw"|"cancel"|"restore", "date", "reason"}`,
-/// signed by a granted signing certificate of the issuing body.
+/// A signed status notice: a compact JWS (`typ: notice+jwt`) whose payload
+/// [`crate::notice`] describes, signed by a granted signing certificate of the issuing body.
+/// Once its signature is checked, every refusal (a bad date, a replay, a stale or
+/// disallowed change) is logged like any decision.
 pub fn notice(app: &App, req: &Req) -> Response<Body> {
     let body_id = match partner(req) {
         Ok(b) => b.to_string(),
@@ -123,18 +125,16 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         Ok(v) => v,
         Err(e) => return problem(StatusCode::BAD_REQUEST, "jws.payload", e.to_string()),
     };
-    let field = |k: &str| payload.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let (Some(issuer), Some(number), Some(action)) = (field("issuer"), field("number"), field("action")) else {
-        return problem(StatusCode::BAD_REQUEST, "notice.fields", "issuer, number and action are required");
+    let now = time::OffsetDateTime::now_utc();
+    let notice = match Notice::read(&payload, now) {
+        Ok(n) => n,
+        Err(e) => return problem(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
     };
-    let status = match action.as_str() {
-        "suspend" => Status::Suspended,
-        "withdraw" => Status::Withdrawn,
-        "cancel" => Status::Cancelled,
-        "restore" => Status::Valid,
-        other => return problem(StatusCode::BAD_REQUEST, "notice.action", format!("unknown action '{other}'")),
+    let issuer = notice.issuer.clone();
+    let list = match app.trust_list_for_decisions(now) {
+        Ok(l) => l,
+        Err(r) => return *r,
     };
-    let list = app.trust_list();
     if !belongs_to(&list, &issuer, &body_id) {
         return problem(
             StatusCode::FORBIDDEN,
@@ -143,7 +143,6 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         );
     }
     // Signed by a granted signer of the issuing body, chaining to its accreditor.
-    let now = time::OffsetDateTime::now_utc();
     let anchors = crate::recognition::anchors_of(&list.anchors_for_cb(&issuer, now));
     let mut verifier = Verifier::new(anchors, app.crls.clone_for_verifier());
     verifier.credential = false;
@@ -163,29 +162,68 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
             format!("the notice is not signed by a signer of '{issuer}'"),
         );
     }
-    let event = StatusEvent {
-        status: status.as_str().into(),
-        since: field("date").unwrap_or_else(now_rfc3339),
-        actor: req.role.name(),
-        reference: format!("notice:{}", document_digest(token.as_bytes())),
-    };
-    let entry = Entry {
+    let number = notice.number.clone();
+    let entry = |verdict: &str, reason: String| Entry {
         kind: "notice".into(),
         time: now_rfc3339(),
-        actor: req.role.name(),
+        actor: req.actor.clone(),
         inputs: vec![document_digest(token.as_bytes())],
         outputs: vec![],
         trust_list: Some(list.digest.clone()),
         equivalence_table: None,
-        verdict: status.as_str().into(),
-        reasons: vec![format!("notice.{action}")],
+        verdict: verdict.into(),
+        reasons: vec![reason],
     };
-    // The entry and the status change are committed together: a status customs can read
-    // always has its notice in the log; a notice for a certificate never recorded logs
-    // nothing and is 404.
+    // A signed notice that breaks a rule is a decision too: refused, logged, answered.
+    let refused = |status: StatusCode, reason: &str, detail: String| match app
+        .commit(&entry("refused", reason.to_string()), vec![])
+    {
+        Ok((receipt, _)) => logged_problem(status, reason, detail, &receipt),
+        Err(e) => commit_problem(&e),
+    };
+    // The date rule that needs the register; a certificate never recorded is 404 with
+    // nothing logged (there is nothing it could have changed).
+    let record = match app.store.certificate(&issuer, &number) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return problem(StatusCode::NOT_FOUND, "store.not_found", format!("no certificate {issuer}/{number}"));
+        }
+        Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    };
+    if let Ok(held) = formats::parse(Format::CnXml, &record.document, &app.limits)
+        && let Err(e) = notice.check_issue_date(held.issue_date)
+    {
+        return refused(StatusCode::BAD_REQUEST, e.code(), e.to_string());
+    }
+    let status = notice.action.target();
+    let event = StatusEvent {
+        status: status.as_str().into(),
+        since: notice.date.clone(),
+        actor: req.actor.clone(),
+        reference: format!("notice:{}", document_digest(token.as_bytes())),
+    };
+    let applying = Effect::ApplyNotice {
+        body: body_id.clone(),
+        notice: NoticeRecord {
+            issuer: issuer.clone(),
+            number: number.clone(),
+            action: notice.action,
+            iat: notice.iat,
+            jti: notice.jti.clone(),
+        },
+        event,
+    };
+    // The entry and the status change are committed together, and the store admits the
+    // notice against the register as it is in that transaction: a status customs can read
+    // always has its notice in the log.
     let receipt =
-        match app.commit(&entry, vec![Effect::SetStatus { issuer: issuer.clone(), number: number.clone(), event }]) {
+        match app.commit(&entry(status.as_str(), format!("notice.{}", notice.action.as_str())), vec![applying]) {
             Ok((receipt, _)) => receipt,
+            // The register refused it (crate::notice::admit): replayed, stale or a transition
+            // DESIGN.md does not allow.
+            Err(LogError::Store(StoreError::Conflict { reason, message })) => {
+                return refused(StatusCode::CONFLICT, reason, message);
+            }
             Err(e) => return commit_problem(&e),
         };
     let history = app.store.status_history(&issuer, &number).unwrap_or_default();

@@ -7,9 +7,9 @@
 //! that body's anchors in the trust list. A partner never touches another partner's
 //! participants, and nothing is accepted after the deadline or once the round is closed.
 
+use super::auth::Role;
 use super::http::{Body, Refusal, bytes, commit_problem, json, refuse, store_status};
 use super::partner::partner;
-use super::tls::Role;
 use super::{App, Req, now_rfc3339, rfc3339};
 use crate::crypto::xmldsig;
 use crate::ledger::durable::LogError;
@@ -38,8 +38,8 @@ fn bodies_of<'a>(list: &'a TrustList, partner: &str) -> Vec<&'a str> {
 
 /// Verifies a document signed by one of `partner`'s bodies, now; returns its document element.
 fn verify_partner_document(app: &App, body: &[u8], partner: &str) -> Result<crate::xml::Element, Refusal> {
-    let list = app.trust_list();
     let now = OffsetDateTime::now_utc();
+    let list = app.trust_list_for_decisions(now)?;
     let bodies = bodies_of(&list, partner);
     let anchors: Vec<&[u8]> = bodies.iter().flat_map(|b| list.anchors_for_cb(b, now)).collect();
     let verified = app.verify_xml(body, &anchors, now).map_err(|e| {
@@ -96,7 +96,7 @@ fn entry(
     Entry {
         kind: kind.into(),
         time: now_rfc3339(),
-        actor: req.role.name(),
+        actor: req.actor.clone(),
         inputs,
         outputs,
         trust_list: Some(app.trust_list().digest.clone()),

@@ -11,9 +11,18 @@ use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
+/// 200 while the gateway can decide; 503 once the trust list in force is past its
+/// NextUpdate (every decision that needs it then fails closed).
 pub fn healthz(app: &App) -> Response<Body> {
     let list = app.trust_list();
-    json(StatusCode::OK, &json!({"status": "ok", "trust_list": {"sequence": list.sequence, "digest": list.digest}}))
+    let facts = json!({"sequence": list.sequence, "digest": list.digest, "next_update": list.next_update});
+    match list.in_date(time::OffsetDateTime::now_utc()) {
+        Ok(()) => json(StatusCode::OK, &json!({"status": "ok", "trust_list": facts})),
+        Err(e) => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": e.code(), "detail": e.to_string(), "trust_list": facts}),
+        ),
+    }
 }
 
 pub fn trust_list(app: &App) -> Response<Body> {

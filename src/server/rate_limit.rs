@@ -12,25 +12,45 @@
 //! - when it is full of clients still draining their buckets, new clients share one
 //!   overflow bucket, so rotating addresses earns no more than one client's rate.
 //!
-//! It never limits callers with a client certificate; the caller decides whom to ask about.
+//! The same table, keyed by identity name, gives each authenticated caller (a partner body,
+//! an exporter, one customs certificate) its own bucket, apart from the anonymous ones; the
+//! caller decides which table to ask.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Tokens a second per client, up to a burst, for callers without a client certificate.
+/// What a bucket is kept for: a client address, or an identity's name.
+pub trait Client: std::hash::Hash + Eq + std::fmt::Debug {
+    /// The client a request is counted against (an IPv6 address counts as its /64).
+    fn client(self) -> Self;
+}
+
+impl Client for IpAddr {
+    fn client(self) -> Self {
+        client(self)
+    }
+}
+
+impl Client for String {
+    fn client(self) -> Self {
+        self
+    }
+}
+
+/// Tokens a second per client, up to a burst.
 #[derive(Debug)]
-pub struct RateLimit {
+pub struct RateLimit<K: Client = IpAddr> {
     rate: f64,
     burst: f64,
     max_clients: usize,
-    table: Mutex<Table>,
+    table: Mutex<Table<K>>,
 }
 
 #[derive(Debug)]
-struct Table {
-    by_client: HashMap<IpAddr, Bucket>,
+struct Table<K> {
+    by_client: HashMap<K, Bucket>,
     /// Shared by the clients that arrive while the table is full.
     overflow: Bucket,
     last_sweep: Option<Instant>,
@@ -70,7 +90,7 @@ fn client(ip: IpAddr) -> IpAddr {
     }
 }
 
-impl RateLimit {
+impl<K: Client> RateLimit<K> {
     /// Clients remembered at most (about 8 MB of table).
     pub const MAX_CLIENTS: usize = 100_000;
 
@@ -96,19 +116,19 @@ impl RateLimit {
         }
     }
 
-    /// Takes one token for a request from `ip`; `Err(seconds)` says when the next one is
+    /// Takes one token for a request from `who`; `Err(seconds)` says when the next one is
     /// available.
-    pub fn take(&self, ip: IpAddr) -> Result<(), u64> {
-        self.take_at(ip, Instant::now())
+    pub fn take(&self, who: K) -> Result<(), u64> {
+        self.take_at(who, Instant::now())
     }
 
     /// [`RateLimit::take`] at a given time (`now` never earlier than a previous call's).
-    pub fn take_at(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
+    pub fn take_at(&self, who: K, now: Instant) -> Result<(), u64> {
         let (rate, burst) = (self.rate, self.burst);
         // A poisoned lock means a panic mid-update of a few numbers; refusing every public
         // look-up from then on would be worse than a bucket off by one token.
         let mut table = self.table.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let client = client(ip);
+        let client = who.client();
         if let Some(bucket) = table.by_client.get_mut(&client) {
             return bucket.take(now, rate, burst);
         }

@@ -1,5 +1,6 @@
 //! TLS for the gateway (rustls with the ring provider, TLS 1.2 and 1.3, HTTP/2 and HTTP/1.1
-//! by ALPN) and the caller's identity from its client certificate.
+//! by ALPN). A client certificate is only checked here to chain to one of `client_ca`;
+//! which role it may hold is [`super::auth`]'s decision.
 
 use crate::crypto::x509::read_certificates;
 use rustls::RootCertStore;
@@ -8,42 +9,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::server::WebPkiClientVerifier;
 use std::path::Path;
 use std::sync::Arc;
-use x509_parser::prelude::*;
-
-/// Who is calling, from the verified client certificate (or a bearer token).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Role {
-    Customs,
-    Exporter,
-    Operator,
-    Partner(String),
-    Anonymous,
-}
-
-impl Role {
-    pub fn name(&self) -> String {
-        match self {
-            Role::Customs => "customs".into(),
-            Role::Exporter => "exporter".into(),
-            Role::Operator => "operator".into(),
-            Role::Partner(b) => format!("partner:{b}"),
-            Role::Anonymous => "anonymous".into(),
-        }
-    }
-}
-
-/// The role a verified client certificate carries in its subject OU.
-pub fn role_of(certificate: &[u8]) -> Role {
-    let Ok((_, cert)) = X509Certificate::from_der(certificate) else { return Role::Anonymous };
-    let ou = cert.subject().iter_organizational_unit().next().and_then(|a| a.as_str().ok()).unwrap_or("");
-    match ou {
-        "customs" => Role::Customs,
-        "exporter" => Role::Exporter,
-        "operator" => Role::Operator,
-        p if p.starts_with("partner:") && p.len() > 8 => Role::Partner(p[8..].to_string()),
-        _ => Role::Anonymous,
-    }
-}
 
 /// Builds the server's TLS configuration. Client certificates are optional at the
 /// handshake (public routes need none) and, when sent, verified against `client_ca`.

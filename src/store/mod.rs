@@ -70,6 +70,16 @@ pub struct StatusEvent {
     pub reference: String,
 }
 
+/// The parts of an applied notice the register keeps to order later ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRecord {
+    pub issuer: String,
+    pub number: String,
+    pub action: crate::notice::Action,
+    pub iat: i64,
+    pub jti: String,
+}
+
 /// A trust-list version the gateway has used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrustListVersion {
@@ -165,6 +175,17 @@ pub enum Effect {
     /// Changes a certificate's status (a notice), recording the event; refused with
     /// [`StoreError::NotFound`] for a certificate never recorded.
     SetStatus { issuer: String, number: String, event: StatusEvent },
+    /// Applies a partner body's notice: refused with [`StoreError::NotFound`] for a
+    /// certificate never recorded, and as a conflict (`notice.replayed`, `notice.stale`,
+    /// `notice.transition`) unless [`crate::notice::admit`] admits it against the status,
+    /// the last applied notice's `iat` and the body's used `jti`s as they are inside this
+    /// transaction. Otherwise records the notice and changes the status as `event` says.
+    ApplyNotice { body: String, notice: NoticeRecord, event: StatusEvent },
+    /// Holds the write unless certificate `issuer`/`number` is as the caller read it: absent
+    /// (`None`), or with exactly this document and status. A conflict
+    /// (`register.conflict`) otherwise, so a decision made on what it read cannot overwrite
+    /// a change that landed meanwhile.
+    ExpectCertificate { issuer: String, number: String, as_read: Option<(Vec<u8>, String)> },
     /// What an export, recognition or PT report returned, by id; the decision's log index
     /// is kept beside it, so its receipt can be proved later.
     PutDecision { id: String, kind: String, json: String },

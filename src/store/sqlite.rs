@@ -89,6 +89,18 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE decision ADD COLUMN log_index INTEGER;",
     // 4: the roots of the log's complete tiles, from which its tree is rebuilt on start.
     "CREATE TABLE log_tile (tile INTEGER PRIMARY KEY, root BLOB NOT NULL);",
+    // 5: applied notices, by the sending body and its jti (a seen jti is a replay), with the
+    // certificate and iat that order later notices.
+    "CREATE TABLE notice (
+        body TEXT NOT NULL,
+        jti TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        number TEXT NOT NULL,
+        iat INTEGER NOT NULL,
+        action TEXT NOT NULL,
+        PRIMARY KEY (body, jti)
+    );
+    CREATE INDEX notice_certificate ON notice (issuer, number, iat);",
 ];
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway, and
@@ -419,6 +431,47 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
             }
             insert_event(conn, issuer, number, event)?;
         }
+        Effect::ApplyNotice { body, notice: n, event } => {
+            let status: Option<String> = conn
+                .prepare_cached("SELECT status FROM certificate WHERE issuer = ?1 AND number = ?2")?
+                .query_row(params![n.issuer, n.number], |row| row.get(0))
+                .optional()?;
+            let Some(status) = status else {
+                return Err(StoreError::NotFound { issuer: n.issuer.clone(), number: n.number.clone() });
+            };
+            let status = crate::model::Status::parse(&status)
+                .ok_or_else(|| StoreError::Database(format!("stored status '{status}' is not a status")))?;
+            let last_iat: Option<i64> = conn
+                .prepare_cached("SELECT max(iat) FROM notice WHERE issuer = ?1 AND number = ?2")?
+                .query_row(params![n.issuer, n.number], |row| row.get(0))?;
+            let jti_seen = conn
+                .prepare_cached("SELECT 1 FROM notice WHERE body = ?1 AND jti = ?2")?
+                .query_row(params![body, n.jti], |_| Ok(()))
+                .optional()?
+                .is_some();
+            let register = crate::notice::Register { status, last_iat, jti_seen };
+            crate::notice::admit(n.action, n.iat, &n.jti, &register)
+                .map_err(|e| StoreError::Conflict { reason: e.code(), message: e.to_string() })?;
+            conn.prepare_cached(
+                "INSERT INTO notice (body, jti, issuer, number, iat, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![body, n.jti, n.issuer, n.number, n.iat, n.action.as_str()])?;
+            conn.prepare_cached("UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2")?
+                .execute(params![n.issuer, n.number, event.status])?;
+            insert_event(conn, &n.issuer, &n.number, event)?;
+        }
+        Effect::ExpectCertificate { issuer, number, as_read } => {
+            let now: Option<(Vec<u8>, String)> = conn
+                .prepare_cached("SELECT document, status FROM certificate WHERE issuer = ?1 AND number = ?2")?
+                .query_row(params![issuer, number], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            if &now != as_read {
+                return Err(conflict(
+                    "register.conflict",
+                    format!("certificate {issuer}/{number} changed while the decision was made; ask again"),
+                ));
+            }
+        }
         Effect::PutDecision { id, kind, json } => {
             conn.prepare_cached("INSERT INTO decision (id, kind, json, log_index) VALUES (?1, ?2, ?3, ?4)")?
                 .execute(params![id, kind, json, index.map(|i| i as i64)])?;
@@ -604,6 +657,7 @@ impl Store for SqliteStore {
                             match effect {
                                 Effect::PutCertificate { record, .. } => self.forget(&record.issuer, &record.number),
                                 Effect::SetStatus { issuer, number, .. } => self.forget(issuer, number),
+                                Effect::ApplyNotice { notice, .. } => self.forget(&notice.issuer, &notice.number),
                                 _ => {}
                             }
                         }

@@ -36,6 +36,15 @@ pub enum TrustError {
     Signature(DsigError),
     #[error("{path}: {message}")]
     Content { path: String, message: String },
+    /// Signed under the operator's anchor, but not by a pinned trust-list signer.
+    #[error("the list is signed by '{subject}', which may not sign trust lists: {why}")]
+    SignerNotAuthorized { subject: String, why: String },
+    /// Its NextUpdate has passed (or it has none: a closed list).
+    #[error("the list's NextUpdate ({next_update}) has passed: it may no longer decide anything")]
+    Expired { next_update: String },
+    /// Issued later than now plus [`ISSUE_SKEW`].
+    #[error("the list is issued {issued}, in the future")]
+    NotYetValid { issued: String },
 }
 
 impl TrustError {
@@ -43,7 +52,63 @@ impl TrustError {
         match self {
             TrustError::Signature(e) => e.code(),
             TrustError::Content { .. } => "trust.content",
+            TrustError::SignerNotAuthorized { .. } => "trust.signer_not_authorized",
+            TrustError::Expired { .. } => "trust.list_expired",
+            TrustError::NotYetValid { .. } => "trust.list_not_yet_valid",
         }
+    }
+}
+
+/// How far in the future a list's issue date may be (clocks differ).
+pub const ISSUE_SKEW: time::Duration = time::Duration::minutes(5);
+
+/// id-tsl-kp-tslSigning (ETSI TS 119 612, 0.4.0.2231.3.0), DER contents.
+const EKU_TSL_SIGNING: &[u8] = &[0x04, 0x00, 0x91, 0x37, 0x03, 0x00];
+
+/// What makes a list installable (by an operator, from the configuration at start or
+/// reload, or from the store after a restart), beyond a signature chaining to the operator's
+/// anchor: a pinned signer with the tslSigning EKU, and dates that hold now. The one place
+/// these rules live.
+#[derive(Debug, Clone, Default)]
+pub struct InstallPolicy {
+    pub anchors: TrustAnchors,
+    /// The pinned signing certificates, DER.
+    pub signer_certificates: Vec<Vec<u8>>,
+    /// SHA-256 of further pinned signers' SubjectPublicKeyInfo.
+    pub signer_spki_sha256: Vec<[u8; 32]>,
+}
+
+impl InstallPolicy {
+    /// Verifies and models a list, then refuses it unless its signer is pinned and it is
+    /// in date at `at`.
+    pub fn load(&self, bytes: &[u8], at: OffsetDateTime, limits: &Limits) -> Result<TrustList, TrustError> {
+        let list = TrustList::load(bytes, &self.anchors, None, at.unix_timestamp().max(0) as u64, limits)?;
+        self.check_signer(list.signer_certificate.as_deref(), list.signed_by.as_deref())?;
+        list.installable_at(at)?;
+        Ok(list)
+    }
+
+    fn check_signer(&self, der: Option<&[u8]>, subject: Option<&str>) -> Result<(), TrustError> {
+        let subject = subject.unwrap_or("(unnamed)").to_string();
+        let refuse = |why: &str| TrustError::SignerNotAuthorized { subject: subject.clone(), why: why.into() };
+        let der = der.ok_or_else(|| refuse("the signature carries no certificate to check against the pins"))?;
+        let (_, cert) =
+            x509_parser::parse_x509_certificate(der).map_err(|_| refuse("its certificate is unreadable"))?;
+        let spki = ring::digest::digest(&ring::digest::SHA256, cert.public_key().raw);
+        let pinned = self.signer_certificates.iter().any(|c| c.as_slice() == der)
+            || self.signer_spki_sha256.iter().any(|p| p.as_slice() == spki.as_ref());
+        if !pinned {
+            return Err(refuse("it is not a pinned trust-list signer (trust_list.signers)"));
+        }
+        let tsl_signing = cert
+            .extended_key_usage()
+            .ok()
+            .flatten()
+            .is_some_and(|eku| eku.value.other.iter().any(|oid| oid.as_bytes() == EKU_TSL_SIGNING));
+        if !tsl_signing {
+            return Err(refuse("its certificate lacks the EKU tslSigning (0.4.0.2231.3.0)"));
+        }
+        Ok(())
     }
 }
 
@@ -135,6 +200,9 @@ pub struct TrustList {
     pub providers: Vec<Provider>,
     /// The operator certificate that signed the list.
     pub signed_by: Option<String>,
+    /// That certificate, DER.
+    #[serde(skip)]
+    pub signer_certificate: Option<Vec<u8>>,
     /// SHA-256 of the exact bytes verified: the version recorded with each decision.
     pub digest: String,
     /// Where each body's provider is in `providers`, for look-ups by id on every decision
@@ -172,8 +240,42 @@ impl TrustList {
         let verified = xmldsig::verify(bytes, limits, &options).map_err(TrustError::Signature)?;
         let mut list = Self::from_verified(&verified.document)?;
         list.signed_by = verified.signer;
+        list.signer_certificate = verified.signer_certificate;
         list.digest = crate::crypto::sha256_hex(bytes);
         Ok(list)
+    }
+
+    /// When the list's NextUpdate falls; `None` when it has none or it does not read.
+    pub fn next_update_at(&self) -> Option<OffsetDateTime> {
+        self.next_update.as_deref().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+    }
+
+    /// When the list was issued, if it says so readably.
+    pub fn issued_at(&self) -> Option<OffsetDateTime> {
+        self.issued.as_deref().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+    }
+
+    /// Whether the list may still decide at `at`: not once its NextUpdate has passed (a list
+    /// with none is closed). Every decision that uses a list asks this first.
+    pub fn in_date(&self, at: OffsetDateTime) -> Result<(), TrustError> {
+        match self.next_update_at() {
+            Some(next) if at < next => Ok(()),
+            _ => Err(TrustError::Expired { next_update: self.next_update.clone().unwrap_or_else(|| "none".into()) }),
+        }
+    }
+
+    /// Whether the list may be installed at `at`: in date, and not issued in the future
+    /// beyond [`ISSUE_SKEW`].
+    pub fn installable_at(&self, at: OffsetDateTime) -> Result<(), TrustError> {
+        self.in_date(at)?;
+        match self.issued_at() {
+            Some(issued) if issued <= at + ISSUE_SKEW => Ok(()),
+            Some(_) => Err(TrustError::NotYetValid { issued: self.issued.clone().unwrap_or_default() }),
+            None => Err(content(
+                "SchemeInformation/ListIssueDateTime",
+                &format!("missing or not an RFC 3339 date-time: {:?}", self.issued),
+            )),
+        }
     }
 
     /// Models a list checked only with the key in its own KeyInfo (no trust decision), for
@@ -183,6 +285,7 @@ impl TrustList {
         let verified = xmldsig::verify(bytes, limits, &options).map_err(TrustError::Signature)?;
         let mut list = Self::from_verified(&verified.document)?;
         list.signed_by = verified.signer;
+        list.signer_certificate = verified.signer_certificate;
         list.digest = crate::crypto::sha256_hex(bytes);
         Ok(list)
     }
@@ -223,6 +326,7 @@ impl TrustList {
             next_update,
             providers,
             signed_by: None,
+            signer_certificate: None,
             digest: String::new(),
             by_id,
         })

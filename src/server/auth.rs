@@ -1,0 +1,276 @@
+//! Who is calling: a client certificate's claimed role, granted only when the certificate
+//! chains to an anchor that may vouch for that role; and which exporter a bearer token or
+//! certificate is, with what it was granted.
+//!
+//! | identity | vouched for by | may |
+//! |---|---|---|
+//! | `operator`, `customs`, `exporter` | the domestic client CAs `[identities]` names for that role | that role's routes |
+//! | `partner:<body>` | the certificates the trust list in force grants `<body>` (and `[identities.partners]`) | act for `<body>` and the CBs it accredits |
+//! | an exporter grant | its bearer tokens or pinned client certificates (`[[exporters.grant]]`) | export unsigned certificates of its holders and CBs |
+//!
+//! The OU is only ever a claim: this module must never grant a role because a certificate
+//! says so, only because an anchor allowed for that role issued it. A claim no allowed
+//! anchor vouches for is refused (`auth.issuer_not_allowed`), never downgraded to another
+//! role.
+
+use super::config::Config;
+use crate::crypto::x509::{Crls, PathOptions, Purpose, TrustAnchors, read_certificates, verify_path};
+use crate::trust::TrustList;
+use rustls::pki_types::CertificateDer;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// What a caller may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    Customs,
+    Exporter,
+    Operator,
+    Partner(String),
+    Anonymous,
+}
+
+impl Role {
+    pub fn name(&self) -> String {
+        match self {
+            Role::Customs => "customs".into(),
+            Role::Exporter => "exporter".into(),
+            Role::Operator => "operator".into(),
+            Role::Partner(b) => format!("partner:{b}"),
+            Role::Anonymous => "anonymous".into(),
+        }
+    }
+
+    /// The role a certificate's subject OU claims (`None` for no or an unknown OU: such a
+    /// certificate is an anonymous caller).
+    fn claimed(ou: &str) -> Option<Role> {
+        match ou {
+            "customs" => Some(Role::Customs),
+            "exporter" => Some(Role::Exporter),
+            "operator" => Some(Role::Operator),
+            p if p.starts_with("partner:") && p.len() > "partner:".len() => {
+                Some(Role::Partner(p["partner:".len()..].to_string()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An exporter identity and what it may export unsigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub name: String,
+    /// Unified social credit codes of the holders it exports for.
+    pub holders: BTreeSet<String>,
+    /// CNCA approval numbers of the CBs whose certificates it exports.
+    pub bodies: BTreeSet<String>,
+}
+
+impl Grant {
+    /// Whether an unsigned certificate of `holder` (credit code, if any) issued by `body` is
+    /// within this grant.
+    pub fn covers(&self, holder: Option<&str>, body: &str) -> bool {
+        self.bodies.contains(body) || holder.is_some_and(|h| self.holders.contains(h))
+    }
+}
+
+/// A caller as one request sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub role: Role,
+    /// What the caller is counted and logged as: `partner:<body>`, `exporter:<grant>`,
+    /// `<role>:<certificate hash prefix>`, or `anonymous`.
+    pub name: String,
+    /// The exporter grant of the caller's certificate, when it is a granted exporter's.
+    pub grant: Option<Arc<Grant>>,
+    /// Set when the certificate claims a role its issuer may not grant: the request is
+    /// refused whatever it asks.
+    pub refused: Option<String>,
+}
+
+impl Caller {
+    pub fn anonymous() -> Self {
+        Self { role: Role::Anonymous, name: "anonymous".into(), grant: None, refused: None }
+    }
+}
+
+/// The anchors for each role, and the exporter grants, from one configuration.
+#[derive(Debug, Default)]
+pub struct Authority {
+    operator: TrustAnchors,
+    customs: TrustAnchors,
+    exporter: TrustAnchors,
+    /// Roots that configuration adds for `partner:<body>`, as DER.
+    partners: HashMap<String, Vec<Vec<u8>>>,
+    grants: Vec<Arc<Grant>>,
+    /// SHA-256 of a bearer token → its grant.
+    tokens: HashMap<[u8; 32], usize>,
+    /// SHA-256 of a pinned client certificate → its grant.
+    certificates: HashMap<[u8; 32], usize>,
+}
+
+fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn anchors(paths: &[std::path::PathBuf], what: &str) -> Result<TrustAnchors, String> {
+    let mut a = TrustAnchors::new();
+    for p in paths {
+        a.add_pem_or_der(&read(p)?).map_err(|e| format!("{what}: {}: {e}", p.display()))?;
+    }
+    Ok(a)
+}
+
+impl Authority {
+    pub fn load(config: &Config) -> Result<Self, String> {
+        let ids = &config.identities;
+        let mut partners = HashMap::new();
+        for (body, roots) in &ids.partners {
+            let mut ders = Vec::new();
+            for p in roots {
+                let certs = read_certificates(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+                ders.extend(certs.iter().map(|c| c.as_ref().to_vec()));
+            }
+            partners.insert(body.clone(), ders);
+        }
+        let mut authority = Self {
+            operator: anchors(&ids.operator, "identities.operator")?,
+            customs: anchors(&ids.customs, "identities.customs")?,
+            exporter: anchors(&ids.exporter, "identities.exporter")?,
+            partners,
+            ..Self::default()
+        };
+        for (i, g) in config.exporters.grant.iter().enumerate() {
+            authority.grants.push(Arc::new(Grant {
+                name: g.name.clone(),
+                holders: g.holders.iter().cloned().collect(),
+                bodies: g.bodies.iter().cloned().collect(),
+            }));
+            for f in &g.token_files {
+                let text = read(f)?;
+                for token in String::from_utf8_lossy(&text).lines().map(str::trim).filter(|l| !l.is_empty()) {
+                    if authority.tokens.insert(super::sha256(token.as_bytes()), i).is_some() {
+                        return Err(format!("{}: a token is given to two exporter grants", f.display()));
+                    }
+                }
+            }
+            for f in &g.certificates {
+                for c in read_certificates(&read(f)?).map_err(|e| format!("{}: {e}", f.display()))? {
+                    if authority.certificates.insert(super::sha256(c.as_ref()), i).is_some() {
+                        return Err(format!("{}: a certificate is given to two exporter grants", f.display()));
+                    }
+                }
+            }
+        }
+        Ok(authority)
+    }
+
+    /// Exporter bearer tokens known.
+    pub fn token_count(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// The grant a bearer token belongs to. Tokens are compared by their SHA-256: timing can
+    /// reveal at most a prefix of a hash, never of the token.
+    pub fn exporter_by_token(&self, token: &str) -> Option<Arc<Grant>> {
+        self.tokens.get(&super::sha256(token.as_bytes())).and_then(|&i| self.grants.get(i)).cloned()
+    }
+
+    /// Who presents `chain` (leaf first, as verified at the handshake against `client_ca`),
+    /// with partner roots taken from `list` and revocation from `crls`, at `now`.
+    pub fn identify(&self, chain: &[CertificateDer<'_>], list: &TrustList, crls: &Crls, now: u64) -> Caller {
+        let Some(leaf) = chain.first() else { return Caller::anonymous() };
+        let Ok((_, cert)) = X509Certificate::from_der(leaf.as_ref()) else { return Caller::anonymous() };
+        let ou = cert.subject().iter_organizational_unit().next().and_then(|a| a.as_str().ok()).unwrap_or("");
+        let Some(claimed) = Role::claimed(ou) else { return Caller::anonymous() };
+        let partner_anchors;
+        let anchors = match &claimed {
+            Role::Operator => &self.operator,
+            Role::Customs => &self.customs,
+            Role::Exporter => &self.exporter,
+            Role::Partner(body) => {
+                partner_anchors = self.partner_anchors(body, list, now);
+                &partner_anchors
+            }
+            Role::Anonymous => return Caller::anonymous(),
+        };
+        let options = PathOptions {
+            purpose: Purpose::ClientAuth,
+            time: now,
+            crls: if crls.is_empty() { None } else { Some(crls) },
+            max_intermediates: None,
+        };
+        let hash = super::sha256(leaf.as_ref());
+        if let Err(e) = verify_path(leaf, chain.get(1..).unwrap_or_default(), anchors, &options) {
+            let why = if anchors.is_empty() {
+                format!("no anchor may grant the role '{}'", claimed.name())
+            } else {
+                format!(
+                    "'{}' claims the role '{}', which its issuer may not grant: {e}",
+                    cert.subject(),
+                    claimed.name()
+                )
+            };
+            return Caller { role: Role::Anonymous, name: "refused".into(), grant: None, refused: Some(why) };
+        }
+        let grant = (claimed == Role::Exporter)
+            .then(|| self.certificates.get(&hash))
+            .flatten()
+            .and_then(|&i| self.grants.get(i));
+        let name = match (&claimed, grant) {
+            (Role::Partner(_), _) => claimed.name(),
+            (_, Some(g)) => format!("exporter:{}", g.name),
+            _ => format!("{}:{}", claimed.name(), crate::crypto::lower_hex(&hash[..8])),
+        };
+        Caller { role: claimed, name, grant: grant.cloned(), refused: None }
+    }
+
+    /// The certificates that may vouch for `partner:<body>`: those the list grants the body
+    /// now, and those configuration adds.
+    fn partner_anchors(&self, body: &str, list: &TrustList, now: u64) -> TrustAnchors {
+        let at = time::OffsetDateTime::from_unix_timestamp(now as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let mut anchors = TrustAnchors::new();
+        let listed = list.body(body).filter(|p| p.unusable.is_none()).into_iter().flat_map(|p| {
+            p.services.iter().filter(|s| s.granted_at(at)).flat_map(|s| s.certificates.iter().map(Vec::as_slice))
+        });
+        let configured = self.partners.get(body).into_iter().flatten().map(Vec::as_slice);
+        for der in listed.chain(configured) {
+            // A listed certificate that cannot anchor (not a CA) simply vouches for nothing.
+            let _ = anchors.add_der(&CertificateDer::from(der));
+        }
+        anchors
+    }
+}
+
+/// One connection's certificate and who it was found to be, worked out again only when the
+/// trust list in force changes (a partner's roots come from it).
+#[derive(Debug)]
+pub struct Presented {
+    chain: Vec<CertificateDer<'static>>,
+    known: Mutex<Option<(String, Caller)>>,
+}
+
+impl Presented {
+    pub fn new(chain: Vec<CertificateDer<'static>>) -> Self {
+        Self { chain, known: Mutex::new(None) }
+    }
+
+    /// The caller, under `app`'s authority and trust list in force.
+    pub fn caller(&self, app: &super::App) -> Caller {
+        if self.chain.is_empty() {
+            return Caller::anonymous();
+        }
+        let list = app.trust_list();
+        let mut known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((digest, caller)) = known.as_ref()
+            && *digest == list.digest
+        {
+            return caller.clone();
+        }
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let caller = app.authority.identify(&self.chain, &list, &app.crls, now);
+        *known = Some((list.digest.clone(), caller.clone()));
+        caller
+    }
+}
