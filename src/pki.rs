@@ -255,6 +255,12 @@ impl Ca {
         let der: rustls_pki_types::CertificateDer<'static> =
             rustls_pki_types::pem::PemObject::from_pem_slice(cert_pem.as_bytes())
                 .map_err(|_| PkiError::CouldNotParseCertificate)?;
+        let (_, parsed) =
+            x509_parser::parse_x509_certificate(der.as_ref()).map_err(|_| PkiError::CouldNotParseCertificate)?;
+        // A key that is not the certificate's would issue certificates nothing verifies.
+        if parsed.public_key().raw != key.subject_public_key_info().as_slice() {
+            return Err(PkiError::RingKeyRejected("the key is not the CA certificate's".into()));
+        }
         let issuer = Issuer::from_ca_cert_der(&der, key)?;
         let mut start = [0u8; 4];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut start)

@@ -268,10 +268,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // The gateway's own signature stands for a domestic issuer: the gateway exported it.
     let own_export =
         cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
-    let listed = cb
-        .services
-        .iter()
-        .any(|s| s.granted_at(signing.at) && s.certificates.iter().any(|c| c == &signing.certificate));
+    let listed = ctx.trust_list.grants_signer(&issuer, &signing.certificate, signing.at);
     if !own_export && !listed {
         d.fail(
             "chain",

@@ -85,6 +85,38 @@ fn bad_configs_are_refused_with_the_file_named() {
             "{bad}: {err}"
         );
     }
+    // Who may be whom, and what a list's signer must be.
+    for (from, to, why) in [
+        ("identity_burst = 40000.0", "identity_burst = 0.0", "limits.identity_burst"),
+        ("identity_rate_per_second = 20000.0", "identity_rate_per_second = nan", "limits.identity_rate_per_second"),
+        ("signers = [\"certs/demo/trust-list-operator.pem\"]\n", "", "trust_list.signers"),
+        ("[identities]\n", "[not-identities]\n", "not-identities"),
+        ("operator = [\"certs/demo/ca.pem\"]\n", "", "operator"),
+        ("holders = []", "holders = [\"91310110666007217U\"]", "exporters.grant[0].holders"),
+        ("bodies = [\"CNCA-R-2002-001\"", "bodies = [\"CNAS-1\"", "exporters.grant[0].bodies"),
+        ("name = \"demo-exporter\"", "name = \" \"", "exporters.grant[0].name"),
+        (
+            "# [identities.partners]\n# dakks = [\"certs/dakks-tls-root.pem\"]",
+            "[identities.partners]\ndakks = []",
+            "identities.partners.dakks",
+        ),
+        (
+            "# signer_spki_sha256 = [\"<64 hex digits: SHA-256 of the SubjectPublicKeyInfo>\"]",
+            "signer_spki_sha256 = [\"abc\"]",
+            "signer_spki_sha256",
+        ),
+    ] {
+        let text = example.replace(from, to);
+        assert_ne!(text, example, "{from}");
+        std::fs::write(&path, text).expect("write");
+        let err = Config::load(&path).expect_err(to);
+        assert!(err.contains("bad.toml") && err.contains(why), "{to}: {err}");
+    }
+    // Two grants with one name.
+    let twice = example.replace("[[exporters.grant]]\nname = \"demo-exporter\"", "[[exporters.grant]]\nname = \"demo-exporter\"\n[[exporters.grant]]\nname = \"demo-exporter\"\n[[exporters.grant]]\nname = \"x\"");
+    assert_ne!(twice, example);
+    std::fs::write(&path, twice).expect("write");
+    assert!(Config::load(&path).expect_err("twice").contains("unique"));
     std::fs::write(&path, example.replace("commit_interval_ms = 1.0", "commit_interval_ms = 0")).expect("write");
     let immediate = Config::load(&path).expect("an integer is a number of milliseconds too");
     assert_eq!(immediate.log.commit_interval(), std::time::Duration::ZERO);

@@ -57,6 +57,68 @@ fn check(dir: &Path) {
         assert_eq!(public.expect("public"), key.public_key());
     }
     assert!(!String::from_utf8(read("exporter.token")).expect("utf8").trim().is_empty());
+    // The roots' keys are shipped and are their certificates' (anyone may mint under them).
+    for root in ["ca", "foreign/dakks/root", "foreign/ukas/root", "foreign/anab/root"] {
+        let pem = |ext: &str| String::from_utf8(read(&format!("{root}.{ext}"))).expect("utf8");
+        assert!(mrgate::pki::Ca::load(&pem("pem"), &pem("key")).is_ok(), "{root}");
+    }
+    assert!(
+        mrgate::pki::Ca::load(
+            &String::from_utf8(read("ca.pem")).expect("utf8"),
+            &String::from_utf8(read("foreign/dakks/root.key")).expect("utf8")
+        )
+        .is_err()
+    );
+    // Only the trust-list operator's certificate carries the tslSigning EKU.
+    let tsl_signing = |name: &str| {
+        let der = cert(name);
+        let (_, c) = x509_parser::parse_x509_certificate(der.as_ref()).expect("parse");
+        let eku = c
+            .extended_key_usage()
+            .expect("eku")
+            .map(|e| e.value.other.iter().map(|o| o.to_id_string()).collect::<Vec<_>>());
+        eku.unwrap_or_default().contains(&"0.4.0.2231.3.0".to_string())
+    };
+    assert!(tsl_signing("trust-list-operator.pem"));
+    for other in ["signing.pem", "cb/CNCA-R-2002-001.pem", "cb/CNCA-R-2017-049.pem", "foreign/dakks/signer.pem"] {
+        assert!(!tsl_signing(other), "{other}");
+    }
+}
+
+/// `mrgate pki client` mints a client certificate claiming any role under a CA whose key
+/// it is given; what the gateway then grants is tests/authority.rs's matter.
+#[test]
+fn pki_client_mints_under_a_root_whose_key_it_holds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/demo");
+    let out = dir.path().join("forged-operator");
+    let run = |ca: &str, key: &str| {
+        Command::new(env!("CARGO_BIN_EXE_mrgate"))
+            .args(["pki", "client", "--role", "operator", "--ca"])
+            .arg(demo.join(ca))
+            .arg("--ca-key")
+            .arg(demo.join(key))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("run")
+    };
+    let ok = run("foreign/dakks/root.pem", "foreign/dakks/root.key");
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let minted = read_certificates(&std::fs::read(out.with_extension("pem")).expect("pem")).expect("cert").remove(0);
+    let mut dakks = TrustAnchors::new();
+    dakks.add_pem_or_der(&std::fs::read(demo.join("foreign/dakks/root.pem")).expect("root")).expect("anchor");
+    let options = PathOptions { purpose: Purpose::ClientAuth, time: AT, crls: None, max_intermediates: None };
+    assert!(verify_path(&minted, &[], &dakks, &options).is_ok());
+    assert!(mrgate::crypto::x509::subject_of(minted.as_ref()).expect("subject").contains("OU=operator"));
+    assert!(std::fs::read_to_string(out.with_extension("key")).expect("key").contains("PRIVATE KEY"));
+    // A key that is not the CA's, or a missing file: exit 2, saying which.
+    let wrong = run("foreign/dakks/root.pem", "foreign/ukas/root.key");
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("error[pki.client]"));
+    let missing = run("foreign/dakks/root.pem", "no-such.key");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no-such.key"));
 }
 
 #[test]

@@ -847,3 +847,94 @@ fn sigkill_during_concurrent_appends_loses_nothing_acknowledged() {
     receipt::verify_consistency(&last_checkpoint, &log.checkpoint().expect("cp"), &proof, &public)
         .expect("the log after the crash extends the last published checkpoint");
 }
+
+/// A notice's write, as the gateway makes it: the body that sent it, its `iat` and `jti`.
+fn notice(number: &str, action: mrgate::notice::Action, iat: i64, jti: &str) -> Write {
+    let notice = mrgate::store::NoticeRecord {
+        issuer: "CNCA-R-2002-001".into(),
+        number: number.into(),
+        action,
+        iat,
+        jti: jti.into(),
+    };
+    let event = event(action.target().as_str(), &format!("notice-{jti}"));
+    Write { entry: None, effects: vec![Effect::ApplyNotice { body: "cnas".into(), notice, event }] }
+}
+
+/// What each write of one commit came to: `Ok` or its reason code.
+fn outcomes(store: &SqliteStore, writes: &[Write]) -> Vec<Result<(), &'static str>> {
+    let done = store.commit(writes).expect("the transaction");
+    done.into_iter().map(|o| o.map(drop).map_err(|e| e.code())).collect()
+}
+
+/// The store admits a notice against the register as it is inside the transaction
+/// (`mrgate::notice::admit`), so replays, stale and disallowed changes are refused even
+/// when they race within one commit.
+#[test]
+fn notices_are_admitted_inside_the_transaction() {
+    use mrgate::notice::Action::{Cancel, Restore, Suspend, Withdraw};
+    let store = SqliteStore::in_memory().expect("store");
+    store.put_certificate(&record("N-1", "valid"), &event("valid", "export-1")).expect("put");
+    let status = || store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held").status;
+    assert_eq!(outcomes(&store, &[notice("N-1", Suspend, 10, "a")]), [Ok(())]);
+    assert_eq!(status(), "suspended");
+    let refused = [
+        (notice("N-1", Suspend, 10, "a"), "notice.replayed"),
+        (notice("N-1", Restore, 11, "a"), "notice.replayed"),
+        (notice("N-1", Restore, 10, "b"), "notice.stale"),
+        (notice("N-1", Restore, 9, "b"), "notice.stale"),
+        (notice("N-1", Suspend, 11, "b"), "notice.transition"),
+    ];
+    for (write, code) in refused {
+        assert_eq!(outcomes(&store, std::slice::from_ref(&write)), [Err(code)]);
+    }
+    assert_eq!(status(), "suspended");
+    // Two notices in one commit: the second sees the first.
+    assert_eq!(
+        outcomes(&store, &[notice("N-1", Restore, 12, "c"), notice("N-1", Restore, 13, "d")]),
+        [Ok(()), Err("notice.transition")]
+    );
+    assert_eq!(outcomes(&store, &[notice("N-1", Withdraw, 14, "e")]), [Ok(())]);
+    for (i, action) in [Restore, Suspend, Cancel, Withdraw].into_iter().enumerate() {
+        let write = notice("N-1", action, 20 + i as i64, &format!("f{i}"));
+        assert_eq!(outcomes(&store, &[write]), [Err("notice.transition")], "{action:?} after withdraw");
+    }
+    assert_eq!(outcomes(&store, &[notice("N-2", Suspend, 30, "g")]), [Err("store.not_found")]);
+    let history: Vec<String> =
+        store.status_history("CNCA-R-2002-001", "N-1").expect("history").into_iter().map(|e| e.status).collect();
+    assert_eq!(history, ["valid", "suspended", "valid", "withdrawn"]);
+}
+
+/// A decision made on what it read of a certificate stands only if that is still so.
+#[test]
+fn a_write_expecting_a_certificate_as_read_is_held_otherwise() {
+    let store = SqliteStore::in_memory().expect("store");
+    let expect = |as_read: Option<(Vec<u8>, String)>| Effect::ExpectCertificate {
+        issuer: "CNCA-R-2002-001".into(),
+        number: "N-1".into(),
+        as_read,
+    };
+    let put = |status: &str, doc: &[u8]| Effect::PutCertificate {
+        record: CertificateRecord { document: doc.to_vec(), ..record("N-1", status) },
+        event: event(status, "export"),
+    };
+    let write = |effects: Vec<Effect>| Write { entry: None, effects };
+    // Expected absent, and absent: registered.
+    assert_eq!(outcomes(&store, &[write(vec![expect(None), put("valid", b"<a/>")])]), [Ok(())]);
+    // Expected absent, but present now: nothing of the write happens.
+    assert_eq!(outcomes(&store, &[write(vec![expect(None), put("valid", b"<b/>")])]), [Err("register.conflict")]);
+    let held = store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held");
+    assert_eq!(held.document, b"<a/>");
+    // Expected as read, but another document or status by now.
+    let stale = Some((b"<z/>".to_vec(), "valid".to_string()));
+    assert_eq!(outcomes(&store, &[write(vec![expect(stale), put("valid", b"<b/>")])]), [Err("register.conflict")]);
+    let other_status = Some((b"<a/>".to_vec(), "suspended".to_string()));
+    assert_eq!(
+        outcomes(&store, &[write(vec![expect(other_status), put("valid", b"<b/>")])]),
+        [Err("register.conflict")]
+    );
+    // As read: applied.
+    let as_read = Some((b"<a/>".to_vec(), "valid".to_string()));
+    assert_eq!(outcomes(&store, &[write(vec![expect(as_read), put("valid", b"<b/>")])]), [Ok(())]);
+    assert_eq!(store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held").document, b"<b/>");
+}

@@ -254,7 +254,13 @@ fn print_demo_banner(addr: std::net::SocketAddr) {
     );
     println!("       --data-binary @signed-credential.jwt {base}/v1/verify");
     println!("  # the transparency log");
-    println!("  curl --cacert certs/demo/ca.pem {base}/v1/log/checkpoint\n");
+    println!("  curl --cacert certs/demo/ca.pem {base}/v1/log/checkpoint");
+    println!("  # a partner's root cannot make an operator: mint one, see 403 auth.issuer_not_allowed");
+    println!(
+        "  mrgate pki client --ca certs/demo/foreign/dakks/root.pem --ca-key certs/demo/foreign/dakks/root.key \\"
+    );
+    println!("       --role operator --out forged");
+    println!("  curl --cacert certs/demo/ca.pem --cert forged.pem --key forged.key {base}/healthz\n");
 }
 
 pub(crate) fn read_input(file: &str, limits: &Limits) -> Result<Vec<u8>, ExitCode> {

@@ -63,8 +63,18 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
     // A present signature must verify, by a signer of the issuing CB.
     let cb_signed = String::from_utf8_lossy(&req.body).contains(xmldsig::DSIG_NS);
     if cb_signed {
-        if let Err(e) = app.verify_xml(&req.body, &list.anchors_for_cb(cert.issuer_id(), now), now) {
-            return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("the CB's signature: {e}"));
+        let signer = match app.verify_xml(&req.body, &list.anchors_for_cb(cert.issuer_id(), now), now) {
+            Ok(v) => v.signer_certificate.unwrap_or_default(),
+            Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("the CB's signature: {e}")),
+        };
+        // Chaining to the CB's accreditor is not enough: another CB's signer under the same
+        // root would do. Only the issuing CB's own registered signer vouches for its facts.
+        if !list.grants_signer(cert.issuer_id(), &signer, now) {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "trust.signer_not_listed",
+                format!("the signer is not a registered signing certificate of '{}'", cert.issuer_id()),
+            );
         }
         checks.push(json!({"check": "signature", "outcome": "pass", "reason": "sig.valid", "message": "signed by the issuing CB"}));
     } else {

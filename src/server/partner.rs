@@ -152,10 +152,7 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         return problem(StatusCode::UNPROCESSABLE_ENTITY, &last.0, last.1);
     }
     let signer_der = v.signer_certificate.unwrap_or_default();
-    let listed = list
-        .body(&issuer)
-        .is_some_and(|p| p.services.iter().any(|s| s.granted_at(now) && s.certificates.contains(&signer_der)));
-    if !listed {
+    if !list.grants_signer(&issuer, &signer_der, now) {
         return problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "trust.signer_not_listed",

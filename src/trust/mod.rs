@@ -355,6 +355,15 @@ impl TrustList {
         }
     }
 
+    /// Whether `certificate` (DER) is one of body `id`'s own signing certificates, granted at
+    /// `at`: the "registered signer" of a body. A certificate that merely chains to the
+    /// body's accreditor (another CB's signer under the same root) is not.
+    pub fn grants_signer(&self, id: &str, certificate: &[u8], at: OffsetDateTime) -> bool {
+        self.body(id).filter(|p| p.unusable.is_none()).is_some_and(|p| {
+            p.services.iter().any(|s| s.granted_at(at) && s.certificates.iter().any(|c| c.as_slice() == certificate))
+        })
+    }
+
     /// The certificates that may anchor a signature of certification body `cb` at `at`:
     /// the CB's own granted signing certificates and those of the body that accredits it.
     pub fn anchors_for_cb(&self, cb: &str, at: OffsetDateTime) -> Vec<&[u8]> {

@@ -28,7 +28,42 @@ impl Response {
     }
 }
 
+/// A client identity: a certificate chain (leaf first) and its key.
+pub struct Identity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Identity {
+    /// One of the demo's client certificates (`certs/demo/clients/NAME.pem`).
+    pub fn demo(name: &str) -> Self {
+        Self::from_pem(
+            &std::fs::read_to_string(format!("{DEMO}/clients/{name}.pem")).expect("cert"),
+            &std::fs::read_to_string(format!("{DEMO}/clients/{name}.key")).expect("key"),
+        )
+    }
+
+    pub fn from_pem(cert: &str, key: &str) -> Self {
+        let chain = CertificateDer::pem_slice_iter(cert.as_bytes()).map(|c| c.expect("cert")).collect();
+        let key = PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("key");
+        Self { chain, key }
+    }
+
+    /// A client certificate claiming `role`, minted under the CA at `ca` (a demo path
+    /// prefix such as `foreign/dakks/root`, whose `.pem` and `.key` are read).
+    pub fn minted(ca: &str, role: &str) -> Self {
+        let read = |ext: &str| std::fs::read_to_string(format!("{DEMO}/{ca}.{ext}")).expect("ca");
+        let mut issuer = mrgate::pki::Ca::load(&read("pem"), &read("key")).expect("ca loads");
+        let issued = issuer.issue(&mrgate::pki::LeafSpec::client(role)).expect("issue");
+        Self::from_pem(&issued.pem(), &issued.key_pem())
+    }
+}
+
 pub fn tls_client(client: Option<&str>) -> tokio_rustls::TlsConnector {
+    tls_client_as(client.map(Identity::demo).as_ref())
+}
+
+pub fn tls_client_as(identity: Option<&Identity>) -> tokio_rustls::TlsConnector {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_file_iter(format!("{DEMO}/ca.pem")).expect("ca") {
@@ -38,16 +73,8 @@ pub fn tls_client(client: Option<&str>) -> tokio_rustls::TlsConnector {
         .with_safe_default_protocol_versions()
         .expect("versions")
         .with_root_certificates(roots);
-    let config = match client {
-        Some(name) => {
-            let chain: Vec<CertificateDer<'static>> =
-                CertificateDer::pem_file_iter(format!("{DEMO}/clients/{name}.pem"))
-                    .expect("cert")
-                    .map(|c| c.expect("c"))
-                    .collect();
-            let key = PrivateKeyDer::from_pem_file(format!("{DEMO}/clients/{name}.key")).expect("key");
-            builder.with_client_auth_cert(chain, key).expect("client auth")
-        }
+    let config = match identity {
+        Some(id) => builder.with_client_auth_cert(id.chain.clone(), id.key.clone_key()).expect("client auth"),
         None => builder.with_no_client_auth(),
     };
     tokio_rustls::TlsConnector::from(Arc::new(config))
@@ -75,20 +102,55 @@ pub async fn call_with(
     client: Option<&str>,
     headers: &[(&str, &str)],
 ) -> Response {
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let tls = tls_client(client).connect(ServerName::try_from("localhost").expect("name"), tcp).await.expect("tls");
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("handshake");
+    let identity = client.map(Identity::demo);
+    try_call(addr, method, path, body, identity.as_ref(), headers).await.expect("call")
+}
+
+/// [`call`] as any client identity.
+pub async fn call_as(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    identity: &Identity,
+    bearer: Option<&str>,
+) -> Response {
+    let auth = bearer.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| ("authorization", a)).into_iter().collect();
+    try_call(addr, method, path, body, Some(identity), &headers).await.expect("call")
+}
+
+/// One request over a new TLS connection; `Err` says where it failed (the handshake
+/// refusing the client certificate, say).
+pub async fn try_call(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    identity: Option<&Identity>,
+    headers: &[(&str, &str)],
+) -> Result<Response, String> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.map_err(|e| format!("connect: {e}"))?;
+    let tls = tls_client_as(identity)
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+        .map_err(|e| format!("tls: {e}"))?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+        .await
+        .map_err(|e| format!("http handshake: {e}"))?;
     tokio::spawn(conn);
     let mut req = hyper::Request::builder().method(method).uri(path).header("host", "localhost");
     for (name, value) in headers {
         req = req.header(*name, *value);
     }
-    let resp = sender.send_request(req.body(Full::new(Bytes::from(body))).expect("request")).await.expect("send");
+    let resp = sender
+        .send_request(req.body(Full::new(Bytes::from(body))).expect("request"))
+        .await
+        .map_err(|e| format!("send: {e}"))?;
     let status = resp.status().as_u16();
     let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let body = resp.into_body().collect().await.expect("body").to_bytes().to_vec();
-    Response { status, content_type, body }
+    let body = resp.into_body().collect().await.map_err(|e| format!("body: {e}"))?.to_bytes().to_vec();
+    Ok(Response { status, content_type, body })
 }
 
 pub fn config(data: &Path) -> Config {

@@ -1,0 +1,682 @@
+//! Who may decide what (DESIGN.md "Who may do what"; the README's threat model), tried as
+//! an attacker holding demo keys would: client certificates minted under every root with
+//! every role, trust lists signed by every key under the operator's anchor, lists out of
+//! date, exports outside a grant, notices replayed, out of order or against the rules, and
+//! one caller trying to use up another's rate.
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use common::gateway::{DEMO, Identity, Response, call, call_as, config, domestic_certificate, token, try_call};
+use mrgate::crypto::keys::SigningKey;
+use mrgate::server::config::{Config, ExporterGrant};
+use mrgate::server::{App, Running, start};
+use rustls::pki_types::CertificateDer;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+const EXPORTED: &str = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
+
+async fn serve(cfg: Config) -> (Running, SocketAddr, Arc<App>) {
+    let app = Arc::new(App::load(cfg).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    (running, addr, app)
+}
+
+fn reason(r: &Response) -> (u16, String) {
+    let reason = serde_json::from_slice::<serde_json::Value>(&r.body)
+        .ok()
+        .and_then(|v| v["reason"].as_str().map(str::to_string))
+        .unwrap_or_default();
+    (r.status, reason)
+}
+
+fn refused(status: u16, code: &str) -> (u16, String) {
+    (status, code.to_string())
+}
+
+/// A demo key and its certificate chain, by path prefix (`cb/CNCA-R-2002-001`).
+fn signer(path: &str) -> (SigningKey, Vec<CertificateDer<'static>>) {
+    let read =
+        |ext: &str| std::fs::read(format!("{DEMO}/{path}.{ext}")).unwrap_or_else(|e| panic!("{path}.{ext}: {e}"));
+    (
+        SigningKey::from_pkcs8(&read("key")).expect("key"),
+        mrgate::crypto::x509::read_certificates(&read("pem")).expect("chain"),
+    )
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.replace_nanosecond(0).expect("ns").format(&Rfc3339).expect("format")
+}
+
+/// The demo trust list with another sequence and dates, signed by `key` and `chain`.
+fn trust_list(
+    scratch: &Path,
+    sequence: u64,
+    issued: &str,
+    next_update: &str,
+    signed_by: &(SigningKey, Vec<CertificateDer<'static>>),
+) -> Vec<u8> {
+    let description = demo_description()
+        .replace("sequence = 1", &format!("sequence = {sequence}"))
+        .replace("issued = \"2026-01-01T00:00:00Z\"", &format!("issued = \"{issued}\""))
+        .replace("next_update = \"2046-12-31T00:00:00Z\"", &format!("next_update = \"{next_update}\""));
+    assert!(description.contains(next_update) && description.contains(issued), "the demo description changed");
+    build_list(scratch, &description, signed_by)
+}
+
+fn demo_description() -> String {
+    std::fs::read_to_string(format!("{DEMO}/trust-list.toml")).expect("toml")
+}
+
+/// A list from a description whose certificate paths are the demo's, built in `scratch`.
+fn build_list(scratch: &Path, description: &str, (key, chain): &(SigningKey, Vec<CertificateDer<'static>>)) -> Vec<u8> {
+    let path = scratch.join(format!("list-{}.toml", mrgate::crypto::random_id()));
+    std::fs::write(&path, description).expect("write");
+    for dir in ["cb", "foreign"] {
+        let _ = std::os::unix::fs::symlink(format!("{DEMO}/{dir}"), scratch.join(dir));
+    }
+    let _ = std::os::unix::fs::symlink(format!("{DEMO}/ca.pem"), scratch.join("ca.pem"));
+    mrgate::trust::build::build(&path, key, chain).expect("build").into_bytes()
+}
+
+/// A list in date now, signed by the demo operator.
+fn fresh_list(scratch: &Path, sequence: u64) -> Vec<u8> {
+    let now = OffsetDateTime::now_utc();
+    let signed_by = signer("trust-list-operator");
+    trust_list(scratch, sequence, &rfc3339(now - time::Duration::hours(1)), "2046-12-31T00:00:00Z", &signed_by)
+}
+
+// --- 1. Identities bound to issuers -------------------------------------------------------
+
+/// Every route that needs a role, with a body that is no valid request: what matters is
+/// whether the caller gets past who it is.
+const ROLE_ROUTES: [(&str, &str); 12] = [
+    ("POST", "/v1/verify"),
+    ("POST", "/v1/verify/batch"),
+    ("POST", "/v1/exports"),
+    ("GET", "/v1/exports/x"),
+    ("POST", "/v1/recognitions"),
+    ("POST", "/v1/notices"),
+    ("PUT", "/v1/admin/trust-list"),
+    ("POST", "/v1/pt/rounds"),
+    ("GET", "/v1/pt/rounds/x"),
+    ("POST", "/v1/pt/rounds/x/results"),
+    ("POST", "/v1/pt/rounds/x/close"),
+    ("GET", "/v1/pt/rounds/x/report"),
+];
+
+/// Whether a certificate from `issuer` claiming `claim` holds that role in the demo: the
+/// domestic root grants the domestic roles (and `partner:cnas`, the trust list naming it
+/// CNAS's certificate); a foreign root grants its own body's partner role, nothing else.
+fn granted(issuer: &str, claim: &str) -> bool {
+    match issuer {
+        "ca" => matches!(claim, "operator" | "customs" | "exporter" | "partner:cnas"),
+        foreign => claim == format!("partner:{}", foreign.split('/').nth(1).unwrap_or_default()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_is_held_only_when_its_issuer_may_grant_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, _app) = serve(config(dir.path())).await;
+    let issuers = ["ca", "foreign/dakks/root", "foreign/ukas/root", "foreign/anab/root"];
+    let claims = [
+        "operator",
+        "customs",
+        "exporter",
+        "partner:cnas",
+        "partner:dakks",
+        "partner:ukas",
+        "partner:anab",
+        "partner:dakks-cb",
+    ];
+    let (mut refusals, mut held) = (0, 0);
+    for issuer in issuers {
+        for claim in claims {
+            let who = Identity::minted(issuer, claim);
+            for (method, path) in ROLE_ROUTES {
+                let r = call_as(addr, method, path, b"x".to_vec(), &who, None).await;
+                let got = reason(&r);
+                if granted(issuer, claim) {
+                    assert!(
+                        got != refused(403, "auth.issuer_not_allowed") && r.status < 500,
+                        "{claim} from {issuer}, {method} {path}: {got:?}"
+                    );
+                } else {
+                    assert_eq!(got, refused(403, "auth.issuer_not_allowed"), "{claim} from {issuer}, {method} {path}");
+                    assert_eq!(r.content_type, "application/problem+json");
+                    refusals += 1;
+                }
+            }
+            held += usize::from(granted(issuer, claim));
+        }
+    }
+    assert_eq!((held, refusals), (7, 25 * ROLE_ROUTES.len()));
+    // A refused claim gets nothing: not even the public routes, as anonymous.
+    let forged = Identity::minted("foreign/dakks/root", "operator");
+    let r = call_as(addr, "GET", "/v1/trust-list", vec![], &forged, None).await;
+    assert_eq!(reason(&r), refused(403, "auth.issuer_not_allowed"));
+    // The granted roles do what they are for.
+    let operator = Identity::minted("ca", "operator");
+    let r = call_as(addr, "PUT", "/v1/admin/trust-list", fresh_list(dir.path(), 2), &operator, None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let partner = Identity::minted("foreign/dakks/root", "partner:dakks");
+    let r = call_as(addr, "POST", "/v1/recognitions", b"x".to_vec(), &partner, None).await;
+    assert_eq!(r.status, 200, "a refused recognition, decided: {}", String::from_utf8_lossy(&r.body));
+    // Each refusal is counted.
+    let metrics = String::from_utf8(call(addr, "GET", "/metrics", vec![], None, None).await.body).expect("utf8");
+    let counted = format!("mrgate_auth_refusals_total{{reason=\"auth.issuer_not_allowed\"}} {}\n", refusals + 1);
+    assert!(metrics.contains(&counted), "{counted} in:\n{metrics}");
+    running.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_the_gateway_does_not_know_is_refused_at_the_handshake() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, _app) = serve(config(dir.path())).await;
+    let mut rogue = mrgate::pki::Ca::root("rogue root", "rogue", "ZZ", mrgate::pki::KeyAlg::EcdsaP256).expect("root");
+    for claim in ["operator", "customs", "exporter", "partner:dakks"] {
+        let issued = rogue.issue(&mrgate::pki::LeafSpec::client(claim)).expect("issue");
+        let who = Identity::from_pem(&issued.pem(), &issued.key_pem());
+        let r = try_call(addr, "GET", "/healthz", vec![], Some(&who), &[]).await;
+        assert!(r.is_err(), "{claim} from an unknown root was answered");
+    }
+    running.task.abort();
+}
+
+/// A partner's role comes from the list in force: once a list no longer grants the body's
+/// root, the same connection's certificate no longer holds the role.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_role_follows_the_trust_list_in_force() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let partner = Identity::demo("partner-dakks");
+    let r = call_as(addr, "POST", "/v1/recognitions", b"x".to_vec(), &partner, None).await;
+    assert_eq!(r.status, 200);
+    // The operator installs a list in which DAkkS's service is withdrawn.
+    let granted = "certificates = [\"foreign/dakks/root.pem\"]\nservice_status = [{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }]";
+    let withdrawn = "certificates = [\"foreign/dakks/root.pem\"]\nservice_status = [{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }, { status = \"withdrawn\", since = \"2026-02-01T00:00:00Z\" }]";
+    let description = demo_description().replace(granted, withdrawn).replace("sequence = 1", "sequence = 2");
+    assert!(description.contains("2026-02-01"), "the demo description changed");
+    let list = build_list(dir.path(), &description, &signer("trust-list-operator"));
+    let r = call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(app.trust_list().sequence, 2);
+    let r = call_as(addr, "POST", "/v1/recognitions", b"x".to_vec(), &partner, None).await;
+    assert_eq!(reason(&r), refused(403, "auth.issuer_not_allowed"));
+    // UKAS, still granted, is not affected.
+    let r = call(addr, "POST", "/v1/recognitions", b"x".to_vec(), Some("partner-ukas"), None).await;
+    assert_eq!(r.status, 200);
+    running.task.abort();
+}
+
+// --- 2. A pinned trust-list signer --------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_pinned_operator_signs_an_installable_list() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let issued = rfc3339(OffsetDateTime::now_utc() - time::Duration::hours(1));
+    let install = |list: Vec<u8>| call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None);
+    // Every other signing key of the demo PKI under the operator's anchor.
+    for key in ["cb/CNCA-R-2002-001", "cb/CNCA-R-2002-002", "cb/CNCA-R-2017-049", "signing", "cb/revoked"] {
+        let list = trust_list(dir.path(), 2, &issued, "2046-12-31T00:00:00Z", &signer(key));
+        assert_eq!(reason(&install(list).await), refused(422, "trust.signer_not_authorized"), "{key}");
+    }
+    // Keys under other roots do not chain to the operator's anchor at all.
+    for key in ["foreign/dakks/signer", "foreign/ukas/signer"] {
+        let list = trust_list(dir.path(), 2, &issued, "2046-12-31T00:00:00Z", &signer(key));
+        assert_eq!(reason(&install(list).await), refused(422, "x509.untrusted"), "{key}");
+    }
+    // A certificate with the tslSigning EKU under the same anchor, but not pinned.
+    let mut ca = mrgate::pki::Ca::load(
+        &std::fs::read_to_string(format!("{DEMO}/ca.pem")).expect("ca"),
+        &std::fs::read_to_string(format!("{DEMO}/ca.key")).expect("ca key"),
+    )
+    .expect("ca");
+    let unpinned = ca
+        .issue(&mrgate::pki::LeafSpec::new("another list operator", mrgate::pki::Profile::TrustListSigner))
+        .expect("issue");
+    let unpinned_signer = (
+        SigningKey::from_pkcs8(unpinned.key_pem().as_bytes()).expect("key"),
+        vec![CertificateDer::from(unpinned.der().to_vec())],
+    );
+    let list = trust_list(dir.path(), 2, &issued, "2046-12-31T00:00:00Z", &unpinned_signer);
+    assert_eq!(reason(&install(list).await), refused(422, "trust.signer_not_authorized"));
+    assert_eq!((app.trust_list().sequence, app.store.trust_lists().expect("versions").len()), (1, 1));
+    // The pinned operator's list installs.
+    let r = install(fresh_list(dir.path(), 2)).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    running.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_start_and_reload_too_only_a_pinned_signer_with_the_eku() {
+    let scratch = tempfile::tempdir().expect("tmp");
+    let issued = rfc3339(OffsetDateTime::now_utc() - time::Duration::hours(1));
+    let by_cb = scratch.path().join("by-cb.xml");
+    let list = trust_list(scratch.path(), 2, &issued, "2046-12-31T00:00:00Z", &signer("cb/CNCA-R-2002-001"));
+    std::fs::write(&by_cb, list).expect("write");
+
+    let data = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(data.path());
+    cfg.trust_list.file = by_cb.clone();
+    let e = App::load(cfg).expect_err("a CB's list at start");
+    assert!(e.contains("by-cb.xml") && e.contains("[trust.signer_not_authorized]"), "{e}");
+
+    // Pinning the CB's certificate is not enough: it lacks the tslSigning EKU.
+    let mut cfg = config(data.path());
+    cfg.trust_list.file = by_cb.clone();
+    cfg.trust_list.signers.push(format!("{DEMO}/cb/CNCA-R-2002-001.pem").into());
+    let e = App::load(cfg).expect_err("pinned without the EKU");
+    assert!(e.contains("[trust.signer_not_authorized]") && e.contains("tslSigning"), "{e}");
+
+    // No pin at all is a configuration error.
+    let mut cfg = config(data.path());
+    cfg.trust_list.signers.clear();
+    assert!(App::load(cfg).expect_err("no pin").contains("trust_list.signers"));
+
+    // A pin by key works as the certificate pin does, and a wrong one refuses.
+    let operator = std::fs::read(format!("{DEMO}/trust-list-operator.pem")).expect("pem");
+    let der = mrgate::crypto::x509::read_certificates(&operator).expect("cert").remove(0);
+    let (_, parsed) = x509_parser::parse_x509_certificate(der.as_ref()).expect("parse");
+    let spki = mrgate::crypto::sha256_hex(parsed.public_key().raw);
+    let mut cfg = config(data.path());
+    cfg.trust_list.signers.clear();
+    cfg.trust_list.signer_spki_sha256 = vec!["00".repeat(32)];
+    assert!(App::load(cfg.clone()).expect_err("a wrong key pin").contains("[trust.signer_not_authorized]"));
+    cfg.trust_list.signer_spki_sha256 = vec![spki];
+    let (running, _, app) = serve(cfg).await;
+    assert_eq!(app.trust_list().sequence, 1);
+
+    // At reload: the CB's list is refused and the running list stays.
+    let mut next = config(data.path());
+    next.trust_list.file = by_cb;
+    let e = running.reload(next).expect_err("a CB's list at reload");
+    assert!(e.contains("[trust.signer_not_authorized]"), "{e}");
+    assert_eq!(running.app().trust_list().sequence, 1);
+    running.task.abort();
+}
+
+// --- 5. Trust lists in date -----------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_out_of_date_is_not_installed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let now = OffsetDateTime::now_utc();
+    let operator = signer("trust-list-operator");
+    let hours = |h: i64| rfc3339(now + time::Duration::hours(h));
+    let install = |list: Vec<u8>| call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None);
+    let cases = [
+        (hours(-24 * 200), hours(-24 * 90), "trust.list_expired"),
+        (hours(-2), hours(-1), "trust.list_expired"),
+        (hours(1), "2046-12-31T00:00:00Z".to_string(), "trust.list_not_yet_valid"),
+        (hours(24 * 365), "2046-12-31T00:00:00Z".to_string(), "trust.list_not_yet_valid"),
+    ];
+    for (issued, next_update, code) in &cases {
+        let list = trust_list(dir.path(), 2, issued, next_update, &operator);
+        assert_eq!(reason(&install(list).await), refused(422, code), "issued {issued}, next update {next_update}");
+    }
+    assert_eq!(app.trust_list().sequence, 1);
+    // Issued a minute ahead (clocks differ) and in date: installed.
+    let list = trust_list(dir.path(), 2, &rfc3339(now + time::Duration::minutes(1)), &hours(24), &operator);
+    assert_eq!(install(list).await.status, 200);
+
+    // At start and at reload, the same.
+    let stale = dir.path().join("stale.xml");
+    std::fs::write(&stale, trust_list(dir.path(), 3, &hours(-48), &hours(-1), &operator)).expect("write");
+    let mut next = config(dir.path());
+    next.trust_list.file = stale.clone();
+    assert!(running.reload(next).expect_err("stale at reload").contains("[trust.list_expired]"));
+    running.task.abort();
+    let fresh = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(fresh.path());
+    cfg.trust_list.file = stale;
+    assert!(App::load(cfg).expect_err("stale at start").contains("[trust.list_expired]"));
+}
+
+/// Once the list in force passes its NextUpdate, nothing that needs it is decided: verify
+/// says unknown (never valid), exports and notices are 503, `/healthz` is 503, and
+/// `/metrics` shows the list past due.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_list_past_its_next_update_fails_closed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    (cfg.limits.public_rate_per_second, cfg.limits.public_burst) = (1e6, 1e6);
+    let (running, addr, app) = serve(cfg).await;
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201);
+    let credential = export.json()["documents"]["untp-dcc"].as_str().expect("jws").as_bytes().to_vec();
+    let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
+    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(true), Some("valid")));
+
+    let now = OffsetDateTime::now_utc();
+    let due = (now + time::Duration::seconds(3)).replace_nanosecond(0).expect("ns");
+    let list = trust_list(
+        dir.path(),
+        2,
+        &rfc3339(now - time::Duration::hours(1)),
+        &rfc3339(due),
+        &signer("trust-list-operator"),
+    );
+    assert_eq!(call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await.status, 200);
+    // Wait (bounded) for the list to pass its NextUpdate.
+    let mut health = call(addr, "GET", "/healthz", vec![], None, None).await;
+    for _ in 0..100 {
+        if health.status != 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        health = call(addr, "GET", "/healthz", vec![], None, None).await;
+    }
+    assert!(OffsetDateTime::now_utc() >= due);
+    assert_eq!((health.status, health.json()["status"].as_str()), (503, Some("trust.list_expired")));
+
+    let size = app.log.size().expect("size");
+    let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
+    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("unknown")));
+    let reasons: Vec<&str> =
+        v["checks"].as_array().expect("checks").iter().filter_map(|c| c["reason"].as_str()).collect();
+    assert!(reasons.contains(&"trust.list_expired"), "{reasons:?}");
+    assert_eq!(app.log.size().expect("size"), size + 1, "the refusal is logged");
+    let public = call(addr, "POST", "/v1/verify/public", credential, None, None).await.json();
+    assert_eq!((public["valid"].as_bool(), public["status"].as_str()), (Some(false), Some("unknown")));
+    let again = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(reason(&again), refused(503, "trust.list_expired"));
+    let metrics = String::from_utf8(call(addr, "GET", "/metrics", vec![], None, None).await.body).expect("utf8");
+    assert!(metrics.contains("\nmrgate_trust_list_next_update_seconds -"), "{metrics}");
+    running.task.abort();
+}
+
+// --- 3. Exporters bound to what they may export --------------------------------------------
+
+/// The fixture certificate with `from` replaced by `to`.
+fn certificate_with(from: &str, to: &str) -> Vec<u8> {
+    let text = String::from_utf8(domestic_certificate()).expect("utf8");
+    assert!(text.contains(from), "{from}");
+    text.replace(from, to).into_bytes()
+}
+
+/// `document` signed by the registered signer of its CB (`cb/CNCA-R-2002-001`).
+fn cb_signed(document: &[u8]) -> Vec<u8> {
+    let (key, chain) = signer("cb/CNCA-R-2002-001");
+    mrgate::crypto::xmldsig::sign(std::str::from_utf8(document).expect("utf8"), &key, &chain)
+        .expect("sign")
+        .into_bytes()
+}
+
+const OTHER_HOLDER: &str = "91310115591693856A";
+
+fn with_holder_grant(data: &Path) -> (Config, String) {
+    let mut cfg = config(data);
+    let token = format!("holder-only-{}", mrgate::crypto::random_id());
+    let file = data.join("holder-only.token");
+    std::fs::write(&file, format!("{token}\n")).expect("token");
+    cfg.exporters.grant.push(ExporterGrant {
+        name: "holder-only".into(),
+        token_files: vec![file],
+        certificates: vec![],
+        holders: vec![OTHER_HOLDER.into()],
+        bodies: vec![],
+    });
+    (cfg, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_export_needs_a_grant() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (cfg, holder_only) = with_holder_grant(dir.path());
+    let (running, addr, _app) = serve(cfg).await;
+    let export =
+        |doc: Vec<u8>, bearer: String| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&bearer)).await };
+    // Another holder's certificate of a CB this exporter is not granted: refused, and
+    // nothing registered.
+    let r = export(domestic_certificate(), holder_only.clone()).await;
+    assert_eq!(reason(&r), refused(403, "auth.not_your_certificate"));
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 404);
+    // Its own holder's: exported.
+    let own = certificate_with("91310110666007217T", OTHER_HOLDER).into_iter().collect::<Vec<u8>>();
+    let own = String::from_utf8(own).expect("utf8").replace("04925Q10021R0M", "04925Q10099R0M").into_bytes();
+    assert_eq!(export(own, holder_only.clone()).await.status, 201);
+    // The CB-signed document: any exporter.
+    let r = export(cb_signed(&domestic_certificate()), holder_only.clone()).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    // Signed by another CB's key: refused.
+    let (key, chain) = signer("cb/CNCA-R-2002-002");
+    let wrong = mrgate::crypto::xmldsig::sign(&String::from_utf8(domestic_certificate()).expect("utf8"), &key, &chain)
+        .expect("sign");
+    assert_eq!(reason(&export(wrong.into_bytes(), holder_only).await), refused(422, "trust.signer_not_listed"));
+
+    // By certificate: the granted exporter's certificate may; an exporter certificate the
+    // configuration grants nothing may export only CB-signed documents.
+    let granted = Identity::demo("exporter");
+    let r = call_as(addr, "POST", "/v1/exports", domestic_certificate(), &granted, None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let ungranted = Identity::minted("ca", "exporter");
+    let r = call_as(addr, "POST", "/v1/exports", domestic_certificate(), &ungranted, None).await;
+    assert_eq!(reason(&r), refused(403, "auth.not_your_certificate"));
+    let r = call_as(addr, "POST", "/v1/exports", cb_signed(&domestic_certificate()), &ungranted, None).await;
+    assert_eq!(r.status, 201);
+    // A token does not lend its grant to a caller with another role.
+    let customs_with_token =
+        call(addr, "POST", "/v1/exports", domestic_certificate(), Some("customs"), Some(&token())).await;
+    assert_eq!(reason(&customs_with_token), refused(401, "auth.role"));
+    running.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_export_never_changes_a_registered_certificate() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    assert_eq!(export(domestic_certificate()).await.status, 201);
+    let size = app.log.size().expect("size");
+    let changes = [
+        ("上海示例科技有限公司", "另一家公司"),
+        ("软件开发与技术服务", "所有业务"),
+        ("<ExpiryDate>2028-01-09", "<ExpiryDate>2028-06-09"),
+        ("<Standard>GB/T 19001-2016/ISO 9001:2015</Standard>", "<Standard>GB/T 24001-2016/ISO 14001:2015</Standard>"),
+        ("上海市杨浦区示例路1号", "上海市杨浦区示例路2号"),
+    ];
+    for (from, to) in changes {
+        let r = export(certificate_with(from, to)).await;
+        assert_eq!(reason(&r), refused(409, "register.conflict"), "{from} → {to}");
+    }
+    assert_eq!(app.log.size().expect("size"), size, "a refused export is not logged");
+    let held = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
+    assert_eq!(held["facts"]["holder"], "上海示例科技有限公司", "{held}");
+    // The same facts again: exported.
+    assert_eq!(export(domestic_certificate()).await.status, 201);
+    // The CB-signed document is how a record changes.
+    let r = export(cb_signed(&certificate_with("上海示例科技有限公司", "另一家公司"))).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let held = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
+    assert_eq!(held["facts"]["holder"], "另一家公司");
+    running.task.abort();
+}
+
+// --- 4. Notices with order and rules --------------------------------------------------------
+
+/// Notices about the exported domestic certificate, sent by CNAS (the demo list names the
+/// domestic root as CNAS's certificate) and signed by the issuing CB's registered signer.
+struct Notices {
+    addr: SocketAddr,
+    cnas: Identity,
+    iat: i64,
+    sent: usize,
+}
+
+impl Notices {
+    fn new(addr: SocketAddr) -> Self {
+        let iat = OffsetDateTime::now_utc().unix_timestamp() - 3600;
+        Self { addr, cnas: Identity::minted("ca", "partner:cnas"), iat, sent: 0 }
+    }
+
+    /// A signed notice with the given payload fields over the defaults.
+    fn token(&self, fields: serde_json::Value) -> Vec<u8> {
+        let date = OffsetDateTime::from_unix_timestamp(self.iat).expect("iat").date().to_string();
+        let mut payload = serde_json::json!({"issuer": "CNCA-R-2002-001", "number": "04925Q10021R0M",
+            "action": "suspend", "iat": self.iat, "jti": format!("j-{}", self.sent), "date": date});
+        for (k, v) in fields.as_object().expect("object") {
+            if v.is_null() {
+                payload.as_object_mut().expect("object").remove(k);
+            } else {
+                payload[k] = v.clone();
+            }
+        }
+        let (key, chain) = signer("cb/CNCA-R-2002-001");
+        let header =
+            serde_json::json!({"alg": "ES256", "typ": "notice+jwt", "x5c": [STANDARD.encode(chain[0].as_ref())]});
+        let input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(payload.to_string()));
+        let sig = key.sign(input.as_bytes()).expect("sign");
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)).into_bytes()
+    }
+
+    /// The next notice: a later `iat` and a new `jti`.
+    fn next(&mut self, action: &str) -> Vec<u8> {
+        self.iat += 10;
+        self.sent += 1;
+        self.token(serde_json::json!({"action": action}))
+    }
+
+    async fn send_next(&mut self, action: &str) -> Response {
+        let token = self.next(action);
+        self.send(token).await
+    }
+
+    async fn send(&self, token: Vec<u8>) -> Response {
+        call_as(self.addr, "POST", "/v1/notices", token, &self.cnas, None).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_apply_once_in_order_and_by_the_rules() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    assert_eq!(call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.status, 201);
+    let status = || async move { call(addr, "GET", EXPORTED, vec![], None, None).await.json()["status"].clone() };
+    let mut n = Notices::new(addr);
+    let size = || app.log.size().expect("size");
+
+    let suspend = n.next("suspend");
+    assert_eq!(n.send(suspend.clone()).await.status, 200);
+    assert_eq!(status().await, "suspended");
+    // The same notice again is a replay: refused, logged, the register as it was.
+    let before = size();
+    let r = n.send(suspend.clone()).await;
+    assert_eq!(reason(&r), refused(409, "notice.replayed"));
+    assert!(r.json()["receipt"]["index"].is_u64(), "a refusal carries its receipt");
+    assert_eq!(size(), before + 1);
+    let restore = n.next("restore");
+    assert_eq!(n.send(restore.clone()).await.status, 200);
+    assert_eq!(status().await, "valid");
+    // suspend → restore → replayed suspend → replayed restore: both replays refused.
+    assert_eq!(reason(&n.send(suspend).await), refused(409, "notice.replayed"));
+    assert_eq!(reason(&n.send(restore).await), refused(409, "notice.replayed"));
+    assert_eq!(status().await, "valid");
+    // A new jti with an iat not later than the last applied one is stale.
+    n.sent += 1;
+    let stale = n.token(serde_json::json!({"action": "suspend", "jti": "stale-1"}));
+    assert_eq!(reason(&n.send(stale).await), refused(409, "notice.stale"));
+    // Transitions DESIGN.md does not allow.
+    assert_eq!(reason(&n.send_next("restore").await), refused(409, "notice.transition"), "restore from valid");
+    assert_eq!(n.send_next("suspend").await.status, 200);
+    assert_eq!(reason(&n.send_next("suspend").await), refused(409, "notice.transition"), "suspend from suspended");
+    assert_eq!(n.send_next("withdraw").await.status, 200);
+    for action in ["restore", "suspend", "cancel", "withdraw"] {
+        assert_eq!(reason(&n.send_next(action).await), refused(409, "notice.transition"), "{action} after withdraw");
+    }
+    assert_eq!(status().await, "withdrawn");
+    // Nor does an export revive it, signed or not.
+    let r = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(reason(&r), refused(422, "status.withdrawn"));
+    let r = call(addr, "POST", "/v1/exports", cb_signed(&domestic_certificate()), None, Some(&token())).await;
+    assert_eq!(reason(&r), refused(422, "status.withdrawn"));
+    let history = call(addr, "GET", EXPORTED, vec![], None, None).await.json()["history"].clone();
+    let statuses: Vec<&str> =
+        history.as_array().expect("history").iter().filter_map(|e| e["status"].as_str()).collect();
+    assert_eq!(statuses, ["valid", "suspended", "valid", "suspended", "withdrawn"]);
+    running.task.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_says_when_and_in_which_order() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    assert_eq!(call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.status, 201);
+    let mut n = Notices::new(addr);
+    let future = OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    let bad: Vec<(serde_json::Value, &str)> = vec![
+        (serde_json::json!({"date": "next week"}), "notice.date"),
+        (serde_json::json!({"date": "x".repeat(100_000)}), "notice.date"),
+        (serde_json::json!({"date": "9999-12-31"}), "notice.date"),
+        (serde_json::json!({"date": null}), "notice.fields"),
+        (serde_json::json!({"iat": null}), "notice.iat"),
+        (serde_json::json!({"iat": "now"}), "notice.iat"),
+        (serde_json::json!({"iat": future}), "notice.iat"),
+        (serde_json::json!({"jti": null}), "notice.fields"),
+        (serde_json::json!({"jti": ""}), "notice.jti"),
+        (serde_json::json!({"action": "revive"}), "notice.action"),
+    ];
+    let size = app.log.size().expect("size");
+    for (fields, code) in &bad {
+        n.sent += 1;
+        let r = n.send(n.token(fields.clone())).await;
+        assert_eq!(reason(&r), refused(400, code), "{}", fields.to_string().chars().take(80).collect::<String>());
+    }
+    assert_eq!(app.log.size().expect("size"), size, "a notice that does not read is not a decision");
+    // Before the certificate was issued (2025-01-10): refused, and logged (it is signed and
+    // about a registered certificate).
+    n.sent += 1;
+    let r = n.send(n.token(serde_json::json!({"date": "2025-01-09"}))).await;
+    assert_eq!(reason(&r), refused(400, "notice.date"));
+    assert_eq!(app.log.size().expect("size"), size + 1);
+    // A date-time is as good as a date.
+    n.iat += 10;
+    n.sent += 1;
+    let at = rfc3339(OffsetDateTime::from_unix_timestamp(n.iat).expect("t"));
+    let r = n.send(n.token(serde_json::json!({"date": at}))).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let history = call(addr, "GET", EXPORTED, vec![], None, None).await.json()["history"].clone();
+    assert_eq!(history[1]["since"], serde_json::json!(at));
+    running.task.abort();
+}
+
+// --- 6. Rate limits by identity ------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_identity_has_a_bucket_of_its_own() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    (cfg.limits.public_rate_per_second, cfg.limits.public_burst) = (0.001, 1.0);
+    (cfg.limits.identity_rate_per_second, cfg.limits.identity_burst) = (0.001, 3.0);
+    let (running, addr, _app) = serve(cfg).await;
+    let get = |client: Option<&'static str>, bearer: Option<String>| async move {
+        call(addr, "GET", "/healthz", vec![], client, bearer.as_deref()).await.status
+    };
+    // The anonymous bucket of this address: one, then 429.
+    assert_eq!((get(None, None).await, get(None, None).await), (200, 429));
+    // The exporter's token is not counted against it: its own three.
+    for _ in 0..3 {
+        assert_eq!(get(None, Some(token())).await, 200);
+    }
+    assert_eq!(get(None, Some(token())).await, 429);
+    // An unknown token is anonymous.
+    assert_eq!(get(None, Some("not-a-token".into())).await, 429);
+    // Each certificate caller likewise, apart from the others.
+    for client in ["customs", "operator", "partner-dakks"] {
+        for _ in 0..3 {
+            assert_eq!(get(Some(client), None).await, 200, "{client}");
+        }
+        assert_eq!(get(Some(client), None).await, 429, "{client}");
+    }
+    running.task.abort();
+}
