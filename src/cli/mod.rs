@@ -2,7 +2,56 @@
 //! this module only reads arguments and files and chooses exit codes.
 //!
 //! Exit codes: 0 success, 1 invalid input (errors on stderr), 2 usage or unreadable input,
-//! 3 unsupported algorithm (verification commands).
+//! 3 unsupported algorithm (verification commands), 141 standard output closed early (as a
+//! program ended by SIGPIPE reports it: `mrgate … | head`).
+
+/// `println!` for the command line: a reader that went away (`| head`) ends the program
+/// quietly with 141 instead of a panic. Shadows the standard macro in this module and the
+/// ones below it.
+macro_rules! println {
+    () => {
+        $crate::cli::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` likewise.
+#[allow(unused_macros)]
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Writes to standard output; see [`println!`](crate::cli).
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        std::process::exit(i32::from(stdout_failed(&e)));
+    }
+}
+
+/// Writes a command's whole output; the exit code says how that went.
+pub(crate) fn write_out(bytes: &[u8]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => ExitCode::from(stdout_failed(&e)),
+    }
+}
+
+/// The exit code for output that could not be written: 141, quietly, when the reader went
+/// away; otherwise 2, saying why.
+fn stdout_failed(e: &std::io::Error) -> u8 {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return 141;
+    }
+    eprintln!("error[io.write]: standard output: {e}");
+    2
+}
 
 mod log;
 mod pt;
@@ -354,12 +403,7 @@ fn translate_cmd(
             return ExitCode::from(2);
         }
     }
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(&rendered.bytes).and_then(|()| out.flush()) {
-        eprintln!("error[io.write]: stdout: {e}");
-        return ExitCode::from(2);
-    }
-    ExitCode::SUCCESS
+    write_out(&rendered.bytes)
 }
 
 /// Today's date in China (UTC+8), the date the register itself uses.

@@ -8,7 +8,6 @@ use crate::pt::exchange::{self, Submission, SubmittedResult};
 use crate::pt::{csv, stats};
 use crate::xml::Limits;
 use clap::{Subcommand, ValueEnum};
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -124,11 +123,7 @@ fn emit(text: String, signer: &SignerArgs) -> ExitCode {
         }
         _ => text,
     };
-    let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()).is_err() {
-        return ExitCode::from(2);
-    }
-    ExitCode::SUCCESS
+    super::write_out(out.as_bytes())
 }
 
 fn submission(round: &str, submitter: &str, signer: &SignerArgs, file: &str, limits: &Limits) -> ExitCode {

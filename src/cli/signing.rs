@@ -10,7 +10,6 @@ use crate::formats::Format;
 use crate::xml::Limits;
 use clap::Subcommand;
 use serde_json::json;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -406,13 +405,7 @@ fn sign_xml(
     let rendered = crate::formats::render(format, &cert);
     let text = String::from_utf8(rendered.bytes).unwrap_or_default();
     match xmldsig::sign(&text, &key, &chain) {
-        Ok(signed) => {
-            let mut out = std::io::stdout().lock();
-            if out.write_all(signed.as_bytes()).and_then(|()| out.flush()).is_err() {
-                return ExitCode::from(2);
-            }
-            ExitCode::SUCCESS
-        }
+        Ok(signed) => super::write_out(signed.as_bytes()),
         Err(e) => {
             eprintln!("error[{}]: {e}", e.code());
             exit_for(e.severity())
@@ -436,13 +429,7 @@ pub fn sign_untp(
     let value = serde_json::from_slice::<serde_json::Value>(&input).unwrap_or_default();
     let payload = serde_json::to_vec(&value).unwrap_or_default();
     match jws::sign(&payload, &key, &chain, None, true) {
-        Ok(token) => {
-            let mut out = std::io::stdout().lock();
-            if writeln!(out, "{token}").and_then(|()| out.flush()).is_err() {
-                return ExitCode::from(2);
-            }
-            ExitCode::SUCCESS
-        }
+        Ok(token) => super::write_out(format!("{token}\n").as_bytes()),
         Err(e) => {
             eprintln!("error[{}]: {e}", e.code());
             exit_for(e.severity())

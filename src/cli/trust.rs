@@ -5,7 +5,6 @@ use crate::trust::TrustList;
 use crate::xml::Limits;
 use clap::Subcommand;
 use serde_json::json;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use time::OffsetDateTime;
@@ -82,13 +81,7 @@ pub fn trust(command: TrustCommand) -> ExitCode {
                 Err(code) => return code,
             };
             match crate::trust::build::build(&description, &key, &chain) {
-                Ok(list) => {
-                    let mut out = std::io::stdout().lock();
-                    if out.write_all(list.as_bytes()).and_then(|()| out.flush()).is_err() {
-                        return ExitCode::from(2);
-                    }
-                    ExitCode::SUCCESS
-                }
+                Ok(list) => super::write_out(list.as_bytes()),
                 Err(e) => {
                     eprintln!("error[trust.build]: {e}");
                     ExitCode::from(1)

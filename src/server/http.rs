@@ -34,6 +34,31 @@ pub fn problem(status: StatusCode, reason: &str, detail: impl Into<String>) -> R
     bytes(status, "application/problem+json", serde_json::to_vec(&body).unwrap_or_default())
 }
 
+/// One path segment with its percent-escapes decoded (RFC 3986 §2.1), so that an identifier
+/// holding `/` (allowed in certificate numbers) travels as `%2F` without splitting the path.
+/// `None` for a malformed escape or bytes that are not UTF-8.
+pub fn percent_decode(segment: &str) -> Option<String> {
+    if !segment.contains('%') {
+        return Some(segment.to_string());
+    }
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let high = bytes.get(i + 1).copied().and_then(hex)?;
+            let low = bytes.get(i + 2).copied().and_then(hex)?;
+            out.push((high * 16 + low) as u8);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 /// A refusal that is itself a logged decision: the problem, with the receipt of its entry.
 pub fn logged_problem(
     status: StatusCode,
@@ -97,6 +122,17 @@ pub fn commit_problem(e: &crate::ledger::durable::LogError) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_segments_are_percent_decoded() {
+        assert_eq!(percent_decode("A%2FB-1").as_deref(), Some("A/B-1"));
+        assert_eq!(percent_decode("A%2fB").as_deref(), Some("A/B"));
+        assert_eq!(percent_decode("%E4%B8%AD").as_deref(), Some("中"));
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        for bad in ["%", "%2", "%G0", "a%zz", "%FF", "%E4%B8"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
+    }
     use crate::ledger::{durable::LogError, merkle::ProofError};
     use crate::store::StoreError;
 

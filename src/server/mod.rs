@@ -628,7 +628,16 @@ pub const OPENAPI: &str = include_str!("../../schemas/openapi.json");
 
 /// Routes one request.
 pub fn route(app: &App, req: &Req) -> Response<Body> {
-    let segments: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    let Some(decoded) =
+        req.path.trim_start_matches('/').split('/').map(http::percent_decode).collect::<Option<Vec<String>>>()
+    else {
+        return problem(
+            StatusCode::BAD_REQUEST,
+            "http.path",
+            "the path has a malformed percent-escape or is not UTF-8",
+        );
+    };
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     match (&req.method, segments.as_slice()) {
         (&Method::GET, [""]) => page::index(),
         (&Method::GET, ["page", asset]) => page::asset(asset),
@@ -791,7 +800,8 @@ async fn handle(
         && let Some((issuer, number)) =
             request.uri().path().strip_prefix("/v1/certificates/").and_then(|r| r.split_once('/'))
         && !number.contains('/')
-        && let Some(response) = public::certificate_in_memory(&app, issuer, number)
+        && let (Some(issuer), Some(number)) = (http::percent_decode(issuer), http::percent_decode(number))
+        && let Some(response) = public::certificate_in_memory(&app, &issuer, &number)
     {
         app.metrics.request(label, response.status().as_u16(), started.elapsed());
         return Ok(response);

@@ -180,7 +180,7 @@ impl StandardRef {
             let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
             let after_num = &rest[num_len..];
             let year = after_num.strip_prefix('-').ok_or_else(err)?;
-            if num_len == 0 || year.len() < 4 || !year[..4].bytes().all(|b| b.is_ascii_digit()) {
+            if num_len == 0 || !starts_with_year(year) {
                 return Err(err());
             }
             let national_end = prefix.len() + num_len + 1 + 4;
@@ -198,6 +198,12 @@ impl StandardRef {
     }
 }
 
+/// Whether `s` starts with four ASCII digits. Read as bytes: text after the digits may be
+/// anything, and slicing a string at byte 4 would split a multi-byte character.
+fn starts_with_year(s: &str) -> bool {
+    s.as_bytes().get(..4).is_some_and(|y| y.iter().all(u8::is_ascii_digit))
+}
+
 fn check_international(s: &str) -> Option<()> {
     let body = INTERNATIONAL_BODIES.iter().find(|b| s.starts_with(*b))?;
     let rest = &s[body.len()..];
@@ -207,7 +213,7 @@ fn check_international(s: &str) -> Option<()> {
     // ISO and IEC designations carry the edition year after a colon.
     if !body.starts_with("CAC") {
         let (_, year) = rest.rsplit_once(':')?;
-        if year.len() < 4 || !year[..4].bytes().all(|b| b.is_ascii_digit()) {
+        if !starts_with_year(year) {
             return None;
         }
     }
@@ -228,6 +234,20 @@ mod tests {
             if row.gb.starts_with("GB") {
                 assert!(n.is_ok(), "{}", row.gb);
             }
+        }
+    }
+
+    #[test]
+    fn a_year_that_is_not_ascii_is_a_notation_error_not_a_panic() {
+        for bad in [
+            "GB/T 19001-2016/ISO 9001:中文",
+            "GB/T 19001-中文",
+            "GB/T 19001-20中文",
+            "ISO 9001:中",
+            "ISO 9001:20ä",
+            "GB/T 19001-2016/ISO 9001:",
+        ] {
+            assert_eq!(StandardRef::parse(bad), Err(StandardsError::Notation { value: bad.into() }), "{bad}");
         }
     }
 

@@ -29,11 +29,21 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most elements accepted in one document.
     pub max_elements: usize,
+    /// Most attributes (namespace declarations included) on one element.
+    pub max_attributes_per_element: usize,
+    /// Most attributes (namespace declarations included) in one document.
+    pub max_attributes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_bytes: 4 * 1024 * 1024, max_depth: 64, max_elements: 100_000 }
+        Self {
+            max_bytes: 4 * 1024 * 1024,
+            max_depth: 64,
+            max_elements: 100_000,
+            max_attributes_per_element: 256,
+            max_attributes: 200_000,
+        }
     }
 }
 
@@ -60,6 +70,9 @@ pub enum XmlError {
     TooDeep { pos: Pos, limit: usize },
     #[error("{pos}: more than {limit} elements")]
     TooManyElements { pos: Pos, limit: usize },
+    /// On one element (`per_element`) or in the whole document.
+    #[error("{pos}: more than {limit} attributes{}", if *per_element { " on one element" } else { " in the document" })]
+    TooManyAttributes { pos: Pos, limit: usize, per_element: bool },
     #[error("{pos}: a DOCTYPE is not accepted (no DTDs, no entity declarations)")]
     Doctype { pos: Pos },
     #[error("{pos}: undefined entity '&{name};' (only the five predefined entities are accepted)")]
@@ -83,6 +96,7 @@ impl XmlError {
             XmlError::TooLarge { .. } => "xml.too_large",
             XmlError::TooDeep { .. } => "xml.too_deep",
             XmlError::TooManyElements { .. } => "xml.too_many_elements",
+            XmlError::TooManyAttributes { .. } => "xml.too_many_attributes",
             XmlError::Doctype { .. } => "xml.doctype",
             XmlError::UndefinedEntity { .. } => "xml.undefined_entity",
             XmlError::UnsupportedEncoding { .. } => "xml.unsupported_encoding",
@@ -98,6 +112,7 @@ impl XmlError {
         match self {
             XmlError::TooDeep { pos, .. }
             | XmlError::TooManyElements { pos, .. }
+            | XmlError::TooManyAttributes { pos, .. }
             | XmlError::Doctype { pos }
             | XmlError::UndefinedEntity { pos, .. }
             | XmlError::BadEncoding { pos, .. }

@@ -121,6 +121,7 @@ struct Builder<'a> {
     /// In-scope namespace declarations, innermost last; URIs shared with the elements.
     scopes: Vec<Vec<(Option<String>, Arc<str>)>>,
     elements: usize,
+    attributes: usize,
     root: Option<Element>,
     prolog: Vec<Node>,
     epilog: Vec<Node>,
@@ -137,6 +138,7 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
         stack: Vec::new(),
         scopes: Vec::new(),
         elements: 0,
+        attributes: 0,
         root: None,
         prolog: Vec::new(),
         epilog: Vec::new(),
@@ -241,7 +243,18 @@ impl Builder<'_> {
 
         let mut ns_decls = Vec::new();
         let mut raw_attrs = Vec::new();
-        for attr in start.attributes() {
+        // quick-xml's own duplicate check compares each attribute with every earlier one
+        // (quadratic in their number); duplicates are found below, by hash, after
+        // namespaces are resolved. The count is bounded before anything is decoded.
+        for (n, attr) in start.attributes().with_checks(false).enumerate() {
+            self.attributes += 1;
+            if n >= self.limits.max_attributes_per_element {
+                let limit = self.limits.max_attributes_per_element;
+                return Err(XmlError::TooManyAttributes { pos, limit, per_element: true });
+            }
+            if self.attributes > self.limits.max_attributes {
+                return Err(XmlError::TooManyAttributes { pos, limit: self.limits.max_attributes, per_element: false });
+            }
             let attr = attr.map_err(|e| malformed(e.to_string()))?;
             let key: String = attr.key.as_ref().to_string();
             let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|e| match e {
@@ -266,13 +279,20 @@ impl Builder<'_> {
 
         let ns = self.resolve(prefix.as_deref(), true, pos)?;
         let mut attrs = Vec::with_capacity(raw_attrs.len());
+        let mut seen = std::collections::HashSet::with_capacity(raw_attrs.len());
         for (key, value) in raw_attrs {
             let (aprefix, alocal) = split_qname(&key);
             let ans = self.resolve(aprefix.as_deref(), false, pos)?;
-            if attrs.iter().any(|a: &Attribute| a.local == alocal && a.ns == ans) {
+            // By expanded name: two prefixes bound to one namespace are still a duplicate.
+            if !seen.insert((ans.clone(), alocal.clone())) {
                 return Err(malformed(format!("attribute '{key}' appears twice")));
             }
             attrs.push(Attribute { prefix: aprefix, local: alocal, ns: ans, value });
+        }
+        // A namespace declared twice on one element is malformed too (XML Namespaces §3).
+        let mut declared = std::collections::HashSet::with_capacity(ns_decls.len());
+        if let Some((p, _)) = ns_decls.iter().find(|(p, _)| !declared.insert(p.clone())) {
+            return Err(malformed(format!("namespace '{}' declared twice", p.as_deref().unwrap_or("xmlns"))));
         }
         Ok(Element { prefix, local, ns, attrs, ns_decls, children: Vec::new(), pos })
     }
@@ -382,6 +402,40 @@ mod tests {
         assert!(matches!(parse(b"<a><b><c><d/></c></b></a>", &limits), Err(XmlError::TooDeep { limit: 3, .. })));
         let limits = Limits { max_elements: 2, ..Limits::default() };
         assert!(matches!(parse(b"<a><b/><c/></a>", &limits), Err(XmlError::TooManyElements { limit: 2, .. })));
+    }
+
+    /// Attributes are bounded per element and per document before any is decoded, and
+    /// duplicates are found by hash: 100,000 attributes on one element are refused at the
+    /// limit (the work is bounded by the limit, not by what was sent).
+    #[test]
+    fn attributes_are_bounded_and_duplicates_found_in_linear_time() {
+        let many: String = (0..100_000).map(|i| format!(" a{i}=\"v\"")).collect();
+        let doc = format!("<root{many}/>");
+        let refused = parse(doc.as_bytes(), &Limits::default());
+        assert!(
+            matches!(refused, Err(XmlError::TooManyAttributes { limit: 256, per_element: true, .. })),
+            "{refused:?}"
+        );
+        assert_eq!(refused.map_err(|e| e.code()).err(), Some("xml.too_many_attributes"));
+        let limits = Limits { max_attributes: 5, ..Limits::default() };
+        let spread = b"<r a=\"1\" b=\"2\"><s c=\"3\" d=\"4\"/><t e=\"5\" f=\"6\"/></r>";
+        assert!(matches!(
+            parse(spread, &limits),
+            Err(XmlError::TooManyAttributes { limit: 5, per_element: false, .. })
+        ));
+        let at_limit: String = (0..256).map(|i| format!(" a{i}=\"v\"")).collect();
+        assert!(parse(format!("<root{at_limit}/>").as_bytes(), &Limits::default()).is_ok());
+        for dup in [
+            &b"<r a=\"1\" a=\"2\"/>"[..],
+            b"<r xmlns:p=\"urn:x\" xmlns:q=\"urn:x\" p:a=\"1\" q:a=\"2\"/>",
+            b"<r xmlns:p=\"urn:x\" xmlns:p=\"urn:y\"/>",
+            b"<r xmlns=\"urn:x\" xmlns=\"urn:y\"/>",
+        ] {
+            let e = parse(dup, &Limits::default()).expect_err("a duplicate");
+            assert_eq!(e.code(), "xml.malformed", "{}", String::from_utf8_lossy(dup));
+        }
+        // The same local name in two namespaces is two attributes.
+        assert!(parse(b"<r xmlns:p=\"urn:x\" a=\"1\" p:a=\"2\"/>", &Limits::default()).is_ok());
         let limits = Limits { max_bytes: 5, ..Limits::default() };
         assert_eq!(parse(b"<a></a>", &limits), Err(XmlError::TooLarge { size: 7, limit: 5 }));
     }
