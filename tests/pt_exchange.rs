@@ -148,6 +148,37 @@ fn every_document_the_code_writes_is_valid_and_reads_back() {
     assert_eq!(exchange::read_round(&parse(&demo)).expect("demo").measurands.len(), 2);
 }
 
+/// A report over results at the edge of the range: every measurand is evaluated or says
+/// why not, nothing is inf or NaN, and the signed report is valid under its schema. A
+/// submission beyond the range is refused when read.
+#[test]
+fn reports_at_the_edge_of_the_range_are_finite_and_valid() {
+    let r = round();
+    let mut inputs = Vec::new();
+    for (i, v) in [1e150, -1e150, 1e150, -1e150, 0.0, 9.999e149].iter().enumerate() {
+        let who = format!("LAB-{i}");
+        inputs.push(Input { submitter: "dakks".into(), result: res(&who, "Pb", *v, Some(1e150), None) });
+        inputs.push(Input { submitter: "ukas".into(), result: res(&who, "Cd", *v / 1e300, None, Some((1e150, 2.0))) });
+        inputs.push(Input { submitter: "ukas".into(), result: res(&who, "Hg", 1e150 - *v, None, None) });
+    }
+    let report = exchange::evaluate_round(&r, &"cd".repeat(32), vec![], &inputs, datetime!(2027-01-02 03:04:05 UTC));
+    let xml = exchange::write_report(&report);
+    for bad in ["inf", "NaN"] {
+        assert!(!xml.contains(bad), "{bad} in\n{xml}");
+    }
+    valid(&xml);
+    valid(&signed(&xml));
+    let sub = Submission {
+        round: "WATER-2026.1".into(),
+        submitter: "ukas".into(),
+        results: vec![res("GB-1", "Pb", 1.0, None, None)],
+    };
+    let text = exchange::write_submission(&sub).replace(">1<", ">1e308<");
+    assert!(text.contains("1e308"), "{text}");
+    let err = exchange::read_submission(&parse(&text)).expect_err("1e308");
+    assert!(err.to_string().contains("is not a finite number within"), "{err}");
+}
+
 #[test]
 fn the_schema_refuses_what_the_reader_refuses() {
     let text = exchange::write_round(&round());
@@ -272,7 +303,9 @@ fn reference_and_formulation_values_score_as_worked_by_hand() {
     // u(x_pt) = 0.2 > 0.3·0.5 = 0.15: z′ applies, z′ = (x − 10)/√(0.25 + 0.04).
     let f = stats::evaluate_with(&results, &options, AssignedValue::Formulation { value: 10.0, u: 0.2 }).expect("eval");
     assert_eq!(f.score_used, stats::ScoreUsed::ZPrime);
-    assert_eq!(f.results[0].z_prime, Some((9.0 - 10.0) / (0.5f64.powi(2) + 0.2f64.powi(2)).sqrt()));
+    let by_hand = (9.0 - 10.0) / (0.5f64.powi(2) + 0.2f64.powi(2)).sqrt();
+    let z_prime = f.results[0].z_prime.expect("z′");
+    assert!((z_prime - by_hand).abs() <= 4.0 * f64::EPSILON * by_hand.abs(), "{z_prime} against {by_hand}");
     // Identical results collapse s*, but a reference value with a fixed σ_pt still scores.
     let same: Vec<_> = (0..4).map(|i| pr(&format!("S{i}"), 10.1)).collect();
     let d = stats::evaluate_with(&same, &options, AssignedValue::Reference { value: 10.0, u: 0.05 }).expect("eval");
@@ -368,7 +401,12 @@ fn the_cli_turns_a_results_table_into_a_signed_submission() {
 fn the_cli_refuses_bad_tables_and_documents() {
     const SUB: &[&str] = &["pt", "submission", "--round", "R-1", "--submitter", "ukas"];
     let cases: [(&[&str], &[u8], u8, &str); 10] = [
-        (SUB, b"participant,measurand,result\nA,Pb,x\n", 1, "line 2, column 'result': 'x' is not a number"),
+        (
+            SUB,
+            b"participant,measurand,result\nA,Pb,x\n",
+            1,
+            "line 2, column 'result': 'x' is not a finite number within ±1e150",
+        ),
         (SUB, b"participant,measurand,result\n\xffA,Pb,1\n", 1, "error[csv.encoding]: -: not UTF-8 text"),
         (&["pt", "sign", "--key", "k", "--cert", "c"], b"<R\xff/>", 1, "error[xml.bad_encoding]: -: not UTF-8 text"),
         (SUB, b"participant,measurand,result,U\nA,Pb,1,0.2\n", 1, "line 2: U and its coverage factor k come together"),

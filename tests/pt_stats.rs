@@ -206,8 +206,66 @@ fn pt_stats_command() {
 
     let bad = mrgate(&["pt", "stats"], b"participant,result\nA,1\nB,oops\nC,3\n");
     assert_eq!(bad.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("line 3, column 'result': 'oops' is not a number"));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("line 3, column 'result': 'oops' is not a finite number within ±1e150")
+    );
     let few = mrgate(&["pt", "stats"], b"participant,result\nA,1\nB,2\n");
     assert_eq!(few.status.code(), Some(1));
     assert_eq!(mrgate(&["pt", "stats", "--method", "mean"], csv.as_bytes()).status.code(), Some(2));
+}
+
+/// Numbers at the edge of f64: beyond ±1e150 a result is refused before any statistic (the
+/// squares in s* would overflow to inf); within it every statistic and score is finite.
+#[test]
+fn extreme_values_are_refused_or_reported_finite() {
+    let opts = Options { method: Method::AlgorithmA, stop: Stop::Converge, sigma_pt: None };
+    for bad in [1e308, -1e308, 1.0000001e150, f64::MAX] {
+        let err = stats::evaluate(&results(&[1.0, bad, 2.0]), &opts).expect_err("out of range");
+        assert_eq!(
+            (err.code(), err.to_string().starts_with("row 2 (L02): result is beyond")),
+            ("pt.out_of_range", true)
+        );
+    }
+    let mut rs = results(&[1.0, 2.0, 3.0]);
+    rs[0].expanded = Some(1e200);
+    assert_eq!(stats::evaluate(&rs, &opts).expect_err("U").code(), "pt.out_of_range");
+    let huge_sigma = Options { sigma_pt: Some(1e200), ..opts };
+    assert_eq!(stats::evaluate(&results(&[1.0, 2.0, 3.0]), &huge_sigma).expect_err("σ").code(), "pt.sigma_pt");
+    let reference = stats::AssignedValue::Reference { value: 1e300, u: 1.0 };
+    assert_eq!(
+        stats::evaluate_with(&results(&[1.0, 2.0, 3.0]), &opts, reference).expect_err("x").code(),
+        "pt.assigned_value"
+    );
+    for values in [
+        vec![1e150, -1e150, 1e150, -1e150, 0.0, 1e150],
+        vec![1e150, 1e150, 1e150, 1e150, 9.9e149, 1.0],
+        vec![1e-300, 2e-300, 3e-300, 5e-300],
+        vec![-1e150, 1e150, 0.0],
+    ] {
+        for method in [Method::AlgorithmA, Method::Median] {
+            let opts = Options { method, ..opts };
+            let mut rs = results(&values);
+            for r in &mut rs {
+                (r.u, r.expanded) = (Some(1e150), Some(1e150));
+            }
+            match stats::evaluate(&rs, &opts) {
+                Ok(report) => {
+                    for v in [report.x_pt, report.u_x_pt, report.s_star, report.sigma_pt] {
+                        assert!(v.is_finite(), "{values:?} {method:?}: {report:?}");
+                    }
+                    for s in &report.results {
+                        assert!([s.z, s.z_prime, s.zeta, s.en].into_iter().flatten().all(f64::is_finite), "{s:?}");
+                    }
+                }
+                // Algorithm A may not settle on values this far apart; never an inf.
+                Err(e) => assert!(matches!(e.code(), "pt.no_convergence"), "{values:?} {method:?}: {e}"),
+            }
+        }
+    }
+    // The same bound on every reader: both CSV tables.
+    let err = mrgate::pt::csv::read_submission("participant,measurand,result\nA,Pb,1e308\n").expect_err("1e308");
+    assert_eq!(err.code(), "pt.not_numeric");
+    let err = mrgate::pt::csv::read_results("participant,result\nA,1.0\nB,-1e151\nC,2\n").expect_err("-1e151");
+    assert_eq!(err.code(), "pt.not_numeric");
 }

@@ -10,7 +10,7 @@ pub enum CsvError {
     Syntax { line: usize, message: String },
     #[error("header: {0}")]
     Header(String),
-    #[error("line {line}, column '{column}': '{value}' is not a number")]
+    #[error("line {line}, column '{column}': '{value}' is not a finite number within ±1e150")]
     NotNumeric { line: usize, column: String, value: String },
     #[error("line {line}: participant '{participant}' appears twice (first on line {first})")]
     Duplicate { line: usize, participant: String, first: usize },
@@ -108,7 +108,11 @@ pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
         }
         let number = |i: usize, column: &str| -> Result<f64, CsvError> {
             let v = fields[i].trim();
-            v.parse::<f64>().map_err(|_| CsvError::NotNumeric { line, column: column.into(), value: v.into() })
+            v.parse::<f64>().ok().filter(|n| crate::pt::stats::in_range(*n)).ok_or_else(|| CsvError::NotNumeric {
+                line,
+                column: column.into(),
+                value: v.into(),
+            })
         };
         let optional = |i: Option<usize>, column: &str| -> Result<Option<f64>, CsvError> {
             match i {
@@ -178,7 +182,10 @@ pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
         let number = |column: &str| -> Result<Option<f64>, CsvError> {
             cell(col(column))
                 .map(|v| {
-                    v.parse::<f64>().map_err(|_| CsvError::NotNumeric { line, column: column.into(), value: v.into() })
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|n| crate::pt::stats::in_range(*n))
+                        .ok_or_else(|| CsvError::NotNumeric { line, column: column.into(), value: v.into() })
                 })
                 .transpose()
         };

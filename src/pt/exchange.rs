@@ -183,8 +183,12 @@ fn id_attr(e: &Element, path: &str, name: &str) -> Result<String, ExchangeError>
 fn number(e: &Element, path: &str, what: &str, raw: &str) -> Result<f64, ExchangeError> {
     let v = raw.trim();
     match v.parse::<f64>() {
-        Ok(n) if n.is_finite() => Ok(n),
-        _ => Err(ExchangeError::at(e, path, format!("{what} '{v}' is not a finite number"))),
+        Ok(n) if crate::pt::stats::in_range(n) => Ok(n),
+        _ => Err(ExchangeError::at(
+            e,
+            path,
+            format!("{what} '{v}' is not a finite number within ±{:e}", crate::pt::stats::MAX_MAGNITUDE),
+        )),
     }
 }
 

@@ -23,6 +23,12 @@ pub enum StatsError {
     TooFew { count: usize },
     #[error("row {row} ({participant}): {what} is not a finite number")]
     NotFinite { row: usize, participant: String, what: &'static str },
+    #[error(
+        "row {row} ({participant}): {what} is beyond ±{MAX_MAGNITUDE:e}, where a round's statistics could overflow"
+    )]
+    OutOfRange { row: usize, participant: String, what: &'static str },
+    #[error("a statistic of the round is not finite ({0}): it is not reported")]
+    Overflow(&'static str),
     #[error("row {row} ({participant}): {what} must not be negative")]
     Negative { row: usize, participant: String, what: &'static str },
     #[error("σ_pt must be a positive finite number, is {0}")]
@@ -40,6 +46,8 @@ impl StatsError {
         match self {
             StatsError::TooFew { .. } => "pt.too_few",
             StatsError::NotFinite { .. } => "pt.not_finite",
+            StatsError::OutOfRange { .. } => "pt.out_of_range",
+            StatsError::Overflow(_) => "pt.overflow",
             StatsError::Negative { .. } => "pt.negative",
             StatsError::SigmaPt(_) => "pt.sigma_pt",
             StatsError::NoConvergence(_) => "pt.no_convergence",
@@ -202,6 +210,17 @@ pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
     Err(StatsError::NoConvergence(MAX_ITERATIONS))
 }
 
+/// The largest magnitude a number may have in a PT round: squares of such numbers, and sums
+/// of millions of them, stay finite, so no statistic overflows (results of 1e308 would,
+/// and a report would carry `inf`, which its own schema refuses).
+pub const MAX_MAGNITUDE: f64 = 1e150;
+
+/// Whether `x` may enter a PT round: finite and within ±[`MAX_MAGNITUDE`]. The one rule for
+/// every reader of PT numbers (exchange XML, CSV) and for the statistics.
+pub fn in_range(x: f64) -> bool {
+    x.is_finite() && x.abs() <= MAX_MAGNITUDE
+}
+
 /// Checks results before any statistic: count, finiteness, uncertainties.
 pub fn check_results(results: &[ParticipantResult]) -> Result<(), StatsError> {
     if results.len() < 3 {
@@ -213,10 +232,16 @@ pub fn check_results(results: &[ParticipantResult]) -> Result<(), StatsError> {
         if !r.result.is_finite() {
             return Err(StatsError::NotFinite { row, participant: who(), what: "result" });
         }
+        if !in_range(r.result) {
+            return Err(StatsError::OutOfRange { row, participant: who(), what: "result" });
+        }
         for (value, what) in [(r.u, "u"), (r.expanded, "U")] {
             if let Some(v) = value {
                 if !v.is_finite() {
                     return Err(StatsError::NotFinite { row, participant: who(), what });
+                }
+                if !in_range(v) {
+                    return Err(StatsError::OutOfRange { row, participant: who(), what });
                 }
                 if v < 0.0 {
                     return Err(StatsError::Negative { row, participant: who(), what });
@@ -327,7 +352,7 @@ pub fn evaluate_with(
 ) -> Result<Report, StatsError> {
     check_results(results)?;
     if let Some(s) = options.sigma_pt
-        && !(s.is_finite() && s > 0.0)
+        && !(in_range(s) && s > 0.0)
     {
         return Err(StatsError::SigmaPt(s));
     }
@@ -343,9 +368,9 @@ pub fn evaluate_with(
     let (x_pt, u_x_pt) = match assigned {
         AssignedValue::Consensus => (robust.x_star, 1.25 * robust.s_star / (p as f64).sqrt()),
         AssignedValue::Reference { value, u } | AssignedValue::Formulation { value, u } => {
-            if !value.is_finite() || !u.is_finite() || u < 0.0 {
+            if !in_range(value) || !in_range(u) || u < 0.0 {
                 return Err(StatsError::Assigned(format!(
-                    "value {value} with u {u}: both must be finite, u not negative"
+                    "value {value} with u {u}: both must be finite within ±{MAX_MAGNITUDE:e}, u not negative"
                 )));
             }
             (value, u)
@@ -358,14 +383,16 @@ pub fn evaluate_with(
     let score_used = if use_prime { ScoreUsed::ZPrime } else { ScoreUsed::Z };
     // A degenerate round gives no scores; nor does σ_pt = 0 (from a degenerate s*).
     let scoring = !degenerate && sigma_pt > 0.0;
-    let scored = results
+    let scored: Vec<Scored> = results
         .iter()
         .map(|r| {
             let d = r.result - x_pt;
             let z = scoring.then(|| d / sigma_pt);
-            let z_prime = scoring.then(|| d / (sigma_pt.powi(2) + u_x_pt.powi(2)).sqrt());
-            let zeta = r.u.filter(|_| scoring).map(|u| d / (u.powi(2) + u_x_pt.powi(2)).sqrt());
-            let en = r.expanded.filter(|_| scoring).map(|big_u| d / (big_u.powi(2) + (2.0 * u_x_pt).powi(2)).sqrt());
+            // √(a² + b²) as hypot: squaring would underflow to 0 for tiny values (a division
+            // by zero) and overflow for huge ones.
+            let z_prime = scoring.then(|| d / sigma_pt.hypot(u_x_pt));
+            let zeta = r.u.filter(|_| scoring).map(|u| d / u.hypot(u_x_pt));
+            let en = r.expanded.filter(|_| scoring).map(|big_u| d / big_u.hypot(2.0 * u_x_pt));
             let used = if use_prime { z_prime } else { z };
             Scored {
                 participant: r.participant.clone(),
@@ -379,6 +406,16 @@ pub fn evaluate_with(
             }
         })
         .collect();
+    // Bounded inputs keep every statistic finite; should one not be all the same, the round
+    // is refused rather than reported with inf or NaN.
+    let statistics = [("x_pt", x_pt), ("u(x_pt)", u_x_pt), ("s*", robust.s_star), ("σ_pt", sigma_pt)];
+    if let Some((name, _)) = statistics.iter().find(|(_, v)| !v.is_finite()) {
+        return Err(StatsError::Overflow(name));
+    }
+    let scores_finite = |s: &Scored| [s.z, s.z_prime].into_iter().flatten().all(f64::is_finite);
+    if !scored.iter().all(scores_finite) {
+        return Err(StatsError::Overflow("a z or z′ score"));
+    }
     Ok(Report {
         method: options.method,
         stop: options.stop,
@@ -396,7 +433,7 @@ pub fn evaluate_with(
 
 /// Eₙ for a bilateral comparison of two laboratories (one taken as reference).
 pub fn en_bilateral(x: f64, big_u_x: f64, reference: f64, big_u_ref: f64) -> Option<f64> {
-    let denom = (big_u_x.powi(2) + big_u_ref.powi(2)).sqrt();
+    let denom = big_u_x.hypot(big_u_ref);
     (denom > 0.0).then(|| (x - reference) / denom)
 }
 
