@@ -345,6 +345,20 @@ impl Certificate {
         differs.into_iter().filter(|(_, d)| *d).map(|(name, _)| name).collect()
     }
 
+    /// Whether this (signed) version may replace `held`, the registered one: not when it is
+    /// older (an earlier issue), so that a superseded document, still validly signed, cannot
+    /// roll the register back. `Err` says why.
+    pub fn may_replace(&self, held: &Certificate) -> Result<(), String> {
+        if self.issue_date < held.issue_date {
+            return Err(format!(
+                "this document was issued {}, before the registered version ({}): a superseded document does not \
+                 replace a newer one",
+                self.issue_date, held.issue_date
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks the rules that tie fields together. Formats call it after parsing, so that a
     /// certificate from any format obeys the same rules.
     pub fn check(&self) -> Result<(), ModelError> {

@@ -124,7 +124,10 @@ fn granted(issuer: &str, claim: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_role_is_held_only_when_its_issuer_may_grant_it() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (running, addr, _app) = serve(config(dir.path())).await;
+    let mut cfg = config(dir.path());
+    // Refusals count against the address: this test makes hundreds from one.
+    (cfg.limits.public_rate_per_second, cfg.limits.public_burst) = (1e6, 1e6);
+    let (running, addr, _app) = serve(cfg).await;
     let issuers = ["ca", "foreign/dakks/root", "foreign/ukas/root", "foreign/anab/root"];
     let claims = [
         "operator",
@@ -225,10 +228,13 @@ async fn only_the_pinned_operator_signs_an_installable_list() {
     let issued = rfc3339(OffsetDateTime::now_utc() - time::Duration::hours(1));
     let install = |list: Vec<u8>| call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None);
     // Every other signing key of the demo PKI under the operator's anchor.
-    for key in ["cb/CNCA-R-2002-001", "cb/CNCA-R-2002-002", "cb/CNCA-R-2017-049", "signing", "cb/revoked"] {
+    for key in ["cb/CNCA-R-2002-001", "cb/CNCA-R-2002-002", "cb/CNCA-R-2017-049", "signing"] {
         let list = trust_list(dir.path(), 2, &issued, "2046-12-31T00:00:00Z", &signer(key));
         assert_eq!(reason(&install(list).await), refused(422, "trust.signer_not_authorized"), "{key}");
     }
+    // A revoked key is refused for that first (the configured CRLs apply to the list's signer).
+    let list = trust_list(dir.path(), 2, &issued, "2046-12-31T00:00:00Z", &signer("cb/revoked"));
+    assert_eq!(reason(&install(list).await), refused(422, "x509.revoked"));
     // Keys under other roots do not chain to the operator's anchor at all.
     for key in ["foreign/dakks/signer", "foreign/ukas/signer"] {
         let list = trust_list(dir.path(), 2, &issued, "2046-12-31T00:00:00Z", &signer(key));
@@ -390,6 +396,14 @@ async fn a_list_past_its_next_update_fails_closed() {
     assert_eq!((public["valid"].as_bool(), public["status"].as_str()), (Some(false), Some("unknown")));
     let again = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
     assert_eq!(reason(&again), refused(503, "trust.list_expired"));
+    let line = b"{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"04925Q10021R0M\"}\n".to_vec();
+    let batch = call(addr, "POST", "/v1/verify/batch", line, Some("customs"), None).await;
+    let answer: serde_json::Value =
+        serde_json::from_slice(batch.body.split(|b| *b == b'\n').next().expect("line")).expect("json");
+    assert_eq!(
+        (answer["status"].as_str(), answer["error"]["reason"].as_str()),
+        (Some("unknown"), Some("trust.list_expired"))
+    );
     let metrics = String::from_utf8(call(addr, "GET", "/metrics", vec![], None, None).await.body).expect("utf8");
     assert!(metrics.contains("\nmrgate_trust_list_next_update_seconds -"), "{metrics}");
     running.task.abort();
@@ -671,6 +685,9 @@ async fn each_identity_has_a_bucket_of_its_own() {
     assert_eq!(get(None, Some(token())).await, 429);
     // An unknown token is anonymous.
     assert_eq!(get(None, Some("not-a-token".into())).await, 429);
+    // A refused certificate counts against its address too (which is spent by now).
+    let forged = Identity::minted("foreign/ukas/root", "operator");
+    assert_eq!(call_as(addr, "GET", "/healthz", vec![], &forged, None).await.status, 429);
     // Each certificate caller likewise, apart from the others.
     for client in ["customs", "operator", "partner-dakks"] {
         for _ in 0..3 {
@@ -678,5 +695,121 @@ async fn each_identity_has_a_bucket_of_its_own() {
         }
         assert_eq!(get(Some(client), None).await, 429, "{client}");
     }
+    running.task.abort();
+}
+
+// --- What the review of the above found ---------------------------------------------------
+
+/// A recognition decided while the register said valid does not undo a withdrawal that
+/// landed since; and a withdrawn certificate presented again is refused, not revived.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recognition_never_revives_a_withdrawn_certificate() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, _app) = serve(config(dir.path())).await;
+    let mut n = Notices::new(addr);
+    let signed = cb_signed(&domestic_certificate());
+    let r = call_as(addr, "POST", "/v1/recognitions", signed.clone(), &n.cnas, None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(n.send_next("withdraw").await.status, 200);
+    let r = call_as(addr, "POST", "/v1/recognitions", signed, &n.cnas, None).await;
+    let v = r.json();
+    assert_eq!((r.status, v["valid"].as_bool(), v["status"].as_str()), (200, Some(false), Some("withdrawn")));
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.json()["status"], "withdrawn");
+    running.task.abort();
+}
+
+/// A signed document older than the registered version does not roll the register back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_superseded_signed_document_does_not_replace_a_newer_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, _app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    assert_eq!(export(cb_signed(&domestic_certificate())).await.status, 201);
+    let older = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2024-06-10");
+    let older = String::from_utf8(older).expect("utf8").replace("软件开发与技术服务", "所有业务").into_bytes();
+    assert_eq!(reason(&export(cb_signed(&older)).await), refused(409, "register.older_document"));
+    let held = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
+    assert_eq!(held["facts"]["scope"], "软件开发与技术服务");
+    // A newer signed version does replace it.
+    let newer = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-03-10");
+    let newer = String::from_utf8(newer).expect("utf8").replace("软件开发与技术服务", "软件开发").into_bytes();
+    assert_eq!(export(cb_signed(&newer)).await.status, 201);
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.json()["facts"]["scope"], "软件开发");
+    running.task.abort();
+}
+
+/// A reload keeps the list in force only if the new configuration allows it: unpinning the
+/// signer of the list in force refuses the reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_checks_the_list_in_force_against_the_new_configuration() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    assert_eq!(
+        call(addr, "PUT", "/v1/admin/trust-list", fresh_list(dir.path(), 2), Some("operator"), None).await.status,
+        200
+    );
+    // Another list operator, pinned alone in the new configuration, signs the file's list.
+    let mut ca = mrgate::pki::Ca::load(
+        &std::fs::read_to_string(format!("{DEMO}/ca.pem")).expect("ca"),
+        &std::fs::read_to_string(format!("{DEMO}/ca.key")).expect("ca key"),
+    )
+    .expect("ca");
+    let other = ca
+        .issue(&mrgate::pki::LeafSpec::new("the next list operator", mrgate::pki::Profile::TrustListSigner))
+        .expect("issue");
+    let other_pem = dir.path().join("next-operator.pem");
+    std::fs::write(&other_pem, other.pem()).expect("write");
+    let signed_by = (
+        SigningKey::from_pkcs8(other.key_pem().as_bytes()).expect("key"),
+        vec![CertificateDer::from(other.der().to_vec())],
+    );
+    let issued = rfc3339(OffsetDateTime::now_utc() - time::Duration::hours(1));
+    let file = dir.path().join("by-next.xml");
+    std::fs::write(&file, trust_list(dir.path(), 1, &issued, "2046-12-31T00:00:00Z", &signed_by)).expect("write");
+    let mut next = config(dir.path());
+    next.trust_list.file = file;
+    next.trust_list.signers = vec![other_pem];
+    let e = running.reload(next).expect_err("the list in force is no longer allowed");
+    assert!(e.contains("not allowed by the new configuration") && e.contains("[trust.signer_not_authorized]"), "{e}");
+    assert_eq!(app.trust_list().sequence, 2);
+    running.task.abort();
+}
+
+/// A list installed through a connection opened before a reload is the list connections
+/// opened after it decide with: one list in force, whichever state a connection started on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_install_through_an_older_connection_is_in_force_for_all() {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, _app) = serve(config(dir.path())).await;
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let tls = common::gateway::tls_client(Some("operator"))
+        .connect(rustls::pki_types::ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+        .expect("tls");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("h1");
+    tokio::spawn(conn);
+    let send =
+        |sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>, method: &str, path: &str, body: Vec<u8>| {
+            let request = hyper::Request::builder()
+                .method(method)
+                .uri(path)
+                .header("host", "localhost")
+                .body(Full::new(Bytes::from(body)))
+                .expect("request");
+            sender.send_request(request)
+        };
+    let first = send(&mut sender, "GET", "/healthz", vec![]).await.expect("first");
+    assert_eq!(first.status(), 200);
+    first.into_body().collect().await.expect("body");
+    running.reload(config(dir.path())).expect("reload");
+    let list = fresh_list(dir.path(), 2);
+    let installed = send(&mut sender, "PUT", "/v1/admin/trust-list", list.clone()).await.expect("install");
+    assert_eq!(installed.status(), 200);
+    let health = call(addr, "GET", "/healthz", vec![], None, None).await.json();
+    assert_eq!(health["trust_list"]["sequence"], 2);
+    assert_eq!(call(addr, "GET", "/v1/trust-list", vec![], None, None).await.body, list);
     running.task.abort();
 }

@@ -69,9 +69,13 @@ pub struct Grant {
 
 impl Grant {
     /// Whether an unsigned certificate of `holder` (credit code, if any) issued by `body` is
-    /// within this grant.
+    /// within this grant: its holder among `holders` and its CB among `bodies`, a list left
+    /// empty not narrowing; a grant with both empty covers nothing. (A grant of holders only
+    /// vouches for those holders' certificates from any CB: name the CBs too to narrow it.)
     pub fn covers(&self, holder: Option<&str>, body: &str) -> bool {
-        self.bodies.contains(body) || holder.is_some_and(|h| self.holders.contains(h))
+        let holder_ok = self.holders.is_empty() || holder.is_some_and(|h| self.holders.contains(h));
+        let body_ok = self.bodies.is_empty() || self.bodies.contains(body);
+        !(self.holders.is_empty() && self.bodies.is_empty()) && holder_ok && body_ok
     }
 }
 
@@ -202,16 +206,10 @@ impl Authority {
             max_intermediates: None,
         };
         let hash = super::sha256(leaf.as_ref());
-        if let Err(e) = verify_path(leaf, chain.get(1..).unwrap_or_default(), anchors, &options) {
-            let why = if anchors.is_empty() {
-                format!("no anchor may grant the role '{}'", claimed.name())
-            } else {
-                format!(
-                    "'{}' claims the role '{}', which its issuer may not grant: {e}",
-                    cert.subject(),
-                    claimed.name()
-                )
-            };
+        if verify_path(leaf, chain.get(1..).unwrap_or_default(), anchors, &options).is_err() {
+            // The same words whatever failed: which roles have anchors, or why a path did not
+            // build, is nothing a refused caller needs to learn.
+            let why = format!("this certificate claims the role '{}', which its issuer may not grant", claimed.name());
             return Caller { role: Role::Anonymous, name: "refused".into(), grant: None, refused: Some(why) };
         }
         let grant = (claimed == Role::Exporter)
@@ -243,15 +241,19 @@ impl Authority {
     }
 }
 
-/// One connection's certificate and who it was found to be, worked out again only when the
-/// trust list in force changes (a partner's roots come from it).
+/// One connection's certificate and who it was found to be, worked out again when the trust
+/// list in force changes (a partner's roots come from it) and at least every
+/// [`Presented::RECHECK`] (certificates expire, services change status on a date).
 #[derive(Debug)]
 pub struct Presented {
     chain: Vec<CertificateDer<'static>>,
-    known: Mutex<Option<(String, Caller)>>,
+    known: Mutex<Option<(String, std::time::Instant, Caller)>>,
 }
 
 impl Presented {
+    /// How long a connection's caller is taken as found before it is worked out again.
+    pub const RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
     pub fn new(chain: Vec<CertificateDer<'static>>) -> Self {
         Self { chain, known: Mutex::new(None) }
     }
@@ -263,14 +265,48 @@ impl Presented {
         }
         let list = app.trust_list();
         let mut known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((digest, caller)) = known.as_ref()
+        if let Some((digest, at, caller)) = known.as_ref()
             && *digest == list.digest
+            && at.elapsed() < Self::RECHECK
         {
             return caller.clone();
         }
-        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let now = ::time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
         let caller = app.authority.identify(&self.chain, &list, &app.crls, now);
-        *known = Some((list.digest.clone(), caller.clone()));
+        *known = Some((list.digest.clone(), std::time::Instant::now(), caller.clone()));
         caller
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Grant;
+
+    #[test]
+    fn a_grant_covers_its_holders_and_its_bodies_both_when_both_are_named() {
+        let grant = |holders: &[&str], bodies: &[&str]| Grant {
+            name: "g".into(),
+            holders: holders.iter().map(|h| h.to_string()).collect(),
+            bodies: bodies.iter().map(|b| b.to_string()).collect(),
+        };
+        let (h, other_h, b, other_b) =
+            ("91310110666007217T", "91310115591693856A", "CNCA-R-2002-001", "CNCA-R-2002-002");
+        let cases = [
+            (grant(&[h], &[]), [true, false, true, false]),
+            (grant(&[], &[b]), [true, true, false, false]),
+            (grant(&[h], &[b]), [true, false, false, false]),
+            (grant(&[], &[]), [false, false, false, false]),
+        ];
+        for (g, expected) in cases {
+            let got = [
+                g.covers(Some(h), b),
+                g.covers(Some(other_h), b),
+                g.covers(Some(h), other_b),
+                g.covers(Some(other_h), other_b),
+            ];
+            assert_eq!(got, expected, "{g:?}");
+        }
+        assert!(!grant(&[h], &[]).covers(None, b), "a certificate without a credit code is no granted holder's");
+        assert!(grant(&[], &[b]).covers(None, b));
     }
 }

@@ -29,6 +29,11 @@ fn answer(app: &App, line: usize, text: &[u8]) -> Value {
         return v;
     }
     match (value.get("issuer").and_then(Value::as_str), value.get("number").and_then(Value::as_str)) {
+        // A status read by customs is a decision like a document's: not from a stale list.
+        (Some(issuer), Some(number)) if let Err(e) = app.trust_list().in_date(time::OffsetDateTime::now_utc()) => {
+            json!({"line": line, "issuer": issuer, "number": number, "status": "unknown",
+                   "error": {"reason": e.code(), "message": e.to_string()}})
+        }
         (Some(issuer), Some(number)) => match app.store.certificate(issuer, number) {
             Ok(Some(r)) => json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status}),
             Ok(None) => json!({"line": line, "issuer": issuer, "number": number, "found": false, "status": "unknown"}),

@@ -120,7 +120,8 @@ pub struct Exporters {
 
 /// One exporter: how it authenticates (bearer tokens, client certificates) and what it may
 /// export unsigned. A CN XML signed by the issuing CB's registered signer may be exported
-/// by any exporter; an unsigned one only when its holder or its CB is granted here.
+/// by any exporter; an unsigned one only when its holder is among `holders` and its CB among
+/// `bodies` (a list left empty does not narrow; both empty grant nothing).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExporterGrant {

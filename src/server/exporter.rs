@@ -122,10 +122,17 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
                 ),
             );
         }
-        let changed = match formats::parse(Format::CnXml, &r.document, &app.limits) {
-            Ok(held) => held.changed_facts(&cert),
-            Err(_) => vec!["the registered document (unreadable)"],
+        let held = formats::parse(Format::CnXml, &r.document, &app.limits).ok();
+        let changed = match &held {
+            Some(held) => held.changed_facts(&cert),
+            None => vec!["the registered document (unreadable)"],
         };
+        if cb_signed
+            && !changed.is_empty()
+            && let Some(Err(why)) = held.as_ref().map(|h| cert.may_replace(h))
+        {
+            return problem(StatusCode::CONFLICT, "register.older_document", why);
+        }
         if !cb_signed && !changed.is_empty() {
             return problem(
                 StatusCode::CONFLICT,

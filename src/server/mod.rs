@@ -47,11 +47,10 @@ use std::sync::{Arc, RwLock};
 /// Everything a request may need, shared by all connections.
 pub struct App {
     pub config: Config,
-    pub trust_list: RwLock<Arc<TrustList>>,
-    pub trust_list_bytes: RwLock<Arc<Vec<u8>>>,
-    /// Held by an operator's install from its sequence check to its swap, so that two
-    /// installs at once cannot leave the older of them in force.
-    pub trust_list_install: std::sync::Mutex<()>,
+    /// The trust list in force: one for every `App` a reload makes, so that a list
+    /// installed through a connection opened before a reload is the list new connections
+    /// decide with too.
+    trust: Arc<TrustState>,
     pub table: Table,
     pub crls: Crls,
     pub store: Arc<dyn Store>,
@@ -81,6 +80,16 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// The trust list in force and the signed document it was read from, shared across reloads.
+#[derive(Debug)]
+struct TrustState {
+    in_force: RwLock<InForce>,
+    /// Held by an install from its sequence check to its swap, and by a reload from its read
+    /// of the list in force to its swap, so that no two of them can leave the older list in
+    /// force.
+    install: std::sync::Mutex<()>,
+}
+
 /// What outlives a reload: the store, the log and its key, counters, the bound address.
 struct Lasting {
     store: Arc<dyn Store>,
@@ -91,6 +100,8 @@ struct Lasting {
     identity_rate_limit: Arc<rate_limit::RateLimit<String>>,
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
     started: std::time::Instant,
+    /// `None` at start: made from what the configuration and the store hold.
+    trust: Option<Arc<TrustState>>,
 }
 
 /// A trust list in force and the signed document it was read from.
@@ -131,7 +142,18 @@ impl Before {
         limits: &Limits,
     ) -> Result<InForce, String> {
         let stored = match self {
-            Before::Running(running) => return Ok(running),
+            // The running list is checked again too: a reload may have changed the pinned
+            // signers, the anchor or the CRLs, and a list they no longer allow stops it.
+            Before::Running((list, bytes)) => {
+                policy.load(&bytes, now, limits).map_err(|e| {
+                    format!(
+                        "the trust list in force ({}) is not allowed by the new configuration: [{}] {e}",
+                        list.sequence,
+                        e.code()
+                    )
+                })?;
+                return Ok((list, bytes));
+            }
             Before::Stored(v) => v,
         };
         let list = policy.load(&stored.document, now, limits).map_err(|e| {
@@ -151,6 +173,18 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+impl TrustState {
+    fn in_force(&self) -> InForce {
+        let held = self.in_force.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        (Arc::clone(&held.0), Arc::clone(&held.1))
+    }
+
+    /// Both halves swap under one lock: readers see the old or the new list, never a mix.
+    fn set(&self, in_force: InForce) {
+        *self.in_force.write().unwrap_or_else(std::sync::PoisonError::into_inner) = in_force;
+    }
+}
+
 /// Bounds for reading a trust list: larger than a request's (a national list holds over a
 /// thousand bodies).
 pub fn trust_list_limits(limits: &Limits) -> Limits {
@@ -159,7 +193,7 @@ pub fn trust_list_limits(limits: &Limits) -> Limits {
 
 /// The trust-list install policy a configuration names: the operator's anchor and the
 /// pinned signers.
-fn install_policy(config: &Config) -> Result<crate::trust::InstallPolicy, String> {
+fn install_policy(config: &Config, crls: &Crls) -> Result<crate::trust::InstallPolicy, String> {
     let tl = &config.trust_list;
     let mut anchors = TrustAnchors::new();
     anchors
@@ -181,7 +215,8 @@ fn install_policy(config: &Config) -> Result<crate::trust::InstallPolicy, String
         }
         signer_spki_sha256.push(out);
     }
-    Ok(crate::trust::InstallPolicy { anchors, signer_certificates, signer_spki_sha256 })
+    let crls = crls.clone_for_verifier();
+    Ok(crate::trust::InstallPolicy { anchors, signer_certificates, signer_spki_sha256, crls })
 }
 
 impl App {
@@ -225,8 +260,9 @@ impl App {
             identity_rate_limit: Arc::new(identity_rate_limit),
             bound: Arc::new(std::sync::OnceLock::new()),
             started: std::time::Instant::now(),
+            trust: None,
         };
-        let (app, _) = Self::assemble(config, lasting, None)?;
+        let (app, _) = Self::assemble(config, lasting)?;
         Ok(app)
     }
 
@@ -270,20 +306,33 @@ impl App {
             identity_rate_limit,
             bound: Arc::clone(&self.bound),
             started: self.started,
+            trust: Some(Arc::clone(&self.trust)),
         };
-        let installed = (self.trust_list(), self.trust_list_bytes.read().map(|b| Arc::clone(&b)).unwrap_or_default());
-        Self::assemble(config, lasting, Some(installed))
+        Self::assemble(config, lasting)
     }
 
     /// Reads everything a configuration names: anchors, CRLs, the trust list, the signing
     /// key and chain, exporter tokens. A trust list older than `installed` (say, one an
     /// operator has since replaced over the API) does not roll the gateway back.
-    fn assemble(config: Config, lasting: Lasting, installed: Option<InForce>) -> Result<(Self, String), String> {
-        let install_policy = install_policy(&config)?;
+    fn assemble(config: Config, lasting: Lasting) -> Result<(Self, String), String> {
         let mut crls = Crls::new();
         for c in &config.trust_list.crls {
             crls.add_pem_or_der(&read(c)?).map_err(|e| format!("{}: {e}", c.display()))?;
         }
+        let install_policy = install_policy(&config, &crls)?;
+        // Everything else that can fail is read before the trust list, whose install (when
+        // the file brings a new one) is logged: a reload that fails after that would have
+        // logged a list it never put in force.
+        let signing_key = SigningKey::from_pkcs8(&read(&config.signing.key)?).map_err(|e| e.to_string())?;
+        let signing_chain = read_certificates(&read(&config.signing.certificate)?).map_err(|e| e.to_string())?;
+        let authority = auth::Authority::load(&config)?;
+        // A reload holds the install lock from reading the list in force to replacing it.
+        let shared = lasting.trust.clone();
+        let _installing = match &shared {
+            Some(t) => Some(t.install.lock().map_err(|_| "the trust-list install lock is poisoned".to_string())?),
+            None => None,
+        };
+        let installed = shared.as_ref().map(|t| t.in_force());
         let list_bytes = read(&config.trust_list.file)?;
         let now = time::OffsetDateTime::now_utc();
         let limits = Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() };
@@ -337,9 +386,16 @@ impl App {
                 (Arc::new(trust_list), Arc::new(list_bytes), note)
             }
         };
-        let signing_key = SigningKey::from_pkcs8(&read(&config.signing.key)?).map_err(|e| e.to_string())?;
-        let signing_chain = read_certificates(&read(&config.signing.certificate)?).map_err(|e| e.to_string())?;
-        let authority = auth::Authority::load(&config)?;
+        let trust = match &shared {
+            Some(t) => {
+                t.set((trust_list, list_bytes));
+                Arc::clone(t)
+            }
+            None => Arc::new(TrustState {
+                in_force: RwLock::new((trust_list, list_bytes)),
+                install: std::sync::Mutex::new(()),
+            }),
+        };
         let summary = format!(
             "{note}, {} CRL(s), {} exporter grant(s) with {} token(s), role anchors, signing certificate and limits \
              from the configuration",
@@ -349,8 +405,7 @@ impl App {
         );
         let app = Self {
             config,
-            trust_list: RwLock::new(trust_list),
-            trust_list_bytes: RwLock::new(list_bytes),
+            trust,
             table,
             crls,
             store: lasting.store,
@@ -367,7 +422,6 @@ impl App {
             bound: lasting.bound,
             started: lasting.started,
             verifiers: crate::recognition::Verifiers::new(),
-            trust_list_install: std::sync::Mutex::new(()),
         };
         Ok((app, summary))
     }
@@ -383,7 +437,27 @@ impl App {
     }
 
     pub fn trust_list(&self) -> Arc<TrustList> {
-        self.trust_list.read().map(|t| Arc::clone(&t)).unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+        self.trust.in_force().0
+    }
+
+    /// The signed document of the list in force, as installed.
+    pub fn trust_list_document(&self) -> Arc<Vec<u8>> {
+        self.trust.in_force().1
+    }
+
+    /// Installs `list` (read from `document`) through `install`, under the install lock:
+    /// `install` is given the list in force and commits the install (its log entry and
+    /// stored version); the list comes into force only once it returned `Ok`.
+    pub fn install_trust_list<T, E>(
+        &self,
+        list: TrustList,
+        document: Vec<u8>,
+        install: impl FnOnce(&TrustList) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _installing = self.trust.install.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let committed = install(&self.trust_list())?;
+        self.trust.set((Arc::new(list), Arc::new(document)));
+        Ok(committed)
     }
 
     /// Commits a decision: its log entry and its effects on the store in one transaction,
@@ -756,8 +830,13 @@ async fn handle(
     let label = route_label(request.method(), request.uri().path());
     let caller = presented.caller(&app);
     // A certificate claiming a role its issuer may not grant is refused outright, whatever
-    // it asks: it is an attempt, not an anonymous caller.
+    // it asks: it is an attempt, not an anonymous caller. Its refusals count against its
+    // address, as an anonymous caller's requests do.
     if let Some(why) = &caller.refused {
+        if let Err(retry) = app.rate_limit.take(peer) {
+            app.metrics.request(label, 429, started.elapsed());
+            return Ok(too_many(retry));
+        }
         app.metrics.auth_refused("auth.issuer_not_allowed");
         let response = problem(StatusCode::FORBIDDEN, "auth.issuer_not_allowed", why.clone());
         app.metrics.request(label, 403, started.elapsed());
@@ -782,12 +861,8 @@ async fn handle(
         None => app.rate_limit.take(peer),
     };
     if let Err(retry) = limited {
-        let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "http.rate_limited", "too many requests from this caller");
-        if let Ok(v) = hyper::header::HeaderValue::from_str(&retry.to_string()) {
-            r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
-        }
         app.metrics.request(label, 429, started.elapsed());
-        return Ok(r);
+        return Ok(too_many(retry));
     }
     let role = caller.role.clone();
     if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
@@ -853,6 +928,15 @@ async fn handle(
     };
     app.metrics.request(label, response.status().as_u16(), started.elapsed());
     Ok(response)
+}
+
+/// 429 with when to come back.
+fn too_many(retry_after: u64) -> Response<Body> {
+    let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "http.rate_limited", "too many requests from this caller");
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&retry_after.to_string()) {
+        r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
+    }
+    r
 }
 
 /// What new connections are served with; a reload swaps both at once.

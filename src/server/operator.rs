@@ -9,7 +9,6 @@ use crate::store::{Effect, TrustListVersion};
 use crate::trust::TrustList;
 use hyper::{Response, StatusCode};
 use serde_json::json;
-use std::sync::Arc;
 
 pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
     if req.role != Role::Operator {
@@ -24,31 +23,24 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
         Ok(l) => l,
         Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()),
     };
-    let Ok(_installing) = app.trust_list_install.lock() else {
-        return problem(StatusCode::SERVICE_UNAVAILABLE, "http.internal", "the trust-list install lock is poisoned");
-    };
-    let current = app.trust_list();
-    if list.sequence <= current.sequence {
-        return problem(
-            StatusCode::CONFLICT,
-            "trust.sequence",
-            format!("sequence {} is not newer than the installed {}", list.sequence, current.sequence),
-        );
-    }
+    let (sequence, digest) = (list.sequence, list.digest.clone());
     let (entry, effect) = installing(&list, &req.body, req.actor.clone(), &app.table.version);
     // Stored with its entry, in one commit: the newest stored list is the one in force after
     // a restart, so none may be stored unlogged.
-    let receipt = match app.commit(&entry, vec![effect]) {
-        Ok((receipt, _)) => receipt,
-        Err(e) => return commit_problem(&e),
+    let installed = app.install_trust_list(list, req.body.to_vec(), |current| {
+        if sequence <= current.sequence {
+            return Err(super::http::refuse(
+                StatusCode::CONFLICT,
+                "trust.sequence",
+                format!("sequence {sequence} is not newer than the installed {}", current.sequence),
+            ));
+        }
+        app.commit(&entry, vec![effect]).map(|(receipt, _)| receipt).map_err(|e| Box::new(commit_problem(&e)))
+    });
+    let receipt = match installed {
+        Ok(r) => r,
+        Err(response) => return *response,
     };
-    let (sequence, digest) = (list.sequence, list.digest.clone());
-    // Both halves swap under their locks; readers see the old or the new list, never a mix
-    // within one call to App::trust_list.
-    if let (Ok(mut l), Ok(mut b)) = (app.trust_list.write(), app.trust_list_bytes.write()) {
-        *l = Arc::new(list);
-        *b = Arc::new(req.body.to_vec());
-    }
     json(StatusCode::OK, &json!({"sequence": sequence, "digest": digest, "receipt": receipt}))
 }
 

@@ -52,9 +52,32 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     let mut outputs = Vec::new();
     let mut translation = None;
     let mut registration = None;
+    let mut as_read = None;
     if verdict.valid
         && let Some(cert) = &verdict.certificate
     {
+        // The decision read the register's status; what is registered now is what the
+        // commit expects (a notice landing in between makes it a conflict, never a revival).
+        let registered = match app.store.certificate(cert.issuer_id(), cert.number.as_str()) {
+            Ok(r) => r,
+            Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+        };
+        if let Some(r) = &registered {
+            if r.status != verdict.status {
+                return problem(
+                    StatusCode::CONFLICT,
+                    "register.conflict",
+                    format!("{}/{} changed while it was being decided; ask again", r.issuer, r.number),
+                );
+            }
+            if let Ok(held) = formats::parse(Format::CnXml, &r.document, &app.limits)
+                && !held.changed_facts(cert).is_empty()
+                && let Err(why) = cert.may_replace(&held)
+            {
+                return problem(StatusCode::CONFLICT, "register.older_document", why);
+            }
+        }
+        as_read = Some(registered.map(|r| (r.document, r.status)));
         let cn = formats::render(Format::CnXml, cert);
         outputs.push(document_digest(&cn.bytes));
         let record = CertificateRecord {
@@ -94,8 +117,15 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     }
     // Committed with its entry, as an export is: a recognized certificate that can be looked
     // up always has its decision in the log, and a logged recognition always took effect.
-    let mut effects: Vec<Effect> =
-        registration.into_iter().map(|(record, event)| Effect::PutCertificate { record, event }).collect();
+    let mut effects: Vec<Effect> = Vec::new();
+    if let (Some((record, event)), Some(as_read)) = (registration, as_read) {
+        effects.push(Effect::ExpectCertificate {
+            issuer: record.issuer.clone(),
+            number: record.number.clone(),
+            as_read,
+        });
+        effects.push(Effect::PutCertificate { record, event });
+    }
     effects.push(Effect::PutDecision { id: id.clone(), kind: "recognition".into(), json: body.to_string() });
     match app.commit(&entry, effects) {
         Ok((receipt, _)) => body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default(),
@@ -199,8 +229,9 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         actor: req.actor.clone(),
         reference: format!("notice:{}", document_digest(token.as_bytes())),
     };
+    // A jti is the issuing body's: unique among its notices, whichever partner relays them.
     let applying = Effect::ApplyNotice {
-        body: body_id.clone(),
+        body: issuer.clone(),
         notice: NoticeRecord {
             issuer: issuer.clone(),
             number: number.clone(),

@@ -50,9 +50,7 @@ fn verify_partner_document(app: &App, body: &[u8], partner: &str) -> Result<crat
         }
     })?;
     let signer = verified.signer_certificate.unwrap_or_default();
-    let listed = bodies.iter().filter_map(|b| list.body(b)).any(|p| {
-        p.unusable.is_none() && p.services.iter().any(|s| s.granted_at(now) && s.certificates.contains(&signer))
-    });
+    let listed = bodies.iter().any(|b| list.grants_signer(b, &signer, now));
     if !listed {
         return Err(refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -312,6 +310,8 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
             ));
         }
         let now = OffsetDateTime::now_utc();
+        // The report is signed and logged under the list in force: not a stale one.
+        app.trust_list_for_decisions(now)?;
         if now <= round.deadline {
             return Err(refuse(
                 StatusCode::CONFLICT,

@@ -26,7 +26,7 @@ pub fn healthz(app: &App) -> Response<Body> {
 }
 
 pub fn trust_list(app: &App) -> Response<Body> {
-    let bytes_now = app.trust_list_bytes.read().map(|b| b.as_ref().clone()).unwrap_or_default();
+    let bytes_now = app.trust_list_document().as_ref().clone();
     bytes(StatusCode::OK, "application/xml", bytes_now)
 }
 

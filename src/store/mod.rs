@@ -175,7 +175,8 @@ pub enum Effect {
     /// Changes a certificate's status (a notice), recording the event; refused with
     /// [`StoreError::NotFound`] for a certificate never recorded.
     SetStatus { issuer: String, number: String, event: StatusEvent },
-    /// Applies a partner body's notice: refused with [`StoreError::NotFound`] for a
+    /// Applies a notice of the issuing `body` (its `jti`s are unique among its notices,
+    /// whichever partner relays them): refused with [`StoreError::NotFound`] for a
     /// certificate never recorded, and as a conflict (`notice.replayed`, `notice.stale`,
     /// `notice.transition`) unless [`crate::notice::admit`] admits it against the status,
     /// the last applied notice's `iat` and the body's used `jti`s as they are inside this

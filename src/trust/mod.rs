@@ -69,20 +69,23 @@ const EKU_TSL_SIGNING: &[u8] = &[0x04, 0x00, 0x91, 0x37, 0x03, 0x00];
 /// reload, or from the store after a restart), beyond a signature chaining to the operator's
 /// anchor: a pinned signer with the tslSigning EKU, and dates that hold now. The one place
 /// these rules live.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct InstallPolicy {
     pub anchors: TrustAnchors,
     /// The pinned signing certificates, DER.
     pub signer_certificates: Vec<Vec<u8>>,
     /// SHA-256 of further pinned signers' SubjectPublicKeyInfo.
     pub signer_spki_sha256: Vec<[u8; 32]>,
+    /// Revocation of the signer's path (a revoked operator certificate signs nothing).
+    pub crls: Crls,
 }
 
 impl InstallPolicy {
     /// Verifies and models a list, then refuses it unless its signer is pinned and it is
     /// in date at `at`.
     pub fn load(&self, bytes: &[u8], at: OffsetDateTime, limits: &Limits) -> Result<TrustList, TrustError> {
-        let list = TrustList::load(bytes, &self.anchors, None, at.unix_timestamp().max(0) as u64, limits)?;
+        let crls = if self.crls.is_empty() { None } else { Some(&self.crls) };
+        let list = TrustList::load(bytes, &self.anchors, crls, at.unix_timestamp().max(0) as u64, limits)?;
         self.check_signer(list.signer_certificate.as_deref(), list.signed_by.as_deref())?;
         list.installable_at(at)?;
         Ok(list)
