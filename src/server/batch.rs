@@ -56,6 +56,10 @@ pub fn stream(app: Arc<App>, role: &Role, body: Incoming) -> Response<Body> {
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(64);
     let max_line = app.config.limits.max_body_bytes;
+    let drain_limit = Drain {
+        bytes: 16 * app.config.limits.max_body_bytes,
+        time: std::time::Duration::from_secs(app.config.limits.request_timeout_seconds),
+    };
     tokio::spawn(async move {
         let mut body = body;
         let mut pending = BytesMut::new();
@@ -92,6 +96,7 @@ pub fn stream(app: Arc<App>, role: &Role, body: Incoming) -> Response<Body> {
                 line_no += 1;
                 if line_no > MAX_LINES {
                     let _ = tx.send(send(json!({"line": line_no, "error": {"reason": "batch.too_many_lines", "message": format!("at most {MAX_LINES} lines")}}))).await;
+                    drain(body, drain_limit).await;
                     return;
                 }
                 let app = Arc::clone(&app);
@@ -102,6 +107,7 @@ pub fn stream(app: Arc<App>, role: &Role, body: Incoming) -> Response<Body> {
             }
             if pending.len() > max_line {
                 let _ = tx.send(send(json!({"line": line_no + 1, "error": {"reason": "http.too_large", "message": "a line is too long"}}))).await;
+                drain(body, drain_limit).await;
                 return;
             }
         }
@@ -111,6 +117,31 @@ pub fn stream(app: Arc<App>, role: &Role, body: Incoming) -> Response<Body> {
         r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
     }
     r
+}
+
+/// How much of an unwanted request rest is read and thrown away, at most.
+#[derive(Clone, Copy)]
+struct Drain {
+    bytes: usize,
+    time: std::time::Duration,
+}
+
+/// Reads the rest of a request that will not be answered line by line, up to `limit`, before
+/// the answer ends. Over HTTP/2 a request body dropped while the client still sends resets
+/// the stream, and the reset discards the answer's last frames still queued; read to its
+/// end, the stream closes normally and every answer arrives. A client sending past the
+/// limit loses that guarantee.
+async fn drain(mut body: Incoming, limit: Drain) {
+    let mut read = 0usize;
+    let _ = tokio::time::timeout(limit.time, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, Bytes::len);
+            if read > limit.bytes {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// The answer lines waiting to be sent, as the stream a streamed body reads.

@@ -150,6 +150,17 @@ pub struct LimitsConfig {
     pub max_body_bytes: usize,
     #[serde(default = "default_connections")]
     pub max_connections: usize,
+    /// Most connections one client (IPv4 address, IPv6 /64) may hold at once (never more
+    /// than `max_connections`).
+    #[serde(default = "default_connections_per_client")]
+    pub max_connections_per_client: usize,
+    /// A connection over which nothing moved for this long, with no request being handled,
+    /// is closed (also one that never starts a request).
+    #[serde(default = "default_idle")]
+    pub idle_timeout_seconds: u64,
+    /// Most HTTP/2 streams one connection may have open at once.
+    #[serde(default = "default_streams")]
+    pub http2_max_concurrent_streams: u32,
     #[serde(default = "default_timeout")]
     pub request_timeout_seconds: u64,
     /// Token-bucket rate for callers without a client certificate, per client (IPv4 address
@@ -186,6 +197,15 @@ fn default_body() -> usize {
 fn default_connections() -> usize {
     1024
 }
+fn default_connections_per_client() -> usize {
+    128
+}
+fn default_idle() -> u64 {
+    30
+}
+fn default_streams() -> u32 {
+    128
+}
 fn default_timeout() -> u64 {
     30
 }
@@ -195,6 +215,9 @@ impl Default for LimitsConfig {
         Self {
             max_body_bytes: default_body(),
             max_connections: default_connections(),
+            max_connections_per_client: default_connections_per_client(),
+            idle_timeout_seconds: default_idle(),
+            http2_max_concurrent_streams: default_streams(),
             request_timeout_seconds: default_timeout(),
             public_rate_per_second: default_rate(),
             public_burst: default_burst(),
@@ -211,6 +234,9 @@ impl LimitsConfig {
             ("max_body_bytes", self.max_body_bytes as u64),
             ("max_connections", self.max_connections as u64),
             ("request_timeout_seconds", self.request_timeout_seconds),
+            ("max_connections_per_client", self.max_connections_per_client as u64),
+            ("idle_timeout_seconds", self.idle_timeout_seconds),
+            ("http2_max_concurrent_streams", u64::from(self.http2_max_concurrent_streams)),
         ];
         if let Some((name, v)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(format!("limits.{name} = {v}: must be at least 1"));

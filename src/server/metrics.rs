@@ -47,6 +47,8 @@ pub struct Metrics {
     appends: Mutex<Histogram>,
     /// Callers refused for who they are, by reason code.
     auth_refusals: Mutex<BTreeMap<&'static str, u64>>,
+    /// Connections closed at once, by which limit refused them.
+    connections_refused: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 /// The trust list in force at the time of a scrape, in seconds.
@@ -71,6 +73,12 @@ impl Metrics {
     pub fn verdict(&self, reason: &str) {
         if let Ok(mut v) = self.verdicts.lock() {
             *v.entry(reason.to_string()).or_default() += 1;
+        }
+    }
+
+    pub fn connection_refused(&self, limit: &'static str) {
+        if let Ok(mut r) = self.connections_refused.lock() {
+            *r.entry(limit).or_default() += 1;
         }
     }
 
@@ -140,6 +148,15 @@ impl Metrics {
         if let Ok(r) = self.auth_refusals.lock() {
             for (reason, n) in r.iter() {
                 let _ = writeln!(out, "mrgate_auth_refusals_total{{reason=\"{reason}\"}} {n}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_connections_refused_total Connections closed on arrival, by the limit that refused them (per_client, max_connections).\n# TYPE mrgate_connections_refused_total counter"
+        );
+        if let Ok(r) = self.connections_refused.lock() {
+            for (limit, n) in r.iter() {
+                let _ = writeln!(out, "mrgate_connections_refused_total{{limit=\"{limit}\"}} {n}");
             }
         }
         let _ = writeln!(

@@ -8,7 +8,10 @@
 
 pub mod auth;
 mod batch;
+/// The most lines one batch verification takes; the next is answered `batch.too_many_lines`.
+pub use batch::MAX_LINES as BATCH_MAX_LINES;
 pub mod config;
+pub mod connections;
 mod customs;
 mod exporter;
 pub mod http;
@@ -279,6 +282,10 @@ impl App {
             ("log.origin", old.log.origin != config.log.origin),
             ("log.commit_interval_ms", old.log.commit_interval_ms != config.log.commit_interval_ms),
             ("limits.max_connections", old.limits.max_connections != config.limits.max_connections),
+            (
+                "limits.max_connections_per_client",
+                old.limits.max_connections_per_client != config.limits.max_connections_per_client,
+            ),
         ];
         if let Some((name, _)) = restart_only.iter().find(|(_, changed)| *changed) {
             return Err(format!("{name} changed; it takes effect only after a restart"));
@@ -825,6 +832,7 @@ async fn handle(
     presented: Arc<auth::Presented>,
     peer: std::net::IpAddr,
     request: Request<Incoming>,
+    _handling: connections::Handling,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let started = std::time::Instant::now();
     let label = route_label(request.method(), request.uri().path());
@@ -883,14 +891,27 @@ async fn handle(
     }
     let (parts, body) = request.into_parts();
     let max = app.config.limits.max_body_bytes;
-    let body = match Limited::new(body, max).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return Ok(problem(
+    // The whole body within one request timeout: a body trickled a byte at a time is cut off.
+    let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
+    let body = match tokio::time::timeout(timeout, Limited::new(body, max).collect()).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => {
+            let r = problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "http.too_large",
                 format!("the body is larger than {max} bytes"),
-            ));
+            );
+            app.metrics.request(label, 413, started.elapsed());
+            return Ok(r);
+        }
+        Err(_) => {
+            let r = problem(
+                StatusCode::REQUEST_TIMEOUT,
+                "http.request_timeout",
+                format!("the body did not arrive within {} s", timeout.as_secs()),
+            );
+            app.metrics.request(label, 408, started.elapsed());
+            return Ok(r);
         }
     };
     let header =
@@ -1006,29 +1027,67 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
     let _ = app.bound.set(addr);
     let max_connections = app.config.limits.max_connections;
     let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let per_client = connections::PerClient::new(app.config.limits.max_connections_per_client.min(max_connections));
     let current = Arc::new(RwLock::new(Current { app, acceptor }));
     let (accepting, shared) = (Arc::clone(&connections), Arc::clone(&current));
     let task = tokio::spawn(async move {
         loop {
             let Ok((tcp, peer)) = listener.accept().await else { continue };
+            let Ok((acceptor, app)) = shared.read().map(|c| (c.acceptor.clone(), Arc::clone(&c.app))) else { continue };
+            // One client holding its cap is refused more, before any TLS work; others are not.
+            let Some(slot) = per_client.admit(peer.ip()) else {
+                app.metrics.connection_refused("per_client");
+                continue;
+            };
+            let Ok(permit) = Arc::clone(&accepting).try_acquire_owned() else {
+                app.metrics.connection_refused("max_connections");
+                continue;
+            };
             // Responses go out whole; Nagle's algorithm would only hold back their last segment.
             let _ = tcp.set_nodelay(true);
-            let Ok(permit) = Arc::clone(&accepting).try_acquire_owned() else { continue };
-            let Ok((acceptor, app)) = shared.read().map(|c| (c.acceptor.clone(), Arc::clone(&c.app))) else { continue };
             tokio::spawn(async move {
-                let _permit = permit;
-                let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
+                let (_permit, _slot) = (permit, slot);
+                let limits = app.config.limits.clone();
+                let timeout = std::time::Duration::from_secs(limits.request_timeout_seconds);
+                let idle = std::time::Duration::from_secs(limits.idle_timeout_seconds);
                 // A client that does not finish the handshake in time is dropped.
-                let Ok(Ok(stream)) = tokio::time::timeout(timeout, acceptor.accept(tcp)).await else { return };
+                let Ok(Ok(stream)) = tokio::time::timeout(timeout.min(idle), acceptor.accept(tcp)).await else {
+                    return;
+                };
                 let chain = stream.get_ref().1.peer_certificates().map(|c| c.to_vec()).unwrap_or_default();
                 let presented = Arc::new(auth::Presented::new(chain));
-                let service =
-                    hyper::service::service_fn(move |r| handle(Arc::clone(&app), Arc::clone(&presented), peer.ip(), r));
+                let activity = connections::Activity::new();
+                let watching = Arc::clone(&activity);
+                let service = hyper::service::service_fn(move |r| {
+                    let handling = watching.handling();
+                    handle(Arc::clone(&app), Arc::clone(&presented), peer.ip(), r, handling)
+                });
                 let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 builder.http1().header_read_timeout(timeout).timer(hyper_util::rt::TokioTimer::new());
-                // However slowly a client sends, its connection ends after ten request timeouts.
-                let _ =
-                    tokio::time::timeout(timeout * 10, builder.serve_connection(TokioIo::new(stream), service)).await;
+                builder
+                    .http2()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .max_concurrent_streams(limits.http2_max_concurrent_streams)
+                    .max_pending_accept_reset_streams(Some(32))
+                    .max_local_error_reset_streams(Some(64))
+                    .max_header_list_size(64 * 1024);
+                let connection = builder
+                    .serve_connection(TokioIo::new(connections::Watched::new(stream, activity.clone())), service);
+                tokio::pin!(connection);
+                // However slowly a client sends, its connection ends after ten request
+                // timeouts; one that does nothing for `idle` is closed sooner.
+                let ends = tokio::time::Instant::now() + timeout * 10;
+                let tick = (idle / 4).clamp(std::time::Duration::from_millis(50), std::time::Duration::from_secs(1));
+                loop {
+                    tokio::select! {
+                        _ = connection.as_mut() => break,
+                        _ = tokio::time::sleep(tick) => {
+                            if tokio::time::Instant::now() >= ends || activity.idle_for(idle) {
+                                break;
+                            }
+                        }
+                    }
+                }
             });
         }
     });

@@ -83,7 +83,7 @@ impl Bucket {
 
 /// The client a request is counted against: the IPv4 address (also when written as an
 /// IPv4-mapped IPv6 address), or the /64 of an IPv6 address.
-fn client(ip: IpAddr) -> IpAddr {
+pub fn client(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
         v4 => v4,
