@@ -85,6 +85,12 @@ fn build_list(scratch: &Path, description: &str, (key, chain): &(SigningKey, Vec
     mrgate::trust::build::build(&path, key, chain).expect("build").into_bytes()
 }
 
+/// The demo's domestic root, to mint more certificates under (its key is shipped).
+fn demo_root() -> mrgate::pki::Ca {
+    let read = |ext: &str| std::fs::read_to_string(format!("{DEMO}/ca.{ext}")).expect("demo root");
+    mrgate::pki::Ca::load(&read("pem"), &read("key")).expect("ca")
+}
+
 /// A list in date now, signed by the demo operator.
 fn fresh_list(scratch: &Path, sequence: u64) -> Vec<u8> {
     let now = OffsetDateTime::now_utc();
@@ -241,11 +247,7 @@ async fn only_the_pinned_operator_signs_an_installable_list() {
         assert_eq!(reason(&install(list).await), refused(422, "x509.untrusted"), "{key}");
     }
     // A certificate with the tslSigning EKU under the same anchor, but not pinned.
-    let mut ca = mrgate::pki::Ca::load(
-        &std::fs::read_to_string(format!("{DEMO}/ca.pem")).expect("ca"),
-        &std::fs::read_to_string(format!("{DEMO}/ca.key")).expect("ca key"),
-    )
-    .expect("ca");
+    let mut ca = demo_root();
     let unpinned = ca
         .issue(&mrgate::pki::LeafSpec::new("another list operator", mrgate::pki::Profile::TrustListSigner))
         .expect("issue");
@@ -749,11 +751,7 @@ async fn a_reload_checks_the_list_in_force_against_the_new_configuration() {
         200
     );
     // Another list operator, pinned alone in the new configuration, signs the file's list.
-    let mut ca = mrgate::pki::Ca::load(
-        &std::fs::read_to_string(format!("{DEMO}/ca.pem")).expect("ca"),
-        &std::fs::read_to_string(format!("{DEMO}/ca.key")).expect("ca key"),
-    )
-    .expect("ca");
+    let mut ca = demo_root();
     let other = ca
         .issue(&mrgate::pki::LeafSpec::new("the next list operator", mrgate::pki::Profile::TrustListSigner))
         .expect("issue");

@@ -24,13 +24,25 @@ pub fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
 
 /// An RFC 9457 problem: the status, a reason code, and what went wrong.
 pub fn problem(status: StatusCode, reason: &str, detail: impl Into<String>) -> Response<Body> {
-    let body = serde_json::json!({
+    problem_with(status, reason, detail, None)
+}
+
+fn problem_with(
+    status: StatusCode,
+    reason: &str,
+    detail: impl Into<String>,
+    receipt: Option<&crate::ledger::receipt::Receipt>,
+) -> Response<Body> {
+    let mut body = serde_json::json!({
         "type": format!("https://mrgate.example/problems/{reason}"),
         "title": status.canonical_reason().unwrap_or(""),
         "status": status.as_u16(),
         "reason": reason,
         "detail": detail.into(),
     });
+    if let Some(r) = receipt {
+        body["receipt"] = serde_json::to_value(r).unwrap_or_default();
+    }
     bytes(status, "application/problem+json", serde_json::to_vec(&body).unwrap_or_default())
 }
 
@@ -66,15 +78,7 @@ pub fn logged_problem(
     detail: impl Into<String>,
     receipt: &crate::ledger::receipt::Receipt,
 ) -> Response<Body> {
-    let body = serde_json::json!({
-        "type": format!("https://mrgate.example/problems/{reason}"),
-        "title": status.canonical_reason().unwrap_or(""),
-        "status": status.as_u16(),
-        "reason": reason,
-        "detail": detail.into(),
-        "receipt": receipt,
-    });
-    bytes(status, "application/problem+json", serde_json::to_vec(&body).unwrap_or_default())
+    problem_with(status, reason, detail, Some(receipt))
 }
 
 /// A refusal on its way out of a handler (boxed: a response is large for an `Err`).
