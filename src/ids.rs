@@ -113,14 +113,14 @@ string_newtype!(
 
 impl CreditCode {
     pub fn parse(value: &str) -> Result<Self, IdError> {
-        let v = value.as_bytes();
         let len = value.chars().count();
-        if len != 18 || v.len() != 18 {
-            return Err(IdError::CreditCodeLength { value: value.into(), len });
-        }
+        let v: &[u8; 18] = match value.as_bytes().try_into() {
+            Ok(v) if len == 18 => v,
+            _ => return Err(IdError::CreditCodeLength { value: value.into(), len }),
+        };
         let mut values = [0u32; 18];
-        for (i, &b) in v.iter().enumerate() {
-            values[i] = USCC_ALPHABET.iter().position(|&a| a == b).ok_or(IdError::CreditCodeCharset {
+        for (i, (slot, &b)) in values.iter_mut().zip(v).enumerate() {
+            *slot = USCC_ALPHABET.iter().position(|&a| a == b).ok_or(IdError::CreditCodeCharset {
                 value: value.into(),
                 ch: b as char,
                 position: i + 1,
@@ -151,7 +151,8 @@ impl CreditCode {
             });
         }
         let sum: u32 = values[..17].iter().zip(USCC_WEIGHTS).map(|(n, w)| n * w).sum();
-        let expected = USCC_ALPHABET[((31 - sum % 31) % 31) as usize] as char;
+        // `sum % 31` is below 31, the alphabet's length; '?' is never a valid check character.
+        let expected = USCC_ALPHABET.get(((31 - sum % 31) % 31) as usize).map_or('?', |&b| b as char);
         if v[17] as char != expected {
             return Err(IdError::CreditCodeCheck { value: value.into(), found: v[17] as char, expected });
         }
@@ -160,7 +161,8 @@ impl CreditCode {
 
     /// The 6-digit division code of the registering authority (positions 3-8).
     pub fn division(&self) -> &str {
-        &self.0[2..8]
+        // `parse` admits only 18 ASCII characters, so the range is always there.
+        self.0.get(2..8).unwrap_or_default()
     }
 }
 
@@ -250,14 +252,16 @@ string_newtype!(
 impl CertificateNo {
     /// Validates a CCC (强制性产品认证) certificate number.
     pub fn parse_ccc(value: &str) -> Result<Self, IdError> {
+        let (Some(year), Some(category)) = (value.get(..4), value.get(6..10)) else {
+            return Err(IdError::CccNumberForm { value: value.into() });
+        };
         if value.len() != 16 || !value.bytes().all(|b| b.is_ascii_digit()) {
             return Err(IdError::CccNumberForm { value: value.into() });
         }
-        let year: u32 = value[..4].parse().unwrap_or(0);
+        let year: u32 = year.parse().unwrap_or(0);
         if !(2002..=2099).contains(&year) {
             return Err(IdError::CccNumberYear { value: value.into(), year });
         }
-        let category = &value[6..10];
         if category == "0000" {
             return Err(IdError::CccNumberCategory { value: value.into(), category: category.into() });
         }
@@ -276,7 +280,7 @@ impl CertificateNo {
 
     /// For a CCC number: the year it was allotted in.
     pub fn ccc_year(&self) -> Option<i32> {
-        (self.0.len() == 16).then(|| self.0[..4].parse().ok()).flatten()
+        self.0.get(..4).filter(|_| self.0.len() == 16).and_then(|y| y.parse().ok())
     }
 }
 
@@ -287,7 +291,9 @@ string_newtype!(
 
 impl DivisionCode {
     pub fn parse(value: &str) -> Result<Self, IdError> {
-        let ok = value.len() == 6 && value.bytes().all(|b| b.is_ascii_digit()) && &value[..2] >= "11";
+        let ok = value.len() == 6
+            && value.bytes().all(|b| b.is_ascii_digit())
+            && value.get(..2).is_some_and(|province| province >= "11");
         if !ok {
             return Err(IdError::DivisionCode { value: value.into() });
         }

@@ -3,6 +3,12 @@
 //! The library holds every operation; the `mrgate` binary and the tests call it directly.
 //! Modules depend only on those listed before them here.
 
+#![deny(clippy::indexing_slicing, clippy::string_slice, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(
+    test,
+    allow(clippy::indexing_slicing, clippy::string_slice, clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod cli;
 pub mod crypto;
 pub mod formats;

@@ -68,10 +68,12 @@ fn key_pem(key: &KeyPair) -> String {
         let der = key.serialize_der();
         const V2_PREFIX: [u8; 16] =
             [0x30, 0x51, 0x02, 0x01, 0x01, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-        if key.algorithm() == &rcgen::PKCS_ED25519 && der.len() >= 48 && der[..16] == V2_PREFIX {
+        if key.algorithm() == &rcgen::PKCS_ED25519
+            && let Some(seed) = der.strip_prefix(&V2_PREFIX).and_then(|rest| rest.get(..32))
+        {
             let mut v1 =
                 vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-            v1.extend_from_slice(&der[16..48]);
+            v1.extend_from_slice(seed);
             return pem_block("PRIVATE KEY", &v1);
         }
         key.serialize_pem()
@@ -546,7 +548,7 @@ pub fn demo_files() -> Result<Vec<(String, String)>, PkiError> {
     spki.extend_from_slice(ring::signature::KeyPair::public_key(&log_key).as_ref());
     // Stored in the v1 PKCS#8 form like the other Ed25519 keys (seed at bytes 16..48 of v2).
     let mut v1 = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-    v1.extend_from_slice(&log_pkcs8.as_ref()[16..48]);
+    v1.extend_from_slice(log_pkcs8.as_ref().get(16..48).ok_or(PkiError::RingUnspecified)?);
     files.push(("log.key".into(), pem_block("PRIVATE KEY", &v1)));
     files.push(("log.pub".into(), pem_block("PUBLIC KEY", &spki)));
     files.push(("README.md".into(), DEMO_README.into()));

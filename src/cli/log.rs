@@ -111,7 +111,11 @@ pub fn log(command: LogCommand) -> ExitCode {
     match result {
         Ok(report) => {
             println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-            if report["valid"] == true { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if report.get("valid") == Some(&serde_json::Value::Bool(true)) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(code) => code,
     }

@@ -492,5 +492,5 @@ fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &L
         }
     };
     println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-    if report["well_formed"] == json!(true) { ExitCode::SUCCESS } else { ExitCode::from(1) }
+    if report.get("well_formed") == Some(&json!(true)) { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

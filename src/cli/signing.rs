@@ -172,7 +172,7 @@ pub fn jws(command: JwsCommand, limits: &Limits) -> ExitCode {
     let verdict = verifier.verify(token.trim(), at);
     let mut report = serde_json::to_value(&verdict).unwrap_or_default();
     if let Some(payload) = verdict.payload.as_ref().and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok()) {
-        report["payload"] = payload;
+        crate::formats::set_member(&mut report, "payload", payload);
     }
     print_json(&report);
     match verdict.severity() {
@@ -201,8 +201,15 @@ pub fn x509(command: X509Command) -> ExitCode {
             }
         }
     }
-    let signer = match read_file(&cert).map(|b| read_certificates(&b)) {
-        Ok(Ok(mut certs)) => certs.remove(0),
+    // The first certificate of the file signed; `read_certificates` gives one or an error.
+    let first = |certs: Vec<_>| {
+        certs.into_iter().next().ok_or_else(|| crate::crypto::x509::PathError::Malformed {
+            which: "PEM".into(),
+            message: "no CERTIFICATE block".into(),
+        })
+    };
+    let signer = match read_file(&cert).map(|b| read_certificates(&b).and_then(first)) {
+        Ok(Ok(signer)) => signer,
         Ok(Err(e)) => {
             print_json(
                 &json!({"valid": false, "checks": [{"check": "format", "outcome": "fail", "reason": e.code(), "message": e.to_string()}]}),
@@ -303,7 +310,11 @@ pub fn xmldsig_verify(command: XmldsigCommand, limits: &Limits) -> ExitCode {
     let (verdict, _) = xmldsig::verify_report(&input, limits, &options);
     let mut report = serde_json::to_value(&verdict).unwrap_or_default();
     if insecure_embedded_key {
-        report["trust"] = json!("none: --insecure-embedded-key checked the signature with the key in KeyInfo only");
+        crate::formats::set_member(
+            &mut report,
+            "trust",
+            json!("none: --insecure-embedded-key checked the signature with the key in KeyInfo only"),
+        );
     }
     print_json(&report);
     match &verdict.error {
@@ -354,7 +365,12 @@ pub(super) fn load_signer(key_path: &Path, cert_path: &Path, chain_path: Option<
     }
     // The signer's certificate must hold the signing key: a mismatch would issue a
     // document nobody can verify.
-    match crate::crypto::keys::PublicKey::from_certificate_der(chain[0].as_ref()) {
+    // `read_certificates` gives at least one certificate or an error.
+    let Some(signer) = chain.first() else {
+        eprintln!("error[x509.malformed]: {}: no certificate", cert_path.display());
+        return Err(ExitCode::from(2));
+    };
+    match crate::crypto::keys::PublicKey::from_certificate_der(signer.as_ref()) {
         Ok(pk) if pk == key.public_key() => Ok((key, chain)),
         Ok(_) => {
             eprintln!(

@@ -1,6 +1,7 @@
 //! Trust-list commands: `trust build`, `trust show`, `trust query`.
 
 use super::signing::{TrustArgs, exit_for, load_signer};
+use crate::formats::set_member;
 use crate::trust::TrustList;
 use crate::xml::Limits;
 use clap::Subcommand;
@@ -95,17 +96,20 @@ pub fn trust(command: TrustCommand) -> ExitCode {
             };
             let at = OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH);
             let mut report = serde_json::to_value(&list).unwrap_or_default();
-            report["valid"] = json!(true);
+            set_member(&mut report, "valid", json!(true));
             if insecure_embedded_key {
-                report["trust"] =
-                    json!("none: --insecure-embedded-key checked the signature with the key in KeyInfo only");
+                set_member(
+                    &mut report,
+                    "trust",
+                    json!("none: --insecure-embedded-key checked the signature with the key in KeyInfo only"),
+                );
             }
             // Each service's status at the requested time.
-            if let Some(providers) = report["providers"].as_array_mut() {
+            if let Some(providers) = report.get_mut("providers").and_then(|p| p.as_array_mut()) {
                 for (p, provider) in providers.iter_mut().zip(&list.providers) {
-                    if let Some(services) = p["services"].as_array_mut() {
+                    if let Some(services) = p.get_mut("services").and_then(|s| s.as_array_mut()) {
                         for (s, service) in services.iter_mut().zip(&provider.services) {
-                            s["granted_at_time"] = json!(service.granted_at(at));
+                            set_member(s, "granted_at_time", json!(service.granted_at(at)));
                         }
                     }
                 }

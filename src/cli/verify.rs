@@ -3,7 +3,7 @@
 use super::read_input;
 use super::signing::TrustArgs;
 use crate::recognition::{self, Context, NoRegister};
-use crate::standards::Table;
+use crate::standards::{EMBEDDED_TABLE, Table};
 use crate::trust::TrustList;
 use crate::xml::Limits;
 use std::path::PathBuf;
@@ -49,7 +49,13 @@ pub fn verify(args: VerifyArgs, limits: &Limits) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let table = Table::embedded();
+    let table = match Table::parse(EMBEDDED_TABLE) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error[{}]: the embedded equivalence table: {e}", e.code());
+            return ExitCode::from(2);
+        }
+    };
     let now = time::OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let ctx = Context {
         trust_list: &list,

@@ -129,7 +129,11 @@ pub fn parse(token: &str) -> Result<ParsedJws<'_>, JwsError> {
         .to_string();
     let payload = b64url("payload", p)?;
     let signature = b64url("signature", s)?;
-    Ok(ParsedJws { header, alg_name, signing_input: &token[..h.len() + 1 + p.len()], payload, signature })
+    // `header.payload`: all before the third part's dot.
+    let (signing_input, _) = token
+        .rsplit_once('.')
+        .ok_or_else(|| JwsError::Malformed("a compact JWS has exactly three dot-separated parts".into()))?;
+    Ok(ParsedJws { header, alg_name, signing_input, payload, signature })
 }
 
 /// Header parameters understood here; `crit` may only name parameters a verifier
@@ -355,7 +359,9 @@ impl Verifier {
             crls: if self.crls.is_empty() { None } else { Some(&self.crls) },
             max_intermediates: Some(8),
         };
-        let verified = verify_path(&ders[0], &ders[1..], &self.anchors, &options).map_err(JwsError::Path)?;
+        let (leaf, intermediates) =
+            ders.split_first().ok_or_else(|| JwsError::X5c("must be a non-empty array".into()))?;
+        let verified = verify_path(leaf, intermediates, &self.anchors, &options).map_err(JwsError::Path)?;
         // Inside the certificates' window the answer changes only with the CRLs: a new CRL
         // means a new verifier, and the ones held go stale at their next update — after
         // which the chain must be validated again (and fail as stale).

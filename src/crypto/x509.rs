@@ -337,7 +337,8 @@ pub fn verify_path(
         if max.is_some_and(|m| path.intermediate_certificates().count() > m) {
             return Err(webpki::Error::MaximumPathDepthExceeded);
         }
-        let anchor_der = anchors.anchors.iter().position(|a| std::ptr::eq(a, path.anchor())).map(|i| &anchors.ders[i]);
+        let anchor_der =
+            anchors.anchors.iter().position(|a| std::ptr::eq(a, path.anchor())).and_then(|i| anchors.ders.get(i));
         let mut issuers: Vec<Vec<u8>> = Vec::new();
         let check = |der: &[u8], role: Role| -> Result<(), webpki::Error> {
             profile::check_certificate(der, role, at).map_err(|v| {

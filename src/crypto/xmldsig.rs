@@ -662,10 +662,14 @@ fn key_value(key_info: &Element, conformance: bool) -> Option<Result<PublicKey, 
             "urn:oid:1.3.132.0.34" => ("P-384", 48),
             other => return Some(Err(DsigError::Unsupported { what: "curve", uri: other.into() })),
         };
-        if point.len() != 1 + 2 * len || point[0] != 4 {
+        let xy = match point.split_first() {
+            Some((4, xy)) if xy.len() == 2 * len => xy.split_at_checked(len),
+            _ => None,
+        };
+        let Some((x, y)) = xy else {
             return Some(Err(DsigError::Key(KeyError::BadPublicKey("EC point is not uncompressed".into()))));
-        }
-        let jwk = serde_json::json!({"kty": "EC", "crv": crv, "x": b64url(point[1..1 + len].to_vec()), "y": b64url(point[1 + len..].to_vec())});
+        };
+        let jwk = serde_json::json!({"kty": "EC", "crv": crv, "x": b64url(x.to_vec()), "y": b64url(y.to_vec())});
         return Some(PublicKey::from_jwk(&jwk).map_err(DsigError::Key));
     }
     Some(Err(DsigError::Unsupported { what: "KeyValue", uri: inner.local.clone() }))
@@ -700,8 +704,8 @@ pub fn stated_signing_time(document: &xml::Document) -> Option<String> {
 /// signature are not this one's, however they came to be signed.
 fn check_qualifying_properties(root: &Element, sig_path: &[usize], props_path: &[usize]) -> Result<(), DsigError> {
     let signature = element_at(root, sig_path);
-    let object = element_at(root, &props_path[..props_path.len().saturating_sub(2)]);
-    let qualifying = element_at(root, &props_path[..props_path.len().saturating_sub(1)]);
+    let object = element_at(root, props_path.get(..props_path.len().saturating_sub(2)).unwrap_or_default());
+    let qualifying = element_at(root, props_path.get(..props_path.len().saturating_sub(1)).unwrap_or_default());
     let placed = props_path.len() == sig_path.len() + 3
         && object.is_some_and(|o| o.is(DSIG_NS, "Object"))
         && qualifying.is_some_and(|q| q.is(XADES_NS, "QualifyingProperties"));
@@ -822,10 +826,11 @@ pub fn sign_at(
         Some(p) => format!("</{p}:{}>", doc.root.local),
         None => format!("</{}>", doc.root.local),
     };
-    let at = document_text
+    let (before_close, from_close) = document_text
         .rfind(&close)
+        .and_then(|at| document_text.split_at_checked(at))
         .ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
-    let placed_text = format!("{}  {signature}\n{}", &document_text[..at], &document_text[at..]);
+    let placed_text = format!("{before_close}  {signature}\n{from_close}");
 
     // Digests and SignedInfo are computed from the document as verifiers will see it: the
     // content digest over the document with the signature in place (left out by the

@@ -48,14 +48,12 @@ impl Format {
     /// Guesses the format of a document from its first significant bytes and root.
     pub fn detect(bytes: &[u8]) -> Option<Self> {
         let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let first = start.iter().position(|b| !b.is_ascii_whitespace())?;
-        let head = &start[first..];
+        let head = start.trim_ascii_start();
+        let probe = head.get(..4096).unwrap_or(head);
         if head.starts_with(b"{") {
-            let probe = &head[..head.len().min(4096)];
             return Some(if contains(probe, b"\"@context\"") { Format::UntpDcc } else { Format::IafJson });
         }
         if head.starts_with(b"<") {
-            let probe = &head[..head.len().min(4096)];
             if contains(probe, cn_xml::NAMESPACE.as_bytes()) {
                 return Some(Format::CnXml);
             }
@@ -73,8 +71,21 @@ impl fmt::Display for Format {
     }
 }
 
+/// `object[key] = member` for a JSON document the gateway writes, without that index's
+/// panic: a null becomes an object, as it does there; a value that is neither (never one
+/// built from a struct or a `json!({..})` literal) is left unchanged.
+pub(crate) fn set_member(object: &mut serde_json::Value, key: &str, member: serde_json::Value) {
+    if object.is_null() {
+        *object = serde_json::Value::Object(serde_json::Map::new());
+    }
+    if let Some(members) = object.as_object_mut() {
+        members.insert(key.into(), member);
+    }
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    // `windows(0)` would panic; every haystack contains the empty needle.
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Why a document could not be read into the model. Every variant says where.

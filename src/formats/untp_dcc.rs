@@ -38,17 +38,17 @@ fn enc(s: &str) -> String {
 }
 
 fn dec(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
+    let mut rest = s.as_bytes();
+    let mut out = Vec::with_capacity(rest.len());
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let [high, low, tail @ ..] = tail else { return None };
+            let hex = [*high, *low];
+            out.push(u8::from_str_radix(std::str::from_utf8(&hex).ok()?, 16).ok()?);
+            rest = tail;
         } else {
-            out.push(bytes[i]);
-            i += 1;
+            out.push(b);
+            rest = tail;
         }
     }
     String::from_utf8(out).ok()

@@ -79,10 +79,8 @@ pub fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
     c.update(b"\n");
     c.update(&[0x01]);
     c.update(public_key);
-    let d = c.finish();
-    let mut id = [0u8; 4];
-    id.copy_from_slice(&d.as_ref()[..4]);
-    id
+    // A SHA-256 digest always has its first four bytes.
+    c.finish().as_ref().first_chunk::<4>().copied().unwrap_or_default()
 }
 
 impl Checkpoint {
@@ -114,11 +112,7 @@ impl Checkpoint {
             lines.next().and_then(|l| l.parse().ok()).ok_or_else(|| bad("the size line is not a number"))?;
         let root_bytes =
             lines.next().and_then(|l| STANDARD.decode(l).ok()).ok_or_else(|| bad("the root line is not base64"))?;
-        if root_bytes.len() != 32 {
-            return Err(bad("the root hash is not 32 bytes"));
-        }
-        let mut root = [0u8; 32];
-        root.copy_from_slice(&root_bytes);
+        let root: [u8; 32] = root_bytes.try_into().map_err(|_| bad("the root hash is not 32 bytes"))?;
         let checkpoint = Checkpoint { origin, size, root };
         for line in signatures.lines() {
             let Some(rest) = line.strip_prefix("\u{2014} ") else {
@@ -129,10 +123,13 @@ impl Checkpoint {
             let (name, sig) = rest.split_once(' ').ok_or_else(|| bad("a signature line has no signature"))?;
             check_key_name(name)?;
             let blob = STANDARD.decode(sig).map_err(|_| bad("a signature is not base64"))?;
-            if blob.len() != 68 || blob[..4] != key_id(name, public_key) {
+            let Some((id, signature)) = blob.split_first_chunk::<4>().filter(|_| blob.len() == 68) else {
+                continue;
+            };
+            if *id != key_id(name, public_key) {
                 continue;
             }
-            if UnparsedPublicKey::new(&ED25519, public_key).verify(body.as_bytes(), &blob[4..]).is_ok() {
+            if UnparsedPublicKey::new(&ED25519, public_key).verify(body.as_bytes(), signature).is_ok() {
                 return Ok((checkpoint, name.to_string()));
             }
         }

@@ -205,22 +205,25 @@ impl Tree {
 
     /// Adds a hash at `level` and completes every subtree it closes above it.
     fn push_at(&mut self, level: usize, hash: Hash) {
-        while self.levels.len() <= level {
-            self.levels.push(HashList::default());
+        if self.levels.len() <= level {
+            self.levels.resize_with(level + 1, HashList::default);
         }
-        self.levels[level].push(hash);
-        let mut k = level;
-        while self.levels[k].len().is_multiple_of(2) {
-            let level = &self.levels[k];
-            let n = level.len();
-            let (Some(left), Some(right)) = (level.get(n - 2), level.last()) else { break };
-            let parent = node_hash(left, right);
-            if self.levels.len() == k + 1 {
-                self.levels.push(HashList::default());
+        let mut hash = hash;
+        // Each pass adds `hash` to one level, from `level` up; a level left with an even
+        // length has closed a subtree, whose hash the next pass adds to the level above.
+        for list in self.levels.iter_mut().skip(level) {
+            list.push(hash);
+            let n = list.len();
+            if !n.is_multiple_of(2) {
+                return;
             }
-            self.levels[k + 1].push(parent);
-            k += 1;
+            let (Some(left), Some(right)) = (list.get(n - 2), list.last()) else { return };
+            hash = node_hash(left, right);
         }
+        // The subtree closed at the highest level: it starts the next one.
+        let mut top = HashList::default();
+        top.push(hash);
+        self.levels.push(top);
     }
 
     pub fn append(&mut self, entry: &[u8]) -> u64 {

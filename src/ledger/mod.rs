@@ -61,9 +61,10 @@ impl MemoryLog {
         let size = self.size();
         let proof = self.tree.inclusion_proof(index, size)?;
         let leaf = self.tree.leaf(index).ok_or(merkle::ProofError::IndexOutOfRange { index, size })?;
+        let entry = self.entries.get(index as usize).ok_or(merkle::ProofError::IndexOutOfRange { index, size })?;
         let b64 = base64::engine::general_purpose::STANDARD;
         Ok(Receipt {
-            entry: b64.encode(&self.entries[index as usize]),
+            entry: b64.encode(entry),
             index,
             tree_size: size,
             leaf_hash: b64.encode(leaf),

@@ -107,7 +107,7 @@ pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
             });
         }
         let number = |i: usize, column: &str| -> Result<f64, CsvError> {
-            let v = fields[i].trim();
+            let v = field(&fields, i);
             v.parse::<f64>().ok().filter(|n| crate::pt::stats::in_range(*n)).ok_or_else(|| CsvError::NotNumeric {
                 line,
                 column: column.into(),
@@ -116,11 +116,11 @@ pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
         };
         let optional = |i: Option<usize>, column: &str| -> Result<Option<f64>, CsvError> {
             match i {
-                Some(i) if !fields[i].trim().is_empty() => number(i, column).map(Some),
+                Some(i) if !field(&fields, i).is_empty() => number(i, column).map(Some),
                 _ => Ok(None),
             }
         };
-        let name = fields[participant].trim().to_string();
+        let name = field(&fields, participant).to_string();
         if name.is_empty() {
             return Err(CsvError::Syntax { line, message: "empty participant".into() });
         }
@@ -178,7 +178,7 @@ pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
                 message: format!("{} fields, the header has {}", fields.len(), header.len()),
             });
         }
-        let cell = |i: Option<usize>| i.map(|i| fields[i].trim()).filter(|v| !v.is_empty());
+        let cell = |i: Option<usize>| i.map(|i| field(&fields, i)).filter(|v| !v.is_empty());
         let number = |column: &str| -> Result<Option<f64>, CsvError> {
             cell(col(column))
                 .map(|v| {
@@ -191,8 +191,8 @@ pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
         };
         let row = SubmissionRow {
             line,
-            participant: fields[participant].trim().to_string(),
-            measurand: fields[measurand].trim().to_string(),
+            participant: field(&fields, participant).to_string(),
+            measurand: field(&fields, measurand).to_string(),
             result: number("result")?.ok_or_else(|| CsvError::Syntax { line, message: "empty result".into() })?,
             u: number("u")?,
             expanded: number("U")?,
@@ -215,6 +215,13 @@ pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
         out.push(row);
     }
     Ok(out)
+}
+
+/// Field `i` of a record, trimmed. Every record has been checked to have as many fields as
+/// the header, so a column found in the header is there; were one missing, it reads as an
+/// empty cell, which the readers refuse where a value is required.
+fn field(fields: &[String], i: usize) -> &str {
+    fields.get(i).map_or("", |f| f.trim())
 }
 
 pub(crate) fn quote(s: &str) -> String {

@@ -381,9 +381,11 @@ pub fn write_round(round: &Round) -> String {
     w.open("RoundDefinition", &[("xmlns", NS), ("id", &round.id)]);
     w.leaf("Scheme", &[], &round.scheme);
     w.leaf("Provider", &[], &round.provider);
-    if round.partners.len() > 1 {
+    if let [_, others @ ..] = round.partners.as_slice()
+        && !others.is_empty()
+    {
         w.open("Partners", &[]);
-        for p in &round.partners[1..] {
+        for p in others {
             w.leaf("Partner", &[], p);
         }
         w.close("Partners");

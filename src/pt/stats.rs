@@ -129,11 +129,18 @@ pub fn made(values: &[f64]) -> f64 {
 }
 
 /// Quantile by linear interpolation between order statistics (type 7).
+/// NaN for no values, as [`median`] gives.
 fn quantile_sorted(v: &[f64], q: f64) -> f64 {
-    let h = (v.len() - 1) as f64 * q;
+    let Some(last) = v.len().checked_sub(1) else {
+        return f64::NAN;
+    };
+    let h = last as f64 * q;
     let lo = h.floor() as usize;
     let hi = h.ceil() as usize;
-    v[lo] + (h - lo as f64) * (v[hi] - v[lo])
+    match (v.get(lo), v.get(hi)) {
+        (Some(v_lo), Some(v_hi)) => v_lo + (h - lo as f64) * (v_hi - v_lo),
+        _ => f64::NAN,
+    }
 }
 
 /// nIQR = 0.7413 · (Q3 − Q1).
@@ -455,7 +462,7 @@ pub fn homogeneity(items: &[Vec<f64>], sigma_pt: f64) -> Result<Homogeneity, Sta
     if g < 2 {
         return Err(StatsError::Homogeneity(format!("{g} items; at least 2 are needed")));
     }
-    let m = items[0].len();
+    let m = items.first().map_or(0, Vec::len);
     if m < 2 || items.iter().any(|i| i.len() != m) {
         return Err(StatsError::Homogeneity("every item needs the same number (≥ 2) of replicates".into()));
     }

@@ -49,10 +49,7 @@ impl Role {
             "customs" => Some(Role::Customs),
             "exporter" => Some(Role::Exporter),
             "operator" => Some(Role::Operator),
-            p if p.starts_with("partner:") && p.len() > "partner:".len() => {
-                Some(Role::Partner(p["partner:".len()..].to_string()))
-            }
-            _ => None,
+            p => p.strip_prefix("partner:").filter(|id| !id.is_empty()).map(|id| Role::Partner(id.to_string())),
         }
     }
 }

@@ -6,6 +6,7 @@
 use super::App;
 use super::auth::Role;
 use super::http::{Body, problem};
+use crate::formats::set_member;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::body::{Frame, Incoming};
@@ -25,7 +26,7 @@ fn answer(app: &App, line: usize, text: &[u8]) -> Value {
     if let Some(doc) = value.get("document").and_then(Value::as_str) {
         let (verdict, _) = app.decide(doc.as_bytes(), true);
         let mut v = serde_json::to_value(&verdict).unwrap_or_default();
-        v["line"] = json!(line);
+        set_member(&mut v, "line", json!(line));
         return v;
     }
     match (value.get("issuer").and_then(Value::as_str), value.get("number").and_then(Value::as_str)) {

@@ -12,7 +12,7 @@ use super::http::{Body, commit_problem, json, problem};
 use super::{App, Req, now_rfc3339};
 use crate::crypto::jws;
 use crate::crypto::xmldsig;
-use crate::formats::{self, Format};
+use crate::formats::{self, Format, set_member};
 use crate::ledger::entry::{Entry, document_digest};
 use crate::model::{AssessmentLevel, Status};
 use crate::recognition::arrangement_for;
@@ -175,7 +175,10 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
             Format::UntpDcc => {
                 let compact = serde_json::from_slice::<serde_json::Value>(&rendered.bytes)
                     .map(|mut v| {
-                        v["credentialSubject"]["auditableEvidence"] = receipt_link.clone();
+                        // The rendered credential always has its credentialSubject object.
+                        if let Some(subject) = v.get_mut("credentialSubject") {
+                            set_member(subject, "auditableEvidence", receipt_link.clone());
+                        }
                         v
                     })
                     .and_then(|v| serde_json::to_vec(&v))
@@ -245,7 +248,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         Effect::PutDecision { id: id.clone(), kind: "export".into(), json: body.to_string() },
     ];
     match app.commit(&entry, effects) {
-        Ok((receipt, _)) => body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default(),
+        Ok((receipt, _)) => set_member(&mut body, "receipt", serde_json::to_value(&receipt).unwrap_or_default()),
         Err(e) => return commit_problem(&e),
     }
     json(StatusCode::CREATED, &body)

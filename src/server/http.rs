@@ -41,7 +41,7 @@ fn problem_with(
         "detail": detail.into(),
     });
     if let Some(r) = receipt {
-        body["receipt"] = serde_json::to_value(r).unwrap_or_default();
+        crate::formats::set_member(&mut body, "receipt", serde_json::to_value(r).unwrap_or_default());
     }
     bytes(status, "application/problem+json", serde_json::to_vec(&body).unwrap_or_default())
 }

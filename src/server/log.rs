@@ -42,7 +42,10 @@ fn leaf_hash_param(raw: &str) -> Option<crate::ledger::merkle::Hash> {
         }
     }
     let decoded = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        (0..32).map(|i| u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()).collect::<Option<Vec<u8>>>()?
+        text.as_bytes()
+            .chunks_exact(2)
+            .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+            .collect::<Option<Vec<u8>>>()?
     } else {
         let standard = text.replace('-', "+").replace('_', "/");
         base64::engine::general_purpose::STANDARD
@@ -146,8 +149,10 @@ pub fn receipt(app: &App, id: &str) -> Response<Body> {
         }
         Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     };
-    match &decision["receipt"] {
-        serde_json::Value::Null => problem(StatusCode::NOT_FOUND, "store.not_found", format!("{id} has no receipt")),
-        receipt => json(StatusCode::OK, receipt),
+    match decision.get("receipt") {
+        None | Some(serde_json::Value::Null) => {
+            problem(StatusCode::NOT_FOUND, "store.not_found", format!("{id} has no receipt"))
+        }
+        Some(receipt) => json(StatusCode::OK, receipt),
     }
 }

@@ -20,9 +20,9 @@ struct Histogram {
 
 impl Histogram {
     fn observe(&mut self, seconds: f64) {
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                self.counts[i] += 1;
+        for (count, b) in self.counts.iter_mut().zip(BUCKETS) {
+            if seconds <= b {
+                *count += 1;
             }
         }
         self.count += 1;

@@ -30,7 +30,7 @@ use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
 use crate::ledger::durable::DurableLog;
 use crate::model::Status;
 use crate::recognition::{Registered, StatusSource};
-use crate::standards::Table;
+use crate::standards::{EMBEDDED_TABLE, Table};
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
 use crate::trust::TrustList;
@@ -354,7 +354,8 @@ impl App {
                 newest.map(Before::Stored)
             }
         };
-        let table = Table::embedded();
+        let table =
+            Table::parse(EMBEDDED_TABLE).map_err(|e| format!("the embedded equivalence table: [{}] {e}", e.code()))?;
         let (trust_list, list_bytes, note) = match before {
             Some(before) if before.sequence() > trust_list.sequence => {
                 let note =
@@ -494,8 +495,9 @@ impl App {
         let mut body: serde_json::Value = serde_json::from_str(&stored.json)
             .map_err(|e| crate::store::StoreError::Database(format!("the stored decision {id} is not JSON: {e}")))?;
         // Decisions stored before their log index was kept name it in the receipt they were given.
-        if let Some(index) = stored.log_index.or_else(|| body["receipt"]["index"].as_u64()) {
-            body["receipt"] = serde_json::to_value(self.log.receipt_of_stored(index)?).unwrap_or_default();
+        if let Some(index) = stored.log_index.or_else(|| body.pointer("/receipt/index").and_then(|i| i.as_u64())) {
+            let receipt = serde_json::to_value(self.log.receipt_of_stored(index)?).unwrap_or_default();
+            crate::formats::set_member(&mut body, "receipt", receipt);
         }
         Ok(Some(body))
     }

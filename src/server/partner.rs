@@ -6,7 +6,7 @@ use super::auth::Role;
 use super::http::{Body, commit_problem, json, logged_problem, problem};
 use super::{App, Req, now_rfc3339};
 use crate::crypto::jws::{self, Verifier};
-use crate::formats::{self, Format};
+use crate::formats::{self, Format, set_member};
 use crate::ledger::durable::LogError;
 use crate::ledger::entry::{Entry, document_digest};
 use crate::notice::Notice;
@@ -110,10 +110,10 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
         reasons: verdict.unmet_reasons(),
     };
     let mut body = serde_json::to_value(&verdict).unwrap_or_default();
-    body["id"] = json!(id);
+    set_member(&mut body, "id", json!(id));
     if let Some((cn, lost)) = translation {
-        body["cn_xml"] = json!(cn);
-        body["lost"] = json!(lost);
+        set_member(&mut body, "cn_xml", json!(cn));
+        set_member(&mut body, "lost", json!(lost));
     }
     // Committed with its entry, as an export is: a recognized certificate that can be looked
     // up always has its decision in the log, and a logged recognition always took effect.
@@ -128,7 +128,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     }
     effects.push(Effect::PutDecision { id: id.clone(), kind: "recognition".into(), json: body.to_string() });
     match app.commit(&entry, effects) {
-        Ok((receipt, _)) => body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default(),
+        Ok((receipt, _)) => set_member(&mut body, "receipt", serde_json::to_value(&receipt).unwrap_or_default()),
         Err(e) => return commit_problem(&e),
     }
     json(if verdict.valid { StatusCode::CREATED } else { StatusCode::OK }, &body)

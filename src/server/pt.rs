@@ -12,6 +12,7 @@ use super::http::{Body, Refusal, bytes, commit_problem, json, refuse, store_stat
 use super::partner::partner;
 use super::{App, Req, now_rfc3339, rfc3339};
 use crate::crypto::xmldsig;
+use crate::formats::set_member;
 use crate::ledger::durable::LogError;
 use crate::ledger::entry::{Entry, document_digest};
 use crate::ledger::receipt::Receipt;
@@ -390,9 +391,9 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
         let (receipt, _) = app
             .commit(&entry(app, req, "pt-report", used, outputs, "reported", reasons), effects)
             .map_err(commit_error)?;
-        body["receipt"] = serde_json::to_value(&receipt).unwrap_or_default();
+        set_member(&mut body, "receipt", serde_json::to_value(&receipt).unwrap_or_default());
         if let Some(close) = close_receipt {
-            body["close_receipt"] = serde_json::to_value(&close).unwrap_or_default();
+            set_member(&mut body, "close_receipt", serde_json::to_value(&close).unwrap_or_default());
         }
         Ok(json(StatusCode::CREATED, &body))
     })

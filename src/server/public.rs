@@ -88,7 +88,7 @@ fn derive(app: &App, view: &CertificateView) -> Derived {
         .filter_map(|e| e.reference.split_once(':'))
         .filter(|(kind, _)| matches!(*kind, "export" | "recognition"))
         .find_map(|(kind, id)| app.decision(id, &[kind]).ok().flatten())
-        .map(|d| d["receipt"].clone())
+        .and_then(|d| d.get("receipt").cloned())
         .unwrap_or(Value::Null);
     Derived { facts: cert.as_ref().map(facts), expiry: cert.map(|c| c.expiry_date), receipt }
 }

@@ -28,7 +28,7 @@ pub fn decode_document(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
         Declared::Utf8 => match std::str::from_utf8(body) {
             Ok(s) => Ok(Cow::Borrowed(s)),
             Err(e) => {
-                let good = std::str::from_utf8(&body[..e.valid_up_to()]).unwrap_or_default();
+                let good = body.get(..e.valid_up_to()).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
                 Err(XmlError::BadEncoding { pos: end_pos(good), encoding: "UTF-8" })
             }
         },
@@ -71,7 +71,11 @@ fn decode_gb18030(body: &[u8]) -> Result<String, XmlError> {
     let mut src = body;
     loop {
         let (result, read) = decoder.decode_to_string_without_replacement(src, &mut out, true);
-        src = &src[read..];
+        // encoding_rs never reports more bytes read than it was given.
+        let Some(rest) = src.get(read..) else {
+            return Err(XmlError::BadEncoding { pos: end_pos(&out), encoding: "GB18030" });
+        };
+        src = rest;
         match result {
             DecoderResult::InputEmpty => return Ok(out),
             DecoderResult::OutputFull => out.reserve(src.len() * 3 + 16),
@@ -112,24 +116,36 @@ fn read_declaration(body: &[u8]) -> Result<Option<String>, XmlError> {
         pos: Pos { line: 1, column: 1 },
         message: "the XML declaration is not closed".into(),
     })?;
+    // Every `rest` below is a suffix of `decl`, so `end - rest.len()` is where it starts in `body`.
+    let Some(mut rest) = body.get(..end).and_then(|decl| decl.strip_prefix(b"<?xml")) else {
+        return Err(XmlError::Malformed {
+            pos: Pos { line: 1, column: 1 },
+            message: "the XML declaration is not closed".into(),
+        });
+    };
+    let at = |rest: &[u8]| end - rest.len();
     let bad = |at: usize, message: String| XmlError::Malformed { pos: ascii_pos(body, at), message };
-    let mut at = 5;
     let mut last: Option<usize> = None;
     let mut encoding = None;
     loop {
-        let space = whitespace(&body[at..end]);
-        at += space;
-        if at == end {
+        let after_space = skip_whitespace(rest);
+        let had_space = after_space.len() < rest.len();
+        rest = after_space;
+        if rest.is_empty() {
             break;
         }
-        if space == 0 {
-            return Err(bad(at, "the XML declaration's pseudo-attributes must be separated by whitespace".into()));
+        if !had_space {
+            return Err(bad(
+                at(rest),
+                "the XML declaration's pseudo-attributes must be separated by whitespace".into(),
+            ));
         }
-        let name_len = body[at..end].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count().max(1);
-        let name = String::from_utf8_lossy(&body[at..(at + name_len).min(end)]).to_string();
+        let name_len = rest.iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count().max(1);
+        let (name, after_name) = rest.split_at_checked(name_len).unwrap_or((rest, &[]));
+        let name = String::from_utf8_lossy(name).to_string();
         let Some(which) = PSEUDO_ATTRIBUTES.iter().position(|p| *p == name) else {
             return Err(bad(
-                at,
+                at(rest),
                 format!("'{name}' is not allowed in the XML declaration (version, encoding, standalone)"),
             ));
         };
@@ -138,24 +154,19 @@ fn read_declaration(body: &[u8]) -> Result<Option<String>, XmlError> {
                 None => "the XML declaration must begin with version".to_string(),
                 Some(_) => format!("'{name}' is out of order or repeated (version, encoding, standalone, each once)"),
             };
-            return Err(bad(at, message));
+            return Err(bad(at(rest), message));
         }
-        at += name_len;
-        at += whitespace(&body[at..end]);
-        if body.get(at) != Some(&b'=') || at >= end {
-            return Err(bad(at, format!("'{name}' in the XML declaration lacks '='")));
-        }
-        at += 1;
-        at += whitespace(&body[at..end]);
-        let quote = body[at..end].first().copied().filter(|q| *q == b'"' || *q == b'\'');
-        let Some(quote) = quote else {
-            return Err(bad(at, format!("the value of '{name}' in the XML declaration is not quoted")));
+        rest = skip_whitespace(after_name);
+        let Some(after_eq) = rest.strip_prefix(b"=") else {
+            return Err(bad(at(rest), format!("'{name}' in the XML declaration lacks '='")));
         };
-        let value_len = body[at + 1..end]
-            .iter()
-            .position(|b| *b == quote)
-            .ok_or_else(|| bad(at, format!("the value of '{name}' in the XML declaration is not closed")))?;
-        let value = &body[at + 1..at + 1 + value_len];
+        rest = skip_whitespace(after_eq);
+        let [quote @ (b'"' | b'\''), quoted @ ..] = rest else {
+            return Err(bad(at(rest), format!("the value of '{name}' in the XML declaration is not quoted")));
+        };
+        let Some((value, after_value)) = split_once_at(quoted, *quote) else {
+            return Err(bad(at(rest), format!("the value of '{name}' in the XML declaration is not closed")));
+        };
         let fits = match which {
             0 => value.strip_prefix(b"1.").is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit)),
             1 => {
@@ -165,32 +176,49 @@ fn read_declaration(body: &[u8]) -> Result<Option<String>, XmlError> {
             _ => value == b"yes" || value == b"no",
         };
         if !fits {
-            let expected = ["1.0", "an encoding name", "yes or no"][which];
+            let expected = match which {
+                0 => "1.0",
+                1 => "an encoding name",
+                _ => "yes or no",
+            };
             let found = String::from_utf8_lossy(value);
-            return Err(bad(at + 1, format!("{name}=\"{found}\" in the XML declaration: expected {expected}")));
+            return Err(bad(at(quoted), format!("{name}=\"{found}\" in the XML declaration: expected {expected}")));
         }
         if which == 1 {
             encoding = Some(String::from_utf8_lossy(value).to_string());
         }
         last = Some(which);
-        at += value_len + 2;
+        rest = after_value;
     }
     if last.is_none() {
-        return Err(bad(at, "the XML declaration must begin with version".into()));
+        return Err(bad(at(rest), "the XML declaration must begin with version".into()));
     }
     Ok(encoding)
 }
 
 /// Where byte `at` of the declaration is: before it, everything that was read is ASCII.
 fn ascii_pos(body: &[u8], at: usize) -> Pos {
-    let before = &body[..at.min(body.len())];
+    let before = body.get(..at).unwrap_or(body);
     let line = before.iter().filter(|b| **b == b'\n').count() as u32 + 1;
     let column = before.iter().rev().take_while(|b| **b != b'\n').count() as u32 + 1;
     Pos { line, column }
 }
 
-fn whitespace(b: &[u8]) -> usize {
-    b.iter().take_while(|c| b" \t\r\n".contains(c)).count()
+/// `b` without the XML whitespace it starts with.
+fn skip_whitespace(mut b: &[u8]) -> &[u8] {
+    while let [c, tail @ ..] = b
+        && b" \t\r\n".contains(c)
+    {
+        b = tail;
+    }
+    b
+}
+
+/// The bytes before the first `sep` and those after it; `None` when there is no `sep`.
+fn split_once_at(b: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let i = b.iter().position(|c| *c == sep)?;
+    let (head, tail) = b.split_at_checked(i)?;
+    Some((head, tail.get(1..)?))
 }
 
 #[cfg(test)]

@@ -167,14 +167,10 @@ pub fn escape_attr(s: &str, out: &mut String) {
 
 /// Computes the line and column of a byte offset in `text`.
 pub(crate) fn pos_at(text: &str, offset: usize) -> Pos {
-    let offset = offset.min(text.len());
-    let mut start = offset;
-    while !text.is_char_boundary(start) {
-        start -= 1;
-    }
-    let before = &text[..start];
+    // A char boundary at or below the end: `get` always finds it.
+    let before = text.get(..text.floor_char_boundary(offset)).unwrap_or(text);
     let line = before.bytes().filter(|&b| b == b'\n').count() as u32 + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before[line_start..].chars().count() as u32 + 1;
+    let line_text = before.rsplit_once('\n').map_or(before, |(_, last)| last);
+    let column = line_text.chars().count() as u32 + 1;
     Pos { line, column }
 }

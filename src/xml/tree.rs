@@ -19,12 +19,9 @@ impl<'a> LineTracker<'a> {
         if offset < self.offset {
             return pos_at(self.text, offset);
         }
-        let end = offset.min(self.text.len());
-        let mut end_boundary = end;
-        while !self.text.is_char_boundary(end_boundary) {
-            end_boundary -= 1;
-        }
-        for c in self.text[self.offset..end_boundary].chars() {
+        let end_boundary = self.text.floor_char_boundary(offset);
+        // `self.offset` is a char boundary at or below `offset`, so at or below `end_boundary`.
+        for c in self.text.get(self.offset..end_boundary).unwrap_or_default().chars() {
             if c == '\n' {
                 self.pos.line += 1;
                 self.pos.column = 1;
