@@ -811,3 +811,22 @@ async fn an_install_through_an_older_connection_is_in_force_for_all() {
     assert_eq!(call(addr, "GET", "/v1/trust-list", vec![], None, None).await.body, list);
     running.task.abort();
 }
+
+/// Roots named in `[identities.partners]` vouch for that body (a root it uses for TLS but
+/// does not list), and for no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_partner_roots_vouch_for_their_body_only() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    cfg.identities.partners.insert("ukas".into(), vec![format!("{DEMO}/foreign/dakks/root.pem").into()]);
+    let (running, addr, _app) = serve(cfg).await;
+    let as_ukas = Identity::minted("foreign/dakks/root", "partner:ukas");
+    let r = call_as(addr, "POST", "/v1/recognitions", b"x".to_vec(), &as_ukas, None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    for claim in ["partner:anab", "operator"] {
+        let other = Identity::minted("foreign/dakks/root", claim);
+        let r = call_as(addr, "POST", "/v1/recognitions", b"x".to_vec(), &other, None).await;
+        assert_eq!(reason(&r), refused(403, "auth.issuer_not_allowed"), "{claim}");
+    }
+    running.task.abort();
+}
