@@ -49,6 +49,8 @@ pub struct Metrics {
     auth_refusals: Mutex<BTreeMap<&'static str, u64>>,
     /// Connections closed at once, by which limit refused them.
     connections_refused: Mutex<BTreeMap<&'static str, u64>>,
+    /// Requests whose handling panicked (answered 500).
+    handler_panics: std::sync::atomic::AtomicU64,
 }
 
 /// The trust list in force at the time of a scrape, in seconds.
@@ -74,6 +76,10 @@ impl Metrics {
         if let Ok(mut v) = self.verdicts.lock() {
             *v.entry(reason.to_string()).or_default() += 1;
         }
+    }
+
+    pub fn handler_panicked(&self) {
+        self.handler_panics.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn connection_refused(&self, limit: &'static str) {
@@ -150,6 +156,11 @@ impl Metrics {
                 let _ = writeln!(out, "mrgate_auth_refusals_total{{reason=\"{reason}\"}} {n}");
             }
         }
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_handler_panics_total Requests whose handling panicked, answered 500 (a bug).\n# TYPE mrgate_handler_panics_total counter\nmrgate_handler_panics_total {}",
+            self.handler_panics.load(std::sync::atomic::Ordering::Relaxed)
+        );
         let _ = writeln!(
             out,
             "# HELP mrgate_connections_refused_total Connections closed on arrival, by the limit that refused them (per_client, max_connections).\n# TYPE mrgate_connections_refused_total counter"

@@ -953,6 +953,46 @@ async fn handle(
     Ok(response)
 }
 
+/// A request's handling, with a panic in it (a bug: `src/` denies the lints that lead to
+/// one) answered 500 problem+json and counted in `mrgate_handler_panics_total` rather than
+/// dropping the connection and every request on it. The panic message goes to stderr.
+async fn guarded(
+    metrics: Arc<metrics::Metrics>,
+    label: &'static str,
+    handled: impl std::future::Future<Output = Result<Response<Body>, std::convert::Infallible>>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    match CatchUnwind(Box::pin(handled)).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            metrics.handler_panicked();
+            metrics.request(label, 500, std::time::Duration::ZERO);
+            Ok(problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "http.internal",
+                "the gateway failed on this request (a bug, counted and logged); nothing was decided",
+            ))
+        }
+    }
+}
+
+/// A future whose panic, while polled, is caught and returned.
+struct CatchUnwind<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let inner = self.get_mut().0.as_mut();
+        // Unwind safety: a panicking handler's future is dropped with its state; what it
+        // shares (store, log, metrics) is behind locks that recover from poisoning.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.poll(cx))) {
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Err(panic) => std::task::Poll::Ready(Err(panic)),
+        }
+    }
+}
+
 /// 429 with when to come back.
 fn too_many(retry_after: u64) -> Response<Body> {
     let mut r = problem(StatusCode::TOO_MANY_REQUESTS, "http.rate_limited", "too many requests from this caller");
@@ -1060,9 +1100,12 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                 let presented = Arc::new(auth::Presented::new(chain));
                 let activity = connections::Activity::new();
                 let watching = Arc::clone(&activity);
-                let service = hyper::service::service_fn(move |r| {
+                let service = hyper::service::service_fn(move |r: Request<Incoming>| {
                     let handling = watching.handling();
-                    handle(Arc::clone(&app), Arc::clone(&presented), peer.ip(), r, handling)
+                    let label = route_label(r.method(), r.uri().path());
+                    let metrics = Arc::clone(&app.metrics);
+                    let handled = handle(Arc::clone(&app), Arc::clone(&presented), peer.ip(), r, handling);
+                    guarded(metrics, label, handled)
                 });
                 let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 builder.http1().header_read_timeout(timeout).timer(hyper_util::rt::TokioTimer::new());
@@ -1132,5 +1175,37 @@ fn report_reload(outcome: Result<String, String>) {
     match outcome {
         Ok(summary) => eprintln!("mrgate: reloaded: {summary}"),
         Err(why) => eprintln!("mrgate: reload failed, keeping the running configuration: {why}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A handler that panics is answered 500 problem+json, and counted.
+    #[tokio::test]
+    async fn a_panic_in_a_handler_is_a_500_and_counted() {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let panicking = async {
+            let broken: Option<Response<Body>> = None;
+            Ok(broken.unwrap_or_else(|| panic!("a handler bug")))
+        };
+        let answer = guarded(Arc::clone(&metrics), "POST /v1/verify", panicking).await.unwrap_or_else(|e| match e {});
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            answer.headers().get(hyper::header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+        let body = answer.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let said: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(said["reason"], "http.internal");
+        let facts = metrics::TrustListFacts { age: 0.0, until_next_update: 1.0 };
+        let text = metrics.render(&facts, &metrics::LogFacts { size: 0, commits: 0, checkpoint_age: 0.0 });
+        assert!(text.contains("mrgate_handler_panics_total 1\n"), "{text}");
+        assert!(text.contains("mrgate_requests_total{route=\"POST /v1/verify\",status=\"500\"} 1\n"), "{text}");
+        // An answer that does not panic passes through.
+        let fine = async { Ok(problem(StatusCode::NOT_FOUND, "http.not_found", "x")) };
+        let answer = guarded(Arc::clone(&metrics), "GET /", fine).await.unwrap_or_else(|e| match e {});
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND);
     }
 }
