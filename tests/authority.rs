@@ -483,7 +483,7 @@ async fn an_unsigned_export_needs_a_grant() {
     // A token does not lend its grant to a caller with another role.
     let customs_with_token =
         call(addr, "POST", "/v1/exports", domestic_certificate(), Some("customs"), Some(&token())).await;
-    assert_eq!(reason(&customs_with_token), refused(401, "auth.role"));
+    assert_eq!(reason(&customs_with_token), refused(403, "auth.role"));
     running.task.abort();
 }
 

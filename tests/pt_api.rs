@@ -292,7 +292,7 @@ async fn a_joint_round_from_definition_to_signed_report() {
     assert_eq!(json.json()["measurands"], report["measurands"]);
     refused(&get("partner-dakks", "image/png").await, 406, "http.not_acceptable");
     refused(&get("partner-anab", "application/json").await, 403, "auth.not_in_round");
-    refused(&get("customs", "application/json").await, 401, "auth.role");
+    refused(&get("customs", "application/json").await, 403, "auth.role");
 
     // The receipt proves the signed XML was logged, offline, with the log's public key.
     let receipt = dir.path().join("receipt.json");
@@ -371,7 +371,7 @@ async fn round_definitions_that_are_refused() {
         "{}",
         malformed.json()
     );
-    refused(&define(signed_by("dakks", &text), "exporter").await, 401, "auth.role");
+    refused(&define(signed_by("dakks", &text), "exporter").await, 403, "auth.role");
     // Accepted once; the same id again is a conflict.
     assert_eq!(define(signed_by("dakks", &text), "partner-dakks").await.status, 201);
     refused(&define(signed_by("dakks", &text), "partner-dakks").await, 409, "pt.round_exists");
@@ -418,7 +418,7 @@ async fn submissions_that_are_refused() {
     let r = post(&gw, path, signed_by("ukas", &nan), "partner-ukas").await;
     refused(&r, 400, "pt.document");
     assert!(r.json()["detail"].as_str().unwrap_or_default().contains("'NaN' is not a finite number"), "{}", r.json());
-    refused(&call(gw.addr, "POST", path, vec![], Some("customs"), Some(&token())).await, 401, "auth.role");
+    refused(&call(gw.addr, "POST", path, vec![], Some("customs"), Some(&token())).await, 403, "auth.role");
     // Nothing refused was kept: the first accepted submission replaces nothing.
     let r = post(&gw, path, signed_by("ukas", &one("S-1", "ukas", "Pb")), "partner-ukas").await;
     assert_eq!((r.status, &r.json()["replaced"]), (201, &serde_json::json!([])));

@@ -101,16 +101,16 @@ async fn authorization_and_bad_requests() {
     type Case<'a> = (&'a str, &'a str, Vec<u8>, Option<&'a str>, Option<String>, u16);
     let cases: Vec<Case<'_>> = vec![
         ("POST", "/v1/exports", cert.clone(), None, None, 401),
-        ("POST", "/v1/exports", cert.clone(), Some("customs"), None, 401),
+        ("POST", "/v1/exports", cert.clone(), Some("customs"), None, 403),
         ("POST", "/v1/exports", cert.clone(), None, Some("not-the-token".into()), 401),
         ("POST", "/v1/exports", cert.clone(), Some("exporter"), None, 201),
         ("POST", "/v1/exports", cert.clone(), None, Some(token()), 201),
         ("POST", "/v1/verify", b"x".to_vec(), None, None, 401),
-        ("POST", "/v1/verify", b"x".to_vec(), Some("exporter"), None, 401),
+        ("POST", "/v1/verify", b"x".to_vec(), Some("exporter"), None, 403),
         ("POST", "/v1/verify", b"x".to_vec(), Some("customs"), None, 200),
         ("POST", "/v1/verify", b"x".to_vec(), Some("partner-dakks"), None, 200),
         ("POST", "/v1/verify", b"x".to_vec(), Some("operator"), None, 200),
-        ("GET", "/v1/exports/unknown", vec![], Some("customs"), None, 401),
+        ("GET", "/v1/exports/unknown", vec![], Some("customs"), None, 403),
         ("GET", "/v1/exports/unknown", vec![], Some("operator"), None, 404),
         ("GET", "/v1/trust-list", vec![], None, None, 200),
         ("DELETE", "/v1/trust-list", vec![], Some("operator"), None, 405),
@@ -260,7 +260,7 @@ mod partners {
         assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_body")));
         assert_eq!(
             call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("customs"), None).await.status,
-            401
+            403
         );
 
         let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
@@ -486,7 +486,7 @@ async fn operators_install_newer_trust_lists_only() {
 
     assert_eq!(
         call(addr, "PUT", "/v1/admin/trust-list", list.clone().into_bytes(), Some("customs"), None).await.status,
-        401
+        403
     );
     let forged = list.replacen(">suspended<", ">active<", 1);
     assert_eq!(
@@ -1009,7 +1009,8 @@ async fn a_slow_client_cannot_hold_the_server() {
 
 /// Who may call what, written out independently of the server's own checks: every route ×
 /// every kind of caller. "May" means the call is not refused for its role (it may still be a
-/// 400 or 404 for its empty body or made-up id); "may not" means exactly 401.
+/// 400 or 404 for its empty body or made-up id); "may not" means exactly 401 for a caller
+/// with no identity and 403 for one whose role may not (RFC 9110 §15.5.2, §15.5.4).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_authorization_matrix() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -1086,7 +1087,8 @@ async fn the_authorization_matrix() {
                 assert!(r.status != 401 && r.status != 403, "{method} {path} as {who}: refused {}", r.status);
                 assert!(r.status < 500, "{method} {path} as {who}: {}", r.status);
             } else {
-                assert_eq!(r.status, 401, "{method} {path} as {who}: {}", String::from_utf8_lossy(&r.body));
+                let expected = if who == "nobody" { 401 } else { 403 };
+                assert_eq!(r.status, expected, "{method} {path} as {who}: {}", String::from_utf8_lossy(&r.body));
                 assert_eq!(r.content_type, "application/problem+json");
             }
         }

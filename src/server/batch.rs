@@ -9,8 +9,8 @@ use super::http::{Body, problem};
 use crate::formats::set_member;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, StreamBody};
+use hyper::Response;
 use hyper::body::{Frame, Incoming};
-use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -47,10 +47,10 @@ fn answer(app: &App, line: usize, text: &[u8]) -> Value {
 }
 
 /// Starts streaming answers while the request is still being read.
-pub fn stream(app: Arc<App>, role: &Role, body: Incoming) -> Response<Body> {
+pub fn stream(app: Arc<App>, role: &Role, authenticated: bool, body: Incoming) -> Response<Body> {
     if matches!(role, Role::Anonymous | Role::Exporter) {
         return problem(
-            StatusCode::UNAUTHORIZED,
+            super::http::role_status(authenticated),
             "auth.role",
             "batch verification needs a customs, partner or operator client certificate",
         );

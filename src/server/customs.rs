@@ -13,11 +13,7 @@ use std::sync::Arc;
 /// Who may call `POST /v1/verify`: customs, partners and operators.
 fn may_verify(req: &Req) -> Result<String, Refusal> {
     if matches!(req.role, Role::Anonymous | Role::Exporter) {
-        return Err(refuse(
-            StatusCode::UNAUTHORIZED,
-            "auth.role",
-            "verify needs a customs, partner or operator client certificate",
-        ));
+        return Err(Box::new(req.wrong_role("verify needs a customs, partner or operator client certificate")));
     }
     Ok(req.actor.clone())
 }

@@ -27,11 +27,7 @@ fn authorized(req: &Req) -> bool {
 
 pub fn export(app: &App, req: &Req) -> Response<Body> {
     if !authorized(req) {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "auth.role",
-            "exports need an exporter client certificate or bearer token",
-        );
+        return req.wrong_role("exports need an exporter client certificate or bearer token");
     }
     let wanted: Vec<Format> = match req.query_param("formats") {
         None => vec![Format::UntpDcc, Format::IafXml, Format::IafJson],
@@ -256,7 +252,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
 
 pub fn get(app: &App, req: &Req, id: &str) -> Response<Body> {
     if !authorized(req) && req.role != Role::Operator {
-        return problem(StatusCode::UNAUTHORIZED, "auth.role", "exports are visible to exporters and operators");
+        return req.wrong_role("exports are visible to exporters and operators");
     }
     match app.decision(id, &["export"]) {
         Ok(Some(body)) => json(StatusCode::OK, &body),

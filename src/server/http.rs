@@ -81,6 +81,12 @@ pub fn logged_problem(
     problem_with(status, reason, detail, Some(receipt))
 }
 
+/// The status for a caller whose role may not do what it asks: 401 when it showed no
+/// identity (no client certificate of a role, no valid token), 403 when it did.
+pub fn role_status(authenticated: bool) -> StatusCode {
+    if authenticated { StatusCode::FORBIDDEN } else { StatusCode::UNAUTHORIZED }
+}
+
 /// A refusal on its way out of a handler (boxed: a response is large for an `Err`).
 pub type Refusal = Box<Response<Body>>;
 

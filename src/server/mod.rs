@@ -670,6 +670,13 @@ pub struct Req {
 }
 
 impl Req {
+    /// A caller refused for its role: 401 when it showed no identity at all (RFC 9110
+    /// §15.5.2: credentials are what it lacks), 403 when it is someone who may not do this.
+    pub fn wrong_role(&self, detail: &str) -> Response<Body> {
+        let authenticated = self.role != Role::Anonymous || self.exporter.is_some();
+        problem(http::role_status(authenticated), "auth.role", detail)
+    }
+
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
@@ -876,7 +883,8 @@ async fn handle(
     }
     let role = caller.role.clone();
     if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
-        let response = batch::stream(Arc::clone(&app), &role, request.into_body());
+        let authenticated = role != Role::Anonymous || token_grant.is_some();
+        let response = batch::stream(Arc::clone(&app), &role, authenticated, request.into_body());
         app.metrics.request(label, response.status().as_u16(), started.elapsed());
         return Ok(response);
     }

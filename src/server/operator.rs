@@ -12,11 +12,7 @@ use serde_json::json;
 
 pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
     if req.role != Role::Operator {
-        return problem(
-            StatusCode::UNAUTHORIZED,
-            "auth.role",
-            "installing a trust list needs an operator client certificate",
-        );
+        return req.wrong_role("installing a trust list needs an operator client certificate");
     }
     let now = time::OffsetDateTime::now_utc();
     let list = match app.install_policy.load(&req.body, now, &super::trust_list_limits(&app.limits)) {

@@ -21,15 +21,12 @@ fn belongs_to(list: &TrustList, issuer: &str, partner: &str) -> bool {
         || list.body(issuer).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref()) == Some(partner)
 }
 
-/// The calling partner's body id, or 401 for any other caller.
+/// The calling partner's body id; any other caller is refused (401 without an identity,
+/// 403 with another role).
 pub(super) fn partner(req: &Req) -> Result<&str, super::http::Refusal> {
     match &req.role {
         Role::Partner(b) => Ok(b),
-        _ => Err(Box::new(problem(
-            StatusCode::UNAUTHORIZED,
-            "auth.role",
-            "this route needs a partner client certificate",
-        ))),
+        _ => Err(Box::new(req.wrong_role("this route needs a partner client certificate"))),
     }
 }
 

@@ -435,7 +435,7 @@ fn readable_round(app: &App, req: &Req, id: &str) -> Result<(PtRoundRecord, Roun
             Ok(r)
         }
         Role::Operator => stored_round(app, id),
-        _ => Err(refuse(StatusCode::UNAUTHORIZED, "auth.role", "a PT round is for its partners and the operator")),
+        _ => Err(Box::new(req.wrong_role("a PT round is for its partners and the operator"))),
     }
 }
 
