@@ -1098,3 +1098,50 @@ async fn the_authorization_matrix() {
     assert!(undocumented.is_empty(), "statuses schemas/openapi.json does not list: {undocumented:#?}");
     running.task.abort();
 }
+
+/// Every verification is a logged decision, batch lines included: each `{"document"}` line's
+/// answer carries its own receipt, proved offline against the log key, and the log grows by
+/// one entry a line (before, batch verdicts went out unlogged). Look-up lines log nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_verifications_are_logged_each_with_its_receipt() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
+    let credential = export["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let before = app.log.size().expect("size");
+    let mut lines = String::new();
+    for _ in 0..300 {
+        lines.push_str(&serde_json::json!({"document": credential}).to_string());
+        lines.push('\n');
+    }
+    lines.push_str("{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"04925Q10021R0M\"}\n");
+    let r = call(addr, "POST", "/v1/verify/batch", lines.into_bytes(), Some("customs"), None).await;
+    assert_eq!(r.status, 200);
+    let answers: Vec<serde_json::Value> = r
+        .body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("json"))
+        .collect();
+    assert_eq!(answers.len(), 301);
+    let key = mrgate::crypto::keys::PublicKey::from_spki_pem(&std::fs::read(format!("{DEMO}/log.pub")).expect("pub"))
+        .expect("key");
+    let mut indexes = Vec::new();
+    for (i, a) in answers.iter().take(300).enumerate() {
+        assert_eq!((a["line"].as_u64(), a["valid"].as_bool()), (Some(i as u64 + 1), Some(true)), "{a}");
+        let receipt: mrgate::ledger::receipt::Receipt =
+            serde_json::from_value(a["receipt"].clone()).unwrap_or_else(|e| panic!("line {}: {e}: {a}", i + 1));
+        let verified = mrgate::ledger::receipt::verify(&receipt, key.raw(), None).expect("receipt verifies");
+        assert_eq!((verified.entry.kind.as_str(), verified.entry.verdict.as_str()), ("recognition", "valid"));
+        indexes.push(receipt.index);
+    }
+    indexes.sort_unstable();
+    indexes.dedup();
+    assert_eq!(indexes.len(), 300, "one entry a line");
+    let lookup = answers.last().expect("lookup");
+    assert_eq!((lookup["found"].as_bool(), lookup.get("receipt")), (Some(true), None));
+    assert_eq!(app.log.size().expect("size"), before + 300);
+    running.task.abort();
+}

@@ -2,33 +2,110 @@
 //! `{"issuer", "number"}` (a look-up) or `{"document": "<JWS or XML>"}` (a verification);
 //! each answer line carries the input's line number. At most 10,000 lines; neither the
 //! request nor the response is held in memory whole.
+//!
+//! A verification line is a decision like `POST /v1/verify`'s: it is logged, and its answer
+//! carries its receipt. Entries are queued to the log as lines are decided and answered in
+//! order once committed ([`WINDOW`] at a time in flight), so a batch's entries share the
+//! log's group commits instead of waiting for one each; an answer is never sent before its
+//! entry is durable.
 
 use super::App;
 use super::auth::Role;
 use super::http::{Body, problem};
 use crate::formats::set_member;
+use crate::ledger::durable::LogError;
+use crate::ledger::entry::Entry;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::Response;
 use hyper::body::{Frame, Incoming};
 use serde_json::{Value, json};
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
+use tokio::sync::oneshot;
 
 pub const MAX_LINES: usize = 10_000;
 
-/// One answer line for one input line.
-fn answer(app: &App, line: usize, text: &[u8]) -> Value {
+/// Verification lines whose entries may wait for their commit at once.
+const WINDOW: usize = 256;
+
+/// One input line's answer: ready, or a verdict whose entry must be logged first.
+enum Answer {
+    Ready(Value),
+    Decided { value: Value, entry: Entry },
+}
+
+/// An answer on its way out, in input order.
+enum Pending {
+    Ready(Value),
+    Logged { value: Value, entry: Entry, bytes: Vec<u8>, index: oneshot::Receiver<Result<u64, LogError>> },
+}
+
+impl Pending {
+    /// Queues a decided line's entry to the log (or answers it now when that fails).
+    fn queue(app: &App, answer: Answer) -> Self {
+        let (value, entry) = match answer {
+            Answer::Ready(v) => return Pending::Ready(v),
+            Answer::Decided { value, entry } => (value, entry),
+        };
+        let line = value.get("line").cloned().unwrap_or_default();
+        let bytes = match entry.encode() {
+            Ok(b) => b,
+            Err(e) => {
+                return Pending::Ready(json!({"line": line, "error": {"reason": e.code(), "message": e.to_string()}}));
+            }
+        };
+        let (tx, index) = oneshot::channel();
+        match app.log.append_then(bytes.clone(), Box::new(move |r| drop(tx.send(r)))) {
+            Ok(()) => Pending::Logged { value, entry, bytes, index },
+            Err(e) => Pending::Ready(json!({"line": line, "error": {"reason": e.code(), "message": e.to_string()}})),
+        }
+    }
+
+    /// The answer line, once its entry (if any) is committed: with its receipt, or an error
+    /// line when the log did not take it (no verdict goes out unlogged).
+    async fn resolve(self, app: &App) -> Value {
+        let (mut value, entry, bytes, index) = match self {
+            Pending::Ready(v) => return v,
+            Pending::Logged { value, entry, bytes, index } => (value, entry, bytes, index),
+        };
+        let started = std::time::Instant::now();
+        let committed = index.await.unwrap_or_else(|_| Err(LogError::Unavailable("the log committer stopped".into())));
+        match committed.and_then(|i| app.log.receipt_for(i, Some(bytes))) {
+            Ok(receipt) => {
+                app.appended(&entry, started.elapsed());
+                set_member(&mut value, "receipt", serde_json::to_value(&receipt).unwrap_or_default());
+                value
+            }
+            Err(e) => {
+                let line = value.get("line").cloned().unwrap_or_default();
+                json!({"line": line, "error": {"reason": e.code(), "message": e.to_string()}})
+            }
+        }
+    }
+}
+
+/// One input line's answer.
+fn answer(app: &App, line: usize, text: &[u8], actor: &str) -> Answer {
     let value: Value = match serde_json::from_slice(text) {
         Ok(v) => v,
-        Err(e) => return json!({"line": line, "error": {"reason": "format.json", "message": e.to_string()}}),
+        Err(e) => {
+            return Answer::Ready(json!({"line": line, "error": {"reason": "format.json", "message": e.to_string()}}));
+        }
     };
     if let Some(doc) = value.get("document").and_then(Value::as_str) {
-        let (verdict, _) = app.decide(doc.as_bytes(), true);
+        let (verdict, list) = app.decide(doc.as_bytes(), true);
+        let entry = super::customs::verification_entry(app, doc.as_bytes(), &verdict, &list, actor.to_string());
         let mut v = serde_json::to_value(&verdict).unwrap_or_default();
         set_member(&mut v, "line", json!(line));
-        return v;
+        return Answer::Decided { value: v, entry };
     }
+    Answer::Ready(lookup(app, line, &value))
+}
+
+/// A `{"issuer", "number"}` line: the register's status.
+fn lookup(app: &App, line: usize, value: &Value) -> Value {
     match (value.get("issuer").and_then(Value::as_str), value.get("number").and_then(Value::as_str)) {
         // A status read by customs is a decision like a document's: not from a stale list.
         (Some(issuer), Some(number)) if let Err(e) = app.trust_list().in_date(time::OffsetDateTime::now_utc()) => {
@@ -47,7 +124,7 @@ fn answer(app: &App, line: usize, text: &[u8]) -> Value {
 }
 
 /// Starts streaming answers while the request is still being read.
-pub fn stream(app: Arc<App>, role: &Role, authenticated: bool, body: Incoming) -> Response<Body> {
+pub fn stream(app: Arc<App>, role: &Role, authenticated: bool, actor: String, body: Incoming) -> Response<Body> {
     if matches!(role, Role::Anonymous | Role::Exporter) {
         return problem(
             super::http::role_status(authenticated),
@@ -62,15 +139,49 @@ pub fn stream(app: Arc<App>, role: &Role, authenticated: bool, body: Incoming) -
         time: std::time::Duration::from_secs(app.config.limits.request_timeout_seconds),
     };
     tokio::spawn(async move {
+        let mut answers: VecDeque<Pending> = VecDeque::new();
+        let rest = read_lines(&app, body, &actor, &tx, &mut answers, max_line).await;
+        // Every answer decided goes out, in order, whatever ended the reading.
+        while let Some(p) = answers.pop_front() {
+            if tx.send(send_line(&p.resolve(&app).await)).await.is_err() {
+                return;
+            }
+        }
+        if let Some((last, body)) = rest {
+            let _ = tx.send(send_line(&last)).await;
+            drain(body, drain_limit).await;
+        }
+    });
+    let mut r = Response::new(StreamBody::new(Frames(rx)).boxed());
+    if let Ok(v) = hyper::header::HeaderValue::from_str("application/x-ndjson") {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+/// An answer as one NDJSON line.
+fn send_line(v: &Value) -> Result<Frame<Bytes>, Infallible> {
+    let mut b = serde_json::to_vec(v).unwrap_or_default();
+    b.push(b'\n');
+    Ok(Frame::data(Bytes::from(b)))
+}
+
+/// Reads and answers lines until the request ends; answers wait in `answers`, at most
+/// [`WINDOW`] of them, for their entries' commits. Returns the closing error line and the
+/// unread rest of the request when it stopped early (too many lines, a line too long).
+async fn read_lines(
+    app: &Arc<App>,
+    body: Incoming,
+    actor: &str,
+    tx: &tokio::sync::mpsc::Sender<Result<Frame<Bytes>, Infallible>>,
+    answers: &mut VecDeque<Pending>,
+    max_line: usize,
+) -> Option<(Value, Incoming)> {
+    {
         let mut body = body;
         let mut pending = BytesMut::new();
         let mut line_no = 0usize;
         let mut finished = false;
-        let send = |v: Value| {
-            let mut b = serde_json::to_vec(&v).unwrap_or_default();
-            b.push(b'\n');
-            Ok(Frame::data(Bytes::from(b)))
-        };
         while !finished {
             let chunk = match body.frame().await {
                 Some(Ok(f)) => f.into_data().unwrap_or_default(),
@@ -96,28 +207,29 @@ pub fn stream(app: Arc<App>, role: &Role, authenticated: bool, body: Incoming) -
                 }
                 line_no += 1;
                 if line_no > MAX_LINES {
-                    let _ = tx.send(send(json!({"line": line_no, "error": {"reason": "batch.too_many_lines", "message": format!("at most {MAX_LINES} lines")}}))).await;
-                    drain(body, drain_limit).await;
-                    return;
+                    let last = json!({"line": line_no, "error": {"reason": "batch.too_many_lines", "message": format!("at most {MAX_LINES} lines")}});
+                    return Some((last, body));
                 }
-                let app = Arc::clone(&app);
-                let v = tokio::task::spawn_blocking(move || answer(&app, line_no, &line)).await.unwrap_or_default();
-                if tx.send(send(v)).await.is_err() {
-                    return;
+                let (decider, actor) = (Arc::clone(app), actor.to_string());
+                let decided = tokio::task::spawn_blocking(move || answer(&decider, line_no, &line, &actor)).await;
+                let decided = decided.unwrap_or_else(|_| {
+                    Answer::Ready(json!({"line": line_no, "error": {"reason": "http.internal", "message": "the line's decision failed"}}))
+                });
+                answers.push_back(Pending::queue(app, decided));
+                while answers.len() > WINDOW {
+                    let Some(oldest) = answers.pop_front() else { break };
+                    if tx.send(send_line(&oldest.resolve(app).await)).await.is_err() {
+                        return None;
+                    }
                 }
             }
             if pending.len() > max_line {
-                let _ = tx.send(send(json!({"line": line_no + 1, "error": {"reason": "http.too_large", "message": "a line is too long"}}))).await;
-                drain(body, drain_limit).await;
-                return;
+                let last = json!({"line": line_no + 1, "error": {"reason": "http.too_large", "message": "a line is too long"}});
+                return Some((last, body));
             }
         }
-    });
-    let mut r = Response::new(StreamBody::new(Frames(rx)).boxed());
-    if let Ok(v) = hyper::header::HeaderValue::from_str("application/x-ndjson") {
-        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+        None
     }
-    r
 }
 
 /// How much of an unwanted request rest is read and thrown away, at most.

@@ -48,18 +48,30 @@ fn decide(app: &App, req: &Req, actor: String, register: &dyn StatusSource) -> R
         return Err(refuse(StatusCode::BAD_REQUEST, "http.empty", "send the document as the request body"));
     }
     let (verdict, list) = app.decide_with(&req.body, true, register);
-    let entry = Entry {
+    let entry = verification_entry(app, &req.body, &verdict, &list, actor);
+    Ok(Decided { verdict, entry })
+}
+
+/// A verification's log entry, the same for `POST /v1/verify`, the public page and each
+/// line of a batch.
+pub(super) fn verification_entry(
+    app: &App,
+    document: &[u8],
+    verdict: &crate::recognition::Verdict,
+    list: &crate::trust::TrustList,
+    actor: String,
+) -> Entry {
+    Entry {
         kind: "recognition".into(),
         time: now_rfc3339(),
         actor,
-        inputs: vec![document_digest(&req.body)],
+        inputs: vec![document_digest(document)],
         outputs: vec![],
         trust_list: Some(list.digest.clone()),
         equivalence_table: Some(app.table.version.clone()),
         verdict: if verdict.valid { "valid".into() } else { "invalid".into() },
         reasons: verdict.unmet_reasons(),
-    };
-    Ok(Decided { verdict, entry })
+    }
 }
 
 fn respond(decided: &Decided, receipt: Result<Receipt, LogError>) -> Response<Body> {

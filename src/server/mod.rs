@@ -884,7 +884,7 @@ async fn handle(
     let role = caller.role.clone();
     if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
         let authenticated = role != Role::Anonymous || token_grant.is_some();
-        let response = batch::stream(Arc::clone(&app), &role, authenticated, request.into_body());
+        let response = batch::stream(Arc::clone(&app), &role, authenticated, caller.name.clone(), request.into_body());
         app.metrics.request(label, response.status().as_u16(), started.elapsed());
         return Ok(response);
     }
