@@ -33,13 +33,13 @@ const WINDOW: usize = 256;
 /// One input line's answer: ready, or a verdict whose entry must be logged first.
 enum Answer {
     Ready(Value),
-    Decided { value: Value, entry: Entry },
+    Decided { value: Value, entry: Box<Entry> },
 }
 
 /// An answer on its way out, in input order.
 enum Pending {
     Ready(Value),
-    Logged { value: Value, entry: Entry, bytes: Vec<u8>, index: oneshot::Receiver<Result<u64, LogError>> },
+    Logged { value: Value, entry: Box<Entry>, bytes: Vec<u8>, index: oneshot::Receiver<Result<u64, LogError>> },
 }
 
 impl Pending {
@@ -99,7 +99,7 @@ fn answer(app: &App, line: usize, text: &[u8], actor: &str) -> Answer {
         let entry = super::customs::verification_entry(app, doc.as_bytes(), &verdict, &list, actor.to_string());
         let mut v = serde_json::to_value(&verdict).unwrap_or_default();
         set_member(&mut v, "line", json!(line));
-        return Answer::Decided { value: v, entry };
+        return Answer::Decided { value: v, entry: Box::new(entry) };
     }
     Answer::Ready(lookup(app, line, &value))
 }
