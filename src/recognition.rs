@@ -160,6 +160,17 @@ impl Decision {
     }
 }
 
+/// The assessment level a credential about `cert` states at `at`: `GlobalMRA` when the
+/// issuing CB's accreditation body is then an active signatory of the arrangement covering
+/// the certificate's scope, `Accredited` otherwise. The one rule: exports state it, and the
+/// look-up shows what the credential stated.
+pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime) -> crate::model::AssessmentLevel {
+    let scope = cert.program_code.accreditation_scope();
+    let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
+    let mra = accreditor.is_some_and(|ab| list.membership_at(ab, arrangement_for(scope), scope, at).active);
+    if mra { crate::model::AssessmentLevel::GlobalMRA } else { crate::model::AssessmentLevel::Accredited }
+}
+
 /// The MLA/MRA arrangement that covers an accreditation scope.
 pub fn arrangement_for(scope: &str) -> &'static str {
     match scope {

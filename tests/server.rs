@@ -1145,3 +1145,27 @@ async fn batch_verifications_are_logged_each_with_its_receipt() {
     assert_eq!(app.log.size().expect("size"), before + 300);
     running.task.abort();
 }
+
+/// The look-up shows the assessment level the exported credential states (it showed
+/// `Accredited` for a `GlobalMRA` credential: the stored CN XML has no field for it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_look_up_and_the_export_agree_on_the_assessment_level() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
+    assert_eq!(export["assessment_level"], "GlobalMRA");
+    let jws = export["documents"]["untp-dcc"].as_str().expect("jws");
+    let payload = jws.split('.').nth(1).expect("payload");
+    let vc: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).expect("base64"),
+    )
+    .expect("json");
+    assert_eq!(vc["credentialSubject"]["assessmentLevel"], "GlobalMRA", "{vc}");
+    for _ in 0..2 {
+        let lookup =
+            call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await.json();
+        assert_eq!(lookup["facts"]["assessment_level"], "GlobalMRA", "{lookup}");
+    }
+    running.task.abort();
+}

@@ -15,7 +15,6 @@ use crate::crypto::xmldsig;
 use crate::formats::{self, Format, set_member};
 use crate::ledger::entry::{Entry, document_digest};
 use crate::model::{AssessmentLevel, Status};
-use crate::recognition::arrangement_for;
 use crate::store::{CertificateRecord, Effect, StatusEvent};
 use hyper::{Response, StatusCode};
 use serde_json::json;
@@ -144,13 +143,10 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
     }
     checks.push(json!({"check": "validity", "outcome": "pass", "reason": "validity.in_force", "message": "in force"}));
 
-    // assessmentLevel from the trust decision: GlobalMRA when the CB's accreditor is an
-    // active signatory for the certificate's scope today.
-    let scope = cert.program_code.accreditation_scope();
-    let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.clone());
-    let mra = accreditor.as_deref().is_some_and(|ab| list.membership_at(ab, arrangement_for(scope), scope, now).active);
+    // assessmentLevel from the trust decision, as of today.
     let mut cert = cert;
-    cert.assessment_level = if mra { AssessmentLevel::GlobalMRA } else { AssessmentLevel::Accredited };
+    cert.assessment_level = crate::recognition::assessment_level(&list, &cert, now);
+    let mra = cert.assessment_level == AssessmentLevel::GlobalMRA;
 
     let id = crate::crypto::random_id();
     // The credential cannot hold its own receipt (the log entry records the credential's

@@ -107,6 +107,10 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
         reasons: verdict.unmet_reasons(),
     };
     let mut body = serde_json::to_value(&verdict).unwrap_or_default();
+    if let Some(cert) = verdict.certificate.as_ref().filter(|_| verdict.valid) {
+        let level = crate::recognition::assessment_level(&list, cert, time::OffsetDateTime::now_utc());
+        set_member(&mut body, "assessment_level", json!(level.as_str()));
+    }
     set_member(&mut body, "id", json!(id));
     if let Some((cn, lost)) = translation {
         set_member(&mut body, "cn_xml", json!(cn));

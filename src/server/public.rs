@@ -81,16 +81,22 @@ fn derive(app: &App, view: &CertificateView) -> Derived {
     let cert = crate::formats::cn_xml::parse(&view.record.document, &app.limits).ok();
     // The receipt shown is that of the newest export or recognition in the status history,
     // i.e. the last one that set a status (re-exporting with the same status adds no event).
-    let receipt = view
+    let decision = view
         .history
         .iter()
         .rev()
         .filter_map(|e| e.reference.split_once(':'))
         .filter(|(kind, _)| matches!(*kind, "export" | "recognition"))
-        .find_map(|(kind, id)| app.decision(id, &[kind]).ok().flatten())
-        .and_then(|d| d.get("receipt").cloned())
-        .unwrap_or(Value::Null);
-    Derived { facts: cert.as_ref().map(facts), expiry: cert.map(|c| c.expiry_date), receipt }
+        .find_map(|(kind, id)| app.decision(id, &[kind]).ok().flatten());
+    let receipt = decision.as_ref().and_then(|d| d.get("receipt").cloned()).unwrap_or(Value::Null);
+    let mut shown = cert.as_ref().map(facts);
+    // The assessment level is what the decision stated (the export's credential says it);
+    // the stored CN XML has no field for it.
+    if let (Some(f), Some(level)) = (shown.as_mut(), decision.as_ref().and_then(|d| d.get("assessment_level")).cloned())
+    {
+        crate::formats::set_member(f, "assessment_level", level);
+    }
+    Derived { facts: shown, expiry: cert.map(|c| c.expiry_date), receipt }
 }
 
 /// The look-up's answer, in the order the page and clients read it.
