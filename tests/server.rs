@@ -1169,3 +1169,23 @@ async fn the_look_up_and_the_export_agree_on_the_assessment_level() {
     }
     running.task.abort();
 }
+
+/// A certificate not yet in force is not exported (issue 21: export's copy of the validity
+/// rule lacked the not-yet-valid check and signed it as in force).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_not_yet_in_force_is_not_exported() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let next_year = time::OffsetDateTime::now_utc().year() + 1;
+    let future = String::from_utf8(domestic_certificate())
+        .expect("utf8")
+        .replace("<IssueDate>2025-01-10", &format!("<IssueDate>{next_year}-01-10"))
+        .replace("<StatusDate>2025-01-10", &format!("<StatusDate>{next_year}-01-10"))
+        .replace("<ExpiryDate>2028-01-09", &format!("<ExpiryDate>{}-01-09", next_year + 3));
+    let r = call(addr, "POST", "/v1/exports", future.into_bytes(), None, Some(&token())).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (422, Some("validity.not_yet_valid")));
+    let lookup = call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await;
+    assert_eq!(lookup.status, 404, "nothing was registered");
+    running.task.abort();
+}
