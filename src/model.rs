@@ -317,7 +317,57 @@ impl ModelError {
     }
 }
 
+/// The date a certificate's dates are read in: China's (UTC+8), the register's own.
+pub fn china_date(at: time::OffsetDateTime) -> Date {
+    at.to_offset(time::macros::offset!(+8)).date()
+}
+
+/// Why a certificate is not in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotInForce {
+    Expired { on: Date },
+    NotYetValid { from: Date },
+    Status(Status),
+}
+
+impl NotInForce {
+    pub fn code(&self) -> String {
+        match self {
+            NotInForce::Expired { .. } => "validity.expired".into(),
+            NotInForce::NotYetValid { .. } => "validity.not_yet_valid".into(),
+            NotInForce::Status(s) => format!("status.{}", s.as_str()),
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            NotInForce::Expired { on } => format!("expired on {}", ids::format_date(*on)),
+            NotInForce::NotYetValid { from } => format!("not valid before {}", ids::format_date(*from)),
+            NotInForce::Status(s) => format!("status {} ({})", s.as_str(), s.zh()),
+        }
+    }
+}
+
 impl Certificate {
+    /// Whether the certificate's dates hold on `day` (a date in China, [`china_date`]).
+    pub fn dates_hold(&self, day: Date) -> Result<(), NotInForce> {
+        if day > self.expiry_date {
+            Err(NotInForce::Expired { on: self.expiry_date })
+        } else if day < self.issue_date {
+            Err(NotInForce::NotYetValid { from: self.issue_date })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Whether the certificate is in force on `day` with `status` (the register's when it
+    /// holds one, which overrides the document's): its dates hold, then its status is valid.
+    /// The one validity rule: recognition, export and the command line use it.
+    pub fn in_force(&self, status: Status, day: Date) -> Result<(), NotInForce> {
+        self.dates_hold(day)?;
+        if status == Status::Valid { Ok(()) } else { Err(NotInForce::Status(status)) }
+    }
+
     /// The registered facts in which `other` differs from `self`: everything but the status
     /// (which notices change), its date and the assessment level (which the gateway derives).
     /// Empty when `other` says the same of the same certificate.
@@ -409,5 +459,43 @@ impl Certificate {
     /// The issuer key used for look-ups: the CB's CNCA approval number or foreign body id.
     pub fn issuer_id(&self) -> &str {
         self.certification_body.id.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    fn fixture() -> Certificate {
+        crate::formats::parse(
+            crate::formats::Format::CnXml,
+            include_bytes!("../tests/data/cn-qms.xml"),
+            &crate::xml::Limits::default(),
+        )
+        .expect("fixture")
+    }
+
+    /// The validity rule at its edges: both dates are days the certificate is in force.
+    #[test]
+    fn in_force_at_the_edges_of_its_dates_and_only_when_valid() {
+        let c = fixture();
+        assert_eq!((c.issue_date, c.expiry_date), (date!(2025 - 01 - 10), date!(2028 - 01 - 09)));
+        let cases = [
+            (Status::Valid, date!(2025 - 01 - 10), Ok(())),
+            (Status::Valid, date!(2028 - 01 - 09), Ok(())),
+            (Status::Valid, date!(2025 - 01 - 09), Err("validity.not_yet_valid".to_string())),
+            (Status::Valid, date!(2028 - 01 - 10), Err("validity.expired".to_string())),
+            (Status::Suspended, date!(2026 - 01 - 01), Err("status.suspended".to_string())),
+            (Status::Withdrawn, date!(2026 - 01 - 01), Err("status.withdrawn".to_string())),
+            // The dates decide first: an expired suspended certificate is expired.
+            (Status::Suspended, date!(2029 - 01 - 01), Err("validity.expired".to_string())),
+        ];
+        for (status, day, expected) in cases {
+            assert_eq!(c.in_force(status, day).map_err(|e| e.code()), expected, "{status:?} on {day}");
+        }
+        // China's date: 16:00 UTC is already the next day there.
+        assert_eq!(china_date(datetime!(2028-01-09 16:00 UTC)), date!(2028 - 01 - 10));
+        assert_eq!(china_date(datetime!(2028-01-09 15:59 UTC)), date!(2028 - 01 - 09));
     }
 }

@@ -343,7 +343,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     }
 
     // 6. Validity and status; the register's status (notices) overrides the document's.
-    let today = ctx.now.to_offset(time::macros::offset!(+8)).date();
+    let today = crate::model::china_date(ctx.now);
     let status = match ctx.register.current_status(&issuer, cert.number.as_str()) {
         Registered::Status(s) => s,
         Registered::NotHeld => cert.status,
@@ -354,27 +354,18 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         }
     };
     verdict.status = status.as_str();
-    if today > cert.expiry_date {
-        verdict.status = Status::Expired.as_str();
-        d.fail("validity", "validity.expired", format!("expired on {}", crate::ids::format_date(cert.expiry_date)));
-    } else if today < cert.issue_date {
-        d.fail(
-            "validity",
-            "validity.not_yet_valid",
-            format!("not valid before {}", crate::ids::format_date(cert.issue_date)),
-        );
-    } else if status != Status::Valid {
-        d.fail(
-            "validity",
-            &format!("status.{}", status.as_str()),
-            format!("status {} ({})", status.as_str(), status.zh()),
-        );
-    } else {
-        d.pass(
+    match cert.in_force(status, today) {
+        Ok(()) => d.pass(
             "validity",
             "validity.in_force",
             format!("in force until {}", crate::ids::format_date(cert.expiry_date)),
-        );
+        ),
+        Err(why) => {
+            if matches!(why, crate::model::NotInForce::Expired { .. }) {
+                verdict.status = Status::Expired.as_str();
+            }
+            d.fail("validity", &why.code(), why.message());
+        }
     }
     verdict.certificate = Some(cert);
     Some(())

@@ -408,7 +408,7 @@ fn translate_cmd(
 
 /// Today's date in China (UTC+8), the date the register itself uses.
 pub fn today_in_china() -> time::Date {
-    time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8)).date()
+    crate::model::china_date(time::OffsetDateTime::now_utc())
 }
 
 /// Facts about a parsed certificate that matter to a reader: status and validity at `at`.
@@ -421,16 +421,8 @@ pub fn findings(cert: &Certificate, at: time::Date) -> Vec<Value> {
             "message": format!("status {} ({}){since}", cert.status.as_str(), cert.status.zh()),
         }));
     }
-    if at > cert.expiry_date {
-        out.push(json!({
-            "code": "validity.expired",
-            "message": format!("expired on {}", ids::format_date(cert.expiry_date)),
-        }));
-    } else if at < cert.issue_date {
-        out.push(json!({
-            "code": "validity.not_yet_valid",
-            "message": format!("not valid before {}", ids::format_date(cert.issue_date)),
-        }));
+    if let Err(why) = cert.dates_hold(at) {
+        out.push(json!({"code": why.code(), "message": why.message()}));
     }
     out
 }

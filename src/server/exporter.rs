@@ -88,18 +88,12 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         }
         checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
     }
-    let today = now.to_offset(time::macros::offset!(+8)).date();
-    let refusal = if today > cert.expiry_date {
-        Some("validity.expired".to_string())
-    } else if today < cert.issue_date {
-        Some("validity.not_yet_valid".to_string())
-    } else if cert.status != Status::Valid {
-        Some(format!("status.{}", cert.status.as_str()))
-    } else {
-        None
-    };
-    if let Some(reason) = refusal {
-        return problem(StatusCode::UNPROCESSABLE_ENTITY, &reason, "only a certificate in force can be exported");
+    if let Err(why) = cert.in_force(cert.status, crate::model::china_date(now)) {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &why.code(),
+            format!("only a certificate in force can be exported: {}", why.message()),
+        );
     }
     // What the register holds decides over what the document says.
     let registered = match app.store.certificate(cert.issuer_id(), cert.number.as_str()) {
