@@ -356,15 +356,18 @@ impl App {
         };
         let table =
             Table::parse(EMBEDDED_TABLE).map_err(|e| format!("the embedded equivalence table: [{}] {e}", e.code()))?;
-        let (trust_list, list_bytes, note) = match before {
-            Some(before) if before.sequence() > trust_list.sequence => {
+        let succession = before.as_ref().map(|b| {
+            crate::trust::Succession::of((b.sequence(), b.digest()), (trust_list.sequence, &trust_list.digest))
+        });
+        let (trust_list, list_bytes, note) = match (before, succession) {
+            (Some(before), Some(crate::trust::Succession::Older)) => {
                 let note =
                     format!("kept trust list {} (the file's is {}, older)", before.sequence(), trust_list.sequence);
                 let (current, bytes) = before.into_in_force(&install_policy, now, &list_limits)?;
                 (current, bytes, note)
             }
             // A sequence names one list: the file may not bring another under it.
-            Some(before) if before.sequence() == trust_list.sequence && before.digest() != trust_list.digest => {
+            (Some(before), Some(crate::trust::Succession::Reused)) => {
                 return Err(format!(
                     "the trust list file has sequence {}, but a different list (sha256:{}) is installed under it; \
                      a changed list needs a higher sequence",
@@ -372,7 +375,7 @@ impl App {
                     before.digest()
                 ));
             }
-            Some(before) if before.sequence() == trust_list.sequence => {
+            (Some(_), Some(crate::trust::Succession::Same)) => {
                 let note = format!("trust list {}", trust_list.sequence);
                 (Arc::new(trust_list), Arc::new(list_bytes), note)
             }

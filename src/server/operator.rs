@@ -6,7 +6,7 @@ use super::http::{Body, commit_problem, json, problem};
 use super::{App, Req, now_rfc3339};
 use crate::ledger::entry::{Entry, document_digest};
 use crate::store::{Effect, TrustListVersion};
-use crate::trust::TrustList;
+use crate::trust::{Succession, TrustList};
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
@@ -24,7 +24,7 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
     // Stored with its entry, in one commit: the newest stored list is the one in force after
     // a restart, so none may be stored unlogged.
     let installed = app.install_trust_list(list, req.body.to_vec(), |current| {
-        if sequence <= current.sequence {
+        if Succession::of((current.sequence, &current.digest), (sequence, &digest)) != Succession::Newer {
             return Err(super::http::refuse(
                 StatusCode::CONFLICT,
                 "trust.sequence",

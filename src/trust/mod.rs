@@ -59,6 +59,32 @@ impl TrustError {
     }
 }
 
+/// How a candidate list stands against the list in force, by sequence number: the one
+/// sequence rule for an operator's install, the configured file at start and reload (the
+/// store refuses a reused sequence too, as the last line of defence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Succession {
+    /// A higher sequence: it may replace the list in force.
+    Newer,
+    /// The same list again.
+    Same,
+    /// A lower sequence: the list in force stays (never rolled back).
+    Older,
+    /// The same sequence naming another list: refused, a sequence names one list.
+    Reused,
+}
+
+impl Succession {
+    pub fn of(in_force: (u64, &str), candidate: (u64, &str)) -> Self {
+        match candidate.0.cmp(&in_force.0) {
+            std::cmp::Ordering::Greater => Succession::Newer,
+            std::cmp::Ordering::Less => Succession::Older,
+            std::cmp::Ordering::Equal if candidate.1 == in_force.1 => Succession::Same,
+            std::cmp::Ordering::Equal => Succession::Reused,
+        }
+    }
+}
+
 /// How far in the future a list's issue date may be (clocks differ).
 pub const ISSUE_SKEW: time::Duration = time::Duration::minutes(5);
 
@@ -536,4 +562,18 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
     history.sort_by_key(|c| c.since);
     let unusable = critical_unknown(child(info, "ServiceInformationExtensions"));
     Ok(Service { type_id, name, certificates, certificate_subjects, history, unusable })
+}
+
+#[cfg(test)]
+mod succession_tests {
+    use super::Succession;
+
+    #[test]
+    fn a_sequence_names_one_list_and_lists_only_move_forward() {
+        assert_eq!(Succession::of((2, "a"), (3, "b")), Succession::Newer);
+        assert_eq!(Succession::of((2, "a"), (2, "a")), Succession::Same);
+        assert_eq!(Succession::of((2, "a"), (2, "b")), Succession::Reused);
+        assert_eq!(Succession::of((2, "a"), (1, "a")), Succession::Older);
+        assert_eq!(Succession::of((2, "a"), (1, "c")), Succession::Older);
+    }
 }
