@@ -10,6 +10,7 @@
 )]
 
 pub mod cli;
+pub mod clock;
 pub mod crypto;
 pub mod formats;
 pub mod ids;

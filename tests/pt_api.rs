@@ -6,6 +6,7 @@ mod common;
 
 use base64::Engine;
 use common::gateway::{DEMO, Refusing, Response, call, call_with, config, token};
+use mrgate::clock::{Clock, OffsetClock};
 use mrgate::crypto::keys::SigningKey;
 use mrgate::crypto::x509::read_certificates;
 use mrgate::ledger::entry::{Entry, document_digest};
@@ -39,11 +40,12 @@ fn measurand(id: &str, assigned: Assigned, sigma_pt: Option<f64>) -> Measurand {
     }
 }
 
-/// Waits until just after `deadline`. The deadline is whole seconds from when the round was
-/// made: a test that slept a fixed time after defining it would race a busy machine.
-async fn sleep_past(deadline: OffsetDateTime) {
-    let left = deadline - OffsetDateTime::now_utc() + time::Duration::milliseconds(300);
-    tokio::time::sleep(std::time::Duration::try_from(left).unwrap_or_default()).await;
+/// Moves the gateway's clock just past `deadline`: no test sleeps through a real deadline.
+fn pass(clock: &OffsetClock, deadline: OffsetDateTime) {
+    let left = deadline - clock.now() + time::Duration::milliseconds(300);
+    if left.is_positive() {
+        clock.advance(left);
+    }
 }
 
 /// A joint round of DAkkS with UKAS, closing `seconds` from now.
@@ -79,10 +81,14 @@ fn submission(round: &str, submitter: &str, results: Vec<SubmittedResult>) -> St
     exchange::write_submission(&Submission { round: round.into(), submitter: submitter.into(), results })
 }
 
-async fn gateway() -> (Running, tempfile::TempDir) {
+/// A gateway whose clock the test moves.
+async fn gateway() -> (Running, tempfile::TempDir, Arc<OffsetClock>) {
     let dir = tempfile::tempdir().expect("tmp");
-    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
-    (running, dir)
+    let clock = Arc::new(OffsetClock::new());
+    let app =
+        App::load_with_clock(config(dir.path()), Arc::clone(&clock) as Arc<dyn mrgate::clock::Clock>).expect("app");
+    let running = start(Arc::new(app)).await.expect("start");
+    (running, dir, clock)
 }
 
 async fn post(running: &Running, path: &str, body: Vec<u8>, client: &str) -> Response {
@@ -116,7 +122,7 @@ fn refused(r: &Response, status: u16, code: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_joint_round_from_definition_to_signed_report() {
-    let (gw, dir) = gateway().await;
+    let (gw, dir, clock) = gateway().await;
     let def = round("JR-1", 6);
     let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
@@ -183,7 +189,7 @@ async fn a_joint_round_from_definition_to_signed_report() {
     let early = call(gw.addr, "GET", "/v1/pt/rounds/JR-1/report", vec![], Some("partner-ukas"), None).await;
     refused(&early, 404, "pt.report_missing");
 
-    sleep_past(def.deadline).await;
+    pass(&clock, def.deadline);
     let late = submission("JR-1", "ukas", vec![result("GB-5", "Pb", 50.0, None, None)]);
     refused(&post(&gw, path, signed_by("ukas", &late), "partner-ukas").await, 409, "pt.deadline_passed");
     refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-ukas").await, 403, "auth.not_provider");
@@ -319,7 +325,7 @@ async fn a_joint_round_from_definition_to_signed_report() {
 /// Every way a round definition is refused, each with its status and reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_definitions_that_are_refused() {
-    let (gw, _dir) = gateway().await;
+    let (gw, _dir, _clock) = gateway().await;
     let text = exchange::write_round(&round("R-1", 600));
     let define = |body: Vec<u8>, client: &'static str| {
         let addr = gw.addr;
@@ -381,7 +387,7 @@ async fn round_definitions_that_are_refused() {
 /// Every way a results submission is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submissions_that_are_refused() {
-    let (gw, _dir) = gateway().await;
+    let (gw, _dir, _clock) = gateway().await;
     let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&round("S-1", 600))), "partner-dakks")
         .await;
     assert_eq!(r.status, 201);
@@ -431,7 +437,7 @@ async fn submissions_that_are_refused() {
 /// submission nor an entry is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_is_not_logged_as_replacing_nothing_when_it_replaces() {
-    let (gw, dir) = gateway().await;
+    let (gw, dir, _clock) = gateway().await;
     let r =
         post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&round("RC-1", 600))), "partner-dakks")
             .await;
@@ -468,7 +474,7 @@ async fn a_submission_is_not_logged_as_replacing_nothing_when_it_replaces() {
 
 /// Defines round `id` (provider DAkkS, a 3 s deadline), submits two DAkkS results, and waits
 /// until its deadline has passed.
-async fn past_deadline(gw: &Running, id: &str) {
+async fn past_deadline(gw: &Running, clock: &OffsetClock, id: &str) {
     let def = round(id, 3);
     let r = post(gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
@@ -476,13 +482,13 @@ async fn past_deadline(gw: &Running, id: &str) {
     let path = format!("/v1/pt/rounds/{id}/results");
     let r = post(gw, &path, signed_by("dakks", &submission(id, "dakks", de)), "partner-dakks").await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    sleep_past(def.deadline).await;
+    pass(clock, def.deadline);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_is_published_only_once_it_is_logged() {
-    let (gw, dir) = gateway().await;
-    past_deadline(&gw, "LR-1").await;
+    let (gw, dir, clock) = gateway().await;
+    past_deadline(&gw, &clock, "LR-1").await;
 
     // The log's store refuses every new entry, as a failing disk would: a close that cannot
     // be logged does not close the round.
@@ -532,8 +538,8 @@ async fn a_report_is_published_only_once_it_is_logged() {
 /// close and one report whatever the interleaving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_closes_log_one_close_and_one_report() {
-    let (gw, _dir) = gateway().await;
-    past_deadline(&gw, "CR-1").await;
+    let (gw, _dir, clock) = gateway().await;
+    past_deadline(&gw, &clock, "CR-1").await;
     let before = log_size(&gw).await;
     let (a, b) = tokio::join!(
         post(&gw, "/v1/pt/rounds/CR-1/close", vec![], "partner-dakks"),
@@ -554,8 +560,8 @@ async fn concurrent_closes_log_one_close_and_one_report() {
 /// names the late submission too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_close_names_a_submission_that_landed_meanwhile() {
-    let (gw, dir) = gateway().await;
-    past_deadline(&gw, "RR-1").await;
+    let (gw, dir, clock) = gateway().await;
+    past_deadline(&gw, &clock, "RR-1").await;
     let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
     db.execute_batch("BEGIN IMMEDIATE").expect("write lock");
     let close = tokio::spawn(call(gw.addr, "POST", "/v1/pt/rounds/RR-1/close", vec![], Some("partner-dakks"), None));

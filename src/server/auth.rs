@@ -268,7 +268,7 @@ impl Presented {
         {
             return caller.clone();
         }
-        let now = ::time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let now = app.now().unix_timestamp().max(0) as u64;
         let caller = app.authority.identify(&self.chain, &list, &app.crls, now);
         *known = Some((list.digest.clone(), std::time::Instant::now(), caller.clone()));
         caller

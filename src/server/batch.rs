@@ -108,7 +108,7 @@ fn answer(app: &App, line: usize, text: &[u8], actor: &str) -> Answer {
 fn lookup(app: &App, line: usize, value: &Value) -> Value {
     match (value.get("issuer").and_then(Value::as_str), value.get("number").and_then(Value::as_str)) {
         // A status read by customs is a decision like a document's: not from a stale list.
-        (Some(issuer), Some(number)) if let Err(e) = app.trust_list().in_date(time::OffsetDateTime::now_utc()) => {
+        (Some(issuer), Some(number)) if let Err(e) = app.trust_list().in_date(app.now()) => {
             json!({"line": line, "issuer": issuer, "number": number, "status": "unknown",
                    "error": {"reason": e.code(), "message": e.to_string()}})
         }

@@ -2,7 +2,7 @@
 
 use super::auth::Role;
 use super::http::{Body, Refusal, bytes, problem, refuse};
-use super::{App, MemoryRegister, Req, StoreRegister, now_rfc3339};
+use super::{App, MemoryRegister, Req, StoreRegister};
 use crate::ledger::durable::LogError;
 use crate::ledger::entry::{Entry, document_digest};
 use crate::ledger::receipt::Receipt;
@@ -63,7 +63,7 @@ pub(super) fn verification_entry(
 ) -> Entry {
     Entry {
         kind: "recognition".into(),
-        time: now_rfc3339(),
+        time: app.now_rfc3339(),
         actor,
         inputs: vec![document_digest(document)],
         outputs: vec![],

@@ -9,7 +9,7 @@
 
 use super::auth::Role;
 use super::http::{Body, commit_problem, json, problem};
-use super::{App, Req, now_rfc3339};
+use super::{App, Req};
 use crate::crypto::jws;
 use crate::crypto::xmldsig;
 use crate::formats::{self, Format, set_member};
@@ -48,7 +48,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
             return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), format!("{pos}{e}"));
         }
     };
-    let now = time::OffsetDateTime::now_utc();
+    let now = app.now();
     let list = match app.trust_list_for_decisions(now) {
         Ok(l) => l,
         Err(r) => return *r,
@@ -195,18 +195,18 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         origin: "export".into(),
         status: cert.status.as_str().into(),
         document: cn,
-        recorded_at: now_rfc3339(),
+        recorded_at: app.now_rfc3339(),
     };
     let actor = req.actor.clone();
     let event = StatusEvent {
         status: cert.status.as_str().into(),
-        since: now_rfc3339(),
+        since: app.now_rfc3339(),
         actor: actor.clone(),
         reference: format!("export:{id}"),
     };
     let entry = Entry {
         kind: "export".into(),
-        time: now_rfc3339(),
+        time: app.now_rfc3339(),
         actor,
         inputs: vec![document_digest(&req.body)],
         outputs,

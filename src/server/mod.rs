@@ -70,6 +70,8 @@ pub struct App {
     pub rate_limit: Arc<rate_limit::RateLimit>,
     /// One bucket per authenticated identity, apart from the anonymous ones.
     pub identity_rate_limit: Arc<rate_limit::RateLimit<String>>,
+    /// What time it is, for every decision (tests set it).
+    pub clock: Arc<dyn crate::clock::Clock>,
     pub started: std::time::Instant,
     /// The address `start` bound, for the default public URL.
     pub bound: Arc<std::sync::OnceLock<SocketAddr>>,
@@ -101,6 +103,7 @@ struct Lasting {
     metrics: Arc<metrics::Metrics>,
     rate_limit: Arc<rate_limit::RateLimit>,
     identity_rate_limit: Arc<rate_limit::RateLimit<String>>,
+    clock: Arc<dyn crate::clock::Clock>,
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
     started: std::time::Instant,
     /// `None` at start: made from what the configuration and the store hold.
@@ -232,6 +235,11 @@ impl App {
     /// Loads keys, certificates, the trust list (verified against the operator's anchor)
     /// and opens the store and the log.
     pub fn load(config: Config) -> Result<Self, String> {
+        Self::load_with_clock(config, Arc::new(crate::clock::SystemClock))
+    }
+
+    /// [`App::load`] telling time by `clock` (a test's, to pass a deadline without waiting).
+    pub fn load_with_clock(config: Config, clock: Arc<dyn crate::clock::Clock>) -> Result<Self, String> {
         config.check()?;
         std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
         let store: Arc<dyn Store> =
@@ -261,6 +269,7 @@ impl App {
             metrics: Arc::new(metrics::Metrics::default()),
             rate_limit: Arc::new(rate_limit),
             identity_rate_limit: Arc::new(identity_rate_limit),
+            clock,
             bound: Arc::new(std::sync::OnceLock::new()),
             started: std::time::Instant::now(),
             trust: None,
@@ -311,6 +320,7 @@ impl App {
             metrics: Arc::clone(&self.metrics),
             rate_limit,
             identity_rate_limit,
+            clock: Arc::clone(&self.clock),
             bound: Arc::clone(&self.bound),
             started: self.started,
             trust: Some(Arc::clone(&self.trust)),
@@ -341,7 +351,7 @@ impl App {
         };
         let installed = shared.as_ref().map(|t| t.in_force());
         let list_bytes = read(&config.trust_list.file)?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = lasting.clock.now();
         let limits = Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() };
         let list_limits = trust_list_limits(&limits);
         let trust_list = install_policy
@@ -382,8 +392,13 @@ impl App {
             // New to the gateway: it comes into force through the log, as an operator's
             // install does, so the log says when every list an entry names was installed.
             _ => {
-                let (entry, effect) =
-                    operator::installing(&trust_list, &list_bytes, "configuration".into(), &table.version);
+                let (entry, effect) = operator::installing(
+                    &trust_list,
+                    &list_bytes,
+                    "configuration".into(),
+                    &table.version,
+                    rfc3339(now),
+                );
                 let (receipt, _) = lasting
                     .log
                     .commit(&entry, vec![effect])
@@ -430,6 +445,7 @@ impl App {
             metrics: lasting.metrics,
             rate_limit: lasting.rate_limit,
             identity_rate_limit: lasting.identity_rate_limit,
+            clock: lasting.clock,
             bound: lasting.bound,
             started: lasting.started,
             verifiers: crate::recognition::Verifiers::new(),
@@ -449,6 +465,16 @@ impl App {
 
     pub fn trust_list(&self) -> Arc<TrustList> {
         self.trust.in_force().0
+    }
+
+    /// The time by this gateway's clock.
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    /// [`App::now`] as every recorded time is written.
+    pub fn now_rfc3339(&self) -> String {
+        rfc3339(self.now())
     }
 
     /// The signed document of the list in force, as installed.
@@ -537,7 +563,7 @@ impl App {
             crls: if self.crls.is_empty() { None } else { Some(&self.crls) },
             register,
             own_signers: &own,
-            now: time::OffsetDateTime::now_utc(),
+            now: self.now(),
             limits: self.limits,
             verifiers: Some(&self.verifiers),
         };
@@ -576,10 +602,6 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     let mut out = [0u8; 32];
     out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
     out
-}
-
-pub fn now_rfc3339() -> String {
-    rfc3339(time::OffsetDateTime::now_utc())
 }
 
 /// A time as RFC 3339 to the second, the form every recorded time takes.
@@ -808,7 +830,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
 
 fn metrics_page(app: &App) -> Response<Body> {
     let list = app.trust_list();
-    let now = time::OffsetDateTime::now_utc();
+    let now = app.now();
     let seconds = |d: time::Duration| d.as_seconds_f64();
     let facts = metrics::TrustListFacts {
         age: list.issued_at().map(|t| seconds(now - t)).unwrap_or(0.0),

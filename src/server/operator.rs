@@ -3,7 +3,7 @@
 
 use super::auth::Role;
 use super::http::{Body, commit_problem, json, problem};
-use super::{App, Req, now_rfc3339};
+use super::{App, Req};
 use crate::ledger::entry::{Entry, document_digest};
 use crate::store::{Effect, TrustListVersion};
 use crate::trust::{Succession, TrustList};
@@ -14,13 +14,13 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
     if req.role != Role::Operator {
         return req.wrong_role("installing a trust list needs an operator client certificate");
     }
-    let now = time::OffsetDateTime::now_utc();
+    let now = app.now();
     let list = match app.install_policy.load(&req.body, now, &super::trust_list_limits(&app.limits)) {
         Ok(l) => l,
         Err(e) => return problem(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()),
     };
     let (sequence, digest) = (list.sequence, list.digest.clone());
-    let (entry, effect) = installing(&list, &req.body, req.actor.clone(), &app.table.version);
+    let (entry, effect) = installing(&list, &req.body, req.actor.clone(), &app.table.version, app.now_rfc3339());
     // Stored with its entry, in one commit: the newest stored list is the one in force after
     // a restart, so none may be stored unlogged.
     let installed = app.install_trust_list(list, req.body.to_vec(), |current| {
@@ -43,8 +43,13 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
 /// A trust list's install as the log records it and the store keeps it, to be committed
 /// together: by an operator over the API, or from the configuration file (actor
 /// `configuration`) the first time that list comes into force.
-pub(super) fn installing(list: &TrustList, document: &[u8], actor: String, equivalence_table: &str) -> (Entry, Effect) {
-    let installed_at = now_rfc3339();
+pub(super) fn installing(
+    list: &TrustList,
+    document: &[u8],
+    actor: String,
+    equivalence_table: &str,
+    installed_at: String,
+) -> (Entry, Effect) {
     let entry = Entry {
         kind: "trust-list".into(),
         time: installed_at.clone(),

@@ -4,7 +4,7 @@
 
 use super::auth::Role;
 use super::http::{Body, commit_problem, json, logged_problem, problem};
-use super::{App, Req, now_rfc3339};
+use super::{App, Req};
 use crate::crypto::jws::{self, Verifier};
 use crate::formats::{self, Format, set_member};
 use crate::ledger::durable::LogError;
@@ -84,11 +84,11 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
             origin: "recognition".into(),
             status: verdict.status.into(),
             document: cn.bytes.clone(),
-            recorded_at: now_rfc3339(),
+            recorded_at: app.now_rfc3339(),
         };
         let event = StatusEvent {
             status: verdict.status.into(),
-            since: now_rfc3339(),
+            since: app.now_rfc3339(),
             actor: req.actor.clone(),
             reference: format!("recognition:{id}"),
         };
@@ -97,7 +97,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     }
     let entry = Entry {
         kind: "recognition".into(),
-        time: now_rfc3339(),
+        time: app.now_rfc3339(),
         actor: req.actor.clone(),
         inputs: vec![document_digest(&req.body)],
         outputs,
@@ -108,7 +108,7 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     };
     let mut body = serde_json::to_value(&verdict).unwrap_or_default();
     if let Some(cert) = verdict.certificate.as_ref().filter(|_| verdict.valid) {
-        let level = crate::recognition::assessment_level(&list, cert, time::OffsetDateTime::now_utc());
+        let level = crate::recognition::assessment_level(&list, cert, app.now());
         set_member(&mut body, "assessment_level", json!(level.as_str()));
     }
     set_member(&mut body, "id", json!(id));
@@ -156,7 +156,7 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
         Ok(v) => v,
         Err(e) => return problem(StatusCode::BAD_REQUEST, "jws.payload", e.to_string()),
     };
-    let now = time::OffsetDateTime::now_utc();
+    let now = app.now();
     let notice = match Notice::read(&payload, now) {
         Ok(n) => n,
         Err(e) => return problem(StatusCode::BAD_REQUEST, e.code(), e.to_string()),
@@ -193,7 +193,7 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
     let number = notice.number.clone();
     let entry = |verdict: &str, reason: String| Entry {
         kind: "notice".into(),
-        time: now_rfc3339(),
+        time: app.now_rfc3339(),
         actor: req.actor.clone(),
         inputs: vec![document_digest(token.as_bytes())],
         outputs: vec![],

@@ -10,7 +10,7 @@
 use super::auth::Role;
 use super::http::{Body, Refusal, bytes, commit_problem, json, refuse, store_status};
 use super::partner::partner;
-use super::{App, Req, now_rfc3339, rfc3339};
+use super::{App, Req, rfc3339};
 use crate::crypto::xmldsig;
 use crate::formats::set_member;
 use crate::ledger::durable::LogError;
@@ -39,7 +39,7 @@ fn bodies_of<'a>(list: &'a TrustList, partner: &str) -> Vec<&'a str> {
 
 /// Verifies a document signed by one of `partner`'s bodies, now; returns its document element.
 fn verify_partner_document(app: &App, body: &[u8], partner: &str) -> Result<crate::xml::Element, Refusal> {
-    let now = OffsetDateTime::now_utc();
+    let now = app.now();
     let list = app.trust_list_for_decisions(now)?;
     let bodies = bodies_of(&list, partner);
     let anchors: Vec<&[u8]> = bodies.iter().flat_map(|b| list.anchors_for_cb(b, now)).collect();
@@ -94,7 +94,7 @@ fn entry(
 ) -> Entry {
     Entry {
         kind: kind.into(),
-        time: now_rfc3339(),
+        time: app.now_rfc3339(),
         actor: req.actor.clone(),
         inputs,
         outputs,
@@ -134,7 +134,7 @@ pub fn define(app: &App, req: &Req) -> Response<Body> {
                 format!("partner '{unknown}' is not a body in the trust list"),
             ));
         }
-        if round.deadline <= OffsetDateTime::now_utc() {
+        if round.deadline <= app.now() {
             return Err(refuse(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "pt.deadline_passed",
@@ -146,7 +146,7 @@ pub fn define(app: &App, req: &Req) -> Response<Body> {
             id: round.id.clone(),
             provider: round.provider.clone(),
             definition: req.body.to_vec(),
-            defined_at: now_rfc3339(),
+            defined_at: app.now_rfc3339(),
             closed_at: None,
         };
         let effects = vec![Effect::PutPtRound(record)];
@@ -184,7 +184,7 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
         if let Some(at) = &record.closed_at {
             return Err(refuse(StatusCode::CONFLICT, "pt.round_closed", format!("round '{id}' closed at {at}")));
         }
-        taking_results(&round, id, OffsetDateTime::now_utc())?;
+        taking_results(&round, id, app.now())?;
         let root = verify_partner_document(app, &req.body, partner)?;
         let submission = exchange::read_submission(&root).map_err(read_error)?;
         if submission.round != id {
@@ -209,7 +209,7 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
             ));
         }
         // Checked again as received: verification takes time, and the deadline is a legal fact.
-        let received = OffsetDateTime::now_utc();
+        let received = app.now();
         taking_results(&round, id, received)?;
         let digest = document_digest(&req.body);
         let stored = PtSubmissionRecord {
@@ -310,7 +310,7 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
                 format!("only the provider '{}' closes round '{id}'", round.provider),
             ));
         }
-        let now = OffsetDateTime::now_utc();
+        let now = app.now();
         // The report is signed and logged under the list in force: not a stale one.
         app.trust_list_for_decisions(now)?;
         if now <= round.deadline {
@@ -409,7 +409,7 @@ pub fn show(app: &App, req: &Req, id: &str) -> Response<Body> {
         let state = match (&record.closed_at, reported) {
             (_, true) => "reported",
             (Some(_), false) => "closing",
-            (None, _) if OffsetDateTime::now_utc() > round.deadline => "past-deadline",
+            (None, _) if app.now() > round.deadline => "past-deadline",
             (None, _) => "open",
         };
         Ok(json(

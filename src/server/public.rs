@@ -16,7 +16,7 @@ use std::sync::Arc;
 pub fn healthz(app: &App) -> Response<Body> {
     let list = app.trust_list();
     let facts = json!({"sequence": list.sequence, "digest": list.digest, "next_update": list.next_update});
-    match list.in_date(time::OffsetDateTime::now_utc()) {
+    match list.in_date(app.now()) {
         Ok(()) => json(StatusCode::OK, &json!({"status": "ok", "trust_list": facts})),
         Err(e) => json(
             StatusCode::SERVICE_UNAVAILABLE,
