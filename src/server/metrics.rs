@@ -147,29 +147,25 @@ impl Metrics {
             "# HELP mrgate_trust_list_next_update_seconds Time until the installed list's NextUpdate; at or below 0 every decision that needs the list fails closed.\n# TYPE mrgate_trust_list_next_update_seconds gauge\nmrgate_trust_list_next_update_seconds {}",
             list.until_next_update
         );
-        let _ = writeln!(
-            out,
-            "# HELP mrgate_auth_refusals_total Callers refused for who they are (a role their certificate's issuer may not grant), by reason.\n# TYPE mrgate_auth_refusals_total counter"
+        counters(
+            &mut out,
+            "mrgate_auth_refusals_total",
+            "Callers refused for who they are (a role their certificate's issuer may not grant), by reason.",
+            "reason",
+            &self.auth_refusals,
         );
-        if let Ok(r) = self.auth_refusals.lock() {
-            for (reason, n) in r.iter() {
-                let _ = writeln!(out, "mrgate_auth_refusals_total{{reason=\"{reason}\"}} {n}");
-            }
-        }
         let _ = writeln!(
             out,
             "# HELP mrgate_handler_panics_total Requests whose handling panicked, answered 500 (a bug).\n# TYPE mrgate_handler_panics_total counter\nmrgate_handler_panics_total {}",
             self.handler_panics.load(std::sync::atomic::Ordering::Relaxed)
         );
-        let _ = writeln!(
-            out,
-            "# HELP mrgate_connections_refused_total Connections closed on arrival, by the limit that refused them (per_client, max_connections).\n# TYPE mrgate_connections_refused_total counter"
+        counters(
+            &mut out,
+            "mrgate_connections_refused_total",
+            "Connections closed on arrival, by the limit that refused them (per_client, max_connections).",
+            "limit",
+            &self.connections_refused,
         );
-        if let Ok(r) = self.connections_refused.lock() {
-            for (limit, n) in r.iter() {
-                let _ = writeln!(out, "mrgate_connections_refused_total{{limit=\"{limit}\"}} {n}");
-            }
-        }
         let _ = writeln!(
             out,
             "# HELP mrgate_log_tree_size Entries in the transparency log.\n# TYPE mrgate_log_tree_size gauge\nmrgate_log_tree_size {}",
@@ -186,6 +182,16 @@ impl Metrics {
             log.checkpoint_age
         );
         out
+    }
+}
+
+/// A counter family: its help, its type, one line per label value.
+fn counters(out: &mut String, name: &str, help: &str, label: &str, values: &Mutex<BTreeMap<&'static str, u64>>) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    if let Ok(v) = values.lock() {
+        for (value, n) in v.iter() {
+            let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {n}");
+        }
     }
 }
 
