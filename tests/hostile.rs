@@ -279,3 +279,41 @@ async fn a_batch_cut_at_its_limit_over_http2_loses_no_answer() {
     }
     running.task.abort();
 }
+
+/// Over HTTP/2 a body over the limit gets its 413 problem, not a reset stream (the rest of
+/// the upload is read and thrown away first). The client is curl (nghttp2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_is_answered_413_over_http2() {
+    if !common::tool("curl") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    cfg.limits.max_body_bytes = 256 * 1024;
+    let running = start(Arc::new(App::load(cfg).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let file = dir.path().join("large.bin");
+    std::fs::write(&file, vec![b'x'; 3 * 1024 * 1024]).expect("write");
+    let demo = common::gateway::DEMO;
+    for run in 0..3 {
+        let args: Vec<String> = vec![
+            "-sS".into(),
+            "--http2".into(),
+            "--cacert".into(),
+            format!("{demo}/ca.pem"),
+            "-w".into(),
+            "\n%{http_code}".into(),
+            "--data-binary".into(),
+            format!("@{}", file.display()),
+            format!("https://localhost:{}/v1/verify/public", addr.port()),
+        ];
+        let out = tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(&args).output())
+            .await
+            .expect("join")
+            .expect("curl");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(out.status.code(), Some(0), "run {run}: {} {stdout}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.ends_with("\n413") && stdout.contains("\"http.too_large\""), "run {run}: {stdout}");
+    }
+    running.task.abort();
+}
