@@ -8,7 +8,7 @@ mod common;
 use mrgate::xml::c14n::{self, Method};
 use mrgate::xml::{Limits, parse_document};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// One element of a generated document.
 #[derive(Debug, Clone)]
@@ -143,7 +143,14 @@ fn canonical_xml_agrees_with_libxml2() {
     if !common::tool("xmllint") {
         return;
     }
-    let mut runner = TestRunner::new(Config { cases: 800, failure_persistence: None, ..Config::default() });
+    // The same documents every run (a fixed seed): CI is not where a new disagreement should
+    // first appear. `MRGATE_C14N_RANDOM=1` draws new ones.
+    let config = Config { cases: 800, failure_persistence: None, ..Config::default() };
+    let mut runner = if std::env::var("MRGATE_C14N_RANDOM").is_ok_and(|v| v == "1") {
+        TestRunner::new(config)
+    } else {
+        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+    };
     let compared = std::cell::Cell::new(0);
     runner
         .run(&node(3), |root| {
