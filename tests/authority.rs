@@ -827,3 +827,25 @@ async fn configured_partner_roots_vouch_for_their_body_only() {
     }
     running.task.abort();
 }
+
+/// An export is shown to the exporter that made it and to operators; another exporter is
+/// told there is none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_is_shown_to_its_exporter_and_operators_only() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (cfg, holder_only) = with_holder_grant(dir.path());
+    let (running, addr, _app) = serve(cfg).await;
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
+    let path = format!("/v1/exports/{}", export["id"].as_str().expect("id"));
+    assert_eq!(export["exporter"], "exporter:demo-exporter");
+    // The same exporter, by token or by its pinned certificate; an operator.
+    assert_eq!(call(addr, "GET", &path, vec![], None, Some(&token())).await.status, 200);
+    assert_eq!(call(addr, "GET", &path, vec![], Some("exporter"), None).await.status, 200);
+    assert_eq!(call(addr, "GET", &path, vec![], Some("operator"), None).await.status, 200);
+    // Another exporter, by token or by an ungranted exporter certificate.
+    let other = call(addr, "GET", &path, vec![], None, Some(&holder_only)).await;
+    assert_eq!(reason(&other), refused(404, "store.not_found"));
+    let ungranted = Identity::minted("ca", "exporter");
+    assert_eq!(reason(&call_as(addr, "GET", &path, vec![], &ungranted, None).await), refused(404, "store.not_found"));
+    running.task.abort();
+}

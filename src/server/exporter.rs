@@ -220,6 +220,7 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         "issuer": cert.issuer_id(),
         "number": cert.number.as_str(),
         "assessment_level": cert.assessment_level.as_str(),
+        "exporter": req.actor,
         "checks": checks,
         "documents": documents,
         "lost": losses,
@@ -240,13 +241,24 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
     json(StatusCode::CREATED, &body)
 }
 
+/// An export by id: for the exporter that made it and for operators. Another exporter is
+/// told there is no such export (the holder's facts are not its to read, and an id's
+/// existence is not either). Exports recorded before the exporter was kept with them are
+/// shown to any exporter, as they were.
 pub fn get(app: &App, req: &Req, id: &str) -> Response<Body> {
     if !authorized(req) && req.role != Role::Operator {
         return req.wrong_role("exports are visible to exporters and operators");
     }
+    let not_found = || problem(StatusCode::NOT_FOUND, "store.not_found", format!("no export {id}"));
     match app.decision(id, &["export"]) {
-        Ok(Some(body)) => json(StatusCode::OK, &body),
-        Ok(None) => problem(StatusCode::NOT_FOUND, "store.not_found", format!("no export {id}")),
+        Ok(Some(body)) => {
+            let made_by = body.get("exporter").and_then(|e| e.as_str());
+            if req.role != Role::Operator && made_by.is_some_and(|e| e != req.actor) {
+                return not_found();
+            }
+            json(StatusCode::OK, &body)
+        }
+        Ok(None) => not_found(),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     }
 }
