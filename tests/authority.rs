@@ -849,3 +849,39 @@ async fn an_export_is_shown_to_its_exporter_and_operators_only() {
     assert_eq!(reason(&call_as(addr, "GET", &path, vec![], &ungranted, None).await), refused(404, "store.not_found"));
     running.task.abort();
 }
+
+/// `mrgate verify --trust-list-signer` holds the list to the same pinned-signer rule as the
+/// gateway; without it, a warning says the signer is not pinned.
+#[test]
+fn the_command_line_pins_the_trust_list_signer_when_asked() {
+    let scratch = tempfile::tempdir().expect("tmp");
+    let issued = rfc3339(OffsetDateTime::now_utc() - time::Duration::hours(1));
+    let by_cb = scratch.path().join("by-cb.xml");
+    std::fs::write(
+        &by_cb,
+        trust_list(scratch.path(), 2, &issued, "2046-12-31T00:00:00Z", &signer("cb/CNCA-R-2002-001")),
+    )
+    .expect("write");
+    let run = |list: &str, pinned: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mrgate"));
+        cmd.args(["verify", "--trust-list", list, "--trust-anchor", &format!("{DEMO}/ca.pem")]);
+        if let Some(p) = pinned {
+            cmd.args(["--trust-list-signer", p]);
+        }
+        cmd.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cn-qms.xml"));
+        cmd.output().expect("run")
+    };
+    let operator = format!("{DEMO}/trust-list-operator.pem");
+    let by_cb = by_cb.to_str().expect("path");
+    // Pinned: the CB's list is refused before any decision, the operator's is used.
+    let refused = run(by_cb, Some(&operator));
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("trust.signer_not_authorized"));
+    let used = run(&format!("{DEMO}/trust-list.xml"), Some(&operator));
+    assert_eq!(used.status.code(), Some(1), "an unsigned certificate is not recognized");
+    assert!(!String::from_utf8_lossy(&used.stderr).contains("warning"));
+    // Not pinned: taken, with a warning.
+    let unpinned = run(by_cb, None);
+    assert_eq!(unpinned.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unpinned.stderr).contains("not pinned"));
+}

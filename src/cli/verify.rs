@@ -14,6 +14,11 @@ pub struct VerifyArgs {
     /// The signed trust list (verified against --trust-anchor, the operator's anchor).
     #[arg(long)]
     trust_list: PathBuf,
+    /// The trust-list operator's signing certificate (PEM, repeatable): the list must be
+    /// signed by one of them, with the EKU tslSigning, as the gateway requires. Without it,
+    /// any signer under --trust-anchor is taken (a warning says so).
+    #[arg(long = "trust-list-signer")]
+    trust_list_signer: Vec<PathBuf>,
     #[command(flatten)]
     trust: TrustArgs,
     /// UNTP credential (compact JWS), signed IAF XML or signed CN XML.
@@ -38,7 +43,35 @@ pub fn verify(args: VerifyArgs, limits: &Limits) -> ExitCode {
         }
     };
     let list_limits = Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..*limits };
-    let list = match TrustList::load(&list_bytes, &anchors, None, at, &list_limits) {
+    let now = time::OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let loaded = if args.trust_list_signer.is_empty() {
+        eprintln!(
+            "warning: the trust list's signer is not pinned (--trust-list-signer): any signer under --trust-anchor is taken"
+        );
+        TrustList::load(&list_bytes, &anchors, None, at, &list_limits)
+    } else {
+        let mut signer_certificates = Vec::new();
+        for path in &args.trust_list_signer {
+            let read = std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| crate::crypto::x509::read_certificates(&b).map_err(|e| e.to_string()));
+            match read {
+                Ok(certs) => signer_certificates.extend(certs.iter().map(|c| c.as_ref().to_vec())),
+                Err(e) => {
+                    eprintln!("error[io.read]: {}: {e}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        let policy = crate::trust::InstallPolicy {
+            anchors: anchors.clone(),
+            signer_certificates,
+            signer_spki_sha256: Vec::new(),
+            crls: crls.clone_for_verifier(),
+        };
+        policy.load(&list_bytes, now, &list_limits)
+    };
+    let list = match loaded {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error[{}]: {}: {e}", e.code(), args.trust_list.display());
@@ -56,7 +89,6 @@ pub fn verify(args: VerifyArgs, limits: &Limits) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let now = time::OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let ctx = Context {
         trust_list: &list,
         equivalence: &table,
