@@ -1,7 +1,12 @@
 //! The HTTPS gateway: a thin shell over the library. Each kind of caller has its own file
-//! (`public`, `customs`, `exporter`, `log`); every handler is a plain function over [`App`]
-//! and the request, run on the blocking pool because the library is synchronous and some
-//! handlers commit to the store.
+//! (`public`, `customs`, `exporter`, `partner`, `operator`, `pt`, `log`, `batch`); every
+//! handler is a plain function over [`App`] and the request, run on the blocking pool
+//! because the library is synchronous and some handlers commit to the store.
+//!
+//! Before any handler runs, [`auth`] says who the caller is (a role only its issuer may
+//! grant, an exporter grant) and [`connections`] and [`rate_limit`] bound what one client
+//! or identity may take. A handler must never read a role from anything but the
+//! [`Req`] it is given, nor the time from anything but [`App::now`].
 //!
 //! Routing is a `match` over method and path segments on plain hyper: the API has a dozen
 //! routes, and a match keeps each one visible in one place without another dependency.
