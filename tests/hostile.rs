@@ -238,6 +238,19 @@ async fn a_trickled_body_is_answered_408() {
     running.task.abort();
 }
 
+/// POSTs `file` to `url` over HTTP/2 with curl (nghttp2), trusting the demo CA, with `extra`
+/// options.
+async fn curl_http2(extra: &[String], file: &std::path::Path, url: &str) -> std::process::Output {
+    let mut args: Vec<String> =
+        vec!["-sS".into(), "--http2".into(), "--cacert".into(), format!("{}/ca.pem", common::gateway::DEMO)];
+    args.extend_from_slice(extra);
+    args.extend(["--data-binary".to_string(), format!("@{}", file.display()), url.to_string()]);
+    tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(&args).output())
+        .await
+        .expect("join")
+        .expect("curl")
+}
+
 /// Over HTTP/2, a batch cut at its line limit delivers every answer and then the
 /// `batch.too_many_lines` line, every time: the unread rest of the request is read and
 /// thrown away rather than dropped, which reset the stream and lost the last answers. The
@@ -258,23 +271,13 @@ async fn a_batch_cut_at_its_limit_over_http2_loses_no_answer() {
     std::fs::write(&file, lines).expect("write");
     let demo = common::gateway::DEMO;
     for run in 0..3 {
-        let args: Vec<String> = vec![
-            "-sS".into(),
-            "--http2".into(),
-            "--cacert".into(),
-            format!("{demo}/ca.pem"),
-            "--cert".into(),
+        let client = [
+            "--cert".to_string(),
             format!("{demo}/clients/customs.pem"),
             "--key".into(),
             format!("{demo}/clients/customs.key"),
-            "--data-binary".into(),
-            format!("@{}", file.display()),
-            format!("https://localhost:{}/v1/verify/batch", addr.port()),
         ];
-        let out = tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(&args).output())
-            .await
-            .expect("join")
-            .expect("curl");
+        let out = curl_http2(&client, &file, &format!("https://localhost:{}/v1/verify/batch", addr.port())).await;
         assert_eq!(out.status.code(), Some(0), "run {run}: {}", String::from_utf8_lossy(&out.stderr));
         let answers: Vec<serde_json::Value> = out
             .stdout
@@ -303,23 +306,9 @@ async fn a_body_over_the_limit_is_answered_413_over_http2() {
     let addr = running.addr;
     let file = dir.path().join("large.bin");
     std::fs::write(&file, vec![b'x'; 3 * 1024 * 1024]).expect("write");
-    let demo = common::gateway::DEMO;
     for run in 0..3 {
-        let args: Vec<String> = vec![
-            "-sS".into(),
-            "--http2".into(),
-            "--cacert".into(),
-            format!("{demo}/ca.pem"),
-            "-w".into(),
-            "\n%{http_code}".into(),
-            "--data-binary".into(),
-            format!("@{}", file.display()),
-            format!("https://localhost:{}/v1/verify/public", addr.port()),
-        ];
-        let out = tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(&args).output())
-            .await
-            .expect("join")
-            .expect("curl");
+        let status_code = ["-w".to_string(), "\n%{http_code}".into()];
+        let out = curl_http2(&status_code, &file, &format!("https://localhost:{}/v1/verify/public", addr.port())).await;
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         assert_eq!(out.status.code(), Some(0), "run {run}: {} {stdout}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.ends_with("\n413") && stdout.contains("\"http.too_large\""), "run {run}: {stdout}");

@@ -134,7 +134,7 @@ pub fn stream(app: Arc<App>, role: &Role, authenticated: bool, actor: String, bo
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(64);
     let max_line = app.config.limits.max_body_bytes;
-    let drain_limit = Drain {
+    let drain_limit = super::http::Drain {
         bytes: 16 * app.config.limits.max_body_bytes,
         time: std::time::Duration::from_secs(app.config.limits.request_timeout_seconds),
     };
@@ -149,7 +149,7 @@ pub fn stream(app: Arc<App>, role: &Role, authenticated: bool, actor: String, bo
         }
         if let Some((last, body)) = rest {
             let _ = tx.send(send_line(&last)).await;
-            drain(body, drain_limit).await;
+            super::http::drain(body, drain_limit).await;
         }
     });
     let mut r = Response::new(StreamBody::new(Frames(rx)).boxed());
@@ -230,31 +230,6 @@ async fn read_lines(
         }
         None
     }
-}
-
-/// How much of an unwanted request rest is read and thrown away, at most.
-#[derive(Clone, Copy)]
-struct Drain {
-    bytes: usize,
-    time: std::time::Duration,
-}
-
-/// Reads the rest of a request that will not be answered line by line, up to `limit`, before
-/// the answer ends. Over HTTP/2 a request body dropped while the client still sends resets
-/// the stream, and the reset discards the answer's last frames still queued; read to its
-/// end, the stream closes normally and every answer arrives. A client sending past the
-/// limit loses that guarantee.
-async fn drain(mut body: Incoming, limit: Drain) {
-    let mut read = 0usize;
-    let _ = tokio::time::timeout(limit.time, async {
-        while let Some(Ok(frame)) = body.frame().await {
-            read += frame.data_ref().map_or(0, Bytes::len);
-            if read > limit.bytes {
-                break;
-            }
-        }
-    })
-    .await;
 }
 
 /// The answer lines waiting to be sent, as the stream a streamed body reads.

@@ -81,6 +81,31 @@ pub fn logged_problem(
     problem_with(status, reason, detail, Some(receipt))
 }
 
+/// How much of an unwanted request rest is read and thrown away, at most.
+#[derive(Debug, Clone, Copy)]
+pub struct Drain {
+    pub bytes: usize,
+    pub time: std::time::Duration,
+}
+
+/// Reads the rest of a request that will not be used, up to `limit`, before the answer goes
+/// out. Over HTTP/2 a request body dropped while the client still sends resets the stream,
+/// and the reset discards the answer's frames still queued (a 413, a batch's last lines);
+/// read to its end, the stream closes normally and the whole answer arrives. A client
+/// sending past the limit loses that guarantee.
+pub async fn drain(mut body: hyper::body::Incoming, limit: Drain) {
+    let mut read = 0usize;
+    let _ = tokio::time::timeout(limit.time, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            read += frame.data_ref().map_or(0, Bytes::len);
+            if read > limit.bytes {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// The status for a caller whose role may not do what it asks: 401 when it showed no
 /// identity (no client certificate of a role, no valid token), 403 when it did.
 pub fn role_status(authenticated: bool) -> StatusCode {

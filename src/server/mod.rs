@@ -933,7 +933,7 @@ async fn handle(
     let max = app.config.limits.max_body_bytes;
     // The whole body within one request timeout: a body trickled a byte at a time is cut off.
     let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
-    let body = match tokio::time::timeout(timeout, read_body(body, max)).await {
+    let body = match tokio::time::timeout(timeout, read_body(body, max, timeout)).await {
         Ok(Ok(b)) => b,
         Ok(Err(())) => {
             let r = problem(
@@ -1032,23 +1032,21 @@ impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
 }
 
 /// A request body of at most `max` bytes, whole. One over the limit is read on and thrown
-/// away (up to 16 × `max`) before the 413 is answered: over HTTP/2 a body dropped while the
-/// client still sends resets the stream, and the client never sees the answer.
-async fn read_body(body: Incoming, max: usize) -> Result<Bytes, ()> {
+/// away ([`http::drain`], up to 16 × `max`) before the 413 is answered, so an HTTP/2 client
+/// sees the answer rather than a reset stream.
+async fn read_body(body: Incoming, max: usize, timeout: std::time::Duration) -> Result<Bytes, ()> {
     let mut body = body;
     let mut whole = bytes::BytesMut::new();
-    let mut seen = 0usize;
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else { return Err(()) };
         let Some(data) = frame.data_ref() else { continue };
-        seen = seen.saturating_add(data.len());
-        if seen <= max {
-            whole.extend_from_slice(data);
-        } else if seen > max.saturating_mul(16) {
+        if whole.len() + data.len() > max {
+            http::drain(body, http::Drain { bytes: max.saturating_mul(15), time: timeout }).await;
             return Err(());
         }
+        whole.extend_from_slice(data);
     }
-    if seen > max { Err(()) } else { Ok(whole.freeze()) }
+    Ok(whole.freeze())
 }
 
 /// 429 with when to come back.
