@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod clock;
 pub mod crypto;
+pub mod decisions;
 pub mod formats;
 pub mod ids;
 pub mod ledger;

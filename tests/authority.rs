@@ -498,11 +498,13 @@ async fn an_unsigned_export_never_changes_a_registered_certificate() {
         ("<Standard>GB/T 19001-2016/ISO 9001:2015</Standard>", "<Standard>GB/T 24001-2016/ISO 14001:2015</Standard>"),
         ("上海市杨浦区示例路1号", "上海市杨浦区示例路2号"),
     ];
-    for (from, to) in changes {
+    for (i, (from, to)) in changes.into_iter().enumerate() {
         let r = export(certificate_with(from, to)).await;
         assert_eq!(reason(&r), refused(409, "register.conflict"), "{from} → {to}");
+        // A refused export is a decision too: recorded as a refusal, with its receipt.
+        assert_eq!(r.json()["receipt"]["index"], size + i as u64, "{from} → {to}");
     }
-    assert_eq!(app.log.size().expect("size"), size, "a refused export is not logged");
+    assert_eq!(app.log.size().expect("size"), size + changes.len() as u64, "each refusal is logged once");
     let held = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
     assert_eq!(held["facts"]["holder"], "上海示例科技有限公司", "{held}");
     // The same facts again: exported.

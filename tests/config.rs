@@ -136,9 +136,7 @@ fn request(method: &str, path: &str) -> Req {
         method: method.parse().expect("method"),
         path: path.into(),
         query: String::new(),
-        role: mrgate::server::auth::Role::Anonymous,
-        actor: "anonymous".into(),
-        exporter: None,
+        caller: mrgate::decisions::Caller::anonymous("anonymous"),
         bearer: None,
         content_type: String::new(),
         accept: String::new(),
@@ -146,8 +144,8 @@ fn request(method: &str, path: &str) -> Req {
     }
 }
 
-#[test]
-fn router_and_openapi_agree() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_and_openapi_agree() {
     let openapi: serde_json::Value = serde_json::from_str(mrgate::server::OPENAPI).expect("openapi json");
     assert_eq!(openapi["openapi"], "3.1.0");
     let paths = openapi["paths"].as_object().expect("paths");
@@ -170,20 +168,20 @@ fn router_and_openapi_agree() {
             .replace("{id}", "x")
             .replace("{asset}", "app.js");
         let req = request(method, &path);
-        let response = route(&app, &req);
+        let response = route(Arc::clone(&app), req).await;
         // A 404 is fine only when it is the resource that is missing, not the route.
         assert!(response.status() != 404 || template.contains('{'), "{method} {path}: unknown to the router");
         assert_ne!(response.status(), 405, "{method} {path}");
         // Any other method is refused with 405, saying which one the path takes.
         for other in ["GET", "POST", "PUT", "DELETE", "PATCH", "TRACE", "OPTIONS"].iter().filter(|m| *m != method) {
-            let response = route(&app, &request(other, &path));
+            let response = route(Arc::clone(&app), request(other, &path)).await;
             let allow = response.headers().get("allow").and_then(|v| v.to_str().ok());
             assert_eq!((response.status().as_u16(), allow), (405, Some(*method)), "{other} {path}");
         }
     }
     for unknown in ["/v2/verify", "/v1/exports/a/b", "/v1/log", "/healthz/x", "/page"] {
         for method in ["GET", "POST", "TRACE"] {
-            let response = route(&app, &request(method, unknown));
+            let response = route(Arc::clone(&app), request(method, unknown)).await;
             assert_eq!(
                 (response.status().as_u16(), response.headers().get("allow")),
                 (404, None),

@@ -683,7 +683,9 @@ async fn metrics_and_the_public_rate_limit() {
         "mrgate_requests_total{route=\"GET /v1/certificates/{issuer}/{number}\",status=\"429\"}",
         "mrgate_request_duration_seconds_bucket{route=\"POST /v1/exports\",le=\"+Inf\"} 1",
         "mrgate_verdicts_total{reason=\"export.exported\"} 1",
-        "mrgate_log_append_seconds_count 1",
+        // The configured trust list's install is recorded (and counted) as any decision is.
+        "mrgate_verdicts_total{reason=\"trust-list.installed\"} 1",
+        "mrgate_log_append_seconds_count 2",
         "mrgate_log_tree_size 2",
         "mrgate_log_commits_total 2",
         "mrgate_trust_list_age_seconds ",

@@ -17,62 +17,20 @@ use super::config::Config;
 use crate::crypto::x509::{Crls, PathOptions, Purpose, TrustAnchors, read_certificates, verify_path};
 use crate::trust::TrustList;
 use rustls::pki_types::CertificateDer;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-/// What a caller may do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Role {
-    Customs,
-    Exporter,
-    Operator,
-    Partner(String),
-    Anonymous,
-}
+pub use crate::decisions::caller::{Grant, Role};
 
-impl Role {
-    pub fn name(&self) -> String {
-        match self {
-            Role::Customs => "customs".into(),
-            Role::Exporter => "exporter".into(),
-            Role::Operator => "operator".into(),
-            Role::Partner(b) => format!("partner:{b}"),
-            Role::Anonymous => "anonymous".into(),
-        }
-    }
-
-    /// The role a certificate's subject OU claims (`None` for no or an unknown OU: such a
-    /// certificate is an anonymous caller).
-    fn claimed(ou: &str) -> Option<Role> {
-        match ou {
-            "customs" => Some(Role::Customs),
-            "exporter" => Some(Role::Exporter),
-            "operator" => Some(Role::Operator),
-            p => p.strip_prefix("partner:").filter(|id| !id.is_empty()).map(|id| Role::Partner(id.to_string())),
-        }
-    }
-}
-
-/// An exporter identity and what it may export unsigned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Grant {
-    pub name: String,
-    /// Unified social credit codes of the holders it exports for.
-    pub holders: BTreeSet<String>,
-    /// CNCA approval numbers of the CBs whose certificates it exports.
-    pub bodies: BTreeSet<String>,
-}
-
-impl Grant {
-    /// Whether an unsigned certificate of `holder` (credit code, if any) issued by `body` is
-    /// within this grant: its holder among `holders` and its CB among `bodies`, a list left
-    /// empty not narrowing; a grant with both empty covers nothing. (A grant of holders only
-    /// vouches for those holders' certificates from any CB: name the CBs too to narrow it.)
-    pub fn covers(&self, holder: Option<&str>, body: &str) -> bool {
-        let holder_ok = self.holders.is_empty() || holder.is_some_and(|h| self.holders.contains(h));
-        let body_ok = self.bodies.is_empty() || self.bodies.contains(body);
-        !(self.holders.is_empty() && self.bodies.is_empty()) && holder_ok && body_ok
+/// The role a certificate's subject OU claims (`None` for no or an unknown OU: such a
+/// certificate is an anonymous caller).
+fn claimed_role(ou: &str) -> Option<Role> {
+    match ou {
+        "customs" => Some(Role::Customs),
+        "exporter" => Some(Role::Exporter),
+        "operator" => Some(Role::Operator),
+        p => p.strip_prefix("partner:").filter(|id| !id.is_empty()).map(|id| Role::Partner(id.to_string())),
     }
 }
 
@@ -184,7 +142,7 @@ impl Authority {
         let Some(leaf) = chain.first() else { return Caller::anonymous() };
         let Ok((_, cert)) = X509Certificate::from_der(leaf.as_ref()) else { return Caller::anonymous() };
         let ou = cert.subject().iter_organizational_unit().next().and_then(|a| a.as_str().ok()).unwrap_or("");
-        let Some(claimed) = Role::claimed(ou) else { return Caller::anonymous() };
+        let Some(claimed) = claimed_role(ou) else { return Caller::anonymous() };
         let partner_anchors;
         let anchors = match &claimed {
             Role::Operator => &self.operator,

@@ -10,11 +10,11 @@
 //! entry is durable.
 
 use super::App;
-use super::auth::Role;
-use super::http::{Body, problem};
+use super::http::Body;
+use crate::decisions::record::Queued;
+use crate::decisions::verify::{self, Audience};
+use crate::decisions::{Caller, Decision};
 use crate::formats::set_member;
-use crate::ledger::durable::LogError;
-use crate::ledger::entry::Entry;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::Response;
@@ -23,83 +23,79 @@ use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
-use tokio::sync::oneshot;
 
 pub const MAX_LINES: usize = 10_000;
 
 /// Verification lines whose entries may wait for their commit at once.
 const WINDOW: usize = 256;
 
-/// One input line's answer: ready, or a verdict whose entry must be logged first.
+/// One input line's answer: ready, or a verdict whose entry must be recorded first.
 enum Answer {
     Ready(Value),
-    Decided { value: Value, entry: Box<Entry> },
+    Decided(Box<Decision<Value>>),
 }
 
 /// An answer on its way out, in input order.
 enum Pending {
     Ready(Value),
-    Logged { value: Value, entry: Box<Entry>, bytes: Vec<u8>, index: oneshot::Receiver<Result<u64, LogError>> },
+    Recorded { value: Value, queued: Queued },
+}
+
+fn error_line(line: &Value, reason: &str, message: String) -> Value {
+    json!({"line": line, "error": {"reason": reason, "message": message}})
 }
 
 impl Pending {
     /// Queues a decided line's entry to the log (or answers it now when that fails).
     fn queue(app: &App, answer: Answer) -> Self {
-        let (value, entry) = match answer {
+        let decision = match answer {
             Answer::Ready(v) => return Pending::Ready(v),
-            Answer::Decided { value, entry } => (value, entry),
+            Answer::Decided(d) => *d,
         };
-        let line = value.get("line").cloned().unwrap_or_default();
-        let bytes = match entry.encode() {
-            Ok(b) => b,
+        match app.recorder.queue(decision.entry) {
+            Ok(queued) => Pending::Recorded { value: decision.answer, queued },
             Err(e) => {
-                return Pending::Ready(json!({"line": line, "error": {"reason": e.code(), "message": e.to_string()}}));
+                let line = decision.answer.get("line").cloned().unwrap_or_default();
+                Pending::Ready(error_line(&line, e.code(), e.to_string()))
             }
-        };
-        let (tx, index) = oneshot::channel();
-        match app.log.append_then(bytes.clone(), Box::new(move |r| drop(tx.send(r)))) {
-            Ok(()) => Pending::Logged { value, entry, bytes, index },
-            Err(e) => Pending::Ready(json!({"line": line, "error": {"reason": e.code(), "message": e.to_string()}})),
         }
     }
 
     /// The answer line, once its entry (if any) is committed: with its receipt, or an error
     /// line when the log did not take it (no verdict goes out unlogged).
-    async fn resolve(self, app: &App) -> Value {
-        let (mut value, entry, bytes, index) = match self {
+    async fn resolve(self) -> Value {
+        let (mut value, queued) = match self {
             Pending::Ready(v) => return v,
-            Pending::Logged { value, entry, bytes, index } => (value, entry, bytes, index),
+            Pending::Recorded { value, queued } => (value, queued),
         };
-        let started = std::time::Instant::now();
-        let committed = index.await.unwrap_or_else(|_| Err(LogError::Unavailable("the log committer stopped".into())));
-        match committed.and_then(|i| app.log.receipt_for(i, Some(bytes))) {
+        match queued.receipt().await {
             Ok(receipt) => {
-                app.appended(&entry, started.elapsed());
                 set_member(&mut value, "receipt", serde_json::to_value(&receipt).unwrap_or_default());
                 value
             }
             Err(e) => {
                 let line = value.get("line").cloned().unwrap_or_default();
-                json!({"line": line, "error": {"reason": e.code(), "message": e.to_string()}})
+                error_line(&line, e.code(), e.to_string())
             }
         }
     }
 }
 
 /// One input line's answer.
-fn answer(app: &App, line: usize, text: &[u8], actor: &str) -> Answer {
+fn answer(app: &App, line: usize, text: &[u8], caller: &Caller) -> Answer {
     let value: Value = match serde_json::from_slice(text) {
         Ok(v) => v,
-        Err(e) => {
-            return Answer::Ready(json!({"line": line, "error": {"reason": "format.json", "message": e.to_string()}}));
-        }
+        Err(e) => return Answer::Ready(error_line(&json!(line), "format.json", e.to_string())),
     };
     if let Some(doc) = value.get("document").and_then(Value::as_str) {
-        let (verdict, list) = app.decide(doc.as_bytes(), true);
-        let entry = super::customs::verification_entry(app, doc.as_bytes(), &verdict, &list, actor.to_string());
-        let mut v = serde_json::to_value(&verdict).unwrap_or_default();
-        set_member(&mut v, "line", json!(line));
-        return Answer::Decided { value: v, entry: Box::new(entry) };
+        return match verify::verify(&app.context(), caller, Audience::Api, doc.as_bytes()) {
+            Ok(decision) => {
+                let mut v = serde_json::to_value(&decision.answer).unwrap_or_default();
+                set_member(&mut v, "line", json!(line));
+                Answer::Decided(Box::new(Decision { answer: v, entry: decision.entry, effects: decision.effects }))
+            }
+            Err(refusal) => Answer::Ready(error_line(&json!(line), &refusal.reason, refusal.detail)),
+        };
     }
     Answer::Ready(lookup(app, line, &value))
 }
@@ -124,13 +120,9 @@ fn lookup(app: &App, line: usize, value: &Value) -> Value {
 }
 
 /// Starts streaming answers while the request is still being read.
-pub fn stream(app: Arc<App>, role: &Role, authenticated: bool, actor: String, body: Incoming) -> Response<Body> {
-    if matches!(role, Role::Anonymous | Role::Exporter) {
-        return problem(
-            super::http::role_status(authenticated),
-            "auth.role",
-            "batch verification needs a customs, partner or operator client certificate",
-        );
+pub fn stream(app: Arc<App>, caller: Caller, body: Incoming) -> Response<Body> {
+    if let Err(refusal) = verify::actor(&caller, Audience::Api) {
+        return super::http::refusal(&refusal);
     }
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(64);
     let max_line = app.config.limits.max_body_bytes;
@@ -140,10 +132,10 @@ pub fn stream(app: Arc<App>, role: &Role, authenticated: bool, actor: String, bo
     };
     tokio::spawn(async move {
         let mut answers: VecDeque<Pending> = VecDeque::new();
-        let rest = read_lines(&app, body, &actor, &tx, &mut answers, max_line).await;
+        let rest = read_lines(&app, body, &caller, &tx, &mut answers, max_line).await;
         // Every answer decided goes out, in order, whatever ended the reading.
         while let Some(p) = answers.pop_front() {
-            if tx.send(send_line(&p.resolve(&app).await)).await.is_err() {
+            if tx.send(send_line(&p.resolve().await)).await.is_err() {
                 return;
             }
         }
@@ -172,7 +164,7 @@ fn send_line(v: &Value) -> Result<Frame<Bytes>, Infallible> {
 async fn read_lines(
     app: &Arc<App>,
     body: Incoming,
-    actor: &str,
+    caller: &Caller,
     tx: &tokio::sync::mpsc::Sender<Result<Frame<Bytes>, Infallible>>,
     answers: &mut VecDeque<Pending>,
     max_line: usize,
@@ -210,15 +202,15 @@ async fn read_lines(
                     let last = json!({"line": line_no, "error": {"reason": "batch.too_many_lines", "message": format!("at most {MAX_LINES} lines")}});
                     return Some((last, body));
                 }
-                let (decider, actor) = (Arc::clone(app), actor.to_string());
-                let decided = tokio::task::spawn_blocking(move || answer(&decider, line_no, &line, &actor)).await;
+                let (decider, caller) = (Arc::clone(app), caller.clone());
+                let decided = tokio::task::spawn_blocking(move || answer(&decider, line_no, &line, &caller)).await;
                 let decided = decided.unwrap_or_else(|_| {
                     Answer::Ready(json!({"line": line_no, "error": {"reason": "http.internal", "message": "the line's decision failed"}}))
                 });
                 answers.push_back(Pending::queue(app, decided));
                 while answers.len() > WINDOW {
                     let Some(oldest) = answers.pop_front() else { break };
-                    if tx.send(send_line(&oldest.resolve(app).await)).await.is_err() {
+                    if tx.send(send_line(&oldest.resolve().await)).await.is_err() {
                         return None;
                     }
                 }

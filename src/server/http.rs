@@ -1,5 +1,6 @@
 //! Response helpers: JSON bodies, RFC 9457 problem details with reason codes.
 
+use crate::decisions::{Class, Recorded, Refused};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Response, StatusCode, header};
@@ -71,16 +72,6 @@ pub fn percent_decode(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// A refusal that is itself a logged decision: the problem, with the receipt of its entry.
-pub fn logged_problem(
-    status: StatusCode,
-    reason: &str,
-    detail: impl Into<String>,
-    receipt: &crate::ledger::receipt::Receipt,
-) -> Response<Body> {
-    problem_with(status, reason, detail, Some(receipt))
-}
-
 /// How much of an unwanted request rest is read and thrown away, at most.
 #[derive(Debug, Clone, Copy)]
 pub struct Drain {
@@ -106,27 +97,41 @@ pub async fn drain(mut body: hyper::body::Incoming, limit: Drain) {
     .await;
 }
 
-/// The status for a caller whose role may not do what it asks: 401 when it showed no
-/// identity (no client certificate of a role, no valid token), 403 when it did.
-pub fn role_status(authenticated: bool) -> StatusCode {
-    if authenticated { StatusCode::FORBIDDEN } else { StatusCode::UNAUTHORIZED }
+/// The status each class of refused decision answers with.
+pub fn status_of(class: Class) -> StatusCode {
+    match class {
+        Class::Malformed => StatusCode::BAD_REQUEST,
+        Class::Unauthenticated => StatusCode::UNAUTHORIZED,
+        Class::Forbidden => StatusCode::FORBIDDEN,
+        Class::NotFound => StatusCode::NOT_FOUND,
+        Class::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
+        Class::Conflict => StatusCode::CONFLICT,
+        Class::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+        Class::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
-/// A refusal on its way out of a handler (boxed: a response is large for an `Err`).
-pub type Refusal = Box<Response<Body>>;
-
-pub fn refuse(status: StatusCode, reason: &str, detail: impl Into<String>) -> Refusal {
-    Box::new(problem(status, reason, detail))
+/// A refusal that was not recorded, as a problem.
+pub fn refusal(r: &crate::decisions::Refusal) -> Response<Body> {
+    problem(status_of(r.class), &r.reason, r.detail.clone())
 }
 
-/// The status a store refusal answers with: a certificate or round that does not exist is
-/// 404, any other refused write a conflict, anything else the store being unavailable.
-pub fn store_status(e: &crate::store::StoreError) -> StatusCode {
-    use crate::store::StoreError;
-    match e {
-        StoreError::NotFound { .. } | StoreError::Conflict { reason: "pt.round_unknown", .. } => StatusCode::NOT_FOUND,
-        StoreError::Conflict { .. } => StatusCode::CONFLICT,
-        _ => StatusCode::SERVICE_UNAVAILABLE,
+/// A refused decision as a problem, with its receipt when it was recorded.
+pub fn refused(r: &Refused) -> Response<Body> {
+    problem_with(status_of(r.refusal.class), &r.refusal.reason, r.refusal.detail.clone(), r.receipt.as_deref())
+}
+
+/// A recorded decision whose answer is a JSON object, answered with `status` and its
+/// receipt; a refusal as [`refused`] answers it.
+pub fn recorded_json(status: StatusCode, recorded: Result<Recorded<serde_json::Value>, Refused>) -> Response<Body> {
+    match recorded {
+        Ok(r) => {
+            let mut body = r.answer;
+            crate::formats::set_member(&mut body, "receipt", serde_json::to_value(&r.receipt).unwrap_or_default());
+            json(status, &body)
+        }
+        Err(r) => refused(&r),
     }
 }
 
@@ -139,19 +144,9 @@ pub fn proof_status(e: &crate::ledger::durable::LogError) -> StatusCode {
         LogError::Proof(ProofError::TileMismatch { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
         LogError::Proof(ProofError::TileNotHeld { .. }) => StatusCode::SERVICE_UNAVAILABLE,
         LogError::Proof(_) => StatusCode::BAD_REQUEST,
-        LogError::Store(e) => store_status(e),
+        LogError::Store(e) => status_of(crate::decisions::Refusal::store(e).class),
         _ => StatusCode::SERVICE_UNAVAILABLE,
     }
-}
-
-/// A failed commit of a decision: an effect the store refused says what (no such
-/// certificate, a conflict); anything else is the log or store being unavailable.
-pub fn commit_problem(e: &crate::ledger::durable::LogError) -> Response<Body> {
-    let status = match e {
-        crate::ledger::durable::LogError::Store(e) => store_status(e),
-        _ => StatusCode::SERVICE_UNAVAILABLE,
-    };
-    problem(status, e.code(), e.to_string())
 }
 
 #[cfg(test)]

@@ -32,9 +32,8 @@ pub mod tls;
 
 use crate::crypto::keys::SigningKey;
 use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
+use crate::decisions::verify::Audience;
 use crate::ledger::durable::DurableLog;
-use crate::model::Status;
-use crate::recognition::{Registered, StatusSource};
 use crate::standards::{EMBEDDED_TABLE, Table};
 use crate::store::Store;
 use crate::store::sqlite::SqliteStore;
@@ -82,6 +81,22 @@ pub struct App {
     pub bound: Arc<std::sync::OnceLock<SocketAddr>>,
     /// JWS verifiers with their validated chains, for this App's CRLs (a reload makes new ones).
     pub verifiers: crate::recognition::Verifiers,
+    /// Where decisions are recorded: the only writer of the log.
+    pub recorder: crate::decisions::Recorder,
+}
+
+/// The recorder of decisions into `lasting`'s log, counting each commit in its metrics:
+/// append latency, verdict and reasons.
+fn recorder(lasting: &Lasting) -> crate::decisions::Recorder {
+    let metrics = Arc::clone(&lasting.metrics);
+    let observe: crate::decisions::record::Observer = Arc::new(move |entry, took| {
+        metrics.append(took);
+        for reason in &entry.reasons {
+            metrics.verdict(reason);
+        }
+        metrics.verdict(&format!("{}.{}", entry.kind, entry.verdict));
+    });
+    crate::decisions::Recorder::new(Arc::clone(&lasting.log), observe)
 }
 
 impl std::fmt::Debug for App {
@@ -397,17 +412,17 @@ impl App {
             // New to the gateway: it comes into force through the log, as an operator's
             // install does, so the log says when every list an entry names was installed.
             _ => {
-                let (entry, effect) = operator::installing(
+                let installing = crate::decisions::trust_list::installing(
                     &trust_list,
                     &list_bytes,
-                    "configuration".into(),
+                    "configuration",
                     &table.version,
-                    rfc3339(now),
+                    now,
                 );
-                let (receipt, _) = lasting
-                    .log
-                    .commit(&entry, vec![effect])
-                    .map_err(|e| format!("installing the configured trust list: {e}"))?;
+                let receipt = recorder(&lasting)
+                    .record(Ok(installing))
+                    .map_err(|e| format!("installing the configured trust list: {}", e.refusal))?
+                    .receipt;
                 let note = format!(
                     "trust list {} from {}, installed as log entry {}",
                     trust_list.sequence,
@@ -434,8 +449,10 @@ impl App {
             config.exporters.grant.len(),
             authority.token_count()
         );
+        let recorder = recorder(&lasting);
         let app = Self {
             config,
+            recorder,
             trust,
             table,
             crls,
@@ -458,16 +475,6 @@ impl App {
         Ok((app, summary))
     }
 
-    /// The trust list in force, if it may still decide at `now`; else the answer every
-    /// decision that needs it gives (503 `trust.list_expired`: fail closed, never a guess).
-    pub fn trust_list_for_decisions(&self, now: time::OffsetDateTime) -> Result<Arc<TrustList>, http::Refusal> {
-        let list = self.trust_list();
-        match list.in_date(now) {
-            Ok(()) => Ok(list),
-            Err(e) => Err(http::refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string())),
-        }
-    }
-
     pub fn trust_list(&self) -> Arc<TrustList> {
         self.trust.in_force().0
     }
@@ -487,33 +494,36 @@ impl App {
         self.trust.in_force().1
     }
 
-    /// Installs `list` (read from `document`) through `install`, under the install lock:
-    /// `install` is given the list in force and commits the install (its log entry and
-    /// stored version); the list comes into force only once it returned `Ok`.
+    /// Installs `candidate` through `install`, under the install lock: `install` is given
+    /// the list in force and records the install (its log entry and stored version); the
+    /// list comes into force only once it returned `Ok`.
     pub fn install_trust_list<T, E>(
         &self,
-        list: TrustList,
-        document: Vec<u8>,
-        install: impl FnOnce(&TrustList) -> Result<T, E>,
+        candidate: crate::decisions::trust_list::Candidate,
+        install: impl FnOnce(&crate::decisions::trust_list::Candidate, &TrustList) -> Result<T, E>,
     ) -> Result<T, E> {
         let _installing = self.trust.install.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let committed = install(&self.trust_list())?;
-        self.trust.set((Arc::new(list), Arc::new(document)));
+        let committed = install(&candidate, &self.trust_list())?;
+        self.trust.set((Arc::new(candidate.list), Arc::new(candidate.document)));
         Ok(committed)
     }
 
-    /// Commits a decision: its log entry and its effects on the store in one transaction,
-    /// so nothing can be looked up that is not logged and nothing is logged that did not take
-    /// effect. Returns the receipt and what the effects did; times the commit.
-    pub fn commit(
-        &self,
-        entry: &crate::ledger::entry::Entry,
-        effects: Vec<crate::store::Effect>,
-    ) -> Result<(crate::ledger::receipt::Receipt, crate::store::Written), crate::ledger::durable::LogError> {
-        let started = std::time::Instant::now();
-        let committed = self.log.commit(entry, effects)?;
-        self.appended(entry, started.elapsed());
-        Ok(committed)
+    /// What a decision made now is made against: this moment, the list in force, the
+    /// register as the store holds it.
+    pub fn context(&self) -> crate::decisions::Context<'_> {
+        crate::decisions::Context {
+            now: self.now(),
+            trust_list: self.trust_list(),
+            table: &self.table,
+            crls: &self.crls,
+            store: self.store.as_ref(),
+            register: None,
+            limits: self.limits,
+            verifiers: Some(&self.verifiers),
+            signing_key: &self.signing_key,
+            signing_chain: &self.signing_chain,
+            public_base: self.public_base(),
+        }
     }
 
     /// A stored export, recognition or PT report of one of `kinds`, as it was returned, with
@@ -535,72 +545,6 @@ impl App {
         }
         Ok(Some(body))
     }
-
-    /// Counts a committed decision in the metrics: append latency, verdict and reasons.
-    pub fn appended(&self, entry: &crate::ledger::entry::Entry, took: std::time::Duration) {
-        self.metrics.append(took);
-        for reason in &entry.reasons {
-            self.metrics.verdict(reason);
-        }
-        self.metrics.verdict(&format!("{}.{}", entry.kind, entry.verdict));
-    }
-
-    /// The recognition decision on a document, under the installed trust list (returned
-    /// too, for the log entry). `own_signers` accepts the gateway's own signing certificate
-    /// for domestic issuers — for verifying what the gateway exported, never for recognizing
-    /// what a partner sends.
-    pub fn decide(&self, document: &[u8], own_signers: bool) -> (crate::recognition::Verdict, Arc<TrustList>) {
-        self.decide_with(document, own_signers, &StoreRegister(self.store.as_ref()))
-    }
-
-    /// [`App::decide`] with the register's status of certificates taken from `register`.
-    pub fn decide_with(
-        &self,
-        document: &[u8],
-        own_signers: bool,
-        register: &dyn StatusSource,
-    ) -> (crate::recognition::Verdict, Arc<TrustList>) {
-        let list = self.trust_list();
-        let own = if own_signers { self.own_signers() } else { Vec::new() };
-        let ctx = crate::recognition::Context {
-            trust_list: &list,
-            equivalence: &self.table,
-            crls: if self.crls.is_empty() { None } else { Some(&self.crls) },
-            register,
-            own_signers: &own,
-            now: self.now(),
-            limits: self.limits,
-            verifiers: Some(&self.verifiers),
-        };
-        let verdict = crate::recognition::decide(document, &ctx);
-        (verdict, list)
-    }
-
-    /// Verifies an enveloped XML signature as of `now`, by a signer chaining to `anchors`
-    /// (certificates the trust list grants), with this App's CRLs.
-    pub fn verify_xml(
-        &self,
-        document: &[u8],
-        anchors: &[&[u8]],
-        now: time::OffsetDateTime,
-    ) -> Result<crate::crypto::xmldsig::Verified, crate::crypto::xmldsig::DsigError> {
-        use crate::crypto::xmldsig::{KeySource, Options, Profile};
-        let anchors = crate::recognition::anchors_of(anchors);
-        let options = Options {
-            key: KeySource::Trusted {
-                anchors: &anchors,
-                crls: if self.crls.is_empty() { None } else { Some(&self.crls) },
-                at: now.unix_timestamp().max(0) as u64,
-            },
-            allow_sha1: false,
-            profile: Profile::Enveloped,
-        };
-        crate::crypto::xmldsig::verify(document, &self.limits, &options)
-    }
-
-    pub fn own_signers(&self) -> Vec<Vec<u8>> {
-        self.signing_chain.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default()
-    }
 }
 
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -617,69 +561,7 @@ pub fn rfc3339(t: time::OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// The register's status of certificates the gateway knows, for recognition decisions.
-pub struct StoreRegister<'a>(pub &'a dyn Store);
-
-impl std::fmt::Debug for StoreRegister<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StoreRegister")
-    }
-}
-
-/// A stored status as the register's answer; one that does not read is no answer.
-fn registered(record: &crate::store::CertificateRecord) -> Registered {
-    match Status::parse(&record.status) {
-        Some(s) => Registered::Status(s),
-        None => Registered::Unavailable(format!("stored status '{}' is not a status", record.status)),
-    }
-}
-
-impl StatusSource for StoreRegister<'_> {
-    fn current_status(&self, issuer: &str, number: &str) -> Registered {
-        match self.0.certificate(issuer, number) {
-            Ok(Some(r)) => registered(&r),
-            Ok(None) => Registered::NotHeld,
-            Err(e) => Registered::Unavailable(e.to_string()),
-        }
-    }
-}
-
-/// The register as far as the store's memory knows it, for deciding without blocking; notes
-/// when it could not tell (the decision must then be made again with [`StoreRegister`]).
-pub struct MemoryRegister<'a> {
-    store: &'a dyn Store,
-    missed: std::cell::Cell<bool>,
-}
-
-impl<'a> MemoryRegister<'a> {
-    pub fn new(store: &'a dyn Store) -> Self {
-        Self { store, missed: std::cell::Cell::new(false) }
-    }
-
-    /// Whether some answer needed the database.
-    pub fn missed(&self) -> bool {
-        self.missed.get()
-    }
-}
-
-impl std::fmt::Debug for MemoryRegister<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MemoryRegister")
-    }
-}
-
-impl StatusSource for MemoryRegister<'_> {
-    fn current_status(&self, issuer: &str, number: &str) -> Registered {
-        match self.store.cached_certificate_view(issuer, number) {
-            crate::store::InMemory::Version(v) => registered(&v.record),
-            crate::store::InMemory::Absent => Registered::NotHeld,
-            crate::store::InMemory::Unknown => {
-                self.missed.set(true);
-                Registered::Unavailable("not in memory".into())
-            }
-        }
-    }
-}
+pub use crate::decisions::register::{MemoryRegister, StoreRegister};
 
 /// A request as handlers see it: already authenticated and fully read.
 #[derive(Debug)]
@@ -687,12 +569,8 @@ pub struct Req {
     pub method: Method,
     pub path: String,
     pub query: String,
-    pub role: Role,
-    /// Who the decision is logged as: `partner:<body>`, `exporter:<grant>`,
-    /// `<role>:<certificate hash prefix>`, `anonymous`.
-    pub actor: String,
-    /// The exporter grant the caller acts under (its bearer token's, else its certificate's).
-    pub exporter: Option<Arc<auth::Grant>>,
+    /// Who asks: its role, who it is logged as, the exporter grant it acts under.
+    pub caller: crate::decisions::Caller,
     pub bearer: Option<String>,
     pub content_type: String,
     pub accept: String,
@@ -700,13 +578,6 @@ pub struct Req {
 }
 
 impl Req {
-    /// A caller refused for its role: 401 when it showed no identity at all (RFC 9110
-    /// §15.5.2: credentials are what it lacks), 403 when it is someone who may not do this.
-    pub fn wrong_role(&self, detail: &str) -> Response<Body> {
-        let authenticated = self.role != Role::Anonymous || self.exporter.is_some();
-        problem(http::role_status(authenticated), "auth.role", detail)
-    }
-
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
     }
@@ -746,8 +617,10 @@ pub const ROUTES: &[(&str, &str)] = &[
 /// The OpenAPI 3.1 description of the API (`schemas/openapi.json`).
 pub const OPENAPI: &str = include_str!("../../schemas/openapi.json");
 
-/// Routes one request.
-pub fn route(app: &App, req: &Req) -> Response<Body> {
+/// Routes one request: a verification to its own handler (it awaits the log's commit
+/// rather than parking a thread), anything else to the blocking pool (the library is
+/// synchronous and most handlers commit to the store).
+pub async fn route(app: Arc<App>, req: Req) -> Response<Body> {
     let Some(decoded) =
         req.path.trim_start_matches('/').split('/').map(http::percent_decode).collect::<Option<Vec<String>>>()
     else {
@@ -759,13 +632,25 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
     };
     let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     match (&req.method, segments.as_slice()) {
+        (&Method::POST, ["v1", "verify"]) => customs::verify(app, req, Audience::Api).await,
+        (&Method::POST, ["v1", "verify", "public"]) => customs::verify(app, req, Audience::Public).await,
+        _ => tokio::task::spawn_blocking(move || {
+            let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
+            route_blocking(&app, &req, &segments)
+        })
+        .await
+        .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed")),
+    }
+}
+
+/// Routes a request served on the blocking pool, by its decoded path `segments`.
+fn route_blocking(app: &App, req: &Req, segments: &[&str]) -> Response<Body> {
+    match (&req.method, segments) {
         (&Method::GET, [""]) => page::index(),
         (&Method::GET, ["page", asset]) => page::asset(asset),
         (&Method::GET, ["healthz"]) => public::healthz(app),
         (&Method::GET, ["v1", "trust-list"]) => public::trust_list(app),
         (&Method::GET, ["v1", "certificates", issuer, number]) => public::certificate(app, issuer, number),
-        (&Method::POST, ["v1", "verify"]) => customs::verify(app, req),
-        (&Method::POST, ["v1", "verify", "public"]) => customs::verify_public(app, req),
         // Served by the streaming handler before a body is read; see `handle`.
         (&Method::POST, ["v1", "verify", "batch"]) => {
             problem(StatusCode::BAD_REQUEST, "http.streaming", "batch verification is served as a stream")
@@ -788,7 +673,7 @@ pub fn route(app: &App, req: &Req) -> Response<Body> {
         (&Method::POST, ["v1", "pt", "rounds", id, "results"]) => pt::submit(app, req, id),
         (&Method::POST, ["v1", "pt", "rounds", id, "close"]) => pt::close(app, req, id),
         (&Method::GET, ["v1", "pt", "rounds", id, "report"]) => pt::report(app, req, id),
-        _ => match allowed_methods(&segments) {
+        _ => match allowed_methods(segments) {
             Some(allow) => {
                 let mut response = problem(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -911,10 +796,18 @@ async fn handle(
         app.metrics.request(label, 429, started.elapsed());
         return Ok(too_many(retry));
     }
-    let role = caller.role.clone();
+    // The exporter a request acts as: its token's, else its certificate's.
+    let (exporter, actor) = match (token_grant, &caller.grant) {
+        (Some(g), _) if caller.role == Role::Anonymous || caller.role == Role::Exporter => {
+            let actor = format!("exporter:{}", g.name);
+            (Some(g), actor)
+        }
+        (_, Some(g)) => (Some(Arc::clone(g)), caller.name.clone()),
+        _ => (None, if caller.role == Role::Anonymous { "anonymous".into() } else { caller.name.clone() }),
+    };
+    let caller = crate::decisions::Caller { role: caller.role.clone(), actor, exporter };
     if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
-        let authenticated = role != Role::Anonymous || token_grant.is_some();
-        let response = batch::stream(Arc::clone(&app), &role, authenticated, caller.name.clone(), request.into_body());
+        let response = batch::stream(Arc::clone(&app), caller, request.into_body());
         app.metrics.request(label, response.status().as_u16(), started.elapsed());
         return Ok(response);
     }
@@ -956,37 +849,17 @@ async fn handle(
     };
     let header =
         |name: hyper::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    // The exporter a request acts as: its token's, else its certificate's.
-    let (exporter, actor) = match (token_grant, &caller.grant) {
-        (Some(g), _) if caller.role == Role::Anonymous || caller.role == Role::Exporter => {
-            let actor = format!("exporter:{}", g.name);
-            (Some(g), actor)
-        }
-        (_, Some(g)) => (Some(Arc::clone(g)), caller.name.clone()),
-        _ => (None, if caller.role == Role::Anonymous { "anonymous".into() } else { caller.name.clone() }),
-    };
     let req = Req {
         method: parts.method,
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
-        role,
-        actor,
-        exporter,
+        caller,
         bearer,
         content_type: header(hyper::header::CONTENT_TYPE).unwrap_or_default(),
         accept: header(hyper::header::ACCEPT).unwrap_or_default(),
         body,
     };
-    let response = match (&req.method, req.path.as_str()) {
-        (&Method::POST, "/v1/verify") => customs::verify_async(Arc::clone(&app), req, false).await,
-        (&Method::POST, "/v1/verify/public") => customs::verify_async(Arc::clone(&app), req, true).await,
-        _ => {
-            let app2 = Arc::clone(&app);
-            tokio::task::spawn_blocking(move || route(&app2, &req))
-                .await
-                .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"))
-        }
-    };
+    let response = route(Arc::clone(&app), req).await;
     app.metrics.request(label, response.status().as_u16(), started.elapsed());
     Ok(response)
 }

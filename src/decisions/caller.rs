@@ -1,0 +1,81 @@
+//! Who asks for a decision: the role the server established for the caller (from a client
+//! certificate whose issuer may grant it) and, for exporters, the grant it acts under. What
+//! each role may ask for is decided by the decision functions, never by reading a claim.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// What a caller may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    Customs,
+    Exporter,
+    Operator,
+    Partner(String),
+    Anonymous,
+}
+
+impl Role {
+    pub fn name(&self) -> String {
+        match self {
+            Role::Customs => "customs".into(),
+            Role::Exporter => "exporter".into(),
+            Role::Operator => "operator".into(),
+            Role::Partner(b) => format!("partner:{b}"),
+            Role::Anonymous => "anonymous".into(),
+        }
+    }
+}
+
+/// An exporter identity and what it may export unsigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub name: String,
+    /// Unified social credit codes of the holders it exports for.
+    pub holders: BTreeSet<String>,
+    /// CNCA approval numbers of the CBs whose certificates it exports.
+    pub bodies: BTreeSet<String>,
+}
+
+impl Grant {
+    /// Whether an unsigned certificate of `holder` (credit code, if any) issued by `body` is
+    /// within this grant: its holder among `holders` and its CB among `bodies`, a list left
+    /// empty not narrowing; a grant with both empty covers nothing. (A grant of holders only
+    /// vouches for those holders' certificates from any CB: name the CBs too to narrow it.)
+    pub fn covers(&self, holder: Option<&str>, body: &str) -> bool {
+        let holder_ok = self.holders.is_empty() || holder.is_some_and(|h| self.holders.contains(h));
+        let body_ok = self.bodies.is_empty() || self.bodies.contains(body);
+        !(self.holders.is_empty() && self.bodies.is_empty()) && holder_ok && body_ok
+    }
+}
+
+/// The caller of one decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub role: Role,
+    /// Who the decision is logged as: `partner:<body>`, `exporter:<grant>`,
+    /// `<role>:<certificate hash prefix>`, `public` or `anonymous`.
+    pub actor: String,
+    /// The exporter grant the caller acts under (a bearer token's, else its certificate's).
+    pub exporter: Option<Arc<Grant>>,
+}
+
+impl Caller {
+    /// A caller with no identity, logged as `actor`.
+    pub fn anonymous(actor: &str) -> Self {
+        Self { role: Role::Anonymous, actor: actor.into(), exporter: None }
+    }
+
+    /// Whether the caller showed an identity (a role, or an exporter grant).
+    pub fn authenticated(&self) -> bool {
+        self.role != Role::Anonymous || self.exporter.is_some()
+    }
+
+    /// The partner body the caller speaks for, if it is a partner.
+    pub fn partner(&self) -> Option<&str> {
+        match &self.role {
+            Role::Partner(b) => Some(b),
+            _ => None,
+        }
+    }
+}

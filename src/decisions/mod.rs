@@ -1,0 +1,258 @@
+//! The gateway's decisions, one file each: `verify`, `export`, `recognize`, `notice`,
+//! `trust_list` (install) and `pt` (a round's define, submit, close and report). Each takes
+//! the caller ([`Caller`]), what it sent, and a [`Context`] (the trust list in force, the
+//! equivalence table, the register, the time), and returns a [`Decision`] — what the
+//! caller is told, the effects on the register, the log entry — or a [`Refusal`]. Only
+//! [`record`] commits them, entry and effects together; nothing else writes the log.
+//!
+//! Who may ask for a decision is decided here too, from the [`Caller`] the server
+//! authenticated. The HTTP server, the batch and the CLI call these functions; none of them
+//! holds a rule of its own.
+//!
+//! A decision must never read the wall clock (only [`Context::now`]), never write the
+//! store or the log itself (it returns effects), and never know about HTTP: a refusal has a
+//! [`Class`], which the server maps to a status.
+
+pub mod caller;
+pub mod export;
+pub mod notice;
+pub mod pt;
+pub mod recognize;
+pub mod record;
+pub mod register;
+pub mod trust_list;
+pub mod verify;
+
+pub use caller::{Caller, Grant, Role};
+pub use record::{Recorded, Recorder, Refused};
+
+use crate::crypto::keys::SigningKey;
+use crate::crypto::x509::Crls;
+use crate::ledger::entry::{Entry, document_digest};
+use crate::recognition::{StatusSource, Verifiers};
+use crate::standards::Table;
+use crate::store::{Effect, Store, StoreError};
+use crate::trust::TrustList;
+use crate::xml::Limits;
+use rustls::pki_types::CertificateDer;
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// What a decision is made against, fixed for the decision's whole life: one time, one
+/// trust list.
+pub struct Context<'a> {
+    /// The time of the decision, from the gateway's clock.
+    pub now: OffsetDateTime,
+    /// The trust list in force when the decision started.
+    pub trust_list: Arc<TrustList>,
+    pub table: &'a Table,
+    pub crls: &'a Crls,
+    pub store: &'a dyn Store,
+    /// The register's status of certificates as a verification reads it, when not the
+    /// store's (its in-memory versions, to decide without blocking).
+    pub register: Option<&'a dyn StatusSource>,
+    pub limits: Limits,
+    pub verifiers: Option<&'a Verifiers>,
+    /// The gateway's signing key and chain: what exports and PT reports are signed with.
+    pub signing_key: &'a SigningKey,
+    pub signing_chain: &'a [CertificateDer<'static>],
+    /// The base URL of links signed into documents (the export's receipt link).
+    pub public_base: String,
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Context({}, trust list {})", rfc3339(self.now), self.trust_list.sequence)
+    }
+}
+
+impl Context<'_> {
+    /// The trust list in force, if it may still decide now; a stale list refuses every
+    /// decision that needs it (fail closed, never a guess).
+    pub fn trust_list_in_date(&self) -> Result<&TrustList, Refusal> {
+        self.trust_list.in_date(self.now).map_err(|e| Refusal::new(Class::Unavailable, e.code(), e.to_string()))?;
+        Ok(&self.trust_list)
+    }
+
+    /// The decision's time as every recorded time is written.
+    pub fn time(&self) -> String {
+        rfc3339(self.now)
+    }
+
+    /// The recognition decision on `document` (see [`crate::recognition::decide`]).
+    /// `own_signers` accepts the gateway's own signing certificate for domestic issuers:
+    /// for verifying what the gateway exported, never for recognizing what a partner sends.
+    pub fn recognition(&self, document: &[u8], own_signers: bool) -> crate::recognition::Verdict {
+        let own: Vec<Vec<u8>> = match (own_signers, self.signing_chain.first()) {
+            (true, Some(c)) => vec![c.as_ref().to_vec()],
+            _ => Vec::new(),
+        };
+        let store = register::StoreRegister(self.store);
+        let ctx = crate::recognition::Context {
+            trust_list: &self.trust_list,
+            equivalence: self.table,
+            crls: if self.crls.is_empty() { None } else { Some(self.crls) },
+            register: self.register.unwrap_or(&store),
+            own_signers: &own,
+            now: self.now,
+            limits: self.limits,
+            verifiers: self.verifiers,
+        };
+        crate::recognition::decide(document, &ctx)
+    }
+
+    /// Verifies an enveloped XML signature now, by a signer chaining to `anchors`
+    /// (certificates the trust list grants), with the gateway's CRLs.
+    pub fn verify_xml(
+        &self,
+        document: &[u8],
+        anchors: &[&[u8]],
+    ) -> Result<crate::crypto::xmldsig::Verified, crate::crypto::xmldsig::DsigError> {
+        use crate::crypto::xmldsig::{KeySource, Options, Profile};
+        let anchors = crate::recognition::anchors_of(anchors);
+        let options = Options {
+            key: KeySource::Trusted {
+                anchors: &anchors,
+                crls: if self.crls.is_empty() { None } else { Some(self.crls) },
+                at: self.now.unix_timestamp().max(0) as u64,
+            },
+            allow_sha1: false,
+            profile: Profile::Enveloped,
+        };
+        crate::crypto::xmldsig::verify(document, &self.limits, &options)
+    }
+
+    /// A log entry of this decision: its time and the trust list it was made with.
+    pub fn entry(&self, kind: &str, actor: &str, inputs: Vec<String>, verdict: &str) -> Entry {
+        Entry {
+            kind: kind.into(),
+            time: self.time(),
+            actor: actor.into(),
+            inputs,
+            outputs: vec![],
+            trust_list: Some(self.trust_list.digest.clone()),
+            equivalence_table: None,
+            verdict: verdict.into(),
+            reasons: vec![],
+        }
+    }
+}
+
+/// What kind of refusal a refusal is; the server maps each to one HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Class {
+    /// The request cannot be read (not XML, not JSON, not a JWS, a bad parameter): 400.
+    Malformed,
+    /// No identity where one is needed: 401.
+    Unauthenticated,
+    /// An identity that may not do this: 403.
+    Forbidden,
+    /// What it names does not exist: 404.
+    NotFound,
+    /// None of the forms it accepts can be served: 406.
+    NotAcceptable,
+    /// It contradicts what the register holds now: 409.
+    Conflict,
+    /// Well-formed, but not something that may be decided as asked: 422.
+    Invalid,
+    /// The gateway's own fault (a stored record it cannot read): 500.
+    Internal,
+    /// Something the decision needs is not available now (the store, the log, a trust list
+    /// in date): 503.
+    Unavailable,
+}
+
+/// A refused decision: why, in a reason code and in words; and, for a refusal that is a
+/// decision in its own right (the caller known, the document read), its log entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub class: Class,
+    pub reason: String,
+    pub detail: String,
+    /// Set for refusals that are recorded: [`record`] logs them before they are answered.
+    pub entry: Option<Box<Entry>>,
+}
+
+impl Refusal {
+    pub fn new(class: Class, reason: &str, detail: impl Into<String>) -> Self {
+        Self { class, reason: reason.into(), detail: detail.into(), entry: None }
+    }
+
+    /// This refusal, recorded under `entry` (its verdict becomes `refused`, its reasons
+    /// this refusal's reason, its outputs none).
+    pub fn logged(mut self, mut entry: Entry) -> Self {
+        entry.verdict = "refused".into();
+        entry.outputs.clear();
+        entry.reasons = vec![self.reason.clone()];
+        self.entry = Some(Box::new(entry));
+        self
+    }
+
+    /// A caller whose role may not ask for this decision: unauthenticated when it showed no
+    /// identity at all (credentials are what it lacks), forbidden when it is someone who may
+    /// not do this.
+    pub fn role(caller: &Caller, detail: &str) -> Self {
+        let class = if caller.authenticated() { Class::Forbidden } else { Class::Unauthenticated };
+        Self::new(class, "auth.role", detail)
+    }
+
+    /// A store error met while deciding: a missing record, a conflict, or the store being
+    /// unavailable.
+    pub fn store(e: &StoreError) -> Self {
+        let class = match e {
+            StoreError::NotFound { .. } | StoreError::Conflict { reason: "pt.round_unknown", .. } => Class::NotFound,
+            StoreError::Conflict { .. } => Class::Conflict,
+            _ => Class::Unavailable,
+        };
+        Self::new(class, e.code(), e.to_string())
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[{}] {}", self.reason, self.detail)
+    }
+}
+
+/// A decision made, waiting to be recorded: what the caller is told, the log entry, and the
+/// effects on the register that take effect with it or not at all.
+#[derive(Debug)]
+pub struct Decision<A> {
+    pub answer: A,
+    pub entry: Entry,
+    pub effects: Vec<Effect>,
+}
+
+/// A decision's outcome before it is recorded.
+pub type Decided<A> = Result<Decision<A>, Refusal>;
+
+/// `sha256:<hex>` of a document, as log entries name their inputs and outputs.
+pub fn digest(document: &[u8]) -> String {
+    document_digest(document)
+}
+
+/// A time as RFC 3339 to the second, the form every recorded time takes.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+/// Whether `issuer` is `partner` itself or a CB that `partner` accredits: the bodies a
+/// partner may speak for.
+pub fn belongs_to(list: &TrustList, issuer: &str, partner: &str) -> bool {
+    issuer == partner
+        || list.body(issuer).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref()) == Some(partner)
+}
+
+/// The partner's own bodies: itself and the CBs it accredits (see [`belongs_to`]).
+pub fn bodies_of<'a>(list: &'a TrustList, partner: &str) -> Vec<&'a str> {
+    list.providers
+        .iter()
+        .filter_map(|p| p.body.as_ref())
+        .filter(|b| belongs_to(list, &b.id, partner))
+        .map(|b| b.id.as_str())
+        .collect()
+}

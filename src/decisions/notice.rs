@@ -1,0 +1,100 @@
+//! Status notices: a partner relays a signed notice (`typ: notice+jwt`, the payload
+//! [`crate::notice`] describes) of one of its own bodies, signed by a granted signing
+//! certificate of the issuing body. Once its signature is checked, every refusal (a bad
+//! date, a replay, a stale or disallowed change) is recorded like any decision; what cannot
+//! be read, or names a certificate never recorded, is refused unrecorded.
+
+use super::{Caller, Class, Context, Decided, Decision, Refusal, belongs_to};
+use crate::crypto::jws::{self, Verifier};
+use crate::formats::{self, Format};
+use crate::model::Status;
+use crate::notice::Notice;
+use crate::store::{Effect, NoticeRecord, StatusEvent};
+
+/// What an applied notice answers.
+#[derive(Debug)]
+pub struct Applied {
+    pub issuer: String,
+    pub number: String,
+    pub status: Status,
+}
+
+/// The decision on a notice sent by `caller`, a partner. The store admits it against the
+/// register as it is when the decision is recorded ([`crate::notice::admit`]): a replay,
+/// a stale notice or a transition DESIGN.md does not allow is then a recorded refusal.
+pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applied> {
+    let Some(partner) = caller.partner() else {
+        return Err(Refusal::role(caller, "this route needs a partner client certificate"));
+    };
+    let token = token.trim();
+    let parsed = jws::parse(token).map_err(|e| Refusal::new(Class::Malformed, e.code(), e.to_string()))?;
+    if parsed.header.get("typ").and_then(|t| t.as_str()) != Some("notice+jwt") {
+        return Err(Refusal::new(Class::Malformed, "jws.typ", "a notice has typ notice+jwt"));
+    }
+    let payload: serde_json::Value = serde_json::from_slice(&parsed.payload)
+        .map_err(|e| Refusal::new(Class::Malformed, "jws.payload", e.to_string()))?;
+    let notice =
+        Notice::read(&payload, ctx.now).map_err(|e| Refusal::new(Class::Malformed, e.code(), e.to_string()))?;
+    let issuer = notice.issuer.clone();
+    let list = ctx.trust_list_in_date()?;
+    if !belongs_to(list, &issuer, partner) {
+        return Err(Refusal::new(
+            Class::Forbidden,
+            "auth.not_your_body",
+            format!("'{issuer}' is not a body of partner '{partner}'"),
+        ));
+    }
+    // Signed by a granted signer of the issuing body, chaining to its accreditor.
+    let anchors = crate::recognition::anchors_of(&list.anchors_for_cb(&issuer, ctx.now));
+    let mut verifier = Verifier::new(anchors, ctx.crls.clone_for_verifier());
+    verifier.credential = false;
+    let v = verifier.verify_parsed(&parsed, ctx.now.unix_timestamp().max(0) as u64);
+    if !v.valid {
+        let (reason, message) = v.checks.last().map(|c| (c.reason.clone(), c.message.clone())).unwrap_or_default();
+        return Err(Refusal::new(Class::Invalid, &reason, message));
+    }
+    if !list.grants_signer(&issuer, &v.signer_certificate.unwrap_or_default(), ctx.now) {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "trust.signer_not_listed",
+            format!("the notice is not signed by a signer of '{issuer}'"),
+        ));
+    }
+    let number = notice.number.clone();
+    let status = notice.action.target();
+    let mut entry = ctx.entry("notice", &caller.actor, vec![super::digest(token.as_bytes())], status.as_str());
+    entry.reasons = vec![format!("notice.{}", notice.action.as_str())];
+    // The date rule that needs the register; a certificate never recorded is refused
+    // unrecorded (there is nothing it could have changed).
+    let record = match ctx.store.certificate(&issuer, &number) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return Err(Refusal::new(Class::NotFound, "store.not_found", format!("no certificate {issuer}/{number}")));
+        }
+        Err(e) => return Err(Refusal::store(&e)),
+    };
+    if let Ok(held) = formats::parse(Format::CnXml, &record.document, &ctx.limits)
+        && let Err(e) = notice.check_issue_date(held.issue_date)
+    {
+        return Err(Refusal::new(Class::Malformed, e.code(), e.to_string()).logged(entry));
+    }
+    let event = StatusEvent {
+        status: status.as_str().into(),
+        since: notice.date.clone(),
+        actor: caller.actor.clone(),
+        reference: format!("notice:{}", super::digest(token.as_bytes())),
+    };
+    // A jti is the issuing body's: unique among its notices, whichever partner relays them.
+    let applying = Effect::ApplyNotice {
+        body: issuer.clone(),
+        notice: NoticeRecord {
+            issuer: issuer.clone(),
+            number: number.clone(),
+            action: notice.action,
+            iat: notice.iat,
+            jti: notice.jti.clone(),
+        },
+        event,
+    };
+    Ok(Decision { answer: Applied { issuer, number, status }, entry, effects: vec![applying] })
+}

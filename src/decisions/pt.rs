@@ -1,0 +1,357 @@
+//! Proficiency testing: a partner PT provider defines a round, the partners in it submit
+//! their participants' results until the deadline, the provider closes the round, and the
+//! gateway computes, signs and records the performance report.
+//!
+//! Every document a partner sends is an enveloped XML signature by a granted signing
+//! certificate of one of the partner's own bodies (itself or a CB it accredits), chaining to
+//! that body's anchors in the trust list. A partner never touches another partner's
+//! participants, and nothing is accepted after the deadline or once the round is closed.
+//! A round is read by its partners and the operator only.
+
+use super::{Caller, Class, Context, Decided, Decision, Refusal, Role, bodies_of};
+use crate::crypto::xmldsig;
+use crate::ledger::entry::Entry;
+use crate::pt::exchange::{self, Input, Round, SubmissionRef, SubmittedResult};
+use crate::store::{Effect, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+/// The partner `caller` speaks for; anyone else may not take part in PT.
+fn partner(caller: &Caller) -> Result<&str, Refusal> {
+    caller.partner().ok_or_else(|| Refusal::role(caller, "this route needs a partner client certificate"))
+}
+
+/// Verifies a document signed by one of `partner`'s bodies; returns its document element.
+fn verify_partner_document(ctx: &Context<'_>, document: &[u8], partner: &str) -> Result<crate::xml::Element, Refusal> {
+    let list = ctx.trust_list_in_date()?;
+    let bodies = bodies_of(list, partner);
+    let anchors: Vec<&[u8]> = bodies.iter().flat_map(|b| list.anchors_for_cb(b, ctx.now)).collect();
+    let verified = ctx.verify_xml(document, &anchors).map_err(|e| {
+        if e.check() == "format" {
+            Refusal::new(Class::Malformed, e.code(), format!("the document: {e}"))
+        } else {
+            Refusal::new(Class::Invalid, e.code(), format!("the partner's signature: {e}"))
+        }
+    })?;
+    let signer = verified.signer_certificate.unwrap_or_default();
+    if !bodies.iter().any(|b| list.grants_signer(b, &signer, ctx.now)) {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "trust.signer_not_listed",
+            format!("'{}' is not a granted signer of a body of '{partner}'", verified.signer.unwrap_or_default()),
+        ));
+    }
+    Ok(verified.document.root)
+}
+
+fn read_error(e: exchange::ExchangeError) -> Refusal {
+    Refusal::new(Class::Malformed, e.code(), e.to_string())
+}
+
+/// A stored round, read back from its definition (verified when it was accepted).
+pub fn stored_round(ctx: &Context<'_>, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
+    let record = match ctx.store.pt_round(id) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Err(Refusal::new(Class::NotFound, "pt.round_unknown", format!("no round '{id}'"))),
+        Err(e) => return Err(Refusal::store(&e)),
+    };
+    let limits = crate::xml::Limits { max_bytes: record.definition.len().max(1), ..ctx.limits };
+    let round = crate::xml::parse(&record.definition, &limits)
+        .map_err(|e| e.to_string())
+        .and_then(|root| exchange::read_round(&root).map_err(|e| e.to_string()))
+        .map_err(|e| Refusal::new(Class::Internal, "store.corrupt", format!("round '{id}': {e}")))?;
+    Ok((record, round))
+}
+
+/// A round that `caller` may read: a partner in it, or the operator.
+pub fn readable_round(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
+    match &caller.role {
+        Role::Partner(p) => {
+            let r = stored_round(ctx, id)?;
+            if !r.1.partners.iter().any(|x| x == p) {
+                return Err(Refusal::new(
+                    Class::Forbidden,
+                    "auth.not_in_round",
+                    format!("'{p}' is not in round '{id}'"),
+                ));
+            }
+            Ok(r)
+        }
+        Role::Operator => stored_round(ctx, id),
+        _ => Err(Refusal::role(caller, "a PT round is for its partners and the operator")),
+    }
+}
+
+/// Where a round stands, as `GET /v1/pt/rounds/{id}` says it.
+pub fn state(record: &PtRoundRecord, round: &Round, reported: bool, now: OffsetDateTime) -> &'static str {
+    match (&record.closed_at, reported) {
+        (_, true) => "reported",
+        (Some(_), false) => "closing",
+        (None, _) if now > round.deadline => "past-deadline",
+        (None, _) => "open",
+    }
+}
+
+/// A PT decision's log entry.
+fn entry(ctx: &Context<'_>, caller: &Caller, kind: &str, inputs: Vec<String>, verdict: &str) -> Entry {
+    ctx.entry(kind, &caller.actor, inputs, verdict)
+}
+
+/// Defining a round: the provider's signed definition. The answer is the round.
+pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Round> {
+    let partner = partner(caller)?;
+    let root = verify_partner_document(ctx, document, partner)?;
+    let round = exchange::read_round(&root).map_err(read_error)?;
+    if round.provider != partner {
+        return Err(Refusal::new(
+            Class::Forbidden,
+            "auth.not_your_body",
+            format!("the round's provider is '{}', the caller is '{partner}'", round.provider),
+        ));
+    }
+    if let Some(unknown) = round.partners.iter().find(|p| ctx.trust_list.body(p).is_none()) {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "pt.partner_unknown",
+            format!("partner '{unknown}' is not a body in the trust list"),
+        ));
+    }
+    if round.deadline <= ctx.now {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "pt.deadline_passed",
+            format!("the deadline {} has already passed", round.deadline),
+        ));
+    }
+    let record = PtRoundRecord {
+        id: round.id.clone(),
+        provider: round.provider.clone(),
+        definition: document.to_vec(),
+        defined_at: ctx.time(),
+        closed_at: None,
+    };
+    let entry = entry(ctx, caller, "pt-round", vec![super::digest(document)], "defined");
+    // A round id already defined is a conflict the store finds; nothing is then logged.
+    Ok(Decision { answer: round, entry, effects: vec![Effect::PutPtRound(record)] })
+}
+
+/// Refuses a result received now once the round's deadline has passed.
+fn taking_results(ctx: &Context<'_>, round: &Round, id: &str) -> Result<(), Refusal> {
+    if ctx.now > round.deadline {
+        return Err(Refusal::new(
+            Class::Conflict,
+            "pt.deadline_passed",
+            format!("round '{id}' took results until {}", round.deadline),
+        ));
+    }
+    Ok(())
+}
+
+/// A submission read and checked, with the results it brings, ready to be decided against
+/// the results stored at the time ([`submit`]).
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub round: String,
+    pub submitter: String,
+    pub digest: String,
+    stored: PtSubmissionRecord,
+    results: Vec<PtResultRecord>,
+}
+
+impl Submission {
+    /// How many results it brings.
+    pub fn accepted(&self) -> usize {
+        self.results.len()
+    }
+}
+
+/// Reads and checks a partner's signed results for its participants in round `id`.
+/// Returns it with the round it is for.
+pub fn submission(
+    ctx: &Context<'_>,
+    caller: &Caller,
+    id: &str,
+    document: &[u8],
+) -> Result<(Submission, Round), Refusal> {
+    let partner = partner(caller)?;
+    let (record, round) = stored_round(ctx, id)?;
+    if !round.partners.iter().any(|p| p == partner) {
+        return Err(Refusal::new(Class::Forbidden, "auth.not_in_round", format!("'{partner}' is not in round '{id}'")));
+    }
+    if let Some(at) = &record.closed_at {
+        return Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' closed at {at}")));
+    }
+    taking_results(ctx, &round, id)?;
+    let root = verify_partner_document(ctx, document, partner)?;
+    let submission = exchange::read_submission(&root).map_err(read_error)?;
+    if submission.round != id {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "pt.round_mismatch",
+            format!("the submission is for round '{}', posted to '{id}'", submission.round),
+        ));
+    }
+    if submission.submitter != partner {
+        return Err(Refusal::new(
+            Class::Forbidden,
+            "auth.not_your_body",
+            format!("the submitter is '{}', the caller is '{partner}'", submission.submitter),
+        ));
+    }
+    if let Some(r) = submission.results.iter().find(|r| !round.measurands.iter().any(|m| m.id == r.measurand)) {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "pt.measurand_unknown",
+            format!("participant '{}': round '{id}' has no measurand '{}'", r.participant, r.measurand),
+        ));
+    }
+    let digest = super::digest(document);
+    let stored = PtSubmissionRecord {
+        round: id.to_string(),
+        submitter: partner.to_string(),
+        digest: digest.clone(),
+        received: ctx.time(),
+        document: document.to_vec(),
+    };
+    let results = submission
+        .results
+        .iter()
+        .map(|r| PtResultRecord {
+            measurand: r.measurand.clone(),
+            participant: r.participant.clone(),
+            submitter: partner.to_string(),
+            submission: digest.clone(),
+            result: serde_json::to_string(r).unwrap_or_default(),
+        })
+        .collect();
+    Ok((Submission { round: id.into(), submitter: partner.into(), digest, stored, results }, round))
+}
+
+/// Accepting a submission, as received at `ctx.now` (checked again: verification takes
+/// time, and the deadline is a legal fact). The entry says whether it replaces earlier
+/// results; the store refuses it (`pt.results_changed`) if that is no longer so when it
+/// commits, and it is then decided again.
+pub fn submit(ctx: &Context<'_>, caller: &Caller, round: &Round, submission: &Submission) -> Decided<()> {
+    taking_results(ctx, round, &submission.round)?;
+    let current = ctx.store.pt_results(&submission.round).map_err(|e| Refusal::store(&e))?;
+    let replacing = submission
+        .results
+        .iter()
+        .any(|r| current.iter().any(|c| c.measurand == r.measurand && c.participant == r.participant));
+    let mut stored = submission.stored.clone();
+    stored.received = ctx.time();
+    let mut entry = entry(ctx, caller, "pt-results", vec![submission.digest.clone()], "accepted");
+    if replacing {
+        entry.reasons = vec!["pt.replaced".into()];
+    }
+    let effect = Effect::PutPtSubmission { submission: stored, results: submission.results.clone(), replacing };
+    Ok(Decision { answer: (), entry, effects: vec![effect] })
+}
+
+/// Checks that `caller` may close round `id` now: its provider, after the deadline, with
+/// no report yet. Returns the round.
+pub fn may_close(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
+    let partner = partner(caller)?;
+    let (record, round) = stored_round(ctx, id)?;
+    if round.provider != partner {
+        return Err(Refusal::new(
+            Class::Forbidden,
+            "auth.not_provider",
+            format!("only the provider '{}' closes round '{id}'", round.provider),
+        ));
+    }
+    // The report is signed and logged under the list in force: not a stale one.
+    ctx.trust_list_in_date()?;
+    if ctx.now <= round.deadline {
+        return Err(Refusal::new(
+            Class::Conflict,
+            "pt.deadline_not_reached",
+            format!("round '{id}' takes results until {}", round.deadline),
+        ));
+    }
+    if ctx.store.pt_reported(id).map_err(|e| Refusal::store(&e))? {
+        return Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' already has its report")));
+    }
+    Ok((record, round))
+}
+
+/// Closing round `id` to submissions (`pt-close`), naming the definition and every
+/// submission it closes with, in the order received. A submission committed between this
+/// read and the close makes the store refuse it (`pt.results_changed`); it is then decided
+/// again. The answer is the closing time and the submissions closed with.
+pub fn close(ctx: &Context<'_>, caller: &Caller, record: &PtRoundRecord) -> Decided<(String, Vec<PtSubmissionRecord>)> {
+    let id = &record.id;
+    let submissions = ctx.store.pt_submissions(id).map_err(|e| Refusal::store(&e))?;
+    let digests: Vec<String> = submissions.iter().map(|s| s.digest.clone()).collect();
+    let inputs = std::iter::once(super::digest(&record.definition)).chain(digests.iter().cloned()).collect();
+    let entry = entry(ctx, caller, "pt-close", inputs, "closed");
+    let at = entry.time.clone();
+    let effects = vec![Effect::ClosePtRound { id: id.clone(), at: at.clone(), submissions: digests }];
+    Ok(Decision { answer: (at, submissions), entry, effects })
+}
+
+/// The id a round's report is stored under among decisions.
+pub fn report_id(round: &str) -> String {
+    format!("pt-report.{round}")
+}
+
+/// The performance report of round `record`/`round`, closed at `closed` with
+/// `submissions`: evaluated, signed, and stored with its entry. The answer is the report
+/// as JSON (what is stored and returned, without its receipt).
+pub fn report(
+    ctx: &Context<'_>,
+    caller: &Caller,
+    record: &PtRoundRecord,
+    round: &Round,
+    closed: &str,
+    submissions: &[PtSubmissionRecord],
+) -> Decided<Value> {
+    let id = &record.id;
+    let definition_digest = super::digest(&record.definition);
+    let closed = OffsetDateTime::parse(closed, &time::format_description::well_known::Rfc3339).map_err(|e| {
+        Refusal::new(Class::Internal, "store.corrupt", format!("round '{id}' closed at '{closed}': {e}"))
+    })?;
+    let mut inputs = Vec::new();
+    for r in ctx.store.pt_results(id).map_err(|e| Refusal::store(&e))? {
+        let result: SubmittedResult = serde_json::from_str(&r.result)
+            .map_err(|e| Refusal::new(Class::Internal, "store.corrupt", format!("a result of round '{id}': {e}")))?;
+        inputs.push(Input { submitter: r.submitter, result });
+    }
+    let refs: Vec<SubmissionRef> = submissions
+        .iter()
+        .map(|s| SubmissionRef {
+            submitter: s.submitter.clone(),
+            digest: s.digest.clone(),
+            received: s.received.clone(),
+        })
+        .collect();
+    let report = exchange::evaluate_round(round, &definition_digest, refs, &inputs, closed);
+    let xml = xmldsig::sign(&exchange::write_report(&report), ctx.signing_key, ctx.signing_chain)
+        .map_err(|e| Refusal::new(Class::Unavailable, e.code(), format!("signing the report: {e}")))?;
+    let stored = PtReportRecord {
+        xml: xml.into_bytes(),
+        json: serde_json::to_string(&report).unwrap_or_default(),
+        csv: exchange::report_csv(&report),
+    };
+    let mut used = vec![definition_digest];
+    used.extend(submissions.iter().map(|s| s.digest.clone()));
+    let mut entry = entry(ctx, caller, "pt-report", used, "reported");
+    entry.outputs = vec![super::digest(&stored.xml)];
+    entry.reasons = report
+        .measurands
+        .iter()
+        .filter_map(|m| match &m.outcome {
+            exchange::Outcome::NotEvaluated { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect();
+    let body = serde_json::to_value(&report).unwrap_or_default();
+    // The report, what is returned and the entry are committed together: a report that can
+    // be read is always in the log. (A report that fails here, say a concurrent close won,
+    // logs nothing; closing again makes it anew.)
+    let effects = vec![
+        Effect::PutPtReport { id: id.clone(), report: stored },
+        Effect::PutDecision { id: report_id(id), kind: "pt-report".into(), json: body.to_string() },
+    ];
+    Ok(Decision { answer: body, entry, effects })
+}

@@ -1,0 +1,108 @@
+//! Recognition: a partner (a foreign accreditation body) submits a certificate of one of its
+//! own bodies; a recognized one is translated to CN XML and registered. Refused ones are
+//! recorded as refusals, as any decision is.
+
+use super::{Caller, Class, Context, Decided, Decision, Refusal, belongs_to};
+use crate::formats::{self, Format, set_member};
+use crate::store::{CertificateRecord, Effect, StatusEvent};
+use serde_json::{Value, json};
+
+/// What a recognition answers: the verdict (with the CN translation when recognized).
+#[derive(Debug)]
+pub struct Recognition {
+    pub body: Value,
+    pub recognized: bool,
+}
+
+/// The recognition decision on `document`, sent by `caller`, a partner.
+pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Recognition> {
+    let Some(partner) = caller.partner() else {
+        return Err(Refusal::role(caller, "this route needs a partner client certificate"));
+    };
+    // A partner's document is recognized on the trust list alone: the gateway's own
+    // signature stands for nothing a partner sends.
+    let verdict = ctx.recognition(document, false);
+    let mut entry = ctx.entry(
+        "recognition",
+        &caller.actor,
+        vec![super::digest(document)],
+        if verdict.valid { "recognized" } else { "refused" },
+    );
+    entry.equivalence_table = Some(ctx.table.version.clone());
+    entry.reasons = verdict.unmet_reasons();
+    if let Some(issuer) = &verdict.issuer
+        && !belongs_to(&ctx.trust_list, issuer, partner)
+    {
+        return Err(Refusal::new(
+            Class::Forbidden,
+            "auth.not_your_body",
+            format!("'{issuer}' is not a body of partner '{partner}'"),
+        )
+        .logged(entry));
+    }
+    let id = crate::crypto::random_id();
+    let mut effects = Vec::new();
+    let mut translation = None;
+    if verdict.valid
+        && let Some(cert) = &verdict.certificate
+    {
+        // The decision read the register's status; what is registered now is what the
+        // commit expects (a notice landing in between makes it a conflict, never a revival).
+        let registered =
+            ctx.store.certificate(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?;
+        if let Some(r) = &registered {
+            if r.status != verdict.status {
+                return Err(Refusal::new(
+                    Class::Conflict,
+                    "register.conflict",
+                    format!("{}/{} changed while it was being decided; ask again", r.issuer, r.number),
+                )
+                .logged(entry));
+            }
+            if let Ok(held) = formats::parse(Format::CnXml, &r.document, &ctx.limits)
+                && !held.changed_facts(cert).is_empty()
+                && let Err(why) = cert.may_replace(&held)
+            {
+                return Err(Refusal::new(Class::Conflict, "register.older_document", why).logged(entry));
+            }
+        }
+        let cn = formats::render(Format::CnXml, cert);
+        entry.outputs.push(super::digest(&cn.bytes));
+        let record = CertificateRecord {
+            issuer: cert.issuer_id().into(),
+            number: cert.number.as_str().into(),
+            holder_credit_code: cert.holder.credit_code.as_ref().map(|c| c.as_str().to_string()),
+            origin: "recognition".into(),
+            status: verdict.status.into(),
+            document: cn.bytes.clone(),
+            recorded_at: ctx.time(),
+        };
+        let event = StatusEvent {
+            status: verdict.status.into(),
+            since: ctx.time(),
+            actor: caller.actor.clone(),
+            reference: format!("recognition:{id}"),
+        };
+        effects.push(Effect::ExpectCertificate {
+            issuer: record.issuer.clone(),
+            number: record.number.clone(),
+            as_read: registered.map(|r| (r.document, r.status)),
+        });
+        effects.push(Effect::PutCertificate { record, event });
+        translation = Some((String::from_utf8_lossy(&cn.bytes).to_string(), cn.loss.lost));
+    }
+    let mut body = serde_json::to_value(&verdict).unwrap_or_default();
+    if let Some(cert) = verdict.certificate.as_ref().filter(|_| verdict.valid) {
+        let level = crate::recognition::assessment_level(&ctx.trust_list, cert, ctx.now);
+        set_member(&mut body, "assessment_level", json!(level.as_str()));
+    }
+    set_member(&mut body, "id", json!(id));
+    if let Some((cn, lost)) = translation {
+        set_member(&mut body, "cn_xml", json!(cn));
+        set_member(&mut body, "lost", json!(lost));
+    }
+    // Committed with its entry, as an export is: a recognized certificate that can be looked
+    // up always has its decision in the log, and a logged recognition always took effect.
+    effects.push(Effect::PutDecision { id, kind: "recognition".into(), json: body.to_string() });
+    Ok(Decision { answer: Recognition { body, recognized: verdict.valid }, entry, effects })
+}

@@ -1,0 +1,196 @@
+//! Recording decisions: the one way anything reaches the log. A decision's entry and its
+//! effects on the register are committed in one transaction, so nothing can be looked up
+//! that is not logged and nothing is logged that did not take effect; a refusal that is a
+//! decision is logged before it is answered; and no answer goes out before its entry is
+//! durable.
+//!
+//! Three forms, one rule: [`Recorder::record`] (blocking, entry and effects),
+//! [`Recorder::record_async`] (awaits the commit instead of parking a thread; for decisions
+//! with no effects, i.e. verifications) and [`Recorder::queue`] (a batch's lines, each
+//! resolved to its receipt in order, sharing the log's group commits).
+
+use super::{Class, Decided, Refusal};
+use crate::ledger::durable::{DurableLog, LogError};
+use crate::ledger::entry::Entry;
+use crate::ledger::receipt::Receipt;
+use crate::store::{StoreError, Written};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Told of every entry committed and how long its commit took (the server's metrics).
+pub type Observer = Arc<dyn Fn(&Entry, Duration) + Send + Sync>;
+
+/// The log decisions are recorded in, and who is told of each commit.
+#[derive(Clone)]
+pub struct Recorder {
+    log: Arc<DurableLog>,
+    observe: Observer,
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Recorder({:?})", self.log)
+    }
+}
+
+/// A recorded decision: what the caller is told, its receipt, what the effects did.
+#[derive(Debug)]
+pub struct Recorded<A> {
+    pub answer: A,
+    pub receipt: Receipt,
+    pub written: Written,
+}
+
+impl<A> Recorded<A> {
+    /// The same record with the answer made into another (the answer's HTTP form).
+    pub fn map<B>(self, f: impl FnOnce(A) -> B) -> Recorded<B> {
+        Recorded { answer: f(self.answer), receipt: self.receipt, written: self.written }
+    }
+}
+
+/// A refused decision as answered: the refusal, and its receipt when it was logged.
+#[derive(Debug)]
+pub struct Refused {
+    pub refusal: Refusal,
+    /// Boxed: a receipt is large for an `Err`.
+    pub receipt: Option<Box<Receipt>>,
+}
+
+impl From<Refusal> for Refused {
+    fn from(refusal: Refusal) -> Self {
+        Self { refusal, receipt: None }
+    }
+}
+
+/// A log or store failure at commit, as a refusal: an effect the store refused says what
+/// (no such certificate, a conflict), anything else is the log being unavailable.
+pub fn refusal_of(e: &LogError) -> Refusal {
+    match e {
+        LogError::Store(e) => Refusal::store(e),
+        _ => Refusal::new(Class::Unavailable, e.code(), e.to_string()),
+    }
+}
+
+impl Recorder {
+    pub fn new(log: Arc<DurableLog>, observe: Observer) -> Self {
+        Self { log, observe }
+    }
+
+    /// Records a decision. A decision is committed with its effects and returned with its
+    /// receipt. A refusal carrying an entry is logged, then returned with that receipt. A
+    /// decision whose effects the store refuses at commit (the register changed since it
+    /// was read) is refused; when its entry says so ([`Decision::entry`]'s kind is one
+    /// whose conflicts are decisions: exports, recognitions, notices) that refusal is
+    /// logged too.
+    ///
+    /// [`Decision::entry`]: super::Decision::entry
+    pub fn record<A>(&self, decided: Decided<A>) -> Result<Recorded<A>, Refused> {
+        let decision = match decided {
+            Ok(d) => d,
+            Err(refusal) => return Err(self.refuse(refusal)),
+        };
+        let started = Instant::now();
+        match self.log.commit(&decision.entry, decision.effects) {
+            Ok((receipt, written)) => {
+                (self.observe)(&decision.entry, started.elapsed());
+                Ok(Recorded { answer: decision.answer, receipt, written })
+            }
+            Err(LogError::Store(e @ StoreError::Conflict { .. })) if conflicts_are_decisions(&decision.entry) => {
+                Err(self.refuse(Refusal::store(&e).logged(decision.entry)))
+            }
+            Err(e) => Err(refusal_of(&e).into()),
+        }
+    }
+
+    /// [`Recorder::record`], deciding again (up to `times` in all) while the store refuses
+    /// the commit with `reason`: a write that landed between the decision's read and its
+    /// commit, which a fresh read decides differently.
+    pub fn record_retrying<A>(
+        &self,
+        times: usize,
+        reason: &str,
+        mut decide: impl FnMut() -> Decided<A>,
+    ) -> Result<Recorded<A>, Refused> {
+        let mut attempt = 1;
+        loop {
+            match self.record(decide()) {
+                Err(refused) if attempt < times && refused.receipt.is_none() && refused.refusal.reason == reason => {
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    /// Logs a refusal that carries an entry; answers any other as it is.
+    fn refuse(&self, mut refusal: Refusal) -> Refused {
+        let Some(entry) = refusal.entry.take() else { return refusal.into() };
+        let started = Instant::now();
+        match self.log.commit(&entry, vec![]) {
+            Ok((receipt, _)) => {
+                (self.observe)(&entry, started.elapsed());
+                Refused { refusal, receipt: Some(Box::new(receipt)) }
+            }
+            Err(e) => refusal_of(&e).into(),
+        }
+    }
+
+    /// [`Recorder::record`] for a decision with no effects (a verification), awaiting the
+    /// log's group commit instead of parking a thread while it syncs to disk. A decision
+    /// with effects is committed as [`Recorder::record`] does, on this thread.
+    pub async fn record_async<A>(&self, decided: Decided<A>) -> Result<Recorded<A>, Refused> {
+        let decision = match decided {
+            Ok(d) if d.effects.is_empty() => d,
+            other => return self.record(other),
+        };
+        let queued = self.queue(decision.entry).map_err(|e| Refused::from(refusal_of(&e)))?;
+        match queued.receipt().await {
+            Ok(receipt) => Ok(Recorded { answer: decision.answer, receipt, written: Written::default() }),
+            Err(e) => Err(refusal_of(&e).into()),
+        }
+    }
+
+    /// Queues an entry with no effects to the log; [`Queued::receipt`] waits for its commit.
+    /// Entries queued one after another are committed in that order.
+    pub fn queue(&self, entry: Entry) -> Result<Queued, LogError> {
+        let bytes = entry.encode()?;
+        let (tx, index) = tokio::sync::oneshot::channel();
+        let started = Instant::now();
+        self.log.append_then(bytes.clone(), Box::new(move |r| drop(tx.send(r))))?;
+        Ok(Queued { recorder: self.clone(), entry: Box::new(entry), bytes, index, started })
+    }
+}
+
+/// Whether a conflict at commit refuses a decision that is logged as such: an export,
+/// recognition or notice is a decision on a certificate, and its refusal is one too. (A
+/// PT round defined twice, or a trust list racing another install, logs nothing: the
+/// caller asked for something the register already settled.)
+fn conflicts_are_decisions(entry: &Entry) -> bool {
+    matches!(entry.kind.as_str(), "export" | "recognition" | "notice")
+}
+
+/// An entry on its way into the log.
+pub struct Queued {
+    recorder: Recorder,
+    entry: Box<Entry>,
+    bytes: Vec<u8>,
+    index: tokio::sync::oneshot::Receiver<Result<u64, LogError>>,
+    started: Instant,
+}
+
+impl std::fmt::Debug for Queued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Queued({})", self.entry.kind)
+    }
+}
+
+impl Queued {
+    /// The entry's receipt, once it is durable.
+    pub async fn receipt(self) -> Result<Receipt, LogError> {
+        let index =
+            self.index.await.unwrap_or_else(|_| Err(LogError::Unavailable("the log committer stopped".into())))?;
+        let receipt = self.recorder.log.receipt_for(index, Some(self.bytes))?;
+        (self.recorder.observe)(&self.entry, self.started.elapsed());
+        Ok(receipt)
+    }
+}

@@ -1,0 +1,71 @@
+//! The register as a recognition decision reads it: the store's current status of a
+//! certificate ([`StoreRegister`]), or only what the store holds in memory
+//! ([`MemoryRegister`], for deciding on a connection's own thread without blocking).
+
+use crate::model::Status;
+use crate::recognition::{Registered, StatusSource};
+use crate::store::Store;
+
+/// The register's status of certificates the gateway knows, for recognition decisions.
+pub struct StoreRegister<'a>(pub &'a dyn Store);
+
+impl std::fmt::Debug for StoreRegister<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreRegister")
+    }
+}
+
+/// A stored status as the register's answer; one that does not read is no answer.
+fn registered(record: &crate::store::CertificateRecord) -> Registered {
+    match Status::parse(&record.status) {
+        Some(s) => Registered::Status(s),
+        None => Registered::Unavailable(format!("stored status '{}' is not a status", record.status)),
+    }
+}
+
+impl StatusSource for StoreRegister<'_> {
+    fn current_status(&self, issuer: &str, number: &str) -> Registered {
+        match self.0.certificate(issuer, number) {
+            Ok(Some(r)) => registered(&r),
+            Ok(None) => Registered::NotHeld,
+            Err(e) => Registered::Unavailable(e.to_string()),
+        }
+    }
+}
+
+/// The register as far as the store's memory knows it, for deciding without blocking; notes
+/// when it could not tell (the decision must then be made again with [`StoreRegister`]).
+pub struct MemoryRegister<'a> {
+    store: &'a dyn Store,
+    missed: std::cell::Cell<bool>,
+}
+
+impl<'a> MemoryRegister<'a> {
+    pub fn new(store: &'a dyn Store) -> Self {
+        Self { store, missed: std::cell::Cell::new(false) }
+    }
+
+    /// Whether some answer needed the database.
+    pub fn missed(&self) -> bool {
+        self.missed.get()
+    }
+}
+
+impl std::fmt::Debug for MemoryRegister<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryRegister")
+    }
+}
+
+impl StatusSource for MemoryRegister<'_> {
+    fn current_status(&self, issuer: &str, number: &str) -> Registered {
+        match self.store.cached_certificate_view(issuer, number) {
+            crate::store::InMemory::Version(v) => registered(&v.record),
+            crate::store::InMemory::Absent => Registered::NotHeld,
+            crate::store::InMemory::Unknown => {
+                self.missed.set(true);
+                Registered::Unavailable("not in memory".into())
+            }
+        }
+    }
+}

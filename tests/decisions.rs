@@ -1,0 +1,238 @@
+//! The decisions layer called directly, as the server, the batch and the CLI call it: each
+//! decision with a fixed clock, no HTTP and no sleeps; what is refused, and whether each
+//! outcome is recorded, exactly.
+
+mod common;
+
+use common::gateway::{DEMO, config, domestic_certificate, token};
+use mrgate::clock::OffsetClock;
+use mrgate::decisions::verify::{self, Audience};
+use mrgate::decisions::{Caller, Class, Refusal, Role, export, recognize, trust_list};
+use mrgate::formats::Format;
+use mrgate::ledger::entry::Entry;
+use mrgate::server::App;
+use std::sync::Arc;
+
+fn app(dir: &std::path::Path) -> (App, Arc<OffsetClock>) {
+    let clock = Arc::new(OffsetClock::new());
+    let app = App::load_with_clock(config(dir), clock.clone()).expect("app");
+    (app, clock)
+}
+
+fn exporter(app: &App) -> Caller {
+    let grant = app.authority.exporter_by_token(&token()).expect("the demo token is granted");
+    Caller { role: Role::Anonymous, actor: format!("exporter:{}", grant.name), exporter: Some(grant) }
+}
+
+fn customs() -> Caller {
+    Caller { role: Role::Customs, actor: "customs:test".into(), exporter: None }
+}
+
+fn partner(body: &str) -> Caller {
+    Caller { role: Role::Partner(body.into()), actor: format!("partner:{body}"), exporter: None }
+}
+
+fn operator() -> Caller {
+    Caller { role: Role::Operator, actor: "operator:test".into(), exporter: None }
+}
+
+const FORMATS: &[Format] = &[Format::UntpDcc];
+
+fn export_request(document: &[u8]) -> export::Request<'_> {
+    export::Request { document, formats: FORMATS }
+}
+
+/// The last entry in the log.
+fn last_entry(app: &App) -> Entry {
+    let size = app.log.size().expect("size");
+    let bytes = app.store.log_entries(size - 1, size).expect("entries").pop().expect("an entry");
+    Entry::decode(&bytes).expect("entry")
+}
+
+/// The demo certificate with its dates moved `years` on.
+fn dated(years: i32) -> Vec<u8> {
+    let year = time::OffsetDateTime::now_utc().year() + years;
+    String::from_utf8(domestic_certificate())
+        .expect("utf8")
+        .replace("<IssueDate>2025-01-10", &format!("<IssueDate>{year}-01-10"))
+        .replace("<StatusDate>2025-01-10", &format!("<StatusDate>{year}-01-10"))
+        .replace("<ExpiryDate>2028-01-09", &format!("<ExpiryDate>{}-01-09", year + 3))
+        .into_bytes()
+}
+
+fn refusal<A: std::fmt::Debug>(decided: Result<A, Refusal>) -> (Class, String, bool) {
+    let r = decided.expect_err("refused");
+    (r.class, r.reason, r.entry.is_some())
+}
+
+#[test]
+fn who_may_ask_for_which_decision() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let ctx = app.context();
+    let doc = domestic_certificate();
+    let anonymous = Caller::anonymous("anonymous");
+    // Nobody without an identity: unauthenticated, and nothing recorded.
+    for (what, decided) in [
+        ("export", export::export(&ctx, &anonymous, export_request(&doc)).map(|_| ())),
+        ("verify", verify::verify(&ctx, &anonymous, Audience::Api, &doc).map(|_| ())),
+        ("recognize", recognize::recognize(&ctx, &anonymous, &doc).map(|_| ())),
+    ] {
+        assert_eq!(refusal(decided), (Class::Unauthenticated, "auth.role".into(), false), "{what}");
+    }
+    // Someone with the wrong role: forbidden, nothing recorded.
+    for (what, decided) in [
+        ("customs exports", export::export(&ctx, &customs(), export_request(&doc)).map(|_| ())),
+        ("partner exports", export::export(&ctx, &partner("dakks"), export_request(&doc)).map(|_| ())),
+        ("exporter verifies", verify::verify(&ctx, &exporter(&app), Audience::Api, &doc).map(|_| ())),
+        ("customs recognizes", recognize::recognize(&ctx, &customs(), &doc).map(|_| ())),
+        ("operator recognizes", recognize::recognize(&ctx, &operator(), &doc).map(|_| ())),
+    ] {
+        assert_eq!(refusal(decided), (Class::Forbidden, "auth.role".into(), false), "{what}");
+    }
+    let limits = mrgate::xml::Limits::default();
+    for caller in [customs(), partner("cnas"), exporter(&app), anonymous] {
+        let r = trust_list::candidate(&app.install_policy, &caller, b"<x/>", ctx.now, &limits).expect_err("refused");
+        assert_eq!(r.reason, "auth.role", "{caller:?}");
+    }
+    // The public page takes anyone, logged as `public`; the API logs the caller.
+    let public = verify::verify(&ctx, &Caller::anonymous("anonymous"), Audience::Public, &doc).expect("decided");
+    assert_eq!(public.entry.actor, "public");
+    let api = verify::verify(&ctx, &customs(), Audience::Api, &doc).expect("decided");
+    assert_eq!((api.entry.actor.as_str(), api.entry.kind.as_str()), ("customs:test", "recognition"));
+    assert_eq!(verify::actor(&partner("dakks"), Audience::Api).as_deref(), Ok("partner:dakks"));
+}
+
+#[test]
+fn an_export_refused_once_the_document_is_read_is_recorded_as_a_refusal() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let before = app.log.size().expect("size");
+    let ctx = app.context();
+    // Unreadable: refused, not recorded (there is no certificate to have decided on).
+    let unreadable = export::export(&ctx, &exporter(&app), export_request(b"<Certificate>"));
+    assert_eq!(refusal(unreadable), (Class::Invalid, "xml.malformed".into(), false));
+    // Not yet in force: refused and recorded.
+    let future = dated(1);
+    let decided = export::export(&ctx, &exporter(&app), export_request(&future));
+    let refused = app.recorder.record(decided).expect_err("refused");
+    assert_eq!((refused.refusal.class, refused.refusal.reason.as_str()), (Class::Invalid, "validity.not_yet_valid"));
+    let receipt = refused.receipt.expect("a recorded refusal has a receipt");
+    assert_eq!(receipt.index, before);
+    let entry = last_entry(&app);
+    assert_eq!(
+        (entry.kind.as_str(), entry.verdict.as_str(), entry.reasons.clone(), entry.outputs.len()),
+        ("export", "refused", vec!["validity.not_yet_valid".to_string()], 0)
+    );
+    assert_eq!(entry.actor, "exporter:demo-exporter");
+    assert_eq!(entry.inputs, vec![mrgate::decisions::digest(&future)]);
+    assert_eq!(app.store.certificate("CNCA-R-2002-001", "04925Q10021R0M").expect("store"), None, "nothing registered");
+    // Outside the exporter's grant (another holder's certificate): refused and recorded.
+    let narrow = mrgate::decisions::Grant {
+        name: "narrow".into(),
+        holders: ["91110000100000000X".to_string()].into(),
+        bodies: Default::default(),
+    };
+    let caller = Caller { role: Role::Exporter, actor: "exporter:narrow".into(), exporter: Some(Arc::new(narrow)) };
+    let decided = export::export(&ctx, &caller, export_request(&domestic_certificate()));
+    let (class, reason, logged) = refusal(decided);
+    assert_eq!((class, reason.as_str()), (Class::Forbidden, "auth.not_your_certificate"));
+    assert!(logged);
+}
+
+#[test]
+fn decisions_tell_time_by_the_clock_they_are_given() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, clock) = app(dir.path());
+    let next_year = dated(1);
+    let decided = export::export(&app.context(), &exporter(&app), export_request(&next_year));
+    assert_eq!(refusal(decided), (Class::Invalid, "validity.not_yet_valid".into(), true));
+    // Two years on, the same certificate is in force: no waiting, the clock is moved.
+    clock.advance(time::Duration::days(2 * 366));
+    let ctx = app.context();
+    let decision = export::export(&ctx, &exporter(&app), export_request(&next_year)).expect("exported");
+    assert_eq!(decision.entry.time, mrgate::decisions::rfc3339(ctx.now));
+    assert_eq!(decision.entry.verdict, "exported");
+    // Past its expiry, refused again.
+    clock.advance(time::Duration::days(3 * 366));
+    let decided = export::export(&app.context(), &exporter(&app), export_request(&next_year));
+    assert_eq!(refusal(decided), (Class::Invalid, "validity.expired".into(), true));
+}
+
+#[test]
+fn a_register_changed_between_decision_and_record_refuses_the_decision_on_the_record() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let doc = domestic_certificate();
+    // Two exports decided on the same empty register; the first recorded registers it.
+    let first = export::export(&app.context(), &exporter(&app), export_request(&doc)).expect("decided");
+    let second = export::export(&app.context(), &exporter(&app), export_request(&doc)).expect("decided");
+    let recorded = app.recorder.record(Ok(first)).expect("recorded");
+    assert_eq!(recorded.answer["assessment_level"], "GlobalMRA");
+    // The second expected the certificate absent: a conflict, recorded as a refusal.
+    let refused = app.recorder.record(Ok(second)).expect_err("the register changed");
+    assert_eq!((refused.refusal.class, refused.refusal.reason.as_str()), (Class::Conflict, "register.conflict"));
+    let receipt = refused.receipt.expect("recorded");
+    assert_eq!(receipt.index, recorded.receipt.index + 1);
+    let entry = last_entry(&app);
+    assert_eq!((entry.kind.as_str(), entry.verdict.as_str()), ("export", "refused"));
+    assert_eq!(entry.reasons, vec!["register.conflict".to_string()]);
+}
+
+#[test]
+fn a_partner_recognizes_only_its_own_bodies_certificates() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    // A credential the gateway exported, for CNCA-R-2002-001 (a CNAS CB in the demo list).
+    let exported = export::export(&app.context(), &exporter(&app), export_request(&domestic_certificate()))
+        .expect("exported")
+        .answer;
+    let credential = exported["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+    let before = app.log.size().expect("size");
+    // DAkkS may not recognize a CNAS body's certificate: refused and recorded.
+    let refused = app
+        .recorder
+        .record(recognize::recognize(&app.context(), &partner("dakks"), credential.as_bytes()))
+        .expect_err("not its body");
+    assert_eq!((refused.refusal.class, refused.refusal.reason.as_str()), (Class::Forbidden, "auth.not_your_body"));
+    assert_eq!(refused.receipt.map(|r| r.index), Some(before));
+    assert_eq!(last_entry(&app).verdict, "refused");
+}
+
+#[test]
+fn a_trust_list_is_installed_only_over_an_older_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let document = std::fs::read(format!("{DEMO}/trust-list.xml")).expect("list");
+    let limits = mrgate::server::trust_list_limits(&app.limits);
+    let now = app.now();
+    let candidate = trust_list::candidate(&app.install_policy, &operator(), &document, now, &limits).expect("read");
+    // The same list again: not newer.
+    let in_force = app.trust_list();
+    let refused =
+        trust_list::install(&candidate, &in_force, "operator:test", &app.table.version, now).expect_err("not newer");
+    assert_eq!((refused.class, refused.reason.as_str()), (Class::Conflict, "trust.sequence"));
+    assert!(refused.entry.is_none(), "a refused install is not recorded");
+    // Not a signed list at all.
+    let r = trust_list::candidate(&app.install_policy, &operator(), b"<TrustServiceStatusList/>", now, &limits)
+        .expect_err("unsigned");
+    assert_eq!(r.class, Class::Invalid);
+}
+
+#[test]
+fn a_verification_is_recorded_whatever_its_verdict() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let before = app.log.size().expect("size");
+    for document in [&b"not a document"[..], &domestic_certificate()] {
+        let decided = verify::verify(&app.context(), &customs(), Audience::Api, document);
+        let recorded = app.recorder.record(decided).expect("recorded");
+        assert!(!recorded.answer.valid);
+        assert_eq!(last_entry(&app).verdict, "invalid");
+    }
+    assert_eq!(app.log.size().expect("size"), before + 2);
+    // An empty body is no verification: refused unrecorded.
+    let empty = verify::verify(&app.context(), &customs(), Audience::Api, b"");
+    assert_eq!(refusal(empty), (Class::Malformed, "http.empty".into(), false));
+    assert_eq!(app.log.size().expect("size"), before + 2);
+}
