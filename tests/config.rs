@@ -20,6 +20,7 @@ fn example_config_loads_and_matches_the_demo() {
     assert_eq!(example.trust_list.crls, demo.trust_list.crls);
     assert_eq!(example.signing.key, demo.signing.key);
     assert_eq!(example.log.origin, demo.log.origin);
+    assert_eq!(example.events.format, demo.events.format);
     assert_eq!(example.log.commit_interval_ms, demo.log.commit_interval_ms);
     assert_eq!(example.log.commit_interval(), std::time::Duration::from_millis(1));
     // Who may be whom, and which list signer is pinned, are the demo's.

@@ -315,3 +315,52 @@ async fn a_body_over_the_limit_is_answered_413_over_http2() {
     }
     running.task.abort();
 }
+
+/// A request target over 8 KiB is 414 and more than 100 header fields (or 32 KiB of them)
+/// is 431, each with a problem body carrying its reason and request id, over HTTP/1.1 and
+/// over HTTP/2 (curl, nghttp2) alike: hyper's own limits, which answer with a bare status,
+/// sit above the gateway's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_refusals_carry_a_problem_body() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let long_path = format!("/v1/certificates/CNCA-R-2002-001/{}", "N".repeat(mrgate::server::MAX_URI_BYTES));
+    let r = call(addr, "GET", &long_path, vec![], None, None).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (414, Some("http.uri_too_long")));
+    assert_eq!(r.json()["request_id"], r.request_id.as_str());
+    // Just under the limit is an ordinary request.
+    let fits = format!("/v1/certificates/CNCA-R-2002-001/{}", "N".repeat(100));
+    assert_eq!(call(addr, "GET", &fits, vec![], None, None).await.status, 404);
+    let names: Vec<String> = (0..=mrgate::server::MAX_HEADERS).map(|i| format!("x-h{i}")).collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    let r = common::gateway::call_with(addr, "GET", "/healthz", vec![], None, &many).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (431, Some("http.headers_too_large")));
+    let big = "v".repeat(mrgate::server::MAX_HEADER_BYTES);
+    let r = common::gateway::call_with(addr, "GET", "/healthz", vec![], None, &[("x-big", &big)]).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (431, Some("http.headers_too_large")));
+    assert_eq!(call(addr, "GET", "/healthz", vec![], None, None).await.status, 200);
+    if common::tool("curl") {
+        let file = dir.path().join("empty");
+        std::fs::write(&file, b"").expect("write");
+        let base = format!("https://localhost:{}", addr.port());
+        let header = format!("x-big: {big}");
+        for (extra, url, status, reason) in [
+            (
+                vec![],
+                format!("{base}/v1/verify/public?{}", "q".repeat(mrgate::server::MAX_URI_BYTES)),
+                414,
+                "http.uri_too_long",
+            ),
+            (vec!["-H".to_string(), header], format!("{base}/v1/verify/public"), 431, "http.headers_too_large"),
+        ] {
+            let mut args = extra;
+            args.extend(["-w".to_string(), "\n%{http_code} %{http_version}".into()]);
+            let out = curl_http2(&args, &file, &url).await;
+            let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+            assert!(stdout.ends_with(&format!("\n{status} 2")), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+            assert!(stdout.contains(&format!("\"reason\":\"{reason}\"")), "{stdout}");
+        }
+    }
+    running.task.abort();
+}

@@ -39,18 +39,21 @@ pub struct Recorded<A> {
     pub answer: A,
     pub receipt: Receipt,
     pub written: Written,
+    /// The entry recorded.
+    pub entry: Entry,
 }
 
 impl<A> Recorded<A> {
     /// The same record with the answer made into another (the answer's HTTP form).
     pub fn map<B>(self, f: impl FnOnce(A) -> B) -> Recorded<B> {
-        Recorded { answer: f(self.answer), receipt: self.receipt, written: self.written }
+        Recorded { answer: f(self.answer), receipt: self.receipt, written: self.written, entry: self.entry }
     }
 }
 
 /// A refused decision as answered: the refusal, and its receipt when it was logged.
 #[derive(Debug)]
 pub struct Refused {
+    /// The refusal, with the entry it was recorded under, if it was.
     pub refusal: Refusal,
     /// Boxed: a receipt is large for an `Err`.
     pub receipt: Option<Box<Receipt>>,
@@ -93,7 +96,7 @@ impl Recorder {
         match self.log.commit(&decision.entry, decision.effects) {
             Ok((receipt, written)) => {
                 (self.observe)(&decision.entry, started.elapsed());
-                Ok(Recorded { answer: decision.answer, receipt, written })
+                Ok(Recorded { answer: decision.answer, receipt, written, entry: decision.entry })
             }
             Err(LogError::Store(e @ StoreError::Conflict { .. })) if conflicts_are_decisions(&decision.entry) => {
                 Err(self.refuse(Refusal::store(&e).logged(decision.entry)))
@@ -122,13 +125,14 @@ impl Recorder {
         }
     }
 
-    /// Logs a refusal that carries an entry; answers any other as it is.
-    fn refuse(&self, mut refusal: Refusal) -> Refused {
-        let Some(entry) = refusal.entry.take() else { return refusal.into() };
+    /// Logs a refusal that carries an entry (kept in the answer, for who reports it);
+    /// answers any other as it is.
+    fn refuse(&self, refusal: Refusal) -> Refused {
+        let Some(entry) = refusal.entry.as_deref() else { return refusal.into() };
         let started = Instant::now();
-        match self.log.commit(&entry, vec![]) {
+        match self.log.commit(entry, vec![]) {
             Ok((receipt, _)) => {
-                (self.observe)(&entry, started.elapsed());
+                (self.observe)(entry, started.elapsed());
                 Refused { refusal, receipt: Some(Box::new(receipt)) }
             }
             Err(e) => refusal_of(&e).into(),
@@ -144,8 +148,9 @@ impl Recorder {
             other => return self.record(other),
         };
         let queued = self.queue(decision.entry).map_err(|e| Refused::from(refusal_of(&e)))?;
+        let entry = (*queued.entry).clone();
         match queued.receipt().await {
-            Ok(receipt) => Ok(Recorded { answer: decision.answer, receipt, written: Written::default() }),
+            Ok(receipt) => Ok(Recorded { answer: decision.answer, receipt, written: Written::default(), entry }),
             Err(e) => Err(refusal_of(&e).into()),
         }
     }

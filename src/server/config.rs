@@ -22,6 +22,18 @@ pub struct Config {
     pub exporters: Exporters,
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// How operational events are written (`[events] format = "text" | "json"`); the level
+    /// filter comes from the environment (`MRGATE_LOG`). Restart-only.
+    #[serde(default)]
+    pub events: Events,
+}
+
+/// Operational events: see [`super::events`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Events {
+    #[serde(default)]
+    pub format: super::events::Format,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -392,6 +404,7 @@ impl Config {
                 }],
             },
             limits: LimitsConfig::default(),
+            events: Events::default(),
         }
     }
 }

@@ -58,7 +58,10 @@ fn respond(recorded: Result<Recorded<Verdict>, crate::decisions::Refused>) -> Re
                 receipt: &r.receipt,
                 facts: r.answer.certificate.as_ref().map(super::public::facts).unwrap_or_default(),
             };
-            bytes(StatusCode::OK, "application/json", serde_json::to_vec(&body).unwrap_or_default())
+            super::http::mark(
+                bytes(StatusCode::OK, "application/json", serde_json::to_vec(&body).unwrap_or_default()),
+                &r,
+            )
         }
         Err(r) => refused(&r),
     }

@@ -1,5 +1,6 @@
 //! Response helpers: JSON bodies, RFC 9457 problem details with reason codes.
 
+use super::events::Outcome;
 use crate::decisions::{Class, Recorded, Refused};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -44,7 +45,10 @@ fn problem_with(
     if let Some(r) = receipt {
         crate::formats::set_member(&mut body, "receipt", serde_json::to_value(r).unwrap_or_default());
     }
-    bytes(status, "application/problem+json", serde_json::to_vec(&body).unwrap_or_default())
+    let mut response = bytes(status, "application/problem+json", serde_json::to_vec(&body).unwrap_or_default());
+    // Kept as a value too, so that the request id can be added on the way out.
+    response.extensions_mut().insert(super::events::ProblemBody(body));
+    response
 }
 
 /// One path segment with its percent-escapes decoded (RFC 3986 §2.1), so that an identifier
@@ -119,7 +123,25 @@ pub fn refusal(r: &crate::decisions::Refusal) -> Response<Body> {
 
 /// A refused decision as a problem, with its receipt when it was recorded.
 pub fn refused(r: &Refused) -> Response<Body> {
-    problem_with(status_of(r.refusal.class), &r.refusal.reason, r.refusal.detail.clone(), r.receipt.as_deref())
+    let mut response =
+        problem_with(status_of(r.refusal.class), &r.refusal.reason, r.refusal.detail.clone(), r.receipt.as_deref());
+    let outcome = Outcome {
+        decision: r.refusal.entry.as_ref().map(|e| format!("{}.refused", e.kind)),
+        reason: Some(r.refusal.reason.clone()),
+        log_index: r.receipt.as_ref().map(|r| r.index),
+    };
+    response.extensions_mut().insert(outcome);
+    response
+}
+
+/// Tells the request's event which decision `response` answers and where it was recorded.
+pub fn mark<A>(mut response: Response<Body>, recorded: &Recorded<A>) -> Response<Body> {
+    response.extensions_mut().insert(Outcome {
+        decision: Some(format!("{}.{}", recorded.entry.kind, recorded.entry.verdict)),
+        reason: recorded.entry.reasons.first().cloned(),
+        log_index: Some(recorded.receipt.index),
+    });
+    response
 }
 
 /// A recorded decision whose answer is a JSON object, answered with `status` and its
@@ -127,9 +149,10 @@ pub fn refused(r: &Refused) -> Response<Body> {
 pub fn recorded_json(status: StatusCode, recorded: Result<Recorded<serde_json::Value>, Refused>) -> Response<Body> {
     match recorded {
         Ok(r) => {
-            let mut body = r.answer;
+            let mut body = serde_json::Value::Null;
+            let r = r.map(|answer| body = answer);
             crate::formats::set_member(&mut body, "receipt", serde_json::to_value(&r.receipt).unwrap_or_default());
-            json(status, &body)
+            mark(json(status, &body), &r)
         }
         Err(r) => refused(&r),
     }

@@ -18,6 +18,7 @@ pub use batch::MAX_LINES as BATCH_MAX_LINES;
 pub mod config;
 pub mod connections;
 mod customs;
+pub mod events;
 mod exporter;
 pub mod http;
 mod log;
@@ -311,6 +312,7 @@ impl App {
             ("log.origin", old.log.origin != config.log.origin),
             ("log.commit_interval_ms", old.log.commit_interval_ms != config.log.commit_interval_ms),
             ("limits.max_connections", old.limits.max_connections != config.limits.max_connections),
+            ("events.format", old.events.format != config.events.format),
             (
                 "limits.max_connections_per_client",
                 old.limits.max_connections_per_client != config.limits.max_connections_per_client,
@@ -760,19 +762,68 @@ async fn handle(
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let started = std::time::Instant::now();
     let label = route_label(request.method(), request.uri().path());
-    let caller = presented.caller(&app);
+    let method = request.method().clone();
+    let id = events::request_id();
+    let (mut response, actor) = answer(&app, &presented, peer, request).await;
+    let latency = started.elapsed();
+    events::finish(&mut response, &id, &method, label, &actor, latency);
+    Ok(response)
+}
+
+/// The longest request target (path and query) the gateway reads; longer is 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// The most header fields a request may carry; more is 431.
+pub const MAX_HEADERS: usize = 100;
+/// The most bytes of header names and values a request may carry; more is 431.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// The protocol-level refusals (RFC 9110 §15.5.15, RFC 6585 §5), as problems like any
+/// other: hyper's own limits are set above these, so a request that breaks them gets here.
+fn protocol_limits(request: &Request<Incoming>) -> Option<Response<Body>> {
+    let target = request.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Some(problem(
+            StatusCode::URI_TOO_LONG,
+            "http.uri_too_long",
+            format!("the request target is {target} bytes; at most {MAX_URI_BYTES}"),
+        ));
+    }
+    let headers = request.headers();
+    let bytes: usize = headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+    if headers.len() > MAX_HEADERS || bytes > MAX_HEADER_BYTES {
+        return Some(problem(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "http.headers_too_large",
+            format!(
+                "{} header fields of {bytes} bytes; at most {MAX_HEADERS} fields and {MAX_HEADER_BYTES} bytes",
+                headers.len()
+            ),
+        ));
+    }
+    None
+}
+
+/// A request's answer, and who the caller is as its event names it.
+async fn answer(
+    app: &Arc<App>,
+    presented: &auth::Presented,
+    peer: std::net::IpAddr,
+    request: Request<Incoming>,
+) -> (Response<Body>, String) {
+    let caller = presented.caller(app);
+    if let Some(refused) = protocol_limits(&request) {
+        return (refused, caller.name.clone());
+    }
     // A certificate claiming a role its issuer may not grant is refused outright, whatever
     // it asks: it is an attempt, not an anonymous caller. Its refusals count against its
     // address, as an anonymous caller's requests do.
     if let Some(why) = &caller.refused {
         if let Err(retry) = app.rate_limit.take(peer) {
-            app.metrics.request(label, 429, started.elapsed());
-            return Ok(too_many(retry));
+            return (too_many(retry), caller.name.clone());
         }
         app.metrics.auth_refused("auth.issuer_not_allowed");
         let response = problem(StatusCode::FORBIDDEN, "auth.issuer_not_allowed", why.clone());
-        app.metrics.request(label, 403, started.elapsed());
-        return Ok(response);
+        return (response, caller.name.clone());
     }
     let bearer = request
         .headers()
@@ -793,8 +844,7 @@ async fn handle(
         None => app.rate_limit.take(peer),
     };
     if let Err(retry) = limited {
-        app.metrics.request(label, 429, started.elapsed());
-        return Ok(too_many(retry));
+        return (too_many(retry), caller.name.clone());
     }
     // The exporter a request acts as: its token's, else its certificate's.
     let (exporter, actor) = match (token_grant, &caller.grant) {
@@ -806,10 +856,10 @@ async fn handle(
         _ => (None, if caller.role == Role::Anonymous { "anonymous".into() } else { caller.name.clone() }),
     };
     let caller = crate::decisions::Caller { role: caller.role.clone(), actor, exporter };
+    let actor = caller.actor.clone();
     if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
-        let response = batch::stream(Arc::clone(&app), caller, request.into_body());
-        app.metrics.request(label, response.status().as_u16(), started.elapsed());
-        return Ok(response);
+        let response = batch::stream(Arc::clone(app), caller, request.into_body());
+        return (response, actor);
     }
     // A look-up whose answer is in memory is served on this thread: no blocking pool hop.
     if request.method() == Method::GET
@@ -817,10 +867,9 @@ async fn handle(
             request.uri().path().strip_prefix("/v1/certificates/").and_then(|r| r.split_once('/'))
         && !number.contains('/')
         && let (Some(issuer), Some(number)) = (http::percent_decode(issuer), http::percent_decode(number))
-        && let Some(response) = public::certificate_in_memory(&app, &issuer, &number)
+        && let Some(response) = public::certificate_in_memory(app, &issuer, &number)
     {
-        app.metrics.request(label, response.status().as_u16(), started.elapsed());
-        return Ok(response);
+        return (response, actor);
     }
     let (parts, body) = request.into_parts();
     let max = app.config.limits.max_body_bytes;
@@ -834,8 +883,7 @@ async fn handle(
                 "http.too_large",
                 format!("the body is larger than {max} bytes"),
             );
-            app.metrics.request(label, 413, started.elapsed());
-            return Ok(r);
+            return (r, actor);
         }
         Err(_) => {
             let r = problem(
@@ -843,8 +891,7 @@ async fn handle(
                 "http.request_timeout",
                 format!("the body did not arrive within {} s", timeout.as_secs()),
             );
-            app.metrics.request(label, 408, started.elapsed());
-            return Ok(r);
+            return (r, actor);
         }
     };
     let header =
@@ -859,9 +906,7 @@ async fn handle(
         accept: header(hyper::header::ACCEPT).unwrap_or_default(),
         body,
     };
-    let response = route(Arc::clone(&app), req).await;
-    app.metrics.request(label, response.status().as_u16(), started.elapsed());
-    Ok(response)
+    (route(Arc::clone(app), req).await, actor)
 }
 
 /// A request's handling, with a panic in it (a bug: `src/` denies the lints that lead to
@@ -1037,7 +1082,13 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                     guarded(metrics, label, handled)
                 });
                 let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                builder.http1().header_read_timeout(timeout).timer(hyper_util::rt::TokioTimer::new());
+                // hyper's own limits sit above the gateway's (see `protocol_limits`), so that a
+                // request over them is answered with a problem body rather than a bare status.
+                builder
+                    .http1()
+                    .header_read_timeout(timeout)
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .max_headers(4 * MAX_HEADERS);
                 builder
                     .http2()
                     .timer(hyper_util::rt::TokioTimer::new())
@@ -1077,6 +1128,7 @@ pub fn serve(
     banner: impl Fn(SocketAddr),
 ) -> Result<(), String> {
     use tokio::signal::unix::{SignalKind, signal};
+    events::install(config.events.format)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         // Handlers first: a SIGHUP that arrives once the banner is out must not kill us.

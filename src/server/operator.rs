@@ -1,7 +1,7 @@
 //! Operators: install a new signed trust list ([`crate::decisions::trust_list`]): checked,
 //! recorded, then swapped in atomically.
 
-use super::http::{Body, json, refused};
+use super::http::{Body, recorded_json, refused};
 use super::{App, Req};
 use crate::decisions::trust_list;
 use hyper::{Response, StatusCode};
@@ -21,11 +21,6 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
         let decided = trust_list::install(candidate, in_force, &req.caller.actor, &app.table.version, now);
         app.recorder.record(decided)
     });
-    match installed {
-        Ok(r) => {
-            let (sequence, digest) = r.answer;
-            json(StatusCode::OK, &json!({"sequence": sequence, "digest": digest, "receipt": r.receipt}))
-        }
-        Err(r) => refused(&r),
-    }
+    let answered = installed.map(|r| r.map(|(sequence, digest)| json!({"sequence": sequence, "digest": digest})));
+    recorded_json(StatusCode::OK, answered)
 }

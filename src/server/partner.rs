@@ -2,25 +2,21 @@
 //! recognition ([`crate::decisions::recognize`]) and signed status notices
 //! ([`crate::decisions::notice`]).
 
-use super::http::{Body, json, recorded_json, refused};
+use super::http::{Body, recorded_json};
 use super::{App, Req};
 use crate::decisions::{notice, recognize};
-use crate::formats::set_member;
 use hyper::{Response, StatusCode};
 use serde_json::json;
 
 /// `POST /v1/recognitions`: 201 with the translation when recognized, 200 when refused
 /// on the document's merits (both recorded).
 pub fn recognize(app: &App, req: &Req) -> Response<Body> {
-    match app.recorder.record(recognize::recognize(&app.context(), &req.caller, &req.body)) {
-        Ok(r) => {
-            let status = if r.answer.recognized { StatusCode::CREATED } else { StatusCode::OK };
-            let mut body = r.answer.body;
-            set_member(&mut body, "receipt", serde_json::to_value(&r.receipt).unwrap_or_default());
-            json(status, &body)
-        }
-        Err(r) => refused(&r),
-    }
+    let recorded = app.recorder.record(recognize::recognize(&app.context(), &req.caller, &req.body));
+    let status = match &recorded {
+        Ok(r) if r.answer.recognized => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    };
+    recorded_json(status, recorded.map(|r| r.map(|a| a.body)))
 }
 
 /// `POST /v1/notices`: the status after the notice, with the certificate's history.

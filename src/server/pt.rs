@@ -78,17 +78,15 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
         },
     };
     let decided = pt::report(&app.context(), &req.caller, &record, &round, &closed, &submissions);
-    match app.recorder.record(decided) {
-        Ok(r) => {
-            let mut body = r.answer;
-            set_member(&mut body, "receipt", serde_json::to_value(&r.receipt).unwrap_or_default());
+    let recorded = app.recorder.record(decided).map(|r| {
+        r.map(|mut body| {
             if let Some(close) = close_receipt {
                 set_member(&mut body, "close_receipt", serde_json::to_value(&close).unwrap_or_default());
             }
-            json(StatusCode::CREATED, &body)
-        }
-        Err(r) => refused(&r),
-    }
+            body
+        })
+    });
+    recorded_json(StatusCode::CREATED, recorded)
 }
 
 /// `GET /v1/pt/rounds/{id}`: the round as defined, whether it is open, and the submissions

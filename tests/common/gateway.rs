@@ -19,6 +19,8 @@ pub fn domestic_certificate() -> Vec<u8> {
 pub struct Response {
     pub status: u16,
     pub content_type: String,
+    /// The `x-request-id` the gateway gave the request.
+    pub request_id: String,
     pub body: Vec<u8>,
 }
 
@@ -148,9 +150,10 @@ pub async fn try_call(
         .await
         .map_err(|e| format!("send: {e}"))?;
     let status = resp.status().as_u16();
-    let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let (content_type, request_id) = (header("content-type"), header("x-request-id"));
     let body = resp.into_body().collect().await.map_err(|e| format!("body: {e}"))?.to_bytes().to_vec();
-    Ok(Response { status, content_type, body })
+    Ok(Response { status, content_type, request_id, body })
 }
 
 pub fn config(data: &Path) -> Config {

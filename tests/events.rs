@@ -1,0 +1,149 @@
+//! Operational events, end to end: `mrgate serve` with `[events] format = "json"` writes
+//! one event per request on stderr, whose request id the caller got in `x-request-id` and
+//! in problem bodies; an event names the route, the caller, the decision, the reason and
+//! the log index, and never a document, a token or a key.
+
+mod common;
+
+use common::gateway::{call, domestic_certificate, token};
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The example configuration with the demo's files, a free port and its own data directory.
+fn config(dir: &std::path::Path, format: &str) -> std::path::PathBuf {
+    let example = std::fs::read_to_string(format!("{ROOT}/mrgate.example.toml")).expect("example");
+    let config = example
+        .replace("\"certs/demo/", &format!("\"{ROOT}/certs/demo/"))
+        .replace("listen = \"127.0.0.1:8443\"", "listen = \"127.0.0.1:0\"")
+        .replace("data_dir = \"mrgate-data\"", &format!("data_dir = \"{}\"", dir.join("data").display()))
+        .replace("format = \"text\"", &format!("format = \"{format}\""));
+    let path = dir.join("mrgate.toml");
+    std::fs::write(&path, config).expect("config");
+    path
+}
+
+fn find<'a>(events: &'a [serde_json::Value], request_id: &str) -> &'a serde_json::Value {
+    let found: Vec<_> = events.iter().filter(|e| e["request_id"] == request_id).collect();
+    assert_eq!(found.len(), 1, "one event for request {request_id} in {events:#?}");
+    found[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_has_one_event_and_the_caller_its_id() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = config(dir.path(), "json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(["serve", "--config", path.to_str().expect("path")])
+        .env("MRGATE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut banner = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
+    let addr: std::net::SocketAddr = banner
+        .trim()
+        .strip_prefix("mrgate listening on https://")
+        .and_then(|a| a.split('/').next())
+        .unwrap_or_else(|| panic!("banner: {banner}"))
+        .parse()
+        .expect("address");
+    let stderr = child.stderr.take().expect("stderr");
+    let lines = std::thread::spawn(move || std::io::BufReader::new(stderr).lines().map_while(Result::ok).collect());
+
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201);
+    let exported = export.json();
+    let credential = exported["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+    let verify = call(addr, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None).await;
+    assert_eq!(verify.status, 200);
+    // Refused for want of an identity: the problem body carries the request id.
+    let anonymous =
+        call(addr, "GET", &format!("/v1/exports/{}", exported["id"].as_str().expect("id")), vec![], None, None).await;
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(anonymous.json()["request_id"], anonymous.request_id.as_str());
+    // A refused export is recorded: its event names the refusal and where it was logged.
+    let next_year = time::OffsetDateTime::now_utc().year() + 1;
+    let future = String::from_utf8(domestic_certificate())
+        .expect("utf8")
+        .replace("<IssueDate>2025-01-10", &format!("<IssueDate>{next_year}-01-10"))
+        .replace("<StatusDate>2025-01-10", &format!("<StatusDate>{next_year}-01-10"))
+        .replace("<ExpiryDate>2028-01-09", &format!("<ExpiryDate>{}-01-09", next_year + 3));
+    let refused = call(addr, "POST", "/v1/exports", future.into_bytes(), None, Some(&token())).await;
+    assert_eq!(refused.status, 422);
+    let problem = refused.json();
+    assert_eq!(problem["request_id"], refused.request_id.as_str());
+
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill").success());
+    assert!(child.wait().expect("wait").success());
+    let lines: Vec<String> = lines.join().expect("stderr");
+    let events: Vec<serde_json::Value> =
+        lines.iter().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("a JSON event")).collect();
+
+    let ids = [&export.request_id, &verify.request_id, &anonymous.request_id, &refused.request_id];
+    let mut unique: Vec<_> = ids.iter().collect();
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "{ids:?}");
+    assert!(ids.iter().all(|id| !id.is_empty()));
+
+    let e = find(&events, &export.request_id);
+    assert_eq!(
+        (&e["route"], &e["caller"], &e["status"], &e["decision"], &e["log_index"], &e["method"]),
+        (
+            &"POST /v1/exports".into(),
+            &"exporter:demo-exporter".into(),
+            &201.into(),
+            &"export.exported".into(),
+            &exported["receipt"]["index"],
+            &"POST".into()
+        )
+    );
+    assert_eq!(e["level"], "INFO");
+    assert!(e["latency_us"].as_u64().is_some(), "{e}");
+    let e = find(&events, &verify.request_id);
+    assert_eq!((&e["decision"], &e["log_index"]), (&"recognition.valid".into(), &verify.json()["receipt"]["index"]));
+    assert!(e["caller"].as_str().expect("caller").starts_with("customs:"), "{e}");
+    let e = find(&events, &anonymous.request_id);
+    assert_eq!((&e["status"], &e["reason"], &e["caller"]), (&401.into(), &"auth.role".into(), &"anonymous".into()));
+    assert_eq!(e["log_index"], serde_json::Value::Null);
+    let e = find(&events, &refused.request_id);
+    assert_eq!(
+        (&e["decision"], &e["reason"], &e["log_index"]),
+        (&"export.refused".into(), &"validity.not_yet_valid".into(), &problem["receipt"]["index"])
+    );
+    // Never a document, a token or a key.
+    let all = lines.join("\n");
+    for secret in [token().as_str(), "上海示例科技有限公司", "04925Q10021R0M", &credential[..40], "PRIVATE KEY"]
+    {
+        assert!(!all.contains(secret), "{secret:?} in the events:\n{all}");
+    }
+}
+
+#[test]
+fn a_level_filter_that_does_not_parse_stops_the_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = config(dir.path(), "text");
+    let out = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(["serve", "--config", path.to_str().expect("path")])
+        .env("MRGATE_LOG", "mrgate=loud")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("MRGATE_LOG=\"mrgate=loud\""), "{stderr}");
+}
+
+#[test]
+fn an_unknown_event_format_is_refused_where_it_is_written() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = config(dir.path(), "xml");
+    let out = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(["serve", "--config", path.to_str().expect("path")])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("unknown variant `xml`") && stderr.contains("format"), "{stderr}");
+}
