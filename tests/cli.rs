@@ -64,7 +64,8 @@ fn invalid_input_exits_1_with_position() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("error[id.credit_code.check_digit]: -:22:5:"), "{err}");
+    assert!(err.starts_with("error[id.credit_code.check_digit]: -:22:5: Holder/CreditCode: "), "{err}");
+    assert_eq!(err.matches("22:5").count(), 1, "the position once: {err}");
 }
 
 #[test]

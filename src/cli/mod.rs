@@ -342,12 +342,16 @@ pub fn error_json(e: &FormatError) -> Value {
     })
 }
 
+/// `error[code]: file:line:column: what`, the position once (most messages lead with it).
 fn print_error(file: &str, e: &FormatError) {
-    let place = match e.pos() {
-        Some(p) => format!("{file}:{}:{}", p.line, p.column),
-        None => file.to_string(),
-    };
-    eprintln!("error[{}]: {place}: {e}", e.code());
+    let message = e.to_string();
+    match e.pos() {
+        Some(p) if message.starts_with(&format!("{}:{}: ", p.line, p.column)) => {
+            eprintln!("error[{}]: {file}:{message}", e.code())
+        }
+        Some(p) => eprintln!("error[{}]: {file}:{}:{}: {message}", e.code(), p.line, p.column),
+        None => eprintln!("error[{}]: {file}: {message}", e.code()),
+    }
 }
 
 /// Writes a file whole or not at all: a temporary file beside it, then a rename.

@@ -21,6 +21,9 @@ pub enum TrustCommand {
         cert: PathBuf,
         #[arg(long)]
         chain: Option<PathBuf>,
+        /// The list's sequence number, instead of the description's (the next version).
+        #[arg(long)]
+        sequence: Option<u64>,
     },
     /// Verify a trust list and print it as JSON.
     Show {
@@ -76,12 +79,12 @@ fn load(trust: &TrustArgs, insecure: bool, path: &Path) -> Result<(TrustList, u6
 
 pub fn trust(command: TrustCommand) -> ExitCode {
     match command {
-        TrustCommand::Build { description, key, cert, chain } => {
+        TrustCommand::Build { description, key, cert, chain, sequence } => {
             let (key, chain) = match load_signer(&key, &cert, chain.as_deref()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            match crate::trust::build::build(&description, &key, &chain) {
+            match crate::trust::build::build_with(&description, sequence, &key, &chain) {
                 Ok(list) => super::write_out(list.as_bytes()),
                 Err(e) => {
                     eprintln!("error[trust.build]: {e}");

@@ -38,10 +38,9 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         return Err(Refusal::role(caller, "exports need an exporter client certificate or bearer token"));
     }
     let document = request.document;
-    let cert = formats::parse(Format::CnXml, document, &ctx.limits).map_err(|e| {
-        let pos = e.pos().map(|p| format!("{}:{}: ", p.line, p.column)).unwrap_or_default();
-        Refusal::new(Class::Invalid, e.code(), format!("{pos}{e}"))
-    })?;
+    // The message leads with the line and column where there is one.
+    let cert = formats::parse(Format::CnXml, document, &ctx.limits)
+        .map_err(|e| Refusal::new(Class::Invalid, e.code(), e.to_string()))?;
     let list = ctx.trust_list_in_date()?;
     let mut entry = ctx.entry("export", &caller.actor, vec![super::digest(document)], "exported");
     entry.equivalence_table = Some(ctx.table.version.clone());

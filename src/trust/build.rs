@@ -218,8 +218,23 @@ fn write_identity(w: &mut XmlWriter, certs: &[CertificateDer<'static>]) {
 
 /// Reads a description, renders and signs the list.
 pub fn build(description_path: &Path, key: &SigningKey, chain: &[CertificateDer<'_>]) -> Result<String, String> {
+    build_with(description_path, None, key, chain)
+}
+
+/// [`build`], with the list's sequence number `sequence` when given instead of the
+/// description's (the next version of a list, from the same description).
+pub fn build_with(
+    description_path: &Path,
+    sequence: Option<u64>,
+    key: &SigningKey,
+    chain: &[CertificateDer<'_>],
+) -> Result<String, String> {
     let text = std::fs::read_to_string(description_path).map_err(|e| format!("{}: {e}", description_path.display()))?;
-    let description: Description = toml::from_str(&text).map_err(|e| format!("{}: {e}", description_path.display()))?;
+    let mut description: Description =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", description_path.display()))?;
+    if let Some(sequence) = sequence {
+        description.operator.sequence = sequence;
+    }
     let base = description_path.parent().unwrap_or(Path::new("."));
     let unsigned = render(&description, base)?;
     xmldsig::sign(&unsigned, key, chain).map_err(|e| format!("signing: {e}"))
