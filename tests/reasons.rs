@@ -3,7 +3,9 @@
 //! - every code `src/` can emit is in `Reason::ALL`, and every code there is emitted (found by
 //!   reading the source: every string literal shaped like a dotted code, the `error[code]`
 //!   of command-line diagnostics, and the `format!`-built families listed below);
-//! - a problem answered with a literal status and code gives one of that code's statuses.
+//! - a problem answered with a literal status and code gives one of that code's statuses;
+//! - the README's "Reason codes" section is the generated table
+//!   (`MRGATE_BLESS=1 cargo test --test reasons` rewrites it).
 
 use mrgate::reason::Reason;
 use std::collections::{BTreeMap, BTreeSet};
@@ -416,4 +418,40 @@ fn problems_with_a_literal_code_answer_with_one_of_its_statuses() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // The handlers' literal refusals: a scanner that found none would check nothing.
     assert!(checked >= 40, "only {checked} literal problems found in src/server");
+}
+
+const BEGIN: &str = "<!-- reasons:begin -->\n";
+const END: &str = "<!-- reasons:end -->";
+
+#[test]
+fn the_readme_table_is_the_generated_one() {
+    let path = Path::new(ROOT).join("README.md");
+    let readme = std::fs::read_to_string(&path).expect("README.md");
+    let (Some(b), Some(e)) = (readme.find(BEGIN), readme.find(END)) else {
+        panic!("README.md lacks the markers {BEGIN:?} and {END:?}");
+    };
+    assert!(b < e, "README.md: {BEGIN:?} comes after {END:?}");
+    let found = &readme[b + BEGIN.len()..e];
+    let expected = Reason::markdown_table();
+    if found == expected {
+        return;
+    }
+    if std::env::var_os("MRGATE_BLESS").is_some_and(|v| v == "1") {
+        let updated = format!("{}{expected}{}", &readme[..b + BEGIN.len()], &readme[e..]);
+        std::fs::write(&path, updated).expect("write README.md");
+        eprintln!("README.md: the reason-code table was rewritten");
+        return;
+    }
+    let first = found
+        .lines()
+        .zip(expected.lines())
+        .position(|(f, x)| f != x)
+        .unwrap_or(found.lines().count().min(expected.lines().count()));
+    panic!(
+        "README.md's reason-code table differs from Reason::markdown_table() at its line {}:\n  README:   {:?}\n  expected: {:?}\n\
+         Regenerate it with `MRGATE_BLESS=1 cargo test --test reasons`. The whole expected section:\n{expected}",
+        first + 1,
+        found.lines().nth(first).unwrap_or("(end)"),
+        expected.lines().nth(first).unwrap_or("(end)"),
+    );
 }
