@@ -5,7 +5,8 @@
 //!   of command-line diagnostics, and the `format!`-built families listed below);
 //! - a problem answered with a literal status and code gives one of that code's statuses;
 //! - the README's "Reason codes" section is the generated table
-//!   (`MRGATE_BLESS=1 cargo test --test reasons` rewrites it).
+//!   (`MRGATE_BLESS=1 cargo test --test reasons` rewrites it);
+//! - the verification page has an English and a 中文 text for every code, and no other.
 
 use mrgate::reason::Reason;
 use std::collections::{BTreeMap, BTreeSet};
@@ -454,4 +455,46 @@ fn the_readme_table_is_the_generated_one() {
         found.lines().nth(first).unwrap_or("(end)"),
         expected.lines().nth(first).unwrap_or("(end)"),
     );
+}
+
+/// The page's `reason` map for one language: the JSON object between
+/// `// reasons:<lang>:begin` and `// reasons:<lang>:end` (one `"code": "text",` a line).
+fn page_reasons(script: &str, lang: &str) -> BTreeMap<String, String> {
+    let (begin, end) = (format!("// reasons:{lang}:begin\n"), format!("// reasons:{lang}:end"));
+    let b = script.find(&begin).unwrap_or_else(|| panic!("app.js lacks {begin:?}")) + begin.len();
+    let e = script[b..].find(&end).unwrap_or_else(|| panic!("app.js lacks {end:?}")) + b;
+    let body = script[b..e].trim_end().trim_end_matches(',');
+    let map: BTreeMap<String, String> = serde_json::from_str(&format!("{{{body}}}"))
+        .unwrap_or_else(|err| panic!("app.js {lang} reasons: one \"code\": \"text\", a line, no comments: {err}"));
+    let entries = body.lines().filter(|l| l.trim_start().starts_with('"')).count();
+    assert_eq!(entries, map.len(), "app.js {lang} reasons: a code is given twice");
+    map
+}
+
+#[test]
+fn the_page_has_an_english_and_a_chinese_text_for_every_code() {
+    let script = std::fs::read_to_string(Path::new(ROOT).join("src/server/page/app.js")).expect("app.js");
+    let listed = listed();
+    let prefixes: BTreeSet<&str> = Reason::ALL.iter().map(|r| r.prefix()).collect();
+    let mut problems = Vec::new();
+    for lang in ["en", "zh"] {
+        let map = page_reasons(&script, lang);
+        let missing: Vec<&str> = listed.iter().filter(|c| !map.contains_key(*c)).map(String::as_str).collect();
+        if !missing.is_empty() {
+            problems.push(format!("{lang}: no text for {}", missing.join(", ")));
+        }
+        for (key, text) in &map {
+            let known = if key.contains('.') { listed.contains(key) } else { prefixes.contains(key.as_str()) };
+            if !known {
+                problems.push(format!("{lang}: {key:?} is not a reason code (nor a prefix of one)"));
+            }
+            if text.trim().is_empty() {
+                problems.push(format!("{lang}: {key} has an empty text"));
+            }
+            if lang == "zh" && !text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+                problems.push(format!("zh: {key} is not in Chinese: {text:?}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "src/server/page/app.js:\n{}", problems.join("\n"));
 }
