@@ -6,7 +6,8 @@
 //! - a problem answered with a literal status and code gives one of that code's statuses;
 //! - the README's "Reason codes" section is the generated table
 //!   (`MRGATE_BLESS=1 cargo test --test reasons` rewrites it);
-//! - the verification page has an English and a 中文 text for every code, and no other.
+//! - the verification page has an English and a 中文 text for every code, and no other;
+//! - `mrgate reasons` prints the list.
 
 use mrgate::reason::Reason;
 use std::collections::{BTreeMap, BTreeSet};
@@ -497,4 +498,23 @@ fn the_page_has_an_english_and_a_chinese_text_for_every_code() {
         }
     }
     assert!(problems.is_empty(), "src/server/page/app.js:\n{}", problems.join("\n"));
+}
+
+#[test]
+fn the_command_line_prints_the_list() {
+    let run = |format: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mrgate"))
+            .args(["reasons", "--format", format])
+            .output()
+            .expect("run mrgate");
+        assert!(out.status.success(), "mrgate reasons --format {format}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    assert_eq!(run("markdown"), Reason::markdown_table());
+    let json: serde_json::Value = serde_json::from_str(&run("json")).expect("JSON");
+    assert_eq!(json, Reason::json());
+    assert_eq!(
+        json[0],
+        serde_json::json!({"code": "xml.too_large", "status": 422, "other_statuses": [400], "message": Reason::XmlTooLarge.message()})
+    );
 }
