@@ -9,6 +9,9 @@
     allow(clippy::indexing_slicing, clippy::string_slice, clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+// Every layer may name a reason code, so their one list comes first.
+pub mod reason;
+
 pub mod cli;
 pub mod clock;
 pub mod crypto;

@@ -177,6 +177,19 @@ pub enum Command {
         #[command(subcommand)]
         command: signing::PkiCommand,
     },
+    /// Print every reason code mrgate emits, with its HTTP status and meaning.
+    Reasons {
+        #[arg(long, value_enum, default_value = "markdown")]
+        format: ReasonsFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReasonsFormat {
+    /// The README's table.
+    Markdown,
+    /// `[{"code", "status", "other_statuses", "message"}]`.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -226,6 +239,13 @@ pub fn main() -> ExitCode {
         Command::Serve { config, demo, listen, data_dir } => serve(config, demo, listen, data_dir),
         Command::Log { command } => log::log(command),
         Command::Pki { command } => signing::pki(command),
+        Command::Reasons { format } => write_out(
+            match format {
+                ReasonsFormat::Markdown => crate::reason::Reason::markdown_table(),
+                ReasonsFormat::Json => format!("{:#}\n", crate::reason::Reason::json()),
+            }
+            .as_bytes(),
+        ),
     }
 }
 
