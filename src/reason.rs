@@ -339,6 +339,8 @@ reasons! {
     HttpNotAcceptable = "http.not_acceptable", 406, "The route cannot answer in an accepted media type.";
     HttpRequestTimeout = "http.request_timeout", 408, "The request body did not arrive in time.";
     HttpTooLarge = "http.too_large", 413, "The request body, or a batch line, is too large.";
+    HttpUriTooLong = "http.uri_too_long", 414, "The request target (path and query) is too long.";
+    HttpHeadersTooLarge = "http.headers_too_large", 431, "The request carries too many header fields, or too large ones.";
     HttpRateLimited = "http.rate_limited", 429, "Too many requests from this caller.";
     HttpInternal = "http.internal", 500, "The gateway failed on this request (a bug); nothing was decided.";
 

@@ -39,6 +39,7 @@ const NOT_CODES: &[(&str, &str)] = &[
     ("log.origin", "a configuration key"),
     ("log.commit_interval_ms", "a configuration key"),
     ("limits.max_connections", "a configuration key"),
+    ("events.format", "a configuration key"),
     ("limits.max_connections_per_client", "a configuration key"),
     ("operator.issued", "a trust-list description field"),
     ("operator.next_update", "a trust-list description field"),
@@ -67,9 +68,9 @@ fn families() -> Vec<Family> {
     }
     vec![
         Family { file: "src/model.rs", template: "\"status.{}\"", codes: prefixed("status", &not_valid) },
-        Family { file: "src/server/exporter.rs", template: "\"status.{}\"", codes: prefixed("status", &not_valid) },
+        Family { file: "src/decisions/export.rs", template: "\"status.{}\"", codes: prefixed("status", &not_valid) },
         Family { file: "src/cli/mod.rs", template: "\"status.{}\"", codes: prefixed("status", &not_valid) },
-        Family { file: "src/server/partner.rs", template: "\"notice.{}\"", codes: prefixed("notice", &actions) },
+        Family { file: "src/decisions/notice.rs", template: "\"notice.{}\"", codes: prefixed("notice", &actions) },
         Family {
             file: "src/server/page/app.js",
             template: "reason: \"status.\" + c.headline",
@@ -77,7 +78,7 @@ fn families() -> Vec<Family> {
         },
         // A trust-list install's log entry carries `trust.sequence.<n>`: the list's sequence
         // number, not a reason code (kept as it is: tests and logs already hold it).
-        Family { file: "src/server/operator.rs", template: "\"trust.sequence.{}\"", codes: vec![] },
+        Family { file: "src/decisions/trust_list.rs", template: "\"trust.sequence.{}\"", codes: vec![] },
     ]
 }
 
@@ -380,7 +381,9 @@ fn status_named(name: &str) -> Option<u16> {
         "REQUEST_TIMEOUT" => 408,
         "CONFLICT" => 409,
         "PAYLOAD_TOO_LARGE" => 413,
+        "URI_TOO_LONG" => 414,
         "UNPROCESSABLE_ENTITY" => 422,
+        "REQUEST_HEADER_FIELDS_TOO_LARGE" => 431,
         "TOO_MANY_REQUESTS" => 429,
         "INTERNAL_SERVER_ERROR" => 500,
         "SERVICE_UNAVAILABLE" => 503,
@@ -388,12 +391,35 @@ fn status_named(name: &str) -> Option<u16> {
     })
 }
 
-/// `problem(StatusCode::NAME, "code"` (or `refuse(`, `refused(`, `logged_problem(`) just
-/// before a literal: the status it is answered with.
+/// The status a decision's refusal class answers with (`server::http::status_of`).
+fn class_status(name: &str) -> Option<u16> {
+    use mrgate::decisions::Class;
+    let class = match name {
+        "Malformed" => Class::Malformed,
+        "Unauthenticated" => Class::Unauthenticated,
+        "Forbidden" => Class::Forbidden,
+        "NotFound" => Class::NotFound,
+        "NotAcceptable" => Class::NotAcceptable,
+        "Conflict" => Class::Conflict,
+        "Invalid" => Class::Invalid,
+        "Internal" => Class::Internal,
+        "Unavailable" => Class::Unavailable,
+        _ => return None,
+    };
+    Some(mrgate::server::http::status_of(class).as_u16())
+}
+
+/// `problem(StatusCode::NAME, "code"` (or `refuse(`, `refused(`, `logged_problem(`), or a
+/// decision's `Refusal::new(Class::Name, "code"`, just before a literal: the status it is
+/// answered with.
 fn literal_status(src: &str, lit: &Literal) -> Option<Result<u16, String>> {
     let before = src.get(..lit.start)?.trim_end().strip_suffix(',')?.trim_end();
-    let name_len = before.bytes().rev().take_while(|c| c.is_ascii_uppercase() || *c == b'_').count();
+    let name_len = before.bytes().rev().take_while(|c| c.is_ascii_alphabetic() || *c == b'_').count();
     let (rest, name) = before.split_at(before.len() - name_len);
+    if let Some(call) = rest.strip_suffix("Class::") {
+        call.trim_end().strip_suffix('(')?.strip_suffix("Refusal::new")?;
+        return Some(class_status(name).ok_or_else(|| format!("Class::{name}: add it to class_status")));
+    }
     let call = rest.strip_suffix("StatusCode::")?.trim_end().strip_suffix('(')?;
     if !["problem", "refuse", "refused", "logged_problem"].iter().any(|f| call.ends_with(f)) {
         return None;
@@ -405,6 +431,7 @@ fn literal_status(src: &str, lit: &Literal) -> Option<Result<u16, String>> {
 fn problems_with_a_literal_code_answer_with_one_of_its_statuses() {
     let mut files = Vec::new();
     rust_files(&Path::new(ROOT).join("src/server"), &mut files);
+    rust_files(&Path::new(ROOT).join("src/decisions"), &mut files);
     let mut wrong = Vec::new();
     let mut checked = 0;
     for path in files {
@@ -427,7 +454,7 @@ fn problems_with_a_literal_code_answer_with_one_of_its_statuses() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // The handlers' literal refusals: a scanner that found none would check nothing.
-    assert!(checked >= 40, "only {checked} literal problems found in src/server");
+    assert!(checked >= 50, "only {checked} literal refusals found in src/server and src/decisions");
 }
 
 const BEGIN: &str = "<!-- reasons:begin -->\n";
