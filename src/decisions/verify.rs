@@ -39,6 +39,17 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
     Ok(Decision { answer: verdict, entry, effects: vec![] })
 }
 
+/// The register's record of a certificate, as customs reads its status (a batch's look-up
+/// lines): a status is read for a decision like a document's, so not under a stale list.
+pub fn status(
+    ctx: &Context<'_>,
+    issuer: &str,
+    number: &str,
+) -> Result<Option<crate::store::CertificateRecord>, Refusal> {
+    ctx.trust_list_in_date()?;
+    ctx.store.certificate(issuer, number).map_err(|e| Refusal::store(&e))
+}
+
 /// A verification's log entry: the same for the API, the page and each line of a batch.
 fn entry(ctx: &Context<'_>, actor: &str, document: &[u8], verdict: &Verdict) -> crate::ledger::entry::Entry {
     let mut entry =

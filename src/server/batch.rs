@@ -103,15 +103,11 @@ fn answer(app: &App, line: usize, text: &[u8], caller: &Caller) -> Answer {
 /// A `{"issuer", "number"}` line: the register's status.
 fn lookup(app: &App, line: usize, value: &Value) -> Value {
     match (value.get("issuer").and_then(Value::as_str), value.get("number").and_then(Value::as_str)) {
-        // A status read by customs is a decision like a document's: not from a stale list.
-        (Some(issuer), Some(number)) if let Err(e) = app.trust_list().in_date(app.now()) => {
-            json!({"line": line, "issuer": issuer, "number": number, "status": "unknown",
-                   "error": {"reason": e.code(), "message": e.to_string()}})
-        }
-        (Some(issuer), Some(number)) => match app.store.certificate(issuer, number) {
+        (Some(issuer), Some(number)) => match verify::status(&app.context(), issuer, number) {
             Ok(Some(r)) => json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status}),
             Ok(None) => json!({"line": line, "issuer": issuer, "number": number, "found": false, "status": "unknown"}),
-            Err(e) => json!({"line": line, "error": {"reason": e.code(), "message": e.to_string()}}),
+            Err(e) => json!({"line": line, "issuer": issuer, "number": number, "status": "unknown",
+                             "error": {"reason": e.reason, "message": e.detail}}),
         },
         _ => {
             json!({"line": line, "error": {"reason": "batch.line", "message": "a line is {\"issuer\", \"number\"} or {\"document\"}"}})

@@ -766,6 +766,7 @@ async fn handle(
     let id = events::request_id();
     let (mut response, actor) = answer(&app, &presented, peer, request).await;
     let latency = started.elapsed();
+    app.metrics.request(label, response.status().as_u16(), latency);
     events::finish(&mut response, &id, &method, label, &actor, latency);
     Ok(response)
 }

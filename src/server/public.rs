@@ -54,14 +54,16 @@ pub fn facts(cert: &Certificate) -> Value {
     })
 }
 
-/// The status a person should read: a certificate recorded as valid whose expiry date has
-/// passed is expired, whatever the record says; one whose stored document cannot be read
-/// (no expiry date known) is unknown, never valid.
-fn headline(recorded: &str, expiry: Option<time::Date>, today: time::Date) -> &'static str {
+/// The status a person should read on `day` (China's date): a certificate recorded as
+/// valid is valid only while its dates hold ([`Certificate::dates_hold`], the one validity
+/// rule) — expired once its expiry date has passed, whatever the record says; one whose
+/// stored document cannot be read, or not yet in force, is unknown, never valid.
+fn headline(recorded: &str, cert: Option<&Certificate>, day: time::Date) -> &'static str {
     let status = Status::ALL.iter().find(|s| s.as_str() == recorded).copied();
-    match (status, expiry) {
-        (Some(Status::Valid), Some(expiry)) if expiry < today => "expired",
-        (Some(Status::Valid), None) => "unknown",
+    match (status, cert.map(|c| c.dates_hold(day))) {
+        (Some(Status::Valid), Some(Ok(()))) => "valid",
+        (Some(Status::Valid), Some(Err(crate::model::NotInForce::Expired { .. }))) => "expired",
+        (Some(Status::Valid), _) => "unknown",
         (Some(s), _) => s.as_str(),
         (None, _) => "unknown",
     }
@@ -73,7 +75,7 @@ fn headline(recorded: &str, expiry: Option<time::Date>, today: time::Date) -> &'
 #[derive(Debug)]
 struct Derived {
     facts: Option<Value>,
-    expiry: Option<time::Date>,
+    cert: Option<Certificate>,
     receipt: Value,
 }
 
@@ -96,7 +98,7 @@ fn derive(app: &App, view: &CertificateView) -> Derived {
     {
         crate::formats::set_member(f, "assessment_level", level);
     }
-    Derived { facts: shown, expiry: cert.map(|c| c.expiry_date), receipt }
+    Derived { facts: shown, cert, receipt }
 }
 
 /// The look-up's answer, in the order the page and clients read it.
@@ -114,14 +116,14 @@ struct Lookup<'a> {
     receipt: &'a Value,
 }
 
-fn render(view: &CertificateView, derived: &Derived) -> Response<Body> {
+fn render(app: &App, view: &CertificateView, derived: &Derived) -> Response<Body> {
     let r = &view.record;
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::model::china_date(app.now());
     let body = Lookup {
         issuer: &r.issuer,
         number: &r.number,
         status: &r.status,
-        headline: headline(&r.status, derived.expiry, today),
+        headline: headline(&r.status, derived.cert.as_ref(), today),
         origin: &r.origin,
         holder_credit_code: r.holder_credit_code.as_deref(),
         recorded_at: &r.recorded_at,
@@ -139,8 +141,8 @@ pub fn certificate(app: &App, issuer: &str, number: &str) -> Response<Body> {
         Ok(Some(view)) => {
             let kept = view.derived.get_or_init(|| Arc::new(derive(app, &view)));
             match kept.downcast_ref::<Derived>() {
-                Some(derived) => render(&view, derived),
-                None => render(&view, &derive(app, &view)),
+                Some(derived) => render(app, &view, derived),
+                None => render(app, &view, &derive(app, &view)),
             }
         }
         Ok(None) => problem(StatusCode::NOT_FOUND, "store.not_found", format!("no certificate {issuer}/{number}")),
@@ -153,7 +155,7 @@ pub fn certificate(app: &App, issuer: &str, number: &str) -> Response<Body> {
 pub fn certificate_in_memory(app: &App, issuer: &str, number: &str) -> Option<Response<Body>> {
     let view = app.store.cached_certificate_view(issuer, number).version()?;
     let derived = view.derived.get()?.downcast_ref::<Derived>()?;
-    Some(render(&view, derived))
+    Some(render(app, &view, derived))
 }
 
 #[cfg(test)]
@@ -164,15 +166,17 @@ mod tests {
     use time::macros::date;
 
     #[test]
-    fn the_headline_reads_the_expiry_date_not_only_the_record() {
+    fn the_headline_reads_the_dates_not_only_the_record() {
         let cert = cn_xml::parse(include_bytes!("../../tests/data/cn-qms.xml"), &Limits::default()).expect("fixture");
-        assert_eq!(cert.expiry_date, date!(2028 - 01 - 09));
-        let expiry = Some(cert.expiry_date);
-        assert_eq!(headline("valid", expiry, date!(2028 - 01 - 09)), "valid");
-        assert_eq!(headline("valid", expiry, date!(2028 - 01 - 10)), "expired");
-        assert_eq!(headline("suspended", expiry, date!(2026 - 01 - 01)), "suspended");
-        assert_eq!(headline("withdrawn", expiry, date!(2030 - 01 - 01)), "withdrawn");
+        assert_eq!((cert.issue_date, cert.expiry_date), (date!(2025 - 01 - 10), date!(2028 - 01 - 09)));
+        let c = Some(&cert);
+        assert_eq!(headline("valid", c, date!(2028 - 01 - 09)), "valid");
+        assert_eq!(headline("valid", c, date!(2025 - 01 - 10)), "valid");
+        assert_eq!(headline("valid", c, date!(2028 - 01 - 10)), "expired");
+        assert_eq!(headline("valid", c, date!(2025 - 01 - 09)), "unknown", "not yet in force is never valid");
+        assert_eq!(headline("suspended", c, date!(2026 - 01 - 01)), "suspended");
+        assert_eq!(headline("withdrawn", c, date!(2030 - 01 - 01)), "withdrawn");
         assert_eq!(headline("valid", None, date!(2026 - 01 - 01)), "unknown");
-        assert_eq!(headline("archived", expiry, date!(2026 - 01 - 01)), "unknown");
+        assert_eq!(headline("archived", c, date!(2026 - 01 - 01)), "unknown");
     }
 }
