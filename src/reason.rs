@@ -74,17 +74,17 @@ macro_rules! reasons {
 
 reasons! {
     // xml: the hardened XML reader.
-    XmlTooLarge = "xml.too_large", 422 | 400, "The XML document is larger than the gateway reads.";
-    XmlTooDeep = "xml.too_deep", 422 | 400, "The XML document nests elements deeper than allowed.";
-    XmlTooManyElements = "xml.too_many_elements", 422 | 400, "The XML document has more elements than allowed.";
-    XmlTooManyAttributes = "xml.too_many_attributes", 422 | 400, "An XML element has more attributes than allowed.";
-    XmlDoctype = "xml.doctype", 422 | 400, "The XML document has a DOCTYPE; document type declarations are refused.";
-    XmlUndefinedEntity = "xml.undefined_entity", 422 | 400, "The XML document uses an entity that is not defined.";
-    XmlUnsupportedEncoding = "xml.unsupported_encoding", 422 | 400, "The XML document declares an encoding the gateway does not read.";
-    XmlBadEncoding = "xml.bad_encoding", 422 | 400, "The document's bytes are not valid in its encoding.";
-    XmlUnboundPrefix = "xml.unbound_prefix", 422 | 400, "The XML document uses a namespace prefix that is not declared.";
-    XmlMalformed = "xml.malformed", 422 | 400, "The XML document is not well-formed.";
-    XmlNoRoot = "xml.no_root", 422 | 400, "The XML document has no root element.";
+    XmlTooLarge = "xml.too_large", 400, "The XML document is larger than the gateway reads.";
+    XmlTooDeep = "xml.too_deep", 400, "The XML document nests elements deeper than allowed.";
+    XmlTooManyElements = "xml.too_many_elements", 400, "The XML document has more elements than allowed.";
+    XmlTooManyAttributes = "xml.too_many_attributes", 400, "An XML element has more attributes than allowed.";
+    XmlDoctype = "xml.doctype", 400, "The XML document has a DOCTYPE; document type declarations are refused.";
+    XmlUndefinedEntity = "xml.undefined_entity", 400, "The XML document uses an entity that is not defined.";
+    XmlUnsupportedEncoding = "xml.unsupported_encoding", 400, "The XML document declares an encoding the gateway does not read.";
+    XmlBadEncoding = "xml.bad_encoding", 400, "The document's bytes are not valid in its encoding.";
+    XmlUnboundPrefix = "xml.unbound_prefix", 400, "The XML document uses a namespace prefix that is not declared.";
+    XmlMalformed = "xml.malformed", 400, "The XML document is not well-formed.";
+    XmlNoRoot = "xml.no_root", 400, "The XML document has no root element.";
     XmlWellFormed = "xml.well_formed", 200, "The XML document is well-formed and within the limits.";
 
     // id: Chinese identifiers and dates.

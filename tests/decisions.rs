@@ -111,7 +111,7 @@ fn an_export_refused_once_the_document_is_read_is_recorded_as_a_refusal() {
     let ctx = app.context();
     // Unreadable: refused, not recorded (there is no certificate to have decided on).
     let unreadable = export::export(&ctx, &exporter(&app), export_request(b"<Certificate>"));
-    assert_eq!(refusal(unreadable), (Class::Invalid, "xml.malformed".into(), false));
+    assert_eq!(refusal(unreadable), (Class::Malformed, "xml.malformed".into(), false));
     // Not yet in force: refused and recorded.
     let future = dated(1);
     let decided = export::export(&ctx, &exporter(&app), export_request(&future));
@@ -213,10 +213,13 @@ fn a_trust_list_is_installed_only_over_an_older_one() {
         trust_list::install(&candidate, &in_force, "operator:test", &app.table.version, now).expect_err("not newer");
     assert_eq!((refused.class, refused.reason.as_str()), (Class::Conflict, "trust.sequence"));
     assert!(refused.entry.is_none(), "a refused install is not recorded");
-    // Not a signed list at all.
+    // Not a signed list at all: read, and refused (422); not XML at all: malformed (400).
     let r = trust_list::candidate(&app.install_policy, &operator(), b"<TrustServiceStatusList/>", now, &limits)
         .expect_err("unsigned");
-    assert_eq!(r.class, Class::Invalid);
+    assert_eq!((r.class, r.reason.as_str()), (Class::Invalid, "dsig.no_signature"));
+    let r = trust_list::candidate(&app.install_policy, &operator(), b"<TrustServiceStatusList>", now, &limits)
+        .expect_err("not XML");
+    assert_eq!((r.class, r.reason.as_str()), (Class::Malformed, "xml.malformed"));
 }
 
 #[test]

@@ -49,7 +49,7 @@ async fn many_attributes_are_refused_at_the_limit() {
     assert_eq!(v["valid"], false);
     assert!(verdict_reasons(&v).contains(&"xml.too_many_attributes".to_string()), "{v}");
     let export = call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await;
-    assert_eq!((export.status, export.json()["reason"].as_str()), (422, Some("xml.too_many_attributes")));
+    assert_eq!((export.status, export.json()["reason"].as_str()), (400, Some("xml.too_many_attributes")));
     running.task.abort();
 }
 

@@ -331,7 +331,9 @@ async fn round_definitions_that_are_refused() {
         let addr = gw.addr;
         async move { call(addr, "POST", "/v1/pt/rounds", body, Some(client), None).await }
     };
-    refused(&define(text.clone().into_bytes(), "partner-dakks").await, 400, "dsig.no_signature");
+    // Well-formed but unsigned: invalid (422); not XML at all: malformed (400).
+    refused(&define(text.clone().into_bytes(), "partner-dakks").await, 422, "dsig.no_signature");
+    refused(&define(b"<RoundDefinition".to_vec(), "partner-dakks").await, 400, "xml.malformed");
     let signed = String::from_utf8(signed_by("dakks", &text)).expect("utf8");
     let tampered = signed.replace("Heavy metals in soil", "Heavy metals in water");
     refused(&define(tampered.into_bytes(), "partner-dakks").await, 422, "dsig.digest_mismatch");

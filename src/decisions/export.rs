@@ -39,8 +39,11 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     }
     let document = request.document;
     // The message leads with the line and column where there is one.
-    let cert = formats::parse(Format::CnXml, document, &ctx.limits)
-        .map_err(|e| Refusal::new(Class::Invalid, e.code(), e.to_string()))?;
+    // Bytes that are not XML are malformed (400); XML that is not a valid certificate, invalid (422).
+    let cert = formats::parse(Format::CnXml, document, &ctx.limits).map_err(|e| {
+        let class = if e.is_syntax() { Class::Malformed } else { Class::Invalid };
+        Refusal::new(class, e.code(), e.to_string())
+    })?;
     let list = ctx.trust_list_in_date()?;
     let mut entry = ctx.entry("export", &caller.actor, vec![super::digest(document)], "exported");
     entry.equivalence_table = Some(ctx.table.version.clone());

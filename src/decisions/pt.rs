@@ -27,7 +27,7 @@ fn verify_partner_document(ctx: &Context<'_>, document: &[u8], partner: &str) ->
     let bodies = bodies_of(list, partner);
     let anchors: Vec<&[u8]> = bodies.iter().flat_map(|b| list.anchors_for_cb(b, ctx.now)).collect();
     let verified = ctx.verify_xml(document, &anchors).map_err(|e| {
-        if e.check() == "format" {
+        if e.is_syntax() {
             Refusal::new(Class::Malformed, e.code(), format!("the document: {e}"))
         } else {
             Refusal::new(Class::Invalid, e.code(), format!("the partner's signature: {e}"))

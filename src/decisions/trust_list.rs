@@ -30,7 +30,10 @@ pub fn candidate(
     if caller.role != Role::Operator {
         return Err(Refusal::role(caller, "installing a trust list needs an operator client certificate"));
     }
-    let list = policy.load(document, now, limits).map_err(|e| Refusal::new(Class::Invalid, e.code(), e.to_string()))?;
+    let list = policy.load(document, now, limits).map_err(|e| {
+        let class = if e.is_syntax() { Class::Malformed } else { Class::Invalid };
+        Refusal::new(class, e.code(), e.to_string())
+    })?;
     Ok(Candidate { list, document: document.to_vec() })
 }
 

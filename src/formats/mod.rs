@@ -119,6 +119,12 @@ pub enum FormatError {
 }
 
 impl FormatError {
+    /// Whether the bytes could not be read at all (not well-formed XML, not JSON, past the
+    /// reader's limits) rather than read and found invalid: a 400, where invalid is a 422.
+    pub fn is_syntax(&self) -> bool {
+        matches!(self, FormatError::Xml(_) | FormatError::Json { .. } | FormatError::TooLarge { .. })
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             FormatError::Xml(e) => e.code(),

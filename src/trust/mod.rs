@@ -48,6 +48,12 @@ pub enum TrustError {
 }
 
 impl TrustError {
+    /// Whether the list's bytes could not be read as XML at all (a 400, where a list read
+    /// and refused is a 422).
+    pub fn is_syntax(&self) -> bool {
+        matches!(self, TrustError::Signature(e) if e.is_syntax())
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             TrustError::Signature(e) => e.code(),
