@@ -1,15 +1,24 @@
-//! The HTTPS gateway: a thin shell over the library. Each kind of caller has its own file
-//! (`public`, `customs`, `exporter`, `partner`, `operator`, `pt`, `log`, `batch`); every
-//! handler is a plain function over [`App`] and the request, run on the blocking pool
-//! because the library is synchronous and some handlers commit to the store.
+//! The HTTPS gateway: a thin shell over [`crate::decisions`]. Each kind of caller has its own
+//! file (`public`, `customs`, `exporter`, `partner`, `operator`, `pt`, `log`, `batch`); a
+//! handler authenticates (the [`Req`]'s caller), reads the HTTP request, calls a decision,
+//! has [`App::recorder`] record it, and maps the outcome to HTTP ([`http::status_of`],
+//! problem bodies). A handler holds no business rule.
 //!
 //! Before any handler runs, [`auth`] says who the caller is (a role only its issuer may
-//! grant, an exporter grant) and [`connections`] and [`rate_limit`] bound what one client
-//! or identity may take. A handler must never read a role from anything but the
-//! [`Req`] it is given, nor the time from anything but [`App::now`].
+//! grant, an exporter grant), [`connections`] and [`rate_limit`] bound what one client or
+//! identity may take, and the protocol limits answer 414 and 431 as problems. After it,
+//! [`events`] writes the request's one event and gives it its request id, and [`metrics`]
+//! counts it. [`App`] holds what lasts across requests: the trust list in force (shared
+//! across reloads), the store and the log, keys, limits, the clock.
 //!
-//! Routing is a `match` over method and path segments on plain hyper: the API has a dozen
-//! routes, and a match keeps each one visible in one place without another dependency.
+//! A handler must never read a role from anything but the [`Req`] it is given, nor the time
+//! from anything but [`App::now`] (through [`App::context`]), nor write the log but through
+//! [`App::recorder`].
+//!
+//! Routing is a `match` over method and path segments on plain hyper: the API has a few
+//! dozen routes, and a match keeps each one visible in one place without another
+//! dependency. Verifications are awaited on the connection's task; everything else runs on
+//! the blocking pool, because the library is synchronous and most handlers commit.
 
 pub mod auth;
 mod batch;
