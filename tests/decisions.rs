@@ -51,13 +51,7 @@ fn last_entry(app: &App) -> Entry {
 
 /// The demo certificate with its dates moved `years` on.
 fn dated(years: i32) -> Vec<u8> {
-    let year = time::OffsetDateTime::now_utc().year() + years;
-    String::from_utf8(domestic_certificate())
-        .expect("utf8")
-        .replace("<IssueDate>2025-01-10", &format!("<IssueDate>{year}-01-10"))
-        .replace("<StatusDate>2025-01-10", &format!("<StatusDate>{year}-01-10"))
-        .replace("<ExpiryDate>2028-01-09", &format!("<ExpiryDate>{}-01-09", year + 3))
-        .into_bytes()
+    common::gateway::domestic_certificate_dated(years)
 }
 
 fn refusal<A: std::fmt::Debug>(decided: Result<A, Refusal>) -> (Class, String, bool) {

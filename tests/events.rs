@@ -65,13 +65,8 @@ async fn each_request_has_one_event_and_the_caller_its_id() {
     assert_eq!(anonymous.status, 401);
     assert_eq!(anonymous.json()["request_id"], anonymous.request_id.as_str());
     // A refused export is recorded: its event names the refusal and where it was logged.
-    let next_year = time::OffsetDateTime::now_utc().year() + 1;
-    let future = String::from_utf8(domestic_certificate())
-        .expect("utf8")
-        .replace("<IssueDate>2025-01-10", &format!("<IssueDate>{next_year}-01-10"))
-        .replace("<StatusDate>2025-01-10", &format!("<StatusDate>{next_year}-01-10"))
-        .replace("<ExpiryDate>2028-01-09", &format!("<ExpiryDate>{}-01-09", next_year + 3));
-    let refused = call(addr, "POST", "/v1/exports", future.into_bytes(), None, Some(&token())).await;
+    let future = common::gateway::domestic_certificate_dated(1);
+    let refused = call(addr, "POST", "/v1/exports", future, None, Some(&token())).await;
     assert_eq!(refused.status, 422);
     let problem = refused.json();
     assert_eq!(problem["request_id"], refused.request_id.as_str());

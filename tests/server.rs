@@ -127,10 +127,11 @@ async fn authorization_and_bad_requests() {
             assert!(r.json()["reason"].is_string());
         }
     }
-    // Malformed XML: 422 with the reason code and the position.
+    // Malformed XML: 400 (RFC 9110: a syntax the server cannot read) with the reason code
+    // and the position.
     let bad = String::from_utf8(cert.clone()).expect("utf8").replacen("</Holder>", "</Holdr>", 1);
     let r = call(addr, "POST", "/v1/exports", bad.into_bytes(), Some("exporter"), None).await;
-    assert_eq!(r.status, 422);
+    assert_eq!(r.status, 400);
     assert_eq!(r.json()["reason"], "xml.malformed");
     assert!(r.json()["detail"].as_str().expect("detail").starts_with("28:"));
     // A suspended certificate is not exported.
@@ -1179,13 +1180,8 @@ async fn a_certificate_not_yet_in_force_is_not_exported() {
     let dir = tempfile::tempdir().expect("tmp");
     let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
     let addr = running.addr;
-    let next_year = time::OffsetDateTime::now_utc().year() + 1;
-    let future = String::from_utf8(domestic_certificate())
-        .expect("utf8")
-        .replace("<IssueDate>2025-01-10", &format!("<IssueDate>{next_year}-01-10"))
-        .replace("<StatusDate>2025-01-10", &format!("<StatusDate>{next_year}-01-10"))
-        .replace("<ExpiryDate>2028-01-09", &format!("<ExpiryDate>{}-01-09", next_year + 3));
-    let r = call(addr, "POST", "/v1/exports", future.into_bytes(), None, Some(&token())).await;
+    let future = common::gateway::domestic_certificate_dated(1);
+    let r = call(addr, "POST", "/v1/exports", future, None, Some(&token())).await;
     assert_eq!((r.status, r.json()["reason"].as_str()), (422, Some("validity.not_yet_valid")));
     let lookup = call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await;
     assert_eq!(lookup.status, 404, "nothing was registered");

@@ -16,6 +16,18 @@ pub fn domestic_certificate() -> Vec<u8> {
     include_str!("../data/cn-qms.xml").replace("CNCA-R-2017-049", "CNCA-R-2002-001").into_bytes()
 }
 
+/// [`domestic_certificate`] with its dates moved to `years` from this year: issued on
+/// 10 January, valid for three years (next year's is not yet in force).
+pub fn domestic_certificate_dated(years: i32) -> Vec<u8> {
+    let year = time::OffsetDateTime::now_utc().year() + years;
+    String::from_utf8(domestic_certificate())
+        .expect("utf8")
+        .replace("<IssueDate>2025-01-10", &format!("<IssueDate>{year}-01-10"))
+        .replace("<StatusDate>2025-01-10", &format!("<StatusDate>{year}-01-10"))
+        .replace("<ExpiryDate>2028-01-09", &format!("<ExpiryDate>{}-01-09", year + 3))
+        .into_bytes()
+}
+
 pub struct Response {
     pub status: u16,
     pub content_type: String,
