@@ -471,7 +471,7 @@ mod tests {
         let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("| `")).collect();
         assert_eq!(rows.len(), Reason::ALL.len());
         assert!(table.contains("| `auth.role` | 403, 401 | The caller's role may not do this"));
-        assert!(table.contains("| **`xml.*`** | | |\n| `xml.too_large` | 422, 400 |"));
+        assert!(table.contains("| **`xml.*`** | | |\n| `xml.too_large` | 400 |"));
         let json = Reason::json();
         assert_eq!(json.as_array().map(Vec::len), Some(Reason::ALL.len()));
         assert_eq!(json[0]["code"], "xml.too_large");

@@ -148,9 +148,10 @@ impl Recorder {
             other => return self.record(other),
         };
         let queued = self.queue(decision.entry).map_err(|e| Refused::from(refusal_of(&e)))?;
-        let entry = (*queued.entry).clone();
-        match queued.receipt().await {
-            Ok(receipt) => Ok(Recorded { answer: decision.answer, receipt, written: Written::default(), entry }),
+        match queued.recorded().await {
+            Ok((receipt, entry)) => {
+                Ok(Recorded { answer: decision.answer, receipt, written: Written::default(), entry })
+            }
             Err(e) => Err(refusal_of(&e).into()),
         }
     }
@@ -192,10 +193,15 @@ impl std::fmt::Debug for Queued {
 impl Queued {
     /// The entry's receipt, once it is durable.
     pub async fn receipt(self) -> Result<Receipt, LogError> {
+        self.recorded().await.map(|(receipt, _)| receipt)
+    }
+
+    /// The entry's receipt, once it is durable, and the entry.
+    async fn recorded(self) -> Result<(Receipt, Entry), LogError> {
         let index =
             self.index.await.unwrap_or_else(|_| Err(LogError::Unavailable("the log committer stopped".into())))?;
         let receipt = self.recorder.log.receipt_for(index, Some(self.bytes))?;
         (self.recorder.observe)(&self.entry, self.started.elapsed());
-        Ok(receipt)
+        Ok((receipt, *self.entry))
     }
 }
