@@ -1,6 +1,7 @@
 //! Hostile input found by attacking `serve --demo`, each kept as a regression: a signed
 //! credential whose standard crashed the verifier, attributes that cost quadratic time,
-//! certificate numbers holding `/`, a closed pipe under the command line.
+//! certificate numbers holding `/`, a closed pipe under the command line; and what
+//! schemathesis found (`.ci/schemathesis.sh`).
 
 mod common;
 
@@ -362,5 +363,71 @@ async fn protocol_refusals_carry_a_problem_body() {
             assert!(stdout.contains(&format!("\"reason\":\"{reason}\"")), "{stdout}");
         }
     }
+    running.task.abort();
+}
+
+/// Found by schemathesis (`.ci/schemathesis.sh`): a request refused before its body was read
+/// (a batch from a caller who may not verify, a rate-limited or refused certificate) had its
+/// connection closed under it, so an HTTP/1.1 client that sends its whole body before reading
+/// (Python's requests) saw a TLS EOF instead of the answer. The body is read first now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_before_the_body_is_read_reaches_a_client_that_sends_the_body_whole() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let mut stream = tls_from("127.0.0.1", running.addr).await.expect("tls");
+    let body = vec![b'x'; 1024 * 1024];
+    let head = format!(
+        "POST /v1/verify/batch HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream.write_all(&body).await.expect("the whole body is taken");
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    assert!(matches!(read, Ok(Ok(_))), "{read:?}");
+    let answer = String::from_utf8_lossy(&answer);
+    assert_eq!(answer.lines().next(), Some("HTTP/1.1 401 Unauthorized"), "{answer}");
+    assert!(answer.contains("\"reason\":\"auth.role\""), "{answer}");
+    running.task.abort();
+}
+
+/// Found by schemathesis: query parameters are percent-decoded (a client may escape `,`, and
+/// Python's requests does), and a page starting at the largest index is refused, not a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_parameters_are_percent_decoded_and_a_page_at_the_end_of_u64_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let path = "/v1/exports?formats=untp-dcc%2Ciaf-xml";
+    let export = call(addr, "POST", path, domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+    let documents = export.json()["documents"].as_object().expect("documents").clone();
+    assert_eq!(documents.keys().collect::<Vec<_>>(), ["untp-dcc", "iaf-xml"]);
+    // A leaf hash in standard base64 sent percent-encoded (`+`, `/`, `=` escaped) is found.
+    let leaf = export.json()["receipt"]["leaf_hash"].as_str().expect("leaf hash").to_string();
+    let escaped = leaf.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D");
+    let proof = call(addr, "GET", &format!("/v1/log/proof/inclusion?hash={escaped}"), vec![], None, None).await;
+    assert_eq!((proof.status, proof.json()["index"].clone()), (200, export.json()["receipt"]["index"].clone()));
+    let page = call(addr, "GET", &format!("/v1/log/entries?start={}", u64::MAX), vec![], None, None).await;
+    assert_eq!((page.status, page.json()["reason"].as_str()), (400, Some("http.query")));
+    running.task.abort();
+}
+
+/// Found by schemathesis: a recognition without a body is 400 `http.empty`, as a
+/// verification is, not a verdict on nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recognition_or_verification_without_a_body_is_400() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let before = running.app().log.size().expect("size");
+    for (path, client) in
+        [("/v1/recognitions", Some("partner-dakks")), ("/v1/verify", Some("customs")), ("/v1/verify/public", None)]
+    {
+        let r = call(running.addr, "POST", path, vec![], client, None).await;
+        assert_eq!((r.status, r.json()["reason"].as_str()), (400, Some("http.empty")), "{path}");
+    }
+    assert_eq!(running.app().log.size().expect("size"), before, "nothing was decided, nothing is logged");
     running.task.abort();
 }

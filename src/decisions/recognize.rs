@@ -19,6 +19,10 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
     let Some(partner) = caller.partner() else {
         return Err(Refusal::role(caller, "this route needs a partner client certificate"));
     };
+    // Nothing sent is nothing to decide on, as for a verification.
+    if document.is_empty() {
+        return Err(Refusal::new(Class::Malformed, "http.empty", "send the document as the request body"));
+    }
     // A partner's document is recognized on the trust list alone: the gateway's own
     // signature stands for nothing a partner sends.
     let verdict = ctx.recognition(document, false);

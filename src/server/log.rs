@@ -28,19 +28,8 @@ fn number(req: &Req, name: &str) -> Result<Option<u64>, Box<Response<Body>>> {
     }
 }
 
-/// A leaf hash from the query: standard or URL-safe base64 (percent-encoded or not), or hex.
-fn leaf_hash_param(raw: &str) -> Option<crate::ledger::merkle::Hash> {
-    let mut text = String::with_capacity(raw.len());
-    let mut bytes = raw.bytes();
-    while let Some(b) = bytes.next() {
-        if b == b'%' {
-            let hi = (bytes.next()? as char).to_digit(16)?;
-            let lo = (bytes.next()? as char).to_digit(16)?;
-            text.push(char::from_u32(hi * 16 + lo)?);
-        } else {
-            text.push(b as char);
-        }
-    }
+/// A leaf hash from the (percent-decoded) query: standard or URL-safe base64, or hex.
+fn leaf_hash_param(text: &str) -> Option<crate::ledger::merkle::Hash> {
     let decoded = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         text.as_bytes()
             .chunks_exact(2)
@@ -113,7 +102,7 @@ pub fn entries(app: &App, req: &Req) -> Response<Body> {
         Err(r) => return *r,
     };
     let end = match number(req, "end") {
-        Ok(e) => e.unwrap_or(size).min(size).min(start + 1000),
+        Ok(e) => e.unwrap_or(size).min(size).min(start.saturating_add(1000)),
         Err(r) => return *r,
     };
     if start > end {

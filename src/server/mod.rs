@@ -589,8 +589,15 @@ pub struct Req {
 }
 
 impl Req {
+    /// The first value of query parameter `name`, percent-decoded (RFC 3986 §2.1: a client
+    /// may escape any character, `,` included). A `+` stays a `+` (base64 leaf hashes hold
+    /// them); a malformed escape is kept as sent, for the parameter's own check to refuse.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        self.query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| http::percent_decode(v).unwrap_or_else(|| v.to_string()))
     }
 }
 
@@ -822,18 +829,18 @@ async fn answer(
 ) -> (Response<Body>, String) {
     let caller = presented.caller(app);
     if let Some(refused) = protocol_limits(&request) {
-        return (refused, caller.name.clone());
+        return (unread(app, request, refused).await, caller.name.clone());
     }
     // A certificate claiming a role its issuer may not grant is refused outright, whatever
     // it asks: it is an attempt, not an anonymous caller. Its refusals count against its
     // address, as an anonymous caller's requests do.
     if let Some(why) = &caller.refused {
         if let Err(retry) = app.rate_limit.take(peer) {
-            return (too_many(retry), caller.name.clone());
+            return (unread(app, request, too_many(retry)).await, caller.name.clone());
         }
         app.metrics.auth_refused("auth.issuer_not_allowed");
         let response = problem(StatusCode::FORBIDDEN, "auth.issuer_not_allowed", why.clone());
-        return (response, caller.name.clone());
+        return (unread(app, request, response).await, caller.name.clone());
     }
     let bearer = request
         .headers()
@@ -854,7 +861,7 @@ async fn answer(
         None => app.rate_limit.take(peer),
     };
     if let Err(retry) = limited {
-        return (too_many(retry), caller.name.clone());
+        return (unread(app, request, too_many(retry)).await, caller.name.clone());
     }
     // The exporter a request acts as: its token's, else its certificate's.
     let (exporter, actor) = match (token_grant, &caller.grant) {
@@ -868,6 +875,9 @@ async fn answer(
     let caller = crate::decisions::Caller { role: caller.role.clone(), actor, exporter };
     let actor = caller.actor.clone();
     if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
+        if let Err(refusal) = crate::decisions::verify::actor(&caller, Audience::Api) {
+            return (unread(app, request, http::refusal(&refusal)).await, actor);
+        }
         let response = batch::stream(Arc::clone(app), caller, request.into_body());
         return (response, actor);
     }
@@ -917,6 +927,19 @@ async fn answer(
         body,
     };
     (route(Arc::clone(app), req).await, actor)
+}
+
+/// `response`, a refusal decided before the request's body was read, once that body is read
+/// and thrown away (up to `max_body_bytes`, within the request timeout). An HTTP/1.1 client
+/// that sends its whole body before reading (most do) would otherwise have its connection
+/// closed under it and never see the answer.
+async fn unread(app: &App, request: Request<Incoming>, response: Response<Body>) -> Response<Body> {
+    let limit = http::Drain {
+        bytes: app.config.limits.max_body_bytes,
+        time: std::time::Duration::from_secs(app.config.limits.request_timeout_seconds),
+    };
+    http::drain(request.into_body(), limit).await;
+    response
 }
 
 /// A request's handling, with a panic in it (a bug: `src/` denies the lints that lead to
