@@ -264,7 +264,8 @@ reasons! {
     LogProofLength = "log.proof_length", 400, "A proof has the wrong number of hashes.";
     LogRootMismatch = "log.root_mismatch", 400, "A proof does not lead to the expected root.";
     LogSizeMismatch = "log.size_mismatch", 400, "A tree size differs from the checkpoint's.";
-    LogNotFound = "log.not_found", 404, "No log entry has this leaf hash.";
+    LogTilePath = "log.tile_path", 400, "The tile path is not a C2SP tlog-tiles path.";
+    LogNotFound = "log.not_found", 404, "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.";
     LogTileMismatch = "log.tile_mismatch", 500, "Stored log entries no longer match the tree (the gateway's fault).";
     LogTileNotHeld = "log.tile_not_held", 503, "A part of the tree is not available yet.";
     LogUnavailable = "log.unavailable", 503, "The log is not available.";

@@ -316,3 +316,110 @@ async fn a_gateways_receipts_verify_with_go_sumdb() {
     assert!(stderr.contains("log.checkpoint_malformed") && stderr.contains("contains a space"), "{stderr}");
     gw.task.abort();
 }
+
+/// The whole log read through the C2SP tlog-tiles API by Go's own tlog (tiles fetched and
+/// authenticated by `tlog.TileHashReader`, the root recomputed and compared with the signed
+/// checkpoint, every entry of every bundle hashed to its leaf), over 600 decisions: two full
+/// tiles and a partial one, and a level-1 tile. Then what the API answers at its edges, and
+/// inclusion proofs against older tree sizes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_log_reads_through_its_tiles_with_go_tlog() {
+    use common::gateway::{call, config};
+    use mrgate::decisions::verify::{self, Audience};
+    use mrgate::decisions::{Caller, Role};
+    use mrgate::server::{App, start};
+    if !go_ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = std::sync::Arc::new(App::load(config(dir.path())).expect("app"));
+    let customs = Caller { role: Role::Customs, actor: "customs:tiles".into(), exporter: None };
+    let mut queued = Vec::new();
+    for i in 0..600 {
+        let decided = verify::verify(&app.context(), &customs, Audience::Api, format!("document {i}").as_bytes());
+        queued.push(app.recorder.queue(decided.expect("decided").entry).expect("queued"));
+    }
+    for q in queued {
+        q.receipt().await.expect("recorded");
+    }
+    let size = app.log.size().expect("size");
+    assert_eq!(size, 601, "the configured trust list's install and 600 verifications");
+    let gw = start(std::sync::Arc::clone(&app)).await.expect("start");
+    let get = async |path: &str| call(gw.addr, "GET", path, vec![], None, None).await;
+
+    let pem = get("/v1/log/key").await.body;
+    let spki = SubjectPublicKeyInfoDer::from_pem_slice(&pem).expect("log key");
+    let public = &spki.as_ref()[spki.as_ref().len() - 32..];
+    let vkey = mrgate::ledger::checkpoint::verifier_key(&app.config.log.origin, public).expect("vkey");
+    let base = format!("https://localhost:{}/v1/log", gw.addr.port());
+    let cache = tempfile::tempdir().expect("tmp");
+    let ca = format!("{}/ca.pem", common::gateway::DEMO);
+    let go = tokio::task::spawn_blocking(move || {
+        Command::new("go")
+            .args(["run", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/tiles.go"), &base, &ca, &vkey])
+            .env("GO111MODULE", "off")
+            .env("GOPATH", GOPATH)
+            .env("GOCACHE", cache.path())
+            .env("GOFLAGS", "")
+            .output()
+            .expect("go run")
+    })
+    .await
+    .expect("join");
+    let said = String::from_utf8_lossy(&go.stdout).to_string();
+    assert_eq!(said.trim(), "ok 601 601", "{said}{}", String::from_utf8_lossy(&go.stderr));
+
+    // Full tiles are immutable and cached; partial ones are not for long; a tile not yet in
+    // the log is 404; a path that is not a tile path is 400.
+    let full = get("/v1/log/tile/0/001").await;
+    assert_eq!((full.status, full.body.len()), (200, 256 * 32));
+    let partial = get("/v1/log/tile/0/002.p/89").await;
+    assert_eq!((partial.status, partial.body.len()), (200, 89 * 32));
+    let level1 = get("/v1/log/tile/1/000.p/2").await;
+    assert_eq!((level1.status, level1.body.len()), (200, 64));
+    for (path, status) in [
+        ("/v1/log/tile/0/002", 404),
+        ("/v1/log/tile/0/002.p/90", 404),
+        ("/v1/log/tile/1/000.p/3", 404),
+        ("/v1/log/tile/entries/003", 404),
+        ("/v1/log/tile/0/2", 400),
+        ("/v1/log/tile/0/x000/001", 400),
+        ("/v1/log/tile/0/000.p/256", 400),
+        ("/v1/log/tile/64/000", 400),
+        ("/v1/log/tile/data/000", 400),
+    ] {
+        let r = get(path).await;
+        let reason = if status == 400 { "log.tile_path" } else { "log.not_found" };
+        assert_eq!((r.status, r.json()["reason"].as_str()), (status, Some(reason)), "{path}");
+    }
+    // One spelling of a path, sent as one segment, reads the same.
+    assert_eq!(get("/v1/log/tile/0%2F001").await.body, full.body);
+
+    // Inclusion against an older size: checked against that size's root, recomputed here from
+    // the level-0 tiles Go just authenticated.
+    let leaves: Vec<Hash> = [get("/v1/log/tile/0/000").await.body, full.body]
+        .concat()
+        .chunks(32)
+        .map(|c| c.try_into().expect("32 bytes"))
+        .collect();
+    let mut tree = merkle::Tree::new();
+    for leaf in &leaves {
+        tree.push(*leaf);
+    }
+    for (index, size) in [(0u64, 1u64), (3, 10), (255, 256), (100, 300), (299, 300)] {
+        let proof = get(&format!("/v1/log/proof/inclusion?index={index}&size={size}")).await.json();
+        assert_eq!(proof["tree_size"], size);
+        let hashes: Vec<Hash> =
+            proof["hashes"].as_array().expect("hashes").iter().map(|h| hash(h.as_str().expect("b64"))).collect();
+        let root = tree.root(size).expect("root");
+        let leaf = leaves[index as usize];
+        assert_eq!(merkle::verify_inclusion(index, size, &leaf, &hashes, &root), Ok(()), "{index} in {size}");
+        let wrong = tree.root(size - 1).filter(|_| size > 1);
+        if let Some(wrong) = wrong {
+            assert!(merkle::verify_inclusion(index, size, &leaf, &hashes, &wrong).is_err(), "{index} in {size}");
+        }
+    }
+    let past = get("/v1/log/proof/inclusion?index=3&size=700").await;
+    assert_eq!(past.status, 400);
+    gw.task.abort();
+}

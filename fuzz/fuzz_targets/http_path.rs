@@ -1,5 +1,6 @@
-//! Request paths: percent-decoding each segment, and the route's metrics label. Never a
-//! panic; a decoded segment encodes back to what was sent, up to the case of the escapes.
+//! Request paths: percent-decoding each segment, the route's metrics label, and C2SP tile
+//! paths. Never a panic; a decoded segment encodes back to what was sent, up to the case of
+//! the escapes; a tile path that parses has exactly the spelling it was read from.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mrgate::server::http::percent_decode;
@@ -15,5 +16,8 @@ fuzz_target!(|data: &[u8]| {
     }
     for method in [hyper::Method::GET, hyper::Method::POST] {
         let _ = mrgate::server::route_label(&method, text);
+    }
+    if let Ok(tile) = mrgate::ledger::tile_path::TilePath::parse(text) {
+        assert_eq!(tile.path(), text);
     }
 });

@@ -610,6 +610,45 @@ impl DurableLog {
         }
     }
 
+    /// The concatenated hashes of tile `index` at `level`, `width` of them (C2SP
+    /// tlog-tiles); refused unless every one is complete in the tree.
+    pub fn tile(&self, level: u8, index: u64, width: u64) -> Result<Vec<u8>, LogError> {
+        let hashes = self.with_tiles(|state, tiles| state.tree.tile_hashes_with(level, index, width, tiles))?;
+        Ok(hashes.concat())
+    }
+
+    /// The entries `index·TILE …` of an entry bundle, `width` of them, each after its
+    /// length as a big-endian u16 (C2SP tlog-tiles), checked against the tree like any
+    /// entry read back; refused unless every one is in the tree.
+    pub fn entry_bundle(&self, index: u64, width: u64) -> Result<Vec<u8>, LogError> {
+        let start = index.checked_mul(TILE).ok_or(merkle::ProofError::BadSizes { from: index, to: width })?;
+        let end = start.saturating_add(width);
+        let size = self.size()?;
+        if end > size {
+            return Err(merkle::ProofError::IndexOutOfRange { index: end - 1, size }.into());
+        }
+        let entries = self.shared.store.log_entries(start, end)?;
+        let leaves: Vec<merkle::Hash> = entries.iter().map(|e| merkle::leaf_hash(e)).collect();
+        let expected = self.with_tiles(|state, tiles| state.tree.tile_hashes_with(0, index, width, tiles))?;
+        if leaves != expected {
+            return Err(merkle::ProofError::TileMismatch { tile: index }.into());
+        }
+        let mut bundle = Vec::with_capacity(entries.iter().map(|e| e.len() + 2).sum());
+        for entry in &entries {
+            let len = u16::try_from(entry.len())
+                .map_err(|_| unavailable("an entry is longer than an entry bundle can carry (65,535 bytes)"))?;
+            bundle.extend_from_slice(&len.to_be_bytes());
+            bundle.extend_from_slice(entry);
+        }
+        Ok(bundle)
+    }
+
+    /// The inclusion proof of `index` in the tree of the first `size` entries, any size up
+    /// to the current one (a monitor holding an older checkpoint proves against it).
+    pub fn inclusion(&self, index: u64, size: u64) -> Result<Vec<merkle::Hash>, LogError> {
+        self.with_tiles(|state, tiles| state.tree.inclusion_proof_with(index, size, tiles))
+    }
+
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, LogError> {
         let hashes = self.with_tiles(|state, tiles| state.tree.consistency_proof_with(from, to, tiles))?;
         Ok(ConsistencyProof { from, to, hashes: encode_hashes(&hashes) })

@@ -293,6 +293,24 @@ impl Tree {
         }
     }
 
+    /// The hashes of C2SP tlog-tiles tile `index` at `level` (tile height [`TILE_HEIGHT`]),
+    /// `width` of them: the roots of the complete subtrees of 2^(8·level) leaves numbered
+    /// `index·TILE … index·TILE + width − 1`. Each must be complete in the tree.
+    pub fn tile_hashes_with(&self, level: u8, index: u64, width: u64, tiles: &Tiles) -> Result<Vec<Hash>, ProofError> {
+        let span = TILE_HEIGHT as u32 * u32::from(level);
+        let leaves = 1u64.checked_shl(span).ok_or(ProofError::BadSizes { from: index, to: width })?;
+        let first = index.checked_mul(TILE).ok_or(ProofError::BadSizes { from: index, to: width })?;
+        (first..first.saturating_add(width))
+            .map(|n| {
+                let start = n.checked_mul(leaves).ok_or(ProofError::BadSizes { from: index, to: width })?;
+                match start.checked_add(leaves) {
+                    Some(end) if end <= self.size() => self.subtree(start, leaves, tiles),
+                    _ => Err(ProofError::IndexOutOfRange { index: start, size: self.size() }),
+                }
+            })
+            .collect()
+    }
+
     /// PATH(index, D\[0:size\]) of RFC 9162 §2.1.3.1.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, ProofError> {
         self.inclusion_proof_with(index, size, &Tiles::default())

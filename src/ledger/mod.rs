@@ -11,6 +11,7 @@ pub mod entry;
 pub mod hashes;
 pub mod merkle;
 pub mod receipt;
+pub mod tile_path;
 
 use checkpoint::Checkpoint;
 use receipt::{ConsistencyProof, Receipt, encode_hashes};

@@ -72,13 +72,52 @@ pub fn inclusion(app: &App, req: &Req) -> Response<Body> {
         }
         (Ok(None), None) => return problem(StatusCode::BAD_REQUEST, "http.query", "index or hash is required"),
     };
-    match app.log.receipt(index) {
-        Ok(r) if r.tree_size == size => json(
-            StatusCode::OK,
-            &json!({"index": index, "tree_size": size, "leaf_hash": r.leaf_hash, "hashes": r.hashes}),
-        ),
-        Ok(_) => {
-            problem(StatusCode::BAD_REQUEST, "log.size_mismatch", "proofs are served against the current tree size")
+    // Against any tree size up to the current one: a monitor holding an older checkpoint
+    // proves against that.
+    let proved = app.log.receipt(index).and_then(|r| {
+        let hashes = if r.tree_size == size {
+            r.hashes
+        } else {
+            crate::ledger::receipt::encode_hashes(&app.log.inclusion(index, size)?)
+        };
+        Ok((r.leaf_hash, hashes))
+    });
+    match proved {
+        Ok((leaf_hash, hashes)) => {
+            json(StatusCode::OK, &json!({"index": index, "tree_size": size, "leaf_hash": leaf_hash, "hashes": hashes}))
+        }
+        Err(e) => problem(proof_status(&e), e.code(), e.to_string()),
+    }
+}
+
+/// `GET /v1/log/tile/<L>/<N>[.p/<W>]` and `/v1/log/tile/entries/<N>[.p/<W>]` (C2SP
+/// tlog-tiles): what a mirror or monitor reads the whole log with, with generic tooling.
+/// A full tile never changes and is cached for a year; a partial one of a given width
+/// never changes either, but is superseded as the log grows.
+pub fn tile(app: &App, path: &str) -> Response<Body> {
+    use crate::ledger::tile_path::{TileKind, TilePath};
+    let tile = match TilePath::parse(path) {
+        Ok(t) => t,
+        Err(why) => return problem(StatusCode::BAD_REQUEST, "log.tile_path", format!("tile/{path}: {why}")),
+    };
+    let read = match tile.kind {
+        TileKind::Hashes(level) => app.log.tile(level, tile.index, tile.width),
+        TileKind::Entries => app.log.entry_bundle(tile.index, tile.width),
+    };
+    match read {
+        Ok(data) => {
+            let mut r = bytes(StatusCode::OK, "application/octet-stream", data);
+            let cache = if tile.width == crate::ledger::merkle::TILE {
+                "public, max-age=31536000, immutable"
+            } else {
+                "public, max-age=60"
+            };
+            r.headers_mut().insert(hyper::header::CACHE_CONTROL, hyper::header::HeaderValue::from_static(cache));
+            r
+        }
+        // Not (yet) in the tree: a tile that may exist later.
+        Err(crate::ledger::durable::LogError::Proof(crate::ledger::merkle::ProofError::IndexOutOfRange { .. })) => {
+            problem(StatusCode::NOT_FOUND, "log.not_found", format!("tile/{path} is not in the log (yet)"))
         }
         Err(e) => problem(proof_status(&e), e.code(), e.to_string()),
     }

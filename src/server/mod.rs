@@ -624,6 +624,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/log/proof/inclusion"),
     ("GET", "/v1/log/proof/consistency"),
     ("GET", "/v1/log/entries"),
+    // C2SP tlog-tiles: `{path}` is `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, several segments.
+    ("GET", "/v1/log/tile/{path}"),
     ("GET", "/v1/receipts/{id}"),
     ("POST", "/v1/pt/rounds"),
     ("GET", "/v1/pt/rounds/{id}"),
@@ -685,6 +687,7 @@ fn route_blocking(app: &App, req: &Req, segments: &[&str]) -> Response<Body> {
         (&Method::GET, ["v1", "log", "proof", "inclusion"]) => log::inclusion(app, req),
         (&Method::GET, ["v1", "log", "proof", "consistency"]) => log::consistency(app, req),
         (&Method::GET, ["v1", "log", "entries"]) => log::entries(app, req),
+        (&Method::GET, ["v1", "log", "tile", rest @ ..]) if !rest.is_empty() => log::tile(app, &rest.join("/")),
         (&Method::GET, ["v1", "receipts", id]) => log::receipt(app, id),
         (&Method::POST, ["v1", "pt", "rounds"]) => pt::define(app, req),
         (&Method::GET, ["v1", "pt", "rounds", id]) => pt::show(app, req, id),
@@ -720,6 +723,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         | ["v1", "certificates", _, _]
         | ["v1", "exports", _]
         | ["v1", "log", "key" | "checkpoint" | "entries"]
+        | ["v1", "log", "tile", _, ..]
         | ["v1", "log", "proof", "inclusion" | "consistency"]
         | ["v1", "receipts", _]
         | ["v1", "pt", "rounds", _]
@@ -756,6 +760,8 @@ static ROUTE_LABELS: std::sync::LazyLock<Vec<String>> =
 
 /// The route template a path belongs to, for metrics labels.
 pub fn route_label(method: &Method, path: &str) -> &'static str {
+    // The one route whose last parameter spans several segments.
+    let path = if path.starts_with("/v1/log/tile/") { "/v1/log/tile/{path}" } else { path };
     let segments = || path.trim_start_matches('/').split('/');
     for (i, (m, template)) in ROUTES.iter().enumerate() {
         let t = template.trim_start_matches('/').split('/');
