@@ -20,8 +20,8 @@
 //! **Status.** [`Reason::status`] is the HTTP status a refusal gets when this is its
 //! reason. Where routes answer the same code with different statuses today, `status` is
 //! the usual one and [`Reason::other_statuses`] names the rest (for example `auth.role`:
-//! 403 for a caller with the wrong role, 401 for one with no credentials; a document that
-//! does not parse: 422 on exports and trust-list installs, 400 on PT documents). A code
+//! 403 for a caller with the wrong role, 401 for one with no credentials). Bytes that do
+//! not read as XML or JSON are 400 everywhere; a document read and refused is 422. A code
 //! that is only ever a check's outcome inside a 200 verdict, a report or a log entry has
 //! the status it would have as a problem: 200 for a passed or skipped check (`sig.valid`,
 //! `recognition.not_reached`) and for the reasons of a decision that took effect

@@ -367,6 +367,9 @@ async fn a_list_past_its_next_update_fails_closed() {
     let credential = export.json()["documents"]["untp-dcc"].as_str().expect("jws").as_bytes().to_vec();
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
     assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(true), Some("valid")));
+    let lookup =
+        async || call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await.json();
+    assert_eq!(lookup().await["headline"], "valid");
 
     let now = OffsetDateTime::now_utc();
     let due = now + time::Duration::hours(6);
@@ -383,6 +386,10 @@ async fn a_list_past_its_next_update_fails_closed() {
     clock.advance(time::Duration::hours(7));
     let health = call(addr, "GET", "/healthz", vec![], None, None).await;
     assert_eq!((health.status, health.json()["status"].as_str()), (503, Some("trust.list_expired")));
+    // The public look-up, served from memory, says unknown too: the register still holds the
+    // certificate as valid, but a stale list decides nothing.
+    let looked_up = lookup().await;
+    assert_eq!((looked_up["status"].as_str(), looked_up["headline"].as_str()), (Some("valid"), Some("unknown")));
 
     let size = app.log.size().expect("size");
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();

@@ -147,6 +147,12 @@ fn decisions_tell_time_by_the_clock_they_are_given() {
     let decision = export::export(&ctx, &exporter(&app), export_request(&next_year)).expect("exported");
     assert_eq!(decision.entry.time, mrgate::decisions::rfc3339(ctx.now));
     assert_eq!(decision.entry.verdict, "exported");
+    // What the gateway signs is signed at the decision's time, the time its entry records.
+    let iaf = export::Request { document: &next_year, formats: &[Format::IafXml] };
+    let decision = export::export(&ctx, &exporter(&app), iaf).expect("exported");
+    let signed = decision.answer["documents"]["iaf-xml"].as_str().expect("iaf xml");
+    let document = mrgate::xml::parse_document(signed.as_bytes(), &mrgate::xml::Limits::default()).expect("xml");
+    assert_eq!(mrgate::crypto::xmldsig::stated_signing_time(&document).as_deref(), Some(decision.entry.time.as_str()));
     // Past its expiry, refused again.
     clock.advance(time::Duration::days(3 * 366));
     let decided = export::export(&app.context(), &exporter(&app), export_request(&next_year));

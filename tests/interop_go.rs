@@ -387,6 +387,12 @@ async fn the_log_reads_through_its_tiles_with_go_tlog() {
         ("/v1/log/tile/0/000.p/256", 400),
         ("/v1/log/tile/64/000", 400),
         ("/v1/log/tile/data/000", 400),
+        // Tiles that are well named but that no log will ever hold (a level whose tiles span
+        // more leaves than a u64 counts, an index past it) are not in the log either.
+        ("/v1/log/tile/8/000", 404),
+        ("/v1/log/tile/63/000", 404),
+        ("/v1/log/tile/0/x018/x446/x744/x073/x709/x551/615", 404),
+        ("/v1/log/tile/entries/x018/x446/x744/x073/x709/x551/615", 404),
     ] {
         let r = get(path).await;
         let reason = if status == 400 { "log.tile_path" } else { "log.not_found" };

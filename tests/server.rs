@@ -1053,6 +1053,8 @@ async fn the_authorization_matrix() {
         ("GET", "/v1/log/proof/inclusion?index=0", all),
         ("GET", "/v1/log/proof/consistency?from=1&to=1", all),
         ("GET", "/v1/log/entries?start=0&end=1", all),
+        // The tile path as one segment (its slashes escaped), read the same.
+        ("GET", "/v1/log/tile/0%2F000.p%2F1", all),
         ("GET", "/v1/receipts/x", all),
         ("POST", "/v1/pt/rounds", [false, false, false, false, true, false]),
         ("GET", "/v1/pt/rounds/x", [false, false, false, true, true, false]),
@@ -1120,6 +1122,8 @@ async fn batch_verifications_are_logged_each_with_its_receipt() {
         lines.push('\n');
     }
     lines.push_str("{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"04925Q10021R0M\"}\n");
+    // An empty document is a bad line, answered and not logged.
+    lines.push_str("{\"document\":\"\"}\n");
     let r = call(addr, "POST", "/v1/verify/batch", lines.into_bytes(), Some("customs"), None).await;
     assert_eq!(r.status, 200);
     let answers: Vec<serde_json::Value> = r
@@ -1128,7 +1132,9 @@ async fn batch_verifications_are_logged_each_with_its_receipt() {
         .filter(|l| !l.is_empty())
         .map(|l| serde_json::from_slice(l).expect("json"))
         .collect();
-    assert_eq!(answers.len(), 301);
+    assert_eq!(answers.len(), 302);
+    let empty = answers.last().expect("empty line");
+    assert_eq!((empty["line"].as_u64(), empty["error"]["reason"].as_str()), (Some(302), Some("batch.line")));
     let key = mrgate::crypto::keys::PublicKey::from_spki_pem(&std::fs::read(format!("{DEMO}/log.pub")).expect("pub"))
         .expect("key");
     let mut indexes = Vec::new();
@@ -1143,7 +1149,7 @@ async fn batch_verifications_are_logged_each_with_its_receipt() {
     indexes.sort_unstable();
     indexes.dedup();
     assert_eq!(indexes.len(), 300, "one entry a line");
-    let lookup = answers.last().expect("lookup");
+    let lookup = &answers[300];
     assert_eq!((lookup["found"].as_bool(), lookup.get("receipt")), (Some(true), None));
     assert_eq!(app.log.size().expect("size"), before + 300);
     running.task.abort();

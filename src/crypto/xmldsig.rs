@@ -93,13 +93,13 @@ impl DsigError {
         }
     }
 
-    /// The verdict check this error fails.
     /// Whether the document could not be read as XML at all (a 400 on the API, where a
     /// document read and refused is a 422).
     pub fn is_syntax(&self) -> bool {
         matches!(self, DsigError::Xml(_))
     }
 
+    /// The verdict check this error fails.
     pub fn check(&self) -> &'static str {
         match self {
             DsigError::Xml(_) | DsigError::NoSignature | DsigError::Structure { .. } => "format",

@@ -169,8 +169,14 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
                     .map_err(|e| signing_failed(&e, e.code()))?
             }
             Format::IafXml => {
-                xmldsig::sign(&String::from_utf8_lossy(&rendered.bytes), ctx.signing_key, ctx.signing_chain)
-                    .map_err(|e| signing_failed(&e, e.code()))?
+                // Signed at the decision's time, the time its entry records.
+                xmldsig::sign_at(
+                    &String::from_utf8_lossy(&rendered.bytes),
+                    ctx.signing_key,
+                    ctx.signing_chain,
+                    &ctx.time(),
+                )
+                .map_err(|e| signing_failed(&e, e.code()))?
             }
             _ => String::from_utf8_lossy(&rendered.bytes).to_string(),
         };
@@ -216,5 +222,5 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         Effect::PutCertificate { record, event },
         Effect::PutDecision { id: id.clone(), kind: "export".into(), json: body.to_string() },
     ];
-    Ok(Decision { answer: body, entry, effects })
+    Ok(Decision::new(body, entry, effects).recording_conflicts())
 }

@@ -222,6 +222,24 @@ pub struct Decision<A> {
     pub answer: A,
     pub entry: Entry,
     pub effects: Vec<Effect>,
+    /// Whether a conflict the store finds at commit (the register changed since the
+    /// decision read it) is itself recorded as a refusal: for decisions on a certificate
+    /// (export, recognition, notice). Others (a round defined twice, a racing install) are
+    /// answered unrecorded: the caller asked for what the register already settled.
+    pub conflicts_recorded: bool,
+}
+
+impl<A> Decision<A> {
+    /// A decision whose commit conflicts are answered unrecorded.
+    pub fn new(answer: A, entry: Entry, effects: Vec<Effect>) -> Self {
+        Self { answer, entry, effects, conflicts_recorded: false }
+    }
+
+    /// This decision, its commit conflicts recorded as refusals.
+    pub fn recording_conflicts(mut self) -> Self {
+        self.conflicts_recorded = true;
+        self
+    }
 }
 
 /// A decision's outcome before it is recorded.

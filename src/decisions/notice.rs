@@ -96,5 +96,5 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
         },
         event,
     };
-    Ok(Decision { answer: Applied { issuer, number, status }, entry, effects: vec![applying] })
+    Ok(Decision::new(Applied { issuer, number, status }, entry, vec![applying]).recording_conflicts())
 }

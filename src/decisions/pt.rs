@@ -132,7 +132,7 @@ pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Ro
     };
     let entry = entry(ctx, caller, "pt-round", vec![super::digest(document)], "defined");
     // A round id already defined is a conflict the store finds; nothing is then logged.
-    Ok(Decision { answer: round, entry, effects: vec![Effect::PutPtRound(record)] })
+    Ok(Decision::new(round, entry, vec![Effect::PutPtRound(record)]))
 }
 
 /// Refuses a result received now once the round's deadline has passed.
@@ -245,7 +245,7 @@ pub fn submit(ctx: &Context<'_>, caller: &Caller, round: &Round, submission: &Su
         entry.reasons = vec!["pt.replaced".into()];
     }
     let effect = Effect::PutPtSubmission { submission: stored, results: submission.results.clone(), replacing };
-    Ok(Decision { answer: (), entry, effects: vec![effect] })
+    Ok(Decision::new((), entry, vec![effect]))
 }
 
 /// Checks that `caller` may close round `id` now: its provider, after the deadline, with
@@ -287,7 +287,7 @@ pub fn close(ctx: &Context<'_>, caller: &Caller, record: &PtRoundRecord) -> Deci
     let entry = entry(ctx, caller, "pt-close", inputs, "closed");
     let at = entry.time.clone();
     let effects = vec![Effect::ClosePtRound { id: id.clone(), at: at.clone(), submissions: digests }];
-    Ok(Decision { answer: (at, submissions), entry, effects })
+    Ok(Decision::new((at, submissions), entry, effects))
 }
 
 /// The id a round's report is stored under among decisions.
@@ -326,7 +326,8 @@ pub fn report(
         })
         .collect();
     let report = exchange::evaluate_round(round, &definition_digest, refs, &inputs, closed);
-    let xml = xmldsig::sign(&exchange::write_report(&report), ctx.signing_key, ctx.signing_chain)
+    // Signed at the decision's time, the time its entry records.
+    let xml = xmldsig::sign_at(&exchange::write_report(&report), ctx.signing_key, ctx.signing_chain, &ctx.time())
         .map_err(|e| Refusal::new(Class::Unavailable, e.code(), format!("signing the report: {e}")))?;
     let stored = PtReportRecord {
         xml: xml.into_bytes(),
@@ -353,5 +354,5 @@ pub fn report(
         Effect::PutPtReport { id: id.clone(), report: stored },
         Effect::PutDecision { id: report_id(id), kind: "pt-report".into(), json: body.to_string() },
     ];
-    Ok(Decision { answer: body, entry, effects })
+    Ok(Decision::new(body, entry, effects))
 }

@@ -108,5 +108,5 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
     // Committed with its entry, as an export is: a recognized certificate that can be looked
     // up always has its decision in the log, and a logged recognition always took effect.
     effects.push(Effect::PutDecision { id, kind: "recognition".into(), json: body.to_string() });
-    Ok(Decision { answer: Recognition { body, recognized: verdict.valid }, entry, effects })
+    Ok(Decision::new(Recognition { body, recognized: verdict.valid }, entry, effects).recording_conflicts())
 }

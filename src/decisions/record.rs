@@ -82,11 +82,9 @@ impl Recorder {
     /// Records a decision. A decision is committed with its effects and returned with its
     /// receipt. A refusal carrying an entry is logged, then returned with that receipt. A
     /// decision whose effects the store refuses at commit (the register changed since it
-    /// was read) is refused; when its entry says so ([`Decision::entry`]'s kind is one
-    /// whose conflicts are decisions: exports, recognitions, notices) that refusal is
-    /// logged too.
-    ///
-    /// [`Decision::entry`]: super::Decision::entry
+    /// was read) is refused; when the decision says so
+    /// ([`Decision::conflicts_recorded`](super::Decision::conflicts_recorded)) that refusal
+    /// is logged too.
     pub fn record<A>(&self, decided: Decided<A>) -> Result<Recorded<A>, Refused> {
         let decision = match decided {
             Ok(d) => d,
@@ -98,7 +96,7 @@ impl Recorder {
                 (self.observe)(&decision.entry, started.elapsed());
                 Ok(Recorded { answer: decision.answer, receipt, written, entry: decision.entry })
             }
-            Err(LogError::Store(e @ StoreError::Conflict { .. })) if conflicts_are_decisions(&decision.entry) => {
+            Err(LogError::Store(e @ StoreError::Conflict { .. })) if decision.conflicts_recorded => {
                 Err(self.refuse(Refusal::store(&e).logged(decision.entry)))
             }
             Err(e) => Err(refusal_of(&e).into()),
@@ -165,14 +163,6 @@ impl Recorder {
         self.log.append_then(bytes.clone(), Box::new(move |r| drop(tx.send(r))))?;
         Ok(Queued { recorder: self.clone(), entry: Box::new(entry), bytes, index, started })
     }
-}
-
-/// Whether a conflict at commit refuses a decision that is logged as such: an export,
-/// recognition or notice is a decision on a certificate, and its refusal is one too. (A
-/// PT round defined twice, or a trust list racing another install, logs nothing: the
-/// caller asked for something the register already settled.)
-fn conflicts_are_decisions(entry: &Entry) -> bool {
-    matches!(entry.kind.as_str(), "export" | "recognition" | "notice")
 }
 
 /// An entry on its way into the log.

@@ -83,5 +83,5 @@ pub fn installing(
         installed_at,
         document: document.to_vec(),
     };
-    Decision { answer: (list.sequence, list.digest.clone()), entry, effects: vec![Effect::PutTrustList(version)] }
+    Decision::new((list.sequence, list.digest.clone()), entry, vec![Effect::PutTrustList(version)])
 }

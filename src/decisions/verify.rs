@@ -36,7 +36,7 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
     }
     let verdict = ctx.recognition(document, true);
     let entry = entry(ctx, &actor, document, &verdict);
-    Ok(Decision { answer: verdict, entry, effects: vec![] })
+    Ok(Decision::new(verdict, entry, vec![]))
 }
 
 /// The register's record of a certificate, as customs reads its status (a batch's look-up
@@ -50,6 +50,39 @@ pub fn status(
     ctx.store.certificate(issuer, number).map_err(|e| Refusal::store(&e))
 }
 
+/// The status a person should read of a registered certificate (the look-up's
+/// `headline`), now: [`headline`] on China's date, under the trust list in force.
+pub fn headline_now(
+    recorded: &str,
+    cert: Option<&crate::model::Certificate>,
+    now: time::OffsetDateTime,
+    trust_list: &crate::trust::TrustList,
+) -> &'static str {
+    headline(recorded, cert, crate::model::china_date(now), trust_list.in_date(now).is_ok())
+}
+
+/// The status a person should read on `day`: a certificate recorded as valid is valid only
+/// while its dates hold ([`crate::model::Certificate::dates_hold`], the one validity rule)
+/// and the trust list in force may still decide — expired once its expiry date has passed,
+/// whatever the record says; unknown when its stored document cannot be read, when it is
+/// not yet in force, or under a stale list (fail closed: never a guessed "valid").
+pub fn headline(
+    recorded: &str,
+    cert: Option<&crate::model::Certificate>,
+    day: time::Date,
+    list_in_date: bool,
+) -> &'static str {
+    use crate::model::{NotInForce, Status};
+    let status = Status::ALL.iter().find(|s| s.as_str() == recorded).copied();
+    match (status, cert.map(|c| c.dates_hold(day))) {
+        (Some(Status::Valid), Some(Ok(()))) if list_in_date => "valid",
+        (Some(Status::Valid), Some(Err(NotInForce::Expired { .. }))) => "expired",
+        (Some(Status::Valid), _) => "unknown",
+        (Some(s), _) => s.as_str(),
+        (None, _) => "unknown",
+    }
+}
+
 /// A verification's log entry: the same for the API, the page and each line of a batch.
 fn entry(ctx: &Context<'_>, actor: &str, document: &[u8], verdict: &Verdict) -> crate::ledger::entry::Entry {
     let mut entry =
@@ -57,4 +90,28 @@ fn entry(ctx: &Context<'_>, actor: &str, document: &[u8], verdict: &Verdict) -> 
     entry.equivalence_table = Some(ctx.table.version.clone());
     entry.reasons = verdict.unmet_reasons();
     entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::headline;
+    use crate::formats::cn_xml;
+    use crate::xml::Limits;
+    use time::macros::date;
+
+    #[test]
+    fn the_headline_reads_the_dates_and_the_list_not_only_the_record() {
+        let cert = cn_xml::parse(include_bytes!("../../tests/data/cn-qms.xml"), &Limits::default()).expect("fixture");
+        assert_eq!((cert.issue_date, cert.expiry_date), (date!(2025 - 01 - 10), date!(2028 - 01 - 09)));
+        let c = Some(&cert);
+        assert_eq!(headline("valid", c, date!(2028 - 01 - 09), true), "valid");
+        assert_eq!(headline("valid", c, date!(2025 - 01 - 10), true), "valid");
+        assert_eq!(headline("valid", c, date!(2028 - 01 - 10), true), "expired");
+        assert_eq!(headline("valid", c, date!(2025 - 01 - 09), true), "unknown", "not yet in force is never valid");
+        assert_eq!(headline("valid", c, date!(2026 - 01 - 01), false), "unknown", "a stale list decides nothing");
+        assert_eq!(headline("suspended", c, date!(2026 - 01 - 01), true), "suspended");
+        assert_eq!(headline("withdrawn", c, date!(2030 - 01 - 01), true), "withdrawn");
+        assert_eq!(headline("valid", None, date!(2026 - 01 - 01), true), "unknown");
+        assert_eq!(headline("archived", c, date!(2026 - 01 - 01), true), "unknown");
+    }
 }

@@ -621,9 +621,10 @@ impl DurableLog {
     /// length as a big-endian u16 (C2SP tlog-tiles), checked against the tree like any
     /// entry read back; refused unless every one is in the tree.
     pub fn entry_bundle(&self, index: u64, width: u64) -> Result<Vec<u8>, LogError> {
-        let start = index.checked_mul(TILE).ok_or(merkle::ProofError::BadSizes { from: index, to: width })?;
-        let end = start.saturating_add(width);
         let size = self.size()?;
+        // A bundle whose first entry is past what a u64 counts is one no log will ever hold.
+        let start = index.checked_mul(TILE).ok_or(merkle::ProofError::IndexOutOfRange { index: u64::MAX, size })?;
+        let end = start.saturating_add(width);
         if end > size {
             return Err(merkle::ProofError::IndexOutOfRange { index: end - 1, size }.into());
         }

@@ -297,12 +297,14 @@ impl Tree {
     /// `width` of them: the roots of the complete subtrees of 2^(8·level) leaves numbered
     /// `index·TILE … index·TILE + width − 1`. Each must be complete in the tree.
     pub fn tile_hashes_with(&self, level: u8, index: u64, width: u64, tiles: &Tiles) -> Result<Vec<Hash>, ProofError> {
+        // A tile whose first leaf is past what a u64 counts is one no log will ever hold.
+        let beyond = ProofError::IndexOutOfRange { index: u64::MAX, size: self.size() };
         let span = TILE_HEIGHT as u32 * u32::from(level);
-        let leaves = 1u64.checked_shl(span).ok_or(ProofError::BadSizes { from: index, to: width })?;
-        let first = index.checked_mul(TILE).ok_or(ProofError::BadSizes { from: index, to: width })?;
+        let leaves = 1u64.checked_shl(span).filter(|l| *l != 0).ok_or_else(|| beyond.clone())?;
+        let first = index.checked_mul(TILE).ok_or_else(|| beyond.clone())?;
         (first..first.saturating_add(width))
             .map(|n| {
-                let start = n.checked_mul(leaves).ok_or(ProofError::BadSizes { from: index, to: width })?;
+                let start = n.checked_mul(leaves).ok_or_else(|| beyond.clone())?;
                 match start.checked_add(leaves) {
                     Some(end) if end <= self.size() => self.subtree(start, leaves, tiles),
                     _ => Err(ProofError::IndexOutOfRange { index: start, size: self.size() }),

@@ -88,11 +88,14 @@ fn answer(app: &App, line: usize, text: &[u8], caller: &Caller) -> Answer {
         Err(e) => return Answer::Ready(error_line(&json!(line), "format.json", e.to_string())),
     };
     if let Some(doc) = value.get("document").and_then(Value::as_str) {
+        if doc.is_empty() {
+            return Answer::Ready(error_line(&json!(line), "batch.line", "the line's document is empty".into()));
+        }
         return match verify::verify(&app.context(), caller, Audience::Api, doc.as_bytes()) {
             Ok(decision) => {
                 let mut v = serde_json::to_value(&decision.answer).unwrap_or_default();
                 set_member(&mut v, "line", json!(line));
-                Answer::Decided(Box::new(Decision { answer: v, entry: decision.entry, effects: decision.effects }))
+                Answer::Decided(Box::new(Decision::new(v, decision.entry, decision.effects)))
             }
             Err(refusal) => Answer::Ready(error_line(&json!(line), &refusal.reason, refusal.detail)),
         };

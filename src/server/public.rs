@@ -5,7 +5,7 @@
 
 use super::App;
 use super::http::{Body, bytes, json, problem};
-use crate::model::{Certificate, Status};
+use crate::model::Certificate;
 use crate::store::{CertificateView, StatusEvent};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -52,21 +52,6 @@ pub fn facts(cert: &Certificate) -> Value {
         "accreditation": body.accreditation.as_ref().map(|a| json!({"body": a.body, "number": a.number})),
         "assessment_level": cert.assessment_level.as_str(),
     })
-}
-
-/// The status a person should read on `day` (China's date): a certificate recorded as
-/// valid is valid only while its dates hold ([`Certificate::dates_hold`], the one validity
-/// rule) — expired once its expiry date has passed, whatever the record says; one whose
-/// stored document cannot be read, or not yet in force, is unknown, never valid.
-fn headline(recorded: &str, cert: Option<&Certificate>, day: time::Date) -> &'static str {
-    let status = Status::ALL.iter().find(|s| s.as_str() == recorded).copied();
-    match (status, cert.map(|c| c.dates_hold(day))) {
-        (Some(Status::Valid), Some(Ok(()))) => "valid",
-        (Some(Status::Valid), Some(Err(crate::model::NotInForce::Expired { .. }))) => "expired",
-        (Some(Status::Valid), _) => "unknown",
-        (Some(s), _) => s.as_str(),
-        (None, _) => "unknown",
-    }
 }
 
 /// What a look-up shows that follows from one version of a certificate: the facts and expiry
@@ -118,12 +103,12 @@ struct Lookup<'a> {
 
 fn render(app: &App, view: &CertificateView, derived: &Derived) -> Response<Body> {
     let r = &view.record;
-    let today = crate::model::china_date(app.now());
+    let now = app.now();
     let body = Lookup {
         issuer: &r.issuer,
         number: &r.number,
         status: &r.status,
-        headline: headline(&r.status, derived.cert.as_ref(), today),
+        headline: crate::decisions::verify::headline_now(&r.status, derived.cert.as_ref(), now, &app.trust_list()),
         origin: &r.origin,
         holder_credit_code: r.holder_credit_code.as_deref(),
         recorded_at: &r.recorded_at,
@@ -156,27 +141,4 @@ pub fn certificate_in_memory(app: &App, issuer: &str, number: &str) -> Option<Re
     let view = app.store.cached_certificate_view(issuer, number).version()?;
     let derived = view.derived.get()?.downcast_ref::<Derived>()?;
     Some(render(app, &view, derived))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::headline;
-    use crate::formats::cn_xml;
-    use crate::xml::Limits;
-    use time::macros::date;
-
-    #[test]
-    fn the_headline_reads_the_dates_not_only_the_record() {
-        let cert = cn_xml::parse(include_bytes!("../../tests/data/cn-qms.xml"), &Limits::default()).expect("fixture");
-        assert_eq!((cert.issue_date, cert.expiry_date), (date!(2025 - 01 - 10), date!(2028 - 01 - 09)));
-        let c = Some(&cert);
-        assert_eq!(headline("valid", c, date!(2028 - 01 - 09)), "valid");
-        assert_eq!(headline("valid", c, date!(2025 - 01 - 10)), "valid");
-        assert_eq!(headline("valid", c, date!(2028 - 01 - 10)), "expired");
-        assert_eq!(headline("valid", c, date!(2025 - 01 - 09)), "unknown", "not yet in force is never valid");
-        assert_eq!(headline("suspended", c, date!(2026 - 01 - 01)), "suspended");
-        assert_eq!(headline("withdrawn", c, date!(2030 - 01 - 01)), "withdrawn");
-        assert_eq!(headline("valid", None, date!(2026 - 01 - 01)), "unknown");
-        assert_eq!(headline("archived", c, date!(2026 - 01 - 01)), "unknown");
-    }
 }
