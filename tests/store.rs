@@ -1086,3 +1086,106 @@ fn a_write_expecting_a_certificate_as_read_is_held_otherwise() {
         assert_eq!(store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held").document, b"<b/>");
     }
 }
+
+/// `mrgate store migrate` copies a SQLite store — register and history, notices, decisions,
+/// trust-list versions, a PT round with its replaced results and report, the log's entries
+/// and tile roots — into an empty PostgreSQL database, and checks the logs' size and root;
+/// the log reopened there has the same checkpoint. It refuses a store a gateway holds, and a
+/// database that is not empty. (From SQLite to PostgreSQL: it needs both.)
+#[test]
+fn a_sqlite_store_migrates_to_postgres_whole() {
+    let Some(db) = common::pg::database() else { return };
+    let url = db.url.clone();
+    let source = Backend::Sqlite(tempfile::tempdir().expect("tmp"));
+    let Backend::Sqlite(dir) = &source else { unreachable!() };
+    let seed = [11u8; 32];
+    let checkpoint = {
+        let store = source.open();
+        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), Arc::clone(&store)).expect("log"));
+        append_many(&log, 0, 600);
+        for n in ["M-1", "M-2"] {
+            let effects = vec![Effect::PutCertificate { record: record(n, "valid"), event: event("valid", "export") }];
+            log.commit(&log_entry(1000), effects).expect("register");
+        }
+        log.commit(
+            &log_entry(1001),
+            vec![Effect::PutDecision { id: "d-1".into(), kind: "export".into(), json: "{}".into() }],
+        )
+        .expect("decision");
+        assert_eq!(outcomes(&*store, &[notice("M-1", mrgate::notice::Action::Suspend, 10, "j-1")]), [Ok(())]);
+        store
+            .put_trust_list(&TrustListVersion {
+                sequence: 7,
+                digest: "ab".into(),
+                installed_at: "2026-01-01T00:00:00Z".into(),
+                document: b"<x/>".to_vec(),
+            })
+            .expect("trust list");
+        store.put_pt_round(&pt_round("R-1")).expect("round");
+        store
+            .put_pt_submission(&pt_submission("dakks", "s1"), &[pt_result("DE-1", "dakks", "s1", "1")], false)
+            .expect("s1");
+        store
+            .put_pt_submission(&pt_submission("dakks", "s2"), &[pt_result("DE-1", "dakks", "s2", "2")], true)
+            .expect("s2");
+        store.close_pt_round("R-1", "2026-12-01T00:00:00Z", &["s1".into(), "s2".into()]).expect("close");
+        let report = PtReportRecord { xml: b"<PerformanceReport/>".to_vec(), json: "{}".into(), csv: "a\n".into() };
+        store.put_pt_report("R-1", &report).expect("report");
+        // Held by a gateway: refused.
+        let held =
+            common::mrgate(&["store", "migrate", "--from", &dir.path().display().to_string(), "--to", &url], b"");
+        assert!(!held.status.success());
+        assert!(String::from_utf8_lossy(&held.stderr).contains("in use by another mrgate process"));
+        log.checkpoint().expect("checkpoint")
+    };
+    let run = || common::mrgate(&["store", "migrate", "--from", &dir.path().display().to_string(), "--to", &url], b"");
+    let done = run();
+    let out = String::from_utf8_lossy(&done.stdout);
+    assert!(done.status.success(), "{}{out}", String::from_utf8_lossy(&done.stderr));
+    assert!(out.contains("log_entry: 603 rows") && out.contains("log: 603 entries, root"), "{out}");
+
+    let (from, to) = (source.open(), Backend::Postgres(db));
+    let copy = to.open();
+    for n in ["M-1", "M-2", "M-3"] {
+        let view = |s: &Arc<dyn Store>| {
+            s.certificate_view("CNCA-R-2002-001", n).expect("read").map(|v| (v.record.clone(), v.history.clone()))
+        };
+        assert_eq!(view(&copy), view(&from), "{n}");
+    }
+    assert_eq!(copy.decision("d-1").expect("read"), from.decision("d-1").expect("read"));
+    assert_eq!(copy.trust_lists().expect("read"), from.trust_lists().expect("read"));
+    assert_eq!(copy.pt_round("R-1").expect("read"), from.pt_round("R-1").expect("read"));
+    assert_eq!(copy.pt_submissions("R-1").expect("read"), from.pt_submissions("R-1").expect("read"));
+    assert_eq!(copy.pt_results("R-1").expect("read"), from.pt_results("R-1").expect("read"));
+    assert_eq!(copy.pt_replaced("R-1").expect("read"), from.pt_replaced("R-1").expect("read"));
+    assert_eq!(copy.pt_report("R-1").expect("read"), from.pt_report("R-1").expect("read"));
+    assert_eq!(copy.log_tile_roots().expect("read"), from.log_tile_roots().expect("read"));
+    // The copied notice still counts: its jti is a replay there too.
+    assert_eq!(
+        outcomes(&*copy, &[notice("M-1", mrgate::notice::Action::Restore, 11, "j-1")]),
+        [Err("notice.replayed")]
+    );
+    // Numbered rows go on after the copied ones.
+    copy.set_status("CNCA-R-2002-001", "M-2", &event("suspended", "later")).expect("a later event");
+    assert_eq!(
+        copy.status_history("CNCA-R-2002-001", "M-2").expect("read").last().map(|e| e.reference.as_str()),
+        Some("later")
+    );
+    drop(from);
+    // The log there is the same log.
+    let log = DurableLog::open("mrgate.test/log", key(&seed), copy).expect("log on PostgreSQL");
+    assert_eq!(
+        log.checkpoint().expect("cp").lines().take(3).collect::<Vec<_>>(),
+        checkpoint.lines().take(3).collect::<Vec<_>>()
+    );
+    assert_eq!(log.append(&log_entry(2000)).expect("append"), 603);
+    drop(log);
+    // Once is enough: a database that holds a store is not copied into.
+    let again = run();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("is not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

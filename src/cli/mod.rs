@@ -56,6 +56,7 @@ fn stdout_failed(e: &std::io::Error) -> u8 {
 mod log;
 mod pt;
 mod signing;
+mod store;
 mod trust;
 mod verify;
 
@@ -167,6 +168,11 @@ pub enum Command {
         #[command(subcommand)]
         command: log::LogCommand,
     },
+    /// Store commands: moving a store from SQLite into PostgreSQL.
+    Store {
+        #[command(subcommand)]
+        command: store::StoreCommand,
+    },
     /// X.509 commands.
     X509 {
         #[command(subcommand)]
@@ -238,6 +244,7 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::verify(args, &limits),
         Command::Serve { config, demo, listen, data_dir } => serve(config, demo, listen, data_dir),
         Command::Log { command } => log::log(command),
+        Command::Store { command } => store::store(command),
         Command::Pki { command } => signing::pki(command),
         Command::Reasons { format } => write_out(
             match format {

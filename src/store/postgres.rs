@@ -47,7 +47,10 @@
 //! What it must never do: apply an effect whose entry it then drops, or the reverse; append
 //! outside the commit lock; answer a commit as committed before PostgreSQL said so.
 
+mod import;
 mod pool;
+
+pub use import::RowCounts;
 
 use super::{
     CertificateRecord, CertificateView, DecisionRecord, Effect, PtReportRecord, PtResultRecord, PtRoundRecord,
