@@ -1189,3 +1189,81 @@ fn a_sqlite_store_migrates_to_postgres_whole() {
         String::from_utf8_lossy(&again.stderr)
     );
 }
+
+/// Two processes sharing one PostgreSQL database (here, two stores on it, each with its own
+/// connections): commits are serialized inside the database, so every entry gets a distinct
+/// index, the indexes are consecutive, each holds the entry its commit was told, and a notice
+/// raced through both is applied once. (PostgreSQL only: a SQLite file has one owner.)
+#[test]
+fn two_stores_on_one_database_append_in_one_sequence() {
+    let Some(db) = common::pg::database() else { return };
+    let b = Backend::Postgres(db);
+    let stores = [b.open(), b.open()];
+    stores[0].put_certificate(&record("N-1", "valid"), &event("valid", "export")).expect("put");
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let store = Arc::clone(&stores[t % 2]);
+            std::thread::spawn(move || {
+                let mut told = Vec::new();
+                let mut notice_applied = false;
+                for i in 0..40 {
+                    let mut writes = vec![Write { entry: Some(stored_entry(t * 1000 + i)), effects: vec![] }];
+                    if i == 3 {
+                        writes.push(notice("N-1", mrgate::notice::Action::Suspend, 10, "raced"));
+                    }
+                    let done = store.commit(&writes).expect("commit");
+                    told.push((done[0].as_ref().expect("appended").index.expect("index"), t * 1000 + i));
+                    notice_applied |= done.get(1).is_some_and(Result::is_ok);
+                }
+                (told, notice_applied)
+            })
+        })
+        .collect();
+    let mut told = Vec::new();
+    let mut applied = 0;
+    for h in handles {
+        let (t, a) = h.join().expect("thread");
+        told.extend(t);
+        applied += usize::from(a);
+    }
+    told.sort_unstable();
+    assert_eq!(told.iter().map(|(index, _)| *index).collect::<Vec<_>>(), (0..320).collect::<Vec<u64>>());
+    let entries = stores[1].log_entries(0, 400).expect("entries");
+    assert_eq!(entries.len(), 320);
+    for (index, entry) in &told {
+        assert_eq!(entries[*index as usize], stored_entry(*entry), "entry {index}");
+    }
+    assert_eq!(applied, 1, "the notice was applied once");
+    let history = stores[0].status_history("CNCA-R-2002-001", "N-1").expect("history");
+    assert_eq!(history.iter().map(|e| e.status.as_str()).collect::<Vec<_>>(), ["valid", "suspended"]);
+}
+
+/// The PostgreSQL store runs its client on a runtime of its own: called, opened and dropped
+/// on a runtime's worker thread (where a client that starts or drops a runtime of its own
+/// panics, as the sync `postgres` crate does), it answers and goes, blocking only that
+/// thread. (PostgreSQL only: SQLite has no client.)
+#[test]
+fn the_postgres_store_may_be_called_from_inside_a_runtime() {
+    let Some(db) = common::pg::database() else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let url = db.url.clone();
+    runtime.block_on(async move {
+        let on_worker = tokio::spawn({
+            let url = url.clone();
+            async move {
+                let store = PostgresStore::open(&url).expect("open on a worker thread");
+                store.put_certificate(&record("T-1", "valid"), &event("valid", "export")).expect("write");
+                let read = store.certificate("CNCA-R-2002-001", "T-1").expect("read").map(|r| r.status);
+                drop(store);
+                read
+            }
+        });
+        assert_eq!(on_worker.await.expect("worker task").as_deref(), Some("valid"));
+        // And from the blocking pool, as the gateway calls it.
+        let size =
+            tokio::task::spawn_blocking(move || PostgresStore::open(&url).expect("open").log_size().expect("size"))
+                .await
+                .expect("blocking task");
+        assert_eq!(size, 0);
+    });
+}
