@@ -1267,3 +1267,100 @@ fn the_postgres_store_may_be_called_from_inside_a_runtime() {
         assert_eq!(size, 0);
     });
 }
+
+/// A TCP relay to a server whose connections a test can cut, as a network failure would,
+/// whatever they are doing. Its listener lives as long as the test process.
+struct Relay {
+    address: String,
+    open: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn to(server: &str) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("relay");
+        let address = listener.local_addr().expect("address").to_string();
+        let open = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (server, kept) = (server.to_string(), Arc::clone(&open));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let (Ok(client), Ok(upstream)) = (client, std::net::TcpStream::connect(&server)) else { continue };
+                let pipe = |mut from: std::net::TcpStream, mut to: std::net::TcpStream| {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    })
+                };
+                let mut held = kept.lock().expect("relay");
+                held.push(client.try_clone().expect("clone"));
+                held.push(upstream.try_clone().expect("clone"));
+                pipe(client.try_clone().expect("clone"), upstream.try_clone().expect("clone"));
+                pipe(upstream, client);
+            }
+        });
+        Relay { address, open }
+    }
+
+    /// Cuts every connection made so far.
+    fn cut(&self) {
+        for stream in self.open.lock().expect("relay").drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// A commit whose answer is lost (the connection cut while `COMMIT` runs) is neither
+/// guessed committed nor guessed failed: the store asks the database what became of its
+/// transaction and answers that — committed, with its index; ended by the server, an error
+/// and nothing appended. (PostgreSQL only: SQLite has no connection to lose.)
+#[test]
+fn a_commit_whose_answer_is_lost_is_answered_from_the_database() {
+    let Some(db) = common::pg::database() else { return };
+    let relay = Relay::to(db.address());
+    let store = Arc::new(PostgresStore::open(&db.url_via(&relay.address)).expect("open"));
+    // Every COMMIT that appends takes a second: a deferred trigger sleeps.
+    let mut admin = db.client();
+    admin
+        .batch_execute(
+            "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$;
+             CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON log_entry DEFERRABLE INITIALLY DEFERRED
+               FOR EACH ROW EXECUTE FUNCTION slow();",
+        )
+        .expect("trigger");
+    let decision = |id: &str| Effect::PutDecision { id: id.into(), kind: "export".into(), json: "{}".into() };
+    let commit_while = |i: usize, meanwhile: &dyn Fn()| {
+        let store = Arc::clone(&store);
+        let write = Write { entry: Some(stored_entry(i)), effects: vec![decision(&format!("d-{i}"))] };
+        let committing = std::thread::spawn(move || store.commit(&[write]));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let running = "SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'COMMIT' AND state = 'active'";
+        while admin_count(&db, running) == 0 {
+            assert!(std::time::Instant::now() < deadline, "the commit never ran");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        meanwhile();
+        committing.join().expect("thread")
+    };
+    // Cut while committing: the server finishes the commit, the store learns it did.
+    let outcomes = commit_while(0, &|| relay.cut()).expect("committed after all");
+    assert_eq!(outcomes[0].as_ref().expect("written").index, Some(0));
+    assert_eq!(store.log_size().expect("size"), 1);
+    assert_eq!(store.decision("d-0").expect("read").and_then(|d| d.log_index), Some(0));
+    // Ended by the server while committing: not committed, and said so.
+    let terminate = || {
+        admin_count(
+            &db,
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'COMMIT' AND state = 'active'",
+        );
+    };
+    let refused = commit_while(1, &terminate).expect_err("ended by the server");
+    assert_eq!(refused.code(), "store.database", "{refused}");
+    assert_eq!(store.log_size().expect("size"), 1);
+    assert_eq!(store.decision("d-1").expect("read"), None);
+    admin.batch_execute("DROP TRIGGER slow_commit ON log_entry").expect("drop");
+    let next = store.commit(&[Write { entry: Some(stored_entry(2)), effects: vec![] }]).expect("commit");
+    assert_eq!(next[0].as_ref().expect("written").index, Some(1));
+}
+
+fn admin_count(db: &common::pg::Database, sql: &str) -> i64 {
+    db.client().query_one(sql, &[]).expect(sql).get(0)
+}

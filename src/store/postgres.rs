@@ -205,22 +205,27 @@ impl PostgresStore {
     fn committed(&self, xid: &str) -> Result<bool, StoreError> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            let status: Option<String> = self.pool.run(async |c| {
-                Ok(c.query_one("SELECT pg_xact_status($1::text::xid8)", &[&xid]).await?.try_get(0)?)
-            })?;
-            match status.as_deref() {
-                Some("committed") => return Ok(true),
-                Some("aborted") => return Ok(false),
-                Some("in progress") if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(100));
+            let status = self.pool.run(async |c| {
+                let status: Option<String> =
+                    c.query_one("SELECT pg_xact_status($1::text::xid8)", &[&xid]).await?.try_get(0)?;
+                Ok(status)
+            });
+            let unknown = |why: String| StoreError::Database(format!("the outcome of commit {xid} is unknown: {why}"));
+            let why = match status {
+                Ok(Some(s)) if s == "committed" => return Ok(true),
+                Ok(Some(s)) if s == "aborted" => return Ok(false),
+                // Its server process is still finishing it.
+                Ok(Some(s)) if s == "in progress" => s,
+                Ok(status) => {
+                    return Err(unknown(format!("its transaction is {}", status.unwrap_or("forgotten".into()))));
                 }
-                other => {
-                    return Err(StoreError::Database(format!(
-                        "the outcome of commit {xid} is unknown (its transaction is {})",
-                        other.unwrap_or("forgotten")
-                    )));
-                }
+                // The server is not reachable yet (the connection lost may have been one of many).
+                Err(e) => e.to_string(),
+            };
+            if std::time::Instant::now() >= deadline {
+                return Err(unknown(why));
             }
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
 }
@@ -323,14 +328,24 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
             return Err(e);
         }
     };
-    match c.batch("COMMIT").await {
+    match c.client.batch_execute("COMMIT").await {
         Ok(()) => Ok(Committed::Done(outcomes)),
-        Err(error) if c.client.is_closed() => Ok(Committed::Unknown { xid, outcomes, error }),
-        Err(error) => {
+        Err(error) if rolled_back(&error) => {
             rollback(c).await;
-            Err(error)
+            Err(error.into())
+        }
+        Err(error) => {
+            c.broken = true;
+            Ok(Committed::Unknown { xid, outcomes, error: error.into() })
         }
     }
+}
+
+/// Whether the server answered a failed `COMMIT` with an error that ended the transaction
+/// (a deferred constraint, a serialization failure: it rolled back), rather than the answer
+/// being lost or the session ended (then whether it committed is unknown).
+fn rolled_back(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| db.parsed_severity() == Some(tokio_postgres::error::Severity::Error))
 }
 
 /// Applies one write's effects inside the open transaction, all or none: a refused effect

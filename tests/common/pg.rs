@@ -152,6 +152,17 @@ fn admin(server: &str) -> postgres::Client {
 }
 
 impl Database {
+    /// The server's `host:port`.
+    pub fn address(&self) -> &str {
+        let authority = self.server.rsplit('@').next().unwrap_or(self.server);
+        authority.trim_start_matches("postgres://")
+    }
+
+    /// This database's URL through another `host:port` (a relay).
+    pub fn url_via(&self, address: &str) -> String {
+        self.url.replacen(self.address(), address, 1)
+    }
+
     /// A client of this database, to look or change things behind the store's back.
     pub fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url, postgres::NoTls)
