@@ -157,6 +157,9 @@ pub enum Command {
         /// Data directory, overriding the configuration.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// PostgreSQL store (`postgres://…`), overriding the configuration's `[store] url`.
+        #[arg(long)]
+        store_url: Option<String>,
     },
     /// Proficiency-testing commands.
     Pt {
@@ -242,7 +245,9 @@ pub fn main() -> ExitCode {
         Command::Trust { command } => trust::trust(command),
         Command::Pt { command } => pt::pt(command, &limits),
         Command::Verify(args) => verify::verify(args, &limits),
-        Command::Serve { config, demo, listen, data_dir } => serve(config, demo, listen, data_dir),
+        Command::Serve { config, demo, listen, data_dir, store_url } => {
+            serve(config, demo, listen, data_dir, store_url)
+        }
         Command::Log { command } => log::log(command),
         Command::Store { command } => store::store(command),
         Command::Pki { command } => signing::pki(command),
@@ -272,7 +277,13 @@ fn without_huge_page_faults() {
     }
 }
 
-fn serve(config: Option<PathBuf>, demo: bool, listen: Option<String>, data_dir: Option<PathBuf>) -> ExitCode {
+fn serve(
+    config: Option<PathBuf>,
+    demo: bool,
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    store_url: Option<String>,
+) -> ExitCode {
     use crate::server::config::Config;
     if config.is_some() == demo {
         eprintln!("error[usage]: give exactly one of --config FILE or --demo");
@@ -289,6 +300,9 @@ fn serve(config: Option<PathBuf>, demo: bool, listen: Option<String>, data_dir: 
         }
         if let Some(d) = &data_dir {
             c.data_dir = d.clone();
+        }
+        if let Some(u) = &store_url {
+            c.store.url = Some(u.clone());
         }
         Ok(c)
     };

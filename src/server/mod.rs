@@ -306,6 +306,7 @@ impl App {
         let restart_only = [
             ("listen", old.listen != config.listen),
             ("data_dir", old.data_dir != config.data_dir),
+            ("store.url", old.store.url != config.store.url),
             ("log.key", old.log.key != config.log.key),
             ("log.origin", old.log.origin != config.log.origin),
             ("log.commit_interval_ms", old.log.commit_interval_ms != config.log.commit_interval_ms),
