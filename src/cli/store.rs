@@ -35,40 +35,59 @@ pub fn store(command: StoreCommand) -> ExitCode {
                 print!("{report}");
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("error[store.migrate]: {e}");
+            Err(Failed { code, message }) => {
+                eprintln!("error[{code}]: {message}");
                 ExitCode::from(2)
             }
         },
     }
 }
 
+/// Why a migration failed: a reason code (the stores' own, `io.read` for a missing store,
+/// `store.corrupt` for a copy that does not match), and what happened.
+struct Failed {
+    code: &'static str,
+    message: String,
+}
+
+/// A store's error, said of `what`.
+fn failed(what: &str) -> impl Fn(crate::store::StoreError) -> Failed {
+    move |e| Failed { code: e.code(), message: format!("{what}: {e}") }
+}
+
+/// A copy that does not match its source.
+fn mismatch(message: String) -> Failed {
+    Failed { code: "store.corrupt", message }
+}
+
 /// Entries read at a time while the logs are compared.
 const CHUNK: u64 = 4096;
 
-fn migrate(from: &std::path::Path, to: &str) -> Result<String, String> {
+fn migrate(from: &std::path::Path, to: &str) -> Result<String, Failed> {
     let path = from.join("mrgate.db");
     if !path.is_file() {
-        return Err(format!("{}: no store there", path.display()));
+        return Err(Failed { code: "io.read", message: format!("{}: no store there", path.display()) });
     }
+    let source_name = path.display().to_string();
     // Opened as the gateway opens it: its lock held (no gateway is running on it) and its
     // schema brought up to date.
-    let source = SqliteStore::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let reader = rusqlite::Connection::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let target = PostgresStore::open(to).map_err(|e| format!("the PostgreSQL store: {e}"))?;
-    let copied = target.import_sqlite(&reader).map_err(|e| format!("copying: {e}"))?;
-    let stored = target.row_counts().map_err(|e| format!("counting the copy: {e}"))?;
+    let source = SqliteStore::open(&path).map_err(failed(&source_name))?;
+    let reader = rusqlite::Connection::open(&path).map_err(|e| failed(&source_name)(e.into()))?;
+    let target = PostgresStore::open(to).map_err(failed("the PostgreSQL store"))?;
+    let copied = target.import_sqlite(&reader).map_err(failed("copying"))?;
+    let stored = target.row_counts().map_err(failed("counting the copy"))?;
     if stored != copied {
-        return Err(format!("the copy holds {stored:?} rows, the store {copied:?}"));
+        return Err(mismatch(format!("the copy holds {stored:?} rows, the store {copied:?}")));
     }
-    let (size, root) = log_head(&source).map_err(|e| format!("the SQLite store's log: {e}"))?;
-    let (copied_size, copied_root) = log_head(&target).map_err(|e| format!("the PostgreSQL store's log: {e}"))?;
+    let (size, root) = log_head(&source).map_err(|e| mismatch(format!("the SQLite store's log: {e}")))?;
+    let (copied_size, copied_root) =
+        log_head(&target).map_err(|e| mismatch(format!("the PostgreSQL store's log: {e}")))?;
     if (size, root) != (copied_size, copied_root) {
-        return Err(format!(
+        return Err(mismatch(format!(
             "the logs differ: {size} entries with root {} in SQLite, {copied_size} with root {} in PostgreSQL",
             hex(&root),
             hex(&copied_root)
-        ));
+        )));
     }
     let mut report = String::new();
     for (table, rows) in &copied {

@@ -5,8 +5,9 @@
 //!
 //! **Client.** `tokio-postgres` over plain TCP (`NoTls`): meant for a database on the same
 //! machine or a private link; TLS to the database is future work. A pool of connections
-//! (`postgres/pool.rs`) whose sockets are driven by a runtime the store owns; callers'
-//! threads wait for their answers, so the store is as synchronous as the SQLite one.
+//! (`postgres/pool.rs`, at most [`POOL_SIZE`] connections) whose sockets are driven by a
+//! runtime the store owns; callers' threads wait for their answers, so the store is as
+//! synchronous as the SQLite one, and safe to call from any thread.
 //!
 //! **Commits are serialized in the database**, not in this process: every commit
 //! transaction first takes the transaction-level advisory lock [`COMMIT_LOCK`]
@@ -17,11 +18,14 @@
 //! notice's admission, a certificate expected as read, a reused trust-list sequence, a
 //! round's submissions) see every commit before theirs. Reads take no lock.
 //!
-//! **A commit whose answer is lost** (the connection dropped while `COMMIT` was on its way)
-//! is not guessed at: its transaction id, read inside it, is asked about on another
-//! connection (`pg_xact_status`), and the outcomes are returned only once it is known to
-//! have committed; otherwise it is an error (then nothing was committed, or — if even that
-//! cannot be learned — the error says the outcome is unknown).
+//! **A commit whose answer is lost** (the connection cut, or the server process ended, while
+//! `COMMIT` ran) is not guessed at: its transaction id, read inside it, is asked about on
+//! other connections (`pg_xact_status`, for up to 10 s while it is in progress or the server
+//! unreachable), and the outcomes are returned only once it is known to have committed;
+//! otherwise it is an error (then nothing was committed, or — if even that cannot be learned
+//! — the error says the outcome is unknown, and the log above, which then assumes nothing
+//! was appended, may be behind the store until it is reopened). Only an `ERROR` answer to
+//! `COMMIT` is taken as a rollback.
 //!
 //! **No cache of certificate versions**: [`Store::cached_certificate_view`] always answers
 //! [`InMemory::Unknown`](super::InMemory::Unknown), so every look-up reads through to the database and a version
@@ -42,7 +46,12 @@
 //! LISTEN/NOTIFY on the log's size) to extend their trees and checkpoints; (3) certificate
 //! versions and the trust list in force invalidated across nodes (NOTIFY on commit) if they
 //! are to be cached; (4) one hash indexer (the `log_leaf_covered` row is locked by each batch,
-//! so two indexers refuse each other's batches rather than corrupt the index).
+//! so two indexers refuse each other's batches rather than corrupt the index); (5) a log that
+//! re-reads the store's size after a commit whose outcome stayed unknown, instead of assuming
+//! nothing was appended.
+//!
+//! **Moving up** from the embedded store: `postgres/import.rs` copies one into an empty
+//! database (`mrgate store migrate`).
 //!
 //! What it must never do: apply an effect whose entry it then drops, or the reverse; append
 //! outside the commit lock; answer a commit as committed before PostgreSQL said so.
@@ -75,7 +84,7 @@ pub const COMMIT_LOCK: i64 = 0x6d72_6761_7465_4c47;
 const MIGRATION_LOCK: i64 = 0x6d72_6761_7465_4d47;
 
 /// Connections open at most: the log's committer, its indexer, and requests' reads.
-const POOL_SIZE: usize = 8;
+pub const POOL_SIZE: usize = 8;
 
 /// Migrations, in order; `mrgate_schema.version` is the number applied. (Numbered apart
 /// from the embedded store's: version 1 here is its version 5.)
