@@ -1,6 +1,8 @@
 //! The example configuration is a fixture: it loads, and describes the demo set-up. The
 //! router serves every documented route, and the OpenAPI document lists exactly those.
 
+mod common;
+
 use mrgate::server::config::Config;
 use mrgate::server::{App, ROUTES, Req, route};
 use std::path::Path;
@@ -34,6 +36,33 @@ fn example_config_loads_and_matches_the_demo() {
     let mut runnable = example.clone();
     runnable.data_dir = dir.path().to_path_buf();
     App::load(runnable).expect("the example configuration loads");
+}
+
+/// With `[store] url` the same gateway keeps its register and log in PostgreSQL: it starts
+/// there (the trust list stored, the log opened), and starts again on what it left.
+#[test]
+fn a_store_url_puts_the_store_in_postgres() {
+    let Some(db) = common::pg::database() else { return };
+    let example = std::fs::read_to_string(Path::new(ROOT).join("mrgate.example.toml")).expect("example");
+    let commented = "# [store]\n# url = \"postgres://mrgate@127.0.0.1:5432/mrgate\"";
+    let text = example.replace(commented, &format!("[store]\nurl = \"{}\"", db.url));
+    assert_ne!(text, example);
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join("with-store.toml"), &text).expect("write");
+    let read = Config::load(&dir.path().join("with-store.toml")).expect("the example with a store url");
+    assert_eq!(read.store.url.as_deref(), Some(db.url.as_str()));
+    assert!(!format!("{read:?}").contains(&db.url), "the URL (it may hold a password) is not in Debug");
+    let mut config = Config::load(&Path::new(ROOT).join("mrgate.example.toml")).expect("example config");
+    config.store = read.store;
+    config.data_dir = dir.path().join("data");
+    for start in ["first", "second"] {
+        let app = App::load(config.clone()).unwrap_or_else(|e| panic!("{start} start on PostgreSQL: {e}"));
+        drop(app);
+    }
+    assert!(!config.data_dir.join("mrgate.db").exists(), "nothing in SQLite");
+    let mut client = db.client();
+    let stored: i64 = client.query_one("SELECT COUNT(*) FROM trust_list", &[]).expect("count").get(0);
+    assert_eq!(stored, 1, "the configured trust list is stored once");
 }
 
 #[test]
@@ -100,6 +129,11 @@ fn bad_configs_are_refused_with_the_file_named() {
             "# [identities.partners]\n# dakks = [\"certs/dakks-tls-root.pem\"]",
             "[identities.partners]\ndakks = []",
             "identities.partners.dakks",
+        ),
+        (
+            "# [store]\n# url = \"postgres://mrgate@127.0.0.1:5432/mrgate\"",
+            "[store]\nurl = \"mysql://mrgate@127.0.0.1/mrgate\"",
+            "store.url",
         ),
         (
             "# signer_spki_sha256 = [\"<64 hex digits: SHA-256 of the SubjectPublicKeyInfo>\"]",

@@ -76,6 +76,22 @@ fn the_readme_commands_run_as_written() {
     if ["curl", "jq", "bash"].iter().any(|t| !common::tool(t)) {
         return;
     }
+    run_the_readme(None);
+}
+
+/// The same, with the gateway's store in PostgreSQL (`--store-url`).
+#[test]
+fn the_readme_commands_run_as_written_on_postgres() {
+    if ["curl", "jq", "bash"].iter().any(|t| !common::tool(t)) {
+        return;
+    }
+    let Some(db) = common::pg::database() else { return };
+    run_the_readme(Some(&db.url));
+}
+
+/// Runs every README command block against a demo gateway (its store in PostgreSQL at
+/// `store_url`, or SQLite).
+fn run_the_readme(store_url: Option<&str>) {
     let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).expect("README");
     let scratch = tempfile::tempdir().expect("tmp");
     let work = scratch.path().join("work");
@@ -88,14 +104,12 @@ fn the_readme_commands_run_as_written() {
     std::fs::create_dir_all(&home).expect("home");
     std::fs::write(home.join(".curlrc"), "fail-with-body\nshow-error\nsilent\n").expect("curlrc");
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_mrgate"))
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(scratch.path().join("data"))
-        .current_dir(&work)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_mrgate"));
+    server.args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"]).arg(scratch.path().join("data"));
+    if let Some(url) = store_url {
+        server.args(["--store-url", url]);
+    }
+    let mut server = server.current_dir(&work).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("serve");
     let mut banner = String::new();
     let mut stdout = std::io::BufReader::new(server.stdout.take().expect("stdout"));
     stdout.read_line(&mut banner).expect("banner");

@@ -41,6 +41,7 @@ const NOT_CODES: &[(&str, &str)] = &[
     ("limits.max_connections", "a configuration key"),
     ("events.format", "a configuration key"),
     ("limits.max_connections_per_client", "a configuration key"),
+    ("store.url", "a configuration key"),
     ("operator.issued", "a trust-list description field"),
     ("operator.next_update", "a trust-list description field"),
     ("governance.compliance", "a UNTP conformity topic"),

@@ -922,6 +922,12 @@ async fn a_reload_applies_a_new_configuration_or_keeps_the_old_one() {
     let mut moved = config(dir.path());
     moved.listen = "127.0.0.1:1".into();
     assert_eq!(running.reload(moved).expect_err("listen"), "listen changed; it takes effect only after a restart");
+    let mut other_store = config(dir.path());
+    other_store.store.url = Some("postgres://mrgate@127.0.0.1:1/mrgate".into());
+    assert_eq!(
+        running.reload(other_store).expect_err("store"),
+        "store.url changed; it takes effect only after a restart"
+    );
     let mut bad_tls = config(dir.path());
     bad_tls.tls.key = dir.path().join("no-such.key");
     assert!(running.reload(bad_tls).expect_err("tls").contains("no-such.key"));

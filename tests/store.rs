@@ -1,10 +1,19 @@
-//! The embedded store and the durable log: what is acknowledged survives a restart, status
-//! history records every change, concurrent appends are committed in batches with distinct
-//! indexes, and a process killed with SIGKILL mid-append loses nothing it acknowledged.
+//! The stores and the durable log: what is acknowledged survives a restart, status history
+//! records every change, concurrent appends are committed in batches with distinct indexes,
+//! and a process killed with SIGKILL mid-append loses nothing it acknowledged.
+//!
+//! One suite for both backends: each test runs its body on every store [`backends`] yields —
+//! SQLite in a temporary directory, and a fresh PostgreSQL database when a server is there
+//! (`common::pg`; its half skips without one unless `MRGATE_REQUIRE_CORPUS=1`). The few
+//! tests of what only the embedded store has (its file lock, its version-1 schema, its
+//! hash-index file) say so and run on SQLite alone.
+
+mod common;
 
 use mrgate::ledger::durable::{DurableLog, LogError};
 use mrgate::ledger::entry::{Entry, document_digest};
 use mrgate::ledger::{merkle, receipt};
+use mrgate::store::postgres::PostgresStore;
 use mrgate::store::sqlite::SqliteStore;
 use mrgate::store::{
     CertificateRecord, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord,
@@ -12,6 +21,101 @@ use mrgate::store::{
 };
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use std::sync::Arc;
+
+/// A store backend for one test: SQLite in a directory of its own, or a PostgreSQL database
+/// of its own; removed when dropped.
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(common::pg::Database),
+}
+
+/// The backends every store test runs on: SQLite, and PostgreSQL when there is a server.
+fn backends() -> Vec<Backend> {
+    let mut all = vec![Backend::Sqlite(tempfile::tempdir().expect("tmp"))];
+    all.extend(common::pg::database().map(Backend::Postgres));
+    all
+}
+
+impl Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The SQLite store's file.
+    fn path(&self) -> std::path::PathBuf {
+        match self {
+            Backend::Sqlite(dir) => dir.path().join("mrgate.db"),
+            Backend::Postgres(_) => panic!("a PostgreSQL store has no file"),
+        }
+    }
+
+    fn try_open(&self) -> Result<Arc<dyn Store>, StoreError> {
+        Ok(match self {
+            Backend::Sqlite(_) => Arc::new(SqliteStore::open(&self.path())?),
+            Backend::Postgres(db) => Arc::new(PostgresStore::open(&db.url)?),
+        })
+    }
+
+    /// Opens the store (again: a store opened before must be dropped first).
+    fn open(&self) -> Arc<dyn Store> {
+        self.try_open().unwrap_or_else(|e| panic!("{}: open: {e}", self.name()))
+    }
+
+    /// Changes the store behind its back with SQLite's `sql`, or the same for PostgreSQL
+    /// (BLOB as BYTEA, `x'00'` and `zeroblob(32)` as byte strings).
+    fn sql(&self, sql: &str) {
+        let postgres = sql
+            .replace("AS BLOB", "AS BYTEA")
+            .replace("x'00'", "'\\x00'::bytea")
+            .replace("zeroblob(32)", "decode(repeat('00', 32), 'hex')");
+        self.sql_each(sql, &postgres);
+    }
+
+    /// Changes the store behind its back: `sqlite` on SQLite, `postgres` on PostgreSQL.
+    fn sql_each(&self, sqlite: &str, postgres: &str) {
+        match self {
+            Backend::Sqlite(_) => {
+                rusqlite::Connection::open(self.path()).expect("conn").execute_batch(sqlite).expect(sqlite)
+            }
+            Backend::Postgres(db) => db
+                .client()
+                .batch_execute(postgres)
+                .unwrap_or_else(|e| panic!("{postgres}: {}", common::pg::message(&e))),
+        }
+    }
+
+    /// Changes the log's hash index behind the store's back (SQLite: its own file).
+    fn index_sql(&self, sqlite: &str, postgres: &str) {
+        match self {
+            Backend::Sqlite(_) => rusqlite::Connection::open(self.path().with_extension("hash-index.db"))
+                .expect("index")
+                .execute_batch(sqlite)
+                .expect(sqlite),
+            Backend::Postgres(db) => db.client().batch_execute(postgres).expect(postgres),
+        }
+    }
+
+    /// A count the same SQL reads on either backend.
+    fn count(&self, sql: &str) -> i64 {
+        match self {
+            Backend::Sqlite(_) => {
+                rusqlite::Connection::open(self.path()).expect("conn").query_row(sql, [], |r| r.get(0)).expect(sql)
+            }
+            Backend::Postgres(db) => db.client().query_one(sql, &[]).expect(sql).get(0),
+        }
+    }
+
+    /// The schema version the store is at.
+    fn schema_version(&self) -> i64 {
+        match self {
+            Backend::Sqlite(_) => self.count("PRAGMA user_version"),
+            Backend::Postgres(_) => self.count("SELECT version FROM mrgate_schema"),
+        }
+    }
+}
 
 fn record(number: &str, status: &str) -> CertificateRecord {
     CertificateRecord {
@@ -36,71 +140,72 @@ fn event(status: &str, reference: &str) -> StatusEvent {
 
 #[test]
 fn certificates_status_history_and_restart() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    {
-        let store = SqliteStore::open(&path).expect("open");
-        assert_eq!(store.schema_version().expect("v"), 5);
-        store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
-        // Re-exporting with the same status adds no status event; a change does.
-        store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
-        store.set_status("CNCA-R-2002-001", "00124Q38817R2M", &event("suspended", "notice-1")).expect("suspend");
-        store.put_decision("export-1", "export", "{\"ok\":true}").expect("decision");
-        assert_eq!(store.newest_trust_list().expect("none yet"), None);
-        // Installed out of order: the newest is the highest sequence, not the latest stored.
-        for (sequence, digest) in [(1, "ab"), (3, "cd"), (2, "ef")] {
-            store
-                .put_trust_list(&TrustListVersion {
-                    sequence,
-                    digest: digest.into(),
-                    installed_at: "2026-01-01T00:00:00Z".into(),
-                    document: b"<x/>".to_vec(),
-                })
-                .expect("tl");
+    for b in &backends() {
+        {
+            let store = b.open();
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 5) | ("postgres", 1)));
+            store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
+            // Re-exporting with the same status adds no status event; a change does.
+            store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
+            store.set_status("CNCA-R-2002-001", "00124Q38817R2M", &event("suspended", "notice-1")).expect("suspend");
+            store.put_decision("export-1", "export", "{\"ok\":true}").expect("decision");
+            assert_eq!(store.newest_trust_list().expect("none yet"), None);
+            // Installed out of order: the newest is the highest sequence, not the latest stored.
+            for (sequence, digest) in [(1, "ab"), (3, "cd"), (2, "ef")] {
+                store
+                    .put_trust_list(&TrustListVersion {
+                        sequence,
+                        digest: digest.into(),
+                        installed_at: "2026-01-01T00:00:00Z".into(),
+                        document: b"<x/>".to_vec(),
+                    })
+                    .expect("tl");
+            }
+            assert_eq!(
+                store.set_status("CNCA-R-2002-001", "nope", &event("suspended", "n")).expect_err("unknown").code(),
+                "store.not_found"
+            );
+            // The same list again changes nothing; another list under a stored sequence is refused.
+            let version = |digest: &str| TrustListVersion {
+                sequence: 3,
+                digest: digest.into(),
+                installed_at: "2026-02-01T00:00:00Z".into(),
+                document: b"<y/>".to_vec(),
+            };
+            store.put_trust_list(&version("cd")).expect("the same list");
+            let e = store.put_trust_list(&version("99")).expect_err("a reused sequence");
+            assert_eq!(e.code(), "trust.sequence_reused");
+            assert!(e.to_string().contains("sha256:cd") && e.to_string().contains("sequence 3"), "{e}");
         }
+        // Reopened: everything acknowledged is there.
+        let store = b.open();
+        let cert = store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("get").expect("found");
+        assert_eq!(cert.status, "suspended");
+        let history: Vec<(String, String)> = store
+            .status_history("CNCA-R-2002-001", "00124Q38817R2M")
+            .expect("history")
+            .into_iter()
+            .map(|e| (e.status, e.reference))
+            .collect();
         assert_eq!(
-            store.set_status("CNCA-R-2002-001", "nope", &event("suspended", "n")).expect_err("unknown").code(),
-            "store.not_found"
+            history,
+            [("valid".to_string(), "export-1".to_string()), ("suspended".to_string(), "notice-1".to_string())]
         );
-        // The same list again changes nothing; another list under a stored sequence is refused.
-        let version = |digest: &str| TrustListVersion {
-            sequence: 3,
-            digest: digest.into(),
-            installed_at: "2026-02-01T00:00:00Z".into(),
-            document: b"<y/>".to_vec(),
-        };
-        store.put_trust_list(&version("cd")).expect("the same list");
-        let e = store.put_trust_list(&version("99")).expect_err("a reused sequence");
-        assert_eq!(e.code(), "trust.sequence_reused");
-        assert!(e.to_string().contains("sha256:cd") && e.to_string().contains("sequence 3"), "{e}");
+        assert_eq!(store.certificates_by_holder("91310110666007217T").expect("by holder").len(), 1);
+        let decision = DecisionRecord { kind: "export".into(), json: "{\"ok\":true}".into(), log_index: None };
+        assert_eq!(store.decision("export-1").expect("d"), Some(decision));
+        assert_eq!(store.trust_lists().expect("tl").len(), 3);
+        // The same list stored again left the first install as it was.
+        assert_eq!(
+            store.newest_trust_list().expect("tl").map(|v| (v.sequence, v.digest, v.installed_at)),
+            Some((3, "cd".into(), "2026-01-01T00:00:00Z".into()))
+        );
+        assert!(store.certificate("CNCA-R-2002-001", "missing").expect("get").is_none());
     }
-    // Reopened: everything acknowledged is there.
-    let store = SqliteStore::open(&path).expect("reopen");
-    let cert = store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("get").expect("found");
-    assert_eq!(cert.status, "suspended");
-    let history: Vec<(String, String)> = store
-        .status_history("CNCA-R-2002-001", "00124Q38817R2M")
-        .expect("history")
-        .into_iter()
-        .map(|e| (e.status, e.reference))
-        .collect();
-    assert_eq!(
-        history,
-        [("valid".to_string(), "export-1".to_string()), ("suspended".to_string(), "notice-1".to_string())]
-    );
-    assert_eq!(store.certificates_by_holder("91310110666007217T").expect("by holder").len(), 1);
-    let decision = DecisionRecord { kind: "export".into(), json: "{\"ok\":true}".into(), log_index: None };
-    assert_eq!(store.decision("export-1").expect("d"), Some(decision));
-    assert_eq!(store.trust_lists().expect("tl").len(), 3);
-    // The same list stored again left the first install as it was.
-    assert_eq!(
-        store.newest_trust_list().expect("tl").map(|v| (v.sequence, v.digest, v.installed_at)),
-        Some((3, "cd".into(), "2026-01-01T00:00:00Z".into()))
-    );
-    assert!(store.certificate("CNCA-R-2002-001", "missing").expect("get").is_none());
 }
 
 /// One process per store file: a second open is refused until the first is dropped.
+/// (SQLite only: a PostgreSQL database is meant to be shared.)
 #[test]
 fn a_store_file_has_one_owner() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -115,82 +220,98 @@ fn a_store_file_has_one_owner() {
 
 #[test]
 fn a_newer_schema_is_refused() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    drop(SqliteStore::open(&path).expect("open"));
-    let conn = rusqlite::Connection::open(&path).expect("conn");
-    conn.pragma_update(None, "user_version", 99).expect("bump");
-    drop(conn);
-    assert_eq!(SqliteStore::open(&path).expect_err("newer").code(), "store.schema_too_new");
+    for b in &backends() {
+        drop(b.open());
+        b.sql_each("PRAGMA user_version = 99", "UPDATE mrgate_schema SET version = 99");
+        let refused = b.try_open().err().expect("newer");
+        assert_eq!(refused.code(), "store.schema_too_new", "{}: {refused}", b.name());
+        assert!(refused.to_string().contains("version 99"), "{refused}");
+    }
 }
 
-/// Certificate versions are answered from memory once read, and a write is never followed by
-/// an older answer: readers racing a writer that suspends and restores a certificate see at
-/// least every change the writer has had acknowledged.
+/// Certificate versions are answered from memory once read (by the embedded store; the
+/// PostgreSQL store, which other processes may write, never answers from memory), and a
+/// write is never followed by an older answer: readers racing a writer that suspends and
+/// restores a certificate see at least every change the writer has had acknowledged.
 #[test]
 fn a_cached_version_never_outlives_an_acknowledged_write() {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
-    store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
-    let (issuer, number) = ("CNCA-R-2002-001", "00124Q38817R2M");
-    assert!(matches!(store.cached_certificate_view(issuer, number), InMemory::Unknown), "nothing read yet");
-    assert!(store.certificate_view(issuer, "00000000000000").expect("read").is_none());
-    assert!(matches!(store.cached_certificate_view(issuer, "00000000000000"), InMemory::Absent));
-    let first = store.certificate_view(issuer, number).expect("read").expect("found");
-    let cached = store.cached_certificate_view(issuer, number).version().expect("now in memory");
-    assert!(Arc::ptr_eq(&first, &cached));
-    store.set_status(issuer, number, &event("suspended", "notice-1")).expect("suspend");
-    assert!(matches!(store.cached_certificate_view(issuer, number), InMemory::Unknown), "forgotten on write");
-    // A certificate known to be absent is forgotten as absent when it is first stored.
-    store.put_certificate(&record("00000000000000", "valid"), &event("valid", "export-9")).expect("put");
-    assert_eq!(store.certificate(issuer, "00000000000000").expect("read").map(|r| r.status).as_deref(), Some("valid"));
-    assert_eq!(store.certificate(issuer, number).expect("read").expect("found").status, "suspended");
-    // The old version is untouched: whoever holds it holds what it was.
-    assert_eq!((first.record.status.as_str(), first.history.len()), ("valid", 1));
+    for b in &backends() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let caches = matches!(b, Backend::Sqlite(_));
+        let store = b.open();
+        let in_memory = |issuer: &str, number: &str| match store.cached_certificate_view(issuer, number) {
+            InMemory::Version(_) => "version",
+            InMemory::Absent => "absent",
+            InMemory::Unknown => "unknown",
+        };
+        store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
+        let (issuer, number) = ("CNCA-R-2002-001", "00124Q38817R2M");
+        assert_eq!(in_memory(issuer, number), "unknown", "nothing read yet");
+        assert!(store.certificate_view(issuer, "00000000000000").expect("read").is_none());
+        assert_eq!(in_memory(issuer, "00000000000000"), if caches { "absent" } else { "unknown" });
+        let first = store.certificate_view(issuer, number).expect("read").expect("found");
+        if caches {
+            let cached = store.cached_certificate_view(issuer, number).version().expect("now in memory");
+            assert!(Arc::ptr_eq(&first, &cached));
+        } else {
+            assert_eq!(in_memory(issuer, number), "unknown", "{}: never from memory", b.name());
+        }
+        store.set_status(issuer, number, &event("suspended", "notice-1")).expect("suspend");
+        assert_eq!(in_memory(issuer, number), "unknown", "forgotten on write");
+        // A certificate known to be absent is forgotten as absent when it is first stored.
+        store.put_certificate(&record("00000000000000", "valid"), &event("valid", "export-9")).expect("put");
+        assert_eq!(
+            store.certificate(issuer, "00000000000000").expect("read").map(|r| r.status).as_deref(),
+            Some("valid")
+        );
+        assert_eq!(store.certificate(issuer, number).expect("read").expect("found").status, "suspended");
+        // The old version is untouched: whoever holds it holds what it was.
+        assert_eq!((first.record.status.as_str(), first.history.len()), ("valid", 1));
 
-    let acknowledged = Arc::new(AtomicUsize::new(2));
-    let writer = {
-        let (store, acknowledged) = (Arc::clone(&store), Arc::clone(&acknowledged));
-        std::thread::spawn(move || {
-            for i in 0..300 {
-                let status = if i % 2 == 0 { "valid" } else { "suspended" };
-                store.set_status(issuer, number, &event(status, &format!("notice-{i}"))).expect("write");
-                acknowledged.store(3 + i, Ordering::SeqCst);
-            }
-        })
-    };
-    let readers: Vec<_> = (0..3)
-        .map(|_| {
+        let acknowledged = Arc::new(AtomicUsize::new(2));
+        let writer = {
             let (store, acknowledged) = (Arc::clone(&store), Arc::clone(&acknowledged));
             std::thread::spawn(move || {
-                let mut reads = 0;
-                while acknowledged.load(Ordering::SeqCst) < 302 {
-                    let before = acknowledged.load(Ordering::SeqCst);
-                    let view = store.certificate_view(issuer, number).expect("read").expect("found");
-                    assert!(
-                        view.history.len() >= before,
-                        "stale: {} events after {before} acknowledged",
-                        view.history.len()
-                    );
-                    let last = view.history.last().expect("history");
-                    assert_eq!(view.record.status, last.status, "record and history from different versions");
-                    reads += 1;
+                for i in 0..300 {
+                    let status = if i % 2 == 0 { "valid" } else { "suspended" };
+                    store.set_status(issuer, number, &event(status, &format!("notice-{i}"))).expect("write");
+                    acknowledged.store(3 + i, Ordering::SeqCst);
                 }
-                reads
             })
-        })
-        .collect();
-    writer.join().expect("writer");
-    for r in readers {
-        assert!(r.join().expect("reader") > 0);
+        };
+        let readers: Vec<_> = (0..3)
+            .map(|_| {
+                let (store, acknowledged) = (Arc::clone(&store), Arc::clone(&acknowledged));
+                std::thread::spawn(move || {
+                    let mut reads = 0;
+                    while acknowledged.load(Ordering::SeqCst) < 302 {
+                        let before = acknowledged.load(Ordering::SeqCst);
+                        let view = store.certificate_view(issuer, number).expect("read").expect("found");
+                        assert!(
+                            view.history.len() >= before,
+                            "stale: {} events after {before} acknowledged",
+                            view.history.len()
+                        );
+                        let last = view.history.last().expect("history");
+                        assert_eq!(view.record.status, last.status, "record and history from different versions");
+                        reads += 1;
+                    }
+                    reads
+                })
+            })
+            .collect();
+        writer.join().expect("writer");
+        for r in readers {
+            assert!(r.join().expect("reader") > 0);
+        }
+        let last = store.certificate_view(issuer, number).expect("read").expect("found");
+        assert_eq!((last.record.status.as_str(), last.history.len()), ("suspended", 302));
     }
-    let last = store.certificate_view(issuer, number).expect("read").expect("found");
-    assert_eq!((last.record.status.as_str(), last.history.len()), ("suspended", 302));
 }
 
 /// A store written by schema 1 (certificates, no PT tables, decisions without their log
-/// index) is brought up to schema 3 on open, keeping what it held.
+/// index) is brought up to schema 3 on open, keeping what it held. (SQLite only: no
+/// PostgreSQL store was ever at an older schema.)
 #[test]
 fn a_version_1_store_is_migrated() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -252,78 +373,84 @@ fn pt_result(participant: &str, submitter: &str, submission: &str, value: &str) 
 /// all still there after a reopen.
 #[test]
 fn pt_rounds_submissions_and_reports() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    {
-        let store = SqliteStore::open(&path).expect("open");
-        store.put_pt_round(&pt_round("R-1")).expect("define");
-        assert_eq!(store.put_pt_round(&pt_round("R-1")).expect_err("twice").code(), "pt.round_exists");
-        let first = [pt_result("DE-1", "dakks", "s1", "1"), pt_result("DE-2", "dakks", "s1", "2")];
-        assert_eq!(store.put_pt_submission(&pt_submission("dakks", "s1"), &first, false).expect("s1"), vec![]);
-        let again = [pt_result("DE-1", "dakks", "s2", "1.5")];
-        // A submission whose entry would say it replaces nothing, when it does, is refused whole.
-        let untrue = store.put_pt_submission(&pt_submission("dakks", "s2"), &again, false).expect_err("untrue");
-        assert_eq!(untrue.code(), "pt.results_changed");
-        assert_eq!(store.pt_submissions("R-1").expect("subs").len(), 1);
-        let s2 = store.put_pt_submission(&pt_submission("dakks", "s2"), &again, true).expect("s2");
-        assert_eq!(s2, vec![first[0].clone()]);
-        let untrue =
-            store.put_pt_submission(&pt_submission("dakks", "s2b"), &[pt_result("DE-4", "dakks", "s2b", "4")], true);
-        assert_eq!(untrue.expect_err("replaces nothing").code(), "pt.results_changed");
-        // UKAS's submission touches a DAkkS participant: none of it is written.
-        let grab = [pt_result("GB-1", "ukas", "s3", "3"), pt_result("DE-2", "ukas", "s3", "9")];
-        let e = store.put_pt_submission(&pt_submission("ukas", "s3"), &grab, true).expect_err("taken");
-        assert_eq!(e.code(), "pt.participant_taken");
-        assert_eq!(store.pt_submissions("R-1").expect("subs").len(), 2);
-        let unknown = PtSubmissionRecord { round: "R-9".into(), ..pt_submission("dakks", "s4") };
-        assert_eq!(store.put_pt_submission(&unknown, &[], false).expect_err("unknown").code(), "pt.round_unknown");
+    for b in &backends() {
+        {
+            let store = b.open();
+            store.put_pt_round(&pt_round("R-1")).expect("define");
+            assert_eq!(store.put_pt_round(&pt_round("R-1")).expect_err("twice").code(), "pt.round_exists");
+            let first = [pt_result("DE-1", "dakks", "s1", "1"), pt_result("DE-2", "dakks", "s1", "2")];
+            assert_eq!(store.put_pt_submission(&pt_submission("dakks", "s1"), &first, false).expect("s1"), vec![]);
+            let again = [pt_result("DE-1", "dakks", "s2", "1.5")];
+            // A submission whose entry would say it replaces nothing, when it does, is refused whole.
+            let untrue = store.put_pt_submission(&pt_submission("dakks", "s2"), &again, false).expect_err("untrue");
+            assert_eq!(untrue.code(), "pt.results_changed");
+            assert_eq!(store.pt_submissions("R-1").expect("subs").len(), 1);
+            let s2 = store.put_pt_submission(&pt_submission("dakks", "s2"), &again, true).expect("s2");
+            assert_eq!(s2, vec![first[0].clone()]);
+            let untrue = store.put_pt_submission(
+                &pt_submission("dakks", "s2b"),
+                &[pt_result("DE-4", "dakks", "s2b", "4")],
+                true,
+            );
+            assert_eq!(untrue.expect_err("replaces nothing").code(), "pt.results_changed");
+            // UKAS's submission touches a DAkkS participant: none of it is written.
+            let grab = [pt_result("GB-1", "ukas", "s3", "3"), pt_result("DE-2", "ukas", "s3", "9")];
+            let e = store.put_pt_submission(&pt_submission("ukas", "s3"), &grab, true).expect_err("taken");
+            assert_eq!(e.code(), "pt.participant_taken");
+            assert_eq!(store.pt_submissions("R-1").expect("subs").len(), 2);
+            let unknown = PtSubmissionRecord { round: "R-9".into(), ..pt_submission("dakks", "s4") };
+            assert_eq!(store.put_pt_submission(&unknown, &[], false).expect_err("unknown").code(), "pt.round_unknown");
 
-        assert_eq!(store.pt_report("R-1").expect("none yet"), None);
-        // A close must name the submissions the round holds, in the order received.
-        let held = ["s1", "s2"].map(|d| d.to_string());
-        let swapped = [held[1].clone(), held[0].clone()];
-        for wrong in [&held[..1], &swapped[..], &[]] {
-            let err = store.close_pt_round("R-1", "2026-12-01T00:00:00Z", wrong).expect_err("other submissions");
-            assert_eq!(err.code(), "pt.results_changed", "{wrong:?}: {err}");
+            assert_eq!(store.pt_report("R-1").expect("none yet"), None);
+            // A close must name the submissions the round holds, in the order received.
+            let held = ["s1", "s2"].map(|d| d.to_string());
+            let swapped = [held[1].clone(), held[0].clone()];
+            for wrong in [&held[..1], &swapped[..], &[]] {
+                let err = store.close_pt_round("R-1", "2026-12-01T00:00:00Z", wrong).expect_err("other submissions");
+                assert_eq!(err.code(), "pt.results_changed", "{wrong:?}: {err}");
+            }
+            assert_eq!(store.pt_round("R-1").expect("round").and_then(|r| r.closed_at), None);
+            store.close_pt_round("R-1", "2026-12-01T00:00:00Z", &held).expect("close");
+            // A round is closed once: a second close (which would log a second closing) conflicts
+            // and keeps the first closing time.
+            let again = store.close_pt_round("R-1", "2026-12-02T00:00:00Z", &held).expect_err("closed once");
+            assert_eq!(
+                (again.code(), again.to_string().contains("closed at 2026-12-01T00:00:00Z")),
+                ("pt.round_closed", true),
+                "{again}"
+            );
+            assert_eq!(
+                store.close_pt_round("R-9", "2026-12-02T00:00:00Z", &[]).expect_err("no round").code(),
+                "pt.round_unknown"
+            );
+            let late =
+                store.put_pt_submission(&pt_submission("dakks", "s5"), &[pt_result("DE-3", "dakks", "s5", "1")], false);
+            assert_eq!(late.expect_err("closed").code(), "pt.round_closed");
+            let report = PtReportRecord { xml: b"<PerformanceReport/>".to_vec(), json: "{}".into(), csv: "a\n".into() };
+            // Closed, not yet reported; no such round, never reported.
+            assert_eq!(
+                (store.pt_reported("R-1").expect("read"), store.pt_reported("R-9").expect("read")),
+                (false, false)
+            );
+            store.put_pt_report("R-1", &report).expect("report");
+            assert!(store.pt_reported("R-1").expect("read"));
+            assert_eq!(store.put_pt_report("R-1", &report).expect_err("twice").code(), "pt.round_closed");
+            assert_eq!(
+                store.close_pt_round("R-1", "2026-12-03T00:00:00Z", &held).expect_err("reported").code(),
+                "pt.round_closed"
+            );
+            assert_eq!(store.put_pt_report("R-2", &report).expect_err("no round").code(), "pt.round_closed");
         }
-        assert_eq!(store.pt_round("R-1").expect("round").and_then(|r| r.closed_at), None);
-        store.close_pt_round("R-1", "2026-12-01T00:00:00Z", &held).expect("close");
-        // A round is closed once: a second close (which would log a second closing) conflicts
-        // and keeps the first closing time.
-        let again = store.close_pt_round("R-1", "2026-12-02T00:00:00Z", &held).expect_err("closed once");
+        let store = b.open();
+        let results = store.pt_results("R-1").expect("results");
+        assert_eq!(results, vec![pt_result("DE-1", "dakks", "s2", "1.5"), pt_result("DE-2", "dakks", "s1", "2")]);
+        assert_eq!(store.pt_replaced("R-1").expect("replaced"), vec![pt_result("DE-1", "dakks", "s1", "1")]);
         assert_eq!(
-            (again.code(), again.to_string().contains("closed at 2026-12-01T00:00:00Z")),
-            ("pt.round_closed", true),
-            "{again}"
+            store.pt_round("R-1").expect("round").and_then(|r| r.closed_at).as_deref(),
+            Some("2026-12-01T00:00:00Z")
         );
-        assert_eq!(
-            store.close_pt_round("R-9", "2026-12-02T00:00:00Z", &[]).expect_err("no round").code(),
-            "pt.round_unknown"
-        );
-        let late =
-            store.put_pt_submission(&pt_submission("dakks", "s5"), &[pt_result("DE-3", "dakks", "s5", "1")], false);
-        assert_eq!(late.expect_err("closed").code(), "pt.round_closed");
-        let report = PtReportRecord { xml: b"<PerformanceReport/>".to_vec(), json: "{}".into(), csv: "a\n".into() };
-        // Closed, not yet reported; no such round, never reported.
-        assert_eq!((store.pt_reported("R-1").expect("read"), store.pt_reported("R-9").expect("read")), (false, false));
-        store.put_pt_report("R-1", &report).expect("report");
-        assert!(store.pt_reported("R-1").expect("read"));
-        assert_eq!(store.put_pt_report("R-1", &report).expect_err("twice").code(), "pt.round_closed");
-        assert_eq!(
-            store.close_pt_round("R-1", "2026-12-03T00:00:00Z", &held).expect_err("reported").code(),
-            "pt.round_closed"
-        );
-        assert_eq!(store.put_pt_report("R-2", &report).expect_err("no round").code(), "pt.round_closed");
+        assert_eq!(store.pt_report("R-1").expect("report").map(|r| r.xml), Some(b"<PerformanceReport/>".to_vec()));
     }
-    let store = SqliteStore::open(&path).expect("reopen");
-    let results = store.pt_results("R-1").expect("results");
-    assert_eq!(results, vec![pt_result("DE-1", "dakks", "s2", "1.5"), pt_result("DE-2", "dakks", "s1", "2")]);
-    assert_eq!(store.pt_replaced("R-1").expect("replaced"), vec![pt_result("DE-1", "dakks", "s1", "1")]);
-    assert_eq!(
-        store.pt_round("R-1").expect("round").and_then(|r| r.closed_at).as_deref(),
-        Some("2026-12-01T00:00:00Z")
-    );
-    assert_eq!(store.pt_report("R-1").expect("report").map(|r| r.xml), Some(b"<PerformanceReport/>".to_vec()));
 }
 
 /// An entry as the durable log hands it to the store.
@@ -354,69 +481,73 @@ fn key(seed: &[u8]) -> Ed25519KeyPair {
 /// get consecutive indexes in order.
 #[test]
 fn a_refused_write_leaves_no_entry_and_the_others_commit() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = SqliteStore::open(&dir.path().join("mrgate.db")).expect("open");
-    let entry = |i: usize| Some(stored_entry(i));
-    let certificate = Effect::PutCertificate { record: record("00124Q38817R2M", "valid"), event: event("valid", "x") };
-    let suspend_unknown = Effect::SetStatus {
-        issuer: "CNCA-R-2002-001".into(),
-        number: "nope".into(),
-        event: event("suspended", "notice-1"),
-    };
-    let decision = |id: &str| Effect::PutDecision { id: id.into(), kind: "export".into(), json: "{}".into() };
-    let writes = [
-        Write { entry: entry(0), effects: vec![Effect::PutPtRound(pt_round("R-1")), decision("d-0")] },
-        // Registers the certificate, then refers to a round that already exists: both undone.
-        Write { entry: entry(1), effects: vec![certificate.clone(), Effect::PutPtRound(pt_round("R-1"))] },
-        Write { entry: entry(2), effects: vec![] },
-        Write { entry: entry(3), effects: vec![suspend_unknown, decision("d-3")] },
-        Write { entry: entry(4), effects: vec![decision("d-4")] },
-        Write { entry: None, effects: vec![decision("d-none")] },
-    ];
-    let outcomes = store.commit(&writes).expect("the batch commits");
-    let codes: Vec<Result<Option<u64>, &str>> =
-        outcomes.iter().map(|o| o.as_ref().map(|w| w.index).map_err(StoreError::code)).collect();
-    assert_eq!(
-        codes,
-        [Ok(Some(0)), Err("pt.round_exists"), Ok(Some(1)), Err("store.not_found"), Ok(Some(2)), Ok(None)]
-    );
-    let logged: Vec<Vec<u8>> = [0, 2, 4].map(|i| log_entry(i).encode().expect("encode")).into();
-    assert_eq!(store.log_entries(0, 10).expect("entries"), logged);
-    assert_eq!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read"), None);
-    assert_eq!(store.decision("d-3").expect("read"), None);
-    let index = |id: &str| store.decision(id).expect("read").expect("stored").log_index;
-    assert_eq!([index("d-0"), index("d-4"), index("d-none")], [Some(0), Some(2), None]);
+    for b in &backends() {
+        let store = b.open();
+        let entry = |i: usize| Some(stored_entry(i));
+        let certificate =
+            Effect::PutCertificate { record: record("00124Q38817R2M", "valid"), event: event("valid", "x") };
+        let suspend_unknown = Effect::SetStatus {
+            issuer: "CNCA-R-2002-001".into(),
+            number: "nope".into(),
+            event: event("suspended", "notice-1"),
+        };
+        let decision = |id: &str| Effect::PutDecision { id: id.into(), kind: "export".into(), json: "{}".into() };
+        let writes = [
+            Write { entry: entry(0), effects: vec![Effect::PutPtRound(pt_round("R-1")), decision("d-0")] },
+            // Registers the certificate, then refers to a round that already exists: both undone.
+            Write { entry: entry(1), effects: vec![certificate.clone(), Effect::PutPtRound(pt_round("R-1"))] },
+            Write { entry: entry(2), effects: vec![] },
+            Write { entry: entry(3), effects: vec![suspend_unknown, decision("d-3")] },
+            Write { entry: entry(4), effects: vec![decision("d-4")] },
+            Write { entry: None, effects: vec![decision("d-none")] },
+        ];
+        let outcomes = store.commit(&writes).expect("the batch commits");
+        let codes: Vec<Result<Option<u64>, &str>> =
+            outcomes.iter().map(|o| o.as_ref().map(|w| w.index).map_err(StoreError::code)).collect();
+        assert_eq!(
+            codes,
+            [Ok(Some(0)), Err("pt.round_exists"), Ok(Some(1)), Err("store.not_found"), Ok(Some(2)), Ok(None)]
+        );
+        let logged: Vec<Vec<u8>> = [0, 2, 4].map(|i| log_entry(i).encode().expect("encode")).into();
+        assert_eq!(store.log_entries(0, 10).expect("entries"), logged);
+        assert_eq!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read"), None);
+        assert_eq!(store.decision("d-3").expect("read"), None);
+        let index = |id: &str| store.decision(id).expect("read").expect("stored").log_index;
+        assert_eq!([index("d-0"), index("d-4"), index("d-none")], [Some(0), Some(2), None]);
 
-    // The refused write alone, again: it is refused again and the log stays as it was.
-    let again = store.commit(&writes[1..2]).expect("commits");
-    assert_eq!(again[0].as_ref().map_err(StoreError::code), Err("pt.round_exists"));
-    assert_eq!(store.log_size().expect("size"), 3);
+        // The refused write alone, again: it is refused again and the log stays as it was.
+        let again = store.commit(&writes[1..2]).expect("commits");
+        assert_eq!(again[0].as_ref().map_err(StoreError::code), Err("pt.round_exists"));
+        assert_eq!(store.log_size().expect("size"), 3);
+    }
 }
 
 /// A log whose origin other signed-note verifiers would refuse is not opened.
 #[test]
 fn a_log_origin_must_be_a_signed_note_key_name() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
-    for bad in ["mrgate test log", "a+b", ""] {
-        let err = DurableLog::open(bad, key(&[4u8; 32]), Arc::clone(&store)).expect_err(bad);
-        assert_eq!(err.code(), "log.checkpoint_malformed", "{bad}: {err}");
+    for b in &backends() {
+        let store = b.open();
+        for bad in ["mrgate test log", "a+b", ""] {
+            let err = DurableLog::open(bad, key(&[4u8; 32]), Arc::clone(&store)).expect_err(bad);
+            assert_eq!(err.code(), "log.checkpoint_malformed", "{bad}: {err}");
+        }
+        assert_eq!(store.log_size().expect("size"), 0);
     }
-    assert_eq!(store.log_size().expect("size"), 0);
 }
 
 /// A receipt asked for through the store waits for the tree, but not for ever: an index the
 /// tree never reaches (here, an entry written past the log) is an error, not a hang.
 #[test]
 fn a_receipt_for_an_index_the_tree_never_reaches_is_refused() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
-    let log = DurableLog::open("mrgate.test/log", key(&[4u8; 32]), Arc::clone(&store)).expect("log");
-    let index = log.append(&log_entry(0)).expect("append");
-    assert_eq!(log.receipt_of_stored(index).expect("in the tree").index, 0);
-    let past = Write { entry: Some(stored_entry(1)), effects: vec![] };
-    assert_eq!(store.commit(&[past]).expect("commit")[0].as_ref().expect("written").index, Some(1));
-    assert_eq!(log.receipt_of_stored(1).expect_err("never in the tree").code(), "log.index_out_of_range");
+    for b in &backends() {
+        let store = b.open();
+        let log = DurableLog::open("mrgate.test/log", key(&[4u8; 32]), Arc::clone(&store)).expect("log");
+        let index = log.append(&log_entry(0)).expect("append");
+        assert_eq!(log.receipt_of_stored(index).expect("in the tree").index, 0);
+        let past = Write { entry: Some(stored_entry(1)), effects: vec![] };
+        assert_eq!(store.commit(&[past]).expect("commit")[0].as_ref().expect("written").index, Some(1));
+        assert_eq!(log.receipt_of_stored(1).expect_err("never in the tree").code(), "log.index_out_of_range");
+    }
 }
 
 /// Through the durable log: of writes racing to define the same round, one is committed
@@ -424,76 +555,76 @@ fn a_receipt_for_an_index_the_tree_never_reaches_is_refused() {
 /// against is the one in the store (a reopened log has the same checkpoint).
 #[test]
 fn racing_writes_log_only_what_took_effect() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    let seed = [3u8; 32];
-    let public = key(&seed).public_key().as_ref().to_vec();
-    let checkpoint;
-    {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
-        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), store).expect("log"));
-        let handles: Vec<_> = (0..16)
-            .map(|i| {
-                let log = Arc::clone(&log);
-                std::thread::spawn(move || {
-                    let round = Effect::PutPtRound(pt_round(&format!("R-{}", i % 4)));
-                    log.commit(&log_entry(i), vec![round]).map(|(receipt, _)| receipt).map_err(|e| e.code())
+    for b in &backends() {
+        let seed = [3u8; 32];
+        let public = key(&seed).public_key().as_ref().to_vec();
+        let checkpoint;
+        {
+            let store = b.open();
+            let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), store).expect("log"));
+            let handles: Vec<_> = (0..16)
+                .map(|i| {
+                    let log = Arc::clone(&log);
+                    std::thread::spawn(move || {
+                        let round = Effect::PutPtRound(pt_round(&format!("R-{}", i % 4)));
+                        log.commit(&log_entry(i), vec![round]).map(|(receipt, _)| receipt).map_err(|e| e.code())
+                    })
                 })
-            })
-            .collect();
-        let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
-        let committed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
-        assert_eq!(committed.len(), 4, "{outcomes:?}");
-        assert!(outcomes.iter().filter_map(|o| o.as_ref().err()).all(|code| *code == "pt.round_exists"));
-        let mut indexes: Vec<u64> = committed.iter().map(|r| r.index).collect();
-        indexes.sort_unstable();
-        assert_eq!(indexes, [0, 1, 2, 3]);
-        for r in &committed {
-            receipt::verify(&log.receipt(r.index).expect("receipt"), &public, None).expect("receipt verifies");
+                .collect();
+            let outcomes: Vec<_> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
+            let committed: Vec<_> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+            assert_eq!(committed.len(), 4, "{outcomes:?}");
+            assert!(outcomes.iter().filter_map(|o| o.as_ref().err()).all(|code| *code == "pt.round_exists"));
+            let mut indexes: Vec<u64> = committed.iter().map(|r| r.index).collect();
+            indexes.sort_unstable();
+            assert_eq!(indexes, [0, 1, 2, 3]);
+            for r in &committed {
+                receipt::verify(&log.receipt(r.index).expect("receipt"), &public, None).expect("receipt verifies");
+            }
+            assert_eq!(log.size().expect("size"), 4);
+            checkpoint = log.checkpoint().expect("cp");
         }
-        assert_eq!(log.size().expect("size"), 4);
-        checkpoint = log.checkpoint().expect("cp");
+        let store = b.open();
+        let log = DurableLog::open("mrgate.test/log", key(&seed), store).expect("log");
+        let reopened = log.checkpoint().expect("cp");
+        // The signed notes differ only in their signatures' randomness, never in size or root.
+        assert_eq!(reopened.lines().take(3).collect::<Vec<_>>(), checkpoint.lines().take(3).collect::<Vec<_>>());
     }
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let log = DurableLog::open("mrgate.test/log", key(&seed), store).expect("log");
-    let reopened = log.checkpoint().expect("cp");
-    // The signed notes differ only in their signatures' randomness, never in size or root.
-    assert_eq!(reopened.lines().take(3).collect::<Vec<_>>(), checkpoint.lines().take(3).collect::<Vec<_>>());
 }
 
 #[test]
 fn concurrent_appends_are_batched_durable_and_provable() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    let seed = [7u8; 32];
-    let public = key(&seed).public_key().as_ref().to_vec();
-    let first_checkpoint;
-    {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
-        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), store).expect("log"));
-        log.append(&log_entry(0)).expect("first");
-        first_checkpoint = log.checkpoint().expect("cp");
-        let handles: Vec<_> = (0..8)
-            .map(|t| {
-                let log = Arc::clone(&log);
-                std::thread::spawn(move || {
-                    (0..100).map(|i| log.append(&log_entry(1 + t * 100 + i)).expect("append")).collect::<Vec<u64>>()
+    for b in &backends() {
+        let seed = [7u8; 32];
+        let public = key(&seed).public_key().as_ref().to_vec();
+        let first_checkpoint;
+        {
+            let store = b.open();
+            let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), store).expect("log"));
+            log.append(&log_entry(0)).expect("first");
+            first_checkpoint = log.checkpoint().expect("cp");
+            let handles: Vec<_> = (0..8)
+                .map(|t| {
+                    let log = Arc::clone(&log);
+                    std::thread::spawn(move || {
+                        (0..100).map(|i| log.append(&log_entry(1 + t * 100 + i)).expect("append")).collect::<Vec<u64>>()
+                    })
                 })
-            })
-            .collect();
-        let mut indexes: Vec<u64> = handles.into_iter().flat_map(|h| h.join().expect("thread")).collect();
-        indexes.sort_unstable();
-        assert_eq!(indexes, (1..=800).collect::<Vec<u64>>());
-        let r = log.receipt(417).expect("receipt");
-        receipt::verify(&r, &public, None).expect("receipt verifies");
+                .collect();
+            let mut indexes: Vec<u64> = handles.into_iter().flat_map(|h| h.join().expect("thread")).collect();
+            indexes.sort_unstable();
+            assert_eq!(indexes, (1..=800).collect::<Vec<u64>>());
+            let r = log.receipt(417).expect("receipt");
+            receipt::verify(&r, &public, None).expect("receipt verifies");
+        }
+        // Restarted: same size, and the new checkpoint is consistent with the first one.
+        let store = b.open();
+        let log = DurableLog::open("mrgate.test/log", key(&seed), store).expect("log");
+        assert_eq!(log.size().expect("size"), 801);
+        let proof = log.consistency(1, 801).expect("proof");
+        receipt::verify_consistency(&first_checkpoint, &log.checkpoint().expect("cp"), &proof, &public)
+            .expect("consistent");
     }
-    // Restarted: same size, and the new checkpoint is consistent with the first one.
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let log = DurableLog::open("mrgate.test/log", key(&seed), store).expect("log");
-    assert_eq!(log.size().expect("size"), 801);
-    let proof = log.consistency(1, 801).expect("proof");
-    receipt::verify_consistency(&first_checkpoint, &log.checkpoint().expect("cp"), &proof, &public)
-        .expect("consistent");
 }
 
 /// Appends entries `[from, to)` from 8 threads; returns once all are committed.
@@ -526,43 +657,43 @@ fn whole_tree(store: &dyn Store) -> merkle::Tree {
 /// first entry with that hash.
 #[test]
 fn a_restarted_log_proves_old_entries_from_its_stored_tiles() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    let seed = [9u8; 32];
-    let public = key(&seed).public_key().as_ref().to_vec();
-    {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
-        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), Arc::clone(&store)).expect("log"));
-        append_many(&log, 0, 1000);
-        // The same entry again: look-ups by its hash still find the first.
-        log.append(&log_entry(5)).expect("repeat");
-        // Roots of tiles completed by earlier commits went with later ones.
-        assert_eq!(store.log_tile_roots().expect("roots").len(), 3);
+    for b in &backends() {
+        let seed = [9u8; 32];
+        let public = key(&seed).public_key().as_ref().to_vec();
+        {
+            let store = b.open();
+            let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), Arc::clone(&store)).expect("log"));
+            append_many(&log, 0, 1000);
+            // The same entry again: look-ups by its hash still find the first.
+            log.append(&log_entry(5)).expect("repeat");
+            // Roots of tiles completed by earlier commits went with later ones.
+            assert_eq!(store.log_tile_roots().expect("roots").len(), 3);
+        }
+        let (store, log) = reopened(b);
+        let whole = whole_tree(&*store);
+        let size = 1001;
+        assert_eq!(log.size().expect("size"), size);
+        for index in [0, 5, 255, 256, 511, 767, 768, 999, 1000] {
+            let r = log.receipt(index).expect("receipt");
+            receipt::verify(&r, &public, None).expect("receipt verifies");
+            let expected: Vec<String> = whole.inclusion_proof(index, size).expect("proof").iter().map(b64).collect();
+            assert_eq!((r.index, r.tree_size, r.hashes), (index, size, expected), "receipt {index}");
+        }
+        for from in [1, 5, 256, 300, 768, 999] {
+            let proof = log.consistency(from, size).expect("consistency");
+            let expected: Vec<String> = whole.consistency_proof(from, size).expect("proof").iter().map(b64).collect();
+            assert_eq!(proof.hashes, expected, "{from} -> {size}");
+        }
+        // Appended from 8 threads, entries are stored in no set order: find each one's first.
+        let entries = store.log_entries(0, size).expect("entries");
+        for i in [5, 999, 1000] {
+            let bytes = log_entry(i).encode().expect("encode");
+            let first = entries.iter().position(|e| *e == bytes).map(|p| p as u64);
+            assert_eq!(log.index_of(&merkle::leaf_hash(&bytes)).expect("look-up"), first, "entry {i}");
+        }
+        // The repeat of entry 5 came last: the look-up found the first.
+        assert_eq!(entries.last(), Some(&log_entry(5).encode().expect("encode")));
     }
-    let (store, log) = reopened(&path);
-    let whole = whole_tree(&*store);
-    let size = 1001;
-    assert_eq!(log.size().expect("size"), size);
-    for index in [0, 5, 255, 256, 511, 767, 768, 999, 1000] {
-        let r = log.receipt(index).expect("receipt");
-        receipt::verify(&r, &public, None).expect("receipt verifies");
-        let expected: Vec<String> = whole.inclusion_proof(index, size).expect("proof").iter().map(b64).collect();
-        assert_eq!((r.index, r.tree_size, r.hashes), (index, size, expected), "receipt {index}");
-    }
-    for from in [1, 5, 256, 300, 768, 999] {
-        let proof = log.consistency(from, size).expect("consistency");
-        let expected: Vec<String> = whole.consistency_proof(from, size).expect("proof").iter().map(b64).collect();
-        assert_eq!(proof.hashes, expected, "{from} -> {size}");
-    }
-    // Appended from 8 threads, entries are stored in no set order: find each one's first.
-    let entries = store.log_entries(0, size).expect("entries");
-    for i in [5, 999, 1000] {
-        let bytes = log_entry(i).encode().expect("encode");
-        let first = entries.iter().position(|e| *e == bytes).map(|p| p as u64);
-        assert_eq!(log.index_of(&merkle::leaf_hash(&bytes)).expect("look-up"), first, "entry {i}");
-    }
-    // The repeat of entry 5 came last: the look-up found the first.
-    assert_eq!(entries.last(), Some(&log_entry(5).encode().expect("encode")));
 }
 
 fn b64(hash: &merkle::Hash) -> String {
@@ -570,31 +701,32 @@ fn b64(hash: &merkle::Hash) -> String {
     base64::engine::general_purpose::STANDARD.encode(hash)
 }
 
-/// Builds a closed log of 1000 entries in a new directory, then lets `damage` change its
-/// file; returns the directory (removed when dropped) and the store file's path.
-fn damaged_log(damage: &str) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
-        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect("log"));
-        append_many(&log, 0, 1000);
-    }
-    rusqlite::Connection::open(&path).expect("conn").execute_batch(damage).expect("damage");
-    (dir, path)
+/// Builds a closed log of 1000 entries on each backend, then lets `damage` (SQLite's SQL,
+/// see [`Backend::sql`]) change it.
+fn damaged_logs(damage: &str) -> Vec<Backend> {
+    backends().into_iter().map(|b| damaged(b, damage)).collect()
 }
 
-/// The store at `path` opened again, and its log.
-fn reopened(path: &std::path::Path) -> (Arc<dyn Store>, DurableLog) {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).expect("reopen"));
+/// [`damaged_logs`] on one backend.
+fn damaged(b: Backend, damage: &str) -> Backend {
+    {
+        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&[9u8; 32]), b.open()).expect("log"));
+        append_many(&log, 0, 1000);
+    }
+    b.sql(damage);
+    b
+}
+
+/// The store opened again, and its log.
+fn reopened(b: &Backend) -> (Arc<dyn Store>, DurableLog) {
+    let store = b.open();
     let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
     (store, log)
 }
 
-/// Why the log of the store at `path` refuses to open (`expected` says what should).
-fn refused_on_start(path: &std::path::Path, expected: &str) -> LogError {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path).expect("reopen"));
-    DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect_err(expected)
+/// Why the log of the store refuses to open (`expected` says what should).
+fn refused_on_start(b: &Backend, expected: &str) -> LogError {
+    DurableLog::open("mrgate.test/log", key(&[9u8; 32]), b.open()).expect_err(expected)
 }
 
 /// An old entry changed in the store is caught when its tile is read back, and refused,
@@ -602,16 +734,17 @@ fn refused_on_start(path: &std::path::Path, expected: &str) -> LogError {
 /// on start.
 #[test]
 fn a_changed_stored_entry_is_refused_when_its_tile_is_read() {
-    let (_dir, path) = damaged_log("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 10;");
-    let (_, log) = reopened(&path);
-    assert_eq!(log.receipt(10).expect_err("tile 0 changed").code(), "log.tile_mismatch");
-    assert_eq!(log.receipt(200).expect_err("tile 0 changed").code(), "log.tile_mismatch");
-    assert_eq!(log.consistency(11, 1000).expect_err("tile 0 changed").code(), "log.tile_mismatch");
-    assert_eq!(log.receipt(300).expect("tile 1 is whole").index, 300);
-
-    let (_dir, path) = damaged_log("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 600;");
-    let refused = refused_on_start(&path, "last tile changed");
-    assert_eq!(refused.code(), "log.tile_mismatch");
+    for b in &damaged_logs("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 10;") {
+        let (_, log) = reopened(b);
+        assert_eq!(log.receipt(10).expect_err("tile 0 changed").code(), "log.tile_mismatch");
+        assert_eq!(log.receipt(200).expect_err("tile 0 changed").code(), "log.tile_mismatch");
+        assert_eq!(log.consistency(11, 1000).expect_err("tile 0 changed").code(), "log.tile_mismatch");
+        assert_eq!(log.receipt(300).expect("tile 1 is whole").index, 300);
+    }
+    for b in &damaged_logs("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 600;") {
+        let refused = refused_on_start(b, "last tile changed");
+        assert_eq!(refused.code(), "log.tile_mismatch");
+    }
 }
 
 /// A tile read back and checked is kept: later answers that need it do not read the store
@@ -620,56 +753,49 @@ fn a_changed_stored_entry_is_refused_when_its_tile_is_read() {
 /// and its change caught, and a receipt, which reads its entry's bytes, is still refused.
 #[test]
 fn old_tiles_read_back_are_kept_for_later_answers() {
-    let (_dir, path) = damaged_log("SELECT 1;");
-    let (store, log) = reopened(&path);
-    let whole = whole_tree(&*store);
-    let expected: Vec<String> = whole.consistency_proof(11, 1000).expect("proof").iter().map(b64).collect();
-    assert_eq!(log.consistency(11, 1000).expect("tile 0 read").hashes, expected);
-    rusqlite::Connection::open(&path)
-        .expect("conn")
-        .execute_batch("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx IN (10, 300);")
-        .expect("change");
-    assert_eq!(log.consistency(11, 1000).expect("tile 0 kept").hashes, expected);
-    assert_eq!(log.consistency(301, 1000).expect_err("tile 1 read").code(), "log.tile_mismatch");
-    assert_eq!(log.receipt(10).expect_err("entry 10 read").code(), "log.tile_mismatch");
-    assert_eq!(log.receipt(20).expect("entry 20 is whole").index, 20);
+    for b in &damaged_logs("SELECT 1;") {
+        let (store, log) = reopened(b);
+        let whole = whole_tree(&*store);
+        let expected: Vec<String> = whole.consistency_proof(11, 1000).expect("proof").iter().map(b64).collect();
+        assert_eq!(log.consistency(11, 1000).expect("tile 0 read").hashes, expected);
+        b.sql("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx IN (10, 300);");
+        assert_eq!(log.consistency(11, 1000).expect("tile 0 kept").hashes, expected);
+        assert_eq!(log.consistency(301, 1000).expect_err("tile 1 read").code(), "log.tile_mismatch");
+        assert_eq!(log.receipt(10).expect_err("entry 10 read").code(), "log.tile_mismatch");
+        assert_eq!(log.receipt(20).expect("entry 20 is whole").index, 20);
+    }
 }
 
 /// A recent entry's receipt, whose tree hashes are all in memory, still reads the entry's
 /// bytes from the store: changed there, the receipt is refused, not given with other bytes.
 #[test]
 fn a_changed_recent_entry_gets_no_receipt() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
-    let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store).expect("log");
-    for i in 0..3 {
-        log.append(&log_entry(i)).expect("append");
+    for b in &backends() {
+        let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), b.open()).expect("log");
+        for i in 0..3 {
+            log.append(&log_entry(i)).expect("append");
+        }
+        b.sql("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 1;");
+        assert_eq!(log.receipt(1).expect_err("changed").code(), "log.tile_mismatch");
+        assert_eq!(log.receipt(2).expect("unchanged").index, 2);
     }
-    rusqlite::Connection::open(&path)
-        .expect("conn")
-        .execute_batch("UPDATE log_entry SET entry = CAST('changed' AS BLOB) WHERE idx = 1;")
-        .expect("change");
-    assert_eq!(log.receipt(1).expect_err("changed").code(), "log.tile_mismatch");
-    assert_eq!(log.receipt(2).expect("unchanged").index, 2);
 }
 
 /// A hash index that names another entry for a hash is not believed: the look-up is
 /// refused (503), never answered with that entry.
 #[test]
 fn a_hash_index_that_disagrees_with_the_log_is_not_believed() {
-    let (_dir, path) = damaged_log("SELECT 1;");
-    rusqlite::Connection::open(path.with_extension("hash-index.db"))
-        .expect("index")
-        .execute_batch("UPDATE leaf SET idx = (idx + 1) % 1000;")
-        .expect("change");
-    let (store, log) = reopened(&path);
-    let first = store.log_entries(0, 1).expect("entry").remove(0);
-    let refused = log.index_of(&merkle::leaf_hash(&first)).expect_err("index disagrees");
-    assert_eq!(
-        (refused.code(), refused.to_string()),
-        ("log.unavailable", "the log is unavailable: the hash index disagrees with the log".into())
-    );
+    for b in &damaged_logs("SELECT 1;") {
+        let shift = "UPDATE leaf SET idx = (idx + 1) % 1000;";
+        b.index_sql(shift, &shift.replace("leaf", "log_leaf"));
+        let (store, log) = reopened(b);
+        let first = store.log_entries(0, 1).expect("entry").remove(0);
+        let refused = log.index_of(&merkle::leaf_hash(&first)).expect_err("index disagrees");
+        assert_eq!(
+            (refused.code(), refused.to_string()),
+            ("log.unavailable", "the log is unavailable: the hash index disagrees with the log".into())
+        );
+    }
 }
 
 /// Tile roots that do not fit the entries are refused on start, with what is wrong.
@@ -685,50 +811,59 @@ fn tile_roots_that_do_not_fit_the_entries_are_refused_on_start() {
         ("DELETE FROM log_entry WHERE idx = 700;", "missing log entries in [512, 768)"),
     ];
     for (damage, why) in cases {
-        let (_dir, path) = damaged_log(damage);
-        let refused = refused_on_start(&path, damage);
-        assert!(refused.to_string().contains(why), "{damage}: {refused}");
+        for b in &damaged_logs(damage) {
+            let refused = refused_on_start(b, damage);
+            assert!(refused.to_string().contains(why), "{}: {damage}: {refused}", b.name());
+        }
     }
 }
 
-/// A log stored before tile roots and the hash index were kept (or whose index file was
-/// lost, or belongs to another copy of the store): it opens, its index is built again, and
+/// A log stored before tile roots and the hash index were kept (or whose index was lost,
+/// or belongs to another copy of the store): it opens, its index is built again, and
 /// look-ups by hash then find old entries; the next commit stores the tile roots.
 #[test]
 fn a_log_without_tile_roots_or_hash_index_is_filled_in() {
     for damage in ["DELETE FROM log_tile;", "DELETE FROM log_tile; DELETE FROM log_entry WHERE idx >= 990;"] {
-        let (_dir, path) = damaged_log(damage);
-        if damage.contains("log_entry") {
-            // The index file now covers entries the store no longer has: it is another log's.
-        } else {
-            std::fs::remove_file(path.with_extension("hash-index.db")).expect("index file");
+        for b in &damaged_logs(damage) {
+            if damage.contains("log_entry") {
+                // The index now covers entries the store no longer has: it is another log's.
+            } else {
+                match b {
+                    Backend::Sqlite(_) => {
+                        std::fs::remove_file(b.path().with_extension("hash-index.db")).expect("index file")
+                    }
+                    Backend::Postgres(_) => b.index_sql("", "TRUNCATE log_leaf, log_leaf_covered"),
+                }
+            }
+            let (store, log) = reopened(b);
+            let size = log.size().expect("size");
+            assert_eq!(store.log_tile_roots().expect("roots").len(), 0, "{damage}");
+            let entries = store.log_entries(0, size).expect("entries");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while store.log_hash_index_size().expect("index").0 < size {
+                assert!(std::time::Instant::now() < deadline, "{damage}: the index was not rebuilt");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            for index in [0, 42, size - 1] {
+                let leaf = merkle::leaf_hash(&entries[index as usize]);
+                assert_eq!(log.index_of(&leaf).expect("look-up"), Some(index), "{damage}: entry {index}");
+            }
+            log.append(&log_entry(1000)).expect("append");
+            let whole = whole_tree(&*store);
+            let roots: Vec<merkle::Hash> =
+                (0..whole.complete_tiles()).map(|t| whole.tile_root(t).expect("root")).collect();
+            assert_eq!(store.log_tile_roots().expect("roots"), roots, "{damage}");
         }
-        let (store, log) = reopened(&path);
-        let size = log.size().expect("size");
-        assert_eq!(store.log_tile_roots().expect("roots").len(), 0, "{damage}");
-        let entries = store.log_entries(0, size).expect("entries");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while store.log_hash_index_size().expect("index").0 < size {
-            assert!(std::time::Instant::now() < deadline, "{damage}: the index was not rebuilt");
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        for index in [0, 42, size - 1] {
-            let leaf = merkle::leaf_hash(&entries[index as usize]);
-            assert_eq!(log.index_of(&leaf).expect("look-up"), Some(index), "{damage}: entry {index}");
-        }
-        log.append(&log_entry(1000)).expect("append");
-        let whole = whole_tree(&*store);
-        let roots: Vec<merkle::Hash> = (0..whole.complete_tiles()).map(|t| whole.tile_root(t).expect("root")).collect();
-        assert_eq!(store.log_tile_roots().expect("roots"), roots, "{damage}");
     }
 }
 
-/// An index file that is not a database at all is started again.
+/// An index file that is not a database at all is started again. (SQLite only: the file.)
 #[test]
 fn an_unreadable_hash_index_file_is_started_again() {
-    let (_dir, path) = damaged_log("SELECT 1;");
-    std::fs::write(path.with_extension("hash-index.db"), b"not a database, not even close to one....").expect("write");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let b = damaged(Backend::Sqlite(tempfile::tempdir().expect("tmp")), "SELECT 1;");
+    std::fs::write(b.path().with_extension("hash-index.db"), b"not a database, not even close to one....")
+        .expect("write");
+    let store = b.open();
     assert_eq!(store.log_hash_index_size().expect("index"), (0, None));
     let log = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store)).expect("log");
     let first = store.log_entries(0, 1).expect("entry").remove(0);
@@ -742,110 +877,117 @@ fn an_unreadable_hash_index_file_is_started_again() {
 
 #[test]
 fn appends_within_one_commit_interval_share_one_commit() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("open"));
-    let interval = std::time::Duration::from_secs(1);
-    let log =
-        Arc::new(DurableLog::open_with_interval("mrgate.test/log", key(&[9u8; 32]), store, interval).expect("log"));
-    // The log was idle: the first append is committed at once, alone.
-    assert_eq!(log.append(&log_entry(0)).expect("first"), 0);
-    assert_eq!(log.commits(), 1);
-    // These arrive well within the interval that began with that commit, so they wait for
-    // its end and are committed together.
-    let handles: Vec<_> = (1..=40)
-        .map(|i| {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || log.append(&log_entry(i)).expect("append"))
-        })
-        .collect();
-    let mut indexes: Vec<u64> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
-    indexes.sort_unstable();
-    assert_eq!(indexes, (1..=40).collect::<Vec<u64>>());
-    assert_eq!(log.commits(), 2);
-    assert_eq!(log.size().expect("size"), 41);
+    for b in &backends() {
+        let store = b.open();
+        let interval = std::time::Duration::from_secs(1);
+        let log =
+            Arc::new(DurableLog::open_with_interval("mrgate.test/log", key(&[9u8; 32]), store, interval).expect("log"));
+        // The log was idle: the first append is committed at once, alone.
+        assert_eq!(log.append(&log_entry(0)).expect("first"), 0);
+        assert_eq!(log.commits(), 1);
+        // These arrive well within the interval that began with that commit, so they wait for
+        // its end and are committed together.
+        let handles: Vec<_> = (1..=40)
+            .map(|i| {
+                let log = Arc::clone(&log);
+                std::thread::spawn(move || log.append(&log_entry(i)).expect("append"))
+            })
+            .collect();
+        let mut indexes: Vec<u64> = handles.into_iter().map(|h| h.join().expect("thread")).collect();
+        indexes.sort_unstable();
+        assert_eq!(indexes, (1..=40).collect::<Vec<u64>>());
+        assert_eq!(log.commits(), 2);
+        assert_eq!(log.size().expect("size"), 41);
+    }
 }
 
 #[test]
 fn a_failed_commit_leaves_nothing_behind_and_is_not_counted() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = dir.path().join("mrgate.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
-    let interval = std::time::Duration::from_secs(1);
-    let log =
-        Arc::new(DurableLog::open_with_interval("mrgate.test/log", key(&[5u8; 32]), store, interval).expect("log"));
-    assert_eq!(log.append(&log_entry(0)).expect("first"), 0);
-    // The database refuses the batch's second row, after it has written the first.
-    let sql = rusqlite::Connection::open(&path).expect("conn");
-    sql.execute_batch(
-        "CREATE TRIGGER refuse_second BEFORE INSERT ON log_entry WHEN NEW.idx = 2 \
+    for b in &backends() {
+        let store = b.open();
+        let interval = std::time::Duration::from_secs(1);
+        let log =
+            Arc::new(DurableLog::open_with_interval("mrgate.test/log", key(&[5u8; 32]), store, interval).expect("log"));
+        assert_eq!(log.append(&log_entry(0)).expect("first"), 0);
+        // The database refuses the batch's second row, after it has written the first.
+        b.sql_each(
+            "CREATE TRIGGER refuse_second BEFORE INSERT ON log_entry WHEN NEW.idx = 2 \
          BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;",
-    )
-    .expect("trigger");
-    let handles: Vec<_> = (1..=2)
-        .map(|i| {
-            let log = Arc::clone(&log);
-            std::thread::spawn(move || log.append(&log_entry(i)))
-        })
-        .collect();
-    for h in handles {
-        let err = h.join().expect("thread").expect_err("the batch failed");
-        assert_eq!(err.code(), "store.database", "{err}");
+            "CREATE FUNCTION refuse_second() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.idx = 2 THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_second BEFORE INSERT ON log_entry FOR EACH ROW EXECUTE FUNCTION refuse_second();",
+        );
+        let handles: Vec<_> = (1..=2)
+            .map(|i| {
+                let log = Arc::clone(&log);
+                std::thread::spawn(move || log.append(&log_entry(i)))
+            })
+            .collect();
+        for h in handles {
+            let err = h.join().expect("thread").expect_err("the batch failed");
+            assert_eq!(err.code(), "store.database", "{err}");
+        }
+        assert_eq!((log.commits(), log.size().expect("size")), (1, 1));
+        b.sql_each("DROP TRIGGER refuse_second", "DROP TRIGGER refuse_second ON log_entry");
+        // Row 1 of the failed batch was rolled back: the next entry takes its index.
+        assert_eq!(log.append(&log_entry(3)).expect("after"), 1);
+        assert_eq!((log.commits(), log.size().expect("size")), (2, 2));
+        assert_eq!(b.count("SELECT COUNT(*) FROM log_entry"), 2);
     }
-    assert_eq!((log.commits(), log.size().expect("size")), (1, 1));
-    sql.execute_batch("DROP TRIGGER refuse_second").expect("drop");
-    // Row 1 of the failed batch was rolled back: the next entry takes its index.
-    assert_eq!(log.append(&log_entry(3)).expect("after"), 1);
-    assert_eq!((log.commits(), log.size().expect("size")), (2, 2));
-    let stored: i64 = sql.query_row("SELECT COUNT(*) FROM log_entry", [], |r| r.get(0)).expect("count");
-    assert_eq!(stored, 2);
 }
 
 #[test]
 fn sigkill_during_concurrent_appends_loses_nothing_acknowledged() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    let dir = tempfile::tempdir().expect("tmp");
-    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
-        .args(["log", "torture", "--data-dir"])
-        .arg(dir.path())
-        .args(["--log-key", &format!("{demo}/log.key"), "--threads", "8", "--count", "100000"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut acknowledged = Vec::new();
-    let mut last_checkpoint = String::new();
-    let mut lines = BufReader::new(stdout).lines();
-    // Read acknowledgements for a while, then kill the process mid-flight.
-    while let Some(Ok(line)) = lines.next() {
-        if let Some(i) = line.strip_prefix("ack ") {
-            acknowledged.push(i.parse::<u64>().expect("index"));
-        } else if let Some(cp) = line.strip_prefix("checkpoint ") {
-            last_checkpoint = cp.replace("\\n", "\n");
+    for b in &backends() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
+        let mut torture = Command::new(env!("CARGO_BIN_EXE_mrgate"));
+        match b {
+            Backend::Sqlite(dir) => torture.args(["log", "torture", "--data-dir"]).arg(dir.path()),
+            Backend::Postgres(db) => {
+                torture.args(["log", "torture", "--store-url", &db.url, "--data-dir"]).arg(dir.path())
+            }
+        };
+        let mut child = torture
+            .args(["--log-key", &format!("{demo}/log.key"), "--threads", "8", "--count", "100000"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut acknowledged = Vec::new();
+        let mut last_checkpoint = String::new();
+        let mut lines = BufReader::new(stdout).lines();
+        // Read acknowledgements for a while, then kill the process mid-flight.
+        while let Some(Ok(line)) = lines.next() {
+            if let Some(i) = line.strip_prefix("ack ") {
+                acknowledged.push(i.parse::<u64>().expect("index"));
+            } else if let Some(cp) = line.strip_prefix("checkpoint ") {
+                last_checkpoint = cp.replace("\\n", "\n");
+            }
+            if acknowledged.len() >= 3000 {
+                break;
+            }
         }
-        if acknowledged.len() >= 3000 {
-            break;
-        }
-    }
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
-    assert!(acknowledged.len() >= 3000 && !last_checkpoint.is_empty());
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+        assert!(acknowledged.len() >= 3000 && !last_checkpoint.is_empty());
 
-    let pkcs8 =
-        rustls_pki_types::pem::PemObject::from_pem_slice(&std::fs::read(format!("{demo}/log.key")).expect("key"))
-            .map(|k: rustls_pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
-            .expect("pkcs8");
-    let log_key = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("key");
-    let public = log_key.public_key().as_ref().to_vec();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("mrgate.db")).expect("reopen"));
-    let log = DurableLog::open("mrgate.test/torture-log", log_key, store).expect("log");
-    let size = log.size().expect("size");
-    assert!(acknowledged.iter().all(|i| *i < size), "an acknowledged entry is missing (size {size})");
-    let (old, _) = mrgate::ledger::checkpoint::Checkpoint::verify(&last_checkpoint, &public).expect("checkpoint");
-    let proof = log.consistency(old.size, size).expect("proof");
-    receipt::verify_consistency(&last_checkpoint, &log.checkpoint().expect("cp"), &proof, &public)
-        .expect("the log after the crash extends the last published checkpoint");
+        let pkcs8 =
+            rustls_pki_types::pem::PemObject::from_pem_slice(&std::fs::read(format!("{demo}/log.key")).expect("key"))
+                .map(|k: rustls_pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
+                .expect("pkcs8");
+        let log_key = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("key");
+        let public = log_key.public_key().as_ref().to_vec();
+        let log = DurableLog::open("mrgate.test/torture-log", log_key, b.open()).expect("log");
+        let size = log.size().expect("size");
+        assert!(acknowledged.iter().all(|i| *i < size), "an acknowledged entry is missing (size {size})");
+        let (old, _) = mrgate::ledger::checkpoint::Checkpoint::verify(&last_checkpoint, &public).expect("checkpoint");
+        let proof = log.consistency(old.size, size).expect("proof");
+        receipt::verify_consistency(&last_checkpoint, &log.checkpoint().expect("cp"), &proof, &public)
+            .expect("the log after the crash extends the last published checkpoint");
+    }
 }
 
 /// A notice's write, as the gateway makes it: the body that sent it, its `iat` and `jti`.
@@ -862,7 +1004,7 @@ fn notice(number: &str, action: mrgate::notice::Action, iat: i64, jti: &str) -> 
 }
 
 /// What each write of one commit came to: `Ok` or its reason code.
-fn outcomes(store: &SqliteStore, writes: &[Write]) -> Vec<Result<(), &'static str>> {
+fn outcomes(store: &dyn Store, writes: &[Write]) -> Vec<Result<(), &'static str>> {
     let done = store.commit(writes).expect("the transaction");
     done.into_iter().map(|o| o.map(drop).map_err(|e| e.code())).collect()
 }
@@ -873,68 +1015,352 @@ fn outcomes(store: &SqliteStore, writes: &[Write]) -> Vec<Result<(), &'static st
 #[test]
 fn notices_are_admitted_inside_the_transaction() {
     use mrgate::notice::Action::{Cancel, Restore, Suspend, Withdraw};
-    let store = SqliteStore::in_memory().expect("store");
-    store.put_certificate(&record("N-1", "valid"), &event("valid", "export-1")).expect("put");
-    let status = || store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held").status;
-    assert_eq!(outcomes(&store, &[notice("N-1", Suspend, 10, "a")]), [Ok(())]);
-    assert_eq!(status(), "suspended");
-    let refused = [
-        (notice("N-1", Suspend, 10, "a"), "notice.replayed"),
-        (notice("N-1", Restore, 11, "a"), "notice.replayed"),
-        (notice("N-1", Restore, 10, "b"), "notice.stale"),
-        (notice("N-1", Restore, 9, "b"), "notice.stale"),
-        (notice("N-1", Suspend, 11, "b"), "notice.transition"),
-    ];
-    for (write, code) in refused {
-        assert_eq!(outcomes(&store, std::slice::from_ref(&write)), [Err(code)]);
+    for b in &backends() {
+        let store = b.open();
+        let store = &*store;
+        store.put_certificate(&record("N-1", "valid"), &event("valid", "export-1")).expect("put");
+        let status = || store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held").status;
+        assert_eq!(outcomes(store, &[notice("N-1", Suspend, 10, "a")]), [Ok(())]);
+        assert_eq!(status(), "suspended");
+        let refused = [
+            (notice("N-1", Suspend, 10, "a"), "notice.replayed"),
+            (notice("N-1", Restore, 11, "a"), "notice.replayed"),
+            (notice("N-1", Restore, 10, "b"), "notice.stale"),
+            (notice("N-1", Restore, 9, "b"), "notice.stale"),
+            (notice("N-1", Suspend, 11, "b"), "notice.transition"),
+        ];
+        for (write, code) in refused {
+            assert_eq!(outcomes(store, std::slice::from_ref(&write)), [Err(code)]);
+        }
+        assert_eq!(status(), "suspended");
+        // Two notices in one commit: the second sees the first.
+        assert_eq!(
+            outcomes(store, &[notice("N-1", Restore, 12, "c"), notice("N-1", Restore, 13, "d")]),
+            [Ok(()), Err("notice.transition")]
+        );
+        assert_eq!(outcomes(store, &[notice("N-1", Withdraw, 14, "e")]), [Ok(())]);
+        for (i, action) in [Restore, Suspend, Cancel, Withdraw].into_iter().enumerate() {
+            let write = notice("N-1", action, 20 + i as i64, &format!("f{i}"));
+            assert_eq!(outcomes(store, &[write]), [Err("notice.transition")], "{action:?} after withdraw");
+        }
+        assert_eq!(outcomes(store, &[notice("N-2", Suspend, 30, "g")]), [Err("store.not_found")]);
+        let history: Vec<String> =
+            store.status_history("CNCA-R-2002-001", "N-1").expect("history").into_iter().map(|e| e.status).collect();
+        assert_eq!(history, ["valid", "suspended", "valid", "withdrawn"]);
     }
-    assert_eq!(status(), "suspended");
-    // Two notices in one commit: the second sees the first.
-    assert_eq!(
-        outcomes(&store, &[notice("N-1", Restore, 12, "c"), notice("N-1", Restore, 13, "d")]),
-        [Ok(()), Err("notice.transition")]
-    );
-    assert_eq!(outcomes(&store, &[notice("N-1", Withdraw, 14, "e")]), [Ok(())]);
-    for (i, action) in [Restore, Suspend, Cancel, Withdraw].into_iter().enumerate() {
-        let write = notice("N-1", action, 20 + i as i64, &format!("f{i}"));
-        assert_eq!(outcomes(&store, &[write]), [Err("notice.transition")], "{action:?} after withdraw");
-    }
-    assert_eq!(outcomes(&store, &[notice("N-2", Suspend, 30, "g")]), [Err("store.not_found")]);
-    let history: Vec<String> =
-        store.status_history("CNCA-R-2002-001", "N-1").expect("history").into_iter().map(|e| e.status).collect();
-    assert_eq!(history, ["valid", "suspended", "valid", "withdrawn"]);
 }
 
 /// A decision made on what it read of a certificate stands only if that is still so.
 #[test]
 fn a_write_expecting_a_certificate_as_read_is_held_otherwise() {
-    let store = SqliteStore::in_memory().expect("store");
-    let expect = |as_read: Option<(Vec<u8>, String)>| Effect::ExpectCertificate {
-        issuer: "CNCA-R-2002-001".into(),
-        number: "N-1".into(),
-        as_read,
+    for b in &backends() {
+        let store = b.open();
+        let store = &*store;
+        let expect = |as_read: Option<(Vec<u8>, String)>| Effect::ExpectCertificate {
+            issuer: "CNCA-R-2002-001".into(),
+            number: "N-1".into(),
+            as_read,
+        };
+        let put = |status: &str, doc: &[u8]| Effect::PutCertificate {
+            record: CertificateRecord { document: doc.to_vec(), ..record("N-1", status) },
+            event: event(status, "export"),
+        };
+        let write = |effects: Vec<Effect>| Write { entry: None, effects };
+        // Expected absent, and absent: registered.
+        assert_eq!(outcomes(store, &[write(vec![expect(None), put("valid", b"<a/>")])]), [Ok(())]);
+        // Expected absent, but present now: nothing of the write happens.
+        assert_eq!(outcomes(store, &[write(vec![expect(None), put("valid", b"<b/>")])]), [Err("register.conflict")]);
+        let held = store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held");
+        assert_eq!(held.document, b"<a/>");
+        // Expected as read, but another document or status by now.
+        let stale = Some((b"<z/>".to_vec(), "valid".to_string()));
+        assert_eq!(outcomes(store, &[write(vec![expect(stale), put("valid", b"<b/>")])]), [Err("register.conflict")]);
+        let other_status = Some((b"<a/>".to_vec(), "suspended".to_string()));
+        assert_eq!(
+            outcomes(store, &[write(vec![expect(other_status), put("valid", b"<b/>")])]),
+            [Err("register.conflict")]
+        );
+        // As read: applied.
+        let as_read = Some((b"<a/>".to_vec(), "valid".to_string()));
+        assert_eq!(outcomes(store, &[write(vec![expect(as_read), put("valid", b"<b/>")])]), [Ok(())]);
+        assert_eq!(store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held").document, b"<b/>");
+    }
+}
+
+/// `mrgate store migrate` copies a SQLite store — register and history, notices, decisions,
+/// trust-list versions, a PT round with its replaced results and report, the log's entries
+/// and tile roots — into an empty PostgreSQL database, and checks the logs' size and root;
+/// the log reopened there has the same checkpoint. It refuses a store a gateway holds, and a
+/// database that is not empty. (From SQLite to PostgreSQL: it needs both.)
+#[test]
+fn a_sqlite_store_migrates_to_postgres_whole() {
+    let Some(db) = common::pg::database() else { return };
+    let url = db.url.clone();
+    let source = Backend::Sqlite(tempfile::tempdir().expect("tmp"));
+    let Backend::Sqlite(dir) = &source else { unreachable!() };
+    let seed = [11u8; 32];
+    let checkpoint = {
+        let store = source.open();
+        let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), Arc::clone(&store)).expect("log"));
+        append_many(&log, 0, 600);
+        for n in ["M-1", "M-2"] {
+            let effects = vec![Effect::PutCertificate { record: record(n, "valid"), event: event("valid", "export") }];
+            log.commit(&log_entry(1000), effects).expect("register");
+        }
+        log.commit(
+            &log_entry(1001),
+            vec![Effect::PutDecision { id: "d-1".into(), kind: "export".into(), json: "{}".into() }],
+        )
+        .expect("decision");
+        assert_eq!(outcomes(&*store, &[notice("M-1", mrgate::notice::Action::Suspend, 10, "j-1")]), [Ok(())]);
+        store
+            .put_trust_list(&TrustListVersion {
+                sequence: 7,
+                digest: "ab".into(),
+                installed_at: "2026-01-01T00:00:00Z".into(),
+                document: b"<x/>".to_vec(),
+            })
+            .expect("trust list");
+        store.put_pt_round(&pt_round("R-1")).expect("round");
+        store
+            .put_pt_submission(&pt_submission("dakks", "s1"), &[pt_result("DE-1", "dakks", "s1", "1")], false)
+            .expect("s1");
+        store
+            .put_pt_submission(&pt_submission("dakks", "s2"), &[pt_result("DE-1", "dakks", "s2", "2")], true)
+            .expect("s2");
+        store.close_pt_round("R-1", "2026-12-01T00:00:00Z", &["s1".into(), "s2".into()]).expect("close");
+        let report = PtReportRecord { xml: b"<PerformanceReport/>".to_vec(), json: "{}".into(), csv: "a\n".into() };
+        store.put_pt_report("R-1", &report).expect("report");
+        // Held by a gateway: refused.
+        let held =
+            common::mrgate(&["store", "migrate", "--from", &dir.path().display().to_string(), "--to", &url], b"");
+        assert!(!held.status.success());
+        assert!(String::from_utf8_lossy(&held.stderr).contains("in use by another mrgate process"));
+        log.checkpoint().expect("checkpoint")
     };
-    let put = |status: &str, doc: &[u8]| Effect::PutCertificate {
-        record: CertificateRecord { document: doc.to_vec(), ..record("N-1", status) },
-        event: event(status, "export"),
-    };
-    let write = |effects: Vec<Effect>| Write { entry: None, effects };
-    // Expected absent, and absent: registered.
-    assert_eq!(outcomes(&store, &[write(vec![expect(None), put("valid", b"<a/>")])]), [Ok(())]);
-    // Expected absent, but present now: nothing of the write happens.
-    assert_eq!(outcomes(&store, &[write(vec![expect(None), put("valid", b"<b/>")])]), [Err("register.conflict")]);
-    let held = store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held");
-    assert_eq!(held.document, b"<a/>");
-    // Expected as read, but another document or status by now.
-    let stale = Some((b"<z/>".to_vec(), "valid".to_string()));
-    assert_eq!(outcomes(&store, &[write(vec![expect(stale), put("valid", b"<b/>")])]), [Err("register.conflict")]);
-    let other_status = Some((b"<a/>".to_vec(), "suspended".to_string()));
+    let run = || common::mrgate(&["store", "migrate", "--from", &dir.path().display().to_string(), "--to", &url], b"");
+    let done = run();
+    let out = String::from_utf8_lossy(&done.stdout);
+    assert!(done.status.success(), "{}{out}", String::from_utf8_lossy(&done.stderr));
+    assert!(out.contains("log_entry: 603 rows") && out.contains("log: 603 entries, root"), "{out}");
+
+    let (from, to) = (source.open(), Backend::Postgres(db));
+    let copy = to.open();
+    for n in ["M-1", "M-2", "M-3"] {
+        let view = |s: &Arc<dyn Store>| {
+            s.certificate_view("CNCA-R-2002-001", n).expect("read").map(|v| (v.record.clone(), v.history.clone()))
+        };
+        assert_eq!(view(&copy), view(&from), "{n}");
+    }
+    assert_eq!(copy.decision("d-1").expect("read"), from.decision("d-1").expect("read"));
+    assert_eq!(copy.trust_lists().expect("read"), from.trust_lists().expect("read"));
+    assert_eq!(copy.pt_round("R-1").expect("read"), from.pt_round("R-1").expect("read"));
+    assert_eq!(copy.pt_submissions("R-1").expect("read"), from.pt_submissions("R-1").expect("read"));
+    assert_eq!(copy.pt_results("R-1").expect("read"), from.pt_results("R-1").expect("read"));
+    assert_eq!(copy.pt_replaced("R-1").expect("read"), from.pt_replaced("R-1").expect("read"));
+    assert_eq!(copy.pt_report("R-1").expect("read"), from.pt_report("R-1").expect("read"));
+    assert_eq!(copy.log_tile_roots().expect("read"), from.log_tile_roots().expect("read"));
+    // The copied notice still counts: its jti is a replay there too.
     assert_eq!(
-        outcomes(&store, &[write(vec![expect(other_status), put("valid", b"<b/>")])]),
-        [Err("register.conflict")]
+        outcomes(&*copy, &[notice("M-1", mrgate::notice::Action::Restore, 11, "j-1")]),
+        [Err("notice.replayed")]
     );
-    // As read: applied.
-    let as_read = Some((b"<a/>".to_vec(), "valid".to_string()));
-    assert_eq!(outcomes(&store, &[write(vec![expect(as_read), put("valid", b"<b/>")])]), [Ok(())]);
-    assert_eq!(store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held").document, b"<b/>");
+    // Numbered rows go on after the copied ones.
+    copy.set_status("CNCA-R-2002-001", "M-2", &event("suspended", "later")).expect("a later event");
+    assert_eq!(
+        copy.status_history("CNCA-R-2002-001", "M-2").expect("read").last().map(|e| e.reference.as_str()),
+        Some("later")
+    );
+    drop(from);
+    // The log there is the same log.
+    let log = DurableLog::open("mrgate.test/log", key(&seed), copy).expect("log on PostgreSQL");
+    assert_eq!(
+        log.checkpoint().expect("cp").lines().take(3).collect::<Vec<_>>(),
+        checkpoint.lines().take(3).collect::<Vec<_>>()
+    );
+    assert_eq!(log.append(&log_entry(2000)).expect("append"), 603);
+    drop(log);
+    // Once is enough: a database that holds a store is not copied into.
+    let again = run();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("is not empty"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+/// Two processes sharing one PostgreSQL database (here, two stores on it, each with its own
+/// connections): commits are serialized inside the database, so every entry gets a distinct
+/// index, the indexes are consecutive, each holds the entry its commit was told, and a notice
+/// raced through both is applied once. (PostgreSQL only: a SQLite file has one owner.)
+#[test]
+fn two_stores_on_one_database_append_in_one_sequence() {
+    let Some(db) = common::pg::database() else { return };
+    let b = Backend::Postgres(db);
+    let stores = [b.open(), b.open()];
+    stores[0].put_certificate(&record("N-1", "valid"), &event("valid", "export")).expect("put");
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let store = Arc::clone(&stores[t % 2]);
+            std::thread::spawn(move || {
+                let mut told = Vec::new();
+                let mut notice_applied = false;
+                for i in 0..40 {
+                    let mut writes = vec![Write { entry: Some(stored_entry(t * 1000 + i)), effects: vec![] }];
+                    if i == 3 {
+                        writes.push(notice("N-1", mrgate::notice::Action::Suspend, 10, "raced"));
+                    }
+                    let done = store.commit(&writes).expect("commit");
+                    told.push((done[0].as_ref().expect("appended").index.expect("index"), t * 1000 + i));
+                    notice_applied |= done.get(1).is_some_and(Result::is_ok);
+                }
+                (told, notice_applied)
+            })
+        })
+        .collect();
+    let mut told = Vec::new();
+    let mut applied = 0;
+    for h in handles {
+        let (t, a) = h.join().expect("thread");
+        told.extend(t);
+        applied += usize::from(a);
+    }
+    told.sort_unstable();
+    assert_eq!(told.iter().map(|(index, _)| *index).collect::<Vec<_>>(), (0..320).collect::<Vec<u64>>());
+    let entries = stores[1].log_entries(0, 400).expect("entries");
+    assert_eq!(entries.len(), 320);
+    for (index, entry) in &told {
+        assert_eq!(entries[*index as usize], stored_entry(*entry), "entry {index}");
+    }
+    assert_eq!(applied, 1, "the notice was applied once");
+    let history = stores[0].status_history("CNCA-R-2002-001", "N-1").expect("history");
+    assert_eq!(history.iter().map(|e| e.status.as_str()).collect::<Vec<_>>(), ["valid", "suspended"]);
+}
+
+/// The PostgreSQL store runs its client on a runtime of its own: called, opened and dropped
+/// on a runtime's worker thread (where a client that starts or drops a runtime of its own
+/// panics, as the sync `postgres` crate does), it answers and goes, blocking only that
+/// thread. (PostgreSQL only: SQLite has no client.)
+#[test]
+fn the_postgres_store_may_be_called_from_inside_a_runtime() {
+    let Some(db) = common::pg::database() else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let url = db.url.clone();
+    runtime.block_on(async move {
+        let on_worker = tokio::spawn({
+            let url = url.clone();
+            async move {
+                let store = PostgresStore::open(&url).expect("open on a worker thread");
+                store.put_certificate(&record("T-1", "valid"), &event("valid", "export")).expect("write");
+                let read = store.certificate("CNCA-R-2002-001", "T-1").expect("read").map(|r| r.status);
+                drop(store);
+                read
+            }
+        });
+        assert_eq!(on_worker.await.expect("worker task").as_deref(), Some("valid"));
+        // And from the blocking pool, as the gateway calls it.
+        let size =
+            tokio::task::spawn_blocking(move || PostgresStore::open(&url).expect("open").log_size().expect("size"))
+                .await
+                .expect("blocking task");
+        assert_eq!(size, 0);
+    });
+}
+
+/// A TCP relay to a server whose connections a test can cut, as a network failure would,
+/// whatever they are doing. Its listener lives as long as the test process.
+struct Relay {
+    address: String,
+    open: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn to(server: &str) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("relay");
+        let address = listener.local_addr().expect("address").to_string();
+        let open = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (server, kept) = (server.to_string(), Arc::clone(&open));
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let (Ok(client), Ok(upstream)) = (client, std::net::TcpStream::connect(&server)) else { continue };
+                let pipe = |mut from: std::net::TcpStream, mut to: std::net::TcpStream| {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    })
+                };
+                let mut held = kept.lock().expect("relay");
+                held.push(client.try_clone().expect("clone"));
+                held.push(upstream.try_clone().expect("clone"));
+                pipe(client.try_clone().expect("clone"), upstream.try_clone().expect("clone"));
+                pipe(upstream, client);
+            }
+        });
+        Relay { address, open }
+    }
+
+    /// Cuts every connection made so far.
+    fn cut(&self) {
+        for stream in self.open.lock().expect("relay").drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+/// A commit whose answer is lost (the connection cut while `COMMIT` runs) is neither
+/// guessed committed nor guessed failed: the store asks the database what became of its
+/// transaction and answers that — committed, with its index; ended by the server, an error
+/// and nothing appended. (PostgreSQL only: SQLite has no connection to lose.)
+#[test]
+fn a_commit_whose_answer_is_lost_is_answered_from_the_database() {
+    let Some(db) = common::pg::database() else { return };
+    let relay = Relay::to(db.address());
+    let store = Arc::new(PostgresStore::open(&db.url_via(&relay.address)).expect("open"));
+    // Every COMMIT that appends takes a second: a deferred trigger sleeps.
+    let mut admin = db.client();
+    admin
+        .batch_execute(
+            "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$;
+             CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON log_entry DEFERRABLE INITIALLY DEFERRED
+               FOR EACH ROW EXECUTE FUNCTION slow();",
+        )
+        .expect("trigger");
+    let decision = |id: &str| Effect::PutDecision { id: id.into(), kind: "export".into(), json: "{}".into() };
+    let commit_while = |i: usize, meanwhile: &dyn Fn()| {
+        let store = Arc::clone(&store);
+        let write = Write { entry: Some(stored_entry(i)), effects: vec![decision(&format!("d-{i}"))] };
+        let committing = std::thread::spawn(move || store.commit(&[write]));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let running = "SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'COMMIT' AND state = 'active'";
+        while admin_count(&db, running) == 0 {
+            assert!(std::time::Instant::now() < deadline, "the commit never ran");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        meanwhile();
+        committing.join().expect("thread")
+    };
+    // Cut while committing: the server finishes the commit, the store learns it did.
+    let outcomes = commit_while(0, &|| relay.cut()).expect("committed after all");
+    assert_eq!(outcomes[0].as_ref().expect("written").index, Some(0));
+    assert_eq!(store.log_size().expect("size"), 1);
+    assert_eq!(store.decision("d-0").expect("read").and_then(|d| d.log_index), Some(0));
+    // Ended by the server while committing: not committed, and said so.
+    let terminate = || {
+        admin_count(
+            &db,
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'COMMIT' AND state = 'active'",
+        );
+    };
+    let refused = commit_while(1, &terminate).expect_err("ended by the server");
+    assert_eq!(refused.code(), "store.database", "{refused}");
+    assert_eq!(store.log_size().expect("size"), 1);
+    assert_eq!(store.decision("d-1").expect("read"), None);
+    admin.batch_execute("DROP TRIGGER slow_commit ON log_entry").expect("drop");
+    let next = store.commit(&[Write { entry: Some(stored_entry(2)), effects: vec![] }]).expect("commit");
+    assert_eq!(next[0].as_ref().expect("written").index, Some(1));
+}
+
+fn admin_count(db: &common::pg::Database, sql: &str) -> i64 {
+    db.client().query_one(sql, &[]).expect(sql).get(0)
 }

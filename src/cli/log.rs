@@ -129,6 +129,9 @@ pub fn log(command: LogCommand) -> ExitCode {
 pub struct TortureArgs {
     #[arg(long)]
     pub data_dir: PathBuf,
+    /// A PostgreSQL store instead of SQLite in the data directory (`postgres://…`).
+    #[arg(long)]
+    pub store_url: Option<String>,
     /// The log's Ed25519 private key (PKCS#8 PEM).
     #[arg(long)]
     pub log_key: PathBuf,
@@ -163,8 +166,8 @@ pub fn torture(args: TortureArgs) -> ExitCode {
         eprintln!("error[io.write]: {}: {e}", args.data_dir.display());
         return ExitCode::from(2);
     }
-    let store: Arc<dyn Store> = match crate::store::sqlite::SqliteStore::open(&args.data_dir.join("mrgate.db")) {
-        Ok(s) => Arc::new(s),
+    let store: Arc<dyn Store> = match crate::store::open(args.store_url.as_deref(), &args.data_dir) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("error[{}]: {e}", e.code());
             return ExitCode::from(2);

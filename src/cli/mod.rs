@@ -56,6 +56,7 @@ fn stdout_failed(e: &std::io::Error) -> u8 {
 mod log;
 mod pt;
 mod signing;
+mod store;
 mod trust;
 mod verify;
 
@@ -156,6 +157,9 @@ pub enum Command {
         /// Data directory, overriding the configuration.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// PostgreSQL store (`postgres://…`), overriding the configuration's `[store] url`.
+        #[arg(long)]
+        store_url: Option<String>,
     },
     /// Proficiency-testing commands.
     Pt {
@@ -166,6 +170,11 @@ pub enum Command {
     Log {
         #[command(subcommand)]
         command: log::LogCommand,
+    },
+    /// Store commands: moving a store from SQLite into PostgreSQL.
+    Store {
+        #[command(subcommand)]
+        command: store::StoreCommand,
     },
     /// X.509 commands.
     X509 {
@@ -236,8 +245,11 @@ pub fn main() -> ExitCode {
         Command::Trust { command } => trust::trust(command),
         Command::Pt { command } => pt::pt(command, &limits),
         Command::Verify(args) => verify::verify(args, &limits),
-        Command::Serve { config, demo, listen, data_dir } => serve(config, demo, listen, data_dir),
+        Command::Serve { config, demo, listen, data_dir, store_url } => {
+            serve(config, demo, listen, data_dir, store_url)
+        }
         Command::Log { command } => log::log(command),
+        Command::Store { command } => store::store(command),
         Command::Pki { command } => signing::pki(command),
         Command::Reasons { format } => write_out(
             match format {
@@ -265,7 +277,13 @@ fn without_huge_page_faults() {
     }
 }
 
-fn serve(config: Option<PathBuf>, demo: bool, listen: Option<String>, data_dir: Option<PathBuf>) -> ExitCode {
+fn serve(
+    config: Option<PathBuf>,
+    demo: bool,
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    store_url: Option<String>,
+) -> ExitCode {
     use crate::server::config::Config;
     if config.is_some() == demo {
         eprintln!("error[usage]: give exactly one of --config FILE or --demo");
@@ -282,6 +300,9 @@ fn serve(config: Option<PathBuf>, demo: bool, listen: Option<String>, data_dir: 
         }
         if let Some(d) = &data_dir {
             c.data_dir = d.clone();
+        }
+        if let Some(u) = &store_url {
+            c.store.url = Some(u.clone());
         }
         Ok(c)
     };

@@ -13,6 +13,10 @@ pub struct Config {
     #[serde(default)]
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
+    /// Where the register and the log live: PostgreSQL when `[store] url` is set, else
+    /// SQLite in `data_dir`. Restart-only.
+    #[serde(default)]
+    pub store: StoreConfig,
     pub tls: Tls,
     pub identities: Identities,
     pub signing: Signing,
@@ -26,6 +30,24 @@ pub struct Config {
     /// filter comes from the environment (`MRGATE_LOG`). Restart-only.
     #[serde(default)]
     pub events: Events,
+}
+
+/// The store: see [`crate::store::open`].
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// A PostgreSQL connection string (`postgres://user@127.0.0.1:5432/mrgate`); absent, the
+    /// store is SQLite in `data_dir`. The connection is not encrypted (TLS to the database is
+    /// not supported yet): keep the database on the same machine or a private link.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl std::fmt::Debug for StoreConfig {
+    // The URL may hold a password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig").field("url", &self.url.as_ref().map(|_| "<set>")).finish()
+    }
 }
 
 /// Operational events: see [`super::events`].
@@ -321,6 +343,12 @@ impl Config {
                 return Err(format!("identities.partners.{body}: name at least one root"));
             }
         }
+        if let Some(url) = &self.store.url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err("store.url: must be a postgres:// or postgresql:// URL".into());
+            }
+            crate::store::postgres::parse_url(url).map_err(|e| format!("store.url: {e}"))?;
+        }
         self.limits.check()
     }
 
@@ -364,6 +392,7 @@ impl Config {
             listen: "127.0.0.1:8443".into(),
             public_url: None,
             data_dir: data_dir.to_path_buf(),
+            store: StoreConfig::default(),
             tls: Tls {
                 certificate: d("server.pem"),
                 key: d("server.key"),

@@ -46,7 +46,6 @@ use crate::decisions::verify::Audience;
 use crate::ledger::durable::DurableLog;
 use crate::standards::{EMBEDDED_TABLE, Table};
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 use crate::trust::TrustList;
 use crate::xml::Limits;
 use auth::Role;
@@ -272,8 +271,7 @@ impl App {
     pub fn load_with_clock(config: Config, clock: Arc<dyn crate::clock::Clock>) -> Result<Self, String> {
         config.check()?;
         std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&config.data_dir.join("mrgate.db")).map_err(|e| e.to_string())?);
+        let store = crate::store::open(config.store.url.as_deref(), &config.data_dir).map_err(|e| e.to_string())?;
         let log_pkcs8: Vec<u8> = rustls::pki_types::pem::PemObject::from_pem_slice(&read(&config.log.key)?)
             .map(|k: rustls::pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
             .map_err(|e| format!("{}: {e:?}", config.log.key.display()))?;
@@ -317,6 +315,7 @@ impl App {
         let restart_only = [
             ("listen", old.listen != config.listen),
             ("data_dir", old.data_dir != config.data_dir),
+            ("store.url", old.store.url != config.store.url),
             ("log.key", old.log.key != config.log.key),
             ("log.origin", old.log.origin != config.log.origin),
             ("log.commit_interval_ms", old.log.commit_interval_ms != config.log.commit_interval_ms),

@@ -3,12 +3,14 @@
 //! log's entries.
 //!
 //! [`Store`] is the narrow interface the rest of the gateway uses; [`sqlite::SqliteStore`] is
-//! the embedded default (one file, WAL, `synchronous=FULL`). A networked database can be
-//! added beside it without touching callers. Every write returns only after its
+//! the embedded default (one file, WAL, `synchronous=FULL`), [`postgres::PostgresStore`] the
+//! networked one a deployment grows into (`[store] url`), chosen by [`open`]; callers never
+//! know which they have. Every write returns only after its
 //! transaction committed: nothing is acknowledged before it is durable. A decision's writes
 //! ([`Effect`]s) are committed in the transaction that appends its log entry ([`Write`]);
 //! this module must never apply an effect whose entry it then drops, or the reverse.
 
+pub mod postgres;
 pub mod sqlite;
 
 use serde::Serialize;
@@ -43,6 +45,15 @@ impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         StoreError::Database(e.to_string())
     }
+}
+
+/// Opens the store the configuration names: PostgreSQL at `url` when there is one
+/// (`[store] url`), else SQLite in `data_dir` (`mrgate.db`, held by this process alone).
+pub fn open(url: Option<&str>, data_dir: &std::path::Path) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    Ok(match url {
+        Some(url) => std::sync::Arc::new(postgres::PostgresStore::open(url)?),
+        None => std::sync::Arc::new(sqlite::SqliteStore::open(&data_dir.join("mrgate.db"))?),
+    })
 }
 
 /// A certificate the gateway exported or recognized.

@@ -1,0 +1,987 @@
+//! The networked store: PostgreSQL (13 or later), chosen by `[store] url = "postgres://…"`.
+//! The same tables as the embedded store, the same semantics for every [`Effect`] and for
+//! [`Store::commit`], schema migrations numbered in a table of their own (`mrgate_schema`),
+//! applied at open and refused when the database is newer than this build.
+//!
+//! **Client.** `tokio-postgres` over plain TCP (`NoTls`): meant for a database on the same
+//! machine or a private link; TLS to the database is future work. A pool of connections
+//! (`postgres/pool.rs`, at most [`POOL_SIZE`] connections) whose sockets are driven by a
+//! runtime the store owns; callers' threads wait for their answers, so the store is as
+//! synchronous as the SQLite one, and safe to call from any thread.
+//!
+//! **Commits are serialized in the database**, not in this process: every commit
+//! transaction first takes the transaction-level advisory lock [`COMMIT_LOCK`]
+//! (`pg_advisory_xact_lock`), and only then, in a statement of its own (so its snapshot is
+//! taken after the lock is held — under READ COMMITTED a statement's snapshot is taken when
+//! it starts), reads the log's size. So even two processes sharing the database append at
+//! consecutive, distinct indexes, and the checks effects make against what is stored (a
+//! notice's admission, a certificate expected as read, a reused trust-list sequence, a
+//! round's submissions) see every commit before theirs. Reads take no lock.
+//!
+//! **A commit whose answer is lost** (the connection cut, or the server process ended, while
+//! `COMMIT` ran) is not guessed at: its transaction id, read inside it, is asked about on
+//! other connections (`pg_xact_status`, for up to 10 s while it is in progress or the server
+//! unreachable), and the outcomes are returned only once it is known to have committed;
+//! otherwise it is an error (then nothing was committed, or — if even that cannot be learned
+//! — the error says the outcome is unknown, and the log above, which then assumes nothing
+//! was appended, may be behind the store until it is reopened). Only an `ERROR` answer to
+//! `COMMIT` is taken as a rollback.
+//!
+//! **No cache of certificate versions**: [`Store::cached_certificate_view`] always answers
+//! [`InMemory::Unknown`](super::InMemory::Unknown), so every look-up reads through to the database and a version
+//! written by another process is never served stale. (The embedded store caches because its
+//! process is the file's only writer.) Invalidation through LISTEN/NOTIFY would let this
+//! store cache too; it is not done yet.
+//!
+//! **The hash index** (leaf hash to log index) is derived data, in UNLOGGED tables
+//! (`log_leaf`, `log_leaf_covered`): not written to PostgreSQL's WAL, emptied by a crash
+//! recovery, rebuilt by the log from its entries.
+//!
+//! **What several gateway nodes on one database would need from this store** (not built
+//! yet): the commit lock above already makes appends safe, but each node's log keeps its own
+//! tree in memory and assumes it sees every append. A multi-node design needs (1) one
+//! sequencer at a time — a lease (a session-level advisory lock, or a lease row with an
+//! expiry) held by the node that appends, with the others queueing their entries in a table
+//! and waiting for their index; (2) the other nodes following the log (polling or
+//! LISTEN/NOTIFY on the log's size) to extend their trees and checkpoints; (3) certificate
+//! versions and the trust list in force invalidated across nodes (NOTIFY on commit) if they
+//! are to be cached; (4) one hash indexer (the `log_leaf_covered` row is locked by each batch,
+//! so two indexers refuse each other's batches rather than corrupt the index); (5) a log that
+//! re-reads the store's size after a commit whose outcome stayed unknown, instead of assuming
+//! nothing was appended.
+//!
+//! **Moving up** from the embedded store: `postgres/import.rs` copies one into an empty
+//! database (`mrgate store migrate`).
+//!
+//! What it must never do: apply an effect whose entry it then drops, or the reverse; append
+//! outside the commit lock; answer a commit as committed before PostgreSQL said so.
+
+mod import;
+mod pool;
+
+pub use import::RowCounts;
+
+use super::{
+    CertificateRecord, CertificateView, DecisionRecord, Effect, PtReportRecord, PtResultRecord, PtRoundRecord,
+    PtSubmissionRecord, StatusEvent, Store, StoreError, TrustListVersion, Write, Written,
+};
+use pool::{Conn, Pool};
+use std::sync::Arc;
+use tokio_postgres::Row;
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => StoreError::Database(format!("postgres: {}", db.message())),
+            None => StoreError::Database(format!("postgres: {e}")),
+        }
+    }
+}
+
+/// The advisory lock every commit takes first ("mrgateLG").
+pub const COMMIT_LOCK: i64 = 0x6d72_6761_7465_4c47;
+/// The advisory lock held while the schema is checked and migrated ("mrgateMG").
+const MIGRATION_LOCK: i64 = 0x6d72_6761_7465_4d47;
+
+/// Connections open at most: the log's committer, its indexer, and requests' reads.
+pub const POOL_SIZE: usize = 8;
+
+/// Migrations, in order; `mrgate_schema.version` is the number applied. (Numbered apart
+/// from the embedded store's: version 1 here is its version 5.)
+const MIGRATIONS: &[&str] = &[
+    // 1: everything the embedded store holds at its version 5. Text that is ordered by is
+    // compared byte by byte (COLLATE "C"), as SQLite does, whatever the database's locale.
+    r#"CREATE TABLE certificate (
+        issuer TEXT COLLATE "C" NOT NULL,
+        number TEXT COLLATE "C" NOT NULL,
+        holder_credit_code TEXT COLLATE "C",
+        origin TEXT NOT NULL,
+        status TEXT NOT NULL,
+        document BYTEA NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (issuer, number)
+    );
+    CREATE INDEX certificate_holder ON certificate (holder_credit_code);
+    CREATE TABLE status_event (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        issuer TEXT COLLATE "C" NOT NULL,
+        number TEXT COLLATE "C" NOT NULL,
+        status TEXT NOT NULL,
+        since TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reference TEXT NOT NULL
+    );
+    CREATE INDEX status_event_certificate ON status_event (issuer, number, seq);
+    CREATE TABLE decision (id TEXT PRIMARY KEY, kind TEXT NOT NULL, json TEXT NOT NULL, log_index BIGINT);
+    CREATE TABLE trust_list (
+        sequence BIGINT NOT NULL,
+        digest TEXT COLLATE "C" PRIMARY KEY,
+        installed_at TEXT COLLATE "C" NOT NULL,
+        document BYTEA NOT NULL
+    );
+    CREATE INDEX trust_list_sequence ON trust_list (sequence);
+    CREATE TABLE log_entry (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
+    CREATE TABLE log_tile (tile BIGINT PRIMARY KEY, root BYTEA NOT NULL);
+    CREATE TABLE pt_round (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        definition BYTEA NOT NULL,
+        defined_at TEXT NOT NULL,
+        closed_at TEXT,
+        report_xml BYTEA,
+        report_json TEXT,
+        report_csv TEXT
+    );
+    CREATE TABLE pt_submission (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        round TEXT NOT NULL REFERENCES pt_round (id),
+        submitter TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        received TEXT NOT NULL,
+        document BYTEA NOT NULL
+    );
+    CREATE INDEX pt_submission_round ON pt_submission (round, seq);
+    CREATE TABLE pt_result (
+        round TEXT NOT NULL REFERENCES pt_round (id),
+        measurand TEXT COLLATE "C" NOT NULL,
+        participant TEXT COLLATE "C" NOT NULL,
+        submitter TEXT NOT NULL,
+        submission TEXT NOT NULL,
+        result TEXT NOT NULL,
+        PRIMARY KEY (round, measurand, participant)
+    );
+    CREATE TABLE pt_result_replaced (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        round TEXT NOT NULL,
+        measurand TEXT NOT NULL,
+        participant TEXT NOT NULL,
+        submitter TEXT NOT NULL,
+        submission TEXT NOT NULL,
+        result TEXT NOT NULL
+    );
+    CREATE INDEX pt_result_replaced_round ON pt_result_replaced (round, seq);
+    CREATE TABLE notice (
+        body TEXT NOT NULL,
+        jti TEXT NOT NULL,
+        issuer TEXT COLLATE "C" NOT NULL,
+        number TEXT COLLATE "C" NOT NULL,
+        iat BIGINT NOT NULL,
+        action TEXT NOT NULL,
+        PRIMARY KEY (body, jti)
+    );
+    CREATE INDEX notice_certificate ON notice (issuer, number, iat);
+    CREATE UNLOGGED TABLE log_leaf (hash BYTEA PRIMARY KEY, idx BIGINT NOT NULL);
+    CREATE UNLOGGED TABLE log_leaf_covered (
+        one INTEGER PRIMARY KEY CHECK (one = 0),
+        size BIGINT NOT NULL,
+        last BYTEA
+    );"#,
+];
+
+/// The PostgreSQL store.
+#[derive(Debug)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/database`, or any
+    /// form `tokio-postgres` accepts) and brings its schema up to date.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let mut config = parse_url(url)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(std::time::Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("mrgate");
+        }
+        let store = Self { pool: Pool::new(config, POOL_SIZE)? };
+        store.pool.run(async |c| migrate(c).await)?;
+        Ok(store)
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.pool.run(async |c| Ok(c.query_one("SELECT version FROM mrgate_schema", &[]).await?.try_get(0)?))
+    }
+
+    fn commit_once(&self, writes: &[Write]) -> Result<Committed, StoreError> {
+        self.pool.run(async |c| commit(c, writes).await)
+    }
+
+    /// Whether the transaction `xid` committed: asked on another connection until it is
+    /// no longer in progress (its server process may still be finishing it).
+    fn committed(&self, xid: &str) -> Result<bool, StoreError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let status = self.pool.run(async |c| {
+                let status: Option<String> =
+                    c.query_one("SELECT pg_xact_status($1::text::xid8)", &[&xid]).await?.try_get(0)?;
+                Ok(status)
+            });
+            let unknown = |why: String| StoreError::Database(format!("the outcome of commit {xid} is unknown: {why}"));
+            let why = match status {
+                Ok(Some(s)) if s == "committed" => return Ok(true),
+                Ok(Some(s)) if s == "aborted" => return Ok(false),
+                // Its server process is still finishing it.
+                Ok(Some(s)) if s == "in progress" => s,
+                Ok(status) => {
+                    return Err(unknown(format!("its transaction is {}", status.unwrap_or("forgotten".into()))));
+                }
+                // The server is not reachable yet (the connection lost may have been one of many).
+                Err(e) => e.to_string(),
+            };
+            if std::time::Instant::now() >= deadline {
+                return Err(unknown(why));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+/// `url` as a connection configuration; the error never repeats the URL (it may hold a
+/// password).
+pub fn parse_url(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+    url.parse::<tokio_postgres::Config>()
+        .map_err(|e| StoreError::Database(format!("the store url is not a PostgreSQL connection string: {e}")))
+}
+
+async fn migrate(c: &mut Conn) -> Result<(), StoreError> {
+    let encoding: String = c.query_one("SELECT current_setting('server_encoding')", &[]).await?.try_get(0)?;
+    if encoding != "UTF8" {
+        return Err(StoreError::Database(format!("the database's encoding is {encoding}, not UTF8")));
+    }
+    c.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")).await?;
+    let migrated = async {
+        c.batch(
+            "CREATE TABLE IF NOT EXISTS mrgate_schema (one INTEGER PRIMARY KEY CHECK (one = 0), version BIGINT NOT NULL);
+             INSERT INTO mrgate_schema (one, version) VALUES (0, 0) ON CONFLICT DO NOTHING",
+        )
+        .await?;
+        let version: i64 = c.query_one("SELECT version FROM mrgate_schema", &[]).await?.try_get(0)?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::SchemaTooNew { found: version, supported });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+            c.batch(sql).await?;
+            c.execute("UPDATE mrgate_schema SET version = $1", &[&(i as i64 + 1)]).await?;
+        }
+        c.batch("COMMIT").await
+    }
+    .await;
+    if migrated.is_err() {
+        rollback(c).await;
+    }
+    migrated
+}
+
+/// Ends the open transaction, if any; a connection that cannot is not used again.
+async fn rollback(c: &mut Conn) {
+    if c.batch("ROLLBACK").await.is_err() {
+        c.broken = true;
+    }
+}
+
+/// What a commit came to on its connection.
+enum Committed {
+    Done(Vec<Result<Written, StoreError>>),
+    /// `COMMIT` was sent but its answer lost with the connection: committed only if
+    /// transaction `xid` did.
+    Unknown {
+        xid: String,
+        outcomes: Vec<Result<Written, StoreError>>,
+        error: StoreError,
+    },
+}
+
+async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError> {
+    c.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({COMMIT_LOCK})")).await?;
+    let applied = async {
+        // After the lock, in a statement of its own: its snapshot holds every commit before.
+        let head =
+            c.query_one("SELECT COALESCE(MAX(idx) + 1, 0), pg_current_xact_id()::text FROM log_entry", &[]).await?;
+        let mut next: i64 = head.try_get(0)?;
+        let xid: String = head.try_get(1)?;
+        let mut indexes = Vec::new();
+        let mut entries: Vec<&[u8]> = Vec::new();
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            let index = write.entry.as_ref().map(|_| next as u64);
+            match apply_all(c, &write.effects, index).await? {
+                Ok(replaced) => {
+                    if let Some(entry) = &write.entry {
+                        indexes.push(next);
+                        entries.push(entry);
+                        next += 1;
+                    }
+                    outcomes.push(Ok(Written { index, replaced }));
+                }
+                Err(refused) => outcomes.push(Err(refused)),
+            }
+        }
+        if !entries.is_empty() {
+            c.execute(
+                "INSERT INTO log_entry (idx, entry) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
+                &[&indexes, &entries],
+            )
+            .await?;
+        }
+        Ok::<_, StoreError>((xid, outcomes))
+    }
+    .await;
+    let (xid, outcomes) = match applied {
+        Ok(done) => done,
+        Err(e) => {
+            rollback(c).await;
+            return Err(e);
+        }
+    };
+    match c.client.batch_execute("COMMIT").await {
+        Ok(()) => Ok(Committed::Done(outcomes)),
+        Err(error) if rolled_back(&error) => {
+            rollback(c).await;
+            Err(error.into())
+        }
+        Err(error) => {
+            c.broken = true;
+            Ok(Committed::Unknown { xid, outcomes, error: error.into() })
+        }
+    }
+}
+
+/// Whether the server answered a failed `COMMIT` with an error that ended the transaction
+/// (a deferred constraint, a serialization failure: it rolled back), rather than the answer
+/// being lost or the session ended (then whether it committed is unknown).
+fn rolled_back(e: &tokio_postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|db| db.parsed_severity() == Some(tokio_postgres::error::Severity::Error))
+}
+
+/// Applies one write's effects inside the open transaction, all or none: a refused effect
+/// (the inner error) rolls back to where the write began and the batch goes on; an error
+/// that ended the transaction itself (the outer one) ends the batch.
+async fn apply_all(
+    c: &mut Conn,
+    effects: &[Effect],
+    index: Option<u64>,
+) -> Result<Result<Vec<PtResultRecord>, StoreError>, StoreError> {
+    if effects.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    c.batch("SAVEPOINT write").await?;
+    let mut replaced = Vec::new();
+    for effect in effects {
+        match apply(c, effect, index).await {
+            Ok(r) => replaced.extend(r),
+            Err(refused) => {
+                if c.client.is_closed() {
+                    return Err(refused);
+                }
+                // Any error in PostgreSQL fails the transaction until it is rolled back to
+                // the savepoint.
+                c.batch("ROLLBACK TO SAVEPOINT write; RELEASE SAVEPOINT write").await?;
+                return Ok(Err(refused));
+            }
+        }
+    }
+    c.batch("RELEASE SAVEPOINT write").await?;
+    Ok(Ok(replaced))
+}
+
+fn conflict(reason: &'static str, message: String) -> StoreError {
+    StoreError::Conflict { reason, message }
+}
+
+async fn insert_event(c: &mut Conn, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO status_event (issuer, number, status, since, actor, reference) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[&issuer, &number, &e.status, &e.since, &e.actor, &e.reference],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn current_status(c: &mut Conn, issuer: &str, number: &str) -> Result<Option<String>, StoreError> {
+    let row =
+        c.query_opt("SELECT status FROM certificate WHERE issuer = $1 AND number = $2", &[&issuer, &number]).await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
+}
+
+/// One effect; returns the results a submission replaced. `index` is the log index of the
+/// write's entry, if it has one.
+async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<PtResultRecord>, StoreError> {
+    match effect {
+        Effect::PutCertificate { record: r, event } => {
+            let previous = current_status(c, &r.issuer, &r.number).await?;
+            c.execute(
+                "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
+                   origin = excluded.origin, status = excluded.status, document = excluded.document,
+                   recorded_at = excluded.recorded_at",
+                &[&r.issuer, &r.number, &r.holder_credit_code, &r.origin, &r.status, &r.document, &r.recorded_at],
+            )
+            .await?;
+            if previous.as_deref() != Some(r.status.as_str()) {
+                insert_event(c, &r.issuer, &r.number, event).await?;
+            }
+        }
+        Effect::SetStatus { issuer, number, event } => {
+            let changed = c
+                .execute(
+                    "UPDATE certificate SET status = $3 WHERE issuer = $1 AND number = $2",
+                    &[issuer, number, &event.status],
+                )
+                .await?;
+            if changed == 0 {
+                return Err(StoreError::NotFound { issuer: issuer.clone(), number: number.clone() });
+            }
+            insert_event(c, issuer, number, event).await?;
+        }
+        Effect::ApplyNotice { body, notice: n, event } => {
+            let Some(status) = current_status(c, &n.issuer, &n.number).await? else {
+                return Err(StoreError::NotFound { issuer: n.issuer.clone(), number: n.number.clone() });
+            };
+            let status = crate::model::Status::parse(&status)
+                .ok_or_else(|| StoreError::Database(format!("stored status '{status}' is not a status")))?;
+            let last_iat: Option<i64> = c
+                .query_one("SELECT max(iat) FROM notice WHERE issuer = $1 AND number = $2", &[&n.issuer, &n.number])
+                .await?
+                .try_get(0)?;
+            let jti_seen =
+                c.query_opt("SELECT 1 FROM notice WHERE body = $1 AND jti = $2", &[body, &n.jti]).await?.is_some();
+            let register = crate::notice::Register { status, last_iat, jti_seen };
+            crate::notice::admit(n.action, n.iat, &n.jti, &register)
+                .map_err(|e| StoreError::Conflict { reason: e.code(), message: e.to_string() })?;
+            c.execute(
+                "INSERT INTO notice (body, jti, issuer, number, iat, action) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[body, &n.jti, &n.issuer, &n.number, &n.iat, &n.action.as_str()],
+            )
+            .await?;
+            c.execute(
+                "UPDATE certificate SET status = $3 WHERE issuer = $1 AND number = $2",
+                &[&n.issuer, &n.number, &event.status],
+            )
+            .await?;
+            insert_event(c, &n.issuer, &n.number, event).await?;
+        }
+        Effect::ExpectCertificate { issuer, number, as_read } => {
+            let now = c
+                .query_opt(
+                    "SELECT document, status FROM certificate WHERE issuer = $1 AND number = $2",
+                    &[issuer, number],
+                )
+                .await?
+                .map(|r| Ok::<_, tokio_postgres::Error>((r.try_get::<_, Vec<u8>>(0)?, r.try_get::<_, String>(1)?)))
+                .transpose()?;
+            if &now != as_read {
+                return Err(conflict(
+                    "register.conflict",
+                    format!("certificate {issuer}/{number} changed while the decision was made; ask again"),
+                ));
+            }
+        }
+        Effect::PutDecision { id, kind, json } => {
+            let log_index = index.map(|i| i as i64);
+            c.execute(
+                "INSERT INTO decision (id, kind, json, log_index) VALUES ($1, $2, $3, $4)",
+                &[id, kind, json, &log_index],
+            )
+            .await?;
+        }
+        Effect::PutTrustList(v) => {
+            // A sequence names one list: were two kept, which one a past decision used
+            // would depend on which the store happened to return.
+            let sequence = v.sequence as i64;
+            let other = c
+                .query_opt(
+                    "SELECT digest FROM trust_list WHERE sequence = $1 AND digest != $2 LIMIT 1",
+                    &[&sequence, &v.digest],
+                )
+                .await?;
+            if let Some(other) = other {
+                let other: String = other.try_get(0)?;
+                return Err(conflict(
+                    "trust.sequence_reused",
+                    format!("a different trust list (sha256:{other}) is already installed as sequence {}", v.sequence),
+                ));
+            }
+            c.execute(
+                "INSERT INTO trust_list (sequence, digest, installed_at, document) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&sequence, &v.digest, &v.installed_at, &v.document],
+            )
+            .await?;
+        }
+        Effect::PutPtRound(r) => {
+            let inserted = c
+                .execute(
+                    "INSERT INTO pt_round (id, provider, definition, defined_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (id) DO NOTHING",
+                    &[&r.id, &r.provider, &r.definition, &r.defined_at],
+                )
+                .await?;
+            if inserted == 0 {
+                return Err(conflict("pt.round_exists", format!("round '{}' is already defined", r.id)));
+            }
+        }
+        Effect::PutPtSubmission { submission, results, replacing } => {
+            return put_pt_submission(c, submission, results, *replacing).await;
+        }
+        Effect::ClosePtRound { id, at, submissions } => {
+            still_open(c, id).await?;
+            let held: Vec<String> = c
+                .query("SELECT digest FROM pt_submission WHERE round = $1 ORDER BY seq", &[id])
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+            if &held != submissions {
+                // A submission committed after the closer read the round: its entry would
+                // not name what the round closed with.
+                return Err(conflict(
+                    "pt.results_changed",
+                    format!("round '{id}' holds {} submissions, the close names {}", held.len(), submissions.len()),
+                ));
+            }
+            c.execute("UPDATE pt_round SET closed_at = $2 WHERE id = $1", &[id, at]).await?;
+        }
+        Effect::PutPtReport { id, report: r } => {
+            let updated = c
+                .execute(
+                    "UPDATE pt_round SET report_xml = $2, report_json = $3, report_csv = $4
+                     WHERE id = $1 AND closed_at IS NOT NULL AND report_xml IS NULL",
+                    &[id, &r.xml, &r.json, &r.csv],
+                )
+                .await?;
+            if updated == 0 {
+                return Err(conflict(
+                    "pt.round_closed",
+                    format!("round '{id}' is not closing or already has its report"),
+                ));
+            }
+        }
+        Effect::PutLogTileRoots { first, roots } => {
+            let tiles: Vec<i64> = (*first..).zip(roots).map(|(t, _)| t as i64).collect();
+            let roots: Vec<&[u8]> = roots.iter().map(|r| &r[..]).collect();
+            c.execute(
+                "INSERT INTO log_tile (tile, root) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])
+                 ON CONFLICT DO NOTHING",
+                &[&tiles, &roots],
+            )
+            .await?;
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// A conflict unless round `id` is defined and not closed.
+async fn still_open(c: &mut Conn, id: &str) -> Result<(), StoreError> {
+    let closed: Option<Option<String>> =
+        c.query_opt("SELECT closed_at FROM pt_round WHERE id = $1", &[&id]).await?.map(|r| r.try_get(0)).transpose()?;
+    match closed {
+        None => Err(conflict("pt.round_unknown", format!("no round '{id}'"))),
+        Some(Some(at)) => Err(conflict("pt.round_closed", format!("round '{id}' closed at {at}"))),
+        Some(None) => Ok(()),
+    }
+}
+
+fn pt_result(row: &Row) -> Result<PtResultRecord, tokio_postgres::Error> {
+    Ok(PtResultRecord {
+        measurand: row.try_get(0)?,
+        participant: row.try_get(1)?,
+        submitter: row.try_get(2)?,
+        submission: row.try_get(3)?,
+        result: row.try_get(4)?,
+    })
+}
+
+async fn put_pt_submission(
+    c: &mut Conn,
+    s: &PtSubmissionRecord,
+    results: &[PtResultRecord],
+    replacing: bool,
+) -> Result<Vec<PtResultRecord>, StoreError> {
+    still_open(c, &s.round).await?;
+    c.execute(
+        "INSERT INTO pt_submission (round, submitter, digest, received, document) VALUES ($1, $2, $3, $4, $5)",
+        &[&s.round, &s.submitter, &s.digest, &s.received, &s.document],
+    )
+    .await?;
+    let mut replaced = Vec::new();
+    for r in results {
+        let previous = c
+            .query_opt(
+                "SELECT measurand, participant, submitter, submission, result FROM pt_result
+                 WHERE round = $1 AND measurand = $2 AND participant = $3",
+                &[&s.round, &r.measurand, &r.participant],
+            )
+            .await?
+            .map(|row| pt_result(&row))
+            .transpose()?;
+        if let Some(p) = previous {
+            if p.submitter != r.submitter {
+                return Err(conflict(
+                    "pt.participant_taken",
+                    format!("participant '{}' was submitted by '{}'", p.participant, p.submitter),
+                ));
+            }
+            c.execute(
+                "INSERT INTO pt_result_replaced (round, measurand, participant, submitter, submission, result)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&s.round, &p.measurand, &p.participant, &p.submitter, &p.submission, &p.result],
+            )
+            .await?;
+            replaced.push(p);
+        }
+        c.execute(
+            "INSERT INTO pt_result (round, measurand, participant, submitter, submission, result)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (round, measurand, participant) DO UPDATE SET submission = excluded.submission,
+               result = excluded.result",
+            &[&s.round, &r.measurand, &r.participant, &r.submitter, &r.submission, &r.result],
+        )
+        .await?;
+    }
+    if replaced.is_empty() == replacing {
+        // The entry logged with this submission says whether it replaced results; another
+        // submission committed in between made that untrue.
+        return Err(conflict(
+            "pt.results_changed",
+            format!("the results of round '{}' changed while this submission was checked", s.round),
+        ));
+    }
+    Ok(replaced)
+}
+
+fn certificate_record(row: &Row) -> Result<CertificateRecord, tokio_postgres::Error> {
+    Ok(CertificateRecord {
+        issuer: row.try_get(0)?,
+        number: row.try_get(1)?,
+        holder_credit_code: row.try_get(2)?,
+        origin: row.try_get(3)?,
+        status: row.try_get(4)?,
+        document: row.try_get(5)?,
+        recorded_at: row.try_get(6)?,
+    })
+}
+
+fn trust_list_version(r: &Row) -> Result<TrustListVersion, StoreError> {
+    let sequence: i64 = r.try_get(0)?;
+    Ok(TrustListVersion {
+        sequence: u64::try_from(sequence)
+            .map_err(|_| StoreError::Database(format!("trust-list sequence {sequence} is negative")))?,
+        digest: r.try_get(1)?,
+        installed_at: r.try_get(2)?,
+        document: r.try_get(3)?,
+    })
+}
+
+fn hash(bytes: &[u8]) -> Option<[u8; 32]> {
+    <[u8; 32]>::try_from(bytes).ok()
+}
+
+impl Store for PostgresStore {
+    fn commit(&self, writes: &[Write]) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+        match self.commit_once(writes)? {
+            Committed::Done(outcomes) => Ok(outcomes),
+            Committed::Unknown { xid, outcomes, error } => match self.committed(&xid) {
+                Ok(true) => Ok(outcomes),
+                Ok(false) => Err(error),
+                Err(unknown) => Err(StoreError::Database(format!("{error}; {unknown}"))),
+            },
+        }
+    }
+
+    fn certificate(&self, issuer: &str, number: &str) -> Result<Option<CertificateRecord>, StoreError> {
+        Ok(self.certificate_view(issuer, number)?.map(|v| v.record.clone()))
+    }
+
+    fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError> {
+        self.pool.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at FROM certificate
+                     WHERE holder_credit_code = $1 ORDER BY issuer, number",
+                    &[&credit_code],
+                )
+                .await?;
+            Ok(rows.iter().map(certificate_record).collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
+        self.pool.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT status, since, actor, reference FROM status_event WHERE issuer = $1 AND number = $2
+                     ORDER BY seq",
+                    &[&issuer, &number],
+                )
+                .await?;
+            let history = rows.iter().map(|r| {
+                Ok::<_, tokio_postgres::Error>(StatusEvent {
+                    status: r.try_get(0)?,
+                    since: r.try_get(1)?,
+                    actor: r.try_get(2)?,
+                    reference: r.try_get(3)?,
+                })
+            });
+            Ok(history.collect::<Result<_, _>>()?)
+        })
+    }
+
+    /// Record and history in one statement, so from one snapshot.
+    fn certificate_view(&self, issuer: &str, number: &str) -> Result<Option<Arc<CertificateView>>, StoreError> {
+        self.pool.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT c.issuer, c.number, c.holder_credit_code, c.origin, c.status, c.document, c.recorded_at,
+                            e.status, e.since, e.actor, e.reference
+                     FROM certificate c
+                     LEFT JOIN status_event e ON e.issuer = c.issuer AND e.number = c.number
+                     WHERE c.issuer = $1 AND c.number = $2 ORDER BY e.seq",
+                    &[&issuer, &number],
+                )
+                .await?;
+            let Some(first) = rows.first() else { return Ok(None) };
+            let record = certificate_record(first)?;
+            let mut history = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let status: Option<String> = r.try_get(7)?;
+                if let Some(status) = status {
+                    history.push(StatusEvent {
+                        status,
+                        since: r.try_get(8)?,
+                        actor: r.try_get(9)?,
+                        reference: r.try_get(10)?,
+                    });
+                }
+            }
+            Ok(Some(Arc::new(CertificateView { record, history, derived: std::sync::OnceLock::new() })))
+        })
+    }
+
+    fn decision(&self, id: &str) -> Result<Option<DecisionRecord>, StoreError> {
+        self.pool.run(async |c| {
+            let Some(r) = c.query_opt("SELECT kind, json, log_index FROM decision WHERE id = $1", &[&id]).await? else {
+                return Ok(None);
+            };
+            let log_index: Option<i64> = r.try_get(2)?;
+            Ok(Some(DecisionRecord {
+                kind: r.try_get(0)?,
+                json: r.try_get(1)?,
+                log_index: log_index.map(|i| i as u64),
+            }))
+        })
+    }
+
+    fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError> {
+        self.pool.run(async |c| {
+            c.query(
+                "SELECT sequence, digest, installed_at, document FROM trust_list ORDER BY installed_at, sequence",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(trust_list_version)
+            .collect()
+        })
+    }
+
+    fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError> {
+        self.pool.run(async |c| {
+            c.query_opt(
+                "SELECT sequence, digest, installed_at, document FROM trust_list
+                 WHERE sequence = (SELECT MAX(sequence) FROM trust_list) LIMIT 1",
+                &[],
+            )
+            .await?
+            .as_ref()
+            .map(trust_list_version)
+            .transpose()
+        })
+    }
+
+    fn pt_round(&self, id: &str) -> Result<Option<PtRoundRecord>, StoreError> {
+        self.pool.run(async |c| {
+            let Some(row) = c
+                .query_opt("SELECT id, provider, definition, defined_at, closed_at FROM pt_round WHERE id = $1", &[&id])
+                .await?
+            else {
+                return Ok(None);
+            };
+            Ok(Some(PtRoundRecord {
+                id: row.try_get(0)?,
+                provider: row.try_get(1)?,
+                definition: row.try_get(2)?,
+                defined_at: row.try_get(3)?,
+                closed_at: row.try_get(4)?,
+            }))
+        })
+    }
+
+    fn pt_submissions(&self, round: &str) -> Result<Vec<PtSubmissionRecord>, StoreError> {
+        self.pool.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT round, submitter, digest, received, document FROM pt_submission WHERE round = $1
+                     ORDER BY seq",
+                    &[&round],
+                )
+                .await?;
+            let submissions = rows.iter().map(|row| {
+                Ok::<_, tokio_postgres::Error>(PtSubmissionRecord {
+                    round: row.try_get(0)?,
+                    submitter: row.try_get(1)?,
+                    digest: row.try_get(2)?,
+                    received: row.try_get(3)?,
+                    document: row.try_get(4)?,
+                })
+            });
+            Ok(submissions.collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn pt_results(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError> {
+        self.pool.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT measurand, participant, submitter, submission, result FROM pt_result WHERE round = $1
+                     ORDER BY measurand, participant",
+                    &[&round],
+                )
+                .await?;
+            Ok(rows.iter().map(pt_result).collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn pt_replaced(&self, round: &str) -> Result<Vec<PtResultRecord>, StoreError> {
+        self.pool.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT measurand, participant, submitter, submission, result FROM pt_result_replaced
+                     WHERE round = $1 ORDER BY seq",
+                    &[&round],
+                )
+                .await?;
+            Ok(rows.iter().map(pt_result).collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn pt_report(&self, id: &str) -> Result<Option<PtReportRecord>, StoreError> {
+        self.pool.run(async |c| {
+            // A round without its report yet has NULLs here: no report.
+            let Some(r) = c
+                .query_opt(
+                    "SELECT report_xml, report_json, report_csv FROM pt_round WHERE id = $1 AND report_xml IS NOT NULL",
+                    &[&id],
+                )
+                .await?
+            else {
+                return Ok(None);
+            };
+            Ok(Some(PtReportRecord { xml: r.try_get(0)?, json: r.try_get(1)?, csv: r.try_get(2)? }))
+        })
+    }
+
+    fn pt_reported(&self, id: &str) -> Result<bool, StoreError> {
+        self.pool.run(async |c| {
+            Ok(c.query_one("SELECT EXISTS (SELECT 1 FROM pt_round WHERE id = $1 AND report_xml IS NOT NULL)", &[&id])
+                .await?
+                .try_get(0)?)
+        })
+    }
+
+    fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let (start, end) = (start as i64, end as i64);
+        self.pool.run(async |c| {
+            let rows = c
+                .query("SELECT entry FROM log_entry WHERE idx >= $1 AND idx < $2 ORDER BY idx", &[&start, &end])
+                .await?;
+            Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn log_size(&self) -> Result<u64, StoreError> {
+        self.pool.run(async |c| {
+            let size: i64 = c.query_one("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", &[]).await?.try_get(0)?;
+            Ok(size as u64)
+        })
+    }
+
+    fn log_tile_roots(&self) -> Result<Vec<[u8; 32]>, StoreError> {
+        self.pool.run(async |c| {
+            let rows = c.query("SELECT tile, root FROM log_tile ORDER BY tile", &[]).await?;
+            let mut roots = Vec::with_capacity(rows.len());
+            for row in rows {
+                let (tile, root): (i64, Vec<u8>) = (row.try_get(0)?, row.try_get(1)?);
+                // Tiles are stored in order from 0; a gap or a short root is a damaged store.
+                let root = hash(&root).filter(|_| tile == roots.len() as i64).ok_or_else(|| {
+                    StoreError::Database(format!("log tile {tile}: not the next tile, or not a hash"))
+                })?;
+                roots.push(root);
+            }
+            Ok(roots)
+        })
+    }
+
+    fn log_hash_index_size(&self) -> Result<(u64, Option<[u8; 32]>), StoreError> {
+        self.pool.run(async |c| {
+            let Some(row) = c.query_opt("SELECT size, last FROM log_leaf_covered WHERE one = 0", &[]).await? else {
+                return Ok((0, None));
+            };
+            let size: i64 = row.try_get(0)?;
+            let last: Option<Vec<u8>> = row.try_get(1)?;
+            Ok((size as u64, last.as_deref().and_then(hash)))
+        })
+    }
+
+    fn index_log_leaves(&self, first: u64, leaf_hashes: &[[u8; 32]]) -> Result<(), StoreError> {
+        let Some(last) = leaf_hashes.last() else { return Ok(()) };
+        // The earliest index of each hash in the batch; rows already stored keep theirs.
+        let mut sorted: Vec<(&[u8; 32], u64)> = leaf_hashes.iter().zip(first..).collect();
+        sorted.sort();
+        sorted.dedup_by_key(|(hash, _)| *hash);
+        let hashes: Vec<&[u8]> = sorted.iter().map(|(h, _)| &h[..]).collect();
+        let indexes: Vec<i64> = sorted.iter().map(|(_, i)| *i as i64).collect();
+        let size = (first + leaf_hashes.len() as u64) as i64;
+        self.pool.run(async |c| {
+            c.batch("BEGIN").await?;
+            let added = async {
+                c.execute("INSERT INTO log_leaf_covered (one, size) VALUES (0, 0) ON CONFLICT DO NOTHING", &[]).await?;
+                // Locked: two indexers refuse each other's batches rather than interleave.
+                let covered: i64 =
+                    c.query_one("SELECT size FROM log_leaf_covered WHERE one = 0 FOR UPDATE", &[]).await?.try_get(0)?;
+                if covered as u64 != first {
+                    return Err(StoreError::Database(format!("the hash index covers {covered} entries, not {first}")));
+                }
+                c.execute(
+                    "INSERT INTO log_leaf (hash, idx) SELECT * FROM UNNEST($1::BYTEA[], $2::BIGINT[])
+                     ON CONFLICT DO NOTHING",
+                    &[&hashes, &indexes],
+                )
+                .await?;
+                c.execute("UPDATE log_leaf_covered SET size = $1, last = $2 WHERE one = 0", &[&size, &&last[..]])
+                    .await?;
+                c.batch("COMMIT").await
+            }
+            .await;
+            if added.is_err() {
+                rollback(c).await;
+            }
+            added
+        })
+    }
+
+    fn reset_log_hash_index(&self) -> Result<(), StoreError> {
+        self.pool.run(async |c| c.batch("TRUNCATE log_leaf, log_leaf_covered").await)
+    }
+
+    fn log_index_of(&self, leaf_hash: &[u8; 32]) -> Result<Option<u64>, StoreError> {
+        self.pool.run(async |c| {
+            let row = c.query_opt("SELECT idx FROM log_leaf WHERE hash = $1", &[&&leaf_hash[..]]).await?;
+            Ok(row.map(|r| r.try_get::<_, i64>(0)).transpose()?.map(|i| i as u64))
+        })
+    }
+}
