@@ -779,12 +779,12 @@ async fn handle(
     presented: Arc<auth::Presented>,
     peer: std::net::IpAddr,
     request: Request<Incoming>,
+    id: Arc<str>,
     _handling: connections::Handling,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let started = std::time::Instant::now();
     let label = route_label(request.method(), request.uri().path());
     let method = request.method().clone();
-    let id = events::request_id();
     let (mut response, actor) = answer(&app, &presented, peer, request).await;
     let latency = started.elapsed();
     app.metrics.request(label, response.status().as_u16(), latency);
@@ -947,24 +947,38 @@ async fn unread(app: &App, request: Request<Incoming>, response: Response<Body>)
     response
 }
 
+/// A request as the panic guard knows it: its route label, method and request id, fixed
+/// before its handling starts.
+struct Guarded {
+    label: &'static str,
+    method: Method,
+    id: Arc<str>,
+}
+
 /// A request's handling, with a panic in it (a bug: `src/` denies the lints that lead to
 /// one) answered 500 problem+json and counted in `mrgate_handler_panics_total` rather than
-/// dropping the connection and every request on it. The panic message goes to stderr.
+/// dropping the connection and every request on it. The panic message goes to stderr; the
+/// answer carries the request's id and leaves its event, like any other.
 async fn guarded(
     metrics: Arc<metrics::Metrics>,
-    label: &'static str,
+    request: Guarded,
     handled: impl std::future::Future<Output = Result<Response<Body>, std::convert::Infallible>>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     match CatchUnwind(Box::pin(handled)).await {
         Ok(answer) => answer,
         Err(_) => {
             metrics.handler_panicked();
-            metrics.request(label, 500, std::time::Duration::ZERO);
-            Ok(problem(
+            metrics.request(request.label, 500, std::time::Duration::ZERO);
+            let mut answer = problem(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "http.internal",
                 "the gateway failed on this request (a bug, counted and logged); nothing was decided",
-            ))
+            );
+            // Who asked is not known here (the panic may have come before it was): the id
+            // finds the request's other traces.
+            let latency = std::time::Duration::ZERO;
+            events::finish(&mut answer, &request.id, &request.method, request.label, "unknown", latency);
+            Ok(answer)
         }
     }
 }
@@ -1116,8 +1130,10 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                     let handling = watching.handling();
                     let label = route_label(r.method(), r.uri().path());
                     let metrics = Arc::clone(&app.metrics);
-                    let handled = handle(Arc::clone(&app), Arc::clone(&presented), peer.ip(), r, handling);
-                    guarded(metrics, label, handled)
+                    let id: Arc<str> = events::request_id().into();
+                    let request = Guarded { label, method: r.method().clone(), id: Arc::clone(&id) };
+                    let handled = handle(Arc::clone(&app), Arc::clone(&presented), peer.ip(), r, id, handling);
+                    guarded(metrics, request, handled)
                 });
                 let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 // hyper's own limits sit above the gateway's (see `protocol_limits`), so that a
@@ -1212,22 +1228,24 @@ mod tests {
             }
             Ok(problem(StatusCode::OK, "never", "reached"))
         };
-        let answer = guarded(Arc::clone(&metrics), "POST /v1/verify", panicking).await.unwrap_or_else(|e| match e {});
+        let request = || Guarded { label: "POST /v1/verify", method: Method::POST, id: Arc::from("0badcafe-1") };
+        let answer = guarded(Arc::clone(&metrics), request(), panicking).await.unwrap_or_else(|e| match e {});
         assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(answer.headers().get("x-request-id").map(|v| v.as_bytes()), Some(&b"0badcafe-1"[..]));
         assert_eq!(
             answer.headers().get(hyper::header::CONTENT_TYPE).map(|v| v.as_bytes()),
             Some(&b"application/problem+json"[..])
         );
         let body = answer.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
         let said: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-        assert_eq!(said["reason"], "http.internal");
+        assert_eq!((said["reason"].as_str(), said["request_id"].as_str()), (Some("http.internal"), Some("0badcafe-1")));
         let facts = metrics::TrustListFacts { age: 0.0, until_next_update: 1.0 };
         let text = metrics.render(&facts, &metrics::LogFacts { size: 0, commits: 0, checkpoint_age: 0.0 });
         assert!(text.contains("mrgate_handler_panics_total 1\n"), "{text}");
         assert!(text.contains("mrgate_requests_total{route=\"POST /v1/verify\",status=\"500\"} 1\n"), "{text}");
         // An answer that does not panic passes through.
         let fine = async { Ok(problem(StatusCode::NOT_FOUND, "http.not_found", "x")) };
-        let answer = guarded(Arc::clone(&metrics), "GET /", fine).await.unwrap_or_else(|e| match e {});
+        let answer = guarded(Arc::clone(&metrics), request(), fine).await.unwrap_or_else(|e| match e {});
         assert_eq!(answer.status(), StatusCode::NOT_FOUND);
     }
 }
