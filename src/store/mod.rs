@@ -11,6 +11,7 @@
 //! this module must never apply an effect whose entry it then drops, or the reverse.
 
 pub mod postgres;
+pub mod rules;
 pub mod sqlite;
 
 use serde::Serialize;

@@ -61,6 +61,7 @@ mod pool;
 
 pub use import::RowCounts;
 
+use super::rules;
 use super::{
     CertificateRecord, CertificateView, DecisionRecord, Effect, PtReportRecord, PtResultRecord, PtRoundRecord,
     PtSubmissionRecord, StatusEvent, Store, StoreError, TrustListVersion, Write, Written,
@@ -388,10 +389,6 @@ async fn apply_all(
     Ok(Ok(replaced))
 }
 
-fn conflict(reason: &'static str, message: String) -> StoreError {
-    StoreError::Conflict { reason, message }
-}
-
 async fn insert_event(c: &mut Conn, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
     c.execute(
         "INSERT INTO status_event (issuer, number, status, since, actor, reference) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -474,12 +471,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                 .await?
                 .map(|r| Ok::<_, tokio_postgres::Error>((r.try_get::<_, Vec<u8>>(0)?, r.try_get::<_, String>(1)?)))
                 .transpose()?;
-            if &now != as_read {
-                return Err(conflict(
-                    "register.conflict",
-                    format!("certificate {issuer}/{number} changed while the decision was made; ask again"),
-                ));
-            }
+            rules::as_read(issuer, number, &now, as_read)?;
         }
         Effect::PutDecision { id, kind, json } => {
             let log_index = index.map(|i| i as i64);
@@ -490,8 +482,6 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             .await?;
         }
         Effect::PutTrustList(v) => {
-            // A sequence names one list: were two kept, which one a past decision used
-            // would depend on which the store happened to return.
             let sequence = v.sequence as i64;
             let other = c
                 .query_opt(
@@ -499,13 +489,8 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                     &[&sequence, &v.digest],
                 )
                 .await?;
-            if let Some(other) = other {
-                let other: String = other.try_get(0)?;
-                return Err(conflict(
-                    "trust.sequence_reused",
-                    format!("a different trust list (sha256:{other}) is already installed as sequence {}", v.sequence),
-                ));
-            }
+            let other: Option<String> = other.map(|row| row.try_get(0)).transpose()?;
+            rules::one_list_per_sequence(other, v.sequence)?;
             c.execute(
                 "INSERT INTO trust_list (sequence, digest, installed_at, document) VALUES ($1, $2, $3, $4)
                  ON CONFLICT DO NOTHING",
@@ -521,9 +506,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                     &[&r.id, &r.provider, &r.definition, &r.defined_at],
                 )
                 .await?;
-            if inserted == 0 {
-                return Err(conflict("pt.round_exists", format!("round '{}' is already defined", r.id)));
-            }
+            rules::new_round(inserted != 0, &r.id)?;
         }
         Effect::PutPtSubmission { submission, results, replacing } => {
             return put_pt_submission(c, submission, results, *replacing).await;
@@ -536,14 +519,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                 .iter()
                 .map(|r| r.try_get(0))
                 .collect::<Result<_, _>>()?;
-            if &held != submissions {
-                // A submission committed after the closer read the round: its entry would
-                // not name what the round closed with.
-                return Err(conflict(
-                    "pt.results_changed",
-                    format!("round '{id}' holds {} submissions, the close names {}", held.len(), submissions.len()),
-                ));
-            }
+            rules::closes_with(id, &held, submissions)?;
             c.execute("UPDATE pt_round SET closed_at = $2 WHERE id = $1", &[id, at]).await?;
         }
         Effect::PutPtReport { id, report: r } => {
@@ -554,12 +530,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                     &[id, &r.xml, &r.json, &r.csv],
                 )
                 .await?;
-            if updated == 0 {
-                return Err(conflict(
-                    "pt.round_closed",
-                    format!("round '{id}' is not closing or already has its report"),
-                ));
-            }
+            rules::report_taken(updated != 0, id)?;
         }
         Effect::PutLogTileRoots { first, roots } => {
             let tiles: Vec<i64> = (*first..).zip(roots).map(|(t, _)| t as i64).collect();
@@ -579,11 +550,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
 async fn still_open(c: &mut Conn, id: &str) -> Result<(), StoreError> {
     let closed: Option<Option<String>> =
         c.query_opt("SELECT closed_at FROM pt_round WHERE id = $1", &[&id]).await?.map(|r| r.try_get(0)).transpose()?;
-    match closed {
-        None => Err(conflict("pt.round_unknown", format!("no round '{id}'"))),
-        Some(Some(at)) => Err(conflict("pt.round_closed", format!("round '{id}' closed at {at}"))),
-        Some(None) => Ok(()),
-    }
+    rules::still_open(id, closed)
 }
 
 fn pt_result(row: &Row) -> Result<PtResultRecord, tokio_postgres::Error> {
@@ -620,12 +587,7 @@ async fn put_pt_submission(
             .map(|row| pt_result(&row))
             .transpose()?;
         if let Some(p) = previous {
-            if p.submitter != r.submitter {
-                return Err(conflict(
-                    "pt.participant_taken",
-                    format!("participant '{}' was submitted by '{}'", p.participant, p.submitter),
-                ));
-            }
+            rules::same_submitter(&p, r)?;
             c.execute(
                 "INSERT INTO pt_result_replaced (round, measurand, participant, submitter, submission, result)
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -643,14 +605,7 @@ async fn put_pt_submission(
         )
         .await?;
     }
-    if replaced.is_empty() == replacing {
-        // The entry logged with this submission says whether it replaced results; another
-        // submission committed in between made that untrue.
-        return Err(conflict(
-            "pt.results_changed",
-            format!("the results of round '{}' changed while this submission was checked", s.round),
-        ));
-    }
+    rules::replacing_as_stated(&s.round, !replaced.is_empty(), replacing)?;
     Ok(replaced)
 }
 

@@ -2,6 +2,7 @@
 //! `synchronous=FULL`, schema migrations numbered in `user_version`; beside it the log's
 //! index by leaf hash, derived data in a file of its own (`sqlite/hash_index.rs`).
 
+use super::rules;
 use super::{
     CertificateRecord, CertificateView, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord,
     PtRoundRecord, PtSubmissionRecord, StatusEvent, Store, StoreError, TrustListVersion, Write, Written,
@@ -343,10 +344,6 @@ fn read_history(conn: &Connection, issuer: &str, number: &str) -> Result<Vec<Sta
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn conflict(reason: &'static str, message: String) -> StoreError {
-    StoreError::Conflict { reason, message }
-}
-
 fn trust_list_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<TrustListVersion> {
     Ok(TrustListVersion {
         sequence: r.get::<_, i64>(0)? as u64,
@@ -465,30 +462,18 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                 .prepare_cached("SELECT document, status FROM certificate WHERE issuer = ?1 AND number = ?2")?
                 .query_row(params![issuer, number], |row| Ok((row.get(0)?, row.get(1)?)))
                 .optional()?;
-            if &now != as_read {
-                return Err(conflict(
-                    "register.conflict",
-                    format!("certificate {issuer}/{number} changed while the decision was made; ask again"),
-                ));
-            }
+            rules::as_read(issuer, number, &now, as_read)?;
         }
         Effect::PutDecision { id, kind, json } => {
             conn.prepare_cached("INSERT INTO decision (id, kind, json, log_index) VALUES (?1, ?2, ?3, ?4)")?
                 .execute(params![id, kind, json, index.map(|i| i as i64)])?;
         }
         Effect::PutTrustList(v) => {
-            // A sequence names one list: were two kept, which one a past decision used
-            // would depend on which the store happened to return.
             let other: Option<String> = conn
                 .prepare_cached("SELECT digest FROM trust_list WHERE sequence = ?1 AND digest != ?2 LIMIT 1")?
                 .query_row(params![v.sequence as i64, v.digest], |r| r.get(0))
                 .optional()?;
-            if let Some(other) = other {
-                return Err(conflict(
-                    "trust.sequence_reused",
-                    format!("a different trust list (sha256:{other}) is already installed as sequence {}", v.sequence),
-                ));
-            }
+            rules::one_list_per_sequence(other, v.sequence)?;
             conn.execute(
                 "INSERT OR IGNORE INTO trust_list (sequence, digest, installed_at, document) VALUES (?1, ?2, ?3, ?4)",
                 params![v.sequence as i64, v.digest, v.installed_at, v.document],
@@ -500,9 +485,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                  ON CONFLICT (id) DO NOTHING",
                 params![r.id, r.provider, r.definition, r.defined_at],
             )?;
-            if inserted == 0 {
-                return Err(conflict("pt.round_exists", format!("round '{}' is already defined", r.id)));
-            }
+            rules::new_round(inserted != 0, &r.id)?;
         }
         Effect::PutPtSubmission { submission, results, replacing } => {
             return put_pt_submission(conn, submission, results, *replacing);
@@ -513,14 +496,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                 .prepare_cached("SELECT digest FROM pt_submission WHERE round = ?1 ORDER BY seq")?
                 .query_map(params![id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
-            if &held != submissions {
-                // A submission committed after the closer read the round: its entry would
-                // not name what the round closed with.
-                return Err(conflict(
-                    "pt.results_changed",
-                    format!("round '{id}' holds {} submissions, the close names {}", held.len(), submissions.len()),
-                ));
-            }
+            rules::closes_with(id, &held, submissions)?;
             conn.execute("UPDATE pt_round SET closed_at = ?2 WHERE id = ?1", params![id, at])?;
         }
         Effect::PutPtReport { id, report: r } => {
@@ -529,12 +505,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                  WHERE id = ?1 AND closed_at IS NOT NULL AND report_xml IS NULL",
                 params![id, r.xml, r.json, r.csv],
             )?;
-            if updated == 0 {
-                return Err(conflict(
-                    "pt.round_closed",
-                    format!("round '{id}' is not closing or already has its report"),
-                ));
-            }
+            rules::report_taken(updated != 0, id)?;
         }
         Effect::PutLogTileRoots { first, roots } => {
             let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO log_tile (tile, root) VALUES (?1, ?2)")?;
@@ -550,11 +521,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
 fn still_open(conn: &Connection, id: &str) -> Result<(), StoreError> {
     let closed: Option<Option<String>> =
         conn.query_row("SELECT closed_at FROM pt_round WHERE id = ?1", params![id], |r| r.get(0)).optional()?;
-    match closed {
-        None => Err(conflict("pt.round_unknown", format!("no round '{id}'"))),
-        Some(Some(at)) => Err(conflict("pt.round_closed", format!("round '{id}' closed at {at}"))),
-        Some(None) => Ok(()),
-    }
+    rules::still_open(id, closed)
 }
 
 fn put_pt_submission(
@@ -579,12 +546,7 @@ fn put_pt_submission(
             )
             .optional()?;
         if let Some(p) = previous {
-            if p.submitter != r.submitter {
-                return Err(conflict(
-                    "pt.participant_taken",
-                    format!("participant '{}' was submitted by '{}'", p.participant, p.submitter),
-                ));
-            }
+            rules::same_submitter(&p, r)?;
             conn.execute(
                 "INSERT INTO pt_result_replaced (round, measurand, participant, submitter, submission, result)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -600,14 +562,7 @@ fn put_pt_submission(
             params![s.round, r.measurand, r.participant, r.submitter, r.submission, r.result],
         )?;
     }
-    if replaced.is_empty() == replacing {
-        // The entry logged with this submission says whether it replaced results; another
-        // submission committed in between made that untrue.
-        return Err(conflict(
-            "pt.results_changed",
-            format!("the results of round '{}' changed while this submission was checked", s.round),
-        ));
-    }
+    rules::replacing_as_stated(&s.round, !replaced.is_empty(), replacing)?;
     Ok(replaced)
 }
 

@@ -1,0 +1,102 @@
+//! When the store refuses an effect, given what it read inside the effect's transaction:
+//! one home for both backends, which only read and write. Each rule answers `Ok` or the
+//! conflict ([`StoreError::Conflict`]) that refuses the write.
+//!
+//! These must never read or write anything themselves: the backend reads under its own
+//! transaction, so that what a rule is given is what the write will commit over.
+
+use super::{PtResultRecord, StoreError};
+
+fn conflict(reason: &'static str, message: String) -> StoreError {
+    StoreError::Conflict { reason, message }
+}
+
+/// `ExpectCertificate`: the certificate is as the decision read it.
+pub fn as_read(
+    issuer: &str,
+    number: &str,
+    held: &Option<(Vec<u8>, String)>,
+    as_read: &Option<(Vec<u8>, String)>,
+) -> Result<(), StoreError> {
+    if held != as_read {
+        return Err(conflict(
+            "register.conflict",
+            format!("certificate {issuer}/{number} changed while the decision was made; ask again"),
+        ));
+    }
+    Ok(())
+}
+
+/// `PutTrustList`: a sequence names one list (were two kept, which one a past decision
+/// used would depend on which the store happened to return). `other` is the digest of a
+/// different list already stored under `sequence`, if any.
+pub fn one_list_per_sequence(other: Option<String>, sequence: u64) -> Result<(), StoreError> {
+    match other {
+        Some(other) => Err(conflict(
+            "trust.sequence_reused",
+            format!("a different trust list (sha256:{other}) is already installed as sequence {sequence}"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `PutPtRound`: a round id is defined once (`inserted`: whether the insert took).
+pub fn new_round(inserted: bool, id: &str) -> Result<(), StoreError> {
+    if inserted { Ok(()) } else { Err(conflict("pt.round_exists", format!("round '{id}' is already defined"))) }
+}
+
+/// A round takes submissions and its close only while it is defined and not closed
+/// (`closed`: `None` for no such round, else its closing time if any).
+pub fn still_open(id: &str, closed: Option<Option<String>>) -> Result<(), StoreError> {
+    match closed {
+        None => Err(conflict("pt.round_unknown", format!("no round '{id}'"))),
+        Some(Some(at)) => Err(conflict("pt.round_closed", format!("round '{id}' closed at {at}"))),
+        Some(None) => Ok(()),
+    }
+}
+
+/// `ClosePtRound`: the round holds exactly the submissions the close names, in order (one
+/// committed after the closer read the round would not be named by the close's entry).
+pub fn closes_with(id: &str, held: &[String], named: &[String]) -> Result<(), StoreError> {
+    if held != named {
+        return Err(conflict(
+            "pt.results_changed",
+            format!("round '{id}' holds {} submissions, the close names {}", held.len(), named.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// `PutPtReport`: only a closing round without a report takes one (`updated`: whether the
+/// guarded update took).
+pub fn report_taken(updated: bool, id: &str) -> Result<(), StoreError> {
+    if updated {
+        Ok(())
+    } else {
+        Err(conflict("pt.round_closed", format!("round '{id}' is not closing or already has its report")))
+    }
+}
+
+/// `PutPtSubmission`: a participant's result is replaced only by the partner that
+/// submitted it.
+pub fn same_submitter(previous: &PtResultRecord, result: &PtResultRecord) -> Result<(), StoreError> {
+    if previous.submitter != result.submitter {
+        return Err(conflict(
+            "pt.participant_taken",
+            format!("participant '{}' was submitted by '{}'", previous.participant, previous.submitter),
+        ));
+    }
+    Ok(())
+}
+
+/// `PutPtSubmission`: the entry logged with a submission says whether it replaced results
+/// (`replacing`); another submission committed in between may have made that untrue.
+pub fn replacing_as_stated(round: &str, replaced_any: bool, replacing: bool) -> Result<(), StoreError> {
+    if replaced_any != replacing {
+        return Err(conflict(
+            "pt.results_changed",
+            format!("the results of round '{round}' changed while this submission was checked"),
+        ));
+    }
+    Ok(())
+}
