@@ -10,6 +10,7 @@
 
 mod common;
 
+use base64::Engine;
 use mrgate::ledger::durable::{DurableLog, LogError};
 use mrgate::ledger::entry::{Entry, document_digest};
 use mrgate::ledger::{merkle, receipt};
@@ -535,10 +536,13 @@ fn a_log_origin_must_be_a_signed_note_key_name() {
     }
 }
 
-/// A receipt asked for through the store waits for the tree, but not for ever: an index the
-/// tree never reaches (here, an entry written past the log) is an error, not a hang.
+/// A receipt asked for through the store waits for the tree, but not for ever. An entry
+/// written past the log by another writer: on a store only this process writes (SQLite) the
+/// tree never reaches it, and asking is an error, not a hang; on a store several gateway
+/// nodes share (PostgreSQL) it is another node's entry, and the log follows it into its
+/// tree and proves it.
 #[test]
-fn a_receipt_for_an_index_the_tree_never_reaches_is_refused() {
+fn a_receipt_for_an_entry_written_past_the_log() {
     for b in &backends() {
         let store = b.open();
         let log = DurableLog::open("mrgate.test/log", key(&[4u8; 32]), Arc::clone(&store)).expect("log");
@@ -546,7 +550,17 @@ fn a_receipt_for_an_index_the_tree_never_reaches_is_refused() {
         assert_eq!(log.receipt_of_stored(index).expect("in the tree").index, 0);
         let past = Write { entry: Some(stored_entry(1)), effects: vec![] };
         assert_eq!(store.commit(&[past]).expect("commit")[0].as_ref().expect("written").index, Some(1));
-        assert_eq!(log.receipt_of_stored(1).expect_err("never in the tree").code(), "log.index_out_of_range");
+        if store.shared() {
+            let receipt = log.receipt_of_stored(1).expect("followed");
+            assert_eq!((receipt.index, receipt.tree_size), (1, 2));
+            assert_eq!(receipt.entry, base64::engine::general_purpose::STANDARD.encode(stored_entry(1)));
+            assert_eq!(log.size().expect("size"), 2);
+            // The log's next own entry goes after it.
+            assert_eq!(log.append(&log_entry(2)).expect("append"), 2);
+        } else {
+            assert_eq!(log.receipt_of_stored(1).expect_err("never in the tree").code(), "log.index_out_of_range");
+            assert_eq!(log.size().expect("size"), 1);
+        }
     }
 }
 
@@ -697,7 +711,6 @@ fn a_restarted_log_proves_old_entries_from_its_stored_tiles() {
 }
 
 fn b64(hash: &merkle::Hash) -> String {
-    use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(hash)
 }
 
@@ -1363,4 +1376,90 @@ fn a_commit_whose_answer_is_lost_is_answered_from_the_database() {
 
 fn admin_count(db: &common::pg::Database, sql: &str) -> i64 {
     db.client().query_one(sql, &[]).expect(sql).get(0)
+}
+
+/// Gateway nodes sharing one PostgreSQL database: two logs, each over its own store (its own
+/// connections), appended to from eight threads at once. Every append gets a distinct index;
+/// each log's tree takes the other's entries at their places (its own commits catch up
+/// first, its follower after), so the two serve the same checkpoint — byte for byte, the
+/// key and the tree being one — over exactly the stored entries; every receipt either gave
+/// verifies, and every checkpoint either served on the way is consistent with the last.
+/// (PostgreSQL only: a SQLite file has one owner.)
+#[test]
+fn two_logs_on_one_database_keep_one_tree() {
+    let Some(db) = common::pg::database() else { return };
+    let b = Backend::Postgres(db);
+    let seed = [9u8; 32];
+    let public = key(&seed).public_key().as_ref().to_vec();
+    let logs: Vec<Arc<DurableLog>> =
+        (0..2).map(|_| Arc::new(DurableLog::open("mrgate.test/log", key(&seed), b.open()).expect("log"))).collect();
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let log = Arc::clone(&logs[t % 2]);
+            std::thread::spawn(move || {
+                (0..50)
+                    .map(|i| {
+                        let entry = log_entry(t * 1000 + i);
+                        let (receipt, written) = log.commit(&entry, vec![]).expect("commit");
+                        assert_eq!(Some(receipt.index), written.index);
+                        receipt
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let receipts: Vec<receipt::Receipt> = handles.into_iter().flat_map(|h| h.join().expect("thread")).collect();
+    let mut indexes: Vec<u64> = receipts.iter().map(|r| r.index).collect();
+    indexes.sort_unstable();
+    assert_eq!(indexes, (0..400).collect::<Vec<u64>>());
+    let sizes: Vec<u64> = logs.iter().map(|log| log.follow().expect("follow")).collect();
+    assert_eq!(sizes, [400, 400]);
+    let checkpoints: Vec<String> = logs.iter().map(|log| log.checkpoint().expect("checkpoint")).collect();
+    assert_eq!(checkpoints[0], checkpoints[1], "one tree, one key: one checkpoint");
+    let reference = whole_tree(&*b.open());
+    let root = base64::engine::general_purpose::STANDARD.encode(reference.root(400).expect("root"));
+    assert_eq!(checkpoints[0].lines().nth(2), Some(root.as_str()));
+    for r in &receipts {
+        receipt::verify(r, &public, None).unwrap_or_else(|e| panic!("receipt {}: {e}", r.index));
+        let proof = logs[r.index as usize % 2].consistency(r.tree_size, 400).expect("proof");
+        receipt::verify_consistency(&r.checkpoint, &checkpoints[0], &proof, &public)
+            .unwrap_or_else(|e| panic!("checkpoint of size {} against the last: {e}", r.tree_size));
+    }
+}
+
+/// A write held to the trust list in force (`TrustListInForce`) commits only while the
+/// newest stored list is that one: with none stored there is nothing to hold it to; a
+/// newer list stored — earlier in the same commit, too — refuses it with
+/// `trust.list_changed`, and nothing of it is written.
+#[test]
+fn a_write_is_held_to_the_trust_list_in_force() {
+    let held = |digest: &str, i: usize| Write {
+        entry: Some(stored_entry(i)),
+        effects: vec![Effect::TrustListInForce { digest: digest.into() }],
+    };
+    let list = |sequence: u64, digest: &str| {
+        Effect::PutTrustList(TrustListVersion {
+            sequence,
+            digest: digest.into(),
+            installed_at: "2026-12-02T00:00:00Z".into(),
+            document: b"<list/>".to_vec(),
+        })
+    };
+    let (a, b2) = ("a".repeat(64), "b".repeat(64));
+    for b in &backends() {
+        let store = b.open();
+        let store = &*store;
+        assert_eq!(outcomes(store, &[held(&a, 0)]), [Ok(())], "{}: none stored", b.name());
+        store.write(list(1, &a)).expect("list 1");
+        assert_eq!(outcomes(store, &[held(&a, 1), held(&b2, 2)]), [Ok(()), Err("trust.list_changed")], "{}", b.name());
+        let install = Write { entry: Some(stored_entry(3)), effects: vec![list(2, &b2)] };
+        assert_eq!(
+            outcomes(store, &[install, held(&a, 4), held(&b2, 5)]),
+            [Ok(()), Err("trust.list_changed"), Ok(())],
+            "{}: the install earlier in the commit holds",
+            b.name()
+        );
+        let entries = store.log_entries(0, 10).expect("entries");
+        assert_eq!(entries, [stored_entry(0), stored_entry(1), stored_entry(3), stored_entry(5)], "{}", b.name());
+    }
 }

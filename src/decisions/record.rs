@@ -13,7 +13,7 @@ use super::{Class, Decided, Refusal};
 use crate::ledger::durable::{DurableLog, LogError};
 use crate::ledger::entry::Entry;
 use crate::ledger::receipt::Receipt;
-use crate::store::{StoreError, Written};
+use crate::store::{Effect, StoreError, Written};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -91,7 +91,7 @@ impl Recorder {
             Err(refusal) => return Err(self.refuse(refusal)),
         };
         let started = Instant::now();
-        match self.log.commit(&decision.entry, decision.effects) {
+        match self.log.commit(&decision.entry, held_to_its_list(&decision.entry, decision.effects)) {
             Ok((receipt, written)) => {
                 (self.observe)(&decision.entry, started.elapsed());
                 Ok(Recorded { answer: decision.answer, receipt, written, entry: decision.entry })
@@ -128,7 +128,7 @@ impl Recorder {
     fn refuse(&self, refusal: Refusal) -> Refused {
         let Some(entry) = refusal.entry.as_deref() else { return refusal.into() };
         let started = Instant::now();
-        match self.log.commit(entry, vec![]) {
+        match self.log.commit(entry, held_to_its_list(entry, vec![])) {
             Ok((receipt, _)) => {
                 (self.observe)(entry, started.elapsed());
                 Refused { refusal, receipt: Some(Box::new(receipt)) }
@@ -160,8 +160,26 @@ impl Recorder {
         let bytes = entry.encode()?;
         let (tx, index) = tokio::sync::oneshot::channel();
         let started = Instant::now();
-        self.log.append_then(bytes.clone(), Box::new(move |r| drop(tx.send(r))))?;
+        let effects = held_to_its_list(&entry, vec![]);
+        self.log.append_then(bytes.clone(), effects, Box::new(move |r| drop(tx.send(r))))?;
         Ok(Queued { recorder: self.clone(), entry: Box::new(entry), bytes, index, started })
+    }
+}
+
+/// A decision's effects, held to the trust list its entry names: the entry is logged only
+/// while that list is the newest stored, so that in the log's order no decision made with a
+/// list follows the install of the next one — even when the install came through another
+/// gateway node, or landed on this one between the decision's start and its commit (then
+/// the decision is refused, `trust.list_changed`, and asked again decides with the new list).
+///
+/// An install's entry names the list it installs: it holds itself to the list it succeeds
+/// ([`super::trust_list::installing`]).
+fn held_to_its_list(entry: &Entry, effects: Vec<Effect>) -> Vec<Effect> {
+    match &entry.trust_list {
+        Some(digest) if entry.kind != "trust-list" => {
+            std::iter::once(Effect::TrustListInForce { digest: digest.clone() }).chain(effects).collect()
+        }
+        _ => effects,
     }
 }
 

@@ -54,16 +54,20 @@ pub fn install(
             format!("sequence {} is not newer than the installed {}", list.sequence, in_force.sequence),
         ));
     }
-    Ok(installing(list, &candidate.document, actor, equivalence_table, now))
+    Ok(installing(list, &candidate.document, actor, equivalence_table, now, Some(&in_force.digest)))
 }
 
 /// A list's install as the log records it and the store keeps it, whatever installs it.
+/// `succeeds` is the digest of the list it was found newer than, if any: the install is
+/// committed only while that list is still the newest stored (two installs decided against
+/// one list, through two nodes say, cannot both land).
 pub fn installing(
     list: &TrustList,
     document: &[u8],
     actor: &str,
     equivalence_table: &str,
     now: OffsetDateTime,
+    succeeds: Option<&str>,
 ) -> Decision<(u64, String)> {
     let installed_at = super::rfc3339(now);
     let entry = Entry {
@@ -83,5 +87,7 @@ pub fn installing(
         installed_at,
         document: document.to_vec(),
     };
-    Decision::new((list.sequence, list.digest.clone()), entry, vec![Effect::PutTrustList(version)])
+    let held = succeeds.map(|digest| Effect::TrustListInForce { digest: digest.into() });
+    let effects = held.into_iter().chain([Effect::PutTrustList(version)]).collect();
+    Decision::new((list.sequence, list.digest.clone()), entry, effects)
 }

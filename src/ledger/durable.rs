@@ -94,6 +94,10 @@ struct Shared {
     key: Ed25519KeyPair,
     store: Arc<dyn Store>,
     state: Mutex<State>,
+    /// Held by whoever adds leaves to the tree (the committer, after its commit; a follower,
+    /// from the store) from reading the tree's size to the last leaf added: entries reach
+    /// the tree once each, in index order.
+    growing: Mutex<()>,
     commit_interval: std::time::Duration,
     commits: std::sync::atomic::AtomicU64,
 }
@@ -112,6 +116,11 @@ pub const RECENT_LEAVES: u64 = 65_536;
 const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 const INDEX_BATCH: u64 = 16_384;
 const INDEX_AT_LEAST_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often a node on a shared store looks for entries other nodes appended, besides
+/// whenever an answer needs an entry or a size beyond its tree: what a checkpoint it serves
+/// lags behind the log at most, when nothing asks.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Old tiles kept once read back and checked, the most recently used (about 16 KiB each):
 /// a monitor asks for consistency from the size it last saw, again and again, and the
@@ -140,6 +149,8 @@ pub struct DurableLog {
     committer: Option<std::thread::JoinHandle<()>>,
     /// Told to stop by dropping the sender.
     indexer: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+    /// On a store other nodes write to; told to stop like the indexer.
+    follower: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
     kept_tiles: Mutex<KeptTiles>,
 }
 
@@ -181,7 +192,7 @@ impl Drop for DurableLog {
         if let Some(t) = self.committer.take() {
             let _ = t.join();
         }
-        if let Some((stop, t)) = self.indexer.take() {
+        for (stop, t) in [self.indexer.take(), self.follower.take()].into_iter().flatten() {
             drop(stop);
             let _ = t.join();
         }
@@ -247,7 +258,12 @@ impl Shared {
                     outcomes.truncate(writes.len());
                     self.grow(&leaves, outcomes)
                 }
-                Err(e) => vec![Err(LogError::Store(e)); writes.len()],
+                Err(e) => {
+                    // Whether some of it committed after all (the answer to COMMIT lost, its
+                    // outcome unknown) is for the store to say: the tree takes what it holds.
+                    let _ = self.follow();
+                    vec![Err(LogError::Store(e)); writes.len()]
+                }
             };
             for (done, outcome) in done.into_iter().zip(outcomes) {
                 done(outcome);
@@ -255,31 +271,103 @@ impl Shared {
         }
     }
 
-    /// Adds the committed writes' entries (by their leaf hashes) to the tree, in commit
-    /// order, and signs a checkpoint; refused writes added nothing to the store and add
-    /// nothing here.
+    /// Adds the committed writes' entries (by their leaf hashes) to the tree at the indexes
+    /// the store gave them, after any entries other nodes appended before them (read back
+    /// from the store), and signs a checkpoint; refused writes added nothing to the store and
+    /// add nothing here.
     fn grow(
         &self,
         leaves: &[Option<merkle::Hash>],
         outcomes: Vec<Result<Written, StoreError>>,
     ) -> Vec<Result<Written, LogError>> {
-        let outcomes: Vec<_> = outcomes.into_iter().map(|o| o.map_err(LogError::Store)).collect();
+        let mut outcomes: Vec<_> = outcomes.into_iter().map(|o| o.map_err(LogError::Store)).collect();
         if !outcomes.iter().any(Result::is_ok) {
             return outcomes;
         }
         self.commits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut state = match self.lock() {
-            Ok(s) => s,
-            Err(e) => return vec![Err(e); outcomes.len()],
-        };
-        for (leaf, outcome) in leaves.iter().zip(&outcomes) {
-            if let (Some(leaf), Ok(_)) = (leaf, outcome) {
-                state.tree.push(*leaf);
+        let own: Vec<(u64, merkle::Hash)> = leaves
+            .iter()
+            .zip(&outcomes)
+            .filter_map(|(leaf, outcome)| Some(((*outcome.as_ref().ok()?).index?, (*leaf)?)))
+            .collect();
+        if let Err(e) = self.add_own(&own) {
+            // Committed, but not in this node's tree: no receipt can be given for it now (a
+            // follower adds it later). The store holds it; the caller is told the log failed.
+            for outcome in &mut outcomes {
+                if outcome.is_ok() {
+                    *outcome = Err(e.clone());
+                }
             }
         }
+        outcomes
+    }
+
+    /// Adds this node's just committed entries `own` (index, leaf hash; consecutive, as one
+    /// transaction appends them) to the tree, and signs a checkpoint.
+    fn add_own(&self, own: &[(u64, merkle::Hash)]) -> Result<(), LogError> {
+        let _growing = self.growing.lock().map_err(|_| unavailable("the log's growth lock is poisoned"))?;
+        for &(index, leaf) in own {
+            self.extend_from_store(index)?;
+            let mut state = self.lock()?;
+            let size = state.tree.size();
+            if index == size {
+                state.tree.push(leaf);
+            } else if index > size || state.tree.leaf(index) != Some(leaf) {
+                // A follower added it already (it must then be this very entry), or the store
+                // gave an index the tree cannot take: never sign over a disagreement.
+                return Err(unavailable(&format!(
+                    "the store put this node's entry at index {index}, which the tree (size {size}) does not hold as \
+                     committed"
+                )));
+            }
+        }
+        self.sign_checkpoint()
+    }
+
+    /// Adds to the tree the entries the store holds beyond it (appended by other nodes, or by
+    /// a commit whose answer was lost), and signs a checkpoint when it grew. Returns the size.
+    fn follow(&self) -> Result<u64, LogError> {
+        let _growing = self.growing.lock().map_err(|_| unavailable("the log's growth lock is poisoned"))?;
+        let before = self.lock()?.tree.size();
+        let size = self.store.log_size()?;
+        self.extend_from_store(size)?;
+        if size > before {
+            self.sign_checkpoint()?;
+        }
+        Ok(size.max(before))
+    }
+
+    /// Adds entries `[tree size, end)` from the store, hashed as read (committed entries
+    /// never change). The caller holds `growing`, so the size read here stays the tree's
+    /// while the store is read without the state lock.
+    fn extend_from_store(&self, end: u64) -> Result<(), LogError> {
+        let mut start = self.lock()?.tree.size();
+        while start < end {
+            let upto = end.min(start + 10_000);
+            let leaves = leaf_hashes(&*self.store, start, upto)?;
+            let mut state = self.lock()?;
+            for leaf in leaves {
+                state.tree.push(leaf);
+            }
+            start = upto;
+        }
+        Ok(())
+    }
+
+    fn sign_checkpoint(&self) -> Result<(), LogError> {
+        let mut state = self.lock()?;
         state.checkpoint = sign(&state.tree, &self.origin, &self.key);
         state.checkpoint_at = std::time::Instant::now();
-        outcomes
+        Ok(())
+    }
+
+    /// The follower (on a store other nodes write to): every [`FOLLOW_EVERY`], adds to the
+    /// tree what other nodes appended, until told to stop. Errors (the database away) are
+    /// left for the next round.
+    fn follow_forever(&self, stop: std::sync::mpsc::Receiver<()>) {
+        while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(FOLLOW_EVERY) {
+            let _ = self.follow();
+        }
     }
 
     /// The roots of complete tiles not yet stored: the first tile's number and the roots.
@@ -413,6 +501,7 @@ impl DurableLog {
                 checkpoint,
                 checkpoint_at: std::time::Instant::now(),
             }),
+            growing: Mutex::new(()),
             commit_interval,
             commits: std::sync::atomic::AtomicU64::new(0),
         });
@@ -420,11 +509,20 @@ impl DurableLog {
         let committer = spawn_thread(&shared, "the log committer", "mrgate-log", move |s| s.commit_forever(queue))?;
         let (stop, stopped) = std::sync::mpsc::channel();
         let indexer = spawn_thread(&shared, "the log indexer", "mrgate-log-index", move |s| s.index_forever(stopped))?;
+        let follower = if shared.store.shared() {
+            let (stop, stopped) = std::sync::mpsc::channel();
+            let follower =
+                spawn_thread(&shared, "the log follower", "mrgate-log-follow", move |s| s.follow_forever(stopped))?;
+            Some((stop, follower))
+        } else {
+            None
+        };
         Ok(Self {
             shared,
             jobs: Some(jobs),
             committer: Some(committer),
             indexer: Some((stop, indexer)),
+            follower,
             kept_tiles: Mutex::new(kept_tiles),
         })
     }
@@ -457,11 +555,12 @@ impl DurableLog {
         jobs.send(Job { write, leaf, done }).map_err(|_| unavailable("the log committer stopped"))
     }
 
-    /// Queues an encoded entry; `done` is told its index once it is committed (or why not),
-    /// on the committer's thread, so it must be quick (e.g. send on a channel).
-    pub fn append_then(&self, bytes: Vec<u8>, done: Done) -> Result<(), LogError> {
+    /// Queues an encoded entry with the effects that stand or fall with it; `done` is told
+    /// its index once it is committed (or why not), on the committer's thread, so it must be
+    /// quick (e.g. send on a channel).
+    pub fn append_then(&self, bytes: Vec<u8>, effects: Vec<Effect>, done: Done) -> Result<(), LogError> {
         self.queue(
-            Write { entry: Some(bytes), effects: Vec::new() },
+            Write { entry: Some(bytes), effects },
             Box::new(move |r| done(r.and_then(|w| index_of(&w)))),
         )
     }
@@ -475,6 +574,13 @@ impl DurableLog {
         let written = self.write(bytes.clone(), effects)?;
         let receipt = self.receipt_for(index_of(&written)?, Some(bytes))?;
         Ok((receipt, written))
+    }
+
+    /// Brings the tree up to the store's size (entries other gateway nodes appended) and
+    /// returns it. Only a store other processes write to can be ahead; on any other this
+    /// answers the tree's size without asking the store.
+    pub fn follow(&self) -> Result<u64, LogError> {
+        if self.shared.store.shared() { self.shared.follow() } else { self.size() }
     }
 
     /// Commits made since the log was opened; appends per commit is the batch size.
@@ -550,9 +656,10 @@ impl DurableLog {
         Ok(checked)
     }
 
-    /// A receipt for `index` against the latest checkpoint.
+    /// A receipt for `index` against the latest checkpoint; an index beyond the tree is looked
+    /// for in the store first (another node's entry).
     pub fn receipt(&self, index: u64) -> Result<Receipt, LogError> {
-        self.receipt_for(index, None)
+        self.beyond_tree(|| self.receipt_for(index, None))
     }
 
     /// A receipt for `index` against the latest checkpoint. When the caller has the entry's
@@ -595,7 +702,8 @@ impl DurableLog {
 
     /// A receipt for an entry found through the store (say, a stored export's index). The
     /// store commits before the committer adds the batch to the tree, so such a reader can be
-    /// a moment ahead of the tree; it waits for the tree to catch up, up to a second.
+    /// a moment ahead of the tree; it waits for the tree to catch up, up to a second (another
+    /// node's entry is followed at once: see [`DurableLog::receipt`]).
     pub fn receipt_of_stored(&self, index: u64) -> Result<Receipt, LogError> {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
         loop {
@@ -610,10 +718,25 @@ impl DurableLog {
         }
     }
 
+    /// Runs `ask`, and once more after following the store when it asked about more than
+    /// the tree holds (an index or a size another node's checkpoint made known).
+    fn beyond_tree<T>(&self, ask: impl Fn() -> Result<T, LogError>) -> Result<T, LogError> {
+        match ask() {
+            Err(LogError::Proof(
+                merkle::ProofError::IndexOutOfRange { .. } | merkle::ProofError::BadSizes { .. },
+            )) if self.shared.store.shared() => {
+                self.follow()?;
+                ask()
+            }
+            answer => answer,
+        }
+    }
+
     /// The concatenated hashes of tile `index` at `level`, `width` of them (C2SP
     /// tlog-tiles); refused unless every one is complete in the tree.
     pub fn tile(&self, level: u8, index: u64, width: u64) -> Result<Vec<u8>, LogError> {
-        let hashes = self.with_tiles(|state, tiles| state.tree.tile_hashes_with(level, index, width, tiles))?;
+        let hashes =
+            self.beyond_tree(|| self.with_tiles(|state, tiles| state.tree.tile_hashes_with(level, index, width, tiles)))?;
         Ok(hashes.concat())
     }
 
@@ -621,6 +744,10 @@ impl DurableLog {
     /// length as a big-endian u16 (C2SP tlog-tiles), checked against the tree like any
     /// entry read back; refused unless every one is in the tree.
     pub fn entry_bundle(&self, index: u64, width: u64) -> Result<Vec<u8>, LogError> {
+        self.beyond_tree(|| self.entry_bundle_held(index, width))
+    }
+
+    fn entry_bundle_held(&self, index: u64, width: u64) -> Result<Vec<u8>, LogError> {
         let size = self.size()?;
         // A bundle whose first entry is past what a u64 counts is one no log will ever hold.
         let start = index.checked_mul(TILE).ok_or(merkle::ProofError::IndexOutOfRange { index: u64::MAX, size })?;
@@ -647,11 +774,14 @@ impl DurableLog {
     /// The inclusion proof of `index` in the tree of the first `size` entries, any size up
     /// to the current one (a monitor holding an older checkpoint proves against it).
     pub fn inclusion(&self, index: u64, size: u64) -> Result<Vec<merkle::Hash>, LogError> {
-        self.with_tiles(|state, tiles| state.tree.inclusion_proof_with(index, size, tiles))
+        self.beyond_tree(|| self.with_tiles(|state, tiles| state.tree.inclusion_proof_with(index, size, tiles)))
     }
 
+    /// The consistency proof from the tree of `from` entries to that of `to`, any sizes up to
+    /// the store's (a checkpoint another node served may be ahead of this tree).
     pub fn consistency(&self, from: u64, to: u64) -> Result<ConsistencyProof, LogError> {
-        let hashes = self.with_tiles(|state, tiles| state.tree.consistency_proof_with(from, to, tiles))?;
+        let hashes =
+            self.beyond_tree(|| self.with_tiles(|state, tiles| state.tree.consistency_proof_with(from, to, tiles)))?;
         Ok(ConsistencyProof { from, to, hashes: encode_hashes(&hashes) })
     }
 }

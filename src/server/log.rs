@@ -10,7 +10,10 @@ pub fn key(app: &App) -> Response<Body> {
     bytes(StatusCode::OK, "application/x-pem-file", app.log_public_pem.clone())
 }
 
+/// The latest checkpoint: of the log as the store holds it (other nodes' entries included),
+/// or, the store being unreachable, the latest this node signed.
 pub fn checkpoint(app: &App) -> Response<Body> {
+    let _ = app.log.follow();
     match app.log.checkpoint() {
         Ok(c) => bytes(StatusCode::OK, "text/plain; charset=utf-8", c),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
@@ -135,7 +138,7 @@ pub fn consistency(app: &App, req: &Req) -> Response<Body> {
 }
 
 pub fn entries(app: &App, req: &Req) -> Response<Body> {
-    let size = app.log.size().unwrap_or(0);
+    let size = app.log.follow().or_else(|_| app.log.size()).unwrap_or(0);
     let start = match number(req, "start") {
         Ok(s) => s.unwrap_or(0),
         Err(r) => return *r,

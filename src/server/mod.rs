@@ -421,13 +421,14 @@ impl App {
             }
             // New to the gateway: it comes into force through the log, as an operator's
             // install does, so the log says when every list an entry names was installed.
-            _ => {
+            (before, _) => {
                 let installing = crate::decisions::trust_list::installing(
                     &trust_list,
                     &list_bytes,
                     "configuration",
                     &table.version,
                     now,
+                    before.as_ref().map(Before::digest),
                 );
                 let receipt = recorder(&lasting)
                     .record(Ok(installing))
@@ -512,15 +513,53 @@ impl App {
         candidate: crate::decisions::trust_list::Candidate,
         install: impl FnOnce(&crate::decisions::trust_list::Candidate, &TrustList) -> Result<T, E>,
     ) -> Result<T, E> {
+        self.follow_trust_list();
         let _installing = self.trust.install.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let committed = install(&candidate, &self.trust_list())?;
         self.trust.set((Arc::new(candidate.list), Arc::new(candidate.document)));
         Ok(committed)
     }
 
-    /// What a decision made now is made against: this moment, the list in force, the
-    /// register as the store holds it.
+    /// On a store other gateway nodes write to, brings the list in force up to the newest
+    /// stored, so that a list installed through any node is the one this node decides with
+    /// from the moment that install was acknowledged (one small read per decision). The
+    /// stored list is verified again under this node's install policy; one it refuses is
+    /// not taken, and this node's decisions are then refused at commit
+    /// (`trust.list_changed`) until its configuration allows the list. With the store
+    /// unreachable, nothing changes here: the decision cannot be recorded either.
+    fn follow_trust_list(&self) {
+        if !self.store.shared() {
+            return;
+        }
+        let newer = |(sequence, digest): &(u64, String)| {
+            let list = self.trust_list();
+            crate::trust::Succession::of((list.sequence, &list.digest), (*sequence, digest))
+                == crate::trust::Succession::Newer
+        };
+        match self.store.newest_trust_list_id() {
+            Ok(Some(newest)) if newer(&newest) => {}
+            _ => return,
+        }
+        let _installing = self.trust.install.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let stored = match self.store.newest_trust_list() {
+            Ok(Some(v)) if newer(&(v.sequence, v.digest.clone())) => v,
+            _ => return,
+        };
+        match self.install_policy.load(&stored.document, self.now(), &trust_list_limits(&self.limits)) {
+            Ok(list) => self.trust.set((Arc::new(list), Arc::new(stored.document))),
+            Err(e) => tracing::warn!(
+                sequence = stored.sequence,
+                reason = e.code(),
+                "trust list {} installed through another node is refused by this node's configuration: {e}",
+                stored.sequence
+            ),
+        }
+    }
+
+    /// What a decision made now is made against: this moment, the list in force (the newest
+    /// stored, on a store several nodes share), the register as the store holds it.
     pub fn context(&self) -> crate::decisions::Context<'_> {
+        self.follow_trust_list();
         crate::decisions::Context {
             now: self.now(),
             trust_list: self.trust_list(),

@@ -205,6 +205,10 @@ pub enum Effect {
     /// A trust-list version; the same list again changes nothing, a different list under a
     /// stored sequence is a conflict (`trust.sequence_reused`).
     PutTrustList(TrustListVersion),
+    /// Holds the write unless the newest stored trust list (if any is stored) is the one
+    /// with this digest: a conflict (`trust.list_changed`) otherwise, so that no decision
+    /// made with a list is logged after a newer list's install, whichever node installed it.
+    TrustListInForce { digest: String },
     /// A new round; a round id already defined is a conflict.
     PutPtRound(PtRoundRecord),
     /// A submission and its results, replacing the same participants' earlier results for
@@ -300,6 +304,15 @@ pub trait Store: Send + Sync {
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
     /// The stored version with the highest sequence (read alone: versions can be large).
     fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError>;
+    /// The sequence and digest of [`Store::newest_trust_list`], without its document.
+    fn newest_trust_list_id(&self) -> Result<Option<(u64, String)>, StoreError>;
+
+    /// Whether other processes may write to this store at the same time (other gateway
+    /// nodes on one PostgreSQL database): then what this process holds in memory (the log's
+    /// tree, the trust list in force) must be brought up to date from the store, not assumed.
+    fn shared(&self) -> bool {
+        false
+    }
 
     fn put_pt_round(&self, round: &PtRoundRecord) -> Result<(), StoreError> {
         self.write(Effect::PutPtRound(round.clone())).map(drop)

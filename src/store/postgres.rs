@@ -79,6 +79,13 @@ impl From<tokio_postgres::Error> for StoreError {
     }
 }
 
+/// How long a session may sit idle inside a transaction before the server ends it
+/// (`idle_in_transaction_session_timeout`): the longest a node that stopped mid-commit holds
+/// the commit lock, when its process is gone without its socket being closed (a machine
+/// lost, a network cut; a killed process's socket is closed by its kernel, and the server
+/// frees the lock at once). Between two statements of a commit this node waits on nothing.
+pub const STUCK_COMMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The advisory lock every commit takes first ("mrgateLG").
 pub const COMMIT_LOCK: i64 = 0x6d72_6761_7465_4c47;
 /// The advisory lock held while the schema is checked and migrated ("mrgateMG").
@@ -196,6 +203,12 @@ impl PostgresStore {
         if config.get_application_name().is_none() {
             config.application_name("mrgate");
         }
+        // A node that stops in the middle of a commit (killed, hung, cut off) must not hold
+        // the commit lock for long: the server ends a session idle inside a transaction
+        // after this, rolling it back and freeing the lock for the other nodes.
+        let options = config.get_options().map(|o| format!("{o} ")).unwrap_or_default();
+        config.options(format!("{options}-c idle_in_transaction_session_timeout={}", STUCK_COMMIT.as_millis()));
+        config.keepalives(true).keepalives_idle(std::time::Duration::from_secs(5));
         let store = Self { pool: Pool::new(config, POOL_SIZE)? };
         store.pool.run(async |c| migrate(c).await)?;
         Ok(store)
@@ -481,6 +494,10 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             )
             .await?;
         }
+        Effect::TrustListInForce { digest } => {
+            let newest = c.query_opt("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[]).await?;
+            rules::list_in_force(newest.map(|row| row.try_get(0)).transpose()?, digest)?;
+        }
         Effect::PutTrustList(v) => {
             let sequence = v.sequence as i64;
             let other = c
@@ -756,6 +773,20 @@ impl Store for PostgresStore {
             .map(trust_list_version)
             .transpose()
         })
+    }
+
+    fn newest_trust_list_id(&self) -> Result<Option<(u64, String)>, StoreError> {
+        self.pool.run(async |c| {
+            let Some(row) = c.query_opt("SELECT sequence, digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[]).await?
+            else {
+                return Ok(None);
+            };
+            Ok(Some((row.try_get::<_, i64>(0)? as u64, row.try_get(1)?)))
+        })
+    }
+
+    fn shared(&self) -> bool {
+        true
     }
 
     fn pt_round(&self, id: &str) -> Result<Option<PtRoundRecord>, StoreError> {

@@ -40,6 +40,18 @@ pub fn one_list_per_sequence(other: Option<String>, sequence: u64) -> Result<(),
     }
 }
 
+/// `TrustListInForce`: a decision is logged only while the list it was made with is the
+/// newest stored (`newest`, the newest stored list's digest; none stored: nothing to hold).
+pub fn list_in_force(newest: Option<String>, digest: &str) -> Result<(), StoreError> {
+    match newest {
+        Some(newest) if newest != digest => Err(conflict(
+            "trust.list_changed",
+            format!("the trust list changed (sha256:{newest} is in force) while the decision was made; ask again"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `PutPtRound`: a round id is defined once (`inserted`: whether the insert took).
 pub fn new_round(inserted: bool, id: &str) -> Result<(), StoreError> {
     if inserted { Ok(()) } else { Err(conflict("pt.round_exists", format!("round '{id}' is already defined"))) }

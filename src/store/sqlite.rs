@@ -479,6 +479,13 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                 params![v.sequence as i64, v.digest, v.installed_at, v.document],
             )?;
         }
+        Effect::TrustListInForce { digest } => {
+            let newest: Option<String> = conn
+                .prepare_cached("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            rules::list_in_force(newest, digest)?;
+        }
         Effect::PutPtRound(r) => {
             let inserted = conn.execute(
                 "INSERT INTO pt_round (id, provider, definition, defined_at) VALUES (?1, ?2, ?3, ?4)
@@ -802,6 +809,14 @@ impl Store for SqliteStore {
                 [],
                 trust_list_version,
             )
+            .optional()?)
+    }
+
+    fn newest_trust_list_id(&self) -> Result<Option<(u64, String)>, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached("SELECT sequence, digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
             .optional()?)
     }
 
