@@ -288,7 +288,7 @@ impl Shared {
         let own: Vec<(u64, merkle::Hash)> = leaves
             .iter()
             .zip(&outcomes)
-            .filter_map(|(leaf, outcome)| Some(((*outcome.as_ref().ok()?).index?, (*leaf)?)))
+            .filter_map(|(leaf, outcome)| Some((outcome.as_ref().ok()?.index?, (*leaf)?)))
             .collect();
         if let Err(e) = self.add_own(&own) {
             // Committed, but not in this node's tree: no receipt can be given for it now (a
@@ -559,10 +559,7 @@ impl DurableLog {
     /// its index once it is committed (or why not), on the committer's thread, so it must be
     /// quick (e.g. send on a channel).
     pub fn append_then(&self, bytes: Vec<u8>, effects: Vec<Effect>, done: Done) -> Result<(), LogError> {
-        self.queue(
-            Write { entry: Some(bytes), effects },
-            Box::new(move |r| done(r.and_then(|w| index_of(&w)))),
-        )
+        self.queue(Write { entry: Some(bytes), effects }, Box::new(move |r| done(r.and_then(|w| index_of(&w)))))
     }
 
     /// Commits an entry together with the store effects that take place only with it (a
@@ -722,9 +719,9 @@ impl DurableLog {
     /// the tree holds (an index or a size another node's checkpoint made known).
     fn beyond_tree<T>(&self, ask: impl Fn() -> Result<T, LogError>) -> Result<T, LogError> {
         match ask() {
-            Err(LogError::Proof(
-                merkle::ProofError::IndexOutOfRange { .. } | merkle::ProofError::BadSizes { .. },
-            )) if self.shared.store.shared() => {
+            Err(LogError::Proof(merkle::ProofError::IndexOutOfRange { .. } | merkle::ProofError::BadSizes { .. }))
+                if self.shared.store.shared() =>
+            {
                 self.follow()?;
                 ask()
             }
@@ -735,8 +732,8 @@ impl DurableLog {
     /// The concatenated hashes of tile `index` at `level`, `width` of them (C2SP
     /// tlog-tiles); refused unless every one is complete in the tree.
     pub fn tile(&self, level: u8, index: u64, width: u64) -> Result<Vec<u8>, LogError> {
-        let hashes =
-            self.beyond_tree(|| self.with_tiles(|state, tiles| state.tree.tile_hashes_with(level, index, width, tiles)))?;
+        let hashes = self
+            .beyond_tree(|| self.with_tiles(|state, tiles| state.tree.tile_hashes_with(level, index, width, tiles)))?;
         Ok(hashes.concat())
     }
 

@@ -527,7 +527,7 @@ impl App {
     /// not taken, and this node's decisions are then refused at commit
     /// (`trust.list_changed`) until its configuration allows the list. With the store
     /// unreachable, nothing changes here: the decision cannot be recorded either.
-    fn follow_trust_list(&self) {
+    pub fn follow_trust_list(&self) {
         if !self.store.shared() {
             return;
         }

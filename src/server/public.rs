@@ -13,9 +13,20 @@ use std::sync::Arc;
 
 /// 200 while the gateway can decide; 503 once the trust list in force is past its
 /// NextUpdate (every decision that needs it then fails closed).
+/// `GET /healthz`: 200 while this node can decide — its store answers and its trust list is
+/// in date — else 503 naming why (`store.database`, `trust.stale`…), so that a load balancer
+/// sends no decisions to a node that can only refuse them.
 pub fn healthz(app: &App) -> Response<Body> {
+    app.follow_trust_list();
     let list = app.trust_list();
     let facts = json!({"sequence": list.sequence, "digest": list.digest, "next_update": list.next_update});
+    if let Err(e) = app.store.log_size() {
+        let detail = format!("the store does not answer, so nothing can be decided or looked up: {e}");
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": e.code(), "detail": detail, "trust_list": facts}),
+        );
+    }
     match list.in_date(app.now()) {
         Ok(()) => json(StatusCode::OK, &json!({"status": "ok", "trust_list": facts})),
         Err(e) => json(
@@ -26,6 +37,7 @@ pub fn healthz(app: &App) -> Response<Body> {
 }
 
 pub fn trust_list(app: &App) -> Response<Body> {
+    app.follow_trust_list();
     let bytes_now = app.trust_list_document().as_ref().clone();
     bytes(StatusCode::OK, "application/xml", bytes_now)
 }

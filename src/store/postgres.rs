@@ -777,7 +777,8 @@ impl Store for PostgresStore {
 
     fn newest_trust_list_id(&self) -> Result<Option<(u64, String)>, StoreError> {
         self.pool.run(async |c| {
-            let Some(row) = c.query_opt("SELECT sequence, digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[]).await?
+            let Some(row) =
+                c.query_opt("SELECT sequence, digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[]).await?
             else {
                 return Ok(None);
             };

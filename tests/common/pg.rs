@@ -81,27 +81,105 @@ fn shell(script: &str) -> Command {
     }
 }
 
-fn start(bin: &std::path::Path) -> Result<String, String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
-    let bin = bin.display();
-    let script = format!(
-        "set -e
-         dir=$(mktemp -d \"${{TMPDIR:-/tmp}}/mrgate-test-pg.XXXXXX\")
-         '{bin}/initdb' -D \"$dir/data\" -A trust -U postgres -E UTF8 --locale=C >\"$dir/initdb.log\" 2>&1
-         '{bin}/pg_ctl' -D \"$dir/data\" -l \"$dir/server.log\" -w \
-            -o \"-p {port} -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" \
-            start >/dev/null
-         echo \"$dir\""
-    );
-    let out = shell(&script).stdin(Stdio::null()).output().map_err(|e| format!("starting PostgreSQL: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("starting PostgreSQL failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+/// A throwaway cluster in a temporary directory, on a free loopback port.
+#[derive(Debug)]
+pub struct Cluster {
+    bin: PathBuf,
+    dir: String,
+    port: u16,
+}
+
+impl Cluster {
+    /// `initdb` and start, as the `postgres` user when this process is root.
+    fn start(bin: &std::path::Path) -> Result<Self, String> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let script = format!(
+            "set -e
+             dir=$(mktemp -d \"${{TMPDIR:-/tmp}}/mrgate-test-pg.XXXXXX\")
+             '{bin}/initdb' -D \"$dir/data\" -A trust -U postgres -E UTF8 --locale=C >\"$dir/initdb.log\" 2>&1
+             echo \"$dir\"",
+            bin = bin.display()
+        );
+        let out = shell(&script).stdin(Stdio::null()).output().map_err(|e| format!("initdb: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let cluster = Self { bin: bin.to_path_buf(), dir, port };
+        cluster.pg_ctl("start")?;
+        Ok(cluster)
     }
-    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    // Stops the cluster and removes it once this process has gone.
+
+    /// `pg_ctl` with `action` (`start`; `stop -m immediate`, as a crash would).
+    fn pg_ctl(&self, action: &str) -> Result<(), String> {
+        let (bin, dir, port) = (self.bin.display(), &self.dir, self.port);
+        let script = format!(
+            "'{bin}/pg_ctl' -D '{dir}/data' -l '{dir}/server.log' -w \
+                -o \"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400\" \
+                {action} >/dev/null"
+        );
+        let out = shell(&script).stdin(Stdio::null()).output().map_err(|e| format!("pg_ctl {action}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("pg_ctl {action} failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        Ok(())
+    }
+
+    /// The server's base URL (`postgres://postgres@127.0.0.1:<port>`, no database).
+    pub fn server(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}", self.port)
+    }
+
+    /// A new database `name` on this cluster; its URL.
+    pub fn database(&self, name: &str) -> String {
+        let sql = format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'");
+        admin(&self.server()).batch_execute(&sql).unwrap_or_else(|e| panic!("{sql}: {}", message(&e)));
+        format!("{}/{name}", self.server())
+    }
+
+    /// Stops the server at once, as a crash would (no checkpoint, connections cut).
+    pub fn kill(&self) {
+        self.pg_ctl("stop -m immediate").expect("stop PostgreSQL");
+    }
+
+    /// Starts it again on the same port, over the same data.
+    pub fn restart(&self) {
+        self.pg_ctl("start").expect("start PostgreSQL again");
+    }
+}
+
+/// A cluster of this test's own (to stop and start under the gateway), stopped and removed
+/// when dropped; `None` without PostgreSQL's programs (skipped, or a failure when required).
+pub fn own_cluster() -> Option<Cluster> {
+    let started =
+        bin_dir().ok_or_else(|| "no initdb (apt-get install postgresql)".to_string()).and_then(|b| Cluster::start(&b));
+    match started {
+        Ok(c) => Some(c),
+        Err(why) => {
+            assert!(!super::required(), "PostgreSQL is missing ({why}) and MRGATE_REQUIRE_CORPUS=1");
+            eprintln!("SKIPPED: this test needs a PostgreSQL cluster of its own: {why}");
+            None
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.pg_ctl("stop -m immediate");
+        let _ = shell(&format!("rm -rf '{}'", self.dir)).status();
+    }
+}
+
+/// The shared test server: a cluster stopped and removed by a watcher once this process has
+/// gone (tests share it through statics, which are never dropped).
+fn start(bin: &std::path::Path) -> Result<String, String> {
+    let cluster = Cluster::start(bin)?;
+    let url = cluster.server();
+    let (bin, dir) = (cluster.bin.display().to_string(), cluster.dir.clone());
+    std::mem::forget(cluster);
     let watcher = format!(
         "while [ -d /proc/{pid} ]; do sleep 1; done
          '{bin}/pg_ctl' -D '{dir}/data' -m immediate stop >/dev/null 2>&1
@@ -114,7 +192,7 @@ fn start(bin: &std::path::Path) -> Result<String, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot watch the cluster in {dir}: {e}"))?;
-    Ok(format!("postgres://postgres@127.0.0.1:{port}"))
+    Ok(url)
 }
 
 /// A database of its own on the test server, dropped with this value.

@@ -1,0 +1,536 @@
+//! Several gateway nodes on one PostgreSQL database, as a deployment runs them: real
+//! `mrgate serve` processes on loopback, clients over TLS.
+//!
+//! - Three nodes decide as one gateway: what is exported, recognized, noticed or installed
+//!   through one node is what every other node answers and decides with on the very next
+//!   request, and each decision names the trust list it was made with.
+//! - One node killed (`kill -9`) in the middle of exports and verifications from several
+//!   clients spread over all three: the clients of the other two see no error, no
+//!   acknowledged entry is lost, and every checkpoint any node served, before and after the
+//!   kill, is consistent with the last one — checked by Go's `sumdb/tlog` and `note`, which
+//!   also read the whole log through its tiles and recompute its root.
+//! - PostgreSQL killed under a node: writes are 503 problem+json, `/healthz` says why, the
+//!   page and the last checkpoint are still served, and the node recovers by itself once
+//!   the database is back.
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use common::gateway::{DEMO, Identity, Response, call, domestic_certificate, token, try_call};
+use common::partners::{foreign_credential, notice};
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+const GOPATH: &str = "/usr/share/gocode";
+
+/// One gateway process.
+struct Node {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The example configuration with the demo's files, a free port, a data directory of its
+/// own, the store at `store_url`, and no anonymous rate limit worth the name (the checks
+/// below read many proofs).
+fn node_config(dir: &std::path::Path, store_url: &str) -> std::path::PathBuf {
+    let example = std::fs::read_to_string(format!("{ROOT}/mrgate.example.toml")).expect("example");
+    let config = example
+        .replace("\"certs/demo/", &format!("\"{ROOT}/certs/demo/"))
+        .replace("listen = \"127.0.0.1:8443\"", "listen = \"127.0.0.1:0\"")
+        .replace("data_dir = \"mrgate-data\"", &format!("data_dir = \"{}\"", dir.join("data").display()))
+        .replace(
+            "# [store]\n# url = \"postgres://mrgate@127.0.0.1:5432/mrgate\"",
+            &format!("[store]\nurl = \"{store_url}\""),
+        )
+        .replace("public_rate_per_second = 20.0", "public_rate_per_second = 100000.0")
+        .replace("public_burst = 100.0", "public_burst = 100000.0");
+    assert!(config.contains("[store]\nurl"), "the example configuration's [store] lines moved");
+    std::fs::create_dir_all(dir).expect("dir");
+    let path = dir.join("mrgate.toml");
+    std::fs::write(&path, config).expect("config");
+    path
+}
+
+/// Starts `mrgate serve` on each configuration at once, and waits for each one's banner.
+fn start_nodes(configs: &[std::path::PathBuf]) -> Vec<Node> {
+    let children: Vec<Child> = configs
+        .iter()
+        .map(|config| {
+            Command::new(env!("CARGO_BIN_EXE_mrgate"))
+                .args(["serve", "--config", config.to_str().expect("path")])
+                .env("MRGATE_LOG", "warn")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("spawn mrgate")
+        })
+        .collect();
+    children
+        .into_iter()
+        .map(|mut child| {
+            let mut banner = String::new();
+            std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
+            let addr = banner
+                .trim()
+                .strip_prefix("mrgate listening on https://")
+                .and_then(|a| a.split('/').next())
+                .unwrap_or_else(|| panic!("no banner from a node: {banner:?}"))
+                .parse()
+                .expect("address");
+            Node { child, addr }
+        })
+        .collect()
+}
+
+async fn get(addr: SocketAddr, path: &str) -> Response {
+    call(addr, "GET", path, vec![], None, None).await
+}
+
+fn text(r: &Response) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+/// The trust-list digest an entry (base64, as in a receipt) names.
+fn entry_list(entry_b64: &str) -> String {
+    let entry = String::from_utf8(STANDARD.decode(entry_b64).expect("base64")).expect("utf8");
+    entry.lines().find_map(|l| l.strip_prefix("trust-list ")).expect("a trust-list line").to_string()
+}
+
+/// A checkpoint's size and root.
+fn size_and_root(checkpoint: &str) -> (u64, String) {
+    let mut lines = checkpoint.lines().skip(1);
+    let size = lines.next().expect("size").parse().expect("size");
+    (size, lines.next().expect("root").to_string())
+}
+
+/// An export whose certificate number is `number` (so that each is a new certificate).
+fn numbered_certificate(number: &str) -> Vec<u8> {
+    String::from_utf8(domestic_certificate()).expect("utf8").replace("04925Q10021R0M", number).into_bytes()
+}
+
+/// Runs `test` on a runtime of its own, with a database of its own that outlives the
+/// runtime (dropping it blocks on a client of its own, which no runtime thread may do).
+fn with_database<F: std::future::Future<Output = ()>>(test: impl FnOnce(String) -> F) {
+    let Some(db) = common::pg::database() else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(4).enable_all().build().expect("runtime");
+    runtime.block_on(test(db.url.clone()));
+}
+
+#[test]
+fn three_nodes_decide_as_one_gateway() {
+    with_database(three_nodes_decide_as_one_gateway_on);
+}
+
+async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let configs: Vec<_> = (0..3).map(|i| node_config(&dir.path().join(format!("node{i}")), &store_url)).collect();
+    let nodes = start_nodes(&configs);
+    let [a, b, c] = [nodes[0].addr, nodes[1].addr, nodes[2].addr];
+
+    // Exported through A; fetched again through B (its receipt proved by B's tree, which
+    // follows A's entries); looked up and verified through C.
+    let export = call(a, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201, "{}", text(&export));
+    let exported = export.json();
+    let id = exported["id"].as_str().expect("id");
+    let again = call(b, "GET", &format!("/v1/exports/{id}"), vec![], None, Some(&token())).await;
+    assert_eq!(again.status, 200, "{}", text(&again));
+    assert_eq!(again.json()["receipt"]["index"], exported["receipt"]["index"]);
+    assert_eq!(again.json()["receipt"]["entry"], exported["receipt"]["entry"]);
+    let lookup = get(c, "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M").await;
+    assert_eq!((lookup.status, lookup.json()["headline"].as_str()), (200, Some("valid")), "{}", text(&lookup));
+    let credential = exported["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+    let verified = call(c, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None).await;
+    assert_eq!((verified.status, verified.json()["valid"].as_bool()), (200, Some(true)), "{}", text(&verified));
+
+    // A partner's certificate recognized through A, suspended through B: customs on C sees
+    // it suspended on the very next request, and A's look-up too; restored through C, B
+    // answers valid.
+    let (jws, number) = foreign_credential("foreign/dakks/signer");
+    let r = call(a, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+    let path = format!("/v1/certificates/dakks-cb/{number}");
+    let n =
+        call(b, "POST", "/v1/notices", notice("suspend", &number, "foreign/dakks/signer"), Some("partner-dakks"), None)
+            .await;
+    assert_eq!((n.status, n.json()["status"].as_str()), (200, Some("suspended")), "{}", text(&n));
+    let v = call(c, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
+    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("suspended")));
+    assert_eq!(get(a, &path).await.json()["status"], "suspended");
+    let n =
+        call(c, "POST", "/v1/notices", notice("restore", &number, "foreign/dakks/signer"), Some("partner-dakks"), None)
+            .await;
+    assert_eq!(n.status, 200, "{}", text(&n));
+    assert_eq!(get(b, &path).await.json()["status"], "valid");
+
+    // A newer trust list installed through A is the list B decides with as soon as the
+    // install is acknowledged, and C publishes; the verification names it.
+    let before = get(c, "/healthz").await.json()["trust_list"].clone();
+    let sequence = before["sequence"].as_u64().expect("sequence") + 1;
+    let built = common::mrgate(
+        &[
+            "trust",
+            "build",
+            &format!("{DEMO}/trust-list.toml"),
+            "--key",
+            &format!("{DEMO}/trust-list-operator.key"),
+            "--cert",
+            &format!("{DEMO}/trust-list-operator.pem"),
+            "--sequence",
+            &sequence.to_string(),
+        ],
+        b"",
+    );
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let installed = call(a, "PUT", "/v1/admin/trust-list", built.stdout.clone(), Some("operator"), None).await;
+    assert_eq!(installed.status, 200, "{}", text(&installed));
+    let digest = installed.json()["digest"].as_str().expect("digest").to_string();
+    assert_ne!(before["digest"].as_str(), Some(digest.as_str()));
+    let v = call(b, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None).await;
+    assert_eq!(v.status, 200, "{}", text(&v));
+    assert_eq!(entry_list(v.json()["receipt"]["entry"].as_str().expect("entry")), format!("sha256:{digest}"));
+    assert_eq!(get(c, "/v1/trust-list").await.body, built.stdout);
+    assert_eq!(get(c, "/healthz").await.json()["trust_list"]["sequence"], sequence);
+    // The same list again through C is not newer: refused, whichever node is asked.
+    let again = call(c, "PUT", "/v1/admin/trust-list", built.stdout, Some("operator"), None).await;
+    assert_eq!((again.status, again.json()["reason"].as_str()), (409, Some("trust.sequence")), "{}", text(&again));
+
+    // The three serve one log: the same checkpoint (one tree, one key), each having
+    // followed the others' entries.
+    let mut checkpoints = Vec::new();
+    for node in [a, b, c] {
+        checkpoints.push(text(&get(node, "/v1/log/checkpoint").await));
+    }
+    assert!(checkpoints.iter().all(|cp| *cp == checkpoints[0]), "{checkpoints:#?}");
+    // The configured list's install (at least once: the nodes started together), an export,
+    // two verifications, a recognition, two notices, an install, a verification.
+    assert!(size_and_root(&checkpoints[0]).0 >= 9, "{}", checkpoints[0]);
+}
+
+/// What one client request came to.
+#[derive(Debug, Clone)]
+struct Outcome {
+    node: usize,
+    started: Instant,
+    took: Duration,
+    /// The status, or why there was none (the connection refused or cut).
+    answer: Result<u16, String>,
+    /// The acknowledged decision's receipt.
+    receipt: Option<serde_json::Value>,
+}
+
+/// Client `k` of the load: sends to node `k % 3`, alternating exports of new certificates
+/// and verifications of `credential`, until `stop`.
+async fn client(k: usize, addr: SocketAddr, node: usize, credential: String, stop: Arc<AtomicBool>) -> Vec<Outcome> {
+    let customs = Identity::demo("customs");
+    let bearer = format!("Bearer {}", token());
+    let mut outcomes = Vec::new();
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        n += 1;
+        let started = Instant::now();
+        let answer = if n % 2 == 0 {
+            let body = numbered_certificate(&format!("LOAD{k:02}{n:06}"));
+            try_call(addr, "POST", "/v1/exports", body, None, &[("authorization", &bearer)]).await
+        } else {
+            try_call(addr, "POST", "/v1/verify", credential.clone().into_bytes(), Some(&customs), &[]).await
+        };
+        let took = started.elapsed();
+        let receipt = answer.as_ref().ok().filter(|r| r.status / 100 == 2).map(|r| r.json()["receipt"].clone());
+        let failed = answer.is_err();
+        outcomes.push(Outcome { node, started, took, answer: answer.map(|r| r.status), receipt });
+        if failed {
+            // A node that is gone refuses at once: do not spin.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    outcomes
+}
+
+/// Runs Go's checker (`tests/interop/tlog.go`) over `cases`; the cases it did not say "ok" to.
+fn go_failures(cases: &[serde_json::Value]) -> Vec<String> {
+    use std::io::Write;
+    let cache = tempfile::tempdir().expect("tmp");
+    let mut child = Command::new("go")
+        .args(["run", &format!("{ROOT}/tests/interop/tlog.go")])
+        .env("GO111MODULE", "off")
+        .env("GOPATH", GOPATH)
+        .env("GOCACHE", cache.path())
+        .env("GOFLAGS", "")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("go run");
+    let mut input = Vec::new();
+    for c in cases {
+        input.extend(serde_json::to_vec(c).expect("json"));
+        input.push(b'\n');
+    }
+    let mut stdin = child.stdin.take().expect("stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().expect("go output");
+    writer.join().expect("writer").expect("write cases");
+    assert!(out.status.success(), "go: {}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8(out.stdout).expect("utf8");
+    assert_eq!(said.lines().count(), cases.len(), "one verdict per case");
+    said.lines().filter(|l| !l.ends_with(" ok")).map(String::from).collect()
+}
+
+fn go_ready() -> bool {
+    let ready = common::tool("go") && std::path::Path::new(GOPATH).join("src/golang.org/x/mod/sumdb/tlog").is_dir();
+    if !ready {
+        assert!(!common::required(), "go or golang-golang-x-mod-dev is missing and MRGATE_REQUIRE_CORPUS=1");
+        eprintln!("SKIPPED: go with golang.org/x/mod under {GOPATH} is missing (Debian: golang-golang-x-mod-dev)");
+    }
+    ready
+}
+
+fn hashes(b64: &serde_json::Value) -> Vec<Vec<u8>> {
+    b64.as_array().expect("hashes").iter().map(|h| STANDARD.decode(h.as_str().expect("hash")).expect("b64")).collect()
+}
+
+#[test]
+fn a_node_killed_under_load_loses_nothing_and_the_log_never_forks() {
+    if go_ready() {
+        with_database(a_node_killed_under_load_on);
+    }
+}
+
+async fn a_node_killed_under_load_on(store_url: String) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let configs: Vec<_> = (0..3).map(|i| node_config(&dir.path().join(format!("node{i}")), &store_url)).collect();
+    let mut nodes = start_nodes(&configs);
+    let addrs: Vec<SocketAddr> = nodes.iter().map(|n| n.addr).collect();
+    let export = call(addrs[1], "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201, "{}", text(&export));
+    let credential = export.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+
+    // Six clients, two per node, and a monitor reading every node's checkpoint.
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients: Vec<_> =
+        (0..6).map(|k| tokio::spawn(client(k, addrs[k % 3], k % 3, credential.clone(), Arc::clone(&stop)))).collect();
+    let served = Arc::new(Mutex::new(Vec::<String>::new()));
+    let monitor = {
+        let (stop, served, addrs) = (Arc::clone(&stop), Arc::clone(&served), addrs.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                for &addr in &addrs {
+                    if let Ok(r) = try_call(addr, "GET", "/v1/log/checkpoint", vec![], None, &[]).await
+                        && r.status == 200
+                    {
+                        served.lock().expect("lock").push(text(&r));
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The node that has been appending as much as any: there is no other kind here (every
+    // node sequences its own commits under the database's commit lock).
+    let killed_at = Instant::now();
+    nodes[0].child.kill().expect("kill -9");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut outcomes: Vec<Outcome> = Vec::new();
+    for c in clients {
+        outcomes.extend(c.await.expect("client"));
+    }
+    monitor.await.expect("monitor");
+
+    // The surviving nodes' clients saw no error, before or after the kill, and kept being
+    // answered after it; the killed node's clients were answered until it died.
+    let survivors: Vec<&Outcome> = outcomes.iter().filter(|o| o.node != 0).collect();
+    let failed: Vec<&&Outcome> =
+        survivors.iter().filter(|o| o.answer.as_ref().map_or(true, |s| s / 100 != 2)).collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} requests to the surviving nodes failed: {failed:#?}",
+        failed.len(),
+        survivors.len()
+    );
+    let after = survivors.iter().filter(|o| o.started > killed_at).count();
+    assert!(after >= 10, "only {after} requests were answered after the kill");
+    let before_kill = outcomes.iter().filter(|o| o.node == 0 && o.receipt.is_some()).count();
+    assert!(before_kill > 0, "the killed node answered nothing before it died");
+    let slowest = survivors.iter().filter(|o| o.started + o.took > killed_at).map(|o| o.took).max();
+    eprintln!(
+        "load: {} requests ({} to the surviving nodes, {after} of them after the kill), {before_kill} acknowledged by \
+         the killed node; the slowest surviving request around the kill took {slowest:?}",
+        outcomes.len(),
+        survivors.len(),
+    );
+
+    // The log as it stands, through a surviving node: Go reads it all through its tiles and
+    // recomputes the root of the checkpoint it opens with the log's key.
+    let survivor = addrs[1];
+    let last = text(&get(survivor, "/v1/log/checkpoint").await);
+    let (size, root) = size_and_root(&last);
+    let pem = get(survivor, "/v1/log/key").await.body;
+    let spki = <rustls::pki_types::SubjectPublicKeyInfoDer as rustls::pki_types::pem::PemObject>::from_pem_slice(&pem)
+        .expect("log key");
+    let public = spki.as_ref()[spki.as_ref().len() - 32..].to_vec();
+    let origin = last.lines().next().expect("origin").to_string();
+    let vkey = mrgate::ledger::checkpoint::verifier_key(&origin, &public).expect("vkey");
+    let cache = tempfile::tempdir().expect("tmp");
+    let base = format!("https://localhost:{}/v1/log", survivor.port());
+    let (ca, vk) = (format!("{DEMO}/ca.pem"), vkey.clone());
+    let go = tokio::task::spawn_blocking(move || {
+        Command::new("go")
+            .args(["run", &format!("{ROOT}/tests/interop/tiles.go"), &base, &ca, &vk])
+            .env("GO111MODULE", "off")
+            .env("GOPATH", GOPATH)
+            .env("GOCACHE", cache.path())
+            .env("GOFLAGS", "")
+            .output()
+            .expect("go run")
+    })
+    .await
+    .expect("join");
+    let said = String::from_utf8_lossy(&go.stdout).to_string();
+    assert_eq!(said.trim(), format!("ok {size} {size}"), "{said}{}", String::from_utf8_lossy(&go.stderr));
+
+    // Every acknowledged decision is in that log, at the index its receipt names.
+    let mut entries = Vec::new();
+    while (entries.len() as u64) < size {
+        let page = get(survivor, &format!("/v1/log/entries?start={}&end={size}", entries.len())).await.json();
+        let page = page["entries"].as_array().expect("entries").clone();
+        assert!(!page.is_empty());
+        entries.extend(page.into_iter().map(|e| e["entry"].as_str().expect("entry").to_string()));
+    }
+    let receipts: Vec<&serde_json::Value> = outcomes.iter().filter_map(|o| o.receipt.as_ref()).collect();
+    for r in &receipts {
+        let index = r["index"].as_u64().expect("index") as usize;
+        assert_eq!(Some(r["entry"].as_str().expect("entry")), entries.get(index).map(String::as_str), "entry {index}");
+    }
+
+    // Every checkpoint served — in a receipt or to the monitor, by any node, before or after
+    // the kill — is signed by the log's key and consistent with the last (so with every
+    // other): Go checks the note, and the consistency proof from its tree to the last one.
+    // An acknowledged receipt's inclusion proof is checked in the tree it was given.
+    let entry0 = STANDARD.decode(&entries[0]).expect("entry 0");
+    let proof0 = get(survivor, &format!("/v1/log/proof/inclusion?index=0&size={size}")).await.json();
+    let mut cases = Vec::new();
+    let mut seen = std::collections::BTreeMap::<u64, String>::new();
+    let mut checkpoints: Vec<String> = served.lock().expect("lock").clone();
+    for r in &receipts {
+        cases.push(serde_json::json!({
+            "name": format!("receipt-{}", r["index"]), "key_name": origin, "vkey": vkey, "public_key": public,
+            "note": r["checkpoint"], "entry": STANDARD.decode(r["entry"].as_str().expect("entry")).expect("b64"),
+            "index": r["index"], "record_proof": hashes(&r["hashes"]),
+        }));
+        checkpoints.push(r["checkpoint"].as_str().expect("checkpoint").to_string());
+    }
+    for checkpoint in &checkpoints {
+        let (old_size, old_root) = size_and_root(checkpoint);
+        if let Some(root_seen) = seen.get(&old_size) {
+            assert_eq!(*root_seen, old_root, "two roots served for size {old_size}: the log forked");
+            continue;
+        }
+        seen.insert(old_size, old_root.clone());
+        assert!(old_size <= size, "a checkpoint of {old_size} entries, beyond the log's {size}");
+        if old_size == size {
+            assert_eq!(old_root, root, "the last size served with another root");
+            continue;
+        }
+        let tree = get(survivor, &format!("/v1/log/proof/consistency?from={old_size}&to={size}")).await.json();
+        cases.push(serde_json::json!({
+            "name": format!("checkpoint-{old_size}"), "key_name": origin, "vkey": vkey, "public_key": public,
+            "note": last, "entry": entry0, "index": 0, "record_proof": hashes(&proof0["hashes"]),
+            "old_size": old_size, "old_root": STANDARD.decode(&old_root).expect("root"), "tree_proof": hashes(&tree["hashes"]),
+        }));
+        // The note itself, with entry 0's inclusion in its tree.
+        if old_size > 0 {
+            let proof = get(survivor, &format!("/v1/log/proof/inclusion?index=0&size={old_size}")).await.json();
+            cases.push(serde_json::json!({
+                "name": format!("note-{old_size}"), "key_name": origin, "vkey": vkey, "public_key": public,
+                "note": checkpoint, "entry": entry0, "index": 0, "record_proof": hashes(&proof["hashes"]),
+            }));
+        }
+    }
+    let failures = go_failures(&cases);
+    assert!(failures.is_empty(), "Go refused: {failures:#?}");
+    eprintln!(
+        "checked with Go: a log of {size} entries through its tiles, {} receipts, {} checkpoints of distinct sizes",
+        receipts.len(),
+        seen.len()
+    );
+}
+
+/// PostgreSQL stopped at once under a running node, then started again: meanwhile every
+/// write is refused with 503 problem+json (`store.database`) and nothing is acknowledged;
+/// `/healthz` says why; the verification page and the last checkpoint are still served; once
+/// the database is back the node decides again by itself, on a log that went on where it
+/// stopped.
+#[test]
+fn a_node_rides_out_its_database_going_away() {
+    let Some(cluster) = common::pg::own_cluster() else { return };
+    let url = cluster.database("mrgate");
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("tmp");
+        let nodes = start_nodes(&[node_config(&dir.path().join("node"), &url)]);
+        let a = nodes[0].addr;
+        let export = call(a, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+        assert_eq!(export.status, 201, "{}", text(&export));
+        let credential = export.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+        let before = text(&get(a, "/v1/log/checkpoint").await);
+
+        tokio::task::block_in_place(|| cluster.kill());
+        let refused = [
+            call(a, "POST", "/v1/exports", numbered_certificate("AWAY0001"), None, Some(&token())).await,
+            call(a, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None).await,
+            get(a, "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M").await,
+        ];
+        for r in &refused {
+            assert_eq!(
+                (r.status, r.content_type.as_str(), r.json()["reason"].as_str()),
+                (503, "application/problem+json", Some("store.database")),
+                "{}",
+                text(r)
+            );
+        }
+        let health = get(a, "/healthz").await;
+        assert_eq!(
+            (health.status, health.json()["status"].as_str()),
+            (503, Some("store.database")),
+            "{}",
+            text(&health)
+        );
+        assert_eq!(get(a, "/").await.status, 200);
+        assert_eq!(text(&get(a, "/v1/log/checkpoint").await), before, "the last checkpoint, while the store is away");
+
+        tokio::task::block_in_place(|| cluster.restart());
+        // The node reconnects by itself: the first export that finds the database answers.
+        let restarted = Instant::now();
+        let deadline = restarted + Duration::from_secs(60);
+        let back = loop {
+            let r = call(a, "POST", "/v1/exports", numbered_certificate("BACK0001"), None, Some(&token())).await;
+            if r.status == 201 || Instant::now() > deadline {
+                break r;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert_eq!(back.status, 201, "{}", text(&back));
+        eprintln!("the node decided again {:?} after PostgreSQL was back", restarted.elapsed());
+        assert_eq!(get(a, "/healthz").await.status, 200);
+        // Nothing refused was logged: the log went on from where it stood.
+        let (size, _) = size_and_root(&before);
+        assert_eq!(back.json()["receipt"]["index"], size);
+        drop(nodes);
+    });
+}
