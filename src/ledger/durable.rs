@@ -16,6 +16,13 @@
 //! changed): they are committed with it, or neither is, so the tree never holds an entry
 //! whose decision took no effect, and the store never an effect without its entry.
 //!
+//! On a store other gateway nodes write to ([`Store::shared`]), this log's tree is one
+//! node's view of the one log the store sequences: the store gives each committed entry its
+//! index; the committer adds other nodes' entries before its own (read back from the store,
+//! hashed as read), a follower thread does so every 100 ms, and an answer about an
+//! index or size beyond the tree follows first. Every node signs with the one log key, and
+//! Ed25519 signatures are deterministic, so two nodes at one size serve the same checkpoint.
+//!
 //! A commit costs the same whether it carries one entry or a hundred: an fsync and a
 //! signature. So under load commits are spaced at least a commit interval apart and each
 //! carries everything that arrived meanwhile; an append arriving when the log has been
@@ -303,43 +310,45 @@ impl Shared {
     }
 
     /// Adds this node's just committed entries `own` (index, leaf hash; consecutive, as one
-    /// transaction appends them) to the tree, and signs a checkpoint.
+    /// transaction appends them) to the tree, after the entries before them, and signs a
+    /// checkpoint — under one hold of the state lock, so that no reader ever sees a tree
+    /// whose size its checkpoint does not sign.
     fn add_own(&self, own: &[(u64, merkle::Hash)]) -> Result<(), LogError> {
         let _growing = self.growing.lock().map_err(|_| unavailable("the log's growth lock is poisoned"))?;
-        for &(index, leaf) in own {
-            self.extend_from_store(index)?;
-            let mut state = self.lock()?;
+        let Some(&(first, _)) = own.first() else { return Ok(()) };
+        self.extend_from_store(first)?;
+        let mut state = self.lock()?;
+        for (&(index, leaf), expected) in own.iter().zip(first..) {
             let size = state.tree.size();
-            if index == size {
-                state.tree.push(leaf);
-            } else if index > size || state.tree.leaf(index) != Some(leaf) {
-                // A follower added it already (it must then be this very entry), or the store
-                // gave an index the tree cannot take: never sign over a disagreement.
+            // A follower added it already (it must then be this very entry), or the store
+            // gave indexes the tree cannot take: never sign over a disagreement.
+            let held = index < size && state.tree.leaf(index) == Some(leaf);
+            if index != expected || !(index == size || held) {
                 return Err(unavailable(&format!(
-                    "the store put this node's entry at index {index}, which the tree (size {size}) does not hold as \
-                     committed"
+                    "the store put this node's entry at index {index}, which the tree (size {size}) cannot take"
                 )));
             }
+            if index == size {
+                state.tree.push(leaf);
+            }
         }
-        self.sign_checkpoint()
+        sign_state(&mut state, &self.origin, &self.key);
+        Ok(())
     }
 
     /// Adds to the tree the entries the store holds beyond it (appended by other nodes, or by
-    /// a commit whose answer was lost), and signs a checkpoint when it grew. Returns the size.
+    /// a commit whose answer was lost). Returns the size.
     fn follow(&self) -> Result<u64, LogError> {
         let _growing = self.growing.lock().map_err(|_| unavailable("the log's growth lock is poisoned"))?;
-        let before = self.lock()?.tree.size();
         let size = self.store.log_size()?;
         self.extend_from_store(size)?;
-        if size > before {
-            self.sign_checkpoint()?;
-        }
-        Ok(size.max(before))
+        Ok(self.lock()?.tree.size())
     }
 
     /// Adds entries `[tree size, end)` from the store, hashed as read (committed entries
-    /// never change). The caller holds `growing`, so the size read here stays the tree's
-    /// while the store is read without the state lock.
+    /// never change), a slice at a time, signing a checkpoint with each slice under the same
+    /// hold of the state lock. The caller holds `growing`, so the size read here stays the
+    /// tree's while the store is read without the state lock.
     fn extend_from_store(&self, end: u64) -> Result<(), LogError> {
         let mut start = self.lock()?.tree.size();
         while start < end {
@@ -349,15 +358,9 @@ impl Shared {
             for leaf in leaves {
                 state.tree.push(leaf);
             }
+            sign_state(&mut state, &self.origin, &self.key);
             start = upto;
         }
-        Ok(())
-    }
-
-    fn sign_checkpoint(&self) -> Result<(), LogError> {
-        let mut state = self.lock()?;
-        state.checkpoint = sign(&state.tree, &self.origin, &self.key);
-        state.checkpoint_at = std::time::Instant::now();
         Ok(())
     }
 
@@ -808,6 +811,12 @@ fn leaf_hashes(store: &dyn Store, start: u64, end: u64) -> Result<Vec<merkle::Ha
         return Err(unavailable(&format!("the store is missing log entries in [{start}, {end})")));
     }
     Ok(entries.iter().map(|e| merkle::leaf_hash(e)).collect())
+}
+
+/// Signs the state's tree as its checkpoint (with the tree's growth, under one lock hold).
+fn sign_state(state: &mut State, origin: &str, key: &Ed25519KeyPair) {
+    state.checkpoint = sign(&state.tree, origin, key);
+    state.checkpoint_at = std::time::Instant::now();
 }
 
 fn sign(tree: &Tree, origin: &str, key: &Ed25519KeyPair) -> String {

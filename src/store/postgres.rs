@@ -23,32 +23,35 @@
 //! other connections (`pg_xact_status`, for up to 10 s while it is in progress or the server
 //! unreachable), and the outcomes are returned only once it is known to have committed;
 //! otherwise it is an error (then nothing was committed, or — if even that cannot be learned
-//! — the error says the outcome is unknown, and the log above, which then assumes nothing
-//! was appended, may be behind the store until it is reopened). Only an `ERROR` answer to
-//! `COMMIT` is taken as a rollback.
+//! — the error says the outcome is unknown; the log above then takes from the store whatever
+//! did commit, as it takes other nodes' entries). Only an `ERROR` answer to `COMMIT` is taken
+//! as a rollback.
 //!
 //! **No cache of certificate versions**: [`Store::cached_certificate_view`] always answers
-//! [`InMemory::Unknown`](super::InMemory::Unknown), so every look-up reads through to the database and a version
-//! written by another process is never served stale. (The embedded store caches because its
-//! process is the file's only writer.) Invalidation through LISTEN/NOTIFY would let this
-//! store cache too; it is not done yet.
+//! [`InMemory::Unknown`](super::InMemory::Unknown), so every look-up reads through to the
+//! database and a version written by another node is never served stale. (The embedded
+//! store caches because its process is the file's only writer.)
 //!
 //! **The hash index** (leaf hash to log index) is derived data, in UNLOGGED tables
 //! (`log_leaf`, `log_leaf_covered`): not written to PostgreSQL's WAL, emptied by a crash
-//! recovery, rebuilt by the log from its entries.
+//! recovery, rebuilt by the log from its entries. Each node's indexer adds to it; the
+//! `log_leaf_covered` row is locked by each batch, so two indexers refuse each other's
+//! batches rather than corrupt the index.
 //!
-//! **What several gateway nodes on one database would need from this store** (not built
-//! yet): the commit lock above already makes appends safe, but each node's log keeps its own
-//! tree in memory and assumes it sees every append. A multi-node design needs (1) one
-//! sequencer at a time — a lease (a session-level advisory lock, or a lease row with an
-//! expiry) held by the node that appends, with the others queueing their entries in a table
-//! and waiting for their index; (2) the other nodes following the log (polling or
-//! LISTEN/NOTIFY on the log's size) to extend their trees and checkpoints; (3) certificate
-//! versions and the trust list in force invalidated across nodes (NOTIFY on commit) if they
-//! are to be cached; (4) one hash indexer (the `log_leaf_covered` row is locked by each batch,
-//! so two indexers refuse each other's batches rather than corrupt the index); (5) a log that
-//! re-reads the store's size after a commit whose outcome stayed unknown, instead of assuming
-//! nothing was appended.
+//! **Several gateway nodes on one database** ([`Store::shared`] is true): there is no
+//! sequencer node and no lease. Every node commits its own batches, and the commit lock
+//! above makes the database the one sequencer: a batch's entries get the next indexes, in
+//! one transaction, with the effects they stand or fall with. So no node has to take over
+//! when another dies: a killed node's socket is closed by its kernel and the server rolls
+//! back its open transaction, freeing the lock at once; a node that stops answering without
+//! its socket closing (a machine lost, a network cut) loses its session after
+//! [`STUCK_COMMIT`] idle inside a transaction. That is the longest the others wait. Each
+//! node's log follows the entries the others append (`ledger::durable`), and decisions are
+//! held at commit to the trust list they were made with (`Effect::TrustListInForce`).
+//! Why not a lease with queued entries (Trillian, Tessera): it adds a failover window (the
+//! lease's expiry), a queue table written and read per entry, and a second hop per
+//! decision, to win group commit across nodes — which each node's own group commit already
+//! gives within it; the lock is held only for the commit's few statements.
 //!
 //! **Moving up** from the embedded store: `postgres/import.rs` copies one into an empty
 //! database (`mrgate store migrate`).
@@ -184,7 +187,55 @@ const MIGRATIONS: &[&str] = &[
         size BIGINT NOT NULL,
         last BYTEA
     );"#,
+    // 2: the log's entries partitioned by range of index (see `log_partitions`), the
+    // entries held so far moved into the partitions that cover them.
+    r#"CREATE TABLE log_partitioning (
+        one INTEGER PRIMARY KEY CHECK (one = 0),
+        entries BIGINT NOT NULL CHECK (entries > 0 AND entries % 256 = 0)
+    );
+    INSERT INTO log_partitioning (one, entries) VALUES (0, 16777216);
+    ALTER TABLE log_entry RENAME TO log_entry_unpartitioned;
+    ALTER INDEX log_entry_pkey RENAME TO log_entry_unpartitioned_pkey;
+    CREATE TABLE log_entry (idx BIGINT NOT NULL, entry BYTEA NOT NULL, PRIMARY KEY (idx)) PARTITION BY RANGE (idx);
+    DO $$
+    DECLARE
+        per BIGINT := (SELECT entries FROM log_partitioning);
+        size BIGINT := (SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry_unpartitioned);
+    BEGIN
+        FOR p IN 0 .. GREATEST(size - 1, 0) / per LOOP
+            EXECUTE format('CREATE TABLE log_entry_p%s PARTITION OF log_entry FOR VALUES FROM (%s) TO (%s)',
+                           p, p * per, (p + 1) * per);
+        END LOOP;
+    END $$;
+    INSERT INTO log_entry (idx, entry) SELECT idx, entry FROM log_entry_unpartitioned;
+    DROP TABLE log_entry_unpartitioned;"#,
 ];
+
+/// Makes sure the partitions of `log_entry` that hold entries `first..=last` exist.
+///
+/// The log's entries grow by about 10–20 TB a year at 1,000 decisions a second, and once
+/// written they never change: so they live in range partitions of
+/// `log_partitioning.entries` entries each (16,777,216 by default: 65,536 complete tiles,
+/// 5–10 GB), `log_entry_p0`, `log_entry_p1`, … An old partition can be moved to cheaper
+/// storage (`ALTER TABLE log_entry_p0 SET TABLESPACE archive`) or backed up once and for
+/// all, and look-ups by index touch one partition. A partition is created by the commit
+/// that first needs it, under the commit lock (so two nodes never race to create one): a
+/// partition boundary is a multiple of the tile width, so no tile spans two.
+async fn log_partitions(c: &mut Conn, first: i64, last: i64, per: i64) -> Result<(), StoreError> {
+    let boundary = first % per == 0 || first / per != last / per;
+    if !boundary {
+        return Ok(());
+    }
+    for p in first / per..=last / per {
+        c.batch(&format!(
+            "CREATE TABLE IF NOT EXISTS log_entry_p{p} PARTITION OF log_entry FOR VALUES FROM ({}) TO ({})",
+            p * per,
+            (p + 1) * per
+        ))
+        .await?;
+    }
+    Ok(())
+}
 
 /// The PostgreSQL store.
 #[derive(Debug)]
@@ -313,10 +364,16 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
     c.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({COMMIT_LOCK})")).await?;
     let applied = async {
         // After the lock, in a statement of its own: its snapshot holds every commit before.
-        let head =
-            c.query_one("SELECT COALESCE(MAX(idx) + 1, 0), pg_current_xact_id()::text FROM log_entry", &[]).await?;
+        let head = c
+            .query_one(
+                "SELECT COALESCE(MAX(idx) + 1, 0), pg_current_xact_id()::text, (SELECT entries FROM log_partitioning)
+                 FROM log_entry",
+                &[],
+            )
+            .await?;
         let mut next: i64 = head.try_get(0)?;
         let xid: String = head.try_get(1)?;
+        let per_partition: i64 = head.try_get(2)?;
         let mut indexes = Vec::new();
         let mut entries: Vec<&[u8]> = Vec::new();
         let mut outcomes = Vec::with_capacity(writes.len());
@@ -334,7 +391,8 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
                 Err(refused) => outcomes.push(Err(refused)),
             }
         }
-        if !entries.is_empty() {
+        if let (Some(&first), Some(&last)) = (indexes.first(), indexes.last()) {
+            log_partitions(c, first, last, per_partition).await?;
             c.execute(
                 "INSERT INTO log_entry (idx, entry) SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[])",
                 &[&indexes, &entries],

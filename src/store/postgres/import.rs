@@ -182,6 +182,11 @@ async fn copy_all(c: &mut Conn, source: &rusqlite::Connection) -> Result<RowCoun
             )));
         }
     }
+    let size: i64 = source.query_row("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry", [], |r| r.get(0))?;
+    if size > 0 {
+        let per: i64 = c.query_one("SELECT entries FROM log_partitioning", &[]).await?.try_get(0)?;
+        super::log_partitions(c, 0, size - 1, per).await?;
+    }
     let mut counts = Vec::with_capacity(TABLES.len());
     for (table, columns) in TABLES {
         let names = columns.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ");
