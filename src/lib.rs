@@ -40,6 +40,7 @@ pub mod recognition;
 pub mod store;
 // (the transparency log)
 pub mod ledger;
+pub mod witness;
 // Every decision, and the one recorder of the log.
 pub mod decisions;
 // Shells: test and demo PKIs, the HTTPS gateway, the command line.

@@ -265,6 +265,7 @@ reasons! {
     LogRootMismatch = "log.root_mismatch", 400, "A proof does not lead to the expected root.";
     LogSizeMismatch = "log.size_mismatch", 400, "A tree size differs from the checkpoint's.";
     LogTilePath = "log.tile_path", 400, "The tile path is not a C2SP tlog-tiles path.";
+    WitnessRequest = "witness.request", 400, "The add-checkpoint request is not in the c2sp.org/tlog-witness form.";
     LogNotFound = "log.not_found", 404, "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.";
     LogTileMismatch = "log.tile_mismatch", 500, "Stored log entries no longer match the tree (the gateway's fault).";
     LogTileNotHeld = "log.tile_not_held", 503, "A part of the tree is not available yet.";

@@ -72,6 +72,26 @@ pub fn verifier_key(name: &str, public_key: &[u8]) -> Result<String, CheckpointE
     Ok(format!("{name}+{:08x}+{}", u32::from_be_bytes(key_id(name, public_key)), STANDARD.encode(key)))
 }
 
+/// Reads a log's verifier key (as [`verifier_key`] writes it): its name and Ed25519 public
+/// key; refused unless it is an Ed25519 (type 0x01) key whose id matches its name and key.
+pub fn parse_verifier_key(vkey: &str) -> Result<(String, [u8; 32]), CheckpointError> {
+    let bad = |why: &str| CheckpointError::Malformed(format!("verifier key: {why}"));
+    let mut parts = vkey.trim().splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad("it is <name>+<key id>+<key>"));
+    };
+    check_key_name(name)?;
+    let key = STANDARD.decode(key).map_err(|_| bad("the key is not base64"))?;
+    let Some((0x01, public)) = key.split_first() else {
+        return Err(bad("not an Ed25519 (type 0x01) log key"));
+    };
+    let public: [u8; 32] = public.try_into().map_err(|_| bad("an Ed25519 key is 32 bytes"))?;
+    if verifier_key(name, &public)? != vkey.trim() || id.len() != 8 {
+        return Err(bad("its id does not match its name and key"));
+    }
+    Ok((name.to_string(), public))
+}
+
 /// The signed-note key id of an Ed25519 key.
 pub fn key_id(name: &str, public_key: &[u8]) -> [u8; 4] {
     let mut c = ring::digest::Context::new(&ring::digest::SHA256);
@@ -177,6 +197,21 @@ mod tests {
         // Another log's well-formed signature line beside this one's is passed over.
         let other = format!("{note}\u{2014} other.example/log {sig}\n");
         assert_eq!(Checkpoint::verify(&other, &public).map(|(c, _)| c), Ok(cp));
+    }
+
+    #[test]
+    fn a_log_verifier_key_reads_back() {
+        let rng = ring::rand::SystemRandom::new();
+        let key = Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).expect("gen").as_ref()).expect("key");
+        let public: [u8; 32] = key.public_key().as_ref().try_into().expect("32");
+        let vkey = verifier_key("mrgate.example/log", &public).expect("vkey");
+        assert_eq!(parse_verifier_key(&vkey), Ok(("mrgate.example/log".to_string(), public)));
+        let wrong_id = vkey.replacen('+', "+0", 1);
+        for bad in
+            [vkey.replace("mrgate.example/log", "other.example/log"), wrong_id, "a+b".into(), "x+00000000+AQ==".into()]
+        {
+            assert_eq!(parse_verifier_key(&bad).map_err(|e| e.code()), Err("log.checkpoint_malformed"), "{bad}");
+        }
     }
 
     #[test]

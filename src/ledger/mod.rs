@@ -6,6 +6,7 @@
 //! and never trusts a proof it did not check.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod durable;
 pub mod entry;
 pub mod hashes;
