@@ -265,6 +265,8 @@ reasons! {
     LogRootMismatch = "log.root_mismatch", 400, "A proof does not lead to the expected root.";
     LogSizeMismatch = "log.size_mismatch", 400, "A tree size differs from the checkpoint's.";
     LogTilePath = "log.tile_path", 400, "The tile path is not a C2SP tlog-tiles path.";
+    LogNotWitnessed = "log.not_witnessed", 503, "No checkpoint has been cosigned by enough witnesses yet.";
+    LogWitnesses = "log.witnesses", 422, "Fewer of the trusted witnesses cosigned the checkpoint than are required.";
     WitnessRequest = "witness.request", 400, "The add-checkpoint request is not in the c2sp.org/tlog-witness form.";
     LogNotFound = "log.not_found", 404, "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.";
     LogTileMismatch = "log.tile_mismatch", 500, "Stored log entries no longer match the tree (the gateway's fault).";
@@ -356,6 +358,7 @@ reasons! {
     IoWrite = "io.write", 500, "An output cannot be written (command line).";
     UsageAt = "usage.at", 400, "The --at time is not RFC 3339 (command line).";
     UsageTrustAnchor = "usage.trust_anchor", 400, "A trust anchor is required (command line).";
+    UsageWitnesses = "usage.witnesses", 400, "--min-witnesses asks for more witnesses than --witness-key gives (command line).";
     TranslateLossy = "translate.lossy", 422, "The target format cannot carry every field (--strict, command line).";
     PkiDemo = "pki.demo", 500, "The demonstration PKI cannot be written (command line).";
     PkiClient = "pki.client", 500, "A client certificate cannot be issued (command line).";

@@ -11,11 +11,19 @@ use std::process::ExitCode;
 
 #[derive(Subcommand, Debug)]
 pub enum LogCommand {
-    /// Check a receipt (and optionally the document it covers) against the log key.
+    /// Check a receipt (and optionally the document it covers) against the log key, and the
+    /// cosignatures on its checkpoint against the witnesses given.
     VerifyReceipt {
         /// The log's Ed25519 public key (PEM SubjectPublicKeyInfo).
         #[arg(long)]
         log_key: PathBuf,
+        /// A file holding a witness's verifier key (`<name>+<key id>+<key>`, as
+        /// `GET /v1/log/witnesses` lists them); repeat for each witness you rely on.
+        #[arg(long = "witness-key")]
+        witness_keys: Vec<PathBuf>,
+        /// How many of those witnesses must have cosigned the receipt's checkpoint.
+        #[arg(long, default_value_t = 0)]
+        min_witnesses: usize,
         receipt: PathBuf,
         document: Option<PathBuf>,
     },
@@ -60,6 +68,25 @@ fn log_key(path: &Path) -> Result<Vec<u8>, ExitCode> {
     }
 }
 
+/// The witnesses whose verifier keys the files hold; a usage error when fewer are given than
+/// must vouch.
+fn witnesses(paths: &[PathBuf], min: usize) -> Result<Vec<crate::ledger::cosignature::Witness>, ExitCode> {
+    if min > paths.len() {
+        eprintln!("error[usage.witnesses]: --min-witnesses {min} needs at least {min} --witness-key");
+        return Err(ExitCode::from(2));
+    }
+    paths
+        .iter()
+        .map(|path| {
+            let text = String::from_utf8_lossy(&read(path)?).to_string();
+            crate::ledger::cosignature::Witness::from_verifier_key(&text).map_err(|e| {
+                eprintln!("error[{}]: {}: {e}", e.code(), path.display());
+                ExitCode::from(2)
+            })
+        })
+        .collect()
+}
+
 fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ExitCode> {
     serde_json::from_slice(&read(path)?).map_err(|e| {
         eprintln!("error[log.receipt_malformed]: {}: {e}", path.display());
@@ -86,16 +113,40 @@ pub fn log(command: LogCommand) -> ExitCode {
                 }
             };
         }
-        LogCommand::VerifyReceipt { log_key: key_path, receipt: receipt_path, document } => (|| {
+        LogCommand::VerifyReceipt {
+            log_key: key_path,
+            witness_keys,
+            min_witnesses,
+            receipt: receipt_path,
+            document,
+        } => (|| {
             let key = log_key(&key_path)?;
+            let trusted = witnesses(&witness_keys, min_witnesses)?;
             let r: Receipt = parse(&receipt_path)?;
             let doc = document.as_deref().map(read).transpose()?;
-            Ok(match receipt::verify(&r, &key, doc.as_deref()) {
-                Ok(v) => {
-                    json!({"valid": true, "index": v.index, "checkpoint": v.checkpoint, "log_key_name": v.log_key_name, "entry": v.entry, "document": document.is_some()})
-                }
-                Err(e) => json!({"valid": false, "reason": e.code(), "message": e.to_string()}),
-            })
+            let v = match receipt::verify(&r, &key, doc.as_deref()) {
+                Ok(v) => v,
+                Err(e) => return Ok(json!({"valid": false, "reason": e.code(), "message": e.to_string()})),
+            };
+            let vouched: Vec<_> = crate::ledger::cosignature::vouching(&r.checkpoint, &trusted)
+                .into_iter()
+                .map(|(w, time)| json!({"name": w.name, "time": time}))
+                .collect();
+            if vouched.len() < min_witnesses {
+                return Ok(json!({
+                    "valid": false,
+                    "reason": "log.witnesses",
+                    "message": format!(
+                        "{} of the {} witnesses given cosigned the receipt's checkpoint; {min_witnesses} are required",
+                        vouched.len(),
+                        trusted.len()
+                    ),
+                    "witnesses": vouched,
+                }));
+            }
+            Ok(
+                json!({"valid": true, "index": v.index, "checkpoint": v.checkpoint, "log_key_name": v.log_key_name, "entry": v.entry, "document": document.is_some(), "witnesses": vouched}),
+            )
         })(),
         LogCommand::VerifyConsistency { log_key: key_path, old_checkpoint, new_checkpoint, proof } => (|| {
             let key = log_key(&key_path)?;

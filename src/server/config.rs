@@ -30,6 +30,34 @@ pub struct Config {
     /// filter comes from the environment (`MRGATE_LOG`). Restart-only.
     #[serde(default)]
     pub events: Events,
+    /// The witnesses that cosign the log's checkpoints, and how many must. Restart-only.
+    #[serde(default)]
+    pub witnessing: Witnessing,
+}
+
+/// Witnesses (c2sp.org/tlog-witness) asked to cosign every new checkpoint: see
+/// [`super::witnessing`].
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Witnessing {
+    /// How many of `witness` must cosign a checkpoint before it is published; 0 publishes
+    /// the log's own checkpoints (and still asks any witness named).
+    #[serde(default)]
+    pub required: usize,
+    /// Roots the witnesses' TLS certificates chain to.
+    #[serde(default)]
+    pub ca: Vec<PathBuf>,
+    #[serde(default)]
+    pub witness: Vec<WitnessConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessConfig {
+    /// The witness's verifier key, `<name>+<key id>+<base64(0x04 ‖ Ed25519 key)>`.
+    pub vkey: String,
+    /// Its submission prefix: `https://host:port[/path]`.
+    pub url: String,
 }
 
 /// The store: see [`crate::store::open`].
@@ -343,6 +371,28 @@ impl Config {
                 return Err(format!("identities.partners.{body}: name at least one root"));
             }
         }
+        let w = &self.witnessing;
+        let mut witnesses = std::collections::BTreeSet::new();
+        for (i, witness) in w.witness.iter().enumerate() {
+            let known = crate::ledger::cosignature::Witness::from_verifier_key(&witness.vkey)
+                .map_err(|e| format!("witnessing.witness[{i}].vkey: {e}"))?;
+            if !witnesses.insert(known.name) {
+                return Err(format!("witnessing.witness[{i}]: a witness is named twice"));
+            }
+            if !witness.url.starts_with("https://") || witness.url.parse::<hyper::Uri>().is_err() {
+                return Err(format!("witnessing.witness[{i}].url = {:?}: must be an https:// URL", witness.url));
+            }
+        }
+        if w.required > w.witness.len() {
+            return Err(format!(
+                "witnessing.required = {}: only {} witness(es) are configured",
+                w.required,
+                w.witness.len()
+            ));
+        }
+        if !w.witness.is_empty() && w.ca.is_empty() {
+            return Err("witnessing.ca: name the roots the witnesses' TLS certificates chain to".into());
+        }
         if let Some(url) = &self.store.url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
                 return Err("store.url: must be a postgres:// or postgresql:// URL".into());
@@ -372,6 +422,7 @@ impl Config {
         fix(&mut self.trust_list.operator_anchor);
         self.trust_list.crls.iter_mut().for_each(fix);
         fix(&mut self.log.key);
+        self.witnessing.ca.iter_mut().for_each(fix);
         for grant in &mut self.exporters.grant {
             grant.token_files.iter_mut().chain(&mut grant.certificates).for_each(fix);
         }
@@ -434,6 +485,7 @@ impl Config {
             },
             limits: LimitsConfig::default(),
             events: Events::default(),
+            witnessing: Witnessing::default(),
         }
     }
 }

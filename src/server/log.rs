@@ -10,14 +10,46 @@ pub fn key(app: &App) -> Response<Body> {
     bytes(StatusCode::OK, "application/x-pem-file", app.log_public_pem.clone())
 }
 
-/// The latest checkpoint: of the log as the store holds it (other nodes' entries included),
+/// The published checkpoint. With a witness policy (`[witnessing] required`), the latest
+/// checkpoint that many witnesses cosigned, with their cosignatures (503 until there is one);
+/// else the log's latest: of the log as the store holds it (other nodes' entries included),
 /// or, the store being unreachable, the latest this node signed.
 pub fn checkpoint(app: &App) -> Response<Body> {
+    if app.cosigning.required() {
+        return match app.cosigning.latest() {
+            Some(witnessed) => bytes(StatusCode::OK, "text/plain; charset=utf-8", witnessed.note.clone()),
+            None => problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "log.not_witnessed",
+                format!("no checkpoint has been cosigned by {} witness(es) yet", app.cosigning.required),
+            ),
+        };
+    }
     let _ = app.log.follow();
     match app.log.checkpoint() {
         Ok(c) => bytes(StatusCode::OK, "text/plain; charset=utf-8", c),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     }
+}
+
+/// `GET /v1/log/witnesses`: the witness policy — how many must cosign, and each witness's
+/// name, verifier key and URL — and which vouched for the published checkpoint.
+pub fn witnesses(app: &App) -> Response<Body> {
+    let latest = app.cosigning.latest();
+    let witnesses: Vec<_> = app
+        .cosigning
+        .witnesses
+        .iter()
+        .map(|w| json!({"name": w.witness.name, "vkey": w.witness.verifier_key(), "url": w.url}))
+        .collect();
+    json(
+        StatusCode::OK,
+        &json!({
+            "required": app.cosigning.required,
+            "witnesses": witnesses,
+            "published": latest.map(|w| json!({"size": w.size, "vouched": w.vouched})),
+        }),
+    )
 }
 
 /// A numeric query parameter; a bad one is answered with a 400 problem.

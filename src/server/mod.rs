@@ -39,6 +39,7 @@ mod pt;
 mod public;
 pub mod rate_limit;
 pub mod tls;
+pub mod witnessing;
 
 use crate::crypto::keys::SigningKey;
 use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
@@ -92,6 +93,8 @@ pub struct App {
     pub verifiers: crate::recognition::Verifiers,
     /// Where decisions are recorded: the only writer of the log.
     pub recorder: crate::decisions::Recorder,
+    /// The witnesses asked to cosign the log's checkpoints, and the latest they cosigned.
+    pub cosigning: Arc<witnessing::Cosigning>,
 }
 
 /// The recorder of decisions into `lasting`'s log, counting each commit in its metrics:
@@ -137,6 +140,7 @@ struct Lasting {
     started: std::time::Instant,
     /// `None` at start: made from what the configuration and the store hold.
     trust: Option<Arc<TrustState>>,
+    cosigning: Arc<witnessing::Cosigning>,
 }
 
 /// A trust list in force and the signed document it was read from.
@@ -301,6 +305,7 @@ impl App {
             bound: Arc::new(std::sync::OnceLock::new()),
             started: std::time::Instant::now(),
             trust: None,
+            cosigning: Arc::new(witnessing::Cosigning::new(&config.witnessing)?),
         };
         let (app, _) = Self::assemble(config, lasting)?;
         Ok(app)
@@ -321,6 +326,7 @@ impl App {
             ("log.commit_interval_ms", old.log.commit_interval_ms != config.log.commit_interval_ms),
             ("limits.max_connections", old.limits.max_connections != config.limits.max_connections),
             ("events.format", old.events.format != config.events.format),
+            ("witnessing", format!("{:?}", old.witnessing) != format!("{:?}", config.witnessing)),
             (
                 "limits.max_connections_per_client",
                 old.limits.max_connections_per_client != config.limits.max_connections_per_client,
@@ -354,6 +360,7 @@ impl App {
             bound: Arc::clone(&self.bound),
             started: self.started,
             trust: Some(Arc::clone(&self.trust)),
+            cosigning: Arc::clone(&self.cosigning),
         };
         Self::assemble(config, lasting)
     }
@@ -482,6 +489,7 @@ impl App {
             bound: lasting.bound,
             started: lasting.started,
             verifiers: crate::recognition::Verifiers::new(),
+            cosigning: lasting.cosigning,
         };
         Ok((app, summary))
     }
@@ -575,6 +583,24 @@ impl App {
         }
     }
 
+    /// A receipt for a stored decision's entry `index`, proved against the published
+    /// checkpoint: the latest witnessed one when it covers the entry (so that a receipt read
+    /// back carries its witnesses' cosignatures), else the log's latest.
+    pub fn published_receipt(
+        &self,
+        index: u64,
+    ) -> Result<crate::ledger::receipt::Receipt, crate::ledger::durable::LogError> {
+        let mut receipt = self.log.receipt_of_stored(index)?;
+        if let Some(witnessed) = self.cosigning.latest().filter(|w| w.size > index) {
+            if witnessed.size != receipt.tree_size {
+                receipt.hashes = crate::ledger::receipt::encode_hashes(&self.log.inclusion(index, witnessed.size)?);
+                receipt.tree_size = witnessed.size;
+            }
+            receipt.checkpoint = witnessed.note.clone();
+        }
+        Ok(receipt)
+    }
+
     /// A stored export, recognition or PT report of one of `kinds`, as it was returned, with
     /// its receipt proved against the latest checkpoint (none when it names no log entry).
     pub fn decision(
@@ -589,7 +615,7 @@ impl App {
             .map_err(|e| crate::store::StoreError::Database(format!("the stored decision {id} is not JSON: {e}")))?;
         // Decisions stored before their log index was kept name it in the receipt they were given.
         if let Some(index) = stored.log_index.or_else(|| body.pointer("/receipt/index").and_then(|i| i.as_u64())) {
-            let receipt = serde_json::to_value(self.log.receipt_of_stored(index)?).unwrap_or_default();
+            let receipt = serde_json::to_value(self.published_receipt(index)?).unwrap_or_default();
             crate::formats::set_member(&mut body, "receipt", receipt);
         }
         Ok(Some(body))
@@ -659,6 +685,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/admin/trust-list"),
     ("GET", "/v1/log/key"),
     ("GET", "/v1/log/checkpoint"),
+    ("GET", "/v1/log/witnesses"),
     ("GET", "/v1/log/proof/inclusion"),
     ("GET", "/v1/log/proof/consistency"),
     ("GET", "/v1/log/entries"),
@@ -722,6 +749,7 @@ fn route_blocking(app: &App, req: &Req, segments: &[&str]) -> Response<Body> {
         (&Method::POST, ["v1", "notices"]) => partner::notice(app, req),
         (&Method::GET, ["v1", "log", "key"]) => log::key(app),
         (&Method::GET, ["v1", "log", "checkpoint"]) => log::checkpoint(app),
+        (&Method::GET, ["v1", "log", "witnesses"]) => log::witnesses(app),
         (&Method::GET, ["v1", "log", "proof", "inclusion"]) => log::inclusion(app, req),
         (&Method::GET, ["v1", "log", "proof", "consistency"]) => log::consistency(app, req),
         (&Method::GET, ["v1", "log", "entries"]) => log::entries(app, req),
@@ -763,6 +791,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         | ["v1", "log", "key" | "checkpoint" | "entries"]
         | ["v1", "log", "tile", _, ..]
         | ["v1", "log", "proof", "inclusion" | "consistency"]
+        | ["v1", "log", "witnesses"]
         | ["v1", "receipts", _]
         | ["v1", "pt", "rounds", _]
         | ["v1", "pt", "rounds", _, "report"] => "GET",
@@ -1081,6 +1110,8 @@ pub struct Running {
     current: Arc<RwLock<Current>>,
     connections: Arc<tokio::sync::Semaphore>,
     max_connections: usize,
+    /// Asks the witnesses to cosign new checkpoints, when any are configured.
+    cosigner: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Running {
@@ -1113,6 +1144,9 @@ impl Running {
     /// Stops accepting, then waits up to `grace` for open connections to finish.
     pub async fn shutdown(self, grace: std::time::Duration) -> bool {
         self.task.abort();
+        if let Some(cosigner) = &self.cosigner {
+            cosigner.abort();
+        }
         let deadline = tokio::time::Instant::now() + grace;
         while self.connections.available_permits() < self.max_connections {
             if tokio::time::Instant::now() >= deadline {
@@ -1135,6 +1169,7 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
     let max_connections = app.config.limits.max_connections;
     let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let per_client = connections::PerClient::new(app.config.limits.max_connections_per_client.min(max_connections));
+    let (cosigning, cosigned_log) = (Arc::clone(&app.cosigning), Arc::clone(&app.log));
     let current = Arc::new(RwLock::new(Current { app, acceptor }));
     let (accepting, shared) = (Arc::clone(&connections), Arc::clone(&current));
     let task = tokio::spawn(async move {
@@ -1209,7 +1244,9 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
             });
         }
     });
-    Ok(Running { addr, task, current, connections, max_connections })
+    let cosigner = (!cosigning.witnesses.is_empty())
+        .then(|| tokio::spawn(witnessing::Cosigning::cosign_forever(cosigning, cosigned_log)));
+    Ok(Running { addr, task, current, connections, max_connections, cosigner })
 }
 
 /// `mrgate serve`: loads the configuration and serves. SIGHUP calls `reread` for the

@@ -377,10 +377,30 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
         let mut indexes = Vec::new();
         let mut entries: Vec<&[u8]> = Vec::new();
         let mut outcomes = Vec::with_capacity(writes.len());
+        // The newest stored list's digest, once read in this commit.
+        let mut newest_list: Option<Option<String>> = None;
         for write in writes {
+            if let Some(digest) = rules::held_to(&write.effects) {
+                let newest = match &newest_list {
+                    Some(newest) => newest.clone(),
+                    None => c
+                        .query_opt("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[])
+                        .await?
+                        .map(|row| row.try_get(0))
+                        .transpose()?,
+                };
+                newest_list = Some(newest.clone());
+                if let Err(refused) = rules::list_in_force(newest, digest) {
+                    outcomes.push(Err(refused));
+                    continue;
+                }
+            }
             let index = write.entry.as_ref().map(|_| next as u64);
             match apply_all(c, &write.effects, index).await? {
                 Ok(replaced) => {
+                    if rules::stores_a_list(&write.effects) {
+                        newest_list = None;
+                    }
                     if let Some(entry) = &write.entry {
                         indexes.push(next);
                         entries.push(entry);
@@ -437,7 +457,7 @@ async fn apply_all(
     effects: &[Effect],
     index: Option<u64>,
 ) -> Result<Result<Vec<PtResultRecord>, StoreError>, StoreError> {
-    if effects.is_empty() {
+    if rules::only_holds(effects) {
         return Ok(Ok(Vec::new()));
     }
     c.batch("SAVEPOINT write").await?;
@@ -552,10 +572,8 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             )
             .await?;
         }
-        Effect::TrustListInForce { digest } => {
-            let newest = c.query_opt("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[]).await?;
-            rules::list_in_force(newest.map(|row| row.try_get(0)).transpose()?, digest)?;
-        }
+        // Checked by `commit`, once per commit (see `rules::held_to`).
+        Effect::TrustListInForce { .. } => {}
         Effect::PutTrustList(v) => {
             let sequence = v.sequence as i64;
             let other = c

@@ -5,7 +5,7 @@
 //! These must never read or write anything themselves: the backend reads under its own
 //! transaction, so that what a rule is given is what the write will commit over.
 
-use super::{PtResultRecord, StoreError};
+use super::{Effect, PtResultRecord, StoreError};
 
 fn conflict(reason: &'static str, message: String) -> StoreError {
     StoreError::Conflict { reason, message }
@@ -38,6 +38,28 @@ pub fn one_list_per_sequence(other: Option<String>, sequence: u64) -> Result<(),
         )),
         None => Ok(()),
     }
+}
+
+/// The digest of the list a write is held to (its `TrustListInForce`), if any. A backend
+/// checks holds in its commit loop, reading the newest stored list once per commit (and
+/// again after a write of the commit stored one), rather than as an effect of its own: every
+/// verification carries one, and a savepoint and a read per write would hold the commit lock
+/// for longer than the rest of the commit.
+pub fn held_to(effects: &[Effect]) -> Option<&str> {
+    effects.iter().find_map(|e| match e {
+        Effect::TrustListInForce { digest } => Some(digest.as_str()),
+        _ => None,
+    })
+}
+
+/// Whether a write has no effect but its hold (it needs no savepoint).
+pub fn only_holds(effects: &[Effect]) -> bool {
+    effects.iter().all(|e| matches!(e, Effect::TrustListInForce { .. }))
+}
+
+/// Whether a write stores a trust list (after it, a commit reads the newest list again).
+pub fn stores_a_list(effects: &[Effect]) -> bool {
+    effects.iter().any(|e| matches!(e, Effect::PutTrustList(_)))
 }
 
 /// `TrustListInForce`: a decision is logged only while the list it was made with is the

@@ -371,7 +371,7 @@ fn apply_all(
     effects: &[Effect],
     index: Option<u64>,
 ) -> Result<Result<Vec<PtResultRecord>, StoreError>, StoreError> {
-    if effects.is_empty() {
+    if rules::only_holds(effects) {
         return Ok(Ok(Vec::new()));
     }
     conn.prepare_cached("SAVEPOINT write")?.execute([])?;
@@ -479,13 +479,8 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                 params![v.sequence as i64, v.digest, v.installed_at, v.document],
             )?;
         }
-        Effect::TrustListInForce { digest } => {
-            let newest: Option<String> = conn
-                .prepare_cached("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
-                .query_row([], |r| r.get(0))
-                .optional()?;
-            rules::list_in_force(newest, digest)?;
-        }
+        // Checked by `commit`, once per commit (see `rules::held_to`).
+        Effect::TrustListInForce { .. } => {}
         Effect::PutPtRound(r) => {
             let inserted = conn.execute(
                 "INSERT INTO pt_round (id, provider, definition, defined_at) VALUES (?1, ?2, ?3, ?4)
@@ -586,10 +581,29 @@ impl Store for SqliteStore {
                 conn.prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry")?.query_row([], |r| r.get(0))?;
             let mut insert = conn.prepare_cached("INSERT INTO log_entry (idx, entry) VALUES (?1, ?2)")?;
             let mut outcomes = Vec::with_capacity(writes.len());
+            // The newest stored list's digest, once read in this commit.
+            let mut newest_list: Option<Option<String>> = None;
             for write in writes {
+                if let Some(digest) = rules::held_to(&write.effects) {
+                    let newest = match &newest_list {
+                        Some(newest) => newest.clone(),
+                        None => conn
+                            .prepare_cached("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
+                            .query_row([], |r| r.get(0))
+                            .optional()?,
+                    };
+                    newest_list = Some(newest.clone());
+                    if let Err(refused) = rules::list_in_force(newest, digest) {
+                        outcomes.push(Err(refused));
+                        continue;
+                    }
+                }
                 let index = write.entry.as_ref().map(|_| next as u64);
                 match apply_all(&conn, &write.effects, index)? {
                     Ok(replaced) => {
+                        if rules::stores_a_list(&write.effects) {
+                            newest_list = None;
+                        }
                         if let Some(entry) = &write.entry {
                             insert.execute(params![next, entry])?;
                             next += 1;

@@ -221,6 +221,8 @@ const TEXT = {
       "log.size_mismatch": "A tree size differs from the checkpoint's.",
       "log.tile_path": "The tile path is not a C2SP tlog-tiles path.",
       "witness.request": "The add-checkpoint request is not in the c2sp.org/tlog-witness form.",
+      "log.not_witnessed": "No checkpoint has been cosigned by enough witnesses yet.",
+      "log.witnesses": "Fewer of the trusted witnesses cosigned the checkpoint than are required.",
       "log.not_found": "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.",
       "log.tile_mismatch": "Stored log entries no longer match the tree (the gateway's fault).",
       "log.tile_not_held": "A part of the tree is not available yet.",
@@ -293,6 +295,7 @@ const TEXT = {
       "io.write": "An output cannot be written.",
       "usage.at": "The --at time is not RFC 3339.",
       "usage.trust_anchor": "A trust anchor is required.",
+      "usage.witnesses": "--min-witnesses asks for more witnesses than --witness-key gives (command line).",
       "translate.lossy": "The target format cannot carry every field.",
       "pki.demo": "The demonstration PKI cannot be written.",
       "pki.client": "A client certificate cannot be issued.",
@@ -329,7 +332,6 @@ const TEXT = {
       signature: "the checkpoint is not signed by the log key",
       size: "the receipt's tree size differs from its checkpoint's",
       consistency: "the published checkpoint does not extend the receipt's checkpoint",
-      shrunk: "the published checkpoint is smaller than the receipt's",
       malformed: "the receipt or checkpoint is malformed",
     },
   },
@@ -548,6 +550,8 @@ const TEXT = {
       "log.size_mismatch": "树大小与检查点不符。",
       "log.tile_path": "瓦片路径不是 C2SP tlog-tiles 格式。",
       "witness.request": "add-checkpoint 请求不符合 c2sp.org/tlog-witness 格式。",
+      "log.not_witnessed": "尚无检查点获得足够见证方的联署。",
+      "log.witnesses": "联署该检查点的受信见证方少于所要求的数量。",
       "log.not_found": "日志中没有：没有叶哈希与之相符的记录，或该瓦片尚未进入树中。",
       "log.tile_mismatch": "已存储的日志记录与树不再相符（网关自身故障）。",
       "log.tile_not_held": "树的某部分暂不可用。",
@@ -620,6 +624,7 @@ const TEXT = {
       "io.write": "无法写出结果。",
       "usage.at": "--at 时间不符合 RFC 3339 格式。",
       "usage.trust_anchor": "需要提供信任锚。",
+      "usage.witnesses": "--min-witnesses 要求的见证方多于 --witness-key 给出的数量（命令行）。",
       "translate.lossy": "目标格式无法承载全部信息。",
       "pki.demo": "无法写出演示用 PKI。",
       "pki.client": "无法签发客户端证书。",
@@ -656,7 +661,6 @@ const TEXT = {
       signature: "检查点不是由日志密钥签名的",
       size: "回执的树大小与其检查点不符",
       consistency: "公布的检查点没有延续回执的检查点",
-      shrunk: "公布的检查点比回执的检查点小",
       malformed: "回执或检查点格式有误",
     },
   },
@@ -946,13 +950,15 @@ async function checkReceipt(receipt) {
     // The receipt's checkpoint must be a prefix of what the log publishes now.
     const published = await verifyNote(await (await fetch("/v1/log/checkpoint")).text(), key);
     if (published.origin !== issued.origin) throw new ReceiptError("consistency");
-    if (published.size < issued.size) throw new ReceiptError("shrunk");
+    // A witnessed log publishes a checkpoint once its witnesses cosigned it, so a fresh
+    // receipt may be ahead of it: then the receipt's checkpoint must extend the published one.
+    const [older, newer] = published.size <= issued.size ? [published, issued] : [issued, published];
     let hashes = [];
-    if (published.size > issued.size) {
-      const p = await (await fetch(`/v1/log/proof/consistency?from=${issued.size}&to=${published.size}`)).json();
+    if (newer.size > older.size) {
+      const p = await (await fetch(`/v1/log/proof/consistency?from=${older.size}&to=${newer.size}`)).json();
       hashes = (p.hashes || []).map(b64);
     }
-    await verifyConsistency(issued.size, published.size, issued.root, published.root, hashes);
+    await verifyConsistency(older.size, newer.size, older.root, newer.root, hashes);
     const text = new TextDecoder().decode(entry);
     const field = (k) => (text.split("\n").find((l) => l.startsWith(k + " ")) || "").slice(k.length + 1);
     return { state: "ok", published: published.size, keyName: issued.name, kind: field("kind"), time: field("time") };
