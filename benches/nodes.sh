@@ -184,7 +184,11 @@ start() {
     echo "node $i:     https://127.0.0.1:$port (pid $pid, data $dir/node$i, log $dir/node$i.log)"
   done < "$dir/nodes"
   echo "state:      $dir"
-  echo "stop with:  ${MRGATE_NODES_DIR:+MRGATE_NODES_DIR=$dir }benches/nodes.sh stop"
+  if [ "$dir" = /tmp/mrgate-nodes ]; then
+    echo "stop with:  benches/nodes.sh stop"
+  else
+    echo "stop with:  MRGATE_NODES_DIR=$dir benches/nodes.sh stop"
+  fi
 }
 
 status() {
