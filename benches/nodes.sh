@@ -18,7 +18,7 @@
 #                           --listen, --data-dir and --store-url override it for each node
 #   MRGATE_NODES_PG_OPTIONS more postgres server options (say "-c fsync=off")
 #   MRGATE_NODES_AT_ONCE=1  start all nodes at the same moment instead of node 0 first (see
-#                           start below: on an empty database that fails today)
+#                           start below)
 #
 # Runs from the repository root (--demo reads certs/demo/ relative to it) and expects
 # `cargo build --release --bin mrgate` done. Needs PostgreSQL's server programs (Debian:
@@ -164,14 +164,11 @@ start() {
   as_postgres "'$bin/createdb' -h 127.0.0.1 -p $pg_port -U postgres -E UTF8 -T template0 mrgate"
   local url="postgres://postgres@127.0.0.1:$pg_port/mrgate"
 
-  # Node 0 first, alone, and the others once it answers. On an empty database each node that
-  # starts before any trust list is stored installs the configured one as a log entry; the
-  # store appends them all (the commit lock gives each its own index), but a node whose entry
-  # lands at index 1 or above while its own tree is still empty stops at start with
-  # "error[serve]: installing the configured trust list: [log.index_out_of_range] index 1 is
-  # not below tree size 1" (the log's sequencing across nodes, not built yet). Started after
-  # node 0 they find the list stored and append nothing. MRGATE_NODES_AT_ONCE=1 starts all
-  # at the same moment, to see that happen.
+  # Node 0 first, alone, and the others once it answers, so that the log starts with one
+  # install of the configured trust list: on an empty database every node that starts before
+  # a list is stored logs an install of its own (nodes started at the same moment all come
+  # up, and the log holds two or three installs of the same list). MRGATE_NODES_AT_ONCE=1
+  # starts them all at the same moment, as a deployment's might.
   : > "$dir/nodes"
   start_node 0 "$config_flag" "$url"
   if [ "${MRGATE_NODES_AT_ONCE:-}" != 1 ]; then wait_nodes; fi
