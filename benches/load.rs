@@ -7,13 +7,18 @@
 //! stalls, measured beside the load), and the latest this generator itself woke to send a
 //! paced request on an idle connection.
 //!
-//! Run by `benches/load.sh`, which starts the gateway and nginx. Without arguments (as under
-//! `cargo test --all-targets`) it does nothing.
+//! `--url` may be given several times, one per gateway node sharing a store: connection i
+//! goes to the i-th URL modulo their number, so the load is spread round-robin over the
+//! nodes (`benches/nodes-load.sh`); the totals are over all of them.
+//!
+//! Run by `benches/load.sh`, which starts the gateway and nginx, and by
+//! `benches/nodes-load.sh`. Without arguments (as under `cargo test --all-targets`) it does
+//! nothing.
 //!
 //! ```text
-//! load --url https://127.0.0.1:18443/healthz [--method POST --body FILE] [--ca PEM]
-//!      [--cert PEM --key PEM] [--connections 32] [--seconds 10] [--rate REQ_PER_S]
-//!      [--sync-probe DIR]
+//! load --url https://127.0.0.1:18443/healthz [--url URL]... [--method POST --body FILE]
+//!      [--ca PEM] [--cert PEM --key PEM] [--connections 32] [--seconds 10]
+//!      [--rate REQ_PER_S] [--sync-probe DIR]
 //! ```
 
 use bytes::Bytes;
@@ -25,7 +30,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Default)]
 struct Args {
-    url: String,
+    /// Connection i goes to `urls[i % urls.len()]`.
+    urls: Vec<String>,
     method: String,
     body: Vec<u8>,
     ca: Option<String>,
@@ -43,7 +49,7 @@ fn args() -> Option<Args> {
     while let Some(flag) = it.next() {
         let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
-            "--url" => a.url = value(),
+            "--url" => a.urls.push(value()),
             "--method" => a.method = value(),
             "--body" => a.body = std::fs::read(value()).expect("body file"),
             "--ca" => a.ca = Some(value()),
@@ -58,7 +64,7 @@ fn args() -> Option<Args> {
         }
     }
     assert!(a.rate.is_none_or(|r| r.is_finite() && r > 0.0), "--rate must be a positive number");
-    if a.url.is_empty() { None } else { Some(a) }
+    if a.urls.is_empty() { None } else { Some(a) }
 }
 
 fn tls(a: &Args) -> tokio_rustls::TlsConnector {
@@ -154,11 +160,17 @@ struct Connection {
 /// any) and HTTP/1.1, ready to send.
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
-/// Opens one keep-alive connection. All are opened before the run's clock starts: the
+/// The URL connection `index` sends to: the URLs taken in turn, so each node of a setup gets
+/// an equal share (to within one) of the connections.
+fn url_of(a: &Args, index: usize) -> hyper::Uri {
+    a.urls[index % a.urls.len()].parse().expect("url")
+}
+
+/// Opens keep-alive connection `index`. All are opened before the run's clock starts: the
 /// handshakes (each verifies the client's certificate chain) are not what is measured, and
 /// made inside the run they held the first second's tail.
-async fn connect(a: Arc<Args>, connector: tokio_rustls::TlsConnector) -> Sender {
-    let uri: hyper::Uri = a.url.parse().expect("url");
+async fn connect(a: Arc<Args>, index: usize, connector: tokio_rustls::TlsConnector) -> Sender {
+    let uri = url_of(&a, index);
     let host = uri.host().expect("host").to_string();
     let port = uri.port_u16().unwrap_or(443);
     let tcp = tokio::net::TcpStream::connect((host.as_str(), port)).await.expect("connect");
@@ -178,7 +190,7 @@ async fn connection(
     (started, until): (Instant, Instant),
     pacer: Arc<Pacer>,
 ) -> Connection {
-    let uri: hyper::Uri = a.url.parse().expect("url");
+    let uri = url_of(&a, index);
     let path = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
     let interval = a.rate.map(|r| Duration::from_secs_f64(a.connections as f64 / r));
     // Paced connections start spread over one interval, so requests arrive evenly rather
@@ -295,7 +307,7 @@ fn main() {
     let connector = tls(&a);
     let (latencies, errors, elapsed, (steal, probe)) = runtime.block_on(async {
         let opening: Vec<_> =
-            (0..a.connections).map(|_| tokio::spawn(connect(Arc::clone(&a), connector.clone()))).collect();
+            (0..a.connections).map(|k| tokio::spawn(connect(Arc::clone(&a), k, connector.clone()))).collect();
         let mut senders = Vec::with_capacity(a.connections);
         for o in opening {
             senders.push(o.await.expect("connection"));
@@ -353,8 +365,10 @@ fn main() {
     let mut sorted: Vec<u32> = latencies.into_iter().map(|(_, l, _)| l).collect();
     sorted.sort_unstable();
     println!(
-        "{{\"url\": \"{}\", \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"p99_ms_without_generator_lateness\": {:.2}, \"p999_ms\": {:.2}, \"max_ms\": {:.2}, \"p99_ms_by_second\": [{}], \"steal_pct_by_second\": [{}], \"slowest_sync_ms_by_second\": [{}], \"generator_late_ms_by_second\": [{}]}}",
-        a.url,
+        "{{\"url\": \"{}\", \"urls\": {}, \"method\": \"{}\", \"connections\": {}, \"rate\": {}, \"ok\": {}, \"errors\": {}, \"rps\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"p99_ms_without_generator_lateness\": {:.2}, \"p999_ms\": {:.2}, \"max_ms\": {:.2}, \"p99_ms_by_second\": [{}], \"steal_pct_by_second\": [{}], \"slowest_sync_ms_by_second\": [{}], \"generator_late_ms_by_second\": [{}]}}",
+        // The first URL (the only one but for runs over several nodes), and how many there were.
+        a.urls[0],
+        a.urls.len(),
         a.method,
         a.connections,
         a.rate.map_or("null".into(), |r| format!("{r:.0}")),
