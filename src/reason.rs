@@ -267,7 +267,6 @@ reasons! {
     LogTilePath = "log.tile_path", 400, "The tile path is not a C2SP tlog-tiles path.";
     LogNotWitnessed = "log.not_witnessed", 503, "No checkpoint has been cosigned by enough witnesses yet.";
     LogWitnesses = "log.witnesses", 422, "Fewer of the trusted witnesses cosigned the checkpoint than are required.";
-    WitnessRequest = "witness.request", 400, "The add-checkpoint request is not in the c2sp.org/tlog-witness form.";
     LogNotFound = "log.not_found", 404, "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.";
     LogTileMismatch = "log.tile_mismatch", 500, "Stored log entries no longer match the tree (the gateway's fault).";
     LogTileNotHeld = "log.tile_not_held", 503, "A part of the tree is not available yet.";
@@ -279,6 +278,7 @@ reasons! {
     LogReceiptMalformed = "log.receipt_malformed", 422, "A receipt is malformed.";
     LogLeafMismatch = "log.leaf_mismatch", 422, "The entry does not hash to the receipt's leaf hash.";
     LogDocumentNotInEntry = "log.document_not_in_entry", 422, "The document is not one the log entry names.";
+    WitnessRequest = "witness.request", 400, "The add-checkpoint request is not in the c2sp.org/tlog-witness form.";
 
     // recognition: the recognition decision.
     RecognitionNotReached = "recognition.not_reached", 200, "Not checked: an earlier check failed.";
