@@ -1002,6 +1002,7 @@ async fn the_authorization_matrix() {
         ("PUT", "/v1/admin/trust-list", [false, false, false, true, false, false]),
         ("GET", "/v1/log/key", all),
         ("GET", "/v1/log/checkpoint", all),
+        ("GET", "/v1/log/witnesses", all),
         ("GET", "/v1/log/proof/inclusion?index=0", all),
         ("GET", "/v1/log/proof/consistency?from=1&to=1", all),
         ("GET", "/v1/log/entries?start=0&end=1", all),
