@@ -304,6 +304,40 @@ async fn a_person_checks_certificates_in_the_browser() {
         .await;
     assert_eq!(outcomes, json!(["ok", "leaf", "leaf", "size", "signature", "signature"]));
 
+    // 7. The page keeps the last published checkpoint it verified, and each new one must
+    // extend it. A checkpoint of another history, signed with the log's own key (a log
+    // showing this browser two views), is caught and shown with both checkpoints.
+    let seen = b.script("return localStorage.getItem('mrgate.checkpoint')").await;
+    let seen = seen.as_str().expect("the page kept the checkpoint it verified").to_string();
+    assert!(seen.starts_with(&format!("{}\n", app.config.log.origin)), "{seen}");
+    let pem = std::fs::read(&app.config.log.key).expect("log key");
+    let pkcs8: rustls::pki_types::PrivatePkcs8KeyDer<'_> =
+        rustls::pki_types::pem::PemObject::from_pem_slice(&pem).expect("pkcs8");
+    let key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8.secret_pkcs8_der()).expect("key");
+    let other =
+        mrgate::ledger::checkpoint::Checkpoint { origin: app.config.log.origin.clone(), size: 1, root: [7u8; 32] };
+    let forged = other.sign(&app.config.log.origin, &key);
+    b.script(&format!("localStorage.setItem('mrgate.checkpoint', {}); return null", json!(forged))).await;
+    b.go(&format!("{base}/#lookup=CNCA-R-2002-001/04925Q10021R0M")).await;
+    assert_eq!(b.wait_for("the look-up verdict", verdict_script()).await, "valid");
+    assert_eq!(b.wait_for("the receipt check", receipt_state_script()).await, "bad");
+    let evidence = b
+        .script("return ['seen', 'published'].map((k) => document.querySelector(`[data-evidence=${k}]`).textContent)")
+        .await;
+    assert_eq!(evidence[0], forged.as_str());
+    assert_eq!(evidence[1].as_str().map(|p| p.starts_with(&format!("{}\n", app.config.log.origin))), Some(true));
+    let status = b.script("return document.getElementById('receipt-status').textContent").await;
+    // (In Chinese: the language chosen in step 3 is remembered.)
+    assert!(status.as_str().is_some_and(|s| s.contains("（大小 1）") && s.contains("两种不同的视图")), "{status}");
+    b.screenshot("5-split-view").await;
+    // The forged checkpoint is not taken for the real one: it stays the evidence, and a
+    // browser that forgets it checks the log's receipts again.
+    assert_eq!(b.script("return localStorage.getItem('mrgate.checkpoint')").await, forged.as_str());
+    b.script("localStorage.removeItem('mrgate.checkpoint'); return null").await;
+    b.go("about:blank").await;
+    b.go(&format!("{base}/#lookup=CNCA-R-2002-001/04925Q10021R0M")).await;
+    assert_eq!(b.wait_for("the receipt check", receipt_state_script()).await, "ok");
+
     b.cmd("DELETE", "", None).await;
     running.task.abort();
 }

@@ -324,7 +324,7 @@ const TEXT = {
       bad: "The receipt does not verify: {why}",
       unsupported: "This browser cannot verify Ed25519 signatures, so the receipt was not checked.",
       index: "Entry", tree: "Tree size at issue", published: "Published checkpoint size", key: "Log key",
-      kind: "Decision", time: "Recorded at", leaf: "Leaf hash",
+      kind: "Decision", time: "Recorded at", leaf: "Leaf hash", seen: "Checkpoint this browser saw before",
     },
     why: {
       leaf: "the entry does not hash to the receipt's leaf hash",
@@ -332,6 +332,7 @@ const TEXT = {
       signature: "the checkpoint is not signed by the log key",
       size: "the receipt's tree size differs from its checkpoint's",
       consistency: "the published checkpoint does not extend the receipt's checkpoint",
+      history: "the log's published checkpoint and the one this browser saw before (size {seen}) are not one history: the log showed two different views (both checkpoints are kept below as evidence)",
       malformed: "the receipt or checkpoint is malformed",
     },
   },
@@ -653,7 +654,7 @@ const TEXT = {
       bad: "回执验证失败：{why}",
       unsupported: "本浏览器不支持 Ed25519 签名验证，未验证回执。",
       index: "记录序号", tree: "签发时树大小", published: "公布的检查点大小", key: "日志密钥",
-      kind: "决定", time: "记录时间", leaf: "叶哈希",
+      kind: "决定", time: "记录时间", leaf: "叶哈希", seen: "本浏览器此前见到的检查点",
     },
     why: {
       leaf: "记录内容与回执中的叶哈希不符",
@@ -661,6 +662,7 @@ const TEXT = {
       signature: "检查点不是由日志密钥签名的",
       size: "回执的树大小与其检查点不符",
       consistency: "公布的检查点没有延续回执的检查点",
+      history: "日志公布的检查点与本浏览器此前见到的检查点（大小 {seen}）不属于同一历史：日志呈现了两种不同的视图（两个检查点均保留在下方作为证据）",
       malformed: "回执或检查点格式有误",
     },
   },
@@ -822,7 +824,11 @@ function renderReceipt(result) {
     status.textContent = t("receipt.unsupported");
   } else {
     status.classList.add("bad");
-    status.textContent = t("receipt.bad", { why: t("why." + r.why) });
+    status.textContent = t("receipt.bad", { why: t("why." + r.why, { seen: r.evidence ? r.evidence.seenSize : "" }) });
+    if (r.evidence) {
+      details.append(el("dt", {}, t("receipt.seen")), el("dd", {}, el("pre", { "data-evidence": "seen" }, r.evidence.seen)));
+      details.append(el("dt", {}, t("receipt.published")), el("dd", {}, el("pre", { "data-evidence": "published" }, r.evidence.published)));
+    }
   }
 }
 
@@ -853,7 +859,37 @@ const leafHash = (entry) => sha256(concat(Uint8Array.of(0), entry));
 const nodeHash = (l, r) => sha256(concat(Uint8Array.of(1), l, r));
 
 class ReceiptError extends Error {
-  constructor(why) { super(why); this.why = why; }
+  constructor(why, evidence) { super(why); this.why = why; this.evidence = evidence; }
+}
+
+// The last published checkpoint this browser verified, kept across visits: each new one must
+// extend it (or it the new one), so a log that shows this browser one history today and
+// another tomorrow is caught here, whoever else it shows what.
+const SEEN_KEY = "mrgate.checkpoint";
+
+async function checkSeen(publishedText, published, key) {
+  let seenText = null;
+  try { seenText = localStorage.getItem(SEEN_KEY); } catch (_) { /* no storage: nothing to compare */ }
+  let seen = null;
+  if (seenText) {
+    // A note no longer signed by this log's key (another gateway, a new key) is forgotten.
+    try { seen = await verifyNote(seenText, key); } catch (_) { seen = null; }
+  }
+  if (seen && seen.origin === published.origin) {
+    const [older, newer] = seen.size <= published.size ? [seen, published] : [published, seen];
+    let hashes = [];
+    if (newer.size > older.size) {
+      const p = await (await fetch(`/v1/log/proof/consistency?from=${older.size}&to=${newer.size}`)).json();
+      hashes = (p.hashes || []).map(b64);
+    }
+    try {
+      await verifyConsistency(older.size, newer.size, older.root, newer.root, hashes);
+    } catch (_) {
+      throw new ReceiptError("history", { seen: seenText, published: publishedText, seenSize: seen.size });
+    }
+    if (seen.size > published.size) return;
+  }
+  try { localStorage.setItem(SEEN_KEY, publishedText); } catch (_) { /* not remembered */ }
 }
 
 // RFC 9162 §2.1.3.2: walk the audit path from the leaf up to the root.
@@ -948,7 +984,9 @@ async function checkReceipt(receipt) {
     if (issued.size !== receipt.tree_size) throw new ReceiptError("size");
     await verifyInclusion(receipt.index, receipt.tree_size, leaf, receipt.hashes.map(b64), issued.root);
     // The receipt's checkpoint must be a prefix of what the log publishes now.
-    const published = await verifyNote(await (await fetch("/v1/log/checkpoint")).text(), key);
+    const publishedText = await (await fetch("/v1/log/checkpoint")).text();
+    const published = await verifyNote(publishedText, key);
+    await checkSeen(publishedText, published, key);
     if (published.origin !== issued.origin) throw new ReceiptError("consistency");
     // A witnessed log publishes a checkpoint once its witnesses cosigned it, so a fresh
     // receipt may be ahead of it: then the receipt's checkpoint must extend the published one.
@@ -963,7 +1001,7 @@ async function checkReceipt(receipt) {
     const field = (k) => (text.split("\n").find((l) => l.startsWith(k + " ")) || "").slice(k.length + 1);
     return { state: "ok", published: published.size, keyName: issued.name, kind: field("kind"), time: field("time") };
   } catch (e) {
-    return { state: "bad", why: e instanceof ReceiptError ? e.why : "malformed" };
+    return { state: "bad", why: e instanceof ReceiptError ? e.why : "malformed", evidence: e.evidence };
   }
 }
 
