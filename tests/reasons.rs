@@ -29,6 +29,8 @@ const NOT_CODES: &[(&str, &str)] = &[
     ("log.key", "a demo PKI file name"),
     ("exporter.token", "a demo file name"),
     ("mrgate.db", "the store's file name"),
+    ("witness.db", "the witness's state file name"),
+    ("witness.lock", "the witness's lock file name"),
     ("app.js", "a page file name"),
     ("app.css", "a page file name"),
     ("openapi.json", "a route"),
