@@ -12,6 +12,7 @@
 //! has not checked against the one before.
 
 pub mod config;
+pub mod cosigner;
 pub mod key;
 pub mod request;
 pub mod state;
