@@ -15,4 +15,5 @@ pub mod config;
 pub mod cosigner;
 pub mod key;
 pub mod request;
+pub mod serve;
 pub mod state;
