@@ -44,6 +44,7 @@ impl WatchedLog {
 
     /// The checkpoint in `note`, if a signature line of this log's key verifies.
     fn verify(&self, note: &str) -> Result<Checkpoint, Refusal> {
+        well_formed(note)?;
         let not_signed = || Refusal::NotSigned { origin: self.origin.clone() };
         match Checkpoint::verify(note, &self.public_key) {
             Ok((checkpoint, name)) if name == self.key_name => Ok(checkpoint),
@@ -62,6 +63,29 @@ impl WatchedLog {
             Err(e) => Err(Refusal::Checkpoint { why: e.to_string() }),
         }
     }
+}
+
+/// Refuses a note with a signature line that is not `— <key name> <base64>` of at least a
+/// key id and one byte, wherever it stands: c2sp.org/signed-note makes such a note malformed
+/// as a whole, and [`Checkpoint::verify`] stops reading at the first line that verifies.
+fn well_formed(note: &str) -> Result<(), Refusal> {
+    use base64::Engine;
+    let malformed = |why: &str| Refusal::Checkpoint { why: why.into() };
+    let (_, signatures) = note.split_once("\n\n").ok_or_else(|| malformed("no blank line before the signatures"))?;
+    for line in signatures.lines() {
+        let (name, signature) = line
+            .strip_prefix("\u{2014} ")
+            .and_then(|rest| rest.split_once(' '))
+            .ok_or_else(|| malformed("a signature line is not '— <key name> <signature>'"))?;
+        crate::ledger::checkpoint::check_key_name(name).map_err(|e| malformed(&e.to_string()))?;
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(signature)
+            .map_err(|_| malformed("a signature is not base64"))?;
+        if blob.len() < 5 {
+            return Err(malformed("a signature is shorter than a key id and a byte"));
+        }
+    }
+    Ok(())
 }
 
 /// Why a request was not cosigned. Each has its reason code ([`Refusal::code`]) and the
