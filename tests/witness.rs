@@ -241,7 +241,11 @@ async fn checkpoints_the_witness_may_not_cosign_are_404_403_and_400() {
     let impostor = log(ORIGIN, &pkcs8(), 3, "a");
     assert_refused(&post(&witness, request(0, &impostor)).await, 403, "witness.not_signed");
     let cp = Checkpoint::verify(&watched.checkpoint(), key(&log_key).public_key().as_ref()).expect("own").0;
-    assert_refused(&post(&witness, at(cp.sign("log.example/renamed", &key(&log_key)))).await, 403, "witness.not_signed");
+    assert_refused(
+        &post(&witness, at(cp.sign("log.example/renamed", &key(&log_key)))).await,
+        403,
+        "witness.not_signed",
+    );
     let body = cp.body();
     let cosigned_only = format!("{body}\n{}", mrgate::ledger::cosignature::cosign(&body, NAME, &key(&pkcs8()), 1));
     assert_refused(&post(&witness, at(cosigned_only)).await, 403, "witness.not_signed");
@@ -471,7 +475,10 @@ async fn the_demo_witness_watches_the_demo_log_and_its_generator_writes_the_same
         mrgate::pki::demo_witness_config(&log_vkey),
         "certs/demo/witness.toml is what `mrgate pki demo` writes for the committed log key"
     );
-    assert_eq!((config.name.as_str(), config.logs[0].vkey.as_str()), (mrgate::pki::DEMO_WITNESS_NAME, log_vkey.as_str()));
+    assert_eq!(
+        (config.name.as_str(), config.logs[0].vkey.as_str()),
+        (mrgate::pki::DEMO_WITNESS_NAME, log_vkey.as_str())
+    );
     // Served over a fresh directory, it cosigns the demo log's checkpoints.
     let dir = tempfile::tempdir().expect("tmp");
     config.data_dir = dir.path().to_path_buf();

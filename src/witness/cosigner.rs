@@ -182,7 +182,8 @@ impl std::fmt::Debug for Cosigner {
 impl Cosigner {
     /// The witness `name` with `key`, watching `logs`, remembering in `state`.
     pub fn new(name: &str, key: Ed25519KeyPair, logs: Vec<WatchedLog>, state: State) -> Result<Self, ConfigError> {
-        let witness = Witness::of(name, &key).map_err(|e| ConfigError::Field { field: "name".into(), why: e.to_string() })?;
+        let witness =
+            Witness::of(name, &key).map_err(|e| ConfigError::Field { field: "name".into(), why: e.to_string() })?;
         let logs = logs.into_iter().map(|l| (l.origin.clone(), l)).collect();
         Ok(Self { witness, key, logs, state })
     }
@@ -253,7 +254,9 @@ impl Cosigner {
                     cosigned: Cosigned { size, root: checkpoint.root, note: request.checkpoint.clone() },
                     answer: Ok(()),
                 },
-                Err(refusal) => Update::Evidence { time: now, reason: refusal.code(), request: body, answer: Err(refusal) },
+                Err(refusal) => {
+                    Update::Evidence { time: now, reason: refusal.code(), request: body, answer: Err(refusal) }
+                }
             }
         })??;
         // The cosigned message covers the note's whole body, extension lines included.
@@ -364,7 +367,8 @@ mod tests {
         let refused = |body: &[u8]| witness.add_checkpoint(body, NOW).expect_err("refused");
         assert!(matches!(refused(&request(0, &log)), Refusal::SizeMismatch { old: 0, stored: 4 }));
         assert!(matches!(refused(&request(0, &stranger)), Refusal::NotSigned { .. }));
-        let unknown = String::from_utf8(request(0, &log)).expect("utf8").replace("log.example/l1\n", "log.example/l2\n");
+        let unknown =
+            String::from_utf8(request(0, &log)).expect("utf8").replace("log.example/l1\n", "log.example/l2\n");
         assert!(matches!(refused(unknown.as_bytes()), Refusal::UnknownLog { .. }));
         let ahead = AddCheckpoint { old: 5, proof: vec![], checkpoint: log.checkpoint() }.encode();
         assert!(matches!(refused(&ahead), Refusal::OldSize { old: 5, size: 4 }));

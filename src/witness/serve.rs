@@ -251,7 +251,10 @@ async fn add_checkpoint(cosigner: Arc<Cosigner>, request: Request<Incoming>) -> 
     let outcome = tokio::task::spawn_blocking(move || {
         let outcome = cosigner.add_checkpoint(&body, now);
         if let Err(refusal @ (Refusal::Proof { .. } | Refusal::Inconsistent { .. })) = &outcome {
-            tracing::warn!(reason = refusal.code(), "witness: a log's checkpoint was refused and kept as evidence: {refusal}");
+            tracing::warn!(
+                reason = refusal.code(),
+                "witness: a log's checkpoint was refused and kept as evidence: {refusal}"
+            );
         }
         outcome
     })
@@ -284,7 +287,11 @@ async fn read_body(mut body: Incoming) -> Result<Bytes, Answer> {
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => {
-                return Err(refused(StatusCode::REQUEST_TIMEOUT, "http.request_timeout", "the body did not arrive in time"));
+                return Err(refused(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "http.request_timeout",
+                    "the body did not arrive in time",
+                ));
             }
             Ok(None) => break,
             Ok(Some(Err(e))) => return Err(refused(StatusCode::BAD_REQUEST, "witness.request", e)),

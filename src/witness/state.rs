@@ -124,7 +124,8 @@ pub struct State {
 impl State {
     /// Opens (creating if needed) the state in `dir`; refused while another witness holds it.
     pub fn open(dir: &Path) -> Result<Self, StateError> {
-        let open_err = |path: &Path, e: &dyn std::fmt::Display| StateError::Open { path: path.into(), why: e.to_string() };
+        let open_err =
+            |path: &Path, e: &dyn std::fmt::Display| StateError::Open { path: path.into(), why: e.to_string() };
         std::fs::create_dir_all(dir).map_err(|e| open_err(dir, &e))?;
         let lock_path = dir.join(LOCK);
         let lock = std::fs::OpenOptions::new()
