@@ -76,4 +76,8 @@ text notice suspend '{"issuer":"CNCA-R-2002-001","number":"04925Q10021R0M","acti
 seed config "$root/mrgate.example.toml"
 text http_path lookup "/v1/certificates/CNCA-R-2002-001/04925Q%2F10021R0M"
 text http_path pt "/v1/pt/rounds/R-1/results"
+text witness_request first $'old 0\n\nfuzz.mrgate.example/log\n5\nq83nIuGUOZqnRDUTDyjt7sXo1ZnjjRp+1Nmbj9OWBy8=\n\n\u2014 fuzz.mrgate.example/log AAAAAAAA\n'
+text witness_request proof $'old 5\nq83nIuGUOZqnRDUTDyjt7sXo1ZnjjRp+1Nmbj9OWBy8=\nAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=\n\nfuzz.mrgate.example/log\n9\nq83nIuGUOZqnRDUTDyjt7sXo1ZnjjRp+1Nmbj9OWBy8=\n\n\u2014 fuzz.mrgate.example/log AAAAAAAA\n'
+mkdir -p "$out/witness_request"
+printf '\003\005\000' > "$out/witness_request/grown"
 echo "seeded $(find "$out" -type f | wc -l) inputs for $(ls "$out" | wc -l) targets in $out"

@@ -551,9 +551,50 @@ pub fn demo_files() -> Result<Vec<(String, String)>, PkiError> {
     v1.extend_from_slice(log_pkcs8.as_ref().get(16..48).ok_or(PkiError::RingUnspecified)?);
     files.push(("log.key".into(), pem_block("PRIVATE KEY", &v1)));
     files.push(("log.pub".into(), pem_block("PUBLIC KEY", &spki)));
+    // The demo witness: its own Ed25519 key, and a configuration watching the demo log.
+    let (witness_key, _) = crate::witness::key::generate().map_err(|_| PkiError::RingUnspecified)?;
+    let log_vkey = crate::ledger::checkpoint::verifier_key(
+        DEMO_LOG_ORIGIN,
+        ring::signature::KeyPair::public_key(&log_key).as_ref(),
+    )
+    .map_err(|_| PkiError::RingUnspecified)?;
+    files.push(("witness.key".into(), witness_key));
+    files.push(("witness.toml".into(), demo_witness_config(&log_vkey)));
     files.push(("README.md".into(), DEMO_README.into()));
     files.push(("trust-list.toml".into(), DEMO_TRUST_LIST.into()));
     Ok(files)
+}
+
+/// The demo log's origin: the first line of its checkpoints and its key's name.
+pub const DEMO_LOG_ORIGIN: &str = "demo.mrgate.example/log";
+/// The demo witness's name: on its cosignatures and in its verifier key.
+pub const DEMO_WITNESS_NAME: &str = "witness.demo.mrgate.example/w1";
+
+/// The demo witness's configuration (`witness.toml`), watching the demo log whose verifier
+/// key is `log_vkey`. Paths are relative to the demo folder.
+pub fn demo_witness_config(log_vkey: &str) -> String {
+    format!(
+        "# The demo witness (c2sp.org/tlog-witness) -- for demonstration only: its key is public.\n\
+         # `mrgate witness serve --config certs/demo/witness.toml`. Relative paths are resolved\n\
+         # against this file's folder.\n\n\
+         listen = \"127.0.0.1:8444\"\n\
+         # witness.db (the latest checkpoint cosigned for each log, and the evidence of any split\n\
+         # view) and witness.lock (one witness per directory).\n\
+         data_dir = \"witness-data\"\n\
+         # The witness's key name: on its cosignatures and in its verifier key\n\
+         # (`mrgate witness vkey --key certs/demo/witness.key --name {DEMO_WITNESS_NAME}`).\n\
+         name = \"{DEMO_WITNESS_NAME}\"\n\
+         # Its Ed25519 key (`mrgate witness key` makes one).\n\
+         key = \"witness.key\"\n\n\
+         [tls]\n\
+         certificate = \"server.pem\"\n\
+         key = \"server.key\"\n\n\
+         # Each log it cosigns for: the origin line of its checkpoints and its verifier key, as\n\
+         # `mrgate log verifier-key --log-key certs/demo/log.pub --name <origin>` prints it.\n\
+         [[logs]]\n\
+         origin = \"{DEMO_LOG_ORIGIN}\"\n\
+         vkey = \"{log_vkey}\"\n"
+    )
 }
 
 /// The demo trust list's description; `write_demo` builds and signs `trust-list.xml` from it.
@@ -577,5 +618,6 @@ Validity runs from 2025-01-01 to 2045-12-31 so the demo keeps working.\n\n\
 | `clients/partner-{dakks,ukas,anab}.pem`, `.key` | partner TLS client certificates, issued by each foreign root |\n\
 | `exporter.token` | a demo bearer token for exporters |\n\
 | `log.key`, `log.pub` | the transparency log's Ed25519 key (checkpoints are signed with it) |\n\
+| `witness.key`, `witness.toml` | the demo witness's Ed25519 key (`witness.demo.mrgate.example/w1`) and its configuration, watching the demo log: `mrgate witness serve --config certs/demo/witness.toml` |\n\
 | `trust-list.toml` | the demo trust list's description |\n\
 | `trust-list.xml` | the demo trust list, signed by `trust-list-operator`: CNAS, DAkkS, UKAS (17065 membership suspended since 2026-03-01), ANAB (17021-1 membership withdrawn since 2025-06-01), and their CBs |\n";

@@ -278,7 +278,17 @@ reasons! {
     LogReceiptMalformed = "log.receipt_malformed", 422, "A receipt is malformed.";
     LogLeafMismatch = "log.leaf_mismatch", 422, "The entry does not hash to the receipt's leaf hash.";
     LogDocumentNotInEntry = "log.document_not_in_entry", 422, "The document is not one the log entry names.";
+
+    // witness: the witness (c2sp.org/tlog-witness) and its add-checkpoint answers.
     WitnessRequest = "witness.request", 400, "The add-checkpoint request is not in the c2sp.org/tlog-witness form.";
+    WitnessOldSize = "witness.old_size", 400, "The request's old size is larger than its checkpoint's size.";
+    WitnessNotSigned = "witness.not_signed", 403, "No signature on the checkpoint verifies under the key the witness trusts for its log.";
+    WitnessUnknownLog = "witness.unknown_log", 404, "The checkpoint's origin is not a log the witness watches.";
+    WitnessSizeMismatch = "witness.size_mismatch", 409, "The old size is not the size the witness last cosigned (the answer's body gives it).";
+    WitnessInconsistent = "witness.inconsistent", 409, "The checkpoint has the size last cosigned but another root hash: a split view, kept as evidence.";
+    WitnessProof = "witness.proof", 422, "The consistency proof does not show the checkpoint extends the one last cosigned (kept as evidence).";
+    WitnessConfig = "witness.config", 500, "The witness cannot start: its configuration, a file it names, or its listen address (start-up).";
+    WitnessState = "witness.state", 503, "The witness's state cannot be opened, read or written.";
 
     // recognition: the recognition decision.
     RecognitionNotReached = "recognition.not_reached", 200, "Not checked: an earlier check failed.";

@@ -59,6 +59,7 @@ mod signing;
 mod store;
 mod trust;
 mod verify;
+mod witness;
 
 use crate::formats::{self, Format, FormatError};
 use crate::ids;
@@ -171,6 +172,12 @@ pub enum Command {
         #[command(subcommand)]
         command: log::LogCommand,
     },
+    /// Witness commands (c2sp.org/tlog-witness): run a witness that cosigns logs'
+    /// checkpoints, make its key.
+    Witness {
+        #[command(subcommand)]
+        command: witness::WitnessCommand,
+    },
     /// Store commands: moving a store from SQLite into PostgreSQL.
     Store {
         #[command(subcommand)]
@@ -250,6 +257,7 @@ pub fn main() -> ExitCode {
         }
         Command::Log { command } => log::log(command),
         Command::Store { command } => store::store(command),
+        Command::Witness { command } => witness::witness(command),
         Command::Pki { command } => signing::pki(command),
         Command::Reasons { format } => write_out(
             match format {

@@ -4,8 +4,16 @@
 //! both of them rely on. `mrgate witness serve` runs one: what a partner body runs to watch
 //! this gateway's log, and what this gateway's operator runs for partner gateways' logs.
 //!
-//! This module holds the protocol's request form and the witness itself; it never decides
-//! what a log appends, and a witness never cosigns a checkpoint it has not checked against
-//! the one before.
+//! [`request`] reads and writes the protocol's request form; [`config`] is a witness's
+//! configuration file; [`key`] its Ed25519 key; [`state`] what it remembers, in SQLite;
+//! [`cosigner`] checks requests and cosigns; [`serve`] answers them over HTTPS.
+//!
+//! This module never decides what a log appends, and a witness never cosigns a checkpoint it
+//! has not checked against the one before.
 
+pub mod config;
+pub mod cosigner;
+pub mod key;
 pub mod request;
+pub mod serve;
+pub mod state;
