@@ -577,7 +577,7 @@ pub fn demo_witness_config(log_vkey: &str) -> String {
         "# The demo witness (c2sp.org/tlog-witness) -- for demonstration only: its key is public.\n\
          # `mrgate witness serve --config certs/demo/witness.toml`. Relative paths are resolved\n\
          # against this file's folder.\n\n\
-         listen = \"127.0.0.1:8444\"\n\
+         listen = \"127.0.0.1:8450\"\n\
          # witness.db (the latest checkpoint cosigned for each log, and the evidence of any split\n\
          # view) and witness.lock (one witness per directory).\n\
          data_dir = \"witness-data\"\n\

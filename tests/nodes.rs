@@ -27,7 +27,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const GOPATH: &str = "/usr/share/gocode";
 
 /// One gateway process.
 struct Node {
@@ -260,52 +259,13 @@ async fn client(k: usize, addr: SocketAddr, node: usize, credential: String, sto
     outcomes
 }
 
-/// Runs Go's checker (`tests/interop/tlog.go`) over `cases`; the cases it did not say "ok" to.
-fn go_failures(cases: &[serde_json::Value]) -> Vec<String> {
-    use std::io::Write;
-    let cache = tempfile::tempdir().expect("tmp");
-    let mut child = Command::new("go")
-        .args(["run", &format!("{ROOT}/tests/interop/tlog.go")])
-        .env("GO111MODULE", "off")
-        .env("GOPATH", GOPATH)
-        .env("GOCACHE", cache.path())
-        .env("GOFLAGS", "")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("go run");
-    let mut input = Vec::new();
-    for c in cases {
-        input.extend(serde_json::to_vec(c).expect("json"));
-        input.push(b'\n');
-    }
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("go output");
-    writer.join().expect("writer").expect("write cases");
-    assert!(out.status.success(), "go: {}", String::from_utf8_lossy(&out.stderr));
-    let said = String::from_utf8(out.stdout).expect("utf8");
-    assert_eq!(said.lines().count(), cases.len(), "one verdict per case");
-    said.lines().filter(|l| !l.ends_with(" ok")).map(String::from).collect()
-}
-
-fn go_ready() -> bool {
-    let ready = common::tool("go") && std::path::Path::new(GOPATH).join("src/golang.org/x/mod/sumdb/tlog").is_dir();
-    if !ready {
-        assert!(!common::required(), "go or golang-golang-x-mod-dev is missing and MRGATE_REQUIRE_CORPUS=1");
-        eprintln!("SKIPPED: go with golang.org/x/mod under {GOPATH} is missing (Debian: golang-golang-x-mod-dev)");
-    }
-    ready
-}
-
 fn hashes(b64: &serde_json::Value) -> Vec<Vec<u8>> {
     b64.as_array().expect("hashes").iter().map(|h| STANDARD.decode(h.as_str().expect("hash")).expect("b64")).collect()
 }
 
 #[test]
 fn a_node_killed_under_load_loses_nothing_and_the_log_never_forks() {
-    if go_ready() {
+    if common::go::ready() {
         with_database(a_node_killed_under_load_on);
     }
 }
@@ -393,7 +353,7 @@ async fn a_node_killed_under_load_on(store_url: String) {
         Command::new("go")
             .args(["run", &format!("{ROOT}/tests/interop/tiles.go"), &base, &ca, &vk])
             .env("GO111MODULE", "off")
-            .env("GOPATH", GOPATH)
+            .env("GOPATH", common::go::GOPATH)
             .env("GOCACHE", cache.path())
             .env("GOFLAGS", "")
             .output()
@@ -462,7 +422,7 @@ async fn a_node_killed_under_load_on(store_url: String) {
             }));
         }
     }
-    let failures = go_failures(&cases);
+    let failures = common::go::tlog_failures(&cases);
     assert!(failures.is_empty(), "Go refused: {failures:#?}");
     eprintln!(
         "checked with Go: a log of {size} entries through its tiles, {} receipts, {} checkpoints of distinct sizes",

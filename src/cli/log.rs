@@ -155,7 +155,10 @@ pub fn log(command: LogCommand) -> ExitCode {
             let p: ConsistencyProof = parse(&proof)?;
             Ok(match receipt::verify_consistency(&old, &new, &p, &key) {
                 Ok((o, n)) => json!({"valid": true, "from": o, "to": n}),
-                Err(e) => json!({"valid": false, "reason": e.code(), "message": e.to_string()}),
+                // Both checkpoints, as given: signed by the log, they are the evidence that it
+                // showed two histories (when both signatures verify and the proof does not).
+                Err(e) => json!({"valid": false, "reason": e.code(), "message": e.to_string(),
+                                 "evidence": {"old": old, "new": new}}),
             })
         })(),
     };

@@ -285,6 +285,39 @@ fn without_huge_page_faults() {
     }
 }
 
+/// Starts the demo witness (`certs/demo/witness.toml`) on a free loopback port, its state in
+/// `<data dir>/witness`, on a thread and runtime of its own for the life of the process; its
+/// verifier key and URL.
+fn demo_witness(data_dir: &Path) -> Result<(String, String), String> {
+    let mut config =
+        crate::witness::config::Config::load(Path::new("certs/demo/witness.toml")).map_err(|e| e.to_string())?;
+    config.listen = "127.0.0.1:0".into();
+    config.data_dir = data_dir.join("witness");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("mrgate-demo-witness".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => return drop(tx.send(Err(e.to_string()))),
+            };
+            runtime.block_on(async {
+                match crate::witness::serve::start(&config).await {
+                    Ok(running) => {
+                        let url = format!("https://localhost:{}", running.addr().port());
+                        let _ = tx.send(Ok((running.verifier_key(), url)));
+                        // Serves until the process ends.
+                        std::future::pending::<()>().await;
+                        drop(running);
+                    }
+                    Err(e) => drop(tx.send(Err(e.to_string()))),
+                }
+            });
+        })
+        .map_err(|e| e.to_string())?;
+    rx.recv().map_err(|_| "the demo witness's thread ended".to_string())?
+}
+
 fn serve(
     config: Option<PathBuf>,
     demo: bool,
@@ -297,12 +330,28 @@ fn serve(
         eprintln!("error[usage]: give exactly one of --config FILE or --demo");
         return ExitCode::from(2);
     }
+    // The demo's witness runs beside it, so that what the demo publishes is cosigned.
+    let demo_witness = match demo.then(|| demo_witness(data_dir.as_deref().unwrap_or(Path::new("mrgate-data")))) {
+        Some(Ok(w)) => Some(w),
+        Some(Err(e)) => {
+            eprintln!("error[witness.config]: the demo witness: {e}");
+            return ExitCode::from(2);
+        }
+        None => None,
+    };
     // Read at start and again on every SIGHUP; command-line flags override the file each time.
     let read_config = move || -> Result<Config, String> {
         let mut c = match &config {
             Some(path) => Config::load(path)?,
             None => Config::demo(Path::new("certs/demo"), Path::new("mrgate-data")),
         };
+        if let Some((vkey, url)) = &demo_witness {
+            c.witnessing = crate::server::config::Witnessing {
+                required: 1,
+                ca: vec![PathBuf::from("certs/demo/ca.pem")],
+                witness: vec![crate::server::config::WitnessConfig { vkey: vkey.clone(), url: url.clone() }],
+            };
+        }
         if let Some(l) = &listen {
             c.listen = l.clone();
         }

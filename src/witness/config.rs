@@ -2,7 +2,7 @@
 //! strictly (unknown keys refused), relative paths resolved against the file's folder.
 //!
 //! ```toml
-//! listen = "127.0.0.1:8444"
+//! listen = "127.0.0.1:8450"
 //! data_dir = "witness-data"
 //! name = "witness.demo.mrgate.example/w1"   # the witness's key name
 //! key = "witness.key"                       # its Ed25519 PKCS#8 PEM key

@@ -86,6 +86,7 @@ pub fn xmllint_schema(schema: &str, document: &[u8]) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
 }
 pub mod gateway;
+pub mod go;
 pub mod partners;
 pub mod pg;
 
