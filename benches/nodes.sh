@@ -164,11 +164,10 @@ start() {
   as_postgres "'$bin/createdb' -h 127.0.0.1 -p $pg_port -U postgres -E UTF8 -T template0 mrgate"
   local url="postgres://postgres@127.0.0.1:$pg_port/mrgate"
 
-  # Node 0 first, alone, and the others once it answers, so that the log starts with one
-  # install of the configured trust list: on an empty database every node that starts before
-  # a list is stored logs an install of its own (nodes started at the same moment all come
-  # up, and the log holds two or three installs of the same list). MRGATE_NODES_AT_ONCE=1
-  # starts them all at the same moment, as a deployment's might.
+  # Node 0 first, alone, and the others once it answers: the first node's start sets up the
+  # database and installs the configured trust list. Nodes started at the same moment come
+  # up too (the install lands once; the others find the list stored): MRGATE_NODES_AT_ONCE=1
+  # starts them so, as a deployment's might.
   : > "$dir/nodes"
   start_node 0 "$config_flag" "$url"
   if [ "${MRGATE_NODES_AT_ONCE:-}" != 1 ]; then wait_nodes; fi

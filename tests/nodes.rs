@@ -138,6 +138,17 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
     let configs: Vec<_> = (0..3).map(|i| node_config(&dir.path().join(format!("node{i}")), &store_url)).collect();
     let nodes = start_nodes(&configs);
     let [a, b, c] = [nodes[0].addr, nodes[1].addr, nodes[2].addr];
+    // Started together on an empty database, they installed the configured list once.
+    let entries = get(b, "/v1/log/entries?start=0&end=100").await.json();
+    let installs: Vec<String> = entries["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| String::from_utf8(STANDARD.decode(e["entry"].as_str().expect("entry")).expect("b64")).expect("utf8"))
+        .filter(|e| e.contains("\nkind trust-list\n"))
+        .collect();
+    assert_eq!(installs.len(), 1, "{installs:#?}");
+    assert!(installs[0].contains("\nactor configuration\n"), "{}", installs[0]);
 
     // Exported through A; fetched again through B (its receipt proved by B's tree, which
     // follows A's entries); looked up and verified through C.

@@ -1464,6 +1464,34 @@ fn a_write_is_held_to_the_trust_list_in_force() {
     }
 }
 
+/// The first list's install (`NoTrustList`) stands only while no list is stored: of two
+/// decided on an empty store, in one commit or two, the first lands and the second is
+/// refused with `trust.list_changed`, logging nothing.
+#[test]
+fn the_first_trust_list_is_installed_once() {
+    let first = |i: usize, digest: &str| Write {
+        entry: Some(stored_entry(i)),
+        effects: vec![
+            Effect::NoTrustList,
+            Effect::PutTrustList(TrustListVersion {
+                sequence: 1,
+                digest: digest.into(),
+                installed_at: "2026-12-02T00:00:00Z".into(),
+                document: b"<list/>".to_vec(),
+            }),
+        ],
+    };
+    let (a, b2) = ("a".repeat(64), "b".repeat(64));
+    for b in &backends() {
+        let store = b.open();
+        let store = &*store;
+        assert_eq!(outcomes(store, &[first(0, &a), first(1, &a)]), [Ok(()), Err("trust.list_changed")], "{}", b.name());
+        assert_eq!(outcomes(store, &[first(2, &b2)]), [Err("trust.list_changed")], "{}", b.name());
+        assert_eq!(store.log_entries(0, 10).expect("entries"), [stored_entry(0)], "{}", b.name());
+        assert_eq!(store.trust_lists().expect("lists").len(), 1);
+    }
+}
+
 /// The log's entries in PostgreSQL live in range partitions (`log_entry_p0`, `_p1`, …),
 /// each created by the commit that first needs it. With partitions of 256 entries (one
 /// tile), 600 entries appended in racing batches land in three; an old partition moved to

@@ -60,7 +60,8 @@ pub fn install(
 /// A list's install as the log records it and the store keeps it, whatever installs it.
 /// `succeeds` is the digest of the list it was found newer than, if any: the install is
 /// committed only while that list is still the newest stored (two installs decided against
-/// one list, through two nodes say, cannot both land).
+/// one list, through two nodes say, cannot both land); with none, only while no list is
+/// stored (the first list, installed once however many nodes start together).
 pub fn installing(
     list: &TrustList,
     document: &[u8],
@@ -87,7 +88,10 @@ pub fn installing(
         installed_at,
         document: document.to_vec(),
     };
-    let held = succeeds.map(|digest| Effect::TrustListInForce { digest: digest.into() });
-    let effects = held.into_iter().chain([Effect::PutTrustList(version)]).collect();
+    let held = match succeeds {
+        Some(digest) => Effect::TrustListInForce { digest: digest.into() },
+        None => Effect::NoTrustList,
+    };
+    let effects = vec![held, Effect::PutTrustList(version)];
     Decision::new((list.sequence, list.digest.clone()), entry, effects)
 }

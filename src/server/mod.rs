@@ -394,61 +394,74 @@ impl App {
         let trust_list = install_policy
             .load(&list_bytes, now, &list_limits)
             .map_err(|e| format!("{}: [{}] {e}", config.trust_list.file.display(), e.code()))?;
-        let before = match installed {
-            Some(running) => Some(Before::Running(running)),
-            None => {
-                let newest = lasting.store.newest_trust_list().map_err(|e| format!("the stored trust lists: {e}"))?;
-                newest.map(Before::Stored)
-            }
-        };
         let table =
             Table::parse(EMBEDDED_TABLE).map_err(|e| format!("the embedded equivalence table: [{}] {e}", e.code()))?;
-        let succession = before.as_ref().map(|b| {
-            crate::trust::Succession::of((b.sequence(), b.digest()), (trust_list.sequence, &trust_list.digest))
-        });
-        let (trust_list, list_bytes, note) = match (before, succession) {
-            (Some(before), Some(crate::trust::Succession::Older)) => {
-                let note =
-                    format!("kept trust list {} (the file's is {}, older)", before.sequence(), trust_list.sequence);
-                let (current, bytes) = before.into_in_force(&install_policy, now, &list_limits)?;
-                (current, bytes, note)
-            }
-            // A sequence names one list: the file may not bring another under it.
-            (Some(before), Some(crate::trust::Succession::Reused)) => {
-                return Err(format!(
-                    "the trust list file has sequence {}, but a different list (sha256:{}) is installed under it; \
+        // Nodes starting together on an empty shared store race to install the file's list:
+        // one does; the others' installs are refused (`trust.list_changed`) and they look
+        // again, finding it stored.
+        let mut attempts = 0;
+        let (trust_list, list_bytes, note) = loop {
+            attempts += 1;
+            let trust_list = trust_list.clone();
+            let list_bytes = list_bytes.clone();
+            let before = match installed.clone() {
+                Some(running) => Some(Before::Running(running)),
+                None => {
+                    let newest =
+                        lasting.store.newest_trust_list().map_err(|e| format!("the stored trust lists: {e}"))?;
+                    newest.map(Before::Stored)
+                }
+            };
+            let succession = before.as_ref().map(|b| {
+                crate::trust::Succession::of((b.sequence(), b.digest()), (trust_list.sequence, &trust_list.digest))
+            });
+            break match (before, succession) {
+                (Some(before), Some(crate::trust::Succession::Older)) => {
+                    let note =
+                        format!("kept trust list {} (the file's is {}, older)", before.sequence(), trust_list.sequence);
+                    let (current, bytes) = before.into_in_force(&install_policy, now, &list_limits)?;
+                    (current, bytes, note)
+                }
+                // A sequence names one list: the file may not bring another under it.
+                (Some(before), Some(crate::trust::Succession::Reused)) => {
+                    return Err(format!(
+                        "the trust list file has sequence {}, but a different list (sha256:{}) is installed under it; \
                      a changed list needs a higher sequence",
-                    trust_list.sequence,
-                    before.digest()
-                ));
-            }
-            (Some(_), Some(crate::trust::Succession::Same)) => {
-                let note = format!("trust list {}", trust_list.sequence);
-                (Arc::new(trust_list), Arc::new(list_bytes), note)
-            }
-            // New to the gateway: it comes into force through the log, as an operator's
-            // install does, so the log says when every list an entry names was installed.
-            (before, _) => {
-                let installing = crate::decisions::trust_list::installing(
-                    &trust_list,
-                    &list_bytes,
-                    "configuration",
-                    &table.version,
-                    now,
-                    before.as_ref().map(Before::digest),
-                );
-                let receipt = recorder(&lasting)
-                    .record(Ok(installing))
-                    .map_err(|e| format!("installing the configured trust list: {}", e.refusal))?
-                    .receipt;
-                let note = format!(
-                    "trust list {} from {}, installed as log entry {}",
-                    trust_list.sequence,
-                    config.trust_list.file.display(),
-                    receipt.index
-                );
-                (Arc::new(trust_list), Arc::new(list_bytes), note)
-            }
+                        trust_list.sequence,
+                        before.digest()
+                    ));
+                }
+                (Some(_), Some(crate::trust::Succession::Same)) => {
+                    let note = format!("trust list {}", trust_list.sequence);
+                    (Arc::new(trust_list), Arc::new(list_bytes), note)
+                }
+                // New to the gateway: it comes into force through the log, as an operator's
+                // install does, so the log says when every list an entry names was installed.
+                (before, _) => {
+                    let installing = crate::decisions::trust_list::installing(
+                        &trust_list,
+                        &list_bytes,
+                        "configuration",
+                        &table.version,
+                        now,
+                        before.as_ref().map(Before::digest),
+                    );
+                    let receipt = match recorder(&lasting).record(Ok(installing)) {
+                        Ok(recorded) => recorded.receipt,
+                        Err(refused) if refused.refusal.reason == "trust.list_changed" && attempts < 3 => continue,
+                        Err(refused) => {
+                            return Err(format!("installing the configured trust list: {}", refused.refusal));
+                        }
+                    };
+                    let note = format!(
+                        "trust list {} from {}, installed as log entry {}",
+                        trust_list.sequence,
+                        config.trust_list.file.display(),
+                        receipt.index
+                    );
+                    (Arc::new(trust_list), Arc::new(list_bytes), note)
+                }
+            };
         };
         let trust = match &shared {
             Some(t) => {

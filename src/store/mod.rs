@@ -209,6 +209,10 @@ pub enum Effect {
     /// with this digest: a conflict (`trust.list_changed`) otherwise, so that no decision
     /// made with a list is logged after a newer list's install, whichever node installed it.
     TrustListInForce { digest: String },
+    /// Holds the write unless no trust list is stored at all: the first list's install, so
+    /// that nodes starting together on an empty database log it once (the others, refused
+    /// with `trust.list_changed`, find it stored and take it).
+    NoTrustList,
     /// A new round; a round id already defined is a conflict.
     PutPtRound(PtRoundRecord),
     /// A submission and its results, replacing the same participants' earlier results for

@@ -574,6 +574,10 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
         }
         // Checked by `commit`, once per commit (see `rules::held_to`).
         Effect::TrustListInForce { .. } => {}
+        Effect::NoTrustList => {
+            let newest = c.query_opt("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[]).await?;
+            rules::no_list_stored(newest.map(|row| row.try_get(0)).transpose()?)?;
+        }
         Effect::PutTrustList(v) => {
             let sequence = v.sequence as i64;
             let other = c

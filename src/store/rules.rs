@@ -74,6 +74,18 @@ pub fn list_in_force(newest: Option<String>, digest: &str) -> Result<(), StoreEr
     }
 }
 
+/// `NoTrustList`: the first list's install stands only while no list is stored (`newest`,
+/// the newest stored list's digest).
+pub fn no_list_stored(newest: Option<String>) -> Result<(), StoreError> {
+    match newest {
+        Some(newest) => Err(conflict(
+            "trust.list_changed",
+            format!("a trust list (sha256:{newest}) is stored already; this install was decided without it"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// `PutPtRound`: a round id is defined once (`inserted`: whether the insert took).
 pub fn new_round(inserted: bool, id: &str) -> Result<(), StoreError> {
     if inserted { Ok(()) } else { Err(conflict("pt.round_exists", format!("round '{id}' is already defined"))) }

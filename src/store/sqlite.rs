@@ -481,6 +481,13 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         }
         // Checked by `commit`, once per commit (see `rules::held_to`).
         Effect::TrustListInForce { .. } => {}
+        Effect::NoTrustList => {
+            let newest: Option<String> = conn
+                .prepare_cached("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
+                .query_row([], |r| r.get(0))
+                .optional()?;
+            rules::no_list_stored(newest)?;
+        }
         Effect::PutPtRound(r) => {
             let inserted = conn.execute(
                 "INSERT INTO pt_round (id, provider, definition, defined_at) VALUES (?1, ?2, ?3, ?4)
