@@ -80,17 +80,7 @@ fn key_pem(key: &KeyPair) -> String {
     }
 }
 
-/// Encodes one PEM block with 64-character lines.
-pub fn pem_block(label: &str, der: &[u8]) -> String {
-    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
+pub use crate::crypto::pem_block;
 
 /// A public key given only as its SubjectPublicKeyInfo parts (e.g. a weak RSA key that
 /// ring refuses to load as a private key).

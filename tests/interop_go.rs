@@ -21,52 +21,19 @@ use rustls::pki_types::SubjectPublicKeyInfoDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-const PROGRAM: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/tlog.go");
-const GOPATH: &str = "/usr/share/gocode";
 const ORIGIN: &str = "mrgate.example/log";
 const SIZE: u64 = 17;
 
 fn go_ready() -> bool {
-    let ok = common::tool("go");
-    let packaged = Path::new(GOPATH).join("src/golang.org/x/mod/sumdb/tlog").is_dir();
-    if ok && !packaged {
-        assert!(!common::required(), "golang-golang-x-mod-dev is missing and MRGATE_REQUIRE_CORPUS=1");
-        eprintln!("SKIPPED: golang.org/x/mod is missing under {GOPATH} (Debian: golang-golang-x-mod-dev)");
-    }
-    ok && packaged
+    common::go::ready()
 }
 
 /// Runs the Go checker over `cases` (one JSON object each); its verdict by case name.
 fn go_verdicts(cases: &[Value]) -> BTreeMap<String, String> {
-    let cache = tempfile::tempdir().expect("tmp");
-    let mut child = Command::new("go")
-        .args(["run", PROGRAM])
-        .env("GO111MODULE", "off")
-        .env("GOPATH", GOPATH)
-        .env("GOCACHE", cache.path())
-        .env("GOFLAGS", "")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("go run");
-    let mut input = Vec::new();
-    for c in cases {
-        input.extend(serde_json::to_vec(c).expect("json"));
-        input.push(b'\n');
-    }
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("go output");
-    writer.join().expect("writer").expect("write cases");
-    assert!(out.status.success(), "go: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .lines()
+    common::go::tlog(cases)
+        .into_iter()
         .map(|l| {
             let (name, verdict) = l.split_once(' ').expect("name and verdict");
             (name.to_string(), verdict.to_string())
@@ -352,22 +319,9 @@ async fn the_log_reads_through_its_tiles_with_go_tlog() {
     let public = &spki.as_ref()[spki.as_ref().len() - 32..];
     let vkey = mrgate::ledger::checkpoint::verifier_key(&app.config.log.origin, public).expect("vkey");
     let base = format!("https://localhost:{}/v1/log", gw.addr.port());
-    let cache = tempfile::tempdir().expect("tmp");
     let ca = format!("{}/ca.pem", common::gateway::DEMO);
-    let go = tokio::task::spawn_blocking(move || {
-        Command::new("go")
-            .args(["run", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/tiles.go"), &base, &ca, &vkey])
-            .env("GO111MODULE", "off")
-            .env("GOPATH", GOPATH)
-            .env("GOCACHE", cache.path())
-            .env("GOFLAGS", "")
-            .output()
-            .expect("go run")
-    })
-    .await
-    .expect("join");
-    let said = String::from_utf8_lossy(&go.stdout).to_string();
-    assert_eq!(said.trim(), "ok 601 601", "{said}{}", String::from_utf8_lossy(&go.stderr));
+    let said = tokio::task::spawn_blocking(move || common::go::read_tiles(&base, &ca, &vkey)).await.expect("join");
+    assert_eq!(said.trim(), "ok 601 601", "{said}");
 
     // Full tiles are immutable and cached; partial ones are not for long; a tile not yet in
     // the log is 404; a path that is not a tile path is 400.

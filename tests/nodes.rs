@@ -357,23 +357,10 @@ async fn a_node_killed_under_load_on(store_url: String) {
     let public = spki.as_ref()[spki.as_ref().len() - 32..].to_vec();
     let origin = last.lines().next().expect("origin").to_string();
     let vkey = mrgate::ledger::checkpoint::verifier_key(&origin, &public).expect("vkey");
-    let cache = tempfile::tempdir().expect("tmp");
     let base = format!("https://localhost:{}/v1/log", survivor.port());
     let (ca, vk) = (format!("{DEMO}/ca.pem"), vkey.clone());
-    let go = tokio::task::spawn_blocking(move || {
-        Command::new("go")
-            .args(["run", &format!("{ROOT}/tests/interop/tiles.go"), &base, &ca, &vk])
-            .env("GO111MODULE", "off")
-            .env("GOPATH", common::go::GOPATH)
-            .env("GOCACHE", cache.path())
-            .env("GOFLAGS", "")
-            .output()
-            .expect("go run")
-    })
-    .await
-    .expect("join");
-    let said = String::from_utf8_lossy(&go.stdout).to_string();
-    assert_eq!(said.trim(), format!("ok {size} {size}"), "{said}{}", String::from_utf8_lossy(&go.stderr));
+    let said = tokio::task::spawn_blocking(move || common::go::read_tiles(&base, &ca, &vk)).await.expect("join");
+    assert_eq!(said.trim(), format!("ok {size} {size}"), "{said}");
 
     // Every acknowledged decision is in that log, at the index its receipt names.
     let mut entries = Vec::new();

@@ -262,7 +262,9 @@ async fn a_second_history_is_refused_by_the_witness_and_caught_by_a_client() {
         assert!(started.elapsed() < Duration::from_secs(30), "the witness was never shown the second history");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert_eq!(evidence[0].reason, "witness.proof");
+    // At the size it cosigned, another root (409); past it, a proof that cannot reach it (422):
+    // which one depends on how far the second gateway had got when it first asked.
+    assert!(["witness.inconsistent", "witness.proof"].contains(&evidence[0].reason.as_str()), "{}", evidence[0].reason);
     assert_eq!(evidence[0].stored_note.as_deref().map(|n| n.split("\n\n").next()), Some(first.split("\n\n").next()));
     assert!(String::from_utf8_lossy(&evidence[0].request).contains("\n\ndemo.mrgate.example/log\n"));
     // So the second gateway has nothing cosigned to publish.

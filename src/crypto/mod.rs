@@ -31,6 +31,19 @@ pub fn lower_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Encodes one PEM block with 64-character lines.
+pub fn pem_block(label: &str, der: &[u8]) -> String {
+    let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    // Base64 is ASCII: every 64-byte chunk is a whole string.
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 /// SHA-256 of `bytes`, as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     lower_hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())

@@ -40,7 +40,7 @@ pub fn generate() -> Result<(String, Ed25519KeyPair), KeyError> {
     let mut v1 = PKCS8_V1_PREFIX.to_vec();
     v1.extend_from_slice(seed);
     let key = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&v1).map_err(|_| KeyError::Random)?;
-    Ok((pem("PRIVATE KEY", &v1), key))
+    Ok((crate::crypto::pem_block("PRIVATE KEY", &v1), key))
 }
 
 /// Reads an Ed25519 PKCS#8 private key (PEM or DER) from `path`.
@@ -65,20 +65,6 @@ pub fn from_pkcs8(bytes: &[u8]) -> Result<Ed25519KeyPair, KeyError> {
         bytes.to_vec()
     };
     Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(|_| KeyError::NotEd25519 { path: PathBuf::new() })
-}
-
-/// One PEM block with 64-character lines.
-fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    // Base64 is ASCII: every 64-byte chunk is a whole string.
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
 }
 
 #[cfg(test)]
