@@ -1588,3 +1588,111 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
     assert_eq!(log.size().expect("size"), 600);
     assert_eq!(log.append(&log_entry(600)).expect("append"), 600);
 }
+
+/// Indexes the first $N entries, as a node's indexer would.
+const INDEX_UPTO: &str = "
+    INSERT INTO log_leaf (hash, idx) SELECT sha256('\\x00'::bytea || entry), idx FROM log_entry WHERE idx < $N
+        ON CONFLICT DO NOTHING;
+    INSERT INTO log_leaf_covered (one, size) VALUES (0, 0) ON CONFLICT DO NOTHING;
+    UPDATE log_leaf_covered SET size = $N,
+        last = (SELECT sha256('\\x00'::bytea || entry) FROM log_entry WHERE idx = $N - 1) WHERE one = 0;";
+
+/// A node starting on a shared store while another node's indexer advances the shared hash
+/// index keeps the index (it once took the index's coverage, past the size it had read, for
+/// another log's and emptied it for every node). Found by review. (PostgreSQL only.)
+#[test]
+fn a_node_starting_while_another_indexes_keeps_the_shared_hash_index() {
+    let Some(db) = common::pg::database() else { return };
+    let store_a: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("store a"));
+    let a = DurableLog::open("mrgate.test/log", key(&[9u8; 32]), Arc::clone(&store_a)).expect("node a");
+    for i in 0..10 {
+        a.append(&log_entry(i)).expect("append");
+    }
+    // Node A's indexer has indexed its 10 entries.
+    db.client().batch_execute(&INDEX_UPTO.replace("$N", "10")).expect("index 10");
+    assert_eq!(store_a.log_hash_index_size().expect("covered").0, 10);
+    // (Node A's own threads are stopped; its store goes on committing below, as A would.)
+    drop(a);
+
+    // Node C starts; its open() reads the size (10), builds its tree, then reads the index's
+    // coverage — held back here by a lock, as a moment of scheduling would.
+    let mut locker = db.client();
+    let mut tx = locker.transaction().expect("tx");
+    tx.batch_execute("LOCK TABLE log_leaf_covered IN ACCESS EXCLUSIVE MODE").expect("lock");
+    let store_c: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("store c"));
+    let opening = std::thread::spawn(move || DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store_c));
+    let mut watcher = db.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiting: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%log_leaf_covered%'",
+                &[],
+            )
+            .expect("activity")
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "node C never reached the index");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Meanwhile node A goes on: 5 more entries, and its indexer indexes them.
+    let writes: Vec<Write> = (10..15)
+        .map(|i| Write { entry: Some(log_entry(i as usize).encode().expect("encode")), effects: vec![] })
+        .collect();
+    store_a.commit(&writes).expect("commit 5");
+    tx.batch_execute(&INDEX_UPTO.replace("$N", "15")).expect("index 15");
+    tx.commit().expect("commit");
+    let c = opening.join().expect("join").expect("node c opened");
+
+    // Nothing was wrong with the index: it should still cover the 15 entries.
+    let (covered, _) = store_a.log_hash_index_size().expect("covered");
+    drop(c);
+    assert_eq!(covered, 15, "node C's start wiped the shared hash index of every node");
+}
+
+/// A node starting while another completes a tile and stores its root starts (it once read
+/// the size, then the tile roots, and took the roots beyond that size for a damaged store).
+/// Found by review. (PostgreSQL only.)
+#[test]
+fn a_node_starting_while_another_stores_a_tile_root_starts() {
+    let Some(db) = common::pg::database() else { return };
+    let store: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("store"));
+    let encoded: Vec<Vec<u8>> = (0..260).map(|i| log_entry(i as usize).encode().expect("encode")).collect();
+    let write = |range: std::ops::Range<usize>| -> Vec<Write> {
+        encoded[range].iter().map(|e| Write { entry: Some(e.clone()), effects: vec![] }).collect()
+    };
+    store.commit(&write(0..250)).expect("250");
+    let mut locker = db.client();
+    let mut tx = locker.transaction().expect("tx");
+    tx.batch_execute("LOCK TABLE log_tile IN ACCESS EXCLUSIVE MODE").expect("lock");
+    let store_c: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("store c"));
+    let opening = std::thread::spawn(move || DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store_c).map(drop));
+    let mut watcher = db.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiting: i64 = watcher
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%log_tile%'",
+                &[],
+            )
+            .expect("activity")
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "node C never reached the tile roots");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Node A meanwhile: entries 250..260 complete tile 0; its next commit stores the tile's root.
+    store.commit(&write(250..260)).expect("10");
+    let mut tree = mrgate::ledger::merkle::Tree::new();
+    for e in &encoded[..256] {
+        tree.push(mrgate::ledger::merkle::leaf_hash(e));
+    }
+    let root = tree.tile_root(0).expect("root");
+    tx.execute("INSERT INTO log_tile (tile, root) VALUES (0, $1)", &[&&root[..]]).expect("root");
+    tx.commit().expect("commit");
+    opening.join().expect("join").expect("node C starts on a healthy store");
+}

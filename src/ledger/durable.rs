@@ -466,9 +466,14 @@ impl DurableLog {
         // Every checkpoint names the key by the origin: a name other verifiers refuse would
         // make every receipt unverifiable to them.
         super::checkpoint::check_key_name(origin)?;
-        let size = store.log_size()?;
+        let mut size = store.log_size()?;
         let roots = store.log_tile_roots()?;
         let tiles = roots.len() as u64;
+        // On a shared store another node may have appended, and stored a tile's root,
+        // between the two reads: the size read after the roots holds every entry they cover.
+        if tiles * TILE > size {
+            size = store.log_size()?;
+        }
         if tiles * TILE > size {
             return Err(unavailable(&format!("the store holds {tiles} tile roots but only {size} entries")));
         }
@@ -489,9 +494,12 @@ impl DurableLog {
         }
         let checkpoint = sign(&tree, origin, &key);
         // An index of more entries than the log has, or ending on another entry, is another
-        // log's (a store restored from a copy, say): it starts again.
+        // log's (a store restored from a copy, say): it starts again. The store's size is read
+        // after the index's, so that on a shared store another node's indexer, ahead of the
+        // size this tree was built to, is not taken for another log's.
         let (covered, last) = store.log_hash_index_size()?;
-        if covered > size || (covered > 0 && leaf_hashes(&*store, covered - 1, covered)?.first() != last.as_ref()) {
+        let stored = if covered > size { store.log_size()? } else { size };
+        if covered > stored || (covered > 0 && leaf_hashes(&*store, covered - 1, covered)?.first() != last.as_ref()) {
             store.reset_log_hash_index()?;
         }
         let shared = Arc::new(Shared {
