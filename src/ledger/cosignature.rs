@@ -122,9 +122,12 @@ pub fn cosign(body: &str, name: &str, key: &Ed25519KeyPair, timestamp: u64) -> S
     format!("\u{2014} {name} {}\n", STANDARD.encode(blob))
 }
 
-/// The witnesses among `trusted` that cosigned `note`, each with its cosignature's time.
+/// The witnesses among `trusted` that cosigned `note`, each with its cosignature's time;
+/// a key given twice (under one name or two) counts once, so that one witness never passes
+/// for two.
 pub fn vouching<'a>(note: &str, trusted: &'a [Witness]) -> Vec<(&'a Witness, u64)> {
-    trusted.iter().filter_map(|w| w.cosigned(note).map(|t| (w, t))).collect()
+    let mut keys = std::collections::BTreeSet::new();
+    trusted.iter().filter(|w| keys.insert(w.public_key)).filter_map(|w| w.cosigned(note).map(|t| (w, t))).collect()
 }
 
 #[cfg(test)]
@@ -165,6 +168,10 @@ mod tests {
             vouching(&cosigned, &trusted).iter().map(|(w, _)| w.name.as_str()).collect::<Vec<_>>(),
             ["witness.example/w1"]
         );
+        // One key given twice, or under a second name, vouches once (found by review).
+        let alias = Witness { name: "witness.example/alias".into(), public_key: witness.public_key };
+        let twice = format!("{cosigned}{}", cosign(&cp.body(), "witness.example/alias", &w1, 1_700_000_001));
+        assert_eq!(vouching(&twice, &[witness.clone(), witness.clone(), alias]).len(), 1);
     }
 
     #[test]

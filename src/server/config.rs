@@ -372,12 +372,12 @@ impl Config {
             }
         }
         let w = &self.witnessing;
-        let mut witnesses = std::collections::BTreeSet::new();
+        let (mut witnesses, mut keys) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
         for (i, witness) in w.witness.iter().enumerate() {
             let known = crate::ledger::cosignature::Witness::from_verifier_key(&witness.vkey)
                 .map_err(|e| format!("witnessing.witness[{i}].vkey: {e}"))?;
-            if !witnesses.insert(known.name) {
-                return Err(format!("witnessing.witness[{i}]: a witness is named twice"));
+            if !witnesses.insert(known.name) || !keys.insert(known.public_key) {
+                return Err(format!("witnessing.witness[{i}]: a witness (its name or its key) is named twice"));
             }
             if !witness.url.starts_with("https://") || witness.url.parse::<hyper::Uri>().is_err() {
                 return Err(format!("witnessing.witness[{i}].url = {:?}: must be an https:// URL", witness.url));
