@@ -1696,3 +1696,25 @@ fn a_node_starting_while_another_stores_a_tile_root_starts() {
     tx.commit().expect("commit");
     opening.join().expect("join").expect("node C starts on a healthy store");
 }
+
+/// A shared store that lost entries this node's log signed (a database restored from a
+/// backup, an asynchronous replica promoted) stops the log: following finds fewer entries
+/// than it signed, and nothing more is committed — committing on would sign a second history
+/// at the same sizes. Found by review. (PostgreSQL only.)
+#[test]
+fn a_log_whose_store_lost_signed_entries_commits_nothing_more() {
+    let Some(db) = common::pg::database() else { return };
+    let b = Backend::Postgres(db);
+    let Backend::Postgres(db) = &b else { unreachable!() };
+    let store = b.open();
+    let log = DurableLog::open("mrgate.test/log", key(&[8u8; 32]), Arc::clone(&store)).expect("log");
+    for i in 0..5 {
+        log.append(&log_entry(i)).expect("append");
+    }
+    assert!(!log.diverged());
+    db.client().batch_execute("DELETE FROM log_entry WHERE idx >= 3").expect("entries lost");
+    assert_eq!(log.follow().expect_err("fewer entries than signed").code(), "log.unavailable");
+    assert!(log.diverged());
+    assert_eq!(log.append(&log_entry(9)).expect_err("nothing more").code(), "store.database");
+    assert_eq!(store.log_size().expect("size"), 3, "nothing was committed");
+}

@@ -107,7 +107,15 @@ struct Shared {
     growing: Mutex<()>,
     commit_interval: std::time::Duration,
     commits: std::sync::atomic::AtomicU64,
+    /// Set once the store was found to hold fewer entries than this tree has signed (a
+    /// database restored from a backup, an asynchronous replica promoted): acknowledged
+    /// entries are gone, and committing on would sign a second history at the same sizes.
+    diverged: std::sync::atomic::AtomicBool,
 }
+
+/// Why a log whose store lost entries it signed commits no more.
+const DIVERGED: &str = "the store holds fewer entries, or other ones, than this node's log has signed: acknowledged \
+                        entries are gone (a database restored or failed over?); this node commits nothing more";
 
 /// Entries committed in one transaction at most.
 const MAX_BATCH: usize = 4096;
@@ -250,7 +258,11 @@ impl Shared {
                 let effects = vec![Effect::PutLogTileRoots { first: *first, roots: roots.clone() }];
                 writes.push(Write { entry: None, effects });
             }
-            let committed = self.store.commit(&writes);
+            let committed = if self.diverged.load(std::sync::atomic::Ordering::Relaxed) {
+                Err(StoreError::Database(DIVERGED.into()))
+            } else {
+                self.store.commit(&writes)
+            };
             if let Some((first, stored)) = roots {
                 writes.pop();
                 if let Ok(outcomes) = &committed
@@ -323,6 +335,10 @@ impl Shared {
             // A follower added it already (it must then be this very entry), or the store
             // gave indexes the tree cannot take: never sign over a disagreement.
             let held = index < size && state.tree.leaf(index) == Some(leaf);
+            if index < size && !held {
+                self.diverged.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(unavailable(DIVERGED));
+            }
             if index != expected || !(index == size || held) {
                 return Err(unavailable(&format!(
                     "the store put this node's entry at index {index}, which the tree (size {size}) cannot take"
@@ -341,6 +357,10 @@ impl Shared {
     fn follow(&self) -> Result<u64, LogError> {
         let _growing = self.growing.lock().map_err(|_| unavailable("the log's growth lock is poisoned"))?;
         let size = self.store.log_size()?;
+        if size < self.lock()?.tree.size() {
+            self.diverged.store(true, std::sync::atomic::Ordering::Relaxed);
+            return Err(unavailable(DIVERGED));
+        }
         self.extend_from_store(size)?;
         Ok(self.lock()?.tree.size())
     }
@@ -515,6 +535,7 @@ impl DurableLog {
             growing: Mutex::new(()),
             commit_interval,
             commits: std::sync::atomic::AtomicU64::new(0),
+            diverged: std::sync::atomic::AtomicBool::new(false),
         });
         let (jobs, queue) = std::sync::mpsc::channel();
         let committer = spawn_thread(&shared, "the log committer", "mrgate-log", move |s| s.commit_forever(queue))?;
@@ -589,6 +610,12 @@ impl DurableLog {
     /// answers the tree's size without asking the store.
     pub fn follow(&self) -> Result<u64, LogError> {
         if self.shared.store.shared() { self.shared.follow() } else { self.size() }
+    }
+
+    /// Whether the store was found to hold fewer entries, or other ones, than this log signed
+    /// (then it commits nothing more: see [`DurableLog::follow`]).
+    pub fn diverged(&self) -> bool {
+        self.shared.diverged.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Commits made since the log was opened; appends per commit is the batch size.

@@ -20,6 +20,14 @@ pub fn healthz(app: &App) -> Response<Body> {
     app.follow_trust_list();
     let list = app.trust_list();
     let facts = json!({"sequence": list.sequence, "digest": list.digest, "next_update": list.next_update});
+    if app.log.diverged() {
+        let detail =
+            "the store holds fewer entries, or other ones, than this node's log signed; it commits nothing more";
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": "log.unavailable", "detail": detail, "trust_list": facts}),
+        );
+    }
     if let Err(e) = app.store.log_size() {
         let detail = format!("the store does not answer, so nothing can be decided or looked up: {e}");
         return json(
