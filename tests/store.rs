@@ -1532,11 +1532,20 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
     client
         .batch_execute("DROP TABLE log_entry_p0; UPDATE log_partitioning SET entries = 256")
         .expect("smaller partitions");
+    let expected = |names: &[(&str, i64)]| names.iter().map(|(n, c)| (n.to_string(), *c)).collect::<Vec<_>>();
     {
         let log = Arc::new(DurableLog::open("mrgate.test/log", key(&seed), Arc::clone(&store)).expect("log"));
-        append_many(&log, 0, 600);
+        append_many(&log, 0, 200);
+        // Past the middle of a partition, the next one is made ahead, outside any commit.
+        assert_eq!(partitions(&mut client), expected(&[("log_entry_p0", 200), ("log_entry_p1", 0)]));
+        // A reader holding the table for the whole time the log crosses into it holds up no
+        // commit: the partitions it needs were made while no commit held the commit lock.
+        let mut reader = db.client();
+        let mut reading = reader.transaction().expect("reader");
+        reading.batch_execute("SELECT count(*) FROM log_entry").expect("a long read");
+        append_many(&log, 200, 600);
+        reading.commit().expect("read done");
     }
-    let expected = |names: &[(&str, i64)]| names.iter().map(|(n, c)| (n.to_string(), *c)).collect::<Vec<_>>();
     assert_eq!(
         partitions(&mut client),
         expected(&[("log_entry_p0", 256), ("log_entry_p1", 256), ("log_entry_p2", 88)])

@@ -227,8 +227,17 @@ async fn log_partitions(c: &mut Conn, first: i64, last: i64, per: i64) -> Result
         return Ok(());
     }
     for p in first / per..=last / per {
+        // Looked up by name first: no lock on `log_entry` when it is there.
+        let name = format!("log_entry_p{p}");
+        if c.query_one("SELECT to_regclass($1) IS NOT NULL", &[&name]).await?.try_get::<_, bool>(0)? {
+            continue;
+        }
+        // Normally made ahead (see `PostgresStore::partition_ahead`); here only when that has
+        // not happened, with a bound on how long the commit lock may wait for the table lock.
         c.batch(&format!(
-            "CREATE TABLE IF NOT EXISTS log_entry_p{p} PARTITION OF log_entry FOR VALUES FROM ({}) TO ({})",
+            "SET LOCAL lock_timeout = '2s';
+             CREATE TABLE IF NOT EXISTS log_entry_p{p} PARTITION OF log_entry FOR VALUES FROM ({}) TO ({});
+             SET LOCAL lock_timeout = 0",
             p * per,
             (p + 1) * per
         ))
@@ -241,6 +250,8 @@ async fn log_partitions(c: &mut Conn, first: i64, last: i64, per: i64) -> Result
 #[derive(Debug)]
 pub struct PostgresStore {
     pool: Pool,
+    /// The partition of `log_entry` made ahead last (see [`PostgresStore::partition_ahead`]).
+    ahead: std::sync::atomic::AtomicI64,
 }
 
 impl PostgresStore {
@@ -260,9 +271,49 @@ impl PostgresStore {
         let options = config.get_options().map(|o| format!("{o} ")).unwrap_or_default();
         config.options(format!("{options}-c idle_in_transaction_session_timeout={}", STUCK_COMMIT.as_millis()));
         config.keepalives(true).keepalives_idle(std::time::Duration::from_secs(5));
-        let store = Self { pool: Pool::new(config, POOL_SIZE)? };
+        let store = Self { pool: Pool::new(config, POOL_SIZE)?, ahead: std::sync::atomic::AtomicI64::new(-1) };
         store.pool.run(async |c| migrate(c).await)?;
         Ok(store)
+    }
+
+    /// Once the log is past the middle of its partition, makes the next one, outside any
+    /// commit: `CREATE TABLE` and `ATTACH PARTITION` (which takes only a SHARE UPDATE
+    /// EXCLUSIVE lock on `log_entry`, so readers — a long export, `pg_dump` — neither wait
+    /// for it nor hold it up), with a short `lock_timeout`, tried again by a later commit if
+    /// it times out. Making it inside the commit that first needs it would take an ACCESS
+    /// EXCLUSIVE lock under the commit lock, stalling every node behind any reader.
+    fn partition_ahead(&self, last: u64) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let last = last as i64;
+        self.pool.run(async |c| {
+            let per: i64 = c.query_one("SELECT entries FROM log_partitioning", &[]).await?.try_get(0)?;
+            let next = last / per + 1;
+            if last % per < per / 2 || self.ahead.load(Relaxed) >= next {
+                return Ok(());
+            }
+            let made = async {
+                c.batch(&format!(
+                    "BEGIN; SET LOCAL lock_timeout = '200ms';
+                     CREATE TABLE IF NOT EXISTS log_entry_p{next} (LIKE log_entry INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+                     DO $$ BEGIN
+                       IF NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = 'log_entry_p{next}'::regclass) THEN
+                         ALTER TABLE log_entry ATTACH PARTITION log_entry_p{next} FOR VALUES FROM ({}) TO ({});
+                       END IF;
+                     END $$;
+                     COMMIT",
+                    next * per,
+                    (next + 1) * per
+                ))
+                .await
+            }
+            .await;
+            if made.is_err() {
+                rollback(c).await;
+                return made;
+            }
+            self.ahead.store(next, Relaxed);
+            Ok(())
+        })
     }
 
     /// The schema version the database is at.
@@ -735,14 +786,20 @@ fn hash(bytes: &[u8]) -> Option<[u8; 32]> {
 
 impl Store for PostgresStore {
     fn commit(&self, writes: &[Write]) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
-        match self.commit_once(writes)? {
-            Committed::Done(outcomes) => Ok(outcomes),
+        let outcomes = match self.commit_once(writes)? {
+            Committed::Done(outcomes) => outcomes,
             Committed::Unknown { xid, outcomes, error } => match self.committed(&xid) {
-                Ok(true) => Ok(outcomes),
-                Ok(false) => Err(error),
-                Err(unknown) => Err(StoreError::Database(format!("{error}; {unknown}"))),
+                Ok(true) => outcomes,
+                Ok(false) => return Err(error),
+                Err(unknown) => return Err(StoreError::Database(format!("{error}; {unknown}"))),
             },
+        };
+        if let Some(last) = outcomes.iter().rev().find_map(|o| o.as_ref().ok()?.index) {
+            // Derived from what committed; failing here fails nothing (the commit that needs
+            // the partition makes it, as a last resort).
+            let _ = self.partition_ahead(last);
         }
+        Ok(outcomes)
     }
 
     fn certificate(&self, issuer: &str, number: &str) -> Result<Option<CertificateRecord>, StoreError> {
