@@ -307,9 +307,10 @@ async fn a_person_checks_certificates_in_the_browser() {
     // 7. The page keeps the last published checkpoint it verified, and each new one must
     // extend it. A checkpoint of another history, signed with the log's own key (a log
     // showing this browser two views), is caught and shown with both checkpoints.
-    let seen = b.script("return localStorage.getItem('mrgate.checkpoint')").await;
-    let seen = seen.as_str().expect("the page kept the checkpoint it verified").to_string();
-    assert!(seen.starts_with(&format!("{}\n", app.config.log.origin)), "{seen}");
+    let seen = b.script("return JSON.parse(localStorage.getItem('mrgate.checkpoint'))").await;
+    let kept = seen["note"].as_str().expect("the page kept the checkpoint it verified").to_string();
+    assert!(kept.starts_with(&format!("{}\n", app.config.log.origin)), "{seen}");
+    assert_eq!(seen["origin"], app.config.log.origin.as_str());
     let pem = std::fs::read(&app.config.log.key).expect("log key");
     let pkcs8: rustls::pki_types::PrivatePkcs8KeyDer<'_> =
         rustls::pki_types::pem::PemObject::from_pem_slice(&pem).expect("pkcs8");
@@ -317,7 +318,9 @@ async fn a_person_checks_certificates_in_the_browser() {
     let other =
         mrgate::ledger::checkpoint::Checkpoint { origin: app.config.log.origin.clone(), size: 1, root: [7u8; 32] };
     let forged = other.sign(&app.config.log.origin, &key);
-    b.script(&format!("localStorage.setItem('mrgate.checkpoint', {}); return null", json!(forged))).await;
+    let mut record = seen.clone();
+    record["note"] = forged.clone().into();
+    b.script(&format!("localStorage.setItem('mrgate.checkpoint', {}); return null", json!(record.to_string()))).await;
     b.go(&format!("{base}/#lookup=CNCA-R-2002-001/04925Q10021R0M")).await;
     assert_eq!(b.wait_for("the look-up verdict", verdict_script()).await, "valid");
     assert_eq!(b.wait_for("the receipt check", receipt_state_script()).await, "bad");
@@ -332,7 +335,18 @@ async fn a_person_checks_certificates_in_the_browser() {
     b.screenshot("5-split-view").await;
     // The forged checkpoint is not taken for the real one: it stays the evidence, and a
     // browser that forgets it checks the log's receipts again.
-    assert_eq!(b.script("return localStorage.getItem('mrgate.checkpoint')").await, forged.as_str());
+    assert_eq!(b.script("return JSON.parse(localStorage.getItem('mrgate.checkpoint')).note").await, forged.as_str());
+    // A log that comes back under another key (or name) cannot start afresh unnoticed: the
+    // page reports it, with the checkpoint it kept.
+    let mut rekeyed = seen.clone();
+    rekeyed["key"] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into();
+    b.script(&format!("localStorage.setItem('mrgate.checkpoint', {}); return null", json!(rekeyed.to_string()))).await;
+    b.go("about:blank").await;
+    b.go(&format!("{base}/#lookup=CNCA-R-2002-001/04925Q10021R0M")).await;
+    assert_eq!(b.wait_for("the receipt check", receipt_state_script()).await, "bad");
+    let status = b.script("return document.getElementById('receipt-status').textContent").await;
+    assert!(status.as_str().is_some_and(|s| s.contains("另一段历史")), "{status}");
+    // A browser that forgets them checks the log's receipts again, and keeps the new record.
     b.script("localStorage.removeItem('mrgate.checkpoint'); return null").await;
     b.go("about:blank").await;
     b.go(&format!("{base}/#lookup=CNCA-R-2002-001/04925Q10021R0M")).await;

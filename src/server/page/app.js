@@ -331,6 +331,7 @@ const TEXT = {
       ok: "This decision is recorded in the public log, checked in this browser: entry {index} is in the log, and the log's published checkpoint (size {published}) extends the one this receipt was issued against (size {size}).",
       bad: "The receipt does not verify: {why}",
       unsupported: "This browser cannot verify Ed25519 signatures, so the receipt was not checked.",
+      unchecked: "The receipt could not be checked now: the log did not answer (HTTP {status}). Try again later.",
       index: "Entry", tree: "Tree size at issue", published: "Published checkpoint size", key: "Log key",
       kind: "Decision", time: "Recorded at", leaf: "Leaf hash", seen: "Checkpoint this browser saw before",
     },
@@ -341,6 +342,7 @@ const TEXT = {
       size: "the receipt's tree size differs from its checkpoint's",
       consistency: "the published checkpoint does not extend the receipt's checkpoint",
       history: "the log's published checkpoint and the one this browser saw before (size {seen}) are not one history: the log showed two different views (both checkpoints are kept below as evidence)",
+      rekeyed: "the log now signs under another key or name than the one this browser checked it under before: it may be starting another history (both checkpoints are kept below as evidence)",
       malformed: "the receipt or checkpoint is malformed",
     },
   },
@@ -669,6 +671,7 @@ const TEXT = {
       ok: "本次决定已记入公开日志，并已在本浏览器中验证：第 {index} 条记录在日志中，且日志公布的检查点（大小 {published}）延续了回执所依据的检查点（大小 {size}）。",
       bad: "回执验证失败：{why}",
       unsupported: "本浏览器不支持 Ed25519 签名验证，未验证回执。",
+      unchecked: "暂时无法验证回执：日志未应答（HTTP {status}）。请稍后再试。",
       index: "记录序号", tree: "签发时树大小", published: "公布的检查点大小", key: "日志密钥",
       kind: "决定", time: "记录时间", leaf: "叶哈希", seen: "本浏览器此前见到的检查点",
     },
@@ -679,6 +682,7 @@ const TEXT = {
       size: "回执的树大小与其检查点不符",
       consistency: "公布的检查点没有延续回执的检查点",
       history: "日志公布的检查点与本浏览器此前见到的检查点（大小 {seen}）不属于同一历史：日志呈现了两种不同的视图（两个检查点均保留在下方作为证据）",
+      rekeyed: "日志现在使用的密钥或名称与本浏览器此前验证时不同：它可能正在开始另一段历史（两个检查点均保留在下方作为证据）",
       malformed: "回执或检查点格式有误",
     },
   },
@@ -838,6 +842,8 @@ function renderReceipt(result) {
     add("leaf", rc.leaf_hash);
   } else if (r.state === "unsupported") {
     status.textContent = t("receipt.unsupported");
+  } else if (r.state === "unchecked") {
+    status.textContent = t("receipt.unchecked", { status: r.status });
   } else {
     status.classList.add("bad");
     status.textContent = t("receipt.bad", { why: t("why." + r.why, { seen: r.evidence ? r.evidence.seenSize : "" }) });
@@ -878,34 +884,43 @@ class ReceiptError extends Error {
   constructor(why, evidence) { super(why); this.why = why; this.evidence = evidence; }
 }
 
-// The last published checkpoint this browser verified, kept across visits: each new one must
-// extend it (or it the new one), so a log that shows this browser one history today and
-// another tomorrow is caught here, whoever else it shows what.
+// The last published checkpoint this browser verified, kept across visits with the log key
+// and origin it was verified under: each new one must extend it (or it the new one), so a log
+// that shows this browser one history today and another tomorrow is caught here, whoever
+// else it shows what — also when it comes back under another key or origin, which would
+// otherwise let it start a fresh history (the old checkpoint is kept as the evidence).
 const SEEN_KEY = "mrgate.checkpoint";
 
+class Unchecked extends Error {}
+
+// A proof fetched from the gateway; a failed request (rate limit, 503) means the check could
+// not be made now, never that the history forked.
+async function fetchProof(from, to) {
+  const res = await fetch(`/v1/log/proof/consistency?from=${from}&to=${to}`);
+  if (!res.ok) throw new Unchecked(String(res.status));
+  return ((await res.json()).hashes || []).map(b64);
+}
+
 async function checkSeen(publishedText, published, key) {
-  let seenText = null;
-  try { seenText = localStorage.getItem(SEEN_KEY); } catch (_) { /* no storage: nothing to compare */ }
   let seen = null;
-  if (seenText) {
-    // A note no longer signed by this log's key (another gateway, a new key) is forgotten.
-    try { seen = await verifyNote(seenText, key); } catch (_) { seen = null; }
-  }
-  if (seen && seen.origin === published.origin) {
-    const [older, newer] = seen.size <= published.size ? [seen, published] : [published, seen];
-    let hashes = [];
-    if (newer.size > older.size) {
-      const p = await (await fetch(`/v1/log/proof/consistency?from=${older.size}&to=${newer.size}`)).json();
-      hashes = (p.hashes || []).map(b64);
-    }
+  try { seen = JSON.parse(localStorage.getItem(SEEN_KEY) || "null"); } catch (_) { seen = null; }
+  const keyText = btoa(String.fromCharCode(...key.raw));
+  if (seen && typeof seen.note === "string") {
+    const evidence = { seen: seen.note, published: publishedText, seenSize: "" };
+    if (seen.key !== keyText || seen.origin !== published.origin) throw new ReceiptError("rekeyed", evidence);
+    const before = await verifyNote(seen.note, key);
+    evidence.seenSize = before.size;
+    const [older, newer] = before.size <= published.size ? [before, published] : [published, before];
+    const hashes = newer.size > older.size ? await fetchProof(older.size, newer.size) : [];
     try {
       await verifyConsistency(older.size, newer.size, older.root, newer.root, hashes);
     } catch (_) {
-      throw new ReceiptError("history", { seen: seenText, published: publishedText, seenSize: seen.size });
+      throw new ReceiptError("history", evidence);
     }
-    if (seen.size > published.size) return;
+    if (before.size > published.size) return;
   }
-  try { localStorage.setItem(SEEN_KEY, publishedText); } catch (_) { /* not remembered */ }
+  const record = { note: publishedText, key: keyText, origin: published.origin };
+  try { localStorage.setItem(SEEN_KEY, JSON.stringify(record)); } catch (_) { /* not remembered */ }
 }
 
 // RFC 9162 §2.1.3.2: walk the audit path from the leaf up to the root.
@@ -927,6 +942,8 @@ async function verifyInclusion(index, size, leaf, proof, root) {
 
 // RFC 9162 §2.1.4.2: the old root and the new root both follow from one proof.
 async function verifyConsistency(from, to, fromRoot, toRoot, proof) {
+  // The empty tree is a prefix of every tree.
+  if (from === 0 && proof.length === 0) return;
   if (from === 0 || from > to) throw new ReceiptError("consistency");
   if (from === to) {
     if (proof.length !== 0 || !equal(fromRoot, toRoot)) throw new ReceiptError("consistency");
@@ -1000,23 +1017,24 @@ async function checkReceipt(receipt) {
     if (issued.size !== receipt.tree_size) throw new ReceiptError("size");
     await verifyInclusion(receipt.index, receipt.tree_size, leaf, receipt.hashes.map(b64), issued.root);
     // The receipt's checkpoint must be a prefix of what the log publishes now.
-    const publishedText = await (await fetch("/v1/log/checkpoint")).text();
+    const res = await fetch("/v1/log/checkpoint");
+    // No published checkpoint now (a witnessed log before its first cosignature, a node
+    // without its store): the receipt cannot be checked against it now.
+    if (!res.ok) throw new Unchecked(String(res.status));
+    const publishedText = await res.text();
     const published = await verifyNote(publishedText, key);
     await checkSeen(publishedText, published, key);
     if (published.origin !== issued.origin) throw new ReceiptError("consistency");
     // A witnessed log publishes a checkpoint once its witnesses cosigned it, so a fresh
     // receipt may be ahead of it: then the receipt's checkpoint must extend the published one.
     const [older, newer] = published.size <= issued.size ? [published, issued] : [issued, published];
-    let hashes = [];
-    if (newer.size > older.size) {
-      const p = await (await fetch(`/v1/log/proof/consistency?from=${older.size}&to=${newer.size}`)).json();
-      hashes = (p.hashes || []).map(b64);
-    }
+    const hashes = newer.size > older.size ? await fetchProof(older.size, newer.size) : [];
     await verifyConsistency(older.size, newer.size, older.root, newer.root, hashes);
     const text = new TextDecoder().decode(entry);
     const field = (k) => (text.split("\n").find((l) => l.startsWith(k + " ")) || "").slice(k.length + 1);
     return { state: "ok", published: published.size, keyName: issued.name, kind: field("kind"), time: field("time") };
   } catch (e) {
+    if (e instanceof Unchecked) return { state: "unchecked", status: e.message };
     return { state: "bad", why: e instanceof ReceiptError ? e.why : "malformed", evidence: e.evidence };
   }
 }
