@@ -243,6 +243,8 @@ impl Cosigner {
             return Err(Refusal::OldSize { old, size });
         }
         let proof = &request.proof;
+        // The cosigned message covers the note's whole body, extension lines included.
+        let note_body = request.checkpoint.split_once("\n\n").map(|(b, _)| format!("{b}\n")).unwrap_or_default();
         self.state.update(origin, now, |stored| {
             // Before anything is cosigned for a log, the witness holds the empty tree.
             let (stored_size, stored_root) = stored.map_or((0, empty_root()), |c| (c.size, c.root));
@@ -250,17 +252,21 @@ impl Cosigner {
                 return Update::Keep { answer: Err(Refusal::SizeMismatch { old, stored: stored_size }) };
             }
             match extends(old, &stored_root, &checkpoint.root, size, proof) {
+                // The very checkpoint it holds: cosigned again, nothing to write.
+                Ok(()) if old == size && stored.is_some() => Update::Keep { answer: Ok(()) },
                 Ok(()) => Update::Advance {
                     cosigned: Cosigned { size, root: checkpoint.root, note: request.checkpoint.clone() },
                     answer: Ok(()),
                 },
-                Err(refusal) => {
-                    Update::Evidence { time: now, reason: refusal.code(), request: body, answer: Err(refusal) }
-                }
+                Err(refusal) => Update::Evidence {
+                    time: now,
+                    reason: refusal.code(),
+                    request: body,
+                    checkpoint: &note_body,
+                    answer: Err(refusal),
+                },
             }
         })??;
-        // The cosigned message covers the note's whole body, extension lines included.
-        let note_body = request.checkpoint.split_once("\n\n").map(|(b, _)| format!("{b}\n")).unwrap_or_default();
         Ok(cosign(&note_body, &self.witness.name, &self.key, now))
     }
 }
@@ -398,6 +404,25 @@ mod tests {
         assert_eq!(witness.latest(ORIGIN).expect("latest").map(|c| c.note), Some(first));
         // The right proof still goes through.
         witness.add_checkpoint(&request(4, &log), NOW).expect("consistent");
+    }
+
+    /// Anyone may replay the published checkpoint with junk proofs: each is refused, and the
+    /// evidence keeps one row for that checkpoint, not one per replay (found by review). The
+    /// checkpoint it holds, submitted again, is cosigned again without a write.
+    #[test]
+    fn replays_add_one_evidence_row_and_rewrite_nothing() {
+        let key = pkcs8();
+        let witness = witness_of(&key);
+        let log = log_with(&key, 4, "a");
+        witness.add_checkpoint(&request(0, &log), NOW).expect("first");
+        let junk = AddCheckpoint { old: 4, proof: vec![[9; 32]], checkpoint: log.checkpoint() }.encode();
+        for _ in 0..100 {
+            assert!(matches!(witness.add_checkpoint(&junk, NOW), Err(Refusal::Proof { .. })));
+        }
+        assert_eq!(witness.evidence().expect("evidence").len(), 1);
+        let again = AddCheckpoint { old: 4, proof: vec![], checkpoint: log.checkpoint() }.encode();
+        witness.add_checkpoint(&again, NOW + 60).expect("the same checkpoint, cosigned again");
+        assert_eq!(witness.latest(ORIGIN).expect("latest").map(|c| c.size), Some(4));
     }
 
     #[test]

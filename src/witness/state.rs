@@ -40,7 +40,11 @@ const MIGRATIONS: &[&str] = &["
         origin TEXT NOT NULL,
         reason TEXT NOT NULL,
         stored_note TEXT,
-        request BLOB NOT NULL
+        request BLOB NOT NULL,
+        -- The refused checkpoint's note body: one row per checkpoint and reason, so that a
+        -- published checkpoint replayed with junk proofs adds nothing after the first.
+        checkpoint TEXT NOT NULL,
+        UNIQUE (origin, reason, checkpoint)
     ) STRICT;
 "];
 
@@ -76,8 +80,8 @@ pub enum Update<'a, T> {
     /// Nothing changes.
     Keep { answer: T },
     /// Nothing changes but `request` is kept as evidence, under `reason`, with the record's
-    /// checkpoint beside it.
-    Evidence { time: u64, reason: &'static str, request: &'a [u8], answer: T },
+    /// checkpoint beside it — once per refused `checkpoint` (its note body) and reason.
+    Evidence { time: u64, reason: &'static str, request: &'a [u8], checkpoint: &'a str, answer: T },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -202,10 +206,18 @@ impl State {
                 answer
             }
             Update::Keep { answer } => answer,
-            Update::Evidence { time, reason, request, answer } => {
+            Update::Evidence { time, reason, request, checkpoint, answer } => {
                 tx.execute(
-                    "INSERT INTO evidence (time, origin, reason, stored_note, request) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![sql_int(time)?, origin, reason, stored.as_ref().map(|c| c.note.as_str()), request],
+                    "INSERT OR IGNORE INTO evidence (time, origin, reason, stored_note, request, checkpoint)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        sql_int(time)?,
+                        origin,
+                        reason,
+                        stored.as_ref().map(|c| c.note.as_str()),
+                        request,
+                        checkpoint
+                    ],
                 )?;
                 answer
             }
@@ -271,6 +283,7 @@ mod tests {
         assert_eq!(kept.expect("keep"), Some(3));
         let request = b"old 1\n\nlog\n";
         let refused = state.update("log", 5, |_| Update::Evidence {
+            checkpoint: "log\n9\nroot\n",
             time: 5,
             reason: "witness.proof",
             request,
