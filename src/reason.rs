@@ -301,6 +301,7 @@ reasons! {
     TrustSequence = "trust.sequence", 409, "The trust list's sequence is not newer than the installed one.";
     TrustSequenceReused = "trust.sequence_reused", 409, "A different trust list with this sequence is already stored.";
     TrustListChanged = "trust.list_changed", 409, "A newer trust list came into force while the decision was made; ask again.";
+    TrustListRefused = "trust.list_refused", 503, "This node's configuration refuses the newest installed trust list: it decides nothing until it allows it.";
     TrustBuild = "trust.build", 422, "A trust list cannot be built from its description (command line).";
     TrustCbUnknown = "trust.cb_unknown", 422, "The certification body is not in the trust list.";
     TrustSignerNotListed = "trust.signer_not_listed", 422, "The signer is not a registered signing certificate of the body.";

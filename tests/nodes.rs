@@ -492,3 +492,66 @@ fn a_node_rides_out_its_database_going_away() {
         drop(nodes);
     });
 }
+
+/// A node whose configuration refuses the newest list installed through another node (here,
+/// its clock is behind the list's issue time) keeps deciding nothing with it: its decisions
+/// are refused at commit, it does not verify the list again on every request, and its
+/// `/healthz` says why (503 `trust.list_refused`), so a load balancer takes it out.
+#[test]
+fn a_node_refusing_the_newest_list_says_so() {
+    with_database(|store_url| async move {
+        use mrgate::server::{App, start};
+        let dir = tempfile::tempdir().expect("tmp");
+        let configured = |name: &str| {
+            let mut c = common::gateway::config(&dir.path().join(name));
+            c.store.url = Some(store_url.clone());
+            c
+        };
+        let a = std::sync::Arc::new(App::load(configured("a")).expect("a"));
+        let a_addr = start(std::sync::Arc::clone(&a)).await.expect("start a").addr;
+        let behind = std::sync::Arc::new(mrgate::clock::OffsetClock::new());
+        behind.advance(time::Duration::days(-180));
+        let b = std::sync::Arc::new(App::load_with_clock(configured("b"), behind).expect("b"));
+        let b_addr = start(std::sync::Arc::clone(&b)).await.expect("start b").addr;
+        assert_eq!(get(b_addr, "/healthz").await.status, 200);
+
+        // A list issued a month ago: in date for A, not yet issued for B.
+        let demo = dir.path().join("demo");
+        let copied = Command::new("cp").args(["-r", DEMO]).arg(&demo).status().expect("cp");
+        assert!(copied.success());
+        let issued = (time::OffsetDateTime::now_utc() - time::Duration::days(30))
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("time");
+        let toml = std::fs::read_to_string(demo.join("trust-list.toml")).expect("toml");
+        let toml = toml.replace("issued = \"2026-01-01T00:00:00Z\"", &format!("issued = \"{issued}\""));
+        std::fs::write(demo.join("newer.toml"), toml).expect("write");
+        let path = |f: &str| demo.join(f).display().to_string();
+        let built = common::mrgate(
+            &[
+                "trust",
+                "build",
+                &path("newer.toml"),
+                "--key",
+                &path("trust-list-operator.key"),
+                "--cert",
+                &path("trust-list-operator.pem"),
+                "--sequence",
+                "2",
+            ],
+            b"",
+        );
+        assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+        let installed = call(a_addr, "PUT", "/v1/admin/trust-list", built.stdout, Some("operator"), None).await;
+        assert_eq!(installed.status, 200, "{}", text(&installed));
+
+        let health = get(b_addr, "/healthz").await;
+        assert_eq!((health.status, health.json()["status"].as_str()), (503, Some("trust.list_refused")));
+        assert_eq!(b.refused_trust_list().map(|(sequence, _)| sequence), Some(2));
+        // B decides with the list it holds, and the commit refuses that: not the newest.
+        let v = call(b_addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
+        assert_eq!((v.status, v.json()["reason"].as_str()), (409, Some("trust.list_changed")), "{}", text(&v));
+        // A decides with the new list.
+        let v = call(a_addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
+        assert_eq!(v.status, 200, "{}", text(&v));
+    });
+}

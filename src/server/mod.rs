@@ -125,6 +125,10 @@ struct TrustState {
     /// of the list in force to its swap, so that no two of them can leave the older list in
     /// force.
     install: std::sync::Mutex<()>,
+    /// The newest stored list (sequence, digest) when this node's install policy refused it
+    /// (installed through another node): not verified again on every request, and `/healthz`
+    /// says this node cannot decide.
+    refused: std::sync::Mutex<Option<(u64, String)>>,
 }
 
 /// What outlives a reload: the store, the log and its key, counters, the bound address.
@@ -466,11 +470,14 @@ impl App {
         let trust = match &shared {
             Some(t) => {
                 t.set((trust_list, list_bytes));
+                // A reload may allow a list this node refused: it is looked at afresh.
+                *t.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
                 Arc::clone(t)
             }
             None => Arc::new(TrustState {
                 in_force: RwLock::new((trust_list, list_bytes)),
                 install: std::sync::Mutex::new(()),
+                refused: std::sync::Mutex::new(None),
             }),
         };
         let summary = format!(
@@ -557,8 +564,9 @@ impl App {
             crate::trust::Succession::of((list.sequence, &list.digest), (*sequence, digest))
                 == crate::trust::Succession::Newer
         };
+        let refused = || self.trust.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match self.store.newest_trust_list_id() {
-            Ok(Some(newest)) if newer(&newest) => {}
+            Ok(Some(newest)) if newer(&newest) && refused().as_ref() != Some(&newest) => {}
             _ => return,
         }
         let _installing = self.trust.install.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -567,14 +575,26 @@ impl App {
             _ => return,
         };
         match self.install_policy.load(&stored.document, self.now(), &trust_list_limits(&self.limits)) {
-            Ok(list) => self.trust.set((Arc::new(list), Arc::new(stored.document))),
-            Err(e) => tracing::warn!(
-                sequence = stored.sequence,
-                reason = e.code(),
-                "trust list {} installed through another node is refused by this node's configuration: {e}",
-                stored.sequence
-            ),
+            Ok(list) => {
+                self.trust.set((Arc::new(list), Arc::new(stored.document)));
+                *refused() = None;
+            }
+            Err(e) => {
+                *refused() = Some((stored.sequence, stored.digest.clone()));
+                tracing::warn!(
+                    sequence = stored.sequence,
+                    reason = e.code(),
+                    "trust list {} installed through another node is refused by this node's configuration: {e}",
+                    stored.sequence
+                );
+            }
         }
+    }
+
+    /// The newest stored list this node's configuration refused, if it is still the newest
+    /// (see [`App::follow_trust_list`]).
+    pub fn refused_trust_list(&self) -> Option<(u64, String)> {
+        self.trust.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// What a decision made now is made against: this moment, the list in force (the newest

@@ -35,6 +35,16 @@ pub fn healthz(app: &App) -> Response<Body> {
             &json!({"status": e.code(), "detail": detail, "trust_list": facts}),
         );
     }
+    if let Some((sequence, digest)) = app.refused_trust_list() {
+        let detail = format!(
+            "trust list {sequence} (sha256:{digest}), installed through another node, is refused by this node's \
+             configuration: every decision here is refused until the configuration allows it"
+        );
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": "trust.list_refused", "detail": detail, "trust_list": facts}),
+        );
+    }
     match list.in_date(app.now()) {
         Ok(()) => json(StatusCode::OK, &json!({"status": "ok", "trust_list": facts})),
         Err(e) => json(
