@@ -110,5 +110,20 @@ fn python_signs_mrgate_verifies() {
         let v = verifier.verify(&tamper(token.trim()), now);
         assert!(!v.valid);
         assert_eq!(v.checks.last().expect("check").reason, "sig.invalid");
+        // typ and cty as media types (RFC 7515): any case, with or without application/.
+        for (typ, cty, valid) in [
+            ("application/vc+jwt", "application/vc", true),
+            ("VC+JWT", "VC", true),
+            ("application/jwt", "vc", false),
+            ("vc+jwt", "vc+ld+json", false),
+        ] {
+            let (ok, token, err) = python(&["sign", &key, name, &cert, &payload, typ, cty]);
+            assert!(ok, "{name}: python failed to sign: {err}");
+            let v = verifier.verify(token.trim(), now);
+            assert_eq!(v.valid, valid, "{name}, typ {typ}, cty {cty}: {:?}", v.checks);
+            if !valid {
+                assert_eq!(v.checks.last().expect("check").reason, "jws.typ");
+            }
+        }
     }
 }

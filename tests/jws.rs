@@ -323,6 +323,47 @@ fn wrong_typ_for_a_credential() {
     assert_rejected(&pki.verifier(), &t, "header", "jws.typ");
 }
 
+/// `typ` and `cty` are media types (RFC 7515 §4.1.9–4.1.10): compared case-insensitively,
+/// with `application/` implied when there is no '/'. `cty`, when present, must name the
+/// credential (`vc`); anything else — another type, another top-level type, a parameter, a
+/// value that is not a string — is refused.
+#[test]
+fn typ_and_cty_are_media_types() {
+    let mut pki = Pki::new();
+    let signer = pki.signer(KeyAlg::EcdsaP256, |_| {});
+    let key = key_of(&signer);
+    let made = |typ: serde_json::Value, cty: Option<serde_json::Value>| {
+        let mut header = json!({"alg": "ES256", "typ": typ, "x5c": x5c(&signer)});
+        if let Some(cty) = cty {
+            header["cty"] = cty;
+        }
+        hand_made(header, PAYLOAD, |m| key.sign(m).expect("sign"))
+    };
+    for (typ, cty) in [
+        ("vc+jwt", None),
+        ("VC+JWT", None),
+        ("application/vc+jwt", None),
+        ("Application/Vc+Jwt", Some("VC")),
+        ("vc+jwt", Some("application/vc")),
+    ] {
+        let v = pki.verifier().verify(&made(json!(typ), cty.map(|c| json!(c))), AT);
+        assert!(v.valid, "typ {typ:?}, cty {cty:?}: {v:?}");
+    }
+    for (typ, cty) in [
+        (json!("text/vc+jwt"), None),
+        (json!("application/vc+jwt; charset=utf-8"), None),
+        (json!("vc+jwt+x"), None),
+        (json!("application/"), None),
+        (json!(["vc+jwt"]), None),
+        (json!("vc+jwt"), Some(json!("vc+ld+json"))),
+        (json!("vc+jwt"), Some(json!("text/vc"))),
+        (json!("vc+jwt"), Some(json!("JWT"))),
+        (json!("vc+jwt"), Some(json!(1))),
+    ] {
+        assert_rejected(&pki.verifier(), &made(typ.clone(), cty.clone()), "header", "jws.typ");
+    }
+}
+
 #[test]
 fn cached_chain_is_only_reused_inside_its_window() {
     let mut pki = Pki::new();

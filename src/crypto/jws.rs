@@ -292,13 +292,15 @@ impl Verifier {
         checks.push(Check::pass("algorithm", "alg.accepted", format!("{alg}")));
         if self.credential {
             match jws.header.get("typ").and_then(Value::as_str) {
-                Some("vc+jwt") => {}
+                Some(typ) if media_type_is(typ, "vc+jwt") => {}
                 other => return Err(JwsError::CredentialType(format!("typ must be vc+jwt, is {other:?}"))),
             }
-            if let Some(cty) = jws.header.get("cty")
-                && cty != "vc"
-            {
-                return Err(JwsError::CredentialType(format!("cty must be vc, is {cty}")));
+            // A VC-JOSE credential's payload is the credential itself (W3C VC-JOSE-COSE):
+            // `cty`, when given, says so and nothing else.
+            match jws.header.get("cty") {
+                None => {}
+                Some(Value::String(cty)) if media_type_is(cty, "vc") => {}
+                Some(cty) => return Err(JwsError::CredentialType(format!("cty must be vc when present, is {cty}"))),
             }
             checks.push(Check::pass("header", "jws.typ", "typ vc+jwt"));
         }
@@ -394,6 +396,17 @@ fn decode_x5c(x5c: &Value) -> Result<Vec<CertificateDer<'static>>, JwsError> {
                 .map_err(|_| JwsError::X5c("entries must be standard base64 DER".into()))
         })
         .collect()
+}
+
+/// Whether a `typ` or `cty` header value names the media type `application/<expected>`, as
+/// RFC 7515 §4.1.9–4.1.10 say to compare them: media types are case-insensitive, and a
+/// value without a '/' stands for `application/` followed by it (`vc+jwt`, `VC+JWT` and
+/// `application/vc+jwt` are one type). Parameters (`;…`) are not accepted: no header of a
+/// credential or notice needs one.
+pub fn media_type_is(value: &str, expected: &str) -> bool {
+    let value = value.to_ascii_lowercase();
+    let value = value.strip_prefix("application/").unwrap_or(&value);
+    !value.contains('/') && value == expected.to_ascii_lowercase()
 }
 
 /// Signs a payload as a compact JWS. For credentials the header carries `typ: vc+jwt` and

@@ -28,7 +28,12 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
     };
     let token = token.trim();
     let parsed = jws::parse(token).map_err(|e| Refusal::new(Class::Malformed, e.code(), e.to_string()))?;
-    if parsed.header.get("typ").and_then(|t| t.as_str()) != Some("notice+jwt") {
+    if !parsed
+        .header
+        .get("typ")
+        .and_then(|t| t.as_str())
+        .is_some_and(|t| crate::crypto::jws::media_type_is(t, "notice+jwt"))
+    {
         return Err(Refusal::new(Class::Malformed, "jws.typ", "a notice has typ notice+jwt"));
     }
     let payload: serde_json::Value = serde_json::from_slice(&parsed.payload)

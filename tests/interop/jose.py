@@ -2,7 +2,8 @@
 """Independent JOSE implementation for mrgate's interop tests (Python joserfc).
 
   jose.py verify CERT_PEM ALG TOKEN_FILE    -> prints the payload, exit 0 if the JWS verifies
-  jose.py sign KEY_PEM ALG CERT_PEM PAYLOAD_FILE -> prints a compact JWS with typ vc+jwt, x5c
+  jose.py sign KEY_PEM ALG CERT_PEM PAYLOAD_FILE [TYP [CTY]]
+                                            -> prints a compact JWS with typ TYP (vc+jwt), cty CTY (vc), x5c
 """
 import base64
 import sys
@@ -42,10 +43,12 @@ def main() -> int:
         return 0
     if cmd == "sign":
         key_pem, alg, cert_pem, payload_file = sys.argv[2:6]
+        typ = sys.argv[6] if len(sys.argv) > 6 else "vc+jwt"
+        cty = sys.argv[7] if len(sys.argv) > 7 else "vc"
         key = load_key(open(key_pem, "rb").read(), alg)
         cert = x509.load_pem_x509_certificate(open(cert_pem, "rb").read())
         der = cert.public_bytes(serialization.Encoding.DER)
-        header = {"alg": alg, "typ": "vc+jwt", "cty": "vc", "x5c": [base64.b64encode(der).decode()]}
+        header = {"alg": alg, "typ": typ, "cty": cty, "x5c": [base64.b64encode(der).decode()]}
         print(jws.serialize_compact(header, open(payload_file, "rb").read(), key, algorithms=[alg]))
         return 0
     return 2
