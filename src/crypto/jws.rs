@@ -448,6 +448,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn media_types_compare_as_rfc_7515_says() {
+        for (value, expected) in [
+            ("notice+jwt", "notice+jwt"),
+            ("NOTICE+JWT", "notice+jwt"),
+            ("application/notice+jwt", "notice+jwt"),
+            ("APPLICATION/Notice+JWT", "notice+jwt"),
+        ] {
+            assert!(media_type_is(value, expected), "{value}");
+        }
+        for value in [
+            "",
+            "application/",
+            "notice",
+            "text/notice+jwt",
+            "application/application/notice+jwt",
+            "notice+jwt;x=1",
+            " notice+jwt",
+            "notice+jwt ",
+            "x-notice+jwt",
+        ] {
+            assert!(!media_type_is(value, "notice+jwt"), "{value:?}");
+        }
+    }
+
+    #[test]
     fn strict_base64url() {
         assert_eq!(parse("eyJhbGciOiJFZERTQSJ9.e30=.AAAA").unwrap_err().code(), "jws.base64");
         assert_eq!(parse("eyJhbGciOiJFZERTQSJ9.e30.AA+A").unwrap_err().code(), "jws.base64");
