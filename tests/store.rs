@@ -1598,6 +1598,18 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
     assert_eq!(log.append(&log_entry(600)).expect("append"), 600);
 }
 
+/// Returns once some session waits for a lock on `table` (a node's start, held there).
+fn waiting_for_a_lock_on(db: &common::pg::Database, table: &str) {
+    let mut watcher = db.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let sql =
+        format!("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%{table}%'");
+    while watcher.query_one(&sql, &[]).expect("activity").get::<_, i64>(0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "nothing ever waited for {table}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Indexes the first $N entries, as a node's indexer would.
 const INDEX_UPTO: &str = "
     INSERT INTO log_leaf (hash, idx) SELECT sha256('\\x00'::bytea || entry), idx FROM log_entry WHERE idx < $N
@@ -1630,22 +1642,7 @@ fn a_node_starting_while_another_indexes_keeps_the_shared_hash_index() {
     tx.batch_execute("LOCK TABLE log_leaf_covered IN ACCESS EXCLUSIVE MODE").expect("lock");
     let store_c: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("store c"));
     let opening = std::thread::spawn(move || DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store_c));
-    let mut watcher = db.client();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let waiting: i64 = watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%log_leaf_covered%'",
-                &[],
-            )
-            .expect("activity")
-            .get(0);
-        if waiting > 0 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "node C never reached the index");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    waiting_for_a_lock_on(&db, "log_leaf_covered");
     // Meanwhile node A goes on: 5 more entries, and its indexer indexes them.
     let writes: Vec<Write> = (10..15)
         .map(|i| Write { entry: Some(log_entry(i as usize).encode().expect("encode")), effects: vec![] })
@@ -1678,22 +1675,7 @@ fn a_node_starting_while_another_stores_a_tile_root_starts() {
     tx.batch_execute("LOCK TABLE log_tile IN ACCESS EXCLUSIVE MODE").expect("lock");
     let store_c: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("store c"));
     let opening = std::thread::spawn(move || DurableLog::open("mrgate.test/log", key(&[9u8; 32]), store_c).map(drop));
-    let mut watcher = db.client();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let waiting: i64 = watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%log_tile%'",
-                &[],
-            )
-            .expect("activity")
-            .get(0);
-        if waiting > 0 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "node C never reached the tile roots");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    waiting_for_a_lock_on(&db, "log_tile");
     // Node A meanwhile: entries 250..260 complete tile 0; its next commit stores the tile's root.
     store.commit(&write(250..260)).expect("10");
     let mut tree = mrgate::ledger::merkle::Tree::new();

@@ -403,11 +403,10 @@ impl App {
         // Nodes starting together on an empty shared store race to install the file's list:
         // one does; the others' installs are refused (`trust.list_changed`) and they look
         // again, finding it stored.
+        let (file_list, file_bytes) = (Arc::new(trust_list), Arc::new(list_bytes));
         let mut attempts = 0;
         let (trust_list, list_bytes, note) = loop {
             attempts += 1;
-            let trust_list = trust_list.clone();
-            let list_bytes = list_bytes.clone();
             let before = match installed.clone() {
                 Some(running) => Some(Before::Running(running)),
                 None => {
@@ -417,12 +416,12 @@ impl App {
                 }
             };
             let succession = before.as_ref().map(|b| {
-                crate::trust::Succession::of((b.sequence(), b.digest()), (trust_list.sequence, &trust_list.digest))
+                crate::trust::Succession::of((b.sequence(), b.digest()), (file_list.sequence, &file_list.digest))
             });
             break match (before, succession) {
                 (Some(before), Some(crate::trust::Succession::Older)) => {
                     let note =
-                        format!("kept trust list {} (the file's is {}, older)", before.sequence(), trust_list.sequence);
+                        format!("kept trust list {} (the file's is {}, older)", before.sequence(), file_list.sequence);
                     let (current, bytes) = before.into_in_force(&install_policy, now, &list_limits)?;
                     (current, bytes, note)
                 }
@@ -431,20 +430,20 @@ impl App {
                     return Err(format!(
                         "the trust list file has sequence {}, but a different list (sha256:{}) is installed under it; \
                      a changed list needs a higher sequence",
-                        trust_list.sequence,
+                        file_list.sequence,
                         before.digest()
                     ));
                 }
                 (Some(_), Some(crate::trust::Succession::Same)) => {
-                    let note = format!("trust list {}", trust_list.sequence);
-                    (Arc::new(trust_list), Arc::new(list_bytes), note)
+                    let note = format!("trust list {}", file_list.sequence);
+                    (Arc::clone(&file_list), Arc::clone(&file_bytes), note)
                 }
                 // New to the gateway: it comes into force through the log, as an operator's
                 // install does, so the log says when every list an entry names was installed.
                 (before, _) => {
                     let installing = crate::decisions::trust_list::installing(
-                        &trust_list,
-                        &list_bytes,
+                        &file_list,
+                        &file_bytes,
                         "configuration",
                         &table.version,
                         now,
@@ -459,11 +458,11 @@ impl App {
                     };
                     let note = format!(
                         "trust list {} from {}, installed as log entry {}",
-                        trust_list.sequence,
+                        file_list.sequence,
                         config.trust_list.file.display(),
                         receipt.index
                     );
-                    (Arc::new(trust_list), Arc::new(list_bytes), note)
+                    (Arc::clone(&file_list), Arc::clone(&file_bytes), note)
                 }
             };
         };

@@ -86,7 +86,7 @@ impl Cosigning {
     }
 
     /// Whether checkpoints are published only once witnessed.
-    pub fn required(&self) -> bool {
+    pub fn witnessed_only(&self) -> bool {
         self.required > 0
     }
 
@@ -120,7 +120,10 @@ impl Cosigning {
     /// Asks the witnesses to cosign the log's checkpoints, a round whenever the log has a
     /// checkpoint newer than the last one asked about, until the task is aborted.
     pub async fn cosign_forever(self: Arc<Self>, log: Arc<DurableLog>) {
-        let Ok(connector) = self.connector() else { return };
+        let connector = match self.connector() {
+            Ok(c) => c,
+            Err(e) => return tracing::error!("no witness will be asked: {e}"),
+        };
         // What each witness last cosigned for this log, as far as this node knows.
         let mut held: Vec<u64> = vec![0; self.witnesses.len()];
         let mut asked = None;

@@ -434,11 +434,7 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
             if let Some(digest) = rules::held_to(&write.effects) {
                 let newest = match &newest_list {
                     Some(newest) => newest.clone(),
-                    None => c
-                        .query_opt("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[])
-                        .await?
-                        .map(|row| row.try_get(0))
-                        .transpose()?,
+                    None => newest_list_digest(c).await?,
                 };
                 newest_list = Some(newest.clone());
                 if let Err(refused) = rules::list_in_force(newest, digest) {
@@ -625,10 +621,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
         }
         // Checked by `commit`, once per commit (see `rules::held_to`).
         Effect::TrustListInForce { .. } => {}
-        Effect::NoTrustList => {
-            let newest = c.query_opt("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[]).await?;
-            rules::no_list_stored(newest.map(|row| row.try_get(0)).transpose()?)?;
-        }
+        Effect::NoTrustList => rules::no_list_stored(newest_list_digest(c).await?)?,
         Effect::PutTrustList(v) => {
             let sequence = v.sequence as i64;
             let other = c
@@ -692,6 +685,12 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
         }
     }
     Ok(Vec::new())
+}
+
+/// The digest of the newest stored trust list, as this transaction sees it.
+async fn newest_list_digest(c: &mut Conn) -> Result<Option<String>, StoreError> {
+    let row = c.query_opt("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[]).await?;
+    Ok(row.map(|row| row.try_get(0)).transpose()?)
 }
 
 /// A conflict unless round `id` is defined and not closed.

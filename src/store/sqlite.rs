@@ -390,6 +390,14 @@ fn apply_all(
     Ok(Ok(replaced))
 }
 
+/// The digest of the newest stored trust list, as this transaction sees it.
+fn newest_list_digest(conn: &Connection) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?)
+}
+
 /// One effect; returns the results a submission replaced. `index` is the log index of the
 /// write's entry, if it has one.
 fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<PtResultRecord>, StoreError> {
@@ -481,13 +489,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         }
         // Checked by `commit`, once per commit (see `rules::held_to`).
         Effect::TrustListInForce { .. } => {}
-        Effect::NoTrustList => {
-            let newest: Option<String> = conn
-                .prepare_cached("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
-                .query_row([], |r| r.get(0))
-                .optional()?;
-            rules::no_list_stored(newest)?;
-        }
+        Effect::NoTrustList => rules::no_list_stored(newest_list_digest(conn)?)?,
         Effect::PutPtRound(r) => {
             let inserted = conn.execute(
                 "INSERT INTO pt_round (id, provider, definition, defined_at) VALUES (?1, ?2, ?3, ?4)
@@ -594,10 +596,7 @@ impl Store for SqliteStore {
                 if let Some(digest) = rules::held_to(&write.effects) {
                     let newest = match &newest_list {
                         Some(newest) => newest.clone(),
-                        None => conn
-                            .prepare_cached("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
-                            .query_row([], |r| r.get(0))
-                            .optional()?,
+                        None => newest_list_digest(&conn)?,
                     };
                     newest_list = Some(newest.clone());
                     if let Err(refused) = rules::list_in_force(newest, digest) {
