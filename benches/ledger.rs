@@ -118,8 +118,7 @@ fn bench_entry(document: &str) -> mrgate::ledger::entry::Entry {
         actor: "bench".into(),
         inputs: vec![mrgate::ledger::entry::document_digest(document.as_bytes())],
         outputs: vec![],
-        trust_list: None,
-        equivalence_table: None,
+        rules: Default::default(),
         verdict: "valid".into(),
         reasons: vec![],
     }

@@ -46,6 +46,10 @@ mkdir -p "$out/iaf"
 { printf '\0'; cat "$tmp/iaf.xml"; } > "$out/iaf/iaf-xml"
 { printf '\1'; cat "$tmp/iaf.json"; } > "$out/iaf/iaf-json"
 seed jws "$tmp/vc.jwt"
+sed 's/^sequence = 1$/sequence = 2/' "$root/src/standards/equivalence.toml" > "$tmp/table-2.toml"
+"$bin" rules sign --key "$root/certs/demo/trust-list-operator.key" --cert "$root/certs/demo/trust-list-operator.pem" \
+  "$tmp/table-2.toml" | tr -d '\n' > "$tmp/table-2.jws"
+seed equivalence_table "$root/src/standards/equivalence.toml" "$tmp/table-2.toml" "$tmp/table-2.jws" "$tmp/vc.jwt"
 mkdir -p "$out/x509"
 for pem in "$root"/certs/demo/*.pem "$root"/certs/demo/*/*.pem "$root"/certs/demo/foreign/*/*.pem; do
   python3 - "$pem" "$out/x509/$(echo "$pem" | tr / _).der" <<'PY' || true

@@ -43,6 +43,8 @@ pub mod ledger;
 pub mod witness;
 // Every decision, and the one recorder of the log.
 pub mod decisions;
+// (the audit: the log read again and its decisions made again)
+pub mod audit;
 // Shells: test and demo PKIs, the HTTPS gateway, the command line.
 pub mod pki;
 // (the gateway)

@@ -312,6 +312,25 @@ reasons! {
     TrustMraSuspended = "trust.mra_suspended", 422, "The mutual-recognition status was suspended.";
     TrustMraWithdrawn = "trust.mra_withdrawn", 422, "The mutual-recognition status was withdrawn.";
 
+    // rules: the equivalence table as a signed, versioned record, and rule versions.
+    RulesUnsigned = "rules.unsigned", 400, "The equivalence table is not a compact JWS (only the build's own table is unsigned).";
+    RulesTyp = "rules.typ", 422, "The JWS does not say it is an equivalence table (typ mrgate-equivalence-table+jws, cty toml).";
+    RulesSignature = "rules.signature", 422, "The equivalence table's signature, or its signer's path to the operator anchor, does not verify.";
+    RulesSigner = "rules.signer", 422, "The equivalence table is not signed by a pinned trust-list signer with the tslSigning EKU.";
+    RulesSequence = "rules.sequence", 409, "The equivalence table's sequence is not newer than the installed one.";
+    RulesSequenceReused = "rules.sequence_reused", 409, "A different equivalence table with this sequence is already stored.";
+    RulesTableChanged = "rules.table_changed", 409, "A newer equivalence table came into force while the decision was made; ask again.";
+    RulesUnknownVersion = "rules.unknown_version", 404, "No rule document with this sequence is stored.";
+
+    // audit: what `mrgate log audit` finds when it decides the log again.
+    AuditEntry = "audit.entry", 422, "A log entry cannot be read, or does not have the inputs its kind has (mrgate log audit).";
+    AuditRules = "audit.rules", 422, "An entry names a rule version that was not in force at its place in the log, or that cannot be read (mrgate log audit).";
+    AuditInstall = "audit.install", 422, "A rule document's install does not match the stored version, does not verify, or is not newer than the one before (mrgate log audit).";
+    AuditDocument = "audit.document", 422, "The document an entry names is not kept, or what is kept under its digest is another document (mrgate log audit).";
+    AuditVerdict = "audit.verdict", 422, "Decided again from the document and the rule versions the entry names, the decision comes out otherwise (mrgate log audit).";
+    AuditTree = "audit.tree", 422, "The tree recomputed from every entry does not have the root the checkpoint signs (mrgate log audit).";
+    AuditFetch = "audit.fetch", 503, "The audit could not fetch what it reads from the gateway (mrgate log audit --url).";
+
     // auth: who may do what.
     AuthRole = "auth.role", 403 | 401, "The caller's role may not do this (401 when it showed no credentials).";
     AuthIssuerNotAllowed = "auth.issuer_not_allowed", 403, "A client certificate claims a role its issuer may not grant.";
@@ -368,6 +387,7 @@ reasons! {
     IoRead = "io.read", 400, "An input file cannot be read (command line).";
     IoWrite = "io.write", 500, "An output cannot be written (command line).";
     UsageAt = "usage.at", 400, "The --at time is not RFC 3339 (command line).";
+    UsageAudit = "usage.audit", 400, "mrgate log audit needs --config or --url, and with --url the keys and certificates it checks against.";
     UsageTrustAnchor = "usage.trust_anchor", 400, "A trust anchor is required (command line).";
     UsageWitnesses = "usage.witnesses", 400, "--min-witnesses asks for more witnesses than --witness-key gives (command line).";
     TranslateLossy = "translate.lossy", 422, "The target format cannot carry every field (--strict, command line).";

@@ -48,8 +48,17 @@ fn entry(i: u64) -> Entry {
         actor: "partner:dakks".into(),
         inputs: vec![document_digest(format!("credential {i}").as_bytes())],
         outputs: vec![],
-        trust_list: Some(document_digest(b"trust list 7")),
-        equivalence_table: Some("2026.11.26-1".into()),
+        rules: mrgate::ledger::entry::Rules::V2 {
+            trust_list: Some(mrgate::ledger::entry::RuleVersion {
+                sequence: 7,
+                digest: document_digest(b"trust list 7"),
+            }),
+            equivalence_table: Some(mrgate::ledger::entry::RuleVersion {
+                sequence: 1,
+                digest: document_digest(b"table 1"),
+            }),
+            rule_set: Some("1".into()),
+        },
         verdict: "valid".into(),
         reasons: vec![],
     }
@@ -302,15 +311,16 @@ async fn the_log_reads_through_its_tiles_with_go_tlog() {
     let app = std::sync::Arc::new(App::load(config(dir.path())).expect("app"));
     let customs = Caller { role: Role::Customs, actor: "customs:tiles".into(), exporter: None };
     let mut queued = Vec::new();
-    for i in 0..600 {
+    for i in 0..599 {
         let decided = verify::verify(&app.context(), &customs, Audience::Api, format!("document {i}").as_bytes());
-        queued.push(app.recorder.queue(decided.expect("decided").entry).expect("queued"));
+        let decided = decided.expect("decided");
+        queued.push(app.recorder.queue(decided.entry, decided.effects).expect("queued"));
     }
     for q in queued {
         q.receipt().await.expect("recorded");
     }
     let size = app.log.size().expect("size");
-    assert_eq!(size, 601, "the configured trust list's install and 600 verifications");
+    assert_eq!(size, 601, "the build's table and the configured trust list's installs, and 599 verifications");
     let gw = start(std::sync::Arc::clone(&app)).await.expect("start");
     let get = async |path: &str| call(gw.addr, "GET", path, vec![], None, None).await;
 

@@ -320,8 +320,14 @@ fn entry(i: usize, document: &[u8]) -> Entry {
         actor: "exporter".into(),
         inputs: vec![document_digest(document)],
         outputs: vec![document_digest(format!("output {i}").as_bytes())],
-        trust_list: None,
-        equivalence_table: Some("2026.11.26-1".into()),
+        rules: mrgate::ledger::entry::Rules::V2 {
+            trust_list: None,
+            equivalence_table: Some(mrgate::ledger::entry::RuleVersion {
+                sequence: 1,
+                digest: document_digest(b"table 1"),
+            }),
+            rule_set: Some("1".into()),
+        },
         verdict: "valid".into(),
         reasons: vec!["export.ok".into()],
     }

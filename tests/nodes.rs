@@ -138,17 +138,21 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
     let configs: Vec<_> = (0..3).map(|i| node_config(&dir.path().join(format!("node{i}")), &store_url)).collect();
     let nodes = start_nodes(&configs);
     let [a, b, c] = [nodes[0].addr, nodes[1].addr, nodes[2].addr];
-    // Started together on an empty database, they installed the configured list once.
+    // Started together on an empty database, they installed the build's equivalence table
+    // and the configured list once each.
     let entries = get(b, "/v1/log/entries?start=0&end=100").await.json();
-    let installs: Vec<String> = entries["entries"]
+    let entries: Vec<String> = entries["entries"]
         .as_array()
         .expect("entries")
         .iter()
         .map(|e| String::from_utf8(STANDARD.decode(e["entry"].as_str().expect("entry")).expect("b64")).expect("utf8"))
-        .filter(|e| e.contains("\nkind trust-list\n"))
         .collect();
-    assert_eq!(installs.len(), 1, "{installs:#?}");
-    assert!(installs[0].contains("\nactor configuration\n"), "{}", installs[0]);
+    let installs =
+        |kind: &str| -> Vec<&String> { entries.iter().filter(|e| e.contains(&format!("\nkind {kind}\n"))).collect() };
+    assert_eq!(installs("trust-list").len(), 1, "{entries:#?}");
+    assert!(installs("trust-list")[0].contains("\nactor configuration\n"), "{}", installs("trust-list")[0]);
+    assert_eq!(installs("equivalence-table").len(), 1, "{entries:#?}");
+    assert!(installs("equivalence-table")[0].contains("\nactor build\n"), "{}", installs("equivalence-table")[0]);
 
     // Exported through A; fetched again through B (its receipt proved by B's tree, which
     // follows A's entries); looked up and verified through C.
@@ -211,12 +215,45 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
     assert_ne!(before["digest"].as_str(), Some(digest.as_str()));
     let v = call(b, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None).await;
     assert_eq!(v.status, 200, "{}", text(&v));
-    assert_eq!(entry_list(v.json()["receipt"]["entry"].as_str().expect("entry")), format!("sha256:{digest}"));
+    assert_eq!(
+        entry_list(v.json()["receipt"]["entry"].as_str().expect("entry")),
+        format!("{sequence} sha256:{digest}")
+    );
     assert_eq!(get(c, "/v1/trust-list").await.body, built.stdout);
     assert_eq!(get(c, "/healthz").await.json()["trust_list"]["sequence"], sequence);
     // The same list again through C is not newer: refused, whichever node is asked.
     let again = call(c, "PUT", "/v1/admin/trust-list", built.stdout, Some("operator"), None).await;
     assert_eq!((again.status, again.json()["reason"].as_str()), (409, Some("trust.sequence")), "{}", text(&again));
+
+    // So is a newer equivalence table installed through B: C decides with it at once, and
+    // A lists it among the rules; the same table again through A is not newer.
+    let table = dir.path().join("equivalence-2.toml");
+    std::fs::write(&table, mrgate::standards::EMBEDDED_TABLE.replacen("sequence = 1\n", "sequence = 2\n", 1))
+        .expect("table");
+    let table = table.display().to_string();
+    let signed = common::mrgate(
+        &[
+            "rules",
+            "sign",
+            &table,
+            "--key",
+            &format!("{DEMO}/trust-list-operator.key"),
+            "--cert",
+            &format!("{DEMO}/trust-list-operator.pem"),
+        ],
+        b"",
+    );
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    let installed = call(b, "PUT", "/v1/admin/equivalence-table", signed.stdout.clone(), Some("operator"), None).await;
+    assert_eq!(installed.status, 200, "{}", text(&installed));
+    let table_digest = installed.json()["digest"].as_str().expect("digest").to_string();
+    let v = call(c, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None).await;
+    let entry = String::from_utf8(STANDARD.decode(v.json()["receipt"]["entry"].as_str().expect("entry")).expect("b64"))
+        .expect("utf8");
+    assert!(entry.contains(&format!("\nequivalence-table 2 sha256:{table_digest}\n")), "{entry}");
+    assert_eq!(get(a, "/v1/rules").await.json()["in_force"]["equivalence_table"]["sequence"], 2);
+    let again = call(a, "PUT", "/v1/admin/equivalence-table", signed.stdout, Some("operator"), None).await;
+    assert_eq!((again.status, again.json()["reason"].as_str()), (409, Some("rules.sequence")), "{}", text(&again));
 
     // The three serve one log: the same checkpoint (one tree, one key), each having
     // followed the others' entries.
@@ -225,9 +262,10 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
         checkpoints.push(text(&get(node, "/v1/log/checkpoint").await));
     }
     assert!(checkpoints.iter().all(|cp| *cp == checkpoints[0]), "{checkpoints:#?}");
-    // The configured list's install (at least once: the nodes started together), an export,
-    // two verifications, a recognition, two notices, an install, a verification.
-    assert!(size_and_root(&checkpoints[0]).0 >= 9, "{}", checkpoints[0]);
+    // The build's table and the configured list's installs (at least once each: the nodes
+    // started together), an export, two verifications, a recognition, two notices, an
+    // install, a verification, an install, a verification.
+    assert!(size_and_root(&checkpoints[0]).0 >= 12, "{}", checkpoints[0]);
 }
 
 /// What one client request came to.

@@ -7,6 +7,7 @@ mod common;
 use bytes::Bytes;
 use common::gateway::{DEMO, Refusing, call, config, domestic_certificate, tls_client, token};
 use http_body_util::{BodyExt, Full};
+use mrgate::ledger::entry::{RuleVersion, Rules};
 use mrgate::server::{App, start};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -66,22 +67,31 @@ async fn export_lookup_verify_and_prove() {
     let checkpoint = call(addr, "GET", "/v1/log/checkpoint", vec![], None, None).await;
     assert!(checkpoint.content_type.starts_with("text/plain"));
     let text = String::from_utf8(checkpoint.body).expect("utf8");
-    // Entry 0 installed the configured trust list; then the export and three verdicts.
-    assert!(text.starts_with("demo.mrgate.example/log\n5\n"), "{text}");
+    // Entry 0 installed the build's equivalence table, entry 1 the configured trust list;
+    // then the export and three verdicts.
+    assert!(text.starts_with("demo.mrgate.example/log\n6\n"), "{text}");
     let entries = call(addr, "GET", "/v1/log/entries?start=0&end=10", vec![], None, None).await.json();
     let entries = entries["entries"].as_array().expect("entries");
-    assert_eq!(entries.len(), 5);
+    assert_eq!(entries.len(), 6);
     use base64::Engine;
-    let first =
-        base64::engine::general_purpose::STANDARD.decode(entries[0]["entry"].as_str().expect("entry")).expect("b64");
-    let first = mrgate::ledger::entry::Entry::decode(&first).expect("entry");
+    let entry = |i: usize| {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(entries[i]["entry"].as_str().expect("entry"))
+            .expect("b64");
+        mrgate::ledger::entry::Entry::decode(&bytes).expect("entry")
+    };
+    let (table, list) = (entry(0), entry(1));
     assert_eq!(
-        (first.kind.as_str(), first.actor.as_str(), first.verdict.as_str(), first.trust_list),
-        ("trust-list", "configuration", "installed", Some(app.trust_list().digest.clone()))
+        (table.kind.as_str(), table.actor.as_str(), table.verdict.as_str(), table.rules.table_digest()),
+        ("equivalence-table", "build", "installed", Some(app.table().digest.as_str()))
     );
-    let inclusion = call(addr, "GET", "/v1/log/proof/inclusion?index=1&size=5", vec![], None, None).await.json();
-    assert_eq!(inclusion["tree_size"], 5);
-    let consistency = call(addr, "GET", "/v1/log/proof/consistency?from=1&to=5", vec![], None, None).await;
+    assert_eq!(
+        (list.kind.as_str(), list.actor.as_str(), list.verdict.as_str(), list.rules.trust_list_digest()),
+        ("trust-list", "configuration", "installed", Some(app.trust_list().digest.as_str()))
+    );
+    let inclusion = call(addr, "GET", "/v1/log/proof/inclusion?index=1&size=6", vec![], None, None).await.json();
+    assert_eq!(inclusion["tree_size"], 6);
+    let consistency = call(addr, "GET", "/v1/log/proof/consistency?from=1&to=6", vec![], None, None).await;
     assert_eq!(consistency.status, 200);
     let key = call(addr, "GET", "/v1/log/key", vec![], None, None).await;
     assert_eq!(key.body, std::fs::read(format!("{DEMO}/log.pub")).expect("pub"));
@@ -175,7 +185,7 @@ async fn a_restart_keeps_everything_acknowledged() {
     )
     .await;
     assert_eq!(export.status, 200);
-    assert_eq!(app.log.size().expect("size"), 2, "the configured trust list and the export");
+    assert_eq!(app.log.size().expect("size"), 3, "the build's table, the configured trust list and the export");
     running.task.abort();
 }
 
@@ -341,15 +351,15 @@ mod partners {
         let recognize =
             || call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None);
         refused(&recognize().await, 503, "store.database");
-        assert_eq!(size(), 1, "an export or recognition was logged without its registration");
+        assert_eq!(size(), 2, "an export or recognition was logged without its registration");
         drop(refusing);
         // What is returned is stored with the entry too.
         let refusing = Refusing::writes(dir.path(), "INSERT ON decision");
         refused(&recognize().await, 503, "store.database");
-        assert_eq!((size(), call(addr, "GET", &recognized, vec![], None, None).await.status), (1, 404));
+        assert_eq!((size(), call(addr, "GET", &recognized, vec![], None, None).await.status), (2, 404));
         drop(refusing);
         let r = recognize().await;
-        assert_eq!((r.status, size()), (201, 2), "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!((r.status, size()), (201, 3), "{}", String::from_utf8_lossy(&r.body));
 
         let refusing = Refusing::writes(dir.path(), "INSERT ON status_event");
         refused(
@@ -367,16 +377,16 @@ mod partners {
         let list = demo_list_with_sequence(dir.path(), 2);
         let install = call(addr, "PUT", "/v1/admin/trust-list", list.into_bytes(), Some("operator"), None).await;
         refused(&install, 503, "store.database");
-        assert_eq!((app.trust_list().sequence, size()), (1, 2));
+        assert_eq!((app.trust_list().sequence, size()), (1, 3));
         drop(refusing);
 
         // The export logged at last is the one the look-up and the export's own page prove.
         let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token)).await;
-        assert_eq!((export.status, size()), (201, 3), "{}", String::from_utf8_lossy(&export.body));
+        assert_eq!((export.status, size()), (201, 4), "{}", String::from_utf8_lossy(&export.body));
         let id = export.json()["id"].as_str().expect("id").to_string();
         let kept = call(addr, "GET", &format!("/v1/exports/{id}"), vec![], None, Some(&token)).await;
         assert_eq!(kept.status, 200, "{}", String::from_utf8_lossy(&kept.body));
-        assert_eq!(kept.json()["receipt"]["index"], 2);
+        assert_eq!(kept.json()["receipt"]["index"], 3);
         assert_eq!(kept.json()["documents"], export.json()["documents"]);
         running.task.abort();
     }
@@ -396,7 +406,7 @@ async fn decisions_stored_before_their_index_was_kept_prove_their_receipt_afresh
     let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
     db.execute_batch(
         r#"INSERT INTO decision (id, kind, json) VALUES
-             ('old', 'export', '{"id":"old","receipt":{"index":1,"tree_size":2,"hashes":["stale"]}}'),
+             ('old', 'export', '{"id":"old","receipt":{"index":2,"tree_size":3,"hashes":["stale"]}}'),
              ('bare', 'export', '{"id":"bare"}');"#,
     )
     .expect("old decisions");
@@ -411,7 +421,7 @@ async fn decisions_stored_before_their_index_was_kept_prove_their_receipt_afresh
         assert_eq!(r.status, 200, "{path}: {}", String::from_utf8_lossy(&r.body));
         let body = r.json();
         let receipt = if path.contains("receipts") { body } else { body["receipt"].clone() };
-        assert_eq!((receipt["index"].as_u64(), receipt["tree_size"].as_u64()), (Some(1), Some(4)), "{path}");
+        assert_eq!((receipt["index"].as_u64(), receipt["tree_size"].as_u64()), (Some(2), Some(5)), "{path}");
         let receipt: mrgate::ledger::receipt::Receipt = serde_json::from_value(receipt).expect("receipt");
         let verified = mrgate::ledger::receipt::verify(&receipt, key.raw(), None).expect("receipt verifies");
         assert_eq!(verified.entry.kind, "export");
@@ -518,14 +528,25 @@ async fn the_configured_trust_list_is_logged_once_and_a_sequence_names_one_list(
     let demo_digest = {
         let app = App::load(config(dir.path())).expect("app");
         let first = last_entry(&app);
-        assert_eq!((app.log.size().expect("size"), first.actor.as_str()), (1, "configuration"));
-        assert_eq!((first.verdict.as_str(), first.reasons), ("installed", vec!["trust.sequence.1".to_string()]));
-        assert_eq!(first.trust_list, Some(app.trust_list().digest.clone()));
-        assert_eq!(first.equivalence_table, Some(app.table.version.clone()));
+        assert_eq!((app.log.size().expect("size"), first.actor.as_str()), (2, "configuration"));
+        assert_eq!(
+            (first.verdict.as_str(), first.reasons.clone()),
+            ("installed", vec!["trust.sequence.1".to_string()])
+        );
+        let list = app.trust_list();
+        let table = app.table();
+        assert_eq!(
+            first.rules,
+            Rules::V2 {
+                trust_list: Some(RuleVersion { sequence: list.sequence, digest: list.digest.clone() }),
+                equivalence_table: Some(RuleVersion { sequence: 1, digest: table.digest.clone() }),
+                rule_set: Some(mrgate::decisions::RULE_SET.into()),
+            }
+        );
         app.trust_list().digest.clone()
     };
     let app = App::load(config(dir.path())).expect("restart");
-    assert_eq!(app.log.size().expect("size"), 1, "the same list again is not installed again");
+    assert_eq!(app.log.size().expect("size"), 2, "the same list and table again are not installed again");
     drop(app);
 
     // The demo list re-signed now: the same sequence, other bytes.
@@ -541,7 +562,7 @@ async fn the_configured_trust_list_is_logged_once_and_a_sequence_names_one_list(
     let mut cfg = config(dir.path());
     cfg.trust_list.file = newer;
     let app = Arc::new(App::load(cfg.clone()).expect("a newer list"));
-    assert_eq!((app.log.size().expect("size"), app.trust_list().sequence), (2, 2));
+    assert_eq!((app.log.size().expect("size"), app.trust_list().sequence), (3, 2));
     assert_eq!(last_entry(&app).reasons, vec!["trust.sequence.2".to_string()]);
     let running = start(Arc::clone(&app)).await.expect("start");
     // A reload naming a changed sequence-2 list is refused and keeps the list in force.
@@ -556,7 +577,7 @@ async fn the_configured_trust_list_is_logged_once_and_a_sequence_names_one_list(
     let e = running.reload(next).expect_err("refused");
     assert!(e.contains("has sequence 2, but a different list") && e.contains(&app.trust_list().digest), "{e}");
     let in_force = running.app().trust_list();
-    assert_eq!((in_force.sequence, running.app().log.size().expect("size")), (2, 2));
+    assert_eq!((in_force.sequence, running.app().log.size().expect("size")), (2, 3));
     assert_eq!(in_force.digest, app.trust_list().digest);
     running.shutdown(std::time::Duration::from_secs(5)).await;
 }
@@ -632,9 +653,9 @@ async fn metrics_and_the_public_rate_limit() {
         "mrgate_verdicts_total{reason=\"export.exported\"} 1",
         // The configured trust list's install is recorded (and counted) as any decision is.
         "mrgate_verdicts_total{reason=\"trust-list.installed\"} 1",
-        "mrgate_log_append_seconds_count 2",
-        "mrgate_log_tree_size 2",
-        "mrgate_log_commits_total 2",
+        "mrgate_log_append_seconds_count 3",
+        "mrgate_log_tree_size 3",
+        "mrgate_log_commits_total 3",
         "mrgate_trust_list_age_seconds ",
         "mrgate_log_checkpoint_age_seconds ",
     ] {
@@ -754,7 +775,7 @@ async fn the_verification_page_and_its_public_api() {
     assert!(c["receipt"]["tree_size"].as_u64() >= export["receipt"]["tree_size"].as_u64());
     let receipt: mrgate::ledger::receipt::Receipt = serde_json::from_value(c["receipt"].clone()).expect("receipt");
     let verified = mrgate::ledger::receipt::verify(&receipt, key.raw(), None).expect("receipt");
-    assert_eq!((verified.entry.kind.as_str(), verified.index), ("export", 1));
+    assert_eq!((verified.entry.kind.as_str(), verified.index), ("export", 2));
     running.task.abort();
 }
 
@@ -793,7 +814,7 @@ async fn credentials_link_to_their_receipts_and_entries_are_found_by_hash() {
     let r = call(addr, "GET", &format!("/v1/receipts/{id}"), vec![], None, None).await;
     assert_eq!(r.status, 200);
     let receipt: mrgate::ledger::receipt::Receipt = serde_json::from_value(r.json()).expect("receipt");
-    assert_eq!((receipt.index, receipt.tree_size), (1, 3));
+    assert_eq!((receipt.index, receipt.tree_size), (2, 4));
     mrgate::ledger::receipt::verify(&receipt, key.raw(), Some(jws.as_bytes())).expect("receipt verifies");
     assert_eq!(call(addr, "GET", "/v1/receipts/0123abcd", vec![], None, None).await.status, 404);
     assert_eq!(call(addr, "POST", "/v1/receipts/x", vec![], None, None).await.status, 405);
@@ -808,7 +829,7 @@ async fn credentials_link_to_their_receipts_and_entries_are_found_by_hash() {
         let p = call(addr, "GET", &format!("/v1/log/proof/inclusion?hash={form}"), vec![], None, None).await;
         assert_eq!(p.status, 200, "{form}: {}", String::from_utf8_lossy(&p.body));
         let p = p.json();
-        assert_eq!((p["index"].as_u64(), p["tree_size"].as_u64()), (Some(1), Some(3)));
+        assert_eq!((p["index"].as_u64(), p["tree_size"].as_u64()), (Some(2), Some(4)));
         assert_eq!(p["leaf_hash"], leaf.as_str());
     }
     let unknown = "A".repeat(43) + "=";
@@ -905,7 +926,7 @@ async fn a_reload_applies_a_new_configuration_or_keeps_the_old_one() {
     assert!(handshake(addr, client_trusting(&cert_pem)).await, "new connections get the new certificate");
     assert!(!handshake(addr, common::gateway::tls_client(None)).await, "the old certificate is gone");
     // The log and store carry over: the next entry continues the same tree.
-    assert_eq!(running.app().log.size().expect("size"), 3, "the trust list and both exports, one log");
+    assert_eq!(running.app().log.size().expect("size"), 4, "the table, the trust list and both exports, one log");
     running.shutdown(std::time::Duration::from_secs(5)).await;
 }
 
@@ -1000,6 +1021,10 @@ async fn the_authorization_matrix() {
         ("POST", "/v1/recognitions", [false, false, false, false, true, false]),
         ("POST", "/v1/notices", [false, false, false, false, true, false]),
         ("PUT", "/v1/admin/trust-list", [false, false, false, true, false, false]),
+        ("PUT", "/v1/admin/equivalence-table", [false, false, false, true, false, false]),
+        ("GET", "/v1/rules", all),
+        ("GET", "/v1/rules/trust-list/1", all),
+        ("GET", "/v1/rules/equivalence-table/1", all),
         ("GET", "/v1/log/key", all),
         ("GET", "/v1/log/checkpoint", all),
         ("GET", "/v1/log/witnesses", all),
@@ -1008,6 +1033,7 @@ async fn the_authorization_matrix() {
         ("GET", "/v1/log/entries?start=0&end=1", all),
         // The tile path as one segment (its slashes escaped), read the same.
         ("GET", "/v1/log/tile/0%2F000.p%2F1", all),
+        ("GET", "/v1/log/documents/0000", [false, true, false, true, true, false]),
         ("GET", "/v1/receipts/x", all),
         ("POST", "/v1/pt/rounds", [false, false, false, false, true, false]),
         ("GET", "/v1/pt/rounds/x", [false, false, false, true, true, false]),

@@ -18,7 +18,7 @@ use mrgate::store::postgres::PostgresStore;
 use mrgate::store::sqlite::SqliteStore;
 use mrgate::store::{
     CertificateRecord, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord,
-    PtSubmissionRecord, StatusEvent, Store, StoreError, TrustListVersion, Write,
+    PtSubmissionRecord, StatusEvent, Store, StoreError, TableVersion, TrustListVersion, Write,
 };
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use std::sync::Arc;
@@ -144,7 +144,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 5) | ("postgres", 2)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 6) | ("postgres", 3)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -311,7 +311,7 @@ fn a_cached_version_never_outlives_an_acknowledged_write() {
 }
 
 /// A store written by schema 1 (certificates, no PT tables, decisions without their log
-/// index) is brought up to schema 3 on open, keeping what it held. (SQLite only: no
+/// index) is brought up to the newest schema on open, keeping what it held. (SQLite only: no
 /// PostgreSQL store was ever at an older schema.)
 #[test]
 fn a_version_1_store_is_migrated() {
@@ -327,13 +327,14 @@ fn a_version_1_store_is_migrated() {
          ALTER TABLE decision DROP COLUMN log_index;
          DROP TABLE log_tile;
          DROP TABLE notice;
+         DROP TABLE equivalence_table; DROP TABLE kept_document;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 5);
+    assert_eq!(store.schema_version().expect("v"), 6);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
@@ -466,8 +467,7 @@ fn log_entry(i: usize) -> Entry {
         actor: "exporter".into(),
         inputs: vec![document_digest(format!("doc {i}").as_bytes())],
         outputs: vec![],
-        trust_list: None,
-        equivalence_table: None,
+        rules: Default::default(),
         verdict: "valid".into(),
         reasons: vec![],
     }
@@ -1492,6 +1492,99 @@ fn the_first_trust_list_is_installed_once() {
     }
 }
 
+/// Equivalence-table versions as the store keeps them: one table per sequence
+/// (`rules.sequence_reused`), the build's first only while none is stored
+/// (`NoEquivalenceTable`), and a write held to the table in force (`TableInForce`) refused
+/// with `rules.table_changed` once a newer one is stored — in the same commit too — while
+/// a write held to both rule documents needs both in force.
+#[test]
+fn equivalence_tables_are_versioned_and_writes_are_held_to_the_one_in_force() {
+    let table = |sequence: u64, digest: &str| {
+        Effect::PutEquivalenceTable(TableVersion {
+            sequence,
+            digest: digest.into(),
+            label: format!("v{sequence}"),
+            installed_at: "2026-12-02T00:00:00Z".into(),
+            document: format!("table {sequence}").into_bytes(),
+        })
+    };
+    let write = |i: usize, effects: Vec<Effect>| Write { entry: Some(stored_entry(i)), effects };
+    let held = |i: usize, digest: &str| write(i, vec![Effect::TableInForce { digest: digest.into() }]);
+    let (a, b2, c) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+    for b in &backends() {
+        let store = b.open();
+        let store = &*store;
+        let name = b.name();
+        assert_eq!(outcomes(store, &[held(0, &a)]), [Ok(())], "{name}: none stored, nothing to hold to");
+        let first = |i: usize, d: &str| write(i, vec![Effect::NoEquivalenceTable, table(1, d)]);
+        assert_eq!(outcomes(store, &[first(1, &a), first(2, &c)]), [Ok(()), Err("rules.table_changed")], "{name}");
+        assert_eq!(outcomes(store, &[write(3, vec![table(1, &b2)])]), [Err("rules.sequence_reused")], "{name}");
+        assert_eq!(outcomes(store, &[write(4, vec![table(1, &a)])]), [Ok(())], "{name}: the same table again");
+        assert_eq!(
+            outcomes(store, &[held(5, &a), write(6, vec![table(2, &b2)]), held(7, &a), held(8, &b2)]),
+            [Ok(()), Ok(()), Err("rules.table_changed"), Ok(())],
+            "{name}: the install earlier in the commit holds"
+        );
+        // Held to a trust list and a table: both must be in force.
+        store
+            .write(Effect::PutTrustList(TrustListVersion {
+                sequence: 1,
+                digest: c.clone(),
+                installed_at: "2026-12-02T00:00:00Z".into(),
+                document: b"<list/>".to_vec(),
+            }))
+            .expect("list");
+        let both = |i: usize, list: &str, t: &str| {
+            write(i, vec![Effect::TrustListInForce { digest: list.into() }, Effect::TableInForce { digest: t.into() }])
+        };
+        assert_eq!(
+            outcomes(store, &[both(9, &c, &a), both(10, &a, &b2), both(11, &c, &b2)]),
+            [Err("rules.table_changed"), Err("trust.list_changed"), Ok(())],
+            "{name}"
+        );
+        let tables = store.equivalence_tables().expect("tables");
+        let seen: Vec<_> = tables.iter().map(|t| (t.sequence, t.digest.as_str(), t.label.as_str())).collect();
+        assert_eq!(seen, [(1, a.as_str(), "v1"), (2, b2.as_str(), "v2")], "{name}");
+        assert_eq!(tables[1].document, b"table 2", "{name}");
+        assert_eq!(store.newest_equivalence_table_id().expect("newest"), Some((2, b2.clone())), "{name}");
+        assert_eq!(store.newest_equivalence_table().expect("newest").map(|t| t.sequence), Some(2), "{name}");
+        let logged: Vec<_> = [0, 1, 4, 5, 6, 8, 11].into_iter().map(stored_entry).collect();
+        assert_eq!(store.log_entries(0, 20).expect("entries"), logged, "{name}");
+    }
+}
+
+/// Documents a decision keeps (`KeepDocument`) are stored once by digest, with the entry —
+/// in a write that cannot be refused (a verification, group-committed) and in one that can
+/// (a recognition): refused, it keeps nothing.
+#[test]
+fn kept_documents_are_stored_once_with_their_entry() {
+    let keep = |d: &[u8]| Effect::KeepDocument { digest: mrgate::crypto::sha256_hex(d), document: d.to_vec() };
+    let digest = |d: &[u8]| mrgate::crypto::sha256_hex(d);
+    for b in &backends() {
+        let store = b.open();
+        let store = &*store;
+        let name = b.name();
+        let verifications = [
+            Write { entry: Some(stored_entry(0)), effects: vec![keep(b"one")] },
+            Write { entry: Some(stored_entry(1)), effects: vec![keep(b"one"), keep(b"two")] },
+        ];
+        assert_eq!(outcomes(store, &verifications), [Ok(()), Ok(())], "{name}");
+        let refused = Write {
+            entry: Some(stored_entry(2)),
+            effects: vec![
+                keep(b"three"),
+                Effect::ClosePtRound { id: "none".into(), at: "x".into(), submissions: vec![] },
+            ],
+        };
+        assert_eq!(outcomes(store, &[refused]), [Err("pt.round_unknown")], "{name}");
+        assert_eq!(store.kept_document(&digest(b"one")).expect("read"), Some(b"one".to_vec()), "{name}");
+        assert_eq!(store.kept_document(&digest(b"two")).expect("read"), Some(b"two".to_vec()), "{name}");
+        assert_eq!(store.kept_document(&digest(b"three")).expect("read"), None, "{name}: refused, kept nothing");
+        assert_eq!(store.kept_document(&"0".repeat(64)).expect("read"), None, "{name}");
+        assert_eq!(b.count("SELECT COUNT(*) FROM kept_document"), 2, "{name}");
+    }
+}
+
 /// The log's entries in PostgreSQL live in range partitions (`log_entry_p0`, `_p1`, …),
 /// each created by the commit that first needs it. With partitions of 256 entries (one
 /// tile), 600 entries appended in racing batches land in three; an old partition moved to
@@ -1586,6 +1679,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
             "CREATE TABLE log_entry_v1 (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
              INSERT INTO log_entry_v1 SELECT idx, entry FROM log_entry;
              DROP TABLE log_entry; DROP TABLE log_partitioning;
+             DROP TABLE equivalence_table; DROP TABLE kept_document;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;
              UPDATE mrgate_schema SET version = 1",
         )

@@ -48,8 +48,7 @@ fn grow(log: &mut MemoryLog, entries: u64, view: &str) {
             actor: "exporter:witness-test".into(),
             inputs: vec![document_digest(format!("{view}/{}", log.size()).as_bytes())],
             outputs: vec![],
-            trust_list: None,
-            equivalence_table: None,
+            rules: Default::default(),
             verdict: "valid".into(),
             reasons: vec![],
         };

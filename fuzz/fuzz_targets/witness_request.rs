@@ -38,8 +38,7 @@ static LOGS: LazyLock<Vec<MemoryLog>> = LazyLock::new(|| {
                     actor: "fuzz".into(),
                     inputs: vec![document_digest(&i.to_be_bytes())],
                     outputs: vec![],
-                    trust_list: None,
-                    equivalence_table: None,
+                    rules: Default::default(),
                     verdict: "valid".into(),
                     reasons: vec![],
                 };

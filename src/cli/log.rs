@@ -1,6 +1,7 @@
 //! `mrgate log verify-receipt` and `log verify-consistency`: offline checks of the
 //! transparency log, for holders of receipts and for monitors; `log verifier-key`: the log
-//! key in the form other signed-note verifiers take.
+//! key in the form other signed-note verifiers take; `log audit` (in `audit.rs`): the whole
+//! log decided again.
 
 use crate::crypto::keys::{KeyKind, PublicKey};
 use crate::ledger::receipt::{self, ConsistencyProof, Receipt};
@@ -45,6 +46,10 @@ pub enum LogCommand {
     },
     /// Durability self-test: concurrent appends to a store; kill it at any time.
     Torture(TortureArgs),
+    /// Read the whole log again, recompute its tree, check a checkpoint and its witnesses,
+    /// and decide again every decision that can be re-derived from the document and rule
+    /// versions its entry names. Exit 1 when anything disagrees.
+    Audit(super::audit::AuditArgs),
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
@@ -97,6 +102,7 @@ fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ExitCode> {
 pub fn log(command: LogCommand) -> ExitCode {
     let result = match command {
         LogCommand::Torture(args) => return torture(args),
+        LogCommand::Audit(args) => return super::audit::audit(args),
         LogCommand::VerifierKey { log_key: key_path, name } => {
             let key = match log_key(&key_path) {
                 Ok(k) => k,
@@ -247,8 +253,7 @@ pub fn torture(args: TortureArgs) -> ExitCode {
                         actor: format!("torture-{t}"),
                         inputs: vec![document_digest(format!("{t}/{i}").as_bytes())],
                         outputs: vec![],
-                        trust_list: None,
-                        equivalence_table: None,
+                        rules: Default::default(),
                         verdict: "valid".into(),
                         reasons: vec![],
                     };

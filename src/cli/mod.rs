@@ -53,8 +53,11 @@ fn stdout_failed(e: &std::io::Error) -> u8 {
     2
 }
 
+mod audit;
+mod client;
 mod log;
 mod pt;
+mod rules;
 mod signing;
 mod store;
 mod trust;
@@ -172,6 +175,12 @@ pub enum Command {
         #[command(subcommand)]
         command: log::LogCommand,
     },
+    /// Rule commands: sign an equivalence table as a versioned record, install it on a
+    /// running gateway, read one.
+    Rules {
+        #[command(subcommand)]
+        command: rules::RulesCommand,
+    },
     /// Witness commands (c2sp.org/tlog-witness): run a witness that cosigns logs'
     /// checkpoints, make its key.
     Witness {
@@ -258,6 +267,7 @@ pub fn main() -> ExitCode {
         Command::Log { command } => log::log(command),
         Command::Store { command } => store::store(command),
         Command::Witness { command } => witness::witness(command),
+        Command::Rules { command } => rules::rules(command),
         Command::Pki { command } => signing::pki(command),
         Command::Reasons { format } => write_out(
             match format {

@@ -381,7 +381,8 @@ impl Verifier {
     }
 }
 
-fn decode_x5c(x5c: &Value) -> Result<Vec<CertificateDer<'static>>, JwsError> {
+/// The certificates of an `x5c` header, signer first (at most ten).
+pub fn decode_x5c(x5c: &Value) -> Result<Vec<CertificateDer<'static>>, JwsError> {
     let list =
         x5c.as_array().filter(|a| !a.is_empty()).ok_or_else(|| JwsError::X5c("must be a non-empty array".into()))?;
     if list.len() > 10 {
@@ -418,15 +419,37 @@ pub fn sign(
     kid: Option<&str>,
     credential: bool,
 ) -> Result<String, JwsError> {
+    let media = credential.then_some(("vc+jwt", "vc"));
+    sign_with(payload, key, chain, kid, media)
+}
+
+/// Signs a payload as a compact JWS whose header says what it holds (`typ`, `cty`).
+pub fn sign_typed(
+    payload: &[u8],
+    key: &SigningKey,
+    chain: &[CertificateDer<'_>],
+    typ: &str,
+    cty: &str,
+) -> Result<String, JwsError> {
+    sign_with(payload, key, chain, None, Some((typ, cty)))
+}
+
+fn sign_with(
+    payload: &[u8],
+    key: &SigningKey,
+    chain: &[CertificateDer<'_>],
+    kid: Option<&str>,
+    media: Option<(&str, &str)>,
+) -> Result<String, JwsError> {
     let alg = key.algorithm();
     if !matches!(alg, Algorithm::Ed25519 | Algorithm::EcdsaP256Sha256) {
         return Err(JwsError::Algorithm(KeyError::Unsupported(format!("signing with {alg} (EdDSA and ES256 only)"))));
     }
     let mut header = Map::new();
     header.insert("alg".into(), Value::String(alg.jws_name().into()));
-    if credential {
-        header.insert("typ".into(), Value::String("vc+jwt".into()));
-        header.insert("cty".into(), Value::String("vc".into()));
+    if let Some((typ, cty)) = media {
+        header.insert("typ".into(), Value::String(typ.into()));
+        header.insert("cty".into(), Value::String(cty.into()));
     }
     if let Some(kid) = kid {
         header.insert("kid".into(), Value::String(kid.into()));

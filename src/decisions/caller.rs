@@ -71,6 +71,14 @@ impl Caller {
         self.role != Role::Anonymous || self.exporter.is_some()
     }
 
+    /// Whether the caller may read the documents decisions were made on (kept for audits):
+    /// those who watch the record — partners, customs and operators. Exporters and
+    /// anonymous callers may not: a document one customs service verified is no business
+    /// of another exporter's.
+    pub fn may_audit(&self) -> bool {
+        matches!(self.role, Role::Partner(_) | Role::Customs | Role::Operator)
+    }
+
     /// The partner body the caller speaks for, if it is a partner.
     pub fn partner(&self) -> Option<&str> {
         match &self.role {

@@ -46,7 +46,6 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     })?;
     let list = ctx.trust_list_in_date()?;
     let mut entry = ctx.entry("export", &caller.actor, vec![super::digest(document)], "exported");
-    entry.equivalence_table = Some(ctx.table.version.clone());
     // From here on the document is read and the caller known: a refusal is recorded.
     let refused =
         |class: Class, reason: &str, detail: String| Refusal::new(class, reason, detail).logged(entry.clone());

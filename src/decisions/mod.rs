@@ -14,6 +14,7 @@
 //! [`Class`], which the server maps to a status.
 
 pub mod caller;
+pub mod equivalence_table;
 pub mod export;
 pub mod notice;
 pub mod pt;
@@ -28,24 +29,31 @@ pub use record::{Recorded, Recorder, Refused};
 
 use crate::crypto::keys::SigningKey;
 use crate::crypto::x509::Crls;
-use crate::ledger::entry::{Entry, document_digest};
+use crate::ledger::entry::{Entry, RuleVersion, Rules, document_digest};
 use crate::recognition::{StatusSource, Verifiers};
-use crate::standards::Table;
 use crate::store::{Effect, Store, StoreError};
 use crate::trust::TrustList;
+use crate::trust::equivalence_table::Version as TableVersion;
 use crate::xml::Limits;
 use rustls::pki_types::CertificateDer;
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+/// The rule-set version of this code: what its decisions' entries name beside the rule
+/// documents they used. Raise it with any change that can make a decision come out
+/// differently for the same document, trust list and equivalence table, so that an audit
+/// knows which entries this build can decide again.
+pub const RULE_SET: &str = "1";
+
 /// What a decision is made against, fixed for the decision's whole life: one time, one
-/// trust list.
+/// trust list, one equivalence table.
 pub struct Context<'a> {
     /// The time of the decision, from the gateway's clock.
     pub now: OffsetDateTime,
     /// The trust list in force when the decision started.
     pub trust_list: Arc<TrustList>,
-    pub table: &'a Table,
+    /// The equivalence table in force when the decision started.
+    pub table: Arc<TableVersion>,
     pub crls: &'a Crls,
     pub store: &'a dyn Store,
     /// The register's status of certificates as a verification reads it, when not the
@@ -90,7 +98,7 @@ impl Context<'_> {
         let store = register::StoreRegister(self.store);
         let ctx = crate::recognition::Context {
             trust_list: &self.trust_list,
-            equivalence: self.table,
+            equivalence: &self.table.table,
             crls: if self.crls.is_empty() { None } else { Some(self.crls) },
             register: self.register.unwrap_or(&store),
             own_signers: &own,
@@ -122,7 +130,22 @@ impl Context<'_> {
         crate::crypto::xmldsig::verify(document, &self.limits, &options)
     }
 
-    /// A log entry of this decision: its time and the trust list it was made with.
+    /// The rules this decision is made with, as its entry names them.
+    pub fn rules(&self) -> Rules {
+        Rules::V2 {
+            trust_list: Some(RuleVersion {
+                sequence: self.trust_list.sequence,
+                digest: self.trust_list.digest.clone(),
+            }),
+            equivalence_table: Some(RuleVersion {
+                sequence: self.table.table.sequence,
+                digest: self.table.digest.clone(),
+            }),
+            rule_set: Some(RULE_SET.into()),
+        }
+    }
+
+    /// A log entry of this decision: its time and the rules it was made with.
     pub fn entry(&self, kind: &str, actor: &str, inputs: Vec<String>, verdict: &str) -> Entry {
         Entry {
             kind: kind.into(),
@@ -130,8 +153,7 @@ impl Context<'_> {
             actor: actor.into(),
             inputs,
             outputs: vec![],
-            trust_list: Some(self.trust_list.digest.clone()),
-            equivalence_table: None,
+            rules: self.rules(),
             verdict: verdict.into(),
             reasons: vec![],
         }
@@ -172,11 +194,19 @@ pub struct Refusal {
     pub detail: String,
     /// Set for refusals that are recorded: [`record`] logs them before they are answered.
     pub entry: Option<Box<Entry>>,
+    /// The documents a recorded refusal keeps with its entry ([`Effect::KeepDocument`]).
+    pub kept: Vec<Effect>,
 }
 
 impl Refusal {
     pub fn new(class: Class, reason: &str, detail: impl Into<String>) -> Self {
-        Self { class, reason: reason.into(), detail: detail.into(), entry: None }
+        Self { class, reason: reason.into(), detail: detail.into(), entry: None, kept: Vec::new() }
+    }
+
+    /// This refusal, keeping the documents of `effects` with its entry when it is recorded.
+    pub fn keeping(mut self, effects: &[Effect]) -> Self {
+        self.kept.extend(effects.iter().filter(|e| matches!(e, Effect::KeepDocument { .. })).cloned());
+        self
     }
 
     /// This refusal, recorded under `entry` (its verdict becomes `refused`, its reasons
@@ -248,6 +278,12 @@ pub type Decided<A> = Result<Decision<A>, Refusal>;
 /// `sha256:<hex>` of a document, as log entries name their inputs and outputs.
 pub fn digest(document: &[u8]) -> String {
     document_digest(document)
+}
+
+/// Keeps an input document with the decision's entry, so that an audit can decide again
+/// from what the entry names.
+pub fn keep(document: &[u8]) -> Effect {
+    Effect::KeepDocument { digest: digest(document), document: document.to_vec() }
 }
 
 /// A time as RFC 3339 to the second, the form every recorded time takes.

@@ -32,8 +32,9 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
         vec![super::digest(document)],
         if verdict.valid { "recognized" } else { "refused" },
     );
-    entry.equivalence_table = Some(ctx.table.version.clone());
     entry.reasons = verdict.unmet_reasons();
+    // The document is kept with the entry, recognized or refused, for an audit to decide again.
+    let kept = [super::keep(document)];
     if let Some(issuer) = &verdict.issuer
         && !belongs_to(&ctx.trust_list, issuer, partner)
     {
@@ -42,10 +43,11 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
             "auth.not_your_body",
             format!("'{issuer}' is not a body of partner '{partner}'"),
         )
-        .logged(entry));
+        .logged(entry)
+        .keeping(&kept));
     }
     let id = crate::crypto::random_id();
-    let mut effects = Vec::new();
+    let mut effects = kept.to_vec();
     let mut translation = None;
     if verdict.valid
         && let Some(cert) = &verdict.certificate
@@ -61,13 +63,14 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
                     "register.conflict",
                     format!("{}/{} changed while it was being decided; ask again", r.issuer, r.number),
                 )
-                .logged(entry));
+                .logged(entry)
+                .keeping(&kept));
             }
             if let Ok(held) = formats::parse(Format::CnXml, &r.document, &ctx.limits)
                 && !held.changed_facts(cert).is_empty()
                 && let Err(why) = cert.may_replace(&held)
             {
-                return Err(Refusal::new(Class::Conflict, "register.older_document", why).logged(entry));
+                return Err(Refusal::new(Class::Conflict, "register.older_document", why).logged(entry).keeping(&kept));
             }
         }
         let cn = formats::render(Format::CnXml, cert);

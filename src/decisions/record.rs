@@ -91,13 +91,16 @@ impl Recorder {
             Err(refusal) => return Err(self.refuse(refusal)),
         };
         let started = Instant::now();
+        // What a recorded conflict keeps with its entry (the documents the decision read).
+        let kept: Vec<Effect> =
+            decision.effects.iter().filter(|e| matches!(e, Effect::KeepDocument { .. })).cloned().collect();
         match self.log.commit(&decision.entry, held_to_its_list(&decision.entry, decision.effects)) {
             Ok((receipt, written)) => {
                 (self.observe)(&decision.entry, started.elapsed());
                 Ok(Recorded { answer: decision.answer, receipt, written, entry: decision.entry })
             }
             Err(LogError::Store(e @ StoreError::Conflict { .. })) if decision.conflicts_recorded => {
-                Err(self.refuse(Refusal::store(&e).logged(decision.entry)))
+                Err(self.refuse(Refusal::store(&e).logged(decision.entry).keeping(&kept)))
             }
             Err(e) => Err(refusal_of(&e).into()),
         }
@@ -128,7 +131,7 @@ impl Recorder {
     fn refuse(&self, refusal: Refusal) -> Refused {
         let Some(entry) = refusal.entry.as_deref() else { return refusal.into() };
         let started = Instant::now();
-        match self.log.commit(entry, held_to_its_list(entry, vec![])) {
+        match self.log.commit(entry, held_to_its_list(entry, refusal.kept.clone())) {
             Ok((receipt, _)) => {
                 (self.observe)(entry, started.elapsed());
                 Refused { refusal, receipt: Some(Box::new(receipt)) }
@@ -137,15 +140,16 @@ impl Recorder {
         }
     }
 
-    /// [`Recorder::record`] for a decision with no effects (a verification), awaiting the
-    /// log's group commit instead of parking a thread while it syncs to disk. A decision
-    /// with effects is committed as [`Recorder::record`] does, on this thread.
+    /// [`Recorder::record`] for a decision whose effects cannot be refused (a verification,
+    /// which only keeps its document), awaiting the log's group commit instead of parking a
+    /// thread while it syncs to disk. A decision with other effects is committed as
+    /// [`Recorder::record`] does, on this thread.
     pub async fn record_async<A>(&self, decided: Decided<A>) -> Result<Recorded<A>, Refused> {
         let decision = match decided {
-            Ok(d) if d.effects.is_empty() => d,
+            Ok(d) if crate::store::rules::cannot_be_refused(&d.effects) => d,
             other => return self.record(other),
         };
-        let queued = self.queue(decision.entry).map_err(|e| Refused::from(refusal_of(&e)))?;
+        let queued = self.queue(decision.entry, decision.effects).map_err(|e| Refused::from(refusal_of(&e)))?;
         match queued.recorded().await {
             Ok((receipt, entry)) => {
                 Ok(Recorded { answer: decision.answer, receipt, written: Written::default(), entry })
@@ -154,33 +158,39 @@ impl Recorder {
         }
     }
 
-    /// Queues an entry with no effects to the log; [`Queued::receipt`] waits for its commit.
-    /// Entries queued one after another are committed in that order.
-    pub fn queue(&self, entry: Entry) -> Result<Queued, LogError> {
+    /// Queues an entry to the log with effects that cannot be refused (the documents it
+    /// keeps, see [`crate::store::rules::cannot_be_refused`]); [`Queued::receipt`] waits
+    /// for its commit. Entries queued one after another are committed in that order.
+    pub fn queue(&self, entry: Entry, kept: Vec<Effect>) -> Result<Queued, LogError> {
+        if !crate::store::rules::cannot_be_refused(&kept) {
+            return Err(LogError::Unavailable("only effects that cannot be refused are queued".into()));
+        }
         let bytes = entry.encode()?;
         let (tx, index) = tokio::sync::oneshot::channel();
         let started = Instant::now();
-        let effects = held_to_its_list(&entry, vec![]);
+        let effects = held_to_its_list(&entry, kept);
         self.log.append_then(bytes.clone(), effects, Box::new(move |r| drop(tx.send(r))))?;
         Ok(Queued { recorder: self.clone(), entry: Box::new(entry), bytes, index, started })
     }
 }
 
-/// A decision's effects, held to the trust list its entry names: the entry is logged only
-/// while that list is the newest stored, so that in the log's order no decision made with a
-/// list follows the install of the next one — even when the install came through another
-/// gateway node, or landed on this one between the decision's start and its commit (then
-/// the decision is refused, `trust.list_changed`, and asked again decides with the new list).
+/// A decision's effects, held to the trust list and equivalence table its entry names: the
+/// entry is logged only while they are the newest stored, so that in the log's order no
+/// decision made with a rule document follows the install of the next one — even when the
+/// install came through another gateway node, or landed on this one between the decision's
+/// start and its commit (then the decision is refused, `trust.list_changed` or
+/// `rules.table_changed`, and asked again decides with the new one).
 ///
-/// An install's entry names the list it installs: it holds itself to the list it succeeds
-/// ([`super::trust_list::installing`]).
+/// An install's entry names the document it installs: it holds itself to the one it
+/// succeeds ([`super::trust_list::installing`], [`super::equivalence_table::installing`]).
 fn held_to_its_list(entry: &Entry, effects: Vec<Effect>) -> Vec<Effect> {
-    match &entry.trust_list {
-        Some(digest) if entry.kind != "trust-list" => {
-            std::iter::once(Effect::TrustListInForce { digest: digest.clone() }).chain(effects).collect()
-        }
-        _ => effects,
-    }
+    let list = entry.rules.trust_list_digest().filter(|_| entry.kind != "trust-list");
+    let table = entry.rules.table_digest().filter(|_| entry.kind != "equivalence-table");
+    let holds = list
+        .map(|digest| Effect::TrustListInForce { digest: digest.into() })
+        .into_iter()
+        .chain(table.map(|digest| Effect::TableInForce { digest: digest.into() }));
+    holds.chain(effects).collect()
 }
 
 /// An entry on its way into the log.

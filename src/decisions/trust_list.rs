@@ -6,7 +6,7 @@
 //! restart and none may be stored unlogged.
 
 use super::{Caller, Class, Decided, Decision, Refusal, Role};
-use crate::ledger::entry::Entry;
+use crate::ledger::entry::{Entry, RuleVersion, Rules};
 use crate::store::{Effect, TrustListVersion};
 use crate::trust::{InstallPolicy, Succession, TrustList};
 use crate::xml::Limits;
@@ -43,7 +43,7 @@ pub fn install(
     candidate: &Candidate,
     in_force: &TrustList,
     actor: &str,
-    equivalence_table: &str,
+    table: Option<RuleVersion>,
     now: OffsetDateTime,
 ) -> Decided<(u64, String)> {
     let list = &candidate.list;
@@ -54,10 +54,11 @@ pub fn install(
             format!("sequence {} is not newer than the installed {}", list.sequence, in_force.sequence),
         ));
     }
-    Ok(installing(list, &candidate.document, actor, equivalence_table, now, Some(&in_force.digest)))
+    Ok(installing(list, &candidate.document, actor, table, now, Some(&in_force.digest)))
 }
 
-/// A list's install as the log records it and the store keeps it, whatever installs it.
+/// A list's install as the log records it and the store keeps it, whatever installs it;
+/// its entry names the list it installs and the equivalence table in force (`table`).
 /// `succeeds` is the digest of the list it was found newer than, if any: the install is
 /// committed only while that list is still the newest stored (two installs decided against
 /// one list, through two nodes say, cannot both land); with none, only while no list is
@@ -66,7 +67,7 @@ pub fn installing(
     list: &TrustList,
     document: &[u8],
     actor: &str,
-    equivalence_table: &str,
+    table: Option<RuleVersion>,
     now: OffsetDateTime,
     succeeds: Option<&str>,
 ) -> Decision<(u64, String)> {
@@ -77,8 +78,11 @@ pub fn installing(
         actor: actor.into(),
         inputs: vec![super::digest(document)],
         outputs: vec![],
-        trust_list: Some(list.digest.clone()),
-        equivalence_table: Some(equivalence_table.into()),
+        rules: Rules::V2 {
+            trust_list: Some(RuleVersion { sequence: list.sequence, digest: list.digest.clone() }),
+            equivalence_table: table,
+            rule_set: Some(super::RULE_SET.into()),
+        },
         verdict: "installed".into(),
         reasons: vec![format!("trust.sequence.{}", list.sequence)],
     };

@@ -36,7 +36,7 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
     }
     let verdict = ctx.recognition(document, true);
     let entry = entry(ctx, &actor, document, &verdict);
-    Ok(Decision::new(verdict, entry, vec![]))
+    Ok(Decision::new(verdict, entry, vec![super::keep(document)]))
 }
 
 /// The register's record of a certificate, as customs reads its status (a batch's look-up
@@ -87,7 +87,6 @@ pub fn headline(
 fn entry(ctx: &Context<'_>, actor: &str, document: &[u8], verdict: &Verdict) -> crate::ledger::entry::Entry {
     let mut entry =
         ctx.entry("recognition", actor, vec![super::digest(document)], if verdict.valid { "valid" } else { "invalid" });
-    entry.equivalence_table = Some(ctx.table.version.clone());
     entry.reasons = verdict.unmet_reasons();
     entry
 }

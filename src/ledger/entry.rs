@@ -1,22 +1,27 @@
-//! Log entries and their canonical byte encoding (version 1).
+//! Log entries and their canonical byte encoding.
 //!
 //! An entry is UTF-8 text, one `key value` pair per line, every line ending in `\n`, keys in
-//! this order, repeated keys in the order given:
+//! this order, repeated keys in the order given (format 2, what the gateway writes):
 //!
 //! ```text
-//! mrgate-log-entry/1
+//! mrgate-log-entry/2
 //! kind recognition                      (export | recognition | notice | trust-list |
-//!                                        pt-round | pt-results | pt-close |
-//!                                        pt-report)
+//!                                        equivalence-table | pt-round | pt-results |
+//!                                        pt-close | pt-report)
 //! time 2026-11-26T05:00:00Z             (RFC 3339, UTC, seconds)
 //! actor partner:dakks                   (role, optionally ':' body)
 //! input sha256:<64 hex>                 (zero or more)
 //! output sha256:<64 hex>                (zero or more)
-//! trust-list sha256:<64 hex> | -
-//! equivalence-table <version> | -
+//! trust-list <sequence> sha256:<64 hex> | -
+//! equivalence-table <sequence> sha256:<64 hex> | -
+//! rules <rule-set version of the code> | -
 //! verdict valid | invalid | …           (one word)
 //! reason <reason code>                  (zero or more)
 //! ```
+//!
+//! Format 1 (`mrgate-log-entry/1`, written before the rules were versioned records) has
+//! `trust-list sha256:<64 hex> | -` and `equivalence-table <version label> | -` and no
+//! `rules` line; it is still read, so logs begun before stay readable, and never written.
 //!
 //! The leaf hash covers exactly these bytes, so [`Entry::encode`] and [`Entry::decode`] are
 //! inverse and refuse anything else (a value with a line break, an unknown key, a key out of
@@ -24,11 +29,70 @@
 
 use serde::Serialize;
 
-pub const MAGIC: &str = "mrgate-log-entry/1";
+/// The first line of a format-2 entry, the one written.
+pub const MAGIC: &str = "mrgate-log-entry/2";
+/// The first line of a format-1 entry (read only).
+pub const MAGIC_V1: &str = "mrgate-log-entry/1";
 
 /// What kind of decision an entry records.
-pub const KINDS: [&str; 8] =
-    ["export", "recognition", "notice", "trust-list", "pt-round", "pt-results", "pt-close", "pt-report"];
+pub const KINDS: [&str; 9] = [
+    "export",
+    "recognition",
+    "notice",
+    "trust-list",
+    "equivalence-table",
+    "pt-round",
+    "pt-results",
+    "pt-close",
+    "pt-report",
+];
+
+/// One version of a rule document (a trust list, an equivalence table): its sequence and
+/// the SHA-256 of the document as installed, lower-case hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct RuleVersion {
+    pub sequence: u64,
+    pub digest: String,
+}
+
+/// The rules a decision was made with, as its entry names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "format")]
+pub enum Rules {
+    /// Format 1: the trust list by digest and the equivalence table by its version label,
+    /// nothing else (an audit cannot fetch these by version).
+    #[serde(rename = "1")]
+    V1 { trust_list: Option<String>, equivalence_table: Option<String> },
+    /// Format 2: each rule document by sequence and digest, and the rule-set version of the
+    /// code that decided (`crate::decisions::RULE_SET`).
+    #[serde(rename = "2")]
+    V2 { trust_list: Option<RuleVersion>, equivalence_table: Option<RuleVersion>, rule_set: Option<String> },
+}
+
+impl Default for Rules {
+    /// No rules named: an entry that no decision made (tests, tools).
+    fn default() -> Self {
+        Rules::V2 { trust_list: None, equivalence_table: None, rule_set: None }
+    }
+}
+
+impl Rules {
+    /// The trust list's digest, in either format.
+    pub fn trust_list_digest(&self) -> Option<&str> {
+        match self {
+            Rules::V1 { trust_list, .. } => trust_list.as_deref(),
+            Rules::V2 { trust_list, .. } => trust_list.as_ref().map(|v| v.digest.as_str()),
+        }
+    }
+
+    /// The equivalence table's digest (format 2 only: format 1 names a label).
+    pub fn table_digest(&self) -> Option<&str> {
+        match self {
+            Rules::V1 { .. } => None,
+            Rules::V2 { equivalence_table, .. } => equivalence_table.as_ref().map(|v| v.digest.as_str()),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
@@ -38,8 +102,8 @@ pub struct Entry {
     /// SHA-256 of every input document, lower-case hex.
     pub inputs: Vec<String>,
     pub outputs: Vec<String>,
-    pub trust_list: Option<String>,
-    pub equivalence_table: Option<String>,
+    /// The rule versions the decision was made with.
+    pub rules: Rules,
     pub verdict: String,
     pub reasons: Vec<String>,
 }
@@ -92,11 +156,26 @@ impl Entry {
         for d in &self.outputs {
             check_digest("output", d)?;
         }
-        if let Some(t) = &self.trust_list {
-            check_digest("trust-list", t)?;
-        }
-        if let Some(v) = &self.equivalence_table {
-            check_word("equivalence-table", v)?;
+        match &self.rules {
+            Rules::V1 { trust_list, equivalence_table } => {
+                if let Some(t) = trust_list {
+                    check_digest("trust-list", t)?;
+                }
+                if let Some(v) = equivalence_table {
+                    check_word("equivalence-table", v)?;
+                }
+            }
+            Rules::V2 { trust_list, equivalence_table, rule_set } => {
+                for v in [trust_list, equivalence_table].into_iter().flatten() {
+                    check_digest("rule version", &v.digest)?;
+                }
+                if let Some(r) = rule_set {
+                    check_word("rules", r)?;
+                    if r == "-" {
+                        return Err(EntryError::BadValue { field: "rules", value: r.clone() });
+                    }
+                }
+            }
         }
         check_word("verdict", &self.verdict)?;
         for r in &self.reasons {
@@ -109,7 +188,10 @@ impl Entry {
     pub fn encode(&self) -> Result<Vec<u8>, EntryError> {
         self.validate()?;
         let mut s = String::with_capacity(512);
-        s.push_str(MAGIC);
+        s.push_str(match self.rules {
+            Rules::V1 { .. } => MAGIC_V1,
+            Rules::V2 { .. } => MAGIC,
+        });
         s.push('\n');
         let mut line = |k: &str, v: &str| {
             s.push_str(k);
@@ -126,8 +208,20 @@ impl Entry {
         for d in &self.outputs {
             line("output", &format!("sha256:{d}"));
         }
-        line("trust-list", &self.trust_list.as_ref().map_or("-".to_string(), |t| format!("sha256:{t}")));
-        line("equivalence-table", self.equivalence_table.as_deref().unwrap_or("-"));
+        match &self.rules {
+            Rules::V1 { trust_list, equivalence_table } => {
+                line("trust-list", &trust_list.as_ref().map_or("-".to_string(), |t| format!("sha256:{t}")));
+                line("equivalence-table", equivalence_table.as_deref().unwrap_or("-"));
+            }
+            Rules::V2 { trust_list, equivalence_table, rule_set } => {
+                let version = |v: &Option<RuleVersion>| {
+                    v.as_ref().map_or("-".to_string(), |v| format!("{} sha256:{}", v.sequence, v.digest))
+                };
+                line("trust-list", &version(trust_list));
+                line("equivalence-table", &version(equivalence_table));
+                line("rules", rule_set.as_deref().unwrap_or("-"));
+            }
+        }
         line("verdict", &self.verdict);
         for r in &self.reasons {
             line("reason", r);
@@ -143,9 +237,11 @@ impl Entry {
             .strip_suffix('\n')
             .ok_or(EntryError::Malformed { line: 1, message: "must end with a newline".into() })?;
         let lines: Vec<&str> = body.split('\n').collect();
-        if lines.first() != Some(&MAGIC) {
-            return Err(EntryError::Malformed { line: 1, message: format!("must start with {MAGIC}") });
-        }
+        let format = match lines.first() {
+            Some(&MAGIC) => 2,
+            Some(&MAGIC_V1) => 1,
+            _ => return Err(EntryError::Malformed { line: 1, message: format!("must start with {MAGIC}") }),
+        };
         let mut cursor = Cursor { lines: &lines, next: 1 };
         let kind = cursor.one("kind")?;
         let time = cursor.one("time")?;
@@ -153,14 +249,22 @@ impl Entry {
         let strip = |v: String| v.strip_prefix("sha256:").map(str::to_string).unwrap_or(v);
         let inputs = cursor.many("input").into_iter().map(strip).collect();
         let outputs = cursor.many("output").into_iter().map(strip).collect();
-        let trust_list = Some(cursor.one("trust-list")?).filter(|v| v != "-").map(strip);
-        let equivalence_table = Some(cursor.one("equivalence-table")?).filter(|v| v != "-");
+        let rules = if format == 1 {
+            let trust_list = Some(cursor.one("trust-list")?).filter(|v| v != "-").map(strip);
+            let equivalence_table = Some(cursor.one("equivalence-table")?).filter(|v| v != "-");
+            Rules::V1 { trust_list, equivalence_table }
+        } else {
+            let trust_list = cursor.version("trust-list")?;
+            let equivalence_table = cursor.version("equivalence-table")?;
+            let rule_set = Some(cursor.one("rules")?).filter(|v| v != "-");
+            Rules::V2 { trust_list, equivalence_table, rule_set }
+        };
         let verdict = cursor.one("verdict")?;
         let reasons = cursor.many("reason");
         if let Some(l) = lines.get(cursor.next) {
             return Err(EntryError::Malformed { line: cursor.next + 1, message: format!("unexpected line '{l}'") });
         }
-        let entry = Entry { kind, time, actor, inputs, outputs, trust_list, equivalence_table, verdict, reasons };
+        let entry = Entry { kind, time, actor, inputs, outputs, rules, verdict, reasons };
         // Re-encoding must give the same bytes: one canonical form per entry.
         if entry.encode()? != bytes {
             return Err(EntryError::Malformed { line: 0, message: "not in canonical form".into() });
@@ -189,6 +293,25 @@ impl Cursor<'_> {
         Ok(v)
     }
 
+    /// `<sequence> sha256:<hex>` or `-` (the digest is checked by [`Entry::encode`]).
+    fn version(&mut self, key: &str) -> Result<Option<RuleVersion>, EntryError> {
+        let line = self.next + 1;
+        let value = self.one(key)?;
+        if value == "-" {
+            return Ok(None);
+        }
+        let bad =
+            || EntryError::Malformed { line, message: format!("'{key}' must be '<sequence> sha256:<hex>' or '-'") };
+        let (sequence, digest) = value.split_once(' ').ok_or_else(bad)?;
+        let digest = digest.strip_prefix("sha256:").ok_or_else(bad)?;
+        // The canonical form of a number: no sign, no leading zero.
+        if sequence.is_empty() || (sequence.len() > 1 && sequence.starts_with('0')) {
+            return Err(bad());
+        }
+        let sequence = sequence.parse().map_err(|_| bad())?;
+        Ok(Some(RuleVersion { sequence, digest: digest.into() }))
+    }
+
     fn many(&mut self, key: &str) -> Vec<String> {
         let mut out = Vec::new();
         while let Some(v) = self.value(key) {
@@ -210,8 +333,11 @@ mod tests {
             actor: "partner:dakks".into(),
             inputs: vec![document_digest(b"in")],
             outputs: vec![document_digest(b"out")],
-            trust_list: Some(document_digest(b"tl")),
-            equivalence_table: Some("2026.11.26-1".into()),
+            rules: Rules::V2 {
+                trust_list: Some(RuleVersion { sequence: 3, digest: document_digest(b"tl") }),
+                equivalence_table: Some(RuleVersion { sequence: 1, digest: document_digest(b"table") }),
+                rule_set: Some("1".into()),
+            },
             verdict: "valid".into(),
             reasons: vec!["recognition.ok".into()],
         }
@@ -223,8 +349,10 @@ mod tests {
         let bytes = e.encode().expect("encode");
         let text = String::from_utf8(bytes.clone()).expect("utf8");
         assert!(text.starts_with(
-            "mrgate-log-entry/1\nkind recognition\ntime 2026-11-26T05:00:00Z\nactor partner:dakks\ninput sha256:"
+            "mrgate-log-entry/2\nkind recognition\ntime 2026-11-26T05:00:00Z\nactor partner:dakks\ninput sha256:"
         ));
+        assert!(text.contains(&format!("\ntrust-list 3 sha256:{}\n", document_digest(b"tl"))));
+        assert!(text.contains(&format!("\nequivalence-table 1 sha256:{}\nrules 1\n", document_digest(b"table"))));
         assert!(text.ends_with("verdict valid\nreason recognition.ok\n"));
         assert_eq!(Entry::decode(&bytes).expect("decode"), e);
     }
@@ -240,11 +368,40 @@ mod tests {
             format!("{text}extra line\n"),
             text.trim_end().to_string(),
             text.replace("verdict valid", "verdict very valid"),
+            text.replace("trust-list 3 ", "trust-list 03 "),
+            text.replace("trust-list 3 ", "trust-list +3 "),
+            text.replace("trust-list 3 sha256:", "trust-list 3 sha1:"),
+            text.replace("trust-list 3 sha256:", "trust-list sha256:"),
+            text.replace("rules 1\n", ""),
+            text.replace("rules 1\n", "rules -\nrules 1\n"),
+            text.replace("mrgate-log-entry/2", "mrgate-log-entry/3"),
+            // A format-1 entry has no rules line and names lists by digest alone.
+            text.replace("mrgate-log-entry/2", "mrgate-log-entry/1"),
         ] {
             assert!(Entry::decode(bad.as_bytes()).is_err(), "{bad}");
         }
         let mut e = sample();
         e.actor = "a\nb".into();
         assert_eq!(e.encode().expect_err("newline").code(), "log.entry_value");
+        e.actor = "partner:dakks".into();
+        e.rules = Rules::V2 { trust_list: None, equivalence_table: None, rule_set: Some("-".into()) };
+        assert_eq!(e.encode().expect_err("a dash is no rule set").code(), "log.entry_value");
+    }
+
+    #[test]
+    fn format_1_entries_are_still_read_and_kept_byte_for_byte() {
+        let tl = document_digest(b"tl");
+        let text = format!(
+            "mrgate-log-entry/1\nkind recognition\ntime 2026-11-26T05:00:00Z\nactor partner:dakks\n\
+             trust-list sha256:{tl}\nequivalence-table 2026.11.26-1\nverdict valid\n"
+        );
+        let e = Entry::decode(text.as_bytes()).expect("format 1");
+        assert_eq!(e.rules, Rules::V1 { trust_list: Some(tl.clone()), equivalence_table: Some("2026.11.26-1".into()) });
+        assert_eq!(e.rules.trust_list_digest(), Some(tl.as_str()));
+        assert_eq!(e.rules.table_digest(), None);
+        assert_eq!(e.encode().expect("encode"), text.as_bytes());
+        // Format 2's lines in a format-1 entry are refused.
+        let mixed = text.replace("verdict valid", "rules 1\nverdict valid");
+        assert!(Entry::decode(mixed.as_bytes()).is_err());
     }
 }

@@ -52,7 +52,7 @@ impl Pending {
             Answer::Ready(v) => return Pending::Ready(v),
             Answer::Decided(d) => *d,
         };
-        match app.recorder.queue(decision.entry) {
+        match app.recorder.queue(decision.entry, decision.effects) {
             Ok(queued) => Pending::Recorded { value: decision.answer, queued },
             Err(e) => {
                 let line = decision.answer.get("line").cloned().unwrap_or_default();

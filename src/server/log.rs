@@ -219,3 +219,31 @@ pub fn receipt(app: &App, id: &str) -> Response<Body> {
         Some(receipt) => json(StatusCode::OK, receipt),
     }
 }
+
+/// `GET /v1/log/documents/{sha256}`: a document a decision was made on, kept by the digest
+/// its entry names, for audits (`mrgate log audit --url`). For partners, customs and
+/// operators ([`crate::decisions::Caller::may_audit`]).
+pub fn document(app: &App, req: &Req, digest: &str) -> Response<Body> {
+    if !req.caller.may_audit() {
+        return super::http::refusal(&crate::decisions::Refusal::role(
+            &req.caller,
+            "kept documents are for partners, customs and operators (a client certificate)",
+        ));
+    }
+    let not_kept = || problem(StatusCode::NOT_FOUND, "log.not_found", format!("no document sha256:{digest} is kept"));
+    if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return not_kept();
+    }
+    match app.store.kept_document(digest) {
+        Ok(Some(document)) => {
+            let mut response = bytes(StatusCode::OK, "application/octet-stream", document);
+            response.headers_mut().insert(
+                hyper::header::CACHE_CONTROL,
+                hyper::header::HeaderValue::from_static("private, max-age=31536000, immutable"),
+            );
+            response
+        }
+        Ok(None) => not_kept(),
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    }
+}

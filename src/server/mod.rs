@@ -38,6 +38,7 @@ mod partner;
 mod pt;
 mod public;
 pub mod rate_limit;
+pub mod rules;
 pub mod tls;
 pub mod witnessing;
 
@@ -45,7 +46,6 @@ use crate::crypto::keys::SigningKey;
 use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
 use crate::decisions::verify::Audience;
 use crate::ledger::durable::DurableLog;
-use crate::standards::{EMBEDDED_TABLE, Table};
 use crate::store::Store;
 use crate::trust::TrustList;
 use crate::xml::Limits;
@@ -68,7 +68,8 @@ pub struct App {
     /// installed through a connection opened before a reload is the list new connections
     /// decide with too.
     trust: Arc<TrustState>,
-    pub table: Table,
+    /// The equivalence table in force, shared across reloads like the trust list.
+    pub tables: Arc<rules::TableState>,
     pub crls: Crls,
     pub store: Arc<dyn Store>,
     pub log: Arc<DurableLog>,
@@ -144,6 +145,8 @@ struct Lasting {
     started: std::time::Instant,
     /// `None` at start: made from what the configuration and the store hold.
     trust: Option<Arc<TrustState>>,
+    /// `None` at start: the newest stored table, or the build's installed.
+    tables: Option<Arc<rules::TableState>>,
     cosigning: Arc<witnessing::Cosigning>,
 }
 
@@ -228,15 +231,11 @@ impl TrustState {
     }
 }
 
-/// Bounds for reading a trust list: larger than a request's (a national list holds over a
-/// thousand bodies).
-pub fn trust_list_limits(limits: &Limits) -> Limits {
-    Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..*limits }
-}
+pub use crate::trust::list_limits as trust_list_limits;
 
 /// The trust-list install policy a configuration names: the operator's anchor and the
 /// pinned signers.
-fn install_policy(config: &Config, crls: &Crls) -> Result<crate::trust::InstallPolicy, String> {
+pub fn install_policy(config: &Config, crls: &Crls) -> Result<crate::trust::InstallPolicy, String> {
     let tl = &config.trust_list;
     let mut anchors = TrustAnchors::new();
     anchors
@@ -260,6 +259,15 @@ fn install_policy(config: &Config, crls: &Crls) -> Result<crate::trust::InstallP
     }
     let crls = crls.clone_for_verifier();
     Ok(crate::trust::InstallPolicy { anchors, signer_certificates, signer_spki_sha256, crls })
+}
+
+/// The CRLs a configuration names (`trust_list.crls`).
+pub fn configured_crls(config: &Config) -> Result<Crls, String> {
+    let mut crls = Crls::new();
+    for c in &config.trust_list.crls {
+        crls.add_pem_or_der(&read(c)?).map_err(|e| format!("{}: {e}", c.display()))?;
+    }
+    Ok(crls)
 }
 
 impl App {
@@ -309,6 +317,7 @@ impl App {
             bound: Arc::new(std::sync::OnceLock::new()),
             started: std::time::Instant::now(),
             trust: None,
+            tables: None,
             cosigning: Arc::new(witnessing::Cosigning::new(&config.witnessing)?),
         };
         let (app, _) = Self::assemble(config, lasting)?;
@@ -364,6 +373,7 @@ impl App {
             bound: Arc::clone(&self.bound),
             started: self.started,
             trust: Some(Arc::clone(&self.trust)),
+            tables: Some(Arc::clone(&self.tables)),
             cosigning: Arc::clone(&self.cosigning),
         };
         Self::assemble(config, lasting)
@@ -373,10 +383,7 @@ impl App {
     /// key and chain, exporter tokens. A trust list older than `installed` (say, one an
     /// operator has since replaced over the API) does not roll the gateway back.
     fn assemble(config: Config, lasting: Lasting) -> Result<(Self, String), String> {
-        let mut crls = Crls::new();
-        for c in &config.trust_list.crls {
-            crls.add_pem_or_der(&read(c)?).map_err(|e| format!("{}: {e}", c.display()))?;
-        }
+        let crls = configured_crls(&config)?;
         let install_policy = install_policy(&config, &crls)?;
         // Everything else that can fail is read before the trust list, whose install (when
         // the file brings a new one) is logged: a reload that fails after that would have
@@ -398,8 +405,22 @@ impl App {
         let trust_list = install_policy
             .load(&list_bytes, now, &list_limits)
             .map_err(|e| format!("{}: [{}] {e}", config.trust_list.file.display(), e.code()))?;
-        let table =
-            Table::parse(EMBEDDED_TABLE).map_err(|e| format!("the embedded equivalence table: [{}] {e}", e.code()))?;
+        // The equivalence table before the trust list: a list's install entry names it.
+        let (tables, table_note) = match &lasting.tables {
+            Some(t) => (Arc::clone(t), None),
+            None => {
+                let newest_list =
+                    lasting.store.newest_trust_list_id().map_err(|e| format!("the stored trust lists: {e}"))?;
+                let named =
+                    newest_list.map(|(sequence, digest)| crate::ledger::entry::RuleVersion { sequence, digest });
+                let (t, note) =
+                    rules::TableState::start(lasting.store.as_ref(), &recorder(&lasting), &install_policy, now, named)?;
+                (t, Some(note))
+            }
+        };
+        let table = tables.in_force();
+        let table_named =
+            Some(crate::ledger::entry::RuleVersion { sequence: table.table.sequence, digest: table.digest.clone() });
         // Nodes starting together on an empty shared store race to install the file's list:
         // one does; the others' installs are refused (`trust.list_changed`) and they look
         // again, finding it stored.
@@ -445,7 +466,7 @@ impl App {
                         &file_list,
                         &file_bytes,
                         "configuration",
-                        &table.version,
+                        table_named.clone(),
                         now,
                         before.as_ref().map(Before::digest),
                     );
@@ -479,6 +500,10 @@ impl App {
                 refused: std::sync::Mutex::new(None),
             }),
         };
+        let note = match table_note {
+            Some(t) => format!("{t}, {note}"),
+            None => note,
+        };
         let summary = format!(
             "{note}, {} CRL(s), {} exporter grant(s) with {} token(s), role anchors, signing certificate and limits \
              from the configuration",
@@ -491,7 +516,7 @@ impl App {
             config,
             recorder,
             trust,
-            table,
+            tables,
             crls,
             store: lasting.store,
             log: lasting.log,
@@ -590,6 +615,18 @@ impl App {
         }
     }
 
+    /// The equivalence table in force.
+    pub fn table(&self) -> Arc<crate::trust::equivalence_table::Version> {
+        self.tables.in_force()
+    }
+
+    /// Brings both rule documents in force up to the newest stored, on a store several nodes
+    /// share (see [`App::follow_trust_list`]).
+    pub fn follow_rules(&self) {
+        self.follow_trust_list();
+        self.tables.follow(self.store.as_ref(), &self.install_policy, self.now());
+    }
+
     /// The newest stored list this node's configuration refused, if it is still the newest
     /// (see [`App::follow_trust_list`]).
     pub fn refused_trust_list(&self) -> Option<(u64, String)> {
@@ -599,11 +636,11 @@ impl App {
     /// What a decision made now is made against: this moment, the list in force (the newest
     /// stored, on a store several nodes share), the register as the store holds it.
     pub fn context(&self) -> crate::decisions::Context<'_> {
-        self.follow_trust_list();
+        self.follow_rules();
         crate::decisions::Context {
             now: self.now(),
             trust_list: self.trust_list(),
-            table: &self.table,
+            table: self.table(),
             crls: &self.crls,
             store: self.store.as_ref(),
             register: None,
@@ -715,12 +752,17 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/recognitions"),
     ("POST", "/v1/notices"),
     ("PUT", "/v1/admin/trust-list"),
+    ("PUT", "/v1/admin/equivalence-table"),
+    ("GET", "/v1/rules"),
+    ("GET", "/v1/rules/trust-list/{sequence}"),
+    ("GET", "/v1/rules/equivalence-table/{sequence}"),
     ("GET", "/v1/log/key"),
     ("GET", "/v1/log/checkpoint"),
     ("GET", "/v1/log/witnesses"),
     ("GET", "/v1/log/proof/inclusion"),
     ("GET", "/v1/log/proof/consistency"),
     ("GET", "/v1/log/entries"),
+    ("GET", "/v1/log/documents/{sha256}"),
     // C2SP tlog-tiles: `{path}` is `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, several segments.
     ("GET", "/v1/log/tile/{path}"),
     ("GET", "/v1/receipts/{id}"),
@@ -776,6 +818,11 @@ fn route_blocking(app: &App, req: &Req, segments: &[&str]) -> Response<Body> {
         (&Method::GET, ["v1", "exports", id]) => exporter::get(app, req, id),
         (&Method::POST, ["v1", "recognitions"]) => partner::recognize(app, req),
         (&Method::PUT, ["v1", "admin", "trust-list"]) => operator::put_trust_list(app, req),
+        (&Method::PUT, ["v1", "admin", "equivalence-table"]) => rules::put_equivalence_table(app, req),
+        (&Method::GET, ["v1", "rules"]) => rules::rules(app),
+        (&Method::GET, ["v1", "rules", kind @ ("trust-list" | "equivalence-table"), sequence]) => {
+            rules::version(app, kind, sequence)
+        }
         (&Method::GET, ["openapi.json"]) => http::bytes(StatusCode::OK, "application/json", OPENAPI),
         (&Method::GET, ["metrics"]) => metrics_page(app),
         (&Method::POST, ["v1", "notices"]) => partner::notice(app, req),
@@ -785,6 +832,7 @@ fn route_blocking(app: &App, req: &Req, segments: &[&str]) -> Response<Body> {
         (&Method::GET, ["v1", "log", "proof", "inclusion"]) => log::inclusion(app, req),
         (&Method::GET, ["v1", "log", "proof", "consistency"]) => log::consistency(app, req),
         (&Method::GET, ["v1", "log", "entries"]) => log::entries(app, req),
+        (&Method::GET, ["v1", "log", "documents", digest]) => log::document(app, req, digest),
         (&Method::GET, ["v1", "log", "tile", rest @ ..]) if !rest.is_empty() => log::tile(app, &rest.join("/")),
         (&Method::GET, ["v1", "receipts", id]) => log::receipt(app, id),
         (&Method::POST, ["v1", "pt", "rounds"]) => pt::define(app, req),
@@ -824,6 +872,9 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         | ["v1", "log", "tile", _, ..]
         | ["v1", "log", "proof", "inclusion" | "consistency"]
         | ["v1", "log", "witnesses"]
+        | ["v1", "log", "documents", _]
+        | ["v1", "rules"]
+        | ["v1", "rules", "trust-list" | "equivalence-table", _]
         | ["v1", "receipts", _]
         | ["v1", "pt", "rounds", _]
         | ["v1", "pt", "rounds", _, "report"] => "GET",
@@ -834,7 +885,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         | ["v1", "notices"]
         | ["v1", "pt", "rounds"]
         | ["v1", "pt", "rounds", _, "results" | "close"] => "POST",
-        ["v1", "admin", "trust-list"] => "PUT",
+        ["v1", "admin", "trust-list" | "equivalence-table"] => "PUT",
         _ => return None,
     })
 }

@@ -18,7 +18,9 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
     // Under the install lock, from the sequence check to the swap: no two installs can
     // leave the older list in force.
     let installed = app.install_trust_list(candidate, |candidate, in_force| {
-        let decided = trust_list::install(candidate, in_force, &req.caller.actor, &app.table.version, now);
+        let table = app.table();
+        let named = crate::ledger::entry::RuleVersion { sequence: table.table.sequence, digest: table.digest.clone() };
+        let decided = trust_list::install(candidate, in_force, &req.caller.actor, Some(named), now);
         app.recorder.record(decided)
     });
     let answered = installed.map(|r| r.map(|(sequence, digest)| json!({"sequence": sequence, "digest": digest})));

@@ -2,8 +2,10 @@
 //!
 //! Recognition turns on whether a national standard adopts an international one identically
 //! (IDT), with modifications (MOD) or not at all (NEQ). The table is a versioned data file
-//! (`equivalence.toml`, embedded at build time) with a source note per row. This module
-//! answers "is this standard acceptable, and why"; it never decides recognition itself.
+//! with a source note per row: its first version is compiled in (`equivalence.toml`), later
+//! ones are signed documents an operator installs ([`crate::trust::equivalence_table`]).
+//! This module answers "is this standard acceptable, and why"; it never decides recognition
+//! itself.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -48,6 +50,9 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Table {
+    /// Orders versions: an install must raise it.
+    pub sequence: u64,
+    /// A label people read (e.g. `2026.11.26-1`).
     pub version: String,
     #[serde(rename = "row")]
     pub rows: Vec<Row>,
@@ -61,6 +66,9 @@ pub const EMBEDDED_TABLE: &str = include_str!("equivalence.toml");
 pub enum StandardsError {
     #[error("equivalence table: {0}")]
     Table(String),
+    /// A table document refused for who signed it or how (`rules.*`).
+    #[error("equivalence table: {message}")]
+    Signed { reason: &'static str, message: String },
     #[error(
         "'{value}' is not a standard designation (expected e.g. 'GB/T 19001-2016', 'ISO 9001:2015' or 'GB/T 19001-2016/ISO 9001:2015')"
     )]
@@ -71,6 +79,7 @@ impl StandardsError {
     pub fn code(&self) -> &'static str {
         match self {
             StandardsError::Table(_) => "standards.table",
+            StandardsError::Signed { reason, .. } => reason,
             StandardsError::Notation { .. } => "standards.notation",
         }
     }
@@ -89,6 +98,12 @@ pub struct Equivalence<'t> {
 impl Table {
     pub fn parse(text: &str) -> Result<Self, StandardsError> {
         let table: Table = toml::from_str(text).map_err(|e| StandardsError::Table(e.to_string()))?;
+        if table.sequence == 0 {
+            return Err(StandardsError::Table("sequence must be 1 or more".into()));
+        }
+        if table.version.trim().is_empty() || table.version.chars().any(char::is_control) {
+            return Err(StandardsError::Table("version must be a label on one line".into()));
+        }
         for row in &table.rows {
             for designation in [&row.gb, &row.international] {
                 if designation.trim().is_empty() {
@@ -110,7 +125,11 @@ impl Table {
     /// naming the fault, so every standard is `standards.unknown` (refused, never accepted).
     /// The server and the command line parse [`EMBEDDED_TABLE`] themselves and stop on it.
     pub fn embedded() -> Self {
-        Self::parse(EMBEDDED_TABLE).unwrap_or_else(|e| Self { version: format!("broken ({e})"), rows: Vec::new() })
+        Self::parse(EMBEDDED_TABLE).unwrap_or_else(|e| Self {
+            sequence: 0,
+            version: format!("broken ({e})"),
+            rows: Vec::new(),
+        })
     }
 
     /// The row for a national designation (`GB/T 19001-2016`) or an international one.
@@ -301,9 +320,21 @@ mod tests {
     #[test]
     fn broken_tables_are_refused() {
         assert!(Table::parse("version = 1").is_err());
-        let mod_without_rule = "version='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='MOD'\nsource='s'\nverified=true\naccept_mod=true\n";
+        let good = "sequence=1\nversion='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='IDT'\nsource='s'\nverified=true\n";
+        assert_eq!(Table::parse(good).expect("good").sequence, 1);
+        for bad in [
+            good.replace("sequence=1", "sequence=0"),
+            good.replace("sequence=1\n", ""),
+            good.replace("sequence=1", "sequence=-1"),
+            good.replace("version='x'", "version=' '"),
+            good.replace("version='x'", "version=\"a\\nb\""),
+            good.replace("relation='IDT'", "relation='IDT'\ncolour='red'"),
+        ] {
+            assert_eq!(Table::parse(&bad).unwrap_err().code(), "standards.table", "{bad}");
+        }
+        let mod_without_rule = "sequence=1\nversion='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='MOD'\nsource='s'\nverified=true\naccept_mod=true\n";
         assert_eq!(Table::parse(mod_without_rule).unwrap_err().code(), "standards.table");
-        let unknown_relation = "version='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='EQV'\nsource='s'\nverified=true\n";
+        let unknown_relation = "sequence=1\nversion='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='EQV'\nsource='s'\nverified=true\n";
         assert!(Table::parse(unknown_relation).is_err());
     }
 }

@@ -102,6 +102,18 @@ pub struct TrustListVersion {
     pub document: Vec<u8>,
 }
 
+/// An equivalence-table version the gateway has used (see [`crate::trust::equivalence_table`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableVersion {
+    pub sequence: u64,
+    pub digest: String,
+    /// The table's own label (`version` in its TOML).
+    pub label: String,
+    pub installed_at: String,
+    #[serde(skip)]
+    pub document: Vec<u8>,
+}
+
 /// One version of a certificate: its record and status history as committed together.
 /// A write to the certificate makes a new version; this one never changes.
 #[derive(Debug)]
@@ -213,6 +225,19 @@ pub enum Effect {
     /// that nodes starting together on an empty database log it once (the others, refused
     /// with `trust.list_changed`, find it stored and take it).
     NoTrustList,
+    /// An equivalence-table version; the same table again changes nothing, a different one
+    /// under a stored sequence is a conflict (`rules.sequence_reused`).
+    PutEquivalenceTable(TableVersion),
+    /// Holds the write unless the newest stored equivalence table (if any is stored) is the
+    /// one with this digest: a conflict (`rules.table_changed`) otherwise, as
+    /// [`Effect::TrustListInForce`] holds to the trust list.
+    TableInForce { digest: String },
+    /// Holds the write unless no equivalence table is stored: the build's table installed as
+    /// the first version, once however many nodes start together.
+    NoEquivalenceTable,
+    /// Keeps a decision's input document by its SHA-256 (lower-case hex), so that an audit
+    /// can decide again from what the log names; the same document again is kept once.
+    KeepDocument { digest: String, document: Vec<u8> },
     /// A new round; a round id already defined is a conflict.
     PutPtRound(PtRoundRecord),
     /// A submission and its results, replacing the same participants' earlier results for
@@ -310,6 +335,15 @@ pub trait Store: Send + Sync {
     fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError>;
     /// The sequence and digest of [`Store::newest_trust_list`], without its document.
     fn newest_trust_list_id(&self) -> Result<Option<(u64, String)>, StoreError>;
+
+    /// Every stored equivalence-table version, lowest sequence first.
+    fn equivalence_tables(&self) -> Result<Vec<TableVersion>, StoreError>;
+    /// The stored version with the highest sequence.
+    fn newest_equivalence_table(&self) -> Result<Option<TableVersion>, StoreError>;
+    /// The sequence and digest of [`Store::newest_equivalence_table`], without its document.
+    fn newest_equivalence_table_id(&self) -> Result<Option<(u64, String)>, StoreError>;
+    /// A kept input document by its SHA-256 (see [`Effect::KeepDocument`]).
+    fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Whether other processes may write to this store at the same time (other gateway
     /// nodes on one PostgreSQL database): then what this process holds in memory (the log's

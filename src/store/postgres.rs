@@ -67,7 +67,7 @@ pub use import::RowCounts;
 use super::rules;
 use super::{
     CertificateRecord, CertificateView, DecisionRecord, Effect, PtReportRecord, PtResultRecord, PtRoundRecord,
-    PtSubmissionRecord, StatusEvent, Store, StoreError, TrustListVersion, Write, Written,
+    PtSubmissionRecord, StatusEvent, Store, StoreError, TableVersion, TrustListVersion, Write, Written,
 };
 use pool::{Conn, Pool};
 use std::sync::Arc;
@@ -209,6 +209,16 @@ const MIGRATIONS: &[&str] = &[
     END $$;
     INSERT INTO log_entry (idx, entry) SELECT idx, entry FROM log_entry_unpartitioned;
     DROP TABLE log_entry_unpartitioned;"#,
+    // 3: equivalence-table versions, and the input documents decisions were made on (kept
+    // for an audit to decide again), by SHA-256: the embedded store's version 6.
+    r#"CREATE TABLE equivalence_table (
+        sequence BIGINT PRIMARY KEY,
+        digest TEXT COLLATE "C" NOT NULL,
+        label TEXT NOT NULL,
+        installed_at TEXT COLLATE "C" NOT NULL,
+        document BYTEA NOT NULL
+    );
+    CREATE TABLE kept_document (digest TEXT COLLATE "C" PRIMARY KEY, document BYTEA NOT NULL);"#,
 ];
 
 /// Makes sure the partitions of `log_entry` that hold entries `first..=last` exist.
@@ -428,16 +438,20 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
         let mut indexes = Vec::new();
         let mut entries: Vec<&[u8]> = Vec::new();
         let mut outcomes = Vec::with_capacity(writes.len());
-        // The newest stored list's digest, once read in this commit.
-        let mut newest_list: Option<Option<String>> = None;
+        // The newest stored rule documents' digests, once read in this commit.
+        let mut newest: Option<rules::Newest> = None;
+        // Documents kept by writes that cannot be refused (verifications), inserted at once.
+        let (mut kept_digests, mut kept_documents): (Vec<&String>, Vec<&Vec<u8>>) = (Vec::new(), Vec::new());
         for write in writes {
-            if let Some(digest) = rules::held_to(&write.effects) {
-                let newest = match &newest_list {
-                    Some(newest) => newest.clone(),
-                    None => newest_list_digest(c).await?,
+            let holds = rules::held_to(&write.effects);
+            if holds.any() {
+                let read = match newest.take() {
+                    Some(read) => read,
+                    None => newest_rules(c).await?,
                 };
-                newest_list = Some(newest.clone());
-                if let Err(refused) = rules::list_in_force(newest, digest) {
+                let held = rules::rules_in_force(&read, holds);
+                newest = Some(read);
+                if let Err(refused) = held {
                     outcomes.push(Err(refused));
                     continue;
                 }
@@ -445,8 +459,16 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
             let index = write.entry.as_ref().map(|_| next as u64);
             match apply_all(c, &write.effects, index).await? {
                 Ok(replaced) => {
-                    if rules::stores_a_list(&write.effects) {
-                        newest_list = None;
+                    if rules::stores_rules(&write.effects) {
+                        newest = None;
+                    }
+                    if rules::cannot_be_refused(&write.effects) {
+                        for effect in &write.effects {
+                            if let Effect::KeepDocument { digest, document } = effect {
+                                kept_digests.push(digest);
+                                kept_documents.push(document);
+                            }
+                        }
                     }
                     if let Some(entry) = &write.entry {
                         indexes.push(next);
@@ -457,6 +479,14 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
                 }
                 Err(refused) => outcomes.push(Err(refused)),
             }
+        }
+        if !kept_digests.is_empty() {
+            c.execute(
+                "INSERT INTO kept_document (digest, document) SELECT * FROM UNNEST($1::TEXT[], $2::BYTEA[])
+                 ON CONFLICT DO NOTHING",
+                &[&kept_digests, &kept_documents],
+            )
+            .await?;
         }
         if let (Some(&first), Some(&last)) = (indexes.first(), indexes.last()) {
             log_partitions(c, first, last, per_partition).await?;
@@ -504,7 +534,8 @@ async fn apply_all(
     effects: &[Effect],
     index: Option<u64>,
 ) -> Result<Result<Vec<PtResultRecord>, StoreError>, StoreError> {
-    if rules::only_holds(effects) {
+    if rules::cannot_be_refused(effects) {
+        // Documents kept by such writes are inserted by `commit`, all in one statement.
         return Ok(Ok(Vec::new()));
     }
     c.batch("SAVEPOINT write").await?;
@@ -621,7 +652,33 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
         }
         // Checked by `commit`, once per commit (see `rules::held_to`).
         Effect::TrustListInForce { .. } => {}
-        Effect::NoTrustList => rules::no_list_stored(newest_list_digest(c).await?)?,
+        Effect::NoTrustList => rules::no_list_stored(newest_rules(c).await?.trust_list)?,
+        Effect::TableInForce { .. } => {}
+        Effect::NoEquivalenceTable => rules::no_table_stored(newest_rules(c).await?.table)?,
+        Effect::PutEquivalenceTable(v) => {
+            let sequence = v.sequence as i64;
+            let other = c
+                .query_opt(
+                    "SELECT digest FROM equivalence_table WHERE sequence = $1 AND digest != $2",
+                    &[&sequence, &v.digest],
+                )
+                .await?;
+            let other: Option<String> = other.map(|row| row.try_get(0)).transpose()?;
+            rules::one_table_per_sequence(other, v.sequence)?;
+            c.execute(
+                "INSERT INTO equivalence_table (sequence, digest, label, installed_at, document)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[&sequence, &v.digest, &v.label, &v.installed_at, &v.document],
+            )
+            .await?;
+        }
+        Effect::KeepDocument { digest, document } => {
+            c.execute(
+                "INSERT INTO kept_document (digest, document) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[digest, document],
+            )
+            .await?;
+        }
         Effect::PutTrustList(v) => {
             let sequence = v.sequence as i64;
             let other = c
@@ -687,10 +744,17 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
     Ok(Vec::new())
 }
 
-/// The digest of the newest stored trust list, as this transaction sees it.
-async fn newest_list_digest(c: &mut Conn) -> Result<Option<String>, StoreError> {
-    let row = c.query_opt("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1", &[]).await?;
-    Ok(row.map(|row| row.try_get(0)).transpose()?)
+/// The digests of the newest stored trust list and equivalence table, as this transaction
+/// sees them.
+async fn newest_rules(c: &mut Conn) -> Result<rules::Newest, StoreError> {
+    let row = c
+        .query_one(
+            "SELECT (SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1),
+                    (SELECT digest FROM equivalence_table ORDER BY sequence DESC LIMIT 1)",
+            &[],
+        )
+        .await?;
+    Ok(rules::Newest { trust_list: row.try_get(0)?, table: row.try_get(1)? })
 }
 
 /// A conflict unless round `id` is defined and not closed.
@@ -765,6 +829,18 @@ fn certificate_record(row: &Row) -> Result<CertificateRecord, tokio_postgres::Er
         status: row.try_get(4)?,
         document: row.try_get(5)?,
         recorded_at: row.try_get(6)?,
+    })
+}
+
+fn table_version(r: &Row) -> Result<TableVersion, StoreError> {
+    let sequence: i64 = r.try_get(0)?;
+    Ok(TableVersion {
+        sequence: u64::try_from(sequence)
+            .map_err(|_| StoreError::Database(format!("equivalence-table sequence {sequence} is negative")))?,
+        digest: r.try_get(1)?,
+        label: r.try_get(2)?,
+        installed_at: r.try_get(3)?,
+        document: r.try_get(4)?,
     })
 }
 
@@ -919,6 +995,52 @@ impl Store for PostgresStore {
                 return Ok(None);
             };
             Ok(Some((row.try_get::<_, i64>(0)? as u64, row.try_get(1)?)))
+        })
+    }
+
+    fn equivalence_tables(&self) -> Result<Vec<TableVersion>, StoreError> {
+        self.pool.run(async |c| {
+            c.query(
+                "SELECT sequence, digest, label, installed_at, document FROM equivalence_table ORDER BY sequence",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(table_version)
+            .collect()
+        })
+    }
+
+    fn newest_equivalence_table(&self) -> Result<Option<TableVersion>, StoreError> {
+        self.pool.run(async |c| {
+            c.query_opt(
+                "SELECT sequence, digest, label, installed_at, document FROM equivalence_table
+                 ORDER BY sequence DESC LIMIT 1",
+                &[],
+            )
+            .await?
+            .as_ref()
+            .map(table_version)
+            .transpose()
+        })
+    }
+
+    fn newest_equivalence_table_id(&self) -> Result<Option<(u64, String)>, StoreError> {
+        self.pool.run(async |c| {
+            let Some(row) = c
+                .query_opt("SELECT sequence, digest FROM equivalence_table ORDER BY sequence DESC LIMIT 1", &[])
+                .await?
+            else {
+                return Ok(None);
+            };
+            Ok(Some((row.try_get::<_, i64>(0)? as u64, row.try_get(1)?)))
+        })
+    }
+
+    fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.pool.run(async |c| {
+            let row = c.query_opt("SELECT document FROM kept_document WHERE digest = $1", &[&digest]).await?;
+            Ok(row.map(|r| r.try_get(0)).transpose()?)
         })
     }
 

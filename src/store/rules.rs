@@ -40,38 +40,77 @@ pub fn one_list_per_sequence(other: Option<String>, sequence: u64) -> Result<(),
     }
 }
 
-/// The digest of the list a write is held to (its `TrustListInForce`), if any. A backend
-/// checks holds in its commit loop, reading the newest stored list once per commit (and
-/// again after a write of the commit stored one), rather than as an effect of its own: every
-/// verification carries one, and a savepoint and a read per write would hold the commit lock
-/// for longer than the rest of the commit.
-pub fn held_to(effects: &[Effect]) -> Option<&str> {
-    effects.iter().find_map(|e| match e {
-        Effect::TrustListInForce { digest } => Some(digest.as_str()),
-        _ => None,
+/// The rule documents a write is held to (its `TrustListInForce` and `TableInForce`). A
+/// backend checks holds in its commit loop, reading the newest stored versions once per
+/// commit (and again after a write of the commit stored one), rather than as an effect of
+/// its own: every verification carries them, and a savepoint and a read per write would
+/// hold the commit lock for longer than the rest of the commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Holds<'a> {
+    pub trust_list: Option<&'a str>,
+    pub table: Option<&'a str>,
+}
+
+impl Holds<'_> {
+    pub fn any(&self) -> bool {
+        self.trust_list.is_some() || self.table.is_some()
+    }
+}
+
+/// The digests of the newest stored trust list and equivalence table, as a commit read them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Newest {
+    pub trust_list: Option<String>,
+    pub table: Option<String>,
+}
+
+pub fn held_to(effects: &[Effect]) -> Holds<'_> {
+    let mut holds = Holds::default();
+    for e in effects {
+        match e {
+            Effect::TrustListInForce { digest } => holds.trust_list = Some(digest),
+            Effect::TableInForce { digest } => holds.table = Some(digest),
+            _ => {}
+        }
+    }
+    holds
+}
+
+/// Whether none of a write's effects can be refused (holds, checked apart, and documents
+/// kept): then it needs no savepoint, and it may be queued to the log's group commit.
+pub fn cannot_be_refused(effects: &[Effect]) -> bool {
+    effects.iter().all(|e| {
+        matches!(e, Effect::TrustListInForce { .. } | Effect::TableInForce { .. } | Effect::KeepDocument { .. })
     })
 }
 
-/// Whether a write has no effect but its hold (it needs no savepoint).
-pub fn only_holds(effects: &[Effect]) -> bool {
-    effects.iter().all(|e| matches!(e, Effect::TrustListInForce { .. }))
+/// Whether a write stores a rule document (after it, a commit reads the newest again).
+pub fn stores_rules(effects: &[Effect]) -> bool {
+    effects.iter().any(|e| matches!(e, Effect::PutTrustList(_) | Effect::PutEquivalenceTable(_)))
 }
 
-/// Whether a write stores a trust list (after it, a commit reads the newest list again).
-pub fn stores_a_list(effects: &[Effect]) -> bool {
-    effects.iter().any(|e| matches!(e, Effect::PutTrustList(_)))
-}
-
-/// `TrustListInForce`: a decision is logged only while the list it was made with is the
-/// newest stored (`newest`, the newest stored list's digest; none stored: nothing to hold).
-pub fn list_in_force(newest: Option<String>, digest: &str) -> Result<(), StoreError> {
-    match newest {
-        Some(newest) if newest != digest => Err(conflict(
+/// `TrustListInForce` and `TableInForce`: a decision is logged only while the rule
+/// documents it was made with are the newest stored (none stored: nothing to hold).
+pub fn rules_in_force(newest: &Newest, holds: Holds<'_>) -> Result<(), StoreError> {
+    if let (Some(newest), Some(digest)) = (&newest.trust_list, holds.trust_list)
+        && newest != digest
+    {
+        return Err(conflict(
             "trust.list_changed",
             format!("the trust list changed (sha256:{newest} is in force) while the decision was made; ask again"),
-        )),
-        _ => Ok(()),
+        ));
     }
+    if let (Some(newest), Some(digest)) = (&newest.table, holds.table)
+        && newest != digest
+    {
+        return Err(conflict(
+            "rules.table_changed",
+            format!(
+                "the equivalence table changed (sha256:{newest} is in force) while the decision was made; ask again"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `NoTrustList`: the first list's install stands only while no list is stored (`newest`,
@@ -81,6 +120,30 @@ pub fn no_list_stored(newest: Option<String>) -> Result<(), StoreError> {
         Some(newest) => Err(conflict(
             "trust.list_changed",
             format!("a trust list (sha256:{newest}) is stored already; this install was decided without it"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `NoEquivalenceTable`: the build's table is installed as the first version only while no
+/// table is stored (`newest`, the newest stored table's digest).
+pub fn no_table_stored(newest: Option<String>) -> Result<(), StoreError> {
+    match newest {
+        Some(newest) => Err(conflict(
+            "rules.table_changed",
+            format!("an equivalence table (sha256:{newest}) is stored already; this install was decided without it"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `PutEquivalenceTable`: a sequence names one table. `other` is the digest of a different
+/// table already stored under `sequence`, if any.
+pub fn one_table_per_sequence(other: Option<String>, sequence: u64) -> Result<(), StoreError> {
+    match other {
+        Some(other) => Err(conflict(
+            "rules.sequence_reused",
+            format!("a different equivalence table (sha256:{other}) is already installed as sequence {sequence}"),
         )),
         None => Ok(()),
     }

@@ -5,7 +5,7 @@
 use super::rules;
 use super::{
     CertificateRecord, CertificateView, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord,
-    PtRoundRecord, PtSubmissionRecord, StatusEvent, Store, StoreError, TrustListVersion, Write, Written,
+    PtRoundRecord, PtSubmissionRecord, StatusEvent, Store, StoreError, TableVersion, TrustListVersion, Write, Written,
 };
 mod hash_index;
 use hash_index::HashIndex;
@@ -102,6 +102,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (body, jti)
     );
     CREATE INDEX notice_certificate ON notice (issuer, number, iat);",
+    // 6: equivalence-table versions, and the input documents decisions were made on (kept
+    // for an audit to decide again), by SHA-256.
+    "CREATE TABLE equivalence_table (
+        sequence INTEGER PRIMARY KEY,
+        digest TEXT NOT NULL,
+        label TEXT NOT NULL,
+        installed_at TEXT NOT NULL,
+        document BLOB NOT NULL
+    );
+    CREATE TABLE kept_document (digest TEXT PRIMARY KEY, document BLOB NOT NULL);",
 ];
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway, and
@@ -344,6 +354,16 @@ fn read_history(conn: &Connection, issuer: &str, number: &str) -> Result<Vec<Sta
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+fn table_version(row: &rusqlite::Row<'_>) -> rusqlite::Result<TableVersion> {
+    Ok(TableVersion {
+        sequence: row.get::<_, i64>(0)? as u64,
+        digest: row.get(1)?,
+        label: row.get(2)?,
+        installed_at: row.get(3)?,
+        document: row.get(4)?,
+    })
+}
+
 fn trust_list_version(r: &rusqlite::Row<'_>) -> rusqlite::Result<TrustListVersion> {
     Ok(TrustListVersion {
         sequence: r.get::<_, i64>(0)? as u64,
@@ -371,7 +391,11 @@ fn apply_all(
     effects: &[Effect],
     index: Option<u64>,
 ) -> Result<Result<Vec<PtResultRecord>, StoreError>, StoreError> {
-    if rules::only_holds(effects) {
+    if rules::cannot_be_refused(effects) {
+        // Nothing to roll back to: an error here is the database's, and ends the batch.
+        for effect in effects {
+            apply(conn, effect, index)?;
+        }
         return Ok(Ok(Vec::new()));
     }
     conn.prepare_cached("SAVEPOINT write")?.execute([])?;
@@ -390,12 +414,15 @@ fn apply_all(
     Ok(Ok(replaced))
 }
 
-/// The digest of the newest stored trust list, as this transaction sees it.
-fn newest_list_digest(conn: &Connection) -> Result<Option<String>, StoreError> {
+/// The digests of the newest stored trust list and equivalence table, as this transaction
+/// sees them.
+fn newest_rules(conn: &Connection) -> Result<rules::Newest, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
-        .query_row([], |r| r.get(0))
-        .optional()?)
+        .prepare_cached(
+            "SELECT (SELECT digest FROM trust_list ORDER BY sequence DESC LIMIT 1),
+                    (SELECT digest FROM equivalence_table ORDER BY sequence DESC LIMIT 1)",
+        )?
+        .query_row([], |r| Ok(rules::Newest { trust_list: r.get(0)?, table: r.get(1)? }))?)
 }
 
 /// One effect; returns the results a submission replaced. `index` is the log index of the
@@ -489,7 +516,25 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         }
         // Checked by `commit`, once per commit (see `rules::held_to`).
         Effect::TrustListInForce { .. } => {}
-        Effect::NoTrustList => rules::no_list_stored(newest_list_digest(conn)?)?,
+        Effect::NoTrustList => rules::no_list_stored(newest_rules(conn)?.trust_list)?,
+        Effect::TableInForce { .. } => {}
+        Effect::NoEquivalenceTable => rules::no_table_stored(newest_rules(conn)?.table)?,
+        Effect::PutEquivalenceTable(v) => {
+            let other: Option<String> = conn
+                .prepare_cached("SELECT digest FROM equivalence_table WHERE sequence = ?1 AND digest != ?2")?
+                .query_row(params![v.sequence as i64, v.digest], |r| r.get(0))
+                .optional()?;
+            rules::one_table_per_sequence(other, v.sequence)?;
+            conn.execute(
+                "INSERT OR IGNORE INTO equivalence_table (sequence, digest, label, installed_at, document)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![v.sequence as i64, v.digest, v.label, v.installed_at, v.document],
+            )?;
+        }
+        Effect::KeepDocument { digest, document } => {
+            conn.prepare_cached("INSERT OR IGNORE INTO kept_document (digest, document) VALUES (?1, ?2)")?
+                .execute(params![digest, document])?;
+        }
         Effect::PutPtRound(r) => {
             let inserted = conn.execute(
                 "INSERT INTO pt_round (id, provider, definition, defined_at) VALUES (?1, ?2, ?3, ?4)
@@ -590,16 +635,18 @@ impl Store for SqliteStore {
                 conn.prepare_cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entry")?.query_row([], |r| r.get(0))?;
             let mut insert = conn.prepare_cached("INSERT INTO log_entry (idx, entry) VALUES (?1, ?2)")?;
             let mut outcomes = Vec::with_capacity(writes.len());
-            // The newest stored list's digest, once read in this commit.
-            let mut newest_list: Option<Option<String>> = None;
+            // The newest stored rule documents' digests, once read in this commit.
+            let mut newest: Option<rules::Newest> = None;
             for write in writes {
-                if let Some(digest) = rules::held_to(&write.effects) {
-                    let newest = match &newest_list {
-                        Some(newest) => newest.clone(),
-                        None => newest_list_digest(&conn)?,
+                let holds = rules::held_to(&write.effects);
+                if holds.any() {
+                    let read = match newest.take() {
+                        Some(read) => read,
+                        None => newest_rules(&conn)?,
                     };
-                    newest_list = Some(newest.clone());
-                    if let Err(refused) = rules::list_in_force(newest, digest) {
+                    let held = rules::rules_in_force(&read, holds);
+                    newest = Some(read);
+                    if let Err(refused) = held {
                         outcomes.push(Err(refused));
                         continue;
                     }
@@ -607,8 +654,8 @@ impl Store for SqliteStore {
                 let index = write.entry.as_ref().map(|_| next as u64);
                 match apply_all(&conn, &write.effects, index)? {
                     Ok(replaced) => {
-                        if rules::stores_a_list(&write.effects) {
-                            newest_list = None;
+                        if rules::stores_rules(&write.effects) {
+                            newest = None;
                         }
                         if let Some(entry) = &write.entry {
                             insert.execute(params![next, entry])?;
@@ -837,6 +884,43 @@ impl Store for SqliteStore {
         Ok(conn
             .prepare_cached("SELECT sequence, digest FROM trust_list ORDER BY sequence DESC LIMIT 1")?
             .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn equivalence_tables(&self) -> Result<Vec<TableVersion>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT sequence, digest, label, installed_at, document FROM equivalence_table ORDER BY sequence",
+        )?;
+        let rows = stmt.query_map([], table_version)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn newest_equivalence_table(&self) -> Result<Option<TableVersion>, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT sequence, digest, label, installed_at, document FROM equivalence_table
+                 ORDER BY sequence DESC LIMIT 1",
+                [],
+                table_version,
+            )
+            .optional()?)
+    }
+
+    fn newest_equivalence_table_id(&self) -> Result<Option<(u64, String)>, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached("SELECT sequence, digest FROM equivalence_table ORDER BY sequence DESC LIMIT 1")?
+            .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .prepare_cached("SELECT document FROM kept_document WHERE digest = ?1")?
+            .query_row(params![digest], |r| r.get(0))
             .optional()?)
     }
 

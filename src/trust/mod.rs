@@ -11,6 +11,7 @@
 //! operator's anchor: [`TrustList::load`] verifies, then reads the verified tree only.
 
 pub mod build;
+pub mod equivalence_table;
 
 use crate::crypto::x509::{Crls, TrustAnchors};
 use crate::crypto::xmldsig::{self, DsigError, KeySource, Options, Profile};
@@ -63,6 +64,12 @@ impl TrustError {
             TrustError::NotYetValid { .. } => "trust.list_not_yet_valid",
         }
     }
+}
+
+/// Bounds for reading a trust list: larger than a request's (a national list holds over a
+/// thousand bodies).
+pub fn list_limits(limits: &Limits) -> Limits {
+    Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..*limits }
 }
 
 /// How a candidate list stands against the list in force, by sequence number: the one
@@ -123,7 +130,10 @@ impl InstallPolicy {
         Ok(list)
     }
 
-    fn check_signer(&self, der: Option<&[u8]>, subject: Option<&str>) -> Result<(), TrustError> {
+    /// Whether the certificate `der` is a pinned signer with the EKU tslSigning: who may
+    /// sign trust lists, and the equivalence table beside them
+    /// ([`crate::trust::equivalence_table`]).
+    pub fn check_signer(&self, der: Option<&[u8]>, subject: Option<&str>) -> Result<(), TrustError> {
         let subject = subject.unwrap_or("(unnamed)").to_string();
         let refuse = |why: &str| TrustError::SignerNotAuthorized { subject: subject.clone(), why: why.into() };
         let der = der.ok_or_else(|| refuse("the signature carries no certificate to check against the pins"))?;

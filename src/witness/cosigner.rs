@@ -322,8 +322,7 @@ mod tests {
                 actor: "test".into(),
                 inputs: vec![document_digest(format!("{salt}/{}/{i}", log.size()).as_bytes())],
                 outputs: vec![],
-                trust_list: None,
-                equivalence_table: None,
+                rules: Default::default(),
                 verdict: "valid".into(),
                 reasons: vec![],
             };

@@ -49,6 +49,11 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
     ("decision", &[("id", Text), ("kind", Text), ("json", Text), ("log_index", Int)]),
     ("trust_list", &[("sequence", Int), ("digest", Text), ("installed_at", Text), ("document", Bytes)]),
     (
+        "equivalence_table",
+        &[("sequence", Int), ("digest", Text), ("label", Text), ("installed_at", Text), ("document", Bytes)],
+    ),
+    ("kept_document", &[("digest", Text), ("document", Bytes)]),
+    (
         "pt_round",
         &[
             ("id", Text),

@@ -1,0 +1,230 @@
+//! `mrgate log audit`: the log read again from its store (`--config`) or from a running
+//! gateway (`--url`), and what can be decided again decided again ([`crate::audit`]).
+//!
+//! Exit status: 0 when the audit found nothing to disagree with, 1 when it found
+//! disagreements (each printed), 2 when it could not run (a file, the store, the gateway).
+
+use crate::audit::{Audit, Report, StoreSource};
+use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
+use crate::ledger::checkpoint::Checkpoint;
+use crate::trust::InstallPolicy;
+use crate::xml::Limits;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// The gateway's configuration: the store it names is read directly (SQLite: a stopped
+    /// gateway's data directory, or a copy; PostgreSQL: live), with its install policy, CRLs,
+    /// signing certificate and log key.
+    #[arg(long, conflicts_with = "url")]
+    pub config: Option<PathBuf>,
+    /// A running gateway (`https://host:port`): the log, the rule versions and the kept
+    /// documents are fetched over its API. Needs --log-key, --operator-anchor, --signer and
+    /// --gateway-certificate, and a client certificate that may read documents
+    /// (--client-cert, --client-key: a partner's, customs' or an operator's).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// The CA certificate(s) the gateway's TLS certificate chains to (PEM), for --url.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    #[arg(long, requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    #[arg(long, requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+    /// The log's Ed25519 public key (PEM), for --url (with --config it is the configuration's).
+    #[arg(long)]
+    pub log_key: Option<PathBuf>,
+    /// The trust-list operator's anchor certificate (PEM), for --url.
+    #[arg(long)]
+    pub operator_anchor: Option<PathBuf>,
+    /// A pinned trust-list signer's certificate (PEM, repeatable), for --url.
+    #[arg(long = "signer")]
+    pub signers: Vec<PathBuf>,
+    /// The gateway's own signing certificate (PEM): credentials it exported verify as its
+    /// own. For --url.
+    #[arg(long)]
+    pub gateway_certificate: Option<PathBuf>,
+    /// CRLs the gateway honours (PEM or DER, repeatable), for --url.
+    #[arg(long = "crl")]
+    pub crls: Vec<PathBuf>,
+    /// A checkpoint the log must agree with (a signed note, e.g. one a witness cosigned),
+    /// for --config. With --url the gateway's published checkpoint is used.
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// A witness's verifier key file; repeat for each witness relied on.
+    #[arg(long = "witness-key")]
+    pub witness_keys: Vec<PathBuf>,
+    /// How many of those witnesses must have cosigned the checkpoint.
+    #[arg(long, default_value_t = 0)]
+    pub min_witnesses: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn fail(code: &str, message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error[{code}]: {message}");
+    ExitCode::from(2)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
+    std::fs::read(path).map_err(|e| fail("io.read", format_args!("{}: {e}", path.display())))
+}
+
+/// The checkpoint, its log signature and its cosignatures checked.
+fn checked_checkpoint(
+    note: &str,
+    log_key: &[u8],
+    witness_keys: &[PathBuf],
+    min: usize,
+) -> Result<Checkpoint, ExitCode> {
+    let (checkpoint, _) =
+        Checkpoint::verify(note, log_key).map_err(|e| fail(e.code(), format!("the checkpoint: {e}")))?;
+    if min > witness_keys.len() {
+        return Err(fail("usage.witnesses", format!("--min-witnesses {min} needs at least {min} --witness-key")));
+    }
+    let mut trusted = Vec::new();
+    for path in witness_keys {
+        let text = String::from_utf8_lossy(&read(path)?).to_string();
+        let witness = crate::ledger::cosignature::Witness::from_verifier_key(&text)
+            .map_err(|e| fail(e.code(), format!("{}: {e}", path.display())))?;
+        trusted.push(witness);
+    }
+    let vouched = crate::ledger::cosignature::vouching(note, &trusted);
+    if vouched.len() < min {
+        return Err(fail(
+            "log.witnesses",
+            format!(
+                "{} of the {} witnesses given cosigned the checkpoint; {min} are required",
+                vouched.len(),
+                trusted.len()
+            ),
+        ));
+    }
+    Ok(checkpoint)
+}
+
+/// The Ed25519 public key of the log's private key file (PKCS#8 PEM).
+fn public_of_private(path: &Path) -> Result<Vec<u8>, ExitCode> {
+    let pem = read(path)?;
+    let pkcs8: Vec<u8> = rustls::pki_types::pem::PemObject::from_pem_slice(&pem)
+        .map(|k: rustls::pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
+        .map_err(|e| fail("key.unreadable", format!("{}: {e:?}", path.display())))?;
+    let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8)
+        .map_err(|_| fail("key.unknown_type", format!("{}: not an Ed25519 key", path.display())))?;
+    Ok(ring::signature::KeyPair::public_key(&pair).as_ref().to_vec())
+}
+
+pub fn audit(args: AuditArgs) -> ExitCode {
+    let outcome = match (&args.config, &args.url) {
+        (Some(config), None) => local(&args, config),
+        (None, Some(url)) => remote(&args, url),
+        _ => Err(fail("usage.audit", "name the log to audit: --config FILE or --url https://…")),
+    };
+    let report = match outcome {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        print!("{}", summary(&report));
+    }
+    if report.disagreements.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// The report as people read it: the counts, then each disagreement.
+pub fn summary(report: &Report) -> String {
+    let not_re_derived: u64 = report.not_re_derived.values().sum();
+    let mut out = format!(
+        "entries {}\nre-derived {}\nnot re-derived {not_re_derived}\ndisagreements {}\nroot {}\n",
+        report.entries,
+        report.re_derived,
+        report.disagreements.len(),
+        report.root
+    );
+    for (why, n) in &report.not_re_derived {
+        out.push_str(&format!("not re-derived: {n} {why}\n"));
+    }
+    for d in &report.disagreements {
+        out.push_str(&format!("disagreement: entry {} ({}) [{}] {}\n", d.index, d.kind, d.reason, d.detail));
+    }
+    out
+}
+
+fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
+    let config = crate::server::config::Config::load(path).map_err(|e| fail("config", e))?;
+    let crls = crate::server::configured_crls(&config).map_err(|e| fail("config", e))?;
+    let policy = crate::server::install_policy(&config, &crls).map_err(|e| fail("config", e))?;
+    let own = read_certificates(&read(&config.signing.certificate)?)
+        .map_err(|e| fail("x509.invalid", format!("{}: {e}", config.signing.certificate.display())))?;
+    let log_key = public_of_private(&config.log.key)?;
+    let checkpoint = match &args.checkpoint {
+        Some(p) => {
+            let note = String::from_utf8_lossy(&read(p)?).to_string();
+            Some(checked_checkpoint(&note, &log_key, &args.witness_keys, args.min_witnesses)?)
+        }
+        None if args.min_witnesses > 0 => {
+            return Err(fail("usage.witnesses", "--min-witnesses needs the --checkpoint they cosigned"));
+        }
+        None => None,
+    };
+    let store = crate::store::open(config.store.url.as_deref(), &config.data_dir)
+        .map_err(|e| fail(e.code(), format!("the store: {e}")))?;
+    let audit = Audit {
+        policy: &policy,
+        crls: &crls,
+        own_signers: own.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default(),
+        limits: Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() },
+        checkpoint,
+    };
+    audit.run(&StoreSource(store.as_ref())).map_err(|e| fail(e.code(), format!("the store: {e}")))
+}
+
+fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
+    let need =
+        |p: &Option<PathBuf>, name: &str| p.clone().ok_or_else(|| fail("usage.audit", format!("--url needs --{name}")));
+    let log_key_path = need(&args.log_key, "log-key")?;
+    let log_key = match crate::crypto::keys::PublicKey::from_spki_pem(&read(&log_key_path)?) {
+        Ok(k) if k.kind == crate::crypto::keys::KeyKind::Ed25519 => k.raw().to_vec(),
+        Ok(_) => return Err(fail("key.unknown_type", "the log key must be Ed25519")),
+        Err(e) => return Err(fail(e.code(), format!("{}: {e}", log_key_path.display()))),
+    };
+    let anchor = need(&args.operator_anchor, "operator-anchor")?;
+    let own = need(&args.gateway_certificate, "gateway-certificate")?;
+    if args.signers.is_empty() {
+        return Err(fail("usage.audit", "--url needs --signer (the pinned trust-list signers)"));
+    }
+    let mut crls = Crls::new();
+    for c in &args.crls {
+        crls.add_pem_or_der(&read(c)?).map_err(|e| fail("x509.crl_invalid", format!("{}: {e}", c.display())))?;
+    }
+    let mut anchors = TrustAnchors::new();
+    anchors.add_pem_or_der(&read(&anchor)?).map_err(|e| fail("x509.invalid", format!("{}: {e}", anchor.display())))?;
+    let mut signer_certificates = Vec::new();
+    for p in &args.signers {
+        let certs = read_certificates(&read(p)?).map_err(|e| fail("x509.invalid", format!("{}: {e}", p.display())))?;
+        signer_certificates.extend(certs.iter().map(|c| c.as_ref().to_vec()));
+    }
+    let policy =
+        InstallPolicy { anchors, signer_certificates, signer_spki_sha256: Vec::new(), crls: crls.clone_for_verifier() };
+    let own = read_certificates(&read(&own)?).map_err(|e| fail("x509.invalid", format!("{}: {e}", own.display())))?;
+    let client = super::client::Client::new(
+        url,
+        args.ca.as_deref(),
+        args.client_cert.as_deref().zip(args.client_key.as_deref()),
+    )
+    .map_err(|e| fail("usage.audit", e))?;
+    let note = client.get_text("/v1/log/checkpoint").map_err(|e| fail("audit.fetch", e))?;
+    let checkpoint = checked_checkpoint(&note, &log_key, &args.witness_keys, args.min_witnesses)?;
+    let source = super::client::RemoteLog { client: &client, size: checkpoint.size };
+    let audit = Audit {
+        policy: &policy,
+        crls: &crls,
+        own_signers: own.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default(),
+        limits: Limits::default(),
+        checkpoint: Some(checkpoint),
+    };
+    audit.run(&source).map_err(|e| fail("audit.fetch", e))
+}

@@ -1,0 +1,253 @@
+//! The rules the gateway decides by, as records anyone can look up: the equivalence table in
+//! force (kept across reloads, followed from the store on a shared one, as the trust list
+//! is), its install by an operator, and the public routes that list every version of both
+//! rule documents and serve each one by sequence.
+//!
+//! What it must never do: put a table in force that is not stored and logged, or serve a
+//! version other than the stored bytes whose digest the log names.
+
+use super::http::{Body, bytes, json, problem, recorded_json, refused};
+use super::{App, Req};
+use crate::decisions::equivalence_table;
+use crate::decisions::{RULE_SET, Recorder};
+use crate::ledger::entry::RuleVersion;
+use crate::store::Store;
+use crate::trust::InstallPolicy;
+use crate::trust::equivalence_table::{self as signed, Origin, Version};
+use hyper::{Response, StatusCode};
+use serde_json::json;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+/// The equivalence table in force, shared by every `App` a reload makes.
+#[derive(Debug)]
+pub struct TableState {
+    in_force: RwLock<Arc<Version>>,
+    /// Held by an install from its sequence check to its swap, and by a follow.
+    install: Mutex<()>,
+    /// The newest stored table (sequence, digest) when this node's install policy refused
+    /// it: not verified again on every request.
+    refused: Mutex<Option<(u64, String)>>,
+}
+
+impl TableState {
+    /// The table in force on a gateway starting on `store`: the newest stored version,
+    /// verified again under `policy`; or the build's own table, installed (logged, stored)
+    /// when the store holds none or only older ones. Nodes starting together race to
+    /// install it: one does, the others find it stored.
+    pub fn start(
+        store: &dyn Store,
+        recorder: &Recorder,
+        policy: &InstallPolicy,
+        now: time::OffsetDateTime,
+        trust_list: Option<RuleVersion>,
+    ) -> Result<(Arc<Self>, String), String> {
+        let build = Version::embedded().map_err(|e| format!("the embedded equivalence table: [{}] {e}", e.code()))?;
+        let mut attempts = 0;
+        let (version, note) = loop {
+            attempts += 1;
+            let stored = store.newest_equivalence_table().map_err(|e| format!("the stored equivalence tables: {e}"))?;
+            match stored {
+                Some(v) if v.sequence > build.table.sequence || v.digest == build.digest => {
+                    let version = signed::read(&v.document, policy, now).map_err(|e| {
+                        format!(
+                            "equivalence table {} (installed {}) can no longer be used: [{}] {e}; the gateway does \
+                             not fall back to an older table",
+                            v.sequence,
+                            v.installed_at,
+                            e.code()
+                        )
+                    })?;
+                    break (version, format!("equivalence table {}", v.sequence));
+                }
+                Some(v) if v.sequence == build.table.sequence => {
+                    return Err(format!(
+                        "this build's equivalence table has sequence {}, but a different table (sha256:{}) is \
+                         installed under it; a changed table needs a higher sequence",
+                        v.sequence, v.digest
+                    ));
+                }
+                stored => {
+                    let succeeds = stored.as_ref().map(|v| v.digest.as_str());
+                    let installing = equivalence_table::installing(&build, trust_list.clone(), "build", now, succeeds);
+                    match recorder.record(Ok(installing)) {
+                        Ok(recorded) => {
+                            let note = format!(
+                                "equivalence table {} from the build, installed as log entry {}",
+                                build.table.sequence, recorded.receipt.index
+                            );
+                            break (build.clone(), note);
+                        }
+                        Err(refused) if refused.refusal.reason == "rules.table_changed" && attempts < 3 => continue,
+                        Err(refused) => {
+                            return Err(format!("installing the build's equivalence table: {}", refused.refusal));
+                        }
+                    }
+                }
+            }
+        };
+        let state =
+            Self { in_force: RwLock::new(Arc::new(version)), install: Mutex::new(()), refused: Mutex::new(None) };
+        Ok((Arc::new(state), note))
+    }
+
+    pub fn in_force(&self) -> Arc<Version> {
+        Arc::clone(&self.in_force.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn set(&self, version: Version) {
+        *self.in_force.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(version);
+    }
+
+    /// On a store other nodes write to, brings the table in force up to the newest stored
+    /// (verified under this node's `policy`; one it refuses is not taken, and this node's
+    /// decisions are refused at commit, `rules.table_changed`, until its configuration
+    /// allows it). One small read per decision.
+    pub fn follow(&self, store: &dyn Store, policy: &InstallPolicy, now: time::OffsetDateTime) {
+        if !store.shared() {
+            return;
+        }
+        let newer = |sequence: u64| sequence > self.in_force().table.sequence;
+        let refused = || self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        match store.newest_equivalence_table_id() {
+            Ok(Some(newest)) if newer(newest.0) && refused().as_ref() != Some(&newest) => {}
+            _ => return,
+        }
+        let _installing = self.install.lock().unwrap_or_else(PoisonError::into_inner);
+        let stored = match store.newest_equivalence_table() {
+            Ok(Some(v)) if newer(v.sequence) => v,
+            _ => return,
+        };
+        match signed::read(&stored.document, policy, now) {
+            Ok(version) => {
+                self.set(version);
+                *refused() = None;
+            }
+            Err(e) => {
+                *refused() = Some((stored.sequence, stored.digest.clone()));
+                tracing::warn!(
+                    sequence = stored.sequence,
+                    reason = e.code(),
+                    "equivalence table {} installed through another node is refused by this node's configuration: {e}",
+                    stored.sequence
+                );
+            }
+        }
+    }
+
+    /// Installs `candidate` through `record` under the install lock; it comes into force
+    /// only once `record` returned `Ok` (logged and stored).
+    pub fn install<T, E>(
+        &self,
+        candidate: Version,
+        record: impl FnOnce(&Version, &Version) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _installing = self.install.lock().unwrap_or_else(PoisonError::into_inner);
+        let committed = record(&candidate, &self.in_force())?;
+        self.set(candidate);
+        Ok(committed)
+    }
+}
+
+/// `PUT /v1/admin/equivalence-table`: an operator installs a signed table.
+pub fn put_equivalence_table(app: &App, req: &Req) -> Response<Body> {
+    let now = app.now();
+    let candidate = match equivalence_table::candidate(&app.install_policy, &req.caller, &req.body, now) {
+        Ok(c) => c,
+        Err(r) => return refused(&r.into()),
+    };
+    app.follow_rules();
+    let list = app.trust_list();
+    let trust_list = Some(RuleVersion { sequence: list.sequence, digest: list.digest.clone() });
+    let installed = app.tables.install(candidate, |candidate, in_force| {
+        app.recorder.record(equivalence_table::install(candidate, in_force, trust_list, &req.caller.actor, now))
+    });
+    let answered = installed.map(|r| r.map(|v| json!({"sequence": v.sequence, "digest": v.digest})));
+    recorded_json(StatusCode::OK, answered)
+}
+
+/// `GET /v1/rules`: the rules in force and every version of each rule document, with where
+/// to fetch it. Public: "rules that can be looked up".
+pub fn rules(app: &App) -> Response<Body> {
+    app.follow_rules();
+    let base = app.public_base();
+    let (lists, tables) = match (app.store.trust_lists(), app.store.equivalence_tables()) {
+        (Ok(l), Ok(t)) => (l, t),
+        (Err(e), _) | (_, Err(e)) => {
+            return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), format!("the stored rule versions: {e}"));
+        }
+    };
+    let list = app.trust_list();
+    let table = app.table();
+    let signed_by = match &table.origin {
+        Origin::Build => json!(null),
+        Origin::Signed { signer } => json!(signer),
+    };
+    let mut lists: Vec<_> = lists.iter().map(|v| (v.sequence, &v.digest, &v.installed_at)).collect();
+    lists.sort();
+    let body = json!({
+        "rule_set": RULE_SET,
+        "in_force": {
+            "trust_list": {"sequence": list.sequence, "digest": list.digest},
+            "equivalence_table": {
+                "sequence": table.table.sequence,
+                "digest": table.digest,
+                "version": table.table.version,
+                "signed_by": signed_by,
+            },
+        },
+        "trust_lists": lists.iter().map(|(sequence, digest, installed_at)| json!({
+            "sequence": sequence,
+            "digest": digest,
+            "installed_at": installed_at,
+            "url": format!("{base}/v1/rules/trust-list/{sequence}"),
+        })).collect::<Vec<_>>(),
+        "equivalence_tables": tables.iter().map(|v| json!({
+            "sequence": v.sequence,
+            "digest": v.digest,
+            "version": v.label,
+            "installed_at": v.installed_at,
+            "url": format!("{base}/v1/rules/equivalence-table/{}", v.sequence),
+        })).collect::<Vec<_>>(),
+    });
+    json(StatusCode::OK, &body)
+}
+
+/// `GET /v1/rules/trust-list/{sequence}` and `GET /v1/rules/equivalence-table/{sequence}`:
+/// one stored version's document, byte for byte as installed (its SHA-256 is the digest
+/// the log names). Immutable: a sequence names one document for ever.
+pub fn version(app: &App, kind: &str, sequence: &str) -> Response<Body> {
+    let unknown = || problem(StatusCode::NOT_FOUND, "rules.unknown_version", format!("no stored {kind} {sequence}"));
+    // A version is named by its sequence in canonical decimal: one name per version.
+    let Some(number) = sequence.parse::<u64>().ok().filter(|n| n.to_string() == sequence) else {
+        return unknown();
+    };
+    let sequence = number;
+    let found = match kind {
+        "trust-list" => app
+            .store
+            .trust_lists()
+            .map(|all| all.into_iter().find(|v| v.sequence == sequence).map(|v| (v.document, "application/xml"))),
+        _ => app.store.equivalence_tables().map(|all| {
+            all.into_iter().find(|v| v.sequence == sequence).map(|v| {
+                let media = if v.document.as_slice() == crate::standards::EMBEDDED_TABLE.as_bytes() {
+                    "application/toml"
+                } else {
+                    "application/jose"
+                };
+                (v.document, media)
+            })
+        }),
+    };
+    match found {
+        Ok(Some((document, media))) => {
+            let mut response = bytes(StatusCode::OK, media, document);
+            response.headers_mut().insert(
+                hyper::header::CACHE_CONTROL,
+                hyper::header::HeaderValue::from_static("public, max-age=31536000, immutable"),
+            );
+            response
+        }
+        Ok(None) => unknown(),
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), format!("the stored rule versions: {e}")),
+    }
+}

@@ -1,0 +1,139 @@
+//! The equivalence table as a versioned record: the document each version is read from, who
+//! vouches for it, and its digest (what log entries name).
+//!
+//! Version 1 is the table compiled into the gateway ([`super::EMBEDDED_TABLE`], vouched for
+//! by the build). Every later version is a compact JWS whose payload is the table's TOML,
+//! signed by a pinned trust-list signer under the operator anchor: the scheme operator issues
+//! the rules recognition is decided by, its trust list and its equivalence table alike, so
+//! one key policy ([`InstallPolicy`]) covers both. The header says what it is
+//! (`typ: mrgate-equivalence-table+jws`, `cty: toml`) so that no other signed document of
+//! that signer (a trust list's JWS twin, a notice) can be installed as a table.
+//!
+//! This module reads and signs; it must never decide whether a version may be installed
+//! (that is [`crate::decisions::equivalence_table`]) nor accept an unsigned table other than
+//! the build's own.
+
+use super::InstallPolicy;
+use crate::crypto::jws;
+use crate::crypto::keys::SigningKey;
+use crate::crypto::x509::{PathOptions, Purpose, verify_path};
+use crate::standards::{EMBEDDED_TABLE, StandardsError, Table};
+use rustls::pki_types::CertificateDer;
+use time::OffsetDateTime;
+
+/// The `typ` of a signed equivalence table.
+pub const TYP: &str = "mrgate-equivalence-table+jws";
+/// The `cty` of a signed equivalence table: its payload is the table's TOML.
+pub const CTY: &str = "toml";
+
+/// Who vouches for a version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Compiled into this gateway (the first version).
+    Build,
+    /// Signed by this pinned signer (its certificate's subject).
+    Signed { signer: String },
+}
+
+/// One version of the equivalence table, read from its document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub table: Table,
+    /// SHA-256 of `document`, lower-case hex: what log entries name.
+    pub digest: String,
+    /// The document as installed: the build's TOML or the signed JWS.
+    pub document: Vec<u8>,
+    pub origin: Origin,
+}
+
+impl Version {
+    /// The build's own table as a version.
+    pub fn embedded() -> Result<Self, StandardsError> {
+        Ok(Self {
+            table: Table::parse(EMBEDDED_TABLE)?,
+            digest: crate::crypto::sha256_hex(EMBEDDED_TABLE.as_bytes()),
+            document: EMBEDDED_TABLE.as_bytes().to_vec(),
+            origin: Origin::Build,
+        })
+    }
+}
+
+fn refused(reason: &'static str, message: impl Into<String>) -> StandardsError {
+    StandardsError::Signed { reason, message: message.into() }
+}
+
+/// Signs `toml` (checked first: a broken table is never signed) as a table document.
+pub fn sign(toml: &str, key: &SigningKey, chain: &[CertificateDer<'_>]) -> Result<String, StandardsError> {
+    Table::parse(toml)?;
+    jws::sign_typed(toml.as_bytes(), key, chain, TYP, CTY).map_err(|e| refused("rules.signature", e.to_string()))
+}
+
+/// Reads a table document as `policy` allows at `at`: the build's own table, or a JWS
+/// signed by a pinned trust-list signer whose path is valid at `at`.
+pub fn read(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) -> Result<Version, StandardsError> {
+    if document == EMBEDDED_TABLE.as_bytes() {
+        return Version::embedded();
+    }
+    read_signed(document, policy, at)
+}
+
+/// Reads a version the log recorded: as [`read`], and also an unsigned table another build
+/// compiled in (its install entry, `actor build`, vouches for it; what an audit reads back).
+pub fn read_logged(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) -> Result<Version, StandardsError> {
+    if document == EMBEDDED_TABLE.as_bytes() {
+        return Version::embedded();
+    }
+    if let Ok(text) = std::str::from_utf8(document)
+        && jws::parse(text).is_err()
+    {
+        return Ok(Version {
+            table: Table::parse(text)?,
+            digest: crate::crypto::sha256_hex(document),
+            document: document.to_vec(),
+            origin: Origin::Build,
+        });
+    }
+    read_signed(document, policy, at)
+}
+
+/// Reads a document that must be a signed table (never the build's).
+pub fn read_signed(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) -> Result<Version, StandardsError> {
+    let text = std::str::from_utf8(document)
+        .map_err(|_| refused("rules.unsigned", "an equivalence table is installed as a compact JWS (UTF-8 text)"))?;
+    let token = jws::parse(text).map_err(|e| {
+        refused(
+            "rules.unsigned",
+            format!("an equivalence table is installed as a compact JWS signed by the operator: {e}"),
+        )
+    })?;
+    let header = |name: &str| token.header.get(name).and_then(serde_json::Value::as_str);
+    match (header("typ"), header("cty")) {
+        (Some(typ), Some(cty)) if jws::media_type_is(typ, TYP) && jws::media_type_is(cty, CTY) => {}
+        (typ, cty) => {
+            return Err(refused("rules.typ", format!("typ must be {TYP} and cty {CTY}, are {typ:?} and {cty:?}")));
+        }
+    }
+    let x5c = token.header.get("x5c").ok_or_else(|| refused("rules.signer", "the header carries no x5c chain"))?;
+    let chain = jws::decode_x5c(x5c).map_err(|e| refused("rules.signature", e.to_string()))?;
+    let (leaf, intermediates) = chain.split_first().ok_or_else(|| refused("rules.signer", "x5c is empty"))?;
+    let options = PathOptions {
+        purpose: Purpose::DocumentSigning,
+        time: at.unix_timestamp().max(0) as u64,
+        crls: if policy.crls.is_empty() { None } else { Some(&policy.crls) },
+        max_intermediates: Some(8),
+    };
+    let verified = verify_path(leaf, intermediates, &policy.anchors, &options)
+        .map_err(|e| refused("rules.signature", format!("the signer's path: {e}")))?;
+    policy
+        .check_signer(Some(leaf.as_ref()), Some(&verified.subject))
+        .map_err(|e| refused("rules.signer", e.to_string()))?;
+    jws::verify_signature(&token, &verified.public_key).map_err(|e| refused("rules.signature", e.to_string()))?;
+    let toml =
+        std::str::from_utf8(&token.payload).map_err(|_| StandardsError::Table("the table is not UTF-8".into()))?;
+    Ok(Version {
+        table: Table::parse(toml)?,
+        digest: crate::crypto::sha256_hex(document),
+        document: document.to_vec(),
+        origin: Origin::Signed { signer: verified.subject },
+    })
+}

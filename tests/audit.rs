@@ -1,0 +1,482 @@
+//! Rules as versioned records and the audit: an equivalence table installed as a signed
+//! version, every entry naming the rule versions it was decided with, `GET /v1/rules`, and
+//! `mrgate log audit` deciding the whole log again — clean when untouched, and catching each
+//! kind of change made to the store behind the gateway's back.
+
+mod common;
+
+use common::gateway::{DEMO, call, config, domestic_certificate, token};
+use common::partners::{foreign_credential, notice, signer};
+use mrgate::audit::{Audit, Report, StoreSource};
+use mrgate::ledger::entry::{Entry, RuleVersion, Rules};
+use mrgate::server::{App, start};
+use mrgate::standards::EMBEDDED_TABLE;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The build's table under another sequence and label.
+fn table_text(sequence: u64) -> String {
+    EMBEDDED_TABLE.replacen("sequence = 1\n", &format!("sequence = {sequence}\n"), 1).replacen(
+        "version = \"2026.11.26-1\"",
+        &format!("version = \"test-{sequence}\""),
+        1,
+    )
+}
+
+/// `table_text(sequence)` signed by the demo's pinned trust-list signer.
+fn signed_table(sequence: u64) -> Vec<u8> {
+    let (key, chain) = signer("trust-list-operator");
+    mrgate::trust::equivalence_table::sign(&table_text(sequence), &key, &chain).expect("sign").into_bytes()
+}
+
+/// The demo trust list under another sequence, signed by its operator.
+fn trust_list(sequence: u64) -> Vec<u8> {
+    let built = common::mrgate(
+        &[
+            "trust",
+            "build",
+            &format!("{DEMO}/trust-list.toml"),
+            "--key",
+            &format!("{DEMO}/trust-list-operator.key"),
+            "--cert",
+            &format!("{DEMO}/trust-list-operator.pem"),
+            "--sequence",
+            &sequence.to_string(),
+        ],
+        b"",
+    );
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    built.stdout
+}
+
+/// The example configuration, pointed at `data` (what `mrgate log audit --config` reads).
+fn config_file(dir: &Path, data: &Path) -> PathBuf {
+    let example = std::fs::read_to_string(format!("{ROOT}/mrgate.example.toml")).expect("example");
+    let text = example
+        .replace("\"certs/demo/", &format!("\"{ROOT}/certs/demo/"))
+        .replace("data_dir = \"mrgate-data\"", &format!("data_dir = \"{}\"", data.display()));
+    let path = dir.join("mrgate.toml");
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+fn entry_of(receipt: &serde_json::Value) -> Entry {
+    use base64::Engine;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(receipt["entry"].as_str().expect("entry")).expect("base64");
+    Entry::decode(&bytes).expect("entry")
+}
+
+fn rules_of(list: (u64, &str), table: (u64, &str)) -> Rules {
+    Rules::V2 {
+        trust_list: Some(RuleVersion { sequence: list.0, digest: list.1.into() }),
+        equivalence_table: Some(RuleVersion { sequence: table.0, digest: table.1.into() }),
+        rule_set: Some(mrgate::decisions::RULE_SET.into()),
+    }
+}
+
+/// What [`busy_log`] leaves: the data directory, the checkpoint over its whole log, and the
+/// digest of the document of its one valid verification.
+struct Busy {
+    data: tempfile::TempDir,
+    checkpoint: String,
+    verified: String,
+}
+
+/// A log with a decision of every kind, in this order: (0) the build's table, (1) the
+/// configured trust list, (2) an export, (3) its verification (valid), (4) a verification
+/// of bytes that are no certificate (invalid), (5) a partner's recognition, (6) another
+/// partner's refused recognition of the same certificate, (7) a notice suspending it,
+/// (8) its verification (invalid: suspended), (9) a new equivalence table, (10) a
+/// verification under it, (11) a new trust list, (12) a verification under that. Each
+/// step's entry is checked to name the rule versions in force.
+async fn busy_log() -> Busy {
+    let data = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(data.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let (list1, table1) = (app.trust_list().digest.clone(), app.table().digest.clone());
+
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+    let credential = export.json()["documents"]["untp-dcc"].as_str().expect("credential").as_bytes().to_vec();
+    let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (1, &table1)));
+    let v = call(addr, "POST", "/v1/verify", b"no certificate".to_vec(), Some("customs"), None).await.json();
+    assert_eq!(v["valid"], false);
+
+    let (jws, number) = foreign_credential("foreign/dakks/signer");
+    let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-ukas"), None).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_body")));
+    let n = call(
+        addr,
+        "POST",
+        "/v1/notices",
+        notice("suspend", &number, "foreign/dakks/signer"),
+        Some("partner-dakks"),
+        None,
+    )
+    .await;
+    assert_eq!(n.status, 200, "{}", String::from_utf8_lossy(&n.body));
+    let v = call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
+    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("suspended")), "{v}");
+
+    let t = call(addr, "PUT", "/v1/admin/equivalence-table", signed_table(2), Some("operator"), None).await;
+    assert_eq!(t.status, 200, "{}", String::from_utf8_lossy(&t.body));
+    let table2 = t.json()["digest"].as_str().expect("digest").to_string();
+    assert_eq!(entry_of(&t.json()["receipt"]).rules, rules_of((1, &list1), (2, &table2)));
+    let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (2, &table2)));
+
+    let l = call(addr, "PUT", "/v1/admin/trust-list", trust_list(2), Some("operator"), None).await;
+    assert_eq!(l.status, 200, "{}", String::from_utf8_lossy(&l.body));
+    let list2 = l.json()["digest"].as_str().expect("digest").to_string();
+    let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((2, &list2), (2, &table2)));
+
+    let checkpoint =
+        String::from_utf8(call(addr, "GET", "/v1/log/checkpoint", vec![], None, None).await.body).expect("checkpoint");
+    assert!(checkpoint.starts_with("demo.mrgate.example/log\n13\n"), "{checkpoint}");
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+    Busy { data, checkpoint, verified: mrgate::crypto::sha256_hex(&credential) }
+}
+
+/// The audit of a store, as `mrgate log audit --config` makes it, in-process.
+fn audit(data: &Path, checkpoint: Option<&str>) -> Report {
+    let cfg = config(data);
+    let crls = mrgate::server::configured_crls(&cfg).expect("crls");
+    let policy = mrgate::server::install_policy(&cfg, &crls).expect("policy");
+    let own = mrgate::crypto::x509::read_certificates(&std::fs::read(&cfg.signing.certificate).expect("pem"))
+        .expect("certificate");
+    let log_key =
+        mrgate::crypto::keys::PublicKey::from_spki_pem(&std::fs::read(format!("{DEMO}/log.pub")).expect("key"))
+            .expect("key");
+    let checkpoint =
+        checkpoint.map(|note| mrgate::ledger::checkpoint::Checkpoint::verify(note, log_key.raw()).expect("signed").0);
+    let store = mrgate::store::sqlite::SqliteStore::open(&data.join("mrgate.db")).expect("store");
+    let audit = Audit {
+        policy: &policy,
+        crls: &crls,
+        own_signers: vec![own[0].as_ref().to_vec()],
+        limits: mrgate::xml::Limits::default(),
+        checkpoint,
+    };
+    audit.run(&StoreSource(&store)).expect("audit")
+}
+
+/// A copy of a data directory, to change behind the gateway's back.
+fn copy_of(data: &Path) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().expect("tmp");
+    for name in ["mrgate.db", "mrgate.db-wal", "mrgate.db-shm"] {
+        let from = data.join(name);
+        if from.exists() {
+            std::fs::copy(&from, copy.path().join(name)).expect("copy");
+        }
+    }
+    copy
+}
+
+fn sql(data: &Path, statement: &str) {
+    let db = rusqlite::Connection::open(data.join("mrgate.db")).expect("db");
+    let changed = db.execute(statement, []).expect(statement);
+    assert!(changed > 0, "{statement} changed nothing");
+}
+
+/// The disagreements as (entry, reason), in log order.
+fn found(report: &Report) -> Vec<(u64, &'static str)> {
+    report.disagreements.iter().map(|d| (d.index, d.reason)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caught() {
+    let busy = busy_log().await;
+    let data = busy.data.path();
+
+    let clean = audit(data, Some(&busy.checkpoint));
+    assert_eq!(found(&clean), [], "{:#?}", clean.disagreements);
+    assert_eq!((clean.entries, clean.re_derived), (13, 11));
+    let skipped: Vec<(&str, u64)> = clean.not_re_derived.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    assert_eq!(skipped, [("export", 1), ("notice", 1)]);
+
+    // The command line says the same, and exits 0.
+    let dir = tempfile::tempdir().expect("tmp");
+    let cfg = config_file(dir.path(), data);
+    let saved = dir.path().join("checkpoint");
+    std::fs::write(&saved, &busy.checkpoint).expect("checkpoint");
+    let args = ["log", "audit", "--config", cfg.to_str().expect("path"), "--checkpoint", saved.to_str().expect("path")];
+    let out = common::mrgate(&args, b"");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("entries 13\nre-derived 11\nnot re-derived 2\ndisagreements 0\n"), "{stdout}");
+
+    // A kept document changed: the verification cannot be decided from it.
+    let changed = copy_of(data);
+    sql(changed.path(), &format!("UPDATE kept_document SET document = x'00' WHERE digest = '{}'", busy.verified));
+    assert_eq!(
+        found(&audit(changed.path(), None)),
+        [(3, "audit.document"), (10, "audit.document"), (12, "audit.document")]
+    );
+
+    // A logged verdict changed: decided again it comes out otherwise, and the tree no
+    // longer has the checkpoint's root.
+    let changed = copy_of(data);
+    sql(
+        changed.path(),
+        "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'verdict invalid', 'verdict valid') AS BLOB) \
+         WHERE idx = 4",
+    );
+    let report = audit(changed.path(), Some(&busy.checkpoint));
+    assert_eq!(found(&report), [(4, "audit.verdict"), (13, "audit.tree")], "{:#?}", report.disagreements);
+
+    // The suspension deleted from the register's history: the verification that found the
+    // certificate suspended is decided again as valid.
+    let changed = copy_of(data);
+    sql(changed.path(), "DELETE FROM status_event WHERE status = 'suspended'");
+    let report = audit(changed.path(), None);
+    assert_eq!(found(&report), [(8, "audit.verdict")], "{:#?}", report.disagreements);
+    assert!(report.disagreements[0].detail.contains("logged invalid"), "{}", report.disagreements[0].detail);
+
+    // A stored trust-list version changed: its install no longer matches, and the decisions
+    // made under it cannot be decided again.
+    let changed = copy_of(data);
+    sql(changed.path(), "UPDATE trust_list SET document = CAST(document || ' ' AS BLOB) WHERE sequence = 2");
+    assert_eq!(found(&audit(changed.path(), None)), [(11, "audit.install"), (12, "audit.rules")]);
+
+    // A stored equivalence table changed.
+    let changed = copy_of(data);
+    sql(changed.path(), "UPDATE equivalence_table SET document = x'00' WHERE sequence = 2");
+    assert_eq!(found(&audit(changed.path(), None)), [(9, "audit.install"), (10, "audit.rules"), (12, "audit.rules")]);
+
+    // The command line exits 1 on a store that disagrees, naming the entry.
+    let changed = copy_of(data);
+    sql(changed.path(), "DELETE FROM status_event WHERE status = 'suspended'");
+    let cfg = config_file(dir.path(), changed.path());
+    let out = common::mrgate(&["log", "audit", "--config", cfg.to_str().expect("path")], b"");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("disagreement: entry 8 (recognition) [audit.verdict]"), "{stdout}");
+}
+
+/// The equivalence table as an operator installs it: only a newer version signed by a
+/// pinned trust-list signer and saying what it is; kept in every version, listed by
+/// `GET /v1/rules` and served byte for byte; in force again after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is() {
+    let data = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(data.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let put =
+        |body: Vec<u8>, who: &'static str| call(addr, "PUT", "/v1/admin/equivalence-table", body, Some(who), None);
+    let refused = |r: &common::gateway::Response| (r.status, r.json()["reason"].as_str().unwrap_or("").to_string());
+
+    let (key, chain) = signer("trust-list-operator");
+    let typed = |typ: &str, cty: &str, text: &str| {
+        mrgate::crypto::jws::sign_typed(text.as_bytes(), &key, &chain, typ, cty).expect("sign").into_bytes()
+    };
+    let (partner_key, partner_chain) = signer("foreign/dakks/signer");
+    let (own_key, own_chain) = signer("signing");
+    // What is sent, by whom, and the refusal it gets.
+    type Case<'a> = (&'a str, Vec<u8>, &'a str, (u16, &'a str));
+    let cases: Vec<Case> = vec![
+        ("unsigned TOML", table_text(2).into_bytes(), "operator", (400, "rules.unsigned")),
+        ("empty", Vec::new(), "operator", (400, "http.empty")),
+        ("a customs caller", signed_table(2), "customs", (403, "auth.role")),
+        (
+            "another signer",
+            mrgate::trust::equivalence_table::sign(&table_text(2), &partner_key, &partner_chain)
+                .expect("sign")
+                .into_bytes(),
+            "operator",
+            (422, "rules.signature"),
+        ),
+        (
+            "a signer under the operator anchor, but not pinned",
+            mrgate::trust::equivalence_table::sign(&table_text(2), &own_key, &own_chain).expect("sign").into_bytes(),
+            "operator",
+            (422, "rules.signer"),
+        ),
+        ("a credential's header", typed("vc+jwt", "vc", &table_text(2)), "operator", (422, "rules.typ")),
+        ("no cty", typed("mrgate-equivalence-table+jws", "json", &table_text(2)), "operator", (422, "rules.typ")),
+        (
+            "a broken table",
+            typed("mrgate-equivalence-table+jws", "toml", "sequence = 2\n"),
+            "operator",
+            (422, "standards.table"),
+        ),
+        ("not newer", signed_table(1), "operator", (409, "rules.sequence")),
+    ];
+    for (what, body, who, expected) in cases {
+        let r = put(body, who).await;
+        assert_eq!(refused(&r), (expected.0, expected.1.to_string()), "{what}: {}", String::from_utf8_lossy(&r.body));
+    }
+    // A signature that does not cover the table: the payload swapped under it.
+    let good = String::from_utf8(signed_table(3)).expect("jws");
+    let parts: Vec<&str> = good.split('.').collect();
+    use base64::Engine;
+    let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(table_text(4));
+    let swapped = format!("{}.{other}.{}", parts[0], parts[2]);
+    assert_eq!(refused(&put(swapped.into_bytes(), "operator").await), (422, "rules.signature".into()));
+    assert_eq!(app.table().table.sequence, 1, "nothing refused came into force");
+    assert_eq!(app.store.equivalence_tables().expect("tables").len(), 1);
+
+    let r = put(good.clone().into_bytes(), "operator").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["sequence"], 3);
+    assert_eq!(refused(&put(good.clone().into_bytes(), "operator").await), (409, "rules.sequence".into()));
+
+    let rules = call(addr, "GET", "/v1/rules", vec![], None, None).await.json();
+    assert_eq!(rules["rule_set"], mrgate::decisions::RULE_SET);
+    assert_eq!(rules["in_force"]["equivalence_table"]["sequence"], 3);
+    assert_eq!(rules["in_force"]["equivalence_table"]["version"], "test-3");
+    assert!(rules["in_force"]["equivalence_table"]["signed_by"].is_string(), "{rules}");
+    let tables: Vec<u64> = rules["equivalence_tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .map(|t| t["sequence"].as_u64().expect("n"))
+        .collect();
+    assert_eq!(tables, [1, 3]);
+    assert_eq!(rules["trust_lists"].as_array().expect("lists").len(), 1);
+    let v3 = call(addr, "GET", "/v1/rules/equivalence-table/3", vec![], None, None).await;
+    assert_eq!((v3.status, v3.body.as_slice()), (200, good.as_bytes()));
+    assert_eq!(rules["in_force"]["equivalence_table"]["digest"], mrgate::crypto::sha256_hex(good.as_bytes()));
+    let v1 = call(addr, "GET", "/v1/rules/equivalence-table/1", vec![], None, None).await;
+    assert_eq!(
+        (v1.status, v1.content_type.as_str(), v1.body.as_slice()),
+        (200, "application/toml", EMBEDDED_TABLE.as_bytes())
+    );
+    let list = call(addr, "GET", "/v1/rules/trust-list/1", vec![], None, None).await;
+    assert_eq!(list.body, std::fs::read(format!("{DEMO}/trust-list.xml")).expect("list"));
+    for missing in [
+        "/v1/rules/equivalence-table/2",
+        "/v1/rules/equivalence-table/03",
+        "/v1/rules/trust-list/x",
+        "/v1/rules/trust-list/2",
+    ] {
+        let r = call(addr, "GET", missing, vec![], None, None).await;
+        assert_eq!(refused(&r), (404, "rules.unknown_version".into()), "{missing}");
+    }
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+
+    // In force after a restart, verified again; the CLI reads it as the gateway does.
+    let app = App::load(config(data.path())).expect("restart");
+    assert_eq!((app.table().table.sequence, app.table().table.version.as_str()), (3, "test-3"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("table.jws");
+    std::fs::write(&file, format!("{good}\n")).expect("write");
+    let anchor = format!("{DEMO}/ca.pem");
+    let pinned = format!("{DEMO}/trust-list-operator.pem");
+    let args = ["rules", "show", file.to_str().expect("path"), "--operator-anchor", &anchor, "--signer", &pinned];
+    let out = common::mrgate(&args, b"");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (shown["sequence"].as_u64(), shown["digest"].as_str()),
+        (Some(3), Some(mrgate::crypto::sha256_hex(good.as_bytes()).as_str()))
+    );
+    let other_pin = format!("{DEMO}/signing.pem");
+    let args = ["rules", "show", file.to_str().expect("path"), "--operator-anchor", &anchor, "--signer", &other_pin];
+    let out = common::mrgate(&args, b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("json")["reason"], "rules.signer");
+}
+
+/// `mrgate log audit --url`: a partner audits a running gateway over its API with what it
+/// pins itself (the log key, the operator's anchor and signer, the gateway's certificate),
+/// and gets the same clean audit; without a client certificate that may read the kept
+/// documents, or asking for witnesses the checkpoint lacks, the audit does not run (2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_audits_a_running_gateway_over_its_api() {
+    let data = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(data.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    let credential = export.json()["documents"]["untp-dcc"].as_str().expect("credential").as_bytes().to_vec();
+    for _ in 0..3 {
+        assert_eq!(call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.status, 200);
+    }
+    let (jws, number) = foreign_credential("foreign/dakks/signer");
+    let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!(r.status, 201);
+    let n = call(
+        addr,
+        "POST",
+        "/v1/notices",
+        notice("suspend", &number, "foreign/dakks/signer"),
+        Some("partner-dakks"),
+        None,
+    );
+    assert_eq!(n.await.status, 200);
+    assert_eq!(call(addr, "POST", "/v1/verify", jws.into_bytes(), Some("partner-dakks"), None).await.status, 200);
+
+    let url = format!("https://localhost:{}", addr.port());
+    let pinned = |who: &'static str| -> Vec<String> {
+        let mut args: Vec<String> =
+            ["log", "audit", "--url", &url, "--ca", &format!("{DEMO}/ca.pem")].iter().map(|s| s.to_string()).collect();
+        for (flag, file) in [
+            ("--log-key", "log.pub"),
+            ("--operator-anchor", "ca.pem"),
+            ("--signer", "trust-list-operator.pem"),
+            ("--gateway-certificate", "signing.pem"),
+        ] {
+            args.extend([flag.to_string(), format!("{DEMO}/{file}")]);
+        }
+        if !who.is_empty() {
+            args.extend([
+                "--client-cert".to_string(),
+                format!("{DEMO}/clients/{who}.pem"),
+                "--client-key".to_string(),
+                format!("{DEMO}/clients/{who}.key"),
+            ]);
+        }
+        args
+    };
+    let run = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            common::mrgate(&args, b"")
+        })
+    };
+    let out = run(pinned("partner-dakks")).await.expect("audit");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("entries 9\nre-derived 7\nnot re-derived 2\ndisagreements 0\n"), "{stdout}");
+
+    for (who, extra, reason) in [
+        ("exporter", vec![], "audit.fetch"),
+        ("", vec![], "audit.fetch"),
+        ("customs", vec!["--witness-key", "witness.vkey", "--min-witnesses", "1"], "log.witnesses"),
+        ("customs", vec!["--min-witnesses", "1"], "usage.witnesses"),
+    ] {
+        let mut args = pinned(who);
+        for a in extra {
+            args.push(if a == "witness.vkey" {
+                let file = data.path().join("witness.vkey");
+                let key = mrgate::ledger::cosignature::Witness::of(
+                    "witness.example/w1",
+                    &ring::signature::Ed25519KeyPair::from_seed_unchecked(&[7; 32]).expect("key"),
+                )
+                .expect("witness");
+                std::fs::write(&file, key.verifier_key()).expect("vkey");
+                file.display().to_string()
+            } else {
+                a.to_string()
+            });
+        }
+        let out = run(args).await.expect("audit");
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{who}: {stderr}");
+        assert!(stderr.contains(&format!("error[{reason}]")), "{who}: {stderr}");
+    }
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+}
