@@ -5,7 +5,9 @@
 //! exported, half of bytes that are no certificate). `cargo bench --bench audit`
 //!
 //! With `MRGATE_AUDIT_ENTRIES=N` it also builds a log of N verifications and times one
-//! audit of it, printing entries per second (the figure at 100,000).
+//! audit of it, printing entries per second (the figure at 100,000); with
+//! `MRGATE_AUDIT_DATA=DIR` too, that log is built in DIR and kept, for timing `mrgate log
+//! audit --url` against `mrgate serve --demo --data-dir DIR`.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mrgate::audit::{Audit, StoreSource};
@@ -61,7 +63,7 @@ fn audit_of(app: &App) -> mrgate::audit::Report {
         crls: &crls,
         own_signers: vec![app.signing_chain[0].as_ref().to_vec()],
         limits: app.limits,
-        checkpoint: None,
+        checkpoints: vec![],
     };
     audit.run(&StoreSource(app.store.as_ref())).expect("audit")
 }
@@ -98,8 +100,9 @@ fn bench(c: &mut Criterion) {
 
     if let Some(n) = std::env::var("MRGATE_AUDIT_ENTRIES").ok().and_then(|v| v.parse::<usize>().ok()) {
         let dir = tempfile::tempdir().expect("tmp");
+        let kept = std::env::var_os("MRGATE_AUDIT_DATA").map(std::path::PathBuf::from);
         let built = std::time::Instant::now();
-        let (app, _) = log_of(dir.path(), n);
+        let (app, _) = log_of(kept.as_deref().unwrap_or(dir.path()), n);
         let built = built.elapsed();
         let started = std::time::Instant::now();
         let report = audit_of(&app);

@@ -14,9 +14,16 @@
 //! - for every format-2 entry: the rule versions it names are the ones in force at its
 //!   place in the log (the last installed before it).
 //!
+//! The register a decision read is rebuilt from the log itself — the exports, recognitions
+//! and notices before the decision, from the documents their entries name — never taken
+//! from the gateway's account of a certificate's history.
+//!
 //! Exports, notices and PT entries are counted as not re-derived (their decisions read
-//! state this audit does not rebuild: the register at commit, a round's submissions), as
-//! are entries of format 1 (they name no rule versions) and of another rule set.
+//! state this audit does not rebuild: the register at commit, a round's submissions; the
+//! first two are replayed into the register), as are verifications on the public page
+//! (an anonymous caller's document is not kept) and decisions of format 1 (they name no
+//! rule versions). A decision of a rule set this build does not have is a disagreement:
+//! nothing can vouch for it here.
 //!
 //! What it must never do: write anything, or count an entry it could not decide again as
 //! agreeing.
@@ -25,8 +32,9 @@ use crate::crypto::x509::Crls;
 use crate::decisions::RULE_SET;
 use crate::ledger::entry::{Entry, RuleVersion, Rules};
 use crate::ledger::merkle::{Hash, Tree, leaf_hash};
+use crate::model::Status;
 use crate::recognition::{Registered, StatusSource};
-use crate::store::{StatusEvent, Store, StoreError, TableVersion, TrustListVersion};
+use crate::store::{Store, StoreError, TableVersion, TrustListVersion};
 use crate::trust::equivalence_table::{self as signed, Origin};
 use crate::trust::{InstallPolicy, TrustList};
 use crate::xml::Limits;
@@ -42,7 +50,6 @@ pub trait Source {
     fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
     fn equivalence_tables(&self) -> Result<Vec<TableVersion>, StoreError>;
-    fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError>;
 }
 
 /// A store read directly (a stopped gateway's SQLite file, or a PostgreSQL database).
@@ -71,9 +78,6 @@ impl Source for StoreSource<'_> {
     fn equivalence_tables(&self) -> Result<Vec<TableVersion>, StoreError> {
         self.0.equivalence_tables()
     }
-    fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
-        self.0.status_history(issuer, number)
-    }
 }
 
 /// What the audit decides with besides the source: the gateway's install policy (who may
@@ -85,9 +89,10 @@ pub struct Audit<'a> {
     pub crls: &'a Crls,
     pub own_signers: Vec<Vec<u8>>,
     pub limits: Limits,
-    /// A checkpoint (its signature and cosignatures checked by the caller) whose root the
-    /// tree at its size must have.
-    pub checkpoint: Option<crate::ledger::checkpoint::Checkpoint>,
+    /// Checkpoints (their signatures and cosignatures checked by the caller) whose roots
+    /// the tree at their sizes must have: the one published, one a partner kept from
+    /// before (the log must extend it).
+    pub checkpoints: Vec<crate::ledger::checkpoint::Checkpoint>,
 }
 
 /// One entry the audit decided differently from the log, or could not check.
@@ -119,6 +124,10 @@ pub struct Report {
 const COMMIT_RACES: [&str; 4] =
     ["register.conflict", "register.older_document", "trust.list_changed", "rules.table_changed"];
 
+/// How far apart the clocks of a log's nodes may be: an entry dated more than this before
+/// one logged earlier was backdated.
+const CLOCK_SKEW: time::Duration = time::Duration::minutes(1);
+
 /// Entries read from the source at a time.
 const PAGE: u64 = 4096;
 
@@ -144,8 +153,11 @@ impl Audit<'_> {
             verifiers: crate::recognition::Verifiers::new(),
             in_force_list: None,
             in_force_table: None,
-            notices: std::collections::HashSet::new(),
-            failed: std::cell::RefCell::new(None),
+            register: LogRegister::default(),
+            format_2: false,
+            latest: None,
+            failed: None,
+            documents: Recent::default(),
             report: Report { entries: size, ..Report::default() },
         };
         let mut tree = Tree::new();
@@ -170,7 +182,7 @@ impl Audit<'_> {
             start = end;
         }
         let mut report = walk.report;
-        if let Some(checkpoint) = &self.checkpoint {
+        for checkpoint in &self.checkpoints {
             match tree.root(checkpoint.size).filter(|_| checkpoint.size <= size) {
                 Some(root) if root == checkpoint.root => {}
                 Some(_) => report.disagreements.push(Disagreement {
@@ -210,11 +222,20 @@ struct Walk<'a, 's> {
     /// The rule versions installed last, at this point of the walk.
     in_force_list: Option<RuleVersion>,
     in_force_table: Option<RuleVersion>,
-    /// The notices applied before this point of the walk, by their document's digest.
-    notices: std::collections::HashSet<String>,
+    /// The register as the log made it up to this point of the walk: each certificate's
+    /// status after the exports, recognitions and notices logged so far (never the
+    /// gateway's own account of it).
+    register: LogRegister,
+    /// Whether a format-2 entry came already (a format-1 one after it is a downgrade).
+    format_2: bool,
+    /// The latest entry time so far.
+    latest: Option<OffsetDateTime>,
     /// A read of the source that failed: the audit stops (a document it could not fetch
     /// is no evidence either way).
-    failed: std::cell::RefCell<Option<StoreError>>,
+    failed: Option<StoreError>,
+    /// Documents read lately and found to hash to their digest (a credential verified a
+    /// thousand times is fetched once).
+    documents: Recent<Arc<Vec<u8>>>,
     report: Report,
 }
 
@@ -232,11 +253,47 @@ impl Walk<'_, '_> {
             Ok(e) => e,
             Err(e) => return self.disagree(index, "?", "audit.entry", format!("[{}] {e}", e.code())),
         };
+        // Entries are appended in time order (nodes' clocks may differ by a little): one
+        // dated well before those logged earlier was backdated.
+        let time = entry_time(&entry);
+        if let Some(latest) = self.latest
+            && time < latest - CLOCK_SKEW
+        {
+            let detail = format!("dated {}, after an entry dated {latest}", entry.time);
+            return self.disagree(index, &entry.kind, "audit.entry", detail);
+        }
+        self.latest = Some(self.latest.map_or(time, |l| l.max(time)));
         let (trust_list, table, rule_set) = match &entry.rules {
-            Rules::V1 { .. } => return self.skip("format 1 (names no rule versions)"),
+            // A format-1 install names its list by digest: checked as any install, so that
+            // the decisions after it know the list in force.
+            Rules::V1 { trust_list, .. } if !self.format_2 && entry.kind == "trust-list" => {
+                let named = trust_list
+                    .as_deref()
+                    .and_then(|d| self.list_versions.get(d))
+                    .map(|v| RuleVersion { sequence: v.sequence, digest: v.digest.clone() });
+                if self.trust_list_install(index, &entry, named.as_ref()) {
+                    self.report.re_derived += 1;
+                }
+                return;
+            }
+            Rules::V1 { .. } if !self.format_2 => return self.skip("format 1 (names no rule versions)"),
+            Rules::V1 { .. } => {
+                let detail = "a format-1 entry after format-2 ones (this gateway writes format 2 only)".into();
+                return self.disagree(index, &entry.kind, "audit.entry", detail);
+            }
             Rules::V2 { trust_list, equivalence_table, rule_set } => (trust_list, equivalence_table, rule_set),
         };
+        self.format_2 = true;
+        let Some(rule_set) = rule_set else {
+            let detail = "a decision names no rule set".into();
+            return self.disagree(index, &entry.kind, "audit.rules", detail);
+        };
         let ok = match entry.kind.as_str() {
+            "trust-list" | "equivalence-table" if entry.verdict != "installed" => {
+                let detail = format!("an install's verdict is 'installed', not '{}'", entry.verdict);
+                self.disagree(index, &entry.kind, "audit.install", detail);
+                false
+            }
             "trust-list" => self.trust_list_install(index, &entry, trust_list.as_ref()),
             "equivalence-table" => self.table_install(index, &entry, table.as_ref()),
             _ => self.named_in_force(index, &entry, trust_list.as_ref(), table.as_ref()),
@@ -244,13 +301,23 @@ impl Walk<'_, '_> {
         if !ok {
             return;
         }
-        if entry.kind == "notice" && entry.verdict != "refused" {
-            self.notices.extend(entry.inputs.iter().cloned());
-        }
         match entry.kind.as_str() {
             "trust-list" | "equivalence-table" => self.report.re_derived += 1,
-            "recognition" if rule_set.as_deref() == Some(RULE_SET) => self.recognition(index, &entry),
-            "recognition" => self.skip(&format!("rule set {}", rule_set.as_deref().unwrap_or("-"))),
+            // A rule set this build does not have cannot be decided again, nor vouched for.
+            _ if rule_set != RULE_SET && entry.kind == "recognition" => {
+                let detail =
+                    format!("rule set {rule_set} is not this audit's ({RULE_SET}): audit it with a build of it");
+                self.disagree(index, &entry.kind, "audit.rules", detail);
+            }
+            "recognition" => self.recognition(index, &entry),
+            "export" => {
+                self.replay_export(index, &entry);
+                self.skip("export");
+            }
+            "notice" => {
+                self.replay_notice(index, &entry);
+                self.skip("notice");
+            }
             other => self.skip(other),
         }
     }
@@ -267,7 +334,7 @@ impl Walk<'_, '_> {
             ("trust list", list, self.in_force_list.clone()),
             ("equivalence table", table, self.in_force_table.clone()),
         ] {
-            if named.is_some() && named != in_force.as_ref() {
+            if named != in_force.as_ref() {
                 let show = |v: Option<&RuleVersion>| {
                     v.map_or("none".into(), |v| format!("{} sha256:{}", v.sequence, v.digest))
                 };
@@ -285,7 +352,7 @@ impl Walk<'_, '_> {
 
     fn trust_list_install(&mut self, index: u64, entry: &Entry, named: Option<&RuleVersion>) -> bool {
         let Some(named) = named else {
-            self.disagree(index, &entry.kind, "audit.install", "the install names no list".into());
+            self.disagree(index, &entry.kind, "audit.install", "the install names no stored list".into());
             return false;
         };
         let checked = (|| {
@@ -398,41 +465,81 @@ impl Walk<'_, '_> {
         read
     }
 
+    /// A kept document by its digest, checked to hash to it: `None` (with the disagreement
+    /// or the failure noted) when it cannot be had.
+    fn document(&mut self, index: u64, kind: &str, digest: &str) -> Option<Arc<Vec<u8>>> {
+        if let Some(d) = self.documents.get(digest) {
+            return Some(d);
+        }
+        match self.source.kept_document(digest) {
+            Ok(Some(d)) if crate::crypto::sha256_hex(&d) == digest => {
+                let d = Arc::new(d);
+                // Small documents only: the cache stays under 256 MiB.
+                if d.len() <= 64 * 1024 {
+                    self.documents.put(digest, Arc::clone(&d));
+                }
+                Some(d)
+            }
+            Ok(Some(_)) => {
+                let detail = format!("the document kept as sha256:{digest} hashes otherwise");
+                self.disagree(index, kind, "audit.document", detail);
+                None
+            }
+            Ok(None) => {
+                self.disagree(index, kind, "audit.document", format!("sha256:{digest} is not kept"));
+                None
+            }
+            Err(e) => {
+                self.failed = Some(e);
+                None
+            }
+        }
+    }
+
+    /// The one input of a decision entry, or the disagreement.
+    fn one_input<'e>(&mut self, index: u64, entry: &'e Entry) -> Option<&'e str> {
+        match entry.inputs.as_slice() {
+            [input] => Some(input),
+            inputs => {
+                let detail = format!("{} inputs, a {} has one", inputs.len(), entry.kind);
+                self.disagree(index, &entry.kind, "audit.entry", detail);
+                None
+            }
+        }
+    }
+
     /// A verification or recognition decided again.
     fn recognition(&mut self, index: u64, entry: &Entry) {
         let kind = entry.kind.clone();
+        // The public page keeps no anonymous caller's document (see `decisions::verify`).
+        if entry.actor == crate::decisions::verify::PUBLIC && matches!(entry.verdict.as_str(), "valid" | "invalid") {
+            return self.skip("public verification (its document is not kept)");
+        }
         let Rules::V2 { trust_list: Some(list_named), equivalence_table: Some(table_named), .. } = &entry.rules else {
             return self.disagree(index, &kind, "audit.rules", "a decision names no trust list or table".into());
         };
-        let [input] = entry.inputs.as_slice() else {
-            return self.disagree(
-                index,
-                &kind,
-                "audit.entry",
-                format!("{} inputs, a verification has one", entry.inputs.len()),
-            );
-        };
-        // Refused at commit because the register or the rules changed meanwhile: decided by
-        // a race this audit cannot replay.
-        if entry.verdict == "refused" && matches!(entry.reasons.as_slice(), [r] if COMMIT_RACES.contains(&r.as_str())) {
-            return self.skip("refused at commit (the register changed)");
-        }
-        let document = match self.source.kept_document(input) {
-            Ok(Some(d)) => d,
-            Ok(None) => return self.disagree(index, &kind, "audit.document", format!("sha256:{input} is not kept")),
-            Err(e) => {
-                *self.failed.borrow_mut() = Some(e);
-                return;
+        // A verification (valid | invalid) accepts the gateway's own exports; a partner's
+        // recognition (recognized | refused) the trust list alone.
+        let verification = match entry.verdict.as_str() {
+            "valid" | "invalid" => true,
+            "recognized" | "refused" => false,
+            other => {
+                let detail = format!("'{other}' is no verdict of a verification or a recognition");
+                return self.disagree(index, &kind, "audit.verdict", detail);
             }
         };
-        if crate::crypto::sha256_hex(&document) != *input {
-            return self.disagree(
-                index,
-                &kind,
-                "audit.document",
-                format!("the document kept as sha256:{input} hashes otherwise"),
-            );
+        let partner = entry.actor.strip_prefix("partner:");
+        if !verification && partner.is_none() {
+            let detail = format!("a recognition by '{}', who is no partner", entry.actor);
+            return self.disagree(index, &kind, "audit.entry", detail);
         }
+        // Only a recognized certificate is registered: nothing else has an output.
+        if entry.verdict != "recognized" && !entry.outputs.is_empty() {
+            let detail = format!("a {} entry names outputs", entry.verdict);
+            return self.disagree(index, &kind, "audit.entry", detail);
+        }
+        let Some(input) = self.one_input(index, entry) else { return };
+        let Some(document) = self.document(index, &kind, input) else { return };
         let time = entry_time(entry);
         // The rule documents verify at their installs' times, checked by their own entries.
         let install_time = |v: Option<&String>| v.and_then(|t| parse_time(t)).unwrap_or(time);
@@ -440,77 +547,134 @@ impl Walk<'_, '_> {
         let list = match self.list(&list_named.digest, list_time) {
             Ok(l) => l,
             Err(why) => {
-                return self.disagree(
-                    index,
-                    &kind,
-                    "audit.rules",
-                    format!("trust list {}: {why}", list_named.sequence),
-                );
+                let detail = format!("trust list {}: {why}", list_named.sequence);
+                return self.disagree(index, &kind, "audit.rules", detail);
             }
         };
         let table_time = install_time(self.table_versions.get(&table_named.sequence).map(|v| &v.installed_at));
         let table = match self.table(table_named, table_time) {
             Ok(t) => t,
             Err(why) => {
-                return self.disagree(
-                    index,
-                    &kind,
-                    "audit.rules",
-                    format!("equivalence table {}: {why}", table_named.sequence),
-                );
+                let detail = format!("equivalence table {}: {why}", table_named.sequence);
+                return self.disagree(index, &kind, "audit.rules", detail);
             }
         };
-        // A verification (valid | invalid) accepts the gateway's own exports; a partner's
-        // recognition (recognized | refused) the trust list alone.
-        let own_signers = matches!(entry.verdict.as_str(), "valid" | "invalid");
-        let register = AtTime { source: self.source, at: &entry.time, notices: &self.notices, failed: &self.failed };
         let ctx = crate::recognition::Context {
             trust_list: &list,
             equivalence: &table.table,
             crls: if self.audit.crls.is_empty() { None } else { Some(self.audit.crls) },
-            register: &register,
-            own_signers: if own_signers { &self.audit.own_signers } else { &[] },
+            register: &self.register,
+            own_signers: if verification { &self.audit.own_signers } else { &[] },
             now: time,
             limits: self.audit.limits,
             verifiers: Some(&self.verifiers),
         };
         let verdict = crate::recognition::decide(&document, &ctx);
-        if self.failed.borrow().is_some() {
-            return;
-        }
-        let mut decided = match (own_signers, verdict.valid) {
-            (true, true) => "valid",
-            (true, false) => "invalid",
-            (false, true) => "recognized",
-            (false, false) => "refused",
+        // The decisions' own rules of what is logged, applied to the verdict again.
+        let (decided, reasons) = match partner.filter(|_| !verification) {
+            Some(partner) => crate::decisions::recognize::logged(&list, partner, &verdict),
+            None => crate::decisions::verify::logged(&verdict),
         };
-        let mut reasons = verdict.unmet_reasons();
-        // A partner's recognition of another partner's body is refused for that alone.
-        if !own_signers
-            && let (Some(issuer), Some(partner)) = (&verdict.issuer, entry.actor.strip_prefix("partner:"))
-            && !crate::decisions::belongs_to(&list, issuer, partner)
-        {
-            decided = "refused";
-            reasons = vec!["auth.not_your_body".into()];
-        }
-        let mut disagreement = None;
-        if decided != entry.verdict {
-            disagreement =
-                Some(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons));
+        // Refused at commit because the register or the rules changed meanwhile: the race
+        // cannot be replayed, but what it interrupted can — a recognition that was granted.
+        let raced =
+            entry.verdict == "refused" && matches!(entry.reasons.as_slice(), [r] if COMMIT_RACES.contains(&r.as_str()));
+        let disagreement = if raced {
+            (decided != "recognized").then(|| {
+                format!("logged refused at commit ({:?}), but decided again {decided} {reasons:?}", entry.reasons)
+            })
+        } else if decided != entry.verdict {
+            Some(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons))
         } else if reasons != entry.reasons {
-            disagreement = Some(format!("logged reasons {:?}, decided again {reasons:?}", entry.reasons));
-        } else if decided == "recognized"
-            && let Some(cert) = &verdict.certificate
-        {
-            let cn = crate::formats::render(crate::formats::Format::CnXml, cert);
-            if entry.outputs != [crate::crypto::sha256_hex(&cn.bytes)] {
-                disagreement = Some("the CN XML registered is not the translation decided again".into());
+            Some(format!("logged reasons {:?}, decided again {reasons:?}", entry.reasons))
+        } else if decided == "recognized" {
+            match &verdict.certificate {
+                Some(cert)
+                    if entry.outputs
+                        == [crate::crypto::sha256_hex(&crate::decisions::recognize::registered_as(cert).bytes)] =>
+                {
+                    self.register.set(cert.issuer_id(), cert.number.as_str(), Status::parse(verdict.status));
+                    None
+                }
+                _ => Some("the CN XML registered is not the translation decided again".into()),
             }
-        }
+        } else {
+            None
+        };
         match disagreement {
             Some(detail) => self.disagree(index, &kind, "audit.verdict", detail),
             None => self.report.re_derived += 1,
         }
+    }
+
+    /// An export, replayed into the register: the certificate it exported is registered
+    /// valid (only a certificate in force is exported).
+    fn replay_export(&mut self, index: u64, entry: &Entry) {
+        if entry.verdict != "exported" {
+            return;
+        }
+        let Some(input) = self.one_input(index, entry) else { return };
+        let Some(document) = self.document(index, &entry.kind, input) else { return };
+        match crate::formats::parse(crate::formats::Format::CnXml, &document, &self.audit.limits) {
+            Ok(cert) => self.register.set(cert.issuer_id(), cert.number.as_str(), Some(Status::Valid)),
+            Err(e) => {
+                let detail = format!("the exported document does not read: [{}] {e}", e.code());
+                self.disagree(index, &entry.kind, "audit.document", detail);
+            }
+        }
+    }
+
+    /// A notice, replayed into the register: its certificate takes the status the entry
+    /// records, which must be the one its action leads to.
+    fn replay_notice(&mut self, index: u64, entry: &Entry) {
+        if entry.verdict == "refused" {
+            return;
+        }
+        let Some(input) = self.one_input(index, entry) else { return };
+        let Some(document) = self.document(index, &entry.kind, input) else { return };
+        let payload = std::str::from_utf8(&document)
+            .ok()
+            .and_then(|t| crate::crypto::jws::parse(t).ok())
+            .and_then(|jws| serde_json::from_slice::<serde_json::Value>(&jws.payload).ok());
+        let field =
+            |name: &str| payload.as_ref().and_then(|p| p.get(name)).and_then(|v| v.as_str()).map(str::to_string);
+        let action = field("action").as_deref().and_then(crate::notice::Action::parse);
+        match (field("issuer"), field("number"), action) {
+            (Some(issuer), Some(number), Some(action)) if action.target().as_str() == entry.verdict => {
+                self.register.set(&issuer, &number, Some(action.target()));
+            }
+            _ => {
+                let detail = format!("the notice kept does not read as one leading to '{}'", entry.verdict);
+                self.disagree(index, &entry.kind, "audit.document", detail);
+            }
+        }
+    }
+}
+
+/// What was read lately, by key: at most [`Recent::MAX`] values, all dropped when full (an
+/// audit reads a log in order, and what it reads again it read lately).
+struct Recent<V> {
+    held: HashMap<String, V>,
+}
+
+impl<V> Default for Recent<V> {
+    fn default() -> Self {
+        Self { held: HashMap::new() }
+    }
+}
+
+impl<V: Clone> Recent<V> {
+    const MAX: usize = 4096;
+
+    fn get(&self, key: &str) -> Option<V> {
+        self.held.get(key).cloned()
+    }
+
+    fn put(&mut self, key: &str, value: V) {
+        if self.held.len() >= Self::MAX {
+            self.held.clear();
+        }
+        self.held.insert(key.into(), value);
     }
 }
 
@@ -523,43 +687,26 @@ fn entry_time(entry: &Entry) -> OffsetDateTime {
     parse_time(&entry.time).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// The register as it stood at a decision's place in the log: the last status event of
-/// the certificate that was recorded before it — a notice's when the notice's entry comes
-/// earlier in the log (a notice's event is dated by the notice, which may be earlier than
-/// when it was applied), an export's or recognition's when it is dated at or before the
-/// decision (they are dated when recorded, to the second: one in the same second counts as
-/// before).
-struct AtTime<'a> {
-    source: &'a dyn Source,
-    at: &'a str,
-    notices: &'a std::collections::HashSet<String>,
-    failed: &'a std::cell::RefCell<Option<StoreError>>,
+/// The register as the log made it: each certificate's status after the exports,
+/// recognitions and notices the walk has replayed so far.
+#[derive(Default)]
+struct LogRegister {
+    /// By issuer, then number; `None` for a status that does not read.
+    statuses: HashMap<(String, String), Option<Status>>,
 }
 
-impl AtTime<'_> {
-    fn recorded_before(&self, event: &StatusEvent) -> bool {
-        match event.reference.strip_prefix("notice:") {
-            Some(digest) => self.notices.contains(digest),
-            None => event.since.as_str() <= self.at,
-        }
+impl LogRegister {
+    fn set(&mut self, issuer: &str, number: &str, status: Option<Status>) {
+        self.statuses.insert((issuer.into(), number.into()), status);
     }
 }
 
-impl StatusSource for AtTime<'_> {
+impl StatusSource for LogRegister {
     fn current_status(&self, issuer: &str, number: &str) -> Registered {
-        match self.source.status_history(issuer, number) {
-            Ok(history) => match history.iter().rev().find(|e| self.recorded_before(e)) {
-                Some(e) => match crate::model::Status::parse(&e.status) {
-                    Some(s) => Registered::Status(s),
-                    None => Registered::Unavailable(format!("status '{}' is not a status", e.status)),
-                },
-                None => Registered::NotHeld,
-            },
-            Err(e) => {
-                let unavailable = Registered::Unavailable(e.to_string());
-                *self.failed.borrow_mut() = Some(e);
-                unavailable
-            }
+        match self.statuses.get(&(issuer.to_string(), number.to_string())) {
+            Some(Some(status)) => Registered::Status(*status),
+            Some(None) => Registered::Unavailable("a status that does not read".into()),
+            None => Registered::NotHeld,
         }
     }
 }

@@ -11,6 +11,7 @@ use mrgate::audit::{Audit, Report, StoreSource};
 use mrgate::ledger::entry::{Entry, RuleVersion, Rules};
 use mrgate::server::{App, start};
 use mrgate::standards::EMBEDDED_TABLE;
+use rustls::pki_types::pem::PemObject;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -166,7 +167,7 @@ fn audit(data: &Path, checkpoint: Option<&str>) -> Report {
         crls: &crls,
         own_signers: vec![own[0].as_ref().to_vec()],
         limits: mrgate::xml::Limits::default(),
-        checkpoint,
+        checkpoints: checkpoint.into_iter().collect(),
     };
     audit.run(&StoreSource(&store)).expect("audit")
 }
@@ -235,13 +236,75 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let report = audit(changed.path(), Some(&busy.checkpoint));
     assert_eq!(found(&report), [(4, "audit.verdict"), (13, "audit.tree")], "{:#?}", report.disagreements);
 
-    // The suspension deleted from the register's history: the verification that found the
-    // certificate suspended is decided again as valid.
+    // The register's history as the gateway keeps it plays no part: the audit rebuilds the
+    // register from the log (the export, the recognition, the notice).
     let changed = copy_of(data);
-    sql(changed.path(), "DELETE FROM status_event WHERE status = 'suspended'");
+    sql(changed.path(), "DELETE FROM status_event");
+    assert_eq!(found(&audit(changed.path(), None)), []);
+    // But the notice the log names changed: it no longer reads as the suspension logged,
+    // and the verification that found the certificate suspended is decided again as valid.
+    let changed = copy_of(data);
+    sql(
+        changed.path(),
+        "UPDATE kept_document SET document = CAST(document || 'x' AS BLOB) \
+         WHERE digest = (SELECT digest FROM kept_document WHERE CAST(document AS TEXT) LIKE 'eyJ%' \
+                         AND length(document) < 2000 LIMIT 1)",
+    );
     let report = audit(changed.path(), None);
-    assert_eq!(found(&report), [(8, "audit.verdict")], "{:#?}", report.disagreements);
-    assert!(report.disagreements[0].detail.contains("logged invalid"), "{}", report.disagreements[0].detail);
+    assert_eq!(found(&report), [(7, "audit.document"), (8, "audit.verdict")], "{:#?}", report.disagreements);
+    assert!(report.disagreements[1].detail.contains("logged invalid"), "{}", report.disagreements[1].detail);
+
+    // What an entry claims, changed in the store: each is caught.
+    for (what, idx, from, to, expected) in [
+        ("backdated by a year", 12, "time 2026-", "time 2025-", vec![(12, "audit.entry")]),
+        ("another rule set", 3, "rules 1\n", "rules 9\n", vec![(3, "audit.rules")]),
+        ("no rule set", 10, "rules 1\n", "rules -\n", vec![(10, "audit.rules")]),
+        ("a recognition relabelled a verification", 5, "verdict recognized", "verdict valid", vec![(5, "audit.entry")]),
+        (
+            "a refusal passed off as a race",
+            6,
+            "reason auth.not_your_body",
+            "reason register.conflict",
+            vec![(6, "audit.verdict")],
+        ),
+        (
+            "an install's verdict",
+            9,
+            "verdict installed",
+            "verdict refused",
+            vec![(9, "audit.install"), (10, "audit.rules"), (12, "audit.rules")],
+        ),
+        (
+            "a decision naming no table",
+            4,
+            "equivalence-table 1 sha256:",
+            "equivalence-table - sha256:",
+            vec![(4, "audit.entry")],
+        ),
+    ] {
+        let changed = copy_of(data);
+        sql(
+            changed.path(),
+            &format!(
+                "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), '{from}', '{to}') AS BLOB) WHERE idx = {idx}"
+            ),
+        );
+        let report = audit(changed.path(), None);
+        assert_eq!(found(&report), expected, "{what}: {:#?}", report.disagreements);
+    }
+    // A format-1 entry after format-2 ones (a downgrade no gateway writes).
+    let changed = copy_of(data);
+    {
+        let db = rusqlite::Connection::open(changed.path().join("mrgate.db")).expect("db");
+        let bytes: Vec<u8> =
+            db.query_row("SELECT entry FROM log_entry WHERE idx = 4", [], |r| r.get(0)).expect("entry");
+        let mut entry = Entry::decode(&bytes).expect("entry");
+        let list = entry.rules.trust_list_digest().map(str::to_string);
+        entry.rules = Rules::V1 { trust_list: list, equivalence_table: Some("2026.11.26-1".into()) };
+        db.execute("UPDATE log_entry SET entry = ?1 WHERE idx = 4", [entry.encode().expect("format 1")])
+            .expect("write");
+    }
+    assert_eq!(found(&audit(changed.path(), None)), [(4, "audit.entry")]);
 
     // A stored trust-list version changed: its install no longer matches, and the decisions
     // made under it cannot be decided again.
@@ -256,12 +319,28 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
 
     // The command line exits 1 on a store that disagrees, naming the entry.
     let changed = copy_of(data);
-    sql(changed.path(), "DELETE FROM status_event WHERE status = 'suspended'");
+    sql(
+        changed.path(),
+        "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'rules 1', 'rules 9') AS BLOB) WHERE idx = 8",
+    );
     let cfg = config_file(dir.path(), changed.path());
-    let out = common::mrgate(&["log", "audit", "--config", cfg.to_str().expect("path")], b"");
+    let out = common::mrgate(&["log", "audit", "--config", cfg.to_str().expect("path"), "--unanchored"], b"");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("disagreement: entry 8 (recognition) [audit.verdict]"), "{stdout}");
+    assert!(stdout.contains("disagreement: entry 8 (recognition) [audit.rules]"), "{stdout}");
+    // It does not run on a store that is not there (it would make an empty one), nor with
+    // nothing to anchor the tree to unless told so.
+    let empty = tempfile::tempdir().expect("tmp");
+    let cfg = config_file(dir.path(), empty.path());
+    for args in [vec!["--unanchored"], vec![]] {
+        let mut all = vec!["log", "audit", "--config", cfg.to_str().expect("path")];
+        all.extend(args);
+        let out = common::mrgate(&all, b"");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("error[usage.audit]"), "{stderr}");
+    }
+    assert!(!empty.path().join("mrgate.db").exists(), "the audit made no store");
 }
 
 /// The equivalence table as an operator installs it: only a newer version signed by a
@@ -364,12 +443,53 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
         let r = call(addr, "GET", missing, vec![], None, None).await;
         assert_eq!(refused(&r), (404, "rules.unknown_version".into()), "{missing}");
     }
+    // The command line signs and installs a table as an operator would; as customs, the
+    // gateway refuses it and the command says so (exit 1).
+    let scratch = tempfile::tempdir().expect("tmp");
+    let toml = scratch.path().join("table-4.toml");
+    std::fs::write(&toml, table_text(4)).expect("write");
+    let key = format!("{DEMO}/trust-list-operator.key");
+    let cert = format!("{DEMO}/trust-list-operator.pem");
+    let signed = common::mrgate(&["rules", "sign", toml.to_str().expect("path"), "--key", &key, "--cert", &cert], b"");
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    let jws = scratch.path().join("table-4.jws");
+    std::fs::write(&jws, &signed.stdout).expect("write");
+    let url = format!("https://localhost:{}", addr.port());
+    for (who, code, says) in [("customs", 1, "auth.role"), ("operator", 0, "\"sequence\":4")] {
+        let args: Vec<String> = [
+            "rules",
+            "install",
+            jws.to_str().expect("path"),
+            "--url",
+            &url,
+            "--ca",
+            &format!("{DEMO}/ca.pem"),
+            "--client-cert",
+            &format!("{DEMO}/clients/{who}.pem"),
+            "--client-key",
+            &format!("{DEMO}/clients/{who}.key"),
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        let out = tokio::task::spawn_blocking(move || {
+            common::mrgate(&args.iter().map(String::as_str).collect::<Vec<_>>(), b"")
+        })
+        .await
+        .expect("install");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(code), "{who}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains(says), "{who}: {stdout}");
+    }
+    // Installed as sent: the digest the log names is that of the signed bytes, no line end.
+    let digest = mrgate::crypto::sha256_hex(String::from_utf8_lossy(&signed.stdout).trim_end().as_bytes());
+    assert_eq!(app.table().digest, digest);
     running.shutdown(std::time::Duration::from_secs(5)).await;
     drop(app);
 
     // In force after a restart, verified again; the CLI reads it as the gateway does.
-    let app = App::load(config(data.path())).expect("restart");
-    assert_eq!((app.table().table.sequence, app.table().table.version.as_str()), (3, "test-3"));
+    let app = common::gateway::load_when_released(data.path()).await.expect("restart");
+    assert_eq!((app.table().table.sequence, app.table().table.version.as_str()), (4, "test-4"));
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("table.jws");
     std::fs::write(&file, format!("{good}\n")).expect("write");
@@ -418,6 +538,17 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
     );
     assert_eq!(n.await.status, 200);
     assert_eq!(call(addr, "POST", "/v1/verify", jws.into_bytes(), Some("partner-dakks"), None).await.status, 200);
+    // The public page keeps no anonymous caller's document; a customs caller's it does.
+    let public = call(addr, "POST", "/v1/verify/public", b"anyone's bytes".to_vec(), None, None).await;
+    assert_eq!(public.status, 200);
+    let kept = |d: &[u8]| format!("/v1/log/documents/{}", mrgate::crypto::sha256_hex(d));
+    let r = call(addr, "GET", &kept(b"anyone's bytes"), vec![], Some("customs"), None).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (404, Some("log.not_found")));
+    let r = call(addr, "GET", &kept(&credential), vec![], Some("customs"), None).await;
+    assert_eq!((r.status, r.body.as_slice()), (200, credential.as_slice()));
+    for (who, status) in [(None, 401), (Some("exporter"), 403)] {
+        assert_eq!(call(addr, "GET", &kept(&credential), vec![], who, None).await.status, status);
+    }
 
     let url = format!("https://localhost:{}", addr.port());
     let pinned = |who: &'static str| -> Vec<String> {
@@ -450,7 +581,37 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
     let out = run(pinned("partner-dakks")).await.expect("audit");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.starts_with("entries 9\nre-derived 7\nnot re-derived 2\ndisagreements 0\n"), "{stdout}");
+    assert!(stdout.starts_with("entries 10\nre-derived 7\nnot re-derived 3\ndisagreements 0\n"), "{stdout}");
+    assert!(stdout.contains("not re-derived: 1 public verification (its document is not kept)\n"), "{stdout}");
+
+    // A checkpoint kept from before: the log extends it. One of another history, signed
+    // with the log's key (the demo's is public): the log does not, and the audit says so.
+    let kept = String::from_utf8(call(addr, "GET", "/v1/log/checkpoint", vec![], None, None).await.body).expect("note");
+    assert_eq!(call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.status, 200);
+    let pem = std::fs::read(format!("{DEMO}/log.key")).expect("key");
+    let pkcs8 = rustls::pki_types::PrivatePkcs8KeyDer::from_pem_slice(&pem).expect("pkcs8");
+    let key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8.secret_pkcs8_der()).expect("key");
+    let (checkpoint, _) =
+        mrgate::ledger::checkpoint::Checkpoint::verify(&kept, ring::signature::KeyPair::public_key(&key).as_ref())
+            .expect("kept");
+    let other = mrgate::ledger::checkpoint::Checkpoint { root: [7; 32], ..checkpoint.clone() };
+    for (note, code, says) in [
+        (kept.clone(), Some(0), "disagreements 0\n".to_string()),
+        (
+            other.sign(&checkpoint.origin, &key),
+            Some(1),
+            format!("disagreement: entry {} (checkpoint) [audit.tree]", checkpoint.size),
+        ),
+    ] {
+        let file = data.path().join("kept-checkpoint");
+        std::fs::write(&file, note).expect("write");
+        let mut args = pinned("partner-dakks");
+        args.extend(["--checkpoint".to_string(), file.display().to_string()]);
+        let out = run(args).await.expect("audit");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(out.status.code(), code, "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains(&says), "{stdout}");
+    }
 
     for (who, extra, reason) in [
         ("exporter", vec![], "audit.fetch"),

@@ -5,7 +5,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::gateway::{DEMO, Refusing, call, config, domestic_certificate, tls_client, token};
+use common::gateway::{DEMO, Refusing, call, config, domestic_certificate, load_when_released, tls_client, token};
 use http_body_util::{BodyExt, Full};
 use mrgate::ledger::entry::{RuleVersion, Rules};
 use mrgate::server::{App, start};
@@ -599,20 +599,6 @@ async fn of_two_installs_at_once_the_newer_list_stays_in_force() {
         assert_eq!(health.json()["trust_list"]["sequence"], 3, "round {round}");
         running.task.abort();
     }
-}
-
-/// `App::load` once an earlier gateway on the same data directory has let go of its store
-/// (its last connection task and its log's committer finishing), as after a process exit.
-async fn load_when_released(data: &std::path::Path) -> Result<App, String> {
-    for _ in 0..500 {
-        match App::load(config(data)) {
-            Err(e) if e.contains("in use by another mrgate process") => {
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            }
-            other => return other,
-        }
-    }
-    App::load(config(data))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1534,6 +1534,16 @@ fn equivalence_tables_are_versioned_and_writes_are_held_to_the_one_in_force() {
                 document: b"<list/>".to_vec(),
             }))
             .expect("list");
+        let ids: Vec<_> = store
+            .trust_list_ids()
+            .expect("ids")
+            .into_iter()
+            .map(|v| (v.sequence, v.digest, v.document.len()))
+            .collect();
+        assert_eq!(ids, [(1, c.clone(), 0)], "{name}: listed without the document");
+        let one = store.trust_list_of_sequence(1).expect("read").map(|v| v.document);
+        assert_eq!(one, Some(b"<list/>".to_vec()), "{name}");
+        assert_eq!(store.trust_list_of_sequence(2).expect("read"), None, "{name}");
         let both = |i: usize, list: &str, t: &str| {
             write(i, vec![Effect::TrustListInForce { digest: list.into() }, Effect::TableInForce { digest: t.into() }])
         };

@@ -5,7 +5,7 @@
 //! disagreements (each printed), 2 when it could not run (a file, the store, the gateway).
 
 use crate::audit::{Audit, Report, StoreSource};
-use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
+use crate::crypto::x509::{Crls, read_certificates};
 use crate::ledger::checkpoint::Checkpoint;
 use crate::trust::InstallPolicy;
 use crate::xml::Limits;
@@ -41,6 +41,9 @@ pub struct AuditArgs {
     /// A pinned trust-list signer's certificate (PEM, repeatable), for --url.
     #[arg(long = "signer")]
     pub signers: Vec<PathBuf>,
+    /// A pinned trust-list signer's SubjectPublicKeyInfo SHA-256 (hex, repeatable), for --url.
+    #[arg(long = "signer-spki-sha256")]
+    pub signer_spki_sha256: Vec<String>,
     /// The gateway's own signing certificate (PEM): credentials it exported verify as its
     /// own. For --url.
     #[arg(long)]
@@ -48,10 +51,16 @@ pub struct AuditArgs {
     /// CRLs the gateway honours (PEM or DER, repeatable), for --url.
     #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
-    /// A checkpoint the log must agree with (a signed note, e.g. one a witness cosigned),
-    /// for --config. With --url the gateway's published checkpoint is used.
-    #[arg(long)]
+    /// A checkpoint the log must agree with (a signed note, e.g. one a witness cosigned):
+    /// the tree of the log's entries must have its root at its size. With --url, one kept
+    /// from an earlier look (the log must extend it), beside the one the gateway publishes.
+    #[arg(long, conflicts_with = "unanchored")]
     pub checkpoint: Option<PathBuf>,
+    /// With --config, audit without a checkpoint: the store's entries are decided again,
+    /// but nothing shows they are the log anyone was shown (entries deleted or rewritten
+    /// with their documents would go unseen).
+    #[arg(long)]
+    pub unanchored: bool,
     /// A witness's verifier key file; repeat for each witness relied on.
     #[arg(long = "witness-key")]
     pub witness_keys: Vec<PathBuf>,
@@ -168,8 +177,19 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
         None if args.min_witnesses > 0 => {
             return Err(fail("usage.witnesses", "--min-witnesses needs the --checkpoint they cosigned"));
         }
+        None if !args.unanchored => {
+            return Err(fail(
+                "usage.audit",
+                "--config needs --checkpoint (a checkpoint the log was published with), or --unanchored",
+            ));
+        }
         None => None,
     };
+    // An audit reads a store that exists; opening a missing one would make an empty one.
+    let db = config.data_dir.join("mrgate.db");
+    if config.store.url.is_none() && !db.is_file() {
+        return Err(fail("usage.audit", format!("{}: no store here to audit", db.display())));
+    }
     let store = crate::store::open(config.store.url.as_deref(), &config.data_dir)
         .map_err(|e| fail(e.code(), format!("the store: {e}")))?;
     let audit = Audit {
@@ -177,7 +197,7 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
         crls: &crls,
         own_signers: own.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default(),
         limits: Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() },
-        checkpoint,
+        checkpoints: checkpoint.into_iter().collect(),
     };
     audit.run(&StoreSource(store.as_ref())).map_err(|e| fail(e.code(), format!("the store: {e}")))
 }
@@ -193,22 +213,18 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
     };
     let anchor = need(&args.operator_anchor, "operator-anchor")?;
     let own = need(&args.gateway_certificate, "gateway-certificate")?;
-    if args.signers.is_empty() {
-        return Err(fail("usage.audit", "--url needs --signer (the pinned trust-list signers)"));
+    if args.signers.is_empty() && args.signer_spki_sha256.is_empty() {
+        return Err(fail(
+            "usage.audit",
+            "--url needs --signer or --signer-spki-sha256 (the pinned trust-list signers)",
+        ));
     }
     let mut crls = Crls::new();
     for c in &args.crls {
         crls.add_pem_or_der(&read(c)?).map_err(|e| fail("x509.crl_invalid", format!("{}: {e}", c.display())))?;
     }
-    let mut anchors = TrustAnchors::new();
-    anchors.add_pem_or_der(&read(&anchor)?).map_err(|e| fail("x509.invalid", format!("{}: {e}", anchor.display())))?;
-    let mut signer_certificates = Vec::new();
-    for p in &args.signers {
-        let certs = read_certificates(&read(p)?).map_err(|e| fail("x509.invalid", format!("{}: {e}", p.display())))?;
-        signer_certificates.extend(certs.iter().map(|c| c.as_ref().to_vec()));
-    }
-    let policy =
-        InstallPolicy { anchors, signer_certificates, signer_spki_sha256: Vec::new(), crls: crls.clone_for_verifier() };
+    let policy = InstallPolicy::from_files(&anchor, &args.signers, &args.signer_spki_sha256, &crls)
+        .map_err(|e| fail("x509.invalid", e))?;
     let own = read_certificates(&read(&own)?).map_err(|e| fail("x509.invalid", format!("{}: {e}", own.display())))?;
     let client = super::client::Client::new(
         url,
@@ -218,13 +234,18 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
     .map_err(|e| fail("usage.audit", e))?;
     let note = client.get_text("/v1/log/checkpoint").map_err(|e| fail("audit.fetch", e))?;
     let checkpoint = checked_checkpoint(&note, &log_key, &args.witness_keys, args.min_witnesses)?;
-    let source = super::client::RemoteLog { client: &client, size: checkpoint.size };
+    let source = super::client::RemoteLog { client: &client, size: checkpoint.size, rules: Default::default() };
+    let mut checkpoints = vec![checkpoint];
+    if let Some(p) = &args.checkpoint {
+        let kept = String::from_utf8_lossy(&read(p)?).to_string();
+        checkpoints.push(checked_checkpoint(&kept, &log_key, &[], 0)?);
+    }
     let audit = Audit {
         policy: &policy,
         crls: &crls,
         own_signers: own.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default(),
         limits: Limits::default(),
-        checkpoint: Some(checkpoint),
+        checkpoints,
     };
     audit.run(&source).map_err(|e| fail("audit.fetch", e))
 }

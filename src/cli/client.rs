@@ -7,7 +7,7 @@
 //! whole as the whole answer.
 
 use crate::audit::Source;
-use crate::store::{StatusEvent, StoreError, TableVersion, TrustListVersion};
+use crate::store::{StoreError, TableVersion, TrustListVersion};
 use base64::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -18,6 +18,11 @@ use std::sync::{Arc, Mutex};
 
 /// The most an answer may weigh (a national trust list is a few MB).
 const MAX_ANSWER: usize = 64 * 1024 * 1024;
+/// The longest one request may take, connecting included: a gateway that stalls or trickles
+/// fails the command rather than hanging it.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// The most versions of a rule document an audit fetches.
+const MAX_VERSIONS: usize = 10_000;
 
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
@@ -105,7 +110,7 @@ impl Client {
     /// One request; the connection is kept for the next, and made again once if it closed.
     pub fn call(&self, method: &str, path: &str, content_type: &str, body: Vec<u8>) -> Result<Answer, String> {
         let mut held = self.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.runtime.block_on(async {
+        let exchange = async {
             let mut attempts = 0;
             loop {
                 attempts += 1;
@@ -136,6 +141,11 @@ impl Client {
                 *held = Some(sender);
                 return Ok(Answer { status, body });
             }
+        };
+        self.runtime.block_on(async {
+            tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+                .await
+                .unwrap_or_else(|_| Err(format!("{method} {path}: no whole answer within {REQUEST_TIMEOUT:?}")))
         })
     }
 
@@ -162,6 +172,8 @@ impl Client {
 pub struct RemoteLog<'a> {
     pub client: &'a Client,
     pub size: u64,
+    /// `GET /v1/rules`, read once.
+    pub rules: std::sync::OnceLock<serde_json::Value>,
 }
 
 impl std::fmt::Debug for RemoteLog<'_> {
@@ -208,8 +220,20 @@ struct Fetched {
 impl RemoteLog<'_> {
     /// Every version of one rule document the gateway lists, each fetched by sequence.
     fn versions(&self, list: &str, path: &str) -> Result<Vec<Fetched>, StoreError> {
-        let rules = self.client.get_json("/v1/rules").map_err(fetch_error)?;
-        let versions = field(&rules, list)?.as_array().cloned().unwrap_or_default();
+        let rules = match self.rules.get() {
+            Some(r) => r,
+            None => {
+                let read = self.client.get_json("/v1/rules").map_err(fetch_error)?;
+                self.rules.get_or_init(|| read)
+            }
+        };
+        let versions = field(rules, list)?.as_array().cloned().unwrap_or_default();
+        if versions.len() > MAX_VERSIONS {
+            return Err(StoreError::Database(format!(
+                "the gateway lists {} {list}, more than {MAX_VERSIONS}",
+                versions.len()
+            )));
+        }
         let mut out = Vec::new();
         for v in versions {
             let sequence = number(&v, "sequence")?;
@@ -292,32 +316,5 @@ impl Source for RemoteLog<'_> {
                 document: f.document,
             })
             .collect())
-    }
-
-    fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
-        let path = format!("/v1/certificates/{}/{}", segment(issuer), segment(number));
-        let answer = self.client.get(&path).map_err(fetch_error)?;
-        if answer.status == 404 {
-            return Ok(Vec::new());
-        }
-        if answer.status != 200 {
-            return Err(StoreError::Database(format!("GET {path}: answered {}", answer.status)));
-        }
-        let body: serde_json::Value =
-            serde_json::from_slice(&answer.body).map_err(|e| StoreError::Database(format!("GET {path}: {e}")))?;
-        field(&body, "history")?
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|e| {
-                Ok(StatusEvent {
-                    status: text(e, "status")?,
-                    since: text(e, "since")?,
-                    actor: text(e, "actor")?,
-                    reference: text(e, "reference")?,
-                })
-            })
-            .collect()
     }
 }

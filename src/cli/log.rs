@@ -49,7 +49,7 @@ pub enum LogCommand {
     /// Read the whole log again, recompute its tree, check a checkpoint and its witnesses,
     /// and decide again every decision that can be re-derived from the document and rule
     /// versions its entry names. Exit 1 when anything disagrees.
-    Audit(super::audit::AuditArgs),
+    Audit(Box<super::audit::AuditArgs>),
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
@@ -102,7 +102,7 @@ fn parse<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ExitCode> {
 pub fn log(command: LogCommand) -> ExitCode {
     let result = match command {
         LogCommand::Torture(args) => return torture(args),
-        LogCommand::Audit(args) => return super::audit::audit(args),
+        LogCommand::Audit(args) => return super::audit::audit(*args),
         LogCommand::VerifierKey { log_key: key_path, name } => {
             let key = match log_key(&key_path) {
                 Ok(k) => k,

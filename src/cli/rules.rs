@@ -3,7 +3,7 @@
 //! operator), read one back and check who signed it.
 
 use super::signing::load_signer;
-use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
+use crate::crypto::x509::Crls;
 use crate::trust::InstallPolicy;
 use crate::trust::equivalence_table::{self as table_document, Origin};
 use clap::Subcommand;
@@ -84,25 +84,14 @@ fn run(command: RulesCommand) -> Result<ExitCode, ExitCode> {
             }
         }
         RulesCommand::Show { document, operator_anchor, signers } => {
-            let mut anchors = TrustAnchors::new();
-            anchors.add_pem_or_der(&read(&operator_anchor)?).map_err(|e| {
-                eprintln!("error[x509.invalid]: {}: {e}", operator_anchor.display());
+            let policy = InstallPolicy::from_files(&operator_anchor, &signers, &[], &Crls::new()).map_err(|e| {
+                eprintln!("error[x509.invalid]: {e}");
                 ExitCode::from(2)
             })?;
-            let mut signer_certificates = Vec::new();
-            for p in &signers {
-                let certs = read_certificates(&read(p)?).map_err(|e| {
-                    eprintln!("error[x509.invalid]: {}: {e}", p.display());
-                    ExitCode::from(2)
-                })?;
-                signer_certificates.extend(certs.iter().map(|c| c.as_ref().to_vec()));
-            }
-            let policy =
-                InstallPolicy { anchors, signer_certificates, signer_spki_sha256: Vec::new(), crls: Crls::new() };
             let bytes = read(&document)?;
             // A signed table without the line end `rules sign` writes after it (what `rules
             // install` sends, so the digest shown is the one the gateway logs).
-            let trimmed = if bytes == crate::standards::EMBEDDED_TABLE.as_bytes() {
+            let trimmed = if table_document::is_build_table(&bytes) {
                 &bytes[..]
             } else {
                 bytes.strip_suffix(b"\n").unwrap_or(&bytes)

@@ -40,7 +40,11 @@ pub fn install(
     actor: &str,
     now: OffsetDateTime,
 ) -> Decided<RuleVersion> {
-    if candidate.table.sequence <= in_force.table.sequence {
+    let succession = crate::trust::Succession::of(
+        (in_force.table.sequence, &in_force.digest),
+        (candidate.table.sequence, &candidate.digest),
+    );
+    if succession != crate::trust::Succession::Newer {
         return Err(Refusal::new(
             Class::Conflict,
             "rules.sequence",

@@ -216,7 +216,9 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     // certificate that can be looked up always has its export in the log, and a logged
     // export was always registered.
     let as_read = registered.map(|r| (r.document, r.status));
+    // The document is kept with the entry: an audit replays the register from it.
     let effects = vec![
+        super::keep(document),
         Effect::ExpectCertificate { issuer: record.issuer.clone(), number: record.number.clone(), as_read },
         Effect::PutCertificate { record, event },
         Effect::PutDecision { id: id.clone(), kind: "export".into(), json: body.to_string() },

@@ -101,5 +101,7 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
         },
         event,
     };
-    Ok(Decision::new(Applied { issuer, number, status }, entry, vec![applying]).recording_conflicts())
+    // The notice is kept with the entry: an audit replays the register from it.
+    let kept = super::keep(token.as_bytes());
+    Ok(Decision::new(Applied { issuer, number, status }, entry, vec![kept, applying]).recording_conflicts())
 }

@@ -4,8 +4,30 @@
 
 use super::{Caller, Class, Context, Decided, Decision, Refusal, belongs_to};
 use crate::formats::{self, Format, set_member};
+use crate::recognition::Verdict;
 use crate::store::{CertificateRecord, Effect, StatusEvent};
+use crate::trust::TrustList;
 use serde_json::{Value, json};
+
+/// The reason of a partner's recognition of a certificate of a body not its own.
+const NOT_YOURS: &str = "auth.not_your_body";
+
+/// What the log records of `partner`'s recognition decided as `verdict` under `list`:
+/// `recognized`, or `refused` with the reasons of every check not passed — or, for a
+/// certificate of a body `partner` does not speak for, refused for that alone (what an
+/// audit, deciding again, compares).
+pub fn logged(list: &TrustList, partner: &str, verdict: &Verdict) -> (&'static str, Vec<String>) {
+    match &verdict.issuer {
+        Some(issuer) if !belongs_to(list, issuer, partner) => ("refused", vec![NOT_YOURS.into()]),
+        _ => (if verdict.valid { "recognized" } else { "refused" }, verdict.unmet_reasons()),
+    }
+}
+
+/// The document a recognized certificate is registered as (its CN XML): the recognition's
+/// output.
+pub fn registered_as(cert: &crate::model::Certificate) -> formats::Rendered {
+    formats::render(Format::CnXml, cert)
+}
 
 /// What a recognition answers: the verdict (with the CN translation when recognized).
 #[derive(Debug)]
@@ -26,21 +48,15 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
     // A partner's document is recognized on the trust list alone: the gateway's own
     // signature stands for nothing a partner sends.
     let verdict = ctx.recognition(document, false);
-    let mut entry = ctx.entry(
-        "recognition",
-        &caller.actor,
-        vec![super::digest(document)],
-        if verdict.valid { "recognized" } else { "refused" },
-    );
-    entry.reasons = verdict.unmet_reasons();
+    let (word, reasons) = logged(&ctx.trust_list, partner, &verdict);
+    let mut entry = ctx.entry("recognition", &caller.actor, vec![super::digest(document)], word);
+    entry.reasons = reasons;
     // The document is kept with the entry, recognized or refused, for an audit to decide again.
     let kept = [super::keep(document)];
-    if let Some(issuer) = &verdict.issuer
-        && !belongs_to(&ctx.trust_list, issuer, partner)
-    {
+    if let Some(issuer) = verdict.issuer.as_ref().filter(|_| entry.reasons == [NOT_YOURS]) {
         return Err(Refusal::new(
             Class::Forbidden,
-            "auth.not_your_body",
+            NOT_YOURS,
             format!("'{issuer}' is not a body of partner '{partner}'"),
         )
         .logged(entry)
@@ -73,7 +89,7 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
                 return Err(Refusal::new(Class::Conflict, "register.older_document", why).logged(entry).keeping(&kept));
             }
         }
-        let cn = formats::render(Format::CnXml, cert);
+        let cn = registered_as(cert);
         entry.outputs.push(super::digest(&cn.bytes));
         let record = CertificateRecord {
             issuer: cert.issuer_id().into(),

@@ -6,6 +6,9 @@
 use super::{Caller, Context, Decided, Decision, Refusal, Role};
 use crate::recognition::Verdict;
 
+/// The actor of an anonymous verification on the public page.
+pub const PUBLIC: &str = "public";
+
 /// Who is verifying, and as whom it is logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {
@@ -18,7 +21,7 @@ pub enum Audience {
 /// Whether `caller` may verify on behalf of `audience`, and as whom it is logged.
 pub fn actor(caller: &Caller, audience: Audience) -> Result<String, Refusal> {
     match audience {
-        Audience::Public if caller.role == Role::Anonymous => Ok("public".into()),
+        Audience::Public if caller.role == Role::Anonymous => Ok(PUBLIC.into()),
         Audience::Public => Ok(caller.actor.clone()),
         Audience::Api if matches!(caller.role, Role::Anonymous | Role::Exporter) => {
             Err(Refusal::role(caller, "verify needs a customs, partner or operator client certificate"))
@@ -36,7 +39,11 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
     }
     let verdict = ctx.recognition(document, true);
     let entry = entry(ctx, &actor, document, &verdict);
-    Ok(Decision::new(verdict, entry, vec![super::keep(document)]))
+    // The document is kept for an audit to decide again — except an anonymous caller's on
+    // the public page: anyone could fill the store with documents at the public rate, and
+    // nobody answers for them (their entries are counted as not re-derived).
+    let kept = if actor == PUBLIC { vec![] } else { vec![super::keep(document)] };
+    Ok(Decision::new(verdict, entry, kept))
 }
 
 /// The register's record of a certificate, as customs reads its status (a batch's look-up
@@ -85,10 +92,16 @@ pub fn headline(
 
 /// A verification's log entry: the same for the API, the page and each line of a batch.
 fn entry(ctx: &Context<'_>, actor: &str, document: &[u8], verdict: &Verdict) -> crate::ledger::entry::Entry {
-    let mut entry =
-        ctx.entry("recognition", actor, vec![super::digest(document)], if verdict.valid { "valid" } else { "invalid" });
-    entry.reasons = verdict.unmet_reasons();
+    let (word, reasons) = logged(verdict);
+    let mut entry = ctx.entry("recognition", actor, vec![super::digest(document)], word);
+    entry.reasons = reasons;
     entry
+}
+
+/// What the log records of a verification decided as `verdict`: `valid`, or `invalid` with
+/// the reasons of every check not passed (what an audit, deciding again, compares).
+pub fn logged(verdict: &Verdict) -> (&'static str, Vec<String>) {
+    (if verdict.valid { "valid" } else { "invalid" }, verdict.unmet_reasons())
 }
 
 #[cfg(test)]

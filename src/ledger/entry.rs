@@ -136,9 +136,20 @@ fn check_word(field: &'static str, value: &str) -> Result<(), EntryError> {
     if ok { Ok(()) } else { Err(EntryError::BadValue { field, value: value.into() }) }
 }
 
+/// Whether `value` is a SHA-256 as entries write it: 64 lower-case hex digits.
+pub fn is_digest(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 fn check_digest(field: &'static str, value: &str) -> Result<(), EntryError> {
-    let ok = value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if ok { Ok(()) } else { Err(EntryError::BadValue { field, value: value.into() }) }
+    if is_digest(value) { Ok(()) } else { Err(EntryError::BadValue { field, value: value.into() }) }
+}
+
+/// Whether `value` is a time as format 2 writes it: `YYYY-MM-DDTHH:MM:SSZ`, nothing else
+/// (no offset, no fraction, no lower case), so that times compare as they read.
+fn is_canonical_time(value: &str) -> bool {
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    time::PrimitiveDateTime::parse(value, &format).ok().and_then(|t| t.format(&format).ok()).as_deref() == Some(value)
 }
 
 impl Entry {
@@ -166,6 +177,10 @@ impl Entry {
                 }
             }
             Rules::V2 { trust_list, equivalence_table, rule_set } => {
+                // One form of a time: UTC to the second, as the gateway writes it.
+                if !is_canonical_time(&self.time) {
+                    return Err(EntryError::BadValue { field: "time", value: self.time.clone() });
+                }
                 for v in [trust_list, equivalence_table].into_iter().flatten() {
                     check_digest("rule version", &v.digest)?;
                 }
@@ -377,6 +392,11 @@ mod tests {
             text.replace("mrgate-log-entry/2", "mrgate-log-entry/3"),
             // A format-1 entry has no rules line and names lists by digest alone.
             text.replace("mrgate-log-entry/2", "mrgate-log-entry/1"),
+            // Format 2 writes a time one way only.
+            text.replace("05:00:00Z", "05:00:00z"),
+            text.replace("05:00:00Z", "13:00:00+08:00"),
+            text.replace("05:00:00Z", "05:00:00.5Z"),
+            text.replace("2026-11-26T", "2026-11-26t"),
         ] {
             assert!(Entry::decode(bad.as_bytes()).is_err(), "{bad}");
         }

@@ -231,7 +231,7 @@ pub fn document(app: &App, req: &Req, digest: &str) -> Response<Body> {
         ));
     }
     let not_kept = || problem(StatusCode::NOT_FOUND, "log.not_found", format!("no document sha256:{digest} is kept"));
-    if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if !crate::ledger::entry::is_digest(digest) {
         return not_kept();
     }
     match app.store.kept_document(digest) {

@@ -43,7 +43,7 @@ pub mod tls;
 pub mod witnessing;
 
 use crate::crypto::keys::SigningKey;
-use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
+use crate::crypto::x509::{Crls, read_certificates};
 use crate::decisions::verify::Audience;
 use crate::ledger::durable::DurableLog;
 use crate::store::Store;
@@ -237,28 +237,7 @@ pub use crate::trust::list_limits as trust_list_limits;
 /// pinned signers.
 pub fn install_policy(config: &Config, crls: &Crls) -> Result<crate::trust::InstallPolicy, String> {
     let tl = &config.trust_list;
-    let mut anchors = TrustAnchors::new();
-    anchors
-        .add_pem_or_der(&read(&tl.operator_anchor)?)
-        .map_err(|e| format!("{}: {e}", tl.operator_anchor.display()))?;
-    let mut signer_certificates = Vec::new();
-    for p in &tl.signers {
-        let certs = read_certificates(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
-        signer_certificates.extend(certs.iter().map(|c| c.as_ref().to_vec()));
-    }
-    let mut signer_spki_sha256 = Vec::new();
-    for pin in &tl.signer_spki_sha256 {
-        let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = pin
-                .get(2 * i..2 * i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("trust_list.signer_spki_sha256 = {pin:?}: not 64 hex digits"))?;
-        }
-        signer_spki_sha256.push(out);
-    }
-    let crls = crls.clone_for_verifier();
-    Ok(crate::trust::InstallPolicy { anchors, signer_certificates, signer_spki_sha256, crls })
+    crate::trust::InstallPolicy::from_files(&tl.operator_anchor, &tl.signers, &tl.signer_spki_sha256, crls)
 }
 
 /// The CRLs a configuration names (`trust_list.crls`).

@@ -17,6 +17,9 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
     };
     // Under the install lock, from the sequence check to the swap: no two installs can
     // leave the older list in force.
+    // The table the install's entry names is the newest stored (another node may have
+    // installed one).
+    app.follow_rules();
     let installed = app.install_trust_list(candidate, |candidate, in_force| {
         let table = app.table();
         let named = crate::ledger::entry::RuleVersion { sequence: table.table.sequence, digest: table.digest.clone() };

@@ -12,8 +12,8 @@ use crate::decisions::equivalence_table;
 use crate::decisions::{RULE_SET, Recorder};
 use crate::ledger::entry::RuleVersion;
 use crate::store::Store;
-use crate::trust::InstallPolicy;
 use crate::trust::equivalence_table::{self as signed, Origin, Version};
+use crate::trust::{InstallPolicy, Succession};
 use hyper::{Response, StatusCode};
 use serde_json::json;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -46,8 +46,11 @@ impl TableState {
         let (version, note) = loop {
             attempts += 1;
             let stored = store.newest_equivalence_table().map_err(|e| format!("the stored equivalence tables: {e}"))?;
-            match stored {
-                Some(v) if v.sequence > build.table.sequence || v.digest == build.digest => {
+            let succession =
+                stored.as_ref().map(|v| Succession::of((v.sequence, &v.digest), (build.table.sequence, &build.digest)));
+            match (stored, succession) {
+                // The stored table stands: the build's is the same, or older.
+                (Some(v), Some(Succession::Same | Succession::Older)) => {
                     let version = signed::read(&v.document, policy, now).map_err(|e| {
                         format!(
                             "equivalence table {} (installed {}) can no longer be used: [{}] {e}; the gateway does \
@@ -59,14 +62,15 @@ impl TableState {
                     })?;
                     break (version, format!("equivalence table {}", v.sequence));
                 }
-                Some(v) if v.sequence == build.table.sequence => {
+                (Some(v), Some(Succession::Reused)) => {
                     return Err(format!(
                         "this build's equivalence table has sequence {}, but a different table (sha256:{}) is \
                          installed under it; a changed table needs a higher sequence",
                         v.sequence, v.digest
                     ));
                 }
-                stored => {
+                // None stored, or the build's is newer: it comes into force through the log.
+                (stored, _) => {
                     let succeeds = stored.as_ref().map(|v| v.digest.as_str());
                     let installing = equivalence_table::installing(&build, trust_list.clone(), "build", now, succeeds);
                     match recorder.record(Ok(installing)) {
@@ -106,15 +110,18 @@ impl TableState {
         if !store.shared() {
             return;
         }
-        let newer = |sequence: u64| sequence > self.in_force().table.sequence;
+        let newer = |(sequence, digest): (u64, &str)| {
+            let in_force = self.in_force();
+            Succession::of((in_force.table.sequence, &in_force.digest), (sequence, digest)) == Succession::Newer
+        };
         let refused = || self.refused.lock().unwrap_or_else(PoisonError::into_inner);
         match store.newest_equivalence_table_id() {
-            Ok(Some(newest)) if newer(newest.0) && refused().as_ref() != Some(&newest) => {}
+            Ok(Some(newest)) if newer((newest.0, &newest.1)) && refused().as_ref() != Some(&newest) => {}
             _ => return,
         }
         let _installing = self.install.lock().unwrap_or_else(PoisonError::into_inner);
         let stored = match store.newest_equivalence_table() {
-            Ok(Some(v)) if newer(v.sequence) => v,
+            Ok(Some(v)) if newer((v.sequence, &v.digest)) => v,
             _ => return,
         };
         match signed::read(&stored.document, policy, now) {
@@ -170,7 +177,7 @@ pub fn put_equivalence_table(app: &App, req: &Req) -> Response<Body> {
 pub fn rules(app: &App) -> Response<Body> {
     app.follow_rules();
     let base = app.public_base();
-    let (lists, tables) = match (app.store.trust_lists(), app.store.equivalence_tables()) {
+    let (lists, tables) = match (app.store.trust_list_ids(), app.store.equivalence_tables()) {
         (Ok(l), Ok(t)) => (l, t),
         (Err(e), _) | (_, Err(e)) => {
             return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), format!("the stored rule versions: {e}"));
@@ -229,11 +236,7 @@ pub fn version(app: &App, kind: &str, sequence: &str) -> Response<Body> {
             .map(|all| all.into_iter().find(|v| v.sequence == sequence).map(|v| (v.document, "application/xml"))),
         _ => app.store.equivalence_tables().map(|all| {
             all.into_iter().find(|v| v.sequence == sequence).map(|v| {
-                let media = if v.document.as_slice() == crate::standards::EMBEDDED_TABLE.as_bytes() {
-                    "application/toml"
-                } else {
-                    "application/jose"
-                };
+                let media = if signed::is_build_table(&v.document) { "application/toml" } else { "application/jose" };
                 (v.document, media)
             })
         }),

@@ -331,6 +331,11 @@ pub trait Store: Send + Sync {
         self.write(Effect::PutTrustList(version.clone())).map(drop)
     }
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
+    /// Every stored trust-list version as [`Store::trust_lists`] lists them, without their
+    /// documents (a national list weighs megabytes; `GET /v1/rules` lists them all).
+    fn trust_list_ids(&self) -> Result<Vec<TrustListVersion>, StoreError>;
+    /// The stored version with this sequence.
+    fn trust_list_of_sequence(&self, sequence: u64) -> Result<Option<TrustListVersion>, StoreError>;
     /// The stored version with the highest sequence (read alone: versions can be large).
     fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError>;
     /// The sequence and digest of [`Store::newest_trust_list`], without its document.

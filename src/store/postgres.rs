@@ -973,6 +973,33 @@ impl Store for PostgresStore {
         })
     }
 
+    fn trust_list_ids(&self) -> Result<Vec<TrustListVersion>, StoreError> {
+        self.pool.run(async |c| {
+            c.query(
+                "SELECT sequence, digest, installed_at, ''::BYTEA FROM trust_list ORDER BY installed_at, sequence",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(trust_list_version)
+            .collect()
+        })
+    }
+
+    fn trust_list_of_sequence(&self, sequence: u64) -> Result<Option<TrustListVersion>, StoreError> {
+        let sequence = sequence as i64;
+        self.pool.run(async |c| {
+            c.query_opt(
+                "SELECT sequence, digest, installed_at, document FROM trust_list WHERE sequence = $1 LIMIT 1",
+                &[&sequence],
+            )
+            .await?
+            .as_ref()
+            .map(trust_list_version)
+            .transpose()
+        })
+    }
+
     fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError> {
         self.pool.run(async |c| {
             c.query_opt(

@@ -867,6 +867,25 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn trust_list_ids(&self) -> Result<Vec<TrustListVersion>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt =
+            conn.prepare("SELECT sequence, digest, installed_at, x'' FROM trust_list ORDER BY installed_at, sequence")?;
+        let rows = stmt.query_map([], trust_list_version)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn trust_list_of_sequence(&self, sequence: u64) -> Result<Option<TrustListVersion>, StoreError> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT sequence, digest, installed_at, document FROM trust_list WHERE sequence = ?1 LIMIT 1",
+                params![sequence as i64],
+                trust_list_version,
+            )
+            .optional()?)
+    }
+
     fn newest_trust_list(&self) -> Result<Option<TrustListVersion>, StoreError> {
         let conn = self.conn()?;
         Ok(conn

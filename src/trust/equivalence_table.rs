@@ -71,29 +71,34 @@ pub fn sign(toml: &str, key: &SigningKey, chain: &[CertificateDer<'_>]) -> Resul
 /// Reads a table document as `policy` allows at `at`: the build's own table, or a JWS
 /// signed by a pinned trust-list signer whose path is valid at `at`.
 pub fn read(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) -> Result<Version, StandardsError> {
-    if document == EMBEDDED_TABLE.as_bytes() {
+    if is_build_table(document) {
         return Version::embedded();
     }
     read_signed(document, policy, at)
 }
 
-/// Reads a version the log recorded: as [`read`], and also an unsigned table another build
-/// compiled in (its install entry, `actor build`, vouches for it; what an audit reads back).
+/// SHA-256 of the tables earlier builds compiled in, oldest first: the unsigned versions
+/// other than this build's that a log may hold. A build that changes `equivalence.toml`
+/// adds the digest of the table it replaces here, so that audits by it still read logs
+/// begun before. (No earlier build stored its table.)
+pub const EARLIER_BUILD_TABLES: &[&str] = &[];
+
+/// Whether `document` is this build's own table, byte for byte.
+pub fn is_build_table(document: &[u8]) -> bool {
+    document == EMBEDDED_TABLE.as_bytes()
+}
+
+/// Reads a version the log recorded: as [`read`], and also the table an earlier build
+/// compiled in ([`EARLIER_BUILD_TABLES`]; never any other unsigned table).
 pub fn read_logged(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) -> Result<Version, StandardsError> {
-    if document == EMBEDDED_TABLE.as_bytes() {
-        return Version::embedded();
-    }
-    if let Ok(text) = std::str::from_utf8(document)
-        && jws::parse(text).is_err()
+    let digest = crate::crypto::sha256_hex(document);
+    if !is_build_table(document)
+        && EARLIER_BUILD_TABLES.contains(&digest.as_str())
+        && let Ok(text) = std::str::from_utf8(document)
     {
-        return Ok(Version {
-            table: Table::parse(text)?,
-            digest: crate::crypto::sha256_hex(document),
-            document: document.to_vec(),
-            origin: Origin::Build,
-        });
+        return Ok(Version { table: Table::parse(text)?, digest, document: document.to_vec(), origin: Origin::Build });
     }
-    read_signed(document, policy, at)
+    read(document, policy, at)
 }
 
 /// Reads a document that must be a signed table (never the build's).
@@ -136,4 +141,36 @@ pub fn read_signed(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) 
         document: document.to_vec(),
         origin: Origin::Signed { signer: verified.subject },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::x509::Crls;
+
+    fn policy() -> InstallPolicy {
+        let demo = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo"));
+        InstallPolicy::from_files(&demo.join("ca.pem"), &[demo.join("trust-list-operator.pem")], &[], &Crls::new())
+            .expect("policy")
+    }
+
+    /// Only this build's table (and tables earlier builds compiled in, none yet) is read
+    /// unsigned: another unsigned table, however well formed, is refused — installed,
+    /// followed, or read back by an audit.
+    #[test]
+    fn an_unsigned_table_is_only_ever_the_builds_own() {
+        let now = time::OffsetDateTime::now_utc();
+        let build = read(EMBEDDED_TABLE.as_bytes(), &policy(), now).expect("the build's");
+        assert_eq!((build.origin, build.table.sequence), (Origin::Build, 1));
+        assert_eq!(read_logged(EMBEDDED_TABLE.as_bytes(), &policy(), now).expect("logged").origin, Origin::Build);
+        let other = EMBEDDED_TABLE.replacen("sequence = 1\n", "sequence = 2\n", 1);
+        for refused in [
+            read(other.as_bytes(), &policy(), now),
+            read_logged(other.as_bytes(), &policy(), now),
+            read_signed(EMBEDDED_TABLE.as_bytes(), &policy(), now),
+            read_logged(format!("{EMBEDDED_TABLE}\n").as_bytes(), &policy(), now),
+        ] {
+            assert_eq!(refused.expect_err("unsigned").code(), "rules.unsigned");
+        }
+    }
 }

@@ -72,9 +72,11 @@ pub fn list_limits(limits: &Limits) -> Limits {
     Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..*limits }
 }
 
-/// How a candidate list stands against the list in force, by sequence number: the one
-/// sequence rule for an operator's install, the configured file at start and reload (the
-/// store refuses a reused sequence too, as the last line of defence).
+/// How a candidate rule document stands against the one in force, by sequence number: the
+/// one sequence rule for both rule documents — a trust list (an operator's install, the
+/// configured file at start and reload) and an equivalence table (an operator's install,
+/// the build's own at start). The store refuses a reused sequence too, as the last line of
+/// defence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Succession {
     /// A higher sequence: it may replace the list in force.
@@ -120,6 +122,38 @@ pub struct InstallPolicy {
 }
 
 impl InstallPolicy {
+    /// The policy of an operator's anchor certificate (PEM or DER file), its pinned signers'
+    /// certificates (PEM files) and SubjectPublicKeyInfo SHA-256 pins (hex), and `crls`:
+    /// the gateway's (`[trust_list]`) and an auditor's or a `rules` command's alike.
+    pub fn from_files(
+        anchor: &std::path::Path,
+        signers: &[std::path::PathBuf],
+        spki_sha256: &[String],
+        crls: &Crls,
+    ) -> Result<Self, String> {
+        let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+        let mut anchors = TrustAnchors::new();
+        anchors.add_pem_or_der(&read(anchor)?).map_err(|e| format!("{}: {e}", anchor.display()))?;
+        let mut signer_certificates = Vec::new();
+        for p in signers {
+            let certs =
+                crate::crypto::x509::read_certificates(&read(p)?).map_err(|e| format!("{}: {e}", p.display()))?;
+            signer_certificates.extend(certs.iter().map(|c| c.as_ref().to_vec()));
+        }
+        let mut signer_spki_sha256 = Vec::new();
+        for pin in spki_sha256 {
+            let mut out = [0u8; 32];
+            for (i, byte) in out.iter_mut().enumerate() {
+                *byte = pin
+                    .get(2 * i..2 * i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| format!("signer SPKI pin {pin:?}: not 64 hex digits"))?;
+            }
+            signer_spki_sha256.push(out);
+        }
+        Ok(Self { anchors, signer_certificates, signer_spki_sha256, crls: crls.clone_for_verifier() })
+    }
+
     /// Verifies and models a list, then refuses it unless its signer is pinned and it is
     /// in date at `at`.
     pub fn load(&self, bytes: &[u8], at: OffsetDateTime, limits: &Limits) -> Result<TrustList, TrustError> {

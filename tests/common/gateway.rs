@@ -174,6 +174,20 @@ pub fn config(data: &Path) -> Config {
     c
 }
 
+/// The gateway on `data`, loaded once the one before has let go of its store (its
+/// connections' tasks may hold it a moment after a shutdown).
+pub async fn load_when_released(data: &Path) -> Result<mrgate::server::App, String> {
+    for _ in 0..500 {
+        match mrgate::server::App::load(config(data)) {
+            Err(e) if e.contains("in use by another mrgate process") => {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            other => return other,
+        }
+    }
+    mrgate::server::App::load(config(data))
+}
+
 pub fn token() -> String {
     std::fs::read_to_string(format!("{DEMO}/exporter.token")).expect("token").trim().to_string()
 }
