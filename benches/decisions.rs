@@ -2,9 +2,21 @@
 //! (`decisions::verify::verify`: the context — time, trust list in force —, the caller's
 //! check, the recognition, the log entry) against the recognition alone on the same
 //! context, side by side in one run, on a credential the demo gateway exported. Recording
-//! (the log's group commit) is `benches/load.sh`'s to measure. `cargo bench --bench decisions`
+//! (the log's group commit) is `benches/load.sh`'s to measure. `cargo bench --bench
+//! decisions -- verification`
+//!
+//! And the audit's speed against the gateway's own: deciding a log's verifications again
+//! (`mrgate::audit`, reading entries, kept documents and rule versions from the store)
+//! against deciding them in the first place, side by side, per entry, on a log of 2,000
+//! verifications (half of the exported credential, half of bytes that are no
+//! certificate). `cargo bench --bench decisions -- audit`. With `MRGATE_AUDIT_ENTRIES=N` it
+//! also builds a log of N verifications and times one audit of it, printing entries per
+//! second (the figure at 100,000); with `MRGATE_AUDIT_DATA=DIR` too, that log is
+//! built in DIR and kept, for timing `mrgate log audit --url` against `mrgate serve --demo
+//! --data-dir DIR`.
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use mrgate::audit::{Audit, StoreSource};
 use mrgate::decisions::verify::{self, Audience};
 use mrgate::decisions::{Caller, Role, export};
 use mrgate::formats::Format;
@@ -14,9 +26,9 @@ use std::hint::black_box;
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
 
-fn bench(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let app = App::load(Config::demo(std::path::Path::new(DEMO), dir.path())).expect("app");
+/// A demo gateway in `dir`, and a credential it exported (a UNTP JWS).
+fn exporting_gateway(dir: &std::path::Path) -> (App, String) {
+    let app = App::load(Config::demo(std::path::Path::new(DEMO), dir)).expect("app");
     let token = std::fs::read_to_string(format!("{DEMO}/exporter.token")).expect("token");
     let grant = app.authority.exporter_by_token(token.trim()).expect("granted");
     let exporter = Caller { role: Role::Anonymous, actor: "exporter:demo".into(), exporter: Some(grant) };
@@ -25,7 +37,17 @@ fn bench(c: &mut Criterion) {
     let request = export::Request { document: document.as_bytes(), formats: &[Format::UntpDcc] };
     let exported = app.recorder.record(export::export(&app.context(), &exporter, request)).expect("exported");
     let credential = exported.answer["documents"]["untp-dcc"].as_str().expect("credential").to_string();
-    let customs = Caller { role: Role::Customs, actor: "customs:bench".into(), exporter: None };
+    (app, credential)
+}
+
+fn customs() -> Caller {
+    Caller { role: Role::Customs, actor: "customs:bench".into(), exporter: None }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, credential) = exporting_gateway(dir.path());
+    let customs = customs();
 
     let mut g = c.benchmark_group("verification");
     g.bench_function("recognition_alone", |b| {
@@ -41,5 +63,96 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A gateway whose log holds `n` verifications after its first entries, and the credential.
+fn log_of(dir: &std::path::Path, n: usize) -> (App, String) {
+    let (app, credential) = exporting_gateway(dir);
+    let customs = customs();
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+        let queued: Vec<_> = chunk
+            .iter()
+            .map(|i| {
+                let doc = if i % 2 == 0 {
+                    credential.clone().into_bytes()
+                } else {
+                    format!("no certificate {i}").into_bytes()
+                };
+                let decided = verify::verify(&app.context(), &customs, Audience::Api, &doc).expect("decided");
+                app.recorder.queue(decided.entry, decided.effects).expect("queued")
+            })
+            .collect();
+        runtime.block_on(async {
+            for q in queued {
+                q.receipt().await.expect("recorded");
+            }
+        });
+    }
+    (app, credential)
+}
+
+fn audit_of(app: &App) -> mrgate::audit::Report {
+    let crls = mrgate::server::configured_crls(&app.config).expect("crls");
+    let policy = mrgate::server::install_policy(&app.config, &crls).expect("policy");
+    let audit = Audit {
+        policy: &policy,
+        crls: &crls,
+        own_signers: vec![app.signing_chain[0].as_ref().to_vec()],
+        limits: app.limits,
+        checkpoints: vec![],
+    };
+    audit.run(&StoreSource(app.store.as_ref())).expect("audit")
+}
+
+fn bench_audit(c: &mut Criterion) {
+    const N: usize = 2_000;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, credential) = log_of(dir.path(), N);
+    let customs = customs();
+    let entries = app.log.size().expect("size");
+
+    let mut g = c.benchmark_group("audit");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(entries));
+    g.bench_function("decide_again_every_entry", |b| {
+        b.iter(|| {
+            let report = audit_of(&app);
+            assert_eq!((report.entries, report.disagreements.len()), (entries, 0));
+        })
+    });
+    g.bench_function("decide_in_the_first_place", |b| {
+        b.iter(|| {
+            for i in 0..entries {
+                let doc = if i % 2 == 0 {
+                    credential.as_bytes().to_vec()
+                } else {
+                    format!("no certificate {i}").into_bytes()
+                };
+                black_box(verify::verify(&app.context(), &customs, Audience::Api, &doc).expect("decided"));
+            }
+        })
+    });
+    g.finish();
+
+    if let Some(n) = std::env::var("MRGATE_AUDIT_ENTRIES").ok().and_then(|v| v.parse::<usize>().ok()) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let kept = std::env::var_os("MRGATE_AUDIT_DATA").map(std::path::PathBuf::from);
+        let built = std::time::Instant::now();
+        let (app, _) = log_of(kept.as_deref().unwrap_or(dir.path()), n);
+        let built = built.elapsed();
+        let started = std::time::Instant::now();
+        let report = audit_of(&app);
+        let took = started.elapsed();
+        println!(
+            "audit of {} entries (built in {:.1} s): {:.2} s, {:.0} entries/s; re-derived {}, disagreements {}",
+            report.entries,
+            built.as_secs_f64(),
+            took.as_secs_f64(),
+            report.entries as f64 / took.as_secs_f64(),
+            report.re_derived,
+            report.disagreements.len()
+        );
+    }
+}
+
+criterion_group!(benches, bench, bench_audit);
 criterion_main!(benches);

@@ -32,26 +32,6 @@ fn signed_table(sequence: u64) -> Vec<u8> {
     mrgate::trust::equivalence_table::sign(&table_text(sequence), &key, &chain).expect("sign").into_bytes()
 }
 
-/// The demo trust list under another sequence, signed by its operator.
-fn trust_list(sequence: u64) -> Vec<u8> {
-    let built = common::mrgate(
-        &[
-            "trust",
-            "build",
-            &format!("{DEMO}/trust-list.toml"),
-            "--key",
-            &format!("{DEMO}/trust-list-operator.key"),
-            "--cert",
-            &format!("{DEMO}/trust-list-operator.pem"),
-            "--sequence",
-            &sequence.to_string(),
-        ],
-        b"",
-    );
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
-    built.stdout
-}
-
 /// The example configuration, pointed at `data` (what `mrgate log audit --config` reads).
 fn config_file(dir: &Path, data: &Path) -> PathBuf {
     let example = std::fs::read_to_string(format!("{ROOT}/mrgate.example.toml")).expect("example");
@@ -76,6 +56,22 @@ fn rules_of(list: (u64, &str), table: (u64, &str)) -> Rules {
         equivalence_table: Some(RuleVersion { sequence: table.0, digest: table.1.into() }),
         rule_set: Some(mrgate::decisions::RULE_SET.into()),
     }
+}
+
+/// A DAkkS CB's certificate recognized by DAkkS (and, with `refused_too`, refused to
+/// UKAS, not its body), then suspended by a DAkkS notice: the credential.
+async fn recognized_then_suspended(addr: std::net::SocketAddr, refused_too: bool) -> String {
+    let (jws, number) = foreign_credential("foreign/dakks/signer");
+    let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    if refused_too {
+        let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-ukas"), None).await;
+        assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_body")));
+    }
+    let notice = notice("suspend", &number, "foreign/dakks/signer");
+    let n = call(addr, "POST", "/v1/notices", notice, Some("partner-dakks"), None).await;
+    assert_eq!(n.status, 200, "{}", String::from_utf8_lossy(&n.body));
+    jws
 }
 
 /// What [`busy_log`] leaves: the data directory, the checkpoint over its whole log, and the
@@ -109,21 +105,7 @@ async fn busy_log() -> Busy {
     let v = call(addr, "POST", "/v1/verify", b"no certificate".to_vec(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], false);
 
-    let (jws, number) = foreign_credential("foreign/dakks/signer");
-    let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-ukas"), None).await;
-    assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_body")));
-    let n = call(
-        addr,
-        "POST",
-        "/v1/notices",
-        notice("suspend", &number, "foreign/dakks/signer"),
-        Some("partner-dakks"),
-        None,
-    )
-    .await;
-    assert_eq!(n.status, 200, "{}", String::from_utf8_lossy(&n.body));
+    let jws = recognized_then_suspended(addr, true).await;
     let v = call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
     assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("suspended")), "{v}");
 
@@ -134,7 +116,7 @@ async fn busy_log() -> Busy {
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
     assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (2, &table2)));
 
-    let l = call(addr, "PUT", "/v1/admin/trust-list", trust_list(2), Some("operator"), None).await;
+    let l = call(addr, "PUT", "/v1/admin/trust-list", common::demo_trust_list(2), Some("operator"), None).await;
     assert_eq!(l.status, 200, "{}", String::from_utf8_lossy(&l.body));
     let list2 = l.json()["digest"].as_str().expect("digest").to_string();
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
@@ -525,18 +507,7 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
     for _ in 0..3 {
         assert_eq!(call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.status, 200);
     }
-    let (jws, number) = foreign_credential("foreign/dakks/signer");
-    let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
-    assert_eq!(r.status, 201);
-    let n = call(
-        addr,
-        "POST",
-        "/v1/notices",
-        notice("suspend", &number, "foreign/dakks/signer"),
-        Some("partner-dakks"),
-        None,
-    );
-    assert_eq!(n.await.status, 200);
+    let jws = recognized_then_suspended(addr, false).await;
     assert_eq!(call(addr, "POST", "/v1/verify", jws.into_bytes(), Some("partner-dakks"), None).await.status, 200);
     // The public page keeps no anonymous caller's document; a customs caller's it does.
     let public = call(addr, "POST", "/v1/verify/public", b"anyone's bytes".to_vec(), None, None).await;

@@ -194,22 +194,8 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
     // install is acknowledged, and C publishes; the verification names it.
     let before = get(c, "/healthz").await.json()["trust_list"].clone();
     let sequence = before["sequence"].as_u64().expect("sequence") + 1;
-    let built = common::mrgate(
-        &[
-            "trust",
-            "build",
-            &format!("{DEMO}/trust-list.toml"),
-            "--key",
-            &format!("{DEMO}/trust-list-operator.key"),
-            "--cert",
-            &format!("{DEMO}/trust-list-operator.pem"),
-            "--sequence",
-            &sequence.to_string(),
-        ],
-        b"",
-    );
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
-    let installed = call(a, "PUT", "/v1/admin/trust-list", built.stdout.clone(), Some("operator"), None).await;
+    let built = common::demo_trust_list(sequence);
+    let installed = call(a, "PUT", "/v1/admin/trust-list", built.clone(), Some("operator"), None).await;
     assert_eq!(installed.status, 200, "{}", text(&installed));
     let digest = installed.json()["digest"].as_str().expect("digest").to_string();
     assert_ne!(before["digest"].as_str(), Some(digest.as_str()));
@@ -219,10 +205,10 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
         entry_list(v.json()["receipt"]["entry"].as_str().expect("entry")),
         format!("{sequence} sha256:{digest}")
     );
-    assert_eq!(get(c, "/v1/trust-list").await.body, built.stdout);
+    assert_eq!(get(c, "/v1/trust-list").await.body, built);
     assert_eq!(get(c, "/healthz").await.json()["trust_list"]["sequence"], sequence);
     // The same list again through C is not newer: refused, whichever node is asked.
-    let again = call(c, "PUT", "/v1/admin/trust-list", built.stdout, Some("operator"), None).await;
+    let again = call(c, "PUT", "/v1/admin/trust-list", built, Some("operator"), None).await;
     assert_eq!((again.status, again.json()["reason"].as_str()), (409, Some("trust.sequence")), "{}", text(&again));
 
     // So is a newer equivalence table installed through B: C decides with it at once, and

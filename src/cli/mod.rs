@@ -118,15 +118,8 @@ pub enum Command {
     Sign {
         #[arg(long, value_enum)]
         format: SignFormat,
-        /// PKCS#8 private key (PEM or DER): Ed25519 or ECDSA P-256 (and RSA for XML).
-        #[arg(long)]
-        key: PathBuf,
-        /// The signer's certificate (PEM).
-        #[arg(long)]
-        cert: PathBuf,
-        /// Intermediate certificates to add to x5c (PEM bundle).
-        #[arg(long)]
-        chain: Option<PathBuf>,
+        #[command(flatten)]
+        signer: signing::SignerArgs,
         #[arg(default_value = "-")]
         file: String,
     },
@@ -252,9 +245,7 @@ pub fn main() -> ExitCode {
             translate_cmd(from.into(), to.into(), loss_report.as_deref(), strict, &file, &limits)
         }
         Command::Validate { format, at, file } => validate_cmd(format.map(Into::into), at.as_deref(), &file, &limits),
-        Command::Sign { format, key, cert, chain, file } => {
-            signing::sign(format, &key, &cert, chain.as_deref(), &file, &limits)
-        }
+        Command::Sign { format, signer, file } => signing::sign(format, &signer, &file, &limits),
         Command::Xmldsig { command } => signing::xmldsig_verify(command, &limits),
         Command::Jws { command } => signing::jws(command, &limits),
         Command::X509 { command } => signing::x509(command),

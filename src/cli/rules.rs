@@ -2,7 +2,6 @@
 //! operator, with its trust-list signing key), install it on a running gateway (an
 //! operator), read one back and check who signed it.
 
-use super::signing::load_signer;
 use crate::crypto::x509::Crls;
 use crate::trust::InstallPolicy;
 use crate::trust::equivalence_table::{self as table_document, Origin};
@@ -18,12 +17,8 @@ pub enum RulesCommand {
     Sign {
         table: PathBuf,
         /// A pinned trust-list signer's key and certificate (the gateway checks both).
-        #[arg(long)]
-        key: PathBuf,
-        #[arg(long)]
-        cert: PathBuf,
-        #[arg(long)]
-        chain: Option<PathBuf>,
+        #[command(flatten)]
+        signer: super::signing::SignerArgs,
     },
     /// Verify a table document (a signed JWS, or the gateway's compiled-in TOML) and print it
     /// as JSON: sequence, version, digest, signer, rows.
@@ -69,8 +64,8 @@ pub fn rules(command: RulesCommand) -> ExitCode {
 
 fn run(command: RulesCommand) -> Result<ExitCode, ExitCode> {
     match command {
-        RulesCommand::Sign { table, key, cert, chain } => {
-            let (key, chain) = load_signer(&key, &cert, chain.as_deref())?;
+        RulesCommand::Sign { table, signer } => {
+            let (key, chain) = signer.load()?;
             let text = String::from_utf8(read(&table)?).map_err(|_| {
                 eprintln!("error[standards.table]: {}: not UTF-8", table.display());
                 ExitCode::from(1)

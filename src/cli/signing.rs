@@ -84,6 +84,27 @@ pub enum PkiCommand {
     },
 }
 
+/// Who signs: a key and its certificate (and chain), as every signing command takes them.
+#[derive(clap::Args, Debug)]
+pub struct SignerArgs {
+    /// PKCS#8 private key (PEM or DER): Ed25519 or ECDSA P-256 (and RSA for XML).
+    #[arg(long)]
+    pub key: PathBuf,
+    /// The signer's certificate (PEM).
+    #[arg(long)]
+    pub cert: PathBuf,
+    /// Intermediate certificates to add to the signature (PEM bundle).
+    #[arg(long)]
+    pub chain: Option<PathBuf>,
+}
+
+impl SignerArgs {
+    /// The key and its certificate chain, checked to belong together.
+    pub(super) fn load(&self) -> Result<Signer, ExitCode> {
+        load_signer(&self.key, &self.cert, self.chain.as_deref())
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct TrustArgs {
     /// Trust anchor certificates (PEM bundle or DER, repeatable).
@@ -325,14 +346,8 @@ pub fn xmldsig_verify(command: XmldsigCommand, limits: &Limits) -> ExitCode {
 
 /// Signs a document in the given format; XML formats are parsed, rendered and signed, so
 /// that what is signed is exactly what mrgate validated.
-pub fn sign(
-    format: super::SignFormat,
-    key_path: &Path,
-    cert_path: &Path,
-    chain_path: Option<&Path>,
-    file: &str,
-    limits: &Limits,
-) -> ExitCode {
+pub fn sign(format: super::SignFormat, signer: &SignerArgs, file: &str, limits: &Limits) -> ExitCode {
+    let (key_path, cert_path, chain_path) = (&signer.key, &signer.cert, signer.chain.as_deref());
     match format {
         super::SignFormat::UntpDcc => sign_untp(key_path, cert_path, chain_path, file, limits),
         super::SignFormat::CnXml => sign_xml(Format::CnXml, key_path, cert_path, chain_path, file, limits),

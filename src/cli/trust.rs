@@ -1,6 +1,6 @@
 //! Trust-list commands: `trust build`, `trust show`, `trust query`.
 
-use super::signing::{TrustArgs, exit_for, load_signer};
+use super::signing::{TrustArgs, exit_for};
 use crate::formats::set_member;
 use crate::trust::TrustList;
 use crate::xml::Limits;
@@ -15,12 +15,8 @@ pub enum TrustCommand {
     /// Build and sign a trust list from a TOML description.
     Build {
         description: PathBuf,
-        #[arg(long)]
-        key: PathBuf,
-        #[arg(long)]
-        cert: PathBuf,
-        #[arg(long)]
-        chain: Option<PathBuf>,
+        #[command(flatten)]
+        signer: super::signing::SignerArgs,
         /// The list's sequence number, instead of the description's (the next version).
         #[arg(long)]
         sequence: Option<u64>,
@@ -79,8 +75,8 @@ fn load(trust: &TrustArgs, insecure: bool, path: &Path) -> Result<(TrustList, u6
 
 pub fn trust(command: TrustCommand) -> ExitCode {
     match command {
-        TrustCommand::Build { description, key, cert, chain, sequence } => {
-            let (key, chain) = match load_signer(&key, &cert, chain.as_deref()) {
+        TrustCommand::Build { description, signer, sequence } => {
+            let (key, chain) = match signer.load() {
                 Ok(s) => s,
                 Err(code) => return code,
             };

@@ -1,11 +1,11 @@
 //! The equivalence table as a versioned record: the document each version is read from, who
 //! vouches for it, and its digest (what log entries name).
 //!
-//! Version 1 is the table compiled into the gateway ([`super::EMBEDDED_TABLE`], vouched for
-//! by the build). Every later version is a compact JWS whose payload is the table's TOML,
-//! signed by a pinned trust-list signer under the operator anchor: the scheme operator issues
-//! the rules recognition is decided by, its trust list and its equivalence table alike, so
-//! one key policy ([`InstallPolicy`]) covers both. The header says what it is
+//! Version 1 is the table compiled into the gateway ([`crate::standards::EMBEDDED_TABLE`],
+//! vouched for by the build). Every later version is a compact JWS whose payload is the
+//! table's TOML, signed by a pinned trust-list signer under the operator anchor: the scheme
+//! operator issues the rules recognition is decided by, its trust list and its equivalence
+//! table alike, so one key policy ([`InstallPolicy`]) covers both. The header says what it is
 //! (`typ: mrgate-equivalence-table+jws`, `cty: toml`) so that no other signed document of
 //! that signer (a trust list's JWS twin, a notice) can be installed as a table.
 //!

@@ -75,6 +75,28 @@ pub fn mrgate(args: &[&str], stdin: &[u8]) -> std::process::Output {
     child.wait_with_output().expect("wait")
 }
 
+/// The demo trust list under another sequence, built and signed by its operator with
+/// `mrgate trust build` (a newer list to install).
+pub fn demo_trust_list(sequence: u64) -> Vec<u8> {
+    let demo = gateway::DEMO;
+    let built = mrgate(
+        &[
+            "trust",
+            "build",
+            &format!("{demo}/trust-list.toml"),
+            "--key",
+            &format!("{demo}/trust-list-operator.key"),
+            "--cert",
+            &format!("{demo}/trust-list-operator.pem"),
+            "--sequence",
+            &sequence.to_string(),
+        ],
+        b"",
+    );
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    built.stdout
+}
+
 /// Runs `xmllint --schema` on a document; returns xmllint's verdict and its messages.
 pub fn xmllint_schema(schema: &str, document: &[u8]) -> (bool, String) {
     let dir = tempfile::tempdir().expect("tempdir");
