@@ -7,23 +7,28 @@
 //! - `recognition` entries (verifications and partners' recognitions) of rule set
 //!   [`RULE_SET`]: the kept document, the named trust list and table, at the entry's time:
 //!   the same verdict and the same reasons, and for a recognized certificate the same CN
-//!   XML (its digest is the entry's output);
+//!   XML (its digest is the entry's output), through the decisions' own rules of what is
+//!   logged ([`crate::decisions::verify::logged`], [`crate::decisions::recognize::logged`]);
+//! - `notice` entries: the kept notice through the gateway's own checks
+//!   ([`crate::decisions::notice::judge`]) and the store's admission
+//!   ([`crate::notice::admit`]);
 //! - `trust-list` and `equivalence-table` installs: the stored version is the one the entry
 //!   names (its bytes hash to the named digest), it verifies under the install policy at
 //!   the install's time, and its sequence is higher than the one before it in the log;
 //! - for every format-2 entry: the rule versions it names are the ones in force at its
-//!   place in the log (the last installed before it).
+//!   place in the log (the last installed before it), its time does not go back, it names
+//!   a rule set.
 //!
 //! The register a decision read is rebuilt from the log itself — the exports, recognitions
 //! and notices before the decision, from the documents their entries name — never taken
 //! from the gateway's account of a certificate's history.
 //!
-//! Exports, notices and PT entries are counted as not re-derived (their decisions read
-//! state this audit does not rebuild: the register at commit, a round's submissions; the
-//! first two are replayed into the register), as are verifications on the public page
-//! (an anonymous caller's document is not kept) and decisions of format 1 (they name no
-//! rule versions). A decision of a rule set this build does not have is a disagreement:
-//! nothing can vouch for it here.
+//! Exports and PT entries are counted as not re-derived (an export's decision reads the
+//! exporter's grant, which is the gateway's configuration, and its outputs are signed
+//! afresh; a round's statistics read its submissions), exports being replayed into the
+//! register; so are verifications on the public page (an anonymous caller's document is
+//! not kept) and decisions of format 1 (they name no rule versions). A decision of a rule
+//! set this build does not have is a disagreement: nothing can vouch for it here.
 //!
 //! What it must never do: write anything, or count an entry it could not decide again as
 //! agreeing.
@@ -314,10 +319,7 @@ impl Walk<'_, '_> {
                 self.replay_export(index, &entry);
                 self.skip("export");
             }
-            "notice" => {
-                self.replay_notice(index, &entry);
-                self.skip("notice");
-            }
+            "notice" => self.notice(index, &entry),
             other => self.skip(other),
         }
     }
@@ -591,9 +593,10 @@ impl Walk<'_, '_> {
             match &verdict.certificate {
                 Some(cert)
                     if entry.outputs
-                        == [crate::crypto::sha256_hex(&crate::decisions::recognize::registered_as(cert).bytes)] =>
+                        == [crate::crypto::sha256_hex(&crate::decisions::register::registered_as(cert).bytes)] =>
                 {
-                    self.register.set(cert.issuer_id(), cert.number.as_str(), Status::parse(verdict.status));
+                    let document = crate::decisions::register::registered_as(cert).bytes;
+                    self.register.put(cert.issuer_id(), cert.number.as_str(), Status::parse(verdict.status), document);
                     None
                 }
                 _ => Some("the CN XML registered is not the translation decided again".into()),
@@ -616,7 +619,10 @@ impl Walk<'_, '_> {
         let Some(input) = self.one_input(index, entry) else { return };
         let Some(document) = self.document(index, &entry.kind, input) else { return };
         match crate::formats::parse(crate::formats::Format::CnXml, &document, &self.audit.limits) {
-            Ok(cert) => self.register.set(cert.issuer_id(), cert.number.as_str(), Some(Status::Valid)),
+            Ok(cert) => {
+                let document = crate::decisions::register::registered_as(&cert).bytes;
+                self.register.put(cert.issuer_id(), cert.number.as_str(), Some(cert.status), document);
+            }
             Err(e) => {
                 let detail = format!("the exported document does not read: [{}] {e}", e.code());
                 self.disagree(index, &entry.kind, "audit.document", detail);
@@ -624,29 +630,86 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// A notice, replayed into the register: its certificate takes the status the entry
-    /// records, which must be the one its action leads to.
-    fn replay_notice(&mut self, index: u64, entry: &Entry) {
-        if entry.verdict == "refused" {
-            return;
+    /// A notice decided again: the gateway's own checks ([`crate::decisions::notice::judge`])
+    /// under the trust list it names, at its time, against the register as the log made it;
+    /// then the store's admission ([`crate::notice::admit`]: not a replay, not stale, an
+    /// allowed change) against the same. Applied, it changes the register.
+    fn notice(&mut self, index: u64, entry: &Entry) {
+        let kind = entry.kind.clone();
+        let Rules::V2 { trust_list: Some(list_named), .. } = &entry.rules else {
+            return self.disagree(index, &kind, "audit.rules", "a decision names no trust list".into());
+        };
+        let Some(partner) = entry.actor.strip_prefix("partner:") else {
+            let detail = format!("a notice relayed by '{}', who is no partner", entry.actor);
+            return self.disagree(index, &kind, "audit.entry", detail);
+        };
+        if !entry.outputs.is_empty() {
+            return self.disagree(index, &kind, "audit.entry", "a notice entry names outputs".into());
         }
         let Some(input) = self.one_input(index, entry) else { return };
-        let Some(document) = self.document(index, &entry.kind, input) else { return };
-        let payload = std::str::from_utf8(&document)
-            .ok()
-            .and_then(|t| crate::crypto::jws::parse(t).ok())
-            .and_then(|jws| serde_json::from_slice::<serde_json::Value>(&jws.payload).ok());
-        let field =
-            |name: &str| payload.as_ref().and_then(|p| p.get(name)).and_then(|v| v.as_str()).map(str::to_string);
-        let action = field("action").as_deref().and_then(crate::notice::Action::parse);
-        match (field("issuer"), field("number"), action) {
-            (Some(issuer), Some(number), Some(action)) if action.target().as_str() == entry.verdict => {
-                self.register.set(&issuer, &number, Some(action.target()));
+        let Some(document) = self.document(index, &kind, input) else { return };
+        let time = entry_time(entry);
+        let list_time = self.list_versions.get(&list_named.digest).and_then(|v| parse_time(&v.installed_at));
+        let list = match self.list(&list_named.digest, list_time.unwrap_or(time)) {
+            Ok(l) => l,
+            Err(why) => {
+                let detail = format!("trust list {}: {why}", list_named.sequence);
+                return self.disagree(index, &kind, "audit.rules", detail);
             }
-            _ => {
-                let detail = format!("the notice kept does not read as one leading to '{}'", entry.verdict);
-                self.disagree(index, &entry.kind, "audit.document", detail);
+        };
+        let token = String::from_utf8_lossy(&document).to_string();
+        let register = &self.register;
+        let judged = crate::decisions::notice::judge(
+            &list,
+            self.audit.crls,
+            time,
+            &self.audit.limits,
+            partner,
+            &token,
+            &|issuer, number| Ok(register.record(issuer, number)),
+        );
+        // What the gateway should have logged, decided again; and the change it makes.
+        let (decided, reasons, change) = match judged {
+            Err(refusal) => {
+                let detail = format!("logged, but decided again it is refused unrecorded: {refusal}");
+                return self.disagree(index, &kind, "audit.verdict", detail);
             }
+            Ok(judged) => match judged.issue_date {
+                Err(e) => ("refused".to_string(), vec![e.code().to_string()], None),
+                Ok(()) => {
+                    let n = judged.notice;
+                    let state = self.register.admission(&n.issuer, &n.number, &n.jti);
+                    match state.map(|s| crate::notice::admit(n.action, n.iat, &n.jti, &s)) {
+                        Some(Ok(())) => {
+                            let target = n.action.target();
+                            let reasons = vec![format!("notice.{}", n.action.as_str())];
+                            (target.as_str().to_string(), reasons, Some(n))
+                        }
+                        Some(Err(e)) => ("refused".to_string(), vec![e.code().to_string()], None),
+                        None => ("refused".to_string(), vec!["register.conflict".to_string()], None),
+                    }
+                }
+            },
+        };
+        // Refused at commit because the register or the rules changed meanwhile: the race
+        // cannot be replayed, but what it interrupted can — a notice that was admitted.
+        let raced =
+            entry.verdict == "refused" && matches!(entry.reasons.as_slice(), [r] if COMMIT_RACES.contains(&r.as_str()));
+        let disagreement = if raced {
+            change.is_none().then(|| {
+                format!("logged refused at commit ({:?}), but decided again {decided} {reasons:?}", entry.reasons)
+            })
+        } else if decided != entry.verdict || reasons != entry.reasons {
+            Some(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons))
+        } else {
+            if let Some(n) = &change {
+                self.register.apply(n);
+            }
+            None
+        };
+        match disagreement {
+            Some(detail) => self.disagree(index, &kind, "audit.verdict", detail),
+            None => self.report.re_derived += 1,
         }
     }
 }
@@ -687,24 +750,73 @@ fn entry_time(entry: &Entry) -> OffsetDateTime {
     parse_time(&entry.time).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// The register as the log made it: each certificate's status after the exports,
-/// recognitions and notices the walk has replayed so far.
+/// The register as the log made it: each certificate's status, registered document and
+/// last notice after the exports, recognitions and notices the walk has replayed so far,
+/// and the notice ids each body has used.
 #[derive(Default)]
 struct LogRegister {
-    /// By issuer, then number; `None` for a status that does not read.
-    statuses: HashMap<(String, String), Option<Status>>,
+    certificates: HashMap<(String, String), Held>,
+    /// (issuing body, jti) of every notice applied.
+    jtis: std::collections::HashSet<(String, String)>,
+}
+
+/// One registered certificate.
+struct Held {
+    /// `None` for a status that does not read.
+    status: Option<Status>,
+    document: Vec<u8>,
+    /// The `iat` of the last notice applied to it.
+    last_iat: Option<i64>,
 }
 
 impl LogRegister {
-    fn set(&mut self, issuer: &str, number: &str, status: Option<Status>) {
-        self.statuses.insert((issuer.into(), number.into()), status);
+    /// A certificate registered (again) by an export or a recognition.
+    fn put(&mut self, issuer: &str, number: &str, status: Option<Status>, document: Vec<u8>) {
+        let held = self.certificates.entry((issuer.into(), number.into()));
+        let held = held.or_insert(Held { status: None, document: Vec::new(), last_iat: None });
+        held.status = status;
+        held.document = document;
+    }
+
+    /// The certificate's record as a notice's checks read it.
+    fn record(&self, issuer: &str, number: &str) -> Option<crate::store::CertificateRecord> {
+        let held = self.certificates.get(&(issuer.to_string(), number.to_string()))?;
+        Some(crate::store::CertificateRecord {
+            issuer: issuer.into(),
+            number: number.into(),
+            holder_credit_code: None,
+            origin: String::new(),
+            status: held.status.map(Status::as_str).unwrap_or("").into(),
+            document: held.document.clone(),
+            recorded_at: String::new(),
+        })
+    }
+
+    /// What the store admits a notice against ([`crate::notice::admit`]); `None` for a
+    /// certificate not registered or a status that does not read.
+    fn admission(&self, issuer: &str, number: &str, jti: &str) -> Option<crate::notice::Register> {
+        let held = self.certificates.get(&(issuer.to_string(), number.to_string()))?;
+        Some(crate::notice::Register {
+            status: held.status?,
+            last_iat: held.last_iat,
+            jti_seen: self.jtis.contains(&(issuer.to_string(), jti.to_string())),
+        })
+    }
+
+    /// A notice applied: the status it leads to, its iat and its id.
+    fn apply(&mut self, n: &crate::notice::Notice) {
+        if let Some(held) = self.certificates.get_mut(&(n.issuer.clone(), n.number.clone())) {
+            held.status = Some(n.action.target());
+            held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
+        }
+        self.jtis.insert((n.issuer.clone(), n.jti.clone()));
     }
 }
 
 impl StatusSource for LogRegister {
     fn current_status(&self, issuer: &str, number: &str) -> Registered {
-        match self.statuses.get(&(issuer.to_string(), number.to_string())) {
-            Some(Some(status)) => Registered::Status(*status),
+        match self.certificates.get(&(issuer.to_string(), number.to_string())).map(|h| h.status) {
+            Some(Some(status)) => Registered::Status(status),
             Some(None) => Registered::Unavailable("a status that does not read".into()),
             None => Registered::NotHeld,
         }

@@ -184,7 +184,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         losses.insert(format.as_str().into(), json!(rendered.loss.lost));
     }
 
-    let cn = formats::render(Format::CnXml, &cert).bytes;
+    let cn = super::register::registered_as(&cert).bytes;
     let record = CertificateRecord {
         issuer: cert.issuer_id().into(),
         number: cert.number.as_str().into(),

@@ -19,14 +19,33 @@ pub struct Applied {
     pub status: Status,
 }
 
-/// The decision on a notice sent by `caller`, a partner. The store admits it against the
-/// register as it is when the decision is recorded ([`crate::notice::admit`]): a replay,
-/// a stale notice or a transition DESIGN.md does not allow is then a recorded refusal.
-pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applied> {
-    let Some(partner) = caller.partner() else {
-        return Err(Refusal::role(caller, "this route needs a partner client certificate"));
-    };
-    let token = token.trim();
+/// A notice read and checked as far as it can be before the store admits it.
+#[derive(Debug)]
+pub struct Judged {
+    pub notice: Notice,
+    /// The date rule that needs the register (not before the certificate's issue date):
+    /// a notice that breaks it is a recorded refusal.
+    pub issue_date: Result<(), crate::notice::NoticeError>,
+}
+
+/// The register's record of a certificate (issuer, number), as a notice's checks read it.
+pub type Registered<'a> =
+    dyn Fn(&str, &str) -> Result<Option<crate::store::CertificateRecord>, crate::store::StoreError> + 'a;
+
+/// The checks of a notice `partner` relays that need no more than the trust list in force,
+/// the CRLs, the time and the registered document of its certificate (`registered`):
+/// well-formed, of one of `partner`'s bodies, signed by a granted signer of that body, for
+/// a certificate the register holds. A refusal here is not recorded (there is nothing
+/// it could have changed). What the gateway decides with, and an audit decides again with.
+pub fn judge(
+    list: &crate::trust::TrustList,
+    crls: &crate::crypto::x509::Crls,
+    now: time::OffsetDateTime,
+    limits: &crate::xml::Limits,
+    partner: &str,
+    token: &str,
+    registered: &Registered<'_>,
+) -> Result<Judged, Refusal> {
     let parsed = jws::parse(token).map_err(|e| Refusal::new(Class::Malformed, e.code(), e.to_string()))?;
     if !parsed
         .header
@@ -38,10 +57,8 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
     }
     let payload: serde_json::Value = serde_json::from_slice(&parsed.payload)
         .map_err(|e| Refusal::new(Class::Malformed, "jws.payload", e.to_string()))?;
-    let notice =
-        Notice::read(&payload, ctx.now).map_err(|e| Refusal::new(Class::Malformed, e.code(), e.to_string()))?;
+    let notice = Notice::read(&payload, now).map_err(|e| Refusal::new(Class::Malformed, e.code(), e.to_string()))?;
     let issuer = notice.issuer.clone();
-    let list = ctx.trust_list_in_date()?;
     if !belongs_to(list, &issuer, partner) {
         return Err(Refusal::new(
             Class::Forbidden,
@@ -50,37 +67,56 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
         ));
     }
     // Signed by a granted signer of the issuing body, chaining to its accreditor.
-    let anchors = crate::recognition::anchors_of(&list.anchors_for_cb(&issuer, ctx.now));
-    let mut verifier = Verifier::new(anchors, ctx.crls.clone_for_verifier());
+    let anchors = crate::recognition::anchors_of(&list.anchors_for_cb(&issuer, now));
+    let mut verifier = Verifier::new(anchors, crls.clone_for_verifier());
     verifier.credential = false;
-    let v = verifier.verify_parsed(&parsed, ctx.now.unix_timestamp().max(0) as u64);
+    let v = verifier.verify_parsed(&parsed, now.unix_timestamp().max(0) as u64);
     if !v.valid {
         let (reason, message) = v.checks.last().map(|c| (c.reason.clone(), c.message.clone())).unwrap_or_default();
         return Err(Refusal::new(Class::Invalid, &reason, message));
     }
-    if !list.grants_signer(&issuer, &v.signer_certificate.unwrap_or_default(), ctx.now) {
+    if !list.grants_signer(&issuer, &v.signer_certificate.unwrap_or_default(), now) {
         return Err(Refusal::new(
             Class::Invalid,
             "trust.signer_not_listed",
             format!("the notice is not signed by a signer of '{issuer}'"),
         ));
     }
-    let number = notice.number.clone();
-    let status = notice.action.target();
-    let mut entry = ctx.entry("notice", &caller.actor, vec![super::digest(token.as_bytes())], status.as_str());
-    entry.reasons = vec![format!("notice.{}", notice.action.as_str())];
     // The date rule that needs the register; a certificate never recorded is refused
     // unrecorded (there is nothing it could have changed).
-    let record = match ctx.store.certificate(&issuer, &number) {
+    let number = notice.number.clone();
+    let record = match registered(&issuer, &number) {
         Ok(Some(r)) => r,
         Ok(None) => {
             return Err(Refusal::new(Class::NotFound, "store.not_found", format!("no certificate {issuer}/{number}")));
         }
         Err(e) => return Err(Refusal::store(&e)),
     };
-    if let Ok(held) = formats::parse(Format::CnXml, &record.document, &ctx.limits)
-        && let Err(e) = notice.check_issue_date(held.issue_date)
-    {
+    let issue_date = match formats::parse(Format::CnXml, &record.document, limits) {
+        Ok(held) => notice.check_issue_date(held.issue_date),
+        Err(_) => Ok(()),
+    };
+    Ok(Judged { notice, issue_date })
+}
+
+/// The decision on a notice sent by `caller`, a partner. The store admits it against the
+/// register as it is when the decision is recorded ([`crate::notice::admit`]): a replay,
+/// a stale notice or a transition DESIGN.md does not allow is then a recorded refusal.
+pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applied> {
+    let Some(partner) = caller.partner() else {
+        return Err(Refusal::role(caller, "this route needs a partner client certificate"));
+    };
+    let token = token.trim();
+    let list = ctx.trust_list_in_date()?;
+    let judged = judge(list, ctx.crls, ctx.now, &ctx.limits, partner, token, &|issuer, number| {
+        ctx.store.certificate(issuer, number)
+    })?;
+    let Judged { notice, issue_date } = judged;
+    let (issuer, number) = (notice.issuer.clone(), notice.number.clone());
+    let status = notice.action.target();
+    let mut entry = ctx.entry("notice", &caller.actor, vec![super::digest(token.as_bytes())], status.as_str());
+    entry.reasons = vec![format!("notice.{}", notice.action.as_str())];
+    if let Err(e) = issue_date {
         return Err(Refusal::new(Class::Malformed, e.code(), e.to_string()).logged(entry));
     }
     let event = StatusEvent {

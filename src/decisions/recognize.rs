@@ -23,12 +23,6 @@ pub fn logged(list: &TrustList, partner: &str, verdict: &Verdict) -> (&'static s
     }
 }
 
-/// The document a recognized certificate is registered as (its CN XML): the recognition's
-/// output.
-pub fn registered_as(cert: &crate::model::Certificate) -> formats::Rendered {
-    formats::render(Format::CnXml, cert)
-}
-
 /// What a recognition answers: the verdict (with the CN translation when recognized).
 #[derive(Debug)]
 pub struct Recognition {
@@ -89,7 +83,7 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
                 return Err(Refusal::new(Class::Conflict, "register.older_document", why).logged(entry).keeping(&kept));
             }
         }
-        let cn = registered_as(cert);
+        let cn = super::register::registered_as(cert);
         entry.outputs.push(super::digest(&cn.bytes));
         let record = CertificateRecord {
             issuer: cert.issuer_id().into(),

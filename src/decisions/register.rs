@@ -6,6 +6,12 @@ use crate::model::Status;
 use crate::recognition::{Registered, StatusSource};
 use crate::store::Store;
 
+/// The document a certificate is registered as, however it came (an export, a
+/// recognition): its CN XML, as rendered from the certificate read.
+pub fn registered_as(cert: &crate::model::Certificate) -> crate::formats::Rendered {
+    crate::formats::render(crate::formats::Format::CnXml, cert)
+}
+
 /// The register's status of certificates the gateway knows, for recognition decisions.
 pub struct StoreRegister<'a>(pub &'a dyn Store);
 
