@@ -15,8 +15,6 @@ use rustls::pki_types::pem::PemObject;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 /// The build's table under another sequence and label.
 fn table_text(sequence: u64) -> String {
     EMBEDDED_TABLE.replacen("sequence = 1\n", &format!("sequence = {sequence}\n"), 1).replacen(
@@ -34,12 +32,8 @@ fn signed_table(sequence: u64) -> Vec<u8> {
 
 /// The example configuration, pointed at `data` (what `mrgate log audit --config` reads).
 fn config_file(dir: &Path, data: &Path) -> PathBuf {
-    let example = std::fs::read_to_string(format!("{ROOT}/mrgate.example.toml")).expect("example");
-    let text = example
-        .replace("\"certs/demo/", &format!("\"{ROOT}/certs/demo/"))
-        .replace("data_dir = \"mrgate-data\"", &format!("data_dir = \"{}\"", data.display()));
     let path = dir.join("mrgate.toml");
-    std::fs::write(&path, text).expect("config");
+    std::fs::write(&path, common::gateway::example_config_text(data)).expect("config");
     path
 }
 

@@ -160,13 +160,8 @@ fn suspended_and_expired_sample_through_the_cli() {
 #[test]
 fn serve_reloads_on_sighup_and_stops_on_sigterm() {
     use std::io::BufRead;
-    let root = env!("CARGO_MANIFEST_DIR");
     let dir = tempfile::tempdir().expect("tmp");
-    let example = std::fs::read_to_string(format!("{root}/mrgate.example.toml")).expect("example");
-    let config = example
-        .replace("\"certs/demo/", &format!("\"{root}/certs/demo/"))
-        .replace("listen = \"127.0.0.1:8443\"", "listen = \"127.0.0.1:0\"")
-        .replace("data_dir = \"mrgate-data\"", &format!("data_dir = \"{}\"", dir.path().join("data").display()));
+    let config = common::gateway::example_config_text(&dir.path().join("data"));
     let path = dir.path().join("mrgate.toml");
     std::fs::write(&path, &config).expect("config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))

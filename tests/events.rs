@@ -9,15 +9,9 @@ use common::gateway::{call, domestic_certificate, token};
 use std::io::BufRead;
 use std::process::{Command, Stdio};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-
 /// The example configuration with the demo's files, a free port and its own data directory.
 fn config(dir: &std::path::Path, format: &str) -> std::path::PathBuf {
-    let example = std::fs::read_to_string(format!("{ROOT}/mrgate.example.toml")).expect("example");
-    let config = example
-        .replace("\"certs/demo/", &format!("\"{ROOT}/certs/demo/"))
-        .replace("listen = \"127.0.0.1:8443\"", "listen = \"127.0.0.1:0\"")
-        .replace("data_dir = \"mrgate-data\"", &format!("data_dir = \"{}\"", dir.join("data").display()))
+    let config = common::gateway::example_config_text(&dir.join("data"))
         .replace("format = \"text\"", &format!("format = \"{format}\""));
     let path = dir.join("mrgate.toml");
     std::fs::write(&path, config).expect("config");

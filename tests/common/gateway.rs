@@ -168,6 +168,17 @@ pub async fn try_call(
     Ok(Response { status, content_type, request_id, body })
 }
 
+/// `mrgate.example.toml` as a test runs it: the demo's files by absolute path, a free port,
+/// `data` as its data directory (what `mrgate … --config` reads).
+pub fn example_config_text(data: &Path) -> String {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let example = std::fs::read_to_string(format!("{root}/mrgate.example.toml")).expect("example");
+    example
+        .replace("\"certs/demo/", &format!("\"{root}/certs/demo/"))
+        .replace("listen = \"127.0.0.1:8443\"", "listen = \"127.0.0.1:0\"")
+        .replace("data_dir = \"mrgate-data\"", &format!("data_dir = \"{}\"", data.display()))
+}
+
 pub fn config(data: &Path) -> Config {
     let mut c = Config::demo(Path::new(DEMO), data);
     c.listen = "127.0.0.1:0".into();
