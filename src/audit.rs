@@ -124,10 +124,15 @@ pub struct Report {
     pub root_hash: Hash,
 }
 
-/// The reasons of a recognition refused at commit, not when decided: the register or the
-/// rules changed between the decision and its commit.
-const COMMIT_RACES: [&str; 4] =
-    ["register.conflict", "register.older_document", "trust.list_changed", "rules.table_changed"];
+/// The one reason a recognition is refused at commit rather than when decided, and logged:
+/// the certificate changed in the register between the decision's read and its commit.
+/// (A rule document changing meanwhile refuses the refusal's own commit too, so
+/// `trust.list_changed` and `rules.table_changed` are never logged; a notice's conflicts at
+/// commit are its admission's, decided again as such.)
+const COMMIT_RACE: &str = "register.conflict";
+
+/// Reasons no entry can honestly carry (see [`COMMIT_RACE`]).
+const NEVER_LOGGED: [&str; 2] = ["trust.list_changed", "rules.table_changed"];
 
 /// How far apart the clocks of a log's nodes may be: an entry dated more than this before
 /// one logged earlier was backdated.
@@ -160,6 +165,9 @@ impl Audit<'_> {
             in_force_table: None,
             register: LogRegister::default(),
             format_2: false,
+            exported: std::collections::HashSet::new(),
+            installed: HashMap::new(),
+            now: OffsetDateTime::now_utc(),
             latest: None,
             failed: None,
             documents: Recent::default(),
@@ -233,6 +241,14 @@ struct Walk<'a, 's> {
     register: LogRegister,
     /// Whether a format-2 entry came already (a format-1 one after it is a downgrade).
     format_2: bool,
+    /// The digests of the documents the gateway exported so far: the only documents its own
+    /// signature stands for (one it signed but never exported is not its export).
+    exported: std::collections::HashSet<String>,
+    /// When each rule document came into force, by digest, from its install entry (never
+    /// the gateway's own record of it).
+    installed: HashMap<String, OffsetDateTime>,
+    /// The auditor's clock: no entry is dated after it.
+    now: OffsetDateTime,
     /// The latest entry time so far.
     latest: Option<OffsetDateTime>,
     /// A read of the source that failed: the audit stops (a document it could not fetch
@@ -267,7 +283,15 @@ impl Walk<'_, '_> {
             let detail = format!("dated {}, after an entry dated {latest}", entry.time);
             return self.disagree(index, &entry.kind, "audit.entry", detail);
         }
+        if time > self.now + CLOCK_SKEW {
+            let detail = format!("dated {}, in the future", entry.time);
+            return self.disagree(index, &entry.kind, "audit.entry", detail);
+        }
         self.latest = Some(self.latest.map_or(time, |l| l.max(time)));
+        if entry.reasons.iter().any(|r| NEVER_LOGGED.contains(&r.as_str())) {
+            let detail = format!("{:?}: a refusal that is never logged", entry.reasons);
+            return self.disagree(index, &entry.kind, "audit.verdict", detail);
+        }
         let (trust_list, table, rule_set) = match &entry.rules {
             // A format-1 install names its list by digest: checked as any install, so that
             // the decisions after it know the list in force.
@@ -315,10 +339,7 @@ impl Walk<'_, '_> {
                 self.disagree(index, &entry.kind, "audit.rules", detail);
             }
             "recognition" => self.recognition(index, &entry),
-            "export" => {
-                self.replay_export(index, &entry);
-                self.skip("export");
-            }
+            "export" => self.replay_export(index, &entry),
             "notice" => self.notice(index, &entry),
             other => self.skip(other),
         }
@@ -390,6 +411,7 @@ impl Walk<'_, '_> {
             return false;
         }
         self.in_force_list = Some(named.clone());
+        self.installed.insert(named.digest.clone(), entry_time(entry));
         true
     }
 
@@ -429,6 +451,7 @@ impl Walk<'_, '_> {
             return false;
         }
         self.in_force_table = Some(named.clone());
+        self.installed.insert(named.digest.clone(), entry_time(entry));
         true
     }
 
@@ -513,9 +536,21 @@ impl Walk<'_, '_> {
     /// A verification or recognition decided again.
     fn recognition(&mut self, index: u64, entry: &Entry) {
         let kind = entry.kind.clone();
-        // The public page keeps no anonymous caller's document (see `decisions::verify`).
-        if entry.actor == crate::decisions::verify::PUBLIC && matches!(entry.verdict.as_str(), "valid" | "invalid") {
-            return self.skip("public verification (its document is not kept)");
+        // The public page keeps no anonymous caller's document (see `decisions::verify`):
+        // one that is kept all the same is decided again like any other.
+        if entry.actor == crate::decisions::verify::PUBLIC
+            && matches!(entry.verdict.as_str(), "valid" | "invalid")
+            && let [input] = entry.inputs.as_slice()
+            && self.documents.get(input).is_none()
+        {
+            match self.source.kept_document(input) {
+                Ok(None) => return self.skip("public verification (its document is not kept)"),
+                Ok(Some(_)) => {}
+                Err(e) => {
+                    self.failed = Some(e);
+                    return;
+                }
+            }
         }
         let Rules::V2 { trust_list: Some(list_named), equivalence_table: Some(table_named), .. } = &entry.rules else {
             return self.disagree(index, &kind, "audit.rules", "a decision names no trust list or table".into());
@@ -544,8 +579,7 @@ impl Walk<'_, '_> {
         let Some(document) = self.document(index, &kind, input) else { return };
         let time = entry_time(entry);
         // The rule documents verify at their installs' times, checked by their own entries.
-        let install_time = |v: Option<&String>| v.and_then(|t| parse_time(t)).unwrap_or(time);
-        let list_time = install_time(self.list_versions.get(&list_named.digest).map(|v| &v.installed_at));
+        let list_time = self.installed.get(&list_named.digest).copied().unwrap_or(time);
         let list = match self.list(&list_named.digest, list_time) {
             Ok(l) => l,
             Err(why) => {
@@ -553,7 +587,7 @@ impl Walk<'_, '_> {
                 return self.disagree(index, &kind, "audit.rules", detail);
             }
         };
-        let table_time = install_time(self.table_versions.get(&table_named.sequence).map(|v| &v.installed_at));
+        let table_time = self.installed.get(&table_named.digest).copied().unwrap_or(time);
         let table = match self.table(table_named, table_time) {
             Ok(t) => t,
             Err(why) => {
@@ -566,26 +600,40 @@ impl Walk<'_, '_> {
             equivalence: &table.table,
             crls: if self.audit.crls.is_empty() { None } else { Some(self.audit.crls) },
             register: &self.register,
-            own_signers: if verification { &self.audit.own_signers } else { &[] },
+            // The gateway's signature stands for its exports only, as the log shows them.
+            own_signers: if verification && self.exported.contains(input) { &self.audit.own_signers } else { &[] },
             now: time,
             limits: self.audit.limits,
             verifiers: Some(&self.verifiers),
         };
         let verdict = crate::recognition::decide(&document, &ctx);
-        // The decisions' own rules of what is logged, applied to the verdict again.
-        let (decided, reasons) = match partner.filter(|_| !verification) {
+        // The decisions' own rules of what is logged, applied to the verdict again, and of
+        // what a recognition may register over.
+        let (mut decided, mut reasons) = match partner.filter(|_| !verification) {
             Some(partner) => crate::decisions::recognize::logged(&list, partner, &verdict),
             None => crate::decisions::verify::logged(&verdict),
         };
-        // Refused at commit because the register or the rules changed meanwhile: the race
-        // cannot be replayed, but what it interrupted can — a recognition that was granted.
-        let raced =
-            entry.verdict == "refused" && matches!(entry.reasons.as_slice(), [r] if COMMIT_RACES.contains(&r.as_str()));
-        let disagreement = if raced {
-            (decided != "recognized").then(|| {
-                format!("logged refused at commit ({:?}), but decided again {decided} {reasons:?}", entry.reasons)
-            })
-        } else if decided != entry.verdict {
+        if decided == "recognized"
+            && let Some(cert) = &verdict.certificate
+        {
+            let held = self.register.record(cert.issuer_id(), cert.number.as_str());
+            if let Err(refusal) =
+                crate::decisions::recognize::may_register(cert, verdict.status, held.as_ref(), &self.audit.limits)
+            {
+                (decided, reasons) = ("refused", vec![refusal.reason]);
+            }
+        }
+        // Refused at commit because the register changed meanwhile: the race cannot be
+        // replayed, but what it interrupted can — a recognition that was granted.
+        if entry.verdict == "refused" && entry.reasons == [COMMIT_RACE] {
+            if decided == "recognized" {
+                return self.skip("refused at commit (the register changed meanwhile)");
+            }
+            let detail =
+                format!("logged refused at commit ({:?}), but decided again {decided} {reasons:?}", entry.reasons);
+            return self.disagree(index, &kind, "audit.verdict", detail);
+        }
+        let disagreement = if decided != entry.verdict {
             Some(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons))
         } else if reasons != entry.reasons {
             Some(format!("logged reasons {:?}, decided again {reasons:?}", entry.reasons))
@@ -613,21 +661,39 @@ impl Walk<'_, '_> {
     /// An export, replayed into the register: the certificate it exported is registered
     /// valid (only a certificate in force is exported).
     fn replay_export(&mut self, index: u64, entry: &Entry) {
-        if entry.verdict != "exported" {
-            return;
+        match entry.verdict.as_str() {
+            "exported" => {}
+            "refused" => return self.skip("export"),
+            other => {
+                let detail = format!("'{other}' is no verdict of an export");
+                return self.disagree(index, &entry.kind, "audit.verdict", detail);
+            }
         }
         let Some(input) = self.one_input(index, entry) else { return };
         let Some(document) = self.document(index, &entry.kind, input) else { return };
-        match crate::formats::parse(crate::formats::Format::CnXml, &document, &self.audit.limits) {
-            Ok(cert) => {
-                let document = crate::decisions::register::registered_as(&cert).bytes;
-                self.register.put(cert.issuer_id(), cert.number.as_str(), Some(cert.status), document);
-            }
+        let cert = match crate::formats::parse(crate::formats::Format::CnXml, &document, &self.audit.limits) {
+            Ok(cert) => cert,
             Err(e) => {
                 let detail = format!("the exported document does not read: [{}] {e}", e.code());
-                self.disagree(index, &entry.kind, "audit.document", detail);
+                return self.disagree(index, &entry.kind, "audit.document", detail);
             }
+        };
+        // What the export may register over the register as the log made it: the
+        // gateway's own rule. (The grant an unsigned export needs is the gateway's
+        // configuration, and the CB's signature is not checked here: not re-derived.)
+        let held = self.register.record(cert.issuer_id(), cert.number.as_str());
+        let cb_signed = crate::decisions::export::cb_signed(&document);
+        let day = crate::model::china_date(entry_time(entry));
+        if let Err(refusal) =
+            crate::decisions::export::may_register(&cert, cb_signed, held.as_ref(), day, &self.audit.limits)
+        {
+            let detail = format!("logged exported, but the register as the log made it refuses it: {refusal}");
+            return self.disagree(index, &entry.kind, "audit.verdict", detail);
         }
+        let registered = crate::decisions::register::registered_as(&cert).bytes;
+        self.register.put(cert.issuer_id(), cert.number.as_str(), Some(cert.status), registered);
+        self.exported.extend(entry.outputs.iter().cloned());
+        self.skip("export");
     }
 
     /// A notice decided again: the gateway's own checks ([`crate::decisions::notice::judge`])
@@ -649,8 +715,8 @@ impl Walk<'_, '_> {
         let Some(input) = self.one_input(index, entry) else { return };
         let Some(document) = self.document(index, &kind, input) else { return };
         let time = entry_time(entry);
-        let list_time = self.list_versions.get(&list_named.digest).and_then(|v| parse_time(&v.installed_at));
-        let list = match self.list(&list_named.digest, list_time.unwrap_or(time)) {
+        let list_time = self.installed.get(&list_named.digest).copied().unwrap_or(time);
+        let list = match self.list(&list_named.digest, list_time) {
             Ok(l) => l,
             Err(why) => {
                 let detail = format!("trust list {}: {why}", list_named.sequence);
@@ -691,15 +757,7 @@ impl Walk<'_, '_> {
                 }
             },
         };
-        // Refused at commit because the register or the rules changed meanwhile: the race
-        // cannot be replayed, but what it interrupted can — a notice that was admitted.
-        let raced =
-            entry.verdict == "refused" && matches!(entry.reasons.as_slice(), [r] if COMMIT_RACES.contains(&r.as_str()));
-        let disagreement = if raced {
-            change.is_none().then(|| {
-                format!("logged refused at commit ({:?}), but decided again {decided} {reasons:?}", entry.reasons)
-            })
-        } else if decided != entry.verdict || reasons != entry.reasons {
+        let disagreement = if decided != entry.verdict || reasons != entry.reasons {
             Some(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons))
         } else {
             if let Some(n) = &change {

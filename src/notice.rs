@@ -153,7 +153,7 @@ impl Notice {
             .ok_or_else(|| field("iat", "notice.iat", "required, a NumericDate (whole seconds since 1970)"))?;
         let issued = OffsetDateTime::from_unix_timestamp(iat)
             .map_err(|_| field("iat", "notice.iat", format!("{iat} is not a representable time")))?;
-        if issued > now + SKEW {
+        if now.checked_add(SKEW).is_none_or(|latest| issued > latest) {
             return Err(field("iat", "notice.iat", format!("{iat} is in the future")));
         }
         let jti = text("jti")?;
@@ -164,7 +164,7 @@ impl Notice {
         let (day, at) = read_date(&date).ok_or_else(|| {
             field("date", "notice.date", format!("'{}' is not an RFC 3339 date or date-time", clip(&date)))
         })?;
-        if at > issued + SKEW {
+        if issued.checked_add(SKEW).is_none_or(|latest| at > latest) {
             return Err(field("date", "notice.date", format!("{date} is after the notice was issued (iat {iat})")));
         }
         let reason = payload.get("reason").and_then(Value::as_str).map(str::to_string);

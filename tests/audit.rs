@@ -137,7 +137,18 @@ fn audit(data: &Path, checkpoint: Option<&str>) -> Report {
             .expect("key");
     let checkpoint =
         checkpoint.map(|note| mrgate::ledger::checkpoint::Checkpoint::verify(note, log_key.raw()).expect("signed").0);
-    let store = mrgate::store::sqlite::SqliteStore::open(&data.join("mrgate.db")).expect("store");
+    // The gateway that wrote it may hold its store a moment after its shutdown.
+    let mut store = mrgate::store::sqlite::SqliteStore::open(&data.join("mrgate.db"));
+    for _ in 0..500 {
+        match &store {
+            Err(e) if e.to_string().contains("in use by another mrgate process") => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                store = mrgate::store::sqlite::SqliteStore::open(&data.join("mrgate.db"));
+            }
+            _ => break,
+        }
+    }
+    let store = store.expect("store");
     let audit = Audit {
         policy: &policy,
         crls: &crls,
@@ -243,6 +254,23 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
             "verdict valid",
             vec![(5, "audit.entry"), (7, "audit.verdict"), (8, "audit.verdict")],
         ),
+        // The export logged as refused: the gateway's signature then stands for nothing it
+        // exported, and the verifications of that credential come out invalid.
+        (
+            "an export relabelled refused",
+            2,
+            "verdict exported",
+            "verdict refused",
+            vec![(3, "audit.verdict"), (10, "audit.verdict"), (12, "audit.verdict")],
+        ),
+        ("dated in the future", 12, "time 2026-", "time 2099-", vec![(12, "audit.entry")]),
+        (
+            "a refusal no commit logs",
+            6,
+            "reason auth.not_your_body",
+            "reason trust.list_changed",
+            vec![(6, "audit.verdict")],
+        ),
         // A suspension logged as a withdrawal: decided again, it is not; and not applied,
         // the certificate is not found suspended after it either.
         (
@@ -284,6 +312,19 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
         let report = audit(changed.path(), None);
         assert_eq!(found(&report), expected, "{what}: {:#?}", report.disagreements);
     }
+    // A customs verification relabelled as the public page's: its document is kept, so it
+    // is decided again all the same (the exemption is for documents not kept).
+    let changed = copy_of(data);
+    {
+        let db = rusqlite::Connection::open(changed.path().join("mrgate.db")).expect("db");
+        let bytes: Vec<u8> =
+            db.query_row("SELECT entry FROM log_entry WHERE idx = 3", [], |r| r.get(0)).expect("entry");
+        let mut entry = Entry::decode(&bytes).expect("entry");
+        entry.actor = "public".into();
+        db.execute("UPDATE log_entry SET entry = ?1 WHERE idx = 3", [entry.encode().expect("entry")]).expect("write");
+    }
+    let report = audit(changed.path(), None);
+    assert_eq!((found(&report), report.re_derived), (vec![], 12), "{:#?}", report.not_re_derived);
     // A format-1 entry after format-2 ones (a downgrade no gateway writes).
     let changed = copy_of(data);
     {

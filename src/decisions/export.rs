@@ -33,6 +33,64 @@ pub fn may_export(caller: &Caller) -> bool {
 
 /// The export decision: the answer is what the exporter is given (and what is stored
 /// under the export's id), without its receipt.
+/// Whether a CN XML document comes signed (by its CB, checked by the caller): then it may
+/// change registered facts, and no exporter grant is needed.
+pub fn cb_signed(document: &[u8]) -> bool {
+    String::from_utf8_lossy(document).contains(xmldsig::DSIG_NS)
+}
+
+/// Whether `cert` may be registered by an export on `day`, over what the register holds
+/// (`registered`): in force that day; not held as anything but valid (the register decides
+/// over the document); an unsigned document changes no registered fact, a signed one is
+/// not older than the one it replaces. The gateway's rule, and an audit's replaying the log.
+pub fn may_register(
+    cert: &crate::model::Certificate,
+    cb_signed: bool,
+    registered: Option<&CertificateRecord>,
+    day: time::Date,
+    limits: &crate::xml::Limits,
+) -> Result<(), Refusal> {
+    if let Err(why) = cert.in_force(cert.status, day) {
+        return Err(Refusal::new(
+            Class::Invalid,
+            &why.code(),
+            format!("only a certificate in force can be exported: {}", why.message()),
+        ));
+    }
+    let Some(r) = registered else { return Ok(()) };
+    if r.status != Status::Valid.as_str() {
+        return Err(Refusal::new(
+            Class::Invalid,
+            &format!("status.{}", r.status),
+            format!("the register holds this certificate as {}: only a certificate in force can be exported", r.status),
+        ));
+    }
+    let held = formats::parse(Format::CnXml, &r.document, limits).ok();
+    let changed = match &held {
+        Some(held) => held.changed_facts(cert),
+        None => vec!["the registered document (unreadable)"],
+    };
+    if cb_signed
+        && !changed.is_empty()
+        && let Some(Err(why)) = held.as_ref().map(|h| cert.may_replace(h))
+    {
+        return Err(Refusal::new(Class::Conflict, "register.older_document", why));
+    }
+    if !cb_signed && !changed.is_empty() {
+        return Err(Refusal::new(
+            Class::Conflict,
+            "register.conflict",
+            format!(
+                "{}/{} is registered with other {}: an unsigned export cannot change it; send the CN XML signed by its CB",
+                cert.issuer_id(),
+                cert.number.as_str(),
+                changed.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decided<Value> {
     if !may_export(caller) {
         return Err(Refusal::role(caller, "exports need an exporter client certificate or bearer token"));
@@ -53,7 +111,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     let mut checks =
         vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
     // A present signature must verify, by a signer of the issuing CB.
-    let cb_signed = String::from_utf8_lossy(document).contains(xmldsig::DSIG_NS);
+    let cb_signed = cb_signed(document);
     if cb_signed {
         let signer = match ctx.verify_xml(document, &list.anchors_for_cb(cert.issuer_id(), ctx.now)) {
             Ok(v) => v.signer_certificate.unwrap_or_default(),
@@ -85,49 +143,11 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         }
         checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
     }
-    if let Err(why) = cert.in_force(cert.status, crate::model::china_date(ctx.now)) {
-        return Err(refused(
-            Class::Invalid,
-            &why.code(),
-            format!("only a certificate in force can be exported: {}", why.message()),
-        ));
-    }
-    // What the register holds decides over what the document says.
     let registered = ctx.store.certificate(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?;
-    if let Some(r) = &registered {
-        if r.status != Status::Valid.as_str() {
-            return Err(refused(
-                Class::Invalid,
-                &format!("status.{}", r.status),
-                format!(
-                    "the register holds this certificate as {}: only a certificate in force can be exported",
-                    r.status
-                ),
-            ));
-        }
-        let held = formats::parse(Format::CnXml, &r.document, &ctx.limits).ok();
-        let changed = match &held {
-            Some(held) => held.changed_facts(&cert),
-            None => vec!["the registered document (unreadable)"],
-        };
-        if cb_signed
-            && !changed.is_empty()
-            && let Some(Err(why)) = held.as_ref().map(|h| cert.may_replace(h))
-        {
-            return Err(refused(Class::Conflict, "register.older_document", why));
-        }
-        if !cb_signed && !changed.is_empty() {
-            return Err(refused(
-                Class::Conflict,
-                "register.conflict",
-                format!(
-                    "{}/{} is registered with other {}: an unsigned export cannot change it; send the CN XML signed by its CB",
-                    cert.issuer_id(),
-                    cert.number.as_str(),
-                    changed.join(", ")
-                ),
-            ));
-        }
+    if let Err(refusal) =
+        may_register(&cert, cb_signed, registered.as_ref(), crate::model::china_date(ctx.now), &ctx.limits)
+    {
+        return Err(refusal.logged(entry));
     }
     checks.push(json!({"check": "validity", "outcome": "pass", "reason": "validity.in_force", "message": "in force"}));
 

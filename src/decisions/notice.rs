@@ -46,6 +46,8 @@ pub fn judge(
     token: &str,
     registered: &Registered<'_>,
 ) -> Result<Judged, Refusal> {
+    // A stale list decides nothing (fail closed), whatever the notice is.
+    list.in_date(now).map_err(|e| Refusal::new(Class::Unavailable, e.code(), e.to_string()))?;
     let parsed = jws::parse(token).map_err(|e| Refusal::new(Class::Malformed, e.code(), e.to_string()))?;
     if !parsed
         .header
@@ -107,8 +109,7 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
         return Err(Refusal::role(caller, "this route needs a partner client certificate"));
     };
     let token = token.trim();
-    let list = ctx.trust_list_in_date()?;
-    let judged = judge(list, ctx.crls, ctx.now, &ctx.limits, partner, token, &|issuer, number| {
+    let judged = judge(&ctx.trust_list, ctx.crls, ctx.now, &ctx.limits, partner, token, &|issuer, number| {
         ctx.store.certificate(issuer, number)
     })?;
     let Judged { notice, issue_date } = judged;
@@ -116,8 +117,10 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
     let status = notice.action.target();
     let mut entry = ctx.entry("notice", &caller.actor, vec![super::digest(token.as_bytes())], status.as_str());
     entry.reasons = vec![format!("notice.{}", notice.action.as_str())];
+    // The notice is kept with its entry, applied or refused: an audit decides it again.
+    let kept = super::keep(token.as_bytes());
     if let Err(e) = issue_date {
-        return Err(Refusal::new(Class::Malformed, e.code(), e.to_string()).logged(entry));
+        return Err(Refusal::new(Class::Malformed, e.code(), e.to_string()).logged(entry).keeping(&[kept]));
     }
     let event = StatusEvent {
         status: status.as_str().into(),
@@ -137,7 +140,5 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
         },
         event,
     };
-    // The notice is kept with the entry: an audit replays the register from it.
-    let kept = super::keep(token.as_bytes());
     Ok(Decision::new(Applied { issuer, number, status }, entry, vec![kept, applying]).recording_conflicts())
 }

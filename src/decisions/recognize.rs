@@ -23,6 +23,33 @@ pub fn logged(list: &TrustList, partner: &str, verdict: &Verdict) -> (&'static s
     }
 }
 
+/// Whether a recognized `cert`, decided with status `status`, may be registered over what
+/// the register holds (`registered`): held as the decision read it (a notice landing in
+/// between is a conflict, never a revival), and not an older document than the one
+/// registered. The gateway's rule, and an audit's deciding the log again.
+pub fn may_register(
+    cert: &crate::model::Certificate,
+    status: &str,
+    registered: Option<&CertificateRecord>,
+    limits: &crate::xml::Limits,
+) -> Result<(), Refusal> {
+    let Some(r) = registered else { return Ok(()) };
+    if r.status != status {
+        return Err(Refusal::new(
+            Class::Conflict,
+            "register.conflict",
+            format!("{}/{} changed while it was being decided; ask again", r.issuer, r.number),
+        ));
+    }
+    if let Ok(held) = formats::parse(Format::CnXml, &r.document, limits)
+        && !held.changed_facts(cert).is_empty()
+        && let Err(why) = cert.may_replace(&held)
+    {
+        return Err(Refusal::new(Class::Conflict, "register.older_document", why));
+    }
+    Ok(())
+}
+
 /// What a recognition answers: the verdict (with the CN translation when recognized).
 #[derive(Debug)]
 pub struct Recognition {
@@ -66,22 +93,8 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
         // commit expects (a notice landing in between makes it a conflict, never a revival).
         let registered =
             ctx.store.certificate(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?;
-        if let Some(r) = &registered {
-            if r.status != verdict.status {
-                return Err(Refusal::new(
-                    Class::Conflict,
-                    "register.conflict",
-                    format!("{}/{} changed while it was being decided; ask again", r.issuer, r.number),
-                )
-                .logged(entry)
-                .keeping(&kept));
-            }
-            if let Ok(held) = formats::parse(Format::CnXml, &r.document, &ctx.limits)
-                && !held.changed_facts(cert).is_empty()
-                && let Err(why) = cert.may_replace(&held)
-            {
-                return Err(Refusal::new(Class::Conflict, "register.older_document", why).logged(entry).keeping(&kept));
-            }
+        if let Err(refusal) = may_register(cert, verdict.status, registered.as_ref(), &ctx.limits) {
+            return Err(refusal.logged(entry).keeping(&kept));
         }
         let cn = super::register::registered_as(cert);
         entry.outputs.push(super::digest(&cn.bytes));
