@@ -99,6 +99,7 @@ fn audit_of(app: &App) -> mrgate::audit::Report {
         own_signers: vec![app.signing_chain[0].as_ref().to_vec()],
         limits: app.limits,
         checkpoints: vec![],
+        format_1_until: 0,
     };
     audit.run(&StoreSource(app.store.as_ref())).expect("audit")
 }

@@ -94,6 +94,10 @@ pub struct Audit<'a> {
     pub crls: &'a Crls,
     pub own_signers: Vec<Vec<u8>>,
     pub limits: Limits,
+    /// The entries `0..format_1_until` may be of format 1 (a log begun before format 2, up
+    /// to where its gateway was upgraded, as its operator says); any later one is a
+    /// disagreement. 0 for a log begun in format 2.
+    pub format_1_until: u64,
     /// Checkpoints (their signatures and cosignatures checked by the caller) whose roots
     /// the tree at their sizes must have: the one published, one a partner kept from
     /// before (the log must extend it).
@@ -293,6 +297,15 @@ impl Walk<'_, '_> {
             return self.disagree(index, &entry.kind, "audit.verdict", detail);
         }
         let (trust_list, table, rule_set) = match &entry.rules {
+            // Format 1 only where the auditor says the log was begun in it: a gateway that
+            // writes format 1 today would have every decision skipped.
+            Rules::V1 { .. } if index >= self.audit.format_1_until => {
+                let detail = format!(
+                    "a format-1 entry at {index}; format 1 is accepted below entry {} only (--format-1-until)",
+                    self.audit.format_1_until
+                );
+                return self.disagree(index, &entry.kind, "audit.entry", detail);
+            }
             // A format-1 install names its list by digest: checked as any install, so that
             // the decisions after it know the list in force.
             Rules::V1 { trust_list, .. } if !self.format_2 && entry.kind == "trust-list" => {

@@ -155,6 +155,7 @@ fn audit(data: &Path, checkpoint: Option<&str>) -> Report {
         own_signers: vec![own[0].as_ref().to_vec()],
         limits: mrgate::xml::Limits::default(),
         checkpoints: checkpoint.into_iter().collect(),
+        format_1_until: 0,
     };
     audit.run(&StoreSource(&store)).expect("audit")
 }
@@ -337,7 +338,9 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
         db.execute("UPDATE log_entry SET entry = ?1 WHERE idx = 4", [entry.encode().expect("format 1")])
             .expect("write");
     }
-    assert_eq!(found(&audit(changed.path(), None)), [(4, "audit.entry")]);
+    let report = audit(changed.path(), None);
+    assert_eq!(found(&report), [(4, "audit.entry")]);
+    assert!(report.disagreements[0].detail.contains("--format-1-until"), "{}", report.disagreements[0].detail);
 
     // A stored trust-list version changed: its install no longer matches, and the decisions
     // made under it cannot be decided again.

@@ -67,6 +67,10 @@ pub struct AuditArgs {
     /// How many of those witnesses must have cosigned the checkpoint.
     #[arg(long, default_value_t = 0)]
     pub min_witnesses: usize,
+    /// Accept format-1 entries below this index (a log begun before entries named their
+    /// rule versions: the index of its first format-2 entry). Default 0: none.
+    #[arg(long, default_value_t = 0)]
+    pub format_1_until: u64,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -198,6 +202,7 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
         own_signers: own.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default(),
         limits: Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() },
         checkpoints: checkpoint.into_iter().collect(),
+        format_1_until: args.format_1_until,
     };
     audit.run(&StoreSource(store.as_ref())).map_err(|e| fail(e.code(), format!("the store: {e}")))
 }
@@ -246,6 +251,7 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
         own_signers: own.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default(),
         limits: Limits::default(),
         checkpoints,
+        format_1_until: args.format_1_until,
     };
     audit.run(&source).map_err(|e| fail("audit.fetch", e))
 }
