@@ -412,12 +412,7 @@ impl Walk<'_, '_> {
             Ok(list) if list.sequence != named.sequence || list.digest != named.digest => {
                 Err(format!("reads as sequence {} sha256:{}", list.sequence, list.digest))
             }
-            Ok(_) => match &self.in_force_list {
-                Some(before) if before.sequence >= named.sequence => {
-                    Err(format!("is not newer than sequence {} installed before it", before.sequence))
-                }
-                _ => Ok(()),
-            },
+            Ok(_) => succeeds(self.in_force_list.as_ref(), named),
         };
         if let Err(why) = checked {
             self.disagree(index, &entry.kind, "audit.install", format!("trust list {} {why}", named.sequence));
@@ -452,12 +447,7 @@ impl Walk<'_, '_> {
             Ok(t) if t.origin == Origin::Build && entry.actor != "build" => {
                 Err(format!("is unsigned, but was installed by '{}'", entry.actor))
             }
-            Ok(_) => match &self.in_force_table {
-                Some(before) if before.sequence >= named.sequence => {
-                    Err(format!("is not newer than sequence {} installed before it", before.sequence))
-                }
-                _ => Ok(()),
-            },
+            Ok(_) => succeeds(self.in_force_table.as_ref(), named),
         };
         if let Err(why) = checked {
             self.disagree(index, &entry.kind, "audit.install", format!("equivalence table {} {why}", named.sequence));
@@ -809,6 +799,16 @@ impl<V: Clone> Recent<V> {
             self.held.clear();
         }
         self.held.insert(key.into(), value);
+    }
+}
+
+/// Whether an install of `named` may follow the version installed `before` it: the one
+/// sequence rule ([`crate::trust::Succession`]) — newer, or the first.
+fn succeeds(before: Option<&RuleVersion>, named: &RuleVersion) -> Result<(), String> {
+    use crate::trust::Succession;
+    match before.map(|b| (b, Succession::of((b.sequence, &b.digest), (named.sequence, &named.digest)))) {
+        None | Some((_, Succession::Newer)) => Ok(()),
+        Some((b, _)) => Err(format!("is not newer than sequence {} installed before it", b.sequence)),
     }
 }
 
