@@ -308,6 +308,10 @@ impl Walk<'_, '_> {
             }
             // A format-1 install names its list by digest: checked as any install, so that
             // the decisions after it know the list in force.
+            Rules::V1 { .. } if !self.format_2 && entry.kind == "trust-list" && entry.verdict != "installed" => {
+                let detail = format!("an install's verdict is 'installed', not '{}'", entry.verdict);
+                return self.disagree(index, &entry.kind, "audit.install", detail);
+            }
             Rules::V1 { trust_list, .. } if !self.format_2 && entry.kind == "trust-list" => {
                 let named = trust_list
                     .as_deref()

@@ -246,6 +246,20 @@ mod tests {
         Notice::read(&p, now()).map_err(|e| e.code())
     }
 
+    /// At the end of representable time nothing overflows: a notice read "now" then, or
+    /// issued then, is refused as in the future or dated after its issue, not a panic
+    /// (an audit reads notices at whatever time an entry claims).
+    #[test]
+    fn the_end_of_time_is_a_refusal_not_a_panic() {
+        let end = time::PrimitiveDateTime::MAX.assume_utc();
+        let mut p = payload();
+        p["iat"] = json!(end.unix_timestamp());
+        p["date"] = json!(end.format(&Rfc3339).expect("format"));
+        assert_eq!(Notice::read(&p, end).map_err(|e| e.code()).expect_err("refused"), "notice.iat");
+        let issued_at_the_end = Notice::read(&p, now()).map_err(|e| e.code());
+        assert_eq!(issued_at_the_end.expect_err("refused"), "notice.iat");
+    }
+
     #[test]
     fn a_well_formed_notice_reads() {
         let n = Notice::read(&payload(), now()).expect("reads");

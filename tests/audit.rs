@@ -666,3 +666,36 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
     }
     running.shutdown(std::time::Duration::from_secs(5)).await;
 }
+
+/// A notice refused for its date is a recorded decision: it keeps its document like an
+/// applied one, and the audit decides it again to the same refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_refused_for_its_date_is_decided_again() {
+    let data = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(data.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let (jws, number) = foreign_credential("foreign/dakks/signer");
+    let r = call(addr, "POST", "/v1/recognitions", jws.into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    // Dated two months back: before the certificate was issued (thirty days ago).
+    let now = time::OffsetDateTime::now_utc();
+    let payload = serde_json::json!({"issuer": "dakks-cb", "number": number, "action": "suspend",
+        "reason": "surveillance audit", "iat": now.unix_timestamp() - 100, "jti": "early-1",
+        "date": (now.date() - time::Duration::days(60)).to_string()});
+    let early = common::partners::signed_notice(&payload, "foreign/dakks/signer");
+    let n = call(addr, "POST", "/v1/notices", early.clone(), Some("partner-dakks"), None).await;
+    assert_eq!(
+        (n.status, n.json()["reason"].as_str()),
+        (400, Some("notice.date")),
+        "{}",
+        String::from_utf8_lossy(&n.body)
+    );
+    assert_eq!(app.store.kept_document(&mrgate::crypto::sha256_hex(&early)).expect("read"), Some(early));
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+
+    let report = audit(data.path(), None);
+    assert_eq!(found(&report), [], "{:#?}", report.disagreements);
+    assert_eq!((report.entries, report.re_derived), (4, 4), "{:#?}", report.not_re_derived);
+}
