@@ -36,7 +36,7 @@
 use crate::crypto::x509::Crls;
 use crate::decisions::RULE_SET;
 use crate::ledger::entry::{Entry, RuleVersion, Rules};
-use crate::ledger::merkle::{Hash, Tree, leaf_hash};
+use crate::ledger::merkle::{Tree, leaf_hash};
 use crate::model::Status;
 use crate::recognition::{Registered, StatusSource};
 use crate::store::{Store, StoreError, TableVersion, TrustListVersion};
@@ -124,8 +124,6 @@ pub struct Report {
     pub disagreements: Vec<Disagreement>,
     /// The tree's root over all entries, base64 (what a checkpoint of this size must sign).
     pub root: String,
-    #[serde(skip)]
-    pub root_hash: Hash,
 }
 
 /// The one reason a recognition is refused at commit rather than when decided, and logged:
@@ -219,8 +217,8 @@ impl Audit<'_> {
                 }),
             }
         }
-        report.root_hash = tree.root(size).unwrap_or_else(crate::ledger::merkle::empty_root);
-        report.root = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, report.root_hash);
+        let root = tree.root(size).unwrap_or_else(crate::ledger::merkle::empty_root);
+        report.root = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, root);
         Ok(report)
     }
 }
@@ -395,36 +393,29 @@ impl Walk<'_, '_> {
             self.disagree(index, &entry.kind, "audit.install", "the install names no stored list".into());
             return false;
         };
-        let checked = (|| {
-            let stored = self.list_versions.get(&named.digest).ok_or("no stored version has this digest")?;
-            if entry.inputs != [crate::crypto::sha256_hex(&stored.document)] {
-                return Err("the stored document is not the one the entry names as its input");
+        let stored = match self.list_versions.get(&named.digest) {
+            None => Err("no stored version has this digest"),
+            Some(v) if entry.inputs != [crate::crypto::sha256_hex(&v.document)] => {
+                Err("the stored document is not the one the entry names as its input")
             }
-            if stored.sequence != named.sequence {
-                return Err("the stored version has another sequence");
-            }
-            Ok(())
-        })();
-        if let Err(why) = checked {
-            self.disagree(index, &entry.kind, "audit.install", format!("trust list {}: {why}", named.sequence));
-            return false;
-        }
-        let time = entry_time(entry);
-        let list = self.list(&named.digest, time);
-        let checked = match list {
-            Err(why) => Err(format!("does not verify under the install policy at {}: {why}", entry.time)),
-            Ok(list) if list.sequence != named.sequence || list.digest != named.digest => {
-                Err(format!("reads as sequence {} sha256:{}", list.sequence, list.digest))
-            }
-            Ok(_) => succeeds(self.in_force_list.as_ref(), named),
+            Some(v) if v.sequence != named.sequence => Err("the stored version has another sequence"),
+            Some(_) => Ok(()),
         };
-        if let Err(why) = checked {
-            self.disagree(index, &entry.kind, "audit.install", format!("trust list {} {why}", named.sequence));
-            return false;
+        let checked = match stored {
+            Err(why) => Err(format!(": {why}")),
+            Ok(()) => match self.list(&named.digest, entry_time(entry)) {
+                Err(why) => Err(format!(" does not verify under the install policy at {}: {why}", entry.time)),
+                Ok(list) if list.sequence != named.sequence || list.digest != named.digest => {
+                    Err(format!(" reads as sequence {} sha256:{}", list.sequence, list.digest))
+                }
+                Ok(_) => succeeds(self.in_force_list.as_ref(), named),
+            },
+        };
+        let installed = self.installed(index, entry, "trust list", named, checked);
+        if installed {
+            self.in_force_list = Some(named.clone());
         }
-        self.in_force_list = Some(named.clone());
-        self.installed.insert(named.digest.clone(), entry_time(entry));
-        true
+        installed
     }
 
     fn table_install(&mut self, index: u64, entry: &Entry, named: Option<&RuleVersion>) -> bool {
@@ -432,32 +423,50 @@ impl Walk<'_, '_> {
             self.disagree(index, &entry.kind, "audit.install", "the install names no table".into());
             return false;
         };
-        let checked = (|| {
-            let stored = self.table_versions.get(&named.sequence).ok_or("no version with this sequence is stored")?;
-            let digest = crate::crypto::sha256_hex(&stored.document);
-            if digest != named.digest || stored.digest != named.digest || entry.inputs != [digest] {
-                return Err("the stored document is not the one the entry names");
+        let stored = match self.table_versions.get(&named.sequence) {
+            None => Err("no version with this sequence is stored"),
+            Some(v) => {
+                let digest = crate::crypto::sha256_hex(&v.document);
+                if digest != named.digest || v.digest != named.digest || entry.inputs != [digest] {
+                    Err("the stored document is not the one the entry names")
+                } else {
+                    Ok(())
+                }
             }
-            Ok(())
-        })();
-        if let Err(why) = checked {
-            self.disagree(index, &entry.kind, "audit.install", format!("equivalence table {}: {why}", named.sequence));
-            return false;
-        }
-        let checked = match self.table(named, entry_time(entry)) {
-            Err(why) => Err(format!("does not verify at {}: {why}", entry.time)),
-            Ok(t) if t.table.sequence != named.sequence => Err(format!("reads as sequence {}", t.table.sequence)),
-            // Only the build installs an unsigned table, and only the build's own.
-            Ok(t) if t.origin == Origin::Build && entry.actor != "build" => {
-                Err(format!("is unsigned, but was installed by '{}'", entry.actor))
-            }
-            Ok(_) => succeeds(self.in_force_table.as_ref(), named),
         };
+        let checked = match stored {
+            Err(why) => Err(format!(": {why}")),
+            Ok(()) => match self.table(named, entry_time(entry)) {
+                Err(why) => Err(format!(" does not verify at {}: {why}", entry.time)),
+                Ok(t) if t.table.sequence != named.sequence => Err(format!(" reads as sequence {}", t.table.sequence)),
+                // Only the build installs an unsigned table, and only the build's own.
+                Ok(t) if t.origin == Origin::Build && entry.actor != "build" => {
+                    Err(format!(" is unsigned, but was installed by '{}'", entry.actor))
+                }
+                Ok(_) => succeeds(self.in_force_table.as_ref(), named),
+            },
+        };
+        let installed = self.installed(index, entry, "equivalence table", named, checked);
+        if installed {
+            self.in_force_table = Some(named.clone());
+        }
+        installed
+    }
+
+    /// An install checked (`checked`, what is wrong with it otherwise): a disagreement, or
+    /// the version's install time noted for the decisions made under it.
+    fn installed(
+        &mut self,
+        index: u64,
+        entry: &Entry,
+        what: &str,
+        named: &RuleVersion,
+        checked: Result<(), String>,
+    ) -> bool {
         if let Err(why) = checked {
-            self.disagree(index, &entry.kind, "audit.install", format!("equivalence table {} {why}", named.sequence));
+            self.disagree(index, &entry.kind, "audit.install", format!("{what} {}{why}", named.sequence));
             return false;
         }
-        self.in_force_table = Some(named.clone());
         self.installed.insert(named.digest.clone(), entry_time(entry));
         true
     }
@@ -812,17 +821,14 @@ fn succeeds(before: Option<&RuleVersion>, named: &RuleVersion) -> Result<(), Str
     use crate::trust::Succession;
     match before.map(|b| (b, Succession::of((b.sequence, &b.digest), (named.sequence, &named.digest)))) {
         None | Some((_, Succession::Newer)) => Ok(()),
-        Some((b, _)) => Err(format!("is not newer than sequence {} installed before it", b.sequence)),
+        Some((b, _)) => Err(format!(" is not newer than sequence {} installed before it", b.sequence)),
     }
-}
-
-fn parse_time(text: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
 
 /// An entry's time (checked when the entry was decoded).
 fn entry_time(entry: &Entry) -> OffsetDateTime {
-    parse_time(&entry.time).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// The register as the log made it: each certificate's status, registered document and

@@ -1427,6 +1427,16 @@ fn two_logs_on_one_database_keep_one_tree() {
     }
 }
 
+/// A trust list `<list/>` stored as version `sequence` under `digest`.
+fn stored_list(sequence: u64, digest: &str) -> Effect {
+    Effect::PutTrustList(TrustListVersion {
+        sequence,
+        digest: digest.into(),
+        installed_at: "2026-12-02T00:00:00Z".into(),
+        document: b"<list/>".to_vec(),
+    })
+}
+
 /// A write held to the trust list in force (`TrustListInForce`) commits only while the
 /// newest stored list is that one: with none stored there is nothing to hold it to; a
 /// newer list stored — earlier in the same commit, too — refuses it with
@@ -1437,14 +1447,7 @@ fn a_write_is_held_to_the_trust_list_in_force() {
         entry: Some(stored_entry(i)),
         effects: vec![Effect::TrustListInForce { digest: digest.into() }],
     };
-    let list = |sequence: u64, digest: &str| {
-        Effect::PutTrustList(TrustListVersion {
-            sequence,
-            digest: digest.into(),
-            installed_at: "2026-12-02T00:00:00Z".into(),
-            document: b"<list/>".to_vec(),
-        })
-    };
+    let list = stored_list;
     let (a, b2) = ("a".repeat(64), "b".repeat(64));
     for b in &backends() {
         let store = b.open();
@@ -1471,15 +1474,7 @@ fn a_write_is_held_to_the_trust_list_in_force() {
 fn the_first_trust_list_is_installed_once() {
     let first = |i: usize, digest: &str| Write {
         entry: Some(stored_entry(i)),
-        effects: vec![
-            Effect::NoTrustList,
-            Effect::PutTrustList(TrustListVersion {
-                sequence: 1,
-                digest: digest.into(),
-                installed_at: "2026-12-02T00:00:00Z".into(),
-                document: b"<list/>".to_vec(),
-            }),
-        ],
+        effects: vec![Effect::NoTrustList, stored_list(1, digest)],
     };
     let (a, b2) = ("a".repeat(64), "b".repeat(64));
     for b in &backends() {
@@ -1526,14 +1521,7 @@ fn equivalence_tables_are_versioned_and_writes_are_held_to_the_one_in_force() {
             "{name}: the install earlier in the commit holds"
         );
         // Held to a trust list and a table: both must be in force.
-        store
-            .write(Effect::PutTrustList(TrustListVersion {
-                sequence: 1,
-                digest: c.clone(),
-                installed_at: "2026-12-02T00:00:00Z".into(),
-                document: b"<list/>".to_vec(),
-            }))
-            .expect("list");
+        store.write(stored_list(1, &c)).expect("list");
         let ids: Vec<_> = store
             .trust_list_ids()
             .expect("ids")
