@@ -31,7 +31,9 @@ fn exporting_gateway(dir: &std::path::Path) -> (App, String) {
     let app = App::load(Config::demo(std::path::Path::new(DEMO), dir)).expect("app");
     let token = std::fs::read_to_string(format!("{DEMO}/exporter.token")).expect("token");
     let grant = app.authority.exporter_by_token(token.trim()).expect("granted");
-    let exporter = Caller { role: Role::Anonymous, actor: "exporter:demo".into(), exporter: Some(grant) };
+    // Logged as the server logs a granted exporter: under its grant's name.
+    let actor = format!("exporter:{}", grant.name);
+    let exporter = Caller { role: Role::Anonymous, actor, exporter: Some(grant) };
     let document = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cn-qms.xml")).expect("fixture");
     let document = String::from_utf8(document).expect("utf8").replace("CNCA-R-2017-049", "CNCA-R-2002-001");
     let request = export::Request { document: document.as_bytes(), formats: &[Format::UntpDcc] };

@@ -266,6 +266,7 @@ reasons! {
     LogSizeMismatch = "log.size_mismatch", 400, "A tree size differs from the checkpoint's.";
     LogTilePath = "log.tile_path", 400, "The tile path is not a C2SP tlog-tiles path.";
     LogNotWitnessed = "log.not_witnessed", 503, "No checkpoint has been cosigned by enough witnesses yet.";
+    LogActor = "log.actor", 422, "The receipt's entry is logged as another actor than the one given (mrgate log verify-receipt --actor).";
     LogWitnesses = "log.witnesses", 422, "Fewer of the trusted witnesses cosigned the checkpoint than are required.";
     LogNotFound = "log.not_found", 404, "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.";
     LogTileMismatch = "log.tile_mismatch", 500, "Stored log entries no longer match the tree (the gateway's fault).";
@@ -328,6 +329,7 @@ reasons! {
     AuditInstall = "audit.install", 422, "A rule document's install does not match the stored version, does not verify, or is not newer than the one before (mrgate log audit).";
     AuditDocument = "audit.document", 422, "The document an entry names is not kept, or what is kept under its digest is another document (mrgate log audit).";
     AuditVerdict = "audit.verdict", 422, "Decided again from the document and the rule versions the entry names, the decision comes out otherwise (mrgate log audit).";
+    AuditOutput = "audit.output", 422, "A document a decision made (an export's certificate or credential, a PT report) is not what the rules make of its inputs, or not signed by the gateway at the decision's time (mrgate log audit).";
     AuditTree = "audit.tree", 422, "The tree recomputed from every entry does not have the root the checkpoint signs (mrgate log audit).";
     AuditFetch = "audit.fetch", 503, "The audit could not fetch what it reads from the gateway (mrgate log audit --url).";
 

@@ -5,9 +5,9 @@
 
 mod common;
 
+use common::audit::{Case, audit, copy_of, each_caught, found, sql};
 use common::gateway::{DEMO, call, config, domestic_certificate, token};
 use common::partners::{foreign_credential, notice, signer};
-use mrgate::audit::{Audit, Report, StoreSource};
 use mrgate::ledger::entry::{Entry, RuleVersion, Rules};
 use mrgate::server::{App, start};
 use mrgate::standards::EMBEDDED_TABLE;
@@ -125,64 +125,6 @@ async fn busy_log() -> Busy {
     Busy { data, checkpoint, verified: mrgate::crypto::sha256_hex(&credential) }
 }
 
-/// The audit of a store, as `mrgate log audit --config` makes it, in-process.
-fn audit(data: &Path, checkpoint: Option<&str>) -> Report {
-    let cfg = config(data);
-    let crls = mrgate::server::configured_crls(&cfg).expect("crls");
-    let policy = mrgate::server::install_policy(&cfg, &crls).expect("policy");
-    let own = mrgate::crypto::x509::read_certificates(&std::fs::read(&cfg.signing.certificate).expect("pem"))
-        .expect("certificate");
-    let log_key =
-        mrgate::crypto::keys::PublicKey::from_spki_pem(&std::fs::read(format!("{DEMO}/log.pub")).expect("key"))
-            .expect("key");
-    let checkpoint =
-        checkpoint.map(|note| mrgate::ledger::checkpoint::Checkpoint::verify(note, log_key.raw()).expect("signed").0);
-    // The gateway that wrote it may hold its store a moment after its shutdown.
-    let mut store = mrgate::store::sqlite::SqliteStore::open(&data.join("mrgate.db"));
-    for _ in 0..500 {
-        match &store {
-            Err(e) if e.to_string().contains("in use by another mrgate process") => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-                store = mrgate::store::sqlite::SqliteStore::open(&data.join("mrgate.db"));
-            }
-            _ => break,
-        }
-    }
-    let store = store.expect("store");
-    let audit = Audit {
-        policy: &policy,
-        crls: &crls,
-        own_signers: vec![own[0].as_ref().to_vec()],
-        limits: mrgate::xml::Limits::default(),
-        checkpoints: checkpoint.into_iter().collect(),
-        format_1_until: 0,
-    };
-    audit.run(&StoreSource(&store)).expect("audit")
-}
-
-/// A copy of a data directory, to change behind the gateway's back.
-fn copy_of(data: &Path) -> tempfile::TempDir {
-    let copy = tempfile::tempdir().expect("tmp");
-    for name in ["mrgate.db", "mrgate.db-wal", "mrgate.db-shm"] {
-        let from = data.join(name);
-        if from.exists() {
-            std::fs::copy(&from, copy.path().join(name)).expect("copy");
-        }
-    }
-    copy
-}
-
-fn sql(data: &Path, statement: &str) {
-    let db = rusqlite::Connection::open(data.join("mrgate.db")).expect("db");
-    let changed = db.execute(statement, []).expect(statement);
-    assert!(changed > 0, "{statement} changed nothing");
-}
-
-/// The disagreements as (entry, reason), in log order.
-fn found(report: &Report) -> Vec<(u64, &'static str)> {
-    report.disagreements.iter().map(|d| (d.index, d.reason)).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caught() {
     let busy = busy_log().await;
@@ -190,9 +132,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
 
     let clean = audit(data, Some(&busy.checkpoint));
     assert_eq!(found(&clean), [], "{:#?}", clean.disagreements);
-    assert_eq!((clean.entries, clean.re_derived), (13, 12));
-    let skipped: Vec<(&str, u64)> = clean.not_re_derived.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    assert_eq!(skipped, [("export", 1)]);
+    assert_eq!((clean.entries, clean.re_derived), (13, 13), "{:#?}", clean.not_re_derived);
 
     // The command line says the same, and exits 0.
     let dir = tempfile::tempdir().expect("tmp");
@@ -203,14 +143,15 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let out = common::mrgate(&args, b"");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.starts_with("entries 13\nre-derived 12\nnot re-derived 1\ndisagreements 0\n"), "{stdout}");
+    assert!(stdout.starts_with("entries 13\nre-derived 13\nnot re-derived 0\ndisagreements 0\n"), "{stdout}");
 
-    // A kept document changed: the verification cannot be decided from it.
+    // A kept document changed: neither the export that made it nor the verifications can
+    // be decided from it.
     let changed = copy_of(data);
     sql(changed.path(), &format!("UPDATE kept_document SET document = x'00' WHERE digest = '{}'", busy.verified));
     assert_eq!(
         found(&audit(changed.path(), None)),
-        [(3, "audit.document"), (10, "audit.document"), (12, "audit.document")]
+        [(2, "audit.document"), (3, "audit.document"), (10, "audit.document"), (12, "audit.document")]
     );
 
     // A logged verdict changed: decided again it comes out otherwise, and the tree no
@@ -255,14 +196,15 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
             "verdict valid",
             vec![(5, "audit.entry"), (7, "audit.verdict"), (8, "audit.verdict")],
         ),
-        // The export logged as refused: the gateway's signature then stands for nothing it
-        // exported, and the verifications of that credential come out invalid.
+        // The export logged as refused: a refusal makes nothing, the gateway's signature then
+        // stands for nothing it exported, and the verifications of that credential come out
+        // invalid.
         (
             "an export relabelled refused",
             2,
             "verdict exported",
             "verdict refused",
-            vec![(3, "audit.verdict"), (10, "audit.verdict"), (12, "audit.verdict")],
+            vec![(2, "audit.entry"), (3, "audit.verdict"), (10, "audit.verdict"), (12, "audit.verdict")],
         ),
         ("dated in the future", 12, "time 2026-", "time 2099-", vec![(12, "audit.entry")]),
         (
@@ -325,7 +267,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
         db.execute("UPDATE log_entry SET entry = ?1 WHERE idx = 3", [entry.encode().expect("entry")]).expect("write");
     }
     let report = audit(changed.path(), None);
-    assert_eq!((found(&report), report.re_derived), (vec![], 12), "{:#?}", report.not_re_derived);
+    assert_eq!((found(&report), report.re_derived), (vec![], 13), "{:#?}", report.not_re_derived);
     // A format-1 entry after format-2 ones (a downgrade no gateway writes).
     let changed = copy_of(data);
     {
@@ -606,7 +548,7 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
     let out = run(pinned("partner-dakks")).await.expect("audit");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.starts_with("entries 10\nre-derived 8\nnot re-derived 2\ndisagreements 0\n"), "{stdout}");
+    assert!(stdout.starts_with("entries 10\nre-derived 9\nnot re-derived 1\ndisagreements 0\n"), "{stdout}");
     assert!(stdout.contains("not re-derived: 1 public verification (its document is not kept)\n"), "{stdout}");
 
     // A checkpoint kept from before: the log extends it. One of another history, signed
@@ -698,4 +640,148 @@ async fn a_notice_refused_for_its_date_is_decided_again() {
     let report = audit(data.path(), None);
     assert_eq!(found(&report), [], "{:#?}", report.disagreements);
     assert_eq!((report.entries, report.re_derived), (4, 4), "{:#?}", report.not_re_derived);
+}
+
+/// Exports decided again: an unsigned one under the grant its entry names and keeps, a
+/// CB-signed one under the CB's signature, one refused for its grant; each output held
+/// against what the rules make of the certificate and the gateway's signature at the
+/// decision's time. An untouched log audits clean; each change is caught.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
+    let data = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(data.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    // (2) unsigned, within the demo grant (every demo CB).
+    let r = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let (granted, credential) = (entry_of(&r.json()["receipt"]), r.json()["documents"]["untp-dcc"].clone());
+    assert_eq!(granted.inputs.len(), 2, "the document and the grant");
+    let grant =
+        String::from_utf8(app.store.kept_document(&granted.inputs[1]).expect("read").expect("kept")).expect("utf8");
+    assert!(
+        grant.starts_with("{\"grant\":\"demo-exporter\",\"holders\":[],\"bodies\":[\"CNCA-R-2002-001\","),
+        "{grant}"
+    );
+    // (3) signed by its CB: no grant named.
+    let (key, chain) = signer("cb/CNCA-R-2002-001");
+    let text = String::from_utf8(domestic_certificate()).expect("utf8");
+    let signed = mrgate::crypto::xmldsig::sign(&text, &key, &chain).expect("sign").into_bytes();
+    let r = call(addr, "POST", "/v1/exports", signed, None, Some(&token())).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(entry_of(&r.json()["receipt"]).inputs.len(), 1);
+    // (4) unsigned, of a CB the grant does not name: refused, and logged with the grant.
+    let other = text.replace("CNCA-R-2002-001", "CNCA-R-2099-001").into_bytes();
+    let r = call(addr, "POST", "/v1/exports", other, None, Some(&token())).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_certificate")));
+    assert_eq!(entry_of(&r.json()["receipt"]).inputs.len(), 2);
+    // (5) unsigned, by an exporter certificate without a grant: refused, naming none.
+    let ungranted = common::gateway::Identity::minted("ca", "exporter");
+    let r = common::gateway::call_as(addr, "POST", "/v1/exports", domestic_certificate(), &ungranted, None).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_certificate")));
+    let refused = entry_of(&r.json()["receipt"]);
+    assert!(refused.actor.starts_with("exporter:"), "{}", refused.actor);
+    assert_eq!(refused.inputs.len(), 1);
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+    let data = data.path();
+
+    let clean = audit(data, None);
+    assert_eq!(found(&clean), [], "{:#?}", clean.disagreements);
+    assert_eq!((clean.entries, clean.re_derived), (6, 6), "{:#?}", clean.not_re_derived);
+
+    // The credential made again with other facts, signed with the gateway's own key: its
+    // signature is not its content.
+    let (key, chain) = signer("signing");
+    let parsed = mrgate::crypto::jws::parse(credential.as_str().expect("jws")).expect("jws");
+    let payload = String::from_utf8(parsed.payload.clone()).expect("utf8").replace("Example", "Exemplary");
+    let forged = mrgate::crypto::jws::sign(payload.as_bytes(), &key, &chain, None, true).expect("sign");
+    // The IAF XML signed again at another time.
+    let iaf = granted.outputs.iter().find(|d| common::audit::kept(data, d).starts_with(b"<")).expect("iaf xml").clone();
+    let unsigned =
+        mrgate::crypto::xmldsig::unsigned_of(&String::from_utf8(common::audit::kept(data, &iaf)).expect("utf8"))
+            .expect("placed as the gateway places it");
+    let resigned =
+        mrgate::crypto::xmldsig::sign_at(&unsigned, &key, &chain, "2026-01-01T00:00:00Z").expect("sign").into_bytes();
+    let cases: Vec<Case> = vec![
+        (
+            "the grant left out: unsigned and granted nothing, it is refused",
+            Box::new(|d| common::audit::rewrite(d, 2, |e| drop(e.inputs.pop()))),
+            vec![(2, "audit.verdict")],
+        ),
+        (
+            "another exporter's",
+            Box::new(|d| common::audit::rewrite(d, 2, |e| e.actor = "exporter:someone-else".into())),
+            vec![(2, "audit.entry")],
+        ),
+        (
+            "a grant lent to an exporter it is not",
+            Box::new(move |d| {
+                let grant = common::audit::entry(d, 2).inputs[1].clone();
+                common::audit::rewrite(d, 5, |e| e.inputs.push(grant));
+            }),
+            vec![(5, "audit.entry")],
+        ),
+        (
+            "a grant named for a signed export",
+            Box::new(move |d| {
+                let grant = common::audit::entry(d, 2).inputs[1].clone();
+                common::audit::rewrite(d, 3, |e| e.inputs.push(grant));
+            }),
+            vec![(3, "audit.entry")],
+        ),
+        (
+            "the refusal logged exported",
+            Box::new(|d| {
+                common::audit::rewrite(d, 4, |e| {
+                    e.verdict = "exported".into();
+                    e.reasons = vec!["trust.mra_active".into()];
+                })
+            }),
+            vec![(4, "audit.verdict")],
+        ),
+        (
+            "a refusal with an output",
+            Box::new(|d| common::audit::rewrite(d, 4, |e| e.outputs.push(e.inputs[0].clone()))),
+            vec![(4, "audit.entry")],
+        ),
+        (
+            "a credential the rules do not make",
+            Box::new(move |d| {
+                let forged = common::audit::keep(d, forged.as_bytes());
+                common::audit::rewrite(d, 2, |e| e.outputs[0] = forged);
+            }),
+            vec![(2, "audit.output")],
+        ),
+        (
+            "an IAF XML signed at another time",
+            Box::new(move |d| {
+                let resigned = common::audit::keep(d, &resigned);
+                common::audit::rewrite(d, 2, |e| {
+                    let at = e.outputs.iter().position(|o| *o == iaf).expect("iaf");
+                    e.outputs[at] = resigned;
+                })
+            }),
+            vec![(2, "audit.output")],
+        ),
+        (
+            "the same output twice",
+            Box::new(|d| common::audit::rewrite(d, 3, |e| e.outputs.push(e.outputs[0].clone()))),
+            vec![(3, "audit.output")],
+        ),
+        (
+            "the grant kept changed",
+            Box::new(|d| {
+                let grant = common::audit::entry(d, 2).inputs[1].clone();
+                sql(
+                    d,
+                    &format!(
+                        "UPDATE kept_document SET document = CAST(' ' || document AS BLOB) WHERE digest = '{grant}'"
+                    ),
+                );
+            }),
+            vec![(2, "audit.document"), (4, "audit.document")],
+        ),
+    ];
+    each_caught(data, cases);
 }

@@ -119,7 +119,10 @@ fn an_export_refused_once_the_document_is_read_is_recorded_as_a_refusal() {
         ("export", "refused", vec!["validity.not_yet_valid".to_string()], 0)
     );
     assert_eq!(entry.actor, "exporter:demo-exporter");
-    assert_eq!(entry.inputs, vec![mrgate::decisions::digest(&future)]);
+    // The document, and the grant it was decided under (it is unsigned), both kept.
+    let grant = app.authority.exporter_by_token(token().trim()).expect("granted").document();
+    assert_eq!(entry.inputs, vec![mrgate::decisions::digest(&future), mrgate::decisions::digest(&grant)]);
+    assert_eq!(app.store.kept_document(&entry.inputs[1]).expect("read"), Some(grant));
     assert_eq!(app.store.certificate("CNCA-R-2002-001", "04925Q10021R0M").expect("store"), None, "nothing registered");
     // Outside the exporter's grant (another holder's certificate): refused and recorded.
     let narrow = mrgate::decisions::Grant {

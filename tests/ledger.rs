@@ -426,6 +426,16 @@ fn verify_receipt_command() {
     assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, &r, &doc]).status.code(), Some(0));
     assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, &r, &other]).status.code(), Some(1));
     assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, &doc]).status.code(), Some(2));
+    // Logged as the one who asked, or not: a decision logged as someone else's (the public
+    // page's, whose documents are not kept) escapes the audit of one's own decisions.
+    let as_actor = |actor: &str| run(&["log", "verify-receipt", "--log-key", &pubkey, "--actor", actor, &r, &doc]);
+    assert_eq!(as_actor("exporter").status.code(), Some(0));
+    for other in ["public", "exporter:demo-exporter", "Exporter", ""] {
+        let out = as_actor(other);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!((out.status.code(), report["reason"].as_str()), (Some(1), Some("log.actor")), "{other}: {report}");
+        assert_eq!(report["entry"]["actor"], "exporter");
+    }
     log.append(&entry(3, b"doc 3")).expect("append");
     let new = write("new.note", log.checkpoint().as_bytes());
     let proof = write("p.json", &serde_json::to_vec(&log.consistency(3, 4).expect("p")).expect("json"));

@@ -40,9 +40,10 @@ fn measurand(id: &str, assigned: Assigned, sigma_pt: Option<f64>) -> Measurand {
     }
 }
 
-/// Moves the gateway's clock just past `deadline`: no test sleeps through a real deadline.
+/// Moves the gateway's clock into the second after `deadline` (decisions are made to the
+/// second): no test sleeps through a real deadline.
 fn pass(clock: &OffsetClock, deadline: OffsetDateTime) {
-    let left = deadline - clock.now() + time::Duration::milliseconds(300);
+    let left = deadline - clock.now() + time::Duration::milliseconds(1300);
     if left.is_positive() {
         clock.advance(left);
     }
@@ -319,6 +320,91 @@ async fn a_joint_round_from_definition_to_signed_report() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let kept = call(gw.addr, "GET", "/v1/receipts/pt-report.JR-1", vec![], None, None).await;
     assert_eq!(kept.status, 200);
+
+    // The whole round decided again from the log alone (a copy: the gateway still runs).
+    // Entries: 0 table, 1 trust list, 2 round, 3–5 the three submissions, 6 close, 7 report.
+    use common::audit::{Case, audit, copy_of, each_caught, entry, found, keep, kept as kept_document, rewrite, sql};
+    let data = copy_of(dir.path());
+    let data = data.path();
+    let clean = audit(data, None);
+    assert_eq!(found(&clean), [], "{:#?}", clean.disagreements);
+    assert_eq!((clean.entries, clean.re_derived), (8, 8), "{:#?}", clean.not_re_derived);
+    // A report made from other results, signed with the gateway's own key at the report's
+    // time: its signature is not its content.
+    let report_entry = entry(data, 7);
+    let signed_report = String::from_utf8(kept_document(data, &report_entry.outputs[0])).expect("utf8");
+    let other = mrgate::crypto::xmldsig::unsigned_of(&signed_report).expect("placed").replace("51.2", "51.3");
+    let (key, chain) = common::partners::signer("signing");
+    let forged = mrgate::crypto::xmldsig::sign_at(&other, &key, &chain, &report_entry.time).expect("sign");
+    let cases: Vec<Case> = vec![
+        // The store's own table of results plays no part: the log's submissions do.
+        (
+            "the stored results",
+            Box::new(|d| sql(d, "UPDATE pt_result SET result = replace(result, '51.2', '99.9')")),
+            vec![],
+        ),
+        // A step decided otherwise is not taken: the close and the report name a
+        // submission the log did not accept.
+        (
+            "a replacement logged as none",
+            Box::new(|d| rewrite(d, 5, |e| e.reasons.clear())),
+            vec![(5, "audit.verdict"), (6, "audit.verdict"), (7, "audit.verdict")],
+        ),
+        (
+            "a submission left out of the close",
+            Box::new(|d| rewrite(d, 6, |e| drop(e.inputs.pop()))),
+            vec![(6, "audit.verdict"), (7, "audit.verdict")],
+        ),
+        (
+            "a submission's document changed",
+            Box::new(|d| {
+                let digest = entry(d, 4).inputs[0].clone();
+                sql(
+                    d,
+                    &format!(
+                        "UPDATE kept_document SET document = CAST(document || ' ' AS BLOB) WHERE digest = '{digest}'"
+                    ),
+                );
+            }),
+            vec![(4, "audit.document"), (6, "audit.verdict"), (7, "audit.verdict")],
+        ),
+        (
+            "a report the results do not make",
+            Box::new(move |d| {
+                let forged = keep(d, forged.as_bytes());
+                rewrite(d, 7, |e| e.outputs = vec![forged]);
+            }),
+            vec![(7, "audit.output")],
+        ),
+        (
+            "a measurand reported as not evaluated",
+            Box::new(|d| rewrite(d, 7, |e| e.reasons = vec!["pt.too_few_results".into()])),
+            vec![(7, "audit.verdict")],
+        ),
+        (
+            "closed by a partner that is not the provider",
+            Box::new(|d| rewrite(d, 6, |e| e.actor = "partner:ukas".into())),
+            vec![(6, "audit.verdict"), (7, "audit.verdict")],
+        ),
+        (
+            "closed before the deadline",
+            Box::new(move |d| rewrite(d, 6, |e| e.time = mrgate::decisions::rfc3339(def.deadline))),
+            vec![(6, "audit.verdict"), (7, "audit.verdict")],
+        ),
+        (
+            "results of a round the log never defined",
+            Box::new(|d| rewrite(d, 2, |e| e.kind = "pt-results".into())),
+            vec![
+                (2, "audit.verdict"),
+                (3, "audit.verdict"),
+                (4, "audit.verdict"),
+                (5, "audit.verdict"),
+                (6, "audit.verdict"),
+                (7, "audit.verdict"),
+            ],
+        ),
+    ];
+    each_caught(data, cases);
     gw.task.abort();
 }
 

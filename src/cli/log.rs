@@ -25,6 +25,12 @@ pub enum LogCommand {
         /// How many of those witnesses must have cosigned the receipt's checkpoint.
         #[arg(long, default_value_t = 0)]
         min_witnesses: usize,
+        /// Who the entry must be logged as: yours (e.g. `customs:<16 hex digits>`, as your
+        /// receipts' entries name you). A decision logged as someone else's — say as the
+        /// public page's, whose documents are not kept — escapes the audit of your
+        /// decisions.
+        #[arg(long)]
+        actor: Option<String>,
         receipt: PathBuf,
         document: Option<PathBuf>,
     },
@@ -123,6 +129,7 @@ pub fn log(command: LogCommand) -> ExitCode {
             log_key: key_path,
             witness_keys,
             min_witnesses,
+            actor,
             receipt: receipt_path,
             document,
         } => (|| {
@@ -134,6 +141,14 @@ pub fn log(command: LogCommand) -> ExitCode {
                 Ok(v) => v,
                 Err(e) => return Ok(json!({"valid": false, "reason": e.code(), "message": e.to_string()})),
             };
+            if let Some(actor) = actor.filter(|a| *a != v.entry.actor) {
+                return Ok(json!({
+                    "valid": false,
+                    "reason": "log.actor",
+                    "message": format!("the entry is logged as '{}', not as '{actor}'", v.entry.actor),
+                    "entry": v.entry,
+                }));
+            }
             let vouched: Vec<_> = crate::ledger::cosignature::vouching(&r.checkpoint, &trusted)
                 .into_iter()
                 .map(|(w, time)| json!({"name": w.name, "time": time}))

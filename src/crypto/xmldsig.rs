@@ -860,6 +860,21 @@ pub fn sign_at(
     Ok(with_digests.replacen(VALUE, &value, 1))
 }
 
+/// The document [`sign_at`] signed, from what it wrote: the text with the signature it
+/// placed (two spaces, `ds:Signature`, a line end) taken out. `None` for text not in that
+/// form (one signature, placed as `sign_at` places it). With the signature verified, an
+/// audit compares this with what the gateway's rules make, byte for byte.
+pub fn unsigned_of(signed: &str) -> Option<String> {
+    const START: &str = "  <ds:Signature xmlns:ds=\"";
+    const END: &str = "</ds:Signature>\n";
+    let (before, rest) = signed.split_once(START)?;
+    let (_, after) = rest.split_once(END)?;
+    if after.contains(START) || before.contains("<ds:Signature") {
+        return None;
+    }
+    Some(format!("{before}{after}"))
+}
+
 /// Reads certificates for `sign` from PEM.
 pub fn chain_from_pem(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, DsigError> {
     read_certificates(pem).map_err(DsigError::Path)

@@ -47,6 +47,34 @@ impl Grant {
         let body_ok = self.bodies.is_empty() || self.bodies.contains(body);
         !(self.holders.is_empty() && self.bodies.is_empty()) && holder_ok && body_ok
     }
+
+    /// The grant as an unsigned export's entry names it (its digest among the inputs) and
+    /// keeps it: one line of JSON, `{"grant":…,"holders":[…],"bodies":[…]}`, the sets in
+    /// order, so the same grant is always the same bytes. An audit decides the export again
+    /// with it ([`Grant::read`]); what was granted is then on the record, not only in the
+    /// gateway's configuration of today.
+    pub fn document(&self) -> Vec<u8> {
+        let doc = serde_json::json!({"grant": self.name, "holders": self.holders, "bodies": self.bodies});
+        doc.to_string().into_bytes()
+    }
+
+    /// Reads a grant kept by [`Grant::document`]: exactly its form (bytes that the same
+    /// grant would not write are refused, so a digest names one grant).
+    pub fn read(bytes: &[u8]) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Kept {
+            grant: String,
+            holders: BTreeSet<String>,
+            bodies: BTreeSet<String>,
+        }
+        let kept: Kept = serde_json::from_slice(bytes).map_err(|e| format!("a grant: {e}"))?;
+        let grant = Grant { name: kept.grant, holders: kept.holders, bodies: kept.bodies };
+        if grant.document() != bytes {
+            return Err("a grant not in its one form (as the gateway keeps it)".into());
+        }
+        Ok(grant)
+    }
 }
 
 /// The caller of one decision.

@@ -7,12 +7,16 @@
 //! suspended, withdrawn or cancelled certificate. Only a certificate in force is exported.
 //! Once the document is read, a refusal is a decision too, and recorded.
 
-use super::{Caller, Class, Context, Decided, Decision, Refusal, Role};
+use super::{Caller, Class, Context, Decided, Decision, Grant, Refusal, Role};
+use crate::crypto::x509::Crls;
 use crate::crypto::{jws, xmldsig};
 use crate::formats::{self, Format, set_member};
-use crate::model::{AssessmentLevel, Status};
+use crate::model::{AssessmentLevel, Certificate, Status};
 use crate::store::{CertificateRecord, Effect, StatusEvent};
+use crate::trust::TrustList;
+use crate::xml::Limits;
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 /// What an exporter asks for.
 #[derive(Debug, Clone, Copy)]
@@ -31,8 +35,6 @@ pub fn may_export(caller: &Caller) -> bool {
     caller.role == Role::Exporter || caller.exporter.is_some()
 }
 
-/// The export decision: the answer is what the exporter is given (and what is stored
-/// under the export's id), without its receipt.
 /// Whether a CN XML document comes signed (by its CB, checked by the caller): then it may
 /// change registered facts, and no exporter grant is needed.
 pub fn cb_signed(document: &[u8]) -> bool {
@@ -91,6 +93,107 @@ pub fn may_register(
     Ok(())
 }
 
+/// What an export is decided with besides the document: the trust list in force (in date),
+/// the CRLs, the time, the grant an unsigned document is exported under, and what the
+/// register holds of the certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct Grounds<'a> {
+    pub list: &'a TrustList,
+    pub crls: &'a Crls,
+    pub now: OffsetDateTime,
+    pub limits: &'a Limits,
+    /// The caller's grant, for an unsigned document (a signed one needs none).
+    pub grant: Option<&'a Grant>,
+    /// Who the export is logged as (named in a refusal).
+    pub actor: &'a str,
+    pub registered: Option<&'a CertificateRecord>,
+}
+
+/// An export decided, before anything is made of it: the certificate as it is exported
+/// (its assessment level as of the decision), the checks it passed, and the reason its
+/// entry carries.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub cert: Certificate,
+    pub checks: Vec<Value>,
+    pub reason: &'static str,
+}
+
+/// The export decision on a certificate read from `document`: signed by the issuing CB's
+/// registered signer, or unsigned and within the grant; then registrable over what the
+/// register holds ([`may_register`]). Every refusal here is a decision, logged. The
+/// gateway's rule ([`export`]) and an audit's, which decides a logged export again with it.
+pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Result<Judged, Refusal> {
+    let Grounds { list, now, .. } = *grounds;
+    let mut checks =
+        vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
+    // A present signature must verify, by a signer of the issuing CB.
+    let signed = cb_signed(document);
+    if signed {
+        let anchors = list.anchors_for_cb(cert.issuer_id(), now);
+        let signer = match super::verify_xml(document, &anchors, grounds.crls, now, grounds.limits) {
+            Ok(v) => v.signer_certificate.unwrap_or_default(),
+            Err(e) => return Err(Refusal::new(Class::Invalid, e.code(), format!("the CB's signature: {e}"))),
+        };
+        // Chaining to the CB's accreditor is not enough: another CB's signer under the same
+        // root would do. Only the issuing CB's own registered signer vouches for its facts.
+        if !list.grants_signer(cert.issuer_id(), &signer, now) {
+            return Err(Refusal::new(
+                Class::Invalid,
+                "trust.signer_not_listed",
+                format!("the signer is not a registered signing certificate of '{}'", cert.issuer_id()),
+            ));
+        }
+        checks.push(json!({"check": "signature", "outcome": "pass", "reason": "sig.valid", "message": "signed by the issuing CB"}));
+    } else {
+        let holder = cert.holder.credit_code.as_ref().map(|c| c.as_str());
+        if !grounds.grant.is_some_and(|g| g.covers(holder, cert.issuer_id())) {
+            return Err(Refusal::new(
+                Class::Forbidden,
+                "auth.not_your_certificate",
+                format!(
+                    "{} is not granted holder {} nor certification body {}: send the CN XML signed by its CB",
+                    grounds.actor,
+                    holder.unwrap_or("(none)"),
+                    cert.issuer_id()
+                ),
+            ));
+        }
+        checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
+    }
+    may_register(&cert, signed, grounds.registered, crate::model::china_date(now), grounds.limits)?;
+    checks.push(json!({"check": "validity", "outcome": "pass", "reason": "validity.in_force", "message": "in force"}));
+
+    // assessmentLevel from the trust decision, as of now.
+    let mut cert = cert;
+    cert.assessment_level = crate::recognition::assessment_level(list, &cert, now);
+    let reason =
+        if cert.assessment_level == AssessmentLevel::GlobalMRA { "trust.mra_active" } else { "trust.mra_none" };
+    Ok(Judged { cert, checks, reason })
+}
+
+/// The receipt link an exported credential carries (it cannot hold its own receipt: the
+/// log entry records the credential's hash): a public, fresh proof by export id.
+pub fn receipt_link(public_base: &str, id: &str) -> Value {
+    json!({
+        "type": ["SecureLink", "Link"],
+        "linkURL": format!("{public_base}/v1/receipts/{id}"),
+        "linkName": "mrgate transparency-log receipt",
+        "linkType": "https://mrgate.example/linkTypes/log-receipt",
+        "encryptionMethod": "none",
+    })
+}
+
+/// The UNTP credential's payload: the rendering with its receipt link.
+pub fn credential_payload(rendered: &[u8], receipt_link: &Value) -> Option<Value> {
+    let mut v = serde_json::from_slice::<Value>(rendered).ok()?;
+    set_member(v.get_mut("credentialSubject")?, "auditableEvidence", receipt_link.clone());
+    Some(v)
+}
+
+/// The export decision ([`judge`]), and what it makes: the documents in the formats asked
+/// for, signed, and the certificate registered. The answer is what the exporter is given
+/// (and what is stored under the export's id), without its receipt.
 pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decided<Value> {
     if !may_export(caller) {
         return Err(Refusal::role(caller, "exports need an exporter client certificate or bearer token"));
@@ -103,69 +206,33 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         Refusal::new(class, e.code(), e.to_string())
     })?;
     let list = ctx.trust_list_in_date()?;
-    let mut entry = ctx.entry("export", &caller.actor, vec![super::digest(document)], "exported");
-    // From here on the document is read and the caller known: a refusal is recorded.
-    let refused =
-        |class: Class, reason: &str, detail: String| Refusal::new(class, reason, detail).logged(entry.clone());
-
-    let mut checks =
-        vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
-    // A present signature must verify, by a signer of the issuing CB.
-    let cb_signed = cb_signed(document);
-    if cb_signed {
-        let signer = match ctx.verify_xml(document, &list.anchors_for_cb(cert.issuer_id(), ctx.now)) {
-            Ok(v) => v.signer_certificate.unwrap_or_default(),
-            Err(e) => return Err(refused(Class::Invalid, e.code(), format!("the CB's signature: {e}"))),
-        };
-        // Chaining to the CB's accreditor is not enough: another CB's signer under the same
-        // root would do. Only the issuing CB's own registered signer vouches for its facts.
-        if !list.grants_signer(cert.issuer_id(), &signer, ctx.now) {
-            return Err(refused(
-                Class::Invalid,
-                "trust.signer_not_listed",
-                format!("the signer is not a registered signing certificate of '{}'", cert.issuer_id()),
-            ));
-        }
-        checks.push(json!({"check": "signature", "outcome": "pass", "reason": "sig.valid", "message": "signed by the issuing CB"}));
-    } else {
-        let holder = cert.holder.credit_code.as_ref().map(|c| c.as_str());
-        if !caller.exporter.as_ref().is_some_and(|g| g.covers(holder, cert.issuer_id())) {
-            return Err(refused(
-                Class::Forbidden,
-                "auth.not_your_certificate",
-                format!(
-                    "{} is not granted holder {} nor certification body {}: send the CN XML signed by its CB",
-                    caller.actor,
-                    holder.unwrap_or("(none)"),
-                    cert.issuer_id()
-                ),
-            ));
-        }
-        checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
+    // An unsigned document is decided under the caller's grant: the entry names it and
+    // keeps it beside the document, so an audit decides the export again as it was.
+    let grant = caller.exporter.as_deref().filter(|_| !cb_signed(document));
+    let mut inputs = vec![super::digest(document)];
+    let mut kept = vec![super::keep(document)];
+    if let Some(g) = grant {
+        let granted = g.document();
+        inputs.push(super::digest(&granted));
+        kept.push(super::keep(&granted));
     }
+    let mut entry = ctx.entry("export", &caller.actor, inputs, "exported");
     let registered = ctx.store.certificate(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?;
-    if let Err(refusal) =
-        may_register(&cert, cb_signed, registered.as_ref(), crate::model::china_date(ctx.now), &ctx.limits)
-    {
-        return Err(refusal.logged(entry));
-    }
-    checks.push(json!({"check": "validity", "outcome": "pass", "reason": "validity.in_force", "message": "in force"}));
-
-    // assessmentLevel from the trust decision, as of now.
-    let mut cert = cert;
-    cert.assessment_level = crate::recognition::assessment_level(list, &cert, ctx.now);
-    let mra = cert.assessment_level == AssessmentLevel::GlobalMRA;
+    let grounds = Grounds {
+        list,
+        crls: ctx.crls,
+        now: ctx.now,
+        limits: &ctx.limits,
+        grant,
+        actor: &caller.actor,
+        registered: registered.as_ref(),
+    };
+    // From here on the document is read and the caller known: a refusal is recorded.
+    let Judged { cert, checks, reason } =
+        judge(document, cert, &grounds).map_err(|r| r.logged(entry.clone()).keeping(&kept))?;
 
     let id = crate::crypto::random_id();
-    // The credential cannot hold its own receipt (the log entry records the credential's
-    // hash), so it links to where the receipt is served: a public, fresh proof by export id.
-    let receipt_link = json!({
-        "type": ["SecureLink", "Link"],
-        "linkURL": format!("{}/v1/receipts/{id}", ctx.public_base),
-        "linkName": "mrgate transparency-log receipt",
-        "linkType": "https://mrgate.example/linkTypes/log-receipt",
-        "encryptionMethod": "none",
-    });
+    let receipt_link = receipt_link(&ctx.public_base, &id);
     let signing_failed = |e: &dyn std::fmt::Display, code: &str| Refusal::new(Class::Internal, code, e.to_string());
     let mut documents = serde_json::Map::new();
     let mut losses = serde_json::Map::new();
@@ -174,15 +241,9 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         let rendered = formats::render(format, &cert);
         let out = match format {
             Format::UntpDcc => {
-                let compact = serde_json::from_slice::<Value>(&rendered.bytes)
-                    .map(|mut v| {
-                        // The rendered credential always has its credentialSubject object.
-                        if let Some(subject) = v.get_mut("credentialSubject") {
-                            set_member(subject, "auditableEvidence", receipt_link.clone());
-                        }
-                        v
-                    })
-                    .and_then(|v| serde_json::to_vec(&v))
+                // The rendered credential always has its credentialSubject object.
+                let compact = credential_payload(&rendered.bytes, &receipt_link)
+                    .and_then(|v| serde_json::to_vec(&v).ok())
                     .unwrap_or_default();
                 jws::sign(&compact, ctx.signing_key, ctx.signing_chain, None, true)
                     .map_err(|e| signing_failed(&e, e.code()))?
@@ -200,6 +261,9 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
             _ => String::from_utf8_lossy(&rendered.bytes).to_string(),
         };
         outputs.push(super::digest(out.as_bytes()));
+        // Kept with the entry: an audit checks each is what the rules make of the
+        // certificate, signed by the gateway.
+        kept.push(super::keep(out.as_bytes()));
         documents.insert(format.as_str().into(), json!(out));
         losses.insert(format.as_str().into(), json!(rendered.loss.lost));
     }
@@ -221,7 +285,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         reference: format!("export:{id}"),
     };
     entry.outputs = outputs;
-    entry.reasons = vec![if mra { "trust.mra_active".into() } else { "trust.mra_none".into() }];
+    entry.reasons = vec![reason.into()];
     let body = json!({
         "id": id,
         "issuer": cert.issuer_id(),
@@ -236,12 +300,12 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     // certificate that can be looked up always has its export in the log, and a logged
     // export was always registered.
     let as_read = registered.map(|r| (r.document, r.status));
-    // The document is kept with the entry: an audit replays the register from it.
-    let effects = vec![
-        super::keep(document),
+    // The documents are kept with the entry: an audit decides the export again from them.
+    let mut effects = kept;
+    effects.extend([
         Effect::ExpectCertificate { issuer: record.issuer.clone(), number: record.number.clone(), as_read },
         Effect::PutCertificate { record, event },
         Effect::PutDecision { id: id.clone(), kind: "export".into(), json: body.to_string() },
-    ];
+    ]);
     Ok(Decision::new(body, entry, effects).recording_conflicts())
 }

@@ -48,7 +48,8 @@ pub const RULE_SET: &str = "1";
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.
 pub struct Context<'a> {
-    /// The time of the decision, from the gateway's clock.
+    /// The time of the decision, from the gateway's clock, to the second
+    /// ([`to_the_second`]): the time its entry records.
     pub now: OffsetDateTime,
     /// The trust list in force when the decision started.
     pub trust_list: Arc<TrustList>,
@@ -116,18 +117,7 @@ impl Context<'_> {
         document: &[u8],
         anchors: &[&[u8]],
     ) -> Result<crate::crypto::xmldsig::Verified, crate::crypto::xmldsig::DsigError> {
-        use crate::crypto::xmldsig::{KeySource, Options, Profile};
-        let anchors = crate::recognition::anchors_of(anchors);
-        let options = Options {
-            key: KeySource::Trusted {
-                anchors: &anchors,
-                crls: if self.crls.is_empty() { None } else { Some(self.crls) },
-                at: self.now.unix_timestamp().max(0) as u64,
-            },
-            allow_sha1: false,
-            profile: Profile::Enveloped,
-        };
-        crate::crypto::xmldsig::verify(document, &self.limits, &options)
+        verify_xml(document, anchors, self.crls, self.now, &self.limits)
     }
 
     /// The rules this decision is made with, as its entry names them.
@@ -275,6 +265,29 @@ impl<A> Decision<A> {
 /// A decision's outcome before it is recorded.
 pub type Decided<A> = Result<Decision<A>, Refusal>;
 
+/// Verifies an enveloped XML signature whose signer chains to `anchors` at `now` (a CB's
+/// signed CN XML, a partner's PT document): the gateway's rule, and an audit's.
+pub fn verify_xml(
+    document: &[u8],
+    anchors: &[&[u8]],
+    crls: &Crls,
+    now: OffsetDateTime,
+    limits: &Limits,
+) -> Result<crate::crypto::xmldsig::Verified, crate::crypto::xmldsig::DsigError> {
+    use crate::crypto::xmldsig::{KeySource, Options, Profile};
+    let anchors = crate::recognition::anchors_of(anchors);
+    let options = Options {
+        key: KeySource::Trusted {
+            anchors: &anchors,
+            crls: if crls.is_empty() { None } else { Some(crls) },
+            at: now.unix_timestamp().max(0) as u64,
+        },
+        allow_sha1: false,
+        profile: Profile::Enveloped,
+    };
+    crate::crypto::xmldsig::verify(document, limits, &options)
+}
+
 /// `sha256:<hex>` of a document, as log entries name their inputs and outputs.
 pub fn digest(document: &[u8]) -> String {
     document_digest(document)
@@ -284,6 +297,14 @@ pub fn digest(document: &[u8]) -> String {
 /// from what the entry names.
 pub fn keep(document: &[u8]) -> Effect {
     Effect::KeepDocument { digest: digest(document), document: document.to_vec() }
+}
+
+/// A decision's time: the clock's, to the second. A decision is made at the very time its
+/// entry records (which is to the second), so that one made just after a deadline is not
+/// logged at the deadline, and an audit deciding it again at the logged time decides it
+/// the same.
+pub fn to_the_second(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(0).unwrap_or(t)
 }
 
 /// A time as RFC 3339 to the second, the form every recorded time takes.

@@ -9,10 +9,13 @@
 //! A round is read by its partners and the operator only.
 
 use super::{Caller, Class, Context, Decided, Decision, Refusal, Role, bodies_of};
+use crate::crypto::x509::Crls;
 use crate::crypto::xmldsig;
 use crate::ledger::entry::Entry;
 use crate::pt::exchange::{self, Input, Round, SubmissionRef, SubmittedResult};
 use crate::store::{Effect, PtReportRecord, PtResultRecord, PtRoundRecord, PtSubmissionRecord};
+use crate::trust::TrustList;
+use crate::xml::Limits;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -24,9 +27,22 @@ fn partner(caller: &Caller) -> Result<&str, Refusal> {
 /// Verifies a document signed by one of `partner`'s bodies; returns its document element.
 fn verify_partner_document(ctx: &Context<'_>, document: &[u8], partner: &str) -> Result<crate::xml::Element, Refusal> {
     let list = ctx.trust_list_in_date()?;
+    partner_document(list, ctx.crls, ctx.now, &ctx.limits, document, partner)
+}
+
+/// Verifies `document` as signed, at `now`, by a granted signer of one of `partner`'s
+/// bodies in `list` (in date): the gateway's rule, and an audit's.
+pub fn partner_document(
+    list: &TrustList,
+    crls: &Crls,
+    now: OffsetDateTime,
+    limits: &Limits,
+    document: &[u8],
+    partner: &str,
+) -> Result<crate::xml::Element, Refusal> {
     let bodies = bodies_of(list, partner);
-    let anchors: Vec<&[u8]> = bodies.iter().flat_map(|b| list.anchors_for_cb(b, ctx.now)).collect();
-    let verified = ctx.verify_xml(document, &anchors).map_err(|e| {
+    let anchors: Vec<&[u8]> = bodies.iter().flat_map(|b| list.anchors_for_cb(b, now)).collect();
+    let verified = super::verify_xml(document, &anchors, crls, now, limits).map_err(|e| {
         if e.is_syntax() {
             Refusal::new(Class::Malformed, e.code(), format!("the document: {e}"))
         } else {
@@ -34,7 +50,7 @@ fn verify_partner_document(ctx: &Context<'_>, document: &[u8], partner: &str) ->
         }
     })?;
     let signer = verified.signer_certificate.unwrap_or_default();
-    if !bodies.iter().any(|b| list.grants_signer(b, &signer, ctx.now)) {
+    if !bodies.iter().any(|b| list.grants_signer(b, &signer, now)) {
         return Err(Refusal::new(
             Class::Invalid,
             "trust.signer_not_listed",
@@ -63,18 +79,20 @@ pub fn stored_round(ctx: &Context<'_>, id: &str) -> Result<(PtRoundRecord, Round
     Ok((record, round))
 }
 
+/// Refuses a partner that is not in round `id` (`round`).
+pub fn in_round(round: &Round, id: &str, partner: &str) -> Result<(), Refusal> {
+    if !round.partners.iter().any(|p| p == partner) {
+        return Err(Refusal::new(Class::Forbidden, "auth.not_in_round", format!("'{partner}' is not in round '{id}'")));
+    }
+    Ok(())
+}
+
 /// A round that `caller` may read: a partner in it, or the operator.
 pub fn readable_round(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
     match &caller.role {
         Role::Partner(p) => {
             let r = stored_round(ctx, id)?;
-            if !r.1.partners.iter().any(|x| x == p) {
-                return Err(Refusal::new(
-                    Class::Forbidden,
-                    "auth.not_in_round",
-                    format!("'{p}' is not in round '{id}'"),
-                ));
-            }
+            in_round(&r.1, id, p)?;
             Ok(r)
         }
         Role::Operator => stored_round(ctx, id),
@@ -97,11 +115,9 @@ fn entry(ctx: &Context<'_>, caller: &Caller, kind: &str, inputs: Vec<String>, ve
     ctx.entry(kind, &caller.actor, inputs, verdict)
 }
 
-/// Defining a round: the provider's signed definition. The answer is the round.
-pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Round> {
-    let partner = partner(caller)?;
-    let root = verify_partner_document(ctx, document, partner)?;
-    let round = exchange::read_round(&root).map_err(read_error)?;
+/// Whether `partner` may define `round` at `now`: its provider, naming partners that are
+/// bodies of `list`, with a deadline still to come. The gateway's rule and an audit's.
+pub fn may_define(list: &TrustList, round: &Round, partner: &str, now: OffsetDateTime) -> Result<(), Refusal> {
     if round.provider != partner {
         return Err(Refusal::new(
             Class::Forbidden,
@@ -109,20 +125,29 @@ pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Ro
             format!("the round's provider is '{}', the caller is '{partner}'", round.provider),
         ));
     }
-    if let Some(unknown) = round.partners.iter().find(|p| ctx.trust_list.body(p).is_none()) {
+    if let Some(unknown) = round.partners.iter().find(|p| list.body(p).is_none()) {
         return Err(Refusal::new(
             Class::Invalid,
             "pt.partner_unknown",
             format!("partner '{unknown}' is not a body in the trust list"),
         ));
     }
-    if round.deadline <= ctx.now {
+    if round.deadline <= now {
         return Err(Refusal::new(
             Class::Invalid,
             "pt.deadline_passed",
             format!("the deadline {} has already passed", round.deadline),
         ));
     }
+    Ok(())
+}
+
+/// Defining a round: the provider's signed definition. The answer is the round.
+pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Round> {
+    let partner = partner(caller)?;
+    let root = verify_partner_document(ctx, document, partner)?;
+    let round = exchange::read_round(&root).map_err(read_error)?;
+    may_define(&ctx.trust_list, &round, partner, ctx.now)?;
     let record = PtRoundRecord {
         id: round.id.clone(),
         provider: round.provider.clone(),
@@ -132,12 +157,13 @@ pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Ro
     };
     let entry = entry(ctx, caller, "pt-round", vec![super::digest(document)], "defined");
     // A round id already defined is a conflict the store finds; nothing is then logged.
-    Ok(Decision::new(round, entry, vec![Effect::PutPtRound(record)]))
+    // The definition is kept with the entry: an audit decides the round from it.
+    Ok(Decision::new(round, entry, vec![super::keep(document), Effect::PutPtRound(record)]))
 }
 
-/// Refuses a result received now once the round's deadline has passed.
-fn taking_results(ctx: &Context<'_>, round: &Round, id: &str) -> Result<(), Refusal> {
-    if ctx.now > round.deadline {
+/// Refuses a result received at `now` once the round's deadline has passed.
+pub fn taking_results(now: OffsetDateTime, round: &Round, id: &str) -> Result<(), Refusal> {
+    if now > round.deadline {
         return Err(Refusal::new(
             Class::Conflict,
             "pt.deadline_passed",
@@ -165,25 +191,9 @@ impl Submission {
     }
 }
 
-/// Reads and checks a partner's signed results for its participants in round `id`.
-/// Returns it with the round it is for.
-pub fn submission(
-    ctx: &Context<'_>,
-    caller: &Caller,
-    id: &str,
-    document: &[u8],
-) -> Result<(Submission, Round), Refusal> {
-    let partner = partner(caller)?;
-    let (record, round) = stored_round(ctx, id)?;
-    if !round.partners.iter().any(|p| p == partner) {
-        return Err(Refusal::new(Class::Forbidden, "auth.not_in_round", format!("'{partner}' is not in round '{id}'")));
-    }
-    if let Some(at) = &record.closed_at {
-        return Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' closed at {at}")));
-    }
-    taking_results(ctx, &round, id)?;
-    let root = verify_partner_document(ctx, document, partner)?;
-    let submission = exchange::read_submission(&root).map_err(read_error)?;
+/// Whether `partner`'s `submission` may go into round `id` (`round`): for that round,
+/// submitted by the partner, for the round's measurands. The gateway's rule and an audit's.
+pub fn may_submit(round: &Round, id: &str, partner: &str, submission: &exchange::Submission) -> Result<(), Refusal> {
     if submission.round != id {
         return Err(Refusal::new(
             Class::Invalid,
@@ -205,6 +215,27 @@ pub fn submission(
             format!("participant '{}': round '{id}' has no measurand '{}'", r.participant, r.measurand),
         ));
     }
+    Ok(())
+}
+
+/// Reads and checks a partner's signed results for its participants in round `id`.
+/// Returns it with the round it is for.
+pub fn submission(
+    ctx: &Context<'_>,
+    caller: &Caller,
+    id: &str,
+    document: &[u8],
+) -> Result<(Submission, Round), Refusal> {
+    let partner = partner(caller)?;
+    let (record, round) = stored_round(ctx, id)?;
+    in_round(&round, id, partner)?;
+    if let Some(at) = &record.closed_at {
+        return Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' closed at {at}")));
+    }
+    taking_results(ctx.now, &round, id)?;
+    let root = verify_partner_document(ctx, document, partner)?;
+    let submission = exchange::read_submission(&root).map_err(read_error)?;
+    may_submit(&round, id, partner, &submission)?;
     let digest = super::digest(document);
     let stored = PtSubmissionRecord {
         round: id.to_string(),
@@ -232,7 +263,7 @@ pub fn submission(
 /// results; the store refuses it (`pt.results_changed`) if that is no longer so when it
 /// commits, and it is then decided again.
 pub fn submit(ctx: &Context<'_>, caller: &Caller, round: &Round, submission: &Submission) -> Decided<()> {
-    taking_results(ctx, round, &submission.round)?;
+    taking_results(ctx.now, round, &submission.round)?;
     let current = ctx.store.pt_results(&submission.round).map_err(|e| Refusal::store(&e))?;
     let replacing = submission
         .results
@@ -245,7 +276,8 @@ pub fn submit(ctx: &Context<'_>, caller: &Caller, round: &Round, submission: &Su
         entry.reasons = vec!["pt.replaced".into()];
     }
     let effect = Effect::PutPtSubmission { submission: stored, results: submission.results.clone(), replacing };
-    Ok(Decision::new((), entry, vec![effect]))
+    // The document is kept with the entry: an audit decides the submission from it.
+    Ok(Decision::new((), entry, vec![super::keep(&submission.stored.document), effect]))
 }
 
 /// Checks that `caller` may close round `id` now: its provider, after the deadline, with
@@ -351,6 +383,8 @@ pub fn report(
     // be read is always in the log. (A report that fails here, say a concurrent close won,
     // logs nothing; closing again makes it anew.)
     let effects = vec![
+        // Kept with the entry: an audit checks it is what the results make, signed.
+        super::keep(&stored.xml),
         Effect::PutPtReport { id: id.clone(), report: stored },
         Effect::PutDecision { id: report_id(id), kind: "pt-report".into(), json: body.to_string() },
     ];

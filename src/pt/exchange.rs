@@ -545,7 +545,10 @@ pub fn evaluate_round(
         .measurands
         .iter()
         .map(|m| {
-            let mine: Vec<Input> = inputs.iter().filter(|i| i.result.measurand == m.id).cloned().collect();
+            let mut mine: Vec<Input> = inputs.iter().filter(|i| i.result.measurand == m.id).cloned().collect();
+            // In participants' order, whatever order the results were read in (a store's
+            // collation, an audit's replay): the same results make the same report.
+            mine.sort_by(|a, b| a.result.participant.cmp(&b.result.participant));
             let outcome = evaluate_measurand(m, &mine);
             MeasurandReport {
                 id: m.id.clone(),

@@ -617,7 +617,7 @@ impl App {
     pub fn context(&self) -> crate::decisions::Context<'_> {
         self.follow_rules();
         crate::decisions::Context {
-            now: self.now(),
+            now: crate::decisions::to_the_second(self.now()),
             trust_list: self.trust_list(),
             table: self.table(),
             crls: &self.crls,

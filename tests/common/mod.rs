@@ -107,6 +107,7 @@ pub fn xmllint_schema(schema: &str, document: &[u8]) -> (bool, String) {
         Command::new("xmllint").arg("--noout").arg("--schema").arg(&schema).arg(&doc).output().expect("run xmllint");
     (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
 }
+pub mod audit;
 pub mod gateway;
 pub mod go;
 pub mod partners;

@@ -12,6 +12,15 @@
 //! - `notice` entries: the kept notice through the gateway's own checks
 //!   ([`crate::decisions::notice::judge`]) and the store's admission
 //!   ([`crate::notice::admit`]);
+//! - `export` entries: the kept CN XML and, for an unsigned one, the exporter's grant the
+//!   entry names and keeps, through the gateway's export rule
+//!   ([`crate::decisions::export::judge`]); each output it made held byte for byte against
+//!   what the rules make of the certificate, signed by the gateway at the decision's time
+//!   (`export.rs`);
+//! - PT steps (`pt-round`, `pt-results`, `pt-close`, `pt-report`): each partner document
+//!   through the gateway's own checks ([`crate::decisions::pt`]), the rounds' state (open,
+//!   closed, the results that stand) rebuilt from the log alone, the report evaluated again
+//!   and held byte for byte against the signed one kept (`pt.rs`);
 //! - `trust-list` and `equivalence-table` installs: the stored version is the one the entry
 //!   names (its bytes hash to the named digest), it verifies under the install policy at
 //!   the install's time, and its sequence is higher than the one before it in the log;
@@ -23,15 +32,18 @@
 //! and notices before the decision, from the documents their entries name — never taken
 //! from the gateway's account of a certificate's history.
 //!
-//! Exports and PT entries are counted as not re-derived (an export's decision reads the
-//! exporter's grant, which is the gateway's configuration, and its outputs are signed
-//! afresh; a round's statistics read its submissions), exports being replayed into the
-//! register; so are verifications on the public page (an anonymous caller's document is
-//! not kept) and decisions of format 1 (they name no rule versions). A decision of a rule
-//! set this build does not have is a disagreement: nothing can vouch for it here.
+//! Not re-derived, and counted as such: verifications on the public page (an anonymous
+//! caller's document is not kept), decisions of format 1 (they name no rule versions), and
+//! a refusal at commit (the register changed between the decision and its commit: the race
+//! cannot be replayed, but what it interrupted is decided again and must have been
+//! granted). A decision of a rule set this build does not have, and an entry of a kind the
+//! gateway does not write, are disagreements: nothing can vouch for them here.
 //!
 //! What it must never do: write anything, or count an entry it could not decide again as
 //! agreeing.
+
+mod export;
+mod pt;
 
 use crate::crypto::x509::Crls;
 use crate::decisions::RULE_SET;
@@ -109,7 +121,8 @@ pub struct Audit<'a> {
 pub struct Disagreement {
     pub index: u64,
     pub kind: String,
-    /// `audit.verdict`, `audit.document`, `audit.rules`, `audit.install`, `audit.entry`.
+    /// `audit.verdict`, `audit.output`, `audit.document`, `audit.rules`, `audit.install`,
+    /// `audit.entry`, `audit.tree`.
     pub reason: &'static str,
     pub detail: String,
 }
@@ -168,6 +181,7 @@ impl Audit<'_> {
             register: LogRegister::default(),
             format_2: false,
             exported: std::collections::HashSet::new(),
+            rounds: pt::LogRounds::default(),
             installed: HashMap::new(),
             now: OffsetDateTime::now_utc(),
             latest: None,
@@ -246,6 +260,8 @@ struct Walk<'a, 's> {
     /// The digests of the documents the gateway exported so far: the only documents its own
     /// signature stands for (one it signed but never exported is not its export).
     exported: std::collections::HashSet<String>,
+    /// The PT rounds as the log made them.
+    rounds: pt::LogRounds,
     /// When each rule document came into force, by digest, from its install entry (never
     /// the gateway's own record of it).
     installed: HashMap<String, OffsetDateTime>,
@@ -348,15 +364,19 @@ impl Walk<'_, '_> {
         match entry.kind.as_str() {
             "trust-list" | "equivalence-table" => self.report.re_derived += 1,
             // A rule set this build does not have cannot be decided again, nor vouched for.
-            _ if rule_set != RULE_SET && entry.kind == "recognition" => {
+            _ if rule_set != RULE_SET => {
                 let detail =
                     format!("rule set {rule_set} is not this audit's ({RULE_SET}): audit it with a build of it");
                 self.disagree(index, &entry.kind, "audit.rules", detail);
             }
             "recognition" => self.recognition(index, &entry),
-            "export" => self.replay_export(index, &entry),
+            "export" => self.export(index, &entry),
+            "pt-round" | "pt-results" | "pt-close" | "pt-report" => self.pt(index, &entry),
             "notice" => self.notice(index, &entry),
-            other => self.skip(other),
+            other => {
+                let detail = format!("'{other}' is no kind of entry the gateway writes");
+                self.disagree(index, other, "audit.entry", detail);
+            }
         }
     }
 
@@ -549,6 +569,40 @@ impl Walk<'_, '_> {
         }
     }
 
+    /// The trust list an entry names, verified at its install's time (checked by the
+    /// install's own entry): `None`, with the disagreement noted, when it cannot be had.
+    fn named_list(&mut self, index: u64, entry: &Entry) -> Option<Arc<TrustList>> {
+        let Rules::V2 { trust_list: Some(named), .. } = &entry.rules else {
+            self.disagree(index, &entry.kind, "audit.rules", "a decision names no trust list".into());
+            return None;
+        };
+        let at = self.installed.get(&named.digest).copied().unwrap_or_else(|| entry_time(entry));
+        match self.list(&named.digest, at) {
+            Ok(l) => Some(l),
+            Err(why) => {
+                self.disagree(index, &entry.kind, "audit.rules", format!("trust list {}: {why}", named.sequence));
+                None
+            }
+        }
+    }
+
+    /// The equivalence table an entry names, as [`Walk::named_list`].
+    fn named_table(&mut self, index: u64, entry: &Entry) -> Option<Arc<signed::Version>> {
+        let Rules::V2 { equivalence_table: Some(named), .. } = &entry.rules else {
+            self.disagree(index, &entry.kind, "audit.rules", "a decision names no equivalence table".into());
+            return None;
+        };
+        let at = self.installed.get(&named.digest).copied().unwrap_or_else(|| entry_time(entry));
+        match self.table(named, at) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                let detail = format!("equivalence table {}: {why}", named.sequence);
+                self.disagree(index, &entry.kind, "audit.rules", detail);
+                None
+            }
+        }
+    }
+
     /// A verification or recognition decided again.
     fn recognition(&mut self, index: u64, entry: &Entry) {
         let kind = entry.kind.clone();
@@ -568,9 +622,6 @@ impl Walk<'_, '_> {
                 }
             }
         }
-        let Rules::V2 { trust_list: Some(list_named), equivalence_table: Some(table_named), .. } = &entry.rules else {
-            return self.disagree(index, &kind, "audit.rules", "a decision names no trust list or table".into());
-        };
         // A verification (valid | invalid) accepts the gateway's own exports; a partner's
         // recognition (recognized | refused) the trust list alone.
         let verification = match entry.verdict.as_str() {
@@ -594,23 +645,8 @@ impl Walk<'_, '_> {
         let Some(input) = self.one_input(index, entry) else { return };
         let Some(document) = self.document(index, &kind, input) else { return };
         let time = entry_time(entry);
-        // The rule documents verify at their installs' times, checked by their own entries.
-        let list_time = self.installed.get(&list_named.digest).copied().unwrap_or(time);
-        let list = match self.list(&list_named.digest, list_time) {
-            Ok(l) => l,
-            Err(why) => {
-                let detail = format!("trust list {}: {why}", list_named.sequence);
-                return self.disagree(index, &kind, "audit.rules", detail);
-            }
-        };
-        let table_time = self.installed.get(&table_named.digest).copied().unwrap_or(time);
-        let table = match self.table(table_named, table_time) {
-            Ok(t) => t,
-            Err(why) => {
-                let detail = format!("equivalence table {}: {why}", table_named.sequence);
-                return self.disagree(index, &kind, "audit.rules", detail);
-            }
-        };
+        let Some(list) = self.named_list(index, entry) else { return };
+        let Some(table) = self.named_table(index, entry) else { return };
         let ctx = crate::recognition::Context {
             trust_list: &list,
             equivalence: &table.table,
@@ -674,53 +710,12 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// An export, replayed into the register: the certificate it exported is registered
-    /// valid (only a certificate in force is exported).
-    fn replay_export(&mut self, index: u64, entry: &Entry) {
-        match entry.verdict.as_str() {
-            "exported" => {}
-            "refused" => return self.skip("export"),
-            other => {
-                let detail = format!("'{other}' is no verdict of an export");
-                return self.disagree(index, &entry.kind, "audit.verdict", detail);
-            }
-        }
-        let Some(input) = self.one_input(index, entry) else { return };
-        let Some(document) = self.document(index, &entry.kind, input) else { return };
-        let cert = match crate::formats::parse(crate::formats::Format::CnXml, &document, &self.audit.limits) {
-            Ok(cert) => cert,
-            Err(e) => {
-                let detail = format!("the exported document does not read: [{}] {e}", e.code());
-                return self.disagree(index, &entry.kind, "audit.document", detail);
-            }
-        };
-        // What the export may register over the register as the log made it: the
-        // gateway's own rule. (The grant an unsigned export needs is the gateway's
-        // configuration, and the CB's signature is not checked here: not re-derived.)
-        let held = self.register.record(cert.issuer_id(), cert.number.as_str());
-        let cb_signed = crate::decisions::export::cb_signed(&document);
-        let day = crate::model::china_date(entry_time(entry));
-        if let Err(refusal) =
-            crate::decisions::export::may_register(&cert, cb_signed, held.as_ref(), day, &self.audit.limits)
-        {
-            let detail = format!("logged exported, but the register as the log made it refuses it: {refusal}");
-            return self.disagree(index, &entry.kind, "audit.verdict", detail);
-        }
-        let registered = crate::decisions::register::registered_as(&cert).bytes;
-        self.register.put(cert.issuer_id(), cert.number.as_str(), Some(cert.status), registered);
-        self.exported.extend(entry.outputs.iter().cloned());
-        self.skip("export");
-    }
-
     /// A notice decided again: the gateway's own checks ([`crate::decisions::notice::judge`])
     /// under the trust list it names, at its time, against the register as the log made it;
     /// then the store's admission ([`crate::notice::admit`]: not a replay, not stale, an
     /// allowed change) against the same. Applied, it changes the register.
     fn notice(&mut self, index: u64, entry: &Entry) {
         let kind = entry.kind.clone();
-        let Rules::V2 { trust_list: Some(list_named), .. } = &entry.rules else {
-            return self.disagree(index, &kind, "audit.rules", "a decision names no trust list".into());
-        };
         let Some(partner) = entry.actor.strip_prefix("partner:") else {
             let detail = format!("a notice relayed by '{}', who is no partner", entry.actor);
             return self.disagree(index, &kind, "audit.entry", detail);
@@ -731,14 +726,7 @@ impl Walk<'_, '_> {
         let Some(input) = self.one_input(index, entry) else { return };
         let Some(document) = self.document(index, &kind, input) else { return };
         let time = entry_time(entry);
-        let list_time = self.installed.get(&list_named.digest).copied().unwrap_or(time);
-        let list = match self.list(&list_named.digest, list_time) {
-            Ok(l) => l,
-            Err(why) => {
-                let detail = format!("trust list {}: {why}", list_named.sequence);
-                return self.disagree(index, &kind, "audit.rules", detail);
-            }
-        };
+        let Some(list) = self.named_list(index, entry) else { return };
         let token = String::from_utf8_lossy(&document).to_string();
         let register = &self.register;
         let judged = crate::decisions::notice::judge(

@@ -1,0 +1,218 @@
+//! Exports decided again, and what they made checked: the kept CN XML (and the grant an
+//! unsigned one was exported under) through the gateway's own export rule
+//! ([`crate::decisions::export::judge`]), then each output the entry names held against
+//! what the rules make of the certificate, signed by the gateway at the decision's time.
+//!
+//! What it must never do: take an output's signature for its content (a document the
+//! gateway signed is checked byte for byte against the rendering all the same), or accept
+//! an output that is not one of the export's formats.
+
+use super::{COMMIT_RACE, Walk, entry_time};
+use crate::crypto::keys::PublicKey;
+use crate::crypto::{jws, xmldsig};
+use crate::decisions::Grant;
+use crate::decisions::export::{self, Grounds};
+use crate::formats::{self, Format};
+use crate::ledger::entry::Entry;
+use crate::model::Certificate;
+
+impl Walk<'_, '_> {
+    /// An export decided again under the trust list it names, at its time, over the
+    /// register as the log made it. Exported, it registers the certificate.
+    pub(super) fn export(&mut self, index: u64, entry: &Entry) {
+        let kind = entry.kind.clone();
+        if !matches!(entry.verdict.as_str(), "exported" | "refused") {
+            let detail = format!("'{}' is no verdict of an export", entry.verdict);
+            return self.disagree(index, &kind, "audit.verdict", detail);
+        }
+        if entry.verdict != "exported" && !entry.outputs.is_empty() {
+            return self.disagree(index, &kind, "audit.entry", "a refused export names outputs".into());
+        }
+        let (input, granted) = match entry.inputs.as_slice() {
+            [input] => (input, None),
+            [input, grant] => (input, Some(grant)),
+            inputs => {
+                let detail = format!("{} inputs, an export has its document and perhaps a grant", inputs.len());
+                return self.disagree(index, &kind, "audit.entry", detail);
+            }
+        };
+        let Some(document) = self.document(index, &kind, input) else { return };
+        let grant = match granted {
+            None => None,
+            Some(digest) => {
+                let Some(bytes) = self.document(index, &kind, digest) else { return };
+                match Grant::read(&bytes) {
+                    Ok(g) => Some(g),
+                    Err(why) => return self.disagree(index, &kind, "audit.document", why),
+                }
+            }
+        };
+        // A grant is named for an unsigned document only, and is the grant of the exporter
+        // logged (under its name). Without one, an unsigned document is decided refused: a
+        // gateway cannot export unsigned without naming the grant that allowed it. (An
+        // exporter certificate without a grant is logged as `exporter:<hash>`, so the
+        // absence of a grant alone says nothing.)
+        let signed = export::cb_signed(&document);
+        let shape = match &grant {
+            Some(_) if signed => Some("a CB-signed export names a grant".to_string()),
+            Some(g) if entry.actor.strip_prefix("exporter:") != Some(g.name.as_str()) => {
+                Some(format!("the grant of '{}' names an export by '{}'", g.name, entry.actor))
+            }
+            _ => None,
+        };
+        if let Some(detail) = shape {
+            return self.disagree(index, &kind, "audit.entry", detail);
+        }
+        let cert = match formats::parse(Format::CnXml, &document, &self.audit.limits) {
+            Ok(cert) => cert,
+            Err(e) => {
+                // The gateway answers a document that does not read without logging it.
+                let detail = format!("the exported document does not read: [{}] {e}", e.code());
+                return self.disagree(index, &kind, "audit.document", detail);
+            }
+        };
+        let Some(list) = self.named_list(index, entry) else { return };
+        let time = entry_time(entry);
+        if let Err(e) = list.in_date(time) {
+            let detail = format!("logged under a trust list out of date (the gateway answers 503 unlogged): {e}");
+            return self.disagree(index, &kind, "audit.rules", detail);
+        }
+        let held = self.register.record(cert.issuer_id(), cert.number.as_str());
+        let grounds = Grounds {
+            list: &list,
+            crls: self.audit.crls,
+            now: time,
+            limits: &self.audit.limits,
+            grant: grant.as_ref(),
+            actor: &entry.actor,
+            registered: held.as_ref(),
+        };
+        let judged = export::judge(&document, cert, &grounds);
+        let (decided, reasons) = match &judged {
+            Ok(j) => ("exported", vec![j.reason.to_string()]),
+            Err(refusal) => ("refused", vec![refusal.reason.clone()]),
+        };
+        // Refused at commit because the register changed meanwhile: not replayed, but an
+        // export that would have been refused anyway cannot pass as one.
+        if entry.verdict == "refused" && entry.reasons == [COMMIT_RACE] {
+            if decided == "exported" {
+                return self.skip("refused at commit (the register changed meanwhile)");
+            }
+            let detail =
+                format!("logged refused at commit ({:?}), but decided again {decided} {reasons:?}", entry.reasons);
+            return self.disagree(index, &kind, "audit.verdict", detail);
+        }
+        if decided != entry.verdict || reasons != entry.reasons {
+            let detail = format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons);
+            return self.disagree(index, &kind, "audit.verdict", detail);
+        }
+        let Ok(judged) = judged else {
+            self.report.re_derived += 1;
+            return;
+        };
+        if let Err(detail) = self.outputs(index, entry, &judged.cert) {
+            if let Some(detail) = detail {
+                self.disagree(index, &kind, "audit.output", detail);
+            }
+            return;
+        }
+        let cert = judged.cert;
+        let registered = crate::decisions::register::registered_as(&cert).bytes;
+        self.register.put(cert.issuer_id(), cert.number.as_str(), Some(cert.status), registered);
+        self.exported.extend(entry.outputs.iter().cloned());
+        self.report.re_derived += 1;
+    }
+
+    /// Each output of an export is one of its formats, once: the rendering of `cert`, the
+    /// signed ones signed by the gateway at the decision's time. `Err(None)` when an
+    /// output could not be read (the disagreement or the failure is noted already).
+    fn outputs(&mut self, index: u64, entry: &Entry, cert: &Certificate) -> Result<(), Option<String>> {
+        if entry.outputs.is_empty() {
+            return Err(Some("an export that made no document".into()));
+        }
+        let mut made = Vec::new();
+        for digest in &entry.outputs {
+            let document = self.document(index, &entry.kind, digest).ok_or(None)?;
+            let format = self.output(&document, cert, &entry.time).map_err(|why| Some(format!("{digest}: {why}")))?;
+            if made.contains(&format) {
+                return Err(Some(format!("two {format} documents")));
+            }
+            made.push(format);
+        }
+        Ok(())
+    }
+
+    /// Which of the export's formats `document` is, checked to be what the rules make of
+    /// `cert` and, when signed, signed by one of the gateway's keys at `signed_at`.
+    fn output(&self, document: &[u8], cert: &Certificate, signed_at: &str) -> Result<Format, String> {
+        let text = std::str::from_utf8(document).map_err(|_| "not UTF-8".to_string())?;
+        if text.starts_with('<') {
+            let unsigned = self.gateway_xml(document, signed_at)?;
+            if unsigned.as_bytes() != formats::render(Format::IafXml, cert).bytes {
+                return Err("not the IAF XML the rules make of the certificate".into());
+            }
+            Ok(Format::IafXml)
+        } else if text.starts_with('{') {
+            if document != formats::render(Format::IafJson, cert).bytes {
+                return Err("not the IAF JSON the rules make of the certificate".into());
+            }
+            Ok(Format::IafJson)
+        } else {
+            let parsed = jws::parse(text).map_err(|e| format!("neither XML, JSON nor a JWS: {e}"))?;
+            let keys = self.gateway_keys();
+            if !keys.iter().any(|k| jws::verify_signature(&parsed, k).is_ok()) {
+                return Err("a credential not signed by the gateway".into());
+            }
+            // The one part the rules do not make: the export's id in its receipt link.
+            let payload: serde_json::Value =
+                serde_json::from_slice(&parsed.payload).map_err(|e| format!("the credential: {e}"))?;
+            let link = payload
+                .get("credentialSubject")
+                .and_then(|s| s.get("auditableEvidence"))
+                .ok_or("a credential without its receipt link")?;
+            let (base, id) = link
+                .get("linkURL")
+                .and_then(|u| u.as_str())
+                .and_then(|u| u.rsplit_once("/v1/receipts/"))
+                .ok_or("a credential without its receipt link")?;
+            let well_formed = id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !well_formed || *link != export::receipt_link(base, id) {
+                return Err("a receipt link not as the gateway makes it".into());
+            }
+            let expected = export::credential_payload(&formats::render(Format::UntpDcc, cert).bytes, link)
+                .and_then(|v| serde_json::to_vec(&v).ok());
+            if expected.as_deref() != Some(parsed.payload.as_slice()) {
+                return Err("not the UNTP credential the rules make of the certificate".into());
+            }
+            Ok(Format::UntpDcc)
+        }
+    }
+}
+
+impl Walk<'_, '_> {
+    /// The gateway's signing keys, from its certificates.
+    fn gateway_keys(&self) -> Vec<PublicKey> {
+        self.audit.own_signers.iter().filter_map(|c| PublicKey::from_certificate_der(c).ok()).collect()
+    }
+
+    /// An XML document the gateway signed (an IAF XML certificate, a PT report): signed by
+    /// one of its keys at `signed_at`, the signature placed as it places it. Returns the
+    /// document as it was before it was signed ([`xmldsig::unsigned_of`]).
+    pub(super) fn gateway_xml(&self, document: &[u8], signed_at: &str) -> Result<String, String> {
+        let text = std::str::from_utf8(document).map_err(|_| "not UTF-8".to_string())?;
+        let options = |key| xmldsig::Options {
+            key: xmldsig::KeySource::Configured(key),
+            allow_sha1: false,
+            profile: xmldsig::Profile::Enveloped,
+        };
+        let verified = self
+            .gateway_keys()
+            .iter()
+            .find_map(|k| xmldsig::verify(document, &self.audit.limits, &options(k)).ok())
+            .ok_or("an XML document not signed by the gateway")?;
+        if verified.signing_time.as_deref() != Some(signed_at) {
+            return Err(format!("signed at {:?}, not at the decision's time", verified.signing_time));
+        }
+        xmldsig::unsigned_of(text).ok_or_else(|| "a signature not placed as the gateway places it".into())
+    }
+}
