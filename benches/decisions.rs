@@ -98,7 +98,8 @@ fn audit_of(app: &App) -> mrgate::audit::Report {
     let audit = Audit {
         policy: &policy,
         crls: &crls,
-        own_signers: vec![app.signing_chain[0].as_ref().to_vec()],
+        gateway: vec![app.signing_chain.clone()],
+        public_base: Some(app.public_base()),
         limits: app.limits,
         checkpoints: vec![],
         format_1_until: 0,

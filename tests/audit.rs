@@ -30,10 +30,15 @@ fn signed_table(sequence: u64) -> Vec<u8> {
     mrgate::trust::equivalence_table::sign(&table_text(sequence), &key, &chain).expect("sign").into_bytes()
 }
 
-/// The example configuration, pointed at `data` (what `mrgate log audit --config` reads).
+/// The example configuration, pointed at `data` (what `mrgate log audit --config` reads),
+/// without a public URL, like the gateway that wrote the log (its receipt links name the
+/// port it was given).
 fn config_file(dir: &Path, data: &Path) -> PathBuf {
     let path = dir.join("mrgate.toml");
-    std::fs::write(&path, common::gateway::example_config_text(data)).expect("config");
+    let text = common::gateway::example_config_text(data);
+    let without = text.replace("public_url = \"https://localhost:8443\"\n", "");
+    assert_ne!(without, text, "the example names a public URL");
+    std::fs::write(&path, without).expect("config");
     path
 }
 
@@ -186,8 +191,8 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     // What an entry claims, changed in the store: each is caught.
     for (what, idx, from, to, expected) in [
         ("backdated by a year", 12, "time 2026-", "time 2025-", vec![(12, "audit.entry")]),
-        ("another rule set", 3, "rules 1\n", "rules 9\n", vec![(3, "audit.rules")]),
-        ("no rule set", 10, "rules 1\n", "rules -\n", vec![(10, "audit.rules")]),
+        ("another rule set", 3, "rules 2\n", "rules 9\n", vec![(3, "audit.rules")]),
+        ("no rule set", 10, "rules 2\n", "rules -\n", vec![(10, "audit.rules")]),
         // Not registered then, the certificate cannot be suspended, nor found suspended.
         (
             "a recognition relabelled a verification",
@@ -223,13 +228,10 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
             "verdict withdrawn",
             vec![(7, "audit.verdict"), (8, "audit.verdict")],
         ),
-        (
-            "a refusal passed off as a race",
-            6,
-            "reason auth.not_your_body",
-            "reason register.conflict",
-            vec![(6, "audit.verdict")],
-        ),
+        // A refusal passed off as a race at commit is not decided again (the race cannot
+        // be replayed): it passes, and counts as not re-derived — a refusal is all a
+        // gateway can pass off so.
+        ("a refusal passed off as a race", 6, "reason auth.not_your_body", "reason register.conflict", vec![]),
         (
             "an install's verdict",
             9,
@@ -299,7 +301,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let changed = copy_of(data);
     sql(
         changed.path(),
-        "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'rules 1', 'rules 9') AS BLOB) WHERE idx = 8",
+        "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'rules 2', 'rules 9') AS BLOB) WHERE idx = 8",
     );
     let cfg = config_file(dir.path(), changed.path());
     let out = common::mrgate(&["log", "audit", "--config", cfg.to_str().expect("path"), "--unanchored"], b"");
@@ -550,6 +552,27 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("entries 10\nre-derived 9\nnot re-derived 1\ndisagreements 0\n"), "{stdout}");
     assert!(stdout.contains("not re-derived: 1 public verification (its document is not kept)\n"), "{stdout}");
+    assert!(stdout.contains("\ngrant: demo-exporter sha256:"), "{stdout}");
+    // Held to where its receipt links must point, and to the chain it signs with: a
+    // gateway elsewhere, or another chain, and the export is not as the gateway makes it.
+    let public = format!("https://localhost:{}", addr.port());
+    for (flag, value, code) in [
+        ("--public-url", public, Some(0)),
+        ("--public-url", "https://elsewhere.example".to_string(), Some(1)),
+        ("--gateway-certificate", format!("{DEMO}/trust-list-operator.pem"), Some(1)),
+    ] {
+        let mut args = pinned("partner-dakks");
+        match args.iter().position(|a| a == flag) {
+            Some(at) => args[at + 1] = value.clone(),
+            None => args.extend([flag.to_string(), value.clone()]),
+        }
+        let out = run(args).await.expect("audit");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(out.status.code(), code, "{flag} {value}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+        if code == Some(1) {
+            assert!(stdout.contains("disagreement: entry 2 (export) [audit.output]"), "{stdout}");
+        }
+    }
 
     // A checkpoint kept from before: the log extends it. One of another history, signed
     // with the log's key (the demo's is public): the log does not, and the audit says so.
@@ -682,13 +705,24 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
     let refused = entry_of(&r.json()["receipt"]);
     assert!(refused.actor.starts_with("exporter:"), "{}", refused.actor);
     assert_eq!(refused.inputs.len(), 1);
+    // (6) unsigned, with other facts than the register holds: refused when decided, with
+    // the reason a race at commit is logged with too — and decided again the same.
+    assert!(text.contains("上海示例科技有限公司"));
+    let other_facts = text.replace("上海示例科技有限公司", "另一家公司").into_bytes();
+    let r = call(addr, "POST", "/v1/exports", other_facts, None, Some(&token())).await;
+    assert_eq!((r.status, r.json()["reason"].as_str()), (409, Some("register.conflict")), "{}", r.json());
     running.shutdown(std::time::Duration::from_secs(5)).await;
     drop(app);
     let data = data.path();
 
     let clean = audit(data, None);
     assert_eq!(found(&clean), [], "{:#?}", clean.disagreements);
-    assert_eq!((clean.entries, clean.re_derived), (6, 6), "{:#?}", clean.not_re_derived);
+    assert_eq!((clean.entries, clean.re_derived), (7, 7), "{:#?}", clean.not_re_derived);
+    // The grant, as the log names it: for the auditor to hold to the one published.
+    let named: Vec<_> =
+        clean.grants.iter().map(|g| (g.name.as_str(), g.holders.len(), g.first, g.last, g.entries)).collect();
+    assert_eq!(named, [("demo-exporter", 0, 2, 6, 3)]);
+    assert_eq!(clean.grants[0].bodies, ["CNCA-R-2002-001", "CNCA-R-2002-002", "CNCA-R-2017-049"]);
 
     // The credential made again with other facts, signed with the gateway's own key: its
     // signature is not its content.
@@ -703,6 +737,7 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
             .expect("placed as the gateway places it");
     let resigned =
         mrgate::crypto::xmldsig::sign_at(&unsigned, &key, &chain, "2026-01-01T00:00:00Z").expect("sign").into_bytes();
+    let (iaf_inside, iaf_after) = (iaf.clone(), iaf.clone());
     let cases: Vec<Case> = vec![
         (
             "the grant left out: unsigned and granted nothing, it is refused",
@@ -764,6 +799,45 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
             }),
             vec![(2, "audit.output")],
         ),
+        // Signed content slipped in beside the signature's own, which still verifies (the
+        // signature covers the content and its signed properties only): not as the gateway
+        // signs. Inside the signature, and after it under another namespace.
+        (
+            "more inside the signature",
+            Box::new(move |d| {
+                let signed = String::from_utf8(common::audit::kept(d, &iaf_inside)).expect("utf8");
+                let more = signed.replacen(
+                    "</ds:Signature>",
+                    "<ds:Object><Scope xmlns=\"urn:iaf\">all products</Scope></ds:Object></ds:Signature>",
+                    1,
+                );
+                assert_ne!(more, signed);
+                let more = common::audit::keep(d, more.as_bytes());
+                common::audit::rewrite(d, 2, |e| {
+                    let at = e.outputs.iter().position(|o| *o == iaf_inside).expect("iaf");
+                    e.outputs[at] = more;
+                })
+            }),
+            vec![(2, "audit.output")],
+        ),
+        (
+            "more after the signature",
+            Box::new(move |d| {
+                let signed = String::from_utf8(common::audit::kept(d, &iaf_after)).expect("utf8");
+                let more = signed.replacen(
+                    "</ds:Signature>\n",
+                    "</ds:Signature><Scope xmlns=\"urn:iaf\">all</Scope><ds:Signature xmlns:ds=\"urn:x\"></ds:Signature>\n",
+                    1,
+                );
+                assert_ne!(more, signed);
+                let more = common::audit::keep(d, more.as_bytes());
+                common::audit::rewrite(d, 2, |e| {
+                    let at = e.outputs.iter().position(|o| *o == iaf_after).expect("iaf");
+                    e.outputs[at] = more;
+                })
+            }),
+            vec![(2, "audit.output")],
+        ),
         (
             "the same output twice",
             Box::new(|d| common::audit::rewrite(d, 3, |e| e.outputs.push(e.outputs[0].clone()))),
@@ -780,7 +854,7 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
                     ),
                 );
             }),
-            vec![(2, "audit.document"), (4, "audit.document")],
+            vec![(2, "audit.document"), (4, "audit.document"), (6, "audit.document")],
         ),
     ];
     each_caught(data, cases);

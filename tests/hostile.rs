@@ -412,6 +412,15 @@ async fn query_parameters_are_percent_decoded_and_a_page_at_the_end_of_u64_is_re
     assert_eq!((proof.status, proof.json()["index"].clone()), (200, export.json()["receipt"]["index"].clone()));
     let page = call(addr, "GET", &format!("/v1/log/entries?start={}", u64::MAX), vec![], None, None).await;
     assert_eq!((page.status, page.json()["reason"].as_str()), (400, Some("http.query")));
+    // A format named twice would make two documents of one format for one export: refused,
+    // and nothing logged.
+    let size = running.app().log.size().expect("size");
+    for path in ["/v1/exports?formats=iaf-json,iaf-json", "/v1/exports?formats=untp-dcc%2Ciaf-xml%2Cuntp-dcc"] {
+        let twice = call(addr, "POST", path, domestic_certificate(), None, Some(&token())).await;
+        assert_eq!((twice.status, twice.json()["reason"].as_str()), (400, Some("http.query")), "{path}");
+        assert!(twice.json()["detail"].as_str().is_some_and(|d| d.contains("named twice")), "{}", twice.json());
+    }
+    assert_eq!(running.app().log.size().expect("size"), size);
     running.task.abort();
 }
 

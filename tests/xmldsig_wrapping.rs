@@ -391,4 +391,48 @@ mod xades {
         assert_eq!(verify_full(&p, &signed), Ok(Some("2026-05-01T08:00:00Z".into())));
         assert_eq!(verify_full(&p, &signed.replacen(">100<", ">900<", 1)), Err("dsig.digest_mismatch".into()));
     }
+
+    /// What `sign_at` writes, and nothing else: the gateway's own signed documents are held
+    /// to it byte for byte (but for the signature value), so signed content slipped into
+    /// the signature (an Object it does not reference) or after it shows.
+    #[test]
+    fn only_what_sign_at_writes_is_in_its_signed_form() {
+        let p = pki();
+        let chain = [CertificateDer::from(p.signer.der().to_vec())];
+        let alg = mrgate::crypto::keys::KeyKind::EcP256.signing_algorithm();
+        let text = "<Doc xmlns=\"urn:test\"><Amount>100</Amount></Doc>";
+        let signed = signed_with(&p);
+        let form = |s: &str, t: &str, at: &str| xmldsig::is_signed_form(s, t, alg, &chain, at).expect("form");
+        assert!(form(&signed, text, "2026-05-01T08:00:00Z"));
+        assert!(!form(&signed, text, "2026-05-01T08:00:01Z"), "another signing time");
+        assert!(!form(&signed, "<Doc xmlns=\"urn:test\"><Amount>900</Amount></Doc>", "2026-05-01T08:00:00Z"));
+        let object =
+            signed.replacen("</ds:Signature>", "<ds:Object><Amount>900</Amount></ds:Object></ds:Signature>", 1);
+        assert!(verify_full(&p, &object).is_ok(), "an Object no reference names leaves the signature valid");
+        assert!(!form(&object, text, "2026-05-01T08:00:00Z"));
+        let after = signed.replacen("</ds:Signature>", "</ds:Signature><Amount>900</Amount>", 1);
+        assert!(!form(&after, text, "2026-05-01T08:00:00Z"));
+        assert_eq!(xmldsig::unsigned_of(&signed).as_deref(), Some(text));
+        let decoy = signed.replacen(
+            "</ds:Signature>\n",
+            "</ds:Signature><Amount>900</Amount><ds:Signature xmlns:ds=\"urn:x\"></ds:Signature>\n",
+            1,
+        );
+        assert_ne!(decoy, signed);
+        assert!(!form(&decoy, text, "2026-05-01T08:00:00Z"));
+    }
+
+    /// A document whose text holds the signer's own placeholders signs and verifies: they
+    /// are filled in the signature, which comes after the document's content.
+    #[test]
+    fn placeholders_in_the_document_are_only_text() {
+        let p = pki();
+        let key = SigningKey::from_pkcs8(p.signer.key_pem().as_bytes()).expect("key");
+        let text =
+            "<Doc xmlns=\"urn:test\"><Name>@@SIGNATURE-VALUE@@ @@DIGEST-VALUE@@ @@PROPERTIES-DIGEST@@</Name></Doc>";
+        let chain = [CertificateDer::from(p.signer.der().to_vec())];
+        let signed = xmldsig::sign_at(text, &key, &chain, "2026-05-01T08:00:00Z").expect("sign");
+        assert!(signed.contains("<Name>@@SIGNATURE-VALUE@@ @@DIGEST-VALUE@@ @@PROPERTIES-DIGEST@@</Name>"), "{signed}");
+        assert_eq!(verify_full(&p, &signed), Ok(Some("2026-05-01T08:00:00Z".into())));
+    }
 }

@@ -7,7 +7,7 @@
 //! gateway signed is checked byte for byte against the rendering all the same), or accept
 //! an output that is not one of the export's formats.
 
-use super::{COMMIT_RACE, Walk, entry_time};
+use super::{Walk, entry_time};
 use crate::crypto::keys::PublicKey;
 use crate::crypto::{jws, xmldsig};
 use crate::decisions::Grant;
@@ -42,7 +42,10 @@ impl Walk<'_, '_> {
             Some(digest) => {
                 let Some(bytes) = self.document(index, &kind, digest) else { return };
                 match Grant::read(&bytes) {
-                    Ok(g) => Some(g),
+                    Ok(g) => {
+                        self.grant_named(index, digest, &g);
+                        Some(g)
+                    }
                     Err(why) => return self.disagree(index, &kind, "audit.document", why),
                 }
             }
@@ -73,8 +76,8 @@ impl Walk<'_, '_> {
         };
         let Some(list) = self.named_list(index, entry) else { return };
         let time = entry_time(entry);
-        if let Err(e) = list.in_date(time) {
-            let detail = format!("logged under a trust list out of date (the gateway answers 503 unlogged): {e}");
+        if let Err(r) = crate::decisions::in_date(&list, time) {
+            let detail = format!("logged under a trust list out of date (the gateway answers 503 unlogged): {r}");
             return self.disagree(index, &kind, "audit.rules", detail);
         }
         let held = self.register.record(cert.issuer_id(), cert.number.as_str());
@@ -92,15 +95,8 @@ impl Walk<'_, '_> {
             Ok(j) => ("exported", vec![j.reason.to_string()]),
             Err(refusal) => ("refused", vec![refusal.reason.clone()]),
         };
-        // Refused at commit because the register changed meanwhile: not replayed, but an
-        // export that would have been refused anyway cannot pass as one.
-        if entry.verdict == "refused" && entry.reasons == [COMMIT_RACE] {
-            if decided == "exported" {
-                return self.skip("refused at commit (the register changed meanwhile)");
-            }
-            let detail =
-                format!("logged refused at commit ({:?}), but decided again {decided} {reasons:?}", entry.reasons);
-            return self.disagree(index, &kind, "audit.verdict", detail);
+        if self.raced(entry, decided, &reasons) {
+            return;
         }
         if decided != entry.verdict || reasons != entry.reasons {
             let detail = format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons);
@@ -110,22 +106,48 @@ impl Walk<'_, '_> {
             self.report.re_derived += 1;
             return;
         };
-        if let Err(detail) = self.outputs(index, entry, &judged.cert) {
-            if let Some(detail) = detail {
-                self.disagree(index, &kind, "audit.output", detail);
-            }
-            return;
-        }
+        // The export decided again as logged registers the certificate, whatever its
+        // outputs turn out to be: a bad output is its own disagreement, not every later
+        // decision's on that certificate. The gateway's signature stands only for outputs
+        // that are what the rules make.
+        let made = self.outputs(index, entry, &judged.cert);
         let cert = judged.cert;
         let registered = crate::decisions::register::registered_as(&cert).bytes;
         self.register.put(cert.issuer_id(), cert.number.as_str(), Some(cert.status), registered);
-        self.exported.extend(entry.outputs.iter().cloned());
-        self.report.re_derived += 1;
+        match made {
+            Ok(()) => {
+                self.exported.extend(entry.outputs.iter().cloned());
+                self.report.re_derived += 1;
+            }
+            Err(Some(detail)) => self.disagree(index, &kind, "audit.output", detail),
+            Err(None) => {}
+        }
+    }
+
+    /// Notes that entry `index` names `grant` (kept as `digest`), for the report.
+    fn grant_named(&mut self, index: u64, digest: &str, grant: &Grant) {
+        let grants = &mut self.report.grants;
+        match grants.iter_mut().find(|g| g.digest == digest) {
+            Some(named) => {
+                named.last = index;
+                named.entries += 1;
+            }
+            None => grants.push(super::GrantNamed {
+                name: grant.name.clone(),
+                digest: digest.to_string(),
+                holders: grant.holders.iter().cloned().collect(),
+                bodies: grant.bodies.iter().cloned().collect(),
+                first: index,
+                last: index,
+                entries: 1,
+            }),
+        }
     }
 
     /// Each output of an export is one of its formats, once: the rendering of `cert`, the
-    /// signed ones signed by the gateway at the decision's time. `Err(None)` when an
-    /// output could not be read (the disagreement or the failure is noted already).
+    /// signed ones signed by the gateway at the decision's time, the credential's receipt
+    /// link an export id no other export has. `Err(None)` when an output could not be read
+    /// (the disagreement or the failure is noted already).
     fn outputs(&mut self, index: u64, entry: &Entry, cert: &Certificate) -> Result<(), Option<String>> {
         if entry.outputs.is_empty() {
             return Err(Some("an export that made no document".into()));
@@ -133,9 +155,15 @@ impl Walk<'_, '_> {
         let mut made = Vec::new();
         for digest in &entry.outputs {
             let document = self.document(index, &entry.kind, digest).ok_or(None)?;
-            let format = self.output(&document, cert, &entry.time).map_err(|why| Some(format!("{digest}: {why}")))?;
+            let (format, id) =
+                self.output(&document, cert, &entry.time).map_err(|why| Some(format!("{digest}: {why}")))?;
             if made.contains(&format) {
                 return Err(Some(format!("two {format} documents")));
+            }
+            if let Some(id) = id
+                && !self.receipt_ids.insert(id.clone())
+            {
+                return Err(Some(format!("{digest}: export id {id} is another export's")));
             }
             made.push(format);
         }
@@ -143,76 +171,93 @@ impl Walk<'_, '_> {
     }
 
     /// Which of the export's formats `document` is, checked to be what the rules make of
-    /// `cert` and, when signed, signed by one of the gateway's keys at `signed_at`.
-    fn output(&self, document: &[u8], cert: &Certificate, signed_at: &str) -> Result<Format, String> {
+    /// `cert` and, when signed, signed by the gateway at `signed_at`; with a credential,
+    /// the export id its receipt link names.
+    fn output(&self, document: &[u8], cert: &Certificate, signed_at: &str) -> Result<(Format, Option<String>), String> {
         let text = std::str::from_utf8(document).map_err(|_| "not UTF-8".to_string())?;
         if text.starts_with('<') {
-            let unsigned = self.gateway_xml(document, signed_at)?;
-            if unsigned.as_bytes() != formats::render(Format::IafXml, cert).bytes {
-                return Err("not the IAF XML the rules make of the certificate".into());
-            }
-            Ok(Format::IafXml)
-        } else if text.starts_with('{') {
+            let expected = formats::render(Format::IafXml, cert).bytes;
+            let expected = std::str::from_utf8(&expected).map_err(|_| "the rendering is not UTF-8".to_string())?;
+            self.gateway_xml(document, expected, signed_at, "the IAF XML the rules make of the certificate")?;
+            return Ok((Format::IafXml, None));
+        }
+        if text.starts_with('{') {
             if document != formats::render(Format::IafJson, cert).bytes {
                 return Err("not the IAF JSON the rules make of the certificate".into());
             }
-            Ok(Format::IafJson)
-        } else {
-            let parsed = jws::parse(text).map_err(|e| format!("neither XML, JSON nor a JWS: {e}"))?;
-            let keys = self.gateway_keys();
-            if !keys.iter().any(|k| jws::verify_signature(&parsed, k).is_ok()) {
-                return Err("a credential not signed by the gateway".into());
-            }
-            // The one part the rules do not make: the export's id in its receipt link.
-            let payload: serde_json::Value =
-                serde_json::from_slice(&parsed.payload).map_err(|e| format!("the credential: {e}"))?;
-            let link = payload
-                .get("credentialSubject")
-                .and_then(|s| s.get("auditableEvidence"))
-                .ok_or("a credential without its receipt link")?;
-            let (base, id) = link
-                .get("linkURL")
-                .and_then(|u| u.as_str())
-                .and_then(|u| u.rsplit_once("/v1/receipts/"))
-                .ok_or("a credential without its receipt link")?;
-            let well_formed = id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-            if !well_formed || *link != export::receipt_link(base, id) {
-                return Err("a receipt link not as the gateway makes it".into());
-            }
-            let expected = export::credential_payload(&formats::render(Format::UntpDcc, cert).bytes, link)
-                .and_then(|v| serde_json::to_vec(&v).ok());
-            if expected.as_deref() != Some(parsed.payload.as_slice()) {
-                return Err("not the UNTP credential the rules make of the certificate".into());
-            }
-            Ok(Format::UntpDcc)
+            return Ok((Format::IafJson, None));
         }
+        let parsed = jws::parse(text).map_err(|e| format!("neither XML, JSON nor a JWS: {e}"))?;
+        // The one part the rules do not make: the export's id in its receipt link.
+        let payload: serde_json::Value =
+            serde_json::from_slice(&parsed.payload).map_err(|e| format!("the credential: {e}"))?;
+        let link = payload
+            .get("credentialSubject")
+            .and_then(|s| s.get("auditableEvidence"))
+            .ok_or("a credential without its receipt link")?;
+        let (base, id) = link
+            .get("linkURL")
+            .and_then(|u| u.as_str())
+            .and_then(|u| u.rsplit_once("/v1/receipts/"))
+            .ok_or("a credential without its receipt link")?;
+        let well_formed = id.len() == 32 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !well_formed || *link != export::receipt_link(base, id) {
+            return Err("a receipt link not as the gateway makes it".into());
+        }
+        if let Some(public) = &self.audit.public_base
+            && base != public
+        {
+            return Err(format!("a receipt link to {base}, not to the gateway ({public})"));
+        }
+        let expected = export::credential_payload(&formats::render(Format::UntpDcc, cert).bytes, link)
+            .and_then(|v| serde_json::to_vec(&v).ok())
+            .ok_or("the rendering is no credential")?;
+        if expected != parsed.payload {
+            return Err("not the UNTP credential the rules make of the certificate".into());
+        }
+        // Header and payload exactly as the gateway writes them, signed by its key.
+        let signed_as_the_gateway = self.audit.gateway.iter().any(|chain| {
+            let Some(key) = chain.first().and_then(|c| PublicKey::from_certificate_der(c).ok()) else { return false };
+            jws::credential_signing_input(&expected, key.kind.signing_algorithm(), chain)
+                .is_ok_and(|input| input == parsed.signing_input)
+                && jws::verify_signature(&parsed, &key).is_ok()
+        });
+        if !signed_as_the_gateway {
+            return Err("a credential not signed as the gateway signs, with any of its chains".into());
+        }
+        Ok((Format::UntpDcc, Some(id.to_string())))
     }
-}
 
-impl Walk<'_, '_> {
-    /// The gateway's signing keys, from its certificates.
-    fn gateway_keys(&self) -> Vec<PublicKey> {
-        self.audit.own_signers.iter().filter_map(|c| PublicKey::from_certificate_der(c).ok()).collect()
-    }
-
-    /// An XML document the gateway signed (an IAF XML certificate, a PT report): signed by
-    /// one of its keys at `signed_at`, the signature placed as it places it. Returns the
-    /// document as it was before it was signed ([`xmldsig::unsigned_of`]).
-    pub(super) fn gateway_xml(&self, document: &[u8], signed_at: &str) -> Result<String, String> {
+    /// An XML document the gateway signed (an IAF XML certificate, a PT report): `expected`
+    /// (what the rules make, named `what` in an error) signed exactly as the gateway signs
+    /// ([`xmldsig::is_signed_form`]: nothing added, in the signature or out of it) at
+    /// `signed_at`, with one of its chains, and the signature verifying by that chain's key.
+    pub(super) fn gateway_xml(
+        &self,
+        document: &[u8],
+        expected: &str,
+        signed_at: &str,
+        what: &str,
+    ) -> Result<(), String> {
         let text = std::str::from_utf8(document).map_err(|_| "not UTF-8".to_string())?;
-        let options = |key| xmldsig::Options {
-            key: xmldsig::KeySource::Configured(key),
-            allow_sha1: false,
-            profile: xmldsig::Profile::Enveloped,
-        };
-        let verified = self
-            .gateway_keys()
-            .iter()
-            .find_map(|k| xmldsig::verify(document, &self.audit.limits, &options(k)).ok())
-            .ok_or("an XML document not signed by the gateway")?;
-        if verified.signing_time.as_deref() != Some(signed_at) {
-            return Err(format!("signed at {:?}, not at the decision's time", verified.signing_time));
+        if xmldsig::unsigned_of(text).as_deref() != Some(expected) {
+            return Err(format!("not {what}"));
         }
-        xmldsig::unsigned_of(text).ok_or_else(|| "a signature not placed as the gateway places it".into())
+        let signed_as_the_gateway = self.audit.gateway.iter().any(|chain| {
+            let Some(key) = chain.first().and_then(|c| PublicKey::from_certificate_der(c).ok()) else { return false };
+            let options = xmldsig::Options {
+                key: xmldsig::KeySource::Configured(&key),
+                allow_sha1: false,
+                profile: xmldsig::Profile::Enveloped,
+            };
+            xmldsig::is_signed_form(text, expected, key.kind.signing_algorithm(), chain, signed_at).unwrap_or(false)
+                && xmldsig::verify(document, &self.audit.limits, &options).is_ok()
+        });
+        if !signed_as_the_gateway {
+            return Err(format!(
+                "not signed as the gateway signs, at the decision's time ({signed_at}), with any of its chains"
+            ));
+        }
+        Ok(())
     }
 }

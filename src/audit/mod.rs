@@ -55,6 +55,7 @@ use crate::store::{Store, StoreError, TableVersion, TrustListVersion};
 use crate::trust::equivalence_table::{self as signed, Origin};
 use crate::trust::{InstallPolicy, TrustList};
 use crate::xml::Limits;
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -98,13 +99,18 @@ impl Source for StoreSource<'_> {
 }
 
 /// What the audit decides with besides the source: the gateway's install policy (who may
-/// sign rule documents), its CRLs, its own signing certificate (its exports verify as its
-/// own) and its limits.
+/// sign rule documents), its CRLs, its own signing chains (its exports verify as its own)
+/// and its limits.
 #[derive(Debug)]
 pub struct Audit<'a> {
     pub policy: &'a InstallPolicy,
     pub crls: &'a Crls,
-    pub own_signers: Vec<Vec<u8>>,
+    /// The gateway's signing chains (leaf first), each as it signs with it: the one it
+    /// signs with now and any earlier one (a key rotated out).
+    pub gateway: Vec<Vec<CertificateDer<'static>>>,
+    /// The base URL the gateway's receipt links point at (its public URL), when known:
+    /// a credential linking elsewhere is not as it makes them.
+    pub public_base: Option<String>,
     pub limits: Limits,
     /// The entries `0..format_1_until` may be of format 1 (a log begun before format 2, up
     /// to where its gateway was upgraded, as its operator says); any later one is a
@@ -137,10 +143,29 @@ pub struct Report {
     pub disagreements: Vec<Disagreement>,
     /// The tree's root over all entries, base64 (what a checkpoint of this size must sign).
     pub root: String,
+    /// Every exporter grant the log names, in the order first named: what the gateway says
+    /// it granted. Nothing in the log vouches for a grant but the gateway: an auditor holds
+    /// these to the grants the operator published.
+    pub grants: Vec<GrantNamed>,
 }
 
-/// The one reason a recognition is refused at commit rather than when decided, and logged:
-/// the certificate changed in the register between the decision's read and its commit.
+/// An exporter grant as the log names it, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrantNamed {
+    pub name: String,
+    /// The digest of the grant document the entries name.
+    pub digest: String,
+    pub holders: Vec<String>,
+    pub bodies: Vec<String>,
+    /// The first and the last entry that name it, and how many do.
+    pub first: u64,
+    pub last: u64,
+    pub entries: u64,
+}
+
+/// The reason a recognition or an export refused at commit rather than when decided is
+/// logged with: the certificate changed in the register between the decision's read and
+/// its commit. (An export's decision may find such a conflict itself, and log it the same.)
 /// (A rule document changing meanwhile refuses the refusal's own commit too, so
 /// `trust.list_changed` and `rules.table_changed` are never logged; a notice's conflicts at
 /// commit are its admission's, decided again as such.)
@@ -182,6 +207,8 @@ impl Audit<'_> {
             format_2: false,
             exported: std::collections::HashSet::new(),
             rounds: pt::LogRounds::default(),
+            own_leaves: self.gateway.iter().filter_map(|c| c.first()).map(|c| c.as_ref().to_vec()).collect(),
+            receipt_ids: std::collections::HashSet::new(),
             installed: HashMap::new(),
             now: OffsetDateTime::now_utc(),
             latest: None,
@@ -262,6 +289,10 @@ struct Walk<'a, 's> {
     exported: std::collections::HashSet<String>,
     /// The PT rounds as the log made them.
     rounds: pt::LogRounds,
+    /// The gateway's signing certificates (its chains' leaves).
+    own_leaves: Vec<Vec<u8>>,
+    /// The export ids of the receipt links seen so far: each export has its own.
+    receipt_ids: std::collections::HashSet<String>,
     /// When each rule document came into force, by digest, from its install entry (never
     /// the gateway's own record of it).
     installed: HashMap<String, OffsetDateTime>,
@@ -569,6 +600,21 @@ impl Walk<'_, '_> {
         }
     }
 
+    /// Whether `entry` is a refusal at commit ([`COMMIT_RACE`]) that the decision made
+    /// again does not reproduce: the register changed between the decision's read and its
+    /// commit, and the change that won is earlier in the log, so deciding again after it
+    /// says nothing of what was decided before it. Counted as not re-derived. (A refusal
+    /// with that reason that is decided again the same — a conflict found when deciding —
+    /// is re-derived like any other.) A refusal is the most a gateway can pass off this way.
+    fn raced(&mut self, entry: &Entry, decided: &str, reasons: &[String]) -> bool {
+        let race = entry.verdict == "refused" && entry.reasons == [COMMIT_RACE];
+        if race && (decided != entry.verdict || reasons != entry.reasons.as_slice()) {
+            self.skip("refused at commit (the register changed meanwhile)");
+            return true;
+        }
+        false
+    }
+
     /// The trust list an entry names, verified at its install's time (checked by the
     /// install's own entry): `None`, with the disagreement noted, when it cannot be had.
     fn named_list(&mut self, index: u64, entry: &Entry) -> Option<Arc<TrustList>> {
@@ -653,7 +699,7 @@ impl Walk<'_, '_> {
             crls: if self.audit.crls.is_empty() { None } else { Some(self.audit.crls) },
             register: &self.register,
             // The gateway's signature stands for its exports only, as the log shows them.
-            own_signers: if verification && self.exported.contains(input) { &self.audit.own_signers } else { &[] },
+            own_signers: if verification && self.exported.contains(input) { &self.own_leaves } else { &[] },
             now: time,
             limits: self.audit.limits,
             verifiers: Some(&self.verifiers),
@@ -675,15 +721,8 @@ impl Walk<'_, '_> {
                 (decided, reasons) = ("refused", vec![refusal.reason]);
             }
         }
-        // Refused at commit because the register changed meanwhile: the race cannot be
-        // replayed, but what it interrupted can — a recognition that was granted.
-        if entry.verdict == "refused" && entry.reasons == [COMMIT_RACE] {
-            if decided == "recognized" {
-                return self.skip("refused at commit (the register changed meanwhile)");
-            }
-            let detail =
-                format!("logged refused at commit ({:?}), but decided again {decided} {reasons:?}", entry.reasons);
-            return self.disagree(index, &kind, "audit.verdict", detail);
+        if self.raced(entry, decided, &reasons) {
+            return;
         }
         let disagreement = if decided != entry.verdict {
             Some(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons))

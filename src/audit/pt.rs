@@ -87,7 +87,7 @@ impl Walk<'_, '_> {
         let Some(document) = self.document(index, &entry.kind, input) else { return Ok(None) };
         let Some(list) = self.named_list(index, entry) else { return Ok(None) };
         let time = entry_time(entry);
-        list.in_date(time).map_err(|e| unlogged(format!("[{}] {e}", e.code())))?;
+        crate::decisions::in_date(&list, time).map_err(|r| unlogged(r.to_string()))?;
         let root = decide::partner_document(&list, self.audit.crls, time, &self.audit.limits, &document, partner)
             .map_err(|r| unlogged(r.to_string()))?;
         Ok(Some((root, input.to_string())))
@@ -147,14 +147,18 @@ impl Walk<'_, '_> {
             }
         }
         let reasons: Vec<String> = if replacing { vec!["pt.replaced".into()] } else { vec![] };
-        if entry.reasons != reasons {
-            return Err(("audit.verdict", format!("logged reasons {:?}, decided again {reasons:?}", entry.reasons)));
-        }
+        // Accepted as logged, the results stand whatever its reasons say: a wrong reason is
+        // this entry's disagreement, not the close's and the report's after it.
+        let said = if entry.reasons == reasons {
+            Ok(true)
+        } else {
+            Err(("audit.verdict", format!("logged reasons {:?}, decided again {reasons:?}", entry.reasons)))
+        };
         for r in submission.results {
             state.results.insert(key(&r), Input { submitter: partner.into(), result: r });
         }
         state.submissions.push(SubmissionRef { submitter: partner.into(), digest, received: entry.time.clone() });
-        Ok(true)
+        said
     }
 
     /// The round a close or a report names by its first input, with the submissions it
@@ -166,15 +170,11 @@ impl Walk<'_, '_> {
         let Some(id) = self.rounds.by_definition.get(definition).cloned() else {
             return Err(unlogged(format!("a round the log never defined ({definition})")));
         };
-        // The trust list it names must be in date (the gateway answers 503 otherwise).
         let Some(list) = self.named_list(index, entry) else { return Ok(None) };
-        list.in_date(entry_time(entry)).map_err(|e| unlogged(format!("[{}] {e}", e.code())))?;
         let Some(state) = self.rounds.rounds.get_mut(&id) else {
             return Err(unlogged(format!("round '{id}' is not defined")));
         };
-        if state.round.provider != partner {
-            return Err(unlogged(format!("only the provider '{}' closes round '{id}'", state.round.provider)));
-        }
+        decide::closing(&state.round, &id, partner, &list, entry_time(entry)).map_err(|r| unlogged(r.to_string()))?;
         if state.reported {
             return Err(unlogged(format!("round '{id}' already has its report")));
         }
@@ -189,15 +189,11 @@ impl Walk<'_, '_> {
 
     fn pt_close(&mut self, index: u64, entry: &Entry, partner: &str) -> Result<bool, Step> {
         no_reasons(entry)?;
-        let time = entry_time(entry);
         let Some(state) = self.named_round(index, entry, partner)? else { return Ok(false) };
         if state.closed.is_some() {
             return Err(unlogged(format!("round '{}' is closed already", state.round.id)));
         }
-        if time <= state.round.deadline {
-            return Err(unlogged(format!("round '{}' takes results until {}", state.round.id, state.round.deadline)));
-        }
-        state.closed = Some(time);
+        state.closed = Some(entry_time(entry));
         Ok(true)
     }
 
@@ -213,22 +209,14 @@ impl Walk<'_, '_> {
         let report =
             exchange::evaluate_round(&state.round, &state.definition, state.submissions.clone(), &inputs, closed);
         state.reported = true;
-        let reasons: Vec<String> = report
-            .measurands
-            .iter()
-            .filter_map(|m| match &m.outcome {
-                exchange::Outcome::NotEvaluated { reason, .. } => Some(reason.clone()),
-                _ => None,
-            })
-            .collect();
+        let reasons = decide::report_reasons(&report);
         if entry.reasons != reasons {
             return Err(("audit.verdict", format!("logged reasons {:?}, decided again {reasons:?}", entry.reasons)));
         }
         let Some(signed) = self.document(index, &entry.kind, output) else { return Ok(false) };
-        let unsigned = self.gateway_xml(&signed, &entry.time).map_err(|why| ("audit.output", why))?;
-        if unsigned != exchange::write_report(&report) {
-            return Err(("audit.output", "not the report the log's results make".into()));
-        }
+        let expected = exchange::write_report(&report);
+        self.gateway_xml(&signed, &expected, &entry.time, "the report the log's results make")
+            .map_err(|why| ("audit.output", why))?;
         Ok(true)
     }
 }

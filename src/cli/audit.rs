@@ -44,10 +44,17 @@ pub struct AuditArgs {
     /// A pinned trust-list signer's SubjectPublicKeyInfo SHA-256 (hex, repeatable), for --url.
     #[arg(long = "signer-spki-sha256")]
     pub signer_spki_sha256: Vec<String>,
-    /// The gateway's own signing certificate (PEM): credentials it exported verify as its
-    /// own. For --url.
+    /// The gateway's signing certificate chain (PEM, leaf first, as it signs with it):
+    /// what it exported and the PT reports it made verify as its own. Repeat it for each
+    /// signing key the gateway has used (one rotated out too). Needed with --url; with
+    /// --config the configured one is used, and any given here besides.
+    #[arg(long = "gateway-certificate")]
+    pub gateway_certificates: Vec<PathBuf>,
+    /// The gateway's public URL, where its receipt links point (default: the configured
+    /// `public_url` with --config, none with --url): a credential linking elsewhere is not
+    /// as the gateway makes them.
     #[arg(long)]
-    pub gateway_certificate: Option<PathBuf>,
+    pub public_url: Option<String>,
     /// CRLs the gateway honours (PEM or DER, repeatable), for --url.
     #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
@@ -74,6 +81,20 @@ pub struct AuditArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A signing chain from a PEM file (leaf first); a file with none is refused.
+fn chain_of(path: &Path) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, ExitCode> {
+    match read_certificates(&read(path)?) {
+        Ok(chain) if !chain.is_empty() => Ok(chain),
+        Ok(_) => Err(fail("x509.invalid", format!("{}: no certificate", path.display()))),
+        Err(e) => Err(fail("x509.invalid", format!("{}: {e}", path.display()))),
+    }
+}
+
+/// A base URL as receipt links begin: without a trailing `/`.
+fn trimmed(url: String) -> String {
+    url.trim_end_matches('/').to_string()
 }
 
 fn fail(code: &str, message: impl std::fmt::Display) -> ExitCode {
@@ -160,6 +181,20 @@ pub fn summary(report: &Report) -> String {
     for (why, n) in &report.not_re_derived {
         out.push_str(&format!("not re-derived: {n} {why}\n"));
     }
+    // What the gateway says it granted, for the auditor to hold to the published grants.
+    let list = |l: &[String]| if l.is_empty() { "any".to_string() } else { l.join(",") };
+    for g in &report.grants {
+        out.push_str(&format!(
+            "grant: {} sha256:{} holders {} bodies {}: {} entries, {}..={}\n",
+            g.name,
+            g.digest,
+            list(&g.holders),
+            list(&g.bodies),
+            g.entries,
+            g.first,
+            g.last
+        ));
+    }
     for d in &report.disagreements {
         out.push_str(&format!("disagreement: entry {} ({}) [{}] {}\n", d.index, d.kind, d.reason, d.detail));
     }
@@ -170,8 +205,10 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
     let config = crate::server::config::Config::load(path).map_err(|e| fail("config", e))?;
     let crls = crate::server::configured_crls(&config).map_err(|e| fail("config", e))?;
     let policy = crate::server::install_policy(&config, &crls).map_err(|e| fail("config", e))?;
-    let own = read_certificates(&read(&config.signing.certificate)?)
-        .map_err(|e| fail("x509.invalid", format!("{}: {e}", config.signing.certificate.display())))?;
+    let mut gateway = vec![chain_of(&config.signing.certificate)?];
+    for path in &args.gateway_certificates {
+        gateway.push(chain_of(path)?);
+    }
     let log_key = public_of_private(&config.log.key)?;
     let checkpoint = match &args.checkpoint {
         Some(p) => {
@@ -199,7 +236,8 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
     let audit = Audit {
         policy: &policy,
         crls: &crls,
-        own_signers: own.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default(),
+        gateway,
+        public_base: args.public_url.clone().or_else(|| config.public_url.clone()).map(trimmed),
         limits: Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() },
         checkpoints: checkpoint.into_iter().collect(),
         format_1_until: args.format_1_until,
@@ -217,7 +255,9 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
         Err(e) => return Err(fail(e.code(), format!("{}: {e}", log_key_path.display()))),
     };
     let anchor = need(&args.operator_anchor, "operator-anchor")?;
-    let own = need(&args.gateway_certificate, "gateway-certificate")?;
+    if args.gateway_certificates.is_empty() {
+        return Err(fail("usage.audit", "--url needs --gateway-certificate"));
+    }
     if args.signers.is_empty() && args.signer_spki_sha256.is_empty() {
         return Err(fail(
             "usage.audit",
@@ -230,7 +270,7 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
     }
     let policy = InstallPolicy::from_files(&anchor, &args.signers, &args.signer_spki_sha256, &crls)
         .map_err(|e| fail("x509.invalid", e))?;
-    let own = read_certificates(&read(&own)?).map_err(|e| fail("x509.invalid", format!("{}: {e}", own.display())))?;
+    let gateway = args.gateway_certificates.iter().map(|p| chain_of(p)).collect::<Result<Vec<_>, _>>()?;
     let client = super::client::Client::new(
         url,
         args.ca.as_deref(),
@@ -248,7 +288,8 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
     let audit = Audit {
         policy: &policy,
         crls: &crls,
-        own_signers: own.first().map(|c| vec![c.as_ref().to_vec()]).unwrap_or_default(),
+        gateway,
+        public_base: args.public_url.clone().map(trimmed),
         limits: Limits::default(),
         checkpoints,
         format_1_until: args.format_1_until,

@@ -419,7 +419,7 @@ pub fn sign(
     kid: Option<&str>,
     credential: bool,
 ) -> Result<String, JwsError> {
-    let media = credential.then_some(("vc+jwt", "vc"));
+    let media = credential.then_some(CREDENTIAL_MEDIA);
     sign_with(payload, key, chain, kid, media)
 }
 
@@ -441,7 +441,33 @@ fn sign_with(
     kid: Option<&str>,
     media: Option<(&str, &str)>,
 ) -> Result<String, JwsError> {
-    let alg = key.algorithm();
+    let signing_input = signing_input(payload, key.algorithm(), chain, kid, media)?;
+    let signature = key.sign(signing_input.as_bytes()).map_err(JwsError::Key)?;
+    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
+/// The `header.payload` that [`sign`] signs for a credential (`credential = true`, no
+/// `kid`) with a key of `alg` and `chain`: what an audit holds the gateway's exported
+/// credentials to, header and payload byte for byte.
+pub fn credential_signing_input(
+    payload: &[u8],
+    alg: Algorithm,
+    chain: &[CertificateDer<'_>],
+) -> Result<String, JwsError> {
+    signing_input(payload, alg, chain, None, Some(CREDENTIAL_MEDIA))
+}
+
+/// What a credential's header says it holds (`typ`, `cty`).
+const CREDENTIAL_MEDIA: (&str, &str) = ("vc+jwt", "vc");
+
+/// The protected header as the gateway writes it, and the payload: `header.payload`.
+fn signing_input(
+    payload: &[u8],
+    alg: Algorithm,
+    chain: &[CertificateDer<'_>],
+    kid: Option<&str>,
+    media: Option<(&str, &str)>,
+) -> Result<String, JwsError> {
     if !matches!(alg, Algorithm::Ed25519 | Algorithm::EcdsaP256Sha256) {
         return Err(JwsError::Algorithm(KeyError::Unsupported(format!("signing with {alg} (EdDSA and ES256 only)"))));
     }
@@ -461,9 +487,7 @@ fn sign_with(
         );
     }
     let header = serde_json::to_vec(&Value::Object(header)).map_err(|e| JwsError::Header(e.to_string()))?;
-    let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
-    let signature = key.sign(signing_input.as_bytes()).map_err(JwsError::Key)?;
-    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+    Ok(format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload)))
 }
 
 #[cfg(test)]

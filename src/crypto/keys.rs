@@ -80,6 +80,16 @@ impl KeyKind {
             KeyKind::Rsa { .. } => "RSA",
         }
     }
+
+    /// The algorithm a key of this kind signs with (RSA keys sign RS256).
+    pub fn signing_algorithm(self) -> Algorithm {
+        match self {
+            KeyKind::Ed25519 => Algorithm::Ed25519,
+            KeyKind::EcP256 => Algorithm::EcdsaP256Sha256,
+            KeyKind::EcP384 => Algorithm::EcdsaP384Sha384,
+            KeyKind::Rsa { .. } => Algorithm::RsaPkcs1Sha256,
+        }
+    }
 }
 
 /// A signature algorithm as named by JWS and XML-DSig, with the digest it uses.
@@ -456,14 +466,9 @@ impl SigningKey {
         }
     }
 
-    /// The algorithm this key signs with (RSA keys sign RS256).
+    /// The algorithm this key signs with ([`KeyKind::signing_algorithm`]).
     pub fn algorithm(&self) -> Algorithm {
-        match self {
-            SigningKey::Ed25519(_) => Algorithm::Ed25519,
-            SigningKey::EcdsaP256(_) => Algorithm::EcdsaP256Sha256,
-            SigningKey::EcdsaP384(_) => Algorithm::EcdsaP384Sha384,
-            SigningKey::Rsa(_) => Algorithm::RsaPkcs1Sha256,
-        }
+        self.kind().signing_algorithm()
     }
 
     /// The matching public key.

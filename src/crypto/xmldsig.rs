@@ -785,6 +785,47 @@ pub fn sign_at(
     chain: &[CertificateDer<'_>],
     signing_time: &str,
 ) -> Result<String, DsigError> {
+    let (placed, signed_info) = placed(document_text, key.algorithm(), chain, signing_time)?;
+    let value = STANDARD.encode(key.sign(&signed_info).map_err(DsigError::Key)?);
+    Ok(replace_last(&placed, SIGNATURE_VALUE, &value))
+}
+
+/// `text` with the last `from` replaced by `to`.
+fn replace_last(text: &str, from: &str, to: &str) -> String {
+    match text.rsplit_once(from) {
+        Some((before, after)) => format!("{before}{to}{after}"),
+        None => text.to_string(),
+    }
+}
+
+/// Where [`placed`] leaves the signature value to be written.
+const SIGNATURE_VALUE: &str = "@@SIGNATURE-VALUE@@";
+
+/// Whether `signed` is exactly what [`sign_at`] writes for `document_text` with a key of
+/// `algorithm`, `chain` and `signing_time`, but for the signature value (base64, checked by
+/// verifying it): nothing added, inside the signature or out of it. An audit holds the
+/// gateway's signed documents to this.
+pub fn is_signed_form(
+    signed: &str,
+    document_text: &str,
+    algorithm: Algorithm,
+    chain: &[CertificateDer<'_>],
+    signing_time: &str,
+) -> Result<bool, DsigError> {
+    let (placed, _) = placed(document_text, algorithm, chain, signing_time)?;
+    let Some((before, after)) = placed.rsplit_once(SIGNATURE_VALUE) else { return Ok(false) };
+    let value = signed.strip_prefix(before).and_then(|rest| rest.strip_suffix(after));
+    Ok(value.is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))))
+}
+
+/// The document with its signature placed, complete but for the signature value (left as
+/// [`SIGNATURE_VALUE`]), and the canonical SignedInfo that value signs.
+fn placed(
+    document_text: &str,
+    algorithm: Algorithm,
+    chain: &[CertificateDer<'_>],
+    signing_time: &str,
+) -> Result<(String, Vec<u8>), DsigError> {
     let limits = Limits::default();
     let doc = xml::parse_document(document_text.as_bytes(), &limits)?;
     let mut found = Vec::new();
@@ -794,7 +835,7 @@ pub fn sign_at(
     }
     let signer = chain.first().ok_or(DsigError::NoKey("no signer certificate"))?;
     let method = Method::from_uri(c14n::EXC_C14N).ok_or(DsigError::NoSignature)?;
-    let sig_uri = match key.algorithm() {
+    let sig_uri = match algorithm {
         Algorithm::EcdsaP256Sha256 => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
         Algorithm::EcdsaP384Sha384 => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
         Algorithm::RsaPkcs1Sha256 => "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
@@ -808,7 +849,7 @@ pub fn sign_at(
     let cert_digest = STANDARD.encode(digest::digest(&digest::SHA256, signer.as_ref()));
     const DIGEST: &str = "@@DIGEST-VALUE@@";
     const PROPS_DIGEST: &str = "@@PROPERTIES-DIGEST@@";
-    const VALUE: &str = "@@SIGNATURE-VALUE@@";
+    const VALUE: &str = SIGNATURE_VALUE;
     const SIG_ID: &str = "mrgate-signature";
     const PROPS_ID: &str = "mrgate-signed-properties";
     let sha256 = "http://www.w3.org/2001/04/xmlenc#sha256";
@@ -853,11 +894,12 @@ pub fn sign_at(
     let props =
         c14n::subtree(&placed, &[sig_index, object_index, 0, 0], &method, None).ok_or(DsigError::NoSignature)?;
     let props_digest = STANDARD.encode(digest::digest(&digest::SHA256, &props));
-    let with_digests = placed_text.replacen(DIGEST, &content_digest, 1).replacen(PROPS_DIGEST, &props_digest, 1);
+    // The signature is placed after the document's content: its placeholders are the last
+    // of their kind, whatever text the document itself holds.
+    let with_digests = replace_last(&replace_last(&placed_text, DIGEST, &content_digest), PROPS_DIGEST, &props_digest);
     let placed = xml::parse_document(with_digests.as_bytes(), &limits)?;
     let si = c14n::subtree(&placed, &[sig_index, 0], &method, None).ok_or(DsigError::NoSignature)?;
-    let value = STANDARD.encode(key.sign(&si).map_err(DsigError::Key)?);
-    Ok(with_digests.replacen(VALUE, &value, 1))
+    Ok((with_digests, si))
 }
 
 /// The document [`sign_at`] signed, from what it wrote: the text with the signature it

@@ -43,7 +43,12 @@ use time::OffsetDateTime;
 /// documents they used. Raise it with any change that can make a decision come out
 /// differently for the same document, trust list and equivalence table, so that an audit
 /// knows which entries this build can decide again.
-pub const RULE_SET: &str = "1";
+///
+/// - `1`: the first rule set named in entries.
+/// - `2`: decisions are made at the second their entry records; an unsigned export names
+///   and keeps the grant it is decided under; exports and PT steps keep their documents
+///   (what an audit decides them again from).
+pub const RULE_SET: &str = "2";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.
@@ -79,7 +84,7 @@ impl Context<'_> {
     /// The trust list in force, if it may still decide now; a stale list refuses every
     /// decision that needs it (fail closed, never a guess).
     pub fn trust_list_in_date(&self) -> Result<&TrustList, Refusal> {
-        self.trust_list.in_date(self.now).map_err(|e| Refusal::new(Class::Unavailable, e.code(), e.to_string()))?;
+        in_date(&self.trust_list, self.now)?;
         Ok(&self.trust_list)
     }
 
@@ -264,6 +269,12 @@ impl<A> Decision<A> {
 
 /// A decision's outcome before it is recorded.
 pub type Decided<A> = Result<Decision<A>, Refusal>;
+
+/// Refuses a decision under `list` at `now` when the list is out of date (503: a new one
+/// is due).
+pub fn in_date(list: &TrustList, now: OffsetDateTime) -> Result<(), Refusal> {
+    list.in_date(now).map_err(|e| Refusal::new(Class::Unavailable, e.code(), e.to_string()))
+}
 
 /// Verifies an enveloped XML signature whose signer chains to `anchors` at `now` (a CB's
 /// signed CN XML, a partner's PT document): the gateway's rule, and an audit's.

@@ -280,11 +280,10 @@ pub fn submit(ctx: &Context<'_>, caller: &Caller, round: &Round, submission: &Su
     Ok(Decision::new((), entry, vec![super::keep(&submission.stored.document), effect]))
 }
 
-/// Checks that `caller` may close round `id` now: its provider, after the deadline, with
-/// no report yet. Returns the round.
-pub fn may_close(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
-    let partner = partner(caller)?;
-    let (record, round) = stored_round(ctx, id)?;
+/// Whether `partner` may close round `id` (`round`), or report it, at `now`: its provider,
+/// under a trust list in date (the report is signed and logged under the list in force,
+/// not a stale one), after the deadline. The gateway's rule and an audit's.
+pub fn closing(round: &Round, id: &str, partner: &str, list: &TrustList, now: OffsetDateTime) -> Result<(), Refusal> {
     if round.provider != partner {
         return Err(Refusal::new(
             Class::Forbidden,
@@ -292,15 +291,35 @@ pub fn may_close(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(PtRoun
             format!("only the provider '{}' closes round '{id}'", round.provider),
         ));
     }
-    // The report is signed and logged under the list in force: not a stale one.
-    ctx.trust_list_in_date()?;
-    if ctx.now <= round.deadline {
+    super::in_date(list, now)?;
+    if now <= round.deadline {
         return Err(Refusal::new(
             Class::Conflict,
             "pt.deadline_not_reached",
             format!("round '{id}' takes results until {}", round.deadline),
         ));
     }
+    Ok(())
+}
+
+/// The reasons a report's entry carries: why each measurand not evaluated was not.
+pub fn report_reasons(report: &exchange::PerformanceReport) -> Vec<String> {
+    report
+        .measurands
+        .iter()
+        .filter_map(|m| match &m.outcome {
+            exchange::Outcome::NotEvaluated { reason, .. } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Checks that `caller` may close round `id` now: its provider, after the deadline, with
+/// no report yet. Returns the round.
+pub fn may_close(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
+    let partner = partner(caller)?;
+    let (record, round) = stored_round(ctx, id)?;
+    closing(&round, id, partner, &ctx.trust_list, ctx.now)?;
     if ctx.store.pt_reported(id).map_err(|e| Refusal::store(&e))? {
         return Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' already has its report")));
     }
@@ -370,14 +389,7 @@ pub fn report(
     used.extend(submissions.iter().map(|s| s.digest.clone()));
     let mut entry = entry(ctx, caller, "pt-report", used, "reported");
     entry.outputs = vec![super::digest(&stored.xml)];
-    entry.reasons = report
-        .measurands
-        .iter()
-        .filter_map(|m| match &m.outcome {
-            exchange::Outcome::NotEvaluated { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect();
+    entry.reasons = report_reasons(&report);
     let body = serde_json::to_value(&report).unwrap_or_default();
     // The report, what is returned and the entry are committed together: a report that can
     // be read is always in the log. (A report that fails here, say a concurrent close won,

@@ -8,16 +8,21 @@ use crate::decisions::{Class, Refusal, Role};
 use crate::formats::Format;
 use hyper::{Response, StatusCode};
 
-/// The formats named by `?formats=a,b` (every international one when absent).
+/// The formats named by `?formats=a,b` (every international one when absent), each once:
+/// an export makes one document of a format.
 fn formats(req: &Req) -> Result<Vec<Format>, Refusal> {
     let Some(list) = req.query_param("formats") else { return Ok(DEFAULT_FORMATS.to_vec()) };
-    list.split(',')
-        .map(|name| {
-            Format::parse_name(name)
-                .filter(|f| *f != Format::CnXml)
-                .ok_or_else(|| Refusal::new(Class::Malformed, "http.query", format!("unknown format '{name}'")))
-        })
-        .collect()
+    let mut formats = Vec::new();
+    for name in list.split(',') {
+        let format = Format::parse_name(name)
+            .filter(|f| *f != Format::CnXml)
+            .ok_or_else(|| Refusal::new(Class::Malformed, "http.query", format!("unknown format '{name}'")))?;
+        if formats.contains(&format) {
+            return Err(Refusal::new(Class::Malformed, "http.query", format!("format '{name}' named twice")));
+        }
+        formats.push(format);
+    }
+    Ok(formats)
 }
 
 /// `POST /v1/exports`.

@@ -32,7 +32,8 @@ pub fn audit(data: &Path, checkpoint: Option<&str>) -> Report {
     let audit = Audit {
         policy: &policy,
         crls: &crls,
-        own_signers: vec![own[0].as_ref().to_vec()],
+        gateway: vec![own],
+        public_base: None,
         limits: mrgate::xml::Limits::default(),
         checkpoints: checkpoint.into_iter().collect(),
         format_1_until: 0,
