@@ -232,7 +232,8 @@ reasons! {
     PtNegative = "pt.negative", 422, "A value that must not be negative is negative.";
     PtSigmaPt = "pt.sigma_pt", 422, "The standard deviation for proficiency assessment is unusable.";
     PtNoConvergence = "pt.no_convergence", 422, "The robust statistics did not converge.";
-    PtHomogeneity = "pt.homogeneity", 422, "The homogeneity check failed.";
+    PtHomogeneity = "pt.homogeneity", 422, "Homogeneity data cannot be checked: fewer than 2 items or replicates, items with unequal replicates, or a result out of range.";
+    PtStability = "pt.stability", 422, "Stability data cannot be checked: an occasion without results, or a result out of range.";
     PtNotNumeric = "pt.not_numeric", 400, "A result is not a number.";
     PtAssignedValue = "pt.assigned_value", 422, "The assigned value is unusable.";
     PtReferenceMissing = "pt.reference_missing", 422, "The reference laboratory reported no result.";

@@ -36,6 +36,7 @@ fn round() -> Round {
             m("Hg", Assigned::Reference { value: 1.25, u: 0.02 }, Some(0.1)),
             m("As", Assigned::Formulation { value: 10.0, u: 0.1 }, None),
             m("Ni", Assigned::Bilateral { reference: "REF-A".into() }, None),
+            m("Zn", Assigned::MedianNiqr, None),
         ],
     }
 }
@@ -90,6 +91,7 @@ fn report() -> exchange::PerformanceReport {
         inputs.push(Input { submitter: "dakks".into(), result: res(&who, "Pb", *v, Some(0.05), None) });
         inputs.push(Input { submitter: "ukas".into(), result: res(&who, "Cd", *v, None, Some((0.1, 2.0))) });
         inputs.push(Input { submitter: "ukas".into(), result: res(&who, "Hg", 1.2 + *v / 100.0, None, None) });
+        inputs.push(Input { submitter: "cnas".into(), result: res(&who, "Zn", 20.0 + *v, None, None) });
     }
     inputs.push(Input { submitter: "cnas".into(), result: res("LAB-0", "As", 10.2, None, None) });
     inputs.push(Input { submitter: "dakks".into(), result: res("REF-A", "Ni", 5.0, None, Some((0.1, 2.0))) });
@@ -134,8 +136,14 @@ fn every_document_the_code_writes_is_valid_and_reads_back() {
             Outcome::NotEvaluated { .. } => "not-evaluated",
         })
         .collect();
-    assert_eq!(outcomes, ["evaluated", "evaluated", "evaluated", "not-evaluated", "bilateral"]);
+    assert_eq!(outcomes, ["evaluated", "evaluated", "evaluated", "not-evaluated", "bilateral", "evaluated"]);
+    // The median with nIQR as s*: as the statistics say, and named so in the report.
+    let Outcome::Evaluated { report: zn } = &report.measurands[5].outcome else { panic!("Zn") };
+    let zn_values = [21.0, 21.1, 20.9, 21.05, 23.0];
+    assert_eq!((zn.x_pt, zn.s_star), (stats::median(&zn_values), stats::niqr(&zn_values)));
+    assert_eq!((zn.method, zn.degenerate), (stats::Method::MedianNiqr, false));
     let xml = exchange::write_report(&report);
+    assert!(xml.contains("robust=\"median-niqr\""), "{xml}");
     valid(&xml);
     valid(&signed(&xml));
     // Every number in the report reads back to the same f64.

@@ -115,20 +115,40 @@ fn bad_input_is_named() {
 #[test]
 fn homogeneity_and_stability_by_hand() {
     // Items (1.0, 1.2), (1.1, 1.1), (0.9, 1.1): means 1.1, 1.1, 1.0.
-    let h = stats::homogeneity(&[vec![1.0, 1.2], vec![1.1, 1.1], vec![0.9, 1.1]], 0.5).expect("h");
-    assert!(close(h.general_mean, 3.2 / 3.0));
+    let h = stats::homogeneity(&[vec![1.0, 1.2], vec![1.1, 1.1], vec![0.9, 1.1]], Some(0.5)).expect("h");
+    assert!(close(h.mean, 3.2 / 3.0));
     assert!(close(h.s_x, (0.01f64 / 3.0).sqrt()));
     // Within variances 0.02, 0, 0.02 → s_w² = 0.04/3.
     assert!(close(h.s_w, (0.04f64 / 3.0).sqrt()));
-    assert_eq!(h.s_s, 0.0);
-    assert!(h.homogeneous);
-    let h = stats::homogeneity(&[vec![1.0, 1.0], vec![2.0, 2.0], vec![3.0, 3.0]], 0.5).expect("h");
+    assert_eq!((h.s_s, h.criterion, h.sufficient), (0.0, Some(0.15), Some(true)));
+    let h = stats::homogeneity(&[vec![1.0, 1.0], vec![2.0, 2.0], vec![3.0, 3.0]], Some(0.5)).expect("h");
     assert!(close(h.s_s, 1.0));
-    assert!(!h.homogeneous);
-    assert!(stats::homogeneity(&[vec![1.0, 1.0]], 0.5).is_err());
-    assert!(stats::homogeneity(&[vec![1.0, 1.0], vec![1.0]], 0.5).is_err());
-    assert!(stats::stable(10.0, 10.1, 0.5));
-    assert!(!stats::stable(10.0, 10.2, 0.5));
+    assert_eq!(h.sufficient, Some(false));
+    // Without σ_pt: the statistics, and no criterion to meet.
+    let h = stats::homogeneity(&[vec![1.0, 1.0], vec![2.0, 2.0], vec![3.0, 3.0]], None).expect("h");
+    assert_eq!((h.criterion, h.sufficient), (None, None));
+    let refused =
+        |items: &[Vec<f64>], sigma_pt| stats::homogeneity(items, sigma_pt).map(|_| ()).map_err(|e| e.to_string());
+    assert_eq!(refused(&[vec![1.0, 1.0]], Some(0.5)), Err("homogeneity: 1 items; at least 2 are needed".into()));
+    assert_eq!(
+        refused(&[vec![1.0, 1.0], vec![1.0]], Some(0.5)),
+        Err("homogeneity: item 2 has 1 replicates, the first 2: every item needs the same number".into())
+    );
+    assert_eq!(
+        refused(&[vec![1.0], vec![1.0]], Some(0.5)),
+        Err("homogeneity: 1 replicate per item; at least 2 are needed".into())
+    );
+    assert_eq!(
+        refused(&[vec![1.0, 1.0], vec![1.0, 2.0]], Some(0.0)),
+        Err("σ_pt must be a positive finite number, is 0".into())
+    );
+    assert!(refused(&[vec![1.0, f64::NAN], vec![1.0, 2.0]], None).is_err_and(|e| e.contains("finite")));
+    let s = stats::stability(&[10.0, 10.0], &[10.1], 0.5).expect("stability");
+    assert_eq!((s.mean_1, s.mean_2, s.criterion, s.stable), (10.0, 10.1, 0.15, true));
+    assert!(close(s.difference, 0.1));
+    assert!(!stats::stability(&[10.0], &[10.2], 0.5).expect("stability").stable);
+    assert_eq!(stats::stability(&[10.0], &[], 0.5).map_err(|e| e.code()), Err("pt.stability"));
+    assert_eq!(stats::stability(&[10.0], &[10.0], -1.0).map_err(|e| e.code()), Err("pt.sigma_pt"));
     assert!(close(stats::en_bilateral(10.5, 0.3, 10.0, 0.4).expect("en"), 1.0));
 }
 
@@ -268,4 +288,156 @@ fn extreme_values_are_refused_or_reported_finite() {
     assert_eq!(err.code(), "pt.not_numeric");
     let err = mrgate::pt::csv::read_results("participant,result\nA,1.0\nB,-1e151\nC,2\n").expect_err("-1e151");
     assert_eq!(err.code(), "pt.not_numeric");
+}
+
+/// The median method takes MADe or nIQR as s* (ISO 13528 C.2): each as the statistics
+/// compute it, named in the report and on the command line; no spread either way is a
+/// degenerate round, with no scores.
+#[test]
+fn the_median_method_takes_made_or_niqr() {
+    let opts = |method| Options { method, stop: Stop::Converge, sigma_pt: None };
+    let niqr = stats::evaluate(&results(&DATA), &opts(Method::MedianNiqr)).expect("report");
+    assert_eq!((niqr.x_pt, niqr.s_star, niqr.sigma_pt), (stats::median(&DATA), stats::niqr(&DATA), stats::niqr(&DATA)));
+    assert_eq!((niqr.method.name(), niqr.degenerate), ("median-niqr", false));
+    let made = stats::evaluate(&results(&DATA), &opts(Method::Median)).expect("report");
+    assert_eq!((made.x_pt, made.s_star, made.method.name()), (stats::median(&DATA), stats::made(&DATA), "median"));
+    assert_ne!(made.s_star, niqr.s_star);
+    for method in [Method::Median, Method::MedianNiqr] {
+        let flat = stats::evaluate(&results(&[1.0, 5.0, 5.0, 5.0, 9.0]), &opts(method)).expect("report");
+        assert!(flat.degenerate, "{method:?}");
+        assert_eq!(flat.s_star, 0.0);
+        assert!(flat.results.iter().all(|r| r.z.is_none() && r.classification.is_none()), "{method:?}");
+    }
+    let csv: String = std::iter::once("participant,result".to_string())
+        .chain(DATA.iter().enumerate().map(|(i, v)| format!("L{i},{v}")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let out = mrgate(&["pt", "stats", "--method", "median-niqr"], csv.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!((v["method"].as_str(), v["s_star"].as_f64()), (Some("median-niqr"), Some(stats::niqr(&DATA))));
+}
+
+/// The round of the issue: four results equal and one a little off. s* collapses towards
+/// 0 (it fell to 8e-15 and scored z = 1.2e13 before); it is degenerate, x* the four's value,
+/// and nothing is scored — in no more updates than it takes to see the collapse.
+#[test]
+fn a_collapsing_s_star_is_a_degenerate_round() {
+    for (values, x) in [
+        (vec![5.0, 5.0, 5.0, 5.0, 5.1], 5.0),
+        (vec![0.0, 0.0, 0.0, 0.0, 0.1], 0.0),
+        (vec![1e6, 1e6, 1e6, 1e6, 1e6 + 0.1], 1e6),
+        (vec![-3.0, -3.0, -3.0, -3.0, -3.0, -2.9, -3.1], -3.0),
+    ] {
+        let robust = stats::algorithm_a(&values, Stop::Converge).expect("robust");
+        assert_eq!((robust.x_star, robust.s_star, robust.degenerate), (x, 0.0, true), "{values:?}");
+        assert!(robust.iterations < 20, "{values:?}: {robust:?}");
+        let iso = stats::algorithm_a(&values, Stop::Iso2022).expect("robust");
+        assert!(iso.degenerate, "{values:?}: {iso:?}");
+        let report = stats::evaluate(
+            &results(&values),
+            &Options { method: Method::AlgorithmA, stop: Stop::Converge, sigma_pt: Some(0.1) },
+        )
+        .expect("report");
+        assert!(report.degenerate && report.results.iter().all(|r| r.z.is_none()), "{values:?}");
+    }
+    // Most results equal is not enough: the others keep s* up, and the round is scored
+    // (pt13528 says the same: tests/pt_interop.rs).
+    let robust = stats::algorithm_a(&[10.0, 10.0, 10.0, 11.0, 12.0], Stop::Converge).expect("robust");
+    assert!(!robust.degenerate && (robust.s_star - 1.0142804345939045).abs() < 1e-12, "{robust:?}");
+    let robust = stats::algorithm_a(&[-3.0, -3.0, -3.0, 7.0, -3.0, -2.9, -3.0], Stop::Converge).expect("robust");
+    assert!(!robust.degenerate && (robust.s_star - 0.06390138507140256).abs() < 1e-12, "{robust:?}");
+}
+
+/// `mrgate pt homogeneity` and `pt stability`: the Annex B checks from a table, every bad
+/// table refused with its line and reason (exit 1), a check that is not met still a check
+/// (exit 0, `sufficient`/`stable` false).
+#[test]
+fn homogeneity_and_stability_commands() {
+    let table = "item,replicate,result\nA,1,10.1\nA,2,10.3\nB,1,9.9\nB,2,10.0\nC,1,10.2\nC,2,10.1\n";
+    let out = mrgate(&["pt", "homogeneity", "--sigma-pt", "0.5"], table.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(keys, ["g", "m", "mean", "s_x", "s_w", "s_s", "criterion", "sufficient"]);
+    let h = stats::homogeneity(&[vec![10.1, 10.3], vec![9.9, 10.0], vec![10.2, 10.1]], Some(0.5)).expect("h");
+    assert_eq!(
+        (v["g"].as_u64(), v["m"].as_u64(), v["s_s"].as_f64(), v["sufficient"].as_bool()),
+        (Some(3), Some(2), Some(h.s_s), Some(true))
+    );
+    let tight = mrgate(&["pt", "homogeneity", "--sigma-pt", "0.2"], table.as_bytes());
+    let v: serde_json::Value = serde_json::from_slice(&tight.stdout).expect("json");
+    assert_eq!((tight.status.code(), v["sufficient"].as_bool()), (Some(0), Some(false)));
+    let csv = mrgate(&["pt", "homogeneity", "--format", "csv"], table.as_bytes());
+    let text = String::from_utf8(csv.stdout).expect("utf8");
+    assert!(text.starts_with("g,m,mean,s_x,s_w,s_s,criterion,sufficient\n3,2,"), "{text}");
+    assert!(text.ends_with(",,\n"), "no σ_pt, no criterion: {text}");
+
+    let out = mrgate(
+        &["pt", "stability", "--sigma-pt", "0.5"],
+        b"occasion,item,result\n1,A,10.1\n1,B,10.2\n2,A,10.0\n2,B,9.8\n",
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!((out.status.code(), v["stable"].as_bool()), (Some(0), Some(false)), "{v}");
+    assert_eq!((v["mean_2"].as_f64(), v["criterion"].as_f64()), (Some(9.9), Some(0.15)));
+
+    for (args, input, says) in [
+        (
+            vec!["homogeneity"],
+            "item,replicate,result\nA,1,1\nA,2,1\nB,1,1\n",
+            "error[pt.homogeneity]: -: homogeneity: item 2 has 1 replicates, the first 2",
+        ),
+        (
+            vec!["homogeneity"],
+            "item,replicate,result\nA,1,1\nA,1,2\n",
+            "error[csv.duplicate]: -: line 3: item 'A' replicate '1' appears twice (first on line 2)",
+        ),
+        (
+            vec!["homogeneity"],
+            "item,result\nA,1\n",
+            "error[csv.header]: -: header: no 'replicate' column (expected item,replicate,result)",
+        ),
+        (vec!["homogeneity"], "item,replicate,result,note\n", "error[csv.header]: -: header: unknown column 'note'"),
+        (
+            vec!["homogeneity"],
+            "item,replicate,result\nA,1,x\n",
+            "error[pt.not_numeric]: -: line 2, column 'result': 'x' is not a finite number",
+        ),
+        (
+            vec!["homogeneity"],
+            "item,replicate,result\nA,1\n",
+            "error[csv.syntax]: -: line 2: 2 fields, the header has 3",
+        ),
+        (vec!["homogeneity"], "", "error[csv.header]: -: header: the file is empty"),
+        (
+            vec!["stability", "--sigma-pt", "1"],
+            "occasion,result\n3,1\n",
+            "error[csv.syntax]: -: line 2: occasion '3': it is 1 or 2",
+        ),
+        (
+            vec!["stability", "--sigma-pt", "1"],
+            "occasion,result\n1,1\n",
+            "error[pt.stability]: -: stability: each occasion needs at least one result",
+        ),
+        (
+            vec!["stability", "--sigma-pt", "0"],
+            "occasion,result\n1,1\n2,1\n",
+            "error[pt.sigma_pt]: -: σ_pt must be a positive finite number, is 0",
+        ),
+        (
+            vec!["homogeneity", "--sigma-pt=-1"],
+            "item,replicate,result\nA,1,1\nA,2,1\nB,1,1\nB,2,1\n",
+            "error[pt.sigma_pt]",
+        ),
+    ] {
+        let mut all = vec!["pt"];
+        all.extend(args.iter().copied());
+        let out = mrgate(&all, input.as_bytes());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?} {input:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?} {input:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "nothing written");
+    }
+    // σ_pt is the stability check's measure: it cannot be left out.
+    assert_eq!(mrgate(&["pt", "stability"], b"occasion,result\n1,1\n2,1\n").status.code(), Some(2));
 }

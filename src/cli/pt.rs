@@ -1,4 +1,5 @@
-//! `mrgate pt`: ISO 13528 statistics over a CSV results table, and the PT exchange
+//! `mrgate pt`: ISO 13528 statistics over a CSV results table, the homogeneity and
+//! stability checks of a round's items (Annex B), and the PT exchange
 //! documents a partner sends (a results table turned into a signed submission, a round
 //! definition checked and signed).
 
@@ -22,6 +23,28 @@ pub enum PtCommand {
         /// σ_pt fixed by the scheme; without it, σ_pt is the round's robust s*.
         #[arg(long)]
         sigma_pt: Option<f64>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: OutArg,
+        #[arg(default_value = "-")]
+        file: String,
+    },
+    /// Homogeneity of a round's items (ISO 13528 B.3) from a table `item,replicate,result`:
+    /// g, m, the mean, s_x, s_w, s_s and, with σ_pt, the criterion 0.3·σ_pt and whether
+    /// s_s meets it (`sufficient`).
+    Homogeneity {
+        #[arg(long)]
+        sigma_pt: Option<f64>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: OutArg,
+        #[arg(default_value = "-")]
+        file: String,
+    },
+    /// Stability of a round's items (ISO 13528 B.5) from a table
+    /// `occasion,result[,item][,replicate]` (occasion 1 or 2): the two means, their
+    /// difference, the criterion 0.3·σ_pt and whether it is met (`stable`).
+    Stability {
+        #[arg(long)]
+        sigma_pt: f64,
         #[arg(long, value_enum, default_value = "json")]
         format: OutArg,
         #[arg(default_value = "-")]
@@ -65,7 +88,10 @@ pub struct SignerArgs {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MethodArg {
     AlgorithmA,
+    /// The median, with MADe as s*.
     Median,
+    /// The median, with nIQR as s*.
+    MedianNiqr,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -85,11 +111,58 @@ pub fn pt(command: PtCommand, limits: &Limits) -> ExitCode {
         PtCommand::Stats { method, stop, sigma_pt, format, file } => {
             pt_stats(method, stop, sigma_pt, format, &file, limits)
         }
+        PtCommand::Homogeneity { sigma_pt, format, file } => annex_b(&file, format, limits, |text| {
+            let items = csv::read_homogeneity(text).map_err(|e| (e.code(), e.to_string()))?;
+            stats::homogeneity(&items, sigma_pt).map_err(|e| (e.code(), e.to_string()))
+        }),
+        PtCommand::Stability { sigma_pt, format, file } => annex_b(&file, format, limits, |text| {
+            let (first, second) = csv::read_stability(text).map_err(|e| (e.code(), e.to_string()))?;
+            stats::stability(&first, &second, sigma_pt).map_err(|e| (e.code(), e.to_string()))
+        }),
         PtCommand::Submission { round, submitter, signer, file } => {
             submission(&round, &submitter, &signer, &file, limits)
         }
         PtCommand::Sign { signer, file } => sign(&signer, &file, limits),
     }
+}
+
+/// An Annex B check (homogeneity, stability) of the table in `file`, written as JSON or as
+/// a CSV of one row: exit 0 with the check made (met or not), 1 for data it cannot be
+/// made on, naming the line where there is one.
+fn annex_b<T: serde::Serialize>(
+    file: &str,
+    format: OutArg,
+    limits: &Limits,
+    check: impl FnOnce(&str) -> Result<T, (&'static str, String)>,
+) -> ExitCode {
+    let text = match read_text(file, limits, "csv.encoding") {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let outcome = match check(&text) {
+        Ok(o) => o,
+        Err((code, message)) => {
+            eprintln!("error[{code}]: {file}: {message}");
+            return ExitCode::from(1);
+        }
+    };
+    let value = serde_json::to_value(&outcome).unwrap_or_default();
+    match format {
+        OutArg::Json => println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default()),
+        OutArg::Csv => {
+            let Some(fields) = value.as_object() else { return ExitCode::from(1) };
+            let header: Vec<&str> = fields.keys().map(String::as_str).collect();
+            let row: Vec<String> = fields
+                .values()
+                .map(|v| match v {
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .collect();
+            println!("{}\n{}", header.join(","), row.join(","));
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// The input as UTF-8 text; anything else is refused under `code` (exit 1).
@@ -228,6 +301,7 @@ fn pt_stats(
         method: match method {
             MethodArg::AlgorithmA => stats::Method::AlgorithmA,
             MethodArg::Median => stats::Method::Median,
+            MethodArg::MedianNiqr => stats::Method::MedianNiqr,
         },
         stop: match stop {
             StopArg::Converge => stats::Stop::Converge,

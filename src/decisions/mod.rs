@@ -47,7 +47,9 @@ use time::OffsetDateTime;
 /// - `1`: the first rule set named in entries.
 /// - `2`: decisions are made at the second their entry records; an unsigned export names
 ///   and keeps the grant it is decided under; exports and PT steps keep their documents
-///   (what an audit decides them again from).
+///   (what an audit decides them again from); a PT round whose robust s* collapses is
+///   degenerate (Algorithm A on deviations from the median), and the median method may
+///   take nIQR as s*.
 pub const RULE_SET: &str = "2";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

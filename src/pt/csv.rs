@@ -1,5 +1,7 @@
-//! The PT results table as CSV: header `participant,result[,u][,U]` (columns by name, any
-//! order), RFC 4180 quoting. Every error names its line and column.
+//! The PT tables as CSV (columns by name, any order; RFC 4180 quoting): a round's results
+//! (`participant,result[,u][,U]`), a partner's submission, and the homogeneity
+//! (`item,replicate,result`) and stability (`occasion,result[,item][,replicate]`) data of
+//! its items. Every error names its line and column.
 
 use super::stats::{ParticipantResult, Report};
 
@@ -14,6 +16,8 @@ pub enum CsvError {
     NotNumeric { line: usize, column: String, value: String },
     #[error("line {line}: participant '{participant}' appears twice (first on line {first})")]
     Duplicate { line: usize, participant: String, first: usize },
+    #[error("line {line}: item '{item}' replicate '{replicate}' appears twice (first on line {first})")]
+    DuplicateReplicate { line: usize, item: String, replicate: String, first: usize },
 }
 
 impl CsvError {
@@ -22,7 +26,7 @@ impl CsvError {
             CsvError::Syntax { .. } => "csv.syntax",
             CsvError::Header(_) => "csv.header",
             CsvError::NotNumeric { .. } => "pt.not_numeric",
-            CsvError::Duplicate { .. } => "csv.duplicate",
+            CsvError::Duplicate { .. } | CsvError::DuplicateReplicate { .. } => "csv.duplicate",
         }
     }
 }
@@ -136,6 +140,104 @@ pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
         });
     }
     Ok(out)
+}
+
+/// A table's records after its header, and the header.
+struct Table {
+    header: Vec<String>,
+    rows: Vec<(usize, Vec<String>)>,
+}
+
+impl Table {
+    /// Reads `text` as a table with the columns `required` (there), `optional` (may be)
+    /// and nothing else; each record as many fields as the header.
+    fn read(text: &str, required: &[&str], optional: &[&str]) -> Result<Self, CsvError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut rows = records(text)?;
+        if rows.is_empty() {
+            return Err(CsvError::Header("the file is empty".into()));
+        }
+        let (_, header) = rows.remove(0);
+        let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+        let expected = || {
+            let optional: Vec<String> = optional.iter().map(|o| format!("[,{o}]")).collect();
+            format!("{}{}", required.join(","), optional.concat())
+        };
+        if let Some(name) = required.iter().find(|name| !header.iter().any(|h| h == *name)) {
+            return Err(CsvError::Header(format!("no '{name}' column (expected {})", expected())));
+        }
+        if let Some(unknown) =
+            header.iter().find(|h| !required.contains(&h.as_str()) && !optional.contains(&h.as_str()))
+        {
+            return Err(CsvError::Header(format!("unknown column '{unknown}' (expected {})", expected())));
+        }
+        if let Some((line, fields)) = rows.iter().find(|(_, fields)| fields.len() != header.len()) {
+            let message = format!("{} fields, the header has {}", fields.len(), header.len());
+            return Err(CsvError::Syntax { line: *line, message });
+        }
+        Ok(Table { header, rows })
+    }
+
+    /// The index of column `name` (one [`Table::read`] required: else past every record's
+    /// end, where a field reads as empty).
+    fn column(&self, name: &str) -> usize {
+        self.header.iter().position(|h| h == name).unwrap_or(usize::MAX)
+    }
+}
+
+/// A PT number in a table: finite and within range, or the error naming where.
+fn number(fields: &[String], i: usize, line: usize, column: &str) -> Result<f64, CsvError> {
+    let v = field(fields, i);
+    v.parse::<f64>().ok().filter(|n| crate::pt::stats::in_range(*n)).ok_or_else(|| CsvError::NotNumeric {
+        line,
+        column: column.into(),
+        value: v.into(),
+    })
+}
+
+/// Reads a homogeneity table (`item,replicate,result`: one row per measurement) into each
+/// item's results, items in the order they first appear. A replicate measured twice is
+/// refused; that every item has as many replicates is the check's to say.
+pub fn read_homogeneity(text: &str) -> Result<Vec<Vec<f64>>, CsvError> {
+    let table = Table::read(text, &["item", "replicate", "result"], &[])?;
+    let (item, replicate, result) = (table.column("item"), table.column("replicate"), table.column("result"));
+    let mut items: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut seen: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+    for (line, fields) in table.rows {
+        let (id, rep) = (field(&fields, item).to_string(), field(&fields, replicate).to_string());
+        if id.is_empty() || rep.is_empty() {
+            return Err(CsvError::Syntax { line, message: "empty item or replicate".into() });
+        }
+        if let Some(first) = seen.get(&(id.clone(), rep.clone())) {
+            return Err(CsvError::DuplicateReplicate { line, item: id, replicate: rep, first: *first });
+        }
+        seen.insert((id.clone(), rep), line);
+        let value = number(&fields, result, line, "result")?;
+        match items.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, values)) => values.push(value),
+            None => items.push((id, vec![value])),
+        }
+    }
+    Ok(items.into_iter().map(|(_, values)| values).collect())
+}
+
+/// Reads a stability table (`occasion,result[,item][,replicate]`, occasion `1` or `2`: say
+/// the homogeneity study and the stability study) into the results of each occasion.
+pub fn read_stability(text: &str) -> Result<(Vec<f64>, Vec<f64>), CsvError> {
+    let table = Table::read(text, &["occasion", "result"], &["item", "replicate"])?;
+    let (occasion, result) = (table.column("occasion"), table.column("result"));
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for (line, fields) in table.rows {
+        let value = number(&fields, result, line, "result")?;
+        match field(&fields, occasion) {
+            "1" => first.push(value),
+            "2" => second.push(value),
+            other => {
+                return Err(CsvError::Syntax { line, message: format!("occasion '{other}': it is 1 or 2") });
+            }
+        }
+    }
+    Ok((first, second))
 }
 
 /// One row of a results-submission table: `participant,measurand,result[,u][,U][,k][,method]`.

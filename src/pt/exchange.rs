@@ -45,6 +45,8 @@ pub enum Assigned {
     },
     /// Consensus by the median (MADe as s*).
     Median,
+    /// Consensus by the median (nIQR as s*).
+    MedianNiqr,
     Reference {
         value: f64,
         u: f64,
@@ -294,6 +296,7 @@ fn read_measurand(m: &Element, path: &str, items: &[Item]) -> Result<Measurand, 
             },
         },
         "median" => Assigned::Median,
+        "median-niqr" => Assigned::MedianNiqr,
         "reference" => {
             let (value, u) = value_and_u()?;
             Assigned::Reference { value, u }
@@ -427,7 +430,8 @@ fn write_assigned(w: &mut XmlWriter, a: &Assigned) {
             };
             w.leaf("AssignedValue", &[("method", "algorithm-a"), ("stop", stop)], "");
         }
-        Assigned::Median => w.leaf("AssignedValue", &[("method", "median")], ""),
+        Assigned::Median => w.leaf("AssignedValue", &[("method", Method::Median.name())], ""),
+        Assigned::MedianNiqr => w.leaf("AssignedValue", &[("method", Method::MedianNiqr.name())], ""),
         Assigned::Reference { value, u } => {
             w.leaf("AssignedValue", &[("method", "reference"), ("value", &f(*value)), ("u", &f(*u))], "")
         }
@@ -614,6 +618,7 @@ fn evaluate_measurand(m: &Measurand, inputs: &[Input]) -> Outcome {
     let (method, stop, assigned) = match m.assigned {
         Assigned::AlgorithmA { stop } => (Method::AlgorithmA, stop, AssignedValue::Consensus),
         Assigned::Median => (Method::Median, Stop::Converge, AssignedValue::Consensus),
+        Assigned::MedianNiqr => (Method::MedianNiqr, Stop::Converge, AssignedValue::Consensus),
         Assigned::Reference { value, u } => (Method::AlgorithmA, Stop::Converge, AssignedValue::Reference { value, u }),
         Assigned::Formulation { value, u } => {
             (Method::AlgorithmA, Stop::Converge, AssignedValue::Formulation { value, u })
@@ -687,10 +692,7 @@ pub fn write_report(r: &PerformanceReport) -> String {
         w.close("Inputs");
         match &m.outcome {
             Outcome::Evaluated { report } => {
-                let method = match report.method {
-                    Method::AlgorithmA => "algorithm-a",
-                    Method::Median => "median",
-                };
+                let method = report.method.name();
                 let stop = match report.stop {
                     Stop::Converge => "converge",
                     Stop::Iso2022 => "iso2022",

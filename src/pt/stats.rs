@@ -1,12 +1,16 @@
 //! ISO 13528:2022 robust statistics and performance scores.
 //!
 //! - median, MADe (1.483·median|xᵢ − med|), nIQR (0.7413·IQR, quartiles by linear
-//!   interpolation between order statistics, Hyndman–Fan type 7);
+//!   interpolation between order statistics, Hyndman–Fan type 7); the median method takes
+//!   either as s* (`median`, `median-niqr`);
 //! - Algorithm A (Annex C.3): x* = median, s* = MADe (sample SD if MADe is 0); repeat
 //!   δ = 1.5·s*, clip, x* = mean, s* = 1.134·SD of the clipped values; stop by `converge`
 //!   (|Δx*| and |Δs*| below 10⁻¹⁰·s*) or `iso2022` (no change in the third significant figure
 //!   of x* and s* between two successive updates). s* collapsing to 0 makes the round
-//!   degenerate: no scores are computed from it;
+//!   degenerate: no scores are computed from it. It collapses when the values the window
+//!   leaves unclipped are all one value (then s* shrinks by a constant factor each update),
+//!   or falls to rounding noise beside x*; both are detected as such, relative to the
+//!   results themselves (`Collapse`), not by an absolute threshold;
 //! - u(x_pt) = 1.25·s*/√p for a consensus value; z, z′ (used when u(x_pt) > 0.3·σ_pt), ζ, Eₙ;
 //! - homogeneity (Annex B: s_x, s_w, s_s ≤ 0.3·σ_pt) and stability (|ȳ₁ − ȳ₂| ≤ 0.3·σ_pt).
 //!
@@ -37,6 +41,8 @@ pub enum StatsError {
     NoConvergence(usize),
     #[error("homogeneity: {0}")]
     Homogeneity(String),
+    #[error("stability: {0}")]
+    Stability(String),
     #[error("assigned value: {0}")]
     Assigned(String),
 }
@@ -52,6 +58,7 @@ impl StatsError {
             StatsError::SigmaPt(_) => "pt.sigma_pt",
             StatsError::NoConvergence(_) => "pt.no_convergence",
             StatsError::Homogeneity(_) => "pt.homogeneity",
+            StatsError::Stability(_) => "pt.stability",
             StatsError::Assigned(_) => "pt.assigned_value",
         }
     }
@@ -74,7 +81,21 @@ pub struct ParticipantResult {
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     AlgorithmA,
+    /// x* the median, s* MADe.
     Median,
+    /// x* the median, s* nIQR (the other simple estimator of ISO 13528 C.2).
+    MedianNiqr,
+}
+
+impl Method {
+    /// The method's name in documents, reports and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::AlgorithmA => "algorithm-a",
+            Method::Median => "median",
+            Method::MedianNiqr => "median-niqr",
+        }
+    }
 }
 
 /// When Algorithm A stops.
@@ -168,28 +189,70 @@ fn three_figures(x: f64) -> f64 {
 
 const MAX_ITERATIONS: usize = 10_000;
 
+/// s* at or below this fraction of |x*| is rounding noise, not a spread: a few units in
+/// the last place of x*, where no difference between results is real.
+const NOISE: f64 = 8.0 * f64::EPSILON;
+
+/// Watches Algorithm A for a collapse: once every value the window leaves unclipped is one
+/// and the same value, each update is the last one scaled (the clipped values sit at
+/// x* ± 1.5·s*, so x* − value and s* change by one factor together) and s* shrinks by the
+/// same factor every time, towards 0 — however slowly, and whatever the level or unit of
+/// the results. Seen twice in a row with that factor below 1, the round is degenerate: the
+/// iteration would only approach s* = 0, x* = that value. (A criterion relative to where s*
+/// started would also flag rounds whose s* is legitimately tiny beside a far outlier.)
+#[derive(Debug, Default)]
+struct Collapse {
+    ratio: Option<f64>,
+}
+
+impl Collapse {
+    /// Whether the update with `identical_inside` and s* changed by `ratio` shows the
+    /// collapse (the same factor below 1 as the update before).
+    fn falls(&mut self, identical_inside: bool, ratio: f64) -> bool {
+        if !identical_inside || ratio >= 1.0 {
+            self.ratio = None;
+            return false;
+        }
+        let settled = self.ratio.is_some_and(|r| (r - ratio).abs() <= 1e-12);
+        self.ratio = Some(ratio);
+        settled
+    }
+}
+
 /// Algorithm A (ISO 13528:2022, C.3).
 pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
     if values.len() < 3 {
         return Err(StatsError::TooFew { count: values.len() });
     }
     let p = values.len() as f64;
-    let mut x = median(values);
-    let mut s = made(values);
+    // The iteration runs on the results' deviations from their median: results equal to it
+    // become exactly 0, so a collapse shows as one, not hidden in the rounding of values far
+    // from zero. x* is `c` plus the iteration's x.
+    let c = median(values);
+    let deviations: Vec<f64> = values.iter().map(|v| v - c).collect();
+    let mut x = 0.0;
+    let mut s = made(&deviations);
     if s == 0.0 {
-        s = sample_sd(values);
+        s = sample_sd(&deviations);
     }
     if s == 0.0 || !s.is_finite() {
-        return Ok(Robust { x_star: x, s_star: 0.0, iterations: 0, degenerate: true });
+        return Ok(Robust { x_star: c, s_star: 0.0, iterations: 0, degenerate: true });
     }
     let mut previous: Option<(f64, f64)> = None;
+    let mut collapse = Collapse::default();
     for iteration in 1..=MAX_ITERATIONS {
         let delta = 1.5 * s;
         let (lo, hi) = (x - delta, x + delta);
         // One pass: sums of the clipped values' deviations from the current x*, which keeps
-        // the variance formula numerically stable.
+        // the variance formula numerically stable; and the range of the values left
+        // unclipped.
         let (mut sum, mut sum_sq) = (0.0, 0.0);
-        for v in values {
+        let (mut inside_min, mut inside_max) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &v in &deviations {
+            if (lo..=hi).contains(&v) {
+                inside_min = inside_min.min(v);
+                inside_max = inside_max.max(v);
+            }
             let d = v.clamp(lo, hi) - x;
             sum += d;
             sum_sq += d * d;
@@ -197,21 +260,27 @@ pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
         let new_x = x + sum / p;
         let variance = ((sum_sq - sum * sum / p) / (p - 1.0)).max(0.0);
         let new_s = 1.134 * variance.sqrt();
-        if new_s == 0.0 {
-            return Ok(Robust { x_star: new_x, s_star: 0.0, iterations: iteration, degenerate: true });
+        let degenerate = |x_star: f64| Ok(Robust { x_star, s_star: 0.0, iterations: iteration, degenerate: true });
+        // s* gone, or fallen to rounding noise beside x*: nothing it could score is real.
+        if new_s == 0.0 || new_s <= NOISE * (c + new_x).abs() {
+            return degenerate(c + new_x);
+        }
+        if collapse.falls(inside_min == inside_max, new_s / s) {
+            return degenerate(c + inside_min);
         }
         let done = match stop {
             Stop::Converge => (new_x - x).abs() < 1e-10 * new_s && (new_s - s).abs() < 1e-10 * new_s,
             // The starting values are not an update: compare two successive updates only.
+            // Significant figures are of x* itself, not of its distance from the median.
             Stop::Iso2022 => previous.is_some_and(|(px, ps): (f64, f64)| {
-                three_figures(px) == three_figures(new_x) && three_figures(ps) == three_figures(new_s)
+                three_figures(c + px) == three_figures(c + new_x) && three_figures(ps) == three_figures(new_s)
             }),
         };
         previous = Some((new_x, new_s));
         x = new_x;
         s = new_s;
         if done {
-            return Ok(Robust { x_star: x, s_star: s, iterations: iteration, degenerate: false });
+            return Ok(Robust { x_star: c + x, s_star: s, iterations: iteration, degenerate: false });
         }
     }
     Err(StatsError::NoConvergence(MAX_ITERATIONS))
@@ -367,9 +436,12 @@ pub fn evaluate_with(
     let p = values.len();
     let robust = match options.method {
         Method::AlgorithmA => algorithm_a(&values, options.stop)?,
-        Method::Median => {
-            let s = made(&values);
-            Robust { x_star: median(&values), s_star: s, iterations: 0, degenerate: s == 0.0 }
+        Method::Median | Method::MedianNiqr => {
+            let x = median(&values);
+            let s = if options.method == Method::Median { made(&values) } else { niqr(&values) };
+            // No spread, or none beside rounding noise: nothing to score with.
+            let degenerate = s == 0.0 || s <= NOISE * x.abs();
+            Robust { x_star: x, s_star: if degenerate { 0.0 } else { s }, iterations: 0, degenerate }
         }
     };
     let (x_pt, u_x_pt) = match assigned {
@@ -444,33 +516,47 @@ pub fn en_bilateral(x: f64, big_u_x: f64, reference: f64, big_u_ref: f64) -> Opt
     (denom > 0.0).then(|| (x - reference) / denom)
 }
 
-/// Homogeneity (ISO 13528 Annex B): g items × m replicates.
+/// Homogeneity (ISO 13528 Annex B.3): g items, each measured m times. The names are the
+/// Annex's: s_x of the item means, s_w within items, s_s between them; sufficient when
+/// s_s ≤ 0.3·σ_pt (B.2.2). Without σ_pt there is no criterion.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Homogeneity {
     pub g: usize,
     pub m: usize,
-    pub general_mean: f64,
+    /// The general mean (of the item means).
+    pub mean: f64,
     pub s_x: f64,
     pub s_w: f64,
     pub s_s: f64,
-    pub criterion: f64,
-    pub homogeneous: bool,
+    pub criterion: Option<f64>,
+    pub sufficient: Option<bool>,
 }
 
-pub fn homogeneity(items: &[Vec<f64>], sigma_pt: f64) -> Result<Homogeneity, StatsError> {
+/// The homogeneity check of `items` (each item's replicate results), against σ_pt when given.
+pub fn homogeneity(items: &[Vec<f64>], sigma_pt: Option<f64>) -> Result<Homogeneity, StatsError> {
     let g = items.len();
     if g < 2 {
         return Err(StatsError::Homogeneity(format!("{g} items; at least 2 are needed")));
     }
     let m = items.first().map_or(0, Vec::len);
-    if m < 2 || items.iter().any(|i| i.len() != m) {
-        return Err(StatsError::Homogeneity("every item needs the same number (≥ 2) of replicates".into()));
+    if let Some((i, item)) = items.iter().enumerate().find(|(_, i)| i.len() != m) {
+        return Err(StatsError::Homogeneity(format!(
+            "item {} has {} replicates, the first {m}: every item needs the same number",
+            i + 1,
+            item.len()
+        )));
     }
-    if items.iter().flatten().any(|v| !v.is_finite()) || !(sigma_pt.is_finite() && sigma_pt > 0.0) {
-        return Err(StatsError::Homogeneity("values and σ_pt must be finite (σ_pt > 0)".into()));
+    if m < 2 {
+        return Err(StatsError::Homogeneity(format!("{m} replicate per item; at least 2 are needed")));
+    }
+    if !items.iter().flatten().all(|v| in_range(*v)) {
+        return Err(StatsError::Homogeneity(format!("every result must be a finite number within ±{MAX_MAGNITUDE:e}")));
+    }
+    if let Some(s) = sigma_pt.filter(|s| !(in_range(*s) && *s > 0.0)) {
+        return Err(StatsError::SigmaPt(s));
     }
     let means: Vec<f64> = items.iter().map(|i| i.iter().sum::<f64>() / m as f64).collect();
-    let general_mean = means.iter().sum::<f64>() / g as f64;
+    let mean = means.iter().sum::<f64>() / g as f64;
     let s_x = sample_sd(&means);
     let within: f64 = items
         .iter()
@@ -480,13 +566,38 @@ pub fn homogeneity(items: &[Vec<f64>], sigma_pt: f64) -> Result<Homogeneity, Sta
         / g as f64;
     let s_w = within.sqrt();
     let s_s = (s_x.powi(2) - s_w.powi(2) / m as f64).max(0.0).sqrt();
-    let criterion = 0.3 * sigma_pt;
-    Ok(Homogeneity { g, m, general_mean, s_x, s_w, s_s, criterion, homogeneous: s_s <= criterion })
+    let criterion = sigma_pt.map(|s| 0.3 * s);
+    Ok(Homogeneity { g, m, mean, s_x, s_w, s_s, criterion, sufficient: criterion.map(|c| s_s <= c) })
 }
 
-/// Stability: |ȳ₁ − ȳ₂| ≤ 0.3·σ_pt.
-pub fn stable(mean_before: f64, mean_after: f64, sigma_pt: f64) -> bool {
-    (mean_before - mean_after).abs() <= 0.3 * sigma_pt
+/// Stability (ISO 13528 Annex B.5): the mean of the results of one occasion (say the
+/// homogeneity study) against another's (the stability study); stable when they differ by
+/// at most 0.3·σ_pt (B.17).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Stability {
+    pub mean_1: f64,
+    pub mean_2: f64,
+    pub difference: f64,
+    pub criterion: f64,
+    pub stable: bool,
+}
+
+/// The stability check of the results of two occasions against σ_pt.
+pub fn stability(first: &[f64], second: &[f64], sigma_pt: f64) -> Result<Stability, StatsError> {
+    if first.is_empty() || second.is_empty() {
+        return Err(StatsError::Stability("each occasion needs at least one result".into()));
+    }
+    if !first.iter().chain(second).all(|v| in_range(*v)) {
+        return Err(StatsError::Stability(format!("every result must be a finite number within ±{MAX_MAGNITUDE:e}")));
+    }
+    if !(in_range(sigma_pt) && sigma_pt > 0.0) {
+        return Err(StatsError::SigmaPt(sigma_pt));
+    }
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (mean_1, mean_2) = (mean(first), mean(second));
+    let difference = (mean_1 - mean_2).abs();
+    let criterion = 0.3 * sigma_pt;
+    Ok(Stability { mean_1, mean_2, difference, criterion, stable: difference <= criterion })
 }
 
 #[cfg(test)]
