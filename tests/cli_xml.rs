@@ -191,6 +191,37 @@ fn trust_commands() {
     assert_eq!(suspended.status.code(), Some(1));
     assert_eq!(json(&suspended)["reason"], "trust.mra_suspended");
     assert_eq!(json(&q("anab", "ISO/IEC 17021-1"))["reason"], "trust.mra_withdrawn");
+
+    // The list validated now, asked about 2020 — before its signer's certificate was issued
+    // (2025), so validating it then fails: the two times are apart.
+    let demo_ca = demo("ca.pem");
+    let asked = |at: &[&str]| {
+        let mut args = vec!["trust", "query", "--trust-anchor", &demo_ca, "--body", "anab", "--arrangement", "IAF MLA"];
+        args.extend(["--scope", "ISO/IEC 17021-1"]);
+        args.extend(at);
+        args.push(&list);
+        mrgate(&args)
+    };
+    let then = asked(&["--membership-at", "2020-01-01T00:00:00Z"]);
+    assert_eq!(then.status.code(), Some(0), "{}", String::from_utf8_lossy(&then.stderr));
+    let v = json(&then);
+    assert_eq!((v["active"].as_bool(), v["membership_at"].as_str()), (Some(true), Some("2020-01-01T00:00:00Z")));
+    assert!(v["validated_at"].as_str().is_some_and(|t| t > "2026"), "{v}");
+    let validated_then = asked(&["--at", "2020-01-01T00:00:00Z"]);
+    assert_eq!(validated_then.status.code(), Some(1));
+    assert_eq!(json(&validated_then)["valid"], false);
+    let bad = asked(&["--membership-at", "2020-01-01"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("error[usage.at]: --membership-at '2020-01-01'"));
+    // `trust show` likewise: anab-cb's service was withdrawn on 2026-09-01.
+    for (when, granted) in [("2026-06-01T00:00:00Z", true), ("2026-10-01T00:00:00Z", false)] {
+        let show = mrgate(&["trust", "show", "--trust-anchor", &demo_ca, "--membership-at", when, &list]);
+        let v = json(&show);
+        assert_eq!(
+            (v["membership_at"].as_str(), v["providers"][9]["services"][0]["granted_at_time"].as_bool()),
+            (Some(when), Some(granted))
+        );
+    }
 }
 
 #[test]

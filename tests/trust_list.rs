@@ -148,25 +148,70 @@ fn bad_descriptions_are_refused() {
     let dir = tempfile::tempdir().expect("tmp");
     let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
     let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
-    let base = "[operator]\nname = \"op\"\nterritory = \"CN\"\nsequence = 2\nissued = \"2026-01-01T00:00:00Z\"\nnext_update = \"2027-01-01T00:00:00Z\"\n";
+    let base = "[operator]\nname = \"op\"\nterritory = \"CN\"\nsequence = 2\nissued = \"2026-01-01T00:00:00Z\"\nnext_update = \"2027-01-01T00:00:00Z\"\nuri = \"https://op.example/\"\naddress = { street = \"1 Road\", locality = \"Beijing\" }\n";
     let cert = Path::new(DEMO).join("ca.pem");
-    let body = |extra: &str| {
+    let with = |address: &str, uri: &str, extra: &str| {
         format!(
-            "{base}[[body]]\nid = \"x\"\nrole = \"certification-body\"\nname = \"X\"\ncountry = \"CN\"\ncertificates = [\"{}\"]\nservice_status = [{{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }}]\n{extra}",
+            "{base}[[body]]\nid = \"x\"\nrole = \"certification-body\"\nname = \"X\"\ncountry = \"CN\"\nuri = \"{uri}\"\naddress = {address}\ncertificates = [\"{}\"]\nservice_status = [{{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }}]\n{extra}",
             cert.display()
         )
     };
+    let address = "{ street = \"2 Road\", locality = \"Shanghai\", postal_code = \"200000\" }";
+    let body = |extra: &str| with(address, "https://x.example/", extra);
     for (toml, expected) in [
         (body(""), "needs accredited_by"),
         (body("accredited_by = \"nobody\"\n"), "is not a body of this list"),
         (base.replace("2026-01-01T00:00:00Z", "yesterday"), "not an RFC 3339"),
         (format!("{base}surprise = 1\n"), "unknown field"),
+        // The addresses TS 119 612 requires: there, not empty, reachable.
+        (base.replace("uri = \"https://op.example/\"\n", ""), "missing field `uri`"),
+        (base.replace("address = { street = \"1 Road\", locality = \"Beijing\" }\n", ""), "missing field `address`"),
+        (base.replace("\"1 Road\"", "\" \""), "operator: address.street is empty"),
+        (
+            base.replace("https://op.example/", "http://op.example/"),
+            "operator: uri 'http://op.example/' is not an https: or mailto: URI",
+        ),
+        (
+            with("{ street = \"2 Road\", locality = \"\" }", "https://x.example/", "accredited_by = \"x\"\n"),
+            "body 'x': address.locality is empty",
+        ),
+        (
+            with(address, "ftp://x.example/", "accredited_by = \"x\"\n"),
+            "body 'x': uri 'ftp://x.example/' is not an https: or mailto: URI",
+        ),
+        (
+            with("{ street = \"2 Road\", locality = \"L\", country = \"CN\" }", "https://x.example/", ""),
+            "unknown field `country`",
+        ),
     ] {
         let path = dir.path().join("d.toml");
         std::fs::write(&path, toml).expect("write");
         let err = mrgate::trust::build::build(&path, &key, &chain).expect_err("refused");
         assert!(err.contains(expected), "{err}");
     }
+}
+
+/// Every list `trust build` writes is valid under the ETSI TS 119 612 schema, as real EU
+/// lists are (the operator's and each body's address included); one without a body's
+/// address is not, so the check can fail.
+#[test]
+fn built_lists_are_valid_ts_119_612_lists() {
+    let Some((ok, out)) = common::etsi_trust_list_schema(&read("trust-list.xml")) else { return };
+    assert!(ok, "the demo list: {out}");
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
+    let built = mrgate::trust::build::build_with(&Path::new(DEMO).join("trust-list.toml"), Some(7), &key, &chain)
+        .expect("built");
+    let (ok, out) = common::etsi_trust_list_schema(built.as_bytes()).expect("checked");
+    assert!(ok, "a list built now: {out}");
+    let corpus = common::corpus().expect("corpus");
+    let ie = std::fs::read(corpus.join("trusted-lists/ie-tl.xml")).expect("ie");
+    assert!(common::etsi_trust_list_schema(&ie).expect("checked").0, "a real list is valid as the schema is set up");
+    let start = built.find("<tsl:TSPAddress>").expect("an address");
+    let end = built.find("</tsl:TSPAddress>").expect("its end") + "</tsl:TSPAddress>".len();
+    let without = format!("{}{}", &built[..start], &built[end..]);
+    let (ok, out) = common::etsi_trust_list_schema(without.as_bytes()).expect("checked");
+    assert!(!ok && out.contains("TSPAddress"), "{out}");
 }
 
 #[test]

@@ -155,17 +155,19 @@ impl TrustArgs {
         let mut crls = Crls::new();
         add_files(&self.crl, |bytes| crls.add_pem_or_der(bytes))?;
         let at = match &self.at {
-            Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| {
-                    eprintln!("error[usage.at]: --at '{t}': {e}");
-                    ExitCode::from(2)
-                })?
-                .unix_timestamp()
-                .max(0) as u64,
+            Some(t) => flag_time("--at", t)?.unix_timestamp().max(0) as u64,
             None => time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64,
         };
         Ok((anchors, crls, at))
     }
+}
+
+/// The RFC 3339 time given to `flag`, or a usage error naming it (exit 2).
+pub(super) fn flag_time(flag: &str, value: &str) -> Result<time::OffsetDateTime, ExitCode> {
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).map_err(|e| {
+        eprintln!("error[usage.at]: {flag} '{value}': {e}");
+        ExitCode::from(2)
+    })
 }
 
 fn print_json(v: &serde_json::Value) {

@@ -28,6 +28,11 @@ pub enum TrustCommand {
         /// Check the list's signature with its own KeyInfo key only (no trust decision).
         #[arg(long)]
         insecure_embedded_key: bool,
+        /// The time each service's status is asked about (RFC 3339; default --at): history
+        /// from before the list's signer was issued can be asked about with a list
+        /// validated now.
+        #[arg(long)]
+        membership_at: Option<String>,
         list: PathBuf,
     },
     /// Was a body an active signatory of an arrangement for a scope at a time?
@@ -40,8 +45,25 @@ pub enum TrustCommand {
         arrangement: String,
         #[arg(long)]
         scope: String,
+        /// The time the membership is asked about (RFC 3339; default --at, the time the
+        /// list is validated at).
+        #[arg(long)]
+        membership_at: Option<String>,
         list: PathBuf,
     },
+}
+
+/// The time a question about the list's content is asked at: `--membership-at`, else the
+/// list's validation time.
+fn asked_at(membership_at: Option<&str>, validated_at: u64) -> Result<OffsetDateTime, ExitCode> {
+    match membership_at {
+        Some(t) => super::signing::flag_time("--membership-at", t),
+        None => Ok(OffsetDateTime::from_unix_timestamp(validated_at as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH)),
+    }
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
 fn limits() -> Limits {
@@ -88,14 +110,18 @@ pub fn trust(command: TrustCommand) -> ExitCode {
                 }
             }
         }
-        TrustCommand::Show { trust, insecure_embedded_key, list } => {
-            let (list, at) = match load(&trust, insecure_embedded_key, &list) {
+        TrustCommand::Show { trust, insecure_embedded_key, membership_at, list } => {
+            let (list, validated) = match load(&trust, insecure_embedded_key, &list) {
                 Ok(l) => l,
                 Err(code) => return code,
             };
-            let at = OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            let at = match asked_at(membership_at.as_deref(), validated) {
+                Ok(t) => t,
+                Err(code) => return code,
+            };
             let mut report = serde_json::to_value(&list).unwrap_or_default();
             set_member(&mut report, "valid", json!(true));
+            set_member(&mut report, "membership_at", json!(rfc3339(at)));
             if insecure_embedded_key {
                 set_member(
                     &mut report,
@@ -116,18 +142,22 @@ pub fn trust(command: TrustCommand) -> ExitCode {
             println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
             ExitCode::SUCCESS
         }
-        TrustCommand::Query { trust, body, arrangement, scope, list } => {
-            let (list, at) = match load(&trust, false, &list) {
+        TrustCommand::Query { trust, body, arrangement, scope, membership_at, list } => {
+            let (list, validated) = match load(&trust, false, &list) {
                 Ok(l) => l,
                 Err(code) => return code,
             };
-            let at = OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            let at = match asked_at(membership_at.as_deref(), validated) {
+                Ok(t) => t,
+                Err(code) => return code,
+            };
             let answer = list.membership_at(&body, &arrangement, &scope, at);
+            let validated = OffsetDateTime::from_unix_timestamp(validated as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json!({
                     "body": body, "arrangement": arrangement, "scope": scope,
-                    "at": at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    "membership_at": rfc3339(at), "validated_at": rfc3339(validated),
                     "active": answer.active, "reason": answer.reason, "status": answer.status,
                     "trust_list": {"sequence": list.sequence, "digest": list.digest},
                 }))

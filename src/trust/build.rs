@@ -31,7 +31,30 @@ pub struct Operator {
     pub sequence: u64,
     pub issued: String,
     pub next_update: String,
+    /// The operator's postal address (its country is the territory).
+    pub address: PostalAddress,
+    /// Where the scheme is described and the operator reached (an https: or mailto: URI):
+    /// the list's SchemeInformationURI and the operator's electronic address.
+    pub uri: String,
 }
+
+/// A postal address as TS 119 612 writes it (5.3.5.1); the country comes from the body or
+/// the operator's territory.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostalAddress {
+    pub street: String,
+    pub locality: String,
+    #[serde(default)]
+    pub postal_code: Option<String>,
+}
+
+/// How the list determines the status of its services (TS 119 612 5.3.8): the scheme's own.
+const STATUS_DETERMINATION: &str = "urn:mrgate:trust-list:status-determination:accreditation";
+
+/// How long historical service information is kept, in days (TS 119 612 5.3.12): 65535,
+/// as long as the format can say — the history is what past decisions are judged by.
+const HISTORICAL_INFORMATION_PERIOD: &str = "65535";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,6 +67,11 @@ pub struct BodyDescription {
     pub accredited_by: Option<String>,
     /// PEM files, relative to the description.
     pub certificates: Vec<String>,
+    /// The body's postal address (its country is `country`).
+    pub address: PostalAddress,
+    /// Where the body is described (an https: URI): its TSPInformationURI and electronic
+    /// address.
+    pub uri: String,
     /// Service status history, oldest first: `{ status = "granted" | "withdrawn", since = RFC 3339 }`.
     pub service_status: Vec<StatusEntry>,
     #[serde(rename = "membership", default)]
@@ -93,7 +121,16 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
     w.open("tsl:SchemeOperatorName", &[]);
     w.leaf("tsl:Name", &[("xml:lang", "en")], &op.name);
     w.close("tsl:SchemeOperatorName");
+    write_address(&mut w, "tsl:SchemeOperatorAddress", &op.address, &op.territory, &op.uri, "operator")?;
+    w.open("tsl:SchemeName", &[]);
+    w.leaf("tsl:Name", &[("xml:lang", "en")], &format!("{}: accreditation and mutual recognition", op.name));
+    w.close("tsl:SchemeName");
+    w.open("tsl:SchemeInformationURI", &[]);
+    w.leaf("tsl:URI", &[("xml:lang", "en")], &op.uri);
+    w.close("tsl:SchemeInformationURI");
+    w.leaf("tsl:StatusDeterminationApproach", &[], STATUS_DETERMINATION);
     w.leaf("tsl:SchemeTerritory", &[], &op.territory);
+    w.leaf("tsl:HistoricalInformationPeriod", &[], HISTORICAL_INFORMATION_PERIOD);
     w.leaf("tsl:ListIssueDateTime", &[], &op.issued);
     w.open("tsl:NextUpdate", &[]);
     w.leaf("tsl:dateTime", &[], &op.next_update);
@@ -121,6 +158,10 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
         w.open("tsl:TSPTradeName", &[]);
         w.leaf("tsl:Name", &[("xml:lang", "en")], &body.id);
         w.close("tsl:TSPTradeName");
+        write_address(&mut w, "tsl:TSPAddress", &body.address, &body.country, &body.uri, &path)?;
+        w.open("tsl:TSPInformationURI", &[]);
+        w.leaf("tsl:URI", &[("xml:lang", "en")], &body.uri);
+        w.close("tsl:TSPInformationURI");
         w.open("tsl:TSPInformationExtensions", &[]);
         w.open("tsl:Extension", &[("Critical", "true")]);
         w.open("mra:MutualRecognition", &[]);
@@ -204,6 +245,43 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
     w.close("tsl:TrustServiceProviderList");
     w.close("tsl:TrustServiceStatusList");
     Ok(w.finish())
+}
+
+/// An address element (`SchemeOperatorAddress`, `TSPAddress`): the postal address, in
+/// `country`, and the electronic one, `uri`. Empty parts and a URI that is not https: or
+/// mailto: are refused (`whose` names the operator or body).
+fn write_address(
+    w: &mut XmlWriter,
+    element: &str,
+    address: &PostalAddress,
+    country: &str,
+    uri: &str,
+    whose: &str,
+) -> Result<(), String> {
+    for (part, value) in [("street", &address.street), ("locality", &address.locality)] {
+        if value.trim().is_empty() {
+            return Err(format!("{whose}: address.{part} is empty"));
+        }
+    }
+    if !(uri.starts_with("https://") || uri.starts_with("mailto:")) || uri.trim() != uri || uri.contains(' ') {
+        return Err(format!("{whose}: uri '{uri}' is not an https: or mailto: URI"));
+    }
+    w.open(element, &[]);
+    w.open("tsl:PostalAddresses", &[]);
+    w.open("tsl:PostalAddress", &[("xml:lang", "en")]);
+    w.leaf("tsl:StreetAddress", &[], &address.street);
+    w.leaf("tsl:Locality", &[], &address.locality);
+    if let Some(code) = address.postal_code.as_deref().filter(|c| !c.trim().is_empty()) {
+        w.leaf("tsl:PostalCode", &[], code);
+    }
+    w.leaf("tsl:CountryName", &[], country);
+    w.close("tsl:PostalAddress");
+    w.close("tsl:PostalAddresses");
+    w.open("tsl:ElectronicAddress", &[]);
+    w.leaf("tsl:URI", &[("xml:lang", "en")], uri);
+    w.close("tsl:ElectronicAddress");
+    w.close(element);
+    Ok(())
 }
 
 fn write_identity(w: &mut XmlWriter, certs: &[CertificateDer<'static>]) {

@@ -107,6 +107,56 @@ pub fn xmllint_schema(schema: &str, document: &[u8]) -> (bool, String) {
         Command::new("xmllint").arg("--noout").arg("--schema").arg(&schema).arg(&doc).output().expect("run xmllint");
     (out.status.success(), String::from_utf8_lossy(&out.stderr).to_string())
 }
+/// Validates `document` against the ETSI TS 119 612 v2.4.1 schema of the corpus with
+/// xmllint, offline: the W3C schemas it imports by URL (xml.xsd, xmldsig-core-schema.xsd)
+/// are mapped by an XML catalog to the copies the Python `xmlschema` package ships. `None`
+/// (skipped, or a failure when required) without the corpus, xmllint or xmlschema.
+pub fn etsi_trust_list_schema(document: &[u8]) -> Option<(bool, String)> {
+    let schema = corpus()?.join("etsi/ts_119612v020401_xsd.xsd");
+    if !tool("xmllint") {
+        return None;
+    }
+    let found = Command::new("python3")
+        .args(["-c", "import os, xmlschema; print(os.path.dirname(xmlschema.__file__))"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("schemas"));
+    let Some(w3c) = found else {
+        skip_or_fail("the Python package xmlschema (its W3C schemas)");
+        return None;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let catalog = dir.path().join("catalog.xml");
+    let entry = |url: &str, file: &str| {
+        let local = w3c.join(file);
+        assert!(local.is_file(), "{} is not in the xmlschema package", local.display());
+        format!(
+            "  <uri name=\"{url}\" uri=\"file://{0}\"/>\n  <system systemId=\"{url}\" uri=\"file://{0}\"/>\n",
+            local.display()
+        )
+    };
+    let text = format!(
+        "<?xml version=\"1.0\"?>\n<catalog xmlns=\"urn:oasis:names:tc:entity:xmlns:xml:catalog\">\n{}{}</catalog>\n",
+        entry("http://www.w3.org/2001/xml.xsd", "XML/xml.xsd"),
+        entry(
+            "http://www.w3.org/TR/2008/REC-xmldsig-core-20080610/xmldsig-core-schema.xsd",
+            "DSIG/xmldsig-core-schema.xsd"
+        ),
+    );
+    std::fs::write(&catalog, text).expect("catalog");
+    let doc = dir.path().join("list.xml");
+    std::fs::write(&doc, document).expect("write");
+    let out = Command::new("xmllint")
+        .env("XML_CATALOG_FILES", &catalog)
+        .args(["--nonet", "--noout", "--schema"])
+        .arg(&schema)
+        .arg(&doc)
+        .output()
+        .expect("run xmllint");
+    Some((out.status.success(), String::from_utf8_lossy(&out.stderr).to_string()))
+}
+
 pub mod audit;
 pub mod gateway;
 pub mod go;
