@@ -227,3 +227,68 @@ fn signature_is_allowed_only_at_the_end() {
     let err = parse(mutate("  <Standards>", &format!("{sig}<Standards>")).as_bytes()).expect_err("bad");
     assert_eq!(err.code(), "format.unexpected_element");
 }
+
+/// Every error in a document: `formats::parse_all` (what `mrgate validate` reports) finds
+/// each value that does not read, in document order, up to the first element missing or out
+/// of place — after which nothing is in its place any more; `formats::parse` answers the
+/// first of them.
+#[test]
+fn every_value_error_is_found_up_to_the_first_misplaced_element() {
+    let all = |doc: &str| {
+        formats::parse_all(Format::CnXml, doc.as_bytes(), &Limits::default())
+            .expect_err("refused")
+            .iter()
+            .map(|e| (e.code(), e.pos().map(|p| (p.line, p.column)), e.path().map(str::to_string)))
+            .collect::<Vec<_>>()
+    };
+    let path = |p: &str| Some(p.to_string());
+    let three = GOOD
+        .replacen("<Status>有效</Status>", "<Status>有点效</Status>", 1)
+        .replacen("<IssueDate>2025-01-10</IssueDate>", "<IssueDate>2025-13-40</IssueDate>", 1)
+        .replacen("91310110666007217T", "123", 1);
+    assert_eq!(
+        all(&three),
+        [
+            ("format.not_in_list", Some((7, 3)), path("Status")),
+            ("id.date", Some((9, 3)), path("IssueDate")),
+            ("id.credit_code.length", Some((22, 5)), path("Holder/CreditCode")),
+        ]
+    );
+    assert_eq!(parse(three.as_bytes()).expect_err("refused").code(), "format.not_in_list");
+
+    // A value error, then an element missing: both, and nothing after the missing one.
+    let missing = GOOD
+        .replacen("<Status>有效</Status>", "<Status>有点效</Status>", 1)
+        .replacen("  <ExpiryDate>2028-01-09</ExpiryDate>\n", "", 1)
+        .replacen("91310110666007217T", "123", 1);
+    let found = all(&missing);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0], ("format.not_in_list", Some((7, 3)), path("Status")));
+    assert_eq!(found[1].0, "format.unexpected_element", "{found:?}");
+
+    // An issue date after the expiry date: one error, the period's, not a cascade.
+    let period = GOOD.replacen("<IssueDate>2025-01-10</IssueDate>", "<IssueDate>2029-01-10</IssueDate>", 1);
+    assert_eq!(all(&period).len(), 1, "{:?}", all(&period));
+
+    // A good document has none; the command line prints each error, and its JSON lists them.
+    assert!(formats::parse_all(Format::CnXml, GOOD.as_bytes(), &Limits::default()).is_ok());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(["validate", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(three.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("mrgate validate");
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let codes: Vec<&str> =
+        report["errors"].as_array().expect("errors").iter().filter_map(|e| e["code"].as_str()).collect();
+    assert_eq!(codes, ["format.not_in_list", "id.date", "id.credit_code.length"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("error[")).count(), 3, "{stderr}");
+}

@@ -568,7 +568,7 @@ fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &L
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
         return ExitCode::from(1);
     };
-    let report = match formats::parse(format, &input, limits) {
+    let report = match formats::parse_all(format, &input, limits) {
         Ok(cert) => {
             let findings = findings(&cert, at);
             json!({
@@ -581,9 +581,12 @@ fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &L
                 "errors": [],
             })
         }
-        Err(e) => {
-            print_error(file, &e);
-            json!({"well_formed": false, "format": format, "errors": [error_json(&e)]})
+        Err(errors) => {
+            for e in &errors {
+                print_error(file, e);
+            }
+            let errors: Vec<Value> = errors.iter().map(error_json).collect();
+            json!({"well_formed": false, "format": format, "errors": errors})
         }
     };
     println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());

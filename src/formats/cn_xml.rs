@@ -24,117 +24,196 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> 
     from_element(&root)
 }
 
-/// Reads the model from an already-parsed `<Certificate>` element.
+/// Parses a CN certificate document, finding every error it can ([`from_element_all`]).
+pub fn parse_all(bytes: &[u8], limits: &Limits) -> Result<Certificate, Vec<FormatError>> {
+    let root = xml::parse(bytes, limits).map_err(|e| vec![FormatError::from(e)])?;
+    from_element_all(&root)
+}
+
+/// Reads the model from an already-parsed `<Certificate>` element: the first error, as
+/// [`from_element_all`] finds them.
 pub fn from_element(root: &Element) -> Result<Certificate, FormatError> {
+    from_element_all(root).map_err(|errors| {
+        errors.into_iter().next().unwrap_or(FormatError::Invalid {
+            pos: Some(root.pos),
+            path: "Certificate".into(),
+            message: "unreadable".into(),
+        })
+    })
+}
+
+/// The errors found so far. A value that does not read (a date, a code, a number, a value
+/// not in its list) is noted and reading goes on; an element missing or out of place ends
+/// the reading, since every element after it would be out of place too.
+#[derive(Default)]
+struct Found(Vec<FormatError>);
+
+impl Found {
+    fn value<T>(&mut self, read: Result<T, FormatError>) -> Option<T> {
+        read.map_err(|e| self.0.push(e)).ok()
+    }
+
+    fn ending(mut self, e: FormatError) -> Vec<FormatError> {
+        self.0.push(e);
+        self.0
+    }
+}
+
+/// An element where one must be: or the reading ends with the errors found.
+macro_rules! structure {
+    ($found:ident, $read:expr) => {
+        match $read {
+            Ok(v) => v,
+            Err(e) => return Err($found.ending(e)),
+        }
+    };
+}
+
+/// Reads the model from an already-parsed `<Certificate>` element, with every error found
+/// in document order: each value that does not read, up to the first element missing or
+/// out of place (see [`Found`]). Never empty when it fails.
+pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>> {
+    let mut found = Found::default();
     if !root.is(NAMESPACE, "Certificate") {
-        return Err(FormatError::WrongRoot {
+        return Err(found.ending(FormatError::WrongRoot {
             pos: root.pos,
             found: root.local.clone(),
             expected: "Certificate",
             namespace: NAMESPACE,
-        });
+        }));
     }
-    only_attrs(root, "Certificate", &["schemaVersion"])?;
+    found.value(only_attrs(root, "Certificate", &["schemaVersion"]));
     match root.attr("schemaVersion") {
         Some("1.0") => {}
-        Some(other) => {
-            return Err(FormatError::NotInList {
-                pos: Some(root.pos),
-                path: "Certificate/@schemaVersion".into(),
-                value: other.into(),
-                expected: "1.0".into(),
-            });
-        }
-        None => {
-            return Err(FormatError::Missing {
-                pos: Some(root.pos),
-                path: "Certificate/@schemaVersion".into(),
-                what: "attribute",
-            });
-        }
+        Some(other) => found.0.push(FormatError::NotInList {
+            pos: Some(root.pos),
+            path: "Certificate/@schemaVersion".into(),
+            value: other.into(),
+            expected: "1.0".into(),
+        }),
+        None => found.0.push(FormatError::Missing {
+            pos: Some(root.pos),
+            path: "Certificate/@schemaVersion".into(),
+            what: "attribute",
+        }),
     }
 
-    let mut c = Children::new(root, NS, "")?;
-    let number_el = c.req("CertificateNo")?;
-    let number_text = leaf(number_el, "CertificateNo")?;
-    let category_el = c.req("Category")?;
-    let category = closed(category_el, "Category", Category::from_zh, "管理体系认证, 产品认证, 服务认证")?;
-    let program = leaf(c.req("Program")?, "Program")?;
-    let program_code_el = c.req("ProgramCode")?;
-    let program_code = closed(
+    let mut c = structure!(found, Children::new(root, NS, ""));
+    let number_el = structure!(found, c.req("CertificateNo"));
+    let number_text = found.value(leaf(number_el, "CertificateNo"));
+    let category_el = structure!(found, c.req("Category"));
+    let category = found.value(closed(category_el, "Category", Category::from_zh, "管理体系认证, 产品认证, 服务认证"));
+    let program = found.value(leaf(structure!(found, c.req("Program")), "Program"));
+    let program_code_el = structure!(found, c.req("ProgramCode"));
+    let program_code = found.value(closed(
         program_code_el,
         "ProgramCode",
         ProgramCode::parse,
         "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE",
-    )?;
-    let number =
-        Certificate::parse_number(program_code, &number_text).map_err(id_err(Some(number_el.pos), "CertificateNo"))?;
-    let status = closed(c.req("Status")?, "Status", Status::from_zh, "有效, 暂停, 撤销, 注销, 过期")?;
-    let status_date = c.opt("StatusDate").map(|e| date(e, "StatusDate")).transpose()?;
-    let issue_date = date(c.req("IssueDate")?, "IssueDate")?;
-    let original_issue_date = c.opt("OriginalIssueDate").map(|e| date(e, "OriginalIssueDate")).transpose()?;
-    let expiry_el = c.req("ExpiryDate")?;
-    let expiry_date = date(expiry_el, "ExpiryDate")?;
-    ids::check_validity_period(issue_date, expiry_date).map_err(id_err(Some(expiry_el.pos), "ExpiryDate"))?;
-    let certification_body = certification_body(c.req("CertificationBody")?)?;
-    let holder = holder(c.req("Holder")?)?;
+    ));
+    let number = match (program_code, &number_text) {
+        (Some(code), Some(text)) => {
+            found.value(Certificate::parse_number(code, text).map_err(id_err(Some(number_el.pos), "CertificateNo")))
+        }
+        _ => None,
+    };
+    let status = found.value(closed(
+        structure!(found, c.req("Status")),
+        "Status",
+        Status::from_zh,
+        "有效, 暂停, 撤销, 注销, 过期",
+    ));
+    let status_date = c.opt("StatusDate").and_then(|e| found.value(date(e, "StatusDate")));
+    let issue_date = found.value(date(structure!(found, c.req("IssueDate")), "IssueDate"));
+    let original_issue_date = c.opt("OriginalIssueDate").and_then(|e| found.value(date(e, "OriginalIssueDate")));
+    let expiry_el = structure!(found, c.req("ExpiryDate"));
+    let expiry_date = found.value(date(expiry_el, "ExpiryDate"));
+    if let (Some(issued), Some(expires)) = (issue_date, expiry_date) {
+        found.value(ids::check_validity_period(issued, expires).map_err(id_err(Some(expiry_el.pos), "ExpiryDate")));
+    }
+    let certification_body = found.value(certification_body(structure!(found, c.req("CertificationBody"))));
+    let holder = found.value(holder(structure!(found, c.req("Holder"))));
 
-    let standards_el = c.req("Standards")?;
-    let mut sc = Children::new(standards_el, NS, "Standards")?;
-    only_attrs(standards_el, "Standards", &[])?;
+    let standards_el = structure!(found, c.req("Standards"));
+    let standards = found.value(standards(standards_el));
+
+    let scope_elements = c.many("Scope");
+    if scope_elements.is_empty() {
+        structure!(found, c.req("Scope"));
+    }
+    let scopes = found.value(scopes(&scope_elements, root));
+    let sites = match c.opt("Sites") {
+        Some(e) => found.value(parties(e, "Sites", "Site")),
+        None => Some(Vec::new()),
+    };
+    let products = match c.opt("Products") {
+        Some(e) => found.value(products(e)),
+        None => Some(Vec::new()),
+    };
+    let manufacturer = match c.opt("Manufacturer") {
+        Some(e) => found.value(party(e, "Manufacturer")).map(Some),
+        None => Some(None),
+    };
+    let factory = match c.opt("Factory") {
+        Some(e) => found.value(party(e, "Factory")).map(Some),
+        None => Some(None),
+    };
+    if let Some(sig) = c.peek()
+        && sig.is(DSIG_NAMESPACE, "Signature")
+    {
+        c.skip();
+    }
+    structure!(found, c.finish());
+
+    let read = (|| {
+        Some(Certificate {
+            number: number?,
+            category: category?,
+            program: program?,
+            program_code: program_code?,
+            status: status?,
+            status_date,
+            issue_date: issue_date?,
+            original_issue_date,
+            expiry_date: expiry_date?,
+            certification_body: certification_body?,
+            holder: holder?,
+            standards: standards?,
+            scope_zh: scopes.as_ref()?.0.clone(),
+            scope_en: scopes.as_ref()?.1.clone(),
+            sites: sites?,
+            products: products?,
+            manufacturer: manufacturer?,
+            factory: factory?,
+            sectors: Vec::new(),
+            assessment_level: AssessmentLevel::default(),
+        })
+    })();
+    match read {
+        Some(cert) if found.0.is_empty() => match cert.check() {
+            Ok(()) => Ok(cert),
+            Err(e) => Err(found.ending(FormatError::from(e))),
+        },
+        // A value missing is one that did not read, and noted.
+        _ if !found.0.is_empty() => Err(found.0),
+        _ => Err(found.ending(FormatError::Invalid {
+            pos: Some(root.pos),
+            path: "Certificate".into(),
+            message: "a value could not be read".into(),
+        })),
+    }
+}
+
+fn standards(e: &Element) -> Result<Vec<String>, FormatError> {
+    let mut sc = Children::new(e, NS, "Standards")?;
+    only_attrs(e, "Standards", &[])?;
     let standards =
         sc.many("Standard").into_iter().map(|e| leaf(e, "Standards/Standard")).collect::<Result<Vec<_>, _>>()?;
     if standards.is_empty() {
         sc.req("Standard")?;
     }
     sc.finish()?;
-
-    let scope_elements = c.many("Scope");
-    if scope_elements.is_empty() {
-        c.req("Scope")?;
-    }
-    let (scope_zh, scope_en) = scopes(&scope_elements, root)?;
-    let sites = match c.opt("Sites") {
-        Some(e) => parties(e, "Sites", "Site")?,
-        None => Vec::new(),
-    };
-    let products = match c.opt("Products") {
-        Some(e) => products(e)?,
-        None => Vec::new(),
-    };
-    let manufacturer = c.opt("Manufacturer").map(|e| party(e, "Manufacturer")).transpose()?;
-    let factory = c.opt("Factory").map(|e| party(e, "Factory")).transpose()?;
-    if let Some(sig) = c.peek()
-        && sig.is(DSIG_NAMESPACE, "Signature")
-    {
-        c.skip();
-    }
-    c.finish()?;
-
-    let cert = Certificate {
-        number,
-        category,
-        program,
-        program_code,
-        status,
-        status_date,
-        issue_date,
-        original_issue_date,
-        expiry_date,
-        certification_body,
-        holder,
-        standards,
-        scope_zh,
-        scope_en,
-        sites,
-        products,
-        manufacturer,
-        factory,
-        sectors: Vec::new(),
-        assessment_level: AssessmentLevel::default(),
-    };
-    cert.check()?;
-    Ok(cert)
+    Ok(standards)
 }
 
 fn closed<T>(e: &Element, path: &str, parse: fn(&str) -> Option<T>, expected: &str) -> Result<T, FormatError> {

@@ -216,6 +216,20 @@ pub fn parse(format: Format, bytes: &[u8], limits: &Limits) -> Result<Certificat
     Ok(cert)
 }
 
+/// Like [`parse`], with every error found: for CN XML each value that does not read, up to
+/// the first element missing or out of place ([`cn_xml::from_element_all`]); for the other
+/// formats the first error. Never an empty list.
+pub fn parse_all(format: Format, bytes: &[u8], limits: &Limits) -> Result<Certificate, Vec<FormatError>> {
+    match format {
+        Format::CnXml => {
+            let cert = cn_xml::parse_all(bytes, limits)?;
+            cert.check().map_err(|e| vec![FormatError::from(e)])?;
+            Ok(cert)
+        }
+        _ => parse(format, bytes, limits).map_err(|e| vec![e]),
+    }
+}
+
 /// Like [`parse`], for an XML format whose document is already parsed (so a caller that
 /// also verifies its signature reads the bytes once). The JSON formats are refused.
 pub fn parse_tree(format: Format, root: &crate::xml::Element) -> Result<Certificate, FormatError> {
