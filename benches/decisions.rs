@@ -99,7 +99,7 @@ fn audit_of(app: &App) -> mrgate::audit::Report {
         policy: &policy,
         crls: &crls,
         gateway: vec![app.signing_chain.clone()],
-        public_base: Some(app.public_base()),
+        public_bases: vec![app.public_base()],
         limits: app.limits,
         checkpoints: vec![],
         format_1_until: 0,

@@ -228,9 +228,10 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
             "verdict withdrawn",
             vec![(7, "audit.verdict"), (8, "audit.verdict")],
         ),
-        // A refusal passed off as a race at commit is not decided again (the race cannot
-        // be replayed): it passes, and counts as not re-derived — a refusal is all a
-        // gateway can pass off so.
+        // A refusal passed off as a race at commit, where one was possible (the partner's
+        // recognition of the same certificate came just before): not decided again (the
+        // race cannot be replayed); it counts as not re-derived — a refusal is all a gateway
+        // can pass off so, and only right after a change to the same certificate.
         ("a refusal passed off as a race", 6, "reason auth.not_your_body", "reason register.conflict", vec![]),
         (
             "an install's verdict",
@@ -573,6 +574,12 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
             assert!(stdout.contains("disagreement: entry 2 (export) [audit.output]"), "{stdout}");
         }
     }
+    // A public URL the gateway had before, beside today's: its links are its own too.
+    let mut args = pinned("partner-dakks");
+    args.extend(["--public-url", "https://elsewhere.example", "--public-url"].map(String::from));
+    args.push(format!("https://localhost:{}", addr.port()));
+    let out = run(args).await.expect("audit");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 
     // A checkpoint kept from before: the log extends it. One of another history, signed
     // with the log's key (the demo's is public): the log does not, and the audit says so.
@@ -738,6 +745,7 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
     let resigned =
         mrgate::crypto::xmldsig::sign_at(&unsigned, &key, &chain, "2026-01-01T00:00:00Z").expect("sign").into_bytes();
     let (iaf_inside, iaf_after) = (iaf.clone(), iaf.clone());
+    let granted_credential = mrgate::crypto::sha256_hex(credential.as_str().expect("jws").as_bytes());
     let cases: Vec<Case> = vec![
         (
             "the grant left out: unsigned and granted nothing, it is refused",
@@ -775,6 +783,12 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
             }),
             vec![(4, "audit.verdict")],
         ),
+        // A race at commit needs a rival: nothing changed that certificate before it.
+        (
+            "a refusal passed off as a race with nothing to race",
+            Box::new(|d| common::audit::rewrite(d, 4, |e| e.reasons = vec!["register.conflict".into()])),
+            vec![(4, "audit.verdict")],
+        ),
         (
             "a refusal with an output",
             Box::new(|d| common::audit::rewrite(d, 4, |e| e.outputs.push(e.inputs[0].clone()))),
@@ -785,6 +799,20 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
             Box::new(move |d| {
                 let forged = common::audit::keep(d, forged.as_bytes());
                 common::audit::rewrite(d, 2, |e| e.outputs[0] = forged);
+            }),
+            vec![(2, "audit.output")],
+        ),
+        (
+            "a credential with a line end after it",
+            Box::new(move |d| {
+                let credential = granted_credential;
+                let mut text = common::audit::kept(d, &credential);
+                text.push(b'\n');
+                let kept = common::audit::keep(d, &text);
+                common::audit::rewrite(d, 2, |e| {
+                    let at = e.outputs.iter().position(|o| *o == credential).expect("credential");
+                    e.outputs[at] = kept;
+                })
             }),
             vec![(2, "audit.output")],
         ),

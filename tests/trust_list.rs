@@ -183,6 +183,14 @@ fn bad_descriptions_are_refused() {
             with("{ street = \"2 Road\", locality = \"L\", country = \"CN\" }", "https://x.example/", ""),
             "unknown field `country`",
         ),
+        (base.replace("https://op.example/", "https://"), "operator: uri 'https://' is not an https: or mailto: URI"),
+        (base.replace("https://op.example/", "mailto:"), "operator: uri 'mailto:' is not an https: or mailto: URI"),
+        (base.replace("https://op.example/", "https://op.example/a b"), "is not an https: or mailto: URI"),
+        (base.replace("name = \"op\"", "name = \" \""), "operator: name and territory must not be empty"),
+        (
+            body("accredited_by = \"x\"\n").replace("name = \"X\"", "name = \"\""),
+            "body 'x': id, name and country must not be empty",
+        ),
     ] {
         let path = dir.path().join("d.toml");
         std::fs::write(&path, toml).expect("write");

@@ -81,6 +81,7 @@ impl Walk<'_, '_> {
             return self.disagree(index, &kind, "audit.rules", detail);
         }
         let held = self.register.record(cert.issuer_id(), cert.number.as_str());
+        let certificate = (cert.issuer_id().to_string(), cert.number.as_str().to_string());
         let grounds = Grounds {
             list: &list,
             crls: self.audit.crls,
@@ -95,7 +96,7 @@ impl Walk<'_, '_> {
             Ok(j) => ("exported", vec![j.reason.to_string()]),
             Err(refusal) => ("refused", vec![refusal.reason.clone()]),
         };
-        if self.raced(entry, decided, &reasons) {
+        if self.raced(entry, Some((&certificate.0, &certificate.1)), decided, &reasons) {
             return;
         }
         if decided != entry.verdict || reasons != entry.reasons {
@@ -113,7 +114,7 @@ impl Walk<'_, '_> {
         let made = self.outputs(index, entry, &judged.cert);
         let cert = judged.cert;
         let registered = crate::decisions::register::registered_as(&cert).bytes;
-        self.register.put(cert.issuer_id(), cert.number.as_str(), Some(cert.status), registered);
+        self.register.put(cert.issuer_id(), cert.number.as_str(), Some(cert.status), registered, time);
         match made {
             Ok(()) => {
                 self.exported.extend(entry.outputs.iter().cloned());
@@ -188,6 +189,10 @@ impl Walk<'_, '_> {
             return Ok((Format::IafJson, None));
         }
         let parsed = jws::parse(text).map_err(|e| format!("neither XML, JSON nor a JWS: {e}"))?;
+        // Exactly the compact form the gateway writes: nothing around it.
+        if text.trim() != text {
+            return Err("a credential with text around its compact form".into());
+        }
         // The one part the rules do not make: the export's id in its receipt link.
         let payload: serde_json::Value =
             serde_json::from_slice(&parsed.payload).map_err(|e| format!("the credential: {e}"))?;
@@ -204,10 +209,9 @@ impl Walk<'_, '_> {
         if !well_formed || *link != export::receipt_link(base, id) {
             return Err("a receipt link not as the gateway makes it".into());
         }
-        if let Some(public) = &self.audit.public_base
-            && base != public
-        {
-            return Err(format!("a receipt link to {base}, not to the gateway ({public})"));
+        let bases = &self.audit.public_bases;
+        if !bases.is_empty() && !bases.iter().any(|b| b == base) {
+            return Err(format!("a receipt link to {base}, not to the gateway ({})", bases.join(", ")));
         }
         let expected = export::credential_payload(&formats::render(Format::UntpDcc, cert).bytes, link)
             .and_then(|v| serde_json::to_vec(&v).ok())

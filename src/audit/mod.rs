@@ -108,9 +108,10 @@ pub struct Audit<'a> {
     /// The gateway's signing chains (leaf first), each as it signs with it: the one it
     /// signs with now and any earlier one (a key rotated out).
     pub gateway: Vec<Vec<CertificateDer<'static>>>,
-    /// The base URL the gateway's receipt links point at (its public URL), when known:
-    /// a credential linking elsewhere is not as it makes them.
-    pub public_base: Option<String>,
+    /// The base URLs the gateway's receipt links may point at (its public URL, and any it
+    /// had before), when known (empty: not checked): a credential linking elsewhere is not
+    /// as it makes them.
+    pub public_bases: Vec<String>,
     pub limits: Limits,
     /// The entries `0..format_1_until` may be of format 1 (a log begun before format 2, up
     /// to where its gateway was upgraded, as its operator says); any later one is a
@@ -606,9 +607,16 @@ impl Walk<'_, '_> {
     /// says nothing of what was decided before it. Counted as not re-derived. (A refusal
     /// with that reason that is decided again the same — a conflict found when deciding —
     /// is re-derived like any other.) A refusal is the most a gateway can pass off this way.
-    fn raced(&mut self, entry: &Entry, decided: &str, reasons: &[String]) -> bool {
+    ///
+    /// A race needs something to race with: an entry before it, at most [`CLOCK_SKEW`]
+    /// earlier, that changed the same certificate (`certificate`, issuer and number, as read
+    /// from the document). Without one, the refusal is decided again like any other.
+    fn raced(&mut self, entry: &Entry, certificate: Option<(&str, &str)>, decided: &str, reasons: &[String]) -> bool {
         let race = entry.verdict == "refused" && entry.reasons == [COMMIT_RACE];
-        if race && (decided != entry.verdict || reasons != entry.reasons.as_slice()) {
+        let rival = certificate
+            .and_then(|(issuer, number)| self.register.changed_at(issuer, number))
+            .is_some_and(|changed| changed >= entry_time(entry) - CLOCK_SKEW);
+        if race && rival && (decided != entry.verdict || reasons != entry.reasons.as_slice()) {
             self.skip("refused at commit (the register changed meanwhile)");
             return true;
         }
@@ -721,7 +729,8 @@ impl Walk<'_, '_> {
                 (decided, reasons) = ("refused", vec![refusal.reason]);
             }
         }
-        if self.raced(entry, decided, &reasons) {
+        let certificate = verdict.certificate.as_ref().map(|c| (c.issuer_id(), c.number.as_str()));
+        if self.raced(entry, certificate, decided, &reasons) {
             return;
         }
         let disagreement = if decided != entry.verdict {
@@ -735,7 +744,13 @@ impl Walk<'_, '_> {
                         == [crate::crypto::sha256_hex(&crate::decisions::register::registered_as(cert).bytes)] =>
                 {
                     let document = crate::decisions::register::registered_as(cert).bytes;
-                    self.register.put(cert.issuer_id(), cert.number.as_str(), Status::parse(verdict.status), document);
+                    self.register.put(
+                        cert.issuer_id(),
+                        cert.number.as_str(),
+                        Status::parse(verdict.status),
+                        document,
+                        time,
+                    );
                     None
                 }
                 _ => Some("the CN XML registered is not the translation decided again".into()),
@@ -804,7 +819,7 @@ impl Walk<'_, '_> {
             Some(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons))
         } else {
             if let Some(n) = &change {
-                self.register.apply(n);
+                self.register.apply(n, time);
             }
             None
         };
@@ -873,15 +888,18 @@ struct Held {
     /// `None` for a status that does not read.
     status: Option<Status>,
     document: Vec<u8>,
+    /// When an entry last changed it (registered it, or a notice applied to it).
+    changed: OffsetDateTime,
     /// The `iat` of the last notice applied to it.
     last_iat: Option<i64>,
 }
 
 impl LogRegister {
     /// A certificate registered (again) by an export or a recognition.
-    fn put(&mut self, issuer: &str, number: &str, status: Option<Status>, document: Vec<u8>) {
+    fn put(&mut self, issuer: &str, number: &str, status: Option<Status>, document: Vec<u8>, at: OffsetDateTime) {
         let held = self.certificates.entry((issuer.into(), number.into()));
-        let held = held.or_insert(Held { status: None, document: Vec::new(), last_iat: None });
+        let held = held.or_insert(Held { status: None, document: Vec::new(), changed: at, last_iat: None });
+        held.changed = at;
         held.status = status;
         held.document = document;
     }
@@ -911,9 +929,15 @@ impl LogRegister {
         })
     }
 
+    /// When an entry last changed the certificate, if one did.
+    fn changed_at(&self, issuer: &str, number: &str) -> Option<OffsetDateTime> {
+        self.certificates.get(&(issuer.to_string(), number.to_string())).map(|h| h.changed)
+    }
+
     /// A notice applied: the status it leads to, its iat and its id.
-    fn apply(&mut self, n: &crate::notice::Notice) {
+    fn apply(&mut self, n: &crate::notice::Notice, at: OffsetDateTime) {
         if let Some(held) = self.certificates.get_mut(&(n.issuer.clone(), n.number.clone())) {
+            held.changed = at;
             held.status = Some(n.action.target());
             held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
         }

@@ -50,11 +50,11 @@ pub struct AuditArgs {
     /// --config the configured one is used, and any given here besides.
     #[arg(long = "gateway-certificate")]
     pub gateway_certificates: Vec<PathBuf>,
-    /// The gateway's public URL, where its receipt links point (default: the configured
-    /// `public_url` with --config, none with --url): a credential linking elsewhere is not
-    /// as the gateway makes them.
-    #[arg(long)]
-    pub public_url: Option<String>,
+    /// The gateway's public URL, where its receipt links point (repeatable, for one it had
+    /// before; default: the configured `public_url` with --config, none with --url): a
+    /// credential linking elsewhere is not as the gateway makes them.
+    #[arg(long = "public-url")]
+    pub public_urls: Vec<String>,
     /// CRLs the gateway honours (PEM or DER, repeatable), for --url.
     #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
@@ -237,7 +237,11 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
         policy: &policy,
         crls: &crls,
         gateway,
-        public_base: args.public_url.clone().or_else(|| config.public_url.clone()).map(trimmed),
+        public_bases: if args.public_urls.is_empty() {
+            config.public_url.iter().cloned().map(trimmed).collect()
+        } else {
+            args.public_urls.iter().cloned().map(trimmed).collect()
+        },
         limits: Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() },
         checkpoints: checkpoint.into_iter().collect(),
         format_1_until: args.format_1_until,
@@ -289,7 +293,7 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
         policy: &policy,
         crls: &crls,
         gateway,
-        public_base: args.public_url.clone().map(trimmed),
+        public_bases: args.public_urls.iter().cloned().map(trimmed).collect(),
         limits: Limits::default(),
         checkpoints,
         format_1_until: args.format_1_until,

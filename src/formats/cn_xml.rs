@@ -71,7 +71,7 @@ macro_rules! structure {
 
 /// Reads the model from an already-parsed `<Certificate>` element, with every error found
 /// in document order: each value that does not read, up to the first element missing or
-/// out of place (see [`Found`]). Never empty when it fails.
+/// out of place (after it nothing is in its place any more). Never empty when it fails.
 pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>> {
     let mut found = Found::default();
     if !root.is(NAMESPACE, "Certificate") {

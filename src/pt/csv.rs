@@ -163,6 +163,11 @@ impl Table {
             let optional: Vec<String> = optional.iter().map(|o| format!("[,{o}]")).collect();
             format!("{}{}", required.join(","), optional.concat())
         };
+        if let Some((i, twice)) =
+            header.iter().enumerate().find(|(i, h)| header.get(..*i).is_some_and(|before| before.contains(h)))
+        {
+            return Err(CsvError::Header(format!("column '{twice}' appears twice (again as column {})", i + 1)));
+        }
         if let Some(name) = required.iter().find(|name| !header.iter().any(|h| h == *name)) {
             return Err(CsvError::Header(format!("no '{name}' column (expected {})", expected())));
         }
@@ -201,7 +206,9 @@ fn number(fields: &[String], i: usize, line: usize, column: &str) -> Result<f64,
 pub fn read_homogeneity(text: &str) -> Result<Vec<Vec<f64>>, CsvError> {
     let table = Table::read(text, &["item", "replicate", "result"], &[])?;
     let (item, replicate, result) = (table.column("item"), table.column("replicate"), table.column("result"));
-    let mut items: Vec<(String, Vec<f64>)> = Vec::new();
+    // Each item's id, the line it first appears on, and its results; by id, its place.
+    let mut items: Vec<(String, usize, Vec<f64>)> = Vec::new();
+    let mut places: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut seen: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
     for (line, fields) in table.rows {
         let (id, rep) = (field(&fields, item).to_string(), field(&fields, replicate).to_string());
@@ -213,12 +220,32 @@ pub fn read_homogeneity(text: &str) -> Result<Vec<Vec<f64>>, CsvError> {
         }
         seen.insert((id.clone(), rep), line);
         let value = number(&fields, result, line, "result")?;
-        match items.iter_mut().find(|(i, _)| *i == id) {
-            Some((_, values)) => values.push(value),
-            None => items.push((id, vec![value])),
+        match places.get(&id) {
+            Some(&at) => {
+                if let Some((_, _, values)) = items.get_mut(at) {
+                    values.push(value);
+                }
+            }
+            None => {
+                places.insert(id.clone(), items.len());
+                items.push((id, line, vec![value]));
+            }
         }
     }
-    Ok(items.into_iter().map(|(_, values)| values).collect())
+    // Every item measured as often as the first (a balanced design, B.3).
+    if let Some((first, _, values)) = items.first()
+        && let Some((id, line, other)) = items.iter().find(|(_, _, v)| v.len() != values.len())
+    {
+        return Err(CsvError::Syntax {
+            line: *line,
+            message: format!(
+                "item '{id}' has {} replicates, item '{first}' {}: every item needs the same number",
+                other.len(),
+                values.len()
+            ),
+        });
+    }
+    Ok(items.into_iter().map(|(_, _, values)| values).collect())
 }
 
 /// Reads a stability table (`occasion,result[,item][,replicate]`, occasion `1` or `2`: say
@@ -226,8 +253,24 @@ pub fn read_homogeneity(text: &str) -> Result<Vec<Vec<f64>>, CsvError> {
 pub fn read_stability(text: &str) -> Result<(Vec<f64>, Vec<f64>), CsvError> {
     let table = Table::read(text, &["occasion", "result"], &["item", "replicate"])?;
     let (occasion, result) = (table.column("occasion"), table.column("result"));
+    let (item, replicate) = (table.column("item"), table.column("replicate"));
+    let identified = table.header.iter().any(|h| h == "item") && table.header.iter().any(|h| h == "replicate");
+    let mut seen: std::collections::HashMap<(String, String, String), usize> = std::collections::HashMap::new();
     let (mut first, mut second) = (Vec::new(), Vec::new());
     for (line, fields) in table.rows {
+        // With items and replicates named, each measurement of an occasion once.
+        if identified {
+            let key = (
+                field(&fields, occasion).to_string(),
+                field(&fields, item).to_string(),
+                field(&fields, replicate).to_string(),
+            );
+            if let Some(earlier) = seen.get(&key) {
+                let (_, id, rep) = key;
+                return Err(CsvError::DuplicateReplicate { line, item: id, replicate: rep, first: *earlier });
+            }
+            seen.insert(key, line);
+        }
         let value = number(&fields, result, line, "result")?;
         match field(&fields, occasion) {
             "1" => first.push(value),

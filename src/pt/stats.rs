@@ -189,8 +189,8 @@ fn three_figures(x: f64) -> f64 {
 
 const MAX_ITERATIONS: usize = 10_000;
 
-/// s* at or below this fraction of |x*| is rounding noise, not a spread: a few units in
-/// the last place of x*, where no difference between results is real.
+/// s* at or below this fraction of |x*| (or of where it started) is rounding noise, not a
+/// spread: a few units in the last place, where no difference between results is real.
 const NOISE: f64 = 8.0 * f64::EPSILON;
 
 /// Watches Algorithm A for a collapse: once every value the window leaves unclipped is one
@@ -238,6 +238,9 @@ pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
     if s == 0.0 || !s.is_finite() {
         return Ok(Robust { x_star: c, s_star: 0.0, iterations: 0, degenerate: true });
     }
+    // Where s* started: a spread it falls to within rounding of is none (a round whose
+    // x* is near 0 has no level to measure rounding by).
+    let start = s;
     let mut previous: Option<(f64, f64)> = None;
     let mut collapse = Collapse::default();
     for iteration in 1..=MAX_ITERATIONS {
@@ -261,8 +264,9 @@ pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
         let variance = ((sum_sq - sum * sum / p) / (p - 1.0)).max(0.0);
         let new_s = 1.134 * variance.sqrt();
         let degenerate = |x_star: f64| Ok(Robust { x_star, s_star: 0.0, iterations: iteration, degenerate: true });
-        // s* gone, or fallen to rounding noise beside x*: nothing it could score is real.
-        if new_s == 0.0 || new_s <= NOISE * (c + new_x).abs() {
+        // s* gone, or fallen to rounding noise beside x* or where it started: nothing it
+        // could score is real.
+        if new_s == 0.0 || new_s <= NOISE * (c + new_x).abs().max(start) {
             return degenerate(c + new_x);
         }
         if collapse.falls(inside_min == inside_max, new_s / s) {

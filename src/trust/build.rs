@@ -102,6 +102,9 @@ fn check_time(value: &str, what: &str) -> Result<(), String> {
 /// Renders the unsigned list.
 pub fn render(description: &Description, base: &Path) -> Result<String, String> {
     let op = &description.operator;
+    if op.name.trim().is_empty() || op.territory.trim().is_empty() {
+        return Err("operator: name and territory must not be empty".into());
+    }
     check_time(&op.issued, "operator.issued")?;
     check_time(&op.next_update, "operator.next_update")?;
     let mut w = XmlWriter::new();
@@ -139,6 +142,9 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
     w.open("tsl:TrustServiceProviderList", &[]);
     for body in &description.bodies {
         let path = format!("body '{}'", body.id);
+        if body.id.trim().is_empty() || body.name.trim().is_empty() || body.country.trim().is_empty() {
+            return Err(format!("{path}: id, name and country must not be empty"));
+        }
         if body.service_status.is_empty() {
             return Err(format!("{path}: service_status needs at least one entry"));
         }
@@ -263,7 +269,13 @@ fn write_address(
             return Err(format!("{whose}: address.{part} is empty"));
         }
     }
-    if !(uri.starts_with("https://") || uri.starts_with("mailto:")) || uri.trim() != uri || uri.contains(' ') {
+    // https://host… or mailto:someone@host: something after the scheme, nothing blank.
+    let rest = uri.strip_prefix("https://").or_else(|| uri.strip_prefix("mailto:"));
+    let reachable = rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        !host.is_empty() && (uri.starts_with("https://") || host.contains('@'))
+    });
+    if !reachable || uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("{whose}: uri '{uri}' is not an https: or mailto: URI"));
     }
     w.open(element, &[]);

@@ -33,7 +33,7 @@ pub fn audit(data: &Path, checkpoint: Option<&str>) -> Report {
         policy: &policy,
         crls: &crls,
         gateway: vec![own],
-        public_base: None,
+        public_bases: Vec::new(),
         limits: mrgate::xml::Limits::default(),
         checkpoints: checkpoint.into_iter().collect(),
         format_1_until: 0,
