@@ -436,3 +436,74 @@ mod xades {
         assert_eq!(verify_full(&p, &signed), Ok(Some("2026-05-01T08:00:00Z".into())));
     }
 }
+
+/// Signed here, with library pieces: the document (`#d1`, enveloped) and, beside it, the
+/// parts of the signature `also` names — `#k1` its KeyInfo, `#o1` an Object holding a decoy
+/// `<Amount>`, `#cm` its CanonicalizationMethod (inside SignedInfo).
+fn sign_with_more(p: &Pki, also: &[&str]) -> String {
+    let key = SigningKey::from_pkcs8(p.signer.key_pem().as_bytes()).expect("key");
+    let cert = STANDARD.encode(p.signer.der());
+    let exc = c14n::EXC_C14N;
+    let method = Method::from_uri(exc).expect("method");
+    let sha256 = "http://www.w3.org/2001/04/xmlenc#sha256";
+    let template = |digests: &[String], value: &str| {
+        let mut refs = format!(
+            "<ds:Reference URI=\"#d1\"><ds:Transforms><ds:Transform Algorithm=\"{DS}enveloped-signature\"/>\
+<ds:Transform Algorithm=\"{exc}\"/></ds:Transforms><ds:DigestMethod Algorithm=\"{sha256}\"/>\
+<ds:DigestValue>{}</ds:DigestValue></ds:Reference>",
+            digests[0]
+        );
+        for (uri, digest) in also.iter().zip(&digests[1..]) {
+            refs.push_str(&format!(
+                "<ds:Reference URI=\"{uri}\"><ds:Transforms><ds:Transform Algorithm=\"{exc}\"/></ds:Transforms>\
+<ds:DigestMethod Algorithm=\"{sha256}\"/><ds:DigestValue>{digest}</ds:DigestValue></ds:Reference>"
+            ));
+        }
+        format!(
+            "<ds:Signature xmlns:ds=\"{DS}\"><ds:SignedInfo><ds:CanonicalizationMethod Id=\"cm\" Algorithm=\"{exc}\"/>\
+<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256\"/>{refs}</ds:SignedInfo>\
+<ds:SignatureValue>{value}</ds:SignatureValue><ds:KeyInfo Id=\"k1\"><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate>\
+</ds:X509Data></ds:KeyInfo><ds:Object Id=\"o1\"><Amount xmlns=\"urn:test\">999</Amount></ds:Object></ds:Signature>"
+        )
+    };
+    let doc = |sig: &str| format!("<Doc xmlns=\"urn:test\" Id=\"d1\">{ORIGINAL}{sig}</Doc>");
+    let blank: Vec<String> = std::iter::repeat_n("D".to_string(), also.len() + 1).collect();
+    let placed =
+        mrgate::xml::parse_document(doc(&template(&blank, "V")).as_bytes(), &Limits::default()).expect("parse");
+    let n = placed.root.elements().count() - 1;
+    let sig_el = placed.root.elements().last();
+    let hash = |octets: &[u8]| STANDARD.encode(ring::digest::digest(&ring::digest::SHA256, octets));
+    let mut digests = vec![hash(&c14n::document(&placed, &method, sig_el))];
+    for uri in also {
+        // Signature children: SignedInfo 0, SignatureValue 1, KeyInfo 2, Object 3.
+        let path = match *uri {
+            "#k1" => vec![n, 2],
+            "#o1" => vec![n, 3],
+            "#cm" => vec![n, 0, 0],
+            other => panic!("{other}"),
+        };
+        digests.push(hash(&c14n::subtree(&placed, &path, &method, None).expect("part")));
+    }
+    let with_digests = doc(&template(&digests, "V"));
+    let placed = mrgate::xml::parse_document(with_digests.as_bytes(), &Limits::default()).expect("parse");
+    let si = c14n::subtree(&placed, &[n, 0], &method, None).expect("si");
+    let value = STANDARD.encode(key.sign(&si).expect("sign"));
+    doc(&template(&digests, &value))
+}
+
+/// A signature may sign parts of itself beside the document — its KeyInfo, an Object — and
+/// what is read is still the document alone (the Object's decoy amount is never it); a
+/// changed part fails its digest; a reference into SignedInfo is refused.
+#[test]
+fn a_signature_signs_its_own_key_info_or_object_beside_the_document() {
+    let p = pki();
+    assert_eq!(verify(&p, &sign_with_more(&p, &[])), Ok("100".into()));
+    for also in [&["#k1"][..], &["#o1"], &["#k1", "#o1"]] {
+        let signed = sign_with_more(&p, also);
+        assert_eq!(verify(&p, &signed), Ok("100".into()), "{also:?}");
+        let decoy = signed.replacen(">999<", ">998<", 1);
+        let expected = if also.contains(&"#o1") { Err("dsig.digest_mismatch".into()) } else { Ok("100".into()) };
+        assert_eq!(verify(&p, &decoy), expected, "{also:?}");
+    }
+    assert_eq!(verify(&p, &sign_with_more(&p, &["#cm"])), Err("dsig.not_whole_document".into()));
+}

@@ -134,3 +134,69 @@ fn xmlsec1_signs_mrgate_verifies() {
         assert!(!ok, "{name}: xmlsec1 accepted its own tampered document");
     }
 }
+
+/// Real trusted lists sign, beside the whole document, their own signing certificate: a
+/// second reference to the signature's `ds:KeyInfo`. xmlsec1 signs such a template; mrgate
+/// verifies it and catches a changed KeyInfo; a second reference to anything outside the
+/// signature is still refused (the wrapping defence), though xmlsec1 signs and verifies it.
+#[test]
+fn a_signature_may_sign_its_own_key_info_and_nothing_else_outside() {
+    if !common::tool("xmlsec1") {
+        return;
+    }
+    let s = setup();
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = write(dir.path(), "k.pem", &s.ecdsa.key_pem());
+    let crt = write(dir.path(), "c.pem", &s.ecdsa.pem());
+    let reference = |uri: &str| {
+        format!(
+            "<ds:Reference URI=\"{uri}\"><ds:Transforms>{}<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>\
+</ds:Transforms><ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue/></ds:Reference>",
+            if uri.is_empty() {
+                "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>"
+            } else {
+                ""
+            }
+        )
+    };
+    let signed_by_xmlsec1 = |name: &str, doc: &str, second: &str, id_attr: &[&str]| {
+        let template = doc.replacen(
+            "</Certificate>",
+            &format!(
+                "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>\
+<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>\
+<ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256\"/>{}{}</ds:SignedInfo>\
+<ds:SignatureValue/><ds:KeyInfo Id=\"signer-key\"><ds:X509Data/></ds:KeyInfo></ds:Signature></Certificate>",
+                reference(""),
+                reference(second)
+            ),
+            1,
+        );
+        let tmpl = write(dir.path(), &format!("{name}-tmpl.xml"), &template);
+        let out = dir.path().join(format!("{name}.xml"));
+        let mut args = vec!["--sign", "--privkey-pem"];
+        let pair = format!("{key},{crt}");
+        args.push(&pair);
+        args.extend(id_attr);
+        args.extend(["--output", out.to_str().expect("p"), &tmpl]);
+        let (ok, said) = xmlsec1(&args);
+        assert!(ok, "{name}: xmlsec1 failed to sign:\n{said}");
+        let signed = std::fs::read_to_string(&out).expect("signed");
+        let mut verify = vec!["--verify", "--insecure"];
+        verify.extend(id_attr);
+        verify.push(out.to_str().expect("p"));
+        let (ok, said) = xmlsec1(&verify);
+        assert!(ok, "{name}: xmlsec1 does not verify its own:\n{said}");
+        signed
+    };
+    let key_info = signed_by_xmlsec1("key-info", DOC, "#signer-key", &[]);
+    assert_eq!(mrgate_verify(&s.root, &key_info), Ok(()), "mrgate refused a signature over its own KeyInfo");
+    let changed = key_info.replacen("<ds:X509Data>", "<ds:KeyName>someone else</ds:KeyName><ds:X509Data>", 1);
+    assert_ne!(changed, key_info);
+    assert_eq!(mrgate_verify(&s.root, &changed), Err("dsig.digest_mismatch".into()));
+    assert_eq!(mrgate_verify(&s.root, &tamper(&key_info)), Err("dsig.digest_mismatch".into()));
+    // A second reference to part of the document, outside the signature: refused.
+    let holder = DOC.replacen("<Holder>", "<Holder Id=\"holder\">", 1);
+    let outside = signed_by_xmlsec1("outside", &holder, "#holder", &["--id-attr:Id", "Holder"]);
+    assert_eq!(mrgate_verify(&s.root, &outside), Err("dsig.not_whole_document".into()));
+}

@@ -4,7 +4,9 @@
 //! The profile is deliberately narrow, because signature-wrapping attacks live in the
 //! gaps of a permissive one: exactly one `ds:Signature`, a child of the document element;
 //! one content reference, which must resolve to the document element (`URI=""` or its ID);
-//! other references only to this signature's own XAdES `SignedProperties`; transforms only
+//! other references only inside this signature — its own XAdES `SignedProperties`, or an
+//! element of its `ds:KeyInfo` or a `ds:Object` (real trusted lists sign their signing
+//! certificate so) — never to anything else outside it; transforms only
 //! enveloped-signature and the four canonicalizations; ID values unique in the document.
 //! The verifier returns the parsed document it verified, and callers read only that.
 
@@ -435,7 +437,8 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
         return Err(structure(signed_info, "ds:SignedInfo has no ds:Reference"));
     }
 
-    // References: one to the whole document, others only to this signature's SignedProperties.
+    // References: one to the whole document, others only inside this signature (its
+    // SignedProperties, its KeyInfo, an Object).
     let mut content_refs = 0;
     let mut signed_properties: Option<&Element> = None;
     for reference in &references {
@@ -465,6 +468,13 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
             }
             check_qualifying_properties(root, &sig_path, &path)?;
             signed_properties = Some(target);
+        } else if inside_signature {
+            // Part of the signature itself (its KeyInfo, an Object): signed beside the
+            // document, never taken for it. SignedInfo and SignatureValue cannot be.
+            let part = path.get(sig_path.len()).and_then(|&i| signature.elements().nth(i));
+            if !part.is_some_and(|p| p.is(DSIG_NS, "KeyInfo") || p.is(DSIG_NS, "Object")) {
+                return Err(DsigError::NotWholeDocument { uri: reference.uri.clone() });
+            }
         } else {
             if !path.is_empty() && !conformance {
                 return Err(DsigError::NotWholeDocument { uri: reference.uri.clone() });
