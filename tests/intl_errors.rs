@@ -69,7 +69,38 @@ fn untp_bad_credit_code() {
 fn untp_impossible_date() {
     let mut v = json(Format::UntpDcc);
     v["validFrom"] = "2025-02-30T00:00:00+08:00".into();
-    assert_rejected(Format::UntpDcc, &v, "id.date", "/validFrom");
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/validFrom");
+    // Not an RFC 3339 date-time, as the schema refuses it: a date alone, no zone, a space
+    // for the separator, a time without seconds.
+    for text in ["2025-01-10", "2025-01-10T00:00:00", "2025-01-10 00:00:00+08:00", "2025-01-10T00:00+08:00"] {
+        let mut v = json(Format::UntpDcc);
+        v["validUntil"] = text.into();
+        assert_rejected(Format::UntpDcc, &v, "format.invalid", "/validUntil");
+    }
+}
+
+/// A validity bound with a time and a zone is the certificate's date where it lives —
+/// Beijing (UTC+8) for a domestic CB — not the string's first ten characters.
+#[test]
+fn untp_dates_convert_to_the_certificates_time_zone() {
+    let date = |from: &str, until: &str| {
+        let mut v = json(Format::UntpDcc);
+        v["validFrom"] = from.into();
+        v["validUntil"] = until.into();
+        let cert = parse_json(Format::UntpDcc, &v).expect("reads");
+        (mrgate::ids::format_date(cert.issue_date), mrgate::ids::format_date(cert.expiry_date))
+    };
+    // 16:00 UTC on the 9th is midnight of the 10th in Beijing; 16:30 UTC on 9 January
+    // 2028 is already the 10th there.
+    assert_eq!(date("2025-01-09T16:00:00Z", "2028-01-09T15:59:59Z"), ("2025-01-10".into(), "2028-01-09".into()));
+    assert_eq!(
+        date("2025-01-10T00:00:00+08:00", "2028-01-09T23:59:59+08:00"),
+        ("2025-01-10".into(), "2028-01-09".into())
+    );
+    assert_eq!(
+        date("2025-01-09T20:00:00-05:00", "2028-01-09T00:00:00+14:00"),
+        ("2025-01-10".into(), "2028-01-08".into())
+    );
 }
 
 #[test]

@@ -270,9 +270,24 @@ fn urn_tail<'s>(value: &'s str, prefix: &str, path: &str) -> Result<&'s str, For
     value.strip_prefix(prefix).ok_or_else(|| invalid(path, format!("must start with '{prefix}'")))
 }
 
-fn date_part(value: &str, path: &str) -> Result<time::Date, FormatError> {
-    let date = value.get(..10).unwrap_or(value);
-    ids::parse_date(date).map_err(|source| FormatError::Id { pos: None, path: path.to_string(), source })
+/// A credential's validity bound: an RFC 3339 date-time, as the schema requires (a date
+/// alone, or any other text, is refused as the schema refuses it).
+fn date_time(value: &str, path: &str) -> Result<time::OffsetDateTime, FormatError> {
+    let refused = || invalid(path, format!("'{value}' is not an RFC 3339 date-time"));
+    // RFC 3339's own grammar separates date and time with `T` (the space some readers
+    // allow is not in it, nor in JSON Schema's date-time).
+    if !matches!(value.as_bytes().get(10), Some(b'T' | b't')) {
+        return Err(refused());
+    }
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).map_err(|_| refused())
+}
+
+/// The certificate's date of a validity bound: the calendar date where the certificate
+/// lives — China (UTC+8) for a domestic certification body, else the offset the credential
+/// states — never the string cut at its tenth character (`2026-01-09T16:00:00Z` is
+/// 10 January in Beijing).
+fn certificate_date(at: time::OffsetDateTime, domestic: bool) -> time::Date {
+    if domestic { at.to_offset(time::macros::offset!(+8)).date() } else { at.date() }
 }
 
 /// Reads an unsigned credential back into the model.
@@ -290,8 +305,8 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
     }
     expect_types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"])?;
     vc.req_str("id")?;
-    let valid_from = date_part(&vc.req_str("validFrom")?, "/validFrom")?;
-    let valid_until = date_part(&vc.req_str("validUntil")?, "/validUntil")?;
+    let valid_from = date_time(&vc.req_str("validFrom")?, "/validFrom")?;
+    let valid_until = date_time(&vc.req_str("validUntil")?, "/validUntil")?;
 
     let issuer_value = vc.req_value("issuer")?;
     let mut issuer = Object::new(issuer_value, "/issuer")?;
@@ -333,7 +348,17 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
         value: status_text.clone(),
         expected: "valid, suspended, withdrawn, cancelled, expired".into(),
     })?;
-    let status_date = st.opt_str("statusDate")?.map(|d| date_part(&d, "/credentialStatus/statusDate")).transpose()?;
+    // The status date is a calendar date (as written here), not a date-time.
+    let status_date = st
+        .opt_str("statusDate")?
+        .map(|d| {
+            ids::parse_date(&d).map_err(|source| FormatError::Id {
+                pos: None,
+                path: "/credentialStatus/statusDate".into(),
+                source,
+            })
+        })
+        .transpose()?;
     st.finish()?;
 
     let cs_value = vc.req_value("credentialSubject")?;
@@ -498,6 +523,7 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
     let number =
         Certificate::parse_number(program_code, &dec(subject.rsplit(':').next().unwrap_or("")).unwrap_or_default())
             .map_err(|source| FormatError::Id { pos: None, path: "/credentialSubject/id".into(), source })?;
+    let domestic = body_id.is_domestic();
     let cert = Certificate {
         number,
         category: program_code.category(),
@@ -505,9 +531,9 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
         program_code,
         status,
         status_date,
-        issue_date: valid_from,
+        issue_date: certificate_date(valid_from, domestic),
         original_issue_date: None,
-        expiry_date: valid_until,
+        expiry_date: certificate_date(valid_until, domestic),
         certification_body: CertificationBody { name: cb_name, name_en: cb_name_en, id: body_id, accreditation },
         holder: Holder { name: holder_name, name_en: None, credit_code, registered_id, address: None },
         standards,
