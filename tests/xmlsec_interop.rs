@@ -5,7 +5,7 @@
 mod common;
 
 use mrgate::crypto::keys::SigningKey;
-use mrgate::crypto::x509::TrustAnchors;
+use mrgate::crypto::x509::{TrustAnchors, read_certificates};
 use mrgate::crypto::xmldsig::{self, KeySource, Options, Profile};
 use mrgate::pki::{Ca, Issued, KeyAlg, LeafSpec, Profile as CertProfile};
 use mrgate::xml::Limits;
@@ -199,4 +199,89 @@ fn a_signature_may_sign_its_own_key_info_and_nothing_else_outside() {
     let holder = DOC.replacen("<Holder>", "<Holder Id=\"holder\">", 1);
     let outside = signed_by_xmlsec1("outside", &holder, "#holder", &["--id-attr:Id", "Holder"]);
     assert_eq!(mrgate_verify(&s.root, &outside), Err("dsig.not_whole_document".into()));
+}
+
+/// Brainpool (RFC 5639), as European signers use it: a CA and a signer made by Python
+/// `cryptography`, a document signed with that signer by xmlsec1 (ECDSA-SHA256 on
+/// brainpoolP256r1, ECDSA-SHA384 on brainpoolP384r1). mrgate validates the signer's path
+/// to the CA and verifies the signature; a changed document, another root, or the signer
+/// itself taken as root are refused.
+#[test]
+fn brainpool_paths_and_signatures_made_elsewhere_verify_here() {
+    if !common::tool("xmlsec1") {
+        return;
+    }
+    let python = Command::new("python3").args(["-c", "import cryptography"]).output().is_ok_and(|o| o.status.success());
+    assert!(python || !common::required(), "python3 with cryptography is missing and MRGATE_REQUIRE_CORPUS=1");
+    if !python {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/brainpool.py");
+    let made = Command::new("python3").arg(script).arg(dir.path()).output().expect("python3");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let file = |name: &str| dir.path().join(name).to_string_lossy().to_string();
+    let pem = |name: &str| read_certificates(&std::fs::read(file(name)).expect("pem")).expect("certificates");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    for (curve, method) in [
+        ("bp256", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"),
+        ("bp384", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384"),
+    ] {
+        let anchors_of = |name: &str| {
+            let mut a = TrustAnchors::new();
+            a.add_der(&pem(name)[0]).expect("anchor");
+            a
+        };
+        let (root, other) = (anchors_of(&format!("{curve}-root.pem")), anchors_of(&format!("{curve}-other-root.pem")));
+        let leaf = pem(&format!("{curve}-leaf.pem"));
+        let options = |at| mrgate::crypto::x509::PathOptions {
+            purpose: mrgate::crypto::x509::Purpose::DocumentSigning,
+            time: at,
+            crls: None,
+            max_intermediates: None,
+        };
+        let path = |anchors: &TrustAnchors| {
+            mrgate::crypto::x509::verify_path(&leaf[0], &[], anchors, &options(now)).map(drop).map_err(|e| e.code())
+        };
+        assert_eq!(path(&root), Ok(()), "{curve}: the path to its root");
+        assert_eq!(path(&other), Err("x509.untrusted"), "{curve}: another root");
+        assert!(path(&anchors_of(&format!("{curve}-leaf.pem"))).is_err(), "{curve}: the signer as its own root");
+
+        let template = DOC.replacen(
+            "</Certificate>",
+            &format!(
+                "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>\
+<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>\
+<ds:SignatureMethod Algorithm=\"{method}\"/><ds:Reference URI=\"\"><ds:Transforms>\
+<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>\
+<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/></ds:Transforms>\
+<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue/></ds:Reference>\
+</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature></Certificate>"
+            ),
+            1,
+        );
+        let tmpl = write(dir.path(), &format!("{curve}-tmpl.xml"), &template);
+        let signed_path = dir.path().join(format!("{curve}-signed.xml"));
+        let pair = format!("{},{}", file(&format!("{curve}-leaf.key")), file(&format!("{curve}-leaf.pem")));
+        let (ok, said) =
+            xmlsec1(&["--sign", "--privkey-pem", &pair, "--output", signed_path.to_str().expect("p"), &tmpl]);
+        assert!(ok, "{curve}: xmlsec1 failed to sign:\n{said}");
+        let signed = std::fs::read_to_string(&signed_path).expect("signed");
+        let verify = |doc: &str, anchors: &TrustAnchors| {
+            let options = Options {
+                key: KeySource::Trusted { anchors, crls: None, at: now },
+                allow_sha1: false,
+                profile: Profile::Enveloped,
+            };
+            xmldsig::verify(doc.as_bytes(), &Limits::default(), &options).map(drop).map_err(|e| e.code().to_string())
+        };
+        assert_eq!(verify(&signed, &root), Ok(()), "{curve}: mrgate refused xmlsec1's brainpool signature");
+        assert_eq!(verify(&tamper(&signed), &root), Err("dsig.digest_mismatch".into()), "{curve}");
+        assert!(verify(&signed, &other).is_err(), "{curve}: another root");
+        // The signature value changed in one byte: the brainpool check itself refuses it.
+        let start = signed.find("<ds:SignatureValue>").expect("value") + "<ds:SignatureValue>".len();
+        let mut bytes = signed.clone().into_bytes();
+        bytes[start + 10] = if bytes[start + 10] == b'A' { b'B' } else { b'A' };
+        assert_eq!(verify(&String::from_utf8(bytes).expect("utf8"), &root), Err("sig.invalid".into()), "{curve}");
+    }
 }

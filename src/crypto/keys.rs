@@ -2,7 +2,8 @@
 //! algorithms the gateway accepts, with the policy that refuses weak ones.
 //!
 //! Policy: RSA keys under 2048 bits, SHA-1 and DSA are refused with their own reason codes;
-//! brainpool and other curves ring does not implement are "unsupported", never "valid".
+//! brainpoolP256r1/P384r1 are verified with RustCrypto (ring has no brainpool), for XML
+//! signatures and certificate paths only; other curves are "unsupported", never "valid".
 
 use super::Severity;
 use ring::rand::SystemRandom;
@@ -68,7 +69,13 @@ pub enum KeyKind {
     Ed25519,
     EcP256,
     EcP384,
-    Rsa { bits: usize },
+    /// brainpoolP256r1 and brainpoolP384r1 (RFC 5639): European signers use them in XML
+    /// signatures and certificates; verified with RustCrypto (ring has no brainpool).
+    EcBrainpoolP256,
+    EcBrainpoolP384,
+    Rsa {
+        bits: usize,
+    },
 }
 
 impl KeyKind {
@@ -77,6 +84,8 @@ impl KeyKind {
             KeyKind::Ed25519 => "Ed25519",
             KeyKind::EcP256 => "ECDSA P-256",
             KeyKind::EcP384 => "ECDSA P-384",
+            KeyKind::EcBrainpoolP256 => "ECDSA brainpoolP256r1",
+            KeyKind::EcBrainpoolP384 => "ECDSA brainpoolP384r1",
             KeyKind::Rsa { .. } => "RSA",
         }
     }
@@ -87,6 +96,8 @@ impl KeyKind {
             KeyKind::Ed25519 => Algorithm::Ed25519,
             KeyKind::EcP256 => Algorithm::EcdsaP256Sha256,
             KeyKind::EcP384 => Algorithm::EcdsaP384Sha384,
+            KeyKind::EcBrainpoolP256 => Algorithm::EcdsaBrainpoolP256Sha256,
+            KeyKind::EcBrainpoolP384 => Algorithm::EcdsaBrainpoolP384Sha384,
             KeyKind::Rsa { .. } => Algorithm::RsaPkcs1Sha256,
         }
     }
@@ -98,6 +109,11 @@ pub enum Algorithm {
     Ed25519,
     EcdsaP256Sha256,
     EcdsaP384Sha384,
+    /// ECDSA on brainpoolP256r1 with SHA-256: XML-DSig only (its `ecdsa-sha256` names the
+    /// hash, the key names the curve); JWS defines no such algorithm.
+    EcdsaBrainpoolP256Sha256,
+    /// ECDSA on brainpoolP384r1 with SHA-384, likewise.
+    EcdsaBrainpoolP384Sha384,
     RsaPkcs1Sha256,
     RsaPkcs1Sha384,
     RsaPkcs1Sha512,
@@ -113,6 +129,9 @@ impl Algorithm {
             Algorithm::Ed25519 => "EdDSA",
             Algorithm::EcdsaP256Sha256 => "ES256",
             Algorithm::EcdsaP384Sha384 => "ES384",
+            // Not JWS names (JWS has none for brainpool); never read back by `from_jws`.
+            Algorithm::EcdsaBrainpoolP256Sha256 => "ECDSA-brainpoolP256r1-SHA256",
+            Algorithm::EcdsaBrainpoolP384Sha384 => "ECDSA-brainpoolP384r1-SHA384",
             Algorithm::RsaPkcs1Sha256 => "RS256",
             Algorithm::RsaPkcs1Sha384 => "RS384",
             Algorithm::RsaPkcs1Sha512 => "RS512",
@@ -139,6 +158,17 @@ impl Algorithm {
         })
     }
 
+    /// For an XML signature, whose ECDSA method names the hash only: the algorithm on the
+    /// curve of the key that made it (ECDSA-SHA256 by a brainpoolP256r1 key is ECDSA on that
+    /// curve). Anything else is left as it is, to be refused by [`Algorithm::fits`].
+    pub fn on_curve_of(self, key: KeyKind) -> Self {
+        match (self, key) {
+            (Algorithm::EcdsaP256Sha256, KeyKind::EcBrainpoolP256) => Algorithm::EcdsaBrainpoolP256Sha256,
+            (Algorithm::EcdsaP384Sha384, KeyKind::EcBrainpoolP384) => Algorithm::EcdsaBrainpoolP384Sha384,
+            _ => self,
+        }
+    }
+
     /// Whether a key of this kind can make this algorithm's signatures.
     pub fn fits(self, key: KeyKind) -> bool {
         matches!(
@@ -146,6 +176,8 @@ impl Algorithm {
             (Algorithm::Ed25519, KeyKind::Ed25519)
                 | (Algorithm::EcdsaP256Sha256, KeyKind::EcP256)
                 | (Algorithm::EcdsaP384Sha384, KeyKind::EcP384)
+                | (Algorithm::EcdsaBrainpoolP256Sha256, KeyKind::EcBrainpoolP256)
+                | (Algorithm::EcdsaBrainpoolP384Sha384, KeyKind::EcBrainpoolP384)
                 | (
                     Algorithm::RsaPkcs1Sha256
                         | Algorithm::RsaPkcs1Sha384
@@ -187,6 +219,8 @@ const OID_ED25519: &str = "1.3.101.112";
 const OID_DSA: &str = "1.2.840.10040.4.1";
 const OID_P256: &str = "1.2.840.10045.3.1.7";
 const OID_P384: &str = "1.3.132.0.34";
+const OID_BRAINPOOL_P256R1: &str = "1.3.36.3.3.2.8.1.1.7";
+const OID_BRAINPOOL_P384R1: &str = "1.3.36.3.3.2.8.1.1.11";
 
 impl PublicKey {
     /// Reads a SubjectPublicKeyInfo (from a certificate or a PEM `PUBLIC KEY`).
@@ -206,6 +240,8 @@ impl PublicKey {
                 match curve.as_str() {
                     OID_P256 => KeyKind::EcP256,
                     OID_P384 => KeyKind::EcP384,
+                    OID_BRAINPOOL_P256R1 => KeyKind::EcBrainpoolP256,
+                    OID_BRAINPOOL_P384R1 => KeyKind::EcBrainpoolP384,
                     other => return Err(KeyError::Unsupported(format!("elliptic curve {other}"))),
                 }
             }
@@ -354,6 +390,9 @@ impl PublicKey {
         if !alg.fits(self.kind) {
             return Err(KeyError::AlgorithmMismatch { alg: alg.jws_name(), key: self.kind.name() });
         }
+        if matches!(alg, Algorithm::EcdsaBrainpoolP256Sha256 | Algorithm::EcdsaBrainpoolP384Sha384) {
+            return brainpool::verify(alg, &self.raw, message, signature, ecdsa);
+        }
         let ring_alg: &dyn sig::VerificationAlgorithm = match (alg, ecdsa) {
             (Algorithm::Ed25519, _) => &sig::ED25519,
             (Algorithm::EcdsaP256Sha256, EcdsaEncoding::Fixed) => &sig::ECDSA_P256_SHA256_FIXED,
@@ -366,6 +405,9 @@ impl PublicKey {
             (Algorithm::RsaPssSha256, _) => &sig::RSA_PSS_2048_8192_SHA256,
             (Algorithm::RsaPssSha384, _) => &sig::RSA_PSS_2048_8192_SHA384,
             (Algorithm::RsaPssSha512, _) => &sig::RSA_PSS_2048_8192_SHA512,
+            (Algorithm::EcdsaBrainpoolP256Sha256 | Algorithm::EcdsaBrainpoolP384Sha384, _) => {
+                return Err(KeyError::BadSignature);
+            }
         };
         if ecdsa == EcdsaEncoding::Fixed {
             let expected = match alg {
@@ -510,6 +552,16 @@ mod tests {
         assert_eq!(Algorithm::from_jws("ES256K").unwrap_err().code(), "alg.unsupported");
         assert!(Algorithm::RsaPssSha256.fits(KeyKind::Rsa { bits: 2048 }));
         assert!(!Algorithm::EcdsaP256Sha256.fits(KeyKind::EcP384));
+        // A brainpool key is no ES256/ES384 key (JWS names none for it); only an XML
+        // signature's ECDSA method moves onto its curve.
+        assert!(!Algorithm::EcdsaP256Sha256.fits(KeyKind::EcBrainpoolP256));
+        assert!(!Algorithm::EcdsaP384Sha384.fits(KeyKind::EcBrainpoolP384));
+        let on = |alg: Algorithm, key| alg.on_curve_of(key).fits(key);
+        assert!(on(Algorithm::EcdsaP256Sha256, KeyKind::EcBrainpoolP256));
+        assert!(on(Algorithm::EcdsaP384Sha384, KeyKind::EcBrainpoolP384));
+        assert!(!on(Algorithm::EcdsaP384Sha384, KeyKind::EcBrainpoolP256), "SHA-384 on a 256-bit brainpool key");
+        assert!(!on(Algorithm::RsaPkcs1Sha256, KeyKind::EcBrainpoolP256));
+        assert!(Algorithm::from_jws(Algorithm::EcdsaBrainpoolP256Sha256.jws_name()).is_err());
     }
 
     #[test]
@@ -558,5 +610,45 @@ mod tests {
             SigningKey::from_pkcs8(b"-----BEGIN PRIVATE KEY-----\n!!\n-----END PRIVATE KEY-----\n").unwrap_err().code(),
             "key.unreadable"
         );
+    }
+}
+
+/// ECDSA on the brainpool curves, which ring does not have: RustCrypto's `bp256`/`bp384`
+/// verify a signature over the message's SHA-256 or SHA-384 (computed by ring).
+pub(crate) mod brainpool {
+    use super::{Algorithm, EcdsaEncoding, KeyError};
+    use ecdsa::signature::hazmat::PrehashVerifier;
+
+    pub(crate) fn verify(
+        alg: Algorithm,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+        encoding: EcdsaEncoding,
+    ) -> Result<(), KeyError> {
+        let bad = |_| KeyError::BadSignature;
+        match alg {
+            Algorithm::EcdsaBrainpoolP256Sha256 => {
+                let key = ecdsa::VerifyingKey::<bp256::r1::BrainpoolP256r1>::from_sec1_bytes(public_key)
+                    .map_err(|e| KeyError::BadPublicKey(format!("brainpoolP256r1: {e}")))?;
+                let digest = ring::digest::digest(&ring::digest::SHA256, message);
+                let sig = match encoding {
+                    EcdsaEncoding::Fixed => ecdsa::Signature::from_slice(signature).map_err(bad)?,
+                    EcdsaEncoding::Der => ecdsa::Signature::from_der(signature).map_err(bad)?,
+                };
+                key.verify_prehash(digest.as_ref(), &sig).map_err(bad)
+            }
+            Algorithm::EcdsaBrainpoolP384Sha384 => {
+                let key = ecdsa::VerifyingKey::<bp384::r1::BrainpoolP384r1>::from_sec1_bytes(public_key)
+                    .map_err(|e| KeyError::BadPublicKey(format!("brainpoolP384r1: {e}")))?;
+                let digest = ring::digest::digest(&ring::digest::SHA384, message);
+                let sig = match encoding {
+                    EcdsaEncoding::Fixed => ecdsa::Signature::from_slice(signature).map_err(bad)?,
+                    EcdsaEncoding::Der => ecdsa::Signature::from_der(signature).map_err(bad)?,
+                };
+                key.verify_prehash(digest.as_ref(), &sig).map_err(bad)
+            }
+            _ => Err(KeyError::BadSignature),
+        }
     }
 }

@@ -45,7 +45,61 @@ static PATH_ALGORITHMS: &[&dyn SignatureVerificationAlgorithm] = &[
     webpki::ring::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
     webpki::ring::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
     webpki::ring::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+    &BRAINPOOL_P256_SHA256,
+    &BRAINPOOL_P384_SHA384,
 ];
+
+/// ECDSA on a brainpool curve inside certificate paths (European signers' CAs use them;
+/// ring has none): verified by RustCrypto (`keys::brainpool`), DER signatures.
+#[derive(Debug)]
+struct Brainpool {
+    algorithm: super::keys::Algorithm,
+    public_key: rustls_pki_types::AlgorithmIdentifier,
+    signature: rustls_pki_types::AlgorithmIdentifier,
+}
+
+impl SignatureVerificationAlgorithm for Brainpool {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), rustls_pki_types::InvalidSignature> {
+        super::keys::brainpool::verify(self.algorithm, public_key, message, signature, super::keys::EcdsaEncoding::Der)
+            .map_err(|_| rustls_pki_types::InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> rustls_pki_types::AlgorithmIdentifier {
+        self.public_key
+    }
+
+    fn signature_alg_id(&self) -> rustls_pki_types::AlgorithmIdentifier {
+        self.signature
+    }
+}
+
+// AlgorithmIdentifier contents (DER, without the outer SEQUENCE): id-ecPublicKey with the
+// named curve brainpoolP256r1 / brainpoolP384r1 (RFC 5639); ecdsa-with-SHA256 / -SHA384.
+static BRAINPOOL_P256_SHA256: Brainpool = Brainpool {
+    algorithm: super::keys::Algorithm::EcdsaBrainpoolP256Sha256,
+    public_key: rustls_pki_types::AlgorithmIdentifier::from_slice(&[
+        0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x09, 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01,
+        0x01, 0x07,
+    ]),
+    signature: rustls_pki_types::AlgorithmIdentifier::from_slice(&[
+        0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
+    ]),
+};
+static BRAINPOOL_P384_SHA384: Brainpool = Brainpool {
+    algorithm: super::keys::Algorithm::EcdsaBrainpoolP384Sha384,
+    public_key: rustls_pki_types::AlgorithmIdentifier::from_slice(&[
+        0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x09, 0x2b, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01,
+        0x01, 0x0b,
+    ]),
+    signature: rustls_pki_types::AlgorithmIdentifier::from_slice(&[
+        0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03,
+    ]),
+};
 
 /// What the end-entity certificate is being validated for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -572,6 +572,8 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
     } else {
         match sig_method {
             SigMethod::Modern(alg) => {
+                // XML-DSig's ECDSA methods name the hash; the key names the curve.
+                let alg = alg.on_curve_of(public_key.kind);
                 public_key.verify(alg, &si_octets, &signature_bytes, EcdsaEncoding::Fixed).map_err(|e| match e {
                     KeyError::BadSignature => DsigError::SignatureInvalid,
                     other => DsigError::Key(other),
