@@ -59,6 +59,24 @@ fn mrgate_verify(root: &Ca, doc: &str) -> Result<(), String> {
     xmldsig::verify(doc.as_bytes(), &Limits::default(), &options).map(|_| ()).map_err(|e| e.code().to_string())
 }
 
+/// The fixture with an empty enveloped-signature template for xmlsec1 to fill: exclusive
+/// c14n, SHA-256 digest, signature `method`, the signer certificate in X509Data.
+fn template(method: &str) -> String {
+    DOC.replacen(
+        "</Certificate>",
+        &format!(
+            "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>\
+<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>\
+<ds:SignatureMethod Algorithm=\"{method}\"/><ds:Reference URI=\"\"><ds:Transforms>\
+<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>\
+<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/></ds:Transforms>\
+<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue/></ds:Reference>\
+</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature></Certificate>"
+        ),
+        1,
+    )
+}
+
 fn tamper(doc: &str) -> String {
     doc.replacen("上海示例科技有限公司", "上海假冒科技有限公司", 1)
 }
@@ -96,19 +114,7 @@ fn xmlsec1_signs_mrgate_verifies() {
         ("ecdsa", "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", s.ecdsa.key_pem(), &s.ecdsa),
         ("rsa", "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", s.rsa_key_pem.to_string(), &s.rsa),
     ] {
-        let template = DOC.replacen(
-            "</Certificate>",
-            &format!(
-                "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>\
-<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>\
-<ds:SignatureMethod Algorithm=\"{method}\"/><ds:Reference URI=\"\"><ds:Transforms>\
-<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>\
-<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/></ds:Transforms>\
-<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue/></ds:Reference>\
-</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature></Certificate>"
-            ),
-            1,
-        );
+        let template = template(method);
         let tmpl = write(dir.path(), &format!("{name}-tmpl.xml"), &template);
         let key = write(dir.path(), &format!("{name}.key"), &key_pem);
         let crt = write(dir.path(), &format!("{name}.pem"), &cert.pem());
@@ -247,19 +253,7 @@ fn brainpool_paths_and_signatures_made_elsewhere_verify_here() {
         assert_eq!(path(&other), Err("x509.untrusted"), "{curve}: another root");
         assert!(path(&anchors_of(&format!("{curve}-leaf.pem"))).is_err(), "{curve}: the signer as its own root");
 
-        let template = DOC.replacen(
-            "</Certificate>",
-            &format!(
-                "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>\
-<ds:CanonicalizationMethod Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/>\
-<ds:SignatureMethod Algorithm=\"{method}\"/><ds:Reference URI=\"\"><ds:Transforms>\
-<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>\
-<ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"/></ds:Transforms>\
-<ds:DigestMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"/><ds:DigestValue/></ds:Reference>\
-</ds:SignedInfo><ds:SignatureValue/><ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature></Certificate>"
-            ),
-            1,
-        );
+        let template = template(method);
         let tmpl = write(dir.path(), &format!("{curve}-tmpl.xml"), &template);
         let signed_path = dir.path().join(format!("{curve}-signed.xml"));
         let pair = format!("{},{}", file(&format!("{curve}-leaf.key")), file(&format!("{curve}-leaf.pem")));

@@ -220,16 +220,20 @@ impl Walk<'_, '_> {
             return Err("not the UNTP credential the rules make of the certificate".into());
         }
         // Header and payload exactly as the gateway writes them, signed by its key.
-        let signed_as_the_gateway = self.audit.gateway.iter().any(|chain| {
-            let Some(key) = chain.first().and_then(|c| PublicKey::from_certificate_der(c).ok()) else { return false };
+        let signed_as_the_gateway = self.gateway_signers().any(|(key, chain)| {
             jws::credential_signing_input(&expected, key.kind.signing_algorithm(), chain)
                 .is_ok_and(|input| input == parsed.signing_input)
-                && jws::verify_signature(&parsed, &key).is_ok()
+                && jws::verify_signature(&parsed, key).is_ok()
         });
         if !signed_as_the_gateway {
             return Err("a credential not signed as the gateway signs, with any of its chains".into());
         }
         Ok((Format::UntpDcc, Some(id.to_string())))
+    }
+
+    /// The gateway's signing keys (read once, with the walk), each with its chain.
+    fn gateway_signers(&self) -> impl Iterator<Item = (&PublicKey, &[rustls::pki_types::CertificateDer<'static>])> {
+        self.gateway_keys.iter().map(|(key, at)| (key, self.audit.gateway.get(*at).map_or(&[][..], Vec::as_slice)))
     }
 
     /// An XML document the gateway signed (an IAF XML certificate, a PT report): `expected`
@@ -247,10 +251,9 @@ impl Walk<'_, '_> {
         if xmldsig::unsigned_of(text).as_deref() != Some(expected) {
             return Err(format!("not {what}"));
         }
-        let signed_as_the_gateway = self.audit.gateway.iter().any(|chain| {
-            let Some(key) = chain.first().and_then(|c| PublicKey::from_certificate_der(c).ok()) else { return false };
+        let signed_as_the_gateway = self.gateway_signers().any(|(key, chain)| {
             let options = xmldsig::Options {
-                key: xmldsig::KeySource::Configured(&key),
+                key: xmldsig::KeySource::Configured(key),
                 allow_sha1: false,
                 profile: xmldsig::Profile::Enveloped,
             };

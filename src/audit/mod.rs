@@ -209,6 +209,15 @@ impl Audit<'_> {
             exported: std::collections::HashSet::new(),
             rounds: pt::LogRounds::default(),
             own_leaves: self.gateway.iter().filter_map(|c| c.first()).map(|c| c.as_ref().to_vec()).collect(),
+            gateway_keys: self
+                .gateway
+                .iter()
+                .enumerate()
+                .filter_map(|(at, chain)| {
+                    let key = crate::crypto::keys::PublicKey::from_certificate_der(chain.first()?).ok()?;
+                    Some((key, at))
+                })
+                .collect(),
             receipt_ids: std::collections::HashSet::new(),
             installed: HashMap::new(),
             now: OffsetDateTime::now_utc(),
@@ -292,6 +301,8 @@ struct Walk<'a, 's> {
     rounds: pt::LogRounds,
     /// The gateway's signing certificates (its chains' leaves).
     own_leaves: Vec<Vec<u8>>,
+    /// The key of each of the gateway's chains, by the chain's place in `audit.gateway`.
+    gateway_keys: Vec<(crate::crypto::keys::PublicKey, usize)>,
     /// The export ids of the receipt links seen so far: each export has its own.
     receipt_ids: std::collections::HashSet<String>,
     /// When each rule document came into force, by digest, from its install entry (never
