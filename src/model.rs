@@ -109,6 +109,38 @@ impl ProgramCode {
         }
     }
 
+    /// The programme of a certificate issued under another scheme than CNCA's (a UNTP
+    /// credential from another issuer): the management-system programme whose ISO standard
+    /// is among `standards`, else a product certification when products were assessed,
+    /// else a service certification. The scheme's own id is not carried (a translation
+    /// reports it lost).
+    pub fn of_foreign_scheme(standards: &[String], products_assessed: bool) -> Self {
+        // Most specific first: "ISO/IEC 20000-1" before anything that merely contains a digit run.
+        const MANAGEMENT_SYSTEMS: [(&str, ProgramCode); 7] = [
+            ("ISO 9001", ProgramCode::Qms),
+            ("ISO 14001", ProgramCode::Ems),
+            ("ISO 45001", ProgramCode::Ohsms),
+            ("ISO/IEC 27001", ProgramCode::Isms),
+            ("ISO 50001", ProgramCode::Enms),
+            ("ISO 22000", ProgramCode::Fsms),
+            ("ISO/IEC 20000-1", ProgramCode::Itsms),
+        ];
+        let named = |designation: &str| {
+            standards.iter().any(|s| {
+                s.match_indices(designation).any(|(at, _)| {
+                    // "ISO 9001" names ISO 9001, not ISO 90012.
+                    !s.get(at + designation.len()..)
+                        .and_then(|rest| rest.chars().next())
+                        .is_some_and(|c| c.is_ascii_digit())
+                })
+            })
+        };
+        if let Some((_, code)) = MANAGEMENT_SYSTEMS.iter().find(|(designation, _)| named(designation)) {
+            return *code;
+        }
+        if products_assessed { ProgramCode::Product } else { ProgramCode::Service }
+    }
+
     /// The ISO/IEC conformity-assessment standard a body certifying under this programme is
     /// accredited to: 17021-1 for management systems, 17065 for products and services.
     pub fn accreditation_scope(self) -> &'static str {

@@ -393,7 +393,7 @@ reasons! {
     UsageAudit = "usage.audit", 400, "mrgate log audit needs --config or --url, and with --url the keys and certificates it checks against.";
     UsageTrustAnchor = "usage.trust_anchor", 400, "A trust anchor is required (command line).";
     UsageWitnesses = "usage.witnesses", 400, "--min-witnesses asks for more witnesses than --witness-key gives (command line).";
-    TranslateLossy = "translate.lossy", 422, "The target format cannot carry every field (--strict, command line).";
+    TranslateLossy = "translate.lossy", 422, "The translation would lose a field: the source holds what the model cannot, or the target cannot carry it (--strict, command line).";
     PkiDemo = "pki.demo", 500, "The demonstration PKI cannot be written (command line).";
     PkiClient = "pki.client", 500, "A client certificate cannot be issued (command line).";
 }

@@ -4,6 +4,8 @@
 //! and rendering is stable (render(parse(render(c))) == render(c)). And from the domestic
 //! side: cn → F → cn returns the same certificate except what F reported lost.
 
+mod common;
+
 use mrgate::formats::{self, Format};
 use mrgate::ids::{
     ApprovalNo, BodyId, CccCategory, CertificateNo, CreditCode, DivisionCode, ForeignBodyId, HsCode, PostCode,
@@ -288,5 +290,132 @@ proptest! {
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(iaf.sectors, cert.sectors.clone());
         prop_assert!(formats::render(Format::CnXml, &cert).loss.lost.contains(&"Sectors".to_string()));
+    }
+}
+
+/// A change to a credential the UNTP schema allows, whether the CN model can hold it, and
+/// (when it cannot) the loss-report path naming it.
+struct Change {
+    name: &'static str,
+    lost: Option<&'static str>,
+    apply: fn(&mut serde_json::Value, &str),
+}
+
+/// Changes another issuer's credential may well carry. Each lost one the reader must
+/// report by exactly its path; each held one must change the certificate read.
+const CHANGES: [Change; 13] = [
+    Change {
+        name: "credential id",
+        lost: Some("/id"),
+        apply: |v, t| v["id"] = format!("https://cab.example/credentials/{}", t.len()).into(),
+    },
+    Change {
+        name: "conformity topic",
+        lost: Some("/credentialSubject/assessment/conformityTopic"),
+        apply: |v, _| v["credentialSubject"]["assessment"][0]["conformityTopic"] = "environment.energy".into(),
+    },
+    Change {
+        name: "assessment id",
+        lost: Some("/credentialSubject/assessment/id"),
+        apply: |v, _| v["credentialSubject"]["assessment"][0]["id"] = "https://cab.example/assessments/1".into(),
+    },
+    Change {
+        name: "status id",
+        lost: Some("/credentialStatus/id"),
+        apply: |v, _| v["credentialStatus"]["id"] = "https://cab.example/status/1".into(),
+    },
+    Change {
+        name: "standard's issuing party",
+        lost: Some("/credentialSubject/assessment/referenceStandard/issuingParty/name"),
+        apply: |v, t| {
+            v["credentialSubject"]["assessment"][0]["referenceStandard"]["issuingParty"]["name"] =
+                format!("Body {t}").into()
+        },
+    },
+    Change {
+        name: "scheme's issuing party",
+        lost: Some("/credentialSubject/scope/issuingParty/name"),
+        apply: |v, t| v["credentialSubject"]["scope"]["issuingParty"]["name"] = format!("Owner {t}").into(),
+    },
+    Change {
+        name: "time of validFrom",
+        lost: Some("/validFrom"),
+        apply: |v, _| {
+            let from = v["validFrom"].as_str().unwrap_or_default().replace("T00:00:00", "T09:30:15");
+            v["validFrom"] = from.into();
+        },
+    },
+    Change {
+        name: "assessment date",
+        lost: Some("/credentialSubject/assessment/assessmentDate"),
+        apply: |v, _| v["credentialSubject"]["assessment"][0]["assessmentDate"] = "2024-03-15".into(),
+    },
+    Change {
+        name: "holder description",
+        lost: Some("/credentialSubject/issuedToParty/description"),
+        apply: |v, t| v["credentialSubject"]["issuedToParty"]["description"] = t.into(),
+    },
+    Change {
+        name: "another context",
+        lost: Some("/@context"),
+        apply: |v, _| {
+            if let Some(list) = v["@context"].as_array_mut() {
+                list.push("https://cab.example/context.jsonld".into());
+            }
+        },
+    },
+    Change {
+        name: "holder name",
+        lost: None,
+        apply: |v, t| v["credentialSubject"]["issuedToParty"]["name"] = t.into(),
+    },
+    Change {
+        name: "scope",
+        lost: None,
+        apply: |v, t| v["credentialSubject"]["description"] = format!("范围 {t}").into(),
+    },
+    Change {
+        name: "types reordered",
+        lost: None,
+        apply: |v, _| v["type"] = serde_json::json!(["VerifiableCredential", "DigitalConformityCredential"]),
+    },
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// For credentials valid against the UNTP schema (ours, changed the ways another
+    /// issuer's differ): read → write → read loses exactly what the first read's loss report
+    /// lists, and nothing else — the second read reports nothing and reads the same.
+    #[test]
+    fn untp_read_write_read_loses_exactly_what_is_reported(
+        cert in certificate(),
+        chosen in proptest::collection::vec(any::<bool>(), CHANGES.len()),
+        text in en_text(),
+    ) {
+        let Some(validator) = common::dcc_validator() else { return Ok(()) };
+        let mut value: serde_json::Value = serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json");
+        let applied: Vec<&Change> = CHANGES.iter().zip(&chosen).filter(|(_, on)| **on).map(|(c, _)| c).collect();
+        for change in &applied {
+            (change.apply)(&mut value, &text);
+        }
+        let errors = common::schema_errors(&validator, &value);
+        prop_assert!(errors.is_empty(), "the changed credential must stay schema-valid: {:?}", errors);
+
+        let bytes = serde_json::to_vec(&value).expect("json");
+        let (read, loss) = formats::read(Format::UntpDcc, &bytes, &Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut expected: Vec<&str> = applied.iter().filter_map(|c| c.lost).collect();
+        let mut reported: Vec<&str> = loss.lost.iter().map(String::as_str).collect();
+        expected.sort_unstable();
+        reported.sort_unstable();
+        prop_assert_eq!(reported, expected, "changes: {:?}", applied.iter().map(|c| c.name).collect::<Vec<_>>());
+        if applied.iter().any(|c| c.name == "holder name") {
+            prop_assert_eq!(&read.holder.name, &text);
+        }
+
+        let written = formats::render(Format::UntpDcc, &read).bytes;
+        let (again, loss) = formats::read(Format::UntpDcc, &written, &Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert!(loss.is_empty(), "a written credential reads back whole: {:?}", loss.lost);
+        prop_assert_eq!(again, read);
     }
 }

@@ -246,3 +246,44 @@ fn garbage_is_malformed() {
     assert_eq!(err.code(), "x509.malformed");
     assert_eq!(err.severity(), mrgate::crypto::Severity::Unreadable);
 }
+
+/// A path whose certificate is signed with SHA-1 is refused as SHA-1 (`alg.sha1_refused`),
+/// not as an algorithm mrgate lacks; another unsupported algorithm stays "unsupported". The
+/// SHA-1 certificate is the RSA one with its two signature-algorithm OIDs changed from
+/// sha256WithRSAEncryption to sha1WithRSAEncryption (same length): the algorithm is refused
+/// before any signature is checked.
+#[test]
+fn a_sha1_signed_certificate_is_refused_as_sha1() {
+    let key_pem = include_str!("data/rsa-2048.key.pem");
+    let key = rcgen::KeyPair::from_pem(key_pem).expect("rsa key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.distinguished_name.push(rcgen::DnType::CommonName, "RSA Root");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.not_before = mrgate::pki::demo_not_before();
+    params.not_after = mrgate::pki::demo_not_after();
+    let root_cert = params.self_signed(&key).expect("root");
+    let mut root = Ca::load(&root_cert.pem(), key_pem).expect("load");
+    let leaf = root.issue(&signer("Signer under RSA")).expect("leaf");
+    let sha256_rsa: &[u8] = &[0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
+    let with_algorithm = |last: u8| {
+        let mut bytes = leaf.der().to_vec();
+        let mut changed = 0;
+        let mut at = 0;
+        while let Some(found) = bytes.get(at..).and_then(|rest| rest.windows(sha256_rsa.len()).position(|w| w == sha256_rsa)) {
+            let end = at + found + sha256_rsa.len() - 1;
+            bytes[end] = last;
+            changed += 1;
+            at = end + 1;
+        }
+        assert_eq!(changed, 2, "the TBS and the outer signature algorithm");
+        der(&bytes)
+    };
+    let anchors = anchors(&root);
+    verify_path(&der(leaf.der()), &[], &anchors, &opts(None)).expect("the RSA path itself is valid");
+    let sha1 = verify_path(&with_algorithm(0x05), &[], &anchors, &opts(None)).expect_err("SHA-1");
+    assert_eq!(sha1.code(), "alg.sha1_refused", "{sha1}");
+    // sha224WithRSAEncryption: not SHA-1, not supported either.
+    let sha224 = verify_path(&with_algorithm(0x0e), &[], &anchors, &opts(None)).expect_err("SHA-224");
+    assert_eq!(sha224.code(), "alg.unsupported", "{sha224}");
+}

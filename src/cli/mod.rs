@@ -482,17 +482,16 @@ fn translate_cmd(
         Ok(b) => b,
         Err(code) => return code,
     };
-    let cert = match formats::parse(from, &input, limits) {
-        Ok(c) => c,
+    let rendered = match formats::translate(from, to, &input, limits) {
+        Ok(r) => r,
         Err(e) => {
             print_error(file, &e);
             return ExitCode::from(1);
         }
     };
-    let rendered = formats::render(to, &cert);
     if strict && !rendered.loss.is_empty() {
         eprintln!(
-            "error[translate.lossy]: {file}: {to} cannot carry {} (--strict): {}",
+            "error[translate.lossy]: {file}: {from} to {to} loses {} (--strict): {}",
             rendered.loss.lost.len(),
             rendered.loss.lost.join(", ")
         );

@@ -354,6 +354,19 @@ pub struct PathOptions<'a> {
 }
 
 /// Validates `signer` (DER) through `intermediates` to one of `anchors`.
+/// Whether a signature AlgorithmIdentifier (its DER) names a SHA-1 signature:
+/// sha1WithRSAEncryption, ecdsa-with-SHA1 or dsa-with-sha1.
+fn names_sha1(algorithm: &[u8]) -> bool {
+    const SHA1_OIDS: [&[u8]; 3] = [
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05],
+        &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01],
+        &[0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x03],
+    ];
+    SHA1_OIDS.iter().any(|oid| {
+        algorithm.windows(oid.len() + 2).any(|w| w.first() == Some(&0x06) && w.get(1) == Some(&(oid.len() as u8)) && w.get(2..) == Some(*oid))
+    })
+}
+
 pub fn verify_path(
     signer: &CertificateDer<'_>,
     intermediates: &[CertificateDer<'_>],
@@ -559,8 +572,8 @@ fn explain(
             rule("a certificate signature in the path does not verify".into(), "x509.bad_signature")
         }
         webpki::Error::UnsupportedSignatureAlgorithmContext(ctx) => {
-            let sha1 = format!("{ctx:?}").contains("2a864886f70d010105") || format!("{ctx:?}").contains("2a8648ce3d0401");
-            if sha1 {
+            // The algorithm's DER: a SHA-1 signature is refused as such, not as "unsupported".
+            if names_sha1(&ctx.signature_algorithm_id) {
                 PathError::Key { subject, source: KeyError::Refused("SHA-1") }
             } else {
                 PathError::Unsupported { subject, what: "signature algorithm in the path".into() }

@@ -172,8 +172,11 @@ impl FormatError {
     }
 }
 
-/// The fields a rendering could not carry, as CN-XML element paths (slash-separated, no
-/// namespace, no indices), or the model's own field name where CN XML has no element.
+/// The fields a translation could not carry. What the target format cannot carry is named
+/// by its CN-XML element path (slash-separated, no namespace, no indices), or the model's
+/// own field name where CN XML has no element (`AssessmentLevel`); what the model could not
+/// hold of a UNTP credential read, by its JSON pointer with the array indices left out
+/// (`/credentialSubject/assessment/conformityTopic`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LossReport {
     pub lost: Vec<String>,
@@ -228,6 +231,43 @@ pub fn parse_all(format: Format, bytes: &[u8], limits: &Limits) -> Result<Certif
         }
         _ => parse(format, bytes, limits).map_err(|e| vec![e]),
     }
+}
+
+/// Reads a document for a translation: the certificate, and what the document holds that
+/// the model cannot — for a UNTP credential every member [`untp_dcc::read`] finds not
+/// carried; for an XML format its enveloped `ds:Signature` (`Signature`), which no
+/// rendering keeps. The IAF JSON reader holds nothing it does not read.
+pub fn read(format: Format, bytes: &[u8], limits: &Limits) -> Result<(Certificate, LossReport), FormatError> {
+    let (cert, loss) = match format {
+        Format::UntpDcc => untp_dcc::read(bytes, limits)?,
+        Format::CnXml | Format::IafXml => {
+            let root = crate::xml::parse(bytes, limits)?;
+            let cert = parse_tree(format, &root)?;
+            let mut loss = LossReport::default();
+            loss.add_if(root.elements().any(|e| e.is(cn_xml::DSIG_NAMESPACE, "Signature")), "Signature");
+            (cert, loss)
+        }
+        Format::IafJson => (iaf::parse_json(bytes, limits)?, LossReport::default()),
+    };
+    cert.check()?;
+    Ok((cert, loss))
+}
+
+/// Translates a document from one format to another, with every loss on the way: what the
+/// model could not hold of the document ([`read`]), what `to` cannot carry ([`render`]),
+/// and the UNTP assessment level when `to` has no place for it.
+pub fn translate(from: Format, to: Format, bytes: &[u8], limits: &Limits) -> Result<Rendered, FormatError> {
+    let (cert, mut loss) = read(from, bytes, limits)?;
+    let mut rendered = render(to, &cert);
+    // Only a UNTP credential states an assessment level; the model's otherwise is a default.
+    if from == Format::UntpDcc && to != Format::UntpDcc {
+        loss.add("AssessmentLevel");
+    }
+    for path in rendered.loss.lost.drain(..) {
+        loss.add(&path);
+    }
+    rendered.loss = loss;
+    Ok(rendered)
 }
 
 /// Like [`parse`], for an XML format whose document is already parsed (so a caller that

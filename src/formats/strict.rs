@@ -214,10 +214,17 @@ impl<'a> Object<'a> {
         }
     }
 
-    /// Marks keys whose content the caller accepts without reading (e.g. JSON-LD `@context`
-    /// checked elsewhere).
-    pub fn allow(&mut self, key: &'a str) {
-        self.seen.push(key);
+    /// Ends reading an object whose schema leaves it open (`additionalProperties`): members
+    /// not read are accepted. A reader that does this must report them lost itself (as
+    /// [`super::untp_dcc::read`] does), never drop them silently.
+    pub fn finish_open(self) {}
+
+    /// Ends reading an object whose schema defines `defined` beside the members read:
+    /// those are accepted unread (and reported lost by the reader); any other member is
+    /// refused, as the schema refuses it.
+    pub fn finish_defined(mut self, defined: &[&'a str]) -> Result<(), FormatError> {
+        self.seen.extend_from_slice(defined);
+        self.finish()
     }
 
     pub fn finish(self) -> Result<(), FormatError> {

@@ -11,7 +11,7 @@
 use super::json::{self, Json};
 use super::strict::Object;
 use super::{FormatError, LossReport, Rendered};
-use crate::ids::{self, ApprovalNo, BodyId, CreditCode, ForeignBodyId};
+use crate::ids::{self, ApprovalNo, BodyId, CreditCode, ForeignBodyId, IdError};
 use crate::model::{
     Accreditation, AssessmentLevel, Certificate, CertificationBody, Holder, Party, Product, ProgramCode, Status,
 };
@@ -79,6 +79,14 @@ fn standards_body(standard: &str) -> (&'static str, &'static str) {
 
 /// Renders the unsigned credential.
 pub fn render(cert: &Certificate) -> Rendered {
+    let (vc, loss) = credential(cert);
+    let mut bytes = serde_json::to_vec_pretty(&vc).unwrap_or_default();
+    bytes.push(b'\n');
+    Rendered { bytes, loss }
+}
+
+/// The unsigned credential as a JSON value, and what it could not carry.
+fn credential(cert: &Certificate) -> (Value, LossReport) {
     let mut loss = LossReport::default();
     let cb = &cert.certification_body;
     let h = &cert.holder;
@@ -245,52 +253,116 @@ pub fn render(cert: &Certificate) -> Rendered {
     vc.insert("validUntil".into(), json!(format!("{}T23:59:59+08:00", ids::format_date(cert.expiry_date))));
     vc.insert("credentialStatus".into(), Value::Object(status));
     vc.insert("credentialSubject".into(), Value::Object(cs));
-    let mut bytes = serde_json::to_vec_pretty(&Value::Object(vc)).unwrap_or_default();
-    bytes.push(b'\n');
-    Rendered { bytes, loss }
+    (Value::Object(vc), loss)
 }
 
 fn invalid(path: &str, message: impl Into<String>) -> FormatError {
     FormatError::Invalid { pos: None, path: path.to_string(), message: message.into() }
 }
 
-/// Checks that a `type` array is exactly the expected set of names.
+/// Checks that a `type` array names at least the expected types (the schema's `contains`;
+/// any other type is accepted, and a reader reports it lost). An object without `type`
+/// has the schema's default, which is the expected types; only the credential itself must
+/// state its types, as the VC data model requires.
 fn expect_types(o: &mut Object<'_>, expected: &[&str]) -> Result<(), FormatError> {
     let path = o.path_of("type");
-    let types = o.req_value("type")?;
+    let types = match o.opt_value("type") {
+        Some(types) => types,
+        None if path != "/type" => return Ok(()),
+        None => return Err(FormatError::Missing { pos: None, path, what: "field" }),
+    };
     let list: Vec<&str> = types.as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
-    if expected.iter().all(|t| list.contains(t)) && list.len() == expected.len() {
+    if expected.iter().all(|t| list.contains(t)) {
         Ok(())
     } else {
-        Err(invalid(&path, format!("must be {expected:?}")))
+        Err(invalid(&path, format!("must name {expected:?}")))
     }
 }
 
-fn urn_tail<'s>(value: &'s str, prefix: &str, path: &str) -> Result<&'s str, FormatError> {
-    value.strip_prefix(prefix).ok_or_else(|| invalid(path, format!("must start with '{prefix}'")))
+/// Whether an id is another issuer's: a DID or an https URL, as UNTP's own examples use,
+/// rather than this gateway's URN profile.
+fn is_other_profile(id: &str) -> bool {
+    id.starts_with("did:") || id.starts_with("https://")
 }
 
-/// A credential's validity bound: an RFC 3339 date-time, as the schema requires (a date
-/// alone, or any other text, is refused as the schema refuses it).
-fn date_time(value: &str, path: &str) -> Result<time::OffsetDateTime, FormatError> {
-    let refused = || invalid(path, format!("'{value}' is not an RFC 3339 date-time"));
-    // RFC 3339's own grammar separates date and time with `T` (the space some readers
-    // allow is not in it, nor in JSON Schema's date-time).
-    if !matches!(value.as_bytes().get(10), Some(b'T' | b't')) {
-        return Err(refused());
+/// The body id of an issuer named by a DID or an https URL: the DID's method-specific id
+/// or the URL's host and path, each character a body id cannot hold (`:`, `/`, `%`, …)
+/// turned into `-`. The DID itself has no place in CN XML; a translation reports it lost.
+fn body_of_other_issuer(id: &str) -> Result<ForeignBodyId, IdError> {
+    let rest = id
+        .strip_prefix("https://")
+        .or_else(|| id.strip_prefix("did:web:"))
+        .or_else(|| id.strip_prefix("did:").and_then(|m| m.split_once(':').map(|(_, specific)| specific)))
+        .unwrap_or(id);
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let mapped: String =
+        rest.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' }).collect();
+    ForeignBodyId::parse(mapped.trim_matches('-'))
+}
+
+/// The certificate number of a credential from another issuer: the last segment of its
+/// subject id (after the final `/`, `:`, `#` or `=`), in upper case as CN numbers are.
+fn number_of_other_subject(id: &str) -> String {
+    id.rsplit(['/', ':', '#', '=']).find(|s| !s.is_empty()).unwrap_or_default().to_ascii_uppercase()
+}
+
+/// Reads an unsigned credential into the model, with what the model could not hold: every
+/// member of the document that writing the model back as a credential would not reproduce
+/// exactly, as a JSON pointer without array indices (e.g. an assessment's `conformityTopic`,
+/// another issuer's ids, the time of `validFrom`). Nothing is dropped silently.
+pub fn read(bytes: &[u8], limits: &Limits) -> Result<(Certificate, LossReport), FormatError> {
+    let value = json::parse(bytes, limits)?;
+    let cert = from_json(&value)?;
+    let (written, _) = credential(&cert);
+    let mut loss = LossReport::default();
+    compare(&value, Some(&written), "", &mut loss);
+    Ok((cert, loss))
+}
+
+/// Adds to `loss` every path under `path` where `original` holds something `written` does
+/// not hold the same way. `type` arrays compare as sets (JSON-LD types are unordered);
+/// a null member carries nothing.
+fn compare(original: &Json<'_>, written: Option<&Value>, path: &str, loss: &mut LossReport) {
+    let Some(written) = written else {
+        if !original.is_null() {
+            loss.add(path);
+        }
+        return;
+    };
+    match (original, written) {
+        (Json::Object(members), Value::Object(written)) => {
+            for (key, value) in members {
+                let escaped = key.replace('~', "~0").replace('/', "~1");
+                let inner = format!("{path}/{escaped}");
+                match (key.as_ref(), value, written.get(key.as_ref())) {
+                    ("type", Json::Array(types), Some(Value::Array(ours))) => {
+                        let mut theirs: Vec<&str> = types.iter().filter_map(Json::as_str).collect();
+                        let mut ours: Vec<&str> = ours.iter().filter_map(Value::as_str).collect();
+                        theirs.sort_unstable();
+                        ours.sort_unstable();
+                        if theirs != ours || types.len() != theirs.len() {
+                            loss.add(&inner);
+                        }
+                    }
+                    (_, value, written) => compare(value, written, &inner, loss),
+                }
+            }
+        }
+        (Json::Array(items), Value::Array(written)) => {
+            for (at, item) in items.iter().enumerate() {
+                compare(item, written.get(at), path, loss);
+            }
+        }
+        (Json::String(a), Value::String(b)) if a == b => {}
+        (Json::Bool(a), Value::Bool(b)) if a == b => {}
+        (Json::Number(a), Value::Number(b)) if a == b => {}
+        (Json::Null, _) => {}
+        _ => loss.add(path),
     }
-    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).map_err(|_| refused())
 }
 
-/// The certificate's date of a validity bound: the calendar date where the certificate
-/// lives — China (UTC+8) for a domestic certification body, else the offset the credential
-/// states — never the string cut at its tenth character (`2026-01-09T16:00:00Z` is
-/// 10 January in Beijing).
-fn certificate_date(at: time::OffsetDateTime, domestic: bool) -> time::Date {
-    if domestic { at.to_offset(time::macros::offset!(+8)).date() } else { at.date() }
-}
-
-/// Reads an unsigned credential back into the model.
+/// Reads an unsigned credential back into the model (what a verification reads: without
+/// the comparison [`read`] makes for a translation).
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
     let value = json::parse(bytes, limits)?;
     from_json(&value)
@@ -305,6 +377,7 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
     }
     expect_types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"])?;
     vc.req_str("id")?;
+    // The CN model needs a validity period, though the schema does not require one.
     let valid_from = date_time(&vc.req_str("validFrom")?, "/validFrom")?;
     let valid_until = date_time(&vc.req_str("validUntil")?, "/validUntil")?;
 
@@ -313,11 +386,18 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
     expect_types(&mut issuer, &["CredentialIssuer"])?;
     let iid = issuer.req_str("id")?;
     let id_err = |source| FormatError::Id { pos: None, path: "/issuer/id".into(), source };
+    let other_issuer = is_other_profile(&iid);
     let body_id = if let Some(tail) = iid.strip_prefix("urn:cn:cnca:approval:") {
         BodyId::Cnca(ApprovalNo::parse(&dec(tail).unwrap_or_default()).map_err(id_err)?)
-    } else {
-        let tail = urn_tail(&iid, "urn:mrgate:body:", "/issuer/id")?;
+    } else if let Some(tail) = iid.strip_prefix("urn:mrgate:body:") {
         BodyId::Foreign(ForeignBodyId::parse(&dec(tail).unwrap_or_default()).map_err(id_err)?)
+    } else if other_issuer {
+        BodyId::Foreign(body_of_other_issuer(&iid).map_err(id_err)?)
+    } else {
+        return Err(invalid(
+            "/issuer/id",
+            "must be a DID, an https URL, or 'urn:cn:cnca:approval:…' / 'urn:mrgate:body:…'",
+        ));
     };
     let cb_name = issuer.req_str("name")?;
     let mut cb_name_en = None;
@@ -325,44 +405,37 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
         let mut a = Object::new(aka, &format!("/issuer/issuerAlsoKnownAs/{i}"))?;
         a.req_str("id")?;
         let name = a.req_str("name")?;
-        if let Some(reg) = a.opt_str("registeredId")?
-            && reg != body_id.as_str()
-        {
-            return Err(invalid(&a.path_of("registeredId"), "does not match the issuer's id"));
+        let registered = a.opt_str("registeredId")?;
+        a.finish_open();
+        // Another issuer's other names (a business register's, say) are not an English
+        // name of the body; they are reported lost.
+        if other_issuer {
+            continue;
         }
-        a.finish()?;
+        if registered.as_deref().is_some_and(|reg| reg != body_id.as_str()) {
+            return Err(invalid(
+                &format!("/issuer/issuerAlsoKnownAs/{i}/registeredId"),
+                "does not match the issuer's id",
+            ));
+        }
         cb_name_en = Some(name);
     }
     issuer.finish()?;
 
-    let status_value = vc.req_value("credentialStatus")?;
-    let mut st = Object::new(status_value, "/credentialStatus")?;
-    st.req_str("id")?;
-    if st.req_str("type")? != STATUS_TYPE {
-        return Err(invalid("/credentialStatus/type", format!("must be {STATUS_TYPE}")));
-    }
-    let status_text = st.req_str("statusValue")?;
-    let status = Status::parse(&status_text).ok_or_else(|| FormatError::NotInList {
-        pos: None,
-        path: "/credentialStatus/statusValue".into(),
-        value: status_text.clone(),
-        expected: "valid, suspended, withdrawn, cancelled, expired".into(),
-    })?;
-    // The status date is a calendar date (as written here), not a date-time.
-    let status_date = st
-        .opt_str("statusDate")?
-        .map(|d| {
-            ids::parse_date(&d).map_err(|source| FormatError::Id {
-                pos: None,
-                path: "/credentialStatus/statusDate".into(),
-                source,
-            })
-        })
-        .transpose()?;
-    st.finish()?;
+    let status = match vc.opt_value("credentialStatus") {
+        Some(status_value) => Some(credential_status(status_value)?),
+        // This profile always states the status: one without it was cut out, and is never
+        // read as valid. A credential from another issuer that names no status mechanism
+        // is, as the VC data model has it, valid for its validity period.
+        None if !other_issuer => {
+            return Err(FormatError::Missing { pos: None, path: "/credentialStatus".into(), what: "field" });
+        }
+        None => None,
+    };
+    let (status, status_date) = status.unwrap_or((Status::Valid, None));
 
     let cs_value = vc.req_value("credentialSubject")?;
-    vc.finish()?;
+    vc.finish_open();
     let mut cs = Object::new(cs_value, "/credentialSubject")?;
     expect_types(&mut cs, &["ConformityAttestation", "Attestation"])?;
     let subject = cs.req_str("id")?;
@@ -392,7 +465,7 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
     let pid = party.req_str("id")?;
     let holder_name = party.req_str("name")?;
     let registered = party.opt_str("registeredId")?;
-    party.finish()?;
+    party.finish_open();
     let (credit_code, registered_id) = if let Some(code) = pid.strip_prefix("urn:cn:uscc:") {
         let code = CreditCode::parse(code).map_err(|source| FormatError::Id {
             pos: None,
@@ -419,21 +492,23 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
 
     let accreditation = match cs.opt_array("authorisation")? {
         [] => None,
-        [one] => {
+        // The model holds one accreditation: another issuer's further ones are read as
+        // lost (they differ from what is written back), this profile never writes two.
+        [one, rest @ ..] if rest.is_empty() || other_issuer => {
             let mut e = Object::new(one, "/credentialSubject/authorisation/0")?;
             expect_types(&mut e, &["Endorsement"])?;
             e.req_str("id")?;
             let number = e.req_str("name")?;
             let auth = e.req_value("issuingAuthority")?;
-            e.finish()?;
+            e.finish_open();
             let mut a = Object::new(auth, "/credentialSubject/authorisation/0/issuingAuthority")?;
             a.req_str("id")?;
             let body = a.req_str("name")?;
-            a.finish()?;
+            a.finish_open();
             Some(Accreditation { body, number, country: None })
         }
         _ => {
-            return Err(invalid("/credentialSubject/authorisation", "at most one accreditation is supported"));
+            return Err(invalid("/credentialSubject/authorisation", "at most one accreditation in this profile"));
         }
     };
 
@@ -441,16 +516,25 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
     let mut scheme = Object::new(scope_value, "/credentialSubject/scope")?;
     expect_types(&mut scheme, &["ConformityAssessmentScheme", "Standard"])?;
     let sid = scheme.req_str("id")?;
-    let code = urn_tail(&sid, "urn:cn:cnca:program:", "/credentialSubject/scope/id")?;
-    let program_code = ProgramCode::parse(code).ok_or_else(|| FormatError::NotInList {
-        pos: None,
-        path: "/credentialSubject/scope/id".into(),
-        value: code.into(),
-        expected: "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE".into(),
-    })?;
     let program = scheme.req_str("name")?;
-    scheme.allow("issuingParty");
-    scheme.finish()?;
+    scheme.finish_open();
+    // A CNCA programme is named by its code; another scheme's is worked out below, once
+    // the standards and products are read.
+    let cnca_program = match sid.strip_prefix("urn:cn:cnca:program:") {
+        Some(code) => Some(ProgramCode::parse(code).ok_or_else(|| FormatError::NotInList {
+            pos: None,
+            path: "/credentialSubject/scope/id".into(),
+            value: code.into(),
+            expected: "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE".into(),
+        })?),
+        None if is_other_profile(&sid) => None,
+        None => {
+            return Err(invalid(
+                "/credentialSubject/scope/id",
+                "must start with 'urn:cn:cnca:program:' or be an https URL or a DID",
+            ));
+        }
+    };
 
     let mut standards = Vec::new();
     let mut products = Vec::new();
@@ -464,52 +548,50 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
             return Err(invalid(&o.path_of("conformance"), "a certificate attests conformance: must be true"));
         }
         o.req_str("conformityTopic")?;
-        let std_value = o.req_value("referenceStandard")?;
-        let mut s = Object::new(std_value, &format!("{path}/referenceStandard"))?;
-        expect_types(&mut s, &["Standard"])?;
-        s.req_str("id")?;
-        standards.push(s.req_str("name")?);
-        s.allow("issuingParty");
-        s.finish()?;
+        if let Some(std_value) = o.opt_value("referenceStandard") {
+            let mut s = Object::new(std_value, &format!("{path}/referenceStandard"))?;
+            s.req_str("id")?;
+            standards.push(s.req_str("name")?);
+            s.finish_defined(&["type", "issuingParty", "issueDate"])?;
+        }
         for (n, p) in o.opt_array("assessedProduct")?.iter().enumerate() {
             let mut pv = Object::new(p, &format!("{path}/assessedProduct/{n}"))?;
             expect_types(&mut pv, &["ProductVerification"])?;
-            pv.allow("IDverifiedByCAB");
             let product = pv.req_value("product")?;
-            pv.finish()?;
+            pv.finish_open();
             let mut po = Object::new(product, &format!("{path}/assessedProduct/{n}/product"))?;
             po.req_str("id")?;
             let name = po.req_str("name")?;
             let model = po.opt_str("registeredId")?;
-            po.finish()?;
+            po.finish_open();
             products.push(Product { name, model, hs_code: None, ccc_category: None });
         }
         for (n, f) in o.opt_array("assessedFacility")?.iter().enumerate() {
             let mut fv = Object::new(f, &format!("{path}/assessedFacility/{n}"))?;
             expect_types(&mut fv, &["FacilityVerification"])?;
-            fv.allow("IDverifiedByCAB");
             let facility = fv.req_value("facility")?;
-            fv.finish()?;
+            fv.finish_open();
             let mut fo = Object::new(facility, &format!("{path}/assessedFacility/{n}/facility"))?;
             fo.req_str("id")?;
             let name = fo.req_str("name")?;
-            fo.finish()?;
+            fo.finish_open();
             sites.push(Party { name, address: None });
         }
-        o.finish()?;
+        o.finish_open();
     }
     if standards.is_empty() {
         return Err(FormatError::Missing {
             pos: None,
-            path: "/credentialSubject/assessment".into(),
-            what: "assessment",
+            path: "/credentialSubject/assessment/referenceStandard".into(),
+            what: "standard (at least one assessment's referenceStandard)",
         });
     }
+    let program_code = cnca_program.unwrap_or_else(|| ProgramCode::of_foreign_scheme(&standards, !products.is_empty()));
     // The gateway's exports link to their transparency-log receipt. The link is evidence
     // about the credential, not part of the certificate, so the model does not keep it.
     if let Some(link) = cs.opt_value("auditableEvidence") {
         let mut l = Object::new(link, "/credentialSubject/auditableEvidence")?;
-        expect_types(&mut l, &["SecureLink", "Link"])?;
+        expect_types(&mut l, &["SecureLink"])?;
         if !l.req_str("linkURL")?.starts_with("https://") {
             return Err(invalid("/credentialSubject/auditableEvidence/linkURL", "must be an https URL"));
         }
@@ -518,11 +600,21 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
         }
         l.finish()?;
     }
-    cs.finish()?;
+    cs.finish_open();
 
-    let number =
-        Certificate::parse_number(program_code, &dec(subject.rsplit(':').next().unwrap_or("")).unwrap_or_default())
-            .map_err(|source| FormatError::Id { pos: None, path: "/credentialSubject/id".into(), source })?;
+    let ours = subject.strip_prefix("urn:cn:cnca:certificate:").is_some();
+    let number_text = if ours {
+        dec(subject.rsplit(':').next().unwrap_or("")).unwrap_or_default()
+    } else if is_other_profile(&subject) {
+        number_of_other_subject(&subject)
+    } else {
+        return Err(invalid("/credentialSubject/id", "must be 'urn:cn:cnca:certificate:…', an https URL or a DID"));
+    };
+    let number = Certificate::parse_number(program_code, &number_text).map_err(|source| FormatError::Id {
+        pos: None,
+        path: "/credentialSubject/id".into(),
+        source,
+    })?;
     let domestic = body_id.is_domestic();
     let cert = Certificate {
         number,
@@ -546,9 +638,59 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
         sectors: Vec::new(),
         assessment_level,
     };
-    if subject != subject_id(&cert) {
+    // This profile's subject id names the issuer and the number: one that does not is
+    // refused, never read as either.
+    if ours && subject != subject_id(&cert) {
         return Err(invalid("/credentialSubject/id", format!("must be {}", subject_id(&cert))));
     }
     cert.check()?;
     Ok(cert)
+}
+
+/// The register status this profile's `credentialStatus` states, and its date.
+fn credential_status(value: &Json<'_>) -> Result<(Status, Option<time::Date>), FormatError> {
+    let mut st = Object::new(value, "/credentialStatus")?;
+    st.req_str("id")?;
+    if st.req_str("type")? != STATUS_TYPE {
+        return Err(invalid("/credentialStatus/type", format!("must be {STATUS_TYPE}")));
+    }
+    let status_text = st.req_str("statusValue")?;
+    let status = Status::parse(&status_text).ok_or_else(|| FormatError::NotInList {
+        pos: None,
+        path: "/credentialStatus/statusValue".into(),
+        value: status_text.clone(),
+        expected: "valid, suspended, withdrawn, cancelled, expired".into(),
+    })?;
+    // The status date is a calendar date (as written here), not a date-time.
+    let status_date = st
+        .opt_str("statusDate")?
+        .map(|d| {
+            ids::parse_date(&d).map_err(|source| FormatError::Id {
+                pos: None,
+                path: "/credentialStatus/statusDate".into(),
+                source,
+            })
+        })
+        .transpose()?;
+    st.finish()?;
+    Ok((status, status_date))
+}
+/// A credential's validity bound: an RFC 3339 date-time, as the schema requires (a date
+/// alone, or any other text, is refused as the schema refuses it).
+fn date_time(value: &str, path: &str) -> Result<time::OffsetDateTime, FormatError> {
+    let refused = || invalid(path, format!("'{value}' is not an RFC 3339 date-time"));
+    // RFC 3339's own grammar separates date and time with `T` (the space some readers
+    // allow is not in it, nor in JSON Schema's date-time).
+    if !matches!(value.as_bytes().get(10), Some(b'T' | b't')) {
+        return Err(refused());
+    }
+    time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).map_err(|_| refused())
+}
+
+/// The certificate's date of a validity bound: the calendar date where the certificate
+/// lives — China (UTC+8) for a domestic certification body, else the offset the credential
+/// states — never the string cut at its tenth character (`2026-01-09T16:00:00Z` is
+/// 10 January in Beijing).
+fn certificate_date(at: time::OffsetDateTime, domestic: bool) -> time::Date {
+    if domestic { at.to_offset(time::macros::offset!(+8)).date() } else { at.date() }
 }

@@ -324,7 +324,7 @@ const TEXT = {
       "usage.audit": "mrgate log audit needs --config or --url, and with --url the keys and certificates it checks against.",
       "usage.trust_anchor": "A trust anchor is required.",
       "usage.witnesses": "--min-witnesses asks for more witnesses than --witness-key gives (command line).",
-      "translate.lossy": "The target format cannot carry every field.",
+      "translate.lossy": "The translation would lose a field: the source holds what the model cannot, or the target cannot carry it.",
       "pki.demo": "The demonstration PKI cannot be written.",
       "pki.client": "A client certificate cannot be issued.",
       // reasons:en:end
@@ -684,7 +684,7 @@ const TEXT = {
       "usage.audit": "mrgate log audit 需要 --config 或 --url；使用 --url 时还需要用于核对的密钥和证书。",
       "usage.trust_anchor": "需要提供信任锚。",
       "usage.witnesses": "--min-witnesses 要求的见证方多于 --witness-key 给出的数量（命令行）。",
-      "translate.lossy": "目标格式无法承载全部信息。",
+      "translate.lossy": "转换会丢失信息：源文件含有模型无法容纳的内容，或目标格式无法承载。",
       "pki.demo": "无法写出演示用 PKI。",
       "pki.client": "无法签发客户端证书。",
       // reasons:zh:end

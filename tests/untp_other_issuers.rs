@@ -1,0 +1,230 @@
+//! UNTP credentials from other issuers than this gateway: DID and https ids, members the CN
+//! model has no place for, and the loss report that names each of them. The reference
+//! example and released instance are UNTP's own (`MRGATE_CORPUS/untp`); their CN
+//! translations are checked with xmllint against the CN schema.
+
+mod common;
+
+use mrgate::formats::{self, Format, FormatError};
+use mrgate::model::{ProgramCode, Status};
+use mrgate::xml::Limits;
+use serde_json::{Value, json};
+
+fn untp_file(name: &str) -> Option<Vec<u8>> {
+    let path = common::corpus()?.join("untp").join(name);
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+}
+
+/// A small credential from another issuer, with DID and https ids as UNTP's examples have.
+fn other_issuer() -> Value {
+    json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2", "https://test.uncefact.org/vocabulary/untp/dcc/0.6.0/"],
+        "type": ["DigitalConformityCredential", "VerifiableCredential"],
+        "id": "https://cab.example.de/credentials/7f1c",
+        "issuer": {"type": ["CredentialIssuer"], "id": "did:web:cab.example.de", "name": "Beispiel Zertifizierung GmbH"},
+        "validFrom": "2025-06-01T00:00:00+02:00",
+        "validUntil": "2028-05-31T23:59:59+02:00",
+        "credentialSubject": {
+            "type": ["ConformityAttestation", "Attestation"],
+            "id": "https://cab.example.de/attestations/QM-2025-0042",
+            "description": "Design and manufacture of pumps",
+            "assessorLevel": "3rdParty",
+            "assessmentLevel": "GlobalMRA",
+            "attestationType": "certification",
+            "issuedToParty": {"id": "https://handelsregister.example/HRB-12345", "name": "Pumpen AG", "registeredId": "HRB 12345"},
+            "scope": {"type": ["ConformityAssessmentScheme", "Standard"], "id": "https://cab.example.de/schemes/qms", "name": "QMS certification", "issuingParty": {"id": "https://cab.example.de", "name": "Beispiel Zertifizierung GmbH"}},
+            "assessment": [{
+                "type": ["ConformityAssessment", "Declaration"],
+                "id": "https://cab.example.de/assessments/1",
+                "conformance": true,
+                "conformityTopic": "governance.compliance",
+                "referenceStandard": {"type": ["Standard"], "id": "https://www.iso.org/standard/62085.html", "name": "ISO 9001:2015", "issuingParty": {"id": "https://www.iso.org", "name": "ISO"}}
+            }]
+        }
+    })
+}
+
+fn read(value: &Value) -> Result<(mrgate::model::Certificate, Vec<String>), FormatError> {
+    formats::read(Format::UntpDcc, &serde_json::to_vec(value).expect("json"), &Limits::default())
+        .map(|(cert, loss)| (cert, loss.lost))
+}
+
+fn refused(value: &Value, code: &str, path: &str) {
+    let err = read(value).expect_err("must be refused");
+    assert_eq!((err.code(), err.path()), (code, Some(path)), "{err}");
+    // A verification reads the same way.
+    let err = formats::parse(Format::UntpDcc, &serde_json::to_vec(value).expect("json"), &Limits::default())
+        .expect_err("must be refused");
+    assert_eq!((err.code(), err.path()), (code, Some(path)), "{err}");
+}
+
+#[test]
+fn the_untp_reference_example_translates_with_its_losses_listed() {
+    let Some(example) = untp_file("dcc-v0.6.0-refimpl-example-data.json") else { return };
+    let rendered =
+        formats::translate(Format::UntpDcc, Format::CnXml, &example, &Limits::default()).expect("translates");
+    let cert = formats::parse(Format::CnXml, &rendered.bytes, &Limits::default()).expect("CN XML reads");
+    assert_eq!(cert.number.as_str(), "12345");
+    assert_eq!(cert.issuer_id(), "identifiers.example-company.com-12345");
+    assert_eq!(cert.program_code, ProgramCode::Product);
+    assert_eq!(cert.status, Status::Valid);
+    assert_eq!(
+        (mrgate::ids::format_date(cert.issue_date), mrgate::ids::format_date(cert.expiry_date)),
+        ("2024-03-15".to_string(), "2034-03-15".to_string())
+    );
+    // The holder's business-register number reads, but CN XML has no place for it.
+    let (read, _) = formats::read(Format::UntpDcc, &example, &Limits::default()).expect("reads");
+    assert_eq!(read.holder.registered_id.as_deref(), Some("90664869327"));
+    assert!(rendered.loss.lost.contains(&"Holder/RegisteredId".to_string()));
+    let expected = include_str!("data/untp-refimpl-to-cn-loss.txt");
+    assert_eq!(rendered.loss.lost.join("\n") + "\n", expected);
+    if common::tool("xmllint") {
+        let (ok, out) = common::xmllint_schema("cn-certificate.xsd", &rendered.bytes);
+        assert!(ok, "{out}");
+    }
+}
+
+#[test]
+fn the_released_instance_translates_and_strict_refuses_it() {
+    let Some(instance) = untp_file("dcc-v0.6.0-instance.json") else { return };
+    let rendered =
+        formats::translate(Format::UntpDcc, Format::CnXml, &instance, &Limits::default()).expect("translates");
+    for path in [
+        "/credentialSubject/authorisation",
+        "/credentialSubject/assessment/conformityTopic",
+        "/credentialSubject/assessment/referenceStandard/issuingParty/name",
+        "/issuer/id",
+        "AssessmentLevel",
+    ] {
+        assert!(rendered.loss.lost.iter().any(|p| p == path), "{path} not in {:?}", rendered.loss.lost);
+    }
+    let out = common::mrgate(&["translate", "--strict", "--from", "untp-dcc", "--to", "cn-xml"], &instance);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "nothing is written under --strict");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.starts_with("error[translate.lossy]: -: untp-dcc to cn-xml loses "), "{stderr}");
+    assert!(stderr.contains("/credentialSubject/assessment/conformityTopic"), "{stderr}");
+}
+
+#[test]
+fn another_issuers_credential_reads_with_did_and_https_ids() {
+    let (cert, lost) = read(&other_issuer()).expect("reads");
+    assert_eq!(cert.issuer_id(), "cab.example.de");
+    assert_eq!(cert.number.as_str(), "QM-2025-0042");
+    // ISO 9001 names the management-system programme; the scheme's own id is lost.
+    assert_eq!(cert.program_code, ProgramCode::Qms);
+    // No status mechanism named: valid for its validity period, as the VC data model says.
+    assert_eq!(cert.status, Status::Valid);
+    // A foreign body's dates are in the credential's own zone.
+    assert_eq!(mrgate::ids::format_date(cert.issue_date), "2025-06-01");
+    assert_eq!(mrgate::ids::format_date(cert.expiry_date), "2028-05-31");
+    assert_eq!(
+        lost,
+        [
+            "/id",
+            "/issuer/id",
+            "/validFrom",
+            "/validUntil",
+            "/credentialSubject/id",
+            "/credentialSubject/issuedToParty/id",
+            "/credentialSubject/scope/id",
+            "/credentialSubject/scope/issuingParty/id",
+            "/credentialSubject/scope/issuingParty/name",
+            "/credentialSubject/assessment/id",
+            "/credentialSubject/assessment/referenceStandard/id",
+            "/credentialSubject/assessment/referenceStandard/issuingParty/id",
+            "/credentialSubject/assessment/referenceStandard/issuingParty/name",
+        ]
+    );
+}
+
+#[test]
+fn another_issuers_ids_that_do_not_map_are_refused() {
+    let mut v = other_issuer();
+    v["issuer"]["id"] = "did:web:CNCA-R-2002-001".into();
+    refused(&v, "id.body_id", "/issuer/id");
+    let mut v = other_issuer();
+    v["issuer"]["id"] = format!("did:web:{}.example", "a".repeat(64)).into();
+    refused(&v, "id.body_id", "/issuer/id");
+    let mut v = other_issuer();
+    v["issuer"]["id"] = "urn:example:cab".into();
+    refused(&v, "format.invalid", "/issuer/id");
+    let mut v = other_issuer();
+    v["credentialSubject"]["id"] = "urn:example:attestation:1".into();
+    refused(&v, "format.invalid", "/credentialSubject/id");
+    let mut v = other_issuer();
+    v["credentialSubject"]["id"] = "https://cab.example.de/attestations/QM_2025".into();
+    refused(&v, "id.certificate_no.charset", "/credentialSubject/id");
+    let mut v = other_issuer();
+    v["credentialSubject"]["scope"]["id"] = "urn:example:scheme".into();
+    refused(&v, "format.invalid", "/credentialSubject/scope/id");
+}
+
+#[test]
+fn another_issuers_status_and_claims_are_never_read_loosely() {
+    // A status mechanism the reader does not know is never read as valid.
+    let mut v = other_issuer();
+    v["credentialStatus"] = json!({"id": "https://cab.example.de/status/1#94567", "type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "94567", "statusListCredential": "https://cab.example.de/status/1"});
+    refused(&v, "format.invalid", "/credentialStatus/type");
+    let mut v = other_issuer();
+    v["credentialSubject"]["assessment"][0]["conformance"] = false.into();
+    refused(&v, "format.invalid", "/credentialSubject/assessment/0/conformance");
+    let mut v = other_issuer();
+    v["credentialSubject"]["attestationType"] = "declaration".into();
+    refused(&v, "format.invalid", "/credentialSubject/attestationType");
+    let mut v = other_issuer();
+    v.as_object_mut().expect("object").remove("validUntil");
+    refused(&v, "format.missing", "/validUntil");
+    let mut v = other_issuer();
+    v["credentialSubject"]["assessment"][0].as_object_mut().expect("object").remove("referenceStandard");
+    refused(&v, "format.missing", "/credentialSubject/assessment/referenceStandard");
+    let mut v = other_issuer();
+    v["credentialSubject"]["assessment"][0]["type"] = json!(["Declaration"]);
+    refused(&v, "format.invalid", "/credentialSubject/assessment/0/type");
+    // The credential itself must state its types; a nested object has the schema's default.
+    let mut v = other_issuer();
+    v.as_object_mut().expect("object").remove("type");
+    refused(&v, "format.missing", "/type");
+    let mut v = other_issuer();
+    v["credentialSubject"]["assessment"][0].as_object_mut().expect("object").remove("type");
+    assert!(read(&v).is_ok());
+}
+
+#[test]
+fn a_foreign_schemes_programme_is_worked_out_from_its_standards() {
+    let of = |standards: &[&str], products| {
+        ProgramCode::of_foreign_scheme(&standards.iter().map(|s| s.to_string()).collect::<Vec<_>>(), products)
+    };
+    assert_eq!(of(&["ISO 9001:2015"], false), ProgramCode::Qms);
+    assert_eq!(of(&["EN ISO 14001:2015"], true), ProgramCode::Ems);
+    assert_eq!(of(&["ISO/IEC 27001:2022"], false), ProgramCode::Isms);
+    assert_eq!(of(&["ISO/IEC 20000-1:2018"], false), ProgramCode::Itsms);
+    // ISO 90012 is not ISO 9001; a product standard with products assessed is a product scheme.
+    assert_eq!(of(&["ISO 90012"], false), ProgramCode::Service);
+    assert_eq!(of(&["IEC 62133-2:2017"], true), ProgramCode::Product);
+}
+
+/// The signature of a signed CN XML document is dropped by any rendering; a translation
+/// says so. The UNTP assessment level has no place in CN XML or IAF.
+#[test]
+fn a_dropped_signature_and_assessment_level_are_reported() {
+    let cn = include_bytes!("data/cn-qms.xml");
+    let signed = common::mrgate(
+        &["sign", "--format", "cn-xml", "--key", "certs/demo/signing.key", "--cert", "certs/demo/signing.pem"],
+        cn,
+    );
+    assert_eq!(signed.status.code(), Some(0), "{}", String::from_utf8_lossy(&signed.stderr));
+    let lost =
+        |from, to, bytes: &[u8]| formats::translate(from, to, bytes, &Limits::default()).expect("translates").loss.lost;
+    assert_eq!(lost(Format::CnXml, Format::CnXml, &signed.stdout), ["Signature"]);
+    assert_eq!(lost(Format::CnXml, Format::CnXml, cn), Vec::<String>::new());
+    assert!(lost(Format::CnXml, Format::IafXml, &signed.stdout).contains(&"Signature".to_string()));
+    assert!(!lost(Format::CnXml, Format::IafXml, cn).contains(&"AssessmentLevel".to_string()));
+
+    let untp =
+        formats::render(Format::UntpDcc, &formats::parse(Format::CnXml, cn, &Limits::default()).expect("cn")).bytes;
+    for to in [Format::CnXml, Format::IafXml, Format::IafJson] {
+        assert!(lost(Format::UntpDcc, to, &untp).contains(&"AssessmentLevel".to_string()), "{to}");
+    }
+    assert_eq!(lost(Format::UntpDcc, Format::UntpDcc, &untp), Vec::<String>::new());
+}
