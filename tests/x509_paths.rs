@@ -270,7 +270,9 @@ fn a_sha1_signed_certificate_is_refused_as_sha1() {
         let mut bytes = leaf.der().to_vec();
         let mut changed = 0;
         let mut at = 0;
-        while let Some(found) = bytes.get(at..).and_then(|rest| rest.windows(sha256_rsa.len()).position(|w| w == sha256_rsa)) {
+        while let Some(found) =
+            bytes.get(at..).and_then(|rest| rest.windows(sha256_rsa.len()).position(|w| w == sha256_rsa))
+        {
             let end = at + found + sha256_rsa.len() - 1;
             bytes[end] = last;
             changed += 1;

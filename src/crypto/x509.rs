@@ -363,7 +363,9 @@ fn names_sha1(algorithm: &[u8]) -> bool {
         &[0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x03],
     ];
     SHA1_OIDS.iter().any(|oid| {
-        algorithm.windows(oid.len() + 2).any(|w| w.first() == Some(&0x06) && w.get(1) == Some(&(oid.len() as u8)) && w.get(2..) == Some(*oid))
+        algorithm
+            .windows(oid.len() + 2)
+            .any(|w| w.first() == Some(&0x06) && w.get(1) == Some(&(oid.len() as u8)) && w.get(2..) == Some(*oid))
     })
 }
 
