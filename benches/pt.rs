@@ -58,6 +58,7 @@ fn bench(c: &mut Criterion) {
             item: None,
             assigned: mrgate::pt::exchange::Assigned::AlgorithmA { stop: Stop::Converge },
             sigma_pt: None,
+            homogeneity: vec![],
         }],
     };
     let inputs: Vec<mrgate::pt::exchange::Input> = thousand

@@ -10,7 +10,7 @@ use mrgate::clock::{Clock, OffsetClock};
 use mrgate::crypto::keys::SigningKey;
 use mrgate::crypto::x509::read_certificates;
 use mrgate::ledger::entry::{Entry, document_digest};
-use mrgate::pt::exchange::{self, Assigned, Item, Measurand, Round, Submission, SubmittedResult};
+use mrgate::pt::exchange::{self, Assigned, HomogeneitySample, Item, Measurand, Round, Submission, SubmittedResult};
 use mrgate::pt::stats::{self, Stop};
 use mrgate::server::{App, Running, start};
 use rustls::pki_types::CertificateDer;
@@ -37,6 +37,7 @@ fn measurand(id: &str, assigned: Assigned, sigma_pt: Option<f64>) -> Measurand {
         item: Some("S1".into()),
         assigned,
         sigma_pt,
+        homogeneity: vec![],
     }
 }
 
@@ -60,10 +61,21 @@ fn round(id: &str, seconds: i64) -> Round {
         items: vec![Item { id: "S1".into(), description: "soil".into() }],
         measurands: vec![
             measurand("Pb", Assigned::AlgorithmA { stop: Stop::Converge }, None),
-            measurand("Cd", Assigned::Reference { value: 2.0, u: 0.05 }, Some(0.2)),
+            Measurand {
+                homogeneity: homogeneity_study(),
+                ..measurand("Cd", Assigned::Reference { value: 2.0, u: 0.05 }, Some(0.2))
+            },
             measurand("Cmp", Assigned::Bilateral { reference: "DE-REF".into() }, None),
         ],
     }
+}
+
+/// The provider's homogeneity study for cadmium: three samples measured twice.
+fn homogeneity_study() -> Vec<HomogeneitySample> {
+    [("H1", [2.01, 2.03]), ("H2", [1.98, 2.0]), ("H3", [2.02, 2.02])]
+        .into_iter()
+        .map(|(id, results)| HomogeneitySample { id: id.into(), results: results.to_vec() })
+        .collect()
 }
 
 fn result(participant: &str, measurand: &str, value: f64, u: Option<f64>, big_u: Option<f64>) -> SubmittedResult {
@@ -265,6 +277,14 @@ async fn a_joint_round_from_definition_to_signed_report() {
     let gb2 = cd["results"].as_array().expect("cd").iter().find(|s| s["participant"] == "GB-2").cloned().expect("GB-2");
     assert_eq!(gb2["z"].as_f64(), Some((2.65 - 2.0) / 0.2));
     assert_eq!(gb2["classification"], "unsatisfactory");
+    // The provider's homogeneity study, checked against that σ_pt (0.3 × 0.2), with the
+    // names ISO 13528 Annex B uses; a measurand without a study has none.
+    let table: Vec<Vec<f64>> = homogeneity_study().into_iter().map(|s| s.results).collect();
+    let study = stats::homogeneity(&table, Some(0.2)).expect("study");
+    assert_eq!(report["measurands"][1]["homogeneity"], serde_json::to_value(study).expect("json"));
+    assert_eq!(report["measurands"][1]["homogeneity"]["sufficient"], true);
+    assert_eq!(report["measurands"][1]["homogeneity"]["criterion"].as_f64(), Some(0.3 * 0.2));
+    assert!(report["measurands"][0].get("homogeneity").is_none());
 
     // The two reference laboratories compared by Eₙ.
     let cmp = &report["measurands"][2];

@@ -22,6 +22,7 @@ fn round() -> Round {
         item: Some("W1".into()),
         assigned,
         sigma_pt,
+        homogeneity: vec![],
     };
     Round {
         id: "WATER-2026.1".into(),
@@ -348,6 +349,7 @@ fn a_round_with_too_few_results_says_why_per_measurand() {
         item: None,
         assigned: Assigned::Bilateral { reference: "REF-Z".into() },
         sigma_pt: None,
+        homogeneity: vec![],
     });
     let inputs = vec![Input { submitter: "ukas".into(), result: res("REF-B", "Ni", 5.3, None, Some((0.2, 2.0))) }];
     let r = exchange::evaluate_round(&round, &"00".repeat(32), vec![], &inputs, OffsetDateTime::UNIX_EPOCH);
@@ -452,4 +454,133 @@ fn the_cli_refuses_bad_tables_and_documents() {
         assert!(stderr.contains(message), "{args:?}: expected '{message}' in {stderr}");
         assert!(out.stdout.is_empty(), "{args:?} wrote output");
     }
+}
+
+/// A round whose cadmium carries the provider's homogeneity study (fixed σ_pt 0.5) and
+/// whose lead (robust σ_pt) carries another.
+fn round_with_studies() -> Round {
+    let study = |rows: &[[f64; 3]]| {
+        rows.iter()
+            .enumerate()
+            .map(|(i, r)| exchange::HomogeneitySample { id: format!("H{}", i + 1), results: r.to_vec() })
+            .collect::<Vec<_>>()
+    };
+    let mut r = round();
+    for m in &mut r.measurands {
+        match m.id.as_str() {
+            "Cd" => {
+                m.homogeneity = study(&[[2.01, 2.03, 2.0], [1.98, 2.0, 1.99], [2.02, 2.02, 2.04], [2.0, 1.97, 2.01]])
+            }
+            "Pb" => m.homogeneity = study(&[[1.0, 1.4, 0.6], [2.0, 2.2, 1.8]]),
+            _ => {}
+        }
+    }
+    r
+}
+
+/// ISO 13528 Annex B in the exchange: the study travels in the definition, is valid under
+/// the schema, reads back unchanged, and the report checks it against the σ_pt the
+/// evaluation used — the fixed one, or the round's s* — with Annex B's names.
+#[test]
+fn a_homogeneity_study_travels_in_the_definition_and_is_checked_in_the_report() {
+    let def = round_with_studies();
+    let text = exchange::write_round(&def);
+    valid(&text);
+    assert_eq!(exchange::read_round(&parse(&text)).expect("round"), def);
+
+    let inputs: Vec<Input> = ["A", "B", "C", "D", "E", "F"]
+        .iter()
+        .zip([2.0, 2.1, 1.9, 2.05, 1.95, 2.02])
+        .flat_map(|(p, v)| {
+            [
+                Input { submitter: "ukas".into(), result: res(p, "Cd", v, None, None) },
+                Input { submitter: "ukas".into(), result: res(p, "Pb", v * 10.0, None, None) },
+            ]
+        })
+        .collect();
+    let report = exchange::evaluate_round(&def, &"cd".repeat(32), vec![], &inputs, datetime!(2027-01-02 03:04:05 UTC));
+    let table = |id: &str| -> Vec<Vec<f64>> {
+        def.measurands.iter().find(|m| m.id == id).expect("m").homogeneity.iter().map(|s| s.results.clone()).collect()
+    };
+    let cd = report.measurands.iter().find(|m| m.id == "Cd").expect("Cd");
+    assert_eq!(cd.homogeneity, Some(stats::homogeneity(&table("Cd"), Some(0.5)).expect("cd")));
+    let pb = report.measurands.iter().find(|m| m.id == "Pb").expect("Pb");
+    let Outcome::Evaluated { report: pb_eval } = &pb.outcome else { panic!("Pb is evaluated") };
+    let pb_study = pb.homogeneity.expect("Pb study");
+    assert_eq!(pb_study, stats::homogeneity(&table("Pb"), Some(pb_eval.sigma_pt)).expect("pb"));
+    // 4.0 of s_s is far beyond 0.3 σ_pt: not sufficient, and the report says so.
+    assert_eq!((pb_study.criterion, pb_study.sufficient), (Some(0.3 * pb_eval.sigma_pt), Some(false)));
+    assert!(
+        report.measurands.iter().filter(|m| !["Cd", "Pb"].contains(&m.id.as_str())).all(|m| m.homogeneity.is_none())
+    );
+
+    let xml = exchange::write_report(&report);
+    valid(&xml);
+    let h = cd.homogeneity.expect("cd");
+    let element = format!(
+        "<Homogeneity g=\"4\" m=\"3\" mean=\"{}\" sX=\"{}\" sW=\"{}\" sS=\"{}\" criterion=\"{}\" sufficient=\"true\"></Homogeneity>",
+        h.mean,
+        h.s_x,
+        h.s_w,
+        h.s_s,
+        0.3 * 0.5
+    );
+    assert!(xml.contains(&element), "{element} not in\n{xml}");
+    let json = serde_json::to_value(&report).expect("json");
+    let keys: Vec<&str> =
+        json["measurands"][1]["homogeneity"].as_object().expect("object").keys().map(String::as_str).collect();
+    assert_eq!(keys, ["g", "m", "mean", "s_x", "s_w", "s_s", "criterion", "sufficient"]);
+}
+
+#[test]
+fn a_homogeneity_study_annex_b_cannot_use_is_refused() {
+    // One line, so the study reads as one string below.
+    let text: String = exchange::write_round(&round_with_studies()).lines().map(str::trim).collect();
+    let pb_study = "<Sample id=\"H1\"><Result>1</Result><Result>1.4</Result><Result>0.6</Result></Sample><Sample id=\"H2\"><Result>2</Result><Result>2.2</Result><Result>1.8</Result></Sample>";
+    assert!(text.contains(pb_study), "{text}");
+    let cases = [
+        (
+            text.replacen(
+                "<Sample id=\"H2\"><Result>2</Result><Result>2.2</Result><Result>1.8</Result></Sample>",
+                "",
+                1,
+            ),
+            "/Measurand/Homogeneity: homogeneity: 1 items; at least 2 are needed",
+        ),
+        (
+            text.replacen("<Result>1.8</Result></Sample>", "</Sample>", 1),
+            "/Measurand/Homogeneity: homogeneity: item 2 has 2 replicates, the first 3",
+        ),
+        (
+            text.replacen("<Sample id=\"H2\">", "<Sample id=\"H1\">", 1),
+            "/Homogeneity/Sample: sample 'H1' is named twice",
+        ),
+        (
+            text.replacen("<Result>2.2</Result>", "<Result>two</Result>", 1),
+            "/Homogeneity/Sample/Result: the result 'two' is not a finite number",
+        ),
+        (
+            text.replacen("<Sample id=\"H2\">", "<Sample id=\"H 2\">", 1),
+            "/Homogeneity/Sample: id 'H 2' is not an identifier",
+        ),
+        (
+            text.replacen("<Sample id=\"H2\">", "<Samples id=\"H2\">", 1).replacen(
+                "<Result>1.8</Result></Sample>",
+                "<Result>1.8</Result></Samples>",
+                1,
+            ),
+            "unexpected element 'Samples'",
+        ),
+    ];
+    for (doc, expected) in cases {
+        let got = read_round_error(&doc);
+        assert!(got.contains(expected), "expected '{expected}', got '{got}'");
+    }
+    // The schema refuses a study of one sample, and a sample of one result, as the reader does.
+    invalid(&cases_one_sample(&text, pb_study));
+    invalid(&text.replacen("<Result>2.2</Result><Result>1.8</Result>", "", 1));
+}
+
+fn cases_one_sample(text: &str, study: &str) -> String {
+    text.replacen(study, "<Sample id=\"H1\"><Result>1</Result><Result>1.4</Result></Sample>", 1)
 }

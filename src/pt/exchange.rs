@@ -72,6 +72,17 @@ pub struct Measurand {
     pub assigned: Assigned,
     /// σ_pt fixed by the scheme; `None` takes the round's robust s*.
     pub sigma_pt: Option<f64>,
+    /// The provider's homogeneity study of the round's items for this measurand (ISO 13528
+    /// Annex B.3), when it sends one: checked at closing against the σ_pt used.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub homogeneity: Vec<HomogeneitySample>,
+}
+
+/// One item of a homogeneity study and its replicate results.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HomogeneitySample {
+    pub id: String,
+    pub results: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -271,7 +282,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
 }
 
 fn read_measurand(m: &Element, path: &str, items: &[Item]) -> Result<Measurand, ExchangeError> {
-    check_names(m, path, &["Name", "AssignedValue", "SigmaPt"])?;
+    check_names(m, path, &["Name", "AssignedValue", "SigmaPt", "Homogeneity"])?;
     let id = id_attr(m, path, "id")?;
     let unit = attr(m, path, "unit")?;
     let item = m.attr("item").map(str::to_string);
@@ -321,7 +332,35 @@ fn read_measurand(m: &Element, path: &str, items: &[Item]) -> Result<Measurand, 
         "robust" => None,
         other => return Err(ExchangeError::at(s, &sp, format!("unknown σ_pt rule '{other}'"))),
     };
-    Ok(Measurand { id, name, unit, item, assigned, sigma_pt })
+    let homogeneity = match children(m).find(|c| c.local == "Homogeneity") {
+        Some(h) => read_homogeneity(h, &format!("{path}/Homogeneity"))?,
+        None => Vec::new(),
+    };
+    Ok(Measurand { id, name, unit, item, assigned, sigma_pt, homogeneity })
+}
+
+/// A homogeneity study: samples with an id and their replicate results, shaped as Annex B
+/// needs them (at least 2 samples of at least 2 results each, all with as many).
+fn read_homogeneity(h: &Element, path: &str) -> Result<Vec<HomogeneitySample>, ExchangeError> {
+    check_names(h, path, &["Sample"])?;
+    let sp = format!("{path}/Sample");
+    let mut samples: Vec<HomogeneitySample> = Vec::new();
+    for sample in children(h) {
+        check_names(sample, &sp, &["Result"])?;
+        let id = id_attr(sample, &sp, "id")?;
+        if samples.iter().any(|s| s.id == id) {
+            return Err(ExchangeError::at(sample, &sp, format!("sample '{id}' is named twice")));
+        }
+        let results = children(sample)
+            .map(|r| number(r, &format!("{sp}/Result"), "the result", &r.text()))
+            .collect::<Result<Vec<_>, _>>()?;
+        samples.push(HomogeneitySample { id, results });
+    }
+    // The shape Annex B needs is checked now, so a round is never defined with a study
+    // that cannot be evaluated at closing.
+    let table: Vec<Vec<f64>> = samples.iter().map(|s| s.results.clone()).collect();
+    stats::homogeneity(&table, None).map_err(|e| ExchangeError::at(h, path, e.to_string()))?;
+    Ok(samples)
 }
 
 /// Reads a results submission from its (verified) document element.
@@ -413,6 +452,17 @@ pub fn write_round(round: &Round) -> String {
         match m.sigma_pt {
             Some(v) => w.leaf("SigmaPt", &[("rule", "fixed"), ("value", &f(v))], ""),
             None => w.leaf("SigmaPt", &[("rule", "robust")], ""),
+        }
+        if !m.homogeneity.is_empty() {
+            w.open("Homogeneity", &[]);
+            for sample in &m.homogeneity {
+                w.open("Sample", &[("id", &sample.id)]);
+                for r in &sample.results {
+                    w.leaf("Result", &[], &f(*r));
+                }
+                w.close("Sample");
+            }
+            w.close("Homogeneity");
         }
         w.close("Measurand");
     }
@@ -518,6 +568,11 @@ pub struct MeasurandReport {
     pub assigned: Assigned,
     pub sigma_pt_rule: &'static str,
     pub inputs: Vec<Input>,
+    /// The provider's homogeneity study checked against the σ_pt of the evaluation (the
+    /// fixed one, or the round's s*); without a σ_pt (a measurand not evaluated, a
+    /// bilateral one under the robust rule) it has no criterion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homogeneity: Option<stats::Homogeneity>,
     #[serde(flatten)]
     pub outcome: Outcome,
 }
@@ -554,6 +609,13 @@ pub fn evaluate_round(
             // collation, an audit's replay): the same results make the same report.
             mine.sort_by(|a, b| a.result.participant.cmp(&b.result.participant));
             let outcome = evaluate_measurand(m, &mine);
+            let sigma_pt = match &outcome {
+                Outcome::Evaluated { report } => Some(report.sigma_pt).filter(|s| *s > 0.0),
+                _ => m.sigma_pt,
+            };
+            let table: Vec<Vec<f64>> = m.homogeneity.iter().map(|s| s.results.clone()).collect();
+            // Read as Annex B needs it, so only a σ_pt out of range (none here) could fail.
+            let homogeneity = (!table.is_empty()).then(|| stats::homogeneity(&table, sigma_pt).ok()).flatten();
             MeasurandReport {
                 id: m.id.clone(),
                 name: m.name.clone(),
@@ -561,6 +623,7 @@ pub fn evaluate_round(
                 assigned: m.assigned.clone(),
                 sigma_pt_rule: if m.sigma_pt.is_some() { "fixed" } else { "robust" },
                 inputs: mine,
+                homogeneity,
                 outcome,
             }
         })
@@ -690,6 +753,21 @@ pub fn write_report(r: &PerformanceReport) -> String {
             leaf_owned(&mut w, "Input", &attrs, "");
         }
         w.close("Inputs");
+        if let Some(h) = &m.homogeneity {
+            let mut attrs = vec![
+                ("g", h.g.to_string()),
+                ("m", h.m.to_string()),
+                ("mean", f(h.mean)),
+                ("sX", f(h.s_x)),
+                ("sW", f(h.s_w)),
+                ("sS", f(h.s_s)),
+            ];
+            opt_attr(&mut attrs, "criterion", h.criterion);
+            if let Some(sufficient) = h.sufficient {
+                attrs.push(("sufficient", sufficient.to_string()));
+            }
+            leaf_owned(&mut w, "Homogeneity", &attrs, "");
+        }
         match &m.outcome {
             Outcome::Evaluated { report } => {
                 let method = report.method.name();
