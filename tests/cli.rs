@@ -4,6 +4,8 @@ mod common;
 
 use common::mrgate;
 
+use mrgate::formats::{self, Format};
+use mrgate::xml::Limits;
 use std::process::{Command, Output, Stdio};
 
 const GOOD_CN: &str = include_str!("data/cn-qms.xml");
@@ -80,6 +82,22 @@ fn unreadable_file_exits_2() {
     let out = mrgate(&["validate", "/nonexistent/cert.xml"], b"");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[io.read]"));
+}
+
+/// A UNTP credential with two faults: `validate` names both, with their paths.
+#[test]
+fn validate_lists_every_error_of_a_untp_credential() {
+    let cert = formats::parse(Format::CnXml, GOOD_CN.as_bytes(), &Limits::default()).expect("fixture");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json");
+    v["validUntil"] = "someday".into();
+    v["credentialSubject"]["attestationType"] = "declaration".into();
+    let out = mrgate(&["validate", "--format", "untp-dcc"], &serde_json::to_vec(&v).expect("json"));
+    assert_eq!(out.status.code(), Some(1));
+    let report = stdout_json(&out);
+    let paths: Vec<&str> =
+        report["errors"].as_array().expect("errors").iter().filter_map(|e| e["path"].as_str()).collect();
+    assert_eq!(paths, ["/validUntil", "/credentialSubject/attestationType"]);
 }
 
 #[test]

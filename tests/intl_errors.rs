@@ -318,3 +318,70 @@ fn untp_receipt_link_is_accepted_and_checked() {
     v["credentialSubject"]["auditableEvidence"] = "https://gateway.example.cn/v1/receipts/0a1b".into();
     assert!(parse_json(Format::UntpDcc, &v).is_err());
 }
+
+/// `validate` lists every error of a UNTP credential, in reading order — not the first
+/// alone; a verification (`formats::parse`) stops at the first of them.
+#[test]
+fn untp_every_error_is_found() {
+    let mut v = json(Format::UntpDcc);
+    v["validFrom"] = "2025-01-10".into();
+    v["issuer"]["extraClaim"] = "x".into();
+    v["credentialStatus"]["statusValue"] = "active".into();
+    v["credentialSubject"]["issuedToParty"]["id"] = "urn:cn:uscc:91310110666007217U".into();
+    v["credentialSubject"]["assessment"][0]["conformance"] = false.into();
+    let bytes = serde_json::to_vec(&v).expect("json");
+    let errors = formats::parse_all(Format::UntpDcc, &bytes, &Limits::default()).expect_err("five errors");
+    let found: Vec<(&str, Option<&str>)> = errors.iter().map(|e| (e.code(), e.path())).collect();
+    assert_eq!(
+        found,
+        [
+            ("format.invalid", Some("/validFrom")),
+            ("format.invalid", Some("/issuer/extraClaim")),
+            ("format.not_in_list", Some("/credentialStatus/statusValue")),
+            ("id.credit_code.check_digit", Some("/credentialSubject/issuedToParty/id")),
+            ("format.invalid", Some("/credentialSubject/assessment/0/conformance")),
+        ]
+    );
+    let first = formats::parse(Format::UntpDcc, &bytes, &Limits::default()).expect_err("first");
+    assert_eq!(first, errors[0]);
+    // One error is one error; a valid credential has none.
+    let mut v = json(Format::UntpDcc);
+    v["credentialSubject"]["assessmentLevel"] = "GovtApproval".into();
+    let bytes = serde_json::to_vec(&v).expect("json");
+    assert_eq!(formats::parse_all(Format::UntpDcc, &bytes, &Limits::default()).map_err(|e| e.len()), Err(1));
+    assert!(formats::parse_all(Format::UntpDcc, &rendered(Format::UntpDcc), &Limits::default()).is_ok());
+}
+
+/// The same for IAF records (XML and JSON): every value that does not read.
+#[test]
+fn iaf_every_value_error_is_found() {
+    let doc = iaf_xml()
+        .replacen("<certification_status>Active<", "<certification_status>Live<", 1)
+        .replacen("<certification_issue_date>20250110<", "<certification_issue_date>20250230<", 1)
+        .replacen("<certified_entity_postcode>200082<", "<certified_entity_postcode>20008<", 1);
+    let errors = formats::parse_all(Format::IafXml, doc.as_bytes(), &Limits::default()).expect_err("three");
+    let found: Vec<(&str, Option<&str>)> = errors.iter().map(|e| (e.code(), e.path())).collect();
+    assert_eq!(
+        found,
+        [
+            ("format.not_in_list", Some("certification/certification_status")),
+            ("id.date", Some("certification/certification_issue_date")),
+            ("id.post_code", Some("certification/certified_entity/certified_entity_postcode")),
+        ]
+    );
+    assert_eq!(parse_iaf_xml(&doc).expect_err("first"), errors[0]);
+
+    let mut v = json(Format::IafJson);
+    v["certification_status"] = "Live".into();
+    v["certification_scheme_code"] = "XMS".into();
+    let bytes = serde_json::to_vec(&v).expect("json");
+    let errors = formats::parse_all(Format::IafJson, &bytes, &Limits::default()).expect_err("two");
+    let found: Vec<(&str, Option<&str>)> = errors.iter().map(|e| (e.code(), e.path())).collect();
+    assert_eq!(
+        found,
+        [
+            ("format.not_in_list", Some("/certification_status")),
+            ("format.not_in_list", Some("/certification_scheme_code"))
+        ]
+    );
+}

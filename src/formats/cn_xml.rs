@@ -5,7 +5,7 @@
 //! error with its element path and line:column. An enveloped `ds:Signature` may close the
 //! document; it is skipped here and verified by the signature layer, never trusted here.
 
-use super::strict::{Children, id_err, leaf, leaf_with_attrs, only_attrs};
+use super::strict::{Children, Found, id_err, leaf, leaf_with_attrs, only_attrs};
 use super::{FormatError, LossReport, Rendered};
 use crate::ids::{self, ApprovalNo, BodyId, CccCategory, CreditCode, DivisionCode, ForeignBodyId, HsCode, PostCode};
 use crate::model::{
@@ -40,23 +40,6 @@ pub fn from_element(root: &Element) -> Result<Certificate, FormatError> {
             message: "unreadable".into(),
         })
     })
-}
-
-/// The errors found so far. A value that does not read (a date, a code, a number, a value
-/// not in its list) is noted and reading goes on; an element missing or out of place ends
-/// the reading, since every element after it would be out of place too.
-#[derive(Default)]
-struct Found(Vec<FormatError>);
-
-impl Found {
-    fn value<T>(&mut self, read: Result<T, FormatError>) -> Option<T> {
-        read.map_err(|e| self.0.push(e)).ok()
-    }
-
-    fn ending(mut self, e: FormatError) -> Vec<FormatError> {
-        self.0.push(e);
-        self.0
-    }
 }
 
 /// An element where one must be: or the reading ends with the errors found.

@@ -6,7 +6,7 @@
 //! Dates are `YYYYMMDD`; statuses are CertSearch's words (Active, Suspended, …).
 
 use super::json::{self, Json};
-use super::strict::{Children, Object, leaf, only_attrs};
+use super::strict::{Children, Found, Object, leaf, only_attrs};
 use super::{FormatError, LossReport, Rendered};
 use crate::ids::{self, BodyId, CreditCode, PostCode};
 use crate::model::{
@@ -68,6 +68,13 @@ pub struct Record {
 pub fn parse_xml(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
     let root = xml::parse(bytes, limits)?;
     record_from_xml(&root)?.into_certificate()
+}
+
+/// Like [`parse_xml`], with every value that does not read once the record's structure
+/// reads (the first structural error alone otherwise).
+pub fn parse_xml_all(bytes: &[u8], limits: &Limits) -> Result<Certificate, Vec<FormatError>> {
+    let root = xml::parse(bytes, limits).map_err(|e| vec![FormatError::from(e)])?;
+    record_from_xml(&root).map_err(|e| vec![e])?.into_certificate_all()
 }
 
 fn xleaf(c: &mut Children<'_>, name: &'static str) -> Result<Field, FormatError> {
@@ -253,6 +260,13 @@ pub fn render_xml(cert: &Certificate) -> Rendered {
 pub fn parse_json(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
     let value = json::parse(bytes, limits)?;
     record_from_json(&value)?.into_certificate()
+}
+
+/// Like [`parse_json`], with every value that does not read once the record's structure
+/// reads (the first structural error alone otherwise).
+pub fn parse_json_all(bytes: &[u8], limits: &Limits) -> Result<Certificate, Vec<FormatError>> {
+    let value = json::parse(bytes, limits).map_err(|e| vec![e])?;
+    record_from_json(&value).map_err(|e| vec![e])?.into_certificate_all()
 }
 
 fn jleaf(o: &mut Object<'_>, key: &'static str) -> Result<Field, FormatError> {
@@ -446,96 +460,116 @@ fn compact_date(f: &Field) -> Result<time::Date, FormatError> {
 impl Record {
     /// Validates the raw fields into a certificate.
     pub fn into_certificate(self) -> Result<Certificate, FormatError> {
-        let status = Status::from_iaf(&self.certification_status.value).ok_or_else(|| {
+        self.into_certificate_all().map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// The certificate, or every value of the record that does not read, in the record's
+    /// order (never an empty list).
+    pub fn into_certificate_all(self) -> Result<Certificate, Vec<FormatError>> {
+        let mut found = Found::default();
+        let status = found.value(Status::from_iaf(&self.certification_status.value).ok_or_else(|| {
             not_in_list(&self.certification_status, "Active, Suspended, Withdrawn, Cancelled, Expired")
-        })?;
-        let category = Category::from_iaf(&self.certification_type.value)
-            .ok_or_else(|| not_in_list(&self.certification_type, "Management System, Product, Service"))?;
-        let program_code = ProgramCode::parse(&self.certification_scheme_code.value).ok_or_else(|| {
+        }));
+        let category = found.value(
+            Category::from_iaf(&self.certification_type.value)
+                .ok_or_else(|| not_in_list(&self.certification_type, "Management System, Product, Service")),
+        );
+        let program_code = found.value(ProgramCode::parse(&self.certification_scheme_code.value).ok_or_else(|| {
             not_in_list(
                 &self.certification_scheme_code,
                 "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE",
             )
-        })?;
-        let number = Certificate::parse_number(program_code, &self.certificate_number.value)
-            .map_err(id_err(&self.certificate_number))?;
-        let issue_date = compact_date(&self.certification_issue_date)?;
-        let expiry_date = compact_date(&self.certification_expiry_date)?;
-        ids::check_validity_period(issue_date, expiry_date).map_err(id_err(&self.certification_expiry_date))?;
-        let original_issue_date = self.certification_original_issue_date.as_ref().map(compact_date).transpose()?;
-        let id = BodyId::parse(&self.certification_body_identifier.value)
-            .map_err(id_err(&self.certification_body_identifier))?;
-        let accredited = match self.accreditation_status.value.as_str() {
-            "Accredited" => true,
-            "Unaccredited" => false,
-            _ => {
-                return Err(not_in_list(&self.accreditation_status, "Accredited, Unaccredited"));
-            }
-        };
-        let accreditation = match (accredited, &self.accreditation_body_acronym, &self.accreditation_number) {
-            (true, Some(body), Some(number)) => Some(Accreditation {
-                body: body.value.clone(),
-                number: number.value.clone(),
-                country: self.accreditation_body_country.as_ref().map(|c| c.value.clone()),
-            }),
-            (true, None, _) => {
-                return Err(FormatError::Missing {
-                    pos: self.accreditation_status.pos,
-                    path: "accreditation_body_acronym".into(),
-                    what: "field (the record says Accredited)",
-                });
-            }
-            (true, _, None) => {
-                return Err(FormatError::Missing {
-                    pos: self.accreditation_status.pos,
-                    path: "accreditation_number".into(),
-                    what: "field (the record says Accredited)",
-                });
-            }
-            (false, None, None) => None,
-            (false, _, _) => {
-                return Err(FormatError::Invalid {
-                    pos: self.accreditation_status.pos,
-                    path: self.accreditation_status.path.clone(),
-                    message: "an Unaccredited record names an accreditation".into(),
-                });
-            }
-        };
+        }));
+        let number = program_code.and_then(|program_code| {
+            found.value(
+                Certificate::parse_number(program_code, &self.certificate_number.value)
+                    .map_err(id_err(&self.certificate_number)),
+            )
+        });
+        let issue_date = found.value(compact_date(&self.certification_issue_date));
+        let expiry_date = found.value(compact_date(&self.certification_expiry_date));
+        if let (Some(issue_date), Some(expiry_date)) = (issue_date, expiry_date) {
+            found.value(
+                ids::check_validity_period(issue_date, expiry_date).map_err(id_err(&self.certification_expiry_date)),
+            );
+        }
+        let original_issue_date =
+            found.value(self.certification_original_issue_date.as_ref().map(compact_date).transpose());
+        let id = found.value(
+            BodyId::parse(&self.certification_body_identifier.value)
+                .map_err(id_err(&self.certification_body_identifier)),
+        );
+        let accreditation = found.value(self.accreditation());
         let country = self.certified_entity_country.as_ref().map(|c| c.value.clone());
         if let Some(c) = &self.certified_entity_country
             && (c.value.len() != 2 || !c.value.bytes().all(|b| b.is_ascii_uppercase()))
         {
-            return Err(FormatError::Invalid {
+            found.0.push(FormatError::Invalid {
                 pos: c.pos,
                 path: c.path.clone(),
                 message: "must be an ISO 3166-1 alpha-2 code".into(),
             });
         }
         let domestic = country.as_deref().unwrap_or("CN") == "CN";
-        let (credit_code, registered_id) = match &self.certified_entity_unique_id {
+        let holder_ids = match &self.certified_entity_unique_id {
             // A domestic entity's unique id is its credit code, and one shaped like a credit
             // code must be a correct one; anything else is a registration id.
             Some(id) if domestic && looks_like_credit_code(&id.value) => {
-                (Some(CreditCode::parse(&id.value).map_err(id_err(id))?), None)
+                found.value(CreditCode::parse(&id.value).map_err(id_err(id))).map(|code| (Some(code), None))
             }
-            Some(id) => (None, Some(id.value.clone())),
-            None => (None, None),
+            Some(id) => Some((None, Some(id.value.clone()))),
+            None => Some((None, None)),
         };
         let address = match (&self.certified_entity_street_address, &self.certified_entity_postcode) {
-            (Some(street), postcode) => Some(Address {
-                division_code: None,
-                text: street.value.clone(),
-                post_code: postcode.as_ref().map(|p| PostCode::parse(&p.value).map_err(id_err(p))).transpose()?,
-                country: country.unwrap_or_else(|| "CN".into()),
-            }),
+            (Some(street), postcode) => found
+                .value(postcode.as_ref().map(|p| PostCode::parse(&p.value).map_err(id_err(p))).transpose())
+                .map(|post_code| {
+                    Some(Address {
+                        division_code: None,
+                        text: street.value.clone(),
+                        post_code,
+                        country: country.clone().unwrap_or_else(|| "CN".into()),
+                    })
+                }),
             (None, Some(p)) => {
-                return Err(FormatError::Invalid {
+                found.0.push(FormatError::Invalid {
                     pos: p.pos,
                     path: p.path.clone(),
                     message: "a postcode without a street address".into(),
                 });
+                None
             }
-            (None, None) => None,
+            (None, None) => Some(None),
+        };
+        let (
+            Some(status),
+            Some(category),
+            Some(program_code),
+            Some(number),
+            Some(issue_date),
+            Some(expiry_date),
+            Some(original_issue_date),
+            Some(id),
+            Some(accreditation),
+            Some((credit_code, registered_id)),
+            Some(address),
+            true,
+        ) = (
+            status,
+            category,
+            program_code,
+            number,
+            issue_date,
+            expiry_date,
+            original_issue_date,
+            id,
+            accreditation,
+            holder_ids,
+            address,
+            found.0.is_empty(),
+        )
+        else {
+            return Err(found.0);
         };
         let cert = Certificate {
             number,
@@ -574,8 +608,40 @@ impl Record {
                 .collect(),
             assessment_level: AssessmentLevel::default(),
         };
-        cert.check()?;
+        cert.check().map_err(|e| vec![FormatError::from(e)])?;
         Ok(cert)
+    }
+
+    /// The accreditation the record names, consistent with its accreditation status.
+    fn accreditation(&self) -> Result<Option<Accreditation>, FormatError> {
+        let accredited = match self.accreditation_status.value.as_str() {
+            "Accredited" => true,
+            "Unaccredited" => false,
+            _ => return Err(not_in_list(&self.accreditation_status, "Accredited, Unaccredited")),
+        };
+        match (accredited, &self.accreditation_body_acronym, &self.accreditation_number) {
+            (true, Some(body), Some(number)) => Ok(Some(Accreditation {
+                body: body.value.clone(),
+                number: number.value.clone(),
+                country: self.accreditation_body_country.as_ref().map(|c| c.value.clone()),
+            })),
+            (true, None, _) => Err(FormatError::Missing {
+                pos: self.accreditation_status.pos,
+                path: "accreditation_body_acronym".into(),
+                what: "field (the record says Accredited)",
+            }),
+            (true, _, None) => Err(FormatError::Missing {
+                pos: self.accreditation_status.pos,
+                path: "accreditation_number".into(),
+                what: "field (the record says Accredited)",
+            }),
+            (false, None, None) => Ok(None),
+            (false, _, _) => Err(FormatError::Invalid {
+                pos: self.accreditation_status.pos,
+                path: self.accreditation_status.path.clone(),
+                message: "an Unaccredited record names an accreditation".into(),
+            }),
+        }
     }
 
     /// Maps a certificate to record fields, reporting what the record cannot carry.

@@ -220,17 +220,18 @@ pub fn parse(format: Format, bytes: &[u8], limits: &Limits) -> Result<Certificat
 }
 
 /// Like [`parse`], with every error found: for CN XML each value that does not read, up to
-/// the first element missing or out of place ([`cn_xml::from_element_all`]); for the other
-/// formats the first error. Never an empty list.
+/// the first element missing or out of place ([`cn_xml::from_element_all`]); for a UNTP
+/// credential each member that does not read ([`untp_dcc::parse_all`]); for an IAF record
+/// each value that does not read, once its fields are all in place. Never an empty list.
 pub fn parse_all(format: Format, bytes: &[u8], limits: &Limits) -> Result<Certificate, Vec<FormatError>> {
-    match format {
-        Format::CnXml => {
-            let cert = cn_xml::parse_all(bytes, limits)?;
-            cert.check().map_err(|e| vec![FormatError::from(e)])?;
-            Ok(cert)
-        }
-        _ => parse(format, bytes, limits).map_err(|e| vec![e]),
-    }
+    let cert = match format {
+        Format::CnXml => cn_xml::parse_all(bytes, limits)?,
+        Format::UntpDcc => untp_dcc::parse_all(bytes, limits)?,
+        Format::IafXml => iaf::parse_xml_all(bytes, limits)?,
+        Format::IafJson => iaf::parse_json_all(bytes, limits)?,
+    };
+    cert.check().map_err(|e| vec![FormatError::from(e)])?;
+    Ok(cert)
 }
 
 /// Reads a document for a translation: the certificate, and what the document holds that

@@ -7,6 +7,24 @@ use crate::ids::IdError;
 use crate::xml::{Element, Node, Pos};
 use std::borrow::Cow;
 
+/// The errors a reader found so far. A value that does not read (a date, a code, a value
+/// not in its list) is noted and reading goes on; what the rest of the document cannot be
+/// read without (an XML element missing or out of place, a JSON member that is not an
+/// object) ends the reading.
+#[derive(Default)]
+pub struct Found(pub Vec<FormatError>);
+
+impl Found {
+    pub fn value<T>(&mut self, read: Result<T, FormatError>) -> Option<T> {
+        read.map_err(|e| self.0.push(e)).ok()
+    }
+
+    pub fn ending(mut self, e: FormatError) -> Vec<FormatError> {
+        self.0.push(e);
+        self.0
+    }
+}
+
 /// Walks the child elements of one element in order, as a schema's `xs:sequence` would.
 pub struct Children<'a> {
     ns: Option<&'static str>,

@@ -9,7 +9,7 @@
 //! credential that looks valid.
 
 use super::json::{self, Json};
-use super::strict::Object;
+use super::strict::{Found, Object};
 use super::{FormatError, LossReport, Rendered};
 use crate::ids::{self, ApprovalNo, BodyId, CreditCode, ForeignBodyId, IdError};
 use crate::model::{
@@ -369,104 +369,282 @@ pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> 
 }
 
 fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
-    let mut vc = Object::new(value, "")?;
-    let context = vc.req_value("@context")?;
-    let ctx: Vec<&str> = context.as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
-    if ctx.first() != Some(&CONTEXT_VC) || ctx.get(1) != Some(&CONTEXT_DCC) {
-        return Err(invalid("/@context", format!("must begin with [\"{CONTEXT_VC}\", \"{CONTEXT_DCC}\"]")));
-    }
-    expect_types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"])?;
-    vc.req_str("id")?;
-    // The CN model needs a validity period, though the schema does not require one.
-    let valid_from = date_time(&vc.req_str("validFrom")?, "/validFrom")?;
-    let valid_until = date_time(&vc.req_str("validUntil")?, "/validUntil")?;
+    from_json_all(value).map_err(|mut errors| errors.swap_remove(0))
+}
 
-    let issuer_value = vc.req_value("issuer")?;
-    let mut issuer = Object::new(issuer_value, "/issuer")?;
-    expect_types(&mut issuer, &["CredentialIssuer"])?;
-    let iid = issuer.req_str("id")?;
-    let id_err = |source| FormatError::Id { pos: None, path: "/issuer/id".into(), source };
-    let other_issuer = is_other_profile(&iid);
-    let body_id = if let Some(tail) = iid.strip_prefix("urn:cn:cnca:approval:") {
-        BodyId::Cnca(ApprovalNo::parse(&dec(tail).unwrap_or_default()).map_err(id_err)?)
-    } else if let Some(tail) = iid.strip_prefix("urn:mrgate:body:") {
-        BodyId::Foreign(ForeignBodyId::parse(&dec(tail).unwrap_or_default()).map_err(id_err)?)
-    } else if other_issuer {
-        BodyId::Foreign(body_of_other_issuer(&iid).map_err(id_err)?)
-    } else {
-        return Err(invalid(
-            "/issuer/id",
-            "must be a DID, an https URL, or 'urn:cn:cnca:approval:…' / 'urn:mrgate:body:…'",
-        ));
+/// Reads an unsigned credential with every error found, in reading order (never an empty
+/// list when it fails): each member that does not read is noted and reading goes on; a
+/// member that is not an object where one must be ends the part of the credential under it.
+pub fn parse_all(bytes: &[u8], limits: &Limits) -> Result<Certificate, Vec<FormatError>> {
+    let value = json::parse(bytes, limits).map_err(|e| vec![e])?;
+    from_json_all(&value)
+}
+
+/// What the issuer says of the certification body.
+struct Issuer {
+    body_id: BodyId,
+    name: String,
+    name_en: Option<String>,
+}
+
+/// What the attestation says, as far as it reads.
+struct Subject {
+    id: String,
+    scope_en: Option<String>,
+    scope_zh: String,
+    assessment_level: AssessmentLevel,
+    holder_name: String,
+    credit_code: Option<CreditCode>,
+    registered_id: Option<String>,
+    accreditation: Option<Accreditation>,
+    program: String,
+    cnca_program: Option<ProgramCode>,
+    standards: Vec<String>,
+    products: Vec<Product>,
+    sites: Vec<Party>,
+}
+
+fn from_json_all(value: &Json<'_>) -> Result<Certificate, Vec<FormatError>> {
+    let mut found = Found::default();
+    let mut vc = Object::new(value, "").map_err(|e| vec![e])?;
+    let context = found.value(vc.req_value("@context"));
+    if let Some(context) = context {
+        let ctx: Vec<&str> =
+            context.as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
+        if ctx.first() != Some(&CONTEXT_VC) || ctx.get(1) != Some(&CONTEXT_DCC) {
+            found.0.push(invalid("/@context", format!("must begin with [\"{CONTEXT_VC}\", \"{CONTEXT_DCC}\"]")));
+        }
+    }
+    found.value(expect_types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"]));
+    found.value(vc.req_str("id"));
+    // The CN model needs a validity period, though the schema does not require one.
+    let valid_from = found.value(vc.req_str("validFrom").and_then(|v| date_time(&v, "/validFrom")));
+    let valid_until = found.value(vc.req_str("validUntil").and_then(|v| date_time(&v, "/validUntil")));
+
+    // Whether the issuer is another's (a DID, an https URL), as far as its id says.
+    let issuer_value = found.value(vc.req_value("issuer"));
+    let other_issuer = issuer_value
+        .and_then(Json::as_object)
+        .and_then(|members| members.iter().find(|(k, _)| k == "id"))
+        .and_then(|(_, id)| id.as_str())
+        .is_some_and(is_other_profile);
+    let issuer = issuer_value.and_then(|v| read_issuer(v, other_issuer, &mut found));
+
+    let status = match vc.opt_value("credentialStatus") {
+        Some(status_value) => found.value(credential_status(status_value)),
+        // This profile always states the status: one without it was cut out, and is never
+        // read as valid. A credential from another issuer that names no status mechanism
+        // is, as the VC data model has it, valid for its validity period.
+        None if !other_issuer => {
+            found.0.push(FormatError::Missing { pos: None, path: "/credentialStatus".into(), what: "field" });
+            None
+        }
+        None => Some((Status::Valid, None)),
     };
-    let cb_name = issuer.req_str("name")?;
-    let mut cb_name_en = None;
-    for (i, aka) in issuer.opt_array("issuerAlsoKnownAs")?.iter().enumerate() {
-        let mut a = Object::new(aka, &format!("/issuer/issuerAlsoKnownAs/{i}"))?;
-        a.req_str("id")?;
-        let name = a.req_str("name")?;
-        let registered = a.opt_str("registeredId")?;
+
+    let cs_value = found.value(vc.req_value("credentialSubject"));
+    vc.finish_open();
+    let subject = cs_value.and_then(|v| read_subject(v, other_issuer, &mut found));
+
+    let (Some(valid_from), Some(valid_until), Some(issuer), Some((status, status_date)), Some(subject), true) =
+        (valid_from, valid_until, issuer, status, subject, found.0.is_empty())
+    else {
+        return Err(found.0);
+    };
+    let program_code = subject
+        .cnca_program
+        .unwrap_or_else(|| ProgramCode::of_foreign_scheme(&subject.standards, !subject.products.is_empty()));
+    let ours = subject.id.strip_prefix("urn:cn:cnca:certificate:").is_some();
+    let number_text = if ours {
+        dec(subject.id.rsplit(':').next().unwrap_or("")).unwrap_or_default()
+    } else if is_other_profile(&subject.id) {
+        number_of_other_subject(&subject.id)
+    } else {
+        return Err(vec![invalid(
+            "/credentialSubject/id",
+            "must be 'urn:cn:cnca:certificate:…', an https URL or a DID",
+        )]);
+    };
+    let number = Certificate::parse_number(program_code, &number_text)
+        .map_err(|source| vec![FormatError::Id { pos: None, path: "/credentialSubject/id".into(), source }])?;
+    let domestic = issuer.body_id.is_domestic();
+    let cert = Certificate {
+        number,
+        category: program_code.category(),
+        program: subject.program,
+        program_code,
+        status,
+        status_date,
+        issue_date: certificate_date(valid_from, domestic),
+        original_issue_date: None,
+        expiry_date: certificate_date(valid_until, domestic),
+        certification_body: CertificationBody {
+            name: issuer.name,
+            name_en: issuer.name_en,
+            id: issuer.body_id,
+            accreditation: subject.accreditation,
+        },
+        holder: Holder {
+            name: subject.holder_name,
+            name_en: None,
+            credit_code: subject.credit_code,
+            registered_id: subject.registered_id,
+            address: None,
+        },
+        standards: subject.standards,
+        scope_zh: subject.scope_zh,
+        scope_en: subject.scope_en,
+        sites: subject.sites,
+        products: subject.products,
+        manufacturer: None,
+        factory: None,
+        sectors: Vec::new(),
+        assessment_level: subject.assessment_level,
+    };
+    // This profile's subject id names the issuer and the number: one that does not is
+    // refused, never read as either.
+    if ours && subject.id != subject_id(&cert) {
+        return Err(vec![invalid("/credentialSubject/id", format!("must be {}", subject_id(&cert)))]);
+    }
+    cert.check().map_err(|e| vec![FormatError::from(e)])?;
+    Ok(cert)
+}
+
+fn read_issuer(value: &Json<'_>, other_issuer: bool, found: &mut Found) -> Option<Issuer> {
+    let mut issuer = found.value(Object::new(value, "/issuer"))?;
+    found.value(expect_types(&mut issuer, &["CredentialIssuer"]));
+    let iid = found.value(issuer.req_str("id"));
+    let id_err = |source| FormatError::Id { pos: None, path: "/issuer/id".into(), source };
+    let body_id = iid.and_then(|iid| {
+        found.value(if let Some(tail) = iid.strip_prefix("urn:cn:cnca:approval:") {
+            ApprovalNo::parse(&dec(tail).unwrap_or_default()).map(BodyId::Cnca).map_err(id_err)
+        } else if let Some(tail) = iid.strip_prefix("urn:mrgate:body:") {
+            ForeignBodyId::parse(&dec(tail).unwrap_or_default()).map(BodyId::Foreign).map_err(id_err)
+        } else if other_issuer {
+            body_of_other_issuer(&iid).map(BodyId::Foreign).map_err(id_err)
+        } else {
+            Err(invalid("/issuer/id", "must be a DID, an https URL, or 'urn:cn:cnca:approval:…' / 'urn:mrgate:body:…'"))
+        })
+    });
+    let name = found.value(issuer.req_str("name"));
+    let mut name_en = None;
+    for (i, aka) in found.value(issuer.opt_array("issuerAlsoKnownAs")).unwrap_or_default().iter().enumerate() {
+        let Some(mut a) = found.value(Object::new(aka, &format!("/issuer/issuerAlsoKnownAs/{i}"))) else { continue };
+        found.value(a.req_str("id"));
+        let aka_name = found.value(a.req_str("name"));
+        let registered = found.value(a.opt_str("registeredId")).flatten();
         a.finish_open();
         // Another issuer's other names (a business register's, say) are not an English
         // name of the body; they are reported lost.
         if other_issuer {
             continue;
         }
-        if registered.as_deref().is_some_and(|reg| reg != body_id.as_str()) {
-            return Err(invalid(
+        if let (Some(reg), Some(id)) = (&registered, &body_id)
+            && reg != id.as_str()
+        {
+            found.0.push(invalid(
                 &format!("/issuer/issuerAlsoKnownAs/{i}/registeredId"),
                 "does not match the issuer's id",
             ));
         }
-        cb_name_en = Some(name);
+        name_en = aka_name;
     }
-    issuer.finish()?;
+    found.value(issuer.finish());
+    Some(Issuer { body_id: body_id?, name: name?, name_en })
+}
 
-    let status = match vc.opt_value("credentialStatus") {
-        Some(status_value) => Some(credential_status(status_value)?),
-        // This profile always states the status: one without it was cut out, and is never
-        // read as valid. A credential from another issuer that names no status mechanism
-        // is, as the VC data model has it, valid for its validity period.
-        None if !other_issuer => {
-            return Err(FormatError::Missing { pos: None, path: "/credentialStatus".into(), what: "field" });
+fn read_subject(value: &Json<'_>, other_issuer: bool, found: &mut Found) -> Option<Subject> {
+    let mut cs = found.value(Object::new(value, "/credentialSubject"))?;
+    found.value(expect_types(&mut cs, &["ConformityAttestation", "Attestation"]));
+    let id = found.value(cs.req_str("id"));
+    let scope_en = found.value(cs.opt_str("name")).flatten();
+    let scope_zh = found.value(cs.req_str("description"));
+    if let Some(level) = found.value(cs.req_str("assessorLevel"))
+        && level != "3rdParty"
+    {
+        found.0.push(invalid("/credentialSubject/assessorLevel", "must be 3rdParty for a certification"));
+    }
+    let assessment_level = found.value(cs.req_str("assessmentLevel").and_then(|level| match level.as_str() {
+        "GlobalMRA" => Ok(AssessmentLevel::GlobalMRA),
+        "Accredited" => Ok(AssessmentLevel::Accredited),
+        other => Err(FormatError::NotInList {
+            pos: None,
+            path: "/credentialSubject/assessmentLevel".into(),
+            value: other.into(),
+            expected: "GlobalMRA, Accredited".into(),
+        }),
+    }));
+    if let Some(kind) = found.value(cs.req_str("attestationType"))
+        && kind != "certification"
+    {
+        found.0.push(invalid("/credentialSubject/attestationType", "must be certification"));
+    }
+    let holder = found.value(cs.req_value("issuedToParty")).and_then(|party| found.value(read_party(party)));
+    let accreditation = match found.value(cs.opt_array("authorisation")) {
+        None | Some([]) => Some(None),
+        // The model holds one accreditation: another issuer's further ones are read as
+        // lost (they differ from what is written back), this profile never writes two.
+        Some([one, rest @ ..]) if rest.is_empty() || other_issuer => found.value(read_endorsement(one)).map(Some),
+        Some(_) => {
+            found.0.push(invalid("/credentialSubject/authorisation", "at most one accreditation in this profile"));
+            None
         }
-        None => None,
     };
-    let (status, status_date) = status.unwrap_or((Status::Valid, None));
+    let scheme = found.value(cs.req_value("scope")).and_then(|scope| found.value(read_scheme(scope)));
 
-    let cs_value = vc.req_value("credentialSubject")?;
-    vc.finish_open();
-    let mut cs = Object::new(cs_value, "/credentialSubject")?;
-    expect_types(&mut cs, &["ConformityAttestation", "Attestation"])?;
-    let subject = cs.req_str("id")?;
-    let scope_en = cs.opt_str("name")?;
-    let scope_zh = cs.req_str("description")?;
-    if cs.req_str("assessorLevel")? != "3rdParty" {
-        return Err(invalid("/credentialSubject/assessorLevel", "must be 3rdParty for a certification"));
+    let mut standards = Vec::new();
+    let mut products = Vec::new();
+    let mut sites = Vec::new();
+    for (i, a) in found.value(cs.opt_array("assessment")).unwrap_or_default().iter().enumerate() {
+        read_assessment(
+            a,
+            &format!("/credentialSubject/assessment/{i}"),
+            found,
+            &mut standards,
+            &mut products,
+            &mut sites,
+        );
     }
-    let assessment_level = match cs.req_str("assessmentLevel")?.as_str() {
-        "GlobalMRA" => AssessmentLevel::GlobalMRA,
-        "Accredited" => AssessmentLevel::Accredited,
-        other => {
-            return Err(FormatError::NotInList {
-                pos: None,
-                path: "/credentialSubject/assessmentLevel".into(),
-                value: other.into(),
-                expected: "GlobalMRA, Accredited".into(),
-            });
-        }
-    };
-    if cs.req_str("attestationType")? != "certification" {
-        return Err(invalid("/credentialSubject/attestationType", "must be certification"));
+    if standards.is_empty() {
+        found.0.push(FormatError::Missing {
+            pos: None,
+            path: "/credentialSubject/assessment/referenceStandard".into(),
+            what: "standard (at least one assessment's referenceStandard)",
+        });
     }
+    // The gateway's exports link to their transparency-log receipt. The link is evidence
+    // about the credential, not part of the certificate, so the model does not keep it.
+    if let Some(link) = cs.opt_value("auditableEvidence") {
+        found.value(read_receipt_link(link));
+    }
+    cs.finish_open();
+    let (holder_name, credit_code, registered_id) = holder?;
+    let (program, cnca_program) = scheme?;
+    Some(Subject {
+        id: id?,
+        scope_en,
+        scope_zh: scope_zh?,
+        assessment_level: assessment_level?,
+        holder_name,
+        credit_code,
+        registered_id,
+        accreditation: accreditation?,
+        program,
+        cnca_program,
+        standards,
+        products,
+        sites,
+    })
+}
 
-    let party_value = cs.req_value("issuedToParty")?;
-    let mut party = Object::new(party_value, "/credentialSubject/issuedToParty")?;
+/// The holder: its name, and its credit code or other registered id.
+fn read_party(value: &Json<'_>) -> Result<(String, Option<CreditCode>, Option<String>), FormatError> {
+    let mut party = Object::new(value, "/credentialSubject/issuedToParty")?;
     let pid = party.req_str("id")?;
     let holder_name = party.req_str("name")?;
     let registered = party.opt_str("registeredId")?;
     party.finish_open();
-    let (credit_code, registered_id) = if let Some(code) = pid.strip_prefix("urn:cn:uscc:") {
+    if let Some(code) = pid.strip_prefix("urn:cn:uscc:") {
         let code = CreditCode::parse(code).map_err(|source| FormatError::Id {
             pos: None,
             path: "/credentialSubject/issuedToParty/id".into(),
@@ -478,48 +656,41 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
                 "does not match the credit code in id",
             ));
         }
-        (Some(code), None)
+        Ok((holder_name, Some(code), None))
     } else if pid.starts_with("urn:mrgate:registered-id:") {
         let id = registered.ok_or_else(|| FormatError::Missing {
             pos: None,
             path: "/credentialSubject/issuedToParty/registeredId".into(),
             what: "field",
         })?;
-        (None, Some(id))
+        Ok((holder_name, None, Some(id)))
     } else {
-        (None, registered)
-    };
+        Ok((holder_name, None, registered))
+    }
+}
 
-    let accreditation = match cs.opt_array("authorisation")? {
-        [] => None,
-        // The model holds one accreditation: another issuer's further ones are read as
-        // lost (they differ from what is written back), this profile never writes two.
-        [one, rest @ ..] if rest.is_empty() || other_issuer => {
-            let mut e = Object::new(one, "/credentialSubject/authorisation/0")?;
-            expect_types(&mut e, &["Endorsement"])?;
-            e.req_str("id")?;
-            let number = e.req_str("name")?;
-            let auth = e.req_value("issuingAuthority")?;
-            e.finish_open();
-            let mut a = Object::new(auth, "/credentialSubject/authorisation/0/issuingAuthority")?;
-            a.req_str("id")?;
-            let body = a.req_str("name")?;
-            a.finish_open();
-            Some(Accreditation { body, number, country: None })
-        }
-        _ => {
-            return Err(invalid("/credentialSubject/authorisation", "at most one accreditation in this profile"));
-        }
-    };
+fn read_endorsement(value: &Json<'_>) -> Result<Accreditation, FormatError> {
+    let mut e = Object::new(value, "/credentialSubject/authorisation/0")?;
+    expect_types(&mut e, &["Endorsement"])?;
+    e.req_str("id")?;
+    let number = e.req_str("name")?;
+    let auth = e.req_value("issuingAuthority")?;
+    e.finish_open();
+    let mut a = Object::new(auth, "/credentialSubject/authorisation/0/issuingAuthority")?;
+    a.req_str("id")?;
+    let body = a.req_str("name")?;
+    a.finish_open();
+    Ok(Accreditation { body, number, country: None })
+}
 
-    let scope_value = cs.req_value("scope")?;
-    let mut scheme = Object::new(scope_value, "/credentialSubject/scope")?;
+/// The scheme: its name, and its CNCA programme when it is one (another scheme's is worked
+/// out once the standards and products are read).
+fn read_scheme(value: &Json<'_>) -> Result<(String, Option<ProgramCode>), FormatError> {
+    let mut scheme = Object::new(value, "/credentialSubject/scope")?;
     expect_types(&mut scheme, &["ConformityAssessmentScheme", "Standard"])?;
     let sid = scheme.req_str("id")?;
     let program = scheme.req_str("name")?;
     scheme.finish_open();
-    // A CNCA programme is named by its code; another scheme's is worked out below, once
-    // the standards and products are read.
     let cnca_program = match sid.strip_prefix("urn:cn:cnca:program:") {
         Some(code) => Some(ProgramCode::parse(code).ok_or_else(|| FormatError::NotInList {
             pos: None,
@@ -535,26 +706,40 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
             ));
         }
     };
+    Ok((program, cnca_program))
+}
 
-    let mut standards = Vec::new();
-    let mut products = Vec::new();
-    let mut sites = Vec::new();
-    for (i, a) in cs.opt_array("assessment")?.iter().enumerate() {
-        let path = format!("/credentialSubject/assessment/{i}");
-        let mut o = Object::new(a, &path)?;
-        expect_types(&mut o, &["ConformityAssessment", "Declaration"])?;
-        o.req_str("id")?;
-        if o.req_value("conformance")? != &Json::Bool(true) {
-            return Err(invalid(&o.path_of("conformance"), "a certificate attests conformance: must be true"));
-        }
-        o.req_str("conformityTopic")?;
-        if let Some(std_value) = o.opt_value("referenceStandard") {
-            let mut s = Object::new(std_value, &format!("{path}/referenceStandard"))?;
+fn read_assessment(
+    value: &Json<'_>,
+    path: &str,
+    found: &mut Found,
+    standards: &mut Vec<String>,
+    products: &mut Vec<Product>,
+    sites: &mut Vec<Party>,
+) {
+    let Some(mut o) = found.value(Object::new(value, path)) else { return };
+    found.value(expect_types(&mut o, &["ConformityAssessment", "Declaration"]));
+    found.value(o.req_str("id"));
+    if let Some(conformance) = found.value(o.req_value("conformance"))
+        && conformance != &Json::Bool(true)
+    {
+        found.0.push(invalid(&o.path_of("conformance"), "a certificate attests conformance: must be true"));
+    }
+    found.value(o.req_str("conformityTopic"));
+    if let Some(std_value) = o.opt_value("referenceStandard") {
+        let read = |v| -> Result<String, FormatError> {
+            let mut s = Object::new(v, &format!("{path}/referenceStandard"))?;
             s.req_str("id")?;
-            standards.push(s.req_str("name")?);
+            let name = s.req_str("name")?;
             s.finish_defined(&["type", "issuingParty", "issueDate"])?;
+            Ok(name)
+        };
+        if let Some(name) = found.value(read(std_value)) {
+            standards.push(name);
         }
-        for (n, p) in o.opt_array("assessedProduct")?.iter().enumerate() {
+    }
+    for (n, p) in found.value(o.opt_array("assessedProduct")).unwrap_or_default().iter().enumerate() {
+        let read = || -> Result<Product, FormatError> {
             let mut pv = Object::new(p, &format!("{path}/assessedProduct/{n}"))?;
             expect_types(&mut pv, &["ProductVerification"])?;
             let product = pv.req_value("product")?;
@@ -564,9 +749,14 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
             let name = po.req_str("name")?;
             let model = po.opt_str("registeredId")?;
             po.finish_open();
-            products.push(Product { name, model, hs_code: None, ccc_category: None });
+            Ok(Product { name, model, hs_code: None, ccc_category: None })
+        };
+        if let Some(product) = found.value(read()) {
+            products.push(product);
         }
-        for (n, f) in o.opt_array("assessedFacility")?.iter().enumerate() {
+    }
+    for (n, f) in found.value(o.opt_array("assessedFacility")).unwrap_or_default().iter().enumerate() {
+        let read = || -> Result<Party, FormatError> {
             let mut fv = Object::new(f, &format!("{path}/assessedFacility/{n}"))?;
             expect_types(&mut fv, &["FacilityVerification"])?;
             let facility = fv.req_value("facility")?;
@@ -575,76 +765,26 @@ fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
             fo.req_str("id")?;
             let name = fo.req_str("name")?;
             fo.finish_open();
-            sites.push(Party { name, address: None });
+            Ok(Party { name, address: None })
+        };
+        if let Some(site) = found.value(read()) {
+            sites.push(site);
         }
-        o.finish_open();
     }
-    if standards.is_empty() {
-        return Err(FormatError::Missing {
-            pos: None,
-            path: "/credentialSubject/assessment/referenceStandard".into(),
-            what: "standard (at least one assessment's referenceStandard)",
-        });
-    }
-    let program_code = cnca_program.unwrap_or_else(|| ProgramCode::of_foreign_scheme(&standards, !products.is_empty()));
-    // The gateway's exports link to their transparency-log receipt. The link is evidence
-    // about the credential, not part of the certificate, so the model does not keep it.
-    if let Some(link) = cs.opt_value("auditableEvidence") {
-        let mut l = Object::new(link, "/credentialSubject/auditableEvidence")?;
-        expect_types(&mut l, &["SecureLink"])?;
-        if !l.req_str("linkURL")?.starts_with("https://") {
-            return Err(invalid("/credentialSubject/auditableEvidence/linkURL", "must be an https URL"));
-        }
-        for key in ["linkName", "linkType", "hashDigest", "hashMethod", "encryptionMethod"] {
-            l.opt_str(key)?;
-        }
-        l.finish()?;
-    }
-    cs.finish_open();
+    o.finish_open();
+}
 
-    let ours = subject.strip_prefix("urn:cn:cnca:certificate:").is_some();
-    let number_text = if ours {
-        dec(subject.rsplit(':').next().unwrap_or("")).unwrap_or_default()
-    } else if is_other_profile(&subject) {
-        number_of_other_subject(&subject)
-    } else {
-        return Err(invalid("/credentialSubject/id", "must be 'urn:cn:cnca:certificate:…', an https URL or a DID"));
-    };
-    let number = Certificate::parse_number(program_code, &number_text).map_err(|source| FormatError::Id {
-        pos: None,
-        path: "/credentialSubject/id".into(),
-        source,
-    })?;
-    let domestic = body_id.is_domestic();
-    let cert = Certificate {
-        number,
-        category: program_code.category(),
-        program,
-        program_code,
-        status,
-        status_date,
-        issue_date: certificate_date(valid_from, domestic),
-        original_issue_date: None,
-        expiry_date: certificate_date(valid_until, domestic),
-        certification_body: CertificationBody { name: cb_name, name_en: cb_name_en, id: body_id, accreditation },
-        holder: Holder { name: holder_name, name_en: None, credit_code, registered_id, address: None },
-        standards,
-        scope_zh,
-        scope_en,
-        sites,
-        products,
-        manufacturer: None,
-        factory: None,
-        sectors: Vec::new(),
-        assessment_level,
-    };
-    // This profile's subject id names the issuer and the number: one that does not is
-    // refused, never read as either.
-    if ours && subject != subject_id(&cert) {
-        return Err(invalid("/credentialSubject/id", format!("must be {}", subject_id(&cert))));
+/// The link to the transparency-log receipt an export carries: a SecureLink to an https URL.
+fn read_receipt_link(value: &Json<'_>) -> Result<(), FormatError> {
+    let mut l = Object::new(value, "/credentialSubject/auditableEvidence")?;
+    expect_types(&mut l, &["SecureLink"])?;
+    if !l.req_str("linkURL")?.starts_with("https://") {
+        return Err(invalid("/credentialSubject/auditableEvidence/linkURL", "must be an https URL"));
     }
-    cert.check()?;
-    Ok(cert)
+    for key in ["linkName", "linkType", "hashDigest", "hashMethod", "encryptionMethod"] {
+        l.opt_str(key)?;
+    }
+    l.finish()
 }
 
 /// The register status this profile's `credentialStatus` states, and its date.
