@@ -277,5 +277,28 @@ fn brainpool_paths_and_signatures_made_elsewhere_verify_here() {
         let mut bytes = signed.clone().into_bytes();
         bytes[start + 10] = if bytes[start + 10] == b'A' { b'B' } else { b'A' };
         assert_eq!(verify(&String::from_utf8(bytes).expect("utf8"), &root), Err("sig.invalid".into()), "{curve}");
+
+        // Ours there: mrgate signs with the key Python made; xmlsec1 verifies against the
+        // Python-made root, and refuses the document tampered and under the other root.
+        let key = SigningKey::from_pkcs8(&std::fs::read(file(&format!("{curve}-leaf.key"))).expect("key"))
+            .expect("brainpool key");
+        assert_eq!(
+            key.public_key().kind.name(),
+            if curve == "bp256" { "ECDSA brainpoolP256r1" } else { "ECDSA brainpoolP384r1" }
+        );
+        let ours = xmldsig::sign(DOC, &key, &leaf).expect("mrgate signs with brainpool");
+        assert!(ours.contains(&format!("<ds:SignatureMethod Algorithm=\"{method}\"/>")), "{curve}: {ours}");
+        let ours_path = write(dir.path(), &format!("{curve}-ours.xml"), &ours);
+        let (ok, said) = xmlsec1(&["--verify", "--trusted-pem", &file(&format!("{curve}-root.pem")), &ours_path]);
+        assert!(ok, "{curve}: xmlsec1 rejected mrgate's brainpool signature:\n{said}");
+        assert_eq!(verify(&ours, &root), Ok(()), "{curve}: mrgate's own");
+        let bad = write(dir.path(), &format!("{curve}-ours-bad.xml"), &tamper(&ours));
+        let (ok, _) = xmlsec1(&["--verify", "--trusted-pem", &file(&format!("{curve}-root.pem")), &bad]);
+        assert!(!ok, "{curve}: xmlsec1 accepted a tampered document");
+        let (ok, _) = xmlsec1(&["--verify", "--trusted-pem", &file(&format!("{curve}-other-root.pem")), &ours_path]);
+        assert!(!ok, "{curve}: xmlsec1 accepted the signature under another root");
+        // JWS names no algorithm for brainpool: a credential is never signed with one.
+        let jws = mrgate::crypto::jws::sign(b"{}", &key, &leaf, None, true).expect_err("no JWS brainpool");
+        assert_eq!(jws.code(), "alg.unsupported", "{curve}");
     }
 }

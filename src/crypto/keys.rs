@@ -458,6 +458,9 @@ pub enum SigningKey {
     EcdsaP256(sig::EcdsaKeyPair),
     EcdsaP384(sig::EcdsaKeyPair),
     Rsa(sig::RsaKeyPair),
+    /// Brainpool keys sign XML signatures only (JWS names no algorithm for them).
+    EcdsaBrainpoolP256(ecdsa::SigningKey<bp256::r1::BrainpoolP256r1>),
+    EcdsaBrainpoolP384(ecdsa::SigningKey<bp384::r1::BrainpoolP384r1>),
 }
 
 impl fmt::Debug for SigningKey {
@@ -496,7 +499,7 @@ impl SigningKey {
             }
             return Ok(SigningKey::Rsa(k));
         }
-        Err(KeyError::UnknownKeyType)
+        brainpool::signing_key(&der).ok_or(KeyError::UnknownKeyType)
     }
 
     pub fn kind(&self) -> KeyKind {
@@ -505,6 +508,8 @@ impl SigningKey {
             SigningKey::EcdsaP256(_) => KeyKind::EcP256,
             SigningKey::EcdsaP384(_) => KeyKind::EcP384,
             SigningKey::Rsa(k) => KeyKind::Rsa { bits: k.public().modulus_len() * 8 },
+            SigningKey::EcdsaBrainpoolP256(_) => KeyKind::EcBrainpoolP256,
+            SigningKey::EcdsaBrainpoolP384(_) => KeyKind::EcBrainpoolP384,
         }
     }
 
@@ -519,6 +524,8 @@ impl SigningKey {
             SigningKey::Ed25519(k) => k.public_key().as_ref().to_vec(),
             SigningKey::EcdsaP256(k) | SigningKey::EcdsaP384(k) => k.public_key().as_ref().to_vec(),
             SigningKey::Rsa(k) => k.public_key().as_ref().to_vec(),
+            SigningKey::EcdsaBrainpoolP256(k) => k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
+            SigningKey::EcdsaBrainpoolP384(k) => k.verifying_key().to_sec1_point(false).as_bytes().to_vec(),
         };
         PublicKey { kind: self.kind(), raw }
     }
@@ -536,6 +543,8 @@ impl SigningKey {
                 k.sign(&sig::RSA_PKCS1_SHA256, &rng, message, &mut out).map_err(|_| KeyError::SigningFailed)?;
                 Ok(out)
             }
+            SigningKey::EcdsaBrainpoolP256(k) => brainpool::sign_p256(k, message),
+            SigningKey::EcdsaBrainpoolP384(k) => brainpool::sign_p384(k, message),
         }
     }
 }
@@ -614,10 +623,38 @@ mod tests {
 }
 
 /// ECDSA on the brainpool curves, which ring does not have: RustCrypto's `bp256`/`bp384`
-/// verify a signature over the message's SHA-256 or SHA-384 (computed by ring).
+/// sign and verify over the message's SHA-256 or SHA-384 (computed by ring). Signing is
+/// deterministic (RFC 6979), so it needs no random source.
 pub(crate) mod brainpool {
-    use super::{Algorithm, EcdsaEncoding, KeyError};
-    use ecdsa::signature::hazmat::PrehashVerifier;
+    use super::{Algorithm, EcdsaEncoding, KeyError, SigningKey};
+    use bp256::r1::BrainpoolP256r1;
+    use bp384::r1::BrainpoolP384r1;
+    use ecdsa::elliptic_curve::pkcs8::DecodePrivateKey;
+    use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+
+    /// A PKCS#8 brainpoolP256r1 or P384r1 private key, or `None` for any other.
+    pub(crate) fn signing_key(pkcs8: &[u8]) -> Option<SigningKey> {
+        if let Ok(k) = ecdsa::SigningKey::<BrainpoolP256r1>::from_pkcs8_der(pkcs8) {
+            return Some(SigningKey::EcdsaBrainpoolP256(k));
+        }
+        ecdsa::SigningKey::<BrainpoolP384r1>::from_pkcs8_der(pkcs8).ok().map(SigningKey::EcdsaBrainpoolP384)
+    }
+
+    /// r‖s over the message's SHA-256.
+    pub(crate) fn sign_p256(key: &ecdsa::SigningKey<BrainpoolP256r1>, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let digest = ring::digest::digest(&ring::digest::SHA256, message);
+        let signature: ecdsa::Signature<BrainpoolP256r1> =
+            key.sign_prehash(digest.as_ref()).map_err(|_| KeyError::SigningFailed)?;
+        Ok(signature.to_bytes().to_vec())
+    }
+
+    /// r‖s over the message's SHA-384.
+    pub(crate) fn sign_p384(key: &ecdsa::SigningKey<BrainpoolP384r1>, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        let digest = ring::digest::digest(&ring::digest::SHA384, message);
+        let signature: ecdsa::Signature<BrainpoolP384r1> =
+            key.sign_prehash(digest.as_ref()).map_err(|_| KeyError::SigningFailed)?;
+        Ok(signature.to_bytes().to_vec())
+    }
 
     pub(crate) fn verify(
         alg: Algorithm,

@@ -848,8 +848,13 @@ fn placed(
     let signer = chain.first().ok_or(DsigError::NoKey("no signer certificate"))?;
     let method = Method::from_uri(c14n::EXC_C14N).ok_or(DsigError::NoSignature)?;
     let sig_uri = match algorithm {
-        Algorithm::EcdsaP256Sha256 => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
-        Algorithm::EcdsaP384Sha384 => "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
+        // The ECDSA methods name the hash, not the curve: a brainpool key's is its own.
+        Algorithm::EcdsaP256Sha256 | Algorithm::EcdsaBrainpoolP256Sha256 => {
+            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
+        }
+        Algorithm::EcdsaP384Sha384 | Algorithm::EcdsaBrainpoolP384Sha384 => {
+            "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384"
+        }
         Algorithm::RsaPkcs1Sha256 => "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
         Algorithm::Ed25519 => "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519",
         other => return Err(DsigError::Unsupported { what: "signing algorithm", uri: other.to_string() }),
