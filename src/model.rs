@@ -110,21 +110,26 @@ impl ProgramCode {
     }
 
     /// The programme of a certificate issued under another scheme than CNCA's (a UNTP
-    /// credential from another issuer): the management-system programme whose ISO standard
-    /// is among `standards`, else a product certification when products were assessed,
-    /// else a service certification. The scheme's own id is not carried (a translation
-    /// reports it lost).
+    /// credential from another issuer): a product certification when products were
+    /// assessed (a product scheme may well name ISO 9001 for the factory), else the
+    /// management-system programme whose ISO standard is assessed, else a service
+    /// certification. It decides the accreditation scope a body is held to (ISO/IEC 17065
+    /// or 17021-1). The scheme's own id is not carried (a translation reports it lost).
     pub fn of_foreign_scheme(standards: &[String], products_assessed: bool) -> Self {
-        // Most specific first: "ISO/IEC 20000-1" before anything that merely contains a digit run.
-        const MANAGEMENT_SYSTEMS: [(&str, ProgramCode); 7] = [
+        const MANAGEMENT_SYSTEMS: [(&str, ProgramCode); 9] = [
             ("ISO 9001", ProgramCode::Qms),
             ("ISO 14001", ProgramCode::Ems),
             ("ISO 45001", ProgramCode::Ohsms),
             ("ISO/IEC 27001", ProgramCode::Isms),
+            ("ISO 27001", ProgramCode::Isms),
             ("ISO 50001", ProgramCode::Enms),
             ("ISO 22000", ProgramCode::Fsms),
             ("ISO/IEC 20000-1", ProgramCode::Itsms),
+            ("ISO 20000-1", ProgramCode::Itsms),
         ];
+        if products_assessed {
+            return ProgramCode::Product;
+        }
         let named = |designation: &str| {
             standards.iter().any(|s| {
                 s.match_indices(designation).any(|(at, _)| {
@@ -135,10 +140,10 @@ impl ProgramCode {
                 })
             })
         };
-        if let Some((_, code)) = MANAGEMENT_SYSTEMS.iter().find(|(designation, _)| named(designation)) {
-            return *code;
-        }
-        if products_assessed { ProgramCode::Product } else { ProgramCode::Service }
+        MANAGEMENT_SYSTEMS
+            .iter()
+            .find(|(designation, _)| named(designation))
+            .map_or(ProgramCode::Service, |(_, code)| *code)
     }
 
     /// The ISO/IEC conformity-assessment standard a body certifying under this programme is

@@ -225,3 +225,34 @@ async fn router_and_openapi_agree() {
         }
     }
 }
+
+/// The gateway's signing key signs credentials (JWS) too: a key JWS names no algorithm for
+/// (a brainpool key, made here by Python `cryptography`) is refused when the gateway
+/// starts, not at its first export.
+#[test]
+fn a_signing_key_no_credential_can_be_signed_with_is_refused_at_start() {
+    let python = std::process::Command::new("python3")
+        .args(["-c", "import cryptography"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(python || !common::required(), "python3 with cryptography is missing and MRGATE_REQUIRE_CORPUS=1");
+    if !python {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let made = std::process::Command::new("python3")
+        .arg(Path::new(ROOT).join("tests/interop/brainpool.py"))
+        .arg(dir.path())
+        .output()
+        .expect("python3");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let mut config = Config::load(&Path::new(ROOT).join("mrgate.example.toml")).expect("example config");
+    config.data_dir = dir.path().join("data");
+    config.signing.key = dir.path().join("bp256-leaf.key");
+    config.signing.certificate = dir.path().join("bp256-leaf.pem");
+    let Err(err) = App::load(config) else { panic!("a brainpool signing key is refused") };
+    assert!(
+        err.ends_with("the gateway's signing key is ECDSA brainpoolP256r1; it signs credentials (JWS) too, so it must be Ed25519 or ECDSA P-256"),
+        "{err}"
+    );
+}

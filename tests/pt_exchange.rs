@@ -584,3 +584,56 @@ fn a_homogeneity_study_annex_b_cannot_use_is_refused() {
 fn cases_one_sample(text: &str, study: &str) -> String {
     text.replacen(study, "<Sample id=\"H1\"><Result>1</Result><Result>1.4</Result></Sample>", 1)
 }
+
+/// A study's limits: one study per measurand, at most 10,000 results; a bilateral
+/// comparison (scored by Eₙ, no σ_pt) gets the statistics without a criterion, and so does
+/// a robust round whose s* is beyond the range of numbers — the study is never dropped.
+#[test]
+fn a_homogeneity_studys_limits_and_criterion() {
+    let text: String = exchange::write_round(&round_with_studies()).lines().map(str::trim).collect();
+    let study_start = text.find("<Homogeneity>").expect("study");
+    let study_end = text.find("</Homogeneity>").expect("end") + "</Homogeneity>".len();
+    let study = text.get(study_start..study_end).expect("study text").to_string();
+    let twice = text.replacen(&study, &format!("{study}{study}"), 1);
+    assert!(read_round_error(&twice).contains("/Measurand/Homogeneity: a measurand has one homogeneity study"));
+    let big: String =
+        (0..2).map(|s| format!("<Sample id=\"B{s}\">{}</Sample>", "<Result>1</Result>".repeat(5001))).collect();
+    let too_big = text.replacen(&study, &format!("<Homogeneity>{big}</Homogeneity>"), 1);
+    assert!(
+        read_round_error(&too_big).contains("10002 results; a homogeneity study holds at most 10000"),
+        "{}",
+        read_round_error(&too_big)
+    );
+
+    let mut def = round_with_studies();
+    let study_of = |def: &Round, id: &str| def.measurands.iter().find(|m| m.id == id).expect("m").homogeneity.clone();
+    let cd_study = study_of(&def, "Cd");
+    for m in &mut def.measurands {
+        if m.id == "Ni" {
+            m.sigma_pt = Some(0.5);
+            m.homogeneity = cd_study.clone();
+        }
+    }
+    let inputs = vec![
+        Input { submitter: "ukas".into(), result: res("REF-A", "Ni", 5.0, None, Some((0.2, 2.0))) },
+        Input { submitter: "ukas".into(), result: res("GB-1", "Ni", 5.3, None, Some((0.3, 2.0))) },
+    ]
+    .into_iter()
+    .chain(
+        [-1e150, 1e150, -1e150, 1e150, -1e150, 1e150]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Input { submitter: "ukas".into(), result: res(&format!("P{i}"), "Pb", *v, None, None) }),
+    )
+    .collect::<Vec<_>>();
+    let report = exchange::evaluate_round(&def, &"cd".repeat(32), vec![], &inputs, datetime!(2027-01-02 03:04:05 UTC));
+    let ni = report.measurands.iter().find(|m| m.id == "Ni").expect("Ni");
+    assert!(matches!(ni.outcome, Outcome::Bilateral { .. }));
+    let ni_study = ni.homogeneity.expect("the study is kept");
+    assert_eq!((ni_study.criterion, ni_study.sufficient), (None, None));
+    let pb = report.measurands.iter().find(|m| m.id == "Pb").expect("Pb");
+    let pb_study = pb.homogeneity.expect("the study is kept whatever s* is");
+    let Outcome::Evaluated { report: pb_eval } = &pb.outcome else { panic!("Pb is evaluated: {:?}", pb.outcome) };
+    assert!(!stats::in_range(pb_eval.sigma_pt), "s* = {} is beyond the range of numbers", pb_eval.sigma_pt);
+    assert_eq!((pb_study.criterion, pb_study.sufficient), (None, None));
+}

@@ -294,10 +294,12 @@ proptest! {
 }
 
 /// A change to a credential the UNTP schema allows, whether the CN model can hold it, and
-/// (when it cannot) the loss-report path naming it.
+/// (when it cannot) the loss-report path naming it; and whether this gateway's own profile
+/// reads it (it refuses a member it does not read, where another issuer's may carry one).
 struct Change {
     name: &'static str,
     lost: Option<&'static str>,
+    in_profile: bool,
     apply: fn(&mut serde_json::Value, &str),
 }
 
@@ -307,26 +309,31 @@ const CHANGES: [Change; 13] = [
     Change {
         name: "credential id",
         lost: Some("/id"),
+        in_profile: true,
         apply: |v, t| v["id"] = format!("https://cab.example/credentials/{}", t.len()).into(),
     },
     Change {
         name: "conformity topic",
         lost: Some("/credentialSubject/assessment/conformityTopic"),
+        in_profile: true,
         apply: |v, _| v["credentialSubject"]["assessment"][0]["conformityTopic"] = "environment.energy".into(),
     },
     Change {
         name: "assessment id",
         lost: Some("/credentialSubject/assessment/id"),
+        in_profile: true,
         apply: |v, _| v["credentialSubject"]["assessment"][0]["id"] = "https://cab.example/assessments/1".into(),
     },
     Change {
         name: "status id",
         lost: Some("/credentialStatus/id"),
+        in_profile: true,
         apply: |v, _| v["credentialStatus"]["id"] = "https://cab.example/status/1".into(),
     },
     Change {
         name: "standard's issuing party",
         lost: Some("/credentialSubject/assessment/referenceStandard/issuingParty/name"),
+        in_profile: true,
         apply: |v, t| {
             v["credentialSubject"]["assessment"][0]["referenceStandard"]["issuingParty"]["name"] =
                 format!("Body {t}").into()
@@ -335,11 +342,13 @@ const CHANGES: [Change; 13] = [
     Change {
         name: "scheme's issuing party",
         lost: Some("/credentialSubject/scope/issuingParty/name"),
+        in_profile: true,
         apply: |v, t| v["credentialSubject"]["scope"]["issuingParty"]["name"] = format!("Owner {t}").into(),
     },
     Change {
         name: "time of validFrom",
         lost: Some("/validFrom"),
+        in_profile: true,
         apply: |v, _| {
             let from = v["validFrom"].as_str().unwrap_or_default().replace("T00:00:00", "T09:30:15");
             v["validFrom"] = from.into();
@@ -348,16 +357,19 @@ const CHANGES: [Change; 13] = [
     Change {
         name: "assessment date",
         lost: Some("/credentialSubject/assessment/assessmentDate"),
+        in_profile: false,
         apply: |v, _| v["credentialSubject"]["assessment"][0]["assessmentDate"] = "2024-03-15".into(),
     },
     Change {
         name: "holder description",
         lost: Some("/credentialSubject/issuedToParty/description"),
+        in_profile: false,
         apply: |v, t| v["credentialSubject"]["issuedToParty"]["description"] = t.into(),
     },
     Change {
         name: "another context",
         lost: Some("/@context"),
+        in_profile: true,
         apply: |v, _| {
             if let Some(list) = v["@context"].as_array_mut() {
                 list.push("https://cab.example/context.jsonld".into());
@@ -367,34 +379,63 @@ const CHANGES: [Change; 13] = [
     Change {
         name: "holder name",
         lost: None,
+        in_profile: true,
         apply: |v, t| v["credentialSubject"]["issuedToParty"]["name"] = t.into(),
     },
     Change {
         name: "scope",
         lost: None,
+        in_profile: true,
         apply: |v, t| v["credentialSubject"]["description"] = format!("范围 {t}").into(),
     },
     Change {
         name: "types reordered",
         lost: None,
+        in_profile: true,
         apply: |v, _| v["type"] = serde_json::json!(["VerifiableCredential", "DigitalConformityCredential"]),
     },
 ];
 
+/// The credential as another issuer would write it: a DID issuer, https subject and
+/// scheme ids.
+fn as_another_issuers(value: &mut serde_json::Value, number: &str) {
+    value["issuer"]["id"] = "did:web:cab.example".into();
+    value["credentialSubject"]["id"] = format!("https://cab.example/certificates/{number}").into();
+    value["credentialSubject"]["scope"]["id"] = "https://cab.example/schemes/1".into();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
-    /// For credentials valid against the UNTP schema (ours, changed the ways another
-    /// issuer's differ): read → write → read loses exactly what the first read's loss report
-    /// lists, and nothing else — the second read reports nothing and reads the same.
+    /// For credentials valid against the UNTP schema (ours, or as another issuer writes
+    /// them, changed the ways credentials differ): read → write → read loses exactly what
+    /// the first read's loss report lists, and nothing else — the second read reports
+    /// nothing and reads the same. A change this gateway's profile does not read is
+    /// refused in it, never ignored.
     #[test]
     fn untp_read_write_read_loses_exactly_what_is_reported(
         cert in certificate(),
+        other in any::<bool>(),
         chosen in proptest::collection::vec(any::<bool>(), CHANGES.len()),
         text in en_text(),
     ) {
         let Some(validator) = common::dcc_validator() else { return Ok(()) };
+        // Another issuer's number is its subject id's last path segment.
+        prop_assume!(!other || !cert.number.as_str().contains('/'));
         let mut value: serde_json::Value = serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json");
+        let read_value = |value: &serde_json::Value| {
+            formats::read(Format::UntpDcc, &serde_json::to_vec(value).expect("json"), &Limits::default())
+        };
+        // What converting to another issuer's ids loses, before any change.
+        let mut expected: Vec<String> = Vec::new();
+        if other {
+            as_another_issuers(&mut value, cert.number.as_str());
+            let (_, baseline) = read_value(&value).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            for path in ["/issuer/id", "/credentialSubject/id", "/credentialSubject/scope/id"] {
+                prop_assert!(baseline.lost.iter().any(|p| p == path), "{} not in {:?}", path, baseline.lost);
+            }
+            expected = baseline.lost;
+        }
         let applied: Vec<&Change> = CHANGES.iter().zip(&chosen).filter(|(_, on)| **on).map(|(c, _)| c).collect();
         for change in &applied {
             (change.apply)(&mut value, &text);
@@ -402,11 +443,16 @@ proptest! {
         let errors = common::schema_errors(&validator, &value);
         prop_assert!(errors.is_empty(), "the changed credential must stay schema-valid: {:?}", errors);
 
-        let bytes = serde_json::to_vec(&value).expect("json");
-        let (read, loss) = formats::read(Format::UntpDcc, &bytes, &Limits::default()).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let mut expected: Vec<&str> = applied.iter().filter_map(|c| c.lost).collect();
-        let mut reported: Vec<&str> = loss.lost.iter().map(String::as_str).collect();
+        if !other && applied.iter().any(|c| !c.in_profile) {
+            let refused = read_value(&value).map(drop).map_err(|e| e.to_string());
+            prop_assert!(refused.as_ref().is_err_and(|e| e.ends_with("unexpected field")), "{:?}", refused);
+            return Ok(());
+        }
+        let (read, loss) = read_value(&value).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        expected.extend(applied.iter().filter_map(|c| c.lost).map(String::from));
         expected.sort_unstable();
+        expected.dedup();
+        let mut reported = loss.lost.clone();
         reported.sort_unstable();
         prop_assert_eq!(reported, expected, "changes: {:?}", applied.iter().map(|c| c.name).collect::<Vec<_>>());
         if applied.iter().any(|c| c.name == "holder name") {

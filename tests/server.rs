@@ -191,7 +191,7 @@ async fn a_restart_keeps_everything_acknowledged() {
 
 mod partners {
     use super::*;
-    use common::partners::{foreign_credential, notice};
+    use common::partners::{foreign_credential, foreign_credential_with, notice};
 
     /// A notice signed by `signed_by`, sent by the partner whose client certificate is `client`.
     async fn send_notice(
@@ -202,6 +202,27 @@ mod partners {
         client: &str,
     ) -> common::gateway::Response {
         call(addr, "POST", "/v1/notices", notice(action, number, signed_by), Some(client), None).await
+    }
+
+    /// A recognized credential's values the profile reads but does not keep (its
+    /// assessment's topic, its time of validity) are in the recognition's `lost`, with
+    /// what CN XML cannot carry: nothing is dropped silently on the way into the register.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_recognition_names_what_the_register_does_not_keep() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let app = Arc::new(App::load(config(dir.path())).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let (jws, _) = foreign_credential_with("foreign/dakks/signer", |vc| {
+            vc["credentialSubject"]["assessment"][0]["conformityTopic"] = "environment.energy".into();
+            let from = vc["validFrom"].as_str().unwrap_or_default().replace("T00:00:00", "T08:30:00");
+            vc["validFrom"] = from.into();
+        });
+        let r = call(running.addr, "POST", "/v1/recognitions", jws.into_bytes(), Some("partner-dakks"), None).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.json()["lost"],
+            serde_json::json!(["/validFrom", "/credentialSubject/assessment/conformityTopic"])
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -225,6 +246,8 @@ mod partners {
         let body = r.json();
         assert_eq!(body["valid"], true);
         assert!(body["cn_xml"].as_str().expect("cn").contains("<BodyId>dakks-cb</BodyId>"));
+        // What the register's CN XML does not keep: nothing of the credential itself here.
+        assert_eq!(body["lost"], serde_json::json!([]));
         let path = format!("/v1/certificates/dakks-cb/{number}");
         assert_eq!(call(addr, "GET", &path, vec![], None, None).await.json()["status"], "valid");
 

@@ -52,10 +52,66 @@ fn read(value: &Value) -> Result<(mrgate::model::Certificate, Vec<String>), Form
 fn refused(value: &Value, code: &str, path: &str) {
     let err = read(value).expect_err("must be refused");
     assert_eq!((err.code(), err.path()), (code, Some(path)), "{err}");
-    // A verification reads the same way.
-    let err = formats::parse(Format::UntpDcc, &serde_json::to_vec(value).expect("json"), &Limits::default())
+    // `validate` finds it too, first.
+    let all = formats::parse_all(Format::UntpDcc, &serde_json::to_vec(value).expect("json"), &Limits::default())
         .expect_err("must be refused");
-    assert_eq!((err.code(), err.path()), (code, Some(path)), "{err}");
+    assert_eq!((all[0].code(), all[0].path()), (code, Some(path)), "{all:?}");
+}
+
+/// A verification or a recognition reads this gateway's profile only: another issuer's
+/// credential is refused there (the register is keyed by the profile's ids), however well
+/// it translates.
+#[test]
+fn another_issuers_credential_is_never_verified_as_one_of_ours() {
+    let bytes = serde_json::to_vec(&other_issuer()).expect("json");
+    assert!(read(&other_issuer()).is_ok());
+    let err = formats::parse(Format::UntpDcc, &bytes, &Limits::default()).expect_err("not this profile");
+    assert_eq!((err.code(), err.path()), ("format.invalid", Some("/issuer/id")), "{err}");
+}
+
+/// A credential that claims this gateway's profile anywhere (a subject or scheme id in its
+/// URNs, an issuer URN) is held to all of it: a DID issuer does not let it drop its status
+/// or its unknown members, and an URN issuer cannot name its subject by a URL.
+#[test]
+fn a_credential_claiming_the_profile_anywhere_is_held_to_all_of_it() {
+    let ours = || -> Value {
+        let cert = formats::parse(Format::CnXml, include_bytes!("data/cn-qms.xml"), &Limits::default()).expect("cn");
+        serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json")
+    };
+    // A DID issuer over this profile's subject id, without its status.
+    let mut v = ours();
+    v["issuer"]["id"] = "did:web:cab.example".into();
+    v.as_object_mut().expect("object").remove("credentialStatus");
+    let all = formats::parse_all(Format::UntpDcc, &serde_json::to_vec(&v).expect("json"), &Limits::default())
+        .expect_err("refused");
+    let found: Vec<Option<&str>> = all.iter().map(|e| e.path()).collect();
+    assert_eq!(found, [Some("/issuer/id"), Some("/credentialStatus")]);
+    // This profile's issuer naming its subject by a URL.
+    let mut v = ours();
+    v["credentialSubject"]["id"] = "https://cab.example/certificates/04925Q10021R0M".into();
+    refused(&v, "format.invalid", "/credentialSubject/id");
+    // A scheme URN under another issuer's ids.
+    let mut v = other_issuer();
+    v["credentialSubject"]["scope"]["id"] = "urn:cn:cnca:program:QMS".into();
+    refused(&v, "format.invalid", "/issuer/id");
+}
+
+/// Another issuer's subject id names its certificate by its last path segment, exactly:
+/// never upper-cased to fit, never from a query or a fragment — two ids are never one number.
+#[test]
+fn another_issuers_certificate_number_is_its_ids_last_segment_exactly() {
+    let number = |id: &str| {
+        let mut v = other_issuer();
+        v["credentialSubject"]["id"] = id.into();
+        read(&v).map(|(cert, _)| cert.number.as_str().to_string()).map_err(|e| (e.code(), e.path().map(String::from)))
+    };
+    assert_eq!(number("https://cab.example.de/certificates/2025/QM-7"), Ok("QM-7".to_string()));
+    assert_eq!(number("did:example:cab:QM-8"), Ok("QM-8".to_string()));
+    let subject = Some("/credentialSubject/id".to_string());
+    assert_eq!(number("https://cab.example.de/certificates/qm-7"), Err(("id.certificate_no.charset", subject.clone())));
+    assert_eq!(number("https://cab.example.de/certificates/QM-7#it"), Err(("format.invalid", subject.clone())));
+    assert_eq!(number("https://cab.example.de/verify?cert=QM-7"), Err(("format.invalid", subject.clone())));
+    assert_eq!(number("https://cab.example.de/certificates/"), Err(("id.certificate_no.charset", subject)));
 }
 
 #[test]
@@ -196,12 +252,17 @@ fn a_foreign_schemes_programme_is_worked_out_from_its_standards() {
         ProgramCode::of_foreign_scheme(&standards.iter().map(|s| s.to_string()).collect::<Vec<_>>(), products)
     };
     assert_eq!(of(&["ISO 9001:2015"], false), ProgramCode::Qms);
-    assert_eq!(of(&["EN ISO 14001:2015"], true), ProgramCode::Ems);
+    assert_eq!(of(&["EN ISO 14001:2015"], false), ProgramCode::Ems);
     assert_eq!(of(&["ISO/IEC 27001:2022"], false), ProgramCode::Isms);
+    assert_eq!(of(&["ISO 27001:2013"], false), ProgramCode::Isms);
     assert_eq!(of(&["ISO/IEC 20000-1:2018"], false), ProgramCode::Itsms);
-    // ISO 90012 is not ISO 9001; a product standard with products assessed is a product scheme.
+    // ISO 90012 is not ISO 9001.
     assert_eq!(of(&["ISO 90012"], false), ProgramCode::Service);
+    // Products assessed make a product scheme, whatever management-system standard it
+    // names beside (a factory's ISO 9001): the body is held to ISO/IEC 17065.
     assert_eq!(of(&["IEC 62133-2:2017"], true), ProgramCode::Product);
+    assert_eq!(of(&["ISO 9001:2015", "EN 60335-1"], true), ProgramCode::Product);
+    assert_eq!(ProgramCode::Product.accreditation_scope(), "ISO/IEC 17065");
 }
 
 /// The signature of a signed CN XML document is dropped by any rendering; a translation

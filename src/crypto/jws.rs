@@ -457,6 +457,12 @@ pub fn credential_signing_input(
     signing_input(payload, alg, chain, None, Some(CREDENTIAL_MEDIA))
 }
 
+/// Whether the gateway signs JWS with a key of `alg`: EdDSA (Ed25519) and ES256, what
+/// every VC-JOSE verifier has.
+pub fn signs_with(alg: Algorithm) -> bool {
+    matches!(alg, Algorithm::Ed25519 | Algorithm::EcdsaP256Sha256)
+}
+
 /// What a credential's header says it holds (`typ`, `cty`).
 const CREDENTIAL_MEDIA: (&str, &str) = ("vc+jwt", "vc");
 
@@ -468,7 +474,7 @@ fn signing_input(
     kid: Option<&str>,
     media: Option<(&str, &str)>,
 ) -> Result<String, JwsError> {
-    if !matches!(alg, Algorithm::Ed25519 | Algorithm::EcdsaP256Sha256) {
+    if !signs_with(alg) {
         return Err(JwsError::Algorithm(KeyError::Unsupported(format!("signing with {alg} (EdDSA and ES256 only)"))));
     }
     let mut header = Map::new();

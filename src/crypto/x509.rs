@@ -353,22 +353,20 @@ pub struct PathOptions<'a> {
     pub max_intermediates: Option<usize>,
 }
 
-/// Validates `signer` (DER) through `intermediates` to one of `anchors`.
-/// Whether a signature AlgorithmIdentifier (its DER) names a SHA-1 signature:
-/// sha1WithRSAEncryption, ecdsa-with-SHA1 or dsa-with-sha1.
+/// Whether a signature AlgorithmIdentifier names a SHA-1 signature: sha1WithRSAEncryption,
+/// ecdsa-with-SHA1 or dsa-with-sha1. `algorithm` is the content of the AlgorithmIdentifier
+/// SEQUENCE (as webpki reports it): the algorithm's OID comes first.
 fn names_sha1(algorithm: &[u8]) -> bool {
     const SHA1_OIDS: [&[u8]; 3] = [
         &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05],
         &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01],
         &[0x2a, 0x86, 0x48, 0xce, 0x38, 0x04, 0x03],
     ];
-    SHA1_OIDS.iter().any(|oid| {
-        algorithm
-            .windows(oid.len() + 2)
-            .any(|w| w.first() == Some(&0x06) && w.get(1) == Some(&(oid.len() as u8)) && w.get(2..) == Some(*oid))
-    })
+    let [0x06, length, rest @ ..] = algorithm else { return false };
+    SHA1_OIDS.iter().any(|oid| usize::from(*length) == oid.len() && rest.starts_with(oid))
 }
 
+/// Validates `signer` (DER) through `intermediates` to one of `anchors`.
 pub fn verify_path(
     signer: &CertificateDer<'_>,
     intermediates: &[CertificateDer<'_>],

@@ -50,6 +50,31 @@ pub fn may_register(
     Ok(())
 }
 
+/// What the register's CN XML does not keep of a recognized `document` of `format`: what
+/// the model could not hold of it (a credential's values the profile reads but rewrites, an
+/// XML document's signature), then what CN XML cannot carry (`registered`).
+fn lost_in_registering(
+    format: Option<Format>,
+    document: &[u8],
+    registered: formats::LossReport,
+    limits: &crate::xml::Limits,
+) -> Vec<String> {
+    let read = match format {
+        // The credential is the JWS payload; the recognition read it already.
+        Some(Format::UntpDcc) => std::str::from_utf8(document)
+            .ok()
+            .and_then(|token| crate::crypto::jws::parse(token.trim()).ok())
+            .and_then(|jws| formats::read(Format::UntpDcc, &jws.payload, limits).ok()),
+        Some(format) => formats::read(format, document, limits).ok(),
+        None => None,
+    };
+    let mut lost = read.map(|(_, loss)| loss).unwrap_or_default();
+    for path in &registered.lost {
+        lost.add(path);
+    }
+    lost.lost
+}
+
 /// What a recognition answers: the verdict (with the CN translation when recognized).
 #[derive(Debug)]
 pub struct Recognition {
@@ -119,7 +144,8 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
             as_read: registered.map(|r| (r.document, r.status)),
         });
         effects.push(Effect::PutCertificate { record, event });
-        translation = Some((String::from_utf8_lossy(&cn.bytes).to_string(), cn.loss.lost));
+        let lost = lost_in_registering(verdict.format, document, cn.loss, &ctx.limits);
+        translation = Some((String::from_utf8_lossy(&cn.bytes).to_string(), lost));
     }
     let mut body = serde_json::to_value(&verdict).unwrap_or_default();
     if let Some(cert) = verdict.certificate.as_ref().filter(|_| verdict.valid) {

@@ -183,7 +183,7 @@ pub struct LossReport {
 }
 
 impl LossReport {
-    pub(crate) fn add(&mut self, path: &str) {
+    pub fn add(&mut self, path: &str) {
         if !self.lost.iter().any(|p| p == path) {
             self.lost.push(path.to_string());
         }

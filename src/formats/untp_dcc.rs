@@ -260,28 +260,72 @@ fn invalid(path: &str, message: impl Into<String>) -> FormatError {
     FormatError::Invalid { pos: None, path: path.to_string(), message: message.into() }
 }
 
-/// Checks that a `type` array names at least the expected types (the schema's `contains`;
-/// any other type is accepted, and a reader reports it lost). An object without `type`
-/// has the schema's default, which is the expected types; only the credential itself must
-/// state its types, as the VC data model requires.
-fn expect_types(o: &mut Object<'_>, expected: &[&str]) -> Result<(), FormatError> {
-    let path = o.path_of("type");
-    let types = match o.opt_value("type") {
-        Some(types) => types,
-        None if path != "/type" => return Ok(()),
-        None => return Err(FormatError::Missing { pos: None, path, what: "field" }),
-    };
-    let list: Vec<&str> = types.as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
-    if expected.iter().all(|t| list.contains(t)) {
-        Ok(())
-    } else {
-        Err(invalid(&path, format!("must name {expected:?}")))
+/// How a credential is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// This gateway's profile (`schemas/MAPPING.md`): its URN ids tie the subject to the
+    /// issuer, `credentialStatus` is stated, and no member is there that the profile does
+    /// not read. What is verified and recognized: the register is keyed by these ids.
+    Profile,
+    /// Another issuer's credential, as the UNTP schema allows it: DID or https ids, open
+    /// objects, no status mechanism. Read for a translation or a check, whose loss report
+    /// names what the model cannot hold; never verified or recognized.
+    OtherIssuer,
+}
+
+impl Reading {
+    /// A credential is another issuer's when its issuer is a DID or an https URL and none
+    /// of its ids claims this gateway's profile (a subject or scheme id in its URNs); one
+    /// that claims the profile anywhere is held to all of it.
+    fn of(value: &Json<'_>) -> Self {
+        fn member<'v>(v: Option<&'v Json<'v>>, key: &str) -> Option<&'v Json<'v>> {
+            v.and_then(Json::as_object).and_then(|m| m.iter().find(|(k, _)| k == key)).map(|(_, v)| v)
+        }
+        let id = |v| member(v, "id").and_then(Json::as_str).unwrap_or_default();
+        let subject = member(Some(value), "credentialSubject");
+        let other = is_other_issuer_id(id(member(Some(value), "issuer")))
+            && !id(subject).starts_with("urn:cn:cnca:certificate:")
+            && !id(member(subject, "scope")).starts_with("urn:cn:cnca:program:");
+        if other { Reading::OtherIssuer } else { Reading::Profile }
+    }
+
+    /// Ends an object: in the profile only the members read (and `defined`, accepted
+    /// unread) may be there; another issuer's objects are as open as the schema leaves
+    /// them (what is not read is reported lost by [`read`]).
+    fn end(self, o: Object<'_>, defined: &[&'static str]) -> Result<(), FormatError> {
+        match self {
+            Reading::Profile => o.finish_defined(defined),
+            Reading::OtherIssuer => {
+                o.finish_open();
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks a `type` array: in the profile it must be there and be exactly `expected`;
+    /// in another issuer's credential it must name them (the schema's `contains`; other
+    /// types are reported lost), and an object without one has the schema's default —
+    /// but the credential itself must state its types, as the VC data model requires.
+    fn types(self, o: &mut Object<'_>, expected: &[&str]) -> Result<(), FormatError> {
+        let path = o.path_of("type");
+        let types = match o.opt_value("type") {
+            Some(types) => types,
+            None if self == Reading::OtherIssuer && path != "/type" => return Ok(()),
+            None => return Err(FormatError::Missing { pos: None, path, what: "field" }),
+        };
+        let list: Vec<&str> = types.as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
+        let exact = list.len() == expected.len() || self == Reading::OtherIssuer;
+        if expected.iter().all(|t| list.contains(t)) && exact {
+            Ok(())
+        } else {
+            Err(invalid(&path, format!("must be {expected:?}")))
+        }
     }
 }
 
 /// Whether an id is another issuer's: a DID or an https URL, as UNTP's own examples use,
-/// rather than this gateway's URN profile.
-fn is_other_profile(id: &str) -> bool {
+/// rather than this gateway's URNs.
+fn is_other_issuer_id(id: &str) -> bool {
     id.starts_with("did:") || id.starts_with("https://")
 }
 
@@ -300,23 +344,34 @@ fn body_of_other_issuer(id: &str) -> Result<ForeignBodyId, IdError> {
     ForeignBodyId::parse(mapped.trim_matches('-'))
 }
 
-/// The certificate number of a credential from another issuer: the last segment of its
-/// subject id (after the final `/`, `:`, `#` or `=`), in upper case as CN numbers are.
-fn number_of_other_subject(id: &str) -> String {
-    id.rsplit(['/', ':', '#', '=']).find(|s| !s.is_empty()).unwrap_or_default().to_ascii_uppercase()
+/// The certificate number of a credential from another issuer: the last path segment of
+/// its subject id (a DID's last `:` segment), which must be a certificate number as CN
+/// writes them; it is never changed (upper-cased, say) to fit, so two ids never become one
+/// number. An id with a query or a fragment is refused: its last segment names nothing.
+fn number_of_other_subject(id: &str) -> Result<&str, FormatError> {
+    if id.contains(['?', '#']) {
+        return Err(invalid("/credentialSubject/id", "another issuer's subject id must have no query or fragment"));
+    }
+    Ok(id.rsplit(['/', ':']).next().unwrap_or_default())
 }
 
 /// Reads an unsigned credential into the model, with what the model could not hold: every
 /// member of the document that writing the model back as a credential would not reproduce
 /// exactly, as a JSON pointer without array indices (e.g. an assessment's `conformityTopic`,
-/// another issuer's ids, the time of `validFrom`). Nothing is dropped silently.
+/// another issuer's ids, the time of `validFrom`). Nothing is dropped silently. Reads this
+/// gateway's profile and other issuers' credentials alike.
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<(Certificate, LossReport), FormatError> {
     let value = json::parse(bytes, limits)?;
-    let cert = from_json(&value)?;
+    let cert = from_json_all(&value, Reading::of(&value)).map_err(first)?;
     let (written, _) = credential(&cert);
     let mut loss = LossReport::default();
     compare(&value, Some(&written), "", &mut loss);
     Ok((cert, loss))
+}
+
+/// The first of the errors found (a reading that fails finds at least one).
+fn first(mut errors: Vec<FormatError>) -> FormatError {
+    if errors.is_empty() { invalid("/", "the credential does not read") } else { errors.swap_remove(0) }
 }
 
 /// Adds to `loss` every path under `path` where `original` holds something `written` does
@@ -361,23 +416,21 @@ fn compare(original: &Json<'_>, written: Option<&Value>, path: &str, loss: &mut 
     }
 }
 
-/// Reads an unsigned credential back into the model (what a verification reads: without
-/// the comparison [`read`] makes for a translation).
+/// Reads an unsigned credential in this gateway's profile back into the model: what a
+/// verification and a recognition read. Another issuer's credential is refused here
+/// ([`read`] translates it): the register is keyed by this profile's ids.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
     let value = json::parse(bytes, limits)?;
-    from_json(&value)
-}
-
-fn from_json(value: &Json<'_>) -> Result<Certificate, FormatError> {
-    from_json_all(value).map_err(|mut errors| errors.swap_remove(0))
+    from_json_all(&value, Reading::Profile).map_err(first)
 }
 
 /// Reads an unsigned credential with every error found, in reading order (never an empty
 /// list when it fails): each member that does not read is noted and reading goes on; a
 /// member that is not an object where one must be ends the part of the credential under it.
+/// Another issuer's credential reads as [`read`] reads it.
 pub fn parse_all(bytes: &[u8], limits: &Limits) -> Result<Certificate, Vec<FormatError>> {
     let value = json::parse(bytes, limits).map_err(|e| vec![e])?;
-    from_json_all(&value)
+    from_json_all(&value, Reading::of(&value))
 }
 
 /// What the issuer says of the certification body.
@@ -404,7 +457,7 @@ struct Subject {
     sites: Vec<Party>,
 }
 
-fn from_json_all(value: &Json<'_>) -> Result<Certificate, Vec<FormatError>> {
+fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<FormatError>> {
     let mut found = Found::default();
     let mut vc = Object::new(value, "").map_err(|e| vec![e])?;
     let context = found.value(vc.req_value("@context"));
@@ -415,27 +468,19 @@ fn from_json_all(value: &Json<'_>) -> Result<Certificate, Vec<FormatError>> {
             found.0.push(invalid("/@context", format!("must begin with [\"{CONTEXT_VC}\", \"{CONTEXT_DCC}\"]")));
         }
     }
-    found.value(expect_types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"]));
+    found.value(reading.types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"]));
     found.value(vc.req_str("id"));
     // The CN model needs a validity period, though the schema does not require one.
     let valid_from = found.value(vc.req_str("validFrom").and_then(|v| date_time(&v, "/validFrom")));
     let valid_until = found.value(vc.req_str("validUntil").and_then(|v| date_time(&v, "/validUntil")));
-
-    // Whether the issuer is another's (a DID, an https URL), as far as its id says.
-    let issuer_value = found.value(vc.req_value("issuer"));
-    let other_issuer = issuer_value
-        .and_then(Json::as_object)
-        .and_then(|members| members.iter().find(|(k, _)| k == "id"))
-        .and_then(|(_, id)| id.as_str())
-        .is_some_and(is_other_profile);
-    let issuer = issuer_value.and_then(|v| read_issuer(v, other_issuer, &mut found));
+    let issuer = found.value(vc.req_value("issuer")).and_then(|v| read_issuer(v, reading, &mut found));
 
     let status = match vc.opt_value("credentialStatus") {
         Some(status_value) => found.value(credential_status(status_value)),
         // This profile always states the status: one without it was cut out, and is never
         // read as valid. A credential from another issuer that names no status mechanism
         // is, as the VC data model has it, valid for its validity period.
-        None if !other_issuer => {
+        None if reading == Reading::Profile => {
             found.0.push(FormatError::Missing { pos: None, path: "/credentialStatus".into(), what: "field" });
             None
         }
@@ -443,8 +488,8 @@ fn from_json_all(value: &Json<'_>) -> Result<Certificate, Vec<FormatError>> {
     };
 
     let cs_value = found.value(vc.req_value("credentialSubject"));
-    vc.finish_open();
-    let subject = cs_value.and_then(|v| read_subject(v, other_issuer, &mut found));
+    found.value(reading.end(vc, &[]));
+    let subject = cs_value.and_then(|v| read_subject(v, reading, &mut found));
 
     let (Some(valid_from), Some(valid_until), Some(issuer), Some((status, status_date)), Some(subject), true) =
         (valid_from, valid_until, issuer, status, subject, found.0.is_empty())
@@ -454,16 +499,22 @@ fn from_json_all(value: &Json<'_>) -> Result<Certificate, Vec<FormatError>> {
     let program_code = subject
         .cnca_program
         .unwrap_or_else(|| ProgramCode::of_foreign_scheme(&subject.standards, !subject.products.is_empty()));
-    let ours = subject.id.strip_prefix("urn:cn:cnca:certificate:").is_some();
-    let number_text = if ours {
-        dec(subject.id.rsplit(':').next().unwrap_or("")).unwrap_or_default()
-    } else if is_other_profile(&subject.id) {
-        number_of_other_subject(&subject.id)
-    } else {
-        return Err(vec![invalid(
-            "/credentialSubject/id",
-            "must be 'urn:cn:cnca:certificate:…', an https URL or a DID",
-        )]);
+    let number_text = match reading {
+        Reading::Profile => match subject.id.strip_prefix("urn:cn:cnca:certificate:") {
+            Some(tail) => dec(tail.rsplit(':').next().unwrap_or("")).unwrap_or_default(),
+            None => {
+                return Err(vec![invalid("/credentialSubject/id", "must start with 'urn:cn:cnca:certificate:'")]);
+            }
+        },
+        Reading::OtherIssuer if is_other_issuer_id(&subject.id) => {
+            number_of_other_subject(&subject.id).map_err(|e| vec![e])?.to_string()
+        }
+        Reading::OtherIssuer => {
+            return Err(vec![invalid(
+                "/credentialSubject/id",
+                "another issuer's subject id must be an https URL or a DID",
+            )]);
+        }
     };
     let number = Certificate::parse_number(program_code, &number_text)
         .map_err(|source| vec![FormatError::Id { pos: None, path: "/credentialSubject/id".into(), source }])?;
@@ -503,27 +554,28 @@ fn from_json_all(value: &Json<'_>) -> Result<Certificate, Vec<FormatError>> {
     };
     // This profile's subject id names the issuer and the number: one that does not is
     // refused, never read as either.
-    if ours && subject.id != subject_id(&cert) {
+    if reading == Reading::Profile && subject.id != subject_id(&cert) {
         return Err(vec![invalid("/credentialSubject/id", format!("must be {}", subject_id(&cert)))]);
     }
     cert.check().map_err(|e| vec![FormatError::from(e)])?;
     Ok(cert)
 }
 
-fn read_issuer(value: &Json<'_>, other_issuer: bool, found: &mut Found) -> Option<Issuer> {
+fn read_issuer(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<Issuer> {
     let mut issuer = found.value(Object::new(value, "/issuer"))?;
-    found.value(expect_types(&mut issuer, &["CredentialIssuer"]));
+    found.value(reading.types(&mut issuer, &["CredentialIssuer"]));
     let iid = found.value(issuer.req_str("id"));
     let id_err = |source| FormatError::Id { pos: None, path: "/issuer/id".into(), source };
     let body_id = iid.and_then(|iid| {
-        found.value(if let Some(tail) = iid.strip_prefix("urn:cn:cnca:approval:") {
-            ApprovalNo::parse(&dec(tail).unwrap_or_default()).map(BodyId::Cnca).map_err(id_err)
-        } else if let Some(tail) = iid.strip_prefix("urn:mrgate:body:") {
-            ForeignBodyId::parse(&dec(tail).unwrap_or_default()).map(BodyId::Foreign).map_err(id_err)
-        } else if other_issuer {
-            body_of_other_issuer(&iid).map(BodyId::Foreign).map_err(id_err)
-        } else {
-            Err(invalid("/issuer/id", "must be a DID, an https URL, or 'urn:cn:cnca:approval:…' / 'urn:mrgate:body:…'"))
+        found.value(match (iid.strip_prefix("urn:cn:cnca:approval:"), iid.strip_prefix("urn:mrgate:body:"), reading) {
+            (Some(tail), _, Reading::Profile) => {
+                ApprovalNo::parse(&dec(tail).unwrap_or_default()).map(BodyId::Cnca).map_err(id_err)
+            }
+            (_, Some(tail), Reading::Profile) => {
+                ForeignBodyId::parse(&dec(tail).unwrap_or_default()).map(BodyId::Foreign).map_err(id_err)
+            }
+            (_, _, Reading::OtherIssuer) => body_of_other_issuer(&iid).map(BodyId::Foreign).map_err(id_err),
+            _ => Err(invalid("/issuer/id", "must start with 'urn:cn:cnca:approval:' or 'urn:mrgate:body:'")),
         })
     });
     let name = found.value(issuer.req_str("name"));
@@ -533,10 +585,10 @@ fn read_issuer(value: &Json<'_>, other_issuer: bool, found: &mut Found) -> Optio
         found.value(a.req_str("id"));
         let aka_name = found.value(a.req_str("name"));
         let registered = found.value(a.opt_str("registeredId")).flatten();
-        a.finish_open();
+        found.value(reading.end(a, &[]));
         // Another issuer's other names (a business register's, say) are not an English
         // name of the body; they are reported lost.
-        if other_issuer {
+        if reading == Reading::OtherIssuer {
             continue;
         }
         if let (Some(reg), Some(id)) = (&registered, &body_id)
@@ -549,13 +601,14 @@ fn read_issuer(value: &Json<'_>, other_issuer: bool, found: &mut Found) -> Optio
         }
         name_en = aka_name;
     }
+    // The schema closes the issuer, for another issuer too.
     found.value(issuer.finish());
     Some(Issuer { body_id: body_id?, name: name?, name_en })
 }
 
-fn read_subject(value: &Json<'_>, other_issuer: bool, found: &mut Found) -> Option<Subject> {
+fn read_subject(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<Subject> {
     let mut cs = found.value(Object::new(value, "/credentialSubject"))?;
-    found.value(expect_types(&mut cs, &["ConformityAttestation", "Attestation"]));
+    found.value(reading.types(&mut cs, &["ConformityAttestation", "Attestation"]));
     let id = found.value(cs.req_str("id"));
     let scope_en = found.value(cs.opt_str("name")).flatten();
     let scope_zh = found.value(cs.req_str("description"));
@@ -579,33 +632,36 @@ fn read_subject(value: &Json<'_>, other_issuer: bool, found: &mut Found) -> Opti
     {
         found.0.push(invalid("/credentialSubject/attestationType", "must be certification"));
     }
-    let holder = found.value(cs.req_value("issuedToParty")).and_then(|party| found.value(read_party(party)));
+    let holder = found.value(cs.req_value("issuedToParty")).and_then(|party| found.value(read_party(party, reading)));
     let accreditation = match found.value(cs.opt_array("authorisation")) {
         None | Some([]) => Some(None),
         // The model holds one accreditation: another issuer's further ones are read as
-        // lost (they differ from what is written back), this profile never writes two.
-        Some([one, rest @ ..]) if rest.is_empty() || other_issuer => found.value(read_endorsement(one)).map(Some),
+        // lost (they differ from what is written back); this profile never writes two.
+        Some([one, rest @ ..]) if rest.is_empty() || reading == Reading::OtherIssuer => {
+            found.value(read_endorsement(one, reading)).map(Some)
+        }
         Some(_) => {
-            found.0.push(invalid("/credentialSubject/authorisation", "at most one accreditation in this profile"));
+            found.0.push(invalid("/credentialSubject/authorisation", "at most one accreditation is supported"));
             None
         }
     };
-    let scheme = found.value(cs.req_value("scope")).and_then(|scope| found.value(read_scheme(scope)));
+    let scheme = found.value(cs.req_value("scope")).and_then(|scope| found.value(read_scheme(scope, reading)));
 
     let mut standards = Vec::new();
     let mut products = Vec::new();
     let mut sites = Vec::new();
-    for (i, a) in found.value(cs.opt_array("assessment")).unwrap_or_default().iter().enumerate() {
-        read_assessment(
-            a,
-            &format!("/credentialSubject/assessment/{i}"),
-            found,
-            &mut standards,
-            &mut products,
-            &mut sites,
-        );
+    let assessments = found.value(cs.opt_array("assessment")).unwrap_or_default();
+    for (i, a) in assessments.iter().enumerate() {
+        let path = format!("/credentialSubject/assessment/{i}");
+        read_assessment(a, &path, reading, found, &mut standards, &mut products, &mut sites);
     }
-    if standards.is_empty() {
+    if assessments.is_empty() {
+        found.0.push(FormatError::Missing {
+            pos: None,
+            path: "/credentialSubject/assessment".into(),
+            what: "assessment",
+        });
+    } else if standards.is_empty() && reading == Reading::OtherIssuer {
         found.0.push(FormatError::Missing {
             pos: None,
             path: "/credentialSubject/assessment/referenceStandard".into(),
@@ -615,9 +671,9 @@ fn read_subject(value: &Json<'_>, other_issuer: bool, found: &mut Found) -> Opti
     // The gateway's exports link to their transparency-log receipt. The link is evidence
     // about the credential, not part of the certificate, so the model does not keep it.
     if let Some(link) = cs.opt_value("auditableEvidence") {
-        found.value(read_receipt_link(link));
+        found.value(read_receipt_link(link, reading));
     }
-    cs.finish_open();
+    found.value(reading.end(cs, &[]));
     let (holder_name, credit_code, registered_id) = holder?;
     let (program, cnca_program) = scheme?;
     Some(Subject {
@@ -638,12 +694,12 @@ fn read_subject(value: &Json<'_>, other_issuer: bool, found: &mut Found) -> Opti
 }
 
 /// The holder: its name, and its credit code or other registered id.
-fn read_party(value: &Json<'_>) -> Result<(String, Option<CreditCode>, Option<String>), FormatError> {
+fn read_party(value: &Json<'_>, reading: Reading) -> Result<(String, Option<CreditCode>, Option<String>), FormatError> {
     let mut party = Object::new(value, "/credentialSubject/issuedToParty")?;
     let pid = party.req_str("id")?;
     let holder_name = party.req_str("name")?;
     let registered = party.opt_str("registeredId")?;
-    party.finish_open();
+    reading.end(party, &[])?;
     if let Some(code) = pid.strip_prefix("urn:cn:uscc:") {
         let code = CreditCode::parse(code).map_err(|source| FormatError::Id {
             pos: None,
@@ -669,56 +725,60 @@ fn read_party(value: &Json<'_>) -> Result<(String, Option<CreditCode>, Option<St
     }
 }
 
-fn read_endorsement(value: &Json<'_>) -> Result<Accreditation, FormatError> {
+fn read_endorsement(value: &Json<'_>, reading: Reading) -> Result<Accreditation, FormatError> {
     let mut e = Object::new(value, "/credentialSubject/authorisation/0")?;
-    expect_types(&mut e, &["Endorsement"])?;
+    reading.types(&mut e, &["Endorsement"])?;
     e.req_str("id")?;
     let number = e.req_str("name")?;
     let auth = e.req_value("issuingAuthority")?;
-    e.finish_open();
+    reading.end(e, &[])?;
     let mut a = Object::new(auth, "/credentialSubject/authorisation/0/issuingAuthority")?;
     a.req_str("id")?;
     let body = a.req_str("name")?;
-    a.finish_open();
+    reading.end(a, &[])?;
     Ok(Accreditation { body, number, country: None })
 }
 
 /// The scheme: its name, and its CNCA programme when it is one (another scheme's is worked
 /// out once the standards and products are read).
-fn read_scheme(value: &Json<'_>) -> Result<(String, Option<ProgramCode>), FormatError> {
+fn read_scheme(value: &Json<'_>, reading: Reading) -> Result<(String, Option<ProgramCode>), FormatError> {
     let mut scheme = Object::new(value, "/credentialSubject/scope")?;
-    expect_types(&mut scheme, &["ConformityAssessmentScheme", "Standard"])?;
+    reading.types(&mut scheme, &["ConformityAssessmentScheme", "Standard"])?;
     let sid = scheme.req_str("id")?;
-    let program = scheme.req_str("name")?;
-    scheme.finish_open();
-    let cnca_program = match sid.strip_prefix("urn:cn:cnca:program:") {
-        Some(code) => Some(ProgramCode::parse(code).ok_or_else(|| FormatError::NotInList {
+    let cnca_program = match (sid.strip_prefix("urn:cn:cnca:program:"), reading) {
+        (Some(code), _) => Some(ProgramCode::parse(code).ok_or_else(|| FormatError::NotInList {
             pos: None,
             path: "/credentialSubject/scope/id".into(),
             value: code.into(),
             expected: "QMS, EMS, OHSMS, ISMS, EnMS, FSMS, HACCP, ITSMS, CCC, PRODUCT, SERVICE".into(),
         })?),
-        None if is_other_profile(&sid) => None,
-        None => {
+        (None, Reading::OtherIssuer) if is_other_issuer_id(&sid) => None,
+        (None, Reading::OtherIssuer) => {
             return Err(invalid(
                 "/credentialSubject/scope/id",
-                "must start with 'urn:cn:cnca:program:' or be an https URL or a DID",
+                "another issuer's scheme id must be an https URL or a DID",
             ));
         }
+        (None, Reading::Profile) => {
+            return Err(invalid("/credentialSubject/scope/id", "must start with 'urn:cn:cnca:program:'"));
+        }
     };
+    let program = scheme.req_str("name")?;
+    reading.end(scheme, &["issuingParty"])?;
     Ok((program, cnca_program))
 }
 
 fn read_assessment(
     value: &Json<'_>,
     path: &str,
+    reading: Reading,
     found: &mut Found,
     standards: &mut Vec<String>,
     products: &mut Vec<Product>,
     sites: &mut Vec<Party>,
 ) {
     let Some(mut o) = found.value(Object::new(value, path)) else { return };
-    found.value(expect_types(&mut o, &["ConformityAssessment", "Declaration"]));
+    found.value(reading.types(&mut o, &["ConformityAssessment", "Declaration"]));
     found.value(o.req_str("id"));
     if let Some(conformance) = found.value(o.req_value("conformance"))
         && conformance != &Json::Bool(true)
@@ -726,12 +786,22 @@ fn read_assessment(
         found.0.push(invalid(&o.path_of("conformance"), "a certificate attests conformance: must be true"));
     }
     found.value(o.req_str("conformityTopic"));
-    if let Some(std_value) = o.opt_value("referenceStandard") {
+    // Every assessment of this profile names its standard; another issuer's may not.
+    let standard = match reading {
+        Reading::Profile => found.value(o.req_value("referenceStandard")),
+        Reading::OtherIssuer => o.opt_value("referenceStandard"),
+    };
+    if let Some(std_value) = standard {
         let read = |v| -> Result<String, FormatError> {
             let mut s = Object::new(v, &format!("{path}/referenceStandard"))?;
+            reading.types(&mut s, &["Standard"])?;
             s.req_str("id")?;
             let name = s.req_str("name")?;
-            s.finish_defined(&["type", "issuingParty", "issueDate"])?;
+            // The schema closes a Standard; another issuer's may carry its issue date too.
+            match reading {
+                Reading::Profile => s.finish_defined(&["issuingParty"])?,
+                Reading::OtherIssuer => s.finish_defined(&["issuingParty", "issueDate"])?,
+            }
             Ok(name)
         };
         if let Some(name) = found.value(read(std_value)) {
@@ -741,14 +811,14 @@ fn read_assessment(
     for (n, p) in found.value(o.opt_array("assessedProduct")).unwrap_or_default().iter().enumerate() {
         let read = || -> Result<Product, FormatError> {
             let mut pv = Object::new(p, &format!("{path}/assessedProduct/{n}"))?;
-            expect_types(&mut pv, &["ProductVerification"])?;
+            reading.types(&mut pv, &["ProductVerification"])?;
             let product = pv.req_value("product")?;
-            pv.finish_open();
+            reading.end(pv, &["IDverifiedByCAB"])?;
             let mut po = Object::new(product, &format!("{path}/assessedProduct/{n}/product"))?;
             po.req_str("id")?;
             let name = po.req_str("name")?;
             let model = po.opt_str("registeredId")?;
-            po.finish_open();
+            reading.end(po, &[])?;
             Ok(Product { name, model, hs_code: None, ccc_category: None })
         };
         if let Some(product) = found.value(read()) {
@@ -758,26 +828,26 @@ fn read_assessment(
     for (n, f) in found.value(o.opt_array("assessedFacility")).unwrap_or_default().iter().enumerate() {
         let read = || -> Result<Party, FormatError> {
             let mut fv = Object::new(f, &format!("{path}/assessedFacility/{n}"))?;
-            expect_types(&mut fv, &["FacilityVerification"])?;
+            reading.types(&mut fv, &["FacilityVerification"])?;
             let facility = fv.req_value("facility")?;
-            fv.finish_open();
+            reading.end(fv, &["IDverifiedByCAB"])?;
             let mut fo = Object::new(facility, &format!("{path}/assessedFacility/{n}/facility"))?;
             fo.req_str("id")?;
             let name = fo.req_str("name")?;
-            fo.finish_open();
+            reading.end(fo, &[])?;
             Ok(Party { name, address: None })
         };
         if let Some(site) = found.value(read()) {
             sites.push(site);
         }
     }
-    o.finish_open();
+    found.value(reading.end(o, &[]));
 }
 
 /// The link to the transparency-log receipt an export carries: a SecureLink to an https URL.
-fn read_receipt_link(value: &Json<'_>) -> Result<(), FormatError> {
+fn read_receipt_link(value: &Json<'_>, reading: Reading) -> Result<(), FormatError> {
     let mut l = Object::new(value, "/credentialSubject/auditableEvidence")?;
-    expect_types(&mut l, &["SecureLink"])?;
+    reading.types(&mut l, &["SecureLink", "Link"])?;
     if !l.req_str("linkURL")?.starts_with("https://") {
         return Err(invalid("/credentialSubject/auditableEvidence/linkURL", "must be an https URL"));
     }

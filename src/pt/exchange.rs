@@ -332,23 +332,44 @@ fn read_measurand(m: &Element, path: &str, items: &[Item]) -> Result<Measurand, 
         "robust" => None,
         other => return Err(ExchangeError::at(s, &sp, format!("unknown σ_pt rule '{other}'"))),
     };
-    let homogeneity = match children(m).find(|c| c.local == "Homogeneity") {
-        Some(h) => read_homogeneity(h, &format!("{path}/Homogeneity"))?,
-        None => Vec::new(),
+    let mut studies = children(m).filter(|c| c.local == "Homogeneity");
+    let homogeneity = match (studies.next(), studies.next()) {
+        (Some(h), None) => read_homogeneity(h, &format!("{path}/Homogeneity"))?,
+        (Some(_), Some(second)) => {
+            return Err(ExchangeError::at(
+                second,
+                &format!("{path}/Homogeneity"),
+                "a measurand has one homogeneity study",
+            ));
+        }
+        (None, _) => Vec::new(),
     };
     Ok(Measurand { id, name, unit, item, assigned, sigma_pt, homogeneity })
 }
+
+/// The most results a homogeneity study may hold: Annex B's studies have tens (g ≥ 10
+/// samples, m ≥ 2 replicates); this bounds what a definition makes every reader of it do.
+pub const MAX_HOMOGENEITY_RESULTS: usize = 10_000;
 
 /// A homogeneity study: samples with an id and their replicate results, shaped as Annex B
 /// needs them (at least 2 samples of at least 2 results each, all with as many).
 fn read_homogeneity(h: &Element, path: &str) -> Result<Vec<HomogeneitySample>, ExchangeError> {
     check_names(h, path, &["Sample"])?;
     let sp = format!("{path}/Sample");
+    let results = children(h).flat_map(children).count();
+    if results > MAX_HOMOGENEITY_RESULTS {
+        return Err(ExchangeError::at(
+            h,
+            path,
+            format!("{results} results; a homogeneity study holds at most {MAX_HOMOGENEITY_RESULTS}"),
+        ));
+    }
     let mut samples: Vec<HomogeneitySample> = Vec::new();
+    let mut ids = std::collections::HashSet::new();
     for sample in children(h) {
         check_names(sample, &sp, &["Result"])?;
         let id = id_attr(sample, &sp, "id")?;
-        if samples.iter().any(|s| s.id == id) {
+        if !ids.insert(id.clone()) {
             return Err(ExchangeError::at(sample, &sp, format!("sample '{id}' is named twice")));
         }
         let results = children(sample)
@@ -568,9 +589,10 @@ pub struct MeasurandReport {
     pub assigned: Assigned,
     pub sigma_pt_rule: &'static str,
     pub inputs: Vec<Input>,
-    /// The provider's homogeneity study checked against the σ_pt of the evaluation (the
-    /// fixed one, or the round's s*); without a σ_pt (a measurand not evaluated, a
-    /// bilateral one under the robust rule) it has no criterion.
+    /// The provider's homogeneity study checked against the σ_pt the scores used (the fixed
+    /// one, or the round's s*), or the scheme's fixed σ_pt when nothing was scored; a
+    /// bilateral comparison (scored by Eₙ, no σ_pt) or a robust round without a usable s*
+    /// gets the study's statistics without a criterion.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub homogeneity: Option<stats::Homogeneity>,
     #[serde(flatten)]
@@ -611,11 +633,15 @@ pub fn evaluate_round(
             let outcome = evaluate_measurand(m, &mine);
             let sigma_pt = match &outcome {
                 Outcome::Evaluated { report } => Some(report.sigma_pt).filter(|s| *s > 0.0),
-                _ => m.sigma_pt,
+                Outcome::Bilateral { .. } => None,
+                Outcome::NotEvaluated { .. } => m.sigma_pt,
             };
             let table: Vec<Vec<f64>> = m.homogeneity.iter().map(|s| s.results.clone()).collect();
-            // Read as Annex B needs it, so only a σ_pt out of range (none here) could fail.
-            let homogeneity = (!table.is_empty()).then(|| stats::homogeneity(&table, sigma_pt).ok()).flatten();
+            // The study reads as Annex B needs it; a σ_pt it refuses (an s* beyond the range
+            // of numbers, from results at its edge) leaves the statistics without a criterion.
+            let homogeneity = (!table.is_empty())
+                .then(|| stats::homogeneity(&table, sigma_pt).or_else(|_| stats::homogeneity(&table, None)).ok())
+                .flatten();
             MeasurandReport {
                 id: m.id.clone(),
                 name: m.name.clone(),

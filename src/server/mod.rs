@@ -368,6 +368,15 @@ impl App {
         // the file brings a new one) is logged: a reload that fails after that would have
         // logged a list it never put in force.
         let signing_key = SigningKey::from_pkcs8(&read(&config.signing.key)?).map_err(|e| e.to_string())?;
+        // The key signs credentials (JWS) as well as XML: one JWS names no algorithm for is
+        // refused now, not at the first export.
+        if !crate::crypto::jws::signs_with(signing_key.algorithm()) {
+            return Err(format!(
+                "{}: the gateway's signing key is {}; it signs credentials (JWS) too, so it must be Ed25519 or ECDSA P-256",
+                config.signing.key.display(),
+                signing_key.kind().name()
+            ));
+        }
         let signing_chain = read_certificates(&read(&config.signing.certificate)?).map_err(|e| e.to_string())?;
         let authority = auth::Authority::load(&config)?;
         // A reload holds the install lock from reading the list in force to replacing it.

@@ -23,6 +23,11 @@ pub fn signer(path: &str) -> (SigningKey, Vec<CertificateDer<'static>>) {
 
 /// A DAkkS-accredited CB's QMS certificate, issued this year, as a VC-JOSE credential.
 pub fn foreign_credential(signed_by: &str) -> (String, String) {
+    foreign_credential_with(signed_by, |_| {})
+}
+
+/// [`foreign_credential`] with `change` made to the credential before it is signed.
+pub fn foreign_credential_with(signed_by: &str, change: impl Fn(&mut serde_json::Value)) -> (String, String) {
     let mut c =
         formats::parse(Format::CnXml, include_bytes!("../data/cn-qms.xml"), &Limits::default()).expect("fixture");
     c.certification_body.id = BodyId::Foreign(ForeignBodyId::parse("dakks-cb").expect("id"));
@@ -32,7 +37,8 @@ pub fn foreign_credential(signed_by: &str) -> (String, String) {
     c.issue_date = today - time::Duration::days(30);
     c.expiry_date = today + time::Duration::days(700);
     c.status_date = Some(c.issue_date);
-    let vc: serde_json::Value = serde_json::from_slice(&formats::render(Format::UntpDcc, &c).bytes).expect("json");
+    let mut vc: serde_json::Value = serde_json::from_slice(&formats::render(Format::UntpDcc, &c).bytes).expect("json");
+    change(&mut vc);
     let (key, chain) = signer(signed_by);
     let jws =
         mrgate::crypto::jws::sign(&serde_json::to_vec(&vc).expect("json"), &key, &chain, None, true).expect("sign");
