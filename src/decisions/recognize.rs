@@ -50,29 +50,37 @@ pub fn may_register(
     Ok(())
 }
 
-/// What the register's CN XML does not keep of a recognized `document` of `format`: what
-/// the model could not hold of it (a credential's values the profile reads but rewrites, an
-/// XML document's signature), then what CN XML cannot carry (`registered`).
+/// What the register's CN XML does not keep of a recognized `document` of `format`: its
+/// signature (the log keeps the document itself), what the model could not hold of it (a
+/// credential's values the profile reads but rewrites), and what CN XML cannot carry
+/// (`registered`), as a translation reports them ([`formats::lost_on_the_way`]).
 fn lost_in_registering(
     format: Option<Format>,
     document: &[u8],
-    registered: formats::LossReport,
+    registered: &formats::LossReport,
     limits: &crate::xml::Limits,
 ) -> Vec<String> {
+    let Some(format) = format else { return registered.lost.clone() };
     let read = match format {
-        // The credential is the JWS payload; the recognition read it already.
-        Some(Format::UntpDcc) => std::str::from_utf8(document)
+        // The credential is the JWS payload, read already by the recognition; its JWS
+        // envelope is a signature the register does not keep either.
+        Format::UntpDcc => std::str::from_utf8(document)
             .ok()
             .and_then(|token| crate::crypto::jws::parse(token.trim()).ok())
-            .and_then(|jws| formats::read(Format::UntpDcc, &jws.payload, limits).ok()),
-        Some(format) => formats::read(format, document, limits).ok(),
-        None => None,
+            .and_then(|jws| formats::read(Format::UntpDcc, &jws.payload, limits).ok())
+            .map(|(_, mut loss)| {
+                loss.add("Signature");
+                loss
+            }),
+        format => formats::read(format, document, limits).ok().map(|(_, loss)| loss),
     };
-    let mut lost = read.map(|(_, loss)| loss).unwrap_or_default();
-    for path in &registered.lost {
-        lost.add(path);
-    }
-    lost.lost
+    // The recognition read these very bytes; one that would not read again is said so.
+    let read = read.unwrap_or_else(|| {
+        let mut unread = formats::LossReport::default();
+        unread.add("(the document did not read again: what it held beyond the register's fields is unknown)");
+        unread
+    });
+    formats::lost_on_the_way(format, Format::CnXml, read, registered).lost
 }
 
 /// What a recognition answers: the verdict (with the CN translation when recognized).
@@ -144,7 +152,7 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
             as_read: registered.map(|r| (r.document, r.status)),
         });
         effects.push(Effect::PutCertificate { record, event });
-        let lost = lost_in_registering(verdict.format, document, cn.loss, &ctx.limits);
+        let lost = lost_in_registering(verdict.format, document, &cn.loss, &ctx.limits);
         translation = Some((String::from_utf8_lossy(&cn.bytes).to_string(), lost));
     }
     let mut body = serde_json::to_value(&verdict).unwrap_or_default();

@@ -180,12 +180,22 @@ impl FormatError {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LossReport {
     pub lost: Vec<String>,
+    /// The paths in `lost`, so that a document with very many members costs linear time.
+    #[serde(skip)]
+    seen: std::collections::HashSet<String>,
 }
 
 impl LossReport {
     pub fn add(&mut self, path: &str) {
-        if !self.lost.iter().any(|p| p == path) {
+        if self.seen.insert(path.to_string()) {
             self.lost.push(path.to_string());
+        }
+    }
+
+    /// Everything `other` lists, after what this one does.
+    pub fn extend(&mut self, other: &LossReport) {
+        for path in &other.lost {
+            self.add(path);
         }
     }
 
@@ -258,17 +268,23 @@ pub fn read(format: Format, bytes: &[u8], limits: &Limits) -> Result<(Certificat
 /// model could not hold of the document ([`read`]), what `to` cannot carry ([`render`]),
 /// and the UNTP assessment level when `to` has no place for it.
 pub fn translate(from: Format, to: Format, bytes: &[u8], limits: &Limits) -> Result<Rendered, FormatError> {
-    let (cert, mut loss) = read(from, bytes, limits)?;
+    let (cert, read_loss) = read(from, bytes, limits)?;
     let mut rendered = render(to, &cert);
-    // Only a UNTP credential states an assessment level; the model's otherwise is a default.
+    rendered.loss = lost_on_the_way(from, to, read_loss, &rendered.loss);
+    Ok(rendered)
+}
+
+/// What a document of `from` loses on its way to `to`: what the model could not hold of it
+/// (`read`), the UNTP assessment level when `to` has no place for it (only a UNTP credential
+/// states one; the model's is otherwise a default), and what `to` cannot carry (`rendered`).
+/// A translation and a recognition's registering say it the same way.
+pub fn lost_on_the_way(from: Format, to: Format, read: LossReport, rendered: &LossReport) -> LossReport {
+    let mut loss = read;
     if from == Format::UntpDcc && to != Format::UntpDcc {
         loss.add("AssessmentLevel");
     }
-    for path in rendered.loss.lost.drain(..) {
-        loss.add(&path);
-    }
-    rendered.loss = loss;
-    Ok(rendered)
+    loss.extend(rendered);
+    loss
 }
 
 /// Like [`parse`], for an XML format whose document is already parsed (so a caller that
