@@ -387,3 +387,37 @@ fn iaf_every_value_error_is_found() {
         ]
     );
 }
+
+/// An exported credential's issuer is the gateway's did:web, with the certification body
+/// first in `issuerAlsoKnownAs`: it reads back to the same certificate; an issuer DID that
+/// names no body, or names it wrongly, is refused.
+#[test]
+fn untp_issued_by_the_gateways_did() {
+    let link = mrgate::decisions::export::receipt_link("https://gw.example", &"0a".repeat(16));
+    let issued = || {
+        mrgate::decisions::export::credential_payload(&rendered(Format::UntpDcc), &link, Some("did:web:gw.example"))
+            .expect("payload")
+    };
+    let v = issued();
+    assert_eq!(v["issuer"]["id"], "did:web:gw.example");
+    let cert = parse_json(Format::UntpDcc, &v).expect("reads");
+    let plain = parse_json(Format::UntpDcc, &json(Format::UntpDcc)).expect("fixture");
+    assert_eq!(cert, plain, "the same certificate, the body named beside the gateway");
+
+    let mut v = issued();
+    v["issuer"].as_object_mut().expect("object").remove("issuerAlsoKnownAs");
+    assert_rejected(Format::UntpDcc, &v, "format.missing", "/issuer/issuerAlsoKnownAs");
+    let mut v = issued();
+    v["issuer"]["issuerAlsoKnownAs"][0]["id"] = "https://cb.example".into();
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/issuer/issuerAlsoKnownAs/0/id");
+    let mut v = issued();
+    v["issuer"]["issuerAlsoKnownAs"][1]["id"] = "urn:cn:cnca:approval:CNCA-R-2002-002".into();
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/issuer/issuerAlsoKnownAs/1/id");
+    let mut v = issued();
+    v["issuer"]["issuerAlsoKnownAs"][0]["registeredId"] = "CNCA-R-2002-002".into();
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/issuer/issuerAlsoKnownAs/0/registeredId");
+    // Another DID method is no gateway's: not this profile (its subject id is).
+    let mut v = issued();
+    v["issuer"]["id"] = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".into();
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/issuer/id");
+}

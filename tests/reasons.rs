@@ -31,6 +31,7 @@ const NOT_CODES: &[(&str, &str)] = &[
     ("mrgate.db", "the store's file name"),
     ("witness.db", "the witness's state file name"),
     ("witness.lock", "the witness's lock file name"),
+    ("did.json", "the DID document's file name (did:web)"),
     ("witness.key", "a demo PKI file name"),
     ("witness.toml", "a demo PKI file name"),
     ("app.js", "a page file name"),

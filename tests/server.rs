@@ -1023,6 +1023,7 @@ async fn the_authorization_matrix() {
         ("GET", "/", all),
         ("GET", "/page/app.js", all),
         ("GET", "/healthz", all),
+        ("GET", "/.well-known/did.json", all),
         ("GET", "/openapi.json", all),
         ("GET", "/metrics", all),
         ("GET", "/v1/trust-list", all),
@@ -1184,5 +1185,69 @@ async fn a_certificate_not_yet_in_force_is_not_exported() {
     assert_eq!((r.status, r.json()["reason"].as_str()), (422, Some("validity.not_yet_valid")));
     let lookup = call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await;
     assert_eq!(lookup.status, 404, "nothing was registered");
+    running.task.abort();
+}
+
+/// A verifier that knows DIDs and not X.509 finds the key: the exported credential's JWS
+/// header names `kid`, a verification method of the gateway's did:web document served at
+/// `/.well-known/did.json`, whose JWK verifies the credential without `x5c`. A key rotated
+/// out stays listed after the one in force; a tampered credential or a key the document
+/// does not list is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_names_its_key_in_the_gateways_did_document() {
+    use mrgate::crypto::{jws, keys::PublicKey};
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    // The demo CA's own certificate stands in for a signing key rotated out.
+    cfg.signing.previous_certificates = vec![std::path::Path::new(DEMO).join("ca.pem")];
+    let app = Arc::new(App::load(cfg).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+
+    let r = call(addr, "GET", "/.well-known/did.json", vec![], None, None).await;
+    assert_eq!((r.status, r.content_type.as_str()), (200, "application/did+ld+json"));
+    let document = r.json();
+    let did = format!("did:web:localhost%3A{}", addr.port());
+    assert_eq!(document["id"], did);
+    let methods = document["verificationMethod"].as_array().expect("methods");
+    assert_eq!(methods.len(), 2, "the key in force and the one rotated out");
+    let ids: Vec<&str> = methods.iter().filter_map(|m| m["id"].as_str()).collect();
+    assert_eq!(document["assertionMethod"], serde_json::json!(ids));
+    assert!(methods.iter().all(|m| m["controller"] == did && m["type"] == "JsonWebKey2020"));
+
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+    let credential = export.json()["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let parsed = jws::parse(&credential).expect("jws");
+    let kid = parsed.header["kid"].as_str().expect("kid");
+    assert_eq!(kid, ids[0], "the key in force signs");
+    assert!(kid.starts_with(&format!("{did}#")));
+    // Resolve the kid in the document, as a DID verifier does, and verify with that JWK.
+    let resolve = |kid: &str| {
+        methods.iter().find(|m| m["id"] == kid).map(|m| PublicKey::from_jwk(&m["publicKeyJwk"]).expect("jwk"))
+    };
+    let key = resolve(kid).expect("the kid is listed");
+    assert!(jws::verify_signature(&parsed, &key).is_ok());
+    // The issuer is the gateway's DID; the certification body is named beside it.
+    let payload: serde_json::Value = serde_json::from_slice(&parsed.payload).expect("payload");
+    assert_eq!(payload["issuer"]["id"], did);
+    assert_eq!(
+        payload["issuer"]["issuerAlsoKnownAs"][0],
+        serde_json::json!({"id": "urn:cn:cnca:approval:CNCA-R-2002-001", "name": "示例认证有限公司", "registeredId": "CNCA-R-2002-001"})
+    );
+    assert_eq!(payload["issuer"]["issuerAlsoKnownAs"][1]["name"], "Example Certification Co., Ltd.");
+    // And it verifies as before, by its x5c chain, read back to the same body.
+    let v = call(addr, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None).await.json();
+    assert_eq!((v["valid"].as_bool(), v["issuer"].as_str()), (Some(true), Some("CNCA-R-2002-001")), "{v}");
+    let rotated_out = resolve(ids[1]).expect("listed");
+    assert!(jws::verify_signature(&parsed, &rotated_out).is_err(), "the rotated-out key did not sign this one");
+    assert!(resolve(&format!("{did}#not-a-listed-key")).is_none());
+    let mut tampered: Vec<&str> = credential.split('.').collect();
+    let other_payload = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b"{\"forged\":true}");
+    tampered[1] = &other_payload;
+    let tampered = tampered.join(".");
+    assert!(jws::verify_signature(&jws::parse(&tampered).expect("jws"), &key).is_err());
+    // Only GET is served there.
+    assert_eq!(call(addr, "POST", "/.well-known/did.json", vec![], None, None).await.status, 405);
     running.task.abort();
 }

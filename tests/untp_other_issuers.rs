@@ -66,7 +66,9 @@ fn another_issuers_credential_is_never_verified_as_one_of_ours() {
     let bytes = serde_json::to_vec(&other_issuer()).expect("json");
     assert!(read(&other_issuer()).is_ok());
     let err = formats::parse(Format::UntpDcc, &bytes, &Limits::default()).expect_err("not this profile");
-    assert_eq!((err.code(), err.path()), ("format.invalid", Some("/issuer/id")), "{err}");
+    // In this profile an issuer DID is the gateway's, naming the body beside it; this one
+    // names none.
+    assert_eq!((err.code(), err.path()), ("format.missing", Some("/issuer/issuerAlsoKnownAs")), "{err}");
 }
 
 /// A credential that claims this gateway's profile anywhere (a subject or scheme id in its
@@ -78,20 +80,27 @@ fn a_credential_claiming_the_profile_anywhere_is_held_to_all_of_it() {
         let cert = formats::parse(Format::CnXml, include_bytes!("data/cn-qms.xml"), &Limits::default()).expect("cn");
         serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json")
     };
-    // A DID issuer over this profile's subject id, without its status.
+    // A DID issuer over this profile's subject id, without its status: the profile's
+    // issuer may be a did:web (the gateway's, naming the body beside it), but its status
+    // is still required.
     let mut v = ours();
     v["issuer"]["id"] = "did:web:cab.example".into();
     v.as_object_mut().expect("object").remove("credentialStatus");
     let all = formats::parse_all(Format::UntpDcc, &serde_json::to_vec(&v).expect("json"), &Limits::default())
         .expect_err("refused");
     let found: Vec<Option<&str>> = all.iter().map(|e| e.path()).collect();
-    assert_eq!(found, [Some("/issuer/id"), Some("/credentialStatus")]);
+    assert_eq!(found, [Some("/credentialStatus")]);
     // This profile's issuer naming its subject by a URL.
     let mut v = ours();
     v["credentialSubject"]["id"] = "https://cab.example/certificates/04925Q10021R0M".into();
     refused(&v, "format.invalid", "/credentialSubject/id");
-    // A scheme URN under another issuer's ids.
+    // A scheme URN under another issuer's ids: read as this profile, whose DID issuer must
+    // name the body beside it.
     let mut v = other_issuer();
+    v["credentialSubject"]["scope"]["id"] = "urn:cn:cnca:program:QMS".into();
+    refused(&v, "format.missing", "/issuer/issuerAlsoKnownAs");
+    let mut v = other_issuer();
+    v["issuer"]["id"] = "https://cab.example.de".into();
     v["credentialSubject"]["scope"]["id"] = "urn:cn:cnca:program:QMS".into();
     refused(&v, "format.invalid", "/issuer/id");
 }

@@ -106,12 +106,18 @@ fn run_as(case: &Value, purpose: Option<Purpose>) -> Result<(), String> {
     Ok(())
 }
 
+/// The corpus's limbo.json, or `None` (skipped, or a failure when required) without it.
+fn limbo() -> Option<Value> {
+    let path = common::corpus()?.join("x509-limbo/limbo.json");
+    Some(
+        serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+            .expect("json"),
+    )
+}
+
 #[test]
 fn x509_limbo_zero_false_accepts() {
-    let Some(corpus) = common::corpus() else { return };
-    let limbo: Value =
-        serde_json::from_slice(&std::fs::read(corpus.join("x509-limbo/limbo.json")).expect("limbo.json"))
-            .expect("json");
+    let Some(limbo) = limbo() else { return };
     let cases = limbo["testcases"].as_array().expect("testcases");
     let outcome = |case: &Value| (case["expected_result"] == "SUCCESS") == run(case);
     let by_id = |id: &str| cases.iter().find(|c| c["id"] == id);
@@ -198,10 +204,7 @@ fn leaf_for_other_purposes_only(case: &Value) -> bool {
 /// zero false accepts; the figures go into the README.
 #[test]
 fn x509_limbo_with_the_document_signing_purpose() {
-    let Some(corpus) = common::corpus() else { return };
-    let limbo: Value =
-        serde_json::from_slice(&std::fs::read(corpus.join("x509-limbo/limbo.json")).expect("limbo.json"))
-            .expect("json");
+    let Some(limbo) = limbo() else { return };
     let cases = limbo["testcases"].as_array().expect("testcases");
     let (mut name_cases, mut web_pki_only, mut tls_leaf, mut tls_leaf_expected_to_pass, mut ca_signer) =
         (0, 0, 0, 0, 0);

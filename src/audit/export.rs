@@ -213,15 +213,18 @@ impl Walk<'_, '_> {
         if !bases.is_empty() && !bases.iter().any(|b| b == base) {
             return Err(format!("a receipt link to {base}, not to the gateway ({})", bases.join(", ")));
         }
-        let expected = export::credential_payload(&formats::render(Format::UntpDcc, cert).bytes, link)
-            .and_then(|v| serde_json::to_vec(&v).ok())
-            .ok_or("the rendering is no credential")?;
+        let gateway = crate::crypto::did::did_of(base).ok();
+        let expected =
+            export::credential_payload(&formats::render(Format::UntpDcc, cert).bytes, link, gateway.as_deref())
+                .and_then(|v| serde_json::to_vec(&v).ok())
+                .ok_or("the rendering is no credential")?;
         if expected != parsed.payload {
             return Err("not the UNTP credential the rules make of the certificate".into());
         }
         // Header and payload exactly as the gateway writes them, signed by its key.
         let signed_as_the_gateway = self.gateway_signers().any(|(key, chain)| {
-            jws::credential_signing_input(&expected, key.kind.signing_algorithm(), chain)
+            let kid = export::credential_kid(base, key);
+            jws::credential_signing_input(&expected, key.kind.signing_algorithm(), chain, kid.as_deref())
                 .is_ok_and(|input| input == parsed.signing_input)
                 && jws::verify_signature(&parsed, key).is_ok()
         });

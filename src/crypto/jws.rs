@@ -446,15 +446,16 @@ fn sign_with(
     Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
 }
 
-/// The `header.payload` that [`sign`] signs for a credential (`credential = true`, no
-/// `kid`) with a key of `alg` and `chain`: what an audit holds the gateway's exported
-/// credentials to, header and payload byte for byte.
+/// The `header.payload` that [`sign`] signs for a credential (`credential = true`) with a
+/// key of `alg`, `chain` and `kid`: what an audit holds the gateway's exported credentials
+/// to, header and payload byte for byte.
 pub fn credential_signing_input(
     payload: &[u8],
     alg: Algorithm,
     chain: &[CertificateDer<'_>],
+    kid: Option<&str>,
 ) -> Result<String, JwsError> {
-    signing_input(payload, alg, chain, None, Some(CREDENTIAL_MEDIA))
+    signing_input(payload, alg, chain, kid, Some(CREDENTIAL_MEDIA))
 }
 
 /// Whether the gateway signs JWS with a key of `alg`: EdDSA (Ed25519) and ES256, what

@@ -282,6 +282,22 @@ impl PublicKey {
         Self::from_spki(&spki)
     }
 
+    /// The key as a public JWK (RFC 7517) with only its defining members, as RFC 7638
+    /// orders them for a thumbprint (`crv`, `kty`, `x`[, `y`]): Ed25519 and EC
+    /// P-256/P-384, the keys the gateway signs credentials with; `None` for others.
+    pub fn to_jwk(&self) -> Option<serde_json::Value> {
+        use base64::Engine;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let (crv, len) = match self.kind {
+            KeyKind::Ed25519 => return Some(serde_json::json!({"crv": "Ed25519", "kty": "OKP", "x": b64(&self.raw)})),
+            KeyKind::EcP256 => ("P-256", 32),
+            KeyKind::EcP384 => ("P-384", 48),
+            _ => return None,
+        };
+        let (x, y) = self.raw.strip_prefix(&[4u8])?.split_at_checked(len)?;
+        Some(serde_json::json!({"crv": crv, "kty": "EC", "x": b64(x), "y": b64(y)}))
+    }
+
     /// Reads a public JWK (RFC 7517): EC P-256/P-384, OKP Ed25519 or RSA. A key marked for
     /// encryption (`use: enc`) or whose `key_ops` do not include `verify` is refused, and so
     /// is a symmetric (`oct`) key: a verifier never treats a shared secret as a public key.

@@ -9,6 +9,7 @@
 //! This module must never answer "valid" by default: every path that returns success has
 //! checked a signature with a key that a trust decision produced.
 
+pub mod did;
 pub mod jws;
 pub mod keys;
 pub mod profile;

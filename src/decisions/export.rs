@@ -184,10 +184,37 @@ pub fn receipt_link(public_base: &str, id: &str) -> Value {
     })
 }
 
-/// The UNTP credential's payload: the rendering with its receipt link.
-pub fn credential_payload(rendered: &[u8], receipt_link: &Value) -> Option<Value> {
+/// The `kid` a credential's JWS header names: the verification method of the signing `key`
+/// in the DID document of the gateway at `public_base` (`did:web:…#<JWK thumbprint>`), so
+/// a verifier that resolves DIDs finds the key without reading `x5c`; none when the base
+/// is no https URL (no did:web can be made of it).
+pub fn credential_kid(public_base: &str, key: &crate::crypto::keys::PublicKey) -> Option<String> {
+    crate::crypto::did::key_id(&crate::crypto::did::did_of(public_base).ok()?, key)
+}
+
+/// What an exported credential's issuer is named: the gateway, whose DID it is.
+pub const GATEWAY_NAME: &str = "mrgate, the CNCA mutual-recognition gateway";
+
+/// The UNTP credential's payload: the rendering with its receipt link, issued by the
+/// gateway's DID (`gateway`, when it has one) with the certification body in
+/// `issuerAlsoKnownAs` — its URN, name and CNCA approval number, then its English name —
+/// so that a DID verifier resolves the key that signed while the body stays named as the
+/// register names it.
+pub fn credential_payload(rendered: &[u8], receipt_link: &Value, gateway: Option<&str>) -> Option<Value> {
     let mut v = serde_json::from_slice::<Value>(rendered).ok()?;
     set_member(v.get_mut("credentialSubject")?, "auditableEvidence", receipt_link.clone());
+    if let Some(did) = gateway {
+        let body = v.get("issuer")?.clone();
+        let (id, name) = (body.get("id")?.clone(), body.get("name")?.clone());
+        let registered_id = id.as_str()?.rsplit(':').next()?.to_string();
+        let mut aliases = vec![json!({"id": id, "name": name, "registeredId": registered_id})];
+        aliases.extend(body.get("issuerAlsoKnownAs").and_then(Value::as_array).into_iter().flatten().cloned());
+        set_member(
+            &mut v,
+            "issuer",
+            json!({"type": ["CredentialIssuer"], "id": did, "name": GATEWAY_NAME, "issuerAlsoKnownAs": aliases}),
+        );
+    }
     Some(v)
 }
 
@@ -242,10 +269,12 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         let out = match format {
             Format::UntpDcc => {
                 // The rendered credential always has its credentialSubject object.
-                let compact = credential_payload(&rendered.bytes, &receipt_link)
+                let gateway = crate::crypto::did::did_of(&ctx.public_base).ok();
+                let compact = credential_payload(&rendered.bytes, &receipt_link, gateway.as_deref())
                     .and_then(|v| serde_json::to_vec(&v).ok())
                     .unwrap_or_default();
-                jws::sign(&compact, ctx.signing_key, ctx.signing_chain, None, true)
+                let kid = credential_kid(&ctx.public_base, &ctx.signing_key.public_key());
+                jws::sign(&compact, ctx.signing_key, ctx.signing_chain, kid.as_deref(), true)
                     .map_err(|e| signing_failed(&e, e.code()))?
             }
             Format::IafXml => {

@@ -50,7 +50,10 @@ use time::OffsetDateTime;
 ///   (what an audit decides them again from); a PT round whose robust s* collapses is
 ///   degenerate (Algorithm A on deviations from the median), and the median method may
 ///   take nIQR as s*.
-pub const RULE_SET: &str = "2";
+/// - `3`: an exported credential's JWS header names its key as the gateway's DID
+///   verification method (`kid`); a PT round definition may carry a homogeneity study,
+///   which its report checks.
+pub const RULE_SET: &str = "3";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -561,28 +561,47 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     Ok(cert)
 }
 
+/// This profile's body id of a URN (`urn:cn:cnca:approval:…`, `urn:mrgate:body:…`).
+fn body_of_urn(urn: &str, path: &str) -> Result<BodyId, FormatError> {
+    let id_err = |source| FormatError::Id { pos: None, path: path.to_string(), source };
+    match (urn.strip_prefix("urn:cn:cnca:approval:"), urn.strip_prefix("urn:mrgate:body:")) {
+        (Some(tail), _) => ApprovalNo::parse(&dec(tail).unwrap_or_default()).map(BodyId::Cnca).map_err(id_err),
+        (_, Some(tail)) => ForeignBodyId::parse(&dec(tail).unwrap_or_default()).map(BodyId::Foreign).map_err(id_err),
+        _ => Err(invalid(path, "must start with 'urn:cn:cnca:approval:' or 'urn:mrgate:body:'")),
+    }
+}
+
+/// The certification body a credential's issuer names. In this profile the issuer is the
+/// body's URN, with its English name in `issuerAlsoKnownAs`; or — a credential the gateway
+/// exported — the gateway's did:web, with the body's URN, name and approval number first
+/// in `issuerAlsoKnownAs` and its English name after. Another issuer's body is its DID.
 fn read_issuer(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<Issuer> {
     let mut issuer = found.value(Object::new(value, "/issuer"))?;
     found.value(reading.types(&mut issuer, &["CredentialIssuer"]));
     let iid = found.value(issuer.req_str("id"));
-    let id_err = |source| FormatError::Id { pos: None, path: "/issuer/id".into(), source };
-    let body_id = iid.and_then(|iid| {
-        found.value(match (iid.strip_prefix("urn:cn:cnca:approval:"), iid.strip_prefix("urn:mrgate:body:"), reading) {
-            (Some(tail), _, Reading::Profile) => {
-                ApprovalNo::parse(&dec(tail).unwrap_or_default()).map(BodyId::Cnca).map_err(id_err)
-            }
-            (_, Some(tail), Reading::Profile) => {
-                ForeignBodyId::parse(&dec(tail).unwrap_or_default()).map(BodyId::Foreign).map_err(id_err)
-            }
-            (_, _, Reading::OtherIssuer) => body_of_other_issuer(&iid).map(BodyId::Foreign).map_err(id_err),
-            _ => Err(invalid("/issuer/id", "must start with 'urn:cn:cnca:approval:' or 'urn:mrgate:body:'")),
-        })
-    });
-    let name = found.value(issuer.req_str("name"));
+    let via_gateway = reading == Reading::Profile && iid.as_deref().is_some_and(|id| id.starts_with("did:web:"));
+    let mut body_id = match (&iid, reading) {
+        (None, _) => None,
+        (Some(iid), Reading::OtherIssuer) => {
+            found.value(body_of_other_issuer(iid).map(BodyId::Foreign).map_err(|source| FormatError::Id {
+                pos: None,
+                path: "/issuer/id".into(),
+                source,
+            }))
+        }
+        (Some(_), Reading::Profile) if via_gateway => None,
+        (Some(iid), Reading::Profile) => found.value(body_of_urn(iid, "/issuer/id")),
+    };
+    // The gateway's name, when the issuer is its DID: the body's is in issuerAlsoKnownAs.
+    let issuer_name = found.value(issuer.req_str("name"));
+    let mut name = if via_gateway { None } else { issuer_name };
     let mut name_en = None;
-    for (i, aka) in found.value(issuer.opt_array("issuerAlsoKnownAs")).unwrap_or_default().iter().enumerate() {
-        let Some(mut a) = found.value(Object::new(aka, &format!("/issuer/issuerAlsoKnownAs/{i}"))) else { continue };
-        found.value(a.req_str("id"));
+    let aliases = found.value(issuer.opt_array("issuerAlsoKnownAs")).unwrap_or_default();
+    let mut body_urn: Option<String> = None;
+    for (i, aka) in aliases.iter().enumerate() {
+        let path = format!("/issuer/issuerAlsoKnownAs/{i}");
+        let Some(mut a) = found.value(Object::new(aka, &path)) else { continue };
+        let aka_id = found.value(a.req_str("id"));
         let aka_name = found.value(a.req_str("name"));
         let registered = found.value(a.opt_str("registeredId")).flatten();
         found.value(reading.end(a, &[]));
@@ -591,15 +610,33 @@ fn read_issuer(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<
         if reading == Reading::OtherIssuer {
             continue;
         }
+        if via_gateway {
+            match (i, &aka_id, &body_urn) {
+                (0, Some(urn), _) => {
+                    body_id = found.value(body_of_urn(urn, &format!("{path}/id")));
+                    body_urn = Some(urn.clone());
+                    name = aka_name.clone();
+                }
+                (_, Some(urn), Some(body)) if urn != body => {
+                    found.0.push(invalid(&format!("{path}/id"), "names another body than the first"));
+                }
+                _ => name_en = aka_name.clone(),
+            }
+        } else {
+            name_en = aka_name.clone();
+        }
         if let (Some(reg), Some(id)) = (&registered, &body_id)
             && reg != id.as_str()
         {
-            found.0.push(invalid(
-                &format!("/issuer/issuerAlsoKnownAs/{i}/registeredId"),
-                "does not match the issuer's id",
-            ));
+            found.0.push(invalid(&format!("{path}/registeredId"), "does not match the issuer's id"));
         }
-        name_en = aka_name;
+    }
+    if via_gateway && aliases.is_empty() {
+        found.0.push(FormatError::Missing {
+            pos: None,
+            path: "/issuer/issuerAlsoKnownAs".into(),
+            what: "certification body (named here, first, when the issuer is a DID)",
+        });
     }
     // The schema closes the issuer, for another issuer too.
     found.value(issuer.finish());

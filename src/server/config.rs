@@ -120,6 +120,10 @@ pub struct Signing {
     /// The gateway's document-signing key and certificate (exports are signed with them).
     pub key: PathBuf,
     pub certificate: PathBuf,
+    /// Certificates of signing keys rotated out: their keys stay listed in the gateway's
+    /// DID document, for the credentials they signed.
+    #[serde(default)]
+    pub previous_certificates: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -418,6 +422,7 @@ impl Config {
         self.trust_list.signers.iter_mut().for_each(fix);
         fix(&mut self.signing.key);
         fix(&mut self.signing.certificate);
+        self.signing.previous_certificates.iter_mut().for_each(fix);
         fix(&mut self.trust_list.file);
         fix(&mut self.trust_list.operator_anchor);
         self.trust_list.crls.iter_mut().for_each(fix);
@@ -459,7 +464,11 @@ impl Config {
                 exporter: vec![d("ca.pem")],
                 partners: Default::default(),
             },
-            signing: Signing { key: d("signing.key"), certificate: d("signing.pem") },
+            signing: Signing {
+                key: d("signing.key"),
+                certificate: d("signing.pem"),
+                previous_certificates: Vec::new(),
+            },
             trust_list: TrustListConfig {
                 file: d("trust-list.xml"),
                 operator_anchor: d("ca.pem"),

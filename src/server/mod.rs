@@ -42,7 +42,7 @@ pub mod rules;
 pub mod tls;
 pub mod witnessing;
 
-use crate::crypto::keys::SigningKey;
+use crate::crypto::keys::{PublicKey, SigningKey};
 use crate::crypto::x509::{Crls, read_certificates};
 use crate::decisions::verify::Audience;
 use crate::ledger::durable::DurableLog;
@@ -76,6 +76,8 @@ pub struct App {
     pub log_public_pem: String,
     pub signing_key: SigningKey,
     pub signing_chain: Vec<CertificateDer<'static>>,
+    /// The keys the gateway's DID document lists: the signing key, then those rotated out.
+    pub credential_keys: Vec<PublicKey>,
     /// Which anchors vouch for which role; the exporter grants.
     pub authority: auth::Authority,
     /// What a trust list must be to be installed: pinned signer, in date.
@@ -378,6 +380,14 @@ impl App {
             ));
         }
         let signing_chain = read_certificates(&read(&config.signing.certificate)?).map_err(|e| e.to_string())?;
+        let mut credential_keys = vec![signing_key.public_key()];
+        for path in &config.signing.previous_certificates {
+            let der = read_certificates(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+            let key = der.first().ok_or_else(|| format!("{}: no certificate", path.display())).and_then(|c| {
+                PublicKey::from_certificate_der(c.as_ref()).map_err(|e| format!("{}: {e}", path.display()))
+            })?;
+            credential_keys.push(key);
+        }
         let authority = auth::Authority::load(&config)?;
         // A reload holds the install lock from reading the list in force to replacing it.
         let shared = lasting.trust.clone();
@@ -511,6 +521,7 @@ impl App {
             log_public_pem: lasting.log_public_pem,
             signing_key,
             signing_chain,
+            credential_keys,
             authority,
             install_policy,
             limits,
@@ -728,6 +739,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/page/{asset}"),
     ("GET", "/healthz"),
+    ("GET", "/.well-known/did.json"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
     ("GET", "/v1/trust-list"),
@@ -796,6 +808,7 @@ fn route_blocking(app: &App, req: &Req, segments: &[&str]) -> Response<Body> {
         (&Method::GET, [""]) => page::index(),
         (&Method::GET, ["page", asset]) => page::asset(asset),
         (&Method::GET, ["healthz"]) => public::healthz(app),
+        (&Method::GET, [".well-known", "did.json"]) => public::did_document(app),
         (&Method::GET, ["v1", "trust-list"]) => public::trust_list(app),
         (&Method::GET, ["v1", "certificates", issuer, number]) => public::certificate(app, issuer, number),
         // Served by the streaming handler before a body is read; see `handle`.
@@ -851,6 +864,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         [""]
         | ["page", _]
         | ["healthz"]
+        | [".well-known", "did.json"]
         | ["openapi.json"]
         | ["metrics"]
         | ["v1", "trust-list"]

@@ -54,6 +54,24 @@ pub fn healthz(app: &App) -> Response<Body> {
     }
 }
 
+/// The gateway's DID document (did:web): the keys it signs credentials with, the one in
+/// force first, those rotated out after (for the credentials they signed). Public, and
+/// cacheable for five minutes: a rotation is visible within that.
+pub fn did_document(app: &App) -> Response<Body> {
+    let base = app.public_base();
+    let did = match crate::crypto::did::did_of(&base) {
+        Ok(did) => did,
+        Err(e) => return problem(StatusCode::NOT_FOUND, "http.not_found", e.to_string()),
+    };
+    let document = crate::crypto::did::document(&did, &app.credential_keys);
+    let mut response =
+        bytes(StatusCode::OK, "application/did+ld+json", serde_json::to_vec(&document).unwrap_or_default());
+    response
+        .headers_mut()
+        .insert(hyper::header::CACHE_CONTROL, hyper::header::HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
 pub fn trust_list(app: &App) -> Response<Body> {
     app.follow_trust_list();
     let bytes_now = app.trust_list_document().as_ref().clone();

@@ -1,0 +1,109 @@
+//! The gateway's decentralized identifier: `did:web` (W3C DID Core; the did:web method),
+//! made from its public URL, and the DID document that lists the keys it signs
+//! credentials with, so that a verifier that knows DIDs and not X.509 finds the key.
+//!
+//! The gateway — not each certification body — is the DID: the keys are the gateway's
+//! (it signs every export), one document lists them and survives a key rotation (a
+//! rotated key stays listed for the credentials it signed), and no document claims that a
+//! body controls a key it never held. This module builds identifiers and documents; it
+//! never fetches one and never decides trust (a verifier of ours trusts the `x5c` chain).
+
+use super::keys::PublicKey;
+use serde_json::{Value, json};
+
+/// Why a DID cannot be made of a public URL.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DidError {
+    #[error("'{url}': a did:web needs an https URL with a host")]
+    NotHttps { url: String },
+}
+
+/// The did:web of a gateway reached at `public_base` (`https://host[:port][/path]`): the
+/// host, its port percent-encoded (`%3A`), and each path segment after a `:`.
+pub fn did_of(public_base: &str) -> Result<String, DidError> {
+    let not_https = || DidError::NotHttps { url: public_base.to_string() };
+    let rest = public_base.strip_prefix("https://").ok_or_else(not_https)?;
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host_ok = !authority.is_empty()
+        && authority.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !host_ok {
+        return Err(not_https());
+    }
+    let mut did = format!("did:web:{}", authority.replace(':', "%3A"));
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        did.push(':');
+        did.push_str(segment);
+    }
+    Ok(did)
+}
+
+/// Where the document of `did` is served on the gateway: `/.well-known/did.json` for a
+/// DID of a host alone, `/<path>/did.json` for one with a path.
+pub fn document_path(did: &str) -> String {
+    let segments: Vec<&str> = did.strip_prefix("did:web:").unwrap_or(did).split(':').skip(1).collect();
+    if segments.is_empty() { "/.well-known/did.json".into() } else { format!("/{}/did.json", segments.join("/")) }
+}
+
+/// The JWK thumbprint of `key` (RFC 7638: SHA-256 over its defining members, base64url).
+pub fn thumbprint(key: &PublicKey) -> Option<String> {
+    use base64::Engine;
+    // `to_jwk` writes the members in the thumbprint's order; serde_json keeps it compact.
+    let canonical = serde_json::to_vec(&key.to_jwk()?).ok()?;
+    let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref()))
+}
+
+/// The verification method of `key` under `did`: `did#<thumbprint>`, what a credential's
+/// JWS header names as `kid`.
+pub fn key_id(did: &str, key: &PublicKey) -> Option<String> {
+    Some(format!("{did}#{}", thumbprint(key)?))
+}
+
+/// The DID document listing `keys` (the signing key in force first, then those rotated
+/// out, kept for the credentials they signed) as JSON Web Key verification methods that
+/// may assert credentials. Keys with no JWK form are left out.
+pub fn document(did: &str, keys: &[PublicKey]) -> Value {
+    let mut methods: Vec<Value> = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    for key in keys {
+        let (Some(jwk), Some(id)) = (key.to_jwk(), key_id(did, key)) else { continue };
+        if ids.contains(&id) {
+            continue;
+        }
+        methods.push(json!({"id": id, "type": "JsonWebKey2020", "controller": did, "publicKeyJwk": jwk}));
+        ids.push(id);
+    }
+    json!({
+        "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": ids,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_web_of_a_public_url() {
+        assert_eq!(did_of("https://gateway.example.cn"), Ok("did:web:gateway.example.cn".into()));
+        assert_eq!(did_of("https://localhost:8443"), Ok("did:web:localhost%3A8443".into()));
+        assert_eq!(did_of("https://example.org/mrgate/cn/"), Ok("did:web:example.org:mrgate:cn".into()));
+        assert_eq!(document_path("did:web:localhost%3A8443"), "/.well-known/did.json");
+        assert_eq!(document_path("did:web:example.org:mrgate:cn"), "/mrgate/cn/did.json");
+        for bad in ["http://gateway.example.cn", "https://", "https://bad host/", "gateway.example.cn"] {
+            assert!(did_of(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// RFC 7638 §3.1's example key and thumbprint are RSA; RFC 8037 §A.3 gives one for
+    /// an Ed25519 key, which this reproduces.
+    #[test]
+    fn thumbprint_as_rfc_8037_computes_it() {
+        let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let key = PublicKey::from_jwk(&jwk).expect("key");
+        assert_eq!(thumbprint(&key).as_deref(), Some("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"));
+    }
+}
