@@ -27,13 +27,14 @@ fn node_ready() -> bool {
 }
 
 /// The Node verifier's verdict on `credential`: its JSON line, and whether it exited 0.
-fn node_verify(credential: &str) -> (serde_json::Value, bool) {
+fn node_verify(credential: &str, pinned: &str) -> (serde_json::Value, bool) {
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("credential.jwt");
     std::fs::write(&file, credential).expect("write");
     let out = Command::new("node")
         .arg(Path::new(DIR).join("verify.mjs"))
         .arg(&file)
+        .arg(pinned)
         .env("NODE_EXTRA_CA_CERTS", Path::new(DEMO).join("ca.pem"))
         .output()
         .expect("node");
@@ -58,7 +59,11 @@ async fn a_foreign_verifier_resolves_the_issuer_did_and_verifies_without_x5c() {
     let kid = mrgate::crypto::jws::parse(&credential).expect("jws").header["kid"].as_str().expect("kid").to_string();
 
     // The node blocks on its own process; the gateway answers on this runtime meanwhile.
-    let verify = |c: String| tokio::task::spawn_blocking(move || node_verify(&c));
+    let pinned = did.clone();
+    let verify = |c: String| {
+        let pinned = pinned.clone();
+        tokio::task::spawn_blocking(move || node_verify(&c, &pinned))
+    };
     let (verdict, ok) = verify(credential.clone()).await.expect("node");
     assert!(ok, "{verdict}");
     assert_eq!(verdict, serde_json::json!({"valid": true, "reason": "verified", "issuer": did, "kid": kid}));
@@ -97,5 +102,20 @@ async fn a_foreign_verifier_resolves_the_issuer_did_and_verifies_without_x5c() {
     let (verdict, ok) = verify(forged).await.expect("node");
     assert!(!ok);
     assert_eq!(verdict["reason"], "signature", "{verdict}");
+    // Another did:web, naming the same body beside it: a DID proves who signed, so the
+    // verifier pins the gateway's and refuses it before resolving anything.
+    let mut elsewhere: serde_json::Value = serde_json::from_slice(&parsed.payload).expect("payload");
+    elsewhere["issuer"]["id"] = "did:web:gateway.example".into();
+    let forged = mrgate::crypto::jws::sign(
+        &serde_json::to_vec(&elsewhere).expect("json"),
+        &other,
+        &[],
+        Some("did:web:gateway.example#k"),
+        true,
+    )
+    .expect("sign");
+    let (verdict, ok) = verify(forged).await.expect("node");
+    assert!(!ok);
+    assert_eq!(verdict["reason"], "issuer-not-pinned", "{verdict}");
     running.task.abort();
 }

@@ -19,30 +19,27 @@ pub enum DidError {
     NotHttps { url: String },
 }
 
-/// The did:web of a gateway reached at `public_base` (`https://host[:port][/path]`): the
-/// host, its port percent-encoded (`%3A`), and each path segment after a `:`.
-pub fn did_of(public_base: &str) -> Result<String, DidError> {
-    let not_https = || DidError::NotHttps { url: public_base.to_string() };
-    let rest = public_base.strip_prefix("https://").ok_or_else(not_https)?;
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host_ok = !authority.is_empty()
-        && authority.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    if !host_ok {
-        return Err(not_https());
-    }
-    let mut did = format!("did:web:{}", authority.replace(':', "%3A"));
-    for segment in path.split('/').filter(|s| !s.is_empty()) {
-        did.push(':');
-        did.push_str(segment);
-    }
-    Ok(did)
-}
+/// Why a DID cannot be made of a public URL with a path.
+const WITH_PATH: &str =
+    "a did:web of a URL with a path is resolved at <path>/did.json, which the gateway does not serve";
 
-/// Where the document of `did` is served on the gateway: `/.well-known/did.json` for a
-/// DID of a host alone, `/<path>/did.json` for one with a path.
-pub fn document_path(did: &str) -> String {
-    let segments: Vec<&str> = did.strip_prefix("did:web:").unwrap_or(did).split(':').skip(1).collect();
-    if segments.is_empty() { "/.well-known/did.json".into() } else { format!("/{}/did.json", segments.join("/")) }
+/// The did:web of a gateway reached at `public_base` (`https://host[:port]`): the host
+/// name and its port, percent-encoded (`%3A`). The document is served at
+/// `/.well-known/did.json`, so a public URL with a path (whose did:web resolves under the
+/// path) has no DID, and an IP-literal host neither (a DID cannot hold its brackets).
+pub fn did_of(public_base: &str) -> Result<String, DidError> {
+    let not_https = |why: &str| DidError::NotHttps { url: format!("{public_base} ({why})") };
+    let rest = public_base.strip_prefix("https://").ok_or_else(|| not_https("not https"))?;
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains('/') {
+        return Err(not_https(WITH_PATH));
+    }
+    let (host, port) = authority.split_once(':').unwrap_or((authority, ""));
+    let host_ok = !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'));
+    if !host_ok || !port.chars().all(|c| c.is_ascii_digit()) || (authority.contains(':') && port.is_empty()) {
+        return Err(not_https("not a host name and port"));
+    }
+    Ok(if port.is_empty() { format!("did:web:{host}") } else { format!("did:web:{host}%3A{port}") })
 }
 
 /// The JWK thumbprint of `key` (RFC 7638: SHA-256 over its defining members, base64url).
@@ -89,11 +86,20 @@ mod tests {
     #[test]
     fn did_web_of_a_public_url() {
         assert_eq!(did_of("https://gateway.example.cn"), Ok("did:web:gateway.example.cn".into()));
+        assert_eq!(did_of("https://gateway.example.cn/"), Ok("did:web:gateway.example.cn".into()));
         assert_eq!(did_of("https://localhost:8443"), Ok("did:web:localhost%3A8443".into()));
-        assert_eq!(did_of("https://example.org/mrgate/cn/"), Ok("did:web:example.org:mrgate:cn".into()));
-        assert_eq!(document_path("did:web:localhost%3A8443"), "/.well-known/did.json");
-        assert_eq!(document_path("did:web:example.org:mrgate:cn"), "/mrgate/cn/did.json");
-        for bad in ["http://gateway.example.cn", "https://", "https://bad host/", "gateway.example.cn"] {
+        for bad in [
+            "http://gateway.example.cn",
+            "https://",
+            "https://bad host/",
+            "gateway.example.cn",
+            "https://example.org/mrgate/cn",
+            "https://:8443",
+            "https://host:",
+            "https://host:84a3",
+            "https://[::1]:8443",
+            "https://host?x",
+        ] {
             assert!(did_of(bad).is_err(), "{bad}");
         }
     }

@@ -295,7 +295,7 @@ impl PublicKey {
             _ => return None,
         };
         let (x, y) = self.raw.strip_prefix(&[4u8])?.split_at_checked(len)?;
-        Some(serde_json::json!({"crv": crv, "kty": "EC", "x": b64(x), "y": b64(y)}))
+        (y.len() == len).then(|| serde_json::json!({"crv": crv, "kty": "EC", "x": b64(x), "y": b64(y)}))
     }
 
     /// Reads a public JWK (RFC 7517): EC P-256/P-384, OKP Ed25519 or RSA. A key marked for

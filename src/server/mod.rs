@@ -386,6 +386,14 @@ impl App {
             let key = der.first().ok_or_else(|| format!("{}: no certificate", path.display())).and_then(|c| {
                 PublicKey::from_certificate_der(c.as_ref()).map_err(|e| format!("{}: {e}", path.display()))
             })?;
+            // Listed in the DID document for the credentials it signed: it needs a JWK form.
+            if key.to_jwk().is_none() {
+                return Err(format!(
+                    "{}: a {} key cannot be listed in the DID document (Ed25519, P-256, P-384 can)",
+                    path.display(),
+                    key.kind.name()
+                ));
+            }
             credential_keys.push(key);
         }
         let authority = auth::Authority::load(&config)?;

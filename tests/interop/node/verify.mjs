@@ -2,7 +2,9 @@
 // (did-resolver, web-did-resolver, jose; pinned by package-lock.json): it reads the
 // credential's issuer DID and the JWS header's `kid`, resolves the DID over HTTPS, takes
 // the verification method the `kid` names, and verifies the compact JWS with that JWK.
-// It never reads `x5c`. Usage: node verify.mjs <credential.jwt>; prints one JSON line
+// It never reads `x5c`. A DID proves who signed, not who may: the verifier pins the
+// gateway's DID it was given, and checks the credential's media type and validity period.
+// Usage: node verify.mjs <credential.jwt> <the gateway's did:web>; prints one JSON line
 // {"valid": bool, "reason": ..., "issuer": ..., "kid": ...} and exits 0 when valid, 1 not.
 import { readFileSync } from "node:fs";
 import { Resolver } from "did-resolver";
@@ -15,6 +17,7 @@ const say = (result) => {
 };
 
 const token = readFileSync(process.argv[2], "utf8").trim();
+const pinned = process.argv[3];
 let header, payload;
 try {
   header = decodeProtectedHeader(token);
@@ -25,6 +28,12 @@ try {
 const issuer = typeof payload.issuer === "string" ? payload.issuer : payload.issuer?.id;
 const kid = header.kid;
 if (!issuer?.startsWith("did:web:")) say({ valid: false, reason: "issuer-not-did-web", issuer });
+if (issuer !== pinned) say({ valid: false, reason: "issuer-not-pinned", issuer });
+if (header.typ !== "vc+jwt") say({ valid: false, reason: "typ", issuer });
+const now = Date.now();
+if (!(Date.parse(payload.validFrom) <= now && now <= Date.parse(payload.validUntil))) {
+  say({ valid: false, reason: "validity", issuer });
+}
 if (!kid?.startsWith(`${issuer}#`)) say({ valid: false, reason: "kid-not-of-issuer", issuer, kid });
 
 const resolver = new Resolver(getResolver());
