@@ -460,7 +460,7 @@ fn compact_date(f: &Field) -> Result<time::Date, FormatError> {
 impl Record {
     /// Validates the raw fields into a certificate.
     pub fn into_certificate(self) -> Result<Certificate, FormatError> {
-        self.into_certificate_all().map_err(|mut errors| errors.swap_remove(0))
+        self.into_certificate_all().map_err(Found::first)
     }
 
     /// The certificate, or every value of the record that does not read, in the record's

@@ -23,6 +23,16 @@ impl Found {
         self.0.push(e);
         self.0
     }
+
+    /// The first of `errors`, for a reader that stops at one (a reading that fails finds
+    /// at least one; an empty list is still a refusal, never a panic).
+    pub fn first(mut errors: Vec<FormatError>) -> FormatError {
+        if errors.is_empty() {
+            FormatError::Invalid { pos: None, path: "/".into(), message: "the document does not read".into() }
+        } else {
+            errors.swap_remove(0)
+        }
+    }
 }
 
 /// Walks the child elements of one element in order, as a schema's `xs:sequence` would.
@@ -254,5 +264,18 @@ impl<'a> Object<'a> {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first error stops a reader; none found is still a refusal, never a panic.
+    #[test]
+    fn the_first_of_the_errors_found() {
+        let missing = |path: &str| FormatError::Missing { pos: None, path: path.into(), what: "field" };
+        assert_eq!(Found::first(vec![missing("/a"), missing("/b")]), missing("/a"));
+        assert_eq!(Found::first(Vec::new()).code(), "format.invalid");
     }
 }

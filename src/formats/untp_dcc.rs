@@ -362,16 +362,11 @@ fn number_of_other_subject(id: &str) -> Result<&str, FormatError> {
 /// gateway's profile and other issuers' credentials alike.
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<(Certificate, LossReport), FormatError> {
     let value = json::parse(bytes, limits)?;
-    let cert = from_json_all(&value, Reading::of(&value)).map_err(first)?;
+    let cert = from_json_all(&value, Reading::of(&value)).map_err(Found::first)?;
     let (written, _) = credential(&cert);
     let mut loss = LossReport::default();
     compare(&value, Some(&written), "", &mut loss);
     Ok((cert, loss))
-}
-
-/// The first of the errors found (a reading that fails finds at least one).
-fn first(mut errors: Vec<FormatError>) -> FormatError {
-    if errors.is_empty() { invalid("/", "the credential does not read") } else { errors.swap_remove(0) }
 }
 
 /// Adds to `loss` every path under `path` where `original` holds something `written` does
@@ -421,7 +416,7 @@ fn compare(original: &Json<'_>, written: Option<&Value>, path: &str, loss: &mut 
 /// ([`read`] translates it): the register is keyed by this profile's ids.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Certificate, FormatError> {
     let value = json::parse(bytes, limits)?;
-    from_json_all(&value, Reading::Profile).map_err(first)
+    from_json_all(&value, Reading::Profile).map_err(Found::first)
 }
 
 /// Reads an unsigned credential with every error found, in reading order (never an empty
