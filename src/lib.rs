@@ -26,6 +26,8 @@ pub mod standards;
 pub mod model;
 // (status notices and the rules by which they apply)
 pub mod notice;
+// (W3C Bitstring Status Lists: slots, bits and list versions)
+pub mod status_list;
 // Bytes to and from the model; keys, paths and signatures.
 pub mod formats;
 // (cryptography)

@@ -144,6 +144,10 @@ reasons! {
     StatusCancelled = "status.cancelled", 422, "The certificate was cancelled.";
     StatusExpired = "status.expired", 422, "The certificate is recorded as expired.";
     StatusUnknown = "status.unknown", 200, "The register cannot tell whether the certificate is in force (the page's look-up).";
+    StatusListUnknown = "status.list_unknown", 404, "No such status list: lists are numbered from 1 (opened as the one before fills), for revocation or suspension.";
+    StatusListChanged = "status.list_changed", 409, "The status list changed while its version was published; ask again.";
+    StatusSlotTaken = "status.slot_taken", 409, "Another export took the status-list slot drawn for this one, three times running; ask again.";
+    StatusNoSlot = "status.no_slot", 500, "No free status-list slot could be drawn for the certificate.";
 
     // validity: a certificate's dates.
     ValidityInForce = "validity.in_force", 200, "The certificate is in force today.";

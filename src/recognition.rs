@@ -218,6 +218,8 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     //    content is trusted only after step 2 verified these same bytes.
     let text = std::str::from_utf8(document).ok().map(str::trim);
     let is_jws = text.is_some_and(|t| t.starts_with("eyJ") && t.matches('.').count() == 2);
+    // A credential whose status is in status lists states none itself.
+    let mut status_in_list = false;
     let (format, cert, payload) = if is_jws {
         let token = text.unwrap_or_default();
         let parsed = match jws::parse(token) {
@@ -228,7 +230,12 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             }
         };
         match formats::parse(Format::UntpDcc, &parsed.payload, &ctx.limits) {
-            Ok(c) => (Format::UntpDcc, c, Signed::Jws(parsed)),
+            Ok(c) => {
+                // The reader checked the entries; whether there are any is what matters here.
+                let needle = crate::formats::untp_dcc::LIST_ENTRY_TYPE.as_bytes();
+                status_in_list = parsed.payload.windows(needle.len()).any(|w| w == needle);
+                (Format::UntpDcc, c, Signed::Jws(parsed))
+            }
             Err(e) => {
                 d.fail("format", e.code(), format!("the credential: {e}"));
                 return None;
@@ -346,6 +353,16 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let today = crate::model::china_date(ctx.now);
     let status = match ctx.register.current_status(&issuer, cert.number.as_str()) {
         Registered::Status(s) => s,
+        // Its status is in lists the gateway does not read for others: never a guessed "valid".
+        Registered::NotHeld if status_in_list => {
+            verdict.status = "unknown";
+            d.fail(
+                "validity",
+                "status.unknown",
+                "the credential's status is in a status list, and the register does not hold the certificate",
+            );
+            return None;
+        }
         Registered::NotHeld => cert.status,
         Registered::Unavailable(why) => {
             verdict.status = "unknown";

@@ -175,6 +175,7 @@ fn request(method: &str, path: &str) -> Req {
         bearer: None,
         content_type: String::new(),
         accept: String::new(),
+        if_none_match: None,
         body: bytes::Bytes::new(),
     }
 }

@@ -395,8 +395,13 @@ fn iaf_every_value_error_is_found() {
 fn untp_issued_by_the_gateways_did() {
     let link = mrgate::decisions::export::receipt_link("https://gw.example", &"0a".repeat(16));
     let issued = || {
-        mrgate::decisions::export::credential_payload(&rendered(Format::UntpDcc), &link, Some("did:web:gw.example"))
-            .expect("payload")
+        mrgate::decisions::export::credential_payload(
+            &rendered(Format::UntpDcc),
+            &link,
+            Some("did:web:gw.example"),
+            None,
+        )
+        .expect("payload")
     };
     let v = issued();
     assert_eq!(v["issuer"]["id"], "did:web:gw.example");

@@ -144,7 +144,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 6) | ("postgres", 3)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 7) | ("postgres", 4)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -327,14 +327,14 @@ fn a_version_1_store_is_migrated() {
          ALTER TABLE decision DROP COLUMN log_index;
          DROP TABLE log_tile;
          DROP TABLE notice;
-         DROP TABLE equivalence_table; DROP TABLE kept_document;
+         DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 6);
+    assert_eq!(store.schema_version().expect("v"), 7);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
@@ -1677,7 +1677,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
             "CREATE TABLE log_entry_v1 (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
              INSERT INTO log_entry_v1 SELECT idx, entry FROM log_entry;
              DROP TABLE log_entry; DROP TABLE log_partitioning;
-             DROP TABLE equivalence_table; DROP TABLE kept_document;
+             DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;
              UPDATE mrgate_schema SET version = 1",
         )

@@ -229,8 +229,32 @@ fn another_issuers_ids_that_do_not_map_are_refused() {
 fn another_issuers_status_and_claims_are_never_read_loosely() {
     // A status mechanism the reader does not know is never read as valid.
     let mut v = other_issuer();
-    v["credentialStatus"] = json!({"id": "https://cab.example.de/status/1#94567", "type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "94567", "statusListCredential": "https://cab.example.de/status/1"});
+    v["credentialStatus"] = json!({"id": "https://cab.example.de/status/1#9", "type": "RevocationList2020Status"});
     refused(&v, "format.invalid", "/credentialStatus/type");
+    // Status-list entries are read, and what they say is not carried: the loss report
+    // names them (the lists are the issuer's, not read by a translation).
+    let entry = json!({"id": "https://cab.example.de/status/1#94567", "type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "94567", "statusListCredential": "https://cab.example.de/status/1"});
+    let mut v = other_issuer();
+    v["credentialStatus"] = entry.clone();
+    let (_, lost) = read(&v).expect("read");
+    assert!(lost.iter().any(|p| p.starts_with("/credentialStatus")), "{lost:?}");
+    v["credentialStatus"] = json!([entry.clone(), {"type": "BitstringStatusListEntry", "statusPurpose": "message", "statusListIndex": "3", "statusListCredential": "https://cab.example.de/status/2", "statusSize": 2}]);
+    assert!(read(&v).is_ok(), "another issuer's purposes and members are as open as the specification");
+    for (member, value, path) in [
+        ("statusListIndex", json!("-1"), "/credentialStatus/0/statusListIndex"),
+        ("statusListIndex", json!("12345678901"), "/credentialStatus/0/statusListIndex"),
+        ("statusListIndex", json!(7), "/credentialStatus/0/statusListIndex"),
+        ("statusListCredential", json!("http://cab.example.de/status/1"), "/credentialStatus/0/statusListCredential"),
+    ] {
+        let mut e = entry.clone();
+        e[member] = value;
+        v["credentialStatus"] = json!([e]);
+        let err = read(&v).expect_err("refused");
+        assert_eq!(err.path(), Some(path), "{member}: {err}");
+    }
+    // A status list entry beside a status of another type: every entry must be one.
+    v["credentialStatus"] = json!([entry, {"id": "x", "type": "CertificationRegisterStatus", "statusValue": "valid"}]);
+    refused(&v, "format.invalid", "/credentialStatus/1/type");
     let mut v = other_issuer();
     v["credentialSubject"]["assessment"][0]["conformance"] = false.into();
     refused(&v, "format.invalid", "/credentialSubject/assessment/0/conformance");

@@ -15,6 +15,7 @@ use crate::decisions::export::{self, Grounds};
 use crate::formats::{self, Format};
 use crate::ledger::entry::Entry;
 use crate::model::Certificate;
+use crate::status_list::Slot;
 
 impl Walk<'_, '_> {
     /// An export decided again under the trust list it names, at its time, over the
@@ -156,8 +157,11 @@ impl Walk<'_, '_> {
         let mut made = Vec::new();
         for digest in &entry.outputs {
             let document = self.document(index, &entry.kind, digest).ok_or(None)?;
-            let (format, id) =
+            let (format, id, slot) =
                 self.output(&document, cert, &entry.time).map_err(|why| Some(format!("{digest}: {why}")))?;
+            if let Some(slot) = slot {
+                self.slots.hold(cert, slot).map_err(|why| Some(format!("{digest}: {why}")))?;
+            }
             if made.contains(&format) {
                 return Err(Some(format!("two {format} documents")));
             }
@@ -174,19 +178,24 @@ impl Walk<'_, '_> {
     /// Which of the export's formats `document` is, checked to be what the rules make of
     /// `cert` and, when signed, signed by the gateway at `signed_at`; with a credential,
     /// the export id its receipt link names.
-    fn output(&self, document: &[u8], cert: &Certificate, signed_at: &str) -> Result<(Format, Option<String>), String> {
+    fn output(
+        &self,
+        document: &[u8],
+        cert: &Certificate,
+        signed_at: &str,
+    ) -> Result<(Format, Option<String>, Option<Slot>), String> {
         let text = std::str::from_utf8(document).map_err(|_| "not UTF-8".to_string())?;
         if text.starts_with('<') {
             let expected = formats::render(Format::IafXml, cert).bytes;
             let expected = std::str::from_utf8(&expected).map_err(|_| "the rendering is not UTF-8".to_string())?;
             self.gateway_xml(document, expected, signed_at, "the IAF XML the rules make of the certificate")?;
-            return Ok((Format::IafXml, None));
+            return Ok((Format::IafXml, None, None));
         }
         if text.starts_with('{') {
             if document != formats::render(Format::IafJson, cert).bytes {
                 return Err("not the IAF JSON the rules make of the certificate".into());
             }
-            return Ok((Format::IafJson, None));
+            return Ok((Format::IafJson, None, None));
         }
         let parsed = jws::parse(text).map_err(|e| format!("neither XML, JSON nor a JWS: {e}"))?;
         // Exactly the compact form the gateway writes: nothing around it.
@@ -214,10 +223,24 @@ impl Walk<'_, '_> {
             return Err(format!("a receipt link to {base}, not to the gateway ({})", bases.join(", ")));
         }
         let gateway = crate::crypto::did::did_of(base).ok();
-        let expected =
-            export::credential_payload(&formats::render(Format::UntpDcc, cert).bytes, link, gateway.as_deref())
-                .and_then(|v| serde_json::to_vec(&v).ok())
-                .ok_or("the rendering is no credential")?;
+        // The other part the rules do not make: the certificate's status-list slot, drawn
+        // at random (held to one slot per certificate and certificate per slot by the
+        // caller).
+        let slot = match payload.get("credentialStatus") {
+            Some(status) => {
+                Some(Slot::of_entries(status, base).ok_or("a credentialStatus not as the gateway makes it")?)
+            }
+            None => None,
+        };
+        let status = slot.map(|s| s.entries(base));
+        let expected = export::credential_payload(
+            &formats::render(Format::UntpDcc, cert).bytes,
+            link,
+            gateway.as_deref(),
+            status.as_ref(),
+        )
+        .and_then(|v| serde_json::to_vec(&v).ok())
+        .ok_or("the rendering is no credential")?;
         if expected != parsed.payload {
             return Err("not the UNTP credential the rules make of the certificate".into());
         }
@@ -231,7 +254,7 @@ impl Walk<'_, '_> {
         if !signed_as_the_gateway {
             return Err("a credential not signed as the gateway signs, with any of its chains".into());
         }
-        Ok((Format::UntpDcc, Some(id.to_string())))
+        Ok((Format::UntpDcc, Some(id.to_string()), slot))
     }
 
     /// The gateway's signing keys (read once, with the walk), each with its chain.

@@ -21,6 +21,10 @@
 //!   through the gateway's own checks ([`crate::decisions::pt`]), the rounds' state (open,
 //!   closed, the results that stand) rebuilt from the log alone, the report evaluated again
 //!   and held byte for byte against the signed one kept (`pt.rs`);
+//! - `status-list` entries: the kept list version holds exactly the bits the register, as
+//!   the log made it, gives its list there, by the slots the exported credentials named
+//!   (each certificate one slot, each slot one certificate); `did-document` entries: the
+//!   kept document lists only the gateway's keys, as the gateway writes it (`published.rs`);
 //! - `trust-list` and `equivalence-table` installs: the stored version is the one the entry
 //!   names (its bytes hash to the named digest), it verifies under the install policy at
 //!   the install's time, and its sequence is higher than the one before it in the log;
@@ -44,6 +48,7 @@
 
 mod export;
 mod pt;
+mod published;
 
 use crate::crypto::x509::Crls;
 use crate::decisions::RULE_SET;
@@ -219,6 +224,7 @@ impl Audit<'_> {
                 })
                 .collect(),
             receipt_ids: std::collections::HashSet::new(),
+            slots: published::Slots::default(),
             installed: HashMap::new(),
             now: OffsetDateTime::now_utc(),
             latest: None,
@@ -305,6 +311,8 @@ struct Walk<'a, 's> {
     gateway_keys: Vec<(crate::crypto::keys::PublicKey, usize)>,
     /// The export ids of the receipt links seen so far: each export has its own.
     receipt_ids: std::collections::HashSet<String>,
+    /// The status-list slots the exported credentials named so far.
+    slots: published::Slots,
     /// When each rule document came into force, by digest, from its install entry (never
     /// the gateway's own record of it).
     installed: HashMap<String, OffsetDateTime>,
@@ -416,6 +424,8 @@ impl Walk<'_, '_> {
             "export" => self.export(index, &entry),
             "pt-round" | "pt-results" | "pt-close" | "pt-report" => self.pt(index, &entry),
             "notice" => self.notice(index, &entry),
+            "status-list" => self.status_list(index, &entry),
+            "did-document" => self.did_document(index, &entry),
             other => {
                 let detail = format!("'{other}' is no kind of entry the gateway writes");
                 self.disagree(index, other, "audit.entry", detail);
@@ -781,8 +791,8 @@ impl Walk<'_, '_> {
     /// allowed change) against the same. Applied, it changes the register.
     fn notice(&mut self, index: u64, entry: &Entry) {
         let kind = entry.kind.clone();
-        let Some(partner) = entry.actor.strip_prefix("partner:") else {
-            let detail = format!("a notice relayed by '{}', who is no partner", entry.actor);
+        let Some(relay) = crate::decisions::notice::Relay::of_actor(&entry.actor) else {
+            let detail = format!("a notice relayed by '{}', who may relay none", entry.actor);
             return self.disagree(index, &kind, "audit.entry", detail);
         };
         if !entry.outputs.is_empty() {
@@ -799,7 +809,7 @@ impl Walk<'_, '_> {
             self.audit.crls,
             time,
             &self.audit.limits,
-            partner,
+            relay,
             &token,
             &|issuer, number| Ok(register.record(issuer, number)),
         );

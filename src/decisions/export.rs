@@ -12,6 +12,7 @@ use crate::crypto::x509::Crls;
 use crate::crypto::{jws, xmldsig};
 use crate::formats::{self, Format, set_member};
 use crate::model::{AssessmentLevel, Certificate, Status};
+use crate::status_list::Slot;
 use crate::store::{CertificateRecord, Effect, StatusEvent};
 use crate::trust::TrustList;
 use crate::xml::Limits;
@@ -173,10 +174,11 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
 }
 
 /// The receipt link an exported credential carries (it cannot hold its own receipt: the
-/// log entry records the credential's hash): a public, fresh proof by export id.
+/// log entry records the credential's hash): a public, fresh proof by export id. Without a
+/// `type`: the schema's default (`SecureLink`, `Link`) is one the UNTP 0.6.0 context does
+/// not define, so a JSON-LD processor in safe mode refuses it written out.
 pub fn receipt_link(public_base: &str, id: &str) -> Value {
     json!({
-        "type": ["SecureLink", "Link"],
         "linkURL": format!("{public_base}/v1/receipts/{id}"),
         "linkName": "mrgate transparency-log receipt",
         "linkType": "https://mrgate.example/linkTypes/log-receipt",
@@ -200,9 +202,21 @@ pub const GATEWAY_NAME: &str = "mrgate, the CNCA mutual-recognition gateway";
 /// `issuerAlsoKnownAs` — its URN, name and CNCA approval number, then its English name —
 /// so that a DID verifier resolves the key that signed while the body stays named as the
 /// register names it.
-pub fn credential_payload(rendered: &[u8], receipt_link: &Value, gateway: Option<&str>) -> Option<Value> {
+///
+/// `status`, when given, is the credential's `credentialStatus` in place of the rendered
+/// one: the certificate's two W3C Bitstring Status List entries ([`status_slot`]), by which
+/// any verifier reads its status as the register holds it now, not as it was at signing.
+pub fn credential_payload(
+    rendered: &[u8],
+    receipt_link: &Value,
+    gateway: Option<&str>,
+    status: Option<&Value>,
+) -> Option<Value> {
     let mut v = serde_json::from_slice::<Value>(rendered).ok()?;
     set_member(v.get_mut("credentialSubject")?, "auditableEvidence", receipt_link.clone());
+    if let Some(status) = status {
+        set_member(&mut v, "credentialStatus", status.clone());
+    }
     if let Some(did) = gateway {
         let body = v.get("issuer")?.clone();
         let (id, name) = (body.get("id")?.clone(), body.get("name")?.clone());
@@ -216,6 +230,26 @@ pub fn credential_payload(rendered: &[u8], receipt_link: &Value, gateway: Option
         );
     }
     Some(v)
+}
+
+/// The status-list slot of `cert`'s credentials: the one the register gave it at an earlier
+/// export, else a free one drawn at random ([`Slot::random`]; the store refuses the export
+/// at commit if another export took it meanwhile).
+pub fn status_slot(store: &dyn crate::store::Store, cert: &Certificate) -> Result<Slot, Refusal> {
+    let (issuer, number) = (cert.issuer_id(), cert.number.as_str());
+    if let Some(slot) = store.status_slot(issuer, number).map_err(|e| Refusal::store(&e))? {
+        return Ok(slot);
+    }
+    let held = store.status_slots_held().map_err(|e| Refusal::store(&e))?;
+    // A list is at most half full: 32 draws all taken is a chance of 2^-32.
+    for _ in 0..32 {
+        let slot = Slot::random(held)
+            .ok_or_else(|| Refusal::new(Class::Internal, "status.no_slot", "no status-list slot can be drawn"))?;
+        if !store.status_slot_taken(slot).map_err(|e| Refusal::store(&e))? {
+            return Ok(slot);
+        }
+    }
+    Err(Refusal::new(Class::Internal, "status.no_slot", "no free status-list slot was drawn in 32 tries"))
 }
 
 /// The export decision ([`judge`]), and what it makes: the documents in the formats asked
@@ -264,13 +298,18 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     let mut documents = serde_json::Map::new();
     let mut losses = serde_json::Map::new();
     let mut outputs = Vec::new();
+    let slot = match request.formats.contains(&Format::UntpDcc) {
+        true => Some(status_slot(ctx.store, &cert)?),
+        false => None,
+    };
     for &format in request.formats {
         let rendered = formats::render(format, &cert);
         let out = match format {
             Format::UntpDcc => {
                 // The rendered credential always has its credentialSubject object.
                 let gateway = crate::crypto::did::did_of(&ctx.public_base).ok();
-                let compact = credential_payload(&rendered.bytes, &receipt_link, gateway.as_deref())
+                let status = slot.map(|s| s.entries(&ctx.public_base));
+                let compact = credential_payload(&rendered.bytes, &receipt_link, gateway.as_deref(), status.as_ref())
                     .and_then(|v| serde_json::to_vec(&v).ok())
                     .unwrap_or_default();
                 let kid = credential_kid(&ctx.public_base, &ctx.signing_key.public_key());
@@ -334,7 +373,14 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     effects.extend([
         Effect::ExpectCertificate { issuer: record.issuer.clone(), number: record.number.clone(), as_read },
         Effect::PutCertificate { record, event },
-        Effect::PutDecision { id: id.clone(), kind: "export".into(), json: body.to_string() },
     ]);
+    if let Some(slot) = slot {
+        effects.push(Effect::HoldStatusSlot {
+            issuer: cert.issuer_id().into(),
+            number: cert.number.as_str().into(),
+            slot,
+        });
+    }
+    effects.extend([Effect::PutDecision { id: id.clone(), kind: "export".into(), json: body.to_string() }]);
     Ok(Decision::new(body, entry, effects).recording_conflicts())
 }

@@ -1,5 +1,5 @@
 //! The gateway's decisions, one file each: `verify`, `export`, `recognize`, `notice`,
-//! `trust_list` (install) and `pt` (a round's define, submit, close and report). Each takes
+//! `trust_list` (install), `status_list` (a status list version published) and `pt` (a round's define, submit, close and report). Each takes
 //! the caller ([`Caller`]), what it sent, and a [`Context`] (the trust list in force, the
 //! equivalence table, the register, the time), and returns a [`Decision`] — what the
 //! caller is told, the effects on the register, the log entry — or a [`Refusal`]. Only
@@ -14,6 +14,7 @@
 //! [`Class`], which the server maps to a status.
 
 pub mod caller;
+pub mod did_document;
 pub mod equivalence_table;
 pub mod export;
 pub mod notice;
@@ -21,6 +22,7 @@ pub mod pt;
 pub mod recognize;
 pub mod record;
 pub mod register;
+pub mod status_list;
 pub mod trust_list;
 pub mod verify;
 
@@ -53,7 +55,10 @@ use time::OffsetDateTime;
 /// - `3`: an exported credential's JWS header names its key as the gateway's DID
 ///   verification method (`kid`); a PT round definition may carry a homogeneity study,
 ///   which its report checks.
-pub const RULE_SET: &str = "3";
+/// - `4`: an exported credential's `credentialStatus` is its two W3C Bitstring Status
+///   List entries (revocation, suspension) at the certificate's slot; status list versions
+///   are published as decisions (`status-list`).
+pub const RULE_SET: &str = "4";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

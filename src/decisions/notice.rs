@@ -1,6 +1,9 @@
-//! Status notices: a partner relays a signed notice (`typ: notice+jwt`, the payload
-//! [`crate::notice`] describes) of one of its own bodies, signed by a granted signing
-//! certificate of the issuing body. Once its signature is checked, every refusal (a bad
+//! Status notices: a signed notice (`typ: notice+jwt`, the payload [`crate::notice`]
+//! describes), signed by a granted signing certificate of the issuing body — the body's
+//! signature is the authority, never the caller's. Who may relay one ([`Relay`]): a
+//! partner, the notices of its own bodies; an operator or an exporter, the notices of
+//! domestic certification bodies (a CB's own signer suspends its certificate; the relay
+//! only carries it). Once its signature is checked, every refusal (a bad
 //! date, a replay, a stale or disallowed change) is recorded like any decision; what cannot
 //! be read, or names a certificate never recorded, is refused unrecorded.
 
@@ -32,17 +35,61 @@ pub struct Judged {
 pub type Registered<'a> =
     dyn Fn(&str, &str) -> Result<Option<crate::store::CertificateRecord>, crate::store::StoreError> + 'a;
 
-/// The checks of a notice `partner` relays that need no more than the trust list in force,
+/// Who relays a notice, and so whose notices it may relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relay<'a> {
+    /// A partner: the notices of its own bodies (itself and the CBs it accredits).
+    Partner(&'a str),
+    /// An operator or an exporter: the notices of domestic certification bodies.
+    Domestic,
+}
+
+impl<'a> Relay<'a> {
+    /// Who `caller` may relay notices as; `None` for a caller who may relay none.
+    pub fn of(caller: &'a Caller) -> Option<Self> {
+        match (&caller.role, caller.partner()) {
+            (_, Some(p)) => Some(Relay::Partner(p)),
+            (super::Role::Operator, _) => Some(Relay::Domestic),
+            _ if super::export::may_export(caller) => Some(Relay::Domestic),
+            _ => None,
+        }
+    }
+
+    /// Who relayed a logged notice, by the actor its entry names (an audit's reading).
+    pub fn of_actor(actor: &'a str) -> Option<Self> {
+        match actor.split_once(':') {
+            Some(("partner", p)) => Some(Relay::Partner(p)),
+            Some(("operator" | "exporter", _)) => Some(Relay::Domestic),
+            _ => None,
+        }
+    }
+
+    /// Whether this relay may carry a notice of body `issuer`.
+    fn may_relay(self, list: &crate::trust::TrustList, issuer: &str) -> Result<(), Refusal> {
+        let (ok, why) = match self {
+            Relay::Partner(p) => (belongs_to(list, issuer, p), format!("'{issuer}' is not a body of partner '{p}'")),
+            Relay::Domestic => (
+                crate::ids::BodyId::parse(issuer).is_ok_and(|b| b.is_domestic()),
+                format!(
+                    "'{issuer}' is no domestic certification body: a foreign body's notices come through its partner"
+                ),
+            ),
+        };
+        if ok { Ok(()) } else { Err(Refusal::new(Class::Forbidden, "auth.not_your_body", why)) }
+    }
+}
+
+/// The checks of a notice `relay` carries that need no more than the trust list in force,
 /// the CRLs, the time and the registered document of its certificate (`registered`):
-/// well-formed, of one of `partner`'s bodies, signed by a granted signer of that body, for
-/// a certificate the register holds. A refusal here is not recorded (there is nothing
+/// well-formed, of a body `relay` may relay for, signed by a granted signer of that body,
+/// for a certificate the register holds. A refusal here is not recorded (there is nothing
 /// it could have changed). What the gateway decides with, and an audit decides again with.
 pub fn judge(
     list: &crate::trust::TrustList,
     crls: &crate::crypto::x509::Crls,
     now: time::OffsetDateTime,
     limits: &crate::xml::Limits,
-    partner: &str,
+    relay: Relay<'_>,
     token: &str,
     registered: &Registered<'_>,
 ) -> Result<Judged, Refusal> {
@@ -61,13 +108,7 @@ pub fn judge(
         .map_err(|e| Refusal::new(Class::Malformed, "jws.payload", e.to_string()))?;
     let notice = Notice::read(&payload, now).map_err(|e| Refusal::new(Class::Malformed, e.code(), e.to_string()))?;
     let issuer = notice.issuer.clone();
-    if !belongs_to(list, &issuer, partner) {
-        return Err(Refusal::new(
-            Class::Forbidden,
-            "auth.not_your_body",
-            format!("'{issuer}' is not a body of partner '{partner}'"),
-        ));
-    }
+    relay.may_relay(list, &issuer)?;
     // Signed by a granted signer of the issuing body, chaining to its accreditor.
     let anchors = crate::recognition::anchors_of(&list.anchors_for_cb(&issuer, now));
     let mut verifier = Verifier::new(anchors, crls.clone_for_verifier());
@@ -101,15 +142,19 @@ pub fn judge(
     Ok(Judged { notice, issue_date })
 }
 
-/// The decision on a notice sent by `caller`, a partner. The store admits it against the
+/// The decision on a notice sent by `caller`: a partner, an operator or an exporter
+/// ([`Relay`]). The store admits it against the
 /// register as it is when the decision is recorded ([`crate::notice::admit`]): a replay,
 /// a stale notice or a transition DESIGN.md does not allow is then a recorded refusal.
 pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applied> {
-    let Some(partner) = caller.partner() else {
-        return Err(Refusal::role(caller, "this route needs a partner client certificate"));
+    let Some(relay) = Relay::of(caller) else {
+        return Err(Refusal::role(
+            caller,
+            "notices are relayed by a partner (its bodies'), an operator or an exporter (domestic bodies')",
+        ));
     };
     let token = token.trim();
-    let judged = judge(&ctx.trust_list, ctx.crls, ctx.now, &ctx.limits, partner, token, &|issuer, number| {
+    let judged = judge(&ctx.trust_list, ctx.crls, ctx.now, &ctx.limits, relay, token, &|issuer, number| {
         ctx.store.certificate(issuer, number)
     })?;
     let Judged { notice, issue_date } = judged;

@@ -74,6 +74,10 @@ pub fn refusal_of(e: &LogError) -> Refusal {
     }
 }
 
+/// The conflict of an export whose random status-list slot another export took meanwhile
+/// ([`crate::store::Effect::HoldStatusSlot`]): never recorded, the export draws again.
+pub const SLOT_TAKEN: &str = "status.slot_taken";
+
 impl Recorder {
     pub fn new(log: Arc<DurableLog>, observe: Observer) -> Self {
         Self { log, observe }
@@ -99,7 +103,11 @@ impl Recorder {
                 (self.observe)(&decision.entry, started.elapsed());
                 Ok(Recorded { answer: decision.answer, receipt, written, entry: decision.entry })
             }
-            Err(LogError::Store(e @ StoreError::Conflict { .. })) if decision.conflicts_recorded => {
+            // A slot two exports drew at once is no fact of the register: the export is
+            // drawn again, not refused on the record.
+            Err(LogError::Store(e @ StoreError::Conflict { reason, .. }))
+                if decision.conflicts_recorded && reason != SLOT_TAKEN =>
+            {
                 Err(self.refuse(Refusal::store(&e).logged(decision.entry).keeping(&kept)))
             }
             Err(e) => Err(refusal_of(&e).into()),

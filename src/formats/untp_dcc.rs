@@ -179,7 +179,8 @@ fn credential(cert: &Certificate) -> (Value, LossReport) {
                         if let Some(m) = &p.model {
                             product.insert("registeredId".into(), json!(m));
                         }
-                        json!({"type": ["ProductVerification"], "product": product, "IDverifiedByCAB": true})
+                        // No `type`: see [`untyped`].
+                        json!({"product": product, "IDverifiedByCAB": true})
                     })
                     .collect();
                 a.insert("assessedProduct".into(), Value::Array(products));
@@ -191,7 +192,6 @@ fn credential(cert: &Certificate) -> (Value, LossReport) {
                     .enumerate()
                     .map(|(n, s)| {
                         json!({
-                            "type": ["FacilityVerification"],
                             "facility": {"id": format!("{subject}#site-{}", n + 1), "name": s.name},
                             "IDverifiedByCAB": true,
                         })
@@ -237,6 +237,7 @@ fn credential(cert: &Certificate) -> (Value, LossReport) {
     cs.insert("assessment".into(), Value::Array(assessments));
 
     let mut status = Map::new();
+    status.insert("@context".into(), status_context());
     status.insert("id".into(), json!(format!("{subject}#status")));
     status.insert("type".into(), json!(STATUS_TYPE));
     status.insert("statusValue".into(), json!(cert.status.as_str()));
@@ -321,6 +322,15 @@ impl Reading {
             Err(invalid(&path, format!("must be {expected:?}")))
         }
     }
+}
+
+/// The `type` of an object whose schema gives it a read-only default the UNTP 0.6.0
+/// context does not define (`SecureLink`, `ProductVerification`, `FacilityVerification`):
+/// written out, a JSON-LD processor in safe mode refuses it as a relative type, so the
+/// gateway leaves it out (UNTP's released instance does too). Stated, it must name
+/// `expected`.
+fn untyped(o: &mut Object<'_>, expected: &[&str]) -> Result<(), FormatError> {
+    Reading::OtherIssuer.types(o, expected)
 }
 
 /// Whether an id is another issuer's: a DID or an https URL, as UNTP's own examples use,
@@ -471,7 +481,7 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     let issuer = found.value(vc.req_value("issuer")).and_then(|v| read_issuer(v, reading, &mut found));
 
     let status = match vc.opt_value("credentialStatus") {
-        Some(status_value) => found.value(credential_status(status_value)),
+        Some(status_value) => found.value(credential_status(status_value, reading)),
         // This profile always states the status: one without it was cut out, and is never
         // read as valid. A credential from another issuer that names no status mechanism
         // is, as the VC data model has it, valid for its validity period.
@@ -703,7 +713,7 @@ fn read_subject(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option
     // The gateway's exports link to their transparency-log receipt. The link is evidence
     // about the credential, not part of the certificate, so the model does not keep it.
     if let Some(link) = cs.opt_value("auditableEvidence") {
-        found.value(read_receipt_link(link, reading));
+        found.value(read_receipt_link(link));
     }
     found.value(reading.end(cs, &[]));
     let (holder_name, credit_code, registered_id) = holder?;
@@ -843,7 +853,7 @@ fn read_assessment(
     for (n, p) in found.value(o.opt_array("assessedProduct")).unwrap_or_default().iter().enumerate() {
         let read = || -> Result<Product, FormatError> {
             let mut pv = Object::new(p, &format!("{path}/assessedProduct/{n}"))?;
-            reading.types(&mut pv, &["ProductVerification"])?;
+            untyped(&mut pv, &["ProductVerification"])?;
             let product = pv.req_value("product")?;
             reading.end(pv, &["IDverifiedByCAB"])?;
             let mut po = Object::new(product, &format!("{path}/assessedProduct/{n}/product"))?;
@@ -860,7 +870,7 @@ fn read_assessment(
     for (n, f) in found.value(o.opt_array("assessedFacility")).unwrap_or_default().iter().enumerate() {
         let read = || -> Result<Party, FormatError> {
             let mut fv = Object::new(f, &format!("{path}/assessedFacility/{n}"))?;
-            reading.types(&mut fv, &["FacilityVerification"])?;
+            untyped(&mut fv, &["FacilityVerification"])?;
             let facility = fv.req_value("facility")?;
             reading.end(fv, &["IDverifiedByCAB"])?;
             let mut fo = Object::new(facility, &format!("{path}/assessedFacility/{n}/facility"))?;
@@ -877,9 +887,9 @@ fn read_assessment(
 }
 
 /// The link to the transparency-log receipt an export carries: a SecureLink to an https URL.
-fn read_receipt_link(value: &Json<'_>, reading: Reading) -> Result<(), FormatError> {
+fn read_receipt_link(value: &Json<'_>) -> Result<(), FormatError> {
     let mut l = Object::new(value, "/credentialSubject/auditableEvidence")?;
-    reading.types(&mut l, &["SecureLink", "Link"])?;
+    untyped(&mut l, &["SecureLink", "Link"])?;
     if !l.req_str("linkURL")?.starts_with("https://") {
         return Err(invalid("/credentialSubject/auditableEvidence/linkURL", "must be an https URL"));
     }
@@ -889,9 +899,41 @@ fn read_receipt_link(value: &Json<'_>, reading: Reading) -> Result<(), FormatErr
     l.finish()
 }
 
-/// The register status this profile's `credentialStatus` states, and its date.
-fn credential_status(value: &Json<'_>) -> Result<(Status, Option<time::Date>), FormatError> {
+/// The terms of this profile's own status type (a translation's `credentialStatus`),
+/// defined where they are used: neither the VC nor the UNTP context defines them, and a
+/// JSON-LD processor in safe mode refuses an undefined term.
+fn status_context() -> Value {
+    json!({
+        STATUS_TYPE: format!("urn:mrgate:vocab:{STATUS_TYPE}"),
+        "statusValue": "urn:mrgate:vocab:statusValue",
+        "statusDate": {"@id": "urn:mrgate:vocab:statusDate", "@type": "http://www.w3.org/2001/XMLSchema#date"},
+    })
+}
+
+/// The type of a W3C Bitstring Status List entry.
+pub const LIST_ENTRY_TYPE: &str = "BitstringStatusListEntry";
+
+/// The register status a credential's `credentialStatus` states, and its date: this
+/// profile's own type (a translation), or Bitstring Status List entries (an export; any
+/// issuer's), which state no status — read as valid here, the status being the lists'
+/// (a verification asks the register; a translation reports the entries lost).
+fn credential_status(value: &Json<'_>, reading: Reading) -> Result<(Status, Option<time::Date>), FormatError> {
+    let entries: Vec<(&Json<'_>, String)> = match value.as_array() {
+        Some(a) => a.iter().enumerate().map(|(i, e)| (e, format!("/credentialStatus/{i}"))).collect(),
+        None => vec![(value, "/credentialStatus".to_string())],
+    };
+    let of_type = |e: &Json<'_>, t: &str| {
+        e.as_object().is_some_and(|m| m.iter().any(|(k, v)| k == "type" && v.as_str() == Some(t)))
+    };
+    if entries.iter().any(|(e, _)| of_type(e, LIST_ENTRY_TYPE)) {
+        for (entry, path) in &entries {
+            status_list_entry(entry, path, reading)?;
+        }
+        return Ok((Status::Valid, None));
+    }
     let mut st = Object::new(value, "/credentialStatus")?;
+    // The definitions of this type's terms: what [`status_context`] writes, unread.
+    st.opt_value("@context");
     st.req_str("id")?;
     if st.req_str("type")? != STATUS_TYPE {
         return Err(invalid("/credentialStatus/type", format!("must be {STATUS_TYPE}")));
@@ -917,6 +959,28 @@ fn credential_status(value: &Json<'_>) -> Result<(Status, Option<time::Date>), F
     st.finish()?;
     Ok((status, status_date))
 }
+/// One Bitstring Status List entry: its list (an https URL), its purpose and its index (a
+/// decimal string, as the specification writes it).
+fn status_list_entry(value: &Json<'_>, path: &str, reading: Reading) -> Result<(), FormatError> {
+    let mut e = Object::new(value, path)?;
+    if e.req_str("type")? != LIST_ENTRY_TYPE {
+        return Err(invalid(&e.path_of("type"), format!("every entry is a {LIST_ENTRY_TYPE}")));
+    }
+    e.opt_str("id")?;
+    let purpose = e.req_str("statusPurpose")?;
+    if reading == Reading::Profile && crate::status_list::Purpose::parse(&purpose).is_none() {
+        return Err(invalid(&e.path_of("statusPurpose"), "must be revocation or suspension"));
+    }
+    let index = e.req_str("statusListIndex")?;
+    if index.is_empty() || index.len() > 10 || !index.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid(&e.path_of("statusListIndex"), "must be a decimal index"));
+    }
+    if !e.req_str("statusListCredential")?.starts_with("https://") {
+        return Err(invalid(&e.path_of("statusListCredential"), "must be an https URL"));
+    }
+    reading.end(e, &[])
+}
+
 /// A credential's validity bound: an RFC 3339 date-time, as the schema requires (a date
 /// alone, or any other text, is refused as the schema refuses it).
 fn date_time(value: &str, path: &str) -> Result<time::OffsetDateTime, FormatError> {

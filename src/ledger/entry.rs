@@ -35,7 +35,7 @@ pub const MAGIC: &str = "mrgate-log-entry/2";
 pub const MAGIC_V1: &str = "mrgate-log-entry/1";
 
 /// What kind of decision an entry records.
-pub const KINDS: [&str; 9] = [
+pub const KINDS: [&str; 11] = [
     "export",
     "recognition",
     "notice",
@@ -45,6 +45,8 @@ pub const KINDS: [&str; 9] = [
     "pt-results",
     "pt-close",
     "pt-report",
+    "status-list",
+    "did-document",
 ];
 
 /// One version of a rule document (a trust list, an equivalence table): its sequence and

@@ -35,8 +35,10 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         Err(r) => return refusal(&r),
     };
     let request = export::Request { document: &req.body, formats: &formats };
-    let decided = export::export(&app.context(), &req.caller, request);
-    recorded_json(StatusCode::CREATED, app.recorder.record(decided))
+    // Two exports that drew the same status-list slot at once: the one refused draws again.
+    let recorded =
+        app.recorder.record_retrying(3, "status.slot_taken", || export::export(&app.context(), &req.caller, request));
+    recorded_json(StatusCode::CREATED, recorded)
 }
 
 /// An export by id: for the exporter that made it and for operators. Another exporter is

@@ -39,6 +39,7 @@ mod pt;
 mod public;
 pub mod rate_limit;
 pub mod rules;
+pub mod status_lists;
 pub mod tls;
 pub mod witnessing;
 
@@ -98,6 +99,8 @@ pub struct App {
     pub recorder: crate::decisions::Recorder,
     /// The witnesses asked to cosign the log's checkpoints, and the latest they cosigned.
     pub cosigning: Arc<witnessing::Cosigning>,
+    /// The status list credentials this node signed, by list and purpose.
+    pub status_lists: status_lists::Signed,
 }
 
 /// The recorder of decisions into `lasting`'s log, counting each commit in its metrics:
@@ -530,6 +533,7 @@ impl App {
             signing_key,
             signing_chain,
             credential_keys,
+            status_lists: status_lists::Signed::default(),
             authority,
             install_policy,
             limits,
@@ -725,6 +729,8 @@ pub struct Req {
     pub bearer: Option<String>,
     pub content_type: String,
     pub accept: String,
+    /// The `If-None-Match` header: a cached status list is answered 304 while it holds.
+    pub if_none_match: Option<String>,
     pub body: Bytes,
 }
 
@@ -748,6 +754,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/page/{asset}"),
     ("GET", "/healthz"),
     ("GET", "/.well-known/did.json"),
+    ("GET", "/v1/status-lists/{list}/{purpose}"),
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
     ("GET", "/v1/trust-list"),
@@ -817,6 +824,7 @@ fn route_blocking(app: &App, req: &Req, segments: &[&str]) -> Response<Body> {
         (&Method::GET, ["page", asset]) => page::asset(asset),
         (&Method::GET, ["healthz"]) => public::healthz(app),
         (&Method::GET, [".well-known", "did.json"]) => public::did_document(app),
+        (&Method::GET, ["v1", "status-lists", list, purpose]) => status_lists::get(app, req, list, purpose),
         (&Method::GET, ["v1", "trust-list"]) => public::trust_list(app),
         (&Method::GET, ["v1", "certificates", issuer, number]) => public::certificate(app, issuer, number),
         // Served by the streaming handler before a body is read; see `handle`.
@@ -873,6 +881,7 @@ fn allowed_methods(segments: &[&str]) -> Option<&'static str> {
         | ["page", _]
         | ["healthz"]
         | [".well-known", "did.json"]
+        | ["v1", "status-lists", _, _]
         | ["openapi.json"]
         | ["metrics"]
         | ["v1", "trust-list"]
@@ -1090,6 +1099,7 @@ async fn answer(
         bearer,
         content_type: header(hyper::header::CONTENT_TYPE).unwrap_or_default(),
         accept: header(hyper::header::ACCEPT).unwrap_or_default(),
+        if_none_match: header(hyper::header::IF_NONE_MATCH),
         body,
     };
     (route(Arc::clone(app), req).await, actor)

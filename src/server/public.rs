@@ -55,7 +55,8 @@ pub fn healthz(app: &App) -> Response<Body> {
 }
 
 /// The gateway's DID document (did:web): the keys it signs credentials with, the one in
-/// force first, those rotated out after (for the credentials they signed). Public, and
+/// force first, those rotated out after (for the credentials they signed). A version not
+/// yet in the log is published first ([`crate::decisions::did_document`]). Public, and
 /// cacheable for five minutes: a rotation is visible within that.
 pub fn did_document(app: &App) -> Response<Body> {
     let base = app.public_base();
@@ -63,9 +64,18 @@ pub fn did_document(app: &App) -> Response<Body> {
         Ok(did) => did,
         Err(e) => return problem(StatusCode::NOT_FOUND, "http.not_found", e.to_string()),
     };
-    let document = crate::crypto::did::document(&did, &app.credential_keys);
-    let mut response =
-        bytes(StatusCode::OK, "application/did+ld+json", serde_json::to_vec(&document).unwrap_or_default());
+    use crate::decisions::did_document::{self as version, published};
+    let document = version::bytes(&crate::crypto::did::document(&did, &app.credential_keys));
+    match published(app.store.as_ref(), &document) {
+        Ok(true) => {}
+        Ok(false) => {
+            if let Err(r) = app.recorder.record(version::publish(&app.context(), &document)) {
+                return super::http::refused(&r);
+            }
+        }
+        Err(r) => return super::http::refusal(&r),
+    }
+    let mut response = bytes(StatusCode::OK, "application/did+ld+json", document);
     response
         .headers_mut()
         .insert(hyper::header::CACHE_CONTROL, hyper::header::HeaderValue::from_static("public, max-age=300"));

@@ -253,6 +253,17 @@ pub enum Effect {
     ClosePtRound { id: String, at: String, submissions: Vec<String> },
     /// A closing round's report; a conflict when the round is not closing or has one.
     PutPtReport { id: String, report: PtReportRecord },
+    /// Gives certificate `issuer`/`number` its status-list slot ([`crate::status_list`]),
+    /// the slot its exported credentials name. A certificate keeps one slot, and two
+    /// certificates never share one: a conflict when it holds another (`register.conflict`,
+    /// an export of the same certificate won) or another certificate holds this one
+    /// (`status.slot_taken`: two exports drew it at once; the loser draws again).
+    HoldStatusSlot { issuer: String, number: String, slot: crate::status_list::Slot },
+    /// Holds the write unless the bits of list `version.list` for `version.purpose`, as the
+    /// register is inside this transaction, are exactly `version`'s: a conflict
+    /// (`status.list_changed`) otherwise, so that the log records a list version only
+    /// where it is the register's.
+    StatusListIs { version: crate::status_list::Version },
     /// The roots of complete log tiles `first`, `first + 1`, …, kept so that the log's tree
     /// is rebuilt from them on start rather than from every entry. A tile already stored
     /// keeps its root.
@@ -309,6 +320,14 @@ pub trait Store: Send + Sync {
         self.write(Effect::SetStatus { issuer: issuer.into(), number: number.into(), event: event.clone() }).map(drop)
     }
     fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError>;
+    /// The status-list slot certificate `issuer`/`number` holds, if it was ever exported.
+    fn status_slot(&self, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError>;
+    /// Whether any certificate holds `slot`.
+    fn status_slot_taken(&self, slot: crate::status_list::Slot) -> Result<bool, StoreError>;
+    /// How many slots are held, in all lists.
+    fn status_slots_held(&self) -> Result<u64, StoreError>;
+    /// Each slot held in list `list`: its index and its certificate's register status.
+    fn status_list(&self, list: u32) -> Result<Vec<(u32, String)>, StoreError>;
     /// The certificate's current version: record and history read in one transaction.
     fn certificate_view(
         &self,

@@ -219,6 +219,15 @@ const MIGRATIONS: &[&str] = &[
         document BYTEA NOT NULL
     );
     CREATE TABLE kept_document (digest TEXT COLLATE "C" PRIMARY KEY, document BYTEA NOT NULL);"#,
+    // 4: the status-list slot of each exported certificate: the embedded store's version 7.
+    r#"CREATE TABLE status_slot (
+        issuer TEXT COLLATE "C" NOT NULL,
+        number TEXT COLLATE "C" NOT NULL,
+        list BIGINT NOT NULL,
+        idx BIGINT NOT NULL,
+        PRIMARY KEY (issuer, number),
+        UNIQUE (list, idx)
+    );"#,
 ];
 
 /// Makes sure the partitions of `log_entry` that hold entries `first..=last` exist.
@@ -730,6 +739,18 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                 .await?;
             rules::report_taken(updated != 0, id)?;
         }
+        Effect::HoldStatusSlot { issuer, number, slot } => {
+            let held = slot_of(c, issuer, number).await?;
+            let taken = slot_taken(c, *slot).await?;
+            if rules::slot_free(issuer, number, *slot, held, taken)? {
+                c.execute(
+                    "INSERT INTO status_slot (issuer, number, list, idx) VALUES ($1, $2, $3, $4)",
+                    &[issuer, number, &i64::from(slot.list), &i64::from(slot.index)],
+                )
+                .await?;
+            }
+        }
+        Effect::StatusListIs { version } => rules::list_is(version, &list_of(c, version.list).await?)?,
         Effect::PutLogTileRoots { first, roots } => {
             let tiles: Vec<i64> = (*first..).zip(roots).map(|(t, _)| t as i64).collect();
             let roots: Vec<&[u8]> = roots.iter().map(|r| &r[..]).collect();
@@ -758,6 +779,40 @@ async fn newest_rules(c: &mut Conn) -> Result<rules::Newest, StoreError> {
 }
 
 /// A conflict unless round `id` is defined and not closed.
+fn slot(list: i64, index: i64) -> Result<crate::status_list::Slot, StoreError> {
+    match (u32::try_from(list), u32::try_from(index)) {
+        (Ok(list), Ok(index)) => Ok(crate::status_list::Slot { list, index }),
+        _ => Err(StoreError::Database(format!("stored status-list slot {list}/{index} is out of range"))),
+    }
+}
+
+async fn slot_of(c: &mut Conn, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError> {
+    let row =
+        c.query_opt("SELECT list, idx FROM status_slot WHERE issuer = $1 AND number = $2", &[&issuer, &number]).await?;
+    row.map(|r| slot(r.try_get(0)?, r.try_get(1)?)).transpose()
+}
+
+async fn slot_taken(c: &mut Conn, s: crate::status_list::Slot) -> Result<bool, StoreError> {
+    let row = c
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM status_slot WHERE list = $1 AND idx = $2)",
+            &[&i64::from(s.list), &i64::from(s.index)],
+        )
+        .await?;
+    Ok(row.try_get(0)?)
+}
+
+async fn list_of(c: &mut Conn, list: u32) -> Result<Vec<(u32, String)>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT s.idx, c.status FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number
+             WHERE s.list = $1",
+            &[&i64::from(list)],
+        )
+        .await?;
+    rows.iter().map(|r| Ok((slot(i64::from(list), r.try_get(0)?)?.index, r.try_get(1)?))).collect()
+}
+
 async fn still_open(c: &mut Conn, id: &str) -> Result<(), StoreError> {
     let closed: Option<Option<String>> =
         c.query_opt("SELECT closed_at FROM pt_round WHERE id = $1", &[&id]).await?.map(|r| r.try_get(0)).transpose()?;
@@ -1062,6 +1117,25 @@ impl Store for PostgresStore {
             };
             Ok(Some((row.try_get::<_, i64>(0)? as u64, row.try_get(1)?)))
         })
+    }
+
+    fn status_slot(&self, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError> {
+        self.pool.run(async |c| slot_of(c, issuer, number).await)
+    }
+
+    fn status_slot_taken(&self, s: crate::status_list::Slot) -> Result<bool, StoreError> {
+        self.pool.run(async |c| slot_taken(c, s).await)
+    }
+
+    fn status_slots_held(&self) -> Result<u64, StoreError> {
+        self.pool.run(async |c| {
+            let n: i64 = c.query_one("SELECT count(*) FROM status_slot", &[]).await?.try_get(0)?;
+            Ok(n.max(0) as u64)
+        })
+    }
+
+    fn status_list(&self, list: u32) -> Result<Vec<(u32, String)>, StoreError> {
+        self.pool.run(async |c| list_of(c, list).await)
     }
 
     fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -209,3 +209,50 @@ pub fn replacing_as_stated(round: &str, replaced_any: bool, replacing: bool) -> 
     }
     Ok(())
 }
+
+/// `HoldStatusSlot`: whether the slot is to be written (`false`: the certificate holds it
+/// already), given the slot the certificate holds (`held`) and whether another certificate
+/// holds `slot` (`taken`).
+pub fn slot_free(
+    issuer: &str,
+    number: &str,
+    slot: crate::status_list::Slot,
+    held: Option<crate::status_list::Slot>,
+    taken: bool,
+) -> Result<bool, StoreError> {
+    match held {
+        Some(h) if h == slot => Ok(false),
+        Some(h) => Err(conflict(
+            "register.conflict",
+            format!(
+                "{issuer}/{number} holds status-list slot {}/{}, not {}/{}; ask again",
+                h.list, h.index, slot.list, slot.index
+            ),
+        )),
+        None if taken => Err(conflict(
+            crate::decisions::record::SLOT_TAKEN,
+            format!(
+                "status-list slot {}/{} was given to another certificate meanwhile; ask again",
+                slot.list, slot.index
+            ),
+        )),
+        None => Ok(true),
+    }
+}
+
+/// `StatusListIs`: the list's bits as the register is now (`held`: each slot's index and
+/// status) are `version`'s.
+pub fn list_is(version: &crate::status_list::Version, held: &[(u32, String)]) -> Result<(), StoreError> {
+    let now = crate::status_list::Version::of(version.list, version.purpose, held);
+    if now != *version {
+        return Err(conflict(
+            "status.list_changed",
+            format!(
+                "status list {} ({}) changed while it was published; ask again",
+                version.list,
+                version.purpose.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}

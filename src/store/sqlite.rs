@@ -112,6 +112,16 @@ const MIGRATIONS: &[&str] = &[
         document BLOB NOT NULL
     );
     CREATE TABLE kept_document (digest TEXT PRIMARY KEY, document BLOB NOT NULL);",
+    // 7: the status-list slot of each exported certificate (W3C Bitstring Status List); a
+    // slot is one certificate's.
+    "CREATE TABLE status_slot (
+        issuer TEXT NOT NULL,
+        number TEXT NOT NULL,
+        list INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        PRIMARY KEY (issuer, number),
+        UNIQUE (list, idx)
+    );",
 ];
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway, and
@@ -563,6 +573,15 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
             )?;
             rules::report_taken(updated != 0, id)?;
         }
+        Effect::HoldStatusSlot { issuer, number, slot } => {
+            let held = slot_of(conn, issuer, number)?;
+            let taken = slot_taken(conn, *slot)?;
+            if rules::slot_free(issuer, number, *slot, held, taken)? {
+                conn.prepare_cached("INSERT INTO status_slot (issuer, number, list, idx) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![issuer, number, slot.list, slot.index])?;
+            }
+        }
+        Effect::StatusListIs { version } => rules::list_is(version, &list_of(conn, version.list)?)?,
         Effect::PutLogTileRoots { first, roots } => {
             let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO log_tile (tile, root) VALUES (?1, ?2)")?;
             for (tile, root) in (*first..).zip(roots) {
@@ -571,6 +590,28 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         }
     }
     Ok(Vec::new())
+}
+
+fn slot_of(conn: &Connection, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT list, idx FROM status_slot WHERE issuer = ?1 AND number = ?2")?
+        .query_row(params![issuer, number], |r| Ok(crate::status_list::Slot { list: r.get(0)?, index: r.get(1)? }))
+        .optional()?)
+}
+
+fn slot_taken(conn: &Connection, slot: crate::status_list::Slot) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM status_slot WHERE list = ?1 AND idx = ?2)")?
+        .query_row(params![slot.list, slot.index], |r| r.get(0))?)
+}
+
+fn list_of(conn: &Connection, list: u32) -> Result<Vec<(u32, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.idx, c.status FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number
+         WHERE s.list = ?1",
+    )?;
+    let rows = stmt.query_map(params![list], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// A conflict unless round `id` is defined and not closed.
@@ -933,6 +974,23 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT sequence, digest FROM equivalence_table ORDER BY sequence DESC LIMIT 1")?
             .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
             .optional()?)
+    }
+
+    fn status_slot(&self, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError> {
+        slot_of(&*self.conn()?, issuer, number)
+    }
+
+    fn status_slot_taken(&self, slot: crate::status_list::Slot) -> Result<bool, StoreError> {
+        slot_taken(&*self.conn()?, slot)
+    }
+
+    fn status_slots_held(&self) -> Result<u64, StoreError> {
+        let n: i64 = self.conn()?.query_row("SELECT count(*) FROM status_slot", [], |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn status_list(&self, list: u32) -> Result<Vec<(u32, String)>, StoreError> {
+        list_of(&*self.conn()?, list)
     }
 
     fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -33,6 +33,7 @@ pub struct Response {
     pub content_type: String,
     /// The `x-request-id` the gateway gave the request.
     pub request_id: String,
+    pub headers: hyper::HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -164,8 +165,9 @@ pub async fn try_call(
     let status = resp.status().as_u16();
     let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (content_type, request_id) = (header("content-type"), header("x-request-id"));
+    let headers = resp.headers().clone();
     let body = resp.into_body().collect().await.map_err(|e| format!("body: {e}"))?.to_bytes().to_vec();
-    Ok(Response { status, content_type, request_id, body })
+    Ok(Response { status, content_type, request_id, headers, body })
 }
 
 /// `mrgate.example.toml` as a test runs it: the demo's files by absolute path, a free port,

@@ -48,11 +48,16 @@ pub fn foreign_credential_with(signed_by: &str, change: impl Fn(&mut serde_json:
 /// A fresh notice: each later than the one before (`iat`), with its own `jti`, taking
 /// effect when issued.
 pub fn notice(action: &str, number: &str, signed_by: &str) -> Vec<u8> {
+    notice_of("dakks-cb", action, number, signed_by)
+}
+
+/// [`notice`] of the certificate `number` of body `issuer`.
+pub fn notice_of(issuer: &str, action: &str, number: &str, signed_by: &str) -> Vec<u8> {
     static SENT: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
     let n = SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let iat = time::OffsetDateTime::now_utc().unix_timestamp() - 1000 + n;
     let date = time::OffsetDateTime::from_unix_timestamp(iat).expect("iat").date().to_string();
-    let payload = serde_json::json!({"issuer": "dakks-cb", "number": number, "action": action,
+    let payload = serde_json::json!({"issuer": issuer, "number": number, "action": action,
         "reason": "surveillance audit", "iat": iat, "jti": format!("notice-{n}"), "date": date});
     signed_notice(&payload, signed_by)
 }

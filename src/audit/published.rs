@@ -1,0 +1,137 @@
+//! What the gateway publishes, checked again. Status lists: each certificate's status-list
+//! slot, as its exported credentials name it, held to one slot per certificate and one
+//! certificate per slot; and each published list version (`status-list` entries) held to
+//! the bits the register, as the log made it, gives that list at that point. DID documents
+//! (`did-document` entries): each the document the gateway makes of its own keys.
+//!
+//! What it must never do: take a published version's bits from anything but the register
+//! the walk replays and the slots the exports named, or a DID document's keys for the
+//! gateway's without holding each to the auditor's copy of its certificates.
+
+use super::{Walk, entry_time};
+use crate::ledger::entry::Entry;
+use crate::model::Certificate;
+use crate::status_list::{Slot, Version};
+use std::collections::HashMap;
+
+/// The slots the exports named so far.
+#[derive(Debug, Default)]
+pub(super) struct Slots {
+    of: HashMap<(String, String), Slot>,
+    holder: HashMap<Slot, (String, String)>,
+}
+
+impl Slots {
+    /// `cert`'s credential names `slot`: the slot it held before, or a slot nobody holds.
+    pub(super) fn hold(&mut self, cert: &Certificate, slot: Slot) -> Result<(), String> {
+        let key = (cert.issuer_id().to_string(), cert.number.as_str().to_string());
+        match (self.of.get(&key), self.holder.get(&slot)) {
+            (Some(held), _) if *held != slot => Err(format!(
+                "the credential names status-list slot {}/{}; the certificate holds {}/{}",
+                slot.list, slot.index, held.list, held.index
+            )),
+            (_, Some(other)) if *other != key => {
+                Err(format!("status-list slot {}/{} is {}/{}'s already", slot.list, slot.index, other.0, other.1))
+            }
+            (Some(_), _) => Ok(()),
+            _ => {
+                self.of.insert(key.clone(), slot);
+                self.holder.insert(slot, key);
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Walk<'_, '_> {
+    /// A published list version: its kept document, and its bits those the register gives
+    /// its list here.
+    pub(super) fn status_list(&mut self, index: u64, entry: &Entry) {
+        let kind = entry.kind.clone();
+        if entry.verdict != "published" || entry.actor != crate::decisions::status_list::ACTOR {
+            let detail = format!("a status list {} by '{}'", entry.verdict, entry.actor);
+            return self.disagree(index, &kind, "audit.entry", detail);
+        }
+        let (digest, []) = (entry.outputs.as_slice(), entry.inputs.as_slice()) else {
+            return self.disagree(index, &kind, "audit.entry", "a status-list entry names inputs".into());
+        };
+        let [digest] = digest else {
+            let detail = format!("{} outputs; a status list version is one document", digest.len());
+            return self.disagree(index, &kind, "audit.entry", detail);
+        };
+        let Some(document) = self.document(index, &kind, digest) else { return };
+        let Some(published) = Version::read(&document) else {
+            let detail = "the kept document is not a status list version as the gateway writes one".into();
+            return self.disagree(index, &kind, "audit.document", detail);
+        };
+        let held: Vec<(u32, String)> = self
+            .slots
+            .of
+            .iter()
+            .filter(|(_, slot)| slot.list == published.list)
+            .map(|((issuer, number), slot)| {
+                let status = self.register.record(issuer, number).map(|r| r.status).unwrap_or_default();
+                (slot.index, status)
+            })
+            .collect();
+        let expected = Version::of(published.list, published.purpose, &held);
+        if expected != published {
+            let detail = format!(
+                "list {} ({}) published with bits {:?}; the register gives {:?} at {}",
+                published.list,
+                published.purpose.as_str(),
+                published.set,
+                expected.set,
+                entry_time(entry)
+            );
+            return self.disagree(index, &kind, "audit.output", detail);
+        }
+        self.report.re_derived += 1;
+    }
+
+    /// A published DID document: a did:web of a public URL the auditor names (any, when it
+    /// names none), listing only the gateway's keys, exactly as the gateway writes it.
+    pub(super) fn did_document(&mut self, index: u64, entry: &Entry) {
+        let kind = entry.kind.clone();
+        if entry.verdict != "published" || entry.actor != crate::decisions::did_document::ACTOR {
+            let detail = format!("a DID document {} by '{}'", entry.verdict, entry.actor);
+            return self.disagree(index, &kind, "audit.entry", detail);
+        }
+        let ([digest], []) = (entry.outputs.as_slice(), entry.inputs.as_slice()) else {
+            let detail = "a DID document's entry names one output, its document, and no input".into();
+            return self.disagree(index, &kind, "audit.entry", detail);
+        };
+        let Some(document) = self.document(index, &kind, digest) else { return };
+        if let Err(why) = self.gateway_did_document(&document) {
+            self.disagree(index, &kind, "audit.output", why);
+            return;
+        }
+        self.report.re_derived += 1;
+    }
+
+    fn gateway_did_document(&self, document: &[u8]) -> Result<(), String> {
+        let value: serde_json::Value = serde_json::from_slice(document).map_err(|e| format!("not JSON: {e}"))?;
+        let did = value.get("id").and_then(|d| d.as_str()).ok_or("a DID document without its id")?;
+        let bases = &self.audit.public_bases;
+        if !bases.is_empty() && !bases.iter().any(|b| crate::crypto::did::did_of(b).ok().as_deref() == Some(did)) {
+            return Err(format!("{did} is not the DID of the gateway's public URL ({})", bases.join(", ")));
+        }
+        // Each method's key, held to the gateway's keys by its thumbprint (the method id).
+        let mut keys = Vec::new();
+        for method in value.get("verificationMethod").and_then(|m| m.as_array()).into_iter().flatten() {
+            let id = method.get("id").and_then(|i| i.as_str()).unwrap_or_default();
+            let key = self
+                .gateway_keys
+                .iter()
+                .map(|(k, _)| k)
+                .find(|k| crate::crypto::did::key_id(did, k).as_deref() == Some(id))
+                .ok_or_else(|| format!("{id} is none of the gateway's keys"))?;
+            keys.push(key.clone());
+        }
+        let expected = crate::decisions::did_document::bytes(&crate::crypto::did::document(did, &keys));
+        if expected != document {
+            return Err("not the DID document the gateway makes of these keys".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,319 @@
+//! W3C Bitstring Status List v1.0: how an exported credential's status is published so
+//! that any VC verifier can read it without our API.
+//!
+//! Every exported certificate holds one *slot* — a list number and an index in it — for as
+//! long as the register holds it; its credentials carry two `BitstringStatusListEntry`s
+//! at that slot, one in the `revocation` list and one in the `suspension` list. A bit is
+//! set when the register's status says so ([`Purpose::is_set`]): the register is the one
+//! source, so `/v1/verify`, the look-up, the page and the lists always tell the same
+//! status. An index is drawn at random among a list's free ones ([`Slot::random`]), so it
+//! reveals nothing about issue order; a list is filled to half its length before the next
+//! one is opened, so a free index is found in a few draws.
+//!
+//! A published list *version* is the set of indexes set in it ([`Version`]): its document
+//! is kept and logged (entry kind `status-list`), and the list credential served is made
+//! of it ([`Version::credential`]), its bitstring GZIP-compressed and base64url-encoded
+//! as the specification asks.
+//!
+//! What it must never do: decide a status (the register does), or read a list credential
+//! without a bound on what it decompresses to ([`decode`]).
+
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+
+/// The bits in each list: the specification's minimum (16 KB), which hides any one
+/// certificate among 131,072 ("herd privacy").
+pub const LENGTH: u32 = 131_072;
+
+/// How many slots a list is given before the next list is opened: half its length, so a
+/// random draw finds a free index in two tries on average.
+pub const FILL: u32 = LENGTH / 2;
+
+/// The path under the public URL where list `n`'s credential for `purpose` is served.
+pub fn path(list: u32, purpose: Purpose) -> String {
+    format!("/v1/status-lists/{list}/{}", purpose.as_str())
+}
+
+/// What a list's bit stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Purpose {
+    /// Set for a certificate withdrawn or cancelled: for good.
+    Revocation,
+    /// Set for a certificate suspended: cleared when it is restored.
+    Suspension,
+}
+
+impl Purpose {
+    pub const ALL: [Purpose; 2] = [Purpose::Revocation, Purpose::Suspension];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Revocation => "revocation",
+            Purpose::Suspension => "suspension",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Whether a certificate the register holds as `status` has its bit set in this list.
+    /// The one rule from register status to bits.
+    pub fn is_set(self, status: &str) -> bool {
+        match self {
+            Purpose::Revocation => matches!(status, "withdrawn" | "cancelled"),
+            Purpose::Suspension => status == "suspended",
+        }
+    }
+}
+
+/// A certificate's place in the status lists: list `list` (from 1), index `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Slot {
+    pub list: u32,
+    pub index: u32,
+}
+
+impl Slot {
+    /// A random slot in the list that takes new slots when `assigned` slots are held.
+    pub fn random(assigned: u64) -> Option<Slot> {
+        let list = u32::try_from(assigned / u64::from(FILL)).ok()?.checked_add(1)?;
+        let mut b = [0u8; 4];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).ok()?;
+        // LENGTH is a power of two: the mask keeps the draw uniform.
+        Some(Slot { list, index: u32::from_be_bytes(b) & (LENGTH - 1) })
+    }
+
+    /// The two `credentialStatus` entries of a credential at this slot, under the
+    /// gateway's public URL `base`.
+    pub fn entries(self, base: &str) -> Value {
+        Value::Array(
+            Purpose::ALL
+                .iter()
+                .map(|p| {
+                    let list = format!("{base}{}", path(self.list, *p));
+                    json!({
+                        "id": format!("{list}#{}", self.index),
+                        "type": "BitstringStatusListEntry",
+                        "statusPurpose": p.as_str(),
+                        "statusListIndex": self.index.to_string(),
+                        "statusListCredential": list,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// The slot a credential's `credentialStatus` names, when it is exactly the two entries
+    /// [`Slot::entries`] writes under `base`; `None` for anything else.
+    pub fn of_entries(status: &Value, base: &str) -> Option<Slot> {
+        let first = status.as_array()?.first()?;
+        let index: u32 = first.get("statusListIndex")?.as_str()?.parse().ok()?;
+        let url = first.get("statusListCredential")?.as_str()?;
+        let list: u32 = url.strip_prefix(base)?.strip_prefix("/v1/status-lists/")?.split('/').next()?.parse().ok()?;
+        let slot = Slot { list, index };
+        (index < LENGTH && list >= 1 && slot.entries(base) == *status).then_some(slot)
+    }
+}
+
+/// Why an encoded list could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatusListError {
+    #[error("the encoded list is not multibase base64url ('u' then base64url without padding)")]
+    Encoding,
+    #[error("the encoded list is not GZIP")]
+    Gzip,
+    #[error("the list holds {bits} bits; a list holds at least {LENGTH} and at most {max}", max = LENGTH * 8)]
+    Length { bits: u64 },
+}
+
+/// A list's bits as the specification encodes them: bit `i` is the `i`-th from the left
+/// (byte `i / 8`, most significant bit first), GZIP-compressed, then base64url without
+/// padding behind the multibase prefix `u`.
+pub fn encode(set: &[u32], length: u32) -> String {
+    let mut bits = vec![0u8; (length / 8) as usize];
+    for &i in set {
+        if let Some(byte) = bits.get_mut((i / 8) as usize) {
+            *byte |= 0x80 >> (i % 8);
+        }
+    }
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing to a Vec cannot fail.
+    let compressed = gz.write_all(&bits).and_then(|()| gz.finish()).unwrap_or_default();
+    format!("u{}", base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, compressed))
+}
+
+/// The indexes set in an encoded list, and its length in bits. Never decompresses more
+/// than eight minimum lengths (a GZIP bomb is refused, not inflated).
+pub fn decode(encoded: &str) -> Result<(Vec<u32>, u32), StatusListError> {
+    let b64 = encoded.strip_prefix('u').ok_or(StatusListError::Encoding)?;
+    let compressed = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b64)
+        .map_err(|_| StatusListError::Encoding)?;
+    let cap = u64::from(LENGTH); // bytes: eight minimum lengths of bits
+    let mut bits = Vec::new();
+    flate2::read::GzDecoder::new(compressed.as_slice())
+        .take(cap + 1)
+        .read_to_end(&mut bits)
+        .map_err(|_| StatusListError::Gzip)?;
+    let n = bits.len() as u64 * 8;
+    if n < u64::from(LENGTH) || n > cap * 8 {
+        return Err(StatusListError::Length { bits: n });
+    }
+    let set = bits
+        .iter()
+        .enumerate()
+        .flat_map(|(byte, b)| (0..8u32).filter(move |k| b & (0x80 >> k) != 0).map(move |k| byte as u32 * 8 + k))
+        .collect();
+    Ok((set, n as u32))
+}
+
+/// One version of a list: the indexes set in it. Its [`Version::document`] is what the log
+/// names and keeps; its credential is made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    pub list: u32,
+    pub purpose: Purpose,
+    /// Ascending, each below [`LENGTH`].
+    pub set: Vec<u32>,
+}
+
+impl Version {
+    /// The version of list `list` for `purpose` over the slots held in it, each with its
+    /// certificate's register status.
+    pub fn of(list: u32, purpose: Purpose, held: &[(u32, String)]) -> Version {
+        let mut set: Vec<u32> =
+            held.iter().filter(|(i, status)| *i < LENGTH && purpose.is_set(status)).map(|(i, _)| *i).collect();
+        set.sort_unstable();
+        set.dedup();
+        Version { list, purpose, set }
+    }
+
+    /// The version as the log keeps it (canonical: members in this order, indexes
+    /// ascending): what a published list credential's bits can be held to.
+    pub fn document(&self) -> Vec<u8> {
+        let v = json!({
+            "statusList": self.list,
+            "statusPurpose": self.purpose.as_str(),
+            "length": LENGTH,
+            "set": self.set,
+        });
+        serde_json::to_vec(&v).unwrap_or_default()
+    }
+
+    /// A kept version document read back; `None` when it is not exactly as
+    /// [`Version::document`] writes one.
+    pub fn read(document: &[u8]) -> Option<Version> {
+        let v: Value = serde_json::from_slice(document).ok()?;
+        let list = u32::try_from(v.get("statusList")?.as_u64()?).ok()?;
+        let purpose = Purpose::parse(v.get("statusPurpose")?.as_str()?)?;
+        let set = v
+            .get("set")?
+            .as_array()?
+            .iter()
+            .map(|i| i.as_u64().and_then(|i| u32::try_from(i).ok()))
+            .collect::<Option<Vec<u32>>>()?;
+        let version = Version { list, purpose, set };
+        (version.document() == document).then_some(version)
+    }
+
+    /// The unsigned status list credential of this version, issued by `issuer` (the
+    /// gateway's DID, or its public URL when it has none), served at `base` + [`path`],
+    /// valid from `now` for `ttl` seconds (after which a verifier fetches it again).
+    pub fn credential(&self, base: &str, issuer: &str, now: time::OffsetDateTime, ttl: i64) -> Value {
+        let url = format!("{base}{}", path(self.list, self.purpose));
+        let at = |t: time::OffsetDateTime| {
+            t.replace_nanosecond(0)
+                .ok()
+                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                .unwrap_or_default()
+        };
+        json!({
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": url,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": issuer,
+            "validFrom": at(now),
+            "validUntil": at(now + time::Duration::seconds(ttl)),
+            "credentialSubject": {
+                "id": format!("{url}#list"),
+                "type": "BitstringStatusList",
+                "statusPurpose": self.purpose.as_str(),
+                "encodedList": encode(&self.set, LENGTH),
+                "ttl": ttl * 1000,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_are_counted_from_the_left_and_round_trip() {
+        let encoded = encode(&[0, 9, LENGTH - 1], LENGTH);
+        assert!(encoded.starts_with('u'));
+        assert_eq!(decode(&encoded), Ok((vec![0, 9, LENGTH - 1], LENGTH)));
+        // Bit 0 is the most significant bit of byte 0; bit 9 is 0x40 of byte 1.
+        let b64 = encoded.strip_prefix('u').unwrap();
+        let gz = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b64).unwrap();
+        let mut bits = Vec::new();
+        flate2::read::GzDecoder::new(gz.as_slice()).read_to_end(&mut bits).unwrap();
+        assert_eq!((bits[0], bits[1], bits[2], bits[16383]), (0x80, 0x40, 0, 0x01));
+        assert_eq!(bits.len(), 16384);
+    }
+
+    #[test]
+    fn what_is_not_a_list_is_refused() {
+        assert_eq!(decode("H4sI"), Err(StatusListError::Encoding));
+        assert_eq!(decode("uH4sI"), Err(StatusListError::Gzip));
+        assert_eq!(decode("u!!"), Err(StatusListError::Encoding));
+        assert_eq!(decode(&encode(&[], 8 * 100)), Err(StatusListError::Length { bits: 800 }));
+        // A bomb: zeros that inflate past the cap are refused without inflating them all.
+        assert_eq!(decode(&encode(&[], LENGTH * 16)), Err(StatusListError::Length { bits: u64::from(LENGTH) * 8 + 8 }));
+    }
+
+    #[test]
+    fn the_register_status_sets_the_bits() {
+        let held =
+            [(5, "suspended".to_string()), (3, "withdrawn".into()), (7, "cancelled".into()), (1, "valid".into())];
+        assert_eq!(Version::of(1, Purpose::Suspension, &held).set, vec![5]);
+        assert_eq!(Version::of(1, Purpose::Revocation, &held).set, vec![3, 7]);
+        assert!(!Purpose::Suspension.is_set("expired") && !Purpose::Revocation.is_set("expired"));
+    }
+
+    #[test]
+    fn a_version_document_reads_back_only_as_written() {
+        let v = Version { list: 2, purpose: Purpose::Revocation, set: vec![1, 40] };
+        assert_eq!(Version::read(&v.document()), Some(v.clone()));
+        let spaced = String::from_utf8(v.document()).unwrap().replace(':', ": ");
+        assert_eq!(Version::read(spaced.as_bytes()), None);
+        assert_eq!(Version::read(br#"{"statusList":2,"statusPurpose":"other","length":131072,"set":[]}"#), None);
+    }
+
+    #[test]
+    fn entries_name_one_slot_in_both_lists_and_read_back() {
+        let base = "https://gw.example";
+        let slot = Slot { list: 1, index: 4242 };
+        let entries = slot.entries(base);
+        assert_eq!(entries[0]["statusListCredential"], "https://gw.example/v1/status-lists/1/revocation");
+        assert_eq!(entries[1]["id"], "https://gw.example/v1/status-lists/1/suspension#4242");
+        assert_eq!(entries[1]["statusListIndex"], "4242");
+        assert_eq!(Slot::of_entries(&entries, base), Some(slot));
+        assert_eq!(Slot::of_entries(&entries, "https://other.example"), None);
+        let mut changed = entries.clone();
+        changed[1]["statusListIndex"] = json!("4243");
+        assert_eq!(Slot::of_entries(&changed, base), None);
+        assert_eq!(Slot::of_entries(&json!([]), base), None);
+    }
+
+    #[test]
+    fn random_slots_fill_a_list_to_half_then_open_the_next() {
+        assert_eq!(Slot::random(0).unwrap().list, 1);
+        assert_eq!(Slot::random(u64::from(FILL) - 1).unwrap().list, 1);
+        assert_eq!(Slot::random(u64::from(FILL)).unwrap().list, 2);
+        assert!((0..64).map(|_| Slot::random(0).unwrap().index).all(|i| i < LENGTH));
+        assert!((0..64).map(|_| Slot::random(0).unwrap().index).collect::<std::collections::HashSet<_>>().len() > 1);
+    }
+}
