@@ -42,6 +42,15 @@ seed xmldsig "$tmp/signed-cn.xml" "$root/certs/demo/trust-list.xml" "$tmp/submis
   "$corpus"/xmldsig/merlin-xmldsig-twenty-three/*.xml "$corpus"/xmldsig/xmldsig11-interop-2012/*.xml
 seed trust_list "$root/certs/demo/trust-list.xml" "$corpus"/trusted-lists/*.xml "$corpus"/etsi/*.xml
 seed untp_json "$tmp/vc.json" "$corpus"/untp/*.json
+# An export's status: Bitstring Status List entries in place of the translation's own type.
+python3 - "$tmp/vc.json" > "$out/untp_json/vc-status-list.json" <<'PY'
+import json, sys
+vc = json.load(open(sys.argv[1]))
+lists = "https://gateway.example.cn/v1/status-lists/1/"
+vc["credentialStatus"] = [{"id": lists + p + "#4242", "type": "BitstringStatusListEntry", "statusPurpose": p,
+                           "statusListIndex": "4242", "statusListCredential": lists + p} for p in ("revocation", "suspension")]
+print(json.dumps(vc))
+PY
 mkdir -p "$out/iaf"
 { printf '\0'; cat "$tmp/iaf.xml"; } > "$out/iaf/iaf-xml"
 { printf '\1'; cat "$tmp/iaf.json"; } > "$out/iaf/iaf-json"
@@ -76,6 +85,8 @@ seed pt_csv "$root"/certs/demo/pt/*.csv
 seed pt_exchange "$root/certs/demo/pt/round.xml" "$tmp/submission.xml"
 text log_formats entry '{"kind":"export","time":"2026-11-26T00:00:00Z","actor":"exporter:demo","inputs":[],"outputs":[],"verdict":"exported","reasons":[]}'
 text log_formats checkpoint $'demo.mrgate.example/log\n3\nq83nIuGUOZqnRDUTDyjt7sXo1ZnjjRp+1Nmbj9OWBy8=\n\n\u2014 demo.mrgate.example/log AAAAAAAA\n'
+text status_list empty 'uH4sIALXbEGsC_-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA'
+text status_list version '{"statusList":1,"statusPurpose":"suspension","length":131072,"set":[9,77]}'
 text notice suspend '{"issuer":"CNCA-R-2002-001","number":"04925Q10021R0M","action":"suspend","iat":1789999000,"jti":"n-1","date":"2026-09-20","reason":"audit"}'
 seed config "$root/mrgate.example.toml"
 text http_path lookup "/v1/certificates/CNCA-R-2002-001/04925Q%2F10021R0M"

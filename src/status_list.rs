@@ -67,6 +67,10 @@ impl Purpose {
     }
 }
 
+/// The register statuses that set a bit in some list ([`Purpose::is_set`]): the only
+/// certificates a list's version is read from (a store reads those few, not every slot).
+pub const STATUSES_SET: [&str; 3] = ["suspended", "withdrawn", "cancelled"];
+
 /// A certificate's place in the status lists: list `list` (from 1), index `index`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Slot {
@@ -281,6 +285,10 @@ mod tests {
         assert_eq!(Version::of(1, Purpose::Suspension, &held).set, vec![5]);
         assert_eq!(Version::of(1, Purpose::Revocation, &held).set, vec![3, 7]);
         assert!(!Purpose::Suspension.is_set("expired") && !Purpose::Revocation.is_set("expired"));
+        for status in crate::model::Status::ALL {
+            let sets = Purpose::ALL.iter().any(|p| p.is_set(status.as_str()));
+            assert_eq!(sets, STATUSES_SET.contains(&status.as_str()), "{status:?}");
+        }
     }
 
     #[test]

@@ -327,7 +327,7 @@ fn a_version_1_store_is_migrated() {
          ALTER TABLE decision DROP COLUMN log_index;
          DROP TABLE log_tile;
          DROP TABLE notice;
-         DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot;
+         DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
@@ -1677,7 +1677,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
             "CREATE TABLE log_entry_v1 (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
              INSERT INTO log_entry_v1 SELECT idx, entry FROM log_entry;
              DROP TABLE log_entry; DROP TABLE log_partitioning;
-             DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot;
+             DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;
              UPDATE mrgate_schema SET version = 1",
         )
@@ -1800,4 +1800,70 @@ fn a_log_whose_store_lost_signed_entries_commits_nothing_more() {
     assert!(log.diverged());
     assert_eq!(log.append(&log_entry(9)).expect_err("nothing more").code(), "store.database");
     assert_eq!(store.log_size().expect("size"), 3, "nothing was committed");
+}
+
+/// Status-list slots: a certificate keeps the one it was given, no two certificates share
+/// one (the loser of a race is told `status.slot_taken`, to draw again), and a list version
+/// is published only while the register gives the list those bits — in one transaction with
+/// what changes them.
+#[test]
+fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
+    use mrgate::status_list::{Purpose, Slot, Version};
+    for b in &backends() {
+        let store = b.open();
+        let store = &*store;
+        let put = |number: &str, status: &str| Effect::PutCertificate {
+            record: record(number, status),
+            event: event(status, "export"),
+        };
+        let hold = |number: &str, slot: Slot| Effect::HoldStatusSlot {
+            issuer: "CNCA-R-2002-001".into(),
+            number: number.into(),
+            slot,
+        };
+        let is = |purpose: Purpose, set: Vec<u32>| Effect::StatusListIs { version: Version { list: 1, purpose, set } };
+        let write = |effects: Vec<Effect>| Write { entry: None, effects };
+        let (a, c) = (Slot { list: 1, index: 77 }, Slot { list: 1, index: 9 });
+        assert_eq!(outcomes(store, &[write(vec![put("N-1", "valid"), hold("N-1", a)])]), [Ok(())]);
+        // The same slot again: nothing to do. Another slot for the same certificate: refused.
+        assert_eq!(outcomes(store, &[write(vec![hold("N-1", a)])]), [Ok(())]);
+        assert_eq!(outcomes(store, &[write(vec![hold("N-1", c)])]), [Err("register.conflict")]);
+        // Another certificate drawing the same slot: refused, and nothing of its write stands.
+        assert_eq!(
+            outcomes(store, &[write(vec![put("N-2", "valid"), hold("N-2", a)])]),
+            [Err("status.slot_taken")],
+            "{}",
+            b.name()
+        );
+        assert_eq!(store.certificate("CNCA-R-2002-001", "N-2").expect("read"), None);
+        assert_eq!(outcomes(store, &[write(vec![put("N-2", "suspended"), hold("N-2", c)])]), [Ok(())]);
+        assert_eq!(store.status_slot("CNCA-R-2002-001", "N-1").expect("read"), Some(a));
+        assert_eq!(store.status_slot("CNCA-R-2002-001", "N-3").expect("read"), None);
+        assert!(
+            store.status_slot_taken(c).expect("read")
+                && !store.status_slot_taken(Slot { list: 2, index: 9 }).expect("read")
+        );
+        assert_eq!(store.status_slots_held().expect("held"), 2);
+        // Only the slots whose status sets a bit are read.
+        assert_eq!(store.status_list(1).expect("list"), vec![(9, "suspended".to_string())]);
+        assert_eq!(store.status_list(2).expect("list"), vec![]);
+        // A version is published only as the register gives it.
+        assert_eq!(outcomes(store, &[write(vec![is(Purpose::Suspension, vec![9])])]), [Ok(())]);
+        assert_eq!(outcomes(store, &[write(vec![is(Purpose::Revocation, vec![])])]), [Ok(())]);
+        assert_eq!(outcomes(store, &[write(vec![is(Purpose::Suspension, vec![])])]), [Err("status.list_changed")]);
+        assert_eq!(outcomes(store, &[write(vec![is(Purpose::Revocation, vec![77])])]), [Err("status.list_changed")]);
+        // In one transaction with the change that sets the bit: the version after it.
+        let withdraw = Effect::SetStatus {
+            issuer: "CNCA-R-2002-001".into(),
+            number: "N-1".into(),
+            event: event("withdrawn", "notice"),
+        };
+        assert_eq!(
+            outcomes(store, &[write(vec![withdraw]), write(vec![is(Purpose::Revocation, vec![77])])]),
+            [Ok(()), Ok(())]
+        );
+        let mut held = store.status_list(1).expect("list");
+        held.sort();
+        assert_eq!(held, vec![(9, "suspended".to_string()), (77, "withdrawn".to_string())]);
+    }
 }

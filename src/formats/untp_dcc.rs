@@ -6,7 +6,10 @@
 //! (set by the caller's trust decision) and never inferred here. The certificate's register
 //! status travels in the VC's `credentialStatus` slot with the type
 //! `CertificationRegisterStatus`, so a suspended certificate never renders as a plain
-//! credential that looks valid.
+//! credential that looks valid; an export replaces it with W3C Bitstring Status List
+//! entries ([`crate::status_list`]), which the reader reads as stating no status. Every
+//! credential written expands as JSON-LD in safe mode: a term no context defines is never
+//! written.
 
 use super::json::{self, Json};
 use super::strict::{Found, Object};

@@ -326,7 +326,9 @@ pub trait Store: Send + Sync {
     fn status_slot_taken(&self, slot: crate::status_list::Slot) -> Result<bool, StoreError>;
     /// How many slots are held, in all lists.
     fn status_slots_held(&self) -> Result<u64, StoreError>;
-    /// Each slot held in list `list`: its index and its certificate's register status.
+    /// The slots held in list `list` whose certificate's register status sets a bit
+    /// ([`crate::status_list::STATUSES_SET`]): each index with that status. (The others set
+    /// none: a list's version is made of these few.)
     fn status_list(&self, list: u32) -> Result<Vec<(u32, String)>, StoreError>;
     /// The certificate's current version: record and history read in one transaction.
     fn certificate_view(

@@ -227,7 +227,8 @@ const MIGRATIONS: &[&str] = &[
         idx BIGINT NOT NULL,
         PRIMARY KEY (issuer, number),
         UNIQUE (list, idx)
-    );"#,
+    );
+    CREATE INDEX certificate_status ON certificate (status);"#,
 ];
 
 /// Makes sure the partitions of `log_entry` that hold entries `first..=last` exist.
@@ -805,9 +806,9 @@ async fn slot_taken(c: &mut Conn, s: crate::status_list::Slot) -> Result<bool, S
 async fn list_of(c: &mut Conn, list: u32) -> Result<Vec<(u32, String)>, StoreError> {
     let rows = c
         .query(
-            "SELECT s.idx, c.status FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number
-             WHERE s.list = $1",
-            &[&i64::from(list)],
+            "SELECT s.idx, c.status FROM certificate c JOIN status_slot s ON s.issuer = c.issuer AND s.number = c.number
+             WHERE c.status = ANY($2) AND s.list = $1",
+            &[&i64::from(list), &&crate::status_list::STATUSES_SET[..]],
         )
         .await?;
     rows.iter().map(|r| Ok((slot(i64::from(list), r.try_get(0)?)?.index, r.try_get(1)?))).collect()
