@@ -148,6 +148,7 @@ reasons! {
     StatusListChanged = "status.list_changed", 409, "The status list changed while its version was published; ask again.";
     StatusSlotTaken = "status.slot_taken", 409, "Another export took the status-list slot drawn for this one, three times running; ask again.";
     StatusNoSlot = "status.no_slot", 500, "No free status-list slot could be drawn for the certificate.";
+    PublicationCurrent = "publication.current", 409, "The version is the one published already: it is served as it is, not logged again.";
 
     // validity: a certificate's dates.
     ValidityInForce = "validity.in_force", 200, "The certificate is in force today.";

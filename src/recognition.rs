@@ -218,8 +218,9 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     //    content is trusted only after step 2 verified these same bytes.
     let text = std::str::from_utf8(document).ok().map(str::trim);
     let is_jws = text.is_some_and(|t| t.starts_with("eyJ") && t.matches('.').count() == 2);
-    // A credential whose status is in status lists states none itself.
-    let mut status_in_list = false;
+    // A credential's payload, kept to ask of it later whether its status is in status lists
+    // (then it states none itself).
+    let mut credential = None;
     let (format, cert, payload) = if is_jws {
         let token = text.unwrap_or_default();
         let parsed = match jws::parse(token) {
@@ -231,9 +232,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         };
         match formats::parse(Format::UntpDcc, &parsed.payload, &ctx.limits) {
             Ok(c) => {
-                // The reader checked the entries; whether there are any is what matters here.
-                let needle = crate::formats::untp_dcc::LIST_ENTRY_TYPE.as_bytes();
-                status_in_list = parsed.payload.windows(needle.len()).any(|w| w == needle);
+                credential = Some(parsed.payload.clone());
                 (Format::UntpDcc, c, Signed::Jws(parsed))
             }
             Err(e) => {
@@ -354,7 +353,9 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let status = match ctx.register.current_status(&issuer, cert.number.as_str()) {
         Registered::Status(s) => s,
         // Its status is in lists the gateway does not read for others: never a guessed "valid".
-        Registered::NotHeld if status_in_list => {
+        Registered::NotHeld
+            if credential.as_deref().is_some_and(|c| formats::untp_dcc::status_in_lists(c, &ctx.limits)) =>
+        {
             verdict.status = "unknown";
             d.fail(
                 "validity",

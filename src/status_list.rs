@@ -222,10 +222,15 @@ impl Version {
     }
 
     /// The unsigned status list credential of this version, issued by `issuer` (the
-    /// gateway's DID, or its public URL when it has none), served at `base` + [`path`],
-    /// valid from `now` for `ttl` seconds (after which a verifier fetches it again).
+    /// gateway's DID), served at `base` + [`path`], valid from `now` for `ttl` seconds
+    /// (after which a verifier fetches it again). Its `relatedResource` names the version
+    /// document the log keeps (by the digest its `status-list` entry names, with the
+    /// document's place under `/v1/log/documents/`), so a served list is tied to its entry.
     pub fn credential(&self, base: &str, issuer: &str, now: time::OffsetDateTime, ttl: i64) -> Value {
         let url = format!("{base}{}", path(self.list, self.purpose));
+        let digest = ring::digest::digest(&ring::digest::SHA256, &self.document());
+        let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+        let sri = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, digest.as_ref());
         let at = |t: time::OffsetDateTime| {
             t.replace_nanosecond(0)
                 .ok()
@@ -239,6 +244,7 @@ impl Version {
             "issuer": issuer,
             "validFrom": at(now),
             "validUntil": at(now + time::Duration::seconds(ttl)),
+            "relatedResource": [{"id": format!("{base}/v1/log/documents/{hex}"), "digestSRI": format!("sha256-{sri}")}],
             "credentialSubject": {
                 "id": format!("{url}#list"),
                 "type": "BitstringStatusList",

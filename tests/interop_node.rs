@@ -128,6 +128,13 @@ async fn a_foreign_verifier_resolves_the_issuer_did_and_verifies_without_x5c() {
     assert!(!ok);
     assert_eq!(verdict["reason"], "status-list", "{verdict}");
 
+    // Withdrawn by its CB: the revocation list says so, for good.
+    let n = call(running.addr, "POST", "/v1/notices", notice("withdraw"), None, Some(&token())).await;
+    assert_eq!(n.status, 200, "{}", String::from_utf8_lossy(&n.body));
+    let (verdict, ok) = verify(credential.clone()).await.expect("node");
+    assert!(!ok);
+    assert_eq!((verdict["reason"].as_str(), &verdict["status"]), (Some("revoked"), &status(true, false)), "{verdict}");
+
     // The payload changed (the assessment level raised), the signature kept.
     use base64::Engine;
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -11,7 +11,7 @@ use common::audit::{audit, each_caught};
 use common::gateway::{Response, call, call_with, config, domestic_certificate, token};
 use common::partners::{notice, notice_of};
 use mrgate::server::{App, start};
-use mrgate::status_list::{LENGTH, Purpose, Slot, decode};
+use mrgate::status_list::{LENGTH, Purpose, Slot, Version, decode};
 use serde_json::Value;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,6 +50,10 @@ async fn list(addr: SocketAddr, app: &App, purpose: Purpose) -> (Response, Vec<u
     assert_eq!(vc["credentialSubject"]["id"], format!("{url}#list"));
     let (set, length) = decode(vc["credentialSubject"]["encodedList"].as_str().expect("encodedList")).expect("list");
     assert_eq!(length, LENGTH);
+    // It names the version document its log entry keeps.
+    let document = Version { list: 1, purpose, set: set.clone() }.document();
+    let digest = mrgate::crypto::sha256_hex(&document);
+    assert_eq!(vc["relatedResource"][0]["id"], format!("{base}/v1/log/documents/{digest}"));
     (r, set)
 }
 
@@ -107,6 +111,11 @@ async fn a_notice_flips_the_bits_every_channel_reads() {
         call_with(addr, "GET", "/v1/status-lists/1/revocation", vec![], None, &[("if-none-match", "\"x\"")]).await;
     assert_eq!(other.status, 200);
 
+    // A caller whose documents are kept keeps the next version ahead of time: that does not
+    // pass it off as published (the count of entries below includes its publication).
+    let predicted = Version { list: 1, purpose: Purpose::Suspension, set: vec![slot.index] }.document();
+    let kept = call(addr, "POST", "/v1/verify", predicted, Some("customs"), None).await;
+    assert_eq!(kept.status, 200);
     // The CB's own signer suspends it; the exporter relays the notice.
     let n = domestic_notice(addr, "suspend", "cb/CNCA-R-2002-001", None).await;
     assert_eq!(
@@ -143,10 +152,11 @@ async fn a_notice_flips_the_bits_every_channel_reads() {
     let v = call(addr, "POST", "/v1/verify", credential.into_bytes(), Some("customs"), None).await.json();
     assert_eq!(v["status"], "withdrawn");
 
-    // Each version served was published once, in the log: empty revocation and suspension
-    // lists, suspended, restored (the empty suspension list again: no new entry), withdrawn.
+    // Each version was published in the log each time it became the one served: empty
+    // revocation and suspension lists, suspended, restored (the empty suspension list
+    // again, served anew), withdrawn; the suspension list read after, unchanged, is not.
     let logged = kinds(addr).await;
-    assert_eq!(logged.iter().filter(|k| *k == "status-list").count(), 4, "{logged:?}");
+    assert_eq!(logged.iter().filter(|k| *k == "status-list").count(), 5, "{logged:?}");
     running.shutdown(std::time::Duration::from_secs(5)).await;
     drop(app);
 
@@ -352,4 +362,40 @@ async fn each_did_document_version_is_logged_once_before_it_is_served() {
         ),
     ];
     each_caught(data, cases);
+}
+
+/// A partner's credential in this profile whose status is in its own status lists, for a
+/// certificate the register does not hold: the gateway reads no other issuer's lists, so
+/// the status is unknown — never the "valid" a reader would otherwise give a credential
+/// that states none. However its type is spelled (a JSON escape reads the same).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_only_in_a_partners_lists_is_never_read_as_valid() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let verify = |jws: String| call(running.addr, "POST", "/v1/verify", jws.into_bytes(), Some("customs"), None);
+    // The control: stating its status, it is valid (so what follows can fail).
+    let (stated, _) = common::partners::foreign_credential("foreign/dakks/signer");
+    let v = verify(stated).await.json();
+    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(true), Some("valid")), "{v:#}");
+    let lists = |vc: &mut Value| {
+        let list = "https://cab.example.de/status/1";
+        vc["credentialStatus"] = serde_json::json!([{"id": format!("{list}#5"), "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation", "statusListIndex": "5", "statusListCredential": list}]);
+    };
+    let (in_lists, _) = common::partners::foreign_credential_with("foreign/dakks/signer", lists);
+    // The same, the type spelled with a JSON escape, signed again.
+    let parsed = mrgate::crypto::jws::parse(&in_lists).expect("jws");
+    let escaped = String::from_utf8(parsed.payload.clone())
+        .expect("utf8")
+        .replace("\"BitstringStatusListEntry\"", "\"BitstringStatusList\\u0045ntry\"");
+    assert!(escaped.contains("\\u0045"));
+    let (key, chain) = common::partners::signer("foreign/dakks/signer");
+    let escaped = mrgate::crypto::jws::sign(escaped.as_bytes(), &key, &chain, None, true).expect("sign");
+    for jws in [in_lists, escaped] {
+        let v = verify(jws).await.json();
+        assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("unknown")), "{v:#}");
+        let validity = v["checks"].as_array().expect("checks").iter().find(|c| c["check"] == "validity").cloned();
+        assert_eq!(validity.expect("validity")["reason"], "status.unknown");
+    }
+    running.task.abort();
 }

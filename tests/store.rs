@@ -327,7 +327,7 @@ fn a_version_1_store_is_migrated() {
          ALTER TABLE decision DROP COLUMN log_index;
          DROP TABLE log_tile;
          DROP TABLE notice;
-         DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status;
+         DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
@@ -1677,7 +1677,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
             "CREATE TABLE log_entry_v1 (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
              INSERT INTO log_entry_v1 SELECT idx, entry FROM log_entry;
              DROP TABLE log_entry; DROP TABLE log_partitioning;
-             DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status;
+             DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;
              UPDATE mrgate_schema SET version = 1",
         )
@@ -1865,5 +1865,18 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         let mut held = store.status_list(1).expect("list");
         held.sort();
         assert_eq!(held, vec![(9, "suspended".to_string()), (77, "withdrawn".to_string())]);
+        // A slot out of the lists' range is never held.
+        let out = Slot { list: 1, index: mrgate::status_list::LENGTH };
+        assert_eq!(outcomes(store, &[write(vec![put("N-3", "valid"), hold("N-3", out)])]), [Err("store.database")]);
+        // A publication: once each time a document becomes the one published as its name.
+        let publish = |digest: &str| Effect::Publish { what: "status-list/1/revocation".into(), digest: digest.into() };
+        assert_eq!(store.published("status-list/1/revocation").expect("read"), None);
+        assert_eq!(
+            outcomes(store, &[write(vec![publish("aa")]), write(vec![publish("aa")])]),
+            [Ok(()), Err("publication.current")]
+        );
+        assert_eq!(outcomes(store, &[write(vec![publish("bb")]), write(vec![publish("aa")])]), [Ok(()), Ok(())]);
+        assert_eq!(store.published("status-list/1/revocation").expect("read").as_deref(), Some("aa"));
+        assert_eq!(store.published("did-document").expect("read"), None);
     }
 }

@@ -298,7 +298,11 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     let mut documents = serde_json::Map::new();
     let mut losses = serde_json::Map::new();
     let mut outputs = Vec::new();
-    let slot = match request.formats.contains(&Format::UntpDcc) {
+    // A credential's status is in the lists when the gateway has a DID to issue them as
+    // (a verifier holds a list's issuer to the credential's); without one the credential
+    // states the register status it had when signed.
+    let gateway = crate::crypto::did::did_of(&ctx.public_base).ok();
+    let slot = match request.formats.contains(&Format::UntpDcc) && gateway.is_some() {
         true => Some(status_slot(ctx.store, &cert)?),
         false => None,
     };
@@ -307,7 +311,6 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         let out = match format {
             Format::UntpDcc => {
                 // The rendered credential always has its credentialSubject object.
-                let gateway = crate::crypto::did::did_of(&ctx.public_base).ok();
                 let status = slot.map(|s| s.entries(&ctx.public_base));
                 let compact = credential_payload(&rendered.bytes, &receipt_link, gateway.as_deref(), status.as_ref())
                     .and_then(|v| serde_json::to_vec(&v).ok())

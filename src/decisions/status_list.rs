@@ -1,9 +1,11 @@
 //! Publishing a status list: the version of a list the register gives it now
-//! ([`crate::status_list::Version`]) is recorded before it is served, once — an entry
-//! `status-list`, actor `gateway`, verdict `published`, naming the kept version document as
-//! its output. The store commits it only while the register still gives the list these
-//! bits ([`Effect::StatusListIs`]), so the log's order is the lists' history: an audit
-//! replaying the log gives each published version the same bits.
+//! ([`crate::status_list::Version`]) is recorded before it is served, each time it becomes
+//! the one served — an entry `status-list`, actor `gateway`, verdict `published`, naming the
+//! kept version document as its output. The store commits it only while the register still
+//! gives the list these bits ([`Effect::StatusListIs`]) and it is not the list's current
+//! publication already ([`Effect::Publish`]), so the log's order is the lists' history: an
+//! audit replaying the log gives each published version the same bits, and a list that
+//! comes back to bits it had before is published again.
 //!
 //! What it must never do: publish bits of its own making (the register's status is the
 //! one source), or serve a version the log does not hold.
@@ -37,20 +39,32 @@ pub fn version(store: &dyn Store, list: u32, purpose: Purpose) -> Result<Version
     Ok(Version::of(list, purpose, &held))
 }
 
-/// Whether `version` was published already (its document is kept: by this node or
-/// another), so that it is served without being recorded again.
-pub fn published(store: &dyn Store, version: &Version) -> Result<bool, Refusal> {
-    Ok(store.kept_document(&super::digest(&version.document())).map_err(|e| Refusal::store(&e))?.is_some())
+/// What a list is published as ([`Effect::Publish`]): `status-list/<list>/<purpose>`.
+pub fn publication(list: u32, purpose: Purpose) -> String {
+    format!("status-list/{list}/{}", purpose.as_str())
 }
 
-/// The publication of list `list` for `purpose` as the register is now: its entry, and the
-/// version kept with it. Refused at commit (`status.list_changed`, unrecorded) when a
-/// notice or an export changed the list meanwhile: decide it again.
-pub fn publish(ctx: &Context<'_>, list: u32, purpose: Purpose) -> Decided<Version> {
-    let version = version(ctx.store, list, purpose)?;
+/// Whether `version` is the one published for its list (the last its list's publication
+/// made current), so that it is served without being recorded again.
+pub fn published(store: &dyn Store, version: &Version) -> Result<bool, Refusal> {
+    let latest = store.published(&publication(version.list, version.purpose)).map_err(|e| Refusal::store(&e))?;
+    Ok(latest.as_deref() == Some(super::digest(&version.document()).as_str()))
+}
+
+/// The publication of `version` (as [`version`] read it): its entry, the version kept with
+/// it, and the effects that hold it to the register and make it the one published. Refused
+/// at commit, unrecorded, when a notice or an export changed the list meanwhile
+/// (`status.list_changed`: read it again) or when it is the one published already
+/// (`publication.current`: serve it).
+pub fn publish(ctx: &Context<'_>, version: Version) -> Decided<Version> {
     let document = version.document();
+    let digest = super::digest(&document);
     let mut entry = ctx.entry("status-list", ACTOR, vec![], "published");
-    entry.outputs = vec![super::digest(&document)];
-    let effects = vec![super::keep(&document), Effect::StatusListIs { version: version.clone() }];
+    entry.outputs = vec![digest.clone()];
+    let effects = vec![
+        super::keep(&document),
+        Effect::StatusListIs { version: version.clone() },
+        Effect::Publish { what: publication(version.list, version.purpose), digest },
+    ];
     Ok(Decision::new(version, entry, effects))
 }

@@ -916,6 +916,28 @@ fn status_context() -> Value {
 /// The type of a W3C Bitstring Status List entry.
 pub const LIST_ENTRY_TYPE: &str = "BitstringStatusListEntry";
 
+/// Whether a credential (its JSON) names status-list entries in `credentialStatus` — then
+/// it states no status of its own, and only the lists (the register, for the gateway's
+/// own) can tell it. Read as JSON, escapes and all: a credential that does not read is
+/// taken to (fail closed).
+pub fn status_in_lists(credential: &[u8], limits: &Limits) -> bool {
+    let Ok(value) = json::parse(credential, limits) else { return true };
+    let status = value.as_object().and_then(|m| m.iter().find(|(k, _)| k == "credentialStatus"));
+    status.is_some_and(|(_, s)| names_lists(s))
+}
+
+/// Whether a `credentialStatus` value names status-list entries: the one test the reader
+/// ([`credential_status`]) and [`status_in_lists`] share.
+fn names_lists(status: &Json<'_>) -> bool {
+    let of_type = |e: &Json<'_>| {
+        e.as_object().is_some_and(|m| m.iter().any(|(k, v)| k == "type" && v.as_str() == Some(LIST_ENTRY_TYPE)))
+    };
+    match status.as_array() {
+        Some(entries) => entries.iter().any(of_type),
+        None => of_type(status),
+    }
+}
+
 /// The register status a credential's `credentialStatus` states, and its date: this
 /// profile's own type (a translation), or Bitstring Status List entries (an export; any
 /// issuer's), which state no status — read as valid here, the status being the lists'
@@ -925,10 +947,7 @@ fn credential_status(value: &Json<'_>, reading: Reading) -> Result<(Status, Opti
         Some(a) => a.iter().enumerate().map(|(i, e)| (e, format!("/credentialStatus/{i}"))).collect(),
         None => vec![(value, "/credentialStatus".to_string())],
     };
-    let of_type = |e: &Json<'_>, t: &str| {
-        e.as_object().is_some_and(|m| m.iter().any(|(k, v)| k == "type" && v.as_str() == Some(t)))
-    };
-    if entries.iter().any(|(e, _)| of_type(e, LIST_ENTRY_TYPE)) {
+    if names_lists(value) {
         for (entry, path) in &entries {
             status_list_entry(entry, path, reading)?;
         }

@@ -22,7 +22,11 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
 /// `POST /v1/notices`: the status after the notice, with the certificate's history.
 pub fn notice(app: &App, req: &Req) -> Response<Body> {
     let token = String::from_utf8_lossy(&req.body);
-    let recorded = app.recorder.record(notice::notice(&app.context(), &req.caller, &token)).map(|r| {
+    let recorded = app.recorder.record(notice::notice(&app.context(), &req.caller, &token));
+    if recorded.is_ok() {
+        app.status_lists.read_again();
+    }
+    let recorded = recorded.map(|r| {
         r.map(|applied| {
             let history = app.store.status_history(&applied.issuer, &applied.number).unwrap_or_default();
             json!({"issuer": applied.issuer, "number": applied.number, "status": applied.status.as_str(),

@@ -68,11 +68,12 @@ pub fn did_document(app: &App) -> Response<Body> {
     let document = version::bytes(&crate::crypto::did::document(&did, &app.credential_keys));
     match published(app.store.as_ref(), &document) {
         Ok(true) => {}
-        Ok(false) => {
-            if let Err(r) = app.recorder.record(version::publish(&app.context(), &document)) {
-                return super::http::refused(&r);
-            }
-        }
+        Ok(false) => match app.recorder.record(version::publish(&app.context(), &document)) {
+            Ok(_) => {}
+            // Another request published it meanwhile.
+            Err(r) if r.receipt.is_none() && r.refusal.reason == "publication.current" => {}
+            Err(r) => return super::http::refused(&r),
+        },
         Err(r) => return super::http::refusal(&r),
     }
     let mut response = bytes(StatusCode::OK, "application/did+ld+json", document);

@@ -264,6 +264,11 @@ pub enum Effect {
     /// (`status.list_changed`) otherwise, so that the log records a list version only
     /// where it is the register's.
     StatusListIs { version: crate::status_list::Version },
+    /// Makes the document with this digest the one published as `what` (a status list,
+    /// `status-list/<list>/<purpose>`; the DID document, `did-document`): a conflict
+    /// (`publication.current`) when it is that already, so a version is logged once each time
+    /// it becomes the one served, however many nodes or requests publish it at once.
+    Publish { what: String, digest: String },
     /// The roots of complete log tiles `first`, `first + 1`, …, kept so that the log's tree
     /// is rebuilt from them on start rather than from every entry. A tile already stored
     /// keeps its root.
@@ -370,6 +375,8 @@ pub trait Store: Send + Sync {
     fn newest_equivalence_table_id(&self) -> Result<Option<(u64, String)>, StoreError>;
     /// A kept input document by its SHA-256 (see [`Effect::KeepDocument`]).
     fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The digest of the document last published as `what` ([`Effect::Publish`]).
+    fn published(&self, what: &str) -> Result<Option<String>, StoreError>;
 
     /// Whether other processes may write to this store at the same time (other gateway
     /// nodes on one PostgreSQL database): then what this process holds in memory (the log's

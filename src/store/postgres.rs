@@ -228,7 +228,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (issuer, number),
         UNIQUE (list, idx)
     );
-    CREATE INDEX certificate_status ON certificate (status);"#,
+    CREATE INDEX certificate_status ON certificate (status);
+    CREATE TABLE publication (what TEXT COLLATE "C" PRIMARY KEY, digest TEXT COLLATE "C" NOT NULL);"#,
 ];
 
 /// Makes sure the partitions of `log_entry` that hold entries `first..=last` exist.
@@ -752,6 +753,15 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             }
         }
         Effect::StatusListIs { version } => rules::list_is(version, &list_of(c, version.list).await?)?,
+        Effect::Publish { what, digest } => {
+            rules::newly_published(what, published(c, what).await?.as_deref(), digest)?;
+            c.execute(
+                "INSERT INTO publication (what, digest) VALUES ($1, $2)
+                 ON CONFLICT (what) DO UPDATE SET digest = excluded.digest",
+                &[what, digest],
+            )
+            .await?;
+        }
         Effect::PutLogTileRoots { first, roots } => {
             let tiles: Vec<i64> = (*first..).zip(roots).map(|(t, _)| t as i64).collect();
             let roots: Vec<&[u8]> = roots.iter().map(|r| &r[..]).collect();
@@ -785,6 +795,11 @@ fn slot(list: i64, index: i64) -> Result<crate::status_list::Slot, StoreError> {
         (Ok(list), Ok(index)) => Ok(crate::status_list::Slot { list, index }),
         _ => Err(StoreError::Database(format!("stored status-list slot {list}/{index} is out of range"))),
     }
+}
+
+async fn published(c: &mut Conn, what: &str) -> Result<Option<String>, StoreError> {
+    let row = c.query_opt("SELECT digest FROM publication WHERE what = $1", &[&what]).await?;
+    Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
 async fn slot_of(c: &mut Conn, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError> {
@@ -1118,6 +1133,10 @@ impl Store for PostgresStore {
             };
             Ok(Some((row.try_get::<_, i64>(0)? as u64, row.try_get(1)?)))
         })
+    }
+
+    fn published(&self, what: &str) -> Result<Option<String>, StoreError> {
+        self.pool.run(async |c| published(c, what).await)
     }
 
     fn status_slot(&self, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError> {

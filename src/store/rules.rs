@@ -220,6 +220,9 @@ pub fn slot_free(
     held: Option<crate::status_list::Slot>,
     taken: bool,
 ) -> Result<bool, StoreError> {
+    if slot.list == 0 || slot.index >= crate::status_list::LENGTH {
+        return Err(StoreError::Database(format!("status-list slot {}/{} is out of range", slot.list, slot.index)));
+    }
     match held {
         Some(h) if h == slot => Ok(false),
         Some(h) => Err(conflict(
@@ -253,6 +256,14 @@ pub fn list_is(version: &crate::status_list::Version, held: &[(u32, String)]) ->
                 version.purpose.as_str()
             ),
         ));
+    }
+    Ok(())
+}
+
+/// `Publish`: the document is not the one published as `what` already (`latest`).
+pub fn newly_published(what: &str, latest: Option<&str>, digest: &str) -> Result<(), StoreError> {
+    if latest == Some(digest) {
+        return Err(conflict("publication.current", format!("{what} sha256:{digest} is published already")));
     }
     Ok(())
 }

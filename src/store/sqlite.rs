@@ -123,7 +123,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (issuer, number),
         UNIQUE (list, idx)
     );
-    CREATE INDEX certificate_status ON certificate (status);",
+    CREATE INDEX certificate_status ON certificate (status);
+    CREATE TABLE publication (what TEXT PRIMARY KEY, digest TEXT NOT NULL);",
 ];
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway, and
@@ -584,6 +585,14 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
             }
         }
         Effect::StatusListIs { version } => rules::list_is(version, &list_of(conn, version.list)?)?,
+        Effect::Publish { what, digest } => {
+            rules::newly_published(what, published(conn, what)?.as_deref(), digest)?;
+            conn.prepare_cached(
+                "INSERT INTO publication (what, digest) VALUES (?1, ?2)
+                 ON CONFLICT (what) DO UPDATE SET digest = excluded.digest",
+            )?
+            .execute(params![what, digest])?;
+        }
         Effect::PutLogTileRoots { first, roots } => {
             let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO log_tile (tile, root) VALUES (?1, ?2)")?;
             for (tile, root) in (*first..).zip(roots) {
@@ -592,6 +601,13 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         }
     }
     Ok(Vec::new())
+}
+
+fn published(conn: &Connection, what: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT digest FROM publication WHERE what = ?1")?
+        .query_row(params![what], |r| r.get(0))
+        .optional()?)
 }
 
 fn slot_of(conn: &Connection, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError> {
@@ -979,6 +995,10 @@ impl Store for SqliteStore {
             .prepare_cached("SELECT sequence, digest FROM equivalence_table ORDER BY sequence DESC LIMIT 1")?
             .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
             .optional()?)
+    }
+
+    fn published(&self, what: &str) -> Result<Option<String>, StoreError> {
+        published(&*self.conn()?, what)
     }
 
     fn status_slot(&self, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError> {
