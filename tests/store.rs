@@ -81,10 +81,21 @@ impl Backend {
             Backend::Sqlite(_) => {
                 rusqlite::Connection::open(self.path()).expect("conn").execute_batch(sqlite).expect(sqlite)
             }
-            Backend::Postgres(db) => db
-                .client()
-                .batch_execute(postgres)
-                .unwrap_or_else(|e| panic!("{postgres}: {}", common::pg::message(&e))),
+            Backend::Postgres(db) => {
+                // The log's own threads (follower, indexer) read these tables meanwhile; a
+                // schema change may then be the one PostgreSQL cancels to break a deadlock.
+                // It changed nothing, so it is tried again.
+                let mut client = db.client();
+                for attempt in 1.. {
+                    match client.batch_execute(postgres) {
+                        Ok(()) => return,
+                        Err(e)
+                            if attempt < 5 && e.code() == Some(&::postgres::error::SqlState::T_R_DEADLOCK_DETECTED) => {
+                        }
+                        Err(e) => panic!("{postgres}: {}", common::pg::message(&e)),
+                    }
+                }
+            }
         }
     }
 
