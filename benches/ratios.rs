@@ -1,0 +1,69 @@
+//! mrgate's side of `benches/ratios.sh` (issue 27's targets as ratios): each command times
+//! one operation looped in this process and prints nanoseconds per operation, so that the
+//! script sets it beside its yardstick measured in the same run. Not a criterion bench:
+//! the script reads one number per line.
+//!
+//! - `xmldsig FILE N [ANCHOR_PEM]`: parse and verify an enveloped XML signature N times, as
+//!   `mrgate xmldsig verify` does: the signer's chain validated to ANCHOR_PEM, or with none
+//!   the embedded key unverified (as `xmlsec1 --insecure`).
+//! - `ed25519 JWS_FILE N`: ring's raw Ed25519 check of a compact JWS's signature N times,
+//!   with the key of its `x5c` leaf: the floor of a verification.
+
+use mrgate::crypto::x509::TrustAnchors;
+use mrgate::crypto::xmldsig::{self, KeySource, Options, Profile};
+use mrgate::xml::Limits;
+use std::hint::black_box;
+use std::time::Instant;
+
+fn per_op(n: u32, mut op: impl FnMut()) -> f64 {
+    op(); // warm
+    let start = Instant::now();
+    for _ in 0..n {
+        op();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
+    let n: u32 = arg(2).parse().unwrap_or(0);
+    match arg(0) {
+        "xmldsig" => {
+            let doc = std::fs::read(arg(1)).expect("document");
+            let limits = Limits::default();
+            let mut anchors = TrustAnchors::new();
+            let key = match args.get(3) {
+                Some(pem) => {
+                    anchors.add_pem_or_der(&std::fs::read(pem).expect("anchor")).expect("anchor");
+                    let at = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+                    KeySource::Trusted { anchors: &anchors, crls: None, at }
+                }
+                None => KeySource::InsecureEmbedded,
+            };
+            let options = Options { key, allow_sha1: false, profile: Profile::Enveloped };
+            xmldsig::verify(&doc, &limits, &options).expect("the document verifies");
+            let ns = per_op(n, || {
+                xmldsig::verify(black_box(&doc), &limits, &options).expect("valid");
+            });
+            println!("{ns:.0}");
+        }
+        "ed25519" => {
+            let token = std::fs::read_to_string(arg(1)).expect("jws");
+            let parsed = mrgate::crypto::jws::parse(token.trim()).expect("jws");
+            let leaf = parsed.header["x5c"][0].as_str().expect("x5c");
+            let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, leaf).expect("b64");
+            let cert = x509_parser::parse_x509_certificate(&der).expect("certificate").1;
+            let raw = cert.public_key().subject_public_key.data.to_vec();
+            let key = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, raw);
+            let (input, signature) = (parsed.signing_input.as_bytes(), parsed.signature.clone());
+            key.verify(input, &signature).expect("the signature verifies");
+            let ns = per_op(n, || key.verify(black_box(input), black_box(&signature)).expect("valid"));
+            println!("{ns:.0}");
+        }
+        _ => {
+            eprintln!("usage: ratios xmldsig FILE N [ANCHOR_PEM] | ratios ed25519 JWS_FILE N");
+            std::process::exit(2);
+        }
+    }
+}

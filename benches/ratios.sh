@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# benches/ratios.sh [SECONDS] [CONNECTIONS]: issue 27's speed targets as ratios, both sides
+# of each measured in this one run on this machine, printed as one table (target, mrgate,
+# the yardstick, the ratio, the goal). Needs libxmlsec1-dev (pkg-config xmlsec1) and gcc,
+# nginx (for target 3), a release build.
+#
+# 1. XML-signature verification against libxmlsec1 in-process (benches/xmlsec1_loop.c, built
+#    here): each side parses and verifies the same document in a loop in one process, so
+#    neither counts a process start. Ratio = libxmlsec1's time / mrgate's (goal ≥ 5).
+# 2. A verification over HTTPS against its signature check: the gateway process's CPU time
+#    (utime + stime from /proc/<pid>/stat) over a full-speed run of POST /v1/verify, divided
+#    by the verifications answered, against ring's raw Ed25519 check of the same
+#    credential's signature (benches/ratios.rs). Ratio = gateway CPU / raw check (goal ≤ 1.6).
+# 3. Tail latency: benches/load.sh's p99 at half peak, verify and look-up against nginx's
+#    (goal ≤ 2), from its own run (its table is printed too).
+# 4. A batch of 10,000 verifications (POST /v1/verify/batch, each line logged): the gateway's
+#    CPU per verification against the single verifies' of target 2. Ratio = single / batch
+#    (goal ≥ 0.8: a core verifies at least 80% as many lines as single requests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+seconds=${1:-10}
+conns=${2:-32}
+corpus=${MRGATE_CORPUS:-$root/../shared/corpus}
+tmp=$(mktemp -d)
+cleanup() { kill "${gw:-}" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+cargo build --release --quiet --bin mrgate
+cargo bench --quiet --bench ratios --no-run 2>/dev/null
+cargo bench --quiet --bench load --no-run 2>/dev/null
+newest() { find target/release/deps -maxdepth 1 -name "$1-*" ! -name '*.d' -printf '%T@ %p\n' | sort -rn | head -1 | cut -d' ' -f2; }
+ratios=$(newest ratios)
+load=$(newest load)
+# shellcheck disable=SC2046
+gcc -O2 -o "$tmp/xmlsec1_loop" benches/xmlsec1_loop.c $(pkg-config --cflags --libs xmlsec1)
+target/release/mrgate sign --format cn-xml --key certs/demo/cb/CNCA-R-2002-001.key \
+  --cert certs/demo/cb/CNCA-R-2002-001.pem tests/data/cn-qms.xml > "$tmp/cert.xml"
+
+rows=()
+row() { rows+=("$1"); echo "$1" >&2; }
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.2f}')" "$1" "$2"; }
+ms() { python3 -c "import sys; print(f'{float(sys.argv[1]) / 1e6:.3f}')" "$1"; }
+
+# 1. XML signatures, each side in its own process, one after the other.
+xml() { # label file rounds [anchor]
+  local label=$1 file=$2 n=$3 anchor=${4:-}
+  local ours theirs
+  ours=$("$ratios" xmldsig "$file" "$n" ${anchor:+"$anchor"})
+  theirs=$("$tmp/xmlsec1_loop" "$file" "$n" ${anchor:+"$anchor"} | cut -d' ' -f1)
+  row "1. XML signature, $label|$(ms "$ours") ms|libxmlsec1 $(ms "$theirs") ms|$(ratio "$theirs" "$ours")× faster|≥ 5×"
+}
+xml "cert.xml (3 KB, chain to the demo CA)" "$tmp/cert.xml" 2000 certs/demo/ca.pem
+xml "ie-tl.xml (55 KB, embedded key)" "$corpus/trusted-lists/ie-tl.xml" 500
+xml "lotlCache__ES.xml (1.35 MB, embedded key)" "$corpus/trusted-lists/lotlCache__ES.xml" 20
+
+# 2. The gateway's CPU per verification at full speed, against the raw signature check.
+sed -e "s#\"certs/demo/#\"$root/certs/demo/#g" -e 's#^listen = .*#listen = "127.0.0.1:18443"#' \
+    -e "s#^data_dir = .*#data_dir = \"$tmp/data\"#" mrgate.example.toml > "$tmp/mrgate.toml"
+python3 - "$tmp/mrgate.toml" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+for k, v in [("public_rate_per_second", "1000000.0"), ("public_burst", "1000000.0"), ("max_connections", "1024"),
+             ("identity_rate_per_second", "1000000.0"), ("identity_burst", "1000000.0")]:
+    s = re.sub(rf"{k} = .*", f"{k} = {v}", s)
+open(p, "w").write(s)
+PY
+target/release/mrgate serve --config "$tmp/mrgate.toml" > "$tmp/gw.out" 2> "$tmp/gw.err" &
+gw=$!
+for _ in $(seq 100); do
+  curl -s --cacert certs/demo/ca.pem https://localhost:18443/healthz >/dev/null && break
+  sleep 0.1
+done
+curl -s --cacert certs/demo/ca.pem -H "Authorization: Bearer $(cat certs/demo/exporter.token)" \
+  --data-binary @tests/data/cn-qms.xml 'https://localhost:18443/v1/exports?formats=untp-dcc' |
+  python3 -c "import json,sys; print(json.load(sys.stdin)['documents']['untp-dcc'], end='')" > "$tmp/credential.jws"
+cpu() { awk '{print $14 + $15}' "/proc/$gw/stat"; }
+before=$(cpu)
+peak=$("$load" --ca certs/demo/ca.pem --connections "$conns" --seconds "$seconds" --url https://localhost:18443/v1/verify \
+  --method POST --body "$tmp/credential.jws" --cert certs/demo/clients/customs.pem --key certs/demo/clients/customs.key)
+after=$(cpu)
+raw=$("$ratios" ed25519 "$tmp/credential.jws" 20000)
+per=$(python3 -c "
+import json, os, sys
+ok = json.loads(sys.argv[1])['ok']
+print((int(sys.argv[3]) - int(sys.argv[2])) / os.sysconf('SC_CLK_TCK') / ok * 1e9)" "$peak" "$before" "$after")
+row "2. POST /v1/verify, gateway CPU per verification ($(python3 -c "import json,sys; print(json.loads(sys.argv[1])['rps'])" "$peak") req/s)|$(ms "$per") ms|Ed25519 check $(ms "$raw") ms|$(ratio "$per" "$raw")×|≤ 1.6×"
+
+# 4. A batch of 10,000 verifications on the same gateway: its CPU per verification against
+#    the single verifies' just measured (per core: CPU time, not wall time, is compared).
+python3 -c "
+import json, sys
+doc = open(sys.argv[1]).read()
+with open(sys.argv[2], 'w') as f:
+    for _ in range(10000):
+        f.write(json.dumps({'document': doc}) + '\n')" "$tmp/credential.jws" "$tmp/batch.ndjson"
+before=$(cpu)
+start=$(date +%s%N)
+curl -s --fail --cacert certs/demo/ca.pem --cert certs/demo/clients/customs.pem --key certs/demo/clients/customs.key \
+  -H 'Content-Type: application/x-ndjson' --data-binary @"$tmp/batch.ndjson" \
+  https://localhost:18443/v1/verify/batch > "$tmp/batch.out"
+end=$(date +%s%N)
+after=$(cpu)
+decided=$(grep -c '"receipt"' "$tmp/batch.out" || true)
+if [ "$decided" != 10000 ]; then echo "the batch decided $decided of 10000 lines: $(head -c 400 "$tmp/batch.out")" >&2; exit 1; fi
+batch=$(python3 -c "
+import os, sys
+print((int(sys.argv[2]) - int(sys.argv[1])) / os.sysconf('SC_CLK_TCK') / 10000 * 1e9)" "$before" "$after")
+wall=$(python3 -c "import sys; print(round(10000 / ((int(sys.argv[2]) - int(sys.argv[1])) / 1e9)))" "$start" "$end")
+row "4. batch of 10,000 verifications, gateway CPU per verification ($wall lines/s)|$(ms "$batch") ms|single verifies $(ms "$per") ms|$(ratio "$per" "$batch")×|≥ 0.8×"
+kill "$gw"; wait "$gw" 2>/dev/null || true; gw=
+
+# 3. Tail latency at half peak, from benches/load.sh's own run.
+benches/load.sh "$seconds" "$conns" | tee "$tmp/load.txt"
+p99() { awk -F'|' -v t=" $1 " '$2 == t {gsub(/ /, "", $6); print $6}' "$tmp/load.txt"; }
+for t in verify lookup; do
+  row "3. p99 at half peak, $t|$(p99 "$t") ms|nginx $(p99 nginx) ms|$(ratio "$(p99 "$t")" "$(p99 nginx)")×|≤ 2×"
+done
+
+echo
+echo "$(date -u +%Y-%m-%d) $(git rev-parse --short HEAD), $(nproc) cores, benches/ratios.sh $seconds $conns"
+echo
+echo "| target | mrgate | yardstick | ratio | goal |"
+echo "|---|---|---|---|---|"
+for r in "${rows[@]}"; do
+  IFS='|' read -r a b c d e <<< "$r"
+  echo "| $a | $b | $c | $d | $e |"
+done
