@@ -211,6 +211,41 @@ pub fn verify_document(document: xml::Document, options: &Options<'_>) -> Result
     verify_tree(document, options, &mut Vec::new())
 }
 
+/// A reference's canonical octets digested as canonicalization writes them, a block at a
+/// time: they are never held whole (a 1.35 MB trusted list would be, twice over, while its
+/// buffer grew).
+struct Digesting {
+    context: digest::Context,
+    block: Vec<u8>,
+}
+
+impl Digesting {
+    const BLOCK: usize = 16 * 1024;
+
+    fn new(alg: &'static digest::Algorithm) -> Self {
+        Self { context: digest::Context::new(alg), block: Vec::with_capacity(Self::BLOCK) }
+    }
+
+    fn finish(mut self) -> digest::Digest {
+        self.context.update(&self.block);
+        self.context.finish()
+    }
+}
+
+impl c14n::Sink for Digesting {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.block.len() + bytes.len() > Self::BLOCK {
+            self.context.update(&self.block);
+            self.block.clear();
+        }
+        if bytes.len() > Self::BLOCK {
+            self.context.update(bytes);
+        } else {
+            self.block.extend_from_slice(bytes);
+        }
+    }
+}
+
 /// A ds:Reference as read from SignedInfo.
 struct Reference {
     uri: String,
@@ -499,14 +534,15 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
         let mut method = method.unwrap_or_else(|| Method::from_uri(c14n::C14N).unwrap_or_else(|| si_method.clone()));
         method.with_comments = false;
         let exclude = if enveloped { Some(signature) } else { None };
-        let octets = if reference.uri.is_empty() {
-            c14n::document(&document, &method, exclude)
-        } else {
-            c14n::subtree(&document, &path, &method, exclude)
-                .ok_or_else(|| DsigError::ReferenceNotFound { uri: reference.uri.clone() })?
-        };
         let alg = digest_algorithm(&reference.digest_method, options.allow_sha1)?;
-        let computed = digest::digest(alg, &octets);
+        let mut octets = Digesting::new(alg);
+        if reference.uri.is_empty() {
+            c14n::document_into(&document, &method, exclude, &mut octets);
+        } else {
+            c14n::subtree_into(&document, &path, &method, exclude, &mut octets)
+                .ok_or_else(|| DsigError::ReferenceNotFound { uri: reference.uri.clone() })?;
+        }
+        let computed = octets.finish();
         if computed.as_ref() != reference.digest_value.as_slice() {
             return Err(DsigError::DigestMismatch { uri: reference.uri.clone() });
         }

@@ -7,7 +7,8 @@
 //! here match any conforming implementation (checked against the W3C merlin vectors and
 //! against xmlsec1 on real signed documents).
 
-use super::{Document, Element, Node, XML_NS, escape_attr, escape_text};
+use super::{Document, Element, Node, XML_NS, escape_attr_with, escape_text_with};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub const C14N: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
@@ -47,38 +48,72 @@ impl Method {
     }
 }
 
-/// Prefix → namespace URI; the default namespace has the empty prefix.
-type NsMap = BTreeMap<String, String>;
+/// Prefix → namespace URI; the default namespace has the empty prefix. Borrowed from the
+/// document (and the method's prefix list): walking a tree copies no names.
+type NsMap<'d> = BTreeMap<&'d str, &'d str>;
 
-struct Writer<'a> {
-    method: &'a Method,
+/// Where canonical octets go: a buffer ([`Vec<u8>`]), or anything that consumes them as they
+/// are written (a digest, so that a large document is never held twice).
+pub trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+struct Writer<'d, 's, S: Sink> {
+    method: &'d Method,
     /// The element left out (enveloped signature), compared by address.
     exclude: Option<*const Element>,
-    out: Vec<u8>,
+    out: &'s mut S,
 }
 
 /// Canonicalizes a whole document.
 pub fn document(doc: &Document, method: &Method, exclude: Option<&Element>) -> Vec<u8> {
-    let mut w = Writer { method, exclude: exclude.map(|e| e as *const _), out: Vec::with_capacity(4096) };
+    let mut out = Vec::with_capacity(4096);
+    document_into(doc, method, exclude, &mut out);
+    out
+}
+
+/// Canonicalizes a whole document into `out`.
+pub fn document_into(doc: &Document, method: &Method, exclude: Option<&Element>, out: &mut impl Sink) {
+    let mut w = Writer { method, exclude: exclude.map(|e| e as *const _), out };
     for node in &doc.prolog {
+        // Each node before the document element is followed by a line feed.
         if w.misc(node) {
-            w.out.push(b'\n');
+            w.out.put(b"\n");
         }
     }
-    w.element(&doc.root, &NsMap::new(), &NsMap::new(), &[]);
+    w.element(&doc.root, &NsMap::new(), &NsMap::new(), &[], true);
     for node in &doc.epilog {
-        let mark = w.out.len();
-        w.out.push(b'\n');
-        if !w.misc(node) {
-            w.out.truncate(mark);
+        // And each after it preceded by one: known only once the node is written.
+        if w.writes(node) {
+            w.out.put(b"\n");
+            w.misc(node);
         }
     }
-    w.out
 }
 
 /// Canonicalizes the subtree of the element at `path` (indices among element children,
 /// starting below the document element; an empty path is the document element itself).
 pub fn subtree(doc: &Document, path: &[usize], method: &Method, exclude: Option<&Element>) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(4096);
+    subtree_into(doc, path, method, exclude, &mut out)?;
+    Some(out)
+}
+
+/// Canonicalizes the subtree of the element at `path` into `out`; `None` (nothing written)
+/// when there is no element there.
+pub fn subtree_into(
+    doc: &Document,
+    path: &[usize],
+    method: &Method,
+    exclude: Option<&Element>,
+    out: &mut impl Sink,
+) -> Option<()> {
     let mut ancestors: Vec<&Element> = Vec::new();
     let mut current = &doc.root;
     for &i in path {
@@ -88,180 +123,199 @@ pub fn subtree(doc: &Document, path: &[usize], method: &Method, exclude: Option<
     // The namespaces in scope at the apex's parent, and (inclusive only) the xml:* attributes
     // the apex inherits from its ancestors.
     let mut in_scope = NsMap::new();
-    let mut inherited: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut inherited: BTreeMap<&str, &str> = BTreeMap::new();
     for a in &ancestors {
         apply_decls(&mut in_scope, a);
         for attr in &a.attrs {
             if attr.ns.as_deref() == Some(XML_NS) {
-                inherited.insert(attr.local.clone(), (format!("xml:{}", attr.local), attr.value.clone()));
+                inherited.insert(&attr.local, &attr.value);
             }
         }
     }
-    let inherited: Vec<(String, String)> = if method.exclusive {
+    let inherited: Vec<(&str, &str)> = if method.exclusive {
         Vec::new()
     } else {
         inherited
             .into_iter()
             .filter(|(local, _)| !current.attrs.iter().any(|a| a.ns.as_deref() == Some(XML_NS) && &a.local == local))
-            .map(|(_, v)| v)
             .collect()
     };
-    let mut w = Writer { method, exclude: exclude.map(|e| e as *const _), out: Vec::with_capacity(4096) };
-    w.element(current, &in_scope, &NsMap::new(), &inherited);
-    Some(w.out)
+    let mut w = Writer { method, exclude: exclude.map(|e| e as *const _), out };
+    w.element(current, &in_scope, &NsMap::new(), &inherited, true);
+    Some(())
 }
 
-fn apply_decls(map: &mut NsMap, e: &Element) {
+/// String equality, first by address: a URI in scope and the one rendered for it are most
+/// often the same declaration's, and comparing long namespace URIs byte by byte for every
+/// element was a tenth of canonicalizing a large trusted list.
+fn same(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+fn apply_decls<'d>(map: &mut NsMap<'d>, e: &'d Element) {
     for (prefix, uri) in &e.ns_decls {
-        map.insert(prefix.clone().unwrap_or_default(), uri.clone());
+        map.insert(prefix.as_deref().unwrap_or_default(), uri);
     }
 }
 
-fn qname(prefix: &Option<String>, local: &str) -> String {
-    match prefix {
-        Some(p) => format!("{p}:{local}"),
-        None => local.to_string(),
+impl<'d, S: Sink> Writer<'d, '_, S> {
+    /// Whether [`Writer::misc`] writes `node` at all.
+    fn writes(&self, node: &Node) -> bool {
+        match node {
+            Node::Comment(_) => self.method.with_comments,
+            Node::ProcessingInstruction { .. } => true,
+            _ => false,
+        }
     }
-}
 
-impl Writer<'_> {
     /// Writes a comment or PI outside or inside elements; returns whether anything was written.
     fn misc(&mut self, node: &Node) -> bool {
         match node {
             Node::Comment(c) if self.method.with_comments => {
-                self.out.extend_from_slice(b"<!--");
-                self.out.extend_from_slice(c.as_bytes());
-                self.out.extend_from_slice(b"-->");
+                self.out.put(b"<!--");
+                self.out.put(c.as_bytes());
+                self.out.put(b"-->");
                 true
             }
             Node::ProcessingInstruction { target, content } => {
-                self.out.extend_from_slice(b"<?");
-                self.out.extend_from_slice(target.as_bytes());
+                self.out.put(b"<?");
+                self.out.put(target.as_bytes());
                 if !content.is_empty() {
-                    self.out.push(b' ');
-                    self.out.extend_from_slice(content.as_bytes());
+                    self.out.put(b" ");
+                    self.out.put(content.as_bytes());
                 }
-                self.out.extend_from_slice(b"?>");
+                self.out.put(b"?>");
                 true
             }
             _ => false,
         }
     }
 
+    fn name(&mut self, prefix: Option<&str>, local: &str) {
+        if let Some(p) = prefix {
+            self.out.put(p.as_bytes());
+            self.out.put(b":");
+        }
+        self.out.put(local.as_bytes());
+    }
+
+    fn attribute(&mut self, prefix: Option<&str>, local: &str, value: &str) {
+        self.out.put(b" ");
+        self.name(prefix, local);
+        self.out.put(b"=\"");
+        escape_attr_with(value, |run| self.out.put(run.as_bytes()));
+        self.out.put(b"\"");
+    }
+
     /// `parent_scope`: namespaces in scope at the parent. `rendered`: namespaces as the
-    /// nearest output ancestor rendered them.
-    fn element(&mut self, e: &Element, parent_scope: &NsMap, rendered: &NsMap, inherited_xml: &[(String, String)]) {
-        let mut scope = parent_scope.clone();
-        apply_decls(&mut scope, e);
+    /// nearest output ancestor rendered them. `apex`: the first element written (whose
+    /// `rendered` is empty while its scope may not be).
+    fn element(
+        &mut self,
+        e: &'d Element,
+        parent_scope: &NsMap<'d>,
+        rendered: &NsMap<'d>,
+        inherited_xml: &[(&str, &str)],
+        apex: bool,
+    ) {
+        let scope: Cow<'_, NsMap<'d>> = if e.ns_decls.is_empty() {
+            Cow::Borrowed(parent_scope)
+        } else {
+            let mut scope = parent_scope.clone();
+            apply_decls(&mut scope, e);
+            Cow::Owned(scope)
+        };
 
         // Which namespace declarations this element carries in the output.
-        let mut decls: Vec<(String, String)> = Vec::new();
-        let differs = |prefix: &str, uri: &str| -> bool {
-            let before = rendered.get(prefix).map(String::as_str).unwrap_or("");
-            before != uri
-        };
+        let mut decls: Vec<(&'d str, &'d str)> = Vec::new();
+        let differs = |prefix: &str, uri: &str| !same(rendered.get(prefix).copied().unwrap_or(""), uri);
         if self.method.exclusive {
-            let mut utilized: Vec<String> = vec![e.prefix.clone().unwrap_or_default()];
+            let mut utilized: Vec<&'d str> = vec![e.prefix.as_deref().unwrap_or_default()];
             for a in &e.attrs {
-                if let Some(p) = &a.prefix
+                if let Some(p) = a.prefix.as_deref()
                     && p != "xml"
                 {
-                    utilized.push(p.clone());
-                }
-            }
-            for p in &self.method.inclusive_prefixes {
-                let p = if p == "#default" { String::new() } else { p.clone() };
-                // Inclusive prefixes are rendered as canonical XML would: only when declared.
-                if scope.contains_key(&p) {
                     utilized.push(p);
                 }
             }
-            utilized.sort();
+            for p in &self.method.inclusive_prefixes {
+                let p = if p == "#default" { "" } else { p.as_str() };
+                // Inclusive prefixes are rendered as canonical XML would: only when declared.
+                if scope.contains_key(p) {
+                    utilized.push(p);
+                }
+            }
+            utilized.sort_unstable();
             utilized.dedup();
             for p in utilized {
-                let uri = scope.get(&p).cloned().unwrap_or_default();
-                if differs(&p, &uri) {
+                let uri = scope.get(p).copied().unwrap_or_default();
+                if differs(p, uri) {
                     decls.push((p, uri));
                 }
             }
-        } else {
-            for (p, uri) in &scope {
-                if p == "xml" {
-                    continue;
-                }
-                if differs(p, uri) {
-                    decls.push((p.clone(), uri.clone()));
+        } else if apex || !e.ns_decls.is_empty() {
+            // Below the apex, an element declaring nothing has its parent's scope, which the
+            // parent's output rendered whole: it renders nothing, and the comparison of every
+            // namespace in scope is skipped.
+            for (&p, &uri) in scope.iter() {
+                if p != "xml" && differs(p, uri) {
+                    decls.push((p, uri));
                 }
             }
             // A default namespace undeclared here but rendered above must be reset.
             if !scope.contains_key("") && differs("", "") {
-                decls.push((String::new(), String::new()));
+                decls.push(("", ""));
             }
         }
-        decls.sort();
-        let mut now_rendered = rendered.clone();
-        for (p, u) in &decls {
-            now_rendered.insert(p.clone(), u.clone());
-        }
+        decls.sort_unstable();
+        let now_rendered: Cow<'_, NsMap<'d>> = if decls.is_empty() {
+            Cow::Borrowed(rendered)
+        } else {
+            let mut now = rendered.clone();
+            now.extend(decls.iter().copied());
+            Cow::Owned(now)
+        };
 
-        let name = qname(&e.prefix, &e.local);
-        self.out.push(b'<');
-        self.out.extend_from_slice(name.as_bytes());
-        let mut text = String::new();
-        for (p, uri) in &decls {
-            text.clear();
+        self.out.put(b"<");
+        self.name(e.prefix.as_deref(), &e.local);
+        for &(p, uri) in &decls {
             if p.is_empty() {
-                text.push_str(" xmlns=\"");
+                self.attribute(None, "xmlns", uri);
             } else {
-                text.push_str(" xmlns:");
-                text.push_str(p);
-                text.push_str("=\"");
+                self.attribute(Some("xmlns"), p, uri);
             }
-            escape_attr(uri, &mut text);
-            text.push('"');
-            self.out.extend_from_slice(text.as_bytes());
         }
         // Attributes sorted by namespace URI (none first), then local name.
-        let mut attrs: Vec<(&str, &str, String, &str)> = e
-            .attrs
-            .iter()
-            .map(|a| (a.ns.as_deref().unwrap_or(""), a.local.as_str(), qname(&a.prefix, &a.local), a.value.as_str()))
-            .collect();
-        for (name, value) in inherited_xml {
-            attrs.push((XML_NS, name.strip_prefix("xml:").unwrap_or(name), name.clone(), value.as_str()));
+        if !e.attrs.is_empty() || !inherited_xml.is_empty() {
+            let mut attrs: Vec<(&str, &str, Option<&str>, &str)> = e
+                .attrs
+                .iter()
+                .map(|a| (a.ns.as_deref().unwrap_or(""), a.local.as_str(), a.prefix.as_deref(), a.value.as_str()))
+                .collect();
+            attrs.extend(inherited_xml.iter().map(|&(local, value)| (XML_NS, local, Some("xml"), value)));
+            attrs.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            for (_, local, prefix, value) in attrs {
+                self.attribute(prefix, local, value);
+            }
         }
-        attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        for (_, _, qn, value) in attrs {
-            text.clear();
-            text.push(' ');
-            text.push_str(&qn);
-            text.push_str("=\"");
-            escape_attr(value, &mut text);
-            text.push('"');
-            self.out.extend_from_slice(text.as_bytes());
-        }
-        self.out.push(b'>');
+        self.out.put(b">");
         for child in &e.children {
             match child {
                 Node::Element(c) => {
                     if self.exclude.is_some_and(|x| std::ptr::eq(x, c)) {
                         continue;
                     }
-                    self.element(c, &scope, &now_rendered, &[]);
+                    self.element(c, &scope, &now_rendered, &[], false);
                 }
-                Node::Text(t) => {
-                    text.clear();
-                    escape_text(t, &mut text);
-                    self.out.extend_from_slice(text.as_bytes());
-                }
+                Node::Text(t) => escape_text_with(t, |run| self.out.put(run.as_bytes())),
                 other => {
                     self.misc(other);
                 }
             }
         }
-        self.out.extend_from_slice(b"</");
-        self.out.extend_from_slice(name.as_bytes());
-        self.out.push(b'>');
+        self.out.put(b"</");
+        self.name(e.prefix.as_deref(), &e.local);
+        self.out.put(b">");
     }
 }
 

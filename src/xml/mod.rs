@@ -137,32 +137,82 @@ pub fn parse_document(bytes: &[u8], limits: &Limits) -> Result<Document, XmlErro
     tree::build(&text, limits)
 }
 
-/// Escapes text content for output.
-pub fn escape_text(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#xD;"),
-            _ => out.push(c),
+/// What canonical XML (and so every writer here) replaces in text content.
+fn text_escape(b: u8) -> Option<&'static str> {
+    match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' => Some("&#xD;"),
+        _ => None,
+    }
+}
+
+/// What canonical XML replaces in a double-quoted attribute value.
+fn attr_escape(b: u8) -> Option<&'static str> {
+    match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'"' => Some("&quot;"),
+        b'\t' => Some("&#x9;"),
+        b'\n' => Some("&#xA;"),
+        b'\r' => Some("&#xD;"),
+        _ => None,
+    }
+}
+
+/// Hands `s` to `put` in runs, each special character replaced by `table`'s reference.
+/// The specials are ASCII, so every run ends on a character boundary. `any_special` says
+/// first, with vectorized searches, whether there is anything to replace at all: most text
+/// has nothing, and is then passed whole (canonicalizing a large document is mostly this).
+fn escape_with(
+    s: &str,
+    any_special: impl Fn(&[u8]) -> bool,
+    table: impl Fn(u8) -> Option<&'static str>,
+    mut put: impl FnMut(&str),
+) {
+    if !any_special(s.as_bytes()) {
+        put(s);
+        return;
+    }
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if let Some(reference) = table(b) {
+            // On character boundaries: `i` is an ASCII byte's, `from` the byte after one.
+            put(s.get(from..i).unwrap_or_default());
+            put(reference);
+            from = i + 1;
         }
     }
+    put(s.get(from..).unwrap_or_default());
+}
+
+fn text_has_special(s: &[u8]) -> bool {
+    memchr::memchr3(b'&', b'<', b'>', s).is_some() || memchr::memchr(b'\r', s).is_some()
+}
+
+fn attr_has_special(s: &[u8]) -> bool {
+    memchr::memchr3(b'&', b'<', b'"', s).is_some() || memchr::memchr3(b'\t', b'\n', b'\r', s).is_some()
+}
+
+/// Escapes text content for output.
+pub fn escape_text(s: &str, out: &mut String) {
+    escape_with(s, text_has_special, text_escape, |run| out.push_str(run));
 }
 
 /// Escapes an attribute value (double-quoted) for output.
 pub fn escape_attr(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#x9;"),
-            '\n' => out.push_str("&#xA;"),
-            '\r' => out.push_str("&#xD;"),
-            _ => out.push(c),
-        }
-    }
+    escape_with(s, attr_has_special, attr_escape, |run| out.push_str(run));
+}
+
+/// Like [`escape_text`], handing the output to `put` in runs.
+pub(crate) fn escape_text_with(s: &str, put: impl FnMut(&str)) {
+    escape_with(s, text_has_special, text_escape, put);
+}
+
+/// Like [`escape_attr`], handing the output to `put` in runs.
+pub(crate) fn escape_attr_with(s: &str, put: impl FnMut(&str)) {
+    escape_with(s, attr_has_special, attr_escape, put);
 }
 
 /// Computes the line and column of a byte offset in `text`.
@@ -173,4 +223,34 @@ pub(crate) fn pos_at(text: &str, offset: usize) -> Pos {
     let line_text = before.rsplit_once('\n').map_or(before, |(_, last)| last);
     let column = line_text.chars().count() as u32 + 1;
     Pos { line, column }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> String {
+        let mut out = String::new();
+        escape_text(s, &mut out);
+        out
+    }
+
+    fn attr(s: &str) -> String {
+        let mut out = String::new();
+        escape_attr(s, &mut out);
+        out
+    }
+
+    /// Canonical XML's replacements, at the start, the end, side by side and beside
+    /// multi-byte characters; text with none is passed whole.
+    #[test]
+    fn text_and_attribute_values_are_escaped_as_canonical_xml_says() {
+        assert_eq!(text("中文 plain"), "中文 plain");
+        assert_eq!(text("&a<b>c\r"), "&amp;a&lt;b&gt;c&#xD;");
+        assert_eq!(text("中&&文\"'\t\n"), "中&amp;&amp;文\"'\t\n");
+        assert_eq!(attr("x"), "x");
+        assert_eq!(attr("\"&<>\t\n\r'"), "&quot;&amp;&lt;>&#x9;&#xA;&#xD;'");
+        assert_eq!(attr("值\r"), "值&#xD;");
+        assert_eq!(text(""), "");
+    }
 }

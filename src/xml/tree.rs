@@ -21,13 +21,16 @@ impl<'a> LineTracker<'a> {
         }
         let end_boundary = self.text.floor_char_boundary(offset);
         // `self.offset` is a char boundary at or below `offset`, so at or below `end_boundary`.
-        for c in self.text.get(self.offset..end_boundary).unwrap_or_default().chars() {
-            if c == '\n' {
-                self.pos.line += 1;
-                self.pos.column = 1;
-            } else {
-                self.pos.column += 1;
+        // Columns count characters: each has exactly one byte that is not a continuation
+        // byte (10xxxxxx), so bytes are counted without decoding.
+        let passed = self.text.as_bytes().get(self.offset..end_boundary).unwrap_or_default();
+        let starts = |bytes: &[u8]| bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count();
+        match passed.iter().rposition(|&b| b == b'\n') {
+            Some(last) => {
+                self.pos.line += passed.iter().filter(|&&b| b == b'\n').count() as u32;
+                self.pos.column = 1 + starts(passed.get(last + 1..).unwrap_or_default()) as u32;
             }
+            None => self.pos.column += starts(passed) as u32,
         }
         self.offset = end_boundary;
         self.pos
@@ -235,8 +238,8 @@ impl Builder<'_> {
             return Err(XmlError::Malformed { pos, message: "more than one root element".into() });
         }
         let malformed = |message: String| XmlError::Malformed { pos, message };
-        let name: String = start.name().as_ref().to_string();
-        let (prefix, local) = split_qname(&name);
+        let name = start.name().into_inner();
+        let (prefix, local) = split_qname(name);
 
         let mut ns_decls = Vec::new();
         let mut raw_attrs = Vec::new();
@@ -253,7 +256,7 @@ impl Builder<'_> {
                 return Err(XmlError::TooManyAttributes { pos, limit: self.limits.max_attributes, per_element: false });
             }
             let attr = attr.map_err(|e| malformed(e.to_string()))?;
-            let key: String = attr.key.as_ref().to_string();
+            let key = attr.key.into_inner();
             let value = attr.normalized_value(XmlVersion::Implicit1_0).map_err(|e| match e {
                 quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, name)) => {
                     XmlError::UndefinedEntity { pos, name }
@@ -276,12 +279,23 @@ impl Builder<'_> {
 
         let ns = self.resolve(prefix.as_deref(), true, pos)?;
         let mut attrs = Vec::with_capacity(raw_attrs.len());
-        let mut seen = std::collections::HashSet::with_capacity(raw_attrs.len());
+        // Hashed only when there are many: most elements have a few attributes, which are
+        // compared with each other directly (at most FEW² comparisons).
+        const FEW: usize = 8;
+        let mut seen = std::collections::HashSet::new();
         for (key, value) in raw_attrs {
-            let (aprefix, alocal) = split_qname(&key);
+            let (aprefix, alocal) = split_qname(key);
             let ans = self.resolve(aprefix.as_deref(), false, pos)?;
             // By expanded name: two prefixes bound to one namespace are still a duplicate.
-            if !seen.insert((ans.clone(), alocal.clone())) {
+            let twice = if attrs.len() < FEW {
+                attrs.iter().any(|a: &Attribute| a.local == alocal && a.ns == ans)
+            } else {
+                if seen.is_empty() {
+                    seen.extend(attrs.iter().map(|a: &Attribute| (a.ns.clone(), a.local.clone())));
+                }
+                !seen.insert((ans.clone(), alocal.clone()))
+            };
+            if twice {
                 return Err(malformed(format!("attribute '{key}' appears twice")));
             }
             attrs.push(Attribute { prefix: aprefix, local: alocal, ns: ans, value });
@@ -362,6 +376,15 @@ mod tests {
         assert_eq!((b.ns.as_deref(), b.pos), (Some("urn:p"), Pos { line: 2, column: 3 }));
         assert_eq!(b.attrs[0].ns.as_deref(), Some("urn:p"));
         assert_eq!(b.attr("d"), Some("&中"));
+    }
+
+    /// Columns count characters, not bytes, on the first line and after a line feed.
+    #[test]
+    fn columns_count_characters() {
+        let doc = "<a>中文<b/>\n  é<c/>\n<d/></a>";
+        let root = parse(doc.as_bytes(), &Limits::default()).unwrap();
+        let at: Vec<Pos> = root.elements().map(|e| e.pos).collect();
+        assert_eq!(at, [Pos { line: 1, column: 6 }, Pos { line: 2, column: 4 }, Pos { line: 3, column: 1 }]);
     }
 
     #[test]
