@@ -15,6 +15,10 @@ use mrgate::xml::Limits;
 use std::hint::black_box;
 use std::time::Instant;
 
+// The allocator the `mrgate` binary runs with, so that this measures what the gateway does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn per_op(n: u32, mut op: impl FnMut()) -> f64 {
     op(); // warm
     let start = Instant::now();

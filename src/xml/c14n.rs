@@ -87,7 +87,7 @@ pub fn document_into(doc: &Document, method: &Method, exclude: Option<&Element>,
             w.out.put(b"\n");
         }
     }
-    w.element(&doc.root, &NsMap::new(), &NsMap::new(), &[], true);
+    w.element(&doc.root, &NsMap::new(), &NsMap::new(), &[], None);
     for node in &doc.epilog {
         // And each after it preceded by one: known only once the node is written.
         if w.writes(node) {
@@ -141,7 +141,7 @@ pub fn subtree_into(
             .collect()
     };
     let mut w = Writer { method, exclude: exclude.map(|e| e as *const _), out };
-    w.element(current, &in_scope, &NsMap::new(), &inherited, true);
+    w.element(current, &in_scope, &NsMap::new(), &inherited, None);
     Some(())
 }
 
@@ -208,15 +208,15 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
     }
 
     /// `parent_scope`: namespaces in scope at the parent. `rendered`: namespaces as the
-    /// nearest output ancestor rendered them. `apex`: the first element written (whose
-    /// `rendered` is empty while its scope may not be).
+    /// nearest output ancestor rendered them. `parent`: the parent, when it was written too
+    /// (`None` at the apex, whose `rendered` is empty while its scope may not be).
     fn element(
         &mut self,
         e: &'d Element,
         parent_scope: &NsMap<'d>,
         rendered: &NsMap<'d>,
         inherited_xml: &[(&str, &str)],
-        apex: bool,
+        parent: Option<&'d Element>,
     ) {
         let scope: Cow<'_, NsMap<'d>> = if e.ns_decls.is_empty() {
             Cow::Borrowed(parent_scope)
@@ -229,7 +229,20 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
         // Which namespace declarations this element carries in the output.
         let mut decls: Vec<(&'d str, &'d str)> = Vec::new();
         let differs = |prefix: &str, uri: &str| !same(rendered.get(prefix).copied().unwrap_or(""), uri);
-        if self.method.exclusive {
+        // Below the apex, an element declaring nothing has its parent's scope, and the
+        // parent's output rendered what the element could need: the whole scope (inclusive),
+        // or the parent's own prefix and the inclusive prefixes (exclusive; so the element
+        // needs nothing if it uses no other prefix). Looking up every namespace for every
+        // element of a large list was a seventh of canonicalizing it.
+        let renders_nothing = parent.is_some_and(|parent| {
+            e.ns_decls.is_empty()
+                && (!self.method.exclusive
+                    || (parent.prefix == e.prefix
+                        && e.attrs.iter().all(|a| a.prefix.as_deref().is_none_or(|p| p == "xml"))))
+        });
+        if renders_nothing {
+            // decls stays empty.
+        } else if self.method.exclusive {
             let mut utilized: Vec<&'d str> = vec![e.prefix.as_deref().unwrap_or_default()];
             for a in &e.attrs {
                 if let Some(p) = a.prefix.as_deref()
@@ -253,10 +266,7 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
                     decls.push((p, uri));
                 }
             }
-        } else if apex || !e.ns_decls.is_empty() {
-            // Below the apex, an element declaring nothing has its parent's scope, which the
-            // parent's output rendered whole: it renders nothing, and the comparison of every
-            // namespace in scope is skipped.
+        } else {
             for (&p, &uri) in scope.iter() {
                 if p != "xml" && differs(p, uri) {
                     decls.push((p, uri));
@@ -302,10 +312,10 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
         for child in &e.children {
             match child {
                 Node::Element(c) => {
-                    if self.exclude.is_some_and(|x| std::ptr::eq(x, c)) {
+                    if self.exclude.is_some_and(|x| std::ptr::eq(x, &**c)) {
                         continue;
                     }
-                    self.element(c, &scope, &now_rendered, &[], false);
+                    self.element(c, &scope, &now_rendered, &[], Some(e));
                 }
                 Node::Text(t) => escape_text_with(t, |run| self.out.put(run.as_bytes())),
                 other => {
@@ -372,6 +382,23 @@ mod tests {
         assert_eq!(
             out,
             "<n1:elem2 xmlns:n0=\"foo:bar\" xmlns:n1=\"http://example.net\" xmlns:n3=\"ftp://example.org\" xml:lang=\"en\"><n3:stuff></n3:stuff></n1:elem2>"
+        );
+    }
+
+    /// Elements declaring nothing: exclusive canonicalization still declares a prefix an
+    /// element uses that its parent did not (an attribute's, the default namespace), and
+    /// only that; inclusive declares everything once, at the top.
+    #[test]
+    fn elements_declaring_nothing_render_only_what_they_newly_use() {
+        let input =
+            "<a:r xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" xmlns=\"urn:d\"><a:x><a:y b:at=\"1\"/><c/><a:z/></a:x></a:r>";
+        assert_eq!(
+            c14n(input, true, false),
+            "<a:r xmlns:a=\"urn:a\"><a:x><a:y xmlns:b=\"urn:b\" b:at=\"1\"></a:y><c xmlns=\"urn:d\"></c><a:z></a:z></a:x></a:r>"
+        );
+        assert_eq!(
+            c14n(input, false, false),
+            "<a:r xmlns=\"urn:d\" xmlns:a=\"urn:a\" xmlns:b=\"urn:b\"><a:x><a:y b:at=\"1\"></a:y><c></c><a:z></a:z></a:x></a:r>"
         );
     }
 

@@ -78,17 +78,22 @@ pub struct Attribute {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
-    Element(Element),
+    /// Boxed: children vectors then hold small nodes, and grow by moving pointers rather
+    /// than whole elements (a large list's elements have thousands of siblings).
+    Element(Box<Element>),
     Text(String),
     Comment(String),
-    ProcessingInstruction { target: String, content: String },
+    ProcessingInstruction {
+        target: String,
+        content: String,
+    },
 }
 
 impl Element {
     /// Child elements, skipping text, comments and processing instructions.
     pub fn elements(&self) -> impl Iterator<Item = &Element> {
         self.children.iter().filter_map(|n| match n {
-            Node::Element(e) => Some(e),
+            Node::Element(e) => Some(&**e),
             _ => None,
         })
     }
@@ -315,7 +320,7 @@ impl Builder<'_> {
 
     fn append_closed(&mut self, e: Element, _pos: Pos) -> Result<(), XmlError> {
         match self.stack.last_mut() {
-            Some(parent) => parent.children.push(Node::Element(e)),
+            Some(parent) => parent.children.push(Node::Element(Box::new(e))),
             None => self.root = Some(e),
         }
         Ok(())
