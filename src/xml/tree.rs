@@ -24,10 +24,13 @@ impl<'a> LineTracker<'a> {
         // Columns count characters: each has exactly one byte that is not a continuation
         // byte (10xxxxxx), so bytes are counted without decoding.
         let passed = self.text.as_bytes().get(self.offset..end_boundary).unwrap_or_default();
-        let starts = |bytes: &[u8]| bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count();
-        match passed.iter().rposition(|&b| b == b'\n') {
+        // (Most markup is ASCII, which is checked a word at a time.)
+        let starts = |bytes: &[u8]| {
+            if bytes.is_ascii() { bytes.len() } else { bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() }
+        };
+        match memchr::memrchr(b'\n', passed) {
             Some(last) => {
-                self.pos.line += passed.iter().filter(|&&b| b == b'\n').count() as u32;
+                self.pos.line += memchr::memchr_iter(b'\n', passed).count() as u32;
                 self.pos.column = 1 + starts(passed.get(last + 1..).unwrap_or_default()) as u32;
             }
             None => self.pos.column += starts(passed) as u32,
