@@ -6,6 +6,9 @@
 //! - `xmldsig FILE N [ANCHOR_PEM]`: parse and verify an enveloped XML signature N times, as
 //!   `mrgate xmldsig verify` does: the signer's chain validated to ANCHOR_PEM, or with none
 //!   the embedded key unverified (as `xmlsec1 --insecure`).
+//! - `xmldsig-kept FILE N ANCHOR_PEM`: the same as the gateway's recognition checks it: the
+//!   signer's chain validated once and the result kept (a JWS verifier's chain cache), so
+//!   each round parses, canonicalizes, digests and checks the document's own signature.
 //! - `ed25519 JWS_FILE N`: ring's raw Ed25519 check of a compact JWS's signature N times,
 //!   with the key of its `x5c` leaf: the floor of a verification.
 //!
@@ -54,6 +57,24 @@ fn main() {
             });
             println!("{ns:.0}");
         }
+        "xmldsig-kept" => {
+            let doc = std::fs::read(arg(1)).expect("document");
+            let limits = Limits::default();
+            let mut anchors = TrustAnchors::new();
+            anchors.add_pem_or_der(&std::fs::read(arg(3)).expect("anchor")).expect("anchor");
+            let chains = mrgate::crypto::jws::Verifier::new(anchors, mrgate::crypto::x509::Crls::new());
+            let at = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+            let options = Options {
+                key: KeySource::Kept { chains: &chains, at },
+                allow_sha1: false,
+                profile: Profile::Enveloped,
+            };
+            xmldsig::verify(&doc, &limits, &options).expect("the document verifies");
+            let ns = per_op(n, || {
+                xmldsig::verify(black_box(&doc), &limits, &options).expect("valid");
+            });
+            println!("{ns:.0}");
+        }
         "ed25519" => {
             let token = std::fs::read_to_string(arg(1)).expect("jws");
             let parsed = mrgate::crypto::jws::parse(token.trim()).expect("jws");
@@ -71,7 +92,9 @@ fn main() {
         "" => {}
         flag if flag.starts_with("--") => {}
         _ => {
-            eprintln!("usage: ratios xmldsig FILE N [ANCHOR_PEM] | ratios ed25519 JWS_FILE N");
+            eprintln!(
+                "usage: ratios xmldsig FILE N [ANCHOR_PEM] | ratios xmldsig-kept FILE N ANCHOR_PEM | ratios ed25519 JWS_FILE N"
+            );
             std::process::exit(2);
         }
     }
