@@ -14,7 +14,7 @@
 //!
 //! Without a command (as under `cargo test --all-targets`) it does nothing.
 
-use mrgate::crypto::x509::TrustAnchors;
+use mrgate::crypto::x509::{Crls, TrustAnchors};
 use mrgate::crypto::xmldsig::{self, KeySource, Options, Profile};
 use mrgate::xml::Limits;
 use std::hint::black_box;
@@ -38,37 +38,24 @@ fn main() {
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_default();
     let n: u32 = arg(2).parse().unwrap_or(0);
     match arg(0) {
-        "xmldsig" => {
+        "xmldsig" | "xmldsig-kept" => {
             let doc = std::fs::read(arg(1)).expect("document");
-            let limits = Limits::default();
             let mut anchors = TrustAnchors::new();
-            let key = match args.get(3) {
-                Some(pem) => {
-                    anchors.add_pem_or_der(&std::fs::read(pem).expect("anchor")).expect("anchor");
-                    let at = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-                    KeySource::Trusted { anchors: &anchors, crls: None, at }
+            if let Some(pem) = args.get(3) {
+                anchors.add_pem_or_der(&std::fs::read(pem).expect("anchor")).expect("anchor");
+            }
+            let at = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+            let chains;
+            let key = match (arg(0), args.get(3)) {
+                ("xmldsig-kept", _) => {
+                    chains = mrgate::crypto::jws::Verifier::new(anchors.clone(), Crls::new());
+                    KeySource::Kept { chains: &chains, at }
                 }
-                None => KeySource::InsecureEmbedded,
+                (_, Some(_)) => KeySource::Trusted { anchors: &anchors, crls: None, at },
+                (_, None) => KeySource::InsecureEmbedded,
             };
             let options = Options { key, allow_sha1: false, profile: Profile::Enveloped };
-            xmldsig::verify(&doc, &limits, &options).expect("the document verifies");
-            let ns = per_op(n, || {
-                xmldsig::verify(black_box(&doc), &limits, &options).expect("valid");
-            });
-            println!("{ns:.0}");
-        }
-        "xmldsig-kept" => {
-            let doc = std::fs::read(arg(1)).expect("document");
             let limits = Limits::default();
-            let mut anchors = TrustAnchors::new();
-            anchors.add_pem_or_der(&std::fs::read(arg(3)).expect("anchor")).expect("anchor");
-            let chains = mrgate::crypto::jws::Verifier::new(anchors, mrgate::crypto::x509::Crls::new());
-            let at = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-            let options = Options {
-                key: KeySource::Kept { chains: &chains, at },
-                allow_sha1: false,
-                profile: Profile::Enveloped,
-            };
             xmldsig::verify(&doc, &limits, &options).expect("the document verifies");
             let ns = per_op(n, || {
                 xmldsig::verify(black_box(&doc), &limits, &options).expect("valid");
