@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use mrgate::crypto::keys::SigningKey;
 use mrgate::crypto::x509::TrustAnchors;
-use mrgate::crypto::xmldsig::{self, KeySource, Options, Profile};
+use mrgate::crypto::xmldsig::{self, DsigError, KeySource, Options, Profile};
 use mrgate::pki::{Ca, Issued, KeyAlg, LeafSpec, Profile as CertProfile};
 use mrgate::xml::Limits;
 use mrgate::xml::c14n::{self, Method};
@@ -506,4 +506,27 @@ fn a_signature_signs_its_own_key_info_or_object_beside_the_document() {
         assert_eq!(verify(&p, &decoy), expected, "{also:?}");
     }
     assert_eq!(verify(&p, &sign_with_more(&p, &["#cm"])), Err("dsig.not_whole_document".into()));
+}
+
+/// Every reference costs a canonicalization and a digest, so their number is bounded before
+/// any is computed, and a second reference to the whole document is refused before the
+/// document is canonicalized again (a SignedInfo of thousands of correct `#d1` references
+/// over a large document was gigabytes of work before the refusal).
+#[test]
+fn references_are_bounded_before_the_work_they_cost() {
+    let p = pki();
+    let signed = sign_by_id(&p, ORIGINAL);
+    let start = signed.find("<ds:Reference").expect("reference");
+    let end = signed.find("</ds:Reference>").expect("end") + "</ds:Reference>".len();
+    let reference = &signed[start..end];
+    let with = |n: usize| signed.replacen(reference, &reference.repeat(n), 1);
+    let second = DsigError::NotWholeDocument { uri: "2 content references".into() };
+    assert_eq!(verified(&p, &with(2)).map(|_| ()), Err(second.clone()));
+    assert_eq!(verified(&p, &with(xmldsig::MAX_REFERENCES)).map(|_| ()), Err(second));
+    for n in [xmldsig::MAX_REFERENCES + 1, 1000] {
+        let err = verified(&p, &with(n)).map(|_| ()).expect_err("too many");
+        assert_eq!(err.code(), "dsig.structure", "{err}");
+        assert!(err.to_string().ends_with("more than 8 ds:Reference in ds:SignedInfo"), "{err}");
+    }
+    assert_eq!(verify(&p, &with(1)), Ok("100".into()));
 }

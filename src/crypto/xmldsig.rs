@@ -211,6 +211,14 @@ pub fn verify_document(document: xml::Document, options: &Options<'_>) -> Result
     verify_tree(document, options, &mut Vec::new())
 }
 
+/// The most ds:Reference elements a signature of the gateway's profile may hold: its one
+/// content reference and its own parts (SignedProperties, KeyInfo, Objects); real trusted
+/// lists and certificates have two.
+pub const MAX_REFERENCES: usize = 8;
+
+/// The most in the conformance profile (the W3C interoperability vectors have up to 27).
+pub const MAX_REFERENCES_CONFORMANCE: usize = 64;
+
 /// A reference's canonical octets digested as canonicalization writes them, a block at a
 /// time: they are never held whole (a 1.35 MB trusted list would be, twice over, while its
 /// buffer grew).
@@ -462,9 +470,15 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
     let sm_el = expect(&mut si, signed_info, "SignatureMethod")?;
     let sig_method = signature_algorithm(&algorithm_attr(sm_el)?, options.allow_sha1)?;
     let mut references = Vec::new();
+    // Each reference is canonicalized and digested: their number is bounded, or a few
+    // megabytes of SignedInfo would buy a few gigabytes of work before any refusal.
+    let most = if conformance { MAX_REFERENCES_CONFORMANCE } else { MAX_REFERENCES };
     for r in si {
         if !r.is(DSIG_NS, "Reference") {
             return Err(structure(r, format!("unexpected {} in ds:SignedInfo", r.local)));
+        }
+        if references.len() == most {
+            return Err(structure(r, format!("more than {most} ds:Reference in ds:SignedInfo")));
         }
         references.push(read_reference(r)?);
     }
@@ -515,6 +529,10 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
                 return Err(DsigError::NotWholeDocument { uri: reference.uri.clone() });
             }
             content_refs += 1;
+            // Refused before a second whole-document canonicalization, not after all of them.
+            if content_refs > 1 && !conformance {
+                return Err(DsigError::NotWholeDocument { uri: format!("{content_refs} content references") });
+            }
         }
 
         let mut enveloped = false;

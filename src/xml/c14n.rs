@@ -8,7 +8,6 @@
 //! against xmlsec1 on real signed documents).
 
 use super::{Document, Element, Node, XML_NS, escape_attr_with, escape_text_with};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub const C14N: &str = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315";
@@ -69,6 +68,30 @@ struct Writer<'d, 's, S: Sink> {
     /// The element left out (enveloped signature), compared by address.
     exclude: Option<*const Element>,
     out: &'s mut S,
+    /// Namespaces in scope at the element being written, changed on the way into an
+    /// element and restored on the way out: one map for the whole walk, never a copy per
+    /// element (a copy of a large scope per element would be quadratic).
+    scope: NsMap<'d>,
+    /// Namespaces as the nearest written ancestor rendered them, kept the same way.
+    rendered: NsMap<'d>,
+}
+
+/// What entering an element changed in a map: each key and the value it had before.
+type Undo<'d> = Vec<(&'d str, Option<&'d str>)>;
+
+/// Sets `changes` in `map`, returning how to restore it.
+fn set<'d>(map: &mut NsMap<'d>, changes: impl Iterator<Item = (&'d str, &'d str)>) -> Undo<'d> {
+    changes.map(|(k, v)| (k, map.insert(k, v))).collect()
+}
+
+/// Restores what [`set`] changed, latest first.
+fn restore<'d>(map: &mut NsMap<'d>, undo: Undo<'d>) {
+    for (k, before) in undo.into_iter().rev() {
+        match before {
+            Some(v) => map.insert(k, v),
+            None => map.remove(k),
+        };
+    }
 }
 
 /// Canonicalizes a whole document.
@@ -80,14 +103,15 @@ pub fn document(doc: &Document, method: &Method, exclude: Option<&Element>) -> V
 
 /// Canonicalizes a whole document into `out`.
 pub fn document_into(doc: &Document, method: &Method, exclude: Option<&Element>, out: &mut impl Sink) {
-    let mut w = Writer { method, exclude: exclude.map(|e| e as *const _), out };
+    let mut w =
+        Writer { method, exclude: exclude.map(|e| e as *const _), out, scope: NsMap::new(), rendered: NsMap::new() };
     for node in &doc.prolog {
         // Each node before the document element is followed by a line feed.
         if w.misc(node) {
             w.out.put(b"\n");
         }
     }
-    w.element(&doc.root, &NsMap::new(), &NsMap::new(), &[], None);
+    w.element(&doc.root, &[], None);
     for node in &doc.epilog {
         // And each after it preceded by one: known only once the node is written.
         if w.writes(node) {
@@ -140,8 +164,9 @@ pub fn subtree_into(
             .filter(|(local, _)| !current.attrs.iter().any(|a| a.ns.as_deref() == Some(XML_NS) && &a.local == local))
             .collect()
     };
-    let mut w = Writer { method, exclude: exclude.map(|e| e as *const _), out };
-    w.element(current, &in_scope, &NsMap::new(), &inherited, None);
+    let mut w =
+        Writer { method, exclude: exclude.map(|e| e as *const _), out, scope: in_scope, rendered: NsMap::new() };
+    w.element(current, &inherited, None);
     Some(())
 }
 
@@ -207,84 +232,74 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
         self.out.put(b"\"");
     }
 
-    /// `parent_scope`: namespaces in scope at the parent. `rendered`: namespaces as the
-    /// nearest output ancestor rendered them. `parent`: the parent, when it was written too
-    /// (`None` at the apex, whose `rendered` is empty while its scope may not be).
-    fn element(
-        &mut self,
-        e: &'d Element,
-        parent_scope: &NsMap<'d>,
-        rendered: &NsMap<'d>,
-        inherited_xml: &[(&str, &str)],
-        parent: Option<&'d Element>,
-    ) {
-        let scope: Cow<'_, NsMap<'d>> = if e.ns_decls.is_empty() {
-            Cow::Borrowed(parent_scope)
-        } else {
-            let mut scope = parent_scope.clone();
-            apply_decls(&mut scope, e);
-            Cow::Owned(scope)
-        };
+    /// `inherited_xml`: the apex's inherited `xml:*` attributes. `parent`: the parent, when
+    /// it was written too (`None` at the apex, whose rendered namespaces are none while its
+    /// scope may hold many).
+    fn element(&mut self, e: &'d Element, inherited_xml: &[(&str, &str)], parent: Option<&'d Element>) {
+        let own = e.ns_decls.iter().map(|(p, u)| (p.as_deref().unwrap_or_default(), u.as_str()));
+        let scope_undo = set(&mut self.scope, own.clone());
 
         // Which namespace declarations this element carries in the output.
         let mut decls: Vec<(&'d str, &'d str)> = Vec::new();
+        let rendered = &self.rendered;
         let differs = |prefix: &str, uri: &str| !same(rendered.get(prefix).copied().unwrap_or(""), uri);
-        // Below the apex, an element declaring nothing has its parent's scope, and the
-        // parent's output rendered what the element could need: the whole scope (inclusive),
-        // or the parent's own prefix and the inclusive prefixes (exclusive; so the element
-        // needs nothing if it uses no other prefix). Looking up every namespace for every
-        // element of a large list was a seventh of canonicalizing it.
-        let renders_nothing = parent.is_some_and(|parent| {
-            e.ns_decls.is_empty()
-                && (!self.method.exclusive
-                    || (parent.prefix == e.prefix
-                        && e.attrs.iter().all(|a| a.prefix.as_deref().is_none_or(|p| p == "xml"))))
-        });
-        if renders_nothing {
-            // decls stays empty.
-        } else if self.method.exclusive {
-            let mut utilized: Vec<&'d str> = vec![e.prefix.as_deref().unwrap_or_default()];
-            for a in &e.attrs {
-                if let Some(p) = a.prefix.as_deref()
-                    && p != "xml"
-                {
-                    utilized.push(p);
+        if self.method.exclusive {
+            // Below the apex, an element declaring nothing, with its parent's prefix and no
+            // other, needs nothing its parent did not render (its own prefix and the
+            // inclusive prefixes, against the same scope). Looking them up for every
+            // element of a large list was a seventh of canonicalizing it.
+            let renders_nothing = parent.is_some_and(|parent| {
+                e.ns_decls.is_empty()
+                    && parent.prefix == e.prefix
+                    && e.attrs.iter().all(|a| a.prefix.as_deref().is_none_or(|p| p == "xml"))
+            });
+            if !renders_nothing {
+                let mut utilized: Vec<&'d str> = vec![e.prefix.as_deref().unwrap_or_default()];
+                for a in &e.attrs {
+                    if let Some(p) = a.prefix.as_deref()
+                        && p != "xml"
+                    {
+                        utilized.push(p);
+                    }
+                }
+                for p in &self.method.inclusive_prefixes {
+                    let p = if p == "#default" { "" } else { p.as_str() };
+                    // Inclusive prefixes are rendered as canonical XML would: only when declared.
+                    if self.scope.contains_key(p) {
+                        utilized.push(p);
+                    }
+                }
+                utilized.sort_unstable();
+                utilized.dedup();
+                for p in utilized {
+                    let uri = self.scope.get(p).copied().unwrap_or_default();
+                    if differs(p, uri) {
+                        decls.push((p, uri));
+                    }
                 }
             }
-            for p in &self.method.inclusive_prefixes {
-                let p = if p == "#default" { "" } else { p.as_str() };
-                // Inclusive prefixes are rendered as canonical XML would: only when declared.
-                if scope.contains_key(p) {
-                    utilized.push(p);
-                }
-            }
-            utilized.sort_unstable();
-            utilized.dedup();
-            for p in utilized {
-                let uri = scope.get(p).copied().unwrap_or_default();
-                if differs(p, uri) {
+        } else if parent.is_some() {
+            // Below a written parent, which rendered its whole scope, only what this element
+            // declares can differ from what is rendered (and a default namespace can be
+            // missing here only if it was at the parent, which rendered that too).
+            for (p, uri) in own {
+                if p != "xml" && differs(p, uri) {
                     decls.push((p, uri));
                 }
             }
         } else {
-            for (&p, &uri) in scope.iter() {
+            for (&p, &uri) in &self.scope {
                 if p != "xml" && differs(p, uri) {
                     decls.push((p, uri));
                 }
             }
             // A default namespace undeclared here but rendered above must be reset.
-            if !scope.contains_key("") && differs("", "") {
+            if !self.scope.contains_key("") && differs("", "") {
                 decls.push(("", ""));
             }
         }
         decls.sort_unstable();
-        let now_rendered: Cow<'_, NsMap<'d>> = if decls.is_empty() {
-            Cow::Borrowed(rendered)
-        } else {
-            let mut now = rendered.clone();
-            now.extend(decls.iter().copied());
-            Cow::Owned(now)
-        };
+        let rendered_undo = set(&mut self.rendered, decls.iter().copied());
 
         self.out.put(b"<");
         self.name(e.prefix.as_deref(), &e.local);
@@ -315,7 +330,7 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
                     if self.exclude.is_some_and(|x| std::ptr::eq(x, &**c)) {
                         continue;
                     }
-                    self.element(c, &scope, &now_rendered, &[], Some(e));
+                    self.element(c, &[], Some(e));
                 }
                 Node::Text(t) => escape_text_with(t, |run| self.out.put(run.as_bytes())),
                 other => {
@@ -326,6 +341,8 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
         self.out.put(b"</");
         self.name(e.prefix.as_deref(), &e.local);
         self.out.put(b">");
+        restore(&mut self.rendered, rendered_undo);
+        restore(&mut self.scope, scope_undo);
     }
 }
 
@@ -400,6 +417,28 @@ mod tests {
             c14n(input, false, false),
             "<a:r xmlns=\"urn:d\" xmlns:a=\"urn:a\" xmlns:b=\"urn:b\"><a:x><a:y b:at=\"1\"></a:y><c></c><a:z></a:z></a:x></a:r>"
         );
+    }
+
+    /// What an element declares is undone on the way out: a later sibling sees its parent's
+    /// scope and what its parent rendered, not the previous sibling's.
+    #[test]
+    fn declarations_end_with_their_element() {
+        let redeclared = "<a:r xmlns:a=\"u1\"><a:x xmlns:a=\"u2\"><a:y/></a:x><a:z/></a:r>";
+        let out = "<a:r xmlns:a=\"u1\"><a:x xmlns:a=\"u2\"><a:y></a:y></a:x><a:z></a:z></a:r>";
+        assert_eq!(c14n(redeclared, true, false), out);
+        assert_eq!(c14n(redeclared, false, false), out);
+        let introduced = "<r><x xmlns:b=\"ub\"><b:y/></x><b:w xmlns:b=\"ub\"/><v/></r>";
+        assert_eq!(
+            c14n(introduced, true, false),
+            "<r><x><b:y xmlns:b=\"ub\"></b:y></x><b:w xmlns:b=\"ub\"></b:w><v></v></r>"
+        );
+        assert_eq!(
+            c14n(introduced, false, false),
+            "<r><x xmlns:b=\"ub\"><b:y></b:y></x><b:w xmlns:b=\"ub\"></b:w><v></v></r>"
+        );
+        let reset = "<r xmlns=\"ud\"><x xmlns=\"\"><y/></x><z/></r>";
+        assert_eq!(c14n(reset, false, false), "<r xmlns=\"ud\"><x xmlns=\"\"><y></y></x><z></z></r>");
+        assert_eq!(c14n(reset, true, false), "<r xmlns=\"ud\"><x xmlns=\"\"><y></y></x><z></z></r>");
     }
 
     #[test]
