@@ -1,5 +1,6 @@
 //! XML signature verification: a real 55 KB trusted list (`ie-tl.xml`, RSA-2048, exclusive
 //! c14n, XAdES) and a ~3 KB signed CN certificate (ECDSA P-256), per document inside mrgate.
+//! Also the cost of hostile namespace scopes (parse and canonicalization) beside none.
 //! `cargo bench --bench xmldsig`; `benches/xmlsec1-compare.sh` times whole processes
 //! against xmlsec1 on the same files.
 
@@ -46,6 +47,34 @@ fn bench(c: &mut Criterion) {
     g.bench_function(format!("verify_cn_certificate_{}B_with_chain", signed.len()), |b| {
         b.iter(|| xmldsig::verify(black_box(signed.as_bytes()), &limits, &trusted).expect("valid"))
     });
+
+    // Hostile input's cost: 20,000 elements that each declare a namespace again, under the
+    // largest scope the default limits allow (62 levels of 256 declarations), parsed and
+    // canonicalized, beside the same elements under no scope. Linear work keeps the two
+    // close; a per-element cost in the scope's size made the first 52 s.
+    let leaves = "<e xmlns:p0_0=\"u\"/>".repeat(20_000);
+    let mut scoped = String::new();
+    for depth in 0..62 {
+        scoped.push_str("<e");
+        for i in 0..256 {
+            scoped.push_str(&format!(" xmlns:p{depth}_{i}=\"u\""));
+        }
+        scoped.push('>');
+    }
+    let scoped = format!("{scoped}{leaves}{}", "</e>".repeat(62));
+    let bare = format!("<e xmlns:p0_0=\"u\">{leaves}</e>");
+    let c14n = mrgate::xml::c14n::Method::from_uri(mrgate::xml::c14n::C14N).expect("c14n");
+    for (name, doc) in [
+        ("c14n_20000_redeclaring_elements_in_a_15872_namespace_scope", &scoped),
+        ("c14n_20000_redeclaring_elements_in_no_scope", &bare),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let parsed = mrgate::xml::parse_document(black_box(doc.as_bytes()), &limits).expect("parse");
+                mrgate::xml::c14n::document(&parsed, &c14n, None)
+            })
+        });
+    }
     g.finish();
 }
 

@@ -440,3 +440,35 @@ async fn a_recognition_or_verification_without_a_body_is_400() {
     assert_eq!(running.app().log.size().expect("size"), before, "nothing was decided, nothing is logged");
     running.task.abort();
 }
+
+/// A namespace scope as large as the default limits allow (62 levels of 256 declarations)
+/// over thousands of elements that each declare one namespace again: the parser searched
+/// the whole scope for each element's namespace (200,000 such elements, 4 MB: 3.4 s), and
+/// canonicalization copied the scope and compared all of it for every element that declares
+/// (20,000 of them: 52 s inclusive, 5 s exclusive), all in a release build and before any
+/// signature is checked. Now each element costs what it declares and uses (parse 3.4 s to
+/// 0.19 s; canonicalization 52 s to 12 ms); the output is exact.
+#[test]
+fn a_large_namespace_scope_is_canonicalized_in_linear_time() {
+    use mrgate::xml::c14n::{self, Method};
+    let mut doc = String::new();
+    for depth in 0..62 {
+        doc.push_str("<e");
+        for i in 0..256 {
+            doc.push_str(&format!(" xmlns:p{depth}_{i}=\"u\""));
+        }
+        doc.push('>');
+    }
+    doc.push_str(&"<e xmlns:p0_0=\"u\"/>".repeat(20_000));
+    doc.push_str(&"</e>".repeat(62));
+    let parsed =
+        mrgate::xml::parse_document(doc.as_bytes(), &mrgate::xml::Limits::default()).expect("within the limits");
+    let inclusive = c14n::document(&parsed, &Method::from_uri(c14n::C14N).expect("c14n"), None);
+    let exclusive = c14n::document(&parsed, &Method::from_uri(c14n::EXC_C14N).expect("exc"), None);
+    // Inclusive: each level's declarations once, where they are made; no leaf repeats one.
+    let leaves = "<e></e>".repeat(20_000);
+    assert_eq!(inclusive.len(), 416_750);
+    assert!(String::from_utf8_lossy(&inclusive).ends_with(&format!("\"u\">{leaves}{}", "</e>".repeat(62))));
+    // Exclusive: nothing is used, so nothing is declared.
+    assert_eq!(String::from_utf8_lossy(&exclusive), format!("{}{leaves}{}", "<e>".repeat(62), "</e>".repeat(62)));
+}

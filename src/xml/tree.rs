@@ -126,8 +126,13 @@ impl Element {
 struct Builder<'a> {
     limits: &'a Limits,
     stack: Vec<Element>,
-    /// In-scope namespace declarations, innermost last; URIs shared with the elements.
-    scopes: Vec<Vec<(Option<String>, Arc<str>)>>,
+    /// In-scope namespace bindings: prefix (`""` for the default namespace, which no real
+    /// prefix can be) → its URIs, innermost last; URIs shared with the elements. Found by
+    /// hash: searching every open element's declarations for each name was quadratic in
+    /// a scope the limits let hold thousands.
+    bindings: std::collections::HashMap<String, Vec<Arc<str>>>,
+    /// The prefixes each open element declared, unbound when it closes.
+    scopes: Vec<Vec<String>>,
     elements: usize,
     attributes: usize,
     root: Option<Element>,
@@ -144,6 +149,7 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
     let mut b = Builder {
         limits,
         stack: Vec::new(),
+        bindings: std::collections::HashMap::new(),
         scopes: Vec::new(),
         elements: 0,
         attributes: 0,
@@ -181,7 +187,7 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
                     .stack
                     .pop()
                     .ok_or_else(|| XmlError::Malformed { pos: pos(), message: "end tag without a start tag".into() })?;
-                b.scopes.pop();
+                b.unbind();
                 b.append_closed(e, pos())?;
             }
             Event::Text(t) => b.text(&t.xml10_content(), pos())?,
@@ -275,6 +281,10 @@ impl Builder<'_> {
             if key == "xmlns" {
                 ns_decls.push((None, value));
             } else if let Some(p) = key.strip_prefix("xmlns:") {
+                // An empty prefix is no name (and "" stands for the default namespace below).
+                if p.is_empty() {
+                    return Err(malformed("a namespace declaration with an empty prefix".into()));
+                }
                 if value.is_empty() {
                     return Err(malformed(format!("namespace prefix '{p}' bound to an empty URI")));
                 }
@@ -283,7 +293,13 @@ impl Builder<'_> {
                 raw_attrs.push((key, value));
             }
         }
-        self.scopes.push(ns_decls.iter().map(|(p, u)| (p.clone(), Arc::from(u.as_str()))).collect());
+        let mut declared = Vec::with_capacity(ns_decls.len());
+        for (p, u) in &ns_decls {
+            let prefix = p.clone().unwrap_or_default();
+            self.bindings.entry(prefix.clone()).or_default().push(Arc::from(u.as_str()));
+            declared.push(prefix);
+        }
+        self.scopes.push(declared);
 
         let ns = self.resolve(prefix.as_deref(), true, pos)?;
         let mut attrs = Vec::with_capacity(raw_attrs.len());
@@ -317,7 +333,7 @@ impl Builder<'_> {
     }
 
     fn close(&mut self, e: Element, pos: Pos) -> Result<(), XmlError> {
-        self.scopes.pop();
+        self.unbind();
         self.append_closed(e, pos)
     }
 
@@ -347,17 +363,24 @@ impl Builder<'_> {
     fn resolve(&self, prefix: Option<&str>, is_element: bool, pos: Pos) -> Result<Option<Arc<str>>, XmlError> {
         match prefix {
             Some("xml") => Ok(Some(Arc::from(XML_NS))),
+            // `:name`: an empty prefix, which nothing can bind.
+            Some("") => Err(XmlError::UnboundPrefix { pos, prefix: String::new() }),
             None if !is_element => Ok(None),
-            _ => {
-                for scope in self.scopes.iter().rev() {
-                    if let Some((_, uri)) = scope.iter().rev().find(|(p, _)| p.as_deref() == prefix) {
-                        return Ok(if uri.is_empty() { None } else { Some(Arc::clone(uri)) });
-                    }
-                }
-                match prefix {
+            _ => match self.bindings.get(prefix.unwrap_or_default()).and_then(|uris| uris.last()) {
+                Some(uri) => Ok(if uri.is_empty() { None } else { Some(Arc::clone(uri)) }),
+                None => match prefix {
                     None => Ok(None),
                     Some(p) => Err(XmlError::UnboundPrefix { pos, prefix: p.to_string() }),
-                }
+                },
+            },
+        }
+    }
+
+    /// Ends the bindings of the element being closed.
+    fn unbind(&mut self) {
+        for prefix in self.scopes.pop().unwrap_or_default() {
+            if let Some(uris) = self.bindings.get_mut(&prefix) {
+                uris.pop();
             }
         }
     }
@@ -466,6 +489,26 @@ mod tests {
         assert!(parse(b"<r xmlns:p=\"urn:x\" a=\"1\" p:a=\"2\"/>", &Limits::default()).is_ok());
         let limits = Limits { max_bytes: 5, ..Limits::default() };
         assert_eq!(parse(b"<a></a>", &limits), Err(XmlError::TooLarge { size: 7, limit: 5 }));
+    }
+
+    /// Bindings end with their element, an inner one shadows an outer one for its subtree
+    /// only, and an empty prefix binds nothing (it is not the default namespace).
+    #[test]
+    fn namespace_bindings_are_scoped_to_their_element() {
+        let doc = "<a xmlns='urn:d' xmlns:p='urn:1'><p:b xmlns:p='urn:2'><p:c/></p:b><p:d/><e xmlns=''/><f/></a>";
+        let root = parse(doc.as_bytes(), &Limits::default()).unwrap();
+        let ns = |e: &Element| e.ns.as_deref().map(str::to_string);
+        let b = root.elements().next().unwrap();
+        assert_eq!((ns(b), ns(b.elements().next().unwrap())), (Some("urn:2".into()), Some("urn:2".into())));
+        let rest: Vec<_> = root.elements().skip(1).map(ns).collect();
+        assert_eq!(rest, [Some("urn:1".into()), None, Some("urn:d".into())]);
+        for bad in [&b"<a xmlns:='urn:x'/>"[..], b"<a xmlns='urn:d'><:b/></a>"] {
+            assert!(parse(bad, &Limits::default()).is_err(), "{}", String::from_utf8_lossy(bad));
+        }
+        assert!(matches!(
+            parse(b"<a><p:b xmlns:q='urn:q'/></a>", &Limits::default()),
+            Err(XmlError::UnboundPrefix { .. })
+        ));
     }
 
     #[test]
