@@ -253,4 +253,31 @@ mod tests {
         assert_eq!(attr("值\r"), "值&#xD;");
         assert_eq!(text(""), "");
     }
+
+    /// The vectorized pre-checks and the replacement tables name the same bytes: each byte a
+    /// table replaces is replaced when it is the only special in a long run, and no other
+    /// byte is (a byte added to a table alone would otherwise pass unescaped).
+    #[test]
+    fn the_pre_checks_find_every_byte_the_tables_replace() {
+        for b in 0u8..128 {
+            let s = format!("{}{}{}", "x".repeat(40), b as char, "y".repeat(40));
+            for (table, has, escape) in [
+                (
+                    text_escape as fn(u8) -> Option<&'static str>,
+                    text_has_special as fn(&[u8]) -> bool,
+                    text as fn(&str) -> String,
+                ),
+                (attr_escape, attr_has_special, attr),
+            ] {
+                assert_eq!(has(s.as_bytes()), table(b).is_some(), "byte {b:#x}");
+                let expected = format!(
+                    "{}{}{}",
+                    "x".repeat(40),
+                    table(b).map_or((b as char).to_string(), str::to_string),
+                    "y".repeat(40)
+                );
+                assert_eq!(escape(&s), expected, "byte {b:#x}");
+            }
+        }
+    }
 }

@@ -485,6 +485,17 @@ mod tests {
             let e = parse(dup, &Limits::default()).expect_err("a duplicate");
             assert_eq!(e.code(), "xml.malformed", "{}", String::from_utf8_lossy(dup));
         }
+        // Past eight attributes duplicates are found by hash: one among the first eight and
+        // one after, two after, and two by expanded name, are all refused.
+        let many = |extra: &str| {
+            let first: String = (0..9).map(|i| format!(" a{i}=\"v\"")).collect();
+            format!("<r xmlns:p=\"urn:x\" xmlns:q=\"urn:x\"{first} b=\"1\"{extra}/>")
+        };
+        for extra in [" a0=\"w\"", " b=\"2\"", " p:c=\"1\" q:c=\"2\""] {
+            let e = parse(many(extra).as_bytes(), &Limits::default()).expect_err("a duplicate");
+            assert_eq!(e.code(), "xml.malformed", "{extra}");
+        }
+        assert!(parse(many(" p:c=\"1\" c=\"2\"").as_bytes(), &Limits::default()).is_ok());
         // The same local name in two namespaces is two attributes.
         assert!(parse(b"<r xmlns:p=\"urn:x\" a=\"1\" p:a=\"2\"/>", &Limits::default()).is_ok());
         let limits = Limits { max_bytes: 5, ..Limits::default() };
