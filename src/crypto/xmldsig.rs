@@ -424,7 +424,6 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
     checks.push(Check::pass("format", "xml.well_formed", "well-formed XML within limits"));
 
     let conformance = options.profile == Profile::Conformance;
-    let survey = survey(root);
     let mut signatures = Vec::new();
     if root.is(DSIG_NS, "Signature") {
         if !conformance {
@@ -432,6 +431,8 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
         }
         signatures.push((root, 0));
     }
+    // Only once the document element is known not to be a misplaced signature.
+    let survey = survey(root);
     signatures.extend_from_slice(&survey.signatures);
     let (signature, depth) = match signatures.as_slice() {
         [] => return Err(DsigError::NoSignature),
