@@ -74,7 +74,7 @@ fn bench(c: &mut Criterion) {
     let (base, did) = ("https://gateway.example.cn", "did:web:gateway.example.cn");
     let now = time::OffsetDateTime::now_utc();
     let payload = |version: &Version| serde_json::to_vec(&version.credential(base, did, now, 300)).expect("json");
-    let sample = Version::of(1, Purpose::Suspension, &store.status_list(1).expect("list"));
+    let sample = Version::of(1, Purpose::Suspension, &store.status_list(1).expect("list")).expect("statuses");
     assert_eq!(sample.set.len(), 656);
     let sample_payload = payload(&sample);
 
@@ -88,7 +88,7 @@ fn bench(c: &mut Criterion) {
             let flip =
                 Effect::SetStatus { issuer: "CNCA-R-2002-001".into(), number: "N-1".into(), event: event(status) };
             store.write(flip).expect("flip");
-            let version = Version::of(1, Purpose::Suspension, &store.status_list(1).expect("list"));
+            let version = Version::of(1, Purpose::Suspension, &store.status_list(1).expect("list")).expect("statuses");
             assert_eq!(version.set.len(), 656 + usize::from(suspended));
             mrgate::crypto::jws::sign(&payload(&version), &key, &[], Some("did:web:gateway.example.cn#k"), true)
                 .expect("sign")

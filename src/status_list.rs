@@ -18,6 +18,7 @@
 //! What it must never do: decide a status (the register does), or read a list credential
 //! without a bound on what it decompresses to ([`decode`]).
 
+use crate::model::Status;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 
@@ -59,17 +60,32 @@ impl Purpose {
 
     /// Whether a certificate the register holds as `status` has its bit set in this list.
     /// The one rule from register status to bits.
-    pub fn is_set(self, status: &str) -> bool {
+    pub fn is_set(self, status: Status) -> bool {
         match self {
-            Purpose::Revocation => matches!(status, "withdrawn" | "cancelled"),
-            Purpose::Suspension => status == "suspended",
+            Purpose::Revocation => matches!(status, Status::Withdrawn | Status::Cancelled),
+            Purpose::Suspension => status == Status::Suspended,
         }
     }
 }
 
-/// The register statuses that set a bit in some list ([`Purpose::is_set`]): the only
-/// certificates a list's version is read from (a store reads those few, not every slot).
-pub const STATUSES_SET: [&str; 3] = ["suspended", "withdrawn", "cancelled"];
+/// The register statuses that set no bit in any list ([`Purpose::is_set`]), in ascending
+/// byte order. A store reads a list's version from the slots of every *other* status: the
+/// few that set a bit, and any stored status that is not a status at all, which must refuse
+/// the list ([`Version::of`]) rather than pass for one in force. Most certificates are in
+/// these two, so a store reads the others by the ranges between them (an index on the
+/// status serves each range): below the first, between the two, above the second.
+pub const STATUSES_CLEAR: [&str; 2] = ["expired", "valid"];
+
+/// A slot whose certificate's stored status is not a register status: the list cannot be
+/// told, so it is not published (a verifier reading it would take the certificate as in
+/// force). Only reachable by writing the store behind the gateway's back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("status list {list}, index {index}: the stored status '{status}' is not a status")]
+pub struct UnreadStatus {
+    pub list: u32,
+    pub index: u32,
+    pub status: String,
+}
 
 /// A certificate's place in the status lists: list `list` (from 1), index `index`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -184,13 +200,20 @@ pub struct Version {
 
 impl Version {
     /// The version of list `list` for `purpose` over the slots held in it, each with its
-    /// certificate's register status.
-    pub fn of(list: u32, purpose: Purpose, held: &[(u32, String)]) -> Version {
-        let mut set: Vec<u32> =
-            held.iter().filter(|(i, status)| *i < LENGTH && purpose.is_set(status)).map(|(i, _)| *i).collect();
+    /// certificate's stored register status; refused when any of those is not a status
+    /// (whatever its purpose: the stored value could have meant either).
+    pub fn of(list: u32, purpose: Purpose, held: &[(u32, String)]) -> Result<Version, UnreadStatus> {
+        let mut set = Vec::new();
+        for (index, stored) in held {
+            let status =
+                Status::parse(stored).ok_or_else(|| UnreadStatus { list, index: *index, status: stored.clone() })?;
+            if *index < LENGTH && purpose.is_set(status) {
+                set.push(*index);
+            }
+        }
         set.sort_unstable();
         set.dedup();
-        Version { list, purpose, set }
+        Ok(Version { list, purpose, set })
     }
 
     /// The version as the log keeps it (canonical: members in this order, indexes
@@ -288,12 +311,33 @@ mod tests {
     fn the_register_status_sets_the_bits() {
         let held =
             [(5, "suspended".to_string()), (3, "withdrawn".into()), (7, "cancelled".into()), (1, "valid".into())];
-        assert_eq!(Version::of(1, Purpose::Suspension, &held).set, vec![5]);
-        assert_eq!(Version::of(1, Purpose::Revocation, &held).set, vec![3, 7]);
-        assert!(!Purpose::Suspension.is_set("expired") && !Purpose::Revocation.is_set("expired"));
-        for status in crate::model::Status::ALL {
-            let sets = Purpose::ALL.iter().any(|p| p.is_set(status.as_str()));
-            assert_eq!(sets, STATUSES_SET.contains(&status.as_str()), "{status:?}");
+        assert_eq!(Version::of(1, Purpose::Suspension, &held).map(|v| v.set), Ok(vec![5]));
+        assert_eq!(Version::of(1, Purpose::Revocation, &held).map(|v| v.set), Ok(vec![3, 7]));
+        assert!(!Purpose::Suspension.is_set(Status::Expired) && !Purpose::Revocation.is_set(Status::Expired));
+        for status in Status::ALL {
+            let sets = Purpose::ALL.iter().any(|p| p.is_set(status));
+            assert_eq!(sets, !STATUSES_CLEAR.contains(&status.as_str()), "{status:?}");
+        }
+        // The stores read the ranges between them: they must be ascending and distinct.
+        assert!(STATUSES_CLEAR.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()));
+    }
+
+    /// A stored status that is not a status refuses the list, in either purpose, wherever
+    /// it stands among the slots: no list is published as if the certificate were in force.
+    #[test]
+    fn a_stored_status_that_is_not_a_status_refuses_the_list() {
+        for bad in ["", "Valid", "valid ", "revoked", "suspended\0", "有效"] {
+            for at in 0..3 {
+                let mut held = vec![(5, "suspended".to_string()), (3, "withdrawn".into())];
+                held.insert(at, (9, bad.to_string()));
+                for purpose in Purpose::ALL {
+                    assert_eq!(
+                        Version::of(2, purpose, &held),
+                        Err(UnreadStatus { list: 2, index: 9, status: bad.into() }),
+                        "{bad:?} at {at}"
+                    );
+                }
+            }
         }
     }
 

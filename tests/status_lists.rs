@@ -399,3 +399,37 @@ async fn a_status_only_in_a_partners_lists_is_never_read_as_valid() {
     }
     running.task.abort();
 }
+
+/// A stored status that is not a status (only possible behind the gateway's back: the
+/// schema refuses it) leaves no channel telling the certificate in force: neither list is
+/// published (`register.unavailable`, nothing logged), and `/v1/verify` fails closed too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_that_does_not_read_publishes_no_list() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let credential = export(running.addr).await;
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+
+    let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+    let refused = db.execute("UPDATE certificate SET status = 'revoked' WHERE number = ?1", [NUMBER]);
+    assert!(refused.is_err_and(|e| e.to_string().contains("not a register status")));
+    db.execute_batch("DROP TRIGGER certificate_status_known_update").expect("drop");
+    assert_eq!(db.execute("UPDATE certificate SET status = 'revoked' WHERE number = ?1", [NUMBER]).expect("set"), 1);
+    drop(db);
+
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let size = app.log.size().expect("size");
+    for purpose in Purpose::ALL {
+        let r =
+            call(running.addr, "GET", &format!("/v1/status-lists/1/{}", purpose.as_str()), vec![], None, None).await;
+        assert_eq!((r.status, r.json()["reason"].as_str()), (503, Some("register.unavailable")), "{purpose:?}");
+        assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("'revoked' is not a status")), "{}", r.json());
+    }
+    assert_eq!(app.log.size().expect("size"), size, "a list that cannot be told is not published");
+    let v = call(running.addr, "POST", "/v1/verify", credential.into_bytes(), Some("customs"), None).await.json();
+    let validity = v["checks"].as_array().expect("checks").iter().find(|c| c["check"] == "validity").cloned();
+    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("unknown")), "{v:#}");
+    assert_eq!(validity.expect("validity")["reason"], "register.unavailable");
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+}

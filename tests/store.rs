@@ -155,7 +155,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 7) | ("postgres", 4)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 8) | ("postgres", 5)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -339,13 +339,14 @@ fn a_version_1_store_is_migrated() {
          DROP TABLE log_tile;
          DROP TABLE notice;
          DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
+         DROP TRIGGER certificate_status_known_insert; DROP TRIGGER certificate_status_known_update;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 7);
+    assert_eq!(store.schema_version().expect("v"), 8);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
@@ -1689,6 +1690,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
              INSERT INTO log_entry_v1 SELECT idx, entry FROM log_entry;
              DROP TABLE log_entry; DROP TABLE log_partitioning;
              DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
+             ALTER TABLE certificate DROP CONSTRAINT certificate_status_known;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;
              UPDATE mrgate_schema SET version = 1",
         )
@@ -1811,6 +1813,82 @@ fn a_log_whose_store_lost_signed_entries_commits_nothing_more() {
     assert!(log.diverged());
     assert_eq!(log.append(&log_entry(9)).expect_err("nothing more").code(), "store.database");
     assert_eq!(store.log_size().expect("size"), 3, "nothing was committed");
+}
+
+/// The register's statuses are the schema's: a write of a status that is not one is
+/// refused, each that is is taken. One written behind the schema's back (its check dropped)
+/// is read with the list, wherever it sorts among the statuses, and the list refuses to
+/// be published (`register.unavailable`) rather than show the certificate in force.
+#[test]
+fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
+    use mrgate::model::Status;
+    use mrgate::status_list::{Purpose, Slot, UnreadStatus, Version};
+    const CB: &str = "CNCA-R-2002-001";
+    for b in &backends() {
+        let owned = b.open();
+        let store = &*owned;
+        let write = |effects: Vec<Effect>| Write { entry: None, effects };
+        for (i, status) in Status::ALL.iter().enumerate() {
+            let number = format!("N-{i}");
+            let put =
+                Effect::PutCertificate { record: record(&number, status.as_str()), event: event(status.as_str(), "e") };
+            let hold = Effect::HoldStatusSlot { issuer: CB.into(), number, slot: Slot { list: 1, index: i as u32 } };
+            assert_eq!(outcomes(store, &[write(vec![put, hold])]), [Ok(())], "{}: {status:?}", b.name());
+        }
+        let stored = |number: &str| store.certificate(CB, number).expect("read").expect("held").status;
+        let bad = ["", "Valid", "expire", "expired ", "revoked", "valid ", "zz"];
+        for status in bad {
+            let put = Effect::PutCertificate { record: record("N-9", status), event: event(status, "e") };
+            assert_eq!(outcomes(store, &[write(vec![put])]), [Err("store.database")], "{}: {status:?}", b.name());
+            let set = Effect::SetStatus { issuer: CB.into(), number: "N-0".into(), event: event(status, "notice") };
+            assert_eq!(outcomes(store, &[write(vec![set])]), [Err("store.database")], "{}: {status:?}", b.name());
+            assert_eq!(stored("N-0"), "valid");
+        }
+        assert_eq!(store.certificate(CB, "N-9").expect("read"), None);
+        let held = |store: &dyn Store| {
+            let mut held = store.status_list(1).expect("list");
+            held.sort();
+            held
+        };
+        let statuses = |s: &[(u32, &str)]| s.iter().map(|(i, s)| (*i, s.to_string())).collect::<Vec<_>>();
+        assert_eq!(held(store), statuses(&[(1, "suspended"), (2, "withdrawn"), (3, "cancelled")]));
+        let revocation = Version { list: 1, purpose: Purpose::Revocation, set: vec![2, 3] };
+        let is = |version: &Version| write(vec![Effect::StatusListIs { version: version.clone() }]);
+        assert_eq!(outcomes(store, &[is(&revocation)]), [Ok(())]);
+
+        drop(owned);
+        b.sql_each(
+            "DROP TRIGGER certificate_status_known_update",
+            "ALTER TABLE certificate DROP CONSTRAINT certificate_status_known",
+        );
+        for status in bad {
+            b.sql(&format!("UPDATE certificate SET status = '{status}' WHERE number = 'N-0'"));
+            // Opened again: SQLite's keeps versions it read in memory, and this is a change
+            // no write of its own made.
+            let store = b.open();
+            let held = held(&*store);
+            assert_eq!(
+                held,
+                statuses(&[(0, status), (1, "suspended"), (2, "withdrawn"), (3, "cancelled")]),
+                "{}: {status:?}",
+                b.name()
+            );
+            for purpose in Purpose::ALL {
+                let unread = UnreadStatus { list: 1, index: 0, status: status.into() };
+                assert_eq!(Version::of(1, purpose, &held), Err(unread));
+            }
+            assert_eq!(
+                outcomes(&*store, &[is(&revocation)]),
+                [Err("register.unavailable")],
+                "{}: {status:?}",
+                b.name()
+            );
+        }
+        // Restored to a status, the list reads and publishes again.
+        b.sql("UPDATE certificate SET status = 'expired' WHERE number = 'N-0'");
+        let store = b.open();
+        assert_eq!(outcomes(&*store, &[is(&revocation)]), [Ok(())]);
+    }
 }
 
 /// Status-list slots: a certificate keeps the one it was given, no two certificates share

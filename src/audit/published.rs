@@ -64,17 +64,22 @@ impl Walk<'_, '_> {
             let detail = "the kept document is not a status list version as the gateway writes one".into();
             return self.disagree(index, &kind, "audit.document", detail);
         };
+        // As a store reads it: the slots of certificates the register holds (a slot is only
+        // ever taken with its certificate's export), each with its stored status.
         let held: Vec<(u32, String)> = self
             .slots
             .of
             .iter()
             .filter(|(_, slot)| slot.list == published.list)
-            .map(|((issuer, number), slot)| {
-                let status = self.register.record(issuer, number).map(|r| r.status).unwrap_or_default();
-                (slot.index, status)
-            })
+            .filter_map(|((issuer, number), slot)| Some((slot.index, self.register.record(issuer, number)?.status)))
             .collect();
-        let expected = Version::of(published.list, published.purpose, &held);
+        let expected = match Version::of(published.list, published.purpose, &held) {
+            Ok(expected) => expected,
+            Err(e) => {
+                let detail = format!("a list published while the register could not tell it: {e}");
+                return self.disagree(index, &kind, "audit.output", detail);
+            }
+        };
         if expected != published {
             let detail = format!(
                 "list {} ({}) published with bits {:?}; the register gives {:?} at {}",

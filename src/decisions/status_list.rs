@@ -36,7 +36,7 @@ pub fn version(store: &dyn Store, list: u32, purpose: Purpose) -> Result<Version
         ));
     }
     let held = store.status_list(list).map_err(|e| Refusal::store(&e))?;
-    Ok(Version::of(list, purpose, &held))
+    Version::of(list, purpose, &held).map_err(|e| Refusal::store(&e.into()))
 }
 
 /// What a list is published as ([`Effect::Publish`]): `status-list/<list>/<purpose>`.

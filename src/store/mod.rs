@@ -29,6 +29,10 @@ pub enum StoreError {
     /// partner's participant); nothing was written.
     #[error("{reason}: {message}")]
     Conflict { reason: &'static str, message: String },
+    /// A stored status is not a register status (written behind the gateway's back): what
+    /// depends on it fails closed, as `/v1/verify` does for the certificate itself.
+    #[error("{0}")]
+    UnreadStatus(#[from] crate::status_list::UnreadStatus),
 }
 
 impl StoreError {
@@ -38,6 +42,7 @@ impl StoreError {
             StoreError::NotFound { .. } => "store.not_found",
             StoreError::SchemaTooNew { .. } => "store.schema_too_new",
             StoreError::Conflict { reason, .. } => reason,
+            StoreError::UnreadStatus(_) => "register.unavailable",
         }
     }
 }
@@ -331,9 +336,10 @@ pub trait Store: Send + Sync {
     fn status_slot_taken(&self, slot: crate::status_list::Slot) -> Result<bool, StoreError>;
     /// How many slots are held, in all lists.
     fn status_slots_held(&self) -> Result<u64, StoreError>;
-    /// The slots held in list `list` whose certificate's register status sets a bit
-    /// ([`crate::status_list::STATUSES_SET`]): each index with that status. (The others set
-    /// none: a list's version is made of these few.)
+    /// The slots held in list `list` whose certificate's stored status is not one that sets
+    /// no bit ([`crate::status_list::STATUSES_CLEAR`]): each index with its status as stored,
+    /// read or not. (A list's version is made of these few; one that does not read refuses
+    /// the list.)
     fn status_list(&self, list: u32) -> Result<Vec<(u32, String)>, StoreError>;
     /// The certificate's current version: record and history read in one transaction.
     fn certificate_view(

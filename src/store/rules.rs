@@ -246,7 +246,7 @@ pub fn slot_free(
 /// `StatusListIs`: the list's bits as the register is now (`held`: each slot's index and
 /// status) are `version`'s.
 pub fn list_is(version: &crate::status_list::Version, held: &[(u32, String)]) -> Result<(), StoreError> {
-    let now = crate::status_list::Version::of(version.list, version.purpose, held);
+    let now = crate::status_list::Version::of(version.list, version.purpose, held)?;
     if now != *version {
         return Err(conflict(
             "status.list_changed",
