@@ -435,6 +435,43 @@ mod xades {
         assert!(signed.contains("<Name>@@SIGNATURE-VALUE@@ @@DIGEST-VALUE@@ @@PROPERTIES-DIGEST@@</Name>"), "{signed}");
         assert_eq!(verify_full(&p, &signed), Ok(Some("2026-05-01T08:00:00Z".into())));
     }
+
+    /// The signature goes before the document element's end tag as the parser read it:
+    /// written with a space, with its text (and the placeholders) in a comment or a
+    /// processing instruction after it, behind a byte-order mark. Each signs, verifies,
+    /// keeps the text around the signature byte for byte, and is in the signed form.
+    #[test]
+    fn the_signature_goes_before_the_document_elements_own_end_tag() {
+        let p = pki();
+        let key = SigningKey::from_pkcs8(p.signer.key_pem().as_bytes()).expect("key");
+        let chain = [CertificateDer::from(p.signer.der().to_vec())];
+        let alg = mrgate::crypto::keys::KeyKind::EcP256.signing_algorithm();
+        let at = "2026-05-01T08:00:00Z";
+        let body = "<Doc xmlns=\"urn:test\"><Amount>100</Amount>";
+        for (end, epilog) in [
+            ("</Doc >", ""),
+            ("</Doc>", "<!-- </Doc> @@SIGNATURE-VALUE@@ @@DIGEST-VALUE@@ @@PROPERTIES-DIGEST@@ -->"),
+            ("</Doc>", "\n<?note </Doc>?>\n"),
+            ("</Doc\n>", "<!--</Doc>--><!--</Doc>-->"),
+        ] {
+            for bom in ["", "\u{FEFF}"] {
+                let text = format!("{bom}{body}{end}{epilog}");
+                let signed = xmldsig::sign_at(&text, &key, &chain, at).expect("sign");
+                let (before, after) = signed.split_once("  <ds:Signature").expect("placed");
+                assert_eq!(before, format!("{bom}{body}"));
+                assert!(after.ends_with(&format!("</ds:Signature>\n{end}{epilog}")), "{signed}");
+                assert_eq!(verify_full(&p, &signed), Ok(Some(at.into())), "{text}");
+                assert!(xmldsig::is_signed_form(&signed, &text, alg, &chain, at).expect("form"), "{text}");
+                let moved = signed.replacen(">100<", ">900<", 1);
+                assert_eq!(verify_full(&p, &moved), Err("dsig.digest_mismatch".into()));
+            }
+        }
+        // An empty-element document element has no end tag to sign before: refused, named.
+        let refused =
+            xmldsig::sign_at("<Doc xmlns=\"urn:test\"/><!-- </Doc> -->", &key, &chain, at).expect_err("empty");
+        assert_eq!(refused.code(), "dsig.structure");
+        assert!(refused.to_string().contains("empty-element tag"), "{refused}");
+    }
 }
 
 /// Signed here, with library pieces: the document (`#d1`, enveloped) and, beside it, the

@@ -101,6 +101,22 @@ fn mrgate_signs_xmlsec1_verifies() {
         assert!(!ok, "{name}: xmlsec1 accepted a tampered document");
         assert_eq!(mrgate_verify(&s.root, &tamper(&signed)), Err("dsig.digest_mismatch".into()));
     }
+    // The signature is placed before the document element's end tag as parsed, not before
+    // the last text that looks like it (here in a comment after it, the tag with a space).
+    let key = SigningKey::from_pkcs8(s.ecdsa.key_pem().as_bytes()).expect("key");
+    let end = DOC.rfind("</").expect("end tag");
+    let (body, tag) = DOC.split_at(end);
+    let tag = tag.trim_end().trim_end_matches('>');
+    let text = format!("{body}{tag} >\n<!-- {tag}> -->\n");
+    let signed = xmldsig::sign(&text, &key, &[CertificateDer::from(s.ecdsa.der().to_vec())]).expect("sign");
+    assert!(signed.ends_with(&format!("</ds:Signature>\n{tag} >\n<!-- {tag}> -->\n")), "{signed}");
+    let good = write(dir.path(), "epilog.xml", &signed);
+    let (ok, out) = xmlsec1(&["--verify", "--trusted-pem", &ca, &good]);
+    assert!(ok, "xmlsec1 rejected mrgate's signature before a commented end tag:\n{out}");
+    assert_eq!(mrgate_verify(&s.root, &signed), Ok(()));
+    let bad = write(dir.path(), "epilog-bad.xml", &tamper(&signed));
+    assert!(!xmlsec1(&["--verify", "--trusted-pem", &ca, &bad]).0, "xmlsec1 accepted a tampered document");
+    assert_eq!(mrgate_verify(&s.root, &tamper(&signed)), Err("dsig.digest_mismatch".into()));
 }
 
 #[test]

@@ -861,21 +861,36 @@ pub fn sign_at(
     chain: &[CertificateDer<'_>],
     signing_time: &str,
 ) -> Result<String, DsigError> {
-    let (placed, signed_info) = placed(document_text, key.algorithm(), chain, signing_time)?;
-    let value = STANDARD.encode(key.sign(&signed_info).map_err(DsigError::Key)?);
-    Ok(replace_last(&placed, SIGNATURE_VALUE, &value))
-}
-
-/// `text` with the last `from` replaced by `to`.
-fn replace_last(text: &str, from: &str, to: &str) -> String {
-    match text.rsplit_once(from) {
-        Some((before, after)) => format!("{before}{to}{after}"),
-        None => text.to_string(),
-    }
+    let placed = placed(document_text, key.algorithm(), chain, signing_time)?;
+    let value = STANDARD.encode(key.sign(&placed.signed_info).map_err(DsigError::Key)?);
+    let (head, tail) = placed.around_value();
+    Ok(format!("{head}{value}{tail}"))
 }
 
 /// Where [`placed`] leaves the signature value to be written.
 const SIGNATURE_VALUE: &str = "@@SIGNATURE-VALUE@@";
+
+/// A document with its signature placed before the document element's end tag, complete
+/// but for the signature value: the text before the signature, the signature (its value
+/// [`SIGNATURE_VALUE`]), the text from the end tag on, and the canonical SignedInfo the
+/// value signs. The placeholders are filled in the signature alone: the document's own
+/// text (a comment after the end tag, say) may hold anything.
+struct Placed<'a> {
+    before: &'a str,
+    signature: String,
+    after: &'a str,
+    signed_info: Vec<u8>,
+}
+
+impl Placed<'_> {
+    /// The signed document's text up to its signature value, and from after it.
+    fn around_value(&self) -> (String, String) {
+        // SignatureValue comes before anything of the caller's in the signature (the
+        // certificates, the signing time): the first placeholder is the one.
+        let (head, tail) = self.signature.split_once(SIGNATURE_VALUE).unwrap_or((&self.signature, ""));
+        (format!("{}  {head}", self.before), format!("{tail}\n{}", self.after))
+    }
+}
 
 /// Whether `signed` is exactly what [`sign_at`] writes for `document_text` with a key of
 /// `algorithm`, `chain` and `signing_time`, but for the signature value (base64, checked by
@@ -888,20 +903,18 @@ pub fn is_signed_form(
     chain: &[CertificateDer<'_>],
     signing_time: &str,
 ) -> Result<bool, DsigError> {
-    let (placed, _) = placed(document_text, algorithm, chain, signing_time)?;
-    let Some((before, after)) = placed.rsplit_once(SIGNATURE_VALUE) else { return Ok(false) };
-    let value = signed.strip_prefix(before).and_then(|rest| rest.strip_suffix(after));
+    let (before, after) = placed(document_text, algorithm, chain, signing_time)?.around_value();
+    let value = signed.strip_prefix(before.as_str()).and_then(|rest| rest.strip_suffix(after.as_str()));
     Ok(value.is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))))
 }
 
-/// The document with its signature placed, complete but for the signature value (left as
-/// [`SIGNATURE_VALUE`]), and the canonical SignedInfo that value signs.
-fn placed(
-    document_text: &str,
+/// The document with its signature placed ([`Placed`]).
+fn placed<'a>(
+    document_text: &'a str,
     algorithm: Algorithm,
     chain: &[CertificateDer<'_>],
     signing_time: &str,
-) -> Result<(String, Vec<u8>), DsigError> {
+) -> Result<Placed<'a>, DsigError> {
     let limits = Limits::default();
     let doc = xml::parse_document(document_text.as_bytes(), &limits)?;
     let found = survey(&doc.root).signatures;
@@ -949,15 +962,18 @@ fn placed(
 </ds:Signature>",
         exc = c14n::EXC_C14N
     );
-    let close = match &doc.root.prefix {
-        Some(p) => format!("</{p}:{}>", doc.root.local),
-        None => format!("</{}>", doc.root.local),
-    };
-    let (before_close, from_close) = document_text
-        .rfind(&close)
-        .and_then(|at| document_text.split_at_checked(at))
+    // Where the parser read the end tag, in the text it parsed: this text but for a
+    // byte-order mark (a &str declaring another encoding parses only when it is ASCII,
+    // which reads the same).
+    let bom = if document_text.starts_with('\u{FEFF}') { '\u{FEFF}'.len_utf8() } else { 0 };
+    let end_tag = doc.root_end.ok_or_else(|| {
+        structure(&doc.root, "the document element is an empty-element tag: there is no end tag to sign before")
+    })?;
+    let (before, after) = document_text
+        .split_at_checked(end_tag + bom)
+        .filter(|(_, after)| after.starts_with("</"))
         .ok_or_else(|| structure(&doc.root, "the document element's end tag was not found"))?;
-    let placed_text = format!("{before_close}  {signature}\n{from_close}");
+    let placed_text = format!("{before}  {signature}\n{after}");
 
     // Digests and SignedInfo are computed from the document as verifiers will see it: the
     // content digest over the document with the signature in place (left out by the
@@ -974,12 +990,12 @@ fn placed(
     let props =
         c14n::subtree(&placed, &[sig_index, object_index, 0, 0], &method, None).ok_or(DsigError::NoSignature)?;
     let props_digest = STANDARD.encode(digest::digest(&digest::SHA256, &props));
-    // The signature is placed after the document's content: its placeholders are the last
-    // of their kind, whatever text the document itself holds.
-    let with_digests = replace_last(&replace_last(&placed_text, DIGEST, &content_digest), PROPS_DIGEST, &props_digest);
-    let placed = xml::parse_document(with_digests.as_bytes(), &limits)?;
-    let si = c14n::subtree(&placed, &[sig_index, 0], &method, None).ok_or(DsigError::NoSignature)?;
-    Ok((with_digests, si))
+    // In SignedInfo, which comes before anything of the caller's in the signature: the
+    // first placeholders of their kind are the ones.
+    let signature = signature.replacen(DIGEST, &content_digest, 1).replacen(PROPS_DIGEST, &props_digest, 1);
+    let placed = xml::parse_document(format!("{before}  {signature}\n{after}").as_bytes(), &limits)?;
+    let signed_info = c14n::subtree(&placed, &[sig_index, 0], &method, None).ok_or(DsigError::NoSignature)?;
+    Ok(Placed { before, signature, after, signed_info })
 }
 
 /// The document [`sign_at`] signed, from what it wrote: the text with the signature it

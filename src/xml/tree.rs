@@ -54,6 +54,11 @@ pub struct Document {
     pub prolog: Vec<Node>,
     pub root: Element,
     pub epilog: Vec<Node>,
+    /// Where the document element's end tag starts, in bytes of the text parsed (after a
+    /// byte-order mark, decoded); `None` when it is an empty-element tag (`<a/>`). A signer
+    /// places its signature here: a search of the text for the tag could find one in a
+    /// comment after it, or miss one written `</a >`.
+    pub root_end: Option<usize>,
 }
 
 /// One element with its resolved namespace, attributes, children and place in the source.
@@ -136,6 +141,7 @@ struct Builder<'a> {
     elements: usize,
     attributes: usize,
     root: Option<Element>,
+    root_end: Option<usize>,
     prolog: Vec<Node>,
     epilog: Vec<Node>,
 }
@@ -154,11 +160,14 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
         elements: 0,
         attributes: 0,
         root: None,
+        root_end: None,
         prolog: Vec::new(),
         epilog: Vec::new(),
     };
     loop {
-        let here = lines.at(reader.buffer_position() as usize);
+        // Text is reported as its own event (it is not trimmed), so each event starts here.
+        let offset = reader.buffer_position() as usize;
+        let here = lines.at(offset);
         let pos = || here;
         let event = reader.read_event().map_err(|e| XmlError::Malformed {
             pos: pos_at(text, reader.error_position() as usize),
@@ -188,6 +197,9 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
                     .pop()
                     .ok_or_else(|| XmlError::Malformed { pos: pos(), message: "end tag without a start tag".into() })?;
                 b.unbind();
+                if b.stack.is_empty() {
+                    b.root_end = Some(offset);
+                }
                 b.append_closed(e, pos())?;
             }
             Event::Text(t) => b.text(&t.xml10_content(), pos())?,
@@ -226,7 +238,7 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
         });
     }
     let root = b.root.ok_or(XmlError::NoRoot)?;
-    Ok(Document { prolog: b.prolog, root, epilog: b.epilog })
+    Ok(Document { prolog: b.prolog, root, epilog: b.epilog, root_end: b.root_end })
 }
 
 impl Builder<'_> {
@@ -416,6 +428,23 @@ mod tests {
         let root = parse(doc.as_bytes(), &Limits::default()).unwrap();
         let at: Vec<Pos> = root.elements().map(|e| e.pos).collect();
         assert_eq!(at, [Pos { line: 1, column: 6 }, Pos { line: 2, column: 4 }, Pos { line: 3, column: 1 }]);
+    }
+
+    /// The document element's end tag is found by the parser, not by its text: whitespace
+    /// in the tag, the tag's text in a comment or processing instruction after it, a
+    /// byte-order mark before it, or none at all (`<a/>`).
+    #[test]
+    fn the_document_elements_end_tag_is_where_the_parser_read_it() {
+        let end = |doc: &str| {
+            let parsed = super::super::parse_document(doc.as_bytes(), &Limits::default()).expect("parse");
+            parsed.root_end.map(|at| doc.trim_start_matches('\u{FEFF}').get(at..).unwrap_or_default().to_string())
+        };
+        assert_eq!(end("<a><a>x</a></a>").as_deref(), Some("</a>"));
+        assert_eq!(end("<p:a xmlns:p='urn:p'>x</p:a >\n").as_deref(), Some("</p:a >\n"));
+        assert_eq!(end("<a>x</a><!-- </a> --><?pi </a>?>\n").as_deref(), Some("</a><!-- </a> --><?pi </a>?>\n"));
+        assert_eq!(end("\u{FEFF}<a>中</a>").as_deref(), Some("</a>"));
+        assert_eq!(end("<a/><!-- </a> -->"), None);
+        assert_eq!(end("<a><b></b></a>").as_deref(), Some("</a>"));
     }
 
     #[test]
