@@ -160,7 +160,7 @@ reasons! {
     KeyUnknownType = "key.unknown_type", 422, "A key is of a type the gateway does not use.";
     KeyBadPublicKey = "key.bad_public_key", 422, "A public key is malformed.";
     KeyWeakRsa = "key.weak_rsa", 422, "An RSA key is shorter than allowed.";
-    KeyCertMismatch = "key.cert_mismatch", 422, "The certificate does not certify the signing key (command line).";
+    KeyCertMismatch = "key.cert_mismatch", 422, "The certificate does not certify the signing key (command line, start-up).";
 
     // alg: signature algorithms.
     AlgAccepted = "alg.accepted", 200, "The signature algorithm is accepted.";
@@ -175,6 +175,9 @@ reasons! {
     SigAbsent = "sig.absent", 200, "The document is not signed (an export within the exporter's grant).";
     SigInvalid = "sig.invalid", 422, "The signature does not verify: the document was altered or signed with another key.";
     SigSigningFailed = "sig.signing_failed", 500 | 503, "The gateway could not sign.";
+
+    // signing: the gateway's own signing certificate.
+    SigningNotInForce = "signing.not_in_force", 503, "The gateway's signing certificate is not valid now (expired or not yet valid): it signs nothing (exports, PT reports, status lists) until one that is is installed.";
 
     // x509: the signer's certificate and its path.
     X509Valid = "x509.valid", 200, "The signer's certificate chains to a trust anchor.";

@@ -894,3 +894,69 @@ fn the_command_line_pins_the_trust_list_signer_when_asked() {
     assert_eq!(unpinned.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unpinned.stderr).contains("not pinned"));
 }
+
+/// The gateway's signing certificate must certify its key and be in its validity window
+/// when it signs. At the start, a certificate of another key, an expired one and one not
+/// yet valid are each refused, named. One that expires while the gateway runs signs
+/// nothing more: exports and new status lists are 503 `signing.not_in_force`, with
+/// nothing logged or registered, while verification goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signing_certificate_out_of_its_window_signs_nothing() {
+    use common::gateway::with_signer_valid;
+    let dir = tempfile::tempdir().expect("tmp");
+    let keys = tempfile::tempdir().expect("keys");
+    let now = OffsetDateTime::now_utc();
+    let hour = time::Duration::hours(1);
+
+    let mut other_key = with_signer_valid(config(dir.path()), keys.path(), now - hour, now + hour);
+    other_key.signing.key = Path::new(DEMO).join("signing.key");
+    let refused = App::load(other_key).expect_err("another key's certificate");
+    assert!(refused.contains("[key.cert_mismatch]"), "{refused}");
+    let expired = with_signer_valid(config(dir.path()), keys.path(), now - 2 * hour, now - hour);
+    let refused = App::load(expired).expect_err("expired");
+    assert!(refused.contains("[signing.not_in_force]") && refused.contains("expired at"), "{refused}");
+    let early = with_signer_valid(config(dir.path()), keys.path(), now + hour, now + 2 * hour);
+    let refused = App::load(early).expect_err("not yet valid");
+    assert!(refused.contains("[signing.not_in_force]") && refused.contains("not valid before"), "{refused}");
+
+    let cfg = with_signer_valid(config(dir.path()), keys.path(), now - hour, now + hour);
+    let clock = Arc::new(mrgate::clock::OffsetClock::new());
+    let app = Arc::new(App::load_with_clock(cfg, Arc::clone(&clock) as Arc<dyn mrgate::clock::Clock>).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let bearer = token();
+    let export = |body: Vec<u8>| call(addr, "POST", "/v1/exports", body, None, Some(bearer.as_str()));
+    let exported = export(domestic_certificate()).await;
+    assert_eq!(exported.status, 201, "{}", String::from_utf8_lossy(&exported.body));
+    let credential = exported.json()["documents"]["untp-dcc"].as_str().expect("jws").as_bytes().to_vec();
+
+    // Two hours on, the certificate has expired (the trust list is still in date).
+    clock.advance(2 * hour);
+    let size = app.log.size().expect("size");
+    let other = String::from_utf8(domestic_certificate()).expect("utf8").replace("04925Q10021R0M", "04925Q10022R0M");
+    assert_ne!(other.as_bytes(), domestic_certificate());
+    for body in [domestic_certificate(), other.into_bytes()] {
+        let r = export(body).await;
+        assert_eq!((r.status, r.json()["reason"].as_str()), (503, Some("signing.not_in_force")), "{}", r.json());
+        assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("expired at")), "{}", r.json());
+    }
+    let r = call(addr, "POST", "/v1/exports", domestic_certificate(), Some("exporter"), None).await;
+    assert_eq!(r.json()["reason"], "signing.not_in_force");
+    for purpose in ["revocation", "suspension"] {
+        let r = call(addr, "GET", &format!("/v1/status-lists/1/{purpose}"), vec![], None, None).await;
+        assert_eq!((r.status, r.json()["reason"].as_str()), (503, Some("signing.not_in_force")), "{purpose}");
+    }
+    assert_eq!(app.log.size().expect("size"), size, "nothing signed, nothing logged");
+    assert_eq!(app.store.certificate("CNCA-R-2002-001", "04925Q10022R0M").expect("read"), None);
+    // Verifying signs nothing and goes on. A credential's chain (x5c) is checked at the
+    // time of verification, as W3C verifiers check it: what the expired certificate signed
+    // no longer verifies, here as anywhere (an operator rotates the key before).
+    let v = call(addr, "POST", "/v1/verify", credential, Some("customs"), None).await;
+    assert_eq!(v.status, 200, "{}", String::from_utf8_lossy(&v.body));
+    let chain = v.json()["checks"].as_array().expect("checks").iter().find(|c| c["check"] == "chain").cloned();
+    assert_eq!(
+        (v.json()["valid"].as_bool(), chain.expect("chain")["reason"].as_str()),
+        (Some(false), Some("x509.expired"))
+    );
+    running.task.abort();
+}

@@ -691,3 +691,28 @@ async fn a_close_names_a_submission_that_landed_meanwhile() {
     assert_eq!((entry.inputs.len(), entry.inputs.last()), (3, Some(&late)), "{:?}", entry.inputs);
     assert_eq!(logged(&closed.json()["receipt"]).inputs, entry.inputs);
 }
+
+/// A round closes only when its report can be signed: with the gateway's signing
+/// certificate expired, the close is refused (503 `signing.not_in_force`), nothing is
+/// logged, and the round stays open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_does_not_close_when_its_report_cannot_be_signed() {
+    let (dir, keys) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("keys"));
+    let now = OffsetDateTime::now_utc();
+    let hour = time::Duration::hours(1);
+    let cfg = common::gateway::with_signer_valid(config(dir.path()), keys.path(), now - hour, now + hour);
+    let clock = Arc::new(OffsetClock::new());
+    let app = App::load_with_clock(cfg, Arc::clone(&clock) as Arc<dyn mrgate::clock::Clock>).expect("app");
+    let gw = start(Arc::new(app)).await.expect("start");
+    let def = round("SR-1", 6);
+    let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    clock.advance(2 * hour);
+    let size = log_size(&gw).await;
+    let closed = post(&gw, "/v1/pt/rounds/SR-1/close", vec![], "partner-dakks").await;
+    refused(&closed, 503, "signing.not_in_force");
+    assert_eq!(log_size(&gw).await, size);
+    let shown = call(gw.addr, "GET", "/v1/pt/rounds/SR-1", vec![], Some("partner-dakks"), None).await;
+    assert_eq!((shown.status, &shown.json()["closed_at"]), (200, &serde_json::Value::Null), "{}", shown.json());
+    gw.task.abort();
+}

@@ -292,6 +292,13 @@ pub fn subject_of(der: &[u8]) -> Option<String> {
     X509Certificate::from_der(der).ok().map(|(_, c)| c.subject().to_string())
 }
 
+/// A DER certificate's validity window, `notBefore` and `notAfter` in seconds since the
+/// epoch (both inclusive, RFC 5280 §4.1.2.5).
+pub fn validity_of(der: &[u8]) -> Option<(i64, i64)> {
+    let (_, c) = X509Certificate::from_der(der).ok()?;
+    Some((c.validity().not_before.timestamp(), c.validity().not_after.timestamp()))
+}
+
 /// A signer that chained to an anchor, with what callers need afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedSigner {

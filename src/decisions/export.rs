@@ -267,6 +267,8 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         Refusal::new(class, e.code(), e.to_string())
     })?;
     let list = ctx.trust_list_in_date()?;
+    // Like a stale list, the gateway's state and no decision on the document: not recorded.
+    let (signing_key, signing_chain) = ctx.signer()?;
     // An unsigned document is decided under the caller's grant: the entry names it and
     // keeps it beside the document, so an audit decides the export again as it was.
     let grant = caller.exporter.as_deref().filter(|_| !cb_signed(document));
@@ -315,19 +317,14 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
                 let compact = credential_payload(&rendered.bytes, &receipt_link, gateway.as_deref(), status.as_ref())
                     .and_then(|v| serde_json::to_vec(&v).ok())
                     .unwrap_or_default();
-                let kid = credential_kid(&ctx.public_base, &ctx.signing_key.public_key());
-                jws::sign(&compact, ctx.signing_key, ctx.signing_chain, kid.as_deref(), true)
+                let kid = credential_kid(&ctx.public_base, &signing_key.public_key());
+                jws::sign(&compact, signing_key, signing_chain, kid.as_deref(), true)
                     .map_err(|e| signing_failed(&e, e.code()))?
             }
             Format::IafXml => {
                 // Signed at the decision's time, the time its entry records.
-                xmldsig::sign_at(
-                    &String::from_utf8_lossy(&rendered.bytes),
-                    ctx.signing_key,
-                    ctx.signing_chain,
-                    &ctx.time(),
-                )
-                .map_err(|e| signing_failed(&e, e.code()))?
+                xmldsig::sign_at(&String::from_utf8_lossy(&rendered.bytes), signing_key, signing_chain, &ctx.time())
+                    .map_err(|e| signing_failed(&e, e.code()))?
             }
             _ => String::from_utf8_lossy(&rendered.bytes).to_string(),
         };

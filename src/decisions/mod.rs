@@ -90,6 +90,35 @@ impl std::fmt::Debug for Context<'_> {
     }
 }
 
+/// Whether the gateway's signing certificate (the chain's first) is valid at `now`: the one
+/// rule for the start, a reload and every signature the gateway makes. Outside its window
+/// every verifier (this gateway's too) refuses what it signs for the gateway's own
+/// certificate, so nothing is signed, and nothing decided that must be signed to stand.
+pub fn signer_in_force(chain: &[CertificateDer<'_>], now: OffsetDateTime) -> Result<(), Refusal> {
+    let not_in_force = |detail: String| Err(Refusal::new(Class::Unavailable, "signing.not_in_force", detail));
+    let Some((not_before, not_after)) = chain.first().and_then(|c| crate::crypto::x509::validity_of(c.as_ref())) else {
+        return not_in_force("the gateway's signing certificate does not read".into());
+    };
+    let at = |t: i64| OffsetDateTime::from_unix_timestamp(t).map(rfc3339).unwrap_or_else(|_| t.to_string());
+    let now_s = now.unix_timestamp();
+    if now_s > not_after {
+        return not_in_force(format!("the gateway's signing certificate expired at {}", at(not_after)));
+    }
+    if now_s < not_before {
+        return not_in_force(format!("the gateway's signing certificate is not valid before {}", at(not_before)));
+    }
+    Ok(())
+}
+
+impl<'a> Context<'a> {
+    /// The gateway's key and chain to sign with at the decision's time, while its
+    /// certificate is valid ([`signer_in_force`]).
+    pub fn signer(&self) -> Result<(&'a SigningKey, &'a [CertificateDer<'static>]), Refusal> {
+        signer_in_force(self.signing_chain, self.now)?;
+        Ok((self.signing_key, self.signing_chain))
+    }
+}
+
 impl Context<'_> {
     /// The trust list in force, if it may still decide now; a stale list refuses every
     /// decision that needs it (fail closed, never a guess).

@@ -331,6 +331,9 @@ pub fn may_close(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(PtRoun
 /// read and the close makes the store refuse it (`pt.results_changed`); it is then decided
 /// again. The answer is the closing time and the submissions closed with.
 pub fn close(ctx: &Context<'_>, caller: &Caller, record: &PtRoundRecord) -> Decided<(String, Vec<PtSubmissionRecord>)> {
+    // A round closes only when its report can be signed now: it would stop taking results
+    // with no report to show for them.
+    ctx.signer()?;
     let id = &record.id;
     let submissions = ctx.store.pt_submissions(id).map_err(|e| Refusal::store(&e))?;
     let digests: Vec<String> = submissions.iter().map(|s| s.digest.clone()).collect();
@@ -378,7 +381,8 @@ pub fn report(
         .collect();
     let report = exchange::evaluate_round(round, &definition_digest, refs, &inputs, closed);
     // Signed at the decision's time, the time its entry records.
-    let xml = xmldsig::sign_at(&exchange::write_report(&report), ctx.signing_key, ctx.signing_chain, &ctx.time())
+    let (signing_key, signing_chain) = ctx.signer()?;
+    let xml = xmldsig::sign_at(&exchange::write_report(&report), signing_key, signing_chain, &ctx.time())
         .map_err(|e| Refusal::new(Class::Unavailable, e.code(), format!("signing the report: {e}")))?;
     let stored = PtReportRecord {
         xml: xml.into_bytes(),

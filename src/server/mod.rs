@@ -383,6 +383,19 @@ impl App {
             ));
         }
         let signing_chain = read_certificates(&read(&config.signing.certificate)?).map_err(|e| e.to_string())?;
+        // What it signs must verify: its certificate certifies the key and is valid now
+        // (the same rule every signature is held to; a reload that breaks it keeps the
+        // configuration in force).
+        let certified = signing_chain.first().and_then(|c| PublicKey::from_certificate_der(c.as_ref()).ok());
+        if certified.as_ref() != Some(&signing_key.public_key()) {
+            return Err(format!(
+                "{}: [key.cert_mismatch] the gateway's signing certificate does not certify the key in {}",
+                config.signing.certificate.display(),
+                config.signing.key.display()
+            ));
+        }
+        crate::decisions::signer_in_force(&signing_chain, lasting.clock.now())
+            .map_err(|r| format!("{}: [{}] {}", config.signing.certificate.display(), r.reason, r.detail))?;
         let mut credential_keys = vec![signing_key.public_key()];
         for path in &config.signing.previous_certificates {
             let der = read_certificates(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;

@@ -14,6 +14,7 @@
 use super::http::{Body, bytes, problem, refusal, refused};
 use super::{App, Req};
 use crate::decisions::status_list::{publish, published, version};
+use crate::decisions::{Class, Refusal};
 use crate::status_list::{Purpose, Version};
 use hyper::header::{CACHE_CONTROL, ETAG, HeaderValue};
 use hyper::{Response, StatusCode};
@@ -69,13 +70,18 @@ pub fn get(app: &App, req: &Req, list: &str, purpose: &str) -> Response<Body> {
     let credential = match recent {
         Some(c) => c,
         None => {
+            // No list is published or signed by a certificate out of its window (one read
+            // in the last second is still answered from that read, above).
+            if let Err(r) = crate::decisions::signer_in_force(&app.signing_chain, app.now()) {
+                return refusal(&r);
+            }
             let current = match current(app, list, purpose) {
                 Ok(v) => v,
                 Err(response) => return *response,
             };
             match signed(app, &current, &base, &did) {
                 Ok(c) => c,
-                Err(detail) => return problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", detail),
+                Err(r) => return refusal(&r),
             }
         }
     };
@@ -145,7 +151,7 @@ impl Signed {
 
 /// The credential of `version`, signed now unless this node signed it less than half a
 /// [`TTL`] ago; either way, marked read now.
-fn signed(app: &App, version: &Version, base: &str, did: &str) -> Result<Credential, String> {
+fn signed(app: &App, version: &Version, base: &str, did: &str) -> Result<Credential, Refusal> {
     let digest = crate::decisions::digest(&version.document());
     let now = crate::decisions::to_the_second(app.now());
     let mut cache = app.status_lists.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -156,11 +162,12 @@ fn signed(app: &App, version: &Version, base: &str, did: &str) -> Result<Credent
         c.read_at = Some(Instant::now());
         return Ok(c.clone());
     }
+    let internal = |e: String| Refusal::new(Class::Internal, "http.internal", e);
     let payload = version.credential(base, did, now, TTL);
     let kid = crate::decisions::export::credential_kid(base, &app.signing_key.public_key());
-    let payload = serde_json::to_vec(&payload).map_err(|e| e.to_string())?;
+    let payload = serde_json::to_vec(&payload).map_err(|e| internal(e.to_string()))?;
     let jws = crate::crypto::jws::sign(&payload, &app.signing_key, &app.signing_chain, kid.as_deref(), true)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| internal(e.to_string()))?;
     let credential = Credential { digest, signed_at: now, jws: Arc::new(jws), read_at: Some(Instant::now()) };
     cache.insert(key, credential.clone());
     Ok(credential)

@@ -231,3 +231,24 @@ impl Drop for Refusing {
         let _ = self.0.execute_batch("DROP TRIGGER refuse");
     }
 }
+
+/// `c` with a gateway signing certificate of its own, valid from `not_before` to `not_after`,
+/// issued by the demo root (as the demo's is) and written with its key to `dir`.
+pub fn with_signer_valid(
+    mut c: Config,
+    dir: &Path,
+    not_before: time::OffsetDateTime,
+    not_after: time::OffsetDateTime,
+) -> Config {
+    use mrgate::pki::{Ca, KeyAlg, LeafSpec, Profile};
+    let read = |name: &str| std::fs::read_to_string(format!("{DEMO}/{name}")).expect(name);
+    let mut root = Ca::load(&read("ca.pem"), &read("ca.key")).expect("the demo root");
+    let mut spec = LeafSpec::new("mrgate test gateway document signer", Profile::DocumentSigner);
+    (spec.key_alg, spec.not_before, spec.not_after) = (KeyAlg::Ed25519, not_before, not_after);
+    let signer = root.issue(&spec).expect("signer");
+    c.signing.key = dir.join("signing.key");
+    c.signing.certificate = dir.join("signing.pem");
+    std::fs::write(&c.signing.key, signer.key_pem()).expect("key");
+    std::fs::write(&c.signing.certificate, signer.pem()).expect("certificate");
+    c
+}
