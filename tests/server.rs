@@ -730,6 +730,10 @@ async fn batch_verification_streams_ten_thousand_lines() {
     assert_eq!((lines[2]["found"].as_bool(), lines[2]["status"].as_str()), (Some(false), Some("unknown")));
     assert_eq!((lines[3]["line"].as_u64(), lines[3]["status"].as_str()), (Some(4), Some("valid")));
     assert_eq!(lines[9999]["line"], 10_000);
+    // In input order, each line once, however the lines were grouped to be decided and the
+    // answers joined into frames.
+    let numbers: Vec<u64> = lines.iter().map(|l| l["line"].as_u64().expect("line")).collect();
+    assert_eq!(numbers, (1..=10_000).collect::<Vec<u64>>());
 
     // More than 10,000 lines: the 10,001st is refused.
     let too_many = "{\"issuer\":\"a\",\"number\":\"b\"}\n".repeat(10_001);

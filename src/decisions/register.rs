@@ -31,8 +31,9 @@ fn registered(record: &crate::store::CertificateRecord) -> Registered {
 
 impl StatusSource for StoreRegister<'_> {
     fn current_status(&self, issuer: &str, number: &str) -> Registered {
-        match self.0.certificate(issuer, number) {
-            Ok(Some(r)) => registered(&r),
+        // The view, shared: the record's copy would copy its document for one status.
+        match self.0.certificate_view(issuer, number) {
+            Ok(Some(v)) => registered(&v.record),
             Ok(None) => Registered::NotHeld,
             Err(e) => Registered::Unavailable(e.to_string()),
         }

@@ -29,6 +29,9 @@ pub const MAX_LINES: usize = 10_000;
 /// Verification lines whose entries may wait for their commit at once.
 const WINDOW: usize = 256;
 
+/// The most answer bytes joined into one frame of the response.
+const FRAME: usize = 8 * 1024;
+
 /// One input line's answer: ready, or a verdict whose entry must be recorded first.
 enum Answer {
     Ready(Value),
@@ -181,6 +184,10 @@ async fn read_lines(
                 }
             };
             pending.extend_from_slice(&chunk);
+            // The chunk's complete lines, decided together on one blocking thread: a
+            // thread hand-off per line cost more than a verification's signature check.
+            let mut lines = Vec::new();
+            let mut too_many = None;
             loop {
                 let cut = match pending.iter().position(|b| *b == b'\n') {
                     Some(i) => i,
@@ -196,14 +203,24 @@ async fn read_lines(
                 }
                 line_no += 1;
                 if line_no > MAX_LINES {
-                    let last = json!({"line": line_no, "error": {"reason": "batch.too_many_lines", "message": format!("at most {MAX_LINES} lines")}});
-                    return Some((last, body));
+                    too_many = Some(
+                        json!({"line": line_no, "error": {"reason": "batch.too_many_lines", "message": format!("at most {MAX_LINES} lines")}}),
+                    );
+                    break;
                 }
-                let (decider, caller) = (Arc::clone(app), caller.clone());
-                let decided = tokio::task::spawn_blocking(move || answer(&decider, line_no, &line, &caller)).await;
-                let decided = decided.unwrap_or_else(|_| {
-                    Answer::Ready(json!({"line": line_no, "error": {"reason": "http.internal", "message": "the line's decision failed"}}))
-                });
+                lines.push((line_no, line));
+            }
+            let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
+            let (decider, caller) = (Arc::clone(app), caller.clone());
+            let decided = tokio::task::spawn_blocking(move || {
+                lines.iter().map(|(n, line)| answer(&decider, *n, line, &caller)).collect::<Vec<_>>()
+            })
+            .await
+            .unwrap_or_else(|_| {
+                let failed = |n: &usize| json!({"line": n, "error": {"reason": "http.internal", "message": "the line's decision failed"}});
+                numbers.iter().map(|n| Answer::Ready(failed(n))).collect()
+            });
+            for decided in decided {
                 answers.push_back(Pending::queue(app, decided));
                 while answers.len() > WINDOW {
                     let Some(oldest) = answers.pop_front() else { break };
@@ -211,6 +228,9 @@ async fn read_lines(
                         return None;
                     }
                 }
+            }
+            if let Some(last) = too_many {
+                return Some((last, body));
             }
             if pending.len() > max_line {
                 let last = json!({"line": line_no + 1, "error": {"reason": "http.too_large", "message": "a line is too long"}});
@@ -227,10 +247,26 @@ struct Frames(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, Infallible>>);
 impl futures_core::Stream for Frames {
     type Item = Result<Frame<Bytes>, Infallible>;
 
+    /// One answer line, or several when more are ready: sent as one frame (one TLS record
+    /// and one write, not one per line), up to [`FRAME`] bytes.
     fn poll_next(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
-        self.0.poll_recv(cx)
+        let first = match self.0.poll_recv(cx) {
+            std::task::Poll::Ready(Some(Ok(frame))) => frame,
+            other => return other,
+        };
+        let first = match first.into_data() {
+            Ok(data) => data,
+            Err(other) => return std::task::Poll::Ready(Some(Ok(other))),
+        };
+        let mut joined: Option<BytesMut> = None;
+        while joined.as_ref().map_or(first.len(), BytesMut::len) < FRAME {
+            let Ok(Ok(next)) = self.0.try_recv() else { break };
+            let Ok(next) = next.into_data() else { continue };
+            joined.get_or_insert_with(|| BytesMut::from(&first[..])).extend_from_slice(&next);
+        }
+        std::task::Poll::Ready(Some(Ok(Frame::data(joined.map_or(first, BytesMut::freeze)))))
     }
 }
