@@ -919,6 +919,18 @@ async fn a_signing_certificate_out_of_its_window_signs_nothing() {
     let refused = App::load(early).expect_err("not yet valid");
     assert!(refused.contains("[signing.not_in_force]") && refused.contains("not valid before"), "{refused}");
 
+    // Every certificate of the chain it sends is held to its window, not only its own.
+    let expired = with_signer_valid(config(dir.path()), keys.path(), now - 2 * hour, now - hour);
+    let stale = std::fs::read_to_string(&expired.signing.certificate).expect("expired");
+    let chained = with_signer_valid(config(dir.path()), keys.path(), now - hour, now + hour);
+    let leaf = std::fs::read_to_string(&chained.signing.certificate).expect("leaf");
+    std::fs::write(&chained.signing.certificate, format!("{leaf}{stale}")).expect("chain");
+    let refused = App::load(chained).expect_err("an expired certificate in the chain");
+    assert!(
+        refused.contains("[signing.not_in_force] certificate 2 of the gateway's signing chain expired"),
+        "{refused}"
+    );
+
     let cfg = with_signer_valid(config(dir.path()), keys.path(), now - hour, now + hour);
     let clock = Arc::new(mrgate::clock::OffsetClock::new());
     let app = Arc::new(App::load_with_clock(cfg, Arc::clone(&clock) as Arc<dyn mrgate::clock::Clock>).expect("app"));

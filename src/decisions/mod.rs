@@ -96,16 +96,26 @@ impl std::fmt::Debug for Context<'_> {
 /// certificate, so nothing is signed, and nothing decided that must be signed to stand.
 pub fn signer_in_force(chain: &[CertificateDer<'_>], now: OffsetDateTime) -> Result<(), Refusal> {
     let not_in_force = |detail: String| Err(Refusal::new(Class::Unavailable, "signing.not_in_force", detail));
-    let Some((not_before, not_after)) = chain.first().and_then(|c| crate::crypto::x509::validity_of(c.as_ref())) else {
-        return not_in_force("the gateway's signing certificate does not read".into());
-    };
+    if chain.is_empty() {
+        return not_in_force("the gateway has no signing certificate".into());
+    }
     let at = |t: i64| OffsetDateTime::from_unix_timestamp(t).map(rfc3339).unwrap_or_else(|_| t.to_string());
     let now_s = now.unix_timestamp();
-    if now_s > not_after {
-        return not_in_force(format!("the gateway's signing certificate expired at {}", at(not_after)));
-    }
-    if now_s < not_before {
-        return not_in_force(format!("the gateway's signing certificate is not valid before {}", at(not_before)));
+    // Every certificate it sends: a verifier refuses a chain whose intermediate expired too.
+    for (i, der) in chain.iter().enumerate() {
+        let which = match i {
+            0 => "the gateway's signing certificate".to_string(),
+            i => format!("certificate {} of the gateway's signing chain", i + 1),
+        };
+        let Some((not_before, not_after)) = crate::crypto::x509::validity_of(der.as_ref()) else {
+            return not_in_force(format!("{which} does not read"));
+        };
+        if now_s > not_after {
+            return not_in_force(format!("{which} expired at {}", at(not_after)));
+        }
+        if now_s < not_before {
+            return not_in_force(format!("{which} is not valid before {}", at(not_before)));
+        }
     }
     Ok(())
 }

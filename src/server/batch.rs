@@ -106,6 +106,29 @@ fn answer(app: &App, line: usize, text: &[u8], caller: &Caller) -> Answer {
     Answer::Ready(lookup(app, line, &value))
 }
 
+/// The answers to `lines`, decided in order on one blocking thread. A line whose decision
+/// panics is answered as failed, alone: the others of its chunk are decided still.
+async fn decide(app: &Arc<App>, caller: &Caller, lines: Vec<(usize, Bytes)>) -> Vec<Answer> {
+    let failed = |n: usize| {
+        Answer::Ready(json!({"line": n, "error": {"reason": "http.internal", "message": "the line's decision failed"}}))
+    };
+    let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
+    let (decider, caller) = (Arc::clone(app), caller.clone());
+    let decided = tokio::task::spawn_blocking(move || {
+        lines
+            .iter()
+            .map(|(n, line)| {
+                // Nothing a decision holds is left half-changed by a panic: it records
+                // nothing itself (its entry is queued by the caller, after it returns).
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&decider, *n, line, &caller)))
+                    .unwrap_or_else(|_| failed(*n))
+            })
+            .collect::<Vec<_>>()
+    })
+    .await;
+    decided.unwrap_or_else(|_| numbers.into_iter().map(failed).collect())
+}
+
 /// A `{"issuer", "number"}` line: the register's status.
 fn lookup(app: &App, line: usize, value: &Value) -> Value {
     match (value.get("issuer").and_then(Value::as_str), value.get("number").and_then(Value::as_str)) {
@@ -144,7 +167,7 @@ pub fn stream(app: Arc<App>, caller: Caller, body: Incoming) -> Response<Body> {
             super::http::drain(body, drain_limit).await;
         }
     });
-    let mut r = Response::new(StreamBody::new(Frames(rx)).boxed());
+    let mut r = Response::new(StreamBody::new(Frames(rx, None)).boxed());
     if let Ok(v) = hyper::header::HeaderValue::from_str("application/x-ndjson") {
         r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
     }
@@ -210,16 +233,7 @@ async fn read_lines(
                 }
                 lines.push((line_no, line));
             }
-            let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
-            let (decider, caller) = (Arc::clone(app), caller.clone());
-            let decided = tokio::task::spawn_blocking(move || {
-                lines.iter().map(|(n, line)| answer(&decider, *n, line, &caller)).collect::<Vec<_>>()
-            })
-            .await
-            .unwrap_or_else(|_| {
-                let failed = |n: &usize| json!({"line": n, "error": {"reason": "http.internal", "message": "the line's decision failed"}});
-                numbers.iter().map(|n| Answer::Ready(failed(n))).collect()
-            });
+            let decided = if lines.is_empty() { Vec::new() } else { decide(app, caller, lines).await };
             for decided in decided {
                 answers.push_back(Pending::queue(app, decided));
                 while answers.len() > WINDOW {
@@ -241,8 +255,9 @@ async fn read_lines(
     }
 }
 
-/// The answer lines waiting to be sent, as the stream a streamed body reads.
-struct Frames(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, Infallible>>);
+/// The answer lines waiting to be sent, as the stream a streamed body reads; a frame that
+/// is not data, met while joining, is held for the next poll.
+struct Frames(tokio::sync::mpsc::Receiver<Result<Frame<Bytes>, Infallible>>, Option<Frame<Bytes>>);
 
 impl futures_core::Stream for Frames {
     type Item = Result<Frame<Bytes>, Infallible>;
@@ -253,6 +268,9 @@ impl futures_core::Stream for Frames {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
+        if let Some(held) = self.1.take() {
+            return std::task::Poll::Ready(Some(Ok(held)));
+        }
         let first = match self.0.poll_recv(cx) {
             std::task::Poll::Ready(Some(Ok(frame))) => frame,
             other => return other,
@@ -264,8 +282,13 @@ impl futures_core::Stream for Frames {
         let mut joined: Option<BytesMut> = None;
         while joined.as_ref().map_or(first.len(), BytesMut::len) < FRAME {
             let Ok(Ok(next)) = self.0.try_recv() else { break };
-            let Ok(next) = next.into_data() else { continue };
-            joined.get_or_insert_with(|| BytesMut::from(&first[..])).extend_from_slice(&next);
+            match next.into_data() {
+                Ok(next) => joined.get_or_insert_with(|| BytesMut::from(&first[..])).extend_from_slice(&next),
+                Err(other) => {
+                    self.1 = Some(other);
+                    break;
+                }
+            }
         }
         std::task::Poll::Ready(Some(Ok(Frame::data(joined.map_or(first, BytesMut::freeze)))))
     }

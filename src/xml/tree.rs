@@ -148,6 +148,12 @@ struct Builder<'a> {
 
 /// Builds the tree, applying `limits` as elements open.
 pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
+    // The byte-order mark was taken off with the encoding; another U+FEFF is a character
+    // before the document, which quick-xml would skip (and its offsets with it).
+    if text.starts_with('\u{FEFF}') {
+        let message = "a second byte-order mark (U+FEFF) before the document".into();
+        return Err(XmlError::Malformed { pos: Pos { line: 1, column: 1 }, message });
+    }
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
     reader.config_mut().enable_all_checks(true);
@@ -437,7 +443,8 @@ mod tests {
     fn the_document_elements_end_tag_is_where_the_parser_read_it() {
         let end = |doc: &str| {
             let parsed = super::super::parse_document(doc.as_bytes(), &Limits::default()).expect("parse");
-            parsed.root_end.map(|at| doc.trim_start_matches('\u{FEFF}').get(at..).unwrap_or_default().to_string())
+            let text = doc.strip_prefix('\u{FEFF}').unwrap_or(doc);
+            parsed.root_end.map(|at| text.get(at..).unwrap_or_default().to_string())
         };
         assert_eq!(end("<a><a>x</a></a>").as_deref(), Some("</a>"));
         assert_eq!(end("<p:a xmlns:p='urn:p'>x</p:a >\n").as_deref(), Some("</p:a >\n"));
@@ -445,6 +452,11 @@ mod tests {
         assert_eq!(end("\u{FEFF}<a>中</a>").as_deref(), Some("</a>"));
         assert_eq!(end("<a/><!-- </a> -->"), None);
         assert_eq!(end("<a><b></b></a>").as_deref(), Some("</a>"));
+        assert_eq!(end("<a>\r\n<!--c--><![CDATA[x]]>&amp;</a>\r\n").as_deref(), Some("</a>\r\n"));
+        // One mark is the encoding's; a second is a character before the document.
+        let refused = super::super::parse_document("\u{FEFF}\u{FEFF}<a>x</a>".as_bytes(), &Limits::default());
+        let second = "a second byte-order mark (U+FEFF) before the document".to_string();
+        assert_eq!(refused, Err(XmlError::Malformed { pos: Pos { line: 1, column: 1 }, message: second }));
     }
 
     #[test]
