@@ -377,6 +377,23 @@ mod xades {
         let mut in_value = signed.clone();
         in_value.insert_str(value, "<x xmlns=\"urn:x\"/>");
         assert_eq!(refusal(&p, &in_value).0, "dsig.structure");
+        // XML's own whitespace may stand between base64 characters (as a character
+        // reference too); any other space is not base64Binary.
+        let mut spaced = signed.clone();
+        spaced.insert_str(value, " \t\r\n&#x20;&#9;");
+        assert_eq!(verify_full(&p, &spaced), Ok(Some("2026-05-01T08:00:00Z".into())));
+        for other in ["\u{A0}", "\u{3000}", "\u{2003}", "\u{85}", "&#xA0;", "\u{2028}"] {
+            let mut in_value = signed.clone();
+            in_value.insert_str(value, other);
+            let (code, message) = refusal(&p, &in_value);
+            assert_eq!(code, "dsig.structure", "{other:?}");
+            assert!(message.ends_with("ds:SignatureValue is not base64"), "{other:?}: {message}");
+            let mut in_cert = signed.clone();
+            in_cert.insert_str(at, other);
+            let (code, message) = refusal(&p, &in_cert);
+            assert_eq!(code, "dsig.structure", "{other:?}");
+            assert!(message.ends_with("ds:X509Certificate is not base64"), "{other:?}: {message}");
+        }
     }
 
     #[test]

@@ -304,7 +304,14 @@ fn b64(e: &Element) -> Result<Vec<u8>, DsigError> {
             format!("ds:{} holds an element <{}>; expected base64 text", e.local, child.local),
         ));
     }
-    let text: String = e.text().chars().filter(|c| !c.is_whitespace()).collect();
+    // base64Binary lets XML's own whitespace (space, tab, CR, LF) stand between its
+    // characters, and nothing else: another space (U+00A0, U+3000, …) is not base64.
+    let mut text = Vec::new();
+    for node in &e.children {
+        if let Node::Text(t) = node {
+            text.extend(t.bytes().filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')));
+        }
+    }
     STANDARD.decode(text).map_err(|_| structure(e, format!("ds:{} is not base64", e.local)))
 }
 

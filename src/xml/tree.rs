@@ -42,6 +42,7 @@ impl<'a> LineTracker<'a> {
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The namespace bound to the `xml` prefix by the XML Namespaces recommendation.
@@ -173,15 +174,17 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
     loop {
         // Text is reported as its own event (it is not trimmed), so each event starts here.
         let offset = reader.buffer_position() as usize;
-        let here = lines.at(offset);
-        let pos = || here;
+        // Where the event starts: kept for each element (counted forward from the last
+        // element's, see [`LineTracker`]); for anything else only an error needs it, and
+        // an error ends the parse, so it is counted from the start then, once.
+        let pos = || pos_at(text, offset);
         let event = reader.read_event().map_err(|e| XmlError::Malformed {
             pos: pos_at(text, reader.error_position() as usize),
             message: e.to_string(),
         })?;
         match event {
             // Read (and checked) before parsing; anywhere else it is not well-formed.
-            Event::Decl(_) if here == (Pos { line: 1, column: 1 }) => {}
+            Event::Decl(_) if offset == 0 => {}
             Event::Decl(_) => {
                 return Err(XmlError::Malformed {
                     pos: pos(),
@@ -190,12 +193,13 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
             }
             Event::DocType(_) => return Err(XmlError::Doctype { pos: pos() }),
             Event::Start(start) => {
-                let e = b.open(&start, pos())?;
+                let e = b.open(&start, lines.at(offset))?;
                 b.stack.push(e);
             }
             Event::Empty(start) => {
-                let e = b.open(&start, pos())?;
-                b.close(e, pos())?;
+                let e = b.open(&start, lines.at(offset))?;
+                b.unbind();
+                b.append_closed(e);
             }
             Event::End(_) => {
                 let e = b
@@ -206,10 +210,10 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
                 if b.stack.is_empty() {
                     b.root_end = Some(offset);
                 }
-                b.append_closed(e, pos())?;
+                b.append_closed(e);
             }
-            Event::Text(t) => b.text(&t.xml10_content(), pos())?,
-            Event::CData(c) => b.text(&c.xml10_content(), pos())?,
+            Event::Text(t) => b.text(&t.xml10_content(), pos)?,
+            Event::CData(c) => b.text(&c.xml10_content(), pos)?,
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => c.to_string(),
@@ -227,7 +231,7 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
                         return Err(XmlError::Malformed { pos: pos(), message: e.to_string() });
                     }
                 };
-                b.text(&resolved, pos())?;
+                b.text(&resolved, pos)?;
             }
             Event::Comment(c) => b.outside_or_inside(Node::Comment(c.xml10_content().into_owned())),
             Event::PI(pi) => b.outside_or_inside(Node::ProcessingInstruction {
@@ -324,7 +328,7 @@ impl Builder<'_> {
         // Hashed only when there are many: most elements have a few attributes, which are
         // compared with each other directly (at most FEW² comparisons).
         const FEW: usize = 8;
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = None;
         for (key, value) in raw_attrs {
             let (aprefix, alocal) = split_qname(key);
             let ans = self.resolve(aprefix.as_deref(), false, pos)?;
@@ -332,9 +336,9 @@ impl Builder<'_> {
             let twice = if attrs.len() < FEW {
                 attrs.iter().any(|a: &Attribute| a.local == alocal && a.ns == ans)
             } else {
-                if seen.is_empty() {
-                    seen.extend(attrs.iter().map(|a: &Attribute| (a.ns.clone(), a.local.clone())));
-                }
+                let seen = seen.get_or_insert_with(|| {
+                    attrs.iter().map(|a: &Attribute| (a.ns.clone(), a.local.clone())).collect::<HashSet<_>>()
+                });
                 !seen.insert((ans.clone(), alocal.clone()))
             };
             if twice {
@@ -342,28 +346,28 @@ impl Builder<'_> {
             }
             attrs.push(Attribute { prefix: aprefix, local: alocal, ns: ans, value });
         }
-        // A namespace declared twice on one element is malformed too (XML Namespaces §3).
-        let mut declared = std::collections::HashSet::with_capacity(ns_decls.len());
-        if let Some((p, _)) = ns_decls.iter().find(|(p, _)| !declared.insert(p.clone())) {
+        // A namespace declared twice on one element is malformed too (XML Namespaces §3);
+        // compared directly when few, by hash when many, as attributes are.
+        let twice = if ns_decls.len() <= FEW {
+            ns_decls.iter().enumerate().find(|(i, (p, _))| ns_decls.iter().take(*i).any(|(q, _)| q == p))
+        } else {
+            let mut declared = HashSet::with_capacity(ns_decls.len());
+            ns_decls.iter().enumerate().find(|(_, (p, _))| !declared.insert(p))
+        };
+        if let Some((_, (p, _))) = twice {
             return Err(malformed(format!("namespace '{}' declared twice", p.as_deref().unwrap_or("xmlns"))));
         }
         Ok(Element { prefix, local, ns, attrs, ns_decls, children: Vec::new(), pos })
     }
 
-    fn close(&mut self, e: Element, pos: Pos) -> Result<(), XmlError> {
-        self.unbind();
-        self.append_closed(e, pos)
-    }
-
-    fn append_closed(&mut self, e: Element, _pos: Pos) -> Result<(), XmlError> {
+    fn append_closed(&mut self, e: Element) {
         match self.stack.last_mut() {
             Some(parent) => parent.children.push(Node::Element(Box::new(e))),
             None => self.root = Some(e),
         }
-        Ok(())
     }
 
-    fn text(&mut self, t: &str, pos: Pos) -> Result<(), XmlError> {
+    fn text(&mut self, t: &str, pos: impl FnOnce() -> Pos) -> Result<(), XmlError> {
         match self.stack.last_mut() {
             Some(top) => {
                 if let Some(Node::Text(prev)) = top.children.last_mut() {
@@ -374,7 +378,7 @@ impl Builder<'_> {
                 Ok(())
             }
             None if t.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) => Ok(()),
-            None => Err(XmlError::Malformed { pos, message: "text outside the root element".into() }),
+            None => Err(XmlError::Malformed { pos: pos(), message: "text outside the root element".into() }),
         }
     }
 
