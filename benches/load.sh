@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 seconds=${1:-10}
 conns=${2:-32}
+command -v nginx >/dev/null || { echo "benches/load.sh: nginx is not installed (Debian: apt-get install nginx-light)" >&2; exit 2; }
 tmp=$(mktemp -d)
 cleanup() { kill "${gw:-}" "${ngx:-}" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT

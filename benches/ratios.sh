@@ -22,6 +22,11 @@ root=$PWD
 seconds=${1:-10}
 conns=${2:-32}
 corpus=${MRGATE_CORPUS:-$root/../shared/corpus}
+# Every tool both sides need, checked before minutes of measuring, not after.
+for tool in gcc pkg-config nginx python3; do
+  command -v "$tool" >/dev/null || { echo "benches/ratios.sh: $tool is not installed" >&2; exit 2; }
+done
+pkg-config --exists xmlsec1 || { echo "benches/ratios.sh: libxmlsec1-dev is not installed" >&2; exit 2; }
 tmp=$(mktemp -d)
 cleanup() { kill "${gw:-}" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
