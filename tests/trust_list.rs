@@ -102,6 +102,38 @@ fn tampered_list_is_refused() {
     assert_eq!(err.code(), "dsig.digest_mismatch");
 }
 
+/// A body's certificate is `xs:base64Binary`, read by the rule signatures are read by: XML's
+/// own whitespace may break its lines; another space or an element inside refuses the list,
+/// even one its operator signed.
+#[test]
+fn a_bodys_certificate_is_base64_binary_or_the_list_is_refused() {
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
+    let text = String::from_utf8(read("trust-list.xml")).expect("utf8");
+    let unsigned = mrgate::crypto::xmldsig::unsigned_of(&text).expect("the demo list in sign's form");
+    let at = unsigned.find("<tsl:X509Certificate>").expect("a certificate") + "<tsl:X509Certificate>".len() + 64;
+    let with = |inserted: &str| {
+        let mut changed = unsigned.clone();
+        changed.insert_str(at, inserted);
+        let signed = mrgate::crypto::xmldsig::sign(&changed, &key, &chain).expect("sign");
+        TrustList::load(signed.as_bytes(), &operator(), None, AT, &Limits::default())
+    };
+    let list = with("\r\n    \t&#x20;").expect("lines broken by XML whitespace");
+    assert_eq!(list.providers, demo().providers);
+    for (inserted, expected) in [
+        ("\u{A0}", "X509Certificate is not base64"),
+        ("\u{3000}", "X509Certificate is not base64"),
+        ("&#xA0;", "X509Certificate is not base64"),
+        ("\u{2028}", "X509Certificate is not base64"),
+        ("!", "X509Certificate is not base64"),
+        ("<tsl:Note/>", "X509Certificate holds an element <Note>; expected base64 text"),
+    ] {
+        let err = with(inserted).expect_err(inserted);
+        assert_eq!(err.code(), "trust.content", "{inserted:?}: {err}");
+        assert!(err.to_string().ends_with(expected), "{inserted:?}: {err}");
+    }
+}
+
 #[test]
 fn list_signed_by_someone_else_is_refused() {
     let mut other = TrustAnchors::new();

@@ -296,23 +296,12 @@ fn inclusive_prefixes(e: &Element) -> Vec<String> {
 }
 
 fn b64(e: &Element) -> Result<Vec<u8>, DsigError> {
-    // The text alone would decode as if the child were not there; such an element is not
-    // base64Binary, whatever its text says.
-    if let Some(child) = e.elements().next() {
-        return Err(structure(
-            child,
-            format!("ds:{} holds an element <{}>; expected base64 text", e.local, child.local),
-        ));
-    }
-    // base64Binary lets XML's own whitespace (space, tab, CR, LF) stand between its
-    // characters, and nothing else: another space (U+00A0, U+3000, …) is not base64.
-    let mut text = Vec::new();
-    for node in &e.children {
-        if let Node::Text(t) = node {
-            text.extend(t.bytes().filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')));
+    e.base64_binary().map_err(|why| match why {
+        xml::NotBase64::HoldsElement(child) => {
+            structure(child, format!("ds:{} holds an element <{}>; expected base64 text", e.local, child.local))
         }
-    }
-    STANDARD.decode(text).map_err(|_| structure(e, format!("ds:{} is not base64", e.local)))
+        xml::NotBase64::Invalid => structure(e, format!("ds:{} is not base64", e.local)),
+    })
 }
 
 /// What one walk of the document finds: every `ds:Signature` below the document element

@@ -16,7 +16,6 @@ pub mod equivalence_table;
 use crate::crypto::x509::{Crls, TrustAnchors};
 use crate::crypto::xmldsig::{self, DsigError, KeySource, Options, Profile};
 use crate::xml::{Document, Element, Limits};
-use base64::Engine;
 use serde::Serialize;
 use std::collections::HashMap;
 use time::OffsetDateTime;
@@ -574,12 +573,13 @@ fn digital_ids(sdi: Option<&Element>) -> Result<Vec<Vec<u8>>, TrustError> {
     let mut out = Vec::new();
     for id in sdi.into_iter().flat_map(|s| children(s, "DigitalId")) {
         for c in children(id, "X509Certificate") {
-            let text: String = c.text().chars().filter(|c| !c.is_whitespace()).collect();
-            out.push(
-                base64::engine::general_purpose::STANDARD
-                    .decode(text)
-                    .map_err(|_| content("ServiceDigitalIdentity", "X509Certificate is not base64"))?,
-            );
+            out.push(c.base64_binary().map_err(|why| match why {
+                crate::xml::NotBase64::HoldsElement(inner) => content(
+                    "ServiceDigitalIdentity",
+                    &format!("X509Certificate holds an element <{}>; expected base64 text", inner.local),
+                ),
+                crate::xml::NotBase64::Invalid => content("ServiceDigitalIdentity", "X509Certificate is not base64"),
+            })?);
         }
     }
     Ok(out)

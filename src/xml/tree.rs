@@ -118,6 +118,25 @@ impl Element {
         s
     }
 
+    /// The bytes an `xs:base64Binary` element holds (a certificate, a digest, a signature
+    /// value): its text, with XML's own whitespace (space, tab, CR, LF) between the base64
+    /// characters dropped and nothing else — another space (U+00A0, U+3000, …) is not
+    /// base64. Comments are skipped; an element inside is refused, since the text alone
+    /// would decode as if it were not there.
+    pub fn base64_binary(&self) -> Result<Vec<u8>, NotBase64<'_>> {
+        use base64::Engine;
+        if let Some(child) = self.elements().next() {
+            return Err(NotBase64::HoldsElement(child));
+        }
+        let mut text = Vec::new();
+        for node in &self.children {
+            if let Node::Text(t) = node {
+                text.extend(t.bytes().filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')));
+            }
+        }
+        base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| NotBase64::Invalid)
+    }
+
     /// The value of an attribute with no namespace.
     pub fn attr(&self, local: &str) -> Option<&str> {
         self.attrs.iter().find(|a| a.ns.is_none() && a.local == local).map(|a| a.value.as_str())
@@ -127,6 +146,15 @@ impl Element {
     pub fn is(&self, ns: &str, local: &str) -> bool {
         self.local == local && self.ns.as_deref() == Some(ns)
     }
+}
+
+/// Why an element's content is not `xs:base64Binary` ([`Element::base64_binary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotBase64<'e> {
+    /// It holds this element.
+    HoldsElement(&'e Element),
+    /// Its text is not base64.
+    Invalid,
 }
 
 struct Builder<'a> {
