@@ -112,26 +112,52 @@ fn a_bodys_certificate_is_base64_binary_or_the_list_is_refused() {
     let text = String::from_utf8(read("trust-list.xml")).expect("utf8");
     let unsigned = mrgate::crypto::xmldsig::unsigned_of(&text).expect("the demo list in sign's form");
     let at = unsigned.find("<tsl:X509Certificate>").expect("a certificate") + "<tsl:X509Certificate>".len() + 64;
+    let sign = |changed: &str| {
+        let signed = mrgate::crypto::xmldsig::sign(changed, &key, &chain).expect("sign");
+        TrustList::load(signed.as_bytes(), &operator(), None, AT, &Limits::default())
+    };
     let with = |inserted: &str| {
         let mut changed = unsigned.clone();
         changed.insert_str(at, inserted);
-        let signed = mrgate::crypto::xmldsig::sign(&changed, &key, &chain).expect("sign");
-        TrustList::load(signed.as_bytes(), &operator(), None, AT, &Limits::default())
+        sign(&changed)
     };
     let list = with("\r\n    \t&#x20;").expect("lines broken by XML whitespace");
     assert_eq!(list.providers, demo().providers);
+    // The first body's first service, its first certificate, on line 96 at column 17.
+    let cert =
+        "TrustServiceProvider[0]/TSPService[0]/ServiceInformation/ServiceDigitalIdentity/DigitalId[0]/X509Certificate";
     for (inserted, expected) in [
-        ("\u{A0}", "X509Certificate is not base64"),
-        ("\u{3000}", "X509Certificate is not base64"),
-        ("&#xA0;", "X509Certificate is not base64"),
-        ("\u{2028}", "X509Certificate is not base64"),
-        ("!", "X509Certificate is not base64"),
-        ("<tsl:Note/>", "X509Certificate holds an element <Note>; expected base64 text"),
+        ("\u{A0}", format!("{cert}: at 96:17 is not base64")),
+        ("\u{3000}", format!("{cert}: at 96:17 is not base64")),
+        ("&#xA0;", format!("{cert}: at 96:17 is not base64")),
+        ("\u{2028}", format!("{cert}: at 96:17 is not base64")),
+        ("!", format!("{cert}: at 96:17 is not base64")),
+        ("<tsl:Note/>", format!("{cert}: holds an element <Note> at 96:102; expected base64 text")),
     ] {
         let err = with(inserted).expect_err(inserted);
         assert_eq!(err.code(), "trust.content", "{inserted:?}: {err}");
-        assert!(err.to_string().ends_with(expected), "{inserted:?}: {err}");
+        assert_eq!(err.to_string(), expected, "{inserted:?}");
     }
+    // Values are trimmed of XML's whitespace only: a membership status followed by another
+    // space is no status, and a service status so written is not "granted".
+    let status = |from: &str, to: &str| sign(&unsigned.replacen(from, to, 1));
+    assert!(status(">active<", ">\n active \t<").is_ok());
+    let err = status(">active<", ">active\u{A0}<").expect_err("a status with U+00A0");
+    assert_eq!(err.code(), "trust.content");
+    assert!(err.to_string().ends_with("status 'active\u{a0}' is not active, suspended or withdrawn"), "{err}");
+    let granted = "Svcstatus/granted</tsl:ServiceStatus>";
+    let list = status(granted, "Svcstatus/granted\u{3000}</tsl:ServiceStatus>").expect("loads");
+    let before = demo();
+    let changed = |l: &TrustList| {
+        l.providers
+            .iter()
+            .map(|p| p.services.iter().map(|s| s.granted_at(datetime!(2026-06-01 0:00 UTC))).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    };
+    let (was, now) = (changed(&before), changed(&list));
+    assert!(was[0][0], "the first service was granted");
+    assert!(!now[0][0], "with U+3000 after its status it is not");
+    assert_eq!(was.get(1..), now.get(1..), "nothing else changed");
 }
 
 #[test]

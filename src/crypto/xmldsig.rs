@@ -291,7 +291,7 @@ fn inclusive_prefixes(e: &Element) -> Vec<String> {
     e.elements()
         .find(|c| c.local == "InclusiveNamespaces")
         .and_then(|c| c.attr("PrefixList"))
-        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .map(|l| l.split(xml::is_xml_space).filter(|p| !p.is_empty()).map(str::to_string).collect())
         .unwrap_or_default()
 }
 
@@ -773,7 +773,7 @@ pub fn stated_signing_time(document: &xml::Document) -> Option<String> {
         }
         e.elements().find_map(first)
     }
-    first(&document.root).map(|t| t.text().trim().to_string())
+    first(&document.root).map(|t| t.token())
 }
 
 /// XAdES (EN 319 132-1, 4.3.1): the SignedProperties a reference names sit in
@@ -811,7 +811,7 @@ fn check_xades(signed_properties: &Element, signer_der: Option<&[u8]>) -> Result
     }
     let ssp = find(signed_properties, "SignedSignatureProperties")
         .ok_or_else(|| DsigError::Xades("SignedSignatureProperties is missing".into()))?;
-    let signing_time = find(ssp, "SigningTime").map(|t| t.text().trim().to_string()).unwrap_or_default();
+    let signing_time = find(ssp, "SigningTime").map(|t| t.token()).unwrap_or_default();
     let signing_certificate = find(ssp, "SigningCertificate").or_else(|| find(ssp, "SigningCertificateV2"));
     if let Some(sc) = signing_certificate {
         let der = signer_der

@@ -170,7 +170,7 @@ fn child<'a>(e: &'a Element, path: &str, name: &str) -> Result<&'a Element, Exch
 
 fn text(e: &Element, path: &str, name: &str) -> Result<String, ExchangeError> {
     let c = child(e, path, name)?;
-    let t = c.text().trim().to_string();
+    let t = c.token();
     if t.is_empty() {
         return Err(ExchangeError::at(c, &format!("{path}/{name}"), "must not be empty"));
     }
@@ -241,7 +241,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
         let p = format!("{path}/Partners");
         check_names(list, &p, &["Partner"])?;
         for c in children(list) {
-            let name = c.text().trim().to_string();
+            let name = c.token();
             if name.is_empty() || partners.contains(&name) {
                 return Err(ExchangeError::at(c, &p, format!("partner '{name}' is empty or named twice")));
             }
@@ -249,7 +249,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
         }
     }
     let deadline_el = child(root, path, "Deadline")?;
-    let deadline = OffsetDateTime::parse(deadline_el.text().trim(), &Rfc3339).map_err(|_| {
+    let deadline = OffsetDateTime::parse(&deadline_el.token(), &Rfc3339).map_err(|_| {
         ExchangeError::at(deadline_el, &format!("{path}/Deadline"), "not an RFC 3339 date-time with a time zone")
     })?;
     let mut items = Vec::new();
@@ -261,7 +261,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
             if items.iter().any(|i: &Item| i.id == id) {
                 return Err(ExchangeError::at(c, &p, format!("item '{id}' is defined twice")));
             }
-            items.push(Item { id, description: c.text().trim().to_string() });
+            items.push(Item { id, description: c.token() });
         }
     }
     let list = child(root, path, "Measurands")?;
@@ -419,7 +419,7 @@ pub fn read_submission(root: &Element) -> Result<Submission, ExchangeError> {
             }
             None => (None, None),
         };
-        let method = children(r).find(|c| c.local == "Method").map(|c| c.text().trim().to_string());
+        let method = children(r).find(|c| c.local == "Method").map(|c| c.token());
         results.push(SubmittedResult { participant, measurand, value, u, expanded, k, method });
     }
     if results.is_empty() {

@@ -352,7 +352,7 @@ impl Config {
                 .into());
         }
         for pin in &self.trust_list.signer_spki_sha256 {
-            if pin.len() != 64 || !pin.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if crate::trust::spki_pin(pin).is_none() {
                 return Err(format!("trust_list.signer_spki_sha256 = {pin:?}: must be 64 hex digits (a SHA-256)"));
             }
         }

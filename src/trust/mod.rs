@@ -120,6 +120,21 @@ pub struct InstallPolicy {
     pub crls: Crls,
 }
 
+/// A signer's SubjectPublicKeyInfo SHA-256 pin, as configured: exactly 64 hex digits (any
+/// case), nothing before or after them. `None` for anything else.
+pub fn spki_pin(text: &str) -> Option<[u8; 32]> {
+    // Checked whole first: `from_str_radix` alone would take a sign ("+a"), and reading
+    // 32 pairs alone would ignore what follows the 64th digit.
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = text.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok())?;
+    }
+    Some(out)
+}
+
 impl InstallPolicy {
     /// The policy of an operator's anchor certificate (PEM or DER file), its pinned signers'
     /// certificates (PEM files) and SubjectPublicKeyInfo SHA-256 pins (hex), and `crls`:
@@ -141,14 +156,8 @@ impl InstallPolicy {
         }
         let mut signer_spki_sha256 = Vec::new();
         for pin in spki_sha256 {
-            let mut out = [0u8; 32];
-            for (i, byte) in out.iter_mut().enumerate() {
-                *byte = pin
-                    .get(2 * i..2 * i + 2)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("signer SPKI pin {pin:?}: not 64 hex digits"))?;
-            }
-            signer_spki_sha256.push(out);
+            signer_spki_sha256
+                .push(spki_pin(pin).ok_or_else(|| format!("signer SPKI pin {pin:?}: not 64 hex digits"))?);
         }
         Ok(Self { anchors, signer_certificates, signer_spki_sha256, crls: crls.clone_for_verifier() })
     }
@@ -376,13 +385,12 @@ impl TrustList {
         let scheme = child(root, "SchemeInformation").ok_or_else(|| content("SchemeInformation", "missing"))?;
         let operator =
             child(scheme, "SchemeOperatorName").map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
-        let territory = child(scheme, "SchemeTerritory").map(|t| t.text().trim().to_string()).unwrap_or_default();
+        let territory = child(scheme, "SchemeTerritory").map(|t| t.token()).unwrap_or_default();
         let sequence = child(scheme, "TSLSequenceNumber")
-            .and_then(|t| t.text().trim().parse().ok())
+            .and_then(|t| t.token().parse().ok())
             .ok_or_else(|| content("SchemeInformation/TSLSequenceNumber", "missing or not a number"))?;
-        let issued = child(scheme, "ListIssueDateTime").map(|t| t.text().trim().to_string());
-        let next_update =
-            child(scheme, "NextUpdate").and_then(|n| child(n, "dateTime")).map(|t| t.text().trim().to_string());
+        let issued = child(scheme, "ListIssueDateTime").map(|t| t.token());
+        let next_update = child(scheme, "NextUpdate").and_then(|n| child(n, "dateTime")).map(|t| t.token());
         let mut providers = Vec::new();
         if let Some(list) = child(root, "TrustServiceProviderList") {
             for (i, tsp) in children(list, "TrustServiceProvider").enumerate() {
@@ -480,11 +488,11 @@ fn children<'e>(e: &'e Element, name: &'static str) -> impl Iterator<Item = &'e 
 }
 
 fn names(e: &Element) -> Vec<String> {
-    children(e, "Name").map(|n| n.text().trim().to_string()).collect()
+    children(e, "Name").map(|n| n.token()).collect()
 }
 
 fn time_of(e: Option<&Element>, path: &str) -> Result<OffsetDateTime, TrustError> {
-    let text = e.map(|e| e.text().trim().to_string()).ok_or_else(|| content(path, "missing"))?;
+    let text = e.map(|e| e.token()).ok_or_else(|| content(path, "missing"))?;
     OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| content(path, &format!("'{text}' is not an RFC 3339 date-time")))
 }
 
@@ -528,7 +536,7 @@ fn provider(tsp: &Element, index: usize) -> Result<Provider, TrustError> {
 }
 
 fn mra_text(e: &Element, name: &str) -> Option<String> {
-    e.elements().find(|c| c.is(MRA_NS, name)).map(|c| c.text().trim().to_string())
+    e.elements().find(|c| c.is(MRA_NS, name)).map(|c| c.token())
 }
 
 fn mutual_recognition(m: &Element, path: &str) -> Result<Body, TrustError> {
@@ -550,7 +558,7 @@ fn mutual_recognition(m: &Element, path: &str) -> Result<Body, TrustError> {
         let scope = mra_text(ms, "Scope").ok_or_else(|| content(&mpath, "Scope is missing"))?;
         let mut history = Vec::new();
         for st in ms.elements().filter(|c| c.is(MRA_NS, "Status")) {
-            let status = st.text().trim().to_string();
+            let status = st.token();
             if !matches!(status.as_str(), "active" | "suspended" | "withdrawn") {
                 return Err(content(&mpath, &format!("status '{status}' is not active, suspended or withdrawn")));
             }
@@ -569,16 +577,18 @@ fn mutual_recognition(m: &Element, path: &str) -> Result<Body, TrustError> {
     Ok(Body { id, role, country, accredited_by, memberships })
 }
 
-fn digital_ids(sdi: Option<&Element>) -> Result<Vec<Vec<u8>>, TrustError> {
+/// The certificates of a service's digital identity; `path` names the identity.
+fn digital_ids(sdi: Option<&Element>, path: &str) -> Result<Vec<Vec<u8>>, TrustError> {
     let mut out = Vec::new();
-    for id in sdi.into_iter().flat_map(|s| children(s, "DigitalId")) {
+    for (i, id) in sdi.into_iter().flat_map(|s| children(s, "DigitalId")).enumerate() {
         for c in children(id, "X509Certificate") {
+            let path = format!("{path}/DigitalId[{i}]/X509Certificate");
             out.push(c.base64_binary().map_err(|why| match why {
                 crate::xml::NotBase64::HoldsElement(inner) => content(
-                    "ServiceDigitalIdentity",
-                    &format!("X509Certificate holds an element <{}>; expected base64 text", inner.local),
+                    &path,
+                    &format!("holds an element <{}> at {}; expected base64 text", inner.local, inner.pos),
                 ),
-                crate::xml::NotBase64::Invalid => content("ServiceDigitalIdentity", "X509Certificate is not base64"),
+                crate::xml::NotBase64::Invalid => content(&path, &format!("at {} is not base64", c.pos)),
             })?);
         }
     }
@@ -587,21 +597,24 @@ fn digital_ids(sdi: Option<&Element>) -> Result<Vec<Vec<u8>>, TrustError> {
 
 fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
     let info = child(s, "ServiceInformation").ok_or_else(|| content(path, "ServiceInformation is missing"))?;
-    let type_id = child(info, "ServiceTypeIdentifier").map(|t| t.text().trim().to_string()).unwrap_or_default();
+    let type_id = child(info, "ServiceTypeIdentifier").map(|t| t.token()).unwrap_or_default();
     let name = child(info, "ServiceName").map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
-    let certificates = digital_ids(child(info, "ServiceDigitalIdentity"))?;
+    let certificates = digital_ids(
+        child(info, "ServiceDigitalIdentity"),
+        &format!("{path}/ServiceInformation/ServiceDigitalIdentity"),
+    )?;
     let certificate_subjects = certificates
         .iter()
         .map(|c| crate::crypto::x509::subject_of(c).unwrap_or_else(|| "(unreadable)".into()))
         .collect();
     let mut history = vec![StatusChange {
-        status: child(info, "ServiceStatus").map(|t| t.text().trim().to_string()).unwrap_or_default(),
+        status: child(info, "ServiceStatus").map(|t| t.token()).unwrap_or_default(),
         since: time_of(child(info, "StatusStartingTime"), &format!("{path}/StatusStartingTime"))?,
     }];
     if let Some(h) = child(s, "ServiceHistory") {
         for (i, inst) in children(h, "ServiceHistoryInstance").enumerate() {
             history.push(StatusChange {
-                status: child(inst, "ServiceStatus").map(|t| t.text().trim().to_string()).unwrap_or_default(),
+                status: child(inst, "ServiceStatus").map(|t| t.token()).unwrap_or_default(),
                 since: time_of(
                     child(inst, "StatusStartingTime"),
                     &format!("{path}/ServiceHistoryInstance[{i}]/StatusStartingTime"),
@@ -625,5 +638,32 @@ mod succession_tests {
         assert_eq!(Succession::of((2, "a"), (2, "b")), Succession::Reused);
         assert_eq!(Succession::of((2, "a"), (1, "a")), Succession::Older);
         assert_eq!(Succession::of((2, "a"), (1, "c")), Succession::Older);
+    }
+}
+
+#[cfg(test)]
+mod pin_tests {
+    use super::spki_pin;
+
+    #[test]
+    fn a_pin_is_64_hex_digits_and_nothing_else() {
+        let good = "0123456789abcdefABCDEF".repeat(3).get(..64).expect("64").to_string();
+        let pin = spki_pin(&good).expect("a pin");
+        assert_eq!(pin[..4], [0x01, 0x23, 0x45, 0x67]);
+        assert_eq!(pin[31], 0xcd);
+        for bad in [
+            String::new(),
+            "a".repeat(63),
+            "a".repeat(65),
+            format!("{good} "),
+            format!(" {}", good.get(1..).expect("tail")),
+            format!("+a{}", "a".repeat(62)),
+            format!("-a{}", "a".repeat(62)),
+            format!("0x{}", "a".repeat(62)),
+            "g".repeat(64),
+            "é".repeat(32),
+        ] {
+            assert_eq!(spki_pin(&bad), None, "{bad:?}");
+        }
     }
 }

@@ -131,10 +131,19 @@ impl Element {
         let mut text = Vec::new();
         for node in &self.children {
             if let Node::Text(t) = node {
-                text.extend(t.bytes().filter(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n')));
+                // A byte of a multi-byte character is never one of XML's spaces.
+                text.extend(t.bytes().filter(|&b| !is_xml_space(char::from(b))));
             }
         }
         base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| NotBase64::Invalid)
+    }
+
+    /// The text of a token-like value (a URI, a date-time, a status, a name), as XML Schema
+    /// collapses it at its ends: the text children with XML's whitespace ([`is_xml_space`])
+    /// trimmed at both ends. Any other space (U+00A0, U+3000, …) is part of the value, so
+    /// `granted` followed by U+00A0 is not `granted`.
+    pub fn token(&self) -> String {
+        self.text().trim_matches(is_xml_space).to_string()
     }
 
     /// The value of an attribute with no namespace.
@@ -146,6 +155,11 @@ impl Element {
     pub fn is(&self, ns: &str, local: &str) -> bool {
         self.local == local && self.ns.as_deref() == Some(ns)
     }
+}
+
+/// XML's whitespace, the `S` production: space, tab, CR, LF — no other space.
+pub fn is_xml_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
 }
 
 /// Why an element's content is not `xs:base64Binary` ([`Element::base64_binary`]).
@@ -405,7 +419,7 @@ impl Builder<'_> {
                 }
                 Ok(())
             }
-            None if t.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) => Ok(()),
+            None if t.chars().all(is_xml_space) => Ok(()),
             None => Err(XmlError::Malformed { pos: pos(), message: "text outside the root element".into() }),
         }
     }
@@ -489,6 +503,46 @@ mod tests {
         let refused = super::super::parse_document("\u{FEFF}\u{FEFF}<a>x</a>".as_bytes(), &Limits::default());
         let second = "a second byte-order mark (U+FEFF) before the document".to_string();
         assert_eq!(refused, Err(XmlError::Malformed { pos: Pos { line: 1, column: 1 }, message: second }));
+    }
+
+    /// Only elements are positioned as the parse goes; an error elsewhere is positioned
+    /// when it happens, the same way: characters (not bytes) across CRLF and multi-byte text.
+    #[test]
+    fn errors_between_elements_are_positioned_in_characters() {
+        let limits = Limits::default();
+        let undefined = parse("<a>\r\n中文é&nbsp;</a>".as_bytes(), &limits).unwrap_err();
+        assert_eq!(undefined, XmlError::UndefinedEntity { pos: Pos { line: 2, column: 4 }, name: "nbsp".into() });
+        let declaration = parse("<a>中\r\n<b/>é<?xml version='1.0'?></a>".as_bytes(), &limits).unwrap_err();
+        let message = "an XML declaration is allowed only at the start of the document".to_string();
+        assert_eq!(declaration, XmlError::Malformed { pos: Pos { line: 2, column: 6 }, message });
+        let outside = parse("<a>中</a>\r\n文x".as_bytes(), &limits).unwrap_err();
+        let message = "text outside the root element".to_string();
+        assert_eq!(outside, XmlError::Malformed { pos: Pos { line: 1, column: 9 }, message });
+        // An element after them is still where it is.
+        let root = parse("<a>\r\n中&amp;文<b/>é\r\n  <c/></a>".as_bytes(), &limits).unwrap();
+        let at: Vec<Pos> = root.elements().map(|e| e.pos).collect();
+        assert_eq!(at, [Pos { line: 2, column: 8 }, Pos { line: 3, column: 3 }]);
+    }
+
+    /// A namespace declared twice on one element is refused, among few declarations
+    /// (compared directly) and among many (by hash), the default one too.
+    #[test]
+    fn a_namespace_declared_twice_is_refused() {
+        let twice = |prefix: &str| XmlError::Malformed {
+            pos: Pos { line: 1, column: 1 },
+            message: format!("namespace '{prefix}' declared twice"),
+        };
+        let many: String = (0..9).map(|i| format!(" xmlns:p{i}='urn:{i}'")).collect();
+        for (doc, prefix) in [
+            ("<a xmlns:p='urn:1' xmlns:p='urn:2'/>".to_string(), "p"),
+            ("<a xmlns='urn:1' xmlns:q='urn:q' xmlns='urn:1'/>".to_string(), "xmlns"),
+            (format!("<a{many} xmlns:p3='urn:x'/>"), "p3"),
+            (format!("<a xmlns='urn:d'{many} xmlns='urn:e'/>"), "xmlns"),
+        ] {
+            assert_eq!(parse(doc.as_bytes(), &Limits::default()), Err(twice(prefix)), "{doc}");
+        }
+        let distinct: String = (0..20).map(|i| format!(" xmlns:p{i}='urn:x'")).collect();
+        assert!(parse(format!("<a xmlns='urn:x'{distinct}/>").as_bytes(), &Limits::default()).is_ok());
     }
 
     #[test]
