@@ -90,8 +90,9 @@ impl std::fmt::Debug for Context<'_> {
     }
 }
 
-/// Whether the gateway's signing certificate (the chain's first) is valid at `now`: the one
-/// rule for the start, a reload and every signature the gateway makes. Outside its window
+/// Whether the gateway's signing chain (its certificate and every one it sends with it) is
+/// valid at `now`: the one rule for the start, a reload and every signature the gateway
+/// makes. Outside its window
 /// every verifier (this gateway's too) refuses what it signs for the gateway's own
 /// certificate, so nothing is signed, and nothing decided that must be signed to stand.
 pub fn signer_in_force(chain: &[CertificateDer<'_>], now: OffsetDateTime) -> Result<(), Refusal> {
