@@ -402,6 +402,7 @@ reasons! {
     UsageTrustAnchor = "usage.trust_anchor", 400, "A trust anchor is required (command line).";
     UsageWitnesses = "usage.witnesses", 400, "--min-witnesses asks for more witnesses than --witness-key gives (command line).";
     TranslateLossy = "translate.lossy", 422, "The translation would lose a field: the source holds what the model cannot, or the target cannot carry it (--strict, command line).";
+    TranslateStatusUnknown = "translate.status_unknown", 422, "The credential's status is in status lists, which a translation does not read, and the target format states a status (command line).";
     PkiDemo = "pki.demo", 500, "The demonstration PKI cannot be written (command line).";
     PkiClient = "pki.client", 500, "A client certificate cannot be issued (command line).";
 }

@@ -232,7 +232,8 @@ fn another_issuers_status_and_claims_are_never_read_loosely() {
     v["credentialStatus"] = json!({"id": "https://cab.example.de/status/1#9", "type": "RevocationList2020Status"});
     refused(&v, "format.invalid", "/credentialStatus/type");
     // Status-list entries are read, and what they say is not carried: the loss report
-    // names them (the lists are the issuer's, not read by a translation).
+    // names them (the lists are the issuer's; a translation refuses such a credential:
+    // `a_credential_whose_status_is_in_lists_is_not_translated`).
     let entry = json!({"id": "https://cab.example.de/status/1#94567", "type": "BitstringStatusListEntry", "statusPurpose": "revocation", "statusListIndex": "94567", "statusListCredential": "https://cab.example.de/status/1"});
     let mut v = other_issuer();
     v["credentialStatus"] = entry.clone();
@@ -277,6 +278,88 @@ fn another_issuers_status_and_claims_are_never_read_loosely() {
     let mut v = other_issuer();
     v["credentialSubject"]["assessment"][0].as_object_mut().expect("object").remove("type");
     assert!(read(&v).is_ok());
+}
+
+/// Bitstring Status List entries at `index` of the lists `lists` (URLs).
+fn list_entries(lists: &[&str], index: u32) -> Value {
+    let purposes = ["revocation", "suspension"];
+    lists
+        .iter()
+        .zip(purposes)
+        .map(|(list, purpose)| {
+            json!({"id": format!("{list}#{index}"), "type": "BitstringStatusListEntry", "statusPurpose": purpose,
+                   "statusListIndex": index.to_string(), "statusListCredential": list})
+        })
+        .collect()
+}
+
+/// A credential whose status is in status lists states none of its own, and a translation
+/// reads no lists: it refuses the credential rather than write "valid" into a format that
+/// states a status — one of this gateway's exports and another issuer's credential alike.
+#[test]
+fn a_credential_whose_status_is_in_lists_is_not_translated() {
+    let limits = Limits::default();
+    let cn = formats::parse(Format::CnXml, include_bytes!("data/cn-qms.xml"), &limits).expect("cn");
+    let mut own: Value = serde_json::from_slice(&formats::render(Format::UntpDcc, &cn).bytes).expect("json");
+    let gateway =
+        ["https://gw.example/v1/status-lists/1/revocation", "https://gw.example/v1/status-lists/1/suspension"];
+    own["credentialStatus"] = list_entries(&gateway, 94567);
+    let mut foreign = other_issuer();
+    foreign["credentialStatus"] = list_entries(&["https://cab.example.de/status/1"], 3)[0].clone();
+    // Two entries in one list are named once.
+    let mut twice = other_issuer();
+    twice["credentialStatus"] = json!([
+        list_entries(&["https://cab.example.de/status/1"], 3)[0].clone(),
+        list_entries(&["https://cab.example.de/status/1"], 4)[0].clone(),
+    ]);
+    let cases = [
+        (own, gateway.join(", ")),
+        (foreign, "https://cab.example.de/status/1".to_string()),
+        (twice, "https://cab.example.de/status/1".to_string()),
+    ];
+    for (credential, lists) in &cases {
+        let bytes = serde_json::to_vec(credential).expect("json");
+        // It reads: a recognition asks the register for the status the lists keep.
+        let (read, _) = formats::read(Format::UntpDcc, &bytes, &limits).expect("reads");
+        assert_eq!(read.status, Status::Valid, "the model's placeholder, never written out");
+        for to in [Format::CnXml, Format::IafXml, Format::IafJson, Format::UntpDcc] {
+            let err = formats::translate(Format::UntpDcc, to, &bytes, &limits).expect_err("refused");
+            assert_eq!(
+                (err.code(), err.path(), err.pos()),
+                ("translate.status_unknown", Some("/credentialStatus"), None)
+            );
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "/credentialStatus: the credential's status is in status lists ({lists}), which a translation \
+                     does not read; {to} states a status, and it would be a guess (a recognition, POST \
+                     /v1/recognitions, asks the register)"
+                )
+            );
+        }
+        // The command line: exit 1, nothing written, the loss report not written either.
+        let dir = tempfile::tempdir().expect("tmp");
+        let report = dir.path().join("loss.json");
+        let report_arg = report.to_str().expect("utf8");
+        let out =
+            common::mrgate(&["translate", "--from", "untp-dcc", "--to", "cn-xml", "--loss-report", report_arg], &bytes);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty(), "nothing is written");
+        assert!(!report.exists(), "no loss report for a refused translation");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with(&format!("error[translate.status_unknown]: -: /credentialStatus: the credential's status is in status lists ({lists})")),
+            "{stderr}"
+        );
+    }
+    // A status of its own (this profile's type) or none at all (another issuer's, valid for
+    // its validity period as the VC data model has it): translated, the status written.
+    let untp = formats::render(Format::UntpDcc, &cn).bytes;
+    let rendered = formats::translate(Format::UntpDcc, Format::CnXml, &untp, &limits).expect("own status");
+    assert_eq!(formats::parse(Format::CnXml, &rendered.bytes, &limits).expect("cn").status, cn.status);
+    let none = serde_json::to_vec(&other_issuer()).expect("json");
+    let rendered = formats::translate(Format::UntpDcc, Format::CnXml, &none, &limits).expect("no status mechanism");
+    assert_eq!(formats::parse(Format::CnXml, &rendered.bytes, &limits).expect("cn").status, Status::Valid);
 }
 
 #[test]

@@ -116,6 +116,14 @@ pub enum FormatError {
     Model(#[from] ModelError),
     #[error("document is {size} bytes, over the limit of {limit}")]
     TooLarge { size: usize, limit: usize },
+    /// A credential whose status is kept in status lists states none of its own, and a
+    /// translation reads no lists: every format it writes states a status, which would be
+    /// a guess.
+    #[error(
+        "{path}: the credential's status is in status lists ({lists}), which a translation does not read; \
+         {to} states a status, and it would be a guess (a recognition, POST /v1/recognitions, asks the register)"
+    )]
+    StatusInLists { path: String, lists: String, to: Format },
 }
 
 impl FormatError {
@@ -139,6 +147,7 @@ impl FormatError {
             FormatError::Invalid { .. } => "format.invalid",
             FormatError::Model(e) => e.code(),
             FormatError::TooLarge { .. } => "format.too_large",
+            FormatError::StatusInLists { .. } => "translate.status_unknown",
         }
     }
 
@@ -154,7 +163,7 @@ impl FormatError {
             | FormatError::Id { pos, .. }
             | FormatError::NotInList { pos, .. }
             | FormatError::Invalid { pos, .. } => *pos,
-            FormatError::Model(_) | FormatError::TooLarge { .. } => None,
+            FormatError::Model(_) | FormatError::TooLarge { .. } | FormatError::StatusInLists { .. } => None,
         }
     }
 
@@ -166,7 +175,8 @@ impl FormatError {
             | FormatError::Missing { path, .. }
             | FormatError::Id { path, .. }
             | FormatError::NotInList { path, .. }
-            | FormatError::Invalid { path, .. } => Some(path),
+            | FormatError::Invalid { path, .. }
+            | FormatError::StatusInLists { path, .. } => Some(path),
             _ => None,
         }
     }
@@ -266,9 +276,16 @@ pub fn read(format: Format, bytes: &[u8], limits: &Limits) -> Result<(Certificat
 
 /// Translates a document from one format to another, with every loss on the way: what the
 /// model could not hold of the document ([`read`]), what `to` cannot carry ([`render`]),
-/// and the UNTP assessment level when `to` has no place for it.
+/// and the UNTP assessment level when `to` has no place for it. A credential whose status
+/// is in status lists is refused: the model reads it as valid (the lists' status being the
+/// register's to tell), and every format written here would state that guess as a fact.
 pub fn translate(from: Format, to: Format, bytes: &[u8], limits: &Limits) -> Result<Rendered, FormatError> {
     let (cert, read_loss) = read(from, bytes, limits)?;
+    if from == Format::UntpDcc
+        && let Some(lists) = untp_dcc::status_lists(bytes, limits)
+    {
+        return Err(FormatError::StatusInLists { path: "/credentialStatus".into(), lists, to });
+    }
     let mut rendered = render(to, &cert);
     rendered.loss = lost_on_the_way(from, to, read_loss, &rendered.loss);
     Ok(rendered)

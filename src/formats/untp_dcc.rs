@@ -921,9 +921,31 @@ pub const LIST_ENTRY_TYPE: &str = "BitstringStatusListEntry";
 /// own) can tell it. Read as JSON, escapes and all: a credential that does not read is
 /// taken to (fail closed).
 pub fn status_in_lists(credential: &[u8], limits: &Limits) -> bool {
-    let Ok(value) = json::parse(credential, limits) else { return true };
-    let status = value.as_object().and_then(|m| m.iter().find(|(k, _)| k == "credentialStatus"));
-    status.is_some_and(|(_, s)| names_lists(s))
+    status_lists(credential, limits).is_some()
+}
+
+/// The status lists a credential names in `credentialStatus` (their `statusListCredential`
+/// URLs, each once, joined by ", "), or `None` when it names none — the one reading behind
+/// [`status_in_lists`]. A credential that does not read is taken to name some ("unread").
+pub fn status_lists(credential: &[u8], limits: &Limits) -> Option<String> {
+    let Ok(value) = json::parse(credential, limits) else { return Some("unread".into()) };
+    let (_, status) = value.as_object()?.iter().find(|(k, _)| k == "credentialStatus")?;
+    if !names_lists(status) {
+        return None;
+    }
+    let entries = match status.as_array() {
+        Some(entries) => entries.iter().collect(),
+        None => vec![status],
+    };
+    let mut lists: Vec<String> = Vec::new();
+    for entry in entries {
+        let url = entry.as_object().and_then(|m| m.iter().find(|(k, _)| k == "statusListCredential"));
+        let url = url.and_then(|(_, v)| v.as_str()).unwrap_or("unnamed").to_string();
+        if !lists.contains(&url) {
+            lists.push(url);
+        }
+    }
+    Some(lists.join(", "))
 }
 
 /// Whether a `credentialStatus` value names status-list entries: the one test the reader

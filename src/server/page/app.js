@@ -331,6 +331,7 @@ const TEXT = {
       "usage.trust_anchor": "A trust anchor is required.",
       "usage.witnesses": "--min-witnesses asks for more witnesses than --witness-key gives (command line).",
       "translate.lossy": "The translation would lose a field: the source holds what the model cannot, or the target cannot carry it.",
+      "translate.status_unknown": "The credential's status is in status lists, which a translation does not read, and the target format states a status.",
       "pki.demo": "The demonstration PKI cannot be written.",
       "pki.client": "A client certificate cannot be issued.",
       // reasons:en:end
@@ -697,6 +698,7 @@ const TEXT = {
       "usage.trust_anchor": "需要提供信任锚。",
       "usage.witnesses": "--min-witnesses 要求的见证方多于 --witness-key 给出的数量（命令行）。",
       "translate.lossy": "转换会丢失信息：源文件含有模型无法容纳的内容，或目标格式无法承载。",
+      "translate.status_unknown": "该凭证的状态记录在状态列表中，转换不读取状态列表，而目标格式必须写明状态。",
       "pki.demo": "无法写出演示用 PKI。",
       "pki.client": "无法签发客户端证书。",
       // reasons:zh:end
