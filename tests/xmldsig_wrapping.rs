@@ -368,6 +368,10 @@ mod xades {
         let mut with_comment = signed.clone();
         with_comment.insert_str(at, "<!-- a comment -->\n");
         assert_eq!(verify_full(&p, &with_comment), Ok(Some("2026-05-01T08:00:00Z".into())));
+        // A processing instruction is not part of the value either (XPath's string value).
+        let mut with_pi = signed.clone();
+        with_pi.insert_str(at, "<?note AAAA?>");
+        assert_eq!(verify_full(&p, &with_pi), Ok(Some("2026-05-01T08:00:00Z".into())));
         let mut with_element = signed.clone();
         with_element.insert_str(at, "<ds:Extra>AAAA</ds:Extra>");
         let (code, message) = refusal(&p, &with_element);

@@ -287,9 +287,12 @@ fn algorithm_attr(e: &Element) -> Result<String, DsigError> {
     e.attr("Algorithm").map(str::to_string).ok_or_else(|| structure(e, format!("ds:{} lacks Algorithm", e.local)))
 }
 
+/// The PrefixList of a transform's `InclusiveNamespaces` — an element of the exclusive
+/// canonicalization's namespace (its algorithm URI); one of any other namespace is not it,
+/// and is ignored as a conforming verifier ignores it.
 fn inclusive_prefixes(e: &Element) -> Vec<String> {
     e.elements()
-        .find(|c| c.local == "InclusiveNamespaces")
+        .find(|c| c.is(c14n::EXC_C14N, "InclusiveNamespaces"))
         .and_then(|c| c.attr("PrefixList"))
         .map(|l| l.split(xml::is_xml_space).filter(|p| !p.is_empty()).map(str::to_string).collect())
         .unwrap_or_default()
@@ -1021,4 +1024,42 @@ pub fn has_comment(e: &Element) -> bool {
         Node::Element(c) => has_comment(c),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A transform's PrefixList as [`inclusive_prefixes`] reads it from the child `child`.
+    fn prefixes(child: &str) -> Vec<String> {
+        let transform = format!(
+            r#"<Transform xmlns="http://www.w3.org/2000/09/xmldsig#" Algorithm="{}">{child}</Transform>"#,
+            c14n::EXC_C14N
+        );
+        inclusive_prefixes(&xml::parse(transform.as_bytes(), &Limits::default()).expect("parse"))
+    }
+
+    /// Only the exclusive canonicalization's own `InclusiveNamespaces` names prefixes to
+    /// render; the list is split on XML whitespace alone.
+    #[test]
+    fn inclusive_namespaces_are_read_in_their_own_namespace_only() {
+        let own = r#"<InclusiveNamespaces xmlns="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="bar #default"/>"#;
+        assert_eq!(prefixes(own), ["bar", "#default"]);
+        let prefixed = r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList=" a&#x9;b&#xA; "/>"#;
+        assert_eq!(prefixes(prefixed), ["a", "b"]);
+        let nbsp = "<InclusiveNamespaces xmlns=\"http://www.w3.org/2001/10/xml-exc-c14n#\" PrefixList=\"a\u{a0}b\"/>";
+        assert_eq!(prefixes(nbsp), ["a\u{a0}b"], "U+00A0 is no separator");
+        let others = [
+            r#"<InclusiveNamespaces xmlns="urn:other" PrefixList="bar"/>"#,
+            r#"<InclusiveNamespaces PrefixList="bar"/>"#,
+            r#"<InclusiveNamespaces xmlns="" PrefixList="bar"/>"#,
+            r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n" PrefixList="bar"/>"#,
+            r#"<ec:inclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="bar"/>"#,
+        ];
+        for other in others {
+            assert_eq!(prefixes(other), Vec::<String>::new(), "{other}");
+            // One of another namespace before the canonicalization's own does not hide it.
+            assert_eq!(prefixes(&format!("{other}{own}")), ["bar", "#default"], "{other}");
+        }
+    }
 }

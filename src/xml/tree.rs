@@ -121,8 +121,9 @@ impl Element {
     /// The bytes an `xs:base64Binary` element holds (a certificate, a digest, a signature
     /// value): its text, with XML's own whitespace (space, tab, CR, LF) between the base64
     /// characters dropped and nothing else — another space (U+00A0, U+3000, …) is not
-    /// base64. Comments are skipped; an element inside is refused, since the text alone
-    /// would decode as if it were not there.
+    /// base64. Comments and processing instructions are skipped, as XPath's string value
+    /// (the value a schema validates) skips them; an element inside is refused, since the
+    /// text alone would decode as if it were not there.
     pub fn base64_binary(&self) -> Result<Vec<u8>, NotBase64<'_>> {
         use base64::Engine;
         if let Some(child) = self.elements().next() {
