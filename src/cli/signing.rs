@@ -387,9 +387,9 @@ pub(super) fn load_signer(key_path: &Path, cert_path: &Path, chain_path: Option<
         eprintln!("error[x509.malformed]: {}: no certificate", cert_path.display());
         return Err(ExitCode::from(2));
     };
-    match crate::crypto::keys::PublicKey::from_certificate_der(signer.as_ref()) {
-        Ok(pk) if pk == key.public_key() => Ok((key, chain)),
-        Ok(_) => {
+    match key.is_certified_by(signer.as_ref()) {
+        Ok(true) => Ok((key, chain)),
+        Ok(false) => {
             eprintln!(
                 "error[key.cert_mismatch]: {} does not certify the key in {}",
                 cert_path.display(),

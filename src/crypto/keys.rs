@@ -534,6 +534,14 @@ impl SigningKey {
         self.kind().signing_algorithm()
     }
 
+    /// Whether the certificate `der` certifies this key (its subject public key is this
+    /// key's): what signs must be verifiable by the certificate sent with it. The one rule
+    /// for the gateway's configuration and the command line's signing options; an error
+    /// when the certificate's key does not read.
+    pub fn is_certified_by(&self, der: &[u8]) -> Result<bool, KeyError> {
+        Ok(PublicKey::from_certificate_der(der)? == self.public_key())
+    }
+
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
         let raw = match self {

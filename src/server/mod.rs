@@ -386,8 +386,8 @@ impl App {
         // What it signs must verify: its certificate certifies the key and is valid now
         // (the same rule every signature is held to; a reload that breaks it keeps the
         // configuration in force).
-        let certified = signing_chain.first().and_then(|c| PublicKey::from_certificate_der(c.as_ref()).ok());
-        if certified.as_ref() != Some(&signing_key.public_key()) {
+        let certified = signing_chain.first().and_then(|c| signing_key.is_certified_by(c.as_ref()).ok());
+        if certified != Some(true) {
             return Err(format!(
                 "{}: [key.cert_mismatch] the gateway's signing certificate does not certify the key in {}",
                 config.signing.certificate.display(),
