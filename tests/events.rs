@@ -110,6 +110,56 @@ async fn each_request_has_one_event_and_the_caller_its_id() {
     }
 }
 
+/// A stderr nobody reads for a while (a log collector that stalls: the pipe fills at 64 KB)
+/// holds no answer: events wait in the gateway's buffer, and none is lost when the reader
+/// comes back. (Written by the request itself, the 200th event or so would block the
+/// gateway; the timeout turns that hang into a failure.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_stderr_holds_no_answer_and_loses_no_event() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = config(dir.path(), "json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
+        .args(["serve", "--config", path.to_str().expect("path")])
+        .env("MRGATE_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut banner = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
+    let addr: std::net::SocketAddr = banner
+        .trim()
+        .strip_prefix("mrgate listening on https://")
+        .and_then(|a| a.split('/').next())
+        .unwrap_or_else(|| panic!("banner: {banner}"))
+        .parse()
+        .expect("address");
+    // A thousand events of some 200 bytes: three times what the pipe holds.
+    let mut ids = Vec::new();
+    for i in 0..1000 {
+        let answer = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            call(addr, "GET", "/healthz", vec![], Some("customs"), None),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("request {i} waited on the events' output"));
+        assert_eq!(answer.status, 200, "request {i}");
+        ids.push(answer.request_id);
+    }
+    let stderr = child.stderr.take().expect("stderr");
+    let lines = std::thread::spawn(move || std::io::BufReader::new(stderr).lines().map_while(Result::ok).collect());
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill").success());
+    assert!(child.wait().expect("wait").success());
+    let lines: Vec<String> = lines.join().expect("stderr");
+    let events: Vec<serde_json::Value> =
+        lines.iter().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("a JSON event")).collect();
+    let written: usize = lines.iter().map(String::len).sum();
+    assert!(written > 3 * 65536, "the pipe was filled: {written} bytes in {} lines", lines.len());
+    for id in &ids {
+        assert_eq!(find(&events, id)["route"], "GET /healthz");
+    }
+}
+
 #[test]
 fn a_level_filter_that_does_not_parse_stops_the_start() {
     let dir = tempfile::tempdir().expect("tmp");

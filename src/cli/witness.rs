@@ -73,6 +73,7 @@ fn serve(path: &Path, listen: Option<String>, data_dir: Option<PathBuf>) -> Exit
         println!("mrgate witness listening on https://{}", running.addr());
         println!("verifier key: {}", running.verifier_key());
     });
+    crate::server::events::flush();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -6,6 +6,16 @@
 //!
 //! An event must never carry a document's contents, a token, a key or a certificate: only
 //! names, codes, numbers and the caller's logged identity.
+//!
+//! A request never writes its event itself: it appends the line to a buffer, and one thread
+//! of its own ([`Sink`]) writes what has gathered every 20 ms, or at once past 64 KB — one
+//! system call for many lines, where each request made one before. A stderr that stalls (a
+//! pipe its reader empties late, a file on a disk in writeback) then stalls no answer until
+//! 4 MB wait; past that a request waits for room, so an event is never dropped. `mrgate
+//! serve` writes what waits before it exits ([`flush`]); what a crash leaves (at most the
+//! last 20 ms of events) is lost — the transparency log, not the events, holds the
+//! decisions. Lines written to stderr directly (`mrgate: reloaded …`) may come before
+//! events of requests answered just before them.
 
 use super::http::Body;
 use http_body_util::{BodyExt, Full};
@@ -34,13 +44,158 @@ pub fn install(format: Format) -> Result<(), String> {
         Ok(f) => tracing_subscriber::EnvFilter::try_new(&f).map_err(|e| format!("{FILTER_VARIABLE}={f:?}: {e}"))?,
         Err(_) => tracing_subscriber::EnvFilter::new("info"),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // Already installed (a second gateway in one process, a test): keep the first.
+    if SINK.get().is_some() {
+        return Ok(());
+    }
+    let sink = Sink::new(std::io::stderr()).map_err(|e| format!("the events' writer thread: {e}"))?;
+    let sink: &'static Sink = SINK.get_or_init(|| sink);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(move || sink.line());
     let _ = match format {
         Format::Text => builder.try_init(),
         Format::Json => builder.json().flatten_event(true).try_init(),
     };
     Ok(())
+}
+
+/// The sink [`install`] made, for [`flush`].
+static SINK: std::sync::OnceLock<Sink> = std::sync::OnceLock::new();
+
+/// Waits until every event sent so far is written (the process is about to exit). Nothing
+/// to do when [`install`] was not called.
+pub fn flush() {
+    if let Some(sink) = SINK.get() {
+        sink.flush();
+    }
+}
+
+/// How many bytes of event lines wait for the writer before a request waits for room: a
+/// few hundred milliseconds of peak traffic.
+const QUEUE_BYTES: usize = 4 << 20;
+
+/// Past this many bytes waiting, the writer is woken at once; below it, it writes on its
+/// tick. Lines gathered are written with one system call, not one each.
+const BATCH_BYTES: usize = 64 * 1024;
+
+/// How long a line waits at most when traffic is light.
+const TICK: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Where events go: lines gathered in one buffer and the thread that writes them to one
+/// output in order. A request appends its line (no system call, no thread woken but when a
+/// batch is full) and waits only when the buffer is full (never a dropped line).
+#[derive(Debug, Clone)]
+pub struct Sink {
+    shared: std::sync::Arc<Shared>,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    state: std::sync::Mutex<Pending>,
+    /// Wakes the writer: a batch is full, or a flush waits.
+    work: std::sync::Condvar,
+    /// Wakes senders waiting for room and flushes waiting for the writer.
+    written: std::sync::Condvar,
+    capacity: usize,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    lines: Vec<u8>,
+    /// The writer holds a batch it has not finished writing.
+    writing: bool,
+}
+
+impl Sink {
+    /// A sink whose thread writes to `out`.
+    pub fn new(out: impl std::io::Write + Send + 'static) -> std::io::Result<Sink> {
+        Self::with_capacity(out, QUEUE_BYTES)
+    }
+
+    fn with_capacity(out: impl std::io::Write + Send + 'static, capacity: usize) -> std::io::Result<Sink> {
+        let shared = std::sync::Arc::new(Shared { capacity, ..Shared::default() });
+        let writer = std::sync::Arc::clone(&shared);
+        std::thread::Builder::new().name("mrgate-events".into()).spawn(move || write_lines(&writer, out))?;
+        Ok(Sink { shared })
+    }
+
+    /// A writer for one event: what is written to it is queued as one line when it drops
+    /// (the formatter writes an event whole, then drops its writer).
+    pub fn line(&self) -> Line {
+        Line { sink: self.clone(), bytes: Vec::new() }
+    }
+
+    fn send(&self, line: &[u8]) {
+        let shared = &*self.shared;
+        let mut pending = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A line longer than the whole buffer still goes, alone.
+        while !pending.lines.is_empty() && pending.lines.len() + line.len() > shared.capacity {
+            shared.work.notify_one();
+            pending = shared.written.wait(pending).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        let before = pending.lines.len();
+        pending.lines.extend_from_slice(line);
+        if before < BATCH_BYTES && pending.lines.len() >= BATCH_BYTES {
+            shared.work.notify_one();
+        }
+    }
+
+    /// Waits until every line sent before is written.
+    pub fn flush(&self) {
+        let shared = &*self.shared;
+        let mut pending = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !pending.lines.is_empty() || pending.writing {
+            shared.work.notify_one();
+            pending = shared.written.wait(pending).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// The writer's loop: on its tick, or when woken, it takes every line waiting and writes
+/// them with one call. A write that fails (stderr closed) loses its lines; the loop goes
+/// on, so no request waits on a writer that cannot write.
+fn write_lines(shared: &Shared, mut out: impl std::io::Write) {
+    let mut batch = Vec::with_capacity(BATCH_BYTES);
+    let mut pending = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        if pending.lines.is_empty() {
+            pending = shared.work.wait_timeout(pending, TICK).unwrap_or_else(std::sync::PoisonError::into_inner).0;
+            continue;
+        }
+        std::mem::swap(&mut batch, &mut pending.lines);
+        pending.writing = true;
+        drop(pending);
+        let _ = out.write_all(&batch).and_then(|()| out.flush());
+        batch.clear();
+        pending = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pending.writing = false;
+        shared.written.notify_all();
+    }
+}
+
+/// One event's writer ([`Sink::line`]).
+#[derive(Debug)]
+pub struct Line {
+    sink: Sink,
+    bytes: Vec<u8>,
+}
+
+impl std::io::Write for Line {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.bytes.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        if !self.bytes.is_empty() {
+            self.sink.send(&self.bytes);
+        }
+    }
 }
 
 /// A request id: unique within this process's life and, by its random prefix, across the
@@ -108,4 +263,106 @@ pub fn finish(
         reason = outcome.reason.as_deref(),
         log_index = outcome.log_index,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::{Arc, Condvar, Mutex};
+
+    /// An output that keeps what is written and counts its writes; when gated, each write
+    /// waits until the gate is open.
+    #[derive(Clone, Default)]
+    struct Kept {
+        bytes: Arc<Mutex<Vec<u8>>>,
+        writes: Arc<Mutex<usize>>,
+        gate: Option<Arc<(Mutex<bool>, Condvar)>>,
+    }
+
+    impl Write for Kept {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if let Some(gate) = &self.gate {
+                let mut open = gate.0.lock().expect("gate");
+                while !*open {
+                    open = gate.1.wait(open).expect("gate");
+                }
+            }
+            *self.writes.lock().expect("writes") += 1;
+            self.bytes.lock().expect("bytes").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn send(sink: &Sink, text: &str) {
+        let mut line = sink.line();
+        line.write_all(text.as_bytes()).expect("write");
+    }
+
+    fn open(gate: &(Mutex<bool>, Condvar)) {
+        *gate.0.lock().expect("gate") = true;
+        gate.1.notify_all();
+    }
+
+    /// Four senders through a buffer of 64 bytes (a few lines): every line arrives once,
+    /// each sender's in its order, and `flush` returns only when all are written.
+    #[test]
+    fn every_line_is_written_in_order_however_small_the_buffer() {
+        let out = Kept::default();
+        let sink = Sink::with_capacity(out.clone(), 64).expect("sink");
+        let senders: Vec<_> = (0..4)
+            .map(|t| {
+                let sink = sink.clone();
+                std::thread::spawn(move || (0..2000).for_each(|i| send(&sink, &format!("{t} {i}\n"))))
+            })
+            .collect();
+        senders.into_iter().for_each(|s| s.join().expect("sender"));
+        sink.flush();
+        let text = String::from_utf8(out.bytes.lock().expect("bytes").clone()).expect("utf8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 8000);
+        for t in 0..4 {
+            let own: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with(&format!("{t} "))).collect();
+            assert_eq!(own, (0..2000).map(|i| format!("{t} {i}")).collect::<Vec<_>>());
+        }
+        // A line longer than the buffer goes whole; an empty writer sends nothing.
+        let long = format!("{}\n", "x".repeat(200));
+        send(&sink, &long);
+        drop(sink.line());
+        sink.flush();
+        let all = out.bytes.lock().expect("bytes").clone();
+        assert_eq!(all.len(), text.len() + long.len());
+        assert!(all.ends_with(long.as_bytes()));
+    }
+
+    /// While the output is stalled, senders go on until the buffer is full: a request does
+    /// not wait for stderr. (A writer on the sender's thread would hold it at its first
+    /// line; the watchdog then opens the gate, and the test fails instead of hanging.)
+    #[test]
+    fn a_stalled_output_does_not_hold_the_sender_while_the_buffer_has_room() {
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let out = Kept { gate: Some(Arc::clone(&gate)), ..Kept::default() };
+        let sink = Sink::with_capacity(out.clone(), 1024).expect("sink");
+        let opened_by_watchdog = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
+            let (flag, gate) = (Arc::clone(&opened_by_watchdog), Arc::clone(&gate));
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                open(&gate);
+            });
+        }
+        for i in 0..100 {
+            send(&sink, &format!("{i}\n"));
+        }
+        assert!(!opened_by_watchdog.load(std::sync::atomic::Ordering::SeqCst), "a sender waited for the output");
+        assert_eq!(*out.writes.lock().expect("writes"), 0, "the output is stalled");
+        open(&gate);
+        sink.flush();
+        let text = String::from_utf8(out.bytes.lock().expect("bytes").clone()).expect("utf8");
+        assert_eq!(text, (0..100).map(|i| format!("{i}\n")).collect::<String>());
+    }
 }

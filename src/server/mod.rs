@@ -1376,7 +1376,7 @@ pub fn serve(
     use tokio::signal::unix::{SignalKind, signal};
     events::install(config.events.format)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(async {
+    let served = runtime.block_on(async {
         // Handlers first: a SIGHUP that arrives once the banner is out must not kill us.
         let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
         let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
@@ -1395,7 +1395,10 @@ pub fn serve(
             eprintln!("mrgate: some connections were still open after 10 s");
         }
         Ok(())
-    })
+    });
+    // The events still queued are written before the process exits, whether it served or not.
+    events::flush();
+    served
 }
 
 fn report_reload(outcome: Result<String, String>) {
