@@ -18,6 +18,16 @@ fn config(dir: &std::path::Path, format: &str) -> std::path::PathBuf {
     path
 }
 
+/// A gateway process, killed if a test fails before it stops it (not left serving).
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn find<'a>(events: &'a [serde_json::Value], request_id: &str) -> &'a serde_json::Value {
     let found: Vec<_> = events.iter().filter(|e| e["request_id"] == request_id).collect();
     assert_eq!(found.len(), 1, "one event for request {request_id} in {events:#?}");
@@ -28,15 +38,17 @@ fn find<'a>(events: &'a [serde_json::Value], request_id: &str) -> &'a serde_json
 async fn each_request_has_one_event_and_the_caller_its_id() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = config(dir.path(), "json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
-        .args(["serve", "--config", path.to_str().expect("path")])
-        .env("MRGATE_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = Serving(
+        Command::new(env!("CARGO_BIN_EXE_mrgate"))
+            .args(["serve", "--config", path.to_str().expect("path")])
+            .env("MRGATE_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
     let mut banner = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
+    std::io::BufReader::new(child.0.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
     let addr: std::net::SocketAddr = banner
         .trim()
         .strip_prefix("mrgate listening on https://")
@@ -44,7 +56,7 @@ async fn each_request_has_one_event_and_the_caller_its_id() {
         .unwrap_or_else(|| panic!("banner: {banner}"))
         .parse()
         .expect("address");
-    let stderr = child.stderr.take().expect("stderr");
+    let stderr = child.0.stderr.take().expect("stderr");
     let lines = std::thread::spawn(move || std::io::BufReader::new(stderr).lines().map_while(Result::ok).collect());
 
     let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
@@ -65,8 +77,8 @@ async fn each_request_has_one_event_and_the_caller_its_id() {
     let problem = refused.json();
     assert_eq!(problem["request_id"], refused.request_id.as_str());
 
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill").success());
-    assert!(child.wait().expect("wait").success());
+    assert!(Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().expect("kill").success());
+    assert!(child.0.wait().expect("wait").success());
     let lines: Vec<String> = lines.join().expect("stderr");
     let events: Vec<serde_json::Value> =
         lines.iter().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("a JSON event")).collect();
@@ -118,15 +130,17 @@ async fn each_request_has_one_event_and_the_caller_its_id() {
 async fn a_stalled_stderr_holds_no_answer_and_loses_no_event() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = config(dir.path(), "json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mrgate"))
-        .args(["serve", "--config", path.to_str().expect("path")])
-        .env("MRGATE_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = Serving(
+        Command::new(env!("CARGO_BIN_EXE_mrgate"))
+            .args(["serve", "--config", path.to_str().expect("path")])
+            .env("MRGATE_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    );
     let mut banner = String::new();
-    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
+    std::io::BufReader::new(child.0.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
     let addr: std::net::SocketAddr = banner
         .trim()
         .strip_prefix("mrgate listening on https://")
@@ -146,10 +160,10 @@ async fn a_stalled_stderr_holds_no_answer_and_loses_no_event() {
         assert_eq!(answer.status, 200, "request {i}");
         ids.push(answer.request_id);
     }
-    let stderr = child.stderr.take().expect("stderr");
+    let stderr = child.0.stderr.take().expect("stderr");
     let lines = std::thread::spawn(move || std::io::BufReader::new(stderr).lines().map_while(Result::ok).collect());
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill").success());
-    assert!(child.wait().expect("wait").success());
+    assert!(Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().expect("kill").success());
+    assert!(child.0.wait().expect("wait").success());
     let lines: Vec<String> = lines.join().expect("stderr");
     let events: Vec<serde_json::Value> =
         lines.iter().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).expect("a JSON event")).collect();

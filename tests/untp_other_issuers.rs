@@ -312,28 +312,53 @@ fn a_credential_whose_status_is_in_lists_is_not_translated() {
         list_entries(&["https://cab.example.de/status/1"], 3)[0].clone(),
         list_entries(&["https://cab.example.de/status/1"], 4)[0].clone(),
     ]);
+    // Under an alias its own context defines, or the full IRI: an entry all the same.
+    let mut aliased = other_issuer();
+    aliased["@context"]
+        .as_array_mut()
+        .expect("context")
+        .push(json!({"cs": "https://www.w3.org/2018/credentials#credentialStatus"}));
+    aliased["cs"] = list_entries(&["https://cab.example.de/status/1"], 3)[0].clone();
+    let mut by_iri = other_issuer();
+    by_iri["https://www.w3.org/2018/credentials#credentialStatus"] = json!([{
+        "type": ["StatusList2021Entry"], "statusPurpose": "revocation", "statusListIndex": "1",
+        "statusListCredential": "https://cab.example.de/lists/\u{1b}[31m"
+    }]);
+    // Many lists: three named, the rest counted.
+    let mut many = other_issuer();
+    many["credentialStatus"] =
+        (0..40).map(|i| list_entries(&[format!("https://cab.example.de/status/{i}").as_str()], 3)[0].clone()).collect();
     let cases = [
-        (own, gateway.join(", ")),
-        (foreign, "https://cab.example.de/status/1".to_string()),
-        (twice, "https://cab.example.de/status/1".to_string()),
+        (own, "/credentialStatus/0", gateway.join(", ")),
+        (foreign, "/credentialStatus", "https://cab.example.de/status/1".to_string()),
+        (twice, "/credentialStatus/0", "https://cab.example.de/status/1".to_string()),
+        (aliased, "/cs", "https://cab.example.de/status/1".to_string()),
+        (
+            by_iri,
+            "/https:~1~1www.w3.org~12018~1credentials#credentialStatus/0",
+            "https://cab.example.de/lists/\\u{1b}[31m".to_string(),
+        ),
+        (
+            many,
+            "/credentialStatus/0",
+            "https://cab.example.de/status/0, https://cab.example.de/status/1, https://cab.example.de/status/2 and 37 more"
+                .to_string(),
+        ),
     ];
-    for (credential, lists) in &cases {
+    for (credential, path, lists) in &cases {
         let bytes = serde_json::to_vec(credential).expect("json");
         // It reads: a recognition asks the register for the status the lists keep.
         let (read, _) = formats::read(Format::UntpDcc, &bytes, &limits).expect("reads");
         assert_eq!(read.status, Status::Valid, "the model's placeholder, never written out");
         for to in [Format::CnXml, Format::IafXml, Format::IafJson, Format::UntpDcc] {
             let err = formats::translate(Format::UntpDcc, to, &bytes, &limits).expect_err("refused");
-            assert_eq!(
-                (err.code(), err.path(), err.pos()),
-                ("translate.status_unknown", Some("/credentialStatus"), None)
-            );
+            assert_eq!((err.code(), err.path(), err.pos()), ("translate.status_unknown", Some(*path), None));
             assert_eq!(
                 err.to_string(),
                 format!(
-                    "/credentialStatus: the credential's status is in status lists ({lists}), which a translation \
-                     does not read; {to} states a status, and it would be a guess (a recognition, POST \
-                     /v1/recognitions, asks the register)"
+                    "{path}: the credential's status is in status lists ({lists}), which a translation does not \
+                     read; {to} states a status, and it would be a guess (the lists tell it; for this gateway's \
+                     own exports, POST /v1/verify asks its register)"
                 )
             );
         }
@@ -348,8 +373,18 @@ fn a_credential_whose_status_is_in_lists_is_not_translated() {
         assert!(!report.exists(), "no loss report for a refused translation");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
-            stderr.starts_with(&format!("error[translate.status_unknown]: -: /credentialStatus: the credential's status is in status lists ({lists})")),
+            stderr.starts_with(&format!(
+                "error[translate.status_unknown]: -: {path}: the credential's status is in status lists ({lists})"
+            )),
             "{stderr}"
+        );
+        // `validate` reads it, and says its status is unknown, not valid.
+        let out = common::mrgate(&["validate", "--format", "untp-dcc", "--at", "2026-01-01"], &bytes);
+        let report: Value = serde_json::from_slice(&out.stdout).expect("report");
+        assert_eq!(
+            (out.status.code(), &report["certificate"]["status"], &report["in_force"], &report["findings"][0]["code"]),
+            (Some(0), &json!("unknown"), &json!(false), &json!("status.unknown")),
+            "{report}"
         );
     }
     // A status of its own (this profile's type) or none at all (another issuer's, valid for
@@ -360,6 +395,15 @@ fn a_credential_whose_status_is_in_lists_is_not_translated() {
     let none = serde_json::to_vec(&other_issuer()).expect("json");
     let rendered = formats::translate(Format::UntpDcc, Format::CnXml, &none, &limits).expect("no status mechanism");
     assert_eq!(formats::parse(Format::CnXml, &rendered.bytes, &limits).expect("cn").status, Status::Valid);
+    for bytes in [untp, none] {
+        let out = common::mrgate(&["validate", "--format", "untp-dcc", "--at", "2026-01-01"], &bytes);
+        let report: Value = serde_json::from_slice(&out.stdout).expect("report");
+        assert_eq!(
+            (&report["certificate"]["status"], &report["in_force"]),
+            (&json!("valid"), &json!(true)),
+            "{report}"
+        );
+    }
 }
 
 #[test]

@@ -569,13 +569,25 @@ fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &L
     };
     let report = match formats::parse_all(format, &input, limits) {
         Ok(cert) => {
-            let findings = findings(&cert, at);
+            let mut findings = findings(&cert, at);
+            let mut facts = key_facts(&cert);
+            // A status kept in lists is not the document's to state: never a guessed "valid".
+            if format == Format::UntpDcc
+                && let Some(found) = formats::untp_dcc::status_lists(&input, limits)
+            {
+                formats::set_member(&mut facts, "status", json!("unknown"));
+                let message = format!(
+                    "{}: the credential's status is in status lists ({}), which validate does not read",
+                    found.path, found.lists
+                );
+                findings.insert(0, json!({"code": "status.unknown", "message": message}));
+            }
             json!({
                 "well_formed": true,
                 "format": format,
                 "in_force": findings.is_empty(),
                 "at": ids::format_date(at),
-                "certificate": key_facts(&cert),
+                "certificate": facts,
                 "findings": findings,
                 "errors": [],
             })

@@ -289,7 +289,7 @@ fn algorithm_attr(e: &Element) -> Result<String, DsigError> {
 
 /// The PrefixList of a transform's `InclusiveNamespaces` — an element of the exclusive
 /// canonicalization's namespace (its algorithm URI); one of any other namespace is not it,
-/// and is ignored as a conforming verifier ignores it.
+/// and names no prefixes.
 fn inclusive_prefixes(e: &Element) -> Vec<String> {
     e.elements()
         .find(|c| c.is(c14n::EXC_C14N, "InclusiveNamespaces"))

@@ -121,7 +121,8 @@ pub enum FormatError {
     /// a guess.
     #[error(
         "{path}: the credential's status is in status lists ({lists}), which a translation does not read; \
-         {to} states a status, and it would be a guess (a recognition, POST /v1/recognitions, asks the register)"
+         {to} states a status, and it would be a guess (the lists tell it; for this gateway's own exports, \
+         POST /v1/verify asks its register)"
     )]
     StatusInLists { path: String, lists: String, to: Format },
 }
@@ -282,9 +283,9 @@ pub fn read(format: Format, bytes: &[u8], limits: &Limits) -> Result<(Certificat
 pub fn translate(from: Format, to: Format, bytes: &[u8], limits: &Limits) -> Result<Rendered, FormatError> {
     let (cert, read_loss) = read(from, bytes, limits)?;
     if from == Format::UntpDcc
-        && let Some(lists) = untp_dcc::status_lists(bytes, limits)
+        && let Some(found) = untp_dcc::status_lists(bytes, limits)
     {
-        return Err(FormatError::StatusInLists { path: "/credentialStatus".into(), lists, to });
+        return Err(FormatError::StatusInLists { path: found.path, lists: found.lists, to });
     }
     let mut rendered = render(to, &cert);
     rendered.loss = lost_on_the_way(from, to, read_loss, &rendered.loss);

@@ -916,40 +916,120 @@ fn status_context() -> Value {
 /// The type of a W3C Bitstring Status List entry.
 pub const LIST_ENTRY_TYPE: &str = "BitstringStatusListEntry";
 
-/// Whether a credential (its JSON) names status-list entries in `credentialStatus` — then
-/// it states no status of its own, and only the lists (the register, for the gateway's
-/// own) can tell it. Read as JSON, escapes and all: a credential that does not read is
-/// taken to (fail closed).
+/// Whether a credential (its JSON) keeps its status in status lists — then it states no
+/// status of its own, and only the lists (the register, for the gateway's own) can tell
+/// it. Read as JSON, escapes and all: a credential that does not read is taken to (fail
+/// closed). See [`status_lists`].
 pub fn status_in_lists(credential: &[u8], limits: &Limits) -> bool {
     status_lists(credential, limits).is_some()
 }
 
-/// The status lists a credential names in `credentialStatus` (their `statusListCredential`
-/// URLs, each once, joined by ", "), or `None` when it names none — the one reading behind
-/// [`status_in_lists`]. A credential that does not read is taken to name some ("unread").
-pub fn status_lists(credential: &[u8], limits: &Limits) -> Option<String> {
-    let Ok(value) = json::parse(credential, limits) else { return Some("unread".into()) };
-    let (_, status) = value.as_object()?.iter().find(|(k, _)| k == "credentialStatus")?;
-    if !names_lists(status) {
-        return None;
-    }
-    let entries = match status.as_array() {
-        Some(entries) => entries.iter().collect(),
-        None => vec![status],
-    };
-    let mut lists: Vec<String> = Vec::new();
-    for entry in entries {
-        let url = entry.as_object().and_then(|m| m.iter().find(|(k, _)| k == "statusListCredential"));
-        let url = url.and_then(|(_, v)| v.as_str()).unwrap_or("unnamed").to_string();
-        if !lists.contains(&url) {
-            lists.push(url);
-        }
-    }
-    Some(lists.join(", "))
+/// The types of status-list entries (W3C Bitstring Status List and its predecessors): an
+/// object of one of these types says a list keeps the credential's status.
+const LIST_ENTRY_TYPES: [&str; 3] = [LIST_ENTRY_TYPE, "StatusList2021Entry", "RevocationList2020Status"];
+
+/// Where a credential's status is kept in lists, and which lists, as an error names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusLists {
+    /// The JSON pointer of the first entry found.
+    pub path: String,
+    /// The lists' URLs (`statusListCredential`), each once, the first three and how many
+    /// more; characters that could drive a terminal escaped.
+    pub lists: String,
 }
 
-/// Whether a `credentialStatus` value names status-list entries: the one test the reader
-/// ([`credential_status`]) and [`status_in_lists`] share.
+/// The status lists a credential names, or `None` when it names none (it then states a
+/// status of its own, or, from another issuer, none at all). Every object of the credential
+/// is looked at, not only `credentialStatus`: under another name (an alias from a context
+/// of its own, the full IRI) an entry is a status kept in a list all the same. A credential
+/// that does not read is taken to name some (`unread`).
+pub fn status_lists(credential: &[u8], limits: &Limits) -> Option<StatusLists> {
+    let Ok(value) = json::parse(credential, limits) else {
+        return Some(StatusLists { path: String::new(), lists: "unread".into() });
+    };
+    let mut found = ListsFound::default();
+    found.walk(&value, &mut Vec::new());
+    let first = found.first?;
+    let shown: Vec<String> = found.lists.iter().take(3).map(|l| l.escape_debug().to_string()).collect();
+    let more = found.lists.len().saturating_sub(shown.len());
+    let mut lists = shown.join(", ");
+    if more > 0 {
+        lists.push_str(&format!(" and {more} more"));
+    }
+    Some(StatusLists { path: first, lists })
+}
+
+/// What [`status_lists`] gathers on its walk.
+#[derive(Default)]
+struct ListsFound {
+    first: Option<String>,
+    lists: Vec<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+/// One step of a JSON pointer, kept as borrowed until a pointer is written.
+enum Step<'v> {
+    Member(&'v str),
+    Item(usize),
+}
+
+impl ListsFound {
+    fn walk<'v>(&mut self, value: &'v Json<'_>, at: &mut Vec<Step<'v>>) {
+        match value {
+            Json::Object(members) => {
+                if is_list_entry(members) {
+                    if self.first.is_none() {
+                        self.first = Some(pointer(at));
+                    }
+                    let list = members.iter().find(|(k, _)| k == "statusListCredential").and_then(|(_, v)| v.as_str());
+                    let list = list.unwrap_or("an unnamed list").to_string();
+                    if self.seen.insert(list.clone()) {
+                        self.lists.push(list);
+                    }
+                }
+                for (name, member) in members {
+                    at.push(Step::Member(name));
+                    self.walk(member, at);
+                    at.pop();
+                }
+            }
+            Json::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    at.push(Step::Item(i));
+                    self.walk(item, at);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The JSON pointer (RFC 6901) of a place the walk reached.
+fn pointer(at: &[Step<'_>]) -> String {
+    let mut out = String::new();
+    for step in at {
+        out.push('/');
+        match step {
+            Step::Member(name) => out.push_str(&name.replace('~', "~0").replace('/', "~1")),
+            Step::Item(i) => out.push_str(&i.to_string()),
+        }
+    }
+    out
+}
+
+/// Whether an object's `type` (a string, or an array holding one) is a status-list entry's.
+fn is_list_entry(members: &[(std::borrow::Cow<'_, str>, Json<'_>)]) -> bool {
+    let Some((_, ty)) = members.iter().find(|(k, _)| k == "type") else { return false };
+    let is_entry = |t: &Json<'_>| t.as_str().is_some_and(|t| LIST_ENTRY_TYPES.contains(&t));
+    match ty.as_array() {
+        Some(types) => types.iter().any(is_entry),
+        None => is_entry(ty),
+    }
+}
+
+/// Whether a `credentialStatus` value names Bitstring Status List entries (the reader's
+/// test, [`credential_status`]; [`status_lists`] looks wider).
 fn names_lists(status: &Json<'_>) -> bool {
     let of_type = |e: &Json<'_>| {
         e.as_object().is_some_and(|m| m.iter().any(|(k, v)| k == "type" && v.as_str() == Some(LIST_ENTRY_TYPE)))

@@ -11,10 +11,11 @@
 //! of its own ([`Sink`]) writes what has gathered every 20 ms, or at once past 64 KB — one
 //! system call for many lines, where each request made one before. A stderr that stalls (a
 //! pipe its reader empties late, a file on a disk in writeback) then stalls no answer until
-//! 4 MB wait; past that a request waits for room, so an event is never dropped. `mrgate
-//! serve` writes what waits before it exits ([`flush`]); what a crash leaves (at most the
-//! last 20 ms of events) is lost — the transparency log, not the events, holds the
-//! decisions. Lines written to stderr directly (`mrgate: reloaded …`) may come before
+//! 4 MB wait; past that a request waits for room, so no event is dropped while stderr takes
+//! them (one that fails, closed, loses the lines it fails on; the next starts a line of its
+//! own). `mrgate serve` writes what waits before it exits ([`flush`], for up to 5 s if
+//! stderr does not take it); what a crash leaves (at most the last 20 ms of events) is
+//! lost — the transparency log, not the events, holds the decisions. Lines written to stderr directly (`mrgate: reloaded …`) may come before
 //! events of requests answered just before them.
 
 use super::http::Body;
@@ -96,14 +97,21 @@ struct Shared {
     /// Wakes senders waiting for room and flushes waiting for the writer.
     written: std::sync::Condvar,
     capacity: usize,
+    /// How long a flush waits for an output that does not take its lines.
+    flush_wait: std::time::Duration,
 }
 
 #[derive(Debug, Default)]
 struct Pending {
     lines: Vec<u8>,
-    /// The writer holds a batch it has not finished writing.
-    writing: bool,
+    /// Bytes ever queued, and bytes the writer is done with (written, or lost to a failed
+    /// write): a flush waits for the second to reach what the first was when it began.
+    queued: u64,
+    done: u64,
 }
+
+/// How long [`Sink::flush`] waits for a stderr that does not take its lines.
+const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Sink {
     /// A sink whose thread writes to `out`.
@@ -112,7 +120,15 @@ impl Sink {
     }
 
     fn with_capacity(out: impl std::io::Write + Send + 'static, capacity: usize) -> std::io::Result<Sink> {
-        let shared = std::sync::Arc::new(Shared { capacity, ..Shared::default() });
+        Self::with_limits(out, capacity, FLUSH_WAIT)
+    }
+
+    fn with_limits(
+        out: impl std::io::Write + Send + 'static,
+        capacity: usize,
+        flush_wait: std::time::Duration,
+    ) -> std::io::Result<Sink> {
+        let shared = std::sync::Arc::new(Shared { capacity, flush_wait, ..Shared::default() });
         let writer = std::sync::Arc::clone(&shared);
         std::thread::Builder::new().name("mrgate-events".into()).spawn(move || write_lines(&writer, out))?;
         Ok(Sink { shared })
@@ -134,27 +150,33 @@ impl Sink {
         }
         let before = pending.lines.len();
         pending.lines.extend_from_slice(line);
+        pending.queued += line.len() as u64;
         if before < BATCH_BYTES && pending.lines.len() >= BATCH_BYTES {
             shared.work.notify_one();
         }
     }
 
-    /// Waits until every line sent before is written.
+    /// Waits until every line sent before is written (lines sent meanwhile are not waited
+    /// for), or for [`FLUSH_WAIT`] when the output does not take them: a process about to
+    /// exit is not held by a stalled stderr, and loses what it could not write.
     pub fn flush(&self) {
         let shared = &*self.shared;
+        let deadline = std::time::Instant::now() + shared.flush_wait;
         let mut pending = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        while !pending.lines.is_empty() || pending.writing {
+        let target = pending.queued;
+        while pending.done < target {
+            let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) else { return };
             shared.work.notify_one();
-            pending = shared.written.wait(pending).unwrap_or_else(std::sync::PoisonError::into_inner);
+            pending = shared.written.wait_timeout(pending, left).unwrap_or_else(std::sync::PoisonError::into_inner).0;
         }
     }
 }
 
-/// The writer's loop: on its tick, or when woken, it takes every line waiting and writes
-/// them with one call. A write that fails (stderr closed) loses its lines; the loop goes
-/// on, so no request waits on a writer that cannot write.
+/// The writer's loop: on its tick, or when woken, it takes every line waiting (which makes
+/// room for senders at once) and writes them with one call.
 fn write_lines(shared: &Shared, mut out: impl std::io::Write) {
     let mut batch = Vec::with_capacity(BATCH_BYTES);
+    let mut torn = false;
     let mut pending = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     loop {
         if pending.lines.is_empty() {
@@ -162,14 +184,47 @@ fn write_lines(shared: &Shared, mut out: impl std::io::Write) {
             continue;
         }
         std::mem::swap(&mut batch, &mut pending.lines);
-        pending.writing = true;
+        shared.written.notify_all();
         drop(pending);
-        let _ = out.write_all(&batch).and_then(|()| out.flush());
+        torn = write_batch(&mut out, &batch, torn);
+        let taken = batch.len() as u64;
         batch.clear();
         pending = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        pending.writing = false;
+        pending.done += taken;
         shared.written.notify_all();
     }
+}
+
+/// Writes one batch of whole lines; returns whether it stopped inside a line. An output
+/// that would block (a non-blocking stderr shared with a parent) is waited for; one that
+/// fails otherwise (closed) loses the rest of the batch, and the next batch starts on a
+/// line of its own (`torn`: the last one stopped inside a line), so no two events are
+/// glued into one unreadable line.
+fn write_batch(out: &mut impl std::io::Write, batch: &[u8], torn: bool) -> bool {
+    if torn && !batch.is_empty() && !write_all_waiting(out, b"\n").is_ok_and(|n| n == 1) {
+        return true;
+    }
+    let written = write_all_waiting(out, batch).unwrap_or_else(|n| n);
+    let _ = out.flush();
+    0 < written && written < batch.len() && batch.get(..written).is_some_and(|w| !w.ends_with(b"\n"))
+}
+
+/// `write_all`, waiting out `WouldBlock` and `Interrupted`: the bytes written, as `Err` when
+/// the output failed before the end.
+fn write_all_waiting(out: &mut impl std::io::Write, mut bytes: &[u8]) -> Result<usize, usize> {
+    let total = bytes.len();
+    while !bytes.is_empty() {
+        match out.write(bytes) {
+            Ok(0) => return Err(total - bytes.len()),
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                std::thread::sleep(std::time::Duration::from_millis(1))
+            }
+            Err(_) => return Err(total - bytes.len()),
+        }
+    }
+    Ok(total)
 }
 
 /// One event's writer ([`Sink::line`]).
@@ -336,6 +391,90 @@ mod tests {
         let all = out.bytes.lock().expect("bytes").clone();
         assert_eq!(all.len(), text.len() + long.len());
         assert!(all.ends_with(long.as_bytes()));
+    }
+
+    /// An output that takes `budget` bytes, then fails once (a closed pipe), then takes
+    /// everything; or (`would_block`) refuses that many calls first, as a non-blocking
+    /// stderr does when full.
+    #[derive(Clone, Default)]
+    struct Failing {
+        bytes: Arc<Mutex<Vec<u8>>>,
+        budget: Arc<Mutex<Option<usize>>>,
+        would_block: Arc<Mutex<usize>>,
+    }
+
+    impl Write for Failing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            let mut would_block = self.would_block.lock().expect("would block");
+            if *would_block > 0 {
+                *would_block -= 1;
+                return Err(std::io::ErrorKind::WouldBlock.into());
+            }
+            let mut budget = self.budget.lock().expect("budget");
+            let n = match *budget {
+                Some(0) => {
+                    *budget = None;
+                    return Err(std::io::ErrorKind::BrokenPipe.into());
+                }
+                Some(left) => {
+                    let n = left.min(bytes.len());
+                    *budget = Some(left - n);
+                    n
+                }
+                None => bytes.len(),
+            };
+            self.bytes.lock().expect("bytes").extend_from_slice(&bytes[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A write that fails inside a line loses the rest of its batch, and the next batch
+    /// starts a line of its own: the torn event is not glued to the next one.
+    #[test]
+    fn a_failed_write_tears_no_two_events_together() {
+        let out = Failing { budget: Arc::new(Mutex::new(Some(5))), ..Failing::default() };
+        let sink = Sink::with_capacity(out.clone(), 1024).expect("sink");
+        send(&sink, "one\n");
+        send(&sink, "two\n");
+        sink.flush();
+        send(&sink, "three\n");
+        sink.flush();
+        assert_eq!(String::from_utf8(out.bytes.lock().expect("bytes").clone()).expect("utf8"), "one\nt\nthree\n");
+    }
+
+    /// An output that would block is waited for, not given up on.
+    #[test]
+    fn an_output_that_would_block_is_waited_for() {
+        let out = Failing { would_block: Arc::new(Mutex::new(3)), ..Failing::default() };
+        let sink = Sink::with_capacity(out.clone(), 1024).expect("sink");
+        send(&sink, "one\n");
+        send(&sink, "two\n");
+        sink.flush();
+        assert_eq!(String::from_utf8(out.bytes.lock().expect("bytes").clone()).expect("utf8"), "one\ntwo\n");
+    }
+
+    /// A flush does not wait for ever on an output that takes nothing: a process about to
+    /// exit is not held by a stalled stderr.
+    #[test]
+    fn a_flush_gives_up_on_a_stalled_output() {
+        let gate = Arc::new((Mutex::new(false), Condvar::new()));
+        let out = Kept { gate: Some(Arc::clone(&gate)), ..Kept::default() };
+        let sink = Sink::with_limits(out.clone(), 1024, std::time::Duration::from_millis(50)).expect("sink");
+        send(&sink, "one\n");
+        sink.flush();
+        assert_eq!(*out.writes.lock().expect("writes"), 0);
+        // Opened, it writes what waited.
+        open(&gate);
+        for _ in 0..1000 {
+            if !out.bytes.lock().expect("bytes").is_empty() {
+                break;
+            }
+            sink.flush();
+        }
+        assert_eq!(String::from_utf8(out.bytes.lock().expect("bytes").clone()).expect("utf8"), "one\n");
     }
 
     /// While the output is stalled, senders go on until the buffer is full: a request does

@@ -1396,7 +1396,9 @@ pub fn serve(
         }
         Ok(())
     });
-    // The events still queued are written before the process exits, whether it served or not.
+    // Nothing runs any more (connections still open after the grace period, the cosigner)
+    // to send events while the last are written; then they are, whether it served or not.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     events::flush();
     served
 }
