@@ -157,7 +157,7 @@ impl Sink {
     }
 
     /// Waits until every line sent before is written (lines sent meanwhile are not waited
-    /// for), or for [`FLUSH_WAIT`] when the output does not take them: a process about to
+    /// for), or for `FLUSH_WAIT` (5 s) when the output does not take them: a process about to
     /// exit is not held by a stalled stderr, and loses what it could not write.
     pub fn flush(&self) {
         let shared = &*self.shared;
