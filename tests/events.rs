@@ -28,16 +28,10 @@ impl Drop for Serving {
     }
 }
 
-fn find<'a>(events: &'a [serde_json::Value], request_id: &str) -> &'a serde_json::Value {
-    let found: Vec<_> = events.iter().filter(|e| e["request_id"] == request_id).collect();
-    assert_eq!(found.len(), 1, "one event for request {request_id} in {events:#?}");
-    found[0]
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_request_has_one_event_and_the_caller_its_id() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let path = config(dir.path(), "json");
+/// `mrgate serve` with JSON events at `info` on a piped stderr (not read here), and the
+/// address its banner names.
+fn serve_json(dir: &std::path::Path) -> (Serving, std::net::SocketAddr) {
+    let path = config(dir, "json");
     let mut child = Serving(
         Command::new(env!("CARGO_BIN_EXE_mrgate"))
             .args(["serve", "--config", path.to_str().expect("path")])
@@ -49,13 +43,26 @@ async fn each_request_has_one_event_and_the_caller_its_id() {
     );
     let mut banner = String::new();
     std::io::BufReader::new(child.0.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
-    let addr: std::net::SocketAddr = banner
+    let addr = banner
         .trim()
         .strip_prefix("mrgate listening on https://")
         .and_then(|a| a.split('/').next())
         .unwrap_or_else(|| panic!("banner: {banner}"))
         .parse()
         .expect("address");
+    (child, addr)
+}
+
+fn find<'a>(events: &'a [serde_json::Value], request_id: &str) -> &'a serde_json::Value {
+    let found: Vec<_> = events.iter().filter(|e| e["request_id"] == request_id).collect();
+    assert_eq!(found.len(), 1, "one event for request {request_id} in {events:#?}");
+    found[0]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_request_has_one_event_and_the_caller_its_id() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut child, addr) = serve_json(dir.path());
     let stderr = child.0.stderr.take().expect("stderr");
     let lines = std::thread::spawn(move || std::io::BufReader::new(stderr).lines().map_while(Result::ok).collect());
 
@@ -129,25 +136,7 @@ async fn each_request_has_one_event_and_the_caller_its_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_stderr_holds_no_answer_and_loses_no_event() {
     let dir = tempfile::tempdir().expect("tmp");
-    let path = config(dir.path(), "json");
-    let mut child = Serving(
-        Command::new(env!("CARGO_BIN_EXE_mrgate"))
-            .args(["serve", "--config", path.to_str().expect("path")])
-            .env("MRGATE_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn"),
-    );
-    let mut banner = String::new();
-    std::io::BufReader::new(child.0.stdout.take().expect("stdout")).read_line(&mut banner).expect("banner");
-    let addr: std::net::SocketAddr = banner
-        .trim()
-        .strip_prefix("mrgate listening on https://")
-        .and_then(|a| a.split('/').next())
-        .unwrap_or_else(|| panic!("banner: {banner}"))
-        .parse()
-        .expect("address");
+    let (mut child, addr) = serve_json(dir.path());
     // A thousand events of some 200 bytes: three times what the pipe holds.
     let mut ids = Vec::new();
     for i in 0..1000 {
