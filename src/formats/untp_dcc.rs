@@ -395,8 +395,7 @@ fn compare(original: &Json<'_>, written: Option<&Value>, path: &str, loss: &mut 
     match (original, written) {
         (Json::Object(members), Value::Object(written)) => {
             for (key, value) in members {
-                let escaped = key.replace('~', "~0").replace('/', "~1");
-                let inner = format!("{path}/{escaped}");
+                let inner = format!("{path}/{}", pointer_token(key));
                 match (key.as_ref(), value, written.get(key.as_ref())) {
                     ("type", Json::Array(types), Some(Value::Array(ours))) => {
                         let mut theirs: Vec<&str> = types.iter().filter_map(Json::as_str).collect();
@@ -1011,11 +1010,16 @@ fn pointer(at: &[Step<'_>]) -> String {
     for step in at {
         out.push('/');
         match step {
-            Step::Member(name) => out.push_str(&name.replace('~', "~0").replace('/', "~1")),
+            Step::Member(name) => out.push_str(&pointer_token(name)),
             Step::Item(i) => out.push_str(&i.to_string()),
         }
     }
     out
+}
+
+/// A member name as a JSON pointer's reference token (RFC 6901: `~` and `/` escaped).
+fn pointer_token(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
 }
 
 /// Whether an object's `type` (a string, or an array holding one) is a status-list entry's.

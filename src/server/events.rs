@@ -116,11 +116,7 @@ const FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 impl Sink {
     /// A sink whose thread writes to `out`.
     pub fn new(out: impl std::io::Write + Send + 'static) -> std::io::Result<Sink> {
-        Self::with_capacity(out, QUEUE_BYTES)
-    }
-
-    fn with_capacity(out: impl std::io::Write + Send + 'static, capacity: usize) -> std::io::Result<Sink> {
-        Self::with_limits(out, capacity, FLUSH_WAIT)
+        Self::with_limits(out, QUEUE_BYTES, FLUSH_WAIT)
     }
 
     fn with_limits(
@@ -367,7 +363,7 @@ mod tests {
     #[test]
     fn every_line_is_written_in_order_however_small_the_buffer() {
         let out = Kept::default();
-        let sink = Sink::with_capacity(out.clone(), 64).expect("sink");
+        let sink = Sink::with_limits(out.clone(), 64, FLUSH_WAIT).expect("sink");
         let senders: Vec<_> = (0..4)
             .map(|t| {
                 let sink = sink.clone();
@@ -436,7 +432,7 @@ mod tests {
     #[test]
     fn a_failed_write_tears_no_two_events_together() {
         let out = Failing { budget: Arc::new(Mutex::new(Some(5))), ..Failing::default() };
-        let sink = Sink::with_capacity(out.clone(), 1024).expect("sink");
+        let sink = Sink::with_limits(out.clone(), 1024, FLUSH_WAIT).expect("sink");
         send(&sink, "one\n");
         send(&sink, "two\n");
         sink.flush();
@@ -449,7 +445,7 @@ mod tests {
     #[test]
     fn an_output_that_would_block_is_waited_for() {
         let out = Failing { would_block: Arc::new(Mutex::new(3)), ..Failing::default() };
-        let sink = Sink::with_capacity(out.clone(), 1024).expect("sink");
+        let sink = Sink::with_limits(out.clone(), 1024, FLUSH_WAIT).expect("sink");
         send(&sink, "one\n");
         send(&sink, "two\n");
         sink.flush();
@@ -484,7 +480,7 @@ mod tests {
     fn a_stalled_output_does_not_hold_the_sender_while_the_buffer_has_room() {
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let out = Kept { gate: Some(Arc::clone(&gate)), ..Kept::default() };
-        let sink = Sink::with_capacity(out.clone(), 1024).expect("sink");
+        let sink = Sink::with_limits(out.clone(), 1024, FLUSH_WAIT).expect("sink");
         let opened_by_watchdog = Arc::new(std::sync::atomic::AtomicBool::new(false));
         {
             let (flag, gate) = (Arc::clone(&opened_by_watchdog), Arc::clone(&gate));
