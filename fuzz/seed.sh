@@ -84,6 +84,7 @@ text ids date "2026-12-02"
 seed pt_csv "$root"/certs/demo/pt/*.csv
 seed pt_exchange "$root/certs/demo/pt/round.xml" "$tmp/submission.xml"
 text log_formats entry '{"kind":"export","time":"2026-11-26T00:00:00Z","actor":"exporter:demo","inputs":[],"outputs":[],"verdict":"exported","reasons":[]}'
+text log_formats entry-format-2 $'mrgate-log-entry/2\nkind recognition\ntime 2026-11-26T05:00:00Z\nactor partner:dakks\ninput sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ntrust-list 3 sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nequivalence-table 1 sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\ncrls sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\nrules 4\nverdict recognized\n'
 text log_formats checkpoint $'demo.mrgate.example/log\n3\nq83nIuGUOZqnRDUTDyjt7sXo1ZnjjRp+1Nmbj9OWBy8=\n\n\u2014 demo.mrgate.example/log AAAAAAAA\n'
 text status_list empty 'uH4sIALXbEGsC_-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA'
 text status_list version '{"statusList":1,"statusPurpose":"suspension","length":131072,"set":[9,77]}'

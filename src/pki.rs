@@ -348,9 +348,21 @@ impl Ca {
         Ok(Issued { cert, key: None, serial: serial_bytes })
     }
 
-    /// A CRL revoking the given serials, valid from `this_update` to `next_update`.
+    /// A CRL revoking the given serials, valid from `this_update` to `next_update`: the
+    /// authority's first (CRL number 1).
     pub fn crl(
         &self,
+        revoked: &[&[u8]],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+    ) -> Result<rcgen::CertificateRevocationList, PkiError> {
+        self.crl_numbered(1, revoked, this_update, next_update)
+    }
+
+    /// [`Ca::crl`] with CRL number `number` (one that supersedes an earlier one).
+    pub fn crl_numbered(
+        &self,
+        number: u64,
         revoked: &[&[u8]],
         this_update: OffsetDateTime,
         next_update: OffsetDateTime,
@@ -358,7 +370,7 @@ impl Ca {
         let params = CertificateRevocationListParams {
             this_update,
             next_update,
-            crl_number: SerialNumber::from(1u64),
+            crl_number: SerialNumber::from(number),
             issuing_distribution_point: None,
             revoked_certs: revoked
                 .iter()

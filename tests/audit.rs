@@ -49,10 +49,11 @@ fn entry_of(receipt: &serde_json::Value) -> Entry {
     Entry::decode(&bytes).expect("entry")
 }
 
-fn rules_of(list: (u64, &str), table: (u64, &str)) -> Rules {
+fn rules_of(list: (u64, &str), table: (u64, &str), crls: &str) -> Rules {
     Rules::V2 {
         trust_list: Some(RuleVersion { sequence: list.0, digest: list.1.into() }),
         equivalence_table: Some(RuleVersion { sequence: table.0, digest: table.1.into() }),
+        crls: Some(crls.into()),
         rule_set: Some(mrgate::decisions::RULE_SET.into()),
     }
 }
@@ -94,13 +95,14 @@ async fn busy_log() -> Busy {
     let running = start(Arc::clone(&app)).await.expect("start");
     let addr = running.addr;
     let (list1, table1) = (app.trust_list().digest.clone(), app.table().digest.clone());
+    let crls = app.crls.set_digest().to_string();
 
     let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
     assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
     let credential = export.json()["documents"]["untp-dcc"].as_str().expect("credential").as_bytes().to_vec();
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], true, "{v}");
-    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (1, &table1)));
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (1, &table1), &crls));
     let v = call(addr, "POST", "/v1/verify", b"no certificate".to_vec(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], false);
 
@@ -111,16 +113,16 @@ async fn busy_log() -> Busy {
     let t = call(addr, "PUT", "/v1/admin/equivalence-table", signed_table(2), Some("operator"), None).await;
     assert_eq!(t.status, 200, "{}", String::from_utf8_lossy(&t.body));
     let table2 = t.json()["digest"].as_str().expect("digest").to_string();
-    assert_eq!(entry_of(&t.json()["receipt"]).rules, rules_of((1, &list1), (2, &table2)));
+    assert_eq!(entry_of(&t.json()["receipt"]).rules, rules_of((1, &list1), (2, &table2), &crls));
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
-    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (2, &table2)));
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (2, &table2), &crls));
 
     let l = call(addr, "PUT", "/v1/admin/trust-list", common::demo_trust_list(2), Some("operator"), None).await;
     assert_eq!(l.status, 200, "{}", String::from_utf8_lossy(&l.body));
     let list2 = l.json()["digest"].as_str().expect("digest").to_string();
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], true, "{v}");
-    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((2, &list2), (2, &table2)));
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((2, &list2), (2, &table2), &crls));
 
     let checkpoint =
         String::from_utf8(call(addr, "GET", "/v1/log/checkpoint", vec![], None, None).await.body).expect("checkpoint");
@@ -886,4 +888,174 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
         ),
     ];
     each_caught(data, cases);
+}
+
+/// The demo configuration on `data` with DAkkS's CRL replaced by the file `dakks_crl`.
+fn config_with_dakks_crl(data: &Path, dakks_crl: &Path) -> mrgate::server::config::Config {
+    let mut cfg = config(data);
+    let at = cfg.trust_list.crls.iter().position(|p| p.ends_with("foreign/dakks/crl.pem")).expect("DAkkS's CRL");
+    cfg.trust_list.crls[at] = dakks_crl.to_path_buf();
+    cfg
+}
+
+/// A decision is decided again with the CRLs it was made with, the set its entry names:
+/// a certificate revoked after it was not revoked for it. Before entries named their CRLs,
+/// an audit run after the revocation found the decisions made before it wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
+    let data = tempfile::tempdir().expect("tmp");
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(data.path())).expect("app"));
+    let before = app.crls.set_digest().to_string();
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    // (0) the build's table and (1) the configured list, (2) DAkkS recognizes its CB's
+    // certificate, (3) customs verify it: under the configured CRLs.
+    let (jws, _) = foreign_credential("foreign/dakks/signer");
+    let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let v = call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
+    assert_eq!(v["valid"], true, "{v}");
+
+    // DAkkS revokes the CB's signer (its second CRL, dated an hour ago: issued before the
+    // decisions, not yet installed), and the gateway is reloaded with it.
+    let read = |name: &str| std::fs::read_to_string(format!("{DEMO}/foreign/dakks/{name}")).expect(name);
+    let root = mrgate::pki::Ca::load(&read("root.pem"), &read("root.key")).expect("DAkkS root");
+    let signer_der = rustls::pki_types::CertificateDer::from_pem_slice(read("signer.pem").as_bytes()).expect("pem");
+    let (_, signer_cert) = x509_parser::parse_x509_certificate(signer_der.as_ref()).expect("signer");
+    let issued = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("time") - time::Duration::hours(1);
+    let crl = root
+        .crl_numbered(2, &[signer_cert.raw_serial()], issued, issued + time::Duration::days(30))
+        .expect("crl")
+        .pem()
+        .expect("pem");
+    let revoking = dir.path().join("dakks-2.crl.pem");
+    std::fs::write(&revoking, crl).expect("write");
+    running.reload(config_with_dakks_crl(data.path(), &revoking)).expect("reload");
+    let after = running.app().crls.set_digest().to_string();
+    assert_ne!(after, before);
+    // (4) customs verify it again, (5) DAkkS sends it again: the signer is revoked now.
+    let v = call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
+    assert_eq!((v["valid"].as_bool(), v["checks"][2]["reason"].as_str()), (Some(false), Some("x509.revoked")), "{v}");
+    let r = call(addr, "POST", "/v1/recognitions", jws.clone().into_bytes(), Some("partner-dakks"), None).await;
+    let answer = (r.status, r.json()["valid"].as_bool(), r.json()["checks"][2]["reason"].as_str().map(str::to_string));
+    assert_eq!(answer, (200, Some(false), Some("x509.revoked".into())), "{}", String::from_utf8_lossy(&r.body));
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+
+    // Each entry names the set it was decided with; the gateway kept both.
+    for (index, set) in [(0, &before), (1, &before), (2, &before), (3, &before), (4, &after), (5, &after)] {
+        assert_eq!(common::audit::entry(data.path(), index).rules.crls_digest(), Some(set.as_str()), "entry {index}");
+    }
+    let kept = common::audit::kept(data.path(), &after);
+    assert_eq!(mrgate::crypto::x509::Crls::from_set_document(&kept).expect("CRLs").set_digest(), after);
+
+    // The auditor holds today's CRLs (DAkkS's second): every decision agrees, those made
+    // before the revocation too.
+    let today = config_with_dakks_crl(data.path(), &revoking);
+    let report = common::audit::audit_with(&today, data.path(), None);
+    assert_eq!(found(&report), [], "{:#?}", report.disagreements);
+    assert_eq!((report.entries, report.re_derived), (6, 6), "{:#?}", report.not_re_derived);
+    // The report lists both sets, where they were used, and that DAkkS had issued a newer
+    // CRL before the first set's last use.
+    let sets: Vec<_> = report.crl_sets.iter().map(|s| (s.digest.as_str(), s.first, s.last, s.entries)).collect();
+    assert_eq!(sets, [(before.as_str(), 0, 3, 4), (after.as_str(), 4, 5, 2)]);
+    let numbers = |at: usize| report.crl_sets[at].crls.iter().map(|c| c.number.clone()).collect::<Vec<_>>();
+    let one = Some("1".to_string());
+    assert_eq!(numbers(0), [one.clone(), one.clone(), one.clone(), one.clone()]);
+    assert_eq!(numbers(1), [one.clone(), Some("2".into()), one.clone(), one.clone()]);
+    let dakks = report.crl_sets[1].crls[1].issuer.clone();
+    assert_eq!(report.crl_sets[1].crls[1].revoked, 1);
+    assert_eq!(
+        report.crl_sets[0].superseded,
+        [format!("{dakks}: number 1 (in the set), number 2 issued {}", mrgate::decisions::rfc3339(issued))]
+    );
+    assert_eq!(report.crl_sets[1].superseded, Vec::<String>::new());
+    // An auditor holding the configured CRLs (DAkkS's first) agrees too, and sees nothing
+    // superseded.
+    let report = common::audit::audit(data.path(), None);
+    assert_eq!((found(&report), report.re_derived), (vec![], 6), "{:#?}", report.disagreements);
+    assert!(report.crl_sets.iter().all(|s| s.superseded.is_empty()), "{:#?}", report.crl_sets);
+
+    // The command line prints the sets.
+    let cfg_path = dir.path().join("mrgate.toml");
+    let text = common::gateway::example_config_text(data.path())
+        .replace("public_url = \"https://localhost:8443\"\n", "")
+        .replace(
+            &format!("{}/certs/demo/foreign/dakks/crl.pem", env!("CARGO_MANIFEST_DIR")),
+            &revoking.display().to_string(),
+        );
+    std::fs::write(&cfg_path, text).expect("config");
+    let out = common::mrgate(&["log", "audit", "--config", cfg_path.to_str().expect("path"), "--unanchored"], b"");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("crl set: sha256:{before}: 4 entries, 0..=3: ")), "{stdout}");
+    assert!(stdout.contains(&format!("crl set: sha256:{after}: 2 entries, 4..=5: ")), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "crl set: sha256:{before} used until {}, superseded: {dakks}: number 1 (in the set), number 2 issued",
+            common::audit::entry(data.path(), 3).time
+        )),
+        "{stdout}"
+    );
+
+    // What the entries name decides: changed behind the gateway's back, each is caught.
+    let (b, a) = (before.clone(), after.clone());
+    let name = move |index: u64, set: Option<String>| -> common::audit::Change {
+        Box::new(move |d: &Path| {
+            common::audit::rewrite(d, index, |e| {
+                if let Rules::V2 { crls, .. } = &mut e.rules {
+                    *crls = set;
+                }
+            })
+        })
+    };
+    let today_cases = |cases: Vec<Case>| {
+        for (what, change, expected) in cases {
+            let changed = copy_of(data.path());
+            change(changed.path());
+            let report =
+                common::audit::audit_with(&config_with_dakks_crl(changed.path(), &revoking), changed.path(), None);
+            assert_eq!(found(&report), expected, "{what}: {:#?}", report.disagreements);
+        }
+    };
+    today_cases(vec![
+        // The recognition and the verification said to be made with the revoking set: they
+        // come out refused and invalid.
+        ("the recognition names the later set", name(2, Some(a.clone())), vec![(2, "audit.verdict")]),
+        ("the verification names the later set", name(3, Some(a.clone())), vec![(3, "audit.verdict")]),
+        // The refusals said to be made with the earlier set: they come out granted.
+        ("the refusal names the earlier set", name(5, Some(b.clone())), vec![(5, "audit.verdict")]),
+        ("the verification names the earlier set", name(4, Some(b.clone())), vec![(4, "audit.verdict")]),
+        // An entry that names no set is decided with the auditor's CRLs (an entry written
+        // before entries named them): today's revoke.
+        ("the recognition names none", name(2, None), vec![(2, "audit.verdict")]),
+        // A set no one kept, or a document kept that is no CRLs.
+        ("a set never kept", name(3, Some(mrgate::crypto::sha256_hex(b"no such set"))), vec![(3, "audit.document")]),
+        (
+            "a set that is no CRLs",
+            Box::new(|d: &Path| {
+                let digest = common::audit::keep(d, b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+                common::audit::rewrite(d, 3, |e| {
+                    if let Rules::V2 { crls, .. } = &mut e.rules {
+                        *crls = Some(digest);
+                    }
+                })
+            }),
+            vec![(3, "audit.document")],
+        ),
+        // The kept set changed: every entry that names it.
+        (
+            "the later set changed",
+            Box::new(move |d: &Path| {
+                sql(d, &format!("UPDATE kept_document SET document = x'00' WHERE digest = '{}'", a))
+            }),
+            vec![(4, "audit.document"), (5, "audit.document")],
+        ),
+        (
+            "the later set deleted",
+            Box::new(move |d: &Path| sql(d, &format!("DELETE FROM kept_document WHERE digest = '{after}'"))),
+            vec![(4, "audit.document"), (5, "audit.document")],
+        ),
+    ]);
 }

@@ -212,7 +212,8 @@ fn a_trust_list_is_installed_only_over_an_older_one() {
     let candidate = trust_list::candidate(&app.install_policy, &operator(), &document, now, &limits).expect("read");
     // The same list again: not newer.
     let in_force = app.trust_list();
-    let refused = trust_list::install(&candidate, &in_force, "operator:test", None, now).expect_err("not newer");
+    let crls = app.crls.set_digest();
+    let refused = trust_list::install(&candidate, &in_force, "operator:test", None, crls, now).expect_err("not newer");
     assert_eq!((refused.class, refused.reason.as_str()), (Class::Conflict, "trust.sequence"));
     assert!(refused.entry.is_none(), "a refused install is not recorded");
     // Not a signed list at all: read, and refused (422); not XML at all: malformed (400).

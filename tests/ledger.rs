@@ -326,6 +326,7 @@ fn entry(i: usize, document: &[u8]) -> Entry {
                 sequence: 1,
                 digest: document_digest(b"table 1"),
             }),
+            crls: None,
             rule_set: Some("1".into()),
         },
         verdict: "valid".into(),

@@ -568,6 +568,7 @@ async fn the_configured_trust_list_is_logged_once_and_a_sequence_names_one_list(
             Rules::V2 {
                 trust_list: Some(RuleVersion { sequence: list.sequence, digest: list.digest.clone() }),
                 equivalence_table: Some(RuleVersion { sequence: 1, digest: table.digest.clone() }),
+                crls: Some(app.crls.set_digest().into()),
                 rule_set: Some(mrgate::decisions::RULE_SET.into()),
             }
         );

@@ -83,9 +83,10 @@ impl Walk<'_, '_> {
         }
         let held = self.register.record(cert.issuer_id(), cert.number.as_str());
         let certificate = (cert.issuer_id().to_string(), cert.number.as_str().to_string());
+        let crls = self.crls();
         let grounds = Grounds {
             list: &list,
-            crls: self.audit.crls,
+            crls: &crls.crls,
             now: time,
             limits: &self.audit.limits,
             grant: grant.as_ref(),

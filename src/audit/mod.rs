@@ -1,7 +1,8 @@
 //! The audit: every entry of the log read again, the tree recomputed, and every decision
 //! that can be re-derived decided again from the document the entry names and the rule
 //! versions it names — the trust list and equivalence table fetched by version, the
-//! decision's own time, the register's status as it stood then.
+//! CRLs it was decided with (the set its entry names, kept by the gateway), the decision's
+//! own time, the register's status as it stood then.
 //!
 //! What is re-derived, and how ([`Audit::run`]):
 //! - `recognition` entries (verifications and partners' recognitions) of rule set
@@ -30,7 +31,14 @@
 //!   the install's time, and its sequence is higher than the one before it in the log;
 //! - for every format-2 entry: the rule versions it names are the ones in force at its
 //!   place in the log (the last installed before it), its time does not go back, it names
-//!   a rule set.
+//!   a rule set; the CRL set it names is kept and reads as CRLs.
+//!
+//! Revocation: a decision is decided again with the CRL set its entry names (a certificate
+//! revoked since was not revoked for it), an entry that names none (written before entries
+//! named them) with the auditor's own CRLs. Nothing in the log vouches that a set was the
+//! newest its issuers had published: the report lists every set named, with its CRLs and
+//! the entries that used it, and names any CRL the auditor holds that was issued, newer,
+//! before a set's last use ([`CrlSetNamed::superseded`]).
 //!
 //! The register a decision read is rebuilt from the log itself — the exports, recognitions
 //! and notices before the decision, from the documents their entries name — never taken
@@ -50,7 +58,7 @@ mod export;
 mod pt;
 mod published;
 
-use crate::crypto::x509::Crls;
+use crate::crypto::x509::{CrlSummary, Crls};
 use crate::decisions::RULE_SET;
 use crate::ledger::entry::{Entry, RuleVersion, Rules};
 use crate::ledger::merkle::{Tree, leaf_hash};
@@ -104,8 +112,8 @@ impl Source for StoreSource<'_> {
 }
 
 /// What the audit decides with besides the source: the gateway's install policy (who may
-/// sign rule documents), its CRLs, its own signing chains (its exports verify as its own)
-/// and its limits.
+/// sign rule documents), its CRLs (for entries that name no CRL set), its own signing chains
+/// (its exports verify as its own) and its limits.
 #[derive(Debug)]
 pub struct Audit<'a> {
     pub policy: &'a InstallPolicy,
@@ -153,6 +161,27 @@ pub struct Report {
     /// it granted. Nothing in the log vouches for a grant but the gateway: an auditor holds
     /// these to the grants the operator published.
     pub grants: Vec<GrantNamed>,
+    /// Every CRL set the log's entries name, in the order first named: the revocation the
+    /// decisions had.
+    pub crl_sets: Vec<CrlSetNamed>,
+}
+
+/// A CRL set as the log names it, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CrlSetNamed {
+    pub digest: String,
+    /// Its CRLs (empty for a set that does not read: a disagreement besides).
+    pub crls: Vec<CrlSummary>,
+    /// The first and the last entry that name it, the last one's time, and how many do.
+    pub first: u64,
+    pub last: u64,
+    pub last_time: String,
+    pub entries: u64,
+    /// CRLs the auditor holds (its own, `--crl`) that are newer than one of the set's (same
+    /// issuer, a higher CRL number) and were issued before the set's last use: the decisions
+    /// after that did not know what they revoke. Each as `issuer: number N (in the set),
+    /// number M issued <thisUpdate>`.
+    pub superseded: Vec<String>,
 }
 
 /// An exporter grant as the log names it, and where.
@@ -187,6 +216,21 @@ const CLOCK_SKEW: time::Duration = time::Duration::minutes(1);
 /// Entries read from the source at a time.
 const PAGE: u64 = 4096;
 
+/// The CRLs one set holds, read once: the CRLs, the install policy with them (how an
+/// install checked with them verifies), and the JWS verifiers that validate chains with
+/// them (a verifier belongs to one set of CRLs).
+struct CrlSet {
+    crls: Crls,
+    policy: InstallPolicy,
+    verifiers: crate::recognition::Verifiers,
+}
+
+impl CrlSet {
+    fn new(policy: &InstallPolicy, crls: Crls) -> Self {
+        Self { policy: policy.with_crls(crls.clone_for_verifier()), crls, verifiers: Default::default() }
+    }
+}
+
 /// A rule version read once and kept for the entries that name it.
 type Lists = HashMap<String, Result<Arc<TrustList>, String>>;
 type Tables = HashMap<String, Result<Arc<signed::Version>, String>>;
@@ -206,7 +250,9 @@ impl Audit<'_> {
             table_versions,
             lists: HashMap::new(),
             tables: HashMap::new(),
-            verifiers: crate::recognition::Verifiers::new(),
+            own_crls: Arc::new(CrlSet::new(self.policy, self.crls.clone_for_verifier())),
+            crl_sets: HashMap::new(),
+            crls_in_use: None,
             in_force_list: None,
             in_force_table: None,
             register: LogRegister::default(),
@@ -254,6 +300,9 @@ impl Audit<'_> {
             start = end;
         }
         let mut report = walk.report;
+        for set in &mut report.crl_sets {
+            set.superseded = superseded(set, self.crls);
+        }
         for checkpoint in &self.checkpoints {
             match tree.root(checkpoint.size).filter(|_| checkpoint.size <= size) {
                 Some(root) if root == checkpoint.root => {}
@@ -288,9 +337,13 @@ struct Walk<'a, 's> {
     table_versions: HashMap<u64, TableVersion>,
     lists: Lists,
     tables: Tables,
-    /// JWS verifiers kept across the walk (the audit's CRLs never change), so a signer's
-    /// chain seen before costs one signature check, as in the gateway.
-    verifiers: crate::recognition::Verifiers,
+    /// The auditor's CRLs (for entries that name no set), and each set named, by digest,
+    /// read once (with JWS verifiers kept across the walk, so a signer's chain seen before
+    /// costs one signature check, as in the gateway).
+    own_crls: Arc<CrlSet>,
+    crl_sets: HashMap<String, Result<Arc<CrlSet>, String>>,
+    /// The CRLs of the entry being decided again.
+    crls_in_use: Option<Arc<CrlSet>>,
     /// The rule versions installed last, at this point of the walk.
     in_force_list: Option<RuleVersion>,
     in_force_table: Option<RuleVersion>,
@@ -357,6 +410,13 @@ impl Walk<'_, '_> {
             return self.disagree(index, &entry.kind, "audit.entry", detail);
         }
         self.latest = Some(self.latest.map_or(time, |l| l.max(time)));
+        self.crls_in_use = Some(Arc::clone(&self.own_crls));
+        if let Some(digest) = entry.rules.crls_digest() {
+            match self.crl_set(index, &entry, digest) {
+                Some(set) => self.crls_in_use = Some(set),
+                None => return,
+            }
+        }
         if entry.reasons.iter().any(|r| NEVER_LOGGED.contains(&r.as_str())) {
             let detail = format!("{:?}: a refusal that is never logged", entry.reasons);
             return self.disagree(index, &entry.kind, "audit.verdict", detail);
@@ -392,7 +452,7 @@ impl Walk<'_, '_> {
                 let detail = "a format-1 entry after format-2 ones (this gateway writes format 2 only)".into();
                 return self.disagree(index, &entry.kind, "audit.entry", detail);
             }
-            Rules::V2 { trust_list, equivalence_table, rule_set } => (trust_list, equivalence_table, rule_set),
+            Rules::V2 { trust_list, equivalence_table, rule_set, .. } => (trust_list, equivalence_table, rule_set),
         };
         self.format_2 = true;
         let Some(rule_set) = rule_set else {
@@ -544,6 +604,53 @@ impl Walk<'_, '_> {
         true
     }
 
+    /// The CRLs of the entry being decided again ([`Walk::entry`] sets them first).
+    fn crls(&self) -> Arc<CrlSet> {
+        self.crls_in_use.clone().unwrap_or_else(|| Arc::clone(&self.own_crls))
+    }
+
+    /// The CRL set `entry` names, read from the document kept under `digest` (once), and
+    /// noted in the report; `None` with the disagreement noted when it cannot be had.
+    fn crl_set(&mut self, index: u64, entry: &Entry, digest: &str) -> Option<Arc<CrlSet>> {
+        // Sets change at reloads: the one named is nearly always the latest.
+        match self.report.crl_sets.iter_mut().rev().find(|s| s.digest == digest) {
+            Some(named) => {
+                named.last = index;
+                named.last_time = entry.time.clone();
+                named.entries += 1;
+            }
+            None => self.report.crl_sets.push(CrlSetNamed {
+                digest: digest.into(),
+                crls: Vec::new(),
+                first: index,
+                last: index,
+                last_time: entry.time.clone(),
+                entries: 1,
+                superseded: Vec::new(),
+            }),
+        }
+        if !self.crl_sets.contains_key(digest) {
+            // Read once, and kept as CRLs (not in `document`'s cache of bytes).
+            let document = self.document(index, &entry.kind, digest)?;
+            let read = Crls::from_set_document(&document)
+                .map_err(|e| format!("the CRL set kept as sha256:{digest} does not read: {e}"))
+                .map(|crls| Arc::new(CrlSet::new(self.audit.policy, crls)));
+            if let (Ok(set), Some(named)) = (&read, self.report.crl_sets.iter_mut().rev().find(|s| s.digest == digest))
+            {
+                named.crls = set.crls.summaries();
+            }
+            self.crl_sets.insert(digest.into(), read);
+        }
+        match self.crl_sets.get(digest).cloned() {
+            Some(Ok(set)) => Some(set),
+            Some(Err(why)) => {
+                self.disagree(index, &entry.kind, "audit.document", why);
+                None
+            }
+            None => None,
+        }
+    }
+
     /// A trust list by digest, verified under the install policy at `at` (the install's
     /// time: a list verifies for the decisions made under it as it did when installed).
     fn list(&mut self, digest: &str, at: OffsetDateTime) -> Result<Arc<TrustList>, String> {
@@ -554,7 +661,7 @@ impl Walk<'_, '_> {
             None => Err("not stored".to_string()),
             Some(v) => {
                 let limits = crate::trust::list_limits(&self.audit.limits);
-                self.audit
+                self.crls()
                     .policy
                     .load(&v.document, at, &limits)
                     .map(Arc::new)
@@ -571,7 +678,7 @@ impl Walk<'_, '_> {
         }
         let read = match self.table_versions.get(&named.sequence).filter(|v| v.digest == named.digest) {
             None => Err("not stored".to_string()),
-            Some(v) => signed::read_logged(&v.document, self.audit.policy, at)
+            Some(v) => signed::read_logged(&v.document, &self.crls().policy, at)
                 .map(Arc::new)
                 .map_err(|e| format!("[{}] {e}", e.code())),
         };
@@ -722,16 +829,17 @@ impl Walk<'_, '_> {
         let time = entry_time(entry);
         let Some(list) = self.named_list(index, entry) else { return };
         let Some(table) = self.named_table(index, entry) else { return };
+        let crls = self.crls();
         let ctx = crate::recognition::Context {
             trust_list: &list,
             equivalence: &table.table,
-            crls: if self.audit.crls.is_empty() { None } else { Some(self.audit.crls) },
+            crls: if crls.crls.is_empty() { None } else { Some(&crls.crls) },
             register: &self.register,
             // The gateway's signature stands for its exports only, as the log shows them.
             own_signers: if verification && self.exported.contains(input) { &self.own_leaves } else { &[] },
             now: time,
             limits: self.audit.limits,
-            verifiers: Some(&self.verifiers),
+            verifiers: Some(&crls.verifiers),
         };
         let verdict = crate::recognition::decide(&document, &ctx);
         // The decisions' own rules of what is logged, applied to the verdict again, and of
@@ -804,9 +912,10 @@ impl Walk<'_, '_> {
         let Some(list) = self.named_list(index, entry) else { return };
         let token = String::from_utf8_lossy(&document).to_string();
         let register = &self.register;
+        let crls = self.crls();
         let judged = crate::decisions::notice::judge(
             &list,
-            self.audit.crls,
+            &crls.crls,
             time,
             &self.audit.limits,
             relay,
@@ -886,6 +995,32 @@ fn succeeds(before: Option<&RuleVersion>, named: &RuleVersion) -> Result<(), Str
         None | Some((_, Succession::Newer)) => Ok(()),
         Some((b, _)) => Err(format!(" is not newer than sequence {} installed before it", b.sequence)),
     }
+}
+
+/// The CRLs of `own` (the auditor's) newer than one of `set`'s — the same issuer, a higher
+/// CRL number — and issued (thisUpdate) no later than the set's last use.
+fn superseded(set: &CrlSetNamed, own: &Crls) -> Vec<String> {
+    let last = OffsetDateTime::parse(&set.last_time, &time::format_description::well_known::Rfc3339)
+        .map_or(i64::MAX, OffsetDateTime::unix_timestamp);
+    // CRL numbers are decimal without leading zeros: the longer is the higher.
+    let key = |n: &Option<String>| n.as_ref().map(|n| (n.len(), n.clone()));
+    let mut out = Vec::new();
+    for held in own.summaries() {
+        for used in set.crls.iter().filter(|u| u.issuer == held.issuer) {
+            if key(&held.number) > key(&used.number) && held.this_update <= last {
+                let issued = OffsetDateTime::from_unix_timestamp(held.this_update)
+                    .map_or_else(|_| held.this_update.to_string(), crate::decisions::rfc3339);
+                let number = |n: &Option<String>| n.clone().unwrap_or_else(|| "(none)".into());
+                out.push(format!(
+                    "{}: number {} (in the set), number {} issued {issued}",
+                    held.issuer,
+                    number(&used.number),
+                    number(&held.number)
+                ));
+            }
+        }
+    }
+    out
 }
 
 /// An entry's time (checked when the entry was decoded).

@@ -88,7 +88,8 @@ impl Walk<'_, '_> {
         let Some(list) = self.named_list(index, entry) else { return Ok(None) };
         let time = entry_time(entry);
         crate::decisions::in_date(&list, time).map_err(|r| unlogged(r.to_string()))?;
-        let root = decide::partner_document(&list, self.audit.crls, time, &self.audit.limits, &document, partner)
+        let crls = self.crls();
+        let root = decide::partner_document(&list, &crls.crls, time, &self.audit.limits, &document, partner)
             .map_err(|r| unlogged(r.to_string()))?;
         Ok(Some((root, input.to_string())))
     }

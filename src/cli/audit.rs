@@ -55,7 +55,9 @@ pub struct AuditArgs {
     /// credential linking elsewhere is not as the gateway makes them.
     #[arg(long = "public-url")]
     pub public_urls: Vec<String>,
-    /// CRLs the gateway honours (PEM or DER, repeatable), for --url.
+    /// CRLs (PEM or DER, repeatable), for --url: what entries that name no CRL set (written
+    /// before entries named them) are decided with, and what the sets the entries name are
+    /// compared with (a newer CRL issued before a set's last use is reported).
     #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
     /// A checkpoint the log must agree with (a signed note, e.g. one a witness cosigned):
@@ -194,6 +196,34 @@ pub fn summary(report: &Report) -> String {
             g.first,
             g.last
         ));
+    }
+    // The revocation the decisions had, for the auditor to hold to the CRLs published.
+    for s in &report.crl_sets {
+        let at = |t: i64| {
+            time::OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), crate::decisions::rfc3339)
+        };
+        let crls: Vec<String> = s
+            .crls
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} number {} this update {} next update {}, {} revoked",
+                    c.issuer,
+                    c.number.as_deref().unwrap_or("(none)"),
+                    at(c.this_update),
+                    c.next_update.map_or_else(|| "(none)".into(), at),
+                    c.revoked
+                )
+            })
+            .collect();
+        let crls = if crls.is_empty() { "no CRLs".to_string() } else { crls.join("; ") };
+        out.push_str(&format!(
+            "crl set: sha256:{}: {} entries, {}..={}: {crls}\n",
+            s.digest, s.entries, s.first, s.last
+        ));
+        for newer in &s.superseded {
+            out.push_str(&format!("crl set: sha256:{} used until {}, superseded: {newer}\n", s.digest, s.last_time));
+        }
     }
     for d in &report.disagreements {
         out.push_str(&format!("disagreement: entry {} ({}) [{}] {}\n", d.index, d.kind, d.reason, d.detail));

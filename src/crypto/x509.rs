@@ -204,7 +204,6 @@ impl TrustAnchors {
 }
 
 /// Certificate revocation lists, parsed once.
-#[derive(Debug, Default)]
 pub struct Crls {
     lists: Vec<CertRevocationList<'static>>,
     /// (issuer DN, revoked serials) for naming the revoked certificate.
@@ -213,11 +212,87 @@ pub struct Crls {
     ders: Vec<(Vec<u8>, Vec<u8>)>,
     /// The earliest nextUpdate (Unix seconds) among the CRLs: after it, one of them is stale.
     earliest_next_update: Option<u64>,
+    /// SHA-256 of [`Crls::set_document`], kept as CRLs are added (a decision's entry names
+    /// it: computed once, not per decision), and the hash of the document so far.
+    set_digest: String,
+    set_hash: ring::digest::Context,
+}
+
+/// One CRL of a set, as an audit shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CrlSummary {
+    pub issuer: String,
+    /// The CRLNumber, decimal (absent when the CRL has none: the profile refuses it in use).
+    pub number: Option<String>,
+    /// thisUpdate and nextUpdate, Unix seconds.
+    pub this_update: i64,
+    pub next_update: Option<i64>,
+    pub revoked: usize,
+}
+
+impl std::fmt::Debug for Crls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Crls({} CRL(s), set sha256:{})", self.lists.len(), self.set_digest)
+    }
+}
+
+impl Default for Crls {
+    /// The empty set (its digest is the empty document's).
+    fn default() -> Self {
+        Self {
+            lists: Vec::new(),
+            revoked: Vec::new(),
+            ders: Vec::new(),
+            earliest_next_update: None,
+            set_digest: crate::crypto::sha256_hex(b""),
+            set_hash: ring::digest::Context::new(&ring::digest::SHA256),
+        }
+    }
 }
 
 impl Crls {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The CRLs of a set document ([`Crls::set_document`]): PEM blocks, or nothing at all
+    /// (the empty set).
+    pub fn from_set_document(bytes: &[u8]) -> Result<Self, PathError> {
+        let mut crls = Crls::new();
+        if !bytes.is_empty() {
+            crls.add_pem_or_der(bytes)?;
+        }
+        Ok(crls)
+    }
+
+    /// The CRLs as one document: each CRL's DER as a PEM block (`X509 CRL`), in the order
+    /// added; the empty set is the empty document. It is what a decision's log entry names
+    /// (`crls sha256:…`) and the gateway keeps, so that an audit decides again with the
+    /// revocation the decision had, not with what was revoked since.
+    pub fn set_document(&self) -> Vec<u8> {
+        self.ders.iter().map(|(_, der)| crate::crypto::pem_block("X509 CRL", der)).collect::<String>().into_bytes()
+    }
+
+    /// SHA-256 of [`Crls::set_document`], lower-case hex.
+    pub fn set_digest(&self) -> &str {
+        &self.set_digest
+    }
+
+    /// Each CRL: issuer, number, dates and how many certificates it revokes.
+    pub fn summaries(&self) -> Vec<CrlSummary> {
+        self.ders
+            .iter()
+            .filter_map(|(_, der)| {
+                let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der).ok()?;
+                Some(CrlSummary {
+                    issuer: crl.issuer().to_string(),
+                    number: crl.crl_number().map(|n| n.to_string()),
+                    this_update: crl.last_update().timestamp(),
+                    next_update: crl.next_update().map(|t| t.timestamp()),
+                    revoked: crl.iter_revoked_certificates().count(),
+                })
+            })
+            .collect()
     }
 
     /// Adds CRLs from PEM (one or more `X509 CRL` blocks) or one DER CRL.
@@ -239,16 +314,20 @@ impl Crls {
     pub fn add_der(&mut self, der: &[u8]) -> Result<(), PathError> {
         let owned = OwnedCertRevocationList::from_der(der)
             .map_err(|e| PathError::Malformed { which: "CRL".into(), message: format!("{e:?}") })?;
-        if let Ok((_, crl)) = x509_parser::revocation_list::CertificateRevocationList::from_der(der) {
-            let serials = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
-            self.revoked.push((crl.issuer().to_string(), serials));
-            self.ders.push((crl.issuer().as_raw().to_vec(), der.to_vec()));
-            if let Some(next) = crl.next_update() {
-                let next = next.timestamp().max(0) as u64;
-                self.earliest_next_update = Some(self.earliest_next_update.map_or(next, |e| e.min(next)));
-            }
+        // Both readers must read it: the set document (what entries name) holds exactly the
+        // CRLs that revoke.
+        let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der)
+            .map_err(|e| PathError::Malformed { which: "CRL".into(), message: e.to_string() })?;
+        let serials = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
+        self.revoked.push((crl.issuer().to_string(), serials));
+        self.ders.push((crl.issuer().as_raw().to_vec(), der.to_vec()));
+        if let Some(next) = crl.next_update() {
+            let next = next.timestamp().max(0) as u64;
+            self.earliest_next_update = Some(self.earliest_next_update.map_or(next, |e| e.min(next)));
         }
         self.lists.push(CertRevocationList::Owned(owned));
+        self.set_hash.update(crate::crypto::pem_block("X509 CRL", der).as_bytes());
+        self.set_digest = crate::crypto::lower_hex(self.set_hash.clone().finish().as_ref());
         Ok(())
     }
 

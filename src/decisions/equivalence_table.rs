@@ -32,11 +32,13 @@ pub fn candidate(
 }
 
 /// The install of `candidate` over `in_force`: refused unless its sequence is higher; else
-/// its log entry and stored version. The answer is the installed version.
+/// its log entry and stored version. The answer is the installed version. `crls` is the
+/// digest of the CRL set the candidate was checked with (its entry names it).
 pub fn install(
     candidate: &Version,
     in_force: &Version,
     trust_list: Option<RuleVersion>,
+    crls: &str,
     actor: &str,
     now: OffsetDateTime,
 ) -> Decided<RuleVersion> {
@@ -54,7 +56,7 @@ pub fn install(
             ),
         ));
     }
-    Ok(installing(candidate, trust_list, actor, now, Some(&in_force.digest)))
+    Ok(installing(candidate, trust_list, crls, actor, now, Some(&in_force.digest)))
 }
 
 /// A table's install as the log records it and the store keeps it, whoever installs it.
@@ -64,6 +66,7 @@ pub fn install(
 pub fn installing(
     version: &Version,
     trust_list: Option<RuleVersion>,
+    crls: &str,
     actor: &str,
     now: OffsetDateTime,
     succeeds: Option<&str>,
@@ -76,7 +79,12 @@ pub fn installing(
         actor: actor.into(),
         inputs: vec![version.digest.clone()],
         outputs: vec![],
-        rules: Rules::V2 { trust_list, equivalence_table: Some(named.clone()), rule_set: Some(super::RULE_SET.into()) },
+        rules: Rules::V2 {
+            trust_list,
+            equivalence_table: Some(named.clone()),
+            crls: Some(crls.into()),
+            rule_set: Some(super::RULE_SET.into()),
+        },
         verdict: "installed".into(),
         reasons: vec![],
     };

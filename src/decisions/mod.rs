@@ -70,6 +70,7 @@ pub struct Context<'a> {
     pub trust_list: Arc<TrustList>,
     /// The equivalence table in force when the decision started.
     pub table: Arc<TableVersion>,
+    /// The CRLs in force (their set is kept: entries name it, see [`Context::rules`]).
     pub crls: &'a Crls,
     pub store: &'a dyn Store,
     /// The register's status of certificates as a verification reads it, when not the
@@ -186,6 +187,7 @@ impl Context<'_> {
                 sequence: self.table.table.sequence,
                 digest: self.table.digest.clone(),
             }),
+            crls: Some(self.crls.set_digest().into()),
             rule_set: Some(RULE_SET.into()),
         }
     }

@@ -39,11 +39,13 @@ pub fn candidate(
 
 /// The install of `candidate` over `in_force`: refused unless it is newer; else its log
 /// entry and stored version. The answer is the installed list's sequence and digest.
+/// `crls` is the digest of the CRL set the candidate was checked with (its entry names it).
 pub fn install(
     candidate: &Candidate,
     in_force: &TrustList,
     actor: &str,
     table: Option<RuleVersion>,
+    crls: &str,
     now: OffsetDateTime,
 ) -> Decided<(u64, String)> {
     let list = &candidate.list;
@@ -54,11 +56,12 @@ pub fn install(
             format!("sequence {} is not newer than the installed {}", list.sequence, in_force.sequence),
         ));
     }
-    Ok(installing(list, &candidate.document, actor, table, now, Some(&in_force.digest)))
+    Ok(installing(list, &candidate.document, actor, table, crls, now, Some(&in_force.digest)))
 }
 
 /// A list's install as the log records it and the store keeps it, whatever installs it;
-/// its entry names the list it installs and the equivalence table in force (`table`).
+/// its entry names the list it installs, the equivalence table in force (`table`) and the
+/// CRL set the list was checked with (`crls`, its digest).
 /// `succeeds` is the digest of the list it was found newer than, if any: the install is
 /// committed only while that list is still the newest stored (two installs decided against
 /// one list, through two nodes say, cannot both land); with none, only while no list is
@@ -68,6 +71,7 @@ pub fn installing(
     document: &[u8],
     actor: &str,
     table: Option<RuleVersion>,
+    crls: &str,
     now: OffsetDateTime,
     succeeds: Option<&str>,
 ) -> Decision<(u64, String)> {
@@ -81,6 +85,7 @@ pub fn installing(
         rules: Rules::V2 {
             trust_list: Some(RuleVersion { sequence: list.sequence, digest: list.digest.clone() }),
             equivalence_table: table,
+            crls: Some(crls.into()),
             rule_set: Some(super::RULE_SET.into()),
         },
         verdict: "installed".into(),

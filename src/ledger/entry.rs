@@ -14,6 +14,7 @@
 //! output sha256:<64 hex>                (zero or more)
 //! trust-list <sequence> sha256:<64 hex> | -
 //! equivalence-table <sequence> sha256:<64 hex> | -
+//! crls sha256:<64 hex>                  (optional: the CRL set decided with)
 //! rules <rule-set version of the code> | -
 //! verdict valid | invalid | …           (one word)
 //! reason <reason code>                  (zero or more)
@@ -26,6 +27,11 @@
 //! The leaf hash covers exactly these bytes, so [`Entry::encode`] and [`Entry::decode`] are
 //! inverse and refuse anything else (a value with a line break, an unknown key, a key out of
 //! order).
+//!
+//! The `crls` line names the set of CRLs the decision was made with: the document
+//! [`crate::crypto::x509::Crls::set_document`] makes of them (the empty set too), which the
+//! gateway keeps. It is optional so that format-2 entries written before it read as they
+//! were: an entry without it names no CRLs, and an audit decides it with its own.
 
 use serde::Serialize;
 
@@ -68,13 +74,19 @@ pub enum Rules {
     /// Format 2: each rule document by sequence and digest, and the rule-set version of the
     /// code that decided (`crate::decisions::RULE_SET`).
     #[serde(rename = "2")]
-    V2 { trust_list: Option<RuleVersion>, equivalence_table: Option<RuleVersion>, rule_set: Option<String> },
+    V2 {
+        trust_list: Option<RuleVersion>,
+        equivalence_table: Option<RuleVersion>,
+        /// The digest of the CRL set decided with (`None`: not named).
+        crls: Option<String>,
+        rule_set: Option<String>,
+    },
 }
 
 impl Default for Rules {
     /// No rules named: an entry that no decision made (tests, tools).
     fn default() -> Self {
-        Rules::V2 { trust_list: None, equivalence_table: None, rule_set: None }
+        Rules::V2 { trust_list: None, equivalence_table: None, crls: None, rule_set: None }
     }
 }
 
@@ -84,6 +96,14 @@ impl Rules {
         match self {
             Rules::V1 { trust_list, .. } => trust_list.as_deref(),
             Rules::V2 { trust_list, .. } => trust_list.as_ref().map(|v| v.digest.as_str()),
+        }
+    }
+
+    /// The CRL set's digest, when the entry names one (format 2 only).
+    pub fn crls_digest(&self) -> Option<&str> {
+        match self {
+            Rules::V1 { .. } => None,
+            Rules::V2 { crls, .. } => crls.as_deref(),
         }
     }
 
@@ -178,13 +198,16 @@ impl Entry {
                     check_word("equivalence-table", v)?;
                 }
             }
-            Rules::V2 { trust_list, equivalence_table, rule_set } => {
+            Rules::V2 { trust_list, equivalence_table, crls, rule_set } => {
                 // One form of a time: UTC to the second, as the gateway writes it.
                 if !is_canonical_time(&self.time) {
                     return Err(EntryError::BadValue { field: "time", value: self.time.clone() });
                 }
                 for v in [trust_list, equivalence_table].into_iter().flatten() {
                     check_digest("rule version", &v.digest)?;
+                }
+                if let Some(d) = crls {
+                    check_digest("crls", d)?;
                 }
                 if let Some(r) = rule_set {
                     check_word("rules", r)?;
@@ -230,12 +253,15 @@ impl Entry {
                 line("trust-list", &trust_list.as_ref().map_or("-".to_string(), |t| format!("sha256:{t}")));
                 line("equivalence-table", equivalence_table.as_deref().unwrap_or("-"));
             }
-            Rules::V2 { trust_list, equivalence_table, rule_set } => {
+            Rules::V2 { trust_list, equivalence_table, crls, rule_set } => {
                 let version = |v: &Option<RuleVersion>| {
                     v.as_ref().map_or("-".to_string(), |v| format!("{} sha256:{}", v.sequence, v.digest))
                 };
                 line("trust-list", &version(trust_list));
                 line("equivalence-table", &version(equivalence_table));
+                if let Some(d) = crls {
+                    line("crls", &format!("sha256:{d}"));
+                }
                 line("rules", rule_set.as_deref().unwrap_or("-"));
             }
         }
@@ -273,8 +299,9 @@ impl Entry {
         } else {
             let trust_list = cursor.version("trust-list")?;
             let equivalence_table = cursor.version("equivalence-table")?;
+            let crls = cursor.value("crls").map(|_| cursor.one("crls")).transpose()?.map(strip);
             let rule_set = Some(cursor.one("rules")?).filter(|v| v != "-");
-            Rules::V2 { trust_list, equivalence_table, rule_set }
+            Rules::V2 { trust_list, equivalence_table, crls, rule_set }
         };
         let verdict = cursor.one("verdict")?;
         let reasons = cursor.many("reason");
@@ -353,6 +380,7 @@ mod tests {
             rules: Rules::V2 {
                 trust_list: Some(RuleVersion { sequence: 3, digest: document_digest(b"tl") }),
                 equivalence_table: Some(RuleVersion { sequence: 1, digest: document_digest(b"table") }),
+                crls: Some(document_digest(b"crls")),
                 rule_set: Some("1".into()),
             },
             verdict: "valid".into(),
@@ -369,7 +397,11 @@ mod tests {
             "mrgate-log-entry/2\nkind recognition\ntime 2026-11-26T05:00:00Z\nactor partner:dakks\ninput sha256:"
         ));
         assert!(text.contains(&format!("\ntrust-list 3 sha256:{}\n", document_digest(b"tl"))));
-        assert!(text.contains(&format!("\nequivalence-table 1 sha256:{}\nrules 1\n", document_digest(b"table"))));
+        assert!(text.contains(&format!(
+            "\nequivalence-table 1 sha256:{}\ncrls sha256:{}\nrules 1\n",
+            document_digest(b"table"),
+            document_digest(b"crls")
+        )));
         assert!(text.ends_with("verdict valid\nreason recognition.ok\n"));
         assert_eq!(Entry::decode(&bytes).expect("decode"), e);
     }
@@ -391,6 +423,18 @@ mod tests {
             text.replace("trust-list 3 sha256:", "trust-list sha256:"),
             text.replace("rules 1\n", ""),
             text.replace("rules 1\n", "rules -\nrules 1\n"),
+            // The CRL set: once, by a SHA-256, in its place.
+            text.replace("\ncrls sha256:", "\ncrls sha1:"),
+            text.replace("\ncrls sha256:", "\ncrls "),
+            text.replace("\ncrls sha256:", "\ncrls -\ncrls sha256:"),
+            text.replace("\ncrls sha256:", "\ncrls sha256:00\ncrls sha256:"),
+            text.replace("\ncrls sha256:", "\ncrls  sha256:"),
+            text.replace("\ncrls sha256:", "\ncrls sha256:A"),
+            text.replace("\ncrls sha256:", "\ncrls -\nxcrls sha256:"),
+            {
+                let line = format!("crls sha256:{}\n", document_digest(b"crls"));
+                text.replace(&line, "").replace("rules 1\n", &format!("rules 1\n{line}"))
+            },
             text.replace("mrgate-log-entry/2", "mrgate-log-entry/3"),
             // A format-1 entry has no rules line and names lists by digest alone.
             text.replace("mrgate-log-entry/2", "mrgate-log-entry/1"),
@@ -406,8 +450,34 @@ mod tests {
         e.actor = "a\nb".into();
         assert_eq!(e.encode().expect_err("newline").code(), "log.entry_value");
         e.actor = "partner:dakks".into();
-        e.rules = Rules::V2 { trust_list: None, equivalence_table: None, rule_set: Some("-".into()) };
+        e.rules = Rules::V2 { trust_list: None, equivalence_table: None, crls: None, rule_set: Some("-".into()) };
         assert_eq!(e.encode().expect_err("a dash is no rule set").code(), "log.entry_value");
+    }
+
+    #[test]
+    fn a_format_2_entry_without_a_crl_set_reads_as_it_was_written() {
+        // Entries written before decisions named their CRLs: the same bytes, no CRLs named.
+        let mut e = sample();
+        if let Rules::V2 { crls, .. } = &mut e.rules {
+            *crls = None;
+        }
+        let bytes = e.encode().expect("encode");
+        let text = String::from_utf8(bytes.clone()).expect("utf8");
+        assert!(!text.contains("crls"), "{text}");
+        let read = Entry::decode(&bytes).expect("decode");
+        assert_eq!(read, e);
+        assert_eq!(read.rules.crls_digest(), None);
+        assert_eq!(sample().rules.crls_digest(), Some(document_digest(b"crls").as_str()));
+        // The empty set is named like any other: by the empty document's digest.
+        let mut empty = sample();
+        if let Rules::V2 { crls, .. } = &mut empty.rules {
+            *crls = Some(document_digest(b""));
+        }
+        assert!(
+            String::from_utf8(empty.encode().expect("encode"))
+                .expect("utf8")
+                .contains("\ncrls sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n")
+        );
     }
 
     #[test]

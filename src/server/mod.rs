@@ -369,6 +369,11 @@ impl App {
     fn assemble(config: Config, lasting: Lasting) -> Result<(Self, String), String> {
         let crls = configured_crls(&config)?;
         let install_policy = install_policy(&config, &crls)?;
+        // Every entry names the CRL set it was decided with; the set is kept before any
+        // does, so that an audit decides again with the revocation the decision had.
+        let kept =
+            crate::store::Effect::KeepDocument { digest: crls.set_digest().into(), document: crls.set_document() };
+        lasting.store.write(kept).map_err(|e| format!("keeping the configured CRLs for audits: {e}"))?;
         // Everything else that can fail is read before the trust list, whose install (when
         // the file brings a new one) is logged: a reload that fails after that would have
         // logged a list it never put in force.
@@ -489,6 +494,7 @@ impl App {
                         &file_bytes,
                         "configuration",
                         table_named.clone(),
+                        install_policy.crls.set_digest(),
                         now,
                         before.as_ref().map(Before::digest),
                     );

@@ -23,7 +23,8 @@ pub fn put_trust_list(app: &App, req: &Req) -> Response<Body> {
     let installed = app.install_trust_list(candidate, |candidate, in_force| {
         let table = app.table();
         let named = crate::ledger::entry::RuleVersion { sequence: table.table.sequence, digest: table.digest.clone() };
-        let decided = trust_list::install(candidate, in_force, &req.caller.actor, Some(named), now);
+        let crls = app.install_policy.crls.set_digest();
+        let decided = trust_list::install(candidate, in_force, &req.caller.actor, Some(named), crls, now);
         app.recorder.record(decided)
     });
     let answered = installed.map(|r| r.map(|(sequence, digest)| json!({"sequence": sequence, "digest": digest})));

@@ -72,7 +72,9 @@ impl TableState {
                 // None stored, or the build's is newer: it comes into force through the log.
                 (stored, _) => {
                     let succeeds = stored.as_ref().map(|v| v.digest.as_str());
-                    let installing = equivalence_table::installing(&build, trust_list.clone(), "build", now, succeeds);
+                    let crls = policy.crls.set_digest();
+                    let installing =
+                        equivalence_table::installing(&build, trust_list.clone(), crls, "build", now, succeeds);
                     match recorder.record(Ok(installing)) {
                         Ok(recorded) => {
                             let note = format!(
@@ -166,7 +168,8 @@ pub fn put_equivalence_table(app: &App, req: &Req) -> Response<Body> {
     let list = app.trust_list();
     let trust_list = Some(RuleVersion { sequence: list.sequence, digest: list.digest.clone() });
     let installed = app.tables.install(candidate, |candidate, in_force| {
-        app.recorder.record(equivalence_table::install(candidate, in_force, trust_list, &req.caller.actor, now))
+        let crls = app.install_policy.crls.set_digest();
+        app.recorder.record(equivalence_table::install(candidate, in_force, trust_list, crls, &req.caller.actor, now))
     });
     let answered = installed.map(|r| r.map(|v| json!({"sequence": v.sequence, "digest": v.digest})));
     recorded_json(StatusCode::OK, answered)

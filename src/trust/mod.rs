@@ -136,6 +136,17 @@ pub fn spki_pin(text: &str) -> Option<[u8; 32]> {
 }
 
 impl InstallPolicy {
+    /// The same policy with other CRLs (an audit checks an install with the CRLs its entry
+    /// names).
+    pub fn with_crls(&self, crls: Crls) -> Self {
+        Self {
+            anchors: self.anchors.clone(),
+            signer_certificates: self.signer_certificates.clone(),
+            signer_spki_sha256: self.signer_spki_sha256.clone(),
+            crls,
+        }
+    }
+
     /// The policy of an operator's anchor certificate (PEM or DER file), its pinned signers'
     /// certificates (PEM files) and SubjectPublicKeyInfo SHA-256 pins (hex), and `crls`:
     /// the gateway's (`[trust_list]`) and an auditor's or a `rules` command's alike.

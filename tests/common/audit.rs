@@ -7,9 +7,13 @@ use std::path::Path;
 
 /// The audit of a store, as `mrgate log audit --config` makes it, in-process.
 pub fn audit(data: &Path, checkpoint: Option<&str>) -> Report {
-    let cfg = config(data);
-    let crls = mrgate::server::configured_crls(&cfg).expect("crls");
-    let policy = mrgate::server::install_policy(&cfg, &crls).expect("policy");
+    audit_with(&config(data), data, checkpoint)
+}
+
+/// [`audit`] with the CRLs, install policy and signing certificate of `cfg`.
+pub fn audit_with(cfg: &mrgate::server::config::Config, data: &Path, checkpoint: Option<&str>) -> Report {
+    let crls = mrgate::server::configured_crls(cfg).expect("crls");
+    let policy = mrgate::server::install_policy(cfg, &crls).expect("policy");
     let own = mrgate::crypto::x509::read_certificates(&std::fs::read(&cfg.signing.certificate).expect("pem"))
         .expect("certificate");
     let log_key =
