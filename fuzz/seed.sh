@@ -69,6 +69,8 @@ if m:
     open(sys.argv[2], "wb").write(base64.b64decode("".join(m.group(2).split())))
 PY
 done
+# A CRL set as an entry names it: PEM blocks.
+seed x509 "$root/certs/demo/foreign/dakks/crl.pem"
 mkdir -p "$out/standards"
 python3 - "$root/src/standards/equivalence.toml" "$out/standards" <<'PY'
 import re, sys

@@ -1,9 +1,10 @@
 //! Certificates from untrusted DER: the profile checks in every role, and path validation
-//! of the bytes as a signer under the demo roots. Never a panic.
+//! of the bytes as a signer under the demo roots; the bytes as a CRL set an entry names (an
+//! audit reads it from the gateway it audits). Never a panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mrgate::crypto::profile::{self, Role};
-use mrgate::crypto::x509::{PathOptions, Purpose, TrustAnchors, verify_path};
+use mrgate::crypto::x509::{Crls, PathOptions, Purpose, TrustAnchors, verify_path};
 use rustls_pki_types::CertificateDer;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,6 +12,12 @@ fuzz_target!(|data: &[u8]| {
         let _ = profile::check_certificate(data, role, 1_780_272_000);
     }
     let _ = profile::check_crl(data, None);
+    // A set that reads is its own set document's: written again and read back, the same set.
+    if let Ok(crls) = Crls::from_set_document(data) {
+        let again = Crls::from_set_document(&crls.set_document()).expect("a set document reads");
+        assert_eq!(again.set_digest(), crls.set_digest());
+        assert_eq!(again.summaries(), crls.summaries());
+    }
     let mut anchors = TrustAnchors::new();
     anchors.add_pem_or_der(include_bytes!("../../certs/demo/ca.pem")).expect("anchor");
     let der = CertificateDer::from(data.to_vec());
