@@ -318,3 +318,82 @@ fn brainpool_paths_and_signatures_made_elsewhere_verify_here() {
         assert_eq!(jws.code(), "alg.unsupported", "{curve}");
     }
 }
+
+/// An exclusive canonicalization's one parameter is its `ec:InclusiveNamespaces` with a
+/// PrefixList: both implementations take it; anything else in it (a second one, another
+/// element, one of another namespace or without a PrefixList) both refuse — xmlsec1 will
+/// not sign such a template, mrgate will not verify a signature that has it. A child of the
+/// enveloped transform, which takes no parameters, both ignore.
+#[test]
+fn an_exclusive_canonicalization_takes_its_inclusive_namespaces_and_nothing_else() {
+    if !common::tool("xmlsec1") {
+        return;
+    }
+    let s = setup();
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = write(dir.path(), "rsa.key", s.rsa_key_pem);
+    let crt = write(dir.path(), "rsa.pem", &s.rsa.pem());
+    let plain = template("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256");
+    let sign = |template: &str, name: &str| -> Result<String, String> {
+        let tmpl = write(dir.path(), &format!("{name}-tmpl.xml"), template);
+        let out_path = dir.path().join(format!("{name}-signed.xml"));
+        let args =
+            ["--sign", "--privkey-pem", &format!("{key},{crt}"), "--output", out_path.to_str().expect("p"), &tmpl];
+        match xmlsec1(&args) {
+            (true, _) => Ok(std::fs::read_to_string(&out_path).expect("signed")),
+            (false, out) => Err(out),
+        }
+    };
+    const EXC: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
+    let transform = format!("<ds:Transform Algorithm=\"{EXC}\"/>");
+    let method = format!("<ds:CanonicalizationMethod Algorithm=\"{EXC}\"/>");
+    let enveloped = "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>";
+    // `element` (self-closing in the template) holding `children`.
+    let holding = |document: &str, element: &str, children: &str| {
+        assert!(document.contains(element), "{element}");
+        let open = element.trim_end_matches("/>");
+        let name = open.split_whitespace().next().expect("name").trim_start_matches('<');
+        document.replacen(element, &format!("{open}>{children}</{name}>"), 1)
+    };
+    let own = |list: &str| format!("<ec:InclusiveNamespaces xmlns:ec=\"{EXC}\" PrefixList=\"{list}\"/>");
+    let other = "<o:Parameter xmlns:o=\"urn:other\"/>";
+
+    // Taken by both.
+    for (what, element, children) in [
+        ("the reference's transform with a PrefixList", transform.as_str(), own("ds")),
+        ("SignedInfo's canonicalization with a PrefixList", method.as_str(), own("ds #default")),
+        ("the enveloped transform holding an element", enveloped, other.to_string()),
+    ] {
+        let signed = sign(&holding(&plain, element, &children), "taken").unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(signed.contains(&children), "{what}: {signed}");
+        assert_eq!(mrgate_verify(&s.root, &signed), Ok(()), "{what}");
+        assert_eq!(mrgate_verify(&s.root, &tamper(&signed)), Err("dsig.digest_mismatch".into()), "{what}");
+    }
+
+    // Refused by both: xmlsec1 signs no such template; in a signature xmlsec1 made, mrgate
+    // refuses it as a structure (not as a signature that fails).
+    let signed = sign(&plain, "plain").expect("xmlsec1 signs the plain template");
+    assert_eq!(mrgate_verify(&s.root, &signed), Ok(()));
+    for (what, element, children) in [
+        ("two in the transform", transform.as_str(), format!("{}{}", own("ds"), own("ds"))),
+        ("one and another element", transform.as_str(), format!("{}{other}", own("ds"))),
+        ("another element first", transform.as_str(), format!("{other}{}", own("ds"))),
+        ("another element alone", transform.as_str(), other.to_string()),
+        ("one without a PrefixList", transform.as_str(), format!("<ec:InclusiveNamespaces xmlns:ec=\"{EXC}\"/>")),
+        (
+            "one of another namespace",
+            transform.as_str(),
+            "<ec:InclusiveNamespaces xmlns:ec=\"urn:other\" PrefixList=\"ds\"/>".to_string(),
+        ),
+        ("two in SignedInfo's canonicalization", method.as_str(), format!("{}{}", own("ds"), own("ds"))),
+        ("another element in SignedInfo's canonicalization", method.as_str(), other.to_string()),
+    ] {
+        let refused = sign(&holding(&plain, element, &children), "refused");
+        assert!(refused.is_err(), "{what}: xmlsec1 signed it");
+        assert_eq!(
+            mrgate_verify(&s.root, &holding(&signed, element, &children)),
+            Err("dsig.structure".into()),
+            "{what}"
+        );
+    }
+}

@@ -287,15 +287,30 @@ fn algorithm_attr(e: &Element) -> Result<String, DsigError> {
     e.attr("Algorithm").map(str::to_string).ok_or_else(|| structure(e, format!("ds:{} lacks Algorithm", e.local)))
 }
 
-/// The PrefixList of a transform's `InclusiveNamespaces` — an element of the exclusive
-/// canonicalization's namespace (its algorithm URI); one of any other namespace is not it,
-/// and names no prefixes.
-fn inclusive_prefixes(e: &Element) -> Vec<String> {
-    e.elements()
-        .find(|c| c.is(c14n::EXC_C14N, "InclusiveNamespaces"))
-        .and_then(|c| c.attr("PrefixList"))
-        .map(|l| l.split(xml::is_xml_space).filter(|p| !p.is_empty()).map(str::to_string).collect())
-        .unwrap_or_default()
+/// The parameters of a canonicalization `e` (a `ds:Transform` or SignedInfo's
+/// `ds:CanonicalizationMethod`) of `algorithm`: for the exclusive ones, the PrefixList of
+/// its one child, `InclusiveNamespaces` in the exclusive canonicalization's namespace (its
+/// algorithm URI). Any other child, a second one, or one without a PrefixList is refused:
+/// a parameter this verifier does not understand would make it canonicalize otherwise than
+/// the signer did (libxmlsec1 refuses the same, `tests/xmlsec_interop.rs`). The other
+/// algorithms take no parameters; their children are ignored, as libxmlsec1 ignores them.
+fn inclusive_prefixes(e: &Element, algorithm: &str) -> Result<Vec<String>, DsigError> {
+    if algorithm != c14n::EXC_C14N && algorithm != c14n::EXC_C14N_WITH_COMMENTS {
+        return Ok(Vec::new());
+    }
+    let mut children = e.elements();
+    let Some(child) = children.next() else { return Ok(Vec::new()) };
+    let refused = |at: &Element, what: String| {
+        structure(at, format!("{what}: an exclusive canonicalization takes one ec:InclusiveNamespaces, nothing else"))
+    };
+    if let Some(second) = children.next() {
+        return Err(refused(second, format!("a second element <{}> in ds:{}", second.local, e.local)));
+    }
+    if !child.is(c14n::EXC_C14N, "InclusiveNamespaces") {
+        return Err(refused(child, format!("<{}> (not in {}) in ds:{}", child.local, c14n::EXC_C14N, e.local)));
+    }
+    let list = child.attr("PrefixList").ok_or_else(|| structure(child, "ec:InclusiveNamespaces lacks PrefixList"))?;
+    Ok(list.split(xml::is_xml_space).filter(|p| !p.is_empty()).map(str::to_string).collect())
 }
 
 fn b64(e: &Element) -> Result<Vec<u8>, DsigError> {
@@ -475,7 +490,7 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
     let c14n_uri = algorithm_attr(c14n_el)?;
     let mut si_method = Method::from_uri(&c14n_uri)
         .ok_or_else(|| DsigError::Unsupported { what: "canonicalization", uri: c14n_uri.clone() })?;
-    si_method.inclusive_prefixes = inclusive_prefixes(c14n_el);
+    si_method.inclusive_prefixes = inclusive_prefixes(c14n_el, &c14n_uri)?;
     let sm_el = expect(&mut si, signed_info, "SignatureMethod")?;
     let sig_method = signature_algorithm(&algorithm_attr(sm_el)?, options.allow_sha1)?;
     let mut references = Vec::new();
@@ -695,7 +710,9 @@ fn read_reference(r: &Element) -> Result<Reference, DsigError> {
             if !tr.is(DSIG_NS, "Transform") {
                 return Err(structure(tr, "only ds:Transform belongs in ds:Transforms"));
             }
-            transforms.push((algorithm_attr(tr)?, inclusive_prefixes(tr)));
+            let algorithm = algorithm_attr(tr)?;
+            let prefixes = inclusive_prefixes(tr, &algorithm)?;
+            transforms.push((algorithm, prefixes));
         }
     }
     let dm = expect(&mut parts, r, "DigestMethod")?;
@@ -1030,36 +1047,67 @@ pub fn has_comment(e: &Element) -> bool {
 mod tests {
     use super::*;
 
-    /// A transform's PrefixList as [`inclusive_prefixes`] reads it from the child `child`.
-    fn prefixes(child: &str) -> Vec<String> {
+    /// A transform of `algorithm`'s parameters as [`inclusive_prefixes`] reads them from
+    /// its children `children`: the PrefixList, or the refusal's message.
+    fn prefixes_of(algorithm: &str, children: &str) -> Result<Vec<String>, String> {
         let transform = format!(
-            r#"<Transform xmlns="http://www.w3.org/2000/09/xmldsig#" Algorithm="{}">{child}</Transform>"#,
-            c14n::EXC_C14N
+            r#"<Transform xmlns="http://www.w3.org/2000/09/xmldsig#" Algorithm="{algorithm}">{children}</Transform>"#
         );
-        inclusive_prefixes(&xml::parse(transform.as_bytes(), &Limits::default()).expect("parse"))
+        let parsed = xml::parse(transform.as_bytes(), &Limits::default()).expect("parse");
+        inclusive_prefixes(&parsed, algorithm).map_err(|e| e.to_string())
+    }
+
+    fn prefixes(children: &str) -> Result<Vec<String>, String> {
+        prefixes_of(c14n::EXC_C14N, children)
     }
 
     /// Only the exclusive canonicalization's own `InclusiveNamespaces` names prefixes to
-    /// render; the list is split on XML whitespace alone.
+    /// render; the list is split on XML whitespace alone; anything else in an exclusive
+    /// canonicalization is refused, and nothing in the others is read.
     #[test]
-    fn inclusive_namespaces_are_read_in_their_own_namespace_only() {
+    fn inclusive_namespaces_are_its_one_parameter() {
         let own = r#"<InclusiveNamespaces xmlns="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="bar #default"/>"#;
-        assert_eq!(prefixes(own), ["bar", "#default"]);
+        assert_eq!(prefixes(own), Ok(vec!["bar".into(), "#default".into()]));
+        assert_eq!(prefixes_of(c14n::EXC_C14N_WITH_COMMENTS, own), Ok(vec!["bar".into(), "#default".into()]));
+        assert_eq!(prefixes(""), Ok(vec![]));
+        assert_eq!(prefixes("<!-- a comment -->\n"), Ok(vec![]), "no element, no parameter");
         let prefixed = r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList=" a&#x9;b&#xA; "/>"#;
-        assert_eq!(prefixes(prefixed), ["a", "b"]);
+        assert_eq!(prefixes(prefixed), Ok(vec!["a".into(), "b".into()]));
         let nbsp = "<InclusiveNamespaces xmlns=\"http://www.w3.org/2001/10/xml-exc-c14n#\" PrefixList=\"a\u{a0}b\"/>";
-        assert_eq!(prefixes(nbsp), ["a\u{a0}b"], "U+00A0 is no separator");
-        let others = [
-            r#"<InclusiveNamespaces xmlns="urn:other" PrefixList="bar"/>"#,
-            r#"<InclusiveNamespaces PrefixList="bar"/>"#,
-            r#"<InclusiveNamespaces xmlns="" PrefixList="bar"/>"#,
-            r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n" PrefixList="bar"/>"#,
-            r#"<ec:inclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="bar"/>"#,
-        ];
-        for other in others {
-            assert_eq!(prefixes(other), Vec::<String>::new(), "{other}");
-            // One of another namespace before the canonicalization's own does not hide it.
-            assert_eq!(prefixes(&format!("{other}{own}")), ["bar", "#default"], "{other}");
+        assert_eq!(prefixes(nbsp), Ok(vec!["a\u{a0}b".into()]), "U+00A0 is no separator");
+        let empty = r#"<InclusiveNamespaces xmlns="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList=""/>"#;
+        assert_eq!(prefixes(empty), Ok(vec![]));
+        let not_it = "in ds:Transform: an exclusive canonicalization takes one ec:InclusiveNamespaces, nothing else";
+        for (other, name) in [
+            (r#"<InclusiveNamespaces xmlns="urn:other" PrefixList="bar"/>"#, "InclusiveNamespaces"),
+            (r#"<InclusiveNamespaces PrefixList="bar"/>"#, "InclusiveNamespaces"),
+            (r#"<InclusiveNamespaces xmlns="" PrefixList="bar"/>"#, "InclusiveNamespaces"),
+            (
+                r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n" PrefixList="bar"/>"#,
+                "InclusiveNamespaces",
+            ),
+            (
+                r#"<ec:inclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="bar"/>"#,
+                "inclusiveNamespaces",
+            ),
+            ("<XPath>/</XPath>", "XPath"),
+        ] {
+            let message = format!("<{name}> (not in http://www.w3.org/2001/10/xml-exc-c14n#) {not_it}");
+            assert!(prefixes(other).is_err_and(|e| e.ends_with(&message)), "{other}: {:?}", prefixes(other));
+            // Before the canonicalization's own, or after it: a second element is refused.
+            let second = format!("a second element <InclusiveNamespaces> {not_it}");
+            assert!(prefixes(&format!("{other}{own}")).is_err_and(|e| e.ends_with(&second)), "{other}");
+            let second = format!("a second element <{name}> {not_it}");
+            assert!(prefixes(&format!("{own}{other}")).is_err_and(|e| e.ends_with(&second)), "{other}");
+        }
+        let second = format!("a second element <InclusiveNamespaces> {not_it}");
+        assert!(prefixes(&format!("{own}{own}")).is_err_and(|e| e.ends_with(&second)));
+        let bare = r#"<InclusiveNamespaces xmlns="http://www.w3.org/2001/10/xml-exc-c14n#"/>"#;
+        assert!(prefixes(bare).is_err_and(|e| e.ends_with("ec:InclusiveNamespaces lacks PrefixList")));
+        // The inclusive canonicalizations and the enveloped transform take no parameters:
+        // what they hold is not read.
+        for algorithm in [c14n::C14N, c14n::C14N_WITH_COMMENTS, ENVELOPED] {
+            assert_eq!(prefixes_of(algorithm, &format!("{own}{own}<XPath>/</XPath>")), Ok(vec![]), "{algorithm}");
         }
     }
 }
