@@ -163,6 +163,33 @@ async fn a_stalled_stderr_holds_no_answer_and_loses_no_event() {
     }
 }
 
+/// A stderr that is closed loses the events written to it after: none holds an answer,
+/// and each is counted in `mrgate_events_lost_total`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_a_closed_stderr_loses_are_counted() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (mut child, addr) = serve_json(dir.path());
+    drop(child.0.stderr.take().expect("stderr"));
+    for i in 0..10 {
+        let answer = call(addr, "GET", "/healthz", vec![], Some("customs"), None).await;
+        assert_eq!(answer.status, 200, "request {i}");
+    }
+    // The writer's tick is 20 ms: what it had by then, it has tried to write.
+    let lost = || async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let metrics = call(addr, "GET", "/metrics", vec![], Some("operator"), None).await;
+        assert_eq!(metrics.status, 200);
+        let text = String::from_utf8(metrics.body).expect("utf8");
+        let line = text.lines().find(|l| l.starts_with("mrgate_events_lost_total ")).map(str::to_string);
+        line.unwrap_or_else(|| panic!("no mrgate_events_lost_total in {text}"))
+    };
+    // The ten requests' events; then the first scrape's own too.
+    assert_eq!(lost().await, "mrgate_events_lost_total 10");
+    assert_eq!(lost().await, "mrgate_events_lost_total 11");
+    assert!(Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().expect("kill").success());
+    assert!(child.0.wait().expect("wait").success(), "a closed stderr does not fail the exit");
+}
+
 #[test]
 fn a_level_filter_that_does_not_parse_stops_the_start() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -12,8 +12,8 @@
 //! system call for many lines, where each request made one before. A stderr that stalls (a
 //! pipe its reader empties late, a file on a disk in writeback) then stalls no answer until
 //! 4 MB wait; past that a request waits for room, so no event is dropped while stderr takes
-//! them (one that fails, closed, loses the lines it fails on; the next starts a line of its
-//! own). `mrgate serve` writes what waits before it exits ([`flush`], for up to 5 s if
+//! them (one that fails, closed, loses the lines it fails on, counted in
+//! `mrgate_events_lost_total`; the next starts a line of its own). `mrgate serve` writes what waits before it exits ([`flush`], for up to 5 s if
 //! stderr does not take it); what a crash leaves (at most the last 20 ms of events) is
 //! lost — the transparency log, not the events, holds the decisions. Lines written to stderr directly (`mrgate: reloaded …`) may come before
 //! events of requests answered just before them.
@@ -62,6 +62,12 @@ pub fn install(format: Format) -> Result<(), String> {
 /// The sink [`install`] made, for [`flush`].
 static SINK: std::sync::OnceLock<Sink> = std::sync::OnceLock::new();
 
+/// How many events the installed sink lost to a failed write (0 when [`install`] was not
+/// called): `mrgate_events_lost_total`.
+pub fn lost() -> u64 {
+    SINK.get().map_or(0, Sink::lost)
+}
+
 /// Waits until every event sent so far is written (the process is about to exit). Nothing
 /// to do when [`install`] was not called.
 pub fn flush() {
@@ -99,6 +105,8 @@ struct Shared {
     capacity: usize,
     /// How long a flush waits for an output that does not take its lines.
     flush_wait: std::time::Duration,
+    /// Lines lost to failed writes (each whole or torn line counts one).
+    lost: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -128,6 +136,11 @@ impl Sink {
         let writer = std::sync::Arc::clone(&shared);
         std::thread::Builder::new().name("mrgate-events".into()).spawn(move || write_lines(&writer, out))?;
         Ok(Sink { shared })
+    }
+
+    /// How many lines failed writes lost.
+    pub fn lost(&self) -> u64 {
+        self.shared.lost.load(Ordering::Relaxed)
     }
 
     /// A writer for one event: what is written to it is queued as one line when it drops
@@ -182,7 +195,11 @@ fn write_lines(shared: &Shared, mut out: impl std::io::Write) {
         std::mem::swap(&mut batch, &mut pending.lines);
         shared.written.notify_all();
         drop(pending);
-        torn = write_batch(&mut out, &batch, torn);
+        let lost;
+        (torn, lost) = write_batch(&mut out, &batch, torn);
+        if lost > 0 {
+            shared.lost.fetch_add(lost, Ordering::Relaxed);
+        }
         let taken = batch.len() as u64;
         batch.clear();
         pending = shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -191,18 +208,20 @@ fn write_lines(shared: &Shared, mut out: impl std::io::Write) {
     }
 }
 
-/// Writes one batch of whole lines; returns whether it stopped inside a line. An output
-/// that would block (a non-blocking stderr shared with a parent) is waited for; one that
-/// fails otherwise (closed) loses the rest of the batch, and the next batch starts on a
-/// line of its own (`torn`: the last one stopped inside a line), so no two events are
-/// glued into one unreadable line.
-fn write_batch(out: &mut impl std::io::Write, batch: &[u8], torn: bool) -> bool {
+/// Writes one batch of whole lines; returns whether it stopped inside a line, and how many
+/// lines it lost. An output that would block (a non-blocking stderr shared with a parent)
+/// is waited for; one that fails otherwise (closed) loses the rest of the batch (a line cut
+/// short counts as lost), and the next batch starts on a line of its own (`torn`: the last
+/// one stopped inside a line), so no two events are glued into one unreadable line.
+fn write_batch(out: &mut impl std::io::Write, batch: &[u8], torn: bool) -> (bool, u64) {
+    let lines = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count() as u64;
     if torn && !batch.is_empty() && !write_all_waiting(out, b"\n").is_ok_and(|n| n == 1) {
-        return true;
+        return (true, lines(batch));
     }
     let written = write_all_waiting(out, batch).unwrap_or_else(|n| n);
     let _ = out.flush();
-    0 < written && written < batch.len() && batch.get(..written).is_some_and(|w| !w.ends_with(b"\n"))
+    let torn = 0 < written && written < batch.len() && batch.get(..written).is_some_and(|w| !w.ends_with(b"\n"));
+    (torn, lines(batch.get(written..).unwrap_or_default()))
 }
 
 /// `write_all`, waiting out `WouldBlock` and `Interrupted`: the bytes written, as `Err` when
@@ -439,6 +458,27 @@ mod tests {
         send(&sink, "three\n");
         sink.flush();
         assert_eq!(String::from_utf8(out.bytes.lock().expect("bytes").clone()).expect("utf8"), "one\nt\nthree\n");
+        // "two" was cut short: one line lost, counted.
+        assert_eq!(sink.lost(), 1);
+    }
+
+    /// A write that fails at once loses every line of its batch, each counted once (here
+    /// three lines sent together, one batch); the output taking lines again, none is lost.
+    #[test]
+    fn every_line_a_failed_write_loses_is_counted() {
+        let out = Failing { budget: Arc::new(Mutex::new(Some(0))), ..Failing::default() };
+        let sink = Sink::with_limits(out.clone(), 1024, FLUSH_WAIT).expect("sink");
+        send(&sink, "one\ntwo\nthree\n");
+        sink.flush();
+        send(&sink, "four\n");
+        sink.flush();
+        assert_eq!(out.bytes.lock().expect("bytes").as_slice(), b"four\n");
+        assert_eq!(sink.lost(), 3);
+        let out = Failing::default();
+        let sink = Sink::with_limits(out.clone(), 1024, FLUSH_WAIT).expect("sink");
+        send(&sink, "one\n");
+        sink.flush();
+        assert_eq!((out.bytes.lock().expect("bytes").as_slice(), sink.lost()), (&b"one\n"[..], 0));
     }
 
     /// An output that would block is waited for, not given up on.

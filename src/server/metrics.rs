@@ -159,6 +159,11 @@ impl Metrics {
             "# HELP mrgate_handler_panics_total Requests whose handling panicked, answered 500 (a bug).\n# TYPE mrgate_handler_panics_total counter\nmrgate_handler_panics_total {}",
             self.handler_panics.load(std::sync::atomic::Ordering::Relaxed)
         );
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_events_lost_total Request events lost because stderr failed (closed); events that wait are never dropped.\n# TYPE mrgate_events_lost_total counter\nmrgate_events_lost_total {}",
+            super::events::lost()
+        );
         counters(
             &mut out,
             "mrgate_connections_refused_total",

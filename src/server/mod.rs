@@ -1396,9 +1396,9 @@ pub fn serve(
                 _ = hangup.recv() => report_reload(reread().and_then(|c| running.reload(c))),
             }
         }
-        eprintln!("mrgate: shutting down");
+        to_operator(format_args!("mrgate: shutting down"));
         if !running.shutdown(std::time::Duration::from_secs(10)).await {
-            eprintln!("mrgate: some connections were still open after 10 s");
+            to_operator(format_args!("mrgate: some connections were still open after 10 s"));
         }
         Ok(())
     });
@@ -1411,9 +1411,17 @@ pub fn serve(
 
 fn report_reload(outcome: Result<String, String>) {
     match outcome {
-        Ok(summary) => eprintln!("mrgate: reloaded: {summary}"),
-        Err(why) => eprintln!("mrgate: reload failed, keeping the running configuration: {why}"),
+        Ok(summary) => to_operator(format_args!("mrgate: reloaded: {summary}")),
+        Err(why) => to_operator(format_args!("mrgate: reload failed, keeping the running configuration: {why}")),
     }
+}
+
+/// A line for the operator on stderr while serving. Not `eprintln!`: that panics when
+/// stderr is closed, and a gateway whose log collector went away must still reload and
+/// shut down cleanly.
+fn to_operator(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 #[cfg(test)]
