@@ -367,11 +367,39 @@ impl Ca {
         this_update: OffsetDateTime,
         next_update: OffsetDateTime,
     ) -> Result<rcgen::CertificateRevocationList, PkiError> {
+        self.crl_of(number, revoked, this_update, next_update, None)
+    }
+
+    /// [`Ca::crl_numbered`], partitioned: an IssuingDistributionPoint at `uri` that speaks
+    /// for end-entity certificates only.
+    pub fn crl_partitioned(
+        &self,
+        number: u64,
+        revoked: &[&[u8]],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+        uri: &str,
+    ) -> Result<rcgen::CertificateRevocationList, PkiError> {
+        let point = rcgen::CrlIssuingDistributionPoint {
+            distribution_point: rcgen::CrlDistributionPoint { uris: vec![uri.into()] },
+            scope: Some(rcgen::CrlScope::UserCertsOnly),
+        };
+        self.crl_of(number, revoked, this_update, next_update, Some(point))
+    }
+
+    fn crl_of(
+        &self,
+        number: u64,
+        revoked: &[&[u8]],
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+        issuing_distribution_point: Option<rcgen::CrlIssuingDistributionPoint>,
+    ) -> Result<rcgen::CertificateRevocationList, PkiError> {
         let params = CertificateRevocationListParams {
             this_update,
             next_update,
             crl_number: SerialNumber::from(number),
-            issuing_distribution_point: None,
+            issuing_distribution_point,
             revoked_certs: revoked
                 .iter()
                 .map(|s| RevokedCertParams {

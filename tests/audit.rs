@@ -900,7 +900,10 @@ fn config_with_dakks_crl(data: &Path, dakks_crl: &Path) -> mrgate::server::confi
 
 /// A decision is decided again with the CRLs it was made with, the set its entry names:
 /// a certificate revoked after it was not revoked for it. Before entries named their CRLs,
-/// an audit run after the revocation found the decisions made before it wrong.
+/// an audit run after the revocation found the decisions made before it wrong. But the
+/// gateway chooses what it names: what the auditor holds that was published by a
+/// decision's time is consulted first, and a decision it makes come out otherwise is a
+/// disagreement.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
     let data = tempfile::tempdir().expect("tmp");
@@ -917,20 +920,29 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
     let v = call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], true, "{v}");
 
-    // DAkkS revokes the CB's signer (its second CRL, dated an hour ago: issued before the
-    // decisions, not yet installed), and the gateway is reloaded with it.
+    // DAkkS revokes the CB's signer (its second CRL, issued after those decisions, in the
+    // next second), and the gateway is reloaded with it.
     let read = |name: &str| std::fs::read_to_string(format!("{DEMO}/foreign/dakks/{name}")).expect(name);
     let root = mrgate::pki::Ca::load(&read("root.pem"), &read("root.key")).expect("DAkkS root");
     let signer_der = rustls::pki_types::CertificateDer::from_pem_slice(read("signer.pem").as_bytes()).expect("pem");
     let (_, signer_cert) = x509_parser::parse_x509_certificate(signer_der.as_ref()).expect("signer");
-    let issued = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("time") - time::Duration::hours(1);
-    let crl = root
-        .crl_numbered(2, &[signer_cert.raw_serial()], issued, issued + time::Duration::days(30))
-        .expect("crl")
-        .pem()
-        .expect("pem");
-    let revoking = dir.path().join("dakks-2.crl.pem");
-    std::fs::write(&revoking, crl).expect("write");
+    let revoking_crl = |issued: time::OffsetDateTime, name: &str| {
+        let crl = root
+            .crl_numbered(2, &[signer_cert.raw_serial()], issued, issued + time::Duration::days(30))
+            .expect("crl")
+            .pem()
+            .expect("pem");
+        let path = dir.path().join(name);
+        std::fs::write(&path, crl).expect("write");
+        path
+    };
+    let second = || time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("time");
+    let decided = second();
+    while second() == decided {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let issued = second();
+    let revoking = revoking_crl(issued, "dakks-2.crl.pem");
     running.reload(config_with_dakks_crl(data.path(), &revoking)).expect("reload");
     let after = running.app().crls.set_digest().to_string();
     assert_ne!(after, before);
@@ -956,48 +968,62 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
     let report = common::audit::audit_with(&today, data.path(), None);
     assert_eq!(found(&report), [], "{:#?}", report.disagreements);
     assert_eq!((report.entries, report.re_derived), (6, 6), "{:#?}", report.not_re_derived);
-    // The report lists both sets, where they were used, and that DAkkS had issued a newer
-    // CRL before the first set's last use.
+    // The report lists both sets, where they were used, their CRLs; the auditor's added
+    // nothing (DAkkS's second was issued after the first set's decisions).
     let sets: Vec<_> = report.crl_sets.iter().map(|s| (s.digest.as_str(), s.first, s.last, s.entries)).collect();
     assert_eq!(sets, [(before.as_str(), 0, 3, 4), (after.as_str(), 4, 5, 2)]);
-    let numbers = |at: usize| report.crl_sets[at].crls.iter().map(|c| c.number.clone()).collect::<Vec<_>>();
+    let crls = |at: usize| report.crl_sets[at].crls.clone().expect("CRLs");
+    let numbers = |at: usize| crls(at).iter().map(|c| c.number.clone()).collect::<Vec<_>>();
     let one = Some("1".to_string());
     assert_eq!(numbers(0), [one.clone(), one.clone(), one.clone(), one.clone()]);
     assert_eq!(numbers(1), [one.clone(), Some("2".into()), one.clone(), one.clone()]);
-    let dakks = report.crl_sets[1].crls[1].issuer.clone();
-    assert_eq!(report.crl_sets[1].crls[1].revoked, 1);
-    assert_eq!(
-        report.crl_sets[0].superseded,
-        [format!("{dakks}: number 1 (in the set), number 2 issued {}", mrgate::decisions::rfc3339(issued))]
-    );
-    assert_eq!(report.crl_sets[1].superseded, Vec::<String>::new());
-    // An auditor holding the configured CRLs (DAkkS's first) agrees too, and sees nothing
-    // superseded.
+    let dakks = crls(1)[1].issuer.clone();
+    assert_eq!((crls(1)[1].revoked, crls(1)[1].this_update), (1, issued.unix_timestamp()));
+    assert!(report.crl_sets.iter().all(|s| s.completed_with.is_empty()), "{:#?}", report.crl_sets);
+    // An auditor holding the configured CRLs (DAkkS's first) agrees too: its first is not
+    // later than the second set's.
     let report = common::audit::audit(data.path(), None);
     assert_eq!((found(&report), report.re_derived), (vec![], 6), "{:#?}", report.disagreements);
-    assert!(report.crl_sets.iter().all(|s| s.superseded.is_empty()), "{:#?}", report.crl_sets);
+    assert!(report.crl_sets.iter().all(|s| s.completed_with.is_empty()), "{:#?}", report.crl_sets);
 
-    // The command line prints the sets.
+    // An auditor who holds a revocation published before the first decisions (DAkkS's
+    // second, dated an hour earlier) finds them wrong, whatever the set they name: the
+    // gateway had not installed what was published. Said, with what was added.
+    let earlier = issued - time::Duration::hours(1);
+    let published = revoking_crl(earlier, "dakks-2-earlier.crl.pem");
+    let report = common::audit::audit_with(&config_with_dakks_crl(data.path(), &published), data.path(), None);
+    assert_eq!(found(&report), [(2, "audit.verdict"), (3, "audit.verdict")], "{:#?}", report.disagreements);
+    let added = format!("{dakks}: number 2 issued {} (the set's: number 1)", mrgate::decisions::rfc3339(earlier));
+    assert!(
+        report.disagreements[0].detail.starts_with("logged recognized [], decided again refused"),
+        "{:#?}",
+        report.disagreements
+    );
+    assert!(
+        report.disagreements[1].detail.ends_with(&format!("later than the set's: {added})")),
+        "{:#?}",
+        report.disagreements
+    );
+    assert_eq!(report.crl_sets[0].completed_with, std::slice::from_ref(&added));
+    // Its second is not later than the second set's (the same number, issued earlier).
+    assert_eq!(report.crl_sets[1].completed_with, Vec::<String>::new());
+
+    // The command line prints the sets, and what the auditor's CRLs added.
     let cfg_path = dir.path().join("mrgate.toml");
     let text = common::gateway::example_config_text(data.path())
         .replace("public_url = \"https://localhost:8443\"\n", "")
         .replace(
             &format!("{}/certs/demo/foreign/dakks/crl.pem", env!("CARGO_MANIFEST_DIR")),
-            &revoking.display().to_string(),
+            &published.display().to_string(),
         );
     std::fs::write(&cfg_path, text).expect("config");
     let out = common::mrgate(&["log", "audit", "--config", cfg_path.to_str().expect("path"), "--unanchored"], b"");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains(&format!("crl set: sha256:{before}: 4 entries, 0..=3: ")), "{stdout}");
     assert!(stdout.contains(&format!("crl set: sha256:{after}: 2 entries, 4..=5: ")), "{stdout}");
-    assert!(
-        stdout.contains(&format!(
-            "crl set: sha256:{before} used until {}, superseded: {dakks}: number 1 (in the set), number 2 issued",
-            common::audit::entry(data.path(), 3).time
-        )),
-        "{stdout}"
-    );
+    assert!(stdout.contains(&format!("crl set: sha256:{before} completed with the auditor's: {added}\n")), "{stdout}");
+    assert!(stdout.contains("disagreement: entry 2 (recognition) [audit.verdict]"), "{stdout}");
 
     // What the entries name decides: changed behind the gateway's back, each is caught.
     let (b, a) = (before.clone(), after.clone());
@@ -1019,14 +1045,24 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
             assert_eq!(found(&report), expected, "{what}: {:#?}", report.disagreements);
         }
     };
+    // An auditor holding only DAkkS's first CRL: the set named is all that revokes.
+    each_caught(
+        data.path(),
+        vec![
+            ("the refusal names the earlier set", name(5, Some(b.clone())), vec![(5, "audit.verdict")]),
+            ("the verification names the earlier set", name(4, Some(b.clone())), vec![(4, "audit.verdict")]),
+            ("the recognition names the later set", name(2, Some(a.clone())), vec![(2, "audit.verdict")]),
+        ],
+    );
     today_cases(vec![
         // The recognition and the verification said to be made with the revoking set: they
         // come out refused and invalid.
         ("the recognition names the later set", name(2, Some(a.clone())), vec![(2, "audit.verdict")]),
         ("the verification names the later set", name(3, Some(a.clone())), vec![(3, "audit.verdict")]),
-        // The refusals said to be made with the earlier set: they come out granted.
-        ("the refusal names the earlier set", name(5, Some(b.clone())), vec![(5, "audit.verdict")]),
-        ("the verification names the earlier set", name(4, Some(b.clone())), vec![(4, "audit.verdict")]),
+        // The refusals said to be made with the earlier set: what DAkkS had published by
+        // then revokes all the same, and they stand.
+        ("the refusal names the earlier set", name(5, Some(b.clone())), vec![]),
+        ("the verification names the earlier set", name(4, Some(b.clone())), vec![]),
         // An entry that names no set is decided with the auditor's CRLs (an entry written
         // before entries named them): today's revoke.
         ("the recognition names none", name(2, None), vec![(2, "audit.verdict")]),
@@ -1043,6 +1079,63 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
                 })
             }),
             vec![(3, "audit.document")],
+        ),
+        // A document that reads as CRLs but is not the set as the gateway writes it (DER,
+        // words between the blocks).
+        (
+            "a set in DER",
+            Box::new(|d: &Path| {
+                let pem = std::fs::read(format!("{DEMO}/foreign/dakks/crl.pem")).expect("crl");
+                let der = rustls::pki_types::CertificateRevocationListDer::from_pem_slice(&pem).expect("der");
+                let digest = common::audit::keep(d, der.as_ref());
+                common::audit::rewrite(d, 3, |e| {
+                    if let Rules::V2 { crls, .. } = &mut e.rules {
+                        *crls = Some(digest);
+                    }
+                })
+            }),
+            vec![(3, "audit.document")],
+        ),
+        (
+            "a set with words between its blocks",
+            Box::new(|d: &Path| {
+                let mut set = b"DAkkS:\n".to_vec();
+                set.extend(std::fs::read(format!("{DEMO}/foreign/dakks/crl.pem")).expect("crl"));
+                let digest = common::audit::keep(d, &set);
+                common::audit::rewrite(d, 3, |e| {
+                    if let Rules::V2 { crls, .. } = &mut e.rules {
+                        *crls = Some(digest);
+                    }
+                })
+            }),
+            vec![(3, "audit.document")],
+        ),
+        // A gateway that logs, after the revocation, what it logged before it — valid, under
+        // the earlier set or under none at all (the empty set, kept): what DAkkS had
+        // published by then revokes it.
+        (
+            "the later verification logged valid under the earlier set",
+            Box::new(move |d: &Path| {
+                let three = common::audit::entry(d, 3);
+                common::audit::rewrite(d, 4, |e| {
+                    (e.verdict, e.reasons, e.rules) = (three.verdict, three.reasons, three.rules);
+                })
+            }),
+            vec![(4, "audit.verdict")],
+        ),
+        (
+            "the later verification logged valid under no CRLs",
+            Box::new(move |d: &Path| {
+                let empty = common::audit::keep(d, b"");
+                let three = common::audit::entry(d, 3);
+                common::audit::rewrite(d, 4, |e| {
+                    (e.verdict, e.reasons) = (three.verdict, three.reasons);
+                    if let Rules::V2 { crls, .. } = &mut e.rules {
+                        *crls = Some(empty);
+                    }
+                })
+            }),
+            vec![(4, "audit.verdict")],
         ),
         // The kept set changed: every entry that names it.
         (

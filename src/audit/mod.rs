@@ -34,11 +34,15 @@
 //!   a rule set; the CRL set it names is kept and reads as CRLs.
 //!
 //! Revocation: a decision is decided again with the CRL set its entry names (a certificate
-//! revoked since was not revoked for it), an entry that names none (written before entries
-//! named them) with the auditor's own CRLs. Nothing in the log vouches that a set was the
-//! newest its issuers had published: the report lists every set named, with its CRLs and
-//! the entries that used it, and names any CRL the auditor holds that was issued, newer,
-//! before a set's last use ([`CrlSetNamed::superseded`]).
+//! revoked since was not revoked for it), but the gateway chooses what it names: so the
+//! auditor's own CRLs that were issued by the entry's time, and are later than the set's of
+//! their issuer (or of an issuer the set has none of), are consulted first. A decision they
+//! make come out otherwise is a disagreement, whoever is at fault (a gateway that named an
+//! old set, or one whose operator had not installed the CRL yet): what was published then
+//! says otherwise. An entry that names no set (written before entries named them) is
+//! decided with all the auditor's CRLs, as before. The report lists every set named, with
+//! its CRLs, the entries that used it and what the auditor's CRLs added
+//! ([`CrlSetNamed::completed_with`]).
 //!
 //! The register a decision read is rebuilt from the log itself — the exports, recognitions
 //! and notices before the decision, from the documents their entries name — never taken
@@ -112,8 +116,9 @@ impl Source for StoreSource<'_> {
 }
 
 /// What the audit decides with besides the source: the gateway's install policy (who may
-/// sign rule documents), its CRLs (for entries that name no CRL set), its own signing chains
-/// (its exports verify as its own) and its limits.
+/// sign rule documents), its CRLs (all of them for entries that name no CRL set; for the
+/// others, those issued by the entry's time and later than the named set's), its own
+/// signing chains (its exports verify as its own) and its limits.
 #[derive(Debug)]
 pub struct Audit<'a> {
     pub policy: &'a InstallPolicy,
@@ -170,18 +175,19 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CrlSetNamed {
     pub digest: String,
-    /// Its CRLs (empty for a set that does not read: a disagreement besides).
-    pub crls: Vec<CrlSummary>,
+    /// Its CRLs (`None` for a document that is no CRL set: a disagreement besides).
+    pub crls: Option<Vec<CrlSummary>>,
     /// The first and the last entry that name it, the last one's time, and how many do.
     pub first: u64,
     pub last: u64,
     pub last_time: String,
     pub entries: u64,
-    /// CRLs the auditor holds (its own, `--crl`) that are newer than one of the set's (same
-    /// issuer, a higher CRL number) and were issued before the set's last use: the decisions
-    /// after that did not know what they revoke. Each as `issuer: number N (in the set),
-    /// number M issued <thisUpdate>`.
-    pub superseded: Vec<String>,
+    /// CRLs the auditor holds (its own, `--crl`) that the audit consulted before the set's
+    /// for entries naming it: issued by the entry's time and later than the set's CRL of
+    /// their issuer, or of an issuer the set has none of (or only a partitioned one). A
+    /// decision they make come out otherwise is a disagreement. Each as `issuer: number M
+    /// issued <thisUpdate> (the set's: number N | none)`.
+    pub completed_with: Vec<String>,
 }
 
 /// An exporter grant as the log names it, and where.
@@ -216,19 +222,40 @@ const CLOCK_SKEW: time::Duration = time::Duration::minutes(1);
 /// Entries read from the source at a time.
 const PAGE: u64 = 4096;
 
-/// The CRLs one set holds, read once: the CRLs, the install policy with them (how an
-/// install checked with them verifies), and the JWS verifiers that validate chains with
-/// them (a verifier belongs to one set of CRLs).
+/// The CRLs entries are decided again with, made once: the CRLs, the install policy with
+/// them (how an install checked with them verifies; made when an install needs it), and
+/// the JWS verifiers that validate chains with them (a verifier belongs to one set of CRLs).
 struct CrlSet {
     crls: Crls,
-    policy: InstallPolicy,
+    policy: std::sync::OnceLock<InstallPolicy>,
     verifiers: crate::recognition::Verifiers,
 }
 
 impl CrlSet {
-    fn new(policy: &InstallPolicy, crls: Crls) -> Self {
-        Self { policy: policy.with_crls(crls.clone_for_verifier()), crls, verifiers: Default::default() }
+    fn new(crls: Crls) -> Self {
+        Self { crls, policy: std::sync::OnceLock::new(), verifiers: Default::default() }
     }
+
+    /// The auditor's install policy with these CRLs.
+    fn policy(&self, auditor: &InstallPolicy) -> &InstallPolicy {
+        self.policy.get_or_init(|| auditor.with_crls(self.crls.clone_for_verifier()))
+    }
+}
+
+/// A named set's digest and the auditor's CRLs consulted before it (their indexes).
+type EffectiveKey = (String, Vec<usize>);
+
+/// Named CRL sets held at once, at most (a hostile log may name a new one with every entry).
+const MAX_CRL_SETS: usize = 256;
+
+/// A CRL number as the report shows it.
+fn number(n: &Option<String>) -> String {
+    n.clone().unwrap_or_else(|| "(none)".into())
+}
+
+/// Unix seconds as the report shows a time.
+fn at_time(t: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), crate::decisions::rfc3339)
 }
 
 /// A rule version read once and kept for the entries that name it.
@@ -250,9 +277,12 @@ impl Audit<'_> {
             table_versions,
             lists: HashMap::new(),
             tables: HashMap::new(),
-            own_crls: Arc::new(CrlSet::new(self.policy, self.crls.clone_for_verifier())),
-            crl_sets: HashMap::new(),
+            own_crls: Arc::new(CrlSet::new(self.crls.clone_for_verifier())),
+            named_sets: HashMap::new(),
+            effective: HashMap::new(),
+            crl_set_at: HashMap::new(),
             crls_in_use: None,
+            crls_note: None,
             in_force_list: None,
             in_force_table: None,
             register: LogRegister::default(),
@@ -300,9 +330,6 @@ impl Audit<'_> {
             start = end;
         }
         let mut report = walk.report;
-        for set in &mut report.crl_sets {
-            set.superseded = superseded(set, self.crls);
-        }
         for checkpoint in &self.checkpoints {
             match tree.root(checkpoint.size).filter(|_| checkpoint.size <= size) {
                 Some(root) if root == checkpoint.root => {}
@@ -337,13 +364,20 @@ struct Walk<'a, 's> {
     table_versions: HashMap<u64, TableVersion>,
     lists: Lists,
     tables: Tables,
-    /// The auditor's CRLs (for entries that name no set), and each set named, by digest,
-    /// read once (with JWS verifiers kept across the walk, so a signer's chain seen before
-    /// costs one signature check, as in the gateway).
+    /// The auditor's CRLs (all of them for entries that name no set), each set named, by
+    /// digest, read once, and the sets entries are decided again with (a named set with
+    /// the auditor's later CRLs before it), each made once, with what the auditor's CRLs
+    /// added (JWS verifiers kept across the walk, so a signer's chain seen before costs one
+    /// signature check, as in the gateway).
     own_crls: Arc<CrlSet>,
-    crl_sets: HashMap<String, Result<Arc<CrlSet>, String>>,
-    /// The CRLs of the entry being decided again.
+    named_sets: HashMap<String, Result<Arc<Crls>, String>>,
+    effective: HashMap<EffectiveKey, (Arc<CrlSet>, Option<String>)>,
+    /// Where each named set is in the report.
+    crl_set_at: HashMap<String, usize>,
+    /// The CRLs of the entry being decided again, and what the auditor's CRLs added to the
+    /// set it names (said with any disagreement about it).
     crls_in_use: Option<Arc<CrlSet>>,
+    crls_note: Option<String>,
     /// The rule versions installed last, at this point of the walk.
     in_force_list: Option<RuleVersion>,
     in_force_table: Option<RuleVersion>,
@@ -383,7 +417,14 @@ struct Walk<'a, 's> {
 }
 
 impl Walk<'_, '_> {
-    fn disagree(&mut self, index: u64, kind: &str, reason: &'static str, detail: String) {
+    fn disagree(&mut self, index: u64, kind: &str, reason: &'static str, mut detail: String) {
+        if let Some(added) =
+            self.crls_note.as_ref().filter(|_| matches!(reason, "audit.verdict" | "audit.install" | "audit.output"))
+        {
+            detail.push_str(&format!(
+                " (decided with the CRL set it names and, consulted first, the auditor's CRLs issued by its time and later than the set's: {added})"
+            ));
+        }
         self.report.disagreements.push(Disagreement { index, kind: kind.into(), reason, detail });
     }
 
@@ -411,6 +452,7 @@ impl Walk<'_, '_> {
         }
         self.latest = Some(self.latest.map_or(time, |l| l.max(time)));
         self.crls_in_use = Some(Arc::clone(&self.own_crls));
+        self.crls_note = None;
         if let Some(digest) = entry.rules.crls_digest() {
             match self.crl_set(index, &entry, digest) {
                 Some(set) => self.crls_in_use = Some(set),
@@ -609,46 +651,111 @@ impl Walk<'_, '_> {
         self.crls_in_use.clone().unwrap_or_else(|| Arc::clone(&self.own_crls))
     }
 
-    /// The CRL set `entry` names, read from the document kept under `digest` (once), and
-    /// noted in the report; `None` with the disagreement noted when it cannot be had.
+    /// The CRLs `entry` is decided again with: the set it names (its document read once,
+    /// by digest) with, before it, the auditor's CRLs that were issued by the entry's time
+    /// and are later than the set's of their issuer (or of an issuer it has none of); noted
+    /// in the report. `None`, with the disagreement noted, when the set cannot be had.
     fn crl_set(&mut self, index: u64, entry: &Entry, digest: &str) -> Option<Arc<CrlSet>> {
-        // Sets change at reloads: the one named is nearly always the latest.
-        match self.report.crl_sets.iter_mut().rev().find(|s| s.digest == digest) {
-            Some(named) => {
-                named.last = index;
-                named.last_time = entry.time.clone();
-                named.entries += 1;
+        let at = match self.crl_set_at.get(digest) {
+            Some(&at) => at,
+            None => {
+                self.report.crl_sets.push(CrlSetNamed {
+                    digest: digest.into(),
+                    crls: None,
+                    first: index,
+                    last: index,
+                    last_time: entry.time.clone(),
+                    entries: 0,
+                    completed_with: Vec::new(),
+                });
+                self.crl_set_at.insert(digest.into(), self.report.crl_sets.len() - 1);
+                self.report.crl_sets.len() - 1
             }
-            None => self.report.crl_sets.push(CrlSetNamed {
-                digest: digest.into(),
-                crls: Vec::new(),
-                first: index,
-                last: index,
-                last_time: entry.time.clone(),
-                entries: 1,
-                superseded: Vec::new(),
-            }),
+        };
+        if let Some(named) = self.report.crl_sets.get_mut(at) {
+            named.last = index;
+            named.last_time = entry.time.clone();
+            named.entries += 1;
         }
-        if !self.crl_sets.contains_key(digest) {
-            // Read once, and kept as CRLs (not in `document`'s cache of bytes).
-            let document = self.document(index, &entry.kind, digest)?;
-            let read = Crls::from_set_document(&document)
-                .map_err(|e| format!("the CRL set kept as sha256:{digest} does not read: {e}"))
-                .map(|crls| Arc::new(CrlSet::new(self.audit.policy, crls)));
-            if let (Ok(set), Some(named)) = (&read, self.report.crl_sets.iter_mut().rev().find(|s| s.digest == digest))
-            {
-                named.crls = set.crls.summaries();
-            }
-            self.crl_sets.insert(digest.into(), read);
-        }
-        match self.crl_sets.get(digest).cloned() {
-            Some(Ok(set)) => Some(set),
+        let named = match self.named_sets.get(digest).cloned() {
+            Some(Ok(named)) => named,
             Some(Err(why)) => {
                 self.disagree(index, &entry.kind, "audit.document", why);
-                None
+                return None;
             }
-            None => None,
+            None => {
+                // A hostile log may name a new set with every entry: what is held stays bounded.
+                if self.named_sets.len() >= MAX_CRL_SETS {
+                    self.named_sets.clear();
+                    self.effective.clear();
+                }
+                let read = match self.document(index, &entry.kind, digest) {
+                    // Not kept, or kept otherwise: noted by `document`; the entries after
+                    // it that name it are told so without another fetch.
+                    None => Err(format!("the CRL set sha256:{digest} cannot be had (entry {index} says why)")),
+                    Some(document) => match Crls::from_set_document(&document) {
+                        Ok(crls) if crls.set_digest() == digest => Ok(Arc::new(crls)),
+                        Ok(_) => Err(format!(
+                            "the document kept as sha256:{digest} is not a CRL set as the gateway writes it"
+                        )),
+                        Err(e) => Err(format!("the CRL set kept as sha256:{digest} does not read: {e}")),
+                    },
+                };
+                if self.failed.is_some() {
+                    return None;
+                }
+                if let (Some(named), Ok(crls)) = (self.report.crl_sets.get_mut(at), &read) {
+                    named.crls = Some(crls.summaries().to_vec());
+                }
+                self.named_sets.insert(digest.into(), read.clone());
+                match read {
+                    Ok(named) => named,
+                    Err(why) => {
+                        if self.report.disagreements.last().is_none_or(|d| d.index != index) {
+                            self.disagree(index, &entry.kind, "audit.document", why);
+                        }
+                        return None;
+                    }
+                }
+            }
+        };
+        // What was published by the entry's time counts, whatever the gateway named.
+        let time = entry_time(entry).unix_timestamp();
+        let own = &self.own_crls.crls;
+        let first = named.later_in(own, |c| c.this_update <= time);
+        let key = (digest.to_string(), first);
+        if let Some((set, note)) = self.effective.get(&key) {
+            self.crls_note = note.clone();
+            return Some(Arc::clone(set));
         }
+        let crls = if key.1.is_empty() { named.clone_for_verifier() } else { named.with_first(own, &key.1) };
+        let added: Vec<String> = key
+            .1
+            .iter()
+            .filter_map(|&i| own.summaries().get(i))
+            .map(|c| {
+                let theirs = named.summaries().iter().find(|n| n.issuer_der == c.issuer_der);
+                let theirs = theirs.map_or_else(|| "none".to_string(), |n| format!("number {}", number(&n.number)));
+                format!(
+                    "{}: number {} issued {} (the set's: {theirs})",
+                    c.issuer,
+                    number(&c.number),
+                    at_time(c.this_update)
+                )
+            })
+            .collect();
+        if let Some(named) = self.report.crl_sets.get_mut(at) {
+            for a in &added {
+                if !named.completed_with.contains(a) {
+                    named.completed_with.push(a.clone());
+                }
+            }
+        }
+        let note = if added.is_empty() { None } else { Some(added.join("; ")) };
+        let set = Arc::new(CrlSet::new(crls));
+        self.effective.insert(key, (Arc::clone(&set), note.clone()));
+        self.crls_note = note;
+        Some(set)
     }
 
     /// A trust list by digest, verified under the install policy at `at` (the install's
@@ -662,7 +769,7 @@ impl Walk<'_, '_> {
             Some(v) => {
                 let limits = crate::trust::list_limits(&self.audit.limits);
                 self.crls()
-                    .policy
+                    .policy(self.audit.policy)
                     .load(&v.document, at, &limits)
                     .map(Arc::new)
                     .map_err(|e| format!("[{}] {e}", e.code()))
@@ -678,7 +785,7 @@ impl Walk<'_, '_> {
         }
         let read = match self.table_versions.get(&named.sequence).filter(|v| v.digest == named.digest) {
             None => Err("not stored".to_string()),
-            Some(v) => signed::read_logged(&v.document, &self.crls().policy, at)
+            Some(v) => signed::read_logged(&v.document, self.crls().policy(self.audit.policy), at)
                 .map(Arc::new)
                 .map_err(|e| format!("[{}] {e}", e.code())),
         };
@@ -995,32 +1102,6 @@ fn succeeds(before: Option<&RuleVersion>, named: &RuleVersion) -> Result<(), Str
         None | Some((_, Succession::Newer)) => Ok(()),
         Some((b, _)) => Err(format!(" is not newer than sequence {} installed before it", b.sequence)),
     }
-}
-
-/// The CRLs of `own` (the auditor's) newer than one of `set`'s — the same issuer, a higher
-/// CRL number — and issued (thisUpdate) no later than the set's last use.
-fn superseded(set: &CrlSetNamed, own: &Crls) -> Vec<String> {
-    let last = OffsetDateTime::parse(&set.last_time, &time::format_description::well_known::Rfc3339)
-        .map_or(i64::MAX, OffsetDateTime::unix_timestamp);
-    // CRL numbers are decimal without leading zeros: the longer is the higher.
-    let key = |n: &Option<String>| n.as_ref().map(|n| (n.len(), n.clone()));
-    let mut out = Vec::new();
-    for held in own.summaries() {
-        for used in set.crls.iter().filter(|u| u.issuer == held.issuer) {
-            if key(&held.number) > key(&used.number) && held.this_update <= last {
-                let issued = OffsetDateTime::from_unix_timestamp(held.this_update)
-                    .map_or_else(|_| held.this_update.to_string(), crate::decisions::rfc3339);
-                let number = |n: &Option<String>| n.clone().unwrap_or_else(|| "(none)".into());
-                out.push(format!(
-                    "{}: number {} (in the set), number {} issued {issued}",
-                    held.issuer,
-                    number(&used.number),
-                    number(&held.number)
-                ));
-            }
-        }
-    }
-    out
 }
 
 /// An entry's time (checked when the entry was decoded).

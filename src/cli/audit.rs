@@ -55,9 +55,9 @@ pub struct AuditArgs {
     /// credential linking elsewhere is not as the gateway makes them.
     #[arg(long = "public-url")]
     pub public_urls: Vec<String>,
-    /// CRLs (PEM or DER, repeatable), for --url: what entries that name no CRL set (written
-    /// before entries named them) are decided with, and what the sets the entries name are
-    /// compared with (a newer CRL issued before a set's last use is reported).
+    /// The issuers' CRLs (PEM or DER, repeatable), for --url: consulted before the set an
+    /// entry names when issued by the entry's time and later than the set's CRL of their
+    /// issuer (or of one it has none of); all of them for entries that name no set.
     #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
     /// A checkpoint the log must agree with (a signed note, e.g. one a witness cosigned):
@@ -197,32 +197,35 @@ pub fn summary(report: &Report) -> String {
             g.last
         ));
     }
-    // The revocation the decisions had, for the auditor to hold to the CRLs published.
+    // The revocation the decisions had, and what the auditor's own CRLs added to it.
     for s in &report.crl_sets {
         let at = |t: i64| {
             time::OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), crate::decisions::rfc3339)
         };
-        let crls: Vec<String> = s
-            .crls
-            .iter()
-            .map(|c| {
-                format!(
-                    "{} number {} this update {} next update {}, {} revoked",
-                    c.issuer,
-                    c.number.as_deref().unwrap_or("(none)"),
-                    at(c.this_update),
-                    c.next_update.map_or_else(|| "(none)".into(), at),
-                    c.revoked
-                )
-            })
-            .collect();
-        let crls = if crls.is_empty() { "no CRLs".to_string() } else { crls.join("; ") };
+        let crls = match &s.crls {
+            None => "not a CRL set".to_string(),
+            Some(crls) if crls.is_empty() => "no CRLs".to_string(),
+            Some(crls) => crls
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} number {} this update {} next update {}, {} revoked",
+                        c.issuer,
+                        c.number.as_deref().unwrap_or("(none)"),
+                        at(c.this_update),
+                        c.next_update.map_or_else(|| "(none)".into(), at),
+                        c.revoked
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
         out.push_str(&format!(
             "crl set: sha256:{}: {} entries, {}..={}: {crls}\n",
             s.digest, s.entries, s.first, s.last
         ));
-        for newer in &s.superseded {
-            out.push_str(&format!("crl set: sha256:{} used until {}, superseded: {newer}\n", s.digest, s.last_time));
+        for added in &s.completed_with {
+            out.push_str(&format!("crl set: sha256:{} completed with the auditor's: {added}\n", s.digest));
         }
     }
     for d in &report.disagreements {

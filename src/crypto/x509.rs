@@ -216,18 +216,36 @@ pub struct Crls {
     /// it: computed once, not per decision), and the hash of the document so far.
     set_digest: String,
     set_hash: ring::digest::Context,
+    /// Each CRL's facts, in the order added.
+    summaries: Vec<CrlSummary>,
 }
 
-/// One CRL of a set, as an audit shows it.
+/// One CRL of a set, as an audit shows it and compares sets by.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CrlSummary {
     pub issuer: String,
+    /// The issuer's name as encoded (what a path matches a CRL to its issuer by).
+    #[serde(skip)]
+    pub issuer_der: Vec<u8>,
     /// The CRLNumber, decimal (absent when the CRL has none: the profile refuses it in use).
     pub number: Option<String>,
     /// thisUpdate and nextUpdate, Unix seconds.
     pub this_update: i64,
     pub next_update: Option<i64>,
     pub revoked: usize,
+    /// It has an IssuingDistributionPoint: it may speak for part of its issuer's
+    /// certificates only.
+    pub partitioned: bool,
+}
+
+impl CrlSummary {
+    /// Whether this CRL is a later one than `other` of the same issuer: a higher CRL number
+    /// (a missing one is the lowest), then a later thisUpdate.
+    pub fn later_than(&self, other: &CrlSummary) -> bool {
+        // CRL numbers are decimal without leading zeros: the longer is the higher.
+        let key = |c: &CrlSummary| (c.number.as_ref().map(|n| (n.len(), n.clone())), c.this_update);
+        key(self) > key(other)
+    }
 }
 
 impl std::fmt::Debug for Crls {
@@ -246,6 +264,7 @@ impl Default for Crls {
             earliest_next_update: None,
             set_digest: crate::crypto::sha256_hex(b""),
             set_hash: ring::digest::Context::new(&ring::digest::SHA256),
+            summaries: Vec::new(),
         }
     }
 }
@@ -278,21 +297,44 @@ impl Crls {
         &self.set_digest
     }
 
-    /// Each CRL: issuer, number, dates and how many certificates it revokes.
-    pub fn summaries(&self) -> Vec<CrlSummary> {
-        self.ders
-            .iter()
-            .filter_map(|(_, der)| {
-                let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der).ok()?;
-                Some(CrlSummary {
-                    issuer: crl.issuer().to_string(),
-                    number: crl.crl_number().map(|n| n.to_string()),
-                    this_update: crl.last_update().timestamp(),
-                    next_update: crl.next_update().map(|t| t.timestamp()),
-                    revoked: crl.iter_revoked_certificates().count(),
-                })
+    /// Each CRL: issuer, number, dates and how many certificates it revokes, in order.
+    pub fn summaries(&self) -> &[CrlSummary] {
+        &self.summaries
+    }
+
+    /// The CRLs of `other` a path should consult before these: for each issuer, the latest
+    /// of `other`'s that `taken` allows (say, issued by some time), when these hold no CRL
+    /// of that issuer, or only a partitioned one, or when the one a path consults (the
+    /// first of its issuer) is older. Their indexes in `other`.
+    pub fn later_in(&self, other: &Crls, taken: impl Fn(&CrlSummary) -> bool) -> Vec<usize> {
+        let of = |i: &usize| other.summaries.get(*i);
+        let mut latest: Vec<usize> = Vec::new();
+        for (at, c) in other.summaries.iter().enumerate().filter(|(_, c)| taken(c)) {
+            match latest.iter_mut().find(|i| of(i).is_some_and(|l| l.issuer_der == c.issuer_der)) {
+                Some(i) if of(i).is_some_and(|l| c.later_than(l)) => *i = at,
+                Some(_) => {}
+                None => latest.push(at),
+            }
+        }
+        latest.retain(|i| {
+            of(i).is_some_and(|c| {
+                let consulted = self.summaries.iter().find(|s| s.issuer_der == c.issuer_der);
+                consulted.is_none_or(|s| s.partitioned || c.later_than(s))
             })
-            .collect()
+        });
+        latest
+    }
+
+    /// These CRLs with `other`'s CRLs at `first` (indexes, as [`Crls::later_in`] gives them)
+    /// before them: a path consults the first CRL of its issuer.
+    pub fn with_first(&self, other: &Crls, first: &[usize]) -> Crls {
+        let mut out = Crls::new();
+        let ahead = first.iter().filter_map(|&i| other.ders.get(i));
+        for (_, der) in ahead.chain(self.ders.iter()) {
+            // Each was read once already, by the same readers.
+            let _ = out.add_der(der);
+        }
+        out
     }
 
     /// Adds CRLs from PEM (one or more `X509 CRL` blocks) or one DER CRL.
@@ -318,7 +360,20 @@ impl Crls {
         // CRLs that revoke.
         let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der)
             .map_err(|e| PathError::Malformed { which: "CRL".into(), message: e.to_string() })?;
-        let serials = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
+        let serials: Vec<Vec<u8>> = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
+        let partitioned = crl
+            .extensions()
+            .iter()
+            .any(|e| matches!(e.parsed_extension(), ParsedExtension::IssuingDistributionPoint(_)));
+        self.summaries.push(CrlSummary {
+            issuer: crl.issuer().to_string(),
+            issuer_der: crl.issuer().as_raw().to_vec(),
+            number: crl.crl_number().map(|n| n.to_string()),
+            this_update: crl.last_update().timestamp(),
+            next_update: crl.next_update().map(|t| t.timestamp()),
+            revoked: serials.len(),
+            partitioned,
+        });
         self.revoked.push((crl.issuer().to_string(), serials));
         self.ders.push((crl.issuer().as_raw().to_vec(), der.to_vec()));
         if let Some(next) = crl.next_update() {
@@ -675,5 +730,92 @@ fn explain(
             rule("a certificate carries an unsupported critical extension".into(), "x509.critical_extension")
         }
         other => rule(format!("{other:?}"), "x509.invalid"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pki::{Ca, KeyAlg};
+    use ::time::macros::datetime;
+
+    /// A set of the CRLs `made`, in order.
+    fn set(made: &[&rcgen::CertificateRevocationList]) -> Crls {
+        let mut crls = Crls::new();
+        for crl in made {
+            crls.add_der(crl.der()).expect("crl");
+        }
+        crls
+    }
+
+    /// What an audit consults before a set it is given: for each issuer, the latest CRL
+    /// it holds that was issued by then, where the set has none of that issuer, only a
+    /// partitioned one, or an older one first; never an older one, nor one issued after.
+    #[test]
+    fn later_crls_go_first_and_only_those() {
+        let one = Ca::root("CRL root one", "one", "DE", KeyAlg::EcdsaP256).expect("root");
+        let two = Ca::root("CRL root two", "two", "GB", KeyAlg::EcdsaP256).expect("root");
+        let (t0, t1, t2) =
+            (datetime!(2026-11-01 0:00 UTC), datetime!(2026-11-10 0:00 UTC), datetime!(2026-11-20 0:00 UTC));
+        let far = datetime!(2027-01-01 0:00 UTC);
+        let crl = |ca: &Ca, n: u64, at| ca.crl_numbered(n, &[], at, far).expect("crl");
+        let (one_1, one_2, one_3, one_5) = (crl(&one, 1, t0), crl(&one, 2, t1), crl(&one, 3, t2), crl(&one, 5, t0));
+        let two_1 = crl(&two, 1, t0);
+        let held = set(&[&one_2, &one_3, &two_1]);
+        let by_t1 = |c: &CrlSummary| c.this_update <= t1.unix_timestamp();
+        // One's 2 (its 3 was issued after), two's 1 (the set has none of two).
+        assert_eq!(set(&[&one_1]).later_in(&held, by_t1), [0, 2]);
+        // Everything by the later time: one's 3, the latest, not its 2 as well.
+        assert_eq!(set(&[&one_1]).later_in(&held, |_| true), [1, 2]);
+        // The set's own is later (5), or the same (2): none of one's.
+        assert_eq!(set(&[&one_5]).later_in(&held, by_t1), [2]);
+        assert_eq!(set(&[&one_2, &two_1]).later_in(&held, by_t1), Vec::<usize>::new());
+        // The first of its issuer is what a path consults: a later one after it counts not.
+        assert_eq!(set(&[&one_1, &one_5, &two_1]).later_in(&held, by_t1), [0]);
+        // A partitioned CRL speaks for part of its issuer's certificates: however late, the
+        // held one goes first.
+        let partitioned = one.crl_partitioned(9, &[], t0, far, "http://crl.example/one-ee.crl").expect("crl");
+        let with_partitioned = set(&[&partitioned, &two_1]);
+        assert!(with_partitioned.summaries()[0].partitioned && !with_partitioned.summaries()[1].partitioned);
+        assert_eq!(with_partitioned.later_in(&held, by_t1), [0]);
+        // The empty set: the latest of each issuer by then.
+        assert_eq!(Crls::new().later_in(&held, by_t1), [0, 2]);
+        assert_eq!(Crls::new().later_in(&held, |_| false), Vec::<usize>::new());
+
+        // Put first: the held CRLs, then the set's, each once.
+        let first = set(&[&one_1]).with_first(&held, &[0, 2]);
+        let numbers: Vec<_> = first.summaries().iter().map(|c| (c.issuer.clone(), c.number.clone())).collect();
+        let named = |ca: &str, n: &str| {
+            (format!("C={}, O={ca}, CN=CRL root {ca}", if ca == "one" { "DE" } else { "GB" }), Some(n.to_string()))
+        };
+        assert_eq!(numbers, [named("one", "2"), named("two", "1"), named("one", "1")]);
+        assert_eq!(first.set_document(), set(&[&one_2, &two_1, &one_1]).set_document());
+    }
+
+    /// A set document reads back as the set it was made of, and the empty set is the empty
+    /// document; anything but PEM blocks of CRLs (or one DER CRL) does not read.
+    #[test]
+    fn a_set_document_reads_back_as_its_set() {
+        let one = Ca::root("CRL root one", "one", "DE", KeyAlg::EcdsaP256).expect("root");
+        let at = datetime!(2026-11-01 0:00 UTC);
+        let (a, b) = (
+            one.crl_numbered(1, &[&[7]], at, datetime!(2027-01-01 0:00 UTC)).expect("crl"),
+            one.crl_numbered(2, &[], at, datetime!(2027-01-01 0:00 UTC)).expect("crl"),
+        );
+        let both = set(&[&a, &b]);
+        let document = both.set_document();
+        assert!(document.starts_with(b"-----BEGIN X509 CRL-----\n"));
+        let again = Crls::from_set_document(&document).expect("reads");
+        assert_eq!((again.set_digest(), again.summaries()), (both.set_digest(), both.summaries()));
+        assert_eq!(again.set_digest(), crate::crypto::sha256_hex(&document));
+        assert_eq!(both.summaries()[0].revoked, 1);
+        let empty = Crls::from_set_document(b"").expect("the empty set");
+        assert_eq!(empty.set_digest(), crate::crypto::sha256_hex(b""));
+        assert!(empty.set_document().is_empty() && empty.is_empty());
+        for bad in
+            [&b"not a CRL"[..], b"-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n", &[0x30, 0x03, 1, 2, 3]]
+        {
+            assert!(Crls::from_set_document(bad).is_err(), "{bad:?}");
+        }
     }
 }
