@@ -1063,9 +1063,26 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
         // then revokes all the same, and they stand.
         ("the refusal names the earlier set", name(5, Some(b.clone())), vec![]),
         ("the verification names the earlier set", name(4, Some(b.clone())), vec![]),
-        // An entry that names no set is decided with the auditor's CRLs (an entry written
-        // before entries named them): today's revoke.
-        ("the recognition names none", name(2, None), vec![(2, "audit.verdict")]),
+        // An entry that names no set, after entries that named theirs: no gateway that
+        // names its CRLs stops naming them.
+        ("the recognition names none", name(2, None), vec![(2, "audit.entry")]),
+        ("the refusal names none", name(5, None), vec![(5, "audit.entry")]),
+        // A log from before entries named their CRLs: each decision is decided with the
+        // latest of the auditor's, today's — the decisions before the revocation come out
+        // otherwise (what naming the set mends).
+        (
+            "no entry names a set",
+            Box::new(|d: &Path| {
+                for index in 0..6 {
+                    common::audit::rewrite(d, index, |e| {
+                        if let Rules::V2 { crls, .. } = &mut e.rules {
+                            *crls = None;
+                        }
+                    })
+                }
+            }),
+            vec![(2, "audit.verdict"), (3, "audit.verdict")],
+        ),
         // A set no one kept, or a document kept that is no CRLs.
         ("a set never kept", name(3, Some(mrgate::crypto::sha256_hex(b"no such set"))), vec![(3, "audit.document")]),
         (

@@ -17,6 +17,12 @@ fuzz_target!(|data: &[u8]| {
         let again = Crls::from_set_document(&crls.set_document()).expect("a set document reads");
         assert_eq!(again.set_digest(), crls.set_digest());
         assert_eq!(again.summaries(), crls.summaries());
+        // Completed by nothing, a set is itself; completed by the latest of its own lists,
+        // nothing of them completes it further.
+        assert_eq!(crls.completed_with(&crls, &[]).set_digest(), crls.set_digest());
+        let latest = crls.latest_at(None);
+        let completed = crls.completed_with(&crls, &crls.completed_by(&crls, &latest));
+        assert_eq!(completed.completed_by(&crls, &latest), Vec::<usize>::new());
     }
     let mut anchors = TrustAnchors::new();
     anchors.add_pem_or_der(include_bytes!("../../certs/demo/ca.pem")).expect("anchor");

@@ -34,14 +34,17 @@
 //!   a rule set; the CRL set it names is kept and reads as CRLs.
 //!
 //! Revocation: a decision is decided again with the CRL set its entry names (a certificate
-//! revoked since was not revoked for it), but the gateway chooses what it names: so the
-//! auditor's own CRLs that were issued by the entry's time, and are later than the set's of
-//! their issuer (or of an issuer the set has none of), are consulted first. A decision they
-//! make come out otherwise is a disagreement, whoever is at fault (a gateway that named an
-//! old set, or one whose operator had not installed the CRL yet): what was published then
-//! says otherwise. An entry that names no set (written before entries named them) is
-//! decided with all the auditor's CRLs, as before. The report lists every set named, with
-//! its CRLs, the entries that used it and what the auditor's CRLs added
+//! revoked since was not revoked for it), but the gateway chooses what it names. So the set
+//! is completed with the auditor's own CRLs that were issued by the entry's time and still
+//! in force at it: for each list (issuer and IssuingDistributionPoint), the latest such
+//! version replaces an older version in the set, in its place, and a list the set has no
+//! version of comes after the set's CRLs ([`crate::crypto::x509::Crls::completed_by`]). A
+//! decision that comes out otherwise with them is a disagreement, whoever is at fault (a
+//! gateway that named an old set, or an operator who had not installed the CRL yet): what
+//! was published then says otherwise. An entry that names no set (written before entries
+//! named them) is decided with the latest version of each of the auditor's lists; one
+//! after an entry that named a set is a disagreement. The report lists every set named,
+//! with its CRLs, the entries that used it and what the auditor's CRLs added
 //! ([`CrlSetNamed::completed_with`]).
 //!
 //! The register a decision read is rebuilt from the log itself — the exports, recognitions
@@ -116,9 +119,9 @@ impl Source for StoreSource<'_> {
 }
 
 /// What the audit decides with besides the source: the gateway's install policy (who may
-/// sign rule documents), its CRLs (all of them for entries that name no CRL set; for the
-/// others, those issued by the entry's time and later than the named set's), its own
-/// signing chains (its exports verify as its own) and its limits.
+/// sign rule documents), its CRLs (every version of each list it has: what completes the
+/// set an entry names, see the module's doc), its own signing chains (its exports verify
+/// as its own) and its limits.
 #[derive(Debug)]
 pub struct Audit<'a> {
     pub policy: &'a InstallPolicy,
@@ -175,18 +178,18 @@ pub struct Report {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CrlSetNamed {
     pub digest: String,
-    /// Its CRLs (`None` for a document that is no CRL set: a disagreement besides).
+    /// Its CRLs (`None` when it could not be had or read: a disagreement besides).
     pub crls: Option<Vec<CrlSummary>>,
     /// The first and the last entry that name it, the last one's time, and how many do.
     pub first: u64,
     pub last: u64,
     pub last_time: String,
     pub entries: u64,
-    /// CRLs the auditor holds (its own, `--crl`) that the audit consulted before the set's
-    /// for entries naming it: issued by the entry's time and later than the set's CRL of
-    /// their issuer, or of an issuer the set has none of (or only a partitioned one). A
-    /// decision they make come out otherwise is a disagreement. Each as `issuer: number M
-    /// issued <thisUpdate> (the set's: number N | none)`.
+    /// CRLs the auditor holds (its own, `--crl`) that completed the set for entries naming
+    /// it: issued by the entry's time and in force at it, a later version of a list the set
+    /// holds (issuer and IssuingDistributionPoint) or a list it has none of. A decision
+    /// they make come out otherwise is a disagreement. Each as `issuer[, partitioned]:
+    /// number M issued <thisUpdate> (the set's: number N | none)`.
     pub completed_with: Vec<String>,
 }
 
@@ -242,8 +245,9 @@ impl CrlSet {
     }
 }
 
-/// A named set's digest and the auditor's CRLs consulted before it (their indexes).
-type EffectiveKey = (String, Vec<usize>);
+/// A named set as last completed: the auditor's CRLs taken (their indexes), the CRLs, and
+/// what they added as the report says it.
+type Completed = (Vec<usize>, Arc<CrlSet>, Option<String>);
 
 /// Named CRL sets held at once, at most (a hostile log may name a new one with every entry).
 const MAX_CRL_SETS: usize = 256;
@@ -277,7 +281,9 @@ impl Audit<'_> {
             table_versions,
             lists: HashMap::new(),
             tables: HashMap::new(),
-            own_crls: Arc::new(CrlSet::new(self.crls.clone_for_verifier())),
+            // For entries that name no set: the latest version of each of its lists.
+            own_crls: Arc::new(CrlSet::new(Crls::new().completed_with(self.crls, &self.crls.latest_at(None)))),
+            named_from: None,
             named_sets: HashMap::new(),
             effective: HashMap::new(),
             crl_set_at: HashMap::new(),
@@ -371,9 +377,11 @@ struct Walk<'a, 's> {
     /// signature check, as in the gateway).
     own_crls: Arc<CrlSet>,
     named_sets: HashMap<String, Result<Arc<Crls>, String>>,
-    effective: HashMap<EffectiveKey, (Arc<CrlSet>, Option<String>)>,
+    effective: HashMap<String, Completed>,
     /// Where each named set is in the report.
     crl_set_at: HashMap<String, usize>,
+    /// The first entry that named a CRL set: a format-2 entry after it names one too.
+    named_from: Option<u64>,
     /// The CRLs of the entry being decided again, and what the auditor's CRLs added to the
     /// set it names (said with any disagreement about it).
     crls_in_use: Option<Arc<CrlSet>>,
@@ -453,11 +461,21 @@ impl Walk<'_, '_> {
         self.latest = Some(self.latest.map_or(time, |l| l.max(time)));
         self.crls_in_use = Some(Arc::clone(&self.own_crls));
         self.crls_note = None;
-        if let Some(digest) = entry.rules.crls_digest() {
-            match self.crl_set(index, &entry, digest) {
-                Some(set) => self.crls_in_use = Some(set),
-                None => return,
+        match (entry.rules.crls_digest(), self.named_from) {
+            (Some(digest), _) => {
+                self.named_from.get_or_insert(index);
+                match self.crl_set(index, &entry, digest) {
+                    Some(set) => self.crls_in_use = Some(set),
+                    None => return,
+                }
             }
+            // Decided with the auditor's CRLs it would be held to more, not less; but no
+            // gateway that names its CRLs stops naming them.
+            (None, Some(from)) if matches!(entry.rules, Rules::V2 { .. }) => {
+                let detail = format!("names no CRL set, after entries that name theirs (from entry {from})");
+                return self.disagree(index, &entry.kind, "audit.entry", detail);
+            }
+            (None, _) => {}
         }
         if entry.reasons.iter().any(|r| NEVER_LOGGED.contains(&r.as_str())) {
             let detail = format!("{:?}: a refusal that is never logged", entry.reasons);
@@ -689,21 +707,23 @@ impl Walk<'_, '_> {
                     self.named_sets.clear();
                     self.effective.clear();
                 }
-                let read = match self.document(index, &entry.kind, digest) {
-                    // Not kept, or kept otherwise: noted by `document`; the entries after
-                    // it that name it are told so without another fetch.
-                    None => Err(format!("the CRL set sha256:{digest} cannot be had (entry {index} says why)")),
-                    Some(document) => match Crls::from_set_document(&document) {
-                        Ok(crls) if crls.set_digest() == digest => Ok(Arc::new(crls)),
-                        Ok(_) => Err(format!(
-                            "the document kept as sha256:{digest} is not a CRL set as the gateway writes it"
-                        )),
-                        Err(e) => Err(format!("the CRL set kept as sha256:{digest} does not read: {e}")),
-                    },
-                };
-                if self.failed.is_some() {
+                let Some(document) = self.document(index, &entry.kind, digest) else {
+                    // Not kept, or kept otherwise (`document` noted which), or the source
+                    // failed (the audit stops): the entries after it that name it are told
+                    // so without another fetch.
+                    if self.failed.is_none() {
+                        let why = format!("the CRL set sha256:{digest} cannot be had (entry {index} says why)");
+                        self.named_sets.insert(digest.into(), Err(why));
+                    }
                     return None;
-                }
+                };
+                let read = match Crls::from_set_document(&document) {
+                    Ok(crls) if crls.set_digest() == digest => Ok(Arc::new(crls)),
+                    Ok(_) => {
+                        Err(format!("the document kept as sha256:{digest} is not a CRL set as the gateway writes it"))
+                    }
+                    Err(e) => Err(format!("the CRL set kept as sha256:{digest} does not read: {e}")),
+                };
                 if let (Some(named), Ok(crls)) = (self.report.crl_sets.get_mut(at), &read) {
                     named.crls = Some(crls.summaries().to_vec());
                 }
@@ -711,33 +731,33 @@ impl Walk<'_, '_> {
                 match read {
                     Ok(named) => named,
                     Err(why) => {
-                        if self.report.disagreements.last().is_none_or(|d| d.index != index) {
-                            self.disagree(index, &entry.kind, "audit.document", why);
-                        }
+                        self.disagree(index, &entry.kind, "audit.document", why);
                         return None;
                     }
                 }
             }
         };
-        // What was published by the entry's time counts, whatever the gateway named.
+        // What was published by the entry's time, and in force at it, counts, whatever the
+        // gateway named: a later version of a list the set holds, or a list it lacks.
         let time = entry_time(entry).unix_timestamp();
-        let own = &self.own_crls.crls;
-        let first = named.later_in(own, |c| c.this_update <= time);
-        let key = (digest.to_string(), first);
-        if let Some((set, note)) = self.effective.get(&key) {
+        let own = &self.audit.crls;
+        let taken = named.completed_by(own, &own.latest_at(Some(time)));
+        // Entries come in time order: the set as last completed is the one to keep.
+        if let Some((was, set, note)) = self.effective.get(digest)
+            && *was == taken
+        {
             self.crls_note = note.clone();
             return Some(Arc::clone(set));
         }
-        let crls = if key.1.is_empty() { named.clone_for_verifier() } else { named.with_first(own, &key.1) };
-        let added: Vec<String> = key
-            .1
+        let added: Vec<String> = taken
             .iter()
             .filter_map(|&i| own.summaries().get(i))
             .map(|c| {
-                let theirs = named.summaries().iter().find(|n| n.issuer_der == c.issuer_der);
+                let theirs = named.summaries().iter().find(|n| n.same_scope(c));
                 let theirs = theirs.map_or_else(|| "none".to_string(), |n| format!("number {}", number(&n.number)));
+                let part = if c.partitioned { ", partitioned" } else { "" };
                 format!(
-                    "{}: number {} issued {} (the set's: {theirs})",
+                    "{}{part}: number {} issued {} (the set's: {theirs})",
                     c.issuer,
                     number(&c.number),
                     at_time(c.this_update)
@@ -752,8 +772,8 @@ impl Walk<'_, '_> {
             }
         }
         let note = if added.is_empty() { None } else { Some(added.join("; ")) };
-        let set = Arc::new(CrlSet::new(crls));
-        self.effective.insert(key, (Arc::clone(&set), note.clone()));
+        let set = Arc::new(CrlSet::new(named.completed_with(own, &taken)));
+        self.effective.insert(digest.into(), (taken, Arc::clone(&set), note.clone()));
         self.crls_note = note;
         Some(set)
     }

@@ -55,9 +55,9 @@ pub struct AuditArgs {
     /// credential linking elsewhere is not as the gateway makes them.
     #[arg(long = "public-url")]
     pub public_urls: Vec<String>,
-    /// The issuers' CRLs (PEM or DER, repeatable), for --url: consulted before the set an
-    /// entry names when issued by the entry's time and later than the set's CRL of their
-    /// issuer (or of one it has none of); all of them for entries that name no set.
+    /// The issuers' CRLs (PEM or DER, repeatable; every version published over the period
+    /// audited), for --url: what was published by an entry's time completes the set it
+    /// names; the latest of each list decides entries that name no set.
     #[arg(long = "crl")]
     pub crls: Vec<PathBuf>,
     /// A checkpoint the log must agree with (a signed note, e.g. one a witness cosigned):
@@ -203,7 +203,7 @@ pub fn summary(report: &Report) -> String {
             time::OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), crate::decisions::rfc3339)
         };
         let crls = match &s.crls {
-            None => "not a CRL set".to_string(),
+            None => "not had or not read (see the disagreements)".to_string(),
             Some(crls) if crls.is_empty() => "no CRLs".to_string(),
             Some(crls) => crls
                 .iter()

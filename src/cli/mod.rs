@@ -381,7 +381,9 @@ fn serve(
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error[serve]: {e}");
+            // Not `eprintln!`: a closed stderr must not turn exit status 2 into a panic's.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "error[serve]: {e}");
             ExitCode::from(2)
         }
     }

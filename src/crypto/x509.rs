@@ -236,10 +236,19 @@ pub struct CrlSummary {
     /// It has an IssuingDistributionPoint: it may speak for part of its issuer's
     /// certificates only.
     pub partitioned: bool,
+    /// Its IssuingDistributionPoint as encoded (empty for none): with the issuer, its
+    /// scope. CRLs of one scope are versions of one list; CRL numbers order them.
+    #[serde(skip)]
+    pub scope: Vec<u8>,
 }
 
 impl CrlSummary {
-    /// Whether this CRL is a later one than `other` of the same issuer: a higher CRL number
+    /// Whether `other` is a version of the same list: the same issuer and scope.
+    pub fn same_scope(&self, other: &CrlSummary) -> bool {
+        self.issuer_der == other.issuer_der && self.scope == other.scope
+    }
+
+    /// Whether this CRL is a later one than `other` of the same list: a higher CRL number
     /// (a missing one is the lowest), then a later thisUpdate.
     pub fn later_than(&self, other: &CrlSummary) -> bool {
         // CRL numbers are decimal without leading zeros: the longer is the higher.
@@ -302,37 +311,57 @@ impl Crls {
         &self.summaries
     }
 
-    /// The CRLs of `other` a path should consult before these: for each issuer, the latest
-    /// of `other`'s that `taken` allows (say, issued by some time), when these hold no CRL
-    /// of that issuer, or only a partitioned one, or when the one a path consults (the
-    /// first of its issuer) is older. Their indexes in `other`.
-    pub fn later_in(&self, other: &Crls, taken: impl Fn(&CrlSummary) -> bool) -> Vec<usize> {
-        let of = |i: &usize| other.summaries.get(*i);
+    /// For each list (issuer and scope) of these CRLs, the latest version that was issued
+    /// by `time` and had not expired at it (any time: the latest version); their indexes,
+    /// partitioned lists first (a path consults the first CRL that speaks for a
+    /// certificate, and a partitioned one speaks for fewer).
+    pub fn latest_at(&self, time: Option<i64>) -> Vec<usize> {
         let mut latest: Vec<usize> = Vec::new();
-        for (at, c) in other.summaries.iter().enumerate().filter(|(_, c)| taken(c)) {
-            match latest.iter_mut().find(|i| of(i).is_some_and(|l| l.issuer_der == c.issuer_der)) {
-                Some(i) if of(i).is_some_and(|l| c.later_than(l)) => *i = at,
+        for (at, c) in self.summaries.iter().enumerate() {
+            if time.is_some_and(|t| c.this_update > t) {
+                continue;
+            }
+            match latest.iter_mut().find(|i| self.summaries.get(**i).is_some_and(|l| l.same_scope(c))) {
+                Some(i) if self.summaries.get(*i).is_some_and(|l| c.later_than(l)) => *i = at,
                 Some(_) => {}
                 None => latest.push(at),
             }
         }
         latest.retain(|i| {
-            of(i).is_some_and(|c| {
-                let consulted = self.summaries.iter().find(|s| s.issuer_der == c.issuer_der);
-                consulted.is_none_or(|s| s.partitioned || c.later_than(s))
-            })
+            self.summaries.get(*i).is_some_and(|c| time.is_none_or(|t| c.next_update.is_none_or(|n| t < n)))
         });
+        latest.sort_by_key(|i| self.summaries.get(*i).is_none_or(|c| !c.partitioned));
         latest
     }
 
-    /// These CRLs with `other`'s CRLs at `first` (indexes, as [`Crls::later_in`] gives them)
-    /// before them: a path consults the first CRL of its issuer.
-    pub fn with_first(&self, other: &Crls, first: &[usize]) -> Crls {
+    /// Which of `other`'s CRLs at `chosen` (as [`Crls::latest_at`] gives them) complete
+    /// these: a later version of a list these hold an older one of, or a list these have
+    /// no version of. Their indexes, in `chosen`'s order.
+    pub fn completed_by(&self, other: &Crls, chosen: &[usize]) -> Vec<usize> {
+        let completes = |c: &CrlSummary| {
+            let versions = self.summaries.iter().filter(|own| own.same_scope(c));
+            versions.clone().next().is_none() || versions.clone().any(|own| c.later_than(own))
+        };
+        chosen.iter().copied().filter(|i| other.summaries.get(*i).is_some_and(completes)).collect()
+    }
+
+    /// These CRLs completed by `other`'s at `taken` ([`Crls::completed_by`]): one of these
+    /// older than a taken version of its list is replaced by it, in its place (a later
+    /// version of a list holds what the earlier held); a taken list these have no version
+    /// of comes after them (it never hides one of theirs).
+    pub fn completed_with(&self, other: &Crls, taken: &[usize]) -> Crls {
+        let version = |i: &usize| other.summaries.get(*i);
         let mut out = Crls::new();
-        let ahead = first.iter().filter_map(|&i| other.ders.get(i));
-        for (_, der) in ahead.chain(self.ders.iter()) {
-            // Each was read once already, by the same readers.
-            let _ = out.add_der(der);
+        // Each was read once already, by the same readers.
+        for ((_, der), own) in self.ders.iter().zip(&self.summaries) {
+            let later = taken.iter().find(|i| version(i).is_some_and(|c| c.same_scope(own) && c.later_than(own)));
+            let _ = out.add_der(later.and_then(|i| other.ders.get(*i)).map_or(der, |(_, d)| d));
+        }
+        for i in taken {
+            let new_list = version(i).is_some_and(|c| !self.summaries.iter().any(|own| own.same_scope(c)));
+            if let (true, Some((_, d))) = (new_list, other.ders.get(*i)) {
+                let _ = out.add_der(d);
+            }
         }
         out
     }
@@ -361,10 +390,11 @@ impl Crls {
         let (_, crl) = x509_parser::revocation_list::CertificateRevocationList::from_der(der)
             .map_err(|e| PathError::Malformed { which: "CRL".into(), message: e.to_string() })?;
         let serials: Vec<Vec<u8>> = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
-        let partitioned = crl
+        let scope = crl
             .extensions()
             .iter()
-            .any(|e| matches!(e.parsed_extension(), ParsedExtension::IssuingDistributionPoint(_)));
+            .find(|e| matches!(e.parsed_extension(), ParsedExtension::IssuingDistributionPoint(_)))
+            .map(|e| e.value.to_vec());
         self.summaries.push(CrlSummary {
             issuer: crl.issuer().to_string(),
             issuer_der: crl.issuer().as_raw().to_vec(),
@@ -372,7 +402,8 @@ impl Crls {
             this_update: crl.last_update().timestamp(),
             next_update: crl.next_update().map(|t| t.timestamp()),
             revoked: serials.len(),
-            partitioned,
+            partitioned: scope.is_some(),
+            scope: scope.unwrap_or_default(),
         });
         self.revoked.push((crl.issuer().to_string(), serials));
         self.ders.push((crl.issuer().as_raw().to_vec(), der.to_vec()));
@@ -748,11 +779,11 @@ mod tests {
         crls
     }
 
-    /// What an audit consults before a set it is given: for each issuer, the latest CRL
-    /// it holds that was issued by then, where the set has none of that issuer, only a
-    /// partitioned one, or an older one first; never an older one, nor one issued after.
+    /// What an audit consults for a set it is given: for each list (issuer and scope), the
+    /// latest version it holds that was issued and in force by then; one replaces an older
+    /// version in the set in its place, one of a list the set lacks comes after the set's.
     #[test]
-    fn later_crls_go_first_and_only_those() {
+    fn later_versions_replace_older_ones_and_new_lists_come_last() {
         let one = Ca::root("CRL root one", "one", "DE", KeyAlg::EcdsaP256).expect("root");
         let two = Ca::root("CRL root two", "two", "GB", KeyAlg::EcdsaP256).expect("root");
         let (t0, t1, t2) =
@@ -762,34 +793,42 @@ mod tests {
         let (one_1, one_2, one_3, one_5) = (crl(&one, 1, t0), crl(&one, 2, t1), crl(&one, 3, t2), crl(&one, 5, t0));
         let two_1 = crl(&two, 1, t0);
         let held = set(&[&one_2, &one_3, &two_1]);
-        let by_t1 = |c: &CrlSummary| c.this_update <= t1.unix_timestamp();
-        // One's 2 (its 3 was issued after), two's 1 (the set has none of two).
-        assert_eq!(set(&[&one_1]).later_in(&held, by_t1), [0, 2]);
-        // Everything by the later time: one's 3, the latest, not its 2 as well.
-        assert_eq!(set(&[&one_1]).later_in(&held, |_| true), [1, 2]);
-        // The set's own is later (5), or the same (2): none of one's.
-        assert_eq!(set(&[&one_5]).later_in(&held, by_t1), [2]);
-        assert_eq!(set(&[&one_2, &two_1]).later_in(&held, by_t1), Vec::<usize>::new());
-        // The first of its issuer is what a path consults: a later one after it counts not.
-        assert_eq!(set(&[&one_1, &one_5, &two_1]).later_in(&held, by_t1), [0]);
-        // A partitioned CRL speaks for part of its issuer's certificates: however late, the
-        // held one goes first.
-        let partitioned = one.crl_partitioned(9, &[], t0, far, "http://crl.example/one-ee.crl").expect("crl");
-        let with_partitioned = set(&[&partitioned, &two_1]);
-        assert!(with_partitioned.summaries()[0].partitioned && !with_partitioned.summaries()[1].partitioned);
-        assert_eq!(with_partitioned.later_in(&held, by_t1), [0]);
-        // The empty set: the latest of each issuer by then.
-        assert_eq!(Crls::new().later_in(&held, by_t1), [0, 2]);
-        assert_eq!(Crls::new().later_in(&held, |_| false), Vec::<usize>::new());
+        let at_t1 = Some(t1.unix_timestamp());
+        // One's 2 (its 3 was issued after), two's 1; any time: one's 3.
+        assert_eq!(held.latest_at(at_t1), [0, 2]);
+        assert_eq!(held.latest_at(None), [1, 2]);
+        assert_eq!(held.latest_at(Some(t0.unix_timestamp() - 1)), Vec::<usize>::new());
+        // Expired by then: not in force (a CRL past its next update revokes nothing).
+        let short = set(&[&one.crl_numbered(4, &[], t0, t1).expect("crl")]);
+        assert_eq!(short.latest_at(Some(t1.unix_timestamp() - 1)), [0]);
+        assert_eq!(short.latest_at(Some(t1.unix_timestamp())), Vec::<usize>::new());
 
-        // Put first: the held CRLs, then the set's, each once.
-        let first = set(&[&one_1]).with_first(&held, &[0, 2]);
-        let numbers: Vec<_> = first.summaries().iter().map(|c| (c.issuer.clone(), c.number.clone())).collect();
-        let named = |ca: &str, n: &str| {
-            (format!("C={}, O={ca}, CN=CRL root {ca}", if ca == "one" { "DE" } else { "GB" }), Some(n.to_string()))
+        let numbers =
+            |crls: &Crls| crls.summaries().iter().map(|c| c.number.clone().unwrap_or_default()).collect::<Vec<_>>();
+        let complete = |named: &Crls, chosen: &[usize]| {
+            let taken = named.completed_by(&held, chosen);
+            (numbers(&named.completed_with(&held, &taken)), taken)
         };
-        assert_eq!(numbers, [named("one", "2"), named("two", "1"), named("one", "1")]);
-        assert_eq!(first.set_document(), set(&[&one_2, &two_1, &one_1]).set_document());
+        // One's 1 replaced by its 2 in place; two's 1 after.
+        assert_eq!(complete(&set(&[&one_1]), &[0, 2]), (vec!["2".into(), "1".into()], vec![0, 2]));
+        // The set's own is later (5), or the same (2): kept.
+        assert_eq!(complete(&set(&[&one_5]), &[0, 2]), (vec!["5".into(), "1".into()], vec![2]));
+        assert_eq!(complete(&set(&[&one_2, &two_1]), &[0, 2]), (vec!["2".into(), "1".into()], vec![]));
+        // The empty set: what is chosen.
+        assert_eq!(complete(&Crls::new(), &[0, 2]), (vec!["2".into(), "1".into()], vec![0, 2]));
+
+        // A partitioned list is another list: the held full one comes after it, never
+        // before (it would speak first for the certificates the partition speaks for).
+        let partition = one.crl_partitioned(9, &[&[7]], t0, far, "http://crl.example/one-ee.crl").expect("crl");
+        let named = set(&[&partition]);
+        assert!(named.summaries()[0].partitioned && !named.summaries()[0].scope.is_empty());
+        assert_eq!(complete(&named, &[0]), (vec!["9".into(), "2".into()], vec![0]));
+        // Held partitioned and full versions of one issuer: both lists, partition first.
+        let both = set(&[&one_2, &partition]);
+        assert_eq!(both.latest_at(None), [1, 0]);
+        let taken = Crls::new().completed_by(&both, &both.latest_at(None));
+        assert_eq!(taken, [1, 0]);
+        assert_eq!(numbers(&Crls::new().completed_with(&both, &taken)), ["9", "2"]);
     }
 
     /// A set document reads back as the set it was made of, and the empty set is the empty
