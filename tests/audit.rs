@@ -1000,7 +1000,7 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
         report.disagreements
     );
     assert!(
-        report.disagreements[1].detail.ends_with(&format!("later than the set's: {added})")),
+        report.disagreements[1].detail.ends_with(&format!("the auditor's CRLs in force at its time: {added})")),
         "{:#?}",
         report.disagreements
     );

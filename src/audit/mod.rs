@@ -253,13 +253,8 @@ type Completed = (Vec<usize>, Arc<CrlSet>, Option<String>);
 const MAX_CRL_SETS: usize = 256;
 
 /// A CRL number as the report shows it.
-fn number(n: &Option<String>) -> String {
-    n.clone().unwrap_or_else(|| "(none)".into())
-}
-
-/// Unix seconds as the report shows a time.
-fn at_time(t: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), crate::decisions::rfc3339)
+pub fn crl_number(n: &Option<String>) -> &str {
+    n.as_deref().unwrap_or("(none)")
 }
 
 /// A rule version read once and kept for the entries that name it.
@@ -370,11 +365,10 @@ struct Walk<'a, 's> {
     table_versions: HashMap<u64, TableVersion>,
     lists: Lists,
     tables: Tables,
-    /// The auditor's CRLs (all of them for entries that name no set), each set named, by
-    /// digest, read once, and the sets entries are decided again with (a named set with
-    /// the auditor's later CRLs before it), each made once, with what the auditor's CRLs
-    /// added (JWS verifiers kept across the walk, so a signer's chain seen before costs one
-    /// signature check, as in the gateway).
+    /// The CRLs for entries that name no set (the latest version of each of the auditor's
+    /// lists), each set named, by digest, read once, and each named set as last completed
+    /// by the auditor's CRLs, with what they added (JWS verifiers kept across the walk, so a
+    /// signer's chain seen before costs one signature check, as in the gateway).
     own_crls: Arc<CrlSet>,
     named_sets: HashMap<String, Result<Arc<Crls>, String>>,
     effective: HashMap<String, Completed>,
@@ -430,7 +424,7 @@ impl Walk<'_, '_> {
             self.crls_note.as_ref().filter(|_| matches!(reason, "audit.verdict" | "audit.install" | "audit.output"))
         {
             detail.push_str(&format!(
-                " (decided with the CRL set it names and, consulted first, the auditor's CRLs issued by its time and later than the set's: {added})"
+                " (decided with the CRL set it names completed by the auditor's CRLs in force at its time: {added})"
             ));
         }
         self.report.disagreements.push(Disagreement { index, kind: kind.into(), reason, detail });
@@ -670,9 +664,8 @@ impl Walk<'_, '_> {
     }
 
     /// The CRLs `entry` is decided again with: the set it names (its document read once,
-    /// by digest) with, before it, the auditor's CRLs that were issued by the entry's time
-    /// and are later than the set's of their issuer (or of an issuer it has none of); noted
-    /// in the report. `None`, with the disagreement noted, when the set cannot be had.
+    /// by digest) completed by the auditor's CRLs in force at the entry's time (see the
+    /// module's doc); noted in the report. `None`, with the disagreement noted, when the set cannot be had.
     fn crl_set(&mut self, index: u64, entry: &Entry, digest: &str) -> Option<Arc<CrlSet>> {
         let at = match self.crl_set_at.get(digest) {
             Some(&at) => at,
@@ -754,13 +747,13 @@ impl Walk<'_, '_> {
             .filter_map(|&i| own.summaries().get(i))
             .map(|c| {
                 let theirs = named.summaries().iter().find(|n| n.same_scope(c));
-                let theirs = theirs.map_or_else(|| "none".to_string(), |n| format!("number {}", number(&n.number)));
+                let theirs = theirs.map_or_else(|| "none".to_string(), |n| format!("number {}", crl_number(&n.number)));
                 let part = if c.partitioned { ", partitioned" } else { "" };
                 format!(
                     "{}{part}: number {} issued {} (the set's: {theirs})",
                     c.issuer,
-                    number(&c.number),
-                    at_time(c.this_update)
+                    crl_number(&c.number),
+                    crate::decisions::rfc3339_of_unix(c.this_update)
                 )
             })
             .collect();

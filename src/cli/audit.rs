@@ -199,9 +199,7 @@ pub fn summary(report: &Report) -> String {
     }
     // The revocation the decisions had, and what the auditor's own CRLs added to it.
     for s in &report.crl_sets {
-        let at = |t: i64| {
-            time::OffsetDateTime::from_unix_timestamp(t).map_or_else(|_| t.to_string(), crate::decisions::rfc3339)
-        };
+        let at = crate::decisions::rfc3339_of_unix;
         let crls = match &s.crls {
             None => "not had or not read (see the disagreements)".to_string(),
             Some(crls) if crls.is_empty() => "no CRLs".to_string(),
@@ -211,7 +209,7 @@ pub fn summary(report: &Report) -> String {
                     format!(
                         "{} number {} this update {} next update {}, {} revoked",
                         c.issuer,
-                        c.number.as_deref().unwrap_or("(none)"),
+                        crate::audit::crl_number(&c.number),
                         at(c.this_update),
                         c.next_update.map_or_else(|| "(none)".into(), at),
                         c.revoked

@@ -381,9 +381,7 @@ fn serve(
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // Not `eprintln!`: a closed stderr must not turn exit status 2 into a panic's.
-            use std::io::Write;
-            let _ = writeln!(std::io::stderr(), "error[serve]: {e}");
+            crate::server::to_operator(format_args!("error[serve]: {e}"));
             ExitCode::from(2)
         }
     }

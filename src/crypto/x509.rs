@@ -206,12 +206,10 @@ impl TrustAnchors {
 /// Certificate revocation lists, parsed once.
 pub struct Crls {
     lists: Vec<CertRevocationList<'static>>,
-    /// (issuer DN, revoked serials) for naming the revoked certificate.
-    revoked: Vec<(String, Vec<Vec<u8>>)>,
-    /// (raw issuer name, DER) for the profile checks of the CRLs a path consults.
-    ders: Vec<(Vec<u8>, Vec<u8>)>,
-    /// The earliest nextUpdate (Unix seconds) among the CRLs: after it, one of them is stale.
-    earliest_next_update: Option<u64>,
+    /// Each CRL's revoked serials, for naming the revoked certificate.
+    serials: Vec<Vec<Vec<u8>>>,
+    /// Each CRL's DER: the set document, and the profile checks of the CRLs a path consults.
+    ders: Vec<Vec<u8>>,
     /// SHA-256 of [`Crls::set_document`], kept as CRLs are added (a decision's entry names
     /// it: computed once, not per decision), and the hash of the document so far.
     set_digest: String,
@@ -268,9 +266,8 @@ impl Default for Crls {
     fn default() -> Self {
         Self {
             lists: Vec::new(),
-            revoked: Vec::new(),
+            serials: Vec::new(),
             ders: Vec::new(),
-            earliest_next_update: None,
             set_digest: crate::crypto::sha256_hex(b""),
             set_hash: ring::digest::Context::new(&ring::digest::SHA256),
             summaries: Vec::new(),
@@ -298,7 +295,7 @@ impl Crls {
     /// (`crls sha256:…`) and the gateway keeps, so that an audit decides again with the
     /// revocation the decision had, not with what was revoked since.
     pub fn set_document(&self) -> Vec<u8> {
-        self.ders.iter().map(|(_, der)| crate::crypto::pem_block("X509 CRL", der)).collect::<String>().into_bytes()
+        self.ders.iter().map(|der| crate::crypto::pem_block("X509 CRL", der)).collect::<String>().into_bytes()
     }
 
     /// SHA-256 of [`Crls::set_document`], lower-case hex.
@@ -353,13 +350,13 @@ impl Crls {
         let version = |i: &usize| other.summaries.get(*i);
         let mut out = Crls::new();
         // Each was read once already, by the same readers.
-        for ((_, der), own) in self.ders.iter().zip(&self.summaries) {
+        for (der, own) in self.ders.iter().zip(&self.summaries) {
             let later = taken.iter().find(|i| version(i).is_some_and(|c| c.same_scope(own) && c.later_than(own)));
-            let _ = out.add_der(later.and_then(|i| other.ders.get(*i)).map_or(der, |(_, d)| d));
+            let _ = out.add_der(later.and_then(|i| other.ders.get(*i)).unwrap_or(der));
         }
         for i in taken {
             let new_list = version(i).is_some_and(|c| !self.summaries.iter().any(|own| own.same_scope(c)));
-            if let (true, Some((_, d))) = (new_list, other.ders.get(*i)) {
+            if let (true, Some(d)) = (new_list, other.ders.get(*i)) {
                 let _ = out.add_der(d);
             }
         }
@@ -405,12 +402,8 @@ impl Crls {
             partitioned: scope.is_some(),
             scope: scope.unwrap_or_default(),
         });
-        self.revoked.push((crl.issuer().to_string(), serials));
-        self.ders.push((crl.issuer().as_raw().to_vec(), der.to_vec()));
-        if let Some(next) = crl.next_update() {
-            let next = next.timestamp().max(0) as u64;
-            self.earliest_next_update = Some(self.earliest_next_update.map_or(next, |e| e.min(next)));
-        }
+        self.serials.push(serials);
+        self.ders.push(der.to_vec());
         self.lists.push(CertRevocationList::Owned(owned));
         self.set_hash.update(crate::crypto::pem_block("X509 CRL", der).as_bytes());
         self.set_digest = crate::crypto::lower_hex(self.set_hash.clone().finish().as_ref());
@@ -424,13 +417,13 @@ impl Crls {
     /// Until when (Unix seconds) every CRL here is fresh; `None` when none has a nextUpdate.
     /// A validation that consulted these CRLs holds no longer than this.
     pub fn fresh_until(&self) -> Option<u64> {
-        self.earliest_next_update
+        self.summaries.iter().filter_map(|c| c.next_update).min().map(|t| t.max(0) as u64)
     }
 
     /// A copy holding the same CRLs (re-parsed from their DER).
     pub fn clone_for_verifier(&self) -> Crls {
         let mut out = Crls::new();
-        for (_, der) in &self.ders {
+        for der in &self.ders {
             let _ = out.add_der(der);
         }
         out
@@ -597,7 +590,9 @@ pub fn verify_path(
         if let Some(crls) = options.crls {
             for issuer_der in &issuers {
                 let Ok((_, issuer)) = X509Certificate::from_der(issuer_der) else { continue };
-                for (_, crl) in crls.ders.iter().filter(|(name, _)| name.as_slice() == issuer.subject().as_raw()) {
+                let of_issuer =
+                    crls.summaries.iter().zip(&crls.ders).filter(|(s, _)| s.issuer_der == issuer.subject().as_raw());
+                for (_, crl) in of_issuer {
                     profile::check_crl(crl, Some(issuer_der)).map_err(|v| {
                         *violation.borrow_mut() = Some(v);
                         webpki::Error::UnsupportedCriticalExtension
@@ -707,8 +702,8 @@ fn explain(
         webpki::Error::CertRevoked => {
             let revoked = options.crls.and_then(|crls| {
                 parsed.iter().find(|c| {
-                    crls.revoked.iter().any(|(issuer, serials)| {
-                        *issuer == c.issuer().to_string() && serials.iter().any(|s| s.as_slice() == c.raw_serial())
+                    crls.summaries.iter().zip(&crls.serials).any(|(crl, serials)| {
+                        crl.issuer == c.issuer().to_string() && serials.iter().any(|s| s.as_slice() == c.raw_serial())
                     })
                 })
             });

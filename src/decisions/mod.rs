@@ -101,7 +101,7 @@ pub fn signer_in_force(chain: &[CertificateDer<'_>], now: OffsetDateTime) -> Res
     if chain.is_empty() {
         return not_in_force("the gateway has no signing certificate".into());
     }
-    let at = |t: i64| OffsetDateTime::from_unix_timestamp(t).map(rfc3339).unwrap_or_else(|_| t.to_string());
+    let at = rfc3339_of_unix;
     let now_s = now.unix_timestamp();
     // Every certificate it sends: a verifier refuses a chain whose intermediate expired too.
     for (i, der) in chain.iter().enumerate() {
@@ -371,6 +371,11 @@ pub fn to_the_second(t: OffsetDateTime) -> OffsetDateTime {
 }
 
 /// A time as RFC 3339 to the second, the form every recorded time takes.
+/// Unix seconds as [`rfc3339`] writes a time (the number itself when out of range).
+pub fn rfc3339_of_unix(t: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(t).map(rfc3339).unwrap_or_else(|_| t.to_string())
+}
+
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.replace_nanosecond(0)
         .ok()

@@ -1417,9 +1417,9 @@ fn report_reload(outcome: Result<String, String>) {
 }
 
 /// A line for the operator on stderr while serving. Not `eprintln!`: that panics when
-/// stderr is closed, and a gateway whose log collector went away must still reload and
-/// shut down cleanly.
-fn to_operator(line: std::fmt::Arguments<'_>) {
+/// stderr is closed, and a gateway whose log collector went away must still reload, shut
+/// down cleanly and exit with its own status.
+pub fn to_operator(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
 }
