@@ -9,6 +9,14 @@
 //! - `xmldsig-kept FILE N ANCHOR_PEM`: the same as the gateway's recognition checks it: the
 //!   signer's chain validated once and the result kept (a JWS verifier's chain cache), so
 //!   each round parses, canonicalizes, digests and checks the document's own signature.
+//! - `floor FILE N`: what any verification on this parser pays before building anything:
+//!   the document decoded (its UTF-8 checked), every event read by quick-xml with the
+//!   checks the tree's builder asks for (text decoded, attributes normalized), and one
+//!   SHA-256 over the document's bytes (a canonical form is about as long as the
+//!   document). No tree, no canonicalization, no signature: a verification cannot be
+//!   faster than this, so libxmlsec1's time over it is the best ratio this design can reach.
+//! - `parse FILE N`: the document read into the tree the verification works on, and the
+//!   tree dropped — the part of a verification between the floor and the signature.
 //! - `ed25519 JWS_FILE N`: ring's raw Ed25519 check of a compact JWS's signature N times,
 //!   with the key of its `x5c` leaf: the floor of a verification.
 //!
@@ -62,6 +70,21 @@ fn main() {
             });
             println!("{ns:.0}");
         }
+        "floor" => {
+            let doc = std::fs::read(arg(1)).expect("document");
+            let ns = per_op(n, || {
+                black_box(floor(black_box(&doc)));
+            });
+            println!("{ns:.0}");
+        }
+        "parse" => {
+            let doc = std::fs::read(arg(1)).expect("document");
+            let limits = Limits::default();
+            let ns = per_op(n, || {
+                black_box(mrgate::xml::parse_document(black_box(&doc), &limits).expect("well-formed"));
+            });
+            println!("{ns:.0}");
+        }
         "ed25519" => {
             let token = std::fs::read_to_string(arg(1)).expect("jws");
             let parsed = mrgate::crypto::jws::parse(token.trim()).expect("jws");
@@ -80,9 +103,35 @@ fn main() {
         flag if flag.starts_with("--") => {}
         _ => {
             eprintln!(
-                "usage: ratios xmldsig FILE N [ANCHOR_PEM] | ratios xmldsig-kept FILE N ANCHOR_PEM | ratios ed25519 JWS_FILE N"
+                "usage: ratios xmldsig FILE N [ANCHOR_PEM] | ratios xmldsig-kept FILE N ANCHOR_PEM | ratios floor FILE N | ratios parse FILE N | ratios ed25519 JWS_FILE N"
             );
             std::process::exit(2);
         }
     }
+}
+
+/// Reads `doc` as the tree's builder does, without building (see `floor` above); returns
+/// a number depending on everything read, so that nothing is optimized away.
+fn floor(doc: &[u8]) -> usize {
+    use quick_xml::events::Event;
+    let text = mrgate::xml::decode_document(doc).expect("decodes");
+    let mut reader = quick_xml::reader::Reader::from_str(&text);
+    reader.config_mut().trim_text(false);
+    reader.config_mut().enable_all_checks(true);
+    let mut seen = 0;
+    loop {
+        match reader.read_event().expect("well-formed") {
+            Event::Start(e) | Event::Empty(e) => {
+                seen += e.name().as_ref().len();
+                for attr in e.attributes().with_checks(false) {
+                    let attr = attr.expect("attribute");
+                    seen += attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).expect("value").len();
+                }
+            }
+            Event::Text(t) => seen += t.xml10_content().len(),
+            Event::Eof => break,
+            _ => seen += 1,
+        }
+    }
+    seen + ring::digest::digest(&ring::digest::SHA256, doc).as_ref().len()
 }

@@ -338,6 +338,7 @@ reasons! {
     AuditInstall = "audit.install", 422, "A rule document's install does not match the stored version, does not verify, or is not newer than the one before (mrgate log audit).";
     AuditDocument = "audit.document", 422, "The document an entry names is not kept, or what is kept under its digest is another document (mrgate log audit).";
     AuditVerdict = "audit.verdict", 422, "Decided again from the document and the rule versions the entry names, the decision comes out otherwise (mrgate log audit).";
+    AuditRevocation = "audit.revocation", 422, "Decided again with the CRL set the entry names the decision stands, but that set lacks a revocation published by the entry's time (a CRL the auditor holds), and with it the decision comes out otherwise (mrgate log audit).";
     AuditOutput = "audit.output", 422, "A document a decision made (an export's certificate or credential, a PT report) is not what the rules make of its inputs, or not signed by the gateway at the decision's time (mrgate log audit).";
     AuditTree = "audit.tree", 422, "The tree recomputed from every entry does not have the root the checkpoint signs (mrgate log audit).";
     AuditFetch = "audit.fetch", 503, "The audit could not fetch what it reads from the gateway (mrgate log audit --url).";

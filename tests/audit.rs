@@ -988,22 +988,45 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
 
     // An auditor who holds a revocation published before the first decisions (DAkkS's
     // second, dated an hour earlier) finds them wrong, whatever the set they name: the
-    // gateway had not installed what was published. Said, with what was added.
+    // gateway had not installed what was published. Said, with what was added, and told
+    // apart from a decision its own set does not make: with the set it names alone, each
+    // stands (`audit.revocation`).
     let earlier = issued - time::Duration::hours(1);
     let published = revoking_crl(earlier, "dakks-2-earlier.crl.pem");
     let report = common::audit::audit_with(&config_with_dakks_crl(data.path(), &published), data.path(), None);
-    assert_eq!(found(&report), [(2, "audit.verdict"), (3, "audit.verdict")], "{:#?}", report.disagreements);
+    assert_eq!(found(&report), [(2, "audit.revocation"), (3, "audit.revocation")], "{:#?}", report.disagreements);
     let added = format!("{dakks}: number 2 issued {} (the set's: number 1)", mrgate::decisions::rfc3339(earlier));
-    assert!(
-        report.disagreements[0].detail.starts_with("logged recognized [], decided again refused"),
-        "{:#?}",
-        report.disagreements
+    // The chain check fails; the checks after it are not reached.
+    let not_reached = "\"recognition.not_reached\"";
+    let revoked = format!("[{not_reached}, \"x509.revoked\", {not_reached}, {not_reached}, {not_reached}]");
+    assert_eq!(
+        report.disagreements[0].detail,
+        format!(
+            "logged recognized [], decided again refused {revoked} (decided with the CRL set it names completed by \
+             the auditor's CRLs in force at its time: {added})"
+        ),
     );
-    assert!(
-        report.disagreements[1].detail.ends_with(&format!("the auditor's CRLs in force at its time: {added})")),
-        "{:#?}",
-        report.disagreements
+    assert_eq!(
+        report.disagreements[1].detail,
+        format!(
+            "logged valid [], decided again invalid {revoked} (decided with the CRL set it names completed by the \
+             auditor's CRLs in force at its time: {added})"
+        ),
     );
+    assert_eq!(report.re_derived, 4, "the two disagreements are not counted as re-derived");
+    // The recognition said to be made with the later set, which revokes: that set alone
+    // does not make it (`audit.verdict`); the verification after it still stands with the
+    // set it names.
+    let changed = copy_of(data.path());
+    common::audit::rewrite(changed.path(), 2, |e| {
+        if let Rules::V2 { crls, .. } = &mut e.rules {
+            *crls = Some(after.clone());
+        }
+    });
+    let report = common::audit::audit_with(&config_with_dakks_crl(changed.path(), &published), changed.path(), None);
+    assert_eq!(found(&report), [(2, "audit.verdict"), (3, "audit.revocation")], "{:#?}", report.disagreements);
+    // What the recognition registered is the register the verification after it read: a
+    // revocation not yet installed changes what the gateway decided, not what it did.
     assert_eq!(report.crl_sets[0].completed_with, std::slice::from_ref(&added));
     // Its second is not later than the second set's (the same number, issued earlier).
     assert_eq!(report.crl_sets[1].completed_with, Vec::<String>::new());
@@ -1023,7 +1046,7 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
     assert!(stdout.contains(&format!("crl set: sha256:{before}: 4 entries, 0..=3: ")), "{stdout}");
     assert!(stdout.contains(&format!("crl set: sha256:{after}: 2 entries, 4..=5: ")), "{stdout}");
     assert!(stdout.contains(&format!("crl set: sha256:{before} completed with the auditor's: {added}\n")), "{stdout}");
-    assert!(stdout.contains("disagreement: entry 2 (recognition) [audit.verdict]"), "{stdout}");
+    assert!(stdout.contains("disagreement: entry 2 (recognition) [audit.revocation]"), "{stdout}");
 
     // What the entries name decides: changed behind the gateway's back, each is caught.
     let (b, a) = (before.clone(), after.clone());
@@ -1129,7 +1152,9 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
         ),
         // A gateway that logs, after the revocation, what it logged before it — valid, under
         // the earlier set or under none at all (the empty set, kept): what DAkkS had
-        // published by then revokes it.
+        // published by then revokes it. With the set it names it stands, so the set lacks
+        // a revocation published by then (`audit.revocation`): the log cannot tell a
+        // gateway naming an old set from one not reloaded yet, and both are disagreements.
         (
             "the later verification logged valid under the earlier set",
             Box::new(move |d: &Path| {
@@ -1138,7 +1163,7 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
                     (e.verdict, e.reasons, e.rules) = (three.verdict, three.reasons, three.rules);
                 })
             }),
-            vec![(4, "audit.verdict")],
+            vec![(4, "audit.revocation")],
         ),
         (
             "the later verification logged valid under no CRLs",
@@ -1152,7 +1177,7 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
                     }
                 })
             }),
-            vec![(4, "audit.verdict")],
+            vec![(4, "audit.revocation")],
         ),
         // The kept set changed: every entry that names it.
         (

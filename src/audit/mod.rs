@@ -41,7 +41,10 @@
 //! version of comes after the set's CRLs ([`crate::crypto::x509::Crls::completed_by`]). A
 //! decision that comes out otherwise with them is a disagreement, whoever is at fault (a
 //! gateway that named an old set, or an operator who had not installed the CRL yet): what
-//! was published then says otherwise. An entry that names no set (written before entries
+//! was published then says otherwise. A recognition, verification or notice is then
+//! decided once more with the set as named: when it stands so, the disagreement is
+//! `audit.revocation` and the register follows what the gateway did; otherwise
+//! `audit.verdict`. An entry that names no set (written before entries
 //! named them) is decided with the latest version of each of the auditor's lists; one
 //! after an entry that named a set is a disagreement. The report lists every set named,
 //! with its CRLs, the entries that used it and what the auditor's CRLs added
@@ -149,7 +152,7 @@ pub struct Audit<'a> {
 pub struct Disagreement {
     pub index: u64,
     pub kind: String,
-    /// `audit.verdict`, `audit.output`, `audit.document`, `audit.rules`, `audit.install`,
+    /// `audit.verdict`, `audit.revocation`, `audit.output`, `audit.document`, `audit.rules`, `audit.install`,
     /// `audit.entry`, `audit.tree`.
     pub reason: &'static str,
     pub detail: String,
@@ -245,9 +248,38 @@ impl CrlSet {
     }
 }
 
-/// A named set as last completed: the auditor's CRLs taken (their indexes), the CRLs, and
-/// what they added as the report says it.
-type Completed = (Vec<usize>, Arc<CrlSet>, Option<String>);
+/// A named set as last completed.
+struct Completed {
+    /// The auditor's CRLs taken (their indexes).
+    taken: Vec<usize>,
+    /// The set completed with them.
+    set: Arc<CrlSet>,
+    /// What they added, as the report says it; `None` when they added nothing.
+    note: Option<String>,
+    /// The set as named, when they added something: a decision that comes out otherwise
+    /// with the completed set is decided once more with this one, to tell a revocation the
+    /// gateway had not installed (`audit.revocation`) from a decision the gateway's own
+    /// CRLs do not make (`audit.verdict`).
+    named: Option<Arc<CrlSet>>,
+}
+
+/// A recognition or verification decided again ([`Walk::recognition_with`]): what it
+/// should have logged, the certificate it is about, and whether that is what it logged —
+/// with the certificate it registers, if any — or why not.
+struct Again {
+    decided: &'static str,
+    reasons: Vec<String>,
+    certificate: Option<(String, String)>,
+    outcome: Result<Option<Registration>, String>,
+}
+
+/// A certificate a recognition registers, as the audit's register keeps it.
+struct Registration {
+    issuer: String,
+    number: String,
+    status: &'static str,
+    document: Vec<u8>,
+}
 
 /// Named CRL sets held at once, at most (a hostile log may name a new one with every entry).
 const MAX_CRL_SETS: usize = 256;
@@ -284,6 +316,7 @@ impl Audit<'_> {
             crl_set_at: HashMap::new(),
             crls_in_use: None,
             crls_note: None,
+            crls_named: None,
             in_force_list: None,
             in_force_table: None,
             register: LogRegister::default(),
@@ -380,6 +413,8 @@ struct Walk<'a, 's> {
     /// set it names (said with any disagreement about it).
     crls_in_use: Option<Arc<CrlSet>>,
     crls_note: Option<String>,
+    /// The set the entry names as it names it, when the auditor's CRLs completed it.
+    crls_named: Option<Arc<CrlSet>>,
     /// The rule versions installed last, at this point of the walk.
     in_force_list: Option<RuleVersion>,
     in_force_table: Option<RuleVersion>,
@@ -420,8 +455,10 @@ struct Walk<'a, 's> {
 
 impl Walk<'_, '_> {
     fn disagree(&mut self, index: u64, kind: &str, reason: &'static str, mut detail: String) {
-        if let Some(added) =
-            self.crls_note.as_ref().filter(|_| matches!(reason, "audit.verdict" | "audit.install" | "audit.output"))
+        if let Some(added) = self
+            .crls_note
+            .as_ref()
+            .filter(|_| matches!(reason, "audit.verdict" | "audit.revocation" | "audit.install" | "audit.output"))
         {
             detail.push_str(&format!(
                 " (decided with the CRL set it names completed by the auditor's CRLs in force at its time: {added})"
@@ -455,6 +492,7 @@ impl Walk<'_, '_> {
         self.latest = Some(self.latest.map_or(time, |l| l.max(time)));
         self.crls_in_use = Some(Arc::clone(&self.own_crls));
         self.crls_note = None;
+        self.crls_named = None;
         match (entry.rules.crls_digest(), self.named_from) {
             (Some(digest), _) => {
                 self.named_from.get_or_insert(index);
@@ -736,11 +774,12 @@ impl Walk<'_, '_> {
         let own = &self.audit.crls;
         let taken = named.completed_by(own, &own.latest_at(Some(time)));
         // Entries come in time order: the set as last completed is the one to keep.
-        if let Some((was, set, note)) = self.effective.get(digest)
-            && *was == taken
+        if let Some(kept) = self.effective.get(digest)
+            && kept.taken == taken
         {
-            self.crls_note = note.clone();
-            return Some(Arc::clone(set));
+            self.crls_note = kept.note.clone();
+            self.crls_named = kept.named.clone();
+            return Some(Arc::clone(&kept.set));
         }
         let added: Vec<String> = taken
             .iter()
@@ -766,8 +805,11 @@ impl Walk<'_, '_> {
         }
         let note = if added.is_empty() { None } else { Some(added.join("; ")) };
         let set = Arc::new(CrlSet::new(named.completed_with(own, &taken)));
-        self.effective.insert(digest.into(), (taken, Arc::clone(&set), note.clone()));
+        let as_named = note.as_ref().map(|_| Arc::new(CrlSet::new(named.clone_for_verifier())));
+        let kept = Completed { taken, set: Arc::clone(&set), note: note.clone(), named: as_named.clone() };
+        self.effective.insert(digest.into(), kept);
         self.crls_note = note;
+        self.crls_named = as_named;
         Some(set)
     }
 
@@ -934,8 +976,7 @@ impl Walk<'_, '_> {
                 return self.disagree(index, &kind, "audit.verdict", detail);
             }
         };
-        let partner = entry.actor.strip_prefix("partner:");
-        if !verification && partner.is_none() {
+        if !verification && !entry.actor.starts_with("partner:") {
             let detail = format!("a recognition by '{}', who is no partner", entry.actor);
             return self.disagree(index, &kind, "audit.entry", detail);
         }
@@ -946,26 +987,60 @@ impl Walk<'_, '_> {
         }
         let Some(input) = self.one_input(index, entry) else { return };
         let Some(document) = self.document(index, &kind, input) else { return };
-        let time = entry_time(entry);
         let Some(list) = self.named_list(index, entry) else { return };
         let Some(table) = self.named_table(index, entry) else { return };
-        let crls = self.crls();
+        let again = self.recognition_with(entry, &document, &list, &table, &self.crls());
+        let certificate = again.certificate.as_ref().map(|(issuer, number)| (issuer.as_str(), number.as_str()));
+        if self.raced(entry, certificate, again.decided, &again.reasons) {
+            return;
+        }
+        let detail = match again.outcome {
+            Ok(registered) => {
+                self.register_again(entry, registered);
+                self.report.re_derived += 1;
+                return;
+            }
+            Err(detail) => detail,
+        };
+        // Decided with the set as the entry names it, it may stand: the gateway had not
+        // installed a revocation published by then.
+        if let Some(named) = self.crls_named.clone()
+            && let Ok(registered) = self.recognition_with(entry, &document, &list, &table, &named).outcome
+        {
+            self.register_again(entry, registered);
+            return self.disagree(index, &kind, "audit.revocation", detail);
+        }
+        self.disagree(index, &kind, "audit.verdict", detail)
+    }
+
+    /// A verification or recognition decided again with `crls`, held against its entry.
+    fn recognition_with(
+        &self,
+        entry: &Entry,
+        document: &[u8],
+        list: &TrustList,
+        table: &signed::Version,
+        crls: &CrlSet,
+    ) -> Again {
+        let verification = matches!(entry.verdict.as_str(), "valid" | "invalid");
+        let partner = entry.actor.strip_prefix("partner:").filter(|_| !verification);
+        let exported = entry.inputs.first().is_some_and(|input| self.exported.contains(input));
         let ctx = crate::recognition::Context {
-            trust_list: &list,
+            trust_list: list,
             equivalence: &table.table,
             crls: if crls.crls.is_empty() { None } else { Some(&crls.crls) },
             register: &self.register,
             // The gateway's signature stands for its exports only, as the log shows them.
-            own_signers: if verification && self.exported.contains(input) { &self.own_leaves } else { &[] },
-            now: time,
+            own_signers: if verification && exported { &self.own_leaves } else { &[] },
+            now: entry_time(entry),
             limits: self.audit.limits,
             verifiers: Some(&crls.verifiers),
         };
-        let verdict = crate::recognition::decide(&document, &ctx);
+        let verdict = crate::recognition::decide(document, &ctx);
         // The decisions' own rules of what is logged, applied to the verdict again, and of
         // what a recognition may register over.
-        let (mut decided, mut reasons) = match partner.filter(|_| !verification) {
-            Some(partner) => crate::decisions::recognize::logged(&list, partner, &verdict),
+        let (mut decided, mut reasons) = match partner {
+            Some(partner) => crate::decisions::recognize::logged(list, partner, &verdict),
             None => crate::decisions::verify::logged(&verdict),
         };
         if decided == "recognized"
@@ -978,38 +1053,34 @@ impl Walk<'_, '_> {
                 (decided, reasons) = ("refused", vec![refusal.reason]);
             }
         }
-        let certificate = verdict.certificate.as_ref().map(|c| (c.issuer_id(), c.number.as_str()));
-        if self.raced(entry, certificate, decided, &reasons) {
-            return;
-        }
-        let disagreement = if decided != entry.verdict {
-            Some(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons))
+        let certificate = verdict.certificate.as_ref().map(|c| (c.issuer_id().to_string(), c.number.to_string()));
+        let outcome = if decided != entry.verdict {
+            Err(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons))
         } else if reasons != entry.reasons {
-            Some(format!("logged reasons {:?}, decided again {reasons:?}", entry.reasons))
+            Err(format!("logged reasons {:?}, decided again {reasons:?}", entry.reasons))
         } else if decided == "recognized" {
             match &verdict.certificate {
-                Some(cert)
-                    if entry.outputs
-                        == [crate::crypto::sha256_hex(&crate::decisions::register::registered_as(cert).bytes)] =>
-                {
-                    let document = crate::decisions::register::registered_as(cert).bytes;
-                    self.register.put(
-                        cert.issuer_id(),
-                        cert.number.as_str(),
-                        Status::parse(verdict.status),
-                        document,
-                        time,
-                    );
-                    None
+                Some(cert) => {
+                    let registered = crate::decisions::register::registered_as(cert);
+                    if entry.outputs == [crate::crypto::sha256_hex(&registered.bytes)] {
+                        let (issuer, number) = (cert.issuer_id().to_string(), cert.number.to_string());
+                        Ok(Some(Registration { issuer, number, status: verdict.status, document: registered.bytes }))
+                    } else {
+                        Err("the CN XML registered is not the translation decided again".into())
+                    }
                 }
-                _ => Some("the CN XML registered is not the translation decided again".into()),
+                None => Err("the CN XML registered is not the translation decided again".into()),
             }
         } else {
-            None
+            Ok(None)
         };
-        match disagreement {
-            Some(detail) => self.disagree(index, &kind, "audit.verdict", detail),
-            None => self.report.re_derived += 1,
+        Again { decided, reasons, certificate, outcome }
+    }
+
+    /// The register as a recognition decided again makes it.
+    fn register_again(&mut self, entry: &Entry, registered: Option<Registration>) {
+        if let Some(r) = registered {
+            self.register.put(&r.issuer, &r.number, Status::parse(r.status), r.document, entry_time(entry));
         }
     }
 
@@ -1028,26 +1099,49 @@ impl Walk<'_, '_> {
         }
         let Some(input) = self.one_input(index, entry) else { return };
         let Some(document) = self.document(index, &kind, input) else { return };
-        let time = entry_time(entry);
         let Some(list) = self.named_list(index, entry) else { return };
         let token = String::from_utf8_lossy(&document).to_string();
+        let detail = match self.notice_with(entry, relay, &token, &list, &self.crls()) {
+            Ok(change) => {
+                self.apply_again(entry, change);
+                self.report.re_derived += 1;
+                return;
+            }
+            Err(detail) => detail,
+        };
+        // As for a recognition: with the set as named, it may stand.
+        if let Some(named) = self.crls_named.clone()
+            && let Ok(change) = self.notice_with(entry, relay, &token, &list, &named)
+        {
+            self.apply_again(entry, change);
+            return self.disagree(index, &kind, "audit.revocation", detail);
+        }
+        self.disagree(index, &kind, "audit.verdict", detail)
+    }
+
+    /// A notice decided again with `crls`, held against its entry: the change it makes to
+    /// the register when they agree, why not otherwise.
+    fn notice_with(
+        &self,
+        entry: &Entry,
+        relay: crate::decisions::notice::Relay,
+        token: &str,
+        list: &TrustList,
+        crls: &CrlSet,
+    ) -> Result<Option<crate::notice::Notice>, String> {
         let register = &self.register;
-        let crls = self.crls();
         let judged = crate::decisions::notice::judge(
-            &list,
+            list,
             &crls.crls,
-            time,
+            entry_time(entry),
             &self.audit.limits,
             relay,
-            &token,
+            token,
             &|issuer, number| Ok(register.record(issuer, number)),
         );
         // What the gateway should have logged, decided again; and the change it makes.
         let (decided, reasons, change) = match judged {
-            Err(refusal) => {
-                let detail = format!("logged, but decided again it is refused unrecorded: {refusal}");
-                return self.disagree(index, &kind, "audit.verdict", detail);
-            }
+            Err(refusal) => return Err(format!("logged, but decided again it is refused unrecorded: {refusal}")),
             Ok(judged) => match judged.issue_date {
                 Err(e) => ("refused".to_string(), vec![e.code().to_string()], None),
                 Ok(()) => {
@@ -1065,17 +1159,16 @@ impl Walk<'_, '_> {
                 }
             },
         };
-        let disagreement = if decided != entry.verdict || reasons != entry.reasons {
-            Some(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons))
-        } else {
-            if let Some(n) = &change {
-                self.register.apply(n, time);
-            }
-            None
-        };
-        match disagreement {
-            Some(detail) => self.disagree(index, &kind, "audit.verdict", detail),
-            None => self.report.re_derived += 1,
+        if decided != entry.verdict || reasons != entry.reasons {
+            return Err(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons));
+        }
+        Ok(change)
+    }
+
+    /// The register as a notice decided again changes it.
+    fn apply_again(&mut self, entry: &Entry, change: Option<crate::notice::Notice>) {
+        if let Some(n) = &change {
+            self.register.apply(n, entry_time(entry));
         }
     }
 }
