@@ -1156,6 +1156,62 @@ async fn batch_verifications_are_logged_each_with_its_receipt() {
     running.task.abort();
 }
 
+/// A batch's answers are numbered as the request's lines are (blank lines counted, not
+/// answered), so a client pairs each answer with the line it sent; and a look-up line reads
+/// the headline the single look-up shows: a certificate past its expiry date is `expired`
+/// though the register still holds it `valid` (the batch answered `status: valid` alone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_lines_are_numbered_as_sent_and_look_ups_read_the_headline() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clock = Arc::new(mrgate::clock::OffsetClock::new());
+    let app = Arc::new(
+        App::load_with_clock(config(dir.path()), Arc::clone(&clock) as Arc<dyn mrgate::clock::Clock>).expect("app"),
+    );
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
+    let credential = export["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let document = serde_json::json!({"document": credential}).to_string();
+    let lookup = "{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"04925Q10021R0M\"}";
+    let missing = "{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"NOPE\"}";
+    let batch = async |body: String| {
+        let r = call(addr, "POST", "/v1/verify/batch", body.into_bytes(), Some("customs"), None).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.body
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice::<serde_json::Value>(l).expect("json"))
+            .collect::<Vec<_>>()
+    };
+    // Line 1 a document, 2 blank, 3 not JSON, 4 spaces only, 5 a look-up, 6 an unknown
+    // certificate, 7 a document (CRLF, no final line feed).
+    let sent = format!("{document}\n\nnot json\n  \t \n{lookup}\n{missing}\r\n{document}");
+    let answers = batch(sent).await;
+    let seen: Vec<_> = answers
+        .iter()
+        .map(|a| {
+            let what = a["valid"].as_bool().map(|v| v.to_string());
+            let what = what.or_else(|| a["headline"].as_str().map(str::to_string));
+            let what = what.or_else(|| a["error"]["reason"].as_str().map(str::to_string));
+            (a["line"].as_u64().expect("line"), what.expect("an answer"))
+        })
+        .collect();
+    let expected = [(1, "true"), (3, "format.json"), (5, "valid"), (6, "unknown"), (7, "true")];
+    assert_eq!(seen, expected.map(|(n, w)| (n, w.to_string())), "{answers:#?}");
+    assert_eq!((answers[2]["status"].as_str(), answers[2]["found"].as_bool()), (Some("valid"), Some(true)));
+    assert_eq!((answers[3]["status"].as_str(), answers[3]["found"].as_bool()), (Some("unknown"), Some(false)));
+
+    // Past the certificate's expiry date (2028-01-09; the demo list is in date until 2046):
+    // the register still says valid, the headline says expired — as the single look-up.
+    clock.advance(time::Duration::days(365 * 4));
+    let answers = batch(format!("\n{lookup}\n")).await;
+    let answer = (answers[0]["line"].as_u64(), answers[0]["status"].as_str(), answers[0]["headline"].as_str());
+    assert_eq!(answer, (Some(2), Some("valid"), Some("expired")), "{answers:#?}");
+    let single = call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await.json();
+    assert_eq!((single["status"].as_str(), single["headline"].as_str()), (Some("valid"), Some("expired")));
+    running.task.abort();
+}
+
 /// The look-up shows the assessment level the exported credential states (it showed
 /// `Accredited` for a `GlobalMRA` credential: the stored CN XML has no field for it).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -129,14 +129,22 @@ async fn decide(app: &Arc<App>, caller: &Caller, lines: Vec<(usize, Bytes)>) -> 
     decided.unwrap_or_else(|_| numbers.into_iter().map(failed).collect())
 }
 
-/// A `{"issuer", "number"}` line: the register's status.
+/// A `{"issuer", "number"}` line: the register's status, and the headline to read as the
+/// single look-up has it ([`verify::headline_now`]: a certificate past its expiry date is
+/// `expired`, whatever the register's status says).
 fn lookup(app: &App, line: usize, value: &Value) -> Value {
     match (value.get("issuer").and_then(Value::as_str), value.get("number").and_then(Value::as_str)) {
         (Some(issuer), Some(number)) => match verify::status(&app.context(), issuer, number) {
-            Ok(Some(r)) => json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status}),
-            Ok(None) => json!({"line": line, "issuer": issuer, "number": number, "found": false, "status": "unknown"}),
+            Ok(Some(r)) => {
+                let cert = crate::formats::cn_xml::parse(&r.document, &app.limits).ok();
+                let headline = verify::headline_now(&r.status, cert.as_ref(), app.now(), &app.trust_list());
+                json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status,
+                       "headline": headline})
+            }
+            Ok(None) => json!({"line": line, "issuer": issuer, "number": number, "found": false, "status": "unknown",
+                               "headline": "unknown"}),
             Err(e) => json!({"line": line, "issuer": issuer, "number": number, "status": "unknown",
-                             "error": {"reason": e.reason, "message": e.detail}}),
+                             "headline": "unknown", "error": {"reason": e.reason, "message": e.detail}}),
         },
         _ => {
             json!({"line": line, "error": {"reason": "batch.line", "message": "a line is {\"issuer\", \"number\"} or {\"document\"}"}})
@@ -195,7 +203,11 @@ async fn read_lines(
     {
         let mut body = body;
         let mut pending = BytesMut::new();
+        // Lines are numbered as the request has them (an editor's line numbers), blank ones
+        // counted though not answered: a client numbering its own lines pairs each answer
+        // with its line. At most MAX_LINES are answered.
         let mut line_no = 0usize;
+        let mut answered = 0usize;
         let mut finished = false;
         while !finished {
             let chunk = match body.frame().await {
@@ -221,11 +233,12 @@ async fn read_lines(
                 if !pending.is_empty() {
                     let _ = pending.split_to(1);
                 }
+                line_no += 1;
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                line_no += 1;
-                if line_no > MAX_LINES {
+                answered += 1;
+                if answered > MAX_LINES {
                     too_many = Some(
                         json!({"line": line_no, "error": {"reason": "batch.too_many_lines", "message": format!("at most {MAX_LINES} lines")}}),
                     );
