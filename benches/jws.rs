@@ -48,8 +48,13 @@ fn bench(c: &mut Criterion) {
             b.iter(|| assert!(verifier.verify(black_box(&token), AT).valid))
         });
         if alg == KeyAlg::EcdsaP256 {
-            let options =
-                PathOptions { purpose: Purpose::DocumentSigning, time: AT, crls: None, max_intermediates: None };
+            let options = PathOptions {
+                purpose: Purpose::DocumentSigning,
+                time: AT,
+                crls: None,
+                max_intermediates: None,
+                crls_at: None,
+            };
             g.bench_function("chain_validation", |b| {
                 b.iter(|| verify_path(black_box(&der), &[], &anchors, &options).expect("valid"))
             });

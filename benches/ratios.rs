@@ -57,7 +57,7 @@ fn main() {
             let key = match (arg(0), args.get(3)) {
                 ("xmldsig-kept", _) => {
                     chains = mrgate::crypto::jws::Verifier::new(anchors.clone(), Crls::new());
-                    KeySource::Kept { chains: &chains, at }
+                    KeySource::Kept { chains: &chains, at, now: at }
                 }
                 (_, Some(_)) => KeySource::Trusted { anchors: &anchors, crls: None, at },
                 (_, None) => KeySource::InsecureEmbedded,

@@ -185,6 +185,11 @@ impl Status {
         Self::ALL.into_iter().find(|c| c.zh() == s)
     }
 
+    /// Withdrawn and cancelled are final: nothing makes such a certificate valid again.
+    pub fn is_final(self) -> bool {
+        matches!(self, Status::Withdrawn | Status::Cancelled)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Valid => "valid",

@@ -70,8 +70,7 @@ impl Action {
     /// Whether the action may apply to a certificate whose status is `from`.
     pub fn allowed_from(self, from: Status) -> bool {
         match (self, from) {
-            // Final.
-            (_, Status::Withdrawn | Status::Cancelled) => false,
+            (_, from) if from.is_final() => false,
             (Action::Restore, s) => s == Status::Suspended,
             (Action::Suspend, s) => s == Status::Valid,
             (Action::Withdraw | Action::Cancel, _) => true,

@@ -275,6 +275,7 @@ reasons! {
     LogSizeMismatch = "log.size_mismatch", 400, "A tree size differs from the checkpoint's.";
     LogTilePath = "log.tile_path", 400, "The tile path is not a C2SP tlog-tiles path.";
     LogNotWitnessed = "log.not_witnessed", 503, "No checkpoint has been cosigned by enough witnesses yet.";
+    LogOtherLog = "log.other_log", 422, "The checkpoint is another log's: its origin, or the key name it is signed under, is not the origin given (mrgate log verify-receipt, verify-consistency --origin).";
     LogActor = "log.actor", 422, "The receipt's entry is logged as another actor than the one given (mrgate log verify-receipt --actor).";
     LogWitnesses = "log.witnesses", 422, "Fewer of the trusted witnesses cosigned the checkpoint than are required.";
     LogNotFound = "log.not_found", 404, "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.";
@@ -316,6 +317,8 @@ reasons! {
     TrustCbUnknown = "trust.cb_unknown", 422, "The certification body is not in the trust list.";
     TrustSignerNotListed = "trust.signer_not_listed", 422, "The signer is not a registered signing certificate of the body.";
     TrustBodyUnknown = "trust.body_unknown", 422, "The accreditation body is not in the trust list.";
+    TrustAccreditationUnclaimed = "trust.accreditation_unclaimed", 422, "The certificate states no accreditation (IAF Unaccredited, no CN Accreditation, no UNTP authorisation): it is not recognized as an accredited certificate.";
+    TrustAccreditationOther = "trust.accreditation_other", 422, "The certificate names another accreditation body than the trust list's accreditor of its certification body (compared with the accreditor's id, case aside).";
     TrustMraActive = "trust.mra_active", 200, "The accreditation body is an active IAF MLA / ILAC MRA signatory for the scope.";
     TrustMraNone = "trust.mra_none", 422, "The accreditation body has no mutual-recognition status for the scope.";
     TrustMraNotYet = "trust.mra_not_yet", 422, "The mutual-recognition status was not yet in force on the issue date.";

@@ -285,12 +285,17 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // The gateway's own signature stands for a domestic issuer: the gateway exported it.
     let own_export =
         cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
-    let listed = ctx.trust_list.grants_signer(&issuer, &signing.certificate, signing.at);
+    // Granted when it signed and still granted now: a signing time is the signer's own word
+    // (no timestamp vouches for it), so a service withdrawn since signs nothing, however
+    // early its signatures say they were made.
+    let listed = ctx.trust_list.grants_signer(&issuer, &signing.certificate, signing.at)
+        && ctx.trust_list.grants_signer(&issuer, &signing.certificate, ctx.now);
     if !own_export && !listed {
+        let when = if signing.at == ctx.now { "" } else { " both at its stated signing time and now" };
         d.fail(
             "chain",
             "trust.signer_not_listed",
-            format!("'{}' is not a granted signing certificate of '{issuer}'", signing.subject),
+            format!("'{}' is not a granted signing certificate of '{issuer}'{when}", signing.subject),
         );
         return None;
     }
@@ -300,12 +305,29 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         format!("'{}' is a signer of '{issuer}', chaining to '{accreditor}'", signing.subject),
     );
 
-    // 4. Accreditation under a mutual-recognition arrangement at the issue date.
+    // 4. Accreditation under a mutual-recognition arrangement at the issue date — of the
+    // certificate as it states itself: one that says it is not accredited (IAF
+    // "Unaccredited", no CN Accreditation, no UNTP authorisation), or accredited by another
+    // body than the list's accreditor of its CB, is no accredited certificate to recognize,
+    // whatever the list says of that CB.
     let scope = cert.program_code.accreditation_scope();
     let arrangement = arrangement_for(scope);
     let issued = cert.issue_date.midnight().assume_offset(time::macros::offset!(+8));
     let answer = ctx.trust_list.membership_at(&accreditor, arrangement, scope, issued);
-    if answer.active {
+    let claimed = cert.certification_body.accreditation.as_ref();
+    if claimed.is_none() {
+        d.fail(
+            "accreditation",
+            "trust.accreditation_unclaimed",
+            format!("the certificate states no accreditation of '{issuer}': it is not an accredited certificate"),
+        );
+    } else if let Some(a) = claimed.filter(|a| !a.body.trim().eq_ignore_ascii_case(&accreditor)) {
+        d.fail(
+            "accreditation",
+            "trust.accreditation_other",
+            format!("the certificate names accreditation by '{}'; the trust list's accreditor of '{issuer}' is '{accreditor}'", a.body),
+        );
+    } else if answer.active {
         d.pass(
             "accreditation",
             answer.reason,
@@ -348,9 +370,12 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         }
     }
 
-    // 6. Validity and status; the register's status (notices) overrides the document's.
+    // 6. Validity and status; the register's status (notices) overrides the document's —
+    // except a withdrawal or cancellation the body signed in the document: final, so no
+    // status the register holds revives it (no notice may either: `notice::Action`).
     let today = crate::model::china_date(ctx.now);
     let status = match ctx.register.current_status(&issuer, cert.number.as_str()) {
+        Registered::Status(s) if cert.status.is_final() && !s.is_final() => cert.status,
         Registered::Status(s) => s,
         // Its status is in lists the gateway does not read for others: never a guessed "valid".
         Registered::NotHeld
@@ -434,11 +459,23 @@ fn verify_signature(
         t.and_then(|t| OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
             .filter(|t| *t <= ctx.now + time::Duration::minutes(5))
     };
+    // The stated time is the signer's own word (no timestamp vouches for it): the
+    // certificates are judged at it, as the recognition rules ask ("valid at signing
+    // time"), but only anchors the trust list grants both then and now anchor the chain,
+    // and its CRLs must be fresh now — what was withdrawn or revoked since, or may have
+    // been, is not passed by a signature dated before it.
+    let granted_now = ctx.trust_list.anchors_for_cb(issuer, ctx.now);
     // The tree parsed in step 1 serves the first try; the rare later ones parse again.
     let trusted_at = |at: OffsetDateTime, tree: Option<crate::xml::Document>| {
-        let chains = verifier_for(ctx, &ctx.trust_list.anchors_for_cb(issuer, at));
+        let mut anchors = ctx.trust_list.anchors_for_cb(issuer, at);
+        anchors.retain(|a| granted_now.contains(a));
+        let chains = verifier_for(ctx, &anchors);
         let options = Options {
-            key: KeySource::Kept { chains: &chains, at: at.unix_timestamp().max(0) as u64 },
+            key: KeySource::Kept {
+                chains: &chains,
+                at: at.unix_timestamp().max(0) as u64,
+                now: ctx.now.unix_timestamp().max(0) as u64,
+            },
             allow_sha1: false,
             profile: Profile::Enveloped,
         };

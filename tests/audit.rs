@@ -191,10 +191,11 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     assert!(report.disagreements[1].detail.contains("logged invalid"), "{}", report.disagreements[1].detail);
 
     // What an entry claims, changed in the store: each is caught.
+    let rules = format!("rules {}\n", mrgate::decisions::RULE_SET);
     for (what, idx, from, to, expected) in [
         ("backdated by a year", 12, "time 2026-", "time 2025-", vec![(12, "audit.entry")]),
-        ("another rule set", 3, "rules 4\n", "rules 9\n", vec![(3, "audit.rules")]),
-        ("no rule set", 10, "rules 4\n", "rules -\n", vec![(10, "audit.rules")]),
+        ("another rule set", 3, rules.as_str(), "rules 9\n", vec![(3, "audit.rules")]),
+        ("no rule set", 10, rules.as_str(), "rules -\n", vec![(10, "audit.rules")]),
         // Not registered then, the certificate cannot be suspended, nor found suspended.
         (
             "a recognition relabelled a verification",
@@ -304,7 +305,10 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let changed = copy_of(data);
     sql(
         changed.path(),
-        "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'rules 4', 'rules 9') AS BLOB) WHERE idx = 8",
+        &format!(
+            "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'rules {}', 'rules 9') AS BLOB) WHERE idx = 8",
+            mrgate::decisions::RULE_SET
+        ),
     );
     let cfg = config_file(dir.path(), changed.path());
     let out = common::mrgate(&["log", "audit", "--config", cfg.to_str().expect("path"), "--unanchored"], b"");

@@ -895,6 +895,61 @@ fn the_command_line_pins_the_trust_list_signer_when_asked() {
     assert!(String::from_utf8_lossy(&unpinned.stderr).contains("not pinned"));
 }
 
+/// A signing key rotated out (`[signing] previous_certificates`) still vouches for what it
+/// signed before the rotation: the gateway verifies those exports as its own, as its DID
+/// document keeps listing the key. Without it listed they are another signer's (refused,
+/// as before: found by review); the new key's exports verify; a key that was never the
+/// gateway's signs nothing that verifies as its.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_key_rotated_out_signed_still_verifies_as_the_gateways() {
+    use common::gateway::with_signer_valid;
+    let dir = tempfile::tempdir().expect("tmp");
+    let keys = tempfile::tempdir().expect("keys");
+    let stranger = tempfile::tempdir().expect("stranger");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let credential =
+        |r: &common::gateway::Response| r.json()["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let exported = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(exported.status, 201, "{}", String::from_utf8_lossy(&exported.body));
+    let before = credential(&exported);
+    let verify = async |jws: &str| {
+        let v = call(addr, "POST", "/v1/verify", jws.as_bytes().to_vec(), Some("customs"), None).await.json();
+        let chain = v["checks"].as_array().expect("checks").iter().find(|c| c["check"] == "chain").cloned();
+        (v["valid"].as_bool(), chain.and_then(|c| c["reason"].as_str().map(str::to_string)))
+    };
+    assert_eq!(verify(&before).await, (Some(true), Some("x509.valid".into())));
+
+    // Rotated to a new key, the old one not listed: what it signed is no longer the gateway's.
+    let now = OffsetDateTime::now_utc();
+    let hour = time::Duration::hours(1);
+    let rotated = with_signer_valid(config(dir.path()), keys.path(), now - hour, now + 24 * hour);
+    running.reload(rotated.clone()).expect("reload");
+    assert_eq!(verify(&before).await, (Some(false), Some("trust.signer_not_listed".into())));
+    // Listed as rotated out: it is.
+    let mut listed = rotated.clone();
+    listed.signing.previous_certificates = vec![Path::new(DEMO).join("signing.pem")];
+    running.reload(listed).expect("reload");
+    assert_eq!(verify(&before).await, (Some(true), Some("x509.valid".into())));
+    // The new key's exports verify too (a new number, the old one's facts are registered).
+    let other = String::from_utf8(domestic_certificate()).expect("utf8").replace("04925Q10021R0M", "04925Q10022R0M");
+    let exported = call(addr, "POST", "/v1/exports", other.into_bytes(), None, Some(&token())).await;
+    assert_eq!(exported.status, 201, "{}", String::from_utf8_lossy(&exported.body));
+    assert_eq!(verify(&credential(&exported)).await, (Some(true), Some("x509.valid".into())));
+    // A key the gateway never had, under the same domestic root, signing the same
+    // credential's payload: not the gateway's, whatever it lists.
+    let minted = with_signer_valid(config(dir.path()), stranger.path(), now - hour, now + hour);
+    let key =
+        mrgate::crypto::keys::SigningKey::from_pkcs8(&std::fs::read(&minted.signing.key).expect("key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&std::fs::read(&minted.signing.certificate).expect("cert"))
+        .expect("chain");
+    let parsed = mrgate::crypto::jws::parse(&before).expect("jws");
+    let forged = mrgate::crypto::jws::sign(&parsed.payload, &key, &chain, None, true).expect("sign");
+    assert_eq!(verify(&forged).await, (Some(false), Some("trust.signer_not_listed".into())));
+    running.task.abort();
+}
+
 /// The gateway's signing certificate must certify its key and be in its validity window
 /// when it signs. At the start, a certificate of another key, an expired one and one not
 /// yet valid are each refused, named. One that expires while the gateway runs signs

@@ -20,7 +20,8 @@ fn check(dir: &Path) {
         if let Some(c) = crl {
             crls.add_pem_or_der(&read(c)).expect("crl");
         }
-        let options = PathOptions { purpose, time: AT, crls: crl.map(|_| &crls), max_intermediates: None };
+        let options =
+            PathOptions { purpose, time: AT, crls: crl.map(|_| &crls), max_intermediates: None, crls_at: None };
         verify_path(&cert(leaf), &[], &anchors(anchor), &options).map(|v| v.subject).map_err(|e| e.code())
     };
     assert!(verify("server.pem", "ca.pem", Purpose::ServerAuth, None).is_ok());
@@ -108,7 +109,8 @@ fn pki_client_mints_under_a_root_whose_key_it_holds() {
     let minted = read_certificates(&std::fs::read(out.with_extension("pem")).expect("pem")).expect("cert").remove(0);
     let mut dakks = TrustAnchors::new();
     dakks.add_pem_or_der(&std::fs::read(demo.join("foreign/dakks/root.pem")).expect("root")).expect("anchor");
-    let options = PathOptions { purpose: Purpose::ClientAuth, time: AT, crls: None, max_intermediates: None };
+    let options =
+        PathOptions { purpose: Purpose::ClientAuth, time: AT, crls: None, max_intermediates: None, crls_at: None };
     assert!(verify_path(&minted, &[], &dakks, &options).is_ok());
     assert!(mrgate::crypto::x509::subject_of(minted.as_ref()).expect("subject").contains("OU=operator"));
     assert!(std::fs::read_to_string(out.with_extension("key")).expect("key").contains("PRIVATE KEY"));

@@ -424,12 +424,20 @@ fn verify_receipt_command() {
     let run =
         |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_mrgate")).args(args).output().expect("run");
     let pubkey = format!("{demo}/log.pub");
-    assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, &r, &doc]).status.code(), Some(0));
-    assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, &r, &other]).status.code(), Some(1));
-    assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, &doc]).status.code(), Some(2));
+    assert_eq!(
+        run(&["log", "verify-receipt", "--log-key", &pubkey, "--origin", ORIGIN, &r, &doc]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["log", "verify-receipt", "--log-key", &pubkey, "--origin", ORIGIN, &r, &other]).status.code(),
+        Some(1)
+    );
+    assert_eq!(run(&["log", "verify-receipt", "--log-key", &pubkey, "--origin", ORIGIN, &doc]).status.code(), Some(2));
     // Logged as the one who asked, or not: a decision logged as someone else's (the public
     // page's, whose documents are not kept) escapes the audit of one's own decisions.
-    let as_actor = |actor: &str| run(&["log", "verify-receipt", "--log-key", &pubkey, "--actor", actor, &r, &doc]);
+    let as_actor = |actor: &str| {
+        run(&["log", "verify-receipt", "--log-key", &pubkey, "--origin", ORIGIN, "--actor", actor, &r, &doc])
+    };
     assert_eq!(as_actor("exporter").status.code(), Some(0));
     for other in ["public", "exporter:demo-exporter", "Exporter", ""] {
         let out = as_actor(other);
@@ -440,8 +448,49 @@ fn verify_receipt_command() {
     log.append(&entry(3, b"doc 3")).expect("append");
     let new = write("new.note", log.checkpoint().as_bytes());
     let proof = write("p.json", &serde_json::to_vec(&log.consistency(3, 4).expect("p")).expect("json"));
-    assert_eq!(run(&["log", "verify-consistency", "--log-key", &pubkey, &old, &new, &proof]).status.code(), Some(0));
-    assert_eq!(run(&["log", "verify-consistency", "--log-key", &pubkey, &new, &old, &proof]).status.code(), Some(1));
+    assert_eq!(
+        run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", ORIGIN, &old, &new, &proof]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", ORIGIN, &new, &old, &proof]).status.code(),
+        Some(1)
+    );
+
+    // The key alone does not say which log: another log signed with the same key (the
+    // durability self-test's), or this log's checkpoint under another key name, is
+    // refused for the origin given; and the origin must be given.
+    let key_again = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("ed25519");
+    let mut torture = MemoryLog::new("mrgate.test/torture-log", key_again);
+    for i in 0..3 {
+        torture.append(&entry(i, format!("doc {i}").as_bytes())).expect("append");
+    }
+    let theirs = write("theirs.json", &serde_json::to_vec(&torture.receipt(1).expect("r")).expect("json"));
+    let mut renamed = log.receipt(1).expect("r");
+    let body = renamed.checkpoint.split_once("\n\n").expect("note").0.to_string();
+    let cp = mrgate::ledger::checkpoint::Checkpoint::verify(&renamed.checkpoint, &public_of(&pkcs8)).expect("cp").0;
+    let key_again = Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("ed25519");
+    renamed.checkpoint = cp.sign("other.example/log", &key_again);
+    assert!(renamed.checkpoint.starts_with(&body));
+    let renamed = write("renamed.json", &serde_json::to_vec(&renamed).expect("json"));
+    for (receipt, origin, name) in
+        [(&theirs, "mrgate.test/torture-log", "mrgate.test/torture-log"), (&renamed, ORIGIN, "other.example/log")]
+    {
+        let out = run(&["log", "verify-receipt", "--log-key", &pubkey, "--origin", ORIGIN, receipt, &doc]);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!((out.status.code(), report["reason"].as_str()), (Some(1), Some("log.other_log")), "{report}");
+        let message = format!("the checkpoint is of log '{origin}', signed as '{name}', not of '{ORIGIN}'");
+        assert_eq!(report["message"], message.as_str());
+    }
+    let out = run(&["log", "verify-receipt", "--log-key", &pubkey, &r, &doc]);
+    assert_eq!(out.status.code(), Some(2), "--origin is required");
+}
+
+const ORIGIN: &str = "demo.mrgate.example/log";
+
+fn public_of(pkcs8: &[u8]) -> Vec<u8> {
+    use ring::signature::KeyPair;
+    Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8).expect("ed25519").public_key().as_ref().to_vec()
 }
 
 proptest::proptest! {

@@ -335,6 +335,8 @@ async fn a_joint_round_from_definition_to_signed_report() {
             "verify-receipt",
             "--log-key",
             &format!("{DEMO}/log.pub"),
+            "--origin",
+            "demo.mrgate.example/log",
             &receipt.to_string_lossy(),
             &document.to_string_lossy(),
         ],

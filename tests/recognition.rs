@@ -176,6 +176,9 @@ fn signer_not_listed_for_the_cb() {
     // The domestic root signs for CNCA CBs; CNCA-R-2002-002's key cannot sign for CNCA-R-2002-001.
     let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
     cert.certification_body.id = BodyId::Cnca(mrgate::ids::ApprovalNo::parse("CNCA-R-2002-001").expect("id"));
+    if let Some(a) = cert.certification_body.accreditation.as_mut() {
+        a.body = "CNAS".into();
+    }
     let v = decide(&as_jws(&cert, "cb/CNCA-R-2002-002"), NOW);
     assert_eq!(failed(&v), ("chain", "trust.signer_not_listed".into()));
     // The right key is recognized (CNAS is an IAF MLA signatory).
@@ -376,9 +379,142 @@ fn a_kept_chain_does_not_outlive_its_certificates() {
 /// An IAF XML record signed by the DAkkS-accredited CB's signer with the given XAdES
 /// signing time.
 fn iaf_signed_at(c: &Certificate, signing_time: &str) -> String {
-    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    iaf_signed_by_at(c, "foreign/dakks/signer", signing_time)
+}
+
+fn iaf_signed_by_at(c: &Certificate, signer: &str, signing_time: &str) -> String {
+    let (key, chain) = key_and_chain(signer);
     let xml = String::from_utf8(formats::render(Format::IafXml, c).bytes).expect("utf8");
     mrgate::crypto::xmldsig::sign_at(&xml, &key, &chain, signing_time).expect("sign")
+}
+
+/// A signing time is the signer's own word: no timestamp vouches for it. The certificates
+/// are judged at it (valid at signing time), but a service the list has withdrawn since
+/// signs nothing, however early its signatures say they were made. anab-cb's service was
+/// withdrawn on 2026-09-01; a record its signer dates 2026-06-02 passed in October.
+#[test]
+fn a_backdated_signing_time_does_not_outlive_a_withdrawal() {
+    let cert = certificate("anab-cb", ProgramCode::Product, "2026-01-15");
+    let backdated = iaf_signed_by_at(&cert, "foreign/anab/signer", "2026-06-02T00:00:00Z");
+    // Decided before the withdrawal: valid.
+    assert!(decide(backdated.as_bytes(), datetime!(2026-08-01 0:00 UTC)).valid);
+    // After it: no anchor the list grants now chains it.
+    let v = decide(backdated.as_bytes(), datetime!(2026-10-01 0:00 UTC));
+    assert_eq!(failed(&v), ("chain", "x509.untrusted".into()), "{:#?}", v.checks);
+    // Signed after the withdrawal, and said so: the same.
+    let honest = iaf_signed_by_at(&cert, "foreign/anab/signer", "2026-09-15T00:00:00Z");
+    let v = decide(honest.as_bytes(), datetime!(2026-10-01 0:00 UTC));
+    assert_eq!(failed(&v), ("chain", "x509.untrusted".into()), "{:#?}", v.checks);
+    // As a credential (judged now, as ever): the same.
+    let v = decide(&as_jws(&cert, "foreign/anab/signer"), datetime!(2026-10-01 0:00 UTC));
+    assert_eq!(failed(&v).0, "chain", "{:#?}", v.checks);
+}
+
+/// CRLs are judged when the decision is made: one past its nextUpdate at the decision
+/// refuses, though it was fresh at the signature's stated time (a revocation may have been
+/// published since). Through kept verifiers too, whose chains were validated while it was
+/// fresh.
+#[test]
+fn a_crl_stale_now_refuses_a_signature_dated_while_it_was_fresh() {
+    let read_text = |p: &str| String::from_utf8(read(p)).expect("utf8");
+    let root = mrgate::pki::Ca::load(&read_text("foreign/dakks/root.pem"), &read_text("foreign/dakks/root.key"))
+        .expect("DAkkS root");
+    let crl = root
+        .crl_numbered(2, &[], datetime!(2026-04-01 0:00 UTC), datetime!(2026-07-01 0:00 UTC))
+        .expect("crl")
+        .pem()
+        .expect("pem");
+    let mut crls = Crls::new();
+    crls.add_pem_or_der(crl.as_bytes()).expect("crl");
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let signed = iaf_signed_at(&cert, "2026-05-01T08:00:00Z");
+    let (list, table, kept) = (trust_list(), Table::embedded(), recognition::Verifiers::new());
+    let at = |now: OffsetDateTime, verifiers: Option<&recognition::Verifiers>| {
+        let ctx = Context {
+            trust_list: &list,
+            equivalence: &table,
+            crls: Some(&crls),
+            register: &NoRegister,
+            own_signers: &[],
+            now,
+            limits: Limits::default(),
+            verifiers,
+        };
+        recognition::decide(signed.as_bytes(), &ctx)
+    };
+    let fresh = datetime!(2026-06-01 0:00 UTC);
+    let stale = datetime!(2026-08-01 0:00 UTC);
+    assert!(at(fresh, Some(&kept)).valid, "{:#?}", at(fresh, None).checks);
+    for verifiers in [Some(&kept), None] {
+        let v = at(stale, verifiers);
+        assert_eq!(failed(&v), ("chain", "x509.crl_stale".into()), "{:#?}", v.checks);
+    }
+}
+
+/// A certificate is recognized as what it says it is: one that states no accreditation
+/// (IAF `Unaccredited`; no UNTP authorisation) or accreditation by another body than the
+/// list's accreditor of its CB is refused at the accreditation check, whatever the list
+/// says of the CB; the other checks are still made.
+#[test]
+fn a_certificate_is_recognized_only_as_accredited_by_its_cbs_accreditor() {
+    let mut unclaimed = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    unclaimed.certification_body.accreditation = None;
+    let mut ukas = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    if let Some(a) = ukas.certification_body.accreditation.as_mut() {
+        a.body = "UKAS".into();
+    }
+    for (cert, reason) in [(&unclaimed, "trust.accreditation_unclaimed"), (&ukas, "trust.accreditation_other")] {
+        let iaf = as_iaf_xml(cert, "foreign/dakks/signer");
+        if cert.certification_body.accreditation.is_none() {
+            assert!(String::from_utf8_lossy(&iaf).contains(">Unaccredited<"), "the IAF record says Unaccredited");
+        }
+        for doc in [iaf, as_jws(cert, "foreign/dakks/signer")] {
+            let v = decide(&doc, NOW);
+            let outcomes: Vec<_> = v.checks.iter().map(|c| (c.check, c.reason.as_str())).collect();
+            assert_eq!(
+                outcomes,
+                [
+                    ("format", "format.valid"),
+                    ("signature", "sig.valid"),
+                    ("chain", "x509.valid"),
+                    ("accreditation", reason),
+                    ("standards", "standards.equivalent"),
+                    ("validity", "validity.in_force"),
+                ],
+            );
+            assert!(!v.valid);
+        }
+    }
+    // The acronym is compared with the accreditor's id, case aside, spaces around it too.
+    let mut spelled = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    if let Some(a) = spelled.certification_body.accreditation.as_mut() {
+        a.body = "DAkkS".into();
+    }
+    assert!(decide(&as_jws(&spelled, "foreign/dakks/signer"), NOW).valid);
+}
+
+/// A withdrawal or cancellation the body signed in the document is final: the register's
+/// status (valid, suspended) does not revive it. The register still overrides a valid or
+/// suspended document (`suspended_in_the_document_or_by_a_notice`).
+#[test]
+fn a_signed_withdrawal_is_final_whatever_the_register_holds() {
+    for (stated, reason) in [(Status::Withdrawn, "status.withdrawn"), (Status::Cancelled, "status.cancelled")] {
+        let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+        cert.status = stated;
+        for doc in [as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer")] {
+            for held in [Status::Valid, Status::Suspended] {
+                let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(held)));
+                let seen = (v.valid, failed(&v), v.status);
+                assert_eq!(seen, (false, ("validity", reason.into()), stated.as_str()), "{held:?}");
+            }
+            // Both final: the register's stands (a cancellation after a withdrawal).
+            let other = if stated == Status::Withdrawn { Status::Cancelled } else { Status::Withdrawn };
+            let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(other)));
+            assert_eq!((v.valid, v.status), (false, other.as_str()));
+            let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::NotHeld));
+            assert_eq!((v.valid, v.status), (false, stated.as_str()));
+        }
+    }
 }
 
 /// A signed IAF XML record signed at `signing_time`, and the same record with an unsigned

@@ -85,6 +85,7 @@ fn verify_receipt(dir: &Path, receipt: &serde_json::Value, keys: &[String], min:
     let receipt_path = dir.join("receipt.json");
     std::fs::write(&receipt_path, receipt.to_string()).expect("write");
     let mut args = vec!["log".to_string(), "verify-receipt".into(), "--log-key".into(), format!("{DEMO}/log.pub")];
+    args.extend(["--origin".into(), "demo.mrgate.example/log".into()]);
     for (i, key) in keys.iter().enumerate() {
         let path = dir.join(format!("witness-{i}.vkey"));
         std::fs::write(&path, key).expect("write");
@@ -288,6 +289,8 @@ async fn a_second_history_is_refused_by_the_witness_and_caught_by_a_client() {
             "verify-consistency",
             "--log-key",
             &format!("{DEMO}/log.pub"),
+            "--origin",
+            "demo.mrgate.example/log",
             &path("old"),
             &path("new"),
             &path("proof.json"),

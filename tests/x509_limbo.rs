@@ -80,6 +80,7 @@ fn run_as(case: &Value, purpose: Option<Purpose>) -> Result<(), String> {
         time,
         crls: if crls.is_empty() { None } else { Some(&crls) },
         max_intermediates: case["max_chain_depth"].as_u64().map(|d| d as usize),
+        crls_at: None,
     };
     verify_path(&peer[0], &intermediates, &anchors, &options).map_err(|e| e.code().to_string())?;
     // The case's own key-usage requirements on the leaf.

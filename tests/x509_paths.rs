@@ -17,7 +17,7 @@ fn anchors(ca: &Ca) -> TrustAnchors {
 }
 
 fn opts(crls: Option<&Crls>) -> PathOptions<'_> {
-    PathOptions { purpose: Purpose::DocumentSigning, time: AT, crls, max_intermediates: None }
+    PathOptions { purpose: Purpose::DocumentSigning, time: AT, crls, max_intermediates: None, crls_at: None }
 }
 
 fn der(bytes: &[u8]) -> CertificateDer<'static> {

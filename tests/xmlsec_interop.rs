@@ -261,6 +261,7 @@ fn brainpool_paths_and_signatures_made_elsewhere_verify_here() {
             time: at,
             crls: None,
             max_intermediates: None,
+            crls_at: None,
         };
         let path = |anchors: &TrustAnchors| {
             mrgate::crypto::x509::verify_path(&leaf[0], &[], anchors, &options(now)).map(drop).map_err(|e| e.code())

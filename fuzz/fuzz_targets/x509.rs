@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     anchors.add_pem_or_der(include_bytes!("../../certs/demo/ca.pem")).expect("anchor");
     let der = CertificateDer::from(data.to_vec());
     for purpose in [Purpose::DocumentSigning, Purpose::ClientAuth, Purpose::ServerAuth] {
-        let options = PathOptions { purpose, time: 1_780_272_000, crls: None, max_intermediates: Some(4) };
+        let options = PathOptions { purpose, time: 1_780_272_000, crls: None, max_intermediates: Some(4) , crls_at: None};
         let _ = verify_path(&der, &[], &anchors, &options);
     }
 });

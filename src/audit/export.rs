@@ -130,20 +130,25 @@ impl Walk<'_, '_> {
     /// Notes that entry `index` names `grant` (kept as `digest`), for the report.
     fn grant_named(&mut self, index: u64, digest: &str, grant: &Grant) {
         let grants = &mut self.report.grants;
-        match grants.iter_mut().find(|g| g.digest == digest) {
+        // Found by digest, not by a search of the report: a log may name a new grant with
+        // every export.
+        match self.grant_at.get(digest).and_then(|&at| grants.get_mut(at)) {
             Some(named) => {
                 named.last = index;
                 named.entries += 1;
             }
-            None => grants.push(super::GrantNamed {
-                name: grant.name.clone(),
-                digest: digest.to_string(),
-                holders: grant.holders.iter().cloned().collect(),
-                bodies: grant.bodies.iter().cloned().collect(),
-                first: index,
-                last: index,
-                entries: 1,
-            }),
+            None => {
+                self.grant_at.insert(digest.to_string(), grants.len());
+                grants.push(super::GrantNamed {
+                    name: grant.name.clone(),
+                    digest: digest.to_string(),
+                    holders: grant.holders.iter().cloned().collect(),
+                    bodies: grant.bodies.iter().cloned().collect(),
+                    first: index,
+                    last: index,
+                    entries: 1,
+                })
+            }
         }
     }
 

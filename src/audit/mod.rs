@@ -314,6 +314,7 @@ impl Audit<'_> {
             named_sets: HashMap::new(),
             effective: HashMap::new(),
             crl_set_at: HashMap::new(),
+            grant_at: HashMap::new(),
             crls_in_use: None,
             crls_note: None,
             crls_named: None,
@@ -407,6 +408,8 @@ struct Walk<'a, 's> {
     effective: HashMap<String, Completed>,
     /// Where each named set is in the report.
     crl_set_at: HashMap<String, usize>,
+    /// Where each grant named is in the report, by digest.
+    grant_at: HashMap<String, usize>,
     /// The first entry that named a CRL set: a format-2 entry after it names one too.
     named_from: Option<u64>,
     /// The CRLs of the entry being decided again, and what the auditor's CRLs added to the
@@ -1222,6 +1225,9 @@ fn entry_time(entry: &Entry) -> OffsetDateTime {
 #[derive(Default)]
 struct LogRegister {
     certificates: HashMap<(String, String), Held>,
+    /// How many changes the register has had: what a status list version computed from it
+    /// is kept against (published again without a change, it is not computed again).
+    changes: u64,
     /// (issuing body, jti) of every notice applied.
     jtis: std::collections::HashSet<(String, String)>,
 }
@@ -1245,6 +1251,14 @@ impl LogRegister {
         held.changed = at;
         held.status = status;
         held.document = document;
+        self.changes += 1;
+    }
+
+    /// The certificate's status as the store holds it (`""` for one that does not read),
+    /// without its document.
+    fn status_of(&self, issuer: &str, number: &str) -> Option<&'static str> {
+        let held = self.certificates.get(&(issuer.to_string(), number.to_string()))?;
+        Some(held.status.map(Status::as_str).unwrap_or(""))
     }
 
     /// The certificate's record as a notice's checks read it.
@@ -1283,6 +1297,7 @@ impl LogRegister {
             held.changed = at;
             held.status = Some(n.action.target());
             held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
+            self.changes += 1;
         }
         self.jtis.insert((n.issuer.clone(), n.jti.clone()));
     }

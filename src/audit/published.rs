@@ -11,14 +11,24 @@
 use super::{Walk, entry_time};
 use crate::ledger::entry::Entry;
 use crate::model::Certificate;
-use crate::status_list::{Slot, Version};
+use crate::status_list::{Purpose, Slot, Version};
 use std::collections::HashMap;
+
+/// A certificate: its issuer and number.
+type CertificateKey = (String, String);
 
 /// The slots the exports named so far.
 #[derive(Debug, Default)]
 pub(super) struct Slots {
-    of: HashMap<(String, String), Slot>,
-    holder: HashMap<Slot, (String, String)>,
+    of: HashMap<CertificateKey, Slot>,
+    holder: HashMap<Slot, CertificateKey>,
+    /// The certificates holding a slot in each list, with their slot's index: a published
+    /// version is held to its own list's slots, not to every slot of every list.
+    in_list: HashMap<u32, Vec<(CertificateKey, u32)>>,
+    /// Each list and purpose's version as last computed, with the register's change count
+    /// and the list's number of held slots then: a version published again with neither
+    /// changed is not computed again (a log may publish one version many times).
+    computed: HashMap<(u32, Purpose), (u64, usize, Version)>,
 }
 
 impl Slots {
@@ -36,7 +46,8 @@ impl Slots {
             (Some(_), _) => Ok(()),
             _ => {
                 self.of.insert(key.clone(), slot);
-                self.holder.insert(slot, key);
+                self.holder.insert(slot, key.clone());
+                self.in_list.entry(slot.list).or_default().push((key, slot.index));
                 Ok(())
             }
         }
@@ -66,18 +77,32 @@ impl Walk<'_, '_> {
         };
         // As a store reads it: the slots of certificates the register holds (a slot is only
         // ever taken with its certificate's export), each with its stored status.
-        let held: Vec<(u32, String)> = self
-            .slots
-            .of
-            .iter()
-            .filter(|(_, slot)| slot.list == published.list)
-            .filter_map(|((issuer, number), slot)| Some((slot.index, self.register.record(issuer, number)?.status)))
-            .collect();
-        let expected = match Version::of(published.list, published.purpose, &held) {
-            Ok(expected) => expected,
-            Err(e) => {
-                let detail = format!("a list published while the register could not tell it: {e}");
-                return self.disagree(index, &kind, "audit.output", detail);
+        let in_list = self.slots.in_list.get(&published.list).map(Vec::as_slice).unwrap_or_default();
+        let key = (published.list, published.purpose);
+        let expected = match self.slots.computed.get(&key) {
+            Some((changes, held, version)) if *changes == self.register.changes && *held == in_list.len() => {
+                version.clone()
+            }
+            _ => {
+                let held: Vec<(u32, String)> = in_list
+                    .iter()
+                    .filter_map(|((issuer, number), at)| Some((*at, self.register.status_of(issuer, number)?.into())))
+                    .collect();
+                match Version::of(published.list, published.purpose, &held) {
+                    Ok(expected) => {
+                        // Only lists holding slots (as many as the exports made): any other
+                        // is computed at no cost, and a log may name any number of them.
+                        if !in_list.is_empty() {
+                            let kept = (self.register.changes, in_list.len(), expected.clone());
+                            self.slots.computed.insert(key, kept);
+                        }
+                        expected
+                    }
+                    Err(e) => {
+                        let detail = format!("a list published while the register could not tell it: {e}");
+                        return self.disagree(index, &kind, "audit.output", detail);
+                    }
+                }
             }
         };
         if expected != published {

@@ -18,6 +18,12 @@ pub enum LogCommand {
         /// The log's Ed25519 public key (PEM SubjectPublicKeyInfo).
         #[arg(long)]
         log_key: PathBuf,
+        /// The log's origin (the first line of its checkpoints, e.g. `demo.mrgate.example/log`;
+        /// `GET /v1/log/checkpoint` shows it): the checkpoint must be this log's and signed
+        /// under that name. A key may sign more than one log (the durability self-test's
+        /// log is signed with the gateway's own key): the key alone does not say which.
+        #[arg(long)]
+        origin: String,
         /// A file holding a witness's verifier key (`<name>+<key id>+<key>`, as
         /// `GET /v1/log/witnesses` lists them); repeat for each witness you rely on.
         #[arg(long = "witness-key")]
@@ -38,6 +44,9 @@ pub enum LogCommand {
     VerifyConsistency {
         #[arg(long)]
         log_key: PathBuf,
+        /// The log's origin, as for `verify-receipt`: both checkpoints must be this log's.
+        #[arg(long)]
+        origin: String,
         old_checkpoint: PathBuf,
         new_checkpoint: PathBuf,
         proof: PathBuf,
@@ -77,6 +86,18 @@ fn log_key(path: &Path) -> Result<Vec<u8>, ExitCode> {
             Err(ExitCode::from(2))
         }
     }
+}
+
+/// A report refusing a checkpoint of another log than `origin`: its origin, or the key
+/// name its signature line gives, is not `origin` (the gateway names its key by its
+/// origin); `None` when each (origin, key name) is `origin`'s.
+fn another_log(origin: &str, seen: &[(&String, &String)]) -> Option<serde_json::Value> {
+    let (theirs, name) = seen.iter().find(|(o, n)| o.as_str() != origin || n.as_str() != origin)?;
+    Some(json!({
+        "valid": false,
+        "reason": "log.other_log",
+        "message": format!("the checkpoint is of log '{theirs}', signed as '{name}', not of '{origin}'"),
+    }))
 }
 
 /// The witnesses whose verifier keys the files hold; a usage error when fewer are given than
@@ -127,6 +148,7 @@ pub fn log(command: LogCommand) -> ExitCode {
         }
         LogCommand::VerifyReceipt {
             log_key: key_path,
+            origin,
             witness_keys,
             min_witnesses,
             actor,
@@ -141,6 +163,9 @@ pub fn log(command: LogCommand) -> ExitCode {
                 Ok(v) => v,
                 Err(e) => return Ok(json!({"valid": false, "reason": e.code(), "message": e.to_string()})),
             };
+            if let Some(refused) = another_log(&origin, &[(&v.checkpoint.origin, &v.log_key_name)]) {
+                return Ok(refused);
+            }
             if let Some(actor) = actor.filter(|a| *a != v.entry.actor) {
                 return Ok(json!({
                     "valid": false,
@@ -169,19 +194,31 @@ pub fn log(command: LogCommand) -> ExitCode {
                 json!({"valid": true, "index": v.index, "checkpoint": v.checkpoint, "log_key_name": v.log_key_name, "entry": v.entry, "document": document.is_some(), "witnesses": vouched}),
             )
         })(),
-        LogCommand::VerifyConsistency { log_key: key_path, old_checkpoint, new_checkpoint, proof } => (|| {
+        LogCommand::VerifyConsistency { log_key: key_path, origin, old_checkpoint, new_checkpoint, proof } => (|| {
             let key = log_key(&key_path)?;
             let old = String::from_utf8_lossy(&read(&old_checkpoint)?).to_string();
             let new = String::from_utf8_lossy(&read(&new_checkpoint)?).to_string();
             let p: ConsistencyProof = parse(&proof)?;
             Ok(match receipt::verify_consistency(&old, &new, &p, &key) {
-                Ok((o, n)) => json!({"valid": true, "from": o, "to": n}),
+                Ok((o, n)) => {
+                    // Both signed under the origin given (verify_consistency holds them to
+                    // one origin; the key names are read again here).
+                    let name = |note: &str| {
+                        crate::ledger::checkpoint::Checkpoint::verify(note, &key).map(|(_, n)| n).unwrap_or_default()
+                    };
+                    let (old_name, new_name) = (name(&old), name(&new));
+                    match another_log(&origin, &[(&o.origin, &old_name), (&n.origin, &new_name)]) {
+                        Some(refused) => refused,
+                        None => json!({"valid": true, "from": o, "to": n}),
+                    }
+                }
                 // Both checkpoints, as given: signed by the log, they are the evidence that it
                 // showed two histories (when both signatures verify and the proof does not).
                 Err(e) => json!({"valid": false, "reason": e.code(), "message": e.to_string(),
                                  "evidence": {"old": old, "new": new}}),
             })
-        })(),
+        })(
+        ),
     };
     match result {
         Ok(report) => {

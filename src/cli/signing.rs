@@ -246,6 +246,7 @@ pub fn x509(command: X509Command) -> ExitCode {
         time: at,
         crls: if crls.is_empty() { None } else { Some(&crls) },
         max_intermediates: Some(8),
+        crls_at: None,
     };
     match verify_path(&signer, &intermediates, &anchors, &options) {
         Ok(v) => {

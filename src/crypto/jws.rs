@@ -176,6 +176,10 @@ pub fn verify_signature(jws: &ParsedJws<'_>, key: &PublicKey) -> Result<Algorith
     Ok(alg)
 }
 
+/// A chain validated once, by the digest of its certificates: the validated signer, and
+/// until when the CRLs it was validated with are fresh (`None` without CRLs).
+type KeptChain = (VerifiedSigner, Option<u64>);
+
 /// A configured verifier: trust anchors and CRLs for `x5c`, keys by `kid`, and a cache of
 /// validated chains.
 #[derive(Debug, Default)]
@@ -189,7 +193,7 @@ pub struct Verifier {
     /// Validated chains by SHA-256 of the x5c DERs: the signer and the time window in which
     /// the result holds (the certificates' validity, cut at the CRLs' next update). Valid
     /// for this verifier's anchors and CRLs only.
-    cache: Mutex<HashMap<[u8; 32], (VerifiedSigner, u64)>>,
+    cache: Mutex<HashMap<[u8; 32], KeptChain>>,
 }
 
 /// The outcome of verifying one JWS.
@@ -341,6 +345,20 @@ impl Verifier {
 
     /// Validates an x5c chain, reusing a cached result when `at` lies in its window.
     pub fn validate_chain(&self, ders: &[CertificateDer<'static>], at: u64) -> Result<VerifiedSigner, JwsError> {
+        self.validate_chain_signed_at(ders, at, at)
+    }
+
+    /// Validates a chain whose certificates are judged at `signed` (a signature's stated
+    /// time) and whose CRLs must still be fresh at `now` (the decision's time): a
+    /// revocation published since is not missed because the signature claims an earlier
+    /// time ([`PathOptions::crls_at`]).
+    pub fn validate_chain_signed_at(
+        &self,
+        ders: &[CertificateDer<'static>],
+        signed: u64,
+        now: u64,
+    ) -> Result<VerifiedSigner, JwsError> {
+        let at = signed;
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
         for d in ders {
             ctx.update(&(d.as_ref().len() as u64).to_be_bytes());
@@ -349,9 +367,10 @@ impl Verifier {
         let mut id = [0u8; 32];
         id.copy_from_slice(ctx.finish().as_ref());
         if let Ok(cache) = self.cache.lock()
-            && let Some((hit, until)) = cache.get(&id)
+            && let Some((hit, fresh_until)) = cache.get(&id)
             && hit.valid_from <= at
-            && at <= *until
+            && at <= hit.valid_until
+            && fresh_until.is_none_or(|f| at.max(now) <= f)
         {
             return Ok(hit.clone());
         }
@@ -360,6 +379,7 @@ impl Verifier {
             time: at,
             crls: if self.crls.is_empty() { None } else { Some(&self.crls) },
             max_intermediates: Some(8),
+            crls_at: Some(now).filter(|now| *now > at),
         };
         let (leaf, intermediates) =
             ders.split_first().ok_or_else(|| JwsError::X5c("must be a non-empty array".into()))?;
@@ -367,15 +387,12 @@ impl Verifier {
         // Inside the certificates' window the answer changes only with the CRLs: a new CRL
         // means a new verifier, and the ones held go stale at their next update — after
         // which the chain must be validated again (and fail as stale).
-        let until = match self.crls.fresh_until() {
-            Some(fresh) if !self.crls.is_empty() => verified.valid_until.min(fresh.saturating_sub(1)),
-            _ => verified.valid_until,
-        };
+        let fresh_until = self.crls.fresh_until().filter(|_| !self.crls.is_empty()).map(|f| f.saturating_sub(1));
         if let Ok(mut cache) = self.cache.lock() {
             if cache.len() > 10_000 {
                 cache.clear();
             }
-            cache.insert(id, (verified.clone(), until));
+            cache.insert(id, (verified.clone(), fresh_until));
         }
         Ok(verified)
     }

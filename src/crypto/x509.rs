@@ -516,6 +516,11 @@ pub struct PathOptions<'a> {
     pub crls: Option<&'a Crls>,
     /// Most intermediates allowed in the path (x509-limbo's max_chain_depth).
     pub max_intermediates: Option<usize>,
+    /// When the path's CRLs must still be fresh, if later than `time` (Unix seconds): the
+    /// decision's time, when the certificates are judged at an earlier signing time. A CRL
+    /// past its nextUpdate says nothing of a revocation since, whenever the signature was
+    /// made (webpki judges CRLs at `time` only).
+    pub crls_at: Option<u64>,
 }
 
 /// Whether a signature AlgorithmIdentifier names a SHA-1 signature: sha1WithRSAEncryption,
@@ -564,6 +569,8 @@ pub fn verify_path(
     // The last profile violation seen while building paths: the reason a candidate path that
     // webpki accepted was dropped. Reported when no other path succeeds.
     let violation: RefCell<Option<Violation>> = RefCell::new(None);
+    // A CRL of the path stale at `crls_at`, likewise.
+    let stale: RefCell<Option<PathError>> = RefCell::new(None);
     let at = options.time as i64;
     let path_check = |path: &VerifiedPath<'_>| -> Result<(), webpki::Error> {
         if max.is_some_and(|m| path.intermediate_certificates().count() > m) {
@@ -592,11 +599,22 @@ pub fn verify_path(
                 let Ok((_, issuer)) = X509Certificate::from_der(issuer_der) else { continue };
                 let of_issuer =
                     crls.summaries.iter().zip(&crls.ders).filter(|(s, _)| s.issuer_der == issuer.subject().as_raw());
-                for (_, crl) in of_issuer {
+                for (summary, crl) in of_issuer {
                     profile::check_crl(crl, Some(issuer_der)).map_err(|v| {
                         *violation.borrow_mut() = Some(v);
                         webpki::Error::UnsupportedCriticalExtension
                     })?;
+                    // Every CRL of the issuer, not only the one webpki consults: a stale
+                    // partition refuses too (fail closed).
+                    if let (Some(at), Some(next)) = (options.crls_at, summary.next_update)
+                        && next <= at as i64
+                    {
+                        *stale.borrow_mut() = Some(PathError::CrlStale {
+                            issuer: summary.issuer.clone(),
+                            next_update: format!("{next} (Unix seconds)"),
+                        });
+                        return Err(webpki::Error::UnsupportedCriticalExtension);
+                    }
                 }
             }
         }
@@ -605,9 +623,10 @@ pub fn verify_path(
     let time = UnixTime::since_unix_epoch(Duration::from_secs(options.time));
     let path = ee
         .verify_for_usage(PATH_ALGORITHMS, &anchors.anchors, intermediates, time, &eku, revocation, Some(&path_check))
-        .map_err(|e| match violation.borrow_mut().take() {
-            Some(v) => from_violation(v),
-            None => explain(e, &leaf, signer, intermediates, options),
+        .map_err(|e| match (violation.borrow_mut().take(), stale.borrow_mut().take()) {
+            (Some(v), _) => from_violation(v),
+            (None, Some(stale)) => stale,
+            (None, None) => explain(e, &leaf, signer, intermediates, options),
         })?;
 
     let public_key = PublicKey::from_spki(leaf.public_key()).map_err(|source| match source {

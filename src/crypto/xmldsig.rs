@@ -126,8 +126,9 @@ pub enum KeySource<'a> {
     /// The X509Data signer certificate, validated as a document signer to these anchors.
     Trusted { anchors: &'a TrustAnchors, crls: Option<&'a Crls>, at: u64 },
     /// Like `Trusted`, with the anchors and CRLs of a kept verifier, whose validated chains
-    /// are reused when `at` lies in their window (as for a JWS's x5c).
-    Kept { chains: &'a crate::crypto::jws::Verifier, at: u64 },
+    /// are reused when `at` lies in their window (as for a JWS's x5c); the CRLs must be
+    /// fresh at `now` too (the decision's time, when `at` is a stated signing time).
+    Kept { chains: &'a crate::crypto::jws::Verifier, at: u64, now: u64 },
     /// The key in KeyInfo, with no trust decision at all (like `xmlsec1 --insecure`):
     /// for interoperability tests only, never for a recognition decision.
     InsecureEmbedded,
@@ -625,13 +626,18 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
         }
         KeySource::Trusted { anchors, crls, at } => {
             let (leaf, rest) = certificates.split_first().ok_or(DsigError::NoKey("KeyInfo has no X509Certificate"))?;
-            let path_options =
-                PathOptions { purpose: Purpose::DocumentSigning, time: at, crls, max_intermediates: Some(8) };
+            let path_options = PathOptions {
+                purpose: Purpose::DocumentSigning,
+                time: at,
+                crls,
+                max_intermediates: Some(8),
+                crls_at: None,
+            };
             trusted_signer(verify_path(leaf, rest, anchors, &path_options), leaf, checks)?
         }
-        KeySource::Kept { chains, at } => {
+        KeySource::Kept { chains, at, now } => {
             let leaf = certificates.first().ok_or(DsigError::NoKey("KeyInfo has no X509Certificate"))?;
-            let verified = chains.validate_chain(&certificates, at).map_err(|e| match e {
+            let verified = chains.validate_chain_signed_at(&certificates, at, now).map_err(|e| match e {
                 crate::crypto::jws::JwsError::Path(p) => p,
                 other => PathError::Malformed { which: "the signer's chain".into(), message: other.to_string() },
             });

@@ -58,7 +58,12 @@ use time::OffsetDateTime;
 /// - `4`: an exported credential's `credentialStatus` is its two W3C Bitstring Status
 ///   List entries (revocation, suspension) at the certificate's slot; status list versions
 ///   are published as decisions (`status-list`).
-pub const RULE_SET: &str = "4";
+/// - `5`: a signed XML document's stated signing time is the signer's word: its
+///   certificates are judged at it, but only anchors and a signer the trust list grants
+///   both then and at the decision anchor or sign it, and its CRLs must be fresh at the
+///   decision; a withdrawal or cancellation the document states is final, whatever status
+///   the register holds.
+pub const RULE_SET: &str = "5";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.
@@ -81,6 +86,8 @@ pub struct Context<'a> {
     /// The gateway's signing key and chain: what exports and PT reports are signed with.
     pub signing_key: &'a SigningKey,
     pub signing_chain: &'a [CertificateDer<'static>],
+    /// The certificates of signing keys rotated out (`[signing] previous_certificates`).
+    pub previous_signers: &'a [Vec<u8>],
     /// The base URL of links signed into documents (the export's receipt link).
     pub public_base: String,
 }
@@ -145,11 +152,15 @@ impl Context<'_> {
     }
 
     /// The recognition decision on `document` (see [`crate::recognition::decide`]).
-    /// `own_signers` accepts the gateway's own signing certificate for domestic issuers:
-    /// for verifying what the gateway exported, never for recognizing what a partner sends.
+    /// `own_signers` accepts the gateway's own signing certificates for domestic issuers —
+    /// the one in force and those rotated out, which signed the exports before the
+    /// rotation: for verifying what the gateway exported, never for recognizing what a
+    /// partner sends.
     pub fn recognition(&self, document: &[u8], own_signers: bool) -> crate::recognition::Verdict {
         let own: Vec<Vec<u8>> = match (own_signers, self.signing_chain.first()) {
-            (true, Some(c)) => vec![c.as_ref().to_vec()],
+            (true, Some(c)) => {
+                std::iter::once(c.as_ref().to_vec()).chain(self.previous_signers.iter().cloned()).collect()
+            }
             _ => Vec::new(),
         };
         let store = register::StoreRegister(self.store);

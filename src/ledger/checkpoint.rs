@@ -122,19 +122,29 @@ impl Checkpoint {
 
     /// Parses a signed note and checks that a signature line by `public_key` verifies.
     /// Returns the checkpoint and the key name that signed it.
+    ///
+    /// Every signature line is read before any is verified (a note with a malformed line
+    /// after a good signature is malformed, as c2sp.org/signed-note says), at most
+    /// [`MAX_SIGNATURES`] of them, and only the first line with this key's id is verified:
+    /// one Ed25519 check per note, however many lines a caller sends (a witness answers
+    /// anyone), and a note whose line for this key does not verify is refused, as Go's
+    /// `note.Open` refuses it.
     pub fn verify(note: &str, public_key: &[u8]) -> Result<(Self, String), CheckpointError> {
         let bad = |m: &str| CheckpointError::Malformed(m.into());
         let (body, signatures) = note.split_once("\n\n").ok_or_else(|| bad("no blank line before the signatures"))?;
         let body = format!("{body}\n");
         let mut lines = body.lines();
         let origin = lines.next().filter(|l| !l.is_empty()).ok_or_else(|| bad("no origin line"))?.to_string();
-        let size: u64 =
-            lines.next().and_then(|l| l.parse().ok()).ok_or_else(|| bad("the size line is not a number"))?;
+        let size = lines.next().and_then(decimal).ok_or_else(|| bad("the size line is not a decimal number"))?;
         let root_bytes =
             lines.next().and_then(|l| STANDARD.decode(l).ok()).ok_or_else(|| bad("the root line is not base64"))?;
         let root: [u8; 32] = root_bytes.try_into().map_err(|_| bad("the root hash is not 32 bytes"))?;
         let checkpoint = Checkpoint { origin, size, root };
-        for line in signatures.lines() {
+        let mut ours = None;
+        for (n, line) in signatures.lines().enumerate() {
+            if n >= MAX_SIGNATURES {
+                return Err(bad("more than 100 signature lines"));
+            }
             let Some(rest) = line.strip_prefix("\u{2014} ") else {
                 return Err(bad("a signature line must start with '— '"));
             };
@@ -143,18 +153,32 @@ impl Checkpoint {
             let (name, sig) = rest.split_once(' ').ok_or_else(|| bad("a signature line has no signature"))?;
             check_key_name(name)?;
             let blob = STANDARD.decode(sig).map_err(|_| bad("a signature is not base64"))?;
-            let Some((id, signature)) = blob.split_first_chunk::<4>().filter(|_| blob.len() == 68) else {
-                continue;
-            };
-            if *id != key_id(name, public_key) {
-                continue;
+            if blob.len() < 4 {
+                return Err(bad("a signature is shorter than its key id"));
             }
-            if UnparsedPublicKey::new(&ED25519, public_key).verify(body.as_bytes(), signature).is_ok() {
-                return Ok((checkpoint, name.to_string()));
+            if ours.is_none()
+                && let Some((id, signature)) = blob.split_first_chunk::<4>().filter(|_| blob.len() == 68)
+                && *id == key_id(name, public_key)
+            {
+                ours = Some((name, signature.to_vec()));
             }
         }
-        Err(CheckpointError::NotSigned)
+        let (name, signature) = ours.ok_or(CheckpointError::NotSigned)?;
+        UnparsedPublicKey::new(&ED25519, public_key)
+            .verify(body.as_bytes(), &signature)
+            .map_err(|_| CheckpointError::NotSigned)?;
+        Ok((checkpoint, name.to_string()))
     }
+}
+
+/// Most signature lines read in one note (Go's `note.Open` reads as many).
+pub const MAX_SIGNATURES: usize = 100;
+
+/// A tree size as a checkpoint writes it: ASCII decimal digits, no sign, no leading zero.
+fn decimal(line: &str) -> Option<u64> {
+    let canonical =
+        !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) && (line == "0" || !line.starts_with('0'));
+    canonical.then(|| line.parse().ok()).flatten()
 }
 
 #[cfg(test)]
@@ -197,6 +221,40 @@ mod tests {
         // Another log's well-formed signature line beside this one's is passed over.
         let other = format!("{note}\u{2014} other.example/log {sig}\n");
         assert_eq!(Checkpoint::verify(&other, &public).map(|(c, _)| c), Ok(cp));
+    }
+
+    /// A note is read whole before its signature is checked, and checked once: junk after a
+    /// good signature, a size not written in decimal, more than 100 lines are malformed; a
+    /// first line with this key's id that does not verify refuses the note, whatever
+    /// follows (so a caller cannot buy one Ed25519 check per line it sends).
+    #[test]
+    fn a_note_is_read_whole_and_its_signature_checked_once() {
+        let rng = ring::rand::SystemRandom::new();
+        let key = Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).expect("gen").as_ref()).expect("key");
+        let public = key.public_key().as_ref().to_vec();
+        let cp = Checkpoint { origin: "mrgate.example/log".into(), size: 7, root: [7u8; 32] };
+        let note = cp.sign("mrgate.example/log", &key);
+        let malformed = |n: &str| Checkpoint::verify(n, &public).map_err(|e| e.code());
+        assert_eq!(malformed(&format!("{note}this is not a signature line\n")), Err("log.checkpoint_malformed"));
+        assert_eq!(malformed(&format!("{note}\n\u{1}garbage\n")), Err("log.checkpoint_malformed"));
+        for size in ["+7", "07", " 7", "7 ", "", "-7", "0x7"] {
+            let edited = note.replacen("\n7\n", &format!("\n{size}\n"), 1);
+            assert_eq!(malformed(&edited), Err("log.checkpoint_malformed"), "size {size:?}");
+        }
+        let zero = Checkpoint { size: 0, ..cp.clone() };
+        assert_eq!(Checkpoint::verify(&zero.sign("mrgate.example/log", &key), &public).map(|(c, _)| c), Ok(zero));
+        // Lines with this key's id and another key's signature before the good one.
+        let (body, good) = note.split_once("\n\n").expect("signature");
+        let forger =
+            Ed25519KeyPair::from_pkcs8(Ed25519KeyPair::generate_pkcs8(&rng).expect("gen").as_ref()).expect("k");
+        let mut blob = key_id("mrgate.example/log", &public).to_vec();
+        blob.extend_from_slice(forger.sign(format!("{body}\n").as_bytes()).as_ref());
+        let forged = format!("\u{2014} mrgate.example/log {}\n", STANDARD.encode(&blob));
+        assert_eq!(malformed(&format!("{body}\n\n{forged}{good}")), Err("log.checkpoint_signature"));
+        assert_eq!(Checkpoint::verify(&format!("{body}\n\n{good}{forged}"), &public).map(|(c, _)| c), Ok(cp));
+        let many = |n: usize| format!("{body}\n\n{}{good}", forged.repeat(n));
+        assert_eq!(malformed(&many(99)), Err("log.checkpoint_signature"));
+        assert_eq!(malformed(&many(100)), Err("log.checkpoint_malformed"));
     }
 
     #[test]

@@ -159,6 +159,7 @@ impl Authority {
             time: now,
             crls: if crls.is_empty() { None } else { Some(crls) },
             max_intermediates: None,
+            crls_at: None,
         };
         let hash = super::sha256(leaf.as_ref());
         if verify_path(leaf, chain.get(1..).unwrap_or_default(), anchors, &options).is_err() {

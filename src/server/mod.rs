@@ -79,6 +79,9 @@ pub struct App {
     pub signing_chain: Vec<CertificateDer<'static>>,
     /// The keys the gateway's DID document lists: the signing key, then those rotated out.
     pub credential_keys: Vec<PublicKey>,
+    /// The certificates of the signing keys rotated out (DER): what they signed before the
+    /// rotation verifies as the gateway's own still, as the DID document lists them.
+    pub previous_signers: Vec<Vec<u8>>,
     /// Which anchors vouch for which role; the exporter grants.
     pub authority: auth::Authority,
     /// What a trust list must be to be installed: pinned signer, in date.
@@ -402,6 +405,7 @@ impl App {
         crate::decisions::signer_in_force(&signing_chain, lasting.clock.now())
             .map_err(|r| format!("{}: [{}] {}", config.signing.certificate.display(), r.reason, r.detail))?;
         let mut credential_keys = vec![signing_key.public_key()];
+        let mut previous_signers = Vec::new();
         for path in &config.signing.previous_certificates {
             let der = read_certificates(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
             let key = der.first().ok_or_else(|| format!("{}: no certificate", path.display())).and_then(|c| {
@@ -416,6 +420,7 @@ impl App {
                 ));
             }
             credential_keys.push(key);
+            previous_signers.extend(der.first().map(|c| c.as_ref().to_vec()));
         }
         let authority = auth::Authority::load(&config)?;
         // A reload holds the install lock from reading the list in force to replacing it.
@@ -552,6 +557,7 @@ impl App {
             signing_key,
             signing_chain,
             credential_keys,
+            previous_signers,
             status_lists: status_lists::Signed::default(),
             authority,
             install_policy,
@@ -678,6 +684,7 @@ impl App {
             verifiers: Some(&self.verifiers),
             signing_key: &self.signing_key,
             signing_chain: &self.signing_chain,
+            previous_signers: &self.previous_signers,
             public_base: self.public_base(),
         }
     }

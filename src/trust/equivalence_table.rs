@@ -126,6 +126,7 @@ pub fn read_signed(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) 
         time: at.unix_timestamp().max(0) as u64,
         crls: if policy.crls.is_empty() { None } else { Some(&policy.crls) },
         max_intermediates: Some(8),
+        crls_at: None,
     };
     let verified = verify_path(leaf, intermediates, &policy.anchors, &options)
         .map_err(|e| refused("rules.signature", format!("the signer's path: {e}")))?;

@@ -67,7 +67,8 @@ impl WatchedLog {
 
 /// Refuses a note with a signature line that is not `— <key name> <base64>` of at least a
 /// key id and one byte, wherever it stands: c2sp.org/signed-note makes such a note malformed
-/// as a whole, and [`Checkpoint::verify`] stops reading at the first line that verifies.
+/// as a whole ([`Checkpoint::verify`] reads every line too, and refuses a signature
+/// shorter than its key id; this says so as the witness's own refusal).
 fn well_formed(note: &str) -> Result<(), Refusal> {
     use base64::Engine;
     let malformed = |why: &str| Refusal::Checkpoint { why: why.into() };
