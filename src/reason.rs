@@ -317,8 +317,8 @@ reasons! {
     TrustCbUnknown = "trust.cb_unknown", 422, "The certification body is not in the trust list.";
     TrustSignerNotListed = "trust.signer_not_listed", 422, "The signer is not a registered signing certificate of the body.";
     TrustBodyUnknown = "trust.body_unknown", 422, "The accreditation body is not in the trust list.";
-    TrustAccreditationUnclaimed = "trust.accreditation_unclaimed", 422, "The certificate states no accreditation (IAF Unaccredited, no CN Accreditation, no UNTP authorisation): it is not recognized as an accredited certificate.";
-    TrustAccreditationOther = "trust.accreditation_other", 422, "The certificate names another accreditation body than the trust list's accreditor of its certification body (compared with the accreditor's id, case aside).";
+    TrustAccreditationUnclaimed = "trust.accreditation_unclaimed", 422, "The IAF record says its certificate is Unaccredited: it is not recognized as an accredited certificate.";
+    TrustAccreditationOther = "trust.accreditation_other", 422, "The certificate names another accreditation body of the trust list (by id, name or trade name) than the one that accredits its certification body.";
     TrustMraActive = "trust.mra_active", 200, "The accreditation body is an active IAF MLA / ILAC MRA signatory for the scope.";
     TrustMraNone = "trust.mra_none", 422, "The accreditation body has no mutual-recognition status for the scope.";
     TrustMraNotYet = "trust.mra_not_yet", 422, "The mutual-recognition status was not yet in force on the issue date.";

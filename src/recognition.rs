@@ -280,18 +280,21 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.clone()).unwrap_or_default();
 
     // 2 + 3b. Signature, with anchors from the trust list only.
-    let signing = verify_signature(document, payload, &issuer, ctx, d)?;
+    // A signature made before the latest date the document states (its issue date, the
+    // date of its status, China's midnight) says a time it cannot have been made at.
+    let stated = cert.status_date.map_or(cert.issue_date, |s| s.max(cert.issue_date));
+    let signed_from = stated.midnight().assume_offset(time::macros::offset!(+8));
+    let signing = verify_signature(document, payload, &issuer, signed_from, ctx, d)?;
     verdict.signer = Some(signing.subject.clone());
     // The gateway's own signature stands for a domestic issuer: the gateway exported it.
     let own_export =
         cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
-    // Granted when it signed and still granted now: a signing time is the signer's own word
-    // (no timestamp vouches for it), so a service withdrawn since signs nothing, however
-    // early its signatures say they were made.
-    let listed = ctx.trust_list.grants_signer(&issuer, &signing.certificate, signing.at)
-        && ctx.trust_list.grants_signer(&issuer, &signing.certificate, ctx.now);
+    // Granted from when it signed until now, throughout: a signing time is the signer's
+    // own word (no timestamp vouches for it), so a service withdrawn since — even if granted
+    // again — signs nothing, however early its signatures say they were made.
+    let listed = ctx.trust_list.grants_signer_throughout(&issuer, &signing.certificate, signing.at, ctx.now);
     if !own_export && !listed {
-        let when = if signing.at == ctx.now { "" } else { " both at its stated signing time and now" };
+        let when = if signing.at == ctx.now { "" } else { " from its stated signing time until now" };
         d.fail(
             "chain",
             "trust.signer_not_listed",
@@ -314,18 +317,27 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let arrangement = arrangement_for(scope);
     let issued = cert.issue_date.midnight().assume_offset(time::macros::offset!(+8));
     let answer = ctx.trust_list.membership_at(&accreditor, arrangement, scope, issued);
+    // The certificate as it states itself: an IAF record that says "Unaccredited", or one
+    // naming another accreditation body of the list than the CB's accreditor, is no
+    // certificate of that accreditation (a claim the list cannot place — a name it does
+    // not hold — is left to the list, which says who accredits the CB; CN XML may omit it,
+    // and a UNTP credential's authorisation is optional).
     let claimed = cert.certification_body.accreditation.as_ref();
-    if claimed.is_none() {
+    let named = claimed.and_then(|a| ctx.trust_list.accreditation_body_named(&a.body));
+    if format == Format::IafXml && claimed.is_none() {
         d.fail(
             "accreditation",
             "trust.accreditation_unclaimed",
-            format!("the certificate states no accreditation of '{issuer}': it is not an accredited certificate"),
+            format!("the record says its certificate is Unaccredited: '{issuer}' issued it outside its accreditation"),
         );
-    } else if let Some(a) = claimed.filter(|a| !a.body.trim().eq_ignore_ascii_case(&accreditor)) {
+    } else if let (Some(a), Some(other)) = (claimed, named.filter(|n| *n != accreditor)) {
         d.fail(
             "accreditation",
             "trust.accreditation_other",
-            format!("the certificate names accreditation by '{}'; the trust list's accreditor of '{issuer}' is '{accreditor}'", a.body),
+            format!(
+                "the certificate names accreditation by '{}' ({other} in the trust list); '{issuer}' is accredited by '{accreditor}'",
+                a.body
+            ),
         );
     } else if answer.active {
         d.pass(
@@ -443,6 +455,7 @@ fn verify_signature(
     document: &[u8],
     signed: Signed<'_>,
     issuer: &str,
+    signed_from: OffsetDateTime,
     ctx: &Context<'_>,
     d: &mut Decision,
 ) -> Option<Signing> {
@@ -455,21 +468,20 @@ fn verify_signature(
     // that try stands only if it verifies and reports that same time as signed. Otherwise
     // (no such luck, or a failure that an unsigned time might have caused) the signed time
     // is read by a check against the embedded key, and the decision made at that time.
-    let usable = |t: Option<String>| {
-        t.and_then(|t| OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
-            .filter(|t| *t <= ctx.now + time::Duration::minutes(5))
-    };
     // The stated time is the signer's own word (no timestamp vouches for it): the
     // certificates are judged at it, as the recognition rules ask ("valid at signing
-    // time"), but only anchors the trust list grants both then and now anchor the chain,
+    // time"), but only anchors the trust list grants from then until now anchor the chain,
     // and its CRLs must be fresh now — what was withdrawn or revoked since, or may have
-    // been, is not passed by a signature dated before it.
-    let granted_now = ctx.trust_list.anchors_for_cb(issuer, ctx.now);
+    // been, is not passed by a signature dated before it. A time after now (five minutes'
+    // skew) or before the document's own dates is not believed: the decision's time is
+    // used instead.
+    let usable = |t: Option<String>| {
+        t.and_then(|t| OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).ok())
+            .filter(|t| *t <= ctx.now + time::Duration::minutes(5) && *t >= signed_from)
+    };
     // The tree parsed in step 1 serves the first try; the rare later ones parse again.
     let trusted_at = |at: OffsetDateTime, tree: Option<crate::xml::Document>| {
-        let mut anchors = ctx.trust_list.anchors_for_cb(issuer, at);
-        anchors.retain(|a| granted_now.contains(a));
-        let chains = verifier_for(ctx, &anchors);
+        let chains = verifier_for(ctx, &ctx.trust_list.anchors_for_cb_throughout(issuer, at, ctx.now));
         let options = Options {
             key: KeySource::Kept {
                 chains: &chains,

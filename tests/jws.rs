@@ -396,3 +396,30 @@ fn a_cached_chain_does_not_outlive_its_crl() {
     assert!(!v.valid, "the cached chain was reused past the CRL's nextUpdate");
     assert_eq!(v.checks.last().map(|c| c.reason.as_str()), Some("x509.crl_stale"));
 }
+
+/// A chain validated once is kept for its window, which ends with its anchor's: a signer
+/// certificate that outlives its root no longer verifies once the root has expired (the
+/// kept chain's window was the leaf's and intermediates' only, found by review).
+#[test]
+fn a_kept_chain_does_not_outlive_its_anchor() {
+    let mut pki = Pki::new();
+    // The demo roots expire at the end of 2045; this signer runs to 2050.
+    let signer = pki.signer(KeyAlg::Ed25519, |s| {
+        (s.not_before, s.not_after) = (datetime!(2026-01-01 0:00 UTC), datetime!(2050-01-01 0:00 UTC))
+    });
+    let verifier = pki.verifier();
+    let token = token(&signer);
+    let in_2030 = datetime!(2030-01-01 0:00 UTC).unix_timestamp() as u64;
+    let in_2046 = datetime!(2046-06-01 0:00 UTC).unix_timestamp() as u64;
+    assert!(verifier.verify(&token, in_2030).valid);
+    assert_rejected_at(&verifier, &token, in_2046, "chain", "x509.expired");
+    // A verifier that never kept it says the same.
+    assert_rejected_at(&pki.verifier(), &token, in_2046, "chain", "x509.expired");
+}
+
+fn assert_rejected_at(verifier: &Verifier, token: &str, at: u64, check: &str, reason: &str) {
+    let v = verifier.verify(token, at);
+    assert!(!v.valid, "accepted: {v:?}");
+    let last = v.checks.last().expect("a failing check");
+    assert_eq!((last.check, last.reason.as_str()), (check, reason), "{}", last.message);
+}

@@ -451,46 +451,61 @@ fn a_crl_stale_now_refuses_a_signature_dated_while_it_was_fresh() {
     }
 }
 
-/// A certificate is recognized as what it says it is: one that states no accreditation
-/// (IAF `Unaccredited`; no UNTP authorisation) or accreditation by another body than the
-/// list's accreditor of its CB is refused at the accreditation check, whatever the list
-/// says of the CB; the other checks are still made.
+/// A certificate is recognized as what it says it is: an IAF record stating `Unaccredited`,
+/// or a certificate naming another accreditation body of the list (by id, name or trade
+/// name) than its CB's accreditor, is refused at the accreditation check, whatever the list
+/// says of the CB; the other checks are still made. A name the list does not hold, and a
+/// credential or CN XML without the claim (both optional), are left to the list.
 #[test]
 fn a_certificate_is_recognized_only_as_accredited_by_its_cbs_accreditor() {
-    let mut unclaimed = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    unclaimed.certification_body.accreditation = None;
-    let mut ukas = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    if let Some(a) = ukas.certification_body.accreditation.as_mut() {
-        a.body = "UKAS".into();
-    }
-    for (cert, reason) in [(&unclaimed, "trust.accreditation_unclaimed"), (&ukas, "trust.accreditation_other")] {
-        let iaf = as_iaf_xml(cert, "foreign/dakks/signer");
-        if cert.certification_body.accreditation.is_none() {
-            assert!(String::from_utf8_lossy(&iaf).contains(">Unaccredited<"), "the IAF record says Unaccredited");
+    let with_body = |body: Option<&str>| {
+        let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+        match body {
+            None => cert.certification_body.accreditation = None,
+            Some(b) => {
+                if let Some(a) = cert.certification_body.accreditation.as_mut() {
+                    a.body = b.into();
+                }
+            }
         }
-        for doc in [iaf, as_jws(cert, "foreign/dakks/signer")] {
+        cert
+    };
+    let outcomes = |v: &Verdict| v.checks.iter().map(|c| (c.check, c.reason.clone())).collect::<Vec<_>>();
+    let refused_at = |reason: &str| {
+        vec![
+            ("format", "format.valid".to_string()),
+            ("signature", "sig.valid".into()),
+            ("chain", "x509.valid".into()),
+            ("accreditation", reason.into()),
+            ("standards", "standards.equivalent".into()),
+            ("validity", "validity.in_force".into()),
+        ]
+    };
+    // An IAF record that says Unaccredited.
+    let unaccredited = as_iaf_xml(&with_body(None), "foreign/dakks/signer");
+    assert!(String::from_utf8_lossy(&unaccredited).contains(">Unaccredited<"));
+    let v = decide(&unaccredited, NOW);
+    assert_eq!((v.valid, outcomes(&v)), (false, refused_at("trust.accreditation_unclaimed")));
+    // Another body of the list, by id (any case), name or trade name, in either format.
+    let ukas_name = "United Kingdom Accreditation Service (UKAS) — demo";
+    for other in ["UKAS", "ukas", " Ukas ", ukas_name, "ANAB", "cnas"] {
+        let cert = with_body(Some(other));
+        for doc in [as_iaf_xml(&cert, "foreign/dakks/signer"), as_jws(&cert, "foreign/dakks/signer")] {
             let v = decide(&doc, NOW);
-            let outcomes: Vec<_> = v.checks.iter().map(|c| (c.check, c.reason.as_str())).collect();
-            assert_eq!(
-                outcomes,
-                [
-                    ("format", "format.valid"),
-                    ("signature", "sig.valid"),
-                    ("chain", "x509.valid"),
-                    ("accreditation", reason),
-                    ("standards", "standards.equivalent"),
-                    ("validity", "validity.in_force"),
-                ],
-            );
-            assert!(!v.valid);
+            assert_eq!((v.valid, outcomes(&v)), (false, refused_at("trust.accreditation_other")), "{other}");
         }
     }
-    // The acronym is compared with the accreditor's id, case aside, spaces around it too.
-    let mut spelled = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    if let Some(a) = spelled.certification_body.accreditation.as_mut() {
-        a.body = "DAkkS".into();
+    // Its own accreditor however written, a name the list does not hold, no claim in a
+    // credential: recognized.
+    let dakks_name = "Deutsche Akkreditierungsstelle (DAkkS) — demo";
+    for own in [Some("DAkkS"), Some("dakks"), Some(dakks_name), Some("Deutsche Akkreditierungsstelle GmbH"), None] {
+        let cert = with_body(own);
+        let v = decide(&as_jws(&cert, "foreign/dakks/signer"), NOW);
+        assert!(v.valid, "{own:?}: {:#?}", v.checks);
+        if own.is_some() {
+            assert!(decide(&as_iaf_xml(&cert, "foreign/dakks/signer"), NOW).valid, "{own:?}");
+        }
     }
-    assert!(decide(&as_jws(&spelled, "foreign/dakks/signer"), NOW).valid);
 }
 
 /// A withdrawal or cancellation the body signed in the document is final: the register's
@@ -543,8 +558,9 @@ fn as_json(v: &Verdict) -> serde_json::Value {
 
 #[test]
 fn the_chain_is_checked_at_the_signed_signing_time() {
-    // The DAkkS signer's certificate is valid from 2025-01-01.
-    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    // The DAkkS signer's certificate is valid from 2025-01-01; the certificate is dated
+    // before it (a signing time before the document's own dates is not believed).
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2024-05-01");
     let early = iaf_signed_at(&cert, "2024-06-01T00:00:00Z");
     assert_eq!(failed(&decide(early.as_bytes(), NOW)), ("chain", "x509.not_yet_valid".into()));
     assert!(decide(iaf_signed_at(&cert, "2026-05-01T08:00:00Z").as_bytes(), NOW).valid);
@@ -554,7 +570,7 @@ fn the_chain_is_checked_at_the_signed_signing_time() {
 fn an_unsigned_signing_time_cannot_make_a_signature_valid() {
     // Signed before the signer's certificate was valid; an unsigned time within its validity
     // must not be the time the chain is checked at.
-    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2024-05-01");
     let (signed, restated) = signed_at_and_restated(&cert, "2024-06-01T00:00:00Z", "2026-05-01T08:00:00Z");
     let v = decide(&restated, NOW);
     assert!(!v.valid);
@@ -565,7 +581,7 @@ fn an_unsigned_signing_time_cannot_make_a_signature_valid() {
 #[test]
 fn an_unsigned_signing_time_cannot_make_a_valid_signature_fail() {
     // Signed within the signer's validity; an unsigned time before it changes nothing.
-    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2024-05-01");
     let (signed, restated) = signed_at_and_restated(&cert, "2026-05-01T08:00:00Z", "2024-06-01T00:00:00Z");
     let v = decide(&restated, NOW);
     assert!(v.valid, "{:#?}", v.checks);
@@ -705,6 +721,99 @@ mod changed_documents {
             } else {
                 prop_assert!(v.checks.iter().any(|c| c.outcome == mrgate::crypto::Outcome::Fail), "{:#?}", v.checks);
             }
+        }
+    }
+}
+
+/// The recognition decision with these CRLs (or none).
+fn decide_with_crls(doc: &[u8], crls: Option<&Crls>, now: OffsetDateTime) -> Verdict {
+    let (list, table) = (trust_list(), Table::embedded());
+    let ctx = Context {
+        trust_list: &list,
+        equivalence: &table,
+        crls,
+        register: &NoRegister,
+        own_signers: &[],
+        now,
+        limits: Limits::default(),
+        verifiers: None,
+    };
+    recognition::decide(doc, &ctx)
+}
+
+/// A signature cannot have been made before the dates its document states: such a signing
+/// time is not believed, and the decision's time is used instead. The DAkkS signer and root
+/// expire at the end of 2045 (the list is in date until the end of 2046; no CRLs, the
+/// demo's are stale by then).
+#[test]
+fn a_signing_time_before_the_documents_own_dates_is_not_believed() {
+    let at = datetime!(2046-02-01 0:00 UTC);
+    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2045-12-01");
+    let honest = iaf_signed_at(&cert, "2045-12-15T00:00:00Z");
+    assert!(decide_with_crls(honest.as_bytes(), None, at).valid, "signed within its window, after its issue");
+    let before_issue = iaf_signed_at(&cert, "2045-11-01T00:00:00Z");
+    let v = decide_with_crls(before_issue.as_bytes(), None, at);
+    assert_eq!(failed(&v), ("chain", "x509.expired".into()), "{:#?}", v.checks);
+    // Its status dated after the stated signing time (CN XML states it; IAF does not): the
+    // same.
+    cert.status_date = Some(parse_date("2045-12-20").expect("date"));
+    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    let cn = String::from_utf8(formats::render(Format::CnXml, &cert).bytes).expect("utf8");
+    assert!(cn.contains("2045-12-20"), "{cn}");
+    let before_status = mrgate::crypto::xmldsig::sign_at(&cn, &key, &chain, "2045-12-15T00:00:00Z").expect("sign");
+    let after_status = mrgate::crypto::xmldsig::sign_at(&cn, &key, &chain, "2045-12-21T00:00:00Z").expect("sign");
+    assert!(decide_with_crls(after_status.as_bytes(), None, at).valid);
+    let v = decide_with_crls(before_status.as_bytes(), None, at);
+    assert_eq!(failed(&v), ("chain", "x509.expired".into()), "{:#?}", v.checks);
+    // On China's date: signed at 16:30 UTC on the eve of its issue date is 00:30 in Beijing.
+    let at_midnight = iaf_signed_at(&with_issue(&cert, "2045-12-02"), "2045-12-01T16:30:00Z");
+    assert!(decide_with_crls(at_midnight.as_bytes(), None, at).valid);
+}
+
+fn with_issue(cert: &Certificate, issued: &str) -> Certificate {
+    let mut c = cert.clone();
+    c.issue_date = parse_date(issued).expect("date");
+    c.status_date = Some(c.issue_date);
+    c
+}
+
+/// Of two versions of one CRL configured, the later decides: an earlier version past its
+/// nextUpdate does not refuse (it was consulted for freshness before), and an earlier one
+/// that does not list a revocation does not hide the later one's (webpki consults the first
+/// CRL that speaks for a certificate, and both were given it). Found by review.
+#[test]
+fn the_latest_version_of_a_crl_decides() {
+    let read_text = |p: &str| String::from_utf8(read(p)).expect("utf8");
+    let root = mrgate::pki::Ca::load(&read_text("foreign/dakks/root.pem"), &read_text("foreign/dakks/root.key"))
+        .expect("DAkkS root");
+    let signer_der = read_certificates(&read("foreign/dakks/signer.pem")).expect("signer").remove(0);
+    let (_, signer) = x509_parser::parse_x509_certificate(signer_der.as_ref()).expect("signer");
+    let crl = |number: u64, revoked: &[&[u8]], this: OffsetDateTime, next: OffsetDateTime| {
+        root.crl_numbered(number, revoked, this, next).expect("crl").pem().expect("pem")
+    };
+    let stale = crl(2, &[], datetime!(2026-03-01 0:00 UTC), datetime!(2026-05-01 0:00 UTC));
+    let fresh = crl(3, &[], datetime!(2026-05-15 0:00 UTC), datetime!(2026-07-01 0:00 UTC));
+    let fresh_but_older = crl(2, &[], datetime!(2026-05-10 0:00 UTC), datetime!(2026-07-01 0:00 UTC));
+    let revoking = crl(3, &[signer.raw_serial()], datetime!(2026-05-15 0:00 UTC), datetime!(2026-07-01 0:00 UTC));
+    let set = |pems: &[&String]| {
+        let mut c = Crls::new();
+        for p in pems {
+            c.add_pem_or_der(p.as_bytes()).expect("crl");
+        }
+        c
+    };
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let docs = [iaf_signed_at(&cert, "2026-05-01T08:00:00Z").into_bytes(), as_jws(&cert, "foreign/dakks/signer")];
+    for doc in &docs {
+        for crls in [set(&[&stale, &fresh]), set(&[&fresh, &stale])] {
+            let v = decide_with_crls(doc, Some(&crls), NOW);
+            assert!(v.valid, "{:#?}", v.checks);
+        }
+        let v = decide_with_crls(doc, Some(&set(&[&stale])), NOW);
+        assert_eq!(failed(&v), ("chain", "x509.crl_stale".into()), "{:#?}", v.checks);
+        for crls in [set(&[&fresh_but_older, &revoking]), set(&[&revoking, &fresh_but_older])] {
+            let v = decide_with_crls(doc, Some(&crls), NOW);
+            assert_eq!(failed(&v), ("chain", "x509.revoked".into()), "{:#?}", v.checks);
         }
     }
 }

@@ -237,7 +237,8 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
     let crls = crate::server::configured_crls(&config).map_err(|e| fail("config", e))?;
     let policy = crate::server::install_policy(&config, &crls).map_err(|e| fail("config", e))?;
     let mut gateway = vec![chain_of(&config.signing.certificate)?];
-    for path in &args.gateway_certificates {
+    // Keys rotated out signed the exports before the rotation.
+    for path in config.signing.previous_certificates.iter().chain(&args.gateway_certificates) {
         gateway.push(chain_of(path)?);
     }
     let log_key = public_of_private(&config.log.key)?;

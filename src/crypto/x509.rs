@@ -549,7 +549,12 @@ pub fn verify_path(
     let ee = EndEntityCert::try_from(signer)
         .map_err(|e| PathError::Malformed { which: format!("'{subject}'"), message: format!("{e:?}") })?;
 
-    let crl_refs: Vec<&CertRevocationList<'_>> = options.crls.map(|c| c.lists.iter().collect()).unwrap_or_default();
+    // The latest version of each list only: webpki consults the first CRL that speaks for a
+    // certificate, so an older version configured beside a newer one would hide the newer
+    // one's revocations; and only the latest must be fresh.
+    let current: Vec<usize> = options.crls.map(|c| c.latest_at(None)).unwrap_or_default();
+    let crl_refs: Vec<&CertRevocationList<'_>> =
+        options.crls.map(|c| current.iter().filter_map(|i| c.lists.get(*i)).collect()).unwrap_or_default();
     let revocation = if crl_refs.is_empty() {
         None
     } else {
@@ -597,16 +602,20 @@ pub fn verify_path(
         if let Some(crls) = options.crls {
             for issuer_der in &issuers {
                 let Ok((_, issuer)) = X509Certificate::from_der(issuer_der) else { continue };
-                let of_issuer =
-                    crls.summaries.iter().zip(&crls.ders).filter(|(s, _)| s.issuer_der == issuer.subject().as_raw());
-                for (summary, crl) in of_issuer {
+                let of_issuer = crls
+                    .summaries
+                    .iter()
+                    .zip(&crls.ders)
+                    .enumerate()
+                    .filter(|(_, (s, _))| s.issuer_der == issuer.subject().as_raw());
+                for (i, (summary, crl)) in of_issuer {
                     profile::check_crl(crl, Some(issuer_der)).map_err(|v| {
                         *violation.borrow_mut() = Some(v);
                         webpki::Error::UnsupportedCriticalExtension
                     })?;
-                    // Every CRL of the issuer, not only the one webpki consults: a stale
-                    // partition refuses too (fail closed).
-                    if let (Some(at), Some(next)) = (options.crls_at, summary.next_update)
+                    // The latest version of each of the issuer's lists, not only the one
+                    // webpki consults: a stale partition refuses too (fail closed).
+                    if let (true, Some(at), Some(next)) = (current.contains(&i), options.crls_at, summary.next_update)
                         && next <= at as i64
                     {
                         *stale.borrow_mut() = Some(PathError::CrlStale {
@@ -647,12 +656,17 @@ pub fn verify_path(
             valid_until = valid_until.min(until);
         }
     }
-    let anchor_subject = anchors
-        .anchors
-        .iter()
-        .position(|a| std::ptr::eq(a, path.anchor()))
-        .and_then(|i| anchors.subjects.get(i).cloned())
-        .unwrap_or_else(|| "(trust anchor)".into());
+    let anchor_at = anchors.anchors.iter().position(|a| std::ptr::eq(a, path.anchor()));
+    // The anchor's own window too (the profile holds it to it): a chain kept for its window
+    // must not outlive its anchor.
+    if let Some(Ok((_, c))) = anchor_at.and_then(|i| anchors.ders.get(i)).map(|d| X509Certificate::from_der(d.as_ref()))
+    {
+        let (from, until) = validity_secs(&c);
+        valid_from = valid_from.max(from);
+        valid_until = valid_until.min(until);
+    }
+    let anchor_subject =
+        anchor_at.and_then(|i| anchors.subjects.get(i).cloned()).unwrap_or_else(|| "(trust anchor)".into());
     chain.push(anchor_subject);
     Ok(VerifiedSigner { subject, public_key, chain, valid_from, valid_until })
 }

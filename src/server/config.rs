@@ -4,6 +4,10 @@
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+/// Most witnesses configured: their cosignatures and the log's signature fit in the signature
+/// lines a checkpoint verifier reads ([`crate::ledger::checkpoint::MAX_SIGNATURES`]).
+pub const MAX_WITNESSES: usize = crate::ledger::checkpoint::MAX_SIGNATURES - 1;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -386,6 +390,15 @@ impl Config {
             if !witness.url.starts_with("https://") || witness.url.parse::<hyper::Uri>().is_err() {
                 return Err(format!("witnessing.witness[{i}].url = {:?}: must be an https:// URL", witness.url));
             }
+        }
+        // Each cosignature is a line of the published checkpoint, which verifiers read to
+        // at most 100 lines (the log's own signature is one of them).
+        if w.witness.len() > MAX_WITNESSES {
+            return Err(format!(
+                "witnessing.witness: {} witnesses; at most {MAX_WITNESSES} (a checkpoint carries at most {} signature lines)",
+                w.witness.len(),
+                crate::ledger::checkpoint::MAX_SIGNATURES
+            ));
         }
         if w.required > w.witness.len() {
             return Err(format!(

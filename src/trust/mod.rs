@@ -273,7 +273,16 @@ impl Service {
     }
 
     pub fn granted_at(&self, at: OffsetDateTime) -> bool {
-        self.unusable.is_none() && self.status_at(at).is_some_and(|s| s.status == STATUS_GRANTED)
+        self.granted_throughout(at, at)
+    }
+
+    /// Granted at `from` and at every change of status up to `to`: granted over the whole
+    /// period, not only at its ends (a service withdrawn and granted again was not granted
+    /// in between).
+    pub fn granted_throughout(&self, from: OffsetDateTime, to: OffsetDateTime) -> bool {
+        self.unusable.is_none()
+            && self.status_at(from).is_some_and(|s| s.status == STATUS_GRANTED)
+            && self.history.iter().filter(|c| c.since > from && c.since <= to).all(|c| c.status == STATUS_GRANTED)
     }
 }
 
@@ -435,6 +444,19 @@ impl TrustList {
         self.by_id.get(id).and_then(|&i| self.providers.get(i)).filter(is).or_else(|| self.providers.iter().find(is))
     }
 
+    /// The accreditation body of the list a document names as `name`: by its id, its name
+    /// or one of its trade names (ASCII case and surrounding spaces aside). `None` when
+    /// `name` is none of them — a document may name its accreditor in words the list does
+    /// not hold, and the list decides who accredits a CB.
+    pub fn accreditation_body_named(&self, name: &str) -> Option<&str> {
+        let name = name.trim();
+        let same = |known: &str| known.trim().eq_ignore_ascii_case(name);
+        self.providers.iter().find_map(|p| {
+            let body = p.body.as_ref().filter(|b| b.role == Role::AccreditationBody)?;
+            (same(&body.id) || same(&p.name) || p.trade_names.iter().any(|t| same(t))).then_some(body.id.as_str())
+        })
+    }
+
     /// Was body `id` an active signatory of `arrangement` for `scope` at `at`?
     pub fn membership_at(&self, id: &str, arrangement: &str, scope: &str, at: OffsetDateTime) -> MembershipAnswer {
         let no = |reason, status| MembershipAnswer { active: false, reason, status };
@@ -456,14 +478,34 @@ impl TrustList {
     /// `at`: the "registered signer" of a body. A certificate that merely chains to the
     /// body's accreditor (another CB's signer under the same root) is not.
     pub fn grants_signer(&self, id: &str, certificate: &[u8], at: OffsetDateTime) -> bool {
+        self.grants_signer_throughout(id, certificate, at, at)
+    }
+
+    /// [`TrustList::grants_signer`] over the whole period from `from` to `to`
+    /// ([`Service::granted_throughout`]).
+    pub fn grants_signer_throughout(
+        &self,
+        id: &str,
+        certificate: &[u8],
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> bool {
         self.body(id).filter(|p| p.unusable.is_none()).is_some_and(|p| {
-            p.services.iter().any(|s| s.granted_at(at) && s.certificates.iter().any(|c| c.as_slice() == certificate))
+            p.services
+                .iter()
+                .any(|s| s.granted_throughout(from, to) && s.certificates.iter().any(|c| c.as_slice() == certificate))
         })
     }
 
     /// The certificates that may anchor a signature of certification body `cb` at `at`:
     /// the CB's own granted signing certificates and those of the body that accredits it.
     pub fn anchors_for_cb(&self, cb: &str, at: OffsetDateTime) -> Vec<&[u8]> {
+        self.anchors_for_cb_throughout(cb, at, at)
+    }
+
+    /// [`TrustList::anchors_for_cb`] granted over the whole period from `from` to `to`.
+    pub fn anchors_for_cb_throughout(&self, cb: &str, from: OffsetDateTime, to: OffsetDateTime) -> Vec<&[u8]> {
+        let at = (from, to);
         let Some(provider) = self.body(cb).filter(|p| p.unusable.is_none()) else { return Vec::new() };
         let mut out: Vec<&[u8]> = granted_certificates(provider, at).collect();
         // A CB with no granted service at that time is not trusted through its accreditor either.
@@ -479,10 +521,10 @@ impl TrustList {
     }
 }
 
-fn granted_certificates(p: &Provider, at: OffsetDateTime) -> impl Iterator<Item = &[u8]> {
+fn granted_certificates(p: &Provider, (from, to): (OffsetDateTime, OffsetDateTime)) -> impl Iterator<Item = &[u8]> {
     p.services
         .iter()
-        .filter(move |s| s.type_id == SERVICE_TYPE_SIGNING && s.granted_at(at))
+        .filter(move |s| s.type_id == SERVICE_TYPE_SIGNING && s.granted_throughout(from, to))
         .flat_map(|s| s.certificates.iter().map(Vec::as_slice))
 }
 
@@ -676,5 +718,41 @@ mod pin_tests {
         ] {
             assert_eq!(spki_pin(&bad), None, "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod service_tests {
+    use super::{STATUS_GRANTED, STATUS_WITHDRAWN, Service, StatusChange};
+    use time::macros::datetime;
+
+    /// Granted throughout a period is granted at its start and at every change within it: a
+    /// service withdrawn and granted again was not granted in between, whatever its ends say.
+    #[test]
+    fn granted_throughout_a_period_means_at_every_change_within_it() {
+        let change = |status: &str, since| StatusChange { status: status.into(), since };
+        let service = Service {
+            type_id: String::new(),
+            name: String::new(),
+            certificates: Vec::new(),
+            certificate_subjects: Vec::new(),
+            history: vec![
+                change(STATUS_GRANTED, datetime!(2025-01-01 0:00 UTC)),
+                change(STATUS_WITHDRAWN, datetime!(2026-03-01 0:00 UTC)),
+                change(STATUS_GRANTED, datetime!(2026-05-01 0:00 UTC)),
+            ],
+            unusable: None,
+        };
+        let (before, gap, after) =
+            (datetime!(2026-02-01 0:00 UTC), datetime!(2026-04-01 0:00 UTC), datetime!(2026-06-01 0:00 UTC));
+        assert!(service.granted_at(before) && service.granted_at(after) && !service.granted_at(gap));
+        assert!(!service.granted_throughout(before, after), "withdrawn in between");
+        assert!(!service.granted_throughout(gap, after));
+        assert!(!service.granted_throughout(before, gap));
+        assert!(service.granted_throughout(after, datetime!(2030-01-01 0:00 UTC)));
+        assert!(service.granted_throughout(datetime!(2025-06-01 0:00 UTC), before));
+        assert!(!service.granted_throughout(datetime!(2024-06-01 0:00 UTC), before), "not yet granted at the start");
+        let unusable = Service { unusable: Some("a critical extension".into()), ..service };
+        assert!(!unusable.granted_throughout(after, after));
     }
 }
