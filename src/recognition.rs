@@ -308,11 +308,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         format!("'{}' is a signer of '{issuer}', chaining to '{accreditor}'", signing.subject),
     );
 
-    // 4. Accreditation under a mutual-recognition arrangement at the issue date — of the
-    // certificate as it states itself: one that says it is not accredited (IAF
-    // "Unaccredited", no CN Accreditation, no UNTP authorisation), or accredited by another
-    // body than the list's accreditor of its CB, is no accredited certificate to recognize,
-    // whatever the list says of that CB.
+    // 4. Accreditation under a mutual-recognition arrangement at the issue date.
     let scope = cert.program_code.accreditation_scope();
     let arrangement = arrangement_for(scope);
     let issued = cert.issue_date.midnight().assume_offset(time::macros::offset!(+8));

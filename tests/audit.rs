@@ -678,6 +678,47 @@ async fn a_notice_refused_for_its_date_is_decided_again() {
     assert_eq!((report.entries, report.re_derived), (4, 4), "{:#?}", report.not_re_derived);
 }
 
+/// A notice is decided again with the CRLs its entry names, completed as any decision's: a
+/// suspension signed by a CB signer that DAkkS had revoked an hour before (a CRL the gateway
+/// had not installed) stands with the set it names and not with what was published, so it
+/// is `audit.revocation` — as is the recognition before it — and an auditor without that
+/// CRL finds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_signed_after_an_uninstalled_revocation_is_audit_revocation() {
+    let data = tempfile::tempdir().expect("tmp");
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(data.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let (jws, number) = foreign_credential("foreign/dakks/signer");
+    let r = call(addr, "POST", "/v1/recognitions", jws.into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let suspension = notice("suspend", &number, "foreign/dakks/signer");
+    let n = call(addr, "POST", "/v1/notices", suspension, Some("partner-dakks"), None).await;
+    assert_eq!(n.status, 200, "{}", String::from_utf8_lossy(&n.body));
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+
+    let report = audit(data.path(), None);
+    assert_eq!((found(&report), report.re_derived), (vec![], 4), "{:#?}", report.disagreements);
+    let read = |name: &str| std::fs::read_to_string(format!("{DEMO}/foreign/dakks/{name}")).expect(name);
+    let root = mrgate::pki::Ca::load(&read("root.pem"), &read("root.key")).expect("DAkkS root");
+    let signer_der = rustls::pki_types::CertificateDer::from_pem_slice(read("signer.pem").as_bytes()).expect("pem");
+    let (_, signer) = x509_parser::parse_x509_certificate(signer_der.as_ref()).expect("signer");
+    let issued = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("time") - time::Duration::hours(1);
+    let crl = root.crl_numbered(2, &[signer.raw_serial()], issued, issued + time::Duration::days(30)).expect("crl");
+    let path = dir.path().join("dakks-2.crl.pem");
+    std::fs::write(&path, crl.pem().expect("pem")).expect("write");
+    let report = common::audit::audit_with(&config_with_dakks_crl(data.path(), &path), data.path(), None);
+    assert_eq!(found(&report), [(2, "audit.revocation"), (3, "audit.revocation")], "{:#?}", report.disagreements);
+    assert!(
+        report.disagreements[1].detail.starts_with("logged, but decided again it is refused unrecorded"),
+        "{:#?}",
+        report.disagreements
+    );
+    assert_eq!(report.re_derived, 2);
+}
+
 /// Exports decided again: an unsigned one under the grant its entry names and keeps, a
 /// CB-signed one under the CB's signature, one refused for its grant; each output held
 /// against what the rules make of the certificate and the gateway's signature at the

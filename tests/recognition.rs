@@ -358,19 +358,8 @@ fn a_kept_chain_does_not_outlive_its_certificates() {
     let inside = iaf_signed_at(&cert, "2026-05-01T08:00:00Z");
     let after = iaf_signed_at(&cert, "2046-01-01T00:00:00Z");
     let kept = recognition::Verifiers::new();
-    let list = trust_list();
-    let table = Table::embedded();
-    let crls = crls();
-    let ctx = Context {
-        trust_list: &list,
-        equivalence: &table,
-        crls: Some(&crls),
-        register: &NoRegister,
-        own_signers: &[],
-        now: NOW,
-        limits: Limits::default(),
-        verifiers: Some(&kept),
-    };
+    let (list, table, crls) = (trust_list(), Table::embedded(), crls());
+    let ctx = context(&list, &table, Some(&crls), NOW, Some(&kept));
     assert!(recognition::decide(inside.as_bytes(), &ctx).valid);
     let v = recognition::decide(after.as_bytes(), &Context { now: later, ..ctx });
     assert_eq!(failed(&v), ("chain", "x509.expired".to_string()), "{:#?}", v.checks);
@@ -430,17 +419,7 @@ fn a_crl_stale_now_refuses_a_signature_dated_while_it_was_fresh() {
     let signed = iaf_signed_at(&cert, "2026-05-01T08:00:00Z");
     let (list, table, kept) = (trust_list(), Table::embedded(), recognition::Verifiers::new());
     let at = |now: OffsetDateTime, verifiers: Option<&recognition::Verifiers>| {
-        let ctx = Context {
-            trust_list: &list,
-            equivalence: &table,
-            crls: Some(&crls),
-            register: &NoRegister,
-            own_signers: &[],
-            now,
-            limits: Limits::default(),
-            verifiers,
-        };
-        recognition::decide(signed.as_bytes(), &ctx)
+        recognition::decide(signed.as_bytes(), &context(&list, &table, Some(&crls), now, verifiers))
     };
     let fresh = datetime!(2026-06-01 0:00 UTC);
     let stale = datetime!(2026-08-01 0:00 UTC);
@@ -728,17 +707,27 @@ mod changed_documents {
 /// The recognition decision with these CRLs (or none).
 fn decide_with_crls(doc: &[u8], crls: Option<&Crls>, now: OffsetDateTime) -> Verdict {
     let (list, table) = (trust_list(), Table::embedded());
-    let ctx = Context {
-        trust_list: &list,
-        equivalence: &table,
+    recognition::decide(doc, &context(&list, &table, crls, now, None))
+}
+
+/// A decision's context with no register and no own signers.
+fn context<'a>(
+    list: &'a TrustList,
+    table: &'a Table,
+    crls: Option<&'a Crls>,
+    now: OffsetDateTime,
+    verifiers: Option<&'a recognition::Verifiers>,
+) -> Context<'a> {
+    Context {
+        trust_list: list,
+        equivalence: table,
         crls,
         register: &NoRegister,
         own_signers: &[],
         now,
         limits: Limits::default(),
-        verifiers: None,
-    };
-    recognition::decide(doc, &ctx)
+        verifiers,
+    }
 }
 
 /// A signature cannot have been made before the dates its document states: such a signing

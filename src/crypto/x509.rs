@@ -414,10 +414,13 @@ impl Crls {
         self.lists.is_empty()
     }
 
-    /// Until when (Unix seconds) every CRL here is fresh; `None` when none has a nextUpdate.
-    /// A validation that consulted these CRLs holds no longer than this.
+    /// Until when (Unix seconds) the latest version of every list here is fresh; `None` when
+    /// none has a nextUpdate. A validation that consulted these CRLs holds no longer than this.
     pub fn fresh_until(&self) -> Option<u64> {
-        self.summaries.iter().filter_map(|c| c.next_update).min().map(|t| t.max(0) as u64)
+        // The latest version of each list: an older one is not consulted (`verify_path`).
+        let latest = self.latest_at(None);
+        let next = latest.iter().filter_map(|i| self.summaries.get(*i)).filter_map(|c| c.next_update);
+        next.min().map(|t| t.max(0) as u64)
     }
 
     /// A copy holding the same CRLs (re-parsed from their DER).

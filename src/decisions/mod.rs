@@ -59,10 +59,13 @@ use time::OffsetDateTime;
 ///   List entries (revocation, suspension) at the certificate's slot; status list versions
 ///   are published as decisions (`status-list`).
 /// - `5`: a signed XML document's stated signing time is the signer's word: its
-///   certificates are judged at it, but only anchors and a signer the trust list grants
-///   both then and at the decision anchor or sign it, and its CRLs must be fresh at the
-///   decision; a withdrawal or cancellation the document states is final, whatever status
-///   the register holds.
+///   certificates are judged at it (not before the document's own issue or status date),
+///   but only anchors and a signer the trust list grants throughout from then until the
+///   decision anchor or sign it, and its CRLs must be fresh at the decision; of two versions
+///   of one CRL only the later is consulted; a withdrawal or cancellation the document
+///   states is final, whatever status the register holds; an IAF record stating
+///   Unaccredited, or naming another accreditation body of the list than its CB's, is not
+///   recognized.
 pub const RULE_SET: &str = "5";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
