@@ -650,12 +650,8 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_notice_refused_for_its_date_is_decided_again() {
     let data = tempfile::tempdir().expect("tmp");
-    let app = Arc::new(App::load(config(data.path())).expect("app"));
-    let running = start(Arc::clone(&app)).await.expect("start");
+    let (app, running, number) = with_a_dakks_recognition(data.path()).await;
     let addr = running.addr;
-    let (jws, number) = foreign_credential("foreign/dakks/signer");
-    let r = call(addr, "POST", "/v1/recognitions", jws.into_bytes(), Some("partner-dakks"), None).await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     // Dated two months back: before the certificate was issued (thirty days ago).
     let now = time::OffsetDateTime::now_utc();
     let payload = serde_json::json!({"issuer": "dakks-cb", "number": number, "action": "suspend",
@@ -687,28 +683,17 @@ async fn a_notice_refused_for_its_date_is_decided_again() {
 async fn a_notice_signed_after_an_uninstalled_revocation_is_audit_revocation() {
     let data = tempfile::tempdir().expect("tmp");
     let dir = tempfile::tempdir().expect("tmp");
-    let app = Arc::new(App::load(config(data.path())).expect("app"));
-    let running = start(Arc::clone(&app)).await.expect("start");
-    let addr = running.addr;
-    let (jws, number) = foreign_credential("foreign/dakks/signer");
-    let r = call(addr, "POST", "/v1/recognitions", jws.into_bytes(), Some("partner-dakks"), None).await;
-    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let (app, running, number) = with_a_dakks_recognition(data.path()).await;
     let suspension = notice("suspend", &number, "foreign/dakks/signer");
-    let n = call(addr, "POST", "/v1/notices", suspension, Some("partner-dakks"), None).await;
+    let n = call(running.addr, "POST", "/v1/notices", suspension, Some("partner-dakks"), None).await;
     assert_eq!(n.status, 200, "{}", String::from_utf8_lossy(&n.body));
     running.shutdown(std::time::Duration::from_secs(5)).await;
     drop(app);
 
     let report = audit(data.path(), None);
     assert_eq!((found(&report), report.re_derived), (vec![], 4), "{:#?}", report.disagreements);
-    let read = |name: &str| std::fs::read_to_string(format!("{DEMO}/foreign/dakks/{name}")).expect(name);
-    let root = mrgate::pki::Ca::load(&read("root.pem"), &read("root.key")).expect("DAkkS root");
-    let signer_der = rustls::pki_types::CertificateDer::from_pem_slice(read("signer.pem").as_bytes()).expect("pem");
-    let (_, signer) = x509_parser::parse_x509_certificate(signer_der.as_ref()).expect("signer");
     let issued = time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("time") - time::Duration::hours(1);
-    let crl = root.crl_numbered(2, &[signer.raw_serial()], issued, issued + time::Duration::days(30)).expect("crl");
-    let path = dir.path().join("dakks-2.crl.pem");
-    std::fs::write(&path, crl.pem().expect("pem")).expect("write");
+    let path = dakks_crl_revoking_the_signer(dir.path(), issued, "dakks-2.crl.pem");
     let report = common::audit::audit_with(&config_with_dakks_crl(data.path(), &path), data.path(), None);
     assert_eq!(found(&report), [(2, "audit.revocation"), (3, "audit.revocation")], "{:#?}", report.disagreements);
     assert!(
@@ -936,6 +921,31 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
 }
 
 /// The demo configuration on `data` with DAkkS's CRL replaced by the file `dakks_crl`.
+/// DAkkS's second CRL, revoking its CB's signer, issued at `issued` (valid 30 days), written
+/// to `dir/name`.
+fn dakks_crl_revoking_the_signer(dir: &Path, issued: time::OffsetDateTime, name: &str) -> PathBuf {
+    let read = |name: &str| std::fs::read_to_string(format!("{DEMO}/foreign/dakks/{name}")).expect(name);
+    let root = mrgate::pki::Ca::load(&read("root.pem"), &read("root.key")).expect("DAkkS root");
+    let signer_der = rustls::pki_types::CertificateDer::from_pem_slice(read("signer.pem").as_bytes()).expect("pem");
+    let (_, signer) = x509_parser::parse_x509_certificate(signer_der.as_ref()).expect("signer");
+    let crl = root.crl_numbered(2, &[signer.raw_serial()], issued, issued + time::Duration::days(30)).expect("crl");
+    let path = dir.join(name);
+    std::fs::write(&path, crl.pem().expect("pem")).expect("write");
+    path
+}
+
+/// A gateway on `data` whose log holds the build's table, the configured list and DAkkS's
+/// recognition of its CB's certificate (entries 0 to 2): the running gateway, and the
+/// certificate's number.
+async fn with_a_dakks_recognition(data: &Path) -> (Arc<App>, mrgate::server::Running, String) {
+    let app = Arc::new(App::load(config(data)).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let (jws, number) = foreign_credential("foreign/dakks/signer");
+    let r = call(running.addr, "POST", "/v1/recognitions", jws.into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    (app, running, number)
+}
+
 fn config_with_dakks_crl(data: &Path, dakks_crl: &Path) -> mrgate::server::config::Config {
     let mut cfg = config(data);
     let at = cfg.trust_list.crls.iter().position(|p| p.ends_with("foreign/dakks/crl.pem")).expect("DAkkS's CRL");
@@ -967,20 +977,7 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
 
     // DAkkS revokes the CB's signer (its second CRL, issued after those decisions, in the
     // next second), and the gateway is reloaded with it.
-    let read = |name: &str| std::fs::read_to_string(format!("{DEMO}/foreign/dakks/{name}")).expect(name);
-    let root = mrgate::pki::Ca::load(&read("root.pem"), &read("root.key")).expect("DAkkS root");
-    let signer_der = rustls::pki_types::CertificateDer::from_pem_slice(read("signer.pem").as_bytes()).expect("pem");
-    let (_, signer_cert) = x509_parser::parse_x509_certificate(signer_der.as_ref()).expect("signer");
-    let revoking_crl = |issued: time::OffsetDateTime, name: &str| {
-        let crl = root
-            .crl_numbered(2, &[signer_cert.raw_serial()], issued, issued + time::Duration::days(30))
-            .expect("crl")
-            .pem()
-            .expect("pem");
-        let path = dir.path().join(name);
-        std::fs::write(&path, crl).expect("write");
-        path
-    };
+    let revoking_crl = |issued, name: &str| dakks_crl_revoking_the_signer(dir.path(), issued, name);
     let second = || time::OffsetDateTime::now_utc().replace_nanosecond(0).expect("time");
     let decided = second();
     while second() == decided {

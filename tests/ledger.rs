@@ -456,6 +456,13 @@ fn verify_receipt_command() {
         run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", ORIGIN, &new, &old, &proof]).status.code(),
         Some(1)
     );
+    // Asked of another origin, the same two checkpoints are refused as another log's, before
+    // the proof: no split-view evidence is reported against the origin asked about.
+    let out =
+        run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", "other.example/log", &new, &old, &proof]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!((out.status.code(), report["reason"].as_str()), (Some(1), Some("log.other_log")), "{report}");
+    assert_eq!(report.get("evidence"), None);
 
     // The key alone does not say which log: another log signed with the same key (the
     // durability self-test's), or this log's checkpoint under another key name, is

@@ -997,23 +997,43 @@ impl Walk<'_, '_> {
         if self.raced(entry, certificate, again.decided, &again.reasons) {
             return;
         }
-        let detail = match again.outcome {
-            Ok(registered) => {
-                self.register_again(entry, registered);
+        self.settle(
+            index,
+            &kind,
+            again.outcome,
+            |walk, named| walk.recognition_with(entry, &document, &list, &table, named).outcome,
+            |walk, registered| walk.register_again(entry, registered),
+        );
+    }
+
+    /// Records a decision decided again with the entry's completed CRL set (`first`): when
+    /// it agrees, `apply` makes the register follow it; when it does not and the auditor's
+    /// CRLs completed the set, it is decided once more with the set as named (`as_named`) —
+    /// standing so, the set lacked a revocation published by then (`audit.revocation`, and
+    /// the register follows what the gateway did); otherwise `audit.verdict`.
+    fn settle<T>(
+        &mut self,
+        index: u64,
+        kind: &str,
+        first: Result<T, String>,
+        as_named: impl FnOnce(&Self, &CrlSet) -> Result<T, String>,
+        apply: impl FnOnce(&mut Self, T),
+    ) {
+        let detail = match first {
+            Ok(decided) => {
+                apply(self, decided);
                 self.report.re_derived += 1;
                 return;
             }
             Err(detail) => detail,
         };
-        // Decided with the set as the entry names it, it may stand: the gateway had not
-        // installed a revocation published by then.
         if let Some(named) = self.crls_named.clone()
-            && let Ok(registered) = self.recognition_with(entry, &document, &list, &table, &named).outcome
+            && let Ok(decided) = as_named(self, &named)
         {
-            self.register_again(entry, registered);
-            return self.disagree(index, &kind, "audit.revocation", detail);
+            apply(self, decided);
+            return self.disagree(index, kind, "audit.revocation", detail);
         }
-        self.disagree(index, &kind, "audit.verdict", detail)
+        self.disagree(index, kind, "audit.verdict", detail)
     }
 
     /// A verification or recognition decided again with `crls`, held against its entry.
@@ -1104,22 +1124,14 @@ impl Walk<'_, '_> {
         let Some(document) = self.document(index, &kind, input) else { return };
         let Some(list) = self.named_list(index, entry) else { return };
         let token = String::from_utf8_lossy(&document).to_string();
-        let detail = match self.notice_with(entry, relay, &token, &list, &self.crls()) {
-            Ok(change) => {
-                self.apply_again(entry, change);
-                self.report.re_derived += 1;
-                return;
-            }
-            Err(detail) => detail,
-        };
-        // As for a recognition: with the set as named, it may stand.
-        if let Some(named) = self.crls_named.clone()
-            && let Ok(change) = self.notice_with(entry, relay, &token, &list, &named)
-        {
-            self.apply_again(entry, change);
-            return self.disagree(index, &kind, "audit.revocation", detail);
-        }
-        self.disagree(index, &kind, "audit.verdict", detail)
+        let first = self.notice_with(entry, relay, &token, &list, &self.crls());
+        self.settle(
+            index,
+            &kind,
+            first,
+            |walk, named| walk.notice_with(entry, relay, &token, &list, named),
+            |walk, change| walk.apply_again(entry, change),
+        );
     }
 
     /// A notice decided again with `crls`, held against its entry: the change it makes to

@@ -199,16 +199,20 @@ pub fn log(command: LogCommand) -> ExitCode {
             let old = String::from_utf8_lossy(&read(&old_checkpoint)?).to_string();
             let new = String::from_utf8_lossy(&read(&new_checkpoint)?).to_string();
             let p: ConsistencyProof = parse(&proof)?;
-            // Both of the log given, before anything else: two histories of another log
-            // signed with the same key are no evidence against this one.
-            let of = |note: &str| crate::ledger::checkpoint::Checkpoint::verify(note, &key).ok();
-            if let (Some((o, old_name)), Some((n, new_name))) = (of(&old), of(&new))
-                && let Some(refused) = another_log(&origin, &[(&o.origin, &old_name), (&n.origin, &new_name)])
-            {
-                return Ok(refused);
-            }
-            Ok(match receipt::verify_consistency(&old, &new, &p, &key) {
-                Ok((o, n)) => json!({"valid": true, "from": o, "to": n}),
+            let read = |note: &str| {
+                crate::ledger::checkpoint::Checkpoint::verify(note, &key).map_err(receipt::ReceiptError::from)
+            };
+            let checked = read(&old).and_then(|o| Ok((o, read(&new)?))).and_then(|((o, old_name), (n, new_name))| {
+                // Both of the log given, before the proof: two histories of another log
+                // signed with the same key are no evidence against this one.
+                match another_log(&origin, &[(&o.origin, &old_name), (&n.origin, &new_name)]) {
+                    Some(refused) => Ok(Err(refused)),
+                    None => receipt::consistent(o, n, &p).map(Ok),
+                }
+            });
+            Ok(match checked {
+                Ok(Err(refused)) => refused,
+                Ok(Ok((o, n))) => json!({"valid": true, "from": o, "to": n}),
                 // Both checkpoints, as given: signed by the log, they are the evidence that it
                 // showed two histories (when both signatures verify and the proof does not).
                 Err(e) => json!({"valid": false, "reason": e.code(), "message": e.to_string(),

@@ -115,6 +115,15 @@ pub fn verify_consistency(
 ) -> Result<(Checkpoint, Checkpoint), ReceiptError> {
     let (old, _) = Checkpoint::verify(old_note, log_key)?;
     let (new, _) = Checkpoint::verify(new_note, log_key)?;
+    consistent(old, new, proof)
+}
+
+/// Checks that `new` extends `old`, two checkpoints already verified (of one log).
+pub fn consistent(
+    old: Checkpoint,
+    new: Checkpoint,
+    proof: &ConsistencyProof,
+) -> Result<(Checkpoint, Checkpoint), ReceiptError> {
     if old.origin != new.origin {
         return Err(ReceiptError::Malformed("the checkpoints are from different logs".into()));
     }
