@@ -90,17 +90,27 @@ fn untp_dates_convert_to_the_certificates_time_zone() {
         let cert = parse_json(Format::UntpDcc, &v).expect("reads");
         (mrgate::ids::format_date(cert.issue_date), mrgate::ids::format_date(cert.expiry_date))
     };
-    // 16:00 UTC on the 9th is midnight of the 10th in Beijing; 16:30 UTC on 9 January
-    // 2028 is already the 10th there.
-    assert_eq!(date("2025-01-09T16:00:00Z", "2028-01-09T15:59:59Z"), ("2025-01-10".into(), "2028-01-09".into()));
-    assert_eq!(
-        date("2025-01-10T00:00:00+08:00", "2028-01-09T23:59:59+08:00"),
-        ("2025-01-10".into(), "2028-01-09".into())
-    );
-    assert_eq!(
-        date("2025-01-09T20:00:00-05:00", "2028-01-09T00:00:00+14:00"),
-        ("2025-01-10".into(), "2028-01-08".into())
-    );
+    let days = |a: &str, b: &str| (a.to_string(), b.to_string());
+    // 16:00 UTC on the 9th is midnight of the 10th in Beijing; 15:59:59 UTC on 9 January
+    // 2028 is the last second of the 9th there.
+    assert_eq!(date("2025-01-09T16:00:00Z", "2028-01-09T15:59:59Z"), days("2025-01-10", "2028-01-09"));
+    assert_eq!(date("2025-01-10T00:00:00+08:00", "2028-01-09T23:59:59+08:00"), days("2025-01-10", "2028-01-09"));
+    // Only days covered whole: 09:00 on the 10th in Beijing begins on the 11th; 18:00 on the
+    // 8th in Beijing (midnight of the 9th at +14:00) ends on the 7th. Its own dates (the
+    // 9th, the 9th) would read it in force up to 30 hours past the instant it states.
+    assert_eq!(date("2025-01-09T20:00:00-05:00", "2028-01-09T00:00:00+14:00"), days("2025-01-11", "2028-01-07"));
+    // The last second of a day covers it; one second short does not.
+    assert_eq!(date("2025-01-10T00:00:00+08:00", "2028-01-09T23:59:58+08:00"), days("2025-01-10", "2028-01-08"));
+    assert_eq!(date("2025-01-10T00:00:00+08:00", "2028-01-09T23:59:59.999+08:00"), days("2025-01-10", "2028-01-09"));
+    assert_eq!(date("2025-01-10T00:00:00+08:00", "2028-01-10T00:00:00+08:00"), days("2025-01-10", "2028-01-09"));
+    // One second past midnight misses the day's start.
+    assert_eq!(date("2025-01-10T00:00:01+08:00", "2028-01-09T23:59:59+08:00"), days("2025-01-11", "2028-01-09"));
+    assert_eq!(date("2025-01-09T15:59:59.5Z", "2028-01-09T23:59:59+08:00"), days("2025-01-10", "2028-01-09"));
+    // Not one whole day in Beijing: no dates to be in force on.
+    let mut v = json(Format::UntpDcc);
+    v["validFrom"] = "2025-01-10T09:00:00+08:00".into();
+    v["validUntil"] = "2025-01-10T20:00:00+08:00".into();
+    assert_eq!(parse_json(Format::UntpDcc, &v).expect_err("no whole day").code(), "id.expiry_before_issue");
 }
 
 #[test]

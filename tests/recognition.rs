@@ -185,6 +185,60 @@ fn signer_not_listed_for_the_cb() {
     assert!(decide(&as_jws(&cert, "cb/CNCA-R-2002-001"), NOW).valid);
 }
 
+/// Only a document-signing service's certificates sign: a list may hold services of other
+/// types (an ETSI list's timestamping or CRL-issuing services), and a certificate listed
+/// there for the CB, however granted, vouches for nothing the gateway decides — even while
+/// the CB's signing service, holding other certificates, anchors the path.
+#[test]
+fn a_service_of_another_type_signs_nothing() {
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let (jws, xml) = (as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer"));
+    let signer = read_certificates(&read("foreign/dakks/signer.pem")).expect("pem").remove(0);
+    let listed = trust_list();
+    for doc in [&jws, &xml] {
+        assert!(decide_with(doc, &listed, NOW, &NoRegister).valid);
+    }
+    assert_eq!(listed.signing_certificates_of("dakks-cb", NOW).len(), 2);
+    for other in [
+        "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST",
+        "http://uri.etsi.org/TrstSvc/Svctype/Certstatus/CRL",
+        "",
+        "urn:mrgate:trust-list:service-type:document-signing:v2",
+        "URN:MRGATE:TRUST-LIST:SERVICE-TYPE:DOCUMENT-SIGNING",
+    ] {
+        // The signer moved to a second service of another type; the signing service keeps
+        // the other certificate, so the CB is still anchored through DAkkS.
+        let mut list = trust_list();
+        let cb = list.providers.iter_mut().find(|p| p.body.as_ref().is_some_and(|b| b.id == "dakks-cb")).expect("cb");
+        let mut moved = cb.services[0].clone();
+        moved.type_id = other.into();
+        moved.certificates.retain(|c| c.as_slice() == signer.as_ref());
+        cb.services[0].certificates.retain(|c| c.as_slice() != signer.as_ref());
+        cb.services.push(moved);
+        assert_eq!(list.signing_certificates_of("dakks-cb", NOW).len(), 1, "{other:?}");
+        assert!(!list.grants_signer("dakks-cb", &signer, NOW), "{other:?}");
+        assert_eq!(list.anchors_for_cb("dakks-cb", NOW).len(), 2, "{other:?}: its own and DAkkS's");
+        for doc in [&jws, &xml] {
+            let v = decide_with(doc, &list, NOW, &NoRegister);
+            assert!(!v.valid, "{other:?}");
+            assert_eq!(
+                failed(&v),
+                ("chain", "trust.signer_not_listed".into()),
+                "{other:?}: {}",
+                serde_json::to_string(&v.checks).expect("json")
+            );
+        }
+        // Nor does a CB holding no signing service at all anchor anything through DAkkS.
+        let cb = list.providers.iter_mut().find(|p| p.body.as_ref().is_some_and(|b| b.id == "dakks-cb")).expect("cb");
+        cb.services.remove(0);
+        assert!(list.signing_certificates_of("dakks-cb", NOW).is_empty(), "{other:?}");
+        assert!(list.anchors_for_cb("dakks-cb", NOW).is_empty(), "{other:?}");
+        for doc in [&jws, &xml] {
+            assert!(!decide_with(doc, &list, NOW, &NoRegister).valid, "{other:?}");
+        }
+    }
+}
+
 #[test]
 fn revoked_signer() {
     let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
@@ -252,6 +306,45 @@ fn expired() {
     let v = decide(&as_jws(&cert, "foreign/dakks/signer"), NOW);
     assert_eq!(failed(&v), ("validity", "validity.expired".into()));
     assert_eq!(v.status, "expired");
+}
+
+/// A credential is in force only within the instants it states: its dates are the days in
+/// China it covers whole, so neither an instant's own calendar date (midnight at +14:00 is
+/// 10:00 UTC the day before) nor a day it covers only in part reads as in force.
+#[test]
+fn a_credential_is_in_force_only_within_the_instants_it_states() {
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    let signed = |from: &str, until: &str| {
+        let mut vc: serde_json::Value =
+            serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json");
+        vc["validFrom"] = from.into();
+        vc["validUntil"] = until.into();
+        mrgate::crypto::jws::sign(&serde_json::to_vec(&vc).expect("json"), &key, &chain, None, true)
+            .expect("sign")
+            .into_bytes()
+    };
+    let from = "2026-01-15T00:00:00+08:00";
+    // NOW is 2026-06-01 08:00 in Beijing.
+    let outcome = |from: &str, until: &str| {
+        let v = decide(&signed(from, until), NOW);
+        if v.valid { ("valid", String::new()) } else { failed(&v) }
+    };
+    let expired = ("validity", "validity.expired".to_string());
+    assert_eq!(outcome(from, "2026-06-01T23:59:59+08:00"), ("valid", String::new()));
+    // Ended at 10:00 UTC on 31 May, though its own date is 1 June.
+    assert_eq!(outcome(from, "2026-06-01T00:00:00+14:00"), expired);
+    assert_eq!(outcome(from, "2026-06-01T00:00:00+08:00"), expired);
+    // Ends at 19:59:59 today in Beijing: today is not covered whole, so it is no longer in
+    // force today (fail closed: a few hours early, never past what it states).
+    assert_eq!(outcome(from, "2026-05-31T23:59:59-12:00"), expired);
+    // Begins at 15:00 today in Beijing, though its own date is today.
+    assert_eq!(outcome("2026-06-01T07:00:00Z", "2027-01-01T00:00:00Z"), ("validity", "validity.not_yet_valid".into()));
+    assert_eq!(
+        outcome("2026-06-01T00:00:00+02:00", "2027-01-01T00:00:00Z"),
+        ("validity", "validity.not_yet_valid".into())
+    );
+    assert_eq!(outcome("2026-05-31T16:00:00Z", "2027-01-01T00:00:00Z"), ("valid", String::new()));
 }
 
 #[test]

@@ -66,7 +66,11 @@ use time::OffsetDateTime;
 ///   states is final, whatever status the register holds; an IAF record stating
 ///   Unaccredited, or naming another accreditation body of the list than its CB's, is not
 ///   recognized.
-pub const RULE_SET: &str = "5";
+/// - `6`: only a document-signing service's certificates sign or vouch (a certificate a
+///   list holds under a service of another type signs nothing); a UNTP credential's dates
+///   are the days in China its `validFrom` and `validUntil` cover whole, never a day past
+///   the instants it states.
+pub const RULE_SET: &str = "6";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -525,7 +525,7 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     };
     let number = Certificate::parse_number(program_code, &number_text)
         .map_err(|source| vec![FormatError::Id { pos: None, path: "/credentialSubject/id".into(), source }])?;
-    let domestic = issuer.body_id.is_domestic();
+    let (issue_date, expiry_date) = certificate_dates(valid_from, valid_until);
     let cert = Certificate {
         number,
         category: program_code.category(),
@@ -533,9 +533,9 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
         program_code,
         status,
         status_date,
-        issue_date: certificate_date(valid_from, domestic),
+        issue_date,
         original_issue_date: None,
-        expiry_date: certificate_date(valid_until, domestic),
+        expiry_date,
         certification_body: CertificationBody {
             name: issuer.name,
             name_en: issuer.name_en,
@@ -1121,10 +1121,23 @@ fn date_time(value: &str, path: &str) -> Result<time::OffsetDateTime, FormatErro
     time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).map_err(|_| refused())
 }
 
-/// The certificate's date of a validity bound: the calendar date where the certificate
-/// lives — China (UTC+8) for a domestic certification body, else the offset the credential
-/// states — never the string cut at its tenth character (`2026-01-09T16:00:00Z` is
-/// 10 January in Beijing).
-fn certificate_date(at: time::OffsetDateTime, domestic: bool) -> time::Date {
-    if domestic { at.to_offset(time::macros::offset!(+8)).date() } else { at.date() }
+/// The certificate's dates of a credential's validity bounds: the first and last calendar
+/// days in China (UTC+8, where the register keeps its days, [`crate::model::china_date`])
+/// that the stated instants cover whole. A certificate is in force on its dates to their
+/// ends, so a day only partly covered would read as in force outside what the credential
+/// states: `validUntil` `2028-01-09T00:00:00+14:00` (16:00 on the 8th in Beijing) ends on
+/// the 7th, and `validFrom` `2025-01-09T20:00:00-05:00` (09:00 on the 10th) begins on the
+/// 11th. Never the string cut at its tenth character, nor its date in its own offset.
+/// This profile's own bounds (`T00:00:00+08:00`, `T23:59:59+08:00`) are their own dates.
+fn certificate_dates(from: time::OffsetDateTime, until: time::OffsetDateTime) -> (time::Date, time::Date) {
+    let from = from.to_offset(time::macros::offset!(+8));
+    let first = if from.time() == time::Time::MIDNIGHT {
+        from.date()
+    } else {
+        from.date().next_day().unwrap_or(time::Date::MAX)
+    };
+    // A day is covered to its end by an instant at its last second or later (the gateway
+    // decides to the second).
+    let after = until.to_offset(time::macros::offset!(+8)).saturating_add(time::Duration::SECOND);
+    (first, after.date().previous_day().unwrap_or(time::Date::MIN))
 }

@@ -5,7 +5,7 @@
 //! | identity | vouched for by | may |
 //! |---|---|---|
 //! | `operator`, `customs`, `exporter` | the domestic client CAs `[identities]` names for that role | that role's routes |
-//! | `partner:<body>` | the certificates the trust list in force grants `<body>` (and `[identities.partners]`) | act for `<body>` and the CBs it accredits |
+//! | `partner:<body>` | the certificates of `<body>`'s document-signing services the trust list in force grants (and `[identities.partners]`) | act for `<body>` and the CBs it accredits |
 //! | an exporter grant | its bearer tokens or pinned client certificates (`[[exporters.grant]]`) | export unsigned certificates of its holders and CBs |
 //!
 //! The OU is only ever a claim: this module must never grant a role because a certificate
@@ -185,11 +185,9 @@ impl Authority {
     fn partner_anchors(&self, body: &str, list: &TrustList, now: u64) -> TrustAnchors {
         let at = time::OffsetDateTime::from_unix_timestamp(now as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let mut anchors = TrustAnchors::new();
-        let listed = list.body(body).filter(|p| p.unusable.is_none()).into_iter().flat_map(|p| {
-            p.services.iter().filter(|s| s.granted_at(at)).flat_map(|s| s.certificates.iter().map(Vec::as_slice))
-        });
+        let listed = list.signing_certificates_of(body, at);
         let configured = self.partners.get(body).into_iter().flatten().map(Vec::as_slice);
-        for der in listed.chain(configured) {
+        for der in listed.into_iter().chain(configured) {
             // A listed certificate that cannot anchor (not a CA) simply vouches for nothing.
             let _ = anchors.add_der(&CertificateDer::from(der));
         }

@@ -284,6 +284,14 @@ impl Service {
             && self.status_at(from).is_some_and(|s| s.status == STATUS_GRANTED)
             && self.history.iter().filter(|c| c.since > from && c.since <= to).all(|c| c.status == STATUS_GRANTED)
     }
+
+    /// A document-signing service granted throughout `from` to `to`: the only kind whose
+    /// certificates sign or anchor what the gateway decides on. A list may carry services
+    /// of other types (a timestamping or a CRL-issuing service, in an ETSI list); their
+    /// certificates sign nothing here, however granted.
+    pub fn signs_documents_throughout(&self, from: OffsetDateTime, to: OffsetDateTime) -> bool {
+        self.type_id == SERVICE_TYPE_SIGNING && self.granted_throughout(from, to)
+    }
 }
 
 /// A trust service provider: here, an accreditation body or a certification body.
@@ -491,10 +499,18 @@ impl TrustList {
         to: OffsetDateTime,
     ) -> bool {
         self.body(id).filter(|p| p.unusable.is_none()).is_some_and(|p| {
-            p.services
-                .iter()
-                .any(|s| s.granted_throughout(from, to) && s.certificates.iter().any(|c| c.as_slice() == certificate))
+            p.services.iter().any(|s| {
+                s.signs_documents_throughout(from, to) && s.certificates.iter().any(|c| c.as_slice() == certificate)
+            })
         })
+    }
+
+    /// The certificates of body `id`'s granted document-signing services at `at` (none for a
+    /// body the list cannot use): what the body's own keys and connections chain to.
+    pub fn signing_certificates_of(&self, id: &str, at: OffsetDateTime) -> Vec<&[u8]> {
+        self.body(id)
+            .filter(|p| p.unusable.is_none())
+            .map_or_else(Vec::new, |p| granted_certificates(p, (at, at)).collect())
     }
 
     /// The certificates that may anchor a signature of certification body `cb` at `at`:
@@ -524,7 +540,7 @@ impl TrustList {
 fn granted_certificates(p: &Provider, (from, to): (OffsetDateTime, OffsetDateTime)) -> impl Iterator<Item = &[u8]> {
     p.services
         .iter()
-        .filter(move |s| s.type_id == SERVICE_TYPE_SIGNING && s.granted_throughout(from, to))
+        .filter(move |s| s.signs_documents_throughout(from, to))
         .flat_map(|s| s.certificates.iter().map(Vec::as_slice))
 }
 
