@@ -17,6 +17,11 @@
 //!   faster than this, so libxmlsec1's time over it is the best ratio this design can reach.
 //! - `parse FILE N`: the document read into the tree the verification works on, and the
 //!   tree dropped — the part of a verification between the floor and the signature.
+//! - `signatures LEAF_PEM ISSUER_PEM N`: ring's raw ECDSA P-256 check of the leaf
+//!   certificate's signature with its issuer's key, N times, printed twice over: what a
+//!   signed certificate verified with its chain must pay at least — the document's
+//!   signature and its signer's certificate's, two checks of the same kind (the document's
+//!   over its SignedInfo, a few hundred bytes like the certificate's TBS).
 //! - `ed25519 JWS_FILE N`: ring's raw Ed25519 check of a compact JWS's signature N times,
 //!   with the key of its `x5c` leaf: the floor of a verification.
 //!
@@ -85,6 +90,22 @@ fn main() {
             });
             println!("{ns:.0}");
         }
+        "signatures" => {
+            let pem = |i: usize| std::fs::read(arg(i)).expect("pem");
+            let leaf = mrgate::crypto::x509::read_certificates(&pem(1)).expect("leaf").remove(0);
+            let issuer = mrgate::crypto::x509::read_certificates(&pem(2)).expect("issuer").remove(0);
+            let leaf = x509_parser::parse_x509_certificate(leaf.as_ref()).expect("certificate").1;
+            let issuer = x509_parser::parse_x509_certificate(issuer.as_ref()).expect("certificate").1;
+            let key = ring::signature::UnparsedPublicKey::new(
+                &ring::signature::ECDSA_P256_SHA256_ASN1,
+                issuer.public_key().subject_public_key.data.to_vec(),
+            );
+            let (tbs, signature) = (leaf.tbs_certificate.as_ref(), leaf.signature_value.data.as_ref());
+            key.verify(tbs, signature).expect("the issuer signed the leaf");
+            let n = n.max(1);
+            let ns = per_op(n, || key.verify(black_box(tbs), black_box(signature)).expect("valid"));
+            println!("{:.0}", 2.0 * ns);
+        }
         "ed25519" => {
             let token = std::fs::read_to_string(arg(1)).expect("jws");
             let parsed = mrgate::crypto::jws::parse(token.trim()).expect("jws");
@@ -103,7 +124,7 @@ fn main() {
         flag if flag.starts_with("--") => {}
         _ => {
             eprintln!(
-                "usage: ratios xmldsig FILE N [ANCHOR_PEM] | ratios xmldsig-kept FILE N ANCHOR_PEM | ratios floor FILE N | ratios parse FILE N | ratios ed25519 JWS_FILE N"
+                "usage: ratios xmldsig FILE N [ANCHOR_PEM] | ratios xmldsig-kept FILE N ANCHOR_PEM | ratios floor FILE N | ratios parse FILE N | ratios signatures LEAF_PEM ISSUER_PEM N | ratios ed25519 JWS_FILE N"
             );
             std::process::exit(2);
         }

@@ -361,7 +361,9 @@ impl ModelError {
 
 /// The date a certificate's dates are read in: China's (UTC+8), the register's own.
 pub fn china_date(at: time::OffsetDateTime) -> Date {
-    at.to_offset(time::macros::offset!(+8)).date()
+    // Past 9999-12-31 in China (an instant read from a hostile log, say) is its last day,
+    // never a panic.
+    at.checked_to_offset(time::macros::offset!(+8)).map_or(Date::MAX, |t| t.date())
 }
 
 /// Why a certificate is not in force.

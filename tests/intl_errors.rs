@@ -95,22 +95,39 @@ fn untp_dates_convert_to_the_certificates_time_zone() {
     // 2028 is the last second of the 9th there.
     assert_eq!(date("2025-01-09T16:00:00Z", "2028-01-09T15:59:59Z"), days("2025-01-10", "2028-01-09"));
     assert_eq!(date("2025-01-10T00:00:00+08:00", "2028-01-09T23:59:59+08:00"), days("2025-01-10", "2028-01-09"));
-    // Only days covered whole: 09:00 on the 10th in Beijing begins on the 11th; 18:00 on the
-    // 8th in Beijing (midnight of the 9th at +14:00) ends on the 7th. Its own dates (the
-    // 9th, the 9th) would read it in force up to 30 hours past the instant it states.
-    assert_eq!(date("2025-01-09T20:00:00-05:00", "2028-01-09T00:00:00+14:00"), days("2025-01-11", "2028-01-07"));
+    // The issue date is the day in Beijing validFrom falls on: 20:00 at -05:00 is 09:00 on
+    // the 10th there. The expiry date is the last day validUntil covers whole: midnight of
+    // the 9th at +14:00 is 18:00 on the 8th there, so the 7th. Its own date (the 9th) would
+    // read it in force up to 30 hours past the instant it states.
+    assert_eq!(date("2025-01-09T20:00:00-05:00", "2028-01-09T00:00:00+14:00"), days("2025-01-10", "2028-01-07"));
     // The last second of a day covers it; one second short does not.
     assert_eq!(date("2025-01-10T00:00:00+08:00", "2028-01-09T23:59:58+08:00"), days("2025-01-10", "2028-01-08"));
     assert_eq!(date("2025-01-10T00:00:00+08:00", "2028-01-09T23:59:59.999+08:00"), days("2025-01-10", "2028-01-09"));
     assert_eq!(date("2025-01-10T00:00:00+08:00", "2028-01-10T00:00:00+08:00"), days("2025-01-10", "2028-01-09"));
-    // One second past midnight misses the day's start.
-    assert_eq!(date("2025-01-10T00:00:01+08:00", "2028-01-09T23:59:59+08:00"), days("2025-01-11", "2028-01-09"));
-    assert_eq!(date("2025-01-09T15:59:59.5Z", "2028-01-09T23:59:59+08:00"), days("2025-01-10", "2028-01-09"));
-    // Not one whole day in Beijing: no dates to be in force on.
-    let mut v = json(Format::UntpDcc);
-    v["validFrom"] = "2025-01-10T09:00:00+08:00".into();
-    v["validUntil"] = "2025-01-10T20:00:00+08:00".into();
-    assert_eq!(parse_json(Format::UntpDcc, &v).expect_err("no whole day").code(), "id.expiry_before_issue");
+    assert_eq!(date("2025-01-10T23:59:59+08:00", "2028-01-09T23:59:59+08:00"), days("2025-01-10", "2028-01-09"));
+    assert_eq!(date("2025-01-09T15:59:59.5Z", "2028-01-09T23:59:59+08:00"), days("2025-01-09", "2028-01-09"));
+    let refused = |from: &str, until: &str| {
+        let mut v = json(Format::UntpDcc);
+        v["validFrom"] = from.into();
+        v["validUntil"] = until.into();
+        let e = parse_json(Format::UntpDcc, &v).expect_err("refused");
+        (e.code().to_string(), e.path().map(str::to_string), e.to_string())
+    };
+    // No day in Beijing after the issue day covered whole: said of validUntil.
+    let (code, path, message) = refused("2025-01-10T09:00:00+08:00", "2025-01-11T20:00:00+08:00");
+    assert_eq!((code.as_str(), path.as_deref()), ("id.expiry_before_issue", Some("/validUntil")), "{message}");
+    // An instant past 9999-12-31 in China is refused where it stands, never a panic.
+    for (from, until, at) in [
+        ("2025-01-10T00:00:00+08:00", "9999-12-31T23:59:59Z", "/validUntil"),
+        ("2025-01-10T00:00:00+08:00", "9999-12-31T20:00:00-05:00", "/validUntil"),
+        ("9999-12-31T20:00:00-05:00", "2028-01-09T23:59:59+08:00", "/validFrom"),
+    ] {
+        let (code, path, message) = refused(from, until);
+        assert_eq!((code.as_str(), path.as_deref()), ("format.invalid", Some(at)), "{message}");
+        assert!(message.contains("past 9999-12-31 in China"), "{message}");
+    }
+    // The last instant China's calendar holds is a day the certificate may end on.
+    assert_eq!(date("2025-01-10T00:00:00+08:00", "9999-12-31T15:59:59Z"), days("2025-01-10", "9999-12-31"));
 }
 
 #[test]

@@ -234,7 +234,9 @@ fn a_service_of_another_type_signs_nothing() {
         assert!(list.signing_certificates_of("dakks-cb", NOW).is_empty(), "{other:?}");
         assert!(list.anchors_for_cb("dakks-cb", NOW).is_empty(), "{other:?}");
         for doc in [&jws, &xml] {
-            assert!(!decide_with(doc, &list, NOW, &NoRegister).valid, "{other:?}");
+            let v = decide_with(doc, &list, NOW, &NoRegister);
+            assert!(!v.valid, "{other:?}");
+            assert_eq!(failed(&v), ("chain", "x509.untrusted".into()), "{other:?}: no anchor for its CB");
         }
     }
 }
@@ -308,9 +310,10 @@ fn expired() {
     assert_eq!(v.status, "expired");
 }
 
-/// A credential is in force only within the instants it states: its dates are the days in
-/// China it covers whole, so neither an instant's own calendar date (midnight at +14:00 is
-/// 10:00 UTC the day before) nor a day it covers only in part reads as in force.
+/// A credential is never in force past the instant it states: its expiry date is the last
+/// day in China its validUntil covers whole, so neither the instant's own calendar date
+/// (midnight at +14:00 is 10:00 UTC the day before) nor a day it ends within reads as in
+/// force. Its issue date is the day in China its validFrom falls on.
 #[test]
 fn a_credential_is_in_force_only_within_the_instants_it_states() {
     let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
@@ -338,12 +341,12 @@ fn a_credential_is_in_force_only_within_the_instants_it_states() {
     // Ends at 19:59:59 today in Beijing: today is not covered whole, so it is no longer in
     // force today (fail closed: a few hours early, never past what it states).
     assert_eq!(outcome(from, "2026-05-31T23:59:59-12:00"), expired);
-    // Begins at 15:00 today in Beijing, though its own date is today.
-    assert_eq!(outcome("2026-06-01T07:00:00Z", "2027-01-01T00:00:00Z"), ("validity", "validity.not_yet_valid".into()));
-    assert_eq!(
-        outcome("2026-06-01T00:00:00+02:00", "2027-01-01T00:00:00Z"),
-        ("validity", "validity.not_yet_valid".into())
-    );
+    // Begins tomorrow in Beijing (midnight there), though its own date is today at -08:00.
+    let not_yet = ("validity", "validity.not_yet_valid".to_string());
+    assert_eq!(outcome("2026-06-01T08:00:00-08:00", "2027-01-01T00:00:00Z"), not_yet);
+    assert_eq!(outcome("2026-06-01T16:00:00Z", "2027-01-01T00:00:00Z"), not_yet);
+    // Issued today in Beijing: its issue day counts whole, as every certificate's does.
+    assert_eq!(outcome("2026-06-01T07:00:00Z", "2027-01-01T00:00:00Z"), ("valid", String::new()));
     assert_eq!(outcome("2026-05-31T16:00:00Z", "2027-01-01T00:00:00Z"), ("valid", String::new()));
 }
 

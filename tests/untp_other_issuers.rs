@@ -135,9 +135,9 @@ fn the_untp_reference_example_translates_with_its_losses_listed() {
     assert_eq!(cert.status, Status::Valid);
     assert_eq!(
         (mrgate::ids::format_date(cert.issue_date), mrgate::ids::format_date(cert.expiry_date)),
-        // 12:00 UTC is 20:00 in Beijing: the days it covers whole begin the next day and
-        // end the day before.
-        ("2024-03-16".to_string(), "2034-03-14".to_string())
+        // 12:00 UTC is 20:00 in Beijing: issued on the 15th there, and the last day its
+        // validUntil covers whole is the day before.
+        ("2024-03-15".to_string(), "2034-03-14".to_string())
     );
     // The holder's business-register number reads, but CN XML has no place for it.
     let (read, _) = formats::read(Format::UntpDcc, &example, &Limits::default()).expect("reads");
@@ -182,10 +182,10 @@ fn another_issuers_credential_reads_with_did_and_https_ids() {
     assert_eq!(cert.program_code, ProgramCode::Qms);
     // No status mechanism named: valid for its validity period, as the VC data model says.
     assert_eq!(cert.status, Status::Valid);
-    // Its dates are the days in Beijing it covers whole: midnight at +02:00 is 06:00 there,
-    // so the first whole day is the next; 23:59:59 at +02:00 on 31 May is 05:59:59 on
-    // 1 June there, so 31 May is the last.
-    assert_eq!(mrgate::ids::format_date(cert.issue_date), "2025-06-02");
+    // Its dates are days in Beijing: midnight at +02:00 is 06:00 on 1 June there, its issue
+    // date; 23:59:59 at +02:00 on 31 May 2028 is 05:59:59 on 1 June there, so 31 May is the
+    // last day it covers whole.
+    assert_eq!(mrgate::ids::format_date(cert.issue_date), "2025-06-01");
     assert_eq!(mrgate::ids::format_date(cert.expiry_date), "2028-05-31");
     assert_eq!(
         lost,

@@ -67,9 +67,9 @@ use time::OffsetDateTime;
 ///   Unaccredited, or naming another accreditation body of the list than its CB's, is not
 ///   recognized.
 /// - `6`: only a document-signing service's certificates sign or vouch (a certificate a
-///   list holds under a service of another type signs nothing); a UNTP credential's dates
-///   are the days in China its `validFrom` and `validUntil` cover whole, never a day past
-///   the instants it states.
+///   list holds under a service of another type signs nothing); a UNTP credential's issue
+///   date is the day in China its `validFrom` falls on, and its expiry date the last day in
+///   China its `validUntil` covers to the end (never a day past the instant it states).
 pub const RULE_SET: &str = "6";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -478,8 +478,8 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     found.value(reading.types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"]));
     found.value(vc.req_str("id"));
     // The CN model needs a validity period, though the schema does not require one.
-    let valid_from = found.value(vc.req_str("validFrom").and_then(|v| date_time(&v, "/validFrom")));
-    let valid_until = found.value(vc.req_str("validUntil").and_then(|v| date_time(&v, "/validUntil")));
+    let valid_from = found.value(vc.req_str("validFrom").and_then(|v| issue_date(&v)));
+    let valid_until = found.value(vc.req_str("validUntil").and_then(|v| expiry_date(&v)));
     let issuer = found.value(vc.req_value("issuer")).and_then(|v| read_issuer(v, reading, &mut found));
 
     let status = match vc.opt_value("credentialStatus") {
@@ -525,7 +525,10 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     };
     let number = Certificate::parse_number(program_code, &number_text)
         .map_err(|source| vec![FormatError::Id { pos: None, path: "/credentialSubject/id".into(), source }])?;
-    let (issue_date, expiry_date) = certificate_dates(valid_from, valid_until);
+    // Said of `validUntil`, where the reader looks: its last whole day in China is not
+    // after the day `validFrom` falls on.
+    crate::ids::check_validity_period(valid_from, valid_until)
+        .map_err(|source| vec![FormatError::Id { pos: None, path: "/validUntil".into(), source }])?;
     let cert = Certificate {
         number,
         category: program_code.category(),
@@ -533,9 +536,9 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
         program_code,
         status,
         status_date,
-        issue_date,
+        issue_date: valid_from,
         original_issue_date: None,
-        expiry_date,
+        expiry_date: valid_until,
         certification_body: CertificationBody {
             name: issuer.name,
             name_en: issuer.name_en,
@@ -1121,23 +1124,37 @@ fn date_time(value: &str, path: &str) -> Result<time::OffsetDateTime, FormatErro
     time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339).map_err(|_| refused())
 }
 
-/// The certificate's dates of a credential's validity bounds: the first and last calendar
-/// days in China (UTC+8, where the register keeps its days, [`crate::model::china_date`])
-/// that the stated instants cover whole. A certificate is in force on its dates to their
-/// ends, so a day only partly covered would read as in force outside what the credential
-/// states: `validUntil` `2028-01-09T00:00:00+14:00` (16:00 on the 8th in Beijing) ends on
-/// the 7th, and `validFrom` `2025-01-09T20:00:00-05:00` (09:00 on the 10th) begins on the
-/// 11th. Never the string cut at its tenth character, nor its date in its own offset.
-/// This profile's own bounds (`T00:00:00+08:00`, `T23:59:59+08:00`) are their own dates.
-fn certificate_dates(from: time::OffsetDateTime, until: time::OffsetDateTime) -> (time::Date, time::Date) {
-    let from = from.to_offset(time::macros::offset!(+8));
-    let first = if from.time() == time::Time::MIDNIGHT {
-        from.date()
-    } else {
-        from.date().next_day().unwrap_or(time::Date::MAX)
+/// The issue date a credential's `validFrom` gives: the calendar day in China (UTC+8, where
+/// the register keeps its days, [`crate::model::china_date`]) the instant falls on —
+/// `2025-01-09T16:00:00Z` is 10 January there. Never the string cut at its tenth character,
+/// nor the date in the credential's own offset. Like every certificate's issue date, the
+/// day counts whole: the rules tied to it (accreditation at issue, notices, which version
+/// is newer) read the day the certificate was issued on in China.
+fn issue_date(value: &str) -> Result<time::Date, FormatError> {
+    Ok(in_china(date_time(value, "/validFrom")?, value, "/validFrom")?.date())
+}
+
+/// The expiry date a credential's `validUntil` gives: the last calendar day in China it
+/// covers to its end. A certificate is in force on its expiry date to the day's end, so the
+/// day the instant falls on counts only when the instant is its last second or later:
+/// `2028-01-09T23:59:59+08:00` ends on the 9th, `2028-01-09T00:00:00+14:00` (18:00 on the
+/// 8th in Beijing) on the 7th — its own date, the 9th, would read it in force up to 30
+/// hours past the instant it states. Never in force after it; up to a day short of it.
+fn expiry_date(value: &str) -> Result<time::Date, FormatError> {
+    let until = in_china(date_time(value, "/validUntil")?, value, "/validUntil")?;
+    // The gateway decides to the second: the day's last second covers it.
+    let day = match until.checked_add(time::Duration::SECOND) {
+        Some(after) => after.date().previous_day(),
+        // The last second China's calendar holds (9999-12-31 23:59:59) covers its day.
+        None => Some(until.date()),
     };
-    // A day is covered to its end by an instant at its last second or later (the gateway
-    // decides to the second).
-    let after = until.to_offset(time::macros::offset!(+8)).saturating_add(time::Duration::SECOND);
-    (first, after.date().previous_day().unwrap_or(time::Date::MIN))
+    day.ok_or_else(|| invalid("/validUntil", format!("'{value}' ends before any day in China")))
+}
+
+/// `at` in China's offset, or a clear refusal for an instant past the last one the gateway
+/// holds (9999-12-31 there).
+fn in_china(at: time::OffsetDateTime, value: &str, path: &str) -> Result<time::OffsetDateTime, FormatError> {
+    at.checked_to_offset(time::macros::offset!(+8)).ok_or_else(|| {
+        invalid(path, format!("'{value}' is past 9999-12-31 in China, the last day a certificate may have"))
+    })
 }

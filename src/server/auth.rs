@@ -234,7 +234,42 @@ impl Presented {
 
 #[cfg(test)]
 mod tests {
-    use super::Grant;
+    use super::{Authority, Grant, Role};
+    use crate::crypto::x509::{Crls, TrustAnchors, read_certificates};
+    use crate::trust::TrustList;
+
+    /// `partner:<body>` is vouched for by the body's document-signing services only: the
+    /// same certificate listed under a service of another type (a timestamping service, in
+    /// an ETSI list) vouches for no one.
+    #[test]
+    fn a_partner_is_vouched_for_by_its_bodys_signing_services_only() {
+        let demo =
+            |f: &str| std::fs::read(format!("{}/certs/demo/{f}", env!("CARGO_MANIFEST_DIR"))).expect("demo file");
+        let mut operator = TrustAnchors::new();
+        operator.add_pem_or_der(&demo("ca.pem")).expect("anchor");
+        let now = 1_780_272_000; // 2026-06-01
+        let list = TrustList::load(&demo("trust-list.xml"), &operator, None, now, &crate::xml::Limits::default())
+            .expect("the demo list");
+        let chain = read_certificates(&demo("clients/partner-dakks.pem")).expect("client certificate");
+        let authority = Authority::default();
+        let caller = authority.identify(&chain, &list, &Crls::new(), now);
+        assert_eq!(
+            (caller.role, caller.name.as_str(), caller.refused),
+            (Role::Partner("dakks".into()), "partner:dakks", None)
+        );
+        let mut other = list.clone();
+        let dakks =
+            other.providers.iter_mut().find(|p| p.body.as_ref().is_some_and(|b| b.id == "dakks")).expect("dakks");
+        for service in &mut dakks.services {
+            service.type_id = "http://uri.etsi.org/TrstSvc/Svctype/TSA/QTST".into();
+        }
+        let caller = authority.identify(&chain, &other, &Crls::new(), now);
+        assert_eq!(caller.role, Role::Anonymous);
+        assert_eq!(
+            caller.refused.as_deref(),
+            Some("this certificate claims the role 'partner:dakks', which its issuer may not grant")
+        );
+    }
 
     #[test]
     fn a_grant_covers_its_holders_and_its_bodies_both_when_both_are_named() {
