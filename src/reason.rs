@@ -255,6 +255,7 @@ reasons! {
     PtPartnerUnknown = "pt.partner_unknown", 422, "A partner of the round is not a body in the trust list.";
     PtMeasurandUnknown = "pt.measurand_unknown", 422, "The round has no such measurand.";
     PtParticipantTaken = "pt.participant_taken", 409, "Another partner already submitted for this participant.";
+    PtReferenceNotYours = "pt.reference_not_yours", 403, "Only the round's provider submits for its reference laboratory.";
     PtDeadlinePassed = "pt.deadline_passed", 409 | 422, "The round's deadline has passed.";
     PtDeadlineNotReached = "pt.deadline_not_reached", 409, "The round still takes results.";
     PtReportMissing = "pt.report_missing", 404, "The round has no report yet.";

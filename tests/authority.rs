@@ -746,6 +746,54 @@ async fn a_superseded_signed_document_does_not_replace_a_newer_one() {
     running.task.abort();
 }
 
+/// What an exporter registered unsigned is its word, never standing against its CB's
+/// signature: the CB's signed document replaces it whatever dates either states (a later
+/// invented issue date locked the genuine, earlier one out), and from then on the facts are
+/// the CB's. The look-up says which; the audit decides the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exporters_unsigned_word_never_stands_against_its_cbs_signature() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let held = || async move {
+        let r = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
+        (
+            r["origin"].as_str().unwrap_or_default().to_string(),
+            r["facts"]["scope"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    let genuine_scope = "软件开发与技术服务";
+    let invented = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-06-10");
+    let invented = String::from_utf8(invented).expect("utf8").replace(genuine_scope, "核电站设计与建造").into_bytes();
+    assert_eq!(export(invented.clone()).await.status, 201);
+    assert_eq!(held().await, ("export-unsigned".into(), "核电站设计与建造".into()));
+    // The same words again change nothing and stay the exporter's.
+    assert_eq!(export(invented.clone()).await.status, 201);
+    assert_eq!(held().await, ("export-unsigned".into(), "核电站设计与建造".into()));
+    // An unsigned document saying otherwise changes nothing either.
+    assert_eq!(reason(&export(domestic_certificate()).await), refused(409, "register.conflict"));
+    assert_eq!(held().await, ("export-unsigned".into(), "核电站设计与建造".into()));
+    // The CB's signed document, issued before the invented date, replaces it.
+    assert_eq!(export(cb_signed(&domestic_certificate())).await.status, 201);
+    assert_eq!(held().await, ("export".into(), genuine_scope.into()));
+    // From then on the facts are the CB's: the invented document changes nothing, signed
+    // or not (the CB's own superseded signature included) ...
+    assert_eq!(reason(&export(invented.clone()).await), refused(409, "register.conflict"));
+    let older = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2024-06-10");
+    let older = String::from_utf8(older).expect("utf8").replace(genuine_scope, "所有业务").into_bytes();
+    assert_eq!(reason(&export(cb_signed(&older)).await), refused(409, "register.older_document"));
+    // ... and an unsigned export of the same facts keeps them the CB's.
+    assert_eq!(export(domestic_certificate()).await.status, 201);
+    assert_eq!(held().await, ("export".into(), genuine_scope.into()));
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+    let report = common::audit::audit(dir.path(), None);
+    // The trust list and table installed at start, and the seven exports: all decided again
+    // alike (the audit's register tells the exporter's word from the CB's too).
+    assert_eq!((report.entries, report.re_derived), (9, 9), "{:?}", report.not_re_derived);
+    assert_eq!(report.disagreements, []);
+}
+
 /// A reload keeps the list in force only if the new configuration allows it: unpinning the
 /// signer of the list in force refuses the reload.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

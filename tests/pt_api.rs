@@ -537,9 +537,27 @@ async fn submissions_that_are_refused() {
     refused(&r, 400, "pt.document");
     assert!(r.json()["detail"].as_str().unwrap_or_default().contains("'NaN' is not a finite number"), "{}", r.json());
     refused(&call(gw.addr, "POST", path, vec![], Some("customs"), Some(&token())).await, 403, "auth.role");
+    // The bilateral comparison's reference laboratory is the provider's (DAkkS's): UKAS may
+    // not submit under its id, for that measurand or any other, alone or beside its own.
+    for results in [
+        vec![result("DE-REF", "Cmp", 9.0, None, Some(0.01))],
+        vec![result("DE-REF", "Pb", 9.0, None, None)],
+        vec![result("GB-1", "Cmp", 1.0, None, Some(0.1)), result("DE-REF", "Cd", 9.0, None, None)],
+    ] {
+        let r = post(&gw, path, signed_by("ukas", &submission("S-1", "ukas", results)), "partner-ukas").await;
+        refused(&r, 403, "pt.reference_not_yours");
+        let detail = r.json()["detail"].as_str().unwrap_or_default().to_string();
+        assert_eq!(
+            detail,
+            "participant 'DE-REF' is the reference laboratory of round 'S-1': only its provider 'dakks' submits for it"
+        );
+    }
     // Nothing refused was kept: the first accepted submission replaces nothing.
     let r = post(&gw, path, signed_by("ukas", &one("S-1", "ukas", "Pb")), "partner-ukas").await;
     assert_eq!((r.status, &r.json()["replaced"]), (201, &serde_json::json!([])));
+    // The provider submits for its reference laboratory.
+    let reference = submission("S-1", "dakks", vec![result("DE-REF", "Cmp", 1.0, None, Some(0.02))]);
+    assert_eq!(post(&gw, path, signed_by("dakks", &reference), "partner-dakks").await.status, 201);
     gw.task.abort();
 }
 

@@ -115,8 +115,9 @@ impl Walk<'_, '_> {
         // that are what the rules make.
         let made = self.outputs(index, entry, &judged.cert);
         let cert = judged.cert;
+        let origin = crate::decisions::register::origin::of_export(signed, held.as_ref().map(|h| h.origin.as_str()));
         let registered = crate::decisions::register::registered_as(&cert).bytes;
-        self.register.put(cert.issuer_id(), cert.number.as_str(), Some(cert.status), registered, time);
+        self.register.put((cert.issuer_id(), cert.number.as_str()), Some(cert.status), registered, origin, time);
         match made {
             Ok(()) => {
                 self.exported.extend(entry.outputs.iter().cloned());

@@ -1103,7 +1103,8 @@ impl Walk<'_, '_> {
     /// The register as a recognition decided again makes it.
     fn register_again(&mut self, entry: &Entry, registered: Option<Registration>) {
         if let Some(r) = registered {
-            self.register.put(&r.issuer, &r.number, Status::parse(r.status), r.document, entry_time(entry));
+            let origin = crate::decisions::register::origin::RECOGNITION;
+            self.register.put((&r.issuer, &r.number), Status::parse(r.status), r.document, origin, entry_time(entry));
         }
     }
 
@@ -1253,16 +1254,26 @@ struct Held {
     changed: OffsetDateTime,
     /// The `iat` of the last notice applied to it.
     last_iat: Option<i64>,
+    /// Where its facts come from ([`crate::decisions::register::origin`]).
+    origin: &'static str,
 }
 
 impl LogRegister {
     /// A certificate registered (again) by an export or a recognition.
-    fn put(&mut self, issuer: &str, number: &str, status: Option<Status>, document: Vec<u8>, at: OffsetDateTime) {
+    fn put(
+        &mut self,
+        (issuer, number): (&str, &str),
+        status: Option<Status>,
+        document: Vec<u8>,
+        origin: &'static str,
+        at: OffsetDateTime,
+    ) {
         let held = self.certificates.entry((issuer.into(), number.into()));
-        let held = held.or_insert(Held { status: None, document: Vec::new(), changed: at, last_iat: None });
+        let held = held.or_insert(Held { status: None, document: Vec::new(), changed: at, last_iat: None, origin });
         held.changed = at;
         held.status = status;
         held.document = document;
+        held.origin = origin;
         self.changes += 1;
     }
 
@@ -1280,7 +1291,7 @@ impl LogRegister {
             issuer: issuer.into(),
             number: number.into(),
             holder_credit_code: None,
-            origin: String::new(),
+            origin: held.origin.into(),
             status: held.status.map(Status::as_str).unwrap_or("").into(),
             document: held.document.clone(),
             recorded_at: String::new(),

@@ -45,7 +45,8 @@ pub fn cb_signed(document: &[u8]) -> bool {
 /// Whether `cert` may be registered by an export on `day`, over what the register holds
 /// (`registered`): in force that day; not held as anything but valid (the register decides
 /// over the document); an unsigned document changes no registered fact, a signed one is
-/// not older than the one it replaces. The gateway's rule, and an audit's replaying the log.
+/// not older than the one it replaces — unless that one is an exporter's unsigned word
+/// ([`super::register::origin`]). The gateway's rule, and an audit's replaying the log.
 pub fn may_register(
     cert: &crate::model::Certificate,
     cb_signed: bool,
@@ -73,8 +74,11 @@ pub fn may_register(
         Some(held) => held.changed_facts(cert),
         None => vec!["the registered document (unreadable)"],
     };
+    // Facts an exporter registered unsigned never stand against the CB's signature: its
+    // signed document replaces them, whatever dates either states.
     if cb_signed
         && !changed.is_empty()
+        && r.origin != super::register::origin::EXPORT_UNSIGNED
         && let Some(Err(why)) = held.as_ref().map(|h| cert.may_replace(h))
     {
         return Err(Refusal::new(Class::Conflict, "register.older_document", why));
@@ -341,7 +345,8 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         issuer: cert.issuer_id().into(),
         number: cert.number.as_str().into(),
         holder_credit_code: cert.holder.credit_code.as_ref().map(|c| c.as_str().to_string()),
-        origin: "export".into(),
+        origin: super::register::origin::of_export(cb_signed(document), registered.as_ref().map(|r| r.origin.as_str()))
+            .into(),
         status: cert.status.as_str().into(),
         document: cn,
         recorded_at: ctx.time(),

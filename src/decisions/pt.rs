@@ -192,7 +192,8 @@ impl Submission {
 }
 
 /// Whether `partner`'s `submission` may go into round `id` (`round`): for that round,
-/// submitted by the partner, for the round's measurands. The gateway's rule and an audit's.
+/// submitted by the partner, for the round's measurands, and for a bilateral reference
+/// laboratory only by the round's provider. The gateway's rule and an audit's.
 pub fn may_submit(round: &Round, id: &str, partner: &str, submission: &exchange::Submission) -> Result<(), Refusal> {
     if submission.round != id {
         return Err(Refusal::new(
@@ -206,6 +207,27 @@ pub fn may_submit(round: &Round, id: &str, partner: &str, submission: &exchange:
             Class::Forbidden,
             "auth.not_your_body",
             format!("the submitter is '{}', the caller is '{partner}'", submission.submitter),
+        ));
+    }
+    // A bilateral comparison's reference laboratory is the provider's: another partner
+    // submitting under its id would have every laboratory scored against its value (and
+    // take the id from the provider, first come). Whatever the measurand.
+    let reference = |participant: &str| {
+        round
+            .measurands
+            .iter()
+            .any(|m| matches!(&m.assigned, exchange::Assigned::Bilateral { reference } if reference == participant))
+    };
+    if partner != round.provider
+        && let Some(r) = submission.results.iter().find(|r| reference(&r.participant))
+    {
+        return Err(Refusal::new(
+            Class::Forbidden,
+            "pt.reference_not_yours",
+            format!(
+                "participant '{}' is the reference laboratory of round '{id}': only its provider '{}' submits for it",
+                r.participant, round.provider
+            ),
         ));
     }
     if let Some(r) = submission.results.iter().find(|r| !round.measurands.iter().any(|m| m.id == r.measurand)) {

@@ -135,7 +135,7 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
             issuer: cert.issuer_id().into(),
             number: cert.number.as_str().into(),
             holder_credit_code: cert.holder.credit_code.as_ref().map(|c| c.as_str().to_string()),
-            origin: "recognition".into(),
+            origin: super::register::origin::RECOGNITION.into(),
             status: verdict.status.into(),
             document: cn.bytes.clone(),
             recorded_at: ctx.time(),

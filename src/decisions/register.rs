@@ -6,6 +6,33 @@ use crate::model::Status;
 use crate::recognition::{Registered, StatusSource};
 use crate::store::Store;
 
+/// Where a registered certificate's facts come from (the register's `origin`, shown by a
+/// look-up). The one rule that reads it: a CB-signed document always replaces facts an
+/// exporter registered unsigned ([`crate::decisions::export::may_register`]), so a granted
+/// exporter's word never stands against its certificate body's signature.
+pub mod origin {
+    /// A domestic certificate registered from a document its CB signed.
+    pub const EXPORT: &str = "export";
+    /// A domestic certificate registered from an unsigned document under an exporter's
+    /// grant: its facts are the exporter's word until its CB's signed document comes.
+    pub const EXPORT_UNSIGNED: &str = "export-unsigned";
+    /// A foreign certificate recognized from its CB's signed document.
+    pub const RECOGNITION: &str = "recognition";
+
+    /// The origin an export registers with: the CB's signature makes it `export`; an
+    /// unsigned document keeps what the register held (it may change no fact, so it
+    /// vouches for nothing new), or is the exporter's word when nothing was held.
+    pub fn of_export(cb_signed: bool, held: Option<&str>) -> &'static str {
+        match (cb_signed, held) {
+            (true, _) => EXPORT,
+            (false, None) => EXPORT_UNSIGNED,
+            (false, Some(h)) if h == EXPORT_UNSIGNED => EXPORT_UNSIGNED,
+            (false, Some(h)) if h == RECOGNITION => RECOGNITION,
+            (false, Some(_)) => EXPORT,
+        }
+    }
+}
+
 /// The document a certificate is registered as, however it came (an export, a
 /// recognition): its CN XML, as rendered from the certificate read.
 pub fn registered_as(cert: &crate::model::Certificate) -> crate::formats::Rendered {

@@ -261,7 +261,12 @@ pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
             sum_sq += d * d;
         }
         let new_x = x + sum / p;
-        let variance = ((sum_sq - sum * sum / p) / (p - 1.0)).max(0.0);
+        // sum·(sum/p), not sum²/p: |sum| reaches p times the largest deviation, and its
+        // square could overflow where sum_sq (at most p times the largest square) does not.
+        let variance = ((sum_sq - sum * (sum / p)) / (p - 1.0)).max(0.0);
+        if !(variance.is_finite() && new_x.is_finite()) {
+            return Err(StatsError::Overflow("the robust standard deviation s*"));
+        }
         let new_s = 1.134 * variance.sqrt();
         let degenerate = |x_star: f64| Ok(Robust { x_star, s_star: 0.0, iterations: iteration, degenerate: true });
         // s* gone, or fallen to rounding noise beside x* or where it started: nothing it
@@ -517,7 +522,9 @@ pub fn evaluate_with(
 /// Eₙ for a bilateral comparison of two laboratories (one taken as reference).
 pub fn en_bilateral(x: f64, big_u_x: f64, reference: f64, big_u_ref: f64) -> Option<f64> {
     let denom = big_u_x.hypot(big_u_ref);
-    (denom > 0.0).then(|| (x - reference) / denom)
+    // A score that is not finite (a difference far beyond uncertainties near zero) is no
+    // score: left unscored, as a consensus Eₙ is, never written as `inf`.
+    Some((x - reference) / denom).filter(|en| denom > 0.0 && en.is_finite())
 }
 
 /// Homogeneity (ISO 13528 Annex B.3): g items, each measured m times. The names are the
@@ -624,5 +631,33 @@ mod tests {
         // Q1 = 2, Q3 = 4 (type 7) → IQR 2.
         assert!((niqr(&v) - 1.4826).abs() < 1e-12);
         assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    /// Results near the bound (±1e150) give the statistics of the same results scaled
+    /// down, scaled up: an intermediate square that overflowed read as a collapsed s*.
+    #[test]
+    fn algorithm_a_is_the_same_at_the_bound_as_scaled_down() {
+        let mut unit = vec![0.0; 30_001];
+        unit.extend(std::iter::repeat_n(1.0, 30_000));
+        let scaled: Vec<f64> = unit.iter().map(|v| v * MAX_MAGNITUDE).collect();
+        for stop in [Stop::Converge, Stop::Iso2022] {
+            let small = algorithm_a(&unit, stop).expect("unit results");
+            let large = algorithm_a(&scaled, stop).expect("results at the bound");
+            assert!(!small.degenerate && !large.degenerate, "{small:?} {large:?}");
+            assert!(small.s_star > 0.5, "{small:?}");
+            assert!((large.s_star / MAX_MAGNITUDE - small.s_star).abs() <= 1e-9 * small.s_star, "{small:?} {large:?}");
+            assert!((large.x_star / MAX_MAGNITUDE - small.x_star).abs() <= 1e-9, "{small:?} {large:?}");
+            assert_eq!(large.iterations, small.iterations);
+        }
+    }
+
+    /// A bilateral Eₙ that is not finite is no score; a finite one is exact.
+    #[test]
+    fn a_bilateral_en_is_finite_or_none() {
+        assert_eq!(en_bilateral(1.5, 0.3, 1.0, 0.4), Some(1.0));
+        assert_eq!(en_bilateral(1e150, 1e-300, 1.0, 0.0), None);
+        assert_eq!(en_bilateral(-1e150, 0.0, 1e150, 1e-300), None);
+        assert_eq!(en_bilateral(1.0, 0.0, 1.0, 0.0), None, "no uncertainty at all");
+        assert_eq!(en_bilateral(1.0, 0.0, 2.0, 0.0), None);
     }
 }
