@@ -256,6 +256,7 @@ reasons! {
     PtMeasurandUnknown = "pt.measurand_unknown", 422, "The round has no such measurand.";
     PtParticipantTaken = "pt.participant_taken", 409, "Another partner already submitted for this participant.";
     PtReferenceNotYours = "pt.reference_not_yours", 403, "Only the round's provider submits for its reference laboratory.";
+    PtRoundOpen = "pt.round_open", 403, "The round is open: its documents are the operator's to read until it closes.";
     PtDeadlinePassed = "pt.deadline_passed", 409 | 422, "The round's deadline has passed.";
     PtDeadlineNotReached = "pt.deadline_not_reached", 409, "The round still takes results.";
     PtReportMissing = "pt.report_missing", 404, "The round has no report yet.";

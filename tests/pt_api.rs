@@ -736,3 +736,76 @@ async fn a_round_does_not_close_when_its_report_cannot_be_signed() {
     assert_eq!((shown.status, &shown.json()["closed_at"]), (200, &serde_json::Value::Null), "{}", shown.json());
     gw.task.abort();
 }
+
+/// While a round is open its documents — the definition and every partner's results — are
+/// the operator's alone to read from the log's kept documents: not a partner outside the
+/// round, not one in it (it would read the others' results before sending its own), not
+/// customs. Once the round closes, whoever may audit reads them. A remote audit meanwhile
+/// counts the round's steps as withheld and is otherwise clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
+    let (gw, _dir, clock) = gateway().await;
+    let definition = signed_by("dakks", &exchange::write_round(&round("OPEN-1", 3)));
+    assert_eq!(post(&gw, "/v1/pt/rounds", definition.clone(), "partner-dakks").await.status, 201);
+    let results = signed_by("ukas", &submission("OPEN-1", "ukas", vec![result("GB-1", "Pb", 1.0, None, None)]));
+    assert_eq!(post(&gw, "/v1/pt/rounds/OPEN-1/results", results.clone(), "partner-ukas").await.status, 201);
+    let kept = |d: &[u8]| format!("/v1/log/documents/{}", mrgate::crypto::sha256_hex(d));
+    let read = |document: Vec<u8>, who: &'static str| {
+        let path = kept(&document);
+        async move { call(gw.addr, "GET", &path, vec![], Some(who), None).await }
+    };
+    for document in [&definition, &results] {
+        for who in ["partner-dakks", "partner-ukas", "partner-anab", "customs"] {
+            let r = read(document.clone(), who).await;
+            refused(&r, 403, "pt.round_open");
+            let detail = r.json()["detail"].as_str().unwrap_or_default().to_string();
+            assert!(
+                detail.ends_with(
+                    "is a document of PT round 'OPEN-1', which is open: the operator's to read until it closes"
+                ),
+                "{detail}"
+            );
+        }
+        let r = read(document.clone(), "operator").await;
+        assert_eq!((r.status, r.body.as_slice()), (200, document.as_slice()));
+    }
+
+    // A remote audit as customs: the two steps withheld, the rest decided again.
+    let url = format!("https://localhost:{}", gw.addr.port());
+    let mut args: Vec<String> = ["log", "audit", "--url", &url].iter().map(|s| s.to_string()).collect();
+    for (flag, file) in [
+        ("--ca", "ca.pem"),
+        ("--log-key", "log.pub"),
+        ("--operator-anchor", "ca.pem"),
+        ("--signer", "trust-list-operator.pem"),
+        ("--gateway-certificate", "signing.pem"),
+        ("--client-cert", "clients/customs.pem"),
+        ("--client-key", "clients/customs.key"),
+    ] {
+        args.extend([flag.to_string(), format!("{DEMO}/{file}")]);
+    }
+    let audit = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || common::mrgate(&args.iter().map(String::as_str).collect::<Vec<_>>(), b""))
+    };
+    let out = audit(args.clone()).await.expect("audit");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("entries 4\nre-derived 2\nnot re-derived 2\ndisagreements 0\n"), "{stdout}");
+    assert!(stdout.contains("not re-derived: 2 PT round open, documents withheld\n"), "{stdout}");
+
+    // Closed, the round's documents are for whoever may audit; exporters still may not.
+    pass(&clock, OffsetDateTime::now_utc() + time::Duration::seconds(3));
+    assert_eq!(post(&gw, "/v1/pt/rounds/OPEN-1/close", vec![], "partner-dakks").await.status, 201);
+    for document in [&definition, &results] {
+        for who in ["partner-dakks", "partner-ukas", "partner-anab", "customs", "operator"] {
+            let r = read(document.clone(), who).await;
+            assert_eq!((r.status, r.body.as_slice()), (200, document.as_slice()), "{who}");
+        }
+        assert_eq!(read(document.clone(), "exporter").await.status, 403);
+    }
+    let out = audit(args).await.expect("audit");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("entries 6\nre-derived 6\nnot re-derived 0\ndisagreements 0\n"), "{stdout}");
+    gw.task.abort();
+}

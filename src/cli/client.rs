@@ -284,6 +284,10 @@ impl Source for RemoteLog<'_> {
         match answer.status {
             200 => Ok(Some(answer.body)),
             404 => Ok(None),
+            // Withheld while its PT round is open: said as such, for the audit to count.
+            403 if String::from_utf8_lossy(&answer.body).contains("\"pt.round_open\"") => {
+                Err(StoreError::Conflict { reason: "pt.round_open", message: format!("document sha256:{digest}") })
+            }
             other => Err(StoreError::Database(format!(
                 "document sha256:{digest}: answered {other} {}",
                 String::from_utf8_lossy(&answer.body)

@@ -79,6 +79,33 @@ pub fn stored_round(ctx: &Context<'_>, id: &str) -> Result<(PtRoundRecord, Round
     Ok((record, round))
 }
 
+/// The round a kept document belongs to while that round is open: a round's definition or
+/// a partner's results, of a round not closed (or not found: fail closed). Until it closes
+/// such a document is the operator's to read alone — a partner in the round would read the
+/// others' results before sending its own, one outside it what it may not see at all; once
+/// closed, whoever may audit reads it. `None` for any other document.
+pub fn open_round_of(
+    store: &dyn crate::store::Store,
+    document: &[u8],
+    limits: &Limits,
+) -> Result<Option<String>, crate::store::StoreError> {
+    // Most kept documents are no PT document: they are told apart without a parse.
+    if !document.windows(exchange::NS.len()).any(|w| w == exchange::NS.as_bytes()) {
+        return Ok(None);
+    }
+    let Ok(root) = crate::xml::parse(document, limits) else { return Ok(None) };
+    let round = match root.local.as_str() {
+        "RoundDefinition" => exchange::read_round(&root).map(|r| r.id),
+        "ResultsSubmission" => exchange::read_submission(&root).map(|s| s.round),
+        _ => return Ok(None),
+    };
+    let Ok(round) = round else { return Ok(None) };
+    Ok(match store.pt_round(&round)? {
+        Some(record) if record.closed_at.is_some() => None,
+        _ => Some(round),
+    })
+}
+
 /// Refuses a partner that is not in round `id` (`round`).
 pub fn in_round(round: &Round, id: &str, partner: &str) -> Result<(), Refusal> {
     if !round.partners.iter().any(|p| p == partner) {

@@ -222,7 +222,8 @@ pub fn receipt(app: &App, id: &str) -> Response<Body> {
 
 /// `GET /v1/log/documents/{sha256}`: a document a decision was made on, kept by the digest
 /// its entry names, for audits (`mrgate log audit --url`). For partners, customs and
-/// operators ([`crate::decisions::Caller::may_audit`]).
+/// operators ([`crate::decisions::Caller::may_audit`]); a PT round's documents for the
+/// operator alone until the round closes ([`crate::decisions::pt::open_round_of`]).
 pub fn document(app: &App, req: &Req, digest: &str) -> Response<Body> {
     if !req.caller.may_audit() {
         return super::http::refusal(&crate::decisions::Refusal::role(
@@ -236,6 +237,18 @@ pub fn document(app: &App, req: &Req, digest: &str) -> Response<Body> {
     }
     match app.store.kept_document(digest) {
         Ok(Some(document)) => {
+            if req.caller.role != crate::decisions::Role::Operator {
+                match crate::decisions::pt::open_round_of(app.store.as_ref(), &document, &app.limits) {
+                    Ok(None) => {}
+                    Ok(Some(round)) => {
+                        let detail = format!(
+                            "sha256:{digest} is a document of PT round '{round}', which is open: the operator's to read until it closes"
+                        );
+                        return problem(StatusCode::FORBIDDEN, "pt.round_open", detail);
+                    }
+                    Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+                }
+            }
             let mut response = bytes(StatusCode::OK, "application/octet-stream", document);
             response.headers_mut().insert(
                 hyper::header::CACHE_CONTROL,
