@@ -17,7 +17,7 @@ use mrgate::ledger::{merkle, receipt};
 use mrgate::store::postgres::PostgresStore;
 use mrgate::store::sqlite::SqliteStore;
 use mrgate::store::{
-    CertificateRecord, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord,
+    AsRead, CertificateRecord, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord, PtRoundRecord,
     PtSubmissionRecord, StatusEvent, Store, StoreError, TableVersion, TrustListVersion, Write,
 };
 use ring::signature::{Ed25519KeyPair, KeyPair};
@@ -1081,10 +1081,14 @@ fn a_write_expecting_a_certificate_as_read_is_held_otherwise() {
     for b in &backends() {
         let store = b.open();
         let store = &*store;
-        let expect = |as_read: Option<(Vec<u8>, String)>| Effect::ExpectCertificate {
+        let expect = |as_read: Option<(&[u8], &str, &str)>| Effect::ExpectCertificate {
             issuer: "CNCA-R-2002-001".into(),
             number: "N-1".into(),
-            as_read,
+            as_read: as_read.map(|(document, status, origin)| AsRead {
+                document: document.to_vec(),
+                status: status.into(),
+                origin: origin.into(),
+            }),
         };
         let put = |status: &str, doc: &[u8]| Effect::PutCertificate {
             record: CertificateRecord { document: doc.to_vec(), ..record("N-1", status) },
@@ -1098,15 +1102,20 @@ fn a_write_expecting_a_certificate_as_read_is_held_otherwise() {
         let held = store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held");
         assert_eq!(held.document, b"<a/>");
         // Expected as read, but another document or status by now.
-        let stale = Some((b"<z/>".to_vec(), "valid".to_string()));
-        assert_eq!(outcomes(store, &[write(vec![expect(stale), put("valid", b"<b/>")])]), [Err("register.conflict")]);
-        let other_status = Some((b"<a/>".to_vec(), "suspended".to_string()));
-        assert_eq!(
-            outcomes(store, &[write(vec![expect(other_status), put("valid", b"<b/>")])]),
-            [Err("register.conflict")]
-        );
+        for stale in [
+            (&b"<z/>"[..], "valid", "export"),
+            (b"<a/>", "suspended", "export"),
+            // Another origin by now (its CB's signed document landed meanwhile).
+            (b"<a/>", "valid", "export-unsigned"),
+        ] {
+            assert_eq!(
+                outcomes(store, &[write(vec![expect(Some(stale)), put("valid", b"<b/>")])]),
+                [Err("register.conflict")],
+                "{stale:?}"
+            );
+        }
         // As read: applied.
-        let as_read = Some((b"<a/>".to_vec(), "valid".to_string()));
+        let as_read = Some((&b"<a/>"[..], "valid", "export"));
         assert_eq!(outcomes(store, &[write(vec![expect(as_read), put("valid", b"<b/>")])]), [Ok(())]);
         assert_eq!(store.certificate("CNCA-R-2002-001", "N-1").expect("read").expect("held").document, b"<b/>");
     }

@@ -851,6 +851,11 @@ impl Walk<'_, '_> {
         read
     }
 
+    /// Counts a step not decided again because its PT round's documents were withheld.
+    fn withheld_step(&mut self) {
+        *self.report.not_re_derived.entry("PT round open, documents withheld".into()).or_default() += 1;
+    }
+
     /// A kept document by its digest, checked to hash to it: `None` (with the disagreement
     /// or the failure noted) when it cannot be had.
     fn document(&mut self, index: u64, kind: &str, digest: &str) -> Option<Arc<Vec<u8>>> {
@@ -878,7 +883,8 @@ impl Walk<'_, '_> {
             // A PT round's documents are withheld from all but the operator while it is
             // open: its steps are not decided again, and counted as such.
             Err(e) if e.code() == "pt.round_open" => {
-                *self.report.not_re_derived.entry("PT round open, documents withheld".into()).or_default() += 1;
+                self.rounds.withheld.insert(digest.to_string());
+                self.withheld_step();
                 None
             }
             Err(e) => {

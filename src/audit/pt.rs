@@ -40,6 +40,10 @@ pub(super) struct LogRound {
 pub(super) struct LogRounds {
     rounds: BTreeMap<String, LogRound>,
     by_definition: BTreeMap<String, String>,
+    /// The PT documents withheld from this audit (their round was open when asked for):
+    /// a round whose definition was withheld has steps the audit cannot follow, though its
+    /// later documents may come once it closed while the audit ran.
+    pub(super) withheld: std::collections::BTreeSet<String>,
 }
 
 impl Walk<'_, '_> {
@@ -121,6 +125,11 @@ impl Walk<'_, '_> {
         let submission = exchange::read_submission(&root).map_err(|e| unlogged(format!("[{}] {e}", e.code())))?;
         let time = entry_time(entry);
         let id = submission.round.clone();
+        // Its round's definition may be among what was withheld: not followed, not wrong.
+        if !self.rounds.rounds.contains_key(&id) && !self.rounds.withheld.is_empty() {
+            self.withheld_step();
+            return Ok(false);
+        }
         let Some(state) = self.rounds.rounds.get_mut(&id) else {
             return Err(unlogged(format!("results for round '{id}', which the log never defined")));
         };
@@ -168,6 +177,10 @@ impl Walk<'_, '_> {
         let Some((definition, named)) = entry.inputs.split_first() else {
             return Err(("audit.entry", format!("a {} entry names no round definition", entry.kind)));
         };
+        if self.rounds.withheld.contains(definition) {
+            self.withheld_step();
+            return Ok(None);
+        }
         let Some(id) = self.rounds.by_definition.get(definition).cloned() else {
             return Err(unlogged(format!("a round the log never defined ({definition})")));
         };

@@ -372,7 +372,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     // The entry, the registration and what is returned are committed together: a
     // certificate that can be looked up always has its export in the log, and a logged
     // export was always registered.
-    let as_read = registered.map(|r| (r.document, r.status));
+    let as_read = registered.as_ref().map(crate::store::AsRead::of);
     // The documents are kept with the entry: an audit decides the export again from them.
     let mut effects = kept;
     effects.extend([

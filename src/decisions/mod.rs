@@ -70,7 +70,12 @@ use time::OffsetDateTime;
 ///   list holds under a service of another type signs nothing); a UNTP credential's issue
 ///   date is the day in China its `validFrom` falls on, and its expiry date the last day in
 ///   China its `validUntil` covers to the end (never a day past the instant it states).
-pub const RULE_SET: &str = "6";
+/// - `7`: a CB-signed export replaces facts an exporter registered unsigned (register
+///   origin `export-unsigned`) whatever dates either states; a PT round's bilateral
+///   reference laboratory takes results from the round's provider only; a bilateral Eₙ
+///   that is not finite is no score; Algorithm A reports an overflow rather than a
+///   collapsed s*.
+pub const RULE_SET: &str = "7";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -79,31 +79,33 @@ pub fn stored_round(ctx: &Context<'_>, id: &str) -> Result<(PtRoundRecord, Round
     Ok((record, round))
 }
 
-/// The round a kept document belongs to while that round is open: a round's definition or
-/// a partner's results, of a round not closed (or not found: fail closed). Until it closes
-/// such a document is the operator's to read alone — a partner in the round would read the
-/// others' results before sending its own, one outside it what it may not see at all; once
-/// closed, whoever may audit reads it. `None` for any other document.
-pub fn open_round_of(
+/// Whether a kept document is withheld from all but the operator: a round's definition or
+/// a partner's results, of a round not closed. Until it closes such a document is the
+/// operator's alone — a partner in the round would read the others' results before
+/// sending its own, one outside it what it may not see at all; once closed, whoever may
+/// audit reads it. A document in the PT namespace that does not read as either, or whose
+/// round is not found, is withheld too (fail closed). It is read under its own length, not
+/// today's body limit, which a reload may have lowered since it was accepted.
+pub fn withheld_while_open(
     store: &dyn crate::store::Store,
     document: &[u8],
     limits: &Limits,
-) -> Result<Option<String>, crate::store::StoreError> {
+) -> Result<bool, crate::store::StoreError> {
     // Most kept documents are no PT document: they are told apart without a parse.
     if !document.windows(exchange::NS.len()).any(|w| w == exchange::NS.as_bytes()) {
-        return Ok(None);
+        return Ok(false);
     }
-    let Ok(root) = crate::xml::parse(document, limits) else { return Ok(None) };
+    let limits = Limits { max_bytes: document.len().max(1), ..*limits };
+    let Ok(root) = crate::xml::parse(document, &limits) else { return Ok(true) };
     let round = match root.local.as_str() {
-        "RoundDefinition" => exchange::read_round(&root).map(|r| r.id),
-        "ResultsSubmission" => exchange::read_submission(&root).map(|s| s.round),
-        _ => return Ok(None),
+        "RoundDefinition" => exchange::read_round(&root).ok().map(|r| r.id),
+        "ResultsSubmission" => exchange::read_submission(&root).ok().map(|s| s.round),
+        // Made by the gateway once the round closed, to be published.
+        "PerformanceReport" if root.ns.as_deref() == Some(exchange::NS) => return Ok(false),
+        _ => None,
     };
-    let Ok(round) = round else { return Ok(None) };
-    Ok(match store.pt_round(&round)? {
-        Some(record) if record.closed_at.is_some() => None,
-        _ => Some(round),
-    })
+    let Some(round) = round else { return Ok(true) };
+    Ok(store.pt_round(&round)?.is_none_or(|record| record.closed_at.is_none()))
 }
 
 /// Refuses a partner that is not in round `id` (`round`).

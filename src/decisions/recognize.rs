@@ -149,7 +149,7 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
         effects.push(Effect::ExpectCertificate {
             issuer: record.issuer.clone(),
             number: record.number.clone(),
-            as_read: registered.map(|r| (r.document, r.status)),
+            as_read: registered.as_ref().map(crate::store::AsRead::of),
         });
         effects.push(Effect::PutCertificate { record, event });
         let lost = lost_in_registering(verdict.format, document, &cn.loss, &ctx.limits);

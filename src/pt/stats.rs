@@ -263,10 +263,13 @@ pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
         let new_x = x + sum / p;
         // sum·(sum/p), not sum²/p: |sum| reaches p times the largest deviation, and its
         // square could overflow where sum_sq (at most p times the largest square) does not.
-        let variance = ((sum_sq - sum * (sum / p)) / (p - 1.0)).max(0.0);
+        let variance = (sum_sq - sum * (sum / p)) / (p - 1.0);
+        // Checked before it is held at zero: an overflow (∞ − ∞ is NaN) must not read as a
+        // collapsed s*.
         if !(variance.is_finite() && new_x.is_finite()) {
             return Err(StatsError::Overflow("the robust standard deviation s*"));
         }
+        let variance = variance.max(0.0);
         let new_s = 1.134 * variance.sqrt();
         let degenerate = |x_star: f64| Ok(Robust { x_star, s_star: 0.0, iterations: iteration, degenerate: true });
         // s* gone, or fallen to rounding noise beside x* or where it started: nothing it

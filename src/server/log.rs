@@ -223,7 +223,7 @@ pub fn receipt(app: &App, id: &str) -> Response<Body> {
 /// `GET /v1/log/documents/{sha256}`: a document a decision was made on, kept by the digest
 /// its entry names, for audits (`mrgate log audit --url`). For partners, customs and
 /// operators ([`crate::decisions::Caller::may_audit`]); a PT round's documents for the
-/// operator alone until the round closes ([`crate::decisions::pt::open_round_of`]).
+/// operator alone until the round closes ([`crate::decisions::pt::withheld_while_open`]).
 pub fn document(app: &App, req: &Req, digest: &str) -> Response<Body> {
     if !req.caller.may_audit() {
         return super::http::refusal(&crate::decisions::Refusal::role(
@@ -238,11 +238,12 @@ pub fn document(app: &App, req: &Req, digest: &str) -> Response<Body> {
     match app.store.kept_document(digest) {
         Ok(Some(document)) => {
             if req.caller.role != crate::decisions::Role::Operator {
-                match crate::decisions::pt::open_round_of(app.store.as_ref(), &document, &app.limits) {
-                    Ok(None) => {}
-                    Ok(Some(round)) => {
+                match crate::decisions::pt::withheld_while_open(app.store.as_ref(), &document, &app.limits) {
+                    Ok(false) => {}
+                    // Which round is not said: a caller outside it may not learn that much.
+                    Ok(true) => {
                         let detail = format!(
-                            "sha256:{digest} is a document of PT round '{round}', which is open: the operator's to read until it closes"
+                            "sha256:{digest} is a document of a PT round that is open: the operator's to read until it closes"
                         );
                         return problem(StatusCode::FORBIDDEN, "pt.round_open", detail);
                     }

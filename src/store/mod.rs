@@ -77,6 +77,21 @@ pub struct CertificateRecord {
     pub recorded_at: String,
 }
 
+/// A registered certificate as a decision read it: what [`Effect::ExpectCertificate`] holds
+/// its write to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsRead {
+    pub document: Vec<u8>,
+    pub status: String,
+    pub origin: String,
+}
+
+impl AsRead {
+    pub fn of(record: &CertificateRecord) -> Self {
+        Self { document: record.document.clone(), status: record.status.clone(), origin: record.origin.clone() }
+    }
+}
+
 /// One change of a certificate's status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusEvent {
@@ -212,10 +227,11 @@ pub enum Effect {
     /// transaction. Otherwise records the notice and changes the status as `event` says.
     ApplyNotice { body: String, notice: NoticeRecord, event: StatusEvent },
     /// Holds the write unless certificate `issuer`/`number` is as the caller read it: absent
-    /// (`None`), or with exactly this document and status. A conflict
+    /// (`None`), or with exactly this document, status and origin. A conflict
     /// (`register.conflict`) otherwise, so a decision made on what it read cannot overwrite
-    /// a change that landed meanwhile.
-    ExpectCertificate { issuer: String, number: String, as_read: Option<(Vec<u8>, String)> },
+    /// a change that landed meanwhile (an export deciding on an exporter's unsigned word
+    /// cannot write that word back over its CB's signed document).
+    ExpectCertificate { issuer: String, number: String, as_read: Option<AsRead> },
     /// What an export, recognition or PT report returned, by id; the decision's log index
     /// is kept beside it, so its receipt can be proved later.
     PutDecision { id: String, kind: String, json: String },

@@ -650,11 +650,17 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
         Effect::ExpectCertificate { issuer, number, as_read } => {
             let now = c
                 .query_opt(
-                    "SELECT document, status FROM certificate WHERE issuer = $1 AND number = $2",
+                    "SELECT document, status, origin FROM certificate WHERE issuer = $1 AND number = $2",
                     &[issuer, number],
                 )
                 .await?
-                .map(|r| Ok::<_, tokio_postgres::Error>((r.try_get::<_, Vec<u8>>(0)?, r.try_get::<_, String>(1)?)))
+                .map(|r| {
+                    Ok::<_, tokio_postgres::Error>(super::AsRead {
+                        document: r.try_get(0)?,
+                        status: r.try_get(1)?,
+                        origin: r.try_get(2)?,
+                    })
+                })
                 .transpose()?;
             rules::as_read(issuer, number, &now, as_read)?;
         }

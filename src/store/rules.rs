@@ -15,8 +15,8 @@ fn conflict(reason: &'static str, message: String) -> StoreError {
 pub fn as_read(
     issuer: &str,
     number: &str,
-    held: &Option<(Vec<u8>, String)>,
-    as_read: &Option<(Vec<u8>, String)>,
+    held: &Option<super::AsRead>,
+    as_read: &Option<super::AsRead>,
 ) -> Result<(), StoreError> {
     if held != as_read {
         return Err(conflict(

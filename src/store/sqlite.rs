@@ -515,9 +515,11 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
             insert_event(conn, &n.issuer, &n.number, event)?;
         }
         Effect::ExpectCertificate { issuer, number, as_read } => {
-            let now: Option<(Vec<u8>, String)> = conn
-                .prepare_cached("SELECT document, status FROM certificate WHERE issuer = ?1 AND number = ?2")?
-                .query_row(params![issuer, number], |row| Ok((row.get(0)?, row.get(1)?)))
+            let now = conn
+                .prepare_cached("SELECT document, status, origin FROM certificate WHERE issuer = ?1 AND number = ?2")?
+                .query_row(params![issuer, number], |row| {
+                    Ok(super::AsRead { document: row.get(0)?, status: row.get(1)?, origin: row.get(2)? })
+                })
                 .optional()?;
             rules::as_read(issuer, number, &now, as_read)?;
         }
