@@ -190,6 +190,23 @@ impl Status {
         matches!(self, Status::Withdrawn | Status::Cancelled)
     }
 
+    /// The status a decision holds a registered certificate to: the register's (notices
+    /// included), unless the document its body signed states one further from in force — a
+    /// withdrawal or cancellation (final) over any other, a suspension or an expiry over
+    /// "valid". So a body's signed word that its certificate is not in force is never
+    /// answered "valid" because the register has not heard it. The document's status date
+    /// cannot tell whether a restoration came after it (an export registers at its own
+    /// time, not at its document's), so an older document stating a suspension stays
+    /// suspended: its holder presents the current one.
+    pub fn held(registered: Status, stated: Status) -> Status {
+        let distance = |s: Status| match s {
+            Status::Valid => 0,
+            Status::Suspended | Status::Expired => 1,
+            Status::Withdrawn | Status::Cancelled => 2,
+        };
+        if distance(stated) > distance(registered) { stated } else { registered }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Valid => "valid",

@@ -136,6 +136,11 @@ pub struct Verdict {
     pub equivalence_table: String,
     #[serde(skip)]
     pub certificate: Option<Certificate>,
+    /// The register's status the decision read, when it read one: the certificate
+    /// (issuer, number) and its status then (`None`: not held). A verification's entry is
+    /// logged only while the register still says so (`store::Effect::StatusAsRead`).
+    #[serde(skip)]
+    pub register_read: Option<(String, String, Option<Status>)>,
 }
 
 impl Verdict {
@@ -193,6 +198,7 @@ pub fn decide(document: &[u8], ctx: &Context<'_>) -> Verdict {
         trust_list: ctx.trust_list.digest.clone(),
         equivalence_table: ctx.equivalence.version.clone(),
         certificate: None,
+        register_read: None,
     };
     let outcome = decide_inner(document, ctx, &mut d, &mut verdict);
     // Checks that could not be made are failures, listed in order.
@@ -379,12 +385,25 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     }
 
     // 6. Validity and status; the register's status (notices) overrides the document's —
-    // except a withdrawal or cancellation the body signed in the document: final, so no
-    // status the register holds revives it (no notice may either: `notice::Action`).
+    // except one further from in force that the body signed in the document
+    // (`Status::held`): a withdrawal is final, and a suspension the register has not heard
+    // of is not answered "valid".
     let today = crate::model::china_date(ctx.now);
-    let status = match ctx.register.current_status(&issuer, cert.number.as_str()) {
-        Registered::Status(s) if cert.status.is_final() && !s.is_final() => cert.status,
-        Registered::Status(s) => s,
+    let registered = ctx.register.current_status(&issuer, cert.number.as_str());
+    let read = |held: Option<Status>| Some((issuer.clone(), cert.number.as_str().to_string(), held));
+    verdict.register_read = match &registered {
+        Registered::Status(s) => read(Some(*s)),
+        Registered::NotHeld => read(None),
+        Registered::Unavailable(_) => None,
+    };
+    // The register's status, when the document's own was held over it (said in the check).
+    let mut overruled = None;
+    let status = match registered {
+        Registered::Status(s) => {
+            let held = Status::held(s, cert.status);
+            overruled = (held != s).then_some(s);
+            held
+        }
         // Its status is in lists the gateway does not read for others: never a guessed "valid".
         Registered::NotHeld
             if credential.as_deref().is_some_and(|c| formats::untp_dcc::status_in_lists(c, &ctx.limits)) =>
@@ -415,7 +434,16 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             if matches!(why, crate::model::NotInForce::Expired { .. }) {
                 verdict.status = Status::Expired.as_str();
             }
-            d.fail("validity", &why.code(), why.message());
+            let message = match (overruled, &why) {
+                (Some(registered), crate::model::NotInForce::Status(_)) => format!(
+                    "{}: the document states it, signed by its body, where the register holds it {} — a document \
+                     stating its certificate is not in force is not answered valid; its holder presents the current one",
+                    why.message(),
+                    registered.as_str()
+                ),
+                _ => why.message(),
+            };
+            d.fail("validity", &why.code(), message);
         }
     }
     verdict.certificate = Some(cert);

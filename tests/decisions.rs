@@ -242,3 +242,36 @@ fn a_verification_is_recorded_whatever_its_verdict() {
     assert_eq!(refusal(empty), (Class::Malformed, "http.empty".into(), false));
     assert_eq!(app.log.size().expect("size"), before + 2);
 }
+
+/// A verification decided before a suspension is not logged after it: its commit is held to
+/// the register's status it read (`register.status_changed`, nothing logged), and decided
+/// again it says suspended (found by review: a verification racing a notice was logged
+/// "valid" after the suspension's entry, and the gateway's own audit disagreed with it).
+#[test]
+fn a_verification_decided_before_a_suspension_is_not_logged_after_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let exported = app
+        .recorder
+        .record(export::export(&app.context(), &exporter(&app), export_request(&domestic_certificate())))
+        .expect("exported")
+        .answer;
+    let credential = exported["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+    let number = exported["number"].as_str().expect("number").to_string();
+    let stale = verify::verify(&app.context(), &customs(), Audience::Api, credential.as_bytes()).expect("decided");
+    assert_eq!((stale.answer.valid, stale.answer.status), (true, "valid"));
+    // The CB's suspension, relayed by the operator, lands before the verification commits.
+    let token = common::partners::notice_of("CNCA-R-2002-001", "suspend", &number, "cb/CNCA-R-2002-001");
+    let token = String::from_utf8(token).expect("utf-8");
+    app.recorder.record(mrgate::decisions::notice::notice(&app.context(), &operator(), &token)).expect("suspended");
+    let size = app.log.size().expect("size");
+    let refused = app.recorder.record(Ok(stale)).expect_err("held to the status it read");
+    let seen = (refused.refusal.class, refused.refusal.reason.as_str(), refused.receipt.is_some());
+    assert_eq!(seen, (Class::Conflict, verify::STATUS_CHANGED, false));
+    assert_eq!(app.log.size().expect("size"), size, "nothing logged");
+    // Decided again, with the register as it is now: suspended, and logged so.
+    let again = verify::verify(&app.context(), &customs(), Audience::Api, credential.as_bytes());
+    let recorded = app.recorder.record(again).expect("recorded");
+    assert_eq!((recorded.answer.valid, recorded.answer.status), (false, "suspended"));
+    assert_eq!((recorded.receipt.index, last_entry(&app).reasons), (size, vec!["status.suspended".to_string()]));
+}

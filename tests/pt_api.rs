@@ -182,7 +182,11 @@ async fn a_joint_round_from_definition_to_signed_report() {
     // UKAS may not overwrite a DAkkS participant; nothing of that submission is kept.
     let grab =
         submission("JR-1", "ukas", vec![result("GB-4", "Pb", 1.0, None, None), result("DE-2", "Pb", 1.0, None, None)]);
-    refused(&post(&gw, path, signed_by("ukas", &grab), "partner-ukas").await, 409, "pt.participant_taken");
+    let taken = post(&gw, path, signed_by("ukas", &grab), "partner-ukas").await;
+    refused(&taken, 409, "pt.participant_taken");
+    // Which partner holds the participant is not told to another before the round closes.
+    let detail = taken.json()["detail"].as_str().unwrap_or_default().to_string();
+    assert!(detail.ends_with("participant 'DE-2' was submitted by another partner"), "{detail}");
 
     // The round's state, for a partner in it: open, with the three submissions received.
     let shown = call(gw.addr, "GET", "/v1/pt/rounds/JR-1", vec![], Some("partner-ukas"), None).await;
@@ -768,6 +772,24 @@ async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
         assert_eq!((r.status, r.body.as_slice()), (200, document.as_slice()));
     }
 
+    // The definition as `GET /v1/pt/rounds/{id}` shows it: whole to its provider and the
+    // operator; to the other partner, no reference value and no homogeneity study (what its
+    // laboratories are scored against) until the round closes.
+    let measurands = |who: &'static str| async move {
+        let r = call(gw.addr, "GET", "/v1/pt/rounds/OPEN-1", vec![], Some(who), None).await;
+        assert_eq!(r.status, 200, "{who}");
+        r.json()["round"]["measurands"].clone()
+    };
+    let cd = |m: &serde_json::Value| (m[1]["assigned"].clone(), m[1]["homogeneity"].as_array().map(Vec::len));
+    let whole = (serde_json::json!({"method": "reference", "value": 2.0, "u": 0.05}), Some(3));
+    for who in ["partner-dakks", "operator"] {
+        assert_eq!(cd(&measurands(who).await), whole, "{who}");
+    }
+    let other = measurands("partner-ukas").await;
+    assert_eq!(cd(&other), (serde_json::json!({"method": "reference", "withheld": true}), None));
+    assert_eq!(other[0]["assigned"], serde_json::json!({"method": "algorithm-a", "stop": "converge"}));
+    assert_eq!(other[2]["assigned"], serde_json::json!({"method": "bilateral", "reference": "DE-REF"}));
+
     // A remote audit as customs: the two steps withheld, the rest decided again.
     let url = format!("https://localhost:{}", gw.addr.port());
     let mut args: Vec<String> = ["log", "audit", "--url", &url].iter().map(|s| s.to_string()).collect();
@@ -801,6 +823,7 @@ async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
         }
         assert_eq!(read(document.clone(), "exporter").await.status, 403);
     }
+    assert_eq!(cd(&measurands("partner-ukas").await), whole);
     let out = audit(args).await.expect("audit");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));

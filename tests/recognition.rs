@@ -365,18 +365,52 @@ fn suspended_in_the_document_or_by_a_notice() {
         &Register(Registered::Status(Status::Withdrawn)),
     );
     assert_eq!((failed(&v), v.status), (("validity", "status.withdrawn".into()), "withdrawn"));
-    // And a restore in the register makes a document-suspended certificate valid again.
-    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    cert.status = Status::Suspended;
-    assert!(
-        decide_with(
-            &as_jws(&cert, "foreign/dakks/signer"),
-            &trust_list(),
-            NOW,
-            &Register(Registered::Status(Status::Valid))
-        )
-        .valid
+    // And a suspended register over a valid document: suspended.
+    let v = decide_with(
+        &as_jws(&cert, "foreign/dakks/signer"),
+        &trust_list(),
+        NOW,
+        &Register(Registered::Status(Status::Suspended)),
     );
+    assert_eq!((v.valid, v.status), (false, "suspended"));
+}
+
+/// A document its body signed stating its certificate suspended or expired is never answered
+/// valid because the register holds it valid (found by review: a CB-signed record saying
+/// 暂停, dated after anything the register knew, verified valid and was recognized again as
+/// valid). Its status stands over a valid register's, the check says so, and nothing in the
+/// register is over-read the other way: a register further from in force still wins.
+#[test]
+fn a_signed_suspension_the_register_has_not_heard_is_not_valid() {
+    for stated in [Status::Suspended, Status::Expired] {
+        let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+        cert.status = stated;
+        for doc in [as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer")] {
+            let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(Status::Valid)));
+            let reason = format!("status.{}", stated.as_str());
+            assert_eq!((v.valid, failed(&v), v.status), (false, ("validity", reason), stated.as_str()));
+            let message = &v.checks.iter().find(|c| c.check == "validity").expect("validity").message;
+            assert!(message.ends_with("where the register holds it valid — a document stating its certificate is not in force is not answered valid; its holder presents the current one"), "{message}");
+            for held in [Status::Suspended, Status::Expired, Status::Withdrawn, Status::Cancelled] {
+                let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(held)));
+                assert_eq!((v.valid, v.status), (false, held.as_str()), "{stated:?} over {held:?}");
+            }
+        }
+    }
+}
+
+/// The one rule (`Status::held`), whole: the register's status unless the document states one
+/// further from in force.
+#[test]
+fn the_status_held_is_the_registers_unless_the_document_states_one_further_from_in_force() {
+    use Status::{Cancelled as C, Expired as E, Suspended as S, Valid as V, Withdrawn as W};
+    let held = |registered: Status| Status::ALL.map(|stated| Status::held(registered, stated));
+    // Columns: the document states valid, suspended, withdrawn, cancelled, expired.
+    assert_eq!(held(V), [V, S, W, C, E]);
+    assert_eq!(held(S), [S, S, W, C, S]);
+    assert_eq!(held(E), [E, E, W, C, E]);
+    assert_eq!(held(W), [W, W, W, W, W]);
+    assert_eq!(held(C), [C, C, C, C, C]);
 }
 
 /// A register that cannot answer never lets the document's own "valid" stand.
@@ -584,8 +618,8 @@ fn a_certificate_is_recognized_only_as_accredited_by_its_cbs_accreditor() {
 }
 
 /// A withdrawal or cancellation the body signed in the document is final: the register's
-/// status (valid, suspended) does not revive it. The register still overrides a valid or
-/// suspended document (`suspended_in_the_document_or_by_a_notice`).
+/// status (valid, suspended) does not revive it. The register still overrides a valid
+/// document (`suspended_in_the_document_or_by_a_notice`).
 #[test]
 fn a_signed_withdrawal_is_final_whatever_the_register_holds() {
     for (stated, reason) in [(Status::Withdrawn, "status.withdrawn"), (Status::Cancelled, "status.cancelled")] {

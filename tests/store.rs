@@ -1121,6 +1121,53 @@ fn a_write_expecting_a_certificate_as_read_is_held_otherwise() {
     }
 }
 
+/// A verification is logged only while the register's status it read holds
+/// (`Effect::StatusAsRead`), checked in the commit's own order: a status changed by an
+/// earlier write of the same commit refuses it (`register.status_changed`), and nothing of
+/// it is logged; "not held" is held to as well.
+#[test]
+fn a_verification_is_logged_only_while_the_status_it_read_holds() {
+    for b in &backends() {
+        let store = b.open();
+        let store = &*store;
+        store.put_certificate(&record("N-1", "valid"), &event("valid", "export-1")).expect("put");
+        let verified = |number: &str, status: Option<&str>| Write {
+            entry: Some(stored_entry(0)),
+            effects: vec![Effect::StatusAsRead {
+                issuer: "CNCA-R-2002-001".into(),
+                number: number.into(),
+                status: status.map(str::to_string),
+            }],
+        };
+        let suspend = Write {
+            entry: None,
+            effects: vec![Effect::PutCertificate {
+                record: record("N-1", "suspended"),
+                event: event("suspended", "notice-1"),
+            }],
+        };
+        let size = |store: &dyn Store| store.log_size().expect("size");
+        let before = size(store);
+        let writes = [
+            verified("N-1", Some("valid")),
+            suspend,
+            verified("N-1", Some("valid")),
+            verified("N-1", Some("suspended")),
+            verified("N-1", None),
+            verified("N-2", None),
+            verified("N-2", Some("valid")),
+        ];
+        let changed = Err("register.status_changed");
+        assert_eq!(
+            outcomes(store, &writes),
+            [Ok(()), Ok(()), changed, Ok(()), changed, Ok(()), changed],
+            "{}",
+            b.name()
+        );
+        assert_eq!(size(store), before + 3, "{}: only the verifications held as read are logged", b.name());
+    }
+}
+
 /// `mrgate store migrate` copies a SQLite store — register and history, notices, decisions,
 /// trust-list versions, a PT round with its replaced results and report, the log's entries
 /// and tile roots — into an empty PostgreSQL database, and checks the logs' size and root;

@@ -75,7 +75,10 @@ use time::OffsetDateTime;
 ///   reference laboratory takes results from the round's provider only; a bilateral Eₙ
 ///   that is not finite is no score; Algorithm A reports an overflow rather than a
 ///   collapsed s*.
-pub const RULE_SET: &str = "7";
+/// - `8`: a status further from in force that the document's body signed stands over the
+///   register's (`Status::held`): a suspension or expiry over "valid", as a withdrawal or
+///   cancellation already stood over any other.
+pub const RULE_SET: &str = "8";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -129,6 +129,37 @@ pub fn readable_round(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(P
     }
 }
 
+/// A round's definition as `caller` may read it (`GET /v1/pt/rounds/{id}`): whole for the
+/// operator and the round's provider, and for everyone once it is closed; for the other
+/// partners while it is open, without what their laboratories would be scored against — a
+/// reference or formulation value and its uncertainty (`"withheld": true` in their place)
+/// and the provider's homogeneity study (replicate results on the items) — as the
+/// definition's document is withheld from them ([`withheld_while_open`]).
+pub fn definition_as_read(caller: &Caller, record: &PtRoundRecord, round: &Round) -> serde_json::Value {
+    let mut shown = serde_json::to_value(round).unwrap_or_default();
+    let whole = record.closed_at.is_some()
+        || match &caller.role {
+            Role::Operator => true,
+            Role::Partner(p) => *p == round.provider,
+            _ => false,
+        };
+    if whole {
+        return shown;
+    }
+    let measurands = shown.get_mut("measurands").and_then(serde_json::Value::as_array_mut);
+    for m in measurands.into_iter().flatten().filter_map(serde_json::Value::as_object_mut) {
+        m.remove("homogeneity");
+        if let Some(assigned) = m.get_mut("assigned").and_then(serde_json::Value::as_object_mut) {
+            let value = assigned.remove("value");
+            let u = assigned.remove("u");
+            if value.is_some() || u.is_some() {
+                assigned.insert("withheld".into(), serde_json::Value::Bool(true));
+            }
+        }
+    }
+    shown
+}
+
 /// Where a round stands, as `GET /v1/pt/rounds/{id}` says it.
 pub fn state(record: &PtRoundRecord, round: &Round, reported: bool, now: OffsetDateTime) -> &'static str {
     match (&record.closed_at, reported) {

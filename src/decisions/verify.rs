@@ -5,6 +5,7 @@
 
 use super::{Caller, Context, Decided, Decision, Refusal, Role};
 use crate::recognition::Verdict;
+use crate::store::Effect;
 
 /// The actor of an anonymous verification on the public page.
 pub const PUBLIC: &str = "public";
@@ -42,9 +43,24 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
     // The document is kept for an audit to decide again — except an anonymous caller's on
     // the public page: anyone could fill the store with documents at the public rate, and
     // nobody answers for them (their entries are counted as not re-derived).
-    let kept = if actor == PUBLIC { vec![] } else { vec![super::keep(document)] };
-    Ok(Decision::new(verdict, entry, kept))
+    let mut effects = if actor == PUBLIC { vec![] } else { vec![super::keep(document)] };
+    // Logged only while the register still holds the status the verdict read: a notice
+    // committed meanwhile (on any node) makes it a conflict, decided again
+    // ([`STATUS_CHANGED`]), so no "valid" follows a suspension in the log's order.
+    if let Some((issuer, number, status)) = &verdict.register_read {
+        let status = status.map(|s| s.as_str().to_string());
+        effects.push(Effect::StatusAsRead { issuer: issuer.clone(), number: number.clone(), status });
+    }
+    Ok(Decision::new(verdict, entry, effects))
 }
+
+/// The refusal of a verification whose certificate's status changed between the register's
+/// read and the entry's commit ([`Effect::StatusAsRead`]): nothing was logged, and the
+/// caller decides again (at most [`ATTEMPTS`] times in all) with the register as it is now.
+pub const STATUS_CHANGED: &str = "register.status_changed";
+
+/// How many times a verification is decided while its status keeps changing under it.
+pub const ATTEMPTS: usize = 3;
 
 /// The register's record of a certificate, as customs reads its status (a batch's look-up
 /// lines): a status is read for a decision like a document's, so not under a stale list.

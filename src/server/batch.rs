@@ -41,7 +41,13 @@ enum Answer {
 /// An answer on its way out, in input order.
 enum Pending {
     Ready(Value),
-    Recorded { value: Value, queued: Queued },
+    /// With its input line (number, text), decided again should the certificate's status
+    /// change before the entry's commit ([`verify::STATUS_CHANGED`]).
+    Recorded {
+        value: Value,
+        queued: Queued,
+        line: (usize, Bytes),
+    },
 }
 
 fn error_line(line: &Value, reason: &str, message: String) -> Value {
@@ -50,13 +56,13 @@ fn error_line(line: &Value, reason: &str, message: String) -> Value {
 
 impl Pending {
     /// Queues a decided line's entry to the log (or answers it now when that fails).
-    fn queue(app: &App, answer: Answer) -> Self {
+    fn queue(app: &App, answer: Answer, line: (usize, Bytes)) -> Self {
         let decision = match answer {
             Answer::Ready(v) => return Pending::Ready(v),
             Answer::Decided(d) => *d,
         };
         match app.recorder.queue(decision.entry, decision.effects) {
-            Ok(queued) => Pending::Recorded { value: decision.answer, queued },
+            Ok(queued) => Pending::Recorded { value: decision.answer, queued, line },
             Err(e) => {
                 let line = decision.answer.get("line").cloned().unwrap_or_default();
                 Pending::Ready(error_line(&line, e.code(), e.to_string()))
@@ -66,19 +72,33 @@ impl Pending {
 
     /// The answer line, once its entry (if any) is committed: with its receipt, or an error
     /// line when the log did not take it (no verdict goes out unlogged).
-    async fn resolve(self) -> Value {
-        let (mut value, queued) = match self {
-            Pending::Ready(v) => return v,
-            Pending::Recorded { value, queued } => (value, queued),
-        };
-        match queued.receipt().await {
-            Ok(receipt) => {
-                set_member(&mut value, "receipt", serde_json::to_value(&receipt).unwrap_or_default());
-                value
-            }
-            Err(e) => {
-                let line = value.get("line").cloned().unwrap_or_default();
-                error_line(&line, e.code(), e.to_string())
+    async fn resolve(self, app: &Arc<App>, caller: &Caller) -> Value {
+        let mut pending = self;
+        let mut attempt = 1;
+        loop {
+            let (mut value, queued, line) = match pending {
+                Pending::Ready(v) => return v,
+                Pending::Recorded { value, queued, line } => (value, queued, line),
+            };
+            match queued.receipt().await {
+                Ok(receipt) => {
+                    set_member(&mut value, "receipt", serde_json::to_value(&receipt).unwrap_or_default());
+                    return value;
+                }
+                // Nothing was logged: the line is decided again with the register as it is
+                // now, as a single verification is.
+                Err(e) if e.code() == verify::STATUS_CHANGED && attempt < verify::ATTEMPTS => {
+                    attempt += 1;
+                    let again = decide(app, caller, vec![line.clone()]).await.into_iter().next();
+                    pending = match again {
+                        Some(answer) => Pending::queue(app, answer, line),
+                        None => Pending::Ready(error_line(&json!(line.0), e.code(), e.to_string())),
+                    };
+                }
+                Err(e) => {
+                    let line = value.get("line").cloned().unwrap_or_default();
+                    return error_line(&line, e.code(), e.to_string());
+                }
             }
         }
     }
@@ -166,7 +186,7 @@ pub fn stream(app: Arc<App>, caller: Caller, body: Incoming) -> Response<Body> {
         let rest = read_lines(&app, body, &caller, &tx, &mut answers, max_line).await;
         // Every answer decided goes out, in order, whatever ended the reading.
         while let Some(p) = answers.pop_front() {
-            if tx.send(send_line(&p.resolve().await)).await.is_err() {
+            if tx.send(send_line(&p.resolve(&app, &caller).await)).await.is_err() {
                 return;
             }
         }
@@ -246,12 +266,13 @@ async fn read_lines(
                 }
                 lines.push((line_no, line));
             }
+            let texts = lines.clone();
             let decided = if lines.is_empty() { Vec::new() } else { decide(app, caller, lines).await };
-            for decided in decided {
-                answers.push_back(Pending::queue(app, decided));
+            for (decided, line) in decided.into_iter().zip(texts) {
+                answers.push_back(Pending::queue(app, decided, line));
                 while answers.len() > WINDOW {
                     let Some(oldest) = answers.pop_front() else { break };
-                    if tx.send(send_line(&oldest.resolve().await)).await.is_err() {
+                    if tx.send(send_line(&oldest.resolve(app, caller).await)).await.is_err() {
                         return None;
                     }
                 }

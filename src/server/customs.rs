@@ -19,6 +19,30 @@ const INLINE_MAX_BYTES: usize = 64 * 1024;
 /// (else on the blocking pool), then the wait for the log's commit as an await — no thread
 /// is parked while the committer syncs to disk.
 pub async fn verify(app: Arc<App>, req: Req, audience: Audience) -> Response<Body> {
+    let req = Arc::new(req);
+    let mut attempt = 1;
+    loop {
+        let decided = match decide(&app, &req, audience).await {
+            Some(d) => d,
+            None => {
+                return super::http::problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed");
+            }
+        };
+        match app.recorder.record_async(decided).await {
+            // The certificate's status changed between the decision's read and its commit:
+            // nothing was logged; decided again with the register as it is now.
+            Err(r)
+                if attempt < verify::ATTEMPTS && r.receipt.is_none() && r.refusal.reason == verify::STATUS_CHANGED =>
+            {
+                attempt += 1;
+            }
+            recorded => return respond(recorded),
+        }
+    }
+}
+
+/// One decision on `req`'s document; `None` when the blocking task failed.
+async fn decide(app: &Arc<App>, req: &Arc<Req>, audience: Audience) -> Option<crate::decisions::Decided<Verdict>> {
     let jws = req.body.len() <= INLINE_MAX_BYTES && req.body.trim_ascii_start().starts_with(b"eyJ");
     let inline = jws
         .then(|| {
@@ -29,25 +53,11 @@ pub async fn verify(app: Arc<App>, req: Req, audience: Audience) -> Response<Bod
             (!register.missed()).then_some(decided)
         })
         .flatten();
-    let decided = match inline {
-        Some(d) => d,
-        None => {
-            let app = Arc::clone(&app);
-            let blocking =
-                tokio::task::spawn_blocking(move || verify::verify(&app.context(), &req.caller, audience, &req.body));
-            match blocking.await {
-                Ok(d) => d,
-                Err(_) => {
-                    return super::http::problem(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        "http.internal",
-                        "the handler failed",
-                    );
-                }
-            }
-        }
-    };
-    respond(app.recorder.record_async(decided).await)
+    if inline.is_some() {
+        return inline;
+    }
+    let (app, req) = (Arc::clone(app), Arc::clone(req));
+    tokio::task::spawn_blocking(move || verify::verify(&app.context(), &req.caller, audience, &req.body)).await.ok()
 }
 
 fn respond(recorded: Result<Recorded<Verdict>, crate::decisions::Refused>) -> Response<Body> {

@@ -51,6 +51,15 @@ fn problem_with(
     response
 }
 
+/// The token of an `Authorization: Bearer …` header value (RFC 6750 §2.1): the scheme's
+/// name in any case (RFC 9110 §11.1), then one or more spaces; `None` for another scheme or
+/// no token.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// One path segment with its percent-escapes decoded (RFC 3986 §2.1), so that an identifier
 /// holding `/` (allowed in certificate numbers) travels as `%2F` without splitting the path.
 /// `None` for a malformed escape or bytes that are not UTF-8.
@@ -175,6 +184,16 @@ pub fn proof_status(e: &crate::ledger::durable::LogError) -> StatusCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bearer_token_is_read_whatever_the_schemes_case() {
+        for header in ["Bearer t0k", "bearer t0k", "BEARER  t0k"] {
+            assert_eq!(bearer_token(header), Some("t0k"), "{header}");
+        }
+        for header in ["Basic dXNlcjpwdw==", "Bearer", "Bearer ", "Bearert0k", "", "Token t0k"] {
+            assert_eq!(bearer_token(header), None, "{header}");
+        }
+    }
 
     #[test]
     fn path_segments_are_percent_decoded() {

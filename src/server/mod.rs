@@ -1047,7 +1047,7 @@ async fn answer(
         .headers()
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|a| a.strip_prefix("Bearer "))
+        .and_then(http::bearer_token)
         .map(str::to_string);
     let token_grant = bearer.as_deref().and_then(|t| app.authority.exporter_by_token(t));
     // Authenticated callers each have a bucket of their own; everyone else shares the

@@ -98,10 +98,11 @@ pub fn show(app: &App, req: &Req, id: &str) -> Response<Body> {
         let submissions = app.store.pt_submissions(id).map_err(|e| Refusal::store(&e))?;
         let reported = app.store.pt_reported(id).map_err(|e| Refusal::store(&e))?;
         let state = pt::state(&record, &round, reported, ctx.now);
+        let definition = pt::definition_as_read(&req.caller, &record, &round);
         Ok(json(
             StatusCode::OK,
             &json!({"id": id, "state": state, "defined_at": record.defined_at, "closed_at": record.closed_at,
-                    "round": round, "submissions": submissions}),
+                    "round": definition, "submissions": submissions}),
         ))
     })
 }

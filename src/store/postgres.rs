@@ -458,6 +458,9 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
         let mut newest: Option<rules::Newest> = None;
         // Documents kept by writes that cannot be refused (verifications), inserted at once.
         let (mut kept_digests, mut kept_documents): (Vec<&String>, Vec<&Vec<u8>>) = (Vec::new(), Vec::new());
+        // The statuses verifications hold to, read in one query for the whole commit while
+        // no write of it could have changed one; after such a write, read one by one.
+        let mut statuses = Some(statuses_of(c, writes).await?);
         for write in writes {
             let holds = rules::held_to(&write.effects);
             if holds.any() {
@@ -472,11 +475,18 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
                     continue;
                 }
             }
+            if let Err(refused) = statuses_held(c, statuses.as_ref(), &write.effects).await? {
+                outcomes.push(Err(refused));
+                continue;
+            }
             let index = write.entry.as_ref().map(|_| next as u64);
             match apply_all(c, &write.effects, index).await? {
                 Ok(replaced) => {
                     if rules::stores_rules(&write.effects) {
                         newest = None;
+                    }
+                    if !rules::cannot_be_refused(&write.effects) {
+                        statuses = None;
                     }
                     if rules::cannot_be_refused(&write.effects) {
                         for effect in &write.effects {
@@ -676,6 +686,8 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
         Effect::TrustListInForce { .. } => {}
         Effect::NoTrustList => rules::no_list_stored(newest_rules(c).await?.trust_list)?,
         Effect::TableInForce { .. } => {}
+        // Checked by `commit`, before the write's other effects (it writes nothing).
+        Effect::StatusAsRead { .. } => {}
         Effect::NoEquivalenceTable => rules::no_table_stored(newest_rules(c).await?.table)?,
         Effect::PutEquivalenceTable(v) => {
             let sequence = v.sequence as i64;
@@ -789,6 +801,55 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
 
 /// The digests of the newest stored trust list and equivalence table, as this transaction
 /// sees them.
+/// The registered status of every certificate the writes hold a status of
+/// ([`Effect::StatusAsRead`]), by (issuer, number); absent: not registered.
+async fn statuses_of(
+    c: &mut Conn,
+    writes: &[Write],
+) -> Result<std::collections::HashMap<(String, String), String>, StoreError> {
+    let (mut issuers, mut numbers) = (Vec::new(), Vec::new());
+    for (issuer, number, _) in writes.iter().flat_map(|w| rules::statuses_as_read(&w.effects)) {
+        issuers.push(issuer);
+        numbers.push(number);
+    }
+    if issuers.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows = c
+        .query(
+            "SELECT c.issuer, c.number, c.status FROM certificate c
+             JOIN unnest($1::text[], $2::text[]) AS h(issuer, number) ON c.issuer = h.issuer AND c.number = h.number",
+            &[&issuers, &numbers],
+        )
+        .await?;
+    let mut held = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        held.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+    }
+    Ok(held)
+}
+
+/// Whether the register's statuses a write holds to ([`Effect::StatusAsRead`]) are as its
+/// decision read them, in this transaction: from `read` (this commit's [`statuses_of`])
+/// when given, else asked one by one. The inner error is the refusal, the outer one the
+/// database's.
+async fn statuses_held(
+    c: &mut Conn,
+    read: Option<&std::collections::HashMap<(String, String), String>>,
+    effects: &[Effect],
+) -> Result<Result<(), StoreError>, StoreError> {
+    for (issuer, number, as_read) in rules::statuses_as_read(effects) {
+        let held = match read {
+            Some(read) => read.get(&(issuer.to_string(), number.to_string())).cloned(),
+            None => current_status(c, issuer, number).await?,
+        };
+        if let Err(refused) = rules::status_as_read(issuer, number, as_read, held.as_deref()) {
+            return Ok(Err(refused));
+        }
+    }
+    Ok(Ok(()))
+}
+
 async fn newest_rules(c: &mut Conn) -> Result<rules::Newest, StoreError> {
     let row = c
         .query_one(

@@ -80,8 +80,37 @@ pub fn held_to(effects: &[Effect]) -> Holds<'_> {
 /// kept): then it needs no savepoint, and it may be queued to the log's group commit.
 pub fn cannot_be_refused(effects: &[Effect]) -> bool {
     effects.iter().all(|e| {
-        matches!(e, Effect::TrustListInForce { .. } | Effect::TableInForce { .. } | Effect::KeepDocument { .. })
+        matches!(
+            e,
+            Effect::TrustListInForce { .. }
+                | Effect::TableInForce { .. }
+                | Effect::StatusAsRead { .. }
+                | Effect::KeepDocument { .. }
+        )
     })
+}
+
+/// The `StatusAsRead` holds of a write: (issuer, number, the status read).
+pub fn statuses_as_read(effects: &[Effect]) -> impl Iterator<Item = (&str, &str, Option<&str>)> {
+    effects.iter().filter_map(|e| match e {
+        Effect::StatusAsRead { issuer, number, status } => Some((issuer.as_str(), number.as_str(), status.as_deref())),
+        _ => None,
+    })
+}
+
+/// `StatusAsRead`: the register's status (`held`, `None` when it holds no such
+/// certificate) is the one the decision read.
+pub fn status_as_read(issuer: &str, number: &str, read: Option<&str>, held: Option<&str>) -> Result<(), StoreError> {
+    if read != held {
+        return Err(conflict(
+            "register.status_changed",
+            format!(
+                "the status of certificate {issuer}/{number} changed ({} is registered) while it was verified; ask again",
+                held.unwrap_or("nothing")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a write stores a rule document (after it, a commit reads the newest again).
@@ -192,7 +221,8 @@ pub fn same_submitter(previous: &PtResultRecord, result: &PtResultRecord) -> Res
     if previous.submitter != result.submitter {
         return Err(conflict(
             "pt.participant_taken",
-            format!("participant '{}' was submitted by '{}'", previous.participant, previous.submitter),
+            // Which partner, the round's results do not say to another partner before it closes.
+            format!("participant '{}' was submitted by another partner", previous.participant),
         ));
     }
     Ok(())

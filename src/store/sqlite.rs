@@ -405,6 +405,22 @@ fn pt_result(row: &rusqlite::Row<'_>) -> rusqlite::Result<PtResultRecord> {
     })
 }
 
+/// Whether the register's statuses a write holds to ([`Effect::StatusAsRead`]) are as its
+/// decision read them, in this transaction: the inner error is the refusal, the outer one
+/// the database's.
+fn statuses_held(conn: &Connection, effects: &[Effect]) -> Result<Result<(), StoreError>, StoreError> {
+    for (issuer, number, read) in rules::statuses_as_read(effects) {
+        let held: Option<String> = conn
+            .prepare_cached("SELECT status FROM certificate WHERE issuer = ?1 AND number = ?2")?
+            .query_row(params![issuer, number], |r| r.get(0))
+            .optional()?;
+        if let Err(refused) = rules::status_as_read(issuer, number, read, held.as_deref()) {
+            return Ok(Err(refused));
+        }
+    }
+    Ok(Ok(()))
+}
+
 /// Applies one write's effects inside the open transaction, all or none: a refused effect
 /// (the inner error) rolls back to where the write began and the batch goes on; an error
 /// that ended the transaction itself (the outer one) ends the batch.
@@ -542,6 +558,8 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         Effect::TrustListInForce { .. } => {}
         Effect::NoTrustList => rules::no_list_stored(newest_rules(conn)?.trust_list)?,
         Effect::TableInForce { .. } => {}
+        // Checked by `commit`, before the write's other effects (it writes nothing).
+        Effect::StatusAsRead { .. } => {}
         Effect::NoEquivalenceTable => rules::no_table_stored(newest_rules(conn)?.table)?,
         Effect::PutEquivalenceTable(v) => {
             let other: Option<String> = conn
@@ -724,6 +742,10 @@ impl Store for SqliteStore {
                         outcomes.push(Err(refused));
                         continue;
                     }
+                }
+                if let Err(refused) = statuses_held(&conn, &write.effects)? {
+                    outcomes.push(Err(refused));
+                    continue;
                 }
                 let index = write.entry.as_ref().map(|_| next as u64);
                 match apply_all(&conn, &write.effects, index)? {
