@@ -373,7 +373,8 @@ reasons! {
     // register: the certificate register.
     RegisterConflict = "register.conflict", 409, "The register holds other facts, or it changed while the decision was made.";
     RegisterOlderDocument = "register.older_document", 409, "The document is older than the registered one.";
-    RegisterStatusChanged = "register.status_changed", 409, "The certificate's status changed while it was verified, three times over; ask again.";
+    RegisterSuperseded = "register.superseded", 422, "An export of this gateway states facts the register no longer holds: superseded, export it again.";
+    RegisterChanged = "register.changed", 409, "The certificate's registered status or facts changed while it was verified, three times over; ask again.";
     RegisterUnavailable = "register.unavailable", 503, "The register's status could not be read (fails closed, status unknown).";
 
     // store: the database.

@@ -26,6 +26,7 @@ use crate::trust::{Role, TrustList};
 use crate::xml::Limits;
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// What the register says of a certificate.
@@ -40,9 +41,13 @@ pub enum Registered {
     Unavailable(String),
 }
 
-/// The register's current status of a certificate (from notices).
+/// The register's current status of a certificate (from notices), and the document it is
+/// registered as.
 pub trait StatusSource {
     fn current_status(&self, issuer: &str, number: &str) -> Registered;
+    /// The certificate's registered document (its facts, as CN XML), when the register
+    /// holds it and can tell; `None` otherwise (the check that reads it then fails closed).
+    fn registered_document(&self, issuer: &str, number: &str) -> Option<Vec<u8>>;
 }
 
 /// No register: the document's own status stands.
@@ -52,6 +57,9 @@ pub struct NoRegister;
 impl StatusSource for NoRegister {
     fn current_status(&self, _: &str, _: &str) -> Registered {
         Registered::NotHeld
+    }
+    fn registered_document(&self, _: &str, _: &str) -> Option<Vec<u8>> {
+        None
     }
 }
 
@@ -136,11 +144,20 @@ pub struct Verdict {
     pub equivalence_table: String,
     #[serde(skip)]
     pub certificate: Option<Certificate>,
-    /// The register's status the decision read, when it read one: the certificate
-    /// (issuer, number) and its status then (`None`: not held). A verification's entry is
-    /// logged only while the register still says so (`store::Effect::StatusAsRead`).
+    /// What the decision read of the register, when it read it. A verification's entry is
+    /// logged only while the register still says so (`store::Effect::RegisterAsRead`).
     #[serde(skip)]
-    pub register_read: Option<(String, String, Option<Status>)>,
+    pub register_read: Option<RegisterRead>,
+}
+
+/// What a decision read of the register: a certificate's status (`None`: not held) and,
+/// when the decision compared facts with it, its registered document's SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterRead {
+    pub issuer: String,
+    pub number: String,
+    pub status: Option<Status>,
+    pub document: Option<String>,
 }
 
 impl Verdict {
@@ -390,12 +407,14 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // of is not answered "valid".
     let today = crate::model::china_date(ctx.now);
     let registered = ctx.register.current_status(&issuer, cert.number.as_str());
-    let read = |held: Option<Status>| Some((issuer.clone(), cert.number.as_str().to_string(), held));
+    let read =
+        |status| RegisterRead { issuer: issuer.clone(), number: cert.number.as_str().into(), status, document: None };
     verdict.register_read = match &registered {
-        Registered::Status(s) => read(Some(*s)),
-        Registered::NotHeld => read(None),
+        Registered::Status(s) => Some(read(Some(*s))),
+        Registered::NotHeld => Some(read(None)),
         Registered::Unavailable(_) => None,
     };
+    let held = matches!(registered, Registered::Status(_));
     // The register's status, when the document's own was held over it (said in the check).
     let mut overruled = None;
     let status = match registered {
@@ -424,6 +443,36 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         }
     };
     verdict.status = status.as_str();
+    // An export of this gateway states the facts the register held when it was made: once
+    // the register holds other facts (the CB's signed document replaced an exporter's word,
+    // or re-issued the certificate), the export is superseded, however validly signed
+    // (found by review: an exporter's unsigned scope kept verifying "valid" after its CB's
+    // signed document had replaced it).
+    if own_export && held {
+        let document = ctx.register.registered_document(&issuer, cert.number.as_str());
+        let digest = document.as_deref().map(crate::crypto::sha256_hex);
+        if let Some(read) = verdict.register_read.as_mut() {
+            read.document.clone_from(&digest);
+        }
+        let facts = document.as_deref().zip(digest.as_deref());
+        let changed = match facts.map(|(d, digest)| registered_facts(format, d, digest, &ctx.limits)) {
+            Some(Ok(held)) => held.changed_facts(&cert).join(", "),
+            Some(Err(why)) => format!("its registered document does not read: {why}"),
+            None => "its registered document cannot be read".into(),
+        };
+        if !changed.is_empty() {
+            d.fail(
+                "validity",
+                "register.superseded",
+                format!(
+                    "the register holds other facts of this certificate than this export states ({changed}): \
+                     it is superseded; its exporter exports it again"
+                ),
+            );
+            verdict.certificate = Some(cert);
+            return None;
+        }
+    }
     match cert.in_force(status, today) {
         Ok(()) => d.pass(
             "validity",
@@ -448,6 +497,39 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     }
     verdict.certificate = Some(cert);
     Some(())
+}
+
+/// The facts of a registered document (CN XML) as an export in `format` states them: rendered
+/// in that format and read back, so that what the format cannot carry is lost on both sides
+/// of a comparison with an export. Kept by the document's digest (`digest`, its SHA-256 in
+/// hex: the same document gives the same facts), so a gateway verifying one export many
+/// times reads its register's document once.
+fn registered_facts(
+    format: Format,
+    document: &[u8],
+    digest: &str,
+    limits: &Limits,
+) -> Result<Arc<Certificate>, String> {
+    type Kept = std::collections::HashMap<(Format, String), Arc<Certificate>>;
+    /// At most this many are kept; past it the cache starts again (a bound, not an LRU:
+    /// a miss costs one parse and render).
+    const MOST: usize = 4096;
+    static KEPT: std::sync::Mutex<Option<Kept>> = std::sync::Mutex::new(None);
+    let key = (format, digest.to_string());
+    if let Some(held) = KEPT.lock().ok().and_then(|k| k.as_ref()?.get(&key).cloned()) {
+        return Ok(held);
+    }
+    let registered = formats::parse(Format::CnXml, document, limits).map_err(|e| e.to_string())?;
+    let stated = formats::render(format, &registered);
+    let facts = Arc::new(formats::parse(format, &stated.bytes, limits).map_err(|e| e.to_string())?);
+    if let Ok(mut kept) = KEPT.lock() {
+        let kept = kept.get_or_insert_with(Kept::new);
+        if kept.len() >= MOST {
+            kept.clear();
+        }
+        kept.insert(key, Arc::clone(&facts));
+    }
+    Ok(facts)
 }
 
 /// What a verified signature tells.

@@ -765,8 +765,17 @@ async fn an_exporters_unsigned_word_never_stands_against_its_cbs_signature() {
     let genuine_scope = "软件开发与技术服务";
     let invented = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-06-10");
     let invented = String::from_utf8(invented).expect("utf8").replace(genuine_scope, "核电站设计与建造").into_bytes();
-    assert_eq!(export(invented.clone()).await.status, 201);
+    let first = export(invented.clone()).await;
+    assert_eq!(first.status, 201);
     assert_eq!(held().await, ("export-unsigned".into(), "核电站设计与建造".into()));
+    let credential = |r: &Response| r.json()["documents"]["untp-dcc"].as_str().expect("credential").as_bytes().to_vec();
+    let verify = |credential: Vec<u8>| async move {
+        let v = call(addr, "POST", "/v1/verify", credential, Some("customs"), None).await.json();
+        let failed = v["checks"].as_array().into_iter().flatten().find(|c| c["outcome"] == "fail").cloned();
+        (v["valid"].as_bool(), v["status"].as_str().map(str::to_string), failed.map(|c| c["reason"].clone()))
+    };
+    let exporters_word = credential(&first);
+    assert_eq!(verify(exporters_word.clone()).await, (Some(true), Some("valid".into()), None));
     // The same words again change nothing and stay the exporter's.
     assert_eq!(export(invented.clone()).await.status, 201);
     assert_eq!(held().await, ("export-unsigned".into(), "核电站设计与建造".into()));
@@ -774,23 +783,35 @@ async fn an_exporters_unsigned_word_never_stands_against_its_cbs_signature() {
     assert_eq!(reason(&export(domestic_certificate()).await), refused(409, "register.conflict"));
     assert_eq!(held().await, ("export-unsigned".into(), "核电站设计与建造".into()));
     // The CB's signed document, issued before the invented date, replaces it.
-    assert_eq!(export(cb_signed(&domestic_certificate())).await.status, 201);
+    let genuine = export(cb_signed(&domestic_certificate())).await;
+    assert_eq!(genuine.status, 201);
     assert_eq!(held().await, ("export".into(), genuine_scope.into()));
+    // The credential made of the exporter's word is superseded: the gateway signed it, but
+    // the register holds other facts now (found by review: it kept verifying "valid" with
+    // the invented scope). The CB's facts verify.
+    let superseded = (Some(false), Some("valid".into()), Some(serde_json::json!("register.superseded")));
+    assert_eq!(verify(exporters_word.clone()).await, superseded);
+    let cbs_word = credential(&genuine);
+    assert_eq!(verify(cbs_word.clone()).await, (Some(true), Some("valid".into()), None));
     // From then on the facts are the CB's: the invented document changes nothing, signed
     // or not (the CB's own superseded signature included) ...
     assert_eq!(reason(&export(invented.clone()).await), refused(409, "register.conflict"));
     let older = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2024-06-10");
     let older = String::from_utf8(older).expect("utf8").replace(genuine_scope, "所有业务").into_bytes();
     assert_eq!(reason(&export(cb_signed(&older)).await), refused(409, "register.older_document"));
-    // ... and an unsigned export of the same facts keeps them the CB's.
+    // ... and an unsigned export of the same facts keeps them the CB's; the CB's credential
+    // made before it still verifies, the exporter's invented one still does not.
     assert_eq!(export(domestic_certificate()).await.status, 201);
     assert_eq!(held().await, ("export".into(), genuine_scope.into()));
+    assert_eq!(verify(cbs_word).await, (Some(true), Some("valid".into()), None));
+    assert_eq!(verify(exporters_word).await, superseded);
     running.shutdown(std::time::Duration::from_secs(5)).await;
     drop(app);
     let report = common::audit::audit(dir.path(), None);
-    // The trust list and table installed at start, and the seven exports: all decided again
-    // alike (the audit's register tells the exporter's word from the CB's too).
-    assert_eq!((report.entries, report.re_derived), (9, 9), "{:?}", report.not_re_derived);
+    // The trust list and table installed at start, the seven exports and the five
+    // verifications: all decided again alike (the audit's register tells the exporter's word
+    // from the CB's too, and which facts a verification read).
+    assert_eq!((report.entries, report.re_derived), (14, 14), "{:?}", report.not_re_derived);
     assert_eq!(report.disagreements, []);
 }
 

@@ -244,7 +244,7 @@ fn a_verification_is_recorded_whatever_its_verdict() {
 }
 
 /// A verification decided before a suspension is not logged after it: its commit is held to
-/// the register's status it read (`register.status_changed`, nothing logged), and decided
+/// the register's status it read (`register.changed`, nothing logged), and decided
 /// again it says suspended (found by review: a verification racing a notice was logged
 /// "valid" after the suspension's entry, and the gateway's own audit disagreed with it).
 #[test]
@@ -267,7 +267,7 @@ fn a_verification_decided_before_a_suspension_is_not_logged_after_it() {
     let size = app.log.size().expect("size");
     let refused = app.recorder.record(Ok(stale)).expect_err("held to the status it read");
     let seen = (refused.refusal.class, refused.refusal.reason.as_str(), refused.receipt.is_some());
-    assert_eq!(seen, (Class::Conflict, verify::STATUS_CHANGED, false));
+    assert_eq!(seen, (Class::Conflict, verify::REGISTER_CHANGED, false));
     assert_eq!(app.log.size().expect("size"), size, "nothing logged");
     // Decided again, with the register as it is now: suspended, and logged so.
     let again = verify::verify(&app.context(), &customs(), Audience::Api, credential.as_bytes());

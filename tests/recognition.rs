@@ -85,6 +85,9 @@ impl StatusSource for Register {
     fn current_status(&self, _: &str, _: &str) -> Registered {
         self.0.clone()
     }
+    fn registered_document(&self, _: &str, _: &str) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 fn decide_with(doc: &[u8], list: &TrustList, now: OffsetDateTime, register: &dyn StatusSource) -> Verdict {

@@ -1121,50 +1121,55 @@ fn a_write_expecting_a_certificate_as_read_is_held_otherwise() {
     }
 }
 
-/// A verification is logged only while the register's status it read holds
-/// (`Effect::StatusAsRead`), checked in the commit's own order: a status changed by an
-/// earlier write of the same commit refuses it (`register.status_changed`), and nothing of
-/// it is logged; "not held" is held to as well.
+/// A verification is logged only while the register holds what it read
+/// (`Effect::RegisterAsRead`): the certificate's status, and its document when the decision
+/// compared facts with it. Checked in the commit's own order: a status or document changed
+/// by an earlier write of the same commit refuses it (`register.changed`), and nothing of it
+/// is logged; "not held" is held to as well.
 #[test]
-fn a_verification_is_logged_only_while_the_status_it_read_holds() {
+fn a_verification_is_logged_only_while_the_register_holds_what_it_read() {
     for b in &backends() {
         let store = b.open();
         let store = &*store;
         store.put_certificate(&record("N-1", "valid"), &event("valid", "export-1")).expect("put");
-        let verified = |number: &str, status: Option<&str>| Write {
+        let verified = |number: &str, status: Option<&str>, document: Option<&[u8]>| Write {
             entry: Some(stored_entry(0)),
-            effects: vec![Effect::StatusAsRead {
+            effects: vec![Effect::RegisterAsRead {
                 issuer: "CNCA-R-2002-001".into(),
                 number: number.into(),
                 status: status.map(str::to_string),
+                document: document.map(mrgate::crypto::sha256_hex),
             }],
         };
-        let suspend = Write {
+        let put = |status: &str, document: &[u8]| Write {
             entry: None,
             effects: vec![Effect::PutCertificate {
-                record: record("N-1", "suspended"),
-                event: event("suspended", "notice-1"),
+                record: CertificateRecord { document: document.to_vec(), ..record("N-1", status) },
+                event: event(status, "change"),
             }],
         };
+        let (first, second) = (&b"<Certificate/>"[..], &b"<Certificate scope='other'/>"[..]);
         let size = |store: &dyn Store| store.log_size().expect("size");
         let before = size(store);
         let writes = [
-            verified("N-1", Some("valid")),
-            suspend,
-            verified("N-1", Some("valid")),
-            verified("N-1", Some("suspended")),
-            verified("N-1", None),
-            verified("N-2", None),
-            verified("N-2", Some("valid")),
+            verified("N-1", Some("valid"), None),
+            verified("N-1", Some("valid"), Some(first)),
+            verified("N-1", Some("valid"), Some(second)),
+            put("suspended", first),
+            verified("N-1", Some("valid"), None),
+            verified("N-1", Some("suspended"), None),
+            verified("N-1", None, None),
+            put("suspended", second),
+            verified("N-1", Some("suspended"), Some(first)),
+            verified("N-1", Some("suspended"), Some(second)),
+            verified("N-2", None, None),
+            verified("N-2", Some("valid"), None),
         ];
-        let changed = Err("register.status_changed");
-        assert_eq!(
-            outcomes(store, &writes),
-            [Ok(()), Ok(()), changed, Ok(()), changed, Ok(()), changed],
-            "{}",
-            b.name()
-        );
-        assert_eq!(size(store), before + 3, "{}: only the verifications held as read are logged", b.name());
+        let changed = Err("register.changed");
+        let expected =
+            [Ok(()), Ok(()), changed, Ok(()), changed, Ok(()), changed, Ok(()), changed, Ok(()), Ok(()), changed];
+        assert_eq!(outcomes(store, &writes), expected, "{}", b.name());
+        assert_eq!(size(store), before + 5, "{}: only the verifications held as read are logged", b.name());
     }
 }
 

@@ -1346,4 +1346,9 @@ impl StatusSource for LogRegister {
             None => Registered::NotHeld,
         }
     }
+
+    fn registered_document(&self, issuer: &str, number: &str) -> Option<Vec<u8>> {
+        let held = self.certificates.get(&(issuer.to_string(), number.to_string()))?;
+        (!held.document.is_empty()).then(|| held.document.clone())
+    }
 }

@@ -77,7 +77,8 @@ use time::OffsetDateTime;
 ///   collapsed s*.
 /// - `8`: a status further from in force that the document's body signed stands over the
 ///   register's (`Status::held`): a suspension or expiry over "valid", as a withdrawal or
-///   cancellation already stood over any other.
+///   cancellation already stood over any other; an export of this gateway stating facts the
+///   register no longer holds is superseded (`register.superseded`).
 pub const RULE_SET: &str = "8";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -65,6 +65,10 @@ impl StatusSource for StoreRegister<'_> {
             Err(e) => Registered::Unavailable(e.to_string()),
         }
     }
+
+    fn registered_document(&self, issuer: &str, number: &str) -> Option<Vec<u8>> {
+        self.0.certificate_view(issuer, number).ok().flatten().map(|v| v.record.document.clone())
+    }
 }
 
 /// The register as far as the store's memory knows it, for deciding without blocking; notes
@@ -99,6 +103,17 @@ impl StatusSource for MemoryRegister<'_> {
             crate::store::InMemory::Unknown => {
                 self.missed.set(true);
                 Registered::Unavailable("not in memory".into())
+            }
+        }
+    }
+
+    fn registered_document(&self, issuer: &str, number: &str) -> Option<Vec<u8>> {
+        match self.store.cached_certificate_view(issuer, number) {
+            crate::store::InMemory::Version(v) => Some(v.record.document.clone()),
+            crate::store::InMemory::Absent => None,
+            crate::store::InMemory::Unknown => {
+                self.missed.set(true);
+                None
             }
         }
     }

@@ -46,18 +46,22 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
     let mut effects = if actor == PUBLIC { vec![] } else { vec![super::keep(document)] };
     // Logged only while the register still holds the status the verdict read: a notice
     // committed meanwhile (on any node) makes it a conflict, decided again
-    // ([`STATUS_CHANGED`]), so no "valid" follows a suspension in the log's order.
-    if let Some((issuer, number, status)) = &verdict.register_read {
-        let status = status.map(|s| s.as_str().to_string());
-        effects.push(Effect::StatusAsRead { issuer: issuer.clone(), number: number.clone(), status });
+    // ([`REGISTER_CHANGED`]), so no "valid" follows a suspension in the log's order.
+    if let Some(read) = &verdict.register_read {
+        effects.push(Effect::RegisterAsRead {
+            issuer: read.issuer.clone(),
+            number: read.number.clone(),
+            status: read.status.map(|s| s.as_str().to_string()),
+            document: read.document.clone(),
+        });
     }
     Ok(Decision::new(verdict, entry, effects))
 }
 
 /// The refusal of a verification whose certificate's status changed between the register's
-/// read and the entry's commit ([`Effect::StatusAsRead`]): nothing was logged, and the
+/// read and the entry's commit ([`Effect::RegisterAsRead`]): nothing was logged, and the
 /// caller decides again (at most [`ATTEMPTS`] times in all) with the register as it is now.
-pub const STATUS_CHANGED: &str = "register.status_changed";
+pub const REGISTER_CHANGED: &str = "register.changed";
 
 /// How many times a verification is decided while its status keeps changing under it.
 pub const ATTEMPTS: usize = 3;

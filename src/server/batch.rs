@@ -42,7 +42,7 @@ enum Answer {
 enum Pending {
     Ready(Value),
     /// With its input line (number, text), decided again should the certificate's status
-    /// change before the entry's commit ([`verify::STATUS_CHANGED`]).
+    /// change before the entry's commit ([`verify::REGISTER_CHANGED`]).
     Recorded {
         value: Value,
         queued: Queued,
@@ -87,7 +87,7 @@ impl Pending {
                 }
                 // Nothing was logged: the line is decided again with the register as it is
                 // now, as a single verification is.
-                Err(e) if e.code() == verify::STATUS_CHANGED && attempt < verify::ATTEMPTS => {
+                Err(e) if e.code() == verify::REGISTER_CHANGED && attempt < verify::ATTEMPTS => {
                     attempt += 1;
                     let again = decide(app, caller, vec![line.clone()]).await.into_iter().next();
                     pending = match again {

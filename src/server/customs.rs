@@ -32,7 +32,9 @@ pub async fn verify(app: Arc<App>, req: Req, audience: Audience) -> Response<Bod
             // The certificate's status changed between the decision's read and its commit:
             // nothing was logged; decided again with the register as it is now.
             Err(r)
-                if attempt < verify::ATTEMPTS && r.receipt.is_none() && r.refusal.reason == verify::STATUS_CHANGED =>
+                if attempt < verify::ATTEMPTS
+                    && r.receipt.is_none()
+                    && r.refusal.reason == verify::REGISTER_CHANGED =>
             {
                 attempt += 1;
             }

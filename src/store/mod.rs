@@ -243,11 +243,13 @@ pub enum Effect {
     /// made with a list is logged after a newer list's install, whichever node installed it.
     TrustListInForce { digest: String },
     /// Holds the write unless the register's status of the certificate is `status` (`None`:
-    /// the register does not hold it), as the decision read it: a conflict
-    /// (`register.status_changed`) otherwise, so that in the log's order no verification
-    /// says "valid" after a notice suspending the certificate was logged, on any node. It
-    /// writes nothing, so it is checked apart, like the holds to the rule documents.
-    StatusAsRead { issuer: String, number: String, status: Option<String> },
+    /// the register does not hold it) and, when `document` is given (the SHA-256, lower-case
+    /// hex, of the registered document the decision compared facts with), its document is
+    /// that one, as the decision read them: a conflict (`register.changed`) otherwise, so
+    /// that in the log's order no verification says "valid" after a notice suspending the
+    /// certificate, or a document replacing its facts, was logged, on any node. It writes
+    /// nothing, so it is checked apart, like the holds to the rule documents.
+    RegisterAsRead { issuer: String, number: String, status: Option<String>, document: Option<String> },
     /// Holds the write unless no trust list is stored at all: the first list's install, so
     /// that nodes starting together on an empty database log it once (the others, refused
     /// with `trust.list_changed`, find it stored and take it).

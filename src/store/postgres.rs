@@ -458,9 +458,9 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
         let mut newest: Option<rules::Newest> = None;
         // Documents kept by writes that cannot be refused (verifications), inserted at once.
         let (mut kept_digests, mut kept_documents): (Vec<&String>, Vec<&Vec<u8>>) = (Vec::new(), Vec::new());
-        // The statuses verifications hold to, read in one query for the whole commit while
-        // no write of it could have changed one; after such a write, read one by one.
-        let mut statuses = Some(statuses_of(c, writes).await?);
+        // What verifications hold the register to, read in one query for the whole commit
+        // while no write of it could have changed it; after such a write, read one by one.
+        let mut registers = Some(registers_of(c, writes).await?);
         for write in writes {
             let holds = rules::held_to(&write.effects);
             if holds.any() {
@@ -475,7 +475,7 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
                     continue;
                 }
             }
-            if let Err(refused) = statuses_held(c, statuses.as_ref(), &write.effects).await? {
+            if let Err(refused) = registers_held(c, registers.as_ref(), &write.effects).await? {
                 outcomes.push(Err(refused));
                 continue;
             }
@@ -486,7 +486,7 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
                         newest = None;
                     }
                     if !rules::cannot_be_refused(&write.effects) {
-                        statuses = None;
+                        registers = None;
                     }
                     if rules::cannot_be_refused(&write.effects) {
                         for effect in &write.effects {
@@ -687,7 +687,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
         Effect::NoTrustList => rules::no_list_stored(newest_rules(c).await?.trust_list)?,
         Effect::TableInForce { .. } => {}
         // Checked by `commit`, before the write's other effects (it writes nothing).
-        Effect::StatusAsRead { .. } => {}
+        Effect::RegisterAsRead { .. } => {}
         Effect::NoEquivalenceTable => rules::no_table_stored(newest_rules(c).await?.table)?,
         Effect::PutEquivalenceTable(v) => {
             let sequence = v.sequence as i64;
@@ -801,49 +801,58 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
 
 /// The digests of the newest stored trust list and equivalence table, as this transaction
 /// sees them.
-/// The registered status of every certificate the writes hold a status of
-/// ([`Effect::StatusAsRead`]), by (issuer, number); absent: not registered.
-async fn statuses_of(
-    c: &mut Conn,
-    writes: &[Write],
-) -> Result<std::collections::HashMap<(String, String), String>, StoreError> {
+/// The registered status and document digest (SHA-256, hex) of every certificate the
+/// writes hold to ([`Effect::RegisterAsRead`]), by (issuer, number); absent: not registered.
+async fn registers_of(c: &mut Conn, writes: &[Write]) -> Result<HeldAsRead, StoreError> {
     let (mut issuers, mut numbers) = (Vec::new(), Vec::new());
-    for (issuer, number, _) in writes.iter().flat_map(|w| rules::statuses_as_read(&w.effects)) {
-        issuers.push(issuer);
-        numbers.push(number);
+    for read in writes.iter().flat_map(|w| rules::registers_as_read(&w.effects)) {
+        issuers.push(read.issuer);
+        numbers.push(read.number);
     }
     if issuers.is_empty() {
         return Ok(Default::default());
     }
     let rows = c
         .query(
-            "SELECT c.issuer, c.number, c.status FROM certificate c
+            "SELECT c.issuer, c.number, c.status, encode(sha256(c.document), 'hex') FROM certificate c
              JOIN unnest($1::text[], $2::text[]) AS h(issuer, number) ON c.issuer = h.issuer AND c.number = h.number",
             &[&issuers, &numbers],
         )
         .await?;
-    let mut held = std::collections::HashMap::with_capacity(rows.len());
+    let mut held = HeldAsRead::with_capacity(rows.len());
     for row in rows {
-        held.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
+        held.insert((row.try_get(0)?, row.try_get(1)?), (row.try_get(2)?, row.try_get(3)?));
     }
     Ok(held)
 }
 
-/// Whether the register's statuses a write holds to ([`Effect::StatusAsRead`]) are as its
-/// decision read them, in this transaction: from `read` (this commit's [`statuses_of`])
-/// when given, else asked one by one. The inner error is the refusal, the outer one the
-/// database's.
-async fn statuses_held(
+/// What [`registers_of`] reads: (issuer, number) → (status, document digest).
+type HeldAsRead = std::collections::HashMap<(String, String), (String, String)>;
+
+/// Whether the register holds what a write's verifications read of it
+/// ([`Effect::RegisterAsRead`]), in this transaction: from `read` (this commit's
+/// [`registers_of`]) when given, else asked one by one. The inner error is the refusal,
+/// the outer one the database's.
+async fn registers_held(
     c: &mut Conn,
-    read: Option<&std::collections::HashMap<(String, String), String>>,
+    read: Option<&HeldAsRead>,
     effects: &[Effect],
 ) -> Result<Result<(), StoreError>, StoreError> {
-    for (issuer, number, as_read) in rules::statuses_as_read(effects) {
+    for as_read in rules::registers_as_read(effects) {
+        let key = (as_read.issuer.to_string(), as_read.number.to_string());
         let held = match read {
-            Some(read) => read.get(&(issuer.to_string(), number.to_string())).cloned(),
-            None => current_status(c, issuer, number).await?,
+            Some(read) => read.get(&key).cloned(),
+            None => {
+                let row = c
+                    .query_opt(
+                        "SELECT status, encode(sha256(document), 'hex') FROM certificate WHERE issuer = $1 AND number = $2",
+                        &[&key.0, &key.1],
+                    )
+                    .await?;
+                row.map(|r| Ok::<_, tokio_postgres::Error>((r.try_get(0)?, r.try_get(1)?))).transpose()?
+            }
         };
-        if let Err(refused) = rules::status_as_read(issuer, number, as_read, held.as_deref()) {
+        if let Err(refused) = rules::register_as_read(as_read, held.as_ref().map(|(s, d)| (s.as_str(), d.as_str()))) {
             return Ok(Err(refused));
         }
     }

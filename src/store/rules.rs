@@ -84,29 +84,48 @@ pub fn cannot_be_refused(effects: &[Effect]) -> bool {
             e,
             Effect::TrustListInForce { .. }
                 | Effect::TableInForce { .. }
-                | Effect::StatusAsRead { .. }
+                | Effect::RegisterAsRead { .. }
                 | Effect::KeepDocument { .. }
         )
     })
 }
 
-/// The `StatusAsRead` holds of a write: (issuer, number, the status read).
-pub fn statuses_as_read(effects: &[Effect]) -> impl Iterator<Item = (&str, &str, Option<&str>)> {
+/// What a write's [`Effect::RegisterAsRead`] holds to.
+#[derive(Debug, Clone, Copy)]
+pub struct AsVerified<'a> {
+    pub issuer: &'a str,
+    pub number: &'a str,
+    pub status: Option<&'a str>,
+    /// The SHA-256 (hex) of the registered document, when the decision compared facts.
+    pub document: Option<&'a str>,
+}
+
+/// The `RegisterAsRead` holds of a write.
+pub fn registers_as_read(effects: &[Effect]) -> impl Iterator<Item = AsVerified<'_>> {
     effects.iter().filter_map(|e| match e {
-        Effect::StatusAsRead { issuer, number, status } => Some((issuer.as_str(), number.as_str(), status.as_deref())),
+        Effect::RegisterAsRead { issuer, number, status, document } => {
+            Some(AsVerified { issuer, number, status: status.as_deref(), document: document.as_deref() })
+        }
         _ => None,
     })
 }
 
-/// `StatusAsRead`: the register's status (`held`, `None` when it holds no such
-/// certificate) is the one the decision read.
-pub fn status_as_read(issuer: &str, number: &str, read: Option<&str>, held: Option<&str>) -> Result<(), StoreError> {
-    if read != held {
+/// `RegisterAsRead`: the register holds the certificate as the decision read it. `held` is
+/// its registered status and the SHA-256 (hex) of its document, `None` when it holds no
+/// such certificate; the document is compared only when the decision read it.
+pub fn register_as_read(read: AsVerified<'_>, held: Option<(&str, &str)>) -> Result<(), StoreError> {
+    let status = held.map(|(status, _)| status);
+    let document_differs = match (read.document, held) {
+        (Some(read), Some((_, held))) => read != held,
+        _ => false,
+    };
+    if read.status != status || document_differs {
+        let (issuer, number) = (read.issuer, read.number);
         return Err(conflict(
-            "register.status_changed",
+            "register.changed",
             format!(
-                "the status of certificate {issuer}/{number} changed ({} is registered) while it was verified; ask again",
-                held.unwrap_or("nothing")
+                "certificate {issuer}/{number} changed in the register ({} is registered) while it was verified; ask again",
+                status.unwrap_or("nothing")
             ),
         ));
     }

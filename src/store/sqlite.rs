@@ -405,16 +405,17 @@ fn pt_result(row: &rusqlite::Row<'_>) -> rusqlite::Result<PtResultRecord> {
     })
 }
 
-/// Whether the register's statuses a write holds to ([`Effect::StatusAsRead`]) are as its
-/// decision read them, in this transaction: the inner error is the refusal, the outer one
-/// the database's.
-fn statuses_held(conn: &Connection, effects: &[Effect]) -> Result<Result<(), StoreError>, StoreError> {
-    for (issuer, number, read) in rules::statuses_as_read(effects) {
-        let held: Option<String> = conn
-            .prepare_cached("SELECT status FROM certificate WHERE issuer = ?1 AND number = ?2")?
-            .query_row(params![issuer, number], |r| r.get(0))
+/// Whether the register holds what a write's verifications read of it
+/// ([`Effect::RegisterAsRead`]), in this transaction: the inner error is the refusal, the
+/// outer one the database's.
+fn registers_held(conn: &Connection, effects: &[Effect]) -> Result<Result<(), StoreError>, StoreError> {
+    for read in rules::registers_as_read(effects) {
+        let held: Option<(String, Vec<u8>)> = conn
+            .prepare_cached("SELECT status, document FROM certificate WHERE issuer = ?1 AND number = ?2")?
+            .query_row(params![read.issuer, read.number], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        if let Err(refused) = rules::status_as_read(issuer, number, read, held.as_deref()) {
+        let held = held.map(|(status, document)| (status, crate::crypto::sha256_hex(&document)));
+        if let Err(refused) = rules::register_as_read(read, held.as_ref().map(|(s, d)| (s.as_str(), d.as_str()))) {
             return Ok(Err(refused));
         }
     }
@@ -559,7 +560,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         Effect::NoTrustList => rules::no_list_stored(newest_rules(conn)?.trust_list)?,
         Effect::TableInForce { .. } => {}
         // Checked by `commit`, before the write's other effects (it writes nothing).
-        Effect::StatusAsRead { .. } => {}
+        Effect::RegisterAsRead { .. } => {}
         Effect::NoEquivalenceTable => rules::no_table_stored(newest_rules(conn)?.table)?,
         Effect::PutEquivalenceTable(v) => {
             let other: Option<String> = conn
@@ -743,7 +744,7 @@ impl Store for SqliteStore {
                         continue;
                     }
                 }
-                if let Err(refused) = statuses_held(&conn, &write.effects)? {
+                if let Err(refused) = registers_held(&conn, &write.effects)? {
                     outcomes.push(Err(refused));
                     continue;
                 }
