@@ -45,9 +45,10 @@ pub enum Registered {
 /// registered as.
 pub trait StatusSource {
     fn current_status(&self, issuer: &str, number: &str) -> Registered;
-    /// The certificate's registered document (its facts, as CN XML), when the register
-    /// holds it and can tell; `None` otherwise (the check that reads it then fails closed).
-    fn registered_document(&self, issuer: &str, number: &str) -> Option<Vec<u8>>;
+    /// The certificate's registered document (its facts, as CN XML); `Ok(None)` when the
+    /// register does not hold it, `Err` when it cannot tell (the decision then fails
+    /// closed, as for a status it cannot read).
+    fn registered_document(&self, issuer: &str, number: &str) -> Result<Option<Vec<u8>>, String>;
 }
 
 /// No register: the document's own status stands.
@@ -58,8 +59,8 @@ impl StatusSource for NoRegister {
     fn current_status(&self, _: &str, _: &str) -> Registered {
         Registered::NotHeld
     }
-    fn registered_document(&self, _: &str, _: &str) -> Option<Vec<u8>> {
-        None
+    fn registered_document(&self, _: &str, _: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(None)
     }
 }
 
@@ -449,16 +450,25 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // (found by review: an exporter's unsigned scope kept verifying "valid" after its CB's
     // signed document had replaced it).
     if own_export && held {
-        let document = ctx.register.registered_document(&issuer, cert.number.as_str());
+        let document = match ctx.register.registered_document(&issuer, cert.number.as_str()) {
+            Ok(document) => document,
+            Err(why) => {
+                verdict.status = "unknown";
+                d.fail("validity", "register.unavailable", format!("the register's document cannot be read: {why}"));
+                return None;
+            }
+        };
         let digest = document.as_deref().map(crate::crypto::sha256_hex);
         if let Some(read) = verdict.register_read.as_mut() {
             read.document.clone_from(&digest);
         }
         let facts = document.as_deref().zip(digest.as_deref());
-        let changed = match facts.map(|(d, digest)| registered_facts(format, d, digest, &ctx.limits)) {
+        let changed = match facts.map(|(d, digest)| registered_facts(format, d, digest)) {
             Some(Ok(held)) => held.changed_facts(&cert).join(", "),
             Some(Err(why)) => format!("its registered document does not read: {why}"),
-            None => "its registered document cannot be read".into(),
+            // Held a moment ago, gone now: nothing deletes from the register, so a change
+            // to notice, not a guess.
+            None => "the register no longer holds it".into(),
         };
         if !changed.is_empty() {
             d.fail(
@@ -501,33 +511,38 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
 
 /// The facts of a registered document (CN XML) as an export in `format` states them: rendered
 /// in that format and read back, so that what the format cannot carry is lost on both sides
-/// of a comparison with an export. Kept by the document's digest (`digest`, its SHA-256 in
-/// hex: the same document gives the same facts), so a gateway verifying one export many
-/// times reads its register's document once.
-fn registered_facts(
-    format: Format,
-    document: &[u8],
-    digest: &str,
-    limits: &Limits,
-) -> Result<Arc<Certificate>, String> {
-    type Kept = std::collections::HashMap<(Format, String), Arc<Certificate>>;
-    /// At most this many are kept; past it the cache starts again (a bound, not an LRU:
-    /// a miss costs one parse and render).
+/// of a comparison with an export. Read under the default limits, the byte limit raised to
+/// the rendering's own length: the register accepted it once, and a lower body limit
+/// configured since (or another one on an auditor's machine) must not decide otherwise.
+/// Kept by the document's digest (`digest`, its SHA-256 in hex: the same document gives the
+/// same facts), so a gateway verifying one export many times reads its register's document
+/// once; the cache is bounded by the bytes of the documents it was made from.
+fn registered_facts(format: Format, document: &[u8], digest: &str) -> Result<Arc<Certificate>, String> {
+    #[derive(Default)]
+    struct Kept {
+        facts: std::collections::HashMap<(Format, String), Arc<Certificate>>,
+        bytes: usize,
+    }
+    /// Past this many bytes of documents, or this many entries, the cache starts again (a
+    /// bound, not an LRU: a miss costs one parse and render).
+    const MOST_BYTES: usize = 32 << 20;
     const MOST: usize = 4096;
     static KEPT: std::sync::Mutex<Option<Kept>> = std::sync::Mutex::new(None);
     let key = (format, digest.to_string());
-    if let Some(held) = KEPT.lock().ok().and_then(|k| k.as_ref()?.get(&key).cloned()) {
+    if let Some(held) = KEPT.lock().ok().and_then(|k| k.as_ref()?.facts.get(&key).cloned()) {
         return Ok(held);
     }
-    let registered = formats::parse(Format::CnXml, document, limits).map_err(|e| e.to_string())?;
+    let own = |bytes: &[u8]| Limits { max_bytes: bytes.len().max(Limits::default().max_bytes), ..Limits::default() };
+    let registered = formats::parse(Format::CnXml, document, &own(document)).map_err(|e| e.to_string())?;
     let stated = formats::render(format, &registered);
-    let facts = Arc::new(formats::parse(format, &stated.bytes, limits).map_err(|e| e.to_string())?);
+    let facts = Arc::new(formats::parse(format, &stated.bytes, &own(&stated.bytes)).map_err(|e| e.to_string())?);
     if let Ok(mut kept) = KEPT.lock() {
-        let kept = kept.get_or_insert_with(Kept::new);
-        if kept.len() >= MOST {
-            kept.clear();
+        let kept = kept.get_or_insert_with(Kept::default);
+        if kept.facts.len() >= MOST || kept.bytes + document.len() > MOST_BYTES {
+            *kept = Kept::default();
         }
-        kept.insert(key, Arc::clone(&facts));
+        kept.bytes += document.len();
+        kept.facts.insert(key, Arc::clone(&facts));
     }
     Ok(facts)
 }

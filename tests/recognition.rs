@@ -85,8 +85,8 @@ impl StatusSource for Register {
     fn current_status(&self, _: &str, _: &str) -> Registered {
         self.0.clone()
     }
-    fn registered_document(&self, _: &str, _: &str) -> Option<Vec<u8>> {
-        None
+    fn registered_document(&self, _: &str, _: &str) -> Result<Option<Vec<u8>>, String> {
+        Ok(None)
     }
 }
 

@@ -1347,8 +1347,8 @@ impl StatusSource for LogRegister {
         }
     }
 
-    fn registered_document(&self, issuer: &str, number: &str) -> Option<Vec<u8>> {
-        let held = self.certificates.get(&(issuer.to_string(), number.to_string()))?;
-        (!held.document.is_empty()).then(|| held.document.clone())
+    fn registered_document(&self, issuer: &str, number: &str) -> Result<Option<Vec<u8>>, String> {
+        let held = self.certificates.get(&(issuer.to_string(), number.to_string()));
+        Ok(held.filter(|h| !h.document.is_empty()).map(|h| h.document.clone()))
     }
 }

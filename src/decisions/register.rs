@@ -66,8 +66,11 @@ impl StatusSource for StoreRegister<'_> {
         }
     }
 
-    fn registered_document(&self, issuer: &str, number: &str) -> Option<Vec<u8>> {
-        self.0.certificate_view(issuer, number).ok().flatten().map(|v| v.record.document.clone())
+    fn registered_document(&self, issuer: &str, number: &str) -> Result<Option<Vec<u8>>, String> {
+        match self.0.certificate_view(issuer, number) {
+            Ok(view) => Ok(view.map(|v| v.record.document.clone())),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 
@@ -107,13 +110,13 @@ impl StatusSource for MemoryRegister<'_> {
         }
     }
 
-    fn registered_document(&self, issuer: &str, number: &str) -> Option<Vec<u8>> {
+    fn registered_document(&self, issuer: &str, number: &str) -> Result<Option<Vec<u8>>, String> {
         match self.store.cached_certificate_view(issuer, number) {
-            crate::store::InMemory::Version(v) => Some(v.record.document.clone()),
-            crate::store::InMemory::Absent => None,
+            crate::store::InMemory::Version(v) => Ok(Some(v.record.document.clone())),
+            crate::store::InMemory::Absent => Ok(None),
             crate::store::InMemory::Unknown => {
                 self.missed.set(true);
-                None
+                Err("not in memory".into())
             }
         }
     }

@@ -41,14 +41,20 @@ enum Answer {
 /// An answer on its way out, in input order.
 enum Pending {
     Ready(Value),
-    /// With its input line (number, text), decided again should the certificate's status
-    /// change before the entry's commit ([`verify::REGISTER_CHANGED`]).
+    /// With its input line (number, text) when it is decided again should the register
+    /// change before the entry's commit ([`verify::REGISTER_CHANGED`]); see [`RETRY_MAX`].
     Recorded {
         value: Value,
         queued: Queued,
-        line: (usize, Bytes),
+        line: Option<(usize, Bytes)>,
     },
 }
+
+/// The longest line kept to be decided again: a line is kept (copied, so that it does not
+/// hold its whole chunk) only while its entry is on its way to the log, and the window
+/// holds up to [`WINDOW`] of them; a longer one whose register changed is answered
+/// `register.changed` (ask again), as a single verification is after three tries.
+const RETRY_MAX: usize = 64 * 1024;
 
 fn error_line(line: &Value, reason: &str, message: String) -> Value {
     json!({"line": line, "error": {"reason": reason, "message": message}})
@@ -56,11 +62,13 @@ fn error_line(line: &Value, reason: &str, message: String) -> Value {
 
 impl Pending {
     /// Queues a decided line's entry to the log (or answers it now when that fails).
-    fn queue(app: &App, answer: Answer, line: (usize, Bytes)) -> Self {
+    fn queue(app: &App, answer: Answer, line: &(usize, Bytes)) -> Self {
         let decision = match answer {
             Answer::Ready(v) => return Pending::Ready(v),
             Answer::Decided(d) => *d,
         };
+        let holds = decision.effects.iter().any(|e| matches!(e, crate::store::Effect::RegisterAsRead { .. }));
+        let line = (holds && line.1.len() <= RETRY_MAX).then(|| (line.0, Bytes::copy_from_slice(&line.1)));
         match app.recorder.queue(decision.entry, decision.effects) {
             Ok(queued) => Pending::Recorded { value: decision.answer, queued, line },
             Err(e) => {
@@ -87,11 +95,12 @@ impl Pending {
                 }
                 // Nothing was logged: the line is decided again with the register as it is
                 // now, as a single verification is.
-                Err(e) if e.code() == verify::REGISTER_CHANGED && attempt < verify::ATTEMPTS => {
+                Err(e) if e.code() == verify::REGISTER_CHANGED && attempt < verify::ATTEMPTS && line.is_some() => {
                     attempt += 1;
+                    let line = line.unwrap_or_default();
                     let again = decide(app, caller, vec![line.clone()]).await.into_iter().next();
                     pending = match again {
-                        Some(answer) => Pending::queue(app, answer, line),
+                        Some(answer) => Pending::queue(app, answer, &line),
                         None => Pending::Ready(error_line(&json!(line.0), e.code(), e.to_string())),
                     };
                 }
@@ -268,7 +277,7 @@ async fn read_lines(
             }
             let texts = lines.clone();
             let decided = if lines.is_empty() { Vec::new() } else { decide(app, caller, lines).await };
-            for (decided, line) in decided.into_iter().zip(texts) {
+            for (decided, line) in decided.into_iter().zip(&texts) {
                 answers.push_back(Pending::queue(app, decided, line));
                 while answers.len() > WINDOW {
                     let Some(oldest) = answers.pop_front() else { break };

@@ -804,19 +804,27 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
 /// The registered status and document digest (SHA-256, hex) of every certificate the
 /// writes hold to ([`Effect::RegisterAsRead`]), by (issuer, number); absent: not registered.
 async fn registers_of(c: &mut Conn, writes: &[Write]) -> Result<HeldAsRead, StoreError> {
-    let (mut issuers, mut numbers) = (Vec::new(), Vec::new());
+    let (mut issuers, mut numbers, mut documents) = (Vec::new(), Vec::new(), Vec::new());
     for read in writes.iter().flat_map(|w| rules::registers_as_read(&w.effects)) {
         issuers.push(read.issuer);
         numbers.push(read.number);
+        documents.push(read.document.is_some());
     }
     if issuers.is_empty() {
         return Ok(Default::default());
     }
+    // A document is hashed only for a decision that compared facts with it (under the
+    // commit lock: most verifications hold to the status alone).
     let rows = c
         .query(
-            "SELECT c.issuer, c.number, c.status, encode(sha256(c.document), 'hex') FROM certificate c
-             JOIN unnest($1::text[], $2::text[]) AS h(issuer, number) ON c.issuer = h.issuer AND c.number = h.number",
-            &[&issuers, &numbers],
+            "SELECT c.issuer, c.number, c.status,
+                    CASE WHEN h.document THEN encode(sha256(c.document), 'hex') ELSE '' END
+             FROM certificate c
+             JOIN (SELECT issuer, number, bool_or(document) AS document
+                   FROM unnest($1::text[], $2::text[], $3::bool[]) AS h(issuer, number, document)
+                   GROUP BY issuer, number) h
+               ON c.issuer = h.issuer AND c.number = h.number",
+            &[&issuers, &numbers, &documents],
         )
         .await?;
     let mut held = HeldAsRead::with_capacity(rows.len());
@@ -843,12 +851,13 @@ async fn registers_held(
         let held = match read {
             Some(read) => read.get(&key).cloned(),
             None => {
-                let row = c
-                    .query_opt(
-                        "SELECT status, encode(sha256(document), 'hex') FROM certificate WHERE issuer = $1 AND number = $2",
-                        &[&key.0, &key.1],
-                    )
-                    .await?;
+                let sql = match as_read.document {
+                    Some(_) => {
+                        "SELECT status, encode(sha256(document), 'hex') FROM certificate WHERE issuer = $1 AND number = $2"
+                    }
+                    None => "SELECT status, '' FROM certificate WHERE issuer = $1 AND number = $2",
+                };
+                let row = c.query_opt(sql, &[&key.0, &key.1]).await?;
                 row.map(|r| Ok::<_, tokio_postgres::Error>((r.try_get(0)?, r.try_get(1)?))).transpose()?
             }
         };

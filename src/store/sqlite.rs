@@ -410,12 +410,19 @@ fn pt_result(row: &rusqlite::Row<'_>) -> rusqlite::Result<PtResultRecord> {
 /// outer one the database's.
 fn registers_held(conn: &Connection, effects: &[Effect]) -> Result<Result<(), StoreError>, StoreError> {
     for read in rules::registers_as_read(effects) {
-        let held: Option<(String, Vec<u8>)> = conn
-            .prepare_cached("SELECT status, document FROM certificate WHERE issuer = ?1 AND number = ?2")?
+        // The document is read (and hashed) only for a decision that compared facts with it:
+        // most verifications hold to the status alone, and this runs under the write lock.
+        let sql = match read.document {
+            Some(_) => "SELECT status, document FROM certificate WHERE issuer = ?1 AND number = ?2",
+            None => "SELECT status, NULL FROM certificate WHERE issuer = ?1 AND number = ?2",
+        };
+        let held: Option<(String, Option<Vec<u8>>)> = conn
+            .prepare_cached(sql)?
             .query_row(params![read.issuer, read.number], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let held = held.map(|(status, document)| (status, crate::crypto::sha256_hex(&document)));
-        if let Err(refused) = rules::register_as_read(read, held.as_ref().map(|(s, d)| (s.as_str(), d.as_str()))) {
+        let held = held.map(|(status, document)| (status, document.map(|d| crate::crypto::sha256_hex(&d))));
+        let held = held.as_ref().map(|(s, d)| (s.as_str(), d.as_deref().unwrap_or_default()));
+        if let Err(refused) = rules::register_as_read(read, held) {
             return Ok(Err(refused));
         }
     }
