@@ -415,7 +415,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         Registered::NotHeld => Some(read(None)),
         Registered::Unavailable(_) => None,
     };
-    let held = matches!(registered, Registered::Status(_));
+    let in_register = matches!(registered, Registered::Status(_));
     // The register's status, when the document's own was held over it (said in the check).
     let mut overruled = None;
     let status = match registered {
@@ -449,7 +449,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // or re-issued the certificate), the export is superseded, however validly signed
     // (found by review: an exporter's unsigned scope kept verifying "valid" after its CB's
     // signed document had replaced it).
-    if own_export && held {
+    if own_export && in_register {
         let document = match ctx.register.registered_document(&issuer, cert.number.as_str()) {
             Ok(document) => document,
             Err(why) => {
