@@ -1314,3 +1314,39 @@ async fn a_credential_names_its_key_in_the_gateways_did_document() {
     assert_eq!(call(addr, "POST", "/.well-known/did.json", vec![], None, None).await.status, 405);
     running.task.abort();
 }
+
+/// The log never says what the register does not: a verification whose commit finds the
+/// certificate's status otherwise than its decision read it is decided again, and after three
+/// tries is answered 409 `register.changed` with nothing logged — single and batch. Here the
+/// register is changed under the gateway's own memory (a direct write to its database, which
+/// the gateway's cache of the version cannot see), so every try reads the old status and
+/// every commit refuses it: the retries are bounded, and none is logged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verification_is_never_logged_against_the_register() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
+    let credential = export["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let verify = || call(addr, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None);
+    let first = verify().await;
+    assert_eq!((first.status, first.json()["valid"].as_bool()), (200, Some(true)));
+    let size = || app.log.size().expect("size");
+    let before = size();
+    let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+    db.execute("UPDATE certificate SET status = 'suspended' WHERE number = '04925Q10021R0M'", []).expect("update");
+    let refused = verify().await;
+    assert_eq!((refused.status, refused.json()["reason"].as_str()), (409, Some("register.changed")));
+    let line = serde_json::json!({"document": credential}).to_string();
+    let batch = call(addr, "POST", "/v1/verify/batch", line.into_bytes(), Some("customs"), None).await;
+    let answer: serde_json::Value = serde_json::from_slice(batch.body.trim_ascii()).expect("one line");
+    assert_eq!((batch.status, answer["error"]["reason"].as_str()), (200, Some("register.changed")), "{answer}");
+    assert_eq!(answer["receipt"], serde_json::Value::Null);
+    assert_eq!(size(), before, "nothing logged against the register");
+    // Back as the gateway's memory has it: verified and logged again.
+    db.execute("UPDATE certificate SET status = 'valid' WHERE number = '04925Q10021R0M'", []).expect("update");
+    let again = verify().await;
+    assert_eq!((again.status, again.json()["valid"].as_bool(), size()), (200, Some(true), before + 1));
+    running.task.abort();
+}
