@@ -44,11 +44,11 @@ pub enum Registered {
 /// The register's current status of a certificate (from notices), and the document it is
 /// registered as.
 pub trait StatusSource {
-    fn current_status(&self, issuer: &str, number: &str) -> Registered;
-    /// The certificate's registered document (its facts, as CN XML); `Ok(None)` when the
-    /// register does not hold it, `Err` when it cannot tell (the decision then fails
-    /// closed, as for a status it cannot read).
-    fn registered_document(&self, issuer: &str, number: &str) -> Result<Option<Vec<u8>>, String>;
+    /// The certificate's status and, when `with_document`, its registered document (its
+    /// facts, as CN XML; `None` beside a certificate not held or a status that does not
+    /// read): one read, so both are of one version, and the document is copied only when
+    /// asked for.
+    fn current(&self, issuer: &str, number: &str, with_document: bool) -> (Registered, Option<Vec<u8>>);
 }
 
 /// No register: the document's own status stands.
@@ -56,11 +56,8 @@ pub trait StatusSource {
 pub struct NoRegister;
 
 impl StatusSource for NoRegister {
-    fn current_status(&self, _: &str, _: &str) -> Registered {
-        Registered::NotHeld
-    }
-    fn registered_document(&self, _: &str, _: &str) -> Result<Option<Vec<u8>>, String> {
-        Ok(None)
+    fn current(&self, _: &str, _: &str, _: bool) -> (Registered, Option<Vec<u8>>) {
+        (Registered::NotHeld, None)
     }
 }
 
@@ -407,7 +404,9 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // (`Status::held`): a withdrawal is final, and a suspension the register has not heard
     // of is not answered "valid".
     let today = crate::model::china_date(ctx.now);
-    let registered = ctx.register.current_status(&issuer, cert.number.as_str());
+    // An export of this gateway is held to the facts registered too (below): its document is
+    // read with the status.
+    let (registered, document) = ctx.register.current(&issuer, cert.number.as_str(), own_export);
     let read =
         |status| RegisterRead { issuer: issuer.clone(), number: cert.number.as_str().into(), status, document: None };
     verdict.register_read = match &registered {
@@ -450,14 +449,6 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // (found by review: an exporter's unsigned scope kept verifying "valid" after its CB's
     // signed document had replaced it).
     if own_export && in_register {
-        let document = match ctx.register.registered_document(&issuer, cert.number.as_str()) {
-            Ok(document) => document,
-            Err(why) => {
-                verdict.status = "unknown";
-                d.fail("validity", "register.unavailable", format!("the register's document cannot be read: {why}"));
-                return None;
-            }
-        };
         let digest = document.as_deref().map(crate::crypto::sha256_hex);
         if let Some(read) = verdict.register_read.as_mut() {
             read.document.clone_from(&digest);
@@ -466,9 +457,8 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         let changed = match facts.map(|(d, digest)| registered_facts(format, d, digest)) {
             Some(Ok(held)) => held.changed_facts(&cert).join(", "),
             Some(Err(why)) => format!("its registered document does not read: {why}"),
-            // Held a moment ago, gone now: nothing deletes from the register, so a change
-            // to notice, not a guess.
-            None => "the register no longer holds it".into(),
+            // A status without a document: nothing to hold the export to, so not a guess.
+            None => "the register holds no document of it".into(),
         };
         if !changed.is_empty() {
             d.fail(

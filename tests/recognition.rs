@@ -82,11 +82,8 @@ fn as_iaf_xml(c: &Certificate, signer: &str) -> Vec<u8> {
 struct Register(Registered);
 
 impl StatusSource for Register {
-    fn current_status(&self, _: &str, _: &str) -> Registered {
-        self.0.clone()
-    }
-    fn registered_document(&self, _: &str, _: &str) -> Result<Option<Vec<u8>>, String> {
-        Ok(None)
+    fn current(&self, _: &str, _: &str, _: bool) -> (Registered, Option<Vec<u8>>) {
+        (self.0.clone(), None)
     }
 }
 

@@ -1105,6 +1105,12 @@ async fn the_authorization_matrix() {
     running.task.abort();
 }
 
+/// The demo's domestic certificate exported by the demo exporter, as its UNTP credential.
+async fn exported_credential(addr: std::net::SocketAddr) -> String {
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
+    export["documents"]["untp-dcc"].as_str().expect("jws").to_string()
+}
+
 /// Every verification is a logged decision, batch lines included: each `{"document"}` line's
 /// answer carries its own receipt, proved offline against the log key, and the log grows by
 /// one entry a line (before, batch verdicts went out unlogged). Look-up lines log nothing.
@@ -1114,8 +1120,7 @@ async fn batch_verifications_are_logged_each_with_its_receipt() {
     let app = Arc::new(App::load(config(dir.path())).expect("app"));
     let running = start(Arc::clone(&app)).await.expect("start");
     let addr = running.addr;
-    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
-    let credential = export["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let credential = exported_credential(addr).await;
     let before = app.log.size().expect("size");
     let mut lines = String::new();
     for _ in 0..300 {
@@ -1169,8 +1174,7 @@ async fn batch_lines_are_numbered_as_sent_and_look_ups_read_the_headline() {
     );
     let running = start(Arc::clone(&app)).await.expect("start");
     let addr = running.addr;
-    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
-    let credential = export["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let credential = exported_credential(addr).await;
     let document = serde_json::json!({"document": credential}).to_string();
     let lookup = "{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"04925Q10021R0M\"}";
     let missing = "{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"NOPE\"}";
@@ -1327,8 +1331,7 @@ async fn a_verification_is_never_logged_against_the_register() {
     let app = Arc::new(App::load(config(dir.path())).expect("app"));
     let running = start(Arc::clone(&app)).await.expect("start");
     let addr = running.addr;
-    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
-    let credential = export["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let credential = exported_credential(addr).await;
     let verify = || call(addr, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None);
     let first = verify().await;
     assert_eq!((first.status, first.json()["valid"].as_bool()), (200, Some(true)));

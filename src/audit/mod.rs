@@ -1339,16 +1339,13 @@ impl LogRegister {
 }
 
 impl StatusSource for LogRegister {
-    fn current_status(&self, issuer: &str, number: &str) -> Registered {
-        match self.certificates.get(&(issuer.to_string(), number.to_string())).map(|h| h.status) {
-            Some(Some(status)) => Registered::Status(status),
-            Some(None) => Registered::Unavailable("a status that does not read".into()),
-            None => Registered::NotHeld,
+    fn current(&self, issuer: &str, number: &str, with_document: bool) -> (Registered, Option<Vec<u8>>) {
+        match self.certificates.get(&(issuer.to_string(), number.to_string())) {
+            Some(Held { status: Some(status), document, .. }) => {
+                (Registered::Status(*status), (with_document && !document.is_empty()).then(|| document.clone()))
+            }
+            Some(_) => (Registered::Unavailable("a status that does not read".into()), None),
+            None => (Registered::NotHeld, None),
         }
-    }
-
-    fn registered_document(&self, issuer: &str, number: &str) -> Result<Option<Vec<u8>>, String> {
-        let held = self.certificates.get(&(issuer.to_string(), number.to_string()));
-        Ok(held.filter(|h| !h.document.is_empty()).map(|h| h.document.clone()))
     }
 }

@@ -48,28 +48,23 @@ impl std::fmt::Debug for StoreRegister<'_> {
     }
 }
 
-/// A stored status as the register's answer; one that does not read is no answer.
-fn registered(record: &crate::store::CertificateRecord) -> Registered {
+/// A stored version as the register's answer (a status that does not read is no answer),
+/// with its document when asked for.
+fn registered(view: &crate::store::CertificateView, with_document: bool) -> (Registered, Option<Vec<u8>>) {
+    let record = &view.record;
     match Status::parse(&record.status) {
-        Some(s) => Registered::Status(s),
-        None => Registered::Unavailable(format!("stored status '{}' is not a status", record.status)),
+        Some(s) => (Registered::Status(s), with_document.then(|| record.document.clone())),
+        None => (Registered::Unavailable(format!("stored status '{}' is not a status", record.status)), None),
     }
 }
 
 impl StatusSource for StoreRegister<'_> {
-    fn current_status(&self, issuer: &str, number: &str) -> Registered {
+    fn current(&self, issuer: &str, number: &str, with_document: bool) -> (Registered, Option<Vec<u8>>) {
         // The view, shared: the record's copy would copy its document for one status.
         match self.0.certificate_view(issuer, number) {
-            Ok(Some(v)) => registered(&v.record),
-            Ok(None) => Registered::NotHeld,
-            Err(e) => Registered::Unavailable(e.to_string()),
-        }
-    }
-
-    fn registered_document(&self, issuer: &str, number: &str) -> Result<Option<Vec<u8>>, String> {
-        match self.0.certificate_view(issuer, number) {
-            Ok(view) => Ok(view.map(|v| v.record.document.clone())),
-            Err(e) => Err(e.to_string()),
+            Ok(Some(v)) => registered(&v, with_document),
+            Ok(None) => (Registered::NotHeld, None),
+            Err(e) => (Registered::Unavailable(e.to_string()), None),
         }
     }
 }
@@ -99,24 +94,13 @@ impl std::fmt::Debug for MemoryRegister<'_> {
 }
 
 impl StatusSource for MemoryRegister<'_> {
-    fn current_status(&self, issuer: &str, number: &str) -> Registered {
+    fn current(&self, issuer: &str, number: &str, with_document: bool) -> (Registered, Option<Vec<u8>>) {
         match self.store.cached_certificate_view(issuer, number) {
-            crate::store::InMemory::Version(v) => registered(&v.record),
-            crate::store::InMemory::Absent => Registered::NotHeld,
+            crate::store::InMemory::Version(v) => registered(&v, with_document),
+            crate::store::InMemory::Absent => (Registered::NotHeld, None),
             crate::store::InMemory::Unknown => {
                 self.missed.set(true);
-                Registered::Unavailable("not in memory".into())
-            }
-        }
-    }
-
-    fn registered_document(&self, issuer: &str, number: &str) -> Result<Option<Vec<u8>>, String> {
-        match self.store.cached_certificate_view(issuer, number) {
-            crate::store::InMemory::Version(v) => Ok(Some(v.record.document.clone())),
-            crate::store::InMemory::Absent => Ok(None),
-            crate::store::InMemory::Unknown => {
-                self.missed.set(true);
-                Err("not in memory".into())
+                (Registered::Unavailable("not in memory".into()), None)
             }
         }
     }

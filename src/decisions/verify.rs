@@ -44,8 +44,8 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
     // the public page: anyone could fill the store with documents at the public rate, and
     // nobody answers for them (their entries are counted as not re-derived).
     let mut effects = if actor == PUBLIC { vec![] } else { vec![super::keep(document)] };
-    // Logged only while the register still holds the status the verdict read: a notice
-    // committed meanwhile (on any node) makes it a conflict, decided again
+    // Logged only while the register still holds what the verdict read of it: a notice or
+    // an export committed meanwhile (on any node) makes it a conflict, decided again
     // ([`REGISTER_CHANGED`]), so no "valid" follows a suspension in the log's order.
     if let Some(read) = &verdict.register_read {
         effects.push(Effect::RegisterAsRead {
@@ -58,12 +58,12 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
     Ok(Decision::new(verdict, entry, effects))
 }
 
-/// The refusal of a verification whose certificate's status changed between the register's
-/// read and the entry's commit ([`Effect::RegisterAsRead`]): nothing was logged, and the
+/// The refusal of a verification whose certificate changed in the register (its status, or
+/// the document an export's facts were compared with) between the read and the entry's commit ([`Effect::RegisterAsRead`]): nothing was logged, and the
 /// caller decides again (at most [`ATTEMPTS`] times in all) with the register as it is now.
 pub const REGISTER_CHANGED: &str = "register.changed";
 
-/// How many times a verification is decided while its status keeps changing under it.
+/// How many times a verification is decided while the register keeps changing under it.
 pub const ATTEMPTS: usize = 3;
 
 /// The register's record of a certificate, as customs reads its status (a batch's look-up
