@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("verification");
     g.bench_function("recognition_alone", |b| {
         let ctx = app.context();
-        b.iter(|| assert!(ctx.recognition(black_box(credential.as_bytes()), true).valid))
+        b.iter(|| assert!(ctx.recognition(black_box(credential.as_bytes()), true).expect("the register reads").valid))
     });
     g.bench_function("decision_with_context_and_entry", |b| {
         b.iter(|| {

@@ -160,10 +160,20 @@ pub struct RegisterRead {
 
 impl Verdict {
     /// The reason codes of every check that did not pass, for the log entry.
+    /// Why the register could not be read for this verdict, when it could not: then it
+    /// decided nothing (its status is unknown), and it is refused rather than recorded.
+    pub fn unread_register(&self) -> Option<String> {
+        let unread = |c: &&Check| c.reason == REGISTER_UNAVAILABLE && c.outcome != Outcome::Pass;
+        self.checks.iter().find(unread).map(|c| c.message.clone())
+    }
+
     pub fn unmet_reasons(&self) -> Vec<String> {
         self.checks.iter().filter(|c| c.outcome != crate::crypto::Outcome::Pass).map(|c| c.reason.clone()).collect()
     }
 }
+
+/// The reason of a verdict whose register could not be read ([`Verdict::unread_register`]).
+pub const REGISTER_UNAVAILABLE: &str = "register.unavailable";
 
 const CHECK_ORDER: [&str; 6] = ["format", "signature", "chain", "accreditation", "standards", "validity"];
 
@@ -438,7 +448,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         Registered::NotHeld => cert.status,
         Registered::Unavailable(why) => {
             verdict.status = "unknown";
-            d.fail("validity", "register.unavailable", format!("the register's status cannot be read: {why}"));
+            d.fail("validity", REGISTER_UNAVAILABLE, format!("the register's status cannot be read: {why}"));
             return None;
         }
     };

@@ -427,9 +427,23 @@ async fn a_status_that_does_not_read_publishes_no_list() {
         assert!(r.json()["detail"].as_str().is_some_and(|d| d.contains("'revoked' is not a status")), "{}", r.json());
     }
     assert_eq!(app.log.size().expect("size"), size, "a list that cannot be told is not published");
-    let v = call(running.addr, "POST", "/v1/verify", credential.into_bytes(), Some("customs"), None).await.json();
-    let validity = v["checks"].as_array().expect("checks").iter().find(|c| c["check"] == "validity").cloned();
-    assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("unknown")), "{v:#}");
-    assert_eq!(validity.expect("validity")["reason"], "register.unavailable");
+    // A verification reads no status either: refused, not answered or logged "invalid" (an
+    // audit replaying the register would decide it otherwise), on every channel.
+    for (path, role) in [("/v1/verify", Some("customs")), ("/v1/verify/public", None)] {
+        let r = call(running.addr, "POST", path, credential.clone().into_bytes(), role, None).await;
+        assert_eq!((r.status, r.json()["reason"].as_str()), (503, Some("register.unavailable")), "{path}");
+        let detail = r.json()["detail"].as_str().map(str::to_string).unwrap_or_default();
+        assert!(detail.contains("'revoked' is not a status"), "{path}: {detail}");
+    }
+    let line = format!("{}\n", serde_json::json!({ "document": credential }));
+    let batch = call(running.addr, "POST", "/v1/verify/batch", line.into_bytes(), Some("customs"), None).await;
+    assert_eq!(batch.status, 200);
+    let answered: serde_json::Value = serde_json::from_slice(batch.body.trim_ascii()).expect("one line");
+    assert_eq!(
+        (answered["line"].as_u64(), answered["error"]["reason"].as_str()),
+        (Some(1), Some("register.unavailable"))
+    );
+    assert!(answered.get("receipt").is_none(), "{answered}");
+    assert_eq!(app.log.size().expect("size"), size, "nothing decided, nothing logged");
     running.shutdown(std::time::Duration::from_secs(5)).await;
 }

@@ -172,7 +172,12 @@ impl Context<'_> {
     /// the one in force and those rotated out, which signed the exports before the
     /// rotation: for verifying what the gateway exported, never for recognizing what a
     /// partner sends.
-    pub fn recognition(&self, document: &[u8], own_signers: bool) -> crate::recognition::Verdict {
+    ///
+    /// A verdict that could not read the register decided nothing: it is refused (503
+    /// `register.unavailable`), never answered or logged as "invalid" — an audit, reading
+    /// the register as the log has it, would decide it otherwise (found by review: such
+    /// entries were disagreements no audit could settle).
+    pub fn recognition(&self, document: &[u8], own_signers: bool) -> Result<crate::recognition::Verdict, Refusal> {
         let own: Vec<Vec<u8>> = match (own_signers, self.signing_chain.first()) {
             (true, Some(c)) => {
                 std::iter::once(c.as_ref().to_vec()).chain(self.previous_signers.iter().cloned()).collect()
@@ -190,7 +195,11 @@ impl Context<'_> {
             limits: self.limits,
             verifiers: self.verifiers,
         };
-        crate::recognition::decide(document, &ctx)
+        let verdict = crate::recognition::decide(document, &ctx);
+        match verdict.unread_register() {
+            Some(why) => Err(Refusal::new(Class::Unavailable, crate::recognition::REGISTER_UNAVAILABLE, why)),
+            None => Ok(verdict),
+        }
     }
 
     /// Verifies an enveloped XML signature now, by a signer chaining to `anchors`

@@ -101,7 +101,7 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
     }
     // A partner's document is recognized on the trust list alone: the gateway's own
     // signature stands for nothing a partner sends.
-    let verdict = ctx.recognition(document, false);
+    let verdict = ctx.recognition(document, false)?;
     let (word, reasons) = logged(&ctx.trust_list, partner, &verdict);
     let mut entry = ctx.entry("recognition", &caller.actor, vec![super::digest(document)], word);
     entry.reasons = reasons;

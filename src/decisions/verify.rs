@@ -38,7 +38,7 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
     if document.is_empty() {
         return Err(Refusal::new(super::Class::Malformed, "http.empty", "send the document as the request body"));
     }
-    let verdict = ctx.recognition(document, true);
+    let verdict = ctx.recognition(document, true)?;
     let entry = entry(ctx, &actor, document, &verdict);
     // The document is kept for an audit to decide again — except an anonymous caller's on
     // the public page: anyone could fill the store with documents at the public rate, and
