@@ -188,7 +188,7 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
     fn writes(&self, node: &Node) -> bool {
         match node {
             Node::Comment(_) => self.method.with_comments,
-            Node::ProcessingInstruction { .. } => true,
+            Node::ProcessingInstruction(_) => true,
             _ => false,
         }
     }
@@ -202,7 +202,8 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
                 self.out.put(b"-->");
                 true
             }
-            Node::ProcessingInstruction { target, content } => {
+            Node::ProcessingInstruction(pi) => {
+                let super::Pi { target, content } = &**pi;
                 self.out.put(b"<?");
                 self.out.put(target.as_bytes());
                 if !content.is_empty() {

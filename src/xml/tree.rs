@@ -92,10 +92,16 @@ pub enum Node {
     Element(Box<Element>),
     Text(String),
     Comment(String),
-    ProcessingInstruction {
-        target: String,
-        content: String,
-    },
+    /// Boxed: rare, and two strings inline would make every node of every children vector
+    /// twice the size of a text node's (a large list's tree is walked for its memory).
+    ProcessingInstruction(Box<Pi>),
+}
+
+/// A processing instruction: its target and its content (leading whitespace taken off).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pi {
+    pub target: String,
+    pub content: String,
 }
 
 impl Element {
@@ -284,10 +290,10 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
                 b.text(&resolved, pos)?;
             }
             Event::Comment(c) => b.outside_or_inside(Node::Comment(c.xml10_content().into_owned())),
-            Event::PI(pi) => b.outside_or_inside(Node::ProcessingInstruction {
+            Event::PI(pi) => b.outside_or_inside(Node::ProcessingInstruction(Box::new(Pi {
                 target: pi.target().to_string(),
                 content: pi.content().trim_start().to_string(),
-            }),
+            }))),
             Event::Eof => break,
         }
     }
