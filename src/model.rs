@@ -360,6 +360,11 @@ pub enum ModelError {
     HolderTwoIds,
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
+    #[error(
+        "programme {program} is a {category} certification, which assesses no products, yet the certificate \
+         lists {count} assessed product(s): only a product certification (CCC, PRODUCT) does"
+    )]
+    ProductsOutsideProductCertification { program: &'static str, category: &'static str, count: usize },
 }
 
 impl ModelError {
@@ -372,6 +377,7 @@ impl ModelError {
             ModelError::NoStandards => "model.no_standards",
             ModelError::HolderTwoIds => "model.holder_two_ids",
             ModelError::Empty { .. } => "model.empty",
+            ModelError::ProductsOutsideProductCertification { .. } => "model.products_outside_product_certification",
         }
     }
 }
@@ -386,8 +392,17 @@ pub fn china_date(at: time::OffsetDateTime) -> Date {
 /// Why a certificate is not in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotInForce {
-    Expired { on: Date },
-    NotYetValid { from: Date },
+    Expired {
+        on: Date,
+    },
+    NotYetValid {
+        from: Date,
+    },
+    /// Its day has begun, but not the instant it states it is valid from (a credential's
+    /// `validFrom`).
+    NotYetValidAt {
+        from: time::OffsetDateTime,
+    },
     Status(Status),
 }
 
@@ -395,7 +410,7 @@ impl NotInForce {
     pub fn code(&self) -> String {
         match self {
             NotInForce::Expired { .. } => "validity.expired".into(),
-            NotInForce::NotYetValid { .. } => "validity.not_yet_valid".into(),
+            NotInForce::NotYetValid { .. } | NotInForce::NotYetValidAt { .. } => "validity.not_yet_valid".into(),
             NotInForce::Status(s) => format!("status.{}", s.as_str()),
         }
     }
@@ -404,6 +419,10 @@ impl NotInForce {
         match self {
             NotInForce::Expired { on } => format!("expired on {}", ids::format_date(*on)),
             NotInForce::NotYetValid { from } => format!("not valid before {}", ids::format_date(*from)),
+            NotInForce::NotYetValidAt { from } => format!(
+                "not valid before {}",
+                from.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+            ),
             NotInForce::Status(s) => format!("status {} ({})", s.as_str(), s.zh()),
         }
     }
@@ -480,6 +499,17 @@ impl Certificate {
                 category: self.category.zh(),
                 program: self.program_code.as_str(),
                 expected: expected.zh(),
+            });
+        }
+        // What was assessed decides the accreditation a CB is held to (ISO/IEC 17065 for
+        // products, 17021-1 for management systems): a management-system certificate
+        // listing products would be held to the other (found by review: a product
+        // certificate stated as QMS passed under a CB whose 17065 membership was suspended).
+        if !self.products.is_empty() && expected != Category::Product {
+            return Err(ModelError::ProductsOutsideProductCertification {
+                program: self.program_code.as_str(),
+                category: expected.iaf(),
+                count: self.products.len(),
             });
         }
         if let Some(original) = self.original_issue_date

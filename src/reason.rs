@@ -108,6 +108,7 @@ reasons! {
 
     // model: a certificate's facts taken together.
     ModelCategoryMismatch = "model.category_mismatch", 422, "The CCC number's product category differs from the certificate's.";
+    ModelProductsOutsideProductCertification = "model.products_outside_product_certification", 422, "A management-system or service certificate lists assessed products: only a product certification (CCC, PRODUCT) assesses products.";
     ModelOriginalAfterIssue = "model.original_after_issue", 422, "The original issue date is after the issue date.";
     ModelCccYearAfterIssue = "model.ccc_year_after_issue", 422, "The CCC number's year is after the issue date.";
     ModelNoStandards = "model.no_standards", 422, "The certificate names no standard.";

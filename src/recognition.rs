@@ -339,30 +339,40 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         format!("'{}' is a signer of '{issuer}', chaining to '{accreditor}'", signing.subject),
     );
 
-    // 4. Accreditation under a mutual-recognition arrangement at the issue date.
+    // 4. Accreditation under a mutual-recognition arrangement over the whole issue day (in
+    // China): the document says the day, not the instant, it was issued.
     let scope = cert.program_code.accreditation_scope();
     let arrangement = arrangement_for(scope);
-    let issued = cert.issue_date.midnight().assume_offset(time::macros::offset!(+8));
-    let answer = ctx.trust_list.membership_at(&accreditor, arrangement, scope, issued);
+    let china = time::macros::offset!(+8);
+    let issued = cert.issue_date.midnight().assume_offset(china);
+    let day_end = cert.issue_date.with_time(time::macros::time!(23:59:59.999_999_999)).assume_offset(china);
+    let answer = ctx.trust_list.membership_throughout(&accreditor, arrangement, scope, issued, day_end);
     // The certificate as it states itself: an IAF record that says "Unaccredited", or one
-    // naming another accreditation body of the list than the CB's accreditor, is no
-    // certificate of that accreditation (a claim the list cannot place — a name it does
-    // not hold — is left to the list, which says who accredits the CB; CN XML may omit it,
-    // and a UNTP credential's authorisation is optional).
+    // naming any other accreditor than its CB's (by the id, name or a trade name the list
+    // holds for it), is no certificate of that accreditation. A name the list does not hold
+    // is refused too: the claim is a fact the verdict shows, and a look-alike of another
+    // body's name (full-width letters, a Cyrillic letter, a zero-width space, its name in
+    // other words) would show that body under a "valid" (found by review; the claim was
+    // left to the list when the list could not place it). CN XML may omit the claim, and a
+    // UNTP credential's authorisation is optional.
     let claimed = cert.certification_body.accreditation.as_ref();
-    let named = claimed.and_then(|a| ctx.trust_list.accreditation_body_named(&a.body));
+    let named = claimed.map(|a| ctx.trust_list.accreditation_body_named(&a.body));
     if format == Format::IafXml && claimed.is_none() {
         d.fail(
             "accreditation",
             "trust.accreditation_unclaimed",
             format!("the record says its certificate is Unaccredited: '{issuer}' issued it outside its accreditation"),
         );
-    } else if let (Some(a), Some(other)) = (claimed, named.filter(|n| *n != accreditor)) {
+    } else if let Some(a) = claimed.filter(|_| named != Some(Some(accreditor.as_str()))) {
+        let other = match named.flatten() {
+            Some(other) => format!("{other} in the trust list"),
+            None => "a name the trust list does not hold".into(),
+        };
         d.fail(
             "accreditation",
             "trust.accreditation_other",
             format!(
-                "the certificate names accreditation by '{}' ({other} in the trust list); '{issuer}' is accredited by '{accreditor}'",
+                "the certificate names accreditation by '{}' ({other}); '{issuer}' is accredited by '{accreditor}'",
                 a.body
             ),
         );
@@ -373,13 +383,16 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             format!("{accreditor} was an active {arrangement} signatory for {scope} on {}", cert.issue_date),
         );
     } else {
-        let detail =
-            answer.status.as_ref().map(|s| format!(" ({} since {})", s.status, s.since.date())).unwrap_or_default();
+        let detail = answer
+            .status
+            .as_ref()
+            .map(|s| format!(" ({} since {})", s.status, crate::decisions::rfc3339(s.since)))
+            .unwrap_or_default();
         d.fail(
             "accreditation",
             answer.reason,
             format!(
-                "{accreditor} was not an active {arrangement} signatory for {scope} on {}{detail}",
+                "{accreditor} was not an active {arrangement} signatory for {scope} throughout {} (China){detail}",
                 cert.issue_date
             ),
         );
@@ -483,7 +496,17 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             return None;
         }
     }
-    match cert.in_force(status, today) {
+    // A credential is in force from the instant it states, not from the start of its issue
+    // day in China (found by review: one valid from 23:00 verified valid from midnight). The
+    // instant falls on the issue day, so only that day reads it again.
+    let issue_day = today == cert.issue_date;
+    let not_before =
+        credential.as_deref().filter(|_| issue_day).and_then(|c| formats::untp_dcc::valid_from(c, &ctx.limits));
+    let in_force = match not_before.filter(|from| ctx.now < *from) {
+        Some(from) => cert.dates_hold(today).and(Err(crate::model::NotInForce::NotYetValidAt { from })),
+        None => cert.in_force(status, today),
+    };
+    match in_force {
         Ok(()) => d.pass(
             "validity",
             "validity.in_force",

@@ -90,6 +90,35 @@ fn unknown_program_code() {
     );
 }
 
+/// What was assessed decides the accreditation a CB is held to: a management-system (or
+/// service) certificate listing assessed products is refused, in every format (the rule is
+/// the model's), never held to 17021-1 for a product certification.
+#[test]
+fn only_a_product_certification_lists_products() {
+    let products = "<Scope lang=\"zh\">软件开发与技术服务</Scope>\n  <Products>\n    <Product>\n      <Name>电饭煲</Name>\n      \
+                    <Model>RC-1</Model>\n      <HSCode>851660</HSCode>\n    </Product>\n  </Products>";
+    let doc = mutate("<Scope lang=\"zh\">软件开发与技术服务</Scope>", products);
+    let err = parse(doc.as_bytes()).expect_err("a QMS certificate with a product");
+    assert_eq!(err.code(), "model.products_outside_product_certification");
+    assert_eq!(
+        err.to_string(),
+        "programme QMS is a Management System certification, which assesses no products, yet the certificate \
+         lists 1 assessed product(s): only a product certification (CCC, PRODUCT) does"
+    );
+    let service = doc
+        .replace("<Category>管理体系认证</Category>", "<Category>服务认证</Category>")
+        .replace("<ProgramCode>QMS</ProgramCode>", "<ProgramCode>SERVICE</ProgramCode>");
+    assert_eq!(
+        parse(service.as_bytes()).expect_err("a service certificate with a product").code(),
+        "model.products_outside_product_certification"
+    );
+    // The same certificate as a product certification reads.
+    let product = doc
+        .replace("<Category>管理体系认证</Category>", "<Category>产品认证</Category>")
+        .replace("<ProgramCode>QMS</ProgramCode>", "<ProgramCode>PRODUCT</ProgramCode>");
+    assert_eq!(parse(product.as_bytes()).expect("a product certification").products.len(), 1);
+}
+
 #[test]
 fn category_must_match_programme() {
     let err = parse(mutate("<Category>管理体系认证</Category>", "<Category>服务认证</Category>").as_bytes())

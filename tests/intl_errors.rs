@@ -128,6 +128,18 @@ fn untp_dates_convert_to_the_certificates_time_zone() {
     }
     // The last instant China's calendar holds is a day the certificate may end on.
     assert_eq!(date("2025-01-10T00:00:00+08:00", "9999-12-31T15:59:59Z"), days("2025-01-10", "9999-12-31"));
+    // An instant before 0001-01-01 in China is refused too (year 0 was rendered as dates no
+    // format reads); its first instant there is a day a certificate may start on.
+    for (from, until, at) in [
+        ("0000-01-01T00:00:00+14:00", "2028-01-09T23:59:59+08:00", "/validFrom"),
+        ("0000-12-31T15:59:59Z", "2028-01-09T23:59:59+08:00", "/validFrom"),
+        ("2025-01-10T00:00:00+08:00", "0000-12-31T12:00:00Z", "/validUntil"),
+    ] {
+        let (code, path, message) = refused(from, until);
+        assert_eq!((code.as_str(), path.as_deref()), ("format.invalid", Some(at)), "{message}");
+        assert!(message.contains("is before 0001-01-01 in China"), "{message}");
+    }
+    assert_eq!(date("0000-12-31T16:00:00Z", "2028-01-09T23:59:59+08:00"), days("0001-01-01", "2028-01-09"));
 }
 
 #[test]
@@ -452,4 +464,33 @@ fn untp_issued_by_the_gateways_did() {
     let mut v = issued();
     v["issuer"]["id"] = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".into();
     assert_rejected(Format::UntpDcc, &v, "format.invalid", "/issuer/id");
+}
+
+/// An IAF record's identity number is the body's id and the certificate's number, as every
+/// rendering writes it; one stating anything else (another body's number, a CertSearch id of
+/// its own) carries what no other format holds, and a translation says it lost it — XML and
+/// JSON alike — rather than dropping it unsaid (found by review).
+#[test]
+fn an_iaf_identity_number_of_its_own_is_reported_lost() {
+    let limits = Limits::default();
+    let lost = |from: Format, bytes: &[u8]| {
+        formats::translate(from, Format::CnXml, bytes, &limits).expect("translates").loss.lost
+    };
+    let xml = String::from_utf8(rendered(Format::IafXml)).expect("utf8");
+    let derived = "<certification_identity_number>CNCA-R-2017-049:04925Q10021R0M</certification_identity_number>";
+    assert_eq!(xml.matches(derived).count(), 1, "the fixture's derived identity number");
+    assert!(!lost(Format::IafXml, xml.as_bytes()).contains(&"certification_identity_number".to_string()));
+    let other = xml.replace(
+        derived,
+        "<certification_identity_number>CNCA-R-2002-001:00124Q38817R2M</certification_identity_number>",
+    );
+    assert!(lost(Format::IafXml, other.as_bytes()).contains(&"certification_identity_number".to_string()));
+
+    let mut v = json(Format::IafJson);
+    assert_eq!(v["certification_identity_number"], "CNCA-R-2017-049:04925Q10021R0M");
+    let bytes = serde_json::to_vec(&v).expect("json");
+    assert!(!lost(Format::IafJson, &bytes).contains(&"certification_identity_number".to_string()));
+    v["certification_identity_number"] = "CS-000123".into();
+    let bytes = serde_json::to_vec(&v).expect("json");
+    assert!(lost(Format::IafJson, &bytes).contains(&"certification_identity_number".to_string()));
 }

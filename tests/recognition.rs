@@ -280,6 +280,79 @@ fn membership_suspended_at_issue_time() {
     assert!(decide(&as_jws(&before, "foreign/ukas/signer"), NOW).valid);
 }
 
+/// A certificate is dated by its day (in China), not by its instant: its accreditor's
+/// membership must hold over the whole day. UKAS's 17065 membership is suspended from
+/// 2026-03-01T00:00:00Z, 08:00 in China: a certificate of 1 March is refused (found by
+/// review: the day's midnight, before the suspension, was read), one of 28 February is
+/// not; and a membership suspended and restored within the issue day did not hold over it.
+#[test]
+fn a_membership_must_hold_over_the_whole_issue_day() {
+    let message = |v: &Verdict| v.checks.iter().find(|c| c.check == "accreditation").map(|c| c.message.clone());
+    let on_the_day =
+        decide(&as_jws(&certificate("ukas-cb", ProgramCode::Product, "2026-03-01"), "foreign/ukas/signer"), NOW);
+    assert_eq!(failed(&on_the_day), ("accreditation", "trust.mra_suspended".into()));
+    assert_eq!(
+        message(&on_the_day).as_deref(),
+        Some(
+            "ukas was not an active IAF MLA signatory for ISO/IEC 17065 throughout 2026-03-01 (China) \
+             (suspended since 2026-03-01T00:00:00Z)"
+        )
+    );
+    let day_before = certificate("ukas-cb", ProgramCode::Product, "2026-02-28");
+    assert!(decide(&as_jws(&day_before, "foreign/ukas/signer"), NOW).valid);
+
+    // DAkkS's 17065 membership suspended at 10:00 in China on 15 January and restored at
+    // 15:00: a certificate of that day is refused, those of the days around it are not.
+    let mut list = trust_list();
+    let dakks = list.providers.iter_mut().find(|p| p.body.as_ref().is_some_and(|b| b.id == "dakks")).expect("dakks");
+    let membership =
+        dakks.body.as_mut().expect("body").memberships.iter_mut().find(|m| m.scope == "ISO/IEC 17065").expect("17065");
+    for (status, since) in [("suspended", datetime!(2026-01-15 02:00 UTC)), ("active", datetime!(2026-01-15 07:00 UTC))]
+    {
+        membership.history.push(mrgate::trust::StatusChange { status: status.into(), since });
+    }
+    let on = |day: &str| {
+        let doc = as_jws(&certificate("dakks-cb", ProgramCode::Product, day), "foreign/dakks/signer");
+        decide_with(&doc, &list, NOW, &NoRegister)
+    };
+    let within = on("2026-01-15");
+    assert_eq!(failed(&within), ("accreditation", "trust.mra_suspended".into()));
+    assert!(message(&within).is_some_and(|m| m.ends_with("(suspended since 2026-01-15T02:00:00Z)")), "{within:?}");
+    assert!(on("2026-01-14").valid);
+    assert!(on("2026-01-16").valid);
+}
+
+/// A credential is in force from the instant its `validFrom` states, not from the start of
+/// its issue day in China (found by review: one valid from 23:00 verified valid from the
+/// day's midnight); on the days after, the instant has passed.
+#[test]
+fn a_credential_is_not_in_force_before_the_instant_it_states() {
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    let mut vc: serde_json::Value =
+        serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("json");
+    vc["validFrom"] = "2026-01-15T23:00:00+08:00".into();
+    let jws =
+        mrgate::crypto::jws::sign(&serde_json::to_vec(&vc).expect("json"), &key, &chain, None, true).expect("sign");
+    let at = |now: OffsetDateTime| decide(jws.as_bytes(), now);
+    // 04:00 and 22:59:59 in China on the issue day: not yet.
+    for now in [datetime!(2026-01-14 20:00 UTC), datetime!(2026-01-15 14:59:59 UTC)] {
+        let v = at(now);
+        assert_eq!(failed(&v), ("validity", "validity.not_yet_valid".into()), "{now}");
+        let message = v.checks.iter().find(|c| c.check == "validity").map(|c| c.message.clone());
+        assert_eq!(message.as_deref(), Some("not valid before 2026-01-15T23:00:00+08:00"), "{now}");
+    }
+    // From the instant on, and the day before is refused by its date.
+    assert!(at(datetime!(2026-01-15 15:00 UTC)).valid);
+    assert!(at(datetime!(2026-01-16 01:00 UTC)).valid);
+    let v = at(datetime!(2026-01-14 15:00 UTC));
+    assert_eq!(failed(&v), ("validity", "validity.not_yet_valid".into()));
+    assert_eq!(
+        v.checks.iter().find(|c| c.check == "validity").map(|c| c.message.as_str()),
+        Some("not valid before 2026-01-15")
+    );
+}
+
 #[test]
 fn membership_withdrawn_at_issue_time() {
     // ANAB's 17021-1 membership was withdrawn on 2025-06-01.
@@ -345,8 +418,10 @@ fn a_credential_is_in_force_only_within_the_instants_it_states() {
     let not_yet = ("validity", "validity.not_yet_valid".to_string());
     assert_eq!(outcome("2026-06-01T08:00:00-08:00", "2027-01-01T00:00:00Z"), not_yet);
     assert_eq!(outcome("2026-06-01T16:00:00Z", "2027-01-01T00:00:00Z"), not_yet);
-    // Issued today in Beijing: its issue day counts whole, as every certificate's does.
-    assert_eq!(outcome("2026-06-01T07:00:00Z", "2027-01-01T00:00:00Z"), ("valid", String::new()));
+    // Issued today in Beijing: in force from the instant it states (15:00 there, after NOW),
+    // not from the day's start (rule set 9: the day counted whole before); one valid from
+    // the day's midnight is.
+    assert_eq!(outcome("2026-06-01T07:00:00Z", "2027-01-01T00:00:00Z"), not_yet);
     assert_eq!(outcome("2026-05-31T16:00:00Z", "2027-01-01T00:00:00Z"), ("valid", String::new()));
 }
 
@@ -597,17 +672,45 @@ fn a_certificate_is_recognized_only_as_accredited_by_its_cbs_accreditor() {
     assert_eq!((v.valid, outcomes(&v)), (false, refused_at("trust.accreditation_unclaimed")));
     // Another body of the list, by id (any case), name or trade name, in either format.
     let ukas_name = "United Kingdom Accreditation Service (UKAS) — demo";
-    for other in ["UKAS", "ukas", " Ukas ", ukas_name, "ANAB", "cnas"] {
+    // And any name the list does not hold for its accreditor: look-alikes of another body's
+    // (full-width, a Cyrillic letter, a zero-width space, its name in other words) or of its
+    // own, and a true name the list does not hold.
+    for other in [
+        "UKAS",
+        "ukas",
+        " Ukas ",
+        ukas_name,
+        "ANAB",
+        "cnas",
+        "ＵＫＡＳ",
+        "UKАS",
+        "UKAS\u{200B}",
+        "United Kingdom Accreditation Service",
+        "ＤＡｋｋＳ",
+        "Deutsche Akkreditierungsstelle GmbH",
+    ] {
         let cert = with_body(Some(other));
         for doc in [as_iaf_xml(&cert, "foreign/dakks/signer"), as_jws(&cert, "foreign/dakks/signer")] {
             let v = decide(&doc, NOW);
             assert_eq!((v.valid, outcomes(&v)), (false, refused_at("trust.accreditation_other")), "{other}");
         }
     }
-    // Its own accreditor however written, a name the list does not hold, no claim in a
-    // credential: recognized.
+    let said = |body: &str| {
+        let v = decide(&as_jws(&with_body(Some(body)), "foreign/dakks/signer"), NOW);
+        v.checks.iter().find(|c| c.check == "accreditation").map(|c| c.message.clone()).unwrap_or_default()
+    };
+    assert_eq!(
+        said("ＵＫＡＳ"),
+        "the certificate names accreditation by 'ＵＫＡＳ' (a name the trust list does not hold); 'dakks-cb' is accredited by 'dakks'"
+    );
+    assert_eq!(
+        said("ukas"),
+        "the certificate names accreditation by 'ukas' (ukas in the trust list); 'dakks-cb' is accredited by 'dakks'"
+    );
+    // Its own accreditor by the id, name or trade name the list holds (ASCII case and
+    // surrounding spaces aside), no claim in a credential: recognized.
     let dakks_name = "Deutsche Akkreditierungsstelle (DAkkS) — demo";
-    for own in [Some("DAkkS"), Some("dakks"), Some(dakks_name), Some("Deutsche Akkreditierungsstelle GmbH"), None] {
+    for own in [Some("DAkkS"), Some("dakks"), Some(" DAKKS "), Some(dakks_name), None] {
         let cert = with_body(own);
         let v = decide(&as_jws(&cert, "foreign/dakks/signer"), NOW);
         assert!(v.valid, "{own:?}: {:#?}", v.checks);

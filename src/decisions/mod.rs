@@ -79,7 +79,15 @@ use time::OffsetDateTime;
 ///   register's (`Status::held`): a suspension or expiry over "valid", as a withdrawal or
 ///   cancellation already stood over any other; an export of this gateway stating facts the
 ///   register no longer holds is superseded (`register.superseded`).
-pub const RULE_SET: &str = "8";
+/// - `9`: an accreditor's membership must hold over the whole issue day in China, not at its
+///   midnight alone; a certificate's accreditation claim must name its CB's accreditor as
+///   the list holds it (a name the list does not hold is refused, as another body's was); a
+///   credential is not in force before its `validFrom` instant, though its issue day has
+///   begun; a management-system or service certificate listing assessed products is refused
+///   (`model.products_outside_product_certification`); a credential dated before 0001-01-01
+///   in China is refused; a verification that cannot read the register is refused (503),
+///   never logged.
+pub const RULE_SET: &str = "9";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -258,18 +258,21 @@ pub fn parse_all(format: Format, bytes: &[u8], limits: &Limits) -> Result<Certif
 /// Reads a document for a translation: the certificate, and what the document holds that
 /// the model cannot — for a UNTP credential every member [`untp_dcc::read`] finds not
 /// carried; for an XML format its enveloped `ds:Signature` (`Signature`), which no
-/// rendering keeps. The IAF JSON reader holds nothing it does not read.
+/// rendering keeps; for an IAF record an identity number other than the one every rendering
+/// derives ([`iaf::identity_number`]).
 pub fn read(format: Format, bytes: &[u8], limits: &Limits) -> Result<(Certificate, LossReport), FormatError> {
     let (cert, loss) = match format {
         Format::UntpDcc => untp_dcc::read(bytes, limits)?,
         Format::CnXml | Format::IafXml => {
             let root = crate::xml::parse(bytes, limits)?;
-            let cert = parse_tree(format, &root)?;
-            let mut loss = LossReport::default();
+            let (cert, mut loss) = match format {
+                Format::IafXml => iaf::read_xml(&root)?,
+                _ => (parse_tree(format, &root)?, LossReport::default()),
+            };
             loss.add_if(root.elements().any(|e| e.is(cn_xml::DSIG_NAMESPACE, "Signature")), "Signature");
             (cert, loss)
         }
-        Format::IafJson => (iaf::parse_json(bytes, limits)?, LossReport::default()),
+        Format::IafJson => iaf::read_json(bytes, limits)?,
     };
     cert.check()?;
     Ok((cert, loss))

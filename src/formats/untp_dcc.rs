@@ -1151,10 +1151,29 @@ fn expiry_date(value: &str) -> Result<time::Date, FormatError> {
     day.ok_or_else(|| invalid("/validUntil", format!("'{value}' ends before any day in China")))
 }
 
-/// `at` in China's offset, or a clear refusal for an instant past the last one the gateway
-/// holds (9999-12-31 there).
+/// `at` in China's offset, or a clear refusal for an instant past the last day the gateway
+/// holds (9999-12-31 there) or before the first (0001-01-01: a year 0 or before is written
+/// by no format the gateway renders, found by review: a credential of year 0 translated into
+/// documents that do not read).
 fn in_china(at: time::OffsetDateTime, value: &str, path: &str) -> Result<time::OffsetDateTime, FormatError> {
-    at.checked_to_offset(time::macros::offset!(+8)).ok_or_else(|| {
+    let there = at.checked_to_offset(time::macros::offset!(+8)).ok_or_else(|| {
         invalid(path, format!("'{value}' is past 9999-12-31 in China, the last day a certificate may have"))
-    })
+    })?;
+    if there.year() < 1 {
+        return Err(invalid(
+            path,
+            format!("'{value}' is before 0001-01-01 in China, the first day a certificate may have"),
+        ));
+    }
+    Ok(there)
+}
+
+/// The instant a credential (its JSON payload) states it is valid from (`validFrom`), when
+/// it reads: its issue date is the day in China that instant falls on, and before the
+/// instant itself it is not in force yet, though that day has begun
+/// ([`crate::recognition`]'s validity check).
+pub fn valid_from(credential: &[u8], limits: &Limits) -> Option<time::OffsetDateTime> {
+    let value = json::parse(credential, limits).ok()?;
+    let (_, from) = value.as_object()?.iter().find(|(name, _)| name == "validFrom")?;
+    date_time(from.as_str()?, "/validFrom").ok()
 }

@@ -467,6 +467,37 @@ impl TrustList {
 
     /// Was body `id` an active signatory of `arrangement` for `scope` at `at`?
     pub fn membership_at(&self, id: &str, arrangement: &str, scope: &str, at: OffsetDateTime) -> MembershipAnswer {
+        self.membership_throughout(id, arrangement, scope, at, at)
+    }
+
+    /// Was body `id` an active signatory of `arrangement` for `scope` at `from` and at every
+    /// change of its status up to `to`? When not, the answer is the first status that was
+    /// not active: a certificate dated by its day alone may have been issued at any instant
+    /// of it, so its body's membership must hold over the whole day (found by review: a
+    /// membership suspended at 08:00 on the issue day was read at the day's midnight).
+    pub fn membership_throughout(
+        &self,
+        id: &str,
+        arrangement: &str,
+        scope: &str,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+    ) -> MembershipAnswer {
+        let at_start = self.membership_at_one(id, arrangement, scope, from);
+        if !at_start.active {
+            return at_start;
+        }
+        let later = self.body(id).and_then(|p| p.body.as_ref()).and_then(|body| {
+            let m = body.memberships.iter().find(|m| m.arrangement == arrangement && m.scope == scope)?;
+            let mut changes: Vec<&StatusChange> =
+                m.history.iter().filter(|c| c.since > from && c.since <= to && c.status != "active").collect();
+            changes.sort_by_key(|c| c.since);
+            changes.first().map(|c| self.membership_at_one(id, arrangement, scope, c.since))
+        });
+        later.unwrap_or(at_start)
+    }
+
+    fn membership_at_one(&self, id: &str, arrangement: &str, scope: &str, at: OffsetDateTime) -> MembershipAnswer {
         let no = |reason, status| MembershipAnswer { active: false, reason, status };
         let Some(body) = self.body(id).and_then(|p| p.body.as_ref()) else { return no("trust.body_unknown", None) };
         let Some(m) = body.memberships.iter().find(|m| m.arrangement == arrangement && m.scope == scope) else {
