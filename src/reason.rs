@@ -278,7 +278,7 @@ reasons! {
     LogSizeMismatch = "log.size_mismatch", 400, "A tree size differs from the checkpoint's.";
     LogTilePath = "log.tile_path", 400, "The tile path is not a C2SP tlog-tiles path.";
     LogNotWitnessed = "log.not_witnessed", 503, "No checkpoint has been cosigned by enough witnesses yet.";
-    LogOtherLog = "log.other_log", 422, "The checkpoint is another log's: its origin, or the key name it is signed under, is not the origin given (mrgate log verify-receipt, verify-consistency --origin).";
+    LogOtherLog = "log.other_log", 422, "The checkpoint is another log's: its origin, or the key name it is signed under, is not the origin given (mrgate log verify-receipt, verify-consistency, audit --origin).";
     LogActor = "log.actor", 422, "The receipt's entry is logged as another actor than the one given (mrgate log verify-receipt --actor).";
     LogWitnesses = "log.witnesses", 422, "Fewer of the trusted witnesses cosigned the checkpoint than are required.";
     LogNotFound = "log.not_found", 404, "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.";
@@ -300,7 +300,7 @@ reasons! {
     WitnessUnknownLog = "witness.unknown_log", 404, "The checkpoint's origin is not a log the witness watches.";
     WitnessSizeMismatch = "witness.size_mismatch", 409, "The old size is not the size the witness last cosigned (the answer's body gives it).";
     WitnessInconsistent = "witness.inconsistent", 409, "The checkpoint has the size last cosigned but another root hash: a split view, kept as evidence.";
-    WitnessProof = "witness.proof", 422, "The consistency proof does not show the checkpoint extends the one last cosigned (kept as evidence).";
+    WitnessProof = "witness.proof", 422, "The consistency proof does not show the checkpoint extends the one last cosigned (kept as a lead, not proof: the sender chose the proof; at most 64 per log).";
     WitnessConfig = "witness.config", 500, "The witness cannot start: its configuration, a file it names, or its listen address (start-up).";
     WitnessState = "witness.state", 503, "The witness's state cannot be opened, read or written.";
 

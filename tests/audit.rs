@@ -194,7 +194,8 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let rules = format!("rules {}\n", mrgate::decisions::RULE_SET);
     for (what, idx, from, to, expected) in [
         ("backdated by a year", 12, "time 2026-", "time 2025-", vec![(12, "audit.entry")]),
-        ("another rule set", 3, rules.as_str(), "rules 9\n", vec![(3, "audit.rules")]),
+        // A rule set this build does not know (the next one, say).
+        ("another rule set", 3, rules.as_str(), "rules 999\n", vec![(3, "audit.rules")]),
         ("no rule set", 10, rules.as_str(), "rules -\n", vec![(10, "audit.rules")]),
         // Not registered then, the certificate cannot be suspended, nor found suspended.
         (
@@ -306,7 +307,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     sql(
         changed.path(),
         &format!(
-            "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'rules {}', 'rules 9') AS BLOB) WHERE idx = 8",
+            "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), 'rules {}', 'rules 999') AS BLOB) WHERE idx = 8",
             mrgate::decisions::RULE_SET
         ),
     );
@@ -529,7 +530,10 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
     let url = format!("https://localhost:{}", addr.port());
     let pinned = |who: &'static str| -> Vec<String> {
         let mut args: Vec<String> =
-            ["log", "audit", "--url", &url, "--ca", &format!("{DEMO}/ca.pem")].iter().map(|s| s.to_string()).collect();
+            ["log", "audit", "--url", &url, "--ca", &format!("{DEMO}/ca.pem"), "--origin", "demo.mrgate.example/log"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
         for (flag, file) in [
             ("--log-key", "log.pub"),
             ("--operator-anchor", "ca.pem"),
@@ -614,6 +618,37 @@ async fn a_partner_audits_a_running_gateway_over_its_api() {
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         assert_eq!(out.status.code(), code, "{stdout}{}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.contains(&says), "{stdout}");
+    }
+
+    // Only this log's checkpoints, under its name: the log's key signs another log too (its
+    // torture log), and a checkpoint of it — the same size and root, kept or served — is not
+    // this log's (found by review: it passed). Without --origin, a remote audit is refused.
+    let torture =
+        mrgate::ledger::checkpoint::Checkpoint { origin: "mrgate.test/torture-log".into(), ..checkpoint.clone() };
+    let file = data.path().join("kept-other-log");
+    std::fs::write(&file, torture.sign("mrgate.test/torture-log", &key)).expect("write");
+    let mut kept_other = pinned("partner-dakks");
+    kept_other.extend(["--checkpoint".to_string(), file.display().to_string()]);
+    let mut origin_other = pinned("partner-dakks");
+    let at = origin_other.iter().position(|a| a == "--origin").expect("--origin");
+    origin_other[at + 1] = "mrgate.test/torture-log".into();
+    let mut no_origin = pinned("partner-dakks");
+    no_origin.drain(at..at + 2);
+    for (args, says) in [
+        (
+            kept_other,
+            "error[log.other_log]: the checkpoint is of log 'mrgate.test/torture-log', signed as 'mrgate.test/torture-log', not of 'demo.mrgate.example/log'",
+        ),
+        (
+            origin_other,
+            "error[log.other_log]: the checkpoint is of log 'demo.mrgate.example/log', signed as 'demo.mrgate.example/log', not of 'mrgate.test/torture-log'",
+        ),
+        (no_origin, "error[usage.audit]: --url needs --origin"),
+    ] {
+        let out = run(args).await.expect("audit");
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
     }
 
     for (who, extra, reason) in [

@@ -170,8 +170,19 @@ fn every_consistency_proof_up_to_64() {
             }
         }
     }
-    assert!(tree.consistency_proof(0, 5).is_err());
+    let five = tree.root(5).expect("root");
+    // The empty tree is a prefix of every tree: an empty proof, checked against the empty
+    // root; a hash more, or another root, is refused.
+    assert_eq!(tree.consistency_proof(0, 5).expect("from the empty tree"), Vec::<merkle::Hash>::new());
+    assert_eq!(merkle::verify_consistency(0, 5, &merkle::empty_root(), &five, &[]), Ok(()));
+    assert_eq!(merkle::verify_consistency(0, 0, &merkle::empty_root(), &merkle::empty_root(), &[]), Ok(()));
+    assert_eq!(
+        merkle::verify_consistency(0, 5, &merkle::empty_root(), &five, &[five]),
+        Err(merkle::ProofError::WrongLength)
+    );
+    assert_eq!(merkle::verify_consistency(0, 5, &five, &five, &[]), Err(merkle::ProofError::RootMismatch));
     assert!(tree.consistency_proof(6, 5).is_err());
+    assert!(tree.consistency_proof(0, 65).is_err());
 }
 
 /// The tree keeps each level in chunks of 4096 hashes: heads and proofs across their edges
@@ -452,10 +463,24 @@ fn verify_receipt_command() {
         run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", ORIGIN, &old, &new, &proof]).status.code(),
         Some(0)
     );
-    assert_eq!(
-        run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", ORIGIN, &new, &old, &proof]).status.code(),
-        Some(1)
-    );
+    // Given in the wrong order: refused, and no evidence of a fork (found by review).
+    let swapped = run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", ORIGIN, &new, &old, &proof]);
+    let report: serde_json::Value = serde_json::from_slice(&swapped.stdout).expect("json");
+    assert_eq!((swapped.status.code(), report["valid"].as_bool()), (Some(1), Some(false)), "{report}");
+    assert_eq!(report.get("evidence"), None, "{report}");
+    // The log's empty tree (size 0) is a prefix of every tree: an empty proof verifies.
+    let empty = MemoryLog::new(ORIGIN, Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("ed25519"));
+    let zero = write("zero.note", empty.checkpoint().as_bytes());
+    let none = write("p0.json", br#"{"from":0,"to":4,"hashes":[]}"#);
+    let out = run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", ORIGIN, &zero, &new, &none]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    // A larger checkpoint the log signed that the proof does not lead to is reported with
+    // both checkpoints: the log could not show them one history.
+    let bad = write("bad.json", br#"{"from":3,"to":4,"hashes":["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]}"#);
+    let out = run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", ORIGIN, &old, &new, &bad]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report["evidence"]["old"].as_str().is_some_and(|n| n.starts_with(ORIGIN)), "{report}");
     // Asked of another origin, the same two checkpoints are refused as another log's, before
     // the proof: no split-view evidence is reported against the origin asked about.
     let out =

@@ -792,7 +792,8 @@ async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
 
     // A remote audit as customs: the two steps withheld, the rest decided again.
     let url = format!("https://localhost:{}", gw.addr.port());
-    let mut args: Vec<String> = ["log", "audit", "--url", &url].iter().map(|s| s.to_string()).collect();
+    let mut args: Vec<String> =
+        ["log", "audit", "--url", &url, "--origin", "demo.mrgate.example/log"].iter().map(|s| s.to_string()).collect();
     for (flag, file) in [
         ("--ca", "ca.pem"),
         ("--log-key", "log.pub"),

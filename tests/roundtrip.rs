@@ -172,7 +172,8 @@ prop_compose! {
             scope_zh,
             scope_en,
             sites,
-            products,
+            // Only a product certification assesses products (the model's rule).
+            products: if program_code.category() == Category::Product { products } else { Vec::new() },
             manufacturer,
             factory,
             sectors: Vec::new(),

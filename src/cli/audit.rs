@@ -35,6 +35,11 @@ pub struct AuditArgs {
     /// The log's Ed25519 public key (PEM), for --url (with --config it is the configuration's).
     #[arg(long)]
     pub log_key: Option<PathBuf>,
+    /// The log's origin (the first line of its checkpoints, e.g. `demo.mrgate.example/log`),
+    /// for --url (with --config it is the configuration's): every checkpoint must be this
+    /// log's, under this name — a key may sign more than one log.
+    #[arg(long)]
+    pub origin: Option<String>,
     /// The trust-list operator's anchor certificate (PEM), for --url.
     #[arg(long)]
     pub operator_anchor: Option<PathBuf>,
@@ -111,12 +116,18 @@ fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
 /// The checkpoint, its log signature and its cosignatures checked.
 fn checked_checkpoint(
     note: &str,
-    log_key: &[u8],
+    log: (&[u8], &str),
     witness_keys: &[PathBuf],
     min: usize,
 ) -> Result<Checkpoint, ExitCode> {
-    let (checkpoint, _) =
+    let (log_key, origin) = log;
+    let (checkpoint, key_name) =
         Checkpoint::verify(note, log_key).map_err(|e| fail(e.code(), format!("the checkpoint: {e}")))?;
+    // Of the log audited, not of another the same key signs (found by review: a checkpoint
+    // of the gateway's torture log, same size and root, passed the audit).
+    if let Some(why) = crate::ledger::checkpoint::another_log(origin, &checkpoint, &key_name) {
+        return Err(fail("log.other_log", why));
+    }
     if min > witness_keys.len() {
         return Err(fail("usage.witnesses", format!("--min-witnesses {min} needs at least {min} --witness-key")));
     }
@@ -242,10 +253,11 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
         gateway.push(chain_of(path)?);
     }
     let log_key = public_of_private(&config.log.key)?;
+    let origin = args.origin.clone().unwrap_or_else(|| config.log.origin.clone());
     let checkpoint = match &args.checkpoint {
         Some(p) => {
             let note = String::from_utf8_lossy(&read(p)?).to_string();
-            Some(checked_checkpoint(&note, &log_key, &args.witness_keys, args.min_witnesses)?)
+            Some(checked_checkpoint(&note, (&log_key, &origin), &args.witness_keys, args.min_witnesses)?)
         }
         None if args.min_witnesses > 0 => {
             return Err(fail("usage.witnesses", "--min-witnesses needs the --checkpoint they cosigned"));
@@ -290,6 +302,7 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
         Ok(_) => return Err(fail("key.unknown_type", "the log key must be Ed25519")),
         Err(e) => return Err(fail(e.code(), format!("{}: {e}", log_key_path.display()))),
     };
+    let origin = args.origin.clone().ok_or_else(|| fail("usage.audit", "--url needs --origin"))?;
     let anchor = need(&args.operator_anchor, "operator-anchor")?;
     if args.gateway_certificates.is_empty() {
         return Err(fail("usage.audit", "--url needs --gateway-certificate"));
@@ -314,12 +327,12 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
     )
     .map_err(|e| fail("usage.audit", e))?;
     let note = client.get_text("/v1/log/checkpoint").map_err(|e| fail("audit.fetch", e))?;
-    let checkpoint = checked_checkpoint(&note, &log_key, &args.witness_keys, args.min_witnesses)?;
+    let checkpoint = checked_checkpoint(&note, (&log_key, &origin), &args.witness_keys, args.min_witnesses)?;
     let source = super::client::RemoteLog { client: &client, size: checkpoint.size, rules: Default::default() };
     let mut checkpoints = vec![checkpoint];
     if let Some(p) = &args.checkpoint {
         let kept = String::from_utf8_lossy(&read(p)?).to_string();
-        checkpoints.push(checked_checkpoint(&kept, &log_key, &[], 0)?);
+        checkpoints.push(checked_checkpoint(&kept, (&log_key, &origin), &[], 0)?);
     }
     let audit = Audit {
         policy: &policy,

@@ -171,6 +171,15 @@ impl Checkpoint {
     }
 }
 
+/// Why a checkpoint verified under `key_name` is not one of log `origin`'s: its origin, or
+/// the name its key signed under, is another (the gateway names its key by its origin, and
+/// one key may sign more than one log: its torture log, say). `None` when it is `origin`'s.
+/// Every reader that is told which log it reads holds checkpoints to this.
+pub fn another_log(origin: &str, checkpoint: &Checkpoint, key_name: &str) -> Option<String> {
+    (checkpoint.origin != origin || key_name != origin)
+        .then(|| format!("the checkpoint is of log '{}', signed as '{key_name}', not of '{origin}'", checkpoint.origin))
+}
+
 /// Most signature lines read in one note (Go's `note.Open` reads as many).
 pub const MAX_SIGNATURES: usize = 100;
 

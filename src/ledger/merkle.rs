@@ -348,11 +348,12 @@ impl Tree {
     }
 
     pub fn consistency_proof_with(&self, from: u64, to: u64, tiles: &Tiles) -> Result<Vec<Hash>, ProofError> {
-        if from == 0 || from > to || to > self.size() {
+        if from > to || to > self.size() {
             return Err(ProofError::BadSizes { from, to });
         }
         let mut proof = Vec::new();
-        if from < to {
+        // The empty tree is a prefix of every tree: nothing to prove (RFC 9162 §2.1.4.1).
+        if from > 0 && from < to {
             self.subproof(from, 0, to, true, tiles, &mut proof)?;
         }
         Ok(proof)
@@ -427,8 +428,17 @@ pub fn verify_consistency(
     to_root: &Hash,
     proof: &[Hash],
 ) -> Result<(), ProofError> {
-    if from == 0 || from > to {
+    if from > to {
         return Err(ProofError::BadSizes { from, to });
+    }
+    // The empty tree, whose root is the hash of nothing, is a prefix of every tree; the
+    // proof between them is empty (found by review: a size-0 checkpoint was refused, and
+    // reported as evidence of a fork).
+    if from == 0 {
+        if !proof.is_empty() {
+            return Err(ProofError::WrongLength);
+        }
+        return if *from_root == empty_root() { Ok(()) } else { Err(ProofError::RootMismatch) };
     }
     if from == to {
         if !proof.is_empty() {

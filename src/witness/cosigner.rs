@@ -7,7 +7,13 @@
 //! over), the old size against the checkpoint's (400), then — atomically with the update —
 //! the old size against the size last cosigned (409, answering that size), the consistency
 //! proof (422), and at an unchanged size the root hash (409). A request from a watched log
-//! whose signature verified but that failed the last two checks is kept as evidence.
+//! whose signature verified but that failed the last two checks is kept as evidence: a
+//! checkpoint signed at the size last cosigned with another root (409) proves two views of
+//! one tree; a proof that fails (422) is only a lead — whoever relays a signed checkpoint
+//! chooses the proof sent with it, so a log that proves the two consistent when asked is
+//! cleared — and such leads are kept up to [`super::state::MAX_PROOF_LEADS`] per log (found
+//! by review: anyone could store a row against an honest log for each checkpoint it
+//! published).
 //!
 //! The witness never cosigns a checkpoint it has not shown to extend the one it cosigned
 //! before for that log, never answers before the new record is on disk, and never moves a
@@ -406,21 +412,39 @@ mod tests {
         witness.add_checkpoint(&request(4, &log), NOW).expect("consistent");
     }
 
-    /// Anyone may replay the published checkpoint with junk proofs: each is refused, and the
-    /// evidence keeps one row for that checkpoint, not one per replay (found by review). The
-    /// checkpoint it holds, submitted again, is cosigned again without a write.
+    /// Anyone may replay the log's checkpoints with junk proofs: each is refused; the
+    /// checkpoint held keeps one lead however often it is replayed, and leads stop at
+    /// [`MAX_PROOF_LEADS`] per log, however many checkpoints the log publishes (found by
+    /// review: a row per published checkpoint, written to disk). A second signed view at
+    /// the size held is still kept past them. The checkpoint it holds, submitted again, is
+    /// cosigned again without a write.
     #[test]
-    fn replays_add_one_evidence_row_and_rewrite_nothing() {
+    fn junk_proofs_leave_a_bounded_trail() {
+        use crate::witness::state::MAX_PROOF_LEADS;
         let key = pkcs8();
         let witness = witness_of(&key);
-        let log = log_with(&key, 4, "a");
+        let mut log = log_with(&key, 4, "a");
         witness.add_checkpoint(&request(0, &log), NOW).expect("first");
-        let junk = AddCheckpoint { old: 4, proof: vec![[9; 32]], checkpoint: log.checkpoint() }.encode();
-        for _ in 0..100 {
+        let held = log.checkpoint();
+        let junk = AddCheckpoint { old: 4, proof: vec![[9; 32]], checkpoint: held.clone() }.encode();
+        for _ in 0..10 {
             assert!(matches!(witness.add_checkpoint(&junk, NOW), Err(Refusal::Proof { .. })));
         }
         assert_eq!(witness.evidence().expect("evidence").len(), 1);
-        let again = AddCheckpoint { old: 4, proof: vec![], checkpoint: log.checkpoint() }.encode();
+        for n in 0..MAX_PROOF_LEADS + 5 {
+            grow(&mut log, 1, "a");
+            let newer = AddCheckpoint { old: 4, proof: vec![[9; 32]; 3], checkpoint: log.checkpoint() }.encode();
+            assert!(matches!(witness.add_checkpoint(&newer, NOW), Err(Refusal::Proof { .. })), "{n}");
+        }
+        let kept = witness.evidence().expect("evidence");
+        assert_eq!(kept.len(), MAX_PROOF_LEADS);
+        assert!(kept.iter().all(|e| e.reason == "witness.proof"));
+        let split = log_with(&key, 4, "b");
+        assert!(matches!(witness.add_checkpoint(&request(4, &split), NOW), Err(Refusal::Inconsistent { size: 4 })));
+        let kept = witness.evidence().expect("evidence");
+        assert_eq!(kept.last().map(|e| e.reason.as_str()), Some("witness.inconsistent"));
+        assert_eq!(kept.len(), MAX_PROOF_LEADS + 1);
+        let again = AddCheckpoint { old: 4, proof: vec![], checkpoint: held }.encode();
         witness.add_checkpoint(&again, NOW + 60).expect("the same checkpoint, cosigned again");
         assert_eq!(witness.latest(ORIGIN).expect("latest").map(|c| c.size), Some(4));
     }

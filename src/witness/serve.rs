@@ -7,7 +7,8 @@
 //! size as 409 `text/x.tlog.size` with exactly the size last cosigned and a newline; every
 //! other refusal as `text/plain`, `<reason code>: <why>` and a newline, with its status. A
 //! body over [`MAX_BODY_BYTES`] is 413; other paths 404, other methods 405. Connections are
-//! kept alive between requests.
+//! kept alive between requests, at most [`MAX_CONNECTIONS_PER_CLIENT`] from one client, and
+//! closed once idle.
 //!
 //! [`start`] runs a witness inside the caller's tokio runtime (the gateway's `serve --demo`
 //! starts one beside itself; tests start one on 127.0.0.1:0) and gives back its address and a
@@ -17,6 +18,7 @@
 
 use super::config::{Config, Tls};
 use super::cosigner::{Cosigner, OpenError, Refusal};
+use crate::server::connections::{Activity, PerClient, Watched};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -33,10 +35,18 @@ use tokio::sync::watch;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A body over the limit is read on and thrown away up to this much before the 413 goes
 /// out, so that the client, still sending, reads the answer instead of a reset connection.
-const MAX_DRAINED_BYTES: usize = 16 * MAX_BODY_BYTES;
+const MAX_DRAINED_BYTES: usize = 64 * MAX_BODY_BYTES;
 /// Connections open at once; more are closed on arrival. A witness's clients are a few
 /// logs and monitors.
 const MAX_CONNECTIONS: usize = 256;
+/// Connections one client (an IPv4 address or an IPv6 /64, as the gateway counts them) may
+/// hold at once: one address holding every place would stop the witness cosigning for
+/// every log (found by review: 256 connections kept alive from one address froze a
+/// gateway's published checkpoint). More from it are closed on arrival, before any TLS work.
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = 16;
+/// A connection over which no byte moved for this long, with no request being answered,
+/// is closed: a log sends a checkpoint every few seconds at most, and comes back.
+const IDLE: Duration = Duration::from_secs(30);
 /// A TLS handshake, a request's headers and a request's body must each arrive in this time.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// However busy, a connection is closed (between requests) after this long, so that idle
@@ -145,6 +155,7 @@ pub async fn start_with(
     let (stop, stopping) = watch::channel(false);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let serving = Arc::clone(&cosigner);
+    let per_client = PerClient::new(MAX_CONNECTIONS_PER_CLIENT);
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
         let stopped = stopped(stopping.clone());
@@ -154,16 +165,20 @@ pub async fn start_with(
                 () = &mut stopped => break,
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
                 accepted = listener.accept() => {
-                    let Ok((tcp, _)) = accepted else {
+                    let Ok((tcp, peer)) = accepted else {
                         // Out of descriptors, say: wait rather than spin.
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     };
+                    let Some(slot) = per_client.admit(peer.ip()) else { continue };
                     if connections.len() >= MAX_CONNECTIONS {
                         continue;
                     }
                     let (acceptor, cosigner, stopping) = (acceptor.clone(), Arc::clone(&serving), stopping.clone());
-                    connections.spawn(connection(tcp, acceptor, cosigner, stopping));
+                    connections.spawn(async move {
+                        let _slot = slot;
+                        connection(tcp, acceptor, cosigner, stopping).await;
+                    });
                 }
             }
         }
@@ -191,21 +206,35 @@ async fn connection(
     // Answers go out whole; Nagle's algorithm would only hold back their last segment.
     let _ = tcp.set_nodelay(true);
     let Ok(Ok(stream)) = tokio::time::timeout(TIMEOUT, acceptor.accept(tcp)).await else { return };
+    let activity = Activity::new();
+    let watching = Arc::clone(&activity);
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let cosigner = Arc::clone(&cosigner);
-        async move { Ok::<_, std::convert::Infallible>(answer(cosigner, request).await) }
+        let handling = watching.handling();
+        async move {
+            let answer = answer(cosigner, request).await;
+            drop(handling);
+            Ok::<_, std::convert::Infallible>(answer)
+        }
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(TIMEOUT).keep_alive(true);
     builder.http2().timer(TokioTimer::new()).max_concurrent_streams(32).max_header_list_size(16 * 1024);
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    let connection = builder.serve_connection(TokioIo::new(Watched::new(stream, Arc::clone(&activity))), service);
     tokio::pin!(connection);
     let stop = stopped(stopping);
     tokio::pin!(stop);
-    tokio::select! {
-        _ = connection.as_mut() => return,
-        () = &mut stop => {}
-        () = tokio::time::sleep(CONNECTION_LIFETIME) => {}
+    let ends = tokio::time::Instant::now() + CONNECTION_LIFETIME;
+    loop {
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            () = &mut stop => break,
+            () = tokio::time::sleep(Duration::from_secs(1)) => {
+                if tokio::time::Instant::now() >= ends || activity.idle_for(IDLE) {
+                    break;
+                }
+            }
+        }
     }
     connection.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout(GRACE, connection).await;
@@ -275,12 +304,11 @@ async fn add_checkpoint(cosigner: Arc<Cosigner>, request: Request<Incoming>) -> 
 
 /// The request body, whole, or the answer that refuses it.
 async fn read_body(mut body: Incoming) -> Result<Bytes, Answer> {
-    use hyper::body::Body as _;
     let too_large =
         || refused(StatusCode::PAYLOAD_TOO_LARGE, "http.too_large", format!("the body is over {MAX_BODY_BYTES} bytes"));
-    if body.size_hint().lower() > MAX_DRAINED_BYTES as u64 {
-        return Err(too_large());
-    }
+    // A body declared larger than what is drained is still read up to that much (below),
+    // so that the client, still sending, reads the 413 rather than a reset (found by
+    // review: a 2 MB body was answered with a reset stream).
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     let mut whole = bytes::BytesMut::new();
     let mut seen = 0usize;

@@ -57,6 +57,14 @@ pub struct Cosigned {
     pub note: String,
 }
 
+/// The reason of a request kept as a lead rather than proof: a consistency proof that failed
+/// (anyone relaying a log's signed checkpoint chooses the proof sent with it).
+const PROOF_LEAD: &str = "witness.proof";
+
+/// Leads kept per log: enough to follow a log that forked, and a bound on what anyone can
+/// make the witness write by replaying an honest log's checkpoints with junk proofs.
+pub const MAX_PROOF_LEADS: usize = 64;
+
 /// A refused request kept as evidence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Evidence {
@@ -206,6 +214,16 @@ impl State {
                 answer
             }
             Update::Keep { answer } => answer,
+            // A lead (a proof that failed) past the bound is refused all the same, unkept.
+            Update::Evidence { reason: PROOF_LEAD, answer, .. }
+                if tx.query_row(
+                    "SELECT count(*) FROM evidence WHERE origin = ?1 AND reason = ?2",
+                    params![origin, PROOF_LEAD],
+                    |r| r.get::<_, i64>(0),
+                )? >= i64::try_from(MAX_PROOF_LEADS).unwrap_or(i64::MAX) =>
+            {
+                answer
+            }
             Update::Evidence { time, reason, request, checkpoint, answer } => {
                 tx.execute(
                     "INSERT OR IGNORE INTO evidence (time, origin, reason, stored_note, request, checkpoint)
