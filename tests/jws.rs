@@ -187,6 +187,39 @@ fn untrusted_root() {
     assert_rejected(&pki.verifier(), &t, "chain", "x509.bad_signature");
 }
 
+/// A header naming the key another way than `x5c` or `kid` — an embedded JWK, a URL to
+/// fetch a key or a chain from — is refused, whatever it names: a verifier following it
+/// could take another key (found by review: each was ignored and the token verified).
+#[test]
+fn a_key_named_another_way_is_refused() {
+    let mut pki = Pki::new();
+    let signer = pki.signer(KeyAlg::EcdsaP256, |_| {});
+    let key = key_of(&signer);
+    let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+    for (name, value) in
+        [("jwk", jwk), ("jku", json!("https://evil.example/keys")), ("x5u", json!("https://evil.example/x5u.pem"))]
+    {
+        let mut header = json!({"alg": "ES256", "typ": "vc+jwt", "x5c": x5c(&signer)});
+        header[name] = value;
+        let t = hand_made(header, PAYLOAD, |m| key.sign(m).expect("sign"));
+        let v = pki.verifier().verify(&t, AT);
+        assert!(!v.valid, "{name}: accepted");
+        let last = v.checks.last().expect("a failing check");
+        assert_eq!(last.reason, "jws.header", "{name}");
+        assert_eq!(
+            last.message,
+            format!(
+                "header: '{name}' names a key another way than x5c or kid: this verifier takes neither, and another might"
+            )
+        );
+    }
+    // The same header without them verifies.
+    let t = hand_made(json!({"alg": "ES256", "typ": "vc+jwt", "x5c": x5c(&signer)}), PAYLOAD, |m| {
+        key.sign(m).expect("sign")
+    });
+    assert!(pki.verifier().verify(&t, AT).valid);
+}
+
 #[test]
 fn unknown_crit() {
     let mut pki = Pki::new();

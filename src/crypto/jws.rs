@@ -160,8 +160,21 @@ fn check_header(jws: &ParsedJws<'_>) -> Result<Algorithm, JwsError> {
     if jws.header.get("b64").is_some_and(|v| v != &Value::Bool(true)) {
         return Err(JwsError::UnknownCrit(vec!["b64".into()]));
     }
+    // The key is the `x5c` leaf's or a configured `kid`'s, nothing else: a header that also
+    // names a key another way (an embedded JWK, a URL to fetch one from) could name another
+    // key to a verifier that follows it, and is refused rather than ignored (found by
+    // review: one with a `jwk` of another key verified).
+    if let Some(other) = KEY_ELSEWHERE.iter().find(|p| jws.header.get(**p).is_some()) {
+        return Err(JwsError::Header(format!(
+            "'{other}' names a key another way than x5c or kid: this verifier takes neither, and another might"
+        )));
+    }
     Ok(alg)
 }
+
+/// Header parameters (RFC 7515 §4.1) that name a signing key in a way this verifier does not
+/// take: by value (`jwk`) or by a URL to fetch (`jku`, `x5u`).
+const KEY_ELSEWHERE: [&str; 3] = ["jwk", "jku", "x5u"];
 
 /// Verifies the signature of an already-parsed JWS with a key the caller trusts.
 pub fn verify_signature(jws: &ParsedJws<'_>, key: &PublicKey) -> Result<Algorithm, JwsError> {
