@@ -343,22 +343,25 @@ impl PostCode {
     }
 }
 
-/// Parses a `YYYY-MM-DD` calendar date (no time, no zone).
+/// Parses a `YYYY-MM-DD` calendar date (no time, no zone), from 0001-01-01: year 0 is no
+/// year a certificate may have, and a UNTP credential cannot state it (found by review: a CN
+/// XML date of year 0 translated into a credential the gateway could not read back).
 pub fn parse_date(value: &str) -> Result<Date, IdError> {
     let fmt = format_description!("[year]-[month]-[day]");
     if value.len() != 10 {
         return Err(IdError::Date { value: value.into() });
     }
-    Date::parse(value, &fmt).map_err(|_| IdError::Date { value: value.into() })
+    Date::parse(value, &fmt).ok().filter(|d| d.year() >= 1).ok_or_else(|| IdError::Date { value: value.into() })
 }
 
-/// Parses a `YYYYMMDD` calendar date, as IAF CertSearch writes them.
+/// Parses a `YYYYMMDD` calendar date, as IAF CertSearch writes them, from 0001-01-01 (as
+/// [`parse_date`]).
 pub fn parse_compact_date(value: &str) -> Result<Date, IdError> {
     let fmt = format_description!("[year][month][day]");
     if value.len() != 8 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(IdError::Date { value: value.into() });
     }
-    Date::parse(value, &fmt).map_err(|_| IdError::Date { value: value.into() })
+    Date::parse(value, &fmt).ok().filter(|d| d.year() >= 1).ok_or_else(|| IdError::Date { value: value.into() })
 }
 
 /// Formats a date as `YYYY-MM-DD`.
@@ -460,9 +463,14 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(format_date(parse_date("2024-02-29").unwrap()), "2024-02-29");
-        for bad in ["2023-02-29", "2024-13-01", "2024-1-01", "2024-01-01T00:00", "20240101"] {
+        for bad in ["2023-02-29", "2024-13-01", "2024-1-01", "2024-01-01T00:00", "20240101", "0000-06-18", "0000-12-31"]
+        {
             assert_eq!(parse_date(bad).unwrap_err().code(), "id.date", "{bad}");
         }
+        // Year 1 is the first a certificate may have, in both spellings; year 0 is none.
+        assert_eq!(format_date(parse_date("0001-01-01").unwrap()), "0001-01-01");
+        assert_eq!(parse_compact_date("00000620").unwrap_err().code(), "id.date");
+        assert_eq!(format_compact_date(parse_compact_date("00010101").unwrap()), "00010101");
         assert_eq!(format_compact_date(parse_compact_date("20240229").unwrap()), "20240229");
         assert_eq!(parse_compact_date("20230229").unwrap_err().code(), "id.date");
         let a = parse_date("2024-06-18").unwrap();

@@ -159,14 +159,16 @@ pub struct RegisterRead {
 }
 
 impl Verdict {
-    /// The reason codes of every check that did not pass, for the log entry.
     /// Why the register could not be read for this verdict, when it could not: then it
-    /// decided nothing (its status is unknown), and it is refused rather than recorded.
+    /// decided nothing (its status is unknown), and it is refused rather than recorded —
+    /// even when another check failed too, so that what is logged is always what an audit,
+    /// replaying the register, decides again.
     pub fn unread_register(&self) -> Option<String> {
         let unread = |c: &&Check| c.reason == REGISTER_UNAVAILABLE && c.outcome != Outcome::Pass;
         self.checks.iter().find(unread).map(|c| c.message.clone())
     }
 
+    /// The reason codes of every check that did not pass, for the log entry.
     pub fn unmet_reasons(&self) -> Vec<String> {
         self.checks.iter().filter(|c| c.outcome != crate::crypto::Outcome::Pass).map(|c| c.reason.clone()).collect()
     }
@@ -199,6 +201,29 @@ pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime
     let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
     let mra = accreditor.is_some_and(|ab| list.membership_at(ab, arrangement_for(scope), scope, at).active);
     if mra { crate::model::AssessmentLevel::GlobalMRA } else { crate::model::AssessmentLevel::Accredited }
+}
+
+/// Why `cert`'s accreditation claim does not name `accreditor`, its CB's accreditor, by the
+/// id, name or a trade name `list` holds for it (ASCII case and surrounding spaces aside);
+/// `None` when it does, or when it makes none. Another body of the list, or a name the list
+/// does not hold — a look-alike, the body's name in other words — is not its accreditor: the
+/// claim is a fact a verdict shows and an export states (rule set 9). The rule of
+/// recognition and of export alike.
+pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> Option<String> {
+    let claimed = cert.certification_body.accreditation.as_ref()?;
+    let named = list.accreditation_body_named(&claimed.body);
+    if named == Some(accreditor) {
+        return None;
+    }
+    let other = match named {
+        Some(other) => format!("{other} in the trust list"),
+        None => "a name the trust list does not hold".into(),
+    };
+    Some(format!(
+        "the certificate names accreditation by '{}' ({other}); '{}' is accredited by '{accreditor}'",
+        claimed.body,
+        cert.issuer_id()
+    ))
 }
 
 /// The MLA/MRA arrangement that covers an accreditation scope.
@@ -355,32 +380,22 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // other words) would show that body under a "valid" (found by review; the claim was
     // left to the list when the list could not place it). CN XML may omit the claim, and a
     // UNTP credential's authorisation is optional.
-    let claimed = cert.certification_body.accreditation.as_ref();
-    let named = claimed.map(|a| ctx.trust_list.accreditation_body_named(&a.body));
-    if format == Format::IafXml && claimed.is_none() {
+    if format == Format::IafXml && cert.certification_body.accreditation.is_none() {
         d.fail(
             "accreditation",
             "trust.accreditation_unclaimed",
             format!("the record says its certificate is Unaccredited: '{issuer}' issued it outside its accreditation"),
         );
-    } else if let Some(a) = claimed.filter(|_| named != Some(Some(accreditor.as_str()))) {
-        let other = match named.flatten() {
-            Some(other) => format!("{other} in the trust list"),
-            None => "a name the trust list does not hold".into(),
-        };
-        d.fail(
-            "accreditation",
-            "trust.accreditation_other",
-            format!(
-                "the certificate names accreditation by '{}' ({other}); '{issuer}' is accredited by '{accreditor}'",
-                a.body
-            ),
-        );
+    } else if let Some(why) = claim_not_of(ctx.trust_list, &cert, &accreditor) {
+        d.fail("accreditation", "trust.accreditation_other", why);
     } else if answer.active {
         d.pass(
             "accreditation",
             answer.reason,
-            format!("{accreditor} was an active {arrangement} signatory for {scope} on {}", cert.issue_date),
+            format!(
+                "{accreditor} was an active {arrangement} signatory for {scope} throughout {} (China)",
+                cert.issue_date
+            ),
         );
     } else {
         let detail = answer

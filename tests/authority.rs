@@ -524,6 +524,42 @@ async fn an_unsigned_export_never_changes_a_registered_certificate() {
     running.task.abort();
 }
 
+/// An export states the accreditation its certificate claims: a claim that is not its CB's
+/// accreditor as the list holds it (CNAS, for CNCA-R-2002-001) — another body, or a name the
+/// list does not hold — is refused before anything is signed, unsigned or CB-signed, and the
+/// refusal is logged (found by review: the gateway signed credentials its own /v1/verify
+/// then refused). The accreditor by its id in any ASCII case is exported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_states_no_accreditation_but_its_cbs() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let size = app.log.size().expect("size");
+    for (claim, named) in [
+        ("中国合格评定国家认可委员会", "a name the trust list does not hold"),
+        ("ＣＮＡＳ", "a name the trust list does not hold"),
+        ("DAkkS", "dakks in the trust list"),
+    ] {
+        for doc in [
+            certificate_with("<Body>CNAS</Body>", &format!("<Body>{claim}</Body>")),
+            cb_signed(&certificate_with("<Body>CNAS</Body>", &format!("<Body>{claim}</Body>"))),
+        ] {
+            let r = export(doc).await;
+            assert_eq!(reason(&r), refused(422, "trust.accreditation_other"), "{claim}");
+            assert_eq!(
+                r.json()["detail"].as_str(),
+                Some(format!("the certificate names accreditation by '{claim}' ({named}); 'CNCA-R-2002-001' is accredited by 'cnas'").as_str()),
+                "{claim}"
+            );
+        }
+    }
+    assert_eq!(app.log.size().expect("size"), size + 6, "each refusal is logged");
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 404, "nothing registered");
+    let r = export(certificate_with("<Body>CNAS</Body>", "<Body>cnas</Body>")).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    running.task.abort();
+}
+
 // --- 4. Notices with order and rules --------------------------------------------------------
 
 /// Notices about the exported domestic certificate, sent by CNAS (the demo list names the

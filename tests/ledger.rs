@@ -177,6 +177,10 @@ fn every_consistency_proof_up_to_64() {
     assert_eq!(merkle::verify_consistency(0, 5, &merkle::empty_root(), &five, &[]), Ok(()));
     assert_eq!(merkle::verify_consistency(0, 0, &merkle::empty_root(), &merkle::empty_root(), &[]), Ok(()));
     assert_eq!(
+        merkle::verify_consistency(0, 0, &merkle::empty_root(), &five, &[]),
+        Err(merkle::ProofError::RootMismatch)
+    );
+    assert_eq!(
         merkle::verify_consistency(0, 5, &merkle::empty_root(), &five, &[five]),
         Err(merkle::ProofError::WrongLength)
     );

@@ -320,6 +320,32 @@ fn a_membership_must_hold_over_the_whole_issue_day() {
     assert!(message(&within).is_some_and(|m| m.ends_with("(suspended since 2026-01-15T02:00:00Z)")), "{within:?}");
     assert!(on("2026-01-14").valid);
     assert!(on("2026-01-16").valid);
+
+    // Two statuses at one instant are both read, whatever their order in the list (found
+    // by review: of a suspension and a restoration listed at one instant only the last was
+    // read, and a withdrawal later that day was missed): fail closed.
+    let mut list = trust_list();
+    let dakks = list.providers.iter_mut().find(|p| p.body.as_ref().is_some_and(|b| b.id == "dakks")).expect("dakks");
+    let membership = dakks
+        .body
+        .as_mut()
+        .expect("body")
+        .memberships
+        .iter_mut()
+        .find(|m| m.scope == "ISO/IEC 17021-1")
+        .expect("17021-1");
+    for (status, since) in [
+        ("suspended", datetime!(2026-01-20 00:00 UTC)),
+        ("active", datetime!(2026-01-20 00:00 UTC)),
+        ("withdrawn", datetime!(2026-01-20 07:00 UTC)),
+    ] {
+        membership.history.push(mrgate::trust::StatusChange { status: status.into(), since });
+    }
+    let doc = as_jws(&certificate("dakks-cb", ProgramCode::Qms, "2026-01-20"), "foreign/dakks/signer");
+    let v = decide_with(&doc, &list, NOW, &NoRegister);
+    assert_eq!(failed(&v), ("accreditation", "trust.mra_suspended".into()));
+    let before = as_jws(&certificate("dakks-cb", ProgramCode::Qms, "2026-01-19"), "foreign/dakks/signer");
+    assert!(decide_with(&before, &list, NOW, &NoRegister).valid);
 }
 
 /// A credential is in force from the instant its `validFrom` states, not from the start of

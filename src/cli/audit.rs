@@ -35,9 +35,9 @@ pub struct AuditArgs {
     /// The log's Ed25519 public key (PEM), for --url (with --config it is the configuration's).
     #[arg(long)]
     pub log_key: Option<PathBuf>,
-    /// The log's origin (the first line of its checkpoints, e.g. `demo.mrgate.example/log`),
-    /// for --url (with --config it is the configuration's): every checkpoint must be this
-    /// log's, under this name — a key may sign more than one log.
+    /// The log's origin (the first line of its checkpoints, e.g. `demo.mrgate.example/log`):
+    /// needed with --url; with --config the configuration's unless given. Every checkpoint
+    /// must be this log's, under this name — a key may sign more than one log.
     #[arg(long)]
     pub origin: Option<String>,
     /// The trust-list operator's anchor certificate (PEM), for --url.

@@ -221,15 +221,19 @@ pub fn log(command: LogCommand) -> ExitCode {
                 return Ok(refused);
             }
             // Evidence is two checkpoints the log signed that it cannot show to be one history:
-            // at one size with two roots, or a larger one the proof (the log's to give) does
-            // not lead to. Not a checkpoint that does not verify, nor two given in the wrong
-            // order (found by review: every failure, swapped arguments included, was reported
-            // as evidence).
-            let split = (o.size == n.size && o.root != n.root) || o.size < n.size;
+            // at one size with two roots, or a larger one that a proof for exactly these two
+            // sizes does not lead to (evidence as good as the proof's source: the log's proof
+            // endpoint). Not a checkpoint that does not verify, two given in the wrong order,
+            // nor a proof for other sizes or that does not decode (found by review: every
+            // failure, swapped arguments included, was reported as evidence).
+            let split = o.size == n.size && o.root != n.root;
+            let unproved = o.size < n.size && p.from == o.size && p.to == n.size;
             Ok(match receipt::consistent(o, n, &p) {
                 Ok((o, n)) => json!({"valid": true, "from": o, "to": n}),
-                Err(e) if split => json!({"valid": false, "reason": e.code(), "message": e.to_string(),
-                                          "evidence": {"old": old, "new": new}}),
+                Err(e) if split || (unproved && matches!(e, receipt::ReceiptError::Proof(_))) => {
+                    json!({"valid": false, "reason": e.code(), "message": e.to_string(),
+                           "evidence": {"old": old, "new": new}})
+                }
                 Err(e) => json!({"valid": false, "reason": e.code(), "message": e.to_string()}),
             })
         })(

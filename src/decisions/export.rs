@@ -166,6 +166,14 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
         }
         checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
     }
+    // The accreditation it claims is its CB's accreditor, as the list holds it: the export
+    // states the claim, and a verification of the export would refuse it (found by review:
+    // the gateway signed credentials its own /v1/verify then refused). A CB the list names
+    // no accreditor for has no claim to hold it to; its export is not GlobalMRA either.
+    let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
+    if let Some(why) = accreditor.and_then(|ab| crate::recognition::claim_not_of(list, &cert, ab)) {
+        return Err(Refusal::new(Class::Invalid, "trust.accreditation_other", why));
+    }
     may_register(&cert, signed, grounds.registered, crate::model::china_date(now), grounds.limits)?;
     checks.push(json!({"check": "validity", "outcome": "pass", "reason": "validity.in_force", "message": "in force"}));
 

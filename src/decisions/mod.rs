@@ -80,8 +80,10 @@ use time::OffsetDateTime;
 ///   cancellation already stood over any other; an export of this gateway stating facts the
 ///   register no longer holds is superseded (`register.superseded`).
 /// - `9`: an accreditor's membership must hold over the whole issue day in China, not at its
-///   midnight alone; a certificate's accreditation claim must name its CB's accreditor as
-///   the list holds it (a name the list does not hold is refused, as another body's was); a
+///   midnight alone (two statuses listed at one instant both count); a certificate's
+///   accreditation claim must name its CB's accreditor as the list holds it (a name the
+///   list does not hold is refused, as another body's was), in a recognition and in an
+///   export alike (`recognition::claim_not_of`); a
 ///   credential is not in force before its `validFrom` instant, though its issue day has
 ///   begun; a management-system or service certificate listing assessed products is refused
 ///   (`model.products_outside_product_certification`); a credential dated before 0001-01-01

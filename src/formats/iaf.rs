@@ -482,7 +482,8 @@ impl Record {
     /// ([`identity_number`]), which a translation would otherwise drop unsaid (found by
     /// review: another body's number there was read and lost without a word).
     pub fn into_certificate_read(self) -> Result<(Certificate, LossReport), FormatError> {
-        let stated = self.certification_identity_number.value.clone();
+        // As XML reads it (its text trimmed), so that both spellings of a record say the same.
+        let stated = self.certification_identity_number.value.trim().to_string();
         let cert = self.into_certificate()?;
         let mut loss = LossReport::default();
         loss.add_if(stated != identity_number(&cert), "certification_identity_number");

@@ -438,7 +438,13 @@ pub fn verify_consistency(
         if !proof.is_empty() {
             return Err(ProofError::WrongLength);
         }
-        return if *from_root == empty_root() { Ok(()) } else { Err(ProofError::RootMismatch) };
+        // And an empty tree at `to` too has that root (found by review: any root passed).
+        let empty = empty_root();
+        return if *from_root == empty && (to > 0 || *to_root == empty) {
+            Ok(())
+        } else {
+            Err(ProofError::RootMismatch)
+        };
     }
     if from == to {
         if !proof.is_empty() {

@@ -24,6 +24,8 @@ use time::format_description::well_known::Rfc3339;
 pub const TSL_NS: &str = "http://uri.etsi.org/02231/v2#";
 pub const MRA_NS: &str = "urn:mrgate:trust-list:mutual-recognition:1";
 pub const STATUS_GRANTED: &str = "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/granted";
+/// The status of a mutual-recognition membership in force (the others: `suspended`, `withdrawn`).
+pub const MEMBERSHIP_ACTIVE: &str = "active";
 pub const STATUS_WITHDRAWN: &str = "http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/withdrawn";
 /// Service type of a body's document-signing certificates in this profile.
 pub const SERVICE_TYPE_SIGNING: &str = "urn:mrgate:trust-list:service-type:document-signing";
@@ -235,10 +237,26 @@ pub struct Membership {
     pub history: Vec<StatusChange>,
 }
 
-impl Membership {
-    /// The status in effect at `at`, if any had started by then.
-    pub fn status_at(&self, at: OffsetDateTime) -> Option<&StatusChange> {
-        self.history.iter().filter(|c| c.since <= at).max_by_key(|c| c.since)
+/// Whether `held` is the status of `history` over the whole period from `from` to `to`: the
+/// status in effect at `from`, and every change after it up to `to`, is `held`. Changes at one
+/// instant all count, whatever their order in the list: a list giving two statuses at one
+/// instant is read fail closed (found by review: of a suspension and a restoration at one
+/// instant, the one listed last alone was read, and a withdrawal later that day was not).
+/// `Ok` with the status in effect at `from`; `Err` with the first status that is not `held`
+/// (`None`: none had started by `from`). The one rule for a service's grant and for a
+/// membership.
+fn held_throughout<'h>(
+    history: &'h [StatusChange],
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+    held: &str,
+) -> Result<&'h StatusChange, Option<&'h StatusChange>> {
+    let start = history.iter().filter(|c| c.since <= from).max_by_key(|c| c.since).ok_or(None)?;
+    let mut span: Vec<&StatusChange> = history.iter().filter(|c| c.since >= start.since && c.since <= to).collect();
+    span.sort_by_key(|c| c.since);
+    match span.into_iter().find(|c| c.status != held) {
+        Some(broken) => Err(Some(broken)),
+        None => Ok(start),
     }
 }
 
@@ -280,9 +298,7 @@ impl Service {
     /// period, not only at its ends (a service withdrawn and granted again was not granted
     /// in between).
     pub fn granted_throughout(&self, from: OffsetDateTime, to: OffsetDateTime) -> bool {
-        self.unusable.is_none()
-            && self.status_at(from).is_some_and(|s| s.status == STATUS_GRANTED)
-            && self.history.iter().filter(|c| c.since > from && c.since <= to).all(|c| c.status == STATUS_GRANTED)
+        self.unusable.is_none() && held_throughout(&self.history, from, to, STATUS_GRANTED).is_ok()
     }
 
     /// A document-signing service granted throughout `from` to `to`: the only kind whose
@@ -454,8 +470,8 @@ impl TrustList {
 
     /// The accreditation body of the list a document names as `name`: by its id, its name
     /// or one of its trade names (ASCII case and surrounding spaces aside). `None` when
-    /// `name` is none of them — a document may name its accreditor in words the list does
-    /// not hold, and the list decides who accredits a CB.
+    /// `name` is none of them: then it names no accreditor the list holds, and a claim of it
+    /// is no CB's accreditor ([`crate::recognition::claim_not_of`]).
     pub fn accreditation_body_named(&self, name: &str) -> Option<&str> {
         let name = name.trim();
         let same = |known: &str| known.trim().eq_ignore_ascii_case(name);
@@ -483,33 +499,17 @@ impl TrustList {
         from: OffsetDateTime,
         to: OffsetDateTime,
     ) -> MembershipAnswer {
-        let at_start = self.membership_at_one(id, arrangement, scope, from);
-        if !at_start.active {
-            return at_start;
-        }
-        let later = self.body(id).and_then(|p| p.body.as_ref()).and_then(|body| {
-            let m = body.memberships.iter().find(|m| m.arrangement == arrangement && m.scope == scope)?;
-            let mut changes: Vec<&StatusChange> =
-                m.history.iter().filter(|c| c.since > from && c.since <= to && c.status != "active").collect();
-            changes.sort_by_key(|c| c.since);
-            changes.first().map(|c| self.membership_at_one(id, arrangement, scope, c.since))
-        });
-        later.unwrap_or(at_start)
-    }
-
-    fn membership_at_one(&self, id: &str, arrangement: &str, scope: &str, at: OffsetDateTime) -> MembershipAnswer {
-        let no = |reason, status| MembershipAnswer { active: false, reason, status };
+        let no =
+            |reason, status: Option<&StatusChange>| MembershipAnswer { active: false, reason, status: status.cloned() };
         let Some(body) = self.body(id).and_then(|p| p.body.as_ref()) else { return no("trust.body_unknown", None) };
         let Some(m) = body.memberships.iter().find(|m| m.arrangement == arrangement && m.scope == scope) else {
             return no("trust.mra_none", None);
         };
-        match m.status_at(at) {
-            None => no("trust.mra_not_yet", None),
-            Some(s) if s.status == "active" => {
-                MembershipAnswer { active: true, reason: "trust.mra_active", status: Some(s.clone()) }
-            }
-            Some(s) if s.status == "suspended" => no("trust.mra_suspended", Some(s.clone())),
-            Some(s) => no("trust.mra_withdrawn", Some(s.clone())),
+        match held_throughout(&m.history, from, to, MEMBERSHIP_ACTIVE) {
+            Ok(s) => MembershipAnswer { active: true, reason: "trust.mra_active", status: Some(s.clone()) },
+            Err(None) => no("trust.mra_not_yet", None),
+            Err(Some(s)) if s.status == "suspended" => no("trust.mra_suspended", Some(s)),
+            Err(Some(s)) => no("trust.mra_withdrawn", Some(s)),
         }
     }
 

@@ -413,9 +413,9 @@ mod tests {
     }
 
     /// Anyone may replay the log's checkpoints with junk proofs: each is refused; the
-    /// checkpoint held keeps one lead however often it is replayed, and leads stop at
-    /// [`MAX_PROOF_LEADS`] per log, however many checkpoints the log publishes (found by
-    /// review: a row per published checkpoint, written to disk). A second signed view at
+    /// checkpoint held keeps one lead however often it is replayed, and leads are kept up to
+    /// [`MAX_PROOF_LEADS`] per log, the newest, however many checkpoints the log publishes
+    /// (found by review: a row per published checkpoint, written to disk). A second signed view at
     /// the size held is still kept past them. The checkpoint it holds, submitted again, is
     /// cosigned again without a write.
     #[test]
@@ -436,9 +436,13 @@ mod tests {
             let newer = AddCheckpoint { old: 4, proof: vec![[9; 32]; 3], checkpoint: log.checkpoint() }.encode();
             assert!(matches!(witness.add_checkpoint(&newer, NOW), Err(Refusal::Proof { .. })), "{n}");
         }
+        // The newest are kept: the last checkpoint's request is among them, the first's not.
         let kept = witness.evidence().expect("evidence");
         assert_eq!(kept.len(), MAX_PROOF_LEADS);
         assert!(kept.iter().all(|e| e.reason == "witness.proof"));
+        let last = AddCheckpoint { old: 4, proof: vec![[9; 32]; 3], checkpoint: log.checkpoint() }.encode();
+        assert_eq!(kept.last().map(|e| e.request.as_slice()), Some(last.as_slice()));
+        assert!(kept.iter().all(|e| e.request != junk));
         let split = log_with(&key, 4, "b");
         assert!(matches!(witness.add_checkpoint(&request(4, &split), NOW), Err(Refusal::Inconsistent { size: 4 })));
         let kept = witness.evidence().expect("evidence");

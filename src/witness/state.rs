@@ -61,8 +61,9 @@ pub struct Cosigned {
 /// (anyone relaying a log's signed checkpoint chooses the proof sent with it).
 const PROOF_LEAD: &str = "witness.proof";
 
-/// Leads kept per log: enough to follow a log that forked, and a bound on what anyone can
-/// make the witness write by replaying an honest log's checkpoints with junk proofs.
+/// Leads kept per log, the newest: enough to follow a log that forked, and a bound on what
+/// anyone can make the witness write by replaying an honest log's checkpoints with junk
+/// proofs.
 pub const MAX_PROOF_LEADS: usize = 64;
 
 /// A refused request kept as evidence.
@@ -214,17 +215,17 @@ impl State {
                 answer
             }
             Update::Keep { answer } => answer,
-            // A lead (a proof that failed) past the bound is refused all the same, unkept.
-            Update::Evidence { reason: PROOF_LEAD, answer, .. }
-                if tx.query_row(
-                    "SELECT count(*) FROM evidence WHERE origin = ?1 AND reason = ?2",
-                    params![origin, PROOF_LEAD],
-                    |r| r.get::<_, i64>(0),
-                )? >= i64::try_from(MAX_PROOF_LEADS).unwrap_or(i64::MAX) =>
-            {
-                answer
-            }
             Update::Evidence { time, reason, request, checkpoint, answer } => {
+                // Leads (proofs that failed) are kept newest first, up to the bound: the
+                // oldest gives way, so a log that forked and keeps asking stays on record
+                // however many junk proofs others sent before (found by review).
+                if reason == PROOF_LEAD {
+                    tx.execute(
+                        "DELETE FROM evidence WHERE id IN (SELECT id FROM evidence WHERE origin = ?1 AND reason = ?2
+                         AND checkpoint <> ?3 ORDER BY id DESC LIMIT -1 OFFSET ?4)",
+                        params![origin, PROOF_LEAD, checkpoint, sql_int(MAX_PROOF_LEADS as u64 - 1)?],
+                    )?;
+                }
                 tx.execute(
                     "INSERT OR IGNORE INTO evidence (time, origin, reason, stored_note, request, checkpoint)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
