@@ -539,7 +539,11 @@ async fn submissions_that_are_refused() {
     let nan = one("S-1", "ukas", "Pb").replace("<Value>1</Value>", "<Value>NaN</Value>");
     let r = post(&gw, path, signed_by("ukas", &nan), "partner-ukas").await;
     refused(&r, 400, "pt.document");
-    assert!(r.json()["detail"].as_str().unwrap_or_default().contains("'NaN' is not a finite number"), "{}", r.json());
+    assert!(
+        r.json()["detail"].as_str().unwrap_or_default().contains("'NaN' is not zero nor a finite number"),
+        "{}",
+        r.json()
+    );
     refused(&call(gw.addr, "POST", path, vec![], Some("customs"), Some(&token())).await, 403, "auth.role");
     // The bilateral comparison's reference laboratory is the provider's (DAkkS's): UKAS may
     // not submit under its id, for that measurand or any other, alone or beside its own.

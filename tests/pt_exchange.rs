@@ -185,7 +185,7 @@ fn reports_at_the_edge_of_the_range_are_finite_and_valid() {
     let text = exchange::write_submission(&sub).replace(">1<", ">1e308<");
     assert!(text.contains("1e308"), "{text}");
     let err = exchange::read_submission(&parse(&text)).expect_err("1e308");
-    assert!(err.to_string().contains("is not a finite number within"), "{err}");
+    assert!(err.to_string().contains("is not zero nor a finite number within"), "{err}");
 }
 
 #[test]
@@ -242,7 +242,7 @@ fn malformed_rounds_say_where_and_why() {
         ),
         (
             text.replace("value=\"1.25\"", "value=\"inf\""),
-            "/Measurand/AssignedValue: value 'inf' is not a finite number",
+            "/Measurand/AssignedValue: value 'inf' is not zero nor a finite number",
         ),
         (text.replace("u=\"0.02\"", "u=\"-0.02\""), "/Measurand/AssignedValue: u must not be negative, is -0.02"),
         (text.replace("method=\"median\"", "method=\"mode\""), "unknown assigned-value method 'mode'"),
@@ -269,9 +269,9 @@ fn malformed_submissions_say_where_and_why() {
     let cases = [
         (
             text.replace("<Value>1.5</Value>", "<Value>NaN</Value>"),
-            "line 4, column 5, /ResultsSubmission/Result/Value: the value 'NaN' is not a finite number",
+            "line 4, column 5, /ResultsSubmission/Result/Value: the value 'NaN' is not zero nor a finite number",
         ),
-        (text.replace("<Value>1.5</Value>", "<Value>1,5</Value>"), "the value '1,5' is not a finite number"),
+        (text.replace("<Value>1.5</Value>", "<Value>1,5</Value>"), "the value '1,5' is not zero nor a finite number"),
         (
             text.replace("<StandardUncertainty>0.1<", "<StandardUncertainty>-1<"),
             "/Result/StandardUncertainty: u must not be negative, is -1",
@@ -415,7 +415,7 @@ fn the_cli_refuses_bad_tables_and_documents() {
             SUB,
             b"participant,measurand,result\nA,Pb,x\n",
             1,
-            "line 2, column 'result': 'x' is not a finite number within ±1e150",
+            "line 2, column 'result': 'x' is not zero nor a finite number within 1e-150 to 1e150 either side of it",
         ),
         (SUB, b"participant,measurand,result\n\xffA,Pb,1\n", 1, "error[csv.encoding]: -: not UTF-8 text"),
         (&["pt", "sign", "--key", "k", "--cert", "c"], b"<R\xff/>", 1, "error[xml.bad_encoding]: -: not UTF-8 text"),
@@ -557,7 +557,7 @@ fn a_homogeneity_study_annex_b_cannot_use_is_refused() {
         ),
         (
             text.replacen("<Result>2.2</Result>", "<Result>two</Result>", 1),
-            "/Homogeneity/Sample/Result: the result 'two' is not a finite number",
+            "/Homogeneity/Sample/Result: the result 'two' is not zero nor a finite number",
         ),
         (
             text.replacen("<Sample id=\"H2\">", "<Sample id=\"H 2\">", 1),

@@ -226,10 +226,9 @@ fn pt_stats_command() {
 
     let bad = mrgate(&["pt", "stats"], b"participant,result\nA,1\nB,oops\nC,3\n");
     assert_eq!(bad.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&bad.stderr)
-            .contains("line 3, column 'result': 'oops' is not a finite number within ±1e150")
-    );
+    assert!(String::from_utf8_lossy(&bad.stderr).contains(
+        "line 3, column 'result': 'oops' is not zero nor a finite number within 1e-150 to 1e150 either side of it"
+    ));
     let few = mrgate(&["pt", "stats"], b"participant,result\nA,1\nB,2\n");
     assert_eq!(few.status.code(), Some(1));
     assert_eq!(mrgate(&["pt", "stats", "--method", "mean"], csv.as_bytes()).status.code(), Some(2));
@@ -243,7 +242,7 @@ fn extreme_values_are_refused_or_reported_finite() {
     for bad in [1e308, -1e308, 1.0000001e150, f64::MAX] {
         let err = stats::evaluate(&results(&[1.0, bad, 2.0]), &opts).expect_err("out of range");
         assert_eq!(
-            (err.code(), err.to_string().starts_with("row 2 (L02): result is beyond")),
+            (err.code(), err.to_string().starts_with("row 2 (L02): result is not zero nor within 1e-150 to 1e150")),
             ("pt.out_of_range", true)
         );
     }
@@ -260,7 +259,7 @@ fn extreme_values_are_refused_or_reported_finite() {
     for values in [
         vec![1e150, -1e150, 1e150, -1e150, 0.0, 1e150],
         vec![1e150, 1e150, 1e150, 1e150, 9.9e149, 1.0],
-        vec![1e-300, 2e-300, 3e-300, 5e-300],
+        vec![1e-150, 2e-150, 3e-150, 5e-150],
         vec![-1e150, 1e150, 0.0],
     ] {
         for method in [Method::AlgorithmA, Method::Median] {
@@ -288,6 +287,15 @@ fn extreme_values_are_refused_or_reported_finite() {
     assert_eq!(err.code(), "pt.not_numeric");
     let err = mrgate::pt::csv::read_results("participant,result\nA,1.0\nB,-1e151\nC,2\n").expect_err("-1e151");
     assert_eq!(err.code(), "pt.not_numeric");
+    // And below the smallest magnitude, other than zero (found by review: 1e-160 scored
+    // wrong, 1e-300 not at all).
+    for tiny in [1e-300, -1e-160, 9.99e-151] {
+        let err = stats::evaluate(&results(&[1.0, tiny, 2.0]), &opts).expect_err("below the range");
+        assert_eq!(err.code(), "pt.out_of_range", "{tiny:e}");
+    }
+    let err = mrgate::pt::csv::read_results("participant,result\nA,1.0\nB,1e-300\nC,2\n").expect_err("1e-300");
+    assert_eq!(err.code(), "pt.not_numeric");
+    assert!(mrgate::pt::csv::read_results("participant,result\nA,1.0\nB,0\nC,2\n").is_ok());
 }
 
 /// The median method takes MADe or nIQR as s* (ISO 13528 C.2): each as the statistics
@@ -408,7 +416,7 @@ fn homogeneity_and_stability_commands() {
         (
             vec!["homogeneity"],
             "item,replicate,result\nA,1,x\n",
-            "error[pt.not_numeric]: -: line 2, column 'result': 'x' is not a finite number",
+            "error[pt.not_numeric]: -: line 2, column 'result': 'x' is not zero nor a finite number",
         ),
         (
             vec!["homogeneity"],

@@ -88,7 +88,8 @@ use time::OffsetDateTime;
 ///   begun; a management-system or service certificate listing assessed products is refused
 ///   (`model.products_outside_product_certification`); a credential dated before 0001-01-01
 ///   in China is refused; a verification that cannot read the register is refused (503),
-///   never logged.
+///   never logged; a PT number other than zero below 1e-150 in magnitude is refused
+///   (`pt.out_of_range`), as one above 1e150 was.
 pub const RULE_SET: &str = "9";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -12,7 +12,9 @@ pub enum CsvError {
     Syntax { line: usize, message: String },
     #[error("header: {0}")]
     Header(String),
-    #[error("line {line}, column '{column}': '{value}' is not a finite number within ±1e150")]
+    #[error(
+        "line {line}, column '{column}': '{value}' is not zero nor a finite number within 1e-150 to 1e150 either side of it"
+    )]
     NotNumeric { line: usize, column: String, value: String },
     #[error("line {line}: participant '{participant}' appears twice (first on line {first})")]
     Duplicate { line: usize, participant: String, first: usize },

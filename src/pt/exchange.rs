@@ -200,7 +200,11 @@ fn number(e: &Element, path: &str, what: &str, raw: &str) -> Result<f64, Exchang
         _ => Err(ExchangeError::at(
             e,
             path,
-            format!("{what} '{v}' is not a finite number within ±{:e}", crate::pt::stats::MAX_MAGNITUDE),
+            format!(
+                "{what} '{v}' is not zero nor a finite number within {:e} to {:e} either side of it",
+                crate::pt::stats::MIN_MAGNITUDE,
+                crate::pt::stats::MAX_MAGNITUDE
+            ),
         )),
     }
 }
@@ -622,11 +626,17 @@ pub fn evaluate_round(
     inputs: &[Input],
     closed: OffsetDateTime,
 ) -> PerformanceReport {
+    // Each measurand's inputs, gathered in one pass (not one pass per measurand: a round's
+    // measurands times its results was quadratic, found by review).
+    let mut by_measurand: std::collections::HashMap<&str, Vec<Input>> = std::collections::HashMap::new();
+    for i in inputs {
+        by_measurand.entry(i.result.measurand.as_str()).or_default().push(i.clone());
+    }
     let measurands = round
         .measurands
         .iter()
         .map(|m| {
-            let mut mine: Vec<Input> = inputs.iter().filter(|i| i.result.measurand == m.id).cloned().collect();
+            let mut mine: Vec<Input> = by_measurand.remove(m.id.as_str()).unwrap_or_default();
             // In participants' order, whatever order the results were read in (a store's
             // collation, an audit's replay): the same results make the same report.
             mine.sort_by(|a, b| a.result.participant.cmp(&b.result.participant));

@@ -28,7 +28,7 @@ pub enum StatsError {
     #[error("row {row} ({participant}): {what} is not a finite number")]
     NotFinite { row: usize, participant: String, what: &'static str },
     #[error(
-        "row {row} ({participant}): {what} is beyond ±{MAX_MAGNITUDE:e}, where a round's statistics could overflow"
+        "row {row} ({participant}): {what} is not zero nor within {MIN_MAGNITUDE:e} to {MAX_MAGNITUDE:e} either side of it, where a round's statistics could overflow or underflow"
     )]
     OutOfRange { row: usize, participant: String, what: &'static str },
     #[error("a statistic of the round is not finite ({0}): it is not reported")]
@@ -303,10 +303,17 @@ pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
 /// and a report would carry `inf`, which its own schema refuses).
 pub const MAX_MAGNITUDE: f64 = 1e150;
 
-/// Whether `x` may enter a PT round: finite and within ±[`MAX_MAGNITUDE`]. The one rule for
-/// every reader of PT numbers (exchange XML, CSV) and for the statistics.
+/// The smallest magnitude a number other than zero may have in a PT round: squares of
+/// deviations between such numbers stay normal doubles, so Algorithm A neither drifts nor
+/// collapses (found by review: results of about 1e-160 gave a wrong s* reported as right,
+/// and from 1e-161 a spread of 10 % was taken for a collapsed s* and scored nothing).
+pub const MIN_MAGNITUDE: f64 = 1e-150;
+
+/// Whether `x` may enter a PT round: finite, and zero or within [`MIN_MAGNITUDE`] to
+/// [`MAX_MAGNITUDE`] either side of it. The one rule for every reader of PT numbers
+/// (exchange XML, CSV) and for the statistics.
 pub fn in_range(x: f64) -> bool {
-    x.is_finite() && x.abs() <= MAX_MAGNITUDE
+    x.is_finite() && x.abs() <= MAX_MAGNITUDE && (x == 0.0 || x.abs() >= MIN_MAGNITUDE)
 }
 
 /// Checks results before any statistic: count, finiteness, uncertainties.
@@ -461,7 +468,7 @@ pub fn evaluate_with(
         AssignedValue::Reference { value, u } | AssignedValue::Formulation { value, u } => {
             if !in_range(value) || !in_range(u) || u < 0.0 {
                 return Err(StatsError::Assigned(format!(
-                    "value {value} with u {u}: both must be finite within ±{MAX_MAGNITUDE:e}, u not negative"
+                    "value {value} with u {u}: both must be zero or finite within {MIN_MAGNITUDE:e} to {MAX_MAGNITUDE:e} either side of it, u not negative"
                 )));
             }
             (value, u)
@@ -564,7 +571,9 @@ pub fn homogeneity(items: &[Vec<f64>], sigma_pt: Option<f64>) -> Result<Homogene
         return Err(StatsError::Homogeneity(format!("{m} replicate per item; at least 2 are needed")));
     }
     if !items.iter().flatten().all(|v| in_range(*v)) {
-        return Err(StatsError::Homogeneity(format!("every result must be a finite number within ±{MAX_MAGNITUDE:e}")));
+        return Err(StatsError::Homogeneity(format!(
+            "every result must be zero or a finite number within {MIN_MAGNITUDE:e} to {MAX_MAGNITUDE:e} either side of it"
+        )));
     }
     if let Some(s) = sigma_pt.filter(|s| !(in_range(*s) && *s > 0.0)) {
         return Err(StatsError::SigmaPt(s));
@@ -602,7 +611,9 @@ pub fn stability(first: &[f64], second: &[f64], sigma_pt: f64) -> Result<Stabili
         return Err(StatsError::Stability("each occasion needs at least one result".into()));
     }
     if !first.iter().chain(second).all(|v| in_range(*v)) {
-        return Err(StatsError::Stability(format!("every result must be a finite number within ±{MAX_MAGNITUDE:e}")));
+        return Err(StatsError::Stability(format!(
+            "every result must be zero or a finite number within {MIN_MAGNITUDE:e} to {MAX_MAGNITUDE:e} either side of it"
+        )));
     }
     if !(in_range(sigma_pt) && sigma_pt > 0.0) {
         return Err(StatsError::SigmaPt(sigma_pt));
@@ -652,6 +663,29 @@ mod tests {
             assert!((large.x_star / MAX_MAGNITUDE - small.x_star).abs() <= 1e-9, "{small:?} {large:?}");
             assert_eq!(large.iterations, small.iterations);
         }
+    }
+
+    /// A result other than zero below 1e-150 is refused, as one above 1e150 is (found by
+    /// review: results of about 1e-160 gave a wrong s*, and below it no scores); at the
+    /// bound, the statistics are those of the same results scaled up.
+    #[test]
+    fn results_below_the_smallest_magnitude_are_refused() {
+        for (x, ok) in [
+            (0.0, true),
+            (1e-150, true),
+            (-1e-150, true),
+            (9.99e-151, false),
+            (-1e-160, false),
+            (f64::MIN_POSITIVE, false),
+        ] {
+            assert_eq!(in_range(x), ok, "{x:e}");
+        }
+        let unit = [1.0, 1.1, 0.9, 1.05, 0.97];
+        let tiny: Vec<f64> = unit.iter().map(|v| v * 1e-149).collect();
+        let (small, scaled) =
+            (algorithm_a(&unit, Stop::Converge).expect("unit"), algorithm_a(&tiny, Stop::Converge).expect("tiny"));
+        assert!(!scaled.degenerate, "{scaled:?}");
+        assert!((scaled.s_star / 1e-149 - small.s_star).abs() <= 1e-9 * small.s_star, "{small:?} {scaled:?}");
     }
 
     /// A bilateral Eₙ that is not finite is no score; a finite one is exact.
