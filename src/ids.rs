@@ -343,25 +343,37 @@ impl PostCode {
     }
 }
 
-/// Parses a `YYYY-MM-DD` calendar date (no time, no zone), from 0001-01-01: year 0 is no
-/// year a certificate may have, and a UNTP credential cannot state it (found by review: a CN
-/// XML date of year 0 translated into a credential the gateway could not read back).
+/// Whether a certificate may have `day` as a date: from 0001-01-01 on. Year 0 is no year a
+/// certificate may have, and a UNTP credential cannot state it (found by review: a CN XML
+/// date of year 0 translated into a credential the gateway could not read back). The one
+/// rule for every date and instant a certificate states.
+pub fn is_certificate_day(day: Date) -> bool {
+    day.year() >= 1
+}
+
+/// Parses a `YYYY-MM-DD` calendar date (no time, no zone) a certificate may have
+/// ([`is_certificate_day`]).
 pub fn parse_date(value: &str) -> Result<Date, IdError> {
     let fmt = format_description!("[year]-[month]-[day]");
     if value.len() != 10 {
         return Err(IdError::Date { value: value.into() });
     }
-    Date::parse(value, &fmt).ok().filter(|d| d.year() >= 1).ok_or_else(|| IdError::Date { value: value.into() })
+    Date::parse(value, &fmt)
+        .ok()
+        .filter(|d| is_certificate_day(*d))
+        .ok_or_else(|| IdError::Date { value: value.into() })
 }
 
-/// Parses a `YYYYMMDD` calendar date, as IAF CertSearch writes them, from 0001-01-01 (as
-/// [`parse_date`]).
+/// Parses a `YYYYMMDD` calendar date, as IAF CertSearch writes them ([`is_certificate_day`]).
 pub fn parse_compact_date(value: &str) -> Result<Date, IdError> {
     let fmt = format_description!("[year][month][day]");
     if value.len() != 8 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(IdError::Date { value: value.into() });
     }
-    Date::parse(value, &fmt).ok().filter(|d| d.year() >= 1).ok_or_else(|| IdError::Date { value: value.into() })
+    Date::parse(value, &fmt)
+        .ok()
+        .filter(|d| is_certificate_day(*d))
+        .ok_or_else(|| IdError::Date { value: value.into() })
 }
 
 /// Formats a date as `YYYY-MM-DD`.

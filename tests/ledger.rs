@@ -472,6 +472,17 @@ fn verify_receipt_command() {
     let report: serde_json::Value = serde_json::from_slice(&swapped.stdout).expect("json");
     assert_eq!((swapped.status.code(), report["valid"].as_bool()), (Some(1), Some(false)), "{report}");
     assert_eq!(report.get("evidence"), None, "{report}");
+    // A checkpoint that does not verify (its root changed under its signature) is said to,
+    // and is no evidence either.
+    let note = log.checkpoint();
+    let root = note.lines().nth(2).expect("root line").to_string();
+    let forged =
+        write("forged.note", note.replacen(&root, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1).as_bytes());
+    let out = run(&["log", "verify-consistency", "--log-key", &pubkey, "--origin", ORIGIN, &old, &forged, &proof]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report["message"].as_str().is_some_and(|m| m.starts_with("the new checkpoint: ")), "{report}");
+    assert_eq!(report.get("evidence"), None, "{report}");
     // The log's empty tree (size 0) is a prefix of every tree: an empty proof verifies.
     let empty = MemoryLog::new(ORIGIN, Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).expect("ed25519"));
     let zero = write("zero.note", empty.checkpoint().as_bytes());

@@ -191,53 +191,46 @@ pub fn log(command: LogCommand) -> ExitCode {
                 json!({"valid": true, "index": v.index, "checkpoint": v.checkpoint, "log_key_name": v.log_key_name, "entry": v.entry, "document": document.is_some(), "witnesses": vouched}),
             )
         })(),
-        LogCommand::VerifyConsistency { log_key: key_path, origin, old_checkpoint, new_checkpoint, proof } => (|| {
-            let key = log_key(&key_path)?;
-            let old = String::from_utf8_lossy(&read(&old_checkpoint)?).to_string();
-            let new = String::from_utf8_lossy(&read(&new_checkpoint)?).to_string();
-            let p: ConsistencyProof = parse(&proof)?;
-            let read = |note: &str| {
-                crate::ledger::checkpoint::Checkpoint::verify(note, &key).map_err(receipt::ReceiptError::from)
-            };
-            let (o, old_name) = match read(&old) {
-                Ok(read) => read,
-                Err(e) => {
-                    return Ok(
-                        json!({"valid": false, "reason": e.code(), "message": format!("the old checkpoint: {e}")}),
-                    );
+        LogCommand::VerifyConsistency { log_key: key_path, origin, old_checkpoint, new_checkpoint, proof } => {
+            (|| {
+                let key = log_key(&key_path)?;
+                let old = String::from_utf8_lossy(&read(&old_checkpoint)?).to_string();
+                let new = String::from_utf8_lossy(&read(&new_checkpoint)?).to_string();
+                let p: ConsistencyProof = parse(&proof)?;
+                let read = |note: &str| {
+                    crate::ledger::checkpoint::Checkpoint::verify(note, &key).map_err(receipt::ReceiptError::from)
+                };
+                // A checkpoint that does not verify is reported as such, never as evidence.
+                let read = |which: &str, note: &str| {
+                    read(note).map_err(|e| json!({"valid": false, "reason": e.code(), "message": format!("the {which} checkpoint: {e}")}))
+                };
+                let ((o, old_name), (n, new_name)) = match read("old", &old).and_then(|o| Ok((o, read("new", &new)?))) {
+                    Ok(both) => both,
+                    Err(refused) => return Ok(refused),
+                };
+                // Both of the log given, before the proof: two histories of another log signed
+                // with the same key are no evidence against this one.
+                if let Some(refused) = another_log(&origin, &[(&o, &old_name), (&n, &new_name)]) {
+                    return Ok(refused);
                 }
-            };
-            let (n, new_name) = match read(&new) {
-                Ok(read) => read,
-                Err(e) => {
-                    return Ok(
-                        json!({"valid": false, "reason": e.code(), "message": format!("the new checkpoint: {e}")}),
-                    );
-                }
-            };
-            // Both of the log given, before the proof: two histories of another log signed
-            // with the same key are no evidence against this one.
-            if let Some(refused) = another_log(&origin, &[(&o, &old_name), (&n, &new_name)]) {
-                return Ok(refused);
-            }
-            // Evidence is two checkpoints the log signed that it cannot show to be one history:
-            // at one size with two roots, or a larger one that a proof for exactly these two
-            // sizes does not lead to (evidence as good as the proof's source: the log's proof
-            // endpoint). Not a checkpoint that does not verify, two given in the wrong order,
-            // nor a proof for other sizes or that does not decode (found by review: every
-            // failure, swapped arguments included, was reported as evidence).
-            let split = o.size == n.size && o.root != n.root;
-            let unproved = o.size < n.size && p.from == o.size && p.to == n.size;
-            Ok(match receipt::consistent(o, n, &p) {
-                Ok((o, n)) => json!({"valid": true, "from": o, "to": n}),
-                Err(e) if split || (unproved && matches!(e, receipt::ReceiptError::Proof(_))) => {
-                    json!({"valid": false, "reason": e.code(), "message": e.to_string(),
+                // Evidence is two checkpoints the log signed that it cannot show to be one history:
+                // at one size with two roots, or a larger one that a proof for exactly these two
+                // sizes does not lead to (evidence as good as the proof's source: the log's proof
+                // endpoint). Not a checkpoint that does not verify, two given in the wrong order,
+                // nor a proof for other sizes or that does not decode (found by review: every
+                // failure, swapped arguments included, was reported as evidence).
+                let split = o.size == n.size && o.root != n.root;
+                let unproved = o.size < n.size && p.from == o.size && p.to == n.size;
+                Ok(match receipt::consistent(o, n, &p) {
+                    Ok((o, n)) => json!({"valid": true, "from": o, "to": n}),
+                    Err(e) if split || (unproved && matches!(e, receipt::ReceiptError::Proof(_))) => {
+                        json!({"valid": false, "reason": e.code(), "message": e.to_string(),
                            "evidence": {"old": old, "new": new}})
-                }
-                Err(e) => json!({"valid": false, "reason": e.code(), "message": e.to_string()}),
-            })
-        })(
-        ),
+                    }
+                    Err(e) => json!({"valid": false, "reason": e.code(), "message": e.to_string()}),
+                })
+            })()
+        }
     };
     match result {
         Ok(report) => {

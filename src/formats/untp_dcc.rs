@@ -1152,14 +1152,12 @@ fn expiry_date(value: &str) -> Result<time::Date, FormatError> {
 }
 
 /// `at` in China's offset, or a clear refusal for an instant past the last day the gateway
-/// holds (9999-12-31 there) or before the first (0001-01-01: a year 0 or before is written
-/// by no format the gateway renders, found by review: a credential of year 0 translated into
-/// documents that do not read).
+/// holds (9999-12-31 there) or before the first ([`crate::ids::is_certificate_day`]).
 fn in_china(at: time::OffsetDateTime, value: &str, path: &str) -> Result<time::OffsetDateTime, FormatError> {
     let there = at.checked_to_offset(time::macros::offset!(+8)).ok_or_else(|| {
         invalid(path, format!("'{value}' is past 9999-12-31 in China, the last day a certificate may have"))
     })?;
-    if there.year() < 1 {
+    if !crate::ids::is_certificate_day(there.date()) {
         return Err(invalid(
             path,
             format!("'{value}' is before 0001-01-01 in China, the first day a certificate may have"),
