@@ -35,7 +35,15 @@ fn exporting_gateway(dir: &std::path::Path) -> (App, String) {
     let actor = format!("exporter:{}", grant.name);
     let exporter = Caller { role: Role::Anonymous, actor, exporter: Some(grant) };
     let document = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cn-qms.xml")).expect("fixture");
-    let document = String::from_utf8(document).expect("utf8").replace("CNCA-R-2017-049", "CNCA-R-2002-001");
+    // Issued by CNCA-R-2002-001 (the grant's CB), named as the demo list holds it.
+    let document = String::from_utf8(document)
+        .expect("utf8")
+        .replace("CNCA-R-2017-049", "CNCA-R-2002-001")
+        .replace("<Name>示例认证有限公司</Name>", "<Name>中国质量认证中心</Name>")
+        .replace(
+            "<NameEn>Example Certification Co., Ltd.</NameEn>",
+            "<NameEn>China Quality Certification Centre</NameEn>",
+        );
     let request = export::Request { document: document.as_bytes(), formats: &[Format::UntpDcc] };
     let exported = app.recorder.record(export::export(&app.context(), &exporter, request)).expect("exported");
     let credential = exported.answer["documents"]["untp-dcc"].as_str().expect("credential").to_string();

@@ -44,6 +44,8 @@ fn bench(c: &mut Criterion) {
 
     let mut cert = formats::parse(Format::CnXml, include_bytes!("../tests/data/cn-qms.xml"), &limits).expect("fixture");
     cert.certification_body.id = BodyId::Foreign(ForeignBodyId::parse("dakks-cb").expect("id"));
+    cert.certification_body.name = "dakks demo certification body".into();
+    cert.certification_body.name_en = None;
     cert.certification_body.accreditation =
         Some(Accreditation { body: "DAKKS".into(), number: "D-ZM-0001".into(), country: None });
     cert.issue_date = time::macros::date!(2026 - 01 - 15);

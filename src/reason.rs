@@ -321,6 +321,7 @@ reasons! {
     TrustSignerNotListed = "trust.signer_not_listed", 422, "The signer is not a registered signing certificate of the body.";
     TrustBodyUnknown = "trust.body_unknown", 422, "The accreditation body is not in the trust list.";
     TrustAccreditationUnclaimed = "trust.accreditation_unclaimed", 422, "The IAF record says its certificate is Unaccredited: it is not recognized as an accredited certificate.";
+    TrustCbNameOther = "trust.cb_name_other", 422, "The certificate names its certification body by a name the trust list does not hold for it: each name it states (the name, and the English name when stated) must be the body's id, one of its names in any language or a trade name the list holds.";
     TrustAccreditationOther = "trust.accreditation_other", 422, "The certificate's accreditation claim does not name its certification body's accreditor by the id, name or a trade name the trust list holds for it: another accreditation body of the list, or a name the list does not hold.";
     TrustMraActive = "trust.mra_active", 200, "The accreditation body is an active IAF MLA / ILAC MRA signatory for the scope.";
     TrustMraNone = "trust.mra_none", 422, "The accreditation body has no mutual-recognition status for the scope.";

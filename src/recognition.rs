@@ -22,7 +22,7 @@ use crate::crypto::{Check, Outcome};
 use crate::formats::{self, Format};
 use crate::model::{Certificate, Status};
 use crate::standards::{self, StandardRef};
-use crate::trust::{Role, TrustList};
+use crate::trust::{Provider, Role, TrustList};
 use crate::xml::Limits;
 use rustls_pki_types::CertificateDer;
 use serde::Serialize;
@@ -226,6 +226,31 @@ pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> O
     ))
 }
 
+/// Why `cert` does not name its certification body, `cb`, as the list holds it: each name it
+/// states of its CB (the name, and the English name when it states one) must be the body's
+/// id, one of its names in any language or a trade name ([`Provider::is_named`]); `None`
+/// when they are. The CB's id and signer vouch only for the body the list names: a name
+/// they do not hold (another CB's, a look-alike, an old name the list dropped) is a fact a
+/// verdict, the public page and an export would show under "valid" (rule set 10). The rule
+/// of recognition and of export alike.
+pub fn cb_name_not_held(cb: &Provider, cert: &Certificate) -> Option<String> {
+    let body = &cert.certification_body;
+    let stated = std::iter::once(&body.name).chain(body.name_en.as_ref());
+    let unheld: Vec<&String> = stated.filter(|n| !cb.is_named(n)).collect();
+    if unheld.is_empty() {
+        return None;
+    }
+    let held: Vec<String> =
+        std::iter::once(&cb.name).chain(&cb.other_names).chain(&cb.trade_names).map(|n| format!("'{n}'")).collect();
+    let unheld: Vec<String> = unheld.iter().map(|n| format!("'{n}'")).collect();
+    Some(format!(
+        "the certificate names its certification body {}; the trust list holds '{}' as {} only",
+        unheld.join(" and "),
+        cert.issuer_id(),
+        held.join(", ")
+    ))
+}
+
 /// The MLA/MRA arrangement that covers an accreditation scope.
 pub fn arrangement_for(scope: &str) -> &'static str {
     match scope {
@@ -356,6 +381,10 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             "trust.signer_not_listed",
             format!("'{}' is not a granted signing certificate of '{issuer}'{when}", signing.subject),
         );
+        return None;
+    }
+    if let Some(why) = cb_name_not_held(cb, &cert) {
+        d.fail("chain", "trust.cb_name_other", why);
         return None;
     }
     d.pass(

@@ -560,6 +560,57 @@ async fn an_export_states_no_accreditation_but_its_cbs() {
     running.task.abort();
 }
 
+/// An export states its CB by the names the trust list holds for it, before anything is
+/// signed (rule set 10): another CB's name, a look-alike or a name with more words is
+/// refused whether the document is unsigned or signed by the CB itself, and logged.
+#[tokio::test]
+async fn an_export_names_its_cb_as_the_list_holds_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let size = app.log.size().expect("size");
+    let held = "'China Quality Certification Centre', '中国质量认证中心', 'CNCA-R-2002-001'";
+    for (from, to, stated) in [
+        ("<Name>中国质量认证中心</Name>", "<Name>方圆标志认证集团有限公司</Name>", "'方圆标志认证集团有限公司'"),
+        ("<Name>中国质量认证中心</Name>", "<Name>中国质量认证中心有限公司</Name>", "'中国质量认证中心有限公司'"),
+        (
+            "<NameEn>China Quality Certification Centre</NameEn>",
+            "<NameEn>China Quality Certification Centre (Beijing)</NameEn>",
+            "'China Quality Certification Centre (Beijing)'",
+        ),
+        (
+            "<NameEn>China Quality Certification Centre</NameEn>",
+            "<NameEn>Сhina Quality Certification Centre</NameEn>",
+            "'Сhina Quality Certification Centre'",
+        ),
+    ] {
+        for doc in [certificate_with(from, to), cb_signed(&certificate_with(from, to))] {
+            let r = export(doc).await;
+            assert_eq!(reason(&r), refused(422, "trust.cb_name_other"), "{to}");
+            assert_eq!(
+                r.json()["detail"].as_str(),
+                Some(
+                    format!(
+                        "the certificate names its certification body {stated}; the trust list holds 'CNCA-R-2002-001' as {held} only"
+                    )
+                    .as_str()
+                ),
+                "{to}"
+            );
+        }
+    }
+    assert_eq!(app.log.size().expect("size"), size + 8, "each refusal is logged");
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 404, "nothing registered");
+    // Its names as the list holds them, case aside.
+    let r = export(certificate_with(
+        "<NameEn>China Quality Certification Centre</NameEn>",
+        "<NameEn>CHINA QUALITY CERTIFICATION CENTRE</NameEn>",
+    ))
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    running.task.abort();
+}
+
 // --- 4. Notices with order and rules --------------------------------------------------------
 
 /// Notices about the exported domestic certificate, sent by CNAS (the demo list names the

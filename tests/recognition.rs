@@ -40,7 +40,9 @@ fn crls() -> Crls {
 fn certificate(cb: &str, program: ProgramCode, issued: &str) -> Certificate {
     let mut c = formats::parse(Format::CnXml, include_bytes!("data/cn-qms.xml"), &Limits::default()).expect("fixture");
     c.certification_body.id = BodyId::Foreign(ForeignBodyId::parse(cb).expect("id"));
-    c.certification_body.name = format!("{cb} demo certification body");
+    // Named as the demo list holds it (the fixture's names are another CB's).
+    c.certification_body.name = format!("{} demo certification body", cb.trim_end_matches("-cb"));
+    c.certification_body.name_en = None;
     c.certification_body.accreditation = Some(Accreditation {
         body: cb.trim_end_matches("-cb").to_uppercase(),
         number: "D-ZM-0001".into(),
@@ -176,6 +178,7 @@ fn signer_not_listed_for_the_cb() {
     // The domestic root signs for CNCA CBs; CNCA-R-2002-002's key cannot sign for CNCA-R-2002-001.
     let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
     cert.certification_body.id = BodyId::Cnca(mrgate::ids::ApprovalNo::parse("CNCA-R-2002-001").expect("id"));
+    cert.certification_body.name = "中国质量认证中心".into();
     if let Some(a) = cert.certification_body.accreditation.as_mut() {
         a.body = "CNAS".into();
     }
@@ -743,6 +746,111 @@ fn a_certificate_is_recognized_only_as_accredited_by_its_cbs_accreditor() {
         if own.is_some() {
             assert!(decide(&as_iaf_xml(&cert, "foreign/dakks/signer"), NOW).valid, "{own:?}");
         }
+    }
+}
+
+/// A certificate names its CB as the trust list holds it: its id and signer vouch for that
+/// body only (rule set 10). Every other name — another CB's, a look-alike, the name with
+/// more words — is refused at the chain, in either format and in either name field.
+#[test]
+fn a_certificate_names_its_cb_as_the_list_holds_it() {
+    let named = |name: &str, name_en: Option<&str>| {
+        let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+        cert.certification_body.name = name.into();
+        cert.certification_body.name_en = name_en.map(Into::into);
+        cert
+    };
+    let outcomes = |v: &Verdict| v.checks.iter().map(|c| (c.check, c.reason.clone())).collect::<Vec<_>>();
+    let refused = vec![
+        ("format", "format.valid".to_string()),
+        ("signature", "sig.valid".into()),
+        ("chain", "trust.cb_name_other".into()),
+        ("accreditation", "recognition.not_reached".into()),
+        ("standards", "recognition.not_reached".into()),
+        ("validity", "recognition.not_reached".into()),
+    ];
+    let own = "dakks demo certification body";
+    for (name, name_en) in [
+        ("ukas demo certification body", None),
+        ("ukas-cb", None),
+        ("Example Certification Co., Ltd.", None),
+        ("示例认证有限公司", None),
+        ("ｄａｋｋｓ demo certification body", None),
+        ("dakks demo certification body\u{200B}", None),
+        ("dаkks demo certification body", None),
+        ("dakks demo certification body GmbH", None),
+        ("dakks  demo certification body", None),
+        (own, Some("ukas demo certification body")),
+        (own, Some("Example Certification Co., Ltd.")),
+        ("ukas demo certification body", Some(own)),
+    ] {
+        let cert = named(name, name_en);
+        for doc in [as_iaf_xml(&cert, "foreign/dakks/signer"), as_jws(&cert, "foreign/dakks/signer")] {
+            let v = decide(&doc, NOW);
+            assert_eq!((v.valid, outcomes(&v)), (false, refused.clone()), "{name:?} {name_en:?}");
+        }
+    }
+    let v = decide(&as_jws(&named("ukas demo certification body", Some(own)), "foreign/dakks/signer"), NOW);
+    assert_eq!(
+        v.checks[2].message,
+        "the certificate names its certification body 'ukas demo certification body'; the trust list holds \
+         'dakks-cb' as 'dakks demo certification body', 'dakks-cb' only"
+    );
+    let v = decide(&as_iaf_xml(&named("ＸＹＺ", Some("Other GmbH")), "foreign/dakks/signer"), NOW);
+    assert_eq!(
+        v.checks[2].message,
+        "the certificate names its certification body 'ＸＹＺ' and 'Other GmbH'; the trust list holds 'dakks-cb' \
+         as 'dakks demo certification body', 'dakks-cb' only"
+    );
+    // Its name or id as the list holds them, ASCII case and surrounding spaces aside.
+    for (name, name_en) in
+        [(own, None), (own, Some(own)), ("DAKKS Demo Certification Body", None), (" dakks-cb ", Some(" DAKKS-CB"))]
+    {
+        let cert = named(name, name_en);
+        for doc in [as_iaf_xml(&cert, "foreign/dakks/signer"), as_jws(&cert, "foreign/dakks/signer")] {
+            let v = decide(&doc, NOW);
+            assert!(v.valid, "{name:?} {name_en:?}: {:#?}", v.checks);
+        }
+    }
+}
+
+/// A domestic CB's names in both of the languages the list holds (the test fixture's CB,
+/// signed in CN XML by its own signer); the names swapped between fields still name it,
+/// another domestic CB's Chinese name does not.
+#[test]
+fn a_domestic_certificate_names_its_cb_in_chinese_and_english() {
+    let fixture = include_bytes!("data/cn-qms.xml");
+    let mut cert = formats::parse(Format::CnXml, fixture, &Limits::default()).expect("fixture");
+    cert.status = Status::Valid;
+    let signed = |c: &Certificate| {
+        let (key, chain) = key_and_chain("cb/CNCA-R-2017-049");
+        let xml = String::from_utf8(formats::render(Format::CnXml, c).bytes).expect("utf8");
+        mrgate::crypto::xmldsig::sign(&xml, &key, &chain).expect("sign").into_bytes()
+    };
+    let at = OffsetDateTime::new_utc(cert.issue_date.next_day().expect("day"), time::Time::MIDNIGHT);
+    let chain_of = |c: &Certificate| {
+        let v = decide(&signed(c), at);
+        v.checks.iter().find(|k| k.check == "chain").map(|k| k.reason.clone()).unwrap_or_default()
+    };
+    assert_eq!(
+        (cert.certification_body.name.as_str(), cert.certification_body.name_en.as_deref()),
+        ("示例认证有限公司", Some("Example Certification Co., Ltd."))
+    );
+    assert_eq!(chain_of(&cert), "x509.valid");
+    let mut swapped = cert.clone();
+    swapped.certification_body.name = "Example Certification Co., Ltd.".into();
+    swapped.certification_body.name_en = Some("示例认证有限公司".into());
+    assert_eq!(chain_of(&swapped), "x509.valid");
+    for (name, name_en) in [
+        ("中国质量认证中心", Some("Example Certification Co., Ltd.")),
+        ("示例认证有限公司", Some("China Quality Certification Centre")),
+        ("示例认证有限公司 ", Some("Example Certification Co., Ltd")),
+        ("示例认证有限公司（上海）", None),
+    ] {
+        let mut other = cert.clone();
+        other.certification_body.name = name.into();
+        other.certification_body.name_en = name_en.map(Into::into);
+        assert_eq!(chain_of(&other), "trust.cb_name_other", "{name} {name_en:?}");
     }
 }
 

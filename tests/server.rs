@@ -1300,9 +1300,9 @@ async fn a_credential_names_its_key_in_the_gateways_did_document() {
     assert_eq!(payload["issuer"]["id"], did);
     assert_eq!(
         payload["issuer"]["issuerAlsoKnownAs"][0],
-        serde_json::json!({"id": "urn:cn:cnca:approval:CNCA-R-2002-001", "name": "示例认证有限公司", "registeredId": "CNCA-R-2002-001"})
+        serde_json::json!({"id": "urn:cn:cnca:approval:CNCA-R-2002-001", "name": "中国质量认证中心", "registeredId": "CNCA-R-2002-001"})
     );
-    assert_eq!(payload["issuer"]["issuerAlsoKnownAs"][1]["name"], "Example Certification Co., Ltd.");
+    assert_eq!(payload["issuer"]["issuerAlsoKnownAs"][1]["name"], "China Quality Certification Centre");
     // And it verifies as before, by its x5c chain, read back to the same body.
     let v = call(addr, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None).await.json();
     assert_eq!((v["valid"].as_bool(), v["issuer"].as_str()), (Some(true), Some("CNCA-R-2002-001")), "{v}");

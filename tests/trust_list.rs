@@ -249,11 +249,90 @@ fn bad_descriptions_are_refused() {
             body("accredited_by = \"x\"\n").replace("name = \"X\"", "name = \"\""),
             "body 'x': id, name and country must not be empty",
         ),
+        // Names in other languages: a tag other than English's, and a name.
+        (
+            body("accredited_by = \"x\"\nother_names = [{ lang = \"en\", name = \"X2\" }]\n"),
+            "body 'x': other_names needs a language tag other than en (like zh or zh-Hans) and a name, not lang 'en' name 'X2'",
+        ),
+        (
+            body("accredited_by = \"x\"\nother_names = [{ lang = \"zh\", name = \" \" }]\n"),
+            "body 'x': other_names needs a language tag other than en (like zh or zh-Hans) and a name, not lang 'zh' name ' '",
+        ),
+        (
+            body("accredited_by = \"x\"\nother_names = [{ lang = \"zh\\\" a=\\\"\", name = \"甲\" }]\n"),
+            "other_names needs a language tag other than en",
+        ),
+        (
+            body("accredited_by = \"x\"\nother_names = [{ lang = \"\", name = \"甲\" }]\n"),
+            "other_names needs a language tag",
+        ),
+        (body("accredited_by = \"x\"\nother_names = [{ name = \"甲\" }]\n"), "missing field `lang`"),
+        (body("accredited_by = \"x\"\nother_names = [\"甲\"]\n"), "invalid type"),
+        (body("accredited_by = \"x\"\ntrade_names = [\"\"]\n"), "body 'x': a trade name must not be empty"),
     ] {
         let path = dir.path().join("d.toml");
         std::fs::write(&path, toml).expect("write");
         let err = mrgate::trust::build::build(&path, &key, &chain).expect_err("refused");
         assert!(err.contains(expected), "{err}");
+    }
+}
+
+/// A body's names in other languages and its trade names are written as TS 119 612 has them
+/// (`TSPName` in each language, `TSPTradeName` after the id) and read back as names of that
+/// body, and of no other.
+#[test]
+fn a_body_is_named_in_each_language_the_list_holds() {
+    let list = demo();
+    let cqc = list.body("CNCA-R-2002-001").expect("CQC");
+    assert_eq!(
+        (cqc.name.as_str(), cqc.other_names.as_slice(), cqc.trade_names.as_slice()),
+        (
+            "China Quality Certification Centre",
+            &["中国质量认证中心".to_string()][..],
+            &["CNCA-R-2002-001".to_string()][..]
+        )
+    );
+    for name in [
+        "China Quality Certification Centre",
+        " china quality certification centre ",
+        "中国质量认证中心",
+        "cnca-r-2002-001",
+    ] {
+        assert!(cqc.is_named(name), "{name}");
+    }
+    for name in [
+        "中国质量认证中心 有限公司",
+        "中国质量认证",
+        "方圆标志认证集团有限公司",
+        "China Quality Certification Center",
+        "CQC",
+        "",
+    ] {
+        assert!(!cqc.is_named(name), "{name}");
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let toml = std::fs::read_to_string(Path::new(DEMO).join("trust-list.toml"))
+        .expect("toml")
+        .replace("other_names = [{ lang = \"zh\", name = \"中国质量认证中心\" }]", "other_names = [{ lang = \"zh-Hans\", name = \"中国质量认证中心\" }, { lang = \"fr\", name = \"Centre chinois\" }]\ntrade_names = [\"CQC\"]")
+        .replace("\"ca.pem\"", &format!("\"{DEMO}/ca.pem\""))
+        .replace("\"cb/", &format!("\"{DEMO}/cb/"))
+        .replace("\"foreign/", &format!("\"{DEMO}/foreign/"));
+    assert!(toml.contains("trade_names = [\"CQC\"]"));
+    let path = dir.path().join("d.toml");
+    std::fs::write(&path, toml).expect("write");
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
+    let built = mrgate::trust::build::build(&path, &key, &chain).expect("built");
+    assert!(built.contains("<tsl:Name xml:lang=\"zh-Hans\">中国质量认证中心</tsl:Name>\n          <tsl:Name xml:lang=\"fr\">Centre chinois</tsl:Name>\n        </tsl:TSPName>"), "{built}");
+    let list = TrustList::load(built.as_bytes(), &operator(), None, AT, &Limits::default()).expect("built list");
+    let cqc = list.body("CNCA-R-2002-001").expect("CQC");
+    for name in ["中国质量认证中心", "centre chinois", "CQC", "cqc"] {
+        assert!(cqc.is_named(name), "{name}");
+    }
+    let cqm = list.body("CNCA-R-2002-002").expect("CQM");
+    assert!(!cqm.is_named("CQC") && !cqm.is_named("中国质量认证中心"));
+    if let Some((ok, out)) = common::etsi_trust_list_schema(built.as_bytes()) {
+        assert!(ok, "{out}");
     }
 }
 

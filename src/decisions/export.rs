@@ -166,6 +166,13 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
         }
         checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
     }
+    // The names it states of its CB are the names the list holds for it: the export states
+    // them under the gateway's signature, and a verification of the export would refuse
+    // them. A CB the list does not hold has no names to hold it to (its export is no
+    // recognized certificate either: a verification refuses its issuer).
+    if let Some(why) = list.body(cert.issuer_id()).and_then(|cb| crate::recognition::cb_name_not_held(cb, &cert)) {
+        return Err(Refusal::new(Class::Invalid, "trust.cb_name_other", why));
+    }
     // The accreditation it claims is its CB's accreditor, as the list holds it: the export
     // states the claim, and a verification of the export would refuse it (found by review:
     // the gateway signed credentials its own /v1/verify then refused). A CB the list names

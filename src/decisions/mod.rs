@@ -90,7 +90,11 @@ use time::OffsetDateTime;
 ///   in China is refused; a verification that cannot read the register is refused (503),
 ///   never logged; a PT number other than zero below 1e-150 in magnitude is refused
 ///   (`pt.out_of_range`), as one above 1e150 was.
-pub const RULE_SET: &str = "9";
+/// - `10`: every name a certificate states of its certification body (the name, and the
+///   English name when it states one) must be one the trust list holds for that body — its
+///   id, a name in any language or a trade name — in a recognition and in an export alike
+///   (`recognition::cb_name_not_held`, `trust.cb_name_other`).
+pub const RULE_SET: &str = "10";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -61,7 +61,16 @@ const HISTORICAL_INFORMATION_PERIOD: &str = "65535";
 pub struct BodyDescription {
     pub id: String,
     pub role: super::Role,
+    /// Its name in English: the first `TSPName`.
     pub name: String,
+    /// Its names in other languages, as its certificates state them: a Chinese body's
+    /// domestic name above all (`{ lang = "zh", name = "…" }`). A certificate naming its
+    /// body by a name the list does not hold is refused (rule set 10).
+    #[serde(default)]
+    pub other_names: Vec<OtherName>,
+    /// Names it trades under (`TSPTradeName`), after its id, which is always one.
+    #[serde(default)]
+    pub trade_names: Vec<String>,
     pub country: String,
     #[serde(default)]
     pub accredited_by: Option<String>,
@@ -76,6 +85,14 @@ pub struct BodyDescription {
     pub service_status: Vec<StatusEntry>,
     #[serde(rename = "membership", default)]
     pub memberships: Vec<MembershipDescription>,
+}
+
+/// A body's name in one language (an RFC 5646 tag, as `xml:lang` takes it).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OtherName {
+    pub lang: String,
+    pub name: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,9 +177,26 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
         w.open("tsl:TSPInformation", &[]);
         w.open("tsl:TSPName", &[]);
         w.leaf("tsl:Name", &[("xml:lang", "en")], &body.name);
+        for other in &body.other_names {
+            let lang = other.lang.trim();
+            let tag = |s: &str| !s.is_empty() && s.len() <= 8 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+            if !lang.split('-').all(tag) || lang.eq_ignore_ascii_case("en") || other.name.trim().is_empty() {
+                return Err(format!(
+                    "{path}: other_names needs a language tag other than en (like zh or zh-Hans) and a name, not lang '{}' name '{}'",
+                    other.lang, other.name
+                ));
+            }
+            w.leaf("tsl:Name", &[("xml:lang", lang)], &other.name);
+        }
         w.close("tsl:TSPName");
         w.open("tsl:TSPTradeName", &[]);
         w.leaf("tsl:Name", &[("xml:lang", "en")], &body.id);
+        for trade_name in &body.trade_names {
+            if trade_name.trim().is_empty() {
+                return Err(format!("{path}: a trade name must not be empty"));
+            }
+            w.leaf("tsl:Name", &[("xml:lang", "en")], trade_name);
+        }
         w.close("tsl:TSPTradeName");
         write_address(&mut w, "tsl:TSPAddress", &body.address, &body.country, &body.uri, &path)?;
         w.open("tsl:TSPInformationURI", &[]);

@@ -313,11 +313,31 @@ impl Service {
 /// A trust service provider: here, an accreditation body or a certification body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Provider {
+    /// The first of its names (`TSPName`): the one shown.
     pub name: String,
+    /// Its names in other languages (the rest of `TSPName`): a Chinese body's name as its
+    /// domestic certificates state it, beside the English one.
+    pub other_names: Vec<String>,
     pub trade_names: Vec<String>,
     pub body: Option<Body>,
     pub services: Vec<Service>,
     pub unusable: Option<String>,
+}
+
+impl Provider {
+    /// Whether a document naming a body `name` names this one: by its body id, any of its
+    /// names (every language) or a trade name, ASCII case and surrounding spaces aside and
+    /// nothing else (a full-width letter, a Cyrillic look-alike or a zero-width space makes
+    /// another name). The one rule for every name a certificate states of a body: its
+    /// certification body's and its accreditor's (rule sets 9 and 10).
+    pub fn is_named(&self, name: &str) -> bool {
+        let name = name.trim();
+        let same = |known: &str| known.trim().eq_ignore_ascii_case(name);
+        self.body.as_ref().is_some_and(|b| same(&b.id))
+            || same(&self.name)
+            || self.other_names.iter().any(|n| same(n))
+            || self.trade_names.iter().any(|t| same(t))
+    }
 }
 
 /// A verified, modelled trust list.
@@ -468,16 +488,13 @@ impl TrustList {
         self.by_id.get(id).and_then(|&i| self.providers.get(i)).filter(is).or_else(|| self.providers.iter().find(is))
     }
 
-    /// The accreditation body of the list a document names as `name`: by its id, its name
-    /// or one of its trade names (ASCII case and surrounding spaces aside). `None` when
-    /// `name` is none of them: then it names no accreditor the list holds, and a claim of it
-    /// is no CB's accreditor ([`crate::recognition::claim_not_of`]).
+    /// The accreditation body of the list a document names as `name` ([`Provider::is_named`]).
+    /// `None` when `name` is none of them: then it names no accreditor the list holds, and a
+    /// claim of it is no CB's accreditor ([`crate::recognition::claim_not_of`]).
     pub fn accreditation_body_named(&self, name: &str) -> Option<&str> {
-        let name = name.trim();
-        let same = |known: &str| known.trim().eq_ignore_ascii_case(name);
         self.providers.iter().find_map(|p| {
             let body = p.body.as_ref().filter(|b| b.role == Role::AccreditationBody)?;
-            (same(&body.id) || same(&p.name) || p.trade_names.iter().any(|t| same(t))).then_some(body.id.as_str())
+            p.is_named(name).then_some(body.id.as_str())
         })
     }
 
@@ -613,7 +630,8 @@ fn critical_unknown(extensions: Option<&Element>) -> Option<String> {
 fn provider(tsp: &Element, index: usize) -> Result<Provider, TrustError> {
     let path = format!("TrustServiceProvider[{index}]");
     let info = child(tsp, "TSPInformation").ok_or_else(|| content(&path, "TSPInformation is missing"))?;
-    let name = child(info, "TSPName").map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
+    let mut other_names = child(info, "TSPName").map(names).unwrap_or_default();
+    let name = if other_names.is_empty() { String::new() } else { other_names.remove(0) };
     let trade_names = child(info, "TSPTradeName").map(names).unwrap_or_default();
     let extensions = child(info, "TSPInformationExtensions");
     let unusable = critical_unknown(extensions);
@@ -632,7 +650,7 @@ fn provider(tsp: &Element, index: usize) -> Result<Provider, TrustError> {
             services.push(service(s, &format!("{path}/TSPService[{i}]"))?);
         }
     }
-    Ok(Provider { name, trade_names, body, services, unusable })
+    Ok(Provider { name, other_names, trade_names, body, services, unusable })
 }
 
 fn mra_text(e: &Element, name: &str) -> Option<String> {

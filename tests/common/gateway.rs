@@ -13,7 +13,15 @@ pub const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
 
 /// The QMS fixture, issued by a CB that the demo trust list knows.
 pub fn domestic_certificate() -> Vec<u8> {
-    include_str!("../data/cn-qms.xml").replace("CNCA-R-2017-049", "CNCA-R-2002-001").into_bytes()
+    // Issued by CNCA-R-2002-001, named as the demo list holds it.
+    include_str!("../data/cn-qms.xml")
+        .replace("CNCA-R-2017-049", "CNCA-R-2002-001")
+        .replace("<Name>示例认证有限公司</Name>", "<Name>中国质量认证中心</Name>")
+        .replace(
+            "<NameEn>Example Certification Co., Ltd.</NameEn>",
+            "<NameEn>China Quality Certification Centre</NameEn>",
+        )
+        .into_bytes()
 }
 
 /// [`domestic_certificate`] with its dates moved to `years` from this year: issued on

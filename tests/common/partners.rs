@@ -31,6 +31,9 @@ pub fn foreign_credential_with(signed_by: &str, change: impl Fn(&mut serde_json:
     let mut c =
         formats::parse(Format::CnXml, include_bytes!("../data/cn-qms.xml"), &Limits::default()).expect("fixture");
     c.certification_body.id = BodyId::Foreign(ForeignBodyId::parse("dakks-cb").expect("id"));
+    // Named as the demo list holds it (the fixture's names are another CB's).
+    c.certification_body.name = "dakks demo certification body".into();
+    c.certification_body.name_en = None;
     c.certification_body.accreditation =
         Some(Accreditation { body: "DAkkS".into(), number: "D-ZM-0001".into(), country: Some("DE".into()) });
     let today = time::OffsetDateTime::now_utc().date();
