@@ -49,6 +49,7 @@ fn bench(c: &mut Criterion) {
         scheme: "bench".into(),
         provider: "dakks".into(),
         partners: vec!["dakks".into()],
+        participants: vec![],
         deadline: time::OffsetDateTime::UNIX_EPOCH,
         items: vec![],
         measurands: vec![mrgate::pt::exchange::Measurand {

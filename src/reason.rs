@@ -256,6 +256,9 @@ reasons! {
     PtPartnerUnknown = "pt.partner_unknown", 422, "A partner of the round is not a body in the trust list.";
     PtMeasurandUnknown = "pt.measurand_unknown", 422, "The round has no such measurand.";
     PtParticipantTaken = "pt.participant_taken", 409, "Another partner already submitted for this participant.";
+    PtParticipantsNotEnrolled = "pt.participants_not_enrolled", 422, "A joint round's definition enrols each participant under the partner that submits for it (Participants).";
+    PtParticipantNotEnrolled = "pt.participant_not_enrolled", 422, "The participant is not enrolled in the round.";
+    PtParticipantNotYours = "pt.participant_not_yours", 403, "The participant is enrolled in the round under another partner: only that partner submits for it.";
     PtReferenceNotYours = "pt.reference_not_yours", 403, "Only the round's provider submits for its reference laboratory.";
     PtRoundOpen = "pt.round_open", 403, "The round is open: its documents are the operator's to read until it closes.";
     PtDeadlinePassed = "pt.deadline_passed", 409 | 422, "The round's deadline has passed.";

@@ -10,7 +10,9 @@ use mrgate::clock::{Clock, OffsetClock};
 use mrgate::crypto::keys::SigningKey;
 use mrgate::crypto::x509::read_certificates;
 use mrgate::ledger::entry::{Entry, document_digest};
-use mrgate::pt::exchange::{self, Assigned, HomogeneitySample, Item, Measurand, Round, Submission, SubmittedResult};
+use mrgate::pt::exchange::{
+    self, Assigned, Enrolment, HomogeneitySample, Item, Measurand, Round, Submission, SubmittedResult,
+};
 use mrgate::pt::stats::{self, Stop};
 use mrgate::server::{App, Running, start};
 use rustls::pki_types::CertificateDer;
@@ -57,6 +59,10 @@ fn round(id: &str, seconds: i64) -> Round {
         scheme: "Heavy metals in soil".into(),
         provider: "dakks".into(),
         partners: vec!["dakks".into(), "ukas".into()],
+        participants: enrolled(&[
+            ("dakks", &["DE-1", "DE-2", "DE-3", "DE-4", "DE-REF"]),
+            ("ukas", &["GB-1", "GB-2", "GB-3", "GB-4", "GB-5", "GB-REF"]),
+        ]),
         deadline: (OffsetDateTime::now_utc() + time::Duration::seconds(seconds)).replace_nanosecond(0).expect("ns"),
         items: vec![Item { id: "S1".into(), description: "soil".into() }],
         measurands: vec![
@@ -68,6 +74,12 @@ fn round(id: &str, seconds: i64) -> Round {
             measurand("Cmp", Assigned::Bilateral { reference: "DE-REF".into() }, None),
         ],
     }
+}
+
+/// Laboratories enrolled, by the partner that submits for them.
+fn enrolled(by_partner: &[(&str, &[&str])]) -> Vec<Enrolment> {
+    let enrolment = |partner: &str, lab: &str| Enrolment { participant: lab.into(), partner: partner.into() };
+    by_partner.iter().flat_map(|(partner, labs)| labs.iter().map(move |lab| enrolment(partner, lab))).collect()
 }
 
 /// The provider's homogeneity study for cadmium: three samples measured twice.
@@ -179,14 +191,26 @@ async fn a_joint_round_from_definition_to_signed_report() {
         (Some("DE-1"), Some(50.0))
     );
 
-    // UKAS may not overwrite a DAkkS participant; nothing of that submission is kept.
-    let grab =
-        submission("JR-1", "ukas", vec![result("GB-4", "Pb", 1.0, None, None), result("DE-2", "Pb", 1.0, None, None)]);
-    let taken = post(&gw, path, signed_by("ukas", &grab), "partner-ukas").await;
-    refused(&taken, 409, "pt.participant_taken");
-    // Which partner holds the participant is not told to another before the round closes.
-    let detail = taken.json()["detail"].as_str().unwrap_or_default().to_string();
-    assert!(detail.ends_with("participant 'DE-2' was submitted by another partner"), "{detail}");
+    // UKAS may not submit for a DAkkS participant, submitted or not yet; nothing of that
+    // submission is kept. Which partner enrolled it is not told before the round closes.
+    for grabbed in ["DE-2", "DE-4"] {
+        let grab = submission(
+            "JR-1",
+            "ukas",
+            vec![result("GB-4", "Pb", 1.0, None, None), result(grabbed, "Pb", 1.0, None, None)],
+        );
+        let taken = post(&gw, path, signed_by("ukas", &grab), "partner-ukas").await;
+        refused(&taken, 403, "pt.participant_not_yours");
+        assert_eq!(
+            taken.json()["detail"].as_str(),
+            Some(
+                format!(
+                    "participant '{grabbed}' is enrolled in round 'JR-1' under another partner: only that partner submits for it"
+                )
+                .as_str()
+            )
+        );
+    }
 
     // The round's state, for a partner in it: open, with the three submissions received.
     let shown = call(gw.addr, "GET", "/v1/pt/rounds/JR-1", vec![], Some("partner-ukas"), None).await;
@@ -347,8 +371,22 @@ async fn a_joint_round_from_definition_to_signed_report() {
         b"",
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let kept = call(gw.addr, "GET", "/v1/receipts/pt-report.JR-1", vec![], None, None).await;
-    assert_eq!(kept.status, 200);
+    // The report's receipt is for those who may read the report: the round's partners and
+    // the operator; anyone else is refused, whether the round exists or not.
+    let receipt_as = |id: &'static str, client: Option<&'static str>| {
+        let addr = gw.addr;
+        async move { call(addr, "GET", &format!("/v1/receipts/pt-report.{id}"), vec![], client, None).await }
+    };
+    for client in ["partner-dakks", "partner-ukas", "operator"] {
+        let kept = receipt_as("JR-1", Some(client)).await;
+        assert_eq!((kept.status, &kept.json()["index"]), (200, &serde_json::json!(7)), "{client}");
+    }
+    for id in ["JR-1", "NO-SUCH-ROUND"] {
+        refused(&receipt_as(id, None).await, 401, "auth.role");
+        refused(&receipt_as(id, Some("customs")).await, 403, "auth.role");
+    }
+    refused(&receipt_as("JR-1", Some("partner-anab")).await, 403, "auth.not_in_round");
+    refused(&receipt_as("NO-SUCH-ROUND", Some("partner-ukas")).await, 404, "pt.round_unknown");
 
     // The whole round decided again from the log alone (a copy: the gateway still runs).
     // Entries: 0 table, 1 trust list, 2 round, 3–5 the three submissions, 6 close, 7 report.
@@ -436,6 +474,127 @@ async fn a_joint_round_from_definition_to_signed_report() {
     gw.task.abort();
 }
 
+/// A joint round enrols its laboratories, each under the partner that submits for it; a
+/// round that enrols them takes results for them only, each from its own partner (the
+/// provider included); a partner reads its own enrolments only while the round is open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn participants_are_enrolled_under_their_partners() {
+    let (gw, _dir, _clock) = gateway().await;
+    let define = |round: &Round| {
+        let (addr, body) = (gw.addr, signed_by("dakks", &exchange::write_round(round)));
+        async move { call(addr, "POST", "/v1/pt/rounds", body, Some("partner-dakks"), None).await }
+    };
+    let before = log_size(&gw).await;
+    // A joint round that leaves its participants open: refused (as every definition refused,
+    // not logged: no round came of it).
+    let mut open = round("E-1", 600);
+    open.participants.clear();
+    let r = define(&open).await;
+    refused(&r, 422, "pt.participants_not_enrolled");
+    assert_eq!(
+        r.json()["detail"].as_str(),
+        Some(
+            "round 'E-1' is joint (dakks, ukas): its definition enrols each participant under the partner that \
+             submits for it (Participants)"
+        )
+    );
+    assert_eq!(log_size(&gw).await, before, "nothing logged");
+    // Enrolments that do not read: each refused with where and why, nothing logged. (One
+    // enrolled twice is two elements of one id, which no signature covers: see
+    // tests/pt_exchange.rs.)
+    let text = exchange::write_round(&round("E-2", 600));
+    let enrolment = "<Participant id=\"GB-1\" partner=\"ukas\"></Participant>";
+    assert!(text.contains(enrolment), "{text}");
+    for (changed, why) in [
+        (
+            text.replace(enrolment, "<Participant id=\"GB-1\" partner=\"anab\"></Participant>"),
+            "/RoundDefinition/Participants/Participant: participant 'GB-1' is enrolled under 'anab', not a partner of the round",
+        ),
+        (
+            text.replace(enrolment, "<Participant id=\"GB 1\" partner=\"ukas\"></Participant>"),
+            "/RoundDefinition/Participants/Participant: id 'GB 1' is not an identifier (1–64 of A–Z a–z 0–9 . _ -)",
+        ),
+        (
+            text.replace(enrolment, "<Participant id=\"GB-1\"></Participant>"),
+            "/RoundDefinition/Participants/Participant: attribute 'partner' is missing",
+        ),
+        (
+            text.replace(
+                "<Participant id=\"DE-REF\" partner=\"dakks\">",
+                "<Participant id=\"DE-REF\" partner=\"ukas\">",
+            ),
+            "/RoundDefinition/Measurands/Measurand: measurand 'Cmp': the reference laboratory 'DE-REF' is not enrolled under the provider 'dakks'",
+        ),
+        (
+            text.replace(enrolment, "<Laboratory id=\"GB-1\" partner=\"ukas\"></Laboratory>"),
+            "/RoundDefinition/Participants: unexpected element 'Laboratory' (expected one of Participant)",
+        ),
+    ] {
+        assert_ne!(changed, text, "{why}");
+        let r = call(gw.addr, "POST", "/v1/pt/rounds", signed_by("dakks", &changed), Some("partner-dakks"), None).await;
+        refused(&r, 400, "pt.document");
+        let detail = r.json()["detail"].as_str().unwrap_or_default().to_string();
+        assert!(detail.ends_with(why), "{detail}\n  wanted the end: {why}");
+    }
+    assert_eq!(log_size(&gw).await, before, "nothing logged");
+
+    // A joint round enrolling its laboratories.
+    assert_eq!(define(&round("E-3", 600)).await.status, 201);
+    let path = "/v1/pt/rounds/E-3/results";
+    let post_as = |partner: &'static str, lab: &str| {
+        let body = signed_by(partner, &submission("E-3", partner, vec![result(lab, "Pb", 1.0, None, None)]));
+        let addr = gw.addr;
+        async move { call(addr, "POST", path, body, Some(&format!("partner-{partner}")), None).await }
+    };
+    for (partner, lab, status, code, detail) in [
+        ("ukas", "GB-9", 422, "pt.participant_not_enrolled", "participant 'GB-9' is not enrolled in round 'E-3'"),
+        ("ukas", "gb-1", 422, "pt.participant_not_enrolled", "participant 'gb-1' is not enrolled in round 'E-3'"),
+        (
+            "ukas",
+            "DE-1",
+            403,
+            "pt.participant_not_yours",
+            "participant 'DE-1' is enrolled in round 'E-3' under another partner: only that partner submits for it",
+        ),
+        (
+            "dakks",
+            "GB-1",
+            403,
+            "pt.participant_not_yours",
+            "participant 'GB-1' is enrolled in round 'E-3' under another partner: only that partner submits for it",
+        ),
+    ] {
+        let r = post_as(partner, lab).await;
+        refused(&r, status, code);
+        assert_eq!(r.json()["detail"].as_str(), Some(detail));
+    }
+    assert_eq!(post_as("ukas", "GB-1").await.status, 201);
+    assert_eq!(post_as("dakks", "DE-1").await.status, 201);
+    // UKAS reads its own enrolments; DAkkS, the provider, and the operator read them all.
+    let enrolled_as = |client: &'static str| {
+        let addr = gw.addr;
+        async move {
+            let shown = call(addr, "GET", "/v1/pt/rounds/E-3", vec![], Some(client), None).await.json();
+            let labs = shown["round"]["participants"].as_array().cloned().unwrap_or_default();
+            labs.iter().map(|e| e["participant"].as_str().unwrap_or_default().to_string()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(enrolled_as("partner-ukas").await, ["GB-1", "GB-2", "GB-3", "GB-4", "GB-5", "GB-REF"]);
+    for client in ["partner-dakks", "operator"] {
+        assert_eq!(enrolled_as(client).await.len(), 11, "{client}");
+    }
+
+    // A round of its provider alone may leave its participants open: any code it submits.
+    let mut alone = round("E-4", 600);
+    alone.partners = vec!["dakks".into()];
+    alone.participants.clear();
+    assert_eq!(define(&alone).await.status, 201);
+    let alone_path = "/v1/pt/rounds/E-4/results";
+    let any = signed_by("dakks", &submission("E-4", "dakks", vec![result("ANY-LAB", "Pb", 1.0, None, None)]));
+    assert_eq!(call(gw.addr, "POST", alone_path, any, Some("partner-dakks"), None).await.status, 201);
+    gw.task.abort();
+}
+
 /// Every way a round definition is refused, each with its status and reason.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_definitions_that_are_refused() {
@@ -464,6 +623,7 @@ async fn round_definitions_that_are_refused() {
     let mut theirs = round("R-2", 600);
     theirs.provider = "ukas".into();
     theirs.partners = vec!["ukas".into()];
+    theirs.participants = enrolled(&[("ukas", &["GB-1", "DE-REF"])]);
     refused(
         &define(signed_by("dakks", &exchange::write_round(&theirs)), "partner-dakks").await,
         403,

@@ -6,7 +6,7 @@
 mod common;
 
 use mrgate::pt::exchange::{
-    self, Assigned, Input, Item, Measurand, Outcome, Round, Submission, SubmissionRef, SubmittedResult,
+    self, Assigned, Enrolment, Input, Item, Measurand, Outcome, Round, Submission, SubmissionRef, SubmittedResult,
 };
 use mrgate::pt::stats::{self, AssignedValue, ParticipantResult, Stop};
 use time::OffsetDateTime;
@@ -29,6 +29,9 @@ fn round() -> Round {
         scheme: "Trace metals in water <demo>".into(),
         provider: "dakks".into(),
         partners: vec!["dakks".into(), "ukas".into(), "cnas".into()],
+        participants: [("REF-A", "dakks"), ("L1", "dakks"), ("L2", "ukas"), ("L3", "cnas")]
+            .map(|(participant, partner)| Enrolment { participant: participant.into(), partner: partner.into() })
+            .to_vec(),
         deadline: datetime!(2026-12-31 16:00 UTC),
         items: vec![Item { id: "W1".into(), description: "acidified water".into() }],
         measurands: vec![
@@ -252,6 +255,32 @@ fn malformed_rounds_say_where_and_why() {
             "a fixed σ_pt must be positive, is 0",
         ),
         (text.replace("<Partner>cnas</Partner>", "<Partner>ukas</Partner>"), "partner 'ukas' is empty or named twice"),
+        // Enrolments: each laboratory once, under a partner of the round; the bilateral
+        // reference laboratory under the provider; at least one when the list is there.
+        (
+            text.replace("id=\"L2\" partner=\"ukas\"", "id=\"L1\" partner=\"ukas\""),
+            "/RoundDefinition/Participants/Participant: participant 'L1' is enrolled twice",
+        ),
+        (
+            text.replace("id=\"L3\" partner=\"cnas\"", "id=\"L3\" partner=\"anab\""),
+            "/RoundDefinition/Participants/Participant: participant 'L3' is enrolled under 'anab', not a partner of the round",
+        ),
+        (
+            text.replace("id=\"REF-A\" partner=\"dakks\"", "id=\"REF-A\" partner=\"cnas\""),
+            "/RoundDefinition/Measurands/Measurand: measurand 'Ni': the reference laboratory 'REF-A' is not enrolled under the provider 'dakks'",
+        ),
+        (
+            text.replace("id=\"REF-A\" partner=\"dakks\"", "id=\"REF-B\" partner=\"dakks\""),
+            "measurand 'Ni': the reference laboratory 'REF-A' is not enrolled under the provider 'dakks'",
+        ),
+        (
+            {
+                let start = text.find("<Participants>").expect("enrolments") + "<Participants>".len();
+                let end = text.find("</Participants>").expect("their end");
+                format!("{}{}", &text[..start], &text[end..])
+            },
+            "/RoundDefinition/Participants/Participant: Participants enrols at least one participant",
+        ),
     ];
     for (doc, expected) in cases {
         let got = read_round_error(&doc);

@@ -93,7 +93,11 @@ use time::OffsetDateTime;
 /// - `10`: every name a certificate states of its certification body (the name, and the
 ///   English name when it states one) must be one the trust list holds for that body — its
 ///   id, a name in any language or a trade name — in a recognition and in an export alike
-///   (`recognition::cb_name_not_held`, `trust.cb_name_other`).
+///   (`recognition::cb_name_not_held`, `trust.cb_name_other`); a joint PT round enrols
+///   each participant under the partner that submits for it, and a round that enrols its
+///   participants takes results for them only, each from its own partner
+///   (`pt.participants_not_enrolled`, `pt.participant_not_enrolled`,
+///   `pt.participant_not_yours`).
 pub const RULE_SET: &str = "10";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

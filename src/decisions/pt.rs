@@ -133,8 +133,9 @@ pub fn readable_round(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(P
 /// operator and the round's provider, and for everyone once it is closed; for the other
 /// partners while it is open, without what their laboratories would be scored against — a
 /// reference or formulation value and its uncertainty (`"withheld": true` in their place)
-/// and the provider's homogeneity study (replicate results on the items) — as the
-/// definition's document is withheld from them ([`withheld_while_open`]).
+/// and the provider's homogeneity study (replicate results on the items) — and without the
+/// other partners' enrolments, as the definition's document is withheld from them
+/// ([`withheld_while_open`]).
 pub fn definition_as_read(caller: &Caller, record: &PtRoundRecord, round: &Round) -> serde_json::Value {
     let mut shown = serde_json::to_value(round).unwrap_or_default();
     let whole = record.closed_at.is_some()
@@ -145,6 +146,13 @@ pub fn definition_as_read(caller: &Caller, record: &PtRoundRecord, round: &Round
         };
     if whole {
         return shown;
+    }
+    // Its own laboratories only: which laboratory another partner enrolled is theirs to know
+    // until the report names each one's submitting partner.
+    if let (Role::Partner(p), Some(enrolled)) =
+        (&caller.role, shown.get_mut("participants").and_then(serde_json::Value::as_array_mut))
+    {
+        enrolled.retain(|e| e.get("partner").and_then(serde_json::Value::as_str) == Some(p.as_str()));
     }
     let measurands = shown.get_mut("measurands").and_then(serde_json::Value::as_array_mut);
     for m in measurands.into_iter().flatten().filter_map(serde_json::Value::as_object_mut) {
@@ -190,6 +198,20 @@ pub fn may_define(list: &TrustList, round: &Round, partner: &str, now: OffsetDat
             Class::Invalid,
             "pt.partner_unknown",
             format!("partner '{unknown}' is not a body in the trust list"),
+        ));
+    }
+    // A joint round enrols its laboratories, each under the partner that submits for it:
+    // without that, a partner could submit first under a code another partner's laboratory
+    // uses, and hold it (found by review; participants were first come, first served).
+    if round.partners.len() > 1 && round.participants.is_empty() {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "pt.participants_not_enrolled",
+            format!(
+                "round '{}' is joint ({}): its definition enrols each participant under the partner that submits for it (Participants)",
+                round.id,
+                round.partners.join(", ")
+            ),
         ));
     }
     if round.deadline <= now {
@@ -301,6 +323,35 @@ pub fn may_submit(round: &Round, id: &str, partner: &str, submission: &exchange:
             "pt.measurand_unknown",
             format!("participant '{}': round '{id}' has no measurand '{}'", r.participant, r.measurand),
         ));
+    }
+    // A round that enrols its laboratories takes results for them only, each from the
+    // partner it enrols it under.
+    let enrolled = round.enrolled();
+    if !enrolled.is_empty() {
+        for r in &submission.results {
+            match enrolled.get(r.participant.as_str()) {
+                None => {
+                    return Err(Refusal::new(
+                        Class::Invalid,
+                        "pt.participant_not_enrolled",
+                        format!("participant '{}' is not enrolled in round '{id}'", r.participant),
+                    ));
+                }
+                Some(under) if *under != partner => {
+                    return Err(Refusal::new(
+                        Class::Forbidden,
+                        "pt.participant_not_yours",
+                        // Which partner it is enrolled under is not told: a partner sees
+                        // its own enrolments only while the round is open.
+                        format!(
+                            "participant '{}' is enrolled in round '{id}' under another partner: only that partner submits for it",
+                            r.participant
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
     }
     Ok(())
 }
@@ -431,9 +482,12 @@ pub fn close(ctx: &Context<'_>, caller: &Caller, record: &PtRoundRecord) -> Deci
     Ok(Decision::new((at, submissions), entry, effects))
 }
 
+/// What a round's report id is its round's id after.
+pub const REPORT_ID_PREFIX: &str = "pt-report.";
+
 /// The id a round's report is stored under among decisions.
 pub fn report_id(round: &str) -> String {
-    format!("pt-report.{round}")
+    format!("{REPORT_ID_PREFIX}{round}")
 }
 
 /// The performance report of round `record`/`round`, closed at `closed` with

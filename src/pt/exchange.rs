@@ -100,10 +100,30 @@ pub struct Round {
     pub provider: String,
     /// Partners whose participants may submit: the provider first, then any joint partners.
     pub partners: Vec<String>,
+    /// The laboratories enrolled, each under the one partner that submits for it. A joint
+    /// round must enrol them ([`crate::decisions::pt::may_define`]); a round of its provider
+    /// alone may leave them open.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<Enrolment>,
     #[serde(with = "time::serde::rfc3339")]
     pub deadline: OffsetDateTime,
     pub items: Vec<Item>,
     pub measurands: Vec<Measurand>,
+}
+
+/// A laboratory enrolled in a round by its code, and the partner that submits for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Enrolment {
+    pub participant: String,
+    pub partner: String,
+}
+
+impl Round {
+    /// The partner a participant is enrolled under, by participant (empty when the round
+    /// enrols none): one map for a submission's many results.
+    pub fn enrolled(&self) -> std::collections::HashMap<&str, &str> {
+        self.participants.iter().map(|e| (e.participant.as_str(), e.partner.as_str())).collect()
+    }
 }
 
 /// One participant's result as submitted.
@@ -236,7 +256,7 @@ fn root_is(root: &Element, name: &str) -> Result<(), ExchangeError> {
 pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
     root_is(root, "RoundDefinition")?;
     let path = "/RoundDefinition";
-    check_names(root, path, &["Scheme", "Provider", "Partners", "Deadline", "Items", "Measurands"])?;
+    check_names(root, path, &["Scheme", "Provider", "Partners", "Participants", "Deadline", "Items", "Measurands"])?;
     let id = id_attr(root, path, "id")?;
     let scheme = text(root, path, "Scheme")?;
     let provider = text(root, path, "Provider")?;
@@ -252,6 +272,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
             partners.push(name);
         }
     }
+    let participants = read_participants(root, path, &partners)?;
     let deadline_el = child(root, path, "Deadline")?;
     let deadline = OffsetDateTime::parse(&deadline_el.token(), &Rfc3339).map_err(|_| {
         ExchangeError::at(deadline_el, &format!("{path}/Deadline"), "not an RFC 3339 date-time with a time zone")
@@ -282,7 +303,57 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
     if measurands.is_empty() {
         return Err(ExchangeError::at(list, &p, "a round measures at least one measurand"));
     }
-    Ok(Round { id, scheme, provider, partners, deadline, items, measurands })
+    // A bilateral comparison's reference laboratory is the provider's: enrolled, it is
+    // enrolled under the provider (every laboratory is scored against it).
+    if !participants.is_empty() {
+        let enrolled: std::collections::HashMap<&str, &str> =
+            participants.iter().map(|e| (e.participant.as_str(), e.partner.as_str())).collect();
+        for (m, el) in measurands.iter().zip(children(list)) {
+            if let Assigned::Bilateral { reference } = &m.assigned
+                && enrolled.get(reference.as_str()) != Some(&provider.as_str())
+            {
+                return Err(ExchangeError::at(
+                    el,
+                    &p,
+                    format!(
+                        "measurand '{}': the reference laboratory '{reference}' is not enrolled under the provider '{provider}'",
+                        m.id
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Round { id, scheme, provider, partners, participants, deadline, items, measurands })
+}
+
+/// The laboratories a round enrols (`<Participants><Participant id="…" partner="…"/>`), each
+/// once, each under a partner of the round. None when the definition has no `Participants`.
+fn read_participants(root: &Element, path: &str, partners: &[String]) -> Result<Vec<Enrolment>, ExchangeError> {
+    let Ok(list) = child(root, path, "Participants") else { return Ok(Vec::new()) };
+    let p = format!("{path}/Participants/Participant");
+    check_names(list, &format!("{path}/Participants"), &["Participant"])?;
+    let mut participants = Vec::new();
+    // A round may enrol thousands of laboratories: duplicates are found by set.
+    let mut seen = std::collections::HashSet::new();
+    for c in children(list) {
+        let participant = id_attr(c, &p, "id")?;
+        let partner = attr(c, &p, "partner")?;
+        if !partners.contains(&partner) {
+            return Err(ExchangeError::at(
+                c,
+                &p,
+                format!("participant '{participant}' is enrolled under '{partner}', not a partner of the round"),
+            ));
+        }
+        if !seen.insert(participant.clone()) {
+            return Err(ExchangeError::at(c, &p, format!("participant '{participant}' is enrolled twice")));
+        }
+        participants.push(Enrolment { participant, partner });
+    }
+    if participants.is_empty() {
+        return Err(ExchangeError::at(list, &p, "Participants enrols at least one participant"));
+    }
+    Ok(participants)
 }
 
 fn read_measurand(m: &Element, path: &str, items: &[Item]) -> Result<Measurand, ExchangeError> {
@@ -456,6 +527,13 @@ pub fn write_round(round: &Round) -> String {
             w.leaf("Partner", &[], p);
         }
         w.close("Partners");
+    }
+    if !round.participants.is_empty() {
+        w.open("Participants", &[]);
+        for e in &round.participants {
+            w.leaf("Participant", &[("id", &e.participant), ("partner", &e.partner)], "");
+        }
+        w.close("Participants");
     }
     w.leaf("Deadline", &[], &rfc3339(round.deadline));
     if !round.items.is_empty() {
