@@ -251,6 +251,41 @@ pub fn cb_name_not_held(cb: &Provider, cert: &Certificate) -> Option<String> {
     ))
 }
 
+/// Why standard `s` of `cert` is not recognized, by `table`: not equivalent to one the
+/// domestic side accepts, or a standard of another kind than the certificate's — a
+/// management-system certificate "certified" against a product standard would be judged
+/// under its body's 17021-1 membership while stating a product's conformity (rule set 10),
+/// and no certificate is certified against a conformity-assessment standard. A row that
+/// says no kind (a table from before rule set 10) recognizes nothing: its kind is unknown,
+/// not assumed. `None` when it is recognized.
+pub fn standard_refused(table: &standards::Table, cert: &Certificate, s: &str) -> Option<(&'static str, String)> {
+    let r = match StandardRef::parse(s) {
+        Ok(r) => r,
+        Err(e) => return Some((e.code(), format!("'{s}' is not equivalent to a standard the domestic side accepts"))),
+    };
+    let eq = table.equivalence(&r);
+    let row = match eq.row {
+        Some(row) if eq.accepted => row,
+        _ => return Some((eq.reason, format!("'{s}' is not equivalent to a standard the domestic side accepts"))),
+    };
+    let category = cert.category;
+    match row.kind {
+        None => Some((
+            "standards.kind_unknown",
+            format!("the equivalence table {} does not say what '{s}' is a standard for", table.version),
+        )),
+        Some(kind) if kind.certified_in() != Some(category) => Some((
+            "standards.other_kind",
+            format!(
+                "'{s}' is a {} standard: a {} certificate is not certified against it",
+                kind.as_str(),
+                category.iaf().to_lowercase()
+            ),
+        )),
+        Some(_) => None,
+    }
+}
+
 /// The MLA/MRA arrangement that covers an accreditation scope.
 pub fn arrangement_for(scope: &str) -> &'static str {
     match scope {
@@ -442,28 +477,15 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         );
     }
 
-    // 5. Standards equivalence.
-    let mut refused = Vec::new();
-    for s in &cert.standards {
-        match StandardRef::parse(s) {
-            Ok(r) => {
-                let eq = ctx.equivalence.equivalence(&r);
-                if !eq.accepted {
-                    refused.push((s.clone(), eq.reason));
-                }
-            }
-            Err(e) => refused.push((s.clone(), e.code())),
-        }
-    }
-    match refused.first() {
+    // 5. Standards equivalence, and each standard of the certificate's own kind.
+    let refused = cert.standards.iter().find_map(|s| standard_refused(ctx.equivalence, &cert, s));
+    match refused {
         None => d.pass(
             "standards",
             "standards.equivalent",
             format!("{} standard(s) equivalent (table {})", cert.standards.len(), ctx.equivalence.version),
         ),
-        Some((s, reason)) => {
-            d.fail("standards", reason, format!("'{s}' is not equivalent to a standard the domestic side accepts"))
-        }
+        Some((reason, message)) => d.fail("standards", reason, message),
     }
 
     // 6. Validity and status; the register's status (notices) overrides the document's —

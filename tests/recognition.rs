@@ -403,6 +403,110 @@ fn non_equivalent_standard() {
     assert_eq!(failed(&decide(&as_jws(&cert, "foreign/dakks/signer"), NOW)), ("standards", "standards.unknown".into()));
 }
 
+/// A certificate is certified against standards of its own kind (rule set 10): a
+/// management-system certificate "against" a product standard would be judged under its
+/// body's 17021-1 membership while stating a product's conformity, and no certificate is
+/// certified against a conformity-assessment standard. A table whose row says no kind
+/// recognizes nothing by that row.
+#[test]
+fn a_standard_of_another_kind_is_not_recognized() {
+    let standards_check = |program: ProgramCode, standards: &[&str], table: &Table| {
+        let mut cert = certificate("dakks-cb", program, "2026-01-15");
+        cert.products.clear();
+        cert.standards = standards.iter().map(|s| s.to_string()).collect();
+        let doc = as_jws(&cert, "foreign/dakks/signer");
+        let crls = crls();
+        let list = trust_list();
+        let ctx = Context {
+            trust_list: &list,
+            equivalence: table,
+            crls: Some(&crls),
+            register: &NoRegister,
+            own_signers: &[],
+            now: NOW,
+            limits: Limits::default(),
+            verifiers: None,
+        };
+        let v = recognition::decide(&doc, &ctx);
+        let c = v.checks.iter().find(|c| c.check == "standards").expect("standards");
+        (v.valid, c.reason.clone(), c.message.clone())
+    };
+    let table = Table::embedded();
+    let refused = |reason: &str, message: &str| (false, reason.to_string(), message.to_string());
+    for (program, standards, expected) in [
+        (
+            ProgramCode::Qms,
+            &["IEC 60335-1:2004"][..],
+            refused(
+                "standards.other_kind",
+                "'IEC 60335-1:2004' is a product standard: a management system certificate is not certified against it",
+            ),
+        ),
+        (
+            ProgramCode::Qms,
+            &["ISO 9001:2015", "GB 4706.1-2005/IEC 60335-1:2004"][..],
+            refused(
+                "standards.other_kind",
+                "'GB 4706.1-2005/IEC 60335-1:2004' is a product standard: a management system certificate is not certified against it",
+            ),
+        ),
+        (
+            ProgramCode::Product,
+            &["ISO 9001:2015"][..],
+            refused(
+                "standards.other_kind",
+                "'ISO 9001:2015' is a management-system standard: a product certificate is not certified against it",
+            ),
+        ),
+        (
+            ProgramCode::Qms,
+            &["ISO/IEC 17021-1:2015"][..],
+            refused(
+                "standards.other_kind",
+                "'ISO/IEC 17021-1:2015' is a conformity-assessment standard: a management system certificate is not certified against it",
+            ),
+        ),
+        (
+            ProgramCode::Product,
+            &["GB/T 27065-2015"][..],
+            refused(
+                "standards.other_kind",
+                "'GB/T 27065-2015' is a conformity-assessment standard: a product certificate is not certified against it",
+            ),
+        ),
+        (
+            ProgramCode::Service,
+            &["ISO 9001:2015"][..],
+            refused(
+                "standards.other_kind",
+                "'ISO 9001:2015' is a management-system standard: a service certificate is not certified against it",
+            ),
+        ),
+    ] {
+        assert_eq!(standards_check(program, standards, &table), expected, "{program:?} {standards:?}");
+    }
+    // Its own kind: recognized.
+    let recognized =
+        (true, "standards.equivalent".to_string(), "2 standard(s) equivalent (table 2026.11.26-1)".to_string());
+    assert_eq!(standards_check(ProgramCode::Qms, &["ISO 9001:2015", "GB/T 24001-2016"], &table), recognized);
+    let product = standards_check(ProgramCode::Product, &["IEC 60335-1:2004", "GB 4943.1-2022"], &table);
+    assert_eq!(product, recognized);
+    // A table from before kinds: its rows recognize nothing, whatever the certificate.
+    let without_kinds = Table::parse(
+        &mrgate::standards::EMBEDDED_TABLE.lines().filter(|l| !l.starts_with("kind = ")).collect::<Vec<_>>().join("\n"),
+    )
+    .expect("a table without kinds");
+    for (program, standard) in [(ProgramCode::Qms, "ISO 9001:2015"), (ProgramCode::Product, "IEC 60335-1:2004")] {
+        assert_eq!(
+            standards_check(program, &[standard], &without_kinds),
+            refused(
+                "standards.kind_unknown",
+                &format!("the equivalence table 2026.11.26-1 does not say what '{standard}' is a standard for")
+            )
+        );
+    }
+}
+
 #[test]
 fn expired() {
     let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");

@@ -97,7 +97,10 @@ use time::OffsetDateTime;
 ///   each participant under the partner that submits for it, and a round that enrols its
 ///   participants takes results for them only, each from its own partner
 ///   (`pt.participants_not_enrolled`, `pt.participant_not_enrolled`,
-///   `pt.participant_not_yours`).
+///   `pt.participant_not_yours`); a certificate's standards must be of its own kind as the
+///   equivalence table says it (`standards.other_kind`; a row saying no kind recognizes
+///   nothing, `standards.kind_unknown`); a PT report's receipt is for the round's partners
+///   and the operator.
 pub const RULE_SET: &str = "10";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -31,6 +31,43 @@ impl Relation {
     }
 }
 
+/// What a standard is a standard for, and so what a certificate may be certified against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// Requirements for an organisation's management system (ISO 9001).
+    ManagementSystem,
+    /// Requirements for products (IEC 60335-1).
+    Product,
+    /// Requirements for a service.
+    Service,
+    /// Requirements for conformity-assessment bodies themselves (ISO/IEC 17065): what
+    /// accreditation assesses, never what a certificate is certified against.
+    ConformityAssessment,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::ManagementSystem => "management-system",
+            Kind::Product => "product",
+            Kind::Service => "service",
+            Kind::ConformityAssessment => "conformity-assessment",
+        }
+    }
+
+    /// The one category of certificate certified against a standard of this kind; none for
+    /// a conformity-assessment standard.
+    pub fn certified_in(self) -> Option<crate::model::Category> {
+        match self {
+            Kind::ManagementSystem => Some(crate::model::Category::ManagementSystem),
+            Kind::Product => Some(crate::model::Category::Product),
+            Kind::Service => Some(crate::model::Category::Service),
+            Kind::ConformityAssessment => None,
+        }
+    }
+}
+
 /// One row of the equivalence table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,6 +75,11 @@ pub struct Row {
     pub gb: String,
     pub international: String,
     pub relation: Relation,
+    /// What the standard is for. Tables written before rule set 10 have none: a standard
+    /// of such a row is then not recognized (`standards.kind_unknown`), never assumed to be
+    /// of the certificate's kind.
+    #[serde(default)]
+    pub kind: Option<Kind>,
     pub source: String,
     pub verified: bool,
     #[serde(default)]
@@ -317,6 +359,23 @@ mod tests {
         assert!(!t.equivalence(&StandardRef::parse("GB 19517-2023").unwrap()).accepted);
     }
 
+    /// Every row of the shipped table says what its standard is for, and each section of
+    /// the file is of one kind.
+    #[test]
+    fn every_shipped_row_has_its_kind() {
+        let t = Table::parse(EMBEDDED_TABLE).expect("the shipped table");
+        let kind = |s: &str| t.find(s).and_then(|r| r.kind);
+        assert!(t.rows.iter().all(|r| r.kind.is_some()), "a row without a kind");
+        assert_eq!(kind("ISO 9001:2015"), Some(Kind::ManagementSystem));
+        assert_eq!(kind("GB/T 22000-2006"), Some(Kind::ManagementSystem));
+        assert_eq!(kind("IEC 60335-1:2004"), Some(Kind::Product));
+        assert_eq!(kind("GB 4943.1-2022"), Some(Kind::Product));
+        assert_eq!(kind("ISO/IEC 17065:2012"), Some(Kind::ConformityAssessment));
+        assert_eq!(kind("ISO 15189:2012"), Some(Kind::ConformityAssessment));
+        let without = "sequence=1\nversion='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='IDT'\nsource='s'\nverified=true\n";
+        assert_eq!(Table::parse(without).expect("a table from before kinds").rows[0].kind, None);
+    }
+
     #[test]
     fn broken_tables_are_refused() {
         assert!(Table::parse("version = 1").is_err());
@@ -329,6 +388,9 @@ mod tests {
             good.replace("version='x'", "version=' '"),
             good.replace("version='x'", "version=\"a\\nb\""),
             good.replace("relation='IDT'", "relation='IDT'\ncolour='red'"),
+            good.replace("relation='IDT'", "relation='IDT'\nkind='laboratory'"),
+            good.replace("relation='IDT'", "relation='IDT'\nkind='Product'"),
+            good.replace("relation='IDT'", "relation='IDT'\nkind=1"),
         ] {
             assert_eq!(Table::parse(&bad).unwrap_err().code(), "standards.table", "{bad}");
         }
