@@ -611,6 +611,32 @@ async fn an_export_names_its_cb_as_the_list_holds_it() {
     running.task.abort();
 }
 
+/// Exporters sending one certificate's first export at once: each decides on a register
+/// that does not hold it yet, one registers it first, and the others, refused by the store
+/// at commit (the register changed under them), decide again on the register as it is now,
+/// where it holds the same facts. Every export is made; no conflict is answered or logged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_exports_of_one_certificate_are_all_made() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let size = app.log.size().expect("size");
+    const AT_ONCE: usize = 8;
+    let exports = (0..AT_ONCE).map(|_| {
+        tokio::spawn(async move {
+            call(addr, "POST", "/v1/exports?formats=iaf-json", domestic_certificate(), None, Some(&token())).await
+        })
+    });
+    let mut answers = Vec::new();
+    for export in exports.collect::<Vec<_>>() {
+        let r = export.await.expect("joined");
+        answers.push((r.status, reason(&r).1));
+    }
+    assert_eq!(answers, vec![(201, String::new()); AT_ONCE]);
+    assert_eq!(app.log.size().expect("size"), size + AT_ONCE as u64, "one entry per export, no refusal");
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 200);
+    running.task.abort();
+}
+
 // --- 4. Notices with order and rules --------------------------------------------------------
 
 /// Notices about the exported domestic certificate, sent by CNAS (the demo list names the

@@ -78,6 +78,12 @@ pub fn refusal_of(e: &LogError) -> Refusal {
 /// ([`crate::store::Effect::HoldStatusSlot`]): never recorded, the export draws again.
 pub const SLOT_TAKEN: &str = "status.slot_taken";
 
+/// The conflict of a decision on a certificate that the register changed under, between the
+/// decision's read and its commit ([`crate::store::Effect::ExpectCertificate`]), or whose
+/// status-list slot an export of the same certificate took first
+/// ([`crate::store::Effect::HoldStatusSlot`]).
+pub const REGISTER_CONFLICT: &str = "register.conflict";
+
 impl Recorder {
     pub fn new(log: Arc<DurableLog>, observe: Observer) -> Self {
         Self { log, observe }
@@ -90,6 +96,12 @@ impl Recorder {
     /// ([`Decision::conflicts_recorded`](super::Decision::conflicts_recorded)) that refusal
     /// is logged too.
     pub fn record<A>(&self, decided: Decided<A>) -> Result<Recorded<A>, Refused> {
+        self.record_unless(decided, &[])
+    }
+
+    /// [`Recorder::record`], a commit conflict with one of the reasons `decided_again`
+    /// answered unrecorded: the caller decides again.
+    fn record_unless<A>(&self, decided: Decided<A>, decided_again: &[&str]) -> Result<Recorded<A>, Refused> {
         let decision = match decided {
             Ok(d) => d,
             Err(refusal) => return Err(self.refuse(refusal)),
@@ -106,7 +118,7 @@ impl Recorder {
             // A slot two exports drew at once is no fact of the register: the export is
             // drawn again, not refused on the record.
             Err(LogError::Store(e @ StoreError::Conflict { reason, .. }))
-                if decision.conflicts_recorded && reason != SLOT_TAKEN =>
+                if decision.conflicts_recorded && reason != SLOT_TAKEN && !decided_again.contains(&reason) =>
             {
                 Err(self.refuse(Refusal::store(&e).logged(decision.entry).keeping(&kept)))
             }
@@ -115,18 +127,25 @@ impl Recorder {
     }
 
     /// [`Recorder::record`], deciding again (up to `times` in all) while the store refuses
-    /// the commit with `reason`: a write that landed between the decision's read and its
-    /// commit, which a fresh read decides differently.
+    /// the commit with one of `reasons`: a write that landed between the decision's read and
+    /// its commit, which a fresh read decides differently. Such a conflict is recorded (when
+    /// the decision records its conflicts) only on the last attempt: an attempt decided
+    /// again took no effect, and the log holds the decision that did.
     pub fn record_retrying<A>(
         &self,
         times: usize,
-        reason: &str,
+        reasons: &[&str],
         mut decide: impl FnMut() -> Decided<A>,
     ) -> Result<Recorded<A>, Refused> {
         let mut attempt = 1;
         loop {
-            match self.record(decide()) {
-                Err(refused) if attempt < times && refused.receipt.is_none() && refused.refusal.reason == reason => {
+            let again = if attempt < times { reasons } else { &[] };
+            match self.record_unless(decide(), again) {
+                Err(refused)
+                    if attempt < times
+                        && refused.receipt.is_none()
+                        && reasons.contains(&refused.refusal.reason.as_str()) =>
+                {
                     attempt += 1;
                 }
                 outcome => return outcome,

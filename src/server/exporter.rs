@@ -36,8 +36,10 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
     };
     let request = export::Request { document: &req.body, formats: &formats };
     // Two exports that drew the same status-list slot at once: the one refused draws again.
-    let recorded =
-        app.recorder.record_retrying(3, "status.slot_taken", || export::export(&app.context(), &req.caller, request));
+    // Two first exports of one certificate at once: the one the store refuses (the
+    // register changed under it) decides again on the register as it is now.
+    let again = [crate::decisions::record::SLOT_TAKEN, crate::decisions::record::REGISTER_CONFLICT];
+    let recorded = app.recorder.record_retrying(3, &again, || export::export(&app.context(), &req.caller, request));
     recorded_json(StatusCode::CREATED, recorded)
 }
 

@@ -34,7 +34,7 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
     // for the same participants got in first.
     let recorded = app
         .recorder
-        .record_retrying(3, "pt.results_changed", || pt::submit(&app.context(), &req.caller, &round, &submission));
+        .record_retrying(3, &["pt.results_changed"], || pt::submit(&app.context(), &req.caller, &round, &submission));
     let recorded = recorded.map(|r| {
         let replaced: Vec<_> = r
             .written
@@ -71,7 +71,7 @@ pub fn close(app: &App, req: &Req, id: &str) -> Response<Body> {
         },
         None => match app
             .recorder
-            .record_retrying(4, "pt.results_changed", || pt::close(&app.context(), &req.caller, &record))
+            .record_retrying(4, &["pt.results_changed"], || pt::close(&app.context(), &req.caller, &record))
         {
             Ok(r) => (r.answer.0, Some(r.receipt), r.answer.1),
             Err(r) => return refused(&r),

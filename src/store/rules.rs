@@ -20,7 +20,7 @@ pub fn as_read(
 ) -> Result<(), StoreError> {
     if held != as_read {
         return Err(conflict(
-            "register.conflict",
+            crate::decisions::record::REGISTER_CONFLICT,
             format!("certificate {issuer}/{number} changed while the decision was made; ask again"),
         ));
     }
@@ -275,7 +275,7 @@ pub fn slot_free(
     match held {
         Some(h) if h == slot => Ok(false),
         Some(h) => Err(conflict(
-            "register.conflict",
+            crate::decisions::record::REGISTER_CONFLICT,
             format!(
                 "{issuer}/{number} holds status-list slot {}/{}, not {}/{}; ask again",
                 h.list, h.index, slot.list, slot.index
