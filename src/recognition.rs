@@ -268,22 +268,40 @@ pub fn standard_refused(table: &standards::Table, cert: &Certificate, s: &str) -
         Some(row) if eq.accepted => row,
         _ => return Some((eq.reason, format!("'{s}' is not equivalent to a standard the domestic side accepts"))),
     };
-    let category = cert.category;
     match row.kind {
         None => Some((
             "standards.kind_unknown",
             format!("the equivalence table {} does not say what '{s}' is a standard for", table.version),
         )),
-        Some(kind) if kind.certified_in() != Some(category) => Some((
-            "standards.other_kind",
-            format!(
-                "'{s}' is a {} standard: a {} certificate is not certified against it",
-                kind.as_str(),
-                category.iaf().to_lowercase()
-            ),
-        )),
-        Some(_) => None,
+        Some(kind) => other_kind(kind, cert, s),
     }
+}
+
+/// Why standard `s` of `cert` is of another kind than the certificate, as far as `table`
+/// knows it (a row of any relation, with its kind); `None` when it is of the certificate's
+/// kind or the table does not say. What an export is held to before it is signed: it
+/// states the standards under the gateway's signature, and a verification of it would
+/// refuse one of another kind (rule set 10). Whether the domestic side accepts a standard
+/// from abroad (the equivalence) is no question for a domestic certificate's export.
+pub fn standard_of_another_kind(
+    table: &standards::Table,
+    cert: &Certificate,
+    s: &str,
+) -> Option<(&'static str, String)> {
+    let row = table.equivalence(&StandardRef::parse(s).ok()?).row?;
+    other_kind(row.kind?, cert, s)
+}
+
+fn other_kind(kind: standards::Kind, cert: &Certificate, s: &str) -> Option<(&'static str, String)> {
+    let category = cert.category;
+    (kind.certified_in() != Some(category)).then(|| {
+        let message = format!(
+            "'{s}' is a {} standard: a {} certificate is not certified against it",
+            kind.as_str(),
+            category.iaf().to_lowercase()
+        );
+        ("standards.other_kind", message)
+    })
 }
 
 /// The MLA/MRA arrangement that covers an accreditation scope.

@@ -611,6 +611,50 @@ async fn an_export_names_its_cb_as_the_list_holds_it() {
     running.task.abort();
 }
 
+/// An export states its certificate's standards under the gateway's signature: one the
+/// equivalence table knows to be of another kind than the certificate is refused before
+/// anything is signed, as a verification of the export would refuse it (rule set 10). A
+/// standard the table does not know is the CB's business: the table says what the domestic
+/// side accepts from abroad, not what a domestic CB may certify against.
+#[tokio::test]
+async fn an_export_states_standards_of_its_own_kind() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let size = app.log.size().expect("size");
+    let standard = "<Standard>GB/T 19001-2016/ISO 9001:2015</Standard>";
+    for (to, detail) in [
+        (
+            "<Standard>GB 4706.1-2005</Standard>",
+            "'GB 4706.1-2005' is a product standard: a management system certificate is not certified against it",
+        ),
+        (
+            "<Standard>GB/T 19001-2016/ISO 9001:2015</Standard><Standard>IEC 62368-1:2018</Standard>",
+            "'IEC 62368-1:2018' is a product standard: a management system certificate is not certified against it",
+        ),
+        (
+            "<Standard>GB/T 27021.1-2017</Standard>",
+            "'GB/T 27021.1-2017' is a conformity-assessment standard: a management system certificate is not certified against it",
+        ),
+        (
+            "<Standard>GB 19517-2023</Standard>",
+            "'GB 19517-2023' is a product standard: a management system certificate is not certified against it",
+        ),
+    ] {
+        for doc in [certificate_with(standard, to), cb_signed(&certificate_with(standard, to))] {
+            let r = export(doc).await;
+            assert_eq!(reason(&r), refused(422, "standards.other_kind"), "{to}");
+            assert_eq!(r.json()["detail"].as_str(), Some(detail), "{to}");
+        }
+    }
+    assert_eq!(app.log.size().expect("size"), size + 8, "each refusal is logged");
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 404, "nothing registered");
+    // A management-system standard the table does not hold: exported.
+    let r = export(certificate_with(standard, "<Standard>GB/T 19022-2003</Standard>")).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    running.task.abort();
+}
+
 /// Exporters sending one certificate's first export at once: each decides on a register
 /// that does not hold it yet, one registers it first, and the others, refused by the store
 /// at commit (the register changed under them), decide again on the register as it is now,

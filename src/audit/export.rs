@@ -76,6 +76,7 @@ impl Walk<'_, '_> {
             }
         };
         let Some(list) = self.named_list(index, entry) else { return };
+        let Some(table) = self.named_table(index, entry) else { return };
         let time = entry_time(entry);
         if let Err(r) = crate::decisions::in_date(&list, time) {
             let detail = format!("logged under a trust list out of date (the gateway answers 503 unlogged): {r}");
@@ -86,6 +87,7 @@ impl Walk<'_, '_> {
         let crls = self.crls();
         let grounds = Grounds {
             list: &list,
+            table: &table.table,
             crls: &crls.crls,
             now: time,
             limits: &self.audit.limits,

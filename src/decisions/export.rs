@@ -104,6 +104,8 @@ pub fn may_register(
 #[derive(Debug, Clone, Copy)]
 pub struct Grounds<'a> {
     pub list: &'a TrustList,
+    /// The equivalence table in force: what kind of standard each it knows is.
+    pub table: &'a crate::standards::Table,
     pub crls: &'a Crls,
     pub now: OffsetDateTime,
     pub limits: &'a Limits,
@@ -172,6 +174,13 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // recognized certificate either: a verification refuses its issuer).
     if let Some(why) = list.body(cert.issuer_id()).and_then(|cb| crate::recognition::cb_name_not_held(cb, &cert)) {
         return Err(Refusal::new(Class::Invalid, "trust.cb_name_other", why));
+    }
+    // Its standards are of its own kind, where the table knows their kind: the export states
+    // them, and a verification of the export would refuse one of another kind.
+    let other =
+        cert.standards.iter().find_map(|s| crate::recognition::standard_of_another_kind(grounds.table, &cert, s));
+    if let Some((reason, why)) = other {
+        return Err(Refusal::new(Class::Invalid, reason, why));
     }
     // The accreditation it claims is its CB's accreditor, as the list holds it: the export
     // states the claim, and a verification of the export would refuse it (found by review:
@@ -302,6 +311,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     let registered = ctx.store.certificate(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?;
     let grounds = Grounds {
         list,
+        table: &ctx.table.table,
         crls: ctx.crls,
         now: ctx.now,
         limits: &ctx.limits,
