@@ -444,7 +444,7 @@ fn the_cli_refuses_bad_tables_and_documents() {
             SUB,
             b"participant,measurand,result\nA,Pb,x\n",
             1,
-            "line 2, column 'result': 'x' is not zero nor a finite number within 1e-150 to 1e150 either side of it",
+            "line 2, column 'result': 'x' is not zero nor a finite number within 1e-100 to 1e150 either side of it",
         ),
         (SUB, b"participant,measurand,result\n\xffA,Pb,1\n", 1, "error[csv.encoding]: -: not UTF-8 text"),
         (&["pt", "sign", "--key", "k", "--cert", "c"], b"<R\xff/>", 1, "error[xml.bad_encoding]: -: not UTF-8 text"),

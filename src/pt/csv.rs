@@ -13,7 +13,9 @@ pub enum CsvError {
     #[error("header: {0}")]
     Header(String),
     #[error(
-        "line {line}, column '{column}': '{value}' is not zero nor a finite number within 1e-150 to 1e150 either side of it"
+        "line {line}, column '{column}': '{value}' is not zero nor a finite number within {min:e} to {max:e} either side of it",
+        min = crate::pt::stats::MIN_MAGNITUDE,
+        max = crate::pt::stats::MAX_MAGNITUDE
     )]
     NotNumeric { line: usize, column: String, value: String },
     #[error("line {line}: participant '{participant}' appears twice (first on line {first})")]

@@ -303,11 +303,14 @@ pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
 /// and a report would carry `inf`, which its own schema refuses).
 pub const MAX_MAGNITUDE: f64 = 1e150;
 
-/// The smallest magnitude a number other than zero may have in a PT round: squares of
-/// deviations between such numbers stay normal doubles, so Algorithm A neither drifts nor
-/// collapses (found by review: results of about 1e-160 gave a wrong s* reported as right,
-/// and from 1e-161 a spread of 10 % was taken for a collapsed s* and scored nothing).
-pub const MIN_MAGNITUDE: f64 = 1e-150;
+/// The smallest magnitude a number other than zero may have in a PT round: the squares of
+/// the deviations between such numbers stay normal doubles for any spread doubles can tell
+/// apart (about 1e-16 of their level: 1e-100 · 1e-16 squared is 1e-232), so Algorithm A
+/// neither drifts nor collapses. Found by review: results of about 1e-160 gave a wrong s*
+/// reported as right, and from 1e-161 a spread of 10 % was taken for a collapsed s*; at
+/// 1e-150 (rule set 9), a relative spread of 1e-12 still was (rule set 10). No measured
+/// quantity comes near it.
+pub const MIN_MAGNITUDE: f64 = 1e-100;
 
 /// Whether `x` may enter a PT round: finite, and zero or within [`MIN_MAGNITUDE`] to
 /// [`MAX_MAGNITUDE`] either side of it. The one rule for every reader of PT numbers
@@ -665,27 +668,55 @@ mod tests {
         }
     }
 
-    /// A result other than zero below 1e-150 is refused, as one above 1e150 is (found by
-    /// review: results of about 1e-160 gave a wrong s*, and below it no scores); at the
-    /// bound, the statistics are those of the same results scaled up.
+    /// At the smallest magnitude, Algorithm A on results spread by any amount doubles can
+    /// tell apart (down to about 1e-15 of their level) gives the s* of the same results
+    /// scaled up, to the precision the spread leaves: the squares of their deviations stay
+    /// normal numbers (at 1e-150, the bound of rule set 9, a relative spread of 1e-12 was
+    /// taken for a collapsed s*).
+    #[test]
+    fn algorithm_a_keeps_its_precision_at_the_smallest_magnitude() {
+        for spread in [1e-3, 1e-6, 1e-8, 1e-10, 1e-12] {
+            let unit: Vec<f64> = [0.0, 1.0, -1.0, 0.5, -0.3, 0.8, 2.5].iter().map(|d| 2.0 + d * spread).collect();
+            let tiny: Vec<f64> = unit.iter().map(|v| v * MIN_MAGNITUDE).collect();
+            assert!(tiny.iter().all(|&v| in_range(v)), "{tiny:?}");
+            let (a, b) =
+                (algorithm_a(&unit, Stop::Converge).expect("unit"), algorithm_a(&tiny, Stop::Converge).expect("tiny"));
+            assert!(!b.degenerate, "{spread:e}: {b:?}");
+            // The unit results themselves resolve their spread to about 1e-16 / spread.
+            let tolerance = 1e-9f64.max(1e-14 / spread);
+            let relative = (b.s_star / MIN_MAGNITUDE - a.s_star).abs() / a.s_star;
+            assert!(
+                relative <= tolerance,
+                "spread {spread:e}: s* {:e} against {:e} ({relative:e})",
+                b.s_star / MIN_MAGNITUDE,
+                a.s_star
+            );
+        }
+    }
+
+    /// A result other than zero below 1e-100 is refused, as one above 1e150 is (found by
+    /// review: results of about 1e-160 gave a wrong s*, and below it no scores; at 1e-150, a
+    /// small spread none); at the bound, the statistics are those of the same results
+    /// scaled up.
     #[test]
     fn results_below_the_smallest_magnitude_are_refused() {
         for (x, ok) in [
             (0.0, true),
-            (1e-150, true),
-            (-1e-150, true),
-            (9.99e-151, false),
+            (1e-100, true),
+            (-1e-100, true),
+            (9.99e-101, false),
+            (1e-150, false),
             (-1e-160, false),
             (f64::MIN_POSITIVE, false),
         ] {
             assert_eq!(in_range(x), ok, "{x:e}");
         }
         let unit = [1.0, 1.1, 0.9, 1.05, 0.97];
-        let tiny: Vec<f64> = unit.iter().map(|v| v * 1e-149).collect();
+        let tiny: Vec<f64> = unit.iter().map(|v| v * 1e-99).collect();
         let (small, scaled) =
             (algorithm_a(&unit, Stop::Converge).expect("unit"), algorithm_a(&tiny, Stop::Converge).expect("tiny"));
         assert!(!scaled.degenerate, "{scaled:?}");
-        assert!((scaled.s_star / 1e-149 - small.s_star).abs() <= 1e-9 * small.s_star, "{small:?} {scaled:?}");
+        assert!((scaled.s_star / 1e-99 - small.s_star).abs() <= 1e-9 * small.s_star, "{small:?} {scaled:?}");
     }
 
     /// A bilateral Eₙ that is not finite is no score; a finite one is exact.
