@@ -255,12 +255,11 @@ reasons! {
     PtRoundUnknown = "pt.round_unknown", 404, "There is no such round.";
     PtRoundClosed = "pt.round_closed", 409, "The round is closed.";
     PtRoundMismatch = "pt.round_mismatch", 422, "The submission is for another round.";
-    PtPartnerUnknown = "pt.partner_unknown", 422, "A partner of the round is not a body in the trust list.";
+    PtPartnerUnknown = "pt.partner_unknown", 422, "A partner of the round is not an accreditation body of the trust list.";
     PtMeasurandUnknown = "pt.measurand_unknown", 422, "The round has no such measurand.";
     PtParticipantTaken = "pt.participant_taken", 409, "Another partner already submitted for this participant.";
     PtParticipantsNotEnrolled = "pt.participants_not_enrolled", 422, "A joint round's definition enrols each participant under the partner that submits for it (Participants).";
-    PtParticipantNotEnrolled = "pt.participant_not_enrolled", 422, "The participant is not enrolled in the round.";
-    PtParticipantNotYours = "pt.participant_not_yours", 403, "The participant is enrolled in the round under another partner: only that partner submits for it.";
+    PtParticipantNotYours = "pt.participant_not_yours", 403, "The participant is not enrolled in the round under the submitting partner (another partner's, or nobody's).";
     PtReferenceNotYours = "pt.reference_not_yours", 403, "Only the round's provider submits for its reference laboratory.";
     PtRoundOpen = "pt.round_open", 403, "The round is open: its documents are the operator's to read until it closes.";
     PtDeadlinePassed = "pt.deadline_passed", 409 | 422, "The round's deadline has passed.";

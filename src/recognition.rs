@@ -257,7 +257,9 @@ pub fn cb_name_not_held(cb: &Provider, cert: &Certificate) -> Option<String> {
 /// under its body's 17021-1 membership while stating a product's conformity (rule set 10),
 /// and no certificate is certified against a conformity-assessment standard. A row that
 /// says no kind (a table from before rule set 10) recognizes nothing: its kind is unknown,
-/// not assumed. `None` when it is recognized.
+/// not assumed. `None` when it is recognized. The rule of recognition and of export alike:
+/// an export states the standards under the gateway's signature, and the gateway signs
+/// nothing its own verification would refuse.
 pub fn standard_refused(table: &standards::Table, cert: &Certificate, s: &str) -> Option<(&'static str, String)> {
     let r = match StandardRef::parse(s) {
         Ok(r) => r,
@@ -275,21 +277,6 @@ pub fn standard_refused(table: &standards::Table, cert: &Certificate, s: &str) -
         )),
         Some(kind) => other_kind(kind, cert, s),
     }
-}
-
-/// Why standard `s` of `cert` is of another kind than the certificate, as far as `table`
-/// knows it (a row of any relation, with its kind); `None` when it is of the certificate's
-/// kind or the table does not say. What an export is held to before it is signed: it
-/// states the standards under the gateway's signature, and a verification of it would
-/// refuse one of another kind (rule set 10). Whether the domestic side accepts a standard
-/// from abroad (the equivalence) is no question for a domestic certificate's export.
-pub fn standard_of_another_kind(
-    table: &standards::Table,
-    cert: &Certificate,
-    s: &str,
-) -> Option<(&'static str, String)> {
-    let row = table.equivalence(&StandardRef::parse(s).ok()?).row?;
-    other_kind(row.kind?, cert, s)
 }
 
 fn other_kind(kind: standards::Kind, cert: &Certificate, s: &str) -> Option<(&'static str, String)> {

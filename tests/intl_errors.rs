@@ -460,10 +460,73 @@ fn untp_issued_by_the_gateways_did() {
     let mut v = issued();
     v["issuer"]["issuerAlsoKnownAs"][0]["registeredId"] = "CNCA-R-2002-002".into();
     assert_rejected(Format::UntpDcc, &v, "format.invalid", "/issuer/issuerAlsoKnownAs/0/registeredId");
+    // A third alias: a name no check would read.
+    let mut v = issued();
+    let third =
+        serde_json::json!({"id": v["issuer"]["issuerAlsoKnownAs"][0]["id"], "name": "ukas demo certification body"});
+    v["issuer"]["issuerAlsoKnownAs"].as_array_mut().expect("aliases").push(third);
+    assert_rejected(Format::UntpDcc, &v, "format.invalid", "/issuer/issuerAlsoKnownAs/2");
     // Another DID method is no gateway's: not this profile (its subject id is).
     let mut v = issued();
     v["issuer"]["id"] = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK".into();
     assert_rejected(Format::UntpDcc, &v, "format.invalid", "/issuer/id");
+}
+
+/// A body's own credential names it once more, in English, by its own id, at most: another
+/// body's id there, or more aliases, would be names the trust-list check never reads (found
+/// by review: only the last alias's name was held to the list, and a first alias naming
+/// ukas-cb was recognized as dakks-cb's).
+#[test]
+fn untp_a_body_names_itself_once_more_at_most() {
+    let v = json(Format::UntpDcc);
+    let own = v["issuer"]["issuerAlsoKnownAs"][0].clone();
+    assert_eq!(own["id"], v["issuer"]["id"], "the fixture's alias is the body itself");
+    let alias = |id: &str, name: &str| serde_json::json!({"id": id, "name": name});
+    let with = |aliases: Vec<Value>| {
+        let mut v = json(Format::UntpDcc);
+        v["issuer"]["issuerAlsoKnownAs"] = Value::Array(aliases);
+        v
+    };
+    let issuer_id = v["issuer"]["id"].as_str().expect("id").to_string();
+    for (aliases, path) in [
+        (
+            vec![alias("urn:mrgate:body:ukas-cb", "ukas demo certification body"), own.clone()],
+            "/issuer/issuerAlsoKnownAs/0/id",
+        ),
+        (vec![alias("https://evil.example/ukas", "Example Certification Co., Ltd.")], "/issuer/issuerAlsoKnownAs/0/id"),
+        (
+            vec![alias("urn:cn:cnca:approval:CNCA-R-2002-001", "China Quality Certification Centre")],
+            "/issuer/issuerAlsoKnownAs/0/id",
+        ),
+        (vec![alias(&issuer_id, "ukas demo certification body"), own.clone()], "/issuer/issuerAlsoKnownAs/1"),
+        (vec![own.clone(), own.clone()], "/issuer/issuerAlsoKnownAs/1"),
+    ] {
+        let err = parse_json(Format::UntpDcc, &with(aliases.clone())).expect_err("refused");
+        assert_eq!((err.code(), err.path()), ("format.invalid", Some(path)), "{aliases:?}: {err}");
+    }
+    // Its own English name once, or none: read.
+    assert!(parse_json(Format::UntpDcc, &with(vec![own])).is_ok());
+    assert!(parse_json(Format::UntpDcc, &with(vec![])).is_ok());
+}
+
+/// In this profile an accreditation authority's id and a standard's are made of their names:
+/// one naming another authority or standard beside the name is refused, never left unread.
+#[test]
+fn untp_ids_name_what_their_names_name() {
+    let v = json(Format::UntpDcc);
+    let auth = "/credentialSubject/authorisation/0/issuingAuthority";
+    assert_eq!(v.pointer(&format!("{auth}/id")), Some(&Value::from("urn:mrgate:accreditation-body:CNAS")));
+    let mut other = v.clone();
+    *other.pointer_mut(&format!("{auth}/id")).expect("id") = "urn:mrgate:accreditation-body:UKAS".into();
+    let err = parse_json(Format::UntpDcc, &other).expect_err("refused");
+    assert_eq!((err.code(), err.path()), ("format.invalid", Some(format!("{auth}/id").as_str())), "{err}");
+    assert!(err.to_string().contains("must be 'urn:mrgate:accreditation-body:CNAS'"), "{err}");
+    let standard = "/credentialSubject/assessment/0/referenceStandard/id";
+    assert!(v.pointer(standard).is_some(), "{v}");
+    let mut other = v.clone();
+    *other.pointer_mut(standard).expect("id") = "urn:mrgate:standard:IEC%2060335-1%3A2004".into();
+    let err = parse_json(Format::UntpDcc, &other).expect_err("refused");
+    assert_eq!((err.code(), err.path()), ("format.invalid", Some(standard)), "{err}");
 }
 
 /// An IAF record's identity number is the body's id and the certificate's number, as every

@@ -261,6 +261,26 @@ fn malformed_rounds_say_where_and_why() {
             text.replace("id=\"L2\" partner=\"ukas\"", "id=\"L1\" partner=\"ukas\""),
             "/RoundDefinition/Participants/Participant: participant 'L1' is enrolled twice",
         ),
+        // An element read once appears once: a second would be signed and never applied.
+        (
+            text.replace("</Partners>", "</Partners><Partners><Partner>anab</Partner></Partners>"),
+            "/RoundDefinition: 'Partners' appears twice",
+        ),
+        (
+            text.replace(
+                "</Participants>",
+                "</Participants><Participants><Participant id=\"C\" partner=\"ukas\"/></Participants>",
+            ),
+            "/RoundDefinition: 'Participants' appears twice",
+        ),
+        (
+            text.replacen("<Deadline>", "<Deadline>2030-01-01T00:00:00Z</Deadline><Deadline>", 1),
+            "/RoundDefinition: 'Deadline' appears twice",
+        ),
+        (
+            text.replacen("<SigmaPt ", "<SigmaPt rule=\"robust\"/><SigmaPt ", 1),
+            "/RoundDefinition/Measurands/Measurand: 'SigmaPt' appears twice",
+        ),
         (
             text.replace("id=\"L3\" partner=\"cnas\"", "id=\"L3\" partner=\"anab\""),
             "/RoundDefinition/Participants/Participant: participant 'L3' is enrolled under 'anab', not a partner of the round",
@@ -311,6 +331,10 @@ fn malformed_submissions_say_where_and_why() {
         (text.replace("<Value>1.7</Value>", ""), "/ResultsSubmission/Result: 'Value' is missing"),
         (text.replace("<Method>ICP-MS</Method>", "<Note>x</Note>"), "unexpected element 'Note'"),
         (text.replace(" round=\"R-1\"", ""), "/ResultsSubmission: attribute 'round' is missing"),
+        (
+            text.replace("<Value>1.7</Value>", "<Value>1.7</Value><Value>9.9</Value>"),
+            "/ResultsSubmission/Result: 'Value' appears twice",
+        ),
         (text.replace("ResultsSubmission", "RoundDefinition"), "must be {urn:mrgate:pt-exchange:1}ResultsSubmission"),
     ];
     for (doc, expected) in cases {
@@ -624,7 +648,8 @@ fn a_homogeneity_studys_limits_and_criterion() {
     let study_end = text.find("</Homogeneity>").expect("end") + "</Homogeneity>".len();
     let study = text.get(study_start..study_end).expect("study text").to_string();
     let twice = text.replacen(&study, &format!("{study}{study}"), 1);
-    assert!(read_round_error(&twice).contains("/Measurand/Homogeneity: a measurand has one homogeneity study"));
+    let got = read_round_error(&twice);
+    assert!(got.contains("/RoundDefinition/Measurands/Measurand: 'Homogeneity' appears twice"), "{got}");
     let big: String =
         (0..2).map(|s| format!("<Sample id=\"B{s}\">{}</Sample>", "<Result>1</Result>".repeat(5001))).collect();
     let too_big = text.replacen(&study, &format!("<Homogeneity>{big}</Homogeneity>"), 1);

@@ -269,6 +269,21 @@ fn bad_descriptions_are_refused() {
         (body("accredited_by = \"x\"\nother_names = [{ name = \"甲\" }]\n"), "missing field `lang`"),
         (body("accredited_by = \"x\"\nother_names = [\"甲\"]\n"), "invalid type"),
         (body("accredited_by = \"x\"\ntrade_names = [\"\"]\n"), "body 'x': a trade name must not be empty"),
+        (body("accredited_by = \"x\"\ntrade_names = [\"--\"]\n"), "body 'x': the name '--' has no letter or digit"),
+        // Names that name nothing, or that XML cannot carry.
+        (
+            body("accredited_by = \"x\"\nother_names = [{ lang = \"zh\", name = \"\\u200B\" }]\n"),
+            "body 'x': the name '\\u{200b}' has no letter or digit",
+        ),
+        (
+            body("accredited_by = \"x\"\nother_names = [{ lang = \"zh\", name = \"甲\\u0000乙\" }]\n"),
+            "U+0000 cannot be written in XML 1.0, in: <tsl:Name xml:lang=\"zh\">甲\\u{0}乙</tsl:Name>",
+        ),
+        (
+            body("accredited_by = \"x\"\ntrade_names = [\"X\\u0007\"]\n"),
+            "U+0007 cannot be written in XML 1.0, in: <tsl:Name xml:lang=\"en\">X\\u{7}</tsl:Name>",
+        ),
+        (body("accredited_by = \"x\"\ntrade_names = [\"X\\uFFFE\"]\n"), "U+FFFE cannot be written in XML 1.0"),
     ] {
         let path = dir.path().join("d.toml");
         std::fs::write(&path, toml).expect("write");
@@ -334,6 +349,46 @@ fn a_body_is_named_in_each_language_the_list_holds() {
     if let Some((ok, out)) = common::etsi_trust_list_schema(built.as_bytes()) {
         assert!(ok, "{out}");
     }
+}
+
+/// No name of one body is a name of another, as certificates' names are read (ASCII case
+/// and surrounding spaces aside): a CB trading under another body's id could state that id
+/// as its name (found by review).
+#[test]
+fn a_name_names_one_body() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
+    let demo_toml = std::fs::read_to_string(Path::new(DEMO).join("trust-list.toml"))
+        .expect("toml")
+        .replace("\"ca.pem\"", &format!("\"{DEMO}/ca.pem\""))
+        .replace("\"cb/", &format!("\"{DEMO}/cb/"))
+        .replace("\"foreign/", &format!("\"{DEMO}/foreign/"));
+    let dakks_cb = "name = \"dakks demo certification body\"\n";
+    assert!(demo_toml.contains(dakks_cb));
+    for (extra, expected) in [
+        // ukas-cb comes after dakks-cb in the list: its id is the name found taken.
+        ("trade_names = [\"ukas-cb\"]\n", "body 'ukas-cb': the name 'ukas-cb' is also a name of body 'dakks-cb'"),
+        ("trade_names = [\" UKAS-CB \"]\n", "body 'ukas-cb': the name 'ukas-cb' is also a name of body 'dakks-cb'"),
+        (
+            "other_names = [{ lang = \"zh\", name = \"中国质量认证中心\" }]\n",
+            "body 'dakks-cb': the name '中国质量认证中心' is also a name of body 'CNCA-R-2002-001'",
+        ),
+        (
+            "trade_names = [\"China Quality Certification Centre\"]\n",
+            "body 'dakks-cb': the name 'China Quality Certification Centre' is also a name of body 'CNCA-R-2002-001'",
+        ),
+    ] {
+        let path = dir.path().join("d.toml");
+        std::fs::write(&path, demo_toml.replace(dakks_cb, &format!("{dakks_cb}{extra}"))).expect("write");
+        let err = mrgate::trust::build::build(&path, &key, &chain).expect_err("refused");
+        assert_eq!(err, expected);
+    }
+    // Its own names repeated, in other case: one body's, built.
+    let path = dir.path().join("d.toml");
+    let own = format!("{dakks_cb}trade_names = [\"DAKKS-CB\", \"Dakks Demo Certification Body\"]\n");
+    std::fs::write(&path, demo_toml.replace(dakks_cb, &own)).expect("write");
+    assert!(mrgate::trust::build::build(&path, &key, &chain).is_ok());
 }
 
 /// Every list `trust build` writes is valid under the ETSI TS 119 612 schema, as real EU

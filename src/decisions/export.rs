@@ -175,11 +175,13 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     if let Some(why) = list.body(cert.issuer_id()).and_then(|cb| crate::recognition::cb_name_not_held(cb, &cert)) {
         return Err(Refusal::new(Class::Invalid, "trust.cb_name_other", why));
     }
-    // Its standards are of its own kind, where the table knows their kind: the export states
-    // them, and a verification of the export would refuse one of another kind.
-    let other =
-        cert.standards.iter().find_map(|s| crate::recognition::standard_of_another_kind(grounds.table, &cert, s));
-    if let Some((reason, why)) = other {
+    // Its standards are recognized by the table in force, each of the certificate's own
+    // kind: the export states them, and a verification of the export would refuse any other
+    // (found by review: the gateway signed, registered and showed as "valid" certificates
+    // against "garbage standard", ISO/IEC 17065 or a product standard on a QMS certificate,
+    // which its own /v1/verify then refused).
+    let refused = cert.standards.iter().find_map(|s| crate::recognition::standard_refused(grounds.table, &cert, s));
+    if let Some((reason, why)) = refused {
         return Err(Refusal::new(Class::Invalid, reason, why));
     }
     // The accreditation it claims is its CB's accreditor, as the list holds it: the export

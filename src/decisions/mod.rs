@@ -96,8 +96,7 @@ use time::OffsetDateTime;
 ///   (`recognition::cb_name_not_held`, `trust.cb_name_other`); a joint PT round enrols
 ///   each participant under the partner that submits for it, and a round that enrols its
 ///   participants takes results for them only, each from its own partner
-///   (`pt.participants_not_enrolled`, `pt.participant_not_enrolled`,
-///   `pt.participant_not_yours`); a certificate's standards must be of its own kind as the
+///   (`pt.participants_not_enrolled`, `pt.participant_not_yours`); a certificate's standards must be of its own kind as the
 ///   equivalence table says it (`standards.other_kind`; a row saying no kind recognizes
 ///   nothing, `standards.kind_unknown`), in a recognition and, where the table knows the
 ///   standard, in an export; a PT number other than zero below 1e-100 in magnitude is

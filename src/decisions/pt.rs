@@ -25,9 +25,21 @@ fn partner(caller: &Caller) -> Result<&str, Refusal> {
 }
 
 /// Verifies a document signed by one of `partner`'s bodies; returns its document element.
+/// A round's documents are kept withheld while it is open, and a kept document is told to be
+/// one by its namespace written as such ([`withheld_while_open`]): one that writes it any
+/// other way (a character reference in it) is refused, so none passes for another kind of
+/// document (found by review: `urn:mrgate:pt-exchange&#58;1` was served to every auditor).
 fn verify_partner_document(ctx: &Context<'_>, document: &[u8], partner: &str) -> Result<crate::xml::Element, Refusal> {
     let list = ctx.trust_list_in_date()?;
-    partner_document(list, ctx.crls, ctx.now, &ctx.limits, document, partner)
+    let root = partner_document(list, ctx.crls, ctx.now, &ctx.limits, document, partner)?;
+    if root.ns.as_deref() == Some(exchange::NS) && !names_its_namespace(document) {
+        return Err(Refusal::new(
+            Class::Malformed,
+            "pt.document",
+            format!("a PT document writes its namespace '{}' as it is, without character references", exchange::NS),
+        ));
+    }
+    Ok(root)
 }
 
 /// Verifies `document` as signed, at `now`, by a granted signer of one of `partner`'s
@@ -91,8 +103,9 @@ pub fn withheld_while_open(
     document: &[u8],
     limits: &Limits,
 ) -> Result<bool, crate::store::StoreError> {
-    // Most kept documents are no PT document: they are told apart without a parse.
-    if !document.windows(exchange::NS.len()).any(|w| w == exchange::NS.as_bytes()) {
+    // Most kept documents are no PT document: they are told apart without a parse. Every PT
+    // document the gateway accepts writes its namespace as it is (`verify_partner_document`).
+    if !names_its_namespace(document) {
         return Ok(false);
     }
     let limits = Limits { max_bytes: document.len().max(1), ..*limits };
@@ -106,6 +119,11 @@ pub fn withheld_while_open(
     };
     let Some(round) = round else { return Ok(true) };
     Ok(store.pt_round(&round)?.is_none_or(|record| record.closed_at.is_none()))
+}
+
+/// Whether `document` holds the PT namespace written as it is.
+fn names_its_namespace(document: &[u8]) -> bool {
+    memchr::memmem::find(document, exchange::NS.as_bytes()).is_some()
 }
 
 /// Refuses a partner that is not in round `id` (`round`).
@@ -193,11 +211,16 @@ pub fn may_define(list: &TrustList, round: &Round, partner: &str, now: OffsetDat
             format!("the round's provider is '{}', the caller is '{partner}'", round.provider),
         ));
     }
-    if let Some(unknown) = round.partners.iter().find(|p| list.body(p).is_none()) {
+    // Partners are accreditation bodies: only they hold a partner's role (a CB named one
+    // made a round joint for a partner no one can act as; found by review).
+    let is_partner = |p: &String| {
+        list.body(p).and_then(|b| b.body.as_ref()).is_some_and(|b| b.role == crate::trust::Role::AccreditationBody)
+    };
+    if let Some(unknown) = round.partners.iter().find(|p| !is_partner(p)) {
         return Err(Refusal::new(
             Class::Invalid,
             "pt.partner_unknown",
-            format!("partner '{unknown}' is not a body in the trust list"),
+            format!("partner '{unknown}' is not an accreditation body of the trust list"),
         ));
     }
     // A joint round enrols its laboratories, each under the partner that submits for it:
@@ -325,33 +348,18 @@ pub fn may_submit(round: &Round, id: &str, partner: &str, submission: &exchange:
         ));
     }
     // A round that enrols its laboratories takes results for them only, each from the
-    // partner it enrols it under.
+    // partner it enrols it under. One answer whether the laboratory is another partner's or
+    // nobody's: a partner trying codes must not learn which others enrolled (found by
+    // review), and its own enrolments it reads in the round.
     let enrolled = round.enrolled();
-    if !enrolled.is_empty() {
-        for r in &submission.results {
-            match enrolled.get(r.participant.as_str()) {
-                None => {
-                    return Err(Refusal::new(
-                        Class::Invalid,
-                        "pt.participant_not_enrolled",
-                        format!("participant '{}' is not enrolled in round '{id}'", r.participant),
-                    ));
-                }
-                Some(under) if *under != partner => {
-                    return Err(Refusal::new(
-                        Class::Forbidden,
-                        "pt.participant_not_yours",
-                        // Which partner it is enrolled under is not told: a partner sees
-                        // its own enrolments only while the round is open.
-                        format!(
-                            "participant '{}' is enrolled in round '{id}' under another partner: only that partner submits for it",
-                            r.participant
-                        ),
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
+    if !enrolled.is_empty()
+        && let Some(r) = submission.results.iter().find(|r| enrolled.get(r.participant.as_str()) != Some(&partner))
+    {
+        return Err(Refusal::new(
+            Class::Forbidden,
+            "pt.participant_not_yours",
+            format!("participant '{}' is not enrolled in round '{id}' under '{partner}'", r.participant),
+        ));
     }
     Ok(())
 }
@@ -482,12 +490,9 @@ pub fn close(ctx: &Context<'_>, caller: &Caller, record: &PtRoundRecord) -> Deci
     Ok(Decision::new((at, submissions), entry, effects))
 }
 
-/// What a round's report id is its round's id after.
-pub const REPORT_ID_PREFIX: &str = "pt-report.";
-
 /// The id a round's report is stored under among decisions.
 pub fn report_id(round: &str) -> String {
-    format!("{REPORT_ID_PREFIX}{round}")
+    format!("pt-report.{round}")
 }
 
 /// The performance report of round `record`/`round`, closed at `closed` with

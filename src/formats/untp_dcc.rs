@@ -64,6 +64,16 @@ fn issuer_id(id: &BodyId) -> String {
     }
 }
 
+/// An accreditation authority's id in this profile: made of its name.
+fn authority_id(name: &str) -> String {
+    format!("urn:mrgate:accreditation-body:{}", enc(name))
+}
+
+/// A standard's id in this profile: made of its designation.
+fn standard_id(designation: &str) -> String {
+    format!("urn:mrgate:standard:{}", enc(designation))
+}
+
 fn subject_id(cert: &Certificate) -> String {
     format!("urn:cn:cnca:certificate:{}:{}", enc(cert.issuer_id()), enc(cert.number.as_str()))
 }
@@ -163,7 +173,7 @@ fn credential(cert: &Certificate) -> (Value, LossReport) {
                 "referenceStandard".into(),
                 json!({
                     "type": ["Standard"],
-                    "id": format!("urn:mrgate:standard:{}", enc(s)),
+                    "id": standard_id(s),
                     "name": s,
                     "issuingParty": {"id": body_id, "name": body_name},
                 }),
@@ -224,7 +234,7 @@ fn credential(cert: &Certificate) -> (Value, LossReport) {
                 "type": ["Endorsement"],
                 "id": format!("urn:mrgate:accreditation:{}:{}", enc(&a.body), enc(&a.number)),
                 "name": a.number,
-                "issuingAuthority": {"id": format!("urn:mrgate:accreditation-body:{}", enc(&a.body)), "name": a.body},
+                "issuingAuthority": {"id": authority_id(&a.body), "name": a.body},
             }]),
         );
     }
@@ -633,6 +643,12 @@ fn read_issuer(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<
                 _ => name_en = aka_name.clone(),
             }
         } else {
+            // The body's own credential names it once more, in English, by its own id: any
+            // other alias would be a name no check reads (found by review: only the last
+            // alias's name was held to the trust list).
+            if aka_id.is_some() && aka_id != iid {
+                found.0.push(invalid(&format!("{path}/id"), "names another body than the issuer"));
+            }
             name_en = aka_name.clone();
         }
         if let (Some(reg), Some(id)) = (&registered, &body_id)
@@ -640,6 +656,17 @@ fn read_issuer(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<
         {
             found.0.push(invalid(&format!("{path}/registeredId"), "does not match the issuer's id"));
         }
+    }
+    // The body, and its English name, when the gateway issued it; its English name alone
+    // when the body did. Each is read: no alias is left for a reader to take as the body's
+    // name unchecked.
+    let most = if via_gateway { 2 } else { 1 };
+    if reading == Reading::Profile && aliases.len() > most {
+        let what = if via_gateway { "the body and its English name" } else { "the body's English name" };
+        found.0.push(invalid(
+            &format!("/issuer/issuerAlsoKnownAs/{most}"),
+            &format!("names more than {what}: at most {most} entries"),
+        ));
     }
     if via_gateway && aliases.is_empty() {
         found.0.push(FormatError::Missing {
@@ -780,9 +807,17 @@ fn read_endorsement(value: &Json<'_>, reading: Reading) -> Result<Accreditation,
     let auth = e.req_value("issuingAuthority")?;
     reading.end(e, &[])?;
     let mut a = Object::new(auth, "/credentialSubject/authorisation/0/issuingAuthority")?;
-    a.req_str("id")?;
+    let id = a.req_str("id")?;
     let body = a.req_str("name")?;
     reading.end(a, &[])?;
+    // In this profile the id is made of the name: one that names another authority is a
+    // claim no check reads (found by review: an id naming UKAS beside the name DAkkS).
+    if reading == Reading::Profile && id != authority_id(&body) {
+        return Err(invalid(
+            "/credentialSubject/authorisation/0/issuingAuthority/id",
+            format!("must be '{}', the authority its name names", authority_id(&body)),
+        ));
+    }
     Ok(Accreditation { body, number, country: None })
 }
 
@@ -842,8 +877,16 @@ fn read_assessment(
         let read = |v| -> Result<String, FormatError> {
             let mut s = Object::new(v, &format!("{path}/referenceStandard"))?;
             reading.types(&mut s, &["Standard"])?;
-            s.req_str("id")?;
+            let id = s.req_str("id")?;
             let name = s.req_str("name")?;
+            // In this profile the id is made of the designation: one naming another standard
+            // is a standard no check reads (found by review).
+            if reading == Reading::Profile && id != standard_id(&name) {
+                return Err(invalid(
+                    &format!("{path}/referenceStandard/id"),
+                    format!("must be '{}', the standard its name names", standard_id(&name)),
+                ));
+            }
             // The schema closes a Standard; another issuer's may carry its issue date too.
             match reading {
                 Reading::Profile => s.finish_defined(&["issuingParty"])?,

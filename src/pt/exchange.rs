@@ -171,7 +171,11 @@ fn children(e: &Element) -> impl Iterator<Item = &Element> {
     e.elements().filter(|c| c.ns.as_deref() != Some(crate::crypto::xmldsig::DSIG_NS))
 }
 
+/// Refuses a child of `e` that is none of `allowed`, or one of them a second time: each is
+/// read once, and a second one would be signed but never applied (found by review: a
+/// second `Partners` naming another partner was accepted and ignored).
 fn check_names(e: &Element, path: &str, allowed: &[&str]) -> Result<(), ExchangeError> {
+    let mut seen = Vec::with_capacity(allowed.len());
     for c in children(e) {
         if c.ns.as_deref() != Some(NS) || !allowed.contains(&c.local.as_str()) {
             return Err(ExchangeError::at(
@@ -180,8 +184,22 @@ fn check_names(e: &Element, path: &str, allowed: &[&str]) -> Result<(), Exchange
                 format!("unexpected element '{}' (expected one of {})", c.local, allowed.join(", ")),
             ));
         }
+        if seen.contains(&c.local.as_str()) {
+            return Err(ExchangeError::at(c, path, format!("'{}' appears twice", c.local)));
+        }
+        seen.push(c.local.as_str());
     }
     Ok(())
+}
+
+/// Refuses a child of list `e` that is not an `item` (which repeats).
+fn check_items(e: &Element, path: &str, item: &str) -> Result<(), ExchangeError> {
+    match children(e).find(|c| c.ns.as_deref() != Some(NS) || c.local != item) {
+        Some(c) => {
+            Err(ExchangeError::at(c, path, format!("unexpected element '{}' (expected one of {item})", c.local)))
+        }
+        None => Ok(()),
+    }
 }
 
 fn child<'a>(e: &'a Element, path: &str, name: &str) -> Result<&'a Element, ExchangeError> {
@@ -263,7 +281,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
     let mut partners = vec![provider.clone()];
     if let Ok(list) = child(root, path, "Partners") {
         let p = format!("{path}/Partners");
-        check_names(list, &p, &["Partner"])?;
+        check_items(list, &p, "Partner")?;
         for c in children(list) {
             let name = c.token();
             if name.is_empty() || partners.contains(&name) {
@@ -280,7 +298,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
     let mut items = Vec::new();
     if let Ok(list) = child(root, path, "Items") {
         let p = format!("{path}/Items/Item");
-        check_names(list, &p, &["Item"])?;
+        check_items(list, &p, "Item")?;
         for c in children(list) {
             let id = id_attr(c, &p, "id")?;
             if items.iter().any(|i: &Item| i.id == id) {
@@ -291,7 +309,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
     }
     let list = child(root, path, "Measurands")?;
     let p = format!("{path}/Measurands/Measurand");
-    check_names(list, &format!("{path}/Measurands"), &["Measurand"])?;
+    check_items(list, &format!("{path}/Measurands"), "Measurand")?;
     let mut measurands: Vec<Measurand> = Vec::new();
     for m in children(list) {
         let measurand = read_measurand(m, &p, &items)?;
@@ -331,7 +349,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
 fn read_participants(root: &Element, path: &str, partners: &[String]) -> Result<Vec<Enrolment>, ExchangeError> {
     let Ok(list) = child(root, path, "Participants") else { return Ok(Vec::new()) };
     let p = format!("{path}/Participants/Participant");
-    check_names(list, &format!("{path}/Participants"), &["Participant"])?;
+    check_items(list, &format!("{path}/Participants"), "Participant")?;
     let mut participants = Vec::new();
     // A round may enrol thousands of laboratories: duplicates are found by set.
     let mut seen = std::collections::HashSet::new();
@@ -407,17 +425,10 @@ fn read_measurand(m: &Element, path: &str, items: &[Item]) -> Result<Measurand, 
         "robust" => None,
         other => return Err(ExchangeError::at(s, &sp, format!("unknown σ_pt rule '{other}'"))),
     };
-    let mut studies = children(m).filter(|c| c.local == "Homogeneity");
-    let homogeneity = match (studies.next(), studies.next()) {
-        (Some(h), None) => read_homogeneity(h, &format!("{path}/Homogeneity"))?,
-        (Some(_), Some(second)) => {
-            return Err(ExchangeError::at(
-                second,
-                &format!("{path}/Homogeneity"),
-                "a measurand has one homogeneity study",
-            ));
-        }
-        (None, _) => Vec::new(),
+    // One study at most: `check_names` refuses a second.
+    let homogeneity = match children(m).find(|c| c.local == "Homogeneity") {
+        Some(h) => read_homogeneity(h, &format!("{path}/Homogeneity"))?,
+        None => Vec::new(),
     };
     Ok(Measurand { id, name, unit, item, assigned, sigma_pt, homogeneity })
 }
@@ -429,7 +440,7 @@ pub const MAX_HOMOGENEITY_RESULTS: usize = 10_000;
 /// A homogeneity study: samples with an id and their replicate results, shaped as Annex B
 /// needs them (at least 2 samples of at least 2 results each, all with as many).
 fn read_homogeneity(h: &Element, path: &str) -> Result<Vec<HomogeneitySample>, ExchangeError> {
-    check_names(h, path, &["Sample"])?;
+    check_items(h, path, "Sample")?;
     let sp = format!("{path}/Sample");
     let results = children(h).flat_map(children).count();
     if results > MAX_HOMOGENEITY_RESULTS {
@@ -442,7 +453,7 @@ fn read_homogeneity(h: &Element, path: &str) -> Result<Vec<HomogeneitySample>, E
     let mut samples: Vec<HomogeneitySample> = Vec::new();
     let mut ids = std::collections::HashSet::new();
     for sample in children(h) {
-        check_names(sample, &sp, &["Result"])?;
+        check_items(sample, &sp, "Result")?;
         let id = id_attr(sample, &sp, "id")?;
         if !ids.insert(id.clone()) {
             return Err(ExchangeError::at(sample, &sp, format!("sample '{id}' is named twice")));
@@ -463,7 +474,7 @@ fn read_homogeneity(h: &Element, path: &str) -> Result<Vec<HomogeneitySample>, E
 pub fn read_submission(root: &Element) -> Result<Submission, ExchangeError> {
     root_is(root, "ResultsSubmission")?;
     let path = "/ResultsSubmission";
-    check_names(root, path, &["Result"])?;
+    check_items(root, path, "Result")?;
     let round = id_attr(root, path, "round")?;
     let submitter = attr(root, path, "submitter")?;
     let p = format!("{path}/Result");

@@ -877,7 +877,7 @@ fn route_blocking(app: &App, req: &Req, segments: &[&str]) -> Response<Body> {
         (&Method::GET, ["v1", "log", "entries"]) => log::entries(app, req),
         (&Method::GET, ["v1", "log", "documents", digest]) => log::document(app, req, digest),
         (&Method::GET, ["v1", "log", "tile", rest @ ..]) if !rest.is_empty() => log::tile(app, &rest.join("/")),
-        (&Method::GET, ["v1", "receipts", id]) => log::receipt(app, req, id),
+        (&Method::GET, ["v1", "receipts", id]) => log::receipt(app, id),
         (&Method::POST, ["v1", "pt", "rounds"]) => pt::define(app, req),
         (&Method::GET, ["v1", "pt", "rounds", id]) => pt::show(app, req, id),
         (&Method::POST, ["v1", "pt", "rounds", id, "results"]) => pt::submit(app, req, id),

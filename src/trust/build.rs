@@ -282,14 +282,66 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
         w.close("tsl:TSPServices");
         w.close("tsl:TrustServiceProvider");
     }
+    // Each body's own fields checked above; now its names against the others'.
+    names_tell_bodies_apart(&description.bodies)?;
     w.close("tsl:TrustServiceProviderList");
     w.close("tsl:TrustServiceStatusList");
-    Ok(w.finish())
+    let list = w.finish();
+    xml_characters(&list)?;
+    Ok(list)
 }
 
 /// An address element (`SchemeOperatorAddress`, `TSPAddress`): the postal address, in
 /// `country`, and the electronic one, `uri`. Empty parts and a URI that is not https: or
 /// mailto: are refused (`whose` names the operator or body).
+/// Refuses a body's name that names nothing, or that another body could be taken for: every
+/// name of a body (its id, its names in each language, its trade names) has a letter or a
+/// digit, and names no other body, as a certificate's names are read
+/// ([`super::Provider::is_named`]: ASCII case and surrounding spaces aside). Found by review:
+/// a trade name equal to another body's id let a CB state that body's id as its name under
+/// "valid", and a name of a zero-width space alone was written.
+fn names_tell_bodies_apart(bodies: &[BodyDescription]) -> Result<(), String> {
+    let names_of = |b: &'_ BodyDescription| -> Vec<String> {
+        let others = b.other_names.iter().map(|o| o.name.clone());
+        std::iter::once(b.id.clone())
+            .chain(std::iter::once(b.name.clone()))
+            .chain(others)
+            .chain(b.trade_names.iter().cloned())
+            .collect()
+    };
+    let mut held: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
+    for body in bodies {
+        let mut own = std::collections::HashSet::new();
+        for name in names_of(body) {
+            if !name.chars().any(char::is_alphanumeric) {
+                return Err(format!("body '{}': the name '{}' has no letter or digit", body.id, name.escape_debug()));
+            }
+            let key = name.trim().to_ascii_lowercase();
+            if !own.insert(key.clone()) {
+                continue;
+            }
+            if let Some(other) = held.insert(key, &body.id) {
+                return Err(format!("body '{}': the name '{name}' is also a name of body '{other}'", body.id));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a list holding a character XML 1.0 cannot carry (a control character, U+FFFE,
+/// U+FFFF): other readers refuse such a list. Said by the line it would be written on.
+fn xml_characters(list: &str) -> Result<(), String> {
+    let forbidden = |c: char| !matches!(c, '\t' | '\n' | '\r') && (c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}');
+    let Some(line) = list.lines().find(|l| l.chars().any(forbidden)) else { return Ok(()) };
+    let c = line.chars().find(|&c| forbidden(c)).unwrap_or_default();
+    let shown: String = line
+        .trim()
+        .chars()
+        .map(|c| if forbidden(c) { format!("\\u{{{:x}}}", u32::from(c)) } else { c.to_string() })
+        .collect();
+    Err(format!("U+{:04X} cannot be written in XML 1.0, in: {shown}", u32::from(c)))
+}
+
 fn write_address(
     w: &mut XmlWriter,
     element: &str,
