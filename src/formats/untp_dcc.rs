@@ -665,7 +665,7 @@ fn read_issuer(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<
         let what = if via_gateway { "the body and its English name" } else { "the body's English name" };
         found.0.push(invalid(
             &format!("/issuer/issuerAlsoKnownAs/{most}"),
-            &format!("names more than {what}: at most {most} entries"),
+            format!("names more than {what}: at most {most} entries"),
         ));
     }
     if via_gateway && aliases.is_empty() {
