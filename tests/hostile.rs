@@ -13,22 +13,40 @@ fn verdict_reasons(v: &serde_json::Value) -> Vec<String> {
     v["checks"].as_array().into_iter().flatten().filter_map(|c| c["reason"].as_str().map(str::to_string)).collect()
 }
 
-/// A standard whose edition year is not ASCII (`ISO 9001:中文`) is exported, signed, and then
-/// verified: the verifier answers (standards not equivalent), it does not drop the connection.
+/// A standard whose edition year is not ASCII (`ISO 9001:中文`): an export of it is refused
+/// before anything is signed (rule set 10: the gateway signs no standard its verification
+/// refuses), and a credential a partner's CB signed with it is verified: the verifier
+/// answers (a standard it cannot read), it does not drop the connection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standard_with_a_non_ascii_year_is_refused_not_a_crash() {
     let dir = tempfile::tempdir().expect("tmp");
     let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
     let addr = running.addr;
+    // This profile's id of a standard: its designation, percent-encoded but for unreserved.
+    let standard_id = |s: &str| {
+        let encoded: String = s
+            .bytes()
+            .map(|b| match b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                true => (b as char).to_string(),
+                false => format!("%{b:02X}"),
+            })
+            .collect();
+        format!("urn:mrgate:standard:{encoded}")
+    };
     for (i, standard) in ["GB/T 19001-2016/ISO 9001:中文", "GB/T 19001-中文"].into_iter().enumerate() {
         let doc = String::from_utf8(domestic_certificate())
             .expect("utf8")
             .replace("GB/T 19001-2016/ISO 9001:2015", standard)
             .replace("04925Q10021R0M", &format!("04925Q1002{i}R0M"));
         let export = call(addr, "POST", "/v1/exports", doc.into_bytes(), None, Some(&token())).await;
-        assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
-        let credential = export.json()["documents"]["untp-dcc"].as_str().expect("jws").as_bytes().to_vec();
-        let v = call(addr, "POST", "/v1/verify", credential, Some("customs"), None).await;
+        assert_eq!(export.status, 422, "{}", String::from_utf8_lossy(&export.body));
+        assert_eq!(export.json()["reason"], "standards.notation");
+        let (credential, _) = common::partners::foreign_credential_with("foreign/dakks/signer", |vc| {
+            let reference = &mut vc["credentialSubject"]["assessment"][0]["referenceStandard"];
+            reference["name"] = standard.into();
+            reference["id"] = standard_id(standard).into();
+        });
+        let v = call(addr, "POST", "/v1/verify", credential.into_bytes(), Some("customs"), None).await;
         assert_eq!(v.status, 200, "{standard}");
         let v = v.json();
         assert_eq!(v["valid"], false, "{standard}");

@@ -98,8 +98,8 @@ use time::OffsetDateTime;
 ///   participants takes results for them only, each from its own partner
 ///   (`pt.participants_not_enrolled`, `pt.participant_not_yours`); a certificate's standards must be of its own kind as the
 ///   equivalence table says it (`standards.other_kind`; a row saying no kind recognizes
-///   nothing, `standards.kind_unknown`), in a recognition and, where the table knows the
-///   standard, in an export; a PT number other than zero below 1e-100 in magnitude is
+///   nothing, `standards.kind_unknown`), in a recognition and in an export alike (an
+///   export is held to the whole standards rule of a verification); a PT number other than zero below 1e-100 in magnitude is
 ///   refused (`pt.out_of_range`; 1e-150 before); a PT report's receipt is for the round's partners
 ///   and the operator.
 pub const RULE_SET: &str = "10";
