@@ -164,6 +164,43 @@ impl Element {
     }
 }
 
+/// A character XML 1.0 allows (the `Char` production): no control character but tab, LF
+/// and CR, and not U+FFFE or U+FFFF (a Rust `char` is never a surrogate). Others readers
+/// refuse, and a control character in a name shown on a page or a terminal (an escape
+/// sequence, say) would show what the document does not say (found by review).
+pub fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='\u{FFFD}' | '\u{10000}'..)
+}
+
+fn no_character(c: char) -> String {
+    format!("U+{:04X} is not a character XML 1.0 allows", u32::from(c))
+}
+
+/// The first character of `text` XML 1.0 does not allow, and where. Checked 64 bytes at a
+/// time without an early exit, which the compiler vectorizes: a large list costs a pass of
+/// its bytes, most of them base64. Only a chunk holding a control byte or 0xEF (the lead
+/// byte of U+F000–U+FFFF, where U+FFFE and U+FFFF are) is looked at character by character.
+fn not_a_character(text: &str) -> Option<(usize, char)> {
+    // Compares and ors of bytes only, summed as bytes: what vectorizes.
+    let suspect = |b: u8| {
+        u8::from(b < 0x20) & u8::from(b != b'\t') & u8::from(b != b'\n') & u8::from(b != b'\r') | u8::from(b == 0xEF)
+    };
+    let mut start = 0;
+    for chunk in text.as_bytes().chunks(64) {
+        if chunk.iter().fold(0u8, |any, &b| any | suspect(b)) != 0 {
+            // The chunk may begin inside a character: from the boundary at or before it.
+            let from = text.floor_char_boundary(start);
+            let to = text.ceil_char_boundary(start + chunk.len());
+            let found = text.get(from..to).and_then(|t| t.char_indices().find(|&(_, c)| !is_xml_char(c)));
+            if let Some((i, c)) = found {
+                return Some((from + i, c));
+            }
+        }
+        start += chunk.len();
+    }
+    None
+}
+
 /// XML's whitespace, the `S` production: space, tab, CR, LF — no other space.
 pub fn is_xml_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
@@ -209,6 +246,9 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
     if text.starts_with('\u{FEFF}') {
         let message = "a second byte-order mark (U+FEFF) before the document".into();
         return Err(XmlError::Malformed { pos: Pos { line: 1, column: 1 }, message });
+    }
+    if let Some((at, c)) = not_a_character(text) {
+        return Err(XmlError::Malformed { pos: pos_at(text, at), message: no_character(c) });
     }
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
@@ -272,6 +312,9 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
             Event::CData(c) => b.text(&c.xml10_content(), pos)?,
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) if !is_xml_char(c) => {
+                        return Err(XmlError::Malformed { pos: pos(), message: no_character(c) });
+                    }
                     Ok(Some(c)) => c.to_string(),
                     Ok(None) => match &*r.xml10_content() {
                         "lt" => "<".into(),
@@ -355,6 +398,10 @@ impl Builder<'_> {
                 }
                 other => malformed(other.to_string()),
             })?;
+            // A character reference in a value may name what the text cannot hold.
+            if let Some(c) = value.chars().find(|&c| !is_xml_char(c)) {
+                return Err(malformed(no_character(c)));
+            }
             let value = value.into_owned();
             if key == "xmlns" {
                 ns_decls.push((None, value));
@@ -678,6 +725,39 @@ mod tests {
             parse(b"<a><p:b xmlns:q='urn:q'/></a>", &Limits::default()),
             Err(XmlError::UnboundPrefix { .. })
         ));
+    }
+
+    /// A character XML 1.0 does not allow is refused where it stands, written as it is or
+    /// by a character reference, in text, an attribute, a comment or a processing
+    /// instruction; every other character is read, whatever its UTF-8 lead byte.
+    #[test]
+    fn characters_xml_does_not_allow_are_refused_where_they_stand() {
+        let refused = |doc: &str| match parse(doc.as_bytes(), &Limits::default()) {
+            Err(XmlError::Malformed { pos, message }) => (pos.line, pos.column, message),
+            other => panic!("{doc:?}: {other:?}"),
+        };
+        let bel = "U+0007 is not a character XML 1.0 allows".to_string();
+        assert_eq!(refused("<a>x\u{7}</a>"), (1, 5, bel.clone()));
+        assert_eq!(refused("<a>\n <b c='\u{7}'/></a>"), (2, 8, bel.clone()));
+        assert_eq!(refused("<a><!-- \u{7} --></a>"), (1, 9, bel.clone()));
+        assert_eq!(refused("<a><?p \u{7}?></a>"), (1, 8, bel.clone()));
+        assert_eq!(refused("<a>\u{1b}[31m</a>").2, "U+001B is not a character XML 1.0 allows");
+        assert_eq!(refused("<a>&#7;</a>").2, bel);
+        // quick-xml refuses a reference to U+0000 itself.
+        assert_eq!(refused("<a>&#x0;</a>").2, "invalid character reference: 0x0 character is not permitted in XML");
+        assert_eq!(refused("<a b='x&#x1B;'/>").2, "U+001B is not a character XML 1.0 allows");
+        assert_eq!(refused("<a>&#xFFFE;</a>").2, "U+FFFE is not a character XML 1.0 allows");
+        assert_eq!(refused("<a>\u{FFFF}</a>").2, "U+FFFF is not a character XML 1.0 allows");
+        // Past a 64-byte chunk, and in one that begins inside a character.
+        let long = format!("<a>{}\u{7}</a>", "中".repeat(30));
+        assert_eq!(refused(&long), (1, 34, bel));
+        for fine in [
+            "<a>\t\r\n&#9;&#10;&#13;</a>",
+            "<a b='&#x9;'>\u{FFFD}\u{10000}\u{10FFFF}</a>",
+            "<a>ＣＮＡＳ\u{F900}\u{FEFF}\u{FF5E}</a>",
+        ] {
+            assert!(parse(fine.as_bytes(), &Limits::default()).is_ok(), "{fine:?}");
+        }
     }
 
     #[test]
