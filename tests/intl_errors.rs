@@ -509,6 +509,32 @@ fn untp_a_body_names_itself_once_more_at_most() {
     assert!(parse_json(Format::UntpDcc, &with(vec![])).is_ok());
 }
 
+/// A text member holding a character XML 1.0 cannot carry is refused where it stands: the
+/// certificate would translate to XML no reader takes, and a control character in a name
+/// shown on a terminal could be an escape sequence.
+#[test]
+fn json_text_holds_only_characters_xml_allows() {
+    for (pointer, text) in [
+        ("/issuer/name", "dakks\u{1b}[2Jdemo"),
+        ("/issuer/name", "bell\u{7}"),
+        ("/credentialSubject/issuedToParty/name", "\u{FFFF}"),
+    ] {
+        let mut v = json(Format::UntpDcc);
+        *v.pointer_mut(pointer).expect("member") = text.into();
+        let err = parse_json(Format::UntpDcc, &v).expect_err("refused");
+        assert_eq!((err.code(), err.path()), ("format.invalid", Some(pointer)), "{err}");
+    }
+    let mut v = json(Format::IafJson);
+    *v.pointer_mut("/certification_body_name").expect("name") = "CB\u{0}".into();
+    let err = parse_json(Format::IafJson, &v).expect_err("refused");
+    assert_eq!(err.code(), "format.invalid", "{err}");
+    assert!(err.to_string().contains("U+0000"), "{err}");
+    // Tab, LF and CR are characters; so is every other one.
+    let mut v = json(Format::UntpDcc);
+    *v.pointer_mut("/issuer/name").expect("name") = "Example\tCertification\u{FFFD}\u{10000} Co., Ltd.".into();
+    assert!(parse_json(Format::UntpDcc, &v).is_ok());
+}
+
 /// In this profile an accreditation authority's id and a standard's are made of their names:
 /// one naming another authority or standard beside the name is refused, never left unread.
 #[test]

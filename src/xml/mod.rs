@@ -15,7 +15,7 @@ mod tree;
 mod write;
 
 pub use decode::decode_document;
-pub use tree::{Attribute, Document, Element, Node, NotBase64, Pi, XML_NS, is_xml_space};
+pub use tree::{Attribute, Document, Element, Node, NotBase64, Pi, XML_NS, is_xml_char, is_xml_space};
 pub use write::XmlWriter;
 
 use std::fmt;
