@@ -135,7 +135,7 @@ reasons! {
     StandardsModWithoutRule = "standards.mod_without_rule", 422, "The standard is a modified adoption the equivalence table does not accept.";
     StandardsNeq = "standards.neq", 422, "The standard is not equivalent to an international one.";
     StandardsUnknown = "standards.unknown", 422, "The standard is not in the equivalence table.";
-    StandardsOtherKind = "standards.other_kind", 422, "The standard is of another kind than the certificate (a product standard on a management-system certificate, say), or a conformity-assessment standard no certificate is certified against.";
+    StandardsOtherKind = "standards.other_kind", 422, "The standard is of another kind than the certificate (a product standard on a management-system certificate, say), a conformity-assessment standard no certificate is certified against, or a product or service certificate names management-system standards only.";
     StandardsKindUnknown = "standards.kind_unknown", 422, "The equivalence table in force does not say what the standard is a standard for (a table from before rule set 10): it is not recognized.";
     StandardsNotation = "standards.notation", 422, "A standard's designation cannot be read.";
     StandardsTable = "standards.table", 500, "The equivalence table cannot be read (start-up and command line).";

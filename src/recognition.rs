@@ -251,44 +251,66 @@ pub fn cb_name_not_held(cb: &Provider, cert: &Certificate) -> Option<String> {
     ))
 }
 
-/// Why standard `s` of `cert` is not recognized, by `table`: not equivalent to one the
-/// domestic side accepts, or a standard of another kind than the certificate's — a
-/// management-system certificate "certified" against a product standard would be judged
-/// under its body's 17021-1 membership while stating a product's conformity (rule set 10),
-/// and no certificate is certified against a conformity-assessment standard. A row that
-/// says no kind (a table from before rule set 10) recognizes nothing: its kind is unknown,
-/// not assumed. `None` when it is recognized. The rule of recognition and of export alike:
-/// an export states the standards under the gateway's signature, and the gateway signs
-/// nothing its own verification would refuse.
-pub fn standard_refused(table: &standards::Table, cert: &Certificate, s: &str) -> Option<(&'static str, String)> {
-    let r = match StandardRef::parse(s) {
-        Ok(r) => r,
-        Err(e) => return Some((e.code(), format!("'{s}' is not equivalent to a standard the domestic side accepts"))),
-    };
-    let eq = table.equivalence(&r);
-    let row = match eq.row {
-        Some(row) if eq.accepted => row,
-        _ => return Some((eq.reason, format!("'{s}' is not equivalent to a standard the domestic side accepts"))),
-    };
-    match row.kind {
-        None => Some((
-            "standards.kind_unknown",
-            format!("the equivalence table {} does not say what '{s}' is a standard for", table.version),
-        )),
-        Some(kind) => other_kind(kind, cert, s),
-    }
-}
-
-fn other_kind(kind: standards::Kind, cert: &Certificate, s: &str) -> Option<(&'static str, String)> {
+/// Why the standards of `cert` are not recognized by `table`, for the first that is not:
+/// one not equivalent to a standard the domestic side accepts, or of another kind than the
+/// certificate — a management-system certificate "certified" against a product standard
+/// would be judged under its body's 17021-1 membership while stating a product's
+/// conformity, and no certificate is certified against a conformity-assessment standard
+/// (rule set 10). A product or service certificate may name management-system standards
+/// beside its own kind's (the factory's quality system, say), never in their place. A row
+/// that says no kind (a table from before rule set 10) recognizes nothing: its kind is
+/// unknown, not assumed. `None` when they are recognized. The rule of recognition and of
+/// export alike: an export states the standards under the gateway's signature, and the
+/// gateway signs nothing its own verification would refuse.
+pub fn standards_refused(table: &standards::Table, cert: &Certificate) -> Option<(&'static str, String)> {
     let category = cert.category;
-    (kind.certified_in() != Some(category)).then(|| {
-        let message = format!(
-            "'{s}' is a {} standard: a {} certificate is not certified against it",
-            kind.as_str(),
-            category.iaf().to_lowercase()
+    let named = category.iaf().to_lowercase();
+    let version = &table.version;
+    let mut own_kind = false;
+    let mut beside = Vec::new();
+    for s in &cert.standards {
+        let r = match StandardRef::parse(s) {
+            Ok(r) => r,
+            Err(e) => return Some((e.code(), e.to_string())),
+        };
+        let eq = table.equivalence(&r);
+        let row = match eq.row {
+            Some(row) if eq.accepted => row,
+            Some(row) => {
+                let relation = row.relation.as_str();
+                let why = format!(
+                    "'{s}' is {relation} in the equivalence table {version}: not a standard the domestic side accepts"
+                );
+                return Some((eq.reason, why));
+            }
+            None => return Some((eq.reason, format!("'{s}' is not in the equivalence table {version}"))),
+        };
+        let Some(kind) = row.kind else {
+            return Some((
+                "standards.kind_unknown",
+                format!("the equivalence table {version} does not say what '{s}' is a standard for"),
+            ));
+        };
+        match kind.certified_in() {
+            Some(c) if c == category => own_kind = true,
+            Some(crate::model::Category::ManagementSystem) if category != crate::model::Category::ManagementSystem => {
+                beside.push(format!("'{s}'"));
+            }
+            _ => {
+                let why =
+                    format!("'{s}' is a {} standard: a {named} certificate is not certified against it", kind.as_str());
+                return Some(("standards.other_kind", why));
+            }
+        }
+    }
+    if !own_kind && !beside.is_empty() {
+        let why = format!(
+            "a {named} certificate is certified against a {named} standard: it names management-system standards only ({})",
+            beside.join(", ")
         );
-        ("standards.other_kind", message)
-    })
+        return Some(("standards.other_kind", why));
+    }
+    None
 }
 
 /// The MLA/MRA arrangement that covers an accreditation scope.
@@ -483,7 +505,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     }
 
     // 5. Standards equivalence, and each standard of the certificate's own kind.
-    let refused = cert.standards.iter().find_map(|s| standard_refused(ctx.equivalence, &cert, s));
+    let refused = standards_refused(ctx.equivalence, &cert);
     match refused {
         None => d.pass(
             "standards",

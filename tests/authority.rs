@@ -644,15 +644,26 @@ async fn an_export_states_standards_of_its_own_kind() {
         }
     }
     // And a standard the table does not recognize: not equivalent, unknown, unreadable.
-    for (to, code, named) in [
-        ("<Standard>GB 19517-2023</Standard>", "standards.neq", "GB 19517-2023"),
-        ("<Standard>GB/T 19022-2003</Standard>", "standards.unknown", "GB/T 19022-2003"),
-        ("<Standard>garbage standard</Standard>", "standards.notation", "garbage standard"),
+    for (to, code, detail) in [
+        (
+            "<Standard>GB 19517-2023</Standard>",
+            "standards.neq",
+            "'GB 19517-2023' is NEQ in the equivalence table 2026.11.26-1: not a standard the domestic side accepts",
+        ),
+        (
+            "<Standard>GB/T 19022-2003</Standard>",
+            "standards.unknown",
+            "'GB/T 19022-2003' is not in the equivalence table 2026.11.26-1",
+        ),
+        (
+            "<Standard>garbage standard</Standard>",
+            "standards.notation",
+            "'garbage standard' is not a standard designation (expected e.g. 'GB/T 19001-2016', 'ISO 9001:2015' or 'GB/T 19001-2016/ISO 9001:2015')",
+        ),
     ] {
         let r = export(certificate_with(standard, to)).await;
         assert_eq!(reason(&r), refused(422, code), "{to}");
-        let detail = format!("'{named}' is not equivalent to a standard the domestic side accepts");
-        assert_eq!(r.json()["detail"].as_str(), Some(detail.as_str()), "{to}");
+        assert_eq!(r.json()["detail"].as_str(), Some(detail), "{to}");
     }
     assert_eq!(app.log.size().expect("size"), size + 9, "each refusal is logged");
     assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 404, "nothing registered");

@@ -455,7 +455,15 @@ fn a_standard_of_another_kind_is_not_recognized() {
             &["ISO 9001:2015"][..],
             refused(
                 "standards.other_kind",
-                "'ISO 9001:2015' is a management-system standard: a product certificate is not certified against it",
+                "a product certificate is certified against a product standard: it names management-system standards only ('ISO 9001:2015')",
+            ),
+        ),
+        (
+            ProgramCode::Product,
+            &["IEC 60335-1:2004", "ISO/IEC 17065:2012"][..],
+            refused(
+                "standards.other_kind",
+                "'ISO/IEC 17065:2012' is a conformity-assessment standard: a product certificate is not certified against it",
             ),
         ),
         (
@@ -479,7 +487,15 @@ fn a_standard_of_another_kind_is_not_recognized() {
             &["ISO 9001:2015"][..],
             refused(
                 "standards.other_kind",
-                "'ISO 9001:2015' is a management-system standard: a service certificate is not certified against it",
+                "a service certificate is certified against a service standard: it names management-system standards only ('ISO 9001:2015')",
+            ),
+        ),
+        (
+            ProgramCode::Service,
+            &["IEC 60335-1:2004"][..],
+            refused(
+                "standards.other_kind",
+                "'IEC 60335-1:2004' is a product standard: a service certificate is not certified against it",
             ),
         ),
     ] {
@@ -491,6 +507,10 @@ fn a_standard_of_another_kind_is_not_recognized() {
     assert_eq!(standards_check(ProgramCode::Qms, &["ISO 9001:2015", "GB/T 24001-2016"], &table), recognized);
     let product = standards_check(ProgramCode::Product, &["IEC 60335-1:2004", "GB 4943.1-2022"], &table);
     assert_eq!(product, recognized);
+    // A product certificate may name the factory's quality system beside its product
+    // standard, never in its place.
+    let factory = standards_check(ProgramCode::Product, &["ISO 9001:2015", "IEC 60335-1:2004"], &table);
+    assert_eq!(factory, recognized);
     // A table from before kinds: its rows recognize nothing, whatever the certificate.
     let without_kinds = Table::parse(
         &mrgate::standards::EMBEDDED_TABLE.lines().filter(|l| !l.starts_with("kind = ")).collect::<Vec<_>>().join("\n"),

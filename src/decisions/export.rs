@@ -180,8 +180,7 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // (found by review: the gateway signed, registered and showed as "valid" certificates
     // against "garbage standard", ISO/IEC 17065 or a product standard on a QMS certificate,
     // which its own /v1/verify then refused).
-    let refused = cert.standards.iter().find_map(|s| crate::recognition::standard_refused(grounds.table, &cert, s));
-    if let Some((reason, why)) = refused {
+    if let Some((reason, why)) = crate::recognition::standards_refused(grounds.table, &cert) {
         return Err(Refusal::new(Class::Invalid, reason, why));
     }
     // The accreditation it claims is its CB's accreditor, as the list holds it: the export
