@@ -511,7 +511,7 @@ async fn participants_are_enrolled_under_their_partners() {
         ),
         (
             text.replace(enrolment, "<Laboratory id=\"GB-1\" partner=\"ukas\"></Laboratory>"),
-            "/RoundDefinition/Participants: unexpected element 'Laboratory' (expected one of Participant)",
+            "/RoundDefinition/Participants: unexpected element 'Laboratory' (expected only 'Participant')",
         ),
     ] {
         assert_ne!(changed, text, "{why}");

@@ -25,25 +25,17 @@ fn partner(caller: &Caller) -> Result<&str, Refusal> {
 }
 
 /// Verifies a document signed by one of `partner`'s bodies; returns its document element.
-/// A round's documents are kept withheld while it is open, and a kept document is told to be
-/// one by its namespace written as such ([`withheld_while_open`]): one that writes it any
-/// other way (a character reference in it) is refused, so none passes for another kind of
-/// document (found by review: `urn:mrgate:pt-exchange&#58;1` was served to every auditor).
 fn verify_partner_document(ctx: &Context<'_>, document: &[u8], partner: &str) -> Result<crate::xml::Element, Refusal> {
     let list = ctx.trust_list_in_date()?;
-    let root = partner_document(list, ctx.crls, ctx.now, &ctx.limits, document, partner)?;
-    if root.ns.as_deref() == Some(exchange::NS) && !names_its_namespace(document) {
-        return Err(Refusal::new(
-            Class::Malformed,
-            "pt.document",
-            format!("a PT document writes its namespace '{}' as it is, without character references", exchange::NS),
-        ));
-    }
-    Ok(root)
+    partner_document(list, ctx.crls, ctx.now, &ctx.limits, document, partner)
 }
 
 /// Verifies `document` as signed, at `now`, by a granted signer of one of `partner`'s
-/// bodies in `list` (in date): the gateway's rule, and an audit's.
+/// bodies in `list` (in date): the gateway's rule, and an audit's. A round's documents are
+/// kept withheld while it is open, and a kept document is told to be one by its namespace
+/// written as such ([`withheld_while_open`]): one that writes it any other way (a character
+/// reference in it) is refused, so none passes for another kind of document (found by
+/// review: `urn:mrgate:pt-exchange&#58;1` was served to every auditor).
 pub fn partner_document(
     list: &TrustList,
     crls: &Crls,
@@ -69,7 +61,15 @@ pub fn partner_document(
             format!("'{}' is not a granted signer of a body of '{partner}'", verified.signer.unwrap_or_default()),
         ));
     }
-    Ok(verified.document.root)
+    let root = verified.document.root;
+    if root.ns.as_deref() == Some(exchange::NS) && !names_its_namespace(document) {
+        return Err(Refusal::new(
+            Class::Malformed,
+            "pt.document",
+            format!("a PT document writes its namespace '{}' as it is, without character references", exchange::NS),
+        ));
+    }
+    Ok(root)
 }
 
 fn read_error(e: exchange::ExchangeError) -> Refusal {

@@ -122,8 +122,12 @@ impl Round {
     /// The partner a participant is enrolled under, by participant (empty when the round
     /// enrols none): one map for a submission's many results.
     pub fn enrolled(&self) -> std::collections::HashMap<&str, &str> {
-        self.participants.iter().map(|e| (e.participant.as_str(), e.partner.as_str())).collect()
+        enrolment_map(&self.participants)
     }
+}
+
+fn enrolment_map(participants: &[Enrolment]) -> std::collections::HashMap<&str, &str> {
+    participants.iter().map(|e| (e.participant.as_str(), e.partner.as_str())).collect()
 }
 
 /// One participant's result as submitted.
@@ -196,7 +200,7 @@ fn check_names(e: &Element, path: &str, allowed: &[&str]) -> Result<(), Exchange
 fn check_items(e: &Element, path: &str, item: &str) -> Result<(), ExchangeError> {
     match children(e).find(|c| c.ns.as_deref() != Some(NS) || c.local != item) {
         Some(c) => {
-            Err(ExchangeError::at(c, path, format!("unexpected element '{}' (expected one of {item})", c.local)))
+            Err(ExchangeError::at(c, path, format!("unexpected element '{}' (expected only '{item}')", c.local)))
         }
         None => Ok(()),
     }
@@ -324,8 +328,7 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
     // A bilateral comparison's reference laboratory is the provider's: enrolled, it is
     // enrolled under the provider (every laboratory is scored against it).
     if !participants.is_empty() {
-        let enrolled: std::collections::HashMap<&str, &str> =
-            participants.iter().map(|e| (e.participant.as_str(), e.partner.as_str())).collect();
+        let enrolled = enrolment_map(&participants);
         for (m, el) in measurands.iter().zip(children(list)) {
             if let Assigned::Bilateral { reference } = &m.assigned
                 && enrolled.get(reference.as_str()) != Some(&provider.as_str())
