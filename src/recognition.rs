@@ -226,29 +226,48 @@ pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> O
     ))
 }
 
-/// Why `cert` does not name its certification body, `cb`, as the list holds it: each name it
+/// Why `cert` does not name its certification body, `cb`, as `list` holds it: each name it
 /// states of its CB (the name, and the English name when it states one) must be the body's
-/// id, one of its names in any language or a trade name ([`Provider::is_named`]); `None`
-/// when they are. The CB's id and signer vouch only for the body the list names: a name
-/// they do not hold (another CB's, a look-alike, an old name the list dropped) is a fact a
-/// verdict, the public page and an export would show under "valid" (rule set 10). The rule
-/// of recognition and of export alike.
-pub fn cb_name_not_held(cb: &Provider, cert: &Certificate) -> Option<String> {
+/// id, one of its names in any language or a trade name ([`Provider::is_named`]), and name
+/// no other body of the list; `None` when they do. The CB's id and signer vouch only for
+/// the body the list names: a name they do not hold (another CB's, a look-alike, an old
+/// name the list dropped) is a fact a verdict, the public page and an export would show
+/// under "valid", and a name the list gives two bodies names neither (rule set 10). The
+/// rule of recognition and of export alike.
+pub fn cb_name_not_held(list: &TrustList, cb: &Provider, cert: &Certificate) -> Option<String> {
     let body = &cert.certification_body;
-    let stated = std::iter::once(&body.name).chain(body.name_en.as_ref());
-    let unheld: Vec<&String> = stated.filter(|n| !cb.is_named(n)).collect();
-    if unheld.is_empty() {
-        return None;
+    let stated: Vec<&String> = std::iter::once(&body.name).chain(body.name_en.as_ref()).collect();
+    let unheld: Vec<String> = stated.iter().filter(|n| !cb.is_named(n)).map(|n| format!("'{n}'")).collect();
+    if !unheld.is_empty() {
+        // Every name it holds, its id last, each once as names compare.
+        let id = cb.body.as_ref().map(|b| b.id.as_str()).unwrap_or_default();
+        let mut held: Vec<&str> = Vec::new();
+        let names = std::iter::once(cb.name.as_str())
+            .chain(cb.other_names.iter().map(String::as_str))
+            .chain(cb.trade_names.iter().map(String::as_str))
+            .chain(std::iter::once(id));
+        for n in names {
+            if !held.iter().any(|h| crate::trust::name_key(h) == crate::trust::name_key(n)) {
+                held.push(n);
+            }
+        }
+        let held: Vec<String> = held.iter().map(|n| format!("'{n}'")).collect();
+        return Some(format!(
+            "the certificate names its certification body {}; the trust list holds '{}' as {} only",
+            unheld.join(" and "),
+            cert.issuer_id(),
+            held.join(", ")
+        ));
     }
-    let held: Vec<String> =
-        std::iter::once(&cb.name).chain(&cb.other_names).chain(&cb.trade_names).map(|n| format!("'{n}'")).collect();
-    let unheld: Vec<String> = unheld.iter().map(|n| format!("'{n}'")).collect();
-    Some(format!(
-        "the certificate names its certification body {}; the trust list holds '{}' as {} only",
-        unheld.join(" and "),
-        cert.issuer_id(),
-        held.join(", ")
-    ))
+    let also = stated.iter().find_map(|n| {
+        let other = list.providers.iter().find(|p| !std::ptr::eq(*p, cb) && p.body.is_some() && p.is_named(n))?;
+        Some((n, other.body.as_ref().map(|b| b.id.clone()).unwrap_or_default()))
+    });
+    also.map(|(n, other)| {
+        format!(
+            "the certificate names its certification body '{n}', which the trust list holds for '{other}' too: a name of two bodies names neither"
+        )
+    })
 }
 
 /// Why the standards of `cert` are not recognized by `table`, for the first that is not:
@@ -445,7 +464,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         );
         return None;
     }
-    if let Some(why) = cb_name_not_held(cb, &cert) {
+    if let Some(why) = cb_name_not_held(ctx.trust_list, cb, &cert) {
         d.fail("chain", "trust.cb_name_other", why);
         return None;
     }

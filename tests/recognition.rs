@@ -938,6 +938,37 @@ fn a_certificate_names_its_cb_as_the_list_holds_it() {
     }
 }
 
+/// A name a list gives two bodies names neither, however the list came to hold it (`trust
+/// build` refuses to write one; a list from another tool may): a CB stating it is refused.
+#[test]
+fn a_name_of_two_bodies_names_neither() {
+    let description: mrgate::trust::build::Description =
+        toml::from_str(&String::from_utf8(read("trust-list.toml")).expect("utf8")).expect("description");
+    let unsigned = mrgate::trust::build::render(&description, std::path::Path::new(DEMO)).expect("rendered");
+    let ukas_cb = "<tsl:Name xml:lang=\"en\">ukas-cb</tsl:Name>";
+    assert_eq!(unsigned.matches(ukas_cb).count(), 1, "ukas-cb's trade name, its id");
+    let shared = unsigned
+        .replace(ukas_cb, &format!("{ukas_cb}<tsl:Name xml:lang=\"en\">dakks demo certification body</tsl:Name>"));
+    let (key, chain) = key_and_chain("trust-list-operator");
+    let signed = mrgate::crypto::xmldsig::sign(&shared, &key, &chain).expect("signed");
+    let mut operator = TrustAnchors::new();
+    operator.add_pem_or_der(&read("ca.pem")).expect("anchor");
+    let list = TrustList::load(signed.as_bytes(), &operator, None, 1_780_272_000, &Limits::default()).expect("list");
+    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    assert_eq!(cert.certification_body.name, "dakks demo certification body");
+    let v = decide_with(&as_jws(&cert, "foreign/dakks/signer"), &list, NOW, &NoRegister);
+    assert_eq!(failed(&v), ("chain", "trust.cb_name_other".into()));
+    assert_eq!(
+        v.checks[2].message,
+        "the certificate names its certification body 'dakks demo certification body', which the trust list holds \
+         for 'ukas-cb' too: a name of two bodies names neither"
+    );
+    // By its id, which names it alone, it is recognized under the same list.
+    let mut by_id = cert.clone();
+    by_id.certification_body.name = "dakks-cb".into();
+    assert!(decide_with(&as_jws(&by_id, "foreign/dakks/signer"), &list, NOW, &NoRegister).valid);
+}
+
 /// A domestic CB's names in both of the languages the list holds (the test fixture's CB,
 /// signed in CN XML by its own signer); the names swapped between fields still name it,
 /// another domestic CB's Chinese name does not.

@@ -172,7 +172,8 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // them under the gateway's signature, and a verification of the export would refuse
     // them. A CB the list does not hold has no names to hold it to (its export is no
     // recognized certificate either: a verification refuses its issuer).
-    if let Some(why) = list.body(cert.issuer_id()).and_then(|cb| crate::recognition::cb_name_not_held(cb, &cert)) {
+    if let Some(why) = list.body(cert.issuer_id()).and_then(|cb| crate::recognition::cb_name_not_held(list, cb, &cert))
+    {
         return Err(Refusal::new(Class::Invalid, "trust.cb_name_other", why));
     }
     // Its standards are recognized by the table in force, each of the certificate's own

@@ -291,9 +291,6 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
     Ok(list)
 }
 
-/// An address element (`SchemeOperatorAddress`, `TSPAddress`): the postal address, in
-/// `country`, and the electronic one, `uri`. Empty parts and a URI that is not https: or
-/// mailto: are refused (`whose` names the operator or body).
 /// Refuses a body's name that names nothing, or that another body could be taken for: every
 /// name of a body (its id, its names in each language, its trade names) has a letter or a
 /// digit, and names no other body, as a certificate's names are read
@@ -316,7 +313,7 @@ fn names_tell_bodies_apart(bodies: &[BodyDescription]) -> Result<(), String> {
             if !name.chars().any(char::is_alphanumeric) {
                 return Err(format!("body '{}': the name '{}' has no letter or digit", body.id, name.escape_debug()));
             }
-            let key = name.trim().to_ascii_lowercase();
+            let key = super::name_key(&name);
             if !own.insert(key.clone()) {
                 continue;
             }
@@ -331,7 +328,7 @@ fn names_tell_bodies_apart(bodies: &[BodyDescription]) -> Result<(), String> {
 /// Refuses a list holding a character XML 1.0 cannot carry (a control character, U+FFFE,
 /// U+FFFF): other readers refuse such a list. Said by the line it would be written on.
 fn xml_characters(list: &str) -> Result<(), String> {
-    let forbidden = |c: char| !matches!(c, '\t' | '\n' | '\r') && (c < ' ' || c == '\u{FFFE}' || c == '\u{FFFF}');
+    let forbidden = |c: char| !crate::xml::is_xml_char(c);
     let Some(line) = list.lines().find(|l| l.chars().any(forbidden)) else { return Ok(()) };
     let c = line.chars().find(|&c| forbidden(c)).unwrap_or_default();
     let shown: String = line
@@ -342,6 +339,9 @@ fn xml_characters(list: &str) -> Result<(), String> {
     Err(format!("U+{:04X} cannot be written in XML 1.0, in: {shown}", u32::from(c)))
 }
 
+/// An address element (`SchemeOperatorAddress`, `TSPAddress`): the postal address, in
+/// `country`, and the electronic one, `uri`. Empty parts and a URI that is not https: or
+/// mailto: are refused (`whose` names the operator or body).
 fn write_address(
     w: &mut XmlWriter,
     element: &str,
