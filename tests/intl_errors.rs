@@ -509,26 +509,36 @@ fn untp_a_body_names_itself_once_more_at_most() {
     assert!(parse_json(Format::UntpDcc, &with(vec![])).is_ok());
 }
 
-/// A text member holding a character XML 1.0 cannot carry is refused where it stands: the
-/// certificate would translate to XML no reader takes, and a control character in a name
-/// shown on a terminal could be an escape sequence.
+/// A string or member name holding a character XML 1.0 cannot carry is refused where it
+/// stands (line and column): the certificate would translate to XML no reader takes, and a
+/// control character in a name, or in a member name an error repeats, shown on a terminal
+/// could be an escape sequence.
 #[test]
 fn json_text_holds_only_characters_xml_allows() {
-    for (pointer, text) in [
-        ("/issuer/name", "dakks\u{1b}[2Jdemo"),
-        ("/issuer/name", "bell\u{7}"),
-        ("/credentialSubject/issuedToParty/name", "\u{FFFF}"),
+    let refused = |format: Format, v: &Value, c: &str| {
+        let err = parse_json(format, v).expect_err("refused");
+        assert_eq!(err.code(), "format.json", "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("{c} is not a character XML 1.0 allows")) && text.contains("line 1 column"),
+            "{text}"
+        );
+    };
+    for (pointer, text, c) in [
+        ("/issuer/name", "dakks\u{1b}[2Jdemo", "U+001B"),
+        ("/issuer/name", "bell\u{7}", "U+0007"),
+        ("/credentialSubject/issuedToParty/name", "\u{FFFF}", "U+FFFF"),
     ] {
         let mut v = json(Format::UntpDcc);
         *v.pointer_mut(pointer).expect("member") = text.into();
-        let err = parse_json(Format::UntpDcc, &v).expect_err("refused");
-        assert_eq!((err.code(), err.path()), ("format.invalid", Some(pointer)), "{err}");
+        refused(Format::UntpDcc, &v, c);
     }
+    let mut v = json(Format::UntpDcc);
+    v["issuer"].as_object_mut().expect("issuer").insert("\u{1b}]0;owned\u{7}".into(), "x".into());
+    refused(Format::UntpDcc, &v, "U+001B");
     let mut v = json(Format::IafJson);
     *v.pointer_mut("/certification_body_name").expect("name") = "CB\u{0}".into();
-    let err = parse_json(Format::IafJson, &v).expect_err("refused");
-    assert_eq!(err.code(), "format.invalid", "{err}");
-    assert!(err.to_string().contains("U+0000"), "{err}");
+    refused(Format::IafJson, &v, "U+0000");
     // Tab, LF and CR are characters; so is every other one.
     let mut v = json(Format::UntpDcc);
     *v.pointer_mut("/issuer/name").expect("name") = "Example\tCertification\u{FFFD}\u{10000} Co., Ltd.".into();

@@ -107,15 +107,18 @@ impl<'de> Visitor<'de> for JsonVisitor {
         serde_json::Number::from_f64(v).map(Json::Number).ok_or_else(|| E::custom("number out of range"))
     }
 
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        characters(v)?;
         Ok(Json::String(Cow::Borrowed(v)))
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        characters(v)?;
         Ok(Json::String(Cow::Owned(v.to_owned())))
     }
 
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        characters(&v)?;
         Ok(Json::String(Cow::Owned(v)))
     }
 
@@ -151,6 +154,21 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 }
 
+/// Refuses a string, or a member name, holding a character XML 1.0 cannot carry (a control
+/// character but tab, LF and CR, escaped as JSON allows; U+FFFE; U+FFFF): every certificate
+/// is rendered as XML too, which XML readers would refuse ([`crate::xml::is_xml_char`]),
+/// and a control character in a name, or in a member name an error repeats, shown on a
+/// terminal could be an escape sequence (found by review).
+fn characters<E: de::Error>(v: &str) -> Result<(), E> {
+    match v.chars().find(|&c| !crate::xml::is_xml_char(c)) {
+        Some(c) => Err(E::custom(format_args!(
+            "U+{:04X} is not a character XML 1.0 allows, and a certificate is XML too",
+            u32::from(c)
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A member name, borrowed when the document spells it without escapes.
 struct Key<'a>(Cow<'a, str>);
 
@@ -162,13 +180,16 @@ impl<'de> Deserialize<'de> for Key<'de> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a member name")
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                characters(v)?;
                 Ok(Key(Cow::Borrowed(v)))
             }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                characters(v)?;
                 Ok(Key(Cow::Owned(v.to_owned())))
             }
-            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                characters(&v)?;
                 Ok(Key(Cow::Owned(v)))
             }
         }

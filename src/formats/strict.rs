@@ -217,23 +217,9 @@ impl<'a> Object<'a> {
         self.opt_value(key).ok_or_else(|| FormatError::Missing { pos: None, path: self.path_of(key), what: "field" })
     }
 
-    /// A text member. A character XML 1.0 cannot carry (a control character but tab, LF and
-    /// CR; U+FFFE; U+FFFF) is refused: every certificate is rendered as XML too, which XML
-    /// readers would then refuse ([`crate::xml::is_xml_char`]), and a control character in
-    /// a name shown on a terminal could be an escape sequence.
     pub fn opt_str(&mut self, key: &'a str) -> Result<Option<String>, FormatError> {
         match self.opt_value(key) {
             None => Ok(None),
-            Some(Json::String(s)) if let Some(c) = s.chars().find(|&c| !crate::xml::is_xml_char(c)) => {
-                Err(FormatError::Invalid {
-                    pos: None,
-                    path: self.path_of(key),
-                    message: format!(
-                        "U+{:04X} is not a character XML 1.0 allows, and a certificate is XML too",
-                        u32::from(c)
-                    ),
-                })
-            }
             Some(Json::String(s)) if !s.trim().is_empty() => Ok(Some(s.to_string())),
             Some(Json::String(_)) => Err(FormatError::Missing { pos: None, path: self.path_of(key), what: "text" }),
             Some(_) => {
