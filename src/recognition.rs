@@ -5,10 +5,11 @@
 //! 2. its signature verifies and covers the whole certificate;
 //! 3. the signer is one of the certification body's granted signing certificates in the
 //!    trust list, its chain reaches the accreditation body's anchor at signing time, and it
-//!    is not revoked;
+//!    is not revoked; and the certificate names its body as the list holds it;
 //! 4. the accreditation body held an active MLA/MRA membership for the certificate's scope
 //!    at the certificate's issue date;
-//! 5. every standard certified against is equivalent to one the domestic side accepts;
+//! 5. every standard certified against is equivalent to one the domestic side accepts, and
+//!    of the certificate's own kind;
 //! 6. the certificate is within its validity dates and neither suspended, withdrawn nor
 //!    cancelled (the register's status from notices overrides the document's).
 //!

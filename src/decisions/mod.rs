@@ -92,16 +92,23 @@ use time::OffsetDateTime;
 ///   (`pt.out_of_range`), as one above 1e150 was.
 /// - `10`: every name a certificate states of its certification body (the name, and the
 ///   English name when it states one) must be one the trust list holds for that body — its
-///   id, a name in any language or a trade name — in a recognition and in an export alike
-///   (`recognition::cb_name_not_held`, `trust.cb_name_other`); a joint PT round enrols
-///   each participant under the partner that submits for it, and a round that enrols its
-///   participants takes results for them only, each from its own partner
-///   (`pt.participants_not_enrolled`, `pt.participant_not_yours`); a certificate's standards must be of its own kind as the
-///   equivalence table says it (`standards.other_kind`; a row saying no kind recognizes
-///   nothing, `standards.kind_unknown`), in a recognition and in an export alike (an
-///   export is held to the whole standards rule of a verification); a PT number other than zero below 1e-100 in magnitude is
-///   refused (`pt.out_of_range`; 1e-150 before); a PT report's receipt is for the round's partners
-///   and the operator.
+///   id, a name in any language or a trade name — and no other body's, in a recognition and
+///   in an export alike (`recognition::cb_name_not_held`, `trust.cb_name_other`); an
+///   accreditation claim may name its accreditor by a name of it in any language; a
+///   certificate's standards must be recognized by the equivalence table and of its own
+///   kind as the table says it — a product or service certificate may name
+///   management-system standards beside its own kind's, never in their place
+///   (`standards.other_kind`; a row saying no kind recognizes nothing,
+///   `standards.kind_unknown`) — in a recognition and in an export alike
+///   (`recognition::standards_refused`); a UNTP credential of a body names it once more at
+///   most, by its own id, and its authority's and standards' ids are made of their names;
+///   no text holds a character XML 1.0 does not allow, in XML or JSON; a joint PT round
+///   enrols each participant under the partner that submits for it, and a round that
+///   enrols its participants takes results for them only, each from its own partner
+///   (`pt.participants_not_enrolled`, `pt.participant_not_yours`); a round's partners are
+///   accreditation bodies; a PT document writes its namespace as it is and holds each
+///   element read once once; a PT number other than zero below 1e-100 in magnitude is
+///   refused (`pt.out_of_range`; 1e-150 before).
 pub const RULE_SET: &str = "10";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
