@@ -326,8 +326,10 @@ fn a_credential_whose_status_is_in_lists_is_not_translated() {
     let mut by_iri = other_issuer();
     by_iri["https://www.w3.org/2018/credentials#credentialStatus"] = json!([{
         "type": ["StatusList2021Entry"], "statusPurpose": "revocation", "statusListIndex": "1",
-        "statusListCredential": "https://cab.example.de/lists/\u{1b}[31m"
+        "statusListCredential": "https://cab.example.de/lists/1"
     }]);
+    // (A list named with a control character in it is no credential at all: the reader
+    // refuses it where it stands, `intl_errors.rs::json_text_holds_only_characters_xml_allows`.)
     // Many lists: three named, the rest counted.
     let mut many = other_issuer();
     many["credentialStatus"] =
@@ -340,7 +342,7 @@ fn a_credential_whose_status_is_in_lists_is_not_translated() {
         (
             by_iri,
             "/https:~1~1www.w3.org~12018~1credentials#credentialStatus/0",
-            "https://cab.example.de/lists/\\u{1b}[31m".to_string(),
+            "https://cab.example.de/lists/1".to_string(),
         ),
         (
             many,
