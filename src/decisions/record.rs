@@ -74,15 +74,7 @@ pub fn refusal_of(e: &LogError) -> Refusal {
     }
 }
 
-/// The conflict of an export whose random status-list slot another export took meanwhile
-/// ([`crate::store::Effect::HoldStatusSlot`]): never recorded, the export draws again.
-pub const SLOT_TAKEN: &str = "status.slot_taken";
-
-/// The conflict of a decision on a certificate that the register changed under, between the
-/// decision's read and its commit ([`crate::store::Effect::ExpectCertificate`]), or whose
-/// status-list slot an export of the same certificate took first
-/// ([`crate::store::Effect::HoldStatusSlot`]).
-pub const REGISTER_CONFLICT: &str = "register.conflict";
+pub use crate::store::rules::{REGISTER_CONFLICT, SLOT_TAKEN};
 
 impl Recorder {
     pub fn new(log: Arc<DurableLog>, observe: Observer) -> Self {

@@ -7,6 +7,16 @@
 
 use super::{Effect, PtResultRecord, StoreError};
 
+/// The conflict of an export whose random status-list slot another export took meanwhile
+/// ([`super::Effect::HoldStatusSlot`]): never recorded, the export draws again.
+pub const SLOT_TAKEN: &str = "status.slot_taken";
+
+/// The conflict of a decision on a certificate that the register changed under, between the
+/// decision's read and its commit ([`super::Effect::ExpectCertificate`]), or whose
+/// status-list slot an export of the same certificate took first
+/// ([`super::Effect::HoldStatusSlot`]).
+pub const REGISTER_CONFLICT: &str = "register.conflict";
+
 fn conflict(reason: &'static str, message: String) -> StoreError {
     StoreError::Conflict { reason, message }
 }
@@ -20,7 +30,7 @@ pub fn as_read(
 ) -> Result<(), StoreError> {
     if held != as_read {
         return Err(conflict(
-            crate::decisions::record::REGISTER_CONFLICT,
+            REGISTER_CONFLICT,
             format!("certificate {issuer}/{number} changed while the decision was made; ask again"),
         ));
     }
@@ -275,14 +285,14 @@ pub fn slot_free(
     match held {
         Some(h) if h == slot => Ok(false),
         Some(h) => Err(conflict(
-            crate::decisions::record::REGISTER_CONFLICT,
+            REGISTER_CONFLICT,
             format!(
                 "{issuer}/{number} holds status-list slot {}/{}, not {}/{}; ask again",
                 h.list, h.index, slot.list, slot.index
             ),
         )),
         None if taken => Err(conflict(
-            crate::decisions::record::SLOT_TAKEN,
+            SLOT_TAKEN,
             format!(
                 "status-list slot {}/{} was given to another certificate meanwhile; ask again",
                 slot.list, slot.index
