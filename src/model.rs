@@ -365,6 +365,22 @@ pub enum ModelError {
          lists {count} assessed product(s): only a product certification (CCC, PRODUCT) does"
     )]
     ProductsOutsideProductCertification { program: &'static str, category: &'static str, count: usize },
+    #[error(
+        "{field}: U+{code:04X} is a control or bidirectional formatting character, which no text of a certificate \
+         holds (it would make a page or a terminal show what the certificate does not say)"
+    )]
+    HiddenControl { field: &'static str, code: u32 },
+}
+
+/// A character that changes how text around it shows rather than showing itself: a C1
+/// control (U+0080–U+009F; U+009B starts a terminal's escape sequence as ESC [ does) or a
+/// bidirectional formatting character (U+061C, U+200E, U+200F, U+202A–U+202E,
+/// U+2066–U+2069: a name could read backwards). XML 1.0 allows them, so the reader does not
+/// refuse them; no certificate's text holds them (found by review: a holder named with CSI
+/// sequences verified "valid" and was signed into an export). C0 controls are the readers'
+/// to refuse ([`crate::xml::is_xml_char`]).
+pub fn is_hidden_control(c: char) -> bool {
+    matches!(c, '\u{80}'..='\u{9F}' | '\u{61C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl ModelError {
@@ -378,6 +394,7 @@ impl ModelError {
             ModelError::HolderTwoIds => "model.holder_two_ids",
             ModelError::Empty { .. } => "model.empty",
             ModelError::ProductsOutsideProductCertification { .. } => "model.products_outside_product_certification",
+            ModelError::HiddenControl { .. } => "model.hidden_control",
         }
     }
 }
@@ -538,6 +555,48 @@ impl Certificate {
             if value.trim().is_empty() {
                 return Err(ModelError::Empty { field });
             }
+        }
+        self.texts_show_themselves()
+    }
+
+    /// Refuses a text of the certificate holding a [`is_hidden_control`] character: every
+    /// text a format carries, as each is shown on a page, in a verdict and in an export.
+    fn texts_show_themselves(&self) -> Result<(), ModelError> {
+        let cb = &self.certification_body;
+        let h = &self.holder;
+        let one = |field: &'static str, text: Option<&str>| -> Result<(), ModelError> {
+            match text.and_then(|t| t.chars().find(|&c| is_hidden_control(c))) {
+                Some(c) => Err(ModelError::HiddenControl { field, code: u32::from(c) }),
+                None => Ok(()),
+            }
+        };
+        one("Program", Some(&self.program))?;
+        one("CertificationBody/Name", Some(&cb.name))?;
+        one("CertificationBody/NameEn", cb.name_en.as_deref())?;
+        if let Some(a) = &cb.accreditation {
+            one("CertificationBody/Accreditation/Body", Some(&a.body))?;
+            one("CertificationBody/Accreditation/Number", Some(&a.number))?;
+        }
+        one("Holder/Name", Some(&h.name))?;
+        one("Holder/NameEn", h.name_en.as_deref())?;
+        one("Holder/RegisteredId", h.registered_id.as_deref())?;
+        one("Holder/Address", h.address.as_ref().map(|a| a.text.as_str()))?;
+        for s in &self.standards {
+            one("Standards/Standard", Some(s))?;
+        }
+        one("Scope", Some(&self.scope_zh))?;
+        one("ScopeEn", self.scope_en.as_deref())?;
+        for p in self.sites.iter().chain(&self.manufacturer).chain(&self.factory) {
+            one("Party/Name", Some(&p.name))?;
+            one("Party/Address", p.address.as_deref())?;
+        }
+        for p in &self.products {
+            one("Products/Product/Name", Some(&p.name))?;
+            one("Products/Product/Model", p.model.as_deref())?;
+        }
+        for s in &self.sectors {
+            one("Sectors/Sector/Code", Some(&s.code))?;
+            one("Sectors/Sector/Name", s.name.as_deref())?;
         }
         Ok(())
     }

@@ -119,6 +119,46 @@ fn only_a_product_certification_lists_products() {
     assert_eq!(parse(product.as_bytes()).expect("a product certification").products.len(), 1);
 }
 
+/// No text of a certificate holds a C1 control or a bidirectional formatting character,
+/// written as it is or by a character reference (XML 1.0 allows them; a page or a terminal
+/// would show what the certificate does not say: U+009B starts an escape sequence, U+202E
+/// turns a name around). Found by review.
+#[test]
+fn no_text_holds_a_hidden_control() {
+    for (from, to, field, code) in [
+        ("<Name>上海示例科技有限公司</Name>", "<Name>Evil\u{9b}31mRED\u{9b}0m</Name>", "Holder/Name", 0x9b),
+        ("<Name>上海示例科技有限公司</Name>", "<Name>Evil&#x9b;31m</Name>", "Holder/Name", 0x9b),
+        ("<Name>示例认证有限公司</Name>", "<Name>示例认证&#8238;司公限有</Name>", "CertificationBody/Name", 0x202e),
+        (
+            "<Scope lang=\"zh\">软件开发与技术服务</Scope>",
+            "<Scope lang=\"zh\">软件\u{2066}开发</Scope>",
+            "Scope",
+            0x2066,
+        ),
+        ("GB/T 19001-2016/ISO 9001:2015", "GB/T 19001-2016/ISO\u{85}9001:2015", "Standards/Standard", 0x85),
+        (
+            "<NameEn>Example Certification Co., Ltd.</NameEn>",
+            "<NameEn>Example\u{200F} Co.</NameEn>",
+            "CertificationBody/NameEn",
+            0x200f,
+        ),
+    ] {
+        let doc = mutate(from, to);
+        let err = parse(doc.as_bytes()).expect_err("refused");
+        assert_eq!(err.code(), "model.hidden_control", "{to}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{field}: U+{code:04X} is a control or bidirectional formatting character, which no text of a \
+                 certificate holds (it would make a page or a terminal show what the certificate does not say)"
+            )
+        );
+    }
+    // Every other character reads: a zero-width joiner in a name, NBSP, CJK, an emoji.
+    let fine = mutate("<Name>上海示例科技有限公司</Name>", "<Name>上海\u{200D}示例\u{A0}科技 😀</Name>");
+    assert!(parse(fine.as_bytes()).is_ok());
+}
+
 #[test]
 fn category_must_match_programme() {
     let err = parse(mutate("<Category>管理体系认证</Category>", "<Category>服务认证</Category>").as_bytes())

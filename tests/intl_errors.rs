@@ -539,9 +539,15 @@ fn json_text_holds_only_characters_xml_allows() {
     let mut v = json(Format::IafJson);
     *v.pointer_mut("/certification_body_name").expect("name") = "CB\u{0}".into();
     refused(Format::IafJson, &v, "U+0000");
+    // C1 controls and bidirectional formatting characters are characters, but no
+    // certificate's text holds them.
+    let mut v = json(Format::UntpDcc);
+    *v.pointer_mut("/issuer/name").expect("name") = "\u{202E}ydob noitacifitrec".into();
+    let err = parse_json(Format::UntpDcc, &v).expect_err("refused");
+    assert_eq!(err.code(), "model.hidden_control", "{err}");
     // Tab, LF and CR are characters; so is every other one.
     let mut v = json(Format::UntpDcc);
-    *v.pointer_mut("/issuer/name").expect("name") = "Example\tCertification\u{FFFD}\u{10000} Co., Ltd.".into();
+    *v.pointer_mut("/issuer/name").expect("name") = "Example\tCertification\u{FFFD}\u{10000}\u{200D} Co., Ltd.".into();
     assert!(parse_json(Format::UntpDcc, &v).is_ok());
 }
 

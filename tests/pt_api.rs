@@ -5,7 +5,7 @@
 mod common;
 
 use base64::Engine;
-use common::gateway::{DEMO, Refusing, Response, call, call_with, config, token};
+use common::gateway::{DEMO, Refusing, Response, call, call_with, config, domestic_certificate, token};
 use mrgate::clock::{Clock, OffsetClock};
 use mrgate::crypto::keys::SigningKey;
 use mrgate::crypto::x509::read_certificates;
@@ -952,6 +952,17 @@ async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
     assert_eq!(other[0]["assigned"], serde_json::json!({"method": "algorithm-a", "stop": "converge"}));
     assert_eq!(other[2]["assigned"], serde_json::json!({"method": "bilateral", "reference": "DE-REF"}));
 
+    // A document that only holds the PT namespace's bytes (here in a comment after a
+    // certificate) is no round's: customs' verification of it keeps it readable to every
+    // auditor, so no decision can be hidden from an audit that way (found by review).
+    let disguised = [domestic_certificate(), b"<!-- urn:mrgate:pt-exchange:1 -->\n".to_vec()].concat();
+    let verified = call(gw.addr, "POST", "/v1/verify", disguised.clone(), Some("customs"), None).await;
+    assert_eq!(verified.status, 200, "{}", String::from_utf8_lossy(&verified.body));
+    for who in ["partner-ukas", "partner-anab", "customs"] {
+        let r = read(disguised.clone(), who).await;
+        assert_eq!((r.status, r.body.as_slice()), (200, disguised.as_slice()), "{who}");
+    }
+
     // A remote audit as customs: the two steps withheld, the rest decided again.
     let url = format!("https://localhost:{}", gw.addr.port());
     let mut args: Vec<String> =
@@ -973,7 +984,7 @@ async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
     let out = audit(args.clone()).await.expect("audit");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.starts_with("entries 4\nre-derived 2\nnot re-derived 2\ndisagreements 0\n"), "{stdout}");
+    assert!(stdout.starts_with("entries 5\nre-derived 3\nnot re-derived 2\ndisagreements 0\n"), "{stdout}");
     assert!(stdout.contains("not re-derived: 2 PT round open, documents withheld\n"), "{stdout}");
 
     // Closed, the round's documents are for whoever may audit; exporters still may not.
@@ -990,6 +1001,6 @@ async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
     let out = audit(args).await.expect("audit");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.starts_with("entries 6\nre-derived 6\nnot re-derived 0\ndisagreements 0\n"), "{stdout}");
+    assert!(stdout.starts_with("entries 7\nre-derived 7\nnot re-derived 0\ndisagreements 0\n"), "{stdout}");
     gw.task.abort();
 }

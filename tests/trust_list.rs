@@ -375,6 +375,18 @@ fn a_name_names_one_body() {
             "body 'dakks-cb': the name '中国质量认证中心' is also a name of body 'CNCA-R-2002-001'",
         ),
         (
+            "trade_names = [\"China  Quality Certification  Centre\"]\n",
+            "body 'dakks-cb': the name 'China  Quality Certification  Centre' is also a name of body 'CNCA-R-2002-001'",
+        ),
+        (
+            "trade_names = [\"dakks\\u202E\"]\n",
+            "body 'dakks-cb': the name 'dakks\\u{202e}' holds U+202E, a control or bidirectional formatting character",
+        ),
+        (
+            "trade_names = [\"dakks\\u009B\"]\n",
+            "body 'dakks-cb': the name 'dakks\\u{9b}' holds U+009B, a control or bidirectional formatting character",
+        ),
+        (
             "trade_names = [\"China Quality Certification Centre\"]\n",
             "body 'dakks-cb': the name 'China Quality Certification Centre' is also a name of body 'CNCA-R-2002-001'",
         ),

@@ -881,10 +881,19 @@ impl Walk<'_, '_> {
                 None
             }
             // A PT round's documents are withheld from all but the operator while it is
-            // open: its steps are not decided again, and counted as such.
-            Err(e) if e.code() == "pt.round_open" => {
+            // open: its steps are not decided again, and counted as such. Only a round's
+            // definition or results are: a gateway withholding any other entry's document so
+            // would hide that decision from the audit (found by review: any document holding
+            // the PT namespace's bytes was withheld, and the audit took it).
+            Err(e) if e.code() == "pt.round_open" && matches!(kind, "pt-round" | "pt-results") => {
                 self.rounds.withheld.insert(digest.to_string());
                 self.withheld_step();
+                None
+            }
+            Err(e) if e.code() == "pt.round_open" => {
+                let detail =
+                    format!("sha256:{digest} is withheld as an open PT round's document, but the entry is a {kind}");
+                self.disagree(index, kind, "audit.document", detail);
                 None
             }
             Err(e) => {

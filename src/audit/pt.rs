@@ -177,9 +177,13 @@ impl Walk<'_, '_> {
         let Some((definition, named)) = entry.inputs.split_first() else {
             return Err(("audit.entry", format!("a {} entry names no round definition", entry.kind)));
         };
+        // A round the log closes is no open round: its documents were withheld wrongly.
         if self.rounds.withheld.contains(definition) {
-            self.withheld_step();
-            return Ok(None);
+            let detail = format!(
+                "the round's definition sha256:{definition} was withheld as an open round's, yet the log {}s the round",
+                if entry.kind == "pt-close" { "close" } else { "report" }
+            );
+            return Err(("audit.document", detail));
         }
         let Some(id) = self.rounds.by_definition.get(definition).cloned() else {
             return Err(unlogged(format!("a round the log never defined ({definition})")));

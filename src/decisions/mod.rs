@@ -102,7 +102,9 @@ use time::OffsetDateTime;
 ///   `standards.kind_unknown`) — in a recognition and in an export alike
 ///   (`recognition::standards_refused`); a UNTP credential of a body names it once more at
 ///   most, by its own id, and its authority's and standards' ids are made of their names;
-///   no text holds a character XML 1.0 does not allow, in XML or JSON; a joint PT round
+///   no text holds a character XML 1.0 does not allow, in XML or JSON, nor a certificate's
+///   text a C1 control or a bidirectional formatting character (`model.hidden_control`); a
+///   joint PT round
 ///   enrols each participant under the partner that submits for it, and a round that
 ///   enrols its participants takes results for them only, each from its own partner
 ///   (`pt.participants_not_enrolled`, `pt.participant_not_yours`); a round's partners are

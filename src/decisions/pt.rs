@@ -95,9 +95,13 @@ pub fn stored_round(ctx: &Context<'_>, id: &str) -> Result<(PtRoundRecord, Round
 /// a partner's results, of a round not closed. Until it closes such a document is the
 /// operator's alone — a partner in the round would read the others' results before
 /// sending its own, one outside it what it may not see at all; once closed, whoever may
-/// audit reads it. A document in the PT namespace that does not read as either, or whose
-/// round is not found, is withheld too (fail closed). It is read under its own length, not
-/// today's body limit, which a reload may have lowered since it was accepted.
+/// audit reads it. A round definition or results document that does not read, or whose
+/// round is not found, is withheld too (fail closed). Any other document is not, whatever
+/// bytes it holds: found by review, a recognition's document with the PT namespace in a
+/// comment was withheld for good, hiding that decision from every audit but the operator's
+/// (an audit now takes a withheld document only for a round's own steps). It is read under
+/// its own length, not today's body limit, which a reload may have lowered since it was
+/// accepted.
 pub fn withheld_while_open(
     store: &dyn crate::store::Store,
     document: &[u8],
@@ -109,13 +113,13 @@ pub fn withheld_while_open(
         return Ok(false);
     }
     let limits = Limits { max_bytes: document.len().max(1), ..*limits };
-    let Ok(root) = crate::xml::parse(document, &limits) else { return Ok(true) };
+    // Not XML, or not a round's document (a report is published once its round closed).
+    let Ok(root) = crate::xml::parse(document, &limits) else { return Ok(false) };
     let round = match root.local.as_str() {
+        _ if root.ns.as_deref() != Some(exchange::NS) => return Ok(false),
         "RoundDefinition" => exchange::read_round(&root).ok().map(|r| r.id),
         "ResultsSubmission" => exchange::read_submission(&root).ok().map(|s| s.round),
-        // Made by the gateway once the round closed, to be published.
-        "PerformanceReport" if root.ns.as_deref() == Some(exchange::NS) => return Ok(false),
-        _ => None,
+        _ => return Ok(false),
     };
     let Some(round) = round else { return Ok(true) };
     Ok(store.pt_round(&round)?.is_none_or(|record| record.closed_at.is_none()))

@@ -293,8 +293,9 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
 
 /// Refuses a body's name that names nothing, or that another body could be taken for: every
 /// name of a body (its id, its names in each language, its trade names) has a letter or a
-/// digit, and names no other body, as a certificate's names are read
-/// ([`super::Provider::is_named`]: ASCII case and surrounding spaces aside). Found by review:
+/// digit, holds no control or bidirectional formatting character, and names no other body
+/// as a certificate's names are read ([`super::Provider::is_named`]: ASCII case and
+/// surrounding spaces aside) nor but for the spaces inside it. Found by review:
 /// a trade name equal to another body's id let a CB state that body's id as its name under
 /// "valid", and a name of a zero-width space alone was written.
 fn names_tell_bodies_apart(bodies: &[BodyDescription]) -> Result<(), String> {
@@ -313,7 +314,16 @@ fn names_tell_bodies_apart(bodies: &[BodyDescription]) -> Result<(), String> {
             if !name.chars().any(char::is_alphanumeric) {
                 return Err(format!("body '{}': the name '{}' has no letter or digit", body.id, name.escape_debug()));
             }
-            let key = super::name_key(&name);
+            if let Some(c) = name.chars().find(|&c| crate::model::is_hidden_control(c)) {
+                return Err(format!(
+                    "body '{}': the name '{}' holds U+{:04X}, a control or bidirectional formatting character",
+                    body.id,
+                    name.escape_debug(),
+                    u32::from(c)
+                ));
+            }
+            // Names two bodies share but for the spaces inside them are one name to a reader.
+            let key = super::name_key(&name).split_whitespace().collect::<Vec<_>>().join(" ");
             if !own.insert(key.clone()) {
                 continue;
             }
