@@ -910,7 +910,7 @@ async fn a_round_does_not_close_when_its_report_cannot_be_signed() {
 /// counts the round's steps as withheld and is otherwise clean.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
-    let (gw, _dir, clock) = gateway().await;
+    let (gw, dir, clock) = gateway().await;
     let definition = signed_by("dakks", &exchange::write_round(&round("OPEN-1", 3)));
     assert_eq!(post(&gw, "/v1/pt/rounds", definition.clone(), "partner-dakks").await.status, 201);
     let results = signed_by("ukas", &submission("OPEN-1", "ukas", vec![result("GB-1", "Pb", 1.0, None, None)]));
@@ -1002,5 +1002,20 @@ async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("entries 7\nre-derived 7\nnot re-derived 0\ndisagreements 0\n"), "{stdout}");
+    // A gateway withholding as an open round's what is no round's document, or a round's
+    // the log closes, hides nothing from the audit: each is a disagreement. Entries: 2 round,
+    // 3 results, 4 the verification, 5 close, 6 report.
+    let digest = |d: &[u8]| mrgate::crypto::sha256_hex(d);
+    let data = common::audit::copy_of(dir.path());
+    let hidden = common::audit::audit_withholding(data.path(), &[digest(&disguised)]);
+    assert_eq!(common::audit::found(&hidden), [(4, "audit.document")], "{:#?}", hidden.disagreements);
+    assert!(hidden.disagreements[0].detail.ends_with("but the entry is a recognition"), "{:#?}", hidden.disagreements);
+    let closed = common::audit::audit_withholding(data.path(), &[digest(&definition)]);
+    assert_eq!(
+        common::audit::found(&closed),
+        [(5, "audit.document"), (6, "audit.document")],
+        "{:#?}",
+        closed.disagreements
+    );
     gw.task.abort();
 }

@@ -2,7 +2,8 @@
 //! the means to change a copy of the store behind the gateway's back.
 
 use super::gateway::{DEMO, config};
-use mrgate::audit::{Audit, Report, StoreSource};
+use mrgate::audit::{Audit, Report, Source, StoreSource};
+use mrgate::store::{Store, StoreError};
 use std::path::Path;
 
 /// The audit of a store, as `mrgate log audit --config` makes it, in-process.
@@ -10,8 +11,48 @@ pub fn audit(data: &Path, checkpoint: Option<&str>) -> Report {
     audit_with(&config(data), data, checkpoint)
 }
 
+/// [`audit_with`], reading the store through a gateway that answers `pt.round_open` for each
+/// document `withheld` names (as it may for an open round's): what a gateway could try to
+/// hide a decision behind.
+pub fn audit_withholding(data: &Path, withheld: &[String]) -> Report {
+    audit_through(&config(data), data, None, &|store| Box::new(Withholding(StoreSource(store), withheld.to_vec())))
+}
+
+struct Withholding<'a>(StoreSource<'a>, Vec<String>);
+
+impl Source for Withholding<'_> {
+    fn log_size(&self) -> Result<u64, StoreError> {
+        self.0.log_size()
+    }
+    fn log_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.0.log_entries(start, end)
+    }
+    fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.1.iter().any(|d| d == digest) {
+            return Err(StoreError::Conflict { reason: "pt.round_open", message: format!("document sha256:{digest}") });
+        }
+        self.0.kept_document(digest)
+    }
+    fn trust_lists(&self) -> Result<Vec<mrgate::store::TrustListVersion>, StoreError> {
+        self.0.trust_lists()
+    }
+    fn equivalence_tables(&self) -> Result<Vec<mrgate::store::TableVersion>, StoreError> {
+        self.0.equivalence_tables()
+    }
+}
+
 /// [`audit`] with the CRLs, install policy and signing certificate of `cfg`.
 pub fn audit_with(cfg: &mrgate::server::config::Config, data: &Path, checkpoint: Option<&str>) -> Report {
+    audit_through(cfg, data, checkpoint, &|store| Box::new(StoreSource(store)))
+}
+
+/// The audit of `cfg`'s store in `data`, read through the source `through` makes of it.
+fn audit_through(
+    cfg: &mrgate::server::config::Config,
+    data: &Path,
+    checkpoint: Option<&str>,
+    through: &dyn for<'s> Fn(&'s dyn Store) -> Box<dyn Source + 's>,
+) -> Report {
     let crls = mrgate::server::configured_crls(cfg).expect("crls");
     let policy = mrgate::server::install_policy(cfg, &crls).expect("policy");
     let own = mrgate::crypto::x509::read_certificates(&std::fs::read(&cfg.signing.certificate).expect("pem"))
@@ -42,7 +83,7 @@ pub fn audit_with(cfg: &mrgate::server::config::Config, data: &Path, checkpoint:
         checkpoints: checkpoint.into_iter().collect(),
         format_1_until: 0,
     };
-    audit.run(&StoreSource(&store)).expect("audit")
+    audit.run(through(&store).as_ref()).expect("audit")
 }
 
 /// A copy of a data directory, to change behind the gateway's back.
