@@ -248,7 +248,7 @@ pub fn cb_name_not_held(list: &TrustList, cb: &Provider, cert: &Certificate) -> 
             .chain(cb.trade_names.iter().map(String::as_str))
             .chain(std::iter::once(id));
         for n in names {
-            if !held.iter().any(|h| crate::trust::name_key(h) == crate::trust::name_key(n)) {
+            if !held.iter().any(|h| crate::trust::same_name(h, n)) {
                 held.push(n);
             }
         }

@@ -297,6 +297,18 @@ fn bad_descriptions_are_refused() {
 /// body, and of no other.
 #[test]
 fn a_body_is_named_in_each_language_the_list_holds() {
+    // Names compare one way, as pairs and as keys: surrounding whitespace and ASCII case aside.
+    for (a, b, same) in [
+        ("CQC", " cqc\u{3000}", true),
+        ("China  Quality", "china quality", false),
+        ("ＣＱＣ", "CQC", false),
+        ("Äpfel", "äpfel", false),
+        ("CQC\u{200B}", "CQC", false),
+        ("", " ", true),
+    ] {
+        assert_eq!(mrgate::trust::same_name(a, b), same, "{a:?} {b:?}");
+        assert_eq!(mrgate::trust::name_key(a) == mrgate::trust::name_key(b), same, "{a:?} {b:?}");
+    }
     let list = demo();
     let cqc = list.body("CNCA-R-2002-001").expect("CQC");
     assert_eq!(

@@ -324,21 +324,28 @@ pub struct Provider {
     pub unusable: Option<String>,
 }
 
-/// A name as names are compared ([`Provider::is_named`], and `trust build`'s check that no
-/// name names two bodies): without the whitespace around it (any Unicode whitespace: a
-/// no-break or ideographic space too), ASCII letters folded to lower case, and nothing else
-/// (a full-width letter, a Cyrillic look-alike or a zero-width space makes another name).
+/// Whether two names are one, as names are compared: without the whitespace around them
+/// (any Unicode whitespace: a no-break or ideographic space too), ASCII letters folded to
+/// lower case, and nothing else (a full-width letter, a Cyrillic look-alike or a zero-width
+/// space makes another name). Without allocating: every verification compares the names it
+/// states with every body's of the list (a national list holds over a thousand).
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
+/// A name as a key, for sets of names (`trust build`'s check that no name names two
+/// bodies): two names are [`same_name`] exactly when their keys are equal.
 pub fn name_key(name: &str) -> String {
     name.trim().to_ascii_lowercase()
 }
 
 impl Provider {
     /// Whether a document naming a body `name` names this one: by its body id, any of its
-    /// names (every language) or a trade name, as [`name_key`] compares names. The one rule for every name a certificate states of a body: its
-    /// certification body's and its accreditor's (rule sets 9 and 10).
+    /// names (every language) or a trade name, as [`same_name`] compares names. The one rule
+    /// for every name a certificate states of a body: its certification body's and its
+    /// accreditor's (rule sets 9 and 10).
     pub fn is_named(&self, name: &str) -> bool {
-        let key = name_key(name);
-        let same = |known: &str| name_key(known) == key;
+        let same = |known: &str| same_name(known, name);
         self.body.as_ref().is_some_and(|b| same(&b.id))
             || same(&self.name)
             || self.other_names.iter().any(|n| same(n))
