@@ -108,7 +108,7 @@ pub fn withheld_while_open(
     limits: &Limits,
 ) -> Result<bool, crate::store::StoreError> {
     // Most kept documents are no PT document: they are told apart without a parse. Every PT
-    // document the gateway accepts writes its namespace as it is (`verify_partner_document`).
+    // document the gateway accepts writes its namespace as it is (`partner_document`).
     if !names_its_namespace(document) {
         return Ok(false);
     }
