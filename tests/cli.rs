@@ -77,6 +77,53 @@ fn usage_errors_exit_2() {
     assert_eq!(mrgate(&["validate", "--at", "2026-13-01"], GOOD_CN.as_bytes()).status.code(), Some(2));
 }
 
+/// What a message quotes from a document or an argument reaches the terminal made visible:
+/// a C0 control (ESC starts an escape sequence), a C1 control (U+009B is ESC [) and a
+/// bidirectional formatting character are written as `\u{..}` on standard error and as
+/// JSON escapes on standard output, which read back as the same characters. Found by
+/// attack: a refused certificate number was echoed raw.
+#[test]
+fn messages_show_what_would_act_on_a_terminal() {
+    let raw = |out: &Output| {
+        let all = [out.stdout.as_slice(), out.stderr.as_slice()].concat();
+        let text = String::from_utf8_lossy(&all).into_owned();
+        text.chars().filter(|&c| (c.is_control() && c != '\n') || ('\u{202A}'..='\u{202E}').contains(&c)).count()
+    };
+    let number = GOOD_CN.replacen("04925Q10021R0M", "0492\u{9b}31m\u{202E}5Q", 1);
+    let quoted = "'0492\\u{9b}31m\\u{202e}5Q'";
+    // Standard error: `translate`'s message.
+    let out = mrgate(&["translate", "--from", "cn-xml", "--to", "iaf-json"], number.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        format!(
+            "error[id.certificate_no.charset]: -:3:3: CertificateNo: certificate number {quoted} must be 1 to 60 \
+             characters of A-Z 0-9 - /\n"
+        )
+    );
+    assert_eq!(raw(&out), 0);
+    // Standard output: `validate`'s JSON, whose message reads back as the document said it.
+    let out = mrgate(&["validate"], number.as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(raw(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("'0492\\u009b31m\\u202e5Q'"));
+    assert_eq!(
+        stdout_json(&out)["errors"][0]["message"],
+        "3:3: CertificateNo: certificate number '0492\u{9b}31m\u{202E}5Q' must be 1 to 60 characters of A-Z 0-9 - /"
+    );
+    // An argument: the command's own message, and clap's.
+    let out = mrgate(&["validate", "--at", "2026\u{1b}[31m\r"], GOOD_CN.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error[id.date]: --at: '2026\\u{1b}[31m\\u{d}' is not a calendar date in YYYY-MM-DD form\n"
+    );
+    let out = mrgate(&["validate", "--format", "x\u{9b}2J"], GOOD_CN.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'x\\u{9b}2J'"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(raw(&out), 0);
+}
+
 #[test]
 fn unreadable_file_exits_2() {
     let out = mrgate(&["validate", "/nonexistent/cert.xml"], b"");

@@ -4,6 +4,7 @@
 //! Exit status: 0 when the audit found nothing to disagree with, 1 when it found
 //! disagreements (each printed), 2 when it could not run (a file, the store, the gateway).
 
+use super::print_json;
 use crate::audit::{Audit, Report, StoreSource};
 use crate::crypto::x509::{Crls, read_certificates};
 use crate::ledger::checkpoint::Checkpoint;
@@ -174,7 +175,7 @@ pub fn audit(args: AuditArgs) -> ExitCode {
         Err(code) => return code,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        print_json(&report);
     } else {
         print!("{}", summary(&report));
     }

@@ -3,6 +3,7 @@
 //! key in the form other signed-note verifiers take; `log audit` (in `audit.rs`): the whole
 //! log decided again.
 
+use super::print_json;
 use crate::crypto::keys::{KeyKind, PublicKey};
 use crate::ledger::checkpoint::Checkpoint;
 use crate::ledger::receipt::{self, ConsistencyProof, Receipt};
@@ -234,7 +235,7 @@ pub fn log(command: LogCommand) -> ExitCode {
     };
     match result {
         Ok(report) => {
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            print_json(&report);
             if report.get("valid") == Some(&serde_json::Value::Bool(true)) {
                 ExitCode::SUCCESS
             } else {

@@ -25,6 +25,71 @@ macro_rules! print {
     };
 }
 
+/// `eprintln!` for the command line: every message goes through [`for_terminal`], so a
+/// value a message quotes from a document (a refused certificate number, a name) cannot
+/// act on the terminal. Shadows the standard macro in this module and the ones below it.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_stderr(format_args!($($arg)*))
+    };
+}
+
+/// Writes one line to standard error, its characters made visible ([`for_terminal`]).
+pub(crate) fn write_stderr(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let line = args.to_string();
+    // Standard error gone is nowhere left to say so.
+    let _ = writeln!(std::io::stderr().lock(), "{}", for_terminal(&line));
+}
+
+/// True for a character a terminal acts on rather than shows: a C0 control but tab and
+/// line feed (ESC starts an escape sequence, CR writes over the line, BS over a
+/// character), DEL, and what no certificate's text may hold ([`is_hidden_control`]: C1,
+/// where U+009B is ESC [; bidirectional formatting, which turns a name around).
+///
+/// [`is_hidden_control`]: crate::model::is_hidden_control
+fn acts_on_terminal(c: char) -> bool {
+    (c.is_ascii_control() && c != '\n' && c != '\t') || crate::model::is_hidden_control(c)
+}
+
+/// `text` as a terminal should get it: each character that would act on it
+/// ([`acts_on_terminal`]) written as Rust writes it, `\u{9b}`. Found by attack: a
+/// certificate number holding U+009B was echoed raw by `error[id.certificate_no.charset]`.
+pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
+    replace_chars(text, |c, out| out.push_str(&format!("\\u{{{:x}}}", u32::from(c))))
+}
+
+/// JSON text as a terminal should get it: each character that would act on it written as
+/// a JSON escape (`\u009b`), which reads back as the same character. A JSON writer escapes
+/// C0 controls already, and a control can stand only in a string, so the JSON means what
+/// it did.
+pub fn json_for_terminal(json: &str) -> std::borrow::Cow<'_, str> {
+    replace_chars(json, |c, out| {
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            out.push_str(&format!("\\u{unit:04x}"));
+        }
+    })
+}
+
+fn replace_chars(text: &str, escape: impl Fn(char, &mut String)) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(acts_on_terminal) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if acts_on_terminal(c) { escape(c, &mut out) } else { out.push(c) }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Prints `value` as pretty JSON on standard output, made safe for a terminal
+/// ([`json_for_terminal`]): a verdict's or report's message may quote a document.
+pub(crate) fn print_json(value: &impl serde::Serialize) {
+    let json = serde_json::to_string_pretty(value).unwrap_or_default();
+    println!("{}", json_for_terminal(&json));
+}
+
 /// Writes to standard output; see [`println!`](crate::cli).
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
@@ -238,7 +303,19 @@ impl From<FormatArg> for Format {
 
 /// Parses arguments and runs the command.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help and the version are ours to print as clap styles them; an error may quote an
+        // argument, which reaches the terminal made visible like every other message.
+        Err(e) if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) => {
+            e.exit()
+        }
+        Err(e) => {
+            let message = e.render().to_string();
+            eprintln!("{}", message.trim_end());
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let limits = Limits { max_bytes: cli.max_bytes, ..Limits::default() };
     match cli.command {
         Command::Translate { from, to, loss_report, strict, file } => {
@@ -564,7 +641,7 @@ fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &L
             "format": null,
             "errors": [{"code": "format.unknown", "message": "not a CN certificate XML, UNTP credential or IAF record", "path": null, "line": null, "column": null}],
         });
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        print_json(&report);
         return ExitCode::from(1);
     };
     let report = match formats::parse_all(format, &input, limits) {
@@ -600,6 +677,6 @@ fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &L
             json!({"well_formed": false, "format": format, "errors": errors})
         }
     };
-    println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    print_json(&report);
     if report.get("well_formed") == Some(&json!(true)) { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }

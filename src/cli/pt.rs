@@ -3,8 +3,8 @@
 //! documents a partner sends (a results table turned into a signed submission, a round
 //! definition checked and signed).
 
-use super::read_input;
 use super::signing::load_signer;
+use super::{for_terminal, print_json, read_input};
 use crate::pt::exchange::{self, Submission, SubmittedResult};
 use crate::pt::{csv, stats};
 use crate::xml::Limits;
@@ -148,7 +148,7 @@ fn annex_b<T: serde::Serialize>(
     };
     let value = serde_json::to_value(&outcome).unwrap_or_default();
     match format {
-        OutArg::Json => println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default()),
+        OutArg::Json => print_json(&value),
         OutArg::Csv => {
             let Some(fields) = value.as_object() else { return ExitCode::from(1) };
             let header: Vec<&str> = fields.keys().map(String::as_str).collect();
@@ -159,7 +159,7 @@ fn annex_b<T: serde::Serialize>(
                     other => other.to_string(),
                 })
                 .collect();
-            println!("{}\n{}", header.join(","), row.join(","));
+            println!("{}\n{}", header.join(","), for_terminal(&row.join(",")));
         }
     }
     ExitCode::SUCCESS
@@ -312,7 +312,7 @@ fn pt_stats(
     match stats::evaluate(&results, &options) {
         Ok(report) => {
             match format {
-                OutArg::Json => println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default()),
+                OutArg::Json => print_json(&report),
                 OutArg::Csv => print!("{}", csv::write_report(&report)),
             }
             ExitCode::SUCCESS

@@ -2,6 +2,7 @@
 //! operator, with its trust-list signing key), install it on a running gateway (an
 //! operator), read one back and check who signed it.
 
+use super::{for_terminal, json_for_terminal, print_json};
 use crate::crypto::x509::Crls;
 use crate::trust::InstallPolicy;
 use crate::trust::equivalence_table::{self as table_document, Origin};
@@ -100,12 +101,13 @@ fn run(command: RulesCommand) -> Result<ExitCode, ExitCode> {
                     let report = json!({"valid": true, "sequence": v.table.sequence, "version": v.table.version,
                                         "digest": v.digest, "signed_by": signer, "rows": v.table.rows});
                     Ok(super::write_out(
-                        format!("{}\n", serde_json::to_string_pretty(&report).unwrap_or_default()).as_bytes(),
+                        format!("{}\n", json_for_terminal(&serde_json::to_string_pretty(&report).unwrap_or_default()))
+                            .as_bytes(),
                     ))
                 }
                 Err(e) => {
                     let report = json!({"valid": false, "reason": e.code(), "message": e.to_string()});
-                    println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+                    print_json(&report);
                     Err(ExitCode::from(1))
                 }
             }
@@ -122,7 +124,12 @@ fn run(command: RulesCommand) -> Result<ExitCode, ExitCode> {
                 eprintln!("error[http]: {e}");
                 ExitCode::from(2)
             })?;
-            println!("{}", String::from_utf8_lossy(&answer.body));
+            // The gateway's answer is JSON; anything else is shown as text, made visible too.
+            let body = String::from_utf8_lossy(&answer.body);
+            match serde_json::from_str::<serde_json::Value>(&body) {
+                Ok(_) => println!("{}", json_for_terminal(&body)),
+                Err(_) => println!("{}", for_terminal(&body)),
+            }
             Ok(if answer.status == 200 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
     }

@@ -1,6 +1,6 @@
 //! Signature commands: `sign`, `jws verify`, `x509 verify`, `pki demo`.
 
-use super::read_input;
+use super::{print_json, read_input};
 use crate::crypto::Severity;
 use crate::crypto::jws::{self, Verifier};
 use crate::crypto::keys::SigningKey;
@@ -168,10 +168,6 @@ pub(super) fn flag_time(flag: &str, value: &str) -> Result<time::OffsetDateTime,
         eprintln!("error[usage.at]: {flag} '{value}': {e}");
         ExitCode::from(2)
     })
-}
-
-fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
 pub fn jws(command: JwsCommand, limits: &Limits) -> ExitCode {

@@ -1,6 +1,7 @@
 //! Trust-list commands: `trust build`, `trust show`, `trust query`.
 
 use super::signing::{TrustArgs, exit_for};
+use super::{json_for_terminal, print_json};
 use crate::formats::set_member;
 use crate::trust::TrustList;
 use crate::xml::Limits;
@@ -87,7 +88,10 @@ fn load(trust: &TrustArgs, insecure: bool, path: &Path) -> Result<(TrustList, u6
         TrustList::load(&bytes, &anchors, if crls.is_empty() { None } else { Some(&crls) }, at, &limits())
     };
     result.map(|l| (l, at)).map_err(|e| {
-        println!("{}", json!({"valid": false, "reason": e.code(), "message": e.to_string()}));
+        println!(
+            "{}",
+            json_for_terminal(&json!({"valid": false, "reason": e.code(), "message": e.to_string()}).to_string())
+        );
         match &e {
             crate::trust::TrustError::Signature(d) => exit_for(d.severity()),
             _ => ExitCode::from(1),
@@ -139,7 +143,7 @@ pub fn trust(command: TrustCommand) -> ExitCode {
                     }
                 }
             }
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            print_json(&report);
             ExitCode::SUCCESS
         }
         TrustCommand::Query { trust, body, arrangement, scope, membership_at, list } => {
@@ -153,16 +157,12 @@ pub fn trust(command: TrustCommand) -> ExitCode {
             };
             let answer = list.membership_at(&body, &arrangement, &scope, at);
             let validated = OffsetDateTime::from_unix_timestamp(validated as i64).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({
-                    "body": body, "arrangement": arrangement, "scope": scope,
-                    "membership_at": rfc3339(at), "validated_at": rfc3339(validated),
-                    "active": answer.active, "reason": answer.reason, "status": answer.status,
-                    "trust_list": {"sequence": list.sequence, "digest": list.digest},
-                }))
-                .unwrap_or_default()
-            );
+            print_json(&json!({
+                "body": body, "arrangement": arrangement, "scope": scope,
+                "membership_at": rfc3339(at), "validated_at": rfc3339(validated),
+                "active": answer.active, "reason": answer.reason, "status": answer.status,
+                "trust_list": {"sequence": list.sequence, "digest": list.digest},
+            }));
             if answer.active { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
     }

@@ -1,7 +1,7 @@
 //! `mrgate verify`: the recognition decision for one document, against a signed trust list.
 
-use super::read_input;
 use super::signing::TrustArgs;
+use super::{print_json, read_input};
 use crate::recognition::{self, Context, NoRegister};
 use crate::standards::{EMBEDDED_TABLE, Table};
 use crate::trust::TrustList;
@@ -100,6 +100,6 @@ pub fn verify(args: VerifyArgs, limits: &Limits) -> ExitCode {
         verifiers: None,
     };
     let verdict = recognition::decide(&input, &ctx);
-    println!("{}", serde_json::to_string_pretty(&verdict).unwrap_or_default());
+    print_json(&verdict);
     if verdict.valid { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
