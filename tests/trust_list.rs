@@ -297,17 +297,24 @@ fn bad_descriptions_are_refused() {
 /// body, and of no other.
 #[test]
 fn a_body_is_named_in_each_language_the_list_holds() {
-    // Names compare one way, as pairs and as keys: surrounding whitespace and ASCII case aside.
-    for (a, b, same) in [
-        ("CQC", " cqc\u{3000}", true),
-        ("China  Quality", "china quality", false),
-        ("ＣＱＣ", "CQC", false),
-        ("Äpfel", "äpfel", false),
-        ("CQC\u{200B}", "CQC", false),
-        ("", " ", true),
+    // Names compare one way: surrounding whitespace and ASCII case aside. Names that are one
+    // that way look alike; `trust build` refuses more as looking alike, so no body can hold
+    // a name another's looks like. (Look-alikes across scripts, Cyrillic С for Latin C, are
+    // not caught.)
+    for (a, b, same, look_alike) in [
+        ("CQC", " cqc\u{3000}", true, true),
+        ("", " ", true, true),
+        ("China  Quality", "china\u{A0}quality", false, true),
+        ("ＣＱＣ", "CQC", false, true),
+        ("Äpfel", "äpfel", false, true),
+        ("CQC\u{200B}", "CQC", false, true),
+        ("C\u{AD}Q\u{2060}C", "cqc", false, true),
+        ("ﬁne", "fine", false, true),
+        ("CQC", "CQC-2", false, false),
+        ("Сqc", "cqc", false, false),
     ] {
         assert_eq!(mrgate::trust::same_name(a, b), same, "{a:?} {b:?}");
-        assert_eq!(mrgate::trust::name_key(a) == mrgate::trust::name_key(b), same, "{a:?} {b:?}");
+        assert_eq!(mrgate::trust::look_alike_key(a) == mrgate::trust::look_alike_key(b), look_alike, "{a:?} {b:?}");
     }
     let list = demo();
     let cqc = list.body("CNCA-R-2002-001").expect("CQC");
@@ -380,15 +387,22 @@ fn a_name_names_one_body() {
     assert!(demo_toml.contains(dakks_cb));
     for (extra, expected) in [
         // ukas-cb comes after dakks-cb in the list: its id is the name found taken.
-        ("trade_names = [\"ukas-cb\"]\n", "body 'ukas-cb': the name 'ukas-cb' is also a name of body 'dakks-cb'"),
-        ("trade_names = [\" UKAS-CB \"]\n", "body 'ukas-cb': the name 'ukas-cb' is also a name of body 'dakks-cb'"),
+        (
+            "trade_names = [\"ukas-cb\"]\n",
+            "body 'ukas-cb': the name 'ukas-cb' is also a name of body 'dakks-cb', or looks like one",
+        ),
+        (
+            "trade_names = [\" UKAS-CB \"]\n",
+            "body 'ukas-cb': the name 'ukas-cb' is also a name of body 'dakks-cb', or looks like one",
+        ),
         (
             "other_names = [{ lang = \"zh\", name = \"中国质量认证中心\" }]\n",
-            "body 'dakks-cb': the name '中国质量认证中心' is also a name of body 'CNCA-R-2002-001'",
+            "body 'dakks-cb': the name '中国质量认证中心' is also a name of body 'CNCA-R-2002-001', or looks like one",
         ),
         (
             "trade_names = [\"China  Quality Certification  Centre\"]\n",
-            "body 'dakks-cb': the name 'China  Quality Certification  Centre' is also a name of body 'CNCA-R-2002-001'",
+            "body 'dakks-cb': the name 'China  Quality Certification  Centre' is also a name of body \
+             'CNCA-R-2002-001', or looks like one",
         ),
         (
             "trade_names = [\"dakks\\u202E\"]\n",
@@ -400,7 +414,21 @@ fn a_name_names_one_body() {
         ),
         (
             "trade_names = [\"China Quality Certification Centre\"]\n",
-            "body 'dakks-cb': the name 'China Quality Certification Centre' is also a name of body 'CNCA-R-2002-001'",
+            "body 'dakks-cb': the name 'China Quality Certification Centre' is also a name of body 'CNCA-R-2002-001', \
+             or looks like one",
+        ),
+        // Found by attack: names that compare apart but look alike.
+        (
+            "trade_names = [\"ukas\\u200B-cb\"]\n",
+            "body 'ukas-cb': the name 'ukas-cb' is also a name of body 'dakks-cb', or looks like one",
+        ),
+        (
+            "trade_names = [\"ＵＫＡＳ-ＣＢ\"]\n",
+            "body 'ukas-cb': the name 'ukas-cb' is also a name of body 'dakks-cb', or looks like one",
+        ),
+        (
+            "other_names = [{ lang = \"zh\", name = \"中国质量认证\\u200D中心\" }]\n",
+            "body 'dakks-cb': the name '中国质量认证\\u{200d}中心' is also a name of body 'CNCA-R-2002-001', or looks like one",
         ),
     ] {
         let path = dir.path().join("d.toml");

@@ -295,7 +295,7 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
 /// name of a body (its id, its names in each language, its trade names) has a letter or a
 /// digit, holds no control or bidirectional formatting character, and names no other body
 /// as a certificate's names are read ([`super::Provider::is_named`]: ASCII case and
-/// surrounding spaces aside) nor but for the spaces inside it. Found by review:
+/// surrounding spaces aside) nor looks like another's name ([`super::look_alike_key`]). Found by review:
 /// a trade name equal to another body's id let a CB state that body's id as its name under
 /// "valid", and a name of a zero-width space alone was written.
 fn names_tell_bodies_apart(bodies: &[BodyDescription]) -> Result<(), String> {
@@ -322,13 +322,16 @@ fn names_tell_bodies_apart(bodies: &[BodyDescription]) -> Result<(), String> {
                     u32::from(c)
                 ));
             }
-            // Names two bodies share but for the spaces inside them are one name to a reader.
-            let key = super::name_key(&name).split_whitespace().collect::<Vec<_>>().join(" ");
+            let key = super::look_alike_key(&name);
             if !own.insert(key.clone()) {
                 continue;
             }
             if let Some(other) = held.insert(key, &body.id) {
-                return Err(format!("body '{}': the name '{name}' is also a name of body '{other}'", body.id));
+                return Err(format!(
+                    "body '{}': the name '{}' is also a name of body '{other}', or looks like one",
+                    body.id,
+                    name.escape_debug()
+                ));
             }
         }
     }

@@ -333,10 +333,26 @@ pub fn same_name(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
-/// A name as a key, for sets of names (`trust build`'s check that no name names two
-/// bodies): two names are [`same_name`] exactly when their keys are equal.
-pub fn name_key(name: &str) -> String {
-    name.trim().to_ascii_lowercase()
+/// What a reader sees of a name, as a key (`trust build`'s check that no name names two
+/// bodies): names [`same_name`] takes as one have one key, and so do names that are one to
+/// a person though a certificate's names compare apart ([`same_name`] is exact but
+/// for ASCII case and surrounding spaces). The name in compatibility form (NFKC: the
+/// full-width `ＵＫＡＳ` is `UKAS`, the ligature `ﬁ` is `fi`), without the characters
+/// that show nothing (format characters such as U+200B, U+200D, U+2060, U+FEFF, and the
+/// soft hyphen), in lower case in every script, its spaces of every kind (U+00A0, U+3000)
+/// one space between words. Found by attack: a zero-width space inside a name, or another
+/// body's name in non-ASCII capitals, was taken as a name of its own.
+pub fn look_alike_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization as _;
+    let shown: String = name.nfkc().filter(|&c| !shows_nothing(c)).flat_map(char::to_lowercase).collect();
+    shown.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A character that takes no place when a name is shown: Unicode's format characters (the
+/// `Cf` category) of the Latin, general-punctuation and specials blocks, the Mongolian vowel
+/// separator and the combining grapheme joiner. (Bidirectional ones are refused before.)
+fn shows_nothing(c: char) -> bool {
+    matches!(c, '\u{AD}' | '\u{34F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
 impl Provider {
