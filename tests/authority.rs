@@ -699,6 +699,35 @@ async fn concurrent_first_exports_of_one_certificate_are_all_made() {
     running.task.abort();
 }
 
+/// CB-signed documents of one certificate, each changing a fact (so each replaces the
+/// registered one), sent at once: each is made, one after another (found by attack: 16 at
+/// once answered 9 times 409 `register.conflict`, each attempt meeting a register another
+/// had just changed). The register holds one of them, and the log one entry per export.
+#[tokio::test]
+async fn concurrent_replacing_exports_of_one_certificate_are_all_made() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let size = app.log.size().expect("size");
+    const AT_ONCE: usize = 16;
+    let holders: Vec<String> = (0..AT_ONCE).map(|i| format!("另一家公司{i}")).collect();
+    let exports = holders.iter().map(|holder| {
+        let document = cb_signed(&certificate_with("上海示例科技有限公司", holder));
+        tokio::spawn(
+            async move { call(addr, "POST", "/v1/exports?formats=iaf-json", document, None, Some(&token())).await },
+        )
+    });
+    let mut answers = Vec::new();
+    for export in exports.collect::<Vec<_>>() {
+        let r = export.await.expect("joined");
+        answers.push((r.status, reason(&r).1));
+    }
+    assert_eq!(answers, vec![(201, String::new()); AT_ONCE]);
+    assert_eq!(app.log.size().expect("size"), size + AT_ONCE as u64, "one entry per export, no refusal");
+    let held = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
+    assert!(holders.iter().any(|h| held["facts"]["holder"] == h.as_str()), "{held}");
+    running.task.abort();
+}
+
 // --- 4. Notices with order and rules --------------------------------------------------------
 
 /// Notices about the exported domestic certificate, sent by CNAS (the demo list names the

@@ -35,12 +35,47 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
         Err(r) => return refusal(&r),
     };
     let request = export::Request { document: &req.body, formats: &formats };
+    // Exports of one certificate on this node wait for each other (see `OneAtATime`).
+    let _one = app.exports.hold(&req.body, &app.limits);
     // Two exports that drew the same status-list slot at once: the one refused draws again.
-    // Two first exports of one certificate at once: the one the store refuses (the
+    // Two exports of one certificate at once on two nodes: the one the store refuses (the
     // register changed under it) decides again on the register as it is now.
     let again = [crate::decisions::record::SLOT_TAKEN, crate::decisions::record::REGISTER_CONFLICT];
     let recorded = app.recorder.record_retrying(3, &again, || export::export(&app.context(), &req.caller, request));
     recorded_json(StatusCode::CREATED, recorded)
+}
+
+/// One export of a certificate at a time on this node, held over its decision and commit.
+/// Exports of one certificate read its registered facts, and the store refuses a commit
+/// when they changed meanwhile; sent at once (CB-signed documents each replacing the last,
+/// say), all but one would meet a changed register on every attempt (found by attack: 16
+/// at once answered 9 times 409). Exports of one certificate on other nodes still meet the
+/// store's check and are decided again. Striped: two certificates may share a lock, which
+/// costs only waiting; a map of locks per certificate would grow with every one exported.
+#[derive(Debug)]
+pub struct OneAtATime {
+    stripes: Vec<std::sync::Mutex<()>>,
+    hasher: std::hash::RandomState,
+}
+
+impl Default for OneAtATime {
+    fn default() -> Self {
+        Self { stripes: (0..64).map(|_| std::sync::Mutex::new(())).collect(), hasher: Default::default() }
+    }
+}
+
+impl OneAtATime {
+    /// Waits for the certificate `document` states (by its issuer and number) and holds
+    /// it until the guard is dropped; nothing to hold for a document that is no
+    /// certificate (the decision refuses it).
+    pub fn hold(&self, document: &[u8], limits: &crate::xml::Limits) -> Option<std::sync::MutexGuard<'_, ()>> {
+        use std::hash::BuildHasher as _;
+        let cert = crate::formats::parse(Format::CnXml, document, limits).ok()?;
+        let stripe = self.hasher.hash_one((cert.issuer_id(), cert.number.as_str())) as usize % self.stripes.len();
+        // A handler that panicked while holding one held nothing another export needs.
+        let lock = self.stripes.get(stripe)?;
+        Some(lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
 }
 
 /// An export by id: for the exporter that made it and for operators. Another exporter is

@@ -104,6 +104,8 @@ pub struct App {
     pub cosigning: Arc<witnessing::Cosigning>,
     /// The status list credentials this node signed, by list and purpose.
     pub status_lists: status_lists::Signed,
+    /// One export of a certificate at a time on this node, across reloads.
+    pub exports: Arc<exporter::OneAtATime>,
 }
 
 /// The recorder of decisions into `lasting`'s log, counting each commit in its metrics:
@@ -156,6 +158,7 @@ struct Lasting {
     /// `None` at start: the newest stored table, or the build's installed.
     tables: Option<Arc<rules::TableState>>,
     cosigning: Arc<witnessing::Cosigning>,
+    exports: Arc<exporter::OneAtATime>,
 }
 
 /// A trust list in force and the signed document it was read from.
@@ -306,6 +309,7 @@ impl App {
             trust: None,
             tables: None,
             cosigning: Arc::new(witnessing::Cosigning::new(&config.witnessing)?),
+            exports: Arc::new(exporter::OneAtATime::default()),
         };
         let (app, _) = Self::assemble(config, lasting)?;
         Ok(app)
@@ -362,6 +366,7 @@ impl App {
             trust: Some(Arc::clone(&self.trust)),
             tables: Some(Arc::clone(&self.tables)),
             cosigning: Arc::clone(&self.cosigning),
+            exports: Arc::clone(&self.exports),
         };
         Self::assemble(config, lasting)
     }
@@ -570,6 +575,7 @@ impl App {
             started: lasting.started,
             verifiers: crate::recognition::Verifiers::new(),
             cosigning: lasting.cosigning,
+            exports: lasting.exports,
         };
         Ok((app, summary))
     }
