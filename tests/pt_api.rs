@@ -702,6 +702,18 @@ async fn submissions_that_are_refused() {
         "{}",
         r.json()
     );
+    // U and k each in range whose u = U/k is not: refused while the partner can still put it
+    // right, not found at closing, where it left the whole measurand unevaluated for every
+    // laboratory of the round (found by attack).
+    let mut tiny = result("GB-1", "Pb", 10.05, None, Some(1e-100));
+    tiny.k = Some(1e150);
+    let r = post(&gw, path, signed_by("ukas", &submission("S-1", "ukas", vec![tiny])), "partner-ukas").await;
+    refused(&r, 400, "pt.document");
+    let detail = r.json()["detail"].as_str().unwrap_or_default().to_string();
+    assert!(
+        detail.ends_with("gives u = U/k = 1e-250, not zero nor within 1e-100 to 1e150 either side of it"),
+        "{detail}"
+    );
     refused(&call(gw.addr, "POST", path, vec![], Some("customs"), Some(&token())).await, 403, "auth.role");
     // The bilateral comparison's reference laboratory is the provider's (DAkkS's): UKAS may
     // not submit under its id, for that measurand or any other, alone or beside its own.

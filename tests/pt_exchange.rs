@@ -327,6 +327,18 @@ fn malformed_submissions_say_where_and_why() {
         ),
         (text.replace("k=\"2\"", "k=\"0\""), "/Result/ExpandedUncertainty: the coverage factor must be positive, is 0"),
         (text.replace(" k=\"2\"", ""), "/Result/ExpandedUncertainty: attribute 'k' is missing"),
+        // U and k each in range, u = U/k out of it (found by attack: closing then left the
+        // whole measurand unevaluated, every laboratory's scores with it).
+        (
+            text.replace("k=\"2\">0.2<", "k=\"1e150\">1e-100<"),
+            "line 6, column 5, /ResultsSubmission/Result/ExpandedUncertainty: U 1e-100 with k 1e150 gives u = U/k = \
+             1e-250, not zero nor within 1e-100 to 1e150 either side of it",
+        ),
+        (
+            text.replace("k=\"2\">0.2<", "k=\"1e-100\">1e150<"),
+            "/Result/ExpandedUncertainty: U 1e150 with k 1e-100 gives u = U/k = 1e250, not zero nor within",
+        ),
+        (text.replace("k=\"2\">0.2<", "k=\"0.5\">1e150<"), "gives u = U/k = 2e150, not zero nor within"),
         (text.replace("participant=\"GB-2\"", "participant=\"GB-1\""), "GB-1 reports Pb twice"),
         (text.replace("<Value>1.7</Value>", ""), "/ResultsSubmission/Result: 'Value' is missing"),
         (text.replace("<Method>ICP-MS</Method>", "<Note>x</Note>"), "unexpected element 'Note'"),
@@ -463,7 +475,7 @@ fn the_cli_turns_a_results_table_into_a_signed_submission() {
 #[test]
 fn the_cli_refuses_bad_tables_and_documents() {
     const SUB: &[&str] = &["pt", "submission", "--round", "R-1", "--submitter", "ukas"];
-    let cases: [(&[&str], &[u8], u8, &str); 10] = [
+    let cases: [(&[&str], &[u8], u8, &str); 12] = [
         (
             SUB,
             b"participant,measurand,result\nA,Pb,x\n",
@@ -486,6 +498,18 @@ fn the_cli_refuses_bad_tables_and_documents() {
             "line 3: participant 'A (Pb)' appears twice (first on line 2)",
         ),
         (SUB, b"participant,measurand,result,u\nA,Pb,1,-1\n", 1, "line 2: u and U are finite and not negative"),
+        (
+            SUB,
+            b"participant,measurand,result,U,k\nA,Pb,1,1e-100,1e150\n",
+            1,
+            "line 2: U 1e-100 with k 1e150 gives u = U/k = 1e-250, not zero nor within 1e-100 to 1e150 either side of it",
+        ),
+        (
+            SUB,
+            b"participant,measurand,result,U,k\nA,Pb,1,1e150,0.5\n",
+            1,
+            "line 2: U 1e150 with k 5e-1 gives u = U/k = 2e150",
+        ),
         (
             &["pt", "submission", "--round", "R 1", "--submitter", "ukas"],
             b"participant,measurand,result\nA,Pb,1\n",

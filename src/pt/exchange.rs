@@ -259,6 +259,16 @@ fn non_negative(e: &Element, path: &str, what: &str, raw: &str) -> Result<f64, E
     Ok(n)
 }
 
+/// Why U and k state no u a round takes ([`stats::standard_from_expanded`]).
+pub(crate) fn out_of_range_u(big_u: f64, k: f64) -> String {
+    format!(
+        "U {big_u:e} with k {k:e} gives u = U/k = {:e}, not zero nor within {:e} to {:e} either side of it",
+        big_u / k,
+        stats::MIN_MAGNITUDE,
+        stats::MAX_MAGNITUDE
+    )
+}
+
 fn number_attr(e: &Element, path: &str, name: &str) -> Result<f64, ExchangeError> {
     number(e, path, name, &attr(e, path, name)?)
 }
@@ -504,7 +514,11 @@ pub fn read_submission(root: &Element) -> Result<Submission, ExchangeError> {
                 if k <= 0.0 {
                     return Err(ExchangeError::at(c, &ep, format!("the coverage factor must be positive, is {k}")));
                 }
-                (Some(non_negative(c, &ep, "U", &c.text())?), Some(k))
+                let big_u = non_negative(c, &ep, "U", &c.text())?;
+                if stats::standard_from_expanded(big_u, k).is_none() {
+                    return Err(ExchangeError::at(c, &ep, out_of_range_u(big_u, k)));
+                }
+                (Some(big_u), Some(k))
             }
             None => (None, None),
         };

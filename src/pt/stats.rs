@@ -319,6 +319,16 @@ pub fn in_range(x: f64) -> bool {
     x.is_finite() && x.abs() <= MAX_MAGNITUDE && (x == 0.0 || x.abs() >= MIN_MAGNITUDE)
 }
 
+/// u = U/k, the standard uncertainty an expanded uncertainty states, when it may enter a
+/// round ([`in_range`]). U and k each in range can divide to a u outside it (U = 1e-100 with
+/// k = 1e150), which closing would refuse for the whole measurand, every laboratory's
+/// scores with it: found by attack, one partner's result left a joint round's measurand
+/// unevaluated. Every reader of a submission holds U and k to it.
+pub fn standard_from_expanded(big_u: f64, k: f64) -> Option<f64> {
+    let u = big_u / k;
+    in_range(u).then_some(u)
+}
+
 /// Checks results before any statistic: count, finiteness, uncertainties.
 pub fn check_results(results: &[ParticipantResult]) -> Result<(), StatsError> {
     if results.len() < 3 {
