@@ -366,21 +366,46 @@ pub enum ModelError {
     )]
     ProductsOutsideProductCertification { program: &'static str, category: &'static str, count: usize },
     #[error(
-        "{field}: U+{code:04X} is a control or bidirectional formatting character, which no text of a certificate \
-         holds (it would make a page or a terminal show what the certificate does not say)"
+        "{field}: U+{code:04X} is a control, format or invisible character, which no text of a certificate holds \
+         (it would make a page or a terminal show what the certificate does not say)"
     )]
     HiddenControl { field: &'static str, code: u32 },
 }
 
-/// A character that changes how text around it shows rather than showing itself: a C1
-/// control (U+0080–U+009F; U+009B starts a terminal's escape sequence as ESC [ does) or a
-/// bidirectional formatting character (U+061C, U+200E, U+200F, U+202A–U+202E,
-/// U+2066–U+2069: a name could read backwards). XML 1.0 allows them, so the reader does not
-/// refuse them; no certificate's text holds them (found by review: a holder named with CSI
-/// sequences verified "valid" and was signed into an export). C0 controls are the readers'
-/// to refuse ([`crate::xml::is_xml_char`]).
+/// A character that changes how text around it shows, or shows nothing, rather than
+/// showing itself. No certificate's text holds one (found by review: a holder named with
+/// CSI sequences verified "valid" and was signed into an export; found by attack: tag
+/// characters carried hidden text into a signed credential, and a body of a trust list was
+/// named like another but for a variation selector). XML 1.0 allows them all, so the
+/// reader does not refuse them; C0 controls are the readers' to refuse
+/// ([`crate::xml::is_xml_char`]). They are:
+/// - C1 controls (U+0080–U+009F; U+009B starts a terminal's escape sequence as ESC [ does);
+/// - Unicode's format characters (category Cf: bidirectional ones such as U+202E, which
+///   turns a name around, zero-width ones such as U+200B, tag characters), but for the
+///   zero-width non-joiner and joiner (U+200C, U+200D), which Persian and Indic names and
+///   emoji need;
+/// - the other default-ignorable code points (Unicode's DerivedCoreProperties: the
+///   combining grapheme joiner, Hangul fillers, variation selectors, and the unassigned
+///   ones a font shows as nothing);
+/// - the line and paragraph separators (U+2028, U+2029) and the braille blank (U+2800),
+///   which show as a line break or a space that is neither.
 pub fn is_hidden_control(c: char) -> bool {
-    matches!(c, '\u{80}'..='\u{9F}' | '\u{61C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(c,
+        // C1 controls.
+        '\u{80}'..='\u{9F}'
+        // Format characters (Cf), U+200C and U+200D aside.
+        | '\u{AD}' | '\u{600}'..='\u{605}' | '\u{61C}' | '\u{6DD}' | '\u{70F}' | '\u{890}'..='\u{891}'
+        | '\u{8E2}' | '\u{180E}' | '\u{200B}' | '\u{200E}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}'
+        // Other default-ignorable code points.
+        | '\u{34F}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}' | '\u{180B}'..='\u{180D}' | '\u{180F}'
+        | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'
+        | '\u{E0002}'..='\u{E001F}' | '\u{E0080}'..='\u{E0FFF}'
+        // Separators and a blank that show as what they are not.
+        | '\u{2028}' | '\u{2029}' | '\u{2800}'
+    )
 }
 
 impl ModelError {

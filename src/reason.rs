@@ -113,7 +113,7 @@ reasons! {
     ModelCccYearAfterIssue = "model.ccc_year_after_issue", 422, "The CCC number's year is after the issue date.";
     ModelNoStandards = "model.no_standards", 422, "The certificate names no standard.";
     ModelHolderTwoIds = "model.holder_two_ids", 422, "The holder has two identifiers where one is allowed.";
-    ModelHiddenControl = "model.hidden_control", 422, "A text of the certificate holds a C1 control or a bidirectional formatting character, which would make a page or a terminal show what the certificate does not say.";
+    ModelHiddenControl = "model.hidden_control", 422, "A text of the certificate holds a C1 control, a format character (bidirectional, zero-width, tag) or another invisible character, which would make a page or a terminal show what the certificate does not say.";
     ModelEmpty = "model.empty", 422, "A required field is empty.";
 
     // format: reading a document in one of the supported formats.

@@ -142,6 +142,41 @@ fn no_text_holds_a_hidden_control() {
             "CertificationBody/NameEn",
             0x200f,
         ),
+        // Found by attack: text hidden in tag characters, a zero-width space, a variation
+        // selector, a Hangul filler, a braille blank, a soft hyphen.
+        (
+            "<Name>上海示例科技有限公司</Name>",
+            "<Name>上海示例\u{E0049}\u{E0047}\u{E004E}科技</Name>",
+            "Holder/Name",
+            0xE0049,
+        ),
+        ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例\u{200B}科技</Name>", "Holder/Name", 0x200B),
+        ("<Name>示例认证有限公司</Name>", "<Name>示例认证有限公司\u{FE0F}</Name>", "CertificationBody/Name", 0xFE0F),
+        ("<Name>示例认证有限公司</Name>", "<Name>示例认证有限公司&#xE0100;</Name>", "CertificationBody/Name", 0xE0100),
+        (
+            "<Scope lang=\"zh\">软件开发与技术服务</Scope>",
+            "<Scope lang=\"zh\">软件\u{3164}开发</Scope>",
+            "Scope",
+            0x3164,
+        ),
+        (
+            "<Scope lang=\"zh\">软件开发与技术服务</Scope>",
+            "<Scope lang=\"zh\">软件\u{2800}开发</Scope>",
+            "Scope",
+            0x2800,
+        ),
+        (
+            "<Scope lang=\"zh\">软件开发与技术服务</Scope>",
+            "<Scope lang=\"zh\">软件&#x2063;开发&#xFEFF;</Scope>",
+            "Scope",
+            0x2063,
+        ),
+        (
+            "<NameEn>Example Certification Co., Ltd.</NameEn>",
+            "<NameEn>Exam\u{AD}ple Co.</NameEn>",
+            "CertificationBody/NameEn",
+            0xAD,
+        ),
     ] {
         let doc = mutate(from, to);
         let err = parse(doc.as_bytes()).expect_err("refused");
@@ -149,13 +184,13 @@ fn no_text_holds_a_hidden_control() {
         assert_eq!(
             err.to_string(),
             format!(
-                "{field}: U+{code:04X} is a control or bidirectional formatting character, which no text of a \
+                "{field}: U+{code:04X} is a control, format or invisible character, which no text of a \
                  certificate holds (it would make a page or a terminal show what the certificate does not say)"
             )
         );
     }
     // Every other character reads: a zero-width joiner in a name, NBSP, CJK, an emoji.
-    let fine = mutate("<Name>上海示例科技有限公司</Name>", "<Name>上海\u{200D}示例\u{A0}科技 😀</Name>");
+    let fine = mutate("<Name>上海示例科技有限公司</Name>", "<Name>上海\u{200D}示例\u{A0}科技\u{200C} 😀</Name>");
     assert!(parse(fine.as_bytes()).is_ok());
 }
 

@@ -406,11 +406,11 @@ fn a_name_names_one_body() {
         ),
         (
             "trade_names = [\"dakks\\u202E\"]\n",
-            "body 'dakks-cb': the name 'dakks\\u{202e}' holds U+202E, a control or bidirectional formatting character",
+            "body 'dakks-cb': the name 'dakks\\u{202e}' holds U+202E, a control, format or invisible character",
         ),
         (
             "trade_names = [\"dakks\\u009B\"]\n",
-            "body 'dakks-cb': the name 'dakks\\u{9b}' holds U+009B, a control or bidirectional formatting character",
+            "body 'dakks-cb': the name 'dakks\\u{9b}' holds U+009B, a control, format or invisible character",
         ),
         (
             "trade_names = [\"China Quality Certification Centre\"]\n",
@@ -419,8 +419,30 @@ fn a_name_names_one_body() {
         ),
         // Found by attack: names that compare apart but look alike.
         (
+            "trade_names = [\"ukas-cb\\U000E0041\"]\n",
+            "body 'dakks-cb': the name 'ukas-cb\\u{e0041}' holds U+E0041, a control, format or invisible character",
+        ),
+        (
+            "trade_names = [\"ukas-cb\\uFE0F\"]\n",
+            "body 'dakks-cb': the name 'ukas-cb\\u{fe0f}' holds U+FE0F, a control, format or invisible character",
+        ),
+        (
+            "trade_names = [\"ukas\\u2800cb\"]\n",
+            "body 'dakks-cb': the name 'ukas\\u{2800}cb' holds U+2800, a control, format or invisible character",
+        ),
+        (
+            "trade_names = [\"Exаmple Certification Co., Ltd.\"]\n",
+            "body 'dakks-cb': the name 'Exаmple Certification Co., Ltd.' mixes Latin, Greek or Cyrillic letters in \
+             the word 'Exаmple', as a look-alike of another name does",
+        ),
+        (
+            "trade_names = [\"ukas-сb\"]\n",
+            "body 'dakks-cb': the name 'ukas-сb' mixes Latin, Greek or Cyrillic letters in the word 'сb', as a \
+             look-alike of another name does",
+        ),
+        (
             "trade_names = [\"ukas\\u200B-cb\"]\n",
-            "body 'ukas-cb': the name 'ukas-cb' is also a name of body 'dakks-cb', or looks like one",
+            "body 'dakks-cb': the name 'ukas\\u{200b}-cb' holds U+200B, a control, format or invisible character",
         ),
         (
             "trade_names = [\"ＵＫＡＳ-ＣＢ\"]\n",

@@ -354,10 +354,10 @@ pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
         if row.expanded.is_some() != row.k.is_some() {
             return Err(CsvError::Syntax { line, message: "U and its coverage factor k come together".into() });
         }
-        if let (Some(big_u), Some(k)) = (row.expanded, row.k) {
-            if crate::pt::stats::standard_from_expanded(big_u, k).is_none() {
-                return Err(CsvError::Syntax { line, message: crate::pt::exchange::out_of_range_u(big_u, k) });
-            }
+        if let (Some(big_u), Some(k)) = (row.expanded, row.k)
+            && crate::pt::stats::standard_from_expanded(big_u, k).is_none()
+        {
+            return Err(CsvError::Syntax { line, message: crate::pt::exchange::out_of_range_u(big_u, k) });
         }
         if let Some(first) = first_line.insert((row.participant.clone(), row.measurand.clone()), line) {
             return Err(CsvError::Duplicate {

@@ -338,8 +338,8 @@ pub fn same_name(a: &str, b: &str) -> bool {
 /// a person though a certificate's names compare apart ([`same_name`] is exact but
 /// for ASCII case and surrounding spaces). The name in compatibility form (NFKC: the
 /// full-width `ＵＫＡＳ` is `UKAS`, the ligature `ﬁ` is `fi`), without the characters
-/// that show nothing (format characters such as U+200B, U+200D, U+2060, U+FEFF, and the
-/// soft hyphen), in lower case in every script, its spaces of every kind (U+00A0, U+3000)
+/// that show nothing (U+200B, U+200D, U+2060, U+FEFF, the soft hyphen, variation selectors,
+/// tag characters…), in lower case in every script, its spaces of every kind (U+00A0, U+3000)
 /// one space between words. Found by attack: a zero-width space inside a name, or another
 /// body's name in non-ASCII capitals, was taken as a name of its own.
 pub fn look_alike_key(name: &str) -> String {
@@ -348,11 +348,11 @@ pub fn look_alike_key(name: &str) -> String {
     shown.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A character that takes no place when a name is shown: Unicode's format characters (the
-/// `Cf` category) of the Latin, general-punctuation and specials blocks, the Mongolian vowel
-/// separator and the combining grapheme joiner. (Bidirectional ones are refused before.)
+/// A character that takes no place when a name is shown: what no name holds
+/// ([`crate::model::is_hidden_control`], refused by `trust build` before), and the
+/// zero-width non-joiner and joiner, which a name may hold.
 fn shows_nothing(c: char) -> bool {
-    matches!(c, '\u{AD}' | '\u{34F}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+    matches!(c, '\u{200C}' | '\u{200D}') || crate::model::is_hidden_control(c)
 }
 
 impl Provider {
