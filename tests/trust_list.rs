@@ -465,6 +465,60 @@ fn a_name_names_one_body() {
     assert!(mrgate::trust::build::build(&path, &key, &chain).is_ok());
 }
 
+/// The gateway installs no list whose names do not tell its bodies apart, whoever wrote
+/// it: the rule `trust build` holds descriptions to holds an operator-signed list written by
+/// another tool at install (found by attack: a body named like another but for a tag
+/// character was installed, and its credentials verified "valid" under the other's name).
+#[test]
+fn an_installed_lists_names_tell_its_bodies_apart() {
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
+    let policy = mrgate::trust::InstallPolicy::from_files(
+        &Path::new(DEMO).join("ca.pem"),
+        &[Path::new(DEMO).join("trust-list-operator.pem")],
+        &[],
+        &mrgate::crypto::x509::Crls::new(),
+    )
+    .expect("policy");
+    let at = time::OffsetDateTime::from_unix_timestamp(AT as i64).expect("at");
+    let text = String::from_utf8(read("trust-list.xml")).expect("utf8");
+    let unsigned = mrgate::crypto::xmldsig::unsigned_of(&text).expect("the demo list in sign's form");
+    let install = |changed: &str| {
+        let signed = mrgate::crypto::xmldsig::sign(changed, &key, &chain).expect("sign");
+        policy.load(signed.as_bytes(), at, &Limits::default())
+    };
+    assert!(install(&unsigned).is_ok(), "the demo list as it is");
+    let ukas_cb = "<tsl:Name xml:lang=\"en\">ukas demo certification body</tsl:Name>";
+    assert_eq!(unsigned.matches(ukas_cb).count(), 1);
+    let taken = |name: &str| {
+        format!(
+            "TrustServiceProviderList: body 'ukas-cb': the name '{name}' is also a name of body 'dakks-cb', or looks \
+             like one"
+        )
+    };
+    for (name, expected) in [
+        ("dakks demo certification body", taken("dakks demo certification body")),
+        ("Dakks Demo Certification Body", taken("Dakks Demo Certification Body")),
+        ("ｄａｋｋｓ demo certification body", taken("ｄａｋｋｓ demo certification body")),
+        (
+            "dakks demo certification body&#xE0041;",
+            "TrustServiceProviderList: body 'ukas-cb': the name 'dakks demo certification body\\u{e0041}' holds \
+             U+E0041, a control, format or invisible character"
+                .to_string(),
+        ),
+        (
+            "dаkks demo certification body",
+            "TrustServiceProviderList: body 'ukas-cb': the name 'dаkks demo certification body' mixes Latin, Greek or \
+             Cyrillic letters in the word 'dаkks', as a look-alike of another name does"
+                .to_string(),
+        ),
+    ] {
+        let changed = unsigned.replace(ukas_cb, &format!("<tsl:Name xml:lang=\"en\">{name}</tsl:Name>"));
+        let err = install(&changed).expect_err(name);
+        assert_eq!((err.code(), err.to_string()), ("trust.content", expected), "{name}");
+    }
+}
+
 /// Every list `trust build` writes is valid under the ETSI TS 119 612 schema, as real EU
 /// lists are (the operator's and each body's address included); one without a body's
 /// address is not, so the check can fail.

@@ -283,111 +283,18 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
         w.close("tsl:TrustServiceProvider");
     }
     // Each body's own fields checked above; now its names against the others'.
-    names_tell_bodies_apart(&description.bodies)?;
+    super::names::names_tell_bodies_apart(description.bodies.iter().map(|b| {
+        let names = std::iter::once(b.id.as_str())
+            .chain(std::iter::once(b.name.as_str()))
+            .chain(b.other_names.iter().map(|o| o.name.as_str()))
+            .chain(b.trade_names.iter().map(String::as_str));
+        (b.id.as_str(), names.collect())
+    }))?;
     w.close("tsl:TrustServiceProviderList");
     w.close("tsl:TrustServiceStatusList");
     let list = w.finish();
     xml_characters(&list)?;
     Ok(list)
-}
-
-/// Refuses a body's name that names nothing, or that another body could be taken for: every
-/// name of a body (its id, its names in each language, its trade names) has a letter or a
-/// digit, holds no control, format or invisible character nor a word mixing scripts
-/// ([`mixed_script_word`]), and names no other body
-/// as a certificate's names are read ([`super::Provider::is_named`]: ASCII case and
-/// surrounding spaces aside) nor looks like another's name ([`super::look_alike_key`]). Found by review:
-/// a trade name equal to another body's id let a CB state that body's id as its name under
-/// "valid", and a name of a zero-width space alone was written.
-fn names_tell_bodies_apart(bodies: &[BodyDescription]) -> Result<(), String> {
-    let names_of = |b: &'_ BodyDescription| -> Vec<String> {
-        let others = b.other_names.iter().map(|o| o.name.clone());
-        std::iter::once(b.id.clone())
-            .chain(std::iter::once(b.name.clone()))
-            .chain(others)
-            .chain(b.trade_names.iter().cloned())
-            .collect()
-    };
-    let mut held: std::collections::HashMap<String, &str> = std::collections::HashMap::new();
-    for body in bodies {
-        let mut own = std::collections::HashSet::new();
-        for name in names_of(body) {
-            if !name.chars().any(char::is_alphanumeric) {
-                return Err(format!("body '{}': the name '{}' has no letter or digit", body.id, shown(&name)));
-            }
-            if let Some(c) = name.chars().find(|&c| crate::model::is_hidden_control(c)) {
-                return Err(format!(
-                    "body '{}': the name '{}' holds U+{:04X}, a control, format or invisible character",
-                    body.id,
-                    shown(&name),
-                    u32::from(c)
-                ));
-            }
-            if let Some(word) = mixed_script_word(&name) {
-                return Err(format!(
-                    "body '{}': the name '{}' mixes Latin, Greek or Cyrillic letters in the word '{word}', as a \
-                     look-alike of another name does",
-                    body.id,
-                    shown(&name)
-                ));
-            }
-            let key = super::look_alike_key(&name);
-            if !own.insert(key.clone()) {
-                continue;
-            }
-            if let Some(other) = held.insert(key, &body.id) {
-                return Err(format!(
-                    "body '{}': the name '{}' is also a name of body '{other}', or looks like one",
-                    body.id,
-                    shown(&name)
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A name as a message shows it: each control, format or invisible character written
-/// `\u{..}`, the zero-width (non-)joiner too (`escape_debug` leaves a variation selector
-/// after a letter as it is).
-fn shown(name: &str) -> String {
-    name.chars()
-        .map(|c| match c.is_control() || crate::model::is_hidden_control(c) || matches!(c, '\u{200C}' | '\u{200D}') {
-            true => c.escape_unicode().to_string(),
-            false => c.to_string(),
-        })
-        .collect()
-}
-
-/// The first word of `name` (its compatibility form: a full-width letter is its letter)
-/// whose letters come from more than one of the Latin, Greek and Cyrillic scripts: `Exаmple`
-/// with a Cyrillic `а` looks like `Example` and compares apart, and no body's true name
-/// mixes them inside a word (found by attack). A whole word in another script that looks
-/// like a Latin one (Cyrillic `Сор`) is not caught; that needs Unicode's confusables data.
-fn mixed_script_word(name: &str) -> Option<String> {
-    use unicode_normalization::UnicodeNormalization as _;
-    #[derive(PartialEq, Clone, Copy)]
-    enum Script {
-        Latin,
-        Greek,
-        Cyrillic,
-    }
-    let script = |c: char| match c {
-        'A'..='Z' | 'a'..='z' | '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}' => Some(Script::Latin),
-        '\u{370}'..='\u{3FF}' | '\u{1F00}'..='\u{1FFF}' => Some(Script::Greek),
-        '\u{400}'..='\u{52F}' | '\u{1C80}'..='\u{1C8F}' | '\u{2DE0}'..='\u{2DFF}' | '\u{A640}'..='\u{A69F}' => {
-            Some(Script::Cyrillic)
-        }
-        _ => None,
-    };
-    let shown: String = name.nfkc().collect();
-    shown
-        .split(|c: char| !c.is_alphanumeric())
-        .find(|word| {
-            let mut scripts = word.chars().filter(|c| c.is_alphabetic()).filter_map(script);
-            scripts.next().is_some_and(|first| scripts.any(|s| s != first))
-        })
-        .map(str::to_string)
 }
 
 /// Refuses a list holding a character XML 1.0 cannot carry (a control character, U+FFFE,

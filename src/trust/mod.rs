@@ -11,6 +11,8 @@
 //! operator's anchor: [`TrustList::load`] verifies, then reads the verified tree only.
 
 pub mod build;
+pub mod names;
+pub use names::{look_alike_key, same_name};
 pub mod equivalence_table;
 
 use crate::crypto::x509::{Crls, TrustAnchors};
@@ -175,13 +177,23 @@ impl InstallPolicy {
         Ok(Self { anchors, signer_certificates, signer_spki_sha256, crls: crls.clone_for_verifier() })
     }
 
-    /// Verifies and models a list, then refuses it unless its signer is pinned and it is
-    /// in date at `at`.
+    /// Verifies and models a list, then refuses it unless its signer is pinned, it is in
+    /// date at `at` and its names tell its bodies apart ([`names::names_tell_bodies_apart`]).
     pub fn load(&self, bytes: &[u8], at: OffsetDateTime, limits: &Limits) -> Result<TrustList, TrustError> {
         let crls = if self.crls.is_empty() { None } else { Some(&self.crls) };
         let list = TrustList::load(bytes, &self.anchors, crls, at.unix_timestamp().max(0) as u64, limits)?;
         self.check_signer(list.signer_certificate.as_deref(), list.signed_by.as_deref())?;
         list.installable_at(at)?;
+        // A list written by another tool than `trust build` is held to the same names rule.
+        names::names_tell_bodies_apart(list.providers.iter().filter_map(|p| {
+            let body = p.body.as_ref()?;
+            let names = std::iter::once(body.id.as_str())
+                .chain(std::iter::once(p.name.as_str()))
+                .chain(p.other_names.iter().map(String::as_str))
+                .chain(p.trade_names.iter().map(String::as_str));
+            Some((body.id.as_str(), names.collect()))
+        }))
+        .map_err(|message| content("TrustServiceProviderList", &message))?;
         Ok(list)
     }
 
@@ -322,37 +334,6 @@ pub struct Provider {
     pub body: Option<Body>,
     pub services: Vec<Service>,
     pub unusable: Option<String>,
-}
-
-/// Whether two names are one, as names are compared: without the whitespace around them
-/// (any Unicode whitespace: a no-break or ideographic space too), ASCII letters folded to
-/// lower case, and nothing else (a full-width letter, a Cyrillic look-alike or a zero-width
-/// space makes another name). Without allocating: every verification compares the names it
-/// states with every body's of the list (a national list holds over a thousand).
-pub fn same_name(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
-}
-
-/// What a reader sees of a name, as a key (`trust build`'s check that no name names two
-/// bodies): names [`same_name`] takes as one have one key, and so do names that are one to
-/// a person though a certificate's names compare apart ([`same_name`] is exact but
-/// for ASCII case and surrounding spaces). The name in compatibility form (NFKC: the
-/// full-width `ＵＫＡＳ` is `UKAS`, the ligature `ﬁ` is `fi`), without the characters
-/// that show nothing (U+200B, U+200D, U+2060, U+FEFF, the soft hyphen, variation selectors,
-/// tag characters…), in lower case in every script, its spaces of every kind (U+00A0, U+3000)
-/// one space between words. Found by attack: a zero-width space inside a name, or another
-/// body's name in non-ASCII capitals, was taken as a name of its own.
-pub fn look_alike_key(name: &str) -> String {
-    use unicode_normalization::UnicodeNormalization as _;
-    let shown: String = name.nfkc().filter(|&c| !shows_nothing(c)).flat_map(char::to_lowercase).collect();
-    shown.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A character that takes no place when a name is shown: what no name holds
-/// ([`crate::model::is_hidden_control`], refused by `trust build` before), and the
-/// zero-width non-joiner and joiner, which a name may hold.
-fn shows_nothing(c: char) -> bool {
-    matches!(c, '\u{200C}' | '\u{200D}') || crate::model::is_hidden_control(c)
 }
 
 impl Provider {
