@@ -131,6 +131,11 @@ impl Checkpoint {
     /// `note.Open` refuses it.
     pub fn verify(note: &str, public_key: &[u8]) -> Result<(Self, String), CheckpointError> {
         let bad = |m: &str| CheckpointError::Malformed(m.into());
+        // c2sp.org/signed-note: a note ends in a newline; Go's `note.Open` refuses one that
+        // does not (found by attack: a receipt's checkpoint without it verified).
+        if !note.ends_with('\n') {
+            return Err(bad("the note must end in a newline"));
+        }
         let (body, signatures) = note.split_once("\n\n").ok_or_else(|| bad("no blank line before the signatures"))?;
         let body = format!("{body}\n");
         let mut lines = body.lines();
@@ -246,6 +251,11 @@ mod tests {
         let malformed = |n: &str| Checkpoint::verify(n, &public).map_err(|e| e.code());
         assert_eq!(malformed(&format!("{note}this is not a signature line\n")), Err("log.checkpoint_malformed"));
         assert_eq!(malformed(&format!("{note}\n\u{1}garbage\n")), Err("log.checkpoint_malformed"));
+        // Without its final newline (found by attack: a receipt's checkpoint verified so).
+        assert_eq!(
+            malformed(note.strip_suffix('\n').expect("a note ends in a newline")),
+            Err("log.checkpoint_malformed")
+        );
         for size in ["+7", "07", " 7", "7 ", "", "-7", "0x7"] {
             let edited = note.replacen("\n7\n", &format!("\n{size}\n"), 1);
             assert_eq!(malformed(&edited), Err("log.checkpoint_malformed"), "size {size:?}");
