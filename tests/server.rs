@@ -860,10 +860,22 @@ async fn credentials_link_to_their_receipts_and_entries_are_found_by_hash() {
         (format!("hash={}", "ab".repeat(31)), 400, "http.query"),
         (format!("index=0&hash={hex}", hex = "00".repeat(32)), 400, "http.query"),
         (String::new(), 400, "http.query"),
+        // One spelling per number and one value per parameter (found by attack: `01` and
+        // `%2B1` read as 1, and of two values the first counted).
+        ("index=01&size=3".to_string(), 400, "http.query"),
+        ("index=%2B1&size=3".to_string(), 400, "http.query"),
+        ("index=1&size=03".to_string(), 400, "http.query"),
+        ("index=1&index=2&size=4".to_string(), 400, "http.query"),
+        ("index=1&size=3&size=4".to_string(), 400, "http.query"),
+        (format!("hash={hex}&hash={hex}", hex = "00".repeat(32)), 400, "http.query"),
+        ("index=1&size=3".to_string(), 200, ""),
     ] {
         let p = call(addr, "GET", &format!("/v1/log/proof/inclusion?{query}"), vec![], None, None).await;
-        assert_eq!((p.status, p.json()["reason"].as_str()), (status, Some(reason)), "{query}");
+        let got = (p.status, p.json()["reason"].as_str().unwrap_or_default().to_string());
+        assert_eq!(got, (status, reason.to_string()), "{query}");
     }
+    let twice = call(addr, "GET", "/v1/log/proof/inclusion?index=1&index=1&size=3", vec![], None, None).await;
+    assert_eq!(twice.json()["detail"], "query parameter 'index' is given more than once");
     running.task.abort();
 }
 

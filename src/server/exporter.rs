@@ -11,7 +11,8 @@ use hyper::{Response, StatusCode};
 /// The formats named by `?formats=a,b` (every international one when absent), each once:
 /// an export makes one document of a format.
 fn formats(req: &Req) -> Result<Vec<Format>, Refusal> {
-    let Some(list) = req.query_param("formats") else { return Ok(DEFAULT_FORMATS.to_vec()) };
+    let given = req.query_param("formats").map_err(|m| Refusal::new(Class::Malformed, "http.query", m))?;
+    let Some(list) = given else { return Ok(DEFAULT_FORMATS.to_vec()) };
     let mut formats = Vec::new();
     for name in list.split(',') {
         let format = Format::parse_name(name)

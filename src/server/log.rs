@@ -52,15 +52,23 @@ pub fn witnesses(app: &App) -> Response<Body> {
     )
 }
 
-/// A numeric query parameter; a bad one is answered with a 400 problem.
+/// A numeric query parameter, written as a number is (decimal digits, no sign, no leading
+/// zero: one spelling per number, as checkpoints and tiles have it); a bad one, or one given
+/// twice, is answered with a 400 problem.
 fn number(req: &Req, name: &str) -> Result<Option<u64>, Box<Response<Body>>> {
-    match req.query_param(name) {
+    let bad = |message: String| Box::new(problem(StatusCode::BAD_REQUEST, "http.query", message));
+    match query(req, name)? {
         None => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| Box::new(problem(StatusCode::BAD_REQUEST, "http.query", format!("{name} must be a number")))),
+        Some(v) => match v.parse::<u64>().ok().filter(|n| n.to_string() == v) {
+            Some(n) => Ok(Some(n)),
+            None => Err(bad(format!("{name} must be a number in decimal digits, without a sign or a leading zero"))),
+        },
     }
+}
+
+/// A query parameter; one given twice is answered with a 400 problem.
+fn query(req: &Req, name: &str) -> Result<Option<String>, Box<Response<Body>>> {
+    req.query_param(name).map_err(|message| Box::new(problem(StatusCode::BAD_REQUEST, "http.query", message)))
 }
 
 /// A leaf hash from the (percent-decoded) query: standard or URL-safe base64, or hex.
@@ -85,13 +93,13 @@ pub fn inclusion(app: &App, req: &Req) -> Response<Body> {
         Ok(s) => s.unwrap_or_else(|| app.log.size().unwrap_or(0)),
         Err(r) => return *r,
     };
-    let index = match (number(req, "index"), req.query_param("hash")) {
-        (Err(r), _) => return *r,
-        (Ok(Some(_)), Some(_)) => {
+    let index = match (number(req, "index"), query(req, "hash")) {
+        (Err(r), _) | (_, Err(r)) => return *r,
+        (Ok(Some(_)), Ok(Some(_))) => {
             return problem(StatusCode::BAD_REQUEST, "http.query", "give either index or hash, not both");
         }
-        (Ok(Some(i)), None) => i,
-        (Ok(None), Some(raw)) => {
+        (Ok(Some(i)), Ok(None)) => i,
+        (Ok(None), Ok(Some(raw))) => {
             let Some(leaf) = leaf_hash_param(&raw) else {
                 return problem(
                     StatusCode::BAD_REQUEST,
@@ -105,7 +113,7 @@ pub fn inclusion(app: &App, req: &Req) -> Response<Body> {
                 Err(e) => return problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
             }
         }
-        (Ok(None), None) => return problem(StatusCode::BAD_REQUEST, "http.query", "index or hash is required"),
+        (Ok(None), Ok(None)) => return problem(StatusCode::BAD_REQUEST, "http.query", "index or hash is required"),
     };
     // Against any tree size up to the current one: a monitor holding an older checkpoint
     // proves against that.

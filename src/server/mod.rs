@@ -767,15 +767,18 @@ pub struct Req {
 }
 
 impl Req {
-    /// The first value of query parameter `name`, percent-decoded (RFC 3986 §2.1: a client
-    /// may escape any character, `,` included). A `+` stays a `+` (base64 leaf hashes hold
+    /// The value of query parameter `name`, percent-decoded (RFC 3986 §2.1: a client may
+    /// escape any character, `,` included). A `+` stays a `+` (base64 leaf hashes hold
     /// them); a malformed escape is kept as sent, for the parameter's own check to refuse.
-    pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| http::percent_decode(v).unwrap_or_else(|| v.to_string()))
+    /// A parameter given twice is refused (the `Err` says so): which value counts would be
+    /// a guess, and a cache or a proxy may guess otherwise (found by attack).
+    pub fn query_param(&self, name: &str) -> Result<Option<String>, String> {
+        let mut values = self.query.split('&').filter_map(|kv| kv.split_once('=')).filter(|(k, _)| *k == name);
+        let first = values.next().map(|(_, v)| http::percent_decode(v).unwrap_or_else(|| v.to_string()));
+        match values.next() {
+            Some(_) => Err(format!("query parameter '{name}' is given more than once")),
+            None => Ok(first),
+        }
     }
 }
 
