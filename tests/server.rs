@@ -1217,6 +1217,34 @@ async fn batch_lines_are_numbered_as_sent_and_look_ups_read_the_headline() {
     assert_eq!((answers[2]["status"].as_str(), answers[2]["found"].as_bool()), (Some("valid"), Some(true)));
     assert_eq!((answers[3]["status"].as_str(), answers[3]["found"].as_bool()), (Some("unknown"), Some(false)));
 
+    // A member given twice, and a line that is both a document and a look-up, are refused
+    // (found by attack: the last `document` was verified, the last `issuer` looked up, and
+    // a line holding both was taken as a verification); nothing of them is logged.
+    let size = app.log.size().expect("size");
+    let cred = serde_json::to_string(&credential).expect("json");
+    let refused = [
+        format!("{{\"document\":\"x\",\"document\":{cred}}}"),
+        "{\"issuer\":\"CNCA-R-2002-001\",\"issuer\":\"X\",\"number\":\"04925Q10021R0M\"}".to_string(),
+        format!("{{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"04925Q10021R0M\",\"document\":{cred}}}"),
+        "{\"issuer\":\"CNCA-R-2002-001\",\"number\":4925}".to_string(),
+        "[]".to_string(),
+    ];
+    let answers = batch(refused.join("\n")).await;
+    let seen: Vec<_> = answers.iter().map(|a| (a["line"].as_u64(), a["error"]["reason"].as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(1), Some("format.json")),
+            (Some(2), Some("format.json")),
+            (Some(3), Some("batch.line")),
+            (Some(4), Some("batch.line")),
+            (Some(5), Some("batch.line"))
+        ],
+        "{answers:#?}"
+    );
+    assert!(answers[0]["error"]["message"].as_str().unwrap_or_default().contains("document"), "{answers:#?}");
+    assert_eq!(app.log.size().expect("size"), size, "nothing logged");
+
     // Past the certificate's expiry date (2028-01-09; the demo list is in date until 2046):
     // the register still says valid, the headline says expired — as the single look-up.
     clock.advance(time::Duration::days(365 * 4));

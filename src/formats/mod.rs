@@ -8,7 +8,7 @@
 
 pub mod cn_xml;
 pub mod iaf;
-mod json;
+pub(crate) mod json;
 pub mod untp_dcc;
 
 mod strict;

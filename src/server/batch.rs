@@ -113,26 +113,40 @@ impl Pending {
     }
 }
 
-/// One input line's answer.
+/// One input line's answer. A line is read by the strict JSON reader, as a credential is:
+/// a member given twice is refused, and a line is a document or a look-up, never both
+/// (found by attack: of two `document` members the last was verified, and a line with both
+/// was taken as a verification).
 fn answer(app: &App, line: usize, text: &[u8], caller: &Caller) -> Answer {
-    let value: Value = match serde_json::from_slice(text) {
+    let value = match crate::formats::json::parse(text, &app.limits) {
         Ok(v) => v,
-        Err(e) => return Answer::Ready(error_line(&json!(line), "format.json", e.to_string())),
+        Err(e) => return Answer::Ready(error_line(&json!(line), e.code(), e.to_string())),
     };
-    if let Some(doc) = value.get("document").and_then(Value::as_str) {
-        if doc.is_empty() {
-            return Answer::Ready(error_line(&json!(line), "batch.line", "the line's document is empty".into()));
-        }
-        return match verify::verify(&app.context(), caller, Audience::Api, doc.as_bytes()) {
-            Ok(decision) => {
-                let mut v = serde_json::to_value(&decision.answer).unwrap_or_default();
-                set_member(&mut v, "line", json!(line));
-                Answer::Decided(Box::new(Decision::new(v, decision.entry, decision.effects)))
+    let member = |name: &str| value.as_object()?.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    match (member("document"), member("issuer"), member("number")) {
+        (Some(doc), None, None) => {
+            let Some(doc) = doc.as_str().filter(|d| !d.is_empty()) else {
+                return Answer::Ready(error_line(&json!(line), "batch.line", "the line's document is empty".into()));
+            };
+            match verify::verify(&app.context(), caller, Audience::Api, doc.as_bytes()) {
+                Ok(decision) => {
+                    let mut v = serde_json::to_value(&decision.answer).unwrap_or_default();
+                    set_member(&mut v, "line", json!(line));
+                    Answer::Decided(Box::new(Decision::new(v, decision.entry, decision.effects)))
+                }
+                Err(refusal) => Answer::Ready(error_line(&json!(line), &refusal.reason, refusal.detail)),
             }
-            Err(refusal) => Answer::Ready(error_line(&json!(line), &refusal.reason, refusal.detail)),
-        };
+        }
+        (None, Some(issuer), Some(number)) => match (issuer.as_str(), number.as_str()) {
+            (Some(issuer), Some(number)) => Answer::Ready(lookup(app, line, issuer, number)),
+            _ => Answer::Ready(not_a_line(line)),
+        },
+        _ => Answer::Ready(not_a_line(line)),
     }
-    Answer::Ready(lookup(app, line, &value))
+}
+
+fn not_a_line(line: usize) -> Value {
+    json!({"line": line, "error": {"reason": "batch.line", "message": "a line is {\"issuer\", \"number\"} or {\"document\"}"}})
 }
 
 /// The answers to `lines`, decided in order on one blocking thread. A line whose decision
@@ -161,23 +175,18 @@ async fn decide(app: &Arc<App>, caller: &Caller, lines: Vec<(usize, Bytes)>) -> 
 /// A `{"issuer", "number"}` line: the register's status, and the headline to read as the
 /// single look-up has it ([`verify::headline_now`]: a certificate past its expiry date is
 /// `expired`, whatever the register's status says).
-fn lookup(app: &App, line: usize, value: &Value) -> Value {
-    match (value.get("issuer").and_then(Value::as_str), value.get("number").and_then(Value::as_str)) {
-        (Some(issuer), Some(number)) => match verify::status(&app.context(), issuer, number) {
-            Ok(Some(r)) => {
-                let cert = crate::formats::cn_xml::parse(&r.document, &app.limits).ok();
-                let headline = verify::headline_now(&r.status, cert.as_ref(), app.now(), &app.trust_list());
-                json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status,
-                       "headline": headline})
-            }
-            Ok(None) => json!({"line": line, "issuer": issuer, "number": number, "found": false, "status": "unknown",
-                               "headline": "unknown"}),
-            Err(e) => json!({"line": line, "issuer": issuer, "number": number, "status": "unknown",
-                             "headline": "unknown", "error": {"reason": e.reason, "message": e.detail}}),
-        },
-        _ => {
-            json!({"line": line, "error": {"reason": "batch.line", "message": "a line is {\"issuer\", \"number\"} or {\"document\"}"}})
+fn lookup(app: &App, line: usize, issuer: &str, number: &str) -> Value {
+    match verify::status(&app.context(), issuer, number) {
+        Ok(Some(r)) => {
+            let cert = crate::formats::cn_xml::parse(&r.document, &app.limits).ok();
+            let headline = verify::headline_now(&r.status, cert.as_ref(), app.now(), &app.trust_list());
+            json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status,
+                   "headline": headline})
         }
+        Ok(None) => json!({"line": line, "issuer": issuer, "number": number, "found": false, "status": "unknown",
+                           "headline": "unknown"}),
+        Err(e) => json!({"line": line, "issuer": issuer, "number": number, "status": "unknown",
+                         "headline": "unknown", "error": {"reason": e.reason, "message": e.detail}}),
     }
 }
 
