@@ -393,10 +393,11 @@ pub fn is_hidden_control(c: char) -> bool {
     matches!(c,
         // C1 controls.
         '\u{80}'..='\u{9F}'
-        // Format characters (Cf), U+200C and U+200D aside.
+        // Format characters (Cf), U+200C and U+200D aside; U+2065 is unassigned between
+        // them, default-ignorable (found by attack).
         | '\u{AD}' | '\u{600}'..='\u{605}' | '\u{61C}' | '\u{6DD}' | '\u{70F}' | '\u{890}'..='\u{891}'
         | '\u{8E2}' | '\u{180E}' | '\u{200B}' | '\u{200E}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
         | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}'
         | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}'
         // Other default-ignorable code points.

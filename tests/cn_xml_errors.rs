@@ -151,6 +151,7 @@ fn no_text_holds_a_hidden_control() {
             0xE0049,
         ),
         ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例\u{200B}科技</Name>", "Holder/Name", 0x200B),
+        ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例科技有限公司&#x2065;</Name>", "Holder/Name", 0x2065),
         ("<Name>示例认证有限公司</Name>", "<Name>示例认证有限公司\u{FE0F}</Name>", "CertificationBody/Name", 0xFE0F),
         ("<Name>示例认证有限公司</Name>", "<Name>示例认证有限公司&#xE0100;</Name>", "CertificationBody/Name", 0xE0100),
         (
@@ -181,14 +182,20 @@ fn no_text_holds_a_hidden_control() {
         let doc = mutate(from, to);
         let err = parse(doc.as_bytes()).expect_err("refused");
         assert_eq!(err.code(), "model.hidden_control", "{to}");
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "{field}: U+{code:04X} is a control, format or invisible character, which no text of a \
-                 certificate holds (it would make a page or a terminal show what the certificate does not say)"
-            )
+        // Said where it stands: the element's line and column, and its path.
+        let message = err.to_string();
+        let expected = format!(
+            "/Certificate/{field}: U+{code:04X} is a control, format or invisible character, which no text of a \
+             certificate holds (it would make a page or a terminal show what the certificate does not say)"
         );
+        let pos = err.pos().expect("positioned");
+        assert_eq!(message, format!("{}:{}: {expected}", pos.line, pos.column), "{to}");
     }
+    // The model holds its own fields to the same rule, whatever read them.
+    let mut cert = mrgate::formats::parse(mrgate::formats::Format::CnXml, GOOD.as_bytes(), &Default::default())
+        .expect("the fixture reads");
+    cert.holder.name.push('\u{202E}');
+    assert_eq!(cert.check().map_err(|e| e.code()), Err("model.hidden_control"));
     // Every other character reads: a zero-width joiner in a name, NBSP, CJK, an emoji.
     let fine = mutate("<Name>上海示例科技有限公司</Name>", "<Name>上海\u{200D}示例\u{A0}科技\u{200C} 😀</Name>");
     assert!(parse(fine.as_bytes()).is_ok());

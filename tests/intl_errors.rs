@@ -551,6 +551,61 @@ fn json_text_holds_only_characters_xml_allows() {
     assert!(parse_json(Format::UntpDcc, &v).is_ok());
 }
 
+/// No text anywhere in a document holds a character that acts rather than shows, in a field
+/// the model carries or not (found by attack: an IAF record's accreditation body country and
+/// identity number, a credential's id, an assessment's topic, a standard's issuer carried
+/// bidirectional controls and tag characters into documents verified "valid"). Said by its
+/// JSON path, or by the XML element and its line and column.
+#[test]
+fn no_text_of_a_document_holds_a_hidden_character() {
+    let hidden = "\u{202E}\u{E0041}\u{85}";
+    let said = |err: &FormatError| (err.code(), err.path().map(str::to_string));
+    let v = json(Format::UntpDcc);
+    let subject = "/credentialSubject";
+    for pointer in [
+        "/id".to_string(),
+        format!("{subject}/assessment/0/conformityTopic"),
+        format!("{subject}/assessment/0/id"),
+        format!("{subject}/assessment/0/referenceStandard/issuingParty/name"),
+        format!("{subject}/scope/issuingParty/name"),
+        format!("{subject}/authorisation/0/id"),
+    ] {
+        let mut changed = v.clone();
+        let Some(member) = changed.pointer_mut(&pointer) else { panic!("{pointer} is not in the fixture") };
+        *member = hidden.into();
+        let err = parse_json(Format::UntpDcc, &changed).expect_err(&pointer);
+        assert_eq!(said(&err), ("model.hidden_control", Some(pointer.clone())), "{err}");
+        assert!(err.to_string().contains("U+202E is a control, format or invisible character"), "{err}");
+    }
+    // A member name.
+    let mut changed = v.clone();
+    changed["credentialSubject"].as_object_mut().expect("subject").insert("x\u{2065}".into(), "y".into());
+    let err = parse_json(Format::UntpDcc, &changed).expect_err("a name");
+    assert_eq!(said(&err), ("model.hidden_control", Some(format!("{subject}/x\u{2065}"))), "{err}");
+    // An IAF record: the accreditation body's country is a code, and the identity number
+    // holds no hidden character.
+    let mut iaf = json(Format::IafJson);
+    iaf["accreditation_body_country"] = "DE\u{202E}XX".into();
+    let err = parse_json(Format::IafJson, &iaf).expect_err("country");
+    assert_eq!(said(&err), ("model.hidden_control", Some("/accreditation_body_country".into())), "{err}");
+    iaf["accreditation_body_country"] = "Germany".into();
+    let err = parse_json(Format::IafJson, &iaf).expect_err("country");
+    assert_eq!(said(&err), ("format.invalid", Some("/accreditation_body_country".into())), "{err}");
+    let xml = String::from_utf8(rendered(Format::IafXml)).expect("utf8");
+    let open = "<certification_identity_number>";
+    assert_eq!(xml.matches(open).count(), 1);
+    for (from, to) in [
+        (open.to_string(), format!("{open}ukas-cb:OTHER-1&#x202E;&#xE0041;")),
+        ("</certification>".to_string(), "<!-- \u{E0041} --></certification>".to_string()),
+    ] {
+        let changed = xml.replacen(&from, &to, 1);
+        assert_ne!(changed, xml, "{from}");
+        let err = mrgate::formats::parse(Format::IafXml, changed.as_bytes(), &Limits::default()).expect_err(&to);
+        assert_eq!(err.code(), "model.hidden_control", "{err}");
+        assert!(err.pos().is_some(), "{err}");
+    }
+}
+
 /// In this profile an accreditation authority's id and a standard's are made of their names:
 /// one naming another authority or standard beside the name is refused, never left unread.
 #[test]

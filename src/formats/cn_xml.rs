@@ -56,6 +56,7 @@ macro_rules! structure {
 /// in document order: each value that does not read, up to the first element missing or
 /// out of place (after it nothing is in its place any more). Never empty when it fails.
 pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>> {
+    super::text::xml_shows_itself(root).map_err(|e| vec![e])?;
     let mut found = Found::default();
     if !root.is(NAMESPACE, "Certificate") {
         return Err(found.ending(FormatError::WrongRoot {

@@ -95,6 +95,7 @@ fn xopt(c: &mut Children<'_>, name: &'static str) -> Result<Opt, FormatError> {
 
 /// Reads the record's fields from a `<certification>` element, strictly in template order.
 pub fn record_from_xml(root: &Element) -> Result<Record, FormatError> {
+    super::text::xml_shows_itself(root)?;
     if root.local != "certification" || root.ns.is_some() {
         return Err(FormatError::WrongRoot {
             pos: root.pos,
@@ -533,14 +534,16 @@ impl Record {
         );
         let accreditation = found.value(self.accreditation());
         let country = self.certified_entity_country.as_ref().map(|c| c.value.clone());
-        if let Some(c) = &self.certified_entity_country
-            && (c.value.len() != 2 || !c.value.bytes().all(|b| b.is_ascii_uppercase()))
-        {
-            found.0.push(FormatError::Invalid {
-                pos: c.pos,
-                path: c.path.clone(),
-                message: "must be an ISO 3166-1 alpha-2 code".into(),
-            });
+        // Both countries a record states are codes (found by attack: the accreditation
+        // body's was read as any text, hidden characters and all).
+        for c in [&self.certified_entity_country, &self.accreditation_body_country].into_iter().flatten() {
+            if c.value.len() != 2 || !c.value.bytes().all(|b| b.is_ascii_uppercase()) {
+                found.0.push(FormatError::Invalid {
+                    pos: c.pos,
+                    path: c.path.clone(),
+                    message: "must be an ISO 3166-1 alpha-2 code".into(),
+                });
+            }
         }
         let domestic = country.as_deref().unwrap_or("CN") == "CN";
         let holder_ids = match &self.certified_entity_unique_id {

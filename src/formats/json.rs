@@ -59,17 +59,20 @@ impl<'a> Json<'a> {
 }
 
 /// Reads a JSON document with a size bound; a syntax error or a repeated member name is
-/// reported with its line and column.
+/// reported with its line and column, a string or name holding a character that acts
+/// rather than shows by its path ([`super::text`]).
 pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Json<'a>, FormatError> {
     if bytes.len() > limits.max_bytes {
         return Err(FormatError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    Json::deserialize(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| FormatError::Json {
+    let value = Json::deserialize(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| FormatError::Json {
         line: e.line(),
         column: e.column(),
         message: e.to_string(),
-    })
+    })?;
+    super::text::json_shows_itself(&value)?;
+    Ok(value)
 }
 
 impl<'de> Deserialize<'de> for Json<'de> {

@@ -12,6 +12,7 @@ pub(crate) mod json;
 pub mod untp_dcc;
 
 mod strict;
+pub mod text;
 
 use crate::ids::IdError;
 use crate::model::{Certificate, ModelError};
@@ -125,6 +126,14 @@ pub enum FormatError {
          POST /v1/verify asks its register)"
     )]
     StatusInLists { path: String, lists: String, to: Format },
+    /// A text anywhere in the document holds a character that acts rather than shows
+    /// ([`text`]); the same rule and reason as the model's fields' (`model.hidden_control`).
+    #[error(
+        "{}{path}: U+{code:04X} is a control, format or invisible character, which no text of a certificate \
+         holds (it would make a page or a terminal show what the certificate does not say)",
+        pos.map(|p| format!("{p}: ")).unwrap_or_default()
+    )]
+    HiddenText { pos: Option<Pos>, path: String, code: u32 },
 }
 
 impl FormatError {
@@ -149,6 +158,7 @@ impl FormatError {
             FormatError::Model(e) => e.code(),
             FormatError::TooLarge { .. } => "format.too_large",
             FormatError::StatusInLists { .. } => "translate.status_unknown",
+            FormatError::HiddenText { .. } => "model.hidden_control",
         }
     }
 
@@ -163,7 +173,8 @@ impl FormatError {
             FormatError::Missing { pos, .. }
             | FormatError::Id { pos, .. }
             | FormatError::NotInList { pos, .. }
-            | FormatError::Invalid { pos, .. } => *pos,
+            | FormatError::Invalid { pos, .. }
+            | FormatError::HiddenText { pos, .. } => *pos,
             FormatError::Model(_) | FormatError::TooLarge { .. } | FormatError::StatusInLists { .. } => None,
         }
     }
@@ -177,6 +188,7 @@ impl FormatError {
             | FormatError::Id { path, .. }
             | FormatError::NotInList { path, .. }
             | FormatError::Invalid { path, .. }
+            | FormatError::HiddenText { path, .. }
             | FormatError::StatusInLists { path, .. } => Some(path),
             _ => None,
         }
