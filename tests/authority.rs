@@ -858,6 +858,21 @@ async fn a_notice_says_when_and_in_which_order() {
         let r = n.send(n.token(fields.clone())).await;
         assert_eq!(reason(&r), refused(400, code), "{}", fields.to_string().chars().take(80).collect::<String>());
     }
+    // A member given twice, signed by the CB's signer: refused (found by attack: the last
+    // `action` was applied where an auditor reading the first would see a withdrawal).
+    n.sent += 1;
+    let signed = String::from_utf8(n.token(serde_json::json!({"action": "withdraw"}))).expect("utf8");
+    let mut parts = signed.split('.');
+    let (header, payload) = (parts.next().expect("header"), parts.next().expect("payload"));
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("utf8");
+    let twice = text.replacen("\"action\":\"withdraw\"", "\"action\":\"withdraw\",\"action\":\"suspend\"", 1);
+    assert_ne!(twice, text);
+    let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(&twice));
+    let (key, _) = signer("cb/CNCA-R-2002-001");
+    let forged = format!("{input}.{}", URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).expect("sign")));
+    let r = n.send(forged.into_bytes()).await;
+    assert_eq!(reason(&r), refused(400, "jws.payload"));
+    assert!(r.json()["detail"].as_str().unwrap_or_default().contains("action"), "{}", r.json());
     assert_eq!(app.log.size().expect("size"), size, "a notice that does not read is not a decision");
     // Before the certificate was issued (2025-01-10): refused, and logged (it is signed and
     // about a registered certificate).

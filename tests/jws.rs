@@ -187,6 +187,39 @@ fn untrusted_root() {
     assert_rejected(&pki.verifier(), &t, "chain", "x509.bad_signature");
 }
 
+/// A header member given twice is refused, whichever value a reader would take (found by
+/// attack: a header with two `x5c`, another body's signer's chain first, verified under
+/// the last); a hidden character in the header too.
+#[test]
+fn a_header_member_given_twice_is_refused() {
+    let mut pki = Pki::new();
+    let signer = pki.signer(KeyAlg::EcdsaP256, |_| {});
+    let other = pki.signer(KeyAlg::EcdsaP256, |_| {});
+    let key = key_of(&signer);
+    let single = json!({"alg": "ES256", "typ": "vc+jwt", "x5c": x5c(&signer)}).to_string();
+    let good = hand_made_text(&single, PAYLOAD, |m| key.sign(m).expect("sign"));
+    assert!(pki.verifier().verify(&good, AT).valid, "the same header with each member once");
+    for header in [
+        format!("{{\"alg\":\"ES256\",\"typ\":\"vc+jwt\",\"x5c\":{},\"x5c\":{}}}", x5c(&other), x5c(&signer)),
+        format!("{{\"alg\":\"none\",\"alg\":\"ES256\",\"typ\":\"vc+jwt\",\"x5c\":{}}}", x5c(&signer)),
+        format!("{{\"alg\":\"ES256\",\"typ\":\"vc+jwt\\u202e\",\"x5c\":{}}}", x5c(&signer)),
+    ] {
+        let t = hand_made_text(&header, PAYLOAD, |m| key.sign(m).expect("sign"));
+        let v = pki.verifier().verify(&t, AT);
+        assert!(!v.valid, "{header}: accepted");
+        let last = v.checks.last().expect("a failing check");
+        assert_eq!(last.reason, "jws.header", "{header}");
+        assert!(last.message.starts_with("header: not JSON as read strictly: "), "{}", last.message);
+    }
+}
+
+/// [`hand_made`] with the header's text as given (a `Value` holds each member once).
+fn hand_made_text(header: &str, payload: &[u8], sign: impl FnOnce(&[u8]) -> Vec<u8>) -> String {
+    let input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+    let sig = sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+}
+
 /// A header naming the key another way than `x5c` or `kid` — an embedded JWK, a URL to
 /// fetch a key or a chain from — is refused, whatever it names: a verifier following it
 /// could take another key (found by review: each was ignored and the token verified).
