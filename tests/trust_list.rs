@@ -312,6 +312,15 @@ fn a_body_is_named_in_each_language_the_list_holds() {
         ("ﬁne", "fine", false, true),
         ("CQC", "CQC-2", false, false),
         ("Сqc", "cqc", false, false),
+        // Found by attack: a dotless i, a digit for a letter, a combining dot, a hyphen.
+        ("certıfication", "certification", false, true),
+        ("dem0", "demo", false, true),
+        ("ISO", "iso", true, true),
+        ("Il1", "lll", false, true),
+        ("certi\u{307}fication bod\u{307}y", "certification body", false, true),
+        ("certification-body", "certification body", false, true),
+        ("café", "cafe\u{301}", false, true),
+        ("ukas", "ukos", false, false),
     ] {
         assert_eq!(mrgate::trust::same_name(a, b), same, "{a:?} {b:?}");
         assert_eq!(mrgate::trust::look_alike_key(a) == mrgate::trust::look_alike_key(b), look_alike, "{a:?} {b:?}");
@@ -432,13 +441,28 @@ fn a_name_names_one_body() {
         ),
         (
             "trade_names = [\"Exаmple Certification Co., Ltd.\"]\n",
-            "body 'dakks-cb': the name 'Exаmple Certification Co., Ltd.' mixes Latin, Greek or Cyrillic letters in \
-             the word 'Exаmple', as a look-alike of another name does",
+            "body 'dakks-cb': the name 'Exаmple Certification Co., Ltd.' mixes Latin and Cyrillic letters, as a \
+             look-alike of another name does; a name in each script is a name of its own",
         ),
         (
             "trade_names = [\"ukas-сb\"]\n",
-            "body 'dakks-cb': the name 'ukas-сb' mixes Latin, Greek or Cyrillic letters in the word 'сb', as a \
-             look-alike of another name does",
+            "body 'dakks-cb': the name 'ukas-сb' mixes Latin and Cyrillic letters, as a look-alike of another name \
+             does; a name in each script is a name of its own",
+        ),
+        (
+            "trade_names = [\"dakkᏚ demo\"]\n",
+            "body 'dakks-cb': the name 'dakkᏚ demo' mixes Latin and Cherokee letters, as a look-alike of another \
+             name does; a name in each script is a name of its own",
+        ),
+        (
+            "trade_names = [\"dakks demo серт certification body\"]\n",
+            "body 'dakks-cb': the name 'dakks demo серт certification body' mixes Latin and Cyrillic letters, as a \
+             look-alike of another name does; a name in each script is a name of its own",
+        ),
+        (
+            "trade_names = [\"ukas dem0 certıfication-bod\\u0307y\"]\n",
+            "body 'ukas-cb': the name 'ukas demo certification body' is also a name of body 'dakks-cb', or looks \
+             like one",
         ),
         (
             "trade_names = [\"ukas\\u200B-cb\"]\n",
@@ -508,8 +532,8 @@ fn an_installed_lists_names_tell_its_bodies_apart() {
         ),
         (
             "dаkks demo certification body",
-            "TrustServiceProviderList: body 'ukas-cb': the name 'dаkks demo certification body' mixes Latin, Greek or \
-             Cyrillic letters in the word 'dаkks', as a look-alike of another name does"
+            "TrustServiceProviderList: body 'ukas-cb': the name 'dаkks demo certification body' mixes Latin and \
+             Cyrillic letters, as a look-alike of another name does; a name in each script is a name of its own"
                 .to_string(),
         ),
     ] {

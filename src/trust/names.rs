@@ -14,19 +14,39 @@ pub fn same_name(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
 }
 
-/// What a reader sees of a name, as a key (`trust build`'s check that no name names two
-/// bodies): names [`same_name`] takes as one have one key, and so do names that are one to
-/// a person though a certificate's names compare apart ([`same_name`] is exact but
-/// for ASCII case and surrounding spaces). The name in compatibility form (NFKC: the
-/// full-width `ＵＫＡＳ` is `UKAS`, the ligature `ﬁ` is `fi`), without the characters
-/// that show nothing (U+200B, U+200D, U+2060, U+FEFF, the soft hyphen, variation selectors,
-/// tag characters…), in lower case in every script, its spaces of every kind (U+00A0, U+3000)
-/// one space between words. Found by attack: a zero-width space inside a name, or another
-/// body's name in non-ASCII capitals, was taken as a name of its own.
+/// What a reader sees of a name, as a key (`trust build`'s and the install's check that no
+/// name names two bodies): names [`same_name`] takes as one have one key, and so do names
+/// that are one to a person though a certificate's names compare apart ([`same_name`] is
+/// exact but for ASCII case and surrounding spaces). The key is the name
+/// - in compatibility form, decomposed (NFKD: the full-width `ＵＫＡＳ` is `UKAS`, the
+///   ligature `ﬁ` is `fi`, `é` is `e` and a combining acute),
+/// - without combining marks (`ė` and `e`, a dot above an `i`) and the characters that show
+///   nothing (the zero-width (non-)joiner; the others no name holds),
+/// - in lower case in every script,
+/// - with the letters and digits a font draws alike as one: `i` (a capital `I` too), the
+///   dotless `ı`, `l` and `1`; `0` and `o`,
+/// - anything but letters and digits a space (a hyphen, a dot, a no-break or ideographic
+///   space), the spaces between words one.
+///
+/// Found by attack: a zero-width space, non-ASCII capitals, a dotless i, a digit for a
+/// letter, a combining dot or a hyphen for a space made a name of its own.
 pub fn look_alike_key(name: &str) -> String {
     use unicode_normalization::UnicodeNormalization as _;
-    let shown: String = name.nfkc().filter(|&c| !shows_nothing(c)).flat_map(char::to_lowercase).collect();
-    shown.split_whitespace().collect::<Vec<_>>().join(" ")
+    use unicode_normalization::char::is_combining_mark;
+    let folded = name
+        .nfkd()
+        .filter(|&c| !is_combining_mark(c) && !shows_nothing(c))
+        .flat_map(char::to_lowercase)
+        // After lower case, so that names `same_name` takes as one keep one key: `I` is `i`
+        // by then, and joins `l` with it.
+        .map(|c| match c {
+            'i' | 'l' | '1' | '\u{131}' => 'l',
+            '0' => 'o',
+            c if c.is_alphanumeric() => c,
+            _ => ' ',
+        })
+        .collect::<String>();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A character that takes no place when a name is shown: what no name holds
@@ -39,7 +59,7 @@ fn shows_nothing(c: char) -> bool {
 /// Refuses the names of a list's bodies (each body's id, its names in each language, its
 /// trade names) unless they tell the bodies apart: every name has a letter or a digit,
 /// holds no control, format or invisible character ([`crate::model::is_hidden_control`])
-/// nor a word mixing scripts ([`mixed_script_word`]), and is no other body's name as a
+/// nor letters of two scripts ([`mixed_scripts`]), and is no other body's name as a
 /// certificate's names are read ([`super::Provider::is_named`]) nor looks like one
 /// ([`look_alike_key`]). Found by review: a trade name equal to another body's id let a CB
 /// state that body's id as its name under "valid", and a name of a zero-width space alone
@@ -60,10 +80,10 @@ pub fn names_tell_bodies_apart<'a>(bodies: impl IntoIterator<Item = (&'a str, Ve
                     u32::from(c)
                 ));
             }
-            if let Some(word) = mixed_script_word(name) {
+            if let Some((a, b)) = mixed_scripts(name) {
                 return Err(format!(
-                    "body '{id}': the name '{}' mixes Latin, Greek or Cyrillic letters in the word '{word}', as a \
-                     look-alike of another name does",
+                    "body '{id}': the name '{}' mixes {a} and {b} letters, as a look-alike of another name does; \
+                     a name in each script is a name of its own",
                     shown(name)
                 ));
             }
@@ -94,33 +114,51 @@ fn shown(name: &str) -> String {
         .collect()
 }
 
-/// The first word of `name` (its compatibility form: a full-width letter is its letter)
-/// whose letters come from more than one of the Latin, Greek and Cyrillic scripts: `Exаmple`
-/// with a Cyrillic `а` looks like `Example` and compares apart, and no body's true name
-/// mixes them inside a word (found by attack). A whole word in another script that looks
-/// like a Latin one (Cyrillic `Сор`) is not caught; that needs Unicode's confusables data.
-fn mixed_script_word(name: &str) -> Option<String> {
+/// The first two scripts `name` mixes (in its compatibility form: a full-width letter is
+/// its letter), among the letters outside Chinese, Japanese and Korean ones, which names
+/// mix with Latin letters (`CQC 中国质量认证中心`): a Cyrillic `а` in `Exаmple`, a Cherokee
+/// `Ꮪ` for an `S`, an Armenian `օ` for an `o`, a Cyrillic word among Latin ones — how a
+/// look-alike of another name is made (found by attack). A body named in two scripts gives
+/// each as a name of its own. A name wholly in another script that looks like a Latin one
+/// (Cyrillic `Сор`) is not caught; that needs Unicode's confusables data.
+fn mixed_scripts(name: &str) -> Option<(&'static str, &'static str)> {
     use unicode_normalization::UnicodeNormalization as _;
-    #[derive(PartialEq, Clone, Copy)]
-    enum Script {
-        Latin,
-        Greek,
-        Cyrillic,
-    }
-    let script = |c: char| match c {
-        'A'..='Z' | 'a'..='z' | '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}' => Some(Script::Latin),
-        '\u{370}'..='\u{3FF}' | '\u{1F00}'..='\u{1FFF}' => Some(Script::Greek),
-        '\u{400}'..='\u{52F}' | '\u{1C80}'..='\u{1C8F}' | '\u{2DE0}'..='\u{2DFF}' | '\u{A640}'..='\u{A69F}' => {
-            Some(Script::Cyrillic)
+    let mut first: Option<&'static str> = None;
+    for c in name.nfkc().filter(|c| c.is_alphabetic()) {
+        let Some(script) = script(c) else { continue };
+        match first {
+            None => first = Some(script),
+            Some(f) if f != script => return Some((f, script)),
+            Some(_) => {}
         }
-        _ => None,
-    };
-    let shown: String = name.nfkc().collect();
-    shown
-        .split(|c: char| !c.is_alphanumeric())
-        .find(|word| {
-            let mut scripts = word.chars().filter(|c| c.is_alphabetic()).filter_map(script);
-            scripts.next().is_some_and(|first| scripts.any(|s| s != first))
-        })
-        .map(str::to_string)
+    }
+    None
+}
+
+/// A letter's script, by the blocks that hold it: `None` for Chinese, Japanese and Korean,
+/// which mix with any; an unnamed block answers "another script" (each block apart would be
+/// finer, and would still refuse the same names mixed with Latin).
+fn script(c: char) -> Option<&'static str> {
+    Some(match c {
+        'A'..='Z' | 'a'..='z' | '\u{AA}' | '\u{BA}' | '\u{C0}'..='\u{2AF}' | '\u{1D00}'..='\u{1DBF}' => "Latin",
+        '\u{1E00}'..='\u{1EFF}' | '\u{2C60}'..='\u{2C7F}' | '\u{A720}'..='\u{A7FF}' | '\u{AB30}'..='\u{AB6F}' => {
+            "Latin"
+        }
+        '\u{370}'..='\u{3FF}' | '\u{1F00}'..='\u{1FFF}' => "Greek",
+        '\u{400}'..='\u{52F}' | '\u{1C80}'..='\u{1C8F}' | '\u{2DE0}'..='\u{2DFF}' | '\u{A640}'..='\u{A69F}' => {
+            "Cyrillic"
+        }
+        '\u{530}'..='\u{58F}' | '\u{FB13}'..='\u{FB17}' => "Armenian",
+        '\u{13A0}'..='\u{13FF}' | '\u{AB70}'..='\u{ABBF}' => "Cherokee",
+        '\u{1100}'..='\u{11FF}'
+        | '\u{2E80}'..='\u{2FDF}'
+        | '\u{3040}'..='\u{31FF}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{A960}'..='\u{A97F}'
+        | '\u{AC00}'..='\u{D7FF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{20000}'..='\u{3FFFF}' => return None,
+        _ => "another script",
+    })
 }
