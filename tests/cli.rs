@@ -113,6 +113,14 @@ fn messages_show_what_would_act_on_a_terminal() {
     assert_eq!((out.status.code(), raw(&out)), (Some(1), 0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"ukas\\u009b31m\\u202e\\udb40\\udc41\""));
     assert_eq!(stdout_json(&out)["body"], body);
+    // A key name this command would print in a verifier key (found by attack: printed raw).
+    let key = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo/witness.key");
+    let out = mrgate(&["witness", "vkey", "--key", key, "--name", "a\u{202E}b"], b"");
+    assert_eq!((out.status.code(), raw(&out), out.stdout.is_empty()), (Some(2), 0, true));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error[log.checkpoint_malformed]: --name: U+202E is a control, format or invisible character\n"
+    );
     // An argument: the command's own message, and clap's.
     let out = mrgate(&["validate", "--at", "2026\u{1b}[31m\r"], GOOD_CN.as_bytes());
     assert_eq!(out.status.code(), Some(2));

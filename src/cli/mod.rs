@@ -5,9 +5,9 @@
 //! 3 unsupported algorithm (verification commands), 141 standard output closed early (as a
 //! program ended by SIGPIPE reports it: `mrgate … | head`).
 
-/// `println!` for the command line: a reader that went away (`| head`) ends the program
-/// quietly with 141 instead of a panic. Shadows the standard macro in this module and the
-/// ones below it.
+/// `println!` for the command line: what it writes is made visible ([`write_stdout`]), and
+/// a reader that went away (`| head`) ends the program quietly with 141 instead of a panic.
+/// Shadows the standard macro in this module and the ones below it.
 macro_rules! println {
     () => {
         $crate::cli::write_stdout(format_args!("\n"))
@@ -90,11 +90,15 @@ pub(crate) fn print_json(value: &impl serde::Serialize) {
     println!("{}", json_for_terminal(&json));
 }
 
-/// Writes to standard output; see [`println!`](crate::cli).
+/// Writes to standard output, its characters made visible ([`for_terminal`]: a line that
+/// quotes a name or a message reaches the terminal as text); see [`println!`](crate::cli).
+/// JSON goes through [`json_for_terminal`] first, after which nothing is left to escape.
+/// Documents a command outputs are written whole by [`write_out`].
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
+    let text = args.to_string();
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+    if let Err(e) = out.write_all(for_terminal(&text).as_bytes()).and_then(|()| out.flush()) {
         std::process::exit(i32::from(stdout_failed(&e)));
     }
 }
