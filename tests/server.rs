@@ -868,6 +868,8 @@ async fn credentials_link_to_their_receipts_and_entries_are_found_by_hash() {
         ("index=1&index=2&size=4".to_string(), 400, "http.query"),
         ("index=1&size=3&size=4".to_string(), 400, "http.query"),
         (format!("hash={hex}&hash={hex}", hex = "00".repeat(32)), 400, "http.query"),
+        ("index=0&siz%65=3&size=3".to_string(), 400, "http.query"),
+        ("index=0&size".to_string(), 400, "http.query"),
         ("index=1&size=3".to_string(), 200, ""),
     ] {
         let p = call(addr, "GET", &format!("/v1/log/proof/inclusion?{query}"), vec![], None, None).await;
@@ -876,6 +878,9 @@ async fn credentials_link_to_their_receipts_and_entries_are_found_by_hash() {
     }
     let twice = call(addr, "GET", "/v1/log/proof/inclusion?index=1&index=1&size=3", vec![], None, None).await;
     assert_eq!(twice.json()["detail"], "query parameter 'index' is given more than once");
+    // A name written with an escape is the name.
+    let escaped = call(addr, "GET", "/v1/log/proof/inclusion?index=1&siz%65=3", vec![], None, None).await;
+    assert_eq!((escaped.status, escaped.json()["tree_size"].as_u64()), (200, Some(3)));
     running.task.abort();
 }
 

@@ -773,8 +773,17 @@ impl Req {
     /// A parameter given twice is refused (the `Err` says so): which value counts would be
     /// a guess, and a cache or a proxy may guess otherwise (found by attack).
     pub fn query_param(&self, name: &str) -> Result<Option<String>, String> {
-        let mut values = self.query.split('&').filter_map(|kv| kv.split_once('=')).filter(|(k, _)| *k == name);
-        let first = values.next().map(|(_, v)| http::percent_decode(v).unwrap_or_else(|| v.to_string()));
+        // A name is decoded as a value is (`siz%65` is `size`), and a name without `=` has
+        // an empty value, never none (found by attack: both were passed over, and the
+        // parameter a client meant was not the one read).
+        let decode = |text: &str| http::percent_decode(text).unwrap_or_else(|| text.to_string());
+        let mut values = self
+            .query
+            .split('&')
+            .filter(|kv| !kv.is_empty())
+            .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+            .filter(|(k, _)| decode(k) == name);
+        let first = values.next().map(|(_, v)| decode(v));
         match values.next() {
             Some(_) => Err(format!("query parameter '{name}' is given more than once")),
             None => Ok(first),
