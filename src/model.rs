@@ -388,7 +388,9 @@ pub enum ModelError {
 ///   combining grapheme joiner, Hangul fillers, variation selectors, and the unassigned
 ///   ones a font shows as nothing);
 /// - the line and paragraph separators (U+2028, U+2029) and the braille blank (U+2800),
-///   which show as a line break or a space that is neither.
+///   which show as a line break or a space that is neither;
+/// - DEL, the noncharacters (U+FDD0–U+FDEF and the last two of each plane) and the
+///   private-use areas, whose glyphs are a font's choice.
 pub fn is_hidden_control(c: char) -> bool {
     matches!(c,
         // C1 controls.
@@ -404,9 +406,14 @@ pub fn is_hidden_control(c: char) -> bool {
         | '\u{34F}' | '\u{115F}'..='\u{1160}' | '\u{17B4}'..='\u{17B5}' | '\u{180B}'..='\u{180D}' | '\u{180F}'
         | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'
         | '\u{E0002}'..='\u{E001F}' | '\u{E0080}'..='\u{E0FFF}'
-        // Separators and a blank that show as what they are not.
-        | '\u{2028}' | '\u{2029}' | '\u{2800}'
-    )
+        // Separators and blanks that show as what they are not (U+16FE4, a filler).
+        | '\u{2028}' | '\u{2029}' | '\u{2800}' | '\u{16FE4}'
+        // DEL, which XML 1.0 allows and a terminal acts on (found by attack).
+        | '\u{7F}'
+        // Noncharacters, and the private-use areas, whose glyphs are whatever a font makes
+        // them (found by attack: U+FDD0 and U+10FFFF were signed into an export).
+        | '\u{FDD0}'..='\u{FDEF}' | '\u{E000}'..='\u{F8FF}' | '\u{F0000}'..
+    ) || (u32::from(c) & 0xFFFE) == 0xFFFE
 }
 
 impl ModelError {

@@ -152,6 +152,12 @@ fn no_text_holds_a_hidden_control() {
         ),
         ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例\u{200B}科技</Name>", "Holder/Name", 0x200B),
         ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例科技有限公司&#x2065;</Name>", "Holder/Name", 0x2065),
+        // DEL, a noncharacter, a private-use character (found by attack: signed into exports).
+        ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例科技有限公司\u{7F}\u{7F}</Name>", "Holder/Name", 0x7F),
+        ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例&#xFDD0;科技</Name>", "Holder/Name", 0xFDD0),
+        ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例&#x10FFFF;科技</Name>", "Holder/Name", 0x10FFFF),
+        ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例&#x1FFFE;科技</Name>", "Holder/Name", 0x1FFFE),
+        ("<Name>上海示例科技有限公司</Name>", "<Name>上海示例\u{E000}科技</Name>", "Holder/Name", 0xE000),
         ("<Name>示例认证有限公司</Name>", "<Name>示例认证有限公司\u{FE0F}</Name>", "CertificationBody/Name", 0xFE0F),
         ("<Name>示例认证有限公司</Name>", "<Name>示例认证有限公司&#xE0100;</Name>", "CertificationBody/Name", 0xE0100),
         (

@@ -283,7 +283,10 @@ fn bad_descriptions_are_refused() {
             body("accredited_by = \"x\"\ntrade_names = [\"X\\u0007\"]\n"),
             "U+0007 cannot be written in XML 1.0, in: <tsl:Name xml:lang=\"en\">X\\u{7}</tsl:Name>",
         ),
-        (body("accredited_by = \"x\"\ntrade_names = [\"X\\uFFFE\"]\n"), "U+FFFE cannot be written in XML 1.0"),
+        (
+            body("accredited_by = \"x\"\ntrade_names = [\"X\\uFFFE\"]\n"),
+            "the name 'X\\u{fffe}' holds U+FFFE, a control, format or invisible character",
+        ),
     ] {
         let path = dir.path().join("d.toml");
         std::fs::write(&path, toml).expect("write");
@@ -321,6 +324,14 @@ fn a_body_is_named_in_each_language_the_list_holds() {
         ("certification-body", "certification body", false, true),
         ("café", "cafe\u{301}", false, true),
         ("ukas", "ukos", false, false),
+        // Found by attack: U+01C0 for I, rn for m, katakana drawn as ideographs.
+        ("ǀntertek", "Intertek", false, true),
+        ("Cornpany", "Company", false, true),
+        ("中国エ业认证中心", "中国工业认证中心", false, true),
+        ("中国カ学认证中心", "中国力学认证中心", false, true),
+        ("中国ロ岸认证中心", "中国口岸认证中心", false, true),
+        ("中国质量认证中心ー", "中国质量认证中心一", false, true),
+        ("中国质量认证中心", "中国质量认证中央", false, false),
     ] {
         assert_eq!(mrgate::trust::same_name(a, b), same, "{a:?} {b:?}");
         assert_eq!(mrgate::trust::look_alike_key(a) == mrgate::trust::look_alike_key(b), look_alike, "{a:?} {b:?}");
@@ -450,6 +461,26 @@ fn a_name_names_one_body() {
              does; a name in each script is a name of its own",
         ),
         (
+            "trade_names = [\"Chinɑ Quɑlity\"]\n",
+            "body 'dakks-cb': the name 'Chinɑ Quɑlity' mixes Latin and phonetic letters, as a look-alike of another \
+             name does; a name in each script is a name of its own",
+        ),
+        (
+            "trade_names = [\"ᴄʜɪɴᴀ ǫᴜᴀʟɪᴛʏ\"]\n",
+            "body 'dakks-cb': the name 'ᴄʜɪɴᴀ ǫᴜᴀʟɪᴛʏ' mixes phonetic and Latin letters, as a look-alike of another \
+             name does; a name in each script is a name of its own",
+        ),
+        (
+            "trade_names = [\"CNCA-R-2୦02-001\"]\n",
+            "body 'dakks-cb': the name 'CNCA-R-2୦02-001' mixes Latin and another script letters, as a look-alike of \
+             another name does; a name in each script is a name of its own",
+        ),
+        (
+            "other_names = [{ lang = \"zh\", name = \"中国质量认证中⺗\" }]\n",
+            "body 'dakks-cb': the name '中国质量认证中⺗' holds U+2E97, a CJK radical or stroke, which a name does not \
+             write",
+        ),
+        (
             "trade_names = [\"dakkᏚ demo\"]\n",
             "body 'dakks-cb': the name 'dakkᏚ demo' mixes Latin and Cherokee letters, as a look-alike of another \
              name does; a name in each script is a name of its own",
@@ -481,6 +512,22 @@ fn a_name_names_one_body() {
         std::fs::write(&path, demo_toml.replace(dakks_cb, &format!("{dakks_cb}{extra}"))).expect("write");
         let err = mrgate::trust::build::build(&path, &key, &chain).expect_err("refused");
         assert_eq!(err, expected);
+    }
+    // Every other text of the list too: the operator's name, an address (found by attack:
+    // built, installed and served).
+    for (from, to, expected) in [
+        (
+            "name = \"mrgate demo trust-list operator (CNCA role)\"",
+            "name = \"mrgate demo trust-list operator \\u202E(CNCA role)\"",
+            "/SchemeInformation/SchemeName/Name: U+202E is a control",
+        ),
+        ("locality = \"Berlin\"", "locality = \"Ber\\u200Blin\"", "Locality: U+200B is a control"),
+    ] {
+        assert!(demo_toml.contains(from), "{from}");
+        let path = dir.path().join("d.toml");
+        std::fs::write(&path, demo_toml.replacen(from, to, 1)).expect("write");
+        let err = mrgate::trust::build::build(&path, &key, &chain).expect_err("refused");
+        assert!(err.contains("is a control, format or invisible character") && err.contains(expected), "{err}");
     }
     // Its own names repeated, in other case: one body's, built.
     let path = dir.path().join("d.toml");
@@ -526,8 +573,9 @@ fn an_installed_lists_names_tell_its_bodies_apart() {
         ("ｄａｋｋｓ demo certification body", taken("ｄａｋｋｓ demo certification body")),
         (
             "dakks demo certification body&#xE0041;",
-            "TrustServiceProviderList: body 'ukas-cb': the name 'dakks demo certification body\\u{e0041}' holds \
-             U+E0041, a control, format or invisible character"
+            "TrustServiceStatusList: 524:11: /TrustServiceStatusList/TrustServiceProviderList/TrustServiceProvider/\
+             TSPInformation/TSPName/Name: U+E0041 is a control, format or invisible character, which no text of a \
+             trust list holds"
                 .to_string(),
         ),
         (
@@ -541,6 +589,18 @@ fn an_installed_lists_names_tell_its_bodies_apart() {
         let err = install(&changed).expect_err(name);
         assert_eq!((err.code(), err.to_string()), ("trust.content", expected), "{name}");
     }
+    // Any other text of the list: an address's locality.
+    let changed =
+        unsigned.replacen("<tsl:Locality>Berlin</tsl:Locality>", "<tsl:Locality>Ber&#x202E;lin</tsl:Locality>", 1);
+    assert_ne!(changed, unsigned);
+    let err = install(&changed).expect_err("a hidden character in a locality");
+    assert_eq!(err.code(), "trust.content");
+    assert!(
+        err.to_string().ends_with(
+            "/Locality: U+202E is a control, format or invisible character, which no text of a trust list holds"
+        ),
+        "{err}"
+    );
 }
 
 /// Every list `trust build` writes is valid under the ETSI TS 119 612 schema, as real EU

@@ -53,7 +53,7 @@ fn acts_on_terminal(c: char) -> bool {
 }
 
 /// `text` as a terminal should get it: each character that would act on it
-/// ([`acts_on_terminal`]) written as Rust writes it, `\u{9b}`. Found by attack: a
+/// (`acts_on_terminal`) written as Rust writes it, `\u{9b}`. Found by attack: a
 /// certificate number holding U+009B was echoed raw by `error[id.certificate_no.charset]`.
 pub fn for_terminal(text: &str) -> std::borrow::Cow<'_, str> {
     replace_chars(text, |c, out| out.push_str(&format!("\\u{{{:x}}}", u32::from(c))))

@@ -111,7 +111,16 @@ use time::OffsetDateTime;
 ///   accreditation bodies; a PT document writes its namespace as it is and holds each
 ///   element read once once; a PT number other than zero below 1e-100 in magnitude is
 ///   refused (`pt.out_of_range`; 1e-150 before).
-pub const RULE_SET: &str = "10";
+/// - `11`: no text anywhere in a certificate document — a field the model carries or not,
+///   an attribute, a comment, a member name — holds a C1 control, DEL, a format character
+///   but the zero-width (non-)joiner, another default-ignorable code point, a line or
+///   paragraph separator, a braille blank, a noncharacter or a private-use character
+///   (`model.hidden_control`, [`crate::formats::text`]); an IAF record's accreditation body
+///   country is a code; a JWS header and a notice's payload holding a member twice are
+///   refused, as a batch line is; a trust list is installed only when no text of it hides
+///   characters and its bodies' names tell them apart ([`crate::trust::names`]); a PT result's
+///   U and k must give a u = U/k in range at submission.
+pub const RULE_SET: &str = "11";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -294,7 +294,25 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
     w.close("tsl:TrustServiceStatusList");
     let list = w.finish();
     xml_characters(&list)?;
+    texts_show_themselves(list.as_bytes())?;
     Ok(list)
+}
+
+/// Refuses a list any of whose texts — the operator's name, an address, a scope, a name —
+/// holds a control, format or invisible character ([`crate::formats::text`]), said by its
+/// element's path (found by attack: only the bodies' names were held to it, and an
+/// operator's name turned around by U+202E was built, installed and served). The gateway
+/// holds a list it installs to the same rule.
+pub fn texts_show_themselves(list: &[u8]) -> Result<(), String> {
+    let limits = super::list_limits(&crate::xml::Limits::default());
+    let root = crate::xml::parse(list, &limits).map_err(|e| e.to_string())?;
+    crate::formats::text::xml_shows_itself(&root).map_err(|e| match e {
+        crate::formats::FormatError::HiddenText { pos, path, code } => format!(
+            "{}{path}: U+{code:04X} is a control, format or invisible character, which no text of a trust list holds",
+            pos.map(|p| format!("{p}: ")).unwrap_or_default()
+        ),
+        other => other.to_string(),
+    })
 }
 
 /// Refuses a list holding a character XML 1.0 cannot carry (a control character, U+FFFE,

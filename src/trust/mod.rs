@@ -184,7 +184,9 @@ impl InstallPolicy {
         let list = TrustList::load(bytes, &self.anchors, crls, at.unix_timestamp().max(0) as u64, limits)?;
         self.check_signer(list.signer_certificate.as_deref(), list.signed_by.as_deref())?;
         list.installable_at(at)?;
-        // A list written by another tool than `trust build` is held to the same names rule.
+        // A list written by another tool than `trust build` is held to the same rules: no
+        // text hides characters, and its names tell its bodies apart.
+        build::texts_show_themselves(bytes).map_err(|message| content("TrustServiceStatusList", &message))?;
         names::names_tell_bodies_apart(list.providers.iter().filter_map(|p| {
             let body = p.body.as_ref()?;
             let names = std::iter::once(body.id.as_str())

@@ -24,7 +24,8 @@ pub fn same_name(a: &str, b: &str) -> bool {
 ///   nothing (the zero-width (non-)joiner; the others no name holds),
 /// - in lower case in every script,
 /// - with the letters and digits a font draws alike as one: `i` (a capital `I` too), the
-///   dotless `ı`, `l` and `1`; `0` and `o`,
+///   dotless `ı`, `ǀ`, `l` and `1`; `0` and `o`; `rn` and `m`, `vv` and `w`; katakana drawn as
+///   an ideograph (`エ` and `工`, `カ` and `力`, `ロ` and `口`, `ー` and `一`…),
 /// - anything but letters and digits a space (a hyphen, a dot, a no-break or ideographic
 ///   space), the spaces between words one.
 ///
@@ -40,12 +41,27 @@ pub fn look_alike_key(name: &str) -> String {
         // After lower case, so that names `same_name` takes as one keep one key: `I` is `i`
         // by then, and joins `l` with it.
         .map(|c| match c {
-            'i' | 'l' | '1' | '\u{131}' => 'l',
+            'i' | 'l' | '1' | '\u{131}' | '\u{1C0}' => 'l',
             '0' => 'o',
+            // Katakana and hiragana drawn as the ideographs beside them (found by attack:
+            // 中国エ业 for 中国工业).
+            'エ' => '工',
+            'カ' => '力',
+            'ロ' => '口',
+            'ー' | 'ㅡ' => '一',
+            'ニ' => '二',
+            'ハ' => '八',
+            'ト' => '卜',
+            'タ' => '夕',
+            'ヌ' => '又',
+            'ム' => '厶',
+            'ヘ' => 'へ',
             c if c.is_alphanumeric() => c,
             _ => ' ',
         })
         .collect::<String>();
+    // Pairs of letters drawn as one (`rn` as `m`, `vv` as `w`).
+    let folded = folded.replace("rn", "m").replace("vv", "w");
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -59,7 +75,7 @@ fn shows_nothing(c: char) -> bool {
 /// Refuses the names of a list's bodies (each body's id, its names in each language, its
 /// trade names) unless they tell the bodies apart: every name has a letter or a digit,
 /// holds no control, format or invisible character ([`crate::model::is_hidden_control`])
-/// nor letters of two scripts ([`mixed_scripts`]), and is no other body's name as a
+/// nor letters of two scripts (`mixed_scripts`), and is no other body's name as a
 /// certificate's names are read ([`super::Provider::is_named`]) nor looks like one
 /// ([`look_alike_key`]). Found by review: a trade name equal to another body's id let a CB
 /// state that body's id as its name under "valid", and a name of a zero-width space alone
@@ -76,6 +92,16 @@ pub fn names_tell_bodies_apart<'a>(bodies: impl IntoIterator<Item = (&'a str, Ve
             if let Some(c) = name.chars().find(|&c| crate::model::is_hidden_control(c)) {
                 return Err(format!(
                     "body '{id}': the name '{}' holds U+{:04X}, a control, format or invisible character",
+                    shown(name),
+                    u32::from(c)
+                ));
+            }
+            // A radical or a stroke stands for a part of an ideograph, never in a name; one
+            // without a compatibility form (`⺗` for `心`) would look like its ideograph
+            // (found by attack).
+            if let Some(c) = name.chars().find(|c| matches!(c, '\u{2E80}'..='\u{2FDF}' | '\u{31C0}'..='\u{31EF}')) {
+                return Err(format!(
+                    "body '{id}': the name '{}' holds U+{:04X}, a CJK radical or stroke, which a name does not write",
                     shown(name),
                     u32::from(c)
                 ));
@@ -124,7 +150,7 @@ fn shown(name: &str) -> String {
 fn mixed_scripts(name: &str) -> Option<(&'static str, &'static str)> {
     use unicode_normalization::UnicodeNormalization as _;
     let mut first: Option<&'static str> = None;
-    for c in name.nfkc().filter(|c| c.is_alphabetic()) {
+    for c in name.nfkc().filter(|c| c.is_alphanumeric()) {
         let Some(script) = script(c) else { continue };
         match first {
             None => first = Some(script),
@@ -140,10 +166,14 @@ fn mixed_scripts(name: &str) -> Option<(&'static str, &'static str)> {
 /// finer, and would still refuse the same names mixed with Latin).
 fn script(c: char) -> Option<&'static str> {
     Some(match c {
-        'A'..='Z' | 'a'..='z' | '\u{AA}' | '\u{BA}' | '\u{C0}'..='\u{2AF}' | '\u{1D00}'..='\u{1DBF}' => "Latin",
-        '\u{1E00}'..='\u{1EFF}' | '\u{2C60}'..='\u{2C7F}' | '\u{A720}'..='\u{A7FF}' | '\u{AB30}'..='\u{AB6F}' => {
-            "Latin"
-        }
+        // Digits are no script's in ASCII, and are their script's elsewhere (an Oriya or an
+        // Arabic-Indic zero in `CNCA-R-2002-001`: found by attack).
+        '0'..='9' => return None,
+        'A'..='Z' | 'a'..='z' | '\u{AA}' | '\u{BA}' | '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}' => "Latin",
+        '\u{2C60}'..='\u{2C7F}' | '\u{A720}'..='\u{A7FF}' => "Latin",
+        // Phonetic letters and small capitals are Latin in form but no name writes them: `ɑ`
+        // for `a`, `ɡ` for `g`, `ᴄʜɪɴᴀ` for `CHINA` (found by attack).
+        '\u{250}'..='\u{2AF}' | '\u{1D00}'..='\u{1DBF}' | '\u{AB30}'..='\u{AB6F}' => "phonetic",
         '\u{370}'..='\u{3FF}' | '\u{1F00}'..='\u{1FFF}' => "Greek",
         '\u{400}'..='\u{52F}' | '\u{1C80}'..='\u{1C8F}' | '\u{2DE0}'..='\u{2DFF}' | '\u{A640}'..='\u{A69F}' => {
             "Cyrillic"
@@ -151,8 +181,8 @@ fn script(c: char) -> Option<&'static str> {
         '\u{530}'..='\u{58F}' | '\u{FB13}'..='\u{FB17}' => "Armenian",
         '\u{13A0}'..='\u{13FF}' | '\u{AB70}'..='\u{ABBF}' => "Cherokee",
         '\u{1100}'..='\u{11FF}'
-        | '\u{2E80}'..='\u{2FDF}'
-        | '\u{3040}'..='\u{31FF}'
+        | '\u{3040}'..='\u{31BF}'
+        | '\u{31F0}'..='\u{31FF}'
         | '\u{3400}'..='\u{4DBF}'
         | '\u{4E00}'..='\u{9FFF}'
         | '\u{A960}'..='\u{A97F}'
