@@ -683,20 +683,27 @@ async fn concurrent_first_exports_of_one_certificate_are_all_made() {
     let (running, addr, app) = serve(config(dir.path())).await;
     let size = app.log.size().expect("size");
     const AT_ONCE: usize = 8;
-    let exports = (0..AT_ONCE).map(|_| {
-        tokio::spawn(async move {
-            call(addr, "POST", "/v1/exports?formats=iaf-json", domestic_certificate(), None, Some(&token())).await
-        })
+    let answers = exports_at_once(addr, vec![domestic_certificate(); AT_ONCE]).await;
+    assert_eq!(answers, vec![(201, String::new()); AT_ONCE]);
+    assert_eq!(app.log.size().expect("size"), size + AT_ONCE as u64, "one entry per export, no refusal");
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 200);
+    running.task.abort();
+}
+
+/// Exports `documents` all at once (as the exporter), each answer's status and reason in the
+/// order sent.
+async fn exports_at_once(addr: SocketAddr, documents: Vec<Vec<u8>>) -> Vec<(u16, String)> {
+    let exports = documents.into_iter().map(|document| {
+        tokio::spawn(
+            async move { call(addr, "POST", "/v1/exports?formats=iaf-json", document, None, Some(&token())).await },
+        )
     });
     let mut answers = Vec::new();
     for export in exports.collect::<Vec<_>>() {
         let r = export.await.expect("joined");
         answers.push((r.status, reason(&r).1));
     }
-    assert_eq!(answers, vec![(201, String::new()); AT_ONCE]);
-    assert_eq!(app.log.size().expect("size"), size + AT_ONCE as u64, "one entry per export, no refusal");
-    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 200);
-    running.task.abort();
+    answers
 }
 
 /// CB-signed documents of one certificate, each changing a fact (so each replaces the
@@ -710,17 +717,8 @@ async fn concurrent_replacing_exports_of_one_certificate_are_all_made() {
     let size = app.log.size().expect("size");
     const AT_ONCE: usize = 16;
     let holders: Vec<String> = (0..AT_ONCE).map(|i| format!("另一家公司{i}")).collect();
-    let exports = holders.iter().map(|holder| {
-        let document = cb_signed(&certificate_with("上海示例科技有限公司", holder));
-        tokio::spawn(
-            async move { call(addr, "POST", "/v1/exports?formats=iaf-json", document, None, Some(&token())).await },
-        )
-    });
-    let mut answers = Vec::new();
-    for export in exports.collect::<Vec<_>>() {
-        let r = export.await.expect("joined");
-        answers.push((r.status, reason(&r).1));
-    }
+    let documents = holders.iter().map(|h| cb_signed(&certificate_with("上海示例科技有限公司", h))).collect();
+    let answers = exports_at_once(addr, documents).await;
     assert_eq!(answers, vec![(201, String::new()); AT_ONCE]);
     assert_eq!(app.log.size().expect("size"), size + AT_ONCE as u64, "one entry per export, no refusal");
     let held = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
