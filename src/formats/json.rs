@@ -56,6 +56,23 @@ impl<'a> Json<'a> {
     pub fn is_null(&self) -> bool {
         matches!(self, Json::Null)
     }
+
+    /// The same value as a `serde_json::Value`, members in document order: for a reader
+    /// that walks a `Value` (a JWS header, a notice) after the strict reading, without
+    /// parsing the text again.
+    pub fn to_value(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Number(n) => Value::Number(n.clone()),
+            Json::String(s) => Value::String(s.to_string()),
+            Json::Array(items) => Value::Array(items.iter().map(Json::to_value).collect()),
+            Json::Object(members) => {
+                Value::Object(members.iter().map(|(name, v)| (name.to_string(), v.to_value())).collect())
+            }
+        }
+    }
 }
 
 /// Reads a JSON document with a size bound; a syntax error or a repeated member name is
@@ -206,6 +223,16 @@ mod tests {
 
     fn read(text: &str) -> Result<Json<'_>, FormatError> {
         parse(text.as_bytes(), &Limits::default())
+    }
+
+    /// A value read strictly is the value `serde_json` reads, members in document order,
+    /// numbers and escapes as they were.
+    #[test]
+    fn a_value_read_strictly_is_serde_jsons_value() {
+        let text = r#"{"z":1,"a":[true,null,-2,1.5e3,"x\u00e9\n"],"m":{"k":"v","b":18446744073709551615}}"#;
+        let value = read(text).expect("reads").to_value();
+        assert_eq!(value, serde_json::from_str::<serde_json::Value>(text).expect("json"));
+        assert_eq!(value.to_string(), text.replace(r"\u00e9", "é").replace("1.5e3", "1500.0"));
     }
 
     fn member<'v>(value: &'v Json<'v>, key: &str) -> Option<&'v Json<'v>> {
