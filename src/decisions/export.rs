@@ -302,12 +302,14 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     // An unsigned document is decided under the caller's grant: the entry names it and
     // keeps it beside the document, so an audit decides the export again as it was.
     let grant = caller.exporter.as_deref().filter(|_| !cb_signed(document));
-    let mut inputs = vec![super::digest(document)];
-    let mut kept = vec![super::keep(document)];
+    let digest = super::digest(document);
+    let mut inputs = vec![digest.clone()];
+    let mut kept = vec![super::keep_as(digest, document)];
     if let Some(g) = grant {
         let granted = g.document();
-        inputs.push(super::digest(&granted));
-        kept.push(super::keep(&granted));
+        let digest = super::digest(&granted);
+        inputs.push(digest.clone());
+        kept.push(super::keep_as(digest, &granted));
     }
     let mut entry = ctx.entry("export", &caller.actor, inputs, "exported");
     let registered = ctx.store.certificate(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?;

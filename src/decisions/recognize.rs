@@ -103,10 +103,11 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
     // signature stands for nothing a partner sends.
     let verdict = ctx.recognition(document, false)?;
     let (word, reasons) = logged(&ctx.trust_list, partner, &verdict);
-    let mut entry = ctx.entry("recognition", &caller.actor, vec![super::digest(document)], word);
+    let digest = super::digest(document);
+    let mut entry = ctx.entry("recognition", &caller.actor, vec![digest.clone()], word);
     entry.reasons = reasons;
     // The document is kept with the entry, recognized or refused, for an audit to decide again.
-    let kept = [super::keep(document)];
+    let kept = [super::keep_as(digest, document)];
     if let Some(issuer) = verdict.issuer.as_ref().filter(|_| entry.reasons == [NOT_YOURS]) {
         return Err(Refusal::new(
             Class::Forbidden,

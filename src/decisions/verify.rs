@@ -39,11 +39,12 @@ pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: 
         return Err(Refusal::new(super::Class::Malformed, "http.empty", "send the document as the request body"));
     }
     let verdict = ctx.recognition(document, true)?;
-    let entry = entry(ctx, &actor, document, &verdict);
+    let digest = super::digest(document);
+    let entry = entry(ctx, &actor, digest.clone(), &verdict);
     // The document is kept for an audit to decide again — except an anonymous caller's on
     // the public page: anyone could fill the store with documents at the public rate, and
     // nobody answers for them (their entries are counted as not re-derived).
-    let mut effects = if actor == PUBLIC { vec![] } else { vec![super::keep(document)] };
+    let mut effects = if actor == PUBLIC { vec![] } else { vec![super::keep_as(digest, document)] };
     // Logged only while the register still holds what the verdict read of it: a notice or
     // an export committed meanwhile (on any node) makes it a conflict, decided again
     // ([`REGISTER_CHANGED`]), so no "valid" follows a suspension in the log's order.
@@ -111,9 +112,9 @@ pub fn headline(
 }
 
 /// A verification's log entry: the same for the API, the page and each line of a batch.
-fn entry(ctx: &Context<'_>, actor: &str, document: &[u8], verdict: &Verdict) -> crate::ledger::entry::Entry {
+fn entry(ctx: &Context<'_>, actor: &str, digest: String, verdict: &Verdict) -> crate::ledger::entry::Entry {
     let (word, reasons) = logged(verdict);
-    let mut entry = ctx.entry("recognition", actor, vec![super::digest(document)], word);
+    let mut entry = ctx.entry("recognition", actor, vec![digest], word);
     entry.reasons = reasons;
     entry
 }

@@ -89,7 +89,7 @@ pub fn names_tell_bodies_apart<'a>(bodies: impl IntoIterator<Item = (&'a str, Ve
             if !name.chars().any(char::is_alphanumeric) {
                 return Err(format!("body '{id}': the name '{}' has no letter or digit", shown(name)));
             }
-            if let Some(c) = name.chars().find(|&c| crate::model::is_hidden_control(c)) {
+            if let Some(c) = crate::model::first_hidden(name) {
                 return Err(format!(
                     "body '{id}': the name '{}' holds U+{:04X}, a control, format or invisible character",
                     shown(name),
