@@ -392,7 +392,7 @@ reasons! {
 
     // http: the request itself.
     HttpEmpty = "http.empty", 400, "The request has no body.";
-    HttpQuery = "http.query", 400, "A query parameter is missing, malformed or conflicting.";
+    HttpQuery = "http.query", 400, "A query parameter is missing, malformed, given twice or not one the operation takes.";
     HttpPath = "http.path", 400, "The path has a malformed percent-escape or is not UTF-8.";
     HttpStreaming = "http.streaming", 400, "Batch verification is served as a stream.";
     HttpNotFound = "http.not_found", 404, "No such route or page file.";

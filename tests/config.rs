@@ -3,8 +3,9 @@
 
 mod common;
 
+use http_body_util::BodyExt;
 use mrgate::server::config::Config;
-use mrgate::server::{App, ROUTES, Req, route};
+use mrgate::server::{App, QUERY_PARAMETERS, ROUTES, Req, route};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -223,6 +224,64 @@ async fn router_and_openapi_agree() {
                 (404, None),
                 "{method} {unknown}"
             );
+        }
+    }
+}
+
+/// The query parameters the router takes are those `schemas/openapi.json` documents, route by
+/// route, and each is a route's; through `route` itself, a name no route takes is refused on
+/// each route but the page's, and a name it takes is not refused for its name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_parameters_and_openapi_agree() {
+    let openapi: serde_json::Value = serde_json::from_str(mrgate::server::OPENAPI).expect("openapi json");
+    let mut documented: Vec<(String, String, Vec<String>)> = Vec::new();
+    for (path, ops) in openapi["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("operations") {
+            let names: Vec<String> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .map(|p| p["name"].as_str().expect("name").to_string())
+                .collect();
+            if !names.is_empty() {
+                documented.push((method.to_uppercase(), path.clone(), names));
+            }
+        }
+    }
+    let mut taken: Vec<(String, String, Vec<String>)> = QUERY_PARAMETERS
+        .iter()
+        .map(|(m, t, names)| (m.to_string(), t.to_string(), names.iter().map(|n| n.to_string()).collect()))
+        .collect();
+    documented.sort();
+    taken.sort();
+    assert_eq!(taken, documented);
+    for (m, t, _) in QUERY_PARAMETERS {
+        assert!(ROUTES.contains(&(m, t)), "{m} {t} is no route");
+    }
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(Config::demo(&Path::new(ROOT).join("certs/demo"), dir.path())).expect("app"));
+    let with_query = |method: &str, path: &str, query: &str| Req { query: query.into(), ..request(method, path) };
+    for (method, template) in ROUTES {
+        let path = template
+            .replace("{issuer}", "CNCA-R-2002-001")
+            .replace("{number}", "X")
+            .replace("{id}", "x")
+            .replace("{asset}", "app.js");
+        let response = route(Arc::clone(&app), with_query(method, &path, "n%6Fpe=1")).await;
+        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let detail = serde_json::from_slice::<serde_json::Value>(&body).ok().map(|v| v["detail"].clone());
+        let refused = detail
+            .as_ref()
+            .and_then(|d| d.as_str())
+            .is_some_and(|d| d.starts_with("query parameter 'nope' is not one"));
+        assert_eq!(refused, !matches!(*template, "/" | "/page/{asset}"), "{method} {path}: {detail:?}");
+        let takes = QUERY_PARAMETERS.iter().find(|(m, t, _)| m == method && t == template).map_or(&[][..], |q| q.2);
+        for name in takes {
+            let response = route(Arc::clone(&app), with_query(method, &path, &format!("{name}=1"))).await;
+            let body = response.into_body().collect().await.expect("body").to_bytes();
+            assert!(!String::from_utf8_lossy(&body).contains("is not one"), "{method} {path} {name}");
         }
     }
 }

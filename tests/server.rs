@@ -884,6 +884,106 @@ async fn credentials_link_to_their_receipts_and_entries_are_found_by_hash() {
     running.task.abort();
 }
 
+/// A query parameter a route does not take is refused with a 400 that names it, on every
+/// route but the page and its assets (a person's link may carry parameters of others): a
+/// misspelt `formats` was answered as if it had not been sent, so the caller took the
+/// default formats for the ones it asked. The batch stream, answered before the router,
+/// refuses it too; a path written with escapes is the route it decodes to; a name written
+/// with an escape is the name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_parameter_the_route_does_not_take_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let size = app.log.size().expect("size");
+    let line = b"{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"04925Q10021R0M\"}\n".to_vec();
+    // (method, path and query, body, client certificate, what the refusal says after "query
+    // parameter"; empty: not refused for a name).
+    type Case<'a> = (&'a str, &'a str, Vec<u8>, Option<&'a str>, &'a str);
+    let cases: [Case; 8] = [
+        (
+            "POST",
+            "/v1/exports?Formats=untp-dcc",
+            domestic_certificate(),
+            None,
+            "'Formats' is not one POST /v1/exports takes (it takes formats)",
+        ),
+        (
+            "POST",
+            "/v1/exports?formats=untp-dcc&format=iaf-json",
+            domestic_certificate(),
+            None,
+            "'format' is not one POST /v1/exports takes (it takes formats)",
+        ),
+        (
+            "POST",
+            "/v1/%65xports?at=2020-01-01",
+            domestic_certificate(),
+            None,
+            "'at' is not one POST /v1/exports takes (it takes formats)",
+        ),
+        (
+            "GET",
+            "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M?at=2020-01-01",
+            vec![],
+            None,
+            "'at' is not one GET /v1/certificates/{issuer}/{number} takes (it takes none)",
+        ),
+        (
+            "POST",
+            "/v1/verify?strict",
+            b"x".to_vec(),
+            Some("customs"),
+            "'strict' is not one POST /v1/verify takes (it takes none)",
+        ),
+        (
+            "POST",
+            "/v1/verify/batch?x=1",
+            line.clone(),
+            Some("customs"),
+            "'x' is not one POST /v1/verify/batch takes (it takes none)",
+        ),
+        ("GET", "/v1/log/proof/inclusion?index=1&size=3&hash=", vec![], None, ""),
+        (
+            "GET",
+            "/v1/log/entries?start=0&end=1&limit=1",
+            vec![],
+            None,
+            "'limit' is not one GET /v1/log/entries takes (it takes start, end)",
+        ),
+    ];
+    for (method, path, body, client, said) in cases {
+        let bearer = method == "POST" && path.contains("xports");
+        let r = call(addr, method, path, body, client, bearer.then(token).as_deref()).await;
+        if said.is_empty() {
+            // Known names pass this check; the values are the route's own to judge.
+            assert!(!String::from_utf8_lossy(&r.body).contains("is not one"), "{path}");
+            continue;
+        }
+        let v = r.json();
+        assert_eq!((r.status, v["reason"].as_str()), (400, Some("http.query")), "{path}");
+        assert_eq!(v["detail"], format!("query parameter {said}"), "{path}");
+    }
+    // Nothing was decided or logged for them.
+    assert_eq!(app.log.size().expect("size"), size);
+    // Known parameters are still read, a name written with an escape among them.
+    let export =
+        call(addr, "POST", "/v1/exports?form%61ts=untp-dcc", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+    assert_eq!(
+        export.json()["documents"].as_object().map(|d| d.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["untp-dcc".to_string()])
+    );
+    let batch = call(addr, "POST", "/v1/verify/batch", line, Some("customs"), None).await;
+    assert_eq!(batch.status, 200);
+    // The page reads no parameter, and a link to it may carry others'.
+    for path in ["/?utm_source=mail", "/page/app.js?v=2"] {
+        assert_eq!(call(addr, "GET", path, vec![], None, None).await.status, 200, "{path}");
+    }
+    running.task.abort();
+}
+
 /// A TLS client that trusts exactly one certificate (the reloaded server's self-signed one).
 fn client_trusting(cert_pem: &str) -> tokio_rustls::TlsConnector {
     let mut roots = rustls::RootCertStore::empty();

@@ -773,22 +773,61 @@ impl Req {
     /// A parameter given twice is refused (the `Err` says so): which value counts would be
     /// a guess, and a cache or a proxy may guess otherwise (found by attack).
     pub fn query_param(&self, name: &str) -> Result<Option<String>, String> {
-        // A name is decoded as a value is (`siz%65` is `size`), and a name without `=` has
-        // an empty value, never none (found by attack: both were passed over, and the
-        // parameter a client meant was not the one read).
-        let decode = |text: &str| http::percent_decode(text).unwrap_or_else(|| text.to_string());
-        let mut values = self
-            .query
-            .split('&')
-            .filter(|kv| !kv.is_empty())
-            .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
-            .filter(|(k, _)| decode(k) == name);
-        let first = values.next().map(|(_, v)| decode(v));
+        let mut values = query_pairs(&self.query).filter(|(k, _)| k == name);
+        let first = values.next().map(|(_, v)| v);
         match values.next() {
             Some(_) => Err(format!("query parameter '{name}' is given more than once")),
             None => Ok(first),
         }
     }
+}
+
+/// A query's parameters as (name, value), both percent-decoded. A name is decoded as a value
+/// is (`siz%65` is `size`), and a name without `=` has an empty value, never none (found by
+/// attack: both were passed over, and the parameter a client meant was not the one read).
+fn query_pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    let decode = |text: &str| http::percent_decode(text).unwrap_or_else(|| text.to_string());
+    query.split('&').filter(|kv| !kv.is_empty()).map(move |kv| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        (decode(k), decode(v))
+    })
+}
+
+/// The query parameters each route takes, by its [`ROUTES`] entry; any other route takes
+/// none. A parameter the route does not take is refused (400 `http.query`), not passed over:
+/// a misspelt one (`Formats`, `format`) was answered as if it had not been sent, and the
+/// caller took the answer for the one it had asked. The page and its assets are the
+/// exception: a person's link to them may carry parameters of others, and they read none.
+/// `tests/config.rs` checks that `schemas/openapi.json` documents exactly these.
+pub const QUERY_PARAMETERS: &[(&str, &str, &[&str])] = &[
+    ("POST", "/v1/exports", &["formats"]),
+    ("GET", "/v1/log/proof/inclusion", &["index", "hash", "size"]),
+    ("GET", "/v1/log/proof/consistency", &["from", "to"]),
+    ("GET", "/v1/log/entries", &["start", "end"]),
+];
+
+/// A 400 problem for the first query parameter the route of `method` and the decoded path
+/// `segments` does not take ([`QUERY_PARAMETERS`]); `None` when it takes them all, or the
+/// path is no route (its 404 or 405 says more than this would). By the decoded segments, as
+/// the router matches them: `/v1/%65xports` is the exports route here too.
+pub fn unknown_query_parameter(method: &Method, segments: &[&str], query: &str) -> Option<Response<Body>> {
+    let (m, template) = ROUTES.iter().find(|(m, template)| {
+        let t: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+        // The tile route's last parameter spans several segments.
+        let spans = t.last() == Some(&"{path}") && segments.len() >= t.len();
+        *m == method.as_str()
+            && (segments.len() == t.len() || spans)
+            && t.iter().zip(segments).all(|(a, b)| a.starts_with('{') || a == b)
+    })?;
+    if matches!(*template, "/" | "/page/{asset}") {
+        return None;
+    }
+    let takes =
+        QUERY_PARAMETERS.iter().find(|(qm, qt, _)| qm == m && qt == template).map_or(&[][..], |(_, _, names)| names);
+    let (name, _) = query_pairs(query).find(|(name, _)| !takes.contains(&name.as_str()))?;
+    let takes = if takes.is_empty() { "none".to_string() } else { takes.join(", ") };
+    let message = format!("query parameter '{name}' is not one {m} {template} takes (it takes {takes})");
+    Some(problem(StatusCode::BAD_REQUEST, "http.query", message))
 }
 
 /// Every route: (method, path template). `tests/config.rs` checks that the router serves
@@ -849,6 +888,9 @@ pub async fn route(app: Arc<App>, req: Req) -> Response<Body> {
         );
     };
     let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    if let Some(refused) = unknown_query_parameter(&req.method, &segments, &req.query) {
+        return refused;
+    }
     match (&req.method, segments.as_slice()) {
         (&Method::POST, ["v1", "verify"]) => customs::verify(app, req, Audience::Api).await,
         (&Method::POST, ["v1", "verify", "public"]) => customs::verify(app, req, Audience::Public).await,
@@ -1096,6 +1138,11 @@ async fn answer(
     if request.method() == Method::POST && request.uri().path() == "/v1/verify/batch" {
         if let Err(refusal) = crate::decisions::verify::actor(&caller, Audience::Api) {
             return (unread(app, request, http::refusal(&refusal)).await, actor);
+        }
+        // The stream is answered before `route` would see the request.
+        let query = request.uri().query().unwrap_or_default();
+        if let Some(refused) = unknown_query_parameter(&Method::POST, &["v1", "verify", "batch"], query) {
+            return (unread(app, request, refused).await, actor);
         }
         let response = batch::stream(Arc::clone(app), caller, request.into_body());
         return (response, actor);
