@@ -302,8 +302,7 @@ fn bad_descriptions_are_refused() {
 fn a_body_is_named_in_each_language_the_list_holds() {
     // Names compare one way: surrounding whitespace and ASCII case aside. Names that are one
     // that way look alike; `trust build` refuses more as looking alike, so no body can hold
-    // a name another's looks like. (Look-alikes across scripts, Cyrillic С for Latin C, are
-    // not caught.)
+    // a name another's looks like, in another script too (Cyrillic С is Latin C).
     for (a, b, same, look_alike) in [
         ("CQC", " cqc\u{3000}", true, true),
         ("", " ", true, true),
@@ -314,7 +313,17 @@ fn a_body_is_named_in_each_language_the_list_holds() {
         ("C\u{AD}Q\u{2060}C", "cqc", false, true),
         ("ﬁne", "fine", false, true),
         ("CQC", "CQC-2", false, false),
-        ("Сqc", "cqc", false, false),
+        ("Сqc", "cqc", false, true),
+        // Found by review: names wholly in Cyrillic or Greek letters drawn as Latin ones.
+        ("АNАВ", "ANAB", false, true),
+        ("АВС", "abc", false, true),
+        ("ТЕХ КОМ", "tex kom", false, true),
+        ("ΑΒΕΤ", "ABET", false, true),
+        ("ΝΙΚΟ", "niko", false, true),
+        ("ӀSО", "ISO", false, true),
+        ("Росаккредитация", "Rosakkreditatsiya", false, false),
+        ("ДИН", "DIN", false, false),
+        ("Ελληνικό", "Elliniko", false, false),
         // Found by attack: a dotless i, a digit for a letter, a combining dot, a hyphen.
         ("certıfication", "certification", false, true),
         ("dem0", "demo", false, true),
@@ -459,6 +468,16 @@ fn a_name_names_one_body() {
             "trade_names = [\"ukas-сb\"]\n",
             "body 'dakks-cb': the name 'ukas-сb' mixes Latin and Cyrillic letters, as a look-alike of another name \
              does; a name in each script is a name of its own",
+        ),
+        // Found by review: a name wholly in Cyrillic (or Greek) letters drawn as Latin ones
+        // has no second script to be refused for; it looks like the Latin name all the same.
+        (
+            "trade_names = [\"ԁаккѕ\"]\n",
+            "body 'dakks-cb': the name 'ԁаккѕ' is also a name of body 'dakks', or looks like one",
+        ),
+        (
+            "trade_names = [\"ΑΝΑΒ\"]\n",
+            "body 'dakks-cb': the name 'ΑΝΑΒ' is also a name of body 'anab', or looks like one",
         ),
         (
             "trade_names = [\"Chinɑ Quɑlity\"]\n",

@@ -120,7 +120,10 @@ use time::OffsetDateTime;
 ///   refused, as a batch line is; a trust list is installed only when no text of it hides
 ///   characters and its bodies' names tell them apart ([`crate::trust::names`]); a PT result's
 ///   U and k must give a u = U/k in range at submission.
-pub const RULE_SET: &str = "11";
+/// - `12`: a trust list's bodies' names look alike across scripts too: a Cyrillic or Greek
+///   letter drawn as a Latin one is that Latin letter ([`crate::trust::look_alike_key`]), so
+///   a name written wholly in such letters is no name of its own beside the Latin one.
+pub const RULE_SET: &str = "12";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

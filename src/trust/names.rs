@@ -24,8 +24,9 @@ pub fn same_name(a: &str, b: &str) -> bool {
 ///   nothing (the zero-width (non-)joiner; the others no name holds),
 /// - in lower case in every script,
 /// - with the letters and digits a font draws alike as one: `i` (a capital `I` too), the
-///   dotless `ı`, `ǀ`, `l` and `1`; `0` and `o`; `rn` and `m`, `vv` and `w`; katakana drawn as
-///   an ideograph (`エ` and `工`, `カ` and `力`, `ロ` and `口`, `ー` and `一`…),
+///   dotless `ı`, `ǀ`, `l` and `1`; `0` and `o`; `rn` and `m`, `vv` and `w`; Cyrillic and
+///   Greek letters drawn as Latin ones (`А` and `A`, `Р` and `P`, `Ο` and `O`…); katakana
+///   drawn as an ideograph (`エ` and `工`, `カ` and `力`, `ロ` and `口`, `ー` and `一`…),
 /// - anything but letters and digits a space (a hyphen, a dot, a no-break or ideographic
 ///   space), the spaces between words one.
 ///
@@ -38,6 +39,7 @@ pub fn look_alike_key(name: &str) -> String {
         .nfkd()
         .filter(|&c| !is_combining_mark(c) && !shows_nothing(c))
         .flat_map(char::to_lowercase)
+        .map(drawn_as_latin)
         // After lower case, so that names `same_name` takes as one keep one key: `I` is `i`
         // by then, and joins `l` with it.
         .map(|c| match c {
@@ -63,6 +65,54 @@ pub fn look_alike_key(name: &str) -> String {
     // Pairs of letters drawn as one (`rn` as `m`, `vv` as `w`).
     let folded = folded.replace("rn", "m").replace("vv", "w");
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The Latin letter a Cyrillic or Greek one (in lower case) is drawn as, in its capital or
+/// its small form; any other character as it is. A name written wholly in one script has
+/// no second script for `mixed_scripts` to find: found by review, a body named `ԁаккѕ` in
+/// Cyrillic letters only would have stood beside `dakks`. The pairs are those Unicode's
+/// confusables data maps to a single Latin letter, capital forms first: Cyrillic `Н` is `H`
+/// and Greek `Ν` is `N`, though their small forms are drawn otherwise.
+fn drawn_as_latin(c: char) -> char {
+    match c {
+        // Cyrillic.
+        'а' => 'a',
+        'в' | 'ь' => 'b',
+        'с' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ё' => 'e',
+        'һ' | 'н' => 'h',
+        'і' => 'i',
+        'ј' => 'j',
+        'к' => 'k',
+        'ӏ' => 'l',
+        'м' => 'm',
+        'о' => 'o',
+        'р' => 'p',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'т' => 't',
+        'у' | 'ү' => 'y',
+        'ԝ' => 'w',
+        'х' => 'x',
+        // Greek.
+        'α' => 'a',
+        'β' => 'b',
+        'ϲ' => 'c',
+        'ε' => 'e',
+        'η' => 'h',
+        'ι' => 'i',
+        'κ' => 'k',
+        'μ' => 'm',
+        'ν' => 'n',
+        'ο' => 'o',
+        'ρ' => 'p',
+        'τ' => 't',
+        'υ' => 'y',
+        'χ' => 'x',
+        'ζ' => 'z',
+        c => c,
+    }
 }
 
 /// A character that takes no place when a name is shown: what no name holds
