@@ -320,6 +320,13 @@ fn a_body_is_named_in_each_language_the_list_holds() {
         ("ТЕХ КОМ", "tex kom", false, true),
         ("ΑΒΕΤ", "ABET", false, true),
         ("ΝΙΚΟ", "niko", false, true),
+        // Small letters as they look, not as their capitals do (found by review).
+        ("ιηη", "INN", false, true),
+        ("κυρ", "kup", false, true),
+        ("νοvα", "nova", false, false),
+        ("νονα", "vova", false, true),
+        ("пгос", "nroc", false, true),
+        ("µ", "u", false, true),
         ("ӀSО", "ISO", false, true),
         ("Росаккредитация", "Rosakkreditatsiya", false, false),
         ("ДИН", "DIN", false, false),

@@ -1148,7 +1148,10 @@ async fn answer(
         return (response, actor);
     }
     // A look-up whose answer is in memory is served on this thread: no blocking pool hop.
+    // Not one with a query: `route` refuses its parameters, which a look-up takes none of
+    // (found by review: once the answer was cached, `?at=…` was answered as if not asked).
     if request.method() == Method::GET
+        && request.uri().query().is_none_or(str::is_empty)
         && let Some((issuer, number)) =
             request.uri().path().strip_prefix("/v1/certificates/").and_then(|r| r.split_once('/'))
         && !number.contains('/')

@@ -38,8 +38,8 @@ pub fn look_alike_key(name: &str) -> String {
     let folded = name
         .nfkd()
         .filter(|&c| !is_combining_mark(c) && !shows_nothing(c))
-        .flat_map(char::to_lowercase)
         .map(drawn_as_latin)
+        .flat_map(char::to_lowercase)
         // After lower case, so that names `same_name` takes as one keep one key: `I` is `i`
         // by then, and joins `l` with it.
         .map(|c| match c {
@@ -67,50 +67,90 @@ pub fn look_alike_key(name: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The Latin letter a Cyrillic or Greek one (in lower case) is drawn as, in its capital or
-/// its small form; any other character as it is. A name written wholly in one script has
-/// no second script for `mixed_scripts` to find: found by review, a body named `ԁаккѕ` in
-/// Cyrillic letters only would have stood beside `dakks`. The pairs are those Unicode's
-/// confusables data maps to a single Latin letter, capital forms first: Cyrillic `Н` is `H`
-/// and Greek `Ν` is `N`, though their small forms are drawn otherwise.
+/// The Latin letter a Cyrillic or Greek one is drawn as; any other character as it is. A
+/// name written wholly in one script has no second script for `mixed_scripts` to find:
+/// found by review, a body named `ԁаккѕ` in Cyrillic letters only would have stood beside
+/// `dakks`. Capitals and small letters each as they look — Greek `Ν` is `N` but `ν` is `v`,
+/// Cyrillic `Н` is `H` but `п` is `n` — so this is read before lower case (found by review:
+/// mapped after it, `ιηη` kept apart from `INN`). The pairs are those Unicode's confusables
+/// data maps to one Latin letter, and a few it maps to a small capital a reader takes for
+/// the letter (`в`, `м`, `т`).
 fn drawn_as_latin(c: char) -> char {
     match c {
-        // Cyrillic.
+        // Cyrillic capitals.
+        'А' => 'A',
+        'В' => 'B',
+        'С' => 'C',
+        'Ԁ' => 'D',
+        'Е' => 'E',
+        'Н' | 'Һ' => 'H',
+        'І' | 'Ӏ' => 'I',
+        'Ј' => 'J',
+        'К' => 'K',
+        'М' => 'M',
+        'О' => 'O',
+        'Р' => 'P',
+        'Ԛ' => 'Q',
+        'Ѕ' => 'S',
+        'Т' => 'T',
+        'Ԝ' => 'W',
+        'Х' => 'X',
+        'У' | 'Ү' => 'Y',
+        'Ь' => 'b',
+        // Cyrillic small letters.
         'а' => 'a',
         'в' | 'ь' => 'b',
         'с' => 'c',
         'ԁ' => 'd',
-        'е' | 'ё' => 'e',
+        'е' => 'e',
         'һ' | 'н' => 'h',
         'і' => 'i',
         'ј' => 'j',
         'к' => 'k',
         'ӏ' => 'l',
         'м' => 'm',
+        'п' => 'n',
         'о' => 'o',
         'р' => 'p',
         'ԛ' => 'q',
+        'г' => 'r',
         'ѕ' => 's',
         'т' => 't',
-        'у' | 'ү' => 'y',
         'ԝ' => 'w',
         'х' => 'x',
-        // Greek.
+        'у' | 'ү' => 'y',
+        // Greek capitals.
+        'Α' => 'A',
+        'Β' => 'B',
+        'Ϲ' => 'C',
+        'Ε' => 'E',
+        'Η' => 'H',
+        'Ι' => 'I',
+        'Κ' => 'K',
+        'Μ' => 'M',
+        'Ν' => 'N',
+        'Ο' => 'O',
+        'Ρ' => 'P',
+        'Τ' => 'T',
+        'Χ' => 'X',
+        'Υ' => 'Y',
+        'Ζ' => 'Z',
+        // Greek small letters (the micro sign is `μ` after NFKD).
         'α' => 'a',
         'β' => 'b',
         'ϲ' => 'c',
         'ε' => 'e',
-        'η' => 'h',
         'ι' => 'i',
         'κ' => 'k',
-        'μ' => 'm',
-        'ν' => 'n',
+        'η' => 'n',
         'ο' => 'o',
         'ρ' => 'p',
         'τ' => 't',
-        'υ' => 'y',
+        'μ' | 'υ' => 'u',
+        'ν' => 'v',
+        'ω' => 'w',
         'χ' => 'x',
-        'ζ' => 'z',
+        'γ' => 'y',
         c => c,
     }
 }
