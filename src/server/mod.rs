@@ -811,6 +811,10 @@ pub const QUERY_PARAMETERS: &[(&str, &str, &[&str])] = &[
 /// path is no route (its 404 or 405 says more than this would). By the decoded segments, as
 /// the router matches them: `/v1/%65xports` is the exports route here too.
 pub fn unknown_query_parameter(method: &Method, segments: &[&str], query: &str) -> Option<Response<Body>> {
+    // Most requests carry no query: nothing to look up for them.
+    if query.is_empty() {
+        return None;
+    }
     let (m, template) = ROUTES.iter().find(|(m, template)| {
         let t: Vec<&str> = template.trim_start_matches('/').split('/').collect();
         // The tile route's last parameter spans several segments.
