@@ -181,6 +181,20 @@ fn request(method: &str, path: &str) -> Req {
     }
 }
 
+/// A path of the route `template`, its parameters filled in.
+fn example_path(template: &str) -> String {
+    template
+        .replace("{issuer}", "CNCA-R-2002-001")
+        .replace("{number}", "X")
+        .replace("{id}", "x")
+        .replace("{asset}", "app.js")
+}
+
+/// The demo gateway on a data directory of its own.
+fn demo_app(data: &Path) -> Arc<App> {
+    Arc::new(App::load(Config::demo(&Path::new(ROOT).join("certs/demo"), data)).expect("app"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn router_and_openapi_agree() {
     let openapi: serde_json::Value = serde_json::from_str(mrgate::server::OPENAPI).expect("openapi json");
@@ -197,13 +211,9 @@ async fn router_and_openapi_agree() {
     assert_eq!(routes, documented_sorted);
 
     let dir = tempfile::tempdir().expect("tmp");
-    let app = Arc::new(App::load(Config::demo(&Path::new(ROOT).join("certs/demo"), dir.path())).expect("app"));
+    let app = demo_app(dir.path());
     for (method, template) in ROUTES {
-        let path = template
-            .replace("{issuer}", "CNCA-R-2002-001")
-            .replace("{number}", "X")
-            .replace("{id}", "x")
-            .replace("{asset}", "app.js");
+        let path = example_path(template);
         let req = request(method, &path);
         let response = route(Arc::clone(&app), req).await;
         // A 404 is fine only when it is the resource that is missing, not the route.
@@ -261,14 +271,10 @@ async fn query_parameters_and_openapi_agree() {
     }
 
     let dir = tempfile::tempdir().expect("tmp");
-    let app = Arc::new(App::load(Config::demo(&Path::new(ROOT).join("certs/demo"), dir.path())).expect("app"));
+    let app = demo_app(dir.path());
     let with_query = |method: &str, path: &str, query: &str| Req { query: query.into(), ..request(method, path) };
     for (method, template) in ROUTES {
-        let path = template
-            .replace("{issuer}", "CNCA-R-2002-001")
-            .replace("{number}", "X")
-            .replace("{id}", "x")
-            .replace("{asset}", "app.js");
+        let path = example_path(template);
         let response = route(Arc::clone(&app), with_query(method, &path, "n%6Fpe=1")).await;
         let body = response.into_body().collect().await.expect("body").to_bytes();
         let detail = serde_json::from_slice::<serde_json::Value>(&body).ok().map(|v| v["detail"].clone());

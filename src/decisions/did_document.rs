@@ -35,6 +35,6 @@ pub fn publish(ctx: &Context<'_>, document: &[u8]) -> Decided<()> {
     let digest = super::digest(document);
     let mut entry = ctx.entry("did-document", ACTOR, vec![], "published");
     entry.outputs = vec![digest.clone()];
-    let effects = vec![super::keep(document), Effect::Publish { what: PUBLICATION.into(), digest }];
+    let effects = vec![super::keep_as(digest.clone(), document), Effect::Publish { what: PUBLICATION.into(), digest }];
     Ok(Decision::new((), entry, effects))
 }

@@ -164,10 +164,11 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
     let Judged { notice, issue_date } = judged;
     let (issuer, number) = (notice.issuer.clone(), notice.number.clone());
     let status = notice.action.target();
-    let mut entry = ctx.entry("notice", &caller.actor, vec![super::digest(token.as_bytes())], status.as_str());
+    let digest = super::digest(token.as_bytes());
+    let mut entry = ctx.entry("notice", &caller.actor, vec![digest.clone()], status.as_str());
     entry.reasons = vec![format!("notice.{}", notice.action.as_str())];
     // The notice is kept with its entry, applied or refused: an audit decides it again.
-    let kept = super::keep(token.as_bytes());
+    let kept = super::keep_as(digest.clone(), token.as_bytes());
     if let Err(e) = issue_date {
         return Err(Refusal::new(Class::Malformed, e.code(), e.to_string()).logged(entry).keeping(&[kept]));
     }
@@ -175,7 +176,7 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
         status: status.as_str().into(),
         since: notice.date.clone(),
         actor: caller.actor.clone(),
-        reference: format!("notice:{}", super::digest(token.as_bytes())),
+        reference: format!("notice:{digest}"),
     };
     // A jti is the issuing body's: unique among its notices, whichever partner relays them.
     let applying = Effect::ApplyNotice {

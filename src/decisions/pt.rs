@@ -264,10 +264,11 @@ pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Ro
         defined_at: ctx.time(),
         closed_at: None,
     };
-    let entry = entry(ctx, caller, "pt-round", vec![super::digest(document)], "defined");
+    let digest = super::digest(document);
+    let entry = entry(ctx, caller, "pt-round", vec![digest.clone()], "defined");
     // A round id already defined is a conflict the store finds; nothing is then logged.
     // The definition is kept with the entry: an audit decides the round from it.
-    Ok(Decision::new(round, entry, vec![super::keep(document), Effect::PutPtRound(record)]))
+    Ok(Decision::new(round, entry, vec![super::keep_as(digest, document), Effect::PutPtRound(record)]))
 }
 
 /// Refuses a result received at `now` once the round's deadline has passed.
@@ -427,7 +428,7 @@ pub fn submit(ctx: &Context<'_>, caller: &Caller, round: &Round, submission: &Su
     }
     let effect = Effect::PutPtSubmission { submission: stored, results: submission.results.clone(), replacing };
     // The document is kept with the entry: an audit decides the submission from it.
-    Ok(Decision::new((), entry, vec![super::keep(&submission.stored.document), effect]))
+    Ok(Decision::new((), entry, vec![super::keep_as(submission.digest.clone(), &submission.stored.document), effect]))
 }
 
 /// Whether `partner` may close round `id` (`round`), or report it, at `now`: its provider,
@@ -542,7 +543,8 @@ pub fn report(
     let mut used = vec![definition_digest];
     used.extend(submissions.iter().map(|s| s.digest.clone()));
     let mut entry = entry(ctx, caller, "pt-report", used, "reported");
-    entry.outputs = vec![super::digest(&stored.xml)];
+    let digest = super::digest(&stored.xml);
+    entry.outputs = vec![digest.clone()];
     entry.reasons = report_reasons(&report);
     let body = serde_json::to_value(&report).unwrap_or_default();
     // The report, what is returned and the entry are committed together: a report that can
@@ -550,7 +552,7 @@ pub fn report(
     // logs nothing; closing again makes it anew.)
     let effects = vec![
         // Kept with the entry: an audit checks it is what the results make, signed.
-        super::keep(&stored.xml),
+        super::keep_as(digest, &stored.xml),
         Effect::PutPtReport { id: id.clone(), report: stored },
         Effect::PutDecision { id: report_id(id), kind: "pt-report".into(), json: body.to_string() },
     ];

@@ -62,7 +62,7 @@ pub fn publish(ctx: &Context<'_>, version: Version) -> Decided<Version> {
     let mut entry = ctx.entry("status-list", ACTOR, vec![], "published");
     entry.outputs = vec![digest.clone()];
     let effects = vec![
-        super::keep(&document),
+        super::keep_as(digest.clone(), &document),
         Effect::StatusListIs { version: version.clone() },
         Effect::Publish { what: publication(version.list, version.purpose), digest },
     ];

@@ -18,7 +18,14 @@ use crate::xml::{Element, Node};
 /// character: building every node's path as the walk went was a string per node, for the
 /// one path in a refusal.
 struct Crumbs<'v> {
-    steps: Vec<(usize, &'v str, Option<usize>)>,
+    steps: Vec<(Option<usize>, Step<'v>)>,
+}
+
+/// One step down: to an element or a member by its name, or to an array's item.
+#[derive(Clone, Copy)]
+enum Step<'v> {
+    Name(&'v str),
+    Index(usize),
 }
 
 impl<'v> Crumbs<'v> {
@@ -26,20 +33,20 @@ impl<'v> Crumbs<'v> {
         Self { steps: Vec::new() }
     }
 
-    /// A step below `parent` (`None` at the top) by a name or, for an array's item, an index.
-    fn push(&mut self, parent: Option<usize>, name: &'v str, index: Option<usize>) -> usize {
-        self.steps.push((parent.unwrap_or(usize::MAX), name, index));
+    /// A step below `parent` (`None` at the top); its index, for the steps below it.
+    fn push(&mut self, parent: Option<usize>, step: Step<'v>) -> usize {
+        self.steps.push((parent, step));
         self.steps.len() - 1
     }
 
     /// The path to step `at`: `/name/0/name`.
     fn path(&self, at: usize) -> String {
         let mut down = Vec::new();
-        let mut at = at;
-        while let Some(&(parent, name, index)) = self.steps.get(at) {
-            down.push(match index {
-                Some(i) => i.to_string(),
-                None => name.to_string(),
+        let mut at = Some(at);
+        while let Some(&(parent, step)) = at.and_then(|i| self.steps.get(i)) {
+            down.push(match step {
+                Step::Name(name) => name.to_string(),
+                Step::Index(i) => i.to_string(),
             });
             at = parent;
         }
@@ -53,7 +60,7 @@ pub fn xml_shows_itself(root: &Element) -> Result<(), FormatError> {
     // Depth-first with an explicit stack: the reader bounds depth, but a walk need not
     // recurse at all. Each entry is an element and its step in the crumbs.
     let mut crumbs = Crumbs::new();
-    let mut stack = vec![(root, crumbs.push(None, &root.local, None))];
+    let mut stack = vec![(root, crumbs.push(None, Step::Name(&root.local)))];
     while let Some((e, at)) = stack.pop() {
         let refuse = |c: char, path: String| FormatError::HiddenText { pos: Some(e.pos), path, code: u32::from(c) };
         for a in &e.attrs {
@@ -72,7 +79,7 @@ pub fn xml_shows_itself(root: &Element) -> Result<(), FormatError> {
         for node in &e.children {
             let found = match node {
                 Node::Element(child) => {
-                    stack.push((child, crumbs.push(Some(at), &child.local, None)));
+                    stack.push((child, crumbs.push(Some(at), Step::Name(&child.local))));
                     None
                 }
                 Node::Text(t) | Node::Comment(t) => hidden(t),
@@ -102,12 +109,12 @@ pub fn json_shows_itself(value: &Json<'_>) -> Result<(), FormatError> {
             }
             Json::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    stack.push((item, Some(crumbs.push(at, "", Some(i)))));
+                    stack.push((item, Some(crumbs.push(at, Step::Index(i)))));
                 }
             }
             Json::Object(members) => {
                 for (name, member) in members {
-                    let step = crumbs.push(at, name, None);
+                    let step = crumbs.push(at, Step::Name(name));
                     if let Some(c) = hidden(name) {
                         return Err(refuse(c, crumbs.path(step)));
                     }

@@ -815,14 +815,7 @@ pub fn unknown_query_parameter(method: &Method, segments: &[&str], query: &str) 
     if query.is_empty() {
         return None;
     }
-    let (m, template) = ROUTES.iter().find(|(m, template)| {
-        let t: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-        // The tile route's last parameter spans several segments.
-        let spans = t.last() == Some(&"{path}") && segments.len() >= t.len();
-        *m == method.as_str()
-            && (segments.len() == t.len() || spans)
-            && t.iter().zip(segments).all(|(a, b)| a.starts_with('{') || a == b)
-    })?;
+    let (m, template) = ROUTES.get(route_index(method, segments.iter().copied())?)?;
     if matches!(*template, "/" | "/page/{asset}") {
         return None;
     }
@@ -1019,19 +1012,22 @@ static ROUTE_LABELS: std::sync::LazyLock<Vec<String>> =
 
 /// The route template a path belongs to, for metrics labels.
 pub fn route_label(method: &Method, path: &str) -> &'static str {
-    // The one route whose last parameter spans several segments.
-    let path = if path.starts_with("/v1/log/tile/") { "/v1/log/tile/{path}" } else { path };
-    let segments = || path.trim_start_matches('/').split('/');
-    for (i, (m, template)) in ROUTES.iter().enumerate() {
+    let segments = path.trim_start_matches('/').split('/');
+    route_index(method, segments).and_then(|i| ROUTE_LABELS.get(i)).map_or("other", String::as_str)
+}
+
+/// Which of [`ROUTES`] a request's path `segments` (split at `/`, after the leading one)
+/// belong to: each template segment in braces stands for one segment, but the tile route's
+/// last (`{path}`), which spans the rest. Iterated, not collected: every request is labelled.
+fn route_index<'s>(method: &Method, segments: impl Iterator<Item = &'s str> + Clone) -> Option<usize> {
+    let count = segments.clone().count();
+    ROUTES.iter().position(|(m, template)| {
         let t = template.trim_start_matches('/').split('/');
-        if *m == method.as_str()
-            && t.clone().count() == segments().count()
-            && t.zip(segments()).all(|(a, b)| a.starts_with('{') || a == b)
-        {
-            return ROUTE_LABELS.get(i).map(String::as_str).unwrap_or("other");
-        }
-    }
-    "other"
+        let length = t.clone().count();
+        *m == method.as_str()
+            && (count == length || (template.ends_with("/{path}") && count >= length))
+            && t.zip(segments.clone()).all(|(a, b)| a.starts_with('{') || a == b)
+    })
 }
 
 async fn handle(
@@ -1506,6 +1502,27 @@ pub fn to_operator(line: std::fmt::Arguments<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A path is labelled with the one route it belongs to: a parameter stands for one
+    /// segment, the tile route's last for all the rest; anything else is `other`.
+    #[test]
+    fn each_path_is_labelled_with_its_route() {
+        for (method, path, label) in [
+            (Method::GET, "/", "GET /"),
+            (Method::GET, "/v1/certificates/a/b", "GET /v1/certificates/{issuer}/{number}"),
+            (Method::GET, "/v1/log/tile/0/x001/234", "GET /v1/log/tile/{path}"),
+            (Method::GET, "/v1/log/tile/entries/000.p/5", "GET /v1/log/tile/{path}"),
+            (Method::POST, "/v1/verify/batch", "POST /v1/verify/batch"),
+            (Method::GET, "/v1/certificates/a/b/c", "other"),
+            (Method::GET, "/v1/certificates/a", "other"),
+            (Method::GET, "/v1/log/tile", "other"),
+            (Method::POST, "/", "other"),
+            (Method::GET, "/v1/verify", "other"),
+            (Method::DELETE, "/v1/log/tile/0/000", "other"),
+        ] {
+            assert_eq!(route_label(&method, path), label, "{method} {path}");
+        }
+    }
 
     /// A handler that panics is answered 500 problem+json, and counted.
     #[tokio::test]
