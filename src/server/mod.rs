@@ -1036,10 +1036,10 @@ async fn handle(
     peer: std::net::IpAddr,
     request: Request<Incoming>,
     id: Arc<str>,
+    label: &'static str,
     _handling: connections::Handling,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let started = std::time::Instant::now();
-    let label = route_label(request.method(), request.uri().path());
     let method = request.method().clone();
     let (mut response, actor) = answer(&app, &presented, peer, request).await;
     let latency = started.elapsed();
@@ -1403,7 +1403,9 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                     let metrics = Arc::clone(&app.metrics);
                     let id: Arc<str> = events::request_id().into();
                     let request = Guarded { label, method: r.method().clone(), id: Arc::clone(&id) };
-                    let handled = handle(Arc::clone(&app), Arc::clone(&presented), peer.ip(), r, id, handling);
+                    // The request's label is found once, here, for its guard and its metrics.
+                    let (app, presented) = (Arc::clone(&app), Arc::clone(&presented));
+                    let handled = handle(app, presented, peer.ip(), r, id, label, handling);
                     guarded(metrics, request, handled)
                 });
                 let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
