@@ -8,11 +8,20 @@ struct LineTracker<'a> {
     text: &'a str,
     offset: usize,
     pos: Pos,
+    /// The first line feed at or after where the last search began (`usize::MAX`: none is
+    /// left), kept between calls and trusted only at or after where a search would begin
+    /// now: the span before most elements is short and holds at most a line feed or two,
+    /// which are then found by one search each, rather than by a count and a reverse
+    /// search of every span (a sixth of building a large list's tree).
+    next_newline: Option<usize>,
 }
 
 impl<'a> LineTracker<'a> {
+    /// A span at least this long (base64 text, say) is counted with a vectorized count.
+    const LONG: usize = 256;
+
     fn new(text: &'a str) -> Self {
-        Self { text, offset: 0, pos: Pos { line: 1, column: 1 } }
+        Self { text, offset: 0, pos: Pos { line: 1, column: 1 }, next_newline: None }
     }
 
     fn at(&mut self, offset: usize) -> Pos {
@@ -20,19 +29,39 @@ impl<'a> LineTracker<'a> {
             return pos_at(self.text, offset);
         }
         let end_boundary = self.text.floor_char_boundary(offset);
+        let bytes = self.text.as_bytes();
         // `self.offset` is a char boundary at or below `offset`, so at or below `end_boundary`.
+        let passed = bytes.get(self.offset..end_boundary).unwrap_or_default();
+        let last_newline = if passed.len() >= Self::LONG {
+            let last = memchr::memrchr(b'\n', passed).map(|i| self.offset + i);
+            if last.is_some() {
+                self.pos.line += memchr::memchr_iter(b'\n', passed).count() as u32;
+            }
+            last
+        } else {
+            let (mut from, mut last) = (self.offset, None);
+            loop {
+                let at = match self.next_newline {
+                    Some(at) if at >= from => at,
+                    _ => memchr::memchr(b'\n', bytes.get(from..).unwrap_or_default()).map_or(usize::MAX, |i| from + i),
+                };
+                self.next_newline = Some(at);
+                if at >= end_boundary {
+                    break last;
+                }
+                self.pos.line += 1;
+                (from, last) = (at + 1, Some(at));
+            }
+        };
         // Columns count characters: each has exactly one byte that is not a continuation
-        // byte (10xxxxxx), so bytes are counted without decoding.
-        let passed = self.text.as_bytes().get(self.offset..end_boundary).unwrap_or_default();
-        // (Most markup is ASCII, which is checked a word at a time.)
+        // byte (10xxxxxx), so bytes are counted without decoding. (Most markup is ASCII,
+        // which is checked a word at a time.) A line feed is a character of its own, so
+        // the byte after it starts one.
         let starts = |bytes: &[u8]| {
             if bytes.is_ascii() { bytes.len() } else { bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count() }
         };
-        match memchr::memrchr(b'\n', passed) {
-            Some(last) => {
-                self.pos.line += memchr::memchr_iter(b'\n', passed).count() as u32;
-                self.pos.column = 1 + starts(passed.get(last + 1..).unwrap_or_default()) as u32;
-            }
+        match last_newline {
+            Some(at) => self.pos.column = 1 + starts(bytes.get(at + 1..end_boundary).unwrap_or_default()) as u32,
             None => self.pos.column += starts(passed) as u32,
         }
         self.offset = end_boundary;
@@ -544,6 +573,26 @@ mod tests {
         assert_eq!((b.ns.as_deref(), b.pos), (Some("urn:p"), Pos { line: 2, column: 3 }));
         assert_eq!(b.attrs[0].ns.as_deref(), Some("urn:p"));
         assert_eq!(b.attr("d"), Some("&中"));
+    }
+
+    /// The tracker gives, for every increasing offset, what [`pos_at`] counts from the start:
+    /// across short spans (found line feed by line feed, the search kept between calls),
+    /// long ones (counted), both in turn, offsets inside a character, repeated offsets,
+    /// and past the last line feed.
+    #[test]
+    fn the_line_tracker_agrees_with_counting_from_the_start() {
+        use proptest::prelude::*;
+        let piece = prop_oneof![Just("\n"), Just("a"), Just("é"), Just("中"), Just("\r\n"), Just("<b/>")];
+        let text = proptest::collection::vec(piece, 0..1200).prop_map(|pieces| pieces.concat());
+        let steps = proptest::collection::vec(0usize..2 * LineTracker::LONG, 1..60);
+        proptest!(|(text in text, steps in steps)| {
+            let mut lines = LineTracker::new(&text);
+            let mut offset = 0;
+            for step in steps {
+                offset = (offset + step).min(text.len());
+                prop_assert_eq!(lines.at(offset), pos_at(&text, offset), "offset {}", offset);
+            }
+        });
     }
 
     /// Columns count characters, not bytes, on the first line and after a line feed.
