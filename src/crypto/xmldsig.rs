@@ -850,12 +850,17 @@ fn check_xades(signed_properties: &Element, signer_der: Option<&[u8]>) -> Result
             let value = cd.elements().find(|c| c.is(DSIG_NS, "DigestValue")).map(b64).transpose()?.unwrap_or_default();
             // A certificate digest identifies the signer certificate; SHA-1 is still what
             // XAdES v1 SigningCertificate writes, and it is accepted here (the signature
-            // itself never rests on SHA-1 without the legacy flag).
-            let alg = match method {
-                "http://www.w3.org/2000/09/xmldsig#sha1" => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-                m => digest_algorithm(m, false)?,
+            // itself never rests on SHA-1 without the legacy flag). Taken with the `sha1`
+            // crate, which uses the processor's SHA instructions: ring's SHA-1 is portable
+            // code, 2% of verifying a trusted list such as ie-tl.xml.
+            let digest_matches = match method {
+                "http://www.w3.org/2000/09/xmldsig#sha1" => {
+                    use sha1::Digest as _;
+                    sha1::Sha1::digest(der).as_slice() == value.as_slice()
+                }
+                m => digest::digest(digest_algorithm(m, false)?, der).as_ref() == value.as_slice(),
             };
-            if digest::digest(alg, der).as_ref() == value.as_slice() {
+            if digest_matches {
                 matched = true;
             }
         }
@@ -1052,6 +1057,39 @@ pub fn has_comment(e: &Element) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// XAdES SigningCertificate: the signer certificate must match one `Cert`'s digest, by
+    /// SHA-1 (what XAdES v1 writes, taken with the `sha1` crate) or SHA-256, against digests
+    /// of "abc" fixed here from the standards' test vectors (FIPS 180), not computed by the
+    /// code under test; SHA-1 in the signature itself stays refused.
+    #[test]
+    fn the_signing_certificate_digest_must_match_the_signer() {
+        const SHA1: &str = "http://www.w3.org/2000/09/xmldsig#sha1";
+        const SHA256: &str = "http://www.w3.org/2001/04/xmlenc#sha256";
+        const SHA1_ABC: &str = "qZk+NkcGgWq6PiVxeFDCbJzQ2J0=";
+        const SHA256_ABC: &str = "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=";
+        let check = |method: &str, value: &str, der: &[u8]| {
+            let properties = format!(
+                r#"<xades:SignedProperties xmlns:xades="{XADES_NS}" xmlns:ds="{DSIG_NS}"><xades:SignedSignatureProperties><xades:SigningTime>2026-12-06T00:00:00Z</xades:SigningTime><xades:SigningCertificate><xades:Cert><xades:CertDigest><ds:DigestMethod Algorithm="{method}"/><ds:DigestValue>{value}</ds:DigestValue></xades:CertDigest></xades:Cert></xades:SigningCertificate></xades:SignedSignatureProperties></xades:SignedProperties>"#
+            );
+            let parsed = xml::parse(properties.as_bytes(), &Limits::default()).expect("parse");
+            check_xades(&parsed, Some(der))
+        };
+        let signed_at = Ok("2026-12-06T00:00:00Z".to_string());
+        let no_match = Err(DsigError::Xades("no SigningCertificate digest matches the signer certificate".into()));
+        assert_eq!(check(SHA1, SHA1_ABC, b"abc"), signed_at);
+        assert_eq!(check(SHA256, SHA256_ABC, b"abc"), signed_at);
+        assert_eq!(check(SHA1, SHA1_ABC, b"abd"), no_match);
+        assert_eq!(check(SHA256, SHA256_ABC, b"abd"), no_match);
+        assert_eq!(check(SHA1, SHA256_ABC, b"abc"), no_match);
+        assert_eq!(check(SHA256, SHA1_ABC, b"abc"), no_match);
+        assert_eq!(check(SHA1, "", b"abc"), no_match);
+        let md5 = "http://www.w3.org/2001/04/xmldsig-more#md5";
+        assert_eq!(
+            check(md5, SHA1_ABC, b"abc"),
+            Err(DsigError::Unsupported { what: "digest method", uri: md5.into() })
+        );
+    }
 
     /// A transform of `algorithm`'s parameters as [`inclusive_prefixes`] reads them from
     /// its children `children`: the PrefixList, or the refusal's message.
