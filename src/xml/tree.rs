@@ -359,10 +359,19 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
                 b.text(&resolved, pos)?;
             }
             Ok(Event::Comment(c)) => b.outside_or_inside(Node::Comment(c.xml10_content().into_owned())),
-            Ok(Event::PI(pi)) => b.outside_or_inside(Node::ProcessingInstruction(Box::new(Pi {
-                target: pi.target().to_string(),
-                content: pi.content().trim_start().to_string(),
-            }))),
+            Ok(Event::PI(pi)) => {
+                // A target is a name without colons (XML Namespaces §7), and not `xml` in any
+                // case, which XML 1.0 reserves (§2.6).
+                let target = pi.target().to_string();
+                if !is_ncname(&target) || target.eq_ignore_ascii_case("xml") {
+                    let message = format!("'{target}' is not a name a processing instruction may have");
+                    return Err(XmlError::Malformed { pos: pos(), message });
+                }
+                b.outside_or_inside(Node::ProcessingInstruction(Box::new(Pi {
+                    target,
+                    content: pi.content().trim_start().to_string(),
+                })))
+            }
             Ok(Event::Eof) => break,
         }
     }
@@ -403,7 +412,7 @@ impl Builder<'_> {
         }
         let malformed = |message: String| XmlError::Malformed { pos, message };
         let name = start.name().into_inner();
-        let (prefix, local) = split_qname(name);
+        let (prefix, local) = split_qname(name).map_err(malformed)?;
 
         let mut ns_decls = Vec::new();
         let mut raw_attrs = Vec::new();
@@ -442,6 +451,9 @@ impl Builder<'_> {
                 if p.is_empty() {
                     return Err(malformed("a namespace declaration with an empty prefix".into()));
                 }
+                if !is_ncname(p) {
+                    return Err(malformed(format!("'{p}' is not a name XML allows for a namespace prefix")));
+                }
                 if value.is_empty() {
                     return Err(malformed(format!("namespace prefix '{p}' bound to an empty URI")));
                 }
@@ -470,7 +482,7 @@ impl Builder<'_> {
         const FEW: usize = 8;
         let mut seen = None;
         for (key, value) in raw_attrs {
-            let (aprefix, alocal) = split_qname(key);
+            let (aprefix, alocal) = split_qname(key).map_err(malformed)?;
             let ans = self.resolve(aprefix.as_deref(), false, pos)?;
             // By expanded name: two prefixes bound to one namespace are still a duplicate.
             let twice = if attrs.len() < FEW {
@@ -574,14 +586,52 @@ fn reserved_binding(prefix: Option<&str>, uri: &str) -> Option<String> {
     }
 }
 
-fn split_qname(name: &str) -> (Option<String>, String) {
+/// Splits a qualified name (XML Namespaces §4: `local` or `prefix:local`), each part a
+/// name XML allows without a colon ([`is_ncname`]). quick-xml reads a tag's name up to the
+/// first space, `/` or `>` and checks nothing else: found by fuzzing, `<a&//>` was read as
+/// an element named `a&/`, which canonicalization then wrote as `<a&/></a&/>`, a document
+/// no reader takes. An empty prefix (`:a`) is left to the namespace look-up, which refuses
+/// it as a prefix nothing can bind.
+fn split_qname(name: &str) -> Result<(Option<String>, String), String> {
     // A byte search: `split_once(':')` searches for a `char`, which compared each candidate
     // through `memcmp` (2% of building a trusted list's tree).
-    match memchr::memchr(b':', name.as_bytes()) {
+    let (prefix, local) = match memchr::memchr(b':', name.as_bytes()) {
         // `:` is ASCII, so both sides of it are on character boundaries.
-        Some(at) => (name.get(..at).map(str::to_string), name.get(at + 1..).unwrap_or_default().to_string()),
-        None => (None, name.to_string()),
+        Some(at) => (name.get(..at), name.get(at + 1..).unwrap_or_default()),
+        None => (None, name),
+    };
+    if prefix.is_some_and(|p| !p.is_empty() && !is_ncname(p)) || !is_ncname(local) {
+        return Err(format!("'{name}' is not a name XML allows (a local name, or a prefix, a colon and a local name)"));
     }
+    Ok((prefix.map(str::to_string), local.to_string()))
+}
+
+/// XML Namespaces' NCName: XML 1.0's `Name` without colons — a name-start character, then
+/// name characters. Most names are ASCII letters, digits, `_`, `-` and `.`, checked a byte
+/// at a time.
+fn is_ncname(name: &str) -> bool {
+    let ascii_start = |b: u8| b.is_ascii_alphabetic() || b == b'_';
+    let ascii_rest = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+    let bytes = name.as_bytes();
+    if bytes.is_ascii() {
+        return bytes.first().is_some_and(|&b| ascii_start(b)) && bytes.iter().all(|&b| ascii_rest(b));
+    }
+    let mut chars = name.chars();
+    chars.next().is_some_and(is_name_start) && chars.all(|c| is_name_start(c) || is_name_char(c))
+}
+
+/// XML 1.0 §2.3 `NameStartChar`, without the colon.
+fn is_name_start(c: char) -> bool {
+    matches!(c,
+        'A'..='Z' | '_' | 'a'..='z' | '\u{C0}'..='\u{D6}' | '\u{D8}'..='\u{F6}' | '\u{F8}'..='\u{2FF}'
+        | '\u{370}'..='\u{37D}' | '\u{37F}'..='\u{1FFF}' | '\u{200C}'..='\u{200D}' | '\u{2070}'..='\u{218F}'
+        | '\u{2C00}'..='\u{2FEF}' | '\u{3001}'..='\u{D7FF}' | '\u{F900}'..='\u{FDCF}' | '\u{FDF0}'..='\u{FFFD}'
+        | '\u{10000}'..='\u{EFFFF}')
+}
+
+/// XML 1.0 §2.3 `NameChar` beyond the name-start characters.
+fn is_name_char(c: char) -> bool {
+    matches!(c, '-' | '.' | '0'..='9' | '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
 #[cfg(test)]
@@ -663,6 +713,40 @@ mod tests {
         let root = parse(b"<a xmlns:xml='http://www.w3.org/XML/1998/namespace' xml:lang='en'/>", &Limits::default())
             .expect("parse");
         assert_eq!(root.attrs[0].ns.as_deref(), Some(XML_NS));
+    }
+
+    /// Names are XML names: an element's, an attribute's, a declared prefix's, a processing
+    /// instruction's target. The first case is what fuzzing found (`c14n` target): an
+    /// element named `a&/`, whose canonical form no reader takes.
+    #[test]
+    fn names_xml_does_not_allow_are_refused() {
+        let refused = |doc: &str| match parse(doc.as_bytes(), &Limits::default()) {
+            Err(XmlError::Malformed { message, .. }) => message,
+            other => panic!("{doc}: {other:?}"),
+        };
+        let not_a_name = |name: &str| {
+            format!("'{name}' is not a name XML allows (a local name, or a prefix, a colon and a local name)")
+        };
+        assert_eq!(refused("<ceiity_nrubme&//>"), not_a_name("ceiity_nrubme&/"));
+        assert_eq!(refused("<a&b/>"), not_a_name("a&b"));
+        assert_eq!(refused("<1a/>"), not_a_name("1a"));
+        assert_eq!(refused("<-a></-a>"), not_a_name("-a"));
+        assert_eq!(refused("<a:b:c xmlns:a='urn:a'/>"), not_a_name("a:b:c"));
+        assert_eq!(refused("<a: xmlns:a='urn:a'/>"), not_a_name("a:"));
+        assert_eq!(refused("<a b;c='1'/>"), not_a_name("b;c"));
+        assert_eq!(refused("<a x:&='1' xmlns:x='urn:x'/>"), not_a_name("x:&"));
+        assert_eq!(refused("<a xmlns:1p='urn:p'/>"), "'1p' is not a name XML allows for a namespace prefix");
+        assert_eq!(refused("<a><?1pi x?></a>"), "'1pi' is not a name a processing instruction may have");
+        assert_eq!(refused("<a><?p:i x?></a>"), "'p:i' is not a name a processing instruction may have");
+        assert_eq!(refused("<a><?XmL x?></a>"), "'XmL' is not a name a processing instruction may have");
+        // An empty prefix is still the namespace look-up's to refuse.
+        let empty = parse(b"<:a/>", &Limits::default()).unwrap_err();
+        assert_eq!(empty, XmlError::UnboundPrefix { pos: Pos { line: 1, column: 1 }, prefix: String::new() });
+        // Names beyond ASCII, and every kind of name character, are names.
+        let root =
+            parse("<文書 xmlns:ü='urn:u' ü:_a.b-c·7='1'><?pi-1 x?><é\u{301}/></文書>".as_bytes(), &Limits::default())
+                .expect("parse");
+        assert_eq!((root.local.as_str(), root.attrs[0].local.as_str()), ("文書", "_a.b-c·7"));
     }
 
     /// Columns count characters, not bytes, on the first line and after a line feed.
