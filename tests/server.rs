@@ -1287,6 +1287,78 @@ async fn batch_verifications_are_logged_each_with_its_receipt() {
     running.task.abort();
 }
 
+/// A batch's documents are decided on the connection's thread when the store's memory holds
+/// the register's facts they need, and on the blocking pool with the store when it does
+/// not. After a restart nothing is in memory, so the first batch's documents take the pool;
+/// the second batch, the same lines, is answered from memory. Both answer every line the
+/// same, in order, each verification logged with its receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_lines_the_memory_cannot_answer_are_decided_with_the_store() {
+    use mrgate::store::InMemory;
+    let dir = tempfile::tempdir().expect("tmp");
+    let credential = {
+        let app = Arc::new(App::load(config(dir.path())).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let credential = exported_credential(running.addr).await;
+        running.task.abort();
+        credential
+    };
+    let app = Arc::new(load_when_released(dir.path()).await.expect("app again"));
+    let (issuer, number) = ("CNCA-R-2002-001", "04925Q10021R0M");
+    let in_memory = || app.store.cached_certificate_view(issuer, number);
+    assert!(matches!(in_memory(), InMemory::Unknown), "the register is read again after a restart");
+    let running = start(Arc::clone(&app)).await.expect("start again");
+    let document = serde_json::json!({"document": credential}).to_string();
+    let lookup = format!("{{\"issuer\":\"{issuer}\",\"number\":\"{number}\"}}");
+    let sent = format!("{document}\n{lookup}\n{document}\n{{\"document\":\"x\"}}\n{document}\n");
+    let key = mrgate::crypto::keys::PublicKey::from_spki_pem(&std::fs::read(format!("{DEMO}/log.pub")).expect("pub"))
+        .expect("key");
+    let batch = async || {
+        let before = app.log.size().expect("size");
+        let r = call(running.addr, "POST", "/v1/verify/batch", sent.clone().into_bytes(), Some("customs"), None).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let mut answers: Vec<serde_json::Value> = r
+            .body
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).expect("json"))
+            .collect();
+        let mut logged = Vec::new();
+        for a in &mut answers {
+            let Some(receipt) = a.as_object_mut().and_then(|o| o.remove("receipt")) else { continue };
+            let receipt: mrgate::ledger::receipt::Receipt = serde_json::from_value(receipt).expect("receipt");
+            let verified = mrgate::ledger::receipt::verify(&receipt, key.raw(), None).expect("receipt verifies");
+            assert_eq!(verified.entry.kind, "recognition");
+            logged.push((a["line"].as_u64().expect("line"), verified.entry.verdict.clone(), receipt.index));
+        }
+        assert_eq!(app.log.size().expect("size"), before + 4, "each verification logged");
+        (answers, logged)
+    };
+    let (cold, cold_logged) = batch().await;
+    assert!(matches!(in_memory(), InMemory::Version(_)), "the pool's decisions read the register into memory");
+    let (warm, warm_logged) = batch().await;
+    let seen: Vec<_> = cold
+        .iter()
+        .map(|a| {
+            let what = a["valid"].as_bool().map(|v| v.to_string());
+            let what = what.or_else(|| a["headline"].as_str().map(str::to_string));
+            let what = what.or_else(|| a["error"]["reason"].as_str().map(str::to_string));
+            (a["line"].as_u64().expect("line"), what.expect("an answer"))
+        })
+        .collect();
+    // An unknown format is a decision too: `valid: false`, logged as `invalid`.
+    let expected = [(1, "true"), (2, "valid"), (3, "true"), (4, "false"), (5, "true")];
+    assert_eq!(seen, expected.map(|(n, w)| (n, w.to_string())), "{cold:#?}");
+    assert_eq!(cold[3]["checks"][0]["reason"], "format.unknown", "{cold:#?}");
+    assert_eq!(cold, warm, "the same answers from memory as from the store");
+    let verdicts = |logged: &[(u64, String, u64)]| logged.iter().map(|(n, v, _)| (*n, v.clone())).collect::<Vec<_>>();
+    let expected = [(1, "valid"), (3, "valid"), (4, "invalid"), (5, "valid")].map(|(n, v)| (n, v.to_string()));
+    assert_eq!((verdicts(&cold_logged), verdicts(&warm_logged)), (expected.to_vec(), expected.to_vec()));
+    let indexes: std::collections::BTreeSet<u64> = cold_logged.iter().chain(&warm_logged).map(|(_, _, i)| *i).collect();
+    assert_eq!(indexes.len(), 8, "one entry a line: {indexes:?}");
+    running.task.abort();
+}
+
 /// A batch's answers are numbered as the request's lines are (blank lines counted, not
 /// answered), so a client pairs each answer with the line it sent; and a look-up line reads
 /// the headline the single look-up shows: a certificate past its expiry date is `expired`

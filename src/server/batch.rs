@@ -8,13 +8,18 @@
 //! order once committed ([`WINDOW`] at a time in flight), so a batch's entries share the
 //! log's group commits instead of waiting for one each; an answer is never sent before its
 //! entry is durable.
+//!
+//! A line is decided where a single verification would be: a compact JWS whose register
+//! facts are in memory on the connection's thread, anything else on the blocking pool.
+//! Nothing here may decide a line another way than `POST /v1/verify` does.
 
-use super::App;
 use super::http::Body;
+use super::{App, MemoryRegister};
 use crate::decisions::record::Queued;
 use crate::decisions::verify::{self, Audience};
-use crate::decisions::{Caller, Decision};
-use crate::formats::set_member;
+use crate::decisions::{Caller, Context, Decision};
+use crate::ledger::receipt::Receipt;
+use crate::recognition::Verdict;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, StreamBody};
 use hyper::Response;
@@ -32,22 +37,38 @@ const WINDOW: usize = 256;
 /// The most answer bytes joined into one frame of the response.
 const FRAME: usize = 8 * 1024;
 
+/// Lines decided on the connection's thread between two yields to the runtime: a JWS
+/// check costs about 100 µs, so other connections served by this thread wait at most a
+/// few hundred microseconds for it.
+const INLINE_RUN: usize = 4;
+
 /// One input line's answer: ready, or a verdict whose entry must be recorded first.
 enum Answer {
     Ready(Value),
-    Decided(Box<Decision<Value>>),
+    Decided { line: usize, decision: Box<Decision<Verdict>> },
 }
 
 /// An answer on its way out, in input order.
 enum Pending {
     Ready(Value),
-    /// With its input line (number, text) when it is decided again should the register
-    /// change before the entry's commit ([`verify::REGISTER_CHANGED`]); see [`RETRY_MAX`].
+    /// With its input line's text when it is decided again should the register change
+    /// before the entry's commit ([`verify::REGISTER_CHANGED`]); see [`RETRY_MAX`].
     Recorded {
-        value: Value,
+        line: usize,
+        verdict: Box<Verdict>,
         queued: Queued,
-        line: Option<(usize, Bytes)>,
+        text: Option<Bytes>,
     },
+}
+
+/// A verification's answer line: the verdict as `POST /v1/verify` has it, the input's
+/// line number and the entry's receipt, written without an intermediate tree.
+#[derive(serde::Serialize)]
+struct Recorded<'a> {
+    #[serde(flatten)]
+    verdict: &'a Verdict,
+    line: usize,
+    receipt: &'a Receipt,
 }
 
 /// The longest line kept to be decided again: a line is kept (copied, so that it does not
@@ -56,92 +77,98 @@ enum Pending {
 /// `register.changed` (ask again), as a single verification is after three tries.
 const RETRY_MAX: usize = 64 * 1024;
 
-fn error_line(line: &Value, reason: &str, message: String) -> Value {
+fn error_line(line: usize, reason: &str, message: String) -> Value {
     json!({"line": line, "error": {"reason": reason, "message": message}})
 }
 
 impl Pending {
     /// Queues a decided line's entry to the log (or answers it now when that fails).
-    fn queue(app: &App, answer: Answer, line: &(usize, Bytes)) -> Self {
-        let decision = match answer {
+    fn queue(app: &App, answer: Answer, text: &Bytes) -> Self {
+        let (line, decision) = match answer {
             Answer::Ready(v) => return Pending::Ready(v),
-            Answer::Decided(d) => *d,
+            Answer::Decided { line, decision } => (line, *decision),
         };
         let holds = decision.effects.iter().any(|e| matches!(e, crate::store::Effect::RegisterAsRead { .. }));
-        let line = (holds && line.1.len() <= RETRY_MAX).then(|| (line.0, Bytes::copy_from_slice(&line.1)));
+        let text = (holds && text.len() <= RETRY_MAX).then(|| Bytes::copy_from_slice(text));
+        let mut verdict = Box::new(decision.answer);
+        // Not part of the answer line; up to WINDOW verdicts wait here.
+        verdict.certificate = None;
+        verdict.register_read = None;
         match app.recorder.queue(decision.entry, decision.effects) {
-            Ok(queued) => Pending::Recorded { value: decision.answer, queued, line },
-            Err(e) => {
-                let line = decision.answer.get("line").cloned().unwrap_or_default();
-                Pending::Ready(error_line(&line, e.code(), e.to_string()))
-            }
+            Ok(queued) => Pending::Recorded { line, verdict, queued, text },
+            Err(e) => Pending::Ready(error_line(line, e.code(), e.to_string())),
         }
     }
 
     /// The answer line, once its entry (if any) is committed: with its receipt, or an error
     /// line when the log did not take it (no verdict goes out unlogged).
-    async fn resolve(self, app: &Arc<App>, caller: &Caller) -> Value {
+    async fn resolve(self, app: &Arc<App>, caller: &Caller) -> Bytes {
         let mut pending = self;
         let mut attempt = 1;
         loop {
-            let (mut value, queued, line) = match pending {
-                Pending::Ready(v) => return v,
-                Pending::Recorded { value, queued, line } => (value, queued, line),
+            let (line, verdict, queued, text) = match pending {
+                Pending::Ready(v) => return ndjson(&v),
+                Pending::Recorded { line, verdict, queued, text } => (line, verdict, queued, text),
             };
             match queued.receipt().await {
-                Ok(receipt) => {
-                    set_member(&mut value, "receipt", serde_json::to_value(&receipt).unwrap_or_default());
-                    return value;
-                }
+                Ok(receipt) => return ndjson(&Recorded { verdict: &verdict, line, receipt: &receipt }),
                 // Nothing was logged: the line is decided again with the register as it is
                 // now, as a single verification is.
-                Err(e) if e.code() == verify::REGISTER_CHANGED && attempt < verify::ATTEMPTS && line.is_some() => {
+                Err(e) if e.code() == verify::REGISTER_CHANGED && attempt < verify::ATTEMPTS && text.is_some() => {
                     attempt += 1;
-                    let line = line.unwrap_or_default();
-                    let again = decide(app, caller, vec![line.clone()]).await.into_iter().next();
+                    let text = text.unwrap_or_default();
+                    let again = decide(app, caller, vec![(line, text.clone())]).await.into_iter().next();
                     pending = match again {
-                        Some(answer) => Pending::queue(app, answer, &line),
-                        None => Pending::Ready(error_line(&json!(line.0), e.code(), e.to_string())),
+                        Some(answer) => Pending::queue(app, answer, &text),
+                        None => Pending::Ready(error_line(line, e.code(), e.to_string())),
                     };
                 }
-                Err(e) => {
-                    let line = value.get("line").cloned().unwrap_or_default();
-                    return error_line(&line, e.code(), e.to_string());
-                }
+                Err(e) => return ndjson(&error_line(line, e.code(), e.to_string())),
             }
         }
     }
 }
 
-/// One input line's answer. A line is read by the strict JSON reader, as a credential is:
-/// a member given twice is refused, and a line is a document or a look-up, never both
-/// (found by attack: of two `document` members the last was verified, and a line with both
-/// was taken as a verification).
-fn answer(app: &App, line: usize, text: &[u8], caller: &Caller) -> Answer {
+/// One input line's answer, decided with `memory` as the register when given: `None` when
+/// the line must be decided with the store instead (a look-up, a large document, or a
+/// certificate the memory does not hold). A line is read by the strict JSON reader, as a
+/// credential is: a member given twice is refused, and a line is a document or a look-up,
+/// never both (found by attack: of two `document` members the last was verified, and a
+/// line with both was taken as a verification).
+fn answer(app: &App, line: usize, text: &[u8], caller: &Caller, memory: Option<&MemoryRegister>) -> Option<Answer> {
     let value = match crate::formats::json::parse(text, &app.limits) {
         Ok(v) => v,
-        Err(e) => return Answer::Ready(error_line(&json!(line), e.code(), e.to_string())),
+        Err(e) => return Some(Answer::Ready(error_line(line, e.code(), e.to_string()))),
     };
     let member = |name: &str| value.as_object()?.iter().find(|(k, _)| k == name).map(|(_, v)| v);
     match (member("document"), member("issuer"), member("number")) {
         (Some(doc), None, None) => {
             let Some(doc) = doc.as_str().filter(|d| !d.is_empty()) else {
-                return Answer::Ready(error_line(&json!(line), "batch.line", "the line's document is empty".into()));
+                return Some(Answer::Ready(error_line(line, "batch.line", "the line's document is empty".into())));
             };
-            match verify::verify(&app.context(), caller, Audience::Api, doc.as_bytes()) {
-                Ok(decision) => {
-                    let mut v = serde_json::to_value(&decision.answer).unwrap_or_default();
-                    set_member(&mut v, "line", json!(line));
-                    Answer::Decided(Box::new(Decision::new(v, decision.entry, decision.effects)))
+            let mut ctx: Context = app.context();
+            if let Some(memory) = memory {
+                // As a single verification: a compact JWS, the register's facts in memory.
+                if !super::customs::decided_inline(doc.as_bytes()) {
+                    return None;
                 }
-                Err(refusal) => Answer::Ready(error_line(&json!(line), &refusal.reason, refusal.detail)),
+                ctx.register = Some(memory);
             }
+            let decided = verify::verify(&ctx, caller, Audience::Api, doc.as_bytes());
+            if memory.is_some_and(MemoryRegister::missed) {
+                return None;
+            }
+            Some(match decided {
+                Ok(decision) => Answer::Decided { line, decision: Box::new(decision) },
+                Err(refusal) => Answer::Ready(error_line(line, &refusal.reason, refusal.detail)),
+            })
         }
-        (None, Some(issuer), Some(number)) => match (issuer.as_str(), number.as_str()) {
+        (None, Some(_), Some(_)) if memory.is_some() => None,
+        (None, Some(issuer), Some(number)) => Some(match (issuer.as_str(), number.as_str()) {
             (Some(issuer), Some(number)) => Answer::Ready(lookup(app, line, issuer, number)),
             _ => Answer::Ready(not_a_line(line)),
-        },
-        _ => Answer::Ready(not_a_line(line)),
+        }),
+        _ => Some(Answer::Ready(not_a_line(line))),
     }
 }
 
@@ -149,27 +176,56 @@ fn not_a_line(line: usize) -> Value {
     json!({"line": line, "error": {"reason": "batch.line", "message": "a line is {\"issuer\", \"number\"} or {\"document\"}"}})
 }
 
-/// The answers to `lines`, decided in order on one blocking thread. A line whose decision
-/// panics is answered as failed, alone: the others of its chunk are decided still.
+/// A line whose decision failed (panicked), answered alone.
+fn failed(line: usize) -> Answer {
+    Answer::Ready(json!({"line": line, "error": {"reason": "http.internal", "message": "the line's decision failed"}}))
+}
+
+/// [`answer`], a panic answered as [`failed`]. Nothing a decision holds is left
+/// half-changed by a panic: it records nothing itself (its entry is queued by the caller,
+/// after it returns).
+fn guarded(app: &App, caller: &Caller, line: usize, text: &[u8], memory: Option<&MemoryRegister>) -> Option<Answer> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(app, line, text, caller, memory)))
+        .unwrap_or_else(|_| Some(failed(line)))
+}
+
+/// The answers to `lines`, in order: each decided on this thread from the store's memory
+/// when it can be, the rest together on one blocking thread (a thread hand-off per line
+/// cost more than a verification's signature check). A line whose decision panics is
+/// answered as failed, alone: the others are decided still.
 async fn decide(app: &Arc<App>, caller: &Caller, lines: Vec<(usize, Bytes)>) -> Vec<Answer> {
-    let failed = |n: usize| {
-        Answer::Ready(json!({"line": n, "error": {"reason": "http.internal", "message": "the line's decision failed"}}))
-    };
-    let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
-    let (decider, caller) = (Arc::clone(app), caller.clone());
-    let decided = tokio::task::spawn_blocking(move || {
-        lines
-            .iter()
-            .map(|(n, line)| {
-                // Nothing a decision holds is left half-changed by a panic: it records
-                // nothing itself (its entry is queued by the caller, after it returns).
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answer(&decider, *n, line, &caller)))
-                    .unwrap_or_else(|_| failed(*n))
-            })
-            .collect::<Vec<_>>()
-    })
-    .await;
-    decided.unwrap_or_else(|_| numbers.into_iter().map(failed).collect())
+    let mut answers: Vec<Option<Answer>> = Vec::with_capacity(lines.len());
+    let mut rest = Vec::new();
+    for (i, (n, text)) in lines.iter().enumerate() {
+        if i > 0 && i % INLINE_RUN == 0 {
+            tokio::task::yield_now().await;
+        }
+        let memory = MemoryRegister::new(app.store.as_ref());
+        let answered = guarded(app, caller, *n, text, Some(&memory));
+        if answered.is_none() {
+            rest.push((i, *n, text.clone()));
+        }
+        answers.push(answered);
+    }
+    if !rest.is_empty() {
+        let (decider, blocking_caller) = (Arc::clone(app), caller.clone());
+        let decided = tokio::task::spawn_blocking(move || {
+            rest.into_iter()
+                .map(|(i, n, text)| {
+                    (i, guarded(&decider, &blocking_caller, n, &text, None).unwrap_or_else(|| failed(n)))
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        // Lines left unanswered by a failed task are answered as failed below.
+        .unwrap_or_default();
+        for (i, answer) in decided {
+            if let Some(slot) = answers.get_mut(i) {
+                *slot = Some(answer);
+            }
+        }
+    }
+    answers.into_iter().zip(&lines).map(|(a, (n, _))| a.unwrap_or_else(|| failed(*n))).collect()
 }
 
 /// A `{"issuer", "number"}` line: the register's status, and the headline to read as the
@@ -204,12 +260,12 @@ pub fn stream(app: Arc<App>, caller: Caller, body: Incoming) -> Response<Body> {
         let rest = read_lines(&app, body, &caller, &tx, &mut answers, max_line).await;
         // Every answer decided goes out, in order, whatever ended the reading.
         while let Some(p) = answers.pop_front() {
-            if tx.send(send_line(&p.resolve(&app, &caller).await)).await.is_err() {
+            if tx.send(Ok(Frame::data(p.resolve(&app, &caller).await))).await.is_err() {
                 return;
             }
         }
         if let Some((last, body)) = rest {
-            let _ = tx.send(send_line(&last)).await;
+            let _ = tx.send(Ok(Frame::data(ndjson(&last)))).await;
             super::http::drain(body, drain_limit).await;
         }
     });
@@ -221,10 +277,10 @@ pub fn stream(app: Arc<App>, caller: Caller, body: Incoming) -> Response<Body> {
 }
 
 /// An answer as one NDJSON line.
-fn send_line(v: &Value) -> Result<Frame<Bytes>, Infallible> {
+fn ndjson(v: &impl serde::Serialize) -> Bytes {
     let mut b = serde_json::to_vec(v).unwrap_or_default();
     b.push(b'\n');
-    Ok(Frame::data(Bytes::from(b)))
+    Bytes::from(b)
 }
 
 /// Reads and answers lines until the request ends; answers wait in `answers`, at most
@@ -257,12 +313,11 @@ async fn read_lines(
                 }
             };
             pending.extend_from_slice(&chunk);
-            // The chunk's complete lines, decided together on one blocking thread: a
-            // thread hand-off per line cost more than a verification's signature check.
+            // The chunk's complete lines, decided together ([`decide`]).
             let mut lines = Vec::new();
             let mut too_many = None;
             loop {
-                let cut = match pending.iter().position(|b| *b == b'\n') {
+                let cut = match memchr::memchr(b'\n', &pending) {
                     Some(i) => i,
                     None if finished && !pending.is_empty() => pending.len(),
                     None => break,
@@ -287,10 +342,10 @@ async fn read_lines(
             let texts = lines.clone();
             let decided = if lines.is_empty() { Vec::new() } else { decide(app, caller, lines).await };
             for (decided, line) in decided.into_iter().zip(&texts) {
-                answers.push_back(Pending::queue(app, decided, line));
+                answers.push_back(Pending::queue(app, decided, &line.1));
                 while answers.len() > WINDOW {
                     let Some(oldest) = answers.pop_front() else { break };
-                    if tx.send(send_line(&oldest.resolve(app, caller).await)).await.is_err() {
+                    if tx.send(Ok(Frame::data(oldest.resolve(app, caller).await))).await.is_err() {
                         return None;
                     }
                 }

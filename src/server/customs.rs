@@ -14,6 +14,13 @@ use std::sync::Arc;
 /// costs about 100 µs); larger documents and XML signatures go to the blocking pool.
 const INLINE_MAX_BYTES: usize = 64 * 1024;
 
+/// Whether a document may be decided on the connection's own thread (when the register's
+/// facts it needs are in memory): a compact JWS up to [`INLINE_MAX_BYTES`]. The one rule
+/// for a single verification and a batch's lines.
+pub(super) fn decided_inline(document: &[u8]) -> bool {
+    document.len() <= INLINE_MAX_BYTES && document.trim_ascii_start().starts_with(b"eyJ")
+}
+
 /// `POST /v1/verify` ([`Audience::Api`]) and `/v1/verify/public` ([`Audience::Public`]):
 /// a compact JWS decided on the connection's thread when everything it needs is in memory
 /// (else on the blocking pool), then the wait for the log's commit as an await — no thread
@@ -45,8 +52,7 @@ pub async fn verify(app: Arc<App>, req: Req, audience: Audience) -> Response<Bod
 
 /// One decision on `req`'s document; `None` when the blocking task failed.
 async fn decide(app: &Arc<App>, req: &Arc<Req>, audience: Audience) -> Option<crate::decisions::Decided<Verdict>> {
-    let jws = req.body.len() <= INLINE_MAX_BYTES && req.body.trim_ascii_start().starts_with(b"eyJ");
-    let inline = jws
+    let inline = decided_inline(&req.body)
         .then(|| {
             let register = MemoryRegister::new(app.store.as_ref());
             let mut ctx = app.context();
