@@ -331,6 +331,17 @@ fn a_body_is_named_in_each_language_the_list_holds() {
         ("Росаккредитация", "Rosakkreditatsiya", false, false),
         ("ДИН", "DIN", false, false),
         ("Ελληνικό", "Elliniko", false, false),
+        // Rule set 13: Armenian and Cherokee letters drawn as Latin ones; letters of theirs
+        // that look like no Latin letter keep a name apart.
+        ("հօոց", "hong", false, true),
+        ("ՕՏՍ", "osu", false, true),
+        ("ագռ", "wqn", false, true),
+        ("Հայաստան", "Hayastan", false, false),
+        ("ᎠᎪᏦᏦᏚ", "DAKKS", false, true),
+        ("ᏴᏒᎥ", "bri", false, true),
+        ("ꮯꮁꮪ", "crs", false, true),
+        ("ᏣᎳᎩ", "tsalagi", false, false),
+        ("ᎠᎪᏦᏦ", "DAKKS", false, false),
         // Found by attack: a dotless i, a digit for a letter, a combining dot, a hyphen.
         ("certıfication", "certification", false, true),
         ("dem0", "demo", false, true),
@@ -485,6 +496,11 @@ fn a_name_names_one_body() {
         (
             "trade_names = [\"ΑΝΑΒ\"]\n",
             "body 'dakks-cb': the name 'ΑΝΑΒ' is also a name of body 'anab', or looks like one",
+        ),
+        // Rule set 13: in Cherokee letters only.
+        (
+            "trade_names = [\"ᎠᎪᏦᏦᏚ\"]\n",
+            "body 'dakks-cb': the name 'ᎠᎪᏦᏦᏚ' is also a name of body 'dakks', or looks like one",
         ),
         (
             "trade_names = [\"Chinɑ Quɑlity\"]\n",

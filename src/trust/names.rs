@@ -67,10 +67,11 @@ pub fn look_alike_key(name: &str) -> String {
     folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The Latin letter a Cyrillic or Greek one is drawn as; any other character as it is. A
-/// name written wholly in one script has no second script for `mixed_scripts` to find:
-/// found by review, a body named `ԁаккѕ` in Cyrillic letters only would have stood beside
-/// `dakks`. Capitals and small letters each as they look — Greek `Ν` is `N` but `ν` is `v`,
+/// The Latin letter a Cyrillic, Greek, Armenian or Cherokee one is drawn as; any other
+/// character as it is. A name written wholly in one script has no second script for
+/// `mixed_scripts` to find: found by review, a body named `ԁаккѕ` in Cyrillic letters only
+/// would have stood beside `dakks` (rule set 12), and `ᎠᎪᏦᏦᏚ` in Cherokee ones until rule
+/// set 13. Capitals and small letters each as they look — Greek `Ν` is `N` but `ν` is `v`,
 /// Cyrillic `Н` is `H` but `п` is `n` — so this is read before lower case (found by review:
 /// mapped after it, `ιηη` kept apart from `INN`). The pairs are those Unicode's confusables
 /// data maps to one Latin letter, and a few it maps to a small capital a reader takes for
@@ -151,6 +152,49 @@ fn drawn_as_latin(c: char) -> char {
         'ω' => 'w',
         'χ' => 'x',
         'γ' => 'y',
+        // Armenian letters (rule set 13: `հօոց` is `hong`).
+        'Օ' => 'O',
+        'Տ' => 'S',
+        'Ս' => 'U',
+        'ք' => 'f',
+        'ց' => 'g',
+        'հ' => 'h',
+        'ո' | 'ռ' => 'n',
+        'օ' => 'o',
+        'գ' | 'զ' => 'q',
+        'ս' => 'u',
+        'ա' => 'w',
+        // Cherokee letters (rule set 13: `ᎠᎪᏦᏦᏚ` is `DAKKS`), capitals and the small letters
+        // the data names.
+        'Ꭺ' => 'A',
+        'Ᏼ' => 'B',
+        'Ꮯ' => 'C',
+        'Ꭰ' => 'D',
+        'Ꭼ' => 'E',
+        'Ꮐ' | 'Ᏻ' => 'G',
+        'Ꮋ' => 'H',
+        'Ꭻ' => 'J',
+        'Ꮶ' => 'K',
+        'Ꮮ' => 'L',
+        'Ꮇ' => 'M',
+        'Ꮲ' => 'P',
+        'Ꭱ' | 'Ꮢ' => 'R',
+        'Ꮥ' | 'Ꮪ' => 'S',
+        'Ꭲ' => 'T',
+        'Ꮩ' => 'V',
+        'Ꮃ' | 'Ꮤ' => 'W',
+        'Ꭹ' | 'Ꮍ' => 'Y',
+        'Ꮓ' => 'Z',
+        'Ꮟ' => 'b',
+        'Ꮷ' => 'd',
+        'Ꮒ' => 'h',
+        'Ꭵ' | 'ꭵ' => 'i',
+        'ꮯ' => 'c',
+        'ꮁ' => 'r',
+        'ꮪ' => 's',
+        'ꮩ' => 'v',
+        'ꮃ' => 'w',
+        'ꮓ' => 'z',
         c => c,
     }
 }
@@ -236,7 +280,7 @@ fn shown(name: &str) -> String {
 /// `Ꮪ` for an `S`, an Armenian `օ` for an `o`, a Cyrillic word among Latin ones — how a
 /// look-alike of another name is made (found by attack). A body named in two scripts gives
 /// each as a name of its own. A name wholly in another script that looks like a Latin one
-/// (Cyrillic `Сор`) is not caught; that needs Unicode's confusables data.
+/// (Cyrillic `Сор`) is not refused here: [`look_alike_key`] reads it as the Latin name.
 fn mixed_scripts(name: &str) -> Option<(&'static str, &'static str)> {
     use unicode_normalization::UnicodeNormalization as _;
     let mut first: Option<&'static str> = None;
