@@ -184,6 +184,26 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
     let v = call(c, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
     assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("suspended")));
     assert_eq!(get(a, &path).await.json()["status"], "suspended");
+    // A batch through A, whose store keeps no certificate in memory: each line decided on
+    // the blocking pool with the database, the suspension made through B read at once.
+    let lines = format!(
+        "{}\n{}\n{{\"issuer\":\"dakks-cb\",\"number\":\"{number}\"}}\n",
+        serde_json::json!({"document": jws}),
+        serde_json::json!({"document": credential})
+    );
+    let batch = call(a, "POST", "/v1/verify/batch", lines.into_bytes(), Some("customs"), None).await;
+    assert_eq!(batch.status, 200, "{}", text(&batch));
+    let answers: Vec<serde_json::Value> = batch
+        .body
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("json"))
+        .collect();
+    let seen: Vec<_> =
+        answers.iter().map(|a| (a["line"].as_u64(), a["status"].as_str(), a["receipt"].is_object())).collect();
+    let expected =
+        [(Some(1), Some("suspended"), true), (Some(2), Some("valid"), true), (Some(3), Some("suspended"), false)];
+    assert_eq!(seen, expected, "{answers:#?}");
     let n =
         call(c, "POST", "/v1/notices", notice("restore", &number, "foreign/dakks/signer"), Some("partner-dakks"), None)
             .await;

@@ -136,6 +136,10 @@ impl Pending {
 /// never both (found by attack: of two `document` members the last was verified, and a
 /// line with both was taken as a verification).
 fn answer(app: &App, line: usize, text: &[u8], caller: &Caller, memory: Option<&MemoryRegister>) -> Option<Answer> {
+    // Not read twice: a line too long to hold such a document goes to the pool unread.
+    if memory.is_some() && !super::customs::fits_inline(app.store.as_ref(), text.len()) {
+        return None;
+    }
     let value = match crate::formats::json::parse(text, &app.limits) {
         Ok(v) => v,
         Err(e) => return Some(Answer::Ready(error_line(line, e.code(), e.to_string()))),
@@ -146,14 +150,13 @@ fn answer(app: &App, line: usize, text: &[u8], caller: &Caller, memory: Option<&
             let Some(doc) = doc.as_str().filter(|d| !d.is_empty()) else {
                 return Some(Answer::Ready(error_line(line, "batch.line", "the line's document is empty".into())));
             };
-            let mut ctx: Context = app.context();
-            if let Some(memory) = memory {
-                // As a single verification: a compact JWS, the register's facts in memory.
-                if !super::customs::decided_inline(doc.as_bytes()) {
-                    return None;
-                }
-                ctx.register = Some(memory);
+            // As a single verification: a compact JWS, the register's facts in memory; the
+            // context (which may read the store) only once that is settled.
+            if memory.is_some() && !super::customs::decided_inline(app.store.as_ref(), doc.as_bytes()) {
+                return None;
             }
+            let mut ctx: Context = app.context();
+            ctx.register = memory.map(|m| m as &dyn crate::recognition::StatusSource);
             let decided = verify::verify(&ctx, caller, Audience::Api, doc.as_bytes());
             if memory.is_some_and(MemoryRegister::missed) {
                 return None;

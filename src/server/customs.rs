@@ -7,6 +7,7 @@ use crate::decisions::Recorded;
 use crate::decisions::verify::{self, Audience};
 use crate::ledger::receipt::Receipt;
 use crate::recognition::Verdict;
+use crate::store::Store;
 use hyper::{Response, StatusCode};
 use std::sync::Arc;
 
@@ -14,11 +15,19 @@ use std::sync::Arc;
 /// costs about 100 µs); larger documents and XML signatures go to the blocking pool.
 const INLINE_MAX_BYTES: usize = 64 * 1024;
 
-/// Whether a document may be decided on the connection's own thread (when the register's
-/// facts it needs are in memory): a compact JWS up to [`INLINE_MAX_BYTES`]. The one rule
-/// for a single verification and a batch's lines.
-pub(super) fn decided_inline(document: &[u8]) -> bool {
-    document.len() <= INLINE_MAX_BYTES && document.trim_ascii_start().starts_with(b"eyJ")
+/// Whether a document may be decided on the connection's own thread, from the register's
+/// facts in memory: a compact JWS up to [`INLINE_MAX_BYTES`], with a store that keeps
+/// certificates in memory. The one rule for a single verification and a batch's lines.
+pub(super) fn decided_inline(store: &dyn Store, document: &[u8]) -> bool {
+    fits_inline(store, document.len()) && document.trim_ascii_start().starts_with(b"eyJ")
+}
+
+/// What [`decided_inline`] reads from a size alone: a batch line longer than this holds no
+/// document decided inline (its document is no longer than the line), and goes to the
+/// blocking pool unread. With a store that keeps nothing in memory (PostgreSQL, shared by
+/// nodes), nothing is: the decision would miss at its last step and be made again.
+pub(super) fn fits_inline(store: &dyn Store, len: usize) -> bool {
+    len <= INLINE_MAX_BYTES && store.remembers_certificates()
 }
 
 /// `POST /v1/verify` ([`Audience::Api`]) and `/v1/verify/public` ([`Audience::Public`]):
@@ -52,7 +61,7 @@ pub async fn verify(app: Arc<App>, req: Req, audience: Audience) -> Response<Bod
 
 /// One decision on `req`'s document; `None` when the blocking task failed.
 async fn decide(app: &Arc<App>, req: &Arc<Req>, audience: Audience) -> Option<crate::decisions::Decided<Verdict>> {
-    let inline = decided_inline(&req.body)
+    let inline = decided_inline(app.store.as_ref(), &req.body)
         .then(|| {
             let register = MemoryRegister::new(app.store.as_ref());
             let mut ctx = app.context();

@@ -376,6 +376,12 @@ pub trait Store: Send + Sync {
     fn cached_certificate_view(&self, _issuer: &str, _number: &str) -> InMemory {
         InMemory::Unknown
     }
+    /// Whether [`Store::cached_certificate_view`] can answer at all: a store that keeps no
+    /// certificate in memory answers `Unknown` always, and a decision tried from memory
+    /// first would only be made twice.
+    fn remembers_certificates(&self) -> bool {
+        false
+    }
 
     fn put_decision(&self, id: &str, kind: &str, json: &str) -> Result<(), StoreError> {
         self.write(Effect::PutDecision { id: id.into(), kind: kind.into(), json: json.into() }).map(drop)

@@ -925,6 +925,10 @@ impl Store for SqliteStore {
         Ok(view)
     }
 
+    fn remembers_certificates(&self) -> bool {
+        true
+    }
+
     fn cached_certificate_view(&self, issuer: &str, number: &str) -> InMemory {
         let Ok(versions) = self.versions.read() else { return InMemory::Unknown };
         match versions.get(issuer).and_then(|n| n.get(number)) {

@@ -24,8 +24,9 @@ pub fn same_name(a: &str, b: &str) -> bool {
 ///   nothing (the zero-width (non-)joiner; the others no name holds),
 /// - in lower case in every script,
 /// - with the letters and digits a font draws alike as one: `i` (a capital `I` too), the
-///   dotless `ı`, `ǀ`, `l` and `1`; `0` and `o`; `rn` and `m`, `vv` and `w`; Cyrillic and
-///   Greek letters drawn as Latin ones (`А` and `A`, `Р` and `P`, `Ο` and `O`…); katakana
+///   dotless `ı`, `ǀ`, `l` and `1`; `0` and `o`; `rn` and `m`, `vv` and `w`; Cyrillic,
+///   Greek, Armenian and Cherokee letters drawn as Latin ones (`А` and `A`, `Ο` and `O`,
+///   `օ` and `o`, `Ꮪ` and `S`…); katakana
 ///   drawn as an ideograph (`エ` and `工`, `カ` and `力`, `ロ` and `口`, `ー` and `一`…),
 /// - anything but letters and digits a space (a hyphen, a dot, a no-break or ideographic
 ///   space), the spaces between words one.
