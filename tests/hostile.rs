@@ -298,12 +298,7 @@ async fn a_batch_cut_at_its_limit_over_http2_loses_no_answer() {
         ];
         let out = curl_http2(&client, &file, &format!("https://localhost:{}/v1/verify/batch", addr.port())).await;
         assert_eq!(out.status.code(), Some(0), "run {run}: {}", String::from_utf8_lossy(&out.stderr));
-        let answers: Vec<serde_json::Value> = out
-            .stdout
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).expect("json"))
-            .collect();
+        let answers = common::gateway::ndjson(&out.stdout);
         assert_eq!(answers.len(), mrgate::server::BATCH_MAX_LINES + 1, "run {run}");
         assert_eq!(answers.last().expect("last")["error"]["reason"], "batch.too_many_lines", "run {run}");
         assert!(answers[..mrgate::server::BATCH_MAX_LINES].iter().all(|a| a["found"] == false), "run {run}");

@@ -193,12 +193,7 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
     );
     let batch = call(a, "POST", "/v1/verify/batch", lines.into_bytes(), Some("customs"), None).await;
     assert_eq!(batch.status, 200, "{}", text(&batch));
-    let answers: Vec<serde_json::Value> = batch
-        .body
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).expect("json"))
-        .collect();
+    let answers = batch.lines();
     let seen: Vec<_> =
         answers.iter().map(|a| (a["line"].as_u64(), a["status"].as_str(), a["receipt"].is_object())).collect();
     let expected =

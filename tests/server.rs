@@ -1232,6 +1232,20 @@ async fn the_authorization_matrix() {
 }
 
 /// The demo's domestic certificate exported by the demo exporter, as its UNTP credential.
+/// Each batch answer as its line number and what it says: a verification's `valid`, a
+/// look-up's headline, or an error's reason.
+fn batch_answers(answers: &[serde_json::Value]) -> Vec<(u64, String)> {
+    answers
+        .iter()
+        .map(|a| {
+            let what = a["valid"].as_bool().map(|v| v.to_string());
+            let what = what.or_else(|| a["headline"].as_str().map(str::to_string));
+            let what = what.or_else(|| a["error"]["reason"].as_str().map(str::to_string));
+            (a["line"].as_u64().expect("line"), what.expect("an answer"))
+        })
+        .collect()
+}
+
 async fn exported_credential(addr: std::net::SocketAddr) -> String {
     let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
     export["documents"]["untp-dcc"].as_str().expect("jws").to_string()
@@ -1258,12 +1272,7 @@ async fn batch_verifications_are_logged_each_with_its_receipt() {
     lines.push_str("{\"document\":\"\"}\n");
     let r = call(addr, "POST", "/v1/verify/batch", lines.into_bytes(), Some("customs"), None).await;
     assert_eq!(r.status, 200);
-    let answers: Vec<serde_json::Value> = r
-        .body
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(|l| serde_json::from_slice(l).expect("json"))
-        .collect();
+    let answers = r.lines();
     assert_eq!(answers.len(), 302);
     let empty = answers.last().expect("empty line");
     assert_eq!((empty["line"].as_u64(), empty["error"]["reason"].as_str()), (Some(302), Some("batch.line")));
@@ -1317,12 +1326,7 @@ async fn batch_lines_the_memory_cannot_answer_are_decided_with_the_store() {
         let before = app.log.size().expect("size");
         let r = call(running.addr, "POST", "/v1/verify/batch", sent.clone().into_bytes(), Some("customs"), None).await;
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        let mut answers: Vec<serde_json::Value> = r
-            .body
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice(l).expect("json"))
-            .collect();
+        let mut answers = r.lines();
         let mut logged = Vec::new();
         for a in &mut answers {
             let Some(receipt) = a.as_object_mut().and_then(|o| o.remove("receipt")) else { continue };
@@ -1337,15 +1341,7 @@ async fn batch_lines_the_memory_cannot_answer_are_decided_with_the_store() {
     let (cold, cold_logged) = batch().await;
     assert!(matches!(in_memory(), InMemory::Version(_)), "the pool's decisions read the register into memory");
     let (warm, warm_logged) = batch().await;
-    let seen: Vec<_> = cold
-        .iter()
-        .map(|a| {
-            let what = a["valid"].as_bool().map(|v| v.to_string());
-            let what = what.or_else(|| a["headline"].as_str().map(str::to_string));
-            let what = what.or_else(|| a["error"]["reason"].as_str().map(str::to_string));
-            (a["line"].as_u64().expect("line"), what.expect("an answer"))
-        })
-        .collect();
+    let seen = batch_answers(&cold);
     // An unknown format is a decision too: `valid: false`, logged as `invalid`.
     let expected = [(1, "true"), (2, "valid"), (3, "true"), (4, "false"), (5, "true")];
     assert_eq!(seen, expected.map(|(n, w)| (n, w.to_string())), "{cold:#?}");
@@ -1379,25 +1375,13 @@ async fn batch_lines_are_numbered_as_sent_and_look_ups_read_the_headline() {
     let batch = async |body: String| {
         let r = call(addr, "POST", "/v1/verify/batch", body.into_bytes(), Some("customs"), None).await;
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        r.body
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-            .map(|l| serde_json::from_slice::<serde_json::Value>(l).expect("json"))
-            .collect::<Vec<_>>()
+        r.lines()
     };
     // Line 1 a document, 2 blank, 3 not JSON, 4 spaces only, 5 a look-up, 6 an unknown
     // certificate, 7 a document (CRLF, no final line feed).
     let sent = format!("{document}\n\nnot json\n  \t \n{lookup}\n{missing}\r\n{document}");
     let answers = batch(sent).await;
-    let seen: Vec<_> = answers
-        .iter()
-        .map(|a| {
-            let what = a["valid"].as_bool().map(|v| v.to_string());
-            let what = what.or_else(|| a["headline"].as_str().map(str::to_string));
-            let what = what.or_else(|| a["error"]["reason"].as_str().map(str::to_string));
-            (a["line"].as_u64().expect("line"), what.expect("an answer"))
-        })
-        .collect();
+    let seen = batch_answers(&answers);
     let expected = [(1, "true"), (3, "format.json"), (5, "valid"), (6, "unknown"), (7, "true")];
     assert_eq!(seen, expected.map(|(n, w)| (n, w.to_string())), "{answers:#?}");
     assert_eq!((answers[2]["status"].as_str(), answers[2]["found"].as_bool()), (Some("valid"), Some(true)));

@@ -49,6 +49,19 @@ impl Response {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
     }
+
+    /// An NDJSON body's lines (a batch's answers), each read as JSON.
+    pub fn lines(&self) -> Vec<serde_json::Value> {
+        ndjson(&self.body)
+    }
+}
+
+/// The lines of an NDJSON text, blank ones left out, each read as JSON.
+pub fn ndjson(body: &[u8]) -> Vec<serde_json::Value> {
+    body.split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(l))))
+        .collect()
 }
 
 /// A client identity: a certificate chain (leaf first) and its key.
