@@ -184,8 +184,8 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
     let v = call(c, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
     assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("suspended")));
     assert_eq!(get(a, &path).await.json()["status"], "suspended");
-    // A batch through A, whose store keeps no certificate in memory: each line decided on
-    // the blocking pool with the database, the suspension made through B read at once.
+    // A batch through A: each line decided with the shared database, the suspension made
+    // through B read at once.
     let lines = format!(
         "{}\n{}\n{{\"issuer\":\"dakks-cb\",\"number\":\"{number}\"}}\n",
         serde_json::json!({"document": jws}),

@@ -1296,13 +1296,12 @@ async fn batch_verifications_are_logged_each_with_its_receipt() {
     running.task.abort();
 }
 
-/// A batch's documents are decided on the connection's thread when the store's memory holds
-/// the register's facts they need, and on the blocking pool with the store when it does
-/// not. After a restart nothing is in memory, so the first batch's documents take the pool;
-/// the second batch, the same lines, is answered from memory. Both answer every line the
-/// same, in order, each verification logged with its receipt.
+/// A batch's answers do not depend on what the store holds in memory: after a restart no
+/// certificate is in memory, and the first batch's decisions read the register from the
+/// database; the second batch, the same lines, finds it in memory. Both answer every line
+/// the same, in order, each verification logged with its receipt.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn batch_lines_the_memory_cannot_answer_are_decided_with_the_store() {
+async fn batch_answers_are_the_same_whether_the_register_is_in_memory_or_not() {
     use mrgate::store::InMemory;
     let dir = tempfile::tempdir().expect("tmp");
     let credential = {
@@ -1339,7 +1338,7 @@ async fn batch_lines_the_memory_cannot_answer_are_decided_with_the_store() {
         (answers, logged)
     };
     let (cold, cold_logged) = batch().await;
-    assert!(matches!(in_memory(), InMemory::Version(_)), "the pool's decisions read the register into memory");
+    assert!(matches!(in_memory(), InMemory::Version(_)), "the first batch read the register into memory");
     let (warm, warm_logged) = batch().await;
     let seen = batch_answers(&cold);
     // An unknown format is a decision too: `valid: false`, logged as `invalid`.

@@ -17,17 +17,13 @@ const INLINE_MAX_BYTES: usize = 64 * 1024;
 
 /// Whether a document may be decided on the connection's own thread, from the register's
 /// facts in memory: a compact JWS up to [`INLINE_MAX_BYTES`], with a store that keeps
-/// certificates in memory. The one rule for a single verification and a batch's lines.
-pub(super) fn decided_inline(store: &dyn Store, document: &[u8]) -> bool {
-    fits_inline(store, document.len()) && document.trim_ascii_start().starts_with(b"eyJ")
-}
-
-/// What [`decided_inline`] reads from a size alone: a batch line longer than this holds no
-/// document decided inline (its document is no longer than the line), and goes to the
-/// blocking pool unread. With a store that keeps nothing in memory (PostgreSQL, shared by
-/// nodes), nothing is: the decision would miss at its last step and be made again.
-pub(super) fn fits_inline(store: &dyn Store, len: usize) -> bool {
-    len <= INLINE_MAX_BYTES && store.remembers_certificates()
+/// certificates in memory. With one that keeps none (PostgreSQL, shared by nodes) the
+/// decision would miss at its last step and be made again on the pool (found by review:
+/// every verification on a PostgreSQL node was decided twice).
+fn decided_inline(store: &dyn Store, document: &[u8]) -> bool {
+    document.len() <= INLINE_MAX_BYTES
+        && store.remembers_certificates()
+        && document.trim_ascii_start().starts_with(b"eyJ")
 }
 
 /// `POST /v1/verify` ([`Audience::Api`]) and `/v1/verify/public` ([`Audience::Public`]):
