@@ -1231,7 +1231,6 @@ async fn the_authorization_matrix() {
     running.task.abort();
 }
 
-/// The demo's domestic certificate exported by the demo exporter, as its UNTP credential.
 /// Each batch answer as its line number and what it says: a verification's `valid`, a
 /// look-up's headline, or an error's reason.
 fn batch_answers(answers: &[serde_json::Value]) -> Vec<(u64, String)> {
@@ -1246,6 +1245,7 @@ fn batch_answers(answers: &[serde_json::Value]) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// The demo's domestic certificate exported by the demo exporter, as its UNTP credential.
 async fn exported_credential(addr: std::net::SocketAddr) -> String {
     let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await.json();
     export["documents"]["untp-dcc"].as_str().expect("jws").to_string()

@@ -9,8 +9,9 @@
 //! log's group commits instead of waiting for one each; an answer is never sent before its
 //! entry is durable.
 //!
-//! A line is decided as `POST /v1/verify` decides, on the blocking pool (see [`decide`]
-//! for why not on the connection's thread).
+//! A line is decided by the same decision as `POST /v1/verify`, always on the blocking pool
+//! (a single verification may be decided on the connection's thread; see [`decide`] for
+//! why a batch's lines are not).
 
 use super::App;
 use super::http::Body;

@@ -11,8 +11,9 @@ use crate::store::Store;
 use hyper::{Response, StatusCode};
 use std::sync::Arc;
 
-/// A credential up to this size is decided on the connection's own thread (a JWS check
-/// costs about 100 µs); larger documents and XML signatures go to the blocking pool.
+/// A credential up to this size may be decided on the connection's own thread (a JWS check
+/// costs about 100 µs; see [`decided_inline`]); larger documents and XML signatures go to
+/// the blocking pool.
 const INLINE_MAX_BYTES: usize = 64 * 1024;
 
 /// Whether a document may be decided on the connection's own thread, from the register's
