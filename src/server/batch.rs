@@ -165,7 +165,7 @@ fn failed(line: usize) -> Answer {
 /// line cost more than a verification's signature check. Not on the connection's thread,
 /// where a single verification is decided: a batch decides for seconds, and there it took
 /// the cores from every other request (measured beside batches of 10,000 lines running one
-/// after another: look-ups' p99 at 2,000 a second was 4.5–5.6 ms, against 2.9–3.3 ms with
+/// after another: look-ups' p99 at 2,000 a second was 4.3–5.6 ms, against 2.9–3.6 ms with
 /// the batch on the pool, for 7 % less CPU per line). A line whose decision panics is
 /// answered as failed, alone: the others of its chunk are decided still.
 async fn decide(app: &Arc<App>, caller: &Caller, lines: Vec<(usize, Bytes)>) -> Vec<Answer> {
