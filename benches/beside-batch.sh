@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=benches/demo-gateway.sh
+. benches/demo-gateway.sh
 seconds=${1:-8}
 rate=${2:-2000}
 tmp=$(mktemp -d)
@@ -23,32 +25,8 @@ cargo build --release --quiet --bin mrgate
 cargo bench --quiet --bench load --no-run 2>/dev/null
 load=$(find target/release/deps -maxdepth 1 -name 'load-*' ! -name '*.d' -printf '%T@ %p\n' | sort -rn | head -1 | cut -d' ' -f2)
 
-sed -e "s#\"certs/demo/#\"$root/certs/demo/#g" -e 's#^listen = .*#listen = "127.0.0.1:18443"#' \
-    -e "s#^data_dir = .*#data_dir = \"$tmp/data\"#" mrgate.example.toml > "$tmp/mrgate.toml"
-python3 - "$tmp/mrgate.toml" <<'PY'
-import re, sys
-p = sys.argv[1]
-s = open(p).read()
-for k, v in [("public_rate_per_second", "1000000.0"), ("public_burst", "1000000.0"), ("max_connections", "1024"),
-             ("identity_rate_per_second", "1000000.0"), ("identity_burst", "1000000.0")]:
-    s = re.sub(rf"{k} = .*", f"{k} = {v}", s)
-open(p, "w").write(s)
-PY
-target/release/mrgate serve --config "$tmp/mrgate.toml" > "$tmp/gw.out" 2> "$tmp/gw.err" &
-gw=$!
-for _ in $(seq 100); do
-  curl -s --cacert certs/demo/ca.pem https://localhost:18443/healthz >/dev/null && break
-  sleep 0.1
-done
-curl -s --fail --cacert certs/demo/ca.pem -H "Authorization: Bearer $(cat certs/demo/exporter.token)" \
-  --data-binary @tests/data/cn-qms.xml 'https://localhost:18443/v1/exports?formats=untp-dcc' |
-  python3 -c "import json,sys; print(json.load(sys.stdin)['documents']['untp-dcc'], end='')" > "$tmp/credential.jws"
-python3 -c "
-import json, sys
-doc = open(sys.argv[1]).read()
-with open(sys.argv[2], 'w') as f:
-    for _ in range(10000):
-        f.write(json.dumps({'document': doc}) + '\n')" "$tmp/credential.jws" "$tmp/batch.ndjson"
+start_demo_gateway "$tmp"
+batch_of_credential "$tmp/credential.jws" "$tmp/batch.ndjson"
 
 lookups() {
   "$load" --ca certs/demo/ca.pem --connections 8 --seconds "$seconds" --rate "$rate" \

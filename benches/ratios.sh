@@ -19,6 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+# shellcheck source=benches/demo-gateway.sh
+. benches/demo-gateway.sh
 seconds=${1:-10}
 conns=${2:-32}
 corpus=${MRGATE_CORPUS:-$root/../shared/corpus}
@@ -91,26 +93,7 @@ xml xmldsig "lotlCache__ES.xml (1.35 MB, embedded key)" "$corpus/trusted-lists/l
 floor "lotlCache__ES.xml" "$corpus/trusted-lists/lotlCache__ES.xml" 20
 
 # 2. The gateway's CPU per verification at full speed, against the raw signature check.
-sed -e "s#\"certs/demo/#\"$root/certs/demo/#g" -e 's#^listen = .*#listen = "127.0.0.1:18443"#' \
-    -e "s#^data_dir = .*#data_dir = \"$tmp/data\"#" mrgate.example.toml > "$tmp/mrgate.toml"
-python3 - "$tmp/mrgate.toml" <<'PY'
-import re, sys
-p = sys.argv[1]
-s = open(p).read()
-for k, v in [("public_rate_per_second", "1000000.0"), ("public_burst", "1000000.0"), ("max_connections", "1024"),
-             ("identity_rate_per_second", "1000000.0"), ("identity_burst", "1000000.0")]:
-    s = re.sub(rf"{k} = .*", f"{k} = {v}", s)
-open(p, "w").write(s)
-PY
-target/release/mrgate serve --config "$tmp/mrgate.toml" > "$tmp/gw.out" 2> "$tmp/gw.err" &
-gw=$!
-for _ in $(seq 100); do
-  curl -s --cacert certs/demo/ca.pem https://localhost:18443/healthz >/dev/null && break
-  sleep 0.1
-done
-curl -s --cacert certs/demo/ca.pem -H "Authorization: Bearer $(cat certs/demo/exporter.token)" \
-  --data-binary @tests/data/cn-qms.xml 'https://localhost:18443/v1/exports?formats=untp-dcc' |
-  python3 -c "import json,sys; print(json.load(sys.stdin)['documents']['untp-dcc'], end='')" > "$tmp/credential.jws"
+start_demo_gateway "$tmp"
 cpu() { awk '{print $14 + $15}' "/proc/$gw/stat"; }
 before=$(cpu)
 peak=$("$load" --ca certs/demo/ca.pem --connections "$conns" --seconds "$seconds" --url https://localhost:18443/v1/verify \
@@ -125,12 +108,7 @@ row "2. POST /v1/verify, gateway CPU per verification ($(python3 -c "import json
 
 # 4. A batch of 10,000 verifications on the same gateway: its CPU per verification against
 #    the single verifies' just measured (per core: CPU time, not wall time, is compared).
-python3 -c "
-import json, sys
-doc = open(sys.argv[1]).read()
-with open(sys.argv[2], 'w') as f:
-    for _ in range(10000):
-        f.write(json.dumps({'document': doc}) + '\n')" "$tmp/credential.jws" "$tmp/batch.ndjson"
+batch_of_credential "$tmp/credential.jws" "$tmp/batch.ndjson"
 before=$(cpu)
 start=$(date +%s%N)
 curl -s --fail --cacert certs/demo/ca.pem --cert certs/demo/clients/customs.pem --key certs/demo/clients/customs.key \
