@@ -342,6 +342,21 @@ fn a_body_is_named_in_each_language_the_list_holds() {
         ("ꮯꮁꮪ", "crs", false, true),
         ("ᏣᎳᎩ", "tsalagi", false, false),
         ("ᎠᎪᏦᏦ", "DAKKS", false, false),
+        // Rule set 14: every script's letters as Unicode's confusables data draws them — Lisu,
+        // Coptic, Ethiopic, Canadian syllabics… — a lunate sigma as the `C` it is drawn as,
+        // and ideographs drawn alike (`巿` and `市`); a capital Г is drawn as Γ, not as `y`,
+        // and `ß` is no `b`.
+        ("ꓓꓮꓗꓗꓢ", "DAKKS", false, true),
+        ("ꓚꓳꓚ", "coc", false, true),
+        ("ꓚꓳꓚ", "cqc", false, false),
+        ("ⲔⲞⲢ", "kop", false, true),
+        ("ϹQϹ", "CQC", false, true),
+        ("ϲοοκ", "cook", false, true),
+        ("𝐃𝐀𝐊𝐊𝐒", "dakks", false, true),
+        ("上海巿认证中心", "上海市认证中心", false, true),
+        ("ГОСТ Р", "yoct p", false, false),
+        ("ГОСТ Р", "ΓΟCΤ Ρ", false, true),
+        ("Straße", "Strabe", false, false),
         // Found by attack: a dotless i, a digit for a letter, a combining dot, a hyphen.
         ("certıfication", "certification", false, true),
         ("dem0", "demo", false, true),
@@ -501,6 +516,11 @@ fn a_name_names_one_body() {
         (
             "trade_names = [\"ᎠᎪᏦᏦᏚ\"]\n",
             "body 'dakks-cb': the name 'ᎠᎪᏦᏦᏚ' is also a name of body 'dakks', or looks like one",
+        ),
+        // Rule set 14: in Lisu letters only, which no table of ours named.
+        (
+            "trade_names = [\"ꓓꓮꓗꓗꓢ\"]\n",
+            "body 'dakks-cb': the name 'ꓓꓮꓗꓗꓢ' is also a name of body 'dakks', or looks like one",
         ),
         (
             "trade_names = [\"Chinɑ Quɑlity\"]\n",

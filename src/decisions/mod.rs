@@ -129,7 +129,11 @@ use time::OffsetDateTime;
 ///   document was read before, and canonicalized into bytes no reader takes); Armenian and
 ///   Cherokee letters drawn as Latin ones are those Latin letters in a trust list's bodies'
 ///   names, as Cyrillic and Greek ones are since `12`.
-pub const RULE_SET: &str = "13";
+/// - `14`: a trust list's bodies' names look alike as Unicode's confusables data draws their
+///   characters, in every script (the UTS #39 skeleton: Lisu, Coptic, Ethiopic letters…, a
+///   lunate sigma as `C`, ideographs drawn alike), not only in the four scripts named
+///   before.
+pub const RULE_SET: &str = "14";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.
