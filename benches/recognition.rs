@@ -37,6 +37,7 @@ fn bench(c: &mut Criterion) {
         crls: Some(&crls),
         register: &NoRegister,
         own_signers: &[],
+        verifying: true,
         now: datetime!(2026-06-01 0:00 UTC),
         limits,
         verifiers: Some(&verifiers),

@@ -45,11 +45,18 @@ pub enum Registered {
 /// The register's current status of a certificate (from notices), and the document it is
 /// registered as.
 pub trait StatusSource {
-    /// The certificate's status and, when `with_document`, its registered document (its
-    /// facts, as CN XML; `None` beside a certificate not held or a status that does not
-    /// read): one read, so both are of one version, and the document is copied only when
-    /// asked for.
-    fn current(&self, issuer: &str, number: &str, with_document: bool) -> (Registered, Option<Vec<u8>>);
+    /// The certificate's status and, for one held with a status that reads, its registered
+    /// document: one read, so both are of one version.
+    fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>);
+}
+
+/// The document a certificate is registered as: its facts, as CN XML, and whether they are
+/// an exporter's unsigned word (origin `export-unsigned`,
+/// [`crate::decisions::register::origin`]), which a document its body signed stands over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldDocument {
+    pub document: Vec<u8>,
+    pub exporters_word: bool,
 }
 
 /// No register: the document's own status stands.
@@ -57,7 +64,7 @@ pub trait StatusSource {
 pub struct NoRegister;
 
 impl StatusSource for NoRegister {
-    fn current(&self, _: &str, _: &str, _: bool) -> (Registered, Option<Vec<u8>>) {
+    fn current(&self, _: &str, _: &str) -> (Registered, Option<HeldDocument>) {
         (Registered::NotHeld, None)
     }
 }
@@ -72,6 +79,11 @@ pub struct Context<'a> {
     /// this gateway, and stands for any domestic (CNCA) issuer.
     pub own_signers: &'a [Vec<u8>],
     pub now: OffsetDateTime,
+    /// A verification: the document is held to the version the register holds, and one that
+    /// states other facts and is no newer is superseded. A recognition is not: its document
+    /// replaces the registered version unless it is older
+    /// ([`crate::decisions::recognize::may_register`]).
+    pub verifying: bool,
     pub limits: Limits,
     /// Verifiers kept across decisions, if the caller keeps them; they must have been made
     /// with these same `crls`.
@@ -475,6 +487,18 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         format!("'{}' is a signer of '{issuer}', chaining to '{accreditor}'", signing.subject),
     );
 
+    // The register's status and facts of the certificate, read once for the checks below:
+    // its facts vouch for a document that states them (4), and supersede one that states
+    // others and is not newer (6).
+    let (registered, held) = ctx.register.current(&issuer, cert.number.as_str());
+    let held_digest = held.as_ref().map(|h| crate::crypto::sha256_hex(&h.document));
+    let held_facts =
+        held.as_ref().zip(held_digest.as_deref()).map(|(h, digest)| registered_facts(format, &h.document, digest));
+    let held_changed = match &held_facts {
+        Some(Ok(facts)) => Some(facts.changed_facts(&cert)),
+        _ => None,
+    };
+
     // 4. Accreditation under a mutual-recognition arrangement over the whole issue day (in
     // China): the document says the day, not the instant, it was issued.
     let scope = cert.program_code.accreditation_scope();
@@ -483,6 +507,14 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let issued = cert.issue_date.midnight().assume_offset(china);
     let day_end = cert.issue_date.with_time(time::macros::time!(23:59:59.999_999_999)).assume_offset(china);
     let answer = ctx.trust_list.membership_throughout(&accreditor, arrangement, scope, issued, day_end);
+    // And now: the issue date is its body's own word (no timestamp vouches for it), so while
+    // the membership is suspended or withdrawn a certificate dated before that is
+    // recognized only as the register holds it — recognized before, under this same rule
+    // (found by attack: a CB under a suspended accreditor dated its credentials before the
+    // suspension, and they verified "valid"). Once the membership is restored, its CBs may
+    // issue again, and a date before the lapse gains them nothing.
+    let now_answer = ctx.trust_list.membership_at(&accreditor, arrangement, scope, ctx.now);
+    let vouched = held_changed.as_ref().is_some_and(Vec::is_empty);
     // The certificate as it states itself: an IAF record that says "Unaccredited", or one
     // naming any other accreditor than its CB's (by the id, name or a trade name the list
     // holds for it), is no certificate of that accreditation. A name the list does not hold
@@ -499,6 +531,26 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         );
     } else if let Some(why) = claim_not_of(ctx.trust_list, &cert, &accreditor) {
         d.fail("accreditation", "trust.accreditation_other", why);
+    } else if answer.active && !now_answer.active && !vouched {
+        let detail = now_answer
+            .status
+            .as_ref()
+            .map(|s| format!(" ({} since {})", s.status, crate::decisions::rfc3339(s.since)))
+            .unwrap_or_default();
+        let held = match &held_changed {
+            None => "holds no recognition of it".to_string(),
+            Some(changed) => format!("holds other facts of it ({})", changed.join(", ")),
+        };
+        d.fail(
+            "accreditation",
+            now_answer.reason,
+            format!(
+                "{accreditor} is not an active {arrangement} signatory for {scope} now{detail}: a certificate dated \
+                 before that ({}) is its body's word alone, recognized only as the register holds it, and the \
+                 register {held}",
+                cert.issue_date
+            ),
+        );
     } else if answer.active {
         d.pass(
             "accreditation",
@@ -540,9 +592,6 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // (`Status::held`): a withdrawal is final, and a suspension the register has not heard
     // of is not answered "valid".
     let today = crate::model::china_date(ctx.now);
-    // An export of this gateway is held to the facts registered too (below): its document is
-    // read with the status.
-    let (registered, document) = ctx.register.current(&issuer, cert.number.as_str(), own_export);
     let read =
         |status| RegisterRead { issuer: issuer.clone(), number: cert.number.as_str().into(), status, document: None };
     verdict.register_read = match &registered {
@@ -579,32 +628,46 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         }
     };
     verdict.status = status.as_str();
-    // An export of this gateway states the facts the register held when it was made: once
-    // the register holds other facts (the CB's signed document replaced an exporter's word,
-    // or re-issued the certificate), the export is superseded, however validly signed
+    // A document stating other facts than the register holds of its certificate is
+    // superseded, however validly signed, unless it is a newer issue than the registered one
+    // (not recognized yet: its own facts stand). An export of this gateway states the facts
+    // the register held when it was made: once the register holds others, it is superseded
     // (found by review: an exporter's unsigned scope kept verifying "valid" after its CB's
-    // signed document had replaced it).
-    if own_export && in_register {
-        let digest = document.as_deref().map(crate::crypto::sha256_hex);
+    // signed document had replaced it). A document its body signed stands over an exporter's
+    // unsigned word. Found by attack: a CB's first version of a certificate, re-issued since
+    // with a narrower scope and an earlier expiry, verified "valid" with its old facts.
+    if in_register && (ctx.verifying || own_export) {
         if let Some(read) = verdict.register_read.as_mut() {
-            read.document.clone_from(&digest);
+            read.document.clone_from(&held_digest);
         }
-        let facts = document.as_deref().zip(digest.as_deref());
-        let changed = match facts.map(|(d, digest)| registered_facts(format, d, digest)) {
-            Some(Ok(held)) => held.changed_facts(&cert).join(", "),
-            Some(Err(why)) => format!("its registered document does not read: {why}"),
+        let exporters_word = held.as_ref().is_some_and(|h| h.exporters_word);
+        let superseded = match &held_facts {
+            Some(Ok(facts)) => {
+                let changed = held_changed.as_deref().unwrap_or_default();
+                match changed.is_empty() {
+                    true => None,
+                    false if own_export => Some(format!(
+                        "the register holds other facts of this certificate than this export states ({})",
+                        changed.join(", ")
+                    )),
+                    false if exporters_word || cert.issue_date > facts.issue_date => None,
+                    false => Some(format!(
+                        "the register holds a version of this certificate issued {} with other facts ({}), and this \
+                         document was issued {}",
+                        facts.issue_date,
+                        changed.join(", "),
+                        cert.issue_date
+                    )),
+                }
+            }
+            Some(Err(why)) => Some(format!("its registered document does not read: {why}")),
             // A status without a document: nothing to hold the export to, so not a guess.
-            None => "the register holds no document of it".into(),
+            None if own_export => Some("the register holds no document of it".into()),
+            None => None,
         };
-        if !changed.is_empty() {
-            d.fail(
-                "validity",
-                "register.superseded",
-                format!(
-                    "the register holds other facts of this certificate than this export states ({changed}): \
-                     it is superseded; its exporter exports it again"
-                ),
-            );
+        if let Some(why) = superseded {
+            let then = if own_export { "its exporter exports it again" } else { "its holder presents the current one" };
+            d.fail("validity", "register.superseded", format!("{why}: it is superseded; {then}"));
             verdict.certificate = Some(cert);
             return None;
         }

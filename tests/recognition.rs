@@ -9,7 +9,7 @@ use mrgate::crypto::x509::{Crls, TrustAnchors, read_certificates};
 use mrgate::formats::{self, Format};
 use mrgate::ids::{BodyId, ForeignBodyId, parse_date};
 use mrgate::model::{Accreditation, Category, Certificate, ProgramCode, Status};
-use mrgate::recognition::{self, Context, NoRegister, Registered, StatusSource, Verdict};
+use mrgate::recognition::{self, Context, HeldDocument, NoRegister, Registered, StatusSource, Verdict};
 use mrgate::standards::Table;
 use mrgate::trust::TrustList;
 use mrgate::xml::Limits;
@@ -81,11 +81,12 @@ fn as_iaf_xml(c: &Certificate, signer: &str) -> Vec<u8> {
     mrgate::crypto::xmldsig::sign(&xml, &key, &chain).expect("sign").into_bytes()
 }
 
-struct Register(Registered);
+/// A register holding a status, and a document when given one (its facts, as CN XML).
+struct Register(Registered, Option<HeldDocument>);
 
 impl StatusSource for Register {
-    fn current(&self, _: &str, _: &str, _: bool) -> (Registered, Option<Vec<u8>>) {
-        (self.0.clone(), None)
+    fn current(&self, _: &str, _: &str) -> (Registered, Option<HeldDocument>) {
+        (self.0.clone(), self.1.clone())
     }
 }
 
@@ -98,6 +99,7 @@ fn decide_with(doc: &[u8], list: &TrustList, now: OffsetDateTime, register: &dyn
         crls: Some(&crls),
         register,
         own_signers: &[],
+        verifying: true,
         now,
         limits: Limits::default(),
         verifiers: None,
@@ -278,9 +280,98 @@ fn membership_suspended_at_issue_time() {
         failed(&decide(&as_jws(&after, "foreign/ukas/signer"), NOW)),
         ("accreditation", "trust.mra_suspended".into())
     );
-    // A certificate issued before the suspension stays recognized.
+    // A certificate dated before the suspension is its body's word alone while the
+    // suspension lasts (found by attack: dating a credential before it was enough): it is
+    // recognized as the register holds it, recognized before, and not otherwise.
     let before = certificate("ukas-cb", ProgramCode::Product, "2026-02-01");
-    assert!(decide(&as_jws(&before, "foreign/ukas/signer"), NOW).valid);
+    let doc = as_jws(&before, "foreign/ukas/signer");
+    let unregistered = decide(&doc, NOW);
+    assert_eq!(failed(&unregistered), ("accreditation", "trust.mra_suspended".into()));
+    assert_eq!(
+        accreditation_message(&unregistered),
+        "ukas is not an active IAF MLA signatory for ISO/IEC 17065 now (suspended since 2026-03-01T00:00:00Z): a \
+         certificate dated before that (2026-02-01) is its body's word alone, recognized only as the register holds \
+         it, and the register holds no recognition of it"
+    );
+    assert!(decide_with(&doc, &trust_list(), NOW, &held(&before)).valid);
+    let mut wider = before.clone();
+    wider.scope_en = Some("Any product at all".into());
+    let other_facts = decide_with(&as_jws(&wider, "foreign/ukas/signer"), &trust_list(), NOW, &held(&before));
+    assert_eq!(failed(&other_facts), ("accreditation", "trust.mra_suspended".into()));
+    assert!(accreditation_message(&other_facts).ends_with("and the register holds other facts of it (scope)"));
+    // Before the suspension, the same document is recognized unregistered.
+    assert!(decide(&doc, datetime!(2026-02-15 0:00 UTC)).valid);
+}
+
+/// A register holding `cert` as its current version, valid.
+fn held(cert: &Certificate) -> Register {
+    Register(
+        Registered::Status(mrgate::model::Status::Valid),
+        Some(HeldDocument { document: formats::render(Format::CnXml, cert).bytes, exporters_word: false }),
+    )
+}
+
+fn accreditation_message(v: &Verdict) -> String {
+    v.checks.iter().find(|c| c.check == "accreditation").map(|c| c.message.clone()).unwrap_or_default()
+}
+
+/// A document stating other facts than the register holds of its certificate, and no newer
+/// than the registered version, is superseded in a verification, however validly its body
+/// signed it (found by attack: a CB's first version, re-issued since with a narrower scope
+/// and an earlier expiry, verified "valid" with its old facts). A newer issue, not recognized
+/// yet, is decided on its own facts; a recognition replaces the registered version unless it
+/// is older (`may_register`, not this decision).
+#[test]
+fn a_superseded_version_is_not_valid() {
+    let first = certificate("dakks-cb", ProgramCode::Product, "2026-01-15");
+    let mut second = certificate("dakks-cb", ProgramCode::Product, "2026-03-01");
+    second.scope_en = Some("Household refrigerators only".into());
+    let register = held(&second);
+    let v = decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &register);
+    assert_eq!(failed(&v), ("validity", "register.superseded".into()));
+    assert_eq!(
+        v.checks.iter().find(|c| c.check == "validity").map(|c| c.message.as_str()),
+        Some(
+            "the register holds a version of this certificate issued 2026-03-01 with other facts (scope, dates), \
+             and this document was issued 2026-01-15: it is superseded; its holder presents the current one"
+        )
+    );
+    assert_eq!(v.status, "valid", "the register's status is read; the document is what is refused");
+    // The registered version itself, and a newer one the register does not hold yet.
+    assert!(decide_with(&as_jws(&second, "foreign/dakks/signer"), &trust_list(), NOW, &register).valid);
+    let mut third = certificate("dakks-cb", ProgramCode::Product, "2026-04-01");
+    third.scope_en = Some("Household refrigerators and freezers".into());
+    assert!(decide_with(&as_jws(&third, "foreign/dakks/signer"), &trust_list(), NOW, &register).valid);
+    // Issued the same day as the registered version, with other facts: superseded too.
+    let mut sibling = second.clone();
+    sibling.scope_en = Some("Household freezers only".into());
+    let v = decide_with(&as_jws(&sibling, "foreign/dakks/signer"), &trust_list(), NOW, &register);
+    assert_eq!(failed(&v), ("validity", "register.superseded".into()));
+    // An IAF XML document of the first version, as its body signed it, is superseded the same.
+    let v = decide_with(&as_iaf_xml(&first, "foreign/dakks/signer"), &trust_list(), NOW, &register);
+    assert_eq!(failed(&v), ("validity", "register.superseded".into()));
+    // Facts the register holds as an exporter's unsigned word do not stand over a document
+    // the body signed.
+    let word = Register(
+        Registered::Status(mrgate::model::Status::Valid),
+        Some(HeldDocument { document: formats::render(Format::CnXml, &second).bytes, exporters_word: true }),
+    );
+    assert!(decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &word).valid);
+    // A recognition of the first version is not refused here: whether it may replace the
+    // registered one is `may_register`'s to say (older: `register.older_document`).
+    let table = Table::embedded();
+    let crls = crls();
+    let list = trust_list();
+    let recognizing =
+        Context { register: &register, verifying: false, ..context(&list, &table, Some(&crls), NOW, None) };
+    assert!(recognition::decide(&as_jws(&first, "foreign/dakks/signer"), &recognizing).valid);
+    // A registered document that does not read decides nothing "valid".
+    let unreadable = Register(
+        Registered::Status(mrgate::model::Status::Valid),
+        Some(HeldDocument { document: b"<not-a-certificate/>".to_vec(), exporters_word: false }),
+    );
+    let v = decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &unreadable);
+    assert_eq!(failed(&v), ("validity", "register.superseded".into()));
 }
 
 /// A certificate is dated by its day (in China), not by its instant: its accreditor's
@@ -302,7 +393,7 @@ fn a_membership_must_hold_over_the_whole_issue_day() {
         )
     );
     let day_before = certificate("ukas-cb", ProgramCode::Product, "2026-02-28");
-    assert!(decide(&as_jws(&day_before, "foreign/ukas/signer"), NOW).valid);
+    assert!(decide(&as_jws(&day_before, "foreign/ukas/signer"), datetime!(2026-02-28 23:00 UTC)).valid);
 
     // DAkkS's 17065 membership suspended at 10:00 in China on 15 January and restored at
     // 15:00: a certificate of that day is refused, those of the days around it are not.
@@ -347,8 +438,11 @@ fn a_membership_must_hold_over_the_whole_issue_day() {
     let doc = as_jws(&certificate("dakks-cb", ProgramCode::Qms, "2026-01-20"), "foreign/dakks/signer");
     let v = decide_with(&doc, &list, NOW, &NoRegister);
     assert_eq!(failed(&v), ("accreditation", "trust.mra_suspended".into()));
+    // The day before, while the membership held; once withdrawn, that date is the body's
+    // word alone.
     let before = as_jws(&certificate("dakks-cb", ProgramCode::Qms, "2026-01-19"), "foreign/dakks/signer");
-    assert!(decide_with(&before, &list, NOW, &NoRegister).valid);
+    assert!(decide_with(&before, &list, datetime!(2026-01-19 20:00 UTC), &NoRegister).valid);
+    assert_eq!(failed(&decide_with(&before, &list, NOW, &NoRegister)), ("accreditation", "trust.mra_withdrawn".into()));
 }
 
 /// A credential is in force from the instant its `validFrom` states, not from the start of
@@ -390,8 +484,12 @@ fn membership_withdrawn_at_issue_time() {
         failed(&decide(&as_jws(&cert, "foreign/anab/signer"), NOW)),
         ("accreditation", "trust.mra_withdrawn".into())
     );
+    // Dated before the withdrawal: recognized as the register holds it, not otherwise.
     let earlier = certificate("anab-cb", ProgramCode::Qms, "2025-01-10");
-    assert!(decide(&as_jws(&earlier, "foreign/anab/signer"), NOW).valid);
+    let doc = as_jws(&earlier, "foreign/anab/signer");
+    assert_eq!(failed(&decide(&doc, NOW)), ("accreditation", "trust.mra_withdrawn".into()));
+    assert!(decide_with(&doc, &trust_list(), NOW, &held(&earlier)).valid);
+    assert!(decide(&doc, datetime!(2025-05-01 0:00 UTC)).valid);
 }
 
 #[test]
@@ -423,6 +521,7 @@ fn a_standard_of_another_kind_is_not_recognized() {
             crls: Some(&crls),
             register: &NoRegister,
             own_signers: &[],
+            verifying: true,
             now: NOW,
             limits: Limits::default(),
             verifiers: None,
@@ -590,7 +689,7 @@ fn suspended_in_the_document_or_by_a_notice() {
         &as_jws(&cert, "foreign/dakks/signer"),
         &trust_list(),
         NOW,
-        &Register(Registered::Status(Status::Withdrawn)),
+        &Register(Registered::Status(Status::Withdrawn), None),
     );
     assert_eq!((failed(&v), v.status), (("validity", "status.withdrawn".into()), "withdrawn"));
     // And a suspended register over a valid document: suspended.
@@ -598,7 +697,7 @@ fn suspended_in_the_document_or_by_a_notice() {
         &as_jws(&cert, "foreign/dakks/signer"),
         &trust_list(),
         NOW,
-        &Register(Registered::Status(Status::Suspended)),
+        &Register(Registered::Status(Status::Suspended), None),
     );
     assert_eq!((v.valid, v.status), (false, "suspended"));
 }
@@ -614,13 +713,13 @@ fn a_signed_suspension_the_register_has_not_heard_is_not_valid() {
         let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
         cert.status = stated;
         for doc in [as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer")] {
-            let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(Status::Valid)));
+            let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(Status::Valid), None));
             let reason = format!("status.{}", stated.as_str());
             assert_eq!((v.valid, failed(&v), v.status), (false, ("validity", reason), stated.as_str()));
             let message = &v.checks.iter().find(|c| c.check == "validity").expect("validity").message;
             assert!(message.ends_with("where the register holds it valid — a document stating its certificate is not in force is not answered valid; its holder presents the current one"), "{message}");
             for held in [Status::Suspended, Status::Expired, Status::Withdrawn, Status::Cancelled] {
-                let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(held)));
+                let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(held), None));
                 assert_eq!((v.valid, v.status), (false, held.as_str()), "{stated:?} over {held:?}");
             }
         }
@@ -645,11 +744,12 @@ fn the_status_held_is_the_registers_unless_the_document_states_one_further_from_
 #[test]
 fn an_unreadable_register_fails_closed() {
     let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    let unavailable = Register(Registered::Unavailable("store: disk I/O error".into()));
+    let unavailable = Register(Registered::Unavailable("store: disk I/O error".into()), None);
     let v = decide_with(&as_jws(&cert, "foreign/dakks/signer"), &trust_list(), NOW, &unavailable);
     assert_eq!((v.valid, failed(&v), v.status), (false, ("validity", "register.unavailable".into()), "unknown"));
     // Not held is not unavailable: the document's own status stands.
-    let v = decide_with(&as_jws(&cert, "foreign/dakks/signer"), &trust_list(), NOW, &Register(Registered::NotHeld));
+    let v =
+        decide_with(&as_jws(&cert, "foreign/dakks/signer"), &trust_list(), NOW, &Register(Registered::NotHeld, None));
     assert!(v.valid, "{:?}", v.checks);
 }
 
@@ -1020,15 +1120,15 @@ fn a_signed_withdrawal_is_final_whatever_the_register_holds() {
         cert.status = stated;
         for doc in [as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer")] {
             for held in [Status::Valid, Status::Suspended] {
-                let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(held)));
+                let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(held), None));
                 let seen = (v.valid, failed(&v), v.status);
                 assert_eq!(seen, (false, ("validity", reason.into()), stated.as_str()), "{held:?}");
             }
             // Both final: the register's stands (a cancellation after a withdrawal).
             let other = if stated == Status::Withdrawn { Status::Cancelled } else { Status::Withdrawn };
-            let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(other)));
+            let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::Status(other), None));
             assert_eq!((v.valid, v.status), (false, other.as_str()));
-            let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::NotHeld));
+            let v = decide_with(&doc, &trust_list(), NOW, &Register(Registered::NotHeld, None));
             assert_eq!((v.valid, v.status), (false, stated.as_str()));
         }
     }
@@ -1247,6 +1347,7 @@ fn context<'a>(
         crls,
         register: &NoRegister,
         own_signers: &[],
+        verifying: true,
         now,
         limits: Limits::default(),
         verifiers,

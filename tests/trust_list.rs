@@ -177,28 +177,46 @@ fn list_signed_by_someone_else_is_refused() {
 #[test]
 fn unknown_critical_extension_makes_a_provider_unusable() {
     let xml = String::from_utf8(read("trust-list.xml")).expect("utf8");
-    // Checked without trust, since editing invalidates the operator's signature anyway:
-    // the point is how the model treats the extension.
-    let edited = xml.replacen(
-        "<tsl:TSPInformationExtensions>",
-        "<tsl:TSPInformationExtensions><tsl:Extension Critical=\"true\"><x:Unknown xmlns:x=\"urn:x\"/></tsl:Extension>",
-        1,
-    );
     let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
     let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
-    // Re-sign the edited list (without its old signature) so it verifies.
-    let start = edited.find("  <ds:Signature").expect("sig");
-    let end = edited.find("</ds:Signature>\n").expect("end") + "</ds:Signature>\n".len();
-    let mut unsigned = edited.clone();
-    unsigned.replace_range(start..end, "");
-    let resigned = mrgate::crypto::xmldsig::sign(&unsigned, &key, &chain).expect("sign");
-    let list = TrustList::load(resigned.as_bytes(), &operator(), None, AT, &Limits::default()).expect("list");
+    // Checked without trust, since editing invalidates the operator's signature anyway:
+    // the point is how the model treats the extension.
+    let with_extension = |critical: &str| {
+        let edited = xml.replacen(
+            "<tsl:TSPInformationExtensions>",
+            &format!(
+                "<tsl:TSPInformationExtensions><tsl:Extension{critical}><x:Unknown xmlns:x=\"urn:x\"/></tsl:Extension>"
+            ),
+            1,
+        );
+        // Re-sign the edited list (without its old signature) so it verifies.
+        let start = edited.find("  <ds:Signature").expect("sig");
+        let end = edited.find("</ds:Signature>\n").expect("end") + "</ds:Signature>\n".len();
+        let mut unsigned = edited.clone();
+        unsigned.replace_range(start..end, "");
+        let resigned = mrgate::crypto::xmldsig::sign(&unsigned, &key, &chain).expect("sign");
+        TrustList::load(resigned.as_bytes(), &operator(), None, AT, &Limits::default()).expect("list")
+    };
+    let list = with_extension(" Critical=\"true\"");
     let cnas = list.body("cnas").expect("cnas");
-    assert!(cnas.unusable.as_deref().is_some_and(|r| r.contains("Unknown")));
+    assert_eq!(cnas.unusable.as_deref(), Some("critical extension 'Unknown' is not understood"));
     assert!(
         list.anchors_for_cb("CNCA-R-2002-001", datetime!(2026-06-01 0:00 UTC)).len() == 1,
         "only the CB's own certificate remains"
     );
+    // `Critical` is an xs:boolean: `1` is true (found by attack: it was read as false), and a
+    // value that is no boolean, or none, is not read as false.
+    for critical in [" Critical=\"1\"", " Critical=\" true\n\"", " Critical=\"TRUE\"", " Critical=\"yes\"", ""] {
+        let list = with_extension(critical);
+        assert_eq!(
+            list.body("cnas").expect("cnas").unusable.as_deref(),
+            Some("critical extension 'Unknown' is not understood"),
+            "{critical}"
+        );
+    }
+    for not_critical in [" Critical=\"false\"", " Critical=\"0\"", " Critical=\" 0 \""] {
+        assert_eq!(with_extension(not_critical).body("cnas").expect("cnas").unusable, None, "{not_critical}");
+    }
 }
 
 #[test]

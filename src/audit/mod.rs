@@ -73,7 +73,7 @@ use crate::decisions::RULE_SET;
 use crate::ledger::entry::{Entry, RuleVersion, Rules};
 use crate::ledger::merkle::{Tree, leaf_hash};
 use crate::model::Status;
-use crate::recognition::{Registered, StatusSource};
+use crate::recognition::{HeldDocument, Registered, StatusSource};
 use crate::store::{Store, StoreError, TableVersion, TrustListVersion};
 use crate::trust::equivalence_table::{self as signed, Origin};
 use crate::trust::{InstallPolicy, TrustList};
@@ -1077,6 +1077,7 @@ impl Walk<'_, '_> {
             // The gateway's signature stands for its exports only, as the log shows them.
             own_signers: if verification && exported { &self.own_leaves } else { &[] },
             now: entry_time(entry),
+            verifying: verification,
             limits: self.audit.limits,
             verifiers: Some(&crls.verifiers),
         };
@@ -1348,11 +1349,15 @@ impl LogRegister {
 }
 
 impl StatusSource for LogRegister {
-    fn current(&self, issuer: &str, number: &str, with_document: bool) -> (Registered, Option<Vec<u8>>) {
+    fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>) {
         match self.certificates.get(&(issuer.to_string(), number.to_string())) {
-            Some(Held { status: Some(status), document, .. }) => {
-                (Registered::Status(*status), (with_document && !document.is_empty()).then(|| document.clone()))
-            }
+            Some(Held { status: Some(status), document, origin, .. }) => (
+                Registered::Status(*status),
+                (!document.is_empty()).then(|| HeldDocument {
+                    document: document.clone(),
+                    exporters_word: *origin == crate::decisions::register::origin::EXPORT_UNSIGNED,
+                }),
+            ),
             Some(_) => (Registered::Unavailable("a status that does not read".into()), None),
             None => (Registered::NotHeld, None),
         }

@@ -95,6 +95,7 @@ pub fn verify(args: VerifyArgs, limits: &Limits) -> ExitCode {
         crls: if crls.is_empty() { None } else { Some(&crls) },
         register: &NoRegister,
         own_signers: &[],
+        verifying: true,
         now,
         limits: *limits,
         verifiers: None,

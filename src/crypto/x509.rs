@@ -198,6 +198,11 @@ impl TrustAnchors {
         self.anchors.is_empty()
     }
 
+    /// Whether `der` is one of these anchors, byte for byte.
+    pub fn holds(&self, der: &[u8]) -> bool {
+        self.ders.iter().any(|d| d.as_ref() == der)
+    }
+
     pub fn subjects(&self) -> &[String] {
         &self.subjects
     }

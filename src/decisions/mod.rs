@@ -132,7 +132,12 @@ use time::OffsetDateTime;
 /// - `14`: a trust list's bodies' names look alike as Unicode's confusables data draws their
 ///   characters, in every script (the UTS #39 skeleton: Lisu, Coptic, Ethiopic letters…, a
 ///   lunate sigma as `C`, ideographs drawn alike), not only in the four scripts named
-///   before.
+///   before; a verified document stating other facts of its certificate than the register
+///   holds, and no newer than the registered version, is superseded, whoever signed it
+///   (`register.superseded`, as an export of this gateway was since `8`); while a CB's
+///   accreditor is not an active signatory, a certificate it dates before that is
+///   recognized only as the register holds it (the membership's reason: its issue date is
+///   its body's word).
 pub const RULE_SET: &str = "14";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
@@ -222,10 +227,10 @@ impl Context<'_> {
     }
 
     /// The recognition decision on `document` (see [`crate::recognition::decide`]).
-    /// `own_signers` accepts the gateway's own signing certificates for domestic issuers —
-    /// the one in force and those rotated out, which signed the exports before the
-    /// rotation: for verifying what the gateway exported, never for recognizing what a
-    /// partner sends.
+    /// `own_signers` (a verification) accepts the gateway's own signing certificates for
+    /// domestic issuers — the one in force and those rotated out, which signed the exports
+    /// before the rotation: for verifying what the gateway exported, never for recognizing
+    /// what a partner sends — and holds the document to the version the register holds.
     ///
     /// A verdict that could not read the register decided nothing: it is refused (503
     /// `register.unavailable`), never answered or logged as "invalid" — an audit, reading
@@ -246,6 +251,7 @@ impl Context<'_> {
             register: self.register.unwrap_or(&store),
             own_signers: &own,
             now: self.now,
+            verifying: own_signers,
             limits: self.limits,
             verifiers: self.verifiers,
         };

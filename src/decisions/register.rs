@@ -3,7 +3,7 @@
 //! ([`MemoryRegister`], for deciding on a connection's own thread without blocking).
 
 use crate::model::Status;
-use crate::recognition::{Registered, StatusSource};
+use crate::recognition::{HeldDocument, Registered, StatusSource};
 use crate::store::Store;
 
 /// Where a registered certificate's facts come from (the register's `origin`, shown by a
@@ -49,20 +49,26 @@ impl std::fmt::Debug for StoreRegister<'_> {
 }
 
 /// A stored version as the register's answer (a status that does not read is no answer),
-/// with its document when asked for.
-fn registered(view: &crate::store::CertificateView, with_document: bool) -> (Registered, Option<Vec<u8>>) {
+/// with its document.
+fn registered(view: &crate::store::CertificateView) -> (Registered, Option<HeldDocument>) {
     let record = &view.record;
     match Status::parse(&record.status) {
-        Some(s) => (Registered::Status(s), with_document.then(|| record.document.clone())),
+        Some(s) => (
+            Registered::Status(s),
+            Some(HeldDocument {
+                document: record.document.clone(),
+                exporters_word: record.origin == origin::EXPORT_UNSIGNED,
+            }),
+        ),
         None => (Registered::Unavailable(format!("stored status '{}' is not a status", record.status)), None),
     }
 }
 
 impl StatusSource for StoreRegister<'_> {
-    fn current(&self, issuer: &str, number: &str, with_document: bool) -> (Registered, Option<Vec<u8>>) {
-        // The view, shared: the record's copy would copy its document for one status.
+    fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>) {
+        // The view, shared: the record's copy would copy its document twice.
         match self.0.certificate_view(issuer, number) {
-            Ok(Some(v)) => registered(&v, with_document),
+            Ok(Some(v)) => registered(&v),
             Ok(None) => (Registered::NotHeld, None),
             Err(e) => (Registered::Unavailable(e.to_string()), None),
         }
@@ -94,9 +100,9 @@ impl std::fmt::Debug for MemoryRegister<'_> {
 }
 
 impl StatusSource for MemoryRegister<'_> {
-    fn current(&self, issuer: &str, number: &str, with_document: bool) -> (Registered, Option<Vec<u8>>) {
+    fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>) {
         match self.store.cached_certificate_view(issuer, number) {
-            crate::store::InMemory::Version(v) => registered(&v, with_document),
+            crate::store::InMemory::Version(v) => registered(&v),
             crate::store::InMemory::Absent => (Registered::NotHeld, None),
             crate::store::InMemory::Unknown => {
                 self.missed.set(true);

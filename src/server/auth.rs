@@ -139,10 +139,17 @@ impl Authority {
     /// Who presents `chain` (leaf first, as verified at the handshake against `client_ca`),
     /// with partner roots taken from `list` and revocation from `crls`, at `now`.
     pub fn identify(&self, chain: &[CertificateDer<'_>], list: &TrustList, crls: &Crls, now: u64) -> Caller {
-        let Some(leaf) = chain.first() else { return Caller::anonymous() };
-        let Ok((_, cert)) = X509Certificate::from_der(leaf.as_ref()) else { return Caller::anonymous() };
+        self.identified(chain, list, crls, now).0
+    }
+
+    /// [`Authority::identify`], and until when (Unix seconds) its path stays valid: a caller
+    /// found is never taken as found past its certificate's expiry.
+    fn identified(&self, chain: &[CertificateDer<'_>], list: &TrustList, crls: &Crls, now: u64) -> (Caller, u64) {
+        let anonymous = (Caller::anonymous(), u64::MAX);
+        let Some(leaf) = chain.first() else { return anonymous };
+        let Ok((_, cert)) = X509Certificate::from_der(leaf.as_ref()) else { return anonymous };
         let ou = cert.subject().iter_organizational_unit().next().and_then(|a| a.as_str().ok()).unwrap_or("");
-        let Some(claimed) = claimed_role(ou) else { return Caller::anonymous() };
+        let Some(claimed) = claimed_role(ou) else { return anonymous };
         let partner_anchors;
         let anchors = match &claimed {
             Role::Operator => &self.operator,
@@ -152,8 +159,23 @@ impl Authority {
                 partner_anchors = self.partner_anchors(body, list, now);
                 &partner_anchors
             }
-            Role::Anonymous => return Caller::anonymous(),
+            Role::Anonymous => return anonymous,
         };
+        // The same words whatever failed: which roles have anchors, or why a path did not
+        // build, is nothing a refused caller needs to learn.
+        let refused = || {
+            let why = format!("this certificate claims the role '{}', which its issuer may not grant", claimed.name());
+            (Caller { role: Role::Anonymous, name: "refused".into(), grant: None, refused: Some(why) }, u64::MAX)
+        };
+        // A CA of another role mints no partner, even under a root the list grants the body
+        // (found by attack: the demo list grants CNAS the domestic root, under which each
+        // domestic role may have a CA of its own, and a customs CA minted `partner:cnas`).
+        let other_roles = [&self.operator, &self.customs, &self.exporter];
+        if matches!(claimed, Role::Partner(_))
+            && chain.iter().skip(1).any(|c| !anchors.holds(c) && other_roles.iter().any(|a| a.holds(c)))
+        {
+            return refused();
+        }
         let options = PathOptions {
             purpose: Purpose::ClientAuth,
             time: now,
@@ -162,12 +184,9 @@ impl Authority {
             crls_at: None,
         };
         let hash = super::sha256(leaf.as_ref());
-        if verify_path(leaf, chain.get(1..).unwrap_or_default(), anchors, &options).is_err() {
-            // The same words whatever failed: which roles have anchors, or why a path did not
-            // build, is nothing a refused caller needs to learn.
-            let why = format!("this certificate claims the role '{}', which its issuer may not grant", claimed.name());
-            return Caller { role: Role::Anonymous, name: "refused".into(), grant: None, refused: Some(why) };
-        }
+        let Ok(verified) = verify_path(leaf, chain.get(1..).unwrap_or_default(), anchors, &options) else {
+            return refused();
+        };
         let grant = (claimed == Role::Exporter)
             .then(|| self.certificates.get(&hash))
             .flatten()
@@ -177,16 +196,18 @@ impl Authority {
             (_, Some(g)) => format!("exporter:{}", g.name),
             _ => format!("{}:{}", claimed.name(), crate::crypto::lower_hex(&hash[..8])),
         };
-        Caller { role: claimed, name, grant: grant.cloned(), refused: None }
+        (Caller { role: claimed, name, grant: grant.cloned(), refused: None }, verified.valid_until)
     }
 
     /// The certificates that may vouch for `partner:<body>`: those the list grants the body
-    /// now, and those configuration adds.
+    /// now, and those configuration adds — only while the list grants the body something
+    /// (found by attack: configured roots kept a body the list had withdrawn a partner).
     fn partner_anchors(&self, body: &str, list: &TrustList, now: u64) -> TrustAnchors {
         let at = time::OffsetDateTime::from_unix_timestamp(now as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let mut anchors = TrustAnchors::new();
         let listed = list.signing_certificates_of(body, at);
-        let configured = self.partners.get(body).into_iter().flatten().map(Vec::as_slice);
+        let granted = !listed.is_empty();
+        let configured = self.partners.get(body).into_iter().flatten().map(Vec::as_slice).filter(|_| granted);
         for der in listed.into_iter().chain(configured) {
             // A listed certificate that cannot anchor (not a CA) simply vouches for nothing.
             let _ = anchors.add_der(&CertificateDer::from(der));
@@ -201,7 +222,9 @@ impl Authority {
 #[derive(Debug)]
 pub struct Presented {
     chain: Vec<CertificateDer<'static>>,
-    known: Mutex<Option<(String, std::time::Instant, Caller)>>,
+    /// The list's digest, when and until when (its path's expiry, Unix seconds) the caller
+    /// was found.
+    known: Mutex<Option<(String, std::time::Instant, u64, Caller)>>,
 }
 
 impl Presented {
@@ -217,17 +240,22 @@ impl Presented {
         if self.chain.is_empty() {
             return Caller::anonymous();
         }
+        // The list another node installed is the list in force here too before anyone is
+        // found under it (found by attack: a withdrawn partner kept its role on a node no
+        // decision had made follow the store).
+        app.follow_trust_list();
         let list = app.trust_list();
+        let now = app.now().unix_timestamp().max(0) as u64;
         let mut known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((digest, at, caller)) = known.as_ref()
+        if let Some((digest, at, until, caller)) = known.as_ref()
             && *digest == list.digest
             && at.elapsed() < Self::RECHECK
+            && now < *until
         {
             return caller.clone();
         }
-        let now = app.now().unix_timestamp().max(0) as u64;
-        let caller = app.authority.identify(&self.chain, &list, &app.crls, now);
-        *known = Some((list.digest.clone(), std::time::Instant::now(), caller.clone()));
+        let (caller, until) = app.authority.identified(&self.chain, &list, &app.crls, now);
+        *known = Some((list.digest.clone(), std::time::Instant::now(), until, caller.clone()));
         caller
     }
 }
@@ -269,6 +297,101 @@ mod tests {
             caller.refused.as_deref(),
             Some("this certificate claims the role 'partner:dakks', which its issuer may not grant")
         );
+    }
+
+    fn demo(f: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/certs/demo/{f}", env!("CARGO_MANIFEST_DIR"))).expect("demo file")
+    }
+
+    fn demo_list(now: u64) -> TrustList {
+        let mut operator = TrustAnchors::new();
+        operator.add_pem_or_der(&demo("ca.pem")).expect("anchor");
+        TrustList::load(&demo("trust-list.xml"), &operator, None, now, &crate::xml::Limits::default())
+            .expect("the demo list")
+    }
+
+    fn pem_chain(pems: &[String]) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+        pems.iter().flat_map(|p| read_certificates(p.as_bytes()).expect("pem")).collect()
+    }
+
+    /// The demo list grants CNAS the domestic root, under which each domestic role may
+    /// have a CA of its own: a certificate from such a CA is that role's and no partner's
+    /// (found by attack: a customs CA minted `partner:cnas`, and an exporter CA's
+    /// `partner:cnas` read every kept document).
+    #[test]
+    fn a_ca_of_another_role_mints_no_partner() {
+        let now = 1_780_272_000; // 2026-06-01
+        let list = demo_list(now);
+        let text = |f: &str| String::from_utf8(demo(f)).expect("utf8");
+        let mut root = crate::pki::Ca::load(&text("ca.pem"), &text("ca.key")).expect("root");
+        let mut customs_ca = root.intermediate("customs CA", Some(0), true).expect("customs CA");
+        let mut exporter_ca = root.intermediate("exporter CA", Some(0), true).expect("exporter CA");
+        let mut authority = Authority::default();
+        authority.customs.add_pem_or_der(customs_ca.pem().as_bytes()).expect("customs anchor");
+        authority.exporter.add_pem_or_der(exporter_ca.pem().as_bytes()).expect("exporter anchor");
+        let refused =
+            |role: &str| Some(format!("this certificate claims the role '{role}', which its issuer may not grant"));
+        let identify = |ca: &mut crate::pki::Ca, role: &str| {
+            let leaf = ca.issue(&crate::pki::LeafSpec::client(role)).expect("leaf");
+            let caller = authority.identify(&pem_chain(&[leaf.pem(), ca.pem()]), &list, &Crls::new(), now);
+            (caller.role, caller.refused)
+        };
+        assert_eq!(identify(&mut customs_ca, "customs"), (Role::Customs, None));
+        assert_eq!(identify(&mut customs_ca, "partner:cnas"), (Role::Anonymous, refused("partner:cnas")));
+        assert_eq!(identify(&mut exporter_ca, "partner:cnas"), (Role::Anonymous, refused("partner:cnas")));
+        assert_eq!(identify(&mut customs_ca, "operator"), (Role::Anonymous, refused("operator")));
+        // The body's own: a certificate from the root the list grants, with or without the
+        // root in its chain.
+        let leaf = root.issue(&crate::pki::LeafSpec::client("partner:cnas")).expect("leaf");
+        for chain in [vec![leaf.pem()], vec![leaf.pem(), root.pem()]] {
+            let caller = authority.identify(&pem_chain(&chain), &list, &Crls::new(), now);
+            assert_eq!((caller.role, caller.refused), (Role::Partner("cnas".into()), None));
+        }
+        // A CA no role is configured with is the body's to use.
+        let mut other_ca = root.intermediate("CNAS partner CA", Some(0), true).expect("CA");
+        assert_eq!(identify(&mut other_ca, "partner:cnas"), (Role::Partner("cnas".into()), None));
+    }
+
+    /// Roots that configuration adds for a partner vouch only while the list grants its body
+    /// something (found by attack: a body the list had withdrawn kept its partner role
+    /// through a configured root).
+    #[test]
+    fn configured_partner_roots_follow_the_list() {
+        let now = 1_780_272_000; // 2026-06-01
+        let list = demo_list(now);
+        let mut authority = Authority::default();
+        let root = read_certificates(&demo("foreign/dakks/root.pem")).expect("root");
+        authority.partners.insert("dakks".into(), root.iter().map(|c| c.as_ref().to_vec()).collect());
+        let chain = read_certificates(&demo("clients/partner-dakks.pem")).expect("client certificate");
+        assert_eq!(authority.identify(&chain, &list, &Crls::new(), now).role, Role::Partner("dakks".into()));
+        let mut withdrawn = list.clone();
+        let dakks =
+            withdrawn.providers.iter_mut().find(|p| p.body.as_ref().is_some_and(|b| b.id == "dakks")).expect("dakks");
+        for service in &mut dakks.services {
+            service.history.push(crate::trust::StatusChange {
+                status: crate::trust::STATUS_WITHDRAWN.into(),
+                since: time::macros::datetime!(2026-05-01 0:00 UTC),
+            });
+        }
+        let caller = authority.identify(&chain, &withdrawn, &Crls::new(), now);
+        assert_eq!(
+            (caller.role, caller.refused.as_deref()),
+            (Role::Anonymous, Some("this certificate claims the role 'partner:dakks', which its issuer may not grant"))
+        );
+    }
+
+    /// A caller found is taken as found until its certificate's path expires, no longer.
+    #[test]
+    fn a_caller_is_found_until_its_certificate_expires() {
+        let now = 1_780_272_000; // 2026-06-01
+        let list = demo_list(now);
+        let chain = read_certificates(&demo("clients/partner-dakks.pem")).expect("client certificate");
+        let (caller, until) = Authority::default().identified(&chain, &list, &Crls::new(), now);
+        assert_eq!(caller.role, Role::Partner("dakks".into()));
+        let (_, leaf) = x509_parser::parse_x509_certificate(chain[0].as_ref()).expect("leaf");
+        assert_eq!(until, leaf.validity().not_after.timestamp() as u64);
+        let (anonymous, until) = Authority::default().identified(&[], &list, &Crls::new(), now);
+        assert_eq!((anonymous.role, until), (Role::Anonymous, u64::MAX));
     }
 
     #[test]

@@ -625,11 +625,16 @@ fn time_of(e: Option<&Element>, path: &str) -> Result<OffsetDateTime, TrustError
     OffsetDateTime::parse(&text, &Rfc3339).map_err(|_| content(path, &format!("'{text}' is not an RFC 3339 date-time")))
 }
 
-/// Critical extensions this gateway understands (only its own).
+/// The first critical extension this gateway does not understand (it understands only its
+/// own), which makes its provider unusable. `Critical` is an `xs:boolean`: `1` is true as
+/// `true` is, around XML whitespace (found by attack: `Critical="1"` was read as not
+/// critical, and a service restricted by an extension unknown here signed "valid"); a value
+/// that is no boolean is read as critical, never as not.
 fn critical_unknown(extensions: Option<&Element>) -> Option<String> {
     let ext = extensions?;
     for e in children(ext, "Extension") {
-        let critical = e.attr("Critical") == Some("true");
+        let critical =
+            !matches!(e.attr("Critical").map(|v| v.trim_matches(['\t', '\n', '\r', ' '])), Some("false" | "0"));
         let known = e.elements().all(|c| c.ns.as_deref() == Some(MRA_NS));
         if critical && !known {
             let what = e.elements().next().map(|c| c.local.clone()).unwrap_or_default();
