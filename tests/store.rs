@@ -535,6 +535,37 @@ fn a_refused_write_leaves_no_entry_and_the_others_commit() {
     }
 }
 
+/// A commit on PostgreSQL waits for its WAL's flush whatever the server, database or role
+/// says (found by review: under `synchronous_commit = off` a COMMIT answered before the
+/// disk had it, and a crash would have lost entries already receipted); a stricter setting
+/// stands. Seen from inside the commit's transaction, by a trigger on the log's table.
+#[test]
+fn a_postgres_commit_waits_for_its_flush_whatever_the_setting() {
+    let Some(db) = common::pg::database() else { return };
+    let b = Backend::Postgres(db);
+    drop(b.open());
+    b.sql_each(
+        "",
+        "CREATE TABLE seen (setting TEXT NOT NULL);
+         CREATE FUNCTION note_setting() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN INSERT INTO seen VALUES (current_setting('synchronous_commit')); RETURN NEW; END $$;
+         CREATE TRIGGER note_setting AFTER INSERT ON log_entry FOR EACH ROW EXECUTE FUNCTION note_setting();",
+    );
+    let Backend::Postgres(db) = &b else { unreachable!() };
+    let name = db.url.rsplit('/').next().expect("database name").to_string();
+    for (configured, expected) in [("off", "on"), ("local", "local"), ("remote_apply", "remote_apply"), ("on", "on")] {
+        // New connections take the database's setting: a store opened after it.
+        b.sql_each("", &format!("ALTER DATABASE {name} SET synchronous_commit = {configured}; DELETE FROM seen;"));
+        let store = b.open();
+        let size = store.log_size().expect("size");
+        store.commit(&[Write { entry: Some(stored_entry(size as usize)), effects: vec![] }]).expect("commits");
+        drop(store);
+        let seen: Vec<String> =
+            db.client().query("SELECT setting FROM seen", &[]).expect("seen").iter().map(|r| r.get(0)).collect();
+        assert_eq!(seen, [expected], "synchronous_commit = {configured}");
+    }
+}
+
 /// A log whose origin other signed-note verifiers would refuse is not opened.
 #[test]
 fn a_log_origin_must_be_a_signed_note_key_name() {

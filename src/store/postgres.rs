@@ -438,7 +438,15 @@ enum Committed {
 }
 
 async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError> {
-    c.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({COMMIT_LOCK})")).await?;
+    // Nothing is acknowledged before it is durable: a server, database or role configured
+    // with `synchronous_commit = off` would answer COMMIT before its WAL reached the disk, and
+    // a crash would lose entries already receipted (found by review). This transaction waits
+    // for the flush whatever the setting; a stricter one (a synchronous standby's) stands.
+    c.batch(&format!(
+        "BEGIN; SELECT set_config('synchronous_commit', CASE current_setting('synchronous_commit') WHEN 'off' \
+         THEN 'on' ELSE current_setting('synchronous_commit') END, true); SELECT pg_advisory_xact_lock({COMMIT_LOCK})"
+    ))
+    .await?;
     let applied = async {
         // After the lock, in a statement of its own: its snapshot holds every commit before.
         let head = c
