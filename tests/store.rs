@@ -1907,6 +1907,40 @@ fn a_log_whose_store_lost_signed_entries_commits_nothing_more() {
     assert_eq!(store.log_size().expect("size"), 3, "nothing was committed");
 }
 
+/// The same loss, refilled by other nodes past this node's size before it follows: the
+/// store is not smaller, but it holds other entries where this node signed its own, and
+/// following over them would sign roots of two histories. Found by review. (PostgreSQL
+/// only.)
+#[test]
+fn a_log_whose_store_lost_signed_entries_and_was_refilled_commits_nothing_more() {
+    let Some(db) = common::pg::database() else { return };
+    let b = Backend::Postgres(db);
+    let Backend::Postgres(db) = &b else { unreachable!() };
+    let store = b.open();
+    let log = DurableLog::open("mrgate.test/log", key(&[8u8; 32]), Arc::clone(&store)).expect("log");
+    for i in 0..5 {
+        log.append(&log_entry(i)).expect("append");
+    }
+    db.client().batch_execute("DELETE FROM log_entry WHERE idx >= 3").expect("entries lost");
+    // Another node appends four entries of its own: the store holds 7, this node signed 5.
+    let others: Vec<Write> =
+        (10..14).map(|i| Write { entry: Some(log_entry(i).encode().expect("encode")), effects: vec![] }).collect();
+    store.commit(&others).expect("another node's entries");
+    assert_eq!(store.log_size().expect("size"), 7);
+    assert_eq!(log.follow().expect_err("other entries where it signed its own").code(), "log.unavailable");
+    assert!(log.diverged());
+    assert_eq!(log.append(&log_entry(9)).expect_err("nothing more").code(), "store.database");
+    assert_eq!(store.log_size().expect("size"), 7, "nothing was committed");
+    // The store as this node signed it, grown by another node, is followed.
+    let fresh = b.open();
+    let healthy = DurableLog::open("mrgate.test/log", key(&[8u8; 32]), Arc::clone(&fresh)).expect("log");
+    fresh
+        .commit(&[Write { entry: Some(log_entry(20).encode().expect("encode")), effects: vec![] }])
+        .expect("another node's entry");
+    assert_eq!(healthy.follow().expect("followed"), 8);
+    assert!(!healthy.diverged());
+}
+
 /// The register's statuses are the schema's: a write of a status that is not one is
 /// refused, each that is is taken. One written behind the schema's back (its check dropped)
 /// is read with the list, wherever it sorts among the statuses, and the list refuses to

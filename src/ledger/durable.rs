@@ -369,12 +369,26 @@ impl Shared {
     /// never change), a slice at a time, signing a checkpoint with each slice under the same
     /// hold of the state lock. The caller holds `growing`, so the size read here stays the
     /// tree's while the store is read without the state lock.
+    ///
+    /// Each slice is read from the tree's last leaf, which the store must still hold as the
+    /// tree has it: a store that lost its tail and was refilled by other nodes past this
+    /// node's size holds other entries at indexes this node signed, and extending over them
+    /// would sign roots of two histories (found by review: only a store smaller than the tree
+    /// was seen to diverge). Right after a start at a tile's end the tree holds no leaf to
+    /// compare; from the next one on it always does.
     fn extend_from_store(&self, end: u64) -> Result<(), LogError> {
         let mut start = self.lock()?.tree.size();
         while start < end {
             let upto = end.min(start + 10_000);
-            let leaves = leaf_hashes(&*self.store, start, upto)?;
+            let last = start.checked_sub(1).filter(|&i| self.lock().is_ok_and(|s| s.tree.leaf(i).is_some()));
+            let mut leaves = leaf_hashes(&*self.store, last.unwrap_or(start), upto)?.into_iter();
             let mut state = self.lock()?;
+            if let Some(last) = last
+                && leaves.next() != state.tree.leaf(last)
+            {
+                self.diverged.store(true, std::sync::atomic::Ordering::Relaxed);
+                return Err(unavailable(DIVERGED));
+            }
             for leaf in leaves {
                 state.tree.push(leaf);
             }
