@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cn-qms.xml");
 const AT: &str = "2026-06-01T00:00:00Z";
+const DEMO_CA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo/ca.pem");
 
 fn mrgate(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mrgate")).args(args).output().expect("run")
@@ -231,6 +232,77 @@ fn trust_commands() {
             (Some(when), Some(granted))
         );
     }
+}
+
+/// `trust show`, `trust query` and `verify` read a list as the gateway would install it when
+/// its operator's signer is pinned (`--trust-list-signer`), and warn when it is not; a list
+/// past its NextUpdate is read by none of them (found by attack: `trust query` answered
+/// "active" from a list a domestic CB had signed, past its NextUpdate, and `trust show`
+/// printed it "valid").
+#[test]
+fn trust_lists_are_read_from_their_operator_and_in_date() {
+    let dir = tempfile::tempdir().expect("tmp");
+    for sub in ["cb", "foreign"] {
+        std::os::unix::fs::symlink(demo(sub), dir.path().join(sub)).expect("link");
+    }
+    std::os::unix::fs::symlink(demo("ca.pem"), dir.path().join("ca.pem")).expect("link");
+    let description = std::fs::read_to_string(demo("trust-list.toml")).expect("toml");
+    let build = |name: &str, description: &str, key: &str, cert: &str| {
+        let toml = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&toml, description).expect("write");
+        let out = mrgate(&["trust", "build", toml.to_str().expect("p"), "--key", &demo(key), "--cert", &demo(cert)]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let path = dir.path().join(format!("{name}.xml"));
+        std::fs::write(&path, &out.stdout).expect("write");
+        path.to_str().expect("p").to_string()
+    };
+    let genuine = demo("trust-list.xml");
+    let forged = build("forged", &description, "cb/CNCA-R-2002-001.key", "cb/CNCA-R-2002-001.pem");
+    let stale_description =
+        description.replace("next_update = \"2046-12-31T00:00:00Z\"", "next_update = \"2026-03-01T00:00:00Z\"");
+    assert_ne!(stale_description, description, "the demo description changed");
+    let stale = build("stale", &stale_description, "trust-list-operator.key", "trust-list-operator.pem");
+    let operator = demo("trust-list-operator.pem");
+    let query = |list: &str, pinned: bool| {
+        let mut args = vec!["trust", "query", "--trust-anchor", DEMO_CA, "--at", AT, "--body", "dakks"];
+        args.extend(["--arrangement", "IAF MLA", "--scope", "ISO/IEC 17065"]);
+        if pinned {
+            args.extend(["--trust-list-signer", operator.as_str()]);
+        }
+        args.push(list);
+        let out = mrgate(&args);
+        let warned = String::from_utf8_lossy(&out.stderr).contains("warning: the trust list's signer is not pinned");
+        let v = json(&out);
+        let said = v["reason"].as_str().unwrap_or_default().to_string();
+        (out.status.code(), said, warned)
+    };
+    assert_eq!(query(&genuine, true), (Some(0), "trust.mra_active".into(), false));
+    assert_eq!(query(&genuine, false), (Some(0), "trust.mra_active".into(), true));
+    assert_eq!(query(&forged, true), (Some(1), "trust.signer_not_authorized".into(), false));
+    assert_eq!(query(&forged, false), (Some(0), "trust.mra_active".into(), true), "unpinned, with its warning");
+    assert_eq!(query(&stale, true), (Some(1), "trust.list_expired".into(), false));
+    assert_eq!(query(&stale, false), (Some(1), "trust.list_expired".into(), true));
+    let show = |list: &str| {
+        let out =
+            mrgate(&["trust", "show", "--trust-anchor", DEMO_CA, "--at", AT, "--trust-list-signer", &operator, list]);
+        (out.status.code(), json(&out)["valid"].as_bool())
+    };
+    assert_eq!(show(&genuine), (Some(0), Some(true)));
+    assert_eq!(show(&forged), (Some(1), Some(false)));
+    assert_eq!(show(&stale), (Some(1), Some(false)));
+    // `verify` reads its list by the same rule.
+    let cn = signed_cn(dir.path());
+    let verify = |list: &str| {
+        let args = ["verify", "--trust-list", list, "--trust-anchor", DEMO_CA, "--at", AT, "--trust-list-signer"];
+        let out = mrgate(&[&args[..], &[operator.as_str(), cn.as_str()]].concat());
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).lines().next().map(str::to_string))
+    };
+    // The genuine list is read (the verdict is another matter: signed now, the document is
+    // asked about at AT, before its signing time).
+    assert_eq!(verify(&genuine), (Some(1), None));
+    let (code, said) = verify(&stale);
+    assert_eq!(code, Some(2));
+    assert!(said.is_some_and(|l| l.starts_with("error[trust.list_expired]")), "{stale}");
 }
 
 #[test]

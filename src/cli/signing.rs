@@ -118,6 +118,59 @@ pub struct TrustArgs {
     at: Option<String>,
 }
 
+/// Who may have signed a trust list the commands read: the operator's pinned signing
+/// certificates, as the gateway's `trust_list.signers`.
+#[derive(clap::Args, Debug)]
+pub struct ListSigners {
+    /// The trust-list operator's signing certificate (PEM, repeatable): the list must be
+    /// signed by one of them, with the EKU tslSigning, and pass every check the gateway makes
+    /// before it installs a list. Without it, any signer under --trust-anchor is taken (a
+    /// warning says so).
+    #[arg(long = "trust-list-signer")]
+    trust_list_signer: Vec<PathBuf>,
+}
+
+impl ListSigners {
+    /// The trust list in `bytes`, verified under `anchors` and `crls` at `at` (Unix seconds),
+    /// and in date then: as the gateway installs one when signers are pinned (the pinned
+    /// signer, its names and texts), else signed by anyone the anchors vouch for. The one
+    /// rule of `verify`, `trust show` and `trust query` (found by attack: `trust query`
+    /// answered "active" from a list a domestic CB had signed, past its NextUpdate).
+    pub(super) fn load(
+        &self,
+        bytes: &[u8],
+        anchors: &TrustAnchors,
+        crls: &Crls,
+        at: u64,
+        limits: &crate::xml::Limits,
+    ) -> Result<Result<crate::trust::TrustList, crate::trust::TrustError>, ExitCode> {
+        let now = time::OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        if self.trust_list_signer.is_empty() {
+            eprintln!(
+                "warning: the trust list's signer is not pinned (--trust-list-signer): any signer under --trust-anchor is taken"
+            );
+            let crls = if crls.is_empty() { None } else { Some(crls) };
+            return Ok(crate::trust::TrustList::load(bytes, anchors, crls, at, limits)
+                .and_then(|list| list.in_date(now).map(|()| list)));
+        }
+        let mut signer_certificates = Vec::new();
+        for path in &self.trust_list_signer {
+            let certs = crate::crypto::x509::read_certificates(&read_file(path)?).map_err(|e| {
+                eprintln!("error[{}]: {}: {e}", e.code(), path.display());
+                ExitCode::from(2)
+            })?;
+            signer_certificates.extend(certs.iter().map(|c| c.as_ref().to_vec()));
+        }
+        let policy = crate::trust::InstallPolicy {
+            anchors: anchors.clone(),
+            signer_certificates,
+            signer_spki_sha256: Vec::new(),
+            crls: crls.clone_for_verifier(),
+        };
+        Ok(policy.load(bytes, now, limits))
+    }
+}
+
 /// Exit code for a failure of the given kind.
 pub(super) fn exit_for(severity: Severity) -> ExitCode {
     ExitCode::from(match severity {

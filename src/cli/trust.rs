@@ -1,6 +1,6 @@
 //! Trust-list commands: `trust build`, `trust show`, `trust query`.
 
-use super::signing::{TrustArgs, exit_for};
+use super::signing::{ListSigners, TrustArgs, exit_for};
 use super::{json_for_terminal, print_json};
 use crate::formats::set_member;
 use crate::trust::TrustList;
@@ -26,6 +26,8 @@ pub enum TrustCommand {
     Show {
         #[command(flatten)]
         trust: TrustArgs,
+        #[command(flatten)]
+        signers: ListSigners,
         /// Check the list's signature with its own KeyInfo key only (no trust decision).
         #[arg(long)]
         insecure_embedded_key: bool,
@@ -40,6 +42,8 @@ pub enum TrustCommand {
     Query {
         #[command(flatten)]
         trust: TrustArgs,
+        #[command(flatten)]
+        signers: ListSigners,
         #[arg(long)]
         body: String,
         #[arg(long)]
@@ -72,7 +76,7 @@ fn limits() -> Limits {
     Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..Limits::default() }
 }
 
-fn load(trust: &TrustArgs, insecure: bool, path: &Path) -> Result<(TrustList, u64), ExitCode> {
+fn load(trust: &TrustArgs, signers: &ListSigners, insecure: bool, path: &Path) -> Result<(TrustList, u64), ExitCode> {
     let (anchors, crls, at) = trust.load()?;
     let bytes = std::fs::read(path).map_err(|e| {
         eprintln!("error[io.read]: {}: {e}", path.display());
@@ -85,7 +89,7 @@ fn load(trust: &TrustArgs, insecure: bool, path: &Path) -> Result<(TrustList, u6
             eprintln!("error[usage.trust_anchor]: give the operator's --trust-anchor (or --insecure-embedded-key)");
             return Err(ExitCode::from(2));
         }
-        TrustList::load(&bytes, &anchors, if crls.is_empty() { None } else { Some(&crls) }, at, &limits())
+        signers.load(&bytes, &anchors, &crls, at, &limits())?
     };
     result.map(|l| (l, at)).map_err(|e| {
         println!(
@@ -114,8 +118,8 @@ pub fn trust(command: TrustCommand) -> ExitCode {
                 }
             }
         }
-        TrustCommand::Show { trust, insecure_embedded_key, membership_at, list } => {
-            let (list, validated) = match load(&trust, insecure_embedded_key, &list) {
+        TrustCommand::Show { trust, signers, insecure_embedded_key, membership_at, list } => {
+            let (list, validated) = match load(&trust, &signers, insecure_embedded_key, &list) {
                 Ok(l) => l,
                 Err(code) => return code,
             };
@@ -146,8 +150,8 @@ pub fn trust(command: TrustCommand) -> ExitCode {
             print_json(&report);
             ExitCode::SUCCESS
         }
-        TrustCommand::Query { trust, body, arrangement, scope, membership_at, list } => {
-            let (list, validated) = match load(&trust, false, &list) {
+        TrustCommand::Query { trust, signers, body, arrangement, scope, membership_at, list } => {
+            let (list, validated) = match load(&trust, &signers, false, &list) {
                 Ok(l) => l,
                 Err(code) => return code,
             };

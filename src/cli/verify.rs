@@ -1,10 +1,9 @@
 //! `mrgate verify`: the recognition decision for one document, against a signed trust list.
 
-use super::signing::TrustArgs;
+use super::signing::{ListSigners, TrustArgs};
 use super::{print_json, read_input};
 use crate::recognition::{self, Context, NoRegister};
 use crate::standards::{EMBEDDED_TABLE, Table};
-use crate::trust::TrustList;
 use crate::xml::Limits;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,11 +13,8 @@ pub struct VerifyArgs {
     /// The signed trust list (verified against --trust-anchor, the operator's anchor).
     #[arg(long)]
     trust_list: PathBuf,
-    /// The trust-list operator's signing certificate (PEM, repeatable): the list must be
-    /// signed by one of them, with the EKU tslSigning, as the gateway requires. Without it,
-    /// any signer under --trust-anchor is taken (a warning says so).
-    #[arg(long = "trust-list-signer")]
-    trust_list_signer: Vec<PathBuf>,
+    #[command(flatten)]
+    signers: ListSigners,
     #[command(flatten)]
     trust: TrustArgs,
     /// UNTP credential (compact JWS), signed IAF XML or signed CN XML.
@@ -44,32 +40,9 @@ pub fn verify(args: VerifyArgs, limits: &Limits) -> ExitCode {
     };
     let list_limits = Limits { max_bytes: 16 * 1024 * 1024, max_elements: 1_000_000, ..*limits };
     let now = time::OffsetDateTime::from_unix_timestamp(at as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let loaded = if args.trust_list_signer.is_empty() {
-        eprintln!(
-            "warning: the trust list's signer is not pinned (--trust-list-signer): any signer under --trust-anchor is taken"
-        );
-        TrustList::load(&list_bytes, &anchors, None, at, &list_limits)
-    } else {
-        let mut signer_certificates = Vec::new();
-        for path in &args.trust_list_signer {
-            let read = std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| crate::crypto::x509::read_certificates(&b).map_err(|e| e.to_string()));
-            match read {
-                Ok(certs) => signer_certificates.extend(certs.iter().map(|c| c.as_ref().to_vec())),
-                Err(e) => {
-                    eprintln!("error[io.read]: {}: {e}", path.display());
-                    return ExitCode::from(2);
-                }
-            }
-        }
-        let policy = crate::trust::InstallPolicy {
-            anchors: anchors.clone(),
-            signer_certificates,
-            signer_spki_sha256: Vec::new(),
-            crls: crls.clone_for_verifier(),
-        };
-        policy.load(&list_bytes, now, &list_limits)
+    let loaded = match args.signers.load(&list_bytes, &anchors, &crls, at, &list_limits) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     let list = match loaded {
         Ok(l) => l,

@@ -1026,9 +1026,16 @@ async function verifyInclusion(index, size, leaf, proof, root) {
 
 // RFC 9162 §2.1.4.2: the old root and the new root both follow from one proof.
 async function verifyConsistency(from, to, fromRoot, toRoot, proof) {
-  // The empty tree is a prefix of every tree.
-  if (from === 0 && proof.length === 0) return;
-  if (from === 0 || from > to) throw new ReceiptError("consistency");
+  // The empty tree is a prefix of every tree, when its root is the empty tree's (found by
+  // review: any root passed, as it once did in the gateway's own check, ledger::merkle).
+  if (from === 0) {
+    const empty = new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(0)));
+    if (proof.length !== 0 || !equal(fromRoot, empty) || (to === 0 && !equal(toRoot, empty))) {
+      throw new ReceiptError("consistency");
+    }
+    return;
+  }
+  if (from > to) throw new ReceiptError("consistency");
   if (from === to) {
     if (proof.length !== 0 || !equal(fromRoot, toRoot)) throw new ReceiptError("consistency");
     return;
