@@ -477,6 +477,21 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         );
         return None;
     }
+    // A credential stating this gateway as its issuer is the gateway's word: only its own
+    // signing certificate signs one (found by attack: a CB's granted signer issued a
+    // credential as the gateway's did:web, naming itself in issuerAlsoKnownAs, and it
+    // verified "valid" though every DID verifier would refuse it).
+    if !own_export && credential.as_deref().is_some_and(|c| formats::untp_dcc::issued_as_the_gateway(c, &ctx.limits)) {
+        d.fail(
+            "chain",
+            "trust.signer_not_listed",
+            format!(
+                "the credential states this gateway as its issuer, and '{}' is not the gateway's signing certificate",
+                signing.subject
+            ),
+        );
+        return None;
+    }
     if let Some(why) = cb_name_not_held(ctx.trust_list, cb, &cert) {
         d.fail("chain", "trust.cb_name_other", why);
         return None;

@@ -303,6 +303,39 @@ fn membership_suspended_at_issue_time() {
     assert!(decide(&doc, datetime!(2026-02-15 0:00 UTC)).valid);
 }
 
+/// A credential stating this gateway (its did:web) as its issuer is signed by the gateway's
+/// own signing certificate or by no one: a CB's granted signer naming itself beside the
+/// gateway's DID issues nothing as the gateway (found by attack: it verified "valid").
+#[test]
+fn only_the_gateway_signs_as_the_gateway() {
+    let cert = certificate("dakks-cb", ProgramCode::Product, "2026-01-15");
+    let link = mrgate::decisions::export::receipt_link("https://gw.example", &"0a".repeat(16));
+    let payload = mrgate::decisions::export::credential_payload(
+        &formats::render(Format::UntpDcc, &cert).bytes,
+        &link,
+        Some("did:web:gw.example"),
+        None,
+    )
+    .expect("payload");
+    let (key, chain) = key_and_chain("foreign/dakks/signer");
+    let signed = |payload: &serde_json::Value| {
+        mrgate::crypto::jws::sign(&serde_json::to_vec(payload).expect("json"), &key, &chain, None, true)
+            .expect("sign")
+            .into_bytes()
+    };
+    let v = decide(&signed(&payload), NOW);
+    assert_eq!(failed(&v), ("chain", "trust.signer_not_listed".into()));
+    assert_eq!(
+        v.checks.iter().find(|c| c.check == "chain").map(|c| c.message.as_str()),
+        Some(
+            "the credential states this gateway as its issuer, and 'C=DE, O=dakks demo certification body, \
+             CN=dakks demo certification body signer' is not the gateway's signing certificate"
+        )
+    );
+    // The same certificate, issued by the body in its own name, is the body's to sign.
+    assert!(decide(&as_jws(&cert, "foreign/dakks/signer"), NOW).valid);
+}
+
 /// A register holding `cert` as its current version, valid.
 fn held(cert: &Certificate) -> Register {
     Register(

@@ -215,8 +215,16 @@ fn unknown_critical_extension_makes_a_provider_unusable() {
         );
     }
     for not_critical in [" Critical=\"false\"", " Critical=\"0\"", " Critical=\" 0 \""] {
-        assert_eq!(with_extension(not_critical).body("cnas").expect("cnas").unusable, None, "{not_critical}");
+        let list = with_extension(not_critical);
+        assert_eq!(list.body("cnas").expect("cnas").unusable, None, "{not_critical}");
+        assert_eq!(
+            list.membership_at("cnas", "IAF MLA", "ISO/IEC 17021-1", datetime!(2026-06-01 0:00 UTC)).reason,
+            "trust.mra_active"
+        );
     }
+    // An unusable body answers for no membership either.
+    let membership = list.membership_at("cnas", "IAF MLA", "ISO/IEC 17021-1", datetime!(2026-06-01 0:00 UTC));
+    assert_eq!((membership.active, membership.reason), (false, "trust.body_unknown"));
 }
 
 #[test]

@@ -137,7 +137,8 @@ use time::OffsetDateTime;
 ///   (`register.superseded`, as an export of this gateway was since `8`); while a CB's
 ///   accreditor is not an active signatory, a certificate it dates before that is
 ///   recognized only as the register holds it (the membership's reason: its issue date is
-///   its body's word).
+///   its body's word); a UNTP credential stating this gateway's did:web as its issuer is
+///   signed by the gateway's own signing certificate or refused (`trust.signer_not_listed`).
 pub const RULE_SET: &str = "14";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

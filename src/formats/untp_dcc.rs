@@ -599,7 +599,7 @@ fn read_issuer(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<
     let mut issuer = found.value(Object::new(value, "/issuer"))?;
     found.value(reading.types(&mut issuer, &["CredentialIssuer"]));
     let iid = found.value(issuer.req_str("id"));
-    let via_gateway = reading == Reading::Profile && iid.as_deref().is_some_and(|id| id.starts_with("did:web:"));
+    let via_gateway = reading == Reading::Profile && iid.as_deref().is_some_and(names_the_gateway);
     let mut body_id = match (&iid, reading) {
         (None, _) => None,
         (Some(iid), Reading::OtherIssuer) => {
@@ -1213,6 +1213,23 @@ fn in_china(at: time::OffsetDateTime, value: &str, path: &str) -> Result<time::O
 /// it reads: its issue date is the day in China that instant falls on, and before the
 /// instant itself it is not in force yet, though that day has begun
 /// ([`crate::recognition`]'s validity check).
+/// Whether a profile credential's issuer id names this gateway: in the profile, a `did:web`
+/// issuer is the gateway's own (its exports), the body being first in `issuerAlsoKnownAs`;
+/// every other issuer is a body's URN.
+fn names_the_gateway(id: &str) -> bool {
+    id.starts_with("did:web:")
+}
+
+/// Whether a credential states this gateway as its issuer (read in the profile, with a
+/// `did:web` issuer): one only the gateway's own signing certificate may sign
+/// ([`crate::recognition::decide`]).
+pub fn issued_as_the_gateway(credential: &[u8], limits: &Limits) -> bool {
+    let Ok(value) = json::parse(credential, limits) else { return false };
+    let issuer = value.as_object().and_then(|m| m.iter().find(|(k, _)| k == "issuer")).map(|(_, v)| v);
+    let id = issuer.and_then(Json::as_object).and_then(|m| m.iter().find(|(k, _)| k == "id")).map(|(_, v)| v);
+    Reading::of(&value) == Reading::Profile && id.and_then(Json::as_str).is_some_and(names_the_gateway)
+}
+
 pub fn valid_from(credential: &[u8], limits: &Limits) -> Option<time::OffsetDateTime> {
     let value = json::parse(credential, limits).ok()?;
     let (_, from) = value.as_object()?.iter().find(|(name, _)| name == "validFrom")?;

@@ -530,7 +530,12 @@ impl TrustList {
     ) -> MembershipAnswer {
         let no =
             |reason, status: Option<&StatusChange>| MembershipAnswer { active: false, reason, status: status.cloned() };
-        let Some(body) = self.body(id).and_then(|p| p.body.as_ref()) else { return no("trust.body_unknown", None) };
+        // A body the list makes unusable (a critical extension this gateway does not
+        // understand) answers for no membership either (found by attack: only its services
+        // were set aside).
+        let Some(body) = self.body(id).filter(|p| p.unusable.is_none()).and_then(|p| p.body.as_ref()) else {
+            return no("trust.body_unknown", None);
+        };
         let Some(m) = body.memberships.iter().find(|m| m.arrangement == arrangement && m.scope == scope) else {
             return no("trust.mra_none", None);
         };
