@@ -172,6 +172,26 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let report = audit(changed.path(), Some(&busy.checkpoint));
     assert_eq!(found(&report), [(4, "audit.verdict"), (13, "audit.tree")], "{:#?}", report.disagreements);
 
+    // The log's last entries taken away, back to before the last decision the store
+    // records (an export, a recognition): the log alone reads as a shorter, clean log, but
+    // the store's record of that decision names an entry the log no longer holds (found by
+    // attack). The checkpoint, when one is given, covers the entries after it.
+    let changed = copy_of(data);
+    let last: i64 = rusqlite::Connection::open(changed.path().join("mrgate.db"))
+        .expect("db")
+        .query_row("SELECT MAX(log_index) FROM decision", [], |r| r.get(0))
+        .expect("a decision");
+    sql(changed.path(), &format!("DELETE FROM log_entry WHERE idx >= {last}"));
+    let report = audit(changed.path(), None);
+    assert_eq!(found(&report), [(last as u64, "audit.entry")], "{:#?}", report.disagreements);
+    assert_eq!(
+        report.disagreements[0].detail,
+        format!(
+            "the store records a decision logged as entry {last}, and the log holds {last} entries: entries were \
+             taken from it"
+        )
+    );
+
     // The register's history as the gateway keeps it plays no part: the audit rebuilds the
     // register from the log (the export, the recognition, the notice).
     let changed = copy_of(data);

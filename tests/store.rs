@@ -496,6 +496,7 @@ fn key(seed: &[u8]) -> Ed25519KeyPair {
 fn a_refused_write_leaves_no_entry_and_the_others_commit() {
     for b in &backends() {
         let store = b.open();
+        assert_eq!(store.last_decided_index().expect("read"), None, "{}: no decision yet", b.name());
         let entry = |i: usize| Some(stored_entry(i));
         let certificate =
             Effect::PutCertificate { record: record("00124Q38817R2M", "valid"), event: event("valid", "x") };
@@ -527,6 +528,7 @@ fn a_refused_write_leaves_no_entry_and_the_others_commit() {
         assert_eq!(store.decision("d-3").expect("read"), None);
         let index = |id: &str| store.decision(id).expect("read").expect("stored").log_index;
         assert_eq!([index("d-0"), index("d-4"), index("d-none")], [Some(0), Some(2), None]);
+        assert_eq!(store.last_decided_index().expect("read"), Some(2), "{}", b.name());
 
         // The refused write alone, again: it is refused again and the log stays as it was.
         let again = store.commit(&writes[1..2]).expect("commits");

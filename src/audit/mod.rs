@@ -91,6 +91,11 @@ pub trait Source {
     fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError>;
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError>;
     fn equivalence_tables(&self) -> Result<Vec<TableVersion>, StoreError>;
+    /// The greatest log index the source's records of decisions name, when it keeps them
+    /// (a store read directly does; a gateway read over its API shows none).
+    fn last_decided_index(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// A store read directly (a stopped gateway's SQLite file, or a PostgreSQL database).
@@ -115,6 +120,9 @@ impl Source for StoreSource<'_> {
     }
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError> {
         self.0.trust_lists()
+    }
+    fn last_decided_index(&self) -> Result<Option<u64>, StoreError> {
+        self.0.last_decided_index()
     }
     fn equivalence_tables(&self) -> Result<Vec<TableVersion>, StoreError> {
         self.0.equivalence_tables()
@@ -384,6 +392,22 @@ impl Audit<'_> {
                     detail: format!("the checkpoint signs {} entries; the log holds {size}", checkpoint.size),
                 }),
             }
+        }
+        // The store's records of decisions name their entries: one naming an entry past the
+        // log's end is a decision whose entry was taken away (found by attack: a store whose
+        // last entries were deleted audited clean against a checkpoint it still covered).
+        if let Some(last) = source.last_decided_index()?
+            && last >= size
+        {
+            report.disagreements.push(Disagreement {
+                index: last,
+                kind: "decision".into(),
+                reason: "audit.entry",
+                detail: format!(
+                    "the store records a decision logged as entry {last}, and the log holds {size} entries: entries \
+                     were taken from it"
+                ),
+            });
         }
         let root = tree.root(size).unwrap_or_else(crate::ledger::merkle::empty_root);
         report.root = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, root);

@@ -388,6 +388,9 @@ pub trait Store: Send + Sync {
     }
     /// Exports, recognitions and PT reports by id.
     fn decision(&self, id: &str) -> Result<Option<DecisionRecord>, StoreError>;
+    /// The greatest log index a stored decision names: the log holds at least that many
+    /// entries and one, or entries were taken from it ([`crate::audit`] says so).
+    fn last_decided_index(&self) -> Result<Option<u64>, StoreError>;
 
     fn put_trust_list(&self, version: &TrustListVersion) -> Result<(), StoreError> {
         self.write(Effect::PutTrustList(version.clone())).map(drop)

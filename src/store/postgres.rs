@@ -1130,6 +1130,13 @@ impl Store for PostgresStore {
         })
     }
 
+    fn last_decided_index(&self) -> Result<Option<u64>, StoreError> {
+        self.pool.run(async |c| {
+            let last: Option<i64> = c.query_one("SELECT MAX(log_index) FROM decision", &[]).await?.try_get(0)?;
+            Ok(last.map(|i| i as u64))
+        })
+    }
+
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError> {
         self.pool.run(async |c| {
             c.query(

@@ -966,6 +966,12 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
+    fn last_decided_index(&self) -> Result<Option<u64>, StoreError> {
+        let conn = self.conn()?;
+        let last: Option<i64> = conn.query_row("SELECT MAX(log_index) FROM decision", [], |r| r.get(0))?;
+        Ok(last.map(|i| i as u64))
+    }
+
     fn trust_lists(&self) -> Result<Vec<TrustListVersion>, StoreError> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
