@@ -286,6 +286,7 @@ reasons! {
     LogOtherLog = "log.other_log", 422, "The checkpoint is another log's: its origin, or the key name it is signed under, is not the origin given (mrgate log verify-receipt, verify-consistency, audit --origin).";
     LogActor = "log.actor", 422, "The receipt's entry is logged as another actor than the one given (mrgate log verify-receipt --actor).";
     LogWitnesses = "log.witnesses", 422, "Fewer of the trusted witnesses cosigned the checkpoint than are required.";
+    LogStale = "log.stale", 422, "Fewer of the trusted witnesses cosigned the checkpoint within --max-age than are required (mrgate log audit).";
     LogNotFound = "log.not_found", 404, "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.";
     LogTileMismatch = "log.tile_mismatch", 500, "Stored log entries no longer match the tree (the gateway's fault).";
     LogTileNotHeld = "log.tile_not_held", 503, "A part of the tree is not available yet.";

@@ -89,6 +89,12 @@ struct Busy {
 /// (8) its verification (invalid: suspended), (9) a new equivalence table, (10) a
 /// verification under it, (11) a new trust list, (12) a verification under that. Each
 /// step's entry is checked to name the rule versions in force.
+/// The demo log's Ed25519 public key, raw.
+fn log_public_key() -> Vec<u8> {
+    let pem = std::fs::read(format!("{}/log.pub", common::gateway::DEMO)).expect("log.pub");
+    mrgate::crypto::keys::PublicKey::from_spki_pem(&pem).expect("key").raw().to_vec()
+}
+
 async fn busy_log() -> Busy {
     let data = tempfile::tempdir().expect("tmp");
     let app = Arc::new(App::load(config(data.path())).expect("app"));
@@ -151,6 +157,55 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("entries 13\nre-derived 13\nnot re-derived 0\ndisagreements 0\n"), "{stdout}");
+
+    // A checkpoint its witness cosigned long ago is no fresh one (`--max-age`, found by
+    // attack: a gateway serving an old, witnessed checkpoint had its later decisions go
+    // unaudited); cosigned just now it is.
+    let witness_key = ring::signature::Ed25519KeyPair::from_seed_unchecked(&[7; 32]).expect("key");
+    let witness = mrgate::ledger::cosignature::Witness::of("witness.example/w1", &witness_key).expect("witness");
+    let vkey = dir.path().join("witness.vkey");
+    std::fs::write(&vkey, witness.verifier_key()).expect("vkey");
+    let (checkpoint, _) = mrgate::ledger::checkpoint::Checkpoint::verify(&busy.checkpoint, &log_public_key())
+        .expect("the log's checkpoint");
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() as u64;
+    let aged = |age: u64| {
+        let cosigned = dir.path().join(format!("cosigned-{age}"));
+        let cosignature = mrgate::ledger::cosignature::cosign(
+            &checkpoint.body(),
+            "witness.example/w1",
+            &witness_key,
+            now.wrapping_sub(age),
+        );
+        std::fs::write(&cosigned, format!("{}{cosignature}", busy.checkpoint)).expect("write");
+        let mut args = vec!["log", "audit", "--config", cfg.to_str().expect("path")]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        args.extend(["--checkpoint".into(), cosigned.display().to_string(), "--witness-key".into()]);
+        args.extend([vkey.display().to_string(), "--min-witnesses".into(), "1".into()]);
+        args
+    };
+    let audited = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = common::mrgate(&args, b"");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default().to_string())
+    };
+    let with_max_age = |age: u64| {
+        let mut args = aged(age);
+        args.extend(["--max-age".into(), "3600".into()]);
+        audited(args)
+    };
+    assert_eq!(with_max_age(60), (Some(0), String::new()));
+    let (code, said) = with_max_age(2 * 86_400);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(
+        said.starts_with("error[log.stale]: 0 of the witnesses given cosigned the checkpoint within --max-age 3600 s"),
+        "{said}"
+    );
+    assert_eq!(audited(aged(2 * 86_400)).0, Some(0), "without --max-age, any time");
+    // A cosignature dated ahead of now is no fresh one either.
+    let (code, said) = with_max_age(0u64.wrapping_sub(3600));
+    assert_eq!(code, Some(2), "{said}");
 
     // A kept document changed: neither the export that made it nor the verifications can
     // be decided from it.

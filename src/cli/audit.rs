@@ -82,6 +82,12 @@ pub struct AuditArgs {
     /// How many of those witnesses must have cosigned the checkpoint.
     #[arg(long, default_value_t = 0)]
     pub min_witnesses: usize,
+    /// How old, in seconds, the checkpoint audited may be: as many of the witnesses as
+    /// --min-witnesses (one at least) must have cosigned it within this many seconds of now.
+    /// Without it, a gateway serving an old checkpoint its witnesses did cosign (with
+    /// --url) would have its later decisions go unaudited.
+    #[arg(long, requires = "witness_keys")]
+    pub max_age: Option<u64>,
     /// Accept format-1 entries below this index (a log begun before entries named their
     /// rule versions: the index of its first format-2 entry). Default 0: none.
     #[arg(long, default_value_t = 0)]
@@ -120,6 +126,7 @@ fn checked_checkpoint(
     log: (&[u8], &str),
     witness_keys: &[PathBuf],
     min: usize,
+    max_age: Option<u64>,
 ) -> Result<Checkpoint, ExitCode> {
     let (log_key, origin) = log;
     let (checkpoint, key_name) =
@@ -149,6 +156,27 @@ fn checked_checkpoint(
                 trusted.len()
             ),
         ));
+    }
+    // Fresh: cosigned lately by enough of them (a cosignature's time is its witness's word,
+    // and a witness cosigns a log's checkpoint only forward). A time ahead of now by more
+    // than a clock's drift is no later cosignature.
+    if let Some(max_age) = max_age {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+        let fresh = vouched.iter().filter(|(_, t)| t.saturating_add(max_age) >= now && *t <= now + 60).count();
+        if fresh < min.max(1) {
+            let newest = vouched.iter().map(|(_, t)| *t).max();
+            let newest = newest
+                .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t as i64).ok())
+                .map_or("none".into(), crate::decisions::rfc3339);
+            return Err(fail(
+                "log.stale",
+                format!(
+                    "{fresh} of the witnesses given cosigned the checkpoint within --max-age {max_age} s (its newest \
+                     cosignature: {newest}); {} are required",
+                    min.max(1)
+                ),
+            ));
+        }
     }
     Ok(checkpoint)
 }
@@ -258,7 +286,7 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
     let checkpoint = match &args.checkpoint {
         Some(p) => {
             let note = String::from_utf8_lossy(&read(p)?).to_string();
-            Some(checked_checkpoint(&note, (&log_key, &origin), &args.witness_keys, args.min_witnesses)?)
+            Some(checked_checkpoint(&note, (&log_key, &origin), &args.witness_keys, args.min_witnesses, args.max_age)?)
         }
         None if args.min_witnesses > 0 => {
             return Err(fail("usage.witnesses", "--min-witnesses needs the --checkpoint they cosigned"));
@@ -328,12 +356,13 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
     )
     .map_err(|e| fail("usage.audit", e))?;
     let note = client.get_text("/v1/log/checkpoint").map_err(|e| fail("audit.fetch", e))?;
-    let checkpoint = checked_checkpoint(&note, (&log_key, &origin), &args.witness_keys, args.min_witnesses)?;
+    let checkpoint =
+        checked_checkpoint(&note, (&log_key, &origin), &args.witness_keys, args.min_witnesses, args.max_age)?;
     let source = super::client::RemoteLog { client: &client, size: checkpoint.size, rules: Default::default() };
     let mut checkpoints = vec![checkpoint];
     if let Some(p) = &args.checkpoint {
         let kept = String::from_utf8_lossy(&read(p)?).to_string();
-        checkpoints.push(checked_checkpoint(&kept, (&log_key, &origin), &[], 0)?);
+        checkpoints.push(checked_checkpoint(&kept, (&log_key, &origin), &[], 0, None)?);
     }
     let audit = Audit {
         policy: &policy,
