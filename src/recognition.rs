@@ -57,6 +57,9 @@ pub trait StatusSource {
 pub struct HeldDocument {
     pub document: Vec<u8>,
     pub exporters_word: bool,
+    /// When the decision that registered these facts was made (`None`: not known, which
+    /// vouches for nothing).
+    pub registered_at: Option<OffsetDateTime>,
 }
 
 /// No register: the document's own status stands.
@@ -510,7 +513,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let held_facts =
         held.as_ref().zip(held_digest.as_deref()).map(|(h, digest)| registered_facts(format, &h.document, digest));
     let held_changed = match &held_facts {
-        Some(Ok(facts)) => Some(facts.changed_facts(&cert)),
+        Some(Ok(facts)) => Some(changed_as_registered(format, facts, &cert)),
         _ => None,
     };
 
@@ -529,7 +532,14 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // suspension, and they verified "valid"). Once the membership is restored, its CBs may
     // issue again, and a date before the lapse gains them nothing.
     let now_answer = ctx.trust_list.membership_at(&accreditor, arrangement, scope, ctx.now);
-    let vouched = held_changed.as_ref().is_some_and(Vec::is_empty);
+    // Recognized, with these facts, while the membership was active: a registration made
+    // during the lapse vouches for nothing (found by review: an export, which decides no
+    // membership, registered a certificate dated before a suspension during it).
+    let registered_while_active = held
+        .as_ref()
+        .and_then(|h| h.registered_at)
+        .is_some_and(|at| ctx.trust_list.membership_at(&accreditor, arrangement, scope, at).active);
+    let vouched = held_changed.as_ref().is_some_and(Vec::is_empty) && registered_while_active;
     // The certificate as it states itself: an IAF record that says "Unaccredited", or one
     // naming any other accreditor than its CB's (by the id, name or a trade name the list
     // holds for it), is no certificate of that accreditation. A name the list does not hold
@@ -554,6 +564,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             .unwrap_or_default();
         let held = match &held_changed {
             None => "holds no recognition of it".to_string(),
+            Some(changed) if changed.is_empty() => "recognized it only after that".to_string(),
             Some(changed) => format!("holds other facts of it ({})", changed.join(", ")),
         };
         d.fail(
@@ -721,6 +732,24 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     }
     verdict.certificate = Some(cert);
     Some(())
+}
+
+/// The facts `cert` states otherwise than `held`, the registered version as `format`
+/// states it ([`registered_facts`]), each read through the register's CN XML: what CN XML
+/// cannot keep (a foreign holder's registration id, IAF sectors) is no other fact (found by
+/// review: the very document a partner had recognized was then superseded by its own
+/// registration). Compared directly first: a document stating the registered facts (every
+/// export of this gateway) costs no rendering.
+fn changed_as_registered(format: Format, held: &Certificate, cert: &Certificate) -> Vec<&'static str> {
+    let changed = held.changed_facts(cert);
+    if changed.is_empty() {
+        return changed;
+    }
+    let rendered = crate::decisions::register::registered_as(cert);
+    match registered_facts(format, &rendered.bytes, &crate::crypto::sha256_hex(&rendered.bytes)) {
+        Ok(as_registered) => held.changed_facts(&as_registered),
+        Err(_) => changed,
+    }
 }
 
 /// The facts of a registered document (CN XML) as an export in `format` states them: rendered

@@ -1175,9 +1175,14 @@ fn the_command_line_pins_the_trust_list_signer_when_asked() {
     let used = run(&format!("{DEMO}/trust-list.xml"), Some(&operator));
     assert_eq!(used.status.code(), Some(1), "an unsigned certificate is not recognized");
     assert!(!String::from_utf8_lossy(&used.stderr).contains("warning"));
-    // Not pinned: taken, with a warning.
+    // Not pinned: any signer with the EKU tslSigning is taken, with a warning; a CB's
+    // document signer has none (found by review: its list was taken).
     let unpinned = run(by_cb, None);
-    assert_eq!(unpinned.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unpinned.stderr).to_string();
+    assert_eq!(unpinned.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not pinned") && stderr.contains("error[trust.signer_not_authorized]"), "{stderr}");
+    let unpinned = run(&format!("{DEMO}/trust-list.xml"), None);
+    assert_eq!(unpinned.status.code(), Some(1), "an unsigned certificate is not recognized");
     assert!(String::from_utf8_lossy(&unpinned.stderr).contains("not pinned"));
 }
 

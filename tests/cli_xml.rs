@@ -279,7 +279,9 @@ fn trust_lists_are_read_from_their_operator_and_in_date() {
     assert_eq!(query(&genuine, true), (Some(0), "trust.mra_active".into(), false));
     assert_eq!(query(&genuine, false), (Some(0), "trust.mra_active".into(), true));
     assert_eq!(query(&forged, true), (Some(1), "trust.signer_not_authorized".into(), false));
-    assert_eq!(query(&forged, false), (Some(0), "trust.mra_active".into(), true), "unpinned, with its warning");
+    // Unpinned, a list is still signed by a trust-list signer (EKU tslSigning): a CB's
+    // document signer, under the same root, signs none (found by review).
+    assert_eq!(query(&forged, false), (Some(1), "trust.signer_not_authorized".into(), true));
     assert_eq!(query(&stale, true), (Some(1), "trust.list_expired".into(), false));
     assert_eq!(query(&stale, false), (Some(1), "trust.list_expired".into(), true));
     let show = |list: &str| {

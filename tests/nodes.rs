@@ -596,3 +596,62 @@ fn a_node_refusing_the_newest_list_says_so() {
         assert_eq!(v.status, 200, "{}", text(&v));
     });
 }
+
+/// A partner whose body a list installed through another node withdraws holds no role on
+/// this node from the install on, before anything else made this node read the store's
+/// list (found by attack: a withdrawn partner was still served on a node no decision had
+/// made follow the store, for 35 s and more).
+#[test]
+fn a_list_installed_through_one_node_decides_who_calls_the_other() {
+    with_database(|store_url| async move {
+        use mrgate::server::{App, start};
+        let dir = tempfile::tempdir().expect("tmp");
+        let configured = |name: &str| {
+            let mut c = common::gateway::config(&dir.path().join(name));
+            c.store.url = Some(store_url.clone());
+            c
+        };
+        let a = std::sync::Arc::new(App::load(configured("a")).expect("a"));
+        let a_addr = start(std::sync::Arc::clone(&a)).await.expect("start a").addr;
+        let b = std::sync::Arc::new(App::load(configured("b")).expect("b"));
+        let b_addr = start(std::sync::Arc::clone(&b)).await.expect("start b").addr;
+        let as_dakks = || call(b_addr, "POST", "/v1/recognitions", b"x".to_vec(), Some("partner-dakks"), None);
+        assert_eq!(as_dakks().await.status, 200, "DAkkS is a partner on B");
+
+        // DAkkS's service withdrawn, in a list installed through A.
+        let demo = dir.path().join("demo");
+        let copied = Command::new("cp").args(["-r", DEMO]).arg(&demo).status().expect("cp");
+        assert!(copied.success());
+        let granted = "certificates = [\"foreign/dakks/root.pem\"]\nservice_status = [{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }]";
+        let withdrawn = "certificates = [\"foreign/dakks/root.pem\"]\nservice_status = [{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }, { status = \"withdrawn\", since = \"2026-02-01T00:00:00Z\" }]";
+        let toml = std::fs::read_to_string(demo.join("trust-list.toml")).expect("toml");
+        assert!(toml.contains(granted), "the demo description changed");
+        std::fs::write(demo.join("withdrawn.toml"), toml.replace(granted, withdrawn)).expect("write");
+        let path = |f: &str| demo.join(f).display().to_string();
+        let built = common::mrgate(
+            &[
+                "trust",
+                "build",
+                &path("withdrawn.toml"),
+                "--key",
+                &path("trust-list-operator.key"),
+                "--cert",
+                &path("trust-list-operator.pem"),
+                "--sequence",
+                "2",
+            ],
+            b"",
+        );
+        assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+        let installed = call(a_addr, "PUT", "/v1/admin/trust-list", built.stdout, Some("operator"), None).await;
+        assert_eq!(installed.status, 200, "{}", text(&installed));
+        assert_eq!(b.trust_list().sequence, 1, "B has read nothing since");
+
+        let r = as_dakks().await;
+        assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.issuer_not_allowed")), "{}", text(&r));
+        assert_eq!(b.trust_list().sequence, 2);
+        // UKAS, still granted, is not affected.
+        let r = call(b_addr, "POST", "/v1/recognitions", b"x".to_vec(), Some("partner-ukas"), None).await;
+        assert_eq!(r.status, 200, "{}", text(&r));
+    });
+}

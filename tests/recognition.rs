@@ -299,8 +299,47 @@ fn membership_suspended_at_issue_time() {
     let other_facts = decide_with(&as_jws(&wider, "foreign/ukas/signer"), &trust_list(), NOW, &held(&before));
     assert_eq!(failed(&other_facts), ("accreditation", "trust.mra_suspended".into()));
     assert!(accreditation_message(&other_facts).ends_with("and the register holds other facts of it (scope)"));
+    // Registered during the suspension (an export decides no membership): no vouching
+    // (found by review); nor when the register cannot say when.
+    let during = decide_with(&doc, &trust_list(), NOW, &held_since(&before, datetime!(2026-04-01 0:00 UTC)));
+    assert_eq!(failed(&during), ("accreditation", "trust.mra_suspended".into()));
+    assert!(accreditation_message(&during).ends_with("and the register recognized it only after that"));
+    let Register(status, document) = held(&before);
+    let unknown = Register(status, document.map(|d| HeldDocument { registered_at: None, ..d }));
+    assert_eq!(
+        failed(&decide_with(&doc, &trust_list(), NOW, &unknown)),
+        ("accreditation", "trust.mra_suspended".into())
+    );
     // Before the suspension, the same document is recognized unregistered.
     assert!(decide(&doc, datetime!(2026-02-15 0:00 UTC)).valid);
+}
+
+/// A document the register holds as CN XML, which keeps less than some formats say (a
+/// foreign holder's registration id, IAF sectors, an accreditation's country), is the
+/// registered version still: it is held to the register through the same loss, never
+/// superseded by what CN XML could not keep (found by review: the very document a partner
+/// had recognized then verified `register.superseded … (holder)`), and vouched for while
+/// its accreditor is suspended. A fact CN XML keeps, changed, is still another version.
+#[test]
+fn what_the_register_cannot_keep_does_not_supersede() {
+    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    cert.holder.registered_id = Some("HRB-12345".into());
+    cert.sectors =
+        vec![mrgate::model::Sector { code: "19".into(), name: Some("Electrical and optical equipment".into()) }];
+    let register = held(&cert);
+    for doc in [as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer")] {
+        let v = decide_with(&doc, &trust_list(), NOW, &register);
+        assert!(v.valid, "{:?}", failed(&v));
+    }
+    let mut other = cert.clone();
+    other.scope_en = Some("Another scope".into());
+    let v = decide_with(&as_iaf_xml(&other, "foreign/dakks/signer"), &trust_list(), NOW, &register);
+    assert_eq!(failed(&v), ("validity", "register.superseded".into()));
+    // Vouched for through the same loss while UKAS is suspended.
+    let mut ukas = certificate("ukas-cb", ProgramCode::Product, "2026-02-01");
+    ukas.holder.registered_id = Some("HRB-12345".into());
+    let v = decide_with(&as_jws(&ukas, "foreign/ukas/signer"), &trust_list(), NOW, &held(&ukas));
+    assert!(v.valid, "{:?}", failed(&v));
 }
 
 /// A credential stating this gateway (its did:web) as its issuer is signed by the gateway's
@@ -336,11 +375,22 @@ fn only_the_gateway_signs_as_the_gateway() {
     assert!(decide(&as_jws(&cert, "foreign/dakks/signer"), NOW).valid);
 }
 
-/// A register holding `cert` as its current version, valid.
+/// A register holding `cert` as its current version, valid, registered the day after its
+/// issue.
 fn held(cert: &Certificate) -> Register {
+    let day_after = cert.issue_date.next_day().expect("a day after").midnight().assume_utc();
+    held_since(cert, day_after)
+}
+
+/// A register holding `cert` as its current version, valid, registered at `at`.
+fn held_since(cert: &Certificate, at: OffsetDateTime) -> Register {
     Register(
         Registered::Status(mrgate::model::Status::Valid),
-        Some(HeldDocument { document: formats::render(Format::CnXml, cert).bytes, exporters_word: false }),
+        Some(HeldDocument {
+            document: formats::render(Format::CnXml, cert).bytes,
+            exporters_word: false,
+            registered_at: Some(at),
+        }),
     )
 }
 
@@ -387,7 +437,11 @@ fn a_superseded_version_is_not_valid() {
     // the body signed.
     let word = Register(
         Registered::Status(mrgate::model::Status::Valid),
-        Some(HeldDocument { document: formats::render(Format::CnXml, &second).bytes, exporters_word: true }),
+        Some(HeldDocument {
+            document: formats::render(Format::CnXml, &second).bytes,
+            exporters_word: true,
+            registered_at: Some(datetime!(2026-03-02 0:00 UTC)),
+        }),
     );
     assert!(decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &word).valid);
     // A recognition of the first version is not refused here: whether it may replace the
@@ -401,7 +455,7 @@ fn a_superseded_version_is_not_valid() {
     // A registered document that does not read decides nothing "valid".
     let unreadable = Register(
         Registered::Status(mrgate::model::Status::Valid),
-        Some(HeldDocument { document: b"<not-a-certificate/>".to_vec(), exporters_word: false }),
+        Some(HeldDocument { document: b"<not-a-certificate/>".to_vec(), exporters_word: false, registered_at: None }),
     );
     let v = decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &unreadable);
     assert_eq!(failed(&v), ("validity", "register.superseded".into()));

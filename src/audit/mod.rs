@@ -304,6 +304,9 @@ type Tables = HashMap<String, Result<Arc<signed::Version>, String>>;
 impl Audit<'_> {
     /// Reads every entry of `source`, recomputes the tree and decides again what can be.
     pub fn run(&self, source: &dyn Source) -> Result<Report, StoreError> {
+        // Before the size: a decision committed meanwhile (a live PostgreSQL store) is then
+        // within the size read, never taken for an entry removed.
+        let last_decided = source.last_decided_index()?;
         let size = source.log_size()?;
         let list_versions: HashMap<String, TrustListVersion> =
             source.trust_lists()?.into_iter().map(|v| (v.digest.clone(), v)).collect();
@@ -395,8 +398,11 @@ impl Audit<'_> {
         }
         // The store's records of decisions name their entries: one naming an entry past the
         // log's end is a decision whose entry was taken away (found by attack: a store whose
-        // last entries were deleted audited clean against a checkpoint it still covered).
-        if let Some(last) = source.last_decided_index()?
+        // last entries were deleted audited clean against a checkpoint it still covered). A
+        // partial check: entries after the last decision (verifications, notices) and a
+        // decision's record deleted with its entry go unseen; only a fresh checkpoint shows
+        // nothing was taken (`--max-age`).
+        if let Some(last) = last_decided
             && last >= size
         {
             report.disagreements.push(Disagreement {
@@ -1298,6 +1304,8 @@ struct Held {
     document: Vec<u8>,
     /// When an entry last changed it (registered it, or a notice applied to it).
     changed: OffsetDateTime,
+    /// When an entry last registered its facts (an export, a recognition).
+    registered: OffsetDateTime,
     /// The `iat` of the last notice applied to it.
     last_iat: Option<i64>,
     /// Where its facts come from ([`crate::decisions::register::origin`]).
@@ -1315,8 +1323,16 @@ impl LogRegister {
         at: OffsetDateTime,
     ) {
         let held = self.certificates.entry((issuer.into(), number.into()));
-        let held = held.or_insert(Held { status: None, document: Vec::new(), changed: at, last_iat: None, origin });
+        let held = held.or_insert(Held {
+            status: None,
+            document: Vec::new(),
+            changed: at,
+            registered: at,
+            last_iat: None,
+            origin,
+        });
         held.changed = at;
+        held.registered = at;
         held.status = status;
         held.document = document;
         held.origin = origin;
@@ -1375,11 +1391,12 @@ impl LogRegister {
 impl StatusSource for LogRegister {
     fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>) {
         match self.certificates.get(&(issuer.to_string(), number.to_string())) {
-            Some(Held { status: Some(status), document, origin, .. }) => (
+            Some(Held { status: Some(status), document, origin, registered, .. }) => (
                 Registered::Status(*status),
                 (!document.is_empty()).then(|| HeldDocument {
                     document: document.clone(),
                     exporters_word: *origin == crate::decisions::register::origin::EXPORT_UNSIGNED,
+                    registered_at: Some(*registered),
                 }),
             ),
             Some(_) => (Registered::Unavailable("a status that does not read".into()), None),

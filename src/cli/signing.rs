@@ -133,7 +133,8 @@ pub struct ListSigners {
 impl ListSigners {
     /// The trust list in `bytes`, verified under `anchors` and `crls` at `at` (Unix seconds),
     /// and in date then: as the gateway installs one when signers are pinned (the pinned
-    /// signer, its names and texts), else signed by anyone the anchors vouch for. The one
+    /// signer, its names and texts), else signed by any trust-list signer (EKU tslSigning)
+    /// the anchors vouch for. The one
     /// rule of `verify`, `trust show` and `trust query` (found by attack: `trust query`
     /// answered "active" from a list a domestic CB had signed, past its NextUpdate).
     pub(super) fn load(
@@ -150,8 +151,14 @@ impl ListSigners {
                 "warning: the trust list's signer is not pinned (--trust-list-signer): any signer under --trust-anchor is taken"
             );
             let crls = if crls.is_empty() { None } else { Some(crls) };
-            return Ok(crate::trust::TrustList::load(bytes, anchors, crls, at, limits)
-                .and_then(|list| list.in_date(now).map(|()| list)));
+            // Signed by a trust-list signer (EKU tslSigning) all the same: under a national
+            // root every CB's document signer chains too (found by review: a list a CB
+            // signed was read unpinned).
+            return Ok(crate::trust::TrustList::load(bytes, anchors, crls, at, limits).and_then(|list| {
+                crate::trust::signs_trust_lists(list.signer_certificate.as_deref(), list.signed_by.as_deref())?;
+                list.in_date(now)?;
+                Ok(list)
+            }));
         }
         let mut signer_certificates = Vec::new();
         for path in &self.trust_list_signer {

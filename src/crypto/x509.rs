@@ -170,6 +170,12 @@ pub struct TrustAnchors {
     subjects: Vec<String>,
 }
 
+/// A certificate's subject and SubjectPublicKeyInfo, DER: what a path's issuer is matched by.
+fn name_and_key(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    Some((cert.subject().as_raw().to_vec(), cert.public_key().raw.to_vec()))
+}
+
 impl TrustAnchors {
     pub fn new() -> Self {
         Self::default()
@@ -198,9 +204,12 @@ impl TrustAnchors {
         self.anchors.is_empty()
     }
 
-    /// Whether `der` is one of these anchors, byte for byte.
+    /// Whether `der` certifies one of these anchors' subjects with its key: the anchor
+    /// itself, or any certificate of the same name and key (another serial, a signature
+    /// spelled otherwise), which vouches as it does.
     pub fn holds(&self, der: &[u8]) -> bool {
-        self.ders.iter().any(|d| d.as_ref() == der)
+        let Some(wanted) = name_and_key(der) else { return false };
+        self.ders.iter().any(|d| name_and_key(d.as_ref()).as_ref() == Some(&wanted))
     }
 
     pub fn subjects(&self) -> &[String] {

@@ -138,7 +138,10 @@ use time::OffsetDateTime;
 ///   accreditor is not an active signatory, a certificate it dates before that is
 ///   recognized only as the register holds it (the membership's reason: its issue date is
 ///   its body's word); a UNTP credential stating this gateway's did:web as its issuer is
-///   signed by the gateway's own signing certificate or refused (`trust.signer_not_listed`).
+///   signed by the gateway's own signing certificate or refused (`trust.signer_not_listed`);
+///   a trust list's `Critical="1"` (an `xs:boolean`), or a value that is no boolean or none,
+///   makes an unknown extension critical, and a body an unknown critical extension makes
+///   unusable answers for no membership (`trust.body_unknown`).
 pub const RULE_SET: &str = "14";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -58,6 +58,11 @@ fn registered(view: &crate::store::CertificateView) -> (Registered, Option<HeldD
             Some(HeldDocument {
                 document: record.document.clone(),
                 exporters_word: record.origin == origin::EXPORT_UNSIGNED,
+                registered_at: time::OffsetDateTime::parse(
+                    &record.recorded_at,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .ok(),
             }),
         ),
         None => (Registered::Unavailable(format!("stored status '{}' is not a status", record.status)), None),

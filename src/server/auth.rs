@@ -225,14 +225,21 @@ pub struct Presented {
     /// The list's digest, when and until when (its path's expiry, Unix seconds) the caller
     /// was found.
     known: Mutex<Option<(String, std::time::Instant, u64, Caller)>>,
+    /// When this connection last had the shared store's trust list followed.
+    followed: Mutex<Option<std::time::Instant>>,
 }
 
 impl Presented {
     /// How long a connection's caller is taken as found before it is worked out again.
     pub const RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
 
+    /// How often a connection has the shared store's trust list followed before its caller
+    /// is found: the list another node installed is in force here within this, at one
+    /// store read a second per connection at most.
+    pub const FOLLOW: std::time::Duration = std::time::Duration::from_secs(1);
+
     pub fn new(chain: Vec<CertificateDer<'static>>) -> Self {
-        Self { chain, known: Mutex::new(None) }
+        Self { chain, known: Mutex::new(None), followed: Mutex::new(None) }
     }
 
     /// The caller, under `app`'s authority and trust list in force.
@@ -243,7 +250,17 @@ impl Presented {
         // The list another node installed is the list in force here too before anyone is
         // found under it (found by attack: a withdrawn partner kept its role on a node no
         // decision had made follow the store).
-        app.follow_trust_list();
+        let due = {
+            let mut followed = self.followed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = followed.is_none_or(|at| at.elapsed() >= Self::FOLLOW);
+            if due {
+                *followed = Some(std::time::Instant::now());
+            }
+            due
+        };
+        if due {
+            app.follow_trust_list();
+        }
         let list = app.trust_list();
         let now = app.now().unix_timestamp().max(0) as u64;
         let mut known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -350,6 +367,26 @@ mod tests {
         // A CA no role is configured with is the body's to use.
         let mut other_ca = root.intermediate("CNAS partner CA", Some(0), true).expect("CA");
         assert_eq!(identify(&mut other_ca, "partner:cnas"), (Role::Partner("cnas".into()), None));
+        // The customs CA certified again with its own name and key (another serial): it is
+        // the customs CA all the same (found by review: matched byte for byte, a certificate
+        // spelled otherwise passed).
+        let again = {
+            let key = rcgen::KeyPair::from_pem(&customs_ca.key_pem()).expect("key");
+            let mut params = rcgen::CertificateParams::default();
+            params.distinguished_name.push(rcgen::DnType::CommonName, "customs CA");
+            params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Constrained(0));
+            params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+            params.not_before = crate::pki::demo_not_before();
+            params.not_after = crate::pki::demo_not_after();
+            params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x7e, 0x57]));
+            let root_key = rcgen::KeyPair::from_pem(&text("ca.key")).expect("root key");
+            let root_issuer = rcgen::Issuer::from_ca_cert_pem(&text("ca.pem"), root_key).expect("root issuer");
+            params.signed_by(&key, &root_issuer).expect("signed").pem()
+        };
+        assert_ne!(again, customs_ca.pem(), "another certificate");
+        let leaf = customs_ca.issue(&crate::pki::LeafSpec::client("partner:cnas")).expect("leaf");
+        let caller = authority.identify(&pem_chain(&[leaf.pem(), again]), &list, &Crls::new(), now);
+        assert_eq!((caller.role, caller.refused), (Role::Anonymous, refused("partner:cnas")));
     }
 
     /// Roots that configuration adds for a partner vouch only while the list grants its body

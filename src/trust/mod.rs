@@ -214,16 +214,26 @@ impl InstallPolicy {
         if !pinned {
             return Err(refuse("it is not a pinned trust-list signer (trust_list.signers)"));
         }
-        let tsl_signing = cert
-            .extended_key_usage()
-            .ok()
-            .flatten()
-            .is_some_and(|eku| eku.value.other.iter().any(|oid| oid.as_bytes() == EKU_TSL_SIGNING));
-        if !tsl_signing {
-            return Err(refuse("its certificate lacks the EKU tslSigning (0.4.0.2231.3.0)"));
-        }
-        Ok(())
+        signs_trust_lists(Some(der), Some(&subject))
     }
+}
+
+/// Whether the certificate `der` (named `subject`) carries the EKU tslSigning: no other signs
+/// a trust list, pinned or not.
+pub fn signs_trust_lists(der: Option<&[u8]>, subject: Option<&str>) -> Result<(), TrustError> {
+    let subject = subject.unwrap_or("(unnamed)").to_string();
+    let refuse = |why: &str| TrustError::SignerNotAuthorized { subject: subject.clone(), why: why.into() };
+    let der = der.ok_or_else(|| refuse("the signature carries no certificate"))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|_| refuse("its certificate is unreadable"))?;
+    let tsl_signing = cert
+        .extended_key_usage()
+        .ok()
+        .flatten()
+        .is_some_and(|eku| eku.value.other.iter().any(|oid| oid.as_bytes() == EKU_TSL_SIGNING));
+    if !tsl_signing {
+        return Err(refuse("its certificate lacks the EKU tslSigning (0.4.0.2231.3.0)"));
+    }
+    Ok(())
 }
 
 /// Whether a body accredits others or certifies.

@@ -58,6 +58,10 @@ pub fn look_alike_key(name: &str) -> String {
         .collect::<String>();
     let folded = unicode_security::skeleton(&compatible)
         .filter(|&c| !is_combining_mark(c))
+        // Again on the prototypes: every member of a group Unicode's data draws alike reads
+        // as the letter one of them is taken for (found by review: Coptic `ⲕ`, whose
+        // prototype is `к`'s, `ĸ`, kept `ⲕⲟⲣ` apart from `кор`).
+        .map(also_drawn_as)
         .flat_map(char::to_lowercase)
         .map(|c| match c {
             'i' | '\u{131}' => 'l',
@@ -74,17 +78,19 @@ pub fn look_alike_key(name: &str) -> String {
 /// letters as small capitals or other letters (`в` as `ʙ`, `к` as `ĸ`, `т` as `ᴛ`, `β` as
 /// `ß`), and holds no prototype for the others; in a name among Latin ones, each is read as
 /// the Latin letter (rule set 12, found by review: `ιηη` beside `INN`). Read after the
-/// compatibility form (the micro sign is `μ` then) and before the prototypes.
+/// compatibility form (the micro sign is `μ` then), and again on the prototypes, which
+/// holds the whole group of each to that letter (`ʙ`, `ĸ`, `ᴛ`… here are prototypes). `ß`,
+/// `β`'s prototype, is not read as `b`: German names write it.
 fn also_drawn_as(c: char) -> char {
     match c {
         'Ԁ' => 'D',
-        'в' | 'ь' | 'β' => 'b',
-        'ε' => 'e',
-        'н' => 'h',
-        'к' | 'κ' => 'k',
-        'м' => 'm',
-        'п' => 'n',
-        'т' | 'τ' => 't',
+        'в' | 'ь' | 'β' | 'ʙ' | 'ƅ' => 'b',
+        'ε' | 'ꞓ' => 'e',
+        'н' | 'ʜ' => 'h',
+        'к' | 'κ' | 'ĸ' => 'k',
+        'м' | 'ʍ' => 'm',
+        'п' | 'π' => 'n',
+        'т' | 'τ' | 'ᴛ' => 't',
         'μ' => 'u',
         'ω' => 'w',
         'χ' => 'x',
