@@ -323,7 +323,7 @@ fn membership_suspended_at_issue_time() {
 #[test]
 fn what_the_register_cannot_keep_does_not_supersede() {
     let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    cert.holder.registered_id = Some("HRB-12345".into());
+    (cert.holder.credit_code, cert.holder.registered_id) = (None, Some("HRB-12345".into()));
     cert.sectors =
         vec![mrgate::model::Sector { code: "19".into(), name: Some("Electrical and optical equipment".into()) }];
     let register = held(&cert);
@@ -335,11 +335,17 @@ fn what_the_register_cannot_keep_does_not_supersede() {
     other.scope_en = Some("Another scope".into());
     let v = decide_with(&as_iaf_xml(&other, "foreign/dakks/signer"), &trust_list(), NOW, &register);
     assert_eq!(failed(&v), ("validity", "register.superseded".into()));
-    // Vouched for through the same loss while UKAS is suspended.
+    // While UKAS is suspended, the register vouches for what it keeps only: a document
+    // stating more than it could register (a holder's registration id) is not vouched for,
+    // since a backdated one could name another holder so (found by review).
     let mut ukas = certificate("ukas-cb", ProgramCode::Product, "2026-02-01");
-    ukas.holder.registered_id = Some("HRB-12345".into());
+    let plain = decide_with(&as_jws(&ukas, "foreign/ukas/signer"), &trust_list(), NOW, &held(&ukas));
+    assert!(plain.valid, "{:?}", failed(&plain));
+    // A foreign holder, named by its registration id (no credit code).
+    (ukas.holder.credit_code, ukas.holder.registered_id) = (None, Some("HRB-12345".into()));
     let v = decide_with(&as_jws(&ukas, "foreign/ukas/signer"), &trust_list(), NOW, &held(&ukas));
-    assert!(v.valid, "{:?}", failed(&v));
+    assert_eq!(failed(&v), ("accreditation", "trust.mra_suspended".into()));
+    assert!(accreditation_message(&v).ends_with("and the register holds other facts of it (holder)"), "{v:?}");
 }
 
 /// A credential stating this gateway (its did:web) as its issuer is signed by the gateway's

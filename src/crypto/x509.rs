@@ -170,10 +170,10 @@ pub struct TrustAnchors {
     subjects: Vec<String>,
 }
 
-/// A certificate's subject and SubjectPublicKeyInfo, DER: what a path's issuer is matched by.
-fn name_and_key(der: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+/// A certificate's subject, DER: what a path's issuers are matched by.
+fn subject_der(der: &[u8]) -> Option<Vec<u8>> {
     let (_, cert) = X509Certificate::from_der(der).ok()?;
-    Some((cert.subject().as_raw().to_vec(), cert.public_key().raw.to_vec()))
+    Some(cert.subject().as_raw().to_vec())
 }
 
 impl TrustAnchors {
@@ -204,12 +204,13 @@ impl TrustAnchors {
         self.anchors.is_empty()
     }
 
-    /// Whether `der` certifies one of these anchors' subjects with its key: the anchor
-    /// itself, or any certificate of the same name and key (another serial, a signature
-    /// spelled otherwise), which vouches as it does.
-    pub fn holds(&self, der: &[u8]) -> bool {
-        let Some(wanted) = name_and_key(der) else { return false };
-        self.ders.iter().any(|d| name_and_key(d.as_ref()).as_ref() == Some(&wanted))
+    /// Whether `der` is a certificate of one of these anchors' subjects: a path names its
+    /// issuers by subject alone, so any certificate of that name — the anchor, one
+    /// re-certified (another serial, a signature spelled otherwise) or one of a new key — is
+    /// that issuer in a path.
+    pub fn names(&self, der: &[u8]) -> bool {
+        let Some(wanted) = subject_der(der) else { return false };
+        self.ders.iter().any(|d| subject_der(d.as_ref()).as_ref() == Some(&wanted))
     }
 
     pub fn subjects(&self) -> &[String] {

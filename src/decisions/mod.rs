@@ -133,12 +133,14 @@ use time::OffsetDateTime;
 ///   characters, in every script (the UTS #39 skeleton: Lisu, Coptic, Ethiopic letters…, a
 ///   lunate sigma as `C`, ideographs drawn alike), not only in the four scripts named
 ///   before; a verified document stating other facts of its certificate than the register
-///   holds, and no newer than the registered version, is superseded, whoever signed it
-///   (`register.superseded`, as an export of this gateway was since `8`); while a CB's
+///   holds (both read through the register's CN XML), and no newer than the registered
+///   version, is superseded, whoever signed it (`register.superseded`, as an export of this
+///   gateway was since `8`); while a CB's
 ///   accreditor is not an active signatory, a certificate it dates before that is
-///   recognized only as the register holds it (the membership's reason: its issue date is
-///   its body's word); a UNTP credential stating this gateway's did:web as its issuer is
-///   signed by the gateway's own signing certificate or refused (`trust.signer_not_listed`);
+///   recognized only as the register holds it, exactly, registered while the membership was
+///   active (the membership's reason: its issue date is its body's word); a UNTP credential
+///   stating this gateway's did:web as its issuer is signed by the gateway's own signing
+///   certificate or refused (`trust.signer_not_listed`);
 ///   a trust list's `Critical="1"` (an `xs:boolean`), or a value that is no boolean or none,
 ///   makes an unknown extension critical, and a body an unknown critical extension makes
 ///   unusable answers for no membership (`trust.body_unknown`).
