@@ -534,6 +534,52 @@ fn a_node_rides_out_its_database_going_away() {
     });
 }
 
+/// A node in this process on the store at `store_url`, its data directory `dir/name`, on
+/// `clock` (the system's when `None`), serving on a free port.
+async fn in_process_node(
+    dir: &std::path::Path,
+    name: &str,
+    store_url: &str,
+    clock: Option<std::sync::Arc<mrgate::clock::OffsetClock>>,
+) -> (std::sync::Arc<mrgate::server::App>, SocketAddr) {
+    let mut config = common::gateway::config(&dir.join(name));
+    config.store.url = Some(store_url.to_string());
+    let app = match clock {
+        Some(clock) => mrgate::server::App::load_with_clock(config, clock),
+        None => mrgate::server::App::load(config),
+    };
+    let app = std::sync::Arc::new(app.expect("node"));
+    let addr = mrgate::server::start(std::sync::Arc::clone(&app)).await.expect("start").addr;
+    (app, addr)
+}
+
+/// The demo trust list under sequence 2, its description changed by `edit`, signed by the
+/// demo operator (built in a copy of the demo directory under `dir`).
+fn demo_list_as(dir: &std::path::Path, edit: impl FnOnce(String) -> String) -> Vec<u8> {
+    let demo = dir.join("demo");
+    let copied = Command::new("cp").args(["-r", DEMO]).arg(&demo).status().expect("cp");
+    assert!(copied.success());
+    let toml = std::fs::read_to_string(demo.join("trust-list.toml")).expect("toml");
+    std::fs::write(demo.join("edited.toml"), edit(toml)).expect("write");
+    let path = |f: &str| demo.join(f).display().to_string();
+    let built = common::mrgate(
+        &[
+            "trust",
+            "build",
+            &path("edited.toml"),
+            "--key",
+            &path("trust-list-operator.key"),
+            "--cert",
+            &path("trust-list-operator.pem"),
+            "--sequence",
+            "2",
+        ],
+        b"",
+    );
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    built.stdout
+}
+
 /// A node whose configuration refuses the newest list installed through another node (here,
 /// its clock is behind the list's issue time) keeps deciding nothing with it: its decisions
 /// are refused at commit, it does not verify the list again on every request, and its
@@ -541,48 +587,21 @@ fn a_node_rides_out_its_database_going_away() {
 #[test]
 fn a_node_refusing_the_newest_list_says_so() {
     with_database(|store_url| async move {
-        use mrgate::server::{App, start};
         let dir = tempfile::tempdir().expect("tmp");
-        let configured = |name: &str| {
-            let mut c = common::gateway::config(&dir.path().join(name));
-            c.store.url = Some(store_url.clone());
-            c
-        };
-        let a = std::sync::Arc::new(App::load(configured("a")).expect("a"));
-        let a_addr = start(std::sync::Arc::clone(&a)).await.expect("start a").addr;
+        let (_a, a_addr) = in_process_node(dir.path(), "a", &store_url, None).await;
         let behind = std::sync::Arc::new(mrgate::clock::OffsetClock::new());
         behind.advance(time::Duration::days(-180));
-        let b = std::sync::Arc::new(App::load_with_clock(configured("b"), behind).expect("b"));
-        let b_addr = start(std::sync::Arc::clone(&b)).await.expect("start b").addr;
+        let (b, b_addr) = in_process_node(dir.path(), "b", &store_url, Some(behind)).await;
         assert_eq!(get(b_addr, "/healthz").await.status, 200);
 
         // A list issued a month ago: in date for A, not yet issued for B.
-        let demo = dir.path().join("demo");
-        let copied = Command::new("cp").args(["-r", DEMO]).arg(&demo).status().expect("cp");
-        assert!(copied.success());
         let issued = (time::OffsetDateTime::now_utc() - time::Duration::days(30))
             .format(&time::format_description::well_known::Rfc3339)
             .expect("time");
-        let toml = std::fs::read_to_string(demo.join("trust-list.toml")).expect("toml");
-        let toml = toml.replace("issued = \"2026-01-01T00:00:00Z\"", &format!("issued = \"{issued}\""));
-        std::fs::write(demo.join("newer.toml"), toml).expect("write");
-        let path = |f: &str| demo.join(f).display().to_string();
-        let built = common::mrgate(
-            &[
-                "trust",
-                "build",
-                &path("newer.toml"),
-                "--key",
-                &path("trust-list-operator.key"),
-                "--cert",
-                &path("trust-list-operator.pem"),
-                "--sequence",
-                "2",
-            ],
-            b"",
-        );
-        assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
-        let installed = call(a_addr, "PUT", "/v1/admin/trust-list", built.stdout, Some("operator"), None).await;
+        let built = demo_list_as(dir.path(), |toml| {
+            toml.replace("issued = \"2026-01-01T00:00:00Z\"", &format!("issued = \"{issued}\""))
+        });
+        let installed = call(a_addr, "PUT", "/v1/admin/trust-list", built, Some("operator"), None).await;
         assert_eq!(installed.status, 200, "{}", text(&installed));
 
         let health = get(b_addr, "/healthz").await;
@@ -604,46 +623,20 @@ fn a_node_refusing_the_newest_list_says_so() {
 #[test]
 fn a_list_installed_through_one_node_decides_who_calls_the_other() {
     with_database(|store_url| async move {
-        use mrgate::server::{App, start};
         let dir = tempfile::tempdir().expect("tmp");
-        let configured = |name: &str| {
-            let mut c = common::gateway::config(&dir.path().join(name));
-            c.store.url = Some(store_url.clone());
-            c
-        };
-        let a = std::sync::Arc::new(App::load(configured("a")).expect("a"));
-        let a_addr = start(std::sync::Arc::clone(&a)).await.expect("start a").addr;
-        let b = std::sync::Arc::new(App::load(configured("b")).expect("b"));
-        let b_addr = start(std::sync::Arc::clone(&b)).await.expect("start b").addr;
+        let (_a, a_addr) = in_process_node(dir.path(), "a", &store_url, None).await;
+        let (b, b_addr) = in_process_node(dir.path(), "b", &store_url, None).await;
         let as_dakks = || call(b_addr, "POST", "/v1/recognitions", b"x".to_vec(), Some("partner-dakks"), None);
         assert_eq!(as_dakks().await.status, 200, "DAkkS is a partner on B");
 
         // DAkkS's service withdrawn, in a list installed through A.
-        let demo = dir.path().join("demo");
-        let copied = Command::new("cp").args(["-r", DEMO]).arg(&demo).status().expect("cp");
-        assert!(copied.success());
         let granted = "certificates = [\"foreign/dakks/root.pem\"]\nservice_status = [{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }]";
         let withdrawn = "certificates = [\"foreign/dakks/root.pem\"]\nservice_status = [{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }, { status = \"withdrawn\", since = \"2026-02-01T00:00:00Z\" }]";
-        let toml = std::fs::read_to_string(demo.join("trust-list.toml")).expect("toml");
-        assert!(toml.contains(granted), "the demo description changed");
-        std::fs::write(demo.join("withdrawn.toml"), toml.replace(granted, withdrawn)).expect("write");
-        let path = |f: &str| demo.join(f).display().to_string();
-        let built = common::mrgate(
-            &[
-                "trust",
-                "build",
-                &path("withdrawn.toml"),
-                "--key",
-                &path("trust-list-operator.key"),
-                "--cert",
-                &path("trust-list-operator.pem"),
-                "--sequence",
-                "2",
-            ],
-            b"",
-        );
-        assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
-        let installed = call(a_addr, "PUT", "/v1/admin/trust-list", built.stdout, Some("operator"), None).await;
+        let built = demo_list_as(dir.path(), |toml| {
+            assert!(toml.contains(granted), "the demo description changed");
+            toml.replace(granted, withdrawn)
+        });
+        let installed = call(a_addr, "PUT", "/v1/admin/trust-list", built, Some("operator"), None).await;
         assert_eq!(installed.status, 200, "{}", text(&installed));
         assert_eq!(b.trust_list().sequence, 1, "B has read nothing since");
 
