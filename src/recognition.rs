@@ -512,17 +512,14 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let held_digest = held.as_ref().map(|h| crate::crypto::sha256_hex(&h.document));
     let held_facts =
         held.as_ref().zip(held_digest.as_deref()).map(|(h, digest)| registered_facts(format, &h.document, digest));
-    // Read through the register's loss for what supersedes (a document stating only what CN
-    // XML cannot keep otherwise is the registered version still), exactly for what vouches
-    // during a suspension (found by review: through the loss, a backdated document naming
-    // another holder by its registration id, or wider sectors, was vouched for).
-    let held_exactly = match &held_facts {
-        Some(Ok(facts)) => Some(facts.changed_facts(&cert)),
+    // Read through the register's loss (a document stating otherwise only what CN XML cannot
+    // keep is the registered version still), for what supersedes and for what vouches
+    // during a suspension alike: read exactly, a foreign holder's registration id or address
+    // country, IAF sectors or an accreditation's country made every such certificate lose
+    // its vouching (found by review). What the loss hides is not vouched for either way.
+    let held_changed = match &held_facts {
+        Some(Ok(facts)) => Some(changed_as_registered(format, facts, &cert)),
         _ => None,
-    };
-    let held_changed = match (&held_facts, &held_exactly) {
-        (Some(Ok(facts)), Some(exactly)) if !exactly.is_empty() => Some(changed_as_registered(format, facts, &cert)),
-        _ => held_exactly.clone(),
     };
 
     // 4. Accreditation under a mutual-recognition arrangement over the whole issue day (in
@@ -547,7 +544,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         .as_ref()
         .and_then(|h| h.registered_at)
         .is_some_and(|at| ctx.trust_list.membership_at(&accreditor, arrangement, scope, at).active);
-    let vouched = held_exactly.as_ref().is_some_and(Vec::is_empty) && registered_while_active;
+    let vouched = held_changed.as_ref().is_some_and(Vec::is_empty) && registered_while_active;
     // The certificate as it states itself: an IAF record that says "Unaccredited", or one
     // naming any other accreditor than its CB's (by the id, name or a trade name the list
     // holds for it), is no certificate of that accreditation. A name the list does not hold
@@ -570,7 +567,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             .as_ref()
             .map(|s| format!(" ({} since {})", s.status, crate::decisions::rfc3339(s.since)))
             .unwrap_or_default();
-        let held = match &held_exactly {
+        let held = match &held_changed {
             None => "holds no recognition of it".to_string(),
             Some(changed) if changed.is_empty() => "recognized it only after that".to_string(),
             Some(changed) => format!("holds other facts of it ({})", changed.join(", ")),
@@ -746,9 +743,13 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
 /// states it ([`registered_facts`]), each read through the register's CN XML: what CN XML
 /// cannot keep (a foreign holder's registration id, IAF sectors) is no other fact (found by
 /// review: the very document a partner had recognized was then superseded by its own
-/// registration). Asked only when a direct comparison found a difference: a document
-/// stating the registered facts (every export of this gateway) costs no rendering.
+/// registration). Compared directly first: a document stating the registered facts (every
+/// export of this gateway) costs no rendering.
 fn changed_as_registered(format: Format, held: &Certificate, cert: &Certificate) -> Vec<&'static str> {
+    let changed = held.changed_facts(cert);
+    if changed.is_empty() {
+        return changed;
+    }
     let rendered = crate::decisions::register::registered_as(cert);
     match registered_facts(format, &rendered.bytes, &crate::crypto::sha256_hex(&rendered.bytes)) {
         Ok(as_registered) => held.changed_facts(&as_registered),

@@ -275,3 +275,45 @@ fn a_verification_decided_before_a_suspension_is_not_logged_after_it() {
     assert_eq!((recorded.answer.valid, recorded.answer.status), (false, "suspended"));
     assert_eq!((recorded.receipt.index, last_entry(&app).reasons), (size, vec!["status.suspended".to_string()]));
 }
+
+/// A certificate's registration keeps the time its facts were first registered while they
+/// stay the same — the same credential recognized again a day later, or exported again —
+/// and takes the new time when its body re-issues it with other facts: that time vouches
+/// for a certificate dated before its accreditor's suspension, and a repeat during the
+/// suspension must not take it away (found by review).
+#[test]
+fn a_registration_keeps_its_time_while_its_facts_stay() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, clock) = app(dir.path());
+    let recorded = |number: &str| app.store.certificate("dakks-cb", number).expect("read").expect("held").recorded_at;
+    let recognized = |credential: &str| {
+        let r = app.recorder.record(recognize::recognize(&app.context(), &partner("dakks"), credential.as_bytes()));
+        let answer = r.map(|r| (r.answer.recognized, r.answer.body.to_string()));
+        assert!(answer.as_ref().is_ok_and(|(recognized, _)| *recognized), "{answer:?}");
+    };
+    let (credential, number) = common::partners::foreign_credential("foreign/dakks/signer");
+    recognized(&credential);
+    let first = recorded(&number);
+    clock.advance(time::Duration::days(1));
+    recognized(&credential);
+    assert_eq!(recorded(&number), first, "the same credential a day later");
+    let (wider, _) = common::partners::foreign_credential_with("foreign/dakks/signer", |vc| {
+        vc["credentialSubject"]["description"] = "任何产品".into();
+    });
+    recognized(&wider);
+    assert_ne!(recorded(&number), first, "another scope");
+
+    // An export again a day later keeps its time too.
+    let exported = |app: &App| {
+        let r = app.recorder.record(export::export(
+            &app.context(),
+            &exporter(app),
+            export_request(&domestic_certificate()),
+        ));
+        assert!(r.is_ok(), "exported");
+        app.store.certificate("CNCA-R-2002-001", "04925Q10021R0M").expect("read").expect("held").recorded_at
+    };
+    let first = exported(&app);
+    clock.advance(time::Duration::days(1));
+    assert_eq!(exported(&app), first);
+}

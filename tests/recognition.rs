@@ -335,17 +335,18 @@ fn what_the_register_cannot_keep_does_not_supersede() {
     other.scope_en = Some("Another scope".into());
     let v = decide_with(&as_iaf_xml(&other, "foreign/dakks/signer"), &trust_list(), NOW, &register);
     assert_eq!(failed(&v), ("validity", "register.superseded".into()));
-    // While UKAS is suspended, the register vouches for what it keeps only: a document
-    // stating more than it could register (a holder's registration id) is not vouched for,
-    // since a backdated one could name another holder so (found by review).
+    // While UKAS is suspended, the register vouches through the same loss: a foreign holder
+    // named by its registration id (no credit code) keeps its vouching (found by review:
+    // read exactly, every such certificate lost it); a fact CN XML keeps, changed, does not.
     let mut ukas = certificate("ukas-cb", ProgramCode::Product, "2026-02-01");
-    let plain = decide_with(&as_jws(&ukas, "foreign/ukas/signer"), &trust_list(), NOW, &held(&ukas));
-    assert!(plain.valid, "{:?}", failed(&plain));
-    // A foreign holder, named by its registration id (no credit code).
     (ukas.holder.credit_code, ukas.holder.registered_id) = (None, Some("HRB-12345".into()));
     let v = decide_with(&as_jws(&ukas, "foreign/ukas/signer"), &trust_list(), NOW, &held(&ukas));
+    assert!(v.valid, "{:?}", failed(&v));
+    let mut wider = ukas.clone();
+    wider.scope_en = Some("Any product at all".into());
+    let v = decide_with(&as_jws(&wider, "foreign/ukas/signer"), &trust_list(), NOW, &held(&ukas));
     assert_eq!(failed(&v), ("accreditation", "trust.mra_suspended".into()));
-    assert!(accreditation_message(&v).ends_with("and the register holds other facts of it (holder)"), "{v:?}");
+    assert!(accreditation_message(&v).ends_with("and the register holds other facts of it (scope)"), "{v:?}");
 }
 
 /// A credential stating this gateway (its did:web) as its issuer is signed by the gateway's

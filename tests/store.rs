@@ -216,34 +216,6 @@ fn certificates_status_history_and_restart() {
     }
 }
 
-/// A certificate's `recorded_at` is when its facts were first registered: the same document
-/// registered again (a retried recognition, a re-export) keeps it, another document takes
-/// the new time. A registration before an accreditor's suspension vouches for its
-/// certificate during it; a repeat during the suspension must not take that away (found by
-/// review).
-#[test]
-fn a_registration_of_the_same_document_keeps_its_time() {
-    for b in &backends() {
-        let store = b.open();
-        let at = |time: &str, document: &[u8]| CertificateRecord {
-            recorded_at: time.into(),
-            document: document.to_vec(),
-            ..record("00124Q38817R2M", "valid")
-        };
-        let recorded =
-            || store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("get").expect("held").recorded_at;
-        store.put_certificate(&at("2026-01-01T00:00:00Z", b"<A/>"), &event("valid", "r-1")).expect("put");
-        store.put_certificate(&at("2026-04-01T00:00:00Z", b"<A/>"), &event("valid", "r-2")).expect("put");
-        assert_eq!(recorded(), "2026-01-01T00:00:00Z", "{}: the same document", b.name());
-        store.put_certificate(&at("2026-05-01T00:00:00Z", b"<B/>"), &event("valid", "r-3")).expect("put");
-        assert_eq!(recorded(), "2026-05-01T00:00:00Z", "{}: another document", b.name());
-        drop(store);
-        let reopened = b.open();
-        let held = reopened.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("get").expect("held");
-        assert_eq!((held.recorded_at.as_str(), held.document.as_slice()), ("2026-05-01T00:00:00Z", &b"<B/>"[..]));
-    }
-}
-
 /// One process per store file: a second open is refused until the first is dropped.
 /// (SQLite only: a PostgreSQL database is meant to be shared.)
 #[test]

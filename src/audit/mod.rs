@@ -1304,7 +1304,7 @@ struct Held {
     document: Vec<u8>,
     /// When an entry last changed it (registered it, or a notice applied to it).
     changed: OffsetDateTime,
-    /// When an entry first registered its document as it is (an export, a recognition).
+    /// When an entry first registered its facts as they are (an export, a recognition).
     registered: OffsetDateTime,
     /// The `iat` of the last notice applied to it.
     last_iat: Option<i64>,
@@ -1332,8 +1332,9 @@ impl LogRegister {
             origin,
         });
         held.changed = at;
-        // The same document again keeps its first registration's time, as the store does.
-        if held.document != document {
+        // The same facts again keep their first registration's time, as the gateway's
+        // registration does ([`crate::decisions::register::recorded_since`]).
+        if !crate::decisions::register::same_facts(&held.document, &document) {
             held.registered = at;
         }
         held.status = status;

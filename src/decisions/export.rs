@@ -370,6 +370,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     }
 
     let cn = super::register::registered_as(&cert).bytes;
+    let recorded_at = super::register::recorded_since(registered.as_ref(), &cn, ctx.time());
     let record = CertificateRecord {
         issuer: cert.issuer_id().into(),
         number: cert.number.as_str().into(),
@@ -378,7 +379,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
             .into(),
         status: cert.status.as_str().into(),
         document: cn,
-        recorded_at: ctx.time(),
+        recorded_at,
     };
     let event = StatusEvent {
         status: cert.status.as_str().into(),

@@ -137,9 +137,10 @@ use time::OffsetDateTime;
 ///   version, is superseded, whoever signed it (`register.superseded`, as an export of this
 ///   gateway was since `8`); while a CB's
 ///   accreditor is not an active signatory, a certificate it dates before that is
-///   recognized only as the register holds it, exactly, registered while the membership was
-///   active (the membership's reason: its issue date is its body's word); a UNTP credential
-///   stating this gateway's did:web as its issuer is signed by the gateway's own signing
+///   recognized only as the register holds it (through its CN XML), registered while the
+///   membership was active (a registration changing no fact keeps the first one's time;
+///   the membership's reason: its issue date is its body's word); a UNTP credential stating
+///   this gateway's did:web as its issuer is signed by the gateway's own signing
 ///   certificate or refused (`trust.signer_not_listed`);
 ///   a trust list's `Critical="1"` (an `xs:boolean`), or a value that is no boolean or none,
 ///   makes an unknown extension critical, and a body an unknown critical extension makes

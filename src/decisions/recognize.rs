@@ -139,7 +139,7 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
             origin: super::register::origin::RECOGNITION.into(),
             status: verdict.status.into(),
             document: cn.bytes.clone(),
-            recorded_at: ctx.time(),
+            recorded_at: super::register::recorded_since(registered.as_ref(), &cn.bytes, ctx.time()),
         };
         let event = StatusEvent {
             status: verdict.status.into(),

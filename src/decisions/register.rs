@@ -33,6 +33,35 @@ pub mod origin {
     }
 }
 
+/// Whether two registered documents (CN XML) state the same facts of their certificate
+/// ([`crate::model::Certificate::changed_facts`]: not its status, which notices change). A
+/// registration that changes no fact keeps the time the facts were first registered (a
+/// retried recognition, a re-export, a status stated otherwise), which vouches for a
+/// certificate dated before its accreditor's suspension
+/// ([`crate::recognition::HeldDocument::registered_at`]): the gateway's rule when it
+/// registers ([`recorded_since`]), and the audit's when it registers again.
+pub fn same_facts(registered: &[u8], document: &[u8]) -> bool {
+    let own = |bytes: &[u8]| crate::xml::Limits {
+        max_bytes: bytes.len().max(crate::xml::Limits::default().max_bytes),
+        ..crate::xml::Limits::default()
+    };
+    let read = |bytes: &[u8]| crate::formats::parse(crate::formats::Format::CnXml, bytes, &own(bytes)).ok();
+    match (read(registered), read(document)) {
+        (Some(a), Some(b)) => a.changed_facts(&b).is_empty(),
+        _ => false,
+    }
+}
+
+/// The `recorded_at` of a registration of `document` made `now` over `registered`: the time
+/// it holds when the facts are the same ([`same_facts`]), else `now` (found by review: a
+/// retried recognition or a re-export during a suspension took the vouching away).
+pub fn recorded_since(registered: Option<&crate::store::CertificateRecord>, document: &[u8], now: String) -> String {
+    match registered {
+        Some(r) if same_facts(&r.document, document) => r.recorded_at.clone(),
+        _ => now,
+    }
+}
+
 /// The document a certificate is registered as, however it came (an export, a
 /// recognition): its CN XML, as rendered from the certificate read.
 pub fn registered_as(cert: &crate::model::Certificate) -> crate::formats::Rendered {
@@ -114,5 +143,47 @@ impl StatusSource for MemoryRegister<'_> {
                 (Registered::Unavailable("not in memory".into()), None)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{recorded_since, registered_as, same_facts};
+    use crate::formats::{Format, parse};
+    use crate::store::CertificateRecord;
+
+    fn fixture() -> crate::model::Certificate {
+        let xml = include_bytes!("../../tests/data/cn-qms.xml");
+        parse(Format::CnXml, xml, &crate::xml::Limits::default()).expect("fixture")
+    }
+
+    /// A registration changing no fact keeps the time the facts were first registered — the
+    /// same document again, or one stating another status — and one changing a fact takes
+    /// its own; a document that does not read is no same fact (found by review: a retried
+    /// recognition or a re-export during a suspension took the vouching away).
+    #[test]
+    fn a_registration_keeps_its_time_while_its_facts_stay() {
+        let cert = fixture();
+        let first = registered_as(&cert).bytes;
+        let mut suspended = cert.clone();
+        suspended.status = crate::model::Status::Suspended;
+        let mut rescoped = cert.clone();
+        rescoped.scope_en = Some("Another scope".into());
+        let record = CertificateRecord {
+            issuer: cert.issuer_id().into(),
+            number: cert.number.as_str().into(),
+            holder_credit_code: None,
+            origin: super::origin::RECOGNITION.into(),
+            status: "valid".into(),
+            document: first.clone(),
+            recorded_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let now = || "2026-04-01T00:00:00Z".to_string();
+        assert_eq!(recorded_since(Some(&record), &first, now()), "2026-01-01T00:00:00Z");
+        assert_eq!(recorded_since(Some(&record), &registered_as(&suspended).bytes, now()), "2026-01-01T00:00:00Z");
+        assert_eq!(recorded_since(Some(&record), &registered_as(&rescoped).bytes, now()), "2026-04-01T00:00:00Z");
+        assert_eq!(recorded_since(None, &first, now()), "2026-04-01T00:00:00Z");
+        assert!(!same_facts(b"<not-a-certificate/>", &first));
+        assert!(!same_facts(&first, b""));
     }
 }

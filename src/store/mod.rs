@@ -74,9 +74,10 @@ pub struct CertificateRecord {
     /// The certificate as CN XML.
     #[serde(skip)]
     pub document: Vec<u8>,
-    /// When these facts were first registered: a registration of the same document again
-    /// (a retried recognition, a re-export) keeps the time, which vouches for a certificate
-    /// dated before its accreditor's suspension ([`crate::recognition::HeldDocument`]).
+    /// When these facts were first registered: a registration that changes no fact keeps
+    /// the time ([`crate::decisions::register::recorded_since`]), which vouches for a
+    /// certificate dated before its accreditor's suspension
+    /// ([`crate::recognition::HeldDocument`]).
     pub recorded_at: String,
 }
 

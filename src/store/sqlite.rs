@@ -485,8 +485,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
                    origin = excluded.origin, status = excluded.status, document = excluded.document,
-                   recorded_at = CASE WHEN certificate.document = excluded.document THEN certificate.recorded_at
-                                      ELSE excluded.recorded_at END",
+                   recorded_at = excluded.recorded_at",
             )?
             .execute(params![
                 r.issuer,
