@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 cargo build --release --quiet --bin mrgate
 cargo bench --quiet --bench load --no-run 2>/dev/null
-load=$(find target/release/deps -maxdepth 1 -name 'load-*' ! -name '*.d' -printf '%T@ %p\n' | sort -rn | head -1 | cut -d' ' -f2)
+load=$(newest load)
 
 start_demo_gateway "$tmp"
 batch_of_credential "$tmp/credential.jws" "$tmp/batch.ndjson"

@@ -1,7 +1,10 @@
 # Sourced by the bench scripts that load one gateway with the demo configuration
 # (benches/ratios.sh, benches/beside-batch.sh): its configuration, its start with the demo
-# credential exported, and a 10,000-line batch of that credential. Run from the repository's
-# top; `$root` is that directory.
+# credential exported, a 10,000-line batch of that credential, and where the bench binaries
+# were built. Run from the repository's top; `$root` is that directory.
+
+# The newest release build of the bench binary named $1 (target/release/deps/$1-<hash>).
+newest() { find target/release/deps -maxdepth 1 -name "$1-*" ! -name '*.d' -printf '%T@ %p\n' | sort -rn | head -1 | cut -d' ' -f2; }
 
 # The demo configuration on 127.0.0.1:18443 with its store under $2, written to $1, with no
 # rate limit a load could meet (public, per identity) and room for the load's connections.

@@ -36,7 +36,6 @@ trap cleanup EXIT
 cargo build --release --quiet --bin mrgate
 cargo bench --quiet --bench ratios --no-run 2>/dev/null
 cargo bench --quiet --bench load --no-run 2>/dev/null
-newest() { find target/release/deps -maxdepth 1 -name "$1-*" ! -name '*.d' -printf '%T@ %p\n' | sort -rn | head -1 | cut -d' ' -f2; }
 ratios=$(newest ratios)
 load=$(newest load)
 # shellcheck disable=SC2046

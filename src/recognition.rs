@@ -540,11 +540,14 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // Recognized, with these facts, while the membership was active: a registration made
     // during the lapse vouches for nothing (found by review: an export, which decides no
     // membership, registered a certificate dated before a suspension during it).
-    let registered_while_active = held
-        .as_ref()
-        .and_then(|h| h.registered_at)
-        .is_some_and(|at| ctx.trust_list.membership_at(&accreditor, arrangement, scope, at).active);
-    let vouched = held_changed.as_ref().is_some_and(Vec::is_empty) && registered_while_active;
+    // Asked only of a certificate whose accreditor is not active now.
+    let vouched = || {
+        held_changed.as_ref().is_some_and(Vec::is_empty)
+            && held
+                .as_ref()
+                .and_then(|h| h.registered_at)
+                .is_some_and(|at| ctx.trust_list.membership_at(&accreditor, arrangement, scope, at).active)
+    };
     // The certificate as it states itself: an IAF record that says "Unaccredited", or one
     // naming any other accreditor than its CB's (by the id, name or a trade name the list
     // holds for it), is no certificate of that accreditation. A name the list does not hold
@@ -561,7 +564,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         );
     } else if let Some(why) = claim_not_of(ctx.trust_list, &cert, &accreditor) {
         d.fail("accreditation", "trust.accreditation_other", why);
-    } else if answer.active && !now_answer.active && !vouched {
+    } else if answer.active && !now_answer.active && !vouched() {
         let detail = now_answer
             .status
             .as_ref()
@@ -753,7 +756,7 @@ fn changed_as_registered(format: Format, held: &Certificate, cert: &Certificate)
     let rendered = crate::decisions::register::registered_as(cert);
     match registered_facts(format, &rendered.bytes, &crate::crypto::sha256_hex(&rendered.bytes)) {
         Ok(as_registered) => held.changed_facts(&as_registered),
-        Err(_) => held.changed_facts(cert),
+        Err(_) => changed,
     }
 }
 
@@ -780,7 +783,7 @@ fn registered_facts(format: Format, document: &[u8], digest: &str) -> Result<Arc
     if let Some(held) = KEPT.lock().ok().and_then(|k| k.as_ref()?.facts.get(&key).cloned()) {
         return Ok(held);
     }
-    let own = |bytes: &[u8]| Limits { max_bytes: bytes.len().max(Limits::default().max_bytes), ..Limits::default() };
+    let own = crate::decisions::register::read_as_accepted;
     let registered = formats::parse(Format::CnXml, document, &own(document)).map_err(|e| e.to_string())?;
     let stated = formats::render(format, &registered);
     let facts = Arc::new(formats::parse(format, &stated.bytes, &own(&stated.bytes)).map_err(|e| e.to_string())?);

@@ -33,6 +33,13 @@ pub mod origin {
     }
 }
 
+/// The limits a registered document (or its rendering) is read again under: the default ones
+/// but for its own length, which the register accepted once — a lower body limit
+/// configured since, or another on an auditor's machine, must not decide otherwise.
+pub fn read_as_accepted(bytes: &[u8]) -> crate::xml::Limits {
+    crate::xml::Limits { max_bytes: bytes.len().max(crate::xml::Limits::default().max_bytes), ..Default::default() }
+}
+
 /// Whether two registered documents (CN XML) state the same facts of their certificate
 /// ([`crate::model::Certificate::changed_facts`]: not its status, which notices change). A
 /// registration that changes no fact keeps the time the facts were first registered (a
@@ -41,11 +48,8 @@ pub mod origin {
 /// ([`crate::recognition::HeldDocument::registered_at`]): the gateway's rule when it
 /// registers ([`recorded_since`]), and the audit's when it registers again.
 pub fn same_facts(registered: &[u8], document: &[u8]) -> bool {
-    let own = |bytes: &[u8]| crate::xml::Limits {
-        max_bytes: bytes.len().max(crate::xml::Limits::default().max_bytes),
-        ..crate::xml::Limits::default()
-    };
-    let read = |bytes: &[u8]| crate::formats::parse(crate::formats::Format::CnXml, bytes, &own(bytes)).ok();
+    let read =
+        |bytes: &[u8]| crate::formats::parse(crate::formats::Format::CnXml, bytes, &read_as_accepted(bytes)).ok();
     match (read(registered), read(document)) {
         (Some(a), Some(b)) => a.changed_facts(&b).is_empty(),
         _ => false,
