@@ -11,8 +11,11 @@
 //!   stale (`notice.stale`); a `jti` the body used before is a replay (`notice.replayed`);
 //! - withdrawn and cancelled are final, `restore` only from suspended, `suspend` only from
 //!   valid (`notice.transition`);
+//! - a certificate the register does not hold is taken as valid ([`Register::unheld`]), and
+//!   the notice registers its status alone;
 //! - `date` (when the change took effect) is not after `iat` plus [`SKEW`] and not before
-//!   the certificate's issue date; `iat` is not in the future beyond [`SKEW`].
+//!   the certificate's issue date, when the register holds it; `iat` is not in the future
+//!   beyond [`SKEW`].
 //!
 //! This module decides nothing about who may send a notice (the caller checks the body and
 //! the signature) and never touches the store itself.
@@ -205,6 +208,18 @@ pub struct Register {
     pub last_iat: Option<i64>,
     /// Whether the sending body used this `jti` before.
     pub jti_seen: bool,
+}
+
+impl Register {
+    /// What a notice is admitted against for a certificate the register does not hold: in
+    /// force, as its body issued it, with no notice applied. Its body's notice registers its
+    /// status alone ([`crate::decisions::register::origin::NOTICE`]): a first notice may
+    /// suspend, withdraw or cancel it, and `restore` finds nothing suspended. Without this,
+    /// a body could not withdraw a certificate the gateway never recognized, and its signed
+    /// credential kept verifying "valid" on its own word (found by attack).
+    pub fn unheld(jti_seen: bool) -> Self {
+        Self { status: Status::Valid, last_iat: None, jti_seen }
+    }
 }
 
 /// Whether a notice may apply to a certificate in `register`'s state: not a replay, not

@@ -509,7 +509,14 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // its facts vouch for a document that states them (4), and supersede one that states
     // others and is not newer (6).
     let (registered, held) = ctx.register.current(&issuer, cert.number.as_str());
-    let held_digest = held.as_ref().map(|h| crate::crypto::sha256_hex(&h.document));
+    // The digest of the registered document; for a status alone, of none (its empty
+    // document), so a verification holds to "no facts registered" as it holds to facts: a
+    // recognition registering some meanwhile is a conflict, decided again.
+    let held_digest = match (&registered, &held) {
+        (_, Some(h)) => Some(crate::crypto::sha256_hex(&h.document)),
+        (Registered::Status(_), None) => Some(crate::crypto::sha256_hex(b"")),
+        _ => None,
+    };
     let held_facts =
         held.as_ref().zip(held_digest.as_deref()).map(|(h, digest)| registered_facts(format, &h.document, digest));
     // Read through the register's loss (a document stating otherwise only what CN XML cannot
@@ -634,25 +641,33 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         Registered::Unavailable(_) => None,
     };
     let in_register = matches!(registered, Registered::Status(_));
+    // A register holding a certificate's status alone (its body's notices, no document,
+    // `register::origin::NOTICE`) knows of one in force no more than those notices said.
+    let status_alone = in_register && held.is_none();
     // The register's status, when the document's own was held over it (said in the check).
     let mut overruled = None;
     let status = match registered {
+        // Its status is in lists the gateway does not read for others: never a guessed "valid".
+        Registered::NotHeld | Registered::Status(Status::Valid)
+            if (!in_register || status_alone)
+                && credential.as_deref().is_some_and(|c| formats::untp_dcc::status_in_lists(c, &ctx.limits)) =>
+        {
+            verdict.status = "unknown";
+            let register = match status_alone {
+                true => "holds only the status its body's notices gave the certificate",
+                false => "does not hold the certificate",
+            };
+            d.fail(
+                "validity",
+                "status.unknown",
+                format!("the credential's status is in a status list, and the register {register}"),
+            );
+            return None;
+        }
         Registered::Status(s) => {
             let held = Status::held(s, cert.status);
             overruled = (held != s).then_some(s);
             held
-        }
-        // Its status is in lists the gateway does not read for others: never a guessed "valid".
-        Registered::NotHeld
-            if credential.as_deref().is_some_and(|c| formats::untp_dcc::status_in_lists(c, &ctx.limits)) =>
-        {
-            verdict.status = "unknown";
-            d.fail(
-                "validity",
-                "status.unknown",
-                "the credential's status is in a status list, and the register does not hold the certificate",
-            );
-            return None;
         }
         Registered::NotHeld => cert.status,
         Registered::Unavailable(why) => {

@@ -943,6 +943,110 @@ async fn a_recognition_never_revives_a_withdrawn_certificate() {
     running.task.abort();
 }
 
+/// A body withdraws a certificate the gateway never exported nor recognized (found by
+/// attack: the notice was refused 404 and the CB's signed document kept verifying "valid").
+/// The notice is decided and logged, and registers the status alone: every verification
+/// reads it, the look-up shows it with no facts, and neither an export nor a recognition
+/// revives it. Another certificate, suspended and restored before any registration, takes
+/// its first facts from an unsigned export under the notices' status. The audit decides the
+/// same, entry by entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_withdraws_a_certificate_the_gateway_never_recorded() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let mut n = Notices::new(addr);
+    let signed = cb_signed(&domestic_certificate());
+    let verify = || {
+        let signed = signed.clone();
+        async move {
+            let v = call(addr, "POST", "/v1/verify", signed, Some("customs"), None).await.json();
+            let failed = v["checks"].as_array().into_iter().flatten().find(|c| c["outcome"] == "fail").cloned();
+            (v["valid"].as_bool(), v["status"].as_str().map(str::to_string), failed.map(|c| c["reason"].clone()))
+        }
+    };
+    let lookup = || async move {
+        let r = call(addr, "GET", EXPORTED, vec![], None, None).await;
+        (r.status, r.json())
+    };
+    assert_eq!(verify().await, (Some(true), Some("valid".into()), None));
+    assert_eq!(lookup().await.0, 404);
+    // Its date is not held to an issue date the register does not know (2025-01-10).
+    let size = app.log.size().expect("size");
+    n.iat += 10;
+    n.sent += 1;
+    let withdraw = n.token(serde_json::json!({"action": "withdraw", "date": "2025-01-09"}));
+    let r = n.send(withdraw.clone()).await;
+    assert_eq!(
+        (r.status, r.json()["status"].as_str()),
+        (200, Some("withdrawn")),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(app.log.size().expect("size"), size + 1, "the notice is logged");
+    assert_eq!(reason(&n.send(withdraw).await), refused(409, "notice.replayed"));
+    assert_eq!(verify().await, (Some(false), Some("withdrawn".into()), Some("status.withdrawn".into())));
+    let (status, held) = lookup().await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&held["status"], &held["headline"], &held["origin"], &held["facts"], &held["holder_credit_code"]),
+        (
+            &"withdrawn".into(),
+            &"withdrawn".into(),
+            &"notice".into(),
+            &serde_json::Value::Null,
+            &serde_json::Value::Null
+        )
+    );
+    let statuses: Vec<&str> =
+        held["history"].as_array().expect("history").iter().filter_map(|e| e["status"].as_str()).collect();
+    assert_eq!(statuses, ["withdrawn"]);
+    // Neither an export, signed or not, nor a recognition revives it.
+    let r = call(addr, "POST", "/v1/exports", signed.clone(), None, Some(&token())).await;
+    assert_eq!(reason(&r), refused(422, "status.withdrawn"));
+    let r = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(reason(&r), refused(422, "status.withdrawn"));
+    let r = call_as(addr, "POST", "/v1/recognitions", signed.clone(), &n.cnas, None).await;
+    let v = r.json();
+    assert_eq!((r.status, v["valid"].as_bool(), v["status"].as_str()), (200, Some(false), Some("withdrawn")));
+    assert_eq!(lookup().await.1["origin"], "notice");
+
+    // Suspended and restored before anything registered it: valid, with no facts (the
+    // look-up cannot tell it in force: unknown), until an unsigned export registers them.
+    let other = "04925Q10021R0N";
+    let number = serde_json::json!({"number": other});
+    for action in ["suspend", "restore"] {
+        n.iat += 10;
+        n.sent += 1;
+        let mut fields = number.clone();
+        fields["action"] = action.into();
+        assert_eq!(n.send(n.token(fields)).await.status, 200, "{action}");
+    }
+    let path = format!("/v1/certificates/CNCA-R-2002-001/{other}");
+    let held = call(addr, "GET", &path, vec![], None, None).await.json();
+    assert_eq!(
+        (&held["status"], &held["headline"], &held["origin"]),
+        (&"valid".into(), &"unknown".into(), &"notice".into())
+    );
+    let unsigned = String::from_utf8(domestic_certificate()).expect("utf8").replace("04925Q10021R0M", other);
+    let r = call(addr, "POST", "/v1/exports", unsigned.into_bytes(), None, Some(&token())).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let held = call(addr, "GET", &path, vec![], None, None).await.json();
+    assert_eq!(
+        (&held["status"], &held["headline"], &held["origin"], &held["facts"]["number"]),
+        (&"valid".into(), &"valid".into(), &"export-unsigned".into(), &other.into())
+    );
+    let statuses: Vec<&str> =
+        held["history"].as_array().expect("history").iter().filter_map(|e| e["status"].as_str()).collect();
+    assert_eq!(statuses, ["suspended", "valid"]);
+
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+    let report = common::audit::audit(dir.path(), None);
+    assert_eq!(report.disagreements, []);
+    assert_eq!(report.entries, report.re_derived + report.not_re_derived.values().sum::<u64>());
+    assert_eq!(report.not_re_derived, Default::default(), "every entry is decided again");
+}
+
 /// A signed document older than the registered version does not roll the register back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_superseded_signed_document_does_not_replace_a_newer_one() {

@@ -276,6 +276,36 @@ fn a_verification_decided_before_a_suspension_is_not_logged_after_it() {
     assert_eq!((recorded.receipt.index, last_entry(&app).reasons), (size, vec!["status.suspended".to_string()]));
 }
 
+/// A verification of a certificate the register holds the status of alone (its body's
+/// notices, no document) holds to that: a recognition registering its facts before the
+/// verification commits changes what it read, and it is decided again.
+#[test]
+fn a_verification_under_a_status_alone_is_not_logged_after_facts_are_registered() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let (credential, number) = common::partners::foreign_credential("foreign/dakks/signer");
+    for action in ["suspend", "restore"] {
+        let token =
+            String::from_utf8(common::partners::notice(action, &number, "foreign/dakks/signer")).expect("utf-8");
+        let notice = mrgate::decisions::notice::notice(&app.context(), &partner("dakks"), &token);
+        app.recorder.record(notice).expect("applied");
+    }
+    let held = app.store.certificate("dakks-cb", &number).expect("read").expect("held");
+    assert_eq!((held.status.as_str(), held.origin.as_str(), held.document.len()), ("valid", "notice", 0));
+    let stale = verify::verify(&app.context(), &customs(), Audience::Api, credential.as_bytes()).expect("decided");
+    assert_eq!((stale.answer.valid, stale.answer.status), (true, "valid"));
+    let recognized = recognize::recognize(&app.context(), &partner("dakks"), credential.as_bytes());
+    assert!(app.recorder.record(recognized).expect("recognized").answer.recognized);
+    let size = app.log.size().expect("size");
+    let refused = app.recorder.record(Ok(stale)).expect_err("held to the status alone it read");
+    let seen = (refused.refusal.class, refused.refusal.reason.as_str(), refused.receipt.is_some());
+    assert_eq!(seen, (Class::Conflict, verify::REGISTER_CHANGED, false));
+    assert_eq!(app.log.size().expect("size"), size, "nothing logged");
+    let again = verify::verify(&app.context(), &customs(), Audience::Api, credential.as_bytes());
+    let recorded = app.recorder.record(again).expect("recorded");
+    assert_eq!((recorded.answer.valid, recorded.answer.status), (true, "valid"));
+}
+
 /// A certificate's registration keeps the time its facts were first registered while they
 /// stay the same — the same credential recognized again a day later, or exported again —
 /// and takes the new time when its body re-issues it with other facts: that time vouches

@@ -284,8 +284,11 @@ mod partners {
         assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_body")));
         let r = send_notice(addr, "withdraw", &number, "foreign/ukas/signer", "partner-dakks").await;
         assert_eq!(r.status, 422);
+        // A certificate never recognized: its status alone is registered, nothing else changes.
         let r = send_notice(addr, "withdraw", "UNKNOWN-1", "foreign/dakks/signer", "partner-dakks").await;
-        assert_eq!(r.status, 404);
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let unknown = call(addr, "GET", "/v1/certificates/dakks-cb/UNKNOWN-1", vec![], None, None).await.json();
+        assert_eq!((&unknown["status"], &unknown["origin"]), (&"withdrawn".into(), &"notice".into()));
         assert_eq!(call(addr, "GET", &path, vec![], None, None).await.json()["status"], "valid");
 
         // A certificate signed by the revoked signer is refused, and not stored: the
@@ -397,9 +400,14 @@ mod partners {
         );
         assert_eq!(call(addr, "GET", &recognized, vec![], None, None).await.json()["status"], "valid");
         drop(refusing);
-        // A notice for a certificate never recorded is refused with nothing logged.
+        // A notice for a certificate never recorded registers its status alone: with it, or
+        // not at all and not logged.
+        let refusing = Refusing::writes(dir.path(), "INSERT ON certificate");
         let unknown = send_notice(addr, "suspend", "NO-SUCH-NUMBER", "foreign/dakks/signer", "partner-dakks").await;
-        refused(&unknown, 404, "store.not_found");
+        refused(&unknown, 503, "store.database");
+        let path = "/v1/certificates/dakks-cb/NO-SUCH-NUMBER";
+        assert_eq!((size(), call(addr, "GET", path, vec![], None, None).await.status), (3, 404));
+        drop(refusing);
 
         let refusing = Refusing::writes(dir.path(), "INSERT ON trust_list");
         let list = demo_list_with_sequence(dir.path(), 2);

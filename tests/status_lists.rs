@@ -216,11 +216,14 @@ async fn notices_the_relay_may_not_carry_are_refused() {
     // Customs relays none.
     let r = domestic_notice(addr, "suspend", "cb/CNCA-R-2002-001", Some("customs")).await;
     assert_eq!(reason(&r), (403, "auth.role".into()));
-    // A certificate never registered.
+    // A certificate never registered: its status alone is registered. It has no slot (no
+    // credential of this gateway names it), so no list changes.
     let n = notice_of(CB, "suspend", "04925Q99999R0M", "cb/CNCA-R-2002-001");
     let r = call(addr, "POST", "/v1/notices", n, None, Some(&token())).await;
-    assert_eq!(reason(&r), (404, "store.not_found".into()));
-    // Nothing changed: the certificate is in force, and no bit is set.
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let alone = call(addr, "GET", &format!("/v1/certificates/{CB}/04925Q99999R0M"), vec![], None, None).await.json();
+    assert_eq!((&alone["status"], &alone["origin"]), (&"suspended".into(), &"notice".into()));
+    // Nothing else changed: the certificate is in force, and no bit is set.
     let lookup = call(addr, "GET", &format!("/v1/certificates/{CB}/{NUMBER}"), vec![], None, None).await.json();
     assert_eq!(lookup["status"], "valid");
     assert_eq!(list(addr, &app, Purpose::Suspension).await.1, Vec::<u32>::new());
@@ -382,7 +385,7 @@ async fn a_status_only_in_a_partners_lists_is_never_read_as_valid() {
         vc["credentialStatus"] = serde_json::json!([{"id": format!("{list}#5"), "type": "BitstringStatusListEntry",
             "statusPurpose": "revocation", "statusListIndex": "5", "statusListCredential": list}]);
     };
-    let (in_lists, _) = common::partners::foreign_credential_with("foreign/dakks/signer", lists);
+    let (in_lists, number) = common::partners::foreign_credential_with("foreign/dakks/signer", lists);
     // The same, the type spelled with a JSON escape, signed again.
     let parsed = mrgate::crypto::jws::parse(&in_lists).expect("jws");
     let escaped = String::from_utf8(parsed.payload.clone())
@@ -391,12 +394,27 @@ async fn a_status_only_in_a_partners_lists_is_never_read_as_valid() {
     assert!(escaped.contains("\\u0045"));
     let (key, chain) = common::partners::signer("foreign/dakks/signer");
     let escaped = mrgate::crypto::jws::sign(escaped.as_bytes(), &key, &chain, None, true).expect("sign");
-    for jws in [in_lists, escaped] {
-        let v = verify(jws).await.json();
-        assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("unknown")), "{v:#}");
+    let verdict = |v: Value| {
         let validity = v["checks"].as_array().expect("checks").iter().find(|c| c["check"] == "validity").cloned();
-        assert_eq!(validity.expect("validity")["reason"], "status.unknown");
+        (v["valid"].as_bool(), v["status"].clone(), validity.map(|c| c["reason"].clone()))
+    };
+    for jws in [in_lists.clone(), escaped] {
+        let v = verify(jws).await.json();
+        assert_eq!(verdict(v), (Some(false), "unknown".into(), Some("status.unknown".into())));
     }
+    // Its body's notices register its status alone (the gateway never recognized it): a
+    // suspension is read at once; restored, the register knows no more than its notices
+    // said, and the lists may say more: unknown still, never "valid".
+    let relay = |action: &str| {
+        let notice = notice(action, &number, "foreign/dakks/signer");
+        call(running.addr, "POST", "/v1/notices", notice, Some("partner-dakks"), None)
+    };
+    assert_eq!(relay("suspend").await.status, 200);
+    let v = verify(in_lists.clone()).await.json();
+    assert_eq!(verdict(v), (Some(false), "suspended".into(), Some("status.suspended".into())));
+    assert_eq!(relay("restore").await.status, 200);
+    let v = verify(in_lists).await.json();
+    assert_eq!(verdict(v), (Some(false), "unknown".into(), Some("status.unknown".into())));
     running.task.abort();
 }
 

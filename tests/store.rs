@@ -1058,7 +1058,8 @@ fn notice(number: &str, action: mrgate::notice::Action, iat: i64, jti: &str) -> 
         jti: jti.into(),
     };
     let event = event(action.target().as_str(), &format!("notice-{jti}"));
-    Write { entry: None, effects: vec![Effect::ApplyNotice { body: "cnas".into(), notice, event }] }
+    let at = "2026-05-01T00:00:00Z".into();
+    Write { entry: None, effects: vec![Effect::ApplyNotice { body: "cnas".into(), notice, event, at }] }
 }
 
 /// What each write of one commit came to: `Ok` or its reason code.
@@ -1101,10 +1102,51 @@ fn notices_are_admitted_inside_the_transaction() {
             let write = notice("N-1", action, 20 + i as i64, &format!("f{i}"));
             assert_eq!(outcomes(store, &[write]), [Err("notice.transition")], "{action:?} after withdraw");
         }
-        assert_eq!(outcomes(store, &[notice("N-2", Suspend, 30, "g")]), [Err("store.not_found")]);
         let history: Vec<String> =
             store.status_history("CNCA-R-2002-001", "N-1").expect("history").into_iter().map(|e| e.status).collect();
         assert_eq!(history, ["valid", "suspended", "valid", "withdrawn"]);
+    }
+}
+
+/// A notice for a certificate the register does not hold is admitted against a certificate
+/// in force with no notice applied (`Register::unheld`), and registers its status alone:
+/// no document, origin `notice`, as of the decision's time. Then the notices after it are
+/// admitted against that record as against any other; a restore finds nothing suspended,
+/// and a jti the body used on another certificate is a replay.
+#[test]
+fn a_notice_registers_the_status_of_a_certificate_never_recorded() {
+    use mrgate::notice::Action::{Restore, Suspend, Withdraw};
+    for b in &backends() {
+        let store = b.open();
+        let store = &*store;
+        let read = |number: &str| store.certificate("CNCA-R-2002-001", number).expect("read");
+        // Refused, it registers nothing.
+        assert_eq!(outcomes(store, &[notice("N-2", Restore, 30, "g")]), [Err("notice.transition")]);
+        assert_eq!(read("N-2"), None);
+        assert_eq!(outcomes(store, &[notice("N-2", Suspend, 30, "g")]), [Ok(())]);
+        let held = read("N-2").expect("held");
+        assert_eq!(
+            (held.status.as_str(), held.origin.as_str(), held.document.as_slice(), held.recorded_at.as_str()),
+            ("suspended", "notice", &b""[..], "2026-05-01T00:00:00Z")
+        );
+        assert_eq!(held.holder_credit_code, None);
+        assert_eq!(outcomes(store, &[notice("N-3", Withdraw, 31, "g")]), [Err("notice.replayed")]);
+        assert_eq!(read("N-3"), None);
+        assert_eq!(outcomes(store, &[notice("N-2", Restore, 30, "h")]), [Err("notice.stale")]);
+        assert_eq!(
+            outcomes(store, &[notice("N-2", Restore, 31, "h"), notice("N-2", Withdraw, 32, "i")]),
+            [Ok(()), Ok(())]
+        );
+        let history: Vec<String> =
+            store.status_history("CNCA-R-2002-001", "N-2").expect("history").into_iter().map(|e| e.status).collect();
+        assert_eq!(history, ["suspended", "valid", "withdrawn"]);
+        assert_eq!(read("N-2").expect("held").document, b"");
+        // Two notices for one unheld certificate in one commit: the second sees the first's record.
+        assert_eq!(
+            outcomes(store, &[notice("N-4", Withdraw, 40, "j"), notice("N-4", Suspend, 41, "k")]),
+            [Ok(()), Err("notice.transition")]
+        );
+        assert_eq!(read("N-4").expect("held").status, "withdrawn");
     }
 }
 
@@ -1203,6 +1245,18 @@ fn a_verification_is_logged_only_while_the_register_holds_what_it_read() {
             [Ok(()), Ok(()), changed, Ok(()), changed, Ok(()), changed, Ok(()), changed, Ok(()), Ok(()), changed];
         assert_eq!(outcomes(store, &writes), expected, "{}", b.name());
         assert_eq!(size(store), before + 5, "{}: only the verifications held as read are logged", b.name());
+        // A status alone (a notice's record, no document) is held to as "no document": a
+        // recognition registering facts meanwhile changes what the verification read.
+        assert_eq!(outcomes(store, &[notice("N-3", mrgate::notice::Action::Suspend, 50, "alone")]), [Ok(())]);
+        let alone = verified("N-3", Some("suspended"), Some(b""));
+        let registering = Write {
+            entry: None,
+            effects: vec![Effect::PutCertificate {
+                record: CertificateRecord { document: first.to_vec(), ..record("N-3", "suspended") },
+                event: event("suspended", "recognition"),
+            }],
+        };
+        assert_eq!(outcomes(store, &[alone.clone(), registering, alone]), [Ok(()), Ok(()), changed], "{}", b.name());
     }
 }
 

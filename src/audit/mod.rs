@@ -1364,15 +1364,15 @@ impl LogRegister {
         })
     }
 
-    /// What the store admits a notice against ([`crate::notice::admit`]); `None` for a
-    /// certificate not registered or a status that does not read.
+    /// What the store admits a notice against ([`crate::notice::admit`]; for a certificate
+    /// not registered, [`crate::notice::Register::unheld`]); `None` for a status that does
+    /// not read.
     fn admission(&self, issuer: &str, number: &str, jti: &str) -> Option<crate::notice::Register> {
-        let held = self.certificates.get(&(issuer.to_string(), number.to_string()))?;
-        Some(crate::notice::Register {
-            status: held.status?,
-            last_iat: held.last_iat,
-            jti_seen: self.jtis.contains(&(issuer.to_string(), jti.to_string())),
-        })
+        let jti_seen = self.jtis.contains(&(issuer.to_string(), jti.to_string()));
+        match self.certificates.get(&(issuer.to_string(), number.to_string())) {
+            None => Some(crate::notice::Register::unheld(jti_seen)),
+            Some(held) => Some(crate::notice::Register { status: held.status?, last_iat: held.last_iat, jti_seen }),
+        }
     }
 
     /// When an entry last changed the certificate, if one did.
@@ -1380,14 +1380,22 @@ impl LogRegister {
         self.certificates.get(&(issuer.to_string(), number.to_string())).map(|h| h.changed)
     }
 
-    /// A notice applied: the status it leads to, its iat and its id.
+    /// A notice applied: the status it leads to, its iat and its id. A certificate not
+    /// registered is registered with that status alone, as the stores do
+    /// ([`crate::decisions::register::status_only`]).
     fn apply(&mut self, n: &crate::notice::Notice, at: OffsetDateTime) {
-        if let Some(held) = self.certificates.get_mut(&(n.issuer.clone(), n.number.clone())) {
-            held.changed = at;
-            held.status = Some(n.action.target());
-            held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
-            self.changes += 1;
-        }
+        let held = self.certificates.entry((n.issuer.clone(), n.number.clone())).or_insert(Held {
+            status: None,
+            document: Vec::new(),
+            changed: at,
+            registered: at,
+            last_iat: None,
+            origin: crate::decisions::register::origin::NOTICE,
+        });
+        held.changed = at;
+        held.status = Some(n.action.target());
+        held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
+        self.changes += 1;
         self.jtis.insert((n.issuer.clone(), n.jti.clone()));
     }
 }
@@ -1397,7 +1405,7 @@ impl StatusSource for LogRegister {
         match self.certificates.get(&(issuer.to_string(), number.to_string())) {
             Some(Held { status: Some(status), document, origin, registered, .. }) => (
                 Registered::Status(*status),
-                (!document.is_empty()).then(|| HeldDocument {
+                (*origin != crate::decisions::register::origin::NOTICE).then(|| HeldDocument {
                     document: document.clone(),
                     exporters_word: *origin == crate::decisions::register::origin::EXPORT_UNSIGNED,
                     registered_at: Some(*registered),

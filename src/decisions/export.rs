@@ -44,7 +44,8 @@ pub fn cb_signed(document: &[u8]) -> bool {
 
 /// Whether `cert` may be registered by an export on `day`, over what the register holds
 /// (`registered`): in force that day; not held as anything but valid (the register decides
-/// over the document); an unsigned document changes no registered fact, a signed one is
+/// over the document); over a status alone ([`super::register::origin::NOTICE`]) it
+/// registers the first facts; an unsigned document changes no registered fact, a signed one is
 /// not older than the one it replaces — unless that one is an exporter's unsigned word
 /// ([`super::register::origin`]). The gateway's rule, and an audit's replaying the log.
 pub fn may_register(
@@ -68,6 +69,10 @@ pub fn may_register(
             &format!("status.{}", r.status),
             format!("the register holds this certificate as {}: only a certificate in force can be exported", r.status),
         ));
+    }
+    // A status alone (its body's notices) states no fact an export could change.
+    if !super::register::holds_facts(r) {
+        return Ok(());
     }
     let held = formats::parse(Format::CnXml, &r.document, limits).ok();
     let changed = match &held {

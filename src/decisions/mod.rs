@@ -145,7 +145,15 @@ use time::OffsetDateTime;
 ///   a trust list's `Critical="1"` (an `xs:boolean`), or a value that is no boolean or none,
 ///   makes an unknown extension critical, and a body an unknown critical extension makes
 ///   unusable answers for no membership (`trust.body_unknown`).
-pub const RULE_SET: &str = "14";
+/// - `15`: a notice for a certificate the register does not hold is decided (it was refused
+///   unrecorded, `store.not_found`): the certificate is taken as valid before it
+///   ([`crate::notice::Register::unheld`]), and an applied notice registers its status
+///   alone ([`register::origin::NOTICE`]), which every verification then reads; such a
+///   record states no facts, so a notice's date is not held to an issue date, and an export
+///   or recognition registers the first facts under the status the notices gave; a
+///   credential whose status is in status lists is `status.unknown` under a status alone
+///   that is valid, as it is when the register does not hold it.
+pub const RULE_SET: &str = "15";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -5,7 +5,10 @@
 //! domestic certification bodies (a CB's own signer suspends its certificate; the relay
 //! only carries it). Once its signature is checked, every refusal (a bad
 //! date, a replay, a stale or disallowed change) is recorded like any decision; what cannot
-//! be read, or names a certificate never recorded, is refused unrecorded.
+//! be read is refused unrecorded. A notice for a certificate the register does not hold
+//! registers its status alone ([`crate::decisions::register::status_only`]): the body's
+//! signed word is the authority over its certificate, recognized here or not, and a
+//! withdrawn certificate's credential must not verify "valid" for want of a registration.
 
 use super::{Caller, Class, Context, Decided, Decision, Refusal, belongs_to};
 use crate::crypto::jws::{self, Verifier};
@@ -81,9 +84,9 @@ impl<'a> Relay<'a> {
 
 /// The checks of a notice `relay` carries that need no more than the trust list in force,
 /// the CRLs, the time and the registered document of its certificate (`registered`):
-/// well-formed, of a body `relay` may relay for, signed by a granted signer of that body,
-/// for a certificate the register holds. A refusal here is not recorded (there is nothing
-/// it could have changed). What the gateway decides with, and an audit decides again with.
+/// well-formed, of a body `relay` may relay for, signed by a granted signer of that body.
+/// A refusal here is not recorded (there is nothing it could have changed). What the
+/// gateway decides with, and an audit decides again with.
 pub fn judge(
     list: &crate::trust::TrustList,
     crls: &crate::crypto::x509::Crls,
@@ -129,19 +132,15 @@ pub fn judge(
             format!("the notice is not signed by a signer of '{issuer}'"),
         ));
     }
-    // The date rule that needs the register; a certificate never recorded is refused
-    // unrecorded (there is nothing it could have changed).
-    let number = notice.number.clone();
-    let record = match registered(&issuer, &number) {
-        Ok(Some(r)) => r,
-        Ok(None) => {
-            return Err(Refusal::new(Class::NotFound, "store.not_found", format!("no certificate {issuer}/{number}")));
-        }
-        Err(e) => return Err(Refusal::store(&e)),
-    };
-    let issue_date = match formats::parse(Format::CnXml, &record.document, limits) {
-        Ok(held) => notice.check_issue_date(held.issue_date),
-        Err(_) => Ok(()),
+    // The date rule that needs the register's facts: a certificate it holds no document of
+    // (never recorded, or only its status) has no issue date to hold the notice to.
+    let record = registered(&issuer, &notice.number).map_err(|e| Refusal::store(&e))?;
+    let issue_date = match record.filter(super::register::holds_facts) {
+        Some(record) => match formats::parse(Format::CnXml, &record.document, limits) {
+            Ok(held) => notice.check_issue_date(held.issue_date),
+            Err(_) => Ok(()),
+        },
+        None => Ok(()),
     };
     Ok(Judged { notice, issue_date })
 }
@@ -180,6 +179,7 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
     };
     // A jti is the issuing body's: unique among its notices, whichever partner relays them.
     let applying = Effect::ApplyNotice {
+        at: ctx.time(),
         body: issuer.clone(),
         notice: NoticeRecord {
             issuer: issuer.clone(),

@@ -41,7 +41,9 @@ pub fn may_register(
             format!("{}/{} changed while it was being decided; ask again", r.issuer, r.number),
         ));
     }
-    if let Ok(held) = formats::parse(Format::CnXml, &r.document, limits)
+    // A status alone (its body's notices) has no facts an older document could replace.
+    if super::register::holds_facts(r)
+        && let Ok(held) = formats::parse(Format::CnXml, &r.document, limits)
         && !held.changed_facts(cert).is_empty()
         && let Err(why) = cert.may_replace(&held)
     {

@@ -18,6 +18,11 @@ pub mod origin {
     pub const EXPORT_UNSIGNED: &str = "export-unsigned";
     /// A foreign certificate recognized from its CB's signed document.
     pub const RECOGNITION: &str = "recognition";
+    /// A certificate the register holds the status of alone: its body's signed notice came
+    /// before any export or recognition of it ([`super::status_only`]). It has no document,
+    /// so it states no facts and vouches for none; an export or a recognition registers its
+    /// facts under the status the notices gave it, and never revives it.
+    pub const NOTICE: &str = "notice";
 
     /// The origin an export registers with: the CB's signature makes it `export`; an
     /// unsigned document keeps what the register held (it may change no fact, so it
@@ -26,11 +31,33 @@ pub mod origin {
         match (cb_signed, held) {
             (true, _) => EXPORT,
             (false, None) => EXPORT_UNSIGNED,
+            (false, Some(h)) if h == NOTICE => EXPORT_UNSIGNED,
             (false, Some(h)) if h == EXPORT_UNSIGNED => EXPORT_UNSIGNED,
             (false, Some(h)) if h == RECOGNITION => RECOGNITION,
             (false, Some(_)) => EXPORT,
         }
     }
+}
+
+/// The record a notice makes of a certificate the register does not hold: its status alone
+/// (origin [`origin::NOTICE`], no document), as of `at`, the notice's decision time. Both
+/// stores write it inside the notice's transaction, and an audit makes the same.
+pub fn status_only(issuer: &str, number: &str, status: &str, at: &str) -> crate::store::CertificateRecord {
+    crate::store::CertificateRecord {
+        issuer: issuer.into(),
+        number: number.into(),
+        holder_credit_code: None,
+        origin: origin::NOTICE.into(),
+        status: status.into(),
+        document: Vec::new(),
+        recorded_at: at.into(),
+    }
+}
+
+/// Whether the register holds a certificate's facts, not only its status
+/// ([`origin::NOTICE`]): what an export, a recognition and a verification compare facts with.
+pub fn holds_facts(record: &crate::store::CertificateRecord) -> bool {
+    record.origin != origin::NOTICE
 }
 
 /// The limits a registered document (or its rendering) is read again under: the default ones
@@ -86,6 +113,7 @@ impl std::fmt::Debug for StoreRegister<'_> {
 fn registered(view: &crate::store::CertificateView) -> (Registered, Option<HeldDocument>) {
     let record = &view.record;
     match Status::parse(&record.status) {
+        Some(s) if !holds_facts(record) => (Registered::Status(s), None),
         Some(s) => (
             Registered::Status(s),
             Some(HeldDocument {

@@ -224,12 +224,14 @@ pub enum Effect {
     /// [`StoreError::NotFound`] for a certificate never recorded.
     SetStatus { issuer: String, number: String, event: StatusEvent },
     /// Applies a notice of the issuing `body` (its `jti`s are unique among its notices,
-    /// whichever partner relays them): refused with [`StoreError::NotFound`] for a
-    /// certificate never recorded, and as a conflict (`notice.replayed`, `notice.stale`,
+    /// whichever partner relays them): a conflict (`notice.replayed`, `notice.stale`,
     /// `notice.transition`) unless [`crate::notice::admit`] admits it against the status,
     /// the last applied notice's `iat` and the body's used `jti`s as they are inside this
-    /// transaction. Otherwise records the notice and changes the status as `event` says.
-    ApplyNotice { body: String, notice: NoticeRecord, event: StatusEvent },
+    /// transaction — for a certificate never recorded, [`crate::notice::Register::unheld`].
+    /// Otherwise records the notice and changes the status as `event` says; a certificate
+    /// never recorded is registered with that status alone, as of `at`
+    /// ([`crate::decisions::register::status_only`]).
+    ApplyNotice { body: String, notice: NoticeRecord, event: StatusEvent, at: String },
     /// Holds the write unless certificate `issuer`/`number` is as the caller read it: absent
     /// (`None`), or with exactly this document, status and origin. A conflict
     /// (`register.conflict`) otherwise, so a decision made on what it read cannot overwrite

@@ -607,21 +607,27 @@ async fn current_status(c: &mut Conn, issuer: &str, number: &str) -> Result<Opti
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
+/// Registers a certificate, or a new version of one already registered.
+async fn insert_certificate(c: &mut Conn, r: &CertificateRecord) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
+           origin = excluded.origin, status = excluded.status, document = excluded.document,
+           recorded_at = excluded.recorded_at",
+        &[&r.issuer, &r.number, &r.holder_credit_code, &r.origin, &r.status, &r.document, &r.recorded_at],
+    )
+    .await?;
+    Ok(())
+}
+
 /// One effect; returns the results a submission replaced. `index` is the log index of the
 /// write's entry, if it has one.
 async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<PtResultRecord>, StoreError> {
     match effect {
         Effect::PutCertificate { record: r, event } => {
             let previous = current_status(c, &r.issuer, &r.number).await?;
-            c.execute(
-                "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
-                   origin = excluded.origin, status = excluded.status, document = excluded.document,
-                   recorded_at = excluded.recorded_at",
-                &[&r.issuer, &r.number, &r.holder_credit_code, &r.origin, &r.status, &r.document, &r.recorded_at],
-            )
-            .await?;
+            insert_certificate(c, r).await?;
             if previous.as_deref() != Some(r.status.as_str()) {
                 insert_event(c, &r.issuer, &r.number, event).await?;
             }
@@ -638,19 +644,25 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             }
             insert_event(c, issuer, number, event).await?;
         }
-        Effect::ApplyNotice { body, notice: n, event } => {
-            let Some(status) = current_status(c, &n.issuer, &n.number).await? else {
-                return Err(StoreError::NotFound { issuer: n.issuer.clone(), number: n.number.clone() });
-            };
-            let status = crate::model::Status::parse(&status)
-                .ok_or_else(|| StoreError::Database(format!("stored status '{status}' is not a status")))?;
-            let last_iat: Option<i64> = c
-                .query_one("SELECT max(iat) FROM notice WHERE issuer = $1 AND number = $2", &[&n.issuer, &n.number])
-                .await?
-                .try_get(0)?;
+        Effect::ApplyNotice { body, notice: n, event, at } => {
+            let status = current_status(c, &n.issuer, &n.number).await?;
             let jti_seen =
                 c.query_opt("SELECT 1 FROM notice WHERE body = $1 AND jti = $2", &[body, &n.jti]).await?.is_some();
-            let register = crate::notice::Register { status, last_iat, jti_seen };
+            let register = match &status {
+                None => crate::notice::Register::unheld(jti_seen),
+                Some(status) => {
+                    let status = crate::model::Status::parse(status)
+                        .ok_or_else(|| StoreError::Database(format!("stored status '{status}' is not a status")))?;
+                    let last_iat: Option<i64> = c
+                        .query_one(
+                            "SELECT max(iat) FROM notice WHERE issuer = $1 AND number = $2",
+                            &[&n.issuer, &n.number],
+                        )
+                        .await?
+                        .try_get(0)?;
+                    crate::notice::Register { status, last_iat, jti_seen }
+                }
+            };
             crate::notice::admit(n.action, n.iat, &n.jti, &register)
                 .map_err(|e| StoreError::Conflict { reason: e.code(), message: e.to_string() })?;
             c.execute(
@@ -658,11 +670,19 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                 &[body, &n.jti, &n.issuer, &n.number, &n.iat, &n.action.as_str()],
             )
             .await?;
-            c.execute(
-                "UPDATE certificate SET status = $3 WHERE issuer = $1 AND number = $2",
-                &[&n.issuer, &n.number, &event.status],
-            )
-            .await?;
+            match status {
+                Some(_) => {
+                    c.execute(
+                        "UPDATE certificate SET status = $3 WHERE issuer = $1 AND number = $2",
+                        &[&n.issuer, &n.number, &event.status],
+                    )
+                    .await?;
+                }
+                None => {
+                    let record = crate::decisions::register::status_only(&n.issuer, &n.number, &event.status, at);
+                    insert_certificate(c, &record).await?;
+                }
+            }
             insert_event(c, &n.issuer, &n.number, event).await?;
         }
         Effect::ExpectCertificate { issuer, number, as_read } => {

@@ -471,6 +471,19 @@ fn newest_rules(conn: &Connection) -> Result<rules::Newest, StoreError> {
         .query_row([], |r| Ok(rules::Newest { trust_list: r.get(0)?, table: r.get(1)? }))?)
 }
 
+/// Registers a certificate, or a new version of one already registered.
+fn insert_certificate(conn: &Connection, r: &CertificateRecord) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
+           origin = excluded.origin, status = excluded.status, document = excluded.document,
+           recorded_at = excluded.recorded_at",
+    )?
+    .execute(params![r.issuer, r.number, r.holder_credit_code, r.origin, r.status, r.document, r.recorded_at])?;
+    Ok(())
+}
+
 /// One effect; returns the results a submission replaced. `index` is the log index of the
 /// write's entry, if it has one.
 fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<PtResultRecord>, StoreError> {
@@ -480,22 +493,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                 .prepare_cached("SELECT status FROM certificate WHERE issuer = ?1 AND number = ?2")?
                 .query_row(params![r.issuer, r.number], |row| row.get(0))
                 .optional()?;
-            conn.prepare_cached(
-                "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                 ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
-                   origin = excluded.origin, status = excluded.status, document = excluded.document,
-                   recorded_at = excluded.recorded_at",
-            )?
-            .execute(params![
-                r.issuer,
-                r.number,
-                r.holder_credit_code,
-                r.origin,
-                r.status,
-                r.document,
-                r.recorded_at
-            ])?;
+            insert_certificate(conn, r)?;
             if previous.as_deref() != Some(r.status.as_str()) {
                 insert_event(conn, &r.issuer, &r.number, event)?;
             }
@@ -509,33 +507,43 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
             }
             insert_event(conn, issuer, number, event)?;
         }
-        Effect::ApplyNotice { body, notice: n, event } => {
+        Effect::ApplyNotice { body, notice: n, event, at } => {
             let status: Option<String> = conn
                 .prepare_cached("SELECT status FROM certificate WHERE issuer = ?1 AND number = ?2")?
                 .query_row(params![n.issuer, n.number], |row| row.get(0))
                 .optional()?;
-            let Some(status) = status else {
-                return Err(StoreError::NotFound { issuer: n.issuer.clone(), number: n.number.clone() });
-            };
-            let status = crate::model::Status::parse(&status)
-                .ok_or_else(|| StoreError::Database(format!("stored status '{status}' is not a status")))?;
-            let last_iat: Option<i64> = conn
-                .prepare_cached("SELECT max(iat) FROM notice WHERE issuer = ?1 AND number = ?2")?
-                .query_row(params![n.issuer, n.number], |row| row.get(0))?;
             let jti_seen = conn
                 .prepare_cached("SELECT 1 FROM notice WHERE body = ?1 AND jti = ?2")?
                 .query_row(params![body, n.jti], |_| Ok(()))
                 .optional()?
                 .is_some();
-            let register = crate::notice::Register { status, last_iat, jti_seen };
+            let register = match &status {
+                None => crate::notice::Register::unheld(jti_seen),
+                Some(status) => {
+                    let status = crate::model::Status::parse(status)
+                        .ok_or_else(|| StoreError::Database(format!("stored status '{status}' is not a status")))?;
+                    let last_iat: Option<i64> = conn
+                        .prepare_cached("SELECT max(iat) FROM notice WHERE issuer = ?1 AND number = ?2")?
+                        .query_row(params![n.issuer, n.number], |row| row.get(0))?;
+                    crate::notice::Register { status, last_iat, jti_seen }
+                }
+            };
             crate::notice::admit(n.action, n.iat, &n.jti, &register)
                 .map_err(|e| StoreError::Conflict { reason: e.code(), message: e.to_string() })?;
             conn.prepare_cached(
                 "INSERT INTO notice (body, jti, issuer, number, iat, action) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![body, n.jti, n.issuer, n.number, n.iat, n.action.as_str()])?;
-            conn.prepare_cached("UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2")?
-                .execute(params![n.issuer, n.number, event.status])?;
+            match status {
+                Some(_) => {
+                    conn.prepare_cached("UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2")?
+                        .execute(params![n.issuer, n.number, event.status])?;
+                }
+                None => insert_certificate(
+                    conn,
+                    &crate::decisions::register::status_only(&n.issuer, &n.number, &event.status, at),
+                )?,
+            }
             insert_event(conn, &n.issuer, &n.number, event)?;
         }
         Effect::ExpectCertificate { issuer, number, as_read } => {

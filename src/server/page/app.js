@@ -353,9 +353,15 @@ const TEXT = {
       // reasons:en:end
     },
     noFacts: "The document's contents are not shown, because it could not be trusted.",
+    noFactsRegistered: "The register holds only this certificate's status, from its certification body's notices: no document of it was exported or recognized here.",
     lookupLink: "Look this certificate up in the register:",
     recordedNote: "Recorded by the gateway ({origin}).",
-    origin: { export: "exported domestic certificate", recognition: "recognized foreign certificate" },
+    origin: {
+      export: "exported domestic certificate",
+      "export-unsigned": "domestic certificate exported on its exporter's word",
+      recognition: "recognized foreign certificate",
+      notice: "status from its certification body's notice; no document of it is registered",
+    },
     check: {
       format: "Document format", signature: "Signature", chain: "Signer's certificate chain",
       accreditation: "Accreditation and recognition", standards: "Standards", validity: "Status and dates",
@@ -736,9 +742,15 @@ const TEXT = {
       // reasons:zh:end
     },
     noFacts: "该文件不可信，因此不显示其内容。",
+    noFactsRegistered: "登记簿仅持有依其认证机构通知记录的该证书状态：本网关未出口或承认过该证书的文件。",
     lookupLink: "在登记簿中查询该证书：",
     recordedNote: "由网关记录（{origin}）。",
-    origin: { export: "出口的国内证书", recognition: "已承认的境外证书" },
+    origin: {
+      export: "出口的国内证书",
+      "export-unsigned": "按出口商陈述出口的国内证书",
+      recognition: "已承认的境外证书",
+      notice: "依其认证机构通知记录的状态；未登记该证书的文件",
+    },
     check: {
       format: "文件格式", signature: "签名", chain: "签名者证书链",
       accreditation: "认可与互认", standards: "标准", validity: "状态与日期",
@@ -867,7 +879,7 @@ function render(result) {
   const facts = $("facts");
   facts.replaceChildren();
   const f = result.facts;
-  if (!f) facts.append(el("dd", { class: "detail" }, t("noFacts")));
+  if (!f) facts.append(el("dd", { class: "detail" }, t(result.noFactsKey || "noFacts")));
   if (f) {
     const add = (key, value) => {
       if (value == null || value === "" || (Array.isArray(value) && value.length === 0)) return;
@@ -1174,6 +1186,7 @@ async function lookup(issuer, number) {
     headline: c.headline,
     checks: [validity],
     facts: c.facts,
+    noFactsKey: c.origin === "notice" ? "noFactsRegistered" : undefined,
     history: c.history,
     receipt: c.receipt && c.receipt.entry ? c.receipt : null,
     permalink,
