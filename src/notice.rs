@@ -144,6 +144,16 @@ impl Notice {
                 .ok_or_else(|| field(name, "notice.fields", "required, a string"))
         };
         let (issuer, number) = (text("issuer")?, text("number")?);
+        // A number no certificate can have registers nothing: refused, where a status alone
+        // for it would answer a relay "withdrawn" and match no certificate (a typo'd or
+        // lower-case number); the one form every registered number has.
+        crate::ids::CertificateNo::parse_general(&number).map_err(|_| {
+            field(
+                "number",
+                "notice.number",
+                format!("'{}' is not a certificate number (1 to 60 of A-Z 0-9 - /)", clip(&number)),
+            )
+        })?;
         let action_name = text("action")?;
         let action = Action::parse(&action_name).ok_or_else(|| {
             field("action", "notice.action", format!("'{action_name}' is not suspend, withdraw, cancel or restore"))
@@ -299,6 +309,12 @@ mod tests {
             ("date", json!("9999-12-31"), "notice.date"),
             ("date", json!("2026-09-22T00:00:00Z"), "notice.date"),
             ("issuer", json!(7), "notice.fields"),
+            ("number", json!(7), "notice.fields"),
+            ("number", json!(""), "notice.number"),
+            ("number", json!("n-1"), "notice.number"),
+            ("number", json!(" N-1"), "notice.number"),
+            ("number", json!("N\u{2011}1"), "notice.number"),
+            ("number", json!("N".repeat(61)), "notice.number"),
         ];
         for (key, value, code) in cases {
             assert_eq!(read_with(key, value.clone()), Err(code), "{key} = {value}");

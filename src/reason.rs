@@ -369,6 +369,7 @@ reasons! {
     NoticeAction = "notice.action", 400, "The notice's action is not suspend, withdraw, cancel or restore.";
     NoticeIat = "notice.iat", 400, "The notice's issue time is missing, invalid or in the future.";
     NoticeJti = "notice.jti", 400, "The notice's identifier is missing or malformed.";
+    NoticeNumber = "notice.number", 400, "The notice's certificate number is no certificate number.";
     NoticeDate = "notice.date", 400, "The notice's date is malformed or out of order.";
     NoticeReplayed = "notice.replayed", 409, "The notice was already applied.";
     NoticeStale = "notice.stale", 409, "A newer notice for the certificate was already applied.";

@@ -975,13 +975,16 @@ async fn a_body_withdraws_a_certificate_the_gateway_never_recorded() {
     n.iat += 10;
     n.sent += 1;
     let withdraw = n.token(serde_json::json!({"action": "withdraw", "date": "2025-01-09"}));
+    // A number no certificate can have is refused, not registered (lower case, a space).
+    for number in ["04925q10021r0m", "04925Q10021R0M "] {
+        n.sent += 1;
+        let r = n.send(n.token(serde_json::json!({"action": "withdraw", "number": number}))).await;
+        assert_eq!(reason(&r), refused(400, "notice.number"), "{number}");
+    }
+    assert_eq!(app.log.size().expect("size"), size, "a notice that does not read is not a decision");
     let r = n.send(withdraw.clone()).await;
-    assert_eq!(
-        (r.status, r.json()["status"].as_str()),
-        (200, Some("withdrawn")),
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    let answer = (r.status, r.json()["status"].clone(), r.json()["origin"].clone());
+    assert_eq!(answer, (200, "withdrawn".into(), "notice".into()), "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(app.log.size().expect("size"), size + 1, "the notice is logged");
     assert_eq!(reason(&n.send(withdraw).await), refused(409, "notice.replayed"));
     assert_eq!(verify().await, (Some(false), Some("withdrawn".into()), Some("status.withdrawn".into())));

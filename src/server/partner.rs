@@ -26,11 +26,19 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
     if recorded.is_ok() {
         app.status_lists.read_again();
     }
+    // The register as the notice left it: its history, and whether it holds the
+    // certificate's facts or, never exported nor recognized here, its status alone (so a
+    // relay can tell a notice that matched no certificate it meant).
     let recorded = recorded.map(|r| {
         r.map(|applied| {
-            let history = app.store.status_history(&applied.issuer, &applied.number).unwrap_or_default();
+            let view = app.store.certificate_view(&applied.issuer, &applied.number).ok().flatten();
+            // Unread (the store failed after the commit): null, and no history.
+            let (origin, history) = match &view {
+                Some(v) => (Some(v.record.origin.as_str()), v.history.as_slice()),
+                None => (None, &[][..]),
+            };
             json!({"issuer": applied.issuer, "number": applied.number, "status": applied.status.as_str(),
-                   "history": history})
+                   "origin": origin, "history": history})
         })
     });
     recorded_json(StatusCode::OK, recorded)
