@@ -1211,6 +1211,61 @@ async fn an_install_through_an_older_connection_is_in_force_for_all() {
     running.task.abort();
 }
 
+/// A reload reaches connections opened before it at their next request: an exporter whose
+/// token the reload took away, and a customs client whose CA it no longer names, are refused
+/// on their kept-alive connections at once (found by review: they kept acting until the
+/// connection ended, up to ten request timeouts later). The same connections are served
+/// again once a reload gives the grant and the CA back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_reaches_open_connections_at_their_next_request() {
+    use bytes::Bytes;
+    use http_body_util::{BodyExt, Full};
+    type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, _app) = serve(config(dir.path())).await;
+    let open = |client: Option<&'static str>| async move {
+        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let tls = common::gateway::tls_client(client)
+            .connect(rustls::pki_types::ServerName::try_from("localhost").expect("name"), tcp)
+            .await
+            .expect("tls");
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("h1");
+        tokio::spawn(conn);
+        sender
+    };
+    let send = |sender: &mut Sender, method: &str, path: &str, body: Vec<u8>, bearer: Option<String>| {
+        let mut request = hyper::Request::builder().method(method).uri(path).header("host", "localhost");
+        if let Some(token) = bearer {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let sent = sender.send_request(request.body(Full::new(Bytes::from(body))).expect("request"));
+        async move {
+            let r = sent.await.expect("response");
+            let status = r.status().as_u16();
+            let body: serde_json::Value =
+                serde_json::from_slice(&r.into_body().collect().await.expect("body").to_bytes()).unwrap_or_default();
+            (status, body["reason"].as_str().unwrap_or_default().to_string())
+        }
+    };
+    let (mut exporter, mut customs) = (open(None).await, open(Some("customs")).await);
+    let export = |sender: &mut Sender| send(sender, "POST", "/v1/exports", domestic_certificate(), Some(token()));
+    assert_eq!(export(&mut exporter).await, (201, String::new()));
+    assert_eq!(send(&mut customs, "GET", "/healthz", vec![], None).await, (200, String::new()));
+
+    let mut reloaded = config(dir.path());
+    reloaded.exporters.grant.iter_mut().for_each(|g| g.token_files.clear());
+    reloaded.identities.customs.clear();
+    running.reload(reloaded).expect("reload");
+    assert_eq!(export(&mut exporter).await, (401, "auth.role".to_string()));
+    assert_eq!(send(&mut customs, "GET", "/healthz", vec![], None).await, (403, "auth.issuer_not_allowed".to_string()));
+
+    running.reload(config(dir.path())).expect("reload");
+    assert_eq!(export(&mut exporter).await, (201, String::new()));
+    assert_eq!(send(&mut customs, "GET", "/healthz", vec![], None).await, (200, String::new()));
+    running.task.abort();
+}
+
 /// Roots named in `[identities.partners]` vouch for that body (a root it uses for TLS but
 /// does not list), and for no other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -217,14 +217,25 @@ impl Authority {
 }
 
 /// One connection's certificate and who it was found to be, worked out again when the trust
-/// list in force changes (a partner's roots come from it) and at least every
+/// list in force changes (a partner's roots come from it), when a reload made another
+/// [`super::App`] (its role anchors, exporter grants and CRLs decide too), and at least every
 /// [`Presented::RECHECK`] (certificates expire, services change status on a date).
 #[derive(Debug)]
 pub struct Presented {
     chain: Vec<CertificateDer<'static>>,
-    /// The list's digest, when and until when (its path's expiry, Unix seconds) the caller
-    /// was found.
-    known: Mutex<Option<(String, std::time::Instant, u64, Caller)>>,
+    known: Mutex<Option<Found>>,
+}
+
+/// A connection's caller as last found.
+#[derive(Debug)]
+struct Found {
+    /// The [`super::App::generation`] and the list digest it was found under.
+    generation: u64,
+    list: String,
+    at: std::time::Instant,
+    /// Its path's expiry (Unix seconds).
+    until: u64,
+    caller: Caller,
 }
 
 impl Presented {
@@ -250,15 +261,18 @@ impl Presented {
         let list = app.trust_list();
         let now = app.now().unix_timestamp().max(0) as u64;
         let mut known = self.known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((digest, at, until, caller)) = known.as_ref()
-            && *digest == list.digest
-            && at.elapsed() < Self::RECHECK
-            && now < *until
+        if let Some(found) = known.as_ref()
+            && found.generation == app.generation
+            && found.list == list.digest
+            && found.at.elapsed() < Self::RECHECK
+            && now < found.until
         {
-            return caller.clone();
+            return found.caller.clone();
         }
         let (caller, until) = app.authority.identified(&self.chain, &list, &app.crls, now);
-        *known = Some((list.digest.clone(), std::time::Instant::now(), until, caller.clone()));
+        let at = std::time::Instant::now();
+        *known =
+            Some(Found { generation: app.generation, list: list.digest.clone(), at, until, caller: caller.clone() });
         caller
     }
 }

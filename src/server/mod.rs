@@ -65,6 +65,9 @@ use std::sync::{Arc, RwLock};
 /// Everything a request may need, shared by all connections.
 pub struct App {
     pub config: Config,
+    /// Which `App` this is, unique in the process: a reload makes one with a new generation,
+    /// under which each open connection's caller is found again ([`auth::Presented`]).
+    pub generation: u64,
     /// The trust list in force: one for every `App` a reload makes, so that a list
     /// installed through a connection opened before a reload is the list new connections
     /// decide with too.
@@ -550,8 +553,10 @@ impl App {
             authority.token_count()
         );
         let recorder = recorder(&lasting);
+        static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let app = Self {
             config,
+            generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             recorder,
             trust,
             tables,
@@ -1293,10 +1298,19 @@ fn too_many(retry_after: u64) -> Response<Body> {
     r
 }
 
-/// What new connections are served with; a reload swaps both at once.
+/// What new connections are served with, and each request; a reload swaps both at once.
 struct Current {
     app: Arc<App>,
     acceptor: tokio_rustls::TlsAcceptor,
+}
+
+/// The state in force now: what a new connection's handshake and every request are answered
+/// with. A request on a connection opened before a reload is answered under the reloaded
+/// configuration — its exporter grants, role anchors and CRLs find its caller again — so a
+/// grant taken away or a client certificate revoked is refused at the next request, not when
+/// the connection ends (found by review: up to ten request timeouts later).
+fn in_force(current: &RwLock<Current>) -> Arc<App> {
+    current.read().map(|c| Arc::clone(&c.app)).unwrap_or_else(|p| Arc::clone(&p.into_inner().app))
 }
 
 /// A running gateway: its address, the task accepting connections, and the state a reload
@@ -1320,12 +1334,14 @@ impl std::fmt::Debug for Running {
 impl Running {
     /// The state new connections get.
     pub fn app(&self) -> Arc<App> {
-        self.current.read().map(|c| Arc::clone(&c.app)).unwrap_or_else(|p| Arc::clone(&p.into_inner().app))
+        in_force(&self.current)
     }
 
-    /// Applies a changed configuration to new connections: TLS certificate and client roots,
-    /// trust list, CRLs, signing key, tokens, limits. On any error nothing changes and the
-    /// error says why. Connections already open finish with the state they started with.
+    /// Applies a changed configuration: TLS certificate and client roots to new connections'
+    /// handshakes; trust list, CRLs, signing key, role anchors, exporter grants and limits to
+    /// every request from now on, on connections already open too ([`in_force`]; each keeps
+    /// the timeouts it was accepted under). On any error nothing changes and the error says
+    /// why.
     pub fn reload(&self, config: Config) -> Result<String, String> {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(
             &config.tls.certificate,
@@ -1384,8 +1400,10 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
             };
             // Responses go out whole; Nagle's algorithm would only hold back their last segment.
             let _ = tcp.set_nodelay(true);
+            let current = Arc::clone(&shared);
             tokio::spawn(async move {
                 let (_permit, _slot) = (permit, slot);
+                // The connection's own limits (timeouts, streams) are those it was accepted under.
                 let limits = app.config.limits.clone();
                 let timeout = std::time::Duration::from_secs(limits.request_timeout_seconds);
                 let idle = std::time::Duration::from_secs(limits.idle_timeout_seconds);
@@ -1400,11 +1418,12 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                 let service = hyper::service::service_fn(move |r: Request<Incoming>| {
                     let handling = watching.handling();
                     let label = route_label(r.method(), r.uri().path());
+                    let app = in_force(&current);
                     let metrics = Arc::clone(&app.metrics);
                     let id: Arc<str> = events::request_id().into();
                     let request = Guarded { label, method: r.method().clone(), id: Arc::clone(&id) };
                     // The request's label is found once, here, for its guard and its metrics.
-                    let (app, presented) = (Arc::clone(&app), Arc::clone(&presented));
+                    let presented = Arc::clone(&presented);
                     let handled = handle(app, presented, peer.ip(), r, id, label, handling);
                     guarded(metrics, request, handled)
                 });
