@@ -385,6 +385,14 @@ pub fn decide(document: &[u8], ctx: &Context<'_>) -> Verdict {
     verdict
 }
 
+/// The compact JWS `document` is, without the whitespace around it (how a credential is
+/// read, however it was sent: a trailing newline is no other credential); `None` for any
+/// other document, which is read whole.
+pub fn compact_jws(document: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(document).ok().map(str::trim)?;
+    (text.starts_with("eyJ") && text.matches('.').count() == 2).then_some(text)
+}
+
 fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &mut Verdict) -> Option<()> {
     // 0. A list past its NextUpdate may have missed a withdrawal: nothing is decided with it
     //    (fail closed: status unknown, never valid).
@@ -394,13 +402,11 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     }
     // 1. Format: the claimed issuer is read from the document to find its anchors; the
     //    content is trusted only after step 2 verified these same bytes.
-    let text = std::str::from_utf8(document).ok().map(str::trim);
-    let is_jws = text.is_some_and(|t| t.starts_with("eyJ") && t.matches('.').count() == 2);
+    let jws_text = compact_jws(document);
     // A credential's payload, kept to ask of it later whether its status is in status lists
     // (then it states none itself).
     let mut credential = None;
-    let (format, cert, payload) = if is_jws {
-        let token = text.unwrap_or_default();
+    let (format, cert, payload) = if let Some(token) = jws_text {
         let parsed = match jws::parse(token) {
             Ok(p) => p,
             Err(e) => {

@@ -983,8 +983,11 @@ async fn a_body_withdraws_a_certificate_the_gateway_never_recorded() {
     }
     assert_eq!(app.log.size().expect("size"), size, "a notice that does not read is not a decision");
     let r = n.send(withdraw.clone()).await;
+    // 201 Created, the look-up its Location: a status alone was registered, which a relay
+    // tells apart from a change to a certificate the gateway knew (200).
     let answer = (r.status, r.json()["status"].clone(), r.json()["origin"].clone());
-    assert_eq!(answer, (200, "withdrawn".into(), "notice".into()), "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(answer, (201, "withdrawn".into(), "notice".into()), "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.headers.get("location").and_then(|l| l.to_str().ok()), Some(EXPORTED));
     assert_eq!(app.log.size().expect("size"), size + 1, "the notice is logged");
     assert_eq!(reason(&n.send(withdraw).await), refused(409, "notice.replayed"));
     assert_eq!(verify().await, (Some(false), Some("withdrawn".into()), Some("status.withdrawn".into())));
@@ -1017,18 +1020,26 @@ async fn a_body_withdraws_a_certificate_the_gateway_never_recorded() {
     // look-up cannot tell it in force: unknown), until an unsigned export registers them.
     let other = "04925Q10021R0N";
     let number = serde_json::json!({"number": other});
-    for action in ["suspend", "restore"] {
+    for (action, status) in [("suspend", 201), ("restore", 200)] {
         n.iat += 10;
         n.sent += 1;
         let mut fields = number.clone();
         fields["action"] = action.into();
-        assert_eq!(n.send(n.token(fields)).await.status, 200, "{action}");
+        assert_eq!(n.send(n.token(fields)).await.status, status, "{action}");
     }
     let path = format!("/v1/certificates/CNCA-R-2002-001/{other}");
     let held = call(addr, "GET", &path, vec![], None, None).await.json();
     assert_eq!(
         (&held["status"], &held["headline"], &held["origin"]),
         (&"valid".into(), &"unknown".into(), &"notice".into())
+    );
+    // A batch's look-up line says so too.
+    let line = serde_json::json!({"issuer": "CNCA-R-2002-001", "number": other}).to_string();
+    let batch = call(addr, "POST", "/v1/verify/batch", format!("{line}\n").into_bytes(), Some("customs"), None).await;
+    let answer: serde_json::Value = serde_json::from_slice(&batch.body).expect("one line");
+    assert_eq!(
+        (&answer["found"], &answer["status"], &answer["headline"], &answer["origin"]),
+        (&true.into(), &"valid".into(), &"unknown".into(), &"notice".into())
     );
     let unsigned = String::from_utf8(domestic_certificate()).expect("utf8").replace("04925Q10021R0M", other);
     let r = call(addr, "POST", "/v1/exports", unsigned.into_bytes(), None, Some(&token())).await;

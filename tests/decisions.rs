@@ -306,6 +306,66 @@ fn a_verification_under_a_status_alone_is_not_logged_after_facts_are_registered(
     assert_eq!((recorded.answer.valid, recorded.answer.status), (true, "valid"));
 }
 
+/// A notice is held to the register its date rule read (found by attack): decided while
+/// the register held nothing of its certificate, with a first export committed before it,
+/// its commit conflicts, and decided again on the export's facts it is refused for its date
+/// (before the certificate's issue, 2025-01-10). Recorded as the race it was, the audit
+/// counts it as not re-derived; the notice decided again is re-derived like any other.
+#[test]
+fn a_notice_is_held_to_the_register_its_date_rule_read() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let iat = time::OffsetDateTime::now_utc().unix_timestamp() - 60;
+    let payload = serde_json::json!({"issuer": "CNCA-R-2002-001", "number": "04925Q10021R0M", "action": "suspend",
+        "iat": iat, "jti": "before-its-issue", "date": "2024-06-01"});
+    let token = common::partners::signed_notice(&payload, "cb/CNCA-R-2002-001");
+    let token = String::from_utf8(token).expect("utf-8");
+    let decide = || mrgate::decisions::notice::notice(&app.context(), &operator(), &token);
+    let stale = decide().expect("decided: the register holds nothing of it");
+    let exported = export::export(&app.context(), &exporter(&app), export_request(&domestic_certificate()));
+    app.recorder.record(exported).expect("exported");
+    let size = app.log.size().expect("size");
+    let raced = app.recorder.record(Ok(stale)).expect_err("held to the register it read");
+    assert_eq!(
+        (raced.refusal.class, raced.refusal.reason.as_str(), raced.receipt.is_some()),
+        (Class::Conflict, "register.conflict", true)
+    );
+    assert_eq!(app.log.size().expect("size"), size + 1, "the race is recorded");
+    let held = app.store.certificate("CNCA-R-2002-001", "04925Q10021R0M").expect("read").expect("held");
+    assert_eq!((held.status.as_str(), held.origin.as_str()), ("valid", "export-unsigned"));
+    let again = app.recorder.record(decide()).expect_err("refused for its date");
+    assert_eq!((again.refusal.reason.as_str(), again.receipt.is_some()), ("notice.date", true));
+    drop(app);
+    let report = common::audit::audit(dir.path(), None);
+    assert_eq!(report.disagreements, []);
+    let skipped: u64 = report.not_re_derived.values().sum();
+    assert_eq!((report.entries, report.re_derived, skipped), (5, 4, 1), "{:?}", report.not_re_derived);
+}
+
+/// The gateway's export sent back with whitespace around it is the same credential: it
+/// verifies as the gateway's own, and the audit decides it so too (found by attack: the audit
+/// held the gateway's signature to exports by the exact bytes, and found it invalid).
+#[test]
+fn an_export_sent_back_with_a_newline_is_the_gateways_own_to_the_audit_too() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let exported = app
+        .recorder
+        .record(export::export(&app.context(), &exporter(&app), export_request(&domestic_certificate())))
+        .expect("exported")
+        .answer;
+    let credential = exported["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+    for sent in [format!("{credential}\n"), format!(" {credential}\r\n")] {
+        let verified = verify::verify(&app.context(), &customs(), Audience::Api, sent.as_bytes());
+        let recorded = app.recorder.record(verified).expect("recorded");
+        assert_eq!((recorded.answer.valid, recorded.answer.status), (true, "valid"));
+    }
+    drop(app);
+    let report = common::audit::audit(dir.path(), None);
+    assert_eq!(report.disagreements, []);
+    assert_eq!((report.entries, report.re_derived), (5, 5), "{:?}", report.not_re_derived);
+}
+
 /// A certificate's registration keeps the time its facts were first registered while they
 /// stay the same — the same credential recognized again a day later, or exported again —
 /// and takes the new time when its body re-issues it with other facts: that time vouches

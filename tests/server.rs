@@ -286,7 +286,7 @@ mod partners {
         assert_eq!(r.status, 422);
         // A certificate never recognized: its status alone is registered, nothing else changes.
         let r = send_notice(addr, "withdraw", "UNKNOWN-1", "foreign/dakks/signer", "partner-dakks").await;
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
         let unknown = call(addr, "GET", "/v1/certificates/dakks-cb/UNKNOWN-1", vec![], None, None).await.json();
         assert_eq!((&unknown["status"], &unknown["origin"]), (&"withdrawn".into(), &"notice".into()));
         assert_eq!(call(addr, "GET", &path, vec![], None, None).await.json()["status"], "valid");

@@ -220,7 +220,7 @@ async fn notices_the_relay_may_not_carry_are_refused() {
     // credential of this gateway names it), so no list changes.
     let n = notice_of(CB, "suspend", "04925Q99999R0M", "cb/CNCA-R-2002-001");
     let r = call(addr, "POST", "/v1/notices", n, None, Some(&token())).await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let alone = call(addr, "GET", &format!("/v1/certificates/{CB}/04925Q99999R0M"), vec![], None, None).await.json();
     assert_eq!((&alone["status"], &alone["origin"]), (&"suspended".into(), &"notice".into()));
     // Nothing else changed: the certificate is in force, and no bit is set.
@@ -409,7 +409,7 @@ async fn a_status_only_in_a_partners_lists_is_never_read_as_valid() {
         let notice = notice(action, &number, "foreign/dakks/signer");
         call(running.addr, "POST", "/v1/notices", notice, Some("partner-dakks"), None)
     };
-    assert_eq!(relay("suspend").await.status, 200);
+    assert_eq!(relay("suspend").await.status, 201);
     let v = verify(in_lists.clone()).await.json();
     assert_eq!(verdict(v), (Some(false), "suspended".into(), Some("status.suspended".into())));
     assert_eq!(relay("restore").await.status, 200);

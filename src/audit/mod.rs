@@ -1098,7 +1098,11 @@ impl Walk<'_, '_> {
     ) -> Again {
         let verification = matches!(entry.verdict.as_str(), "valid" | "invalid");
         let partner = entry.actor.strip_prefix("partner:").filter(|_| !verification);
-        let exported = entry.inputs.first().is_some_and(|input| self.exported.contains(input));
+        // An export is the credential it returned, however it is sent back (a trailing
+        // newline is the same credential to the gateway, found by attack).
+        let as_read =
+            crate::recognition::compact_jws(document).map(|t| crate::ledger::entry::document_digest(t.as_bytes()));
+        let exported = entry.inputs.first().into_iter().chain(as_read.as_ref()).any(|d| self.exported.contains(d));
         let ctx = crate::recognition::Context {
             trust_list: list,
             equivalence: &table.table,
@@ -1178,6 +1182,16 @@ impl Walk<'_, '_> {
         let Some(list) = self.named_list(index, entry) else { return };
         let token = String::from_utf8_lossy(&document).to_string();
         let first = self.notice_with(entry, relay, &token, &list, &self.crls());
+        // Refused at commit: the register changed under it (a first export or recognition of
+        // its certificate just before), as for a recognition.
+        if first.is_err()
+            && let Ok(again) = self.notice_again(entry, relay, &token, &list, &self.crls())
+        {
+            let (issuer, number) = (&again.notice.issuer, &again.notice.number);
+            if self.raced(entry, Some((issuer, number)), &again.decided, &again.reasons) {
+                return;
+            }
+        }
         self.settle(
             index,
             &kind,
@@ -1197,6 +1211,23 @@ impl Walk<'_, '_> {
         list: &TrustList,
         crls: &CrlSet,
     ) -> Result<Option<crate::notice::Notice>, String> {
+        let NoticeAgain { notice, decided, reasons, applies } = self.notice_again(entry, relay, token, list, crls)?;
+        if decided != entry.verdict || reasons != entry.reasons {
+            return Err(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons));
+        }
+        Ok(applies.then_some(notice))
+    }
+
+    /// A notice decided again with `crls`: what the gateway should have logged; `Err` when it
+    /// should have refused it unrecorded.
+    fn notice_again(
+        &self,
+        entry: &Entry,
+        relay: crate::decisions::notice::Relay,
+        token: &str,
+        list: &TrustList,
+        crls: &CrlSet,
+    ) -> Result<NoticeAgain, String> {
         let register = &self.register;
         let judged = crate::decisions::notice::judge(
             list,
@@ -1207,30 +1238,25 @@ impl Walk<'_, '_> {
             token,
             &|issuer, number| Ok(register.record(issuer, number)),
         );
-        // What the gateway should have logged, decided again; and the change it makes.
-        let (decided, reasons, change) = match judged {
-            Err(refusal) => return Err(format!("logged, but decided again it is refused unrecorded: {refusal}")),
-            Ok(judged) => match judged.issue_date {
-                Err(e) => ("refused".to_string(), vec![e.code().to_string()], None),
-                Ok(()) => {
-                    let n = judged.notice;
-                    let state = self.register.admission(&n.issuer, &n.number, &n.jti);
-                    match state.map(|s| crate::notice::admit(n.action, n.iat, &n.jti, &s)) {
-                        Some(Ok(())) => {
-                            let target = n.action.target();
-                            let reasons = vec![format!("notice.{}", n.action.as_str())];
-                            (target.as_str().to_string(), reasons, Some(n))
-                        }
-                        Some(Err(e)) => ("refused".to_string(), vec![e.code().to_string()], None),
-                        None => ("refused".to_string(), vec!["register.conflict".to_string()], None),
+        // What the gateway should have logged, decided again; and whether it changes the register.
+        let judged = judged.map_err(|r| format!("logged, but decided again it is refused unrecorded: {r}"))?;
+        let notice = judged.notice;
+        let (decided, reasons, applies) = match judged.issue_date {
+            Err(e) => ("refused".to_string(), vec![e.code().to_string()], false),
+            Ok(()) => {
+                let state = self.register.admission(&notice.issuer, &notice.number, &notice.jti);
+                match state.map(|s| crate::notice::admit(notice.action, notice.iat, &notice.jti, &s)) {
+                    Some(Ok(())) => {
+                        let target = notice.action.target();
+                        let reasons = vec![format!("notice.{}", notice.action.as_str())];
+                        (target.as_str().to_string(), reasons, true)
                     }
+                    Some(Err(e)) => ("refused".to_string(), vec![e.code().to_string()], false),
+                    None => ("refused".to_string(), vec![COMMIT_RACE.to_string()], false),
                 }
-            },
+            }
         };
-        if decided != entry.verdict || reasons != entry.reasons {
-            return Err(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons));
-        }
-        Ok(change)
+        Ok(NoticeAgain { notice, decided, reasons, applies })
     }
 
     /// The register as a notice decided again changes it.
@@ -1239,6 +1265,15 @@ impl Walk<'_, '_> {
             self.register.apply(n, entry_time(entry));
         }
     }
+}
+
+/// A notice decided again: what it should have been logged as, and whether it changes the
+/// register.
+struct NoticeAgain {
+    notice: crate::notice::Notice,
+    decided: String,
+    reasons: Vec<String>,
+    applies: bool,
 }
 
 /// What was read lately, by key: at most [`Recent::MAX`] values, all dropped when full (an

@@ -23,6 +23,10 @@ pub struct Applied {
     pub issuer: String,
     pub number: String,
     pub status: Status,
+    /// The register held nothing of the certificate: the notice registered its status alone
+    /// (the relay is told apart from a change to a certificate the gateway knew, so that a
+    /// number it did not mean does not pass for one it did).
+    pub registered_alone: bool,
 }
 
 /// A notice read and checked as far as it can be before the store admits it.
@@ -32,6 +36,8 @@ pub struct Judged {
     /// The date rule that needs the register (not before the certificate's issue date):
     /// a notice that breaks it is a recorded refusal.
     pub issue_date: Result<(), crate::notice::NoticeError>,
+    /// The register's record of the certificate as the date rule read it (`None`: not held).
+    pub registered: Option<crate::store::CertificateRecord>,
 }
 
 /// The register's record of a certificate (issuer, number), as a notice's checks read it.
@@ -134,15 +140,15 @@ pub fn judge(
     }
     // The date rule that needs the register's facts: a certificate it holds no document of
     // (never recorded, or only its status) has no issue date to hold the notice to.
-    let record = registered(&issuer, &notice.number).map_err(|e| Refusal::store(&e))?;
-    let issue_date = match record.filter(super::register::holds_facts) {
+    let registered = registered(&issuer, &notice.number).map_err(|e| Refusal::store(&e))?;
+    let issue_date = match registered.as_ref().filter(|r| super::register::holds_facts(r)) {
         Some(record) => match formats::parse(Format::CnXml, &record.document, limits) {
             Ok(held) => notice.check_issue_date(held.issue_date),
             Err(_) => Ok(()),
         },
         None => Ok(()),
     };
-    Ok(Judged { notice, issue_date })
+    Ok(Judged { notice, issue_date, registered })
 }
 
 /// The decision on a notice sent by `caller`: a partner, an operator or an exporter
@@ -160,7 +166,7 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
     let judged = judge(&ctx.trust_list, ctx.crls, ctx.now, &ctx.limits, relay, token, &|issuer, number| {
         ctx.store.certificate(issuer, number)
     })?;
-    let Judged { notice, issue_date } = judged;
+    let Judged { notice, issue_date, registered } = judged;
     let (issuer, number) = (notice.issuer.clone(), notice.number.clone());
     let status = notice.action.target();
     let digest = super::digest(token.as_bytes());
@@ -177,6 +183,14 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
         actor: caller.actor.clone(),
         reference: format!("notice:{digest}"),
     };
+    // The register as the date rule read it, or a conflict decided again (found by attack:
+    // a first export landing between the read and the commit had its issue date skipped,
+    // and the audit, deciding after the export, refused the notice the gateway applied).
+    let as_read = Effect::ExpectCertificate {
+        issuer: issuer.clone(),
+        number: number.clone(),
+        as_read: registered.as_ref().map(crate::store::AsRead::of),
+    };
     // A jti is the issuing body's: unique among its notices, whichever partner relays them.
     let applying = Effect::ApplyNotice {
         at: ctx.time(),
@@ -190,5 +204,6 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
         },
         event,
     };
-    Ok(Decision::new(Applied { issuer, number, status }, entry, vec![kept, applying]).recording_conflicts())
+    let applied = Applied { issuer, number, status, registered_alone: registered.is_none() };
+    Ok(Decision::new(applied, entry, vec![kept, as_read, applying]).recording_conflicts())
 }

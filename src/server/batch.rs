@@ -188,14 +188,16 @@ async fn decide(app: &Arc<App>, caller: &Caller, lines: Vec<(usize, Bytes)>) -> 
 
 /// A `{"issuer", "number"}` line: the register's status, and the headline to read as the
 /// single look-up has it ([`verify::headline_now`]: a certificate past its expiry date is
-/// `expired`, whatever the register's status says).
+/// `expired`, whatever the register's status says), and where its facts come from, as the
+/// look-up's `origin` (`notice`: its status alone, no facts; found by attack, a status alone
+/// restored read as a found "valid" certificate).
 fn lookup(app: &App, line: usize, issuer: &str, number: &str) -> Value {
     match verify::status(&app.context(), issuer, number) {
         Ok(Some(r)) => {
             let cert = crate::formats::cn_xml::parse(&r.document, &app.limits).ok();
             let headline = verify::headline_now(&r.status, cert.as_ref(), app.now(), &app.trust_list());
             json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status,
-                   "headline": headline})
+                   "headline": headline, "origin": r.origin})
         }
         Ok(None) => json!({"line": line, "issuer": issuer, "number": number, "found": false, "status": "unknown",
                            "headline": "unknown"}),

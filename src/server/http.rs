@@ -85,6 +85,20 @@ pub fn percent_decode(segment: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// One path segment as [`percent_decode`] reads it back: every byte but RFC 3986's
+/// unreserved characters escaped (a certificate number's `/` becomes `%2F`).
+pub fn percent_encode(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for b in segment.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// How much of an unwanted request rest is read and thrown away, at most.
 #[derive(Debug, Clone, Copy)]
 pub struct Drain {
@@ -198,6 +212,10 @@ mod tests {
     #[test]
     fn path_segments_are_percent_decoded() {
         assert_eq!(percent_decode("A%2FB-1").as_deref(), Some("A/B-1"));
+        for segment in ["A/B-1", "CNCA-R-2002-001", "dakks-cb", "a b%/é"] {
+            assert_eq!(percent_decode(&percent_encode(segment)).as_deref(), Some(segment), "{segment}");
+        }
+        assert_eq!(percent_encode("A/B-1"), "A%2FB-1");
         assert_eq!(percent_decode("A%2fB").as_deref(), Some("A/B"));
         assert_eq!(percent_decode("%E4%B8%AD").as_deref(), Some("中"));
         assert_eq!(percent_decode("plain").as_deref(), Some("plain"));

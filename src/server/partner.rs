@@ -19,13 +19,23 @@ pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     recorded_json(status, recorded.map(|r| r.map(|a| a.body)))
 }
 
-/// `POST /v1/notices`: the status after the notice, with the certificate's history.
+/// `POST /v1/notices`: the status after the notice, with the certificate's history; 201
+/// Created (and the look-up's `Location`) when the notice registered the status alone of a
+/// certificate the register held nothing of, 200 when it changed a registered one's.
 pub fn notice(app: &App, req: &Req) -> Response<Body> {
     let token = String::from_utf8_lossy(&req.body);
-    let recorded = app.recorder.record(notice::notice(&app.context(), &req.caller, &token));
+    // A register changed between the notice's read and its commit (an export or recognition
+    // registering the certificate's facts, another notice): decided again on it as it is now.
+    let again = [crate::decisions::record::REGISTER_CONFLICT];
+    let recorded = app.recorder.record_retrying(3, &again, || notice::notice(&app.context(), &req.caller, &token));
+    let created = recorded.as_ref().is_ok_and(|r| r.answer.registered_alone);
     if recorded.is_ok() {
         app.status_lists.read_again();
     }
+    let location = recorded.as_ref().ok().filter(|_| created).map(|r| {
+        let segment = super::http::percent_encode;
+        format!("/v1/certificates/{}/{}", segment(&r.answer.issuer), segment(&r.answer.number))
+    });
     // The register as the notice left it: its history, and whether it holds the
     // certificate's facts or, never exported nor recognized here, its status alone (so a
     // relay can tell a notice that matched no certificate it meant).
@@ -41,5 +51,9 @@ pub fn notice(app: &App, req: &Req) -> Response<Body> {
                    "origin": origin, "history": history})
         })
     });
-    recorded_json(StatusCode::OK, recorded)
+    let mut response = recorded_json(if created { StatusCode::CREATED } else { StatusCode::OK }, recorded);
+    if let Some(v) = location.and_then(|l| hyper::header::HeaderValue::from_str(&l).ok()) {
+        response.headers_mut().insert(hyper::header::LOCATION, v);
+    }
+    response
 }
