@@ -227,6 +227,84 @@ fn unknown_critical_extension_makes_a_provider_unusable() {
     assert_eq!((membership.active, membership.reason), (false, "trust.body_unknown"));
 }
 
+/// A `ServiceHistoryInstance` tells the status of today's certificates only when it names one
+/// of them (itself, or its key by `X509SKI`: the extension's identifier or RFC 5280's method
+/// 1), is of the service's type and carries no extension this gateway does not understand.
+/// One that tells of another key, another service type or what cannot be read grants today's
+/// certificates nothing in its period (found by review: 12 of the 1,137 history instances of
+/// the corpus's EU lists name another key than today's). The demo's anab CB: granted from
+/// 2025-01-01 by its one history instance, withdrawn since 2026-09-01.
+#[test]
+fn a_history_instance_tells_of_todays_certificates_only_when_it_names_them() {
+    let xml = String::from_utf8(read("trust-list.xml")).expect("utf8");
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
+    let start = xml.find("<tsl:ServiceHistoryInstance>").expect("the anab CB's history");
+    let end = xml.find("</tsl:ServiceHistoryInstance>").expect("its end");
+    let instance = xml.get(start..end).expect("instance").to_string();
+    let identity_start = instance.find("<tsl:ServiceDigitalIdentity>").expect("identity");
+    let identity_end = instance.find("</tsl:ServiceDigitalIdentity>").expect("its end") + 28;
+    let identity = instance.get(identity_start..identity_end).expect("identity").to_string();
+    let ski = |b64: &str| {
+        format!(
+            "<tsl:ServiceDigitalIdentity><tsl:DigitalId><tsl:X509SKI>{b64}</tsl:X509SKI></tsl:DigitalId></tsl:ServiceDigitalIdentity>"
+        )
+    };
+    let granted_in_2025 = |edited_instance: &str| {
+        let edited = xml.replacen(&instance, edited_instance, 1);
+        let sig_start = edited.find("  <ds:Signature").expect("sig");
+        let sig_end = edited.find("</ds:Signature>\n").expect("end") + "</ds:Signature>\n".len();
+        let mut unsigned = edited.clone();
+        unsigned.replace_range(sig_start..sig_end, "");
+        let resigned = mrgate::crypto::xmldsig::sign(&unsigned, &key, &chain).expect("sign");
+        let list = TrustList::load(resigned.as_bytes(), &operator(), None, AT, &Limits::default()).expect("list");
+        let service = list.body("anab-cb").expect("anab-cb").services.first().cloned().expect("service");
+        let statuses: Vec<String> = service.history.iter().map(|c| c.status.clone()).collect();
+        (service.granted_throughout(datetime!(2025-06-01 0:00 UTC), datetime!(2026-06-01 0:00 UTC)), statuses)
+    };
+    let granted = mrgate::trust::STATUS_GRANTED.to_string();
+    let withdrawn = mrgate::trust::STATUS_WITHDRAWN.to_string();
+    let another = mrgate::trust::STATUS_OF_ANOTHER_SERVICE.to_string();
+    // As built: it names both certificates.
+    assert_eq!(granted_in_2025(&instance), (true, vec![granted.clone(), withdrawn.clone()]));
+    // By the signer's key identifier (its extension's, or RFC 5280's method 1 over the
+    // revoked signer's key: values computed with Python's cryptography).
+    for named in ["+fC0jiRdCitsnVnOZA/++lsHeTk=", "hXMEewqiqoFeC+AdyC6v/Go5BO8=", "4mo8L9MOt8cNuAInYxNquf64xTs="] {
+        let by_ski = instance.replacen(&identity, &ski(named), 1);
+        assert_eq!(granted_in_2025(&by_ski), (true, vec![granted.clone(), withdrawn.clone()]), "{named}");
+    }
+    let told_of_another = (false, vec![another.clone(), withdrawn.clone()]);
+    let cases = [
+        ("another key", instance.replacen(&identity, &ski("AAAAAAAAAAAAAAAAAAAAAAAAAAA="), 1)),
+        ("no identity", instance.replacen(&identity, "", 1)),
+        ("an empty identity", instance.replacen(&identity, "<tsl:ServiceDigitalIdentity/>", 1)),
+        (
+            "another type of service",
+            instance.replacen(
+                "urn:mrgate:trust-list:service-type:document-signing",
+                "http://uri.etsi.org/TrstSvc/Svctype/CA/QC",
+                1,
+            ),
+        ),
+        (
+            "an extension not understood",
+            format!(
+                "{instance}<tsl:ServiceInformationExtensions><tsl:Extension Critical=\"true\"><x:Unknown \
+                 xmlns:x=\"urn:x\"/></tsl:Extension></tsl:ServiceInformationExtensions>"
+            ),
+        ),
+    ];
+    for (what, edited) in cases {
+        assert_eq!(granted_in_2025(&edited), told_of_another, "{what}");
+    }
+    // An extension that is not critical does not change what it tells.
+    let harmless = format!(
+        "{instance}<tsl:ServiceInformationExtensions><tsl:Extension Critical=\"false\"><x:Unknown \
+         xmlns:x=\"urn:x\"/></tsl:Extension></tsl:ServiceInformationExtensions>"
+    );
+    assert_eq!(granted_in_2025(&harmless), (true, vec![granted, withdrawn]));
+}
+
 #[test]
 fn bad_descriptions_are_refused() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -751,6 +829,41 @@ fn real_trusted_lists_are_modelled() {
     // Post.Trust's service carries a critical extension this profile does not understand.
     assert!(list.providers[0].services[0].unusable.is_some());
     assert!(list.providers.iter().all(|p| p.body.is_none()));
+}
+
+/// Real lists' history instances told apart as [`a_history_instance_tells_of_todays_certificates_only_when_it_names_them`]
+/// has it: how many of each list's instances tell of another service (another key, another
+/// service type, a critical extension), counted independently with Python's `cryptography`
+/// (method 1) and regular expressions over the same files (the SubjectKeyIdentifier
+/// extension read from the certificate's bytes, whatever its length: `cryptography` refuses
+/// some of these lists' certificates whole, and a Hungarian CA's identifier is 8 bytes).
+#[test]
+fn real_lists_history_instances_of_another_service_are_told_apart() {
+    let Some(corpus) = common::corpus() else { return };
+    for (file, instances, of_another) in [
+        ("lotlCache__ES.xml", 212, 153),
+        ("lotlCache__BG.xml", 65, 21),
+        ("lotlCache__HU.xml", 349, 8),
+        ("ie-tl.xml", 2, 1),
+        ("fi-v6.xml", 14, 9),
+        ("sk-tl.xml", 65, 31),
+        ("lotlCache__AT.xml", 44, 6),
+        ("lotlCache__CZ.xml", 74, 15),
+        ("lotlCache__EL.xml", 32, 20),
+        ("lotlCache__HR.xml", 22, 10),
+        ("lotlCache__FI.xml", 5, 0),
+        ("lotlCache__BE.xml", 18, 13),
+    ] {
+        let bytes = std::fs::read(corpus.join("trusted-lists").join(file)).expect("read");
+        let list = TrustList::load_insecure(&bytes, &Limits::default()).expect(file);
+        let services = list.providers.iter().flat_map(|p| p.services.iter());
+        // Each service's current status is the first of its history as read, not an instance.
+        let history: Vec<&str> =
+            services.flat_map(|s| s.history.iter().map(|c| c.status.as_str()).collect::<Vec<_>>()).collect();
+        let total = history.len() - list.providers.iter().map(|p| p.services.len()).sum::<usize>();
+        let another = history.iter().filter(|s| **s == mrgate::trust::STATUS_OF_ANOTHER_SERVICE).count();
+        assert_eq!((total, another), (instances, of_another), "{file}");
+    }
 }
 
 /// Look-ups by id (indexed) answer exactly as a scan of the providers would, for every body

@@ -468,6 +468,25 @@ pub fn subject_of(der: &[u8]) -> Option<String> {
     X509Certificate::from_der(der).ok().map(|(_, c)| c.subject().to_string())
 }
 
+/// The identifiers an ETSI trusted list's `X509SKI` may name a DER certificate's key by: its
+/// SubjectKeyIdentifier extension's, and the SHA-1 of its subjectPublicKey bits (RFC 5280
+/// §4.2.1.2, method 1), which lists write for a certificate without the extension. Empty for
+/// a certificate that does not read.
+pub fn key_identifiers(der: &[u8]) -> Vec<Vec<u8>> {
+    let Ok((_, c)) = X509Certificate::from_der(der) else { return Vec::new() };
+    let mut ids: Vec<Vec<u8>> = c
+        .extensions()
+        .iter()
+        .filter_map(|e| match e.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+            _ => None,
+        })
+        .collect();
+    let bits = &c.public_key().subject_public_key.data;
+    ids.push(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bits).as_ref().to_vec());
+    ids
+}
+
 /// A DER certificate's validity window, `notBefore` and `notAfter` in seconds since the
 /// epoch (both inclusive, RFC 5280 §4.1.2.5).
 pub fn validity_of(der: &[u8]) -> Option<(i64, i64)> {

@@ -152,7 +152,12 @@ use time::OffsetDateTime;
 ///   record states no facts, so a notice's date is not held to an issue date, and an export
 ///   or recognition registers the first facts under the status the notices gave; a
 ///   credential whose status is in status lists is `status.unknown` under a status alone
-///   that is valid, as it is when the register does not hold it.
+///   that is valid, as it is when the register does not hold it; a notice's number is a
+///   certificate number (`notice.number`); a trust list's `ServiceHistoryInstance` tells of
+///   the service's certificates today only when it names one of them (itself or by
+///   `X509SKI`), is of the service's type and has no critical extension not understood —
+///   any other grants them nothing in its period
+///   ([`crate::trust::STATUS_OF_ANOTHER_SERVICE`]).
 pub const RULE_SET: &str = "15";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
