@@ -43,6 +43,7 @@ const NOT_CODES: &[(&str, &str)] = &[
     ("identities.exporter", "a configuration key"),
     ("log.origin", "a configuration key"),
     ("log.commit_interval_ms", "a configuration key"),
+    ("log.high_water_mark", "a configuration key"),
     ("limits.max_connections", "a configuration key"),
     ("events.format", "a configuration key"),
     ("limits.max_connections_per_client", "a configuration key"),

@@ -1570,3 +1570,66 @@ async fn a_verification_is_never_logged_against_the_register() {
     assert_eq!((again.status, again.json()["valid"].as_bool(), size()), (200, Some(true), before + 1));
     running.task.abort();
 }
+
+/// The log's high-water mark (`ledger::high_water`): the newest checkpoint signed, in a file
+/// apart from the store, which the store's log must extend at start. A store put back from
+/// an older copy does not start (`log.rolled_back`, naming both sizes), nor another log's
+/// store (`log.forked`), nor a mark that is no checkpoint of this log's key
+/// (`log.high_water`); moving the mark aside starts the second history knowingly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_put_back_from_an_older_copy_does_not_start() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path();
+    let mark = data.join("log-high-water");
+    /// Serves from `data`, exports `times`, shuts down: the log's size then.
+    async fn serve_and_export(data: &std::path::Path, times: u64) -> u64 {
+        let app = Arc::new(load_when_released(data).await.expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        for _ in 0..times {
+            let r = call(running.addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+            assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        }
+        assert!(running.shutdown(std::time::Duration::from_secs(5)).await);
+        app.log.size().expect("size")
+    }
+    let older = serve_and_export(data, 1).await;
+    let marked = |path: &std::path::Path| std::fs::read_to_string(path).expect("the mark");
+    assert_eq!(marked(&mark).lines().nth(1), Some(older.to_string().as_str()), "the mark is the last checkpoint");
+    let backup = common::audit::copy_of(data);
+    let newer = serve_and_export(data, 2).await;
+    assert!(newer > older);
+    assert_eq!(marked(&mark).lines().nth(1), Some(newer.to_string().as_str()));
+    // Another gateway's store, under the same key and origin, as long as this one's.
+    let other = tempfile::tempdir().expect("tmp");
+    assert_eq!(serve_and_export(other.path(), newer - older + 1).await, newer);
+
+    let put_back = |from: &std::path::Path| {
+        for name in ["mrgate.db", "mrgate.db-wal", "mrgate.db-shm"] {
+            let _ = std::fs::remove_file(data.join(name));
+            if from.join(name).exists() {
+                std::fs::copy(from.join(name), data.join(name)).expect("copy");
+            }
+        }
+    };
+    put_back(backup.path());
+    let refused = load_when_released(data).await.expect_err("an older copy");
+    assert!(refused.contains("[log.rolled_back]"), "{refused}");
+    assert!(refused.contains(&format!("a checkpoint of {newer} entries")), "{refused}");
+    assert!(refused.contains(&format!("the store's log holds {older}")), "{refused}");
+    put_back(other.path());
+    let refused = load_when_released(data).await.expect_err("another log's store");
+    assert!(refused.contains("[log.forked]"), "{refused}");
+    // A mark that is no checkpoint of this log's key.
+    let kept = marked(&mark);
+    for bad in
+        [b"not a checkpoint\n".to_vec(), kept.replace("demo.mrgate.example/log", "other.example/log").into_bytes()]
+    {
+        std::fs::write(&mark, &bad).expect("write");
+        let refused = load_when_released(data).await.expect_err("a mark that does not verify");
+        assert!(refused.contains("[log.high_water]"), "{refused}");
+    }
+    // Moved aside, the store starts: a second history, knowingly.
+    std::fs::rename(&mark, data.join("log-high-water.moved")).expect("move");
+    put_back(backup.path());
+    assert_eq!(serve_and_export(data, 1).await, older + 1);
+}

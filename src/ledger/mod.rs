@@ -10,6 +10,7 @@ pub mod cosignature;
 pub mod durable;
 pub mod entry;
 pub mod hashes;
+pub mod high_water;
 pub mod merkle;
 pub mod receipt;
 pub mod tile_path;

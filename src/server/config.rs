@@ -160,6 +160,12 @@ pub struct LogConfig {
     /// commit ended.
     #[serde(default = "default_commit_interval_ms")]
     pub commit_interval_ms: f64,
+    /// Where the log's high-water mark is kept ([`crate::ledger::high_water`]): the newest
+    /// checkpoint signed, which the store's log must extend at start. Default
+    /// `<data_dir>/log-high-water`; kept apart from the store's backups (another disk, another
+    /// directory) it also finds a store put back from an older copy of that directory.
+    #[serde(default)]
+    pub high_water_mark: Option<PathBuf>,
 }
 
 fn default_commit_interval_ms() -> f64 {
@@ -170,6 +176,11 @@ fn default_commit_interval_ms() -> f64 {
 const MAX_COMMIT_INTERVAL_MS: f64 = 1000.0;
 
 impl LogConfig {
+    /// The high-water mark's file: as configured, or `log-high-water` in `data_dir`.
+    pub fn high_water_mark(&self, data_dir: &Path) -> PathBuf {
+        self.high_water_mark.clone().unwrap_or_else(|| data_dir.join("log-high-water"))
+    }
+
     /// The commit interval. [`Config::check`] refuses values out of range; should one get
     /// here anyway (a configuration built in code), the default stands in rather than a panic.
     pub fn commit_interval(&self) -> std::time::Duration {
@@ -440,6 +451,7 @@ impl Config {
         fix(&mut self.trust_list.operator_anchor);
         self.trust_list.crls.iter_mut().for_each(fix);
         fix(&mut self.log.key);
+        self.log.high_water_mark.iter_mut().for_each(fix);
         self.witnessing.ca.iter_mut().for_each(fix);
         for grant in &mut self.exporters.grant {
             grant.token_files.iter_mut().chain(&mut grant.certificates).for_each(fix);
@@ -495,6 +507,7 @@ impl Config {
                 key: d("log.key"),
                 origin: "demo.mrgate.example/log".into(),
                 commit_interval_ms: default_commit_interval_ms(),
+                high_water_mark: None,
             },
             exporters: Exporters {
                 grant: vec![ExporterGrant {

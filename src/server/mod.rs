@@ -289,6 +289,7 @@ impl App {
         let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
         spki.extend_from_slice(ring::signature::KeyPair::public_key(&log_key).as_ref());
         let log_public_pem = crate::pki::pem_block("PUBLIC KEY", &spki);
+        let public_key = ring::signature::KeyPair::public_key(&log_key).as_ref().to_vec();
         let log = DurableLog::open_with_interval(
             &config.log.origin,
             log_key,
@@ -296,6 +297,9 @@ impl App {
             config.log.commit_interval(),
         )
         .map_err(|e| e.to_string())?;
+        // Before anything is logged: the store's log extends the newest checkpoint signed.
+        crate::ledger::high_water::check(&config.log.high_water_mark(&config.data_dir), &log, &public_key)
+            .map_err(|e| e.to_string())?;
         let rate_limit = rate_limit::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst);
         let identity_rate_limit =
             rate_limit::RateLimit::new(config.limits.identity_rate_per_second, config.limits.identity_burst);
@@ -331,6 +335,7 @@ impl App {
             ("log.key", old.log.key != config.log.key),
             ("log.origin", old.log.origin != config.log.origin),
             ("log.commit_interval_ms", old.log.commit_interval_ms != config.log.commit_interval_ms),
+            ("log.high_water_mark", old.log.high_water_mark != config.log.high_water_mark),
             ("limits.max_connections", old.limits.max_connections != config.limits.max_connections),
             ("events.format", old.events.format != config.events.format),
             ("witnessing", format!("{:?}", old.witnessing) != format!("{:?}", config.witnessing)),
@@ -1323,6 +1328,11 @@ pub struct Running {
     max_connections: usize,
     /// Asks the witnesses to cosign new checkpoints, when any are configured.
     cosigner: Option<tokio::task::JoinHandle<()>>,
+    /// Writes the log's high-water mark while the log grows ([`crate::ledger::high_water`]).
+    high_water: tokio::task::JoinHandle<()>,
+    /// The mark's file, and the log it marks: written once more at shutdown (held weakly, so
+    /// that a gateway let go of without a shutdown keeps no store open).
+    marked: (std::path::PathBuf, std::sync::Weak<DurableLog>),
 }
 
 impl std::fmt::Debug for Running {
@@ -1361,13 +1371,24 @@ impl Running {
             cosigner.abort();
         }
         let deadline = tokio::time::Instant::now() + grace;
+        let mut finished = true;
         while self.connections.available_permits() < self.max_connections {
             if tokio::time::Instant::now() >= deadline {
-                return false;
+                finished = false;
+                break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        true
+        // The mark as the log ends: what the connections finished is logged by now.
+        self.high_water.abort();
+        let (path, log) = self.marked;
+        if let Some(note) = log.upgrade().and_then(|log| log.checkpoint().ok()) {
+            let written = tokio::task::spawn_blocking(move || crate::ledger::high_water::record(&path, &note)).await;
+            if let Ok(Err(e)) = written {
+                to_operator(format_args!("mrgate: the log's high-water mark was not written: {e}"));
+            }
+        }
+        finished
     }
 }
 
@@ -1383,6 +1404,8 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
     let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let per_client = connections::PerClient::new(app.config.limits.max_connections_per_client.min(max_connections));
     let (cosigning, cosigned_log) = (Arc::clone(&app.cosigning), Arc::clone(&app.log));
+    let marked = (app.config.log.high_water_mark(&app.config.data_dir), Arc::downgrade(&app.log));
+    let high_water = tokio::spawn(crate::ledger::high_water::record_forever(marked.0.clone(), marked.1.clone()));
     let current = Arc::new(RwLock::new(Current { app, acceptor }));
     let (accepting, shared) = (Arc::clone(&connections), Arc::clone(&current));
     let task = tokio::spawn(async move {
@@ -1464,7 +1487,7 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
     });
     let cosigner = (!cosigning.witnesses.is_empty())
         .then(|| tokio::spawn(witnessing::Cosigning::cosign_forever(cosigning, cosigned_log)));
-    Ok(Running { addr, task, current, connections, max_connections, cosigner })
+    Ok(Running { addr, task, current, connections, max_connections, cosigner, high_water, marked })
 }
 
 /// `mrgate serve`: loads the configuration and serves. SIGHUP calls `reread` for the

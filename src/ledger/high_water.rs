@@ -1,0 +1,136 @@
+//! The log's high-water mark: the newest checkpoint this gateway signed, kept in a file of
+//! its own, apart from the store. At start the store's log must extend it — hold at least
+//! its size, with a consistency proof from it — or the gateway does not start: a store put
+//! back from an older copy, or another store, would otherwise grow a second history under
+//! the same key, which the holders of receipts and checkpoints past the copy, and witnesses,
+//! find only later (found by review: only witnesses noticed, and a single node may have none).
+//!
+//! The file is written after the entries it covers are committed, and renamed into place
+//! whole: it never claims a size the store has not made durable, and a crash leaves the
+//! mark before or after, never a part. It lags the log by at most [`RECORD_EVERY`].
+//!
+//! What it must never do: decide, write the store, or let a mark it cannot verify pass.
+
+use super::checkpoint::Checkpoint;
+use super::durable::DurableLog;
+use std::path::{Path, PathBuf};
+
+/// How often a running gateway writes its newest checkpoint to the mark, when the log grew.
+pub const RECORD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Why the store's log is not the one the mark was written for.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HighWaterError {
+    #[error(
+        "{path}: [log.rolled_back] this gateway signed a checkpoint of {published} entries, and the store's log \
+         holds {held}: the store was put back from an older copy. Restore the store that holds them; starting \
+         on this one would give the log a second history under the same key. Only to start that second history \
+         knowingly, move the mark aside."
+    )]
+    RolledBack { path: PathBuf, published: u64, held: u64 },
+    #[error(
+        "{path}: [log.forked] the store's log does not extend the checkpoint of {published} entries this gateway \
+         signed ({why}): it is another log's store, or one changed behind the gateway's back"
+    )]
+    Forked { path: PathBuf, published: u64, why: String },
+    #[error("{path}: [log.high_water] {why}")]
+    Unreadable { path: PathBuf, why: String },
+}
+
+impl HighWaterError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            HighWaterError::RolledBack { .. } => "log.rolled_back",
+            HighWaterError::Forked { .. } => "log.forked",
+            HighWaterError::Unreadable { .. } => "log.high_water",
+        }
+    }
+}
+
+/// Holds `log` to the mark at `path`, checked with the log's public key: the log's size is
+/// at least the mark's, and its latest checkpoint extends the mark's (a consistency proof
+/// from the store). No mark yet is no check (a new gateway, or one from before marks).
+pub fn check(path: &Path, log: &DurableLog, public_key: &[u8]) -> Result<(), HighWaterError> {
+    let unreadable = |why: String| HighWaterError::Unreadable { path: path.to_path_buf(), why };
+    let note = match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| unreadable("the mark is not UTF-8 text".into()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(unreadable(e.to_string())),
+    };
+    let (mark, _) = Checkpoint::verify(&note, public_key)
+        .map_err(|e| unreadable(format!("the mark is not a checkpoint signed by this log's key: {e}")))?;
+    let now = log.checkpoint().map_err(|e| unreadable(format!("the log's checkpoint: {e}")))?;
+    let (current, _) = Checkpoint::verify(&now, public_key)
+        .map_err(|e| unreadable(format!("the log's own checkpoint does not verify: {e}")))?;
+    if current.origin != mark.origin {
+        let why = format!("the mark is of origin '{}', the log of '{}'", mark.origin, current.origin);
+        return Err(HighWaterError::Forked { path: path.to_path_buf(), published: mark.size, why });
+    }
+    if current.size < mark.size {
+        return Err(HighWaterError::RolledBack { path: path.to_path_buf(), published: mark.size, held: current.size });
+    }
+    let published = mark.size;
+    let forked = |why: String| HighWaterError::Forked { path: path.to_path_buf(), published, why };
+    let proof = log.consistency(mark.size, current.size).map_err(|e| forked(e.to_string()))?;
+    super::receipt::consistent(mark, current, &proof).map_err(|e| forked(e.to_string()))?;
+    Ok(())
+}
+
+/// Writes `checkpoint` as the mark at `path`: to a file beside it, synced, then renamed over
+/// it, and the directory synced, so the mark is the old one or the new one whole.
+pub fn record(path: &Path, checkpoint: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".new");
+    let temporary = PathBuf::from(temporary);
+    let mut file = std::fs::File::create(&temporary)?;
+    file.write_all(checkpoint.as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&temporary, path)?;
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Records the log's newest checkpoint at `path` every [`RECORD_EVERY`] while it grows, for
+/// as long as the log is open elsewhere (it holds the log only while it records: a gateway
+/// let go of keeps no store open through it); a failure to write is said on stderr once until
+/// a write succeeds again (the log goes on: the mark only lags).
+pub async fn record_forever(path: PathBuf, log: std::sync::Weak<DurableLog>) {
+    let mut recorded = None;
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(RECORD_EVERY).await;
+        // The log is let go of before the write, which may wait on the disk.
+        let Some(note) = log.upgrade().map(|log| log.checkpoint()) else { return };
+        let Ok(note) = note else { continue };
+        if let Some(size) = record_if_grown(&path, note, recorded, &mut failing).await {
+            recorded = Some(size);
+        }
+    }
+}
+
+/// Records the checkpoint `note` at `path` unless its size is `recorded` already; the size
+/// recorded, if it was.
+async fn record_if_grown(path: &Path, note: String, recorded: Option<u64>, failing: &mut bool) -> Option<u64> {
+    let size = note.lines().nth(1).and_then(|s| s.parse::<u64>().ok())?;
+    if recorded == Some(size) {
+        return None;
+    }
+    let path = path.to_path_buf();
+    let outcome = tokio::task::spawn_blocking(move || record(&path, &note)).await;
+    match outcome {
+        Ok(Ok(())) => {
+            *failing = false;
+            Some(size)
+        }
+        Ok(Err(e)) if !*failing => {
+            *failing = true;
+            crate::server::to_operator(format_args!("mrgate: the log's high-water mark was not written: {e}"));
+            None
+        }
+        _ => None,
+    }
+}
