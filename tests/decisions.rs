@@ -49,6 +49,14 @@ fn last_entry(app: &App) -> Entry {
     Entry::decode(&bytes).expect("entry")
 }
 
+/// The demo certificate exported and logged: its credential (compact JWS) and number.
+fn exported_credential(app: &App) -> (String, String) {
+    let exported = export::export(&app.context(), &exporter(app), export_request(&domestic_certificate()));
+    let answer = app.recorder.record(exported).expect("exported").answer;
+    let text = |v: &serde_json::Value| v.as_str().expect("a string").to_string();
+    (text(&answer["documents"]["untp-dcc"]), text(&answer["number"]))
+}
+
 /// The demo certificate with its dates moved `years` on.
 fn dated(years: i32) -> Vec<u8> {
     common::gateway::domestic_certificate_dated(years)
@@ -251,13 +259,7 @@ fn a_verification_is_recorded_whatever_its_verdict() {
 fn a_verification_decided_before_a_suspension_is_not_logged_after_it() {
     let dir = tempfile::tempdir().expect("tmp");
     let (app, _) = app(dir.path());
-    let exported = app
-        .recorder
-        .record(export::export(&app.context(), &exporter(&app), export_request(&domestic_certificate())))
-        .expect("exported")
-        .answer;
-    let credential = exported["documents"]["untp-dcc"].as_str().expect("credential").to_string();
-    let number = exported["number"].as_str().expect("number").to_string();
+    let (credential, number) = exported_credential(&app);
     let stale = verify::verify(&app.context(), &customs(), Audience::Api, credential.as_bytes()).expect("decided");
     assert_eq!((stale.answer.valid, stale.answer.status), (true, "valid"));
     // The CB's suspension, relayed by the operator, lands before the verification commits.
@@ -349,12 +351,7 @@ fn a_notice_is_held_to_the_register_its_date_rule_read() {
 fn an_export_sent_back_with_a_newline_is_the_gateways_own_to_the_audit_too() {
     let dir = tempfile::tempdir().expect("tmp");
     let (app, _) = app(dir.path());
-    let exported = app
-        .recorder
-        .record(export::export(&app.context(), &exporter(&app), export_request(&domestic_certificate())))
-        .expect("exported")
-        .answer;
-    let credential = exported["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+    let (credential, _) = exported_credential(&app);
     for sent in [format!("{credential}\n"), format!(" {credential}\r\n")] {
         let verified = verify::verify(&app.context(), &customs(), Audience::Api, sent.as_bytes());
         let recorded = app.recorder.record(verified).expect("recorded");
