@@ -84,7 +84,9 @@ start_node() {
   [ "$2" != --demo ] && config=(--config "$2")
   # Asynchronous commands of a script ignore SIGINT: a Ctrl-C meant for a later command in the
   # same terminal does not reach the nodes. nohup: nor does the terminal's hangup.
-  nohup "$mrgate" serve "${config[@]}" --listen "127.0.0.1:$port" --data-dir "$dir/node$i" --store-url "$3" \
+  # Each node is new to the shared store (a data directory of its own): it takes the log as it
+  # is when it has no high-water mark yet (another node may have logged the first trust list).
+  nohup "$mrgate" serve "${config[@]}" --adopt-log --listen "127.0.0.1:$port" --data-dir "$dir/node$i" --store-url "$3" \
     < /dev/null > "$dir/node$i.log" 2>&1 &
   echo "$i $port $!" >> "$dir/nodes"
 }

@@ -413,6 +413,7 @@ reasons! {
     // batch: batch verification lines.
     BatchLine = "batch.line", 400, "A batch line is neither a look-up nor a document.";
     BatchTooManyLines = "batch.too_many_lines", 413, "The batch has more lines than allowed.";
+    BatchReloaded = "batch.reloaded", 503, "The gateway's configuration changed while a batch was read: the lines from the one named on were not decided; send them again.";
 
     // The command line alone.
     IoRead = "io.read", 400, "An input file cannot be read (command line).";

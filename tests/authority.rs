@@ -1277,6 +1277,74 @@ async fn a_reload_reaches_open_connections_at_their_next_request() {
     running.task.abort();
 }
 
+/// A streamed batch read across a reload decides no line after it (found by review: a
+/// customs client whose CA a reload removed kept its stream's lines decided and logged under
+/// the old role anchors and CRLs): the lines from the first read after the reload are
+/// answered with one closing `batch.reloaded` line, to be sent again under the configuration
+/// now in force.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_streamed_across_a_reload_decides_nothing_after_it() {
+    use bytes::Bytes;
+    use http_body_util::BodyExt;
+    use hyper::body::Frame;
+    /// A request body sent a chunk at a time, as the test gives them.
+    struct Chunks(tokio::sync::mpsc::Receiver<Bytes>);
+    impl hyper::body::Body for Chunks {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            self.0.poll_recv(cx).map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
+        }
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let exported = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    let credential = exported.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+    let line = format!("{}\n", serde_json::json!({"document": credential}));
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let tls = common::gateway::tls_client(Some("customs"))
+        .connect(rustls::pki_types::ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+        .expect("tls");
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("h1");
+    tokio::spawn(conn);
+    let (chunks, rx) = tokio::sync::mpsc::channel(4);
+    let request = hyper::Request::builder()
+        .method("POST")
+        .uri("/v1/verify/batch")
+        .header("host", "localhost")
+        .body(Chunks(rx))
+        .expect("request");
+    let before = app.log.size().expect("size");
+    chunks.send(Bytes::from(line.clone())).await.expect("first line");
+    let answers = tokio::spawn(sender.send_request(request));
+    // The first line decided and logged (its answer waits for the stream's window).
+    while app.log.size().expect("size") == before {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let size = app.log.size().expect("size");
+
+    running.reload(config(dir.path())).expect("reload");
+    chunks.send(Bytes::from(format!("{line}{line}"))).await.expect("more lines");
+    drop(chunks);
+    let answers = answers.await.expect("task").expect("response").into_body();
+    let answers = answers.collect().await.expect("the answers").to_bytes();
+    let answers: Vec<serde_json::Value> = answers
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("json"))
+        .collect();
+    assert_eq!(answers.len(), 2, "{answers:?}");
+    assert_eq!((&answers[0]["line"], &answers[0]["valid"]), (&1.into(), &true.into()));
+    assert_eq!((&answers[1]["line"], &answers[1]["error"]["reason"]), (&2.into(), &"batch.reloaded".into()));
+    assert_eq!(app.log.size().expect("size"), size, "nothing decided after the reload");
+    running.task.abort();
+}
+
 /// Roots named in `[identities.partners]` vouch for that body (a root it uses for TLS but
 /// does not list), and for no other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -63,13 +63,15 @@ fn node_config(dir: &std::path::Path, store_url: &str) -> std::path::PathBuf {
     path
 }
 
-/// Starts `mrgate serve` on each configuration at once, and waits for each one's banner.
+/// Starts `mrgate serve` on each configuration at once, and waits for each one's banner. Each
+/// is a new node of the shared store, so takes its log as it is (`--adopt-log`): one node's
+/// start may have logged the first trust list before another's opens the log.
 fn start_nodes(configs: &[std::path::PathBuf]) -> Vec<Node> {
     let children: Vec<Child> = configs
         .iter()
         .map(|config| {
             Command::new(env!("CARGO_BIN_EXE_mrgate"))
-                .args(["serve", "--config", config.to_str().expect("path")])
+                .args(["serve", "--adopt-log", "--config", config.to_str().expect("path")])
                 .env("MRGATE_LOG", "warn")
                 .stdout(Stdio::piped())
                 .stderr(Stdio::inherit())
@@ -544,6 +546,8 @@ async fn in_process_node(
 ) -> (std::sync::Arc<mrgate::server::App>, SocketAddr) {
     let mut config = common::gateway::config(&dir.join(name));
     config.store.url = Some(store_url.to_string());
+    // A new node of the shared store: its log as it is.
+    config.log.adopt = true;
     let app = match clock {
         Some(clock) => mrgate::server::App::load_with_clock(config, clock),
         None => mrgate::server::App::load(config),

@@ -1583,7 +1583,13 @@ async fn a_store_put_back_from_an_older_copy_does_not_start() {
     let mark = data.join("log-high-water");
     /// Serves from `data`, exports `times`, shuts down: the log's size then.
     async fn serve_and_export(data: &std::path::Path, times: u64) -> u64 {
-        let app = Arc::new(load_when_released(data).await.expect("app"));
+        serve_adopting(data, times, false).await
+    }
+    /// [`serve_and_export`], taking the log as it is when it has no mark if `adopt`.
+    async fn serve_adopting(data: &std::path::Path, times: u64, adopt: bool) -> u64 {
+        let mut cfg = config(data);
+        cfg.log.adopt = adopt;
+        let app = Arc::new(common::gateway::load_config_when_released(cfg).await.expect("app"));
         let running = start(Arc::clone(&app)).await.expect("start");
         for _ in 0..times {
             let r = call(running.addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
@@ -1628,8 +1634,19 @@ async fn a_store_put_back_from_an_older_copy_does_not_start() {
         let refused = load_when_released(data).await.expect_err("a mark that does not verify");
         assert!(refused.contains("[log.high_water]"), "{refused}");
     }
-    // Moved aside, the store starts: a second history, knowingly.
+    // Moved aside, the store does not start: a mark missing looks like a mark's disk not
+    // mounted. Taken as it is (`--adopt-log`), it starts: a second history, knowingly.
     std::fs::rename(&mark, data.join("log-high-water.moved")).expect("move");
     put_back(backup.path());
-    assert_eq!(serve_and_export(data, 1).await, older + 1);
+    let refused = load_when_released(data).await.expect_err("no mark");
+    assert!(refused.contains("[log.high_water] there is no high-water mark"), "{refused}");
+    assert!(refused.contains(&format!("the store's log holds {older} entries")), "{refused}");
+    assert_eq!(serve_adopting(data, 1, true).await, older + 1);
+    assert_eq!(marked(&mark).lines().nth(1), Some((older + 1).to_string().as_str()));
+    // A mark whose directory is not there (a disk not mounted) is not made: the start fails.
+    let mut elsewhere = config(data);
+    elsewhere.log.high_water_mark = Some(data.join("not-mounted").join("log-high-water"));
+    elsewhere.log.adopt = true;
+    let refused = common::gateway::load_config_when_released(elsewhere).await.expect_err("no directory");
+    assert!(refused.contains("[log.high_water] the mark cannot be written"), "{refused}");
 }

@@ -226,6 +226,10 @@ pub enum Command {
         /// PostgreSQL store (`postgres://…`), overriding the configuration's `[store] url`.
         #[arg(long)]
         store_url: Option<String>,
+        /// Take the store's log as it is when there is no high-water mark yet: the first start
+        /// of a build that keeps one, a new node of a shared store, a mark moved aside knowingly.
+        #[arg(long)]
+        adopt_log: bool,
     },
     /// Proficiency-testing commands.
     Pt {
@@ -333,8 +337,8 @@ pub fn main() -> ExitCode {
         Command::Trust { command } => trust::trust(command),
         Command::Pt { command } => pt::pt(command, &limits),
         Command::Verify(args) => verify::verify(args, &limits),
-        Command::Serve { config, demo, listen, data_dir, store_url } => {
-            serve(config, demo, listen, data_dir, store_url)
+        Command::Serve { config, demo, listen, data_dir, store_url, adopt_log } => {
+            serve(config, demo, listen, data_dir, store_url, adopt_log)
         }
         Command::Log { command } => log::log(command),
         Command::Store { command } => store::store(command),
@@ -406,6 +410,7 @@ fn serve(
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     store_url: Option<String>,
+    adopt_log: bool,
 ) -> ExitCode {
     use crate::server::config::Config;
     if config.is_some() == demo {
@@ -443,6 +448,7 @@ fn serve(
         if let Some(u) = &store_url {
             c.store.url = Some(u.clone());
         }
+        c.log.adopt = adopt_log;
         Ok(c)
     };
     let config = match read_config() {

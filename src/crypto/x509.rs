@@ -468,23 +468,16 @@ pub fn subject_of(der: &[u8]) -> Option<String> {
     X509Certificate::from_der(der).ok().map(|(_, c)| c.subject().to_string())
 }
 
-/// The identifiers an ETSI trusted list's `X509SKI` may name a DER certificate's key by: its
-/// SubjectKeyIdentifier extension's, and the SHA-1 of its subjectPublicKey bits (RFC 5280
-/// §4.2.1.2, method 1), which lists write for a certificate without the extension. Empty for
-/// a certificate that does not read.
-pub fn key_identifiers(der: &[u8]) -> Vec<Vec<u8>> {
-    let Ok((_, c)) = X509Certificate::from_der(der) else { return Vec::new() };
-    let mut ids: Vec<Vec<u8>> = c
-        .extensions()
-        .iter()
-        .filter_map(|e| match e.parsed_extension() {
-            ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
-            _ => None,
-        })
-        .collect();
+/// The key identifier of a DER certificate's key computed from the key itself: the SHA-1 of
+/// its subjectPublicKey bits (RFC 5280 §4.2.1.2, method 1), what most CAs write in the
+/// SubjectKeyIdentifier extension and ETSI trusted lists in `X509SKI`. Never the extension's
+/// value: whoever issues a certificate writes that, and may copy another key's (found by
+/// review: a new key's certificate carrying an old key's identifier took over its history).
+/// `None` for a certificate that does not read.
+pub fn key_identifier(der: &[u8]) -> Option<Vec<u8>> {
+    let (_, c) = X509Certificate::from_der(der).ok()?;
     let bits = &c.public_key().subject_public_key.data;
-    ids.push(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bits).as_ref().to_vec());
-    ids
+    Some(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, bits).as_ref().to_vec())
 }
 
 /// A DER certificate's validity window, `notBefore` and `notAfter` in seconds since the

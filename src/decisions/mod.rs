@@ -154,10 +154,11 @@ use time::OffsetDateTime;
 ///   credential whose status is in status lists is `status.unknown` under a status alone
 ///   that is valid, as it is when the register does not hold it; a notice's number is a
 ///   certificate number (`notice.number`); a trust list's `ServiceHistoryInstance` tells of
-///   the service's certificates today only when it names one of them (itself or by
-///   `X509SKI`), is of the service's type and has no critical extension not understood —
-///   any other grants them nothing in its period
-///   ([`crate::trust::STATUS_OF_ANOTHER_SERVICE`]).
+///   the service's certificates today only when it names every one of them (itself, or by
+///   `X509SKI` as RFC 5280's method 1 computes it from the key), is of the service's type,
+///   has no critical extension not understood and starts before the current status — any
+///   other grants them nothing in its period ([`crate::trust::STATUS_OF_ANOTHER_SERVICE`]),
+///   and one starting with the current status or after it is not applied.
 pub const RULE_SET: &str = "15";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -36,6 +36,13 @@ pub enum HighWaterError {
     Forked { path: PathBuf, published: u64, why: String },
     #[error("{path}: [log.high_water] {why}")]
     Unreadable { path: PathBuf, why: String },
+    #[error(
+        "{path}: [log.high_water] there is no high-water mark, and the store's log holds {held} entries: if the \
+         mark is kept on a disk that is not mounted, mount it; if this gateway never marked this log (the first \
+         start of a build that keeps a mark, a new node of a shared store, a mark moved aside knowingly), start it \
+         once with --adopt-log"
+    )]
+    Unmarked { path: PathBuf, held: u64 },
 }
 
 impl HighWaterError {
@@ -43,19 +50,27 @@ impl HighWaterError {
         match self {
             HighWaterError::RolledBack { .. } => "log.rolled_back",
             HighWaterError::Forked { .. } => "log.forked",
-            HighWaterError::Unreadable { .. } => "log.high_water",
+            HighWaterError::Unreadable { .. } | HighWaterError::Unmarked { .. } => "log.high_water",
         }
     }
 }
 
 /// Holds `log` to the mark at `path`, checked with the log's public key: the log's size is
 /// at least the mark's, and its latest checkpoint extends the mark's (a consistency proof
-/// from the store). No mark yet is no check (a new gateway, or one from before marks).
-pub fn check(path: &Path, log: &DurableLog, public_key: &[u8]) -> Result<(), HighWaterError> {
+/// from the store). No mark is a refusal for a log that holds entries unless `adopt` (found
+/// by review: a mark on a disk not mounted at start read as none, and a rollback passed); an
+/// empty log needs none. Then [`start`] writes the log's checkpoint as the mark.
+pub fn check(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> Result<(), HighWaterError> {
     let unreadable = |why: String| HighWaterError::Unreadable { path: path.to_path_buf(), why };
     let note = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| unreadable("the mark is not UTF-8 text".into()))?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let held = log.size().map_err(|e| unreadable(format!("the log's size: {e}")))?;
+            return match held == 0 || adopt {
+                true => Ok(()),
+                false => Err(HighWaterError::Unmarked { path: path.to_path_buf(), held }),
+            };
+        }
         Err(e) => return Err(unreadable(e.to_string())),
     };
     let (mark, _) = Checkpoint::verify(&note, public_key)
@@ -77,14 +92,28 @@ pub fn check(path: &Path, log: &DurableLog, public_key: &[u8]) -> Result<(), Hig
     Ok(())
 }
 
+/// [`check`], then the log's checkpoint written as the mark: a gateway that starts keeps a
+/// mark from then on, or does not start (a mark it cannot write is said at once, not found
+/// missing at the next start).
+pub fn start(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> Result<(), HighWaterError> {
+    check(path, log, public_key, adopt)?;
+    let unwritable = |why: String| HighWaterError::Unreadable { path: path.to_path_buf(), why };
+    let note = log.checkpoint().map_err(|e| unwritable(format!("the log's checkpoint: {e}")))?;
+    record(path, &note).map_err(|e| unwritable(format!("the mark cannot be written: {e}")))
+}
+
 /// Writes `checkpoint` as the mark at `path`: to a file beside it, synced, then renamed over
-/// it, and the directory synced, so the mark is the old one or the new one whole.
+/// it, and the directory synced, so the mark is the old one or the new one whole. The
+/// directory must exist: one that does not (a disk not mounted) is not made.
 pub fn record(path: &Path, checkpoint: &str) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    // A name of this write's own: the shutdown's write may overlap the last periodic one,
+    // and two writers of one temporary file could rename each other's part.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".new");
+    temporary.push(format!(".new.{}.{write}", std::process::id()));
     let temporary = PathBuf::from(temporary);
     let mut file = std::fs::File::create(&temporary)?;
     file.write_all(checkpoint.as_bytes())?;

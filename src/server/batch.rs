@@ -299,6 +299,16 @@ async fn read_lines(
                 }
                 lines.push((line_no, line));
             }
+            // A reload since the stream began: what it took away (a role, a grant, a CRL's
+            // revocation) must not go on answering for the rest (found by review: a customs
+            // certificate whose CA a reload removed kept a stream's lines decided and logged).
+            if let Some((first, _)) = lines.first().filter(|_| app.superseded()) {
+                let message = format!(
+                    "the gateway's configuration changed while the batch was read: lines from {first} on were not \
+                     decided; send them again"
+                );
+                return Some((json!({"line": first, "error": {"reason": "batch.reloaded", "message": message}}), body));
+            }
             let texts = lines.clone();
             let decided = if lines.is_empty() { Vec::new() } else { decide(app, caller, lines).await };
             for (decided, line) in decided.into_iter().zip(&texts) {

@@ -166,6 +166,13 @@ pub struct LogConfig {
     /// directory) it also finds a store put back from an older copy of that directory.
     #[serde(default)]
     pub high_water_mark: Option<PathBuf>,
+    /// Take the store's log as it is when there is no mark yet (`mrgate serve --adopt-log`):
+    /// a gateway's first start on a log it did not mark — after an upgrade to a build that
+    /// keeps one, a new node of a shared store, a mark moved aside knowingly. Never read from
+    /// the file: a mark that is missing is otherwise a refusal, since a mark's disk that is
+    /// not mounted looks the same.
+    #[serde(skip)]
+    pub adopt: bool,
 }
 
 fn default_commit_interval_ms() -> f64 {
@@ -508,6 +515,7 @@ impl Config {
                 origin: "demo.mrgate.example/log".into(),
                 commit_interval_ms: default_commit_interval_ms(),
                 high_water_mark: None,
+                adopt: false,
             },
             exporters: Exporters {
                 grant: vec![ExporterGrant {

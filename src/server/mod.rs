@@ -68,6 +68,8 @@ pub struct App {
     /// Which `App` this is, unique in the process: a reload makes one with a new generation,
     /// under which each open connection's caller is found again ([`auth::Presented`]).
     pub generation: u64,
+    /// The generation of the `App` in force, shared by every `App` of one gateway.
+    in_force: Arc<std::sync::atomic::AtomicU64>,
     /// The trust list in force: one for every `App` a reload makes, so that a list
     /// installed through a connection opened before a reload is the list new connections
     /// decide with too.
@@ -162,6 +164,8 @@ struct Lasting {
     tables: Option<Arc<rules::TableState>>,
     cosigning: Arc<witnessing::Cosigning>,
     exports: Arc<exporter::OneAtATime>,
+    /// The generation of the `App` in force ([`App::superseded`]).
+    in_force: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A trust list in force and the signed document it was read from.
@@ -298,8 +302,8 @@ impl App {
         )
         .map_err(|e| e.to_string())?;
         // Before anything is logged: the store's log extends the newest checkpoint signed.
-        crate::ledger::high_water::check(&config.log.high_water_mark(&config.data_dir), &log, &public_key)
-            .map_err(|e| e.to_string())?;
+        let mark = config.log.high_water_mark(&config.data_dir);
+        crate::ledger::high_water::start(&mark, &log, &public_key, config.log.adopt).map_err(|e| e.to_string())?;
         let rate_limit = rate_limit::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst);
         let identity_rate_limit =
             rate_limit::RateLimit::new(config.limits.identity_rate_per_second, config.limits.identity_burst);
@@ -317,8 +321,10 @@ impl App {
             tables: None,
             cosigning: Arc::new(witnessing::Cosigning::new(&config.witnessing)?),
             exports: Arc::new(exporter::OneAtATime::default()),
+            in_force: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
         let (app, _) = Self::assemble(config, lasting)?;
+        app.in_force.store(app.generation, std::sync::atomic::Ordering::Release);
         Ok(app)
     }
 
@@ -375,6 +381,7 @@ impl App {
             tables: Some(Arc::clone(&self.tables)),
             cosigning: Arc::clone(&self.cosigning),
             exports: Arc::clone(&self.exports),
+            in_force: Arc::clone(&self.in_force),
         };
         Self::assemble(config, lasting)
     }
@@ -562,6 +569,7 @@ impl App {
         let app = Self {
             config,
             generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            in_force: lasting.in_force,
             recorder,
             trust,
             tables,
@@ -592,6 +600,12 @@ impl App {
 
     pub fn trust_list(&self) -> Arc<TrustList> {
         self.trust.in_force().0
+    }
+
+    /// Whether a reload has put another `App` in force since this one: what a request that
+    /// outlasts the reload (a streamed batch) must not go on deciding under.
+    pub fn superseded(&self) -> bool {
+        self.in_force.load(std::sync::atomic::Ordering::Acquire) != self.generation
     }
 
     /// The time by this gateway's clock.
@@ -1350,8 +1364,9 @@ impl Running {
     /// Applies a changed configuration: TLS certificate and client roots to new connections'
     /// handshakes; trust list, CRLs, signing key, role anchors, exporter grants and limits to
     /// every request from now on, on connections already open too ([`in_force`]; each keeps
-    /// the timeouts it was accepted under). On any error nothing changes and the error says
-    /// why.
+    /// the header timeout, idle time and lifetime it was accepted under, and a streamed batch
+    /// read across the reload decides no line after it). On any error nothing changes and the
+    /// error says why.
     pub fn reload(&self, config: Config) -> Result<String, String> {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(
             &config.tls.certificate,
@@ -1360,6 +1375,7 @@ impl Running {
         )?);
         let (app, summary) = self.app().reloaded(config)?;
         let mut current = self.current.write().map_err(|_| "the server state lock is poisoned".to_string())?;
+        app.in_force.store(app.generation, std::sync::atomic::Ordering::Release);
         *current = Current { app: Arc::new(app), acceptor };
         Ok(format!("TLS certificate and client roots, {summary}"))
     }
@@ -1426,7 +1442,9 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
             let current = Arc::clone(&shared);
             tokio::spawn(async move {
                 let (_permit, _slot) = (permit, slot);
-                // The connection's own limits (timeouts, streams) are those it was accepted under.
+                // The connection's own limits — its handshake and header timeouts, idle time,
+                // lifetime and HTTP/2 streams — are those it was accepted under; a request's own
+                // (its body's size and time) are those in force when it comes.
                 let limits = app.config.limits.clone();
                 let timeout = std::time::Duration::from_secs(limits.request_timeout_seconds);
                 let idle = std::time::Duration::from_secs(limits.idle_timeout_seconds);

@@ -763,14 +763,22 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
         .iter()
         .map(|c| crate::crypto::x509::subject_of(c).unwrap_or_else(|| "(unreadable)".into()))
         .collect();
-    let mut history = vec![StatusChange {
+    let current = StatusChange {
         status: child(info, "ServiceStatus").map(|t| t.token()).unwrap_or_default(),
         since: time_of(child(info, "StatusStartingTime"), &format!("{path}/StatusStartingTime"))?,
-    }];
+    };
+    let mut history = vec![current.clone()];
     if let Some(h) = child(s, "ServiceHistory") {
         for (i, inst) in children(h, "ServiceHistoryInstance").enumerate() {
             let path = format!("{path}/ServiceHistoryInstance[{i}]");
             let since = time_of(child(inst, "StatusStartingTime"), &format!("{path}/StatusStartingTime"))?;
+            // History is what came before the current status: an instance starting with it or
+            // after it would override what the list says holds now (found by review: a
+            // service withdrawn since 2025 read as granted by an instance dated 2026). Eleven
+            // of the corpus's lists hold one; it is not applied.
+            if since >= current.since {
+                continue;
+            }
             let status = match tells_of(inst, &type_id, &certificates, &path)? {
                 true => child(inst, "ServiceStatus").map(|t| t.token()).unwrap_or_default(),
                 false => STATUS_OF_ANOTHER_SERVICE.to_string(),
@@ -784,32 +792,31 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
 }
 
 /// Whether a `ServiceHistoryInstance` tells the status of the service as it is now: of its
-/// type, with no extension this gateway does not understand, and of its digital identity
-/// (it names one of today's `certificates`, itself or by its `X509SKI`). ETSI TS 119 612 keeps
-/// one identity per service; an instance naming another key tells of what that key was
-/// granted, which today's certificates were not.
+/// type, with no extension this gateway does not understand, and of its digital identity —
+/// it names every one of today's `certificates`, each itself or its key by `X509SKI` (RFC
+/// 5280 method 1, [`crate::crypto::x509::key_identifier`]). The status applies to the
+/// service, so to every certificate of it: an instance naming one of two tells nothing of the
+/// other (found by review). ETSI TS 119 612 keeps one identity per service; an instance
+/// naming another key tells of what that key was granted, which today's certificates were not.
 fn tells_of(inst: &Element, type_id: &str, certificates: &[Vec<u8>], path: &str) -> Result<bool, TrustError> {
     let same_type = child(inst, "ServiceTypeIdentifier").is_some_and(|t| t.token() == type_id);
-    if !same_type || critical_unknown(child(inst, "ServiceInformationExtensions")).is_some() {
+    if !same_type || certificates.is_empty() || critical_unknown(child(inst, "ServiceInformationExtensions")).is_some()
+    {
         return Ok(false);
     }
     let identity = child(inst, "ServiceDigitalIdentity");
     let named = digital_ids(identity, &format!("{path}/ServiceDigitalIdentity"))?;
-    if named.iter().any(|c| certificates.contains(c)) {
-        return Ok(true);
-    }
-    let keys: Vec<Vec<u8>> = certificates.iter().flat_map(|c| crate::crypto::x509::key_identifiers(c)).collect();
+    let mut skis = Vec::new();
     for (i, id) in identity.into_iter().flat_map(|s| children(s, "DigitalId")).enumerate() {
         for ski in children(id, "X509SKI") {
-            let ski = ski.base64_binary().map_err(|_| {
+            skis.push(ski.base64_binary().map_err(|_| {
                 content(&format!("{path}/ServiceDigitalIdentity/DigitalId[{i}]/X509SKI"), "is not base64")
-            })?;
-            if keys.contains(&ski) {
-                return Ok(true);
-            }
+            })?);
         }
     }
-    Ok(false)
+    Ok(certificates
+        .iter()
+        .all(|c| named.contains(c) || crate::crypto::x509::key_identifier(c).is_some_and(|k| skis.contains(&k))))
 }
 
 #[cfg(test)]

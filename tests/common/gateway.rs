@@ -211,15 +211,20 @@ pub fn config(data: &Path) -> Config {
 /// The gateway on `data`, loaded once the one before has let go of its store (its
 /// connections' tasks may hold it a moment after a shutdown).
 pub async fn load_when_released(data: &Path) -> Result<mrgate::server::App, String> {
+    load_config_when_released(config(data)).await
+}
+
+/// [`load_when_released`] with a configuration of the test's.
+pub async fn load_config_when_released(config: mrgate::server::config::Config) -> Result<mrgate::server::App, String> {
     for _ in 0..500 {
-        match mrgate::server::App::load(config(data)) {
+        match mrgate::server::App::load(config.clone()) {
             Err(e) if e.contains("in use by another mrgate process") => {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
             other => return other,
         }
     }
-    mrgate::server::App::load(config(data))
+    mrgate::server::App::load(config)
 }
 
 pub fn token() -> String {
