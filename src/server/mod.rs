@@ -1363,7 +1363,7 @@ impl Running {
 
     /// Applies a changed configuration: TLS certificate and client roots to new connections'
     /// handshakes; trust list, CRLs, signing key, role anchors, exporter grants and limits to
-    /// every request from now on, on connections already open too ([`in_force`]; each keeps
+    /// every request from now on, on connections already open too (`in_force`; each keeps
     /// the header timeout, idle time and lifetime it was accepted under, and a streamed batch
     /// read across the reload decides no line after it). On any error nothing changes and the
     /// error says why.
