@@ -1223,10 +1223,11 @@ async fn an_install_through_an_older_connection_is_in_force_for_all() {
 }
 
 /// A reload reaches connections opened before it at their next request: an exporter whose
-/// token the reload took away, and a customs client whose CA it no longer names, are refused
-/// on their kept-alive connections at once (found by review: they kept acting until the
-/// connection ended, up to ten request timeouts later). The same connections are served
-/// again once a reload gives the grant and the CA back.
+/// token the reload took away, a customs client whose CA it no longer names, and a partner
+/// whose root it took out of the TLS client roots are refused on their kept-alive
+/// connections at once (found by review: they kept acting until the connection ended, up to
+/// ten request timeouts later). The same connections are served again once a reload gives
+/// the grant, the CA and the root back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_reaches_open_connections_at_their_next_request() {
     use bytes::Bytes;
@@ -1260,20 +1261,28 @@ async fn a_reload_reaches_open_connections_at_their_next_request() {
         }
     };
     let (mut exporter, mut customs) = (open(None).await, open(Some("customs")).await);
+    let mut ukas = open(Some("partner-ukas")).await;
     let export = |sender: &mut Sender| send(sender, "POST", "/v1/exports", domestic_certificate(), Some(token()));
     assert_eq!(export(&mut exporter).await, (201, String::new()));
-    assert_eq!(send(&mut customs, "GET", "/healthz", vec![], None).await, (200, String::new()));
+    let ok = (200, String::new());
+    assert_eq!(send(&mut customs, "GET", "/healthz", vec![], None).await, ok);
+    assert_eq!(send(&mut ukas, "GET", "/healthz", vec![], None).await, ok);
 
+    // The exporter's token, the customs CA and UKAS's root among the TLS client roots taken away.
     let mut reloaded = config(dir.path());
     reloaded.exporters.grant.iter_mut().for_each(|g| g.token_files.clear());
     reloaded.identities.customs.clear();
+    reloaded.tls.client_ca.retain(|root| !root.ends_with("foreign/ukas/root.pem"));
     running.reload(reloaded).expect("reload");
+    let refused = (403, "auth.issuer_not_allowed".to_string());
     assert_eq!(export(&mut exporter).await, (401, "auth.role".to_string()));
-    assert_eq!(send(&mut customs, "GET", "/healthz", vec![], None).await, (403, "auth.issuer_not_allowed".to_string()));
+    assert_eq!(send(&mut customs, "GET", "/healthz", vec![], None).await, refused);
+    assert_eq!(send(&mut ukas, "GET", "/healthz", vec![], None).await, refused);
 
     running.reload(config(dir.path())).expect("reload");
     assert_eq!(export(&mut exporter).await, (201, String::new()));
-    assert_eq!(send(&mut customs, "GET", "/healthz", vec![], None).await, (200, String::new()));
+    assert_eq!(send(&mut customs, "GET", "/healthz", vec![], None).await, ok);
+    assert_eq!(send(&mut ukas, "GET", "/healthz", vec![], None).await, ok);
     running.task.abort();
 }
 

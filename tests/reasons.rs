@@ -44,6 +44,7 @@ const NOT_CODES: &[(&str, &str)] = &[
     ("log.origin", "a configuration key"),
     ("log.commit_interval_ms", "a configuration key"),
     ("log.high_water_mark", "a configuration key"),
+    ("tls.client_ca", "a configuration key"),
     ("limits.max_connections", "a configuration key"),
     ("events.format", "a configuration key"),
     ("limits.max_connections_per_client", "a configuration key"),

@@ -67,6 +67,11 @@ pub struct Authority {
     tokens: HashMap<[u8; 32], usize>,
     /// SHA-256 of a pinned client certificate → its grant.
     certificates: HashMap<[u8; 32], usize>,
+    /// The TLS client roots (`tls.client_ca`) of this configuration: a chain the handshake
+    /// took under an earlier one must build to one of them as well (found by review: a
+    /// partner whose root a reload took out of `client_ca` went on over its open connection).
+    /// `None`: the handshake's check stands alone (an authority made in a test).
+    tls_roots: Option<TrustAnchors>,
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
@@ -98,6 +103,7 @@ impl Authority {
             customs: anchors(&ids.customs, "identities.customs")?,
             exporter: anchors(&ids.exporter, "identities.exporter")?,
             partners,
+            tls_roots: Some(anchors(&config.tls.client_ca, "tls.client_ca")?),
             ..Self::default()
         };
         for (i, g) in config.exporters.grant.iter().enumerate() {
@@ -187,6 +193,13 @@ impl Authority {
         let Ok(verified) = verify_path(leaf, chain.get(1..).unwrap_or_default(), anchors, &options) else {
             return refused();
         };
+        let tls = match &self.tls_roots {
+            Some(roots) => match verify_path(leaf, chain.get(1..).unwrap_or_default(), roots, &options) {
+                Ok(tls) => Some(tls.valid_until),
+                Err(_) => return refused(),
+            },
+            None => None,
+        };
         let grant = (claimed == Role::Exporter)
             .then(|| self.certificates.get(&hash))
             .flatten()
@@ -196,7 +209,8 @@ impl Authority {
             (_, Some(g)) => format!("exporter:{}", g.name),
             _ => format!("{}:{}", claimed.name(), crate::crypto::lower_hex(&hash[..8])),
         };
-        (Caller { role: claimed, name, grant: grant.cloned(), refused: None }, verified.valid_until)
+        let until = tls.map_or(verified.valid_until, |t| t.min(verified.valid_until));
+        (Caller { role: claimed, name, grant: grant.cloned(), refused: None }, until)
     }
 
     /// The certificates that may vouch for `partner:<body>`: those the list grants the body
