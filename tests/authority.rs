@@ -1185,20 +1185,31 @@ async fn a_reload_checks_the_list_in_force_against_the_new_configuration() {
 
 /// A list installed through a connection opened before a reload is the list connections
 /// opened after it decide with: one list in force, whichever state a connection started on.
+/// A kept-alive HTTP/1.1 connection to the gateway at `addr` as `client` (a demo identity,
+/// or none), for requests whose bodies are `B`s.
+async fn kept_alive<B>(addr: SocketAddr, client: Option<&str>) -> hyper::client::conn::http1::SendRequest<B>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let tls = common::gateway::tls_client(client)
+        .connect(rustls::pki_types::ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+        .expect("tls");
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("h1");
+    tokio::spawn(conn);
+    sender
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_install_through_an_older_connection_is_in_force_for_all() {
     use bytes::Bytes;
     use http_body_util::{BodyExt, Full};
     let dir = tempfile::tempdir().expect("tmp");
     let (running, addr, _app) = serve(config(dir.path())).await;
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let tls = common::gateway::tls_client(Some("operator"))
-        .connect(rustls::pki_types::ServerName::try_from("localhost").expect("name"), tcp)
-        .await
-        .expect("tls");
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("h1");
-    tokio::spawn(conn);
+    let mut sender = kept_alive::<Full<Bytes>>(addr, Some("operator")).await;
     let send =
         |sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>, method: &str, path: &str, body: Vec<u8>| {
             let request = hyper::Request::builder()
@@ -1235,17 +1246,7 @@ async fn a_reload_reaches_open_connections_at_their_next_request() {
     type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
     let dir = tempfile::tempdir().expect("tmp");
     let (running, addr, _app) = serve(config(dir.path())).await;
-    let open = |client: Option<&'static str>| async move {
-        let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let tls = common::gateway::tls_client(client)
-            .connect(rustls::pki_types::ServerName::try_from("localhost").expect("name"), tcp)
-            .await
-            .expect("tls");
-        let (sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("h1");
-        tokio::spawn(conn);
-        sender
-    };
+    let open = |client: Option<&'static str>| kept_alive::<Full<Bytes>>(addr, client);
     let send = |sender: &mut Sender, method: &str, path: &str, body: Vec<u8>, bearer: Option<String>| {
         let mut request = hyper::Request::builder().method(method).uri(path).header("host", "localhost");
         if let Some(token) = bearer {
@@ -1313,14 +1314,7 @@ async fn a_batch_streamed_across_a_reload_decides_nothing_after_it() {
     let exported = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
     let credential = exported.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string();
     let line = format!("{}\n", serde_json::json!({"document": credential}));
-    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let tls = common::gateway::tls_client(Some("customs"))
-        .connect(rustls::pki_types::ServerName::try_from("localhost").expect("name"), tcp)
-        .await
-        .expect("tls");
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await.expect("h1");
-    tokio::spawn(conn);
+    let mut sender = kept_alive::<Chunks>(addr, Some("customs")).await;
     let (chunks, rx) = tokio::sync::mpsc::channel(4);
     let request = hyper::Request::builder()
         .method("POST")
