@@ -515,13 +515,16 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // its facts vouch for a document that states them (4), and supersede one that states
     // others and is not newer (6).
     let (registered, held) = ctx.register.current(&issuer, cert.number.as_str());
+    // A register holding a certificate's status alone (its body's notices, no document,
+    // `register::origin::NOTICE`) knows of one in force no more than those notices said.
+    let in_register = matches!(registered, Registered::Status(_));
+    let status_alone = in_register && held.is_none();
     // The digest of the registered document; for a status alone, of none (its empty
     // document), so a verification holds to "no facts registered" as it holds to facts: a
     // recognition registering some meanwhile is a conflict, decided again.
-    let held_digest = match (&registered, &held) {
-        (_, Some(h)) => Some(crate::crypto::sha256_hex(&h.document)),
-        (Registered::Status(_), None) => Some(crate::crypto::sha256_hex(b"")),
-        _ => None,
+    let held_digest = match &held {
+        Some(h) => Some(crate::crypto::sha256_hex(&h.document)),
+        None => status_alone.then(|| crate::crypto::sha256_hex(b"")),
     };
     let held_facts =
         held.as_ref().zip(held_digest.as_deref()).map(|(h, digest)| registered_facts(format, &h.document, digest));
@@ -646,10 +649,6 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         Registered::NotHeld => Some(read(None)),
         Registered::Unavailable(_) => None,
     };
-    let in_register = matches!(registered, Registered::Status(_));
-    // A register holding a certificate's status alone (its body's notices, no document,
-    // `register::origin::NOTICE`) knows of one in force no more than those notices said.
-    let status_alone = in_register && held.is_none();
     // The register's status, when the document's own was held over it (said in the check).
     let mut overruled = None;
     let status = match registered {

@@ -49,6 +49,17 @@ fn last_entry(app: &App) -> Entry {
     Entry::decode(&bytes).expect("entry")
 }
 
+/// Records `stale`, a verification decided before the register changed under it: refused
+/// as `register.changed`, with nothing logged. The log's size, as it stays.
+fn refused_as_changed(app: &App, stale: mrgate::decisions::Decision<mrgate::recognition::Verdict>) -> u64 {
+    let size = app.log.size().expect("size");
+    let refused = app.recorder.record(Ok(stale)).expect_err("held to the register it read");
+    let seen = (refused.refusal.class, refused.refusal.reason.as_str(), refused.receipt.is_some());
+    assert_eq!(seen, (Class::Conflict, verify::REGISTER_CHANGED, false));
+    assert_eq!(app.log.size().expect("size"), size, "nothing logged");
+    size
+}
+
 /// The demo certificate exported and logged: its credential (compact JWS) and number.
 fn exported_credential(app: &App) -> (String, String) {
     let exported = export::export(&app.context(), &exporter(app), export_request(&domestic_certificate()));
@@ -266,11 +277,7 @@ fn a_verification_decided_before_a_suspension_is_not_logged_after_it() {
     let token = common::partners::notice_of("CNCA-R-2002-001", "suspend", &number, "cb/CNCA-R-2002-001");
     let token = String::from_utf8(token).expect("utf-8");
     app.recorder.record(mrgate::decisions::notice::notice(&app.context(), &operator(), &token)).expect("suspended");
-    let size = app.log.size().expect("size");
-    let refused = app.recorder.record(Ok(stale)).expect_err("held to the status it read");
-    let seen = (refused.refusal.class, refused.refusal.reason.as_str(), refused.receipt.is_some());
-    assert_eq!(seen, (Class::Conflict, verify::REGISTER_CHANGED, false));
-    assert_eq!(app.log.size().expect("size"), size, "nothing logged");
+    let size = refused_as_changed(&app, stale);
     // Decided again, with the register as it is now: suspended, and logged so.
     let again = verify::verify(&app.context(), &customs(), Audience::Api, credential.as_bytes());
     let recorded = app.recorder.record(again).expect("recorded");
@@ -298,11 +305,7 @@ fn a_verification_under_a_status_alone_is_not_logged_after_facts_are_registered(
     assert_eq!((stale.answer.valid, stale.answer.status), (true, "valid"));
     let recognized = recognize::recognize(&app.context(), &partner("dakks"), credential.as_bytes());
     assert!(app.recorder.record(recognized).expect("recognized").answer.recognized);
-    let size = app.log.size().expect("size");
-    let refused = app.recorder.record(Ok(stale)).expect_err("held to the status alone it read");
-    let seen = (refused.refusal.class, refused.refusal.reason.as_str(), refused.receipt.is_some());
-    assert_eq!(seen, (Class::Conflict, verify::REGISTER_CHANGED, false));
-    assert_eq!(app.log.size().expect("size"), size, "nothing logged");
+    refused_as_changed(&app, stale);
     let again = verify::verify(&app.context(), &customs(), Audience::Api, credential.as_bytes());
     let recorded = app.recorder.record(again).expect("recorded");
     assert_eq!((recorded.answer.valid, recorded.answer.status), (true, "valid"));

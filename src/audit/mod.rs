@@ -1181,41 +1181,21 @@ impl Walk<'_, '_> {
         let Some(document) = self.document(index, &kind, input) else { return };
         let Some(list) = self.named_list(index, entry) else { return };
         let token = String::from_utf8_lossy(&document).to_string();
-        let first = self.notice_with(entry, relay, &token, &list, &self.crls());
+        let first = self.notice_again(entry, relay, &token, &list, &self.crls());
         // Refused at commit: the register changed under it (a first export or recognition of
         // its certificate just before), as for a recognition.
-        if first.is_err()
-            && let Ok(again) = self.notice_again(entry, relay, &token, &list, &self.crls())
+        if let Ok(again) = &first
+            && self.raced(entry, Some((&again.notice.issuer, &again.notice.number)), &again.decided, &again.reasons)
         {
-            let (issuer, number) = (&again.notice.issuer, &again.notice.number);
-            if self.raced(entry, Some((issuer, number)), &again.decided, &again.reasons) {
-                return;
-            }
+            return;
         }
         self.settle(
             index,
             &kind,
-            first,
-            |walk, named| walk.notice_with(entry, relay, &token, &list, named),
+            first.and_then(|again| again.held_to(entry)),
+            |walk, named| walk.notice_again(entry, relay, &token, &list, named).and_then(|again| again.held_to(entry)),
             |walk, change| walk.apply_again(entry, change),
         );
-    }
-
-    /// A notice decided again with `crls`, held against its entry: the change it makes to
-    /// the register when they agree, why not otherwise.
-    fn notice_with(
-        &self,
-        entry: &Entry,
-        relay: crate::decisions::notice::Relay,
-        token: &str,
-        list: &TrustList,
-        crls: &CrlSet,
-    ) -> Result<Option<crate::notice::Notice>, String> {
-        let NoticeAgain { notice, decided, reasons, applies } = self.notice_again(entry, relay, token, list, crls)?;
-        if decided != entry.verdict || reasons != entry.reasons {
-            return Err(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons));
-        }
-        Ok(applies.then_some(notice))
     }
 
     /// A notice decided again with `crls`: what the gateway should have logged; `Err` when it
@@ -1274,6 +1254,18 @@ struct NoticeAgain {
     decided: String,
     reasons: Vec<String>,
     applies: bool,
+}
+
+impl NoticeAgain {
+    /// Held against its entry: the change it makes to the register when they agree, why not
+    /// otherwise.
+    fn held_to(self, entry: &Entry) -> Result<Option<crate::notice::Notice>, String> {
+        let NoticeAgain { notice, decided, reasons, applies } = self;
+        if decided != entry.verdict || reasons != entry.reasons {
+            return Err(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons));
+        }
+        Ok(applies.then_some(notice))
+    }
 }
 
 /// What was read lately, by key: at most [`Recent::MAX`] values, all dropped when full (an

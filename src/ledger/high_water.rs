@@ -35,7 +35,7 @@ pub enum HighWaterError {
     )]
     Forked { path: PathBuf, published: u64, why: String },
     #[error("{path}: [log.high_water] {why}")]
-    Unreadable { path: PathBuf, why: String },
+    Unusable { path: PathBuf, why: String },
     #[error(
         "{path}: [log.high_water] there is no high-water mark, and the store's log holds {held} entries: if the \
          mark is kept on a disk that is not mounted, mount it; if this gateway never marked this log (the first \
@@ -50,7 +50,7 @@ impl HighWaterError {
         match self {
             HighWaterError::RolledBack { .. } => "log.rolled_back",
             HighWaterError::Forked { .. } => "log.forked",
-            HighWaterError::Unreadable { .. } | HighWaterError::Unmarked { .. } => "log.high_water",
+            HighWaterError::Unusable { .. } | HighWaterError::Unmarked { .. } => "log.high_water",
         }
     }
 }
@@ -61,7 +61,7 @@ impl HighWaterError {
 /// by review: a mark on a disk not mounted at start read as none, and a rollback passed); an
 /// empty log needs none. Then [`start`] writes the log's checkpoint as the mark.
 pub fn check(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> Result<(), HighWaterError> {
-    let unreadable = |why: String| HighWaterError::Unreadable { path: path.to_path_buf(), why };
+    let unreadable = |why: String| HighWaterError::Unusable { path: path.to_path_buf(), why };
     let note = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes).map_err(|_| unreadable("the mark is not UTF-8 text".into()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -97,7 +97,7 @@ pub fn check(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> R
 /// missing at the next start).
 pub fn start(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> Result<(), HighWaterError> {
     check(path, log, public_key, adopt)?;
-    let unwritable = |why: String| HighWaterError::Unreadable { path: path.to_path_buf(), why };
+    let unwritable = |why: String| HighWaterError::Unusable { path: path.to_path_buf(), why };
     let note = log.checkpoint().map_err(|e| unwritable(format!("the log's checkpoint: {e}")))?;
     record(path, &note).map_err(|e| unwritable(format!("the mark cannot be written: {e}")))
 }

@@ -1363,10 +1363,10 @@ impl Running {
 
     /// Applies a changed configuration: TLS certificate and client roots to new connections'
     /// handshakes; the client roots again (each caller's chain is held to them), trust list,
-    /// CRLs, signing key, role anchors, exporter grants and limits to every request from now on, on connections already open too (`in_force`; each keeps
-    /// the header timeout, idle time and lifetime it was accepted under, and a streamed batch
-    /// read across the reload decides no line after it). On any error nothing changes and the
-    /// error says why.
+    /// CRLs, signing key, role anchors, exporter grants and limits to every request from now
+    /// on, on connections already open too (`in_force`; each keeps the header timeout, idle
+    /// time and lifetime it was accepted under, and a streamed batch read across the reload
+    /// decides no line after it). On any error nothing changes and the error says why.
     pub fn reload(&self, config: Config) -> Result<String, String> {
         let acceptor = tokio_rustls::TlsAcceptor::from(tls::server_config(
             &config.tls.certificate,
