@@ -289,7 +289,7 @@ reasons! {
     LogStale = "log.stale", 422, "Fewer of the trusted witnesses cosigned the checkpoint within --max-age than are required (mrgate log audit).";
     LogRolledBack = "log.rolled_back", 503, "The store's log is shorter than the newest checkpoint this gateway signed: the store was put back from an older copy (start-up).";
     LogForked = "log.forked", 503, "The store's log does not extend the newest checkpoint this gateway signed: another log's store, or one changed behind its back (start-up).";
-    LogHighWater = "log.high_water", 503, "The log's high-water mark is missing for a log that holds entries, cannot be read or written, or is no checkpoint of this log's key (start-up).";
+    LogHighWater = "log.high_water", 503, "The log's high-water mark is missing for a log that holds entries, cannot be read or written, is no checkpoint of this log's key, or is kept by another running gateway (start-up).";
     LogNotFound = "log.not_found", 404, "Not in the log: no entry has this leaf hash, or the tile is not in the tree yet.";
     LogTileMismatch = "log.tile_mismatch", 500, "Stored log entries no longer match the tree (the gateway's fault).";
     LogTileNotHeld = "log.tile_not_held", 503, "A part of the tree is not available yet.";

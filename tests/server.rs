@@ -1649,4 +1649,16 @@ async fn a_store_put_back_from_an_older_copy_does_not_start() {
     elsewhere.log.adopt = true;
     let refused = common::gateway::load_config_when_released(elsewhere).await.expect_err("no directory");
     assert!(refused.contains("[log.high_water] the mark cannot be written"), "{refused}");
+    assert!(!data.join("not-mounted").exists());
+    // One gateway keeps a mark: while it runs, another given the same mark does not start,
+    // whatever its store; let go of, the mark is read for what it says.
+    let keeping = load_when_released(data).await.expect("the mark's own gateway");
+    let mut second = config(other.path());
+    second.log.high_water_mark = Some(mark.clone());
+    let refused = App::load(second.clone()).expect_err("a mark kept by a running gateway");
+    assert!(refused.contains("[log.high_water] another running gateway keeps this mark"), "{refused}");
+    assert!(refused.contains("log-high-water.lock is held"), "{refused}");
+    drop(keeping);
+    let refused = common::gateway::load_config_when_released(second).await.expect_err("another log's mark");
+    assert!(refused.contains("[log.forked]"), "{refused}");
 }

@@ -9,6 +9,11 @@
 //! whole: it never claims a size the store has not made durable, and a crash leaves the
 //! mark before or after, never a part. It lags the log by at most [`RECORD_EVERY`].
 //!
+//! One gateway keeps a mark: it holds the mark's lock (`<mark>.lock`, beside it) from before
+//! its check until it stops, and a second gateway given the same mark does not start. Two
+//! writers of one mark would each replace the other's checkpoint, and a rollback of either
+//! store could pass against the other's older mark.
+//!
 //! What it must never do: decide, write the store, or let a mark it cannot verify pass.
 
 use super::checkpoint::Checkpoint;
@@ -92,14 +97,47 @@ pub fn check(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> R
     Ok(())
 }
 
-/// [`check`], then the log's checkpoint written as the mark: a gateway that starts keeps a
-/// mark from then on, or does not start (a mark it cannot write is said at once, not found
-/// missing at the next start).
-pub fn start(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> Result<(), HighWaterError> {
+/// The lock of a mark, held by the one gateway that keeps it until this is dropped.
+#[derive(Debug)]
+pub struct Held {
+    _lock: std::fs::File,
+}
+
+/// Takes the lock of the mark at `path`: `<path>.lock`, made if need be in the mark's
+/// directory, which must exist (as for the mark itself: a disk not mounted is not made up).
+pub fn hold(path: &Path) -> Result<Held, HighWaterError> {
+    let mut lock_path = path.as_os_str().to_owned();
+    lock_path.push(".lock");
+    let lock_path = PathBuf::from(lock_path);
+    let unusable = |why: String| HighWaterError::Unusable { path: path.to_path_buf(), why };
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| unusable(format!("the mark cannot be written: its lock {}: {e}", lock_path.display())))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(Held { _lock: lock }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(unusable(format!(
+            "another running gateway keeps this mark (its lock {} is held): each node keeps a mark of its own",
+            lock_path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(unusable(format!("the mark cannot be written: its lock {}: {e}", lock_path.display())))
+        }
+    }
+}
+
+/// [`hold`], [`check`], then the log's checkpoint written as the mark: a gateway that starts
+/// keeps a mark from then on, or does not start (a mark it cannot write is said at once, not
+/// found missing at the next start). The mark is this gateway's while the lock is held.
+pub fn start(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> Result<Held, HighWaterError> {
+    let held = hold(path)?;
     check(path, log, public_key, adopt)?;
     let unwritable = |why: String| HighWaterError::Unusable { path: path.to_path_buf(), why };
     let note = log.checkpoint().map_err(|e| unwritable(format!("the log's checkpoint: {e}")))?;
-    record(path, &note).map_err(|e| unwritable(format!("the mark cannot be written: {e}")))
+    record(path, &note).map_err(|e| unwritable(format!("the mark cannot be written: {e}")))?;
+    Ok(held)
 }
 
 /// Writes `checkpoint` as the mark at `path`: to a file beside it, synced, then renamed over

@@ -111,6 +111,9 @@ pub struct App {
     pub status_lists: status_lists::Signed,
     /// One export of a certificate at a time on this node, across reloads.
     pub exports: Arc<exporter::OneAtATime>,
+    /// The high-water mark's lock, held for as long as this gateway keeps the mark: a second
+    /// gateway given the same mark does not start ([`crate::ledger::high_water::Held`]).
+    mark: Arc<crate::ledger::high_water::Held>,
 }
 
 /// The recorder of decisions into `lasting`'s log, counting each commit in its metrics:
@@ -164,6 +167,7 @@ struct Lasting {
     tables: Option<Arc<rules::TableState>>,
     cosigning: Arc<witnessing::Cosigning>,
     exports: Arc<exporter::OneAtATime>,
+    mark: Arc<crate::ledger::high_water::Held>,
     /// The generation of the `App` in force ([`App::superseded`]).
     in_force: Arc<std::sync::atomic::AtomicU64>,
 }
@@ -303,7 +307,8 @@ impl App {
         .map_err(|e| e.to_string())?;
         // Before anything is logged: the store's log extends the newest checkpoint signed.
         let mark = config.log.high_water_mark(&config.data_dir);
-        crate::ledger::high_water::start(&mark, &log, &public_key, config.log.adopt).map_err(|e| e.to_string())?;
+        let mark =
+            crate::ledger::high_water::start(&mark, &log, &public_key, config.log.adopt).map_err(|e| e.to_string())?;
         let rate_limit = rate_limit::RateLimit::new(config.limits.public_rate_per_second, config.limits.public_burst);
         let identity_rate_limit =
             rate_limit::RateLimit::new(config.limits.identity_rate_per_second, config.limits.identity_burst);
@@ -321,6 +326,7 @@ impl App {
             tables: None,
             cosigning: Arc::new(witnessing::Cosigning::new(&config.witnessing)?),
             exports: Arc::new(exporter::OneAtATime::default()),
+            mark: Arc::new(mark),
             in_force: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
         let (app, _) = Self::assemble(config, lasting)?;
@@ -381,6 +387,7 @@ impl App {
             tables: Some(Arc::clone(&self.tables)),
             cosigning: Arc::clone(&self.cosigning),
             exports: Arc::clone(&self.exports),
+            mark: Arc::clone(&self.mark),
             in_force: Arc::clone(&self.in_force),
         };
         Self::assemble(config, lasting)
@@ -594,6 +601,7 @@ impl App {
             verifiers: crate::recognition::Verifiers::new(),
             cosigning: lasting.cosigning,
             exports: lasting.exports,
+            mark: lasting.mark,
         };
         Ok((app, summary))
     }

@@ -218,7 +218,9 @@ pub async fn load_when_released(data: &Path) -> Result<mrgate::server::App, Stri
 pub async fn load_config_when_released(config: mrgate::server::config::Config) -> Result<mrgate::server::App, String> {
     for _ in 0..500 {
         match mrgate::server::App::load(config.clone()) {
-            Err(e) if e.contains("in use by another mrgate process") => {
+            // A gateway let go of releases its store's lock and its mark's as its last
+            // threads end.
+            Err(e) if e.contains("in use by another mrgate process") || e.contains("another running gateway") => {
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             }
             other => return other,
