@@ -32,6 +32,7 @@ fn example_config_loads_and_matches_the_demo() {
     assert_eq!(example.trust_list.signers, demo.trust_list.signers);
     assert_eq!(example.trust_list.operator_anchor, demo.trust_list.operator_anchor);
     assert_eq!(example.limits.max_body_bytes, 4 * 1024 * 1024);
+    assert_eq!(example.limits.max_batch_bytes, 64 * 1024 * 1024);
     // It also starts: every file it names exists and verifies.
     let dir = tempfile::tempdir().expect("tmp");
     let mut runnable = example.clone();
@@ -97,6 +98,7 @@ fn bad_configs_are_refused_with_the_file_named() {
     // Limits that would turn every request away, or let anonymous callers in without limit.
     for (line, bad, why) in [
         ("max_body_bytes = 4194304", "max_body_bytes = 0", "at least 1"),
+        ("max_batch_bytes = 67108864", "max_batch_bytes = 0", "at least 1"),
         ("max_connections = 1024", "max_connections = 0", "at least 1"),
         ("request_timeout_seconds = 30", "request_timeout_seconds = 0", "at least 1"),
         ("public_rate_per_second = 20.0", "public_rate_per_second = 0.0", "above 0"),

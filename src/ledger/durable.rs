@@ -771,9 +771,11 @@ impl DurableLog {
     /// the tree holds (an index or a size another node's checkpoint made known).
     fn beyond_tree<T>(&self, ask: impl Fn() -> Result<T, LogError>) -> Result<T, LogError> {
         match ask() {
-            Err(LogError::Proof(merkle::ProofError::IndexOutOfRange { .. } | merkle::ProofError::BadSizes { .. }))
-                if self.shared.store.shared() =>
-            {
+            Err(LogError::Proof(
+                merkle::ProofError::IndexOutOfRange { .. }
+                | merkle::ProofError::SizeBeyondLog { .. }
+                | merkle::ProofError::BadSizes { .. },
+            )) if self.shared.store.shared() => {
                 self.follow()?;
                 ask()
             }

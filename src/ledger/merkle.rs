@@ -56,6 +56,10 @@ fn split(n: u64) -> u64 {
 pub enum ProofError {
     #[error("index {index} is not below tree size {size}")]
     IndexOutOfRange { index: u64, size: u64 },
+    /// A proof asked for in a tree larger than the log holds (found by review: it was said
+    /// as an index not below that size, which it was).
+    #[error("tree size {size} is past the log's {held} entries")]
+    SizeBeyondLog { size: u64, held: u64 },
     #[error("sizes {from} → {to} do not describe a growing tree")]
     BadSizes { from: u64, to: u64 },
     #[error("the proof has the wrong number of hashes")]
@@ -75,7 +79,7 @@ pub enum ProofError {
 impl ProofError {
     pub fn code(&self) -> &'static str {
         match self {
-            ProofError::IndexOutOfRange { .. } => "log.index_out_of_range",
+            ProofError::IndexOutOfRange { .. } | ProofError::SizeBeyondLog { .. } => "log.index_out_of_range",
             ProofError::BadSizes { .. } => "log.bad_sizes",
             ProofError::WrongLength => "log.proof_length",
             ProofError::RootMismatch => "log.root_mismatch",
@@ -319,7 +323,10 @@ impl Tree {
     }
 
     pub fn inclusion_proof_with(&self, index: u64, size: u64, tiles: &Tiles) -> Result<Vec<Hash>, ProofError> {
-        if index >= size || size > self.size() {
+        if size > self.size() {
+            return Err(ProofError::SizeBeyondLog { size, held: self.size() });
+        }
+        if index >= size {
             return Err(ProofError::IndexOutOfRange { index, size });
         }
         let mut proof = Vec::new();

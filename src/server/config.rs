@@ -236,6 +236,10 @@ pub struct ExporterGrant {
 pub struct LimitsConfig {
     #[serde(default = "default_body")]
     pub max_body_bytes: usize,
+    /// Most bytes of one batch verification's lines in all (each line also at most
+    /// `max_body_bytes`): every line decided is logged and its document kept.
+    #[serde(default = "default_batch")]
+    pub max_batch_bytes: usize,
     #[serde(default = "default_connections")]
     pub max_connections: usize,
     /// Most connections one client (IPv4 address, IPv6 /64) may hold at once (never more
@@ -282,6 +286,9 @@ fn default_burst() -> f64 {
 fn default_body() -> usize {
     4 * 1024 * 1024
 }
+fn default_batch() -> usize {
+    64 * 1024 * 1024
+}
 fn default_connections() -> usize {
     1024
 }
@@ -302,6 +309,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: default_body(),
+            max_batch_bytes: default_batch(),
             max_connections: default_connections(),
             max_connections_per_client: default_connections_per_client(),
             idle_timeout_seconds: default_idle(),
@@ -320,6 +328,7 @@ impl LimitsConfig {
     fn check(&self) -> Result<(), String> {
         let at_least_one = [
             ("max_body_bytes", self.max_body_bytes as u64),
+            ("max_batch_bytes", self.max_batch_bytes as u64),
             ("max_connections", self.max_connections as u64),
             ("request_timeout_seconds", self.request_timeout_seconds),
             ("max_connections_per_client", self.max_connections_per_client as u64),
