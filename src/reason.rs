@@ -232,6 +232,7 @@ reasons! {
     DsigDuplicateId = "dsig.duplicate_id", 422, "Two elements share an Id.";
     DsigReferenceNotFound = "dsig.reference_not_found", 422, "A signature reference points at nothing.";
     DsigNotWholeDocument = "dsig.not_whole_document", 422, "The signature does not cover the whole document.";
+    DsigOverlappingReferences = "dsig.overlapping_references", 422, "Two signature references cover the same part of the signature.";
     DsigDigestMismatch = "dsig.digest_mismatch", 422, "A reference digest does not match: the document was altered.";
     DsigNoKey = "dsig.no_key", 422, "The signature carries no usable key or certificate.";
     DsigXades = "dsig.xades", 422, "The XAdES signed properties are missing or do not match the signer.";

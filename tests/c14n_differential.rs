@@ -186,3 +186,79 @@ fn canonical_xml_agrees_with_libxml2() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(compared.get() > 100, "only {} documents were compared", compared.get());
 }
+
+/// Exclusive canonicalization with an InclusiveNamespaces PrefixList, against libxml2 through
+/// Python's lxml (xmllint takes no prefix list): generated documents, with namespaces declared
+/// on the root and below, canonicalized with each prefix list of the generated prefixes.
+/// Below the document element only the prefixes an element declares are looked at
+/// (`c14n::Writer::element`), which this holds to libxml2's reading of every prefix.
+/// (`#default` is left out: libxml2's own interface reads it as a prefix of that name, where
+/// the recommendation and xmlsec1 read the default namespace, which `xmlsec_interop.rs`
+/// holds mrgate to.)
+#[test]
+fn inclusive_prefixes_agree_with_libxml2() {
+    if !common::tool("python3") {
+        return;
+    }
+    let lxml = std::process::Command::new("python3").args(["-c", "import lxml.etree"]).output();
+    if !lxml.is_ok_and(|o| o.status.success()) {
+        assert!(!common::required(), "Python's lxml is missing and MRGATE_REQUIRE_CORPUS=1");
+        eprintln!("SKIPPED: Python's lxml is missing");
+        return;
+    }
+    let lists: [&[&str]; 4] = [&[], &["p"], &["q"], &["p", "q"]];
+    let config = Config { cases: 300, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let dir = tempfile::tempdir().expect("tmp");
+    // Each document and mrgate's canonical forms of it, one per prefix list.
+    let documents = std::cell::RefCell::new(Vec::<(String, Vec<String>)>::new());
+    runner
+        .run(&node(3), |root| {
+            let mut doc = String::new();
+            if write(&root, &[], &mut doc).is_none() {
+                return Ok(());
+            }
+            let Ok(tree) = parse_document(doc.as_bytes(), &Limits::default()) else { return Ok(()) };
+            let ours = lists.map(|list| {
+                let method = Method {
+                    exclusive: true,
+                    with_comments: true,
+                    inclusive_prefixes: list.iter().map(|p| p.to_string()).collect(),
+                };
+                String::from_utf8(c14n::document(&tree, &method, None)).expect("UTF-8")
+            });
+            documents.borrow_mut().push((doc, ours.to_vec()));
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let documents = documents.into_inner();
+    assert!(documents.len() > 100, "only {} documents were generated", documents.len());
+    let declared_below = documents.iter().filter(|(d, _)| d.match_indices("xmlns").any(|(i, _)| i > 3)).count();
+    assert!(declared_below > 50, "only {declared_below} documents declare a namespace below the root");
+    for (i, (doc, _)) in documents.iter().enumerate() {
+        std::fs::write(dir.path().join(format!("{i}.xml")), doc).expect("write");
+    }
+    // One Python for every document: each canonical form written beside it.
+    let script = r#"
+import sys, json
+from lxml import etree
+lists = json.loads(sys.argv[2])
+for i in range(int(sys.argv[3])):
+    tree = etree.parse(f"{sys.argv[1]}/{i}.xml")
+    for j, prefixes in enumerate(lists):
+        out = etree.tostring(tree, method="c14n", exclusive=True, with_comments=True, inclusive_ns_prefixes=prefixes)
+        open(f"{sys.argv[1]}/{i}.{j}.c14n", "wb").write(out)
+"#;
+    let lists_json = serde_json::to_string(&lists).expect("json");
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &dir.path().display().to_string(), &lists_json, &documents.len().to_string()])
+        .output()
+        .expect("python3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for (i, (doc, ours)) in documents.iter().enumerate() {
+        for (j, ours) in ours.iter().enumerate() {
+            let theirs = std::fs::read_to_string(dir.path().join(format!("{i}.{j}.c14n"))).expect("lxml's");
+            assert_eq!(ours, &theirs, "prefixes {:?} of {doc}", lists[j]);
+        }
+    }
+}

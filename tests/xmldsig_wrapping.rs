@@ -497,7 +497,7 @@ mod xades {
 
 /// Signed here, with library pieces: the document (`#d1`, enveloped) and, beside it, the
 /// parts of the signature `also` names — `#k1` its KeyInfo, `#o1` an Object holding a decoy
-/// `<Amount>`, `#cm` its CanonicalizationMethod (inside SignedInfo).
+/// `<Amount>`, `#a1` that decoy, `#cm` its CanonicalizationMethod (inside SignedInfo).
 fn sign_with_more(p: &Pki, also: &[&str]) -> String {
     let key = SigningKey::from_pkcs8(p.signer.key_pem().as_bytes()).expect("key");
     let cert = STANDARD.encode(p.signer.der());
@@ -521,7 +521,7 @@ fn sign_with_more(p: &Pki, also: &[&str]) -> String {
             "<ds:Signature xmlns:ds=\"{DS}\"><ds:SignedInfo><ds:CanonicalizationMethod Id=\"cm\" Algorithm=\"{exc}\"/>\
 <ds:SignatureMethod Algorithm=\"http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256\"/>{refs}</ds:SignedInfo>\
 <ds:SignatureValue>{value}</ds:SignatureValue><ds:KeyInfo Id=\"k1\"><ds:X509Data><ds:X509Certificate>{cert}</ds:X509Certificate>\
-</ds:X509Data></ds:KeyInfo><ds:Object Id=\"o1\"><Amount xmlns=\"urn:test\">999</Amount></ds:Object></ds:Signature>"
+</ds:X509Data></ds:KeyInfo><ds:Object Id=\"o1\"><Amount xmlns=\"urn:test\" Id=\"a1\">999</Amount></ds:Object></ds:Signature>"
         )
     };
     let doc = |sig: &str| format!("<Doc xmlns=\"urn:test\" Id=\"d1\">{ORIGINAL}{sig}</Doc>");
@@ -537,6 +537,7 @@ fn sign_with_more(p: &Pki, also: &[&str]) -> String {
         let path = match *uri {
             "#k1" => vec![n, 2],
             "#o1" => vec![n, 3],
+            "#a1" => vec![n, 3, 0],
             "#cm" => vec![n, 0, 0],
             other => panic!("{other}"),
         };
@@ -564,6 +565,27 @@ fn a_signature_signs_its_own_key_info_or_object_beside_the_document() {
         assert_eq!(verify(&p, &decoy), expected, "{also:?}");
     }
     assert_eq!(verify(&p, &sign_with_more(&p, &["#cm"])), Err("dsig.not_whole_document".into()));
+}
+
+/// Each part of a signature is signed once: two references to one part, or to a part and
+/// something inside it, are refused before either is canonicalized a second time (found by
+/// review: seven references to one large Object cost seconds before the signer was looked at).
+#[test]
+fn a_part_of_the_signature_is_signed_once() {
+    let p = pki();
+    assert_eq!(verify(&p, &sign_with_more(&p, &["#a1"])), Ok("100".into()));
+    assert_eq!(verify(&p, &sign_with_more(&p, &["#k1", "#a1"])), Ok("100".into()));
+    for (also, uri, earlier) in [
+        (&["#o1", "#o1"][..], "#o1", "#o1"),
+        (&["#k1", "#k1"], "#k1", "#k1"),
+        (&["#o1", "#a1"], "#a1", "#o1"),
+        (&["#a1", "#o1"], "#o1", "#a1"),
+        (&["#k1", "#o1", "#k1"], "#k1", "#k1"),
+    ] {
+        let refused = verified(&p, &sign_with_more(&p, also)).map(|_| ()).expect_err("overlapping");
+        assert_eq!(refused, DsigError::OverlappingReferences { uri: uri.into(), earlier: earlier.into() }, "{also:?}");
+        assert_eq!((refused.code(), refused.check()), ("dsig.overlapping_references", "profile"));
+    }
 }
 
 /// Every reference costs a canonicalization and a digest, so their number is bounded before
