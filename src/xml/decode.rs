@@ -12,7 +12,64 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Declared {
     Utf8,
+    /// Read with the GB18030 decoder, which reads GBK and GB2312 too, once the bytes are
+    /// held to the charset named ([`Gb::first_illegal`]).
+    Gb(Gb),
+}
+
+/// The Chinese national charsets a declaration may name, each a subset of the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gb {
+    /// EUC-CN: two bytes, each 0xA1–0xFE (first at most 0xF7).
+    Gb2312,
+    /// GBK (and CP936): a first byte 0x81–0xFE, a second 0x40–0x7E or 0x80–0xFE.
+    Gbk,
+    /// GBK's pairs, and four bytes: 0x81–0xFE, 0x30–0x39, 0x81–0xFE, 0x30–0x39.
     Gb18030,
+}
+
+impl Gb {
+    fn name(self) -> &'static str {
+        match self {
+            Gb::Gb2312 => "GB2312",
+            Gb::Gbk => "GBK",
+            Gb::Gb18030 => "GB18030",
+        }
+    }
+
+    /// Where the first byte sequence is that the charset does not have, if one is there.
+    /// The GB18030 decoder (WHATWG's) reads more than XML 1.0 lets a document declared so
+    /// hold (§4.3.3: bytes not legal in the declared encoding are a fatal error): a lone
+    /// 0x80 as the euro sign, GB18030's four-byte sequences under GBK, GBK's pairs under
+    /// GB2312 (found by review: xmllint and xmlsec1 refuse each, the gateway read them). And
+    /// GB2312's tables disagree on A1A4 and A1AA (U+00B7 or U+30FB, U+2014 or U+2015): read
+    /// one way here and the other by libxml2, a signed name would not be the same name, so
+    /// under that label they are refused too.
+    fn first_illegal(self, body: &[u8]) -> Option<usize> {
+        let mut at = 0;
+        while let Some(&first) = body.get(at) {
+            if first < 0x80 {
+                at += 1;
+                continue;
+            }
+            let second = body.get(at + 1).copied();
+            let length = match (self, first, second) {
+                (Gb::Gb2312, 0xA1, Some(0xA4 | 0xAA)) => None,
+                (Gb::Gb2312, 0xA1..=0xF7, Some(0xA1..=0xFE)) => Some(2),
+                (Gb::Gbk | Gb::Gb18030, 0x81..=0xFE, Some(0x40..=0x7E | 0x80..=0xFE)) => Some(2),
+                (Gb::Gb18030, 0x81..=0xFE, Some(0x30..=0x39)) => match (body.get(at + 2), body.get(at + 3)) {
+                    (Some(0x81..=0xFE), Some(0x30..=0x39)) => Some(4),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match length {
+                Some(n) => at += n,
+                None => return Some(at),
+            }
+        }
+        None
+    }
 }
 
 /// Decodes a document to UTF-8 text, honouring its declared encoding.
@@ -32,11 +89,11 @@ pub fn decode_document(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
                 Err(XmlError::BadEncoding { pos: end_pos(good), encoding: "UTF-8" })
             }
         },
-        Declared::Gb18030 if had_utf8_bom => Err(XmlError::BadEncoding {
+        Declared::Gb(_) if had_utf8_bom => Err(XmlError::BadEncoding {
             pos: Pos { line: 1, column: 1 },
             encoding: "GB18030 (the document starts with a UTF-8 byte-order mark)",
         }),
-        Declared::Gb18030 => {
+        Declared::Gb(charset) => {
             // GB18030 maps almost every byte sequence to some character, so UTF-8 bytes under a
             // GB18030 declaration would decode "successfully" into mojibake. Real GB18030 text
             // with Chinese characters is practically never valid UTF-8; when it is, the
@@ -49,6 +106,11 @@ pub fn decode_document(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
                     pos: pos_at(as_utf8, first),
                     encoding: "GB18030 (the bytes are UTF-8)",
                 });
+            }
+            if let Some(at) = charset.first_illegal(body) {
+                // Positioned in the text before it, which is the charset's.
+                let before = body.get(..at).map(decode_gb18030).transpose()?.unwrap_or_default();
+                return Err(XmlError::BadEncoding { pos: end_pos(&before), encoding: charset.name() });
             }
             let text = decode_gb18030(body)?;
             // Private-use code points come out of byte pairs no GB18030 writer produces for text.
@@ -94,7 +156,9 @@ fn declared_encoding(body: &[u8]) -> Result<Declared, XmlError> {
     };
     match name.to_ascii_uppercase().as_str() {
         "UTF-8" | "UTF8" => Ok(Declared::Utf8),
-        "GB18030" | "GBK" | "GB2312" | "CP936" => Ok(Declared::Gb18030),
+        "GB18030" => Ok(Declared::Gb(Gb::Gb18030)),
+        "GBK" | "CP936" => Ok(Declared::Gb(Gb::Gbk)),
+        "GB2312" => Ok(Declared::Gb(Gb::Gb2312)),
         _ => Err(XmlError::UnsupportedEncoding { declared: name }),
     }
 }
@@ -334,6 +398,53 @@ mod tests {
             (b"<?xml version=\"1.0\" <a/>", malformed((1, 1), "the XML declaration is not closed")),
         ] {
             assert_eq!(decode_document(doc).unwrap_err(), expected, "{}", String::from_utf8_lossy(doc));
+        }
+    }
+
+    /// Each label reads only its charset's bytes, as libxml2 (glibc's iconv) does: a lone
+    /// 0x80 under any, GB18030's four bytes under GBK, GBK's pairs and the two pairs GB2312's
+    /// tables disagree on under GB2312 are refused where they stand; the charset's own read.
+    #[test]
+    fn each_gb_label_reads_its_own_charset_only() {
+        let doc = |label: &str, body: &[u8]| {
+            let mut d = format!("<?xml version=\"1.0\" encoding=\"{label}\"?>\n<a>x").into_bytes();
+            d.extend_from_slice(body);
+            d.extend_from_slice(b"</a>");
+            d
+        };
+        let refused = |encoding| XmlError::BadEncoding { pos: Pos { line: 2, column: 5 }, encoding };
+        for (label, body, encoding) in [
+            ("GB18030", &b"\x80"[..], "GB18030"),
+            ("GB18030", b"\xff\xa1", "GB18030"),
+            ("GB18030", b"\x81\x30\x81", "GB18030"),
+            ("GB18030", b"\x81\x30\x81\x7f", "GB18030"),
+            ("GBK", b"\x80", "GBK"),
+            ("gbk", b"\x81\x30\x81\x30", "GBK"),
+            ("CP936", b"\x81\x30\x81\x30", "GBK"),
+            ("GBK", b"\x81\x7f", "GBK"),
+            ("GB2312", b"\x80", "GB2312"),
+            ("GB2312", b"\x81\x40", "GB2312"),
+            ("GB2312", b"\xa1\xa4", "GB2312"),
+            ("GB2312", b"\xa1\xaa", "GB2312"),
+            ("GB2312", b"\xd6\xd0\xa1\xa1\x80", "GB2312"),
+            ("GB2312", b"\x81\x30\x81\x30", "GB2312"),
+        ] {
+            let mut expected = refused(encoding);
+            if body.starts_with(b"\xd6\xd0") {
+                // After 中 and an ideographic space.
+                expected = XmlError::BadEncoding { pos: Pos { line: 2, column: 7 }, encoding };
+            }
+            assert_eq!(decode_document(&doc(label, body)), Err(expected), "{label} {body:x?}");
+        }
+        for (label, body, text) in [
+            ("GB18030", &b"\x81\x30\x81\x30"[..], "\u{80}"),
+            ("GB18030", b"\xa1\xa4\xa1\xaa", "\u{b7}\u{2014}"),
+            ("GBK", b"\xa1\xa4\x81\x40\xd6\xd0", "\u{b7}\u{4e02}中"),
+            ("GB2312", b"\xd6\xd0\xce\xc4\xa1\xa1", "中文\u{3000}"),
+        ] {
+            let bytes = doc(label, body);
+            let read = decode_document(&bytes).unwrap_or_else(|e| panic!("{label} {body:x?}: {e}"));
+            assert!(read.ends_with(&format!("<a>x{text}</a>")), "{label}: {read}");
         }
     }
 }

@@ -379,6 +379,13 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
                 }
                 b.text(&t.xml10_content(), pos)?
             }
+            // Outside the document element only white space written as it is may stand (XML
+            // 1.0 [1], [27]): never a CDATA section nor a reference, whatever it holds (found
+            // by review: `<a/><![CDATA[ ]]>` and `<a/>&#10;` were read, as white space).
+            Ok(Event::CData(_) | Event::GeneralRef(_)) if b.stack.is_empty() => {
+                let message = "a CDATA section or a reference outside the document element".into();
+                return Err(XmlError::Malformed { pos: pos(), message });
+            }
             Ok(Event::CData(c)) => b.text(&c.xml10_content(), pos)?,
             Ok(Event::GeneralRef(r)) => {
                 let resolved = match r.resolve_char_ref() {
@@ -1082,6 +1089,18 @@ mod tests {
             (b"<r><e/>]]]></r>", "1:8", "']]>' is not allowed in text (XML 1.0 \u{a7}2.4); write ']]&gt;'"),
             (b"<r a=\"<\"/>", "1:1", "'<' in the value of attribute 'a' (XML 1.0 [10]); write '&lt;'"),
             (b"<r>\n<e b='x<y'/></r>", "2:1", "'<' in the value of attribute 'b' (XML 1.0 [10]); write '&lt;'"),
+            (b"<a/><![CDATA[ ]]>", "1:5", "a CDATA section or a reference outside the document element"),
+            (b"<a/>\n<![CDATA[]]>", "2:1", "a CDATA section or a reference outside the document element"),
+            (b"<![CDATA[]]><a/>", "1:1", "a CDATA section or a reference outside the document element"),
+            (
+                b"<?xml version=\"1.0\"?>\n<![CDATA[]]><a/>",
+                "2:1",
+                "a CDATA section or a reference outside the document element",
+            ),
+            (b"<a/>&#32;", "1:5", "a CDATA section or a reference outside the document element"),
+            (b"<a/> &#xd;&#xa;", "1:6", "a CDATA section or a reference outside the document element"),
+            (b"&#x20;<a/>", "1:1", "a CDATA section or a reference outside the document element"),
+            (b"<a/>&amp;", "1:5", "a CDATA section or a reference outside the document element"),
         ] {
             let text = String::from_utf8_lossy(bad);
             match parse(bad, &Limits::default()) {
@@ -1101,6 +1120,7 @@ mod tests {
             b"<r><![CDATA[x]]]]><![CDATA[>]]></r>",
             b"<r a=\"]]>\" b=\"&lt;\" c='>'/>",
             b"<r><!-- ]]> --><?pi ]]>?></r>",
+            b"\n <a>&#32;<![CDATA[ ]]></a>\n\t<!-- c --> <?pi x?>\r\n",
         ] {
             let text = String::from_utf8_lossy(good);
             assert!(parse(good, &Limits::default()).is_ok(), "{text}: {:?}", parse(good, &Limits::default()));
