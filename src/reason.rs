@@ -277,7 +277,7 @@ reasons! {
     CsvEncoding = "csv.encoding", 400, "The file is not UTF-8 text.";
 
     // log: the transparency log, its proofs and receipts.
-    LogIndexOutOfRange = "log.index_out_of_range", 400, "The index is past the end of the log.";
+    LogIndexOutOfRange = "log.index_out_of_range", 400, "The index, or the tree size asked for, is past the end of the log.";
     LogBadSizes = "log.bad_sizes", 400, "The tree sizes asked for do not grow.";
     LogProofLength = "log.proof_length", 400, "A proof has the wrong number of hashes.";
     LogRootMismatch = "log.root_mismatch", 400, "A proof does not lead to the expected root.";

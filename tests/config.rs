@@ -99,6 +99,7 @@ fn bad_configs_are_refused_with_the_file_named() {
     for (line, bad, why) in [
         ("max_body_bytes = 4194304", "max_body_bytes = 0", "at least 1"),
         ("max_batch_bytes = 67108864", "max_batch_bytes = 0", "at least 1"),
+        ("max_batch_bytes = 67108864", "max_batch_bytes = 4194303", "at least limits.max_body_bytes (4194304)"),
         ("max_connections = 1024", "max_connections = 0", "at least 1"),
         ("request_timeout_seconds = 30", "request_timeout_seconds = 0", "at least 1"),
         ("public_rate_per_second = 20.0", "public_rate_per_second = 0.0", "above 0"),

@@ -1351,6 +1351,8 @@ async fn a_batch_over_its_bound_in_all_decides_only_the_lines_within_it() {
     let line = format!("{}\n", serde_json::json!({"document": credential}));
     let mut cfg = config(dir.path());
     cfg.limits.max_batch_bytes = 2 * line.len() + line.len() / 2;
+    // A line may be no longer than the batch.
+    cfg.limits.max_body_bytes = line.len();
     let app = Arc::new(load_config_when_released(cfg).await.expect("app"));
     let running = start(Arc::clone(&app)).await.expect("start");
     let before = app.log.size().expect("size");

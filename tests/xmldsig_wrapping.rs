@@ -586,6 +586,16 @@ fn a_part_of_the_signature_is_signed_once() {
         assert_eq!(refused, DsigError::OverlappingReferences { uri: uri.into(), earlier: earlier.into() }, "{also:?}");
         assert_eq!((refused.code(), refused.check()), ("dsig.overlapping_references", "profile"));
     }
+    // Of a part, the enveloped-signature transform leaves nothing (the part is inside the
+    // signature it takes out): such a reference signs nothing, and is refused as not the
+    // document rather than taken as signing the part (xmlsec1 digests the empty node-set).
+    let signed = sign_with_more(&p, &["#o1"]);
+    let transforms = "<ds:Reference URI=\"#o1\"><ds:Transforms>";
+    let enveloped =
+        signed.replacen(transforms, &format!("{transforms}<ds:Transform Algorithm=\"{DS}enveloped-signature\"/>"), 1);
+    assert_ne!(enveloped, signed);
+    let refused = verified(&p, &enveloped).map(|_| ()).expect_err("a reference that signs nothing");
+    assert_eq!(refused, DsigError::NotWholeDocument { uri: "#o1".into() });
 }
 
 /// Every reference costs a canonicalization and a digest, so their number is bounded before

@@ -104,6 +104,26 @@ impl DsigError {
         matches!(self, DsigError::Xml(_))
     }
 
+    /// Whether the refusal is of the document's own bytes — its form, profile, references
+    /// and digests, all checked before any key or time is looked at — and so the same
+    /// whichever key and time it is verified with (a verifier trying another time need not
+    /// try again). Anything to do with the key, the signer's chain or the signature is not.
+    pub fn is_of_the_document(&self) -> bool {
+        matches!(
+            self,
+            DsigError::Xml(_)
+                | DsigError::NoSignature
+                | DsigError::MultipleSignatures { .. }
+                | DsigError::Misplaced { .. }
+                | DsigError::Structure { .. }
+                | DsigError::DuplicateId { .. }
+                | DsigError::ReferenceNotFound { .. }
+                | DsigError::NotWholeDocument { .. }
+                | DsigError::OverlappingReferences { .. }
+                | DsigError::DigestMismatch { .. }
+        )
+    }
+
     /// The verdict check this error fails.
     pub fn check(&self) -> &'static str {
         match self {
@@ -602,6 +622,14 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
         let mut enveloped = false;
         let mut method: Option<Method> = None;
         for (i, (alg, prefixes)) in reference.transforms.iter().enumerate() {
+            // Of a part of the signature, the enveloped-signature transform leaves nothing
+            // (the part is inside what it takes out): it belongs to a reference to the
+            // document, and one that would sign nothing is refused as not the document,
+            // not taken as signing the part (found by review: xmlsec1 digests the empty
+            // node-set, mrgate digested the part).
+            if alg == ENVELOPED && inside_signature {
+                return Err(DsigError::NotWholeDocument { uri: reference.uri.clone() });
+            }
             if alg == ENVELOPED && i == 0 {
                 enveloped = true;
             } else if let Some(mut m) = Method::from_uri(alg).filter(|_| method.is_none()) {

@@ -97,10 +97,37 @@ pub fn check(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> R
     Ok(())
 }
 
-/// The lock of a mark, held by the one gateway that keeps it until this is dropped.
+/// The lock of a mark, held by the one gateway that keeps it until this is dropped; every
+/// write of the mark goes through it ([`Held::record`]), so none outlives the lock (found by
+/// review: a periodic write in flight at shutdown could land after the lock was let go of).
 #[derive(Debug)]
 pub struct Held {
     _lock: std::fs::File,
+    /// The size of the newest checkpoint written, held while a write is made: writes are
+    /// one at a time, and one of an older checkpoint than the last (a periodic write
+    /// overtaken by the shutdown's) is not made.
+    recorded: std::sync::Mutex<u64>,
+}
+
+impl Held {
+    /// Writes `checkpoint` as the mark at `path` ([`record`]) unless a larger one was
+    /// written through this lock; whether it was written.
+    pub fn record(&self, path: &Path, checkpoint: &str) -> std::io::Result<bool> {
+        let size = size_of(checkpoint)
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not a checkpoint"))?;
+        let mut recorded = self.recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if size < *recorded {
+            return Ok(false);
+        }
+        record(path, checkpoint)?;
+        *recorded = size;
+        Ok(true)
+    }
+}
+
+/// The tree size a checkpoint note states (its second line).
+fn size_of(checkpoint: &str) -> Option<u64> {
+    checkpoint.lines().nth(1).and_then(|s| s.parse::<u64>().ok())
 }
 
 /// Takes the lock of the mark at `path`: `<path>.lock`, made if need be in the mark's
@@ -117,7 +144,7 @@ pub fn hold(path: &Path) -> Result<Held, HighWaterError> {
         .open(&lock_path)
         .map_err(|e| unusable(format!("the mark cannot be written: its lock {}: {e}", lock_path.display())))?;
     match lock.try_lock() {
-        Ok(()) => Ok(Held { _lock: lock }),
+        Ok(()) => Ok(Held { _lock: lock, recorded: std::sync::Mutex::new(0) }),
         Err(std::fs::TryLockError::WouldBlock) => Err(unusable(format!(
             "another running gateway keeps this mark (its lock {} is held): each node keeps a mark of its own",
             lock_path.display()
@@ -136,7 +163,7 @@ pub fn start(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> R
     check(path, log, public_key, adopt)?;
     let unwritable = |why: String| HighWaterError::Unusable { path: path.to_path_buf(), why };
     let note = log.checkpoint().map_err(|e| unwritable(format!("the log's checkpoint: {e}")))?;
-    record(path, &note).map_err(|e| unwritable(format!("the mark cannot be written: {e}")))?;
+    held.record(path, &note).map_err(|e| unwritable(format!("the mark cannot be written: {e}")))?;
     Ok(held)
 }
 
@@ -162,10 +189,11 @@ pub fn record(path: &Path, checkpoint: &str) -> std::io::Result<()> {
 }
 
 /// Records the log's newest checkpoint at `path` every [`RECORD_EVERY`] while it grows, for
-/// as long as the log is open elsewhere (it holds the log only while it records: a gateway
-/// let go of keeps no store open through it); a failure to write is said on stderr once until
-/// a write succeeds again (the log goes on: the mark only lags).
-pub async fn record_forever(path: PathBuf, log: std::sync::Weak<DurableLog>) {
+/// as long as the log and the mark's lock are held elsewhere (it holds each only while it
+/// records: a gateway let go of keeps no store open, nor its mark locked, through it; a
+/// write in flight holds the lock until it is made); a failure to write is said on stderr
+/// once until a write succeeds again (the log goes on: the mark only lags).
+pub async fn record_forever(path: PathBuf, log: std::sync::Weak<DurableLog>, held: std::sync::Weak<Held>) {
     let mut recorded = None;
     let mut failing = false;
     loop {
@@ -173,23 +201,29 @@ pub async fn record_forever(path: PathBuf, log: std::sync::Weak<DurableLog>) {
         // The log is let go of before the write, which may wait on the disk.
         let Some(note) = log.upgrade().map(|log| log.checkpoint()) else { return };
         let Ok(note) = note else { continue };
-        if let Some(size) = record_if_grown(&path, note, recorded, &mut failing).await {
+        if let Some(size) = record_if_grown(&path, note, &held, recorded, &mut failing).await {
             recorded = Some(size);
         }
     }
 }
 
-/// Records the checkpoint `note` at `path` unless its size is `recorded` already; the size
-/// recorded, if it was.
-async fn record_if_grown(path: &Path, note: String, recorded: Option<u64>, failing: &mut bool) -> Option<u64> {
-    let size = note.lines().nth(1).and_then(|s| s.parse::<u64>().ok())?;
+/// Records the checkpoint `note` at `path` through the lock `held`, unless its size is
+/// `recorded` already; the size recorded, if it was.
+async fn record_if_grown(
+    path: &Path,
+    note: String,
+    held: &std::sync::Weak<Held>,
+    recorded: Option<u64>,
+    failing: &mut bool,
+) -> Option<u64> {
+    let size = size_of(&note)?;
     if recorded == Some(size) {
         return None;
     }
-    let path = path.to_path_buf();
-    let outcome = tokio::task::spawn_blocking(move || record(&path, &note)).await;
+    let (path, held) = (path.to_path_buf(), held.upgrade()?);
+    let outcome = tokio::task::spawn_blocking(move || held.record(&path, &note)).await;
     match outcome {
-        Ok(Ok(())) => {
+        Ok(Ok(_)) => {
             *failing = false;
             Some(size)
         }
@@ -199,5 +233,36 @@ async fn record_if_grown(path: &Path, note: String, recorded: Option<u64>, faili
             None
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One holder of a mark at a time, and through it the mark only grows: a write of an
+    /// older checkpoint than the last (a periodic one overtaken by the shutdown's) is not
+    /// made; let go of, the mark is free again.
+    #[test]
+    fn a_mark_is_written_through_its_one_lock_and_only_grows() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("log-high-water");
+        let note = |size: u64| format!("example.org/log\n{size}\nAAAA\n\n— example.org/log sig\n");
+        let held = hold(&path).expect("the lock");
+        match hold(&path) {
+            Err(HighWaterError::Unusable { why, .. }) => {
+                assert!(why.starts_with("another running gateway keeps this mark"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(held.record(&path, &note(5)).expect("written"));
+        assert!(!held.record(&path, &note(3)).expect("not written"));
+        assert_eq!(std::fs::read_to_string(&path).expect("mark"), note(5));
+        assert!(held.record(&path, &note(5)).expect("the same again"));
+        assert!(held.record(&path, &note(7)).expect("written"));
+        assert_eq!(std::fs::read_to_string(&path).expect("mark"), note(7));
+        assert_eq!(held.record(&path, "no size\n").map_err(|e| e.kind()), Err(std::io::ErrorKind::InvalidData));
+        drop(held);
+        assert!(hold(&path).is_ok(), "let go of, the mark is free");
     }
 }

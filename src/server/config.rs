@@ -338,6 +338,15 @@ impl LimitsConfig {
         if let Some((name, v)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(format!("limits.{name} = {v}: must be at least 1"));
         }
+        // A line the batch may hold alone must fit in the batch (found by review: a line
+        // between the two could never be batch-verified, and its answer said to send it in
+        // another batch).
+        if self.max_batch_bytes < self.max_body_bytes {
+            return Err(format!(
+                "limits.max_batch_bytes = {}: must be at least limits.max_body_bytes ({}), the longest line",
+                self.max_batch_bytes, self.max_body_bytes
+            ));
+        }
         let buckets = [
             ("public", self.public_rate_per_second, self.public_burst),
             ("identity", self.identity_rate_per_second, self.identity_burst),
