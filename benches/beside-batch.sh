@@ -17,6 +17,8 @@ batches=
 cleanup() {
   kill "${batches:-}" 2>/dev/null || true
   kill "${gw:-}" 2>/dev/null || true
+  # Waited for: the gateway writes its high-water mark into $tmp as it stops.
+  wait ${batches:-} ${gw:-} 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT

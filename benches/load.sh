@@ -15,7 +15,13 @@ seconds=${1:-10}
 conns=${2:-32}
 command -v nginx >/dev/null || { echo "benches/load.sh: nginx is not installed (Debian: apt-get install nginx-light)" >&2; exit 2; }
 tmp=$(mktemp -d)
-cleanup() { kill "${gw:-}" "${ngx:-}" 2>/dev/null || true; rm -rf "$tmp"; }
+# The gateway is waited for: stopping, it writes its log's high-water mark into $tmp, and an
+# rm racing that write failed the run ("Directory not empty").
+cleanup() {
+  kill "${gw:-}" "${ngx:-}" 2>/dev/null || true
+  wait ${gw:-} ${ngx:-} 2>/dev/null || true
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 cargo build --release --quiet --bin mrgate

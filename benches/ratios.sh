@@ -30,7 +30,12 @@ for tool in gcc pkg-config nginx python3; do
 done
 pkg-config --exists xmlsec1 || { echo "benches/ratios.sh: libxmlsec1-dev is not installed" >&2; exit 2; }
 tmp=$(mktemp -d)
-cleanup() { kill "${gw:-}" 2>/dev/null || true; rm -rf "$tmp"; }
+# The gateway is waited for before its directory goes: it writes its high-water mark as it stops.
+cleanup() {
+  kill "${gw:-}" 2>/dev/null || true
+  wait ${gw:-} 2>/dev/null || true
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 cargo build --release --quiet --bin mrgate
