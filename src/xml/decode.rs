@@ -37,14 +37,50 @@ impl Gb {
         }
     }
 
+    /// The pairs within the charset's byte ranges that it does not have, as ranges: those a
+    /// later charset added there (GBK within GB2312's rows, GB18030 within GBK's), which the
+    /// GB18030 decoder reads and the charset's own table (glibc's iconv, which libxml2 and
+    /// so xmlsec1 decode with) refuses; and the pairs tables read as different characters.
+    /// `tests/encodings.rs` holds every pair of each label to glibc's iconv.
+    fn not_had(self) -> &'static [(u16, u16)] {
+        match self {
+            // GBK's additions in GB2312's rows; and A1A4, A1AA, which GB2312's tables read
+            // as U+00B7 or U+30FB, U+2014 or U+2015.
+            Gb::Gb2312 => &[
+                (0xA1A4, 0xA1A4),
+                (0xA1AA, 0xA1AA),
+                (0xA2A1, 0xA2AA),
+                (0xA2E3, 0xA2E3),
+                (0xA3A0, 0xA3A0),
+                (0xA6D9, 0xA6F5),
+                (0xA8BB, 0xA8C0),
+            ],
+            // GB18030's additions in GBK's ranges (the euro sign, vertical forms, two
+            // Latin letters, ideographic description characters, radicals); and A3A0.
+            Gb::Gbk => &[
+                (0xA2E3, 0xA2E3),
+                (0xA3A0, 0xA3A0),
+                (0xA6D9, 0xA6DF),
+                (0xA6EC, 0xA6ED),
+                (0xA6F3, 0xA6F3),
+                (0xA8BC, 0xA8BC),
+                (0xA8BF, 0xA8BF),
+                (0xA989, 0xA995),
+                (0xFE50, 0xFEA0),
+            ],
+            // Read as U+3000 by WHATWG's table and as U+E5E5 by glibc's: two byte strings
+            // the gateway read as one signed text (found by review).
+            Gb::Gb18030 => &[(0xA3A0, 0xA3A0)],
+        }
+    }
+
     /// Where the first byte sequence is that the charset does not have, if one is there.
     /// The GB18030 decoder (WHATWG's) reads more than XML 1.0 lets a document declared so
     /// hold (§4.3.3: bytes not legal in the declared encoding are a fatal error): a lone
-    /// 0x80 as the euro sign, GB18030's four-byte sequences under GBK, GBK's pairs under
-    /// GB2312 (found by review: xmllint and xmlsec1 refuse each, the gateway read them). And
-    /// GB2312's tables disagree on A1A4 and A1AA (U+00B7 or U+30FB, U+2014 or U+2015): read
-    /// one way here and the other by libxml2, a signed name would not be the same name, so
-    /// under that label they are refused too.
+    /// 0x80 as the euro sign (glibc reads it so under GBK; refused here under every label),
+    /// GB18030's four-byte sequences under GBK, pairs the charset does not have
+    /// ([`Gb::not_had`]) (found by review: xmllint and xmlsec1 refuse them, the gateway
+    /// read them, and a signature verified over bytes libxml2 read otherwise).
     fn first_illegal(self, body: &[u8]) -> Option<usize> {
         let mut at = 0;
         while let Some(&first) = body.get(at) {
@@ -54,7 +90,6 @@ impl Gb {
             }
             let second = body.get(at + 1).copied();
             let length = match (self, first, second) {
-                (Gb::Gb2312, 0xA1, Some(0xA4 | 0xAA)) => None,
                 (Gb::Gb2312, 0xA1..=0xF7, Some(0xA1..=0xFE)) => Some(2),
                 (Gb::Gbk | Gb::Gb18030, 0x81..=0xFE, Some(0x40..=0x7E | 0x80..=0xFE)) => Some(2),
                 (Gb::Gb18030, 0x81..=0xFE, Some(0x30..=0x39)) => match (body.get(at + 2), body.get(at + 3)) {
@@ -63,7 +98,9 @@ impl Gb {
                 },
                 _ => None,
             };
-            match length {
+            let pair = u16::from_be_bytes([first, second.unwrap_or_default()]);
+            let had = length != Some(2) || !self.not_had().iter().any(|&(from, to)| (from..=to).contains(&pair));
+            match length.filter(|_| had) {
                 Some(n) => at += n,
                 None => return Some(at),
             }
@@ -109,13 +146,13 @@ pub fn decode_document(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
             }
             if let Some(at) = charset.first_illegal(body) {
                 // Positioned in the text before it, which is the charset's.
-                let before = body.get(..at).map(decode_gb18030).transpose()?.unwrap_or_default();
+                let before = body.get(..at).map(|b| decode_gb18030(b, charset)).transpose()?.unwrap_or_default();
                 return Err(XmlError::BadEncoding { pos: end_pos(&before), encoding: charset.name() });
             }
-            let text = decode_gb18030(body)?;
+            let text = decode_gb18030(body, charset)?;
             // Private-use code points come out of byte pairs no GB18030 writer produces for text.
             if let Some(at) = text.find(|c: char| ('\u{E000}'..='\u{F8FF}').contains(&c)) {
-                return Err(XmlError::BadEncoding { pos: pos_at(&text, at), encoding: "GB18030" });
+                return Err(XmlError::BadEncoding { pos: pos_at(&text, at), encoding: charset.name() });
             }
             Ok(Cow::Owned(text))
         }
@@ -126,7 +163,8 @@ fn end_pos(text: &str) -> Pos {
     pos_at(text, text.len())
 }
 
-fn decode_gb18030(body: &[u8]) -> Result<String, XmlError> {
+/// `body` read with the GB18030 decoder; an error names the `charset` declared.
+fn decode_gb18030(body: &[u8], charset: Gb) -> Result<String, XmlError> {
     let mut decoder = GB18030.new_decoder_without_bom_handling();
     let capacity = decoder.max_utf8_buffer_length_without_replacement(body.len()).unwrap_or(body.len() * 3);
     let mut out = String::with_capacity(capacity);
@@ -135,14 +173,14 @@ fn decode_gb18030(body: &[u8]) -> Result<String, XmlError> {
         let (result, read) = decoder.decode_to_string_without_replacement(src, &mut out, true);
         // encoding_rs never reports more bytes read than it was given.
         let Some(rest) = src.get(read..) else {
-            return Err(XmlError::BadEncoding { pos: end_pos(&out), encoding: "GB18030" });
+            return Err(XmlError::BadEncoding { pos: end_pos(&out), encoding: charset.name() });
         };
         src = rest;
         match result {
             DecoderResult::InputEmpty => return Ok(out),
             DecoderResult::OutputFull => out.reserve(src.len() * 3 + 16),
             DecoderResult::Malformed(_, _) => {
-                return Err(XmlError::BadEncoding { pos: end_pos(&out), encoding: "GB18030" });
+                return Err(XmlError::BadEncoding { pos: end_pos(&out), encoding: charset.name() });
             }
         }
     }
@@ -401,9 +439,11 @@ mod tests {
         }
     }
 
-    /// Each label reads only its charset's bytes, as libxml2 (glibc's iconv) does: a lone
-    /// 0x80 under any, GB18030's four bytes under GBK, GBK's pairs and the two pairs GB2312's
-    /// tables disagree on under GB2312 are refused where they stand; the charset's own read.
+    /// Each label reads only its charset's bytes, as libxml2 (glibc's iconv) does: GB18030's
+    /// four bytes under GBK, GBK's pairs and the two pairs GB2312's tables disagree on under
+    /// GB2312 are refused where they stand, and a lone 0x80 under any label (glibc reads it
+    /// as the euro sign under GBK; the gateway is stricter); the charset's own read.
+    /// `tests/encodings.rs` holds every pair to glibc.
     #[test]
     fn each_gb_label_reads_its_own_charset_only() {
         let doc = |label: &str, body: &[u8]| {
