@@ -102,25 +102,27 @@ pub fn check(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> R
 /// review: a periodic write in flight at shutdown could land after the lock was let go of).
 #[derive(Debug)]
 pub struct Held {
+    /// The mark's file.
+    path: PathBuf,
     _lock: std::fs::File,
-    /// The size of the newest checkpoint written, held while a write is made: writes are
-    /// one at a time, and one of an older checkpoint than the last (a periodic write
-    /// overtaken by the shutdown's) is not made.
-    recorded: std::sync::Mutex<u64>,
+    /// The size of the checkpoint last written through this lock, held while a write is
+    /// made: writes are one at a time, and only of a larger checkpoint (the log grew; a
+    /// periodic write overtaken by the shutdown's is not made after it).
+    recorded: std::sync::Mutex<Option<u64>>,
 }
 
 impl Held {
-    /// Writes `checkpoint` as the mark at `path` ([`record`]) unless a larger one was
-    /// written through this lock; whether it was written.
-    pub fn record(&self, path: &Path, checkpoint: &str) -> std::io::Result<bool> {
+    /// Writes `checkpoint` as the mark (to a file beside it, renamed over it) unless one as
+    /// large was written through this lock already; whether it was written.
+    pub fn record(&self, checkpoint: &str) -> std::io::Result<bool> {
         let size = size_of(checkpoint)
             .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "not a checkpoint"))?;
         let mut recorded = self.recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if size < *recorded {
+        if recorded.is_some_and(|r| size <= r) {
             return Ok(false);
         }
-        record(path, checkpoint)?;
-        *recorded = size;
+        record(&self.path, checkpoint)?;
+        *recorded = Some(size);
         Ok(true)
     }
 }
@@ -144,7 +146,7 @@ pub fn hold(path: &Path) -> Result<Held, HighWaterError> {
         .open(&lock_path)
         .map_err(|e| unusable(format!("the mark cannot be written: its lock {}: {e}", lock_path.display())))?;
     match lock.try_lock() {
-        Ok(()) => Ok(Held { _lock: lock, recorded: std::sync::Mutex::new(0) }),
+        Ok(()) => Ok(Held { path: path.to_path_buf(), _lock: lock, recorded: std::sync::Mutex::new(None) }),
         Err(std::fs::TryLockError::WouldBlock) => Err(unusable(format!(
             "another running gateway keeps this mark (its lock {} is held): each node keeps a mark of its own",
             lock_path.display()
@@ -163,14 +165,14 @@ pub fn start(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> R
     check(path, log, public_key, adopt)?;
     let unwritable = |why: String| HighWaterError::Unusable { path: path.to_path_buf(), why };
     let note = log.checkpoint().map_err(|e| unwritable(format!("the log's checkpoint: {e}")))?;
-    held.record(path, &note).map_err(|e| unwritable(format!("the mark cannot be written: {e}")))?;
+    held.record(&note).map_err(|e| unwritable(format!("the mark cannot be written: {e}")))?;
     Ok(held)
 }
 
 /// Writes `checkpoint` as the mark at `path`: to a file beside it, synced, then renamed over
 /// it, and the directory synced, so the mark is the old one or the new one whole. The
 /// directory must exist: one that does not (a disk not mounted) is not made.
-pub fn record(path: &Path, checkpoint: &str) -> std::io::Result<()> {
+fn record(path: &Path, checkpoint: &str) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     // A name of this write's own: the shutdown's write may overlap the last periodic one,
@@ -188,51 +190,27 @@ pub fn record(path: &Path, checkpoint: &str) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Records the log's newest checkpoint at `path` every [`RECORD_EVERY`] while it grows, for
-/// as long as the log and the mark's lock are held elsewhere (it holds each only while it
-/// records: a gateway let go of keeps no store open, nor its mark locked, through it; a
-/// write in flight holds the lock until it is made); a failure to write is said on stderr
-/// once until a write succeeds again (the log goes on: the mark only lags).
-pub async fn record_forever(path: PathBuf, log: std::sync::Weak<DurableLog>, held: std::sync::Weak<Held>) {
-    let mut recorded = None;
+/// Records the log's newest checkpoint through the mark's lock every [`RECORD_EVERY`] while
+/// it grows, for as long as the log and the lock are held elsewhere (it holds each only
+/// while it records: a gateway let go of keeps no store open, nor its mark locked, through
+/// it; a write in flight holds the lock until it is made); a failure to write is said on
+/// stderr once until a write succeeds again (the log goes on: the mark only lags).
+pub async fn record_forever(log: std::sync::Weak<DurableLog>, held: std::sync::Weak<Held>) {
     let mut failing = false;
     loop {
         tokio::time::sleep(RECORD_EVERY).await;
         // The log is let go of before the write, which may wait on the disk.
         let Some(note) = log.upgrade().map(|log| log.checkpoint()) else { return };
-        let Ok(note) = note else { continue };
-        if let Some(size) = record_if_grown(&path, note, &held, recorded, &mut failing).await {
-            recorded = Some(size);
+        let (Ok(note), Some(held)) = (note, held.upgrade()) else { continue };
+        // Written only if the log grew since the last write (`Held::record`).
+        match tokio::task::spawn_blocking(move || held.record(&note)).await {
+            Ok(Ok(_)) => failing = false,
+            Ok(Err(e)) if !failing => {
+                failing = true;
+                crate::server::to_operator(format_args!("mrgate: the log's high-water mark was not written: {e}"));
+            }
+            _ => {}
         }
-    }
-}
-
-/// Records the checkpoint `note` at `path` through the lock `held`, unless its size is
-/// `recorded` already; the size recorded, if it was.
-async fn record_if_grown(
-    path: &Path,
-    note: String,
-    held: &std::sync::Weak<Held>,
-    recorded: Option<u64>,
-    failing: &mut bool,
-) -> Option<u64> {
-    let size = size_of(&note)?;
-    if recorded == Some(size) {
-        return None;
-    }
-    let (path, held) = (path.to_path_buf(), held.upgrade()?);
-    let outcome = tokio::task::spawn_blocking(move || held.record(&path, &note)).await;
-    match outcome {
-        Ok(Ok(_)) => {
-            *failing = false;
-            Some(size)
-        }
-        Ok(Err(e)) if !*failing => {
-            *failing = true;
-            crate::server::to_operator(format_args!("mrgate: the log's high-water mark was not written: {e}"));
-            None
-        }
-        _ => None,
     }
 }
 
@@ -241,8 +219,8 @@ mod tests {
     use super::*;
 
     /// One holder of a mark at a time, and through it the mark only grows: a write of an
-    /// older checkpoint than the last (a periodic one overtaken by the shutdown's) is not
-    /// made; let go of, the mark is free again.
+    /// older checkpoint than the last (a periodic one overtaken by the shutdown's), or of
+    /// one as large, is not made; let go of, the mark is free again.
     #[test]
     fn a_mark_is_written_through_its_one_lock_and_only_grows() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -255,13 +233,15 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(held.record(&path, &note(5)).expect("written"));
-        assert!(!held.record(&path, &note(3)).expect("not written"));
+        // The first write through a lock is made whatever its size (an empty log's is 0).
+        assert!(held.record(&note(0)).expect("written"));
+        assert!(held.record(&note(5)).expect("written"));
+        assert!(!held.record(&note(3)).expect("not written"));
         assert_eq!(std::fs::read_to_string(&path).expect("mark"), note(5));
-        assert!(held.record(&path, &note(5)).expect("the same again"));
-        assert!(held.record(&path, &note(7)).expect("written"));
+        assert!(!held.record(&note(5)).expect("not written again"));
+        assert!(held.record(&note(7)).expect("written"));
         assert_eq!(std::fs::read_to_string(&path).expect("mark"), note(7));
-        assert_eq!(held.record(&path, "no size\n").map_err(|e| e.kind()), Err(std::io::ErrorKind::InvalidData));
+        assert_eq!(held.record("no size\n").map_err(|e| e.kind()), Err(std::io::ErrorKind::InvalidData));
         drop(held);
         assert!(hold(&path).is_ok(), "let go of, the mark is free");
     }

@@ -1352,10 +1352,10 @@ pub struct Running {
     cosigner: Option<tokio::task::JoinHandle<()>>,
     /// Writes the log's high-water mark while the log grows ([`crate::ledger::high_water`]).
     high_water: tokio::task::JoinHandle<()>,
-    /// The mark's file, the log it marks and the mark's lock: written once more at shutdown
-    /// (held weakly, so that a gateway let go of without a shutdown keeps no store open, nor
-    /// its mark locked).
-    marked: (std::path::PathBuf, std::sync::Weak<DurableLog>, std::sync::Weak<crate::ledger::high_water::Held>),
+    /// The log the mark marks and the mark's lock, through which it is written: once more at
+    /// shutdown (held weakly, so that a gateway let go of without a shutdown keeps no store
+    /// open, nor its mark locked).
+    marked: (std::sync::Weak<DurableLog>, std::sync::Weak<crate::ledger::high_water::Held>),
 }
 
 impl std::fmt::Debug for Running {
@@ -1406,10 +1406,10 @@ impl Running {
         }
         // The mark as the log ends: what the connections finished is logged by now.
         self.high_water.abort();
-        let (path, log, held) = self.marked;
+        let (log, held) = self.marked;
         if let Some((note, held)) = log.upgrade().and_then(|log| log.checkpoint().ok()).zip(held.upgrade()) {
             // After a periodic write in flight, if any: one at a time through the lock.
-            let written = tokio::task::spawn_blocking(move || held.record(&path, &note)).await;
+            let written = tokio::task::spawn_blocking(move || held.record(&note)).await;
             if let Ok(Err(e)) = written {
                 to_operator(format_args!("mrgate: the log's high-water mark was not written: {e}"));
             }
@@ -1430,10 +1430,8 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
     let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let per_client = connections::PerClient::new(app.config.limits.max_connections_per_client.min(max_connections));
     let (cosigning, cosigned_log) = (Arc::clone(&app.cosigning), Arc::clone(&app.log));
-    let marked =
-        (app.config.log.high_water_mark(&app.config.data_dir), Arc::downgrade(&app.log), Arc::downgrade(&app.mark));
-    let high_water =
-        tokio::spawn(crate::ledger::high_water::record_forever(marked.0.clone(), marked.1.clone(), marked.2.clone()));
+    let marked = (Arc::downgrade(&app.log), Arc::downgrade(&app.mark));
+    let high_water = tokio::spawn(crate::ledger::high_water::record_forever(marked.0.clone(), marked.1.clone()));
     let current = Arc::new(RwLock::new(Current { app, acceptor }));
     let (accepting, shared) = (Arc::clone(&connections), Arc::clone(&current));
     let task = tokio::spawn(async move {

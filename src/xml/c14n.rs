@@ -37,6 +37,11 @@ impl Method {
         Some(Self { exclusive, with_comments, inclusive_prefixes: Vec::new() })
     }
 
+    /// The inclusive prefixes, the default namespace's (`#default`) as the empty prefix.
+    fn inclusive(&self) -> impl Iterator<Item = &str> {
+        self.inclusive_prefixes.iter().map(|p| if p == "#default" { "" } else { p.as_str() })
+    }
+
     pub fn uri(&self) -> &'static str {
         match (self.exclusive, self.with_comments) {
             (false, false) => C14N,
@@ -263,9 +268,6 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
                         utilized.push(p);
                     }
                 }
-                let inclusive = |p: &str| {
-                    self.method.inclusive_prefixes.iter().any(|q| q == p || (p.is_empty() && q == "#default"))
-                };
                 if parent.is_some() {
                     // Below a written parent, which rendered each inclusive prefix in its
                     // scope, only one this element declares can be rendered differently: the
@@ -273,13 +275,12 @@ impl<'d, S: Sink> Writer<'d, '_, S> {
                     // up and sorted at each of 99,000 elements cost seconds a reference).
                     for (p, _) in &e.ns_decls {
                         let p = p.as_deref().unwrap_or_default();
-                        if inclusive(p) {
+                        if self.method.inclusive().any(|q| q == p) {
                             utilized.push(p);
                         }
                     }
                 } else {
-                    for p in &self.method.inclusive_prefixes {
-                        let p = if p == "#default" { "" } else { p.as_str() };
+                    for p in self.method.inclusive() {
                         // Inclusive prefixes are rendered as canonical XML would: only when declared.
                         if self.scope.contains_key(p) {
                             utilized.push(p);

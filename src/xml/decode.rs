@@ -88,19 +88,20 @@ impl Gb {
                 at += 1;
                 continue;
             }
-            let second = body.get(at + 1).copied();
-            let length = match (self, first, second) {
-                (Gb::Gb2312, 0xA1..=0xF7, Some(0xA1..=0xFE)) => Some(2),
-                (Gb::Gbk | Gb::Gb18030, 0x81..=0xFE, Some(0x40..=0x7E | 0x80..=0xFE)) => Some(2),
+            let had = |second: u8| {
+                let pair = u16::from_be_bytes([first, second]);
+                !self.not_had().iter().any(|&(from, to)| (from..=to).contains(&pair))
+            };
+            let length = match (self, first, body.get(at + 1).copied()) {
+                (Gb::Gb2312, 0xA1..=0xF7, Some(s @ 0xA1..=0xFE)) if had(s) => Some(2),
+                (Gb::Gbk | Gb::Gb18030, 0x81..=0xFE, Some(s @ (0x40..=0x7E | 0x80..=0xFE))) if had(s) => Some(2),
                 (Gb::Gb18030, 0x81..=0xFE, Some(0x30..=0x39)) => match (body.get(at + 2), body.get(at + 3)) {
                     (Some(0x81..=0xFE), Some(0x30..=0x39)) => Some(4),
                     _ => None,
                 },
                 _ => None,
             };
-            let pair = u16::from_be_bytes([first, second.unwrap_or_default()]);
-            let had = length != Some(2) || !self.not_had().iter().any(|&(from, to)| (from..=to).contains(&pair));
-            match length.filter(|_| had) {
+            match length {
                 Some(n) => at += n,
                 None => return Some(at),
             }

@@ -205,27 +205,15 @@ fn no_character(c: char) -> String {
     format!("U+{:04X} is not a character XML 1.0 allows", u32::from(c))
 }
 
-/// What one pass over a document's text finds before it is parsed.
-struct Scan {
-    /// The first character XML 1.0 does not allow, and where.
-    not_a_character: Option<(usize, char)>,
-    /// Whether a `]` is anywhere: only then may text hold the `]]>` it must not (§2.4), and
-    /// only then is each text searched for it.
-    close_bracket: bool,
-}
-
-/// Scans `text` 64 bytes at a time without an early exit, which the compiler vectorizes: a
-/// large list costs a pass of its bytes, most of them base64. Only a chunk holding a control
-/// byte or 0xEF (the lead byte of U+F000–U+FFFF, where U+FFFE and U+FFFF are) is looked at
-/// character by character.
-fn scan(text: &str) -> Scan {
+/// The first character of `text` XML 1.0 does not allow, and where. Checked 64 bytes at a
+/// time without an early exit, which the compiler vectorizes: a large list costs a pass of
+/// its bytes, most of them base64. Only a chunk holding a control byte or 0xEF (the lead
+/// byte of U+F000–U+FFFF, where U+FFFE and U+FFFF are) is looked at character by character.
+fn not_a_character(text: &str) -> Option<(usize, char)> {
     // Compares and ors of bytes only, summed as bytes: what vectorizes.
     let suspect = |b: u8| {
         u8::from(b < 0x20) & u8::from(b != b'\t') & u8::from(b != b'\n') & u8::from(b != b'\r') | u8::from(b == 0xEF)
     };
-    // Apart from the characters: looked for in the same fold, neither was vectorized any
-    // more (callgrind: 2.5 instructions a byte, a tenth of verifying ie-tl).
-    let close_bracket = memchr::memchr(b']', text.as_bytes()).is_some();
     let mut start = 0;
     for chunk in text.as_bytes().chunks(64) {
         if chunk.iter().fold(0u8, |any, &b| any | suspect(b)) != 0 {
@@ -234,12 +222,12 @@ fn scan(text: &str) -> Scan {
             let to = text.ceil_char_boundary(start + chunk.len());
             let found = text.get(from..to).and_then(|t| t.char_indices().find(|&(_, c)| !is_xml_char(c)));
             if let Some((i, c)) = found {
-                return Scan { not_a_character: Some((from + i, c)), close_bracket };
+                return Some((from + i, c));
             }
         }
         start += chunk.len();
     }
-    Scan { not_a_character: None, close_bracket }
+    None
 }
 
 /// Refuses attributes of the start tag `start` (read at `offset` of `text`) not separated
@@ -275,7 +263,6 @@ fn attributes_separated(start: &BytesStart<'_>, text: &str, offset: usize) -> Re
     }
     // Where `raw` is in `text`: after the '<' and the name.
     let base = offset + 1 + start.len().saturating_sub(raw.len());
-    let bytes = raw.as_bytes();
     // The open value's quote, and where the attribute being read began.
     let (mut quote, mut from) = (None, None);
     for (i, &b) in bytes.iter().enumerate() {
@@ -350,10 +337,13 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
         let message = "a second byte-order mark (U+FEFF) before the document".into();
         return Err(XmlError::Malformed { pos: Pos { line: 1, column: 1 }, message });
     }
-    let scanned = scan(text);
-    if let Some((at, c)) = scanned.not_a_character {
+    if let Some((at, c)) = not_a_character(text) {
         return Err(XmlError::Malformed { pos: pos_at(text, at), message: no_character(c) });
     }
+    // Only a document with a `]` can hold the `]]>` text must not (§2.4): each text is
+    // searched for it only then (a search of every text was a twentieth of verifying
+    // ie-tl.xml, which has none; looked for in the pass above, neither was vectorized).
+    let may_end_cdata = memchr::memchr(b']', text.as_bytes()).is_some();
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
     reader.config_mut().enable_all_checks(true);
@@ -414,10 +404,7 @@ pub(super) fn build(text: &str, limits: &Limits) -> Result<Document, XmlError> {
                 b.close();
             }
             Ok(Event::Text(t)) => {
-                // Searched only in a document with a ']' at all: a search of each text cost
-                // a twentieth of verifying ie-tl (callgrind), which has none.
-                let cdata_end = || memchr::memmem::find(t.as_bytes(), b"]]>");
-                if let Some(at) = Some(()).filter(|_| scanned.close_bracket).and_then(|()| cdata_end()) {
+                if let Some(at) = may_end_cdata.then(|| memchr::memmem::find(t.as_bytes(), b"]]>")).flatten() {
                     let message = "']]>' is not allowed in text (XML 1.0 §2.4); write ']]&gt;'".into();
                     return Err(XmlError::Malformed { pos: pos_at(text, offset + at), message });
                 }
