@@ -1505,7 +1505,10 @@ fn a_commit_whose_answer_is_lost_is_answered_from_the_database() {
         let write = Write { entry: Some(stored_entry(i)), effects: vec![decision(&format!("d-{i}"))] };
         let committing = std::thread::spawn(move || store.commit(&[write]));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let running = "SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'COMMIT' AND state = 'active'";
+        // This database's sessions only: the server is shared by every test running at once,
+        // and another test's COMMIT seen here would have the relay cut before this one's.
+        let running = "SELECT COUNT(*) FROM pg_stat_activity
+                       WHERE datname = current_database() AND query = 'COMMIT' AND state = 'active'";
         while admin_count(&db, running) == 0 {
             assert!(std::time::Instant::now() < deadline, "the commit never ran");
             std::thread::sleep(std::time::Duration::from_millis(20));
@@ -1522,7 +1525,8 @@ fn a_commit_whose_answer_is_lost_is_answered_from_the_database() {
     let terminate = || {
         admin_count(
             &db,
-            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = 'COMMIT' AND state = 'active'",
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND query = 'COMMIT' AND state = 'active'",
         );
     };
     let refused = commit_while(1, &terminate).expect_err("ended by the server");
@@ -1855,8 +1859,9 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
 fn waiting_for_a_lock_on(db: &common::pg::Database, table: &str) {
     let mut watcher = db.client();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let sql =
-        format!("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%{table}%'");
+    let sql = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%{table}%'"
+    );
     while watcher.query_one(&sql, &[]).expect("activity").get::<_, i64>(0) == 0 {
         assert!(std::time::Instant::now() < deadline, "nothing ever waited for {table}");
         std::thread::sleep(std::time::Duration::from_millis(20));
