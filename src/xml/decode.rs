@@ -95,8 +95,12 @@ impl Gb {
             let length = match (self, first, body.get(at + 1).copied()) {
                 (Gb::Gb2312, 0xA1..=0xF7, Some(s @ 0xA1..=0xFE)) if had(s) => Some(2),
                 (Gb::Gbk | Gb::Gb18030, 0x81..=0xFE, Some(s @ (0x40..=0x7E | 0x80..=0xFE))) if had(s) => Some(2),
-                (Gb::Gb18030, 0x81..=0xFE, Some(0x30..=0x39)) => match (body.get(at + 2), body.get(at + 3)) {
-                    (Some(0x81..=0xFE), Some(0x30..=0x39)) => Some(4),
+                (Gb::Gb18030, 0x81..=0xFE, Some(second @ 0x30..=0x39)) => match (body.get(at + 2), body.get(at + 3)) {
+                    (Some(&third @ 0x81..=0xFE), Some(&fourth @ 0x30..=0x39))
+                        if four_bytes_had([first, second, third, fourth]) =>
+                    {
+                        Some(4)
+                    }
                     _ => None,
                 },
                 _ => None,
@@ -108,6 +112,18 @@ impl Gb {
         }
         None
     }
+}
+
+/// Whether GB18030 as glibc's iconv reads it has this four-byte sequence (each byte in its
+/// range): all but those of U+9FB4–U+9FBB and U+FE10–U+FE19, which GB18030-2005 gave
+/// two-byte codes. The GB18030 decoder reads those sequences too, glibc refuses them (found
+/// by attack: a signed document holding one verified here, and xmlsec1 refused it).
+/// `tests/encodings.rs` holds every four-byte sequence of the BMP to glibc's iconv.
+fn four_bytes_had(bytes: [u8; 4]) -> bool {
+    let [a, b, c, d] = bytes.map(u32::from);
+    // The sequence's place in GB18030's four-byte order, as its ranges table counts.
+    let index = (a - 0x81) * 12_600 + (b - 0x30) * 1_260 + (c - 0x81) * 10 + (d - 0x30);
+    !matches!(index, 19_057..=19_064 | 39_076..=39_085)
 }
 
 /// Decodes a document to UTF-8 text, honouring its declared encoding.
