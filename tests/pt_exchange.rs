@@ -144,7 +144,7 @@ fn every_document_the_code_writes_is_valid_and_reads_back() {
     // The median with nIQR as s*: as the statistics say, and named so in the report.
     let Outcome::Evaluated { report: zn } = &report.measurands[5].outcome else { panic!("Zn") };
     let zn_values = [21.0, 21.1, 20.9, 21.05, 23.0];
-    assert_eq!((zn.x_pt, zn.s_star), (stats::median(&zn_values), stats::niqr(&zn_values)));
+    assert_eq!((zn.x_pt, zn.s_star), (stats::median(&zn_values), Some(stats::niqr(&zn_values))));
     assert_eq!((zn.method, zn.degenerate), (stats::Method::MedianNiqr, false));
     let xml = exchange::write_report(&report);
     assert!(xml.contains("robust=\"median-niqr\""), "{xml}");
@@ -301,6 +301,27 @@ fn malformed_rounds_say_where_and_why() {
             },
             "/RoundDefinition/Participants/Participant: Participants enrols at least one participant",
         ),
+        (
+            text.replacen("<Item ", "<Item id=\"W1\">again</Item><Item ", 1),
+            "/RoundDefinition/Items/Item: item 'W1' is defined twice",
+        ),
+        // A bilateral comparison's reference laboratory is named as every laboratory is
+        // (found by attack: any text was taken, and the measurand could never be evaluated).
+        (
+            text.replace("reference=\"REF-A\"", "reference=\"no such lab!\""),
+            "/RoundDefinition/Measurands/Measurand/AssignedValue: reference 'no such lab!' is not an identifier",
+        ),
+        // No text acts rather than shows (found by attack: a right-to-left override in the
+        // scheme and a unit were accepted, and passed on in the report's CSV).
+        (
+            text.replace("<Scheme>", "<Scheme>Evil \u{202E}txt.exe "),
+            "line 3, column 3, /RoundDefinition/Scheme: U+202E is a control, format or invisible character, which no text of a PT document holds",
+        ),
+        (
+            text.replacen("unit=\"µg/L\"", "unit=\"µg\u{200B}/L\"", 1),
+            "/RoundDefinition/Measurands/Measurand/@unit: U+200B is a control",
+        ),
+        (text.replacen("<Name>", "<Name>A\u{85}", 1), "/Measurand/Name: U+0085 is a control"),
     ];
     for (doc, expected) in cases {
         let got = read_round_error(&doc);
@@ -327,6 +348,10 @@ fn malformed_submissions_say_where_and_why() {
         ),
         (text.replace("k=\"2\"", "k=\"0\""), "/Result/ExpandedUncertainty: the coverage factor must be positive, is 0"),
         (text.replace(" k=\"2\"", ""), "/Result/ExpandedUncertainty: attribute 'k' is missing"),
+        (
+            text.replacen("<Value>1.5</Value>", "<Value>1.5</Value><!-- \u{2066}hidden\u{2069} -->", 1),
+            "/ResultsSubmission/Result: U+2066 is a control, format or invisible character",
+        ),
         // U and k each in range, u = U/k out of it (found by attack: closing then left the
         // whole measurand unevaluated, every laboratory's scores with it).
         (

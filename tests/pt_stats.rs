@@ -94,7 +94,7 @@ fn degenerate_round_has_no_scores() {
     )
     .expect("report");
     assert!(report.degenerate);
-    assert_eq!(report.s_star, 0.0);
+    assert_eq!(report.s_star, Some(0.0));
     assert!(report.results.iter().all(|r| r.z.is_none() && r.classification.is_none()));
 }
 
@@ -270,7 +270,7 @@ fn extreme_values_are_refused_or_reported_finite() {
             }
             match stats::evaluate(&rs, &opts) {
                 Ok(report) => {
-                    for v in [report.x_pt, report.u_x_pt, report.s_star, report.sigma_pt] {
+                    for v in [report.x_pt, report.u_x_pt, report.s_star.unwrap_or(f64::NAN), report.sigma_pt] {
                         assert!(v.is_finite(), "{values:?} {method:?}: {report:?}");
                     }
                     for s in &report.results {
@@ -305,15 +305,21 @@ fn extreme_values_are_refused_or_reported_finite() {
 fn the_median_method_takes_made_or_niqr() {
     let opts = |method| Options { method, stop: Stop::Converge, sigma_pt: None };
     let niqr = stats::evaluate(&results(&DATA), &opts(Method::MedianNiqr)).expect("report");
-    assert_eq!((niqr.x_pt, niqr.s_star, niqr.sigma_pt), (stats::median(&DATA), stats::niqr(&DATA), stats::niqr(&DATA)));
+    assert_eq!(
+        (niqr.x_pt, niqr.s_star, niqr.sigma_pt),
+        (stats::median(&DATA), Some(stats::niqr(&DATA)), stats::niqr(&DATA))
+    );
     assert_eq!((niqr.method.name(), niqr.degenerate), ("median-niqr", false));
     let made = stats::evaluate(&results(&DATA), &opts(Method::Median)).expect("report");
-    assert_eq!((made.x_pt, made.s_star, made.method.name()), (stats::median(&DATA), stats::made(&DATA), "median"));
+    assert_eq!(
+        (made.x_pt, made.s_star, made.method.name()),
+        (stats::median(&DATA), Some(stats::made(&DATA)), "median")
+    );
     assert_ne!(made.s_star, niqr.s_star);
     for method in [Method::Median, Method::MedianNiqr] {
         let flat = stats::evaluate(&results(&[1.0, 5.0, 5.0, 5.0, 9.0]), &opts(method)).expect("report");
         assert!(flat.degenerate, "{method:?}");
-        assert_eq!(flat.s_star, 0.0);
+        assert_eq!(flat.s_star, Some(0.0));
         assert!(flat.results.iter().all(|r| r.z.is_none() && r.classification.is_none()), "{method:?}");
     }
     let csv: String = std::iter::once("participant,result".to_string())
@@ -465,4 +471,40 @@ fn homogeneity_and_stability_commands() {
     }
     // σ_pt is the stability check's measure: it cannot be left out.
     assert_eq!(mrgate(&["pt", "stability"], b"occasion,result\n1,1\n2,1\n").status.code(), Some(2));
+}
+
+/// A measurand whose assigned value and σ_pt are both the scheme's (a reference or
+/// formulation value, a fixed σ_pt) rests on no robust statistic: results on which
+/// Algorithm A does not settle are scored all the same, and s* is not reported. Where the
+/// evaluation rests on Algorithm A, the same results are refused (found by attack: one
+/// partner's results could leave every laboratory of such a measurand unscored).
+#[test]
+fn a_round_not_resting_on_algorithm_a_is_scored_when_it_does_not_converge() {
+    // 172 at +100, 172 at −100, 655 at 0 and two beside it: Algorithm A's s* shrinks by a
+    // small factor each update, and 10,000 are not enough.
+    let mut values = vec![100.0; 172];
+    values.extend([-100.0; 172]);
+    values.extend([0.0; 655]);
+    values.extend([1e-6, -1e-6]);
+    let rs = results(&values);
+    let opts = |sigma_pt| Options { method: Method::AlgorithmA, stop: Stop::Converge, sigma_pt };
+    let consensus = stats::evaluate_with(&rs, &opts(Some(1.0)), stats::AssignedValue::Consensus);
+    assert_eq!(consensus.map(|r| r.p).map_err(|e| e.code()), Err("pt.no_convergence"));
+    for assigned in [
+        stats::AssignedValue::Reference { value: 0.0, u: 0.001 },
+        stats::AssignedValue::Formulation { value: 0.0, u: 0.001 },
+    ] {
+        // σ_pt from the round: it rests on s*, and is refused.
+        let robust = stats::evaluate_with(&rs, &opts(None), assigned);
+        assert_eq!(robust.map(|r| r.p).map_err(|e| e.code()), Err("pt.no_convergence"), "{assigned:?}");
+        let report = stats::evaluate_with(&rs, &opts(Some(1.0)), assigned).expect("scored");
+        assert_eq!((report.x_pt, report.u_x_pt, report.sigma_pt, report.s_star), (0.0, 0.001, 1.0, None));
+        assert_eq!((report.score_used, report.degenerate, report.iterations), (ScoreUsed::Z, false, 0));
+        let first = &report.results[0];
+        assert_eq!((first.z, first.classification), (Some(100.0), Some(Classification::Unsatisfactory)));
+        assert_eq!(
+            report.results.iter().filter(|s| s.classification == Some(Classification::Satisfactory)).count(),
+            657
+        );
+    }
 }

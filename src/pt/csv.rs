@@ -45,9 +45,12 @@ fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
     let mut record_line = 1;
     let mut chars = text.chars().peekable();
     let mut touched = false;
+    // The field's closing quote was read: only a separator or the record's end may follow
+    // (RFC 4180; found by attack: `"A"junk` was read as the participant `Ajunk`).
+    let mut closed = false;
     while let Some(c) = chars.next() {
         match (c, in_quotes) {
-            ('"', false) if field.is_empty() => {
+            ('"', false) if field.is_empty() && !closed => {
                 in_quotes = true;
                 touched = true;
             }
@@ -55,11 +58,14 @@ fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
                 chars.next();
                 field.push('"');
             }
-            ('"', true) => in_quotes = false,
-            ('"', false) => return Err(CsvError::Syntax { line, message: "a quote inside an unquoted field".into() }),
+            ('"', true) => {
+                in_quotes = false;
+                closed = true;
+            }
             (',', false) => {
                 fields.push(std::mem::take(&mut field));
                 touched = true;
+                closed = false;
             }
             ('\r', false) if chars.peek() == Some(&'\n') => {}
             ('\n', false) => {
@@ -68,9 +74,14 @@ fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
                     out.push((record_line, std::mem::take(&mut fields)));
                 }
                 touched = false;
+                closed = false;
                 line += 1;
                 record_line = line;
             }
+            (_, false) if closed => {
+                return Err(CsvError::Syntax { line, message: "text after a quoted field's closing quote".into() });
+            }
+            ('"', false) => return Err(CsvError::Syntax { line, message: "a quote inside an unquoted field".into() }),
             ('\n', true) => {
                 field.push('\n');
                 line += 1;
@@ -91,12 +102,24 @@ fn records(text: &str) -> Result<Vec<(usize, Vec<String>)>, CsvError> {
     Ok(out)
 }
 
+/// A table's header, its names trimmed, each once: every table reads its header here (found
+/// by attack: the results and submission tables took the first of two `result` columns and
+/// dropped the second's values, where the others refused the header).
+fn read_header(fields: &[String]) -> Result<Vec<String>, CsvError> {
+    let header: Vec<String> = fields.iter().map(|h| h.trim().to_string()).collect();
+    let mut seen = std::collections::HashSet::new();
+    if let Some((i, twice)) = header.iter().enumerate().find(|(_, h)| !seen.insert(h.as_str())) {
+        return Err(CsvError::Header(format!("column '{twice}' appears twice (again as column {})", i + 1)));
+    }
+    Ok(header)
+}
+
 /// Reads the results table.
 pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = records(text)?.into_iter();
     let (_, header) = rows.next().ok_or_else(|| CsvError::Header("the file is empty".into()))?;
-    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    let header = read_header(&header)?;
     let col = |name: &str| header.iter().position(|h| h == name);
     let participant = col("participant").ok_or_else(|| CsvError::Header("no 'participant' column".into()))?;
     let result = col("result").ok_or_else(|| CsvError::Header("no 'result' column".into()))?;
@@ -162,16 +185,11 @@ impl Table {
             return Err(CsvError::Header("the file is empty".into()));
         }
         let (_, header) = rows.remove(0);
-        let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+        let header = read_header(&header)?;
         let expected = || {
             let optional: Vec<String> = optional.iter().map(|o| format!("[,{o}]")).collect();
             format!("{}{}", required.join(","), optional.concat())
         };
-        if let Some((i, twice)) =
-            header.iter().enumerate().find(|(i, h)| header.get(..*i).is_some_and(|before| before.contains(h)))
-        {
-            return Err(CsvError::Header(format!("column '{twice}' appears twice (again as column {})", i + 1)));
-        }
         if let Some(name) = required.iter().find(|name| !header.iter().any(|h| h == *name)) {
             return Err(CsvError::Header(format!("no '{name}' column (expected {})", expected())));
         }
@@ -308,7 +326,7 @@ pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut rows = records(text)?.into_iter();
     let (_, header) = rows.next().ok_or_else(|| CsvError::Header("the file is empty".into()))?;
-    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    let header = read_header(&header)?;
     if let Some(unknown) = header.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
         return Err(CsvError::Header(format!(
             "unknown column '{unknown}' (expected participant,measurand,result[,u][,U][,k][,method])"
@@ -430,5 +448,47 @@ mod tests {
         assert_eq!(read_results("participant,value\nA,1\n").expect_err("bad").code(), "csv.header");
         assert_eq!(read_results("participant,result\nA,1\nA,2\n").expect_err("bad").code(), "csv.duplicate");
         assert_eq!(read_results("").expect_err("bad").code(), "csv.header");
+    }
+
+    /// A column named twice is refused by every table, before any value is read (found by
+    /// attack: the results and submission tables read the first and dropped the second).
+    #[test]
+    fn a_column_named_twice_is_refused_by_every_table() {
+        let twice = |e: CsvError| e.to_string();
+        let expected = "column 'result' appears twice (again as column 3)";
+        assert!(twice(read_results("participant,result,result\nA,1,100\n").expect_err("twice")).contains(expected));
+        assert!(twice(read_results("participant,result, result \nA,1,100\n").expect_err("trimmed")).contains(expected));
+        let submission = "participant,measurand,result,result,U,k\nL1,Pb,1,999,0.1,2\n";
+        assert!(
+            twice(read_submission(submission).expect_err("twice"))
+                .contains("column 'result' appears twice (again as column 4)")
+        );
+        let table = Table::read("item,replicate,item\n1,1,1\n", &["item", "replicate"], &[]).map(|_| ());
+        assert!(twice(table.expect_err("twice")).contains("column 'item' appears twice (again as column 3)"));
+        // Different names are not one column named twice.
+        assert_eq!(read_results("participant,result,u,U\nA,1,0.1,0.2\n").expect("four columns").len(), 1);
+    }
+
+    /// After a quoted field's closing quote only a separator or the record's end may stand
+    /// (RFC 4180; found by attack: `"A"junk` was read as `Ajunk`).
+    #[test]
+    fn text_after_a_closing_quote_is_refused() {
+        for (table, line) in [
+            ("participant,result\n\"A\"junk,1\n", 2),
+            ("participant,result\n\"A\" ,1\n", 2),
+            ("participant,result\nB,2\n\"A\"\"\"x\"y,1\n", 3),
+            ("participant,result\nB,2\nA,\"1\"2\n", 3),
+        ] {
+            let err = read_results(table).expect_err(table);
+            assert_eq!(
+                err,
+                CsvError::Syntax { line, message: "text after a quoted field's closing quote".into() },
+                "{table:?}"
+            );
+        }
+        // The neighbours RFC 4180 allows.
+        let rows = records("\"A\",1\r\n\"\",2\n\"B\"\"\",\"3\"\n\"C\"").expect("quoted");
+        let fields: Vec<Vec<&str>> = rows.iter().map(|(_, f)| f.iter().map(String::as_str).collect()).collect();
+        assert_eq!(fields, [vec!["A", "1"], vec!["", "2"], vec!["B\"", "3"], vec!["C"]]);
     }
 }

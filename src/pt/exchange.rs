@@ -10,7 +10,7 @@ use super::csv::{num, quote};
 use super::stats::{self, AssignedValue, Classification, Method, ParticipantResult, Stop};
 use crate::xml::{Element, Pos, XmlWriter};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -284,38 +284,62 @@ fn root_is(root: &Element, name: &str) -> Result<(), ExchangeError> {
     Ok(())
 }
 
+/// Refuses a PT document any of whose texts, attribute values or comments holds a character
+/// that acts on a page, a terminal or a spreadsheet rather than showing itself — the rule
+/// every certificate's texts are held to (found by attack: a scheme named with a
+/// right-to-left override and a unit with one were accepted, and the report's CSV passed
+/// them on to every partner).
+fn shows_itself(root: &Element) -> Result<(), ExchangeError> {
+    crate::formats::text::xml_shows_itself(root).map_err(|e| match e {
+        crate::formats::FormatError::HiddenText { pos, path, code } => ExchangeError::Invalid {
+            pos: pos.unwrap_or(root.pos),
+            path,
+            message: format!(
+                "U+{code:04X} is a control, format or invisible character, which no text of a PT document holds"
+            ),
+        },
+        other => ExchangeError::Invalid { pos: root.pos, path: format!("/{}", root.local), message: other.to_string() },
+    })
+}
+
 /// Reads a round definition from its (verified) document element.
 pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
     root_is(root, "RoundDefinition")?;
+    shows_itself(root)?;
     let path = "/RoundDefinition";
     check_names(root, path, &["Scheme", "Provider", "Partners", "Participants", "Deadline", "Items", "Measurands"])?;
     let id = id_attr(root, path, "id")?;
     let scheme = text(root, path, "Scheme")?;
     let provider = text(root, path, "Provider")?;
     let mut partners = vec![provider.clone()];
+    // Each list a definition may make long is checked for duplicates by set: a search of
+    // the list so far for each entry was quadratic (found by attack: 90,000 items cost 6 s
+    // of CPU to read, and a stored round is read again for every request that names it).
+    let mut named = HashSet::from([provider.clone()]);
     if let Ok(list) = child(root, path, "Partners") {
         let p = format!("{path}/Partners");
         check_items(list, &p, "Partner")?;
         for c in children(list) {
             let name = c.token();
-            if name.is_empty() || partners.contains(&name) {
+            if name.is_empty() || !named.insert(name.clone()) {
                 return Err(ExchangeError::at(c, &p, format!("partner '{name}' is empty or named twice")));
             }
             partners.push(name);
         }
     }
-    let participants = read_participants(root, path, &partners)?;
+    let participants = read_participants(root, path, &named)?;
     let deadline_el = child(root, path, "Deadline")?;
     let deadline = OffsetDateTime::parse(&deadline_el.token(), &Rfc3339).map_err(|_| {
         ExchangeError::at(deadline_el, &format!("{path}/Deadline"), "not an RFC 3339 date-time with a time zone")
     })?;
     let mut items = Vec::new();
+    let mut item_ids = HashSet::new();
     if let Ok(list) = child(root, path, "Items") {
         let p = format!("{path}/Items/Item");
         check_items(list, &p, "Item")?;
         for c in children(list) {
             let id = id_attr(c, &p, "id")?;
-            if items.iter().any(|i: &Item| i.id == id) {
+            if !item_ids.insert(id.clone()) {
                 return Err(ExchangeError::at(c, &p, format!("item '{id}' is defined twice")));
             }
             items.push(Item { id, description: c.token() });
@@ -325,9 +349,10 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
     let p = format!("{path}/Measurands/Measurand");
     check_items(list, &format!("{path}/Measurands"), "Measurand")?;
     let mut measurands: Vec<Measurand> = Vec::new();
+    let mut measurand_ids = HashSet::new();
     for m in children(list) {
-        let measurand = read_measurand(m, &p, &items)?;
-        if measurands.iter().any(|x| x.id == measurand.id) {
+        let measurand = read_measurand(m, &p, &item_ids)?;
+        if !measurand_ids.insert(measurand.id.clone()) {
             return Err(ExchangeError::at(m, &p, format!("measurand '{}' is defined twice", measurand.id)));
         }
         measurands.push(measurand);
@@ -359,13 +384,13 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
 
 /// The laboratories a round enrols (`<Participants><Participant id="…" partner="…"/>`), each
 /// once, each under a partner of the round. None when the definition has no `Participants`.
-fn read_participants(root: &Element, path: &str, partners: &[String]) -> Result<Vec<Enrolment>, ExchangeError> {
+fn read_participants(root: &Element, path: &str, partners: &HashSet<String>) -> Result<Vec<Enrolment>, ExchangeError> {
     let Ok(list) = child(root, path, "Participants") else { return Ok(Vec::new()) };
     let p = format!("{path}/Participants/Participant");
     check_items(list, &format!("{path}/Participants"), "Participant")?;
     let mut participants = Vec::new();
     // A round may enrol thousands of laboratories: duplicates are found by set.
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for c in children(list) {
         let participant = id_attr(c, &p, "id")?;
         let partner = attr(c, &p, "partner")?;
@@ -387,13 +412,13 @@ fn read_participants(root: &Element, path: &str, partners: &[String]) -> Result<
     Ok(participants)
 }
 
-fn read_measurand(m: &Element, path: &str, items: &[Item]) -> Result<Measurand, ExchangeError> {
+fn read_measurand(m: &Element, path: &str, items: &HashSet<String>) -> Result<Measurand, ExchangeError> {
     check_names(m, path, &["Name", "AssignedValue", "SigmaPt", "Homogeneity"])?;
     let id = id_attr(m, path, "id")?;
     let unit = attr(m, path, "unit")?;
     let item = m.attr("item").map(str::to_string);
     if let Some(i) = &item
-        && !items.iter().any(|x| &x.id == i)
+        && !items.contains(i)
     {
         return Err(ExchangeError::at(m, path, format!("item '{i}' is not defined in Items")));
     }
@@ -422,7 +447,7 @@ fn read_measurand(m: &Element, path: &str, items: &[Item]) -> Result<Measurand, 
             let (value, u) = value_and_u()?;
             Assigned::Formulation { value, u }
         }
-        "bilateral" => Assigned::Bilateral { reference: attr(a, &ap, "reference")? },
+        "bilateral" => Assigned::Bilateral { reference: id_attr(a, &ap, "reference")? },
         other => return Err(ExchangeError::at(a, &ap, format!("unknown assigned-value method '{other}'"))),
     };
     let s = child(m, path, "SigmaPt")?;
@@ -486,6 +511,7 @@ fn read_homogeneity(h: &Element, path: &str) -> Result<Vec<HomogeneitySample>, E
 /// Reads a results submission from its (verified) document element.
 pub fn read_submission(root: &Element) -> Result<Submission, ExchangeError> {
     root_is(root, "ResultsSubmission")?;
+    shows_itself(root)?;
     let path = "/ResultsSubmission";
     check_items(root, path, "Result")?;
     let round = id_attr(root, path, "round")?;
@@ -928,7 +954,9 @@ pub fn write_report(r: &PerformanceReport) -> String {
                 w.open("Evaluation", &borrowed);
                 w.leaf("XPt", &[], &f(report.x_pt));
                 w.leaf("UXPt", &[], &f(report.u_x_pt));
-                w.leaf("SStar", &[], &f(report.s_star));
+                if let Some(s_star) = report.s_star {
+                    w.leaf("SStar", &[], &f(s_star));
+                }
                 w.leaf("SigmaPt", &[], &f(report.sigma_pt));
                 w.leaf(
                     "ScoreUsed",

@@ -424,7 +424,9 @@ pub struct Report {
     pub p: usize,
     pub x_pt: f64,
     pub u_x_pt: f64,
-    pub s_star: f64,
+    /// The round's robust standard deviation; `None` when the evaluation does not rest on it
+    /// (a reference or formulation value and a fixed σ_pt) and it could not be computed.
+    pub s_star: Option<f64>,
     pub sigma_pt: f64,
     pub score_used: ScoreUsed,
     pub degenerate: bool,
@@ -466,15 +468,25 @@ pub fn evaluate_with(
     }
     let values: Vec<f64> = results.iter().map(|r| r.result).collect();
     let p = values.len();
+    let depends_on_s = assigned == AssignedValue::Consensus || options.sigma_pt.is_none();
     let robust = match options.method {
-        Method::AlgorithmA => algorithm_a(&values, options.stop)?,
+        Method::AlgorithmA => algorithm_a(&values, options.stop),
         Method::Median | Method::MedianNiqr => {
             let x = median(&values);
             let s = if options.method == Method::Median { made(&values) } else { niqr(&values) };
             // No spread, or none beside rounding noise: nothing to score with.
             let degenerate = s == 0.0 || s <= NOISE * x.abs();
-            Robust { x_star: x, s_star: if degenerate { 0.0 } else { s }, iterations: 0, degenerate }
+            Ok(Robust { x_star: x, s_star: if degenerate { 0.0 } else { s }, iterations: 0, degenerate })
         }
+    };
+    let robust = match robust {
+        Ok(robust) => robust,
+        // Neither x_pt nor σ_pt rests on the robust statistics (a reference or formulation
+        // value, a fixed σ_pt): the round is scored without them, and s* is not reported
+        // (found by attack: results on which Algorithm A did not converge left a measurand
+        // with a reference value and a fixed σ_pt unscored).
+        Err(_) if !depends_on_s => Robust { x_star: f64::NAN, s_star: f64::NAN, iterations: 0, degenerate: false },
+        Err(e) => return Err(e),
     };
     let (x_pt, u_x_pt) = match assigned {
         AssignedValue::Consensus => (robust.x_star, 1.25 * robust.s_star / (p as f64).sqrt()),
@@ -488,7 +500,6 @@ pub fn evaluate_with(
         }
     };
     let sigma_pt = options.sigma_pt.unwrap_or(robust.s_star);
-    let depends_on_s = assigned == AssignedValue::Consensus || options.sigma_pt.is_none();
     let degenerate = robust.degenerate && depends_on_s;
     let use_prime = u_x_pt > 0.3 * sigma_pt;
     let score_used = if use_prime { ScoreUsed::ZPrime } else { ScoreUsed::Z };
@@ -519,7 +530,8 @@ pub fn evaluate_with(
         .collect();
     // Bounded inputs keep every statistic finite; should one not be all the same, the round
     // is refused rather than reported with inf or NaN.
-    let statistics = [("x_pt", x_pt), ("u(x_pt)", u_x_pt), ("s*", robust.s_star), ("σ_pt", sigma_pt)];
+    let s_star = Some(robust.s_star).filter(|s| !s.is_nan() || depends_on_s);
+    let statistics = [("x_pt", x_pt), ("u(x_pt)", u_x_pt), ("s*", s_star.unwrap_or(0.0)), ("σ_pt", sigma_pt)];
     if let Some((name, _)) = statistics.iter().find(|(_, v)| !v.is_finite()) {
         return Err(StatsError::Overflow(name));
     }
@@ -533,7 +545,7 @@ pub fn evaluate_with(
         p,
         x_pt,
         u_x_pt,
-        s_star: robust.s_star,
+        s_star,
         sigma_pt,
         score_used,
         degenerate,
