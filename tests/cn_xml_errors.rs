@@ -117,6 +117,13 @@ fn only_a_product_certification_lists_products() {
         .replace("<Category>管理体系认证</Category>", "<Category>产品认证</Category>")
         .replace("<ProgramCode>QMS</ProgramCode>", "<ProgramCode>PRODUCT</ProgramCode>");
     assert_eq!(parse(product.as_bytes()).expect("a product certification").products.len(), 1);
+    // Products and each product carry no attribute, as every other container does (found
+    // with the IAF record's lists, which read theirs and ignored them).
+    for (tag, path) in [("Products", "Products"), ("Product", "Products/Product")] {
+        let changed = product.replacen(&format!("<{tag}>"), &format!("<{tag} status=\"withdrawn\">"), 1);
+        let err = parse(changed.as_bytes()).expect_err(tag);
+        assert_eq!((err.code(), err.path()), ("format.unexpected_attribute", Some(path)), "{tag}");
+    }
 }
 
 /// No text of a certificate holds a C1 control or a bidirectional formatting character,

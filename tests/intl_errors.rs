@@ -654,3 +654,34 @@ fn an_iaf_identity_number_of_its_own_is_reported_lost() {
     let bytes = serde_json::to_vec(&v).expect("json");
     assert!(lost(Format::IafJson, &bytes).contains(&"certification_identity_number".to_string()));
 }
+
+/// Every element an IAF record reads as a container carries no attribute: one would be
+/// signed and never read (found by attack: `<certification_site status="withdrawn">` was
+/// read as a certified site and dropped from every translation without a loss report).
+#[test]
+fn iaf_xml_containers_carry_no_attribute() {
+    let doc = iaf_xml().replacen(
+        "</certification_standards>",
+        "</certification_standards><certification_sectors><certification_sector><sector_code>19</sector_code>\
+         </certification_sector></certification_sectors><certification_sites><certification_site>\
+         <site_name>Plant 2</site_name></certification_site></certification_sites>",
+        1,
+    );
+    assert_eq!(parse_iaf_xml(&doc).expect("sectors and sites").sites.len(), 1);
+    for (tag, path) in [
+        ("certified_entity", "certification/certified_entity"),
+        ("certification_standards", "certification/certification_standards"),
+        ("certification_standard", "certification/certification_standards/certification_standard"),
+        ("certification_sectors", "certification/certification_sectors"),
+        ("certification_sector", "certification/certification_sectors/certification_sector"),
+        ("certification_sites", "certification/certification_sites"),
+        ("certification_site", "certification/certification_sites/certification_site"),
+    ] {
+        for attribute in ["status=\"withdrawn\"", "xml:lang=\"de\""] {
+            let changed = doc.replacen(&format!("<{tag}>"), &format!("<{tag} {attribute}>"), 1);
+            assert_ne!(changed, doc, "{tag}");
+            let err = parse_iaf_xml(&changed).expect_err(tag);
+            assert_eq!((err.code(), err.path()), ("format.unexpected_attribute", Some(path)), "{tag} {attribute}");
+        }
+    }
+}

@@ -82,7 +82,7 @@ pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>>
         }),
     }
 
-    let mut c = structure!(found, Children::new(root, NS, ""));
+    let mut c = structure!(found, Children::of_root(root, NS, ""));
     let number_el = structure!(found, c.req("CertificateNo"));
     let number_text = found.value(leaf(number_el, "CertificateNo"));
     let category_el = structure!(found, c.req("Category"));
@@ -190,7 +190,6 @@ pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>>
 
 fn standards(e: &Element) -> Result<Vec<String>, FormatError> {
     let mut sc = Children::new(e, NS, "Standards")?;
-    only_attrs(e, "Standards", &[])?;
     let standards =
         sc.many("Standard").into_iter().map(|e| leaf(e, "Standards/Standard")).collect::<Result<Vec<_>, _>>()?;
     if standards.is_empty() {
@@ -216,7 +215,6 @@ fn date(e: &Element, path: &str) -> Result<time::Date, FormatError> {
 }
 
 fn certification_body(e: &Element) -> Result<CertificationBody, FormatError> {
-    only_attrs(e, "CertificationBody", &[])?;
     let mut c = Children::new(e, NS, "CertificationBody")?;
     let name = leaf(c.req("Name")?, "CertificationBody/Name")?;
     let name_en = c.opt("NameEn").map(|e| leaf(e, "CertificationBody/NameEn")).transpose()?;
@@ -236,7 +234,6 @@ fn certification_body(e: &Element) -> Result<CertificationBody, FormatError> {
     };
     let accreditation = match c.opt("Accreditation") {
         Some(a) => {
-            only_attrs(a, "CertificationBody/Accreditation", &[])?;
             let mut ac = Children::new(a, NS, "CertificationBody/Accreditation")?;
             let body = leaf(ac.req("Body")?, "CertificationBody/Accreditation/Body")?;
             let number = leaf(ac.req("AccreditationNo")?, "CertificationBody/Accreditation/AccreditationNo")?;
@@ -250,7 +247,6 @@ fn certification_body(e: &Element) -> Result<CertificationBody, FormatError> {
 }
 
 fn holder(e: &Element) -> Result<Holder, FormatError> {
-    only_attrs(e, "Holder", &[])?;
     let mut c = Children::new(e, NS, "Holder")?;
     let name = leaf(c.req("Name")?, "Holder/Name")?;
     let name_en = c.opt("NameEn").map(|e| leaf(e, "Holder/NameEn")).transpose()?;
@@ -263,7 +259,6 @@ fn holder(e: &Element) -> Result<Holder, FormatError> {
     };
     let address = match c.opt("Address") {
         Some(a) => {
-            only_attrs(a, "Holder/Address", &[])?;
             let mut ac = Children::new(a, NS, "Holder/Address")?;
             let division_code = match ac.opt("DivisionCode") {
                 Some(d) => Some(
@@ -324,7 +319,6 @@ fn scopes(scopes: &[&Element], root: &Element) -> Result<(String, Option<String>
 }
 
 fn parties(e: &Element, path: &str, item: &'static str) -> Result<Vec<Party>, FormatError> {
-    only_attrs(e, path, &[])?;
     let mut c = Children::new(e, NS, path)?;
     let item_path = format!("{path}/{item}");
     let items = c.many(item);
@@ -336,7 +330,6 @@ fn parties(e: &Element, path: &str, item: &'static str) -> Result<Vec<Party>, Fo
 }
 
 fn party(e: &Element, path: &str) -> Result<Party, FormatError> {
-    only_attrs(e, path, &[])?;
     let mut c = Children::new(e, NS, path)?;
     let name = leaf(c.req("Name")?, &c.path_of("Name"))?;
     let address = c.opt("Address").map(|a| leaf(a, &format!("{path}/Address"))).transpose()?;
@@ -345,7 +338,6 @@ fn party(e: &Element, path: &str) -> Result<Party, FormatError> {
 }
 
 fn products(e: &Element) -> Result<Vec<Product>, FormatError> {
-    only_attrs(e, "Products", &[])?;
     let mut c = Children::new(e, NS, "Products")?;
     let items = c.many("Product");
     if items.is_empty() {
@@ -354,7 +346,6 @@ fn products(e: &Element) -> Result<Vec<Product>, FormatError> {
     c.finish()?;
     let mut out = Vec::with_capacity(items.len());
     for p in items {
-        only_attrs(p, "Products/Product", &[])?;
         let mut pc = Children::new(p, NS, "Products/Product")?;
         let name = leaf(pc.req("Name")?, "Products/Product/Name")?;
         let model = pc.opt("Model").map(|e| leaf(e, "Products/Product/Model")).transpose()?;

@@ -113,7 +113,7 @@ pub fn record_from_xml(root: &Element) -> Result<Record, FormatError> {
             expected: TEMPLATE_VERSION.into(),
         });
     }
-    let mut c = Children::new(root, None, "certification")?;
+    let mut c = Children::of_root(root, None, "certification")?;
     let mut r = Record {
         certification_identity_number: xleaf(&mut c, "certification_identity_number")?,
         certificate_number: xleaf(&mut c, "certificate_number")?,
@@ -136,7 +136,6 @@ pub fn record_from_xml(root: &Element) -> Result<Record, FormatError> {
         ..Record::default()
     };
     let entity = c.req("certified_entity")?;
-    only_attrs(entity, "certification/certified_entity", &[])?;
     let mut ec = Children::new(entity, None, "certification/certified_entity")?;
     r.certified_entity_unique_id = xopt(&mut ec, "certified_entity_unique_id")?;
     r.certified_entity_name = xleaf(&mut ec, "certified_entity_name")?;
@@ -147,7 +146,6 @@ pub fn record_from_xml(root: &Element) -> Result<Record, FormatError> {
     ec.finish()?;
 
     let standards = c.req("certification_standards")?;
-    only_attrs(standards, "certification/certification_standards", &[])?;
     let mut sc = Children::new(standards, None, "certification/certification_standards")?;
     let items = sc.many("certification_standard");
     if items.is_empty() {
