@@ -280,8 +280,6 @@ pub struct Address {
     pub division_code: Option<DivisionCode>,
     pub text: String,
     pub post_code: Option<PostCode>,
-    /// ISO 3166-1 alpha-2; `CN` for every domestic certificate.
-    pub country: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -291,6 +289,12 @@ pub struct Holder {
     pub credit_code: Option<CreditCode>,
     /// A foreign holder's registration id, when it has no credit code.
     pub registered_id: Option<String>,
+    /// ISO 3166-1 alpha-2: `CN` for every domestic certificate, and for a record that
+    /// states none. The holder's, not its address's: a record may state a country and no
+    /// address (found by attack: an IAF record's country was kept only with a street
+    /// address, dropped without one, and its holder's registration id then read back as a
+    /// Chinese credit code).
+    pub country: String,
     pub address: Option<Address>,
 }
 

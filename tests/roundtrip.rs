@@ -92,13 +92,16 @@ prop_compose! {
         name in zh_text(),
         name_en in proptest::option::of(en_text()),
         seed in proptest::collection::vec(0usize..1000, 16),
-        id_kind in 0u8..3,
+        id_kind in 0u8..4,
         registered in "[A-Z0-9]{5,12}",
         address in proptest::option::of((proptest::option::of("[1-6][1-5][0-9]{4}"), zh_text(), proptest::option::of("[0-9]{6}"))),
+        foreign in proptest::bool::weighted(0.3),
     ) -> Holder {
+        // A credit code is a domestic holder's; a registration id may be shaped like one.
         let (credit_code, registered_id) = match id_kind {
-            0 => (Some(credit_code(&seed)), None),
-            1 => (None, Some(registered)),
+            0 if !foreign => (Some(credit_code(&seed)), None),
+            0 | 1 => (None, Some(registered)),
+            3 => (None, Some(credit_code(&seed).as_str().to_string())),
             _ => (None, None),
         };
         Holder {
@@ -106,11 +109,11 @@ prop_compose! {
             name_en,
             credit_code,
             registered_id,
+            country: if foreign { "DE".into() } else { "CN".into() },
             address: address.map(|(division, text, post)| Address {
                 division_code: division.map(|d| DivisionCode::parse(&d).expect("division")),
                 text,
                 post_code: post.map(|p| PostCode::parse(&p).expect("post")),
-                country: "CN".into(),
             }),
         }
     }
@@ -203,7 +206,7 @@ fn erase(mut c: Certificate, lost: &[String]) -> Certificate {
             }
             // Without its text the address is gone as a whole.
             "Holder/Address/Text" => c.holder.address = None,
-            "Holder/Address/Country" => {}
+            "Holder/Country" => c.holder.country = "CN".into(),
             "CertificationBody/Accreditation/Country" => {
                 if let Some(a) = &mut c.certification_body.accreditation {
                     a.country = None;

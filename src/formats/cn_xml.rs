@@ -276,12 +276,12 @@ fn holder(e: &Element) -> Result<Holder, FormatError> {
                 None => None,
             };
             ac.finish()?;
-            Some(Address { division_code, text, post_code, country: "CN".into() })
+            Some(Address { division_code, text, post_code })
         }
         None => None,
     };
     c.finish()?;
-    Ok(Holder { name, name_en, credit_code, registered_id: None, address })
+    Ok(Holder { name, name_en, credit_code, registered_id: None, country: "CN".into(), address })
 }
 
 fn scopes(scopes: &[&Element], root: &Element) -> Result<(String, Option<String>), FormatError> {
@@ -414,8 +414,8 @@ pub fn render(cert: &Certificate) -> Rendered {
         w.leaf("Text", &[], &a.text);
         w.opt_leaf("PostCode", a.post_code.as_ref().map(|p| p.as_str()));
         w.close("Address");
-        loss.add_if(a.country != "CN", "Holder/Address/Country");
     }
+    loss.add_if(h.country != "CN", "Holder/Country");
     w.close("Holder");
 
     w.open("Standards", &[]);

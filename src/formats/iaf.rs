@@ -556,14 +556,7 @@ impl Record {
         let address = match (&self.certified_entity_street_address, &self.certified_entity_postcode) {
             (Some(street), postcode) => found
                 .value(postcode.as_ref().map(|p| PostCode::parse(&p.value).map_err(id_err(p))).transpose())
-                .map(|post_code| {
-                    Some(Address {
-                        division_code: None,
-                        text: street.value.clone(),
-                        post_code,
-                        country: country.clone().unwrap_or_else(|| "CN".into()),
-                    })
-                }),
+                .map(|post_code| Some(Address { division_code: None, text: street.value.clone(), post_code })),
             (None, Some(p)) => {
                 found.0.push(FormatError::Invalid {
                     pos: p.pos,
@@ -625,6 +618,7 @@ impl Record {
                 name_en: self.certified_entity_english_name.map(|f| f.value),
                 credit_code,
                 registered_id,
+                country: country.unwrap_or_else(|| "CN".into()),
                 address,
             },
             standards: self.standards.into_iter().map(|f| f.value).collect(),
@@ -699,6 +693,17 @@ impl Record {
                 loss.add_if(p.address.is_some(), &format!("{name}/Address"));
             }
         }
+        // A domestic holder's unique id shaped like a credit code is read as its credit code:
+        // a registration id so shaped cannot be written as one (found by attack: a foreign
+        // registration id came back a Chinese credit code).
+        let registered_id = h.registered_id.as_deref();
+        let registered_id = match registered_id {
+            Some(id) if h.country == "CN" && looks_like_credit_code(id) => {
+                loss.add("Holder/RegisteredId");
+                None
+            }
+            other => other,
+        };
         let record = Record {
             certification_identity_number: field(identity_number(cert)),
             certificate_number: field(cert.number.as_str()),
@@ -718,12 +723,14 @@ impl Record {
             accreditation_body_acronym: opt(cb.accreditation.as_ref().map(|a| a.body.as_str())),
             accreditation_number: opt(cb.accreditation.as_ref().map(|a| a.number.as_str())),
             accreditation_body_country: opt(cb.accreditation.as_ref().and_then(|a| a.country.as_deref())),
-            certified_entity_unique_id: opt(h.credit_code.as_ref().map(|c| c.as_str()).or(h.registered_id.as_deref())),
+            certified_entity_unique_id: opt(h.credit_code.as_ref().map(|c| c.as_str()).or(registered_id)),
             certified_entity_name: field(h.name.as_str()),
             certified_entity_english_name: opt(h.name_en.as_deref()),
             certified_entity_street_address: opt(h.address.as_ref().map(|a| a.text.as_str())),
             certified_entity_postcode: opt(h.address.as_ref().and_then(|a| a.post_code.as_ref()).map(|p| p.as_str())),
-            certified_entity_country: opt(h.address.as_ref().map(|a| a.country.as_str())),
+            // Stated with an address, as before, and whenever it is not CN, which a record
+            // stating none means.
+            certified_entity_country: opt((h.address.is_some() || h.country != "CN").then_some(h.country.as_str())),
             standards: cert.standards.iter().map(|s| field(s.as_str())).collect(),
             sectors: cert.sectors.iter().map(|s| (field(s.code.as_str()), opt(s.name.as_deref()))).collect(),
             sites: cert.sites.iter().map(|s| (field(s.name.as_str()), opt(s.address.as_deref()))).collect(),

@@ -111,8 +111,8 @@ fn credential(cert: &Certificate) -> (Value, LossReport) {
         loss.add_if(a.division_code.is_some(), "Holder/Address/DivisionCode");
         loss.add("Holder/Address/Text");
         loss.add_if(a.post_code.is_some(), "Holder/Address/PostCode");
-        loss.add_if(a.country != "CN", "Holder/Address/Country");
     }
+    loss.add_if(h.country != "CN", "Holder/Country");
     if let Some(a) = &cb.accreditation {
         loss.add_if(a.country.is_some(), "CertificationBody/Accreditation/Country");
     }
@@ -560,6 +560,7 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
             name_en: None,
             credit_code: subject.credit_code,
             registered_id: subject.registered_id,
+            country: "CN".into(),
             address: None,
         },
         standards: subject.standards,
