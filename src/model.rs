@@ -237,14 +237,17 @@ impl Status {
     }
 }
 
-/// UNTP `assessmentLevel`: set by the caller from the trust decision, never by a format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+/// UNTP `assessmentLevel`: set by the caller from the trust decision
+/// ([`crate::recognition::assessment_level`]); a format reading a document without one
+/// states what the document itself claims ([`AssessmentLevel::stated_by`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum AssessmentLevel {
     /// The accreditation body is an MLA/MRA signatory for the certificate's scope.
     GlobalMRA,
     /// Accredited, with no mutual-recognition claim made.
-    #[default]
     Accredited,
+    /// No accreditation is claimed, nor known from a trust list.
+    Unspecified,
 }
 
 impl AssessmentLevel {
@@ -252,7 +255,16 @@ impl AssessmentLevel {
         match self {
             AssessmentLevel::GlobalMRA => "GlobalMRA",
             AssessmentLevel::Accredited => "Accredited",
+            AssessmentLevel::Unspecified => "Unspecified",
         }
+    }
+
+    /// The level a certificate states of itself, no trust list asked: `Accredited` when it
+    /// names an accreditation, `Unspecified` when it names none (found by attack: a CN
+    /// certificate without one became a UNTP credential stating "Accredited", and an IAF
+    /// record stating "Unaccredited").
+    pub fn stated_by(accreditation: Option<&Accreditation>) -> Self {
+        if accreditation.is_some() { AssessmentLevel::Accredited } else { AssessmentLevel::Unspecified }
     }
 }
 

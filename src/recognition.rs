@@ -210,13 +210,21 @@ impl Decision {
 
 /// The assessment level a credential about `cert` states at `at`: `GlobalMRA` when the
 /// issuing CB's accreditation body is then an active signatory of the arrangement covering
-/// the certificate's scope, `Accredited` otherwise. The one rule: exports state it, and the
-/// look-up shows what the credential stated.
+/// the certificate's scope, `Accredited` when the list names its accreditor otherwise, and
+/// when it names none what the certificate claims of itself
+/// ([`AssessmentLevel::stated_by`](crate::model::AssessmentLevel::stated_by): `Unspecified`
+/// without an accreditation, where it said `Accredited`). The one rule: exports state it,
+/// and the look-up shows what the credential stated.
 pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime) -> crate::model::AssessmentLevel {
     let scope = cert.program_code.accreditation_scope();
     let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
-    let mra = accreditor.is_some_and(|ab| list.membership_at(ab, arrangement_for(scope), scope, at).active);
-    if mra { crate::model::AssessmentLevel::GlobalMRA } else { crate::model::AssessmentLevel::Accredited }
+    match accreditor {
+        Some(ab) if list.membership_at(ab, arrangement_for(scope), scope, at).active => {
+            crate::model::AssessmentLevel::GlobalMRA
+        }
+        Some(_) => crate::model::AssessmentLevel::Accredited,
+        None => crate::model::AssessmentLevel::stated_by(cert.certification_body.accreditation.as_ref()),
+    }
 }
 
 /// Why `cert`'s accreditation claim does not name `accreditor`, its CB's accreditor, by the

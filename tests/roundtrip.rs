@@ -150,6 +150,7 @@ prop_compose! {
         } else {
             CertificateNo::parse_general(&general_no).expect("general")
         };
+        let accreditation = accreditation.map(|(body, number)| Accreditation { body, number, country: None });
         Certificate {
             number,
             category: program_code.category(),
@@ -168,7 +169,7 @@ prop_compose! {
                 } else {
                     BodyId::Cnca(ApprovalNo::parse(&approval).expect("approval"))
                 },
-                accreditation: accreditation.map(|(body, number)| Accreditation { body, number, country: None }),
+                accreditation: accreditation.clone(),
             },
             holder,
             standards,
@@ -180,7 +181,7 @@ prop_compose! {
             manufacturer,
             factory,
             sectors: Vec::new(),
-            assessment_level: AssessmentLevel::Accredited,
+            assessment_level: AssessmentLevel::stated_by(accreditation.as_ref()),
         }
     }
 }
@@ -294,6 +295,32 @@ proptest! {
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(iaf.sectors, cert.sectors.clone());
         prop_assert!(formats::render(Format::CnXml, &cert).loss.lost.contains(&"Sectors".to_string()));
+    }
+}
+
+/// A certificate that names no accreditation states none in any format, read from any: its
+/// UNTP credential says `Unspecified` where its IAF record says `Unaccredited` (found by
+/// attack: the credential said `Accredited`), and one naming an accreditation says
+/// `Accredited` in both.
+#[test]
+fn a_certificate_without_accreditation_states_none_in_every_format() {
+    let good = include_str!("data/cn-qms.xml");
+    let start = good.find("<Accreditation>").expect("the fixture names one");
+    let end = good.find("</Accreditation>").expect("its end") + "</Accreditation>".len();
+    let without = format!("{}{}", &good[..start], &good[end..]);
+    for (doc, level, status) in [(without.as_str(), "Unspecified", "Unaccredited"), (good, "Accredited", "Accredited")]
+    {
+        let cert = formats::parse(Format::CnXml, doc.as_bytes(), &Limits::default()).expect("CN XML");
+        assert_eq!(cert.assessment_level.as_str(), level);
+        let untp: serde_json::Value =
+            serde_json::from_slice(&formats::render(Format::UntpDcc, &cert).bytes).expect("credential");
+        assert_eq!(untp["credentialSubject"]["assessmentLevel"], level);
+        let iaf = String::from_utf8(formats::render(Format::IafXml, &cert).bytes).expect("record");
+        assert!(iaf.contains(&format!("<accreditation_status>{status}</accreditation_status>")), "{iaf}");
+        for format in Format::ALL {
+            let back = formats::parse(format, &formats::render(format, &cert).bytes, &Limits::default()).expect("back");
+            assert_eq!(back.assessment_level.as_str(), level, "{format}");
+        }
     }
 }
 

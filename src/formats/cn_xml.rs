@@ -160,7 +160,7 @@ pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>>
             issue_date: issue_date?,
             original_issue_date,
             expiry_date: expiry_date?,
-            certification_body: certification_body?,
+            certification_body: certification_body.clone()?,
             holder: holder?,
             standards: standards?,
             scope_zh: scopes.as_ref()?.0.clone(),
@@ -170,7 +170,7 @@ pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>>
             manufacturer: manufacturer?,
             factory: factory?,
             sectors: Vec::new(),
-            assessment_level: AssessmentLevel::default(),
+            assessment_level: AssessmentLevel::stated_by(certification_body.as_ref()?.accreditation.as_ref()),
         })
     })();
     match read {

@@ -611,7 +611,7 @@ impl Record {
                 name: self.certification_body_name.value,
                 name_en: self.certification_body_english_name.map(|f| f.value),
                 id,
-                accreditation,
+                accreditation: accreditation.clone(),
             },
             holder: Holder {
                 name: self.certified_entity_name.value,
@@ -633,7 +633,7 @@ impl Record {
                 .into_iter()
                 .map(|(c, n)| Sector { code: c.value, name: n.map(|n| n.value) })
                 .collect(),
-            assessment_level: AssessmentLevel::default(),
+            assessment_level: AssessmentLevel::stated_by(accreditation.as_ref()),
         };
         cert.check().map_err(|e| vec![FormatError::from(e)])?;
         Ok(cert)

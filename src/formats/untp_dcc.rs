@@ -695,11 +695,12 @@ fn read_subject(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option
     let assessment_level = found.value(cs.req_str("assessmentLevel").and_then(|level| match level.as_str() {
         "GlobalMRA" => Ok(AssessmentLevel::GlobalMRA),
         "Accredited" => Ok(AssessmentLevel::Accredited),
+        "Unspecified" => Ok(AssessmentLevel::Unspecified),
         other => Err(FormatError::NotInList {
             pos: None,
             path: "/credentialSubject/assessmentLevel".into(),
             value: other.into(),
-            expected: "GlobalMRA, Accredited".into(),
+            expected: "GlobalMRA, Accredited, Unspecified".into(),
         }),
     }));
     if let Some(kind) = found.value(cs.req_str("attestationType"))

@@ -379,7 +379,11 @@ const TEXT = {
       issue_date: "Issued", expiry_date: "Expires", certification_body: "Certification body",
       accreditation: "Accreditation", assessment_level: "Recognition level",
     },
-    level: { GlobalMRA: "Covered by IAF MLA / ILAC MRA", Accredited: "Accredited (no mutual-recognition claim)" },
+    level: {
+      GlobalMRA: "Covered by IAF MLA / ILAC MRA",
+      Accredited: "Accredited (no mutual-recognition claim)",
+      Unspecified: "No accreditation claimed",
+    },
     receipt: {
       none: "No receipt is available for this certificate.",
       checking: "Checking the receipt in this browser…",
@@ -774,7 +778,11 @@ const TEXT = {
       issue_date: "颁证日期", expiry_date: "有效期至", certification_body: "认证机构",
       accreditation: "认可", assessment_level: "互认级别",
     },
-    level: { GlobalMRA: "属于 IAF MLA / ILAC MRA 互认范围", Accredited: "已认可（未声明互认）" },
+    level: {
+      GlobalMRA: "属于 IAF MLA / ILAC MRA 互认范围",
+      Accredited: "已认可（未声明互认）",
+      Unspecified: "未声明认可",
+    },
     receipt: {
       none: "该证书没有可用的回执。",
       checking: "正在本浏览器中验证回执……",
