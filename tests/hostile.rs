@@ -485,3 +485,43 @@ fn a_large_namespace_scope_is_canonicalized_in_linear_time() {
     // Exclusive: nothing is used, so nothing is declared.
     assert_eq!(String::from_utf8_lossy(&exclusive), format!("{}{leaves}{}", "<e>".repeat(62), "</e>".repeat(62)));
 }
+
+/// A request that changes something, sent by a browser for another site, is refused before
+/// anything is decided: an exporter's browser presents its client certificate to whatever
+/// page makes it POST (found by attack: any web page could register a certificate of its
+/// choosing as the exporter, which a look-up then showed in force). The browser says so in
+/// `Sec-Fetch-Site` or `Origin`; a client that is no browser sends neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_sending_for_another_site_changes_nothing() {
+    use common::gateway::call_with;
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let lookup = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
+    for headers in [
+        &[("sec-fetch-site", "cross-site")][..],
+        &[("sec-fetch-site", "same-site"), ("origin", "https://localhost")],
+        &[("origin", "https://evil.example")],
+        &[("origin", "null")],
+        &[("origin", "http://localhost")],
+        &[("origin", "https://localhost:8443")],
+        &[("origin", "https://localhost.evil.example")],
+    ] {
+        let r = call_with(addr, "POST", "/v1/exports", domestic_certificate(), Some("exporter"), headers).await;
+        assert_eq!((r.status, r.json()["reason"].clone()), (403, "http.cross_site".into()), "{headers:?}");
+        let r = call_with(addr, "POST", "/v1/verify/public", domestic_certificate(), None, headers).await;
+        assert_eq!(r.status, 403, "{headers:?}");
+        assert_eq!(call(addr, "GET", lookup, vec![], None, None).await.status, 404, "{headers:?}");
+    }
+    // A request to read is no request to act: answered whatever site asks.
+    let get = call_with(addr, "GET", "/healthz", vec![], None, &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(get.status, 200);
+    // The gateway's own page (its origin, the request's Host) and a client that is no browser.
+    let own = [("sec-fetch-site", "same-origin"), ("origin", "https://LOCALHOST:443")];
+    let r = call_with(addr, "POST", "/v1/verify/public", domestic_certificate(), None, &own).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let r = call_with(addr, "POST", "/v1/exports", domestic_certificate(), Some("exporter"), &own).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(call(addr, "GET", lookup, vec![], None, None).await.status, 200);
+    running.task.abort();
+}

@@ -1113,6 +1113,37 @@ fn protocol_limits(request: &Request<Incoming>) -> Option<Response<Body>> {
     None
 }
 
+/// A request that changes something, sent by a browser on another site's behalf: refused
+/// before anything is read or decided. A browser holding a client certificate presents it
+/// to whatever page makes it send a request, and a page may send a POST of `text/plain`
+/// without asking (no preflight): found by attack, any web page could have an exporter's
+/// browser register a certificate of the page's choosing, which a look-up then showed in
+/// force. A browser says where a request comes from (`Sec-Fetch-Site`, and `Origin` on every
+/// such request, older browsers too); the gateway's own page sends its verification from
+/// its own origin, and a client that is no browser sends neither header.
+fn cross_site(request: &Request<Incoming>) -> Option<Response<Body>> {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let headers = request.headers();
+    let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{FFFD}"));
+    let refuse = |why: String| Some(problem(StatusCode::FORBIDDEN, "http.cross_site", why));
+    if let Some(site @ ("cross-site" | "same-site")) = header("sec-fetch-site") {
+        return refuse(format!("a browser sent this request for another site (Sec-Fetch-Site: {site})"));
+    }
+    let origin = header("origin")?;
+    // The request's own origin: its authority (HTTP/2), or its Host (HTTP/1.1).
+    let own = request.uri().authority().map(|a| a.as_str()).or_else(|| header("host"));
+    // HTTPS's own port is written or not.
+    let host = |authority: &str| authority.strip_suffix(":443").unwrap_or(authority).to_ascii_lowercase();
+    let same = origin.strip_prefix("https://").zip(own).is_some_and(|(theirs, own)| host(theirs) == host(own));
+    if same {
+        return None;
+    }
+    let shown: String = origin.chars().take(100).collect();
+    refuse(format!("a browser sent this request from another origin ('{shown}', not https://{})", own.unwrap_or("")))
+}
+
 /// A request's answer, and who the caller is as its event names it.
 async fn answer(
     app: &Arc<App>,
@@ -1121,7 +1152,7 @@ async fn answer(
     request: Request<Incoming>,
 ) -> (Response<Body>, String) {
     let caller = presented.caller(app);
-    if let Some(refused) = protocol_limits(&request) {
+    if let Some(refused) = protocol_limits(&request).or_else(|| cross_site(&request)) {
         return (unread(app, request, refused).await, caller.name.clone());
     }
     // A certificate claiming a role its issuer may not grant is refused outright, whatever
