@@ -409,6 +409,8 @@ reasons! {
     HttpUriTooLong = "http.uri_too_long", 414, "The request target (path and query) is too long.";
     HttpHeadersTooLarge = "http.headers_too_large", 431, "The request carries too many header fields, or too large ones.";
     HttpRateLimited = "http.rate_limited", 429, "Too many requests from this caller.";
+    HttpBusy = "http.busy", 503, "The request bodies held in memory, this client's or all clients', are at their bound (limits.max_body_bytes_held_per_client, limits.max_body_bytes_held); try again shortly.";
+    HttpBodyBroken = "http.body_broken", 400, "The request body was cut short or its framing is broken (a bad chunk size, a reset stream).";
     HttpCrossSite = "http.cross_site", 403, "A browser sent a request that changes something for another site (Sec-Fetch-Site, Origin): it would act with the browser's client certificate for a page the caller did not mean to use.";
     HttpInternal = "http.internal", 500, "The gateway failed on this request (a bug); nothing was decided.";
 

@@ -207,7 +207,7 @@ fn lookup(app: &App, line: usize, issuer: &str, number: &str) -> Value {
 }
 
 /// Starts streaming answers while the request is still being read.
-pub fn stream(app: Arc<App>, caller: Caller, body: Incoming) -> Response<Body> {
+pub fn stream(app: Arc<App>, caller: Caller, body: Incoming, hold: super::bodies::Hold) -> Response<Body> {
     // The caller may verify: `answer` refused any other before the body was read.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(64);
     let max_line = app.config.limits.max_body_bytes;
@@ -218,7 +218,9 @@ pub fn stream(app: Arc<App>, caller: Caller, body: Incoming) -> Response<Body> {
     };
     tokio::spawn(async move {
         let mut answers: VecDeque<Pending> = VecDeque::new();
-        let rest = read_lines(&app, body, &caller, &tx, &mut answers, max_line, max_batch).await;
+        let mut hold = hold;
+        let rest = read_lines(&app, body, &caller, &tx, &mut answers, (max_line, max_batch), &mut hold).await;
+        drop(hold);
         // Every answer decided goes out, in order, whatever ended the reading.
         while let Some(p) = answers.pop_front() {
             if tx.send(Ok(Frame::data(p.resolve(&app, &caller).await))).await.is_err() {
@@ -256,8 +258,8 @@ async fn read_lines(
     caller: &Caller,
     tx: &tokio::sync::mpsc::Sender<Result<Frame<Bytes>, Infallible>>,
     answers: &mut VecDeque<Pending>,
-    max_line: usize,
-    max_batch: usize,
+    (max_line, max_batch): (usize, usize),
+    hold: &mut super::bodies::Hold,
 ) -> Option<(Value, Incoming)> {
     {
         let mut body = body;
@@ -322,6 +324,23 @@ async fn read_lines(
             if pending.partial() > max_line {
                 let last = json!({"line": line_no + 1, "error": {"reason": "http.too_large", "message": "a line is too long"}});
                 return Some((last, body));
+            }
+            // The line being read is held in memory until its end arrives: one that never
+            // does is held against its client's bound and all's, as a body is.
+            if let Err(whose) = hold.set(pending.partial()) {
+                let bound = match whose {
+                    super::bodies::Refused::Client => "this client's",
+                    super::bodies::Refused::All => "all clients'",
+                };
+                let message = format!(
+                    "{bound} request bodies held in memory are at their bound: lines from {} on were not decided; \
+                     send them again shortly",
+                    line_no + 1
+                );
+                return Some((
+                    json!({"line": line_no + 1, "error": {"reason": "http.busy", "message": message}}),
+                    body,
+                ));
             }
             if over {
                 let message = format!(

@@ -240,6 +240,15 @@ pub struct LimitsConfig {
     /// `max_body_bytes`): every line decided is logged and its document kept.
     #[serde(default = "default_batch")]
     pub max_batch_bytes: usize,
+    /// Most bytes of request bodies one client (IPv4 address, IPv6 /64) may have held in
+    /// memory at once, all its bodies being read or decided together (at least
+    /// `max_body_bytes`); further bodies are answered 503 `http.busy`.
+    #[serde(default = "default_held_per_client")]
+    pub max_body_bytes_held_per_client: usize,
+    /// Most bytes of request bodies held in memory at once, all clients together (at least
+    /// `max_body_bytes_held_per_client`).
+    #[serde(default = "default_held")]
+    pub max_body_bytes_held: usize,
     #[serde(default = "default_connections")]
     pub max_connections: usize,
     /// Most connections one client (IPv4 address, IPv6 /64) may hold at once (never more
@@ -289,6 +298,12 @@ fn default_body() -> usize {
 fn default_batch() -> usize {
     64 * 1024 * 1024
 }
+fn default_held_per_client() -> usize {
+    64 * 1024 * 1024
+}
+fn default_held() -> usize {
+    512 * 1024 * 1024
+}
 fn default_connections() -> usize {
     1024
 }
@@ -310,6 +325,8 @@ impl Default for LimitsConfig {
         Self {
             max_body_bytes: default_body(),
             max_batch_bytes: default_batch(),
+            max_body_bytes_held_per_client: default_held_per_client(),
+            max_body_bytes_held: default_held(),
             max_connections: default_connections(),
             max_connections_per_client: default_connections_per_client(),
             idle_timeout_seconds: default_idle(),
@@ -345,6 +362,19 @@ impl LimitsConfig {
             return Err(format!(
                 "limits.max_batch_bytes = {}: must be at least limits.max_body_bytes ({}), the longest line",
                 self.max_batch_bytes, self.max_body_bytes
+            ));
+        }
+        // A body the gateway takes must fit in what one client may hold, and that in all.
+        if self.max_body_bytes_held_per_client < self.max_body_bytes {
+            return Err(format!(
+                "limits.max_body_bytes_held_per_client = {}: must be at least limits.max_body_bytes ({}), the largest body",
+                self.max_body_bytes_held_per_client, self.max_body_bytes
+            ));
+        }
+        if self.max_body_bytes_held < self.max_body_bytes_held_per_client {
+            return Err(format!(
+                "limits.max_body_bytes_held = {}: must be at least limits.max_body_bytes_held_per_client ({})",
+                self.max_body_bytes_held, self.max_body_bytes_held_per_client
             ));
         }
         let buckets = [

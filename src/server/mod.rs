@@ -5,8 +5,9 @@
 //! problem bodies). A handler holds no business rule.
 //!
 //! Before any handler runs, [`auth`] says who the caller is (a role only its issuer may
-//! grant, an exporter grant), [`connections`] and [`rate_limit`] bound what one client or
-//! identity may take, and the protocol limits answer 414 and 431 as problems. After it,
+//! grant, an exporter grant), [`connections`], [`rate_limit`] and `bodies` (request bodies
+//! held in memory) bound what one client or identity may take, the protocol limits answer
+//! 414 and 431 as problems, and a browser's request for another site is refused. After it,
 //! [`events`] writes the request's one event and gives it its request id, and [`metrics`]
 //! counts it. [`App`] holds what lasts across requests: the trust list in force (shared
 //! across reloads), the store and the log, keys, limits, the clock.
@@ -22,6 +23,7 @@
 
 pub mod auth;
 mod batch;
+mod bodies;
 /// The most lines one batch verification takes; the next is answered `batch.too_many_lines`.
 pub use batch::MAX_LINES as BATCH_MAX_LINES;
 pub mod config;
@@ -96,6 +98,8 @@ pub struct App {
     pub rate_limit: Arc<rate_limit::RateLimit>,
     /// One bucket per authenticated identity, apart from the anonymous ones.
     pub identity_rate_limit: Arc<rate_limit::RateLimit<String>>,
+    /// Request bodies held in memory, per client and in all.
+    pub bodies: Arc<bodies::Budget>,
     /// What time it is, for every decision (tests set it).
     pub clock: Arc<dyn crate::clock::Clock>,
     pub started: std::time::Instant,
@@ -158,6 +162,7 @@ struct Lasting {
     metrics: Arc<metrics::Metrics>,
     rate_limit: Arc<rate_limit::RateLimit>,
     identity_rate_limit: Arc<rate_limit::RateLimit<String>>,
+    bodies: Arc<bodies::Budget>,
     clock: Arc<dyn crate::clock::Clock>,
     bound: Arc<std::sync::OnceLock<SocketAddr>>,
     started: std::time::Instant,
@@ -319,6 +324,10 @@ impl App {
             metrics: Arc::new(metrics::Metrics::default()),
             rate_limit: Arc::new(rate_limit),
             identity_rate_limit: Arc::new(identity_rate_limit),
+            bodies: bodies::Budget::new(
+                config.limits.max_body_bytes_held_per_client,
+                config.limits.max_body_bytes_held,
+            ),
             clock,
             bound: Arc::new(std::sync::OnceLock::new()),
             started: std::time::Instant::now(),
@@ -373,6 +382,15 @@ impl App {
         } else {
             Arc::new(rate_limit::RateLimit::new(config.limits.identity_rate_per_second, config.limits.identity_burst))
         };
+        // Bodies being read when the bounds change give back what they hold to the budget
+        // they took it from.
+        let bodies = if (old.limits.max_body_bytes_held_per_client, old.limits.max_body_bytes_held)
+            == (config.limits.max_body_bytes_held_per_client, config.limits.max_body_bytes_held)
+        {
+            Arc::clone(&self.bodies)
+        } else {
+            bodies::Budget::new(config.limits.max_body_bytes_held_per_client, config.limits.max_body_bytes_held)
+        };
         let lasting = Lasting {
             store: Arc::clone(&self.store),
             log: Arc::clone(&self.log),
@@ -380,6 +398,7 @@ impl App {
             metrics: Arc::clone(&self.metrics),
             rate_limit,
             identity_rate_limit,
+            bodies,
             clock: Arc::clone(&self.clock),
             bound: Arc::clone(&self.bound),
             started: self.started,
@@ -595,6 +614,7 @@ impl App {
             metrics: lasting.metrics,
             rate_limit: lasting.rate_limit,
             identity_rate_limit: lasting.identity_rate_limit,
+            bodies: lasting.bodies,
             clock: lasting.clock,
             bound: lasting.bound,
             started: lasting.started,
@@ -1207,7 +1227,7 @@ async fn answer(
         if let Some(refused) = unknown_query_parameter(&Method::POST, &["v1", "verify", "batch"], query) {
             return (unread(app, request, refused).await, actor);
         }
-        let response = batch::stream(Arc::clone(app), caller, request.into_body());
+        let response = batch::stream(Arc::clone(app), caller, request.into_body(), app.bodies.hold(peer));
         return (response, actor);
     }
     // A look-up whose answer is in memory is served on this thread: no blocking pool hop.
@@ -1227,15 +1247,22 @@ async fn answer(
     let max = app.config.limits.max_body_bytes;
     // The whole body within one request timeout: a body trickled a byte at a time is cut off.
     let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
-    let body = match tokio::time::timeout(timeout, read_body(body, max, timeout)).await {
+    // Held until the request is answered: its body is in memory until then.
+    let mut hold = app.bodies.hold(peer);
+    let body = match tokio::time::timeout(timeout, read_body(body, max, timeout, &mut hold)).await {
         Ok(Ok(b)) => b,
-        Ok(Err(())) => {
+        Ok(Err(BodyError::TooLarge)) => {
             let r = problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "http.too_large",
                 format!("the body is larger than {max} bytes"),
             );
             return (r, actor);
+        }
+        Ok(Err(BodyError::Busy(whose))) => return (busy(app, whose), actor),
+        Ok(Err(BodyError::Broken)) => {
+            let message = "the body was cut short or its framing is broken".to_string();
+            return (problem(StatusCode::BAD_REQUEST, "http.body_broken", message), actor);
         }
         Err(_) => {
             let r = problem(
@@ -1259,7 +1286,33 @@ async fn answer(
         if_none_match: header(hyper::header::IF_NONE_MATCH),
         body,
     };
-    (route(Arc::clone(app), req).await, actor)
+    let answered = route(Arc::clone(app), req).await;
+    drop(hold);
+    (answered, actor)
+}
+
+/// 503 with when to come back: the bodies held in memory are at a bound, `whose`.
+fn busy(app: &App, whose: bodies::Refused) -> Response<Body> {
+    let (whose, bound) = match whose {
+        bodies::Refused::Client => ("this client's", app.config.limits.max_body_bytes_held_per_client),
+        bodies::Refused::All => ("all clients'", app.config.limits.max_body_bytes_held),
+    };
+    let message =
+        format!("{whose} request bodies held in memory are at their bound ({bound} bytes); try again shortly");
+    let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, "http.busy", message);
+    r.headers_mut().insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("1"));
+    r
+}
+
+/// Why a request body was not read whole.
+enum BodyError {
+    /// Over `max_body_bytes` (read on and thrown away first).
+    TooLarge,
+    /// Past a bound of the bodies held in memory (read on and thrown away first).
+    Busy(bodies::Refused),
+    /// Cut short, or its framing broken: answered 400, not taken for a body too large
+    /// (found by attack: a bad chunk size and a client's reset were counted as 413s).
+    Broken,
 }
 
 /// `response`, a refusal decided before the request's body was read, once that body is read
@@ -1329,18 +1382,32 @@ impl<F: std::future::Future> std::future::Future for CatchUnwind<F> {
     }
 }
 
-/// A request body of at most `max` bytes, whole. One over the limit is read on and thrown
-/// away ([`http::drain`], up to 16 × `max`) before the 413 is answered, so an HTTP/2 client
-/// sees the answer rather than a reset stream.
-async fn read_body(body: Incoming, max: usize, timeout: std::time::Duration) -> Result<Bytes, ()> {
+/// A request body of at most `max` bytes, whole, each byte held in `hold` as it arrives. One
+/// over the limit, or past what may be held, is read on and thrown away ([`http::drain`],
+/// up to 16 × `max`) before it is answered, so an HTTP/2 client sees the answer rather than
+/// a reset stream.
+async fn read_body(
+    body: Incoming,
+    max: usize,
+    timeout: std::time::Duration,
+    hold: &mut bodies::Hold,
+) -> Result<Bytes, BodyError> {
     let mut body = body;
     let mut whole = bytes::BytesMut::new();
     while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else { return Err(()) };
+        let Ok(frame) = frame else { return Err(BodyError::Broken) };
         let Some(data) = frame.data_ref() else { continue };
-        if whole.len() + data.len() > max {
+        let refused = if whole.len() + data.len() > max {
+            Some(BodyError::TooLarge)
+        } else {
+            hold.grow(data.len()).err().map(BodyError::Busy)
+        };
+        if let Some(refused) = refused {
+            // What was held is given back before the rest is read and thrown away.
+            drop(whole);
+            let _ = hold.set(0);
             http::drain(body, http::Drain { bytes: max.saturating_mul(15), time: timeout }).await;
-            return Err(());
+            return Err(refused);
         }
         whole.extend_from_slice(data);
     }
