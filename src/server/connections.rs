@@ -2,7 +2,11 @@
 //!
 //! A client is an IPv4 address or an IPv6 /64 (as for the rate limit). Each may hold at most
 //! `limits.max_connections_per_client` connections, so one address holding its cap cannot
-//! lock another out of the global `max_connections`. A connection over which no byte moved
+//! lock another out of the global `max_connections`; it takes `max_connections /
+//! max_connections_per_client` clients at their cap to fill it (found by attack: eight
+//! addresses of bare TCP connections, held for a handshake timeout each, locked every other
+//! client out; an IPv6 attacker has as many /64s as it likes, and only a front end or a
+//! firewall counting larger prefixes bounds that). A connection over which no byte moved
 //! for `limits.idle_timeout_seconds` while no request is being handled is closed: one that
 //! never starts a request (an HTTP/2 preface and nothing more, a bare TLS handshake) as much
 //! as one idle between requests.
