@@ -131,6 +131,24 @@ async fn log_size(running: &Running) -> u64 {
     text.lines().nth(1).and_then(|l| l.parse().ok()).unwrap_or_else(|| panic!("no log size in {text}"))
 }
 
+/// A refusal of a partner's signed document, logged as its step refused for `code` (found by
+/// attack: PT refusals left no trace, where a recognition's and a notice's are logged).
+fn refused_and_logged(r: &Response, status: u16, code: &str, kind: &str, partner: &str) -> Entry {
+    refused(r, status, code);
+    let entry = logged(&r.json()["receipt"]);
+    assert_eq!(
+        (
+            entry.kind.as_str(),
+            entry.actor.as_str(),
+            entry.verdict.as_str(),
+            entry.reasons.as_slice(),
+            entry.outputs.len()
+        ),
+        (kind, format!("partner:{partner}").as_str(), "refused", &[code.to_string()][..], 0)
+    );
+    entry
+}
+
 /// The log entry a receipt carries.
 fn logged(receipt: &serde_json::Value) -> Entry {
     let bytes = base64::engine::general_purpose::STANDARD
@@ -200,7 +218,7 @@ async fn a_joint_round_from_definition_to_signed_report() {
             vec![result("GB-4", "Pb", 1.0, None, None), result(grabbed, "Pb", 1.0, None, None)],
         );
         let taken = post(&gw, path, signed_by("ukas", &grab), "partner-ukas").await;
-        refused(&taken, 403, "pt.participant_not_yours");
+        refused_and_logged(&taken, 403, "pt.participant_not_yours", "pt-results", "ukas");
         assert_eq!(
             taken.json()["detail"].as_str(),
             Some(format!("participant '{grabbed}' is not enrolled in round 'JR-1' under 'ukas'").as_str())
@@ -227,7 +245,8 @@ async fn a_joint_round_from_definition_to_signed_report() {
 
     pass(&clock, def.deadline);
     let late = submission("JR-1", "ukas", vec![result("GB-5", "Pb", 50.0, None, None)]);
-    refused(&post(&gw, path, signed_by("ukas", &late), "partner-ukas").await, 409, "pt.deadline_passed");
+    let late = post(&gw, path, signed_by("ukas", &late), "partner-ukas").await;
+    refused_and_logged(&late, 409, "pt.deadline_passed", "pt-results", "ukas");
     refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-ukas").await, 403, "auth.not_provider");
 
     let closed = post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-dakks").await;
@@ -369,20 +388,22 @@ async fn a_joint_round_from_definition_to_signed_report() {
     // The report's receipt is public, as the log it proves an entry of.
     for client in [None, Some("customs"), Some("partner-anab"), Some("partner-ukas")] {
         let kept = call(gw.addr, "GET", "/v1/receipts/pt-report.JR-1", vec![], client, None).await;
-        assert_eq!((kept.status, &kept.json()["index"]), (200, &serde_json::json!(7)), "{client:?}");
+        // After the definition, three submissions, the three refused, the close.
+        assert_eq!((kept.status, &kept.json()["index"]), (200, &serde_json::json!(10)), "{client:?}");
     }
 
     // The whole round decided again from the log alone (a copy: the gateway still runs).
-    // Entries: 0 table, 1 trust list, 2 round, 3–5 the three submissions, 6 close, 7 report.
+    // Entries: 0 table, 1 trust list, 2 round, 3–5 the three submissions, 6–8 the three
+    // refused (two taking another partner's laboratory, one late), 9 close, 10 report.
     use common::audit::{Case, audit, copy_of, each_caught, entry, found, keep, kept as kept_document, rewrite, sql};
     let data = copy_of(dir.path());
     let data = data.path();
     let clean = audit(data, None);
     assert_eq!(found(&clean), [], "{:#?}", clean.disagreements);
-    assert_eq!((clean.entries, clean.re_derived), (8, 8), "{:#?}", clean.not_re_derived);
+    assert_eq!((clean.entries, clean.re_derived), (11, 11), "{:#?}", clean.not_re_derived);
     // A report made from other results, signed with the gateway's own key at the report's
     // time: its signature is not its content.
-    let report_entry = entry(data, 7);
+    let report_entry = entry(data, 10);
     let signed_report = String::from_utf8(kept_document(data, &report_entry.outputs[0])).expect("utf8");
     let other = mrgate::crypto::xmldsig::unsigned_of(&signed_report).expect("placed").replace("51.2", "51.3");
     let (key, chain) = common::partners::signer("signing");
@@ -402,8 +423,8 @@ async fn a_joint_round_from_definition_to_signed_report() {
         ),
         (
             "a submission left out of the close",
-            Box::new(|d| rewrite(d, 6, |e| drop(e.inputs.pop()))),
-            vec![(6, "audit.verdict"), (7, "audit.verdict")],
+            Box::new(|d| rewrite(d, 9, |e| drop(e.inputs.pop()))),
+            vec![(9, "audit.verdict"), (10, "audit.verdict")],
         ),
         (
             "a submission's document changed",
@@ -416,42 +437,61 @@ async fn a_joint_round_from_definition_to_signed_report() {
                     ),
                 );
             }),
-            vec![(4, "audit.document"), (6, "audit.verdict"), (7, "audit.verdict")],
+            vec![(4, "audit.document"), (9, "audit.verdict"), (10, "audit.verdict")],
         ),
         (
             "a report the results do not make",
             Box::new(move |d| {
                 let forged = keep(d, forged.as_bytes());
-                rewrite(d, 7, |e| e.outputs = vec![forged]);
+                rewrite(d, 10, |e| e.outputs = vec![forged]);
             }),
-            vec![(7, "audit.output")],
+            vec![(10, "audit.output")],
         ),
         (
             "a measurand reported as not evaluated",
-            Box::new(|d| rewrite(d, 7, |e| e.reasons = vec!["pt.too_few_results".into()])),
-            vec![(7, "audit.verdict")],
+            Box::new(|d| rewrite(d, 10, |e| e.reasons = vec!["pt.too_few_results".into()])),
+            vec![(10, "audit.verdict")],
         ),
         (
             "closed by a partner that is not the provider",
-            Box::new(|d| rewrite(d, 6, |e| e.actor = "partner:ukas".into())),
-            vec![(6, "audit.verdict"), (7, "audit.verdict")],
+            Box::new(|d| rewrite(d, 9, |e| e.actor = "partner:ukas".into())),
+            vec![(9, "audit.verdict"), (10, "audit.verdict")],
         ),
         (
             "closed before the deadline",
-            Box::new(move |d| rewrite(d, 6, |e| e.time = mrgate::decisions::rfc3339(def.deadline))),
-            vec![(6, "audit.verdict"), (7, "audit.verdict")],
+            Box::new(move |d| rewrite(d, 9, |e| e.time = mrgate::decisions::rfc3339(def.deadline))),
+            vec![(9, "audit.verdict"), (10, "audit.verdict")],
         ),
         (
             "results of a round the log never defined",
             Box::new(|d| rewrite(d, 2, |e| e.kind = "pt-results".into())),
-            vec![
-                (2, "audit.verdict"),
-                (3, "audit.verdict"),
-                (4, "audit.verdict"),
-                (5, "audit.verdict"),
-                (6, "audit.verdict"),
-                (7, "audit.verdict"),
-            ],
+            (2..=10).map(|i| (i, "audit.verdict")).collect(),
+        ),
+        // A refusal is decided again for its reason, and changes nothing after it.
+        (
+            "a refusal logged for another reason",
+            Box::new(|d| rewrite(d, 8, |e| e.reasons = vec!["pt.round_closed".into()])),
+            vec![(8, "audit.verdict")],
+        ),
+        (
+            "a refused submission logged as accepted",
+            Box::new(|d| {
+                rewrite(d, 6, |e| {
+                    e.verdict = "accepted".into();
+                    e.reasons.clear();
+                })
+            }),
+            vec![(6, "audit.verdict")],
+        ),
+        (
+            "an accepted submission logged as refused",
+            Box::new(|d| {
+                rewrite(d, 4, |e| {
+                    e.verdict = "refused".into();
+                    e.reasons = vec!["pt.deadline_passed".into()];
+                })
+            }),
+            vec![(4, "audit.verdict"), (9, "audit.verdict"), (10, "audit.verdict")],
         ),
     ];
     each_caught(data, cases);
@@ -469,12 +509,12 @@ async fn participants_are_enrolled_under_their_partners() {
         async move { call(addr, "POST", "/v1/pt/rounds", body, Some("partner-dakks"), None).await }
     };
     let before = log_size(&gw).await;
-    // A joint round that leaves its participants open: refused (as every definition refused,
-    // not logged: no round came of it).
+    // A joint round that leaves its participants open: refused, and logged as refused with
+    // its signed definition (no round came of it).
     let mut open = round("E-1", 600);
     open.participants.clear();
     let r = define(&open).await;
-    refused(&r, 422, "pt.participants_not_enrolled");
+    refused_and_logged(&r, 422, "pt.participants_not_enrolled", "pt-round", "dakks");
     assert_eq!(
         r.json()["detail"].as_str(),
         Some(
@@ -482,8 +522,8 @@ async fn participants_are_enrolled_under_their_partners() {
              submits for it (Participants)"
         )
     );
-    assert_eq!(log_size(&gw).await, before, "nothing logged");
-    // Enrolments that do not read: each refused with where and why, nothing logged. (One
+    assert_eq!(log_size(&gw).await, before + 1, "the refusal logged");
+    // Enrolments that do not read: each refused with where and why, and logged. (One
     // enrolled twice is two elements of one id, which no signature covers: see
     // tests/pt_exchange.rs.)
     let text = exchange::write_round(&round("E-2", 600));
@@ -516,11 +556,11 @@ async fn participants_are_enrolled_under_their_partners() {
     ] {
         assert_ne!(changed, text, "{why}");
         let r = call(gw.addr, "POST", "/v1/pt/rounds", signed_by("dakks", &changed), Some("partner-dakks"), None).await;
-        refused(&r, 400, "pt.document");
+        refused_and_logged(&r, 400, "pt.document", "pt-round", "dakks");
         let detail = r.json()["detail"].as_str().unwrap_or_default().to_string();
         assert!(detail.ends_with(why), "{detail}\n  wanted the end: {why}");
     }
-    assert_eq!(log_size(&gw).await, before, "nothing logged");
+    assert_eq!(log_size(&gw).await, before + 6, "each refusal logged");
 
     // A joint round enrolling its laboratories.
     assert_eq!(define(&round("E-3", 600)).await.status, 201);
@@ -826,7 +866,7 @@ async fn a_report_is_published_only_once_it_is_logged() {
     );
     let late = submission("LR-1", "dakks", vec![result("DE-3", "Pb", 50.0, None, None)]);
     let late = post(&gw, "/v1/pt/rounds/LR-1/results", signed_by("dakks", &late), "partner-dakks").await;
-    assert_eq!(late.status, 409, "{}", String::from_utf8_lossy(&late.body));
+    refused_and_logged(&late, 409, "pt.round_closed", "pt-results", "dakks");
 
     // Once the store takes writes again, closing again publishes the report with its
     // receipt; the close is not logged twice, and the report keeps the first closing time.
@@ -834,12 +874,13 @@ async fn a_report_is_published_only_once_it_is_logged() {
     let closed = post(&gw, "/v1/pt/rounds/LR-1/close", vec![], "partner-dakks").await;
     assert_eq!(closed.status, 201, "{}", String::from_utf8_lossy(&closed.body));
     let receipt = closed.json()["receipt"].clone();
-    assert_eq!((receipt["index"].as_u64(), closed.json().get("close_receipt")), (Some(before + 1), None));
+    // After the close and the late submission refused.
+    assert_eq!((receipt["index"].as_u64(), closed.json().get("close_receipt")), (Some(before + 2), None));
     assert_eq!(closed.json()["closed"].as_str(), Some(close.time.as_str()));
     let published = report("partner-dakks").await;
     assert_eq!(published.status, 200);
     assert_eq!(published.json()["receipt"], receipt);
-    assert_eq!(log_size(&gw).await, before + 2);
+    assert_eq!(log_size(&gw).await, before + 3);
 }
 
 /// Two closes at once: one closes and reports, the other is refused, and the log holds one

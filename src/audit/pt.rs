@@ -5,9 +5,10 @@
 //! results as the log made them, and held byte for byte against the signed report kept.
 //!
 //! The rounds' state is the log's alone (which round is defined, open, closed, reported,
-//! and which results stand), never the gateway's store of rounds. PT decisions are logged
-//! only when made (a refused step is answered unlogged), so a logged step the gateway's
-//! rules refuse is a disagreement.
+//! and which results stand), never the gateway's store of rounds. A definition or a
+//! submission the gateway refused once it verified as the partner's is logged `refused`,
+//! and decided again must be refused for the reason logged, changing nothing; a step logged
+//! as made that the gateway's rules refuse is a disagreement.
 //!
 //! What it must never do: take a round's results from anywhere but the submissions the log
 //! accepted, in the order it accepted them.
@@ -55,7 +56,13 @@ impl Walk<'_, '_> {
             "pt-close" => "closed",
             _ => "reported",
         };
-        let decided = if entry.verdict != verdict {
+        let refusable = matches!(entry.kind.as_str(), "pt-round" | "pt-results");
+        let decided = if entry.verdict == "refused" && refusable {
+            match entry.actor.strip_prefix("partner:") {
+                Some(partner) => self.pt_refused(index, entry, partner),
+                None => Err(("audit.entry", format!("a PT step by '{}', who is no partner", entry.actor))),
+            }
+        } else if entry.verdict != verdict {
             Err(("audit.verdict", format!("'{}' is no verdict of a {} entry", entry.verdict, entry.kind)))
         } else if entry.kind != "pt-report" && !entry.outputs.is_empty() {
             Err(("audit.entry", format!("a {} entry names outputs", entry.kind)))
@@ -96,6 +103,58 @@ impl Walk<'_, '_> {
         let root = decide::partner_document(&list, &crls.crls, time, &self.audit.limits, &document, partner)
             .map_err(|r| unlogged(r.to_string()))?;
         Ok(Some((root, input.to_string())))
+    }
+
+    /// A definition or submission logged as refused, decided again: the document verifies
+    /// as the partner's (as it did when refused), and the step's rules refuse it, first, for
+    /// the reason logged. Nothing of any round changes.
+    fn pt_refused(&mut self, index: u64, entry: &Entry, partner: &str) -> Result<bool, Step> {
+        let [logged] = entry.reasons.as_slice() else {
+            return Err((
+                "audit.entry",
+                format!("a refused {} names {} reasons, not one", entry.kind, entry.reasons.len()),
+            ));
+        };
+        if !entry.outputs.is_empty() {
+            return Err(("audit.entry", format!("a refused {} entry names outputs", entry.kind)));
+        }
+        let Some((root, _)) = self.partner_document(index, entry, partner)? else { return Ok(false) };
+        let time = entry_time(entry);
+        let again = if entry.kind == "pt-round" {
+            let Some(list) = self.named_list(index, entry) else { return Ok(false) };
+            exchange::read_round(&root)
+                .map_err(decide::read_error)
+                .and_then(|round| decide::may_define(&list, &round, partner, time))
+        } else {
+            match exchange::read_submission(&root) {
+                Err(e) => Err(decide::read_error(e)),
+                Ok(submission) => {
+                    let id = submission.round.clone();
+                    if !self.rounds.rounds.contains_key(&id) && !self.rounds.withheld.is_empty() {
+                        self.withheld_step();
+                        return Ok(false);
+                    }
+                    let Some(state) = self.rounds.rounds.get(&id) else {
+                        return Err((
+                            "audit.verdict",
+                            format!("results for round '{id}', which the log never defined"),
+                        ));
+                    };
+                    decide::in_round(&state.round, &id, partner)
+                        .and_then(|()| decide::not_closed(&id, state.closed))
+                        .and_then(|()| decide::taking_results(time, &state.round, &id))
+                        .and_then(|()| decide::may_submit(&state.round, &id, partner, &submission))
+                }
+            }
+        };
+        match again {
+            Err(refusal) if refusal.reason == *logged => Ok(true),
+            Err(refusal) => Err((
+                "audit.verdict",
+                format!("logged refused for {logged}, decided again refused for {}: {refusal}", refusal.reason),
+            )),
+            Ok(()) => Err(("audit.verdict", format!("logged refused for {logged}, decided again it is taken"))),
+        }
     }
 
     fn pt_define(&mut self, index: u64, entry: &Entry, partner: &str) -> Result<bool, Step> {
@@ -242,9 +301,9 @@ impl Walk<'_, '_> {
 /// A step decided again otherwise than the log says: the reason and what was found.
 type Step = (&'static str, String);
 
-/// A logged step the gateway's rules refuse (PT refusals are never logged).
+/// A step logged as made that the gateway's rules refuse.
 fn unlogged(why: String) -> Step {
-    ("audit.verdict", format!("logged, but decided again it is refused unrecorded: {why}"))
+    ("audit.verdict", format!("logged as made, but decided again it is refused: {why}"))
 }
 
 /// A round defined or closed carries no reasons.

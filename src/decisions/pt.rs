@@ -72,7 +72,8 @@ pub fn partner_document(
     Ok(root)
 }
 
-fn read_error(e: exchange::ExchangeError) -> Refusal {
+/// A PT document that does not read, as refused: the gateway's and an audit's.
+pub fn read_error(e: exchange::ExchangeError) -> Refusal {
     Refusal::new(Class::Malformed, e.code(), e.to_string())
 }
 
@@ -251,12 +252,15 @@ pub fn may_define(list: &TrustList, round: &Round, partner: &str, now: OffsetDat
     Ok(())
 }
 
-/// Defining a round: the provider's signed definition. The answer is the round.
+/// Defining a round: the provider's signed definition. The answer is the round. Once the
+/// document verifies as the partner's, a refusal is logged with it kept, as a recognition's
+/// is (found by attack: a definition refused for a deadline past left no trace).
 pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Round> {
     let partner = partner(caller)?;
     let root = verify_partner_document(ctx, document, partner)?;
-    let round = exchange::read_round(&root).map_err(read_error)?;
-    may_define(&ctx.trust_list, &round, partner, ctx.now)?;
+    let refused = refusal_logged(ctx, caller, "pt-round", document);
+    let round = exchange::read_round(&root).map_err(read_error).map_err(&refused)?;
+    may_define(&ctx.trust_list, &round, partner, ctx.now).map_err(&refused)?;
     let record = PtRoundRecord {
         id: round.id.clone(),
         provider: round.provider.clone(),
@@ -269,6 +273,43 @@ pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Ro
     // A round id already defined is a conflict the store finds; nothing is then logged.
     // The definition is kept with the entry: an audit decides the round from it.
     Ok(Decision::new(round, entry, vec![super::keep_as(digest, document), Effect::PutPtRound(record)]))
+}
+
+/// Refuses results for round `id` once it closed (`closed_at`): the gateway's rule and an
+/// audit's.
+pub fn not_closed(id: &str, closed_at: Option<impl std::fmt::Display>) -> Result<(), Refusal> {
+    match closed_at {
+        Some(at) => Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' closed at {at}"))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a submission for another round than `id`, the one it was sent to.
+fn for_round(submission: &exchange::Submission, id: &str) -> Result<(), Refusal> {
+    if submission.round != id {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "pt.round_mismatch",
+            format!("the submission is for round '{}', posted to '{id}'", submission.round),
+        ));
+    }
+    Ok(())
+}
+
+/// How a refusal of a partner's document, verified as the partner's, is recorded: logged as
+/// a `kind` step refused for its reason, the document kept with the entry, so that the
+/// partner can show it was sent and why it was refused, and an audit decides it again.
+fn refusal_logged<'a>(
+    ctx: &'a Context<'_>,
+    caller: &'a Caller,
+    kind: &'a str,
+    document: &'a [u8],
+) -> impl Fn(Refusal) -> Refusal + 'a {
+    move |refusal: Refusal| {
+        let digest = super::digest(document);
+        let kept = [super::keep_as(digest.clone(), document)];
+        refusal.logged(entry(ctx, caller, kind, vec![digest], "refused")).keeping(&kept)
+    }
 }
 
 /// Refuses a result received at `now` once the round's deadline has passed.
@@ -305,13 +346,7 @@ impl Submission {
 /// submitted by the partner, for the round's measurands, and for a bilateral reference
 /// laboratory only by the round's provider. The gateway's rule and an audit's.
 pub fn may_submit(round: &Round, id: &str, partner: &str, submission: &exchange::Submission) -> Result<(), Refusal> {
-    if submission.round != id {
-        return Err(Refusal::new(
-            Class::Invalid,
-            "pt.round_mismatch",
-            format!("the submission is for round '{}', posted to '{id}'", submission.round),
-        ));
-    }
+    for_round(submission, id)?;
     if submission.submitter != partner {
         return Err(Refusal::new(
             Class::Forbidden,
@@ -380,13 +415,17 @@ pub fn submission(
     let partner = partner(caller)?;
     let (record, round) = stored_round(ctx, id)?;
     in_round(&round, id, partner)?;
-    if let Some(at) = &record.closed_at {
-        return Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' closed at {at}")));
-    }
-    taking_results(ctx.now, &round, id)?;
+    // Verified and read first: a partner's submission for this round refused (late, the
+    // round closed, results it may not send) is logged as its step refused
+    // ([`refusal_logged`]), which an audit decides again from the document alone.
     let root = verify_partner_document(ctx, document, partner)?;
-    let submission = exchange::read_submission(&root).map_err(read_error)?;
-    may_submit(&round, id, partner, &submission)?;
+    let refused = refusal_logged(ctx, caller, "pt-results", document);
+    let submission = exchange::read_submission(&root).map_err(read_error).map_err(&refused)?;
+    // One for another round is not placed in this one's record.
+    for_round(&submission, id)?;
+    not_closed(id, record.closed_at.as_deref()).map_err(&refused)?;
+    taking_results(ctx.now, &round, id).map_err(&refused)?;
+    may_submit(&round, id, partner, &submission).map_err(&refused)?;
     let digest = super::digest(document);
     let stored = PtSubmissionRecord {
         round: id.to_string(),
@@ -414,7 +453,12 @@ pub fn submission(
 /// results; the store refuses it (`pt.results_changed`) if that is no longer so when it
 /// commits, and it is then decided again.
 pub fn submit(ctx: &Context<'_>, caller: &Caller, round: &Round, submission: &Submission) -> Decided<()> {
-    taking_results(ctx.now, round, &submission.round)?;
+    taking_results(ctx.now, round, &submission.round).map_err(refusal_logged(
+        ctx,
+        caller,
+        "pt-results",
+        &submission.stored.document,
+    ))?;
     let current = ctx.store.pt_results(&submission.round).map_err(|e| Refusal::store(&e))?;
     // By hash, not each result against every stored one (quadratic, found by review).
     let held: std::collections::HashSet<(&str, &str)> =

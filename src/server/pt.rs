@@ -28,7 +28,8 @@ pub fn submit(app: &App, req: &Req, id: &str) -> Response<Body> {
     let ctx = app.context();
     let (submission, round) = match pt::submission(&ctx, &req.caller, id, &req.body) {
         Ok(s) => s,
-        Err(r) => return refusal(&r),
+        // Recorded when it is the partner's document refused (logged with it).
+        Err(r) => return recorded_json(StatusCode::CREATED, app.recorder.record(Err(r))),
     };
     // Decided as received, against the results stored then; again if another submission
     // for the same participants got in first.
