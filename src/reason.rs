@@ -426,6 +426,7 @@ reasons! {
     UsageAudit = "usage.audit", 400, "mrgate log audit needs --config or --url, and with --url the keys and certificates it checks against.";
     UsageTrustAnchor = "usage.trust_anchor", 400, "A trust anchor is required (command line).";
     UsageWitnesses = "usage.witnesses", 400, "--min-witnesses asks for more witnesses than --witness-key gives (command line).";
+    SignNotCarried = "sign.not_carried", 422, "The credential holds members the gateway does not read, which it would sign unshown (command line).";
     TranslateLossy = "translate.lossy", 422, "The translation would lose a field: the source holds what the model cannot, or the target cannot carry it (--strict, command line).";
     TranslateStatusUnknown = "translate.status_unknown", 422, "The credential's status is in status lists, which a translation does not read, and the target format states a status (command line).";
     PkiDemo = "pki.demo", 500, "The demonstration PKI cannot be written (command line).";

@@ -100,6 +100,36 @@ fn sign_refuses_what_is_not_a_credential() {
     assert!(out.stdout.is_empty());
 }
 
+/// A credential is signed only as the gateway reads it: one holding members it does not
+/// read is refused, naming them, and nothing is written (found by attack: an added
+/// `@context` redefining the credential's terms was signed, and `translate` reported it lost).
+#[test]
+fn sign_refuses_a_credential_holding_what_it_does_not_read() {
+    let sign = |credential: &serde_json::Value| {
+        mrgate(
+            &["sign", "--format", "untp-dcc", "--key", &demo("signing.key"), "--cert", &demo("signing.pem")],
+            &serde_json::to_vec(credential).expect("json"),
+        )
+    };
+    let good: serde_json::Value = serde_json::from_slice(&credential()).expect("credential");
+    let mut context = good.clone();
+    context["@context"].as_array_mut().expect("contexts").push(serde_json::json!({"name": "urn:evil:name"}));
+    let mut topic = good.clone();
+    topic["credentialSubject"]["assessment"][0]["conformityTopic"] = "environment.energy".into();
+    for (changed, lost) in [(context, "/@context"), (topic, "/credentialSubject/assessment/conformityTopic")] {
+        let out = sign(&changed);
+        assert_eq!(out.status.code(), Some(1), "{lost}");
+        assert!(out.stdout.is_empty(), "{lost}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.starts_with("error[sign.not_carried]: -: the credential holds what the gateway does not read"),
+            "{stderr}"
+        );
+        assert!(stderr.trim_end().ends_with(lost), "{stderr}");
+    }
+    assert_eq!(sign(&good).status.code(), Some(0));
+}
+
 #[test]
 fn x509_verify_exit_codes() {
     let ok = mrgate(

@@ -516,6 +516,20 @@ pub fn sign_untp(
         Ok(inputs) => inputs,
         Err(code) => return code,
     };
+    // What is signed is what the gateway reads and shows (as an XML document is signed as
+    // rendered from what was read): a credential holding members it does not read is not
+    // signed (found by attack: an added `@context` redefining the credential's terms was
+    // signed, and `translate` reported it lost).
+    if let Ok((_, loss)) = crate::formats::read(Format::UntpDcc, &input, limits)
+        && !loss.is_empty()
+    {
+        eprintln!(
+            "error[sign.not_carried]: {file}: the credential holds what the gateway does not read, which it would \
+             sign unshown: {}",
+            loss.lost.join(", ")
+        );
+        return ExitCode::from(1);
+    }
     let value = serde_json::from_slice::<serde_json::Value>(&input).unwrap_or_default();
     let payload = serde_json::to_vec(&value).unwrap_or_default();
     match jws::sign(&payload, &key, &chain, None, true) {
