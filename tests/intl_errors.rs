@@ -314,6 +314,22 @@ fn iaf_xml_unaccredited_with_accreditation() {
     assert_eq!(parse_iaf_xml(&doc).expect_err("bad").code(), "format.invalid");
 }
 
+/// An Unaccredited record names no part of an accreditation, its body's country included
+/// (found by attack: the country was dropped from every translation without a loss report).
+#[test]
+fn iaf_unaccredited_with_an_accreditation_bodys_country_is_refused() {
+    let mut record = json(Format::IafJson);
+    let fields = record.as_object_mut().expect("record");
+    fields.insert("accreditation_status".into(), "Unaccredited".into());
+    fields.remove("accreditation_body_acronym");
+    fields.remove("accreditation_number");
+    assert!(parse_json(Format::IafJson, &record).is_ok(), "{record}");
+    record["accreditation_body_country"] = "DE".into();
+    let err = parse_json(Format::IafJson, &record).expect_err("a country of no accreditation");
+    assert_eq!((err.code(), err.path()), ("format.invalid", Some("/accreditation_status")));
+    assert!(err.to_string().ends_with("an Unaccredited record names an accreditation"), "{err}");
+}
+
 #[test]
 fn iaf_xml_foreign_entity_keeps_its_registration_id() {
     let doc = iaf_xml().replacen(">91310110666007217T<", ">HRB 12345 B<", 1).replacen(

@@ -662,7 +662,9 @@ impl Record {
                 path: "accreditation_number".into(),
                 what: "field (the record says Accredited)",
             }),
-            (false, None, None) => Ok(None),
+            // Its body's country too is a part of an accreditation the record names (found by
+            // attack: an Unaccredited record's country was dropped without a loss reported).
+            (false, None, None) if self.accreditation_body_country.is_none() => Ok(None),
             (false, _, _) => Err(FormatError::Invalid {
                 pos: self.accreditation_status.pos,
                 path: self.accreditation_status.path.clone(),
