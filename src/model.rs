@@ -386,6 +386,8 @@ pub enum ModelError {
          (it would make a page or a terminal show what the certificate does not say)"
     )]
     HiddenControl { field: &'static str, code: u32 },
+    #[error("{field}: the text {why}; a certificate's text is one line, without white space at either end")]
+    TextLayout { field: &'static str, why: &'static str },
 }
 
 /// A character that changes how text around it shows, or shows nothing, rather than
@@ -456,6 +458,7 @@ impl ModelError {
             ModelError::Empty { .. } => "model.empty",
             ModelError::ProductsOutsideProductCertification { .. } => "model.products_outside_product_certification",
             ModelError::HiddenControl { .. } => "model.hidden_control",
+            ModelError::TextLayout { .. } => "model.text_layout",
         }
     }
 }
@@ -620,16 +623,28 @@ impl Certificate {
         self.texts_show_themselves()
     }
 
-    /// Refuses a text of the certificate holding a [`is_hidden_control`] character: every
-    /// text a format carries, as each is shown on a page, in a verdict and in an export.
+    /// Refuses a text of the certificate holding a [`is_hidden_control`] character, a line
+    /// break, or white space at either end: every text a format carries, as each is shown
+    /// on a page, in a verdict and in an export, and as every format's schema allows it
+    /// (`\S(.*\S)?`). Found by attack: a JSON record's name with spaces and a line feed
+    /// around it became CN XML its schema refuses, and came back from it trimmed, changed
+    /// with no loss reported; a name with a line break inside was rendered likewise.
     fn texts_show_themselves(&self) -> Result<(), ModelError> {
         let cb = &self.certification_body;
         let h = &self.holder;
         let one = |field: &'static str, text: Option<&str>| -> Result<(), ModelError> {
-            match text.and_then(first_hidden) {
-                Some(c) => Err(ModelError::HiddenControl { field, code: u32::from(c) }),
-                None => Ok(()),
+            let Some(text) = text else { return Ok(()) };
+            if let Some(c) = first_hidden(text) {
+                return Err(ModelError::HiddenControl { field, code: u32::from(c) });
             }
+            let space = crate::xml::is_xml_space;
+            if text.starts_with(space) || text.ends_with(space) {
+                return Err(ModelError::TextLayout { field, why: "begins or ends with white space" });
+            }
+            if memchr::memchr2(b'\n', b'\r', text.as_bytes()).is_some() {
+                return Err(ModelError::TextLayout { field, why: "holds a line break" });
+            }
+            Ok(())
         };
         one("Program", Some(&self.program))?;
         one("CertificationBody/Name", Some(&cb.name))?;

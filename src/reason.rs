@@ -114,6 +114,7 @@ reasons! {
     ModelNoStandards = "model.no_standards", 422, "The certificate names no standard.";
     ModelHolderTwoIds = "model.holder_two_ids", 422, "The holder has two identifiers where one is allowed.";
     ModelHiddenControl = "model.hidden_control", 422, "A text of the certificate holds a C1 control, a format character (bidirectional, zero-width, tag) or another invisible character, which would make a page or a terminal show what the certificate does not say.";
+    ModelTextLayout = "model.text_layout", 422, "A text of the certificate holds a line break, or white space at either end: every format's schema allows one line without them.";
     ModelEmpty = "model.empty", 422, "A required field is empty.";
 
     // format: reading a document in one of the supported formats.

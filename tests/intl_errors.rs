@@ -701,3 +701,46 @@ fn iaf_xml_containers_carry_no_attribute() {
         }
     }
 }
+
+/// A text reads the same in every format: without XML white space at either end, a
+/// no-break or ideographic space kept as the character it is, and one line. Found by attack:
+/// a JSON record's name with spaces and a line feed around it became CN XML its schema
+/// refuses and came back trimmed, with no loss reported; XML readers took U+00A0 and U+3000
+/// off with `str::trim`; a name with a line break inside was rendered into every format.
+#[test]
+fn a_text_reads_the_same_in_every_format_and_is_one_line() {
+    // An IAF JSON record's name with white space around it is read as the XML record's is.
+    let mut record = json(Format::IafJson);
+    record["certified_entity"]["certified_entity_name"] = "  ACME Co \n".into();
+    let cert = parse_json(Format::IafJson, &record).expect("read");
+    assert_eq!(cert.holder.name, "ACME Co");
+    let cn = formats::render(Format::CnXml, &cert).bytes;
+    assert!(String::from_utf8_lossy(&cn).contains("<Name>ACME Co</Name>"));
+    // A UNTP credential's, likewise; an ideographic space is a character of the name.
+    let mut vc = json(Format::UntpDcc);
+    vc["credentialSubject"]["issuedToParty"]["name"] = " 示例有限公司\u{3000}".into();
+    let cert = parse_json(Format::UntpDcc, &vc).expect("read");
+    assert_eq!(cert.holder.name, "示例有限公司\u{3000}");
+    let back = formats::parse(Format::CnXml, &formats::render(Format::CnXml, &cert).bytes, &Limits::default());
+    assert_eq!(back.expect("CN XML").holder.name, "示例有限公司\u{3000}");
+    // CN XML: XML's white space read off, a no-break space kept.
+    let name = |text: &str| {
+        let doc = GOOD_CN.replacen("<Name>上海示例科技有限公司</Name>", &format!("<Name>{text}</Name>"), 1);
+        assert_ne!(doc, GOOD_CN, "the fixture's holder name");
+        formats::parse(Format::CnXml, doc.as_bytes(), &Limits::default())
+    };
+    assert_eq!(name("\n  示例公司\u{A0}\t").expect("read").holder.name, "示例公司\u{A0}");
+    // A line break inside is no text of a certificate, in any format.
+    for text in ["示例\n公司", "示例&#13;公司", "示例&#10;公司"] {
+        let err = name(text).expect_err(text);
+        assert_eq!(err.code(), "model.text_layout", "{text}");
+        assert_eq!(
+            err.to_string(),
+            "Holder/Name: the text holds a line break; a certificate's text is one line, without white space at either end",
+            "{text}"
+        );
+    }
+    let mut record = json(Format::IafJson);
+    record["certified_entity"]["certified_entity_name"] = "ACME\r\nCo".into();
+    assert_eq!(parse_json(Format::IafJson, &record).expect_err("two lines").code(), "model.text_layout");
+}

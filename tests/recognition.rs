@@ -1025,7 +1025,6 @@ fn a_certificate_is_recognized_only_as_accredited_by_its_cbs_accreditor() {
     for other in [
         "UKAS",
         "ukas",
-        " Ukas ",
         ukas_name,
         "ANAB",
         "cnas",
@@ -1054,10 +1053,11 @@ fn a_certificate_is_recognized_only_as_accredited_by_its_cbs_accreditor() {
         said("ukas"),
         "the certificate names accreditation by 'ukas' (ukas in the trust list); 'dakks-cb' is accredited by 'dakks'"
     );
-    // Its own accreditor by the id, name or trade name the list holds (ASCII case and
-    // surrounding spaces aside), no claim in a credential: recognized.
+    // Its own accreditor by the id, name or trade name the list holds (ASCII case aside; a
+    // document's spaces around a text are read off with it, and no certificate holds them),
+    // no claim in a credential: recognized.
     let dakks_name = "Deutsche Akkreditierungsstelle (DAkkS) — demo";
-    for own in [Some("DAkkS"), Some("dakks"), Some(" DAKKS "), Some(dakks_name), None] {
+    for own in [Some("DAkkS"), Some("dakks"), Some("DAKKS"), Some(dakks_name), None] {
         let cert = with_body(own);
         let v = decide(&as_jws(&cert, "foreign/dakks/signer"), NOW);
         assert!(v.valid, "{own:?}: {:#?}", v.checks);

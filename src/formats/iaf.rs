@@ -268,14 +268,15 @@ pub fn parse_json_all(bytes: &[u8], limits: &Limits) -> Result<Certificate, Vec<
     record_from_json(&value).map_err(|e| vec![e])?.into_certificate_all()
 }
 
+// Each field as the XML record's is read: without XML white space at either end.
 fn jleaf(o: &mut Object<'_>, key: &'static str) -> Result<Field, FormatError> {
     let path = o.path_of(key);
-    Ok(Field { value: o.req_str(key)?, pos: None, path })
+    Ok(Field { value: o.req_text(key)?, pos: None, path })
 }
 
 fn jopt(o: &mut Object<'_>, key: &'static str) -> Result<Opt, FormatError> {
     let path = o.path_of(key);
-    Ok(o.opt_str(key)?.map(|value| Field { value, pos: None, path }))
+    Ok(o.opt_text(key)?.map(|value| Field { value, pos: None, path }))
 }
 
 fn record_from_json(value: &Json<'_>) -> Result<Record, FormatError> {

@@ -61,7 +61,7 @@ impl<'a> Children<'a> {
     pub fn of_root(parent: &'a Element, ns: Option<&'static str>, path: &str) -> Result<Self, FormatError> {
         for node in &parent.children {
             if let Node::Text(t) = node
-                && !t.trim().is_empty()
+                && !t.chars().all(crate::xml::is_xml_space)
             {
                 return Err(FormatError::UnexpectedText { pos: parent.pos, path: path.to_string() });
             }
@@ -185,7 +185,10 @@ pub fn leaf_with_attrs(e: &Element, path: &str) -> Result<String, FormatError> {
         });
     }
     let text = e.text();
-    let text = text.trim();
+    // XML's white space only, as its schemas' `\S` reads it: a no-break or ideographic
+    // space at either end is a character of the text (found by attack: `str::trim` took
+    // them off, and the text changed with no loss reported).
+    let text = text.trim_matches(crate::xml::is_xml_space);
     if text.is_empty() {
         return Err(FormatError::Missing { pos: Some(e.pos), path: path.to_string(), what: "text" });
     }
@@ -240,6 +243,19 @@ impl<'a> Object<'a> {
 
     pub fn req_str(&mut self, key: &'a str) -> Result<String, FormatError> {
         self.opt_str(key)?.ok_or_else(|| FormatError::Missing { pos: None, path: self.path_of(key), what: "field" })
+    }
+
+    /// A text of the certificate (a name, a scope, a standard), read as an XML format reads
+    /// its element's text ([`leaf`]): without XML white space at either end. Found by
+    /// attack: a JSON name with spaces and a line feed around it was rendered into CN XML its
+    /// schema refuses, and read back from it trimmed, changed with no loss reported.
+    pub fn opt_text(&mut self, key: &'a str) -> Result<Option<String>, FormatError> {
+        Ok(self.opt_str(key)?.map(|s| s.trim_matches(crate::xml::is_xml_space).to_string()))
+    }
+
+    /// [`Object::opt_text`], required.
+    pub fn req_text(&mut self, key: &'a str) -> Result<String, FormatError> {
+        self.opt_text(key)?.ok_or_else(|| FormatError::Missing { pos: None, path: self.path_of(key), what: "field" })
     }
 
     pub fn opt_array(&mut self, key: &'a str) -> Result<&'a [Json<'a>], FormatError> {

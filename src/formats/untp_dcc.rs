@@ -614,7 +614,7 @@ fn read_issuer(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<
         (Some(iid), Reading::Profile) => found.value(body_of_urn(iid, "/issuer/id")),
     };
     // The gateway's name, when the issuer is its DID: the body's is in issuerAlsoKnownAs.
-    let issuer_name = found.value(issuer.req_str("name"));
+    let issuer_name = found.value(issuer.req_text("name"));
     let mut name = if via_gateway { None } else { issuer_name };
     let mut name_en = None;
     let aliases = found.value(issuer.opt_array("issuerAlsoKnownAs")).unwrap_or_default();
@@ -623,7 +623,7 @@ fn read_issuer(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option<
         let path = format!("/issuer/issuerAlsoKnownAs/{i}");
         let Some(mut a) = found.value(Object::new(aka, &path)) else { continue };
         let aka_id = found.value(a.req_str("id"));
-        let aka_name = found.value(a.req_str("name"));
+        let aka_name = found.value(a.req_text("name"));
         let registered = found.value(a.opt_str("registeredId")).flatten();
         found.value(reading.end(a, &[]));
         // Another issuer's other names (a business register's, say) are not an English
@@ -685,8 +685,8 @@ fn read_subject(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option
     let mut cs = found.value(Object::new(value, "/credentialSubject"))?;
     found.value(reading.types(&mut cs, &["ConformityAttestation", "Attestation"]));
     let id = found.value(cs.req_str("id"));
-    let scope_en = found.value(cs.opt_str("name")).flatten();
-    let scope_zh = found.value(cs.req_str("description"));
+    let scope_en = found.value(cs.opt_text("name")).flatten();
+    let scope_zh = found.value(cs.req_text("description"));
     if let Some(level) = found.value(cs.req_str("assessorLevel"))
         && level != "3rdParty"
     {
@@ -773,8 +773,8 @@ fn read_subject(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option
 fn read_party(value: &Json<'_>, reading: Reading) -> Result<(String, Option<CreditCode>, Option<String>), FormatError> {
     let mut party = Object::new(value, "/credentialSubject/issuedToParty")?;
     let pid = party.req_str("id")?;
-    let holder_name = party.req_str("name")?;
-    let registered = party.opt_str("registeredId")?;
+    let holder_name = party.req_text("name")?;
+    let registered = party.opt_text("registeredId")?;
     reading.end(party, &[])?;
     if let Some(code) = pid.strip_prefix("urn:cn:uscc:") {
         let code = CreditCode::parse(code).map_err(|source| FormatError::Id {
@@ -805,12 +805,12 @@ fn read_endorsement(value: &Json<'_>, reading: Reading) -> Result<Accreditation,
     let mut e = Object::new(value, "/credentialSubject/authorisation/0")?;
     reading.types(&mut e, &["Endorsement"])?;
     e.req_str("id")?;
-    let number = e.req_str("name")?;
+    let number = e.req_text("name")?;
     let auth = e.req_value("issuingAuthority")?;
     reading.end(e, &[])?;
     let mut a = Object::new(auth, "/credentialSubject/authorisation/0/issuingAuthority")?;
     let id = a.req_str("id")?;
-    let body = a.req_str("name")?;
+    let body = a.req_text("name")?;
     reading.end(a, &[])?;
     // In this profile the id is made of the name: one that names another authority is a
     // claim no check reads (found by review: an id naming UKAS beside the name DAkkS).
@@ -847,7 +847,7 @@ fn read_scheme(value: &Json<'_>, reading: Reading) -> Result<(String, Option<Pro
             return Err(invalid("/credentialSubject/scope/id", "must start with 'urn:cn:cnca:program:'"));
         }
     };
-    let program = scheme.req_str("name")?;
+    let program = scheme.req_text("name")?;
     reading.end(scheme, &["issuingParty"])?;
     Ok((program, cnca_program))
 }
@@ -880,7 +880,7 @@ fn read_assessment(
             let mut s = Object::new(v, &format!("{path}/referenceStandard"))?;
             reading.types(&mut s, &["Standard"])?;
             let id = s.req_str("id")?;
-            let name = s.req_str("name")?;
+            let name = s.req_text("name")?;
             // In this profile the id is made of the designation: one naming another standard
             // is a standard no check reads (found by review).
             if reading == Reading::Profile && id != standard_id(&name) {
@@ -908,8 +908,8 @@ fn read_assessment(
             reading.end(pv, &["IDverifiedByCAB"])?;
             let mut po = Object::new(product, &format!("{path}/assessedProduct/{n}/product"))?;
             po.req_str("id")?;
-            let name = po.req_str("name")?;
-            let model = po.opt_str("registeredId")?;
+            let name = po.req_text("name")?;
+            let model = po.opt_text("registeredId")?;
             reading.end(po, &[])?;
             Ok(Product { name, model, hs_code: None, ccc_category: None })
         };
@@ -925,7 +925,7 @@ fn read_assessment(
             reading.end(fv, &["IDverifiedByCAB"])?;
             let mut fo = Object::new(facility, &format!("{path}/assessedFacility/{n}/facility"))?;
             fo.req_str("id")?;
-            let name = fo.req_str("name")?;
+            let name = fo.req_text("name")?;
             reading.end(fo, &[])?;
             Ok(Party { name, address: None })
         };
