@@ -637,3 +637,38 @@ async fn request_bodies_held_in_memory_are_bounded_per_client() {
     held_becomes(0).await;
     running.task.abort();
 }
+
+/// HEAD is answered as GET without its body, over HTTP/1.1 and HTTP/2 alike, a refusal
+/// included (found by attack: a 405 with a body answered HEAD, and curl, nghttp2 under it,
+/// reported the HTTP/2 stream not closed cleanly).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_is_get_without_its_body() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let running = start(Arc::new(App::load(config(dir.path())).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    for (path, status) in
+        [("/healthz", 200), ("/v1/log/checkpoint", 200), ("/v1/verify/public", 405), ("/nowhere", 404)]
+    {
+        let head = call(addr, "HEAD", path, vec![], None, None).await;
+        let get = call(addr, "GET", path, vec![], None, None).await;
+        assert_eq!((head.status, get.status), (status, status), "{path}");
+        assert_eq!((head.body.len(), head.content_type), (0, get.content_type), "{path}");
+        assert!(!get.body.is_empty(), "{path}");
+    }
+    if common::tool("curl") {
+        let url = format!("https://localhost:{}/healthz", addr.port());
+        let ca = format!("{}/ca.pem", common::gateway::DEMO);
+        let args = ["-sS", "--http2", "--cacert", ca.as_str(), "-I", url.as_str()].map(str::to_string);
+        let out = tokio::task::spawn_blocking(move || std::process::Command::new("curl").args(args).output())
+            .await
+            .expect("join")
+            .expect("curl");
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with("HTTP/2 200"),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    running.task.abort();
+}

@@ -1093,7 +1093,17 @@ async fn handle(
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let started = std::time::Instant::now();
     let method = request.method().clone();
+    // HEAD is GET without its body (RFC 9110 §9.3.2): answered as GET is, the headers kept
+    // and the body left out (found by attack: a 405 with a body answered HEAD, which over
+    // HTTP/2 is a protocol error that resets the stream).
+    let mut request = request;
+    if method == Method::HEAD {
+        *request.method_mut() = Method::GET;
+    }
     let (mut response, actor) = answer(&app, &presented, peer, request).await;
+    if method == Method::HEAD {
+        *response.body_mut() = http_body_util::Empty::new().map_err(|never| match never {}).boxed();
+    }
     let latency = started.elapsed();
     app.metrics.request(label, response.status().as_u16(), latency);
     events::finish(&mut response, &id, &method, label, &actor, latency);
