@@ -140,7 +140,12 @@ fn homogeneity_and_stability_by_hand() {
     );
     assert_eq!(
         refused(&[vec![1.0, 1.0], vec![1.0, 2.0]], Some(0.0)),
-        Err("σ_pt must be a positive finite number, is 0".into())
+        Err("σ_pt must be a positive number within 1e-100 to 1e150, is 0e0".into())
+    );
+    // Below the bound: said in scientific notation, not in 200 digits.
+    assert_eq!(
+        refused(&[vec![1.0, 1.0], vec![1.0, 2.0]], Some(1e-200)),
+        Err("σ_pt must be a positive number within 1e-100 to 1e150, is 1e-200".into())
     );
     assert!(refused(&[vec![1.0, f64::NAN], vec![1.0, 2.0]], None).is_err_and(|e| e.contains("finite")));
     let s = stats::stability(&[10.0, 10.0], &[10.1], 0.5).expect("stability");
@@ -443,7 +448,7 @@ fn homogeneity_and_stability_commands() {
         (
             vec!["stability", "--sigma-pt", "0"],
             "occasion,result\n1,1\n2,1\n",
-            "error[pt.sigma_pt]: -: σ_pt must be a positive finite number, is 0",
+            "error[pt.sigma_pt]: -: σ_pt must be a positive number within 1e-100 to 1e150, is 0e0",
         ),
         (
             vec!["homogeneity"],

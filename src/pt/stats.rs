@@ -35,7 +35,9 @@ pub enum StatsError {
     Overflow(&'static str),
     #[error("row {row} ({participant}): {what} must not be negative")]
     Negative { row: usize, participant: String, what: &'static str },
-    #[error("σ_pt must be a positive finite number, is {0}")]
+    // `{0:e}`: a number as small as 1e-200 written out in full took 200 digits (found by
+    // attack), and hid that the bound, not the sign, refused it.
+    #[error("σ_pt must be a positive number within {MIN_MAGNITUDE:e} to {MAX_MAGNITUDE:e}, is {0:e}")]
     SigmaPt(f64),
     #[error("Algorithm A did not converge in {0} iterations")]
     NoConvergence(usize),
