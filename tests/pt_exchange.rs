@@ -500,7 +500,15 @@ fn the_cli_turns_a_results_table_into_a_signed_submission() {
 #[test]
 fn the_cli_refuses_bad_tables_and_documents() {
     const SUB: &[&str] = &["pt", "submission", "--round", "R-1", "--submitter", "ukas"];
-    let cases: [(&[&str], &[u8], u8, &str); 12] = [
+    let cases: [(&[&str], &[u8], u8, &str); 13] = [
+        // What the gateway would refuse to read is not written, nor signed (found by attack:
+        // a method holding U+202E was signed, and the gateway answered 400).
+        (
+            SUB,
+            "participant,measurand,result,method\nA,Pb,1,ICP-MS \u{202E}SM-PCI\n".as_bytes(),
+            1,
+            "error[pt.document]: -, as a submission: line 5, column 5, /ResultsSubmission/Result/Method: U+202E is a control",
+        ),
         (
             SUB,
             b"participant,measurand,result\nA,Pb,x\n",

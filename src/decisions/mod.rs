@@ -159,7 +159,22 @@ use time::OffsetDateTime;
 ///   has no critical extension not understood and starts before the current status — any
 ///   other grants them nothing in its period ([`crate::trust::STATUS_OF_ANOTHER_SERVICE`]),
 ///   and one starting with the current status or after it is not applied.
-pub const RULE_SET: &str = "15";
+/// - `16`: GB18030's four-byte sequences of U+9FB4–U+9FBB and U+FE10–U+FE19 are not the
+///   charset's (`xml.bad_encoding`, as glibc's iconv reads it); no container of a
+///   certificate's format carries an attribute (`format.unexpected_attribute`); a
+///   certificate's text is one line without white space at either end (`model.text_layout`),
+///   a JSON format's text read without XML's white space at its ends as an XML format's is,
+///   and no more taken off (a no-break or ideographic space is a character of the text); the
+///   holder's country is the holder's, stated by an IAF record with or without an address;
+///   an Unaccredited IAF record names no accreditation body's country; a certificate naming
+///   no accreditation states `Unspecified` (UNTP `assessmentLevel`), and an export of a CB
+///   whose accreditor the list does not name states what the certificate claims; PT: no
+///   text of a PT document holds a hidden character, a bilateral reference is an
+///   identifier, a measurand whose assigned value and σ_pt are the scheme's is scored
+///   whether Algorithm A converges or not (s* then not reported), a homogeneity study is
+///   computed from its results' differences from its first, and a definition or submission
+///   refused once it verified as the partner's is logged `refused` with its reason.
+pub const RULE_SET: &str = "16";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.
