@@ -542,6 +542,15 @@ impl hyper::body::Body for Fed {
 
 /// An HTTP/2 connection to the gateway from `local` (a loopback address of the test's).
 async fn http2_from(local: &str, gateway: std::net::SocketAddr) -> hyper::client::conn::http2::SendRequest<Fed> {
+    http2_as(local, gateway, None).await
+}
+
+/// [`http2_from`], presenting `client`'s demo certificate when given.
+async fn http2_as(
+    local: &str,
+    gateway: std::net::SocketAddr,
+    client: Option<&str>,
+) -> hyper::client::conn::http2::SendRequest<Fed> {
     use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.bind(format!("{local}:0").parse().expect("address")).expect("bind");
@@ -550,11 +559,14 @@ async fn http2_from(local: &str, gateway: std::net::SocketAddr) -> hyper::client
     for c in CertificateDer::pem_file_iter("certs/demo/ca.pem").expect("ca") {
         roots.add(c.expect("cert")).expect("add");
     }
-    let mut tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
         .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .with_root_certificates(roots);
+    let mut tls = match client.map(common::gateway::Identity::demo) {
+        Some(id) => builder.with_client_auth_cert(id.chain, id.key).expect("client auth"),
+        None => builder.with_no_client_auth(),
+    };
     tls.alpn_protocols = vec![b"h2".to_vec()];
     let stream = tokio_rustls::TlsConnector::from(Arc::new(tls))
         .connect(ServerName::try_from("localhost").expect("name"), tcp)
@@ -670,5 +682,55 @@ async fn head_is_get_without_its_body() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+    running.task.abort();
+}
+
+/// A batch's line arrives whole within a request timeout of its first byte, as a body does:
+/// a line trickled past it is answered `http.request_timeout` after the lines before it,
+/// and what it held is given back (found by review: unfinished lines, topped up a byte at a
+/// time, held the bodies' budget for the connection's lifetime).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_line_trickled_past_the_request_timeout_is_cut_off() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    cfg.limits.request_timeout_seconds = 1;
+    let app = Arc::new(App::load(cfg).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let mut customs = http2_as("127.0.0.1", running.addr, Some("customs")).await;
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let request = hyper::Request::post("https://localhost/v1/verify/batch").body(Fed(rx)).expect("request");
+    let answer = tokio::spawn(customs.send_request(request));
+    tx.send(bytes::Bytes::from_static(b"{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"N-1\"}\n{\"issuer\""))
+        .await
+        .expect("send");
+    // A byte every 300 ms: the line is begun, never ended, and its time runs out.
+    for _ in 0..8 {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        if tx.send(bytes::Bytes::from_static(b" ")).await.is_err() {
+            break;
+        }
+    }
+    let answer = answer.await.expect("task").expect("answer");
+    assert_eq!(answer.status(), 200);
+    // Bounded, so that a gateway waiting on the line forever fails the test, not hangs it.
+    let body =
+        tokio::time::timeout(std::time::Duration::from_secs(30), http_body_util::BodyExt::collect(answer.into_body()))
+            .await
+            .expect("the stream ended")
+            .expect("body")
+            .to_bytes();
+    let lines = common::gateway::ndjson(&body);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["line"], 1);
+    assert_eq!(
+        (&lines[1]["line"], &lines[1]["error"]["reason"], &lines[1]["error"]["message"]),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!("http.request_timeout"),
+            &serde_json::json!("line 2 did not arrive within 1 s")
+        )
+    );
+    drop(tx);
+    assert_eq!(app.bodies.held(), 0);
     running.task.abort();
 }

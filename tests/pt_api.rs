@@ -866,7 +866,8 @@ async fn a_report_is_published_only_once_it_is_logged() {
     );
     let late = submission("LR-1", "dakks", vec![result("DE-3", "Pb", 50.0, None, None)]);
     let late = post(&gw, "/v1/pt/rounds/LR-1/results", signed_by("dakks", &late), "partner-dakks").await;
-    refused_and_logged(&late, 409, "pt.round_closed", "pt-results", "dakks");
+    // Past the deadline (as every submission to a closed round is), whether closed or not.
+    refused_and_logged(&late, 409, "pt.deadline_passed", "pt-results", "dakks");
 
     // Once the store takes writes again, closing again publishes the report with its
     // receipt; the close is not logged twice, and the report keeps the first closing time.

@@ -322,6 +322,33 @@ fn malformed_rounds_say_where_and_why() {
             "/RoundDefinition/Measurands/Measurand/@unit: U+200B is a control",
         ),
         (text.replacen("<Name>", "<Name>A\u{85}", 1), "/Measurand/Name: U+0085 is a control"),
+        // An attribute no reader reads is signed and never applied: refused, wherever it is
+        // (found by attack: `<SigmaPt scale="relative" …>` was taken as if not there).
+        (
+            text.replacen("<SigmaPt ", "<SigmaPt scale=\"relative\" ", 1),
+            "/RoundDefinition/Measurands/Measurand/SigmaPt: unexpected attribute 'scale'",
+        ),
+        (
+            text.replacen("<Measurands>", "<Measurands status=\"withdrawn\">", 1),
+            "/RoundDefinition/Measurands: unexpected attribute 'status'",
+        ),
+        (
+            text.replacen("<Scheme>", "<Scheme xml:lang=\"en\">", 1),
+            "/RoundDefinition/Scheme: unexpected attribute 'xml:lang'",
+        ),
+        (
+            text.replacen("id=\"WATER-2026.1\"", "id=\"WATER-2026.1\" version=\"2\"", 1),
+            "/RoundDefinition: unexpected attribute 'version'",
+        ),
+        // An assigned value carries what its method reads only.
+        (
+            text.replacen("method=\"median\"", "method=\"median\" value=\"3\"", 1),
+            "/Measurand/AssignedValue: a median assigned value has no attribute 'value'",
+        ),
+        (
+            text.replacen("stop=\"iso2022\"", "stop=\"iso2022\" u=\"0.1\"", 1),
+            "/Measurand/AssignedValue: a algorithm-a assigned value has no attribute 'u'",
+        ),
     ];
     for (doc, expected) in cases {
         let got = read_round_error(&doc);
@@ -348,6 +375,10 @@ fn malformed_submissions_say_where_and_why() {
         ),
         (text.replace("k=\"2\"", "k=\"0\""), "/Result/ExpandedUncertainty: the coverage factor must be positive, is 0"),
         (text.replace(" k=\"2\"", ""), "/Result/ExpandedUncertainty: attribute 'k' is missing"),
+        (
+            text.replacen("<Value>1.5</Value>", "<Value unit=\"g/kg\" scale=\"1000\">1.5</Value>", 1),
+            "/ResultsSubmission/Result/Value: unexpected attribute 'unit'",
+        ),
         (
             text.replacen("<Value>1.5</Value>", "<Value>1.5</Value><!-- \u{2066}hidden\u{2069} -->", 1),
             "/ResultsSubmission/Result: U+2066 is a control, format or invisible character",

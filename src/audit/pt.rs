@@ -118,7 +118,19 @@ impl Walk<'_, '_> {
         if !entry.outputs.is_empty() {
             return Err(("audit.entry", format!("a refused {} entry names outputs", entry.kind)));
         }
-        let Some((root, _)) = self.partner_document(index, entry, partner)? else { return Ok(false) };
+        let withheld = self.rounds.withheld.len();
+        let Some((root, _)) = self.partner_document(index, entry, partner)? else {
+            // A refused step's document withheld (a definition that opened no round, a
+            // submission to a round still open) is no open round's the log's later steps
+            // depend on: taken for one, every later step of a round the log never defined
+            // went unchecked (found by review).
+            if self.rounds.withheld.len() > withheld
+                && let Some(input) = entry.inputs.first()
+            {
+                self.rounds.withheld.remove(input);
+            }
+            return Ok(false);
+        };
         let time = entry_time(entry);
         let again = if entry.kind == "pt-round" {
             let Some(list) = self.named_list(index, entry) else { return Ok(false) };
@@ -141,8 +153,8 @@ impl Walk<'_, '_> {
                         ));
                     };
                     decide::in_round(&state.round, &id, partner)
-                        .and_then(|()| decide::not_closed(&id, state.closed))
                         .and_then(|()| decide::taking_results(time, &state.round, &id))
+                        .and_then(|()| decide::not_closed(&id, state.closed))
                         .and_then(|()| decide::may_submit(&state.round, &id, partner, &submission))
                 }
             }

@@ -423,8 +423,11 @@ pub fn submission(
     let submission = exchange::read_submission(&root).map_err(read_error).map_err(&refused)?;
     // One for another round is not placed in this one's record.
     for_round(&submission, id)?;
-    not_closed(id, record.closed_at.as_deref()).map_err(&refused)?;
+    // The deadline first: a round closes only after it, so a late submission's reason does
+    // not depend on whether the close landed first (found by review: an audit, which sees
+    // the log's order, decided `pt.round_closed` where the gateway had logged the deadline).
     taking_results(ctx.now, &round, id).map_err(&refused)?;
+    not_closed(id, record.closed_at.as_deref()).map_err(&refused)?;
     may_submit(&round, id, partner, &submission).map_err(&refused)?;
     let digest = super::digest(document);
     let stored = PtSubmissionRecord {

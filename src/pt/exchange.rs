@@ -302,6 +302,39 @@ fn shows_itself(root: &Element) -> Result<(), ExchangeError> {
     })
 }
 
+/// The attributes each element of a PT document may carry: those its reader reads. An
+/// element not named carries none. (An assigned value's depend on its method besides:
+/// [`read_measurand`].)
+const ATTRIBUTES: &[(&str, &[&str])] = &[
+    ("RoundDefinition", &["id"]),
+    ("Item", &["id"]),
+    ("Participant", &["id", "partner"]),
+    ("Measurand", &["id", "unit", "item"]),
+    ("AssignedValue", &["method", "value", "u", "stop", "reference"]),
+    ("SigmaPt", &["rule", "value"]),
+    ("Sample", &["id"]),
+    ("ResultsSubmission", &["round", "submitter"]),
+    ("Result", &["participant", "measurand"]),
+    ("ExpandedUncertainty", &["k"]),
+];
+
+/// Refuses an attribute a PT document's element carries and its reader does not read: it
+/// would be signed and never applied (found by attack: `<SigmaPt scale="relative" …>` and
+/// `<Value unit="g/kg" scale="1000">` were signed and read as if not there), as a
+/// certificate's container carries none.
+fn attributes_read(root: &Element) -> Result<(), ExchangeError> {
+    let mut open = vec![(root, format!("/{}", root.local))];
+    while let Some((e, path)) = open.pop() {
+        let allowed = ATTRIBUTES.iter().find(|(name, _)| *name == e.local).map_or(&[][..], |(_, a)| *a);
+        if let Some(a) = e.attrs.iter().find(|a| a.ns.is_some() || !allowed.contains(&a.local.as_str())) {
+            let name = a.prefix.as_ref().map_or_else(|| a.local.clone(), |p| format!("{p}:{}", a.local));
+            return Err(ExchangeError::at(e, &path, format!("unexpected attribute '{name}'")));
+        }
+        open.extend(children(e).map(|c| (c, format!("{path}/{}", c.local))));
+    }
+    Ok(())
+}
+
 /// Reads a round definition from its (verified) document element.
 pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
     root_is(root, "RoundDefinition")?;
@@ -379,6 +412,8 @@ pub fn read_round(root: &Element) -> Result<Round, ExchangeError> {
             }
         }
     }
+    // Once its elements read, as they are: an element none reads says so first.
+    attributes_read(root)?;
     Ok(Round { id, scheme, provider, partners, participants, deadline, items, measurands })
 }
 
@@ -426,6 +461,20 @@ fn read_measurand(m: &Element, path: &str, items: &HashSet<String>) -> Result<Me
     let a = child(m, path, "AssignedValue")?;
     let ap = format!("{path}/AssignedValue");
     let method = attr(a, &ap, "method")?;
+    // An assigned value carries only what its method reads.
+    let read_by_method: &[&str] = match method.as_str() {
+        "algorithm-a" => &["method", "stop"],
+        "reference" | "formulation" => &["method", "value", "u"],
+        "bilateral" => &["method", "reference"],
+        _ => &["method"],
+    };
+    if let Some(unread) = a.attrs.iter().find(|x| !read_by_method.contains(&x.local.as_str())) {
+        return Err(ExchangeError::at(
+            a,
+            &ap,
+            format!("a {method} assigned value has no attribute '{}'", unread.local),
+        ));
+    }
     let value_and_u = || -> Result<(f64, f64), ExchangeError> {
         Ok((number_attr(a, &ap, "value")?, non_negative(a, &ap, "u", &attr(a, &ap, "u")?)?))
     };
@@ -554,6 +603,7 @@ pub fn read_submission(root: &Element) -> Result<Submission, ExchangeError> {
     if results.is_empty() {
         return Err(ExchangeError::at(root, path, "a submission carries at least one result"));
     }
+    attributes_read(root)?;
     Ok(Submission { round, submitter, results })
 }
 

@@ -484,9 +484,10 @@ pub fn evaluate_with(
     let robust = match robust {
         Ok(robust) => robust,
         // Neither x_pt nor σ_pt rests on the robust statistics (a reference or formulation
-        // value, a fixed σ_pt): the round is scored without them, and s* is not reported
-        // (found by attack: results on which Algorithm A did not converge left a measurand
-        // with a reference value and a fixed σ_pt unscored).
+        // value, a fixed σ_pt): the round is scored without them whatever kept them from
+        // being computed (Algorithm A not converging, fewer results than it takes), and s*
+        // is not reported (found by attack: results on which Algorithm A did not converge
+        // left a measurand with a reference value and a fixed σ_pt unscored).
         Err(_) if !depends_on_s => Robust { x_star: f64::NAN, s_star: f64::NAN, iterations: 0, degenerate: false },
         Err(e) => return Err(e),
     };

@@ -270,8 +270,25 @@ async fn read_lines(
         let mut line_no = 0usize;
         let mut answered = 0usize;
         let (mut finished, mut over) = (false, false);
+        // A line arrives whole within a request timeout of its first byte, as a body does: one
+        // trickled a byte at a time held its bytes against the bodies' budget for the
+        // connection's lifetime (found by review: eight clients' unfinished lines held every
+        // other client's bodies out for minutes).
+        let timeout = std::time::Duration::from_secs(app.config.limits.request_timeout_seconds);
+        let mut line_began: Option<tokio::time::Instant> = None;
         while !finished && !over {
-            let chunk = match body.frame().await {
+            let frame = match line_began {
+                Some(began) => match tokio::time::timeout_at(began + timeout, body.frame()).await {
+                    Ok(frame) => frame,
+                    Err(_) => {
+                        let message = format!("line {} did not arrive within {} s", line_no + 1, timeout.as_secs());
+                        let last = json!({"line": line_no + 1, "error": {"reason": "http.request_timeout", "message": message}});
+                        return Some((last, body));
+                    }
+                },
+                None => body.frame().await,
+            };
+            let chunk = match frame {
                 Some(Ok(f)) => f.into_data().unwrap_or_default(),
                 Some(Err(_)) => break,
                 None => {
@@ -279,6 +296,7 @@ async fn read_lines(
                     Bytes::new()
                 }
             };
+            let lines_before = line_no;
             over = !pending.push(&chunk);
             // The chunk's complete lines, decided together ([`decide`]).
             let mut lines = Vec::new();
@@ -325,6 +343,12 @@ async fn read_lines(
                 let last = json!({"line": line_no + 1, "error": {"reason": "http.too_large", "message": "a line is too long"}});
                 return Some((last, body));
             }
+            // A line begun in this chunk (after one that ended in it, or none) starts its time.
+            line_began = match (pending.partial(), line_began) {
+                (0, _) => None,
+                (_, Some(began)) if line_no == lines_before => Some(began),
+                _ => Some(tokio::time::Instant::now()),
+            };
             // The line being read is held in memory until its end arrives: one that never
             // does is held against its client's bound and all's, as a body is.
             if let Err(whose) = hold.set(pending.partial()) {

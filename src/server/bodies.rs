@@ -62,7 +62,7 @@ impl Budget {
         Hold { budget: Arc::clone(self), client: super::rate_limit::client(peer), bytes: 0 }
     }
 
-    /// Bytes held in all (for tests and metrics).
+    /// Bytes held in all.
     pub fn held(&self) -> usize {
         self.held.lock().unwrap_or_else(PoisonError::into_inner).all
     }
