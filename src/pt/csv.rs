@@ -396,8 +396,15 @@ fn field(fields: &[String], i: usize) -> &str {
     fields.get(i).map_or("", |f| f.trim())
 }
 
+/// A text cell as a report's CSV writes it: quoted when it holds a separator, a quote or a
+/// line break; and one a spreadsheet would take for a formula (its first character `=`, `+`,
+/// `-`, `@`, a tab or a carriage return) written after an apostrophe, which a spreadsheet
+/// shows and does not run (found by attack: a round's unit `=HYPERLINK(…)` reached every
+/// partner's CSV report). Numbers are not text cells ([`num`]): a negative one stays one.
 pub(crate) fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let s = if formula { format!("'{s}") } else { s.to_string() };
+    if formula || s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
 }
 
 pub(crate) fn num(v: Option<f64>) -> String {
@@ -448,6 +455,24 @@ mod tests {
         assert_eq!(read_results("participant,value\nA,1\n").expect_err("bad").code(), "csv.header");
         assert_eq!(read_results("participant,result\nA,1\nA,2\n").expect_err("bad").code(), "csv.duplicate");
         assert_eq!(read_results("").expect_err("bad").code(), "csv.header");
+    }
+
+    #[test]
+    fn a_text_cell_a_spreadsheet_would_run_is_written_to_be_shown() {
+        assert_eq!(
+            quote("=HYPERLINK(\"https://evil.example/\",\"mg\")"),
+            "\"'=HYPERLINK(\"\"https://evil.example/\"\",\"\"mg\"\")\""
+        );
+        for (text, written) in
+            [("+1", "\"'+1\""), ("-x", "\"'-x\""), ("@SUM(A1)", "\"'@SUM(A1)\""), ("\tA", "\"'\tA\"")]
+        {
+            assert_eq!(quote(text), written, "{text:?}");
+        }
+        // Neighbours that are no formula, and numbers, as they are.
+        for text in ["mg/kg", "µg/L", "a=b", "Lab, A"] {
+            assert_eq!(quote(text).trim_matches('"').replace("\"\"", "\""), text);
+        }
+        assert_eq!(num(Some(-1.5)), "-1.5");
     }
 
     /// A column named twice is refused by every table, before any value is read (found by
