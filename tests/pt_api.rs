@@ -1073,3 +1073,42 @@ async fn an_open_rounds_documents_are_the_operators_until_it_closes() {
     );
     gw.task.abort();
 }
+
+/// A refused step's document withheld from an audit (a refused definition opened no round,
+/// so its document stays the operator's) is no open round's: the audit still holds every
+/// later step to the rounds the log defined. Found by review: it was taken for an open
+/// round's, and from then on a step for a round the log never defined went unchecked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_steps_withheld_document_leaves_later_steps_checked() {
+    use common::audit::{audit_withholding, copy_of, entry, found, rewrite};
+    let (gw, dir, _clock) = gateway().await;
+    let before = log_size(&gw).await;
+    let defined = signed_by("dakks", &exchange::write_round(&round("W-1", 600)));
+    assert_eq!(post(&gw, "/v1/pt/rounds", defined, "partner-dakks").await.status, 201);
+    // A definition refused (its deadline passed), logged with its document kept.
+    let late = signed_by("dakks", &exchange::write_round(&round("W-2", -60)));
+    let refused_definition = post(&gw, "/v1/pt/rounds", late.clone(), "partner-dakks").await;
+    refused_and_logged(&refused_definition, 422, "pt.deadline_passed", "pt-round", "dakks");
+    let results = signed_by("ukas", &submission("W-1", "ukas", vec![result("GB-1", "Pb", 1.0, None, None)]));
+    assert_eq!(post(&gw, "/v1/pt/rounds/W-1/results", results, "partner-ukas").await.status, 201);
+    gw.task.abort();
+    let (defined_at, refused_at, submitted_at) = (before, before + 1, before + 2);
+    let data = copy_of(dir.path());
+    let data = data.path();
+    let withheld = vec![mrgate::crypto::sha256_hex(&late)];
+    assert_eq!(entry(data, refused_at).inputs, withheld);
+    // Honest: the refused step is counted withheld, the rest decided again.
+    let clean = audit_withholding(data, &withheld);
+    assert_eq!(found(&clean), [], "{:#?}", clean.disagreements);
+    assert_eq!(clean.not_re_derived.values().sum::<u64>(), 1, "{:#?}", clean.not_re_derived);
+    // The round's definition made no definition: the submission after the withheld refusal
+    // is for a round the log never defined, and said so.
+    rewrite(data, defined_at, |e| e.kind = "pt-results".into());
+    let report = audit_withholding(data, &withheld);
+    assert_eq!(
+        found(&report),
+        [(defined_at, "audit.verdict"), (submitted_at, "audit.verdict")],
+        "{:#?}",
+        report.disagreements
+    );
+}
