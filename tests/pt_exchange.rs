@@ -531,7 +531,17 @@ fn the_cli_turns_a_results_table_into_a_signed_submission() {
 #[test]
 fn the_cli_refuses_bad_tables_and_documents() {
     const SUB: &[&str] = &["pt", "submission", "--round", "R-1", "--submitter", "ukas"];
-    let cases: [(&[&str], &[u8], u8, &str); 13] = [
+    let written = exchange::write_round(&round());
+    let by_reference = written.replacen("\"urn:mrgate:pt-exchange:1\"", "\"urn:mrgate:pt-exchange&#58;1\"", 1);
+    assert_ne!(by_reference, written);
+    let cases: [(&[&str], &[u8], u8, &str); 14] = [
+        // Its namespace written as it is, as the gateway takes it (found by review).
+        (
+            &["pt", "sign", "--key", "k", "--cert", "c"],
+            by_reference.as_bytes(),
+            1,
+            "error[pt.document]: -: a PT document writes its namespace 'urn:mrgate:pt-exchange:1' as it is",
+        ),
         // What the gateway would refuse to read is not written, nor signed (found by attack:
         // a method holding U+202E was signed, and the gateway answered 400).
         (
@@ -778,4 +788,27 @@ fn a_homogeneity_studys_limits_and_criterion() {
     let Outcome::Evaluated { report: pb_eval } = &pb.outcome else { panic!("Pb is evaluated: {:?}", pb.outcome) };
     assert!(!stats::in_range(pb_eval.sigma_pt), "s* = {} is beyond the range of numbers", pb_eval.sigma_pt);
     assert_eq!((pb_study.criterion, pb_study.sufficient), (None, None));
+}
+
+/// The rules of admission added by rule set 16 (no hidden character, no attribute unread)
+/// are put to a document admitted now, not to one read back as stored: a round open across
+/// an upgrade is still read, closed and reported (found by review: a definition with
+/// `xsi:schemaLocation`, accepted before, answered 500 `store.corrupt` after).
+#[test]
+fn a_stored_round_is_read_back_as_it_was_admitted() {
+    let text = exchange::write_round(&round()).replacen(
+        "id=\"WATER-2026.1\"",
+        "id=\"WATER-2026.1\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"urn:mrgate:pt-exchange:1 pt.xsd\"",
+        1,
+    );
+    let root = parse(&text);
+    let refused = exchange::read_round(&root).expect_err("admitted now");
+    assert!(refused.to_string().ends_with("/RoundDefinition: unexpected attribute 'xsi:schemaLocation'"), "{refused}");
+    assert_eq!(exchange::read_round_as(&root, exchange::Reading::Stored).expect("stored"), round());
+    let hidden = exchange::write_round(&round()).replacen("<Scheme>", "<Scheme>\u{202E}", 1);
+    assert!(exchange::read_round(&parse(&hidden)).is_err());
+    assert_eq!(exchange::read_round_as(&parse(&hidden), exchange::Reading::Stored).expect("stored").id, round().id);
+    // What any reading refuses, a stored one too.
+    let broken = exchange::write_round(&round()).replace("2026-12-31T16:00:00Z", "next week");
+    assert!(exchange::read_round_as(&parse(&broken), exchange::Reading::Stored).is_err());
 }

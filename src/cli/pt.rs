@@ -286,6 +286,12 @@ fn read_as_the_gateway(text: &str, what: &str, limits: &Limits) -> Result<(), Ex
     checked.map_err(|e| {
         eprintln!("error[{}]: {what}: {e}", e.code());
         ExitCode::from(1)
+    })?;
+    // Its namespace written as it is, as the gateway takes it (found by review: one written
+    // with a character reference was signed, and refused).
+    crate::decisions::pt::namespace_as_written(&root, text.as_bytes()).map_err(|r| {
+        eprintln!("error[{}]: {what}: {}", r.reason, r.detail);
+        ExitCode::from(1)
     })
 }
 

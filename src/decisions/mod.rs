@@ -169,11 +169,15 @@ use time::OffsetDateTime;
 ///   an Unaccredited IAF record names no accreditation body's country; a certificate naming
 ///   no accreditation states `Unspecified` (UNTP `assessmentLevel`), and an export of a CB
 ///   whose accreditor the list does not name states what the certificate claims; PT: no
-///   text of a PT document holds a hidden character, a bilateral reference is an
-///   identifier, a measurand whose assigned value and σ_pt are the scheme's is scored
-///   whether Algorithm A converges or not (s* then not reported), a homogeneity study is
-///   computed from its results' differences from its first, and a definition or submission
-///   refused once it verified as the partner's is logged `refused` with its reason.
+///   text of a PT document holds a hidden character, and no element an attribute its reader
+///   does not read (an assigned value only its method's), both when it is admitted, not
+///   when a stored one is read back; a bilateral reference is an identifier; a measurand
+///   whose assigned value and σ_pt are the scheme's is scored whatever kept Algorithm A from
+///   its statistics (no convergence, too few results; s* then not reported); a homogeneity
+///   study is computed from its results' differences from its first; a submission after the
+///   deadline is `pt.deadline_passed` whether the round closed or not (`pt.round_closed`
+///   no longer comes of one); and a definition or submission refused once it verified as
+///   the partner's is logged `refused` with its reason.
 pub const RULE_SET: &str = "16";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

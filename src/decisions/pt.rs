@@ -62,6 +62,13 @@ pub fn partner_document(
         ));
     }
     let root = verified.document.root;
+    namespace_as_written(&root, document)?;
+    Ok(root)
+}
+
+/// Refuses a PT document (`root` read from `document`) that writes its namespace otherwise
+/// than as it is: the gateway's rule, and the command line's before it signs.
+pub fn namespace_as_written(root: &crate::xml::Element, document: &[u8]) -> Result<(), Refusal> {
     if root.ns.as_deref() == Some(exchange::NS) && !names_its_namespace(document) {
         return Err(Refusal::new(
             Class::Malformed,
@@ -69,7 +76,7 @@ pub fn partner_document(
             format!("a PT document writes its namespace '{}' as it is, without character references", exchange::NS),
         ));
     }
-    Ok(root)
+    Ok(())
 }
 
 /// A PT document that does not read, as refused: the gateway's and an audit's.
@@ -87,7 +94,7 @@ pub fn stored_round(ctx: &Context<'_>, id: &str) -> Result<(PtRoundRecord, Round
     let limits = crate::xml::Limits { max_bytes: record.definition.len().max(1), ..ctx.limits };
     let round = crate::xml::parse(&record.definition, &limits)
         .map_err(|e| e.to_string())
-        .and_then(|root| exchange::read_round(&root).map_err(|e| e.to_string()))
+        .and_then(|root| exchange::read_round_as(&root, exchange::Reading::Stored).map_err(|e| e.to_string()))
         .map_err(|e| Refusal::new(Class::Internal, "store.corrupt", format!("round '{id}': {e}")))?;
     Ok((record, round))
 }
@@ -118,8 +125,8 @@ pub fn withheld_while_open(
     let Ok(root) = crate::xml::parse(document, &limits) else { return Ok(false) };
     let round = match root.local.as_str() {
         _ if root.ns.as_deref() != Some(exchange::NS) => return Ok(false),
-        "RoundDefinition" => exchange::read_round(&root).ok().map(|r| r.id),
-        "ResultsSubmission" => exchange::read_submission(&root).ok().map(|s| s.round),
+        "RoundDefinition" => exchange::read_round_as(&root, exchange::Reading::Stored).ok().map(|r| r.id),
+        "ResultsSubmission" => exchange::read_submission_as(&root, exchange::Reading::Stored).ok().map(|s| s.round),
         _ => return Ok(false),
     };
     let Some(round) = round else { return Ok(true) };

@@ -1101,12 +1101,13 @@ async fn handle(
         *request.method_mut() = Method::GET;
     }
     let (mut response, actor) = answer(&app, &presented, peer, request).await;
-    if method == Method::HEAD {
-        *response.body_mut() = http_body_util::Empty::new().map_err(|never| match never {}).boxed();
-    }
     let latency = started.elapsed();
     app.metrics.request(label, response.status().as_u16(), latency);
     events::finish(&mut response, &id, &method, label, &actor, latency);
+    // After the event: it writes a problem's body (found by review: a refusal's came back).
+    if method == Method::HEAD {
+        *response.body_mut() = http_body_util::Empty::new().map_err(|never| match never {}).boxed();
+    }
     Ok(response)
 }
 
@@ -1576,7 +1577,9 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                 let watching = Arc::clone(&activity);
                 let service = hyper::service::service_fn(move |r: Request<Incoming>| {
                     let handling = watching.handling();
-                    let label = route_label(r.method(), r.uri().path());
+                    // HEAD is labelled as the GET it is answered as.
+                    let method = if r.method() == Method::HEAD { &Method::GET } else { r.method() };
+                    let label = route_label(method, r.uri().path());
                     let app = in_force(&current);
                     let metrics = Arc::clone(&app.metrics);
                     let id: Arc<str> = events::request_id().into();
