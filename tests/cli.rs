@@ -208,6 +208,30 @@ fn validate_unknown_format() {
     let out = mrgate(&["validate"], b"hello");
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(stdout_json(&out)["errors"][0]["code"], "format.unknown");
+    // UTF-16 is said as such, as a translation says it (found by attack).
+    let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain(GOOD_CN.encode_utf16().flat_map(u16::to_le_bytes)).collect();
+    let out = mrgate(&["validate"], &utf16);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        (&stdout_json(&out)["errors"][0]["code"], &stdout_json(&out)["errors"][0]["message"]),
+        (
+            &serde_json::json!("xml.unsupported_encoding"),
+            &serde_json::json!("the document is UTF-16 (its byte-order mark); documents are read as UTF-8 or GB18030")
+        )
+    );
+    // A JSON document behind a byte-order mark is said to be so, where it is.
+    let untp = mrgate(&["translate", "--from", "cn-xml", "--to", "untp-dcc"], GOOD_CN.as_bytes()).stdout;
+    let out = mrgate(&["validate", "--format", "untp-dcc"], &[b"\xEF\xBB\xBF".as_slice(), &untp].concat());
+    assert_eq!(out.status.code(), Some(1));
+    let error = &stdout_json(&out)["errors"][0];
+    assert_eq!(
+        (&error["code"], &error["line"], &error["column"]),
+        (&serde_json::json!("format.json"), &serde_json::json!(1), &serde_json::json!(1))
+    );
+    assert!(
+        error["message"].as_str().is_some_and(|m| m.contains("a byte-order mark (U+FEFF) before the JSON text")),
+        "{error}"
+    );
 }
 
 #[test]

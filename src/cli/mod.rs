@@ -646,10 +646,20 @@ fn validate_cmd(format: Option<Format>, at: Option<&str>, file: &str, limits: &L
         Err(code) => return code,
     };
     let Some(format) = format.or_else(|| Format::detect(&input)) else {
+        // UTF-16, by its byte-order mark, is said as such, as a translation says it (found by
+        // attack: validate called it of no format).
+        let (code, message) = if input.starts_with(b"\xFF\xFE") || input.starts_with(b"\xFE\xFF") {
+            (
+                "xml.unsupported_encoding",
+                "the document is UTF-16 (its byte-order mark); documents are read as UTF-8 or GB18030",
+            )
+        } else {
+            ("format.unknown", "not a CN certificate XML, UNTP credential or IAF record")
+        };
         let report = json!({
             "well_formed": false,
             "format": null,
-            "errors": [{"code": "format.unknown", "message": "not a CN certificate XML, UNTP credential or IAF record", "path": null, "line": null, "column": null}],
+            "errors": [{"code": code, "message": message, "path": null, "line": null, "column": null}],
         });
         print_json(&report);
         return ExitCode::from(1);

@@ -82,6 +82,14 @@ pub fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Json<'a>, FormatErr
     if bytes.len() > limits.max_bytes {
         return Err(FormatError::TooLarge { size: bytes.len(), limit: limits.max_bytes });
     }
+    // Said as what it is, not as "expected value" (found by attack): JSON exchanged between
+    // systems carries no byte-order mark (RFC 8259 §8.1).
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        let message = "a byte-order mark (U+FEFF) before the JSON text, which JSON exchanged between systems does not \
+                       carry (RFC 8259 §8.1)"
+            .to_string();
+        return Err(FormatError::Json { line: 1, column: 1, message });
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = Json::deserialize(&mut de).and_then(|v| de.end().map(|()| v)).map_err(|e| FormatError::Json {
         line: e.line(),
