@@ -153,9 +153,7 @@ impl Walk<'_, '_> {
                         ));
                     };
                     decide::in_round(&state.round, &id, partner)
-                        .and_then(|()| decide::taking_results(time, &state.round, &id))
-                        .and_then(|()| decide::not_closed(&id, state.closed))
-                        .and_then(|()| decide::may_submit(&state.round, &id, partner, &submission))
+                        .and_then(|()| decide::may_take(&state.round, &id, partner, &submission, time, state.closed))
                 }
             }
         };
@@ -205,12 +203,9 @@ impl Walk<'_, '_> {
             return Err(unlogged(format!("results for round '{id}', which the log never defined")));
         };
         let round = &state.round;
-        decide::in_round(round, &id, partner).map_err(|r| unlogged(r.to_string()))?;
-        if state.closed.is_some() {
-            return Err(unlogged(format!("round '{id}' is closed")));
-        }
-        decide::taking_results(time, round, &id).map_err(|r| unlogged(r.to_string()))?;
-        decide::may_submit(round, &id, partner, &submission).map_err(|r| unlogged(r.to_string()))?;
+        decide::in_round(round, &id, partner)
+            .and_then(|()| decide::may_take(round, &id, partner, &submission, time, state.closed))
+            .map_err(|r| unlogged(r.to_string()))?;
         // The store lets a partner replace only its own results, and the entry says
         // whether it replaced any.
         let key = |r: &exchange::SubmittedResult| (r.measurand.clone(), r.participant.clone());

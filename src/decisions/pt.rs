@@ -282,13 +282,25 @@ pub fn define(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided<Ro
     Ok(Decision::new(round, entry, vec![super::keep_as(digest, document), Effect::PutPtRound(record)]))
 }
 
-/// Refuses results for round `id` once it closed (`closed_at`): the gateway's rule and an
-/// audit's.
-pub fn not_closed(id: &str, closed_at: Option<impl std::fmt::Display>) -> Result<(), Refusal> {
-    match closed_at {
-        Some(at) => Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' closed at {at}"))),
-        None => Ok(()),
+/// Whether round `id` (`round`, closed at `closed_at` if it is) takes `submission` from
+/// `partner` at `now`, and if not the first reason why: the gateway's rule and an audit's,
+/// whose reasons must agree. The deadline first: a round closes only after it, so a late
+/// submission's reason does not depend on whether the close landed first (found by review:
+/// an audit, which sees the log's order, decided `pt.round_closed` where the gateway had
+/// logged the deadline, its own checks in another order).
+pub fn may_take(
+    round: &Round,
+    id: &str,
+    partner: &str,
+    submission: &exchange::Submission,
+    now: OffsetDateTime,
+    closed_at: Option<impl std::fmt::Display>,
+) -> Result<(), Refusal> {
+    taking_results(now, round, id)?;
+    if let Some(at) = closed_at {
+        return Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' closed at {at}")));
     }
+    may_submit(round, id, partner, submission)
 }
 
 /// Refuses a submission for another round than `id`, the one it was sent to.
@@ -430,12 +442,7 @@ pub fn submission(
     let submission = exchange::read_submission(&root).map_err(read_error).map_err(&refused)?;
     // One for another round is not placed in this one's record.
     for_round(&submission, id)?;
-    // The deadline first: a round closes only after it, so a late submission's reason does
-    // not depend on whether the close landed first (found by review: an audit, which sees
-    // the log's order, decided `pt.round_closed` where the gateway had logged the deadline).
-    taking_results(ctx.now, &round, id).map_err(&refused)?;
-    not_closed(id, record.closed_at.as_deref()).map_err(&refused)?;
-    may_submit(&round, id, partner, &submission).map_err(&refused)?;
+    may_take(&round, id, partner, &submission, ctx.now, record.closed_at.as_deref()).map_err(&refused)?;
     let digest = super::digest(document);
     let stored = PtSubmissionRecord {
         round: id.to_string(),

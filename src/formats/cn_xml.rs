@@ -150,6 +150,8 @@ pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>>
     structure!(found, c.finish());
 
     let read = (|| {
+        let certification_body = certification_body?;
+        let assessment_level = AssessmentLevel::stated_by(certification_body.accreditation.as_ref());
         Some(Certificate {
             number: number?,
             category: category?,
@@ -160,7 +162,7 @@ pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>>
             issue_date: issue_date?,
             original_issue_date,
             expiry_date: expiry_date?,
-            certification_body: certification_body.clone()?,
+            certification_body,
             holder: holder?,
             standards: standards?,
             scope_zh: scopes.as_ref()?.0.clone(),
@@ -170,7 +172,7 @@ pub fn from_element_all(root: &Element) -> Result<Certificate, Vec<FormatError>>
             manufacturer: manufacturer?,
             factory: factory?,
             sectors: Vec::new(),
-            assessment_level: AssessmentLevel::stated_by(certification_body.as_ref()?.accreditation.as_ref()),
+            assessment_level,
         })
     })();
     match read {

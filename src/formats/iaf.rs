@@ -598,6 +598,7 @@ impl Record {
         else {
             return Err(found.0);
         };
+        let assessment_level = AssessmentLevel::stated_by(accreditation.as_ref());
         let cert = Certificate {
             number,
             category,
@@ -612,7 +613,7 @@ impl Record {
                 name: self.certification_body_name.value,
                 name_en: self.certification_body_english_name.map(|f| f.value),
                 id,
-                accreditation: accreditation.clone(),
+                accreditation,
             },
             holder: Holder {
                 name: self.certified_entity_name.value,
@@ -634,7 +635,7 @@ impl Record {
                 .into_iter()
                 .map(|(c, n)| Sector { code: c.value, name: n.map(|n| n.value) })
                 .collect(),
-            assessment_level: AssessmentLevel::stated_by(accreditation.as_ref()),
+            assessment_level,
         };
         cert.check().map_err(|e| vec![FormatError::from(e)])?;
         Ok(cert)
@@ -699,8 +700,7 @@ impl Record {
         // A domestic holder's unique id shaped like a credit code is read as its credit code:
         // a registration id so shaped cannot be written as one (found by attack: a foreign
         // registration id came back a Chinese credit code).
-        let registered_id = h.registered_id.as_deref();
-        let registered_id = match registered_id {
+        let registered_id = match h.registered_id.as_deref() {
             Some(id) if h.country == "CN" && looks_like_credit_code(id) => {
                 loss.add("Holder/RegisteredId");
                 None

@@ -323,14 +323,19 @@ const ATTRIBUTES: &[(&str, &[&str])] = &[
 /// `<Value unit="g/kg" scale="1000">` were signed and read as if not there), as a
 /// certificate's container carries none.
 fn attributes_read(root: &Element) -> Result<(), ExchangeError> {
-    let mut open = vec![(root, format!("/{}", root.local))];
-    while let Some((e, path)) = open.pop() {
+    // Depth first, each element with its depth; the names down to it are kept as the walk
+    // goes and spelled out as a path only for the one refused.
+    let (mut open, mut names) = (vec![(root, 0)], Vec::new());
+    while let Some((e, depth)) = open.pop() {
+        names.truncate(depth);
+        names.push(e.local.as_str());
         let allowed = ATTRIBUTES.iter().find(|(name, _)| *name == e.local).map_or(&[][..], |(_, a)| *a);
         if let Some(a) = e.attrs.iter().find(|a| a.ns.is_some() || !allowed.contains(&a.local.as_str())) {
             let name = a.prefix.as_ref().map_or_else(|| a.local.clone(), |p| format!("{p}:{}", a.local));
+            let path: String = names.iter().map(|n| format!("/{n}")).collect();
             return Err(ExchangeError::at(e, &path, format!("unexpected attribute '{name}'")));
         }
-        open.extend(children(e).map(|c| (c, format!("{path}/{}", c.local))));
+        open.extend(children(e).map(|c| (c, depth + 1)));
     }
     Ok(())
 }

@@ -352,13 +352,10 @@ async fn read_lines(
             // The line being read is held in memory until its end arrives: one that never
             // does is held against its client's bound and all's, as a body is.
             if let Err(whose) = hold.set(pending.partial()) {
-                let bound = match whose {
-                    super::bodies::Refused::Client => "this client's",
-                    super::bodies::Refused::All => "all clients'",
-                };
                 let message = format!(
-                    "{bound} request bodies held in memory are at their bound: lines from {} on were not decided; \
+                    "{} request bodies held in memory are at their bound: lines from {} on were not decided; \
                      send them again shortly",
+                    whose.whose(),
                     line_no + 1
                 );
                 return Some((

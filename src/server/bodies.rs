@@ -52,6 +52,16 @@ pub enum Refused {
     All,
 }
 
+impl Refused {
+    /// Whose bodies are at their bound, as an answer says it.
+    pub fn whose(self) -> &'static str {
+        match self {
+            Refused::Client => "this client's",
+            Refused::All => "all clients'",
+        }
+    }
+}
+
 impl Budget {
     pub fn new(per_client: usize, all: usize) -> Arc<Self> {
         Arc::new(Self { per_client, all, held: Mutex::new(Held::default()) })

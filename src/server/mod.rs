@@ -1304,12 +1304,14 @@ async fn answer(
 
 /// 503 with when to come back: the bodies held in memory are at a bound, `whose`.
 fn busy(app: &App, whose: bodies::Refused) -> Response<Body> {
-    let (whose, bound) = match whose {
-        bodies::Refused::Client => ("this client's", app.config.limits.max_body_bytes_held_per_client),
-        bodies::Refused::All => ("all clients'", app.config.limits.max_body_bytes_held),
+    let bound = match whose {
+        bodies::Refused::Client => app.config.limits.max_body_bytes_held_per_client,
+        bodies::Refused::All => app.config.limits.max_body_bytes_held,
     };
-    let message =
-        format!("{whose} request bodies held in memory are at their bound ({bound} bytes); try again shortly");
+    let message = format!(
+        "{} request bodies held in memory are at their bound ({bound} bytes); try again shortly",
+        whose.whose()
+    );
     let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, "http.busy", message);
     r.headers_mut().insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("1"));
     r
