@@ -198,6 +198,70 @@ async fn one_address_at_its_cap_does_not_lock_out_another() {
     running.task.abort();
 }
 
+async fn tcp_from(local: &str, addr: std::net::SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(format!("{local}:0").parse().expect("local address")).expect("bind");
+    socket.connect(addr).await.expect("connect")
+}
+
+/// Waits until the server closes `stream` (reads end of stream or a reset).
+async fn closed(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut one = [0u8; 1];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut one)).await;
+    matches!(read, Ok(Ok(0) | Err(_)))
+}
+
+/// Found by attack: a few addresses holding their cap of bare TCP connections took every
+/// place, and every other client was closed on arrival. Now a newcomer is served: the client
+/// holding most gives up one connection, and only one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_few_addresses_at_their_cap_do_not_take_every_place() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    (cfg.limits.max_connections, cfg.limits.max_connections_per_client) = (6, 3);
+    // Nothing is closed for its idleness or slowness within the test.
+    (cfg.limits.request_timeout_seconds, cfg.limits.idle_timeout_seconds) = (120, 120);
+    let running = start(Arc::new(App::load(cfg).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let mut held = Vec::new();
+    for attacker in ["127.0.0.1", "127.0.0.2"] {
+        for _ in 0..3 {
+            held.push(tcp_from(attacker, addr).await);
+        }
+        // A fourth is closed at once, at its client's cap: the server has taken the three
+        // before it (it accepts in order).
+        assert!(closed(&mut tcp_from(attacker, addr).await).await, "{attacker}: a fourth was kept");
+    }
+    // Every place is taken by bare connections that never start TLS. A newcomer is served.
+    let mut newcomer = tls_from("127.0.0.3", addr).await.expect("the newcomer's handshake");
+    let answer = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        newcomer
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("write");
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), newcomer.read_to_end(&mut answer)).await;
+        String::from_utf8_lossy(&answer).to_string()
+    };
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\nmrgate_connections_evicted_total 1\n"), "{answer}");
+    // The one told to make room is closed (the metrics above counted exactly one).
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for (i, mut stream) in held.into_iter().enumerate() {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            if closed(&mut stream).await {
+                let _ = tx.send(i);
+            }
+        });
+    }
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
+    assert!(matches!(first, Ok(Some(0..=5))), "{first:?}");
+    running.task.abort();
+}
+
 /// A connection that never starts a request is closed once idle: after a bare TLS
 /// handshake, and after an HTTP/2 preface alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

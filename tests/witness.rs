@@ -376,6 +376,42 @@ async fn one_client_cannot_hold_every_connection() {
     witness.stop().await;
 }
 
+/// Every place taken by clients at their cap of bare TCP connections (16 addresses of 16): a
+/// log is still cosigned, one of theirs giving way (found by attack on the gateway, whose
+/// connections the witness's share).
+#[tokio::test]
+async fn clients_at_their_cap_in_every_place_do_not_stop_cosigning() {
+    use mrgate::witness::serve::{MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT};
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let log_key = pkcs8();
+    let witness = start(&config(dir.path(), &log_key)).await.expect("start");
+    let tcp_from = |ip: [u8; 4]| {
+        let addr = witness.addr();
+        async move {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket.bind(std::net::SocketAddr::from((ip, 0))).expect("bind");
+            socket.connect(addr).await.expect("connect")
+        }
+    };
+    let mut held = Vec::new();
+    let clients = MAX_CONNECTIONS / MAX_CONNECTIONS_PER_CLIENT;
+    for client in 0..clients {
+        let ip = [127, 0, 1, u8::try_from(client + 1).expect("few clients")];
+        for _ in 0..MAX_CONNECTIONS_PER_CLIENT {
+            held.push(tcp_from(ip).await);
+        }
+        // One more is closed at once: the witness has taken those before it.
+        let mut more = tcp_from(ip).await;
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), more.read(&mut [0u8; 1])).await;
+        assert!(matches!(read, Ok(Ok(0) | Err(_))), "client {client}: {read:?}");
+    }
+    let log = log(ORIGIN, &log_key, 3, "a");
+    assert_eq!(post(&witness, request(0, &log)).await.status, 200, "the log is cosigned");
+    drop(held);
+    witness.stop().await;
+}
+
 #[tokio::test]
 async fn one_kept_alive_connection_carries_many_requests() {
     use http_body_util::{BodyExt, Full};

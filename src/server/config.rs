@@ -249,6 +249,8 @@ pub struct LimitsConfig {
     /// `max_body_bytes_held_per_client`).
     #[serde(default = "default_held")]
     pub max_body_bytes_held: usize,
+    /// Most connections open at once; past it, the client holding most gives up an idle one
+    /// to a client holding fewer (`server::connections`), or the newcomer is closed.
     #[serde(default = "default_connections")]
     pub max_connections: usize,
     /// Most connections one client (IPv4 address, IPv6 /64) may hold at once (never more

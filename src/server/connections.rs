@@ -1,77 +1,173 @@
-//! Connections: how many one client may hold, and when one that does nothing is closed.
+//! Connections: how many one client may hold, which one gives way when all are taken, and
+//! when one that does nothing is closed.
 //!
 //! A client is an IPv4 address or an IPv6 /64 (as for the rate limit). Each may hold at most
-//! `limits.max_connections_per_client` connections, so one address holding its cap cannot
-//! lock another out of the global `max_connections`; it takes `max_connections /
-//! max_connections_per_client` clients at their cap to fill it (found by attack: eight
-//! addresses of bare TCP connections, held for a handshake timeout each, locked every other
-//! client out; an IPv6 attacker has as many /64s as it likes, and only a front end or a
-//! firewall counting larger prefixes bounds that). A connection over which no byte moved
-//! for `limits.idle_timeout_seconds` while no request is being handled is closed: one that
-//! never starts a request (an HTTP/2 preface and nothing more, a bare TLS handshake) as much
-//! as one idle between requests.
+//! `limits.max_connections_per_client` connections. When all `max_connections` are taken, a
+//! newcomer is not simply turned away: the client holding the most connections, if it holds
+//! more than the newcomer's client would with the newcomer, gives up the one of its
+//! connections not handling a request that moved a byte least recently (found by attack:
+//! eight addresses of bare TCP connections, each at its cap, locked every other client out
+//! for as long as they kept reconnecting). So the places are shared out fairly among the
+//! clients that want them; a client keeps what it holds only while no client holding fewer
+//! wants in, or while each of its connections is handling a request (those are bounded by the
+//! request timeout, and a connection by ten). An IPv6 attacker has as many /64s as it likes and
+//! can still take a place per /64; only a front end or a firewall counting larger prefixes
+//! bounds that.
+//!
+//! A connection over which no byte moved for `limits.idle_timeout_seconds` while no request
+//! is being handled is closed: one that never starts a request (an HTTP/2 preface and nothing
+//! more, a bare TLS handshake) as much as one idle between requests.
 //!
 //! This module never reads or writes what flows over a connection; it only notes that
-//! something did.
+//! something did, and tells a connection to close.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Open connections per client, bounded.
+/// The open connections, per client, within `max_connections` in all and
+/// `max_connections_per_client` each.
 #[derive(Debug)]
-pub struct PerClient {
+pub struct Open {
     max: usize,
-    open: Mutex<HashMap<IpAddr, usize>>,
+    max_per_client: usize,
+    table: Mutex<Table>,
 }
 
-/// One connection's place in [`PerClient`], given back when dropped.
+#[derive(Debug, Default)]
+struct Table {
+    /// Only clients with a connection open: at most `max` entries.
+    clients: HashMap<IpAddr, Vec<Held>>,
+    open: usize,
+    next: u64,
+}
+
+#[derive(Debug)]
+struct Held {
+    id: u64,
+    activity: Arc<Activity>,
+}
+
+/// Why a connection was closed on arrival: the limit, as the metrics label it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Its client holds `max_connections_per_client` already.
+    PerClient,
+    /// All `max_connections` are taken, and no client holding more can give one up.
+    Full,
+}
+
+impl Refused {
+    pub fn limit(self) -> &'static str {
+        match self {
+            Refused::PerClient => "per_client",
+            Refused::Full => "max_connections",
+        }
+    }
+}
+
+/// A connection admitted: its place, and whether another client's connection was told to
+/// close to make room for it.
+#[derive(Debug)]
+pub struct Admitted {
+    pub slot: Slot,
+    pub evicted: bool,
+}
+
+/// One connection's place in [`Open`], given back when dropped.
 #[derive(Debug)]
 pub struct Slot {
-    owner: Arc<PerClient>,
+    owner: Arc<Open>,
     client: IpAddr,
+    id: u64,
+    activity: Arc<Activity>,
 }
 
-impl PerClient {
-    pub fn new(max: usize) -> Arc<Self> {
-        Arc::new(Self { max, open: Mutex::new(HashMap::new()) })
+impl Slot {
+    /// What the connection does, and whether it was told to close.
+    pub fn activity(&self) -> &Arc<Activity> {
+        &self.activity
+    }
+}
+
+impl Open {
+    pub fn new(max: usize, max_per_client: usize) -> Arc<Self> {
+        Arc::new(Self { max, max_per_client: max_per_client.min(max), table: Mutex::new(Table::default()) })
     }
 
-    /// A place for a new connection from `peer`, or `None` when its client holds its cap.
-    pub fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<Slot> {
+    /// A place for a new connection from `peer`, made if need be by telling another client's
+    /// connection to close (see the module's documentation).
+    pub fn admit(self: &Arc<Self>, peer: IpAddr) -> Result<Admitted, Refused> {
         let client = super::rate_limit::client(peer);
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let held = open.entry(client).or_insert(0);
-        if *held >= self.max {
-            return None;
+        let mut table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        let holds = table.clients.get(&client).map_or(0, Vec::len);
+        if holds >= self.max_per_client {
+            return Err(Refused::PerClient);
         }
-        *held += 1;
-        Some(Slot { owner: Arc::clone(self), client })
+        let evicted = table.open >= self.max;
+        if evicted {
+            let (victim, id) = table.victim(holds + 1).ok_or(Refused::Full)?;
+            table.remove(victim, id).ok_or(Refused::Full)?.evict();
+        }
+        table.next += 1;
+        let (id, activity) = (table.next, Activity::new());
+        table.clients.entry(client).or_default().push(Held { id, activity: Arc::clone(&activity) });
+        table.open += 1;
+        Ok(Admitted { slot: Slot { owner: Arc::clone(self), client, id, activity }, evicted })
+    }
+
+    /// Connections open now.
+    pub fn count(&self) -> usize {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner).open
     }
 
     /// Connections `peer`'s client holds.
     pub fn held(&self, peer: IpAddr) -> usize {
-        let open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        open.get(&super::rate_limit::client(peer)).copied().unwrap_or(0)
+        let table = self.table.lock().unwrap_or_else(PoisonError::into_inner);
+        table.clients.get(&super::rate_limit::client(peer)).map_or(0, Vec::len)
+    }
+}
+
+impl Table {
+    /// The connection to close for a client that would hold `would_hold` with its newcomer:
+    /// of the clients holding more than that, the one holding most; of its connections not
+    /// handling a request, the one that moved a byte least recently.
+    fn victim(&self, would_hold: usize) -> Option<(IpAddr, u64)> {
+        let mut best: Option<(usize, Duration, IpAddr, u64)> = None;
+        for (client, held) in self.clients.iter().filter(|(_, held)| held.len() > would_hold) {
+            for one in held.iter().filter(|h| !h.activity.handling_any()) {
+                let key = (held.len(), one.activity.quiet());
+                if best.as_ref().is_none_or(|b| key > (b.0, b.1)) {
+                    best = Some((key.0, key.1, *client, one.id));
+                }
+            }
+        }
+        best.map(|(_, _, client, id)| (client, id))
+    }
+
+    /// Takes connection `id` of `client` out of the table (once: a place evicted is not
+    /// given back again when its connection ends).
+    fn remove(&mut self, client: IpAddr, id: u64) -> Option<Arc<Activity>> {
+        let held = self.clients.get_mut(&client)?;
+        let at = held.iter().position(|h| h.id == id)?;
+        let gone = held.swap_remove(at);
+        if held.is_empty() {
+            self.clients.remove(&client);
+        }
+        self.open = self.open.saturating_sub(1);
+        Some(gone.activity)
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut open = self.owner.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(held) = open.get_mut(&self.client) {
-            *held = held.saturating_sub(1);
-            if *held == 0 {
-                // The table holds only clients with a connection open: it cannot grow
-                // beyond `max_connections` entries.
-                open.remove(&self.client);
-            }
-        }
+        let mut table = self.owner.table.lock().unwrap_or_else(PoisonError::into_inner);
+        table.remove(self.client, self.id);
     }
 }
 
@@ -82,11 +178,20 @@ pub struct Activity {
     /// Milliseconds after `since` of the last byte read or written.
     last_ms: AtomicU64,
     in_flight: AtomicUsize,
+    /// Set once the connection is told to close, to make room for another client's.
+    evicted: AtomicBool,
+    told: tokio::sync::Notify,
 }
 
 impl Activity {
     pub fn new() -> Arc<Self> {
-        Arc::new(Self { since: Instant::now(), last_ms: AtomicU64::new(0), in_flight: AtomicUsize::new(0) })
+        Arc::new(Self {
+            since: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+            evicted: AtomicBool::new(false),
+            told: tokio::sync::Notify::new(),
+        })
     }
 
     fn touch(&self) {
@@ -94,10 +199,32 @@ impl Activity {
         self.last_ms.store(ms, Ordering::Relaxed);
     }
 
+    /// How long since a byte last moved.
+    fn quiet(&self) -> Duration {
+        (self.since + Duration::from_millis(self.last_ms.load(Ordering::Relaxed))).elapsed()
+    }
+
+    fn handling_any(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) > 0
+    }
+
     /// Whether nothing moved for `idle` and no request is being handled.
     pub fn idle_for(&self, idle: Duration) -> bool {
-        let last = self.since + Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
-        self.in_flight.load(Ordering::Acquire) == 0 && last.elapsed() >= idle
+        !self.handling_any() && self.quiet() >= idle
+    }
+
+    /// Tells the connection to close (its place is already given to another).
+    fn evict(&self) {
+        self.evicted.store(true, Ordering::Release);
+        // A permit is kept if the connection is not waiting right now.
+        self.told.notify_one();
+    }
+
+    /// Completes once the connection is told to close.
+    pub async fn evicted(&self) {
+        if !self.evicted.load(Ordering::Acquire) {
+            self.told.notified().await;
+        }
     }
 
     /// Marks a request as being handled until the returned guard is dropped.
@@ -181,22 +308,99 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 mod tests {
     use super::*;
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    fn admit(open: &Arc<Open>, peer: &str) -> Result<Slot, Refused> {
+        open.admit(ip(peer)).map(|a| a.slot)
+    }
+
     #[test]
     fn a_client_holds_at_most_its_cap_and_gets_places_back() {
-        let open = PerClient::new(2);
-        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
-        let a = [open.admit(ip("192.0.2.1")), open.admit(ip("192.0.2.1"))];
-        assert!(a.iter().all(Option::is_some));
-        assert!(open.admit(ip("192.0.2.1")).is_none());
+        let open = Open::new(16, 2);
+        let a = [admit(&open, "192.0.2.1"), admit(&open, "192.0.2.1")];
+        assert!(a.iter().all(Result::is_ok));
+        assert_eq!(admit(&open, "192.0.2.1").err(), Some(Refused::PerClient));
         // Another address, and another /64, are other clients; one /64 is one client.
-        assert!(open.admit(ip("192.0.2.2")).is_some());
-        let v6 = [open.admit(ip("2001:db8::1")), open.admit(ip("2001:db8::2"))];
-        assert!(v6.iter().all(Option::is_some));
-        assert!(open.admit(ip("2001:db8::ffff")).is_none());
-        assert!(open.admit(ip("2001:db8:0:1::1")).is_some());
+        assert!(admit(&open, "192.0.2.2").is_ok());
+        let v6 = [admit(&open, "2001:db8::1"), admit(&open, "2001:db8::2")];
+        assert!(v6.iter().all(Result::is_ok));
+        assert_eq!(admit(&open, "2001:db8::ffff").err(), Some(Refused::PerClient));
+        assert!(admit(&open, "2001:db8:0:1::1").is_ok());
+        assert_eq!(open.count(), 4, "the refused ones hold nothing, the dropped ones nothing");
         drop(a);
-        assert_eq!(open.held(ip("192.0.2.1")), 0);
-        assert!(open.admit(ip("192.0.2.1")).is_some());
+        assert_eq!((open.held(ip("192.0.2.1")), open.count()), (0, 2));
+        assert!(admit(&open, "192.0.2.1").is_ok());
+    }
+
+    /// Found by attack: a few addresses at their cap held every place. Now each newcomer takes
+    /// the quietest idle place of the client holding most, until every client holds the same.
+    #[test]
+    fn when_every_place_is_taken_the_client_holding_most_gives_one_up() {
+        let open = Open::new(4, 3);
+        let first = admit(&open, "192.0.2.1").expect("a place");
+        std::thread::sleep(Duration::from_millis(5));
+        let second = admit(&open, "192.0.2.1").expect("a place");
+        std::thread::sleep(Duration::from_millis(5));
+        let third = admit(&open, "192.0.2.1").expect("a place");
+        let other = admit(&open, "198.51.100.7").expect("a place");
+        // The oldest of the three moved a byte since: the second is now the quietest.
+        std::thread::sleep(Duration::from_millis(5));
+        first.activity().touch();
+        let newcomer = open.admit(ip("203.0.113.9")).expect("room is made");
+        assert!(newcomer.evicted);
+        let told = |s: &Slot| s.activity().evicted.load(Ordering::Acquire);
+        assert_eq!([told(&first), told(&second), told(&third), told(&other)], [false, true, false, false]);
+        assert_eq!((open.count(), open.held(ip("192.0.2.1"))), (4, 2));
+        // The place given up is not given back twice when its connection ends.
+        drop(second);
+        assert_eq!(open.count(), 4);
+        // Next, 192.0.2.1 still holds most (2 against the newcomer's 1).
+        let another = admit(&open, "2001:db8::1").expect("room is made");
+        assert!(told(&third), "the quieter of the two left");
+        assert!(!told(&first));
+        // Every client now holds one: a fifth client is refused, and nobody is told to go.
+        assert_eq!(admit(&open, "2001:db8:0:1::1").err(), Some(Refused::Full));
+        assert!(![&first, &other, &newcomer.slot, &another].iter().any(|s| told(s)));
+        // Nor may a client take a place from one holding as many as it would.
+        assert_eq!(admit(&open, "192.0.2.1").err(), Some(Refused::Full));
+    }
+
+    #[test]
+    fn a_connection_handling_a_request_does_not_give_up_its_place() {
+        let open = Open::new(3, 3);
+        let held: Vec<Slot> = (0..3).map(|_| admit(&open, "192.0.2.1").expect("a place")).collect();
+        let handling: Vec<Handling> = held.iter().map(|s| s.activity().handling()).collect();
+        assert_eq!(admit(&open, "198.51.100.7").err(), Some(Refused::Full));
+        drop(handling.into_iter().next());
+        assert!(admit(&open, "198.51.100.7").is_ok(), "the connection no longer handling a request gives way");
+        assert_eq!(held.iter().filter(|s| s.activity().evicted.load(Ordering::Acquire)).count(), 1);
+    }
+
+    #[test]
+    fn a_connection_told_to_close_hears_it_whenever_it_listens() {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
+        let open = Open::new(1, 1);
+        let before = admit(&open, "192.0.2.1").expect("a place");
+        let listening = admit(&open, "192.0.2.1");
+        assert_eq!(listening.err(), Some(Refused::PerClient));
+        // Told before it listens: it hears it when it does.
+        assert_eq!(admit(&open, "198.51.100.7").err(), Some(Refused::Full), "one each: no room is made");
+        before.activity().evict();
+        let heard =
+            runtime.block_on(async { tokio::time::timeout(Duration::from_secs(5), before.activity().evicted()).await });
+        assert!(heard.is_ok());
+        // Told while it listens.
+        let later = Activity::new();
+        let told = Arc::clone(&later);
+        let heard = runtime.block_on(async move {
+            let listening = tokio::spawn(async move { later.evicted().await });
+            tokio::task::yield_now().await;
+            told.evict();
+            tokio::time::timeout(Duration::from_secs(5), listening).await
+        });
+        assert!(matches!(heard, Ok(Ok(()))));
     }
 
     #[test]

@@ -49,6 +49,8 @@ pub struct Metrics {
     auth_refusals: Mutex<BTreeMap<&'static str, u64>>,
     /// Connections closed at once, by which limit refused them.
     connections_refused: Mutex<BTreeMap<&'static str, u64>>,
+    /// Connections told to close to make room for a client holding fewer.
+    connections_evicted: std::sync::atomic::AtomicU64,
     /// Requests whose handling panicked (answered 500).
     handler_panics: std::sync::atomic::AtomicU64,
 }
@@ -86,6 +88,10 @@ impl Metrics {
         if let Ok(mut r) = self.connections_refused.lock() {
             *r.entry(limit).or_default() += 1;
         }
+    }
+
+    pub fn connection_evicted(&self) {
+        self.connections_evicted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn auth_refused(&self, reason: &'static str) {
@@ -170,6 +176,11 @@ impl Metrics {
             "Connections closed on arrival, by the limit that refused them (per_client, max_connections).",
             "limit",
             &self.connections_refused,
+        );
+        let _ = writeln!(
+            out,
+            "# HELP mrgate_connections_evicted_total Connections told to close, all places being taken, to make room for a client holding fewer.\n# TYPE mrgate_connections_evicted_total counter\nmrgate_connections_evicted_total {}",
+            self.connections_evicted.load(std::sync::atomic::Ordering::Relaxed)
         );
         let _ = writeln!(
             out,

@@ -1457,8 +1457,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub task: tokio::task::JoinHandle<()>,
     current: Arc<RwLock<Current>>,
-    connections: Arc<tokio::sync::Semaphore>,
-    max_connections: usize,
+    connections: Arc<connections::Open>,
     /// Asks the witnesses to cosign new checkpoints, when any are configured.
     cosigner: Option<tokio::task::JoinHandle<()>>,
     /// Writes the log's high-water mark while the log grows ([`crate::ledger::high_water`]).
@@ -1508,7 +1507,7 @@ impl Running {
         }
         let deadline = tokio::time::Instant::now() + grace;
         let mut finished = true;
-        while self.connections.available_permits() < self.max_connections {
+        while self.connections.count() > 0 {
             if tokio::time::Instant::now() >= deadline {
                 finished = false;
                 break;
@@ -1537,45 +1536,54 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
         tokio::net::TcpListener::bind(&app.config.listen).await.map_err(|e| format!("{}: {e}", app.config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let _ = app.bound.set(addr);
-    let max_connections = app.config.limits.max_connections;
-    let connections = Arc::new(tokio::sync::Semaphore::new(max_connections));
-    let per_client = connections::PerClient::new(app.config.limits.max_connections_per_client.min(max_connections));
+    let limits = &app.config.limits;
+    let connections = connections::Open::new(limits.max_connections, limits.max_connections_per_client);
     let (cosigning, cosigned_log) = (Arc::clone(&app.cosigning), Arc::clone(&app.log));
     let marked = (Arc::downgrade(&app.log), Arc::downgrade(&app.mark));
     let high_water = tokio::spawn(crate::ledger::high_water::record_forever(marked.0.clone(), marked.1.clone()));
     let current = Arc::new(RwLock::new(Current { app, acceptor }));
-    let (accepting, shared) = (Arc::clone(&connections), Arc::clone(&current));
+    let (open, shared) = (Arc::clone(&connections), Arc::clone(&current));
     let task = tokio::spawn(async move {
         loop {
             let Ok((tcp, peer)) = listener.accept().await else { continue };
             let Ok((acceptor, app)) = shared.read().map(|c| (c.acceptor.clone(), Arc::clone(&c.app))) else { continue };
-            // One client holding its cap is refused more, before any TLS work; others are not.
-            let Some(slot) = per_client.admit(peer.ip()) else {
-                app.metrics.connection_refused("per_client");
-                continue;
-            };
-            let Ok(permit) = Arc::clone(&accepting).try_acquire_owned() else {
-                app.metrics.connection_refused("max_connections");
-                continue;
+            // One client holding its cap is refused more, before any TLS work; when all places
+            // are taken, the client holding most gives one up (`connections`).
+            let slot = match open.admit(peer.ip()) {
+                Ok(admitted) => {
+                    if admitted.evicted {
+                        app.metrics.connection_evicted();
+                    }
+                    admitted.slot
+                }
+                Err(refused) => {
+                    app.metrics.connection_refused(refused.limit());
+                    continue;
+                }
             };
             // Responses go out whole; Nagle's algorithm would only hold back their last segment.
             let _ = tcp.set_nodelay(true);
             let current = Arc::clone(&shared);
             tokio::spawn(async move {
-                let (_permit, _slot) = (permit, slot);
+                let activity = Arc::clone(slot.activity());
                 // The connection's own limits — its handshake and header timeouts, idle time,
                 // lifetime and HTTP/2 streams — are those it was accepted under; a request's own
                 // (its body's size and time) are those in force when it comes.
                 let limits = app.config.limits.clone();
                 let timeout = std::time::Duration::from_secs(limits.request_timeout_seconds);
                 let idle = std::time::Duration::from_secs(limits.idle_timeout_seconds);
-                // A client that does not finish the handshake in time is dropped.
-                let Ok(Ok(stream)) = tokio::time::timeout(timeout.min(idle), acceptor.accept(tcp)).await else {
-                    return;
+                // A client that does not finish the handshake in time is dropped, as is one told
+                // to make room for another client meanwhile.
+                let handshake = tokio::time::timeout(timeout.min(idle), acceptor.accept(tcp));
+                let stream = tokio::select! {
+                    shaken = handshake => match shaken {
+                        Ok(Ok(stream)) => stream,
+                        _ => return,
+                    },
+                    () = activity.evicted() => return,
                 };
                 let chain = stream.get_ref().1.peer_certificates().map(|c| c.to_vec()).unwrap_or_default();
                 let presented = Arc::new(auth::Presented::new(chain));
-                let activity = connections::Activity::new();
                 let watching = Arc::clone(&activity);
                 let service = hyper::service::service_fn(move |r: Request<Incoming>| {
                     let handling = watching.handling();
@@ -1610,12 +1618,20 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                     .serve_connection(TokioIo::new(connections::Watched::new(stream, activity.clone())), service);
                 tokio::pin!(connection);
                 // However slowly a client sends, its connection ends after ten request
-                // timeouts; one that does nothing for `idle` is closed sooner.
-                let ends = tokio::time::Instant::now() + timeout * 10;
+                // timeouts; one that does nothing for `idle` is closed sooner. One told to make
+                // room finishes the request it may have begun meanwhile, within a request
+                // timeout, and takes no other.
+                let mut ends = tokio::time::Instant::now() + timeout * 10;
                 let tick = (idle / 4).clamp(std::time::Duration::from_millis(50), std::time::Duration::from_secs(1));
+                let mut told = false;
                 loop {
                     tokio::select! {
                         _ = connection.as_mut() => break,
+                        () = activity.evicted(), if !told => {
+                            told = true;
+                            ends = ends.min(tokio::time::Instant::now() + timeout);
+                            connection.as_mut().graceful_shutdown();
+                        }
                         _ = tokio::time::sleep(tick) => {
                             if tokio::time::Instant::now() >= ends || activity.idle_for(idle) {
                                 break;
@@ -1623,12 +1639,13 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                         }
                     }
                 }
+                drop(slot);
             });
         }
     });
     let cosigner = (!cosigning.witnesses.is_empty())
         .then(|| tokio::spawn(witnessing::Cosigning::cosign_forever(cosigning, cosigned_log)));
-    Ok(Running { addr, task, current, connections, max_connections, cosigner, high_water, marked })
+    Ok(Running { addr, task, current, connections, cosigner, high_water, marked })
 }
 
 /// `mrgate serve`: loads the configuration and serves. SIGHUP calls `reread` for the

@@ -8,7 +8,8 @@
 //! other refusal as `text/plain`, `<reason code>: <why>` and a newline, with its status. A
 //! body over [`MAX_BODY_BYTES`] is 413; other paths 404, other methods 405. Connections are
 //! kept alive between requests, at most [`MAX_CONNECTIONS_PER_CLIENT`] from one client, and
-//! closed once idle.
+//! closed once idle; when all [`MAX_CONNECTIONS`] are taken, the client holding most gives one
+//! up to a client holding fewer, as the gateway's do (`server::connections`).
 //!
 //! [`start`] runs a witness inside the caller's tokio runtime (the gateway's `serve --demo`
 //! starts one beside itself; tests start one on 127.0.0.1:0) and gives back its address and a
@@ -18,7 +19,7 @@
 
 use super::config::{Config, Tls};
 use super::cosigner::{Cosigner, OpenError, Refusal};
-use crate::server::connections::{Activity, PerClient, Watched};
+use crate::server::connections::{Open, Slot, Watched};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -36,9 +37,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// A body over the limit is read on and thrown away up to this much before the 413 goes
 /// out, so that the client, still sending, reads the answer instead of a reset connection.
 const MAX_DRAINED_BYTES: usize = 64 * MAX_BODY_BYTES;
-/// Connections open at once; more are closed on arrival. A witness's clients are a few
-/// logs and monitors.
-const MAX_CONNECTIONS: usize = 256;
+/// Connections open at once; past it, a newcomer takes an idle place from the client holding
+/// most, or is closed on arrival. A witness's clients are a few logs and monitors.
+pub const MAX_CONNECTIONS: usize = 256;
 /// Connections one client (an IPv4 address or an IPv6 /64, as the gateway counts them) may
 /// hold at once: one address holding every place would stop the witness cosigning for
 /// every log (found by review: 256 connections kept alive from one address froze a
@@ -155,7 +156,7 @@ pub async fn start_with(
     let (stop, stopping) = watch::channel(false);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let serving = Arc::clone(&cosigner);
-    let per_client = PerClient::new(MAX_CONNECTIONS_PER_CLIENT);
+    let open = Open::new(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT);
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
         let stopped = stopped(stopping.clone());
@@ -170,15 +171,10 @@ pub async fn start_with(
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     };
-                    let Some(slot) = per_client.admit(peer.ip()) else { continue };
-                    if connections.len() >= MAX_CONNECTIONS {
-                        continue;
-                    }
+                    // When all places are taken, the client holding most gives one up.
+                    let Ok(admitted) = open.admit(peer.ip()) else { continue };
                     let (acceptor, cosigner, stopping) = (acceptor.clone(), Arc::clone(&serving), stopping.clone());
-                    connections.spawn(async move {
-                        let _slot = slot;
-                        connection(tcp, acceptor, cosigner, stopping).await;
-                    });
+                    connections.spawn(connection(tcp, admitted.slot, acceptor, cosigner, stopping));
                 }
             }
         }
@@ -199,14 +195,21 @@ async fn stopped(mut stopping: watch::Receiver<bool>) {
 
 async fn connection(
     tcp: tokio::net::TcpStream,
+    slot: Slot,
     acceptor: tokio_rustls::TlsAcceptor,
     cosigner: Arc<Cosigner>,
     stopping: watch::Receiver<bool>,
 ) {
     // Answers go out whole; Nagle's algorithm would only hold back their last segment.
     let _ = tcp.set_nodelay(true);
-    let Ok(Ok(stream)) = tokio::time::timeout(TIMEOUT, acceptor.accept(tcp)).await else { return };
-    let activity = Activity::new();
+    let activity = Arc::clone(slot.activity());
+    let stream = tokio::select! {
+        shaken = tokio::time::timeout(TIMEOUT, acceptor.accept(tcp)) => match shaken {
+            Ok(Ok(stream)) => stream,
+            _ => return,
+        },
+        () = activity.evicted() => return,
+    };
     let watching = Arc::clone(&activity);
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let cosigner = Arc::clone(&cosigner);
@@ -229,6 +232,7 @@ async fn connection(
         tokio::select! {
             _ = connection.as_mut() => return,
             () = &mut stop => break,
+            () = activity.evicted() => break,
             () = tokio::time::sleep(Duration::from_secs(1)) => {
                 if tokio::time::Instant::now() >= ends || activity.idle_for(IDLE) {
                     break;
