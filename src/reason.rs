@@ -219,6 +219,7 @@ reasons! {
     JwsCrit = "jws.crit", 400, "The JWS header marks an extension critical that the gateway does not know.";
     JwsNoKey = "jws.no_key", 422, "The JWS names no key to verify it with.";
     JwsUnknownKid = "jws.unknown_kid", 422, "The JWS names a key that is not configured.";
+    JwsKidOther = "jws.kid_other", 422, "The JWS header's kid names another key than its x5c signer's.";
     JwsX5c = "jws.x5c", 422, "The JWS's certificate chain (x5c) is missing or malformed.";
     JwsPayload = "jws.payload", 400, "The JWS payload is not a JSON object.";
     JwsTyp = "jws.typ", 400, "The JWS has the wrong typ.";
@@ -330,6 +331,7 @@ reasons! {
     TrustBuild = "trust.build", 422, "A trust list cannot be built from its description (command line).";
     TrustCbUnknown = "trust.cb_unknown", 422, "The certification body is not in the trust list.";
     TrustSignerNotListed = "trust.signer_not_listed", 422, "The signer is not a registered signing certificate of the body.";
+    TrustCbNotGranted = "trust.cb_not_granted", 422, "The trust list does not hold the certification body in force: no granted signing service now, or none on the certificate's issue date.";
     TrustBodyUnknown = "trust.body_unknown", 422, "The accreditation body is not in the trust list.";
     TrustAccreditationUnclaimed = "trust.accreditation_unclaimed", 422, "The IAF record says its certificate is Unaccredited: it is not recognized as an accredited certificate.";
     TrustCbNameOther = "trust.cb_name_other", 422, "The certificate names its certification body by a name the trust list does not hold for it: each name it states (the name, and the English name when stated) must be the body's id, one of its names in any language or a trade name the list holds.";

@@ -250,6 +250,39 @@ pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> O
     ))
 }
 
+/// A certificate's issue day in China, from its first instant to its last: the document says
+/// the day, not the instant, it was issued, so what must hold on it must hold all day.
+pub fn issue_day(cert: &Certificate) -> (OffsetDateTime, OffsetDateTime) {
+    let china = time::macros::offset!(+8);
+    (
+        cert.issue_date.midnight().assume_offset(china),
+        cert.issue_date.with_time(time::macros::time!(23:59:59.999_999_999)).assume_offset(china),
+    )
+}
+
+/// Why `list` does not hold `cert`'s certification body in force for it at `now`: the body
+/// must hold a granted document-signing service now, and have held one at every instant of
+/// the certificate's issue day ([`TrustList::signing_lapse_during`]: since the list first
+/// gave its services a status); `None` when it does. Found by attack: a CB whose service
+/// was withdrawn for three months, granted again, dated certificates inside the gap, and
+/// they verified "valid" and were registered; and a look-up showed "valid" for a
+/// certificate of a CB the list had since withdrawn, which a verification refused. The rule
+/// of recognition (the gateway's own exports too), export and look-up alike (rule set 17).
+pub fn cb_not_granted(list: &TrustList, cert: &Certificate, now: OffsetDateTime) -> Option<String> {
+    let issuer = cert.issuer_id();
+    if list.signing_lapse_during(issuer, now, now).is_some() || list.signing_certificates_of(issuer, now).is_empty() {
+        return Some(format!("'{issuer}' holds no granted signing service of the trust list in force now"));
+    }
+    let (from, to) = issue_day(cert);
+    let lapse = list.signing_lapse_during(issuer, from, to)?;
+    Some(format!(
+        "'{issuer}' held no granted signing service of the trust list at {}, on the certificate's issue date {} \
+         (China): a certificate dated then is not one it could issue",
+        crate::decisions::rfc3339(lapse),
+        cert.issue_date
+    ))
+}
+
 /// Why `cert` does not name its certification body, `cb`, as `list` holds it: each name it
 /// states of its CB (the name, and the English name when it states one) must be the body's
 /// id, one of its names in any language or a trade name ([`Provider::is_named`]), and name
@@ -509,6 +542,10 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         );
         return None;
     }
+    if let Some(why) = cb_not_granted(ctx.trust_list, &cert, ctx.now) {
+        d.fail("chain", "trust.cb_not_granted", why);
+        return None;
+    }
     if let Some(why) = cb_name_not_held(ctx.trust_list, cb, &cert) {
         d.fail("chain", "trust.cb_name_other", why);
         return None;
@@ -550,9 +587,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // China): the document says the day, not the instant, it was issued.
     let scope = cert.program_code.accreditation_scope();
     let arrangement = arrangement_for(scope);
-    let china = time::macros::offset!(+8);
-    let issued = cert.issue_date.midnight().assume_offset(china);
-    let day_end = cert.issue_date.with_time(time::macros::time!(23:59:59.999_999_999)).assume_offset(china);
+    let (issued, day_end) = issue_day(&cert);
     let answer = ctx.trust_list.membership_throughout(&accreditor, arrangement, scope, issued, day_end);
     // And now: the issue date is its body's own word (no timestamp vouches for it), so while
     // the membership is suspended or withdrawn a certificate dated before that is

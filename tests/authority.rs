@@ -225,6 +225,111 @@ async fn a_partner_role_follows_the_trust_list_in_force() {
     running.task.abort();
 }
 
+/// The demo description with body `id`'s `service_status` line replaced by `status`.
+fn with_service_status(description: &str, id: &str, status: &str) -> String {
+    let at = description.find(&format!("id = \"{id}\"\n")).unwrap_or_else(|| panic!("no body {id}"));
+    let line = at + description[at..].find("service_status = ").expect("its service status");
+    let end = line + description[line..].find('\n').expect("line");
+    format!("{}service_status = {status}{}", &description[..line], &description[end..])
+}
+
+/// Found by attack: a CB whose service the list withdrew for three months, then granted
+/// again, dated certificates inside the gap, and they verified "valid" and were registered;
+/// a look-up said "valid" of a certificate whose CB the list had since withdrawn, and the
+/// gateway's own export of a domestic CB was judged without its CB. A CB is in force for a
+/// certificate when the list grants it a signing service now and throughout its issue day
+/// (China), since the list first said anything of its services (rule set 17).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_is_recognized_only_while_the_list_holds_its_cb_in_force() {
+    use common::partners::foreign_credential_with;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let exported = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(exported.status, 201, "{}", String::from_utf8_lossy(&exported.body));
+    let own = exported.json()["documents"]["untp-dcc"].as_str().expect("jws").as_bytes().to_vec();
+    // DAkkS's CB: withdrawn from 2025-09-01 08:00 to 2025-12-01 08:00 in China.
+    let gap = "[{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }, { status = \"withdrawn\", since = \"2025-09-01T00:00:00Z\" }, { status = \"granted\", since = \"2025-12-01T00:00:00Z\" }]";
+    let description = with_service_status(&demo_description(), "dakks-cb", gap).replace("sequence = 1", "sequence = 2");
+    let list = build_list(dir.path(), &description, &signer("trust-list-operator"));
+    let r = call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let dated = |day: &'static str| {
+        foreign_credential_with("foreign/dakks/signer", move |vc| {
+            vc["validFrom"] = format!("{day}T00:00:00+08:00").into()
+        })
+        .0
+    };
+    let verdict = async |jws: String| {
+        let v = call(addr, "POST", "/v1/verify", jws.into_bytes(), Some("customs"), None).await.json();
+        let unmet: Vec<String> = v["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .filter(|c| c["outcome"] == "fail")
+            .filter_map(|c| c["reason"].as_str().map(str::to_string))
+            .collect();
+        (v["valid"].as_bool(), unmet)
+    };
+    let refused_for = |why: &str| (Some(false), vec![why.to_string()]);
+    let valid = (Some(true), Vec::<String>::new());
+    // Before the list said anything of its services (the list does not say it was not in
+    // force then), the day before the gap, and after it: recognized.
+    for day in ["2024-06-10", "2025-08-31", "2025-12-02"] {
+        assert_eq!(verdict(dated(day)).await, valid, "{day}");
+    }
+    // The gap's first and last days, in part withdrawn, and a day inside it: refused.
+    for day in ["2025-09-01", "2025-10-15", "2025-12-01"] {
+        assert_eq!(verdict(dated(day)).await, refused_for("trust.cb_not_granted"), "{day}");
+    }
+    // Nor is one recognized, nor registered.
+    let inside = dated("2025-10-15");
+    let r = call(addr, "POST", "/v1/recognitions", inside.into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!((r.status, r.json()["valid"].as_bool()), (200, Some(false)), "{}", String::from_utf8_lossy(&r.body));
+    let (recognized, number) = foreign_credential_with("foreign/dakks/signer", |_| {});
+    let path = format!("/v1/certificates/dakks-cb/{number}");
+    assert_eq!(call(addr, "GET", &path, vec![], None, None).await.status, 404);
+    let r = call(addr, "POST", "/v1/recognitions", recognized.clone().into_bytes(), Some("partner-dakks"), None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(call(addr, "GET", &path, vec![], None, None).await.json()["headline"], "valid");
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.json()["headline"], "valid");
+
+    // The list then withdraws DAkkS's CB, and the domestic CB's service for a month around its
+    // certificate's issue date (2025-01-10). Each look-up says "unknown", as a verification
+    // refuses; the gateway's own export included, and a new export is refused.
+    let now = OffsetDateTime::now_utc();
+    let withdrawn = format!(
+        "[{{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }}, {{ status = \"withdrawn\", since = \"{}\" }}]",
+        rfc3339(now - time::Duration::hours(1))
+    );
+    let lapsed = "[{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }, { status = \"withdrawn\", since = \"2025-01-05T00:00:00Z\" }, { status = \"granted\", since = \"2025-02-01T00:00:00Z\" }]";
+    let description = with_service_status(&demo_description(), "dakks-cb", &withdrawn);
+    let description =
+        with_service_status(&description, "CNCA-R-2002-001", lapsed).replace("sequence = 1", "sequence = 3");
+    let list = build_list(dir.path(), &description, &signer("trust-list-operator"));
+    let r = call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(app.trust_list().sequence, 3);
+    for at in [path.as_str(), EXPORTED] {
+        let looked_up = call(addr, "GET", at, vec![], None, None).await.json();
+        assert_eq!(
+            (looked_up["status"].as_str(), looked_up["headline"].as_str()),
+            (Some("valid"), Some("unknown")),
+            "{at}"
+        );
+    }
+    assert_eq!(verdict(recognized).await, refused_for("x509.untrusted"));
+    assert_eq!(verdict(String::from_utf8(own).expect("jws")).await, refused_for("trust.cb_not_granted"));
+    let again = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(reason(&again), refused(422, "trust.cb_not_granted"));
+    // The batch look-up reads the same headline.
+    let line = b"{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"04925Q10021R0M\"}\n".to_vec();
+    let batch = call(addr, "POST", "/v1/verify/batch", line, Some("customs"), None).await;
+    let answer: serde_json::Value =
+        serde_json::from_slice(batch.body.split(|b| *b == b'\n').next().expect("line")).expect("json");
+    assert_eq!(answer["headline"], "unknown", "{answer}");
+    running.task.abort();
+}
+
 // --- 2. A pinned trust-list signer --------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

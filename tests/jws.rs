@@ -253,6 +253,47 @@ fn a_key_named_another_way_is_refused() {
     assert!(pki.verifier().verify(&t, AT).valid);
 }
 
+/// A `kid` beside `x5c` names the x5c signer's key, by its JWK thumbprint (alone, or as a DID
+/// URL's fragment), or the token is refused (found by attack: any `kid` was ignored, where a
+/// DID verifier resolves it and would check another key than this verifier did); configured
+/// kids name no key beside `x5c` either.
+#[test]
+fn a_kid_beside_x5c_names_the_signers_key() {
+    let mut pki = Pki::new();
+    let signer = pki.signer(KeyAlg::EcdsaP256, |_| {});
+    let other = pki.signer(KeyAlg::EcdsaP256, |_| {});
+    let key = key_of(&signer);
+    let thumbprint = mrgate::crypto::did::thumbprint(&key.public_key()).expect("thumbprint");
+    let theirs = mrgate::crypto::did::thumbprint(&key_of(&other).public_key()).expect("thumbprint");
+    let with_kid = |kid: serde_json::Value| {
+        hand_made(json!({"alg": "ES256", "typ": "vc+jwt", "x5c": x5c(&signer), "kid": kid}), PAYLOAD, |m| {
+            key.sign(m).expect("sign")
+        })
+    };
+    let mut verifier = pki.verifier();
+    verifier.keys.insert("cb-1".into(), key.public_key());
+    for kid in [json!(thumbprint), json!(format!("did:web:cb.example#{thumbprint}"))] {
+        assert!(verifier.verify(&with_kid(kid.clone()), AT).valid, "{kid}");
+    }
+    for kid in [
+        json!("did:web:evil.example#1"),
+        json!(format!("did:web:cb.example#{theirs}")),
+        json!(format!("{thumbprint}x")),
+        json!(format!("did:web:cb.example#{thumbprint}#x")),
+        json!("cb-1"),
+        json!(""),
+        json!(7),
+        json!([thumbprint]),
+        serde_json::Value::Null,
+    ] {
+        let t = with_kid(kid.clone());
+        assert_rejected(&verifier, &t, "key", "jws.kid_other");
+        let v = verifier.verify(&t, AT);
+        let last = v.checks.last().expect("a failing check");
+        assert_eq!(last.message, format!("kid {kid} names another key than the x5c signer's: a header names one key"));
+    }
+}
+
 #[test]
 fn unknown_crit() {
     let mut pki = Pki::new();

@@ -35,6 +35,8 @@ pub enum JwsError {
     NoKey,
     #[error("kid '{0}' is not a configured key")]
     UnknownKid(String),
+    #[error("kid {0} names another key than the x5c signer's: a header names one key")]
+    KidOther(String),
     #[error("x5c: {0}")]
     X5c(String),
     #[error("signer: {0}")]
@@ -59,6 +61,7 @@ impl JwsError {
             JwsError::Algorithm(e) => e.code(),
             JwsError::NoKey => "jws.no_key",
             JwsError::UnknownKid(_) => "jws.unknown_kid",
+            JwsError::KidOther(_) => "jws.kid_other",
             JwsError::X5c(_) => "jws.x5c",
             JwsError::Path(e) => e.code(),
             JwsError::Key(e) => e.code(),
@@ -85,7 +88,9 @@ impl JwsError {
             JwsError::Malformed(_) | JwsError::Base64 { .. } | JwsError::Header(_) => "format",
             JwsError::UnknownCrit(_) | JwsError::CredentialType(_) => "header",
             JwsError::Algorithm(_) => "algorithm",
-            JwsError::NoKey | JwsError::UnknownKid(_) | JwsError::X5c(_) | JwsError::Key(_) => "key",
+            JwsError::NoKey | JwsError::UnknownKid(_) | JwsError::KidOther(_) | JwsError::X5c(_) | JwsError::Key(_) => {
+                "key"
+            }
             JwsError::Path(_) => "chain",
             JwsError::Signature => "signature",
             JwsError::PayloadNotJson(_) => "payload",
@@ -334,6 +339,19 @@ impl Verifier {
                 "x509.valid",
                 format!("signer '{}' chains to a trust anchor", verified.subject),
             ));
+            // A `kid` beside `x5c` names the leaf's key, as a DID verification method
+            // (`…#<JWK thumbprint>`) or the thumbprint alone: a DID verifier resolves `kid`,
+            // and one naming another key would have it check another key than this verifier
+            // did (found by attack: any `kid` was ignored here).
+            if let Some(kid) = jws.header.get("kid") {
+                let leaf = super::did::thumbprint(&verified.public_key);
+                let names_leaf = kid.as_str().zip(leaf.as_deref()).is_some_and(|(kid, leaf)| {
+                    kid == leaf || kid.rsplit_once('#').is_some_and(|(_, fragment)| fragment == leaf)
+                });
+                if !names_leaf {
+                    return Err(JwsError::KidOther(kid.to_string()));
+                }
+            }
             *signer_out = Some(verified.subject.clone());
             *certificate_out = ders.into_iter().next().map(|d| d.as_ref().to_vec());
             verified.public_key

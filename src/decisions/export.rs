@@ -173,6 +173,14 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
         }
         checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
     }
+    // Its CB is in force for it, as a verification of the export would hold it (rule set 17):
+    // granted now and on its issue day. A CB the list does not hold is not asked: its export
+    // is no recognized certificate (see below), and its look-up says "unknown".
+    if list.body(cert.issuer_id()).is_some()
+        && let Some(why) = crate::recognition::cb_not_granted(list, &cert, now)
+    {
+        return Err(Refusal::new(Class::Invalid, "trust.cb_not_granted", why));
+    }
     // The names it states of its CB are the names the list holds for it: the export states
     // them under the gateway's signature, and a verification of the export would refuse
     // them. A CB the list does not hold has no names to hold it to (its export is no

@@ -178,7 +178,13 @@ use time::OffsetDateTime;
 ///   deadline is `pt.deadline_passed` whether the round closed or not (`pt.round_closed`
 ///   no longer comes of one); and a definition or submission refused once it verified as
 ///   the partner's is logged `refused` with its reason.
-pub const RULE_SET: &str = "16";
+/// - `17`: a certificate's CB is held in force for it by the list in force
+///   ([`crate::recognition::cb_not_granted`], `trust.cb_not_granted`): a granted
+///   document-signing service now, and one at every instant of its issue day since the list
+///   first gave the CB's services a status — in recognition (the gateway's own exports too),
+///   export, and the look-up's headline, which is `unknown` otherwise; a JWS's `kid` beside
+///   `x5c` names the x5c signer's key (`jws.kid_other`).
+pub const RULE_SET: &str = "17";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -79,31 +79,36 @@ pub fn status(
 }
 
 /// The status a person should read of a registered certificate (the look-up's
-/// `headline`), now: [`headline`] on China's date, under the trust list in force.
+/// `headline`), now: [`headline`] on China's date, under the trust list in force, which must
+/// still hold the certificate's CB in force for it ([`crate::recognition::cb_not_granted`]:
+/// a verification of its document would refuse it otherwise).
 pub fn headline_now(
     recorded: &str,
     cert: Option<&crate::model::Certificate>,
     now: time::OffsetDateTime,
     trust_list: &crate::trust::TrustList,
 ) -> &'static str {
-    headline(recorded, cert, crate::model::china_date(now), trust_list.in_date(now).is_ok())
+    let decides = trust_list.in_date(now).is_ok()
+        && cert.is_some_and(|c| crate::recognition::cb_not_granted(trust_list, c, now).is_none());
+    headline(recorded, cert, crate::model::china_date(now), decides)
 }
 
 /// The status a person should read on `day`: a certificate recorded as valid is valid only
 /// while its dates hold ([`crate::model::Certificate::dates_hold`], the one validity rule)
 /// and the trust list in force may still decide — expired once its expiry date has passed,
 /// whatever the record says; unknown when its stored document cannot be read, when it is
-/// not yet in force, or under a stale list (fail closed: never a guessed "valid").
+/// not yet in force, or when the list may not decide (`list_decides`: a stale list, or one
+/// no longer holding its CB in force; fail closed: never a guessed "valid").
 pub fn headline(
     recorded: &str,
     cert: Option<&crate::model::Certificate>,
     day: time::Date,
-    list_in_date: bool,
+    list_decides: bool,
 ) -> &'static str {
     use crate::model::{NotInForce, Status};
     let status = Status::ALL.iter().find(|s| s.as_str() == recorded).copied();
     match (status, cert.map(|c| c.dates_hold(day))) {
-        (Some(Status::Valid), Some(Ok(()))) if list_in_date => "valid",
+        (Some(Status::Valid), Some(Ok(()))) if list_decides => "valid",
         (Some(Status::Valid), Some(Err(NotInForce::Expired { .. }))) => "expired",
         (Some(Status::Valid), _) => "unknown",
         (Some(s), _) => s.as_str(),

@@ -586,6 +586,28 @@ impl TrustList {
         })
     }
 
+    /// The first instant from `from` to `to` at which body `id` held no granted
+    /// document-signing service, though the list had by then given a status to one of its
+    /// services. Before its services' first status the list says nothing of the body — it may
+    /// have been accredited long before it was listed — and no lapse is found there; a
+    /// body the list cannot use, or does not hold, lapsed at `from`. One service's lapse is
+    /// none while another is granted: a body changing keys stays in force.
+    pub fn signing_lapse_during(&self, id: &str, from: OffsetDateTime, to: OffsetDateTime) -> Option<OffsetDateTime> {
+        let Some(provider) = self.body(id).filter(|p| p.unusable.is_none()) else { return Some(from) };
+        let signing: Vec<&Service> = provider.services.iter().filter(|s| s.type_id == SERVICE_TYPE_SIGNING).collect();
+        // Statuses change only at their `since`: between two changes, what held at the first
+        // holds throughout.
+        let mut instants: Vec<OffsetDateTime> =
+            signing.iter().flat_map(|s| s.history.iter().map(|c| c.since)).filter(|&t| t > from && t <= to).collect();
+        instants.push(from);
+        instants.sort_unstable();
+        instants.dedup();
+        instants.into_iter().find(|&t| {
+            let said = signing.iter().any(|s| s.history.iter().any(|c| c.since <= t));
+            said && !signing.iter().any(|s| s.signs_documents_throughout(t, t))
+        })
+    }
+
     /// The certificates of body `id`'s granted document-signing services at `at` (none for a
     /// body the list cannot use): what the body's own keys and connections chain to.
     pub fn signing_certificates_of(&self, id: &str, at: OffsetDateTime) -> Vec<&[u8]> {
@@ -893,5 +915,92 @@ mod service_tests {
         assert!(!service.granted_throughout(datetime!(2024-06-01 0:00 UTC), before), "not yet granted at the start");
         let unusable = Service { unusable: Some("a critical extension".into()), ..service };
         assert!(!unusable.granted_throughout(after, after));
+    }
+}
+
+#[cfg(test)]
+mod lapse_tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn service(history: &[(&str, OffsetDateTime)]) -> Service {
+        Service {
+            type_id: SERVICE_TYPE_SIGNING.into(),
+            name: String::new(),
+            certificates: vec![vec![1]],
+            certificate_subjects: Vec::new(),
+            history: history.iter().map(|&(status, since)| StatusChange { status: status.into(), since }).collect(),
+            unusable: None,
+        }
+    }
+
+    fn list(services: Vec<Service>) -> TrustList {
+        let body = Body {
+            id: "cb".into(),
+            role: Role::CertificationBody,
+            country: "DE".into(),
+            accredited_by: None,
+            memberships: Vec::new(),
+        };
+        let provider = Provider {
+            name: "CB".into(),
+            other_names: Vec::new(),
+            trade_names: Vec::new(),
+            body: Some(body),
+            services,
+            unusable: None,
+        };
+        TrustList {
+            operator: String::new(),
+            territory: String::new(),
+            sequence: 1,
+            issued: None,
+            next_update: None,
+            providers: vec![provider],
+            signed_by: None,
+            signer_certificate: None,
+            digest: String::new(),
+            by_id: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_body_lapses_only_where_the_list_says_none_of_its_services_was_granted() {
+        let (g, w) = (STATUS_GRANTED, STATUS_WITHDRAWN);
+        let gap = list(vec![service(&[
+            (g, datetime!(2025-01-01 0:00 UTC)),
+            (w, datetime!(2025-09-01 0:00 UTC)),
+            (g, datetime!(2025-12-01 0:00 UTC)),
+        ])]);
+        let lapse = |l: &TrustList, from, to| l.signing_lapse_during("cb", from, to);
+        // Before the list's first word on it, nothing is said: no lapse.
+        assert_eq!(lapse(&gap, datetime!(2024-06-01 0:00 UTC), datetime!(2024-06-02 0:00 UTC)), None);
+        // A period reaching into the gap lapses where the gap starts; one inside it, at once.
+        let (before, inside) = (datetime!(2025-08-31 12:00 UTC), datetime!(2025-10-01 0:00 UTC));
+        assert_eq!(lapse(&gap, before, datetime!(2025-09-01 6:00 UTC)), Some(datetime!(2025-09-01 0:00 UTC)));
+        assert_eq!(lapse(&gap, inside, inside), Some(inside));
+        assert_eq!(lapse(&gap, datetime!(2025-12-01 0:00 UTC), datetime!(2026-01-01 0:00 UTC)), None);
+        // From before the list's first word through the gap: the gap still lapses.
+        assert_eq!(lapse(&gap, datetime!(2024-06-01 0:00 UTC), inside), Some(datetime!(2025-09-01 0:00 UTC)));
+        // A key changed with no gap between: in force throughout; with a day between: not.
+        let handed_over = list(vec![
+            service(&[(g, datetime!(2025-01-01 0:00 UTC)), (w, datetime!(2025-09-01 0:00 UTC))]),
+            service(&[(g, datetime!(2025-09-01 0:00 UTC))]),
+        ]);
+        assert_eq!(lapse(&handed_over, datetime!(2025-08-01 0:00 UTC), datetime!(2025-10-01 0:00 UTC)), None);
+        let gap_between = list(vec![
+            service(&[(g, datetime!(2025-01-01 0:00 UTC)), (w, datetime!(2025-09-01 0:00 UTC))]),
+            service(&[(g, datetime!(2025-09-02 0:00 UTC))]),
+        ]);
+        assert_eq!(
+            lapse(&gap_between, datetime!(2025-08-01 0:00 UTC), datetime!(2025-10-01 0:00 UTC)),
+            Some(datetime!(2025-09-01 0:00 UTC))
+        );
+        // A service of another type grants nothing; an unknown body has lapsed throughout.
+        let mut other_type = service(&[(g, datetime!(2025-01-01 0:00 UTC))]);
+        other_type.type_id = "urn:example:timestamping".into();
+        let other = list(vec![service(&[(w, datetime!(2025-01-01 0:00 UTC))]), other_type]);
+        assert_eq!(lapse(&other, inside, inside), Some(inside));
+        assert_eq!(gap.signing_lapse_during("another", inside, inside), Some(inside));
     }
 }
