@@ -275,7 +275,14 @@ async fn requests_not_in_the_protocols_form_are_400() {
     let garbled = format!("{body}\n\n{signature}\u{2014} {ORIGIN} not base64!\n");
     let wordy = note.replacen("\n3\n", "\nthree\n", 1);
     let unsigned = format!("{body}\n");
+    // Spellings Go's `note.Open` refuses, which this witness cosigned (found by attack): CR LF
+    // signature lines, a control character in another line's key name.
+    let crlf = format!("{body}\n\n{}", signature.replace('\n', "\r\n"));
+    let seven = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let control = format!("{note}\u{2014} other\u{1}.example/log {seven}\n");
     for body in [
+        format!("old 0\n\n{crlf}").into_bytes(),
+        format!("old 0\n\n{control}").into_bytes(),
         Vec::new(),
         b"old 0\n".to_vec(),
         format!("old 0\n{note}").into_bytes(),

@@ -51,8 +51,19 @@ fn asked(witness: &mrgate::witness::serve::Running) -> WitnessConfig {
 
 /// A demo gateway over `dir` that asks `witnesses`, `required` of which must cosign.
 async fn gateway(dir: &Path, required: usize, witnesses: Vec<WitnessConfig>) -> (Arc<App>, SocketAddr) {
+    gateway_refreshing(dir, required, witnesses, Witnessing::default().refresh_seconds).await
+}
+
+/// [`gateway`], asking its witnesses again every `refresh` seconds while the log is quiet.
+async fn gateway_refreshing(
+    dir: &Path,
+    required: usize,
+    witnesses: Vec<WitnessConfig>,
+    refresh_seconds: u64,
+) -> (Arc<App>, SocketAddr) {
     let mut c = config(dir);
-    c.witnessing = Witnessing { required, ca: vec![format!("{DEMO}/ca.pem").into()], witness: witnesses };
+    c.witnessing =
+        Witnessing { required, ca: vec![format!("{DEMO}/ca.pem").into()], witness: witnesses, refresh_seconds };
     let app = Arc::new(App::load(c).expect("app"));
     let running = start(Arc::clone(&app)).await.expect("start");
     (app, running.addr)
@@ -100,6 +111,43 @@ fn verify_receipt(dir: &Path, receipt: &serde_json::Value, keys: &[String], min:
 
 fn names(report: &serde_json::Value) -> Vec<&str> {
     report["witnesses"].as_array().map(|a| a.iter().filter_map(|w| w["name"].as_str()).collect()).unwrap_or_default()
+}
+
+/// A quiet log's checkpoint is cosigned again every `refresh_seconds`, so its published
+/// cosignatures stay fresh (found by attack: they were asked for a new size only, and an
+/// audit's `--max-age` failed an honest log that had nothing to log).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_logs_checkpoint_is_cosigned_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let w1 =
+        mrgate::witness::serve::start(&witness_config(&dir.path().join("w1"), "witness.test/w1")).await.expect("w1");
+    let (_app, gw) = gateway_refreshing(&dir.path().join("gw"), 1, vec![asked(&w1)], 1).await;
+    let export = call(gw, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201, "{}", text(&export));
+    published_past(gw, export.json()["receipt"]["index"].as_u64().expect("index")).await;
+    let witness = Witness::from_verifier_key(&w1.verifier_key()).expect("w1");
+    let cosigned = async || {
+        let note = text(&get(gw, "/v1/log/checkpoint").await);
+        (note.lines().nth(1).map(str::to_string), witness.cosigned(&note))
+    };
+    let (size, first) = cosigned().await;
+    let first = first.expect("cosigned");
+    // Nothing more is logged; within a few refreshes the same checkpoint carries a newer time.
+    let started = Instant::now();
+    loop {
+        let (now_size, now) = cosigned().await;
+        assert_eq!(now_size, size, "the log grew");
+        if now.expect("cosigned") > first {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "never cosigned again");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // A refresh is at least a second; none at all is refused.
+    let mut c = config(&dir.path().join("other"));
+    c.witnessing.refresh_seconds = 0;
+    let Err(refused) = App::load(c) else { panic!("refresh_seconds = 0 was taken") };
+    assert!(refused.contains("witnessing.refresh_seconds = 0: must be 1 to 86400"), "{refused}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -120,6 +120,16 @@ fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
     std::fs::read(path).map_err(|e| fail("io.read", format_args!("{}: {e}", path.display())))
 }
 
+/// A signed note or a verifier key, read as the UTF-8 text it must be: not read through
+/// U+FFFD in place of what is not UTF-8 (found by attack: Go's `note.Open` refuses such a
+/// note, and this read it).
+pub(super) fn read_text(path: &Path) -> Result<String, ExitCode> {
+    String::from_utf8(read(path)?).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        fail("io.read", format_args!("{}: not UTF-8 text (byte {at})", path.display()))
+    })
+}
+
 /// The checkpoint, its log signature and its cosignatures checked.
 fn checked_checkpoint(
     note: &str,
@@ -141,7 +151,7 @@ fn checked_checkpoint(
     }
     let mut trusted = Vec::new();
     for path in witness_keys {
-        let text = String::from_utf8_lossy(&read(path)?).to_string();
+        let text = read_text(path)?;
         let witness = crate::ledger::cosignature::Witness::from_verifier_key(&text)
             .map_err(|e| fail(e.code(), format!("{}: {e}", path.display())))?;
         trusted.push(witness);
@@ -285,7 +295,7 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
     let origin = args.origin.clone().unwrap_or_else(|| config.log.origin.clone());
     let checkpoint = match &args.checkpoint {
         Some(p) => {
-            let note = String::from_utf8_lossy(&read(p)?).to_string();
+            let note = read_text(p)?;
             Some(checked_checkpoint(&note, (&log_key, &origin), &args.witness_keys, args.min_witnesses, args.max_age)?)
         }
         None if args.min_witnesses > 0 => {
@@ -361,7 +371,7 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
     let source = super::client::RemoteLog { client: &client, size: checkpoint.size, rules: Default::default() };
     let mut checkpoints = vec![checkpoint];
     if let Some(p) = &args.checkpoint {
-        let kept = String::from_utf8_lossy(&read(p)?).to_string();
+        let kept = read_text(p)?;
         checkpoints.push(checked_checkpoint(&kept, (&log_key, &origin), &[], 0, None)?);
     }
     let audit = Audit {

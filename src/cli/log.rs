@@ -108,7 +108,7 @@ fn witnesses(paths: &[PathBuf], min: usize) -> Result<Vec<crate::ledger::cosigna
     paths
         .iter()
         .map(|path| {
-            let text = String::from_utf8_lossy(&read(path)?).to_string();
+            let text = super::audit::read_text(path)?;
             crate::ledger::cosignature::Witness::from_verifier_key(&text).map_err(|e| {
                 eprintln!("error[{}]: {}: {e}", e.code(), path.display());
                 ExitCode::from(2)
@@ -195,8 +195,8 @@ pub fn log(command: LogCommand) -> ExitCode {
         LogCommand::VerifyConsistency { log_key: key_path, origin, old_checkpoint, new_checkpoint, proof } => {
             (|| {
                 let key = log_key(&key_path)?;
-                let old = String::from_utf8_lossy(&read(&old_checkpoint)?).to_string();
-                let new = String::from_utf8_lossy(&read(&new_checkpoint)?).to_string();
+                let old = super::audit::read_text(&old_checkpoint)?;
+                let new = super::audit::read_text(&new_checkpoint)?;
                 let p: ConsistencyProof = parse(&proof)?;
                 let read = |note: &str| {
                     crate::ledger::checkpoint::Checkpoint::verify(note, &key).map_err(receipt::ReceiptError::from)

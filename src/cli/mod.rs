@@ -437,6 +437,7 @@ fn serve(
                 required: 1,
                 ca: vec![PathBuf::from("certs/demo/ca.pem")],
                 witness: vec![crate::server::config::WitnessConfig { vkey: vkey.clone(), url: url.clone() }],
+                ..Default::default()
             };
         }
         if let Some(l) = &listen {

@@ -136,6 +136,12 @@ impl Checkpoint {
         if !note.ends_with('\n') {
             return Err(bad("the note must end in a newline"));
         }
+        // Nor holds a control character but its line feeds, as Go's `note.Open` refuses one
+        // (found by attack: signature lines ending in CR LF, and a key name holding U+0001,
+        // verified here and were cosigned by the witness).
+        if let Some((at, c)) = note.char_indices().find(|&(_, c)| c < ' ' && c != '\n') {
+            return Err(bad(&format!("a control character (U+{:04X}) at byte {at}", u32::from(c))));
+        }
         let (body, signatures) = note.split_once("\n\n").ok_or_else(|| bad("no blank line before the signatures"))?;
         let body = format!("{body}\n");
         let mut lines = body.lines();
@@ -158,8 +164,8 @@ impl Checkpoint {
             let (name, sig) = rest.split_once(' ').ok_or_else(|| bad("a signature line has no signature"))?;
             check_key_name(name)?;
             let blob = STANDARD.decode(sig).map_err(|_| bad("a signature is not base64"))?;
-            if blob.len() < 4 {
-                return Err(bad("a signature is shorter than its key id"));
+            if blob.len() < 5 {
+                return Err(bad("a signature is shorter than a key id and a byte"));
             }
             if ours.is_none()
                 && let Some((id, signature)) = blob.split_first_chunk::<4>().filter(|_| blob.len() == 68)
@@ -234,7 +240,26 @@ mod tests {
         }
         // Another log's well-formed signature line beside this one's is passed over.
         let other = format!("{note}\u{2014} other.example/log {sig}\n");
-        assert_eq!(Checkpoint::verify(&other, &public).map(|(c, _)| c), Ok(cp));
+        assert_eq!(Checkpoint::verify(&other, &public).map(|(c, _)| c), Ok(cp.clone()));
+        // As Go's `note.Open` reads a note (found by attack, each verified here): no carriage
+        // return, no other control character, in a signature line or a key name, and no
+        // signature line of a key id alone, or of a key id and nothing but a byte too few.
+        let four = STANDARD.encode([1u8, 2, 3, 4]);
+        for (bad, why) in [
+            (note.replace('\n', "\r\n"), "control character (U+000D)"),
+            (format!("{note}\u{2014} other\u{1}.example/log {sig}\n"), "control character (U+0001)"),
+            (format!("{note}\u{2014} other.example/log {sig}\r\n"), "control character (U+000D)"),
+            (note.replacen("\n7\n", "\n7\t\n", 1), "control character (U+0009)"),
+            (format!("{note}\u{2014} other.example/log {four}\n"), "shorter than a key id and a byte"),
+        ] {
+            let err = Checkpoint::verify(&bad, &public).expect_err(why);
+            assert!(err.code() == "log.checkpoint_malformed" && err.to_string().contains(why), "{bad:?}: {err}");
+        }
+        let five = STANDARD.encode([1u8, 2, 3, 4, 5]);
+        assert_eq!(
+            Checkpoint::verify(&format!("{note}\u{2014} other.example/log {five}\n"), &public).map(|(c, _)| c),
+            Ok(cp)
+        );
     }
 
     /// A note is read whole before its signature is checked, and checked once: junk after a

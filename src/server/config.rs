@@ -41,7 +41,7 @@ pub struct Config {
 
 /// Witnesses (c2sp.org/tlog-witness) asked to cosign every new checkpoint: see
 /// [`super::witnessing`].
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Witnessing {
     /// How many of `witness` must cosign a checkpoint before it is published; 0 publishes
@@ -53,6 +53,22 @@ pub struct Witnessing {
     pub ca: Vec<PathBuf>,
     #[serde(default)]
     pub witness: Vec<WitnessConfig>,
+    /// How often witnesses are asked again to cosign a checkpoint they have cosigned, when the
+    /// log has grown no further: a quiet log's cosignatures stay this fresh, so an audit's
+    /// `--max-age` above it tells a quiet honest log from one showing an old checkpoint
+    /// (found by attack: cosignatures were asked only for a new size, and aged).
+    #[serde(default = "default_refresh")]
+    pub refresh_seconds: u64,
+}
+
+impl Default for Witnessing {
+    fn default() -> Self {
+        Self { required: 0, ca: Vec::new(), witness: Vec::new(), refresh_seconds: default_refresh() }
+    }
+}
+
+fn default_refresh() -> u64 {
+    60
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -477,6 +493,10 @@ impl Config {
         }
         if !w.witness.is_empty() && w.ca.is_empty() {
             return Err("witnessing.ca: name the roots the witnesses' TLS certificates chain to".into());
+        }
+        // At least a second (a witness's cosignature is timed to the second), at most a day.
+        if !(1..=86_400).contains(&w.refresh_seconds) {
+            return Err(format!("witnessing.refresh_seconds = {}: must be 1 to 86400", w.refresh_seconds));
         }
         if let Some(url) = &self.store.url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {

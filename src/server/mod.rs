@@ -985,7 +985,12 @@ fn route_blocking(app: &App, req: &Req, segments: &[&str]) -> Response<Body> {
         (&Method::GET, ["v1", "log", "proof", "consistency"]) => log::consistency(app, req),
         (&Method::GET, ["v1", "log", "entries"]) => log::entries(app, req),
         (&Method::GET, ["v1", "log", "documents", digest]) => log::document(app, req, digest),
-        (&Method::GET, ["v1", "log", "tile", rest @ ..]) if !rest.is_empty() => log::tile(app, &rest.join("/")),
+        // The tile's path as sent, not decoded: a tile has one spelling, so a cache keyed by
+        // path holds it once (found by attack: `0%2F000` and `%30/%30%30%30` were served as
+        // `0/000`, immutable); an escape anywhere in it is refused as the tile path it is not.
+        (&Method::GET, ["v1", "log", "tile", rest @ ..]) if !rest.is_empty() => {
+            log::tile(app, req.path.strip_prefix("/v1/log/tile/").unwrap_or(&req.path))
+        }
         (&Method::GET, ["v1", "receipts", id]) => log::receipt(app, id),
         (&Method::POST, ["v1", "pt", "rounds"]) => pt::define(app, req),
         (&Method::GET, ["v1", "pt", "rounds", id]) => pt::show(app, req, id),

@@ -46,6 +46,9 @@ pub struct Asked {
 pub struct Cosigning {
     pub required: usize,
     pub witnesses: Vec<Asked>,
+    /// How often a checkpoint already cosigned is asked about again while the log does not
+    /// grow (`witnessing.refresh_seconds`).
+    refresh: std::time::Duration,
     roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     latest: RwLock<Option<Arc<Witnessed>>>,
 }
@@ -82,7 +85,8 @@ impl Cosigning {
                 roots.push(cert.map_err(|e| format!("witnessing.ca {}: {e}", path.display()))?);
             }
         }
-        Ok(Self { required: config.required, witnesses, roots, latest: RwLock::new(None) })
+        let refresh = std::time::Duration::from_secs(config.refresh_seconds);
+        Ok(Self { required: config.required, witnesses, refresh, roots, latest: RwLock::new(None) })
     }
 
     /// Whether checkpoints are published only once witnessed.
@@ -118,7 +122,9 @@ impl Cosigning {
     }
 
     /// Asks the witnesses to cosign the log's checkpoints, a round whenever the log has a
-    /// checkpoint newer than the last one asked about, until the task is aborted.
+    /// checkpoint newer than the last one cosigned, and again every `refresh` while it has
+    /// not (a witness cosigns a checkpoint it holds again, with a new time), until the task
+    /// is aborted.
     pub async fn cosign_forever(self: Arc<Self>, log: Arc<DurableLog>) {
         let connector = match self.connector() {
             Ok(c) => c,
@@ -127,6 +133,7 @@ impl Cosigning {
         // What each witness last cosigned for this log, as far as this node knows.
         let mut held: Vec<u64> = vec![0; self.witnesses.len()];
         let mut asked = None;
+        let mut cosigned_at = std::time::Instant::now();
         let mut pause = ROUND_EVERY;
         loop {
             // The log's own newest checkpoint (on a shared store, its follower keeps it up with
@@ -134,7 +141,7 @@ impl Cosigning {
             let note = log.checkpoint().ok();
             let size = note.as_deref().and_then(note_size);
             match (note, size) {
-                (Some(note), Some(size)) if asked != Some(size) => {
+                (Some(note), Some(size)) if asked != Some(size) || cosigned_at.elapsed() >= self.refresh => {
                     let started = std::time::Instant::now();
                     if let Some(witnessed) = self.round(&connector, &log, &note, size, &mut held).await {
                         tracing::info!(
@@ -144,7 +151,7 @@ impl Cosigning {
                             "checkpoint cosigned"
                         );
                         self.publish(witnessed);
-                        asked = Some(size);
+                        (asked, cosigned_at) = (Some(size), std::time::Instant::now());
                         pause = ROUND_EVERY;
                     } else {
                         pause = (pause * 2).min(MAX_BACKOFF);
