@@ -295,14 +295,45 @@ async fn a_person_checks_certificates_in_the_browser() {
                     edit((x) => { const l = x.checkpoint.split('\n'); const i = l.findIndex((y) => y.startsWith('\u2014 ')); const at = l[i].lastIndexOf(' ') + 1; l[i] = l[i].slice(0, at) + flip(l[i].slice(at)); x.checkpoint = l.join('\n'); }),
                     edit((x) => { const l = x.checkpoint.split('\n'); l[1] = String(Number(l[1]) + 1); x.checkpoint = l.join('\n'); }),
                   ];
+                  const registered = { kinds: ['export', 'recognition'], verdicts: ['exported', 'recognized'] };
                   const out = [];
-                  for (const k of cases) { const v = await checkReceipt(k); out.push(v.why || v.state); }
+                  for (const k of cases) { const v = await checkReceipt(k, registered); out.push(v.why || v.state); }
+                  // Bound to the decision shown (found by attack: any genuine receipt passed):
+                  // a public verification's receipt records its document, actor and verdict.
+                  const sent = new TextEncoder().encode('not a certificate');
+                  const v = await (await fetch('/v1/verify/public', { method: 'POST', body: sent })).json();
+                  const shown = { kinds: ['recognition'], verdicts: ['invalid'], actor: 'public', input: hex(await sha256(sent)) };
+                  const other = hex(await sha256(new TextEncoder().encode('another document')));
+                  for (const [k, e] of [
+                    [v.receipt, shown],
+                    [v.receipt, { ...shown, verdicts: ['valid'] }],
+                    [v.receipt, { ...shown, input: other }],
+                    [v.receipt, { ...shown, actor: 'customs' }],
+                    [v.receipt, registered],
+                    [r, shown],
+                  ]) { const c = await checkReceipt(k, e); out.push(c.why || c.state); }
                   done(out);
                 })().catch((e) => done(String(e)));
             "#})),
         )
         .await;
-    assert_eq!(outcomes, json!(["ok", "leaf", "leaf", "size", "signature", "signature"]));
+    assert_eq!(
+        outcomes,
+        json!([
+            "ok",
+            "leaf",
+            "leaf",
+            "size",
+            "signature",
+            "signature",
+            "ok",
+            "decision",
+            "decision",
+            "decision",
+            "decision",
+            "decision"
+        ])
+    );
 
     // 7. The page keeps the last published checkpoint it verified, and each new one must
     // extend it. A checkpoint of another history, signed with the log's own key (a log

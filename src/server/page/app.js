@@ -402,6 +402,7 @@ const TEXT = {
       kind: "Decision", time: "Recorded at", leaf: "Leaf hash", seen: "Checkpoint this browser saw before",
     },
     why: {
+      decision: "the receipt records another decision than the one shown",
       leaf: "the entry does not hash to the receipt's leaf hash",
       inclusion: "the inclusion proof does not lead to the checkpoint's root",
       signature: "the checkpoint is not signed by the log key",
@@ -808,6 +809,7 @@ const TEXT = {
       kind: "决定", time: "记录时间", leaf: "叶哈希", seen: "本浏览器此前见到的检查点",
     },
     why: {
+      decision: "回执记录的不是所显示的这一决定",
       leaf: "记录内容与回执中的叶哈希不符",
       inclusion: "包含证明无法推导出检查点的根哈希",
       signature: "检查点不是由日志密钥签名的",
@@ -998,6 +1000,20 @@ function showError(message) {
 const enc = new TextEncoder();
 const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+const hex = (bytes) => Array.from(bytes, (x) => x.toString(16).padStart(2, "0")).join("");
+
+// Whether a log entry's text records the decision the page shows: its kind and verdict one
+// of those expected, and where given its actor and one of its inputs (the SHA-256 of the
+// document sent). Found by attack: any genuine receipt, of any decision, was shown as this
+// one's.
+function recordsDecision(text, expected) {
+  const lines = text.split("\n");
+  const field = (k) => lines.filter((l) => l.startsWith(k + " ")).map((l) => l.slice(k.length + 1));
+  const one = (k) => (field(k).length === 1 ? field(k)[0] : null);
+  if (!expected.kinds.includes(one("kind")) || !expected.verdicts.includes(one("verdict"))) return false;
+  if (expected.actor !== undefined && one("actor") !== expected.actor) return false;
+  return expected.input === undefined || field("input").includes("sha256:" + expected.input);
+}
 
 function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -1141,7 +1157,7 @@ async function verifyNote(note, logKey) {
   throw new ReceiptError("signature");
 }
 
-async function checkReceipt(receipt) {
+async function checkReceipt(receipt, expected) {
   let key;
   try {
     key = await logKey();
@@ -1152,6 +1168,7 @@ async function checkReceipt(receipt) {
     const entry = b64(receipt.entry);
     const leaf = await leafHash(entry);
     if (!equal(leaf, b64(receipt.leaf_hash))) throw new ReceiptError("leaf");
+    if (!recordsDecision(new TextDecoder().decode(entry), expected)) throw new ReceiptError("decision");
     const issued = await verifyNote(receipt.checkpoint, key);
     if (issued.size !== receipt.tree_size) throw new ReceiptError("size");
     await verifyInclusion(receipt.index, receipt.tree_size, leaf, receipt.hashes.map(b64), issued.root);
@@ -1185,7 +1202,7 @@ async function show(result) {
   render(result);
   $("result").focus();
   if (result.receipt) {
-    result.receiptCheck = await checkReceipt(result.receipt);
+    result.receiptCheck = await checkReceipt(result.receipt, result.expected);
     if (last === result) renderReceipt(result);
   }
 }
@@ -1223,6 +1240,8 @@ async function lookup(issuer, number) {
     noFactsKey: c.origin === "notice" ? "noFactsRegistered" : undefined,
     history: c.history,
     receipt: c.receipt && c.receipt.entry ? c.receipt : null,
+    // The receipt of the export or recognition that registered the certificate.
+    expected: { kinds: ["export", "recognition"], verdicts: ["exported", "recognized"] },
     permalink,
   });
 }
@@ -1241,6 +1260,13 @@ async function verify(documentBytes) {
     facts: v.facts || null,
     history: [],
     receipt: v.receipt || null,
+    // This verification's own entry: of this document, by the public, with this verdict.
+    expected: {
+      kinds: ["recognition"],
+      verdicts: [v.valid ? "valid" : "invalid"],
+      actor: "public",
+      input: hex(await sha256(documentBytes)),
+    },
     permalink,
   });
 }
