@@ -166,6 +166,7 @@ reasons! {
     KeyBadPublicKey = "key.bad_public_key", 422, "A public key is malformed.";
     KeyWeakRsa = "key.weak_rsa", 422, "An RSA key is shorter than allowed.";
     KeyCertMismatch = "key.cert_mismatch", 422, "The certificate does not certify the signing key (command line, start-up).";
+    KeyReused = "key.reused", 422, "One key is configured for two roles (the log's, the signing key's, the TLS certificate's): each has one (start-up).";
 
     // alg: signature algorithms.
     AlgAccepted = "alg.accepted", 200, "The signature algorithm is accepted.";

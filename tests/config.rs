@@ -102,12 +102,17 @@ fn bad_configs_are_refused_with_the_file_named() {
         ("max_batch_bytes = 67108864", "max_batch_bytes = 4194303", "at least limits.max_body_bytes (4194304)"),
         ("max_connections = 1024", "max_connections = 0", "at least 1"),
         ("request_timeout_seconds = 30", "request_timeout_seconds = 0", "at least 1"),
-        ("public_rate_per_second = 20.0", "public_rate_per_second = 0.0", "above 0"),
-        ("public_rate_per_second = 20.0", "public_rate_per_second = -5.0", "above 0"),
-        ("public_rate_per_second = 20.0", "public_rate_per_second = inf", "above 0"),
-        ("public_rate_per_second = 20.0", "public_rate_per_second = nan", "above 0"),
-        ("public_burst = 100.0", "public_burst = 0.5", "at least 1"),
-        ("public_burst = 100.0", "public_burst = inf", "at least 1"),
+        ("public_rate_per_second = 20.0", "public_rate_per_second = 0.0", "from 0.001 to 1e9"),
+        ("public_rate_per_second = 20.0", "public_rate_per_second = -5.0", "from 0.001 to 1e9"),
+        ("public_rate_per_second = 20.0", "public_rate_per_second = inf", "from 0.001 to 1e9"),
+        ("public_rate_per_second = 20.0", "public_rate_per_second = nan", "from 0.001 to 1e9"),
+        ("public_rate_per_second = 20.0", "public_rate_per_second = 1e-300", "from 0.001 to 1e9"),
+        ("public_burst = 100.0", "public_burst = 0.5", "from 1 (one request) to 1e12"),
+        ("public_burst = 100.0", "public_burst = inf", "from 1 (one request) to 1e12"),
+        // Found by attack: each panicked, at start or on every connection.
+        ("request_timeout_seconds = 30", "request_timeout_seconds = 9223372036854775807", "at most 3600"),
+        ("max_connections = 1024", "max_connections = 9223372036854775807", "at most 1000000"),
+        ("max_body_bytes = 4194304", "max_body_bytes = 1073741825", "at most 1073741824"),
     ] {
         let text = example.replace(line, bad);
         assert_ne!(text, example, "{line}");
@@ -324,4 +329,56 @@ fn a_signing_key_no_credential_can_be_signed_with_is_refused_at_start() {
         err.ends_with("the gateway's signing key is ECDSA brainpoolP256r1; it signs credentials (JWS) too, so it must be Ed25519 or ECDSA P-256"),
         "{err}"
     );
+}
+
+/// Found by attack, each of these started without a word (or hung, or grew to 23 GB): what a
+/// configuration names is checked at start, and the error says which entry and why.
+#[test]
+fn what_a_configuration_names_is_checked_at_start() {
+    use common::gateway::{DEMO, config};
+    let dir = tempfile::tempdir().expect("tmp");
+    let refused = |cfg: Config| match App::load(cfg) {
+        Ok(_) => panic!("started"),
+        Err(e) => e,
+    };
+    let fresh = || config(&dir.path().join(format!("data-{}", mrgate::crypto::random_id())));
+    // A certificate given as a CRL file: no CRL in it, so a revoked signer verified "valid".
+    let mut cfg = fresh();
+    cfg.trust_list.crls[0] = format!("{DEMO}/foreign/dakks/root.pem").into();
+    let e = refused(cfg);
+    assert!(e.contains("root.pem") && e.contains("holds 0 X509 CRL block(s) among 1 block(s)"), "{e}");
+    // The TLS server certificate (serverAuth only) as the signing certificate.
+    let mut cfg = fresh();
+    (cfg.signing.key, cfg.signing.certificate) =
+        (format!("{DEMO}/server.key").into(), format!("{DEMO}/server.pem").into());
+    let e = refused(cfg);
+    assert!(e.contains("server.pem: [x509.eku]"), "{e}");
+    // One key in two roles: the signing key as the log's.
+    let mut cfg = fresh();
+    cfg.log.key = cfg.signing.key.clone();
+    let e = refused(cfg);
+    assert!(e.contains("[key.reused]") && e.contains("[signing] key") && e.contains("[log] key"), "{e}");
+    // A key that is a device, a directory or a FIFO: refused before it is opened.
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+    for (path, why) in [
+        (std::path::PathBuf::from("/dev/zero"), "is not a regular file"),
+        (dir.path().to_path_buf(), "is a directory"),
+        (fifo, "is not a regular file"),
+    ] {
+        let mut cfg = fresh();
+        cfg.signing.key = path.clone();
+        let e = refused(cfg);
+        assert!(e.contains(&format!("{}: {why}", path.display())), "{e}");
+    }
+    // A public URL that is none.
+    for url in ["not a url", "", "http://localhost:8443", "https://user@localhost", "https://localhost/?q=1"] {
+        let mut cfg = fresh();
+        cfg.public_url = Some(url.into());
+        let e = refused(cfg);
+        assert!(e.contains(&format!("public_url = {url:?}: must be an https:// URL")), "{e}");
+    }
+    let mut cfg = fresh();
+    cfg.public_url = Some("https://gateway.example:8443/mrgate".into());
+    assert!(App::load(cfg).is_ok(), "a URL with a path is one");
 }

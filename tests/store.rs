@@ -2153,3 +2153,23 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         assert_eq!(store.published("did-document").expect("read"), None);
     }
 }
+
+/// A PostgreSQL store that cannot be reached says why (found by attack: connecting said
+/// only "db error", whatever the cause): the server's own words for a database it does not
+/// have, the system's for a port no server listens on.
+#[test]
+fn a_store_that_cannot_connect_says_why() {
+    let Some(server) = common::pg::server() else { return };
+    let missing = match PostgresStore::open(&format!("{server}/mrgate_no_such_database")) {
+        Ok(_) => panic!("opened a database that does not exist"),
+        Err(e) => e,
+    };
+    assert_eq!(missing.code(), "store.database");
+    assert!(missing.to_string().contains("database \"mrgate_no_such_database\" does not exist"), "{missing}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let refused = match PostgresStore::open(&format!("postgres://postgres@127.0.0.1:{port}/mrgate")) {
+        Ok(_) => panic!("opened a store where no server listens"),
+        Err(e) => e,
+    };
+    assert!(refused.to_string().contains("Connection refused"), "{refused}");
+}

@@ -378,13 +378,28 @@ impl Crls {
         out
     }
 
-    /// Adds CRLs from PEM (one or more `X509 CRL` blocks) or one DER CRL.
+    /// Adds CRLs from PEM (one or more `X509 CRL` blocks and nothing else) or one DER CRL.
+    /// A PEM file holding no CRL, or a block of another kind, is refused: found by attack, a
+    /// certificate given as a CRL file was read as no CRL at all, and a revoked signer
+    /// verified "valid".
     pub fn add_pem_or_der(&mut self, bytes: &[u8]) -> Result<(), PathError> {
         let ders: Vec<Vec<u8>> = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
-            CertificateRevocationListDer::pem_slice_iter(bytes)
+            let ders: Vec<Vec<u8>> = CertificateRevocationListDer::pem_slice_iter(bytes)
                 .map(|r| r.map(|d| d.as_ref().to_vec()))
                 .collect::<Result<_, _>>()
-                .map_err(|e| PathError::Malformed { which: "CRL".into(), message: format!("{e:?}") })?
+                .map_err(|e| PathError::Malformed { which: "CRL".into(), message: format!("{e:?}") })?;
+            let blocks = bytes.windows(b"-----BEGIN ".len()).filter(|w| *w == b"-----BEGIN ").count();
+            if ders.is_empty() || blocks != ders.len() {
+                return Err(PathError::Malformed {
+                    which: "CRL".into(),
+                    message: format!(
+                        "the PEM file holds {} X509 CRL block(s) among {blocks} block(s): a CRL file holds CRLs and \
+                         nothing else, one at least",
+                        ders.len()
+                    ),
+                });
+            }
+            ders
         } else {
             vec![bytes.to_vec()]
         };
@@ -713,6 +728,36 @@ fn validity_secs(c: &X509Certificate<'_>) -> (u64, u64) {
     let from = c.validity().not_before.timestamp().max(0) as u64;
     let until = c.validity().not_after.timestamp().max(0) as u64;
     (from, until)
+}
+
+/// Whether the certificate `der` may sign documents as every verifier here holds a document
+/// signer to, apart from its path: not a CA, a KeyUsage of digitalSignature or
+/// nonRepudiation, and an ExtendedKeyUsage, when it has one, naming document signing or
+/// email protection. What the gateway's own signing certificate is held to at start and
+/// reload (found by attack: the TLS server certificate, serverAuth only, was taken, and the
+/// gateway then signed credentials its own verification refused `x509.eku`).
+pub fn fits_document_signing(der: &[u8]) -> Result<(), PathError> {
+    let (_, cert) = X509Certificate::from_der(der)
+        .map_err(|e| PathError::Malformed { which: "signing certificate".into(), message: e.to_string() })?;
+    let subject = cert.subject().to_string();
+    let rule = |rule: &str, code: &'static str| PathError::Rule { subject: subject.clone(), rule: rule.into(), code };
+    if cert.is_ca() {
+        return Err(rule("a CA certificate (basicConstraints cA=true) cannot be a signer", "x509.ca_as_signer"));
+    }
+    check_document_signer_key_usage(&cert, &subject)?;
+    match cert.extended_key_usage() {
+        Ok(None) => Ok(()),
+        Ok(Some(eku))
+            if eku.value.email_protection || eku.value.other.iter().any(|o| o.as_bytes() == EKU_DOCUMENT_SIGNING) =>
+        {
+            Ok(())
+        }
+        Ok(Some(_)) => Err(rule(
+            "ExtendedKeyUsage names neither document signing (1.3.6.1.5.5.7.3.36) nor email protection",
+            "x509.eku",
+        )),
+        Err(e) => Err(rule(&format!("ExtendedKeyUsage cannot be read: {e}"), "x509.malformed")),
+    }
 }
 
 fn check_document_signer_key_usage(leaf: &X509Certificate<'_>, subject: &str) -> Result<(), PathError> {

@@ -182,11 +182,16 @@ fn record(path: &Path, checkpoint: &str) -> std::io::Result<()> {
     let mut temporary = path.as_os_str().to_owned();
     temporary.push(format!(".new.{}.{write}", std::process::id()));
     let temporary = PathBuf::from(temporary);
-    let mut file = std::fs::File::create(&temporary)?;
-    file.write_all(checkpoint.as_bytes())?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&temporary, path)?;
+    let written = std::fs::File::create(&temporary).and_then(|mut file| {
+        file.write_all(checkpoint.as_bytes())?;
+        file.sync_all()
+    });
+    // A write that failed (a full disk) leaves no part behind: found by attack, one file a
+    // second piled up beside the mark while the disk stayed full.
+    if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        let _ = std::fs::remove_file(&temporary);
+        return Err(e);
+    }
     std::fs::File::open(dir)?.sync_all()
 }
 
@@ -217,6 +222,23 @@ pub async fn record_forever(log: std::sync::Weak<DurableLog>, held: std::sync::W
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A write that fails leaves no temporary file beside the mark (found by attack: on a
+    /// full disk, one a second piled up). Here the rename fails: the mark's path is a
+    /// directory that is not empty.
+    #[test]
+    fn a_failed_write_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mark = dir.path().join("log-high-water");
+        std::fs::create_dir(&mark).expect("dir");
+        std::fs::write(mark.join("in the way"), b"x").expect("write");
+        assert!(record(&mark, "origin\n1\nroot\n\n").is_err());
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["log-high-water"]);
+    }
 
     /// One holder of a mark at a time, and through it the mark only grows: a write of an
     /// older checkpoint than the last (a periodic one overtaken by the shutdown's), or of

@@ -75,7 +75,7 @@ pub struct Authority {
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+    super::config::read_file(path)
 }
 
 fn anchors(paths: &[std::path::PathBuf], what: &str) -> Result<TrustAnchors, String> {

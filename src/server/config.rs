@@ -373,6 +373,23 @@ impl LimitsConfig {
         if let Some((name, v)) = at_least_one.iter().find(|(_, v)| *v == 0) {
             return Err(format!("limits.{name} = {v}: must be at least 1"));
         }
+        // And at most what the gateway can hold to (found by attack: a request timeout of
+        // 2^63 seconds overflowed a connection's lifetime, ten of them, and every connection
+        // panicked; a connection count past 2^61 panicked at start).
+        let at_most = [
+            ("max_body_bytes", self.max_body_bytes as u64, 1 << 30),
+            ("max_batch_bytes", self.max_batch_bytes as u64, 1 << 40),
+            ("max_body_bytes_held_per_client", self.max_body_bytes_held_per_client as u64, 1 << 40),
+            ("max_body_bytes_held", self.max_body_bytes_held as u64, 1 << 40),
+            ("max_connections", self.max_connections as u64, 1_000_000),
+            ("max_connections_per_client", self.max_connections_per_client as u64, 1_000_000),
+            ("request_timeout_seconds", self.request_timeout_seconds, 3_600),
+            ("idle_timeout_seconds", self.idle_timeout_seconds, 86_400),
+            ("http2_max_concurrent_streams", u64::from(self.http2_max_concurrent_streams), 65_536),
+        ];
+        if let Some((name, v, max)) = at_most.iter().find(|(_, v, max)| v > max) {
+            return Err(format!("limits.{name} = {v}: must be at most {max}"));
+        }
         // A line the batch may hold alone must fit in the batch (found by review: a line
         // between the two could never be batch-verified, and its answer said to send it in
         // another batch).
@@ -400,23 +417,56 @@ impl LimitsConfig {
             ("identity", self.identity_rate_per_second, self.identity_burst),
         ];
         for (who, rate, burst) in buckets {
-            if !(rate.is_finite() && rate > 0.0) {
+            // A token at least every 1,000 s, so a refusal's Retry-After stays a time a client
+            // can wait (found by attack: 1e-300 a second answered 2^64 - 1 seconds).
+            if !(rate.is_finite() && (1e-3..=1e9).contains(&rate)) {
                 return Err(format!(
-                    "limits.{who}_rate_per_second = {rate}: must be a number above 0 (tokens a second per client)"
+                    "limits.{who}_rate_per_second = {rate}: must be a number from 0.001 to 1e9 (tokens a second per client)"
                 ));
             }
-            if !(burst.is_finite() && burst >= 1.0) {
-                return Err(format!("limits.{who}_burst = {burst}: must be a number of at least 1 (one request)"));
+            if !(burst.is_finite() && (1.0..=1e12).contains(&burst)) {
+                return Err(format!("limits.{who}_burst = {burst}: must be a number from 1 (one request) to 1e12"));
             }
         }
         Ok(())
     }
 }
 
+/// The most bytes of a file a configuration names (a key, a certificate, a trust list, the
+/// configuration itself): a trust list of a whole federation is a few MB.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// A file a configuration names, read whole: a regular file of at most [`MAX_FILE_BYTES`].
+/// Found by attack: a key named as `/dev/zero` or `/dev/urandom` grew the process to 23 GB
+/// before the kernel killed it, and a FIFO hung the start past SIGTERM. The error names the
+/// path and says why.
+pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let failed = |why: &dyn std::fmt::Display| format!("{}: {why}", path.display());
+    // Asked before opening it: opening a FIFO waits for a writer.
+    let meta = std::fs::metadata(path).map_err(|e| failed(&e))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() { "a directory" } else { "not a regular file (a device, a FIFO or a socket)" };
+        return Err(failed(&format_args!("is {what}; name a file")));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(failed(&format_args!("{} bytes: a configured file is at most {MAX_FILE_BYTES}", meta.len())));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| failed(&e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(failed(&format_args!("grew past {MAX_FILE_BYTES} bytes while it was read")));
+    }
+    Ok(bytes)
+}
+
 impl Config {
     /// Reads a configuration file; relative paths are resolved against its folder.
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = String::from_utf8(read_file(path)?)
+            .map_err(|e| format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))?;
         let mut config: Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         config.check().map_err(|e| format!("{}: {e}", path.display()))?;
         config.resolve(path.parent().unwrap_or(Path::new(".")));
@@ -497,6 +547,21 @@ impl Config {
         // At least a second (a witness's cosignature is timed to the second), at most a day.
         if !(1..=86_400).contains(&w.refresh_seconds) {
             return Err(format!("witnessing.refresh_seconds = {}: must be 1 to 86400", w.refresh_seconds));
+        }
+        // Signed into every credential as the base of its receipt link (found by attack: "not
+        // a url" was signed as "not a url/v1/receipts/…").
+        if let Some(url) = &self.public_url {
+            let uri = url.parse::<hyper::Uri>().ok();
+            let https = uri.as_ref().is_some_and(|u| {
+                u.scheme_str() == Some("https")
+                    && u.authority().is_some_and(|a| !a.host().is_empty() && !a.as_str().contains('@'))
+                    && u.query().is_none()
+            });
+            if !https || url.contains('#') {
+                return Err(format!(
+                    "public_url = {url:?}: must be an https:// URL (a host, a port and a path at most; no user, query or fragment)"
+                ));
+            }
         }
         if let Some(url) = &self.store.url {
             if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {

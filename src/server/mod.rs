@@ -243,7 +243,30 @@ impl Before {
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+    config::read_file(path)
+}
+
+/// Refuses a configuration giving one key two roles: the log's key signs checkpoints, the
+/// signing key documents and credentials, the TLS key handshakes, and a signature made for
+/// one must never stand for another (README, Security). Found by attack: the signing key as
+/// the log's key, and the TLS key as the signing key, each started without a word.
+fn keys_have_one_role(config: &Config, lasting: &Lasting, signing_key: &SigningKey) -> Result<(), String> {
+    let mut keys = vec![(format!("[signing] key {}", config.signing.key.display()), signing_key.public_key())];
+    if let Ok(log) = PublicKey::from_spki_pem(lasting.log_public_pem.as_bytes()) {
+        keys.push((format!("[log] key {}", config.log.key.display()), log));
+    }
+    let tls = read_certificates(&read(&config.tls.certificate)?)
+        .map_err(|e| format!("{}: {e}", config.tls.certificate.display()))?;
+    if let Some(key) = tls.first().and_then(|c| PublicKey::from_certificate_der(c.as_ref()).ok()) {
+        keys.push((format!("[tls] certificate {}", config.tls.certificate.display()), key));
+    }
+    for (i, (one, key)) in keys.iter().enumerate() {
+        if let Some((other, _)) = keys.iter().skip(i + 1).find(|(_, k)| k == key) {
+            let code = "key.reused";
+            return Err(format!("[{code}] {one} and {other} are one key: each key of the gateway has one role"));
+        }
+    }
+    Ok(())
 }
 
 impl TrustState {
@@ -292,11 +315,17 @@ impl App {
     /// [`App::load`] telling time by `clock` (a test's, to pass a deadline without waiting).
     pub fn load_with_clock(config: Config, clock: Arc<dyn crate::clock::Clock>) -> Result<Self, String> {
         config.check()?;
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("{}: {e}", config.data_dir.display()))?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            let what =
+                if config.data_dir.exists() { "exists and is not a directory".to_string() } else { e.to_string() };
+            format!("data_dir {}: {what}", config.data_dir.display())
+        })?;
         let store = crate::store::open(config.store.url.as_deref(), &config.data_dir).map_err(|e| e.to_string())?;
         let log_pkcs8: Vec<u8> = rustls::pki_types::pem::PemObject::from_pem_slice(&read(&config.log.key)?)
             .map(|k: rustls::pki_types::PrivatePkcs8KeyDer<'_>| k.secret_pkcs8_der().to_vec())
-            .map_err(|e| format!("{}: {e:?}", config.log.key.display()))?;
+            .map_err(|e| {
+                format!("{}: not a PKCS#8 PEM private key (BEGIN PRIVATE KEY): {e}", config.log.key.display())
+            })?;
         let log_key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&log_pkcs8)
             .map_err(|_| format!("{}: not an Ed25519 key", config.log.key.display()))?;
         let mut spki = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
@@ -450,6 +479,11 @@ impl App {
         }
         crate::decisions::signer_in_force(&signing_chain, lasting.clock.now())
             .map_err(|r| format!("{}: [{}] {}", config.signing.certificate.display(), r.reason, r.detail))?;
+        if let Some(leaf) = signing_chain.first() {
+            crate::crypto::x509::fits_document_signing(leaf.as_ref())
+                .map_err(|e| format!("{}: [{}] {e}", config.signing.certificate.display(), e.code()))?;
+        }
+        keys_have_one_role(&config, &lasting, &signing_key)?;
         let mut credential_keys = vec![signing_key.public_key()];
         let mut previous_signers = Vec::new();
         for path in &config.signing.previous_certificates {

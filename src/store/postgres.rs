@@ -75,11 +75,25 @@ use tokio_postgres::Row;
 
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> Self {
-        match e.as_db_error() {
-            Some(db) => StoreError::Database(format!("postgres: {}", db.message())),
-            None => StoreError::Database(format!("postgres: {e}")),
-        }
+        StoreError::Database(format!("postgres: {}", why(&e)))
     }
+}
+
+/// What went wrong, as the server or the system said it: the server's message for an error
+/// it sent (`database "x" does not exist`), else the error and its causes (`error connecting
+/// to server: Connection refused (os error 111)`). Found by attack: connecting said only
+/// "db error", whatever the cause.
+pub(super) fn why(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return db.message().to_string();
+    }
+    let mut said = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        said.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    said
 }
 
 /// How long a session may sit idle inside a transaction before the server ends it

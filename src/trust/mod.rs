@@ -166,7 +166,7 @@ impl InstallPolicy {
         spki_sha256: &[String],
         crls: &Crls,
     ) -> Result<Self, String> {
-        let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()));
+        let read = crate::server::config::read_file;
         let mut anchors = TrustAnchors::new();
         anchors.add_pem_or_der(&read(anchor)?).map_err(|e| format!("{}: {e}", anchor.display()))?;
         let mut signer_certificates = Vec::new();

@@ -87,8 +87,9 @@ fn field(field: impl Into<String>, why: impl Into<String>) -> ConfigError {
 impl Config {
     /// Reads a configuration file; relative paths are resolved against its folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::Unreadable { path: path.into(), why: e.to_string() })?;
+        let text = crate::server::config::read_file(path)
+            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display())))
+            .map_err(|why| ConfigError::Unreadable { path: path.into(), why })?;
         let invalid = |why: String| ConfigError::Invalid { path: path.into(), why };
         let mut config: Config = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         config.check().map_err(|e| invalid(e.to_string()))?;

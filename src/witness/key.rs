@@ -45,7 +45,8 @@ pub fn generate() -> Result<(String, Ed25519KeyPair), KeyError> {
 
 /// Reads an Ed25519 PKCS#8 private key (PEM or DER) from `path`.
 pub fn read(path: &Path) -> Result<Ed25519KeyPair, KeyError> {
-    let bytes = std::fs::read(path).map_err(|e| KeyError::Unreadable { path: path.into(), why: e.to_string() })?;
+    let bytes =
+        crate::server::config::read_file(path).map_err(|why| KeyError::Unreadable { path: path.into(), why })?;
     from_pkcs8(&bytes).map_err(|e| match e {
         KeyError::Unreadable { why, .. } => KeyError::Unreadable { path: path.into(), why },
         _ => KeyError::NotEd25519 { path: path.into() },
@@ -58,7 +59,7 @@ pub fn from_pkcs8(bytes: &[u8]) -> Result<Ed25519KeyPair, KeyError> {
     let unreadable = |why: String| KeyError::Unreadable { path: PathBuf::new(), why };
     let der = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
         rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(bytes)
-            .map_err(|e| unreadable(format!("not a PKCS#8 PEM private key (BEGIN PRIVATE KEY): {e:?}")))?
+            .map_err(|e| unreadable(format!("not a PKCS#8 PEM private key (BEGIN PRIVATE KEY): {e}")))?
             .secret_pkcs8_der()
             .to_vec()
     } else {

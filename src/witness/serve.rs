@@ -122,9 +122,11 @@ pub fn tls_config(tls: &Tls) -> Result<Arc<rustls::ServerConfig>, ServeError> {
     use rustls::pki_types::PrivateKeyDer;
     use rustls::pki_types::pem::PemObject;
     let failed = |path: &Path, why: String| ServeError::Tls { path: path.into(), why };
-    let bytes = std::fs::read(&tls.certificate).map_err(|e| failed(&tls.certificate, e.to_string()))?;
+    let read = crate::server::config::read_file;
+    let bytes = read(&tls.certificate).map_err(|why| failed(&tls.certificate, why))?;
     let chain = crate::crypto::x509::read_certificates(&bytes).map_err(|e| failed(&tls.certificate, e.to_string()))?;
-    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|e| failed(&tls.key, format!("{e:?}")))?;
+    let key = PrivateKeyDer::from_pem_slice(&read(&tls.key).map_err(|why| failed(&tls.key, why))?)
+        .map_err(|e| failed(&tls.key, format!("not a PEM private key: {e}")))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])

@@ -174,7 +174,7 @@ impl Pool {
         });
         let client = futures_executor::block_on(connecting)
             .map_err(|e| StoreError::Database(format!("connecting to PostgreSQL: {e}")))?
-            .map_err(|e| StoreError::Database(format!("connecting to PostgreSQL: {e}")))?;
+            .map_err(|e| StoreError::Database(format!("connecting to PostgreSQL: {}", super::why(&e))))?;
         Ok(Conn { client, statements: HashMap::new(), broken: false })
     }
 
