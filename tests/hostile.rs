@@ -131,11 +131,35 @@ async fn tls_from(
     local: &str,
     addr: std::net::SocketAddr,
 ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    tls_from_as(local, addr, None).await
+}
+
+/// [`tls_from`] presenting the demo client certificate of `client`.
+async fn tls_from_as(
+    local: &str,
+    addr: std::net::SocketAddr,
+    client: Option<&str>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.bind(format!("{local}:0").parse().expect("local address"))?;
     let tcp = socket.connect(addr).await?;
     let name = rustls::pki_types::ServerName::try_from("localhost").expect("name");
-    common::gateway::tls_client(None).connect(name, tcp).await
+    common::gateway::tls_client(client).connect(name, tcp).await
+}
+
+/// Reads from `stream` until `until` has arrived, or 10 s have passed; what was read.
+async fn read_until<S: tokio::io::AsyncRead + Unpin>(stream: &mut S, until: &str) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !String::from_utf8_lossy(&got).contains(until) {
+        let mut buf = [0u8; 4096];
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => got.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
 }
 
 /// A request over a TLS stream already open; the status line of the answer.
@@ -259,6 +283,88 @@ async fn a_few_addresses_at_their_cap_do_not_take_every_place() {
     }
     let first = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
     assert!(matches!(first, Ok(Some(0..=5))), "{first:?}");
+    running.task.abort();
+}
+
+/// Found by review: a connection told to give way was let finish gracefully, which an HTTP/1
+/// connection holding half a request never does, and it no longer counted: each newcomer left
+/// one more socket open (208 where 8 were allowed). It is closed at once now, counted until
+/// it is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_told_to_give_way_with_half_a_request_is_closed_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    (cfg.limits.max_connections, cfg.limits.max_connections_per_client) = (4, 3);
+    (cfg.limits.request_timeout_seconds, cfg.limits.idle_timeout_seconds) = (120, 120);
+    let running = start(Arc::new(App::load(cfg).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    // One client holds three places, each with the first byte of a request; another, one
+    // kept alive. Every place is taken.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut s = tls_from("127.0.0.1", addr).await.expect("tls");
+        s.write_all(b"G").await.expect("a byte");
+        held.push(s);
+    }
+    let mut other = tls_from("127.0.0.2", addr).await.expect("tls");
+    other.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("write");
+    assert!(read_until(&mut other, "\r\n\r\n").await.starts_with("HTTP/1.1 200"));
+    // A newcomer is served; one of the three is closed, long before any timeout.
+    let mut newcomer = tls_from("127.0.0.3", addr).await.expect("the newcomer's handshake");
+    assert_eq!(status_over(&mut newcomer, "/healthz").await, "HTTP/1.1 200 OK");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for (i, mut stream) in held.into_iter().enumerate() {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut one = [0u8; 1];
+            let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut one)).await;
+            if matches!(read, Ok(Ok(0) | Err(_))) {
+                let _ = tx.send(i);
+            }
+        });
+    }
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
+    assert!(matches!(first, Ok(Some(0..=2))), "no connection given way was closed: {first:?}");
+    running.task.abort();
+}
+
+/// Found by review: a streamed batch's connection looked idle once its answer had begun (its
+/// handler had returned), was told to give way to a newcomer, and the batch's answers never
+/// came. A request is handled until its answer's body is out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_batch_does_not_give_way() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    (cfg.limits.max_connections, cfg.limits.max_connections_per_client) = (2, 2);
+    (cfg.limits.request_timeout_seconds, cfg.limits.idle_timeout_seconds) = (120, 120);
+    let running = start(Arc::new(App::load(cfg).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let line = b"{\"issuer\":\"CNCA-R-2002-001\",\"number\":\"NO-SUCH-NUMBER\"}\n";
+    let chunk = |bytes: &[u8]| [format!("{:x}\r\n", bytes.len()).as_bytes(), bytes, b"\r\n"].concat();
+    // The batch: its first line sent, its answer begun (the handler has returned; answers go
+    // out a window of lines behind), the rest to come.
+    let mut batch = tls_from_as("127.0.0.1", addr, Some("customs")).await.expect("tls");
+    let head = "POST /v1/verify/batch HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-ndjson\r\n\
+                Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+    batch.write_all(head.as_bytes()).await.expect("head");
+    batch.write_all(&chunk(line)).await.expect("line 1");
+    assert!(read_until(&mut batch, "\r\n\r\n").await.starts_with("HTTP/1.1 200"));
+    // The same client's other connection moves a byte after the batch's last: the batch is
+    // the quieter of the two, the one to give way if it were idle.
+    let mut second = tls_from("127.0.0.1", addr).await.expect("tls");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    second.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").await.expect("write");
+    assert!(read_until(&mut second, "\r\n\r\n").await.starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut newcomer = tls_from("127.0.0.2", addr).await.expect("the newcomer's handshake");
+    assert_eq!(status_over(&mut newcomer, "/healthz").await, "HTTP/1.1 200 OK");
+    // The batch goes on to its end, every line answered.
+    batch.write_all(&chunk(line)).await.expect("line 2");
+    batch.write_all(b"0\r\n\r\n").await.expect("the end");
+    let answer = read_until(&mut batch, "\"line\":2").await;
+    assert!(answer.contains("\"line\":1") && answer.contains("\"line\":2"), "the batch was cut: {answer}");
     running.task.abort();
 }
 

@@ -187,6 +187,13 @@ fn checkpoints_and_proofs_verify_with_go_sumdb() {
     let crlf = spelled(&|_| format!("{body}\n\n{}", signatures.replace('\n', "\r\n")));
     let control = spelled(&|n| format!("{n}\u{2014} other\u{1}.example/log {}\n", STANDARD.encode([7u8; 68])));
     let key_id_alone = spelled(&|n| format!("{n}\u{2014} other.example/log {}\n", STANDARD.encode([7u8; 4])));
+    // A first line of the log's own name and key id, a byte too long, before the good one.
+    let own_line = signatures.lines().next().expect("the log's line");
+    let own_blob = STANDARD.decode(own_line.rsplit_once(' ').expect("blob").1).expect("b64");
+    let long_first = spelled(&|_| {
+        let long = [&own_blob[..], &[7u8]].concat();
+        format!("{body}\n\n\u{2014} {ORIGIN} {}\n{signatures}", STANDARD.encode(long))
+    });
     for (name, receipt, key) in [
         ("checkpoint-changed", &changed, &public),
         ("checkpoint-foreign-key", &foreign_signed, &public),
@@ -195,6 +202,7 @@ fn checkpoints_and_proofs_verify_with_go_sumdb() {
         ("checkpoint-crlf", &crlf, &public),
         ("checkpoint-control-in-a-name", &control, &public),
         ("checkpoint-key-id-alone", &key_id_alone, &public),
+        ("checkpoint-long-first-line", &long_first, &public),
     ] {
         expected.push((name.into(), case(name, key, receipt, None), "note:", mrgate_accepts(key, receipt, None)));
     }

@@ -94,6 +94,17 @@ fn valid_rs256_made_with_ring() {
     });
     let v = pki.verifier().verify(&t, AT);
     assert!(v.valid, "{v:?}");
+    // Its RFC 7638 thumbprint names it as `kid` beside `x5c` (found by review: every `kid`
+    // beside an RSA signer was refused); another RSA key's does not.
+    let thumbprint = mrgate::crypto::did::thumbprint(&signing.public_key()).expect("an RSA thumbprint");
+    let named = |kid: String| {
+        hand_made(json!({"alg": "RS256", "typ": "vc+jwt", "x5c": x5c(&cert), "kid": kid}), PAYLOAD, |m| {
+            signing.sign(m).expect("sign")
+        })
+    };
+    assert!(pki.verifier().verify(&named(format!("did:web:cb.example#{thumbprint}")), AT).valid);
+    let rfc_7638 = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs".to_string();
+    assert_rejected(&pki.verifier(), &named(rfc_7638), "key", "jws.kid_other");
 }
 
 #[test]

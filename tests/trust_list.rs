@@ -255,6 +255,7 @@ fn a_history_instance_tells_of_todays_certificates_only_when_it_names_them() {
             "<tsl:ServiceDigitalIdentity><tsl:DigitalId><tsl:X509SKI>{b64}</tsl:X509SKI></tsl:DigitalId></tsl:ServiceDigitalIdentity>"
         )
     };
+    let body_lapsed = std::cell::Cell::new(false);
     let granted_in_2025 = |edited_instance: &str| {
         let edited = xml.replacen(&instance, edited_instance, 1);
         let sig_start = edited.find("  <ds:Signature").expect("sig");
@@ -265,7 +266,11 @@ fn a_history_instance_tells_of_todays_certificates_only_when_it_names_them() {
         let list = TrustList::load(resigned.as_bytes(), &operator(), None, AT, &Limits::default()).expect("list");
         let service = list.body("anab-cb").expect("anab-cb").services.first().cloned().expect("service");
         let statuses: Vec<String> = service.history.iter().map(|c| c.status.clone()).collect();
-        (service.granted_throughout(datetime!(2025-06-01 0:00 UTC), datetime!(2026-06-01 0:00 UTC)), statuses)
+        // What its body held then, whatever key (rule set 17's question; found by review: a
+        // key changed within one service read as the body's lapse).
+        let at = datetime!(2025-06-01 0:00 UTC);
+        body_lapsed.set(list.signing_lapse_during("anab-cb", at, at).is_some());
+        (service.granted_throughout(at, datetime!(2026-06-01 0:00 UTC)), statuses)
     };
     let granted = mrgate::trust::STATUS_GRANTED.to_string();
     let withdrawn = mrgate::trust::STATUS_WITHDRAWN.to_string();
@@ -316,6 +321,10 @@ fn a_history_instance_tells_of_todays_certificates_only_when_it_names_them() {
     ];
     for (what, edited) in cases {
         assert_eq!(granted_in_2025(&edited), told_of_another, "{what}");
+        // Another key's history is still its body's; another type's, or one not understood,
+        // is not.
+        let of_another_service = what == "another type of service" || what == "an extension not understood";
+        assert_eq!(body_lapsed.get(), of_another_service, "{what}");
     }
     // An extension that is not critical does not change what it tells.
     let harmless = format!(

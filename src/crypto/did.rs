@@ -45,8 +45,22 @@ pub fn did_of(public_base: &str) -> Result<String, DidError> {
 /// The JWK thumbprint of `key` (RFC 7638: SHA-256 over its defining members, base64url).
 pub fn thumbprint(key: &PublicKey) -> Option<String> {
     use base64::Engine;
-    // `to_jwk` writes the members in the thumbprint's order; serde_json keeps it compact.
-    let canonical = serde_json::to_vec(&key.to_jwk()?).ok()?;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    // `to_jwk` writes the members in the thumbprint's order; serde_json keeps it compact. An
+    // RSA key, which the gateway never signs with and so never lists, has its thumbprint all
+    // the same (RFC 7638 §3.2: `e`, `kty`, `n`, the integers without leading zeros): a CB's
+    // credential may name its RSA key by it (found by review: every `kid` beside an RSA
+    // `x5c` was refused). A brainpool key has no JWK, so no thumbprint.
+    let jwk = match key.kind {
+        crate::crypto::keys::KeyKind::Rsa { .. } => {
+            use x509_parser::prelude::FromDer;
+            let (_, rsa) = x509_parser::public_key::RSAPublicKey::from_der(key.raw()).ok()?;
+            let unsigned = |b: &[u8]| b.iter().copied().skip_while(|&x| x == 0).collect::<Vec<u8>>();
+            serde_json::json!({"e": b64(&unsigned(rsa.exponent)), "kty": "RSA", "n": b64(&unsigned(rsa.modulus))})
+        }
+        _ => key.to_jwk()?,
+    };
+    let canonical = serde_json::to_vec(&jwk).ok()?;
     let digest = ring::digest::digest(&ring::digest::SHA256, &canonical);
     Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref()))
 }
@@ -106,6 +120,14 @@ mod tests {
 
     /// RFC 7638 §3.1's example key and thumbprint are RSA; RFC 8037 §A.3 gives one for
     /// an Ed25519 key, which this reproduces.
+    #[test]
+    fn an_rsa_thumbprint_as_rfc_7638_computes_it() {
+        // RFC 7638 §3.1's key and thumbprint (joserfc computes the same).
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw";
+        let key = PublicKey::from_jwk(&json!({"kty": "RSA", "n": n, "e": "AQAB"})).expect("key");
+        assert_eq!(thumbprint(&key).as_deref(), Some("NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"));
+    }
+
     #[test]
     fn thumbprint_as_rfc_8037_computes_it() {
         let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});

@@ -167,8 +167,11 @@ impl Checkpoint {
             if blob.len() < 5 {
                 return Err(bad("a signature is shorter than a key id and a byte"));
             }
+            // The first line of this key's name and id is the one checked, whatever its
+            // length, as Go's `note.Open` checks it (found by review: one 63 or 65 bytes long
+            // was passed over for a good line after it, where Go refuses the note).
             if ours.is_none()
-                && let Some((id, signature)) = blob.split_first_chunk::<4>().filter(|_| blob.len() == 68)
+                && let Some((id, signature)) = blob.split_first_chunk::<4>()
                 && *id == key_id(name, public_key)
             {
                 ours = Some((name, signature.to_vec()));
@@ -295,7 +298,15 @@ mod tests {
         blob.extend_from_slice(forger.sign(format!("{body}\n").as_bytes()).as_ref());
         let forged = format!("\u{2014} mrgate.example/log {}\n", STANDARD.encode(&blob));
         assert_eq!(malformed(&format!("{body}\n\n{forged}{good}")), Err("log.checkpoint_signature"));
-        assert_eq!(Checkpoint::verify(&format!("{body}\n\n{good}{forged}"), &public).map(|(c, _)| c), Ok(cp));
+        assert_eq!(Checkpoint::verify(&format!("{body}\n\n{good}{forged}"), &public).map(|(c, _)| c), Ok(cp.clone()));
+        // Nor does a first line of this key's id one byte too long or too short let a good
+        // line after it decide (found by review: Go refuses both notes).
+        for length in [blob.len() - 1, blob.len() + 1] {
+            let mut odd = blob.clone();
+            odd.resize(length, 7);
+            let line = format!("\u{2014} mrgate.example/log {}\n", STANDARD.encode(&odd));
+            assert_eq!(malformed(&format!("{body}\n\n{line}{good}")), Err("log.checkpoint_signature"), "{length}");
+        }
         let many = |n: usize| format!("{body}\n\n{}{good}", forged.repeat(n));
         assert_eq!(malformed(&many(99)), Err("log.checkpoint_signature"));
         assert_eq!(malformed(&many(100)), Err("log.checkpoint_malformed"));

@@ -1128,7 +1128,7 @@ async fn handle(
     request: Request<Incoming>,
     id: Arc<str>,
     label: &'static str,
-    _handling: connections::Handling,
+    handling: connections::Handling,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     let started = std::time::Instant::now();
     let method = request.method().clone();
@@ -1147,7 +1147,10 @@ async fn handle(
     if method == Method::HEAD {
         *response.body_mut() = http_body_util::Empty::new().map_err(|never| match never {}).boxed();
     }
-    Ok(response)
+    // The request is handled until its answer's body has gone out: a streamed batch decides
+    // lines long after this returns (found by review: its connection looked idle, was told
+    // to give way to a newcomer, and its answers never came).
+    Ok(response.map(|body| connections::Handled::new(body, handling).boxed()))
 }
 
 /// The longest request target (path and query) the gateway reads; longer is 414.
@@ -1657,20 +1660,14 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                     .serve_connection(TokioIo::new(connections::Watched::new(stream, activity.clone())), service);
                 tokio::pin!(connection);
                 // However slowly a client sends, its connection ends after ten request
-                // timeouts; one that does nothing for `idle` is closed sooner. One told to make
-                // room finishes the request it may have begun meanwhile, within a request
-                // timeout, and takes no other.
-                let mut ends = tokio::time::Instant::now() + timeout * 10;
+                // timeouts; one that does nothing for `idle` is closed sooner, and one told to
+                // make room (it handles no request) at once.
+                let ends = tokio::time::Instant::now() + timeout * 10;
                 let tick = (idle / 4).clamp(std::time::Duration::from_millis(50), std::time::Duration::from_secs(1));
-                let mut told = false;
                 loop {
                     tokio::select! {
                         _ = connection.as_mut() => break,
-                        () = activity.evicted(), if !told => {
-                            told = true;
-                            ends = ends.min(tokio::time::Instant::now() + timeout);
-                            connection.as_mut().graceful_shutdown();
-                        }
+                        () = activity.evicted() => break,
                         _ = tokio::time::sleep(tick) => {
                             if tokio::time::Instant::now() >= ends || activity.idle_for(idle) {
                                 break;

@@ -310,6 +310,13 @@ pub struct Service {
     pub certificate_subjects: Vec<String>,
     /// Current status last; earlier statuses from ServiceHistory.
     pub history: Vec<StatusChange>,
+    /// The service's statuses whatever key it had: each history instance of its type (and
+    /// no extension this gateway does not understand) with its own status, though it names
+    /// another key than today's — what its body held, not what today's certificates were
+    /// granted ([`TrustList::signing_lapse_during`]; found by review: a CB whose service
+    /// changed key within one service read as not granted before the change).
+    #[serde(skip)]
+    pub standing: Vec<StatusChange>,
     /// Set when the service carries a critical extension this gateway does not understand:
     /// such a service is never used.
     pub unusable: Option<String>,
@@ -587,8 +594,8 @@ impl TrustList {
     }
 
     /// The first instant from `from` to `to` at which body `id` held no granted
-    /// document-signing service, though the list had by then given a status to one of its
-    /// services. Before its services' first status the list says nothing of the body — it may
+    /// document-signing service, of any key ([`Service::standing`]), though the list had by
+    /// then given a status to one of its services. Before its services' first status the list says nothing of the body — it may
     /// have been accredited long before it was listed — and no lapse is found there; a
     /// body the list cannot use, or does not hold, lapsed at `from`. One service's lapse is
     /// none while another is granted: a body changing keys stays in force.
@@ -598,13 +605,15 @@ impl TrustList {
         // Statuses change only at their `since`: between two changes, what held at the first
         // holds throughout.
         let mut instants: Vec<OffsetDateTime> =
-            signing.iter().flat_map(|s| s.history.iter().map(|c| c.since)).filter(|&t| t > from && t <= to).collect();
+            signing.iter().flat_map(|s| s.standing.iter().map(|c| c.since)).filter(|&t| t > from && t <= to).collect();
         instants.push(from);
         instants.sort_unstable();
         instants.dedup();
         instants.into_iter().find(|&t| {
-            let said = signing.iter().any(|s| s.history.iter().any(|c| c.since <= t));
-            said && !signing.iter().any(|s| s.signs_documents_throughout(t, t))
+            let said = signing.iter().any(|s| s.standing.iter().any(|c| c.since <= t));
+            let granted =
+                |s: &&Service| s.unusable.is_none() && held_throughout(&s.standing, t, t, STATUS_GRANTED).is_ok();
+            said && !signing.iter().any(granted)
         })
     }
 
@@ -790,6 +799,7 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
         since: time_of(child(info, "StatusStartingTime"), &format!("{path}/StatusStartingTime"))?,
     };
     let mut history = vec![current.clone()];
+    let mut standing = vec![current.clone()];
     if let Some(h) = child(s, "ServiceHistory") {
         for (i, inst) in children(h, "ServiceHistoryInstance").enumerate() {
             let path = format!("{path}/ServiceHistoryInstance[{i}]");
@@ -801,16 +811,22 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
             if since >= current.since {
                 continue;
             }
+            let own = child(inst, "ServiceStatus").map(|t| t.token()).unwrap_or_default();
             let status = match tells_of(inst, &type_id, &certificates, &path)? {
-                true => child(inst, "ServiceStatus").map(|t| t.token()).unwrap_or_default(),
+                true => own.clone(),
                 false => STATUS_OF_ANOTHER_SERVICE.to_string(),
             };
             history.push(StatusChange { status, since });
+            let of_this_service = child(inst, "ServiceTypeIdentifier").is_some_and(|t| t.token() == type_id)
+                && critical_unknown(child(inst, "ServiceInformationExtensions")).is_none();
+            let status = if of_this_service { own } else { STATUS_OF_ANOTHER_SERVICE.to_string() };
+            standing.push(StatusChange { status, since });
         }
     }
     history.sort_by_key(|c| c.since);
+    standing.sort_by_key(|c| c.since);
     let unusable = critical_unknown(child(info, "ServiceInformationExtensions"));
-    Ok(Service { type_id, name, certificates, certificate_subjects, history, unusable })
+    Ok(Service { type_id, name, certificates, certificate_subjects, history, standing, unusable })
 }
 
 /// Whether a `ServiceHistoryInstance` tells the status of the service as it is now: of its
@@ -902,6 +918,7 @@ mod service_tests {
                 change(STATUS_WITHDRAWN, datetime!(2026-03-01 0:00 UTC)),
                 change(STATUS_GRANTED, datetime!(2026-05-01 0:00 UTC)),
             ],
+            standing: Vec::new(),
             unusable: None,
         };
         let (before, gap, after) =
@@ -930,6 +947,7 @@ mod lapse_tests {
             certificates: vec![vec![1]],
             certificate_subjects: Vec::new(),
             history: history.iter().map(|&(status, since)| StatusChange { status: status.into(), since }).collect(),
+            standing: history.iter().map(|&(status, since)| StatusChange { status: status.into(), since }).collect(),
             unusable: None,
         }
     }
@@ -996,6 +1014,13 @@ mod lapse_tests {
             lapse(&gap_between, datetime!(2025-08-01 0:00 UTC), datetime!(2025-10-01 0:00 UTC)),
             Some(datetime!(2025-09-01 0:00 UTC))
         );
+        // A key changed within one service: its history instance names the old key, so its
+        // certificates today were not granted then, but its body was (found by review).
+        let mut rekeyed = service(&[(g, datetime!(2025-01-01 0:00 UTC)), (g, datetime!(2026-01-01 0:00 UTC))]);
+        rekeyed.history[0].status = STATUS_OF_ANOTHER_SERVICE.into();
+        let rekeyed = list(vec![rekeyed]);
+        assert!(!rekeyed.providers[0].services[0].granted_at(inside), "today's key was not granted then");
+        assert_eq!(lapse(&rekeyed, inside, inside), None, "its body was");
         // A service of another type grants nothing; an unknown body has lapsed throughout.
         let mut other_type = service(&[(g, datetime!(2025-01-01 0:00 UTC))]);
         other_type.type_id = "urn:example:timestamping".into();

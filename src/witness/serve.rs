@@ -234,7 +234,8 @@ async fn connection(
         tokio::select! {
             _ = connection.as_mut() => return,
             () = &mut stop => break,
-            () = activity.evicted() => break,
+            // Told to make room (it answers no request): closed at once.
+            () = activity.evicted() => return,
             () = tokio::time::sleep(Duration::from_secs(1)) => {
                 if tokio::time::Instant::now() >= ends || activity.idle_for(IDLE) {
                     break;
