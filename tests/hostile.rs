@@ -228,12 +228,26 @@ async fn tcp_from(local: &str, addr: std::net::SocketAddr) -> tokio::net::TcpStr
     socket.connect(addr).await.expect("connect")
 }
 
-/// Waits until the server closes `stream` (reads end of stream or a reset).
-async fn closed(stream: &mut tokio::net::TcpStream) -> bool {
+/// Waits until the server closes `stream` (reads end of stream or a reset), 10 s at most.
+async fn closed<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> bool {
     use tokio::io::AsyncReadExt;
     let mut one = [0u8; 1];
     let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut one)).await;
     matches!(read, Ok(Ok(0) | Err(_)))
+}
+
+/// Which of `streams` the server closes first, within 10 s.
+async fn first_closed<S: tokio::io::AsyncRead + Unpin + Send + 'static>(streams: Vec<S>) -> Option<usize> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for (i, mut stream) in streams.into_iter().enumerate() {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            if closed(&mut stream).await {
+                let _ = tx.send(i);
+            }
+        });
+    }
+    tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await.ok().flatten()
 }
 
 /// Found by attack: a few addresses holding their cap of bare TCP connections took every
@@ -272,17 +286,8 @@ async fn a_few_addresses_at_their_cap_do_not_take_every_place() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\nmrgate_connections_evicted_total 1\n"), "{answer}");
     // The one told to make room is closed (the metrics above counted exactly one).
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    for (i, mut stream) in held.into_iter().enumerate() {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            if closed(&mut stream).await {
-                let _ = tx.send(i);
-            }
-        });
-    }
-    let first = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
-    assert!(matches!(first, Ok(Some(0..=5))), "{first:?}");
+    let first = first_closed(held).await;
+    assert!(matches!(first, Some(0..=5)), "{first:?}");
     running.task.abort();
 }
 
@@ -292,7 +297,7 @@ async fn a_few_addresses_at_their_cap_do_not_take_every_place() {
 /// it is gone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_told_to_give_way_with_half_a_request_is_closed_at_once() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let dir = tempfile::tempdir().expect("tmp");
     let mut cfg = config(dir.path());
     (cfg.limits.max_connections, cfg.limits.max_connections_per_client) = (4, 3);
@@ -313,19 +318,8 @@ async fn a_connection_told_to_give_way_with_half_a_request_is_closed_at_once() {
     // A newcomer is served; one of the three is closed, long before any timeout.
     let mut newcomer = tls_from("127.0.0.3", addr).await.expect("the newcomer's handshake");
     assert_eq!(status_over(&mut newcomer, "/healthz").await, "HTTP/1.1 200 OK");
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    for (i, mut stream) in held.into_iter().enumerate() {
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let mut one = [0u8; 1];
-            let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut one)).await;
-            if matches!(read, Ok(Ok(0) | Err(_))) {
-                let _ = tx.send(i);
-            }
-        });
-    }
-    let first = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
-    assert!(matches!(first, Ok(Some(0..=2))), "no connection given way was closed: {first:?}");
+    let first = first_closed(held).await;
+    assert!(matches!(first, Some(0..=2)), "no connection given way was closed: {first:?}");
     running.task.abort();
 }
 
