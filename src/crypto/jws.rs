@@ -35,7 +35,8 @@ pub enum JwsError {
     NoKey,
     #[error("kid '{0}' is not a configured key")]
     UnknownKid(String),
-    #[error("kid {0} names another key than the x5c signer's: a header names one key")]
+    /// The `kid` as written, then why it does not name the x5c signer's key.
+    #[error("kid {0}")]
     KidOther(String),
     #[error("x5c: {0}")]
     X5c(String),
@@ -348,8 +349,16 @@ impl Verifier {
                 let names_leaf = kid.as_str().zip(leaf.as_deref()).is_some_and(|(kid, leaf)| {
                     kid == leaf || kid.rsplit_once('#').is_some_and(|(_, fragment)| fragment == leaf)
                 });
+                if leaf.is_none() {
+                    return Err(JwsError::KidOther(format!(
+                        "{kid}: the x5c signer's {} key has no JWK thumbprint to be named by; send x5c alone",
+                        verified.public_key.kind.name()
+                    )));
+                }
                 if !names_leaf {
-                    return Err(JwsError::KidOther(kid.to_string()));
+                    return Err(JwsError::KidOther(format!(
+                        "{kid} names another key than the x5c signer's: a header names one key"
+                    )));
                 }
             }
             *signer_out = Some(verified.subject.clone());
