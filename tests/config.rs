@@ -370,15 +370,43 @@ fn what_a_configuration_names_is_checked_at_start() {
         cfg.signing.key = path.clone();
         let e = refused(cfg);
         assert!(e.contains(&format!("{}: {why}", path.display())), "{e}");
+        // And the witnesses' roots (found by re-test: /dev/zero aborted the start).
+        let mut cfg = fresh();
+        cfg.witnessing.ca = vec![path.clone()];
+        let e = refused(cfg);
+        assert!(e.contains(&format!("witnessing.ca {}: {why}", path.display())), "{e}");
     }
+    // The log's high-water mark, read at start (found by re-test: a FIFO hung it, /dev/zero
+    // was read without end).
+    let mut cfg = fresh();
+    cfg.log.high_water_mark = Some(dir.path().join("fifo"));
+    let e = refused(cfg);
+    assert!(e.contains("fifo") && e.contains("not a regular file"), "{e}");
     // A public URL that is none.
-    for url in ["not a url", "", "http://localhost:8443", "https://user@localhost", "https://localhost/?q=1"] {
+    for url in [
+        "not a url",
+        "",
+        "http://localhost:8443",
+        "https://user@localhost",
+        "https://localhost/?q=1",
+        // Found by re-test: a port that is no number, or none after its colon, a host that is none.
+        "https://localhost:abc",
+        "https://localhost:99999",
+        "https://localhost:",
+        "https://localhost:0",
+        "https://-",
+        "https://..",
+    ] {
         let mut cfg = fresh();
         cfg.public_url = Some(url.into());
         let e = refused(cfg);
         assert!(e.contains(&format!("public_url = {url:?}: must be an https:// URL")), "{e}");
     }
-    let mut cfg = fresh();
-    cfg.public_url = Some("https://gateway.example:8443/mrgate".into());
-    assert!(App::load(cfg).is_ok(), "a URL with a path is one");
+    for url in
+        ["https://gateway.example:8443/mrgate", "https://gateway.example", "https://[::1]:8443", "https://127.0.0.1"]
+    {
+        let mut cfg = fresh();
+        cfg.public_url = Some(url.into());
+        assert!(App::load(cfg).is_ok(), "{url} is one");
+    }
 }

@@ -140,3 +140,24 @@ fn pki_demo_command_writes_a_fresh_consistent_set_and_refuses_to_overwrite() {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+/// A CRL file is PEM when it holds a `-----BEGIN` line anywhere: text before it (as `openssl
+/// crl -text` writes, or a comment) is read past (found by re-test: it was read as DER and
+/// refused as trailing data). One holding no CRL, or a block of another kind, is refused
+/// (found by attack: a certificate given as a CRL file read as no CRL).
+#[test]
+fn a_crl_file_holds_crls_and_may_explain_them() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/demo");
+    let crl = std::fs::read(demo.join("crl/domestic.crl.pem")).expect("crl");
+    let explained = [b"Certificate Revocation List (CRL):\n        Version 2 (0x1)\n".as_slice(), &crl].concat();
+    let mut crls = Crls::new();
+    crls.add_pem_or_der(&explained).expect("explanatory text before the block");
+    let cert = std::fs::read(demo.join("ca.pem")).expect("ca");
+    for (bytes, why) in [
+        (cert.clone(), "holds 0 X509 CRL block(s) among 1 block(s)"),
+        ([crl.as_slice(), &cert].concat(), "holds 1 X509 CRL block(s) among 2 block(s)"),
+    ] {
+        let e = Crls::new().add_pem_or_der(&bytes).expect_err(why);
+        assert!(e.to_string().contains(why), "{e}");
+    }
+}

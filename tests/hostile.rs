@@ -323,6 +323,36 @@ async fn a_connection_told_to_give_way_with_half_a_request_is_closed_at_once() {
     running.task.abort();
 }
 
+/// Found by attack: every place held by requests whose bodies trickled in a byte at a time
+/// counted as handled, and a newcomer was refused 139 times of 140. A request still receiving
+/// its body has nothing decided: its connection gives way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_trickled_in_do_not_hold_every_place() {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path());
+    (cfg.limits.max_connections, cfg.limits.max_connections_per_client) = (4, 2);
+    (cfg.limits.request_timeout_seconds, cfg.limits.idle_timeout_seconds) = (120, 120);
+    let running = start(Arc::new(App::load(cfg).expect("app"))).await.expect("start");
+    let addr = running.addr;
+    let mut held = Vec::new();
+    for attacker in ["127.0.0.1", "127.0.0.2"] {
+        for _ in 0..2 {
+            let mut s = tls_from(attacker, addr).await.expect("tls");
+            let head = "POST /v1/verify/public HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n{";
+            s.write_all(head.as_bytes()).await.expect("the head and a byte");
+            held.push(s);
+        }
+    }
+    // The bodies' first bytes are in: each request is being handled, its body not yet read.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut newcomer = tls_from("127.0.0.3", addr).await.expect("the newcomer's handshake");
+    assert_eq!(status_over(&mut newcomer, "/healthz").await, "HTTP/1.1 200 OK");
+    let first = first_closed(held).await;
+    assert!(matches!(first, Some(0..=3)), "no trickling connection gave way: {first:?}");
+    running.task.abort();
+}
+
 /// Found by review: a streamed batch's connection looked idle once its answer had begun (its
 /// handler had returned), was told to give way to a newcomer, and the batch's answers never
 /// came. A request is handled until its answer's body is out.

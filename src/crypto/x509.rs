@@ -383,7 +383,7 @@ impl Crls {
     /// certificate given as a CRL file was read as no CRL at all, and a revoked signer
     /// verified "valid".
     pub fn add_pem_or_der(&mut self, bytes: &[u8]) -> Result<(), PathError> {
-        let ders: Vec<Vec<u8>> = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        let ders: Vec<Vec<u8>> = if is_pem(bytes) {
             let ders: Vec<Vec<u8>> = CertificateRevocationListDer::pem_slice_iter(bytes)
                 .map(|r| r.map(|d| d.as_ref().to_vec()))
                 .collect::<Result<_, _>>()
@@ -465,7 +465,7 @@ impl Crls {
 
 /// Reads certificates from a PEM bundle, or a single DER certificate.
 pub fn read_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, PathError> {
-    if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+    if is_pem(bytes) {
         let certs: Vec<_> = CertificateDer::pem_slice_iter(bytes)
             .collect::<Result<_, _>>()
             .map_err(|e| PathError::Malformed { which: "PEM".into(), message: format!("{e:?}") })?;
@@ -476,6 +476,13 @@ pub fn read_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, P
     } else {
         Ok(vec![CertificateDer::from(bytes.to_vec())])
     }
+}
+
+/// Whether `bytes` are PEM: they hold a `-----BEGIN ` line, wherever (text before it —
+/// `openssl crl -text` output, a comment, a byte-order mark — is PEM's explanatory text).
+/// Found by re-test: such a file was read as DER and refused as trailing data.
+pub fn is_pem(bytes: &[u8]) -> bool {
+    bytes.windows(b"-----BEGIN ".len()).any(|w| w == b"-----BEGIN ")
 }
 
 /// The subject DN of a DER certificate, RFC 4514 style.

@@ -60,6 +60,9 @@ impl HighWaterError {
     }
 }
 
+/// The most bytes a mark file may hold: a checkpoint with its witnesses' lines is far less.
+const MAX_MARK_BYTES: u64 = 64 * 1024;
+
 /// Holds `log` to the mark at `path`, checked with the log's public key: the log's size is
 /// at least the mark's, and its latest checkpoint extends the mark's (a consistency proof
 /// from the store). No mark is a refusal for a log that holds entries unless `adopt` (found
@@ -67,8 +70,16 @@ impl HighWaterError {
 /// empty log needs none. Then [`start`] writes the log's checkpoint as the mark.
 pub fn check(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> Result<(), HighWaterError> {
     let unreadable = |why: String| HighWaterError::Unusable { path: path.to_path_buf(), why };
-    let note = match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes).map_err(|_| unreadable("the mark is not UTF-8 text".into()))?,
+    // A mark is a checkpoint: a regular file of a few hundred bytes (found by attack: one
+    // linked to /dev/zero was read without end, and a FIFO hung the start).
+    let note = match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => return Err(unreadable("not a regular file".into())),
+        Ok(meta) if meta.len() > MAX_MARK_BYTES => {
+            return Err(unreadable(format!("{} bytes: a mark is at most {MAX_MARK_BYTES}", meta.len())));
+        }
+        Ok(_) => std::fs::read(path)
+            .map_err(|e| unreadable(e.to_string()))
+            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| unreadable("the mark is not UTF-8 text".into())))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let held = log.size().map_err(|e| unreadable(format!("the log's size: {e}")))?;
             return match held == 0 || adopt {

@@ -552,9 +552,24 @@ impl Config {
         // a url" was signed as "not a url/v1/receipts/…").
         if let Some(url) = &self.public_url {
             let uri = url.parse::<hyper::Uri>().ok();
+            // A host name or an address, and a port that is a number (found by re-test:
+            // `https://localhost:abc` was signed into credentials).
+            let host_ok = |host: &str| {
+                (host.starts_with('[') && host.ends_with(']'))
+                    || (!host.is_empty()
+                        && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                        && host
+                            .split('.')
+                            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')))
+            };
             let https = uri.as_ref().is_some_and(|u| {
                 u.scheme_str() == Some("https")
-                    && u.authority().is_some_and(|a| !a.host().is_empty() && !a.as_str().contains('@'))
+                    && u.authority().is_some_and(|a| {
+                        let port_given = a.as_str().rsplit_once(']').map_or(a.as_str(), |(_, rest)| rest).contains(':');
+                        host_ok(a.host())
+                            && !a.as_str().contains('@')
+                            && (!port_given || a.port_u16().is_some_and(|p| p > 0))
+                    })
                     && u.query().is_none()
             });
             if !https || url.contains('#') {

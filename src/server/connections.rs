@@ -9,9 +9,12 @@
 //! eight addresses of bare TCP connections, each at its cap, locked every other client out
 //! for as long as they kept reconnecting). So the places are shared out fairly among the
 //! clients that want them; a client keeps what it holds only while no client holding fewer
-//! wants in, or while each of its connections is handling a request — until its answer's
-//! body has gone out, a streamed batch's included (those are bounded by the request timeout,
-//! and a connection by ten). An IPv6 attacker has as many /64s as it likes and can still take
+//! wants in, or while each of its connections is deciding a request or sending its answer —
+//! until its answer's body has gone out, a streamed batch's included (those are bounded by
+//! the request timeout, and a connection by ten). A request still receiving its body has
+//! nothing decided, and its connection may give way (found by attack: bodies trickled a
+//! byte a second made every connection "handling", and two addresses locked every other
+//! client out). An IPv6 attacker has as many /64s as it likes and can still take
 //! a place per /64; only a front end or a firewall counting larger prefixes bounds that.
 //!
 //! A connection told to give way is closed at once (it handles no request), and its place
@@ -163,7 +166,7 @@ impl Table {
             if holds <= would_hold {
                 continue;
             }
-            for one in staying.filter(|h| !h.activity.handling_any()) {
+            for one in staying.filter(|h| h.activity.may_give_way()) {
                 let key = (holds, one.activity.quiet());
                 if best.as_ref().is_none_or(|b| key > (b.0, b.1)) {
                     best = Some((key.0, key.1, &one.activity));
@@ -202,6 +205,8 @@ pub struct Activity {
     /// Milliseconds after `since` of the last byte read or written.
     last_ms: AtomicU64,
     in_flight: AtomicUsize,
+    /// Of those, requests still receiving their body: nothing of them is decided yet.
+    receiving: AtomicUsize,
     /// Set once the connection is told to close, to make room for another client's.
     evicted: AtomicBool,
     told: tokio::sync::Notify,
@@ -213,6 +218,7 @@ impl Activity {
             since: Instant::now(),
             last_ms: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
+            receiving: AtomicUsize::new(0),
             evicted: AtomicBool::new(false),
             told: tokio::sync::Notify::new(),
         })
@@ -230,6 +236,12 @@ impl Activity {
 
     fn handling_any(&self) -> bool {
         self.in_flight.load(Ordering::Acquire) > 0
+    }
+
+    /// Whether closing the connection would cut no request decided or being decided: it
+    /// handles none, or only ones still receiving their bodies.
+    fn may_give_way(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) <= self.receiving.load(Ordering::Acquire)
     }
 
     /// Whether nothing moved for `idle` and no request is being handled.
@@ -266,6 +278,24 @@ impl Activity {
 /// A request being handled (see [`Activity::handling`]).
 #[derive(Debug)]
 pub struct Handling(Arc<Activity>);
+
+impl Handling {
+    /// Marks the request as still receiving its body until the returned guard is dropped.
+    pub fn receiving(&self) -> Receiving {
+        self.0.receiving.fetch_add(1, Ordering::AcqRel);
+        Receiving(Arc::clone(&self.0))
+    }
+}
+
+/// A request still receiving its body (see [`Handling::receiving`]).
+#[derive(Debug)]
+pub struct Receiving(Arc<Activity>);
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        self.0.receiving.fetch_sub(1, Ordering::AcqRel);
+    }
+}
 
 impl Drop for Handling {
     fn drop(&mut self) {
@@ -460,6 +490,26 @@ mod tests {
         drop(handling.into_iter().next());
         assert!(admit(&open, "198.51.100.7").is_ok(), "the connection no longer handling a request gives way");
         assert_eq!(held.iter().filter(|s| s.activity().evicted.load(Ordering::Acquire)).count(), 1);
+    }
+
+    /// A request still receiving its body has nothing decided: its connection gives way as
+    /// an idle one does, and no longer once its body is in.
+    #[test]
+    fn a_request_still_receiving_its_body_does_not_keep_its_place() {
+        let open = Open::new(2, 2);
+        let held: Vec<Slot> = (0..2).map(|_| admit(&open, "192.0.2.1").expect("a place")).collect();
+        let handling: Vec<Handling> = held.iter().map(|s| s.activity().handling()).collect();
+        let receiving: Vec<Receiving> = handling.iter().map(Handling::receiving).collect();
+        let newcomer = admit(&open, "198.51.100.7").expect("one receiving its body gives way");
+        assert_eq!(held.iter().filter(|s| s.activity().was_evicted()).count(), 1);
+        drop((newcomer, receiving));
+        // Bodies in, being decided: they keep their places.
+        let another = Open::new(2, 2);
+        let deciding: Vec<Slot> = (0..2).map(|_| admit(&another, "192.0.2.1").expect("a place")).collect();
+        let handling: Vec<Handling> = deciding.iter().map(|s| s.activity().handling()).collect();
+        drop(handling.iter().map(Handling::receiving).collect::<Vec<_>>());
+        assert_eq!(admit(&another, "198.51.100.7").err(), Some(Refused::Full));
+        drop((handling, held));
     }
 
     #[test]

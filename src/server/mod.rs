@@ -1139,7 +1139,7 @@ async fn handle(
     if method == Method::HEAD {
         *request.method_mut() = Method::GET;
     }
-    let (mut response, actor) = answer(&app, &presented, peer, request).await;
+    let (mut response, actor) = answer(&app, &presented, peer, request, &handling).await;
     let latency = started.elapsed();
     app.metrics.request(label, response.status().as_u16(), latency);
     events::finish(&mut response, &id, &method, label, &actor, latency);
@@ -1223,7 +1223,12 @@ async fn answer(
     presented: &auth::Presented,
     peer: std::net::IpAddr,
     request: Request<Incoming>,
+    handling: &connections::Handling,
 ) -> (Response<Body>, String) {
+    // Until its body is read, nothing of the request is decided: its connection may give way
+    // to a newcomer (found by attack: bodies trickled a byte a second kept every connection
+    // "handling", and two addresses locked every other client out).
+    let receiving = handling.receiving();
     let caller = presented.caller(app);
     if let Some(refused) = protocol_limits(&request).or_else(|| cross_site(&request)) {
         return (unread(app, request, refused).await, caller.name.clone());
@@ -1280,6 +1285,8 @@ async fn answer(
         if let Some(refused) = unknown_query_parameter(&Method::POST, &["v1", "verify", "batch"], query) {
             return (unread(app, request, refused).await, actor);
         }
+        // A batch decides lines as they come: handled from its first byte.
+        drop(receiving);
         let response = batch::stream(Arc::clone(app), caller, request.into_body(), app.bodies.hold(peer));
         return (response, actor);
     }
@@ -1326,6 +1333,7 @@ async fn answer(
             return (r, actor);
         }
     };
+    drop(receiving);
     let header =
         |name: hyper::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let req = Req {

@@ -78,12 +78,12 @@ impl Cosigning {
             .collect::<Result<Vec<_>, String>>()?;
         let mut roots = Vec::new();
         for path in &config.ca {
-            use rustls::pki_types::pem::PemObject;
-            for cert in rustls::pki_types::CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("witnessing.ca {}: {e}", path.display()))?
-            {
-                roots.push(cert.map_err(|e| format!("witnessing.ca {}: {e}", path.display()))?);
-            }
+            // Read as every configured file is (found by attack: /dev/zero aborted the start,
+            // a FIFO hung it).
+            let bytes = super::config::read_file(path).map_err(|e| format!("witnessing.ca {e}"))?;
+            let certs = crate::crypto::x509::read_certificates(&bytes)
+                .map_err(|e| format!("witnessing.ca {}: {e}", path.display()))?;
+            roots.extend(certs);
         }
         let refresh = std::time::Duration::from_secs(config.refresh_seconds);
         Ok(Self { required: config.required, witnesses, refresh, roots, latest: RwLock::new(None) })
