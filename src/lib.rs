@@ -16,6 +16,7 @@
 pub mod reason;
 // (the clock)
 pub mod clock;
+pub mod files;
 // Bounded XML, then identifiers, standards and the canonical certificate.
 pub mod xml;
 // (identifiers)

@@ -252,7 +252,7 @@ pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> O
 
 /// A certificate's issue day in China, from its first instant to its last: the document says
 /// the day, not the instant, it was issued, so what must hold on it must hold all day.
-pub fn issue_day(cert: &Certificate) -> (OffsetDateTime, OffsetDateTime) {
+fn issue_day(cert: &Certificate) -> (OffsetDateTime, OffsetDateTime) {
     let china = time::macros::offset!(+8);
     (
         cert.issue_date.midnight().assume_offset(china),
@@ -270,7 +270,9 @@ pub fn issue_day(cert: &Certificate) -> (OffsetDateTime, OffsetDateTime) {
 /// of recognition (the gateway's own exports too), export and look-up alike (rule set 17).
 pub fn cb_not_granted(list: &TrustList, cert: &Certificate, now: OffsetDateTime) -> Option<String> {
     let issuer = cert.issuer_id();
-    if list.signing_lapse_during(issuer, now, now).is_some() || list.signing_certificates_of(issuer, now).is_empty() {
+    // Now: a service granted with its certificates. A service's current status is always its
+    // certificates' own, so this answers for the body's standing now too.
+    if !list.signs_at(issuer, now) {
         return Some(format!("'{issuer}' holds no granted signing service of the trust list in force now"));
     }
     let (from, to) = issue_day(cert);

@@ -345,16 +345,15 @@ impl Verifier {
             // and one naming another key would have it check another key than this verifier
             // did (found by attack: any `kid` was ignored here).
             if let Some(kid) = jws.header.get("kid") {
-                let leaf = super::did::thumbprint(&verified.public_key);
-                let names_leaf = kid.as_str().zip(leaf.as_deref()).is_some_and(|(kid, leaf)| {
-                    kid == leaf || kid.rsplit_once('#').is_some_and(|(_, fragment)| fragment == leaf)
-                });
-                if leaf.is_none() {
+                let Some(leaf) = super::did::thumbprint(&verified.public_key) else {
                     return Err(JwsError::KidOther(format!(
                         "{kid}: the x5c signer's {} key has no JWK thumbprint to be named by; send x5c alone",
                         verified.public_key.kind.name()
                     )));
-                }
+                };
+                let names_leaf = kid.as_str().is_some_and(|kid| {
+                    kid == leaf || kid.rsplit_once('#').is_some_and(|(_, fragment)| fragment == leaf)
+                });
                 if !names_leaf {
                     return Err(JwsError::KidOther(format!(
                         "{kid} names another key than the x5c signer's: a header names one key"

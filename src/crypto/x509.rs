@@ -388,7 +388,7 @@ impl Crls {
                 .map(|r| r.map(|d| d.as_ref().to_vec()))
                 .collect::<Result<_, _>>()
                 .map_err(|e| PathError::Malformed { which: "CRL".into(), message: format!("{e:?}") })?;
-            let blocks = bytes.windows(b"-----BEGIN ".len()).filter(|w| *w == b"-----BEGIN ").count();
+            let blocks = pem_blocks(bytes);
             if ders.is_empty() || blocks != ders.len() {
                 return Err(PathError::Malformed {
                     which: "CRL".into(),
@@ -482,7 +482,12 @@ pub fn read_certificates(bytes: &[u8]) -> Result<Vec<CertificateDer<'static>>, P
 /// `openssl crl -text` output, a comment, a byte-order mark — is PEM's explanatory text).
 /// Found by re-test: such a file was read as DER and refused as trailing data.
 pub fn is_pem(bytes: &[u8]) -> bool {
-    bytes.windows(b"-----BEGIN ".len()).any(|w| w == b"-----BEGIN ")
+    pem_blocks(bytes) > 0
+}
+
+/// How many PEM blocks `bytes` hold, of any kind: their `-----BEGIN ` lines.
+fn pem_blocks(bytes: &[u8]) -> usize {
+    bytes.windows(b"-----BEGIN ".len()).filter(|w| *w == b"-----BEGIN ").count()
 }
 
 /// The subject DN of a DER certificate, RFC 4514 style.
@@ -522,6 +527,8 @@ pub struct VerifiedSigner {
     pub valid_until: u64,
 }
 
+/// A document signer's ExtendedKeyUsage, when it has one, names document signing or email
+/// protection ([`fits_document_signing`] reads the same rule without a path).
 struct DocumentSigningEku;
 
 impl ExtendedKeyUsageValidator for DocumentSigningEku {
@@ -752,6 +759,7 @@ pub fn fits_document_signing(der: &[u8]) -> Result<(), PathError> {
         return Err(rule("a CA certificate (basicConstraints cA=true) cannot be a signer", "x509.ca_as_signer"));
     }
     check_document_signer_key_usage(&cert, &subject)?;
+    // The rule [`DocumentSigningEku`] holds a path's signer to, read here without a path.
     match cert.extended_key_usage() {
         Ok(None) => Ok(()),
         Ok(Some(eku))

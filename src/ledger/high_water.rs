@@ -72,14 +72,8 @@ pub fn check(path: &Path, log: &DurableLog, public_key: &[u8], adopt: bool) -> R
     let unreadable = |why: String| HighWaterError::Unusable { path: path.to_path_buf(), why };
     // A mark is a checkpoint: a regular file of a few hundred bytes (found by attack: one
     // linked to /dev/zero was read without end, and a FIFO hung the start).
-    let note = match std::fs::metadata(path) {
-        Ok(meta) if !meta.is_file() => return Err(unreadable("not a regular file".into())),
-        Ok(meta) if meta.len() > MAX_MARK_BYTES => {
-            return Err(unreadable(format!("{} bytes: a mark is at most {MAX_MARK_BYTES}", meta.len())));
-        }
-        Ok(_) => std::fs::read(path)
-            .map_err(|e| unreadable(e.to_string()))
-            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| unreadable("the mark is not UTF-8 text".into())))?,
+    let note = match crate::files::read(path, MAX_MARK_BYTES) {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| unreadable("the mark is not UTF-8 text".into()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let held = log.size().map_err(|e| unreadable(format!("the log's size: {e}")))?;
             return match held == 0 || adopt {

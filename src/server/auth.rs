@@ -75,7 +75,7 @@ pub struct Authority {
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    super::config::read_file(path)
+    crate::files::configured(path)
 }
 
 fn anchors(paths: &[std::path::PathBuf], what: &str) -> Result<TrustAnchors, String> {

@@ -432,41 +432,10 @@ impl LimitsConfig {
     }
 }
 
-/// The most bytes of a file a configuration names (a key, a certificate, a trust list, the
-/// configuration itself): a trust list of a whole federation is a few MB.
-pub const MAX_FILE_BYTES: u64 = 64 << 20;
-
-/// A file a configuration names, read whole: a regular file of at most [`MAX_FILE_BYTES`].
-/// Found by attack: a key named as `/dev/zero` or `/dev/urandom` grew the process to 23 GB
-/// before the kernel killed it, and a FIFO hung the start past SIGTERM. The error names the
-/// path and says why.
-pub fn read_file(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let failed = |why: &dyn std::fmt::Display| format!("{}: {why}", path.display());
-    // Asked before opening it: opening a FIFO waits for a writer.
-    let meta = std::fs::metadata(path).map_err(|e| failed(&e))?;
-    if !meta.is_file() {
-        let what = if meta.is_dir() { "a directory" } else { "not a regular file (a device, a FIFO or a socket)" };
-        return Err(failed(&format_args!("is {what}; name a file")));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(failed(&format_args!("{} bytes: a configured file is at most {MAX_FILE_BYTES}", meta.len())));
-    }
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| failed(&e))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(failed(&format_args!("grew past {MAX_FILE_BYTES} bytes while it was read")));
-    }
-    Ok(bytes)
-}
-
 impl Config {
     /// Reads a configuration file; relative paths are resolved against its folder.
     pub fn load(path: &Path) -> Result<Self, String> {
-        let text = String::from_utf8(read_file(path)?)
-            .map_err(|e| format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))?;
+        let text = crate::files::configured_text(path)?;
         let mut config: Config = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         config.check().map_err(|e| format!("{}: {e}", path.display()))?;
         config.resolve(path.parent().unwrap_or(Path::new(".")));

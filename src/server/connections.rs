@@ -125,7 +125,7 @@ impl Open {
         if holds >= self.max_per_client {
             return Err(Refused::PerClient);
         }
-        let evicted = table.open - table.leaving >= self.max;
+        let evicted = table.open.saturating_sub(table.leaving) >= self.max;
         if evicted {
             if table.leaving >= MAX_LEAVING {
                 return Err(Refused::Full);
@@ -156,8 +156,8 @@ impl Open {
 impl Table {
     /// The connection to close for a client that would hold `would_hold` with its newcomer:
     /// of the clients holding more than that (not counting those leaving), the one holding
-    /// most; of its connections not handling a request nor leaving, the one that moved a byte
-    /// least recently.
+    /// most; of its connections deciding no request ([`Activity::may_give_way`]) and not
+    /// leaving, the one that moved a byte least recently.
     fn victim(&self, would_hold: usize) -> Option<&Arc<Activity>> {
         let mut best: Option<(usize, Duration, &Arc<Activity>)> = None;
         for held in self.clients.values() {

@@ -243,7 +243,7 @@ impl Before {
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    config::read_file(path)
+    crate::files::configured(path)
 }
 
 /// Refuses a configuration giving one key two roles: the log's key signs checkpoints, the
@@ -1669,7 +1669,7 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
                 tokio::pin!(connection);
                 // However slowly a client sends, its connection ends after ten request
                 // timeouts; one that does nothing for `idle` is closed sooner, and one told to
-                // make room (it handles no request) at once.
+                // make room (it decides no request) at once.
                 let ends = tokio::time::Instant::now() + timeout * 10;
                 let tick = (idle / 4).clamp(std::time::Duration::from_millis(50), std::time::Duration::from_secs(1));
                 loop {

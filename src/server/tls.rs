@@ -2,8 +2,8 @@
 //! by ALPN). A client certificate is only checked here to chain to one of `client_ca`;
 //! which role it may hold is [`super::auth`]'s decision.
 
-use super::config::read_file;
 use crate::crypto::x509::read_certificates;
+use crate::files;
 use rustls::RootCertStore;
 use rustls::pki_types::PrivateKeyDer;
 use rustls::pki_types::pem::PemObject;
@@ -19,12 +19,12 @@ pub fn server_config(
     client_ca: &[std::path::PathBuf],
 ) -> Result<Arc<rustls::ServerConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let chain = read_certificates(&read_file(cert)?).map_err(|e| format!("{}: {e}", cert.display()))?;
-    let key = PrivateKeyDer::from_pem_slice(&read_file(key)?)
+    let chain = read_certificates(&files::configured(cert)?).map_err(|e| format!("{}: {e}", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_slice(&files::configured(key)?)
         .map_err(|e| format!("{}: not a PEM private key: {e}", key.display()))?;
     let mut roots = RootCertStore::empty();
     for path in client_ca {
-        let certs = read_certificates(&read_file(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+        let certs = read_certificates(&files::configured(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
         for c in certs {
             roots.add(c).map_err(|e| format!("{}: {e}", path.display()))?;
         }

@@ -80,7 +80,7 @@ impl Cosigning {
         for path in &config.ca {
             // Read as every configured file is (found by attack: /dev/zero aborted the start,
             // a FIFO hung it).
-            let bytes = super::config::read_file(path).map_err(|e| format!("witnessing.ca {e}"))?;
+            let bytes = crate::files::configured(path).map_err(|e| format!("witnessing.ca {e}"))?;
             let certs = crate::crypto::x509::read_certificates(&bytes)
                 .map_err(|e| format!("witnessing.ca {}: {e}", path.display()))?;
             roots.extend(certs);

@@ -166,7 +166,7 @@ impl InstallPolicy {
         spki_sha256: &[String],
         crls: &Crls,
     ) -> Result<Self, String> {
-        let read = crate::server::config::read_file;
+        let read = crate::files::configured;
         let mut anchors = TrustAnchors::new();
         anchors.add_pem_or_der(&read(anchor)?).map_err(|e| format!("{}: {e}", anchor.display()))?;
         let mut signer_certificates = Vec::new();
@@ -595,10 +595,11 @@ impl TrustList {
 
     /// The first instant from `from` to `to` at which body `id` held no granted
     /// document-signing service, of any key ([`Service::standing`]), though the list had by
-    /// then given a status to one of its services. Before its services' first status the list says nothing of the body — it may
-    /// have been accredited long before it was listed — and no lapse is found there; a
-    /// body the list cannot use, or does not hold, lapsed at `from`. One service's lapse is
-    /// none while another is granted: a body changing keys stays in force.
+    /// then given a status to one of its services. Before its services' first status the list
+    /// says nothing of the body — it may have been accredited long before it was listed — and
+    /// no lapse is found there; a body the list cannot use, or does not hold, lapsed at
+    /// `from`. One service's lapse is none while another is granted: a body changing keys
+    /// stays in force.
     pub fn signing_lapse_during(&self, id: &str, from: OffsetDateTime, to: OffsetDateTime) -> Option<OffsetDateTime> {
         let Some(provider) = self.body(id).filter(|p| p.unusable.is_none()) else { return Some(from) };
         let signing: Vec<&Service> = provider.services.iter().filter(|s| s.type_id == SERVICE_TYPE_SIGNING).collect();
@@ -615,6 +616,14 @@ impl TrustList {
                 |s: &&Service| s.unusable.is_none() && held_throughout(&s.standing, t, t, STATUS_GRANTED).is_ok();
             said && !signing.iter().any(granted)
         })
+    }
+
+    /// Whether body `id` holds a granted document-signing service with a certificate at `at`
+    /// ([`TrustList::signing_certificates_of`] without collecting them: asked per look-up).
+    pub fn signs_at(&self, id: &str, at: OffsetDateTime) -> bool {
+        self.body(id)
+            .filter(|p| p.unusable.is_none())
+            .is_some_and(|p| granted_certificates(p, (at, at)).next().is_some())
     }
 
     /// The certificates of body `id`'s granted document-signing services at `at` (none for a
@@ -811,16 +820,15 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
             if since >= current.since {
                 continue;
             }
+            let this_service = of_this_service(inst, &type_id);
+            let todays = this_service && names_todays(inst, &certificates, &path)?;
             let own = child(inst, "ServiceStatus").map(|t| t.token()).unwrap_or_default();
-            let status = match tells_of(inst, &type_id, &certificates, &path)? {
-                true => own.clone(),
-                false => STATUS_OF_ANOTHER_SERVICE.to_string(),
+            let told = |tells: bool| {
+                let status = if tells { own.clone() } else { STATUS_OF_ANOTHER_SERVICE.to_string() };
+                StatusChange { status, since }
             };
-            history.push(StatusChange { status, since });
-            let of_this_service = child(inst, "ServiceTypeIdentifier").is_some_and(|t| t.token() == type_id)
-                && critical_unknown(child(inst, "ServiceInformationExtensions")).is_none();
-            let status = if of_this_service { own } else { STATUS_OF_ANOTHER_SERVICE.to_string() };
-            standing.push(StatusChange { status, since });
+            history.push(told(todays));
+            standing.push(told(this_service));
         }
     }
     history.sort_by_key(|c| c.since);
@@ -829,17 +837,22 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
     Ok(Service { type_id, name, certificates, certificate_subjects, history, standing, unusable })
 }
 
-/// Whether a `ServiceHistoryInstance` tells the status of the service as it is now: of its
-/// type, with no extension this gateway does not understand, and of its digital identity —
-/// it names every one of today's `certificates`, each itself or its key by `X509SKI` (RFC
-/// 5280 method 1, [`crate::crypto::x509::key_identifier`]). The status applies to the
+/// Whether a `ServiceHistoryInstance` is of this service at all: of its type, with no
+/// extension this gateway does not understand. Its status is then what the service's body
+/// held in its period ([`Service::standing`]), whatever key it names.
+fn of_this_service(inst: &Element, type_id: &str) -> bool {
+    child(inst, "ServiceTypeIdentifier").is_some_and(|t| t.token() == type_id)
+        && critical_unknown(child(inst, "ServiceInformationExtensions")).is_none()
+}
+
+/// Whether a `ServiceHistoryInstance` of this service ([`of_this_service`]) tells the status of
+/// today's `certificates`: it names every one of them, each itself or its key by `X509SKI`
+/// (RFC 5280 method 1, [`crate::crypto::x509::key_identifier`]). The status applies to the
 /// service, so to every certificate of it: an instance naming one of two tells nothing of the
 /// other (found by review). ETSI TS 119 612 keeps one identity per service; an instance
 /// naming another key tells of what that key was granted, which today's certificates were not.
-fn tells_of(inst: &Element, type_id: &str, certificates: &[Vec<u8>], path: &str) -> Result<bool, TrustError> {
-    let same_type = child(inst, "ServiceTypeIdentifier").is_some_and(|t| t.token() == type_id);
-    if !same_type || certificates.is_empty() || critical_unknown(child(inst, "ServiceInformationExtensions")).is_some()
-    {
+fn names_todays(inst: &Element, certificates: &[Vec<u8>], path: &str) -> Result<bool, TrustError> {
+    if certificates.is_empty() {
         return Ok(false);
     }
     let identity = child(inst, "ServiceDigitalIdentity");

@@ -87,9 +87,8 @@ fn field(field: impl Into<String>, why: impl Into<String>) -> ConfigError {
 impl Config {
     /// Reads a configuration file; relative paths are resolved against its folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = crate::server::config::read_file(path)
-            .and_then(|bytes| String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8 text", path.display())))
-            .map_err(|why| ConfigError::Unreadable { path: path.into(), why })?;
+        let text =
+            crate::files::configured_text(path).map_err(|why| ConfigError::Unreadable { path: path.into(), why })?;
         let invalid = |why: String| ConfigError::Invalid { path: path.into(), why };
         let mut config: Config = toml::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         config.check().map_err(|e| invalid(e.to_string()))?;

@@ -45,8 +45,7 @@ pub fn generate() -> Result<(String, Ed25519KeyPair), KeyError> {
 
 /// Reads an Ed25519 PKCS#8 private key (PEM or DER) from `path`.
 pub fn read(path: &Path) -> Result<Ed25519KeyPair, KeyError> {
-    let bytes =
-        crate::server::config::read_file(path).map_err(|why| KeyError::Unreadable { path: path.into(), why })?;
+    let bytes = crate::files::configured(path).map_err(|why| KeyError::Unreadable { path: path.into(), why })?;
     from_pkcs8(&bytes).map_err(|e| match e {
         KeyError::Unreadable { why, .. } => KeyError::Unreadable { path: path.into(), why },
         _ => KeyError::NotEd25519 { path: path.into() },

@@ -122,7 +122,7 @@ pub fn tls_config(tls: &Tls) -> Result<Arc<rustls::ServerConfig>, ServeError> {
     use rustls::pki_types::PrivateKeyDer;
     use rustls::pki_types::pem::PemObject;
     let failed = |path: &Path, why: String| ServeError::Tls { path: path.into(), why };
-    let read = crate::server::config::read_file;
+    let read = crate::files::configured;
     let bytes = read(&tls.certificate).map_err(|why| failed(&tls.certificate, why))?;
     let chain = crate::crypto::x509::read_certificates(&bytes).map_err(|e| failed(&tls.certificate, e.to_string()))?;
     let key = PrivateKeyDer::from_pem_slice(&read(&tls.key).map_err(|why| failed(&tls.key, why))?)

@@ -1003,14 +1003,18 @@ const enc = new TextEncoder();
 const b64 = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const hex = (bytes) => Array.from(bytes, (x) => x.toString(16).padStart(2, "0")).join("");
+// A log entry's lines of field `k` (`kind recognition`, `input sha256:…`), their values.
+const entryField = (text) => {
+  const lines = text.split("\n");
+  return (k) => lines.filter((l) => l.startsWith(k + " ")).map((l) => l.slice(k.length + 1));
+};
 
 // Whether a log entry's text records the decision the page shows: its kind and verdict one
 // of those expected, and where given its actor and one of its inputs (the SHA-256 of the
 // document sent). Found by attack: any genuine receipt, of any decision, was shown as this
 // one's.
 function recordsDecision(text, expected) {
-  const lines = text.split("\n");
-  const field = (k) => lines.filter((l) => l.startsWith(k + " ")).map((l) => l.slice(k.length + 1));
+  const field = entryField(text);
   const one = (k) => (field(k).length === 1 ? field(k)[0] : null);
   if (!expected.kinds.includes(one("kind")) || !expected.verdicts.includes(one("verdict"))) return false;
   if (expected.actor !== undefined && one("actor") !== expected.actor) return false;
@@ -1170,7 +1174,8 @@ async function checkReceipt(receipt, expected) {
     const entry = b64(receipt.entry);
     const leaf = await leafHash(entry);
     if (!equal(leaf, b64(receipt.leaf_hash))) throw new ReceiptError("leaf");
-    if (!recordsDecision(new TextDecoder().decode(entry), expected)) throw new ReceiptError("decision");
+    const text = new TextDecoder().decode(entry);
+    if (!recordsDecision(text, expected)) throw new ReceiptError("decision");
     const issued = await verifyNote(receipt.checkpoint, key);
     if (issued.size !== receipt.tree_size) throw new ReceiptError("size");
     await verifyInclusion(receipt.index, receipt.tree_size, leaf, receipt.hashes.map(b64), issued.root);
@@ -1188,9 +1193,9 @@ async function checkReceipt(receipt, expected) {
     const [older, newer] = published.size <= issued.size ? [published, issued] : [issued, published];
     const hashes = newer.size > older.size ? await fetchProof(older.size, newer.size) : [];
     await verifyConsistency(older.size, newer.size, older.root, newer.root, hashes);
-    const text = new TextDecoder().decode(entry);
-    const field = (k) => (text.split("\n").find((l) => l.startsWith(k + " ")) || "").slice(k.length + 1);
-    return { state: "ok", published: published.size, keyName: issued.name, kind: field("kind"), time: field("time") };
+    const field = entryField(text);
+    const [kind = "", time = ""] = [field("kind")[0], field("time")[0]];
+    return { state: "ok", published: published.size, keyName: issued.name, kind, time };
   } catch (e) {
     if (e instanceof Unchecked) return { state: "unchecked", status: e.message };
     return { state: "bad", why: e instanceof ReceiptError ? e.why : "malformed", evidence: e.evidence };
