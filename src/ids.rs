@@ -182,6 +182,11 @@ impl ApprovalNo {
         }
         Ok(Self(value.to_string()))
     }
+
+    /// The year CNCA approved the body (`CNCA-R-YYYY-NNN`).
+    pub fn year(&self) -> Option<i32> {
+        self.0.get(7..11).and_then(|y| y.parse().ok())
+    }
 }
 
 string_newtype!(
@@ -281,6 +286,11 @@ impl CertificateNo {
     /// For a CCC number: the year it was allotted in.
     pub fn ccc_year(&self) -> Option<i32> {
         self.0.get(..4).filter(|_| self.0.len() == 16).and_then(|y| y.parse().ok())
+    }
+
+    /// For a CCC number: the product category it was allotted for (its 7th to 10th digits).
+    pub fn ccc_category(&self) -> Option<&str> {
+        self.0.get(6..10).filter(|_| self.0.len() == 16)
     }
 }
 

@@ -154,6 +154,40 @@ impl ProgramCode {
             Category::Product | Category::Service => "ISO/IEC 17065",
         }
     }
+
+    /// The longest a certificate of this programme is valid, in months after its issue
+    /// date, and the rule that says so. A management system is certified for ISO/IEC
+    /// 17021-1's three-year cycle; a recertification decided before the cycle ends may run
+    /// three years from its end (§9.6.3.2.4), so six months are allowed for that lead. A CCC
+    /// certificate is valid five years (CNCA's CCC implementation rules). ISO/IEC 17065 sets
+    /// other product and service schemes no cycle: ten years, the longest a scheme this
+    /// gateway knows gives (an EU type-examination certificate's), bounds them. Found by
+    /// attack: certificates valid until 2099 or 9999 were recognized, exported as GlobalMRA
+    /// and looked up "valid".
+    pub fn longest_validity(self) -> (u32, &'static str) {
+        match self {
+            ProgramCode::Ccc => (60, "a CCC certificate is valid five years"),
+            ProgramCode::Product | ProgramCode::Service => {
+                (120, "no product or service scheme this gateway knows certifies for more than ten years")
+            }
+            _ => (
+                42,
+                "a management system is certified for ISO/IEC 17021-1's three-year cycle (and six months for a recertification decided before its end)",
+            ),
+        }
+    }
+}
+
+/// `date` moved `months` later, on the same day of the month or its last day when the month
+/// is shorter (2024-02-29 and 12 months is 2025-02-28); `Date::MAX` past the calendar's end.
+pub fn months_after(date: Date, months: u32) -> Date {
+    let index = i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1 + i64::from(months);
+    let (Ok(year), Ok(month)) = (i32::try_from(index.div_euclid(12)), u8::try_from(index.rem_euclid(12) + 1)) else {
+        return Date::MAX;
+    };
+    let Ok(month) = time::Month::try_from(month) else { return Date::MAX };
+    let day = date.day().min(time::util::days_in_month(month, year));
+    Date::from_calendar_date(year, month, day).unwrap_or(Date::MAX)
 }
 
 /// 证书状态.
@@ -370,6 +404,18 @@ pub enum ModelError {
     OriginalAfterIssue { original: Date, issue: Date },
     #[error("CCC certificate number year {year} is after the issue year {issue_year}")]
     CccYearAfterIssue { year: i32, issue_year: i32 },
+    #[error("issued {issue} and expiring {expiry}: valid longer than {why}")]
+    ValidityTooLong { issue: Date, expiry: Date, why: &'static str },
+    #[error("issued {issue}, in a year before {body} was approved ({year})")]
+    IssuedBeforeApproval { issue: Date, body: String, year: i32 },
+    #[error("status date {status} is before the issue date {issue}")]
+    StatusBeforeIssue { status: Date, issue: Date },
+    #[error(
+        "CCC certificate number {number} is allotted for product category {number_category}, and product '{product}' is of category {product_category}"
+    )]
+    CccCategoryMismatch { number: String, number_category: String, product: String, product_category: String },
+    #[error("a CCC certificate is issued by a body CNCA designated; '{body}' is not a CNCA-approved body")]
+    CccNotDomestic { body: String },
     #[error("a certificate must name at least one standard")]
     NoStandards,
     #[error("the holder has both a credit code and a foreign registration id")]
@@ -453,6 +499,11 @@ impl ModelError {
             ModelError::CategoryMismatch { .. } => "model.category_mismatch",
             ModelError::OriginalAfterIssue { .. } => "model.original_after_issue",
             ModelError::CccYearAfterIssue { .. } => "model.ccc_year_after_issue",
+            ModelError::ValidityTooLong { .. } => "model.validity_too_long",
+            ModelError::IssuedBeforeApproval { .. } => "model.issued_before_approval",
+            ModelError::StatusBeforeIssue { .. } => "model.status_before_issue",
+            ModelError::CccCategoryMismatch { .. } => "model.ccc_category_mismatch",
+            ModelError::CccNotDomestic { .. } => "model.ccc_not_domestic",
             ModelError::NoStandards => "model.no_standards",
             ModelError::HolderTwoIds => "model.holder_two_ids",
             ModelError::Empty { .. } => "model.empty",
@@ -574,6 +625,22 @@ impl Certificate {
     /// certificate from any format obeys the same rules.
     pub fn check(&self) -> Result<(), ModelError> {
         ids::check_validity_period(self.issue_date, self.expiry_date)?;
+        let (months, why) = self.program_code.longest_validity();
+        if self.expiry_date > months_after(self.issue_date, months) {
+            return Err(ModelError::ValidityTooLong { issue: self.issue_date, expiry: self.expiry_date, why });
+        }
+        if let BodyId::Cnca(approval) = &self.certification_body.id
+            && let Some(year) = approval.year()
+            && self.issue_date.year() < year
+        {
+            let body = approval.as_str().to_string();
+            return Err(ModelError::IssuedBeforeApproval { issue: self.issue_date, body, year });
+        }
+        if let Some(status) = self.status_date
+            && status < self.issue_date
+        {
+            return Err(ModelError::StatusBeforeIssue { status, issue: self.issue_date });
+        }
         let expected = self.program_code.category();
         if self.category != expected {
             return Err(ModelError::CategoryMismatch {
@@ -603,6 +670,23 @@ impl Certificate {
             && year > self.issue_date.year()
         {
             return Err(ModelError::CccYearAfterIssue { year, issue_year: self.issue_date.year() });
+        }
+        if self.program_code == ProgramCode::Ccc {
+            if !self.certification_body.id.is_domestic() {
+                return Err(ModelError::CccNotDomestic { body: self.certification_body.id.as_str().to_string() });
+            }
+            let allotted = self.number.ccc_category().unwrap_or_default();
+            let other = self.products.iter().find_map(|p| {
+                p.ccc_category.as_ref().filter(|c| c.as_str() != allotted).map(|c| (p.name.clone(), c.as_str()))
+            });
+            if let Some((product, category)) = other {
+                return Err(ModelError::CccCategoryMismatch {
+                    number: self.number.as_str().to_string(),
+                    number_category: allotted.to_string(),
+                    product,
+                    product_category: category.to_string(),
+                });
+            }
         }
         if self.holder.credit_code.is_some() && self.holder.registered_id.is_some() {
             return Err(ModelError::HolderTwoIds);
@@ -751,5 +835,106 @@ mod tests {
         // China's date: 16:00 UTC is already the next day there.
         assert_eq!(china_date(datetime!(2028-01-09 16:00 UTC)), date!(2028 - 01 - 10));
         assert_eq!(china_date(datetime!(2028-01-09 15:59 UTC)), date!(2028 - 01 - 09));
+    }
+
+    #[test]
+    fn months_after_keeps_the_day_or_takes_the_months_last() {
+        assert_eq!(months_after(date!(2024 - 06 - 18), 36), date!(2027 - 06 - 18));
+        assert_eq!(months_after(date!(2024 - 02 - 29), 12), date!(2025 - 02 - 28));
+        assert_eq!(months_after(date!(2024 - 08 - 31), 42), date!(2028 - 02 - 29));
+        assert_eq!(months_after(date!(2025 - 12 - 15), 1), date!(2026 - 01 - 15));
+        assert_eq!(months_after(Date::MAX, 1), Date::MAX);
+    }
+
+    /// A certificate is valid no longer than its programme allows (found by attack:
+    /// expiries in 2099 and 9999 were recognized and exported): to the day, on both sides.
+    #[test]
+    fn a_certificate_is_valid_no_longer_than_its_programme_allows() {
+        let with = |program: ProgramCode, issue: Date, expiry: Date| {
+            let mut c = fixture();
+            c.program_code = program;
+            c.category = program.category();
+            c.issue_date = issue;
+            c.status_date = Some(issue);
+            c.expiry_date = expiry;
+            c.check().err().map(|e| e.code())
+        };
+        let issue = date!(2025 - 01 - 10);
+        // A management system: three years and six months at most.
+        assert_eq!(with(ProgramCode::Qms, issue, date!(2028 - 01 - 09)), None);
+        assert_eq!(with(ProgramCode::Qms, issue, date!(2028 - 07 - 10)), None);
+        assert_eq!(with(ProgramCode::Qms, issue, date!(2028 - 07 - 11)), Some("model.validity_too_long"));
+        assert_eq!(with(ProgramCode::Isms, issue, date!(2099 - 12 - 31)), Some("model.validity_too_long"));
+        assert_eq!(with(ProgramCode::Qms, issue, Date::MAX), Some("model.validity_too_long"));
+        // A service: ten years.
+        assert_eq!(with(ProgramCode::Service, issue, date!(2035 - 01 - 10)), None);
+        assert_eq!(with(ProgramCode::Service, issue, date!(2035 - 01 - 11)), Some("model.validity_too_long"));
+        let e = {
+            let mut c = fixture();
+            c.expiry_date = date!(2058 - 01 - 09);
+            c.check().expect_err("too long").to_string()
+        };
+        assert_eq!(
+            e,
+            "issued 2025-01-10 and expiring 2058-01-09: valid longer than a management system is certified for \
+             ISO/IEC 17021-1's three-year cycle (and six months for a recertification decided before its end)"
+        );
+    }
+
+    /// Dates a certificate cannot state: issued in a year before its body was approved,
+    /// a status set before the certificate was issued. The edges are allowed.
+    #[test]
+    fn a_certificate_is_issued_after_its_body_and_before_its_status() {
+        let mut c = fixture();
+        assert_eq!(c.certification_body.id.as_str(), "CNCA-R-2017-049");
+        c.issue_date = date!(2017 - 01 - 01);
+        c.status_date = Some(c.issue_date);
+        c.expiry_date = date!(2019 - 12 - 31);
+        assert_eq!(c.check(), Ok(()));
+        c.issue_date = date!(2016 - 12 - 31);
+        c.status_date = Some(c.issue_date);
+        assert_eq!(c.check().map_err(|e| e.code()), Err("model.issued_before_approval"));
+        assert_eq!(
+            c.check().map_err(|e| e.to_string()),
+            Err("issued 2016-12-31, in a year before CNCA-R-2017-049 was approved (2017)".into())
+        );
+        // A foreign body's id says no year.
+        c.certification_body.id = BodyId::parse("dakks-cb").expect("id");
+        assert_eq!(c.check(), Ok(()));
+
+        let mut c = fixture();
+        c.status_date = Some(date!(2025 - 01 - 09));
+        assert_eq!(c.check().map_err(|e| e.code()), Err("model.status_before_issue"));
+        c.status_date = Some(date!(2025 - 01 - 10));
+        assert_eq!(c.check(), Ok(()));
+    }
+
+    /// A CCC certificate: a CNCA-approved body's, its products of the category its number
+    /// was allotted for.
+    #[test]
+    fn a_ccc_certificate_is_a_designated_bodys_for_its_numbers_category() {
+        let ccc = |body: &str, categories: &[Option<&str>]| {
+            let mut c = fixture();
+            c.program_code = ProgramCode::Ccc;
+            c.category = Category::Product;
+            c.number = CertificateNo::parse_ccc("2025010701734562").expect("number");
+            c.expiry_date = date!(2030 - 01 - 09);
+            c.certification_body.id = BodyId::parse(body).expect("id");
+            c.products = categories
+                .iter()
+                .map(|cat| Product {
+                    name: "电线".into(),
+                    model: None,
+                    hs_code: None,
+                    ccc_category: cat.map(|c| CccCategory::parse(c).expect("category")),
+                })
+                .collect();
+            c.check().map_err(|e| e.code())
+        };
+        assert_eq!(ccc("CNCA-R-2002-001", &[Some("0701"), None]), Ok(()));
+        assert_eq!(ccc("CNCA-R-2002-001", &[Some("0701"), Some("1101")]), Err("model.ccc_category_mismatch"));
+        assert_eq!(ccc("CNCA-R-2002-001", &[Some("0702")]), Err("model.ccc_category_mismatch"));
+        assert_eq!(ccc("dakks-cb", &[Some("0701")]), Err("model.ccc_not_domestic"));
+        assert_eq!(ccc("dakks-cb", &[]), Err("model.ccc_not_domestic"));
     }
 }

@@ -111,6 +111,11 @@ reasons! {
     ModelProductsOutsideProductCertification = "model.products_outside_product_certification", 422, "A management-system or service certificate lists assessed products: only a product certification (CCC, PRODUCT) assesses products.";
     ModelOriginalAfterIssue = "model.original_after_issue", 422, "The original issue date is after the issue date.";
     ModelCccYearAfterIssue = "model.ccc_year_after_issue", 422, "The CCC number's year is after the issue date.";
+    ModelValidityTooLong = "model.validity_too_long", 422, "The certificate is valid longer than its programme allows: a management system's three-year cycle (and six months for an early recertification), a CCC certificate's five years, ten years for other product and service schemes.";
+    ModelIssuedBeforeApproval = "model.issued_before_approval", 422, "The certificate was issued in a year before its certification body's CNCA approval (the year in CNCA-R-YYYY-NNN).";
+    ModelStatusBeforeIssue = "model.status_before_issue", 422, "The status date is before the issue date.";
+    ModelCccCategoryMismatch = "model.ccc_category_mismatch", 422, "A product's CCC category differs from the category the CCC number was allotted for.";
+    ModelCccNotDomestic = "model.ccc_not_domestic", 422, "A CCC certificate names a certification body that is not CNCA-approved: only bodies CNCA designated issue CCC certificates.";
     ModelNoStandards = "model.no_standards", 422, "The certificate names no standard.";
     ModelHolderTwoIds = "model.holder_two_ids", 422, "The holder has two identifiers where one is allowed.";
     ModelHiddenControl = "model.hidden_control", 422, "A text of the certificate holds a C1 control, a format character (bidirectional, zero-width, tag) or another invisible character, which would make a page or a terminal show what the certificate does not say.";
@@ -139,6 +144,7 @@ reasons! {
     StandardsUnknown = "standards.unknown", 422, "The standard is not in the equivalence table.";
     StandardsOtherKind = "standards.other_kind", 422, "The standard is of another kind than the certificate (a product standard on a management-system certificate, say), a conformity-assessment standard no certificate is certified against, or a product or service certificate names management-system standards only.";
     StandardsKindUnknown = "standards.kind_unknown", 422, "The equivalence table in force does not say what the standard is a standard for (a table from before rule set 10): it is not recognized.";
+    StandardsTransitionEnded = "standards.transition_ended", 422, "The standard's transition to its next edition has ended (the equivalence table's recognized_until): a certificate to it is no longer valid.";
     StandardsNotation = "standards.notation", 422, "A standard's designation cannot be read.";
     StandardsTable = "standards.table", 500, "The equivalence table cannot be read (start-up and command line).";
 
@@ -334,7 +340,7 @@ reasons! {
     TrustSignerNotListed = "trust.signer_not_listed", 422, "The signer is not a registered signing certificate of the body.";
     TrustCbNotGranted = "trust.cb_not_granted", 422, "The trust list does not hold the certification body in force: no granted signing service now, or none on the certificate's issue date.";
     TrustBodyUnknown = "trust.body_unknown", 422, "The accreditation body is not in the trust list.";
-    TrustAccreditationUnclaimed = "trust.accreditation_unclaimed", 422, "The IAF record says its certificate is Unaccredited: it is not recognized as an accredited certificate.";
+    TrustAccreditationUnclaimed = "trust.accreditation_unclaimed", 422, "The certificate claims no accreditation (an IAF record saying Unaccredited, CN XML without Accreditation, a credential without its accreditation body's authorisation): it is not recognized or exported as an accredited certificate.";
     TrustCbNameOther = "trust.cb_name_other", 422, "The certificate names its certification body by a name the trust list does not hold for it: each name it states (the name, and the English name when stated) must be the body's id, one of its names in any language or a trade name the list holds.";
     TrustAccreditationOther = "trust.accreditation_other", 422, "The certificate's accreditation claim does not name its certification body's accreditor by the id, name or a trade name the trust list holds for it: another accreditation body of the list, or a name the list does not hold.";
     TrustMraActive = "trust.mra_active", 200, "The accreditation body is an active IAF MLA / ILAC MRA signatory for the scope.";
@@ -361,6 +367,7 @@ reasons! {
     AuditVerdict = "audit.verdict", 422, "Decided again from the document and the rule versions the entry names, the decision comes out otherwise (mrgate log audit).";
     AuditRevocation = "audit.revocation", 422, "Decided again with the CRL set the entry names the decision stands, but that set lacks a revocation published by the entry's time (a CRL the auditor holds), and with it the decision comes out otherwise (mrgate log audit).";
     AuditOutput = "audit.output", 422, "A document a decision made (an export's certificate or credential, a PT report) is not what the rules make of its inputs, or not signed by the gateway at the decision's time (mrgate log audit).";
+    AuditRegister = "audit.register", 422, "The register the store holds (a certificate, its status, document or origin, an applied notice) is not the one the logged decisions made (mrgate log audit).";
     AuditTree = "audit.tree", 422, "The tree recomputed from every entry does not have the root the checkpoint signs (mrgate log audit).";
     AuditFetch = "audit.fetch", 503, "The audit could not fetch what it reads from the gateway (mrgate log audit --url).";
 
@@ -371,6 +378,9 @@ reasons! {
     AuthNotYourCertificate = "auth.not_your_certificate", 403, "An unsigned export outside the exporter's grant.";
     AuthNotInRound = "auth.not_in_round", 403, "The partner is not in the round.";
     AuthNotProvider = "auth.not_provider", 403, "Only the round's provider may do this.";
+
+    // export: what exporters may turn into credentials.
+    ExportForeignIssuer = "export.foreign_issuer", 422, "Only certificates of CNCA-approved (domestic) certification bodies are exported; a foreign body's certificate is recognized through its partner.";
 
     // notice: signed status notices.
     NoticeFields = "notice.fields", 400, "A notice field is missing or of the wrong type.";
@@ -413,6 +423,7 @@ reasons! {
     HttpUriTooLong = "http.uri_too_long", 414, "The request target (path and query) is too long.";
     HttpHeadersTooLarge = "http.headers_too_large", 431, "The request carries too many header fields, or too large ones.";
     HttpRateLimited = "http.rate_limited", 429, "Too many requests from this caller.";
+    HttpReloaded = "http.reloaded", 503, "The gateway's configuration changed while the request arrived: the caller was identified under the one replaced; nothing was decided; send it again.";
     HttpBusy = "http.busy", 503, "The request bodies held in memory, this client's or all clients', are at their bound (limits.max_body_bytes_held_per_client, limits.max_body_bytes_held); try again shortly.";
     HttpBodyBroken = "http.body_broken", 400, "The request body was cut short or its framing is broken (a bad chunk size, a reset stream).";
     HttpCrossSite = "http.cross_site", 403, "A browser sent a request that changes something for another site (Sec-Fetch-Site, Origin): it would act with the browser's client certificate for a page the caller did not mean to use.";

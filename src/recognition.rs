@@ -227,6 +227,24 @@ pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime
     }
 }
 
+/// Why `cert`, read from `format`, is no certificate of an accreditation: it claims none (an
+/// IAF record saying "Unaccredited", CN XML without `Accreditation`, a credential without
+/// its accreditation body's authorisation). A CB issues certificates outside its
+/// accreditation too, and no arrangement recognizes those. `None` when it claims one. The
+/// rule of recognition and of export alike.
+pub fn accreditation_unclaimed(cert: &Certificate, format: Format) -> Option<String> {
+    if cert.certification_body.accreditation.is_some() {
+        return None;
+    }
+    let issuer = cert.issuer_id();
+    let says = match format {
+        Format::IafXml | Format::IafJson => "the record says its certificate is Unaccredited",
+        Format::UntpDcc => "the credential names no accreditation (authorisation)",
+        _ => "the certificate names no accreditation",
+    };
+    Some(format!("{says}: '{issuer}' issued it outside any accreditation, which no arrangement recognizes"))
+}
+
 /// Why `cert`'s accreditation claim does not name `accreditor`, its CB's accreditor, by the
 /// id, name or a trade name `list` holds for it (ASCII case and surrounding spaces aside);
 /// `None` when it does, or when it makes none. Another body of the list, or a name the list
@@ -339,8 +357,13 @@ pub fn cb_name_not_held(list: &TrustList, cb: &Provider, cert: &Certificate) -> 
 /// that says no kind (a table from before rule set 10) recognizes nothing: its kind is
 /// unknown, not assumed. `None` when they are recognized. The rule of recognition and of
 /// export alike: an export states the standards under the gateway's signature, and the
-/// gateway signs nothing its own verification would refuse.
-pub fn standards_refused(table: &standards::Table, cert: &Certificate) -> Option<(&'static str, String)> {
+/// gateway signs nothing its own verification would refuse. On `today` (in China), a
+/// standard is recognized only up to its row's end of transition (rule set 18).
+pub fn standards_refused(
+    table: &standards::Table,
+    cert: &Certificate,
+    today: time::Date,
+) -> Option<(&'static str, String)> {
     let category = cert.category;
     let named = category.iaf().to_lowercase();
     let version = &table.version;
@@ -363,6 +386,15 @@ pub fn standards_refused(table: &standards::Table, cert: &Certificate) -> Option
             }
             None => return Some((eq.reason, format!("'{s}' is not in the equivalence table {version}"))),
         };
+        if let Some(until) = row.recognized_until.filter(|&until| today > until) {
+            return Some((
+                "standards.transition_ended",
+                format!(
+                    "'{s}' is recognized until {until}, the end of its transition in the equivalence table {version}: \
+                     a certificate to it is no longer valid"
+                ),
+            ));
+        }
         let Some(kind) = row.kind else {
             return Some((
                 "standards.kind_unknown",
@@ -615,14 +647,13 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // is refused too: the claim is a fact the verdict shows, and a look-alike of another
     // body's name (full-width letters, a Cyrillic letter, a zero-width space, its name in
     // other words) would show that body under a "valid" (found by review; the claim was
-    // left to the list when the list could not place it). CN XML may omit the claim, and a
-    // UNTP credential's authorisation is optional.
-    if format == Format::IafXml && cert.certification_body.accreditation.is_none() {
-        d.fail(
-            "accreditation",
-            "trust.accreditation_unclaimed",
-            format!("the record says its certificate is Unaccredited: '{issuer}' issued it outside its accreditation"),
-        );
+    // left to the list when the list could not place it). A certificate that claims no
+    // accreditation — CN XML without one, a credential without its authorisation — states
+    // the same fact as the IAF record's "Unaccredited", and is refused alike (rule set 18;
+    // found by attack: the same certificate was refused as an IAF record and "valid" as CN
+    // XML or UNTP, and exported as GlobalMRA).
+    if let Some(why) = accreditation_unclaimed(&cert, format) {
+        d.fail("accreditation", "trust.accreditation_unclaimed", why);
     } else if let Some(why) = claim_not_of(ctx.trust_list, &cert, &accreditor) {
         d.fail("accreditation", "trust.accreditation_other", why);
     } else if answer.active && !now_answer.active && !vouched() {
@@ -672,7 +703,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     }
 
     // 5. Standards equivalence, and each standard of the certificate's own kind.
-    let refused = standards_refused(ctx.equivalence, &cert);
+    let refused = standards_refused(ctx.equivalence, &cert, crate::model::china_date(ctx.now));
     match refused {
         None => d.pass(
             "standards",

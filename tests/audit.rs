@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 /// The build's table under another sequence and label.
 fn table_text(sequence: u64) -> String {
-    EMBEDDED_TABLE.replacen("sequence = 1\n", &format!("sequence = {sequence}\n"), 1).replacen(
-        "version = \"2026.11.26-1\"",
+    EMBEDDED_TABLE.replacen("sequence = 2\n", &format!("sequence = {sequence}\n"), 1).replacen(
+        "version = \"2026.12.06-1\"",
         &format!("version = \"test-{sequence}\""),
         1,
     )
@@ -108,7 +108,7 @@ async fn busy_log() -> Busy {
     let credential = export.json()["documents"]["untp-dcc"].as_str().expect("credential").as_bytes().to_vec();
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], true, "{v}");
-    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (1, &table1), &crls));
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (2, &table1), &crls));
     let v = call(addr, "POST", "/v1/verify", b"no certificate".to_vec(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], false);
 
@@ -116,19 +116,19 @@ async fn busy_log() -> Busy {
     let v = call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
     assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("suspended")), "{v}");
 
-    let t = call(addr, "PUT", "/v1/admin/equivalence-table", signed_table(2), Some("operator"), None).await;
+    let t = call(addr, "PUT", "/v1/admin/equivalence-table", signed_table(3), Some("operator"), None).await;
     assert_eq!(t.status, 200, "{}", String::from_utf8_lossy(&t.body));
     let table2 = t.json()["digest"].as_str().expect("digest").to_string();
-    assert_eq!(entry_of(&t.json()["receipt"]).rules, rules_of((1, &list1), (2, &table2), &crls));
+    assert_eq!(entry_of(&t.json()["receipt"]).rules, rules_of((1, &list1), (3, &table2), &crls));
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
-    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (2, &table2), &crls));
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (3, &table2), &crls));
 
     let l = call(addr, "PUT", "/v1/admin/trust-list", common::demo_trust_list(2), Some("operator"), None).await;
     assert_eq!(l.status, 200, "{}", String::from_utf8_lossy(&l.body));
     let list2 = l.json()["digest"].as_str().expect("digest").to_string();
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], true, "{v}");
-    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((2, &list2), (2, &table2), &crls));
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((2, &list2), (3, &table2), &crls));
 
     let checkpoint =
         String::from_utf8(call(addr, "GET", "/v1/log/checkpoint", vec![], None, None).await.body).expect("checkpoint");
@@ -238,9 +238,24 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
         .expect("a decision");
     sql(changed.path(), &format!("DELETE FROM log_entry WHERE idx >= {last}"));
     let report = audit(changed.path(), None);
-    assert_eq!(found(&report), [(last as u64, "audit.entry")], "{:#?}", report.disagreements);
+    // The register the store holds is the taken entries' too: the recognition and the
+    // notice no logged decision made any more.
+    let at = last as u64;
+    assert_eq!(
+        found(&report),
+        [(at, "audit.register"), (at, "audit.register"), (at, "audit.entry")],
+        "{:#?}",
+        report.disagreements
+    );
     assert_eq!(
         report.disagreements[0].detail,
+        "the store registers dakks-cb/04925Q10021R0M (suspended, recognition), which no logged decision registered"
+    );
+    let notice = &report.disagreements[1].detail;
+    assert!(notice.starts_with("the store holds a notice of dakks-cb (notice-"), "{notice}");
+    assert!(notice.ends_with(") that no logged decision applied"), "{notice}");
+    assert_eq!(
+        report.disagreements[2].detail,
         format!(
             "the store records a decision logged as entry {last}, and the log holds {last} entries: entries were \
              taken from it"
@@ -252,6 +267,58 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let changed = copy_of(data);
     sql(changed.path(), "DELETE FROM status_event");
     assert_eq!(found(&audit(changed.path(), None)), []);
+    // But the register itself is held to the log: it is what a look-up answers and a
+    // verification reads (found by attack: the suspended certificate set valid again in the
+    // store, its notices gone, audited clean, and the gateway answered "valid").
+    for (what, change, expected) in [
+        (
+            "a suspension undone",
+            &["UPDATE certificate SET status = 'valid' WHERE issuer = 'dakks-cb'", "DELETE FROM notice"][..],
+            vec![
+                "the store holds dakks-cb/04925Q10021R0M as 'valid'; the log made it 'suspended'",
+                "the log applied a notice of dakks-cb (notice-",
+            ],
+        ),
+        (
+            "a certificate no decision registered",
+            &["INSERT INTO certificate SELECT issuer, 'FORGED-1', holder_credit_code, origin, status, document, \
+               recorded_at FROM certificate WHERE issuer = 'dakks-cb'"][..],
+            vec!["the store registers dakks-cb/FORGED-1 (suspended, recognition), which no logged decision registered"],
+        ),
+        (
+            "a certificate taken out",
+            &["DELETE FROM certificate WHERE issuer = 'dakks-cb'"][..],
+            vec!["the log registered dakks-cb/04925Q10021R0M, and the store does not hold it"],
+        ),
+        (
+            "facts changed",
+            &[
+                "UPDATE certificate SET document = CAST(document || ' ' AS BLOB), origin = 'export' WHERE issuer = 'dakks-cb'",
+            ][..],
+            vec![
+                "the store holds dakks-cb/04925Q10021R0M from 'export'; the log, from 'recognition'",
+                "the store holds another document of dakks-cb/04925Q10021R0M than the log registered",
+            ],
+        ),
+        (
+            "a notice no decision applied",
+            &["INSERT INTO notice SELECT body, 'forged-jti', issuer, number, iat, action FROM notice"][..],
+            vec!["the store holds a notice of dakks-cb (forged-jti) that no logged decision applied"],
+        ),
+    ] {
+        let changed = copy_of(data);
+        for statement in change {
+            sql(changed.path(), statement);
+        }
+        let report = audit(changed.path(), None);
+        let found: Vec<(u64, &str, &str)> =
+            report.disagreements.iter().map(|d| (d.index, d.reason, d.detail.as_str())).collect();
+        assert_eq!(found.len(), expected.len(), "{what}: {found:#?}");
+        for ((index, reason, detail), expected) in found.iter().zip(&expected) {
+            assert_eq!((*index, *reason), (13, "audit.register"), "{what}");
+            assert!(detail.starts_with(expected), "{what}: {detail}");
+        }
+    }
     // But the notice the log names changed: it no longer reads as the suspension logged,
     // and the verification that found the certificate suspended is decided again as valid.
     let changed = copy_of(data);
@@ -262,7 +329,13 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
                          AND length(document) < 2000 LIMIT 1)",
     );
     let report = audit(changed.path(), None);
-    assert_eq!(found(&report), [(7, "audit.document"), (8, "audit.verdict")], "{:#?}", report.disagreements);
+    // And the store holds the suspension and the notice, which the log no longer makes.
+    assert_eq!(
+        found(&report),
+        [(7, "audit.document"), (8, "audit.verdict"), (13, "audit.register"), (13, "audit.register")],
+        "{:#?}",
+        report.disagreements
+    );
     assert!(report.disagreements[1].detail.contains("logged invalid"), "{}", report.disagreements[1].detail);
 
     // What an entry claims, changed in the store: each is caught.
@@ -273,8 +346,15 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
         ("another rule set", 3, rules.as_str(), "rules 999\n", vec![(3, "audit.rules")]),
         ("no rule set", 10, rules.as_str(), "rules -\n", vec![(10, "audit.rules")]),
         // Not registered then, its body's notice still suspends it (its status alone), and
-        // the verification still finds it suspended: the relabelled entry alone is caught.
-        ("a recognition relabelled a verification", 5, "verdict recognized", "verdict valid", vec![(5, "audit.entry")]),
+        // the verification still finds it suspended: the relabelled entry is caught, and the
+        // store holds the recognition's origin and document, which the log no longer makes.
+        (
+            "a recognition relabelled a verification",
+            5,
+            "verdict recognized",
+            "verdict valid",
+            vec![(5, "audit.entry"), (13, "audit.register"), (13, "audit.register")],
+        ),
         // The export logged as refused: a refusal makes nothing, the gateway's signature then
         // stands for nothing it exported, and the verifications of that credential come out
         // invalid.
@@ -283,7 +363,13 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
             2,
             "verdict exported",
             "verdict refused",
-            vec![(2, "audit.entry"), (3, "audit.verdict"), (10, "audit.verdict"), (12, "audit.verdict")],
+            vec![
+                (2, "audit.entry"),
+                (3, "audit.verdict"),
+                (10, "audit.verdict"),
+                (12, "audit.verdict"),
+                (13, "audit.register"),
+            ],
         ),
         ("dated in the future", 12, "time 2026-", "time 2099-", vec![(12, "audit.entry")]),
         (
@@ -300,7 +386,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
             7,
             "verdict suspended",
             "verdict withdrawn",
-            vec![(7, "audit.verdict"), (8, "audit.verdict")],
+            vec![(7, "audit.verdict"), (8, "audit.verdict"), (13, "audit.register"), (13, "audit.register")],
         ),
         // A refusal passed off as a race at commit, where one was possible (the partner's
         // recognition of the same certificate came just before): not decided again (the
@@ -317,7 +403,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
         (
             "a decision naming no table",
             4,
-            "equivalence-table 1 sha256:",
+            "equivalence-table 2 sha256:",
             "equivalence-table - sha256:",
             vec![(4, "audit.entry")],
         ),
@@ -353,7 +439,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
             db.query_row("SELECT entry FROM log_entry WHERE idx = 4", [], |r| r.get(0)).expect("entry");
         let mut entry = Entry::decode(&bytes).expect("entry");
         let list = entry.rules.trust_list_digest().map(str::to_string);
-        entry.rules = Rules::V1 { trust_list: list, equivalence_table: Some("2026.11.26-1".into()) };
+        entry.rules = Rules::V1 { trust_list: list, equivalence_table: Some("2026.12.06-1".into()) };
         db.execute("UPDATE log_entry SET entry = ?1 WHERE idx = 4", [entry.encode().expect("format 1")])
             .expect("write");
     }
@@ -369,7 +455,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
 
     // A stored equivalence table changed.
     let changed = copy_of(data);
-    sql(changed.path(), "UPDATE equivalence_table SET document = x'00' WHERE sequence = 2");
+    sql(changed.path(), "UPDATE equivalence_table SET document = x'00' WHERE sequence = 3");
     assert_eq!(found(&audit(changed.path(), None)), [(9, "audit.install"), (10, "audit.rules"), (12, "audit.rules")]);
 
     // The command line exits 1 on a store that disagrees, naming the entry.
@@ -461,7 +547,7 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
     let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(table_text(4));
     let swapped = format!("{}.{other}.{}", parts[0], parts[2]);
     assert_eq!(refused(&put(swapped.into_bytes(), "operator").await), (422, "rules.signature".into()));
-    assert_eq!(app.table().table.sequence, 1, "nothing refused came into force");
+    assert_eq!(app.table().table.sequence, 2, "nothing refused came into force");
     assert_eq!(app.store.equivalence_tables().expect("tables").len(), 1);
 
     let r = put(good.clone().into_bytes(), "operator").await;
@@ -480,12 +566,12 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
         .iter()
         .map(|t| t["sequence"].as_u64().expect("n"))
         .collect();
-    assert_eq!(tables, [1, 3]);
+    assert_eq!(tables, [2, 3]);
     assert_eq!(rules["trust_lists"].as_array().expect("lists").len(), 1);
     let v3 = call(addr, "GET", "/v1/rules/equivalence-table/3", vec![], None, None).await;
     assert_eq!((v3.status, v3.body.as_slice()), (200, good.as_bytes()));
     assert_eq!(rules["in_force"]["equivalence_table"]["digest"], mrgate::crypto::sha256_hex(good.as_bytes()));
-    let v1 = call(addr, "GET", "/v1/rules/equivalence-table/1", vec![], None, None).await;
+    let v1 = call(addr, "GET", "/v1/rules/equivalence-table/2", vec![], None, None).await;
     assert_eq!(
         (v1.status, v1.content_type.as_str(), v1.body.as_slice()),
         (200, "application/toml", EMBEDDED_TABLE.as_bytes())
@@ -493,7 +579,7 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
     let list = call(addr, "GET", "/v1/rules/trust-list/1", vec![], None, None).await;
     assert_eq!(list.body, std::fs::read(format!("{DEMO}/trust-list.xml")).expect("list"));
     for missing in [
-        "/v1/rules/equivalence-table/2",
+        "/v1/rules/equivalence-table/1",
         "/v1/rules/equivalence-table/03",
         "/v1/rules/trust-list/x",
         "/v1/rules/trust-list/2",
@@ -838,7 +924,7 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(entry_of(&r.json()["receipt"]).inputs.len(), 1);
     // (4) unsigned, of a CB the grant does not name: refused, and logged with the grant.
-    let other = text.replace("CNCA-R-2002-001", "CNCA-R-2099-001").into_bytes();
+    let other = text.replace("CNCA-R-2002-001", "CNCA-R-2019-901").into_bytes();
     let r = call(addr, "POST", "/v1/exports", other, None, Some(&token())).await;
     assert_eq!((r.status, r.json()["reason"].as_str()), (403, Some("auth.not_your_certificate")));
     assert_eq!(entry_of(&r.json()["receipt"]).inputs.len(), 2);
@@ -908,7 +994,9 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
                 let grant = common::audit::entry(d, 2).inputs[1].clone();
                 common::audit::rewrite(d, 3, |e| e.inputs.push(grant));
             }),
-            vec![(3, "audit.entry")],
+            // And the store holds what the signed export registered, which the entry no
+            // longer says it was.
+            vec![(3, "audit.entry"), (7, "audit.register")],
         ),
         (
             "the refusal logged exported",
@@ -1171,7 +1259,13 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
         }
     });
     let report = common::audit::audit_with(&config_with_dakks_crl(changed.path(), &published), changed.path(), None);
-    assert_eq!(found(&report), [(2, "audit.verdict"), (3, "audit.revocation")], "{:#?}", report.disagreements);
+    // And the store holds what the recognition registered, which the audit does not make.
+    assert_eq!(
+        found(&report),
+        [(2, "audit.verdict"), (3, "audit.revocation"), (6, "audit.register")],
+        "{:#?}",
+        report.disagreements
+    );
     // What the recognition registered is the register the verification after it read: a
     // revocation not yet installed changes what the gateway decided, not what it did.
     assert_eq!(report.crl_sets[0].completed_with, std::slice::from_ref(&added));
@@ -1221,13 +1315,21 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
         vec![
             ("the refusal names the earlier set", name(5, Some(b.clone())), vec![(5, "audit.verdict")]),
             ("the verification names the earlier set", name(4, Some(b.clone())), vec![(4, "audit.verdict")]),
-            ("the recognition names the later set", name(2, Some(a.clone())), vec![(2, "audit.verdict")]),
+            (
+                "the recognition names the later set",
+                name(2, Some(a.clone())),
+                vec![(2, "audit.verdict"), (6, "audit.register")],
+            ),
         ],
     );
     today_cases(vec![
         // The recognition and the verification said to be made with the revoking set: they
         // come out refused and invalid.
-        ("the recognition names the later set", name(2, Some(a.clone())), vec![(2, "audit.verdict")]),
+        (
+            "the recognition names the later set",
+            name(2, Some(a.clone())),
+            vec![(2, "audit.verdict"), (6, "audit.register")],
+        ),
         ("the verification names the later set", name(3, Some(a.clone())), vec![(3, "audit.verdict")]),
         // The refusals said to be made with the earlier set: what DAkkS had published by
         // then revokes all the same, and they stand.
@@ -1235,7 +1337,7 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
         ("the verification names the earlier set", name(4, Some(b.clone())), vec![]),
         // An entry that names no set, after entries that named theirs: no gateway that
         // names its CRLs stops naming them.
-        ("the recognition names none", name(2, None), vec![(2, "audit.entry")]),
+        ("the recognition names none", name(2, None), vec![(2, "audit.entry"), (6, "audit.register")]),
         ("the refusal names none", name(5, None), vec![(5, "audit.entry")]),
         // A log from before entries named their CRLs: each decision is decided with the
         // latest of the auditor's, today's — the decisions before the revocation come out
@@ -1251,7 +1353,7 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
                     })
                 }
             }),
-            vec![(2, "audit.verdict"), (3, "audit.verdict")],
+            vec![(2, "audit.verdict"), (3, "audit.verdict"), (6, "audit.register")],
         ),
         // A set no one kept, or a document kept that is no CRLs.
         ("a set never kept", name(3, Some(mrgate::crypto::sha256_hex(b"no such set"))), vec![(3, "audit.document")]),

@@ -255,7 +255,11 @@ async fn a_certificate_is_recognized_only_while_the_list_holds_its_cb_in_force()
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let dated = |day: &'static str| {
         foreign_credential_with("foreign/dakks/signer", move |vc| {
-            vc["validFrom"] = format!("{day}T00:00:00+08:00").into()
+            vc["validFrom"] = format!("{day}T00:00:00+08:00").into();
+            // Within a management system's three-year cycle of it.
+            let (year, rest) = day.split_at(4);
+            let until = format!("{}{rest}T00:00:00+08:00", year.parse::<i32>().expect("year") + 3);
+            vc["validUntil"] = until.into();
         })
         .0
     };
@@ -665,6 +669,69 @@ async fn an_export_states_no_accreditation_but_its_cbs() {
     running.task.abort();
 }
 
+/// An export is of a certificate its CB issued under its accreditation: one that claims
+/// none is no accredited certificate — a verification of its export refuses it (rule set 18)
+/// — signed by the CB or not. Found by attack: it was exported as GlobalMRA, and the same
+/// export's IAF record said "Unaccredited".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_claims_its_cbs_accreditation() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let size = app.log.size().expect("size");
+    let unclaimed = |doc: Vec<u8>| {
+        let text = String::from_utf8(doc).expect("utf8");
+        let (before, rest) = text.split_once("    <Accreditation>").expect("claim");
+        let (_, after) = rest.split_once("</Accreditation>\n").expect("claim");
+        format!("{before}{after}").into_bytes()
+    };
+    for doc in [unclaimed(domestic_certificate()), cb_signed(&unclaimed(domestic_certificate()))] {
+        let r = export(doc).await;
+        assert_eq!(reason(&r), refused(422, "trust.accreditation_unclaimed"));
+        assert_eq!(
+            r.json()["detail"].as_str(),
+            Some(
+                "the certificate names no accreditation: 'CNCA-R-2002-001' issued it outside any accreditation, \
+                 which no arrangement recognizes"
+            )
+        );
+    }
+    assert_eq!(app.log.size().expect("size"), size + 2, "each refusal is logged");
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 404, "nothing registered");
+    running.task.abort();
+}
+
+/// Exporters export domestic certificates: a foreign body's certificate reaches the register
+/// only through its partner's recognition. Found by attack: an exporter granted holders
+/// only registered its own unsigned facts under a foreign CB, and the partner's genuine
+/// credential was then refused as older; a foreign CB's own signed document was exported
+/// as GlobalMRA, an export the gateway's own verification refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_domestic_certificates_are_exported() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (cfg, holder_only) = with_holder_grant(dir.path());
+    let (running, addr, app) = serve(cfg).await;
+    let size = app.log.size().expect("size");
+    let foreign =
+        std::fs::read_to_string(format!("{DEMO}/foreign/dakks-cb-certificate.xml")).expect("foreign certificate");
+    let foreign_of_holder = foreign.replace("91310110666007217T", OTHER_HOLDER);
+    let (key, chain) = signer("foreign/dakks/signer");
+    let signed = mrgate::crypto::xmldsig::sign(&foreign, &key, &chain).expect("sign").into_bytes();
+    for (doc, bearer) in [
+        (foreign_of_holder.clone().into_bytes(), holder_only.clone()),
+        (foreign.clone().into_bytes(), token()),
+        (signed.clone(), token()),
+        (signed, holder_only),
+    ] {
+        let r = call(addr, "POST", "/v1/exports", doc, None, Some(&bearer)).await;
+        assert_eq!(reason(&r), refused(422, "export.foreign_issuer"));
+    }
+    assert_eq!(app.log.size().expect("size"), size + 4, "each refusal is logged");
+    let held = call(addr, "GET", "/v1/certificates/dakks-cb/DAKKS-QMS-2025-0001", vec![], None, None).await;
+    assert_eq!(held.status, 404, "nothing registered");
+    running.task.abort();
+}
+
 /// An export states its CB by the names the trust list holds for it, before anything is
 /// signed (rule set 10): another CB's name, a look-alike or a name with more words is
 /// refused whether the document is unsigned or signed by the CB itself, and logged.
@@ -753,12 +820,12 @@ async fn an_export_states_standards_of_its_own_kind() {
         (
             "<Standard>GB 19517-2023</Standard>",
             "standards.neq",
-            "'GB 19517-2023' is NEQ in the equivalence table 2026.11.26-1: not a standard the domestic side accepts",
+            "'GB 19517-2023' is NEQ in the equivalence table 2026.12.06-1: not a standard the domestic side accepts",
         ),
         (
             "<Standard>GB/T 19022-2003</Standard>",
             "standards.unknown",
-            "'GB/T 19022-2003' is not in the equivalence table 2026.11.26-1",
+            "'GB/T 19022-2003' is not in the equivalence table 2026.12.06-1",
         ),
         (
             "<Standard>garbage standard</Standard>",
@@ -1173,14 +1240,18 @@ async fn a_superseded_signed_document_does_not_replace_a_newer_one() {
     let (running, addr, _app) = serve(config(dir.path())).await;
     let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
     assert_eq!(export(cb_signed(&domestic_certificate())).await.status, 201);
-    let older = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2024-06-10");
+    let older = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2024-09-10");
     let older = String::from_utf8(older).expect("utf8").replace("软件开发与技术服务", "所有业务").into_bytes();
     assert_eq!(reason(&export(cb_signed(&older)).await), refused(409, "register.older_document"));
     let held = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
     assert_eq!(held["facts"]["scope"], "软件开发与技术服务");
     // A newer signed version does replace it.
     let newer = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-03-10");
-    let newer = String::from_utf8(newer).expect("utf8").replace("软件开发与技术服务", "软件开发").into_bytes();
+    let newer = String::from_utf8(newer)
+        .expect("utf8")
+        .replace("软件开发与技术服务", "软件开发")
+        .replace("<StatusDate>2025-01-10", "<StatusDate>2025-03-10")
+        .into_bytes();
     assert_eq!(export(cb_signed(&newer)).await.status, 201);
     assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.json()["facts"]["scope"], "软件开发");
     running.task.abort();
@@ -1204,7 +1275,11 @@ async fn an_exporters_unsigned_word_never_stands_against_its_cbs_signature() {
     };
     let genuine_scope = "软件开发与技术服务";
     let invented = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-06-10");
-    let invented = String::from_utf8(invented).expect("utf8").replace(genuine_scope, "核电站设计与建造").into_bytes();
+    let invented = String::from_utf8(invented)
+        .expect("utf8")
+        .replace(genuine_scope, "核电站设计与建造")
+        .replace("<StatusDate>2025-01-10", "<StatusDate>2025-06-10")
+        .into_bytes();
     let first = export(invented.clone()).await;
     assert_eq!(first.status, 201);
     assert_eq!(held().await, ("export-unsigned".into(), "核电站设计与建造".into()));
@@ -1236,7 +1311,7 @@ async fn an_exporters_unsigned_word_never_stands_against_its_cbs_signature() {
     // From then on the facts are the CB's: the invented document changes nothing, signed
     // or not (the CB's own superseded signature included) ...
     assert_eq!(reason(&export(invented.clone()).await), refused(409, "register.conflict"));
-    let older = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2024-06-10");
+    let older = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2024-09-10");
     let older = String::from_utf8(older).expect("utf8").replace(genuine_scope, "所有业务").into_bytes();
     assert_eq!(reason(&export(cb_signed(&older)).await), refused(409, "register.older_document"));
     // ... and an unsigned export of the same facts keeps them the CB's; the CB's credential
@@ -1665,5 +1740,62 @@ async fn a_signing_certificate_out_of_its_window_signs_nothing() {
         (v.json()["valid"].as_bool(), chain.expect("chain")["reason"].as_str()),
         (Some(false), Some("x509.expired"))
     );
+    running.task.abort();
+}
+
+/// A request whose body arrives across a reload is decided under neither configuration: its
+/// caller was identified under the one replaced, and is asked to send it again (503
+/// `http.reloaded`, nothing logged), then identified under the one in force. Found by
+/// attack: an export was decided and logged under a grant the reload had removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_arriving_across_a_reload_is_sent_again() {
+    use bytes::Bytes;
+    use hyper::body::Frame;
+    /// A request body sent a chunk at a time, as the test gives them.
+    struct Chunks(tokio::sync::mpsc::Receiver<Bytes>);
+    impl hyper::body::Body for Chunks {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            self.0.poll_recv(cx).map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
+        }
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let document = domestic_certificate();
+    let (head, tail) = document.split_at(document.len() / 2);
+    let mut sender = kept_alive::<Chunks>(addr, None).await;
+    let (chunks, rx) = tokio::sync::mpsc::channel(4);
+    let request = hyper::Request::builder()
+        .method("POST")
+        .uri("/v1/exports")
+        .header("host", "localhost")
+        .header("authorization", format!("Bearer {}", token()))
+        .header("content-length", document.len().to_string())
+        .body(Chunks(rx))
+        .expect("request");
+    let before = app.log.size().expect("size");
+    chunks.send(Bytes::copy_from_slice(head)).await.expect("head");
+    let answer = tokio::spawn(sender.send_request(request));
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // The reload takes the exporter's grant away.
+    let mut without = config(dir.path());
+    without.exporters.grant.clear();
+    running.reload(without).expect("reload");
+    chunks.send(Bytes::copy_from_slice(tail)).await.expect("tail");
+    drop(chunks);
+    let answer = answer.await.expect("task").expect("response");
+    assert_eq!(answer.status(), 503);
+    assert_eq!(answer.headers().get("retry-after").map(|v| v.as_bytes()), Some(&b"0"[..]));
+    let body = http_body_util::BodyExt::collect(answer.into_body()).await.expect("body").to_bytes();
+    let problem: serde_json::Value = serde_json::from_slice(&body).expect("problem");
+    assert_eq!(problem["reason"], "http.reloaded");
+    assert_eq!(app.log.size().expect("size"), before, "nothing decided");
+    // Sent again, it is the configuration in force that answers: the token grants nothing.
+    let again = call(addr, "POST", "/v1/exports", document, None, Some(&token())).await;
+    assert_eq!(again.status, 401, "{}", String::from_utf8_lossy(&again.body));
     running.task.abort();
 }

@@ -11,6 +11,7 @@ use mrgate::decisions::{Caller, Class, Refusal, Role, export, recognize, trust_l
 use mrgate::formats::Format;
 use mrgate::ledger::entry::Entry;
 use mrgate::server::App;
+use mrgate::store::Effect;
 use std::sync::Arc;
 
 fn app(dir: &std::path::Path) -> (App, Arc<OffsetClock>) {
@@ -111,6 +112,12 @@ fn who_may_ask_for_which_decision() {
     // The public page takes anyone, logged as `public`; the API logs the caller.
     let public = verify::verify(&ctx, &Caller::anonymous("anonymous"), Audience::Public, &doc).expect("decided");
     assert_eq!(public.entry.actor, "public");
+    assert!(!public.effects.iter().any(|e| matches!(e, Effect::KeepDocument { .. })), "nobody answers for it");
+    // An exporter showing its token is that exporter on the page too, its document kept for
+    // an audit (found by attack: it was logged as `public`).
+    let by_token = verify::verify(&ctx, &exporter(&app), Audience::Public, &doc).expect("decided");
+    assert_eq!(by_token.entry.actor, "exporter:demo-exporter");
+    assert!(by_token.effects.iter().any(|e| matches!(e, Effect::KeepDocument { .. })), "kept");
     let api = verify::verify(&ctx, &customs(), Audience::Api, &doc).expect("decided");
     assert_eq!((api.entry.actor.as_str(), api.entry.kind.as_str()), ("customs:test", "recognition"));
     assert_eq!(verify::actor(&partner("dakks"), Audience::Api).as_deref(), Ok("partner:dakks"));

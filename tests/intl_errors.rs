@@ -87,6 +87,8 @@ fn untp_dates_convert_to_the_certificates_time_zone() {
         let mut v = json(Format::UntpDcc);
         v["validFrom"] = from.into();
         v["validUntil"] = until.into();
+        // No status date: one is never before the issue date, which each case moves.
+        v["credentialStatus"].as_object_mut().and_then(|s| s.remove("statusDate"));
         let cert = parse_json(Format::UntpDcc, &v).expect("reads");
         (mrgate::ids::format_date(cert.issue_date), mrgate::ids::format_date(cert.expiry_date))
     };
@@ -127,7 +129,7 @@ fn untp_dates_convert_to_the_certificates_time_zone() {
         assert!(message.contains("past 9999-12-31 in China"), "{message}");
     }
     // The last instant China's calendar holds is a day the certificate may end on.
-    assert_eq!(date("2025-01-10T00:00:00+08:00", "9999-12-31T15:59:59Z"), days("2025-01-10", "9999-12-31"));
+    assert_eq!(date("9997-01-01T00:00:00+08:00", "9999-12-31T15:59:59Z"), days("9997-01-01", "9999-12-31"));
     // An instant before 0001-01-01 in China is refused too (year 0 was rendered as dates no
     // format reads); its first instant there is a day a certificate may start on.
     for (from, until, at) in [
@@ -139,7 +141,17 @@ fn untp_dates_convert_to_the_certificates_time_zone() {
         assert_eq!((code.as_str(), path.as_deref()), ("format.invalid", Some(at)), "{message}");
         assert!(message.contains("is before 0001-01-01 in China"), "{message}");
     }
-    assert_eq!(date("0000-12-31T16:00:00Z", "2028-01-09T23:59:59+08:00"), days("0001-01-01", "2028-01-09"));
+    // Its first instant there is a day the dates are read as; what refuses it is that its CB
+    // was approved in 2017 (`model.issued_before_approval`), not the date.
+    let mut v = json(Format::UntpDcc);
+    v["validFrom"] = "0000-12-31T16:00:00Z".into();
+    v["validUntil"] = "0003-12-31T23:59:59+08:00".into();
+    v["credentialStatus"].as_object_mut().and_then(|s| s.remove("statusDate"));
+    let e = parse_json(Format::UntpDcc, &v).expect_err("before its body's approval");
+    assert_eq!(
+        (e.code(), e.to_string().as_str()),
+        ("model.issued_before_approval", "issued 0001-01-01, in a year before CNCA-R-2017-049 was approved (2017)")
+    );
 }
 
 #[test]

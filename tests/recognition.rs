@@ -81,6 +81,12 @@ fn as_iaf_xml(c: &Certificate, signer: &str) -> Vec<u8> {
     mrgate::crypto::xmldsig::sign(&xml, &key, &chain).expect("sign").into_bytes()
 }
 
+fn as_cn_xml(c: &Certificate, signer: &str) -> Vec<u8> {
+    let (key, chain) = key_and_chain(signer);
+    let xml = String::from_utf8(formats::render(Format::CnXml, c).bytes).expect("utf8");
+    mrgate::crypto::xmldsig::sign(&xml, &key, &chain).expect("sign").into_bytes()
+}
+
 /// A register holding a status, and a document when given one (its facts, as CN XML).
 struct Register(Registered, Option<HeldDocument>);
 
@@ -595,6 +601,51 @@ fn non_equivalent_standard() {
     assert_eq!(failed(&decide(&as_jws(&cert, "foreign/dakks/signer"), NOW)), ("standards", "standards.unknown".into()));
 }
 
+/// A standard is recognized up to the end of its transition to the next edition (rule set
+/// 18): a certificate to ISO/IEC 27001:2013 is not valid after 2025-10-31 in China, however
+/// it is dated, and neither its look-up's headline. Found by attack: ones issued in 2026
+/// verified "valid" and were exported as GlobalMRA.
+#[test]
+fn a_standard_past_its_transition_is_not_recognized() {
+    let mut cert = certificate("dakks-cb", ProgramCode::Isms, "2025-03-01");
+    cert.standards = vec!["ISO/IEC 27001:2013".into()];
+    let table = Table::embedded();
+    let day = |d: &str| parse_date(d).expect("date");
+    assert_eq!(recognition::standards_refused(&table, &cert, day("2025-10-31")), None);
+    let (reason, why) = recognition::standards_refused(&table, &cert, day("2025-11-01")).expect("refused");
+    assert_eq!(
+        (reason, why.as_str()),
+        (
+            "standards.transition_ended",
+            "'ISO/IEC 27001:2013' is recognized until 2025-10-31, the end of its transition in the equivalence table \
+             2026.12.06-1: a certificate to it is no longer valid"
+        )
+    );
+    // Its GB/T designation is the same standard, and so is the pair.
+    for named in ["GB/T 22080-2016", "GB/T 22080-2016/ISO/IEC 27001:2013"] {
+        cert.standards = vec![named.into()];
+        let refused = recognition::standards_refused(&table, &cert, day("2026-06-01")).map(|r| r.0);
+        assert_eq!(refused, Some("standards.transition_ended"), "{named}");
+    }
+    for doc in [as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer")] {
+        assert_eq!(failed(&decide(&doc, NOW)), ("standards", "standards.transition_ended".into()));
+    }
+    // The edition after it is recognized.
+    cert.standards = vec!["ISO/IEC 27001:2022".into()];
+    assert!(decide(&as_jws(&cert, "foreign/dakks/signer"), NOW).valid);
+    // A registered certificate's headline follows the table in force: a table that no
+    // longer recognizes its standard makes it unknown, as a verification would refuse it.
+    let headline = |cert: &Certificate, table: &Table| {
+        mrgate::decisions::verify::headline_now("valid", Some(cert), NOW, &trust_list(), table)
+    };
+    assert_eq!(headline(&cert, &table), "valid");
+    let mut without = table.clone();
+    without.rows.retain(|r| r.international != "ISO/IEC 27001:2022");
+    assert_eq!(headline(&cert, &without), "unknown");
+    cert.standards = vec!["ISO/IEC 27001:2013".into()];
+    assert_eq!(headline(&cert, &table), "unknown");
+}
+
 /// A certificate is certified against standards of its own kind (rule set 10): a
 /// management-system certificate "against" a product standard would be judged under its
 /// body's 17021-1 membership while stating a product's conformity, and no certificate is
@@ -696,7 +747,7 @@ fn a_standard_of_another_kind_is_not_recognized() {
     }
     // Its own kind: recognized.
     let recognized =
-        (true, "standards.equivalent".to_string(), "2 standard(s) equivalent (table 2026.11.26-1)".to_string());
+        (true, "standards.equivalent".to_string(), "2 standard(s) equivalent (table 2026.12.06-1)".to_string());
     assert_eq!(standards_check(ProgramCode::Qms, &["ISO 9001:2015", "GB/T 24001-2016"], &table), recognized);
     let product = standards_check(ProgramCode::Product, &["IEC 60335-1:2004", "GB 4943.1-2022"], &table);
     assert_eq!(product, recognized);
@@ -714,7 +765,7 @@ fn a_standard_of_another_kind_is_not_recognized() {
             standards_check(program, &[standard], &without_kinds),
             refused(
                 "standards.kind_unknown",
-                &format!("the equivalence table 2026.11.26-1 does not say what '{standard}' is a standard for")
+                &format!("the equivalence table 2026.12.06-1 does not say what '{standard}' is a standard for")
             )
         );
     }
@@ -735,7 +786,9 @@ fn expired() {
 /// force. Its issue date is the day in China its validFrom falls on.
 #[test]
 fn a_credential_is_in_force_only_within_the_instants_it_states() {
-    let cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    // No status date: one is never before the issue date, which each case below moves.
+    cert.status_date = None;
     let (key, chain) = key_and_chain("foreign/dakks/signer");
     let signed = |from: &str, until: &str| {
         let mut vc: serde_json::Value =
@@ -1055,15 +1108,25 @@ fn a_certificate_is_recognized_only_as_accredited_by_its_cbs_accreditor() {
     );
     // Its own accreditor by the id, name or trade name the list holds (ASCII case aside; a
     // document's spaces around a text are read off with it, and no certificate holds them),
-    // no claim in a credential: recognized.
+    // recognized.
     let dakks_name = "Deutsche Akkreditierungsstelle (DAkkS) — demo";
-    for own in [Some("DAkkS"), Some("dakks"), Some("DAKKS"), Some(dakks_name), None] {
-        let cert = with_body(own);
+    for own in ["DAkkS", "dakks", "DAKKS", dakks_name] {
+        let cert = with_body(Some(own));
         let v = decide(&as_jws(&cert, "foreign/dakks/signer"), NOW);
         assert!(v.valid, "{own:?}: {:#?}", v.checks);
-        if own.is_some() {
-            assert!(decide(&as_iaf_xml(&cert, "foreign/dakks/signer"), NOW).valid, "{own:?}");
-        }
+        assert!(decide(&as_iaf_xml(&cert, "foreign/dakks/signer"), NOW).valid, "{own:?}");
+    }
+    // No claim at all is the same fact in every format — an IAF record's "Unaccredited", CN
+    // XML without Accreditation, a credential without its authorisation — and no arrangement
+    // recognizes it (rule set 18; found by attack: only the IAF record was refused).
+    let unclaimed = with_body(None);
+    for doc in [
+        as_jws(&unclaimed, "foreign/dakks/signer"),
+        as_iaf_xml(&unclaimed, "foreign/dakks/signer"),
+        as_cn_xml(&unclaimed, "foreign/dakks/signer"),
+    ] {
+        let v = decide(&doc, NOW);
+        assert_eq!((v.valid, outcomes(&v)), (false, refused_at("trust.accreditation_unclaimed")));
     }
 }
 

@@ -125,13 +125,15 @@ prop_compose! {
         serial in "[0-9]{6}",
         general_no in "[A-Z0-9][A-Z0-9/-]{0,20}[A-Z0-9]",
         status_index in 0usize..Status::ALL.len(),
-        status_date in proptest::option::of(date()),
+        status_after in proptest::option::of(0i64..2000),
         issue in date(),
         original_back in proptest::option::of(0i64..3000),
-        valid_days in 1i64..3650,
+        // Within the shortest programme's longest validity (three years).
+        valid_days in 1i64..1096,
         cb_name in zh_text(),
         cb_name_en in proptest::option::of(en_text()),
-        approval in "CNCA-R-20[0-2][0-9]-[0-9]{3,4}",
+        approval_back in 0i32..20,
+        approval_serial in "[0-9]{3,4}",
         accreditation in proptest::option::of(("[A-Z]{3,5}", "[A-Z]{3,5} C[0-9]{3}-[MP]")),
         holder in holder(),
         standards in proptest::collection::vec(standard(), 1..4),
@@ -151,13 +153,23 @@ prop_compose! {
             CertificateNo::parse_general(&general_no).expect("general")
         };
         let accreditation = accreditation.map(|(body, number)| Accreditation { body, number, country: None });
+        // A body is approved before it issues (the model's rule).
+        let approval = format!("CNCA-R-{:04}-{approval_serial}", (issue.year() - approval_back).max(2000));
+        // A CCC certificate is a CNCA-approved body's, its products of the number's category.
+        let foreign_cb = foreign_cb && program_code != ProgramCode::Ccc;
+        let mut products = products;
+        if program_code == ProgramCode::Ccc {
+            for p in &mut products {
+                p.ccc_category = p.ccc_category.take().map(|_| CccCategory::parse("0701").expect("ccc"));
+            }
+        }
         Certificate {
             number,
             category: program_code.category(),
             program,
             program_code,
             status: Status::ALL[status_index],
-            status_date,
+            status_date: status_after.map(|d| issue + Duration::days(d)),
             issue_date: issue,
             original_issue_date: original_back.map(|d| issue - Duration::days(d)),
             expiry_date: issue + Duration::days(valid_days),

@@ -578,7 +578,7 @@ async fn the_configured_trust_list_is_logged_once_and_a_sequence_names_one_list(
             first.rules,
             Rules::V2 {
                 trust_list: Some(RuleVersion { sequence: list.sequence, digest: list.digest.clone() }),
-                equivalence_table: Some(RuleVersion { sequence: 1, digest: table.digest.clone() }),
+                equivalence_table: Some(RuleVersion { sequence: 2, digest: table.digest.clone() }),
                 crls: Some(app.crls.set_digest().into()),
                 rule_set: Some(mrgate::decisions::RULE_SET.into()),
             }
@@ -1736,4 +1736,56 @@ async fn a_store_put_back_from_an_older_copy_does_not_start() {
     drop(keeping);
     let refused = load_config_when_released(second).await.expect_err("another log's mark");
     assert!(refused.contains("[log.forked]"), "{refused}");
+}
+
+/// A stored decision is answered only as the log entry it names records it: of its kind,
+/// handing out only documents the entry names. Found by attack: the decision's log index
+/// changed in the store made the receipt link an export's credential carries prove a
+/// customs verification of another document; its credential changed was served under the
+/// export's receipt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_decision_is_answered_only_as_its_entry_records_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (id, verification) = {
+        let app = Arc::new(App::load(config(dir.path())).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let export = call(running.addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+        assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+        let credential = export.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+        let v = call(running.addr, "POST", "/v1/verify", credential.into_bytes(), Some("customs"), None).await;
+        let verification = v.json()["receipt"]["index"].as_u64().expect("index");
+        running.shutdown(std::time::Duration::from_secs(5)).await;
+        (export.json()["id"].as_str().expect("id").to_string(), verification)
+    };
+    let db = || rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+    let (index, json): (i64, String) = db()
+        .query_row("SELECT log_index, json FROM decision WHERE id = ?1", [&id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("stored");
+    let receipt = async |expected: u16| {
+        let app = Arc::new(common::gateway::load_when_released(dir.path()).await.expect("restart"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let r = call(running.addr, "GET", &format!("/v1/receipts/{id}"), vec![], None, None).await;
+        running.shutdown(std::time::Duration::from_secs(5)).await;
+        assert_eq!(r.status, expected, "{}", String::from_utf8_lossy(&r.body));
+        r
+    };
+    let r = receipt(200).await;
+    assert_eq!(r.json()["index"].as_i64(), Some(index));
+    // Another entry named.
+    db().execute("UPDATE decision SET log_index = ?1 WHERE id = ?2", rusqlite::params![verification as i64, id])
+        .expect("tamper");
+    let r = receipt(503).await;
+    let detail = r.json()["detail"].as_str().unwrap_or_default().to_string();
+    assert!(detail.contains(&format!("is not what log entry {verification} records (an entry of kind 'recognition', the decision of kind 'export')")), "{detail}");
+    // The entry named, another credential handed out.
+    let changed = json.replacen("eyJ", "eyK", 1);
+    assert_ne!(changed, json);
+    db().execute("UPDATE decision SET log_index = ?1, json = ?2 WHERE id = ?3", rusqlite::params![index, changed, id])
+        .expect("tamper");
+    let r = receipt(503).await;
+    let detail = r.json()["detail"].as_str().unwrap_or_default().to_string();
+    assert!(detail.contains("a document it hands out is not one the entry names"), "{detail}");
+    // Put back, answered again.
+    db().execute("UPDATE decision SET json = ?1 WHERE id = ?2", rusqlite::params![json, id]).expect("restore");
+    receipt(200).await;
 }

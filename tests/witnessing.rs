@@ -69,6 +69,24 @@ async fn gateway_refreshing(
     (app, running.addr)
 }
 
+/// Waits until the gateway at `addr` has stopped committing for a reason saying `why`; then
+/// a decision is refused (503, nothing logged) and `/healthz` says why.
+async fn assert_stops_deciding(app: &App, addr: SocketAddr, why: &str) {
+    let started = Instant::now();
+    while app.log.diverged().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the gateway went on committing");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let diverged = app.log.diverged().unwrap_or_default().to_string();
+    assert!(diverged.contains(why), "{diverged}");
+    let size = app.log.size().expect("size");
+    let r = call(addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
+    assert_eq!(r.status, 503, "{}", text(&r));
+    assert_eq!(app.log.size().expect("size"), size, "nothing logged");
+    let health = get(addr, "/healthz").await;
+    assert_eq!((health.status, health.json()["detail"].as_str()), (503, Some(diverged.as_str())));
+}
+
 async fn get(addr: SocketAddr, path: &str) -> Response {
     call(addr, "GET", path, vec![], None, None).await
 }
@@ -291,16 +309,22 @@ async fn a_second_history_is_refused_by_the_witness_and_caught_by_a_client() {
     let first = text(&get(a, "/v1/log/checkpoint").await);
     let first_size: u64 = first.lines().nth(1).expect("size").parse().expect("size");
 
-    // The second history: other decisions, more of them.
-    let (_b, b) = gateway(&dir.path().join("b"), 1, vec![asked(&w)]).await;
+    // The second history: other decisions, more of them, made before its witness is asked.
+    let dir_b = dir.path().join("b");
     let mut second = serde_json::Value::Null;
-    for _ in 0..first_size + 2 {
-        let r = call(b, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
-        assert_eq!(r.status, 200, "{}", text(&r));
-        second = r.json()["receipt"].clone();
+    {
+        let app = Arc::new(App::load(config(&dir_b)).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        for _ in 0..first_size + 2 {
+            let r = call(running.addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
+            assert_eq!(r.status, 200, "{}", text(&r));
+            second = r.json()["receipt"].clone();
+        }
+        running.shutdown(Duration::from_secs(5)).await;
     }
     let second_size = second["tree_size"].as_u64().expect("size");
     assert!(second_size > first_size);
+    let (b_app, b) = gateway(&dir_b, 1, vec![asked(&w)]).await;
     // The witness refuses it, and keeps the request with what it had cosigned.
     let started = Instant::now();
     let evidence = loop {
@@ -316,9 +340,11 @@ async fn a_second_history_is_refused_by_the_witness_and_caught_by_a_client() {
     assert!(["witness.inconsistent", "witness.proof"].contains(&evidence[0].reason.as_str()), "{}", evidence[0].reason);
     assert_eq!(evidence[0].stored_note.as_deref().map(|n| n.split("\n\n").next()), Some(first.split("\n\n").next()));
     assert!(String::from_utf8_lossy(&evidence[0].request).contains("\n\ndemo.mrgate.example/log\n"));
-    // So the second gateway has nothing cosigned to publish.
+    // So the second gateway has nothing cosigned to publish, and decides nothing more: every
+    // receipt it gave on would prove entries of a history its witness refused.
     let published = get(b, "/v1/log/checkpoint").await;
     assert_eq!((published.status, published.json()["reason"].as_str()), (503, Some("log.not_witnessed")));
+    assert_stops_deciding(&b_app, b, "holds a checkpoint of this log that the log's size").await;
 
     // A client holding the first history's checkpoint asks the second gateway to prove
     // that its checkpoint extends it: the proof does not verify, and the report carries both.
@@ -350,5 +376,55 @@ async fn a_second_history_is_refused_by_the_witness_and_caught_by_a_client() {
     assert_eq!(report["valid"], false);
     assert_eq!(report["evidence"]["old"].as_str(), Some(first.as_str()));
     assert_eq!(report["evidence"]["new"].as_str(), Some(second_note));
+    w.stop().await;
+}
+
+/// A data directory put back from a backup holds fewer entries than its witness cosigned:
+/// acknowledged decisions are gone, and the gateway must not sign a second history at the
+/// sizes it already signed. It starts (its high-water mark came back with the backup), asks
+/// its witness, is told of the larger size, and decides nothing more. Found by attack: it
+/// went on deciding and handing out receipts on the fork while the witness refused it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_put_back_from_a_backup_decides_nothing_more() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let w = mrgate::witness::serve::start(&witness_config(&dir.path().join("w"), "witness.test/w")).await.expect("w");
+    let data = dir.path().join("a");
+    let backup = dir.path().join("backup");
+    let run = async |then: &str| {
+        let mut c = config(&data);
+        c.witnessing = Witnessing {
+            required: 1,
+            ca: vec![format!("{DEMO}/ca.pem").into()],
+            witness: vec![asked(&w)],
+            ..Witnessing::default()
+        };
+        let app = Arc::new(App::load(c).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let addr = running.addr;
+        if then == "decide" {
+            let r = call(addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
+            assert_eq!(r.status, 200, "{}", text(&r));
+            published_past(addr, r.json()["receipt"]["index"].as_u64().expect("index")).await;
+            running.shutdown(Duration::from_secs(5)).await;
+        } else {
+            assert_stops_deciding(
+                &app,
+                addr,
+                "witness witness.test/w cosigned this log at size 4, and the log holds 3 entries",
+            )
+            .await;
+            running.shutdown(Duration::from_secs(5)).await;
+        }
+    };
+    run("decide").await;
+    let copy = |from: &Path, to: &Path| {
+        let status = std::process::Command::new("cp").arg("-a").arg(from).arg(to).status().expect("cp");
+        assert!(status.success());
+    };
+    copy(&data, &backup);
+    run("decide").await;
+    std::fs::remove_dir_all(&data).expect("rm");
+    copy(&backup, &data);
+    run("check").await;
     w.stop().await;
 }

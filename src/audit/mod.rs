@@ -96,6 +96,19 @@ pub trait Source {
     fn last_decided_index(&self) -> Result<Option<u64>, StoreError> {
         Ok(None)
     }
+    /// The register as the source holds it, when it can show it whole (a store read
+    /// directly can; a gateway read over its API shows none): its certificates a page at a
+    /// time after a key, and its applied notices.
+    fn certificates_after(
+        &self,
+        _after: Option<(&str, &str)>,
+        _limit: u32,
+    ) -> Result<Option<Vec<crate::store::CertificateRecord>>, StoreError> {
+        Ok(None)
+    }
+    fn applied_notices(&self) -> Result<Option<Vec<(String, String)>>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// A store read directly (a stopped gateway's SQLite file, or a PostgreSQL database).
@@ -126,6 +139,16 @@ impl Source for StoreSource<'_> {
     }
     fn equivalence_tables(&self) -> Result<Vec<TableVersion>, StoreError> {
         self.0.equivalence_tables()
+    }
+    fn certificates_after(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: u32,
+    ) -> Result<Option<Vec<crate::store::CertificateRecord>>, StoreError> {
+        self.0.certificates_after(after, limit).map(Some)
+    }
+    fn applied_notices(&self) -> Result<Option<Vec<(String, String)>>, StoreError> {
+        self.0.applied_notices().map(Some)
     }
 }
 
@@ -332,6 +355,7 @@ impl Audit<'_> {
             in_force_list: None,
             in_force_table: None,
             register: LogRegister::default(),
+            register_unknown: false,
             format_2: false,
             exported: std::collections::HashSet::new(),
             rounds: pt::LogRounds::default(),
@@ -375,7 +399,12 @@ impl Audit<'_> {
             }
             start = end;
         }
+        let register = std::mem::take(&mut walk.register);
+        let register_known = !walk.register_unknown;
         let mut report = walk.report;
+        if register_known {
+            register.held_to(source, size, &mut report.disagreements)?;
+        }
         for checkpoint in &self.checkpoints {
             match tree.root(checkpoint.size).filter(|_| checkpoint.size <= size) {
                 Some(root) if root == checkpoint.root => {}
@@ -455,6 +484,9 @@ struct Walk<'a, 's> {
     /// status after the exports, recognitions and notices logged so far (never the
     /// gateway's own account of it).
     register: LogRegister,
+    /// Whether an entry that may have changed the register was not decided again (a
+    /// format-1 entry): then the register the log made is not known whole.
+    register_unknown: bool,
     /// Whether a format-2 entry came already (a format-1 one after it is a downgrade).
     format_2: bool,
     /// The digests of the documents the gateway exported so far: the only documents its own
@@ -572,7 +604,11 @@ impl Walk<'_, '_> {
                 }
                 return;
             }
-            Rules::V1 { .. } if !self.format_2 => return self.skip("format 1 (names no rule versions)"),
+            Rules::V1 { .. } if !self.format_2 => {
+                // What it registered is not known: the register is not held to the log.
+                self.register_unknown = true;
+                return self.skip("format 1 (names no rule versions)");
+            }
             Rules::V1 { .. } => {
                 let detail = "a format-1 entry after format-2 ones (this gateway writes format 2 only)".into();
                 return self.disagree(index, &entry.kind, "audit.entry", detail);
@@ -1340,6 +1376,87 @@ struct Held {
 }
 
 impl LogRegister {
+    /// Holds the register `source` keeps to the one the log made, a page at a time: every
+    /// certificate, its status, document and origin, and every applied notice. What the
+    /// gateway answers from (a look-up's status, a verification's register read, a notice
+    /// replay check) is the store's, so a store changed behind the log's back would answer
+    /// what no logged decision made (found by attack: a suspended certificate set back to
+    /// valid in the store, its suspension and notices deleted, audited clean, and the
+    /// restarted gateway answered "valid"). Each difference is a disagreement at `size`.
+    fn held_to(&self, source: &dyn Source, size: u64, out: &mut Vec<Disagreement>) -> Result<(), StoreError> {
+        const PAGE: u32 = 1000;
+        let mut disagree = |detail: String| {
+            out.push(Disagreement { index: size, kind: "register".into(), reason: "audit.register", detail });
+        };
+        // The keys the store holds (not their documents: a page of those at a time).
+        let mut seen: std::collections::HashSet<(String, String)> = std::collections::HashSet::new();
+        let mut after: Option<(String, String)> = None;
+        loop {
+            let Some(page) = source.certificates_after(after.as_ref().map(|(i, n)| (i.as_str(), n.as_str())), PAGE)?
+            else {
+                return Ok(());
+            };
+            for r in &page {
+                let (issuer, number) = (&r.issuer, &r.number);
+                let key = (issuer.clone(), number.clone());
+                let Some(held) = self.certificates.get(&key) else {
+                    disagree(format!(
+                        "the store registers {issuer}/{number} ({}, {}), which no logged decision registered",
+                        r.status, r.origin
+                    ));
+                    continue;
+                };
+                seen.insert(key);
+                let status = held.status.map(Status::as_str).unwrap_or("");
+                if r.status != status {
+                    disagree(format!(
+                        "the store holds {issuer}/{number} as '{}'; the log made it '{status}'",
+                        r.status
+                    ));
+                }
+                if r.origin != held.origin {
+                    let origin = held.origin;
+                    disagree(format!(
+                        "the store holds {issuer}/{number} from '{}'; the log, from '{origin}'",
+                        r.origin
+                    ));
+                }
+                if r.document != held.document {
+                    disagree(format!("the store holds another document of {issuer}/{number} than the log registered"));
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE as usize => after = Some((last.issuer.clone(), last.number.clone())),
+                _ => break,
+            }
+        }
+        let mut missing: Vec<String> = self
+            .certificates
+            .keys()
+            .filter(|key| !seen.contains(*key))
+            .map(|(issuer, number)| format!("{issuer}/{number}"))
+            .collect();
+        missing.sort();
+        for key in missing {
+            disagree(format!("the log registered {key}, and the store does not hold it"));
+        }
+        if let Some(notices) = source.applied_notices()? {
+            let stored: std::collections::HashSet<(String, String)> = notices.into_iter().collect();
+            let mut differ: Vec<String> = Vec::new();
+            for (issuer, jti) in stored.difference(&self.jtis) {
+                differ.push(format!("the store holds a notice of {issuer} ({jti}) that no logged decision applied"));
+            }
+            for (issuer, jti) in self.jtis.difference(&stored) {
+                differ.push(format!("the log applied a notice of {issuer} ({jti}), and the store does not hold it"));
+            }
+            differ.sort();
+            for detail in differ {
+                disagree(detail);
+            }
+        }
+        Ok(())
+    }
+
     /// A certificate registered (again) by an export or a recognition.
     fn put(
         &mut self,

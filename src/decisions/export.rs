@@ -137,6 +137,23 @@ pub struct Judged {
 /// gateway's rule ([`export`]) and an audit's, which decides a logged export again with it.
 pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Result<Judged, Refusal> {
     let Grounds { list, now, .. } = *grounds;
+    // Exporters turn domestic certificates into credentials: a foreign body's certificate
+    // reaches the register through its partner's recognition, signed by its own signer
+    // (found by attack: an exporter granted holders only registered unsigned facts under a
+    // foreign CB, and the partner's genuine, older-dated credential was then refused as
+    // superseded; a foreign CB's signed document was exported as GlobalMRA, and the
+    // gateway's own verification refused the export).
+    if !cert.certification_body.id.is_domestic() {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "export.foreign_issuer",
+            format!(
+                "'{}' is not a CNCA-approved certification body: only domestic certificates are exported; a foreign \
+                 body's is recognized through its partner",
+                cert.issuer_id()
+            ),
+        ));
+    }
     let mut checks =
         vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
     // A present signature must verify, by a signer of the issuing CB.
@@ -194,7 +211,9 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // (found by review: the gateway signed, registered and showed as "valid" certificates
     // against "garbage standard", ISO/IEC 17065 or a product standard on a QMS certificate,
     // which its own /v1/verify then refused).
-    if let Some((reason, why)) = crate::recognition::standards_refused(grounds.table, &cert) {
+    if let Some((reason, why)) =
+        crate::recognition::standards_refused(grounds.table, &cert, crate::model::china_date(now))
+    {
         return Err(Refusal::new(Class::Invalid, reason, why));
     }
     // The accreditation it claims is its CB's accreditor, as the list holds it: the export
@@ -202,6 +221,11 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // the gateway signed credentials its own /v1/verify then refused). A CB the list names
     // no accreditor for has no claim to hold it to; its export is not GlobalMRA either.
     let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
+    // A certificate that claims no accreditation is none: a verification of its export
+    // would refuse it (rule set 18), and it is no GlobalMRA.
+    if let Some(why) = accreditor.and_then(|_| crate::recognition::accreditation_unclaimed(&cert, Format::CnXml)) {
+        return Err(Refusal::new(Class::Invalid, "trust.accreditation_unclaimed", why));
+    }
     if let Some(why) = accreditor.and_then(|ab| crate::recognition::claim_not_of(list, &cert, ab)) {
         return Err(Refusal::new(Class::Invalid, "trust.accreditation_other", why));
     }

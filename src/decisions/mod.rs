@@ -184,7 +184,21 @@ use time::OffsetDateTime;
 ///   first gave the CB's services a status — in recognition (the gateway's own exports too),
 ///   export, and the look-up's headline, which is `unknown` otherwise; a JWS's `kid` beside
 ///   `x5c` names the x5c signer's key (`jws.kid_other`).
-pub const RULE_SET: &str = "17";
+/// - `18`: a certificate that claims no accreditation (CN XML without one, a credential
+///   without its authorisation, as an IAF record saying Unaccredited) is not recognized or
+///   exported (`trust.accreditation_unclaimed`); only domestic certificates are exported
+///   (`export.foreign_issuer`); a certificate is valid no longer than its programme allows
+///   (`model.validity_too_long`: a management system's three years and six months, CCC's
+///   five years, ten for other product and service schemes), is not issued in a year
+///   before its CNCA-approved body's approval (`model.issued_before_approval`), has no
+///   status date before its issue date (`model.status_before_issue`), and a CCC certificate
+///   is a CNCA-approved body's (`model.ccc_not_domestic`) for its number's product category
+///   (`model.ccc_category_mismatch`); a standard past the end of its transition in the
+///   equivalence table (`recognized_until`) is not recognized
+///   (`standards.transition_ended`), in recognition, export and the look-up's headline,
+///   which is `unknown` too when the table in force does not recognize a standard; an
+///   exporter's bearer token identifies it on the public page as its certificate does.
+pub const RULE_SET: &str = "18";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

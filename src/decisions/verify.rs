@@ -22,7 +22,9 @@ pub enum Audience {
 /// Whether `caller` may verify on behalf of `audience`, and as whom it is logged.
 pub fn actor(caller: &Caller, audience: Audience) -> Result<String, Refusal> {
     match audience {
-        Audience::Public if caller.role == Role::Anonymous => Ok(PUBLIC.into()),
+        // An exporter's bearer token is an identity as its certificate is (found by attack:
+        // with the token, its verification was logged as `public`, its document not kept).
+        Audience::Public if !caller.authenticated() => Ok(PUBLIC.into()),
         Audience::Public => Ok(caller.actor.clone()),
         Audience::Api if matches!(caller.role, Role::Anonymous | Role::Exporter) => {
             Err(Refusal::role(caller, "verify needs a customs, partner or operator client certificate"))
@@ -80,17 +82,25 @@ pub fn status(
 
 /// The status a person should read of a registered certificate (the look-up's
 /// `headline`), now: [`headline`] on China's date, under the trust list in force, which must
-/// still hold the certificate's CB in force for it ([`crate::recognition::cb_not_granted`]:
-/// a verification of its document would refuse it otherwise).
+/// still hold the certificate's CB in force for it ([`crate::recognition::cb_not_granted`]),
+/// and the equivalence table in force, which must still recognize its standards
+/// ([`crate::recognition::standards_refused`], rule set 18; found by attack: a table
+/// dropping a standard left its certificates "valid" on the look-up): a verification of
+/// its document would refuse it otherwise.
 pub fn headline_now(
     recorded: &str,
     cert: Option<&crate::model::Certificate>,
     now: time::OffsetDateTime,
     trust_list: &crate::trust::TrustList,
+    table: &crate::standards::Table,
 ) -> &'static str {
+    let today = crate::model::china_date(now);
     let decides = trust_list.in_date(now).is_ok()
-        && cert.is_some_and(|c| crate::recognition::cb_not_granted(trust_list, c, now).is_none());
-    headline(recorded, cert, crate::model::china_date(now), decides)
+        && cert.is_some_and(|c| {
+            crate::recognition::cb_not_granted(trust_list, c, now).is_none()
+                && crate::recognition::standards_refused(table, c, today).is_none()
+        });
+    headline(recorded, cert, today, decides)
 }
 
 /// The status a person should read on `day`: a certificate recorded as valid is valid only

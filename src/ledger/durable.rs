@@ -107,10 +107,12 @@ struct Shared {
     growing: Mutex<()>,
     commit_interval: std::time::Duration,
     commits: std::sync::atomic::AtomicU64,
-    /// Set once the store was found to hold fewer entries than this tree has signed (a
-    /// database restored from a backup, an asynchronous replica promoted): acknowledged
-    /// entries are gone, and committing on would sign a second history at the same sizes.
-    diverged: std::sync::atomic::AtomicBool,
+    /// Why this log commits nothing more, once it is known: the store was found to hold
+    /// fewer entries than this tree has signed (a database restored from a backup, an
+    /// asynchronous replica promoted), or a witness holds a checkpoint of it this history
+    /// does not extend. Acknowledged entries are gone, and committing on would sign a second
+    /// history at the same sizes.
+    diverged: std::sync::OnceLock<String>,
 }
 
 /// Why a log whose store lost entries it signed commits no more.
@@ -258,8 +260,8 @@ impl Shared {
                 let effects = vec![Effect::PutLogTileRoots { first: *first, roots: roots.clone() }];
                 writes.push(Write { entry: None, effects });
             }
-            let committed = if self.diverged.load(std::sync::atomic::Ordering::Relaxed) {
-                Err(StoreError::Database(DIVERGED.into()))
+            let committed = if let Some(why) = self.diverged.get() {
+                Err(StoreError::Database(why.clone()))
             } else {
                 self.store.commit(&writes)
             };
@@ -336,7 +338,7 @@ impl Shared {
             // gave indexes the tree cannot take: never sign over a disagreement.
             let held = index < size && state.tree.leaf(index) == Some(leaf);
             if index < size && !held {
-                self.diverged.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.diverge(DIVERGED);
                 return Err(unavailable(DIVERGED));
             }
             if index != expected || !(index == size || held) {
@@ -352,13 +354,20 @@ impl Shared {
         Ok(())
     }
 
+    /// Commits nothing more, for `why` (the first reason given is kept).
+    fn diverge(&self, why: &str) {
+        if self.diverged.set(why.to_string()).is_ok() {
+            tracing::error!("the log commits nothing more: {why}");
+        }
+    }
+
     /// Adds to the tree the entries the store holds beyond it (appended by other nodes, or by
     /// a commit whose answer was lost). Returns the size.
     fn follow(&self) -> Result<u64, LogError> {
         let _growing = self.growing.lock().map_err(|_| unavailable("the log's growth lock is poisoned"))?;
         let size = self.store.log_size()?;
         if size < self.lock()?.tree.size() {
-            self.diverged.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.diverge(DIVERGED);
             return Err(unavailable(DIVERGED));
         }
         self.extend_from_store(size)?;
@@ -386,7 +395,7 @@ impl Shared {
             if let Some(last) = last
                 && leaves.next() != state.tree.leaf(last)
             {
-                self.diverged.store(true, std::sync::atomic::Ordering::Relaxed);
+                self.diverge(DIVERGED);
                 return Err(unavailable(DIVERGED));
             }
             for leaf in leaves {
@@ -549,7 +558,7 @@ impl DurableLog {
             growing: Mutex::new(()),
             commit_interval,
             commits: std::sync::atomic::AtomicU64::new(0),
-            diverged: std::sync::atomic::AtomicBool::new(false),
+            diverged: std::sync::OnceLock::new(),
         });
         let (jobs, queue) = std::sync::mpsc::channel();
         let committer = spawn_thread(&shared, "the log committer", "mrgate-log", move |s| s.commit_forever(queue))?;
@@ -626,10 +635,21 @@ impl DurableLog {
         if self.shared.store.shared() { self.shared.follow() } else { self.size() }
     }
 
-    /// Whether the store was found to hold fewer entries, or other ones, than this log signed
-    /// (then it commits nothing more: see [`DurableLog::follow`]).
-    pub fn diverged(&self) -> bool {
-        self.shared.diverged.load(std::sync::atomic::Ordering::Relaxed)
+    /// Why this log commits nothing more, if it does not: the store was found to hold fewer
+    /// entries, or other ones, than this log signed (see [`DurableLog::follow`]), or a
+    /// witness said so ([`DurableLog::diverge`]).
+    pub fn diverged(&self) -> Option<&str> {
+        self.shared.diverged.get().map(String::as_str)
+    }
+
+    /// Stops this log committing, for `why`: a witness holds a checkpoint this history does
+    /// not extend (it cosigned a larger size, or another tree at a size it holds). Nothing is
+    /// decided on after that, by this node, until an operator has looked (a restart): every
+    /// receipt given on would prove entries of a second history (found by attack: a data
+    /// directory put back from a backup signed new entries at sizes its witness had cosigned,
+    /// and kept deciding while the witness refused it). The first reason is kept.
+    pub fn diverge(&self, why: &str) {
+        self.shared.diverge(why);
     }
 
     /// Commits made since the log was opened; appends per commit is the batch size.
@@ -789,6 +809,40 @@ impl DurableLog {
         let hashes = self
             .beyond_tree(|| self.with_tiles(|state, tiles| state.tree.tile_hashes_with(level, index, width, tiles)))?;
         Ok(hashes.concat())
+    }
+
+    /// Entries `[start, end)` as stored, each checked against the tree (its leaf hash is the
+    /// tree's), as entry bundles and receipts are: an entry changed in the store behind the
+    /// log's back is that error (`log.tile_mismatch`), never served as the log's (found by
+    /// attack: `/v1/log/entries` served a rewritten old entry, with a leaf hash computed
+    /// from the rewritten bytes).
+    pub fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LogError> {
+        self.beyond_tree(|| self.entries_held(start, end))
+    }
+
+    fn entries_held(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, LogError> {
+        let size = self.size()?;
+        if end > size {
+            return Err(merkle::ProofError::IndexOutOfRange { index: end - 1, size }.into());
+        }
+        let entries = self.shared.store.log_entries(start, end)?;
+        if entries.len() as u64 != end.saturating_sub(start) {
+            return Err(unavailable("the store holds fewer entries than the tree"));
+        }
+        // One tile's leaves are read once, for every entry of it asked for.
+        let mut leaves: (u64, Vec<merkle::Hash>) = (u64::MAX, Vec::new());
+        for (at, entry) in (start..).zip(&entries) {
+            let tile = at / TILE;
+            if leaves.0 != tile {
+                let width = end.min((tile + 1) * TILE) - tile * TILE;
+                leaves = (tile, self.with_tiles(|state, tiles| state.tree.tile_hashes_with(0, tile, width, tiles))?);
+            }
+            let leaf = leaves.1.get(usize::try_from(at - tile * TILE).unwrap_or(usize::MAX));
+            if leaf != Some(&merkle::leaf_hash(entry)) {
+                return Err(merkle::ProofError::TileMismatch { tile }.into());
+            }
+        }
+        Ok(entries)
     }
 
     /// The entries `index·TILE …` of an entry bundle, `width` of them, each after its

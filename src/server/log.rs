@@ -190,7 +190,7 @@ pub fn entries(app: &App, req: &Req) -> Response<Body> {
     if start > end {
         return problem(StatusCode::BAD_REQUEST, "http.query", "start is after end");
     }
-    match app.store.log_entries(start, end) {
+    match app.log.entries(start, end) {
         Ok(list) => {
             let b64 = base64::engine::general_purpose::STANDARD;
             let entries: Vec<_> = list
@@ -202,7 +202,7 @@ pub fn entries(app: &App, req: &Req) -> Response<Body> {
                 .collect();
             json(StatusCode::OK, &json!({"entries": entries}))
         }
-        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+        Err(e) => problem(proof_status(&e), e.code(), e.to_string()),
     }
 }
 

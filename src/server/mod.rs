@@ -813,11 +813,48 @@ impl App {
             .map_err(|e| crate::store::StoreError::Database(format!("the stored decision {id} is not JSON: {e}")))?;
         // Decisions stored before their log index was kept name it in the receipt they were given.
         if let Some(index) = stored.log_index.or_else(|| body.pointer("/receipt/index").and_then(|i| i.as_u64())) {
-            let receipt = serde_json::to_value(self.published_receipt(index)?).unwrap_or_default();
-            crate::formats::set_member(&mut body, "receipt", receipt);
+            let receipt = self.published_receipt(index)?;
+            if let Some(why) = decision_not_logged(&stored.kind, &body, &receipt) {
+                return Err(crate::ledger::durable::LogError::Store(crate::store::StoreError::Database(format!(
+                    "the stored decision {id} is not what log entry {index} records ({why}): the store was changed \
+                     behind the log's back"
+                ))));
+            }
+            crate::formats::set_member(&mut body, "receipt", serde_json::to_value(receipt).unwrap_or_default());
         }
         Ok(Some(body))
     }
+}
+
+/// Why a stored decision of `kind`, as it is answered (`body`), is not the one the entry of
+/// `receipt` records, if it is not: another kind of entry, or a document it hands out that
+/// the entry does not name among its outputs (an export's credentials and records, a
+/// recognition's CN XML). Found by attack: a decision's log index changed in the store
+/// made its receipt link prove a customs verification of another document, and its
+/// documents changed were served under the original receipt.
+fn decision_not_logged(
+    kind: &str,
+    body: &serde_json::Value,
+    receipt: &crate::ledger::receipt::Receipt,
+) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(&receipt.entry).ok()?;
+    let Ok(entry) = crate::ledger::entry::Entry::decode(&bytes) else {
+        return Some("its entry cannot be read".into());
+    };
+    if entry.kind != kind {
+        return Some(format!("an entry of kind '{}', the decision of kind '{kind}'", entry.kind));
+    }
+    let handed: Vec<&str> = match kind {
+        "export" => body["documents"].as_object().map(|d| d.values().filter_map(|v| v.as_str()).collect()),
+        "recognition" => body["cn_xml"].as_str().map(|cn| vec![cn]),
+        _ => None,
+    }
+    .unwrap_or_default();
+    handed
+        .iter()
+        .find(|d| !entry.outputs.contains(&crate::decisions::digest(d.as_bytes())))
+        .map(|_| "a document it hands out is not one the entry names".to_string())
 }
 
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
@@ -1334,6 +1371,16 @@ async fn answer(
         }
     };
     drop(receiving);
+    // A reload while the body arrived: the caller was identified under the configuration it
+    // replaced (its grants, role anchors, CRLs), and nothing may be decided for it under
+    // that one (found by attack: an export was decided and logged under a grant the reload
+    // had removed). Asked to send it again, it is identified under the one in force.
+    if app.superseded() {
+        let message = "the gateway's configuration changed while this request arrived: send it again";
+        let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, "http.reloaded", message);
+        r.headers_mut().insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("0"));
+        return (r, actor);
+    }
     let header =
         |name: hyper::header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let req = Req {

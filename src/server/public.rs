@@ -20,9 +20,8 @@ pub fn healthz(app: &App) -> Response<Body> {
     app.follow_trust_list();
     let list = app.trust_list();
     let facts = json!({"sequence": list.sequence, "digest": list.digest, "next_update": list.next_update});
-    if app.log.diverged() {
-        let detail =
-            "the store holds fewer entries, or other ones, than this node's log signed; it commits nothing more";
+    if let Some(why) = app.log.diverged() {
+        let detail = why.to_string();
         return json(
             StatusCode::SERVICE_UNAVAILABLE,
             &json!({"status": "log.unavailable", "detail": detail, "trust_list": facts}),
@@ -167,7 +166,13 @@ fn render(app: &App, view: &CertificateView, derived: &Derived) -> Response<Body
         issuer: &r.issuer,
         number: &r.number,
         status: &r.status,
-        headline: crate::decisions::verify::headline_now(&r.status, derived.cert.as_ref(), now, &app.trust_list()),
+        headline: crate::decisions::verify::headline_now(
+            &r.status,
+            derived.cert.as_ref(),
+            now,
+            &app.trust_list(),
+            &app.table().table,
+        ),
         origin: &r.origin,
         holder_credit_code: r.holder_credit_code.as_deref(),
         recorded_at: &r.recorded_at,

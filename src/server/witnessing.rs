@@ -63,6 +63,11 @@ enum AskError {
     Size(u64),
     #[error("the witness refused: {status} {body}")]
     Refused { status: u16, body: String },
+    /// The witness holds a checkpoint of this log that this checkpoint does not extend: the
+    /// consistency proof from it does not verify (422, c2sp.org/tlog-witness), or it has
+    /// this size and another root (409 without a size).
+    #[error("the witness says this checkpoint does not extend the one it cosigned: {status} {body}")]
+    SplitView { status: u16, body: String },
 }
 
 impl Cosigning {
@@ -191,6 +196,7 @@ impl Cosigning {
         let mut lines = vec![String::new(); self.witnesses.len()];
         while let Some(Ok((i, answer))) = asks.join_next().await {
             let (Some(asked), Some(held)) = (self.witnesses.get(i), held.get_mut(i)) else { continue };
+            let name = &asked.witness.name;
             match answer {
                 Ok(line) => {
                     *held = size;
@@ -198,8 +204,27 @@ impl Cosigning {
                         *slot = line;
                     }
                 }
+                // A witness cosigned more of this log than it holds: entries acknowledged
+                // with receipts are gone (a store put back from a backup). On a shared store
+                // this node may only lag the others, so the store is read again first.
+                Err(AskError::Size(theirs)) if theirs > size => {
+                    *held = theirs;
+                    let following = Arc::clone(log);
+                    let ours = tokio::task::spawn_blocking(move || following.follow()).await.ok().and_then(Result::ok);
+                    if ours.is_some_and(|ours| ours < theirs) {
+                        log.diverge(&format!(
+                            "witness {name} cosigned this log at size {theirs}, and the log holds {} entries: \
+                             acknowledged entries are gone (a store put back from an older copy?)",
+                            ours.unwrap_or_default()
+                        ));
+                    }
+                }
                 Err(AskError::Size(theirs)) => *held = theirs,
-                Err(e) => tracing::warn!(witness = %asked.witness.name, size, "the witness did not cosign: {e}"),
+                Err(AskError::SplitView { status, body }) => log.diverge(&format!(
+                    "witness {name} holds a checkpoint of this log that the log's size {size} does not extend \
+                     ({status} {body}): a second history (a store put back from an older copy?)"
+                )),
+                Err(e) => tracing::warn!(witness = %name, size, "the witness did not cosign: {e}"),
             }
         }
         // In the configured order, so that every node publishes the same note for a size.
@@ -318,6 +343,7 @@ async fn ask(
             .map(AskError::Size)
             .map_err(|_| AskError::Refused { status, body: text.to_string() })
             .and_then(Err),
+        409 | 422 => Err(AskError::SplitView { status, body: text.chars().take(200).collect() }),
         _ => Err(AskError::Refused { status, body: text.chars().take(200).collect() }),
     }
 }

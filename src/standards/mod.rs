@@ -86,6 +86,13 @@ pub struct Row {
     pub accept_mod: bool,
     #[serde(default)]
     pub mod_rule: Option<String>,
+    /// The last day (in China) a certificate to this standard is recognized: the end of the
+    /// transition to its next edition (IAF's, for a management-system standard), after which
+    /// a certificate to it is no longer valid however it is dated (rule set 18; found by
+    /// attack: certificates to ISO/IEC 27001:2013 issued after its transition verified
+    /// "valid"). None: no end is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recognized_until: Option<time::Date>,
 }
 
 /// The equivalence table, as loaded.
@@ -185,7 +192,7 @@ impl Table {
     /// With both halves written (`GB/T …/ISO …`) the pair itself must be a row of the table:
     /// a certificate cannot claim an adoption the table does not know.
     pub fn equivalence(&self, standard: &StandardRef) -> Equivalence<'_> {
-        let row = match (&standard.national, &standard.international) {
+        let find = |international: Option<&str>| match (&standard.national, international) {
             (Some(n), Some(i)) => self
                 .rows
                 .iter()
@@ -194,6 +201,15 @@ impl Table {
             (None, Some(i)) => self.rows.iter().find(|r| normalize(&r.international) == normalize(i)),
             (None, None) => None,
         };
+        let international = standard.international.as_deref();
+        // An amended edition is its edition: certification to an edition covers its
+        // amendments, so a certificate naming one (ISO's own `/Amd n:yyyy` form, ISO
+        // 9001:2015/Amd 1:2024) is judged by the edition's row. Found by attack: the 2024
+        // climate-change amendments of ISO 9001 and ISO 14001 were refused as unknown.
+        let row = find(international).or_else(|| {
+            let edition = international.map(without_amendments).filter(|e| Some(*e) != international)?;
+            find(Some(edition))
+        });
         let Some(row) = row else {
             return Equivalence { accepted: false, reason: "standards.unknown", row: None };
         };
@@ -205,6 +221,22 @@ impl Table {
         };
         Equivalence { accepted, reason, row: Some(row) }
     }
+}
+
+/// `designation` without the amendments it names at its end in ISO's form (`/Amd 1:2024`,
+/// one or more); itself when it names none.
+fn without_amendments(designation: &str) -> &str {
+    let mut edition = designation;
+    while let Some((before, amendment)) = edition.rsplit_once("/Amd ") {
+        let (number, year) = amendment.split_once(':').unwrap_or_default();
+        let digits =
+            |s: &str, n: std::ops::RangeInclusive<usize>| n.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(number, 1..=2) || !digits(year, 4..=4) {
+            break;
+        }
+        edition = before;
+    }
+    edition
 }
 
 fn normalize(s: &str) -> String {
@@ -357,6 +389,28 @@ mod tests {
         assert_eq!(eq("GB/T 19001-2016/ISO 14001:2015"), "standards.unknown");
         assert_eq!(eq("ISO 9001:2008"), "standards.unknown");
         assert!(!t.equivalence(&StandardRef::parse("GB 19517-2023").unwrap()).accepted);
+        // An amended edition is its edition, in ISO's form only, and only an edition the
+        // table holds (found by attack: the 2024 climate-change amendments were refused).
+        let row = |s: &str| t.equivalence(&StandardRef::parse(s).unwrap()).row.map(|r| r.international.as_str());
+        for amended in [
+            "ISO 9001:2015/Amd 1:2024",
+            "GB/T 19001-2016/ISO 9001:2015/Amd 1:2024",
+            "ISO 9001:2015/Amd 1:2024/Amd 2:2026",
+        ] {
+            assert_eq!((eq(amended), row(amended)), ("standards.idt", Some("ISO 9001:2015")), "{amended}");
+        }
+        assert_eq!(row("ISO 14001:2015/Amd 1:2024"), Some("ISO 14001:2015"));
+        for other in [
+            "ISO 9001:2008/Amd 1:2024",
+            "ISO 9001:2015+A1:2024",
+            "ISO 9001:2015/Amd 123:2024",
+            "ISO 9001:2015/Amd1:2024",
+            "ISO 9001:2015/Cor 1:2024",
+            "GB/T 19001-2016/ISO 14001:2015/Amd 1:2024",
+        ] {
+            assert_eq!(eq(other), "standards.unknown", "{other}");
+        }
+        assert_eq!(without_amendments("ISO 9001:2015"), "ISO 9001:2015");
     }
 
     /// Every row of the shipped table says what its standard is for, and each section of

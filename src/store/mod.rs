@@ -356,6 +356,12 @@ pub trait Store: Send + Sync {
     }
     fn certificate(&self, issuer: &str, number: &str) -> Result<Option<CertificateRecord>, StoreError>;
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// Registered certificates after `after` (issuer, number) in that order, at most
+    /// `limit`: the whole register a page at a time, for an audit to hold it to the log.
+    fn certificates_after(&self, after: Option<(&str, &str)>, limit: u32)
+    -> Result<Vec<CertificateRecord>, StoreError>;
+    /// Every applied notice, as (issuing body, jti), in that order.
+    fn applied_notices(&self) -> Result<Vec<(String, String)>, StoreError>;
     fn set_status(&self, issuer: &str, number: &str, event: &StatusEvent) -> Result<(), StoreError> {
         self.write(Effect::SetStatus { issuer: issuer.into(), number: number.into(), event: event.clone() }).map(drop)
     }

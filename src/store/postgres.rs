@@ -1085,6 +1085,32 @@ impl Store for PostgresStore {
         Ok(self.certificate_view(issuer, number)?.map(|v| v.record.clone()))
     }
 
+    fn certificates_after(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: u32,
+    ) -> Result<Vec<CertificateRecord>, StoreError> {
+        let (issuer, number) = after.unwrap_or(("", ""));
+        let (issuer, number, limit) = (issuer.to_string(), number.to_string(), i64::from(limit));
+        self.pool.run(async |c| {
+            let rows = c
+                .query(
+                    "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at FROM certificate
+                     WHERE (issuer, number) > ($1, $2) ORDER BY issuer, number LIMIT $3",
+                    &[&issuer, &number, &limit],
+                )
+                .await?;
+            Ok(rows.iter().map(certificate_record).collect::<Result<_, _>>()?)
+        })
+    }
+
+    fn applied_notices(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.pool.run(async |c| {
+            let rows = c.query("SELECT issuer, jti FROM notice ORDER BY issuer, jti", &[]).await?;
+            Ok(rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, tokio_postgres::Error>>()?)
+        })
+    }
+
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError> {
         self.pool.run(async |c| {
             let rows = c

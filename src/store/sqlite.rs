@@ -953,6 +953,28 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    fn certificates_after(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: u32,
+    ) -> Result<Vec<CertificateRecord>, StoreError> {
+        let conn = self.conn()?;
+        let (issuer, number) = after.unwrap_or(("", ""));
+        // `after` None is before every key: no issuer is empty.
+        let mut stmt = conn.prepare_cached(&format!(
+            "{SELECT_CERT} WHERE (issuer, number) > (?1, ?2) ORDER BY issuer, number LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(params![issuer, number, limit], record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn applied_notices(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached("SELECT issuer, jti FROM notice ORDER BY issuer, jti")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
         match self.certificate_view(issuer, number)? {
             Some(v) => Ok(v.history.clone()),

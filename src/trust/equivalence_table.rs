@@ -81,7 +81,10 @@ pub fn read(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) -> Resu
 /// other than this build's that a log may hold. A build that changes `equivalence.toml`
 /// adds the digest of the table it replaces here, so that audits by it still read logs
 /// begun before. (No earlier build stored its table.)
-pub const EARLIER_BUILD_TABLES: &[&str] = &[];
+pub const EARLIER_BUILD_TABLES: &[&str] = &[
+    // Sequence 1, "2026.11.26-1" (until rule set 18): no transition ends.
+    "793ed4fa268c2f1461f0a8ad4ec8c65a014c1c6882aa8cc6dbdaf47a7aaf19c4",
+];
 
 /// Whether `document` is this build's own table, byte for byte.
 pub fn is_build_table(document: &[u8]) -> bool {
@@ -155,16 +158,44 @@ mod tests {
             .expect("policy")
     }
 
-    /// Only this build's table (and tables earlier builds compiled in, none yet) is read
-    /// unsigned: another unsigned table, however well formed, is refused — installed,
-    /// followed, or read back by an audit.
+    /// The table of the build before rule set 18, made again from this build's by taking
+    /// out what that build's did not have.
+    fn first_build_table() -> String {
+        let header = EMBEDDED_TABLE.split_once("# A row may say the last day").expect("header").0;
+        let rest = EMBEDDED_TABLE.split_once("sequence = 2\nversion = \"2026.12.06-1\"\n").expect("sequence").1;
+        let first = format!(
+            "{header}# This is the equivalence table's first version, compiled into the gateway. Later versions\n\
+             # are signed and installed by the operator (`mrgate rules sign`, `PUT\n\
+             # /v1/admin/equivalence-table`): raise `sequence` on every change, and give `version` a\n\
+             # label people can read. Each decision's log entry names the sequence and digest it used.\n\n\
+             sequence = 1\nversion = \"2026.11.26-1\"\n{rest}"
+        );
+        first
+            .replace("; transition to ISO/IEC 27001:2022 ended 2025-10-31 (IAF MD 26:2023)", "")
+            .replace("; IAF's transition to ISO 22000:2018 ended 2021-06-29", "")
+            .replace("recognized_until = \"2025-10-31\"\n", "")
+            .replace("recognized_until = \"2021-06-29\"\n", "")
+    }
+
+    /// Only this build's table and the tables earlier builds compiled in are read unsigned
+    /// (an earlier build's only as a log records it, never to install): another unsigned
+    /// table, however well formed, is refused — installed, followed, or read back by an audit.
     #[test]
     fn an_unsigned_table_is_only_ever_the_builds_own() {
         let now = time::OffsetDateTime::now_utc();
         let build = read(EMBEDDED_TABLE.as_bytes(), &policy(), now).expect("the build's");
-        assert_eq!((build.origin, build.table.sequence), (Origin::Build, 1));
+        assert_eq!((build.origin, build.table.sequence), (Origin::Build, 2));
         assert_eq!(read_logged(EMBEDDED_TABLE.as_bytes(), &policy(), now).expect("logged").origin, Origin::Build);
-        let other = EMBEDDED_TABLE.replacen("sequence = 1\n", "sequence = 2\n", 1);
+        let first = first_build_table();
+        assert_eq!(EARLIER_BUILD_TABLES, [crate::crypto::sha256_hex(first.as_bytes()).as_str()]);
+        let logged = read_logged(first.as_bytes(), &policy(), now).expect("an earlier build's, logged");
+        assert_eq!(
+            (logged.origin, logged.table.sequence, logged.table.version.as_str()),
+            (Origin::Build, 1, "2026.11.26-1")
+        );
+        assert!(logged.table.rows.iter().all(|r| r.recognized_until.is_none()));
+        assert_eq!(read(first.as_bytes(), &policy(), now).expect_err("not to install").code(), "rules.unsigned");
+        let other = EMBEDDED_TABLE.replacen("sequence = 2\n", "sequence = 3\n", 1);
         for refused in [
             read(other.as_bytes(), &policy(), now),
             read_logged(other.as_bytes(), &policy(), now),
