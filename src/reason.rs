@@ -294,6 +294,7 @@ reasons! {
     LogTilePath = "log.tile_path", 400, "The tile path is not a C2SP tlog-tiles path.";
     LogNotWitnessed = "log.not_witnessed", 503, "No checkpoint has been cosigned by enough witnesses yet.";
     LogOtherLog = "log.other_log", 422, "The checkpoint is another log's: its origin, or the key name it is signed under, is not the origin given (mrgate log verify-receipt, verify-consistency, audit --origin).";
+    LogDecisionOther = "log.decision_other", 422, "The receipt's entry records another kind of decision, or another verdict, than the one given (mrgate log verify-receipt --kind, --verdict): the receipt proves the entry is in the log, not that it records what was shown.";
     LogActor = "log.actor", 422, "The receipt's entry is logged as another actor than the one given (mrgate log verify-receipt --actor).";
     LogWitnesses = "log.witnesses", 422, "Fewer of the trusted witnesses cosigned the checkpoint than are required.";
     LogStale = "log.stale", 422, "Fewer of the trusted witnesses cosigned the checkpoint within --max-age than are required (mrgate log audit).";

@@ -460,6 +460,27 @@ fn verify_receipt_command() {
         assert_eq!((out.status.code(), report["reason"].as_str()), (Some(1), Some("log.actor")), "{other}: {report}");
         assert_eq!(report["entry"]["actor"], "exporter");
     }
+    // Of the decision shown, or not: a receipt proves its entry is in the log, whatever the
+    // entry says was decided (found by attack: an invalid verification's receipt verified
+    // "valid": true).
+    let as_decided = |flags: &[&str]| {
+        let mut args = vec!["log", "verify-receipt", "--log-key", pubkey.as_str(), "--origin", ORIGIN];
+        args.extend_from_slice(flags);
+        args.extend([r.as_str(), doc.as_str()]);
+        run(&args)
+    };
+    assert_eq!(as_decided(&["--kind", "export", "--verdict", "valid"]).status.code(), Some(0));
+    for (flags, says) in [
+        (&["--kind", "recognition"][..], "the entry records the kind 'export', not 'recognition'"),
+        (&["--verdict", "invalid"][..], "the entry records the verdict 'valid', not 'invalid'"),
+        (&["--kind", "export", "--verdict", "exported"][..], "the entry records the verdict 'valid', not 'exported'"),
+        (&["--verdict", ""][..], "the entry records the verdict 'valid', not ''"),
+    ] {
+        let out = as_decided(flags);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!((out.status.code(), report["reason"].as_str()), (Some(1), Some("log.decision_other")), "{flags:?}");
+        assert_eq!(report["message"], says);
+    }
     log.append(&entry(3, b"doc 3")).expect("append");
     let new = write("new.note", log.checkpoint().as_bytes());
     let proof = write("p.json", &serde_json::to_vec(&log.consistency(3, 4).expect("p")).expect("json"));

@@ -39,6 +39,15 @@ pub enum LogCommand {
         /// decisions.
         #[arg(long)]
         actor: Option<String>,
+        /// The kind of decision the entry must record (`export`, `recognition` for a
+        /// verification or a recognition, `notice`, `pt-report`, …): a receipt proves its
+        /// entry is in the log, whatever the entry says was decided.
+        #[arg(long)]
+        kind: Option<String>,
+        /// The verdict the entry must record (`valid`, `exported`, `recognized`, …): a
+        /// receipt of an `invalid` or `refused` decision verifies as well as any.
+        #[arg(long)]
+        verdict: Option<String>,
         receipt: PathBuf,
         document: Option<PathBuf>,
     },
@@ -150,6 +159,8 @@ pub fn log(command: LogCommand) -> ExitCode {
             witness_keys,
             min_witnesses,
             actor,
+            kind,
+            verdict,
             receipt: receipt_path,
             document,
         } => (|| {
@@ -169,6 +180,19 @@ pub fn log(command: LogCommand) -> ExitCode {
                     "valid": false,
                     "reason": "log.actor",
                     "message": format!("the entry is logged as '{}', not as '{actor}'", v.entry.actor),
+                    "entry": v.entry,
+                }));
+            }
+            // The decision shown is the one the entry records (found by attack: a receipt of an
+            // `invalid` verification verified "valid": true, which reads as the certificate's).
+            let recorded = [("kind", kind, &v.entry.kind), ("verdict", verdict, &v.entry.verdict)];
+            if let Some((field, asked, logged)) =
+                recorded.into_iter().find_map(|(f, asked, logged)| Some((f, asked.filter(|a| a != logged)?, logged)))
+            {
+                return Ok(json!({
+                    "valid": false,
+                    "reason": "log.decision_other",
+                    "message": format!("the entry records the {field} '{logged}', not '{asked}'"),
                     "entry": v.entry,
                 }));
             }
