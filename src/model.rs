@@ -155,28 +155,27 @@ impl ProgramCode {
         }
     }
 
-    /// The longest a certificate of this programme is valid, in months after its issue
-    /// date, and the rule that says so. A management system is certified for ISO/IEC
-    /// 17021-1's three-year cycle; a recertification decided before the cycle ends may run
-    /// three years from its end (§9.6.3.2.4), so six months are allowed for that lead. A CCC
-    /// certificate is valid five years (CNCA's CCC implementation rules). ISO/IEC 17065 sets
+    /// The cycle a certificate of this programme is valid for, in months, and the rule that
+    /// says so: [`RENEWAL_LEAD`] more is the longest it may run after its issue date. A
+    /// management system is certified for ISO/IEC 17021-1's three-year cycle; a CCC
+    /// certificate is valid five years (CNCA's CCC implementation rules); ISO/IEC 17065 sets
     /// other product and service schemes no cycle: ten years, the longest a scheme this
     /// gateway knows gives (an EU type-examination certificate's), bounds them. Found by
     /// attack: certificates valid until 2099 or 9999 were recognized, exported as GlobalMRA
     /// and looked up "valid".
     pub fn longest_validity(self) -> (u32, &'static str) {
         match self {
-            ProgramCode::Ccc => (60, "a CCC certificate is valid five years"),
-            ProgramCode::Product | ProgramCode::Service => {
-                (120, "no product or service scheme this gateway knows certifies for more than ten years")
-            }
-            _ => (
-                42,
-                "a management system is certified for ISO/IEC 17021-1's three-year cycle (and six months for a recertification decided before its end)",
-            ),
+            ProgramCode::Ccc => (60, "a CCC certificate's five years"),
+            ProgramCode::Product | ProgramCode::Service => (120, "the ten years no product or service scheme exceeds"),
+            _ => (36, "a management system's three-year cycle (ISO/IEC 17021-1)"),
         }
     }
 }
+
+/// Months a certificate may run beyond its cycle after its issue date: a renewal decided
+/// before the cycle ends may run a whole cycle from its end (ISO/IEC 17021-1 §9.6.3.2.4 for
+/// a recertification), so its issue date comes up to this much before the cycle starts.
+pub const RENEWAL_LEAD: u32 = 6;
 
 /// `date` moved `months` later, on the same day of the month or its last day when the month
 /// is shorter (2024-02-29 and 12 months is 2025-02-28); `Date::MAX` past the calendar's end.
@@ -404,7 +403,9 @@ pub enum ModelError {
     OriginalAfterIssue { original: Date, issue: Date },
     #[error("CCC certificate number year {year} is after the issue year {issue_year}")]
     CccYearAfterIssue { year: i32, issue_year: i32 },
-    #[error("issued {issue} and expiring {expiry}: valid longer than {why}")]
+    #[error(
+        "issued {issue} and expiring {expiry}: valid longer than {why} and six months for a renewal decided before its end"
+    )]
     ValidityTooLong { issue: Date, expiry: Date, why: &'static str },
     #[error("issued {issue}, in a year before {body} was approved ({year})")]
     IssuedBeforeApproval { issue: Date, body: String, year: i32 },
@@ -626,7 +627,7 @@ impl Certificate {
     pub fn check(&self) -> Result<(), ModelError> {
         ids::check_validity_period(self.issue_date, self.expiry_date)?;
         let (months, why) = self.program_code.longest_validity();
-        if self.expiry_date > months_after(self.issue_date, months) {
+        if self.expiry_date > months_after(self.issue_date, months + RENEWAL_LEAD) {
             return Err(ModelError::ValidityTooLong { issue: self.issue_date, expiry: self.expiry_date, why });
         }
         if let BodyId::Cnca(approval) = &self.certification_body.id
@@ -636,8 +637,11 @@ impl Certificate {
             let body = approval.as_str().to_string();
             return Err(ModelError::IssuedBeforeApproval { issue: self.issue_date, body, year });
         }
+        // A day's slack: a status date is a calendar date where it was set, the issue date
+        // China's (a credential's validFrom late in the day west of China is the next day
+        // there; found by review).
         if let Some(status) = self.status_date
-            && status < self.issue_date
+            && status.next_day().is_some_and(|next| next < self.issue_date)
         {
             return Err(ModelError::StatusBeforeIssue { status, issue: self.issue_date });
         }
@@ -867,8 +871,19 @@ mod tests {
         assert_eq!(with(ProgramCode::Isms, issue, date!(2099 - 12 - 31)), Some("model.validity_too_long"));
         assert_eq!(with(ProgramCode::Qms, issue, Date::MAX), Some("model.validity_too_long"));
         // A service: ten years.
-        assert_eq!(with(ProgramCode::Service, issue, date!(2035 - 01 - 10)), None);
-        assert_eq!(with(ProgramCode::Service, issue, date!(2035 - 01 - 11)), Some("model.validity_too_long"));
+        assert_eq!(with(ProgramCode::Service, issue, date!(2035 - 07 - 10)), None);
+        assert_eq!(with(ProgramCode::Service, issue, date!(2035 - 07 - 11)), Some("model.validity_too_long"));
+        // CCC: five years and six months.
+        let ccc = |expiry: Date| {
+            let mut c = fixture();
+            c.program_code = ProgramCode::Ccc;
+            c.category = Category::Product;
+            c.number = CertificateNo::parse_ccc("2025010701734562").expect("number");
+            c.expiry_date = expiry;
+            c.check().err().map(|e| e.code())
+        };
+        assert_eq!(ccc(date!(2030 - 07 - 10)), None);
+        assert_eq!(ccc(date!(2030 - 07 - 11)), Some("model.validity_too_long"));
         let e = {
             let mut c = fixture();
             c.expiry_date = date!(2058 - 01 - 09);
@@ -876,8 +891,8 @@ mod tests {
         };
         assert_eq!(
             e,
-            "issued 2025-01-10 and expiring 2058-01-09: valid longer than a management system is certified for \
-             ISO/IEC 17021-1's three-year cycle (and six months for a recertification decided before its end)"
+            "issued 2025-01-10 and expiring 2058-01-09: valid longer than a management system's three-year cycle \
+             (ISO/IEC 17021-1) and six months for a renewal decided before its end"
         );
     }
 
@@ -903,8 +918,11 @@ mod tests {
         assert_eq!(c.check(), Ok(()));
 
         let mut c = fixture();
-        c.status_date = Some(date!(2025 - 01 - 09));
+        c.status_date = Some(date!(2025 - 01 - 08));
         assert_eq!(c.check().map_err(|e| e.code()), Err("model.status_before_issue"));
+        // A day before is a calendar date west of China on the day it issued there.
+        c.status_date = Some(date!(2025 - 01 - 09));
+        assert_eq!(c.check(), Ok(()));
         c.status_date = Some(date!(2025 - 01 - 10));
         assert_eq!(c.check(), Ok(()));
     }

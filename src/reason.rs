@@ -111,9 +111,9 @@ reasons! {
     ModelProductsOutsideProductCertification = "model.products_outside_product_certification", 422, "A management-system or service certificate lists assessed products: only a product certification (CCC, PRODUCT) assesses products.";
     ModelOriginalAfterIssue = "model.original_after_issue", 422, "The original issue date is after the issue date.";
     ModelCccYearAfterIssue = "model.ccc_year_after_issue", 422, "The CCC number's year is after the issue date.";
-    ModelValidityTooLong = "model.validity_too_long", 422, "The certificate is valid longer than its programme allows: a management system's three-year cycle (and six months for an early recertification), a CCC certificate's five years, ten years for other product and service schemes.";
+    ModelValidityTooLong = "model.validity_too_long", 422, "The certificate is valid longer than its programme allows: its cycle (a management system's three years, a CCC certificate's five, ten for other product and service schemes) and six months for a renewal decided before the cycle ends.";
     ModelIssuedBeforeApproval = "model.issued_before_approval", 422, "The certificate was issued in a year before its certification body's CNCA approval (the year in CNCA-R-YYYY-NNN).";
-    ModelStatusBeforeIssue = "model.status_before_issue", 422, "The status date is before the issue date.";
+    ModelStatusBeforeIssue = "model.status_before_issue", 422, "The status date is more than a day before the issue date.";
     ModelCccCategoryMismatch = "model.ccc_category_mismatch", 422, "A product's CCC category differs from the category the CCC number was allotted for.";
     ModelCccNotDomestic = "model.ccc_not_domestic", 422, "A CCC certificate names a certification body that is not CNCA-approved: only bodies CNCA designated issue CCC certificates.";
     ModelNoStandards = "model.no_standards", 422, "The certificate names no standard.";

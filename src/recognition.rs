@@ -227,6 +227,23 @@ pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime
     }
 }
 
+/// Why a registered certificate (its CN XML, `cert`) would not be recognized now by the rules
+/// that do not need its document's signature: its CB in force ([`cb_not_granted`]), an
+/// accreditation claimed ([`accreditation_unclaimed`]), its standards recognized on today's
+/// date ([`standards_refused`]). The look-up's `headline` asks it, so that it never says
+/// `valid` where a verification of the document would refuse it (found by review: a
+/// certificate claiming no accreditation stayed `valid` there).
+pub fn refused_now(
+    list: &TrustList,
+    table: &standards::Table,
+    cert: &Certificate,
+    now: OffsetDateTime,
+) -> Option<String> {
+    cb_not_granted(list, cert, now)
+        .or_else(|| accreditation_unclaimed(cert, Format::CnXml))
+        .or_else(|| standards_refused(table, cert, crate::model::china_date(now)).map(|(_, why)| why))
+}
+
 /// Why `cert`, read from `format`, is no certificate of an accreditation: it claims none (an
 /// IAF record saying "Unaccredited", CN XML without `Accreditation`, a credential without
 /// its accreditation body's authorisation). A CB issues certificates outside its

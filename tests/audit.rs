@@ -157,6 +157,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("entries 13\nre-derived 13\nnot re-derived 0\ndisagreements 0\n"), "{stdout}");
+    assert!(stdout.contains("\nregister compared\n"), "{stdout}");
 
     // A checkpoint its witness cosigned long ago is no fresh one (`--max-age`, found by
     // attack: a gateway serving an old, witnessed checkpoint had its later decisions go
@@ -340,6 +341,23 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
 
     // What an entry claims, changed in the store: each is caught.
     let rules = format!("rules {}\n", mrgate::decisions::RULE_SET);
+    // An entry of another rule set that registered something (the recognition at 5): what it
+    // registered is not known, so the register is not compared (found by review: every
+    // certificate of a log begun under rule set 17 was reported as not registered).
+    let changed = copy_of(data);
+    sql(
+        changed.path(),
+        &format!(
+            "UPDATE log_entry SET entry = CAST(replace(CAST(entry AS TEXT), '{rules}', 'rules 17\n') AS BLOB) WHERE idx = 5"
+        ),
+    );
+    sql(changed.path(), "UPDATE certificate SET status = 'valid' WHERE issuer = 'dakks-cb'");
+    let report = audit(changed.path(), None);
+    assert_eq!(found(&report), [(5, "audit.rules")], "{:#?}", report.disagreements);
+    assert_eq!(
+        report.register,
+        "not compared: entries that may have changed it were not decided again (format 1, another rule set)"
+    );
     for (what, idx, from, to, expected) in [
         ("backdated by a year", 12, "time 2026-", "time 2025-", vec![(12, "audit.entry")]),
         // A rule set this build does not know (the next one, say).
@@ -1442,4 +1460,28 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
             vec![(4, "audit.document"), (5, "audit.document")],
         ),
     ]);
+}
+
+/// A store whose operator installed its own table under the sequence this build's table
+/// took (sequence 2: the README once had operators make a sequence 2 of the first build
+/// table) keeps it at start: the operator's word stands over the build's default (found by
+/// review: the start was refused, and only the older build could run).
+#[tokio::test]
+async fn an_operators_table_under_the_builds_sequence_is_kept() {
+    let data = tempfile::tempdir().expect("tmp");
+    let signed = signed_table(2);
+    {
+        let store = mrgate::store::sqlite::SqliteStore::open(&data.path().join("mrgate.db")).expect("store");
+        let version = mrgate::store::TableVersion {
+            sequence: 2,
+            digest: mrgate::crypto::sha256_hex(&signed),
+            label: "test-2".into(),
+            installed_at: "2026-12-01T00:00:00Z".into(),
+            document: signed.clone(),
+        };
+        mrgate::store::Store::write(&store, mrgate::store::Effect::PutEquivalenceTable(version)).expect("stored");
+    }
+    let app = App::load(config(data.path())).expect("starts");
+    assert_eq!((app.table().table.sequence, app.table().table.version.as_str()), (2, "test-2"));
+    assert_eq!(app.table().digest, mrgate::crypto::sha256_hex(&signed));
 }

@@ -391,6 +391,31 @@ async fn a_joint_round_from_definition_to_signed_report() {
         // After the definition, three submissions, the three refused, the close.
         assert_eq!((kept.status, &kept.json()["index"]), (200, &serde_json::json!(10)), "{client:?}");
     }
+    // The report is served as the log records it: changed in the store behind the log's
+    // back, it is not served at all (found by attack: a changed report was served under the
+    // genuine receipt).
+    {
+        let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+        let change = |sql: &str| db.execute(sql, []).expect("change");
+        change("UPDATE pt_round SET report_xml = CAST(CAST(report_xml AS TEXT) || ' ' AS BLOB) WHERE id = 'JR-1'");
+        for accept in ["application/xml", "text/csv", "application/json"] {
+            let r =
+                call_with(gw.addr, "GET", "/v1/pt/rounds/JR-1/report", vec![], Some("operator"), &[("accept", accept)])
+                    .await;
+            assert_eq!((r.status, r.json()["reason"].as_str()), (503, Some("store.database")), "{accept}");
+        }
+        change("UPDATE pt_round SET report_xml = CAST(rtrim(CAST(report_xml AS TEXT), ' ') AS BLOB) WHERE id = 'JR-1'");
+        let r = call_with(
+            gw.addr,
+            "GET",
+            "/v1/pt/rounds/JR-1/report",
+            vec![],
+            Some("operator"),
+            &[("accept", "application/xml")],
+        )
+        .await;
+        assert_eq!(r.status, 200);
+    }
 
     // The whole round decided again from the log alone (a copy: the gateway still runs).
     // Entries: 0 table, 1 trust list, 2 round, 3–5 the three submissions, 6–8 the three

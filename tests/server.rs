@@ -433,7 +433,9 @@ mod partners {
 
 /// A decision stored before its log index was kept (schema 2) names its entry only in the
 /// receipt it was given; that receipt is proved again against the latest checkpoint, as a
-/// new decision's is. One that names no entry has no receipt to give.
+/// new decision's is. One that names no entry is none the gateway stored — every decision
+/// is committed with its entry — and is not served (found by review: served unchecked, its
+/// documents could be anything).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn decisions_stored_before_their_index_was_kept_prove_their_receipt_afresh() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -465,10 +467,12 @@ async fn decisions_stored_before_their_index_was_kept_prove_their_receipt_afresh
         let verified = mrgate::ledger::receipt::verify(&receipt, key.raw(), None).expect("receipt verifies");
         assert_eq!(verified.entry.kind, "export");
     }
-    let bare = call(addr, "GET", "/v1/receipts/bare", vec![], None, None).await;
-    assert_eq!((bare.status, bare.json()["reason"].as_str()), (404, Some("store.not_found")));
-    let bare = call(addr, "GET", "/v1/exports/bare", vec![], None, Some(&token)).await;
-    assert_eq!((bare.status, bare.json().get("receipt")), (200, None));
+    for (path, token) in [("/v1/receipts/bare", None), ("/v1/exports/bare", Some(token.as_str()))] {
+        let bare = call(addr, "GET", path, vec![], None, token).await;
+        assert_eq!((bare.status, bare.json()["reason"].as_str()), (503, Some("store.database")), "{path}");
+        let detail = bare.json()["detail"].as_str().unwrap_or_default().to_string();
+        assert!(detail.contains("the stored decision bare names no log entry"), "{detail}");
+    }
     running.task.abort();
 }
 
@@ -1746,16 +1750,22 @@ async fn a_store_put_back_from_an_older_copy_does_not_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_decision_is_answered_only_as_its_entry_records_it() {
     let dir = tempfile::tempdir().expect("tmp");
-    let (id, verification) = {
+    let (id, verification, other) = {
         let app = Arc::new(App::load(config(dir.path())).expect("app"));
         let running = start(Arc::clone(&app)).await.expect("start");
         let export = call(running.addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
         assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+        // Another certificate's export.
+        let another =
+            String::from_utf8(domestic_certificate()).expect("utf8").replace("04925Q10021R0M", "04925Q10099R0M");
+        let other = call(running.addr, "POST", "/v1/exports", another.into_bytes(), None, Some(&token())).await;
+        assert_eq!(other.status, 201, "{}", String::from_utf8_lossy(&other.body));
+        let other = other.json()["id"].as_str().expect("id").to_string();
         let credential = export.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string();
         let v = call(running.addr, "POST", "/v1/verify", credential.into_bytes(), Some("customs"), None).await;
         let verification = v.json()["receipt"]["index"].as_u64().expect("index");
         running.shutdown(std::time::Duration::from_secs(5)).await;
-        (export.json()["id"].as_str().expect("id").to_string(), verification)
+        (export.json()["id"].as_str().expect("id").to_string(), verification, other)
     };
     let db = || rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
     let (index, json): (i64, String) = db()
@@ -1788,4 +1798,17 @@ async fn a_stored_decision_is_answered_only_as_its_entry_records_it() {
     // Put back, answered again.
     db().execute("UPDATE decision SET json = ?1 WHERE id = ?2", rusqlite::params![json, id]).expect("restore");
     receipt(200).await;
+    // A look-up shows the receipt of a decision on its own certificate only: the history
+    // naming the other certificate's export lends it nothing (found by re-test).
+    db().execute(
+        "INSERT INTO status_event (issuer, number, status, since, actor, reference) \
+         VALUES ('CNCA-R-2002-001', '04925Q10021R0M', 'valid', '2026-12-06T00:00:00Z', 'operator', ?1)",
+        [format!("export:{other}")],
+    )
+    .expect("tamper");
+    let app = Arc::new(common::gateway::load_when_released(dir.path()).await.expect("restart"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let looked = call(running.addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await;
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    assert_eq!(looked.json()["receipt"]["index"].as_i64(), Some(index), "{}", String::from_utf8_lossy(&looked.body));
 }

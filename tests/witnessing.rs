@@ -428,3 +428,53 @@ async fn a_store_put_back_from_a_backup_decides_nothing_more() {
     run("check").await;
     w.stop().await;
 }
+
+/// One witness alone saying the history is not the one it cosigned is its word alone — a
+/// hostile or broken witness could say it of any log — while the others the policy counts
+/// still vouch: the gateway goes on, publishing what they cosign (found by review: any one
+/// witness's answer stopped every node). Here the witness that saw the history before a
+/// backup was put back refuses; a second one, new to the log, cosigns; one is required.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_witness_alone_refusing_does_not_stop_what_the_others_vouch_for() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let w1 =
+        mrgate::witness::serve::start(&witness_config(&dir.path().join("w1"), "witness.test/w1")).await.expect("w1");
+    let w2 =
+        mrgate::witness::serve::start(&witness_config(&dir.path().join("w2"), "witness.test/w2")).await.expect("w2");
+    let data = dir.path().join("a");
+    let backup = dir.path().join("backup");
+    let run = async |witnesses: Vec<WitnessConfig>, decisions: usize| {
+        let mut c = config(&data);
+        c.witnessing = Witnessing {
+            required: 1,
+            ca: vec![format!("{DEMO}/ca.pem").into()],
+            witness: witnesses,
+            ..Witnessing::default()
+        };
+        let app = Arc::new(App::load(c).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let mut index = 0;
+        for _ in 0..decisions {
+            let r = call(running.addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
+            assert_eq!(r.status, 200, "{}", text(&r));
+            index = r.json()["receipt"]["index"].as_u64().expect("index");
+        }
+        published_past(running.addr, index).await;
+        let vouched = get(running.addr, "/v1/log/witnesses").await.json()["published"]["vouched"].clone();
+        running.shutdown(Duration::from_secs(5)).await;
+        (app, vouched)
+    };
+    run(vec![asked(&w1)], 1).await;
+    let status = std::process::Command::new("cp").arg("-a").arg(&data).arg(&backup).status().expect("cp");
+    assert!(status.success());
+    // w1 cosigns two more entries, which the backup does not hold.
+    run(vec![asked(&w1)], 2).await;
+    std::fs::remove_dir_all(&data).expect("rm");
+    let status = std::process::Command::new("cp").arg("-a").arg(&backup).arg(&data).status().expect("cp");
+    assert!(status.success());
+    let (app, vouched) = run(vec![asked(&w1), asked(&w2)], 1).await;
+    assert_eq!(app.log.diverged(), None);
+    assert_eq!(vouched, serde_json::json!(["witness.test/w2"]));
+    w1.stop().await;
+    w2.stop().await;
+}

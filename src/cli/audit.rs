@@ -233,6 +233,7 @@ pub fn summary(report: &Report) -> String {
     for (why, n) in &report.not_re_derived {
         out.push_str(&format!("not re-derived: {n} {why}\n"));
     }
+    out.push_str(&format!("register {}\n", report.register));
     // What the gateway says it granted, for the auditor to hold to the published grants.
     let list = |l: &[String]| if l.is_empty() { "any".to_string() } else { l.join(",") };
     for g in &report.grants {

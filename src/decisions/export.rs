@@ -223,7 +223,7 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
     // A certificate that claims no accreditation is none: a verification of its export
     // would refuse it (rule set 18), and it is no GlobalMRA.
-    if let Some(why) = accreditor.and_then(|_| crate::recognition::accreditation_unclaimed(&cert, Format::CnXml)) {
+    if let Some(why) = crate::recognition::accreditation_unclaimed(&cert, Format::CnXml) {
         return Err(Refusal::new(Class::Invalid, "trust.accreditation_unclaimed", why));
     }
     if let Some(why) = accreditor.and_then(|ab| crate::recognition::claim_not_of(list, &cert, ab)) {

@@ -187,11 +187,11 @@ use time::OffsetDateTime;
 /// - `18`: a certificate that claims no accreditation (CN XML without one, a credential
 ///   without its authorisation, as an IAF record saying Unaccredited) is not recognized or
 ///   exported (`trust.accreditation_unclaimed`); only domestic certificates are exported
-///   (`export.foreign_issuer`); a certificate is valid no longer than its programme allows
-///   (`model.validity_too_long`: a management system's three years and six months, CCC's
-///   five years, ten for other product and service schemes), is not issued in a year
-///   before its CNCA-approved body's approval (`model.issued_before_approval`), has no
-///   status date before its issue date (`model.status_before_issue`), and a CCC certificate
+///   (`export.foreign_issuer`); a certificate is valid no longer than its programme's cycle
+///   and six months (`model.validity_too_long`: a management system's three years, CCC's
+///   five, ten for other product and service schemes), is not issued in a year before its
+///   CNCA-approved body's approval (`model.issued_before_approval`), has no status date more
+///   than a day before its issue date (`model.status_before_issue`), and a CCC certificate
 ///   is a CNCA-approved body's (`model.ccc_not_domestic`) for its number's product category
 ///   (`model.ccc_category_mismatch`); a standard past the end of its transition in the
 ///   equivalence table (`recognized_until`) is not recognized

@@ -94,13 +94,9 @@ pub fn headline_now(
     trust_list: &crate::trust::TrustList,
     table: &crate::standards::Table,
 ) -> &'static str {
-    let today = crate::model::china_date(now);
     let decides = trust_list.in_date(now).is_ok()
-        && cert.is_some_and(|c| {
-            crate::recognition::cb_not_granted(trust_list, c, now).is_none()
-                && crate::recognition::standards_refused(table, c, today).is_none()
-        });
-    headline(recorded, cert, today, decides)
+        && cert.is_some_and(|c| crate::recognition::refused_now(trust_list, table, c, now).is_none());
+    headline(recorded, cert, crate::model::china_date(now), decides)
 }
 
 /// The status a person should read on `day`: a certificate recorded as valid is valid only

@@ -811,17 +811,23 @@ impl App {
         };
         let mut body: serde_json::Value = serde_json::from_str(&stored.json)
             .map_err(|e| crate::store::StoreError::Database(format!("the stored decision {id} is not JSON: {e}")))?;
-        // Decisions stored before their log index was kept name it in the receipt they were given.
-        if let Some(index) = stored.log_index.or_else(|| body.pointer("/receipt/index").and_then(|i| i.as_u64())) {
-            let receipt = self.published_receipt(index)?;
-            if let Some(why) = decision_not_logged(&stored.kind, &body, &receipt) {
-                return Err(crate::ledger::durable::LogError::Store(crate::store::StoreError::Database(format!(
-                    "the stored decision {id} is not what log entry {index} records ({why}): the store was changed \
-                     behind the log's back"
-                ))));
-            }
-            crate::formats::set_member(&mut body, "receipt", serde_json::to_value(receipt).unwrap_or_default());
+        let changed = |why: String| {
+            crate::ledger::durable::LogError::Store(crate::store::StoreError::Database(format!(
+                "the stored decision {id} {why}: the store was changed behind the log's back"
+            )))
+        };
+        // Decisions stored before their log index was kept name it in the receipt they were
+        // given; every decision is committed with its entry, so one naming none is not one
+        // the gateway stored (found by review: it was served unchecked).
+        let index = stored
+            .log_index
+            .or_else(|| body.pointer("/receipt/index").and_then(|i| i.as_u64()))
+            .ok_or_else(|| changed("names no log entry".into()))?;
+        let receipt = self.published_receipt(index)?;
+        if let Some(why) = decision_not_logged(&stored.kind, &body, &receipt) {
+            return Err(changed(format!("is not what log entry {index} records ({why})")));
         }
+        crate::formats::set_member(&mut body, "receipt", serde_json::to_value(receipt).unwrap_or_default());
         Ok(Some(body))
     }
 }
@@ -838,12 +844,29 @@ fn decision_not_logged(
     receipt: &crate::ledger::receipt::Receipt,
 ) -> Option<String> {
     use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(&receipt.entry).ok()?;
-    let Ok(entry) = crate::ledger::entry::Entry::decode(&bytes) else {
+    let entry = base64::engine::general_purpose::STANDARD.decode(&receipt.entry).ok();
+    let Some(Ok(entry)) = entry.map(|bytes| crate::ledger::entry::Entry::decode(&bytes)) else {
         return Some("its entry cannot be read".into());
     };
     if entry.kind != kind {
         return Some(format!("an entry of kind '{}', the decision of kind '{kind}'", entry.kind));
+    }
+    // What it says was decided is the entry's verdict: a stored export or PT report was
+    // made; a recognition answers `valid` exactly when its entry recognized (found by
+    // re-test: a recognition pointed at a customs verification's entry, its CN XML deleted,
+    // passed).
+    let verdict = match kind {
+        "export" => Some("exported"),
+        "pt-report" => Some("reported"),
+        "recognition" if body["valid"].as_bool() == Some(true) => Some("recognized"),
+        "recognition" => Some("refused"),
+        _ => None,
+    };
+    if let Some(verdict) = verdict.filter(|v| entry.verdict != *v) {
+        return Some(format!("an entry with the verdict '{}', the decision '{verdict}'", entry.verdict));
+    }
+    if kind == "recognition" && body["valid"].as_bool() == Some(true) && body["cn_xml"].as_str().is_none() {
+        return Some("a recognition that registered nothing".into());
     }
     let handed: Vec<&str> = match kind {
         "export" => body["documents"].as_object().map(|d| d.values().filter_map(|v| v.as_str()).collect()),
@@ -1795,6 +1818,104 @@ pub fn to_operator(line: std::fmt::Arguments<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stored decision is answered only as its entry records it: kind, verdict and the
+    /// documents it hands out (found by attack and re-test: a recognition pointed at a
+    /// customs verification's entry, its CN XML deleted, was served with that receipt).
+    #[test]
+    fn a_stored_decision_is_held_to_its_entry() {
+        use base64::Engine;
+        let receipt = |kind: &str, verdict: &str, outputs: &[&[u8]]| {
+            let entry = crate::ledger::entry::Entry {
+                kind: kind.into(),
+                time: "2026-12-06T00:00:00Z".into(),
+                actor: "partner:dakks".into(),
+                inputs: vec![crate::decisions::digest(b"credential")],
+                outputs: outputs.iter().map(|o| crate::decisions::digest(o)).collect(),
+                rules: Default::default(),
+                verdict: verdict.into(),
+                reasons: vec![],
+            };
+            let bytes = entry.encode().expect("entry");
+            crate::ledger::receipt::Receipt {
+                entry: base64::engine::general_purpose::STANDARD.encode(bytes),
+                index: 5,
+                tree_size: 6,
+                leaf_hash: String::new(),
+                hashes: vec![],
+                checkpoint: String::new(),
+            }
+        };
+        let recognized = serde_json::json!({"valid": true, "cn_xml": "<Certificate/>"});
+        let refused = serde_json::json!({"valid": false});
+        let export = serde_json::json!({"documents": {"untp-dcc": "eyJ.a.b", "iaf-xml": "<r/>"}});
+        let held = [
+            ("recognition", &recognized, receipt("recognition", "recognized", &[b"<Certificate/>"])),
+            ("recognition", &refused, receipt("recognition", "refused", &[])),
+            ("export", &export, receipt("export", "exported", &[b"eyJ.a.b", b"<r/>"])),
+            ("pt-report", &refused, receipt("pt-report", "reported", &[b"<report/>"])),
+        ];
+        for (kind, body, receipt) in &held {
+            assert_eq!(decision_not_logged(kind, body, receipt), None, "{kind}");
+        }
+        let without_cn = serde_json::json!({"valid": true});
+        let not_held = [
+            (
+                "export",
+                &export,
+                receipt("recognition", "invalid", &[]),
+                "an entry of kind 'recognition', the decision of kind 'export'",
+            ),
+            (
+                "recognition",
+                &recognized,
+                receipt("recognition", "invalid", &[]),
+                "an entry with the verdict 'invalid', the decision 'recognized'",
+            ),
+            (
+                "recognition",
+                &without_cn,
+                receipt("recognition", "invalid", &[]),
+                "an entry with the verdict 'invalid', the decision 'recognized'",
+            ),
+            (
+                "recognition",
+                &refused,
+                receipt("recognition", "valid", &[]),
+                "an entry with the verdict 'valid', the decision 'refused'",
+            ),
+            (
+                "recognition",
+                &without_cn,
+                receipt("recognition", "recognized", &[]),
+                "a recognition that registered nothing",
+            ),
+            (
+                "recognition",
+                &recognized,
+                receipt("recognition", "recognized", &[b"<Other/>"]),
+                "a document it hands out is not one the entry names",
+            ),
+            (
+                "export",
+                &export,
+                receipt("export", "exported", &[b"eyJ.a.b"]),
+                "a document it hands out is not one the entry names",
+            ),
+            (
+                "export",
+                &export,
+                receipt("export", "refused", &[b"eyJ.a.b", b"<r/>"]),
+                "an entry with the verdict 'refused', the decision 'exported'",
+            ),
+        ];
+        for (kind, body, receipt, why) in &not_held {
+            assert_eq!(decision_not_logged(kind, body, receipt).as_deref(), Some(*why), "{kind} {body}");
+        }
+        let mut unreadable = receipt("export", "exported", &[]);
+        unreadable.entry = "not base64!".into();
+        assert_eq!(decision_not_logged("export", &export, &unreadable).as_deref(), Some("its entry cannot be read"));
+    }
 
     /// A path is labelled with the one route it belongs to: a parameter stands for one
     /// segment, the tile route's last for all the rest; anything else is `other`.

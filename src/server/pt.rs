@@ -145,17 +145,32 @@ pub fn report(app: &App, req: &Req, id: &str) -> Response<Body> {
                 format!("round '{}' has no report yet (it is closed by its provider after the deadline)", round.id),
             ));
         };
+        // The report as the log records it: its decision held to its entry, and the signed
+        // XML one the entry names (found by attack: the stored report changed was served
+        // under the genuine receipt). The CSV and JSON are the store's renderings of it,
+        // which nothing in the log names.
+        let decision = match app.decision(&pt::report_id(id), &["pt-report"]) {
+            Ok(decision) => decision,
+            Err(e) => return Err(Refusal::new(Class::Unavailable, e.code(), e.to_string())),
+        };
+        let logged = decision
+            .as_ref()
+            .and_then(|d| d.pointer("/receipt/entry")?.as_str().map(str::to_string))
+            .and_then(|e| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, e).ok())
+            .and_then(|e| crate::ledger::entry::Entry::decode(&e).ok())
+            .is_some_and(|e| e.outputs.contains(&crate::decisions::digest(&stored.xml)));
+        if !logged {
+            let message = format!(
+                "the stored report of round '{}' is not the one its log entry names: the store was changed behind \
+                 the log's back",
+                round.id
+            );
+            return Err(Refusal::new(Class::Unavailable, "store.database", message));
+        }
         Ok(match media {
             "application/xml" => bytes(StatusCode::OK, "application/xml", stored.xml),
             "text/csv" => bytes(StatusCode::OK, "text/csv; charset=utf-8", stored.csv),
-            _ => {
-                let body = match app.decision(&pt::report_id(id), &["pt-report"]) {
-                    Ok(Some(body)) => body.to_string(),
-                    Ok(None) => stored.json,
-                    Err(e) => return Err(Refusal::new(Class::Unavailable, e.code(), e.to_string())),
-                };
-                bytes(StatusCode::OK, "application/json", body)
-            }
+            _ => bytes(StatusCode::OK, "application/json", decision.map_or(stored.json, |d| d.to_string())),
         })
     })
 }

@@ -132,7 +132,15 @@ fn derive(app: &App, view: &CertificateView) -> Derived {
         .rev()
         .filter_map(|e| e.reference.split_once(':'))
         .filter(|(kind, _)| matches!(*kind, "export" | "recognition"))
-        .find_map(|(kind, id)| app.decision(id, &[kind]).ok().flatten());
+        // Only a decision on this very certificate: the history is the store's account, and
+        // another certificate's recognition named there lent it its receipt and assessment
+        // level (found by re-test).
+        .find_map(|(kind, id)| {
+            app.decision(id, &[kind]).ok().flatten().filter(|d| {
+                d.get("issuer").and_then(Value::as_str) == Some(view.record.issuer.as_str())
+                    && d.get("number").and_then(Value::as_str) == Some(view.record.number.as_str())
+            })
+        });
     let receipt = decision.as_ref().and_then(|d| d.get("receipt").cloned()).unwrap_or(Value::Null);
     let mut shown = cert.as_ref().map(facts);
     // The assessment level is what the decision stated (the export's credential says it);

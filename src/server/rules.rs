@@ -62,6 +62,22 @@ impl TableState {
                     })?;
                     break (version, format!("equivalence table {}", v.sequence));
                 }
+                // The operator's own signed table under the sequence this build's table took
+                // (the README once had operators make a sequence 2 of the first build table):
+                // the operator's word stands over the build's default, as an older build's
+                // table would (found by review: the start was refused, and only the older
+                // build could run).
+                (Some(v), Some(Succession::Reused))
+                    if signed::read(&v.document, policy, now).is_ok_and(|t| t.origin != Origin::Build) =>
+                {
+                    let version = signed::read(&v.document, policy, now).map_err(|e| e.to_string())?;
+                    let note = format!(
+                        "equivalence table {} (installed by the operator; this build's table {} differs and is not \
+                         installed: install a newer one to take its rows)",
+                        v.sequence, v.sequence
+                    );
+                    break (version, note);
+                }
                 (Some(v), Some(Succession::Reused)) => {
                     return Err(format!(
                         "this build's equivalence table has sequence {}, but a different table (sha256:{}) is \

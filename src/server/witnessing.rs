@@ -194,6 +194,8 @@ impl Cosigning {
             });
         }
         let mut lines = vec![String::new(); self.witnesses.len()];
+        // The witnesses that say this history is not the one they cosigned, and why.
+        let mut refusing: Vec<String> = Vec::new();
         while let Some(Ok((i, answer))) = asks.join_next().await {
             let (Some(asked), Some(held)) = (self.witnesses.get(i), held.get_mut(i)) else { continue };
             let name = &asked.witness.name;
@@ -211,20 +213,32 @@ impl Cosigning {
                     *held = theirs;
                     let following = Arc::clone(log);
                     let ours = tokio::task::spawn_blocking(move || following.follow()).await.ok().and_then(Result::ok);
-                    if ours.is_some_and(|ours| ours < theirs) {
-                        log.diverge(&format!(
-                            "witness {name} cosigned this log at size {theirs}, and the log holds {} entries: \
-                             acknowledged entries are gone (a store put back from an older copy?)",
-                            ours.unwrap_or_default()
-                        ));
+                    if let Some(ours) = ours.filter(|&ours| ours < theirs) {
+                        refusing.push(format!("witness {name} cosigned this log at size {theirs}, and the log holds {ours} entries"));
                     }
                 }
                 Err(AskError::Size(theirs)) => *held = theirs,
-                Err(AskError::SplitView { status, body }) => log.diverge(&format!(
-                    "witness {name} holds a checkpoint of this log that the log's size {size} does not extend \
-                     ({status} {body}): a second history (a store put back from an older copy?)"
+                Err(AskError::SplitView { status, body }) => refusing.push(format!(
+                    "witness {name} holds a checkpoint of this log that the log's size {size} does not extend ({status} {body})"
                 )),
                 Err(e) => tracing::warn!(witness = %name, size, "the witness did not cosign: {e}"),
+            }
+        }
+        // Enough witnesses saying so that the policy can no longer be met for this history —
+        // more than the configured ones beyond `required` — stop the log: acknowledged entries
+        // are gone or a second history is being signed, and every receipt given on would prove
+        // it. Fewer are each a witness's word alone, which a hostile or broken one could give
+        // of any log (found by review): logged, and the others still vouch. With `required = 0`
+        // the witnesses are advisory and stop nothing.
+        if self.required > 0 && refusing.len() > self.witnesses.len().saturating_sub(self.required) {
+            log.diverge(&format!(
+                "{}: acknowledged entries are gone or a second history is being signed (a store put back from an \
+                 older copy?)",
+                refusing.join("; ")
+            ));
+        } else {
+            for why in &refusing {
+                tracing::error!(size, "{why}: this history is not the one the witness cosigned");
             }
         }
         // In the configured order, so that every node publishes the same note for a size.

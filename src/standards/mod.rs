@@ -183,8 +183,7 @@ impl Table {
 
     /// The row for a national designation (`GB/T 19001-2016`) or an international one.
     pub fn find(&self, designation: &str) -> Option<&Row> {
-        let d = normalize(designation);
-        self.rows.iter().find(|r| normalize(&r.gb) == d || normalize(&r.international) == d)
+        self.rows.iter().find(|r| same(&r.gb, designation) || same(&r.international, designation))
     }
 
     /// Whether a standard named on a certificate is one the domestic side accepts.
@@ -193,12 +192,9 @@ impl Table {
     /// a certificate cannot claim an adoption the table does not know.
     pub fn equivalence(&self, standard: &StandardRef) -> Equivalence<'_> {
         let find = |international: Option<&str>| match (&standard.national, international) {
-            (Some(n), Some(i)) => self
-                .rows
-                .iter()
-                .find(|r| normalize(&r.gb) == normalize(n) && normalize(&r.international) == normalize(i)),
-            (Some(n), None) => self.rows.iter().find(|r| normalize(&r.gb) == normalize(n)),
-            (None, Some(i)) => self.rows.iter().find(|r| normalize(&r.international) == normalize(i)),
+            (Some(n), Some(i)) => self.rows.iter().find(|r| same(&r.gb, n) && same(&r.international, i)),
+            (Some(n), None) => self.rows.iter().find(|r| same(&r.gb, n)),
+            (None, Some(i)) => self.rows.iter().find(|r| same(&r.international, i)),
             (None, None) => None,
         };
         let international = standard.international.as_deref();
@@ -239,8 +235,18 @@ fn without_amendments(designation: &str) -> &str {
     edition
 }
 
-fn normalize(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").to_ascii_uppercase()
+/// Whether two designations are the same: word by word, ASCII case aside, however the words
+/// are spaced. Compared in place: a look-up asks it of every row (an owned, upper-cased copy
+/// of each was three allocations a row).
+fn same(a: &str, b: &str) -> bool {
+    let (mut a, mut b) = (a.split_whitespace(), b.split_whitespace());
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(y) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// A standard as written on a certificate, split into its national and international halves.
@@ -411,6 +417,29 @@ mod tests {
             assert_eq!(eq(other), "standards.unknown", "{other}");
         }
         assert_eq!(without_amendments("ISO 9001:2015"), "ISO 9001:2015");
+    }
+
+    /// Designations are the same word by word, ASCII case aside, however spaced; another
+    /// word, one more, or a letter's case beyond ASCII is another designation.
+    #[test]
+    fn designations_are_compared_word_by_word() {
+        for (a, b) in [
+            ("ISO 9001:2015", "iso  9001:2015"),
+            ("ISO 9001:2015", "ISO 9001:2015 "),
+            ("GB/T 19001-2016", " gb/t\t19001-2016 "),
+            ("", "  "),
+        ] {
+            assert!(same(a, b), "{a:?} {b:?}");
+        }
+        for (a, b) in [
+            ("ISO 9001:2015", "ISO9001:2015"),
+            ("ISO 9001:2015", "ISO 9001:2015 X"),
+            ("ISO 9001:2015", "ISO 9001"),
+            ("ISO 9001:2015", "ＩＳＯ 9001:2015"),
+            ("GB/T 19001-2016", "GB/T 19001-2016/ISO 9001:2015"),
+        ] {
+            assert!(!same(a, b), "{a:?} {b:?}");
+        }
     }
 
     /// Every row of the shipped table says what its standard is for, and each section of

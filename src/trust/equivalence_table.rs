@@ -1,8 +1,9 @@
 //! The equivalence table as a versioned record: the document each version is read from, who
 //! vouches for it, and its digest (what log entries name).
 //!
-//! Version 1 is the table compiled into the gateway ([`crate::standards::EMBEDDED_TABLE`],
-//! vouched for by the build). Every later version is a compact JWS whose payload is the
+//! The table compiled into the gateway ([`crate::standards::EMBEDDED_TABLE`], sequence 2
+//! since rule set 18; the first build's was sequence 1, [`EARLIER_BUILD_TABLES`]) is vouched
+//! for by the build. Every version an operator installs is a compact JWS whose payload is the
 //! table's TOML, signed by a pinned trust-list signer under the operator anchor: the scheme
 //! operator issues the rules recognition is decided by, its trust list and its equivalence
 //! table alike, so one key policy ([`InstallPolicy`]) covers both. The header says what it is
@@ -29,7 +30,7 @@ pub const CTY: &str = "toml";
 /// Who vouches for a version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
-    /// Compiled into this gateway (the first version).
+    /// Compiled into this gateway (or into an earlier build, as a log records it).
     Build,
     /// Signed by this pinned signer (its certificate's subject).
     Signed { signer: String },
