@@ -1467,6 +1467,20 @@ async fn a_reload_reaches_open_connections_at_their_next_request() {
     running.task.abort();
 }
 
+/// A request body sent a chunk at a time, as a test gives them.
+struct Chunks(tokio::sync::mpsc::Receiver<bytes::Bytes>);
+
+impl hyper::body::Body for Chunks {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+        self.0.poll_recv(cx).map(|chunk| chunk.map(|c| Ok(hyper::body::Frame::data(c))))
+    }
+}
+
 /// A streamed batch read across a reload decides no line after it (found by review: a
 /// customs client whose CA a reload removed kept its stream's lines decided and logged under
 /// the old role anchors and CRLs): the lines from the first read after the reload are
@@ -1476,19 +1490,6 @@ async fn a_reload_reaches_open_connections_at_their_next_request() {
 async fn a_batch_streamed_across_a_reload_decides_nothing_after_it() {
     use bytes::Bytes;
     use http_body_util::BodyExt;
-    use hyper::body::Frame;
-    /// A request body sent a chunk at a time, as the test gives them.
-    struct Chunks(tokio::sync::mpsc::Receiver<Bytes>);
-    impl hyper::body::Body for Chunks {
-        type Data = Bytes;
-        type Error = std::convert::Infallible;
-        fn poll_frame(
-            mut self: std::pin::Pin<&mut Self>,
-            cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-            self.0.poll_recv(cx).map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
-        }
-    }
     let dir = tempfile::tempdir().expect("tmp");
     let (running, addr, app) = serve(config(dir.path())).await;
     let exported = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
@@ -1750,19 +1751,6 @@ async fn a_signing_certificate_out_of_its_window_signs_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_arriving_across_a_reload_is_sent_again() {
     use bytes::Bytes;
-    use hyper::body::Frame;
-    /// A request body sent a chunk at a time, as the test gives them.
-    struct Chunks(tokio::sync::mpsc::Receiver<Bytes>);
-    impl hyper::body::Body for Chunks {
-        type Data = Bytes;
-        type Error = std::convert::Infallible;
-        fn poll_frame(
-            mut self: std::pin::Pin<&mut Self>,
-            cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-            self.0.poll_recv(cx).map(|chunk| chunk.map(|c| Ok(Frame::data(c))))
-        }
-    }
     let dir = tempfile::tempdir().expect("tmp");
     let (running, addr, app) = serve(config(dir.path())).await;
     let document = domestic_certificate();
