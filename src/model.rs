@@ -116,34 +116,25 @@ impl ProgramCode {
     /// certification. It decides the accreditation scope a body is held to (ISO/IEC 17065
     /// or 17021-1). The scheme's own id is not carried (a translation reports it lost).
     pub fn of_foreign_scheme(standards: &[String], products_assessed: bool) -> Self {
-        const MANAGEMENT_SYSTEMS: [(&str, ProgramCode); 9] = [
-            ("ISO 9001", ProgramCode::Qms),
-            ("ISO 14001", ProgramCode::Ems),
-            ("ISO 45001", ProgramCode::Ohsms),
-            ("ISO/IEC 27001", ProgramCode::Isms),
-            ("ISO 27001", ProgramCode::Isms),
-            ("ISO 50001", ProgramCode::Enms),
-            ("ISO 22000", ProgramCode::Fsms),
-            ("ISO/IEC 20000-1", ProgramCode::Itsms),
-            ("ISO 20000-1", ProgramCode::Itsms),
-        ];
         if products_assessed {
             return ProgramCode::Product;
         }
-        let named = |designation: &str| {
-            standards.iter().any(|s| {
-                s.match_indices(designation).any(|(at, _)| {
-                    // "ISO 9001" names ISO 9001, not ISO 90012.
-                    !s.get(at + designation.len()..)
-                        .and_then(|rest| rest.chars().next())
-                        .is_some_and(|c| c.is_ascii_digit())
-                })
-            })
-        };
         MANAGEMENT_SYSTEMS
             .iter()
-            .find(|(designation, _)| named(designation))
+            .find(|(designation, _)| standards.iter().any(|s| names(s, designation)))
             .map_or(ProgramCode::Service, |(_, code)| *code)
+    }
+
+    /// Whether `standard` (a designation, or the international one its adoption stands
+    /// for) is the standard this management-system programme certifies against; `None` for
+    /// a programme whose standard this gateway does not know (HACCP, a product or service
+    /// certification). A QMS certificate is certified against ISO 9001, an ITSMS one against
+    /// ISO/IEC 20000-1: found by attack, a QMS certificate against ISO/IEC 20000-1 alone
+    /// was recognized.
+    pub fn certifies_against(self, standard: &str) -> Option<bool> {
+        let mut own = MANAGEMENT_SYSTEMS.iter().filter(|(_, code)| *code == self).peekable();
+        own.peek()?;
+        Some(own.any(|(designation, _)| names(standard, designation)))
     }
 
     /// The ISO/IEC conformity-assessment standard a body certifying under this programme is
@@ -187,6 +178,27 @@ pub fn months_after(date: Date, months: u32) -> Date {
     let Ok(month) = time::Month::try_from(month) else { return Date::MAX };
     let day = date.day().min(time::util::days_in_month(month, year));
     Date::from_calendar_date(year, month, day).unwrap_or(Date::MAX)
+}
+
+/// The international standard each management-system programme certifies against.
+const MANAGEMENT_SYSTEMS: [(&str, ProgramCode); 9] = [
+    ("ISO 9001", ProgramCode::Qms),
+    ("ISO 14001", ProgramCode::Ems),
+    ("ISO 45001", ProgramCode::Ohsms),
+    ("ISO/IEC 27001", ProgramCode::Isms),
+    ("ISO 27001", ProgramCode::Isms),
+    ("ISO 50001", ProgramCode::Enms),
+    ("ISO 22000", ProgramCode::Fsms),
+    ("ISO/IEC 20000-1", ProgramCode::Itsms),
+    ("ISO 20000-1", ProgramCode::Itsms),
+];
+
+/// Whether `text` names the standard `designation` ("ISO 9001" names ISO 9001, not ISO
+/// 90012).
+fn names(text: &str, designation: &str) -> bool {
+    text.match_indices(designation).any(|(at, _)| {
+        !text.get(at + designation.len()..).and_then(|rest| rest.chars().next()).is_some_and(|c| c.is_ascii_digit())
+    })
 }
 
 /// 证书状态.

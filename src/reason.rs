@@ -143,6 +143,7 @@ reasons! {
     StandardsNeq = "standards.neq", 422, "The standard is not equivalent to an international one.";
     StandardsUnknown = "standards.unknown", 422, "The standard is not in the equivalence table.";
     StandardsOtherKind = "standards.other_kind", 422, "The standard is of another kind than the certificate (a product standard on a management-system certificate, say), a conformity-assessment standard no certificate is certified against, or a product or service certificate names management-system standards only.";
+    StandardsOtherProgramme = "standards.other_programme", 422, "A management-system certificate names none of its programme's standard (a QMS certificate certified against ISO/IEC 20000-1 alone, say): QMS is certified against ISO 9001, EMS ISO 14001, OHSMS ISO 45001, ISMS ISO/IEC 27001, EnMS ISO 50001, FSMS ISO 22000, ITSMS ISO/IEC 20000-1, or their adoptions.";
     StandardsKindUnknown = "standards.kind_unknown", 422, "The equivalence table in force does not say what the standard is a standard for (a table from before rule set 10): it is not recognized.";
     StandardsTransitionEnded = "standards.transition_ended", 422, "The standard's transition to its next edition has ended (the equivalence table's recognized_until): a certificate to it is no longer valid.";
     StandardsNotation = "standards.notation", 422, "A standard's designation cannot be read.";

@@ -386,6 +386,9 @@ pub fn standards_refused(
     let version = &table.version;
     let mut own_kind = false;
     let mut beside = Vec::new();
+    // Whether a standard is the one its management-system programme certifies against
+    // (`None`: a programme whose standard is not known here).
+    let mut own_programme: Option<bool> = None;
     for s in &cert.standards {
         let r = match StandardRef::parse(s) {
             Ok(r) => r,
@@ -418,6 +421,10 @@ pub fn standards_refused(
                 format!("the equivalence table {version} does not say what '{s}' is a standard for"),
             ));
         };
+        // The adoption stands for its international standard (GB/T 19001-2016 for ISO 9001).
+        if let Some(own) = cert.program_code.certifies_against(&row.international) {
+            own_programme = Some(own_programme.unwrap_or(false) || own);
+        }
         match kind.certified_in() {
             Some(c) if c == category => own_kind = true,
             Some(crate::model::Category::ManagementSystem) if category != crate::model::Category::ManagementSystem => {
@@ -436,6 +443,12 @@ pub fn standards_refused(
             beside.join(", ")
         );
         return Some(("standards.other_kind", why));
+    }
+    // A management-system certificate names its programme's standard (rule set 18).
+    if own_programme == Some(false) {
+        let programme = cert.program_code.as_str();
+        let why = format!("a {programme} certificate is certified against its programme's standard, and names none");
+        return Some(("standards.other_programme", why));
     }
     None
 }

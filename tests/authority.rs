@@ -611,7 +611,11 @@ async fn an_unsigned_export_never_changes_a_registered_certificate() {
         ("上海示例科技有限公司", "另一家公司"),
         ("软件开发与技术服务", "所有业务"),
         ("<ExpiryDate>2028-01-09", "<ExpiryDate>2028-06-09"),
-        ("<Standard>GB/T 19001-2016/ISO 9001:2015</Standard>", "<Standard>GB/T 24001-2016/ISO 14001:2015</Standard>"),
+        // Another standard beside its own (alone, another programme's is refused before).
+        (
+            "<Standard>GB/T 19001-2016/ISO 9001:2015</Standard>",
+            "<Standard>GB/T 19001-2016/ISO 9001:2015</Standard><Standard>GB/T 24001-2016/ISO 14001:2015</Standard>",
+        ),
         ("上海市杨浦区示例路1号", "上海市杨浦区示例路2号"),
     ];
     for (i, (from, to)) in changes.into_iter().enumerate() {

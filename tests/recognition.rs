@@ -646,6 +646,44 @@ fn a_standard_past_its_transition_is_not_recognized() {
     assert_eq!(headline(&cert, &table), "unknown");
 }
 
+/// A management-system certificate is certified against its programme's standard, or its
+/// adoption (rule set 18; found by attack: a QMS certificate against ISO/IEC 20000-1 alone
+/// was recognized); beside it, others of its kind may stand.
+#[test]
+fn a_management_system_certificate_names_its_programmes_standard() {
+    let table = Table::embedded();
+    let refused = |program: ProgramCode, standards: &[&str]| {
+        let mut cert = certificate("dakks-cb", program, "2026-01-15");
+        cert.standards = standards.iter().map(|s| s.to_string()).collect();
+        recognition::standards_refused(&table, &cert, parse_date("2026-06-01").expect("date")).map(|r| r.0)
+    };
+    for (program, standards) in [
+        (ProgramCode::Qms, &["ISO 9001:2015"][..]),
+        (ProgramCode::Qms, &["GB/T 19001-2016"][..]),
+        (ProgramCode::Qms, &["ISO/IEC 20000-1:2018", "GB/T 19001-2016/ISO 9001:2015"][..]),
+        (ProgramCode::Ems, &["ISO 14001:2015/Amd 1:2024"][..]),
+        (ProgramCode::Itsms, &["ISO/IEC 20000-1:2018"][..]),
+        (ProgramCode::Isms, &["GB/T 22080-2025"][..]),
+    ] {
+        assert_eq!(refused(program, standards), None, "{program:?} {standards:?}");
+    }
+    for (program, standards) in [
+        (ProgramCode::Qms, &["ISO/IEC 20000-1:2018"][..]),
+        (ProgramCode::Qms, &["ISO 14001:2015"][..]),
+        (ProgramCode::Ems, &["GB/T 19001-2016"][..]),
+        (ProgramCode::Itsms, &["ISO 9001:2015"][..]),
+        (ProgramCode::Ohsms, &["ISO 9001:2015", "ISO 14001:2015"][..]),
+    ] {
+        assert_eq!(refused(program, standards), Some("standards.other_programme"), "{program:?} {standards:?}");
+    }
+    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    cert.standards = vec!["ISO/IEC 20000-1:2018".into()];
+    assert_eq!(
+        failed(&decide(&as_jws(&cert, "foreign/dakks/signer"), NOW)),
+        ("standards", "standards.other_programme".into())
+    );
+}
+
 /// A certificate is certified against standards of its own kind (rule set 10): a
 /// management-system certificate "against" a product standard would be judged under its
 /// body's 17021-1 membership while stating a product's conformity, and no certificate is

@@ -81,7 +81,7 @@ async fn assert_stops_deciding(app: &App, addr: SocketAddr, why: &str) {
     assert!(diverged.contains(why), "{diverged}");
     let size = app.log.size().expect("size");
     let r = call(addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
-    assert_eq!(r.status, 503, "{}", text(&r));
+    assert_eq!((r.status, r.json()["reason"].as_str()), (503, Some("log.unavailable")), "{}", text(&r));
     assert_eq!(app.log.size().expect("size"), size, "nothing logged");
     let health = get(addr, "/healthz").await;
     assert_eq!((health.status, health.json()["detail"].as_str()), (503, Some(diverged.as_str())));

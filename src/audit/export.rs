@@ -121,8 +121,9 @@ impl Walk<'_, '_> {
         let registered = crate::decisions::register::registered_as(&cert).bytes;
         self.register.put((cert.issuer_id(), cert.number.as_str()), Some(cert.status), registered, origin, time);
         match made {
-            Ok(()) => {
+            Ok(as_sent) => {
                 self.exported.extend(entry.outputs.iter().cloned());
+                self.exported.extend(as_sent);
                 self.report.re_derived += 1;
             }
             Err(Some(detail)) => self.disagree(index, &kind, "audit.output", detail),
@@ -157,15 +158,18 @@ impl Walk<'_, '_> {
 
     /// Each output of an export is one of its formats, once: the rendering of `cert`, the
     /// signed ones signed by the gateway at the decision's time, the credential's receipt
-    /// link an export id no other export has. `Err(None)` when an output could not be read
-    /// (the disagreement or the failure is noted already).
-    fn outputs(&mut self, index: u64, entry: &Entry, cert: &Certificate) -> Result<(), Option<String>> {
+    /// link an export id no other export has; the digest of each as it may be sent back
+    /// ([`super::as_sent_back`]). `Err(None)` when an output could not be read (the
+    /// disagreement or the failure is noted already).
+    fn outputs(&mut self, index: u64, entry: &Entry, cert: &Certificate) -> Result<Vec<String>, Option<String>> {
         if entry.outputs.is_empty() {
             return Err(Some("an export that made no document".into()));
         }
         let mut made = Vec::new();
+        let mut as_sent = Vec::new();
         for digest in &entry.outputs {
             let document = self.document(index, &entry.kind, digest).ok_or(None)?;
+            as_sent.push(super::as_sent_back(&document));
             let (format, id, slot) =
                 self.output(&document, cert, &entry.time).map_err(|why| Some(format!("{digest}: {why}")))?;
             if let Some(slot) = slot {
@@ -181,7 +185,7 @@ impl Walk<'_, '_> {
             }
             made.push(format);
         }
-        Ok(())
+        Ok(as_sent)
     }
 
     /// Which of the export's formats `document` is, checked to be what the rules make of

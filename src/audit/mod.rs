@@ -1160,11 +1160,18 @@ impl Walk<'_, '_> {
     ) -> Again {
         let verification = matches!(entry.verdict.as_str(), "valid" | "invalid");
         let partner = entry.actor.strip_prefix("partner:").filter(|_| !verification);
-        // An export is the credential it returned, however it is sent back (a trailing
-        // newline is the same credential to the gateway, found by attack).
+        // An export is the document it returned, however it is sent back (a trailing
+        // newline is the same credential, or the same XML, to the gateway; found by attack,
+        // then by re-test for XML).
         let as_read =
             crate::recognition::compact_jws(document).map(|t| crate::ledger::entry::document_digest(t.as_bytes()));
-        let exported = entry.inputs.first().into_iter().chain(as_read.as_ref()).any(|d| self.exported.contains(d));
+        let exported = entry
+            .inputs
+            .first()
+            .into_iter()
+            .chain(as_read.as_ref())
+            .chain([&as_sent_back(document)])
+            .any(|d| self.exported.contains(d));
         let ctx = crate::recognition::Context {
             trust_list: list,
             equivalence: &table.table,
@@ -1371,6 +1378,12 @@ fn succeeds(before: Option<&RuleVersion>, named: &RuleVersion) -> Result<(), Str
 fn entry_time(entry: &Entry) -> OffsetDateTime {
     OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The digest of an exported document as it may come back: without the white space around
+/// it (`jq -r` adds a line feed; XML and a compact JWS read the same without it).
+fn as_sent_back(document: &[u8]) -> String {
+    crate::ledger::entry::document_digest(document.trim_ascii())
 }
 
 /// The register as the log made it: each certificate's status, registered document and

@@ -197,7 +197,9 @@ use time::OffsetDateTime;
 ///   equivalence table (`recognized_until`) is not recognized
 ///   (`standards.transition_ended`), in recognition, export and the look-up's headline,
 ///   which is `unknown` too when the table in force does not recognize a standard; an
-///   exporter's bearer token identifies it on the public page as its certificate does; an
+///   exporter's bearer token identifies it on the public page as its certificate does; a
+///   management-system certificate names its programme's standard or an adoption of it
+///   (`standards.other_programme`: ISO 9001 for QMS …, `ProgramCode::certifies_against`); an
 ///   amended edition in ISO's form (`ISO 9001:2015/Amd 1:2024`) is judged by its edition's
 ///   row.
 pub const RULE_SET: &str = "18";

@@ -260,11 +260,15 @@ impl Shared {
                 let effects = vec![Effect::PutLogTileRoots { first: *first, roots: roots.clone() }];
                 writes.push(Write { entry: None, effects });
             }
-            let committed = if let Some(why) = self.diverged.get() {
-                Err(StoreError::Database(why.clone()))
-            } else {
-                self.store.commit(&writes)
-            };
+            // A log that commits nothing more says so as the log (`log.unavailable`, as
+            // `/healthz` does), not as a store failing (found by re-test).
+            if let Some(why) = self.diverged.get() {
+                for done in done {
+                    done(Err(unavailable(why)));
+                }
+                continue;
+            }
+            let committed = self.store.commit(&writes);
             if let Some((first, stored)) = roots {
                 writes.pop();
                 if let Ok(outcomes) = &committed
