@@ -8,7 +8,7 @@ mod common;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::gateway::{DEMO, Identity, Response, call, call_as, config, domestic_certificate, token, try_call};
+use common::gateway::{DEMO, Fed, Identity, Response, call, call_as, config, domestic_certificate, token, try_call};
 use mrgate::crypto::keys::SigningKey;
 use mrgate::server::config::{Config, ExporterGrant};
 use mrgate::server::{App, Running, start};
@@ -1471,20 +1471,6 @@ async fn a_reload_reaches_open_connections_at_their_next_request() {
     running.task.abort();
 }
 
-/// A request body sent a chunk at a time, as a test gives them.
-struct Chunks(tokio::sync::mpsc::Receiver<bytes::Bytes>);
-
-impl hyper::body::Body for Chunks {
-    type Data = bytes::Bytes;
-    type Error = std::convert::Infallible;
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
-        self.0.poll_recv(cx).map(|chunk| chunk.map(|c| Ok(hyper::body::Frame::data(c))))
-    }
-}
-
 /// A streamed batch read across a reload decides no line after it (found by review: a
 /// customs client whose CA a reload removed kept its stream's lines decided and logged under
 /// the old role anchors and CRLs): the lines from the first read after the reload are
@@ -1499,13 +1485,13 @@ async fn a_batch_streamed_across_a_reload_decides_nothing_after_it() {
     let exported = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
     let credential = exported.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string();
     let line = format!("{}\n", serde_json::json!({"document": credential}));
-    let mut sender = kept_alive::<Chunks>(addr, Some("customs")).await;
+    let mut sender = kept_alive::<Fed>(addr, Some("customs")).await;
     let (chunks, rx) = tokio::sync::mpsc::channel(4);
     let request = hyper::Request::builder()
         .method("POST")
         .uri("/v1/verify/batch")
         .header("host", "localhost")
-        .body(Chunks(rx))
+        .body(Fed(rx))
         .expect("request");
     let before = app.log.size().expect("size");
     chunks.send(Bytes::from(line.clone())).await.expect("first line");
@@ -1759,7 +1745,7 @@ async fn a_request_arriving_across_a_reload_is_sent_again() {
     let (running, addr, app) = serve(config(dir.path())).await;
     let document = domestic_certificate();
     let (head, tail) = document.split_at(document.len() / 2);
-    let mut sender = kept_alive::<Chunks>(addr, None).await;
+    let mut sender = kept_alive::<Fed>(addr, None).await;
     let (chunks, rx) = tokio::sync::mpsc::channel(4);
     let request = hyper::Request::builder()
         .method("POST")
@@ -1767,7 +1753,7 @@ async fn a_request_arriving_across_a_reload_is_sent_again() {
         .header("host", "localhost")
         .header("authorization", format!("Bearer {}", token()))
         .header("content-length", document.len().to_string())
-        .body(Chunks(rx))
+        .body(Fed(rx))
         .expect("request");
     let before = app.log.size().expect("size");
     chunks.send(Bytes::copy_from_slice(head)).await.expect("head");

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::gateway::{call, config, domestic_certificate, token};
+use common::gateway::{Fed, call, config, domestic_certificate, token};
 use mrgate::server::{App, start};
 use std::sync::Arc;
 
@@ -718,20 +718,6 @@ async fn a_browser_sending_for_another_site_changes_nothing() {
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(call(addr, "GET", lookup, vec![], None, None).await.status, 200);
     running.task.abort();
-}
-
-/// A request body fed through a channel: sent as the test says, ended when the sender goes.
-struct Fed(tokio::sync::mpsc::Receiver<bytes::Bytes>);
-
-impl hyper::body::Body for Fed {
-    type Data = bytes::Bytes;
-    type Error = std::convert::Infallible;
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
-        self.0.poll_recv(cx).map(|b| b.map(|b| Ok(hyper::body::Frame::data(b))))
-    }
 }
 
 /// An HTTP/2 connection to the gateway from `local` (a loopback address of the test's).

@@ -280,3 +280,17 @@ pub fn with_signer_valid(
     std::fs::write(&c.signing.certificate, signer.pem()).expect("certificate");
     c
 }
+
+/// A request body fed through a channel: sent as the test says, ended when the sender goes.
+pub struct Fed(pub tokio::sync::mpsc::Receiver<bytes::Bytes>);
+
+impl hyper::body::Body for Fed {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+        self.0.poll_recv(cx).map(|b| b.map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
