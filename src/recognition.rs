@@ -575,9 +575,22 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let signed_from = stated.midnight().assume_offset(time::macros::offset!(+8));
     let signing = verify_signature(document, payload, &issuer, signed_from, ctx, d)?;
     verdict.signer = Some(signing.subject.clone());
-    // The gateway's own signature stands for a domestic issuer: the gateway exported it.
-    let own_export =
-        cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
+    // The register's status and facts of the certificate, read once for the checks below:
+    // whether the gateway's own signature stands for it (here), its facts vouch for a
+    // document that states them (4), and supersede one that states others and is not newer
+    // (6).
+    let (registered, held) = ctx.register.current(&issuer, cert.number.as_str());
+    // The gateway's own signature stands for a domestic issuer: the gateway exported it —
+    // and so registered it. Of a certificate its register does not hold it stands for
+    // nothing, and the signer is judged as any other (found by review: a document signed
+    // with the gateway's key outside its exports — after a store was reset, or by another
+    // deployment sharing the key — verified "valid" with whatever facts it stated, where the
+    // audit, holding the gateway's signature to what this log exported, found
+    // `trust.signer_not_listed`). A register that cannot answer fails the decision closed
+    // below, as for any certificate.
+    let own_export = cert.certification_body.id.is_domestic()
+        && ctx.own_signers.iter().any(|c| c == &signing.certificate)
+        && !matches!(registered, Registered::NotHeld);
     // Granted from when it signed until now, throughout: a signing time is the signer's
     // own word (no timestamp vouches for it), so a service withdrawn since — even if granted
     // again — signs nothing, however early its signatures say they were made.
@@ -620,10 +633,6 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         format!("'{}' is a signer of '{issuer}', chaining to '{accreditor}'", signing.subject),
     );
 
-    // The register's status and facts of the certificate, read once for the checks below:
-    // its facts vouch for a document that states them (4), and supersede one that states
-    // others and is not newer (6).
-    let (registered, held) = ctx.register.current(&issuer, cert.number.as_str());
     // A register holding a certificate's status alone (its body's notices, no document,
     // `register::origin::NOTICE`) knows of one in force no more than those notices said.
     let in_register = matches!(registered, Registered::Status(_));

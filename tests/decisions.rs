@@ -373,6 +373,46 @@ fn an_export_sent_back_with_a_newline_is_the_gateways_own_to_the_audit_too() {
     assert_eq!((report.entries, report.re_derived), (5, 5), "{:?}", report.not_re_derived);
 }
 
+/// The gateway's signature stands for its exports, and an export registers its certificate:
+/// a document signed with the gateway's key of a certificate its register does not hold is
+/// judged as any signer's, `trust.signer_not_listed`, as the audit judges it (found by
+/// review: after a store was reset, or from another deployment sharing the key, such a
+/// document verified "valid" with whatever facts it stated). The exported credential
+/// itself stays the gateway's own, and the log audits clean.
+#[test]
+fn the_gateways_signature_stands_only_for_certificates_it_registered() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let (key, chain) = common::partners::signer("signing");
+    let failed = |document: &[u8]| {
+        let verified = verify::verify(&app.context(), &customs(), Audience::Api, document);
+        let answer = app.recorder.record(verified).expect("recorded").answer;
+        let first_failed = answer.checks.iter().find(|c| c.outcome == mrgate::crypto::Outcome::Fail);
+        (answer.valid, answer.status, first_failed.map(|c| c.reason.clone()))
+    };
+    let text = String::from_utf8(domestic_certificate()).expect("utf8");
+    let cn_xml = mrgate::crypto::xmldsig::sign(&text, &key, &chain).expect("sign").into_bytes();
+    let refused = (false, "unknown", Some("trust.signer_not_listed".to_string()));
+    assert_eq!(failed(&cn_xml), refused, "CN XML of a certificate never exported");
+    let other = text.replace("04925Q10021R0M", "04925Q10021R1M");
+    let other_xml = mrgate::crypto::xmldsig::sign(&other, &key, &chain).expect("sign").into_bytes();
+    assert_eq!(failed(&other_xml), refused, "another number");
+    // The certificate exported: its credential is the gateway's own; a document of another
+    // certificate is still no export of it.
+    let (credential, number) = exported_credential(&app);
+    assert_eq!(number, "04925Q10021R0M");
+    assert_eq!(failed(credential.as_bytes()), (true, "valid", None));
+    assert_eq!(failed(&other_xml), refused, "another number, after an export of the first");
+    let parsed = mrgate::crypto::jws::parse(&credential).expect("jws");
+    let payload = String::from_utf8(parsed.payload.clone()).expect("utf8").replace("04925Q10021R0M", "04925Q10021R1M");
+    let forged = mrgate::crypto::jws::sign(payload.as_bytes(), &key, &chain, None, true).expect("sign");
+    assert_eq!(failed(forged.as_bytes()), refused, "the credential made again for another number");
+    drop(app);
+    let report = common::audit::audit(dir.path(), None);
+    assert_eq!(report.disagreements, []);
+    assert_eq!((report.entries, report.re_derived), (8, 8), "{:?}", report.not_re_derived);
+}
+
 /// A certificate's registration keeps the time its facts were first registered while they
 /// stay the same — the same credential recognized again a day later, or exported again —
 /// and takes the new time when its body re-issues it with other facts: that time vouches

@@ -202,7 +202,11 @@ use time::OffsetDateTime;
 ///   (`standards.other_programme`: ISO 9001 for QMS …, `ProgramCode::certifies_against`); an
 ///   amended edition in ISO's form (`ISO 9001:2015/Amd 1:2024`) is judged by its edition's
 ///   row.
-pub const RULE_SET: &str = "18";
+/// - `19`: the gateway's own signature stands for a certificate its register holds (an
+///   export registers what it exports); of one it does not hold, its signer is judged as
+///   any other (`trust.signer_not_listed`), as the audit judges a document this log never
+///   exported.
+pub const RULE_SET: &str = "19";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.
