@@ -575,22 +575,27 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let signed_from = stated.midnight().assume_offset(time::macros::offset!(+8));
     let signing = verify_signature(document, payload, &issuer, signed_from, ctx, d)?;
     verdict.signer = Some(signing.subject.clone());
-    // The register's status and facts of the certificate, read once for the checks below:
-    // whether the gateway's own signature stands for it (here), its facts vouch for a
-    // document that states them (4), and supersede one that states others and is not newer
-    // (6).
-    let (registered, held) = ctx.register.current(&issuer, cert.number.as_str());
     // The gateway's own signature stands for a domestic issuer: the gateway exported it —
-    // and so registered it. Of a certificate its register does not hold it stands for
-    // nothing, and the signer is judged as any other (found by review: a document signed
-    // with the gateway's key outside its exports — after a store was reset, or by another
-    // deployment sharing the key — verified "valid" with whatever facts it stated, where the
-    // audit, holding the gateway's signature to what this log exported, found
-    // `trust.signer_not_listed`). A register that cannot answer fails the decision closed
-    // below, as for any certificate.
-    let own_export = cert.certification_body.id.is_domestic()
-        && ctx.own_signers.iter().any(|c| c == &signing.certificate)
-        && !matches!(registered, Registered::NotHeld);
+    // and so registered it, with its document. Of a certificate its register holds no
+    // document of (none at all, or only the status its body's notices gave it) it stands for
+    // nothing, and the signer is judged as any other (rule set 19; found by review: a
+    // document signed with the gateway's key outside its exports — after a store was reset,
+    // or by another deployment sharing the key — verified "valid" with whatever facts it
+    // stated, where the audit, holding the gateway's signature to what this log exported,
+    // found `trust.signer_not_listed`). So for that signature alone the register is read
+    // here, and a register that cannot answer fails the decision closed at once: a check
+    // below must not refuse it as the gateway's when it may not be.
+    let own_signer =
+        cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
+    let mut read_for_own = own_signer.then(|| ctx.register.current(&issuer, cert.number.as_str()));
+    let own_export = match &read_for_own {
+        Some((Registered::Unavailable(why), _)) => {
+            d.fail("chain", REGISTER_UNAVAILABLE, format!("the register cannot be read: {why}"));
+            return None;
+        }
+        Some((_, held)) => held.is_some(),
+        None => false,
+    };
     // Granted from when it signed until now, throughout: a signing time is the signer's
     // own word (no timestamp vouches for it), so a service withdrawn since — even if granted
     // again — signs nothing, however early its signatures say they were made.
@@ -633,6 +638,10 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         format!("'{}' is a signer of '{issuer}', chaining to '{accreditor}'", signing.subject),
     );
 
+    // The register's status and facts of the certificate, read once for the checks below
+    // (already, for the gateway's own signature): its facts vouch for a document that
+    // states them (4), and supersede one that states others and is not newer (6).
+    let (registered, held) = read_for_own.take().unwrap_or_else(|| ctx.register.current(&issuer, cert.number.as_str()));
     // A register holding a certificate's status alone (its body's notices, no document,
     // `register::origin::NOTICE`) knows of one in force no more than those notices said.
     let in_register = matches!(registered, Registered::Status(_));
@@ -830,8 +839,6 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
                 }
             }
             Some(Err(why)) => Some(format!("its registered document does not read: {why}")),
-            // A status without a document: nothing to hold the export to, so not a guess.
-            None if own_export => Some("the register holds no document of it".into()),
             None => None,
         };
         if let Some(why) = superseded {

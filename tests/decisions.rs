@@ -377,8 +377,9 @@ fn an_export_sent_back_with_a_newline_is_the_gateways_own_to_the_audit_too() {
 /// a document signed with the gateway's key of a certificate its register does not hold is
 /// judged as any signer's, `trust.signer_not_listed`, as the audit judges it (found by
 /// review: after a store was reset, or from another deployment sharing the key, such a
-/// document verified "valid" with whatever facts it stated). The exported credential
-/// itself stays the gateway's own, and the log audits clean.
+/// document verified "valid" with whatever facts it stated) — also when the register holds
+/// the status alone its body's notice gave it. The exported credential itself stays the
+/// gateway's own, and the log audits clean.
 #[test]
 fn the_gateways_signature_stands_only_for_certificates_it_registered() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -397,6 +398,13 @@ fn the_gateways_signature_stands_only_for_certificates_it_registered() {
     let other = text.replace("04925Q10021R0M", "04925Q10021R1M");
     let other_xml = mrgate::crypto::xmldsig::sign(&other, &key, &chain).expect("sign").into_bytes();
     assert_eq!(failed(&other_xml), refused, "another number");
+    // A certificate whose status alone its body's notice registered: no export of it either.
+    let notified = text.replace("04925Q10021R0M", "04925Q10021R2M");
+    let token = common::partners::notice_of("CNCA-R-2002-001", "suspend", "04925Q10021R2M", "cb/CNCA-R-2002-001");
+    let token = String::from_utf8(token).expect("utf-8");
+    app.recorder.record(mrgate::decisions::notice::notice(&app.context(), &operator(), &token)).expect("suspended");
+    let notified_xml = mrgate::crypto::xmldsig::sign(&notified, &key, &chain).expect("sign").into_bytes();
+    assert_eq!(failed(&notified_xml), refused, "a status alone registered");
     // The certificate exported: its credential is the gateway's own; a document of another
     // certificate is still no export of it.
     let (credential, number) = exported_credential(&app);
@@ -410,7 +418,7 @@ fn the_gateways_signature_stands_only_for_certificates_it_registered() {
     drop(app);
     let report = common::audit::audit(dir.path(), None);
     assert_eq!(report.disagreements, []);
-    assert_eq!((report.entries, report.re_derived), (8, 8), "{:?}", report.not_re_derived);
+    assert_eq!((report.entries, report.re_derived), (10, 10), "{:?}", report.not_re_derived);
 }
 
 /// A certificate's registration keeps the time its facts were first registered while they

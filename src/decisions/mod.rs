@@ -202,10 +202,12 @@ use time::OffsetDateTime;
 ///   (`standards.other_programme`: ISO 9001 for QMS …, `ProgramCode::certifies_against`); an
 ///   amended edition in ISO's form (`ISO 9001:2015/Amd 1:2024`) is judged by its edition's
 ///   row.
-/// - `19`: the gateway's own signature stands for a certificate its register holds (an
-///   export registers what it exports); of one it does not hold, its signer is judged as
+/// - `19`: the gateway's own signature stands for a certificate its register holds a
+///   document of (an export registers what it exports, with its document); of one it does
+///   not hold, or holds the status of alone (its body's notices), its signer is judged as
 ///   any other (`trust.signer_not_listed`), as the audit judges a document this log never
-///   exported.
+///   exported; a register that cannot answer for the gateway's signature fails the
+///   decision closed (`register.unavailable`) before any other check.
 pub const RULE_SET: &str = "19";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
