@@ -587,7 +587,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // below must not refuse it as the gateway's when it may not be.
     let own_signer =
         cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
-    let mut read_for_own = own_signer.then(|| ctx.register.current(&issuer, cert.number.as_str()));
+    let read_for_own = own_signer.then(|| ctx.register.current(&issuer, cert.number.as_str()));
     let own_export = match &read_for_own {
         Some((Registered::Unavailable(why), _)) => {
             d.fail("chain", REGISTER_UNAVAILABLE, format!("the register cannot be read: {why}"));
@@ -641,7 +641,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // The register's status and facts of the certificate, read once for the checks below
     // (already, for the gateway's own signature): its facts vouch for a document that
     // states them (4), and supersede one that states others and is not newer (6).
-    let (registered, held) = read_for_own.take().unwrap_or_else(|| ctx.register.current(&issuer, cert.number.as_str()));
+    let (registered, held) = read_for_own.unwrap_or_else(|| ctx.register.current(&issuer, cert.number.as_str()));
     // A register holding a certificate's status alone (its body's notices, no document,
     // `register::origin::NOTICE`) knows of one in force no more than those notices said.
     let in_register = matches!(registered, Registered::Status(_));
