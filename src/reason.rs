@@ -340,6 +340,7 @@ reasons! {
     TrustBuild = "trust.build", 422, "A trust list cannot be built from its description (command line).";
     TrustCbUnknown = "trust.cb_unknown", 422, "The certification body is not in the trust list.";
     TrustSignerNotListed = "trust.signer_not_listed", 422, "The signer is not a registered signing certificate of the body.";
+    TrustNotExported = "trust.not_exported", 422, "The document is signed with the gateway's own key, and it is not a document the gateway exported: an export verifies as it was sent, byte for byte but for white space around it.";
     TrustCbNotGranted = "trust.cb_not_granted", 422, "The trust list does not hold the certification body in force: no granted signing service now, or none on the certificate's issue date.";
     TrustBodyUnknown = "trust.body_unknown", 422, "The accreditation body is not in the trust list.";
     TrustAccreditationUnclaimed = "trust.accreditation_unclaimed", 422, "The certificate claims no accreditation (an IAF record saying Unaccredited, CN XML without Accreditation, a credential without its accreditation body's authorisation): it is not recognized or exported as an accredited certificate.";
@@ -369,7 +370,7 @@ reasons! {
     AuditVerdict = "audit.verdict", 422, "Decided again from the document and the rule versions the entry names, the decision comes out otherwise (mrgate log audit).";
     AuditRevocation = "audit.revocation", 422, "Decided again with the CRL set the entry names the decision stands, but that set lacks a revocation published by the entry's time (a CRL the auditor holds), and with it the decision comes out otherwise (mrgate log audit).";
     AuditOutput = "audit.output", 422, "A document a decision made (an export's certificate or credential, a PT report) is not what the rules make of its inputs, or not signed by the gateway at the decision's time (mrgate log audit).";
-    AuditRegister = "audit.register", 422, "The register the store holds (a certificate, its status, document or origin, an applied notice) is not the one the logged decisions made (mrgate log audit).";
+    AuditRegister = "audit.register", 422, "The register the store holds (a certificate, its status, document or origin, an applied notice, a document exported) is not the one the logged decisions made (mrgate log audit).";
     AuditTree = "audit.tree", 422, "The tree recomputed from every entry does not have the root the checkpoint signs (mrgate log audit).";
     AuditFetch = "audit.fetch", 503, "The audit could not fetch what it reads from the gateway (mrgate log audit --url).";
 

@@ -60,6 +60,10 @@ pub struct HeldDocument {
     /// When the decision that registered these facts was made (`None`: not known, which
     /// vouches for nothing).
     pub registered_at: Option<OffsetDateTime>,
+    /// The digests of the documents the gateway exported of the certificate, in order
+    /// ([`crate::decisions::register::exported`]): the only documents its own signature
+    /// stands for.
+    pub exported: std::sync::Arc<[String]>,
 }
 
 /// No register: the document's own status stands.
@@ -575,16 +579,20 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let signed_from = stated.midnight().assume_offset(time::macros::offset!(+8));
     let signing = verify_signature(document, payload, &issuer, signed_from, ctx, d)?;
     verdict.signer = Some(signing.subject.clone());
-    // The gateway's own signature stands for a domestic issuer: the gateway exported it —
-    // and so registered it, with its document. Of a certificate its register holds no
-    // document of (none at all, or only the status its body's notices gave it) it stands for
-    // nothing, and the signer is judged as any other (rule set 19; found by review: a
-    // document signed with the gateway's key outside its exports — after a store was reset,
-    // or by another deployment sharing the key — verified "valid" with whatever facts it
-    // stated, where the audit, holding the gateway's signature to what this log exported,
-    // found `trust.signer_not_listed`). So for that signature alone the register is read
-    // here, and a register that cannot answer fails the decision closed at once: a check
-    // below must not refuse it as the gateway's when it may not be.
+    // The gateway's own signature stands for the documents it exported, and for no other:
+    // its register keeps their digests with the certificate (rule set 20; the audit holds it
+    // to the same set, as its log made it). A document signed with the gateway's key outside
+    // its exports — by the key's holder (`mrgate sign`), by another deployment sharing the
+    // key, before a store was reset, or an export changed since (line ends converted, a
+    // byte-order mark added) — is refused as none of its exports (`trust.not_exported`).
+    // Rule set 19 asked only for some document of the certificate in the register, and one
+    // stating the registered facts but never exported verified "valid" where the audit found
+    // it none of the gateway's. So for that signature alone the register is read here, and a
+    // register that cannot answer fails the decision closed at once: a check below must not
+    // refuse it as the gateway's when it may be. A credential's bytes exist only once its
+    // export committed (it names the export's random id); an IAF XML signed at the same second
+    // of the same facts is the same bytes (an Ed25519 signature is deterministic), which the
+    // first export registered.
     let own_signer =
         cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
     let read_for_own = own_signer.then(|| ctx.register.current(&issuer, cert.number.as_str()));
@@ -593,13 +601,28 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
             d.fail("chain", REGISTER_UNAVAILABLE, format!("the register cannot be read: {why}"));
             return None;
         }
-        Some((_, held)) => held.is_some(),
+        Some((_, held)) => {
+            held.as_ref().is_some_and(|h| crate::decisions::register::exported::includes(&h.exported, document))
+        }
         None => false,
     };
     // Granted from when it signed until now, throughout: a signing time is the signer's
     // own word (no timestamp vouches for it), so a service withdrawn since — even if granted
     // again — signs nothing, however early its signatures say they were made.
     let listed = ctx.trust_list.grants_signer_throughout(&issuer, &signing.certificate, signing.at, ctx.now);
+    if own_signer && !own_export && !listed {
+        d.fail(
+            "chain",
+            "trust.not_exported",
+            format!(
+                "'{}' is the gateway's own signing certificate, and this is no document the gateway exported of \
+                 {issuer}/{}: an export verifies as it was sent, byte for byte but for white space around it",
+                signing.subject,
+                cert.number.as_str()
+            ),
+        );
+        return None;
+    }
     if !own_export && !listed {
         let when = if signing.at == ctx.now { "" } else { " from its stated signing time until now" };
         d.fail(

@@ -306,6 +306,22 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
             &["INSERT INTO notice SELECT body, 'forged-jti', issuer, number, iat, action FROM notice"][..],
             vec!["the store holds a notice of dakks-cb (forged-jti) that no logged decision applied"],
         ),
+        // The documents the gateway's signature stands for (rule set 20): one more would
+        // verify "valid" as its export, one fewer would be refused.
+        (
+            "an exported document no export made",
+            &["INSERT INTO exported_document SELECT issuer, number, 'ab' || digest FROM exported_document LIMIT 1"][..],
+            vec![
+                "the store holds 1 document(s) exported of CNCA-R-2002-001/04925Q10021R0M that no logged export made (sha256:ab",
+            ],
+        ),
+        (
+            "an exported document taken out",
+            &["DELETE FROM exported_document WHERE rowid = (SELECT min(rowid) FROM exported_document)"][..],
+            vec![
+                "the log exported 1 document(s) of CNCA-R-2002-001/04925Q10021R0M that the store does not hold (sha256:",
+            ],
+        ),
     ] {
         let changed = copy_of(data);
         for statement in change {
@@ -375,7 +391,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
         ),
         // The export logged as refused: a refusal makes nothing, the gateway's signature then
         // stands for nothing it exported, and the verifications of that credential come out
-        // invalid.
+        // invalid; the store holds the certificate and the documents it no longer registers.
         (
             "an export relabelled refused",
             2,
@@ -386,6 +402,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
                 (3, "audit.verdict"),
                 (10, "audit.verdict"),
                 (12, "audit.verdict"),
+                (13, "audit.register"),
                 (13, "audit.register"),
             ],
         ),
@@ -1043,7 +1060,8 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
                 let forged = common::audit::keep(d, forged.as_bytes());
                 common::audit::rewrite(d, 2, |e| e.outputs[0] = forged);
             }),
-            vec![(2, "audit.output")],
+            // And the store holds the document the entry no longer names.
+            vec![(2, "audit.output"), (7, "audit.register")],
         ),
         (
             "a credential with a line end after it",

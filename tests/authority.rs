@@ -1628,11 +1628,11 @@ async fn what_a_key_rotated_out_signed_still_verifies_as_the_gateways() {
     assert_eq!(verify(&before).await, (Some(true), Some("x509.valid".into())));
     // The gateway's key signing a certificate it never exported: no export of it, whichever
     // register answers (the one in memory has not seen the number, the store then says it
-    // holds none), and nothing else of it is looked at (rule set 19).
+    // holds none), and nothing else of it is looked at (rule set 20).
     let (key, chain) = common::partners::signer("signing");
     let never = String::from_utf8(domestic_certificate()).expect("utf8").replace("04925Q10021R0M", "04925Q10023R0M");
     let never = mrgate::crypto::xmldsig::sign(&never, &key, &chain).expect("sign");
-    assert_eq!(verify(&never).await, (Some(false), Some("trust.signer_not_listed".into())));
+    assert_eq!(verify(&never).await, (Some(false), Some("trust.not_exported".into())));
 
     // Rotated to a new key, the old one not listed: what it signed is no longer the gateway's.
     let now = OffsetDateTime::now_utc();

@@ -375,7 +375,7 @@ fn an_export_sent_back_with_a_newline_is_the_gateways_own_to_the_audit_too() {
 
 /// The gateway's signature stands for its exports, and an export registers its certificate:
 /// a document signed with the gateway's key of a certificate its register does not hold is
-/// judged as any signer's, `trust.signer_not_listed`, as the audit judges it (found by
+/// none of its exports, `trust.not_exported`, as the audit judges it (found by
 /// review: after a store was reset, or from another deployment sharing the key, such a
 /// document verified "valid" with whatever facts it stated) — also when the register holds
 /// the status alone its body's notice gave it. The exported credential itself stays the
@@ -393,7 +393,7 @@ fn the_gateways_signature_stands_only_for_certificates_it_registered() {
     };
     let text = String::from_utf8(domestic_certificate()).expect("utf8");
     let cn_xml = mrgate::crypto::xmldsig::sign(&text, &key, &chain).expect("sign").into_bytes();
-    let refused = (false, "unknown", Some("trust.signer_not_listed".to_string()));
+    let refused = (false, "unknown", Some("trust.not_exported".to_string()));
     assert_eq!(failed(&cn_xml), refused, "CN XML of a certificate never exported");
     let other = text.replace("04925Q10021R0M", "04925Q10021R1M");
     let other_xml = mrgate::crypto::xmldsig::sign(&other, &key, &chain).expect("sign").into_bytes();
@@ -419,6 +419,62 @@ fn the_gateways_signature_stands_only_for_certificates_it_registered() {
     let report = common::audit::audit(dir.path(), None);
     assert_eq!(report.disagreements, []);
     assert_eq!((report.entries, report.re_derived), (10, 10), "{:?}", report.not_re_derived);
+}
+
+/// The gateway's signature stands for the very documents it exported, and for no other
+/// (rule set 20): the exported credential and IAF XML verify, as made or with white space
+/// around them, and a document the gateway's key signed stating exactly the registered
+/// facts but never exported is `trust.not_exported` — the CN XML it was exported from, the
+/// credential's payload signed again, the IAF record rendered and signed again; so is the
+/// exported IAF XML with its line ends converted, whose signature still verifies. Rule set
+/// 19 answered the first three "valid", and the audit `trust.signer_not_listed`.
+#[test]
+fn the_gateways_signature_stands_only_for_the_documents_it_exported() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, _) = app(dir.path());
+    let (key, chain) = common::partners::signer("signing");
+    let decided = |document: &[u8]| {
+        let verified = verify::verify(&app.context(), &customs(), Audience::Api, document);
+        let answer = app.recorder.record(verified).expect("recorded").answer;
+        let first_failed = answer.checks.iter().find(|c| c.outcome == mrgate::crypto::Outcome::Fail);
+        (answer.valid, answer.status, first_failed.map(|c| c.reason.clone()))
+    };
+    let request = export::Request { document: &domestic_certificate(), formats: &[Format::UntpDcc, Format::IafXml] };
+    let answer = app.recorder.record(export::export(&app.context(), &exporter(&app), request)).expect("exported");
+    let document = |format: &str| answer.answer["documents"][format].as_str().expect("a document").to_string();
+    let (credential, iaf) = (document("untp-dcc"), document("iaf-xml"));
+    let valid = (true, "valid", None);
+    assert_eq!(decided(credential.as_bytes()), valid, "the exported credential");
+    assert_eq!(decided(format!("{credential}\n").as_bytes()), valid, "as `jq -r` gives it back");
+    assert_eq!(decided(iaf.as_bytes()), valid, "the exported IAF XML");
+    assert_eq!(decided(format!("{iaf}\r\n\n").as_bytes()), valid, "with white space after it");
+
+    let refused = (false, "unknown", Some("trust.not_exported".to_string()));
+    let text = String::from_utf8(domestic_certificate()).expect("utf8");
+    let cn_xml = mrgate::crypto::xmldsig::sign(&text, &key, &chain).expect("sign");
+    assert_eq!(decided(cn_xml.as_bytes()), refused, "the CN XML it was exported from, signed with the gateway's key");
+    let payload = mrgate::crypto::jws::parse(&credential).expect("jws").payload;
+    let again = mrgate::crypto::jws::sign(&payload, &key, &chain, None, true).expect("sign");
+    assert_ne!(again, credential);
+    assert_eq!(decided(again.as_bytes()), refused, "the exported credential's payload signed again");
+    let cert = mrgate::formats::parse(Format::CnXml, text.as_bytes(), &Default::default()).expect("read");
+    let rendered = String::from_utf8(mrgate::formats::render(Format::IafXml, &cert).bytes).expect("utf8");
+    // Signed an hour before the export, so not its very bytes (the key's Ed25519 signature
+    // of the same signed info at the same second would be).
+    let earlier = (time::OffsetDateTime::now_utc() - time::Duration::hours(1)).replace_nanosecond(0).expect("time");
+    let earlier = earlier.format(&time::format_description::well_known::Rfc3339).expect("time");
+    let iaf_again = mrgate::crypto::xmldsig::sign_at(&rendered, &key, &chain, &earlier).expect("sign");
+    assert_ne!(iaf_again, iaf);
+    assert_eq!(decided(iaf_again.as_bytes()), refused, "the IAF record rendered and signed again");
+    let crlf = iaf.replace('\n', "\r\n");
+    assert_eq!(decided(crlf.as_bytes()), refused, "the exported IAF XML with its line ends converted");
+    // The exported documents still verify after these refusals.
+    assert_eq!(decided(credential.as_bytes()), valid);
+    drop(app);
+    let report = common::audit::audit(dir.path(), None);
+    assert_eq!(report.disagreements, []);
+    assert_eq!(report.entries, report.re_derived, "{:?}", report.not_re_derived);
+    assert_eq!(report.entries, 12, "the trust list, the table, the export and nine verifications");
 }
 
 /// A certificate's registration keeps the time its facts were first registered while they

@@ -403,6 +403,7 @@ fn held_since(cert: &Certificate, at: OffsetDateTime) -> Register {
             document: formats::render(Format::CnXml, cert).bytes,
             exporters_word: false,
             registered_at: Some(at),
+            exported: Default::default(),
         }),
     )
 }
@@ -454,6 +455,7 @@ fn a_superseded_version_is_not_valid() {
             document: formats::render(Format::CnXml, &second).bytes,
             exporters_word: true,
             registered_at: Some(datetime!(2026-03-02 0:00 UTC)),
+            exported: Default::default(),
         }),
     );
     assert!(decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &word).valid);
@@ -468,7 +470,12 @@ fn a_superseded_version_is_not_valid() {
     // A registered document that does not read decides nothing "valid".
     let unreadable = Register(
         Registered::Status(mrgate::model::Status::Valid),
-        Some(HeldDocument { document: b"<not-a-certificate/>".to_vec(), exporters_word: false, registered_at: None }),
+        Some(HeldDocument {
+            document: b"<not-a-certificate/>".to_vec(),
+            exporters_word: false,
+            registered_at: None,
+            exported: Default::default(),
+        }),
     );
     let v = decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &unreadable);
     assert_eq!(failed(&v), ("validity", "register.superseded".into()));

@@ -185,7 +185,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 8) | ("postgres", 5)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 9) | ("postgres", 6)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -370,17 +370,94 @@ fn a_version_1_store_is_migrated() {
          DROP TABLE notice;
          DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
          DROP TRIGGER certificate_status_known_insert; DROP TRIGGER certificate_status_known_update;
+         DROP TABLE exported_document;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 8);
+    assert_eq!(store.schema_version().expect("v"), 9);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
     assert_eq!(store.decision("export-1").expect("read"), Some(kept));
+}
+
+/// The documents an export made are registered with its certificate, by digest, each once,
+/// and read with the certificate's version (the cached one forgotten when they change); a
+/// store made before it kept them registers, as it is upgraded, every export its stored
+/// answers hold — and nothing of an answer that is not an export's, or does not read as one.
+#[test]
+fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
+    let exported = |store: &dyn Store, number: &str| {
+        let view = store.certificate_view("CNCA-R-2002-001", number).expect("read").expect("held");
+        view.exported.to_vec()
+    };
+    let recorded = |store: &dyn Store, number: &str, digests: &[&str]| {
+        store
+            .write(Effect::RecordExported {
+                issuer: "CNCA-R-2002-001".into(),
+                number: number.into(),
+                digests: digests.iter().map(|d| d.to_string()).collect(),
+            })
+            .expect("recorded");
+    };
+    let credential = "eyJhbGciOiJFUzI1NiJ9.eyJ9.c2ln";
+    let xml = "<Certificate/>\n";
+    for b in &backends() {
+        {
+            let store = b.open();
+            store.put_certificate(&record("N-1", "valid"), &event("valid", "export-1")).expect("put");
+            store.put_certificate(&record("N-2", "valid"), &event("valid", "export-2")).expect("put");
+            assert_eq!(exported(&*store, "N-1"), Vec::<String>::new(), "{}: none yet", b.name());
+            recorded(&*store, "N-1", &["bb", "aa"]);
+            recorded(&*store, "N-1", &["aa", "cc"]);
+            assert_eq!(exported(&*store, "N-1"), ["aa", "bb", "cc"], "{}", b.name());
+            assert_eq!(exported(&*store, "N-2"), Vec::<String>::new(), "{}: another certificate's", b.name());
+            let answer = serde_json::json!({
+                "id": "export-1", "issuer": "CNCA-R-2002-001", "number": "N-2",
+                "documents": { "untp-dcc": credential, "iaf-xml": xml },
+            });
+            store.put_decision("export-1", "export", &answer.to_string()).expect("export");
+            let other = serde_json::json!({
+                "issuer": "CNCA-R-2002-001", "number": "N-1", "documents": { "untp-dcc": "eyJub3QiOiJhbiBleHBvcnQifQ" },
+            });
+            store.put_decision("recognition-1", "recognition", &other.to_string()).expect("recognition");
+            store.put_decision("export-2", "export", r#"{"issuer":"CNCA-R-2002-001","number":"N-1"}"#).expect("export");
+            store.put_decision("export-3", "export", "not json").expect("export");
+        }
+        // More answers than the upgrade reads at a time.
+        b.sql_each(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1200)
+             INSERT INTO decision (id, kind, json)
+             SELECT printf('export-n3-%04d', i), 'export', json_object('issuer', 'CNCA-R-2002-001', 'number', 'N-3',
+                    'documents', json_object('iaf-json', printf('{\"n\":%d}', i))) FROM n;
+             DROP TABLE exported_document; PRAGMA user_version = 8;",
+            "INSERT INTO decision (id, kind, json)
+             SELECT format('export-n3-%s', lpad(i::text, 4, '0')), 'export', json_build_object('issuer', 'CNCA-R-2002-001',
+                    'number', 'N-3', 'documents', json_build_object('iaf-json', format('{\"n\":%s}', i)))::text
+             FROM generate_series(1, 1200) i;
+             DROP TABLE exported_document; UPDATE mrgate_schema SET version = 5;",
+        );
+        let store = b.open();
+        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 9) | ("postgres", 6)));
+        let mut expected = vec![
+            document_digest(credential.as_bytes()),
+            document_digest(xml.as_bytes()),
+            document_digest(xml.trim().as_bytes()),
+        ];
+        expected.sort();
+        assert_eq!(exported(&*store, "N-2"), expected, "{}: the export's answer registered", b.name());
+        assert_eq!(exported(&*store, "N-1"), Vec::<String>::new(), "{}: nothing else", b.name());
+        store.put_certificate(&record("N-3", "valid"), &event("valid", "export-n3-0001")).expect("put");
+        let many = exported(&*store, "N-3");
+        assert_eq!(many.len(), 1200, "{}: every page", b.name());
+        for n in [1, 500, 501, 1200] {
+            let digest = document_digest(format!("{{\"n\":{n}}}").as_bytes());
+            assert!(many.binary_search(&digest).is_ok(), "{}: {n}", b.name());
+        }
+    }
 }
 
 fn pt_round(id: &str) -> PtRoundRecord {
@@ -1883,6 +1960,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
              DROP TABLE log_entry; DROP TABLE log_partitioning;
              DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
              ALTER TABLE certificate DROP CONSTRAINT certificate_status_known;
+             DROP TABLE exported_document;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;
              UPDATE mrgate_schema SET version = 1",
         )

@@ -29,6 +29,7 @@ impl Walk<'_, '_> {
         if entry.verdict != "exported" && !entry.outputs.is_empty() {
             return self.disagree(index, &kind, "audit.entry", "a refused export names outputs".into());
         }
+        self.outputs_logged(&entry.outputs);
         let (input, granted) = match entry.inputs.as_slice() {
             [input] => (input, None),
             [input, grant] => (input, Some(grant)),
@@ -121,9 +122,8 @@ impl Walk<'_, '_> {
         let registered = crate::decisions::register::registered_as(&cert).bytes;
         self.register.put((cert.issuer_id(), cert.number.as_str()), Some(cert.status), registered, origin, time);
         match made {
-            Ok(as_sent) => {
-                self.exported.extend(entry.outputs.iter().cloned());
-                self.exported.extend(as_sent);
+            Ok(exported) => {
+                self.register.exported((cert.issuer_id(), cert.number.as_str()), exported);
                 self.report.re_derived += 1;
             }
             Err(Some(detail)) => self.disagree(index, &kind, "audit.output", detail),
@@ -156,20 +156,46 @@ impl Walk<'_, '_> {
         }
     }
 
+    /// Notes the outputs an export logged as made names, by the digests the register keeps
+    /// them by where their kept documents read (quietly: [`Walk::outputs`] notes what does
+    /// not), so that the register's documents are held to what the log names even of an
+    /// export that disagrees.
+    fn outputs_logged(&mut self, outputs: &[String]) {
+        for digest in outputs {
+            use crate::decisions::register::exported;
+            let digests = match self.documents.get(digest) {
+                Some(d) => exported::digests(&d),
+                None => match self.source.kept_document(digest) {
+                    Ok(Some(d)) if crate::crypto::sha256_hex(&d) == *digest => {
+                        let digests = exported::digests(&d);
+                        // Kept for `outputs`, which reads it next, as `Walk::document` keeps it.
+                        if d.len() <= super::CACHED_DOCUMENT_BYTES {
+                            self.documents.put(digest, std::sync::Arc::new(d));
+                        }
+                        digests
+                    }
+                    // `outputs` notes what cannot be read, once.
+                    _ => vec![digest.clone()],
+                },
+            };
+            self.register.outputs_logged(digests);
+        }
+    }
+
     /// Each output of an export is one of its formats, once: the rendering of `cert`, the
     /// signed ones signed by the gateway at the decision's time, the credential's receipt
-    /// link an export id no other export has; the digest of each as it may be sent back
-    /// ([`super::as_sent_back`]). `Err(None)` when an output could not be read (the
+    /// link an export id no other export has; the digests the register keeps them by
+    /// ([`crate::decisions::register::exported::digests`]). `Err(None)` when an output could not be read (the
     /// disagreement or the failure is noted already).
     fn outputs(&mut self, index: u64, entry: &Entry, cert: &Certificate) -> Result<Vec<String>, Option<String>> {
         if entry.outputs.is_empty() {
             return Err(Some("an export that made no document".into()));
         }
         let mut made = Vec::new();
-        let mut as_sent = Vec::new();
+        let mut exported = Vec::new();
         for digest in &entry.outputs {
             let document = self.document(index, &entry.kind, digest).ok_or(None)?;
-            as_sent.push(super::as_sent_back(&document));
+            exported.extend(crate::decisions::register::exported::digests(&document));
             let (format, id, slot) =
                 self.output(&document, cert, &entry.time).map_err(|why| Some(format!("{digest}: {why}")))?;
             if let Some(slot) = slot {
@@ -185,7 +211,7 @@ impl Walk<'_, '_> {
             }
             made.push(format);
         }
-        Ok(as_sent)
+        Ok(exported)
     }
 
     /// Which of the export's formats `document` is, checked to be what the rules make of

@@ -74,7 +74,7 @@ use crate::ledger::entry::{Entry, RuleVersion, Rules};
 use crate::ledger::merkle::{Tree, leaf_hash};
 use crate::model::Status;
 use crate::recognition::{HeldDocument, Registered, StatusSource};
-use crate::store::{Store, StoreError, TableVersion, TrustListVersion};
+use crate::store::{ExportedDocument, Store, StoreError, TableVersion, TrustListVersion};
 use crate::trust::equivalence_table::{self as signed, Origin};
 use crate::trust::{InstallPolicy, TrustList};
 use crate::xml::Limits;
@@ -107,6 +107,10 @@ pub trait Source {
         Ok(None)
     }
     fn applied_notices(&self) -> Result<Option<Vec<(String, String)>>, StoreError> {
+        Ok(None)
+    }
+    /// The exported documents the register holds, as (issuer, number, digest).
+    fn exported_documents(&self) -> Result<Option<Vec<ExportedDocument>>, StoreError> {
         Ok(None)
     }
 }
@@ -149,6 +153,9 @@ impl Source for StoreSource<'_> {
     }
     fn applied_notices(&self) -> Result<Option<Vec<(String, String)>>, StoreError> {
         self.0.applied_notices().map(Some)
+    }
+    fn exported_documents(&self) -> Result<Option<Vec<ExportedDocument>>, StoreError> {
+        self.0.exported_documents().map(Some)
     }
 }
 
@@ -360,7 +367,6 @@ impl Audit<'_> {
             register: LogRegister::default(),
             register_unknown: false,
             format_2: false,
-            exported: std::collections::HashSet::new(),
             rounds: pt::LogRounds::default(),
             own_leaves: self.gateway.iter().filter_map(|c| c.first()).map(|c| c.as_ref().to_vec()).collect(),
             gateway_keys: self
@@ -507,9 +513,6 @@ struct Walk<'a, 's> {
     register_unknown: bool,
     /// Whether a format-2 entry came already (a format-1 one after it is a downgrade).
     format_2: bool,
-    /// The digests of the documents the gateway exported so far: the only documents its own
-    /// signature stands for (one it signed but never exported is not its export).
-    exported: std::collections::HashSet<String>,
     /// The PT rounds as the log made them.
     rounds: pt::LogRounds,
     /// The gateway's signing certificates (its chains' leaves).
@@ -958,7 +961,7 @@ impl Walk<'_, '_> {
             Ok(Some(d)) if crate::crypto::sha256_hex(&d) == digest => {
                 let d = Arc::new(d);
                 // Small documents only: the cache stays under 256 MiB.
-                if d.len() <= 64 * 1024 {
+                if d.len() <= CACHED_DOCUMENT_BYTES {
                     self.documents.put(digest, Arc::clone(&d));
                 }
                 Some(d)
@@ -1160,25 +1163,14 @@ impl Walk<'_, '_> {
     ) -> Again {
         let verification = matches!(entry.verdict.as_str(), "valid" | "invalid");
         let partner = entry.actor.strip_prefix("partner:").filter(|_| !verification);
-        // An export is the document it returned, however it is sent back (a trailing
-        // newline is the same credential, or the same XML, to the gateway; found by attack,
-        // then by re-test for XML).
-        let as_read =
-            crate::recognition::compact_jws(document).map(|t| crate::ledger::entry::document_digest(t.as_bytes()));
-        let exported = entry
-            .inputs
-            .first()
-            .into_iter()
-            .chain(as_read.as_ref())
-            .chain([&as_sent_back(document)])
-            .any(|d| self.exported.contains(d));
         let ctx = crate::recognition::Context {
             trust_list: list,
             equivalence: &table.table,
             crls: if crls.crls.is_empty() { None } else { Some(&crls.crls) },
             register: &self.register,
-            // The gateway's signature stands for its exports only, as the log shows them.
-            own_signers: if verification && exported { &self.own_leaves } else { &[] },
+            // The gateway's signature stands for its exports only, as the log registered them
+            // ([`LogRegister::exported`]): the gateway's own rule.
+            own_signers: if verification { &self.own_leaves } else { &[] },
             now: entry_time(entry),
             verifying: verification,
             limits: self.audit.limits,
@@ -1374,16 +1366,14 @@ fn succeeds(before: Option<&RuleVersion>, named: &RuleVersion) -> Result<(), Str
     }
 }
 
+/// The largest kept document an audit keeps in memory once read (its cache of recent ones
+/// stays under 256 MiB).
+const CACHED_DOCUMENT_BYTES: usize = 64 * 1024;
+
 /// An entry's time (checked when the entry was decoded).
 fn entry_time(entry: &Entry) -> OffsetDateTime {
     OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-/// The digest of an exported document as it may come back: without the white space around
-/// it (`jq -r` adds a line feed; XML and a compact JWS read the same without it).
-fn as_sent_back(document: &[u8]) -> String {
-    crate::ledger::entry::document_digest(document.trim_ascii())
 }
 
 /// The register as the log made it: each certificate's status, registered document and
@@ -1397,6 +1387,9 @@ struct LogRegister {
     changes: u64,
     /// (issuing body, jti) of every notice applied.
     jtis: std::collections::HashSet<(String, String)>,
+    /// The digests of the outputs every export logged as made names, decided again or not:
+    /// an export that disagrees is its own disagreement, not its documents' in the register.
+    outputs_logged: std::collections::HashSet<String>,
 }
 
 /// One registered certificate.
@@ -1412,6 +1405,9 @@ struct Held {
     last_iat: Option<i64>,
     /// Where its facts come from ([`crate::decisions::register::origin`]).
     origin: &'static str,
+    /// The digests of the documents exports made of it, in order
+    /// ([`crate::decisions::register::exported`]).
+    exported: Vec<String>,
 }
 
 impl LogRegister {
@@ -1494,6 +1490,48 @@ impl LogRegister {
                 disagree(detail);
             }
         }
+        // The documents the gateway's signature stands for: one the store holds that no
+        // logged export made would verify "valid" as the gateway's export.
+        if let Some(exported) = source.exported_documents()? {
+            let stored: std::collections::BTreeSet<ExportedDocument> = exported.into_iter().collect();
+            let logged: std::collections::BTreeSet<ExportedDocument> = self
+                .certificates
+                .iter()
+                .flat_map(|((issuer, number), held)| {
+                    held.exported.iter().map(move |digest| ExportedDocument {
+                        issuer: issuer.clone(),
+                        number: number.clone(),
+                        digest: digest.clone(),
+                    })
+                })
+                .collect();
+            // One disagreement per certificate and way, naming each document.
+            let by_certificate = |rows: Vec<&ExportedDocument>| {
+                let mut grouped: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+                for d in rows {
+                    grouped
+                        .entry((d.issuer.clone(), d.number.clone()))
+                        .or_default()
+                        .push(format!("sha256:{}", d.digest));
+                }
+                grouped
+            };
+            let unmade = stored.difference(&logged).filter(|d| !self.outputs_logged.contains(&d.digest));
+            for ((issuer, number), digests) in by_certificate(unmade.collect()) {
+                disagree(format!(
+                    "the store holds {} document(s) exported of {issuer}/{number} that no logged export made ({})",
+                    digests.len(),
+                    digests.join(", ")
+                ));
+            }
+            for ((issuer, number), digests) in by_certificate(logged.difference(&stored).collect()) {
+                disagree(format!(
+                    "the log exported {} document(s) of {issuer}/{number} that the store does not hold ({})",
+                    digests.len(),
+                    digests.join(", ")
+                ));
+            }
+        }
         Ok(true)
     }
 
@@ -1514,6 +1552,7 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             origin,
+            exported: Vec::new(),
         });
         held.changed = at;
         // The same facts again keep their first registration's time, as the gateway's
@@ -1525,6 +1564,25 @@ impl LogRegister {
         held.document = document;
         held.origin = origin;
         self.changes += 1;
+    }
+
+    /// Registers the documents an export made of a registered certificate, by `digests`
+    /// ([`crate::decisions::register::exported::digests`]), as the export's
+    /// [`crate::store::Effect::RecordExported`] does.
+    fn exported(&mut self, (issuer, number): (&str, &str), digests: Vec<String>) {
+        if let Some(held) = self.certificates.get_mut(&(issuer.to_string(), number.to_string())) {
+            // In order, once each, as the stores read them.
+            for digest in digests {
+                if let Err(at) = held.exported.binary_search(&digest) {
+                    held.exported.insert(at, digest);
+                }
+            }
+        }
+    }
+
+    /// Notes the outputs an export logged as made names ([`LogRegister::outputs_logged`]).
+    fn outputs_logged(&mut self, digests: Vec<String>) {
+        self.outputs_logged.extend(digests);
     }
 
     /// The certificate's status as the store holds it (`""` for one that does not read),
@@ -1575,6 +1633,7 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             origin: crate::decisions::register::origin::NOTICE,
+            exported: Vec::new(),
         });
         held.changed = at;
         held.status = Some(n.action.target());
@@ -1587,12 +1646,13 @@ impl LogRegister {
 impl StatusSource for LogRegister {
     fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>) {
         match self.certificates.get(&(issuer.to_string(), number.to_string())) {
-            Some(Held { status: Some(status), document, origin, registered, .. }) => (
+            Some(Held { status: Some(status), document, origin, registered, exported, .. }) => (
                 Registered::Status(*status),
                 (*origin != crate::decisions::register::origin::NOTICE).then(|| HeldDocument {
                     document: document.clone(),
                     exporters_word: *origin == crate::decisions::register::origin::EXPORT_UNSIGNED,
                     registered_at: Some(*registered),
+                    exported: exported.as_slice().into(),
                 }),
             ),
             Some(_) => (Registered::Unavailable("a status that does not read".into()), None),

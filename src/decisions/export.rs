@@ -370,6 +370,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     let mut documents = serde_json::Map::new();
     let mut losses = serde_json::Map::new();
     let mut outputs = Vec::new();
+    let mut exported = Vec::new();
     // A credential's status is in the lists when the gateway has a DID to issue them as
     // (a verifier holds a list's issuer to the credential's); without one the credential
     // states the register status it had when signed.
@@ -399,6 +400,8 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
             _ => String::from_utf8_lossy(&rendered.bytes).to_string(),
         };
         outputs.push(super::digest(out.as_bytes()));
+        // Registered with the certificate: the documents the gateway's signature stands for.
+        exported.extend(super::register::exported::digests(out.as_bytes()));
         // Kept with the entry: an audit checks each is what the rules make of the
         // certificate, signed by the gateway.
         kept.push(super::keep(out.as_bytes()));
@@ -446,6 +449,11 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         Effect::ExpectCertificate { issuer: record.issuer.clone(), number: record.number.clone(), as_read },
         Effect::PutCertificate { record, event },
     ]);
+    effects.push(Effect::RecordExported {
+        issuer: cert.issuer_id().into(),
+        number: cert.number.as_str().into(),
+        digests: exported,
+    });
     if let Some(slot) = slot {
         effects.push(Effect::HoldStatusSlot {
             issuer: cert.issuer_id().into(),

@@ -208,7 +208,11 @@ use time::OffsetDateTime;
 ///   any other (`trust.signer_not_listed`), as the audit judges a document this log never
 ///   exported; a register that cannot answer for the gateway's signature fails the
 ///   decision closed (`register.unavailable`) before any other check.
-pub const RULE_SET: &str = "19";
+/// - `20`: the gateway's own signature stands for the very documents it exported, which
+///   its register keeps by digest with the certificate ([`register::exported`]), and for no
+///   other: a document it signed but never exported (stating the registered facts, or an
+///   export changed since) is `trust.not_exported`, as the audit judges it.
+pub const RULE_SET: &str = "20";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -99,6 +99,45 @@ pub fn registered_as(cert: &crate::model::Certificate) -> crate::formats::Render
     crate::formats::render(crate::formats::Format::CnXml, cert)
 }
 
+/// The documents the gateway exported of a certificate, by digest: the only documents its
+/// own signature stands for (rule set 20). A document the gateway's key signed outside its
+/// exports — by the key's holder (`mrgate sign`), by another deployment sharing the key, or
+/// before a store was reset — is no export of this register's, whatever facts it states.
+/// The gateway's rule when it verifies ([`crate::recognition`]), and an audit's replaying
+/// the log, which holds the same set per certificate.
+pub mod exported {
+    use crate::ledger::entry::document_digest;
+
+    /// The digests an export's output `document` is registered by
+    /// ([`crate::store::Effect::RecordExported`]): as the gateway made it, and without the
+    /// white space around it (`jq -r` adds a line feed; XML and a compact JWS read the same
+    /// without it). The first is the one its log entry names as an output.
+    pub fn digests(document: &[u8]) -> Vec<String> {
+        let made = document_digest(document);
+        let trimmed = document.trim_ascii();
+        match trimmed.len() == document.len() {
+            true => vec![made],
+            false => vec![made, document_digest(trimmed)],
+        }
+    }
+
+    /// Whether `document`, as it was presented, is one of the exported documents `held`
+    /// ([`digests`], in order: a certificate exported again and again holds many): the very
+    /// bytes, the bytes without the white space around them, or the compact JWS read from
+    /// them ([`crate::recognition::compact_jws`]) — each of which the gateway reads as the
+    /// same document. Hashed one way at a time: an export presented as it was made matches
+    /// the first.
+    pub fn includes(held: &[String], document: &[u8]) -> bool {
+        if held.is_empty() {
+            return false;
+        }
+        let held = |d: String| held.binary_search(&d).is_ok();
+        held(document_digest(document))
+            || held(document_digest(document.trim_ascii()))
+            || crate::recognition::compact_jws(document).is_some_and(|t| held(document_digest(t.as_bytes())))
+    }
+}
+
 /// The register's status of certificates the gateway knows, for recognition decisions.
 pub struct StoreRegister<'a>(pub &'a dyn Store);
 
@@ -124,6 +163,7 @@ fn registered(view: &crate::store::CertificateView) -> (Registered, Option<HeldD
                     &time::format_description::well_known::Rfc3339,
                 )
                 .ok(),
+                exported: std::sync::Arc::clone(&view.exported),
             }),
         ),
         None => (Registered::Unavailable(format!("stored status '{}' is not a status", record.status)), None),
@@ -217,5 +257,41 @@ mod tests {
         assert_eq!(recorded_since(None, &first, now()), "2026-04-01T00:00:00Z");
         assert!(!same_facts(b"<not-a-certificate/>", &first));
         assert!(!same_facts(&first, b""));
+    }
+
+    /// An exported document is registered by its digest as made and, when white space
+    /// surrounds it, without; it is the same document presented as made, with white space
+    /// around it, or (a credential) with Unicode white space around its compact form — and
+    /// no other: a byte changed, white space inside it, nothing registered.
+    #[test]
+    fn an_export_is_known_by_its_bytes_with_or_without_the_white_space_around_them() {
+        use super::exported::{digests, includes};
+        use crate::ledger::entry::document_digest as digest;
+        let xml = b"<Certificate>\n  <Number>1</Number>\n</Certificate>\n";
+        assert_eq!(digests(xml), [digest(xml), digest(xml.trim_ascii())]);
+        let jws = b"eyJhbGciOiJFUzI1NiJ9.eyJ9.c2ln";
+        assert_eq!(digests(jws), [digest(jws)]);
+        let mut held: Vec<String> = [digests(xml), digests(jws)].concat();
+        held.sort();
+        for presented in [
+            &xml[..],
+            xml.trim_ascii(),
+            b"\r\n<Certificate>\n  <Number>1</Number>\n</Certificate>",
+            jws,
+            b"eyJhbGciOiJFUzI1NiJ9.eyJ9.c2ln\n",
+            "\u{3000}eyJhbGciOiJFUzI1NiJ9.eyJ9.c2ln\u{a0}".as_bytes(),
+        ] {
+            assert!(includes(&held, presented), "{}", String::from_utf8_lossy(presented));
+        }
+        for other in [
+            &b"<Certificate>\n  <Number>2</Number>\n</Certificate>\n"[..],
+            b"<Certificate>\n <Number>1</Number>\n</Certificate>\n",
+            b"eyJhbGciOiJFUzI1NiJ9.eyJ9.c2lo",
+            b"eyJhbGciOiJFUzI1NiJ9 .eyJ9.c2ln",
+            b"",
+        ] {
+            assert!(!includes(&held, other), "{}", String::from_utf8_lossy(other));
+        }
+        assert!(!includes(&[], jws), "nothing exported");
     }
 }

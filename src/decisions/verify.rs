@@ -34,7 +34,8 @@ pub fn actor(caller: &Caller, audience: Audience) -> Result<String, Refusal> {
 }
 
 /// The verdict on `document`, with its log entry. The gateway's own exports verify as its
-/// own (a credential it signed stands for the domestic issuer it names).
+/// own (a document it exported stands for the domestic issuer it names; one it signed and
+/// did not export stands for nothing).
 pub fn verify(ctx: &Context<'_>, caller: &Caller, audience: Audience, document: &[u8]) -> Decided<Verdict> {
     let actor = actor(caller, audience)?;
     if document.is_empty() {

@@ -62,6 +62,42 @@ pub fn open(url: Option<&str>, data_dir: &std::path::Path) -> Result<std::sync::
     })
 }
 
+/// The documents one export made, by the digests the register keeps them by
+/// ([`Effect::RecordExported`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedDocuments {
+    pub issuer: String,
+    pub number: String,
+    pub digests: Vec<String>,
+}
+
+/// How many stored export answers a store's upgrade reads at a time ([`exported_by`]).
+pub const EXPORTS_PER_PAGE: i64 = 500;
+
+/// The documents an export made, read back from its stored answer (a `decision` of kind
+/// `export`: its issuer, number and each document it returned): how a store registers the
+/// exports made before it kept them (its schema migration), as the export registers them
+/// itself ([`crate::decisions::register::exported::digests`]). `None` for an answer that
+/// does not read as an export's.
+pub fn exported_by(json: &str) -> Option<ExportedDocuments> {
+    let answer: serde_json::Value = serde_json::from_str(json).ok()?;
+    let text = |key: &str| answer.get(key)?.as_str().map(str::to_string);
+    let documents = answer.get("documents")?.as_object()?;
+    let mut digests = Vec::new();
+    for document in documents.values() {
+        digests.extend(crate::decisions::register::exported::digests(document.as_str()?.as_bytes()));
+    }
+    Some(ExportedDocuments { issuer: text("issuer")?, number: text("number")?, digests })
+}
+
+/// One document an export made of a certificate, by its digest, as the register holds it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExportedDocument {
+    pub issuer: String,
+    pub number: String,
+    pub digest: String,
+}
+
 /// A certificate the gateway exported or recognized.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CertificateRecord {
@@ -144,6 +180,9 @@ pub struct TableVersion {
 pub struct CertificateView {
     pub record: CertificateRecord,
     pub history: Vec<StatusEvent>,
+    /// The digests of the documents the gateway exported of the certificate, in order
+    /// ([`Effect::RecordExported`], [`crate::decisions::register::exported`]).
+    pub exported: std::sync::Arc<[String]>,
     /// What callers derive from this version (e.g. the facts parsed from its document),
     /// computed once and dropped with the version, so it can never outlive a change.
     pub derived: std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
@@ -273,6 +312,11 @@ pub enum Effect {
     /// Keeps a decision's input document by its SHA-256 (lower-case hex), so that an audit
     /// can decide again from what the log names; the same document again is kept once.
     KeepDocument { digest: String, document: Vec<u8> },
+    /// Registers the documents an export made of certificate `issuer`/`number` by their
+    /// digests ([`crate::decisions::register::exported::digests`]): the documents the
+    /// gateway's own signature stands for. Written with the export's registration; a digest
+    /// already held is held once.
+    RecordExported { issuer: String, number: String, digests: Vec<String> },
     /// A new round; a round id already defined is a conflict.
     PutPtRound(PtRoundRecord),
     /// A submission and its results, replacing the same participants' earlier results for
@@ -362,6 +406,9 @@ pub trait Store: Send + Sync {
     -> Result<Vec<CertificateRecord>, StoreError>;
     /// Every applied notice, as (issuing body, jti), in that order.
     fn applied_notices(&self) -> Result<Vec<(String, String)>, StoreError>;
+    /// Every exported document the register holds, in (issuer, number, digest) order
+    /// ([`Effect::RecordExported`]): what an audit holds to the exports the log made.
+    fn exported_documents(&self) -> Result<Vec<ExportedDocument>, StoreError>;
     fn set_status(&self, issuer: &str, number: &str, event: &StatusEvent) -> Result<(), StoreError> {
         self.write(Effect::SetStatus { issuer: issuer.into(), number: number.into(), event: event.clone() }).map(drop)
     }

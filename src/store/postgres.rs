@@ -249,7 +249,19 @@ const MIGRATIONS: &[&str] = &[
     // checked (a start never fails on them); what reads them fails closed.
     r#"ALTER TABLE certificate ADD CONSTRAINT certificate_status_known
         CHECK (status IN ('valid', 'suspended', 'withdrawn', 'cancelled', 'expired')) NOT VALID;"#,
+    // 6: the documents each export made, by digest: the embedded store's version 9, filled
+    // from the exports' stored answers as it is made ([`super::exported_by`]).
+    r#"CREATE TABLE exported_document (
+        issuer TEXT COLLATE "C" NOT NULL,
+        number TEXT COLLATE "C" NOT NULL,
+        digest TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (issuer, number, digest)
+    );"#,
 ];
+
+/// The migration that made `exported_document`: the exports made before it are registered
+/// in its transaction.
+const EXPORTED_DOCUMENTS: usize = 6;
 
 /// Makes sure the partitions of `log_entry` that hold entries `first..=last` exist.
 ///
@@ -421,6 +433,9 @@ async fn migrate(c: &mut Conn) -> Result<(), StoreError> {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
             c.batch(sql).await?;
+            if i + 1 == EXPORTED_DOCUMENTS {
+                register_earlier_exports(c).await?;
+            }
             c.execute("UPDATE mrgate_schema SET version = $1", &[&(i as i64 + 1)]).await?;
         }
         c.batch("COMMIT").await
@@ -430,6 +445,40 @@ async fn migrate(c: &mut Conn) -> Result<(), StoreError> {
         rollback(c).await;
     }
     migrated
+}
+
+/// Registers the documents of every export stored before the register kept them
+/// ([`super::exported_by`]), inside the migration's transaction.
+async fn register_earlier_exports(c: &mut Conn) -> Result<(), StoreError> {
+    // A page of answers at a time: each holds the signed documents it returned.
+    let mut after = String::new();
+    loop {
+        let page = c
+            .query(
+                "SELECT id, json FROM decision WHERE kind = 'export' AND id > $1 ORDER BY id LIMIT $2",
+                &[&after, &super::EXPORTS_PER_PAGE],
+            )
+            .await?;
+        for row in &page {
+            let json: String = row.try_get(1)?;
+            let Some(export) = super::exported_by(&json) else { continue };
+            insert_exported(c, &export.issuer, &export.number, &export.digests).await?;
+        }
+        match page.last() {
+            Some(last) => after = last.try_get(0)?,
+            None => return Ok(()),
+        }
+    }
+}
+
+async fn insert_exported(c: &mut Conn, issuer: &str, number: &str, digests: &[String]) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO exported_document (issuer, number, digest) SELECT $1, $2, UNNEST($3::TEXT[])
+         ON CONFLICT DO NOTHING",
+        &[&issuer, &number, &digests],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Ends the open transaction, if any; a connection that cannot is not used again.
@@ -748,6 +797,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             )
             .await?;
         }
+        Effect::RecordExported { issuer, number, digests } => insert_exported(c, issuer, number, digests).await?,
         Effect::KeepDocument { digest, document } => {
             c.execute(
                 "INSERT INTO kept_document (digest, document) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -1111,6 +1161,18 @@ impl Store for PostgresStore {
         })
     }
 
+    fn exported_documents(&self) -> Result<Vec<super::ExportedDocument>, StoreError> {
+        self.pool.run(async |c| {
+            let rows = c
+                .query("SELECT issuer, number, digest FROM exported_document ORDER BY issuer, number, digest", &[])
+                .await?;
+            let rows = rows.iter().map(|r| {
+                Ok(super::ExportedDocument { issuer: r.try_get(0)?, number: r.try_get(1)?, digest: r.try_get(2)? })
+            });
+            Ok(rows.collect::<Result<_, tokio_postgres::Error>>()?)
+        })
+    }
+
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError> {
         self.pool.run(async |c| {
             let rows = c
@@ -1145,13 +1207,17 @@ impl Store for PostgresStore {
         })
     }
 
-    /// Record and history in one statement, so from one snapshot.
+    /// Record, history and exported documents in one statement, so from one snapshot.
     fn certificate_view(&self, issuer: &str, number: &str) -> Result<Option<Arc<CertificateView>>, StoreError> {
         self.pool.run(async |c| {
             let rows = c
                 .query(
                     "SELECT c.issuer, c.number, c.holder_credit_code, c.origin, c.status, c.document, c.recorded_at,
-                            e.status, e.since, e.actor, e.reference
+                            e.status, e.since, e.actor, e.reference,
+                            CASE WHEN row_number() OVER (ORDER BY e.seq) = 1 THEN
+                                ARRAY(SELECT x.digest FROM exported_document x
+                                      WHERE x.issuer = c.issuer AND x.number = c.number ORDER BY x.digest)
+                            END
                      FROM certificate c
                      LEFT JOIN status_event e ON e.issuer = c.issuer AND e.number = c.number
                      WHERE c.issuer = $1 AND c.number = $2 ORDER BY e.seq",
@@ -1160,8 +1226,13 @@ impl Store for PostgresStore {
                 .await?;
             let Some(first) = rows.first() else { return Ok(None) };
             let record = certificate_record(first)?;
+            // On one row only (the statement's first), not once per status event.
+            let mut exported: Vec<String> = Vec::new();
             let mut history = Vec::with_capacity(rows.len());
             for r in &rows {
+                if let Some(digests) = r.try_get::<_, Option<Vec<String>>>(11)? {
+                    exported = digests;
+                }
                 let status: Option<String> = r.try_get(7)?;
                 if let Some(status) = status {
                     history.push(StatusEvent {
@@ -1172,7 +1243,12 @@ impl Store for PostgresStore {
                     });
                 }
             }
-            Ok(Some(Arc::new(CertificateView { record, history, derived: std::sync::OnceLock::new() })))
+            Ok(Some(Arc::new(CertificateView {
+                record,
+                history,
+                exported: exported.into(),
+                derived: std::sync::OnceLock::new(),
+            })))
         })
     }
 

@@ -134,7 +134,20 @@ const MIGRATIONS: &[&str] = &[
      CREATE TRIGGER certificate_status_known_update BEFORE UPDATE OF status ON certificate
      WHEN NEW.status NOT IN ('valid', 'suspended', 'withdrawn', 'cancelled', 'expired')
      BEGIN SELECT RAISE(ABORT, 'certificate status is not a register status'); END;",
+    // 9: the documents each export made, by digest: the only documents the gateway's own
+    // signature stands for (rule set 20). Filled from the exports' stored answers as it is
+    // made ([`super::exported_by`]).
+    "CREATE TABLE exported_document (
+        issuer TEXT NOT NULL,
+        number TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        PRIMARY KEY (issuer, number, digest)
+    );",
 ];
+
+/// The migration that made `exported_document`: the exports made before it are registered
+/// in its transaction.
+const EXPORTED_DOCUMENTS: usize = 9;
 
 /// The SQLite store. One connection behind a mutex: SQLite serializes writers anyway, and
 /// the log batches its appends into single transactions.
@@ -310,6 +323,9 @@ impl SqliteStore {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.unchecked_transaction()?;
             tx.execute_batch(sql)?;
+            if i + 1 == EXPORTED_DOCUMENTS {
+                register_earlier_exports(&tx)?;
+            }
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
         }
@@ -341,6 +357,43 @@ impl SqliteStore {
     pub fn schema_version(&self) -> Result<i64, StoreError> {
         Ok(self.conn()?.pragma_query_value(None, "user_version", |r| r.get(0))?)
     }
+}
+
+/// Registers the documents of every export stored before the register kept them
+/// ([`super::exported_by`]), inside the migration's transaction.
+fn register_earlier_exports(conn: &Connection) -> Result<(), StoreError> {
+    // A page of answers at a time: each holds the signed documents it returned.
+    let mut after = String::new();
+    loop {
+        let page: Vec<(String, String)> = conn
+            .prepare_cached("SELECT id, json FROM decision WHERE kind = 'export' AND id > ?1 ORDER BY id LIMIT ?2")?
+            .query_map(params![after, super::EXPORTS_PER_PAGE], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (_, json) in &page {
+            let Some(export) = super::exported_by(json) else { continue };
+            insert_exported(conn, &export.issuer, &export.number, &export.digests)?;
+        }
+        match page.into_iter().last() {
+            Some((last, _)) => after = last,
+            None => return Ok(()),
+        }
+    }
+}
+
+fn insert_exported(conn: &Connection, issuer: &str, number: &str, digests: &[String]) -> Result<(), StoreError> {
+    let mut insert =
+        conn.prepare_cached("INSERT OR IGNORE INTO exported_document (issuer, number, digest) VALUES (?1, ?2, ?3)")?;
+    for digest in digests {
+        insert.execute(params![issuer, number, digest])?;
+    }
+    Ok(())
+}
+
+fn read_exported(conn: &Connection, issuer: &str, number: &str) -> Result<Arc<[String]>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT digest FROM exported_document WHERE issuer = ?1 AND number = ?2 ORDER BY digest")?;
+    let rows = stmt.query_map(params![issuer, number], |r| r.get(0))?;
+    Ok(rows.collect::<Result<Vec<String>, _>>()?.into())
 }
 
 fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
@@ -589,6 +642,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                 params![v.sequence as i64, v.digest, v.label, v.installed_at, v.document],
             )?;
         }
+        Effect::RecordExported { issuer, number, digests } => insert_exported(conn, issuer, number, digests)?,
         Effect::KeepDocument { digest, document } => {
             conn.prepare_cached("INSERT OR IGNORE INTO kept_document (digest, document) VALUES (?1, ?2)")?
                 .execute(params![digest, document])?;
@@ -799,6 +853,7 @@ impl Store for SqliteStore {
                                 Effect::PutCertificate { record, .. } => self.forget(&record.issuer, &record.number),
                                 Effect::SetStatus { issuer, number, .. } => self.forget(issuer, number),
                                 Effect::ApplyNotice { notice, .. } => self.forget(&notice.issuer, &notice.number),
+                                Effect::RecordExported { issuer, number, .. } => self.forget(issuer, number),
                                 _ => {}
                             }
                         }
@@ -907,7 +962,8 @@ impl Store for SqliteStore {
         let view = match found {
             Some(record) => {
                 let history = read_history(&tx, issuer, number)?;
-                Some(Arc::new(CertificateView { record, history, derived: std::sync::OnceLock::new() }))
+                let exported = read_exported(&tx, issuer, number)?;
+                Some(Arc::new(CertificateView { record, history, exported, derived: std::sync::OnceLock::new() }))
             }
             None => None,
         };
@@ -972,6 +1028,16 @@ impl Store for SqliteStore {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached("SELECT issuer, jti FROM notice ORDER BY issuer, jti")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn exported_documents(&self) -> Result<Vec<super::ExportedDocument>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn
+            .prepare_cached("SELECT issuer, number, digest FROM exported_document ORDER BY issuer, number, digest")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(super::ExportedDocument { issuer: r.get(0)?, number: r.get(1)?, digest: r.get(2)? })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

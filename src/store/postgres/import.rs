@@ -53,6 +53,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         &[("sequence", Int), ("digest", Text), ("label", Text), ("installed_at", Text), ("document", Bytes)],
     ),
     ("kept_document", &[("digest", Text), ("document", Bytes)]),
+    ("exported_document", &[("issuer", Text), ("number", Text), ("digest", Text)]),
     (
         "pt_round",
         &[
