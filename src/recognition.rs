@@ -610,7 +610,9 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // own word (no timestamp vouches for it), so a service withdrawn since — even if granted
     // again — signs nothing, however early its signatures say they were made.
     let listed = ctx.trust_list.grants_signer_throughout(&issuer, &signing.certificate, signing.at, ctx.now);
-    if own_signer && !own_export && !listed {
+    // Refused whatever the trust list grants the key besides: as a CB's granted signer it
+    // would be held to less (a newer issue not superseded) than as the gateway's export.
+    if own_signer && !own_export {
         d.fail(
             "chain",
             "trust.not_exported",

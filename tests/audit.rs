@@ -957,7 +957,8 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
     let signed = mrgate::crypto::xmldsig::sign(&text, &key, &chain).expect("sign").into_bytes();
     let r = call(addr, "POST", "/v1/exports", signed, None, Some(&token())).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(entry_of(&r.json()["receipt"]).inputs.len(), 1);
+    let signed_export = entry_of(&r.json()["receipt"]);
+    assert_eq!(signed_export.inputs.len(), 1);
     // (4) unsigned, of a CB the grant does not name: refused, and logged with the grant.
     let other = text.replace("CNCA-R-2002-001", "CNCA-R-2019-901").into_bytes();
     let r = call(addr, "POST", "/v1/exports", other, None, Some(&token())).await;
@@ -1003,6 +1004,15 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
     let resigned =
         mrgate::crypto::xmldsig::sign_at(&unsigned, &key, &chain, "2026-01-01T00:00:00Z").expect("sign").into_bytes();
     let (iaf_inside, iaf_after) = (iaf.clone(), iaf.clone());
+    // Entry 2's IAF XML is entry 3's too when both exports fell in one second (each signs at
+    // its decision's second, with a key that signs deterministically): replaced in entry 2,
+    // it is then still a document a logged export made. Otherwise the store holds it as
+    // exported and no logged export made it: the register disagrees too.
+    let iaf_also_exported = signed_export.outputs.contains(&iaf);
+    let iaf_replaced = move || match iaf_also_exported {
+        true => vec![(2, "audit.output")],
+        false => vec![(2, "audit.output"), (7, "audit.register")],
+    };
     let granted_credential = mrgate::crypto::sha256_hex(credential.as_str().expect("jws").as_bytes());
     let cases: Vec<Case> = vec![
         (
@@ -1086,7 +1096,7 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
                     e.outputs[at] = resigned;
                 })
             }),
-            vec![(2, "audit.output")],
+            iaf_replaced(),
         ),
         // Signed content slipped in beside the signature's own, which still verifies (the
         // signature covers the content and its signed properties only): not as the gateway
@@ -1107,7 +1117,7 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
                     e.outputs[at] = more;
                 })
             }),
-            vec![(2, "audit.output")],
+            iaf_replaced(),
         ),
         (
             "more after the signature",
@@ -1125,7 +1135,7 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
                     e.outputs[at] = more;
                 })
             }),
-            vec![(2, "audit.output")],
+            iaf_replaced(),
         ),
         (
             "the same output twice",

@@ -1412,7 +1412,8 @@ struct Held {
 
 impl LogRegister {
     /// Holds the register `source` keeps to the one the log made, a page at a time: every
-    /// certificate, its status, document and origin, and every applied notice. What the
+    /// certificate, its status, document and origin, every applied notice, and the
+    /// documents each export made (read whole, as the notices are). What the
     /// gateway answers from (a look-up's status, a verification's register read, a notice
     /// replay check) is the store's, so a store changed behind the log's back would answer
     /// what no logged decision made (found by attack: a suspended certificate set back to

@@ -84,8 +84,8 @@ pub fn exported_by(json: &str) -> Option<ExportedDocuments> {
     let text = |key: &str| answer.get(key)?.as_str().map(str::to_string);
     let documents = answer.get("documents")?.as_object()?;
     let mut digests = Vec::new();
-    for document in documents.values() {
-        digests.extend(crate::decisions::register::exported::digests(document.as_str()?.as_bytes()));
+    for document in documents.values().filter_map(serde_json::Value::as_str) {
+        digests.extend(crate::decisions::register::exported::digests(document.as_bytes()));
     }
     Some(ExportedDocuments { issuer: text("issuer")?, number: text("number")?, digests })
 }
