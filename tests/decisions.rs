@@ -373,6 +373,15 @@ fn an_export_sent_back_with_a_newline_is_the_gateways_own_to_the_audit_too() {
     assert_eq!((report.entries, report.re_derived), (5, 5), "{:?}", report.not_re_derived);
 }
 
+/// Customs' verification of `document`, recorded: whether it is valid, its status, and the
+/// reason of its first failed check.
+fn verified(app: &App, document: &[u8]) -> (bool, &'static str, Option<String>) {
+    let verified = verify::verify(&app.context(), &customs(), Audience::Api, document);
+    let answer = app.recorder.record(verified).expect("recorded").answer;
+    let first_failed = answer.checks.iter().find(|c| c.outcome == mrgate::crypto::Outcome::Fail);
+    (answer.valid, answer.status, first_failed.map(|c| c.reason.clone()))
+}
+
 /// The gateway's signature stands for its exports, and an export registers its certificate:
 /// a document signed with the gateway's key of a certificate its register does not hold is
 /// none of its exports, `trust.not_exported`, as the audit judges it (found by
@@ -385,12 +394,7 @@ fn the_gateways_signature_stands_only_for_certificates_it_registered() {
     let dir = tempfile::tempdir().expect("tmp");
     let (app, _) = app(dir.path());
     let (key, chain) = common::partners::signer("signing");
-    let failed = |document: &[u8]| {
-        let verified = verify::verify(&app.context(), &customs(), Audience::Api, document);
-        let answer = app.recorder.record(verified).expect("recorded").answer;
-        let first_failed = answer.checks.iter().find(|c| c.outcome == mrgate::crypto::Outcome::Fail);
-        (answer.valid, answer.status, first_failed.map(|c| c.reason.clone()))
-    };
+    let failed = |document: &[u8]| verified(&app, document);
     let text = String::from_utf8(domestic_certificate()).expect("utf8");
     let cn_xml = mrgate::crypto::xmldsig::sign(&text, &key, &chain).expect("sign").into_bytes();
     let refused = (false, "unknown", Some("trust.not_exported".to_string()));
@@ -433,12 +437,7 @@ fn the_gateways_signature_stands_only_for_the_documents_it_exported() {
     let dir = tempfile::tempdir().expect("tmp");
     let (app, _) = app(dir.path());
     let (key, chain) = common::partners::signer("signing");
-    let decided = |document: &[u8]| {
-        let verified = verify::verify(&app.context(), &customs(), Audience::Api, document);
-        let answer = app.recorder.record(verified).expect("recorded").answer;
-        let first_failed = answer.checks.iter().find(|c| c.outcome == mrgate::crypto::Outcome::Fail);
-        (answer.valid, answer.status, first_failed.map(|c| c.reason.clone()))
-    };
+    let decided = |document: &[u8]| verified(&app, document);
     let request = export::Request { document: &domestic_certificate(), formats: &[Format::UntpDcc, Format::IafXml] };
     let answer = app.recorder.record(export::export(&app.context(), &exporter(&app), request)).expect("exported");
     let document = |format: &str| answer.answer["documents"][format].as_str().expect("a document").to_string();
