@@ -196,6 +196,52 @@ fn signer_not_listed_for_the_cb() {
     assert!(decide(&as_jws(&cert, "cb/CNCA-R-2002-001"), NOW).valid);
 }
 
+/// The gateway's own signing key stands for the documents it exported and for no other,
+/// even where the trust list also grants it as a CB's signer: as that signer it would be
+/// held to less than as the gateway's export (found by review of rule set 20). Its document
+/// is refused `trust.not_exported` until the register holds it among the certificate's
+/// exports; the same key that is not the gateway's is the CB's granted signer, and valid.
+#[test]
+fn the_gateways_key_granted_as_a_cbs_signer_too_stands_only_for_its_exports() {
+    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
+    cert.certification_body.id = BodyId::Cnca(mrgate::ids::ApprovalNo::parse("CNCA-R-2002-001").expect("id"));
+    cert.certification_body.name = "中国质量认证中心".into();
+    if let Some(a) = cert.certification_body.accreditation.as_mut() {
+        a.body = "CNAS".into();
+    }
+    let document = as_jws(&cert, "cb/CNCA-R-2002-001");
+    let (_, chain) = key_and_chain("cb/CNCA-R-2002-001");
+    let own = [chain.first().expect("leaf").as_ref().to_vec()];
+    let (list, table, crls) = (trust_list(), Table::embedded(), crls());
+    let decided = |register: &dyn StatusSource, own_signers: &[Vec<u8>]| {
+        let ctx = Context {
+            trust_list: &list,
+            equivalence: &table,
+            crls: Some(&crls),
+            register,
+            own_signers,
+            verifying: true,
+            now: NOW,
+            limits: Limits::default(),
+            verifiers: None,
+        };
+        recognition::decide(&document, &ctx)
+    };
+    let v = decided(&held(&cert), &own);
+    assert_eq!(failed(&v), ("chain", "trust.not_exported".into()));
+    let v = decided(&NoRegister, &own);
+    assert_eq!(failed(&v), ("chain", "trust.not_exported".into()));
+    // Among the certificate's exports, it is the gateway's.
+    let Register(status, Some(held_document)) = held(&cert) else { panic!("a held document") };
+    let mut exported = mrgate::decisions::register::exported::digests(&document);
+    exported.sort();
+    let registered = Register(status, Some(HeldDocument { exported: exported.into(), ..held_document }));
+    let v = decided(&registered, &own);
+    assert!(v.valid, "{v:?}");
+    // Not the gateway's key: the CB's granted signer, as any.
+    assert!(decided(&held(&cert), &[]).valid);
+}
+
 /// Only a document-signing service's certificates sign: a list may hold services of other
 /// types (an ETSI list's timestamping or CRL-issuing services), and a certificate listed
 /// there for the CB, however granted, vouches for nothing the gateway decides — even while
