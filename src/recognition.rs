@@ -231,20 +231,37 @@ pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime
     }
 }
 
-/// Why a registered certificate (its CN XML, `cert`) would not be recognized now by the rules
-/// that do not need its document's signature: its CB in force ([`cb_not_granted`]), an
-/// accreditation claimed ([`accreditation_unclaimed`]), its standards recognized on today's
-/// date ([`standards_refused`]). The look-up's `headline` asks it, so that it never says
-/// `valid` where a verification of the document would refuse it (found by review: a
-/// certificate claiming no accreditation stayed `valid` there).
+/// Why a registered certificate (its CN XML, `cert`, registered with these facts at
+/// `registered_at`) would not be recognized now by the rules that do not need its
+/// document's signature: its CB a certification body of the list, in force
+/// ([`cb_not_granted`]) and named as the list holds it ([`cb_name_not_held`]); its
+/// accreditation ([`accreditation_refused`]: claimed, of its CB's accreditor, under an
+/// arrangement on its issue day and now, or vouched for by its registration while the
+/// membership was active); its standards recognized on today's date
+/// ([`standards_refused`]). The look-up's `headline` asks it, so that it never says `valid`
+/// where a verification of the document would refuse it (found by review: a certificate
+/// claiming no accreditation stayed `valid` there; found by attack, rule set 20: one a CB
+/// exported while its accreditor's membership was suspended, which every verification of
+/// the export refused).
 pub fn refused_now(
     list: &TrustList,
     table: &standards::Table,
     cert: &Certificate,
+    registered_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Option<String> {
+    let issuer = cert.issuer_id();
+    let Some(cb) = list.body(issuer).filter(|p| p.body.as_ref().is_some_and(|b| b.role == Role::CertificationBody))
+    else {
+        return Some(format!("'{issuer}' is not a certification body of the trust list"));
+    };
+    let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.clone()).unwrap_or_default();
     cb_not_granted(list, cert, now)
-        .or_else(|| accreditation_unclaimed(cert, Format::CnXml))
+        .or_else(|| cb_name_not_held(list, cb, cert))
+        .or_else(|| {
+            let registration = Registration::Same { at: registered_at };
+            accreditation_refused(list, cert, Format::CnXml, &accreditor, now, &registration).err().map(|(_, why)| why)
+        })
         .or_else(|| standards_refused(table, cert, crate::model::china_date(now)).map(|(_, why)| why))
 }
 
@@ -286,6 +303,105 @@ pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> O
         "the certificate names accreditation by '{}' ({other}); '{}' is accredited by '{accreditor}'",
         claimed.body,
         cert.issuer_id()
+    ))
+}
+
+/// What the register holds of a certificate's facts, for [`accreditation_refused`]: the
+/// same facts, recognized at `at` (`None`: not known, which vouches for nothing); other
+/// facts (which it names); or none.
+#[derive(Debug, Clone, Copy)]
+pub enum Registration<'a> {
+    Same { at: Option<OffsetDateTime> },
+    Other(&'a [&'static str]),
+    None,
+}
+
+/// Step 4 of recognition, and the look-up's headline's ([`refused_now`]): `cert`, read from
+/// `format`, as a certificate of `accreditor`'s accreditation under a mutual-recognition
+/// arrangement. `Ok` with the pass's reason and message; `Err` with the refusal's.
+///
+/// - The certificate as it states itself: an IAF record that says "Unaccredited", or one
+///   naming any other accreditor than its CB's (by the id, name or a trade name the list
+///   holds for it), is no certificate of that accreditation. A name the list does not hold
+///   is refused too: the claim is a fact the verdict shows, and a look-alike of another
+///   body's name (full-width letters, a Cyrillic letter, a zero-width space, its name in
+///   other words) would show that body under a "valid" (found by review; the claim was
+///   left to the list when the list could not place it). A certificate that claims no
+///   accreditation — CN XML without one, a credential without its authorisation — states
+///   the same fact as the IAF record's "Unaccredited", and is refused alike (rule set 18;
+///   found by attack: the same certificate was refused as an IAF record and "valid" as CN
+///   XML or UNTP, and exported as GlobalMRA).
+/// - The membership over the whole issue day (in China): the document says the day, not the
+///   instant, it was issued.
+/// - And now: the issue date is its body's own word (no timestamp vouches for it), so while
+///   the membership is suspended or withdrawn a certificate dated before that is recognized
+///   only as the register holds it — recognized, with these facts, while the membership was
+///   active ([`Registration::Same`]; found by attack: a CB under a suspended accreditor
+///   dated its credentials before the suspension, and they verified "valid"; and by review:
+///   an export, which decides no membership, registered such a certificate during the
+///   lapse). Once the membership is restored, its CBs may issue again, and a date before the
+///   lapse gains them nothing.
+pub fn accreditation_refused(
+    list: &TrustList,
+    cert: &Certificate,
+    format: Format,
+    accreditor: &str,
+    now: OffsetDateTime,
+    registration: &Registration<'_>,
+) -> Result<(&'static str, String), (&'static str, String)> {
+    if let Some(why) = accreditation_unclaimed(cert, format) {
+        return Err(("trust.accreditation_unclaimed", why));
+    }
+    if let Some(why) = claim_not_of(list, cert, accreditor) {
+        return Err(("trust.accreditation_other", why));
+    }
+    let scope = cert.program_code.accreditation_scope();
+    let arrangement = arrangement_for(scope);
+    let (issued, day_end) = issue_day(cert);
+    let answer = list.membership_throughout(accreditor, arrangement, scope, issued, day_end);
+    let since = |status: &Option<crate::trust::StatusChange>| {
+        status
+            .as_ref()
+            .map(|s| format!(" ({} since {})", s.status, crate::decisions::rfc3339(s.since)))
+            .unwrap_or_default()
+    };
+    if !answer.active {
+        return Err((
+            answer.reason,
+            format!(
+                "{accreditor} was not an active {arrangement} signatory for {scope} throughout {} (China){}",
+                cert.issue_date,
+                since(&answer.status)
+            ),
+        ));
+    }
+    let now_answer = list.membership_at(accreditor, arrangement, scope, now);
+    let vouched = match registration {
+        Registration::Same { at: Some(at) } => list.membership_at(accreditor, arrangement, scope, *at).active,
+        _ => false,
+    };
+    if !now_answer.active && !vouched {
+        let held = match registration {
+            Registration::None => "holds no recognition of it".to_string(),
+            Registration::Same { .. } => "recognized it only after that".to_string(),
+            Registration::Other(changed) => format!("holds other facts of it ({})", changed.join(", ")),
+        };
+        return Err((
+            now_answer.reason,
+            format!(
+                "{accreditor} is not an active {arrangement} signatory for {scope} now{}: a certificate dated before \
+                 that ({}) is its body's word alone, recognized only as the register holds it, and the register {held}",
+                since(&now_answer.status),
+                cert.issue_date
+            ),
+        ));
+    }
+    Ok((
+        answer.reason,
+        format!(
+            "{accreditor} was an active {arrangement} signatory for {scope} throughout {} (China)",
+            cert.issue_date
+        ),
     ))
 }
 
@@ -690,89 +806,17 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         _ => None,
     };
 
-    // 4. Accreditation under a mutual-recognition arrangement over the whole issue day (in
-    // China): the document says the day, not the instant, it was issued.
-    let scope = cert.program_code.accreditation_scope();
-    let arrangement = arrangement_for(scope);
-    let (issued, day_end) = issue_day(&cert);
-    let answer = ctx.trust_list.membership_throughout(&accreditor, arrangement, scope, issued, day_end);
-    // And now: the issue date is its body's own word (no timestamp vouches for it), so while
-    // the membership is suspended or withdrawn a certificate dated before that is
-    // recognized only as the register holds it — recognized before, under this same rule
-    // (found by attack: a CB under a suspended accreditor dated its credentials before the
-    // suspension, and they verified "valid"). Once the membership is restored, its CBs may
-    // issue again, and a date before the lapse gains them nothing.
-    let now_answer = ctx.trust_list.membership_at(&accreditor, arrangement, scope, ctx.now);
-    // Recognized, with these facts, while the membership was active: a registration made
-    // during the lapse vouches for nothing (found by review: an export, which decides no
-    // membership, registered a certificate dated before a suspension during it).
-    // Asked only of a certificate whose accreditor is not active now.
-    let vouched = || {
-        held_changed.as_ref().is_some_and(Vec::is_empty)
-            && held
-                .as_ref()
-                .and_then(|h| h.registered_at)
-                .is_some_and(|at| ctx.trust_list.membership_at(&accreditor, arrangement, scope, at).active)
+    // 4. Accreditation: claimed, of the CB's accreditor, under an arrangement over the whole
+    // issue day and now ([`accreditation_refused`]), vouched for by the register's
+    // recognition of these very facts while the membership was active.
+    let registration = match (&held_changed, &held) {
+        (Some(changed), Some(h)) if changed.is_empty() => Registration::Same { at: h.registered_at },
+        (Some(changed), _) => Registration::Other(changed),
+        _ => Registration::None,
     };
-    // The certificate as it states itself: an IAF record that says "Unaccredited", or one
-    // naming any other accreditor than its CB's (by the id, name or a trade name the list
-    // holds for it), is no certificate of that accreditation. A name the list does not hold
-    // is refused too: the claim is a fact the verdict shows, and a look-alike of another
-    // body's name (full-width letters, a Cyrillic letter, a zero-width space, its name in
-    // other words) would show that body under a "valid" (found by review; the claim was
-    // left to the list when the list could not place it). A certificate that claims no
-    // accreditation — CN XML without one, a credential without its authorisation — states
-    // the same fact as the IAF record's "Unaccredited", and is refused alike (rule set 18;
-    // found by attack: the same certificate was refused as an IAF record and "valid" as CN
-    // XML or UNTP, and exported as GlobalMRA).
-    if let Some(why) = accreditation_unclaimed(&cert, format) {
-        d.fail("accreditation", "trust.accreditation_unclaimed", why);
-    } else if let Some(why) = claim_not_of(ctx.trust_list, &cert, &accreditor) {
-        d.fail("accreditation", "trust.accreditation_other", why);
-    } else if answer.active && !now_answer.active && !vouched() {
-        let detail = now_answer
-            .status
-            .as_ref()
-            .map(|s| format!(" ({} since {})", s.status, crate::decisions::rfc3339(s.since)))
-            .unwrap_or_default();
-        let held = match &held_changed {
-            None => "holds no recognition of it".to_string(),
-            Some(changed) if changed.is_empty() => "recognized it only after that".to_string(),
-            Some(changed) => format!("holds other facts of it ({})", changed.join(", ")),
-        };
-        d.fail(
-            "accreditation",
-            now_answer.reason,
-            format!(
-                "{accreditor} is not an active {arrangement} signatory for {scope} now{detail}: a certificate dated \
-                 before that ({}) is its body's word alone, recognized only as the register holds it, and the \
-                 register {held}",
-                cert.issue_date
-            ),
-        );
-    } else if answer.active {
-        d.pass(
-            "accreditation",
-            answer.reason,
-            format!(
-                "{accreditor} was an active {arrangement} signatory for {scope} throughout {} (China)",
-                cert.issue_date
-            ),
-        );
-    } else {
-        let detail = answer
-            .status
-            .as_ref()
-            .map(|s| format!(" ({} since {})", s.status, crate::decisions::rfc3339(s.since)))
-            .unwrap_or_default();
-        d.fail(
-            "accreditation",
-            answer.reason,
-            format!(
-                "{accreditor} was not an active {arrangement} signatory for {scope} throughout {} (China){detail}",
-                cert.issue_date
-            ),
-        );
+    match accreditation_refused(ctx.trust_list, &cert, format, &accreditor, ctx.now, &registration) {
+        Ok((reason, message)) => d.pass("accreditation", reason, message),
+        Err((reason, message)) => d.fail("accreditation", reason, message),
     }
 
     // 5. Standards equivalence, and each standard of the certificate's own kind.

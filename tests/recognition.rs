@@ -364,6 +364,36 @@ fn membership_suspended_at_issue_time() {
     );
     // Before the suspension, the same document is recognized unregistered.
     assert!(decide(&doc, datetime!(2026-02-15 0:00 UTC)).valid);
+
+    // The look-up's headline holds a registered certificate to the same rule, with the
+    // registration's time (found by attack: a CB exported a certificate during its
+    // accreditor's suspension, and the look-up said "valid" where every verification of the
+    // export refused it).
+    let headline = |cert: &Certificate, registered_at: Option<OffsetDateTime>, now: OffsetDateTime| {
+        mrgate::decisions::verify::headline_now(
+            "valid",
+            registered_at,
+            Some(cert),
+            now,
+            &trust_list(),
+            &Table::embedded(),
+        )
+    };
+    let (before_suspension, during) = (datetime!(2026-02-02 0:00 UTC), datetime!(2026-04-02 0:00 UTC));
+    assert_eq!(headline(&after, Some(during), NOW), "unknown", "issued during the suspension");
+    assert_eq!(headline(&before, Some(before_suspension), NOW), "valid", "recognized before it: vouched for");
+    assert_eq!(headline(&before, Some(during), NOW), "unknown", "registered during it");
+    assert_eq!(headline(&before, None, NOW), "unknown", "registered when, not known");
+    assert_eq!(headline(&before, None, datetime!(2026-02-15 0:00 UTC)), "valid", "before the suspension");
+    // And to its claim: another accreditor's, or a CB named otherwise than the list holds it.
+    let mut claimed_other = before.clone();
+    if let Some(a) = claimed_other.certification_body.accreditation.as_mut() {
+        a.body = "DAKKS".into();
+    }
+    assert_eq!(headline(&claimed_other, Some(before_suspension), NOW), "unknown", "another accreditor claimed");
+    let mut named_other = before.clone();
+    named_other.certification_body.name = "Another certification body".into();
+    assert_eq!(headline(&named_other, Some(before_suspension), NOW), "unknown", "a name the list does not hold");
 }
 
 /// A document the register holds as CN XML, which keeps less than some formats say (a
@@ -689,7 +719,7 @@ fn a_standard_past_its_transition_is_not_recognized() {
     // A registered certificate's headline follows the table in force: a table that no
     // longer recognizes its standard makes it unknown, as a verification would refuse it.
     let headline = |cert: &Certificate, table: &Table| {
-        mrgate::decisions::verify::headline_now("valid", Some(cert), NOW, &trust_list(), table)
+        mrgate::decisions::verify::headline_now("valid", Some(NOW), Some(cert), NOW, &trust_list(), table)
     };
     assert_eq!(headline(&cert, &table), "valid");
     let mut without = table.clone();

@@ -211,7 +211,10 @@ use time::OffsetDateTime;
 /// - `20`: the gateway's own signature stands for the very documents it exported, which
 ///   its register keeps by digest with the certificate ([`register::exported`]), and for no
 ///   other: a document it signed but never exported (stating the registered facts, or an
-///   export changed since) is `trust.not_exported`, as the audit judges it.
+///   export changed since) is `trust.not_exported`, as the audit judges it; and the
+///   look-up's headline is `unknown` for a certificate a verification would refuse for its
+///   accreditation ([`crate::recognition::accreditation_refused`], its registration's time
+///   vouching as a register read's does) or for its CB's name.
 pub const RULE_SET: &str = "20";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

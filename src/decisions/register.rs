@@ -93,6 +93,12 @@ pub fn recorded_since(registered: Option<&crate::store::CertificateRecord>, docu
     }
 }
 
+/// When the register recognized a certificate's facts as they are (its `recorded_at`);
+/// `None` when that does not read, which vouches for nothing.
+pub fn registered_at(record: &crate::store::CertificateRecord) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(&record.recorded_at, &time::format_description::well_known::Rfc3339).ok()
+}
+
 /// The document a certificate is registered as, however it came (an export, a
 /// recognition): its CN XML, as rendered from the certificate read.
 pub fn registered_as(cert: &crate::model::Certificate) -> crate::formats::Rendered {
@@ -158,11 +164,7 @@ fn registered(view: &crate::store::CertificateView) -> (Registered, Option<HeldD
             Some(HeldDocument {
                 document: record.document.clone(),
                 exporters_word: record.origin == origin::EXPORT_UNSIGNED,
-                registered_at: time::OffsetDateTime::parse(
-                    &record.recorded_at,
-                    &time::format_description::well_known::Rfc3339,
-                )
-                .ok(),
+                registered_at: registered_at(record),
                 exported: std::sync::Arc::clone(&view.exported),
             }),
         ),

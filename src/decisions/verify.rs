@@ -82,21 +82,23 @@ pub fn status(
 }
 
 /// The status a person should read of a registered certificate (the look-up's
-/// `headline`), now: [`headline`] on China's date, under the trust list in force, which must
-/// still hold the certificate's CB in force for it ([`crate::recognition::cb_not_granted`]),
-/// and the equivalence table in force, which must still recognize its standards
-/// ([`crate::recognition::standards_refused`], rule set 18; found by attack: a table
-/// dropping a standard left its certificates "valid" on the look-up): a verification of
-/// its document would refuse it otherwise.
+/// `headline`), now: [`headline`] on China's date, under the trust list in force and the
+/// equivalence table in force, by which a verification of its document would not refuse it
+/// ([`crate::recognition::refused_now`]: its CB in force, its accreditation under an
+/// arrangement or vouched for by its registration, its standards recognized; rule sets 18
+/// and 20; found by attack: a table dropping a standard, and an accreditor's suspended
+/// membership, left certificates "valid" on the look-up). `registered_at`: when the
+/// register recognized its facts as they are (`recorded_at`).
 pub fn headline_now(
     recorded: &str,
+    registered_at: Option<time::OffsetDateTime>,
     cert: Option<&crate::model::Certificate>,
     now: time::OffsetDateTime,
     trust_list: &crate::trust::TrustList,
     table: &crate::standards::Table,
 ) -> &'static str {
     let decides = trust_list.in_date(now).is_ok()
-        && cert.is_some_and(|c| crate::recognition::refused_now(trust_list, table, c, now).is_none());
+        && cert.is_some_and(|c| crate::recognition::refused_now(trust_list, table, c, registered_at, now).is_none());
     headline(recorded, cert, crate::model::china_date(now), decides)
 }
 

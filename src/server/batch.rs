@@ -195,8 +195,15 @@ fn lookup(app: &App, line: usize, issuer: &str, number: &str) -> Value {
     match verify::status(&app.context(), issuer, number) {
         Ok(Some(r)) => {
             let cert = crate::formats::cn_xml::parse(&r.document, &app.limits).ok();
-            let headline =
-                verify::headline_now(&r.status, cert.as_ref(), app.now(), &app.trust_list(), &app.table().table);
+            let registered_at = crate::decisions::register::registered_at(&r);
+            let headline = verify::headline_now(
+                &r.status,
+                registered_at,
+                cert.as_ref(),
+                app.now(),
+                &app.trust_list(),
+                &app.table().table,
+            );
             json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status,
                    "headline": headline, "origin": r.origin})
         }

@@ -176,6 +176,7 @@ fn render(app: &App, view: &CertificateView, derived: &Derived) -> Response<Body
         status: &r.status,
         headline: crate::decisions::verify::headline_now(
             &r.status,
+            crate::decisions::register::registered_at(r),
             derived.cert.as_ref(),
             now,
             &app.trust_list(),
