@@ -181,15 +181,21 @@ fn chain_from_another_accreditation_body() {
     assert_eq!(failed(&v), ("chain", "x509.untrusted".into()));
 }
 
-#[test]
-fn signer_not_listed_for_the_cb() {
-    // The domestic root signs for CNCA CBs; CNCA-R-2002-002's key cannot sign for CNCA-R-2002-001.
+/// A management-system certificate of the domestic CB CNCA-R-2002-001, accredited by CNAS.
+fn domestic_certificate() -> Certificate {
     let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
     cert.certification_body.id = BodyId::Cnca(mrgate::ids::ApprovalNo::parse("CNCA-R-2002-001").expect("id"));
     cert.certification_body.name = "中国质量认证中心".into();
     if let Some(a) = cert.certification_body.accreditation.as_mut() {
         a.body = "CNAS".into();
     }
+    cert
+}
+
+#[test]
+fn signer_not_listed_for_the_cb() {
+    // The domestic root signs for CNCA CBs; CNCA-R-2002-002's key cannot sign for CNCA-R-2002-001.
+    let cert = domestic_certificate();
     let v = decide(&as_jws(&cert, "cb/CNCA-R-2002-002"), NOW);
     assert_eq!(failed(&v), ("chain", "trust.signer_not_listed".into()));
     // The right key is recognized (CNAS is an IAF MLA signatory).
@@ -203,12 +209,7 @@ fn signer_not_listed_for_the_cb() {
 /// exports; the same key that is not the gateway's is the CB's granted signer, and valid.
 #[test]
 fn the_gateways_key_granted_as_a_cbs_signer_too_stands_only_for_its_exports() {
-    let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    cert.certification_body.id = BodyId::Cnca(mrgate::ids::ApprovalNo::parse("CNCA-R-2002-001").expect("id"));
-    cert.certification_body.name = "中国质量认证中心".into();
-    if let Some(a) = cert.certification_body.accreditation.as_mut() {
-        a.body = "CNAS".into();
-    }
+    let cert = domestic_certificate();
     let document = as_jws(&cert, "cb/CNCA-R-2002-001");
     let (_, chain) = key_and_chain("cb/CNCA-R-2002-001");
     let own = [chain.first().expect("leaf").as_ref().to_vec()];
