@@ -251,11 +251,9 @@ pub fn refused_now(
     now: OffsetDateTime,
 ) -> Option<String> {
     let issuer = cert.issuer_id();
-    let Some(cb) = list.body(issuer).filter(|p| p.body.as_ref().is_some_and(|b| b.role == Role::CertificationBody))
-    else {
+    let Some((cb, accreditor)) = certification_body(list, issuer) else {
         return Some(format!("'{issuer}' is not a certification body of the trust list"));
     };
-    let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.clone()).unwrap_or_default();
     cb_not_granted(list, cert, now)
         .or_else(|| cb_name_not_held(list, cb, cert))
         .or_else(|| {
@@ -304,6 +302,13 @@ pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> O
         claimed.body,
         cert.issuer_id()
     ))
+}
+
+/// The certification body `issuer` of the list, with its accreditor's id (empty when the
+/// list names none): `None` when the list holds no certification body by that id.
+fn certification_body<'l>(list: &'l TrustList, issuer: &str) -> Option<(&'l Provider, String)> {
+    let cb = list.body(issuer).filter(|p| p.body.as_ref().is_some_and(|b| b.role == Role::CertificationBody))?;
+    Some((cb, cb.body.as_ref().and_then(|b| b.accredited_by.clone()).unwrap_or_default()))
 }
 
 /// What the register holds of a certificate's facts, for [`accreditation_refused`]: the
@@ -376,11 +381,12 @@ pub fn accreditation_refused(
         ));
     }
     let now_answer = list.membership_at(accreditor, arrangement, scope, now);
-    let vouched = match registration {
+    // Asked only of a certificate whose accreditor is not active now.
+    let vouched = || match registration {
         Registration::Same { at: Some(at) } => list.membership_at(accreditor, arrangement, scope, *at).active,
         _ => false,
     };
-    if !now_answer.active && !vouched {
+    if !now_answer.active && !vouched() {
         let held = match registration {
             Registration::None => "holds no recognition of it".to_string(),
             Registration::Same { .. } => "recognized it only after that".to_string(),
@@ -680,13 +686,10 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
 
     // 3a. The issuing body must be a certification body of the trust list.
     let issuer = cert.issuer_id().to_string();
-    let Some(cb) =
-        ctx.trust_list.body(&issuer).filter(|p| p.body.as_ref().is_some_and(|b| b.role == Role::CertificationBody))
-    else {
+    let Some((cb, accreditor)) = certification_body(ctx.trust_list, &issuer) else {
         d.fail("chain", "trust.cb_unknown", format!("'{issuer}' is not a certification body of the trust list"));
         return None;
     };
-    let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.clone()).unwrap_or_default();
 
     // 2 + 3b. Signature, with anchors from the trust list only.
     // A signature made before the latest date the document states (its issue date, the
