@@ -14,6 +14,11 @@
 //! second (the figure at 100,000); with `MRGATE_AUDIT_DATA=DIR` too, that log is
 //! built in DIR and kept, for timing `mrgate log audit --url` against `mrgate serve --demo
 //! --data-dir DIR`.
+//!
+//! And what a certificate's earlier exports cost a verification of one of them: the
+//! exported credential verified just after its certificate was exported once more, with 1
+//! and with 20,000 exports held, side by side (`cargo bench --bench decisions --
+//! exports_held`; the two near one: the register is asked by digest, not read whole).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use mrgate::audit::{Audit, StoreSource};
@@ -166,5 +171,34 @@ fn bench_audit(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench, bench_audit);
+/// See the module's doc: a verification of an exported credential, each just after another
+/// export of its certificate, with `held` exports held before.
+fn bench_exports_held(c: &mut Criterion) {
+    let mut g = c.benchmark_group("exports_held");
+    for held in [1u64, 20_000] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (app, credential) = exporting_gateway(dir.path());
+        let exported = app.store.exported_documents().expect("read");
+        let (issuer, number) = exported.first().map(|d| (d.issuer.clone(), d.number.clone())).expect("an export");
+        let record = |digests: Vec<String>| {
+            let effect =
+                mrgate::store::Effect::RecordExported { issuer: issuer.clone(), number: number.clone(), digests };
+            app.store.write(effect).expect("recorded");
+        };
+        // Digests of documents never presented, as other exports of the certificate made.
+        record((1..held).map(|i| format!("{i:064x}")).collect());
+        let ctx = app.context();
+        let mut next = held;
+        g.bench_function(held.to_string(), |b| {
+            b.iter(|| {
+                next += 1;
+                record(vec![format!("{next:064x}")]);
+                assert!(ctx.recognition(black_box(credential.as_bytes()), true).expect("the register reads").valid)
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_audit, bench_exports_held);
 criterion_main!(benches);

@@ -48,6 +48,13 @@ pub trait StatusSource {
     /// The certificate's status and, for one held with a status that reads, its registered
     /// document: one read, so both are of one version.
     fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>);
+    /// Whether the gateway exported of certificate `issuer`/`number` a document by one of
+    /// `readings` (a presented document's digests,
+    /// [`crate::decisions::register::exported::readings`]): the only documents its own
+    /// signature stands for (rule set 20). Asked by digest, so that it costs the same however
+    /// often the certificate was exported. `Err`: the register cannot tell, and the
+    /// decision fails closed.
+    fn exported(&self, issuer: &str, number: &str, readings: &[String]) -> Result<bool, String>;
 }
 
 /// The document a certificate is registered as: its facts, as CN XML, and whether they are
@@ -60,10 +67,6 @@ pub struct HeldDocument {
     /// When the decision that registered these facts was made (`None`: not known, which
     /// vouches for nothing).
     pub registered_at: Option<OffsetDateTime>,
-    /// The digests of the documents the gateway exported of the certificate, in order
-    /// ([`crate::decisions::register::exported`]): the only documents its own signature
-    /// stands for.
-    pub exported: std::sync::Arc<[String]>,
 }
 
 /// No register: the document's own status stands.
@@ -73,6 +76,10 @@ pub struct NoRegister;
 impl StatusSource for NoRegister {
     fn current(&self, _: &str, _: &str) -> (Registered, Option<HeldDocument>) {
         (Registered::NotHeld, None)
+    }
+
+    fn exported(&self, _: &str, _: &str, _: &[String]) -> Result<bool, String> {
+        Ok(false)
     }
 }
 
@@ -699,7 +706,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let signing = verify_signature(document, payload, &issuer, signed_from, ctx, d)?;
     verdict.signer = Some(signing.subject.clone());
     // The gateway's own signature stands for the documents it exported, and for no other:
-    // its register keeps their digests with the certificate (rule set 20; the audit holds it
+    // its register keeps their digests by certificate (rule set 20; the audit holds it
     // to the same set, as its log made it). A document signed with the gateway's key outside
     // its exports — by the key's holder (`mrgate sign`), by another deployment sharing the
     // key, before a store was reset, or an export changed since (line ends converted, a
@@ -714,15 +721,15 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // first export registered.
     let own_signer =
         cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
-    let read_for_own = own_signer.then(|| ctx.register.current(&issuer, cert.number.as_str()));
-    let own_export = match &read_for_own {
-        Some((Registered::Unavailable(why), _)) => {
+    let own_export = match own_signer.then(|| {
+        let readings = crate::decisions::register::exported::readings(document);
+        ctx.register.exported(&issuer, cert.number.as_str(), &readings)
+    }) {
+        Some(Err(why)) => {
             d.fail("chain", REGISTER_UNAVAILABLE, format!("the register cannot be read: {why}"));
             return None;
         }
-        Some((_, held)) => {
-            held.as_ref().is_some_and(|h| crate::decisions::register::exported::includes(&h.exported, document))
-        }
+        Some(Ok(exported)) => exported,
         None => false,
     };
     // Granted from when it signed until now, throughout: a signing time is the signer's
@@ -782,10 +789,10 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         format!("'{}' is a signer of '{issuer}', chaining to '{accreditor}'", signing.subject),
     );
 
-    // The register's status and facts of the certificate, read once for the checks below
-    // (already, for the gateway's own signature): its facts vouch for a document that
-    // states them (4), and supersede one that states others and is not newer (6).
-    let (registered, held) = read_for_own.unwrap_or_else(|| ctx.register.current(&issuer, cert.number.as_str()));
+    // The register's status and facts of the certificate, read once for the checks below:
+    // its facts vouch for a document that states them (4), and supersede one that states
+    // others and is not newer (6).
+    let (registered, held) = ctx.register.current(&issuer, cert.number.as_str());
     // A register holding a certificate's status alone (its body's notices, no document,
     // `register::origin::NOTICE`) knows of one in force no more than those notices said.
     let in_register = matches!(registered, Registered::Status(_));

@@ -87,12 +87,34 @@ fn as_cn_xml(c: &Certificate, signer: &str) -> Vec<u8> {
     mrgate::crypto::xmldsig::sign(&xml, &key, &chain).expect("sign").into_bytes()
 }
 
-/// A register holding a status, and a document when given one (its facts, as CN XML).
+/// A register holding a status, and a document when given one (its facts, as CN XML); no
+/// document exported.
 struct Register(Registered, Option<HeldDocument>);
 
 impl StatusSource for Register {
     fn current(&self, _: &str, _: &str) -> (Registered, Option<HeldDocument>) {
         (self.0.clone(), self.1.clone())
+    }
+
+    fn exported(&self, _: &str, _: &str, _: &[String]) -> Result<bool, String> {
+        Ok(false)
+    }
+}
+
+/// A register holding the documents exported of every certificate by these digests, or
+/// (`Err`) that cannot tell which it holds; otherwise `register`'s.
+struct Exports<'r> {
+    register: &'r Register,
+    digests: Result<Vec<String>, String>,
+}
+
+impl StatusSource for Exports<'_> {
+    fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>) {
+        self.register.current(issuer, number)
+    }
+
+    fn exported(&self, _: &str, _: &str, readings: &[String]) -> Result<bool, String> {
+        self.digests.clone().map(|held| readings.iter().any(|r| held.contains(r)))
     }
 }
 
@@ -232,13 +254,25 @@ fn the_gateways_key_granted_as_a_cbs_signer_too_stands_only_for_its_exports() {
     assert_eq!(failed(&v), ("chain", "trust.not_exported".into()));
     let v = decided(&NoRegister, &own);
     assert_eq!(failed(&v), ("chain", "trust.not_exported".into()));
+    // Another document among the certificate's exports: still not this one.
+    let register = held(&cert);
+    let other = as_jws(&cert, "cb/CNCA-R-2002-002");
+    let others = Exports { register: &register, digests: Ok(mrgate::decisions::register::exported::digests(&other)) };
+    assert_eq!(failed(&decided(&others, &own)), ("chain", "trust.not_exported".into()));
+    // A register that cannot tell which documents were exported: closed, whatever else it
+    // holds.
+    let unknown = Exports { register: &register, digests: Err("store: disk I/O error".into()) };
+    let v = decided(&unknown, &own);
+    assert_eq!(failed(&v), ("chain", mrgate::recognition::REGISTER_UNAVAILABLE.into()));
+    assert!(v.checks.iter().any(|c| c.message == "the register cannot be read: store: disk I/O error"), "{v:?}");
     // Among the certificate's exports, it is the gateway's.
-    let Register(status, Some(held_document)) = held(&cert) else { panic!("a held document") };
-    let mut exported = mrgate::decisions::register::exported::digests(&document);
-    exported.sort();
-    let registered = Register(status, Some(HeldDocument { exported: exported.into(), ..held_document }));
+    let exported = mrgate::decisions::register::exported::digests(&document);
+    let registered = Exports { register: &register, digests: Ok(exported) };
     let v = decided(&registered, &own);
     assert!(v.valid, "{v:?}");
+    // Only the gateway's own signature asks which documents were exported: the CB's
+    // signer's does not, and a register that cannot tell that is no matter to it.
+    assert!(decided(&unknown, &[]).valid);
     // Not the gateway's key: the CB's granted signer, as any.
     assert!(decided(&held(&cert), &[]).valid);
 }
@@ -480,7 +514,6 @@ fn held_since(cert: &Certificate, at: OffsetDateTime) -> Register {
             document: formats::render(Format::CnXml, cert).bytes,
             exporters_word: false,
             registered_at: Some(at),
-            exported: Default::default(),
         }),
     )
 }
@@ -532,7 +565,6 @@ fn a_superseded_version_is_not_valid() {
             document: formats::render(Format::CnXml, &second).bytes,
             exporters_word: true,
             registered_at: Some(datetime!(2026-03-02 0:00 UTC)),
-            exported: Default::default(),
         }),
     );
     assert!(decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &word).valid);
@@ -547,12 +579,7 @@ fn a_superseded_version_is_not_valid() {
     // A registered document that does not read decides nothing "valid".
     let unreadable = Register(
         Registered::Status(mrgate::model::Status::Valid),
-        Some(HeldDocument {
-            document: b"<not-a-certificate/>".to_vec(),
-            exporters_word: false,
-            registered_at: None,
-            exported: Default::default(),
-        }),
+        Some(HeldDocument { document: b"<not-a-certificate/>".to_vec(), exporters_word: false, registered_at: None }),
     );
     let v = decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &unreadable);
     assert_eq!(failed(&v), ("validity", "register.superseded".into()));

@@ -385,14 +385,21 @@ fn a_version_1_store_is_migrated() {
 }
 
 /// The documents an export made are registered with its certificate, by digest, each once,
-/// and read with the certificate's version (the cached one forgotten when they change); a
-/// store made before it kept them registers, as it is upgraded, every export its stored
-/// answers hold — and nothing of an answer that is not an export's, or does not read as one.
+/// and asked for by digest (memory remembers a yes, never a no); a store made before it kept
+/// them registers, as it is upgraded, every export its stored answers hold — and nothing of
+/// an answer that is not an export's, or does not read as one.
 #[test]
 fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
     let exported = |store: &dyn Store, number: &str| {
-        let view = store.certificate_view("CNCA-R-2002-001", number).expect("read").expect("held");
-        view.exported.to_vec()
+        let all = store.exported_documents().expect("read");
+        all.into_iter().filter(|d| d.number == number).map(|d| d.digest).collect::<Vec<_>>()
+    };
+    let any = |store: &dyn Store, number: &str, digests: &[&str]| {
+        let digests: Vec<String> = digests.iter().map(|d| d.to_string()).collect();
+        store.exported_any("CNCA-R-2002-001", number, &digests).expect("asked")
+    };
+    let in_memory = |store: &dyn Store, number: &str, digest: &str| {
+        store.exported_in_memory("CNCA-R-2002-001", number, &[digest.to_string()])
     };
     let recorded = |store: &dyn Store, number: &str, digests: &[&str]| {
         store
@@ -415,6 +422,17 @@ fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
             recorded(&*store, "N-1", &["aa", "cc"]);
             assert_eq!(exported(&*store, "N-1"), ["aa", "bb", "cc"], "{}", b.name());
             assert_eq!(exported(&*store, "N-2"), Vec::<String>::new(), "{}: another certificate's", b.name());
+            assert_eq!(in_memory(&*store, "N-1", "bb"), None, "{}: not asked yet", b.name());
+            assert!(any(&*store, "N-1", &["bb"]), "{}", b.name());
+            assert_eq!(in_memory(&*store, "N-1", "bb"), Some(true), "{}: a yes remembered", b.name());
+            assert!(any(&*store, "N-1", &["zz", "cc"]), "{}: any of them", b.name());
+            assert!(!any(&*store, "N-1", &["zz", "a", "aaa"]), "{}: none of them", b.name());
+            assert_eq!(in_memory(&*store, "N-1", "zz"), None, "{}: a no is not remembered", b.name());
+            assert!(!any(&*store, "N-2", &["aa", "bb"]), "{}: another certificate's", b.name());
+            assert_eq!(in_memory(&*store, "N-2", "bb"), None, "{}: another certificate's", b.name());
+            assert!(!any(&*store, "N-1", &[]), "{}: nothing asked", b.name());
+            recorded(&*store, "N-1", &["zz"]);
+            assert!(any(&*store, "N-1", &["zz"]), "{}: exported since the no", b.name());
             let answer = serde_json::json!({
                 "id": "export-1", "issuer": "CNCA-R-2002-001", "number": "N-2",
                 "documents": { "untp-dcc": credential, "iaf-xml": xml },
@@ -450,12 +468,14 @@ fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
         expected.sort();
         assert_eq!(exported(&*store, "N-2"), expected, "{}: the export's answer registered", b.name());
         assert_eq!(exported(&*store, "N-1"), Vec::<String>::new(), "{}: nothing else", b.name());
+        assert!(any(&*store, "N-2", &[&document_digest(xml.trim().as_bytes())]), "{}", b.name());
         store.put_certificate(&record("N-3", "valid"), &event("valid", "export-n3-0001")).expect("put");
         let many = exported(&*store, "N-3");
         assert_eq!(many.len(), 1200, "{}: every page", b.name());
         for n in [1, 500, 501, 1200] {
             let digest = document_digest(format!("{{\"n\":{n}}}").as_bytes());
             assert!(many.binary_search(&digest).is_ok(), "{}: {n}", b.name());
+            assert!(any(&*store, "N-3", &[&digest]), "{}: {n}", b.name());
         }
     }
 }

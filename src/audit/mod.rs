@@ -1405,9 +1405,9 @@ struct Held {
     last_iat: Option<i64>,
     /// Where its facts come from ([`crate::decisions::register::origin`]).
     origin: &'static str,
-    /// The digests of the documents exports made of it, in order
-    /// ([`crate::decisions::register::exported`]).
-    exported: Vec<String>,
+    /// The digests of the documents exports made of it
+    /// ([`crate::decisions::register::exported`]), in order: the store lists them so.
+    exported: std::collections::BTreeSet<String>,
 }
 
 impl LogRegister {
@@ -1553,7 +1553,7 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             origin,
-            exported: Vec::new(),
+            exported: Default::default(),
         });
         held.changed = at;
         // The same facts again keep their first registration's time, as the gateway's
@@ -1572,12 +1572,8 @@ impl LogRegister {
     /// [`crate::store::Effect::RecordExported`] does.
     fn exported(&mut self, (issuer, number): (&str, &str), digests: Vec<String>) {
         if let Some(held) = self.certificates.get_mut(&(issuer.to_string(), number.to_string())) {
-            // In order, once each, as the stores read them.
-            for digest in digests {
-                if let Err(at) = held.exported.binary_search(&digest) {
-                    held.exported.insert(at, digest);
-                }
-            }
+            // Once each, as the stores hold them.
+            held.exported.extend(digests);
         }
     }
 
@@ -1634,7 +1630,7 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             origin: crate::decisions::register::origin::NOTICE,
-            exported: Vec::new(),
+            exported: Default::default(),
         });
         held.changed = at;
         held.status = Some(n.action.target());
@@ -1647,17 +1643,21 @@ impl LogRegister {
 impl StatusSource for LogRegister {
     fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>) {
         match self.certificates.get(&(issuer.to_string(), number.to_string())) {
-            Some(Held { status: Some(status), document, origin, registered, exported, .. }) => (
+            Some(Held { status: Some(status), document, origin, registered, .. }) => (
                 Registered::Status(*status),
                 (*origin != crate::decisions::register::origin::NOTICE).then(|| HeldDocument {
                     document: document.clone(),
                     exporters_word: *origin == crate::decisions::register::origin::EXPORT_UNSIGNED,
                     registered_at: Some(*registered),
-                    exported: exported.as_slice().into(),
                 }),
             ),
             Some(_) => (Registered::Unavailable("a status that does not read".into()), None),
             None => (Registered::NotHeld, None),
         }
+    }
+
+    fn exported(&self, issuer: &str, number: &str, readings: &[String]) -> Result<bool, String> {
+        let held = self.certificates.get(&(issuer.to_string(), number.to_string()));
+        Ok(held.is_some_and(|h| readings.iter().any(|r| h.exported.contains(r))))
     }
 }

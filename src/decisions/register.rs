@@ -127,23 +127,22 @@ pub mod exported {
         }
     }
 
-    /// Whether `document`, as it was presented, is one of the exported documents `held`
-    /// ([`digests`], in order: a certificate exported again and again holds many): the very
-    /// bytes, the bytes without the white space around them, or the compact JWS read from
-    /// them ([`crate::recognition::compact_jws`]) — each of which the gateway reads as the
-    /// same document. Hashed one way at a time: an export presented as it was made matches
-    /// the first.
-    pub fn includes(held: &[String], document: &[u8]) -> bool {
-        if held.is_empty() {
-            return false;
-        }
-        let held = |d: String| held.binary_search(&d).is_ok();
-        // Each reading hashed only when it is other bytes than the one before it.
+    /// The digests by which `document`, as it was presented, may be one of the exported
+    /// documents: the very bytes, the bytes without the white space around them, and the
+    /// compact JWS read from them ([`crate::recognition::compact_jws`]) — each of which the
+    /// gateway reads as the same document — each reading once, when it is other bytes than
+    /// the one before it. The register answers whether it holds any
+    /// ([`crate::recognition::StatusSource::exported`]).
+    pub fn readings(document: &[u8]) -> Vec<String> {
         let trimmed = document.trim_ascii();
-        held(document_digest(document))
-            || (trimmed.len() != document.len() && held(document_digest(trimmed)))
-            || crate::recognition::compact_jws(document)
-                .is_some_and(|t| t.len() != trimmed.len() && held(document_digest(t.as_bytes())))
+        let mut readings = vec![document_digest(document)];
+        if trimmed.len() != document.len() {
+            readings.push(document_digest(trimmed));
+        }
+        if let Some(token) = crate::recognition::compact_jws(document).filter(|t| t.len() != trimmed.len()) {
+            readings.push(document_digest(token.as_bytes()));
+        }
+        readings
     }
 }
 
@@ -168,7 +167,6 @@ fn registered(view: &crate::store::CertificateView) -> (Registered, Option<HeldD
                 document: record.document.clone(),
                 exporters_word: record.origin == origin::EXPORT_UNSIGNED,
                 registered_at: registered_at(record),
-                exported: std::sync::Arc::clone(&view.exported),
             }),
         ),
         None => (Registered::Unavailable(format!("stored status '{}' is not a status", record.status)), None),
@@ -183,6 +181,10 @@ impl StatusSource for StoreRegister<'_> {
             Ok(None) => (Registered::NotHeld, None),
             Err(e) => (Registered::Unavailable(e.to_string()), None),
         }
+    }
+
+    fn exported(&self, issuer: &str, number: &str, readings: &[String]) -> Result<bool, String> {
+        self.0.exported_any(issuer, number, readings).map_err(|e| e.to_string())
     }
 }
 
@@ -220,6 +222,13 @@ impl StatusSource for MemoryRegister<'_> {
                 (Registered::Unavailable("not in memory".into()), None)
             }
         }
+    }
+
+    fn exported(&self, issuer: &str, number: &str, readings: &[String]) -> Result<bool, String> {
+        self.store.exported_in_memory(issuer, number, readings).ok_or_else(|| {
+            self.missed.set(true);
+            "not in memory".to_string()
+        })
     }
 }
 
@@ -270,8 +279,9 @@ mod tests {
     /// no other: a byte changed, white space inside it, nothing registered.
     #[test]
     fn an_export_is_known_by_its_bytes_with_or_without_the_white_space_around_them() {
-        use super::exported::{digests, includes};
+        use super::exported::{digests, readings};
         use crate::ledger::entry::document_digest as digest;
+        let includes = |held: &[String], presented: &[u8]| readings(presented).iter().any(|r| held.contains(r));
         let xml = b"<Certificate>\n  <Number>1</Number>\n</Certificate>\n";
         assert_eq!(digests(xml), [digest(xml), digest(xml.trim_ascii())]);
         let jws = b"eyJhbGciOiJFUzI1NiJ9.eyJ9.c2ln";
@@ -298,5 +308,11 @@ mod tests {
             assert!(!includes(&held, other), "{}", String::from_utf8_lossy(other));
         }
         assert!(!includes(&[], jws), "nothing exported");
+        // Each reading once, in order, when it is other bytes than the one before it.
+        assert_eq!(readings(jws), [digest(jws)]);
+        assert_eq!(readings(xml), [digest(xml), digest(xml.trim_ascii())]);
+        let spaced = "\u{3000}eyJhbGciOiJFUzI1NiJ9.eyJ9.c2ln\n";
+        let trimmed = "\u{3000}eyJhbGciOiJFUzI1NiJ9.eyJ9.c2ln";
+        assert_eq!(readings(spaced.as_bytes()), [digest(spaced.as_bytes()), digest(trimmed.as_bytes()), digest(jws)]);
     }
 }

@@ -90,6 +90,41 @@ pub fn exported_by(json: &str) -> Option<ExportedDocuments> {
     Some(ExportedDocuments { issuer: text("issuer")?, number: text("number")?, digests })
 }
 
+/// Exported documents a store found registered, remembered so that an export presented
+/// again and again is not looked up each time. Only a yes is remembered: no write takes a
+/// registered document away (exports are registered, never unregistered), so a yes stays
+/// true on every node; a no may turn into a yes at the next export. Bounded: when full it
+/// starts again empty (the database still answers, a look-up slower).
+#[derive(Debug, Default)]
+pub struct ExportsSeen(std::sync::Mutex<std::collections::HashSet<(String, String, String)>>);
+
+impl ExportsSeen {
+    /// At most this many (issuer, number, digest) are remembered: about 15 MB.
+    const MAX: usize = 65_536;
+
+    /// Whether one of `digests` was found registered of `issuer`/`number` before.
+    pub fn any(&self, issuer: &str, number: &str, digests: &[String]) -> bool {
+        let Ok(seen) = self.0.lock() else { return false };
+        // Keys are owned strings; the few digests of one document are looked up by a key
+        // made once for them.
+        let mut key = (issuer.to_string(), number.to_string(), String::new());
+        digests.iter().any(|d| {
+            key.2.clone_from(d);
+            seen.contains(&key)
+        })
+    }
+
+    /// Remembers that the register holds `digest` exported of `issuer`/`number`.
+    pub fn remember(&self, issuer: &str, number: &str, digest: &str) {
+        if let Ok(mut seen) = self.0.lock() {
+            if seen.len() >= Self::MAX {
+                seen.clear();
+            }
+            seen.insert((issuer.to_string(), number.to_string(), digest.to_string()));
+        }
+    }
+}
+
 /// One document an export made of a certificate, by its digest, as the register holds it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ExportedDocument {
@@ -180,9 +215,6 @@ pub struct TableVersion {
 pub struct CertificateView {
     pub record: CertificateRecord,
     pub history: Vec<StatusEvent>,
-    /// The digests of the documents the gateway exported of the certificate, in order
-    /// ([`Effect::RecordExported`], [`crate::decisions::register::exported`]).
-    pub exported: std::sync::Arc<[String]>,
     /// What callers derive from this version (e.g. the facts parsed from its document),
     /// computed once and dropped with the version, so it can never outlive a change.
     pub derived: std::sync::OnceLock<std::sync::Arc<dyn std::any::Any + Send + Sync>>,
@@ -409,6 +441,20 @@ pub trait Store: Send + Sync {
     /// Every exported document the register holds, in (issuer, number, digest) order
     /// ([`Effect::RecordExported`]): what an audit holds to the exports the log made.
     fn exported_documents(&self) -> Result<Vec<ExportedDocument>, StoreError>;
+    /// Whether the register holds a document exported of `issuer`/`number` by one of
+    /// `digests` ([`Effect::RecordExported`]; a presented document's readings,
+    /// [`crate::decisions::register::exported::readings`]). Asked by digest, in the table's
+    /// primary key, so it costs the same however often the certificate was exported (the
+    /// certificate's view does not carry its exports: one exported again and again made
+    /// every look-up and verification of it read them all).
+    fn exported_any(&self, issuer: &str, number: &str, digests: &[String]) -> Result<bool, StoreError>;
+    /// What memory knows of [`Store::exported_any`], without blocking on the database:
+    /// `Some(true)` for a document found registered before ([`ExportsSeen`]), `None` when
+    /// the database must be asked. Never `Some(false)`: a document is exported by another
+    /// node, or a moment after, without this process seeing it.
+    fn exported_in_memory(&self, _issuer: &str, _number: &str, _digests: &[String]) -> Option<bool> {
+        None
+    }
     fn set_status(&self, issuer: &str, number: &str, event: &StatusEvent) -> Result<(), StoreError> {
         self.write(Effect::SetStatus { issuer: issuer.into(), number: number.into(), event: event.clone() }).map(drop)
     }

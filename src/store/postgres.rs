@@ -304,6 +304,7 @@ pub struct PostgresStore {
     pool: Pool,
     /// The partition of `log_entry` made ahead last (see [`PostgresStore::partition_ahead`]).
     ahead: std::sync::atomic::AtomicI64,
+    exports_seen: super::ExportsSeen,
 }
 
 impl PostgresStore {
@@ -323,7 +324,11 @@ impl PostgresStore {
         let options = config.get_options().map(|o| format!("{o} ")).unwrap_or_default();
         config.options(format!("{options}-c idle_in_transaction_session_timeout={}", STUCK_COMMIT.as_millis()));
         config.keepalives(true).keepalives_idle(std::time::Duration::from_secs(5));
-        let store = Self { pool: Pool::new(config, POOL_SIZE)?, ahead: std::sync::atomic::AtomicI64::new(-1) };
+        let store = Self {
+            pool: Pool::new(config, POOL_SIZE)?,
+            ahead: std::sync::atomic::AtomicI64::new(-1),
+            exports_seen: Default::default(),
+        };
         store.pool.run(async |c| migrate(c).await)?;
         Ok(store)
     }
@@ -1207,17 +1212,13 @@ impl Store for PostgresStore {
         })
     }
 
-    /// Record, history and exported documents in one statement, so from one snapshot.
+    /// Record and history in one statement, so from one snapshot.
     fn certificate_view(&self, issuer: &str, number: &str) -> Result<Option<Arc<CertificateView>>, StoreError> {
         self.pool.run(async |c| {
             let rows = c
                 .query(
                     "SELECT c.issuer, c.number, c.holder_credit_code, c.origin, c.status, c.document, c.recorded_at,
-                            e.status, e.since, e.actor, e.reference,
-                            CASE WHEN row_number() OVER (ORDER BY e.seq) = 1 THEN
-                                ARRAY(SELECT x.digest FROM exported_document x
-                                      WHERE x.issuer = c.issuer AND x.number = c.number ORDER BY x.digest)
-                            END
+                            e.status, e.since, e.actor, e.reference
                      FROM certificate c
                      LEFT JOIN status_event e ON e.issuer = c.issuer AND e.number = c.number
                      WHERE c.issuer = $1 AND c.number = $2 ORDER BY e.seq",
@@ -1226,13 +1227,8 @@ impl Store for PostgresStore {
                 .await?;
             let Some(first) = rows.first() else { return Ok(None) };
             let record = certificate_record(first)?;
-            // On one row only (the statement's first), not once per status event.
-            let mut exported: Vec<String> = Vec::new();
             let mut history = Vec::with_capacity(rows.len());
             for r in &rows {
-                if let Some(digests) = r.try_get::<_, Option<Vec<String>>>(11)? {
-                    exported = digests;
-                }
                 let status: Option<String> = r.try_get(7)?;
                 if let Some(status) = status {
                     history.push(StatusEvent {
@@ -1243,13 +1239,32 @@ impl Store for PostgresStore {
                     });
                 }
             }
-            Ok(Some(Arc::new(CertificateView {
-                record,
-                history,
-                exported: exported.into(),
-                derived: std::sync::OnceLock::new(),
-            })))
+            Ok(Some(Arc::new(CertificateView { record, history, derived: std::sync::OnceLock::new() })))
         })
+    }
+
+    fn exported_any(&self, issuer: &str, number: &str, digests: &[String]) -> Result<bool, StoreError> {
+        if self.exports_seen.any(issuer, number, digests) {
+            return Ok(true);
+        }
+        let found: Option<String> = self.pool.run(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT digest FROM exported_document WHERE issuer = $1 AND number = $2 AND digest = ANY($3)
+                     LIMIT 1",
+                    &[&issuer, &number, &digests],
+                )
+                .await?;
+            Ok(row.map(|r| r.try_get(0)).transpose()?)
+        })?;
+        if let Some(digest) = &found {
+            self.exports_seen.remember(issuer, number, digest);
+        }
+        Ok(found.is_some())
+    }
+
+    fn exported_in_memory(&self, issuer: &str, number: &str, digests: &[String]) -> Option<bool> {
+        self.exports_seen.any(issuer, number, digests).then_some(true)
     }
 
     fn decision(&self, id: &str) -> Result<Option<DecisionRecord>, StoreError> {

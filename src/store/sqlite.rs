@@ -166,6 +166,7 @@ pub struct SqliteStore {
     cached: std::sync::atomic::AtomicUsize,
     checkpointer: Option<Checkpointer>,
     hash_index: HashIndex,
+    exports_seen: super::ExportsSeen,
     /// Held for the store's life: one process per store file (the log's tree and the cached
     /// versions assume they see every write).
     _exclusive: Option<std::fs::File>,
@@ -335,6 +336,7 @@ impl SqliteStore {
             cached: Default::default(),
             checkpointer: None,
             hash_index,
+            exports_seen: Default::default(),
             _exclusive: None,
         })
     }
@@ -389,11 +391,22 @@ fn insert_exported(conn: &Connection, issuer: &str, number: &str, digests: &[Str
     Ok(())
 }
 
-fn read_exported(conn: &Connection, issuer: &str, number: &str) -> Result<Arc<[String]>, StoreError> {
+/// The first of `digests` registered as exported of `issuer`/`number`, if any: one look-up
+/// in the primary key each.
+fn exported_among(
+    conn: &Connection,
+    issuer: &str,
+    number: &str,
+    digests: &[String],
+) -> Result<Option<String>, StoreError> {
     let mut stmt =
-        conn.prepare_cached("SELECT digest FROM exported_document WHERE issuer = ?1 AND number = ?2 ORDER BY digest")?;
-    let rows = stmt.query_map(params![issuer, number], |r| r.get(0))?;
-    Ok(rows.collect::<Result<Vec<String>, _>>()?.into())
+        conn.prepare_cached("SELECT 1 FROM exported_document WHERE issuer = ?1 AND number = ?2 AND digest = ?3")?;
+    for digest in digests {
+        if stmt.exists(params![issuer, number, digest])? {
+            return Ok(Some(digest.clone()));
+        }
+    }
+    Ok(None)
 }
 
 fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
@@ -853,7 +866,6 @@ impl Store for SqliteStore {
                                 Effect::PutCertificate { record, .. } => self.forget(&record.issuer, &record.number),
                                 Effect::SetStatus { issuer, number, .. } => self.forget(issuer, number),
                                 Effect::ApplyNotice { notice, .. } => self.forget(&notice.issuer, &notice.number),
-                                Effect::RecordExported { issuer, number, .. } => self.forget(issuer, number),
                                 _ => {}
                             }
                         }
@@ -962,8 +974,7 @@ impl Store for SqliteStore {
         let view = match found {
             Some(record) => {
                 let history = read_history(&tx, issuer, number)?;
-                let exported = read_exported(&tx, issuer, number)?;
-                Some(Arc::new(CertificateView { record, history, exported, derived: std::sync::OnceLock::new() }))
+                Some(Arc::new(CertificateView { record, history, derived: std::sync::OnceLock::new() }))
             }
             None => None,
         };
@@ -1039,6 +1050,21 @@ impl Store for SqliteStore {
             Ok(super::ExportedDocument { issuer: r.get(0)?, number: r.get(1)?, digest: r.get(2)? })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn exported_any(&self, issuer: &str, number: &str, digests: &[String]) -> Result<bool, StoreError> {
+        if self.exports_seen.any(issuer, number, digests) {
+            return Ok(true);
+        }
+        let found = exported_among(&*self.conn()?, issuer, number, digests)?;
+        if let Some(digest) = &found {
+            self.exports_seen.remember(issuer, number, digest);
+        }
+        Ok(found.is_some())
+    }
+
+    fn exported_in_memory(&self, issuer: &str, number: &str, digests: &[String]) -> Option<bool> {
+        self.exports_seen.any(issuer, number, digests).then_some(true)
     }
 
     fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
