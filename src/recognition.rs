@@ -721,16 +721,24 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     // first export registered.
     let own_signer =
         cert.certification_body.id.is_domestic() && ctx.own_signers.iter().any(|c| c == &signing.certificate);
-    let own_export = match own_signer.then(|| {
-        let readings = crate::decisions::register::exported::readings(document);
-        ctx.register.exported(&issuer, cert.number.as_str(), &readings)
-    }) {
-        Some(Err(why)) => {
+    // Only of a certificate the register holds with its document (not its status alone,
+    // nor one whose status does not read, which fails closed here, before any other check):
+    // an export registers both in one write, and the audit's register asks the same.
+    let read_for_own = own_signer.then(|| ctx.register.current(&issuer, cert.number.as_str()));
+    let own_export = match &read_for_own {
+        Some((Registered::Unavailable(why), _)) => Err(why.clone()),
+        Some((_, Some(_))) => {
+            let readings = crate::decisions::register::exported::readings(document);
+            ctx.register.exported(&issuer, cert.number.as_str(), &readings)
+        }
+        Some((_, None)) | None => Ok(false),
+    };
+    let own_export = match own_export {
+        Ok(exported) => exported,
+        Err(why) => {
             d.fail("chain", REGISTER_UNAVAILABLE, format!("the register cannot be read: {why}"));
             return None;
         }
-        Some(Ok(exported)) => exported,
-        None => false,
     };
     // Granted from when it signed until now, throughout: a signing time is the signer's
     // own word (no timestamp vouches for it), so a service withdrawn since — even if granted
@@ -789,10 +797,10 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
         format!("'{}' is a signer of '{issuer}', chaining to '{accreditor}'", signing.subject),
     );
 
-    // The register's status and facts of the certificate, read once for the checks below:
-    // its facts vouch for a document that states them (4), and supersede one that states
-    // others and is not newer (6).
-    let (registered, held) = ctx.register.current(&issuer, cert.number.as_str());
+    // The register's status and facts of the certificate, read once for the checks below
+    // (already, for the gateway's own signature): its facts vouch for a document that
+    // states them (4), and supersede one that states others and is not newer (6).
+    let (registered, held) = read_for_own.unwrap_or_else(|| ctx.register.current(&issuer, cert.number.as_str()));
     // A register holding a certificate's status alone (its body's notices, no document,
     // `register::origin::NOTICE`) knows of one in force no more than those notices said.
     let in_register = matches!(registered, Registered::Status(_));

@@ -101,10 +101,11 @@ impl StatusSource for Register {
     }
 }
 
-/// A register holding the documents exported of every certificate by these digests, or
-/// (`Err`) that cannot tell which it holds; otherwise `register`'s.
+/// A register holding the documents exported of `certificate` (issuer, number) by these
+/// digests, or (`Err`) that cannot tell which it holds; otherwise `register`'s.
 struct Exports<'r> {
     register: &'r Register,
+    certificate: (&'r str, &'r str),
     digests: Result<Vec<String>, String>,
 }
 
@@ -113,8 +114,11 @@ impl StatusSource for Exports<'_> {
         self.register.current(issuer, number)
     }
 
-    fn exported(&self, _: &str, _: &str, readings: &[String]) -> Result<bool, String> {
-        self.digests.clone().map(|held| readings.iter().any(|r| held.contains(r)))
+    fn exported(&self, issuer: &str, number: &str, readings: &[String]) -> Result<bool, String> {
+        match self.digests.clone() {
+            Ok(held) => Ok((issuer, number) == self.certificate && readings.iter().any(|r| held.contains(r))),
+            Err(why) => Err(why),
+        }
     }
 }
 
@@ -254,21 +258,37 @@ fn the_gateways_key_granted_as_a_cbs_signer_too_stands_only_for_its_exports() {
     assert_eq!(failed(&v), ("chain", "trust.not_exported".into()));
     let v = decided(&NoRegister, &own);
     assert_eq!(failed(&v), ("chain", "trust.not_exported".into()));
-    // Another document among the certificate's exports: still not this one.
+    let exported = || Ok(mrgate::decisions::register::exported::digests(&document));
+    let this = (cert.issuer_id(), cert.number.as_str());
     let register = held(&cert);
+    // Another document among the certificate's exports: still not this one.
     let other = as_jws(&cert, "cb/CNCA-R-2002-002");
-    let others = Exports { register: &register, digests: Ok(mrgate::decisions::register::exported::digests(&other)) };
+    let others = Exports {
+        register: &register,
+        certificate: this,
+        digests: Ok(mrgate::decisions::register::exported::digests(&other)),
+    };
     assert_eq!(failed(&decided(&others, &own)), ("chain", "trust.not_exported".into()));
-    // A register that cannot tell which documents were exported: closed, whatever else it
-    // holds.
-    let unknown = Exports { register: &register, digests: Err("store: disk I/O error".into()) };
+    // This document among another certificate's exports: not this one's.
+    let elsewhere = Exports { register: &register, certificate: (this.0, "00000Q00000R0M"), digests: exported() };
+    assert_eq!(failed(&decided(&elsewhere, &own)), ("chain", "trust.not_exported".into()));
+    // Among the exports of a certificate the register holds no document of (not held, or
+    // its status alone): an export registers both in one write, so this is none of them.
+    for register in [Register(Registered::NotHeld, None), Register(Registered::Status(Status::Valid), None)] {
+        let orphan = Exports { register: &register, certificate: this, digests: exported() };
+        assert_eq!(failed(&decided(&orphan, &own)), ("chain", "trust.not_exported".into()), "{:?}", register.0);
+    }
+    // A register that cannot tell which documents were exported, or whose status does not
+    // read: closed, before any other check.
+    let unknown = Exports { register: &register, certificate: this, digests: Err("store: disk I/O error".into()) };
     let v = decided(&unknown, &own);
     assert_eq!(failed(&v), ("chain", mrgate::recognition::REGISTER_UNAVAILABLE.into()));
     assert!(v.checks.iter().any(|c| c.message == "the register cannot be read: store: disk I/O error"), "{v:?}");
+    let unreadable = Register(Registered::Unavailable("stored status 'x' is not a status".into()), None);
+    let v = decided(&Exports { register: &unreadable, certificate: this, digests: exported() }, &own);
+    assert_eq!(failed(&v), ("chain", mrgate::recognition::REGISTER_UNAVAILABLE.into()));
     // Among the certificate's exports, it is the gateway's.
-    let exported = mrgate::decisions::register::exported::digests(&document);
-    let registered = Exports { register: &register, digests: Ok(exported) };
-    let v = decided(&registered, &own);
+    let v = decided(&Exports { register: &register, certificate: this, digests: exported() }, &own);
     assert!(v.valid, "{v:?}");
     // Only the gateway's own signature asks which documents were exported: the CB's
     // signer's does not, and a register that cannot tell that is no matter to it.

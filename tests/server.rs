@@ -534,8 +534,13 @@ async fn operators_install_newer_trust_lists_only() {
 
 /// The demo trust list, signed by the demo operator, with another sequence number.
 fn demo_list_with_sequence(scratch: &std::path::Path, sequence: u64) -> String {
-    let description = std::fs::read_to_string(format!("{DEMO}/trust-list.toml"))
-        .expect("toml")
+    demo_list_edited(scratch, sequence, |toml| toml)
+}
+
+/// The demo trust list with another sequence number and its description (TOML) edited,
+/// signed by the demo operator.
+fn demo_list_edited(scratch: &std::path::Path, sequence: u64, edit: impl Fn(String) -> String) -> String {
+    let description = edit(std::fs::read_to_string(format!("{DEMO}/trust-list.toml")).expect("toml"))
         .replace("sequence = 1", &format!("sequence = {sequence}"));
     let tmp = scratch.join(format!("seq{sequence}.toml"));
     std::fs::write(
@@ -554,6 +559,57 @@ fn demo_list_with_sequence(scratch: &std::path::Path, sequence: u64) -> String {
         mrgate::crypto::x509::read_certificates(&std::fs::read(format!("{DEMO}/trust-list-operator.pem")).expect("c"))
             .expect("chain");
     mrgate::trust::build::build(&tmp, &key, &chain).expect("build")
+}
+
+/// A CB may export a certificate while its accreditor's membership is suspended (an export
+/// decides no membership: it is marked `Accredited`, not `GlobalMRA`), but nothing the
+/// gateway answers of it may say "valid": every verification of the export refuses it, and
+/// the look-up's headline is not `valid` either, though the register holds it valid (found
+/// by attack, rule set 20: the headline said `valid`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_during_its_accreditors_suspension_is_valid_nowhere() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    // CNAS's IAF MLA membership for ISO/IEC 17021-1 suspended since before the demo
+    // certificate's issue day (2025-01-10).
+    let active = r#"scope = "ISO/IEC 17021-1", status = [{ status = "active", since = "2004-10-01T00:00:00Z" }]"#;
+    let suspended = r#"scope = "ISO/IEC 17021-1", status = [{ status = "active", since = "2004-10-01T00:00:00Z" },
+        { status = "suspended", since = "2025-01-01T00:00:00Z" }]"#;
+    let list = demo_list_edited(dir.path(), 2, |toml| {
+        assert_eq!(toml.matches(active).count(), 1, "CNAS's membership as the demo list holds it");
+        toml.replacen(active, suspended, 1)
+    });
+    let r = call(addr, "PUT", "/v1/admin/trust-list", list.into_bytes(), Some("operator"), None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+
+    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+    let e = export.json();
+    assert_eq!(e["assessment_level"], "Accredited");
+    let path = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
+    let lookup = call(addr, "GET", path, vec![], None, None).await.json();
+    assert_eq!((lookup["status"].as_str(), lookup["headline"].as_str()), (Some("valid"), Some("unknown")));
+    for format in ["untp-dcc", "iaf-xml"] {
+        let document = e["documents"][format].as_str().expect("document").to_string();
+        let v = call(addr, "POST", "/v1/verify", document.into_bytes(), Some("customs"), None).await.json();
+        let checks = v["checks"].as_array().expect("checks");
+        let failed: Vec<_> = checks
+            .iter()
+            .filter(|c| c["outcome"] == "fail")
+            .map(|c| (c["check"].as_str(), c["reason"].as_str()))
+            .collect();
+        assert_eq!(v["valid"], false, "{format}");
+        assert_eq!(failed, [(Some("accreditation"), Some("trust.mra_suspended"))], "{format}");
+    }
+    // The batch's look-up line reads the same headline.
+    let line = format!("{}\n", serde_json::json!({"issuer": "CNCA-R-2002-001", "number": "04925Q10021R0M"}));
+    let r = call(addr, "POST", "/v1/verify/batch", line.into_bytes(), Some("customs"), None).await;
+    let answers = r.lines();
+    let answer = (answers.len(), answers[0]["status"].as_str(), answers[0]["headline"].as_str());
+    assert_eq!(answer, (1, Some("valid"), Some("unknown")), "{answers:?}");
+    running.task.abort();
 }
 
 /// The list a configuration names comes into force through the log, as one installed over

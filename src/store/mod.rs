@@ -90,11 +90,12 @@ pub fn exported_by(json: &str) -> Option<ExportedDocuments> {
     Some(ExportedDocuments { issuer: text("issuer")?, number: text("number")?, digests })
 }
 
-/// Exported documents a store found registered, remembered so that an export presented
-/// again and again is not looked up each time. Only a yes is remembered: no write takes a
-/// registered document away (exports are registered, never unregistered), so a yes stays
-/// true on every node; a no may turn into a yes at the next export. Bounded: when full it
-/// starts again empty (the database still answers, a look-up slower).
+/// Exported documents the embedded store found registered, remembered so that an export
+/// presented again and again is decided without blocking. Only a yes is remembered: no
+/// write takes a registered document away (exports are registered, never unregistered),
+/// and the one process holding the store file sees every write, so a yes stays true while
+/// it runs; a no may turn into a yes at the next export. Bounded: when full it starts
+/// again empty (the database still answers, a look-up slower).
 #[derive(Debug, Default)]
 pub struct ExportsSeen(std::sync::Mutex<std::collections::HashSet<(String, String, String)>>);
 
@@ -449,9 +450,9 @@ pub trait Store: Send + Sync {
     /// every look-up and verification of it read them all).
     fn exported_any(&self, issuer: &str, number: &str, digests: &[String]) -> Result<bool, StoreError>;
     /// What memory knows of [`Store::exported_any`], without blocking on the database:
-    /// `Some(true)` for a document found registered before ([`ExportsSeen`]), `None` when
-    /// the database must be asked. Never `Some(false)`: a document is exported by another
-    /// node, or a moment after, without this process seeing it.
+    /// `Some(true)` for a document found registered before ([`ExportsSeen`]: the embedded
+    /// store, which one process holds), `None` when the database must be asked. Never
+    /// `Some(false)`: a document may be exported a moment after.
     fn exported_in_memory(&self, _issuer: &str, _number: &str, _digests: &[String]) -> Option<bool> {
         None
     }

@@ -304,7 +304,6 @@ pub struct PostgresStore {
     pool: Pool,
     /// The partition of `log_entry` made ahead last (see [`PostgresStore::partition_ahead`]).
     ahead: std::sync::atomic::AtomicI64,
-    exports_seen: super::ExportsSeen,
 }
 
 impl PostgresStore {
@@ -324,11 +323,7 @@ impl PostgresStore {
         let options = config.get_options().map(|o| format!("{o} ")).unwrap_or_default();
         config.options(format!("{options}-c idle_in_transaction_session_timeout={}", STUCK_COMMIT.as_millis()));
         config.keepalives(true).keepalives_idle(std::time::Duration::from_secs(5));
-        let store = Self {
-            pool: Pool::new(config, POOL_SIZE)?,
-            ahead: std::sync::atomic::AtomicI64::new(-1),
-            exports_seen: Default::default(),
-        };
+        let store = Self { pool: Pool::new(config, POOL_SIZE)?, ahead: std::sync::atomic::AtomicI64::new(-1) };
         store.pool.run(async |c| migrate(c).await)?;
         Ok(store)
     }
@@ -1243,28 +1238,21 @@ impl Store for PostgresStore {
         })
     }
 
+    /// Asked of the database every time, remembering nothing: a database restored to an
+    /// earlier point, or a replica promoted that had not seen the last exports, under nodes
+    /// that keep running, would leave a remembered yes standing for an export no longer
+    /// registered (found by review). Nothing here decides from memory anyway.
     fn exported_any(&self, issuer: &str, number: &str, digests: &[String]) -> Result<bool, StoreError> {
-        if self.exports_seen.any(issuer, number, digests) {
-            return Ok(true);
-        }
-        let found: Option<String> = self.pool.run(async |c| {
+        self.pool.run(async |c| {
             let row = c
-                .query_opt(
-                    "SELECT digest FROM exported_document WHERE issuer = $1 AND number = $2 AND digest = ANY($3)
-                     LIMIT 1",
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM exported_document
+                                    WHERE issuer = $1 AND number = $2 AND digest = ANY($3))",
                     &[&issuer, &number, &digests],
                 )
                 .await?;
-            Ok(row.map(|r| r.try_get(0)).transpose()?)
-        })?;
-        if let Some(digest) = &found {
-            self.exports_seen.remember(issuer, number, digest);
-        }
-        Ok(found.is_some())
-    }
-
-    fn exported_in_memory(&self, issuer: &str, number: &str, digests: &[String]) -> Option<bool> {
-        self.exports_seen.any(issuer, number, digests).then_some(true)
+            Ok(row.try_get(0)?)
+        })
     }
 
     fn decision(&self, id: &str) -> Result<Option<DecisionRecord>, StoreError> {
