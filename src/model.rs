@@ -620,15 +620,30 @@ impl Certificate {
         differs.into_iter().filter(|(_, d)| *d).map(|(name, _)| name).collect()
     }
 
-    /// Whether this (signed) version may replace `held`, the registered one: not when it is
-    /// older (an earlier issue), so that a superseded document, still validly signed, cannot
-    /// roll the register back. `Err` says why.
+    /// Whether this (signed) version, stating other facts than `held`, the registered one,
+    /// is a newer issue: issued after it. The one rule of which of two versions with other
+    /// facts stands: a registration replaces the registered version only with a newer issue
+    /// (`register.older_document` otherwise), and a verification holds a document to the
+    /// registered version unless it is one (`register.superseded`). Not on the same day
+    /// either (rule set 21): two versions of one day cannot be told apart by their dates, and
+    /// a registration taking either would let a superseded one, still validly signed, roll
+    /// the register back to its facts — and every export of them verify again (found by
+    /// attack: a CB's same-day correction undone by exporting its first version again).
+    /// `Err` says why.
     pub fn may_replace(&self, held: &Certificate) -> Result<(), String> {
         if self.issue_date < held.issue_date {
             return Err(format!(
                 "this document was issued {}, before the registered version ({}): a superseded document does not \
                  replace a newer one",
                 self.issue_date, held.issue_date
+            ));
+        }
+        if self.issue_date == held.issue_date {
+            return Err(format!(
+                "this document was issued {}, the day the registered version was, and states other facts: two \
+                 versions of one day cannot be told apart, so neither replaces the other; the certificate's body \
+                 issues the corrected version with a later issue date",
+                self.issue_date
             ));
         }
         Ok(())
@@ -800,6 +815,23 @@ mod tests {
             &crate::xml::Limits::default(),
         )
         .expect("fixture")
+    }
+
+    /// A version with other facts replaces the registered one only when issued after it:
+    /// not before it, nor on its day (rule set 21), each refusal saying which.
+    #[test]
+    fn only_a_later_issue_replaces_the_registered_version() {
+        let held = fixture();
+        let mut other = held.clone();
+        other.scope_en = Some("Another scope".into());
+        other.issue_date = held.issue_date.next_day().expect("a day");
+        assert_eq!(other.may_replace(&held), Ok(()));
+        other.issue_date = held.issue_date;
+        let same_day = other.may_replace(&held).expect_err("the same day");
+        assert!(same_day.contains("the day the registered version was"), "{same_day}");
+        other.issue_date = held.issue_date.previous_day().expect("a day");
+        let before = other.may_replace(&held).expect_err("the day before");
+        assert!(before.contains("before the registered version"), "{before}");
     }
 
     /// The ASCII shortcut finds what the character-by-character walk finds: DEL in ASCII

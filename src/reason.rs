@@ -402,7 +402,7 @@ reasons! {
 
     // register: the certificate register.
     RegisterConflict = "register.conflict", 409, "The register holds other facts, or it changed while the decision was made.";
-    RegisterOlderDocument = "register.older_document", 409, "The document is older than the registered one.";
+    RegisterOlderDocument = "register.older_document", 409, "The document states other facts than the registered version and is no later issue (older, or of the same day): it does not replace it.";
     RegisterSuperseded = "register.superseded", 422, "The document states other facts than the register holds of its certificate, and is no newer: superseded; present the current one (an export of this gateway: export it again).";
     RegisterChanged = "register.changed", 409, "The certificate's registered status or facts changed while it was verified, three times over; ask again.";
     RegisterUnavailable = "register.unavailable", 503, "The register's status could not be read (fails closed, status unknown).";

@@ -915,7 +915,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
                         "the register holds other facts of this certificate than this export states ({})",
                         changed.join(", ")
                     )),
-                    false if exporters_word || cert.issue_date > facts.issue_date => None,
+                    false if exporters_word || cert.may_replace(facts).is_ok() => None,
                     false => Some(format!(
                         "the register holds a version of this certificate issued {} with other facts ({}), and this \
                          document was issued {}",

@@ -882,23 +882,36 @@ async fn exports_at_once(addr: SocketAddr, documents: Vec<Vec<u8>>) -> Vec<(u16,
     answers
 }
 
-/// CB-signed documents of one certificate, each changing a fact (so each replaces the
-/// registered one), sent at once: each is made, one after another (found by attack: 16 at
-/// once answered 9 times 409 `register.conflict`, each attempt meeting a register another
-/// had just changed). The register holds one of them, and the log one entry per export.
+/// CB-signed documents of one certificate, each changing a fact and each issued a day after
+/// the one before, sent at once: each is decided against the register as the ones before
+/// it left it, one after another (found by attack: 16 at once answered 9 times 409
+/// `register.conflict`, each attempt meeting a register another had just changed). Each is
+/// made, or refused as older than one made before it — never a conflict; the newest is
+/// always made, and the register holds it; the log holds one entry per export.
 #[tokio::test]
-async fn concurrent_replacing_exports_of_one_certificate_are_all_made() {
+async fn concurrent_replacing_exports_of_one_certificate_are_all_decided() {
     let dir = tempfile::tempdir().expect("tmp");
     let (running, addr, app) = serve(config(dir.path())).await;
     let size = app.log.size().expect("size");
     const AT_ONCE: usize = 16;
     let holders: Vec<String> = (0..AT_ONCE).map(|i| format!("另一家公司{i}")).collect();
-    let documents = holders.iter().map(|h| cb_signed(&certificate_with("上海示例科技有限公司", h))).collect();
+    let documents = holders
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let day = format!("2025-01-{:02}", 10 + i);
+            let text = String::from_utf8(certificate_with("上海示例科技有限公司", h)).expect("utf8");
+            let text = text.replace("<IssueDate>2025-01-10", &format!("<IssueDate>{day}"));
+            cb_signed(text.replace("<StatusDate>2025-01-10", &format!("<StatusDate>{day}")).as_bytes())
+        })
+        .collect();
     let answers = exports_at_once(addr, documents).await;
-    assert_eq!(answers, vec![(201, String::new()); AT_ONCE]);
-    assert_eq!(app.log.size().expect("size"), size + AT_ONCE as u64, "one entry per export, no refusal");
+    let made = answers.iter().filter(|a| **a == (201, String::new())).count();
+    let older = answers.iter().filter(|a| **a == (409, "register.older_document".to_string())).count();
+    assert_eq!((made + older, answers.last()), (AT_ONCE, Some(&(201, String::new()))), "{answers:?}");
+    assert_eq!(app.log.size().expect("size"), size + AT_ONCE as u64, "one entry per export, made or refused");
     let held = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
-    assert!(holders.iter().any(|h| held["facts"]["holder"] == h.as_str()), "{held}");
+    assert_eq!(held["facts"]["holder"], holders[AT_ONCE - 1], "{held}");
     running.task.abort();
 }
 
@@ -1237,19 +1250,36 @@ async fn a_body_withdraws_a_certificate_the_gateway_never_recorded() {
     assert_eq!(report.not_re_derived, Default::default(), "every entry is decided again");
 }
 
-/// A signed document older than the registered version does not roll the register back.
+/// A signed document older than the registered version does not roll the register back,
+/// nor does one of the same day stating other facts replace it (rule set 21): a verification
+/// holds such a version superseded, and registered it would let the first version, exported
+/// again, roll the register back and its earlier exports verify again (found by attack).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_superseded_signed_document_does_not_replace_a_newer_one() {
     let dir = tempfile::tempdir().expect("tmp");
     let (running, addr, _app) = serve(config(dir.path())).await;
     let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
-    assert_eq!(export(cb_signed(&domestic_certificate())).await.status, 201);
+    let scope =
+        || async move { call(addr, "GET", EXPORTED, vec![], None, None).await.json()["facts"]["scope"].clone() };
+    let first = export(cb_signed(&domestic_certificate())).await;
+    assert_eq!(first.status, 201);
+    let first = first.json()["documents"]["untp-dcc"].as_str().expect("credential").as_bytes().to_vec();
+    assert_eq!(verified(addr, first.clone()).await, (Some(true), None));
     let older = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2024-09-10");
     let older = String::from_utf8(older).expect("utf8").replace("软件开发与技术服务", "所有业务").into_bytes();
     assert_eq!(reason(&export(cb_signed(&older)).await), refused(409, "register.older_document"));
-    let held = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
-    assert_eq!(held["facts"]["scope"], "软件开发与技术服务");
-    // A newer signed version does replace it.
+    assert_eq!(scope().await, "软件开发与技术服务");
+    // Of the same day with other facts: neither replaces the other, either way round.
+    let same_day = String::from_utf8(domestic_certificate()).expect("utf8").replace("软件开发与技术服务", "软件开发");
+    let same_day = cb_signed(same_day.as_bytes());
+    let r = export(same_day.clone()).await;
+    assert_eq!(reason(&r), refused(409, "register.older_document"));
+    let message = r.json()["detail"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains("issued 2025-01-10, the day the registered version was"), "{message}");
+    assert_eq!(scope().await, "软件开发与技术服务");
+    assert_eq!(verified(addr, first.clone()).await, (Some(true), None));
+    // A newer signed version does replace it; the first version's export is superseded, and
+    // the first version exported again rolls nothing back.
     let newer = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-03-10");
     let newer = String::from_utf8(newer)
         .expect("utf8")
@@ -1257,8 +1287,22 @@ async fn a_superseded_signed_document_does_not_replace_a_newer_one() {
         .replace("<StatusDate>2025-01-10", "<StatusDate>2025-03-10")
         .into_bytes();
     assert_eq!(export(cb_signed(&newer)).await.status, 201);
-    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.json()["facts"]["scope"], "软件开发");
+    assert_eq!(scope().await, "软件开发");
+    let superseded = (Some(false), Some("register.superseded".to_string()));
+    assert_eq!(verified(addr, first.clone()).await, superseded);
+    assert_eq!(reason(&export(cb_signed(&domestic_certificate())).await), refused(409, "register.older_document"));
+    assert_eq!(reason(&export(same_day).await), refused(409, "register.older_document"));
+    assert_eq!(scope().await, "软件开发");
+    assert_eq!(verified(addr, first).await, superseded);
     running.task.abort();
+}
+
+/// Customs' verification of `document`: whether it is valid, and the reason of the check
+/// that failed, if one did.
+async fn verified(addr: std::net::SocketAddr, document: Vec<u8>) -> (Option<bool>, Option<String>) {
+    let v = call(addr, "POST", "/v1/verify", document, Some("customs"), None).await.json();
+    let failed = v["checks"].as_array().into_iter().flatten().find(|c| c["outcome"] == "fail");
+    (v["valid"].as_bool(), failed.and_then(|c| c["reason"].as_str()).map(str::to_string))
 }
 
 /// What an exporter registered unsigned is its word, never standing against its CB's

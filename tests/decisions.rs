@@ -497,8 +497,20 @@ fn a_registration_keeps_its_time_while_its_facts_stay() {
     clock.advance(time::Duration::days(1));
     recognized(&credential);
     assert_eq!(recorded(&number), first, "the same credential a day later");
+    // Of the same day with another scope, it replaces nothing (rule set 21): refused, and
+    // logged so.
+    let (same_day, _) = common::partners::foreign_credential_with("foreign/dakks/signer", |vc| {
+        vc["credentialSubject"]["description"] = "任何产品".into();
+    });
+    let r = app.recorder.record(recognize::recognize(&app.context(), &partner("dakks"), same_day.as_bytes()));
+    let refusal = r.err().map(|r| (r.refusal.reason, r.receipt.is_some()));
+    assert_eq!(refusal, Some(("register.older_document".to_string(), true)));
+    assert_eq!(recorded(&number), first, "nothing registered");
+    // Re-issued a day after the first issue, it replaces it.
+    let reissued = time::OffsetDateTime::now_utc().date() - time::Duration::days(29);
     let (wider, _) = common::partners::foreign_credential_with("foreign/dakks/signer", |vc| {
         vc["credentialSubject"]["description"] = "任何产品".into();
+        vc["validFrom"] = format!("{reissued}T00:00:00+08:00").into();
     });
     recognized(&wider);
     assert_ne!(recorded(&number), first, "another scope");
@@ -516,4 +528,39 @@ fn a_registration_keeps_its_time_while_its_facts_stay() {
     let first = exported(&app);
     clock.advance(time::Duration::days(1));
     assert_eq!(exported(&app), first);
+}
+
+/// A record the register cannot keep whole — a foreign holder known by its registration id,
+/// which CN XML does not carry — recognized again is the same facts, not other facts of the
+/// same day: recognized again, keeping its registration's time (found by review of rule set
+/// 21, which refused it as a same-day version). Told apart by what the register keeps: the
+/// same record naming another holder is other facts of the same day, refused.
+#[test]
+fn a_record_the_register_cannot_keep_whole_is_recognized_again() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (app, clock) = app(dir.path());
+    let holder = |name: &'static str| {
+        move |vc: &mut serde_json::Value| {
+            vc["credentialSubject"]["issuedToParty"] = serde_json::json!({
+                "id": "urn:mrgate:registered-id:HRB-12345",
+                "name": name,
+                "registeredId": "HRB-12345",
+            });
+        }
+    };
+    let (credential, number) =
+        common::partners::foreign_credential_with("foreign/dakks/signer", holder("Beispiel GmbH"));
+    let recognize = |credential: &str| {
+        let r = app.recorder.record(recognize::recognize(&app.context(), &partner("dakks"), credential.as_bytes()));
+        r.map(|r| r.answer.recognized).map_err(|r| r.refusal.reason)
+    };
+    assert_eq!(recognize(&credential), Ok(true));
+    let recorded = || app.store.certificate("dakks-cb", &number).expect("read").expect("held").recorded_at;
+    let first = recorded();
+    clock.advance(time::Duration::days(1));
+    assert_eq!(recognize(&credential), Ok(true), "the same record again");
+    assert_eq!(recorded(), first);
+    let (other, _) = common::partners::foreign_credential_with("foreign/dakks/signer", holder("Andere GmbH"));
+    assert_eq!(recognize(&other), Err("register.older_document".to_string()));
+    assert_eq!(recorded(), first);
 }

@@ -215,7 +215,12 @@ use time::OffsetDateTime;
 ///   look-up's headline is `unknown` for a certificate a verification would refuse for its
 ///   accreditation ([`crate::recognition::accreditation_refused`], its registration's time
 ///   vouching as a register read's does) or for its CB's name.
-pub const RULE_SET: &str = "20";
+/// - `21`: a signed version stating other facts than the registered one replaces it only
+///   when issued after it, no longer on the same day too (`register.older_document`, in
+///   export and recognition): a same-day version verified as superseded, yet registered, so
+///   the first version exported again rolled the register back and its earlier exports
+///   verified again ([`crate::model::Certificate::may_replace`], the one rule both ask).
+pub const RULE_SET: &str = "21";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.
