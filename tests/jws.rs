@@ -496,6 +496,31 @@ fn cached_chain_is_only_reused_inside_its_window() {
     assert_eq!(v.checks.last().expect("check").reason, "x509.expired");
 }
 
+/// A signer's chain is kept between documents only once a signature verified with its key:
+/// a made-up credential carrying a genuine chain (alone, or with any other certificate
+/// after it, each a new chain to keep), its signature garbage, is refused and keeps nothing
+/// (found by review: each added a chain, filling the cache and flushing the genuine ones).
+#[test]
+fn a_chain_is_kept_only_once_a_signature_verified_with_its_key() {
+    let mut pki = Pki::new();
+    let signer = pki.signer(KeyAlg::EcdsaP256, |_| {});
+    let other = pki.signer(KeyAlg::Ed25519, |_| {});
+    let verifier = pki.verifier();
+    let genuine = token(&signer);
+    let garbage = |x5c: serde_json::Value| {
+        hand_made(json!({"alg": "ES256", "typ": "vc+jwt", "x5c": x5c}), PAYLOAD, |_| vec![7; 64])
+    };
+    let with_other = json!([STANDARD.encode(signer.der()), STANDARD.encode(other.der())]);
+    for made_up in [garbage(x5c(&signer)), garbage(with_other)] {
+        assert_rejected(&verifier, &made_up, "signature", "sig.invalid");
+        assert_eq!(verifier.chains_kept(), 0);
+    }
+    assert!(verifier.verify(&genuine, AT).valid);
+    assert_eq!(verifier.chains_kept(), 1);
+    assert!(verifier.verify(&genuine, AT).valid, "from the kept chain");
+    assert_eq!(verifier.chains_kept(), 1);
+}
+
 /// A verifier kept across requests must not reuse a validated chain past its CRLs' next
 /// update: from then on the CRL is stale, and so is every answer that relied on it.
 #[test]

@@ -93,6 +93,32 @@ fn signed_parts(p: &Pki) -> (String, String) {
     (sig, unsigned)
 }
 
+/// A signer's chain validated for a document is kept between documents (as the gateway's
+/// recognition keeps them) only once the signature over SignedInfo verified with its key:
+/// a document whose digests are its own but whose signature value is garbage keeps nothing.
+#[test]
+fn a_chain_is_kept_only_once_the_signature_over_signed_info_verified() {
+    let p = pki();
+    let mut anchors = TrustAnchors::new();
+    anchors.add_der(&CertificateDer::from(p.root.der().to_vec())).expect("anchor");
+    let chains = mrgate::crypto::jws::Verifier::new(anchors, mrgate::crypto::x509::Crls::new());
+    let kept = |doc: &str| {
+        let options = Options {
+            key: KeySource::Kept { chains: &chains, at: AT, now: AT },
+            allow_sha1: false,
+            profile: Profile::Enveloped,
+        };
+        xmldsig::verify(doc.as_bytes(), &Limits::default(), &options).map(|_| ())
+    };
+    let signed = sign_by_id(&p, ORIGINAL);
+    let value = signed.split("SignatureValue>").nth(1).and_then(|v| v.strip_suffix("</ds:")).expect("a value");
+    let garbage = signed.replacen(value, &STANDARD.encode([7u8; 64]), 1);
+    assert_eq!(kept(&garbage), Err(DsigError::SignatureInvalid));
+    assert_eq!(chains.chains_kept(), 0);
+    assert_eq!(kept(&signed), Ok(()));
+    assert_eq!(chains.chains_kept(), 1);
+}
+
 #[test]
 fn the_original_verifies() {
     let p = pki();

@@ -203,6 +203,33 @@ pub fn verify_signature(jws: &ParsedJws<'_>, key: &PublicKey) -> Result<Algorith
 /// until when the CRLs it was validated with are fresh (`None` without CRLs).
 type KeptChain = (VerifiedSigner, Option<u64>);
 
+/// A signer's chain validated for one document, or found kept: kept between documents only
+/// once the document's signature has verified with its key ([`Verifier::keep`]), so that no
+/// one but a signer's key holder adds to the kept chains (found by review: a made-up
+/// credential carrying a genuine chain and any other certificate, its signature garbage,
+/// added a chain each time — filling the cache and flushing the genuine ones).
+#[derive(Debug)]
+pub struct ValidatedChain {
+    pub signer: VerifiedSigner,
+    /// For [`Verifier::keep`]: its place among the kept chains and until when its CRLs are
+    /// fresh; `None` when it was found there.
+    unkept: Option<Unkept>,
+}
+
+/// A validated chain not kept yet ([`ValidatedChain`]).
+#[derive(Debug)]
+pub struct Unkept {
+    id: [u8; 32],
+    kept: KeptChain,
+}
+
+impl ValidatedChain {
+    /// The signer, and the chain to keep once its signature verified (`None`: kept already).
+    pub fn into_parts(self) -> (VerifiedSigner, Option<Unkept>) {
+        (self.signer, self.unkept)
+    }
+}
+
 /// A configured verifier: trust anchors and CRLs for `x5c`, keys by `kid`, and a cache of
 /// validated chains.
 #[derive(Debug, Default)]
@@ -332,9 +359,18 @@ impl Verifier {
             checks.push(Check::pass("header", "jws.typ", "typ vc+jwt"));
         }
 
-        let key = if let Some(x5c) = jws.header.get("x5c") {
-            let ders = decode_x5c(x5c)?;
-            let verified = self.validate_chain(&ders, at)?;
+        let chain = match jws.header.get("x5c") {
+            Some(x5c) => {
+                let ders = decode_x5c(x5c)?;
+                let chain = self.validate_chain(&ders, at)?;
+                *certificate_out = ders.into_iter().next().map(|d| d.as_ref().to_vec());
+                Some(chain)
+            }
+            None => None,
+        };
+        let configured;
+        let key = if let Some(chain) = &chain {
+            let verified = &chain.signer;
             checks.push(Check::pass(
                 "chain",
                 "x509.valid",
@@ -361,16 +397,18 @@ impl Verifier {
                 }
             }
             *signer_out = Some(verified.subject.clone());
-            *certificate_out = ders.into_iter().next().map(|d| d.as_ref().to_vec());
-            verified.public_key
+            &verified.public_key
         } else if let Some(kid) = jws.header.get("kid").and_then(Value::as_str) {
-            let key = self.keys.get(kid).cloned().ok_or_else(|| JwsError::UnknownKid(kid.to_string()))?;
+            configured = self.keys.get(kid).ok_or_else(|| JwsError::UnknownKid(kid.to_string()))?;
             checks.push(Check::pass("key", "jws.kid", format!("configured key '{kid}'")));
-            key
+            configured
         } else {
             return Err(JwsError::NoKey);
         };
-        verify_signature(jws, &key)?;
+        verify_signature(jws, key)?;
+        if let Some(unkept) = chain.and_then(|c| c.unkept) {
+            self.keep(unkept);
+        }
         checks.push(Check::pass("signature", "sig.valid", format!("{alg} signature verifies")));
         if self.credential && payload_read {
             checks.push(Check::pass("payload", "jws.payload", "JSON object (read by the caller)"));
@@ -386,9 +424,24 @@ impl Verifier {
         Ok(())
     }
 
-    /// Validates an x5c chain, reusing a cached result when `at` lies in its window.
-    pub fn validate_chain(&self, ders: &[CertificateDer<'static>], at: u64) -> Result<VerifiedSigner, JwsError> {
+    /// Validates an x5c chain, reusing a kept result when `at` lies in its window.
+    pub fn validate_chain(&self, ders: &[CertificateDer<'static>], at: u64) -> Result<ValidatedChain, JwsError> {
         self.validate_chain_signed_at(ders, at, at)
+    }
+
+    /// Keeps a chain validated for a document whose signature verified with its key.
+    pub fn keep(&self, unkept: Unkept) {
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(unkept.id, unkept.kept);
+        }
+    }
+
+    /// How many validated chains this verifier keeps.
+    pub fn chains_kept(&self) -> usize {
+        self.cache.lock().map_or(0, |c| c.len())
     }
 
     /// Validates a chain whose certificates are judged at `signed` (a signature's stated
@@ -400,7 +453,7 @@ impl Verifier {
         ders: &[CertificateDer<'static>],
         signed: u64,
         now: u64,
-    ) -> Result<VerifiedSigner, JwsError> {
+    ) -> Result<ValidatedChain, JwsError> {
         let at = signed;
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
         for d in ders {
@@ -415,7 +468,7 @@ impl Verifier {
             && at <= hit.valid_until
             && fresh_until.is_none_or(|f| at.max(now) <= f)
         {
-            return Ok(hit.clone());
+            return Ok(ValidatedChain { signer: hit.clone(), unkept: None });
         }
         let options = PathOptions {
             purpose: Purpose::DocumentSigning,
@@ -431,13 +484,8 @@ impl Verifier {
         // means a new verifier, and the ones held go stale at their next update — after
         // which the chain must be validated again (and fail as stale).
         let fresh_until = self.crls.fresh_until().filter(|_| !self.crls.is_empty()).map(|f| f.saturating_sub(1));
-        if let Ok(mut cache) = self.cache.lock() {
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(id, (verified.clone(), fresh_until));
-        }
-        Ok(verified)
+        let unkept = Unkept { id, kept: (verified.clone(), fresh_until) };
+        Ok(ValidatedChain { signer: verified, unkept: Some(unkept) })
     }
 }
 

@@ -667,6 +667,9 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
     let si_octets = c14n::subtree(&document, &si_path, &si_method, None).ok_or(DsigError::NoSignature)?;
     let signature_bytes = b64(signature_value)?;
     let certificates = key_info.map(x509_certificates).transpose()?.unwrap_or_default();
+    // A chain validated for this document, kept between documents only once the signature
+    // verifies with its key ([`crate::crypto::jws::ValidatedChain`]).
+    let mut to_keep = None;
     let (public_key, signer, signer_der) = match options.key {
         KeySource::Configured(key) => (key.clone(), None, certificates.first().map(|c| c.as_ref().to_vec())),
         KeySource::InsecureEmbedded if certificates.is_empty() && conformance => {
@@ -704,10 +707,18 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
         }
         KeySource::Kept { chains, at, now } => {
             let leaf = certificates.first().ok_or(DsigError::NoKey("KeyInfo has no X509Certificate"))?;
-            let verified = chains.validate_chain_signed_at(&certificates, at, now).map_err(|e| match e {
-                crate::crypto::jws::JwsError::Path(p) => p,
-                other => PathError::Malformed { which: "the signer's chain".into(), message: other.to_string() },
-            });
+            let verified = match chains.validate_chain_signed_at(&certificates, at, now) {
+                Ok(chain) => {
+                    let (signer, unkept) = chain.into_parts();
+                    // Kept once the signature over SignedInfo verifies, below.
+                    to_keep = unkept.map(|u| (chains, u));
+                    Ok(signer)
+                }
+                Err(crate::crypto::jws::JwsError::Path(p)) => Err(p),
+                Err(other) => {
+                    Err(PathError::Malformed { which: "the signer's chain".into(), message: other.to_string() })
+                }
+            };
             trusted_signer(verified, leaf, checks)?
         }
     };
@@ -739,6 +750,9 @@ fn verify_tree(document: xml::Document, options: &Options<'_>, checks: &mut Vec<
         }
     }
     checks.push(Check::pass("signature", "sig.valid", "the signature over SignedInfo verifies"));
+    if let Some((chains, unkept)) = to_keep {
+        chains.keep(unkept);
+    }
 
     let signing_time = match signed_properties {
         Some(sp) => Some(check_xades(sp, signer_der.as_deref())?),
@@ -846,10 +860,17 @@ fn key_value(key_info: &Element, conformance: bool) -> Option<Result<PublicKey, 
     Some(Err(DsigError::Unsupported { what: "KeyValue", uri: inner.local.clone() }))
 }
 
+/// The certificates of a KeyInfo, signer first: at most ten, as a JWS's `x5c` (a chain
+/// holds its signer and at most eight intermediates; KeyInfo is seldom signed, so any
+/// number of others could be added to a signed document to cost its verifier).
 fn x509_certificates(key_info: &Element) -> Result<Vec<CertificateDer<'static>>, DsigError> {
+    const MOST: usize = 10;
     let mut out = Vec::new();
     for data in key_info.elements().filter(|e| e.is(DSIG_NS, "X509Data")) {
         for c in data.elements().filter(|e| e.is(DSIG_NS, "X509Certificate")) {
+            if out.len() == MOST {
+                return Err(structure(c, format!("KeyInfo holds more than {MOST} X509Certificate elements")));
+            }
             out.push(CertificateDer::from(b64(c)?));
         }
     }
@@ -1175,6 +1196,26 @@ mod tests {
             check(md5, SHA1_ABC, b"abc"),
             Err(DsigError::Unsupported { what: "digest method", uri: md5.into() })
         );
+    }
+
+    /// A KeyInfo holds at most ten certificates, however its X509Data elements share them.
+    #[test]
+    fn a_key_info_holds_at_most_ten_certificates() {
+        let key_info = |groups: &[usize]| {
+            let data: String = groups
+                .iter()
+                .map(|n| format!("<X509Data>{}</X509Data>", "<X509Certificate>YWJj</X509Certificate>".repeat(*n)))
+                .collect();
+            let text = format!(r#"<KeyInfo xmlns="{DSIG_NS}">{data}</KeyInfo>"#);
+            x509_certificates(&xml::parse(text.as_bytes(), &Limits::default()).expect("parse"))
+        };
+        assert_eq!(key_info(&[10]).map(|c| c.len()), Ok(10));
+        assert_eq!(key_info(&[4, 6]).map(|c| c.len()), Ok(10));
+        for groups in [&[11][..], &[6, 5], &[10, 1]] {
+            let e = key_info(groups).expect_err("eleven");
+            assert_eq!(e.code(), "dsig.structure", "{groups:?}");
+            assert!(e.to_string().ends_with("KeyInfo holds more than 10 X509Certificate elements"), "{e}");
+        }
     }
 
     /// A transform of `algorithm`'s parameters as [`inclusive_prefixes`] reads them from
