@@ -210,6 +210,12 @@ impl Authority {
             _ => format!("{}:{}", claimed.name(), crate::crypto::lower_hex(&hash[..8])),
         };
         let until = tls.map_or(verified.valid_until, |t| t.min(verified.valid_until));
+        // Nor past the CRLs' next update, from which a path found with them is refused as
+        // stale (found by review: the role held for up to a recheck's time past it).
+        let until = match crls.fresh_until().filter(|_| !crls.is_empty()) {
+            Some(next_update) => until.min(next_update),
+            None => until,
+        };
         (Caller { role: claimed, name, grant: grant.cloned(), refused: None }, until)
     }
 
@@ -447,6 +453,18 @@ mod tests {
         assert_eq!(until, leaf.validity().not_after.timestamp() as u64);
         let (anonymous, until) = Authority::default().identified(&[], &list, &Crls::new(), now);
         assert_eq!((anonymous.role, until), (Role::Anonymous, u64::MAX));
+        // Nor past its CRLs' next update, from which the path is refused as stale.
+        let root = crate::pki::Ca::load(
+            &String::from_utf8(demo("foreign/dakks/root.pem")).expect("pem"),
+            &String::from_utf8(demo("foreign/dakks/root.key")).expect("pem"),
+        )
+        .expect("the demo DAkkS root");
+        let at = |t: u64| time::OffsetDateTime::from_unix_timestamp(t as i64).expect("time");
+        let crl = root.crl(&[], at(now - 86_400), at(now + 3_600)).expect("crl");
+        let mut crls = Crls::new();
+        crls.add_der(crl.der().as_ref()).expect("crl");
+        let (caller, until) = Authority::default().identified(&chain, &list, &crls, now);
+        assert_eq!((caller.role, until), (Role::Partner("dakks".into()), now + 3_600));
     }
 
     #[test]
