@@ -9,8 +9,8 @@
 //! Rules (DESIGN.md, "Who may do what"):
 //! - per certificate, notices apply in `iat` order: one not later than the last applied is
 //!   stale (`notice.stale`); a `jti` the body used before is a replay (`notice.replayed`);
-//! - withdrawn and cancelled are final, `restore` only from suspended, `suspend` only from
-//!   valid (`notice.transition`);
+//! - withdrawn and cancelled are final, `restore` only from suspended, `suspend` from valid
+//!   or, restating it, from suspended (`notice.transition`; [`Action::allowed_from`]);
 //! - a certificate the register does not hold is taken as valid ([`Register::unheld`]), and
 //!   the notice registers its status alone;
 //! - `date` (when the change took effect) is not after `iat` plus [`SKEW`] and not before
@@ -70,12 +70,20 @@ impl Action {
         }
     }
 
-    /// Whether the action may apply to a certificate whose status is `from`.
+    /// Whether the action may apply to a certificate whose status is `from`. A suspension
+    /// of a suspended certificate is its body's word restated, applied as such (rule set
+    /// 22): nothing changes but the time of the body's last word, so that a restoration the
+    /// body issued before it, arriving after it, is stale. Refused, it was lost, and that
+    /// earlier restoration then applied: suspend (iat 100), suspend (300) and restore (200),
+    /// arriving in that order, left the certificate valid where its body's last word was
+    /// suspended (found by attack). A restoration stays one of a suspended certificate only
+    /// (DESIGN.md): one arriving before the suspension it lifts is refused, and leaves the
+    /// certificate suspended — not valid — until the body sends it again.
     pub fn allowed_from(self, from: Status) -> bool {
         match (self, from) {
             (_, from) if from.is_final() => false,
             (Action::Restore, s) => s == Status::Suspended,
-            (Action::Suspend, s) => s == Status::Valid,
+            (Action::Suspend, s) => s == Status::Valid || s == Status::Suspended,
             (Action::Withdraw | Action::Cancel, _) => true,
         }
     }
@@ -343,7 +351,8 @@ mod tests {
     fn transitions() {
         use Status::*;
         let table = [
-            (Action::Suspend, [true, false, false, false, false]),
+            // From suspended too: the body's word restated (rule set 22).
+            (Action::Suspend, [true, true, false, false, false]),
             (Action::Restore, [false, true, false, false, false]),
             (Action::Withdraw, [true, true, false, false, true]),
             (Action::Cancel, [true, true, false, false, true]),
@@ -369,8 +378,19 @@ mod tests {
             code(admit(Action::Restore, 11, "a", &state(Status::Withdrawn, Some(10), false))),
             Err("notice.transition")
         );
+        assert_eq!(code(admit(Action::Suspend, 11, "a", &state(Status::Suspended, Some(10), false))), Ok(()));
         assert_eq!(
-            code(admit(Action::Suspend, 11, "a", &state(Status::Suspended, Some(10), false))),
+            code(admit(Action::Restore, 11, "a", &state(Status::Valid, Some(10), false))),
+            Err("notice.transition")
+        );
+        for final_status in [Status::Withdrawn, Status::Cancelled] {
+            for action in [Action::Suspend, Action::Restore, Action::Withdraw, Action::Cancel] {
+                let r = code(admit(action, 11, "a", &state(final_status, Some(10), false)));
+                assert_eq!(r, Err("notice.transition"), "{action:?} from {final_status:?}");
+            }
+        }
+        assert_eq!(
+            code(admit(Action::Suspend, 11, "a", &state(Status::Expired, Some(10), false))),
             Err("notice.transition")
         );
         assert_eq!(code(admit(Action::Suspend, 11, "a", &state(Status::Valid, Some(10), false))), Ok(()));

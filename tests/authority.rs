@@ -1002,7 +1002,9 @@ async fn notices_apply_once_in_order_and_by_the_rules() {
     // Transitions DESIGN.md does not allow.
     assert_eq!(reason(&n.send_next("restore").await), refused(409, "notice.transition"), "restore from valid");
     assert_eq!(n.send_next("suspend").await.status, 200);
-    assert_eq!(reason(&n.send_next("suspend").await), refused(409, "notice.transition"), "suspend from suspended");
+    // A suspension restated is applied (rule set 22), the certificate suspended still.
+    assert_eq!(n.send_next("suspend").await.status, 200, "suspend from suspended");
+    assert_eq!(status().await, "suspended");
     assert_eq!(n.send_next("withdraw").await.status, 200);
     for action in ["restore", "suspend", "cancel", "withdraw"] {
         assert_eq!(reason(&n.send_next(action).await), refused(409, "notice.transition"), "{action} after withdraw");
@@ -1016,7 +1018,34 @@ async fn notices_apply_once_in_order_and_by_the_rules() {
     let history = call(addr, "GET", EXPORTED, vec![], None, None).await.json()["history"].clone();
     let statuses: Vec<&str> =
         history.as_array().expect("history").iter().filter_map(|e| e["status"].as_str()).collect();
-    assert_eq!(statuses, ["valid", "suspended", "valid", "suspended", "withdrawn"]);
+    assert_eq!(statuses, ["valid", "suspended", "valid", "suspended", "suspended", "withdrawn"]);
+    running.task.abort();
+}
+
+/// Notices arriving in another order than their body issued them keep its last word: a
+/// suspension (iat 1), a restoration (2) and a suspension again (3), arriving 1, 3, 2, leave
+/// the certificate suspended — the second suspension is the body's word restated, and the
+/// restoration it issued before is stale (rule set 22; found by attack: the second
+/// suspension was refused and lost, and the restoration made the certificate valid).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_arriving_out_of_order_keep_their_bodys_last_word() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, _app) = serve(config(dir.path())).await;
+    let exported = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(exported.status, 201);
+    let credential = exported.json()["documents"]["untp-dcc"].as_str().expect("credential").as_bytes().to_vec();
+    let status = || async move { call(addr, "GET", EXPORTED, vec![], None, None).await.json()["status"].clone() };
+    let mut n = Notices::new(addr);
+    let (first, restore, again) = (n.next("suspend"), n.next("restore"), n.next("suspend"));
+    assert_eq!(n.send(first).await.status, 200);
+    assert_eq!(n.send(again).await.status, 200, "the suspension restated");
+    assert_eq!(reason(&n.send(restore).await), refused(409, "notice.stale"));
+    assert_eq!(status().await, "suspended");
+    assert_eq!(verified(addr, credential.clone()).await.0, Some(false));
+    // The body's restoration issued after its last word applies.
+    assert_eq!(n.send_next("restore").await.status, 200);
+    assert_eq!(status().await, "valid");
+    assert_eq!(verified(addr, credential).await, (Some(true), None));
     running.task.abort();
 }
 

@@ -605,9 +605,16 @@ fn a_node_refusing_the_newest_list_says_so() {
         let built = demo_list_as(dir.path(), |toml| {
             toml.replace("issued = \"2026-01-01T00:00:00Z\"", &format!("issued = \"{issued}\""))
         });
+        let exported = call(a_addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+        assert_eq!(exported.status, 201, "{}", text(&exported));
+        assert_eq!(get(b_addr, LOOKUP).await.json()["headline"], "valid");
         let installed = call(a_addr, "PUT", "/v1/admin/trust-list", built, Some("operator"), None).await;
         assert_eq!(installed.status, 200, "{}", text(&installed));
 
+        // B's look-up says nothing is valid under the list it holds, which it cannot decide
+        // under (found by attack: it said `valid`).
+        let lookup = get(b_addr, LOOKUP).await.json();
+        assert_eq!((lookup["status"].as_str(), lookup["headline"].as_str()), (Some("valid"), Some("unknown")));
         let health = get(b_addr, "/healthz").await;
         assert_eq!((health.status, health.json()["status"].as_str()), (503, Some("trust.list_refused")));
         assert_eq!(b.refused_trust_list().map(|(sequence, _)| sequence), Some(2));
@@ -617,6 +624,40 @@ fn a_node_refusing_the_newest_list_says_so() {
         // A decides with the new list.
         let v = call(a_addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
         assert_eq!(v.status, 200, "{}", text(&v));
+    });
+}
+
+/// The exported domestic certificate's look-up.
+const LOOKUP: &str = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
+
+/// An anonymous look-up on one node follows a list installed through another, as its
+/// decisions do: CNAS's membership suspended before the certificate's issue day, the
+/// headline on B is `unknown` at once, as a verification on either node would refuse it
+/// (found by attack: B's look-up said `valid` under the list it held).
+#[test]
+fn a_look_up_on_one_node_follows_a_list_installed_through_the_other() {
+    with_database(|store_url| async move {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (_a, a_addr) = in_process_node(dir.path(), "a", &store_url, None).await;
+        let (b, b_addr) = in_process_node(dir.path(), "b", &store_url, None).await;
+        let exported = call(a_addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+        assert_eq!(exported.status, 201, "{}", text(&exported));
+        assert_eq!(get(b_addr, LOOKUP).await.json()["headline"], "valid");
+        let active = r#"scope = "ISO/IEC 17021-1", status = [{ status = "active", since = "2004-10-01T00:00:00Z" }]"#;
+        let built = demo_list_as(dir.path(), |toml| {
+            assert_eq!(toml.matches(active).count(), 1, "CNAS's membership as the demo list holds it");
+            toml.replacen(
+                active,
+                &active.replace("}]", r#"}, { status = "suspended", since = "2025-01-01T00:00:00Z" }]"#),
+                1,
+            )
+        });
+        let installed = call(a_addr, "PUT", "/v1/admin/trust-list", built, Some("operator"), None).await;
+        assert_eq!(installed.status, 200, "{}", text(&installed));
+        assert_eq!(b.trust_list().sequence, 1, "B has read nothing since");
+        let lookup = get(b_addr, LOOKUP).await.json();
+        assert_eq!((lookup["status"].as_str(), lookup["headline"].as_str()), (Some("valid"), Some("unknown")));
+        assert_eq!(b.trust_list().sequence, 2);
     });
 }
 

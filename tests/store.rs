@@ -1229,11 +1229,15 @@ fn notices_are_admitted_inside_the_transaction() {
             (notice("N-1", Restore, 11, "a"), "notice.replayed"),
             (notice("N-1", Restore, 10, "b"), "notice.stale"),
             (notice("N-1", Restore, 9, "b"), "notice.stale"),
-            (notice("N-1", Suspend, 11, "b"), "notice.transition"),
         ];
         for (write, code) in refused {
             assert_eq!(outcomes(store, std::slice::from_ref(&write)), [Err(code)]);
         }
+        assert_eq!(status(), "suspended");
+        // A suspension restated is the body's word again (rule set 22): applied, and a
+        // restoration issued before it is stale.
+        assert_eq!(outcomes(store, &[notice("N-1", Suspend, 11, "b")]), [Ok(())]);
+        assert_eq!(outcomes(store, &[notice("N-1", Restore, 11, "b2")]), [Err("notice.stale")]);
         assert_eq!(status(), "suspended");
         // Two notices in one commit: the second sees the first.
         assert_eq!(
@@ -1247,7 +1251,7 @@ fn notices_are_admitted_inside_the_transaction() {
         }
         let history: Vec<String> =
             store.status_history("CNCA-R-2002-001", "N-1").expect("history").into_iter().map(|e| e.status).collect();
-        assert_eq!(history, ["valid", "suspended", "valid", "withdrawn"]);
+        assert_eq!(history, ["valid", "suspended", "suspended", "valid", "withdrawn"]);
     }
 }
 

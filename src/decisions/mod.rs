@@ -220,7 +220,11 @@ use time::OffsetDateTime;
 ///   export and recognition): a same-day version verified as superseded, yet registered, so
 ///   the first version exported again rolled the register back and its earlier exports
 ///   verified again ([`crate::model::Certificate::may_replace`], the one rule both ask).
-pub const RULE_SET: &str = "21";
+/// - `22`: a suspension of a suspended certificate is its body's word restated, applied as
+///   such ([`crate::notice::Action::allowed_from`]): a restoration the body issued before
+///   it, arriving after it, is stale, where it restored the certificate the body's last word
+///   had suspended again.
+pub const RULE_SET: &str = "22";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

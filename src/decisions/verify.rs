@@ -70,15 +70,15 @@ pub const REGISTER_CHANGED: &str = "register.changed";
 /// How many times a verification is decided while the register keeps changing under it.
 pub const ATTEMPTS: usize = 3;
 
-/// The register's record of a certificate, as customs reads its status (a batch's look-up
+/// The register's version of a certificate, as customs reads its status (a batch's look-up
 /// lines): a status is read for a decision like a document's, so not under a stale list.
-pub fn status(
+pub fn certificate_view(
     ctx: &Context<'_>,
     issuer: &str,
     number: &str,
-) -> Result<Option<crate::store::CertificateRecord>, Refusal> {
+) -> Result<Option<std::sync::Arc<crate::store::CertificateView>>, Refusal> {
     ctx.trust_list_in_date()?;
-    ctx.store.certificate(issuer, number).map_err(|e| Refusal::store(&e))
+    ctx.store.certificate_view(issuer, number).map_err(|e| Refusal::store(&e))
 }
 
 /// The status a person should read of a registered certificate (the look-up's

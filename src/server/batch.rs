@@ -109,6 +109,14 @@ impl Pending {
                 Ok(receipt) => return ndjson(&Recorded { verdict: &verdict, line, receipt: &receipt }),
                 // Nothing was logged: the line is decided again with the register as it is
                 // now, as a single verification is.
+                // Not under a configuration a reload replaced since (found by review: a line
+                // retried after a reload that revoked its signer was decided under the old
+                // one): it is sent again, as the lines after a reload are.
+                Err(e) if e.code() == verify::REGISTER_CHANGED && app.superseded() => {
+                    let message = "the gateway's configuration changed before this line could be decided again: it \
+                                   was not decided; send it again";
+                    return ndjson(&error_line(line, "batch.reloaded", message.into()));
+                }
                 Err(e) if e.code() == verify::REGISTER_CHANGED && attempt < verify::ATTEMPTS && text.is_some() => {
                     attempt += 1;
                     let text = text.unwrap_or_default();
@@ -192,18 +200,13 @@ async fn decide(app: &Arc<App>, caller: &Caller, lines: Vec<(usize, Bytes)>) -> 
 /// look-up's `origin` (`notice`: its status alone, no facts; found by attack, a status alone
 /// restored read as a found "valid" certificate).
 fn lookup(app: &App, line: usize, issuer: &str, number: &str) -> Value {
-    match verify::status(&app.context(), issuer, number) {
-        Ok(Some(r)) => {
-            let cert = crate::formats::cn_xml::parse(&r.document, &app.limits).ok();
-            let registered_at = crate::decisions::register::registered_at(&r);
-            let headline = verify::headline_now(
-                &r.status,
-                registered_at,
-                cert.as_ref(),
-                app.now(),
-                &app.trust_list(),
-                &app.table().table,
-            );
+    // The certificate's version as the single look-up reads it, its facts read once per
+    // version (found by attack: each line copied and parsed the registered document again,
+    // up to the body limit for a line of thirty bytes).
+    match verify::certificate_view(&app.context(), issuer, number) {
+        Ok(Some(view)) => {
+            let r = &view.record;
+            let headline = super::public::headline(app, &view);
             json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status,
                    "headline": headline, "origin": r.origin})
         }

@@ -761,6 +761,13 @@ impl App {
         self.trust.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
+    /// Whether this node refuses the newest stored trust list or equivalence table, which
+    /// another node installed: it then decides nothing (its decisions are refused at
+    /// commit), and says of no certificate that it is valid under the rules it still holds.
+    pub fn rules_refused(&self) -> bool {
+        self.refused_trust_list().is_some() || self.tables.newest_refused()
+    }
+
     /// What a decision made now is made against: this moment, the list in force (the newest
     /// stored, on a store several nodes share), the register as the store holds it.
     pub fn context(&self) -> crate::decisions::Context<'_> {

@@ -167,21 +167,46 @@ struct Lookup<'a> {
     receipt: &'a Value,
 }
 
+/// The status a person should read of a registered certificate, its facts read from the
+/// version `view` holds ([`crate::decisions::verify::headline_now`]), under the rules this
+/// node holds in force: `unknown` while it refuses the newest stored ones, which it cannot
+/// decide under. The single look-up and a batch's look-up lines both answer it.
+pub fn headline(app: &App, view: &CertificateView) -> &'static str {
+    if app.rules_refused() {
+        return "unknown";
+    }
+    let r = &view.record;
+    let fresh;
+    let derived = match derived(app, view) {
+        Some(d) => d,
+        None => {
+            fresh = derive(app, view);
+            &fresh
+        }
+    };
+    crate::decisions::verify::headline_now(
+        &r.status,
+        crate::decisions::register::registered_at(r),
+        derived.cert.as_ref(),
+        app.now(),
+        &app.trust_list(),
+        &app.table().table,
+    )
+}
+
+/// What a look-up shows of `view`'s version, computed once and kept with it (`None`: its
+/// slot holds something else, and the caller derives it afresh).
+fn derived<'v>(app: &App, view: &'v CertificateView) -> Option<&'v Derived> {
+    view.derived.get_or_init(|| Arc::new(derive(app, view))).downcast_ref::<Derived>()
+}
+
 fn render(app: &App, view: &CertificateView, derived: &Derived) -> Response<Body> {
     let r = &view.record;
-    let now = app.now();
     let body = Lookup {
         issuer: &r.issuer,
         number: &r.number,
         status: &r.status,
-        headline: crate::decisions::verify::headline_now(
-            &r.status,
-            crate::decisions::register::registered_at(r),
-            derived.cert.as_ref(),
-            now,
-            &app.trust_list(),
-            &app.table().table,
-        ),
+        headline: headline(app, view),
         origin: &r.origin,
         holder_credit_code: r.holder_credit_code.as_deref(),
         recorded_at: &r.recorded_at,
@@ -195,14 +220,13 @@ fn render(app: &App, view: &CertificateView, derived: &Derived) -> Response<Body
 /// Current status and history of a certificate the gateway exported or recognized, its
 /// facts, and the log receipt of the decision that recorded it. May block on the store.
 pub fn certificate(app: &App, issuer: &str, number: &str) -> Response<Body> {
+    // Under the newest rules another node installed, as a decision here would be.
+    app.follow_rules();
     match app.store.certificate_view(issuer, number) {
-        Ok(Some(view)) => {
-            let kept = view.derived.get_or_init(|| Arc::new(derive(app, &view)));
-            match kept.downcast_ref::<Derived>() {
-                Some(derived) => render(app, &view, derived),
-                None => render(app, &view, &derive(app, &view)),
-            }
-        }
+        Ok(Some(view)) => match derived(app, &view) {
+            Some(derived) => render(app, &view, derived),
+            None => render(app, &view, &derive(app, &view)),
+        },
         Ok(None) => problem(StatusCode::NOT_FOUND, "store.not_found", format!("no certificate {issuer}/{number}")),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
     }

@@ -116,6 +116,12 @@ impl TableState {
         Arc::clone(&self.in_force.read().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// Whether the newest stored table is one this node's configuration refused
+    /// ([`Tables::follow`]): its decisions are refused meanwhile.
+    pub fn newest_refused(&self) -> bool {
+        self.refused.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+    }
+
     fn set(&self, version: Version) {
         *self.in_force.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(version);
     }
