@@ -117,7 +117,7 @@ impl TableState {
     }
 
     /// Whether the newest stored table is one this node's configuration refused
-    /// ([`Tables::follow`]): its decisions are refused meanwhile.
+    /// ([`TableState::follow`]): its decisions are refused meanwhile.
     pub fn newest_refused(&self) -> bool {
         self.refused.lock().unwrap_or_else(PoisonError::into_inner).is_some()
     }
