@@ -658,6 +658,14 @@ fn a_look_up_on_one_node_follows_a_list_installed_through_the_other() {
         let lookup = get(b_addr, LOOKUP).await.json();
         assert_eq!((lookup["status"].as_str(), lookup["headline"].as_str()), (Some("valid"), Some("unknown")));
         assert_eq!(b.trust_list().sequence, 2);
+        // A batch's look-up line on either node reads the same.
+        let line = format!("{}\n", serde_json::json!({"issuer": "CNCA-R-2002-001", "number": "04925Q10021R0M"}));
+        for addr in [a_addr, b_addr] {
+            let r = call(addr, "POST", "/v1/verify/batch", line.clone().into_bytes(), Some("customs"), None).await;
+            let answers = r.lines();
+            let answer = (answers.len(), answers[0]["status"].as_str(), answers[0]["headline"].as_str());
+            assert_eq!(answer, (1, Some("valid"), Some("unknown")), "{answers:?}");
+        }
     });
 }
 

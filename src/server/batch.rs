@@ -109,13 +109,11 @@ impl Pending {
                 Ok(receipt) => return ndjson(&Recorded { verdict: &verdict, line, receipt: &receipt }),
                 // Nothing was logged: the line is decided again with the register as it is
                 // now, as a single verification is.
-                // Not under a configuration a reload replaced since (found by review: a line
-                // retried after a reload that revoked its signer was decided under the old
-                // one): it is sent again, as the lines after a reload are.
+                // Not decided again under a configuration a reload replaced since (found by
+                // review: a line retried after a reload that revoked its signer was decided
+                // under the old one): answered as a line whose register kept changing is.
                 Err(e) if e.code() == verify::REGISTER_CHANGED && app.superseded() => {
-                    let message = "the gateway's configuration changed before this line could be decided again: it \
-                                   was not decided; send it again";
-                    return ndjson(&error_line(line, "batch.reloaded", message.into()));
+                    return ndjson(&error_line(line, e.code(), e.to_string()));
                 }
                 Err(e) if e.code() == verify::REGISTER_CHANGED && attempt < verify::ATTEMPTS && text.is_some() => {
                     attempt += 1;
@@ -206,7 +204,7 @@ fn lookup(app: &App, line: usize, issuer: &str, number: &str) -> Value {
     match verify::certificate_view(&app.context(), issuer, number) {
         Ok(Some(view)) => {
             let r = &view.record;
-            let headline = super::public::headline(app, &view);
+            let headline = super::public::headline_of(app, &view);
             json!({"line": line, "issuer": issuer, "number": number, "found": true, "status": r.status,
                    "headline": headline, "origin": r.origin})
         }

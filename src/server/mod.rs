@@ -765,7 +765,8 @@ impl App {
     /// another node installed: it then decides nothing (its decisions are refused at
     /// commit), and says of no certificate that it is valid under the rules it still holds.
     pub fn rules_refused(&self) -> bool {
-        self.refused_trust_list().is_some() || self.tables.newest_refused()
+        // Only a store other nodes write to has rules this node did not install itself.
+        self.store.shared() && (self.refused_trust_list().is_some() || self.tables.newest_refused())
     }
 
     /// What a decision made now is made against: this moment, the list in force (the newest

@@ -167,31 +167,40 @@ struct Lookup<'a> {
     receipt: &'a Value,
 }
 
-/// The status a person should read of a registered certificate, its facts read from the
-/// version `view` holds ([`crate::decisions::verify::headline_now`]), under the rules this
-/// node holds in force: `unknown` while it refuses the newest stored ones, which it cannot
-/// decide under. The single look-up and a batch's look-up lines both answer it.
-pub fn headline(app: &App, view: &CertificateView) -> &'static str {
-    if app.rules_refused() {
-        return "unknown";
-    }
-    let r = &view.record;
-    let fresh;
-    let derived = match derived(app, view) {
-        Some(d) => d,
-        None => {
-            fresh = derive(app, view);
-            &fresh
-        }
-    };
-    crate::decisions::verify::headline_now(
-        &r.status,
-        crate::decisions::register::registered_at(r),
-        derived.cert.as_ref(),
+/// The status a person should read of a registered certificate, its facts `cert` read from
+/// its registered document ([`crate::decisions::verify::headline_now`]), under the rules
+/// this node holds in force; while it refuses the newest stored ones, which it cannot decide
+/// under, never `valid` (`unknown`), though a status that is not valid stays said. The single
+/// look-up and a batch's look-up lines both answer it.
+fn headline(app: &App, record: &crate::store::CertificateRecord, cert: Option<&Certificate>) -> &'static str {
+    let headline = crate::decisions::verify::headline_now(
+        &record.status,
+        crate::decisions::register::registered_at(record),
+        cert,
         app.now(),
         &app.trust_list(),
         &app.table().table,
-    )
+    );
+    match headline {
+        "valid" if app.rules_refused() => "unknown",
+        other => other,
+    }
+}
+
+/// [`headline`] of the version `view` holds, for a batch's look-up line: its facts as the
+/// single look-up keeps them with the version where the store keeps versions in memory (read
+/// once per version), otherwise read from its document alone — not the whole look-up, whose
+/// receipt is a stored decision's read (found by review: each line read it on PostgreSQL).
+pub fn headline_of(app: &App, view: &CertificateView) -> &'static str {
+    let parsed;
+    let cert = match app.store.remembers_certificates() {
+        true => derived(app, view).and_then(|d| d.cert.as_ref()),
+        false => {
+            parsed = crate::formats::cn_xml::parse(&view.record.document, &app.limits).ok();
+            parsed.as_ref()
+        }
+    };
+    headline(app, &view.record, cert)
 }
 
 /// What a look-up shows of `view`'s version, computed once and kept with it (`None`: its
@@ -206,7 +215,7 @@ fn render(app: &App, view: &CertificateView, derived: &Derived) -> Response<Body
         issuer: &r.issuer,
         number: &r.number,
         status: &r.status,
-        headline: headline(app, view),
+        headline: headline(app, r, derived.cert.as_ref()),
         origin: &r.origin,
         holder_credit_code: r.holder_credit_code.as_deref(),
         recorded_at: &r.recorded_at,
