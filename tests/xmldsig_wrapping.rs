@@ -117,6 +117,20 @@ fn a_chain_is_kept_only_once_the_signature_over_signed_info_verified() {
     assert_eq!(chains.chains_kept(), 0);
     assert_eq!(kept(&signed), Ok(()));
     assert_eq!(chains.chains_kept(), 1);
+    // KeyInfo is not signed: the same genuine document with other certificates added still
+    // verifies, and takes its signer's one place among the kept chains, never another.
+    let root = STANDARD.encode(p.root.der());
+    let leaf = STANDARD.encode(p.signer.der());
+    for added in [vec![root.clone()], vec![root.clone(), root.clone()], vec![leaf.clone()]] {
+        let extra: String = added.iter().map(|c| format!("<ds:X509Certificate>{c}</ds:X509Certificate>")).collect();
+        let padded = signed.replacen("</ds:X509Data>", &format!("{extra}</ds:X509Data>"), 1);
+        assert_ne!(padded, signed);
+        assert_eq!(kept(&padded), Ok(()), "{} added", added.len());
+        assert_eq!(chains.chains_kept(), 1, "{} added", added.len());
+    }
+    // And the document as it was sent is found again.
+    assert_eq!(kept(&signed), Ok(()));
+    assert_eq!(chains.chains_kept(), 1);
 }
 
 #[test]

@@ -1632,7 +1632,11 @@ impl LogRegister {
             origin: crate::decisions::register::origin::NOTICE,
             exported: Default::default(),
         });
-        held.changed = at;
+        // A suspension restated (rule set 22) changes nothing a decision read, as the
+        // gateway's commit checks see it: no change a refusal could have raced.
+        if held.status != Some(n.action.target()) {
+            held.changed = at;
+        }
         held.status = Some(n.action.target());
         held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
         self.changes += 1;

@@ -199,15 +199,20 @@ pub fn verify_signature(jws: &ParsedJws<'_>, key: &PublicKey) -> Result<Algorith
     Ok(alg)
 }
 
-/// A chain validated once, by the digest of its certificates: the validated signer, and
-/// until when the CRLs it was validated with are fresh (`None` without CRLs).
-type KeptChain = (VerifiedSigner, Option<u64>);
+/// A chain validated once, kept by the digest of its signer's certificate: the digest of
+/// all the certificates it was presented with (a hit needs the same ones), the validated
+/// signer, and until when the CRLs it was validated with are fresh (`None` without CRLs).
+type KeptChain = ([u8; 32], VerifiedSigner, Option<u64>);
 
 /// A signer's chain validated for one document, or found kept: kept between documents only
 /// once the document's signature has verified with its key ([`Verifier::keep`]), so that no
 /// one but a signer's key holder adds to the kept chains (found by review: a made-up
 /// credential carrying a genuine chain and any other certificate, its signature garbage,
-/// added a chain each time — filling the cache and flushing the genuine ones).
+/// added a chain each time — filling the cache and flushing the genuine ones). One chain is
+/// kept per signer certificate, the last one its signature verified with: an XML
+/// signature's KeyInfo is not signed, so the holder of one genuine document could present it
+/// with other certificates added, each a chain of its own (found by review), and now only
+/// takes that signer's own place.
 #[derive(Debug)]
 pub struct ValidatedChain {
     pub signer: VerifiedSigner,
@@ -240,9 +245,9 @@ pub struct Verifier {
     /// Require the VC-JOSE credential header (`typ: vc+jwt`, `cty: vc` when present) and a
     /// JSON object payload.
     pub credential: bool,
-    /// Validated chains by SHA-256 of the x5c DERs: the signer and the time window in which
-    /// the result holds (the certificates' validity, cut at the CRLs' next update). Valid
-    /// for this verifier's anchors and CRLs only.
+    /// Validated chains by SHA-256 of their signer's certificate ([`KeptChain`]): the signer
+    /// and the time window in which the result holds (the certificates' validity, cut at the
+    /// CRLs' next update). Valid for this verifier's anchors and CRLs only.
     cache: Mutex<HashMap<[u8; 32], KeptChain>>,
 }
 
@@ -363,13 +368,12 @@ impl Verifier {
             Some(x5c) => {
                 let ders = decode_x5c(x5c)?;
                 let chain = self.validate_chain(&ders, at)?;
-                *certificate_out = ders.into_iter().next().map(|d| d.as_ref().to_vec());
-                Some(chain)
+                Some((chain, ders))
             }
             None => None,
         };
         let configured;
-        let key = if let Some(chain) = &chain {
+        let key = if let Some((chain, ders)) = &chain {
             let verified = &chain.signer;
             checks.push(Check::pass(
                 "chain",
@@ -397,6 +401,7 @@ impl Verifier {
                 }
             }
             *signer_out = Some(verified.subject.clone());
+            *certificate_out = ders.first().map(|d| d.as_ref().to_vec());
             &verified.public_key
         } else if let Some(kid) = jws.header.get("kid").and_then(Value::as_str) {
             configured = self.keys.get(kid).ok_or_else(|| JwsError::UnknownKid(kid.to_string()))?;
@@ -406,7 +411,7 @@ impl Verifier {
             return Err(JwsError::NoKey);
         };
         verify_signature(jws, key)?;
-        if let Some(unkept) = chain.and_then(|c| c.unkept) {
+        if let Some(unkept) = chain.and_then(|(c, _)| c.unkept) {
             self.keep(unkept);
         }
         checks.push(Check::pass("signature", "sig.valid", format!("{alg} signature verifies")));
@@ -455,15 +460,22 @@ impl Verifier {
         now: u64,
     ) -> Result<ValidatedChain, JwsError> {
         let at = signed;
+        // The signer's certificate's digest, and of all the certificates presented: that of
+        // the signer's, then each other's length and bytes (hashed once each).
+        let mut signer_id = [0u8; 32];
+        let signer = ders.first().map(|d| d.as_ref()).unwrap_or_default();
+        signer_id.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, signer).as_ref());
         let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-        for d in ders {
+        ctx.update(&signer_id);
+        for d in ders.iter().skip(1) {
             ctx.update(&(d.as_ref().len() as u64).to_be_bytes());
             ctx.update(d.as_ref());
         }
         let mut id = [0u8; 32];
         id.copy_from_slice(ctx.finish().as_ref());
         if let Ok(cache) = self.cache.lock()
-            && let Some((hit, fresh_until)) = cache.get(&id)
+            && let Some((presented, hit, fresh_until)) = cache.get(&signer_id)
+            && *presented == id
             && hit.valid_from <= at
             && at <= hit.valid_until
             && fresh_until.is_none_or(|f| at.max(now) <= f)
@@ -484,7 +496,7 @@ impl Verifier {
         // means a new verifier, and the ones held go stale at their next update — after
         // which the chain must be validated again (and fail as stale).
         let fresh_until = self.crls.fresh_until().filter(|_| !self.crls.is_empty()).map(|f| f.saturating_sub(1));
-        let unkept = Unkept { id, kept: (verified.clone(), fresh_until) };
+        let unkept = Unkept { id: signer_id, kept: (id, verified.clone(), fresh_until) };
         Ok(ValidatedChain { signer: verified, unkept: Some(unkept) })
     }
 }

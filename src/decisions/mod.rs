@@ -219,7 +219,11 @@ use time::OffsetDateTime;
 ///   when issued after it, no longer on the same day too (`register.older_document`, in
 ///   export and recognition): a same-day version verified as superseded, yet registered, so
 ///   the first version exported again rolled the register back and its earlier exports
-///   verified again ([`crate::model::Certificate::may_replace`], the one rule both ask).
+///   verified again ([`crate::model::Certificate::may_replace`], the one rule both ask);
+///   and a registration compares facts as the register keeps them, through its CN XML
+///   ([`register::changed_facts`]): what CN XML cannot keep (a foreign holder's registration
+///   id, IAF sectors) is no other fact, so a record sent again is the same facts, whatever
+///   its date.
 /// - `22`: a suspension of a suspended certificate is its body's word restated, applied as
 ///   such ([`crate::notice::Action::allowed_from`]): a restoration the body issued before
 ///   it, arriving after it, is stale, where it restored the certificate the body's last word

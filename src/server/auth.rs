@@ -149,7 +149,8 @@ impl Authority {
     }
 
     /// [`Authority::identify`], and until when (Unix seconds) its path stays valid: a caller
-    /// found is never taken as found past its certificate's expiry.
+    /// found is never taken as found past its certificate's expiry, nor past its CRLs' next
+    /// update.
     fn identified(&self, chain: &[CertificateDer<'_>], list: &TrustList, crls: &Crls, now: u64) -> (Caller, u64) {
         let anonymous = (Caller::anonymous(), u64::MAX);
         let Some(leaf) = chain.first() else { return anonymous };
@@ -253,7 +254,7 @@ struct Found {
     generation: u64,
     list: String,
     at: std::time::Instant,
-    /// Its path's expiry (Unix seconds).
+    /// Its path's expiry, or its CRLs' next update if sooner (Unix seconds).
     until: u64,
     caller: Caller,
 }
