@@ -972,12 +972,15 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
 }
 
 /// The facts `cert` states otherwise than `held`, the registered version as `format`
-/// states it ([`registered_facts`]), each read through the register's CN XML: what CN XML
-/// cannot keep (a foreign holder's registration id, IAF sectors) is no other fact (found by
-/// review: the very document a partner had recognized was then superseded by its own
-/// registration). Compared directly first: a document stating the registered facts (every
-/// export of this gateway) costs no rendering.
-fn changed_as_registered(format: Format, held: &Certificate, cert: &Certificate) -> Vec<&'static str> {
+/// states it (rendered in that format and read back), each read through the register's CN
+/// XML: what CN XML cannot keep (a foreign holder's registration id, IAF sectors) is no
+/// other fact (found by review: the very document a partner had recognized was then
+/// superseded by its own registration). Compared directly first: a document stating the registered facts (every
+/// export of this gateway) costs no rendering. A verification asks it in the presented
+/// document's format; a registration (an export, a recognition) in CN XML, the register's
+/// own (rule set 21; found by review: the very record a partner had recognized, sent again,
+/// was refused as other facts of the same day).
+pub fn changed_as_registered(format: Format, held: &Certificate, cert: &Certificate) -> Vec<&'static str> {
     let changed = held.changed_facts(cert);
     if changed.is_empty() {
         return changed;

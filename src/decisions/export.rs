@@ -46,7 +46,7 @@ pub fn cb_signed(document: &[u8]) -> bool {
 /// (`registered`): in force that day; not held as anything but valid (the register decides
 /// over the document); over a status alone ([`super::register::origin::NOTICE`]) it
 /// registers the first facts; an unsigned document changes no registered fact, a signed one
-/// stating other facts ([`super::register::changed_facts`]) is issued after the one it
+/// stating other facts ([`crate::recognition::changed_as_registered`]) is issued after the one it
 /// replaces — unless that one is an exporter's unsigned word ([`super::register::origin`]).
 /// The gateway's rule, and an audit's replaying the log.
 pub fn may_register(
@@ -77,7 +77,7 @@ pub fn may_register(
     }
     let held = formats::parse(Format::CnXml, &r.document, limits).ok();
     let changed = match &held {
-        Some(held) => super::register::changed_facts(held, cert, limits),
+        Some(held) => crate::recognition::changed_as_registered(Format::CnXml, held, cert),
         None => vec!["the registered document (unreadable)"],
     };
     // Facts an exporter registered unsigned never stand against the CB's signature: its

@@ -221,7 +221,7 @@ use time::OffsetDateTime;
 ///   the first version exported again rolled the register back and its earlier exports
 ///   verified again ([`crate::model::Certificate::may_replace`], the one rule both ask);
 ///   and a registration compares facts as the register keeps them, through its CN XML
-///   ([`register::changed_facts`]): what CN XML cannot keep (a foreign holder's registration
+///   ([`crate::recognition::changed_as_registered`]): what CN XML cannot keep (a foreign holder's registration
 ///   id, IAF sectors) is no other fact, so a record sent again is the same facts, whatever
 ///   its date.
 /// - `22`: a suspension of a suspended certificate is its body's word restated, applied as

@@ -26,7 +26,7 @@ pub fn logged(list: &TrustList, partner: &str, verdict: &Verdict) -> (&'static s
 /// Whether a recognized `cert`, decided with status `status`, may be registered over what
 /// the register holds (`registered`): held as the decision read it (a notice landing in
 /// between is a conflict, never a revival), and stating other facts than the registered
-/// version (as the register would keep them, [`super::register::changed_facts`]) only as a
+/// version (as the register would keep them, [`crate::recognition::changed_as_registered`]) only as a
 /// newer issue, issued after it. The gateway's rule, and an audit's deciding the log again.
 pub fn may_register(
     cert: &crate::model::Certificate,
@@ -45,7 +45,7 @@ pub fn may_register(
     // A status alone (its body's notices) has no facts an older document could replace.
     if super::register::holds_facts(r)
         && let Ok(held) = formats::parse(Format::CnXml, &r.document, limits)
-        && !super::register::changed_facts(&held, cert, limits).is_empty()
+        && !crate::recognition::changed_as_registered(Format::CnXml, &held, cert).is_empty()
         && let Err(why) = cert.may_replace(&held)
     {
         return Err(Refusal::new(Class::Conflict, "register.older_document", why));

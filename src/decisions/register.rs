@@ -105,33 +105,6 @@ pub fn registered_as(cert: &crate::model::Certificate) -> crate::formats::Render
     crate::formats::render(crate::formats::Format::CnXml, cert)
 }
 
-/// The facts `cert` would change of `held`, the registered version, read as the register
-/// would keep them: through its CN XML, so that what CN XML cannot keep (a foreign holder's
-/// registration id, IAF sectors, the countries an IAF record states) is no other fact (found
-/// by review: the very record a partner had recognized, sent again, was refused as other
-/// facts of the same day). Compared directly first: the same facts cost no rendering. What a
-/// registration — an export, a recognition — holds a version to: one with other facts
-/// replaces the registered one only when it is a newer issue
-/// ([`crate::model::Certificate::may_replace`]).
-pub fn changed_facts(
-    held: &crate::model::Certificate,
-    cert: &crate::model::Certificate,
-    limits: &crate::xml::Limits,
-) -> Vec<&'static str> {
-    let changed = held.changed_facts(cert);
-    if changed.is_empty() {
-        return changed;
-    }
-    let rendered = registered_as(cert);
-    // Under the caller's limits, the byte limit raised to the rendering's own length: the
-    // rendering of a document the limits let in is no document of the caller's to refuse.
-    let limits = crate::xml::Limits { max_bytes: limits.max_bytes.max(rendered.bytes.len()), ..*limits };
-    match crate::formats::parse(crate::formats::Format::CnXml, &rendered.bytes, &limits) {
-        Ok(as_registered) => held.changed_facts(&as_registered),
-        Err(_) => changed,
-    }
-}
-
 /// The documents the gateway exported of a certificate, by digest: the only documents its
 /// own signature stands for (rule set 20). A document the gateway's key signed outside its
 /// exports — by the key's holder (`mrgate sign`), by another deployment sharing the key, or
