@@ -140,7 +140,9 @@ reasons! {
     StandardsModRule = "standards.mod_rule", 200, "The standard is a modified adoption the equivalence table accepts.";
     StandardsEquivalent = "standards.equivalent", 200, "Every standard of the certificate has a recognized equivalent.";
     StandardsModWithoutRule = "standards.mod_without_rule", 422, "The standard is a modified adoption the equivalence table does not accept.";
+    StandardsModInternationalOnly = "standards.mod_international_only", 422, "The certificate names the international standard alone where the equivalence table accepts its modified national adoption: the national deviations were not assessed.";
     StandardsNeq = "standards.neq", 422, "The standard is not equivalent to an international one.";
+    StandardsUnverified = "standards.unverified", 422, "The equivalence table's row for the standard is not verified (its adoption was not confirmed against the standard's foreword or the national catalogue): it recognizes nothing until an operator confirms it.";
     StandardsUnknown = "standards.unknown", 422, "The standard is not in the equivalence table.";
     StandardsOtherKind = "standards.other_kind", 422, "The standard is of another kind than the certificate (a product standard on a management-system certificate, say), a conformity-assessment standard no certificate is certified against, or a product or service certificate names management-system standards only.";
     StandardsOtherProgramme = "standards.other_programme", 422, "A management-system certificate names none of its programme's standard (a QMS certificate certified against ISO/IEC 20000-1 alone, say): QMS is certified against ISO 9001, EMS ISO 14001, OHSMS ISO 45001, ISMS ISO/IEC 27001, EnMS ISO 50001, FSMS ISO 22000, ITSMS ISO/IEC 20000-1, or their adoptions.";

@@ -220,17 +220,26 @@ impl Decision {
 }
 
 /// The assessment level a credential about `cert` states at `at`: `GlobalMRA` when the
-/// issuing CB's accreditation body is then an active signatory of the arrangement covering
-/// the certificate's scope, `Accredited` when the list names its accreditor otherwise, and
-/// when it names none what the certificate claims of itself
+/// issuing CB's accreditation body was an active signatory of the arrangement covering the
+/// certificate's scope throughout its issue day (in China) and is at `at`, `Accredited`
+/// when the list names its accreditor otherwise, and when it names none what the
+/// certificate claims of itself
 /// ([`AssessmentLevel::stated_by`](crate::model::AssessmentLevel::stated_by): `Unspecified`
 /// without an accreditation, where it said `Accredited`). The one rule: exports state it,
-/// and the look-up shows what the credential stated.
+/// and the look-up shows what the credential stated. The issue day as
+/// [`accreditation_refused`] asks it (rule set 23; found by attack: a certificate dated
+/// inside a suspension that had since ended was exported as `GlobalMRA`, a credential the
+/// gateway's own verification refused).
 pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime) -> crate::model::AssessmentLevel {
     let scope = cert.program_code.accreditation_scope();
+    let arrangement = arrangement_for(scope);
+    let (issued, day_end) = issue_day(cert);
     let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
     match accreditor {
-        Some(ab) if list.membership_at(ab, arrangement_for(scope), scope, at).active => {
+        Some(ab)
+            if list.membership_throughout(ab, arrangement, scope, issued, day_end).active
+                && list.membership_at(ab, arrangement, scope, at).active =>
+        {
             crate::model::AssessmentLevel::GlobalMRA
         }
         Some(_) => crate::model::AssessmentLevel::Accredited,
@@ -530,6 +539,24 @@ pub fn standards_refused(
         let eq = table.equivalence(&r);
         let row = match eq.row {
             Some(row) if eq.accepted => row,
+            Some(row) if eq.reason == "standards.unverified" => {
+                let why = format!(
+                    "'{s}' is in the equivalence table {version} as {} {} {}, a row not verified: it recognizes \
+                     nothing until an operator confirms it",
+                    row.gb,
+                    row.relation.as_str(),
+                    row.international
+                );
+                return Some((eq.reason, why));
+            }
+            Some(row) if eq.reason == "standards.mod_international_only" => {
+                let why = format!(
+                    "'{s}' is adopted with national deviations as {} in the equivalence table {version}, which \
+                     accepts a certificate naming {} only: one naming '{s}' alone was not assessed against them",
+                    row.gb, row.gb
+                );
+                return Some((eq.reason, why));
+            }
             Some(row) => {
                 let relation = row.relation.as_str();
                 let why = format!(

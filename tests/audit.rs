@@ -17,8 +17,8 @@ use std::sync::Arc;
 
 /// The build's table under another sequence and label.
 fn table_text(sequence: u64) -> String {
-    EMBEDDED_TABLE.replacen("sequence = 2\n", &format!("sequence = {sequence}\n"), 1).replacen(
-        "version = \"2026.12.06-1\"",
+    EMBEDDED_TABLE.replacen("sequence = 3\n", &format!("sequence = {sequence}\n"), 1).replacen(
+        "version = \"2026.12.07-1\"",
         &format!("version = \"test-{sequence}\""),
         1,
     )
@@ -108,7 +108,7 @@ async fn busy_log() -> Busy {
     let credential = export.json()["documents"]["untp-dcc"].as_str().expect("credential").as_bytes().to_vec();
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], true, "{v}");
-    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (2, &table1), &crls));
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (3, &table1), &crls));
     let v = call(addr, "POST", "/v1/verify", b"no certificate".to_vec(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], false);
 
@@ -116,19 +116,19 @@ async fn busy_log() -> Busy {
     let v = call(addr, "POST", "/v1/verify", jws.clone().into_bytes(), Some("customs"), None).await.json();
     assert_eq!((v["valid"].as_bool(), v["status"].as_str()), (Some(false), Some("suspended")), "{v}");
 
-    let t = call(addr, "PUT", "/v1/admin/equivalence-table", signed_table(3), Some("operator"), None).await;
+    let t = call(addr, "PUT", "/v1/admin/equivalence-table", signed_table(4), Some("operator"), None).await;
     assert_eq!(t.status, 200, "{}", String::from_utf8_lossy(&t.body));
     let table2 = t.json()["digest"].as_str().expect("digest").to_string();
-    assert_eq!(entry_of(&t.json()["receipt"]).rules, rules_of((1, &list1), (3, &table2), &crls));
+    assert_eq!(entry_of(&t.json()["receipt"]).rules, rules_of((1, &list1), (4, &table2), &crls));
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
-    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (3, &table2), &crls));
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((1, &list1), (4, &table2), &crls));
 
     let l = call(addr, "PUT", "/v1/admin/trust-list", common::demo_trust_list(2), Some("operator"), None).await;
     assert_eq!(l.status, 200, "{}", String::from_utf8_lossy(&l.body));
     let list2 = l.json()["digest"].as_str().expect("digest").to_string();
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
     assert_eq!(v["valid"], true, "{v}");
-    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((2, &list2), (3, &table2), &crls));
+    assert_eq!(entry_of(&v["receipt"]).rules, rules_of((2, &list2), (4, &table2), &crls));
 
     let checkpoint =
         String::from_utf8(call(addr, "GET", "/v1/log/checkpoint", vec![], None, None).await.body).expect("checkpoint");
@@ -438,7 +438,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
         (
             "a decision naming no table",
             4,
-            "equivalence-table 2 sha256:",
+            "equivalence-table 3 sha256:",
             "equivalence-table - sha256:",
             vec![(4, "audit.entry")],
         ),
@@ -490,7 +490,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
 
     // A stored equivalence table changed.
     let changed = copy_of(data);
-    sql(changed.path(), "UPDATE equivalence_table SET document = x'00' WHERE sequence = 3");
+    sql(changed.path(), "UPDATE equivalence_table SET document = x'00' WHERE sequence = 4");
     assert_eq!(found(&audit(changed.path(), None)), [(9, "audit.install"), (10, "audit.rules"), (12, "audit.rules")]);
 
     // The command line exits 1 on a store that disagrees, naming the entry.
@@ -544,12 +544,12 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
     // What is sent, by whom, and the refusal it gets.
     type Case<'a> = (&'a str, Vec<u8>, &'a str, (u16, &'a str));
     let cases: Vec<Case> = vec![
-        ("unsigned TOML", table_text(2).into_bytes(), "operator", (400, "rules.unsigned")),
+        ("unsigned TOML", table_text(3).into_bytes(), "operator", (400, "rules.unsigned")),
         ("empty", Vec::new(), "operator", (400, "http.empty")),
-        ("a customs caller", signed_table(2), "customs", (403, "auth.role")),
+        ("a customs caller", signed_table(3), "customs", (403, "auth.role")),
         (
             "another signer",
-            mrgate::trust::equivalence_table::sign(&table_text(2), &partner_key, &partner_chain)
+            mrgate::trust::equivalence_table::sign(&table_text(3), &partner_key, &partner_chain)
                 .expect("sign")
                 .into_bytes(),
             "operator",
@@ -557,12 +557,12 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
         ),
         (
             "a signer under the operator anchor, but not pinned",
-            mrgate::trust::equivalence_table::sign(&table_text(2), &own_key, &own_chain).expect("sign").into_bytes(),
+            mrgate::trust::equivalence_table::sign(&table_text(3), &own_key, &own_chain).expect("sign").into_bytes(),
             "operator",
             (422, "rules.signer"),
         ),
-        ("a credential's header", typed("vc+jwt", "vc", &table_text(2)), "operator", (422, "rules.typ")),
-        ("no cty", typed("mrgate-equivalence-table+jws", "json", &table_text(2)), "operator", (422, "rules.typ")),
+        ("a credential's header", typed("vc+jwt", "vc", &table_text(3)), "operator", (422, "rules.typ")),
+        ("no cty", typed("mrgate-equivalence-table+jws", "json", &table_text(3)), "operator", (422, "rules.typ")),
         (
             "a broken table",
             typed("mrgate-equivalence-table+jws", "toml", "sequence = 2\n"),
@@ -576,24 +576,24 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
         assert_eq!(refused(&r), (expected.0, expected.1.to_string()), "{what}: {}", String::from_utf8_lossy(&r.body));
     }
     // A signature that does not cover the table: the payload swapped under it.
-    let good = String::from_utf8(signed_table(3)).expect("jws");
+    let good = String::from_utf8(signed_table(4)).expect("jws");
     let parts: Vec<&str> = good.split('.').collect();
     use base64::Engine;
-    let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(table_text(4));
+    let other = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(table_text(5));
     let swapped = format!("{}.{other}.{}", parts[0], parts[2]);
     assert_eq!(refused(&put(swapped.into_bytes(), "operator").await), (422, "rules.signature".into()));
-    assert_eq!(app.table().table.sequence, 2, "nothing refused came into force");
+    assert_eq!(app.table().table.sequence, 3, "nothing refused came into force");
     assert_eq!(app.store.equivalence_tables().expect("tables").len(), 1);
 
     let r = put(good.clone().into_bytes(), "operator").await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.json()["sequence"], 3);
+    assert_eq!(r.json()["sequence"], 4);
     assert_eq!(refused(&put(good.clone().into_bytes(), "operator").await), (409, "rules.sequence".into()));
 
     let rules = call(addr, "GET", "/v1/rules", vec![], None, None).await.json();
     assert_eq!(rules["rule_set"], mrgate::decisions::RULE_SET);
-    assert_eq!(rules["in_force"]["equivalence_table"]["sequence"], 3);
-    assert_eq!(rules["in_force"]["equivalence_table"]["version"], "test-3");
+    assert_eq!(rules["in_force"]["equivalence_table"]["sequence"], 4);
+    assert_eq!(rules["in_force"]["equivalence_table"]["version"], "test-4");
     assert!(rules["in_force"]["equivalence_table"]["signed_by"].is_string(), "{rules}");
     let tables: Vec<u64> = rules["equivalence_tables"]
         .as_array()
@@ -601,12 +601,12 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
         .iter()
         .map(|t| t["sequence"].as_u64().expect("n"))
         .collect();
-    assert_eq!(tables, [2, 3]);
+    assert_eq!(tables, [3, 4]);
     assert_eq!(rules["trust_lists"].as_array().expect("lists").len(), 1);
-    let v3 = call(addr, "GET", "/v1/rules/equivalence-table/3", vec![], None, None).await;
+    let v3 = call(addr, "GET", "/v1/rules/equivalence-table/4", vec![], None, None).await;
     assert_eq!((v3.status, v3.body.as_slice()), (200, good.as_bytes()));
     assert_eq!(rules["in_force"]["equivalence_table"]["digest"], mrgate::crypto::sha256_hex(good.as_bytes()));
-    let v1 = call(addr, "GET", "/v1/rules/equivalence-table/2", vec![], None, None).await;
+    let v1 = call(addr, "GET", "/v1/rules/equivalence-table/3", vec![], None, None).await;
     assert_eq!(
         (v1.status, v1.content_type.as_str(), v1.body.as_slice()),
         (200, "application/toml", EMBEDDED_TABLE.as_bytes())
@@ -625,16 +625,16 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
     // The command line signs and installs a table as an operator would; as customs, the
     // gateway refuses it and the command says so (exit 1).
     let scratch = tempfile::tempdir().expect("tmp");
-    let toml = scratch.path().join("table-4.toml");
-    std::fs::write(&toml, table_text(4)).expect("write");
+    let toml = scratch.path().join("table-5.toml");
+    std::fs::write(&toml, table_text(5)).expect("write");
     let key = format!("{DEMO}/trust-list-operator.key");
     let cert = format!("{DEMO}/trust-list-operator.pem");
     let signed = common::mrgate(&["rules", "sign", toml.to_str().expect("path"), "--key", &key, "--cert", &cert], b"");
     assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
-    let jws = scratch.path().join("table-4.jws");
+    let jws = scratch.path().join("table-5.jws");
     std::fs::write(&jws, &signed.stdout).expect("write");
     let url = format!("https://localhost:{}", addr.port());
-    for (who, code, says) in [("customs", 1, "auth.role"), ("operator", 0, "\"sequence\":4")] {
+    for (who, code, says) in [("customs", 1, "auth.role"), ("operator", 0, "\"sequence\":5")] {
         let args: Vec<String> = [
             "rules",
             "install",
@@ -668,7 +668,7 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
 
     // In force after a restart, verified again; the CLI reads it as the gateway does.
     let app = common::gateway::load_when_released(data.path()).await.expect("restart");
-    assert_eq!((app.table().table.sequence, app.table().table.version.as_str()), (4, "test-4"));
+    assert_eq!((app.table().table.sequence, app.table().table.version.as_str()), (5, "test-5"));
     let dir = tempfile::tempdir().expect("tmp");
     let file = dir.path().join("table.jws");
     std::fs::write(&file, format!("{good}\n")).expect("write");
@@ -680,7 +680,7 @@ async fn an_equivalence_table_is_installed_only_signed_newer_and_as_what_it_is()
     let shown: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(
         (shown["sequence"].as_u64(), shown["digest"].as_str()),
-        (Some(3), Some(mrgate::crypto::sha256_hex(good.as_bytes()).as_str()))
+        (Some(4), Some(mrgate::crypto::sha256_hex(good.as_bytes()).as_str()))
     );
     let other_pin = format!("{DEMO}/signing.pem");
     let args = ["rules", "show", file.to_str().expect("path"), "--operator-anchor", &anchor, "--signer", &other_pin];
@@ -1497,20 +1497,20 @@ async fn a_decision_is_audited_with_the_crls_it_was_made_with() {
 #[tokio::test]
 async fn an_operators_table_under_the_builds_sequence_is_kept() {
     let data = tempfile::tempdir().expect("tmp");
-    let signed = signed_table(2);
+    let signed = signed_table(3);
     {
         let store = mrgate::store::sqlite::SqliteStore::open(&data.path().join("mrgate.db")).expect("store");
         let version = mrgate::store::TableVersion {
-            sequence: 2,
+            sequence: 3,
             digest: mrgate::crypto::sha256_hex(&signed),
-            label: "test-2".into(),
+            label: "test-3".into(),
             installed_at: "2026-12-01T00:00:00Z".into(),
             document: signed.clone(),
         };
         mrgate::store::Store::write(&store, mrgate::store::Effect::PutEquivalenceTable(version)).expect("stored");
     }
     let app = App::load(config(data.path())).expect("starts");
-    assert_eq!((app.table().table.sequence, app.table().table.version.as_str()), (2, "test-2"));
+    assert_eq!((app.table().table.sequence, app.table().table.version.as_str()), (3, "test-3"));
     assert_eq!(app.table().digest, mrgate::crypto::sha256_hex(&signed));
 }
 

@@ -805,8 +805,8 @@ async fn an_export_states_standards_of_its_own_kind() {
             "'GB 4706.1-2005' is a product standard: a management system certificate is not certified against it",
         ),
         (
-            "<Standard>GB/T 19001-2016/ISO 9001:2015</Standard><Standard>IEC 62368-1:2018</Standard>",
-            "'IEC 62368-1:2018' is a product standard: a management system certificate is not certified against it",
+            "<Standard>GB/T 19001-2016/ISO 9001:2015</Standard><Standard>IEC 60335-1:2004</Standard>",
+            "'IEC 60335-1:2004' is a product standard: a management system certificate is not certified against it",
         ),
         (
             "<Standard>GB/T 27021.1-2017</Standard>",
@@ -824,12 +824,12 @@ async fn an_export_states_standards_of_its_own_kind() {
         (
             "<Standard>GB 19517-2023</Standard>",
             "standards.neq",
-            "'GB 19517-2023' is NEQ in the equivalence table 2026.12.06-1: not a standard the domestic side accepts",
+            "'GB 19517-2023' is NEQ in the equivalence table 2026.12.07-1: not a standard the domestic side accepts",
         ),
         (
             "<Standard>GB/T 19022-2003</Standard>",
             "standards.unknown",
-            "'GB/T 19022-2003' is not in the equivalence table 2026.12.06-1",
+            "'GB/T 19022-2003' is not in the equivalence table 2026.12.07-1",
         ),
         (
             "<Standard>garbage standard</Standard>",

@@ -230,8 +230,8 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
 
     // So is a newer equivalence table installed through B: C decides with it at once, and
     // A lists it among the rules; the same table again through A is not newer.
-    let table = dir.path().join("equivalence-2.toml");
-    std::fs::write(&table, mrgate::standards::EMBEDDED_TABLE.replacen("sequence = 2\n", "sequence = 3\n", 1))
+    let table = dir.path().join("equivalence-4.toml");
+    std::fs::write(&table, mrgate::standards::EMBEDDED_TABLE.replacen("sequence = 3\n", "sequence = 4\n", 1))
         .expect("table");
     let table = table.display().to_string();
     let signed = common::mrgate(
@@ -253,8 +253,8 @@ async fn three_nodes_decide_as_one_gateway_on(store_url: String) {
     let v = call(c, "POST", "/v1/verify", credential.clone().into_bytes(), Some("customs"), None).await;
     let entry = String::from_utf8(STANDARD.decode(v.json()["receipt"]["entry"].as_str().expect("entry")).expect("b64"))
         .expect("utf8");
-    assert!(entry.contains(&format!("\nequivalence-table 3 sha256:{table_digest}\n")), "{entry}");
-    assert_eq!(get(a, "/v1/rules").await.json()["in_force"]["equivalence_table"]["sequence"], 3);
+    assert!(entry.contains(&format!("\nequivalence-table 4 sha256:{table_digest}\n")), "{entry}");
+    assert_eq!(get(a, "/v1/rules").await.json()["in_force"]["equivalence_table"]["sequence"], 4);
     let again = call(a, "PUT", "/v1/admin/equivalence-table", signed.stdout, Some("operator"), None).await;
     assert_eq!((again.status, again.json()["reason"].as_str()), (409, Some("rules.sequence")), "{}", text(&again));
 

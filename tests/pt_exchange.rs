@@ -369,6 +369,26 @@ fn malformed_submissions_say_where_and_why() {
             "line 4, column 5, /ResultsSubmission/Result/Value: the value 'NaN' is not zero nor a finite number",
         ),
         (text.replace("<Value>1.5</Value>", "<Value>1,5</Value>"), "the value '1,5' is not zero nor a finite number"),
+        // Read as another reader of the signed document reads it, or refused (found by
+        // attack): an element inside a value (1.5 here, 10.5 to XPath), a space XML does not
+        // call white space around it, a number too small to hold read as zero.
+        (
+            text.replace("<Value>1.5</Value>", "<Value>1<Value>0</Value>.5</Value>"),
+            "line 4, column 5, /ResultsSubmission/Result/Value: <Value> holds both text and the element <Value>; it \
+             holds one or the other",
+        ),
+        (
+            text.replace("<Value>1.5</Value>", "<Value>\u{A0}1.5</Value>"),
+            "/ResultsSubmission/Result/Value: the value '\u{A0}1.5' is not zero nor a finite number",
+        ),
+        (
+            text.replace("<Value>1.5</Value>", "<Value>1e-400</Value>"),
+            "/ResultsSubmission/Result/Value: the value '1e-400' is not zero nor a finite number",
+        ),
+        (
+            text.replace("<Value>1.5</Value>", "<Value>-1e-400</Value>"),
+            "/ResultsSubmission/Result/Value: the value '-1e-400' is not zero nor a finite number",
+        ),
         (
             text.replace("<StandardUncertainty>0.1<", "<StandardUncertainty>-1<"),
             "/Result/StandardUncertainty: u must not be negative, is -1",
@@ -534,7 +554,7 @@ fn the_cli_refuses_bad_tables_and_documents() {
     let written = exchange::write_round(&round());
     let by_reference = written.replacen("\"urn:mrgate:pt-exchange:1\"", "\"urn:mrgate:pt-exchange&#58;1\"", 1);
     assert_ne!(by_reference, written);
-    let cases: [(&[&str], &[u8], u8, &str); 14] = [
+    let cases: [(&[&str], &[u8], u8, &str); 15] = [
         // Its namespace written as it is, as the gateway takes it (found by review).
         (
             &["pt", "sign", "--key", "k", "--cert", "c"],
@@ -555,6 +575,12 @@ fn the_cli_refuses_bad_tables_and_documents() {
             b"participant,measurand,result\nA,Pb,x\n",
             1,
             "line 2, column 'result': 'x' is not zero nor a finite number within 1e-100 to 1e150 either side of it",
+        ),
+        (
+            SUB,
+            b"participant,measurand,result\nA,Pb,1e-400\n",
+            1,
+            "line 2, column 'result': '1e-400' is not zero nor a finite number within 1e-100 to 1e150 either side of it",
         ),
         (SUB, b"participant,measurand,result\n\xffA,Pb,1\n", 1, "error[csv.encoding]: -: not UTF-8 text"),
         (&["pt", "sign", "--key", "k", "--cert", "c"], b"<R\xff/>", 1, "error[xml.bad_encoding]: -: not UTF-8 text"),

@@ -30,6 +30,15 @@ fn algorithm_a_known_answers() {
     let r = stats::algorithm_a(&DATA, Stop::Iso2022).expect("a");
     assert!(close(r.x_star, 10.10645853468257) && close(r.s_star, 0.3060218566417511), "{r:?}");
     assert_eq!(r.iterations, 4);
+    // One-sided outliers move x* while s*'s third figure stands: the standard's rule holds
+    // x* at the place of s*'s third figure (the hundredth here), not at x*'s own third
+    // figure (the unit), which stopped at 15 updates with x* = 100.868 and s* = 2.585
+    // (rule set 23; found by attack). The answer was computed apart, by a few lines of Python
+    // written from the standard's wording.
+    let one_sided = [100.5, 98.7, 100.0, 98.8, 99.5, 100.5, 99.6, 99.2, 104.9, 105.3, 103.3];
+    let r = stats::algorithm_a(&one_sided, Stop::Iso2022).expect("a");
+    assert!(close(r.x_star, 100.87920897726804) && close(r.s_star, 2.6075044003310444), "{r:?}");
+    assert_eq!(r.iterations, 20);
     // Five results with a gross outlier: the fixed point is far from the median.
     let r = stats::algorithm_a(&[1.0, 2.0, 3.0, 4.0, 100.0], Stop::Converge).expect("a");
     assert!(close(r.x_star, 4.035991988183855) && close(r.s_star, 4.095978635640521), "{r:?}");

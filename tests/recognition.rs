@@ -155,6 +155,12 @@ fn decide(doc: &[u8], now: OffsetDateTime) -> Verdict {
     decide_with(doc, &trust_list(), now, &NoRegister)
 }
 
+/// The build's equivalence table with every row confirmed, as an operator who confirmed
+/// them installs it: the build's own recognizes nothing by a row not verified (rule set 23).
+fn confirmed_table() -> Table {
+    Table::parse(&mrgate::standards::EMBEDDED_TABLE.replace("verified = false", "verified = true")).expect("table")
+}
+
 const NOW: OffsetDateTime = datetime!(2026-06-01 0:00 UTC);
 
 fn failed(v: &Verdict) -> (&'static str, String) {
@@ -749,7 +755,7 @@ fn a_standard_past_its_transition_is_not_recognized() {
         (
             "standards.transition_ended",
             "'ISO/IEC 27001:2013' is recognized until 2025-10-31, the end of its transition in the equivalence table \
-             2026.12.06-1: a certificate to it is no longer valid"
+             2026.12.07-1: a certificate to it is no longer valid"
         )
     );
     // Its GB/T designation is the same standard, and so is the pair.
@@ -761,15 +767,20 @@ fn a_standard_past_its_transition_is_not_recognized() {
     for doc in [as_jws(&cert, "foreign/dakks/signer"), as_iaf_xml(&cert, "foreign/dakks/signer")] {
         assert_eq!(failed(&decide(&doc, NOW)), ("standards", "standards.transition_ended".into()));
     }
-    // The edition after it is recognized.
+    // The edition after it is recognized once an operator confirms its row, which the
+    // build's table holds not verified (rule set 23).
     cert.standards = vec!["ISO/IEC 27001:2022".into()];
-    assert!(decide(&as_jws(&cert, "foreign/dakks/signer"), NOW).valid);
+    let unverified = failed(&decide(&as_jws(&cert, "foreign/dakks/signer"), NOW));
+    assert_eq!(unverified, ("standards", "standards.unverified".into()));
+    let table = confirmed_table();
+    assert_eq!(recognition::standards_refused(&table, &cert, day("2026-06-01")), None);
     // A registered certificate's headline follows the table in force: a table that no
     // longer recognizes its standard makes it unknown, as a verification would refuse it.
     let headline = |cert: &Certificate, table: &Table| {
         mrgate::decisions::verify::headline_now("valid", Some(NOW), Some(cert), NOW, &trust_list(), table)
     };
     assert_eq!(headline(&cert, &table), "valid");
+    assert_eq!(headline(&cert, &Table::embedded()), "unknown");
     let mut without = table.clone();
     without.rows.retain(|r| r.international != "ISO/IEC 27001:2022");
     assert_eq!(headline(&cert, &without), "unknown");
@@ -782,7 +793,8 @@ fn a_standard_past_its_transition_is_not_recognized() {
 /// was recognized); beside it, others of its kind may stand.
 #[test]
 fn a_management_system_certificate_names_its_programmes_standard() {
-    let table = Table::embedded();
+    // Every row confirmed: what is asked here is the programme, not the row.
+    let table = confirmed_table();
     let refused = |program: ProgramCode, standards: &[&str]| {
         let mut cert = certificate("dakks-cb", program, "2026-01-15");
         cert.standards = standards.iter().map(|s| s.to_string()).collect();
@@ -807,8 +819,10 @@ fn a_management_system_certificate_names_its_programmes_standard() {
     ] {
         assert_eq!(refused(program, standards), Some("standards.other_programme"), "{program:?} {standards:?}");
     }
+    // Through the whole decision, under the build's table (whose ISO/IEC 20000-1:2018 row is
+    // not verified: ISO 14001:2015 stands for another programme's standard here).
     let mut cert = certificate("dakks-cb", ProgramCode::Qms, "2026-01-15");
-    cert.standards = vec!["ISO/IEC 20000-1:2018".into()];
+    cert.standards = vec!["ISO 14001:2015".into()];
     assert_eq!(
         failed(&decide(&as_jws(&cert, "foreign/dakks/signer"), NOW)),
         ("standards", "standards.other_programme".into())
@@ -844,7 +858,8 @@ fn a_standard_of_another_kind_is_not_recognized() {
         let c = v.checks.iter().find(|c| c.check == "standards").expect("standards");
         (v.valid, c.reason.clone(), c.message.clone())
     };
-    let table = Table::embedded();
+    // Every row confirmed: what is asked here is the kind, not the row.
+    let table = confirmed_table();
     let refused = |reason: &str, message: &str| (false, reason.to_string(), message.to_string());
     for (program, standards, expected) in [
         (
@@ -895,6 +910,19 @@ fn a_standard_of_another_kind_is_not_recognized() {
                 "'GB/T 27065-2015' is a conformity-assessment standard: a product certificate is not certified against it",
             ),
         ),
+        // A modified adoption the table accepts, named by its international standard alone
+        // (rule set 23; found by attack: it was recognized, where the row's rule asks for
+        // a report of the national deviations).
+        (
+            ProgramCode::Product,
+            &["IEC 62368-1:2018"][..],
+            refused(
+                "standards.mod_international_only",
+                "'IEC 62368-1:2018' is adopted with national deviations as GB 4943.1-2022 in the equivalence table \
+                 2026.12.07-1, which accepts a certificate naming GB 4943.1-2022 only: one naming 'IEC 62368-1:2018' \
+                 alone was not assessed against them",
+            ),
+        ),
         (
             ProgramCode::Service,
             &["ISO 9001:2015"][..],
@@ -916,10 +944,23 @@ fn a_standard_of_another_kind_is_not_recognized() {
     }
     // Its own kind: recognized.
     let recognized =
-        (true, "standards.equivalent".to_string(), "2 standard(s) equivalent (table 2026.12.06-1)".to_string());
+        (true, "standards.equivalent".to_string(), "2 standard(s) equivalent (table 2026.12.07-1)".to_string());
     assert_eq!(standards_check(ProgramCode::Qms, &["ISO 9001:2015", "GB/T 24001-2016"], &table), recognized);
     let product = standards_check(ProgramCode::Product, &["IEC 60335-1:2004", "GB 4943.1-2022"], &table);
     assert_eq!(product, recognized);
+    let paired =
+        standards_check(ProgramCode::Product, &["IEC 60335-1:2004", "GB 4943.1-2022/IEC 62368-1:2018"], &table);
+    assert_eq!(paired, recognized);
+    // The build's own table holds that row not verified: it recognizes nothing by it.
+    let unverified = standards_check(ProgramCode::Product, &["IEC 60335-1:2004", "GB 4943.1-2022"], &Table::embedded());
+    assert_eq!(
+        unverified,
+        refused(
+            "standards.unverified",
+            "'GB 4943.1-2022' is in the equivalence table 2026.12.07-1 as GB 4943.1-2022 MOD IEC 62368-1:2018, a row \
+             not verified: it recognizes nothing until an operator confirms it"
+        )
+    );
     // A product certificate may name the factory's quality system beside its product
     // standard, never in its place.
     let factory = standards_check(ProgramCode::Product, &["ISO 9001:2015", "IEC 60335-1:2004"], &table);
@@ -934,7 +975,7 @@ fn a_standard_of_another_kind_is_not_recognized() {
             standards_check(program, &[standard], &without_kinds),
             refused(
                 "standards.kind_unknown",
-                &format!("the equivalence table 2026.12.06-1 does not say what '{standard}' is a standard for")
+                &format!("the equivalence table 2026.12.07-1 does not say what '{standard}' is a standard for")
             )
         );
     }

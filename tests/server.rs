@@ -561,55 +561,64 @@ fn demo_list_edited(scratch: &std::path::Path, sequence: u64, edit: impl Fn(Stri
     mrgate::trust::build::build(&tmp, &key, &chain).expect("build")
 }
 
-/// A CB may export a certificate while its accreditor's membership is suspended (an export
-/// decides no membership: it is marked `Accredited`, not `GlobalMRA`), but nothing the
-/// gateway answers of it may say "valid": every verification of the export refuses it, and
-/// the look-up's headline is not `valid` either, though the register holds it valid (found
-/// by attack, rule set 20: the headline said `valid`).
+/// A CB may export a certificate dated while its accreditor's membership was suspended
+/// (an export decides no membership), but nothing the gateway answers of it may say
+/// "valid": every verification of the export refuses it, and the look-up's headline is not
+/// `valid` either, though the register holds it valid (found by attack, rule set 20: the
+/// headline said `valid`). Nor does the export state `GlobalMRA`, whether the membership is
+/// suspended still or active again (found by attack, rule set 23: the level was the
+/// membership's today, and an export dated inside a lapse that had ended was signed as
+/// `GlobalMRA`, which the gateway's own verification of it refused).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_during_its_accreditors_suspension_is_valid_nowhere() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let app = Arc::new(App::load(config(dir.path())).expect("app"));
-    let running = start(Arc::clone(&app)).await.expect("start");
-    let addr = running.addr;
     // CNAS's IAF MLA membership for ISO/IEC 17021-1 suspended since before the demo
-    // certificate's issue day (2025-01-10).
+    // certificate's issue day (2025-01-10), and still; then suspended over that day only.
     let active = r#"scope = "ISO/IEC 17021-1", status = [{ status = "active", since = "2004-10-01T00:00:00Z" }]"#;
     let suspended = r#"scope = "ISO/IEC 17021-1", status = [{ status = "active", since = "2004-10-01T00:00:00Z" },
         { status = "suspended", since = "2025-01-01T00:00:00Z" }]"#;
-    let list = demo_list_edited(dir.path(), 2, |toml| {
-        assert_eq!(toml.matches(active).count(), 1, "CNAS's membership as the demo list holds it");
-        toml.replacen(active, suspended, 1)
-    });
-    let r = call(addr, "PUT", "/v1/admin/trust-list", list.into_bytes(), Some("operator"), None).await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let lapsed = r#"scope = "ISO/IEC 17021-1", status = [{ status = "active", since = "2004-10-01T00:00:00Z" },
+        { status = "suspended", since = "2025-01-01T00:00:00Z" }, { status = "active", since = "2025-02-01T00:00:00Z" }]"#;
+    for history in [suspended, lapsed] {
+        let dir = tempfile::tempdir().expect("tmp");
+        let app = Arc::new(App::load(config(dir.path())).expect("app"));
+        let running = start(Arc::clone(&app)).await.expect("start");
+        let addr = running.addr;
+        let list = demo_list_edited(dir.path(), 2, |toml| {
+            assert_eq!(toml.matches(active).count(), 1, "CNAS's membership as the demo list holds it");
+            toml.replacen(active, history, 1)
+        });
+        let r = call(addr, "PUT", "/v1/admin/trust-list", list.into_bytes(), Some("operator"), None).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
 
-    let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
-    assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
-    let e = export.json();
-    assert_eq!(e["assessment_level"], "Accredited");
-    let path = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
-    let lookup = call(addr, "GET", path, vec![], None, None).await.json();
-    assert_eq!((lookup["status"].as_str(), lookup["headline"].as_str()), (Some("valid"), Some("unknown")));
-    for format in ["untp-dcc", "iaf-xml"] {
-        let document = e["documents"][format].as_str().expect("document").to_string();
-        let v = call(addr, "POST", "/v1/verify", document.into_bytes(), Some("customs"), None).await.json();
-        let checks = v["checks"].as_array().expect("checks");
-        let failed: Vec<_> = checks
-            .iter()
-            .filter(|c| c["outcome"] == "fail")
-            .map(|c| (c["check"].as_str(), c["reason"].as_str()))
-            .collect();
-        assert_eq!(v["valid"], false, "{format}");
-        assert_eq!(failed, [(Some("accreditation"), Some("trust.mra_suspended"))], "{format}");
+        let export = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+        assert_eq!(export.status, 201, "{}", String::from_utf8_lossy(&export.body));
+        let e = export.json();
+        assert_eq!(e["assessment_level"], "Accredited", "{history}");
+        let path = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
+        let lookup = call(addr, "GET", path, vec![], None, None).await.json();
+        let headline = (lookup["status"].as_str(), lookup["headline"].as_str());
+        assert_eq!(headline, (Some("valid"), Some("unknown")), "{history}");
+        assert_eq!(lookup["facts"]["assessment_level"], "Accredited", "{history}");
+        for format in ["untp-dcc", "iaf-xml"] {
+            let document = e["documents"][format].as_str().expect("document").to_string();
+            let v = call(addr, "POST", "/v1/verify", document.into_bytes(), Some("customs"), None).await.json();
+            let checks = v["checks"].as_array().expect("checks");
+            let failed: Vec<_> = checks
+                .iter()
+                .filter(|c| c["outcome"] == "fail")
+                .map(|c| (c["check"].as_str(), c["reason"].as_str()))
+                .collect();
+            assert_eq!(v["valid"], false, "{format} {history}");
+            assert_eq!(failed, [(Some("accreditation"), Some("trust.mra_suspended"))], "{format} {history}");
+        }
+        // The batch's look-up line reads the same headline.
+        let line = format!("{}\n", serde_json::json!({"issuer": "CNCA-R-2002-001", "number": "04925Q10021R0M"}));
+        let r = call(addr, "POST", "/v1/verify/batch", line.into_bytes(), Some("customs"), None).await;
+        let answers = r.lines();
+        let answer = (answers.len(), answers[0]["status"].as_str(), answers[0]["headline"].as_str());
+        assert_eq!(answer, (1, Some("valid"), Some("unknown")), "{answers:?} {history}");
+        running.task.abort();
     }
-    // The batch's look-up line reads the same headline.
-    let line = format!("{}\n", serde_json::json!({"issuer": "CNCA-R-2002-001", "number": "04925Q10021R0M"}));
-    let r = call(addr, "POST", "/v1/verify/batch", line.into_bytes(), Some("customs"), None).await;
-    let answers = r.lines();
-    let answer = (answers.len(), answers[0]["status"].as_str(), answers[0]["headline"].as_str());
-    assert_eq!(answer, (1, Some("valid"), Some("unknown")), "{answers:?}");
-    running.task.abort();
 }
 
 /// The list a configuration names comes into force through the log, as one installed over
@@ -638,7 +647,7 @@ async fn the_configured_trust_list_is_logged_once_and_a_sequence_names_one_list(
             first.rules,
             Rules::V2 {
                 trust_list: Some(RuleVersion { sequence: list.sequence, digest: list.digest.clone() }),
-                equivalence_table: Some(RuleVersion { sequence: 2, digest: table.digest.clone() }),
+                equivalence_table: Some(RuleVersion { sequence: 3, digest: table.digest.clone() }),
                 crls: Some(app.crls.set_digest().into()),
                 rule_set: Some(mrgate::decisions::RULE_SET.into()),
             }

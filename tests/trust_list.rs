@@ -925,3 +925,64 @@ fn bodies_by_id_answer_as_a_scan_would() {
         assert_eq!(list.body(id), scan(&list, id).map(|i| &list.providers[i]), "{id} after the swap");
     }
 }
+
+/// A list holds each body once, with one MutualRecognition and one membership per
+/// arrangement and scope: of two, the first answered and the other's word went unread — a
+/// suspension appended as a second membership, a second extension, a second provider of
+/// one id withdrawn (found by attack). Each is refused, naming where; the list as it is
+/// loads, and so does one whose single membership holds the whole history.
+#[test]
+fn a_list_holding_a_body_an_extension_or_a_membership_twice_is_refused() {
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(&read("trust-list-operator.key")).expect("key");
+    let chain = mrgate::crypto::x509::read_certificates(&read("trust-list-operator.pem")).expect("chain");
+    let text = String::from_utf8(read("trust-list.xml")).expect("utf8");
+    let unsigned = mrgate::crypto::xmldsig::unsigned_of(&text).expect("the demo list in sign's form");
+    let load = |changed: &str| {
+        let signed = mrgate::crypto::xmldsig::sign(changed, &key, &chain).expect("sign");
+        TrustList::load(signed.as_bytes(), &operator(), None, AT, &Limits::default())
+    };
+    let membership = "<mra:Membership>\n                <mra:Arrangement>IAF MLA</mra:Arrangement>\n                \
+                      <mra:Scope>ISO/IEC 17021-1</mra:Scope>\n                \
+                      <mra:Status since=\"2004-10-01T00:00:00Z\">active</mra:Status>\n              </mra:Membership>";
+    assert_eq!(unsigned.matches(membership).count(), 1, "CNAS's 17021-1 membership as the demo list holds it");
+    let suspended = membership.replace(
+        "</mra:Membership>",
+        "  <mra:Status since=\"2026-03-01T00:00:00Z\">suspended</mra:Status>\n              </mra:Membership>",
+    );
+    let recognition_end = "</mra:MutualRecognition>";
+    let first_recognition = {
+        let start = unsigned.find("<mra:MutualRecognition>").expect("a recognition");
+        let end = unsigned.find(recognition_end).expect("its end") + recognition_end.len();
+        unsigned[start..end].to_string()
+    };
+    let cnas = "TrustServiceProvider[0]/MutualRecognition";
+    let cases = [
+        (
+            "a suspension appended as a second membership",
+            unsigned.replacen(membership, &format!("{membership}\n              {suspended}"), 1),
+            format!(
+                "{cnas}/Membership[1]: a second Membership of IAF MLA for ISO/IEC 17021-1; one holds its whole history"
+            ),
+        ),
+        (
+            "a second MutualRecognition in the same extension",
+            unsigned.replacen(&first_recognition, &format!("{first_recognition}\n            {first_recognition}"), 1),
+            "TrustServiceProvider[0]: a second MutualRecognition extension; a provider holds one".to_string(),
+        ),
+        (
+            "a second provider of CNAS's id",
+            unsigned.replacen("<mra:BodyId>dakks</mra:BodyId>", "<mra:BodyId>cnas</mra:BodyId>", 1),
+            "TrustServiceProvider[1]/MutualRecognition: BodyId 'cnas' is TrustServiceProvider[0]'s too".to_string(),
+        ),
+    ];
+    for (what, changed, expected) in cases {
+        assert_ne!(changed, unsigned, "{what}: the edit applies");
+        let err = load(&changed).expect_err(what);
+        assert_eq!((err.code(), err.to_string()), ("trust.content", expected), "{what}");
+    }
+    // The whole history in one membership reads: suspended from 2026-03-01.
+    let list = load(&unsigned.replacen(membership, &suspended, 1)).expect("one membership with its history");
+    let at = |t| list.membership_at("cnas", "IAF MLA", "ISO/IEC 17021-1", t);
+    assert_eq!(at(datetime!(2026-02-28 23:59 UTC)).reason, "trust.mra_active");
+    assert_eq!(at(datetime!(2026-03-01 0:00 UTC)).reason, "trust.mra_suspended");
+}

@@ -228,7 +228,19 @@ use time::OffsetDateTime;
 ///   such ([`crate::notice::Action::allowed_from`]): a restoration the body issued before
 ///   it, arriving after it, is stale, where it restored the certificate the body's last word
 ///   had suspended again.
-pub const RULE_SET: &str = "22";
+/// - `23`: an export states `GlobalMRA` only when its CB's accreditor was an active signatory
+///   throughout the certificate's issue day as well as now
+///   ([`crate::recognition::assessment_level`]; one dated inside a suspension since ended was
+///   signed as `GlobalMRA`, which the gateway's own verification refused); a modified adoption
+///   the equivalence table accepts recognizes a certificate naming the national standard, not
+///   the international one alone (`standards.mod_international_only`), and a row not verified
+///   recognizes nothing (`standards.unverified`); a trust list holding a body, its
+///   MutualRecognition or one membership twice is refused (the first answered); a PT
+///   document's element holds text or elements, not both, its numbers are trimmed of XML's
+///   white space only and one too small to hold is refused
+///   ([`crate::pt::stats::read_number`]), and Algorithm A's `iso2022` stop holds x* at the
+///   place of s*'s third significant figure, as ISO 13528 says.
+pub const RULE_SET: &str = "23";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -139,7 +139,7 @@ pub fn read_results(text: &str) -> Result<Vec<ParticipantResult>, CsvError> {
         }
         let number = |i: usize, column: &str| -> Result<f64, CsvError> {
             let v = field(&fields, i);
-            v.parse::<f64>().ok().filter(|n| crate::pt::stats::in_range(*n)).ok_or_else(|| CsvError::NotNumeric {
+            crate::pt::stats::read_number(v).ok_or_else(|| CsvError::NotNumeric {
                 line,
                 column: column.into(),
                 value: v.into(),
@@ -215,7 +215,7 @@ impl Table {
 /// A PT number in a table: finite and within range, or the error naming where.
 fn number(fields: &[String], i: usize, line: usize, column: &str) -> Result<f64, CsvError> {
     let v = field(fields, i);
-    v.parse::<f64>().ok().filter(|n| crate::pt::stats::in_range(*n)).ok_or_else(|| CsvError::NotNumeric {
+    crate::pt::stats::read_number(v).ok_or_else(|| CsvError::NotNumeric {
         line,
         column: column.into(),
         value: v.into(),
@@ -349,10 +349,11 @@ pub fn read_submission(text: &str) -> Result<Vec<SubmissionRow>, CsvError> {
         let number = |column: &str| -> Result<Option<f64>, CsvError> {
             cell(col(column))
                 .map(|v| {
-                    v.parse::<f64>()
-                        .ok()
-                        .filter(|n| crate::pt::stats::in_range(*n))
-                        .ok_or_else(|| CsvError::NotNumeric { line, column: column.into(), value: v.into() })
+                    crate::pt::stats::read_number(v).ok_or_else(|| CsvError::NotNumeric {
+                        line,
+                        column: column.into(),
+                        value: v.into(),
+                    })
                 })
                 .transpose()
         };

@@ -236,10 +236,11 @@ fn id_attr(e: &Element, path: &str, name: &str) -> Result<String, ExchangeError>
 }
 
 fn number(e: &Element, path: &str, what: &str, raw: &str) -> Result<f64, ExchangeError> {
-    let v = raw.trim();
-    match v.parse::<f64>() {
-        Ok(n) if crate::pt::stats::in_range(n) => Ok(n),
-        _ => Err(ExchangeError::at(
+    // XML's white space around it, as `xs:double` collapses it; no other space.
+    let v = raw.trim_matches(crate::xml::is_xml_space);
+    match stats::read_number(v) {
+        Some(n) => Ok(n),
+        None => Err(ExchangeError::at(
             e,
             path,
             format!(
@@ -282,6 +283,23 @@ fn root_is(root: &Element, name: &str) -> Result<(), ExchangeError> {
         ));
     }
     Ok(())
+}
+
+/// Refuses a PT document with an element holding both text and elements: every element of
+/// the exchange schema holds one or the other, and the tree's text of an element is its own
+/// text alone, so `<Value>1<Value>0</Value>.5</Value>` was read as 1.5 where an XPath reader
+/// of the same signed document reads 10.5 and a schema refuses it (found by attack).
+fn text_or_elements(e: &Element, path: &str) -> Result<(), ExchangeError> {
+    let path = format!("{path}/{}", e.local);
+    let mut elements = e.elements().peekable();
+    if let Some(first) = elements.peek()
+        && e.text().chars().any(|c| !crate::xml::is_xml_space(c))
+    {
+        let message =
+            format!("<{}> holds both text and the element <{}>; it holds one or the other", e.local, first.local);
+        return Err(ExchangeError::at(e, &path, message));
+    }
+    elements.try_for_each(|child| text_or_elements(child, &path))
 }
 
 /// Refuses a PT document any of whose texts, attribute values or comments holds a character
@@ -362,6 +380,7 @@ pub fn read_round_as(root: &Element, reading: Reading) -> Result<Round, Exchange
     root_is(root, "RoundDefinition")?;
     if reading == Reading::Admitted {
         shows_itself(root)?;
+        text_or_elements(root, "")?;
     }
     let path = "/RoundDefinition";
     check_names(root, path, &["Scheme", "Provider", "Partners", "Participants", "Deadline", "Items", "Measurands"])?;
@@ -593,6 +612,7 @@ pub fn read_submission_as(root: &Element, reading: Reading) -> Result<Submission
     root_is(root, "ResultsSubmission")?;
     if reading == Reading::Admitted {
         shows_itself(root)?;
+        text_or_elements(root, "")?;
     }
     let path = "/ResultsSubmission";
     check_items(root, path, "Result")?;

@@ -6,7 +6,7 @@
 //! - Algorithm A (Annex C.3): x* = median, s* = MADe (sample SD if MADe is 0); repeat
 //!   δ = 1.5·s*, clip, x* = mean, s* = 1.134·SD of the clipped values; stop by `converge`
 //!   (|Δx*| and |Δs*| below 10⁻¹⁰·s*) or `iso2022` (no change in the third significant figure
-//!   of x* and s* between two successive updates). s* collapsing to 0 makes the round
+//!   of s*, nor in x* at that figure's decimal place, between two successive updates). s* collapsing to 0 makes the round
 //!   degenerate: no scores are computed from it. It collapses when the values the window
 //!   leaves unclipped are all one value (then s* shrinks by a constant factor each update),
 //!   or falls to rounding noise beside x*; both are detected as such, relative to the
@@ -189,6 +189,19 @@ fn three_figures(x: f64) -> f64 {
     (x * scale).round() / scale
 }
 
+/// `x` rounded at the decimal place of `s`'s third significant figure: "the equivalent
+/// figure" in the robust average of ISO 13528's stopping rule (Annex C). Its own third
+/// significant figure was compared before (found by attack): x* ≈ 100.9 beside s* ≈ 2.6
+/// was held to the unit, not to the hundredth, and Algorithm A stopped while x* still moved.
+fn at_figure_of(x: f64, s: f64) -> f64 {
+    if s == 0.0 || !s.is_finite() || !x.is_finite() {
+        return x;
+    }
+    // Within range (|x| ≤ 1e150, s ≥ 1e-100) x·scale stays below 1e253: finite.
+    let scale = 10f64.powf(2.0 - s.abs().log10().floor());
+    (x * scale).round() / scale
+}
+
 const MAX_ITERATIONS: usize = 10_000;
 
 /// s* at or below this fraction of |x*| (or of where it started) is rounding noise, not a
@@ -285,9 +298,10 @@ pub fn algorithm_a(values: &[f64], stop: Stop) -> Result<Robust, StatsError> {
         let done = match stop {
             Stop::Converge => (new_x - x).abs() < 1e-10 * new_s && (new_s - s).abs() < 1e-10 * new_s,
             // The starting values are not an update: compare two successive updates only.
-            // Significant figures are of x* itself, not of its distance from the median.
+            // Figures are of x* itself, not of its distance from the median.
             Stop::Iso2022 => previous.is_some_and(|(px, ps): (f64, f64)| {
-                three_figures(c + px) == three_figures(c + new_x) && three_figures(ps) == three_figures(new_s)
+                at_figure_of(c + px, new_s) == at_figure_of(c + new_x, new_s)
+                    && three_figures(ps) == three_figures(new_s)
             }),
         };
         previous = Some((new_x, new_s));
@@ -319,6 +333,17 @@ pub const MIN_MAGNITUDE: f64 = 1e-100;
 /// (exchange XML, CSV) and for the statistics.
 pub fn in_range(x: f64) -> bool {
     x.is_finite() && x.abs() <= MAX_MAGNITUDE && (x == 0.0 || x.abs() >= MIN_MAGNITUDE)
+}
+
+/// A PT number written as text (a result, an uncertainty, a coverage factor, in exchange XML
+/// or CSV): a decimal or scientific number [`in_range`]. A number too small to be held, which
+/// reads as zero, is refused as `1e-101` is (found by attack: `1e-400` was read as 0 while
+/// `1e-101` was refused).
+pub fn read_number(text: &str) -> Option<f64> {
+    let n = text.parse::<f64>().ok().filter(|&n| in_range(n))?;
+    let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
+    let written_zero = !mantissa.bytes().any(|b| matches!(b, b'1'..=b'9'));
+    (n != 0.0 || written_zero).then_some(n)
 }
 
 /// u = U/k, the standard uncertainty an expanded uncertainty states, when it may enter a
@@ -662,11 +687,32 @@ pub fn stability(first: &[f64], second: &[f64], sigma_pt: f64) -> Result<Stabili
 mod tests {
     use super::*;
 
+    /// Numbers as written: zero however written, numbers in range, and none that is out of
+    /// range, not finite, or too small to hold (which reads as zero).
+    #[test]
+    fn numbers_are_read_in_range_or_not_at_all() {
+        for (text, n) in [("0", 0.0), ("-0", -0.0), ("0.000", 0.0), ("0e-400", 0.0), ("+1.5", 1.5), (".5", 0.5)] {
+            assert_eq!(read_number(text).map(f64::to_bits), Some(f64::to_bits(n)), "{text}");
+        }
+        for (text, n) in [("1e-100", 1e-100), ("-1E150", -1e150), ("2.5e3", 2500.0)] {
+            assert_eq!(read_number(text), Some(n), "{text}");
+        }
+        for text in ["1e-400", "-1e-400", "0.001e-400", "1e-101", "1e151", "1e400", "inf", "NaN", "1,5", " 1", ""] {
+            assert_eq!(read_number(text), None, "{text}");
+        }
+    }
+
     #[test]
     fn three_significant_figures() {
         assert_eq!(three_figures(123456.0), 123000.0);
         assert_eq!(three_figures(0.0012345), 0.00123);
         assert_eq!(three_figures(-9.996), -10.0);
+        // x* at the place of s*'s third figure.
+        assert_eq!(at_figure_of(100.8684, 2.58), 100.87);
+        assert_eq!(at_figure_of(1000.444, 0.5), 1000.444);
+        assert_eq!(at_figure_of(1000.4444, 0.5), 1000.444);
+        assert_eq!(at_figure_of(-9.996, 1.0), -10.0);
+        assert_eq!(at_figure_of(123456.0, 7000.0), 123460.0);
     }
 
     #[test]

@@ -139,7 +139,8 @@ impl StandardsError {
 pub struct Equivalence<'t> {
     pub accepted: bool,
     /// Reason code: `standards.idt`, `standards.mod_rule`, `standards.mod_without_rule`,
-    /// `standards.neq`, `standards.unknown`.
+    /// `standards.mod_international_only`, `standards.neq`, `standards.unverified`,
+    /// `standards.unknown`.
     pub reason: &'static str,
     pub row: Option<&'t Row>,
 }
@@ -211,10 +212,23 @@ impl Table {
         };
         let (accepted, reason) = match row.relation {
             Relation::Identical => (true, "standards.idt"),
-            Relation::Modified if row.accept_mod => (true, "standards.mod_rule"),
+            // A modified adoption's national deviations are what the international edition
+            // does not require: a certificate naming the international standard alone was not
+            // assessed against them (found by attack: an IEC 62368-1:2018 certificate was
+            // recognized where GB 4943.1-2022's rule asks for a test report of the
+            // deviations, which no decision here sees).
+            Relation::Modified if row.accept_mod && standard.national.is_some() => (true, "standards.mod_rule"),
+            Relation::Modified if row.accept_mod => (false, "standards.mod_international_only"),
             Relation::Modified => (false, "standards.mod_without_rule"),
             Relation::NotEquivalent => (false, "standards.neq"),
         };
+        // A relation not confirmed against the standard's foreword or the national catalogue
+        // is not relied on: the table's own header says so, and a row read as IDT that is
+        // a modified adoption would recognize what the national deviations refuse (found by
+        // attack, rule set 23: such rows recognized).
+        if accepted && !row.verified {
+            return Equivalence { accepted: false, reason: "standards.unverified", row: Some(row) };
+        }
         Equivalence { accepted, reason, row: Some(row) }
     }
 }
@@ -388,9 +402,25 @@ mod tests {
         assert_eq!(eq("GB/T 19001-2016/ISO 9001:2015"), "standards.idt");
         assert_eq!(eq("ISO 14001:2015"), "standards.idt");
         assert_eq!(eq("GB/T 19001-2016"), "standards.idt");
-        assert_eq!(eq("GB 4943.1-2022"), "standards.mod_rule");
+        // The accepted MOD row is not verified in the build's table: it recognizes nothing
+        // until an operator confirms it; refusals of the relation say so first.
+        assert_eq!(eq("IEC 62368-1:2018"), "standards.mod_international_only");
+        for unverified in ["GB 4943.1-2022", "ISO/IEC 27001:2022", "GB/T 24405.1-2024"] {
+            assert_eq!(eq(unverified), "standards.unverified", "{unverified}");
+            assert!(!t.equivalence(&StandardRef::parse(unverified).unwrap()).accepted, "{unverified}");
+        }
         assert_eq!(eq("GB 4943.1-2011"), "standards.mod_without_rule");
         assert_eq!(eq("GB 19517-2023"), "standards.neq");
+        // Confirmed, the MOD row recognizes a certificate naming the national standard, not
+        // one naming the international standard alone.
+        let confirmed = Table::parse(&EMBEDDED_TABLE.replace("verified = false", "verified = true")).unwrap();
+        let eq_confirmed = |s: &str| confirmed.equivalence(&StandardRef::parse(s).unwrap());
+        assert_eq!(eq_confirmed("GB 4943.1-2022").reason, "standards.mod_rule");
+        assert_eq!(eq_confirmed("GB 4943.1-2022/IEC 62368-1:2018").reason, "standards.mod_rule");
+        assert!(eq_confirmed("GB 4943.1-2022").accepted);
+        assert_eq!(eq_confirmed("IEC 62368-1:2018").reason, "standards.mod_international_only");
+        assert!(!eq_confirmed("IEC 62368-1:2018").accepted);
+        assert_eq!(eq_confirmed("ISO/IEC 27001:2022").reason, "standards.idt");
         // An adoption pair the table does not hold is not accepted, even if both halves exist.
         assert_eq!(eq("GB/T 19001-2016/ISO 14001:2015"), "standards.unknown");
         assert_eq!(eq("ISO 9001:2008"), "standards.unknown");

@@ -1,8 +1,8 @@
 //! The equivalence table as a versioned record: the document each version is read from, who
 //! vouches for it, and its digest (what log entries name).
 //!
-//! The table compiled into the gateway ([`crate::standards::EMBEDDED_TABLE`], sequence 2
-//! since rule set 18; the first build's was sequence 1, [`EARLIER_BUILD_TABLES`]) is vouched
+//! The table compiled into the gateway ([`crate::standards::EMBEDDED_TABLE`], sequence 3
+//! since rule set 23; earlier builds' were sequences 1 and 2, [`EARLIER_BUILD_TABLES`]) is vouched
 //! for by the build. Every version an operator installs is a compact JWS whose payload is the
 //! table's TOML, signed by a pinned trust-list signer under the operator anchor: the scheme
 //! operator issues the rules recognition is decided by, its trust list and its equivalence
@@ -85,6 +85,8 @@ pub fn read(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) -> Resu
 pub const EARLIER_BUILD_TABLES: &[&str] = &[
     // Sequence 1, "2026.11.26-1" (until rule set 18): no transition ends.
     "793ed4fa268c2f1461f0a8ad4ec8c65a014c1c6882aa8cc6dbdaf47a7aaf19c4",
+    // Sequence 2, "2026.12.06-1" (rule sets 18 to 22): no end for ISO/IEC 20000-1:2005.
+    "187f64d7ea57c9c395ccb0b9c4d8d199963c629fb15294b3a7bb6d7e8f401e31",
 ];
 
 /// Whether `document` is this build's own table, byte for byte.
@@ -159,11 +161,57 @@ mod tests {
             .expect("policy")
     }
 
-    /// The table of the build before rule set 18, made again from this build's by taking
-    /// out what that build's did not have.
+    /// The table of the builds of rule sets 18 to 22, made again from this build's by taking
+    /// out what theirs did not have.
+    fn second_build_table() -> String {
+        let changes = [
+            (
+                "# only when the row carries `accept_mod = true` with the rule's justification; NEQ (not\n\
+                 # equivalent) does not recognize.\n",
+                "# only when the row carries `accept_mod = true` with the rule's justification, and only a\n\
+                 # certificate that names the national standard (one naming the international standard alone\n\
+                 # was not assessed against the national deviations; rule set 23); NEQ (not equivalent) does\n\
+                 # not recognize.\n",
+            ),
+            (
+                "# catalogue at the time of writing; they are kept so the table is complete, and an operator\n\
+                 # must confirm them before relying on them.\n",
+                "# catalogue at the time of writing; they are kept so the table is complete, and recognize\n\
+                 # nothing until an operator confirms them (`verified = true` in a table the operator signs\n\
+                 # and installs; `standards.unverified`, rule set 23).\n",
+            ),
+            (
+                "# This is the equivalence table compiled into the gateway (its second version: the first,\n\
+                 # sequence 1, had no transition ends). Later versions are signed and installed by the\n\
+                 # operator (`mrgate rules sign`, `PUT /v1/admin/equivalence-table`): raise `sequence` on\n\
+                 # every change, and give `version` a label people can read. Each decision's log entry names\n\
+                 # the sequence and digest it used.\n",
+                "# This is the equivalence table compiled into the gateway (its third version: the first,\n\
+                 # sequence 1, had no transition ends; the second, sequence 2, none for ISO/IEC 20000-1:2005).\n\
+                 # Later versions are signed and installed by the operator (`mrgate rules sign`, `PUT\n\
+                 # /v1/admin/equivalence-table`): raise `sequence` on every change, and give `version` a\n\
+                 # label people can read. Each decision's log entry names the sequence and digest it used.\n",
+            ),
+            ("sequence = 2\nversion = \"2026.12.06-1\"\n", "sequence = 3\nversion = \"2026.12.07-1\"\n"),
+            (
+                "等同采用 ISO/IEC 20000-1:2005\"\nverified = true\n",
+                "等同采用 ISO/IEC 20000-1:2005; replaced by ISO/IEC 20000-1:2011, audits to the 2005 edition ceased \
+                 on 2013-06-01 (APMG ISO/IEC 20000 scheme transition statement, 2011-05-19)\"\nverified = true\n\
+                 recognized_until = \"2013-05-31\"\n",
+            ),
+        ];
+        changes.iter().fold(EMBEDDED_TABLE.to_string(), |table, (then, now)| {
+            assert_eq!(table.matches(now).count(), 1, "{now}");
+            table.replacen(now, then, 1)
+        })
+    }
+
+    /// The table of the build before rule set 18, made again from the second build's by
+    /// taking out what that build's did not have.
     fn first_build_table() -> String {
-        let header = EMBEDDED_TABLE.split_once("# A row may say the last day").expect("header").0;
-        let rest = EMBEDDED_TABLE.split_once("sequence = 2\nversion = \"2026.12.06-1\"\n").expect("sequence").1;
+        let second = second_build_table();
+        let header = second.split_once("# A row may say the last day").expect("header").0;
+        let rest = second.split_once("sequence = 2\nversion = \"2026.12.06-1\"\n").expect("sequence").1;
         let first = format!(
             "{header}# This is the equivalence table's first version, compiled into the gateway. Later versions\n\
              # are signed and installed by the operator (`mrgate rules sign`, `PUT\n\
@@ -185,10 +233,17 @@ mod tests {
     fn an_unsigned_table_is_only_ever_the_builds_own() {
         let now = time::OffsetDateTime::now_utc();
         let build = read(EMBEDDED_TABLE.as_bytes(), &policy(), now).expect("the build's");
-        assert_eq!((build.origin, build.table.sequence), (Origin::Build, 2));
+        assert_eq!((build.origin, build.table.sequence), (Origin::Build, 3));
         assert_eq!(read_logged(EMBEDDED_TABLE.as_bytes(), &policy(), now).expect("logged").origin, Origin::Build);
-        let first = first_build_table();
-        assert_eq!(EARLIER_BUILD_TABLES, [crate::crypto::sha256_hex(first.as_bytes()).as_str()]);
+        let (first, second) = (first_build_table(), second_build_table());
+        let digests = [first.as_bytes(), second.as_bytes()].map(crate::crypto::sha256_hex);
+        assert_eq!(EARLIER_BUILD_TABLES, digests.each_ref().map(String::as_str));
+        let logged = read_logged(second.as_bytes(), &policy(), now).expect("the second build's, logged");
+        assert_eq!(
+            (logged.origin, logged.table.sequence, logged.table.version.as_str()),
+            (Origin::Build, 2, "2026.12.06-1")
+        );
+        assert_eq!(read(second.as_bytes(), &policy(), now).expect_err("not to install").code(), "rules.unsigned");
         let logged = read_logged(first.as_bytes(), &policy(), now).expect("an earlier build's, logged");
         assert_eq!(
             (logged.origin, logged.table.sequence, logged.table.version.as_str()),
@@ -196,7 +251,7 @@ mod tests {
         );
         assert!(logged.table.rows.iter().all(|r| r.recognized_until.is_none()));
         assert_eq!(read(first.as_bytes(), &policy(), now).expect_err("not to install").code(), "rules.unsigned");
-        let other = EMBEDDED_TABLE.replacen("sequence = 2\n", "sequence = 3\n", 1);
+        let other = EMBEDDED_TABLE.replacen("sequence = 3\n", "sequence = 4\n", 1);
         for refused in [
             read(other.as_bytes(), &policy(), now),
             read_logged(other.as_bytes(), &policy(), now),

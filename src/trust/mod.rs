@@ -496,11 +496,15 @@ impl TrustList {
                 providers.push(provider(tsp, i)?);
             }
         }
+        // One provider per body: of two holding one id, the first answered and the other's
+        // word (a withdrawal, say) went unread (found by attack).
         let mut by_id = HashMap::new();
         for (i, p) in providers.iter().enumerate() {
-            if let Some(b) = &p.body {
-                // The first provider of an id answers, as a scan would.
-                by_id.entry(b.id.clone()).or_insert(i);
+            if let Some(b) = &p.body
+                && let Some(first) = by_id.insert(b.id.clone(), i)
+            {
+                let path = format!("TrustServiceProvider[{i}]/MutualRecognition");
+                return Err(content(&path, &format!("BodyId '{}' is TrustServiceProvider[{first}]'s too", b.id)));
             }
         }
         Ok(Self {
@@ -713,15 +717,20 @@ fn provider(tsp: &Element, index: usize) -> Result<Provider, TrustError> {
     let trade_names = child(info, "TSPTradeName").map(names).unwrap_or_default();
     let extensions = child(info, "TSPInformationExtensions");
     let unusable = critical_unknown(extensions);
-    let body = match extensions
+    // One MutualRecognition per provider: of two, the first was read and the other's
+    // memberships went unread (found by attack).
+    let mut recognitions = extensions
         .into_iter()
         .flat_map(|x| children(x, "Extension"))
         .flat_map(|e| e.elements())
-        .find(|c| c.is(MRA_NS, "MutualRecognition"))
-    {
+        .filter(|c| c.is(MRA_NS, "MutualRecognition"));
+    let body = match recognitions.next() {
         Some(m) => Some(mutual_recognition(m, &path)?),
         None => None,
     };
+    if recognitions.next().is_some() {
+        return Err(content(&path, "a second MutualRecognition extension; a provider holds one"));
+    }
     let mut services = Vec::new();
     if let Some(list) = child(tsp, "TSPServices") {
         for (i, s) in children(list, "TSPService").enumerate() {
@@ -752,6 +761,12 @@ fn mutual_recognition(m: &Element, path: &str) -> Result<Body, TrustError> {
         let mpath = format!("{path}/Membership[{i}]");
         let arrangement = mra_text(ms, "Arrangement").ok_or_else(|| content(&mpath, "Arrangement is missing"))?;
         let scope = mra_text(ms, "Scope").ok_or_else(|| content(&mpath, "Scope is missing"))?;
+        // One membership per arrangement and scope, holding its whole history: of two, the
+        // first answered and a suspension in the other went unread (found by attack).
+        if memberships.iter().any(|m: &Membership| m.arrangement == arrangement && m.scope == scope) {
+            let message = format!("a second Membership of {arrangement} for {scope}; one holds its whole history");
+            return Err(content(&mpath, &message));
+        }
         let mut history = Vec::new();
         for st in ms.elements().filter(|c| c.is(MRA_NS, "Status")) {
             let status = st.token();
