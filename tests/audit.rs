@@ -157,7 +157,40 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("entries 13\nre-derived 13\nnot re-derived 0\ndisagreements 0\n"), "{stdout}");
-    assert!(stdout.contains("\nregister compared\n"), "{stdout}");
+    assert!(stdout.contains("\nregister compared\nanchored 13\n"), "{stdout}");
+    assert!(!stdout.contains("unanchored"), "{stdout}");
+    assert_eq!(clean.anchored, 13);
+
+    // A checkpoint of the first nine entries anchors those only: the audit agrees, and says
+    // which entries no checkpoint signs (found by review: it said nothing of them).
+    let pem = std::fs::read(format!("{DEMO}/log.key")).expect("key");
+    let pkcs8 = rustls::pki_types::PrivatePkcs8KeyDer::from_pem_slice(&pem).expect("pkcs8");
+    let key = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(pkcs8.secret_pkcs8_der()).expect("key");
+    let older = {
+        let store = mrgate::store::sqlite::SqliteStore::open(&data.join("mrgate.db")).expect("store");
+        let mut tree = mrgate::ledger::merkle::Tree::new();
+        for entry in mrgate::store::Store::log_entries(&store, 0, 9).expect("entries") {
+            tree.push(mrgate::ledger::merkle::leaf_hash(&entry));
+        }
+        let origin = "demo.mrgate.example/log";
+        let root = tree.root(9).expect("root");
+        mrgate::ledger::checkpoint::Checkpoint { origin: origin.into(), size: 9, root }.sign(origin, &key)
+    };
+    let report = audit(data, Some(&older));
+    assert_eq!((found(&report), report.entries, report.anchored), (vec![], 13, 9), "{:#?}", report.disagreements);
+    std::fs::write(&saved, &older).expect("checkpoint");
+    let out = common::mrgate(&args, b"");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        stdout.contains(
+            "\nanchored 9\nunanchored: entries 9..13: no checkpoint given signs them, so nothing shows they are the \
+             log anyone was shown (audit again with a newer checkpoint)\n"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(audit(data, None).anchored, 0);
+    std::fs::write(&saved, &busy.checkpoint).expect("checkpoint");
 
     // A checkpoint its witness cosigned long ago is no fresh one (`--max-age`, found by
     // attack: a gateway serving an old, witnessed checkpoint had its later decisions go

@@ -216,6 +216,11 @@ pub struct Report {
     /// Whether the register the store holds was held to the one the log made
     /// (`compared`), and if not why.
     pub register: String,
+    /// How many of the first entries a checkpoint given to the audit signs: the log
+    /// someone was shown. Entries after them were decided again and may agree, yet nothing
+    /// shows they were not rewritten with their documents (found by review: an audit
+    /// against an older checkpoint said nothing of the entries after it).
+    pub anchored: u64,
 }
 
 /// A CRL set as the log names it, and where.
@@ -431,7 +436,7 @@ impl Audit<'_> {
         };
         for checkpoint in &self.checkpoints {
             match tree.root(checkpoint.size).filter(|_| checkpoint.size <= size) {
-                Some(root) if root == checkpoint.root => {}
+                Some(root) if root == checkpoint.root => report.anchored = report.anchored.max(checkpoint.size),
                 Some(_) => report.disagreements.push(Disagreement {
                     index: checkpoint.size,
                     kind: "checkpoint".into(),

@@ -234,6 +234,14 @@ pub fn summary(report: &Report) -> String {
         out.push_str(&format!("not re-derived: {n} {why}\n"));
     }
     out.push_str(&format!("register {}\n", report.register));
+    out.push_str(&format!("anchored {}\n", report.anchored));
+    if report.anchored < report.entries {
+        out.push_str(&format!(
+            "unanchored: entries {}..{}: no checkpoint given signs them, so nothing shows they are the log anyone \
+             was shown (audit again with a newer checkpoint)\n",
+            report.anchored, report.entries
+        ));
+    }
     // What the gateway says it granted, for the auditor to hold to the published grants.
     let list = |l: &[String]| if l.is_empty() { "any".to_string() } else { l.join(",") };
     for g in &report.grants {
