@@ -232,13 +232,11 @@ impl Decision {
 /// gateway's own verification refused).
 pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime) -> crate::model::AssessmentLevel {
     let scope = cert.program_code.accreditation_scope();
-    let arrangement = arrangement_for(scope);
-    let (issued, day_end) = issue_day(cert);
     let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
     match accreditor {
         Some(ab)
-            if list.membership_throughout(ab, arrangement, scope, issued, day_end).active
-                && list.membership_at(ab, arrangement, scope, at).active =>
+            if membership_on_issue_day(list, cert, ab).active
+                && list.membership_at(ab, arrangement_for(scope), scope, at).active =>
         {
             crate::model::AssessmentLevel::GlobalMRA
         }
@@ -378,8 +376,7 @@ pub fn accreditation_refused(
     }
     let scope = cert.program_code.accreditation_scope();
     let arrangement = arrangement_for(scope);
-    let (issued, day_end) = issue_day(cert);
-    let answer = list.membership_throughout(accreditor, arrangement, scope, issued, day_end);
+    let answer = membership_on_issue_day(list, cert, accreditor);
     let since = |status: &Option<crate::trust::StatusChange>| {
         status
             .as_ref()
@@ -425,6 +422,15 @@ pub fn accreditation_refused(
             cert.issue_date
         ),
     ))
+}
+
+/// Whether `accreditor` was an active signatory of the arrangement covering `cert`'s scope
+/// throughout its issue day ([`issue_day`]): what recognition and the assessment level an
+/// export states both ask.
+fn membership_on_issue_day(list: &TrustList, cert: &Certificate, accreditor: &str) -> crate::trust::MembershipAnswer {
+    let scope = cert.program_code.accreditation_scope();
+    let (issued, day_end) = issue_day(cert);
+    list.membership_throughout(accreditor, arrangement_for(scope), scope, issued, day_end)
 }
 
 /// A certificate's issue day in China, from its first instant to its last: the document says
@@ -531,6 +537,30 @@ pub fn standards_refused(
     // Whether a standard is the one its management-system programme certifies against
     // (`None`: a programme whose standard is not known here).
     let mut own_programme: Option<bool> = None;
+    // A standard of another kind than the certificate's: a management-system standard beside
+    // a product or service certificate's own is no such standard.
+    let other_kind = |s: &str, row: &standards::Row| {
+        let kind = row.kind?;
+        match kind.certified_in() {
+            Some(c) if c == category => None,
+            Some(crate::model::Category::ManagementSystem) if category != crate::model::Category::ManagementSystem => {
+                None
+            }
+            _ => {
+                let why =
+                    format!("'{s}' is a {} standard: a {named} certificate is not certified against it", kind.as_str());
+                Some(("standards.other_kind", why))
+            }
+        }
+    };
+    // The modified adoptions the certificate names by their national standard: naming the
+    // international one too, beside it, is no certificate to the international one alone.
+    let named_nationally: Vec<&str> = cert
+        .standards
+        .iter()
+        .filter_map(|s| StandardRef::parse(s).ok().filter(|r| r.national.is_some()))
+        .filter_map(|r| table.equivalence(&r).row.map(|row| row.gb.as_str()))
+        .collect();
     for s in &cert.standards {
         let r = match StandardRef::parse(s) {
             Ok(r) => r,
@@ -539,6 +569,19 @@ pub fn standards_refused(
         let eq = table.equivalence(&r);
         let row = match eq.row {
             Some(row) if eq.accepted => row,
+            Some(row)
+                if eq.reason == "standards.mod_international_only" && named_nationally.contains(&row.gb.as_str()) =>
+            {
+                row
+            }
+            // The refusals rule set 23 added come after the standard's kind (found by review:
+            // they told a QMS certificate naming a product standard to name it otherwise).
+            Some(row)
+                if matches!(eq.reason, "standards.unverified" | "standards.mod_international_only")
+                    && let Some(refused) = other_kind(s, row) =>
+            {
+                return Some(refused);
+            }
             Some(row) if eq.reason == "standards.unverified" => {
                 let why = format!(
                     "'{s}' is in the equivalence table {version} as {} {} {}, a row not verified: it recognizes \
@@ -590,11 +633,7 @@ pub fn standards_refused(
             Some(crate::model::Category::ManagementSystem) if category != crate::model::Category::ManagementSystem => {
                 beside.push(format!("'{s}'"));
             }
-            _ => {
-                let why =
-                    format!("'{s}' is a {} standard: a {named} certificate is not certified against it", kind.as_str());
-                return Some(("standards.other_kind", why));
-            }
+            _ => return other_kind(s, row),
         }
     }
     if !own_kind && !beside.is_empty() {

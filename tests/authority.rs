@@ -736,6 +736,39 @@ async fn only_domestic_certificates_are_exported() {
     running.task.abort();
 }
 
+/// A certificate of a CB the trust list does not hold is not exported: the gateway signs no
+/// export its own verification refuses (rule set 23; found by attack: `CNCA-R-2002-0001`,
+/// under the name of the CB the list holds as `CNCA-R-2002-001`, was exported under a grant
+/// of holders only, `Accredited` as it claimed, and every verification answered
+/// `trust.cb_unknown`). Refused and logged; nothing registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_of_a_cb_the_list_does_not_hold_is_not_exported() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (cfg, holder_only) = with_holder_grant(dir.path());
+    let (running, addr, app) = serve(cfg).await;
+    let size = app.log.size().expect("size");
+    let own = certificate_with("91310110666007217T", OTHER_HOLDER).into_iter().collect::<Vec<u8>>();
+    let own = String::from_utf8(own).expect("utf8");
+    assert_eq!(own.matches("<ApprovalNo>CNCA-R-2002-001</ApprovalNo>").count(), 1, "the demo CB's certificate");
+    let look_alike =
+        own.replace("<ApprovalNo>CNCA-R-2002-001</ApprovalNo>", "<ApprovalNo>CNCA-R-2002-0001</ApprovalNo>");
+    let r = call(addr, "POST", "/v1/exports", look_alike.into_bytes(), None, Some(&holder_only)).await;
+    assert_eq!(reason(&r), refused(422, "trust.cb_unknown"));
+    assert_eq!(
+        r.json()["detail"].as_str(),
+        Some(
+            "'CNCA-R-2002-0001' is not a certification body of the trust list: a verification of its export would refuse it"
+        )
+    );
+    assert_eq!(app.log.size().expect("size"), size + 1, "the refusal is logged");
+    let held = call(addr, "GET", "/v1/certificates/CNCA-R-2002-0001/04925Q10021R0M", vec![], None, None).await;
+    assert_eq!(held.status, 404, "nothing registered");
+    // The same certificate under the CB the list holds: exported.
+    let r = call(addr, "POST", "/v1/exports", own.into_bytes(), None, Some(&holder_only)).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    running.task.abort();
+}
+
 /// An export states its CB by the names the trust list holds for it, before anything is
 /// signed (rule set 10): another CB's name, a look-alike or a name with more words is
 /// refused whether the document is unsigned or signed by the CB itself, and logged.
@@ -808,6 +841,16 @@ async fn an_export_states_standards_of_its_own_kind() {
             "<Standard>GB/T 19001-2016/ISO 9001:2015</Standard><Standard>IEC 60335-1:2004</Standard>",
             "'IEC 60335-1:2004' is a product standard: a management system certificate is not certified against it",
         ),
+        // A product standard whose row is not verified, or is a modified adoption named by its
+        // international standard, is a product standard first (found by review).
+        (
+            "<Standard>GB/T 19001-2016/ISO 9001:2015</Standard><Standard>IEC 62368-1:2018</Standard>",
+            "'IEC 62368-1:2018' is a product standard: a management system certificate is not certified against it",
+        ),
+        (
+            "<Standard>GB/T 19001-2016/ISO 9001:2015</Standard><Standard>GB 4943.1-2022</Standard>",
+            "'GB 4943.1-2022' is a product standard: a management system certificate is not certified against it",
+        ),
         (
             "<Standard>GB/T 27021.1-2017</Standard>",
             "'GB/T 27021.1-2017' is a conformity-assessment standard: a management system certificate is not certified against it",
@@ -841,7 +884,7 @@ async fn an_export_states_standards_of_its_own_kind() {
         assert_eq!(reason(&r), refused(422, code), "{to}");
         assert_eq!(r.json()["detail"].as_str(), Some(detail), "{to}");
     }
-    assert_eq!(app.log.size().expect("size"), size + 9, "each refusal is logged");
+    assert_eq!(app.log.size().expect("size"), size + 13, "each refusal is logged");
     assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 404, "nothing registered");
     // A management-system standard the table recognizes: exported.
     let r = export(certificate_with(standard, "<Standard>ISO 9001:2015</Standard>")).await;

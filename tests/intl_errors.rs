@@ -673,6 +673,21 @@ fn an_iaf_identity_number_of_its_own_is_reported_lost() {
         "<certification_identity_number>CNCA-R-2002-001:00124Q38817R2M</certification_identity_number>",
     );
     assert!(lost(Format::IafXml, other.as_bytes()).contains(&"certification_identity_number".to_string()));
+    // Read as a certificate (to verify it, recognize it), it is refused: a reader of the
+    // record takes the identity number for the certificate it is (found by attack).
+    let err = mrgate::formats::parse(Format::IafXml, other.as_bytes(), &limits).expect_err("another certificate's");
+    assert_eq!(
+        (err.code(), err.to_string()),
+        (
+            "format.invalid",
+            format!(
+                "{}: certification/certification_identity_number: 'CNCA-R-2002-001:00124Q38817R2M' is not this \
+                 record's identity number: its body and number make 'CNCA-R-2017-049:04925Q10021R0M'",
+                err.pos().expect("where")
+            )
+        )
+    );
+    assert!(mrgate::formats::parse(Format::IafXml, xml.as_bytes(), &limits).is_ok());
 
     let mut v = json(Format::IafJson);
     assert_eq!(v["certification_identity_number"], "CNCA-R-2017-049:04925Q10021R0M");
@@ -681,6 +696,8 @@ fn an_iaf_identity_number_of_its_own_is_reported_lost() {
     v["certification_identity_number"] = "CS-000123".into();
     let bytes = serde_json::to_vec(&v).expect("json");
     assert!(lost(Format::IafJson, &bytes).contains(&"certification_identity_number".to_string()));
+    let err = mrgate::formats::parse(Format::IafJson, &bytes, &limits).expect_err("a CertSearch id of its own");
+    assert_eq!((err.code(), err.path()), ("format.invalid", Some("/certification_identity_number")), "{err}");
 }
 
 /// Every element an IAF record reads as a container carries no attribute: one would be

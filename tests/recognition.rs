@@ -951,6 +951,12 @@ fn a_standard_of_another_kind_is_not_recognized() {
     let paired =
         standards_check(ProgramCode::Product, &["IEC 60335-1:2004", "GB 4943.1-2022/IEC 62368-1:2018"], &table);
     assert_eq!(paired, recognized);
+    // Both halves named apart are the national standard named too (found by review).
+    let apart = standards_check(ProgramCode::Product, &["GB 4943.1-2022", "IEC 62368-1:2018"], &table);
+    assert_eq!(
+        apart,
+        (true, "standards.equivalent".to_string(), "2 standard(s) equivalent (table 2026.12.07-1)".to_string())
+    );
     // The build's own table holds that row not verified: it recognizes nothing by it.
     let unverified = standards_check(ProgramCode::Product, &["IEC 60335-1:2004", "GB 4943.1-2022"], &Table::embedded());
     assert_eq!(

@@ -427,6 +427,24 @@ fn bad_descriptions_are_refused() {
             body("accredited_by = \"x\"\ntrade_names = [\"X\\uFFFE\"]\n"),
             "the name 'X\\u{fffe}' holds U+FFFE, a control, format or invisible character",
         ),
+        // What the gateway refuses to install (rule set 23): one membership of an arrangement
+        // and scope twice, one body twice.
+        (
+            body(
+                "accredited_by = \"x\"\nmembership = [\n  { arrangement = \"IAF MLA\", scope = \"ISO/IEC 17021-1\", status = \
+                 [{ status = \"active\", since = \"2004-10-01T00:00:00Z\" }] },\n  { arrangement = \"IAF MLA\", scope = \
+                 \"ISO/IEC 17021-1\", status = [{ status = \"suspended\", since = \"2026-03-01T00:00:00Z\" }] },\n]\n",
+            ),
+            "body 'x': a second membership of IAF MLA for ISO/IEC 17021-1; one holds its whole history",
+        ),
+        (
+            {
+                let one = body("accredited_by = \"x\"\n");
+                let section = one.split_once("[[body]]").expect("a body").1.to_string();
+                format!("{one}[[body]]{section}")
+            },
+            "body 'x': a second body of this id; a list holds each body once",
+        ),
     ] {
         let path = dir.path().join("d.toml");
         std::fs::write(&path, toml).expect("write");

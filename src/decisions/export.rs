@@ -191,20 +191,30 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
         }
         checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
     }
-    // Its CB is in force for it, as a verification of the export would hold it (rule set 17):
-    // granted now and on its issue day. A CB the list does not hold is not asked: its export
-    // is no recognized certificate (see below), and its look-up says "unknown".
-    if list.body(cert.issuer_id()).is_some()
-        && let Some(why) = crate::recognition::cb_not_granted(list, &cert, now)
-    {
+    // Its CB is one the list holds: the gateway signs no export its own verification refuses
+    // (rule set 23; found by attack: an exporter granted holders only exported a certificate
+    // of a CB the list does not hold — `CNCA-R-2002-0001`, under the name of the CB the list
+    // holds as `CNCA-R-2002-001` — and the gateway signed it, `Accredited` as the document
+    // claimed, where every verification of it answered `trust.cb_unknown`).
+    let Some(cb) = list.body(cert.issuer_id()) else {
+        return Err(Refusal::new(
+            Class::Invalid,
+            "trust.cb_unknown",
+            format!(
+                "'{}' is not a certification body of the trust list: a verification of its export would refuse it",
+                cert.issuer_id()
+            ),
+        ));
+    };
+    // It is in force for it, as a verification of the export would hold it (rule set 17):
+    // granted now and on its issue day.
+    if let Some(why) = crate::recognition::cb_not_granted(list, &cert, now) {
         return Err(Refusal::new(Class::Invalid, "trust.cb_not_granted", why));
     }
     // The names it states of its CB are the names the list holds for it: the export states
     // them under the gateway's signature, and a verification of the export would refuse
-    // them. A CB the list does not hold has no names to hold it to (its export is no
-    // recognized certificate either: a verification refuses its issuer).
-    if let Some(why) = list.body(cert.issuer_id()).and_then(|cb| crate::recognition::cb_name_not_held(list, cb, &cert))
-    {
+    // them.
+    if let Some(why) = crate::recognition::cb_name_not_held(list, cb, &cert) {
         return Err(Refusal::new(Class::Invalid, "trust.cb_name_other", why));
     }
     // Its standards are recognized by the table in force, each of the certificate's own
@@ -221,7 +231,7 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // states the claim, and a verification of the export would refuse it (found by review:
     // the gateway signed credentials its own /v1/verify then refused). A CB the list names
     // no accreditor for has no claim to hold it to; its export is not GlobalMRA either.
-    let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
+    let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.as_deref());
     // A certificate that claims no accreditation is none: a verification of its export
     // would refuse it (rule set 18), and it is no GlobalMRA.
     if let Some(why) = crate::recognition::accreditation_unclaimed(&cert, Format::CnXml) {

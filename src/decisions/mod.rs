@@ -239,7 +239,9 @@ use time::OffsetDateTime;
 ///   document's element holds text or elements, not both, its numbers are trimmed of XML's
 ///   white space only and one too small to hold is refused
 ///   ([`crate::pt::stats::read_number`]), and Algorithm A's `iso2022` stop holds x* at the
-///   place of s*'s third significant figure, as ISO 13528 says.
+///   place of s*'s third significant figure, as ISO 13528 says; a certificate of a CB the
+///   trust list does not hold is not exported (`trust.cb_unknown`), and an IAF record whose
+///   identity number is not its body's id and number is refused (`format.invalid`).
 pub const RULE_SET: &str = "23";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -484,7 +484,7 @@ impl Record {
     pub fn into_certificate_read(self) -> Result<(Certificate, LossReport), FormatError> {
         // As XML reads it (its text trimmed), so that both spellings of a record say the same.
         let stated = self.certification_identity_number.value.trim().to_string();
-        let cert = self.into_certificate()?;
+        let cert = self.fields().map_err(Found::first)?;
         let mut loss = LossReport::default();
         loss.add_if(stated != identity_number(&cert), "certification_identity_number");
         Ok((cert, loss))
@@ -496,8 +496,26 @@ impl Record {
     }
 
     /// The certificate, or every value of the record that does not read, in the record's
-    /// order (never an empty list).
+    /// order (never an empty list). Its identity number is its body's id and its number
+    /// ([`identity_number`]): a record naming another certificate there is refused, for a
+    /// reader of the record takes that for the certificate it is (found by attack: a
+    /// CB-signed record keyed `dakks-cb:OTHER-1` verified "valid" as certificate `X`). A
+    /// translation reports it as a loss instead ([`Record::into_certificate_read`]).
     pub fn into_certificate_all(self) -> Result<Certificate, Vec<FormatError>> {
+        let field = self.certification_identity_number.clone();
+        let cert = self.fields()?;
+        let stated = field.value.trim();
+        let derived = identity_number(&cert);
+        if stated != derived {
+            let message =
+                format!("'{stated}' is not this record's identity number: its body and number make '{derived}'");
+            return Err(vec![FormatError::Invalid { pos: field.pos, path: field.path, message }]);
+        }
+        Ok(cert)
+    }
+
+    /// The certificate the record's fields make, or every value that does not read.
+    fn fields(self) -> Result<Certificate, Vec<FormatError>> {
         let mut found = Found::default();
         let status = found.value(Status::from_iaf(&self.certification_status.value).ok_or_else(|| {
             not_in_list(&self.certification_status, "Active, Suspended, Withdrawn, Cancelled, Expired")

@@ -235,10 +235,22 @@ fn id_attr(e: &Element, path: &str, name: &str) -> Result<String, ExchangeError>
     Ok(v)
 }
 
-fn number(e: &Element, path: &str, what: &str, raw: &str) -> Result<f64, ExchangeError> {
-    // XML's white space around it, as `xs:double` collapses it; no other space.
-    let v = raw.trim_matches(crate::xml::is_xml_space);
-    match stats::read_number(v) {
+/// A number of a PT document: admitted, with XML's white space around it (as `xs:double`
+/// collapses it; no other space) and as [`stats::read_number`] reads it; stored, as it was
+/// admitted before rule set 23 (any white space around it, a number too small to hold read
+/// as zero), so that a round open across the upgrade is still read, closed and reported.
+fn number(e: &Element, path: &str, what: &str, raw: &str, reading: Reading) -> Result<f64, ExchangeError> {
+    let (v, n) = match reading {
+        Reading::Admitted => {
+            let v = raw.trim_matches(crate::xml::is_xml_space);
+            (v, stats::read_number(v))
+        }
+        Reading::Stored => {
+            let v = raw.trim();
+            (v, v.parse::<f64>().ok().filter(|&n| stats::in_range(n)))
+        }
+    };
+    match n {
         Some(n) => Ok(n),
         None => Err(ExchangeError::at(
             e,
@@ -252,8 +264,8 @@ fn number(e: &Element, path: &str, what: &str, raw: &str) -> Result<f64, Exchang
     }
 }
 
-fn non_negative(e: &Element, path: &str, what: &str, raw: &str) -> Result<f64, ExchangeError> {
-    let n = number(e, path, what, raw)?;
+fn non_negative(e: &Element, path: &str, what: &str, raw: &str, reading: Reading) -> Result<f64, ExchangeError> {
+    let n = number(e, path, what, raw, reading)?;
     if n < 0.0 {
         return Err(ExchangeError::at(e, path, format!("{what} must not be negative, is {n}")));
     }
@@ -270,8 +282,8 @@ pub(crate) fn out_of_range_u(big_u: f64, k: f64) -> String {
     )
 }
 
-fn number_attr(e: &Element, path: &str, name: &str) -> Result<f64, ExchangeError> {
-    number(e, path, name, &attr(e, path, name)?)
+fn number_attr(e: &Element, path: &str, name: &str, reading: Reading) -> Result<f64, ExchangeError> {
+    number(e, path, name, &attr(e, path, name)?, reading)
 }
 
 fn root_is(root: &Element, name: &str) -> Result<(), ExchangeError> {
@@ -427,7 +439,7 @@ pub fn read_round_as(root: &Element, reading: Reading) -> Result<Round, Exchange
     let mut measurands: Vec<Measurand> = Vec::new();
     let mut measurand_ids = HashSet::new();
     for m in children(list) {
-        let measurand = read_measurand(m, &p, &item_ids)?;
+        let measurand = read_measurand(m, &p, &item_ids, reading)?;
         if !measurand_ids.insert(measurand.id.clone()) {
             return Err(ExchangeError::at(m, &p, format!("measurand '{}' is defined twice", measurand.id)));
         }
@@ -492,7 +504,12 @@ fn read_participants(root: &Element, path: &str, partners: &HashSet<String>) -> 
     Ok(participants)
 }
 
-fn read_measurand(m: &Element, path: &str, items: &HashSet<String>) -> Result<Measurand, ExchangeError> {
+fn read_measurand(
+    m: &Element,
+    path: &str,
+    items: &HashSet<String>,
+    reading: Reading,
+) -> Result<Measurand, ExchangeError> {
     check_names(m, path, &["Name", "AssignedValue", "SigmaPt", "Homogeneity"])?;
     let id = id_attr(m, path, "id")?;
     let unit = attr(m, path, "unit")?;
@@ -521,7 +538,7 @@ fn read_measurand(m: &Element, path: &str, items: &HashSet<String>) -> Result<Me
         ));
     }
     let value_and_u = || -> Result<(f64, f64), ExchangeError> {
-        Ok((number_attr(a, &ap, "value")?, non_negative(a, &ap, "u", &attr(a, &ap, "u")?)?))
+        Ok((number_attr(a, &ap, "value", reading)?, non_negative(a, &ap, "u", &attr(a, &ap, "u")?, reading)?))
     };
     let assigned = match method.as_str() {
         "algorithm-a" => Assigned::AlgorithmA {
@@ -548,7 +565,7 @@ fn read_measurand(m: &Element, path: &str, items: &HashSet<String>) -> Result<Me
     let sp = format!("{path}/SigmaPt");
     let sigma_pt = match attr(s, &sp, "rule")?.as_str() {
         "fixed" => {
-            let v = number_attr(s, &sp, "value")?;
+            let v = number_attr(s, &sp, "value", reading)?;
             if v <= 0.0 {
                 return Err(ExchangeError::at(s, &sp, format!("a fixed σ_pt must be positive, is {v}")));
             }
@@ -559,7 +576,7 @@ fn read_measurand(m: &Element, path: &str, items: &HashSet<String>) -> Result<Me
     };
     // One study at most: `check_names` refuses a second.
     let homogeneity = match children(m).find(|c| c.local == "Homogeneity") {
-        Some(h) => read_homogeneity(h, &format!("{path}/Homogeneity"))?,
+        Some(h) => read_homogeneity(h, &format!("{path}/Homogeneity"), reading)?,
         None => Vec::new(),
     };
     Ok(Measurand { id, name, unit, item, assigned, sigma_pt, homogeneity })
@@ -571,7 +588,7 @@ pub const MAX_HOMOGENEITY_RESULTS: usize = 10_000;
 
 /// A homogeneity study: samples with an id and their replicate results, shaped as Annex B
 /// needs them (at least 2 samples of at least 2 results each, all with as many).
-fn read_homogeneity(h: &Element, path: &str) -> Result<Vec<HomogeneitySample>, ExchangeError> {
+fn read_homogeneity(h: &Element, path: &str, reading: Reading) -> Result<Vec<HomogeneitySample>, ExchangeError> {
     check_items(h, path, "Sample")?;
     let sp = format!("{path}/Sample");
     let results = children(h).flat_map(children).count();
@@ -591,7 +608,7 @@ fn read_homogeneity(h: &Element, path: &str) -> Result<Vec<HomogeneitySample>, E
             return Err(ExchangeError::at(sample, &sp, format!("sample '{id}' is named twice")));
         }
         let results = children(sample)
-            .map(|r| number(r, &format!("{sp}/Result"), "the result", &r.text()))
+            .map(|r| number(r, &format!("{sp}/Result"), "the result", &r.text(), reading))
             .collect::<Result<Vec<_>, _>>()?;
         samples.push(HomogeneitySample { id, results });
     }
@@ -630,19 +647,19 @@ pub fn read_submission_as(root: &Element, reading: Reading) -> Result<Submission
             return Err(ExchangeError::at(r, &p, format!("{participant} reports {measurand} twice")));
         }
         let value_el = child(r, &p, "Value")?;
-        let value = number(value_el, &format!("{p}/Value"), "the value", &value_el.text())?;
+        let value = number(value_el, &format!("{p}/Value"), "the value", &value_el.text(), reading)?;
         let u = match children(r).find(|c| c.local == "StandardUncertainty") {
-            Some(c) => Some(non_negative(c, &format!("{p}/StandardUncertainty"), "u", &c.text())?),
+            Some(c) => Some(non_negative(c, &format!("{p}/StandardUncertainty"), "u", &c.text(), reading)?),
             None => None,
         };
         let (expanded, k) = match children(r).find(|c| c.local == "ExpandedUncertainty") {
             Some(c) => {
                 let ep = format!("{p}/ExpandedUncertainty");
-                let k = number_attr(c, &ep, "k")?;
+                let k = number_attr(c, &ep, "k", reading)?;
                 if k <= 0.0 {
                     return Err(ExchangeError::at(c, &ep, format!("the coverage factor must be positive, is {k}")));
                 }
-                let big_u = non_negative(c, &ep, "U", &c.text())?;
+                let big_u = non_negative(c, &ep, "U", &c.text(), reading)?;
                 if stats::standard_from_expanded(big_u, k).is_none() {
                     return Err(ExchangeError::at(c, &ep, out_of_range_u(big_u, k)));
                 }

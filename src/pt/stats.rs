@@ -106,7 +106,8 @@ impl Method {
 pub enum Stop {
     /// |Δx*| and |Δs*| both below 10⁻¹⁰·s*.
     Converge,
-    /// No change in the third significant figure of x* and s* between two updates.
+    /// No change between two updates in the third significant figure of s*, nor in x* at
+    /// that figure's decimal place (ISO 13528's "equivalent figure").
     Iso2022,
 }
 

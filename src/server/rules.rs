@@ -261,7 +261,10 @@ pub fn version(app: &App, kind: &str, sequence: &str) -> Response<Body> {
             .map(|all| all.into_iter().find(|v| v.sequence == sequence).map(|v| (v.document, "application/xml"))),
         _ => app.store.equivalence_tables().map(|all| {
             all.into_iter().find(|v| v.sequence == sequence).map(|v| {
-                let media = if signed::is_build_table(&v.document) { "application/toml" } else { "application/jose" };
+                // An earlier build's table too is unsigned TOML (found by review: a store
+                // upgraded from the sequence-2 build served it as `application/jose`).
+                let media =
+                    if signed::is_any_build_table(&v.document) { "application/toml" } else { "application/jose" };
                 (v.document, media)
             })
         }),

@@ -157,8 +157,12 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
     w.close("tsl:NextUpdate");
     w.close("tsl:SchemeInformation");
     w.open("tsl:TrustServiceProviderList", &[]);
-    for body in &description.bodies {
+    for (i, body) in description.bodies.iter().enumerate() {
         let path = format!("body '{}'", body.id);
+        // What the gateway refuses to install is not built (rule set 23).
+        if description.bodies.iter().take(i).any(|b| b.id == body.id) {
+            return Err(format!("{path}: a second body of this id; a list holds each body once"));
+        }
         if body.id.trim().is_empty() || body.name.trim().is_empty() || body.country.trim().is_empty() {
             return Err(format!("{path}: id, name and country must not be empty"));
         }
@@ -218,7 +222,13 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
         if let Some(ab) = &body.accredited_by {
             w.leaf("mra:AccreditedBy", &[], ab);
         }
-        for m in &body.memberships {
+        for (i, m) in body.memberships.iter().enumerate() {
+            if body.memberships.iter().take(i).any(|o| o.arrangement == m.arrangement && o.scope == m.scope) {
+                return Err(format!(
+                    "{path}: a second membership of {} for {}; one holds its whole history",
+                    m.arrangement, m.scope
+                ));
+            }
             w.open("mra:Membership", &[]);
             w.leaf("mra:Arrangement", &[], &m.arrangement);
             w.leaf("mra:Scope", &[], &m.scope);

@@ -94,12 +94,18 @@ pub fn is_build_table(document: &[u8]) -> bool {
     document == EMBEDDED_TABLE.as_bytes()
 }
 
+/// Whether `document` is the table this build or an earlier one compiled in
+/// ([`EARLIER_BUILD_TABLES`]): unsigned TOML, which a store keeps as the build logged it.
+pub fn is_any_build_table(document: &[u8]) -> bool {
+    is_build_table(document) || EARLIER_BUILD_TABLES.contains(&crate::crypto::sha256_hex(document).as_str())
+}
+
 /// Reads a version the log recorded: as [`read`], and also the table an earlier build
 /// compiled in ([`EARLIER_BUILD_TABLES`]; never any other unsigned table).
 pub fn read_logged(document: &[u8], policy: &InstallPolicy, at: OffsetDateTime) -> Result<Version, StandardsError> {
     let digest = crate::crypto::sha256_hex(document);
     if !is_build_table(document)
-        && EARLIER_BUILD_TABLES.contains(&digest.as_str())
+        && is_any_build_table(document)
         && let Ok(text) = std::str::from_utf8(document)
     {
         return Ok(Version { table: Table::parse(text)?, digest, document: document.to_vec(), origin: Origin::Build });
@@ -238,6 +244,11 @@ mod tests {
         let (first, second) = (first_build_table(), second_build_table());
         let digests = [first.as_bytes(), second.as_bytes()].map(crate::crypto::sha256_hex);
         assert_eq!(EARLIER_BUILD_TABLES, digests.each_ref().map(String::as_str));
+        // Each is served as the TOML it is (`GET /v1/rules/equivalence-table/N`).
+        for table in [&first, &second, EMBEDDED_TABLE] {
+            assert!(is_any_build_table(table.as_bytes()));
+        }
+        assert!(!is_any_build_table(format!("{second}\n").as_bytes()));
         let logged = read_logged(second.as_bytes(), &policy(), now).expect("the second build's, logged");
         assert_eq!(
             (logged.origin, logged.table.sequence, logged.table.version.as_str()),
