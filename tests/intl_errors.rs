@@ -652,6 +652,58 @@ fn untp_ids_name_what_their_names_name() {
     *other.pointer_mut(standard).expect("id") = "urn:mrgate:standard:IEC%2060335-1%3A2004".into();
     let err = parse_json(Format::UntpDcc, &other).expect_err("refused");
     assert_eq!((err.code(), err.path()), ("format.invalid", Some(standard)), "{err}");
+    // So is every other id and party this profile makes of what it names (found by attack:
+    // an Endorsement id naming UKAS 0001 beside the name CNAS C001-M verified "valid").
+    let subject = v["credentialSubject"]["id"].as_str().expect("subject").to_string();
+    let cases: [(&str, Value, &str); 2] = [
+        (
+            "/credentialSubject/authorisation/0/id",
+            "urn:mrgate:accreditation:UKAS:0001".into(),
+            "/credentialSubject/authorisation/0/id",
+        ),
+        (
+            "/credentialSubject/issuedToParty/id",
+            format!("{subject}#holder").into(),
+            "/credentialSubject/issuedToParty/id",
+        ),
+    ];
+    for (pointer, value, refused_at) in cases {
+        let mut other = v.clone();
+        let at = other.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer} in {v}"));
+        assert_ne!(*at, value, "{pointer}: a change");
+        *at = value;
+        let err = parse_json(Format::UntpDcc, &other).expect_err(pointer);
+        assert_eq!((err.code(), err.path()), ("format.invalid", Some(refused_at)), "{pointer}: {err}");
+    }
+    // A site: its id is the subject's, and the CB verified it.
+    let with_site = |id: String, verified: Value| {
+        let mut other = v.clone();
+        other["credentialSubject"]["assessment"][0]["assessedFacility"] =
+            serde_json::json!([{"facility": {"id": id, "name": "Plant 1"}, "IDverifiedByCAB": verified}]);
+        parse_json(Format::UntpDcc, &other)
+    };
+    let site = with_site(format!("{subject}#site-1"), true.into()).expect("the profile's site");
+    assert_eq!(site.sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["Plant 1"]);
+    for (id, verified, refused_at) in [
+        (
+            format!("{subject}#site-2"),
+            Value::from(true),
+            "/credentialSubject/assessment/0/assessedFacility/0/facility/id",
+        ),
+        (
+            format!("{subject}#site-1"),
+            Value::from(false),
+            "/credentialSubject/assessment/0/assessedFacility/0/IDverifiedByCAB",
+        ),
+        (
+            format!("{subject}#site-1"),
+            Value::from("true"),
+            "/credentialSubject/assessment/0/assessedFacility/0/IDverifiedByCAB",
+        ),
+    ] {
+        let err = with_site(id.clone(), verified.clone()).expect_err("refused");
+        assert_eq!((err.code(), err.path()), ("format.invalid", Some(refused_at)), "{id} {verified}: {err}");
+    }
 }
 
 /// An IAF record's identity number is the body's id and the certificate's number, as every

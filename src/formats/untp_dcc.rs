@@ -78,6 +78,33 @@ fn subject_id(cert: &Certificate) -> String {
     format!("urn:cn:cnca:certificate:{}:{}", enc(cert.issuer_id()), enc(cert.number.as_str()))
 }
 
+/// The id of an accreditation in this profile: its authority and number.
+fn accreditation_id(body: &str, number: &str) -> String {
+    format!("urn:mrgate:accreditation:{}:{}", enc(body), enc(number))
+}
+
+/// The id of a holder known by a registered id other than a credit code.
+fn registered_party_id(id: &str) -> String {
+    format!("urn:mrgate:registered-id:{}", enc(id))
+}
+
+/// In this profile an id of a fact is made of what it names: one naming anything else is a
+/// claim no check reads, which a person reading the credential may take for the fact (found
+/// by attack: an Endorsement id naming UKAS 0001 beside the name CNAS C001-M verified
+/// "valid"). `path` is the member's.
+fn profile_id(id: &str, expected: &str, path: &str) -> Result<(), FormatError> {
+    if id == expected { Ok(()) } else { Err(invalid(path, format!("must be '{expected}' in this profile"))) }
+}
+
+/// The `IDverifiedByCAB` this profile writes: true.
+fn verified_by_cab(o: &mut Object<'_>) -> Result<(), FormatError> {
+    let path = o.path_of("IDverifiedByCAB");
+    match o.req_value("IDverifiedByCAB")? {
+        Json::Bool(true) => Ok(()),
+        _ => Err(invalid(&path, "must be true in this profile")),
+    }
+}
+
 fn standards_body(standard: &str) -> (&'static str, &'static str) {
     if standard.starts_with("GB") {
         ("urn:mrgate:standards-body:SAC", "Standardization Administration of China (SAC)")
@@ -150,7 +177,7 @@ fn credential(cert: &Certificate) -> (Value, LossReport) {
             party.insert("registeredId".into(), json!(code.as_str()));
         }
         (None, Some(id)) => {
-            party.insert("id".into(), json!(format!("urn:mrgate:registered-id:{}", enc(id))));
+            party.insert("id".into(), json!(registered_party_id(id)));
             party.insert("name".into(), json!(h.name));
             party.insert("registeredId".into(), json!(id));
         }
@@ -232,7 +259,7 @@ fn credential(cert: &Certificate) -> (Value, LossReport) {
             "authorisation".into(),
             json!([{
                 "type": ["Endorsement"],
-                "id": format!("urn:mrgate:accreditation:{}:{}", enc(&a.body), enc(&a.number)),
+                "id": accreditation_id(&a.body, &a.number),
                 "name": a.number,
                 "issuingAuthority": {"id": authority_id(&a.body), "name": a.body},
             }]),
@@ -708,7 +735,9 @@ fn read_subject(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option
     {
         found.0.push(invalid("/credentialSubject/attestationType", "must be certification"));
     }
-    let holder = found.value(cs.req_value("issuedToParty")).and_then(|party| found.value(read_party(party, reading)));
+    let holder = found
+        .value(cs.req_value("issuedToParty"))
+        .and_then(|party| found.value(read_party(party, reading, id.as_deref())));
     let accreditation = match found.value(cs.opt_array("authorisation")) {
         None | Some([]) => Some(None),
         // The model holds one accreditation: another issuer's further ones are read as
@@ -728,8 +757,7 @@ fn read_subject(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option
     let mut sites = Vec::new();
     let assessments = found.value(cs.opt_array("assessment")).unwrap_or_default();
     for (i, a) in assessments.iter().enumerate() {
-        let path = format!("/credentialSubject/assessment/{i}");
-        read_assessment(a, &path, reading, found, &mut standards, &mut products, &mut sites);
+        read_assessment(a, (i, id.as_deref()), reading, found, &mut standards, &mut products, &mut sites);
     }
     if assessments.is_empty() {
         found.0.push(FormatError::Missing {
@@ -770,7 +798,11 @@ fn read_subject(value: &Json<'_>, reading: Reading, found: &mut Found) -> Option
 }
 
 /// The holder: its name, and its credit code or other registered id.
-fn read_party(value: &Json<'_>, reading: Reading) -> Result<(String, Option<CreditCode>, Option<String>), FormatError> {
+fn read_party(
+    value: &Json<'_>,
+    reading: Reading,
+    subject: Option<&str>,
+) -> Result<(String, Option<CreditCode>, Option<String>), FormatError> {
     let mut party = Object::new(value, "/credentialSubject/issuedToParty")?;
     let pid = party.req_str("id")?;
     let holder_name = party.req_text("name")?;
@@ -795,8 +827,19 @@ fn read_party(value: &Json<'_>, reading: Reading) -> Result<(String, Option<Cred
             path: "/credentialSubject/issuedToParty/registeredId".into(),
             what: "field",
         })?;
+        if reading == Reading::Profile {
+            profile_id(&pid, &registered_party_id(&id), "/credentialSubject/issuedToParty/id")?;
+        }
         Ok((holder_name, None, Some(id)))
     } else {
+        // In this profile a holder known by no credit code is its registered id's, or, with
+        // none, its subject's `#holder`.
+        if reading == Reading::Profile
+            && let Some(subject) = subject
+        {
+            let expected = registered.as_deref().map_or_else(|| format!("{subject}#holder"), registered_party_id);
+            profile_id(&pid, &expected, "/credentialSubject/issuedToParty/id")?;
+        }
         Ok((holder_name, None, registered))
     }
 }
@@ -804,7 +847,7 @@ fn read_party(value: &Json<'_>, reading: Reading) -> Result<(String, Option<Cred
 fn read_endorsement(value: &Json<'_>, reading: Reading) -> Result<Accreditation, FormatError> {
     let mut e = Object::new(value, "/credentialSubject/authorisation/0")?;
     reading.types(&mut e, &["Endorsement"])?;
-    e.req_str("id")?;
+    let endorsement_id = e.req_str("id")?;
     let number = e.req_text("name")?;
     let auth = e.req_value("issuingAuthority")?;
     reading.end(e, &[])?;
@@ -819,6 +862,10 @@ fn read_endorsement(value: &Json<'_>, reading: Reading) -> Result<Accreditation,
             "/credentialSubject/authorisation/0/issuingAuthority/id",
             format!("must be '{}', the authority its name names", authority_id(&body)),
         ));
+    }
+    if reading == Reading::Profile {
+        let expected = accreditation_id(&body, &number);
+        profile_id(&endorsement_id, &expected, "/credentialSubject/authorisation/0/id")?;
     }
     Ok(Accreditation { body, number, country: None })
 }
@@ -852,23 +899,31 @@ fn read_scheme(value: &Json<'_>, reading: Reading) -> Result<(String, Option<Pro
     Ok((program, cnca_program))
 }
 
+/// Reads the assessment at `index` of the subject `subject` (its id, when it has one).
 fn read_assessment(
     value: &Json<'_>,
-    path: &str,
+    (index, subject): (usize, Option<&str>),
     reading: Reading,
     found: &mut Found,
     standards: &mut Vec<String>,
     products: &mut Vec<Product>,
     sites: &mut Vec<Party>,
 ) {
+    let path = &format!("/credentialSubject/assessment/{index}");
     let Some(mut o) = found.value(Object::new(value, path)) else { return };
     found.value(reading.types(&mut o, &["ConformityAssessment", "Declaration"]));
+    // In this profile the ids of what an assessment assessed are its subject's. (Its own id,
+    // like its topic and the issuing parties of its standard and scheme, is a value a
+    // translation rewrites and reports lost: no fact of the certificate.)
+    let own = |suffix: String| subject.filter(|_| reading == Reading::Profile).map(|s| format!("{s}#{suffix}"));
     found.value(o.req_str("id"));
     if let Some(conformance) = found.value(o.req_value("conformance"))
         && conformance != &Json::Bool(true)
     {
         found.0.push(invalid(&o.path_of("conformance"), "a certificate attests conformance: must be true"));
     }
+    // Another topic is a value rewritten, which a translation reports lost: it states no
+    // fact of the certificate.
     found.value(o.req_str("conformityTopic"));
     // Every assessment of this profile names its standard; another issuer's may not.
     let standard = match reading {
@@ -905,9 +960,15 @@ fn read_assessment(
             let mut pv = Object::new(p, &format!("{path}/assessedProduct/{n}"))?;
             untyped(&mut pv, &["ProductVerification"])?;
             let product = pv.req_value("product")?;
+            if reading == Reading::Profile {
+                verified_by_cab(&mut pv)?;
+            }
             reading.end(pv, &["IDverifiedByCAB"])?;
             let mut po = Object::new(product, &format!("{path}/assessedProduct/{n}/product"))?;
-            po.req_str("id")?;
+            let id = po.req_str("id")?;
+            if let Some(expected) = own(format!("product-{}", n + 1)) {
+                profile_id(&id, &expected, &format!("{path}/assessedProduct/{n}/product/id"))?;
+            }
             let name = po.req_text("name")?;
             let model = po.opt_text("registeredId")?;
             reading.end(po, &[])?;
@@ -922,9 +983,15 @@ fn read_assessment(
             let mut fv = Object::new(f, &format!("{path}/assessedFacility/{n}"))?;
             untyped(&mut fv, &["FacilityVerification"])?;
             let facility = fv.req_value("facility")?;
+            if reading == Reading::Profile {
+                verified_by_cab(&mut fv)?;
+            }
             reading.end(fv, &["IDverifiedByCAB"])?;
             let mut fo = Object::new(facility, &format!("{path}/assessedFacility/{n}/facility"))?;
-            fo.req_str("id")?;
+            let id = fo.req_str("id")?;
+            if let Some(expected) = own(format!("site-{}", n + 1)) {
+                profile_id(&id, &expected, &format!("{path}/assessedFacility/{n}/facility/id"))?;
+            }
             let name = fo.req_text("name")?;
             reading.end(fo, &[])?;
             Ok(Party { name, address: None })
