@@ -320,7 +320,7 @@ pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> O
 
 /// The certification body `issuer` of the list, with its accreditor's id (empty when the
 /// list names none): `None` when the list holds no certification body by that id.
-fn certification_body<'l>(list: &'l TrustList, issuer: &str) -> Option<(&'l Provider, String)> {
+pub(crate) fn certification_body<'l>(list: &'l TrustList, issuer: &str) -> Option<(&'l Provider, String)> {
     let cb = list.body(issuer).filter(|p| p.body.as_ref().is_some_and(|b| b.role == Role::CertificationBody))?;
     Some((cb, cb.body.as_ref().and_then(|b| b.accredited_by.clone()).unwrap_or_default()))
 }

@@ -752,6 +752,7 @@ async fn a_certificate_of_a_cb_the_list_does_not_hold_is_not_exported() {
     assert_eq!(own.matches("<ApprovalNo>CNCA-R-2002-001</ApprovalNo>").count(), 1, "the demo CB's certificate");
     let look_alike =
         own.replace("<ApprovalNo>CNCA-R-2002-001</ApprovalNo>", "<ApprovalNo>CNCA-R-2002-0001</ApprovalNo>");
+    let look_alike_text = look_alike.clone();
     let r = call(addr, "POST", "/v1/exports", look_alike.into_bytes(), None, Some(&holder_only)).await;
     assert_eq!(reason(&r), refused(422, "trust.cb_unknown"));
     assert_eq!(
@@ -760,7 +761,13 @@ async fn a_certificate_of_a_cb_the_list_does_not_hold_is_not_exported() {
             "'CNCA-R-2002-0001' is not a certification body of the trust list: a verification of its export would refuse it"
         )
     );
-    assert_eq!(app.log.size().expect("size"), size + 1, "the refusal is logged");
+    // Signed by the look-alike's namesake's signer: refused as a verification refuses it,
+    // before its signature is asked.
+    let (key, chain) = signer("cb/CNCA-R-2002-001");
+    let signed = mrgate::crypto::xmldsig::sign(&look_alike_text, &key, &chain).expect("sign").into_bytes();
+    let r = call(addr, "POST", "/v1/exports", signed, None, Some(&holder_only)).await;
+    assert_eq!(reason(&r), refused(422, "trust.cb_unknown"));
+    assert_eq!(app.log.size().expect("size"), size + 2, "each refusal is logged");
     let held = call(addr, "GET", "/v1/certificates/CNCA-R-2002-0001/04925Q10021R0M", vec![], None, None).await;
     assert_eq!(held.status, 404, "nothing registered");
     // The same certificate under the CB the list holds: exported.

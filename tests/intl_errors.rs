@@ -655,7 +655,9 @@ fn untp_ids_name_what_their_names_name() {
     // So is every other id and party this profile makes of what it names (found by attack:
     // an Endorsement id naming UKAS 0001 beside the name CNAS C001-M verified "valid").
     let subject = v["credentialSubject"]["id"].as_str().expect("subject").to_string();
-    let cases: [(&str, Value, &str); 2] = [
+    let other_certificate = subject.replace("04925Q10021R0M", "OTHER-1");
+    assert_ne!(other_certificate, subject);
+    let cases: [(&str, Value, &str); 4] = [
         (
             "/credentialSubject/authorisation/0/id",
             "urn:mrgate:accreditation:UKAS:0001".into(),
@@ -665,6 +667,14 @@ fn untp_ids_name_what_their_names_name() {
             "/credentialSubject/issuedToParty/id",
             format!("{subject}#holder").into(),
             "/credentialSubject/issuedToParty/id",
+        ),
+        // A certificate's id elsewhere is the subject's (another scheme's id is a value a
+        // translation reports lost).
+        ("/id", format!("{other_certificate}#credential").into(), "/id"),
+        (
+            "/credentialSubject/assessment/0/id",
+            format!("{other_certificate}#assessment-1").into(),
+            "/credentialSubject/assessment/0/id",
         ),
     ];
     for (pointer, value, refused_at) in cases {
@@ -683,6 +693,14 @@ fn untp_ids_name_what_their_names_name() {
         parse_json(Format::UntpDcc, &other)
     };
     let site = with_site(format!("{subject}#site-1"), true.into()).expect("the profile's site");
+    // A holder known by a registered id: the id is made of it.
+    let mut registered = v.clone();
+    registered["credentialSubject"]["issuedToParty"] = serde_json::json!({"id": "urn:mrgate:registered-id:HRB%2012345", "name": "Pumpen AG", "registeredId": "HRB 12345"});
+    let holder = parse_json(Format::UntpDcc, &registered).expect("a registered id");
+    assert_eq!(holder.holder.registered_id.as_deref(), Some("HRB 12345"));
+    registered["credentialSubject"]["issuedToParty"]["id"] = "urn:mrgate:registered-id:HRB%2099999".into();
+    let err = parse_json(Format::UntpDcc, &registered).expect_err("another registered id");
+    assert_eq!((err.code(), err.path()), ("format.invalid", Some("/credentialSubject/issuedToParty/id")), "{err}");
     assert_eq!(site.sites.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["Plant 1"]);
     for (id, verified, refused_at) in [
         (
@@ -748,7 +766,11 @@ fn an_iaf_identity_number_of_its_own_is_reported_lost() {
     v["certification_identity_number"] = "CS-000123".into();
     let bytes = serde_json::to_vec(&v).expect("json");
     assert!(lost(Format::IafJson, &bytes).contains(&"certification_identity_number".to_string()));
-    let err = mrgate::formats::parse(Format::IafJson, &bytes, &limits).expect_err("a CertSearch id of its own");
+    // An opaque identity number (CertSearch's own) names no certificate here: it is read.
+    mrgate::formats::parse(Format::IafJson, &bytes, &limits).expect("a CertSearch id of its own");
+    v["certification_identity_number"] = "CNCA-R-2002-001:00124Q38817R2M".into();
+    let bytes = serde_json::to_vec(&v).expect("json");
+    let err = mrgate::formats::parse(Format::IafJson, &bytes, &limits).expect_err("another certificate's");
     assert_eq!((err.code(), err.path()), ("format.invalid", Some("/certification_identity_number")), "{err}");
 }
 

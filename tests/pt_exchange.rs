@@ -439,13 +439,15 @@ fn malformed_submissions_say_where_and_why() {
     };
     assert_eq!(value(&text.replace("<Value>1.5</Value>", "<Value>\u{A0}1.5</Value>")), 1.5);
     assert_eq!(value(&text.replace("<Value>1.5</Value>", "<Value>1e-400</Value>")), 0.0);
-    assert!(
-        exchange::read_submission_as(
-            &parse(&text.replace("<Value>1.5</Value>", "<Value>x</Value>")),
-            exchange::Reading::Stored
-        )
-        .is_err()
-    );
+    let not_a_number = exchange::read_submission_as(
+        &parse(&text.replace("<Value>1.5</Value>", "<Value>x</Value>")),
+        exchange::Reading::Stored,
+    )
+    .expect_err("no number, stored or not")
+    .to_string();
+    let expected = "/ResultsSubmission/Result/Value: the value 'x' is not zero nor a finite number within 1e-100 to \
+                    1e150 either side of it";
+    assert!(not_a_number.ends_with(expected), "{not_a_number}");
 }
 
 fn pr(p: &str, x: f64) -> ParticipantResult {

@@ -155,11 +155,31 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
             ),
         ));
     }
+    // Its CB is a certification body the list holds, asked as a verification asks it (of a
+    // signed document before its signature; of an unsigned one after the exporter's grant):
+    // the gateway signs no export its own verification refuses (rule set 23; found by
+    // attack: an exporter granted holders only exported a certificate of a CB the list does
+    // not hold — `CNCA-R-2002-0001`, under the name of the CB the list holds as
+    // `CNCA-R-2002-001` — and the gateway signed it, `Accredited` as the document claimed,
+    // where every verification of it answered `trust.cb_unknown`).
+    let listed = || {
+        crate::recognition::certification_body(list, cert.issuer_id()).map(|(cb, _)| cb).ok_or_else(|| {
+            Refusal::new(
+                Class::Invalid,
+                "trust.cb_unknown",
+                format!(
+                    "'{}' is not a certification body of the trust list: a verification of its export would refuse it",
+                    cert.issuer_id()
+                ),
+            )
+        })
+    };
     let mut checks =
         vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
     // A present signature must verify, by a signer of the issuing CB.
     let signed = cb_signed(document);
-    if signed {
+    let cb = if signed {
+        let cb = listed()?;
         let anchors = list.anchors_for_cb(cert.issuer_id(), now);
         let signer = match super::verify_xml(document, &anchors, grounds.crls, now, grounds.limits) {
             Ok(v) => v.signer_certificate.unwrap_or_default(),
@@ -175,6 +195,7 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
             ));
         }
         checks.push(json!({"check": "signature", "outcome": "pass", "reason": "sig.valid", "message": "signed by the issuing CB"}));
+        cb
     } else {
         let holder = cert.holder.credit_code.as_ref().map(|c| c.as_str());
         if !grounds.grant.is_some_and(|g| g.covers(holder, cert.issuer_id())) {
@@ -190,21 +211,7 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
             ));
         }
         checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
-    }
-    // Its CB is one the list holds: the gateway signs no export its own verification refuses
-    // (rule set 23; found by attack: an exporter granted holders only exported a certificate
-    // of a CB the list does not hold — `CNCA-R-2002-0001`, under the name of the CB the list
-    // holds as `CNCA-R-2002-001` — and the gateway signed it, `Accredited` as the document
-    // claimed, where every verification of it answered `trust.cb_unknown`).
-    let Some(cb) = list.body(cert.issuer_id()) else {
-        return Err(Refusal::new(
-            Class::Invalid,
-            "trust.cb_unknown",
-            format!(
-                "'{}' is not a certification body of the trust list: a verification of its export would refuse it",
-                cert.issuer_id()
-            ),
-        ));
+        listed()?
     };
     // It is in force for it, as a verification of the export would hold it (rule set 17):
     // granted now and on its issue day.

@@ -241,9 +241,10 @@ use time::OffsetDateTime;
 ///   ([`crate::pt::stats::read_number`]), and Algorithm A's `iso2022` stop holds x* at the
 ///   place of s*'s third significant figure, as ISO 13528 says; a certificate of a CB the
 ///   trust list does not hold is not exported (`trust.cb_unknown`), and an IAF record whose
-///   identity number is not its body's id and number is refused (`format.invalid`), as is a
-///   credential of this profile whose Endorsement, holder, product or site id is not made of
-///   what it names, or whose `IDverifiedByCAB` is not true.
+///   identity number of the form `{body}:{number}` names another certificate is refused
+///   (`format.invalid`), as is a credential of this profile whose Endorsement, holder,
+///   product or site id is not made of what it names, whose own or an assessment's id names
+///   another certificate, or whose `IDverifiedByCAB` is not true.
 pub const RULE_SET: &str = "23";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -483,7 +483,7 @@ impl Record {
     /// review: another body's number there was read and lost without a word).
     pub fn into_certificate_read(self) -> Result<(Certificate, LossReport), FormatError> {
         // As XML reads it (its text trimmed), so that both spellings of a record say the same.
-        let stated = self.certification_identity_number.value.trim().to_string();
+        let stated = self.certification_identity_number.value.trim_matches(crate::xml::is_xml_space).to_string();
         let cert = self.fields().map_err(Found::first)?;
         let mut loss = LossReport::default();
         loss.add_if(stated != identity_number(&cert), "certification_identity_number");
@@ -496,17 +496,20 @@ impl Record {
     }
 
     /// The certificate, or every value of the record that does not read, in the record's
-    /// order (never an empty list). Its identity number is its body's id and its number
-    /// ([`identity_number`]): a record naming another certificate there is refused, for a
-    /// reader of the record takes that for the certificate it is (found by attack: a
-    /// CB-signed record keyed `dakks-cb:OTHER-1` verified "valid" as certificate `X`). A
-    /// translation reports it as a loss instead ([`Record::into_certificate_read`]).
+    /// order (never an empty list). An identity number of this profile's form is its body's
+    /// id and its number ([`identity_number`]): a record naming another certificate there is
+    /// refused, for a reader of the record takes that for the certificate it is (found by
+    /// attack: a CB-signed record keyed `dakks-cb:OTHER-1` verified "valid" as certificate
+    /// `X`). An opaque one is read, and a translation reports it lost
+    /// ([`Record::into_certificate_read`]).
     pub fn into_certificate_all(self) -> Result<Certificate, Vec<FormatError>> {
         let field = self.certification_identity_number.clone();
         let cert = self.fields()?;
-        let stated = field.value.trim();
+        let stated = field.value.trim_matches(crate::xml::is_xml_space);
         let derived = identity_number(&cert);
-        if stated != derived {
+        // A number of this profile's form (`{body}:{number}`) names a certificate; an opaque
+        // one (CertSearch's own, say) names none here, and a translation reports it lost.
+        if stated.contains(':') && stated != derived {
             let message =
                 format!("'{stated}' is not this record's identity number: its body and number make '{derived}'");
             return Err(vec![FormatError::Invalid { pos: field.pos, path: field.path, message }]);

@@ -96,6 +96,15 @@ fn profile_id(id: &str, expected: &str, path: &str) -> Result<(), FormatError> {
     if id == expected { Ok(()) } else { Err(invalid(path, format!("must be '{expected}' in this profile"))) }
 }
 
+/// What `id` must be in this profile when it is a certificate's id (`urn:cn:cnca:certificate:…`):
+/// the subject's `#{suffix}`; `None` when it may be what it is (another scheme's id, a
+/// value a translation rewrites and reports lost, or another issuer's credential).
+fn own_id(reading: Reading, subject: Option<&str>, id: &str, suffix: &str) -> Option<String> {
+    // A subject that is no certificate's is refused for that, where it is read.
+    let subject = subject.filter(|s| reading == Reading::Profile && s.starts_with("urn:cn:cnca:certificate:"))?;
+    id.starts_with("urn:cn:cnca:certificate:").then(|| format!("{subject}#{suffix}"))
+}
+
 /// The `IDverifiedByCAB` this profile writes: true.
 fn verified_by_cab(o: &mut Object<'_>) -> Result<(), FormatError> {
     let path = o.path_of("IDverifiedByCAB");
@@ -513,7 +522,7 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
         }
     }
     found.value(reading.types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"]));
-    found.value(vc.req_str("id"));
+    let credential_id = found.value(vc.req_str("id"));
     // The CN model needs a validity period, though the schema does not require one.
     let valid_from = found.value(vc.req_str("validFrom").and_then(|v| issue_date(&v)));
     let valid_until = found.value(vc.req_str("validUntil").and_then(|v| expiry_date(&v)));
@@ -534,6 +543,13 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     let cs_value = found.value(vc.req_value("credentialSubject"));
     found.value(reading.end(vc, &[]));
     let subject = cs_value.and_then(|v| read_subject(v, reading, &mut found));
+    // Another scheme's id is a value a translation rewrites and reports lost; one of a
+    // certificate's is its own, or it names another certificate (found by review).
+    if let (Some(id), Some(subject)) = (&credential_id, &subject)
+        && let Some(expected) = own_id(reading, Some(&subject.id), id, "credential")
+    {
+        found.value(profile_id(id, &expected, "/id"));
+    }
 
     let (Some(valid_from), Some(valid_until), Some(issuer), Some((status, status_date)), Some(subject), true) =
         (valid_from, valid_until, issuer, status, subject, found.0.is_empty())
@@ -912,11 +928,17 @@ fn read_assessment(
     let path = &format!("/credentialSubject/assessment/{index}");
     let Some(mut o) = found.value(Object::new(value, path)) else { return };
     found.value(reading.types(&mut o, &["ConformityAssessment", "Declaration"]));
-    // In this profile the ids of what an assessment assessed are its subject's. (Its own id,
-    // like its topic and the issuing parties of its standard and scheme, is a value a
-    // translation rewrites and reports lost: no fact of the certificate.)
+    // In this profile the ids of what an assessment assessed are its subject's, numbered
+    // across the assessments. Its own id, like its topic and the issuing parties of its
+    // standard and scheme, is a value a translation rewrites and reports lost, unless it is
+    // a certificate's id, which must then be its subject's.
     let own = |suffix: String| subject.filter(|_| reading == Reading::Profile).map(|s| format!("{s}#{suffix}"));
-    found.value(o.req_str("id"));
+    let id_path = o.path_of("id");
+    if let Some(id) = found.value(o.req_str("id"))
+        && let Some(expected) = own_id(reading, subject, &id, &format!("assessment-{}", index + 1))
+    {
+        found.value(profile_id(&id, &expected, &id_path));
+    }
     if let Some(conformance) = found.value(o.req_value("conformance"))
         && conformance != &Json::Bool(true)
     {
@@ -955,6 +977,9 @@ fn read_assessment(
             standards.push(name);
         }
     }
+    // Numbered across the assessments, as read so far (the gateway writes them all in the
+    // first): two products in two assessments are never one id.
+    let (first_product, first_site) = (products.len(), sites.len());
     for (n, p) in found.value(o.opt_array("assessedProduct")).unwrap_or_default().iter().enumerate() {
         let read = || -> Result<Product, FormatError> {
             let mut pv = Object::new(p, &format!("{path}/assessedProduct/{n}"))?;
@@ -966,7 +991,7 @@ fn read_assessment(
             reading.end(pv, &["IDverifiedByCAB"])?;
             let mut po = Object::new(product, &format!("{path}/assessedProduct/{n}/product"))?;
             let id = po.req_str("id")?;
-            if let Some(expected) = own(format!("product-{}", n + 1)) {
+            if let Some(expected) = own(format!("product-{}", first_product + n + 1)) {
                 profile_id(&id, &expected, &format!("{path}/assessedProduct/{n}/product/id"))?;
             }
             let name = po.req_text("name")?;
@@ -989,7 +1014,7 @@ fn read_assessment(
             reading.end(fv, &["IDverifiedByCAB"])?;
             let mut fo = Object::new(facility, &format!("{path}/assessedFacility/{n}/facility"))?;
             let id = fo.req_str("id")?;
-            if let Some(expected) = own(format!("site-{}", n + 1)) {
+            if let Some(expected) = own(format!("site-{}", first_site + n + 1)) {
                 profile_id(&id, &expected, &format!("{path}/assessedFacility/{n}/facility/id"))?;
             }
             let name = fo.req_text("name")?;

@@ -160,7 +160,8 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
     for (i, body) in description.bodies.iter().enumerate() {
         let path = format!("body '{}'", body.id);
         // What the gateway refuses to install is not built (rule set 23).
-        if description.bodies.iter().take(i).any(|b| b.id == body.id) {
+        let token = |s: &str| s.trim_matches(crate::xml::is_xml_space).to_string();
+        if description.bodies.iter().take(i).any(|b| token(&b.id) == token(&body.id)) {
             return Err(format!("{path}: a second body of this id; a list holds each body once"));
         }
         if body.id.trim().is_empty() || body.name.trim().is_empty() || body.country.trim().is_empty() {
@@ -223,7 +224,12 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
             w.leaf("mra:AccreditedBy", &[], ab);
         }
         for (i, m) in body.memberships.iter().enumerate() {
-            if body.memberships.iter().take(i).any(|o| o.arrangement == m.arrangement && o.scope == m.scope) {
+            if body
+                .memberships
+                .iter()
+                .take(i)
+                .any(|o| token(&o.arrangement) == token(&m.arrangement) && token(&o.scope) == token(&m.scope))
+            {
                 return Err(format!(
                     "{path}: a second membership of {} for {}; one holds its whole history",
                     m.arrangement, m.scope
