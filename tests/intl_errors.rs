@@ -657,7 +657,7 @@ fn untp_ids_name_what_their_names_name() {
     let subject = v["credentialSubject"]["id"].as_str().expect("subject").to_string();
     let other_certificate = subject.replace("04925Q10021R0M", "OTHER-1");
     assert_ne!(other_certificate, subject);
-    let cases: [(&str, Value, &str); 4] = [
+    let cases: [(&str, Value, &str); 5] = [
         (
             "/credentialSubject/authorisation/0/id",
             "urn:mrgate:accreditation:UKAS:0001".into(),
@@ -671,6 +671,7 @@ fn untp_ids_name_what_their_names_name() {
         // A certificate's id elsewhere is the subject's (another scheme's id is a value a
         // translation reports lost).
         ("/id", format!("{other_certificate}#credential").into(), "/id"),
+        ("/credentialStatus/id", format!("{other_certificate}#status").into(), "/credentialStatus/id"),
         (
             "/credentialSubject/assessment/0/id",
             format!("{other_certificate}#assessment-1").into(),

@@ -243,8 +243,8 @@ use time::OffsetDateTime;
 ///   trust list does not hold is not exported (`trust.cb_unknown`), and an IAF record whose
 ///   identity number of the form `{body}:{number}` names another certificate is refused
 ///   (`format.invalid`), as is a credential of this profile whose Endorsement, holder,
-///   product or site id is not made of what it names, whose own or an assessment's id names
-///   another certificate, or whose `IDverifiedByCAB` is not true.
+///   product or site id is not made of what it names, whose own, its status's or an
+///   assessment's id names another certificate, or whose `IDverifiedByCAB` is not true.
 pub const RULE_SET: &str = "23";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

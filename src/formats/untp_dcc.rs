@@ -528,7 +528,8 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     let valid_until = found.value(vc.req_str("validUntil").and_then(|v| expiry_date(&v)));
     let issuer = found.value(vc.req_value("issuer")).and_then(|v| read_issuer(v, reading, &mut found));
 
-    let status = match vc.opt_value("credentialStatus") {
+    let status_value = vc.opt_value("credentialStatus");
+    let status = match status_value {
         Some(status_value) => found.value(credential_status(status_value, reading)),
         // This profile always states the status: one without it was cut out, and is never
         // read as valid. A credential from another issuer that names no status mechanism
@@ -549,6 +550,16 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
         && let Some(expected) = own_id(reading, Some(&subject.id), id, "credential")
     {
         found.value(profile_id(id, &expected, "/id"));
+    }
+    // So is a register status's id (a status list's entries name their lists instead).
+    if let (Some(value), Some(subject)) = (status_value, &subject)
+        && !names_lists(value)
+        && let Ok(mut st) = Object::new(value, "/credentialStatus")
+        && let Ok(Some(id)) = st.opt_str("id")
+        && let Some(expected) = own_id(reading, Some(&subject.id), &id, "status")
+    {
+        st.finish_open();
+        found.value(profile_id(&id, &expected, "/credentialStatus/id"));
     }
 
     let (Some(valid_from), Some(valid_until), Some(issuer), Some((status, status_date)), Some(subject), true) =
