@@ -299,8 +299,9 @@ pub fn accreditation_unclaimed(cert: &Certificate, format: Format) -> Option<Str
 /// id, name or a trade name `list` holds for it (ASCII case and surrounding spaces aside);
 /// `None` when it does, or when it makes none. Another body of the list, or a name the list
 /// does not hold — a look-alike, the body's name in other words — is not its accreditor: the
-/// claim is a fact a verdict shows and an export states (rule set 9). The rule of
-/// recognition and of export alike.
+/// claim is a fact a verdict shows and an export states (rule set 9). With `accreditor`
+/// empty (the list names no accreditor of the CB) no claim is its. The rule of recognition
+/// and of export alike.
 pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> Option<String> {
     let claimed = cert.certification_body.accreditation.as_ref()?;
     let named = list.accreditation_body_named(&claimed.body);
@@ -311,6 +312,13 @@ pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> O
         Some(other) => format!("{other} in the trust list"),
         None => "a name the trust list does not hold".into(),
     };
+    if accreditor.is_empty() {
+        return Some(format!(
+            "the certificate names accreditation by '{}' ({other}); the trust list names no accreditor of '{}'",
+            claimed.body,
+            cert.issuer_id()
+        ));
+    }
     Some(format!(
         "the certificate names accreditation by '{}' ({other}); '{}' is accredited by '{accreditor}'",
         claimed.body,
@@ -555,7 +563,8 @@ pub fn standards_refused(
     };
     // The modified adoptions the certificate names by their national standard: naming the
     // international one too, beside it, is no certificate to the international one alone.
-    let named_nationally: Vec<&str> = cert
+    // A set: a certificate may name many standards (a list searched for each was quadratic).
+    let named_nationally: std::collections::HashSet<&str> = cert
         .standards
         .iter()
         .filter_map(|s| StandardRef::parse(s).ok().filter(|r| r.national.is_some()))
@@ -566,14 +575,20 @@ pub fn standards_refused(
             Ok(r) => r,
             Err(e) => return Some((e.code(), e.to_string())),
         };
-        let eq = table.equivalence(&r);
+        let mut eq = table.equivalence(&r);
+        // Named beside its national standard, a modified adoption is that standard's, and its
+        // row decides as the national standard's would: not verified, it recognizes nothing
+        // (found by attack: an unverified MOD row adopting an international standard by the
+        // national standard of another, verified row recognized).
+        if let Some(row) = eq.row
+            && eq.reason == "standards.mod_international_only"
+            && named_nationally.contains(row.gb.as_str())
+        {
+            (eq.accepted, eq.reason) =
+                if row.verified { (true, "standards.mod_rule") } else { (false, "standards.unverified") };
+        }
         let row = match eq.row {
             Some(row) if eq.accepted => row,
-            Some(row)
-                if eq.reason == "standards.mod_international_only" && named_nationally.contains(&row.gb.as_str()) =>
-            {
-                row
-            }
             // The refusals rule set 23 added come after the standard's kind (found by review:
             // they told a QMS certificate naming a product standard to name it otherwise).
             Some(row)

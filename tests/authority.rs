@@ -705,6 +705,44 @@ async fn an_export_claims_its_cbs_accreditation() {
     running.task.abort();
 }
 
+/// A CB the list names no accreditor for (the list's schema leaves `AccreditedBy` out; `trust
+/// build` refuses it) is held to none: its export is refused as every verification of it
+/// would be, unsigned or CB-signed, and logged (found by attack: it was signed `Accredited`,
+/// and each verification answered `trust.accreditation_other`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_of_a_cb_the_list_names_no_accreditor_for_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let description = demo_description().replace("sequence = 1", "sequence = 2");
+    let built = String::from_utf8(build_list(dir.path(), &description, &signer("trust-list-operator"))).expect("utf8");
+    let unsigned = mrgate::crypto::xmldsig::unsigned_of(&built).expect("the list in sign's form");
+    let (cb, _) = unsigned.split_once("<mra:BodyId>CNCA-R-2002-001</mra:BodyId>").expect("the demo CB");
+    let accreditor = "<mra:AccreditedBy>cnas</mra:AccreditedBy>";
+    let at = cb.len() + unsigned[cb.len()..].find(accreditor).expect("its accreditor");
+    let without = format!("{}{}", &unsigned[..at], &unsigned[at + accreditor.len()..]);
+    let (key, chain) = signer("trust-list-operator");
+    let list = mrgate::crypto::xmldsig::sign(&without, &key, &chain).expect("sign").into_bytes();
+    let r = call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let size = app.log.size().expect("size");
+    let r = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(reason(&r), refused(422, "trust.accreditation_other"));
+    assert_eq!(
+        r.json()["detail"].as_str(),
+        Some(
+            "the certificate names accreditation by 'CNAS' (cnas in the trust list); the trust list names no \
+             accreditor of 'CNCA-R-2002-001'"
+        )
+    );
+    // Signed by the CB, its signer's chain reaches no root the list grants it: the demo
+    // root is granted through its accreditor, which the list does not name.
+    let r = call(addr, "POST", "/v1/exports", cb_signed(&domestic_certificate()), None, Some(&token())).await;
+    assert_eq!(reason(&r), refused(422, "x509.untrusted"));
+    assert_eq!(app.log.size().expect("size"), size + 2, "each refusal is logged");
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.status, 404, "nothing registered");
+    running.task.abort();
+}
+
 /// Exporters export domestic certificates: a foreign body's certificate reaches the register
 /// only through its partner's recognition. Found by attack: an exporter granted holders
 /// only registered its own unsigned facts under a foreign CB, and the partner's genuine

@@ -116,7 +116,20 @@ fn sign_refuses_a_credential_holding_what_it_does_not_read() {
     context["@context"].as_array_mut().expect("contexts").push(serde_json::json!({"name": "urn:evil:name"}));
     let mut topic = good.clone();
     topic["credentialSubject"]["assessment"][0]["conformityTopic"] = "environment.energy".into();
-    for (changed, lost) in [(context, "/@context"), (topic, "/credentialSubject/assessment/conformityTopic")] {
+    // A context added is this profile's no more: refused as it is read (rule set 23).
+    let out = sign(&context);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).lines().next(),
+        Some(
+            "error[format.invalid]: -: /@context: must be [\"https://www.w3.org/ns/credentials/v2\", \
+             \"https://test.uncefact.org/vocabulary/untp/dcc/0.6.0/\"] in this profile"
+        )
+    );
+    let mut id = good.clone();
+    id["id"] = "https://cb.example/credentials/1".into();
+    for (changed, lost) in [(id, "/id"), (topic, "/credentialSubject/assessment/conformityTopic")] {
         let out = sign(&changed);
         assert_eq!(out.status.code(), Some(1), "{lost}");
         assert!(out.stdout.is_empty(), "{lost}");

@@ -634,6 +634,131 @@ fn no_text_of_a_document_holds_a_hidden_character() {
     }
 }
 
+/// In this profile every value is read or is the one the profile writes: an id of the
+/// subject's kind spelled another way (another case RFC 8141 reads as the same URN, white
+/// space, a look-alike letter) names no other certificate; a scheme's or standard's issuing
+/// party holds an id and a name alone; the contexts are the profile's own; a status-list
+/// entry's id is its list's and index's (found by review: each of these verified "valid"
+/// naming another certificate or holding what a JSON-LD reader reads and this one does not).
+/// The issuer's own ids that name nothing here — https URLs, DIDs, UUID URNs — still read.
+#[test]
+fn untp_profile_values_are_the_profiles_own() {
+    let v = json(Format::UntpDcc);
+    let subject = v["credentialSubject"]["id"].as_str().expect("subject").to_string();
+    let other = subject.replace("04925Q10021R0M", "OTHER-1");
+    let upper = other.replacen("urn:cn:cnca:certificate:", "URN:CN:cnca:certificate:", 1);
+    let cyrillic = other.replacen("certificate", "\u{0441}ertificate", 1);
+    let own_message = |suffix: &str| {
+        format!("must be '{subject}#{suffix}' in this profile, or an https URL, a DID or a urn:uuid of the issuer's")
+    };
+    let parties = "/credentialSubject/scope/issuingParty";
+    let standard_party = "/credentialSubject/assessment/0/referenceStandard/issuingParty";
+    let refused: Vec<(&str, Value, &str, String)> = vec![
+        ("/id", format!("{upper}#credential").into(), "/id", own_message("credential")),
+        ("/id", format!(" {subject}#credential").into(), "/id", own_message("credential")),
+        ("/id", format!("{cyrillic}#credential").into(), "/id", own_message("credential")),
+        ("/id", "urn:uuid:not-a-uuid".into(), "/id", own_message("credential")),
+        ("/credentialStatus/id", format!("{upper}#status").into(), "/credentialStatus/id", own_message("status")),
+        (
+            "/credentialSubject/assessment/0/id",
+            format!("{cyrillic}#assessment-1").into(),
+            "/credentialSubject/assessment/0/id",
+            own_message("assessment-1"),
+        ),
+        (
+            "/@context",
+            serde_json::json!([
+                mrgate::formats::untp_dcc::CONTEXT_VC,
+                mrgate::formats::untp_dcc::CONTEXT_DCC,
+                "https://cab.example/context.jsonld"
+            ]),
+            "/@context",
+            format!(
+                "must be [\"{}\", \"{}\"] in this profile",
+                mrgate::formats::untp_dcc::CONTEXT_VC,
+                mrgate::formats::untp_dcc::CONTEXT_DCC
+            ),
+        ),
+        (
+            "/@context",
+            serde_json::json!([mrgate::formats::untp_dcc::CONTEXT_VC, mrgate::formats::untp_dcc::CONTEXT_DCC, {"name": "https://schema.org/name"}]),
+            "/@context",
+            format!(
+                "must be [\"{}\", \"{}\"] in this profile",
+                mrgate::formats::untp_dcc::CONTEXT_VC,
+                mrgate::formats::untp_dcc::CONTEXT_DCC
+            ),
+        ),
+        (
+            "/credentialStatus/@context",
+            serde_json::json!({"statusValue": "https://cab.example/vocab#other"}),
+            "/credentialStatus/@context",
+            "must be the context this profile writes for its status".into(),
+        ),
+    ];
+    for (pointer, value, refused_at, message) in refused {
+        let mut changed = v.clone();
+        let at = changed.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer} in {v}"));
+        assert_ne!(*at, value, "{pointer}: a change");
+        *at = value.clone();
+        let err = parse_json(Format::UntpDcc, &changed).expect_err(pointer);
+        assert_eq!(
+            (err.code(), err.path(), err.to_string()),
+            ("format.invalid", Some(refused_at), format!("{refused_at}: {message}")),
+            "{pointer} = {value}"
+        );
+    }
+    // An issuing party holding more than its id and name (a node JSON-LD would merge into
+    // the graph) is refused where it stands; its id and name are values a translation
+    // reports lost.
+    for party in [parties, standard_party] {
+        let mut included = v.clone();
+        let at = included.pointer_mut(party).and_then(Value::as_object_mut).unwrap_or_else(|| panic!("{party}"));
+        at.insert("@included".into(), serde_json::json!([{"id": other, "type": ["ConformityAttestation"]}]));
+        let err = parse_json(Format::UntpDcc, &included).expect_err("@included");
+        assert_eq!(
+            (err.code(), err.to_string()),
+            ("format.invalid", format!("{party}/@included: unexpected field")),
+            "{party}"
+        );
+    }
+    // A status-list entry's id is its list's and index's.
+    let entries = |id: Option<&str>| {
+        let mut changed = v.clone();
+        let mut entry = serde_json::json!({"type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+            "statusListIndex": "7", "statusListCredential": "https://gw.example/v1/status-lists/1/revocation"});
+        if let Some(id) = id {
+            entry["id"] = id.into();
+        }
+        changed["credentialStatus"] = serde_json::json!([entry]);
+        parse_json(Format::UntpDcc, &changed)
+    };
+    let err = entries(Some(&format!("{other}#status"))).expect_err("another certificate's id");
+    assert_eq!(
+        (err.code(), err.to_string()),
+        (
+            "format.invalid",
+            "/credentialStatus/0/id: must be 'https://gw.example/v1/status-lists/1/revocation#7' in this profile"
+                .into()
+        )
+    );
+    let err = entries(Some("https://gw.example/v1/status-lists/1/revocation#8")).expect_err("another index");
+    assert_eq!((err.code(), err.path()), ("format.invalid", Some("/credentialStatus/0/id")), "{err}");
+    entries(Some("https://gw.example/v1/status-lists/1/revocation#7")).expect("the entry's own id");
+    entries(None).expect("no id");
+    // The issuer's own ids that name nothing of this profile read.
+    for id in
+        ["https://cb.example/credentials/1", "did:web:cb.example:c:1", "urn:uuid:318d9dce-bc7b-40b9-a956-c9160bf910db"]
+    {
+        let mut changed = v.clone();
+        changed["id"] = id.into();
+        changed["credentialStatus"]["id"] = id.into();
+        changed["credentialSubject"]["assessment"][0]["id"] = id.into();
+        let read = parse_json(Format::UntpDcc, &changed).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(read, parse_json(Format::UntpDcc, &v).expect("as rendered"), "{id}");
+    }
+}
+
 /// In this profile an accreditation authority's id and a standard's are made of their names:
 /// one naming another authority or standard beside the name is refused, never left unread.
 #[test]

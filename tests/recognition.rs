@@ -957,6 +957,39 @@ fn a_standard_of_another_kind_is_not_recognized() {
         apart,
         (true, "standards.equivalent".to_string(), "2 standard(s) equivalent (table 2026.12.07-1)".to_string())
     );
+    // Named beside a national standard another, verified row adopts, the unverified MOD row
+    // still recognizes nothing (found by attack: the national name's row vouched for it).
+    let beside_another = Table::parse(&mrgate::standards::EMBEDDED_TABLE.replacen(
+        "[[row]]\ngb = \"GB 4943.1-2022\"",
+        "[[row]]\ngb = \"GB 4943.1-2022\"\ninternational = \"IEC 62368-1:2014\"\nrelation = \"IDT\"\nkind = \"product\"\n\
+         source = \"test\"\nverified = true\n\n[[row]]\ngb = \"GB 4943.1-2022\"",
+        1,
+    ))
+    .expect("a table with two rows of GB 4943.1-2022");
+    assert_eq!(
+        standards_check(ProgramCode::Product, &["GB 4943.1-2022", "IEC 62368-1:2018"], &beside_another),
+        refused(
+            "standards.unverified",
+            "'IEC 62368-1:2018' is in the equivalence table 2026.12.07-1 as GB 4943.1-2022 MOD IEC 62368-1:2018, a \
+             row not verified: it recognizes nothing until an operator confirms it"
+        )
+    );
+    // Verified, the same pair is recognized.
+    let both_verified = Table::parse(
+        &mrgate::standards::EMBEDDED_TABLE
+            .replacen(
+                "[[row]]\ngb = \"GB 4943.1-2022\"",
+                "[[row]]\ngb = \"GB 4943.1-2022\"\ninternational = \"IEC 62368-1:2014\"\nrelation = \"IDT\"\n\
+                 kind = \"product\"\nsource = \"test\"\nverified = true\n\n[[row]]\ngb = \"GB 4943.1-2022\"",
+                1,
+            )
+            .replace("verified = false", "verified = true"),
+    )
+    .expect("the same, every row verified");
+    assert_eq!(
+        standards_check(ProgramCode::Product, &["GB 4943.1-2022", "IEC 62368-1:2018"], &both_verified),
+        recognized
+    );
     // The build's own table holds that row not verified: it recognizes nothing by it.
     let unverified = standards_check(ProgramCode::Product, &["IEC 60335-1:2004", "GB 4943.1-2022"], &Table::embedded());
     assert_eq!(

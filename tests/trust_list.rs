@@ -445,6 +445,13 @@ fn bad_descriptions_are_refused() {
             },
             "body 'x': a second body of this id; a list holds each body once",
         ),
+        (
+            body(
+                "accredited_by = \"x\"\nmembership = [\n  { arrangement = \"IAF MLA\", scope = \"ISO/IEC 17021-1\", status = \
+                 [] },\n]\n",
+            ),
+            "body 'x': membership IAF MLA for ISO/IEC 17021-1 needs at least one status",
+        ),
     ] {
         let path = dir.path().join("d.toml");
         std::fs::write(&path, toml).expect("write");
@@ -994,6 +1001,84 @@ fn a_list_holding_a_body_an_extension_or_a_membership_twice_is_refused() {
         ),
     ];
     for (what, changed, expected) in cases {
+        assert_ne!(changed, unsigned, "{what}: the edit applies");
+        let err = load(&changed).expect_err(what);
+        assert_eq!((err.code(), err.to_string()), ("trust.content", expected), "{what}");
+    }
+    // Any element the reader takes one of, twice (found by attack: a second
+    // TSPInformationExtensions holding the suspension went unread, and a certificate of the
+    // suspended months verified valid). Refused where the second stands, line and column.
+    let at = |text: &str, offset: usize| {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        format!("{line}:{column}")
+    };
+    let nth = |text: &str, needle: &str, n: usize| text.match_indices(needle).nth(n).expect(needle).0;
+    let extensions_end = "</tsl:TSPInformationExtensions>";
+    let first_extensions = {
+        let start = unsigned.find("<tsl:TSPInformationExtensions>").expect("extensions");
+        let end = unsigned.find(extensions_end).expect("their end") + extensions_end.len();
+        unsigned[start..end].to_string()
+    };
+    let second_extensions = unsigned.replacen(
+        &first_extensions,
+        &format!("{first_extensions}\n        {}", first_extensions.replacen(membership, &suspended, 1)),
+        1,
+    );
+    let providers = "<tsl:TrustServiceProviderList>";
+    let second_list = unsigned.replacen(
+        "  </tsl:TrustServiceProviderList>",
+        &format!("  </tsl:TrustServiceProviderList>\n  {providers}</tsl:TrustServiceProviderList>"),
+        1,
+    );
+    let accredited = "<mra:AccreditedBy>cnas</mra:AccreditedBy>";
+    let second_accreditor = unsigned.replacen(
+        accredited,
+        &format!("{accredited}\n              <mra:AccreditedBy>dakks</mra:AccreditedBy>"),
+        1,
+    );
+    let cases = [
+        (
+            "a second TSPInformationExtensions holding a suspension",
+            format!(
+                "TSPInformation/TSPInformationExtensions: a second one at {} (the first at {}) in the element opened \
+                 at {}; the schema allows one",
+                at(&second_extensions, nth(&second_extensions, "<tsl:TSPInformationExtensions>", 1)),
+                at(&second_extensions, nth(&second_extensions, "<tsl:TSPInformationExtensions>", 0)),
+                at(&second_extensions, nth(&second_extensions, "<tsl:TSPInformation>", 0)),
+            ),
+            second_extensions.clone(),
+        ),
+        (
+            "a second TrustServiceProviderList",
+            format!(
+                "TrustServiceStatusList/TrustServiceProviderList: a second one at {} (the first at {}) in the element \
+                 opened at {}; the schema allows one",
+                at(&second_list, nth(&second_list, providers, 1)),
+                at(&second_list, nth(&second_list, providers, 0)),
+                at(&second_list, nth(&second_list, "<tsl:TrustServiceStatusList", 0)),
+            ),
+            second_list.clone(),
+        ),
+        (
+            "a second AccreditedBy",
+            format!(
+                "MutualRecognition/AccreditedBy: a second one at {} (the first at {}) in the element opened at {}; the \
+                 schema allows one",
+                at(&second_accreditor, nth(&second_accreditor, "<mra:AccreditedBy>", 1)),
+                at(&second_accreditor, nth(&second_accreditor, "<mra:AccreditedBy>", 0)),
+                at(
+                    &second_accreditor,
+                    second_accreditor[..nth(&second_accreditor, "<mra:AccreditedBy>", 0)]
+                        .rfind("<mra:MutualRecognition>")
+                        .expect("its recognition")
+                ),
+            ),
+            second_accreditor.clone(),
+        ),
+    ];
+    for (what, expected, changed) in cases {
         assert_ne!(changed, unsigned, "{what}: the edit applies");
         let err = load(&changed).expect_err(what);
         assert_eq!((err.code(), err.to_string()), ("trust.content", expected), "{what}");

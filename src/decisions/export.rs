@@ -237,14 +237,15 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // The accreditation it claims is its CB's accreditor, as the list holds it: the export
     // states the claim, and a verification of the export would refuse it (found by review:
     // the gateway signed credentials its own /v1/verify then refused). A CB the list names
-    // no accreditor for has no claim to hold it to; its export is not GlobalMRA either.
-    let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.as_deref());
+    // no accreditor for is held to none, as a verification holds it, and refused (found by
+    // attack: its export was signed `Accredited`, and every verification of it refused).
+    let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.as_deref()).unwrap_or_default();
     // A certificate that claims no accreditation is none: a verification of its export
     // would refuse it (rule set 18), and it is no GlobalMRA.
     if let Some(why) = crate::recognition::accreditation_unclaimed(&cert, Format::CnXml) {
         return Err(Refusal::new(Class::Invalid, "trust.accreditation_unclaimed", why));
     }
-    if let Some(why) = accreditor.and_then(|ab| crate::recognition::claim_not_of(list, &cert, ab)) {
+    if let Some(why) = crate::recognition::claim_not_of(list, &cert, accreditor) {
         return Err(Refusal::new(Class::Invalid, "trust.accreditation_other", why));
     }
     may_register(&cert, signed, grounds.registered, crate::model::china_date(now), grounds.limits)?;

@@ -234,8 +234,11 @@ use time::OffsetDateTime;
 ///   signed as `GlobalMRA`, which the gateway's own verification refused); a modified adoption
 ///   the equivalence table accepts recognizes a certificate naming the national standard, not
 ///   the international one alone (`standards.mod_international_only`), and a row not verified
-///   recognizes nothing (`standards.unverified`); a trust list holding a body, its
-///   MutualRecognition or one membership twice is refused (the first answered); a PT
+///   recognizes nothing (`standards.unverified`), nor does an unverified modified adoption
+///   named beside its national standard; a trust list holding a body, its
+///   MutualRecognition, one membership or any element its reader takes one of twice is
+///   refused (the first answered); a CB the list names no accreditor for is held to none,
+///   its export refused as its verification is (`trust.accreditation_other`); a PT
 ///   document's element holds text or elements, not both, its numbers are trimmed of XML's
 ///   white space only and one too small to hold is refused
 ///   ([`crate::pt::stats::read_number`]), and Algorithm A's `iso2022` stop holds x* at the
@@ -244,7 +247,11 @@ use time::OffsetDateTime;
 ///   identity number of the form `{body}:{number}` names another certificate is refused
 ///   (`format.invalid`), as is a credential of this profile whose Endorsement, holder,
 ///   product or site id is not made of what it names, whose own, its status's or an
-///   assessment's id names another certificate, or whose `IDverifiedByCAB` is not true.
+///   assessment's id is neither the subject's (`#credential`, `#status`, `#assessment-N`)
+///   nor an https URL, a DID or a UUID URN of the issuer's, whose status-list entry's id is
+///   not its list's and index's, whose contexts are more than the profile's two, whose
+///   status context is another, whose scheme's or standard's issuing party holds more than
+///   an id and a name, or whose `IDverifiedByCAB` is not true.
 pub const RULE_SET: &str = "23";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

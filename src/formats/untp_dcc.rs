@@ -96,13 +96,49 @@ fn profile_id(id: &str, expected: &str, path: &str) -> Result<(), FormatError> {
     if id == expected { Ok(()) } else { Err(invalid(path, format!("must be '{expected}' in this profile"))) }
 }
 
-/// What `id` must be in this profile when it is a certificate's id (`urn:cn:cnca:certificate:…`):
-/// the subject's `#{suffix}`; `None` when it may be what it is (another scheme's id, a
-/// value a translation rewrites and reports lost, or another issuer's credential).
-fn own_id(reading: Reading, subject: Option<&str>, id: &str, suffix: &str) -> Option<String> {
+/// An id this profile writes as its subject's `#{suffix}` (the credential's, its register
+/// status's, an assessment's): in this profile it is that, or an id of the issuer's own
+/// that names nothing this profile names — an https URL, a DID or a UUID URN, a value a
+/// translation rewrites and reports lost. Any other is refused: another certificate's id,
+/// and this profile's written in another case, with white space or in look-alike letters
+/// (found by review: `URN:CN:cnca:certificate:…` naming another certificate, which RFC 8141
+/// reads as the same URN, was taken for no certificate's id). Another issuer's credential
+/// names what it names.
+fn own_id(reading: Reading, subject: Option<&str>, id: &str, suffix: &str, path: &str) -> Result<(), FormatError> {
     // A subject that is no certificate's is refused for that, where it is read.
-    let subject = subject.filter(|s| reading == Reading::Profile && s.starts_with("urn:cn:cnca:certificate:"))?;
-    id.starts_with("urn:cn:cnca:certificate:").then(|| format!("{subject}#{suffix}"))
+    let Some(subject) = subject.filter(|s| reading == Reading::Profile && s.starts_with("urn:cn:cnca:certificate:"))
+    else {
+        return Ok(());
+    };
+    let expected = format!("{subject}#{suffix}");
+    if id == expected || is_other_issuer_id(id) || is_uuid_urn(id) {
+        return Ok(());
+    }
+    Err(invalid(
+        path,
+        format!("must be '{expected}' in this profile, or an https URL, a DID or a urn:uuid of the issuer's"),
+    ))
+}
+
+/// Whether `id` is a UUID URN (RFC 9562): `urn:uuid:` and 32 hexadecimal digits in the
+/// groups 8-4-4-4-12.
+fn is_uuid_urn(id: &str) -> bool {
+    let Some(uuid) = id.strip_prefix("urn:uuid:") else { return false };
+    let groups: Vec<&str> = uuid.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// A scheme's or a standard's issuing party in this profile: an object of an `id` and a
+/// `name`, nothing more. Its values are a translation's to rewrite and report lost (the
+/// model keeps no standards body); anything more would be nodes a JSON-LD reader merges into
+/// the credential's graph (`@included`: a second attestation, another Endorsement) that
+/// this reader never reads (found by review: such an `issuingParty` verified valid).
+fn issuing_party(value: &Json<'_>, path: &str) -> Result<(), FormatError> {
+    let mut party = Object::new(value, path)?;
+    party.req_str("id")?;
+    party.req_str("name")?;
+    party.finish()
 }
 
 /// The `IDverifiedByCAB` this profile writes: true.
@@ -514,11 +550,19 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     let mut found = Found::default();
     let mut vc = Object::new(value, "").map_err(|e| vec![e])?;
     let context = found.value(vc.req_value("@context"));
+    // Another issuer's may add contexts (reported lost); this profile's is these two alone:
+    // a context added could define its terms anew for a JSON-LD reader, which this reader
+    // would not see (found by review).
     if let Some(context) = context {
         let ctx: Vec<&str> =
             context.as_array().map(|a| a.iter().filter_map(Json::as_str).collect()).unwrap_or_default();
+        let all_read = ctx.len() == context.as_array().map_or(0, |a| a.len());
         if ctx.first() != Some(&CONTEXT_VC) || ctx.get(1) != Some(&CONTEXT_DCC) {
             found.0.push(invalid("/@context", format!("must begin with [\"{CONTEXT_VC}\", \"{CONTEXT_DCC}\"]")));
+        } else if reading == Reading::Profile && !(all_read && ctx.len() == 2) {
+            found
+                .0
+                .push(invalid("/@context", format!("must be [\"{CONTEXT_VC}\", \"{CONTEXT_DCC}\"] in this profile")));
         }
     }
     found.value(reading.types(&mut vc, &["DigitalConformityCredential", "VerifiableCredential"]));
@@ -528,8 +572,7 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     let valid_until = found.value(vc.req_str("validUntil").and_then(|v| expiry_date(&v)));
     let issuer = found.value(vc.req_value("issuer")).and_then(|v| read_issuer(v, reading, &mut found));
 
-    let status_value = vc.opt_value("credentialStatus");
-    let status = match status_value {
+    let status = match vc.opt_value("credentialStatus") {
         Some(status_value) => found.value(credential_status(status_value, reading)),
         // This profile always states the status: one without it was cut out, and is never
         // read as valid. A credential from another issuer that names no status mechanism
@@ -538,7 +581,7 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
             found.0.push(FormatError::Missing { pos: None, path: "/credentialStatus".into(), what: "field" });
             None
         }
-        None => Some((Status::Valid, None)),
+        None => Some(ReadStatus { status: Status::Valid, date: None, own_id: None }),
     };
 
     let cs_value = found.value(vc.req_value("credentialSubject"));
@@ -546,24 +589,22 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     let subject = cs_value.and_then(|v| read_subject(v, reading, &mut found));
     // Another scheme's id is a value a translation rewrites and reports lost; one of a
     // certificate's is its own, or it names another certificate (found by review).
-    if let (Some(id), Some(subject)) = (&credential_id, &subject)
-        && let Some(expected) = own_id(reading, Some(&subject.id), id, "credential")
-    {
-        found.value(profile_id(id, &expected, "/id"));
+    if let (Some(id), Some(subject)) = (&credential_id, &subject) {
+        found.value(own_id(reading, Some(&subject.id), id, "credential", "/id"));
     }
     // So is a register status's id (a status list's entries name their lists instead).
-    if let (Some(value), Some(subject)) = (status_value, &subject)
-        && !names_lists(value)
-        && let Ok(mut st) = Object::new(value, "/credentialStatus")
-        && let Ok(Some(id)) = st.opt_str("id")
-        && let Some(expected) = own_id(reading, Some(&subject.id), &id, "status")
-    {
-        st.finish_open();
-        found.value(profile_id(&id, &expected, "/credentialStatus/id"));
+    if let (Some(Some(id)), Some(subject)) = (status.as_ref().map(|s| &s.own_id), &subject) {
+        found.value(own_id(reading, Some(&subject.id), id, "status", "/credentialStatus/id"));
     }
 
-    let (Some(valid_from), Some(valid_until), Some(issuer), Some((status, status_date)), Some(subject), true) =
-        (valid_from, valid_until, issuer, status, subject, found.0.is_empty())
+    let (
+        Some(valid_from),
+        Some(valid_until),
+        Some(issuer),
+        Some(ReadStatus { status, date: status_date, .. }),
+        Some(subject),
+        true,
+    ) = (valid_from, valid_until, issuer, status, subject, found.0.is_empty())
     else {
         return Err(found.0);
     };
@@ -922,6 +963,10 @@ fn read_scheme(value: &Json<'_>, reading: Reading) -> Result<(String, Option<Pro
         }
     };
     let program = scheme.req_text("name")?;
+    if reading == Reading::Profile {
+        let party = scheme.req_value("issuingParty")?;
+        issuing_party(party, "/credentialSubject/scope/issuingParty")?;
+    }
     reading.end(scheme, &["issuingParty"])?;
     Ok((program, cnca_program))
 }
@@ -945,10 +990,8 @@ fn read_assessment(
     // a certificate's id, which must then be its subject's.
     let own = |suffix: String| subject.filter(|_| reading == Reading::Profile).map(|s| format!("{s}#{suffix}"));
     let id_path = o.path_of("id");
-    if let Some(id) = found.value(o.req_str("id"))
-        && let Some(expected) = own_id(reading, subject, &id, &format!("assessment-{}", index + 1))
-    {
-        found.value(profile_id(&id, &expected, &id_path));
+    if let Some(id) = found.value(o.req_str("id")) {
+        found.value(own_id(reading, subject, &id, &format!("assessment-{}", index + 1), &id_path));
     }
     if let Some(conformance) = found.value(o.req_value("conformance"))
         && conformance != &Json::Bool(true)
@@ -979,7 +1022,11 @@ fn read_assessment(
             }
             // The schema closes a Standard; another issuer's may carry its issue date too.
             match reading {
-                Reading::Profile => s.finish_defined(&["issuingParty"])?,
+                Reading::Profile => {
+                    let party = s.req_value("issuingParty")?;
+                    issuing_party(party, &format!("{path}/referenceStandard/issuingParty"))?;
+                    s.finish()?
+                }
                 Reading::OtherIssuer => s.finish_defined(&["issuingParty", "issueDate"])?,
             }
             Ok(name)
@@ -1195,11 +1242,20 @@ fn names_lists(status: &Json<'_>) -> bool {
     }
 }
 
+/// A credential's `credentialStatus` as read ([`credential_status`]).
+struct ReadStatus {
+    status: Status,
+    date: Option<time::Date>,
+    /// The id of this profile's register status, which the credential's subject decides
+    /// ([`own_id`]); `None` for status-list entries, which name their lists.
+    own_id: Option<String>,
+}
+
 /// The register status a credential's `credentialStatus` states, and its date: this
 /// profile's own type (a translation), or Bitstring Status List entries (an export; any
 /// issuer's), which state no status — read as valid here, the status being the lists'
 /// (a verification asks the register; a translation reports the entries lost).
-fn credential_status(value: &Json<'_>, reading: Reading) -> Result<(Status, Option<time::Date>), FormatError> {
+fn credential_status(value: &Json<'_>, reading: Reading) -> Result<ReadStatus, FormatError> {
     let entries: Vec<(&Json<'_>, String)> = match value.as_array() {
         Some(a) => a.iter().enumerate().map(|(i, e)| (e, format!("/credentialStatus/{i}"))).collect(),
         None => vec![(value, "/credentialStatus".to_string())],
@@ -1208,12 +1264,18 @@ fn credential_status(value: &Json<'_>, reading: Reading) -> Result<(Status, Opti
         for (entry, path) in &entries {
             status_list_entry(entry, path, reading)?;
         }
-        return Ok((Status::Valid, None));
+        return Ok(ReadStatus { status: Status::Valid, date: None, own_id: None });
     }
     let mut st = Object::new(value, "/credentialStatus")?;
-    // The definitions of this type's terms: what [`status_context`] writes, unread.
-    st.opt_value("@context");
-    st.req_str("id")?;
+    // The definitions of this type's terms: in this profile what [`status_context`] writes
+    // (another could define them anew for a JSON-LD reader; found by review).
+    if let Some(context) = st.opt_value("@context")
+        && reading == Reading::Profile
+        && context.to_value() != status_context()
+    {
+        return Err(invalid("/credentialStatus/@context", "must be the context this profile writes for its status"));
+    }
+    let own_id = st.req_str("id")?;
     if st.req_str("type")? != STATUS_TYPE {
         return Err(invalid("/credentialStatus/type", format!("must be {STATUS_TYPE}")));
     }
@@ -1236,7 +1298,7 @@ fn credential_status(value: &Json<'_>, reading: Reading) -> Result<(Status, Opti
         })
         .transpose()?;
     st.finish()?;
-    Ok((status, status_date))
+    Ok(ReadStatus { status, date: status_date, own_id: Some(own_id) })
 }
 /// One Bitstring Status List entry: its list (an https URL), its purpose and its index (a
 /// decimal string, as the specification writes it).
@@ -1245,7 +1307,8 @@ fn status_list_entry(value: &Json<'_>, path: &str, reading: Reading) -> Result<(
     if e.req_str("type")? != LIST_ENTRY_TYPE {
         return Err(invalid(&e.path_of("type"), format!("every entry is a {LIST_ENTRY_TYPE}")));
     }
-    e.opt_str("id")?;
+    let id_path = e.path_of("id");
+    let id = e.opt_str("id")?;
     let purpose = e.req_str("statusPurpose")?;
     if reading == Reading::Profile && crate::status_list::Purpose::parse(&purpose).is_none() {
         return Err(invalid(&e.path_of("statusPurpose"), "must be revocation or suspension"));
@@ -1254,8 +1317,18 @@ fn status_list_entry(value: &Json<'_>, path: &str, reading: Reading) -> Result<(
     if index.is_empty() || index.len() > 10 || !index.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(&e.path_of("statusListIndex"), "must be a decimal index"));
     }
-    if !e.req_str("statusListCredential")?.starts_with("https://") {
+    let list = e.req_str("statusListCredential")?;
+    if !list.starts_with("https://") {
         return Err(invalid(&e.path_of("statusListCredential"), "must be an https URL"));
+    }
+    // In this profile an entry's id is its list's and index's, as the gateway writes it
+    // ([`crate::status_list::Slot::entries`]): another certificate's id there is a claim no
+    // check reads (found by review).
+    if let Some(id) = id
+        && reading == Reading::Profile
+        && id != format!("{list}#{index}")
+    {
+        return Err(invalid(&id_path, format!("must be '{list}#{index}' in this profile")));
     }
     reading.end(e, &[])
 }

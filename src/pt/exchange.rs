@@ -170,7 +170,7 @@ pub fn valid_id(s: &str) -> bool {
 
 // ---- reading ----------------------------------------------------------------------------
 
-fn children(e: &Element) -> impl Iterator<Item = &Element> {
+fn children(e: &Element) -> impl DoubleEndedIterator<Item = &Element> {
     // The enveloped signature is the verifier's business, not the document's.
     e.elements().filter(|c| c.ns.as_deref() != Some(crate::crypto::xmldsig::DSIG_NS))
 }
@@ -301,17 +301,38 @@ fn root_is(root: &Element, name: &str) -> Result<(), ExchangeError> {
 /// the exchange schema holds one or the other, and the tree's text of an element is its own
 /// text alone, so `<Value>1<Value>0</Value>.5</Value>` was read as 1.5 where an XPath reader
 /// of the same signed document reads 10.5 and a schema refuses it (found by attack).
-fn text_or_elements(e: &Element, path: &str) -> Result<(), ExchangeError> {
-    let path = format!("{path}/{}", e.local);
-    let mut elements = e.elements().peekable();
-    if let Some(first) = elements.peek()
-        && e.text().chars().any(|c| !crate::xml::is_xml_space(c))
-    {
-        let message =
-            format!("<{}> holds both text and the element <{}>; it holds one or the other", e.local, first.local);
-        return Err(ExchangeError::at(e, &path, message));
+fn text_or_elements(root: &Element) -> Result<(), ExchangeError> {
+    // The signature's elements too: the whole document is held to it.
+    each_element(root, Element::elements, |e| {
+        let first = e.elements().next()?;
+        e.text().chars().any(|c| !crate::xml::is_xml_space(c)).then(|| {
+            format!("<{}> holds both text and the element <{}>; it holds one or the other", e.local, first.local)
+        })
+    })
+}
+
+/// Walks a PT document from `root` in document order, into the elements `below` gives of
+/// each, and refuses it at the first element `refused` has a reason against. The names down
+/// to each element are kept as the walk goes and spelled out as a path only for the one
+/// refused: a path made for every element cost the document's size times its depth (found
+/// by review: a name of megabytes above 10⁵ elements).
+fn each_element<'e, I: DoubleEndedIterator<Item = &'e Element>>(
+    root: &'e Element,
+    below: impl Fn(&'e Element) -> I,
+    refused: impl Fn(&'e Element) -> Option<String>,
+) -> Result<(), ExchangeError> {
+    let (mut open, mut names) = (vec![(root, 0)], Vec::new());
+    while let Some((e, depth)) = open.pop() {
+        names.truncate(depth);
+        names.push(e.local.as_str());
+        if let Some(message) = refused(e) {
+            let path: String = names.iter().map(|n| format!("/{n}")).collect();
+            return Err(ExchangeError::at(e, &path, message));
+        }
+        // Pushed last to first, so that the first is taken next.
+        open.extend(below(e).rev().map(|c| (c, depth + 1)));
     }
-    elements.try_for_each(|child| text_or_elements(child, &path))
+    Ok(())
 }
 
 /// Refuses a PT document any of whose texts, attribute values or comments holds a character
@@ -353,21 +374,12 @@ const ATTRIBUTES: &[(&str, &[&str])] = &[
 /// `<Value unit="g/kg" scale="1000">` were signed and read as if not there), as a
 /// certificate's container carries none.
 fn attributes_read(root: &Element) -> Result<(), ExchangeError> {
-    // Depth first, each element with its depth; the names down to it are kept as the walk
-    // goes and spelled out as a path only for the one refused.
-    let (mut open, mut names) = (vec![(root, 0)], Vec::new());
-    while let Some((e, depth)) = open.pop() {
-        names.truncate(depth);
-        names.push(e.local.as_str());
+    each_element(root, children, |e| {
         let allowed = ATTRIBUTES.iter().find(|(name, _)| *name == e.local).map_or(&[][..], |(_, a)| *a);
-        if let Some(a) = e.attrs.iter().find(|a| a.ns.is_some() || !allowed.contains(&a.local.as_str())) {
-            let name = a.prefix.as_ref().map_or_else(|| a.local.clone(), |p| format!("{p}:{}", a.local));
-            let path: String = names.iter().map(|n| format!("/{n}")).collect();
-            return Err(ExchangeError::at(e, &path, format!("unexpected attribute '{name}'")));
-        }
-        open.extend(children(e).map(|c| (c, depth + 1)));
-    }
-    Ok(())
+        let a = e.attrs.iter().find(|a| a.ns.is_some() || !allowed.contains(&a.local.as_str()))?;
+        let name = a.prefix.as_ref().map_or_else(|| a.local.clone(), |p| format!("{p}:{}", a.local));
+        Some(format!("unexpected attribute '{name}'"))
+    })
 }
 
 /// Whether a document is read to be admitted (a partner's, sent now) or read back as stored
@@ -392,7 +404,7 @@ pub fn read_round_as(root: &Element, reading: Reading) -> Result<Round, Exchange
     root_is(root, "RoundDefinition")?;
     if reading == Reading::Admitted {
         shows_itself(root)?;
-        text_or_elements(root, "")?;
+        text_or_elements(root)?;
     }
     let path = "/RoundDefinition";
     check_names(root, path, &["Scheme", "Provider", "Partners", "Participants", "Deadline", "Items", "Measurands"])?;
@@ -629,7 +641,7 @@ pub fn read_submission_as(root: &Element, reading: Reading) -> Result<Submission
     root_is(root, "ResultsSubmission")?;
     if reading == Reading::Admitted {
         shows_itself(root)?;
-        text_or_elements(root, "")?;
+        text_or_elements(root)?;
     }
     let path = "/ResultsSubmission";
     check_items(root, path, "Result")?;

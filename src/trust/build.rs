@@ -235,6 +235,10 @@ pub fn render(description: &Description, base: &Path) -> Result<String, String> 
                     m.arrangement, m.scope
                 ));
             }
+            // Installation refuses a membership without a status: so does the build.
+            if m.status.is_empty() {
+                return Err(format!("{path}: membership {} for {} needs at least one status", m.arrangement, m.scope));
+            }
             w.open("mra:Membership", &[]);
             w.leaf("mra:Arrangement", &[], &m.arrangement);
             w.leaf("mra:Scope", &[], &m.scope);

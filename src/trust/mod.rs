@@ -481,17 +481,20 @@ impl TrustList {
         if !root.is(TSL_NS, "TrustServiceStatusList") {
             return Err(content("/", "the document element is not tsl:TrustServiceStatusList"));
         }
-        let scheme = child(root, "SchemeInformation").ok_or_else(|| content("SchemeInformation", "missing"))?;
+        let scheme = child(root, "SchemeInformation")?.ok_or_else(|| content("SchemeInformation", "missing"))?;
         let operator =
-            child(scheme, "SchemeOperatorName").map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
-        let territory = child(scheme, "SchemeTerritory").map(|t| t.token()).unwrap_or_default();
-        let sequence = child(scheme, "TSLSequenceNumber")
+            child(scheme, "SchemeOperatorName")?.map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
+        let territory = child(scheme, "SchemeTerritory")?.map(|t| t.token()).unwrap_or_default();
+        let sequence = child(scheme, "TSLSequenceNumber")?
             .and_then(|t| t.token().parse().ok())
             .ok_or_else(|| content("SchemeInformation/TSLSequenceNumber", "missing or not a number"))?;
-        let issued = child(scheme, "ListIssueDateTime").map(|t| t.token());
-        let next_update = child(scheme, "NextUpdate").and_then(|n| child(n, "dateTime")).map(|t| t.token());
+        let issued = child(scheme, "ListIssueDateTime")?.map(|t| t.token());
+        let next_update = match child(scheme, "NextUpdate")? {
+            Some(n) => child(n, "dateTime")?.map(|t| t.token()),
+            None => None,
+        };
         let mut providers = Vec::new();
-        if let Some(list) = child(root, "TrustServiceProviderList") {
+        if let Some(list) = child(root, "TrustServiceProviderList")? {
             for (i, tsp) in children(list, "TrustServiceProvider").enumerate() {
                 providers.push(provider(tsp, i)?);
             }
@@ -673,8 +676,27 @@ fn content(path: &str, message: &str) -> TrustError {
     TrustError::Content { path: path.into(), message: message.into() }
 }
 
-fn child<'e>(e: &'e Element, name: &str) -> Option<&'e Element> {
-    e.elements().find(|c| c.is(TSL_NS, name))
+/// The child `name` of `e`, when it has one. Each element the reader takes this way the
+/// schema allows once, and one holding a second is refused: the second would go unread
+/// (found by attack: a second `TSPInformationExtensions` holding a suspension was never read,
+/// and a certificate of the suspended months verified valid).
+fn child<'e>(e: &'e Element, name: &str) -> Result<Option<&'e Element>, TrustError> {
+    once(e, e.elements().filter(|c| c.is(TSL_NS, name)))
+}
+
+/// The first of `found`, children of `parent`, when there is no second.
+fn once<'e>(parent: &Element, mut found: impl Iterator<Item = &'e Element>) -> Result<Option<&'e Element>, TrustError> {
+    let first = found.next();
+    match (first, found.next()) {
+        (Some(first), Some(second)) => Err(content(
+            &format!("{}/{}", parent.local, second.local),
+            &format!(
+                "a second one at {} (the first at {}) in the element opened at {}; the schema allows one",
+                second.pos, first.pos, parent.pos
+            ),
+        )),
+        _ => Ok(first),
+    }
 }
 
 fn children<'e>(e: &'e Element, name: &'static str) -> impl Iterator<Item = &'e Element> {
@@ -711,11 +733,11 @@ fn critical_unknown(extensions: Option<&Element>) -> Option<String> {
 
 fn provider(tsp: &Element, index: usize) -> Result<Provider, TrustError> {
     let path = format!("TrustServiceProvider[{index}]");
-    let info = child(tsp, "TSPInformation").ok_or_else(|| content(&path, "TSPInformation is missing"))?;
-    let mut other_names = child(info, "TSPName").map(names).unwrap_or_default();
+    let info = child(tsp, "TSPInformation")?.ok_or_else(|| content(&path, "TSPInformation is missing"))?;
+    let mut other_names = child(info, "TSPName")?.map(names).unwrap_or_default();
     let name = if other_names.is_empty() { String::new() } else { other_names.remove(0) };
-    let trade_names = child(info, "TSPTradeName").map(names).unwrap_or_default();
-    let extensions = child(info, "TSPInformationExtensions");
+    let trade_names = child(info, "TSPTradeName")?.map(names).unwrap_or_default();
+    let extensions = child(info, "TSPInformationExtensions")?;
     let unusable = critical_unknown(extensions);
     // One MutualRecognition per provider: of two, the first was read and the other's
     // memberships went unread (found by attack).
@@ -732,7 +754,7 @@ fn provider(tsp: &Element, index: usize) -> Result<Provider, TrustError> {
         return Err(content(&path, "a second MutualRecognition extension; a provider holds one"));
     }
     let mut services = Vec::new();
-    if let Some(list) = child(tsp, "TSPServices") {
+    if let Some(list) = child(tsp, "TSPServices")? {
         for (i, s) in children(list, "TSPService").enumerate() {
             services.push(service(s, &format!("{path}/TSPService[{i}]"))?);
         }
@@ -740,27 +762,28 @@ fn provider(tsp: &Element, index: usize) -> Result<Provider, TrustError> {
     Ok(Provider { name, other_names, trade_names, body, services, unusable })
 }
 
-fn mra_text(e: &Element, name: &str) -> Option<String> {
-    e.elements().find(|c| c.is(MRA_NS, name)).map(|c| c.token())
+/// The text of the profile's element `name` in `e`, when it has one (one, as [`child`]).
+fn mra_text(e: &Element, name: &str) -> Result<Option<String>, TrustError> {
+    Ok(once(e, e.elements().filter(|c| c.is(MRA_NS, name)))?.map(|c| c.token()))
 }
 
 fn mutual_recognition(m: &Element, path: &str) -> Result<Body, TrustError> {
     let path = format!("{path}/MutualRecognition");
-    let id = mra_text(m, "BodyId").ok_or_else(|| content(&path, "BodyId is missing"))?;
-    let role = match mra_text(m, "Role").as_deref() {
+    let id = mra_text(m, "BodyId")?.ok_or_else(|| content(&path, "BodyId is missing"))?;
+    let role = match mra_text(m, "Role")?.as_deref() {
         Some("accreditation-body") => Role::AccreditationBody,
         Some("certification-body") => Role::CertificationBody,
         other => {
             return Err(content(&path, &format!("Role {other:?} is not accreditation-body or certification-body")));
         }
     };
-    let country = mra_text(m, "Country").unwrap_or_default();
-    let accredited_by = mra_text(m, "AccreditedBy");
+    let country = mra_text(m, "Country")?.unwrap_or_default();
+    let accredited_by = mra_text(m, "AccreditedBy")?;
     let mut memberships = Vec::new();
     for (i, ms) in m.elements().filter(|c| c.is(MRA_NS, "Membership")).enumerate() {
         let mpath = format!("{path}/Membership[{i}]");
-        let arrangement = mra_text(ms, "Arrangement").ok_or_else(|| content(&mpath, "Arrangement is missing"))?;
-        let scope = mra_text(ms, "Scope").ok_or_else(|| content(&mpath, "Scope is missing"))?;
+        let arrangement = mra_text(ms, "Arrangement")?.ok_or_else(|| content(&mpath, "Arrangement is missing"))?;
+        let scope = mra_text(ms, "Scope")?.ok_or_else(|| content(&mpath, "Scope is missing"))?;
         // One membership per arrangement and scope, holding its whole history: of two, the
         // first answered and a suspension in the other went unread (found by attack).
         if memberships.iter().any(|m: &Membership| m.arrangement == arrangement && m.scope == scope) {
@@ -807,11 +830,11 @@ fn digital_ids(sdi: Option<&Element>, path: &str) -> Result<Vec<Vec<u8>>, TrustE
 }
 
 fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
-    let info = child(s, "ServiceInformation").ok_or_else(|| content(path, "ServiceInformation is missing"))?;
-    let type_id = child(info, "ServiceTypeIdentifier").map(|t| t.token()).unwrap_or_default();
-    let name = child(info, "ServiceName").map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
+    let info = child(s, "ServiceInformation")?.ok_or_else(|| content(path, "ServiceInformation is missing"))?;
+    let type_id = child(info, "ServiceTypeIdentifier")?.map(|t| t.token()).unwrap_or_default();
+    let name = child(info, "ServiceName")?.map(names).and_then(|n| n.into_iter().next()).unwrap_or_default();
     let certificates = digital_ids(
-        child(info, "ServiceDigitalIdentity"),
+        child(info, "ServiceDigitalIdentity")?,
         &format!("{path}/ServiceInformation/ServiceDigitalIdentity"),
     )?;
     let certificate_subjects = certificates
@@ -819,15 +842,15 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
         .map(|c| crate::crypto::x509::subject_of(c).unwrap_or_else(|| "(unreadable)".into()))
         .collect();
     let current = StatusChange {
-        status: child(info, "ServiceStatus").map(|t| t.token()).unwrap_or_default(),
-        since: time_of(child(info, "StatusStartingTime"), &format!("{path}/StatusStartingTime"))?,
+        status: child(info, "ServiceStatus")?.map(|t| t.token()).unwrap_or_default(),
+        since: time_of(child(info, "StatusStartingTime")?, &format!("{path}/StatusStartingTime"))?,
     };
     let mut history = vec![current.clone()];
     let mut standing = vec![current.clone()];
-    if let Some(h) = child(s, "ServiceHistory") {
+    if let Some(h) = child(s, "ServiceHistory")? {
         for (i, inst) in children(h, "ServiceHistoryInstance").enumerate() {
             let path = format!("{path}/ServiceHistoryInstance[{i}]");
-            let since = time_of(child(inst, "StatusStartingTime"), &format!("{path}/StatusStartingTime"))?;
+            let since = time_of(child(inst, "StatusStartingTime")?, &format!("{path}/StatusStartingTime"))?;
             // History is what came before the current status: an instance starting with it or
             // after it would override what the list says holds now (found by review: a
             // service withdrawn since 2025 read as granted by an instance dated 2026). Eleven
@@ -835,9 +858,9 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
             if since >= current.since {
                 continue;
             }
-            let this_service = of_this_service(inst, &type_id);
+            let this_service = of_this_service(inst, &type_id)?;
             let todays = this_service && names_todays(inst, &certificates, &path)?;
-            let own = child(inst, "ServiceStatus").map(|t| t.token()).unwrap_or_default();
+            let own = child(inst, "ServiceStatus")?.map(|t| t.token()).unwrap_or_default();
             let told = |tells: bool| {
                 let status = if tells { own.clone() } else { STATUS_OF_ANOTHER_SERVICE.to_string() };
                 StatusChange { status, since }
@@ -848,16 +871,16 @@ fn service(s: &Element, path: &str) -> Result<Service, TrustError> {
     }
     history.sort_by_key(|c| c.since);
     standing.sort_by_key(|c| c.since);
-    let unusable = critical_unknown(child(info, "ServiceInformationExtensions"));
+    let unusable = critical_unknown(child(info, "ServiceInformationExtensions")?);
     Ok(Service { type_id, name, certificates, certificate_subjects, history, standing, unusable })
 }
 
 /// Whether a `ServiceHistoryInstance` is of this service at all: of its type, with no
 /// extension this gateway does not understand. Its status is then what the service's body
 /// held in its period ([`Service::standing`]), whatever key it names.
-fn of_this_service(inst: &Element, type_id: &str) -> bool {
-    child(inst, "ServiceTypeIdentifier").is_some_and(|t| t.token() == type_id)
-        && critical_unknown(child(inst, "ServiceInformationExtensions")).is_none()
+fn of_this_service(inst: &Element, type_id: &str) -> Result<bool, TrustError> {
+    Ok(child(inst, "ServiceTypeIdentifier")?.is_some_and(|t| t.token() == type_id)
+        && critical_unknown(child(inst, "ServiceInformationExtensions")?).is_none())
 }
 
 /// Whether a `ServiceHistoryInstance` of this service ([`of_this_service`]) tells the status of
@@ -870,7 +893,7 @@ fn names_todays(inst: &Element, certificates: &[Vec<u8>], path: &str) -> Result<
     if certificates.is_empty() {
         return Ok(false);
     }
-    let identity = child(inst, "ServiceDigitalIdentity");
+    let identity = child(inst, "ServiceDigitalIdentity")?;
     let named = digital_ids(identity, &format!("{path}/ServiceDigitalIdentity"))?;
     let mut skis = Vec::new();
     for (i, id) in identity.into_iter().flat_map(|s| children(s, "DigitalId")).enumerate() {

@@ -135,7 +135,7 @@ pub struct Pi {
 
 impl Element {
     /// Child elements, skipping text, comments and processing instructions.
-    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+    pub fn elements(&self) -> impl DoubleEndedIterator<Item = &Element> {
         self.children.iter().filter_map(|n| match n {
             Node::Element(e) => Some(&**e),
             _ => None,
