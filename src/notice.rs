@@ -204,10 +204,14 @@ impl Notice {
     }
 }
 
-/// An RFC 3339 date (`2026-03-01`, the start of that day in UTC) or date-time.
+/// An RFC 3339 date (`2026-03-01`, the start of that day in UTC) or date-time, with its day:
+/// a date's own, a date-time's in China, where the register keeps the issue date it is held
+/// to ([`crate::model::china_date`]; found by attack: `2026-03-01T20:00:00-05:00`, 09:00 on
+/// the 2nd in China, was refused as before a certificate issued on the 2nd, and
+/// `2026-03-02T01:00:00+14:00`, the 1st in China, accepted).
 fn read_date(text: &str) -> Option<(Date, OffsetDateTime)> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
-        return Some((t.date(), t));
+        return Some((crate::model::china_date(t), t));
     }
     let day = crate::ids::parse_date(text).ok()?;
     Some((day, day.midnight().assume_utc()))
@@ -345,6 +349,15 @@ mod tests {
         let day = |s: &str| crate::ids::parse_date(s).expect("date");
         assert_eq!(n.check_issue_date(day("2026-09-21")).map_err(|e| e.code()), Err("notice.date"));
         assert_eq!(n.check_issue_date(day("2026-09-20")), Ok(()));
+        // A date-time is held to the issue date by its day in China, where the register
+        // keeps it, whatever its own offset.
+        let at = |date: &str| read_with("date", json!(date)).expect("reads");
+        let issued = day("2026-09-21");
+        // 09:00 on the 21st in China: on the issue day.
+        assert_eq!(at("2026-09-20T20:00:00-05:00").check_issue_date(issued), Ok(()));
+        // 19:00 on the 20th in China: before it.
+        let before = at("2026-09-21T01:00:00+14:00").check_issue_date(issued).map_err(|e| e.code());
+        assert_eq!(before, Err("notice.date"));
     }
 
     #[test]

@@ -305,7 +305,7 @@ pub fn accreditation_unclaimed(cert: &Certificate, format: Format) -> Option<Str
 pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> Option<String> {
     let claimed = cert.certification_body.accreditation.as_ref()?;
     let named = list.accreditation_body_named(&claimed.body);
-    if named == Some(accreditor) {
+    if named == Some(accreditor) && !accreditor.is_empty() {
         return None;
     }
     let other = match named {

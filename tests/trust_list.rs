@@ -1078,6 +1078,23 @@ fn a_list_holding_a_body_an_extension_or_a_membership_twice_is_refused() {
             second_accreditor.clone(),
         ),
     ];
+    // Nor an empty id, nor an empty accreditor: the schema's text is one character at least,
+    // and an empty accreditor would name a body of id "" (found by review).
+    let cases = cases.into_iter().chain([
+        (
+            "an empty BodyId",
+            "TrustServiceProvider[0]/MutualRecognition: BodyId is empty".to_string(),
+            unsigned.replacen("<mra:BodyId>cnas</mra:BodyId>", "<mra:BodyId> </mra:BodyId>", 1),
+        ),
+        (
+            "an empty AccreditedBy",
+            format!(
+                "TrustServiceProvider[{}]/MutualRecognition: AccreditedBy is empty",
+                unsigned[..unsigned.find(accredited).expect("a CB")].matches("<tsl:TrustServiceProvider>").count() - 1
+            ),
+            unsigned.replacen(accredited, "<mra:AccreditedBy/>", 1),
+        ),
+    ]);
     for (what, expected, changed) in cases {
         assert_ne!(changed, unsigned, "{what}: the edit applies");
         let err = load(&changed).expect_err(what);

@@ -163,7 +163,7 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // `CNCA-R-2002-001` — and the gateway signed it, `Accredited` as the document claimed,
     // where every verification of it answered `trust.cb_unknown`).
     let listed = || {
-        crate::recognition::certification_body(list, cert.issuer_id()).map(|(cb, _)| cb).ok_or_else(|| {
+        crate::recognition::certification_body(list, cert.issuer_id()).ok_or_else(|| {
             Refusal::new(
                 Class::Invalid,
                 "trust.cb_unknown",
@@ -178,8 +178,8 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
         vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
     // A present signature must verify, by a signer of the issuing CB.
     let signed = cb_signed(document);
-    let cb = if signed {
-        let cb = listed()?;
+    let (cb, accreditor) = if signed {
+        let listed = listed()?;
         let anchors = list.anchors_for_cb(cert.issuer_id(), now);
         let signer = match super::verify_xml(document, &anchors, grounds.crls, now, grounds.limits) {
             Ok(v) => v.signer_certificate.unwrap_or_default(),
@@ -195,7 +195,7 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
             ));
         }
         checks.push(json!({"check": "signature", "outcome": "pass", "reason": "sig.valid", "message": "signed by the issuing CB"}));
-        cb
+        listed
     } else {
         let holder = cert.holder.credit_code.as_ref().map(|c| c.as_str());
         if !grounds.grant.is_some_and(|g| g.covers(holder, cert.issuer_id())) {
@@ -239,13 +239,12 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // the gateway signed credentials its own /v1/verify then refused). A CB the list names
     // no accreditor for is held to none, as a verification holds it, and refused (found by
     // attack: its export was signed `Accredited`, and every verification of it refused).
-    let accreditor = cb.body.as_ref().and_then(|b| b.accredited_by.as_deref()).unwrap_or_default();
     // A certificate that claims no accreditation is none: a verification of its export
     // would refuse it (rule set 18), and it is no GlobalMRA.
     if let Some(why) = crate::recognition::accreditation_unclaimed(&cert, Format::CnXml) {
         return Err(Refusal::new(Class::Invalid, "trust.accreditation_unclaimed", why));
     }
-    if let Some(why) = crate::recognition::claim_not_of(list, &cert, accreditor) {
+    if let Some(why) = crate::recognition::claim_not_of(list, &cert, &accreditor) {
         return Err(Refusal::new(Class::Invalid, "trust.accreditation_other", why));
     }
     may_register(&cert, signed, grounds.registered, crate::model::china_date(now), grounds.limits)?;

@@ -237,8 +237,11 @@ use time::OffsetDateTime;
 ///   recognizes nothing (`standards.unverified`), nor does an unverified modified adoption
 ///   named beside its national standard; a trust list holding a body, its
 ///   MutualRecognition, one membership or any element its reader takes one of twice is
-///   refused (the first answered); a CB the list names no accreditor for is held to none,
-///   its export refused as its verification is (`trust.accreditation_other`); a PT
+///   refused (the first answered), as is an empty `BodyId` or `AccreditedBy`; a CB the list
+///   names no accreditor for is held to none, its export refused as its verification is
+///   (`trust.accreditation_other`); a signing time ahead of now (within the clock skew)
+///   needs its key granted from now to then; a notice's date-time is held to the issue
+///   date by its day in China; a PT
 ///   document's element holds text or elements, not both, its numbers are trimmed of XML's
 ///   white space only and one too small to hold is refused
 ///   ([`crate::pt::stats::read_number`]), and Algorithm A's `iso2022` stop holds x* at the

@@ -587,8 +587,7 @@ fn from_json_all(value: &Json<'_>, reading: Reading) -> Result<Certificate, Vec<
     let cs_value = found.value(vc.req_value("credentialSubject"));
     found.value(reading.end(vc, &[]));
     let subject = cs_value.and_then(|v| read_subject(v, reading, &mut found));
-    // Another scheme's id is a value a translation rewrites and reports lost; one of a
-    // certificate's is its own, or it names another certificate (found by review).
+    // The subject's own, or the issuer's naming nothing here (reported lost): [`own_id`].
     if let (Some(id), Some(subject)) = (&credential_id, &subject) {
         found.value(own_id(reading, Some(&subject.id), id, "credential", "/id"));
     }
@@ -963,8 +962,9 @@ fn read_scheme(value: &Json<'_>, reading: Reading) -> Result<(String, Option<Pro
         }
     };
     let program = scheme.req_text("name")?;
-    if reading == Reading::Profile {
-        let party = scheme.req_value("issuingParty")?;
+    if reading == Reading::Profile
+        && let Some(party) = scheme.opt_value("issuingParty")
+    {
         issuing_party(party, "/credentialSubject/scope/issuingParty")?;
     }
     reading.end(scheme, &["issuingParty"])?;
@@ -985,9 +985,9 @@ fn read_assessment(
     let Some(mut o) = found.value(Object::new(value, path)) else { return };
     found.value(reading.types(&mut o, &["ConformityAssessment", "Declaration"]));
     // In this profile the ids of what an assessment assessed are its subject's, numbered
-    // across the assessments. Its own id, like its topic and the issuing parties of its
-    // standard and scheme, is a value a translation rewrites and reports lost, unless it is
-    // a certificate's id, which must then be its subject's.
+    // across the assessments. Its own id is the subject's or the issuer's ([`own_id`]); its
+    // topic, like the issuing parties' ids and names, is a value a translation rewrites and
+    // reports lost.
     let own = |suffix: String| subject.filter(|_| reading == Reading::Profile).map(|s| format!("{s}#{suffix}"));
     let id_path = o.path_of("id");
     if let Some(id) = found.value(o.req_str("id")) {
@@ -1023,8 +1023,9 @@ fn read_assessment(
             // The schema closes a Standard; another issuer's may carry its issue date too.
             match reading {
                 Reading::Profile => {
-                    let party = s.req_value("issuingParty")?;
-                    issuing_party(party, &format!("{path}/referenceStandard/issuingParty"))?;
+                    if let Some(party) = s.opt_value("issuingParty") {
+                        issuing_party(party, &format!("{path}/referenceStandard/issuingParty"))?;
+                    }
                     s.finish()?
                 }
                 Reading::OtherIssuer => s.finish_defined(&["issuingParty", "issueDate"])?,

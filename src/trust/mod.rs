@@ -281,6 +281,11 @@ fn held_throughout<'h>(
     to: OffsetDateTime,
     held: &str,
 ) -> Result<&'h StatusChange, Option<&'h StatusChange>> {
+    // A period that ends before it starts (a signing time a few minutes ahead of now, within
+    // the clock skew allowed) is the same instants, from its end to its start (found by
+    // attack: a key granted from two minutes ahead read as granted throughout a period from
+    // four minutes ahead to now, no change falling in it).
+    let (from, to) = (from.min(to), from.max(to));
     let start = history.iter().filter(|c| c.since <= from).max_by_key(|c| c.since).ok_or(None)?;
     let mut span: Vec<&StatusChange> = history.iter().filter(|c| c.since >= start.since && c.since <= to).collect();
     span.sort_by_key(|c| c.since);
@@ -770,6 +775,12 @@ fn mra_text(e: &Element, name: &str) -> Result<Option<String>, TrustError> {
 fn mutual_recognition(m: &Element, path: &str) -> Result<Body, TrustError> {
     let path = format!("{path}/MutualRecognition");
     let id = mra_text(m, "BodyId")?.ok_or_else(|| content(&path, "BodyId is missing"))?;
+    // The schema's `Text` is one character at least: an empty id would be the id an empty
+    // accreditor names (found by review: a CB without `AccreditedBy` matched an
+    // accreditation body of id "").
+    if id.is_empty() {
+        return Err(content(&path, "BodyId is empty"));
+    }
     let role = match mra_text(m, "Role")?.as_deref() {
         Some("accreditation-body") => Role::AccreditationBody,
         Some("certification-body") => Role::CertificationBody,
@@ -779,6 +790,9 @@ fn mutual_recognition(m: &Element, path: &str) -> Result<Body, TrustError> {
     };
     let country = mra_text(m, "Country")?.unwrap_or_default();
     let accredited_by = mra_text(m, "AccreditedBy")?;
+    if accredited_by.as_deref() == Some("") {
+        return Err(content(&path, "AccreditedBy is empty"));
+    }
     let mut memberships = Vec::new();
     for (i, ms) in m.elements().filter(|c| c.is(MRA_NS, "Membership")).enumerate() {
         let mpath = format!("{path}/Membership[{i}]");
@@ -983,6 +997,19 @@ mod service_tests {
         assert!(!service.granted_throughout(datetime!(2024-06-01 0:00 UTC), before), "not yet granted at the start");
         let unusable = Service { unusable: Some("a critical extension".into()), ..service };
         assert!(!unusable.granted_throughout(after, after));
+        // A period from ahead of its end (a signing time within the clock skew, ahead of
+        // now) holds both: a key granted between its end and its start was not granted at
+        // its end (found by attack: it read as granted throughout).
+        let rollover = Service {
+            history: vec![
+                change(STATUS_WITHDRAWN, datetime!(2025-01-01 0:00 UTC)),
+                change(STATUS_GRANTED, datetime!(2026-06-01 0:02 UTC)),
+            ],
+            unusable: None,
+            ..unusable
+        };
+        assert!(!rollover.granted_throughout(datetime!(2026-06-01 0:04 UTC), datetime!(2026-06-01 0:00 UTC)));
+        assert!(rollover.granted_throughout(datetime!(2026-06-01 0:04 UTC), datetime!(2026-06-01 0:03 UTC)));
     }
 }
 
