@@ -651,6 +651,12 @@ fn untp_profile_values_are_the_profiles_own() {
     let own_message = |suffix: &str| {
         format!("must be '{subject}#{suffix}' in this profile, or an https URL, a DID or a urn:uuid of the issuer's")
     };
+    // A context beside the profile's two, refused at `/@context`.
+    let added_context = |extra: Value| {
+        let (vc, dcc) = (mrgate::formats::untp_dcc::CONTEXT_VC, mrgate::formats::untp_dcc::CONTEXT_DCC);
+        let message = format!("must be [\"{vc}\", \"{dcc}\"] in this profile");
+        ("/@context", serde_json::json!([vc, dcc, extra]), "/@context", message)
+    };
     let parties = "/credentialSubject/scope/issuingParty";
     let standard_party = "/credentialSubject/assessment/0/referenceStandard/issuingParty";
     let refused: Vec<(&str, Value, &str, String)> = vec![
@@ -665,30 +671,8 @@ fn untp_profile_values_are_the_profiles_own() {
             "/credentialSubject/assessment/0/id",
             own_message("assessment-1"),
         ),
-        (
-            "/@context",
-            serde_json::json!([
-                mrgate::formats::untp_dcc::CONTEXT_VC,
-                mrgate::formats::untp_dcc::CONTEXT_DCC,
-                "https://cab.example/context.jsonld"
-            ]),
-            "/@context",
-            format!(
-                "must be [\"{}\", \"{}\"] in this profile",
-                mrgate::formats::untp_dcc::CONTEXT_VC,
-                mrgate::formats::untp_dcc::CONTEXT_DCC
-            ),
-        ),
-        (
-            "/@context",
-            serde_json::json!([mrgate::formats::untp_dcc::CONTEXT_VC, mrgate::formats::untp_dcc::CONTEXT_DCC, {"name": "https://schema.org/name"}]),
-            "/@context",
-            format!(
-                "must be [\"{}\", \"{}\"] in this profile",
-                mrgate::formats::untp_dcc::CONTEXT_VC,
-                mrgate::formats::untp_dcc::CONTEXT_DCC
-            ),
-        ),
+        added_context("https://cab.example/context.jsonld".into()),
+        added_context(serde_json::json!({"name": "https://schema.org/name"})),
         (
             "/credentialStatus/@context",
             serde_json::json!({"statusValue": "https://cab.example/vocab#other"}),
