@@ -62,6 +62,7 @@ fn bench(c: &mut Criterion) {
             status: status.into(),
             document: b"<Certificate/>".to_vec(),
             recorded_at: "2026-12-03T00:00:00Z".into(),
+            signer: None,
         };
         effects.push(Effect::PutCertificate { record, event: event(status) });
         let slot = Slot { list: 1, index: index(i) };

@@ -67,6 +67,8 @@ pub struct HeldDocument {
     /// When the decision that registered these facts was made (`None`: not known, which
     /// vouches for nothing).
     pub registered_at: Option<OffsetDateTime>,
+    /// The signer of the document that registered them ([`crate::store::CertificateRecord::signer`]).
+    pub signer: Option<crate::store::RegisteredSigner>,
 }
 
 /// No register: the document's own status stands.
@@ -169,6 +171,10 @@ pub struct Verdict {
     pub equivalence_table: String,
     #[serde(skip)]
     pub certificate: Option<Certificate>,
+    /// The SHA-256 (hex) of the certificate whose signature was checked: what a
+    /// registration by this document keeps ([`crate::store::CertificateRecord::signer`]).
+    #[serde(skip)]
+    pub signer_digest: Option<String>,
     /// What the decision read of the register, when it read it. A verification's entry is
     /// logged only while the register still says so (`store::Effect::RegisterAsRead`).
     #[serde(skip)]
@@ -252,29 +258,57 @@ pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime
 /// accreditation ([`accreditation_refused`]: claimed, of its CB's accreditor, under an
 /// arrangement on its issue day and now, or vouched for by its registration while the
 /// membership was active); its standards recognized on today's date
-/// ([`standards_refused`]). The look-up's `headline` asks it, so that it never says `valid`
-/// where a verification of the document would refuse it (found by review: a certificate
-/// claiming no accreditation stayed `valid` there; found by attack, rule set 20: one a CB
-/// exported while its accreditor's membership was suspended, which every verification of
-/// the export refused).
+/// ([`standards_refused`]); the key that signed the document registering them, when one
+/// did (`signer`), still granted ([`signer_withdrawn`]). The look-up's `headline` asks it,
+/// so that it never says `valid` where a verification of the document would refuse it
+/// (found by review: a certificate claiming no accreditation stayed `valid` there; found by
+/// attack, rule set 20: one a CB exported while its accreditor's membership was suspended,
+/// which every verification of the export refused; rule set 23: one whose signer's service
+/// was withdrawn, its CB holding another key).
 pub fn refused_now(
     list: &TrustList,
     table: &standards::Table,
     cert: &Certificate,
-    registered_at: Option<OffsetDateTime>,
+    (registered_at, signer): (Option<OffsetDateTime>, Option<&crate::store::RegisteredSigner>),
     now: OffsetDateTime,
 ) -> Option<String> {
     let issuer = cert.issuer_id();
     let Some((cb, accreditor)) = certification_body(list, issuer) else {
         return Some(format!("'{issuer}' is not a certification body of the trust list"));
     };
-    cb_not_granted(list, cert, now)
+    signer_withdrawn(list, issuer, signer)
+        .or_else(|| cb_not_granted(list, cert, now))
         .or_else(|| cb_name_not_held(list, cb, cert))
         .or_else(|| {
             let registration = Registration::Same { at: registered_at };
             accreditation_refused(list, cert, Format::CnXml, &accreditor, now, &registration).err().map(|(_, why)| why)
         })
         .or_else(|| standards_refused(table, cert, crate::model::china_date(now)).map(|(_, why)| why))
+}
+
+/// Why a registration's signer (the key that signed the document it was registered by, and
+/// when; `None`: no signature registered it) does not vouch for it: the trust list, as it
+/// tells it now, did not grant that key to `issuer` when the registration was made. A key
+/// withdrawn from before then (its compromise) takes what it registered with it, as a
+/// verification of the document refuses it (`trust.signer_not_listed`), though its CB holds
+/// another key in force (rule set 23; found by attack: the look-up said valid). A key
+/// retired after the registration leaves it standing: the facts were vouched for when they
+/// were registered, and the headline speaks of the certificate, not of a document of it.
+pub fn signer_withdrawn(
+    list: &TrustList,
+    issuer: &str,
+    signer: Option<&crate::store::RegisteredSigner>,
+) -> Option<String> {
+    let signer = signer?;
+    let at = OffsetDateTime::parse(&signer.registered_at, &time::format_description::well_known::Rfc3339).ok();
+    let granted = at.is_some_and(|at| list.grants_signer_digest(issuer, &signer.certificate, at));
+    (!granted).then(|| {
+        format!(
+            "the document that registered it on {} was signed by a key the trust list does not grant '{issuer}' \
+             then (certificate SHA-256 {})",
+            signer.registered_at, signer.certificate
+        )
+    })
 }
 
 /// Why `cert`, read from `format`, is no certificate of an accreditation: it claims none (an
@@ -689,6 +723,7 @@ pub fn decide(document: &[u8], ctx: &Context<'_>) -> Verdict {
         trust_list: ctx.trust_list.digest.clone(),
         equivalence_table: ctx.equivalence.version.clone(),
         certificate: None,
+        signer_digest: None,
         register_read: None,
     };
     let outcome = decide_inner(document, ctx, &mut d, &mut verdict);
@@ -786,6 +821,7 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
     let signed_from = stated.midnight().assume_offset(time::macros::offset!(+8));
     let signing = verify_signature(document, payload, &issuer, signed_from, ctx, d)?;
     verdict.signer = Some(signing.subject.clone());
+    verdict.signer_digest = Some(crate::crypto::sha256_hex(&signing.certificate));
     // The gateway's own signature stands for the documents it exported, and for no other:
     // its register keeps their digests by certificate (rule set 20; the audit holds it
     // to the same set, as its log made it). A document signed with the gateway's key outside
@@ -838,6 +874,16 @@ fn decide_inner(document: &[u8], ctx: &Context<'_>, d: &mut Decision, verdict: &
                 cert.number.as_str()
             ),
         );
+        return None;
+    }
+    // The gateway's export stands for the document it was made of, and no longer than that
+    // document's signer is granted: a CB's key withdrawn (its compromise) takes the exports
+    // of what it signed with it (rule set 23; found by attack: they verified valid).
+    if own_export
+        && let Some((_, Some(held))) = &read_for_own
+        && let Some(why) = signer_withdrawn(ctx.trust_list, &issuer, held.signer.as_ref())
+    {
+        d.fail("chain", "trust.signer_not_listed", why);
         return None;
     }
     if !own_export && !listed {

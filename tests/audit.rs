@@ -316,7 +316,7 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
         (
             "a certificate no decision registered",
             &["INSERT INTO certificate SELECT issuer, 'FORGED-1', holder_credit_code, origin, status, document, \
-               recorded_at FROM certificate WHERE issuer = 'dakks-cb'"][..],
+               recorded_at, signer, signer_at FROM certificate WHERE issuer = 'dakks-cb'"][..],
             vec!["the store registers dakks-cb/FORGED-1 (suspended, recognition), which no logged decision registered"],
         ),
         (
@@ -333,6 +333,13 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
                 "the store holds dakks-cb/04925Q10021R0M from 'export'; the log, from 'recognition'",
                 "the store holds another document of dakks-cb/04925Q10021R0M than the log registered",
             ],
+        ),
+        // The key a registration is held to (rule set 23): none would keep a withdrawn key's
+        // registrations valid on the look-up.
+        (
+            "a registration's signer taken out",
+            &["UPDATE certificate SET signer = NULL WHERE issuer = 'dakks-cb'"][..],
+            vec!["the store holds dakks-cb/04925Q10021R0M as signed by no key; the log, by "],
         ),
         (
             "a notice no decision applied",
@@ -420,7 +427,8 @@ async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caugh
             5,
             "verdict recognized",
             "verdict valid",
-            vec![(5, "audit.entry"), (13, "audit.register"), (13, "audit.register")],
+            // The store holds its origin, its document and its signer, none of which the log made.
+            vec![(5, "audit.entry"), (13, "audit.register"), (13, "audit.register"), (13, "audit.register")],
         ),
         // The export logged as refused: a refusal makes nothing, the gateway's signature then
         // stands for nothing it exported, and the verifications of that credential come out
@@ -1073,8 +1081,8 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
                 common::audit::rewrite(d, 3, |e| e.inputs.push(grant));
             }),
             // And the store holds what the signed export registered, which the entry no
-            // longer says it was.
-            vec![(3, "audit.entry"), (7, "audit.register")],
+            // longer says it was: its origin, and its signer.
+            vec![(3, "audit.entry"), (7, "audit.register"), (7, "audit.register")],
         ),
         (
             "the refusal logged exported",

@@ -743,6 +743,126 @@ async fn an_export_of_a_cb_the_list_names_no_accreditor_for_is_refused() {
     running.task.abort();
 }
 
+/// A CB's key withdrawn (its compromise, dated before what it signed) takes with it what it
+/// registered, on every channel, though the CB holds another key in force: the look-up's
+/// headline is `unknown`, and the gateway's own export of it no longer verifies, as the
+/// CB's document itself would not (rule set 23; found by attack: both said valid, the
+/// register not keeping which key vouched for a registration). Exported again under the
+/// CB's other key, it is valid again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, _app) = serve(config(dir.path())).await;
+    let r = call(addr, "POST", "/v1/exports", cb_signed(&domestic_certificate()), None, Some(&token())).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let credential = r.json()["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let headline = async || call(addr, "GET", EXPORTED, vec![], None, None).await.json()["headline"].clone();
+    let verified = async |jws: &str| {
+        let v = call(addr, "POST", "/v1/verify", jws.as_bytes().to_vec(), Some("customs"), None).await.json();
+        let failed: Vec<String> = v["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .filter(|c| c["outcome"] == "fail")
+            .map(|c| {
+                format!("{}: {}", c["reason"].as_str().unwrap_or_default(), c["message"].as_str().unwrap_or_default())
+            })
+            .collect();
+        (v["valid"].as_bool(), failed)
+    };
+    assert_eq!(headline().await, "valid");
+    assert_eq!(verified(&credential).await, (Some(true), vec![]));
+
+    // Lists granting the CB a second key and withdrawing its first from `from`.
+    let mut ca = demo_root();
+    let second = ca
+        .issue(&mrgate::pki::LeafSpec::new("CNCA-R-2002-001 second signer", mrgate::pki::Profile::DocumentSigner))
+        .expect("issue");
+    let install = async |sequence: u64, from: &str| {
+        let description = demo_description().replace("sequence = 1", &format!("sequence = {sequence}"));
+        // The CB's service as the list tells it: granted from 2025, withdrawn from `from`.
+        let history = format!(
+            "[{{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }}, {{ status = \"withdrawn\", since = \"{from}\" }}]"
+        );
+        let withdrawn = with_service_status(&description, "CNCA-R-2002-001", &history);
+        let unsigned_of = |description: &str| {
+            let built =
+                String::from_utf8(build_list(dir.path(), description, &signer("trust-list-operator"))).expect("utf8");
+            mrgate::crypto::xmldsig::unsigned_of(&built).expect("the list in sign's form")
+        };
+        let service_of = |unsigned: &str| {
+            let cb = unsigned.find("<mra:BodyId>CNCA-R-2002-001</mra:BodyId>").expect("the CB");
+            let start = cb + unsigned[cb..].find("<tsl:TSPService>").expect("its service");
+            let end = cb + unsigned[cb..].find("</tsl:TSPService>").expect("its end") + "</tsl:TSPService>".len();
+            (start, end)
+        };
+        let base = unsigned_of(&withdrawn);
+        let (start, end) = service_of(&base);
+        // The second key's service: granted from 2025, as the first one's was.
+        let granted = unsigned_of(&description);
+        let (from_granted, to_granted) = service_of(&granted);
+        let service = &granted[from_granted..to_granted];
+        let first_key = {
+            let at = service.find("<tsl:X509Certificate>").expect("its key") + "<tsl:X509Certificate>".len();
+            &service[at..at + service[at..].find('<').expect("its end")]
+        };
+        let second_service = service.replace(first_key, &STANDARD.encode(second.der()));
+        let changed = format!("{}\n        {second_service}{}", &base[..end], &base[end..]);
+        assert!(base[start..end].contains("withdrawn"), "{}", &base[start..end]);
+        let (key, chain) = signer("trust-list-operator");
+        let list = mrgate::crypto::xmldsig::sign(&changed, &key, &chain).expect("sign").into_bytes();
+        let r = call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    };
+    // The first key retired from now, after the export: what it registered stands (the
+    // headline speaks of the certificate; its body need not sign it anew).
+    // (A list's times are whole seconds: the retirement's is taken past the export's second.)
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    install(2, &rfc3339(OffsetDateTime::now_utc())).await;
+    assert_eq!(headline().await, "valid");
+    assert_eq!(verified(&credential).await, (Some(true), vec![]));
+    // Withdrawn from 2025-06-01, before the export (its compromise): it vouches for nothing.
+    install(3, "2025-06-01T00:00:00Z").await;
+    let looked_up = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
+    assert_eq!(looked_up["headline"], "unknown");
+    // Registered when the export was made: its status event's time.
+    let exported_at = looked_up["history"][0]["since"].as_str().expect("the export's time").to_string();
+    let digest = mrgate::crypto::sha256_hex(
+        &mrgate::crypto::x509::read_certificates(
+            &std::fs::read(format!("{DEMO}/cb/CNCA-R-2002-001.pem")).expect("pem"),
+        )
+        .expect("chain")[0],
+    );
+    assert_eq!(
+        verified(&credential).await,
+        (
+            Some(false),
+            vec![format!(
+                "trust.signer_not_listed: the document that registered it on {exported_at} was signed by a key the \
+                 trust list does not grant 'CNCA-R-2002-001' then (certificate SHA-256 {digest})"
+            )]
+        )
+    );
+    // Signed again by the CB's key in force and exported: valid again.
+    let by_second = (
+        SigningKey::from_pkcs8(second.key_pem().as_bytes()).expect("key"),
+        vec![CertificateDer::from(second.der().to_vec())],
+    );
+    let again = mrgate::crypto::xmldsig::sign(
+        std::str::from_utf8(&domestic_certificate()).expect("utf8"),
+        &by_second.0,
+        &by_second.1,
+    )
+    .expect("sign")
+    .into_bytes();
+    let r = call(addr, "POST", "/v1/exports", again, None, Some(&token())).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(headline().await, "valid");
+    let credential = r.json()["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    assert_eq!(verified(&credential).await, (Some(true), vec![]));
+    running.task.abort();
+}
+
 /// Exporters export domestic certificates: a foreign body's certificate reaches the register
 /// only through its partner's recognition. Found by attack: an exporter granted holders
 /// only registered its own unsigned facts under a foreign CB, and the partner's genuine

@@ -433,7 +433,7 @@ fn membership_suspended_at_issue_time() {
     let headline = |cert: &Certificate, registered_at: Option<OffsetDateTime>, now: OffsetDateTime| {
         mrgate::decisions::verify::headline_now(
             "valid",
-            registered_at,
+            (registered_at, None),
             Some(cert),
             now,
             &trust_list(),
@@ -540,6 +540,7 @@ fn held_since(cert: &Certificate, at: OffsetDateTime) -> Register {
             document: formats::render(Format::CnXml, cert).bytes,
             exporters_word: false,
             registered_at: Some(at),
+            signer: None,
         }),
     )
 }
@@ -591,6 +592,7 @@ fn a_superseded_version_is_not_valid() {
             document: formats::render(Format::CnXml, &second).bytes,
             exporters_word: true,
             registered_at: Some(datetime!(2026-03-02 0:00 UTC)),
+            signer: None,
         }),
     );
     assert!(decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &word).valid);
@@ -605,7 +607,12 @@ fn a_superseded_version_is_not_valid() {
     // A registered document that does not read decides nothing "valid".
     let unreadable = Register(
         Registered::Status(mrgate::model::Status::Valid),
-        Some(HeldDocument { document: b"<not-a-certificate/>".to_vec(), exporters_word: false, registered_at: None }),
+        Some(HeldDocument {
+            document: b"<not-a-certificate/>".to_vec(),
+            exporters_word: false,
+            registered_at: None,
+            signer: None,
+        }),
     );
     let v = decide_with(&as_jws(&first, "foreign/dakks/signer"), &trust_list(), NOW, &unreadable);
     assert_eq!(failed(&v), ("validity", "register.superseded".into()));
@@ -777,7 +784,7 @@ fn a_standard_past_its_transition_is_not_recognized() {
     // A registered certificate's headline follows the table in force: a table that no
     // longer recognizes its standard makes it unknown, as a verification would refuse it.
     let headline = |cert: &Certificate, table: &Table| {
-        mrgate::decisions::verify::headline_now("valid", Some(NOW), Some(cert), NOW, &trust_list(), table)
+        mrgate::decisions::verify::headline_now("valid", (Some(NOW), None), Some(cert), NOW, &trust_list(), table)
     };
     assert_eq!(headline(&cert, &table), "valid");
     assert_eq!(headline(&cert, &Table::embedded()), "unknown");

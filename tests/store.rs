@@ -138,6 +138,10 @@ fn record(number: &str, status: &str) -> CertificateRecord {
         status: status.into(),
         document: b"<Certificate/>".to_vec(),
         recorded_at: "2026-11-26T05:00:00Z".into(),
+        signer: Some(mrgate::store::RegisteredSigner {
+            certificate: format!("{:064x}", number.len()),
+            registered_at: "2026-11-26T05:00:00Z".into(),
+        }),
     }
 }
 
@@ -185,7 +189,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 9) | ("postgres", 6)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 10) | ("postgres", 7)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -370,14 +374,14 @@ fn a_version_1_store_is_migrated() {
          DROP TABLE notice;
          DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
          DROP TRIGGER certificate_status_known_insert; DROP TRIGGER certificate_status_known_update;
-         DROP TABLE exported_document;
+         DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 9);
+    assert_eq!(store.schema_version().expect("v"), 10);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
@@ -457,15 +461,16 @@ fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
              INSERT INTO decision (id, kind, json)
              SELECT printf('export-n3-%04d', i), 'export', json_object('issuer', 'CNCA-R-2002-001', 'number', 'N-3',
                     'documents', json_object('iaf-json', printf('{\"n\":%d}', i))) FROM n;
-             DROP TABLE exported_document; PRAGMA user_version = 8;",
+             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; PRAGMA user_version = 8;",
             "INSERT INTO decision (id, kind, json)
              SELECT format('export-n3-%s', lpad(i::text, 4, '0')), 'export', json_build_object('issuer', 'CNCA-R-2002-001',
                     'number', 'N-3', 'documents', json_build_object('iaf-json', format('{\"n\":%s}', i)))::text
              FROM generate_series(1, 1200) i;
-             DROP TABLE exported_document; UPDATE mrgate_schema SET version = 5;",
+             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
+             UPDATE mrgate_schema SET version = 5;",
         );
         let store = b.open();
-        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 9) | ("postgres", 6)));
+        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 10) | ("postgres", 7)));
         let mut expected = vec![
             document_digest(credential.as_bytes()),
             document_digest(xml.as_bytes()),
@@ -1990,7 +1995,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
              DROP TABLE log_entry; DROP TABLE log_partitioning;
              DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
              ALTER TABLE certificate DROP CONSTRAINT certificate_status_known;
-             DROP TABLE exported_document;
+             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;
              UPDATE mrgate_schema SET version = 1",
         )

@@ -119,8 +119,15 @@ impl Walk<'_, '_> {
         let made = self.outputs(index, entry, &judged.cert);
         let cert = judged.cert;
         let origin = crate::decisions::register::origin::of_export(signed, held.as_ref().map(|h| h.origin.as_str()));
+        // The CB's signer, or the one its unsigned word leaves in place, as the export keeps it.
+        let signer = judged
+            .signer
+            .clone()
+            .map(|certificate| crate::store::RegisteredSigner { certificate, registered_at: entry.time.clone() })
+            .or_else(|| held.as_ref().and_then(|h| h.signer.clone()));
         let registered = crate::decisions::register::registered_as(&cert).bytes;
-        self.register.put((cert.issuer_id(), cert.number.as_str()), Some(cert.status), registered, origin, time);
+        let (issuer, number) = (cert.issuer_id(), cert.number.as_str());
+        self.register.put((issuer, number), Some(cert.status), registered, (origin, signer), time);
         match made {
             Ok(exported) => {
                 self.register.exported((cert.issuer_id(), cert.number.as_str()), exported);

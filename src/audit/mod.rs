@@ -325,6 +325,7 @@ struct Registration {
     number: String,
     status: &'static str,
     document: Vec<u8>,
+    signer: Option<crate::store::RegisteredSigner>,
 }
 
 /// Named CRL sets held at once, at most (a hostile log may name a new one with every entry).
@@ -1209,7 +1210,12 @@ impl Walk<'_, '_> {
                     let registered = crate::decisions::register::registered_as(cert);
                     if entry.outputs == [crate::crypto::sha256_hex(&registered.bytes)] {
                         let (issuer, number) = (cert.issuer_id().to_string(), cert.number.to_string());
-                        Ok(Some(Registration { issuer, number, status: verdict.status, document: registered.bytes }))
+                        let signer = verdict.signer_digest.clone().map(|certificate| crate::store::RegisteredSigner {
+                            certificate,
+                            registered_at: entry.time.clone(),
+                        });
+                        let status = verdict.status;
+                        Ok(Some(Registration { issuer, number, status, document: registered.bytes, signer }))
                     } else {
                         Err("the CN XML registered is not the translation decided again".into())
                     }
@@ -1226,7 +1232,8 @@ impl Walk<'_, '_> {
     fn register_again(&mut self, entry: &Entry, registered: Option<Registration>) {
         if let Some(r) = registered {
             let origin = crate::decisions::register::origin::RECOGNITION;
-            self.register.put((&r.issuer, &r.number), Status::parse(r.status), r.document, origin, entry_time(entry));
+            let time = entry_time(entry);
+            self.register.put((&r.issuer, &r.number), Status::parse(r.status), r.document, (origin, r.signer), time);
         }
     }
 
@@ -1410,6 +1417,9 @@ struct Held {
     last_iat: Option<i64>,
     /// Where its facts come from ([`crate::decisions::register::origin`]).
     origin: &'static str,
+    /// The signer of the document that last registered it
+    /// ([`crate::store::CertificateRecord::signer`]).
+    signer: Option<crate::store::RegisteredSigner>,
     /// The digests of the documents exports made of it
     /// ([`crate::decisions::register::exported`]), in order: the store lists them so.
     exported: std::collections::BTreeSet<String>,
@@ -1465,6 +1475,18 @@ impl LogRegister {
                 }
                 if r.document != held.document {
                     disagree(format!("the store holds another document of {issuer}/{number} than the log registered"));
+                }
+                // A signer changed behind the log's back would hold the look-up to another
+                // key's grant, or to none.
+                if r.signer != held.signer {
+                    let by = |s: &Option<crate::store::RegisteredSigner>| {
+                        s.as_ref().map_or("no key".to_string(), |s| format!("{} on {}", s.certificate, s.registered_at))
+                    };
+                    disagree(format!(
+                        "the store holds {issuer}/{number} as signed by {}; the log, by {}",
+                        by(&r.signer),
+                        by(&held.signer)
+                    ));
                 }
             }
             match page.last() {
@@ -1547,7 +1569,7 @@ impl LogRegister {
         (issuer, number): (&str, &str),
         status: Option<Status>,
         document: Vec<u8>,
-        origin: &'static str,
+        (origin, signer): (&'static str, Option<crate::store::RegisteredSigner>),
         at: OffsetDateTime,
     ) {
         let held = self.certificates.entry((issuer.into(), number.into()));
@@ -1558,6 +1580,7 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             origin,
+            signer: None,
             exported: Default::default(),
         });
         held.changed = at;
@@ -1569,6 +1592,7 @@ impl LogRegister {
         held.status = status;
         held.document = document;
         held.origin = origin;
+        held.signer = signer;
         self.changes += 1;
     }
 
@@ -1605,6 +1629,7 @@ impl LogRegister {
             status: held.status.map(Status::as_str).unwrap_or("").into(),
             document: held.document.clone(),
             recorded_at: String::new(),
+            signer: held.signer.clone(),
         })
     }
 
@@ -1635,6 +1660,7 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             origin: crate::decisions::register::origin::NOTICE,
+            signer: None,
             exported: Default::default(),
         });
         // A suspension restated (rule set 22) changes nothing a decision read, as the
@@ -1652,12 +1678,13 @@ impl LogRegister {
 impl StatusSource for LogRegister {
     fn current(&self, issuer: &str, number: &str) -> (Registered, Option<HeldDocument>) {
         match self.certificates.get(&(issuer.to_string(), number.to_string())) {
-            Some(Held { status: Some(status), document, origin, registered, .. }) => (
+            Some(Held { status: Some(status), document, origin, registered, signer, .. }) => (
                 Registered::Status(*status),
                 (*origin != crate::decisions::register::origin::NOTICE).then(|| HeldDocument {
                     document: document.clone(),
                     exporters_word: *origin == crate::decisions::register::origin::EXPORT_UNSIGNED,
                     registered_at: Some(*registered),
+                    signer: signer.clone(),
                 }),
             ),
             Some(_) => (Registered::Unavailable("a status that does not read".into()), None),

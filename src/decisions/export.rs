@@ -130,6 +130,8 @@ pub struct Judged {
     pub cert: Certificate,
     pub checks: Vec<Value>,
     pub reason: &'static str,
+    /// The SHA-256 (hex) of the CB's signer that signed the document; `None` unsigned.
+    pub signer: Option<String>,
 }
 
 /// The export decision on a certificate read from `document`: signed by the issuing CB's
@@ -178,8 +180,8 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
         vec![json!({"check": "format", "outcome": "pass", "reason": "format.valid", "message": "CN certificate XML"})];
     // A present signature must verify, by a signer of the issuing CB.
     let signed = cb_signed(document);
-    let (cb, accreditor) = if signed {
-        let listed = listed()?;
+    let (cb, accreditor, signer) = if signed {
+        let (cb, accreditor) = listed()?;
         let anchors = list.anchors_for_cb(cert.issuer_id(), now);
         let signer = match super::verify_xml(document, &anchors, grounds.crls, now, grounds.limits) {
             Ok(v) => v.signer_certificate.unwrap_or_default(),
@@ -195,7 +197,7 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
             ));
         }
         checks.push(json!({"check": "signature", "outcome": "pass", "reason": "sig.valid", "message": "signed by the issuing CB"}));
-        listed
+        (cb, accreditor, Some(crate::crypto::sha256_hex(&signer)))
     } else {
         let holder = cert.holder.credit_code.as_ref().map(|c| c.as_str());
         if !grounds.grant.is_some_and(|g| g.covers(holder, cert.issuer_id())) {
@@ -211,7 +213,8 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
             ));
         }
         checks.push(json!({"check": "signature", "outcome": "skipped", "reason": "sig.absent", "message": "unsigned; within the exporter's grant"}));
-        listed()?
+        let (cb, accreditor) = listed()?;
+        (cb, accreditor, None)
     };
     // It is in force for it, as a verification of the export would hold it (rule set 17):
     // granted now and on its issue day.
@@ -255,7 +258,7 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     cert.assessment_level = crate::recognition::assessment_level(list, &cert, now);
     let reason =
         if cert.assessment_level == AssessmentLevel::GlobalMRA { "trust.mra_active" } else { "trust.mra_none" };
-    Ok(Judged { cert, checks, reason })
+    Ok(Judged { cert, checks, reason, signer })
 }
 
 /// The receipt link an exported credential carries (it cannot hold its own receipt: the
@@ -379,7 +382,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         registered: registered.as_ref(),
     };
     // From here on the document is read and the caller known: a refusal is recorded.
-    let Judged { cert, checks, reason } =
+    let Judged { cert, checks, reason, signer } =
         judge(document, cert, &grounds).map_err(|r| r.logged(entry.clone()).keeping(&kept))?;
 
     let id = crate::crypto::random_id();
@@ -438,6 +441,11 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         status: cert.status.as_str().into(),
         document: cn,
         recorded_at,
+        // An exporter's unsigned word changes no fact its CB signed (`may_register`): the
+        // CB's signer, when one registered them, still vouches for them.
+        signer: signer
+            .map(|certificate| crate::store::RegisteredSigner { certificate, registered_at: ctx.time() })
+            .or_else(|| registered.as_ref().and_then(|r| r.signer.clone())),
     };
     let event = StatusEvent {
         status: cert.status.as_str().into(),

@@ -241,7 +241,10 @@ use time::OffsetDateTime;
 ///   names no accreditor for is held to none, its export refused as its verification is
 ///   (`trust.accreditation_other`); a signing time ahead of now (within the clock skew)
 ///   needs its key granted from now to then; a notice's date-time is held to the issue
-///   date by its day in China; a PT
+///   date by its day in China; a registration keeps the key its document was signed with,
+///   and a look-up, like a verification of the gateway's export, holds it to that key's
+///   grant when the registration was made, as the list tells it now
+///   ([`crate::recognition::signer_withdrawn`]); a PT
 ///   document's element holds text or elements, not both, its numbers are trimmed of XML's
 ///   white space only and one too small to hold is refused
 ///   ([`crate::pt::stats::read_number`]), and Algorithm A's `iso2022` stop holds x* at the

@@ -143,6 +143,10 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
             status: verdict.status.into(),
             document: cn.bytes.clone(),
             recorded_at: super::register::recorded_since(registered.as_ref(), &cn.bytes, ctx.time()),
+            signer: verdict
+                .signer_digest
+                .clone()
+                .map(|certificate| crate::store::RegisteredSigner { certificate, registered_at: ctx.time() }),
         };
         let event = StatusEvent {
             status: verdict.status.into(),

@@ -51,6 +51,7 @@ pub fn status_only(issuer: &str, number: &str, status: &str, at: &str) -> crate:
         status: status.into(),
         document: Vec::new(),
         recorded_at: at.into(),
+        signer: None,
     }
 }
 
@@ -167,6 +168,7 @@ fn registered(view: &crate::store::CertificateView) -> (Registered, Option<HeldD
                 document: record.document.clone(),
                 exporters_word: record.origin == origin::EXPORT_UNSIGNED,
                 registered_at: registered_at(record),
+                signer: record.signer.clone(),
             }),
         ),
         None => (Registered::Unavailable(format!("stored status '{}' is not a status", record.status)), None),
@@ -263,6 +265,7 @@ mod tests {
             status: "valid".into(),
             document: first.clone(),
             recorded_at: "2026-01-01T00:00:00Z".into(),
+            signer: None,
         };
         let now = || "2026-04-01T00:00:00Z".to_string();
         assert_eq!(recorded_since(Some(&record), &first, now()), "2026-01-01T00:00:00Z");

@@ -91,14 +91,14 @@ pub fn certificate_view(
 /// register recognized its facts as they are (`recorded_at`).
 pub fn headline_now(
     recorded: &str,
-    registered_at: Option<time::OffsetDateTime>,
+    registration: (Option<time::OffsetDateTime>, Option<&crate::store::RegisteredSigner>),
     cert: Option<&crate::model::Certificate>,
     now: time::OffsetDateTime,
     trust_list: &crate::trust::TrustList,
     table: &crate::standards::Table,
 ) -> &'static str {
     let decides = trust_list.in_date(now).is_ok()
-        && cert.is_some_and(|c| crate::recognition::refused_now(trust_list, table, c, registered_at, now).is_none());
+        && cert.is_some_and(|c| crate::recognition::refused_now(trust_list, table, c, registration, now).is_none());
     headline(recorded, cert, crate::model::china_date(now), decides)
 }
 

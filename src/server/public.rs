@@ -175,7 +175,7 @@ struct Lookup<'a> {
 fn headline(app: &App, record: &crate::store::CertificateRecord, cert: Option<&Certificate>) -> &'static str {
     let headline = crate::decisions::verify::headline_now(
         &record.status,
-        crate::decisions::register::registered_at(record),
+        (crate::decisions::register::registered_at(record), record.signer.as_ref()),
         cert,
         app.now(),
         &app.trust_list(),

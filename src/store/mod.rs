@@ -151,6 +151,29 @@ pub struct CertificateRecord {
     /// certificate dated before its accreditor's suspension
     /// ([`crate::recognition::HeldDocument`]).
     pub recorded_at: String,
+    /// The key that signed the document these facts were last registered by — its CB's
+    /// registered signer, its body's for a recognition — so that a look-up holds the
+    /// certificate to that key as the list now tells of it
+    /// ([`crate::recognition::signer_withdrawn`]). `None`: an exporter's unsigned word, a
+    /// body's notice alone, or a registration made before rule set 23 kept it.
+    pub signer: Option<RegisteredSigner>,
+}
+
+/// The signer of the document a registration was made of, and when it was made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RegisteredSigner {
+    /// The SHA-256 (hex) of the signer's certificate (DER).
+    pub certificate: String,
+    /// When the registration was made (RFC 3339): the key must have been granted then, as
+    /// the trust list in force tells it.
+    pub registered_at: String,
+}
+
+impl RegisteredSigner {
+    /// The signer as two columns read it: both or neither.
+    pub fn of_columns(certificate: Option<String>, registered_at: Option<String>) -> Option<Self> {
+        Some(Self { certificate: certificate?, registered_at: registered_at? })
+    }
 }
 
 /// A registered certificate as a decision read it: what [`Effect::ExpectCertificate`] holds

@@ -257,6 +257,9 @@ const MIGRATIONS: &[&str] = &[
         digest TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (issuer, number, digest)
     );"#,
+    // 7: the signer of the document a certificate's facts were last registered by, and when:
+    // the embedded store's version 10.
+    "ALTER TABLE certificate ADD COLUMN signer TEXT; ALTER TABLE certificate ADD COLUMN signer_at TEXT;",
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -673,12 +676,23 @@ async fn current_status(c: &mut Conn, issuer: &str, number: &str) -> Result<Opti
 /// Registers a certificate, or a new version of one already registered.
 async fn insert_certificate(c: &mut Conn, r: &CertificateRecord) -> Result<(), StoreError> {
     c.execute(
-        "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at, signer,
+           signer_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
            origin = excluded.origin, status = excluded.status, document = excluded.document,
-           recorded_at = excluded.recorded_at",
-        &[&r.issuer, &r.number, &r.holder_credit_code, &r.origin, &r.status, &r.document, &r.recorded_at],
+           recorded_at = excluded.recorded_at, signer = excluded.signer, signer_at = excluded.signer_at",
+        &[
+            &r.issuer,
+            &r.number,
+            &r.holder_credit_code,
+            &r.origin,
+            &r.status,
+            &r.document,
+            &r.recorded_at,
+            &r.signer.as_ref().map(|s| s.certificate.as_str()),
+            &r.signer.as_ref().map(|s| s.registered_at.as_str()),
+        ],
     )
     .await?;
     Ok(())
@@ -1083,6 +1097,7 @@ fn certificate_record(row: &Row) -> Result<CertificateRecord, tokio_postgres::Er
         status: row.try_get(4)?,
         document: row.try_get(5)?,
         recorded_at: row.try_get(6)?,
+        signer: crate::store::RegisteredSigner::of_columns(row.try_get(7)?, row.try_get(8)?),
     })
 }
 
@@ -1145,7 +1160,7 @@ impl Store for PostgresStore {
         self.pool.run(async |c| {
             let rows = c
                 .query(
-                    "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at FROM certificate
+                    "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at, signer, signer_at FROM certificate
                      WHERE (issuer, number) > ($1, $2) ORDER BY issuer, number LIMIT $3",
                     &[&issuer, &number, &limit],
                 )
@@ -1177,7 +1192,7 @@ impl Store for PostgresStore {
         self.pool.run(async |c| {
             let rows = c
                 .query(
-                    "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at FROM certificate
+                    "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at, signer, signer_at FROM certificate
                      WHERE holder_credit_code = $1 ORDER BY issuer, number",
                     &[&credit_code],
                 )
@@ -1213,7 +1228,7 @@ impl Store for PostgresStore {
             let rows = c
                 .query(
                     "SELECT c.issuer, c.number, c.holder_credit_code, c.origin, c.status, c.document, c.recorded_at,
-                            e.status, e.since, e.actor, e.reference
+                            c.signer, c.signer_at, e.status, e.since, e.actor, e.reference
                      FROM certificate c
                      LEFT JOIN status_event e ON e.issuer = c.issuer AND e.number = c.number
                      WHERE c.issuer = $1 AND c.number = $2 ORDER BY e.seq",
@@ -1224,13 +1239,13 @@ impl Store for PostgresStore {
             let record = certificate_record(first)?;
             let mut history = Vec::with_capacity(rows.len());
             for r in &rows {
-                let status: Option<String> = r.try_get(7)?;
+                let status: Option<String> = r.try_get(9)?;
                 if let Some(status) = status {
                     history.push(StatusEvent {
                         status,
-                        since: r.try_get(8)?,
-                        actor: r.try_get(9)?,
-                        reference: r.try_get(10)?,
+                        since: r.try_get(10)?,
+                        actor: r.try_get(11)?,
+                        reference: r.try_get(12)?,
                     });
                 }
             }

@@ -143,6 +143,9 @@ const MIGRATIONS: &[&str] = &[
         digest TEXT NOT NULL,
         PRIMARY KEY (issuer, number, digest)
     );",
+    // 10: the signer of the document a certificate's facts were last registered by, and when
+    // (rule set 23; `CertificateRecord::signer`). Rows registered before hold none.
+    "ALTER TABLE certificate ADD COLUMN signer TEXT; ALTER TABLE certificate ADD COLUMN signer_at TEXT;",
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -418,11 +421,11 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
         status: row.get(4)?,
         document: row.get(5)?,
         recorded_at: row.get(6)?,
+        signer: crate::store::RegisteredSigner::of_columns(row.get(7)?, row.get(8)?),
     })
 }
 
-const SELECT_CERT: &str =
-    "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at FROM certificate";
+const SELECT_CERT: &str = "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at, signer, signer_at FROM certificate";
 
 fn insert_event(conn: &Connection, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
     conn.execute(
@@ -540,13 +543,24 @@ fn newest_rules(conn: &Connection) -> Result<rules::Newest, StoreError> {
 /// Registers a certificate, or a new version of one already registered.
 fn insert_certificate(conn: &Connection, r: &CertificateRecord) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at, signer,
+           signer_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
            origin = excluded.origin, status = excluded.status, document = excluded.document,
-           recorded_at = excluded.recorded_at",
+           recorded_at = excluded.recorded_at, signer = excluded.signer, signer_at = excluded.signer_at",
     )?
-    .execute(params![r.issuer, r.number, r.holder_credit_code, r.origin, r.status, r.document, r.recorded_at])?;
+    .execute(params![
+        r.issuer,
+        r.number,
+        r.holder_credit_code,
+        r.origin,
+        r.status,
+        r.document,
+        r.recorded_at,
+        r.signer.as_ref().map(|s| &s.certificate),
+        r.signer.as_ref().map(|s| &s.registered_at)
+    ])?;
     Ok(())
 }
 

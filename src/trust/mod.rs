@@ -605,6 +605,17 @@ impl TrustList {
         })
     }
 
+    /// [`TrustList::grants_signer`] of the certificate whose SHA-256 (hex) is `digest`: what a
+    /// registration keeps of its document's signer.
+    pub fn grants_signer_digest(&self, id: &str, digest: &str, at: OffsetDateTime) -> bool {
+        self.body(id).filter(|p| p.unusable.is_none()).is_some_and(|p| {
+            p.services.iter().any(|s| {
+                s.signs_documents_throughout(at, at)
+                    && s.certificates.iter().any(|c| crate::crypto::sha256_hex(c) == digest)
+            })
+        })
+    }
+
     /// The first instant from `from` to `to` at which body `id` held no granted
     /// document-signing service, of any key ([`Service::standing`]), though the list had by
     /// then given a status to one of its services. Before its services' first status the list

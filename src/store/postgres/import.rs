@@ -31,6 +31,8 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("status", Text),
             ("document", Bytes),
             ("recorded_at", Text),
+            ("signer", Text),
+            ("signer_at", Text),
         ],
     ),
     (
