@@ -288,24 +288,26 @@ pub fn refused_now(
 
 /// Why a registration's signer (the key that signed the document it was registered by, and
 /// when; `None`: no signature registered it) does not vouch for it: the trust list, as it
-/// tells it now, did not grant that key to `issuer` when the registration was made. A key
-/// withdrawn from before then (its compromise) takes what it registered with it, as a
-/// verification of the document refuses it (`trust.signer_not_listed`), though its CB holds
-/// another key in force (rule set 23; found by attack: the look-up said valid). A key
-/// retired after the registration leaves it standing: the facts were vouched for when they
-/// were registered, and the headline speaks of the certificate, not of a document of it.
+/// tells it now, says that key was not granted to `issuer` when the registration was made
+/// ([`TrustList::withdrew_signer_at`]). A key withdrawn from before then (its compromise)
+/// takes what it registered with it, as a verification of the document refuses it
+/// (`trust.signer_not_listed`), though its CB holds another key in force (rule set 23; found
+/// by attack: the look-up said valid). A key retired after the registration, or taken off
+/// the list, leaves it standing: the facts were vouched for when they were registered, and
+/// the headline speaks of the certificate, not of a document of it.
 pub fn signer_withdrawn(
     list: &TrustList,
     issuer: &str,
     signer: Option<&crate::store::RegisteredSigner>,
 ) -> Option<String> {
     let signer = signer?;
+    // A time that does not read vouches for nothing: the store wrote it.
     let at = OffsetDateTime::parse(&signer.registered_at, &time::format_description::well_known::Rfc3339).ok();
-    let granted = at.is_some_and(|at| list.grants_signer_digest(issuer, &signer.certificate, at));
-    (!granted).then(|| {
+    let withdrawn = at.is_none_or(|at| list.withdrew_signer_at(issuer, &signer.certificate, at));
+    withdrawn.then(|| {
         format!(
-            "the document that registered it on {} was signed by a key the trust list does not grant '{issuer}' \
-             then (certificate SHA-256 {})",
+            "the document that registered it on {} was signed by a key the trust list says '{issuer}' was not \
+             granted then (certificate SHA-256 {})",
             signer.registered_at, signer.certificate
         )
     })

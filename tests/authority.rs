@@ -821,8 +821,19 @@ async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
     install(2, &rfc3339(OffsetDateTime::now_utc())).await;
     assert_eq!(headline().await, "valid");
     assert_eq!(verified(&credential).await, (Some(true), vec![]));
+    // Taken off the list (the CB's other key alone listed): the list says nothing of it, and
+    // what it registered stands.
+    std::fs::write(dir.path().join("second-signer.pem"), second.pem()).expect("write");
+    let only_second = demo_description()
+        .replace("sequence = 1", "sequence = 3")
+        .replace("certificates = [\"cb/CNCA-R-2002-001.pem\"]", "certificates = [\"second-signer.pem\"]");
+    let list = build_list(dir.path(), &only_second, &signer("trust-list-operator"));
+    let r = call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(headline().await, "valid");
+    assert_eq!(verified(&credential).await, (Some(true), vec![]));
     // Withdrawn from 2025-06-01, before the export (its compromise): it vouches for nothing.
-    install(3, "2025-06-01T00:00:00Z").await;
+    install(4, "2025-06-01T00:00:00Z").await;
     let looked_up = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
     assert_eq!(looked_up["headline"], "unknown");
     // Registered when the export was made: its status event's time.
@@ -839,7 +850,7 @@ async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
             Some(false),
             vec![format!(
                 "trust.signer_not_listed: the document that registered it on {exported_at} was signed by a key the \
-                 trust list does not grant 'CNCA-R-2002-001' then (certificate SHA-256 {digest})"
+                 trust list says 'CNCA-R-2002-001' was not granted then (certificate SHA-256 {digest})"
             )]
         )
     );

@@ -252,6 +252,31 @@ fn certificates_status_history_and_restart() {
 
 /// One process per store file: a second open is refused until the first is dropped.
 /// (SQLite only: a PostgreSQL database is meant to be shared.)
+/// A registration's signer (rule set 23) is written with it, replaced by the next signed
+/// registration's, and kept under an unsigned one (an exporter's word, which changes no fact
+/// its CB signed): the store keeps the one it holds as it commits, never one a decision read
+/// before another's registration landed.
+#[test]
+fn a_registrations_signer_is_kept_under_an_unsigned_one() {
+    for b in &backends() {
+        let store = b.open();
+        let signed = record("S-1", "valid");
+        store.put_certificate(&signed, &event("valid", "export-1")).expect("signed");
+        let read = || store.certificate("CNCA-R-2002-001", "S-1").expect("read").expect("held").signer;
+        assert_eq!(read(), signed.signer, "{}", b.name());
+        let unsigned = CertificateRecord { signer: None, origin: "export-unsigned".into(), ..signed.clone() };
+        store.put_certificate(&unsigned, &event("valid", "export-2")).expect("unsigned");
+        assert_eq!(read(), signed.signer, "{}: kept", b.name());
+        let other = mrgate::store::RegisteredSigner {
+            certificate: "ab".repeat(32),
+            registered_at: "2026-12-01T00:00:00Z".into(),
+        };
+        let resigned = CertificateRecord { signer: Some(other.clone()), ..signed.clone() };
+        store.put_certificate(&resigned, &event("valid", "export-3")).expect("signed again");
+        assert_eq!(read(), Some(other), "{}: replaced", b.name());
+    }
+}
+
 #[test]
 fn a_store_file_has_one_owner() {
     let dir = tempfile::tempdir().expect("tmp");

@@ -123,8 +123,7 @@ impl Walk<'_, '_> {
         let signer = judged
             .signer
             .clone()
-            .map(|certificate| crate::store::RegisteredSigner { certificate, registered_at: entry.time.clone() })
-            .or_else(|| held.as_ref().and_then(|h| h.signer.clone()));
+            .map(|certificate| crate::store::RegisteredSigner { certificate, registered_at: entry.time.clone() });
         let registered = crate::decisions::register::registered_as(&cert).bytes;
         let (issuer, number) = (cert.issuer_id(), cert.number.as_str());
         self.register.put((issuer, number), Some(cert.status), registered, (origin, signer), time);

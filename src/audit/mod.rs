@@ -1592,7 +1592,10 @@ impl LogRegister {
         held.status = status;
         held.document = document;
         held.origin = origin;
-        held.signer = signer;
+        // None over a signer keeps it, as the stores do.
+        if signer.is_some() {
+            held.signer = signer;
+        }
         self.changes += 1;
     }
 

@@ -441,11 +441,9 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         status: cert.status.as_str().into(),
         document: cn,
         recorded_at,
-        // An exporter's unsigned word changes no fact its CB signed (`may_register`): the
-        // CB's signer, when one registered them, still vouches for them.
-        signer: signer
-            .map(|certificate| crate::store::RegisteredSigner { certificate, registered_at: ctx.time() })
-            .or_else(|| registered.as_ref().and_then(|r| r.signer.clone())),
+        // Unsigned: none (an exporter's word changes no fact its CB signed, `may_register`,
+        // and the store keeps the signer a registration had, as of its commit).
+        signer: signer.map(|certificate| crate::store::RegisteredSigner { certificate, registered_at: ctx.time() }),
     };
     let event = StatusEvent {
         status: cert.status.as_str().into(),

@@ -155,7 +155,10 @@ pub struct CertificateRecord {
     /// registered signer, its body's for a recognition — so that a look-up holds the
     /// certificate to that key as the list now tells of it
     /// ([`crate::recognition::signer_withdrawn`]). `None`: an exporter's unsigned word, a
-    /// body's notice alone, or a registration made before rule set 23 kept it.
+    /// body's notice alone, or a registration made before rule set 23 kept it. Written as
+    /// `None` over a registration's signer (an exporter's unsigned word on its facts), the
+    /// store keeps the signer it holds as it commits: one read before, by a decision made
+    /// meanwhile, could be another's by then.
     pub signer: Option<RegisteredSigner>,
 }
 

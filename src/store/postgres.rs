@@ -681,7 +681,9 @@ async fn insert_certificate(c: &mut Conn, r: &CertificateRecord) -> Result<(), S
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (issuer, number) DO UPDATE SET holder_credit_code = excluded.holder_credit_code,
            origin = excluded.origin, status = excluded.status, document = excluded.document,
-           recorded_at = excluded.recorded_at, signer = excluded.signer, signer_at = excluded.signer_at",
+           recorded_at = excluded.recorded_at,
+           signer = CASE WHEN excluded.signer IS NULL THEN certificate.signer ELSE excluded.signer END,
+           signer_at = CASE WHEN excluded.signer IS NULL THEN certificate.signer_at ELSE excluded.signer_at END",
         &[
             &r.issuer,
             &r.number,

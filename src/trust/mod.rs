@@ -605,15 +605,21 @@ impl TrustList {
         })
     }
 
-    /// [`TrustList::grants_signer`] of the certificate whose SHA-256 (hex) is `digest`: what a
-    /// registration keeps of its document's signer.
-    pub fn grants_signer_digest(&self, id: &str, digest: &str, at: OffsetDateTime) -> bool {
-        self.body(id).filter(|p| p.unusable.is_none()).is_some_and(|p| {
-            p.services.iter().any(|s| {
-                s.signs_documents_throughout(at, at)
-                    && s.certificates.iter().any(|c| crate::crypto::sha256_hex(c) == digest)
-            })
-        })
+    /// Whether the list says body `id`'s signing certificate whose SHA-256 (hex) is `digest`
+    /// (what a registration keeps of its document's signer) was not granted at `at`: it holds
+    /// the certificate in a service that had a status by then, and in none that granted it
+    /// then. Of a certificate it does not hold (taken off the list, a key retired so), or
+    /// holds only from later, it says nothing: a key's compromise is its service withdrawn
+    /// from before, the key kept on the list.
+    pub fn withdrew_signer_at(&self, id: &str, digest: &str, at: OffsetDateTime) -> bool {
+        let Some(provider) = self.body(id) else { return false };
+        let holding: Vec<&Service> = provider
+            .services
+            .iter()
+            .filter(|s| s.certificates.iter().any(|c| crate::crypto::sha256_hex(c) == digest))
+            .collect();
+        let said = holding.iter().any(|s| s.history.iter().any(|c| c.since <= at));
+        said && (provider.unusable.is_some() || !holding.iter().any(|s| s.signs_documents_throughout(at, at)))
     }
 
     /// The first instant from `from` to `to` at which body `id` held no granted
