@@ -238,8 +238,9 @@ impl Decision {
 /// gateway's own verification refused).
 pub fn assessment_level(list: &TrustList, cert: &Certificate, at: OffsetDateTime) -> crate::model::AssessmentLevel {
     let scope = cert.program_code.accreditation_scope();
-    let accreditor = list.body(cert.issuer_id()).and_then(|p| p.body.as_ref()).and_then(|b| b.accredited_by.as_deref());
-    match accreditor {
+    // Its CB's accreditor as recognition asks it (the empty id: the list names none).
+    let accreditor = certification_body(list, cert.issuer_id()).map(|(_, ab)| ab).filter(|ab| !ab.is_empty());
+    match accreditor.as_deref() {
         Some(ab)
             if membership_on_issue_day(list, cert, ab).active
                 && list.membership_at(ab, arrangement_for(scope), scope, at).active =>
@@ -341,25 +342,17 @@ pub fn accreditation_unclaimed(cert: &Certificate, format: Format) -> Option<Str
 pub fn claim_not_of(list: &TrustList, cert: &Certificate, accreditor: &str) -> Option<String> {
     let claimed = cert.certification_body.accreditation.as_ref()?;
     let named = list.accreditation_body_named(&claimed.body);
-    if named == Some(accreditor) && !accreditor.is_empty() {
-        return None;
-    }
+    let issuer = cert.issuer_id();
+    let held = match accreditor {
+        "" => format!("the trust list names no accreditor of '{issuer}'"),
+        _ if named == Some(accreditor) => return None,
+        _ => format!("'{issuer}' is accredited by '{accreditor}'"),
+    };
     let other = match named {
         Some(other) => format!("{other} in the trust list"),
         None => "a name the trust list does not hold".into(),
     };
-    if accreditor.is_empty() {
-        return Some(format!(
-            "the certificate names accreditation by '{}' ({other}); the trust list names no accreditor of '{}'",
-            claimed.body,
-            cert.issuer_id()
-        ));
-    }
-    Some(format!(
-        "the certificate names accreditation by '{}' ({other}); '{}' is accredited by '{accreditor}'",
-        claimed.body,
-        cert.issuer_id()
-    ))
+    Some(format!("the certificate names accreditation by '{}' ({other}); {held}", claimed.body))
 }
 
 /// The certification body `issuer` of the list, with its accreditor's id (empty when the

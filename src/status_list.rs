@@ -30,6 +30,12 @@ pub const LENGTH: u32 = 131_072;
 /// random draw finds a free index in two tries on average.
 pub const FILL: u32 = LENGTH / 2;
 
+/// The id of a credential's entry at `index` of the list whose credential is at `list` (its
+/// URL): what the gateway writes, and all a credential of its profile may state.
+pub fn entry_id(list: &str, index: impl std::fmt::Display) -> String {
+    format!("{list}#{index}")
+}
+
 /// The path under the public URL where list `n`'s credential for `purpose` is served.
 pub fn path(list: u32, purpose: Purpose) -> String {
     format!("/v1/status-lists/{list}/{}", purpose.as_str())
@@ -113,7 +119,7 @@ impl Slot {
                 .map(|p| {
                     let list = format!("{base}{}", path(self.list, *p));
                     json!({
-                        "id": format!("{list}#{}", self.index),
+                        "id": entry_id(&list, self.index),
                         "type": "BitstringStatusListEntry",
                         "statusPurpose": p.as_str(),
                         "statusListIndex": self.index.to_string(),

@@ -85,6 +85,19 @@ fn build_list(scratch: &Path, description: &str, (key, chain): &(SigningKey, Vec
     mrgate::trust::build::build(&path, key, chain).expect("build").into_bytes()
 }
 
+/// A list built from `description` in `scratch`, in the form `xmldsig::sign` takes: to be
+/// changed in ways `trust build` never writes, and signed again ([`operator_signed`]).
+fn unsigned_list(scratch: &Path, description: &str) -> String {
+    let built = String::from_utf8(build_list(scratch, description, &signer("trust-list-operator"))).expect("utf8");
+    mrgate::crypto::xmldsig::unsigned_of(&built).expect("the list in sign's form")
+}
+
+/// `unsigned`, signed by the demo operator.
+fn operator_signed(unsigned: &str) -> Vec<u8> {
+    let (key, chain) = signer("trust-list-operator");
+    mrgate::crypto::xmldsig::sign(unsigned, &key, &chain).expect("sign").into_bytes()
+}
+
 /// The demo's domestic root, to mint more certificates under (its key is shipped).
 fn demo_root() -> mrgate::pki::Ca {
     let read = |ext: &str| std::fs::read_to_string(format!("{DEMO}/ca.{ext}")).expect("demo root");
@@ -713,16 +726,12 @@ async fn an_export_claims_its_cbs_accreditation() {
 async fn an_export_of_a_cb_the_list_names_no_accreditor_for_is_refused() {
     let dir = tempfile::tempdir().expect("tmp");
     let (running, addr, app) = serve(config(dir.path())).await;
-    let description = demo_description().replace("sequence = 1", "sequence = 2");
-    let built = String::from_utf8(build_list(dir.path(), &description, &signer("trust-list-operator"))).expect("utf8");
-    let unsigned = mrgate::crypto::xmldsig::unsigned_of(&built).expect("the list in sign's form");
+    let unsigned = unsigned_list(dir.path(), &demo_description().replace("sequence = 1", "sequence = 2"));
     let (cb, _) = unsigned.split_once("<mra:BodyId>CNCA-R-2002-001</mra:BodyId>").expect("the demo CB");
     let accreditor = "<mra:AccreditedBy>cnas</mra:AccreditedBy>";
     let at = cb.len() + unsigned[cb.len()..].find(accreditor).expect("its accreditor");
     let without = format!("{}{}", &unsigned[..at], &unsigned[at + accreditor.len()..]);
-    let (key, chain) = signer("trust-list-operator");
-    let list = mrgate::crypto::xmldsig::sign(&without, &key, &chain).expect("sign").into_bytes();
-    let r = call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await;
+    let r = call(addr, "PUT", "/v1/admin/trust-list", operator_signed(&without), Some("operator"), None).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let size = app.log.size().expect("size");
     let r = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
@@ -785,21 +794,16 @@ async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
             "[{{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }}, {{ status = \"withdrawn\", since = \"{from}\" }}]"
         );
         let withdrawn = with_service_status(&description, "CNCA-R-2002-001", &history);
-        let unsigned_of = |description: &str| {
-            let built =
-                String::from_utf8(build_list(dir.path(), description, &signer("trust-list-operator"))).expect("utf8");
-            mrgate::crypto::xmldsig::unsigned_of(&built).expect("the list in sign's form")
-        };
         let service_of = |unsigned: &str| {
             let cb = unsigned.find("<mra:BodyId>CNCA-R-2002-001</mra:BodyId>").expect("the CB");
             let start = cb + unsigned[cb..].find("<tsl:TSPService>").expect("its service");
             let end = cb + unsigned[cb..].find("</tsl:TSPService>").expect("its end") + "</tsl:TSPService>".len();
             (start, end)
         };
-        let base = unsigned_of(&withdrawn);
+        let base = unsigned_list(dir.path(), &withdrawn);
         let (start, end) = service_of(&base);
         // The second key's service: granted from 2025, as the first one's was.
-        let granted = unsigned_of(&description);
+        let granted = unsigned_list(dir.path(), &description);
         let (from_granted, to_granted) = service_of(&granted);
         let service = &granted[from_granted..to_granted];
         let first_key = {
@@ -809,9 +813,7 @@ async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
         let second_service = service.replace(first_key, &STANDARD.encode(second.der()));
         let changed = format!("{}\n        {second_service}{}", &base[..end], &base[end..]);
         assert!(base[start..end].contains("withdrawn"), "{}", &base[start..end]);
-        let (key, chain) = signer("trust-list-operator");
-        let list = mrgate::crypto::xmldsig::sign(&changed, &key, &chain).expect("sign").into_bytes();
-        let r = call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await;
+        let r = call(addr, "PUT", "/v1/admin/trust-list", operator_signed(&changed), Some("operator"), None).await;
         assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     };
     // The first key retired from now, after the export: what it registered stands (the

@@ -105,12 +105,7 @@ fn profile_id(id: &str, expected: &str, path: &str) -> Result<(), FormatError> {
 /// reads as the same URN, was taken for no certificate's id). Another issuer's credential
 /// names what it names.
 fn own_id(reading: Reading, subject: Option<&str>, id: &str, suffix: &str, path: &str) -> Result<(), FormatError> {
-    // A subject that is no certificate's is refused for that, where it is read.
-    let Some(subject) = subject.filter(|s| reading == Reading::Profile && s.starts_with("urn:cn:cnca:certificate:"))
-    else {
-        return Ok(());
-    };
-    let expected = format!("{subject}#{suffix}");
+    let Some(expected) = subject_part(reading, subject, suffix) else { return Ok(()) };
     if id == expected || is_other_issuer_id(id) || is_uuid_urn(id) {
         return Ok(());
     }
@@ -118,6 +113,14 @@ fn own_id(reading: Reading, subject: Option<&str>, id: &str, suffix: &str, path:
         path,
         format!("must be '{expected}' in this profile, or an https URL, a DID or a urn:uuid of the issuer's"),
     ))
+}
+
+/// The id this profile makes of a part of its subject (`{subject}#{suffix}`: its holder, an
+/// assessment, a product…); `None` where no id is held to it — another issuer's credential,
+/// or a subject that is no certificate's, refused for that where it is read.
+fn subject_part(reading: Reading, subject: Option<&str>, suffix: &str) -> Option<String> {
+    let subject = subject.filter(|s| reading == Reading::Profile && s.starts_with("urn:cn:cnca:certificate:"))?;
+    Some(format!("{subject}#{suffix}"))
 }
 
 /// Whether `id` is a UUID URN (RFC 9562): `urn:uuid:` and 32 hexadecimal digits in the
@@ -901,10 +904,11 @@ fn read_party(
     } else {
         // In this profile a holder known by no credit code is its registered id's, or, with
         // none, its subject's `#holder`.
-        if reading == Reading::Profile
-            && let Some(subject) = subject
-        {
-            let expected = registered.as_deref().map_or_else(|| format!("{subject}#holder"), registered_party_id);
+        let expected = match registered.as_deref() {
+            Some(id) => (reading == Reading::Profile).then(|| registered_party_id(id)),
+            None => subject_part(reading, subject, "holder"),
+        };
+        if let Some(expected) = expected {
             profile_id(&pid, &expected, "/credentialSubject/issuedToParty/id")?;
         }
         Ok((holder_name, None, registered))
@@ -988,7 +992,6 @@ fn read_assessment(
     // across the assessments. Its own id is the subject's or the issuer's ([`own_id`]); its
     // topic, like the issuing parties' ids and names, is a value a translation rewrites and
     // reports lost.
-    let own = |suffix: String| subject.filter(|_| reading == Reading::Profile).map(|s| format!("{s}#{suffix}"));
     let id_path = o.path_of("id");
     if let Some(id) = found.value(o.req_str("id")) {
         found.value(own_id(reading, subject, &id, &format!("assessment-{}", index + 1), &id_path));
@@ -1050,7 +1053,7 @@ fn read_assessment(
             reading.end(pv, &["IDverifiedByCAB"])?;
             let mut po = Object::new(product, &format!("{path}/assessedProduct/{n}/product"))?;
             let id = po.req_str("id")?;
-            if let Some(expected) = own(format!("product-{}", first_product + n + 1)) {
+            if let Some(expected) = subject_part(reading, subject, &format!("product-{}", first_product + n + 1)) {
                 profile_id(&id, &expected, &format!("{path}/assessedProduct/{n}/product/id"))?;
             }
             let name = po.req_text("name")?;
@@ -1073,7 +1076,7 @@ fn read_assessment(
             reading.end(fv, &["IDverifiedByCAB"])?;
             let mut fo = Object::new(facility, &format!("{path}/assessedFacility/{n}/facility"))?;
             let id = fo.req_str("id")?;
-            if let Some(expected) = own(format!("site-{}", first_site + n + 1)) {
+            if let Some(expected) = subject_part(reading, subject, &format!("site-{}", first_site + n + 1)) {
                 profile_id(&id, &expected, &format!("{path}/assessedFacility/{n}/facility/id"))?;
             }
             let name = fo.req_text("name")?;
@@ -1323,13 +1326,14 @@ fn status_list_entry(value: &Json<'_>, path: &str, reading: Reading) -> Result<(
         return Err(invalid(&e.path_of("statusListCredential"), "must be an https URL"));
     }
     // In this profile an entry's id is its list's and index's, as the gateway writes it
-    // ([`crate::status_list::Slot::entries`]): another certificate's id there is a claim no
-    // check reads (found by review).
+    // ([`crate::status_list::entry_id`]): another certificate's id there is a claim no check
+    // reads (found by review).
+    let expected = crate::status_list::entry_id(&list, &index);
     if let Some(id) = id
         && reading == Reading::Profile
-        && id != format!("{list}#{index}")
+        && id != expected
     {
-        return Err(invalid(&id_path, format!("must be '{list}#{index}' in this profile")));
+        return Err(invalid(&id_path, format!("must be '{expected}' in this profile")));
     }
     reading.end(e, &[])
 }
