@@ -266,7 +266,7 @@ reasons! {
     PtInternal = "pt.internal", 500, "A measurand reached an evaluation it should not have (a bug).";
     PtDocument = "pt.document", 400, "A PT round, submission or report does not read (line, column, path, why).";
     PtRoundExists = "pt.round_exists", 409, "The round is already defined.";
-    PtRoundUnknown = "pt.round_unknown", 404, "There is no such round.";
+    PtRoundUnknown = "pt.round_unknown", 404, "There is no such round, or none the partner is in.";
     PtRoundClosed = "pt.round_closed", 409, "The round is closed.";
     PtRoundMismatch = "pt.round_mismatch", 422, "The submission is for another round.";
     PtPartnerUnknown = "pt.partner_unknown", 422, "A partner of the round is not an accreditation body of the trust list.";
@@ -381,7 +381,6 @@ reasons! {
     AuthIssuerNotAllowed = "auth.issuer_not_allowed", 403, "A client certificate claims a role its issuer may not grant.";
     AuthNotYourBody = "auth.not_your_body", 403, "The certificate or document is not the calling partner's body's.";
     AuthNotYourCertificate = "auth.not_your_certificate", 403, "An unsigned export outside the exporter's grant.";
-    AuthNotInRound = "auth.not_in_round", 403, "The partner is not in the round.";
     AuthNotProvider = "auth.not_provider", 403, "Only the round's provider may do this.";
 
     // export: what exporters may turn into credentials.

@@ -163,6 +163,72 @@ fn refused(r: &Response, status: u16, code: &str) {
     assert_eq!(r.content_type, "application/problem+json");
 }
 
+/// What `partner` is told of round `id` on each route that names a round: (the route, the
+/// status, the reason, the detail), the id written `{id}` in the route and the detail.
+async fn told_of_round(gw: &Running, id: &str, partner: &str) -> Vec<(String, u16, String, String)> {
+    let results = signed_by(partner, &submission(id, partner, vec![result("X-1", "Pb", 1.0, None, None)]));
+    let client = format!("partner-{partner}");
+    let mut told = Vec::new();
+    for (method, path, body) in [
+        ("GET", format!("/v1/pt/rounds/{id}"), vec![]),
+        ("GET", format!("/v1/pt/rounds/{id}/report"), vec![]),
+        ("POST", format!("/v1/pt/rounds/{id}/results"), results),
+        ("POST", format!("/v1/pt/rounds/{id}/results"), vec![]),
+        ("POST", format!("/v1/pt/rounds/{id}/close"), vec![]),
+    ] {
+        let r = call(gw.addr, method, &path, body, Some(&client), None).await;
+        let detail = r.json()["detail"].as_str().unwrap_or_default().replace(id, "{id}");
+        told.push((format!("{method} {}", path.replace(id, "{id}")), r.status, reason(&r), detail));
+    }
+    told
+}
+
+/// A partner outside a round is told of it word for word what it is told of a round that
+/// does not exist, on every route that names one, open, past its deadline and reported
+/// alike, and nothing of its tries is logged (found by review: 403 `auth.not_in_round` for
+/// another's round against 404 for an unknown id let a partner list the rounds defined,
+/// and a close named the round's provider). A partner in the round is told why it may not
+/// close it; the operator, which rounds there are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_learns_nothing_of_a_round_it_is_not_in() {
+    let (gw, _dir, clock) = gateway().await;
+    let def = round("JR-1", 6);
+    let r = post(&gw, "/v1/pt/rounds", signed_by("dakks", &exchange::write_round(&def)), "partner-dakks").await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let before = log_size(&gw).await;
+
+    let unknown = told_of_round(&gw, "JR-9", "anab").await;
+    let routes = ["GET {id}", "GET {id}/report", "POST {id}/results", "POST {id}/results", "POST {id}/close"];
+    let expected: Vec<_> = routes
+        .iter()
+        .map(|route| {
+            let route = route.replace("{id}", "/v1/pt/rounds/{id}");
+            (route, 404, "pt.round_unknown".to_string(), "no round '{id}' that 'anab' is in".to_string())
+        })
+        .collect();
+    assert_eq!(unknown, expected);
+    assert_eq!(told_of_round(&gw, "JR-1", "anab").await, unknown, "open");
+    // The provider and a partner in the round are told otherwise: it is there.
+    refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-dakks").await, 409, "pt.deadline_not_reached");
+    let shown = call(gw.addr, "GET", "/v1/pt/rounds/JR-1", vec![], Some("partner-ukas"), None).await;
+    assert_eq!(shown.status, 200);
+
+    pass(&clock, def.deadline);
+    assert_eq!(told_of_round(&gw, "JR-1", "anab").await, unknown, "past its deadline");
+    assert_eq!(log_size(&gw).await, before, "an outsider's tries are not logged");
+    // In the round, not its provider: refused for that.
+    refused(&post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-ukas").await, 403, "auth.not_provider");
+    let closed = post(&gw, "/v1/pt/rounds/JR-1/close", vec![], "partner-dakks").await;
+    assert_eq!(closed.status, 201, "{}", String::from_utf8_lossy(&closed.body));
+    assert_eq!(told_of_round(&gw, "JR-1", "anab").await, unknown, "reported");
+
+    // The operator is told which rounds there are.
+    let none = call(gw.addr, "GET", "/v1/pt/rounds/JR-9", vec![], Some("operator"), None).await;
+    refused(&none, 404, "pt.round_unknown");
+    assert_eq!(none.json()["detail"], "no round 'JR-9'");
+    assert_eq!(call(gw.addr, "GET", "/v1/pt/rounds/JR-1", vec![], Some("operator"), None).await.status, 200);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_joint_round_from_definition_to_signed_report() {
     let (gw, dir, clock) = gateway().await;
@@ -233,8 +299,8 @@ async fn a_joint_round_from_definition_to_signed_report() {
     assert_eq!(submitters, ["dakks", "ukas", "dakks"]);
     refused(
         &call(gw.addr, "GET", "/v1/pt/rounds/JR-1", vec![], Some("partner-anab"), None).await,
-        403,
-        "auth.not_in_round",
+        404,
+        "pt.round_unknown",
     );
     refused(&call(gw.addr, "GET", "/v1/pt/rounds/JR-9", vec![], Some("operator"), None).await, 404, "pt.round_unknown");
 
@@ -363,7 +429,7 @@ async fn a_joint_round_from_definition_to_signed_report() {
     assert_eq!(json.status, 200);
     assert_eq!(json.json()["measurands"], report["measurands"]);
     refused(&get("partner-dakks", "image/png").await, 406, "http.not_acceptable");
-    refused(&get("partner-anab", "application/json").await, 403, "auth.not_in_round");
+    refused(&get("partner-anab", "application/json").await, 404, "pt.round_unknown");
     refused(&get("customs", "application/json").await, 403, "auth.role");
 
     // The receipt proves the signed XML was logged, offline, with the log's public key.
@@ -746,8 +812,8 @@ async fn submissions_that_are_refused() {
     );
     refused(
         &post(&gw, path, signed_by("anab", &one("S-1", "anab", "Pb")), "partner-anab").await,
-        403,
-        "auth.not_in_round",
+        404,
+        "pt.round_unknown",
     );
     let unknown =
         post(&gw, "/v1/pt/rounds/S-404/results", signed_by("ukas", &one("S-404", "ukas", "Pb")), "partner-ukas");

@@ -138,22 +138,38 @@ fn names_its_namespace(document: &[u8]) -> bool {
     memchr::memmem::find(document, exchange::NS.as_bytes()).is_some()
 }
 
-/// Refuses a partner that is not in round `id` (`round`).
+/// What a partner is told of round `id` when it is not in it: what it is told when there is
+/// no such round, word for word. A partner outside a round learns nothing of it, not even
+/// that it exists (found by review: 404 for an unknown id and 403 for another's round let
+/// any partner list the rounds defined, and closing one named its provider).
+fn not_partners_round(id: &str, partner: &str) -> Refusal {
+    Refusal::new(Class::NotFound, "pt.round_unknown", format!("no round '{id}' that '{partner}' is in"))
+}
+
+/// Refuses a partner that is not in round `id` (`round`), as [`not_partners_round`] says.
 pub fn in_round(round: &Round, id: &str, partner: &str) -> Result<(), Refusal> {
     if !round.partners.iter().any(|p| p == partner) {
-        return Err(Refusal::new(Class::Forbidden, "auth.not_in_round", format!("'{partner}' is not in round '{id}'")));
+        return Err(not_partners_round(id, partner));
     }
     Ok(())
+}
+
+/// Round `id`, read back for `partner`, which must be in it: a round it is not in is refused
+/// as one that does not exist ([`not_partners_round`]). Asked before anything else of a
+/// partner's call on a round, so that no other answer tells the two apart.
+fn partners_round(ctx: &Context<'_>, id: &str, partner: &str) -> Result<(PtRoundRecord, Round), Refusal> {
+    let (record, round) = stored_round(ctx, id).map_err(|refusal| match refusal.reason.as_str() {
+        "pt.round_unknown" => not_partners_round(id, partner),
+        _ => refusal,
+    })?;
+    in_round(&round, id, partner)?;
+    Ok((record, round))
 }
 
 /// A round that `caller` may read: a partner in it, or the operator.
 pub fn readable_round(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
     match &caller.role {
-        Role::Partner(p) => {
-            let r = stored_round(ctx, id)?;
-            in_round(&r.1, id, p)?;
-            Ok(r)
-        }
+        Role::Partner(p) => partners_round(ctx, id, p),
         Role::Operator => stored_round(ctx, id),
         _ => Err(Refusal::role(caller, "a PT round is for its partners and the operator")),
     }
@@ -432,8 +448,7 @@ pub fn submission(
     document: &[u8],
 ) -> Result<(Submission, Round), Refusal> {
     let partner = partner(caller)?;
-    let (record, round) = stored_round(ctx, id)?;
-    in_round(&round, id, partner)?;
+    let (record, round) = partners_round(ctx, id, partner)?;
     // Verified and read first: a partner's submission for this round refused (late, the
     // round closed, results it may not send) is logged as its step refused
     // ([`refusal_logged`]), which an audit decides again from the document alone.
@@ -530,7 +545,8 @@ pub fn report_reasons(report: &exchange::PerformanceReport) -> Vec<String> {
 /// no report yet. Returns the round.
 pub fn may_close(ctx: &Context<'_>, caller: &Caller, id: &str) -> Result<(PtRoundRecord, Round), Refusal> {
     let partner = partner(caller)?;
-    let (record, round) = stored_round(ctx, id)?;
+    // Its partners only: to a partner outside it, a round that is there is one that is not.
+    let (record, round) = partners_round(ctx, id, partner)?;
     closing(&round, id, partner, &ctx.trust_list, ctx.now)?;
     if ctx.store.pt_reported(id).map_err(|e| Refusal::store(&e))? {
         return Err(Refusal::new(Class::Conflict, "pt.round_closed", format!("round '{id}' already has its report")));
