@@ -1425,9 +1425,26 @@ async fn answer(
         if_none_match: header(hyper::header::IF_NONE_MATCH),
         body,
     };
-    let answered = route(Arc::clone(app), req).await;
-    drop(hold);
+    let answered = owning(hold, route(Arc::clone(app), req))
+        .await
+        .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"));
     (answered, actor)
+}
+
+/// Runs `work` on a task of its own that keeps `hold` until `work` ends. A client that
+/// resets its stream once its body is sent drops the future awaiting the answer, not the
+/// work: the decision goes on, on the blocking pool, its body and what was read of it in
+/// memory; the body's bytes are counted until then (found by attack: a reset gave them back
+/// at once, and resets at the rate limit from a few addresses held bodies past every bound).
+fn owning<T: Send + 'static>(
+    hold: bodies::Hold,
+    work: impl std::future::Future<Output = T> + Send + 'static,
+) -> tokio::task::JoinHandle<T> {
+    tokio::spawn(async move {
+        let done = work.await;
+        drop(hold);
+        done
+    })
 }
 
 /// 503 with when to come back: the bodies held in memory are at a bound, `whose`.
@@ -1826,6 +1843,40 @@ pub fn to_operator(line: std::fmt::Arguments<'_>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request's body is counted until the work on it ends, not until its caller stops
+    /// waiting: the future awaiting the answer dropped (a stream reset) leaves the work and
+    /// its hold running, and the hold is given back as the work ends.
+    #[tokio::test]
+    async fn a_body_is_counted_until_its_work_ends_not_until_its_caller_leaves() {
+        let budget = bodies::Budget::new(1_000, 10_000);
+        let mut hold = budget.hold("192.0.2.1".parse().expect("ip"));
+        hold.grow(600).expect("within the bound");
+        let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+        let (ended_tx, ended) = tokio::sync::oneshot::channel::<()>();
+        let waiting = owning(hold, async move {
+            let _ = finished.await;
+            let _ = ended_tx.send(());
+        });
+        // The caller leaves: its wait is dropped, the work is not.
+        drop(waiting);
+        tokio::task::yield_now().await;
+        assert_eq!(budget.held(), 600);
+        // Its client's next body is still refused what the first holds.
+        let mut next = budget.hold("192.0.2.1".parse().expect("ip"));
+        assert_eq!(next.grow(600), Err(bodies::Refused::Client));
+        finish.send(()).expect("the work is running");
+        ended.await.expect("the work ended");
+        // Given back as the task ends, just after the work's last step.
+        for _ in 0..1000 {
+            if budget.held() == 0 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(budget.held(), 0);
+        assert_eq!(next.grow(600), Ok(()));
+    }
 
     /// A stored decision is answered only as its entry records it: kind, verdict and the
     /// documents it hands out (found by attack and re-test: a recognition pointed at a
