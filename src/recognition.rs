@@ -1114,6 +1114,20 @@ pub fn changed_as_registered(format: Format, held: &Certificate, cert: &Certific
     }
 }
 
+/// Whether the register coming to hold `document` (CN XML) in place of `registered` makes
+/// the exports in `format` of `registered` superseded: a verification of one would find other
+/// facts registered than it states, compared as a verification compares an export's
+/// ([`changed_as_registered`]: through what the format carries, so that a change to facts
+/// the format drops supersedes none of its exports). A document that does not read is taken
+/// as other facts, as a verification takes it.
+pub fn exports_superseded(format: Format, registered: &[u8], document: &[u8]) -> bool {
+    let facts = |d: &[u8]| registered_facts(format, d, &crate::crypto::sha256_hex(d));
+    match (facts(registered), facts(document)) {
+        (Ok(exported), Ok(held)) => !changed_as_registered(format, &held, &exported).is_empty(),
+        _ => true,
+    }
+}
+
 /// The facts of a registered document (CN XML) as an export in `format` states them: rendered
 /// in that format and read back, so that what the format cannot carry is lost on both sides
 /// of a comparison with an export. Read under the default limits, the byte limit raised to

@@ -1,12 +1,18 @@
 //! W3C Bitstring Status List v1.0: how an exported credential's status is published so
 //! that any VC verifier can read it without our API.
 //!
-//! Every exported certificate holds one *slot* — a list number and an index in it — for as
-//! long as the register holds it; its credentials carry two `BitstringStatusListEntry`s
-//! at that slot, one in the `revocation` list and one in the `suspension` list. A bit is
-//! set when the register's status says so ([`Purpose::is_set`]): the register is the one
-//! source, so `/v1/verify`, the look-up, the page and the lists always tell the same
-//! status. An index is drawn at random among a list's free ones ([`Slot::random`]), so it
+//! A certificate exported as a credential holds one *slot* — a list number and an index in
+//! it — for as long as the register holds the facts its credentials state; they carry two
+//! `BitstringStatusListEntry`s at that slot, one in the `revocation` list and one in the
+//! `suspension` list. A bit is set when the register's status says so ([`Purpose::is_set`]):
+//! the register is the one source, so `/v1/verify`, the look-up, the page and the lists
+//! always tell the same status. When the register comes to hold other facts of the
+//! certificate (its CB's later version, or its signed document over an exporter's word),
+//! the credentials exported before state facts no longer held: `/v1/verify` refuses them
+//! (`register.superseded`), and their slot is *superseded* — its revocation bit set for
+//! good ([`SUPERSEDED`]) — while the certificate's next export draws a slot of its own
+//! (found by attack: the lists kept vouching for a superseded credential, which any W3C
+//! verifier then took as in force). A slot is never given again. An index is drawn at random among a list's free ones ([`Slot::random`]), so it
 //! reveals nothing about issue order; a list is filled to half its length before the next
 //! one is opened, so a free index is found in a few draws.
 //!
@@ -81,6 +87,11 @@ impl Purpose {
 /// these two, so a store reads the others by the ranges between them (an index on the
 /// status serves each range): below the first, between the two, above the second.
 pub const STATUSES_CLEAR: [&str; 2] = ["expired", "valid"];
+
+/// What a store answers, in place of a stored status, for a superseded slot (one whose
+/// credentials state facts the register no longer holds of their certificate): revoked,
+/// never suspended ([`Version::of`]). Not a register status, so never a certificate's.
+pub const SUPERSEDED: &str = "superseded";
 
 /// A slot whose certificate's stored status is not a register status: the list cannot be
 /// told, so it is not published (a verifier reading it would take the certificate as in
@@ -206,14 +217,20 @@ pub struct Version {
 
 impl Version {
     /// The version of list `list` for `purpose` over the slots held in it, each with its
-    /// certificate's stored register status; refused when any of those is not a status
-    /// (whatever its purpose: the stored value could have meant either).
+    /// certificate's stored register status, or [`SUPERSEDED`]; refused when any of those is
+    /// neither (whatever its purpose: the stored value could have meant either).
     pub fn of(list: u32, purpose: Purpose, held: &[(u32, String)]) -> Result<Version, UnreadStatus> {
         let mut set = Vec::new();
         for (index, stored) in held {
-            let status =
-                Status::parse(stored).ok_or_else(|| UnreadStatus { list, index: *index, status: stored.clone() })?;
-            if *index < LENGTH && purpose.is_set(status) {
+            let set_here = match stored.as_str() {
+                SUPERSEDED => purpose == Purpose::Revocation,
+                _ => Status::parse(stored).map(|status| purpose.is_set(status)).ok_or_else(|| UnreadStatus {
+                    list,
+                    index: *index,
+                    status: stored.clone(),
+                })?,
+            };
+            if *index < LENGTH && set_here {
                 set.push(*index);
             }
         }

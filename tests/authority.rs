@@ -1547,6 +1547,84 @@ async fn a_superseded_signed_document_does_not_replace_a_newer_one() {
     running.task.abort();
 }
 
+/// A credential whose facts the register holds no longer is revoked in the status lists,
+/// as `/v1/verify` refuses it, and the export of the facts that replaced them draws a slot of
+/// its own (rule set 24; found by attack: the lists kept the first version's slot clear, and
+/// the second version's credential named the same slot, so any W3C verifier took the
+/// superseded credential for one in force). Exported again with the same facts, a
+/// certificate keeps its slot; a superseded slot is never given again; an audit of the log
+/// re-derives every published version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_superseded_credential_is_revoked_in_the_status_lists() {
+    use mrgate::status_list::{Purpose, Slot, decode};
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let base = format!("https://localhost:{}", addr.port());
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let credential = |r: &Response| {
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        r.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string()
+    };
+    let slot_of = |jws: &str| {
+        let payload = mrgate::crypto::jws::parse(jws).expect("jws").payload;
+        let vc: serde_json::Value = serde_json::from_slice(&payload).expect("payload");
+        Slot::of_entries(&vc["credentialStatus"], &base).expect("the two entries at one slot")
+    };
+    // The indexes set in list 1 for `purpose`, as served.
+    let set = |purpose: Purpose| async move {
+        let r = call(addr, "GET", &format!("/v1/status-lists/1/{}", purpose.as_str()), vec![], None, None).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let jws = String::from_utf8(r.body).expect("utf8");
+        let payload = mrgate::crypto::jws::parse(&jws).expect("jws").payload;
+        let vc: serde_json::Value = serde_json::from_slice(&payload).expect("payload");
+        decode(vc["credentialSubject"]["encodedList"].as_str().expect("encodedList")).expect("list").0
+    };
+
+    // The exporter's word, then its CB's signed document stating otherwise only the holder's
+    // address, which a credential does not carry: the word's credential is still in force
+    // (`/v1/verify` compares what it states), and so is its slot, which the CB's names too.
+    let word = credential(&export(domestic_certificate()).await);
+    let moved = certificate_with("示例路1号", "示例路2号");
+    let first = credential(&export(cb_signed(&moved)).await);
+    let first_slot = slot_of(&first);
+    assert_eq!(slot_of(&word), first_slot);
+    assert_eq!(verified(addr, word.as_bytes().to_vec()).await, (Some(true), None));
+    let none = Vec::<u32>::new();
+    assert_eq!((set(Purpose::Revocation).await, set(Purpose::Suspension).await), (none.clone(), none));
+    // The CB's later version, with a narrower scope, replaces it.
+    let newer = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-03-10");
+    let newer = String::from_utf8(newer)
+        .expect("utf8")
+        .replace("软件开发与技术服务", "软件开发")
+        .replace("<StatusDate>2025-01-10", "<StatusDate>2025-03-10")
+        .into_bytes();
+    let second = credential(&export(cb_signed(&newer)).await);
+    let second_slot = slot_of(&second);
+    assert_ne!(second_slot, first_slot);
+    assert_eq!((first_slot.list, second_slot.list), (1, 1));
+    for superseded in [&first, &word] {
+        let verdict = verified(addr, superseded.as_bytes().to_vec()).await;
+        assert_eq!(verdict, (Some(false), Some("register.superseded".into())));
+    }
+    assert_eq!(verified(addr, second.as_bytes().to_vec()).await, (Some(true), None));
+    assert_eq!(set(Purpose::Revocation).await, vec![first_slot.index]);
+    assert_eq!(set(Purpose::Suspension).await, Vec::<u32>::new());
+    // The same facts again, unsigned: the same slot, nothing superseded.
+    let again = credential(&export(newer.clone()).await);
+    assert_eq!(slot_of(&again), second_slot);
+    assert_eq!(set(Purpose::Revocation).await, vec![first_slot.index]);
+    assert_eq!(app.store.status_slots_held().expect("held"), 2);
+    assert!(app.store.status_slot_taken(first_slot).expect("read"), "a superseded slot is never given again");
+    assert_eq!(app.store.status_slot("CNCA-R-2002-001", "04925Q10021R0M").expect("read"), Some(second_slot));
+
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+    let report = common::audit::audit(dir.path(), None);
+    assert_eq!(report.disagreements, []);
+    assert_eq!(report.entries, report.re_derived + report.not_re_derived.values().sum::<u64>());
+    assert_eq!(report.not_re_derived, Default::default(), "every entry is decided again");
+}
+
 /// Customs' verification of `document`: whether it is valid, and the reason of the check
 /// that failed, if one did.
 async fn verified(addr: std::net::SocketAddr, document: Vec<u8>) -> (Option<bool>, Option<String>) {

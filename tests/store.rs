@@ -189,7 +189,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 10) | ("postgres", 7)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 11) | ("postgres", 8)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -399,14 +399,14 @@ fn a_version_1_store_is_migrated() {
          DROP TABLE notice;
          DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
          DROP TRIGGER certificate_status_known_insert; DROP TRIGGER certificate_status_known_update;
-         DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
+         DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
          PRAGMA user_version = 1;",
     )
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 10);
+    assert_eq!(store.schema_version().expect("v"), 11);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
@@ -486,16 +486,16 @@ fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
              INSERT INTO decision (id, kind, json)
              SELECT printf('export-n3-%04d', i), 'export', json_object('issuer', 'CNCA-R-2002-001', 'number', 'N-3',
                     'documents', json_object('iaf-json', printf('{\"n\":%d}', i))) FROM n;
-             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; PRAGMA user_version = 8;",
+             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot; PRAGMA user_version = 8;",
             "INSERT INTO decision (id, kind, json)
              SELECT format('export-n3-%s', lpad(i::text, 4, '0')), 'export', json_build_object('issuer', 'CNCA-R-2002-001',
                     'number', 'N-3', 'documents', json_build_object('iaf-json', format('{\"n\":%s}', i)))::text
              FROM generate_series(1, 1200) i;
-             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
+             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot;
              UPDATE mrgate_schema SET version = 5;",
         );
         let store = b.open();
-        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 10) | ("postgres", 7)));
+        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 11) | ("postgres", 8)));
         let mut expected = vec![
             document_digest(credential.as_bytes()),
             document_digest(xml.as_bytes()),
@@ -1462,6 +1462,17 @@ fn a_sqlite_store_migrates_to_postgres_whole() {
             vec![Effect::PutDecision { id: "d-1".into(), kind: "export".into(), json: "{}".into() }],
         )
         .expect("decision");
+        // Status-list slots, one of them superseded, and a list published.
+        let slot = |index| mrgate::status_list::Slot { list: 1, index };
+        let hold = |n: &str, index| Effect::HoldStatusSlot {
+            issuer: "CNCA-R-2002-001".into(),
+            number: n.into(),
+            slot: slot(index),
+        };
+        let supersede = Effect::SupersedeStatusSlot { issuer: "CNCA-R-2002-001".into(), number: "M-2".into() };
+        let publish = Effect::Publish { what: "status-list/1/revocation".into(), digest: "cd".into() };
+        log.commit(&log_entry(1002), vec![hold("M-1", 5), hold("M-2", 6)]).expect("slots");
+        log.commit(&log_entry(1003), vec![supersede, hold("M-2", 7), publish]).expect("superseded");
         assert_eq!(outcomes(&*store, &[notice("M-1", mrgate::notice::Action::Suspend, 10, "j-1")]), [Ok(())]);
         store
             .put_trust_list(&TrustListVersion {
@@ -1492,7 +1503,7 @@ fn a_sqlite_store_migrates_to_postgres_whole() {
     let done = run();
     let out = String::from_utf8_lossy(&done.stdout);
     assert!(done.status.success(), "{}{out}", String::from_utf8_lossy(&done.stderr));
-    assert!(out.contains("log_entry: 603 rows") && out.contains("log: 603 entries, root"), "{out}");
+    assert!(out.contains("log_entry: 605 rows") && out.contains("log: 605 entries, root"), "{out}");
 
     let (from, to) = (source.open(), Backend::Postgres(db));
     let copy = to.open();
@@ -1510,6 +1521,20 @@ fn a_sqlite_store_migrates_to_postgres_whole() {
     assert_eq!(copy.pt_replaced("R-1").expect("read"), from.pt_replaced("R-1").expect("read"));
     assert_eq!(copy.pt_report("R-1").expect("read"), from.pt_report("R-1").expect("read"));
     assert_eq!(copy.log_tile_roots().expect("read"), from.log_tile_roots().expect("read"));
+    // The status lists as they were: every slot, the superseded one still revoked, and
+    // what was published (found by review: a migration left them behind).
+    for n in ["M-1", "M-2"] {
+        assert_eq!(
+            copy.status_slot("CNCA-R-2002-001", n).expect("read"),
+            from.status_slot("CNCA-R-2002-001", n).expect("read")
+        );
+    }
+    assert_eq!(copy.status_slots_held().expect("read"), 3);
+    let mut list = copy.status_list(1).expect("read");
+    list.sort();
+    assert_eq!(list, [(5, "suspended"), (6, mrgate::status_list::SUPERSEDED)].map(|(i, s)| (i, s.to_string())));
+    assert!(copy.status_slot_taken(mrgate::status_list::Slot { list: 1, index: 6 }).expect("read"));
+    assert_eq!(copy.published("status-list/1/revocation").expect("read").as_deref(), Some("cd"));
     // The copied notice still counts: its jti is a replay there too.
     assert_eq!(
         outcomes(&*copy, &[notice("M-1", mrgate::notice::Action::Restore, 11, "j-1")]),
@@ -1528,7 +1553,7 @@ fn a_sqlite_store_migrates_to_postgres_whole() {
         log.checkpoint().expect("cp").lines().take(3).collect::<Vec<_>>(),
         checkpoint.lines().take(3).collect::<Vec<_>>()
     );
-    assert_eq!(log.append(&log_entry(2000)).expect("append"), 603);
+    assert_eq!(log.append(&log_entry(2000)).expect("append"), 605);
     drop(log);
     // Once is enough: a database that holds a store is not copied into.
     let again = run();
@@ -2020,7 +2045,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
              DROP TABLE log_entry; DROP TABLE log_partitioning;
              DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
              ALTER TABLE certificate DROP CONSTRAINT certificate_status_known;
-             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
+             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;
              UPDATE mrgate_schema SET version = 1",
         )
@@ -2253,10 +2278,10 @@ fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
     }
 }
 
-/// Status-list slots: a certificate keeps the one it was given, no two certificates share
-/// one (the loser of a race is told `status.slot_taken`, to draw again), and a list version
-/// is published only while the register gives the list those bits — in one transaction with
-/// what changes them.
+/// Status-list slots: a certificate keeps the one it was given until it is superseded, no two
+/// certificates share one, nor is a superseded one given again (the loser of a race is told
+/// `status.slot_taken`, to draw again), and a list version is published only while the
+/// register gives the list those bits — in one transaction with what changes them.
 #[test]
 fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
     use mrgate::status_list::{Purpose, Slot, Version};
@@ -2329,6 +2354,31 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         assert_eq!(outcomes(store, &[write(vec![publish("bb")]), write(vec![publish("aa")])]), [Ok(()), Ok(())]);
         assert_eq!(store.published("status-list/1/revocation").expect("read").as_deref(), Some("aa"));
         assert_eq!(store.published("did-document").expect("read"), None);
+
+        // Superseded (rule set 24): N-2's slot is its no longer, revoked for good whatever
+        // its status, and never held again; N-2 draws another in the same write.
+        let supersede =
+            |number: &str| Effect::SupersedeStatusSlot { issuer: "CNCA-R-2002-001".into(), number: number.into() };
+        let d = Slot { list: 1, index: 500 };
+        assert_eq!(outcomes(store, &[write(vec![supersede("N-2"), hold("N-2", d)])]), [Ok(())], "{}", b.name());
+        assert_eq!(store.status_slot("CNCA-R-2002-001", "N-2").expect("read"), Some(d));
+        assert!(store.status_slot_taken(c).expect("read"), "{}", b.name());
+        assert_eq!(store.status_slots_held().expect("held"), 3);
+        let mut held = store.status_list(1).expect("list");
+        held.sort();
+        // N-2 is suspended: its new slot is read with its status, the superseded one as such.
+        let expected = [(9, "superseded"), (77, "withdrawn"), (500, "suspended")].map(|(i, s)| (i, s.to_string()));
+        assert_eq!(held, expected, "{}", b.name());
+        let revoked = Version::of(1, Purpose::Revocation, &held).expect("reads");
+        let suspended = Version::of(1, Purpose::Suspension, &held).expect("reads");
+        assert_eq!((revoked.set, suspended.set), (vec![9, 77], vec![500]));
+        // Neither N-2 nor another certificate holds the superseded slot again.
+        assert_eq!(outcomes(store, &[write(vec![put("N-4", "valid"), hold("N-4", c)])]), [Err("status.slot_taken")]);
+        assert_eq!(outcomes(store, &[write(vec![supersede("N-2"), hold("N-2", c)])]), [Err("status.slot_taken")]);
+        assert_eq!(store.status_slot("CNCA-R-2002-001", "N-2").expect("read"), Some(d), "nothing of it stands");
+        // A certificate holding none: nothing to supersede.
+        assert_eq!(outcomes(store, &[write(vec![supersede("N-9")])]), [Ok(())]);
+        assert_eq!(store.status_slots_held().expect("held"), 3);
     }
 }
 

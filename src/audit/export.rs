@@ -116,6 +116,12 @@ impl Walk<'_, '_> {
         // outputs turn out to be: a bad output is its own disagreement, not every later
         // decision's on that certificate. The gateway's signature stands only for outputs
         // that are what the rules make.
+        // Other facts than the register holds supersede the slot of the credentials exported
+        // of those, before this export's credential names its own (as the export's effects).
+        let registered = crate::decisions::register::registered_as(&judged.cert).bytes;
+        if crate::decisions::register::supersedes(held.as_ref(), &registered) {
+            self.slots.supersede(judged.cert.issuer_id(), judged.cert.number.as_str());
+        }
         let made = self.outputs(index, entry, &judged.cert);
         let cert = judged.cert;
         let origin = crate::decisions::register::origin::of_export(signed, held.as_ref().map(|h| h.origin.as_str()));
@@ -124,7 +130,6 @@ impl Walk<'_, '_> {
             .signer
             .clone()
             .map(|certificate| crate::store::RegisteredSigner { certificate, registered_at: entry.time.clone() });
-        let registered = crate::decisions::register::registered_as(&cert).bytes;
         let (issuer, number) = (cert.issuer_id(), cert.number.as_str());
         self.register.put((issuer, number), Some(cert.status), registered, (origin, signer), time);
         match made {

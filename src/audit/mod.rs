@@ -1233,6 +1233,10 @@ impl Walk<'_, '_> {
         if let Some(r) = registered {
             let origin = crate::decisions::register::origin::RECOGNITION;
             let time = entry_time(entry);
+            let held = self.register.record(&r.issuer, &r.number);
+            if crate::decisions::register::supersedes(held.as_ref(), &r.document) {
+                self.slots.supersede(&r.issuer, &r.number);
+            }
             self.register.put((&r.issuer, &r.number), Status::parse(r.status), r.document, (origin, r.signer), time);
         }
     }

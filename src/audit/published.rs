@@ -22,9 +22,12 @@ type CertificateKey = (String, String);
 pub(super) struct Slots {
     of: HashMap<CertificateKey, Slot>,
     holder: HashMap<Slot, CertificateKey>,
-    /// The certificates holding a slot in each list, with their slot's index: a published
-    /// version is held to its own list's slots, not to every slot of every list.
-    in_list: HashMap<u32, Vec<(CertificateKey, u32)>>,
+    /// The slots superseded: never held again, by their certificate or another.
+    superseded: std::collections::HashSet<Slot>,
+    /// The certificates holding a slot in each list, with their slot's index (`None`: a slot
+    /// superseded, its certificate's no longer): a published version is held to its own
+    /// list's slots, not to every slot of every list.
+    in_list: HashMap<u32, Vec<(Option<CertificateKey>, u32)>>,
     /// Each list and purpose's version as last computed, with the register's change count
     /// and the list's number of held slots then: a version published again with neither
     /// changed is not computed again (a log may publish one version many times).
@@ -35,6 +38,9 @@ impl Slots {
     /// `cert`'s credential names `slot`: the slot it held before, or a slot nobody holds.
     pub(super) fn hold(&mut self, cert: &Certificate, slot: Slot) -> Result<(), String> {
         let key = (cert.issuer_id().to_string(), cert.number.as_str().to_string());
+        if self.superseded.contains(&slot) {
+            return Err(format!("status-list slot {}/{} was superseded", slot.list, slot.index));
+        }
         match (self.of.get(&key), self.holder.get(&slot)) {
             (Some(held), _) if *held != slot => Err(format!(
                 "the credential names status-list slot {}/{}; the certificate holds {}/{}",
@@ -47,10 +53,29 @@ impl Slots {
             _ => {
                 self.of.insert(key.clone(), slot);
                 self.holder.insert(slot, key.clone());
-                self.in_list.entry(slot.list).or_default().push((key, slot.index));
+                self.in_list.entry(slot.list).or_default().push((Some(key), slot.index));
                 Ok(())
             }
         }
+    }
+
+    /// The register came to hold other facts of `issuer`/`number` than its credentials
+    /// state: the slot they name is superseded, as the store's
+    /// [`crate::store::Effect::SupersedeStatusSlot`] makes it — the certificate's no longer,
+    /// revoked for good, never held again (`holder` keeps it).
+    pub(super) fn supersede(&mut self, issuer: &str, number: &str) {
+        let key = (issuer.to_string(), number.to_string());
+        let Some(slot) = self.of.remove(&key) else { return };
+        self.superseded.insert(slot);
+        if let Some(held) = self.in_list.get_mut(&slot.list) {
+            for (holder, index) in held.iter_mut() {
+                if *index == slot.index && holder.as_ref() == Some(&key) {
+                    *holder = None;
+                }
+            }
+        }
+        // The list's versions are computed again: its slots changed, not their number.
+        self.computed.retain(|(list, _), _| *list != slot.list);
     }
 }
 
@@ -86,7 +111,10 @@ impl Walk<'_, '_> {
             _ => {
                 let held: Vec<(u32, String)> = in_list
                     .iter()
-                    .filter_map(|((issuer, number), at)| Some((*at, self.register.status_of(issuer, number)?.into())))
+                    .filter_map(|(holder, at)| match holder {
+                        Some((issuer, number)) => Some((*at, self.register.status_of(issuer, number)?.into())),
+                        None => Some((*at, crate::status_list::SUPERSEDED.into())),
+                    })
                     .collect();
                 match Version::of(published.list, published.purpose, &held) {
                     Ok(expected) => {

@@ -321,11 +321,12 @@ pub fn credential_payload(
 }
 
 /// The status-list slot of `cert`'s credentials: the one the register gave it at an earlier
-/// export, else a free one drawn at random ([`Slot::random`]; the store refuses the export
-/// at commit if another export took it meanwhile).
-pub fn status_slot(store: &dyn crate::store::Store, cert: &Certificate) -> Result<Slot, Refusal> {
+/// export, unless this export is `superseding` the facts that export stated; else a free one
+/// drawn at random ([`Slot::random`]; the store refuses the export at commit if another
+/// export took it meanwhile).
+pub fn status_slot(store: &dyn crate::store::Store, cert: &Certificate, superseding: bool) -> Result<Slot, Refusal> {
     let (issuer, number) = (cert.issuer_id(), cert.number.as_str());
-    if let Some(slot) = store.status_slot(issuer, number).map_err(|e| Refusal::store(&e))? {
+    if !superseding && let Some(slot) = store.status_slot(issuer, number).map_err(|e| Refusal::store(&e))? {
         return Ok(slot);
     }
     let held = store.status_slots_held().map_err(|e| Refusal::store(&e))?;
@@ -396,8 +397,12 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     // (a verifier holds a list's issuer to the credential's); without one the credential
     // states the register status it had when signed.
     let gateway = crate::crypto::did::did_of(&ctx.public_base).ok();
+    let cn = super::register::registered_as(&cert).bytes;
+    // Other facts than the register holds: the slot of the credentials exported of those is
+    // superseded, and this export's credential draws one of its own.
+    let superseding = super::register::supersedes(registered.as_ref(), &cn);
     let slot = match request.formats.contains(&Format::UntpDcc) && gateway.is_some() {
-        true => Some(status_slot(ctx.store, &cert)?),
+        true => Some(status_slot(ctx.store, &cert, superseding)?),
         false => None,
     };
     for &format in request.formats {
@@ -430,7 +435,6 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         losses.insert(format.as_str().into(), json!(rendered.loss.lost));
     }
 
-    let cn = super::register::registered_as(&cert).bytes;
     let recorded_at = super::register::recorded_since(registered.as_ref(), &cn, ctx.time());
     let record = CertificateRecord {
         issuer: cert.issuer_id().into(),
@@ -478,6 +482,10 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         number: cert.number.as_str().into(),
         digests: exported,
     });
+    if superseding {
+        effects
+            .push(Effect::SupersedeStatusSlot { issuer: cert.issuer_id().into(), number: cert.number.as_str().into() });
+    }
     if let Some(slot) = slot {
         effects.push(Effect::HoldStatusSlot {
             issuer: cert.issuer_id().into(),

@@ -258,7 +258,15 @@ use time::OffsetDateTime;
 ///   not its list's and index's, whose contexts are more than the profile's two, whose
 ///   status context is another, whose scheme's or standard's issuing party holds more than
 ///   an id and a name, or whose `IDverifiedByCAB` is not true.
-pub const RULE_SET: &str = "23";
+/// - `24`: a registration of other facts than the register holds of a certificate (an
+///   export or a recognition: its CB's later version, its signed document over an
+///   exporter's word) supersedes the status-list slot of the credentials exported of those
+///   ([`register::supersedes`], [`crate::store::Effect::SupersedeStatusSlot`]): revoked in
+///   its lists for good, as `/v1/verify` refuses those credentials (`register.superseded`),
+///   never given again; the certificate's next export draws a slot of its own (found by
+///   attack: the lists kept a superseded credential's slot clear, and the next version's
+///   credential named the same slot).
+pub const RULE_SET: &str = "24";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

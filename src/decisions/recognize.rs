@@ -159,7 +159,12 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
             number: record.number.clone(),
             as_read: registered.as_ref().map(crate::store::AsRead::of),
         });
+        let superseding = super::register::supersedes(registered.as_ref(), &cn.bytes);
         effects.push(Effect::PutCertificate { record, event });
+        if superseding {
+            let (issuer, number) = (cert.issuer_id().into(), cert.number.as_str().into());
+            effects.push(Effect::SupersedeStatusSlot { issuer, number });
+        }
         let lost = lost_in_registering(verdict.format, document, &cn.loss, &ctx.limits);
         translation = Some((String::from_utf8_lossy(&cn.bytes).to_string(), lost));
     }

@@ -84,6 +84,24 @@ pub fn same_facts(registered: &[u8], document: &[u8]) -> bool {
     }
 }
 
+/// Whether a registration of `document` (CN XML) over `registered` changes the facts the
+/// register holds of its certificate as a UNTP credential states them. The credentials
+/// exported of the facts it held then state what it holds no longer: `/v1/verify` refuses
+/// them (`register.superseded`), and their status-list slot is superseded with them
+/// ([`crate::store::Effect::SupersedeStatusSlot`], rule set 24), by an export and a
+/// recognition alike. Asked as the verification asks it
+/// ([`crate::recognition::exports_superseded`]): a change only to facts a credential does
+/// not carry (a holder's English address, sectors) leaves its credentials in force, and its
+/// slot (found by review: such a change revoked a credential `/v1/verify` still found valid).
+/// A status alone (its body's notices) states no fact a credential does.
+pub fn supersedes(registered: Option<&crate::store::CertificateRecord>, document: &[u8]) -> bool {
+    registered.is_some_and(|r| {
+        holds_facts(r)
+            && !same_facts(&r.document, document)
+            && crate::recognition::exports_superseded(crate::formats::Format::UntpDcc, &r.document, document)
+    })
+}
+
 /// The `recorded_at` of a registration of `document` made `now` over `registered`: the time
 /// it holds when the facts are the same ([`same_facts`]), else `now` (found by review: a
 /// retried recognition or a re-export during a suspension took the vouching away).

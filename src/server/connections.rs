@@ -10,8 +10,13 @@
 //! for as long as they kept reconnecting). So the places are shared out fairly among the
 //! clients that want them; a client keeps what it holds only while no client holding fewer
 //! wants in, or while each of its connections is deciding a request or sending its answer —
-//! until its answer's body has gone out, a streamed batch's included (those are bounded by
-//! the request timeout, and a connection by ten). A request still receiving its body has
+//! until its answer's body has gone out, a streamed batch's included (a connection is
+//! bounded by ten request timeouts). An answer whose body has not moved on (its next part
+//! taken to be sent) for a request timeout keeps its connection's place no longer, a batch
+//! streaming its lines as they are decided keeping it throughout: a client that opens
+//! HTTP/2 streams and never lets their answers through (a zero flow-control window) held
+//! every place for a connection's whole lifetime (found by attack: eight addresses locked
+//! every other client out, and renewed it by reconnecting). A request still receiving its body has
 //! nothing decided, and its connection may give way (found by attack: bodies trickled a
 //! byte a second made every connection "handling", and two addresses locked every other
 //! client out). An IPv6 attacker has as many /64s as it likes and can still take
@@ -45,6 +50,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 pub struct Open {
     max: usize,
     max_per_client: usize,
+    /// How long an answer may take to go out before its connection may give way anyway.
+    stalled_after: Duration,
     table: Mutex<Table>,
 }
 
@@ -112,8 +119,12 @@ impl Slot {
 }
 
 impl Open {
-    pub fn new(max: usize, max_per_client: usize) -> Arc<Self> {
-        Arc::new(Self { max, max_per_client: max_per_client.min(max), table: Mutex::new(Table::default()) })
+    /// Places for `max` connections, `max_per_client` of one client; an answer not gone out
+    /// `stalled_after` after it was ready no longer keeps its connection's (the request
+    /// timeout).
+    pub fn new(max: usize, max_per_client: usize, stalled_after: Duration) -> Arc<Self> {
+        let max_per_client = max_per_client.min(max);
+        Arc::new(Self { max, max_per_client, stalled_after, table: Mutex::new(Table::default()) })
     }
 
     /// A place for a new connection from `peer`, made if need be by telling another client's
@@ -130,7 +141,7 @@ impl Open {
             if table.leaving >= MAX_LEAVING {
                 return Err(Refused::Full);
             }
-            let victim = table.victim(holds + 1).ok_or(Refused::Full)?;
+            let victim = table.victim(holds + 1, self.stalled_after).ok_or(Refused::Full)?;
             victim.evict();
             table.leaving += 1;
         }
@@ -156,9 +167,10 @@ impl Open {
 impl Table {
     /// The connection to close for a client that would hold `would_hold` with its newcomer:
     /// of the clients holding more than that (not counting those leaving), the one holding
-    /// most; of its connections deciding no request ([`Activity::may_give_way`]) and not
-    /// leaving, the one that moved a byte least recently.
-    fn victim(&self, would_hold: usize) -> Option<&Arc<Activity>> {
+    /// most; of its connections deciding no request, or with an answer stalled for
+    /// `stalled_after` ([`Activity::may_give_way`]), and not leaving, the one that moved a
+    /// byte least recently.
+    fn victim(&self, would_hold: usize, stalled_after: Duration) -> Option<&Arc<Activity>> {
         let mut best: Option<(usize, Duration, &Arc<Activity>)> = None;
         for held in self.clients.values() {
             let staying = held.iter().filter(|h| !h.activity.was_evicted());
@@ -166,7 +178,7 @@ impl Table {
             if holds <= would_hold {
                 continue;
             }
-            for one in staying.filter(|h| h.activity.may_give_way()) {
+            for one in staying.filter(|h| h.activity.may_give_way(stalled_after)) {
                 let key = (holds, one.activity.quiet());
                 if best.as_ref().is_none_or(|b| key > (b.0, b.1)) {
                     best = Some((key.0, key.1, &one.activity));
@@ -210,6 +222,10 @@ pub struct Activity {
     /// Set once the connection is told to close, to make room for another client's.
     evicted: AtomicBool,
     told: tokio::sync::Notify,
+    /// The answers ready and not yet gone out, each with when its body last moved on (when it
+    /// was ready, or its last part was taken to be sent), by number.
+    sending: Mutex<HashMap<u64, Instant>>,
+    answers: AtomicU64,
 }
 
 impl Activity {
@@ -221,6 +237,8 @@ impl Activity {
             receiving: AtomicUsize::new(0),
             evicted: AtomicBool::new(false),
             told: tokio::sync::Notify::new(),
+            sending: Mutex::new(HashMap::new()),
+            answers: AtomicU64::new(0),
         })
     }
 
@@ -239,9 +257,16 @@ impl Activity {
     }
 
     /// Whether closing the connection would cut no request decided or being decided: it
-    /// handles none, or only ones still receiving their bodies.
-    fn may_give_way(&self) -> bool {
+    /// handles none, or only ones still receiving their bodies; or whether it holds an answer
+    /// whose body has not moved on for `stalled_after`, which its client is not taking.
+    fn may_give_way(&self, stalled_after: Duration) -> bool {
         self.in_flight.load(Ordering::Acquire) <= self.receiving.load(Ordering::Acquire)
+            || self
+                .sending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .values()
+                .any(|ready| ready.elapsed() >= stalled_after)
     }
 
     /// Whether nothing moved for `idle` and no request is being handled.
@@ -271,15 +296,35 @@ impl Activity {
     /// Marks a request as being handled until the returned guard is dropped.
     pub fn handling(self: &Arc<Self>) -> Handling {
         self.in_flight.fetch_add(1, Ordering::AcqRel);
-        Handling(Arc::clone(self))
+        Handling(Arc::clone(self), None)
     }
 }
 
-/// A request being handled (see [`Activity::handling`]).
+/// A request being handled (see [`Activity::handling`]), and the number of its answer once
+/// that is ready and going out.
 #[derive(Debug)]
-pub struct Handling(Arc<Activity>);
+pub struct Handling(Arc<Activity>, Option<u64>);
 
 impl Handling {
+    /// Notes that the request's answer is ready and going out, from now until the guard is
+    /// dropped (see [`Activity::may_give_way`]).
+    fn answer_ready(&mut self) {
+        if self.1.is_none() {
+            let number = self.0.answers.fetch_add(1, Ordering::Relaxed);
+            self.0.sending.lock().unwrap_or_else(PoisonError::into_inner).insert(number, Instant::now());
+            self.1 = Some(number);
+        }
+    }
+
+    /// Notes that the answer's body moved on: its next part was taken to be sent.
+    fn moved_on(&self) {
+        if let Some(number) = self.1
+            && let Some(at) = self.0.sending.lock().unwrap_or_else(PoisonError::into_inner).get_mut(&number)
+        {
+            *at = Instant::now();
+        }
+    }
+
     /// Marks the request as still receiving its body until the returned guard is dropped.
     pub fn receiving(&self) -> Receiving {
         self.0.receiving.fetch_add(1, Ordering::AcqRel);
@@ -299,6 +344,9 @@ impl Drop for Receiving {
 
 impl Drop for Handling {
     fn drop(&mut self) {
+        if let Some(number) = self.1 {
+            self.0.sending.lock().unwrap_or_else(PoisonError::into_inner).remove(&number);
+        }
         self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
         self.0.touch();
     }
@@ -312,7 +360,9 @@ pub struct Handled<B> {
 }
 
 impl<B> Handled<B> {
-    pub fn new(body: B, handling: Handling) -> Self {
+    /// The answer's `body`, ready now.
+    pub fn new(body: B, mut handling: Handling) -> Self {
+        handling.answer_ready();
         Self { body, handling: Some(handling) }
     }
 }
@@ -326,8 +376,14 @@ impl<B: hyper::body::Body + Unpin> hyper::body::Body for Handled<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
         let polled = Pin::new(&mut self.body).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None)) {
-            self.handling = None;
+        match &polled {
+            Poll::Ready(None) => self.handling = None,
+            Poll::Ready(Some(_)) => {
+                if let Some(handling) = &self.handling {
+                    handling.moved_on();
+                }
+            }
+            Poll::Pending => {}
         }
         polled
     }
@@ -414,7 +470,7 @@ mod tests {
 
     #[test]
     fn a_client_holds_at_most_its_cap_and_gets_places_back() {
-        let open = Open::new(16, 2);
+        let open = Open::new(16, 2, Duration::MAX);
         let a = [admit(&open, "192.0.2.1"), admit(&open, "192.0.2.1")];
         assert!(a.iter().all(Result::is_ok));
         assert_eq!(admit(&open, "192.0.2.1").err(), Some(Refused::PerClient));
@@ -434,7 +490,7 @@ mod tests {
     /// the quietest idle place of the client holding most, until every client holds the same.
     #[test]
     fn when_every_place_is_taken_the_client_holding_most_gives_one_up() {
-        let open = Open::new(4, 3);
+        let open = Open::new(4, 3, Duration::MAX);
         let first = admit(&open, "192.0.2.1").expect("a place");
         std::thread::sleep(Duration::from_millis(5));
         let second = admit(&open, "192.0.2.1").expect("a place");
@@ -468,7 +524,7 @@ mod tests {
     /// for them to be gone, so the sockets open stay bounded however fast newcomers come.
     #[test]
     fn only_so_many_connections_are_leaving_at_once() {
-        let open = Open::new(100, 100);
+        let open = Open::new(100, 100, Duration::MAX);
         let held: Vec<Slot> = (0..100).map(|_| admit(&open, "192.0.2.1").expect("a place")).collect();
         let newcomers: Vec<Slot> =
             (0..MAX_LEAVING).map(|i| admit(&open, &format!("198.51.100.{}", i + 1)).expect("room is made")).collect();
@@ -483,7 +539,7 @@ mod tests {
 
     #[test]
     fn a_connection_handling_a_request_does_not_give_up_its_place() {
-        let open = Open::new(3, 3);
+        let open = Open::new(3, 3, Duration::MAX);
         let held: Vec<Slot> = (0..3).map(|_| admit(&open, "192.0.2.1").expect("a place")).collect();
         let handling: Vec<Handling> = held.iter().map(|s| s.activity().handling()).collect();
         assert_eq!(admit(&open, "198.51.100.7").err(), Some(Refused::Full));
@@ -492,11 +548,37 @@ mod tests {
         assert_eq!(held.iter().filter(|s| s.activity().evicted.load(Ordering::Acquire)).count(), 1);
     }
 
+    /// An answer its client does not take (an HTTP/2 stream whose window it never opens)
+    /// keeps its connection's place for a request timeout after it is ready, no longer: by
+    /// a zero timeout, at once; by one that has not passed, not at all. One that went out
+    /// keeps nothing.
+    #[test]
+    fn an_answer_not_taken_keeps_its_place_no_longer_than_a_request_timeout() {
+        let body = || http_body_util::Full::new(bytes::Bytes::from_static(b"{}"));
+        for (stalled_after, gives_way) in [(Duration::ZERO, true), (Duration::MAX, false)] {
+            let open = Open::new(2, 2, stalled_after);
+            let held: Vec<Slot> = (0..2).map(|_| admit(&open, "192.0.2.1").expect("a place")).collect();
+            // Each decided, its answer ready and not taken.
+            let answers: Vec<_> = held.iter().map(|s| Handled::new(body(), s.activity().handling())).collect();
+            assert_eq!(admit(&open, "198.51.100.7").is_ok(), gives_way, "{stalled_after:?}");
+            assert_eq!(held.iter().filter(|s| s.activity().was_evicted()).count(), usize::from(gives_way));
+            // Its answers gone out: nothing is left waiting to be taken.
+            drop(answers);
+            assert!(held.iter().all(|s| s.activity().sending.lock().expect("lock").is_empty()));
+        }
+        // Still being decided, no answer ready: its place is kept, whatever the timeout.
+        let open = Open::new(1, 1, Duration::ZERO);
+        let deciding = admit(&open, "192.0.2.1").expect("a place");
+        let handling = deciding.activity().handling();
+        assert_eq!(admit(&open, "198.51.100.7").err(), Some(Refused::Full));
+        drop(handling);
+    }
+
     /// A request still receiving its body has nothing decided: its connection gives way as
     /// an idle one does, and no longer once its body is in.
     #[test]
     fn a_request_still_receiving_its_body_does_not_keep_its_place() {
-        let open = Open::new(2, 2);
+        let open = Open::new(2, 2, Duration::MAX);
         let held: Vec<Slot> = (0..2).map(|_| admit(&open, "192.0.2.1").expect("a place")).collect();
         let handling: Vec<Handling> = held.iter().map(|s| s.activity().handling()).collect();
         let receiving: Vec<Receiving> = handling.iter().map(Handling::receiving).collect();
@@ -504,7 +586,7 @@ mod tests {
         assert_eq!(held.iter().filter(|s| s.activity().was_evicted()).count(), 1);
         drop((newcomer, receiving));
         // Bodies in, being decided: they keep their places.
-        let another = Open::new(2, 2);
+        let another = Open::new(2, 2, Duration::MAX);
         let deciding: Vec<Slot> = (0..2).map(|_| admit(&another, "192.0.2.1").expect("a place")).collect();
         let handling: Vec<Handling> = deciding.iter().map(|s| s.activity().handling()).collect();
         drop(handling.iter().map(Handling::receiving).collect::<Vec<_>>());
@@ -515,7 +597,7 @@ mod tests {
     #[test]
     fn a_connection_told_to_close_hears_it_whenever_it_listens() {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
-        let open = Open::new(1, 1);
+        let open = Open::new(1, 1, Duration::MAX);
         let before = admit(&open, "192.0.2.1").expect("a place");
         let listening = admit(&open, "192.0.2.1");
         assert_eq!(listening.err(), Some(Refused::PerClient));

@@ -43,6 +43,11 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
     // register changed under it) decides again on the register as it is now.
     let again = [crate::decisions::record::SLOT_TAKEN, crate::decisions::record::REGISTER_CONFLICT];
     let recorded = app.recorder.record_retrying(3, &again, || export::export(&app.context(), &req.caller, request));
+    // An export may have superseded a slot (it registered other facts): the lists are read
+    // again at their next request, after any export, which costs a read of the register.
+    if recorded.is_ok() {
+        app.status_lists.read_again();
+    }
     recorded_json(StatusCode::CREATED, recorded)
 }
 

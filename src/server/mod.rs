@@ -1682,7 +1682,10 @@ pub async fn start(app: Arc<App>) -> Result<Running, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let _ = app.bound.set(addr);
     let limits = &app.config.limits;
-    let connections = connections::Open::new(limits.max_connections, limits.max_connections_per_client);
+    // An answer's stall is measured by the start's request timeout, as the places are counted
+    // by the start's limits (a reload changes neither).
+    let stalled_after = std::time::Duration::from_secs(limits.request_timeout_seconds);
+    let connections = connections::Open::new(limits.max_connections, limits.max_connections_per_client, stalled_after);
     let (cosigning, cosigned_log) = (Arc::clone(&app.cosigning), Arc::clone(&app.log));
     let marked = (Arc::downgrade(&app.log), Arc::downgrade(&app.mark));
     let high_water = tokio::spawn(crate::ledger::high_water::record_forever(marked.0.clone(), marked.1.clone()));

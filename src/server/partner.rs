@@ -12,6 +12,11 @@ use serde_json::json;
 /// on the document's merits (both recorded).
 pub fn recognize(app: &App, req: &Req) -> Response<Body> {
     let recorded = app.recorder.record(recognize::recognize(&app.context(), &req.caller, &req.body));
+    // A recognition may have superseded a slot (it registered other facts): the lists are
+    // read again at their next request.
+    if recorded.as_ref().is_ok_and(|r| r.answer.recognized) {
+        app.status_lists.read_again();
+    }
     let status = match &recorded {
         Ok(r) if r.answer.recognized => StatusCode::CREATED,
         _ => StatusCode::OK,

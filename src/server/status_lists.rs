@@ -141,7 +141,8 @@ impl Signed {
     }
 
     /// Reads every list from the register again at its next request: a notice through this
-    /// node changed a status (other nodes read again within a second).
+    /// node changed a status, or an export or recognition superseded a slot (other nodes
+    /// read again within a second).
     pub fn read_again(&self) {
         for c in self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).values_mut() {
             c.read_at = None;

@@ -397,6 +397,12 @@ pub enum Effect {
     /// an export of the same certificate won) or another certificate holds this one
     /// (`status.slot_taken`: two exports drew it at once; the loser draws again).
     HoldStatusSlot { issuer: String, number: String, slot: crate::status_list::Slot },
+    /// Supersedes the status-list slot certificate `issuer`/`number` holds, if any: the
+    /// register is to hold other facts of it, which the credentials at that slot do not
+    /// state. The slot is the certificate's no longer (its next export draws another), is
+    /// revoked in its lists for good ([`crate::status_list::SUPERSEDED`]) and is never given
+    /// again (rule set 24).
+    SupersedeStatusSlot { issuer: String, number: String },
     /// Holds the write unless the bits of list `version.list` for `version.purpose`, as the
     /// register is inside this transaction, are exactly `version`'s: a conflict
     /// (`status.list_changed`) otherwise, so that the log records a list version only
@@ -486,16 +492,17 @@ pub trait Store: Send + Sync {
         self.write(Effect::SetStatus { issuer: issuer.into(), number: number.into(), event: event.clone() }).map(drop)
     }
     fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError>;
-    /// The status-list slot certificate `issuer`/`number` holds, if it was ever exported.
+    /// The status-list slot certificate `issuer`/`number` holds: none when it was never
+    /// exported as a credential, or when its slot was superseded since.
     fn status_slot(&self, issuer: &str, number: &str) -> Result<Option<crate::status_list::Slot>, StoreError>;
-    /// Whether any certificate holds `slot`.
+    /// Whether any certificate holds `slot`, or held it until it was superseded.
     fn status_slot_taken(&self, slot: crate::status_list::Slot) -> Result<bool, StoreError>;
-    /// How many slots are held, in all lists.
+    /// How many slots are held, in all lists, superseded ones included.
     fn status_slots_held(&self) -> Result<u64, StoreError>;
     /// The slots held in list `list` whose certificate's stored status is not one that sets
     /// no bit ([`crate::status_list::STATUSES_CLEAR`]): each index with its status as stored,
-    /// read or not. (A list's version is made of these few; one that does not read refuses
-    /// the list.)
+    /// read or not; and its superseded slots, each with [`crate::status_list::SUPERSEDED`].
+    /// (A list's version is made of these few; one that does not read refuses the list.)
     fn status_list(&self, list: u32) -> Result<Vec<(u32, String)>, StoreError>;
     /// The certificate's current version: record and history read in one transaction.
     fn certificate_view(

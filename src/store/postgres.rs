@@ -260,6 +260,14 @@ const MIGRATIONS: &[&str] = &[
     // 7: the signer of the document a certificate's facts were last registered by, and when:
     // the embedded store's version 10.
     "ALTER TABLE certificate ADD COLUMN signer TEXT; ALTER TABLE certificate ADD COLUMN signer_at TEXT;",
+    // 8: the status-list slots superseded: the embedded store's version 11.
+    r#"CREATE TABLE superseded_status_slot (
+        list BIGINT NOT NULL,
+        idx BIGINT NOT NULL,
+        issuer TEXT COLLATE "C" NOT NULL,
+        number TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (list, idx)
+    );"#,
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -883,6 +891,17 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                 .await?;
             }
         }
+        Effect::SupersedeStatusSlot { issuer, number } => {
+            c.execute(
+                // A slot superseded before, given again by a node of an older build, stays so.
+                "INSERT INTO superseded_status_slot (list, idx, issuer, number)
+                 SELECT list, idx, issuer, number FROM status_slot WHERE issuer = $1 AND number = $2
+                 ON CONFLICT (list, idx) DO NOTHING",
+                &[issuer, number],
+            )
+            .await?;
+            c.execute("DELETE FROM status_slot WHERE issuer = $1 AND number = $2", &[issuer, number]).await?;
+        }
         Effect::StatusListIs { version } => rules::list_is(version, &list_of(c, version.list).await?)?,
         Effect::Publish { what, digest } => {
             rules::newly_published(what, published(c, what).await?.as_deref(), digest)?;
@@ -1009,7 +1028,8 @@ async fn slot_of(c: &mut Conn, issuer: &str, number: &str) -> Result<Option<crat
 async fn slot_taken(c: &mut Conn, s: crate::status_list::Slot) -> Result<bool, StoreError> {
     let row = c
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM status_slot WHERE list = $1 AND idx = $2)",
+            "SELECT EXISTS (SELECT 1 FROM status_slot WHERE list = $1 AND idx = $2)
+                 OR EXISTS (SELECT 1 FROM superseded_status_slot WHERE list = $1 AND idx = $2)",
             &[&i64::from(s.list), &i64::from(s.index)],
         )
         .await?;
@@ -1020,9 +1040,15 @@ async fn list_of(c: &mut Conn, list: u32) -> Result<Vec<(u32, String)>, StoreErr
     let rows = c
         .query(
             // Every status but those that set no bit, by three ranges of the status index.
-            "SELECT s.idx, c.status FROM certificate c JOIN status_slot s ON s.issuer = c.issuer AND s.number = c.number
-             WHERE (c.status < $2 OR (c.status > $2 AND c.status < $3) OR c.status > $3) AND s.list = $1",
-            &[&i64::from(list), &crate::status_list::STATUSES_CLEAR[0], &crate::status_list::STATUSES_CLEAR[1]],
+            r#"SELECT s.idx, c.status FROM certificate c JOIN status_slot s ON s.issuer = c.issuer AND s.number = c.number
+             WHERE (c.status < $2 OR (c.status > $2 AND c.status < $3) OR c.status > $3) AND s.list = $1
+             UNION ALL SELECT idx, $4::text COLLATE "C" FROM superseded_status_slot WHERE list = $1"#,
+            &[
+                &i64::from(list),
+                &crate::status_list::STATUSES_CLEAR[0],
+                &crate::status_list::STATUSES_CLEAR[1],
+                &crate::status_list::SUPERSEDED,
+            ],
         )
         .await?;
     rows.iter().map(|r| Ok((slot(i64::from(list), r.try_get(0)?)?.index, r.try_get(1)?))).collect()
@@ -1411,7 +1437,13 @@ impl Store for PostgresStore {
 
     fn status_slots_held(&self) -> Result<u64, StoreError> {
         self.pool.run(async |c| {
-            let n: i64 = c.query_one("SELECT count(*) FROM status_slot", &[]).await?.try_get(0)?;
+            let n: i64 = c
+                .query_one(
+                    "SELECT (SELECT count(*) FROM status_slot) + (SELECT count(*) FROM superseded_status_slot)",
+                    &[],
+                )
+                .await?
+                .try_get(0)?;
             Ok(n.max(0) as u64)
         })
     }

@@ -146,6 +146,16 @@ const MIGRATIONS: &[&str] = &[
     // 10: the signer of the document a certificate's facts were last registered by, and when
     // (rule set 23; `CertificateRecord::signer`). Rows registered before hold none.
     "ALTER TABLE certificate ADD COLUMN signer TEXT; ALTER TABLE certificate ADD COLUMN signer_at TEXT;",
+    // 11: the status-list slots superseded (rule set 24; `Effect::SupersedeStatusSlot`): each
+    // the certificate's whose credentials named it, revoked in its lists for good, never
+    // given again.
+    "CREATE TABLE superseded_status_slot (
+        list INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        issuer TEXT NOT NULL,
+        number TEXT NOT NULL,
+        PRIMARY KEY (list, idx)
+    );",
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -712,6 +722,17 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                     .execute(params![issuer, number, slot.list, slot.index])?;
             }
         }
+        Effect::SupersedeStatusSlot { issuer, number } => {
+            conn.prepare_cached(
+                // A slot superseded before, given again by a node of an older build, stays so.
+                "INSERT INTO superseded_status_slot (list, idx, issuer, number)
+                 SELECT list, idx, issuer, number FROM status_slot WHERE issuer = ?1 AND number = ?2
+                 ON CONFLICT (list, idx) DO NOTHING",
+            )?
+            .execute(params![issuer, number])?;
+            conn.prepare_cached("DELETE FROM status_slot WHERE issuer = ?1 AND number = ?2")?
+                .execute(params![issuer, number])?;
+        }
         Effect::StatusListIs { version } => rules::list_is(version, &list_of(conn, version.list)?)?,
         Effect::Publish { what, digest } => {
             rules::newly_published(what, published(conn, what)?.as_deref(), digest)?;
@@ -747,7 +768,10 @@ fn slot_of(conn: &Connection, issuer: &str, number: &str) -> Result<Option<crate
 
 fn slot_taken(conn: &Connection, slot: crate::status_list::Slot) -> Result<bool, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM status_slot WHERE list = ?1 AND idx = ?2)")?
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM status_slot WHERE list = ?1 AND idx = ?2)
+                 OR EXISTS (SELECT 1 FROM superseded_status_slot WHERE list = ?1 AND idx = ?2)",
+        )?
         .query_row(params![slot.list, slot.index], |r| r.get(0))?)
 }
 
@@ -757,10 +781,12 @@ fn list_of(conn: &Connection, list: u32) -> Result<Vec<(u32, String)>, StoreErro
         // whose status is not one that sets no bit first (three ranges of the status index),
         // then each one's slot; not every slot of the list.
         "SELECT s.idx, c.status FROM certificate c CROSS JOIN status_slot s ON s.issuer = c.issuer AND s.number = c.number
-         WHERE (c.status < ?2 OR (c.status > ?2 AND c.status < ?3) OR c.status > ?3) AND s.list = ?1",
+         WHERE (c.status < ?2 OR (c.status > ?2 AND c.status < ?3) OR c.status > ?3) AND s.list = ?1
+         UNION ALL SELECT idx, ?4 FROM superseded_status_slot WHERE list = ?1",
     )?;
     let [low, high] = crate::status_list::STATUSES_CLEAR;
-    let rows = stmt.query_map(params![list, low, high], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let superseded = crate::status_list::SUPERSEDED;
+    let rows = stmt.query_map(params![list, low, high, superseded], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -1200,7 +1226,11 @@ impl Store for SqliteStore {
     }
 
     fn status_slots_held(&self) -> Result<u64, StoreError> {
-        let n: i64 = self.conn()?.query_row("SELECT count(*) FROM status_slot", [], |r| r.get(0))?;
+        let n: i64 = self.conn()?.query_row(
+            "SELECT (SELECT count(*) FROM status_slot) + (SELECT count(*) FROM superseded_status_slot)",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(n.max(0) as u64)
     }
 

@@ -158,7 +158,7 @@ pub async fn start_with(
     let (stop, stopping) = watch::channel(false);
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let serving = Arc::clone(&cosigner);
-    let open = Open::new(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT);
+    let open = Open::new(MAX_CONNECTIONS, MAX_CONNECTIONS_PER_CLIENT, TIMEOUT);
     let task = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
         let stopped = stopped(stopping.clone());

@@ -56,6 +56,11 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
     ),
     ("kept_document", &[("digest", Text), ("document", Bytes)]),
     ("exported_document", &[("issuer", Text), ("number", Text), ("digest", Text)]),
+    // The status-list slots and what is published (found by review: a migration left them
+    // behind, and the lists published after it revoked nothing any credential had named).
+    ("status_slot", &[("issuer", Text), ("number", Text), ("list", Int), ("idx", Int)]),
+    ("superseded_status_slot", &[("list", Int), ("idx", Int), ("issuer", Text), ("number", Text)]),
+    ("publication", &[("what", Text), ("digest", Text)]),
     (
         "pt_round",
         &[
