@@ -146,7 +146,7 @@ fn not_partners_round(id: &str, partner: &str) -> Refusal {
     Refusal::new(Class::NotFound, "pt.round_unknown", format!("no round '{id}' that '{partner}' is in"))
 }
 
-/// Refuses a partner that is not in round `id` (`round`), as [`not_partners_round`] says.
+/// Refuses a partner that is not in round `id` (`round`), as it refuses a round that does not exist.
 pub fn in_round(round: &Round, id: &str, partner: &str) -> Result<(), Refusal> {
     if !round.partners.iter().any(|p| p == partner) {
         return Err(not_partners_round(id, partner));
