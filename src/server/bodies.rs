@@ -5,8 +5,9 @@
 //! make the gateway hold gigabytes of bodies it never finishes (found by attack: 100 streams
 //! on one anonymous connection, each sending 4 MiB less a byte and never ending, took the
 //! gateway from 164 MB to 519 MB in 1.5 s; one customs identity over three connections, to
-//! 1.7 GB). Each body holds its bytes here as they arrive and gives them back when the work on
-//! its request has ended, whether or not its caller is still waiting for the answer. A client is an IPv4 address or an IPv6 /64, as for the rate limit: one
+//! 1.7 GB). Each body holds its bytes here as they arrive and gives them back when its request
+//! is answered; one of 64 KiB or more, when the work on it has ended, whether or not its
+//! caller is still waiting for the answer (a stream reset does not end the work). A client is an IPv4 address or an IPv6 /64, as for the rate limit: one
 //! client at its bound leaves the others theirs (`limits.max_body_bytes_held_per_client`),
 //! and all of them together are bounded too (`limits.max_body_bytes_held`). What is counted
 //! is the bytes received; the buffers holding them grow by doubling, so the memory they take
@@ -102,6 +103,11 @@ impl Budget {
 }
 
 impl Hold {
+    /// The bytes it holds.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     /// Holds `bytes` more; refused, and nothing more held, past the client's bound or all's.
     pub fn grow(&mut self, bytes: usize) -> Result<(), Refused> {
         self.set(self.bytes.saturating_add(bytes))

