@@ -384,6 +384,7 @@ reasons! {
     AuthNotProvider = "auth.not_provider", 403, "Only the round's provider may do this.";
 
     // export: what exporters may turn into credentials.
+    ExportBusy = "export.busy", 503, "Too many exports wait for others of the same certificates on this node; try again shortly (Retry-After).";
     ExportForeignIssuer = "export.foreign_issuer", 422, "Only certificates of CNCA-approved (domestic) certification bodies are exported; a foreign body's certificate is recognized through its partner.";
 
     // notice: signed status notices.

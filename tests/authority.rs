@@ -546,6 +546,16 @@ fn certificate_with(from: &str, to: &str) -> Vec<u8> {
     text.replace(from, to).into_bytes()
 }
 
+/// The CB's later version of [`domestic_certificate`]: issued two months after it, with a
+/// narrower scope.
+fn newer_version() -> Vec<u8> {
+    String::from_utf8(certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-03-10"))
+        .expect("utf8")
+        .replace("软件开发与技术服务", "软件开发")
+        .replace("<StatusDate>2025-01-10", "<StatusDate>2025-03-10")
+        .into_bytes()
+}
+
 /// `document` signed by the registered signer of its CB (`cb/CNCA-R-2002-001`).
 fn cb_signed(document: &[u8]) -> Vec<u8> {
     let (key, chain) = signer("cb/CNCA-R-2002-001");
@@ -1530,12 +1540,7 @@ async fn a_superseded_signed_document_does_not_replace_a_newer_one() {
     assert_eq!(verified(addr, first.clone()).await, (Some(true), None));
     // A newer signed version does replace it; the first version's export is superseded, and
     // the first version exported again rolls nothing back.
-    let newer = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-03-10");
-    let newer = String::from_utf8(newer)
-        .expect("utf8")
-        .replace("软件开发与技术服务", "软件开发")
-        .replace("<StatusDate>2025-01-10", "<StatusDate>2025-03-10")
-        .into_bytes();
+    let newer = newer_version();
     assert_eq!(export(cb_signed(&newer)).await.status, 201);
     assert_eq!(scope().await, "软件开发");
     let superseded = (Some(false), Some("register.superseded".to_string()));
@@ -1592,12 +1597,7 @@ async fn a_superseded_credential_is_revoked_in_the_status_lists() {
     let none = Vec::<u32>::new();
     assert_eq!((set(Purpose::Revocation).await, set(Purpose::Suspension).await), (none.clone(), none));
     // The CB's later version, with a narrower scope, replaces it.
-    let newer = certificate_with("<IssueDate>2025-01-10", "<IssueDate>2025-03-10");
-    let newer = String::from_utf8(newer)
-        .expect("utf8")
-        .replace("软件开发与技术服务", "软件开发")
-        .replace("<StatusDate>2025-01-10", "<StatusDate>2025-03-10")
-        .into_bytes();
+    let newer = newer_version();
     let second = credential(&export(cb_signed(&newer)).await);
     let second_slot = slot_of(&second);
     assert_ne!(second_slot, first_slot);

@@ -37,7 +37,15 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
     };
     let request = export::Request { document: &req.body, formats: &formats };
     // Exports of one certificate on this node wait for each other (see `OneAtATime`).
-    let _one = app.exports.hold(&req.body, &app.limits);
+    let Ok(_one) = app.exports.hold(&req.body, &app.limits) else {
+        let message = format!(
+            "{} exports wait for others of the same certificates on this node already; try again shortly",
+            OneAtATime::MOST_WAITING
+        );
+        let mut r = problem(StatusCode::SERVICE_UNAVAILABLE, "export.busy", message);
+        r.headers_mut().insert(hyper::header::RETRY_AFTER, hyper::header::HeaderValue::from_static("1"));
+        return r;
+    };
     // Two exports that drew the same status-list slot at once: the one refused draws again.
     // Two exports of one certificate at once on two nodes: the one the store refuses (the
     // register changed under it) decides again on the register as it is now.
@@ -58,29 +66,70 @@ pub fn export(app: &App, req: &Req) -> Response<Body> {
 /// at once answered 9 times 409). Exports of one certificate on other nodes still meet the
 /// store's check and are decided again. Striped: two certificates may share a lock, which
 /// costs only waiting; a map of locks per certificate would grow with every one exported.
+///
+/// Each export waiting parks a thread of the blocking pool, which every route but the
+/// verifications is decided on: at most [`OneAtATime::MOST_WAITING`] wait at once, and an
+/// export past them is answered 503 `export.busy` at once (found by attack: about 600
+/// exports of one certificate sent at once by one exporter parked the whole pool, and every
+/// other route, `/healthz` included, queued behind them).
 #[derive(Debug)]
 pub struct OneAtATime {
     stripes: Vec<std::sync::Mutex<()>>,
     hasher: std::hash::RandomState,
+    /// Exports waiting for their stripe now, and at most how many may.
+    waiting: std::sync::atomic::AtomicUsize,
+    most_waiting: usize,
 }
 
 impl Default for OneAtATime {
     fn default() -> Self {
-        Self { stripes: (0..64).map(|_| std::sync::Mutex::new(())).collect(), hasher: Default::default() }
+        Self::new(Self::MOST_WAITING)
     }
 }
 
+/// An export turned away: too many wait for their certificates already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy;
+
 impl OneAtATime {
+    /// Exports that may wait at once: a quarter of tokio's blocking pool (512 threads), so
+    /// that the other routes keep the rest whatever exporters send.
+    pub const MOST_WAITING: usize = 128;
+
+    /// Stripes for exports of which at most `most_waiting` wait at once.
+    pub fn new(most_waiting: usize) -> Self {
+        let stripes = (0..64).map(|_| std::sync::Mutex::new(())).collect();
+        Self { stripes, hasher: Default::default(), waiting: Default::default(), most_waiting }
+    }
+
     /// Waits for the certificate `document` states (by its issuer and number) and holds
     /// it until the guard is dropped; nothing to hold for a document that is no
-    /// certificate (the decision refuses it).
-    pub fn hold(&self, document: &[u8], limits: &crate::xml::Limits) -> Option<std::sync::MutexGuard<'_, ()>> {
+    /// certificate (the decision refuses it); [`Busy`] when [`OneAtATime::MOST_WAITING`]
+    /// exports wait already.
+    pub fn hold(
+        &self,
+        document: &[u8],
+        limits: &crate::xml::Limits,
+    ) -> Result<Option<std::sync::MutexGuard<'_, ()>>, Busy> {
         use std::hash::BuildHasher as _;
-        let cert = crate::formats::parse(Format::CnXml, document, limits).ok()?;
+        use std::sync::atomic::Ordering;
+        let Ok(cert) = crate::formats::parse(Format::CnXml, document, limits) else { return Ok(None) };
         let stripe = self.hasher.hash_one((cert.issuer_id(), cert.number.as_str())) as usize % self.stripes.len();
+        let Some(lock) = self.stripes.get(stripe) else { return Ok(None) };
+        // Free: taken at once, no thread parked. Else counted among those waiting, if room.
         // A handler that panicked while holding one held nothing another export needs.
-        let lock = self.stripes.get(stripe)?;
-        Some(lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        match lock.try_lock() {
+            Ok(guard) => return Ok(Some(guard)),
+            Err(std::sync::TryLockError::Poisoned(e)) => return Ok(Some(e.into_inner())),
+            Err(std::sync::TryLockError::WouldBlock) => {}
+        }
+        if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.most_waiting {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            return Err(Busy);
+        }
+        let guard = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.waiting.fetch_sub(1, Ordering::AcqRel);
+        Ok(Some(guard))
     }
 }
 
@@ -104,5 +153,35 @@ pub fn get(app: &App, req: &Req, id: &str) -> Response<Body> {
         }
         Ok(None) => not_found(),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exports of one certificate wait for each other, at most so many at once: past them,
+    /// one is turned away at once rather than park another thread; a free stripe is taken
+    /// without counting as waiting, and a document that is no certificate holds nothing.
+    #[test]
+    fn at_most_so_many_exports_wait_and_the_next_is_turned_away() {
+        let document = include_bytes!("../../tests/data/cn-qms.xml");
+        let limits = crate::xml::Limits::default();
+        let one = std::sync::Arc::new(OneAtATime::new(1));
+        let held = one.hold(document, &limits).expect("free").expect("a certificate");
+        let waiter = {
+            let one = std::sync::Arc::clone(&one);
+            std::thread::spawn(move || one.hold(document, &limits).map(|guard| guard.is_some()))
+        };
+        // The second waits (counted); a third finds the one place taken.
+        while one.waiting.load(std::sync::atomic::Ordering::Acquire) == 0 {
+            std::thread::yield_now();
+        }
+        assert_eq!(one.hold(document, &limits).err(), Some(Busy));
+        assert_eq!(one.hold(b"<not-a-certificate/>", &limits).map(|g| g.is_some()), Ok(false));
+        drop(held);
+        assert_eq!(waiter.join().expect("the waiter"), Ok(true));
+        assert_eq!(one.waiting.load(std::sync::atomic::Ordering::Acquire), 0);
+        assert!(one.hold(document, &limits).expect("free again").is_some());
     }
 }
