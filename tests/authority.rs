@@ -546,6 +546,16 @@ fn certificate_with(from: &str, to: &str) -> Vec<u8> {
     text.replace(from, to).into_bytes()
 }
 
+/// Stops the gateway and audits its log: no disagreement, and every entry decided again.
+async fn audited_whole(running: Running, app: Arc<App>, data: &Path) {
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+    let report = common::audit::audit(data, None);
+    assert_eq!(report.disagreements, []);
+    assert_eq!(report.entries, report.re_derived + report.not_re_derived.values().sum::<u64>());
+    assert_eq!(report.not_re_derived, Default::default(), "every entry is decided again");
+}
+
 /// The CB's later version of [`domestic_certificate`]: issued two months after it, with a
 /// narrower scope.
 fn newer_version() -> Vec<u8> {
@@ -1502,12 +1512,7 @@ async fn a_body_withdraws_a_certificate_the_gateway_never_recorded() {
         held["history"].as_array().expect("history").iter().filter_map(|e| e["status"].as_str()).collect();
     assert_eq!(statuses, ["suspended", "valid"]);
 
-    running.shutdown(std::time::Duration::from_secs(5)).await;
-    drop(app);
-    let report = common::audit::audit(dir.path(), None);
-    assert_eq!(report.disagreements, []);
-    assert_eq!(report.entries, report.re_derived + report.not_re_derived.values().sum::<u64>());
-    assert_eq!(report.not_re_derived, Default::default(), "every entry is decided again");
+    audited_whole(running, app, dir.path()).await;
 }
 
 /// A signed document older than the registered version does not roll the register back,
@@ -1617,12 +1622,7 @@ async fn a_superseded_credential_is_revoked_in_the_status_lists() {
     assert!(app.store.status_slot_taken(first_slot).expect("read"), "a superseded slot is never given again");
     assert_eq!(app.store.status_slot("CNCA-R-2002-001", "04925Q10021R0M").expect("read"), Some(second_slot));
 
-    running.shutdown(std::time::Duration::from_secs(5)).await;
-    drop(app);
-    let report = common::audit::audit(dir.path(), None);
-    assert_eq!(report.disagreements, []);
-    assert_eq!(report.entries, report.re_derived + report.not_re_derived.values().sum::<u64>());
-    assert_eq!(report.not_re_derived, Default::default(), "every entry is decided again");
+    audited_whole(running, app, dir.path()).await;
 }
 
 /// Customs' verification of `document`: whether it is valid, and the reason of the check

@@ -21,9 +21,9 @@ type CertificateKey = (String, String);
 #[derive(Debug, Default)]
 pub(super) struct Slots {
     of: HashMap<CertificateKey, Slot>,
-    holder: HashMap<Slot, CertificateKey>,
-    /// The slots superseded: never held again, by their certificate or another.
-    superseded: std::collections::HashSet<Slot>,
+    /// Each slot named, with its certificate; `None` once superseded: never held again, by
+    /// its certificate or another.
+    holder: HashMap<Slot, Option<CertificateKey>>,
     /// The certificates holding a slot in each list, with their slot's index (`None`: a slot
     /// superseded, its certificate's no longer): a published version is held to its own
     /// list's slots, not to every slot of every list.
@@ -38,21 +38,19 @@ impl Slots {
     /// `cert`'s credential names `slot`: the slot it held before, or a slot nobody holds.
     pub(super) fn hold(&mut self, cert: &Certificate, slot: Slot) -> Result<(), String> {
         let key = (cert.issuer_id().to_string(), cert.number.as_str().to_string());
-        if self.superseded.contains(&slot) {
-            return Err(format!("status-list slot {}/{} was superseded", slot.list, slot.index));
-        }
         match (self.of.get(&key), self.holder.get(&slot)) {
+            (_, Some(None)) => Err(format!("status-list slot {}/{} was superseded", slot.list, slot.index)),
             (Some(held), _) if *held != slot => Err(format!(
                 "the credential names status-list slot {}/{}; the certificate holds {}/{}",
                 slot.list, slot.index, held.list, held.index
             )),
-            (_, Some(other)) if *other != key => {
+            (_, Some(Some(other))) if *other != key => {
                 Err(format!("status-list slot {}/{} is {}/{}'s already", slot.list, slot.index, other.0, other.1))
             }
             (Some(_), _) => Ok(()),
             _ => {
                 self.of.insert(key.clone(), slot);
-                self.holder.insert(slot, key.clone());
+                self.holder.insert(slot, Some(key.clone()));
                 self.in_list.entry(slot.list).or_default().push((Some(key), slot.index));
                 Ok(())
             }
@@ -62,11 +60,11 @@ impl Slots {
     /// The register came to hold other facts of `issuer`/`number` than its credentials
     /// state: the slot they name is superseded, as the store's
     /// [`crate::store::Effect::SupersedeStatusSlot`] makes it — the certificate's no longer,
-    /// revoked for good, never held again (`holder` keeps it).
+    /// revoked for good, never held again.
     pub(super) fn supersede(&mut self, issuer: &str, number: &str) {
         let key = (issuer.to_string(), number.to_string());
         let Some(slot) = self.of.remove(&key) else { return };
-        self.superseded.insert(slot);
+        self.holder.insert(slot, None);
         if let Some(held) = self.in_list.get_mut(&slot.list) {
             for (holder, index) in held.iter_mut() {
                 if *index == slot.index && holder.as_ref() == Some(&key) {

@@ -7,8 +7,8 @@
 //! gateway from 164 MB to 519 MB in 1.5 s; one customs identity over three connections, to
 //! 1.7 GB). Each body holds its bytes here as they arrive and gives them back when its request
 //! is answered; one of 64 KiB or more, when the work on it has ended, whether or not its
-//! caller is still waiting for the answer (a stream reset does not end the work). A client is an IPv4 address or an IPv6 /64, as for the rate limit: one
-//! client at its bound leaves the others theirs (`limits.max_body_bytes_held_per_client`),
+//! caller is still waiting for the answer (a stream reset does not end the work). A client
+//! is an IPv4 address or an IPv6 /64, as for the rate limit: one client at its bound leaves the others theirs (`limits.max_body_bytes_held_per_client`),
 //! and all of them together are bounded too (`limits.max_body_bytes_held`). What is counted
 //! is the bytes received; the buffers holding them grow by doubling, so the memory they take
 //! is at most about twice that (measured by review: four clients each at a 64 MiB bound took

@@ -16,8 +16,8 @@
 //! streaming its lines as they are decided keeping it throughout: a client that opens
 //! HTTP/2 streams and never lets their answers through (a zero flow-control window) held
 //! every place for a connection's whole lifetime (found by attack: eight addresses locked
-//! every other client out, and renewed it by reconnecting). A request still receiving its body has
-//! nothing decided, and its connection may give way (found by attack: bodies trickled a
+//! every other client out, and renewed it by reconnecting). A request still receiving its
+//! body has nothing decided, and its connection may give way (found by attack: bodies trickled a
 //! byte a second made every connection "handling", and two addresses locked every other
 //! client out). An IPv6 attacker has as many /64s as it likes and can still take
 //! a place per /64; only a front end or a firewall counting larger prefixes bounds that.
@@ -119,9 +119,9 @@ impl Slot {
 }
 
 impl Open {
-    /// Places for `max` connections, `max_per_client` of one client; an answer not gone out
-    /// `stalled_after` after it was ready no longer keeps its connection's (the request
-    /// timeout).
+    /// Places for `max` connections, `max_per_client` of one client; an answer whose body has
+    /// not moved on for `stalled_after` (the request timeout) no longer keeps its
+    /// connection's.
     pub fn new(max: usize, max_per_client: usize, stalled_after: Duration) -> Arc<Self> {
         let max_per_client = max_per_client.min(max);
         Arc::new(Self { max, max_per_client, stalled_after, table: Mutex::new(Table::default()) })

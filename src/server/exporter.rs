@@ -174,9 +174,13 @@ mod tests {
             std::thread::spawn(move || one.hold(document, &limits).map(|guard| guard.is_some()))
         };
         // The second waits (counted); a third finds the one place taken.
-        while one.waiting.load(std::sync::atomic::Ordering::Acquire) == 0 {
+        for _ in 0..10_000_000 {
+            if one.waiting.load(std::sync::atomic::Ordering::Acquire) == 1 {
+                break;
+            }
             std::thread::yield_now();
         }
+        assert_eq!(one.waiting.load(std::sync::atomic::Ordering::Acquire), 1, "the second export waits");
         assert_eq!(one.hold(document, &limits).err(), Some(Busy));
         assert_eq!(one.hold(b"<not-a-certificate/>", &limits).map(|g| g.is_some()), Ok(false));
         drop(held);

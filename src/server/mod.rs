@@ -1425,9 +1425,10 @@ async fn answer(
         if_none_match: header(hyper::header::IF_NONE_MATCH),
         body,
     };
-    // A small body is decided where it was read: the hop to a task of its own cost a
-    // tenth of the verifications a second at peak (measured: 8,856 → 8,080), and what such a
-    // body holds while its decision outlives a reset is bounded by the rate limits.
+    // A small body is decided where it was read: with a task of its own for every request
+    // the gateway answered a tenth fewer verifications a second at peak (8,080 against
+    // 8,856), and what such a body holds while its decision outlives a reset is bounded by
+    // the rate limits.
     if hold.bytes() < OWNED_FROM_BYTES {
         let answered = route(Arc::clone(app), req).await;
         drop(hold);
