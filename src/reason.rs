@@ -362,6 +362,7 @@ reasons! {
     RulesSequence = "rules.sequence", 409, "The equivalence table's sequence is not newer than the installed one.";
     RulesSequenceReused = "rules.sequence_reused", 409, "A different equivalence table with this sequence is already stored.";
     RulesTableChanged = "rules.table_changed", 409, "A newer equivalence table came into force while the decision was made; ask again.";
+    RulesRefused = "rules.refused", 503, "This node's configuration refuses the newest installed trust list or equivalence table: it tells no certificate's status in the status lists until it allows them.";
     RulesUnknownVersion = "rules.unknown_version", 404, "No rule document with this sequence is stored.";
 
     // audit: what `mrgate log audit` finds when it decides the log again.

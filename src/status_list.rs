@@ -4,9 +4,10 @@
 //! A certificate exported as a credential holds one *slot* — a list number and an index in
 //! it — for as long as the register holds the facts its credentials state; they carry two
 //! `BitstringStatusListEntry`s at that slot, one in the `revocation` list and one in the
-//! `suspension` list. A bit is set when the register's status says so ([`Purpose::is_set`]):
-//! the register is the one source, so `/v1/verify`, the look-up, the page and the lists
-//! always tell the same status. When the register comes to hold other facts of the
+//! `suspension` list. A bit is set when the register's status says so ([`Purpose::is_set`]),
+//! and a valid certificate's suspension bit while the rules in force withhold it
+//! ([`Held::sets`]: the look-up would not call it valid), so that `/v1/verify`, the look-up,
+//! the page and the lists tell the same status. When the register comes to hold other facts of the
 //! certificate (its CB's later version, or its signed document over an exporter's word),
 //! the credentials exported before state facts no longer held: `/v1/verify` refuses them
 //! (`register.superseded`), and their slot is *superseded* — its revocation bit set for
@@ -21,8 +22,8 @@
 //! of it ([`Version::credential`]), its bitstring GZIP-compressed and base64url-encoded
 //! as the specification asks.
 //!
-//! What it must never do: decide a status (the register does), or read a list credential
-//! without a bound on what it decompresses to ([`decode`]).
+//! What it must never do: decide a status (the register and the look-up's rule do), or read
+//! a list credential without a bound on what it decompresses to ([`decode`]).
 
 use crate::model::Status;
 use serde_json::{Value, json};
@@ -80,14 +81,6 @@ impl Purpose {
     }
 }
 
-/// The register statuses that set no bit in any list ([`Purpose::is_set`]), in ascending
-/// byte order. A store reads a list's version from the slots of every *other* status: the
-/// few that set a bit, and any stored status that is not a status at all, which must refuse
-/// the list ([`Version::of`]) rather than pass for one in force. Most certificates are in
-/// these two, so a store reads the others by the ranges between them (an index on the
-/// status serves each range): below the first, between the two, above the second.
-pub const STATUSES_CLEAR: [&str; 2] = ["expired", "valid"];
-
 /// What a store answers, in place of a stored status, for a superseded slot (one whose
 /// credentials state facts the register no longer holds of their certificate): revoked,
 /// never suspended ([`Version::of`]). Not a register status, so never a certificate's.
@@ -102,6 +95,37 @@ pub struct UnreadStatus {
     pub list: u32,
     pub index: u32,
     pub status: String,
+}
+
+/// A slot as a list's version is made of it: its index, what the store holds for it (its
+/// certificate's register status, or [`SUPERSEDED`]), and whether the rules in force
+/// *withhold* its certificate — one the register holds valid that the look-up does not
+/// call valid under the trust list and equivalence table in force
+/// ([`crate::decisions::status_list::withheld`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Held {
+    pub index: u32,
+    pub stored: String,
+    pub withheld: bool,
+}
+
+impl Held {
+    /// A slot whose certificate the rules do not withhold (or a superseded one).
+    pub fn stored(index: u32, stored: impl Into<String>) -> Held {
+        Held { index, stored: stored.into(), withheld: false }
+    }
+
+    /// Whether this slot's bit is set in `purpose`'s list, its certificate's status being
+    /// `status`: as [`Purpose::is_set`] says, and in the suspension list also while the rules
+    /// in force withhold a valid certificate (rule set 25; found by review: the lists kept
+    /// vouching for a certificate whose CB left the trust list, whose accreditor's
+    /// membership was withdrawn, whose signer's key was withdrawn or whose standard's
+    /// transition ended, all of which `/v1/verify` and the look-up refused). A suspension,
+    /// not a revocation: the rules may take it back (a list installed again, a membership
+    /// restored), and a revocation is for good.
+    pub fn sets(&self, purpose: Purpose, status: Status) -> bool {
+        purpose.is_set(status) || (purpose == Purpose::Suspension && status == Status::Valid && self.withheld)
+    }
 }
 
 /// A certificate's place in the status lists: list `list` (from 1), index `index`.
@@ -216,22 +240,20 @@ pub struct Version {
 }
 
 impl Version {
-    /// The version of list `list` for `purpose` over the slots held in it, each with its
-    /// certificate's stored register status, or [`SUPERSEDED`]; refused when any of those is
-    /// neither (whatever its purpose: the stored value could have meant either).
-    pub fn of(list: u32, purpose: Purpose, held: &[(u32, String)]) -> Result<Version, UnreadStatus> {
+    /// The version of list `list` for `purpose` over the slots held in it ([`Held`]), each
+    /// with its certificate's stored register status, or [`SUPERSEDED`]; refused when any of
+    /// those is neither (whatever its purpose: the stored value could have meant either).
+    pub fn of(list: u32, purpose: Purpose, held: &[Held]) -> Result<Version, UnreadStatus> {
         let mut set = Vec::new();
-        for (index, stored) in held {
-            let set_here = match stored.as_str() {
+        for slot in held {
+            let set_here = match slot.stored.as_str() {
                 SUPERSEDED => purpose == Purpose::Revocation,
-                _ => Status::parse(stored).map(|status| purpose.is_set(status)).ok_or_else(|| UnreadStatus {
-                    list,
-                    index: *index,
-                    status: stored.clone(),
-                })?,
+                stored => Status::parse(stored)
+                    .map(|status| slot.sets(purpose, status))
+                    .ok_or_else(|| UnreadStatus { list, index: slot.index, status: stored.to_string() })?,
             };
-            if *index < LENGTH && set_here {
-                set.push(*index);
+            if slot.index < LENGTH && set_here {
+                set.push(slot.index);
             }
         }
         set.sort_unstable();
@@ -332,17 +354,48 @@ mod tests {
 
     #[test]
     fn the_register_status_sets_the_bits() {
-        let held =
-            [(5, "suspended".to_string()), (3, "withdrawn".into()), (7, "cancelled".into()), (1, "valid".into())];
+        let held = [
+            Held::stored(5, "suspended"),
+            Held::stored(3, "withdrawn"),
+            Held::stored(7, "cancelled"),
+            Held::stored(1, "valid"),
+        ];
         assert_eq!(Version::of(1, Purpose::Suspension, &held).map(|v| v.set), Ok(vec![5]));
         assert_eq!(Version::of(1, Purpose::Revocation, &held).map(|v| v.set), Ok(vec![3, 7]));
         assert!(!Purpose::Suspension.is_set(Status::Expired) && !Purpose::Revocation.is_set(Status::Expired));
+        let setting: Vec<Status> =
+            Status::ALL.into_iter().filter(|s| Purpose::ALL.iter().any(|p| p.is_set(*s))).collect();
+        assert_eq!(setting, [Status::Suspended, Status::Withdrawn, Status::Cancelled]);
+    }
+
+    /// The rules withhold a valid certificate only: its suspension bit, never its
+    /// revocation bit (they may take it back), and nothing for a status that sets its own
+    /// bits or none, nor for a superseded slot.
+    #[test]
+    fn a_withheld_valid_certificate_is_suspended_and_nothing_else_changes() {
+        let withheld = |index: u32, stored: &str| Held { index, stored: stored.into(), withheld: true };
+        let held = [
+            withheld(1, "valid"),
+            withheld(2, "suspended"),
+            withheld(3, "withdrawn"),
+            withheld(4, "cancelled"),
+            withheld(5, "expired"),
+            withheld(6, SUPERSEDED),
+            Held::stored(7, "valid"),
+        ];
+        assert_eq!(Version::of(1, Purpose::Suspension, &held).map(|v| v.set), Ok(vec![1, 2]));
+        assert_eq!(Version::of(1, Purpose::Revocation, &held).map(|v| v.set), Ok(vec![3, 4, 6]));
         for status in Status::ALL {
-            let sets = Purpose::ALL.iter().any(|p| p.is_set(status));
-            assert_eq!(sets, !STATUSES_CLEAR.contains(&status.as_str()), "{status:?}");
+            for purpose in Purpose::ALL {
+                let (with, without) = (withheld(0, status.as_str()), Held::stored(0, status.as_str()));
+                let differs = with.sets(purpose, status) != without.sets(purpose, status);
+                assert_eq!(
+                    differs,
+                    status == Status::Valid && purpose == Purpose::Suspension,
+                    "{status:?} {purpose:?}"
+                );
+            }
         }
-        // The stores read the ranges between them: they must be ascending and distinct.
-        assert!(STATUSES_CLEAR.windows(2).all(|w| w[0].as_bytes() < w[1].as_bytes()));
     }
 
     /// A stored status that is not a status refuses the list, in either purpose, wherever
@@ -351,8 +404,8 @@ mod tests {
     fn a_stored_status_that_is_not_a_status_refuses_the_list() {
         for bad in ["", "Valid", "valid ", "revoked", "suspended\0", "有效"] {
             for at in 0..3 {
-                let mut held = vec![(5, "suspended".to_string()), (3, "withdrawn".into())];
-                held.insert(at, (9, bad.to_string()));
+                let mut held = vec![Held::stored(5, "suspended"), Held::stored(3, "withdrawn")];
+                held.insert(at, Held { index: 9, stored: bad.to_string(), withheld: at == 1 });
                 for purpose in Purpose::ALL {
                     assert_eq!(
                         Version::of(2, purpose, &held),

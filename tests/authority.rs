@@ -492,6 +492,8 @@ async fn a_list_past_its_next_update_fails_closed() {
     let lookup =
         async || call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M", vec![], None, None).await.json();
     assert_eq!(lookup().await["headline"], "valid");
+    let suspension = async || call(addr, "GET", "/v1/status-lists/1/suspension", vec![], None, None).await;
+    assert_eq!(suspension().await.status, 200);
 
     let now = OffsetDateTime::now_utc();
     let due = now + time::Duration::hours(6);
@@ -512,6 +514,9 @@ async fn a_list_past_its_next_update_fails_closed() {
     // certificate as valid, but a stale list decides nothing.
     let looked_up = lookup().await;
     assert_eq!((looked_up["status"].as_str(), looked_up["headline"].as_str()), (Some("valid"), Some("unknown")));
+    // No status list is told under it either, not even the one read a moment ago (rule set
+    // 25): a verifier that cannot fetch a list takes no credential of it as in force.
+    assert_eq!(reason(&suspension().await), refused(503, "trust.list_expired"));
 
     let size = app.log.size().expect("size");
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
@@ -547,6 +552,23 @@ fn certificate_with(from: &str, to: &str) -> Vec<u8> {
 }
 
 /// Stops the gateway and audits its log: no disagreement, and every entry decided again.
+/// The status-list slot an exported credential names, under the gateway's public URL `base`.
+fn slot_of(jws: &str, base: &str) -> mrgate::status_list::Slot {
+    let payload = mrgate::crypto::jws::parse(jws).expect("jws").payload;
+    let vc: serde_json::Value = serde_json::from_slice(&payload).expect("payload");
+    mrgate::status_list::Slot::of_entries(&vc["credentialStatus"], base).expect("the two entries at one slot")
+}
+
+/// The indexes set in list 1 for `purpose`, as served.
+async fn listed(addr: SocketAddr, purpose: mrgate::status_list::Purpose) -> Vec<u32> {
+    let r = call(addr, "GET", &format!("/v1/status-lists/1/{}", purpose.as_str()), vec![], None, None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let jws = String::from_utf8(r.body).expect("utf8");
+    let payload = mrgate::crypto::jws::parse(&jws).expect("jws").payload;
+    let vc: serde_json::Value = serde_json::from_slice(&payload).expect("payload");
+    mrgate::status_list::decode(vc["credentialSubject"]["encodedList"].as_str().expect("encodedList")).expect("list").0
+}
+
 async fn audited_whole(running: Running, app: Arc<App>, data: &Path) {
     running.shutdown(std::time::Duration::from_secs(5)).await;
     drop(app);
@@ -780,11 +802,17 @@ async fn an_export_of_a_cb_the_list_names_no_accreditor_for_is_refused() {
 /// CB's other key, it is valid again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
+    use mrgate::status_list::Purpose::{Revocation, Suspension};
     let dir = tempfile::tempdir().expect("tmp");
-    let (running, addr, _app) = serve(config(dir.path())).await;
+    let (running, addr, app) = serve(config(dir.path())).await;
     let r = call(addr, "POST", "/v1/exports", cb_signed(&domestic_certificate()), None, Some(&token())).await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let credential = r.json()["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    // What a W3C verifier reads of the credential: its bits in both lists, as served.
+    let slot = slot_of(&credential, &format!("https://localhost:{}", addr.port()));
+    let bits = async || (listed(addr, Revocation).await, listed(addr, Suspension).await);
+    let (clear, withheld) = ((vec![], vec![]), (vec![], vec![slot.index]));
+    assert_eq!(bits().await, clear);
     let headline = async || call(addr, "GET", EXPORTED, vec![], None, None).await.json()["headline"].clone();
     let verified = async |jws: &str| {
         let v = call(addr, "POST", "/v1/verify", jws.as_bytes().to_vec(), Some("customs"), None).await.json();
@@ -843,6 +871,7 @@ async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
     install(2, &rfc3339(OffsetDateTime::now_utc())).await;
     assert_eq!(headline().await, "valid");
     assert_eq!(verified(&credential).await, (Some(true), vec![]));
+    assert_eq!(bits().await, clear);
     // Taken off the list (the CB's other key alone listed): the list says nothing of it, and
     // what it registered stands.
     std::fs::write(dir.path().join("second-signer.pem"), second.pem()).expect("write");
@@ -854,10 +883,19 @@ async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(headline().await, "valid");
     assert_eq!(verified(&credential).await, (Some(true), vec![]));
-    // Withdrawn from 2025-06-01, before the export (its compromise): it vouches for nothing.
+    assert_eq!(bits().await, clear);
+    // Withdrawn from 2025-06-01, before the export (its compromise): it vouches for nothing,
+    // and the lists say so at once (rule set 25; found by review: they kept its bits clear,
+    // and a W3C verifier reads nothing else). Suspended, not revoked: the rules may take it
+    // back.
     install(4, "2025-06-01T00:00:00Z").await;
     let looked_up = call(addr, "GET", EXPORTED, vec![], None, None).await.json();
     assert_eq!(looked_up["headline"], "unknown");
+    assert_eq!(bits().await, withheld);
+    assert_eq!(looked_up["status"], "valid", "the register's status is not changed by the rules");
+    // The last entry: the suspension list published with the bit (the revocation list's
+    // bits did not change).
+    let published_at = app.log.size().expect("size") - 1;
     // Registered when the export was made: its status event's time.
     let exported_at = looked_up["history"][0]["since"].as_str().expect("the export's time").to_string();
     let digest = mrgate::crypto::sha256_hex(
@@ -893,7 +931,24 @@ async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
     assert_eq!(headline().await, "valid");
     let credential = r.json()["documents"]["untp-dcc"].as_str().expect("jws").to_string();
     assert_eq!(verified(&credential).await, (Some(true), vec![]));
-    running.task.abort();
+    // The same facts, so the same slot: its bit cleared again, as a suspension may be.
+    assert_eq!(slot_of(&credential, &format!("https://localhost:{}", addr.port())), slot);
+    assert_eq!(bits().await, clear);
+    // Each published version is the one the register and the rules in force gave then.
+    audited_whole(running, app, dir.path()).await;
+    let cases: Vec<common::audit::Case> = vec![(
+        "the list published with the withheld certificate's bit clear",
+        Box::new(move |d| {
+            // The version published before, kept already.
+            let clear = br#"{"statusList":1,"statusPurpose":"suspension","length":131072,"set":[]}"#;
+            let digest = mrgate::crypto::sha256_hex(clear);
+            assert_eq!(common::audit::kept(d, &digest), clear);
+            assert_eq!(common::audit::entry(d, published_at).kind, "status-list");
+            common::audit::rewrite(d, published_at, |e| e.outputs = vec![digest]);
+        }),
+        vec![(published_at, "audit.output")],
+    )];
+    common::audit::each_caught(dir.path(), cases);
 }
 
 /// Exporters export domestic certificates: a foreign body's certificate reaches the register
@@ -1566,7 +1621,7 @@ async fn a_superseded_signed_document_does_not_replace_a_newer_one() {
 /// re-derives every published version.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_superseded_credential_is_revoked_in_the_status_lists() {
-    use mrgate::status_list::{Purpose, Slot, decode};
+    use mrgate::status_list::Purpose;
     let dir = tempfile::tempdir().expect("tmp");
     let (running, addr, app) = serve(config(dir.path())).await;
     let base = format!("https://localhost:{}", addr.port());
@@ -1575,20 +1630,8 @@ async fn a_superseded_credential_is_revoked_in_the_status_lists() {
         assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
         r.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string()
     };
-    let slot_of = |jws: &str| {
-        let payload = mrgate::crypto::jws::parse(jws).expect("jws").payload;
-        let vc: serde_json::Value = serde_json::from_slice(&payload).expect("payload");
-        Slot::of_entries(&vc["credentialStatus"], &base).expect("the two entries at one slot")
-    };
-    // The indexes set in list 1 for `purpose`, as served.
-    let set = |purpose: Purpose| async move {
-        let r = call(addr, "GET", &format!("/v1/status-lists/1/{}", purpose.as_str()), vec![], None, None).await;
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-        let jws = String::from_utf8(r.body).expect("utf8");
-        let payload = mrgate::crypto::jws::parse(&jws).expect("jws").payload;
-        let vc: serde_json::Value = serde_json::from_slice(&payload).expect("payload");
-        decode(vc["credentialSubject"]["encodedList"].as_str().expect("encodedList")).expect("list").0
-    };
+    let slot_of = |jws: &str| slot_of(jws, &base);
+    let set = |purpose: Purpose| listed(addr, purpose);
 
     // The exporter's word, then its CB's signed document stating otherwise only the holder's
     // address, which a credential does not carry: the word's credential is still in force

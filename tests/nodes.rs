@@ -624,11 +624,36 @@ fn a_node_refusing_the_newest_list_says_so() {
         // A decides with the new list.
         let v = call(a_addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
         assert_eq!(v.status, 200, "{}", text(&v));
+        // B tells no status list either (rule set 25): under the list it holds, its lists
+        // would say what the rules in force do not. A tells them.
+        for purpose in ["revocation", "suspension"] {
+            let r = get(b_addr, &format!("/v1/status-lists/1/{purpose}")).await;
+            assert_eq!((r.status, r.json()["reason"].as_str()), (503, Some("rules.refused")), "{}", text(&r));
+        }
+        assert_eq!(suspended(a_addr).await, Vec::<u32>::new());
     });
 }
 
 /// The exported domestic certificate's look-up.
 const LOOKUP: &str = "/v1/certificates/CNCA-R-2002-001/04925Q10021R0M";
+
+/// The status-list index an export's credential names.
+fn slot_index(exported: &Response) -> u32 {
+    let jws = exported.json()["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+    let vc: serde_json::Value =
+        serde_json::from_slice(&mrgate::crypto::jws::parse(&jws).expect("jws").payload).expect("payload");
+    vc["credentialStatus"][0]["statusListIndex"].as_str().expect("index").parse().expect("a number")
+}
+
+/// The indexes set in list 1's suspension list, as `addr` serves it.
+async fn suspended(addr: SocketAddr) -> Vec<u32> {
+    let r = get(addr, "/v1/status-lists/1/suspension").await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    let jws = String::from_utf8(r.body).expect("utf8");
+    let vc: serde_json::Value =
+        serde_json::from_slice(&mrgate::crypto::jws::parse(&jws).expect("jws").payload).expect("payload");
+    mrgate::status_list::decode(vc["credentialSubject"]["encodedList"].as_str().expect("bits")).expect("list").0
+}
 
 /// An anonymous look-up on one node follows a list installed through another, as its
 /// decisions do: CNAS's membership suspended before the certificate's issue day, the
@@ -643,6 +668,7 @@ fn a_look_up_on_one_node_follows_a_list_installed_through_the_other() {
         let exported = call(a_addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
         assert_eq!(exported.status, 201, "{}", text(&exported));
         assert_eq!(get(b_addr, LOOKUP).await.json()["headline"], "valid");
+        assert_eq!(suspended(b_addr).await, Vec::<u32>::new());
         let active = r#"scope = "ISO/IEC 17021-1", status = [{ status = "active", since = "2004-10-01T00:00:00Z" }]"#;
         let built = demo_list_as(dir.path(), |toml| {
             assert_eq!(toml.matches(active).count(), 1, "CNAS's membership as the demo list holds it");
@@ -658,6 +684,12 @@ fn a_look_up_on_one_node_follows_a_list_installed_through_the_other() {
         let lookup = get(b_addr, LOOKUP).await.json();
         assert_eq!((lookup["status"].as_str(), lookup["headline"].as_str()), (Some("valid"), Some("unknown")));
         assert_eq!(b.trust_list().sequence, 2);
+        // The suspension lists of both nodes hold it withheld (rule set 25): a W3C verifier
+        // reads what the look-up says.
+        let index = slot_index(&exported);
+        for addr in [b_addr, a_addr] {
+            assert_eq!(suspended(addr).await, vec![index]);
+        }
         // A batch's look-up line on either node reads the same.
         let line = format!("{}\n", serde_json::json!({"issuer": "CNCA-R-2002-001", "number": "04925Q10021R0M"}));
         for addr in [a_addr, b_addr] {

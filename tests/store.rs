@@ -129,6 +129,16 @@ impl Backend {
     }
 }
 
+/// A list's slots as (index, stored status).
+fn slots(read: &[mrgate::store::ListSlot]) -> Vec<(u32, String)> {
+    read.iter().map(|s| (s.index, s.status.clone())).collect()
+}
+
+/// The slots as a version is made of them, none withheld by the rules.
+fn held(read: &[mrgate::store::ListSlot]) -> Vec<mrgate::status_list::Held> {
+    read.iter().map(|s| mrgate::status_list::Held::stored(s.index, s.status.clone())).collect()
+}
+
 fn record(number: &str, status: &str) -> CertificateRecord {
     CertificateRecord {
         issuer: "CNCA-R-2002-001".into(),
@@ -1530,9 +1540,11 @@ fn a_sqlite_store_migrates_to_postgres_whole() {
         );
     }
     assert_eq!(copy.status_slots_held().expect("read"), 3);
-    let mut list = copy.status_list(1).expect("read");
-    list.sort();
-    assert_eq!(list, [(5, "suspended"), (6, mrgate::status_list::SUPERSEDED)].map(|(i, s)| (i, s.to_string())));
+    let list = copy.status_list(1).expect("read");
+    assert_eq!(list, from.status_list(1).expect("read"));
+    let expected =
+        [(5, "suspended"), (6, mrgate::status_list::SUPERSEDED), (7, "valid")].map(|(i, s)| (i, s.to_string()));
+    assert_eq!(slots(&list), expected);
     assert!(copy.status_slot_taken(mrgate::status_list::Slot { list: 1, index: 6 }).expect("read"));
     assert_eq!(copy.published("status-list/1/revocation").expect("read").as_deref(), Some("cd"));
     // The copied notice still counts: its jti is a replay there too.
@@ -2232,16 +2244,13 @@ fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
             assert_eq!(stored("N-0"), "valid");
         }
         assert_eq!(store.certificate(CB, "N-9").expect("read"), None);
-        let held = |store: &dyn Store| {
-            let mut held = store.status_list(1).expect("list");
-            held.sort();
-            held
-        };
         let statuses = |s: &[(u32, &str)]| s.iter().map(|(i, s)| (*i, s.to_string())).collect::<Vec<_>>();
-        assert_eq!(held(store), statuses(&[(1, "suspended"), (2, "withdrawn"), (3, "cancelled")]));
-        let revocation = Version { list: 1, purpose: Purpose::Revocation, set: vec![2, 3] };
-        let is = |version: &Version| write(vec![Effect::StatusListIs { version: version.clone() }]);
-        assert_eq!(outcomes(store, &[is(&revocation)]), [Ok(())]);
+        let all: Vec<(u32, &str)> = Status::ALL.iter().enumerate().map(|(i, s)| (i as u32, s.as_str())).collect();
+        let read = store.status_list(1).expect("list");
+        assert_eq!(slots(&read), statuses(&all), "{}", b.name());
+        let is = |read: &[mrgate::store::ListSlot]| write(vec![Effect::StatusListIs { list: 1, read: read.to_vec() }]);
+        assert_eq!(outcomes(store, &[is(&read)]), [Ok(())]);
+        let n0 = all.iter().position(|(_, s)| *s == "valid").expect("valid is a status") as u32;
 
         drop(owned);
         b.sql_each(
@@ -2249,32 +2258,25 @@ fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
             "ALTER TABLE certificate DROP CONSTRAINT certificate_status_known",
         );
         for status in bad {
-            b.sql(&format!("UPDATE certificate SET status = '{status}' WHERE number = 'N-0'"));
+            b.sql(&format!("UPDATE certificate SET status = '{status}' WHERE number = 'N-{n0}'"));
             // Opened again: SQLite's keeps versions it read in memory, and this is a change
             // no write of its own made.
             let store = b.open();
-            let held = held(&*store);
-            assert_eq!(
-                held,
-                statuses(&[(0, status), (1, "suspended"), (2, "withdrawn"), (3, "cancelled")]),
-                "{}: {status:?}",
-                b.name()
-            );
+            let now = store.status_list(1).expect("list");
+            let mut expected = all.clone();
+            expected[n0 as usize].1 = status;
+            assert_eq!(slots(&now), statuses(&expected), "{}: {status:?}", b.name());
             for purpose in Purpose::ALL {
-                let unread = UnreadStatus { list: 1, index: 0, status: status.into() };
-                assert_eq!(Version::of(1, purpose, &held), Err(unread));
+                let unread = UnreadStatus { list: 1, index: n0, status: status.into() };
+                assert_eq!(Version::of(1, purpose, &held(&now)), Err(unread));
             }
-            assert_eq!(
-                outcomes(&*store, &[is(&revocation)]),
-                [Err("register.unavailable")],
-                "{}: {status:?}",
-                b.name()
-            );
+            // The slots read before are no longer the register's.
+            assert_eq!(outcomes(&*store, &[is(&read)]), [Err("status.list_changed")], "{}: {status:?}", b.name());
         }
         // Restored to a status, the list reads and publishes again.
-        b.sql("UPDATE certificate SET status = 'expired' WHERE number = 'N-0'");
+        b.sql(&format!("UPDATE certificate SET status = 'valid' WHERE number = 'N-{n0}'"));
         let store = b.open();
-        assert_eq!(outcomes(&*store, &[is(&revocation)]), [Ok(())]);
+        assert_eq!(outcomes(&*store, &[is(&read)]), [Ok(())]);
     }
 }
 
@@ -2297,7 +2299,7 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
             number: number.into(),
             slot,
         };
-        let is = |purpose: Purpose, set: Vec<u32>| Effect::StatusListIs { version: Version { list: 1, purpose, set } };
+        let is = |read: &[mrgate::store::ListSlot]| Effect::StatusListIs { list: 1, read: read.to_vec() };
         let write = |effects: Vec<Effect>| Write { entry: None, effects };
         let (a, c) = (Slot { list: 1, index: 77 }, Slot { list: 1, index: 9 });
         assert_eq!(outcomes(store, &[write(vec![put("N-1", "valid"), hold("N-1", a)])]), [Ok(())]);
@@ -2320,27 +2322,49 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
                 && !store.status_slot_taken(Slot { list: 2, index: 9 }).expect("read")
         );
         assert_eq!(store.status_slots_held().expect("held"), 2);
-        // Only the slots whose status sets a bit are read.
-        assert_eq!(store.status_list(1).expect("list"), vec![(9, "suspended".to_string())]);
+        // Every slot of the list is read, in index order, with its registration.
+        let read = store.status_list(1).expect("list");
+        assert_eq!(slots(&read), [(9, "suspended"), (77, "valid")].map(|(i, s)| (i, s.to_string())));
+        assert_eq!(read[1].certificate, Some(("CNCA-R-2002-001".into(), "N-1".into())));
+        assert_eq!(
+            (read[1].recorded_at.as_str(), &read[1].signer),
+            ("2026-11-26T05:00:00Z", &record("N-1", "").signer)
+        );
         assert_eq!(store.status_list(2).expect("list"), vec![]);
-        // A version is published only as the register gives it.
-        assert_eq!(outcomes(store, &[write(vec![is(Purpose::Suspension, vec![9])])]), [Ok(())]);
-        assert_eq!(outcomes(store, &[write(vec![is(Purpose::Revocation, vec![])])]), [Ok(())]);
-        assert_eq!(outcomes(store, &[write(vec![is(Purpose::Suspension, vec![])])]), [Err("status.list_changed")]);
-        assert_eq!(outcomes(store, &[write(vec![is(Purpose::Revocation, vec![77])])]), [Err("status.list_changed")]);
-        // In one transaction with the change that sets the bit: the version after it.
+        // A version is published only from the slots as the register holds them.
+        assert_eq!(outcomes(store, &[write(vec![is(&read)])]), [Ok(())]);
+        assert_eq!(outcomes(store, &[write(vec![is(&read[..1])])]), [Err("status.list_changed")]);
+        assert_eq!(outcomes(store, &[write(vec![is(&[])])]), [Err("status.list_changed")]);
+        // Registered again with its status unchanged but another signer: the rules read the
+        // registration, so the list read before is not the register's.
+        let mut again = record("N-1", "valid");
+        again.signer = Some(mrgate::store::RegisteredSigner {
+            certificate: format!("{:064x}", 7),
+            registered_at: "2026-11-27T05:00:00Z".into(),
+        });
+        let reregister = Effect::PutCertificate { record: again, event: event("valid", "export") };
+        assert_eq!(
+            outcomes(store, &[write(vec![reregister]), write(vec![is(&read)])]),
+            [Ok(()), Err("status.list_changed")]
+        );
+        let read = store.status_list(1).expect("list");
+        assert_eq!(read[1].signer.as_ref().map(|s| s.registered_at.as_str()), Some("2026-11-27T05:00:00Z"));
+        // In one transaction with the change that sets the bit: the slots after it.
         let withdraw = Effect::SetStatus {
             issuer: "CNCA-R-2002-001".into(),
             number: "N-1".into(),
             event: event("withdrawn", "notice"),
         };
+        let mut after = read.clone();
+        after[1].status = "withdrawn".into();
         assert_eq!(
-            outcomes(store, &[write(vec![withdraw]), write(vec![is(Purpose::Revocation, vec![77])])]),
-            [Ok(()), Ok(())]
+            outcomes(store, &[write(vec![withdraw]), write(vec![is(&read)]), write(vec![is(&after)])]),
+            [Ok(()), Err("status.list_changed"), Ok(())]
         );
-        let mut held = store.status_list(1).expect("list");
-        held.sort();
-        assert_eq!(held, vec![(9, "suspended".to_string()), (77, "withdrawn".to_string())]);
+        assert_eq!(
+            slots(&store.status_list(1).expect("list")),
+            [(9, "suspended"), (77, "withdrawn")].map(|(i, s)| (i, s.to_string()))
+        );
         // A slot out of the lists' range is never held.
         let out = Slot { list: 1, index: mrgate::status_list::LENGTH };
         assert_eq!(outcomes(store, &[write(vec![put("N-3", "valid"), hold("N-3", out)])]), [Err("store.database")]);
@@ -2364,11 +2388,12 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         assert_eq!(store.status_slot("CNCA-R-2002-001", "N-2").expect("read"), Some(d));
         assert!(store.status_slot_taken(c).expect("read"), "{}", b.name());
         assert_eq!(store.status_slots_held().expect("held"), 3);
-        let mut held = store.status_list(1).expect("list");
-        held.sort();
+        let read = store.status_list(1).expect("list");
         // N-2 is suspended: its new slot is read with its status, the superseded one as such.
         let expected = [(9, "superseded"), (77, "withdrawn"), (500, "suspended")].map(|(i, s)| (i, s.to_string()));
-        assert_eq!(held, expected, "{}", b.name());
+        assert_eq!(slots(&read), expected, "{}", b.name());
+        assert_eq!(read[0], mrgate::store::ListSlot::superseded(9));
+        let held = held(&read);
         let revoked = Version::of(1, Purpose::Revocation, &held).expect("reads");
         let suspended = Version::of(1, Purpose::Suspension, &held).expect("reads");
         assert_eq!((revoked.set, suspended.set), (vec![9, 77], vec![500]));

@@ -1398,9 +1398,6 @@ fn entry_time(entry: &Entry) -> OffsetDateTime {
 #[derive(Default)]
 struct LogRegister {
     certificates: HashMap<(String, String), Held>,
-    /// How many changes the register has had: what a status list version computed from it
-    /// is kept against (published again without a change, it is not computed again).
-    changes: u64,
     /// (issuing body, jti) of every notice applied.
     jtis: std::collections::HashSet<(String, String)>,
     /// The digests of the outputs every export logged as made names, decided again or not:
@@ -1427,6 +1424,9 @@ struct Held {
     /// The digests of the documents exports made of it
     /// ([`crate::decisions::register::exported`]), in order: the store lists them so.
     exported: std::collections::BTreeSet<String>,
+    /// Its facts read from `document` (`None` inside: it does not read), once a status list
+    /// asked: read again once the document changes.
+    facts: std::cell::OnceCell<Option<crate::model::Certificate>>,
 }
 
 impl LogRegister {
@@ -1586,6 +1586,7 @@ impl LogRegister {
             origin,
             signer: None,
             exported: Default::default(),
+            facts: Default::default(),
         });
         held.changed = at;
         // The same facts again keep their first registration's time, as the gateway's
@@ -1594,13 +1595,15 @@ impl LogRegister {
             held.registered = at;
         }
         held.status = status;
+        if held.document != document {
+            held.facts = Default::default();
+        }
         held.document = document;
         held.origin = origin;
         // None over a signer keeps it, as the stores do.
         if signer.is_some() {
             held.signer = signer;
         }
-        self.changes += 1;
     }
 
     /// Registers the documents an export made of a registered certificate, by `digests`
@@ -1616,13 +1619,6 @@ impl LogRegister {
     /// Notes the outputs an export logged as made names ([`LogRegister::outputs_logged`]).
     fn outputs_logged(&mut self, digests: Vec<String>) {
         self.outputs_logged.extend(digests);
-    }
-
-    /// The certificate's status as the store holds it (`""` for one that does not read),
-    /// without its document.
-    fn status_of(&self, issuer: &str, number: &str) -> Option<&'static str> {
-        let held = self.certificates.get(&(issuer.to_string(), number.to_string()))?;
-        Some(held.status.map(Status::as_str).unwrap_or(""))
     }
 
     /// The certificate's record as a notice's checks read it.
@@ -1669,6 +1665,7 @@ impl LogRegister {
             origin: crate::decisions::register::origin::NOTICE,
             signer: None,
             exported: Default::default(),
+            facts: Default::default(),
         });
         // A suspension restated (rule set 22) changes nothing a decision read, as the
         // gateway's commit checks see it: no change a refusal could have raced.
@@ -1677,7 +1674,6 @@ impl LogRegister {
         }
         held.status = Some(n.action.target());
         held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
-        self.changes += 1;
         self.jtis.insert((n.issuer.clone(), n.jti.clone()));
     }
 }

@@ -1,17 +1,21 @@
 //! What the gateway publishes, checked again. Status lists: each certificate's status-list
 //! slot, as its exported credentials name it, held to one slot per certificate and one
 //! certificate per slot; and each published list version (`status-list` entries) held to
-//! the bits the register, as the log made it, gives that list at that point. DID documents
+//! the bits the register, as the log made it, and the rules the entry names give that list
+//! at that point. DID documents
 //! (`did-document` entries): each the document the gateway makes of its own keys.
 //!
 //! What it must never do: take a published version's bits from anything but the register
-//! the walk replays and the slots the exports named, or a DID document's keys for the
+//! the walk replays, the slots the exports named and the rules in force, or a DID document's keys for the
 //! gateway's without holding each to the auditor's copy of its certificates.
 
 use super::{Walk, entry_time};
+use crate::decisions::status_list::withheld;
+use crate::formats::cn_xml;
 use crate::ledger::entry::Entry;
 use crate::model::Certificate;
-use crate::status_list::{Purpose, Slot, Version};
+use crate::model::Status;
+use crate::status_list::{Held, Slot, Version};
 use std::collections::HashMap;
 
 /// A certificate: its issuer and number.
@@ -28,10 +32,6 @@ pub(super) struct Slots {
     /// superseded, its certificate's no longer): a published version is held to its own
     /// list's slots, not to every slot of every list.
     in_list: HashMap<u32, Vec<(Option<CertificateKey>, u32)>>,
-    /// Each list and purpose's version as last computed, with the register's change count
-    /// and the list's number of held slots then: a version published again with neither
-    /// changed is not computed again (a log may publish one version many times).
-    computed: HashMap<(u32, Purpose), (u64, usize, Version)>,
 }
 
 impl Slots {
@@ -72,8 +72,6 @@ impl Slots {
                 }
             }
         }
-        // The list's versions are computed again: its slots changed, not their number.
-        self.computed.retain(|(list, _), _| *list != slot.list);
     }
 }
 
@@ -98,42 +96,48 @@ impl Walk<'_, '_> {
             let detail = "the kept document is not a status list version as the gateway writes one".into();
             return self.disagree(index, &kind, "audit.document", detail);
         };
+        // Under the rules the entry names, in force at its time, as the gateway made it
+        // ([`crate::decisions::status_list::version`]): none told under a list out of date.
+        let Some(trust_list) = self.named_list(index, entry) else { return };
+        let Some(table) = self.named_table(index, entry) else { return };
+        let at = entry_time(entry);
+        if let Err(e) = trust_list.in_date(at) {
+            let detail = format!("a list published under a trust list out of date: {e}");
+            return self.disagree(index, &kind, "audit.output", detail);
+        }
         // As a store reads it: the slots of certificates the register holds (a slot is only
-        // ever taken with its certificate's export), each with its stored status.
+        // ever taken with its certificate's export), each with its stored status, and
+        // whether the rules withhold the valid ones.
         let in_list = self.slots.in_list.get(&published.list).map(Vec::as_slice).unwrap_or_default();
-        let key = (published.list, published.purpose);
-        let expected = match self.slots.computed.get(&key) {
-            Some((changes, held, version)) if *changes == self.register.changes && *held == in_list.len() => {
-                version.clone()
-            }
-            _ => {
-                let held: Vec<(u32, String)> = in_list
-                    .iter()
-                    .filter_map(|(holder, at)| match holder {
-                        Some((issuer, number)) => Some((*at, self.register.status_of(issuer, number)?.into())),
-                        None => Some((*at, crate::status_list::SUPERSEDED.into())),
-                    })
-                    .collect();
-                match Version::of(published.list, published.purpose, &held) {
-                    Ok(expected) => {
-                        // Only lists holding slots (as many as the exports made): any other
-                        // is computed at no cost, and a log may name any number of them.
-                        if !in_list.is_empty() {
-                            let kept = (self.register.changes, in_list.len(), expected.clone());
-                            self.slots.computed.insert(key, kept);
-                        }
-                        expected
-                    }
-                    Err(e) => {
-                        let detail = format!("a list published while the register could not tell it: {e}");
-                        return self.disagree(index, &kind, "audit.output", detail);
-                    }
+        let held: Vec<Held> = in_list
+            .iter()
+            .filter_map(|(holder, at_index)| match holder {
+                Some((issuer, number)) => {
+                    let held = self.register.certificates.get(&(issuer.clone(), number.clone()))?;
+                    let status = held.status.map(Status::as_str).unwrap_or("");
+                    let withheld = held.status == Some(Status::Valid) && {
+                        let cert = held.facts.get_or_init(|| {
+                            let limits = crate::decisions::register::read_as_accepted(&held.document);
+                            cn_xml::parse(&held.document, &limits).ok()
+                        });
+                        let registration = (Some(held.registered), held.signer.as_ref());
+                        withheld(registration, cert.as_ref(), at, &trust_list, &table.table)
+                    };
+                    Some(Held { index: *at_index, stored: status.into(), withheld })
                 }
+                None => Some(Held::stored(*at_index, crate::status_list::SUPERSEDED)),
+            })
+            .collect();
+        let expected = match Version::of(published.list, published.purpose, &held) {
+            Ok(expected) => expected,
+            Err(e) => {
+                let detail = format!("a list published while the register could not tell it: {e}");
+                return self.disagree(index, &kind, "audit.output", detail);
             }
         };
         if expected != published {
             let detail = format!(
-                "list {} ({}) published with bits {:?}; the register gives {:?} at {}",
+                "list {} ({}) published with bits {:?}; the register and the rules in force give {:?} at {}",
                 published.list,
                 published.purpose.as_str(),
                 published.set,

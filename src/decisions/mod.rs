@@ -266,7 +266,14 @@ use time::OffsetDateTime;
 ///   never given again; the certificate's next export draws a slot of its own (found by
 ///   attack: the lists kept a superseded credential's slot clear, and the next version's
 ///   credential named the same slot).
-pub const RULE_SET: &str = "24";
+/// - `25`: a certificate the register holds valid whose look-up would not call it valid
+///   under the rules in force (its CB out of the trust list or not in force, its signer's
+///   key withdrawn from before its registration, its accreditation or standards refused,
+///   its document unread) has its suspension bit set in the status lists while they
+///   withhold it ([`status_list::withheld`]), and no list is told under a trust list out of
+///   date (found by review: the lists kept vouching for what `/v1/verify` and the look-up
+///   refused, and a W3C verifier reads only the lists).
+pub const RULE_SET: &str = "25";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -119,7 +119,12 @@ pub fn recorded_since(registered: Option<&crate::store::CertificateRecord>, docu
 /// When the register recognized a certificate's facts as they are (its `recorded_at`);
 /// `None` when that does not read, which vouches for nothing.
 pub fn registered_at(record: &crate::store::CertificateRecord) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(&record.recorded_at, &time::format_description::well_known::Rfc3339).ok()
+    registered_at_str(&record.recorded_at)
+}
+
+/// [`registered_at`] of a `recorded_at` as stored.
+pub fn registered_at_str(recorded_at: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(recorded_at, &time::format_description::well_known::Rfc3339).ok()
 }
 
 /// The document a certificate is registered as, however it came (an export, a

@@ -123,7 +123,7 @@ struct Derived {
 }
 
 fn derive(app: &App, view: &CertificateView) -> Derived {
-    let cert = crate::formats::cn_xml::parse(&view.record.document, &app.limits).ok();
+    let cert = registered_facts(&view.record.document);
     // The receipt shown is that of the newest export or recognition in the status history,
     // i.e. the last one that set a status (re-exporting with the same status adds no event).
     let decision = view
@@ -150,6 +150,13 @@ fn derive(app: &App, view: &CertificateView) -> Derived {
         crate::formats::set_member(f, "assessment_level", level);
     }
     Derived { facts: shown, cert, receipt }
+}
+
+/// A registered document's facts, read under the limits it was accepted under (as the
+/// status lists and an audit read it: a lower body limit configured since must not make
+/// the look-up say `unknown` where the lists do not).
+fn registered_facts(document: &[u8]) -> Option<Certificate> {
+    crate::formats::cn_xml::parse(document, &crate::decisions::register::read_as_accepted(document)).ok()
 }
 
 /// The look-up's answer, in the order the page and clients read it.
@@ -196,7 +203,7 @@ pub fn headline_of(app: &App, view: &CertificateView) -> &'static str {
     let cert = match app.store.remembers_certificates() {
         true => derived(app, view).and_then(|d| d.cert.as_ref()),
         false => {
-            parsed = crate::formats::cn_xml::parse(&view.record.document, &app.limits).ok();
+            parsed = registered_facts(&view.record.document);
             parsed.as_ref()
         }
     };

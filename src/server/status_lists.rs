@@ -1,8 +1,9 @@
 //! `GET /v1/status-lists/{list}/{purpose}`: a W3C Bitstring Status List credential, public,
 //! signed as the gateway signs credentials (VC-JOSE, `kid` its DID's verification method,
-//! `x5c` its chain). Each answer is the list as the register is now: a version that is not
-//! the list's current publication is published first ([`crate::decisions::status_list`]);
-//! what was signed is kept per list and re-signed when half its `ttl` has passed.
+//! `x5c` its chain). Each answer is the list as the register and the rules in force give it
+//! now: a version that is not the list's current publication is published first
+//! ([`crate::decisions::status_list`]); what was signed is kept per list and re-signed when
+//! half its `ttl` has passed.
 //!
 //! Freshness: the list is read from the store at most once a second per node (requests in
 //! between are answered from that read), and a signed list is valid for [`TTL`] seconds,
@@ -13,7 +14,7 @@
 
 use super::http::{Body, bytes, problem, refusal, refused};
 use super::{App, Req};
-use crate::decisions::status_list::{publish, published, version};
+use crate::decisions::status_list::{Facts, publish, published, version};
 use crate::decisions::{Class, Refusal};
 use crate::status_list::{Purpose, Version};
 use hyper::header::{CACHE_CONTROL, ETAG, HeaderValue};
@@ -42,11 +43,18 @@ struct Credential {
     /// When the register was last read for it; `None` once a notice through this node may
     /// have changed it.
     read_at: Option<Instant>,
+    /// The rules it was read under (the trust list's sequence, the table's digest): read again
+    /// once others are in force on this node.
+    rules: (u64, String),
 }
 
-/// The list credentials this node signed, by list and purpose.
+/// The list credentials this node signed, by list and purpose, and the facts of the
+/// certificates in them as last read (what the rules in force are asked of).
 #[derive(Debug, Default)]
-pub struct Signed(Mutex<HashMap<(u32, Purpose), Credential>>);
+pub struct Signed {
+    signed: Mutex<HashMap<(u32, Purpose), Credential>>,
+    facts: Facts,
+}
 
 pub fn get(app: &App, req: &Req, list: &str, purpose: &str) -> Response<Body> {
     let (Some(purpose), Some(list)) = (Purpose::parse(purpose), number(list)) else {
@@ -66,7 +74,22 @@ pub fn get(app: &App, req: &Req, list: &str, purpose: &str) -> Response<Body> {
             format!("no status lists: the public URL {base} makes no did:web to issue them as"),
         );
     };
-    let recent = app.status_lists.get(list, purpose).filter(|c| c.read_at.is_some_and(|at| at.elapsed() < READ_AGAIN));
+    // A node refusing the newest rules another node installed holds older ones, under which
+    // the look-up calls nothing valid: its lists would tell what the rules in force do not.
+    if app.rules_refused() {
+        return problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "rules.refused",
+            "this node's configuration refuses the newest installed trust list or equivalence table: it tells no \
+             status list until it allows them (another node may)",
+        );
+    }
+    let recent = app
+        .status_lists
+        .get(list, purpose)
+        .filter(|c| c.read_at.is_some_and(|at| at.elapsed() < READ_AGAIN) && c.rules == rules_in_force(app))
+        // Nothing is told under a list out of date, not even the last read.
+        .filter(|_| app.trust_list().in_date(app.now()).is_ok());
     let credential = match recent {
         Some(c) => c,
         None => {
@@ -75,11 +98,14 @@ pub fn get(app: &App, req: &Req, list: &str, purpose: &str) -> Response<Body> {
             if let Err(r) = crate::decisions::signer_in_force(&app.signing_chain, app.now()) {
                 return refusal(&r);
             }
+            // The rules before the read: a list made under rules installed meanwhile is read
+            // again at the next request rather than kept as theirs.
+            let rules = rules_in_force(app);
             let current = match current(app, list, purpose) {
                 Ok(v) => v,
                 Err(response) => return *response,
             };
-            match signed(app, &current, &base, &did) {
+            match signed(app, &current, &base, &did, rules) {
                 Ok(c) => c,
                 Err(r) => return refusal(&r),
             }
@@ -100,34 +126,41 @@ pub fn get(app: &App, req: &Req, list: &str, purpose: &str) -> Response<Body> {
     response
 }
 
-/// The list's version as the register gives it now, published first when it is not the
-/// list's current publication. A commit refused because the register or the rules in force
-/// changed meanwhile is decided again (three times in all); one refused because another
-/// request published the version meanwhile is served.
+/// The list's version as the register and the rules in force give it now, published first
+/// when it is not the list's current publication. A version whose slots or rules changed
+/// before it was recorded is made again (three times in all); one refused because another
+/// request published it meanwhile is served.
 fn current(app: &App, list: u32, purpose: Purpose) -> Result<Version, Box<Response<Body>>> {
-    let store = app.store.as_ref();
+    const AGAIN: [&str; 3] = ["status.list_changed", "trust.list_changed", "rules.table_changed"];
     let mut attempt = 1;
     loop {
-        let current = version(store, list, purpose).map_err(|r| Box::new(refusal(&r)))?;
-        if published(store, &current).map_err(|r| Box::new(refusal(&r)))? {
-            return Ok(current);
+        let ctx = app.context();
+        let read = match version(&ctx, list, purpose, &app.status_lists.facts) {
+            Ok(read) => read,
+            Err(r) if attempt < 3 && AGAIN.contains(&r.reason.as_str()) => {
+                attempt += 1;
+                continue;
+            }
+            Err(r) => return Err(Box::new(refusal(&r))),
+        };
+        if published(ctx.store, &read.version).map_err(|r| Box::new(refusal(&r)))? {
+            return Ok(read.version);
         }
-        match app.recorder.record(publish(&app.context(), current.clone())) {
+        let version = read.version.clone();
+        match app.recorder.record(publish(&ctx, read)) {
             Ok(recorded) => return Ok(recorded.answer),
-            Err(r) if r.receipt.is_none() && r.refusal.reason == "publication.current" => return Ok(current),
-            Err(r)
-                if r.receipt.is_none()
-                    && attempt < 3
-                    && matches!(
-                        r.refusal.reason.as_str(),
-                        "status.list_changed" | "trust.list_changed" | "rules.table_changed"
-                    ) =>
-            {
+            Err(r) if r.receipt.is_none() && r.refusal.reason == "publication.current" => return Ok(version),
+            Err(r) if r.receipt.is_none() && attempt < 3 && AGAIN.contains(&r.refusal.reason.as_str()) => {
                 attempt += 1;
             }
             Err(r) => return Err(Box::new(refused(&r))),
         }
     }
+}
+
+/// The rules in force on this node, as a signed list remembers them.
+fn rules_in_force(app: &App) -> (u64, String) {
+    (app.trust_list().sequence, app.table().digest.clone())
 }
 
 /// A list number as a path writes it: digits, no sign, no leading zero.
@@ -137,14 +170,14 @@ fn number(s: &str) -> Option<u32> {
 
 impl Signed {
     fn get(&self, list: u32, purpose: Purpose) -> Option<Credential> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&(list, purpose)).cloned()
+        self.signed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&(list, purpose)).cloned()
     }
 
     /// Reads every list from the register again at its next request: a notice through this
-    /// node changed a status, or an export or recognition superseded a slot (other nodes
-    /// read again within a second).
+    /// node changed a status, an export or recognition superseded a slot, or a trust list or
+    /// equivalence table was installed (other nodes read again within a second).
     pub fn read_again(&self) {
-        for c in self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).values_mut() {
+        for c in self.signed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).values_mut() {
             c.read_at = None;
         }
     }
@@ -152,15 +185,16 @@ impl Signed {
 
 /// The credential of `version`, signed now unless this node signed it less than half a
 /// [`TTL`] ago; either way, marked read now.
-fn signed(app: &App, version: &Version, base: &str, did: &str) -> Result<Credential, Refusal> {
+fn signed(app: &App, version: &Version, base: &str, did: &str, rules: (u64, String)) -> Result<Credential, Refusal> {
     let digest = crate::decisions::digest(&version.document());
     let now = crate::decisions::to_the_second(app.now());
-    let mut cache = app.status_lists.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut cache = app.status_lists.signed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let key = (version.list, version.purpose);
     if let Some(c) =
         cache.get_mut(&key).filter(|c| c.digest == digest && now - c.signed_at < time::Duration::seconds(TTL / 2))
     {
         c.read_at = Some(Instant::now());
+        c.rules = rules;
         return Ok(c.clone());
     }
     let internal = |e: String| Refusal::new(Class::Internal, "http.internal", e);
@@ -169,7 +203,7 @@ fn signed(app: &App, version: &Version, base: &str, did: &str) -> Result<Credent
     let payload = serde_json::to_vec(&payload).map_err(|e| internal(e.to_string()))?;
     let jws = crate::crypto::jws::sign(&payload, &app.signing_key, &app.signing_chain, kid.as_deref(), true)
         .map_err(|e| internal(e.to_string()))?;
-    let credential = Credential { digest, signed_at: now, jws: Arc::new(jws), read_at: Some(Instant::now()) };
+    let credential = Credential { digest, signed_at: now, jws: Arc::new(jws), read_at: Some(Instant::now()), rules };
     cache.insert(key, credential.clone());
     Ok(credential)
 }

@@ -162,6 +162,35 @@ pub struct CertificateRecord {
     pub signer: Option<RegisteredSigner>,
 }
 
+/// A slot of a status list as the register holds it ([`Store::status_list`]): what a
+/// list's version is made of, and what its publication is held to at commit
+/// ([`Effect::StatusListIs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListSlot {
+    pub index: u32,
+    /// Its certificate (issuer, number); `None` for a superseded slot.
+    pub certificate: Option<(String, String)>,
+    /// The certificate's stored status, or [`crate::status_list::SUPERSEDED`].
+    pub status: String,
+    /// What the rules read of its registration (empty and `None` for a superseded slot):
+    /// its `recorded_at` and `signer` ([`CertificateRecord`]).
+    pub recorded_at: String,
+    pub signer: Option<RegisteredSigner>,
+}
+
+impl ListSlot {
+    /// A superseded slot.
+    pub fn superseded(index: u32) -> ListSlot {
+        ListSlot {
+            index,
+            certificate: None,
+            status: crate::status_list::SUPERSEDED.into(),
+            recorded_at: String::new(),
+            signer: None,
+        }
+    }
+}
+
 /// The signer of the document a registration was made of, and when it was made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RegisteredSigner {
@@ -403,11 +432,12 @@ pub enum Effect {
     /// revoked in its lists for good ([`crate::status_list::SUPERSEDED`]) and is never given
     /// again (rule set 24).
     SupersedeStatusSlot { issuer: String, number: String },
-    /// Holds the write unless the bits of list `version.list` for `version.purpose`, as the
-    /// register is inside this transaction, are exactly `version`'s: a conflict
-    /// (`status.list_changed`) otherwise, so that the log records a list version only
-    /// where it is the register's.
-    StatusListIs { version: crate::status_list::Version },
+    /// Holds the write unless list `list`'s slots, as the register is inside this
+    /// transaction ([`Store::status_list`]), are exactly `read`, the slots a version was
+    /// made of: a conflict (`status.list_changed`) otherwise, so that the log records a list
+    /// version only where it is the register's (under the rules its entry names, which the
+    /// store holds to those in force as for every decision).
+    StatusListIs { list: u32, read: Vec<ListSlot> },
     /// Makes the document with this digest the one published as `what` (a status list,
     /// `status-list/<list>/<purpose>`; the DID document, `did-document`): a conflict
     /// (`publication.current`) when it is that already, so a version is logged once each time
@@ -499,11 +529,11 @@ pub trait Store: Send + Sync {
     fn status_slot_taken(&self, slot: crate::status_list::Slot) -> Result<bool, StoreError>;
     /// How many slots are held, in all lists, superseded ones included.
     fn status_slots_held(&self) -> Result<u64, StoreError>;
-    /// The slots held in list `list` whose certificate's stored status is not one that sets
-    /// no bit ([`crate::status_list::STATUSES_CLEAR`]): each index with its status as stored,
-    /// read or not; and its superseded slots, each with [`crate::status_list::SUPERSEDED`].
-    /// (A list's version is made of these few; one that does not read refuses the list.)
-    fn status_list(&self, list: u32) -> Result<Vec<(u32, String)>, StoreError>;
+    /// Every slot of list `list`, in index order: each held one with its certificate's
+    /// stored status, read or not, and its registration; each superseded one with
+    /// [`crate::status_list::SUPERSEDED`]. (A list's version is made of these; a status
+    /// that does not read refuses the list.)
+    fn status_list(&self, list: u32) -> Result<Vec<ListSlot>, StoreError>;
     /// The certificate's current version: record and history read in one transaction.
     fn certificate_view(
         &self,

@@ -66,8 +66,9 @@ pub use import::RowCounts;
 
 use super::rules;
 use super::{
-    CertificateRecord, CertificateView, DecisionRecord, Effect, PtReportRecord, PtResultRecord, PtRoundRecord,
-    PtSubmissionRecord, StatusEvent, Store, StoreError, TableVersion, TrustListVersion, Write, Written,
+    CertificateRecord, CertificateView, DecisionRecord, Effect, ListSlot, PtReportRecord, PtResultRecord,
+    PtRoundRecord, PtSubmissionRecord, RegisteredSigner, StatusEvent, Store, StoreError, TableVersion,
+    TrustListVersion, Write, Written,
 };
 use pool::{Conn, Pool};
 use std::sync::Arc;
@@ -902,7 +903,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             .await?;
             c.execute("DELETE FROM status_slot WHERE issuer = $1 AND number = $2", &[issuer, number]).await?;
         }
-        Effect::StatusListIs { version } => rules::list_is(version, &list_of(c, version.list).await?)?,
+        Effect::StatusListIs { list, read } => rules::list_is(*list, read, &list_of(c, *list).await?)?,
         Effect::Publish { what, digest } => {
             rules::newly_published(what, published(c, what).await?.as_deref(), digest)?;
             c.execute(
@@ -1036,22 +1037,29 @@ async fn slot_taken(c: &mut Conn, s: crate::status_list::Slot) -> Result<bool, S
     Ok(row.try_get(0)?)
 }
 
-async fn list_of(c: &mut Conn, list: u32) -> Result<Vec<(u32, String)>, StoreError> {
+async fn list_of(c: &mut Conn, list: u32) -> Result<Vec<ListSlot>, StoreError> {
     let rows = c
         .query(
-            // Every status but those that set no bit, by three ranges of the status index.
-            r#"SELECT s.idx, c.status FROM certificate c JOIN status_slot s ON s.issuer = c.issuer AND s.number = c.number
-             WHERE (c.status < $2 OR (c.status > $2 AND c.status < $3) OR c.status > $3) AND s.list = $1
-             UNION ALL SELECT idx, $4::text COLLATE "C" FROM superseded_status_slot WHERE list = $1"#,
-            &[
-                &i64::from(list),
-                &crate::status_list::STATUSES_CLEAR[0],
-                &crate::status_list::STATUSES_CLEAR[1],
-                &crate::status_list::SUPERSEDED,
-            ],
+            r#"SELECT s.idx, c.issuer, c.number, c.status, c.recorded_at, c.signer, c.signer_at
+             FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number WHERE s.list = $1
+             UNION ALL SELECT idx, NULL, NULL, $2::text COLLATE "C", '', NULL, NULL FROM superseded_status_slot WHERE list = $1
+             ORDER BY 1, 2, 3"#,
+            &[&i64::from(list), &crate::status_list::SUPERSEDED],
         )
         .await?;
-    rows.iter().map(|r| Ok((slot(i64::from(list), r.try_get(0)?)?.index, r.try_get(1)?))).collect()
+    rows.iter()
+        .map(|r| {
+            let issuer: Option<String> = r.try_get(1)?;
+            let number: Option<String> = r.try_get(2)?;
+            Ok(ListSlot {
+                index: slot(i64::from(list), r.try_get(0)?)?.index,
+                certificate: issuer.zip(number),
+                status: r.try_get(3)?,
+                recorded_at: r.try_get(4)?,
+                signer: RegisteredSigner::of_columns(r.try_get(5)?, r.try_get(6)?),
+            })
+        })
+        .collect()
 }
 
 async fn still_open(c: &mut Conn, id: &str) -> Result<(), StoreError> {
@@ -1448,7 +1456,7 @@ impl Store for PostgresStore {
         })
     }
 
-    fn status_list(&self, list: u32) -> Result<Vec<(u32, String)>, StoreError> {
+    fn status_list(&self, list: u32) -> Result<Vec<ListSlot>, StoreError> {
         self.pool.run(async |c| list_of(c, list).await)
     }
 

@@ -302,18 +302,13 @@ pub fn slot_free(
     }
 }
 
-/// `StatusListIs`: the list's bits as the register is now (`held`: each slot's index and
-/// status) are `version`'s.
-pub fn list_is(version: &crate::status_list::Version, held: &[(u32, String)]) -> Result<(), StoreError> {
-    let now = crate::status_list::Version::of(version.list, version.purpose, held)?;
-    if now != *version {
+/// `StatusListIs`: list `list`'s slots as the register holds them now (`now`) are those a
+/// version was made of (`read`).
+pub fn list_is(list: u32, read: &[super::ListSlot], now: &[super::ListSlot]) -> Result<(), StoreError> {
+    if read != now {
         return Err(conflict(
             "status.list_changed",
-            format!(
-                "status list {} ({}) changed while it was published; ask again",
-                version.list,
-                version.purpose.as_str()
-            ),
+            format!("status list {list} changed while it was published; ask again"),
         ));
     }
     Ok(())

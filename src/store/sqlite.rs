@@ -4,8 +4,9 @@
 
 use super::rules;
 use super::{
-    CertificateRecord, CertificateView, DecisionRecord, Effect, InMemory, PtReportRecord, PtResultRecord,
-    PtRoundRecord, PtSubmissionRecord, StatusEvent, Store, StoreError, TableVersion, TrustListVersion, Write, Written,
+    CertificateRecord, CertificateView, DecisionRecord, Effect, InMemory, ListSlot, PtReportRecord, PtResultRecord,
+    PtRoundRecord, PtSubmissionRecord, RegisteredSigner, StatusEvent, Store, StoreError, TableVersion,
+    TrustListVersion, Write, Written,
 };
 mod hash_index;
 use hash_index::HashIndex;
@@ -733,7 +734,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
             conn.prepare_cached("DELETE FROM status_slot WHERE issuer = ?1 AND number = ?2")?
                 .execute(params![issuer, number])?;
         }
-        Effect::StatusListIs { version } => rules::list_is(version, &list_of(conn, version.list)?)?,
+        Effect::StatusListIs { list, read } => rules::list_is(*list, read, &list_of(conn, *list)?)?,
         Effect::Publish { what, digest } => {
             rules::newly_published(what, published(conn, what)?.as_deref(), digest)?;
             conn.prepare_cached(
@@ -775,18 +776,24 @@ fn slot_taken(conn: &Connection, slot: crate::status_list::Slot) -> Result<bool,
         .query_row(params![slot.list, slot.index], |r| r.get(0))?)
 }
 
-fn list_of(conn: &Connection, list: u32) -> Result<Vec<(u32, String)>, StoreError> {
+fn list_of(conn: &Connection, list: u32) -> Result<Vec<ListSlot>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        // CROSS JOIN keeps SQLite's order (no statistics would tell it): the few certificates
-        // whose status is not one that sets no bit first (three ranges of the status index),
-        // then each one's slot; not every slot of the list.
-        "SELECT s.idx, c.status FROM certificate c CROSS JOIN status_slot s ON s.issuer = c.issuer AND s.number = c.number
-         WHERE (c.status < ?2 OR (c.status > ?2 AND c.status < ?3) OR c.status > ?3) AND s.list = ?1
-         UNION ALL SELECT idx, ?4 FROM superseded_status_slot WHERE list = ?1",
+        "SELECT s.idx, c.issuer, c.number, c.status, c.recorded_at, c.signer, c.signer_at
+         FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number WHERE s.list = ?1
+         UNION ALL SELECT idx, NULL, NULL, ?2, '', NULL, NULL FROM superseded_status_slot WHERE list = ?1
+         ORDER BY 1, 2, 3",
     )?;
-    let [low, high] = crate::status_list::STATUSES_CLEAR;
-    let superseded = crate::status_list::SUPERSEDED;
-    let rows = stmt.query_map(params![list, low, high, superseded], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let rows = stmt.query_map(params![list, crate::status_list::SUPERSEDED], |r| {
+        let issuer: Option<String> = r.get(1)?;
+        let number: Option<String> = r.get(2)?;
+        Ok(ListSlot {
+            index: r.get(0)?,
+            certificate: issuer.zip(number),
+            status: r.get(3)?,
+            recorded_at: r.get(4)?,
+            signer: RegisteredSigner::of_columns(r.get(5)?, r.get(6)?),
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -1234,7 +1241,7 @@ impl Store for SqliteStore {
         Ok(n.max(0) as u64)
     }
 
-    fn status_list(&self, list: u32) -> Result<Vec<(u32, String)>, StoreError> {
+    fn status_list(&self, list: u32) -> Result<Vec<ListSlot>, StoreError> {
         list_of(&*self.conn()?, list)
     }
 
