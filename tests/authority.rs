@@ -951,6 +951,53 @@ async fn a_withdrawn_signer_takes_what_it_registered_with_it() {
     common::audit::each_caught(dir.path(), cases);
 }
 
+/// The status lists follow the rules in force as time passes, not only as lists are
+/// installed: a CB whose service the list withdraws from a later instant has its valid
+/// certificates' suspension bits set from that instant on, on a node that read the list
+/// before (rule set 25: what the rules said is kept only until the list's next status
+/// change), and an audit agrees with each version published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_list_follows_a_withdrawal_the_list_scheduled() {
+    use mrgate::status_list::Purpose::{Revocation, Suspension};
+    let dir = tempfile::tempdir().expect("tmp");
+    // Two hours behind, so that it reaches the withdrawal without dating an entry after the
+    // auditor's clock.
+    let clock = Arc::new(mrgate::clock::OffsetClock::new());
+    clock.advance(time::Duration::hours(-2));
+    let app = Arc::new(
+        App::load_with_clock(config(dir.path()), Arc::clone(&clock) as Arc<dyn mrgate::clock::Clock>).expect("app"),
+    );
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let r = call(addr, "POST", "/v1/exports", domestic_certificate(), None, Some(&token())).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let credential = r.json()["documents"]["untp-dcc"].as_str().expect("jws").to_string();
+    let slot = slot_of(&credential, &format!("https://localhost:{}", addr.port()));
+    let bits = async || (listed(addr, Revocation).await, listed(addr, Suspension).await);
+    // Withdrawn from an hour on by the gateway's clock (whole seconds, as lists say times).
+    let from = OffsetDateTime::now_utc().replace_nanosecond(0).expect("ns") - time::Duration::hours(1);
+    let history = format!(
+        "[{{ status = \"granted\", since = \"2025-01-01T00:00:00Z\" }}, {{ status = \"withdrawn\", since = \"{}\" }}]",
+        rfc3339(from)
+    );
+    let description =
+        with_service_status(&demo_description().replace("sequence = 1", "sequence = 2"), "CNCA-R-2002-001", &history);
+    let list = build_list(dir.path(), &description, &signer("trust-list-operator"));
+    let r = call(addr, "PUT", "/v1/admin/trust-list", list, Some("operator"), None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let headline = async || call(addr, "GET", EXPORTED, vec![], None, None).await.json()["headline"].clone();
+    assert_eq!((headline().await, bits().await), (serde_json::json!("valid"), (vec![], vec![])));
+    // A second before the withdrawal, nothing yet; from it on, the bit (the node's list is
+    // read again a second later at most).
+    clock.advance(from - app.now() - time::Duration::seconds(2));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!((headline().await, bits().await), (serde_json::json!("valid"), (vec![], vec![])));
+    clock.advance(time::Duration::seconds(3));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!((headline().await, bits().await), (serde_json::json!("unknown"), (vec![], vec![slot.index])));
+    audited_whole(running, app, dir.path()).await;
+}
+
 /// Exporters export domestic certificates: a foreign body's certificate reaches the register
 /// only through its partner's recognition. Found by attack: an exporter granted holders
 /// only registered its own unsigned facts under a foreign CB, and the partner's genuine

@@ -134,6 +134,11 @@ fn slots(read: &[mrgate::store::ListSlot]) -> Vec<(u32, String)> {
     read.iter().map(|s| (s.index, s.status.clone())).collect()
 }
 
+/// What a list read whole is, as its slots' changes tell it.
+fn changes_of(read: &[mrgate::store::ListSlot]) -> mrgate::store::ListChanges {
+    read.iter().fold(mrgate::store::ListChanges::default(), |changes, slot| changes.with(slot))
+}
+
 /// The slots as a version is made of them, none withheld by the rules.
 fn held(read: &[mrgate::store::ListSlot]) -> Vec<mrgate::status_list::Held> {
     read.iter().map(|s| mrgate::status_list::Held::stored(s.index, s.status.clone())).collect()
@@ -199,7 +204,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 11) | ("postgres", 8)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 12) | ("postgres", 9)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -403,7 +408,8 @@ fn a_version_1_store_is_migrated() {
     }
     let conn = rusqlite::Connection::open(&path).expect("conn");
     conn.execute_batch(
-        "DROP TABLE pt_result_replaced; DROP TABLE pt_result; DROP TABLE pt_submission; DROP TABLE pt_round;
+        "DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held; DROP TRIGGER status_slot_superseded; DROP TABLE status_slot_seq;
+         DROP TABLE pt_result_replaced; DROP TABLE pt_result; DROP TABLE pt_submission; DROP TABLE pt_round;
          ALTER TABLE decision DROP COLUMN log_index;
          DROP TABLE log_tile;
          DROP TABLE notice;
@@ -416,7 +422,7 @@ fn a_version_1_store_is_migrated() {
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 11);
+    assert_eq!(store.schema_version().expect("v"), 12);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
@@ -496,16 +502,21 @@ fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
              INSERT INTO decision (id, kind, json)
              SELECT printf('export-n3-%04d', i), 'export', json_object('issuer', 'CNCA-R-2002-001', 'number', 'N-3',
                     'documents', json_object('iaf-json', printf('{\"n\":%d}', i))) FROM n;
+             DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held; DROP TRIGGER status_slot_superseded;
+             DROP TABLE status_slot_seq; DROP INDEX status_slot_list_seq; ALTER TABLE status_slot DROP COLUMN seq;
              DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot; PRAGMA user_version = 8;",
             "INSERT INTO decision (id, kind, json)
              SELECT format('export-n3-%s', lpad(i::text, 4, '0')), 'export', json_build_object('issuer', 'CNCA-R-2002-001',
                     'number', 'N-3', 'documents', json_build_object('iaf-json', format('{\"n\":%s}', i)))::text
              FROM generate_series(1, 1200) i;
-             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot;
+             DROP TRIGGER status_slot_certificate_changed ON certificate; DROP FUNCTION status_slot_certificate_changed();
+             DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TRIGGER status_slot_held ON status_slot;
+             DROP FUNCTION status_slot_held(); DROP FUNCTION status_slot_next_seq(); ALTER TABLE status_slot DROP COLUMN seq;
+             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
              UPDATE mrgate_schema SET version = 5;",
         );
         let store = b.open();
-        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 11) | ("postgres", 8)));
+        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 12) | ("postgres", 9)));
         let mut expected = vec![
             document_digest(credential.as_bytes()),
             document_digest(xml.as_bytes()),
@@ -1540,8 +1551,8 @@ fn a_sqlite_store_migrates_to_postgres_whole() {
         );
     }
     assert_eq!(copy.status_slots_held().expect("read"), 3);
-    let list = copy.status_list(1).expect("read");
-    assert_eq!(list, from.status_list(1).expect("read"));
+    let list = copy.status_list(1, None).expect("read");
+    assert_eq!(slots(&list), slots(&from.status_list(1, None).expect("read")));
     let expected =
         [(5, "suspended"), (6, mrgate::status_list::SUPERSEDED), (7, "valid")].map(|(i, s)| (i, s.to_string()));
     assert_eq!(slots(&list), expected);
@@ -2055,9 +2066,12 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
             "CREATE TABLE log_entry_v1 (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
              INSERT INTO log_entry_v1 SELECT idx, entry FROM log_entry;
              DROP TABLE log_entry; DROP TABLE log_partitioning;
-             DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
+             DROP TRIGGER status_slot_certificate_changed ON certificate; DROP FUNCTION status_slot_certificate_changed();
+             DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TABLE status_slot;
+             DROP FUNCTION status_slot_held(); DROP FUNCTION status_slot_next_seq();
+             DROP TABLE equivalence_table; DROP TABLE kept_document; DROP INDEX certificate_status; DROP TABLE publication;
              ALTER TABLE certificate DROP CONSTRAINT certificate_status_known;
-             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot;
+             DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;
              UPDATE mrgate_schema SET version = 1",
         )
@@ -2246,10 +2260,11 @@ fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
         assert_eq!(store.certificate(CB, "N-9").expect("read"), None);
         let statuses = |s: &[(u32, &str)]| s.iter().map(|(i, s)| (*i, s.to_string())).collect::<Vec<_>>();
         let all: Vec<(u32, &str)> = Status::ALL.iter().enumerate().map(|(i, s)| (i as u32, s.as_str())).collect();
-        let read = store.status_list(1).expect("list");
+        let read = store.status_list(1, None).expect("list");
         assert_eq!(slots(&read), statuses(&all), "{}", b.name());
-        let is = |read: &[mrgate::store::ListSlot]| write(vec![Effect::StatusListIs { list: 1, read: read.to_vec() }]);
-        assert_eq!(outcomes(store, &[is(&read)]), [Ok(())]);
+        let is = |changes: mrgate::store::ListChanges| write(vec![Effect::StatusListIs { list: 1, changes }]);
+        let seq = changes_of(&read);
+        assert_eq!(outcomes(store, &[is(seq)]), [Ok(())]);
         let n0 = all.iter().position(|(_, s)| *s == "valid").expect("valid is a status") as u32;
 
         drop(owned);
@@ -2262,7 +2277,7 @@ fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
             // Opened again: SQLite's keeps versions it read in memory, and this is a change
             // no write of its own made.
             let store = b.open();
-            let now = store.status_list(1).expect("list");
+            let now = store.status_list(1, None).expect("list");
             let mut expected = all.clone();
             expected[n0 as usize].1 = status;
             assert_eq!(slots(&now), statuses(&expected), "{}: {status:?}", b.name());
@@ -2270,13 +2285,19 @@ fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
                 let unread = UnreadStatus { list: 1, index: n0, status: status.into() };
                 assert_eq!(Version::of(1, purpose, &held(&now)), Err(unread));
             }
-            // The slots read before are no longer the register's.
-            assert_eq!(outcomes(&*store, &[is(&read)]), [Err("status.list_changed")], "{}: {status:?}", b.name());
+            // Even a change behind the store's back is one of the list's: the slot changed
+            // since is read again, alone, and what was read before is not the register's.
+            let since = store.status_list(1, Some(seq.latest)).expect("list");
+            assert_eq!(slots(&since), statuses(&[(n0, status)]), "{}: {status:?}", b.name());
+            assert_eq!(outcomes(&*store, &[is(seq)]), [Err("status.list_changed")], "{}: {status:?}", b.name());
         }
         // Restored to a status, the list reads and publishes again.
         b.sql(&format!("UPDATE certificate SET status = 'valid' WHERE number = 'N-{n0}'"));
         let store = b.open();
-        assert_eq!(outcomes(&*store, &[is(&read)]), [Ok(())]);
+        let now = store.status_list(1, None).expect("list");
+        assert_eq!(slots(&now), statuses(&all));
+        assert_eq!(outcomes(&*store, &[is(seq)]), [Err("status.list_changed")]);
+        assert_eq!(outcomes(&*store, &[is(changes_of(&now))]), [Ok(())]);
     }
 }
 
@@ -2299,7 +2320,7 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
             number: number.into(),
             slot,
         };
-        let is = |read: &[mrgate::store::ListSlot]| Effect::StatusListIs { list: 1, read: read.to_vec() };
+        let is = |changes: mrgate::store::ListChanges| Effect::StatusListIs { list: 1, changes };
         let write = |effects: Vec<Effect>| Write { entry: None, effects };
         let (a, c) = (Slot { list: 1, index: 77 }, Slot { list: 1, index: 9 });
         assert_eq!(outcomes(store, &[write(vec![put("N-1", "valid"), hold("N-1", a)])]), [Ok(())]);
@@ -2323,20 +2344,38 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         );
         assert_eq!(store.status_slots_held().expect("held"), 2);
         // Every slot of the list is read, in index order, with its registration.
-        let read = store.status_list(1).expect("list");
+        let read = store.status_list(1, None).expect("list");
         assert_eq!(slots(&read), [(9, "suspended"), (77, "valid")].map(|(i, s)| (i, s.to_string())));
         assert_eq!(read[1].certificate, Some(("CNCA-R-2002-001".into(), "N-1".into())));
         assert_eq!(
             (read[1].recorded_at.as_str(), &read[1].signer),
             ("2026-11-26T05:00:00Z", &record("N-1", "").signer)
         );
-        assert_eq!(store.status_list(2).expect("list"), vec![]);
-        // A version is published only from the slots as the register holds them.
-        assert_eq!(outcomes(store, &[write(vec![is(&read)])]), [Ok(())]);
-        assert_eq!(outcomes(store, &[write(vec![is(&read[..1])])]), [Err("status.list_changed")]);
-        assert_eq!(outcomes(store, &[write(vec![is(&[])])]), [Err("status.list_changed")]);
+        assert_eq!(store.status_list(2, None).expect("list"), vec![]);
+        // Nothing changed since the latest change read, and a version is published only as
+        // made up to it.
+        let seq = changes_of(&read);
+        assert!(seq.latest >= 2 && read[0].seq != read[1].seq, "{}: {read:?}", b.name());
+        assert_eq!((seq.slots, seq.sum), (2, read[0].seq + read[1].seq));
+        assert_eq!(store.status_list(1, Some(seq.latest)).expect("list"), vec![]);
+        assert_eq!(outcomes(store, &[write(vec![is(seq)])]), [Ok(())]);
+        use mrgate::store::ListChanges;
+        for other in [
+            ListChanges { latest: seq.latest - 1, ..seq },
+            ListChanges { latest: seq.latest + 1, ..seq },
+            ListChanges { slots: 1, ..seq },
+            ListChanges { sum: seq.sum + 1, ..seq },
+            ListChanges::default(),
+        ] {
+            assert_eq!(outcomes(store, &[write(vec![is(other)])]), [Err("status.list_changed")], "{other:?}");
+        }
+        // A slot taken in another list changes this one's nothing.
+        let other = Slot { list: 2, index: 9 };
+        assert_eq!(outcomes(store, &[write(vec![put("N-5", "valid"), hold("N-5", other)])]), [Ok(())]);
+        assert_eq!(outcomes(store, &[write(vec![is(seq)])]), [Ok(())]);
         // Registered again with its status unchanged but another signer: the rules read the
-        // registration, so the list read before is not the register's.
+        // registration, so the list read before is not the register's; that slot alone is
+        // read again.
         let mut again = record("N-1", "valid");
         again.signer = Some(mrgate::store::RegisteredSigner {
             certificate: format!("{:064x}", 7),
@@ -2344,25 +2383,34 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         });
         let reregister = Effect::PutCertificate { record: again, event: event("valid", "export") };
         assert_eq!(
-            outcomes(store, &[write(vec![reregister]), write(vec![is(&read)])]),
+            outcomes(store, &[write(vec![reregister]), write(vec![is(seq)])]),
             [Ok(()), Err("status.list_changed")]
         );
-        let read = store.status_list(1).expect("list");
-        assert_eq!(read[1].signer.as_ref().map(|s| s.registered_at.as_str()), Some("2026-11-27T05:00:00Z"));
-        // In one transaction with the change that sets the bit: the slots after it.
+        let since = store.status_list(1, Some(seq.latest)).expect("list");
+        assert_eq!(slots(&since), [(77, "valid".to_string())], "{}", b.name());
+        assert_eq!(since[0].signer.as_ref().map(|s| s.registered_at.as_str()), Some("2026-11-27T05:00:00Z"));
+        // The list as a node that applied it has it: the slot's change replaced.
+        let applied = seq.without(&read[1]).with(&since[0]);
+        assert_eq!(applied, changes_of(&store.status_list(1, None).expect("list")));
+        let seq = applied;
+        // In one transaction with the change that sets the bit: not the version before it.
         let withdraw = Effect::SetStatus {
             issuer: "CNCA-R-2002-001".into(),
             number: "N-1".into(),
             event: event("withdrawn", "notice"),
         };
-        let mut after = read.clone();
-        after[1].status = "withdrawn".into();
         assert_eq!(
-            outcomes(store, &[write(vec![withdraw]), write(vec![is(&read)]), write(vec![is(&after)])]),
-            [Ok(()), Err("status.list_changed"), Ok(())]
+            outcomes(store, &[write(vec![withdraw]), write(vec![is(seq)])]),
+            [Ok(()), Err("status.list_changed")]
+        );
+        let since = store.status_list(1, Some(seq.latest)).expect("list");
+        assert_eq!(slots(&since), [(77, "withdrawn".to_string())]);
+        assert_eq!(
+            outcomes(store, &[write(vec![is(changes_of(&store.status_list(1, None).expect("list")))])]),
+            [Ok(())]
         );
         assert_eq!(
-            slots(&store.status_list(1).expect("list")),
+            slots(&store.status_list(1, None).expect("list")),
             [(9, "suspended"), (77, "withdrawn")].map(|(i, s)| (i, s.to_string()))
         );
         // A slot out of the lists' range is never held.
@@ -2387,12 +2435,13 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         assert_eq!(outcomes(store, &[write(vec![supersede("N-2"), hold("N-2", d)])]), [Ok(())], "{}", b.name());
         assert_eq!(store.status_slot("CNCA-R-2002-001", "N-2").expect("read"), Some(d));
         assert!(store.status_slot_taken(c).expect("read"), "{}", b.name());
-        assert_eq!(store.status_slots_held().expect("held"), 3);
-        let read = store.status_list(1).expect("list");
+        assert_eq!(store.status_slots_held().expect("held"), 4);
+        let read = store.status_list(1, None).expect("list");
         // N-2 is suspended: its new slot is read with its status, the superseded one as such.
         let expected = [(9, "superseded"), (77, "withdrawn"), (500, "suspended")].map(|(i, s)| (i, s.to_string()));
         assert_eq!(slots(&read), expected, "{}", b.name());
-        assert_eq!(read[0], mrgate::store::ListSlot::superseded(9));
+        assert_eq!(read[0], mrgate::store::ListSlot::superseded(9, read[0].seq));
+        assert!(read[0].seq > seq.latest && read[2].seq > seq.latest, "{}: superseded and taken since", b.name());
         let held = held(&read);
         let revoked = Version::of(1, Purpose::Revocation, &held).expect("reads");
         let suspended = Version::of(1, Purpose::Suspension, &held).expect("reads");
@@ -2403,7 +2452,7 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         assert_eq!(store.status_slot("CNCA-R-2002-001", "N-2").expect("read"), Some(d), "nothing of it stands");
         // A certificate holding none: nothing to supersede.
         assert_eq!(outcomes(store, &[write(vec![supersede("N-9")])]), [Ok(())]);
-        assert_eq!(store.status_slots_held().expect("held"), 3);
+        assert_eq!(store.status_slots_held().expect("held"), 4);
     }
 }
 

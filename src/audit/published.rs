@@ -10,7 +10,7 @@
 //! gateway's without holding each to the auditor's copy of its certificates.
 
 use super::{Walk, entry_time};
-use crate::decisions::status_list::withheld;
+use crate::decisions::status_list::{Kept, withheld, withheld_until};
 use crate::formats::cn_xml;
 use crate::ledger::entry::Entry;
 use crate::model::Certificate;
@@ -109,6 +109,7 @@ impl Walk<'_, '_> {
         // ever taken with its certificate's export), each with its stored status, and
         // whether the rules withhold the valid ones.
         let in_list = self.slots.in_list.get(&published.list).map(Vec::as_slice).unwrap_or_default();
+        let until = withheld_until(at, &trust_list);
         let held: Vec<Held> = in_list
             .iter()
             .filter_map(|(holder, at_index)| match holder {
@@ -116,12 +117,25 @@ impl Walk<'_, '_> {
                     let held = self.register.certificates.get(&(issuer.clone(), number.clone()))?;
                     let status = held.status.map(Status::as_str).unwrap_or("");
                     let withheld = held.status == Some(Status::Valid) && {
-                        let cert = held.facts.get_or_init(|| {
-                            let limits = crate::decisions::register::read_as_accepted(&held.document);
-                            cn_xml::parse(&held.document, &limits).ok()
-                        });
-                        let registration = (Some(held.registered), held.signer.as_ref());
-                        withheld(registration, cert.as_ref(), at, &trust_list, &table.table)
+                        let mut kept = held.withheld.borrow_mut();
+                        match kept.as_ref().and_then(|k| k.at((&trust_list.digest, &table.digest), at)) {
+                            Some(withheld) => withheld,
+                            None => {
+                                let cert = held.facts.get_or_init(|| {
+                                    let limits = crate::decisions::register::read_as_accepted(&held.document);
+                                    cn_xml::parse(&held.document, &limits).ok()
+                                });
+                                let registration = (Some(held.registered), held.signer.as_ref());
+                                let withheld = withheld(registration, cert.as_ref(), at, &trust_list, &table.table);
+                                *kept = Some(Kept {
+                                    digests: (trust_list.digest.clone(), table.digest.clone()),
+                                    from: at,
+                                    until,
+                                    withheld,
+                                });
+                                withheld
+                            }
+                        }
                     };
                     Some(Held { index: *at_index, stored: status.into(), withheld })
                 }

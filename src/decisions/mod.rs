@@ -272,7 +272,9 @@ use time::OffsetDateTime;
 ///   its document unread) has its suspension bit set in the status lists while they
 ///   withhold it ([`status_list::withheld`]), and no list is told under a trust list out of
 ///   date (found by review: the lists kept vouching for what `/v1/verify` and the look-up
-///   refused, and a W3C verifier reads only the lists).
+///   refused, and a W3C verifier reads only the lists); an equivalence table writing one
+///   adoption (national and international designation, as a certificate names them) in
+///   two rows is not installed (`standards.table`: the second row would never be read).
 pub const RULE_SET: &str = "25";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -17,7 +17,7 @@
 use super::{Class, Context, Decided, Decision, Refusal};
 use crate::model::{Certificate, Status};
 use crate::status_list::{FILL, Held, Purpose, Version};
-use crate::store::{Effect, ListSlot, Store};
+use crate::store::{Effect, ListChanges, ListSlot, Store};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -30,12 +30,12 @@ pub fn lists_open(store: &dyn Store) -> Result<u32, Refusal> {
     Ok(u32::try_from(held / u64::from(FILL)).unwrap_or(u32::MAX).saturating_add(1))
 }
 
-/// A list's version as [`version`] made it, with the slots it was made of (what its
-/// publication is held to at commit).
+/// A list's version as [`version`] made it, and the list's slots it was made of as their
+/// changes tell them (what its publication is held to at commit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Read {
     pub version: Version,
-    pub slots: Vec<ListSlot>,
+    pub changes: ListChanges,
 }
 
 /// The version the register and the rules in force (`ctx`'s trust list and table, at
@@ -43,8 +43,9 @@ pub struct Read {
 /// The suspension list is not told under a trust list out of date (the look-up calls
 /// nothing valid then, and a list with every certificate suspended would tell its holders'
 /// verifiers a status the register does not hold); the revocation list, which the rules do
-/// not set, is told still. `facts`: each certificate's facts as last read.
-pub fn version(ctx: &Context<'_>, list: u32, purpose: Purpose, facts: &Facts) -> Result<Read, Refusal> {
+/// not set, is told still. `lists`: each list's slots as this node last read them, brought
+/// up to date with the slots changed since ([`crate::store::Store::status_list`]).
+pub fn version(ctx: &Context<'_>, list: u32, purpose: Purpose, lists: &Lists) -> Result<Read, Refusal> {
     let store = ctx.store;
     if list == 0 || list > lists_open(store)? {
         return Err(Refusal::new(
@@ -56,28 +57,37 @@ pub fn version(ctx: &Context<'_>, list: u32, purpose: Purpose, facts: &Facts) ->
         ));
     }
     let rules = match purpose {
-        Purpose::Suspension => Some(ctx.trust_list_in_date()?),
+        Purpose::Suspension => Some(Rules::of(ctx)?),
         Purpose::Revocation => None,
     };
-    let slots = store.status_list(list).map_err(|e| Refusal::store(&e))?;
-    let mut held = Vec::with_capacity(slots.len());
-    let mut known = facts.of_list(list);
-    for slot in &slots {
-        let withheld = match (&slot.certificate, rules) {
-            (Some((issuer, number)), Some(trust_list)) if slot.status == Status::Valid.as_str() => {
-                let cert = known.of(ctx, issuer, number, slot)?;
-                let registered_at = crate::decisions::register::registered_at_str(&slot.recorded_at);
-                withheld((registered_at, slot.signer.as_ref()), cert.as_deref(), ctx.now, trust_list, &ctx.table.table)
+    // One list made at a time on this node (its slots are kept between reads).
+    let mut all = lists.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let known = all.entry(list).or_default();
+    let changed =
+        store.status_list(list, known.read.then_some(known.changes.latest)).map_err(|e| Refusal::store(&e))?;
+    // A slot registered as before keeps its facts (a notice changed its status); any other
+    // has them read when a suspension list asks (the revocation list does not).
+    known.read = true;
+    for slot in changed {
+        // Keyed as the store keys the two tables: a slot both held and superseded (a node of
+        // an older build gave it again) is two, each setting its bits.
+        let key = (slot.index, slot.certificate.is_none());
+        let facts = match known.slots.remove(&key) {
+            Some(before) => {
+                known.changes = known.changes.without(&before.slot);
+                match before.slot.same_registration(&slot) {
+                    true => before.facts,
+                    false => Facts::Unread,
+                }
             }
-            _ => false,
+            None => Facts::Unread,
         };
-        held.push(Held { index: slot.index, stored: slot.status.clone(), withheld });
+        known.changes = known.changes.with(&slot);
+        known.slots.insert(key, Known { slot, facts, withheld: None });
     }
-    if rules.is_some() {
-        facts.keep(list, known);
-    }
+    let held = known.slots.values_mut().map(|k| k.held(ctx, rules.as_ref())).collect::<Result<Vec<_>, _>>()?;
     let version = Version::of(list, purpose, &held).map_err(|e| Refusal::store(&e.into()))?;
-    Ok(Read { version, slots })
+    Ok(Read { version, changes: known.changes })
 }
 
 /// Whether the rules in force withhold a certificate the register holds valid, its facts
@@ -98,54 +108,112 @@ pub fn withheld(
         == "unknown"
 }
 
-/// Each slotted certificate's facts as last read from its registered document, by list
-/// and slot, with the registration they were read at: a list is made again every second
-/// it is asked for, and its certificates' documents are read and parsed again only when
-/// registered again. Keyed by slot because the facts a credential states never change
-/// within one: a registration of other facts supersedes the slot
-/// ([`crate::store::Effect::SupersedeStatusSlot`]), and the certificate's next slot is
-/// another. Each list keeps the facts of the slots it held when last made, no others.
-#[derive(Debug, Default)]
-pub struct Facts(Mutex<HashMap<u32, Arc<Known>>>);
+/// The instant after `now` from which [`withheld`] may answer otherwise for the same
+/// certificate under the same trust list and table: the list's next status change (a
+/// service's, a membership's) or the next day in China (dates and transitions are read by
+/// it), whichever comes first. What [`withheld`] said is kept until then.
+pub fn withheld_until(now: time::OffsetDateTime, trust_list: &crate::trust::TrustList) -> time::OffsetDateTime {
+    let china = time::macros::offset!(+8);
+    // On the last day there is (a hostile clock), kept for no time.
+    let midnight = crate::model::china_date(now).next_day().map_or(now, |d| d.midnight().assume_offset(china));
+    trust_list.next_change_after(now).map_or(midnight, |change| change.min(midnight))
+}
 
-/// One list's facts, by slot index: the certificate, its registration, and its facts
-/// (`None`: its document does not read).
-#[derive(Debug, Default)]
-struct Known(HashMap<u32, (ListSlot, Option<Arc<Certificate>>)>);
+/// What [`withheld`] said of a certificate, kept: under the trust list and table of these
+/// digests, at `from`, holding until `until` ([`withheld_until`]). The gateway keeps it per
+/// slot, an audit per certificate, each until the certificate is registered again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    pub digests: (String, String),
+    pub from: time::OffsetDateTime,
+    pub until: time::OffsetDateTime,
+    pub withheld: bool,
+}
 
-/// One list's facts while it is made: those known before, and those read now.
+impl Kept {
+    /// What was said, if it still holds at `at` under the rules of `digests`.
+    pub fn at(&self, digests: (&str, &str), at: time::OffsetDateTime) -> Option<bool> {
+        let same = self.digests.0 == digests.0 && self.digests.1 == digests.1;
+        (same && self.from <= at && at < self.until).then_some(self.withheld)
+    }
+}
+
+/// The rules a suspension list is made under: the trust list (in date) and table in force,
+/// and until when what they say of a certificate holds.
+struct Rules<'c> {
+    trust_list: &'c crate::trust::TrustList,
+    table: &'c crate::standards::Table,
+    /// The two documents' digests: what a kept answer was given under.
+    digests: (String, String),
+    now: time::OffsetDateTime,
+    until: time::OffsetDateTime,
+}
+
+impl<'c> Rules<'c> {
+    fn of(ctx: &'c Context<'_>) -> Result<Rules<'c>, Refusal> {
+        let trust_list = ctx.trust_list_in_date()?;
+        Ok(Rules {
+            trust_list,
+            table: &ctx.table.table,
+            digests: (trust_list.digest.clone(), ctx.table.digest.clone()),
+            now: ctx.now,
+            until: withheld_until(ctx.now, trust_list),
+        })
+    }
+}
+
+/// Each list's slots as this node last read them, with each certificate's facts and what
+/// the rules said of it: a list is made again every second it is asked for, and only the
+/// slots changed since are read from the store (a full list holds 65,536), their
+/// documents read and parsed only when registered again.
+#[derive(Debug, Default)]
+pub struct Lists(Mutex<HashMap<u32, KnownList>>);
+
+impl Lists {
+    /// Forgets list `list` as read: its next read is of every slot (a publication refused
+    /// again though the changes since were read: a store restored to an earlier state, whose
+    /// changes went back, would refuse it again and again).
+    pub fn forget(&self, list: u32) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&list);
+    }
+}
+
+/// One list as last read (`read`: at all): its slots by index (and whether superseded),
+/// and what they are as their changes tell them.
+#[derive(Debug, Default)]
+struct KnownList {
+    read: bool,
+    changes: ListChanges,
+    slots: std::collections::BTreeMap<(u32, bool), Known>,
+}
+
+/// A slot as last read, its certificate's facts, and what the rules last said of it.
 #[derive(Debug)]
-struct Making {
-    before: Arc<Known>,
-    now: Known,
+struct Known {
+    slot: ListSlot,
+    facts: Facts,
+    /// What the rules last said of it.
+    withheld: Option<Kept>,
+}
+
+/// A slotted certificate's facts read from its registered document.
+#[derive(Debug, Clone)]
+enum Facts {
+    /// Not read yet.
+    Unread,
+    /// Its facts (`None`: the document does not read).
+    Read(Option<Arc<Certificate>>),
 }
 
 impl Facts {
-    fn of_list(&self, list: u32) -> Making {
-        let known = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        Making { before: known.get(&list).cloned().unwrap_or_default(), now: Known::default() }
-    }
-
-    fn keep(&self, list: u32, made: Making) {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(list, Arc::new(made.now));
-    }
-}
-
-impl Making {
-    /// The facts of `issuer`/`number`, registered as `slot` says. Read from the store when
-    /// not known at that slot and registration; a register that moved on since the slot
-    /// was read is `status.list_changed` (the list is read again).
-    fn of(
-        &mut self,
+    /// The facts of `issuer`/`number`, registered as `slot` says; a register that moved on
+    /// since the slot was read is `status.list_changed` (the list is read again).
+    fn read(
         ctx: &Context<'_>,
         issuer: &str,
         number: &str,
         slot: &ListSlot,
     ) -> Result<Option<Arc<Certificate>>, Refusal> {
-        if let Some((read, cert)) = self.before.0.get(&slot.index).filter(|(read, _)| read == slot) {
-            self.now.0.insert(slot.index, (read.clone(), cert.clone()));
-            return Ok(cert.clone());
-        }
         let record = ctx.store.certificate(issuer, number).map_err(|e| Refusal::store(&e))?;
         let Some(record) = record.filter(|r| r.recorded_at == slot.recorded_at && r.signer == slot.signer) else {
             return Err(Refusal::new(
@@ -156,9 +224,47 @@ impl Making {
         };
         // Under the limits it was accepted under, as an audit reads it.
         let limits = crate::decisions::register::read_as_accepted(&record.document);
-        let cert = crate::formats::cn_xml::parse(&record.document, &limits).ok().map(Arc::new);
-        self.now.0.insert(slot.index, (slot.clone(), cert.clone()));
-        Ok(cert)
+        Ok(crate::formats::cn_xml::parse(&record.document, &limits).ok().map(Arc::new))
+    }
+}
+
+impl Known {
+    /// The slot as a version is made of it: withheld when the rules (`None`: a revocation
+    /// list's, which they do not set) withhold its certificate now, its facts read first
+    /// when they were not.
+    fn held(&mut self, ctx: &Context<'_>, rules: Option<&Rules<'_>>) -> Result<Held, Refusal> {
+        let withheld = match (rules, &self.slot.certificate) {
+            (Some(rules), Some((issuer, number))) if self.slot.status == Status::Valid.as_str() => {
+                let digests = (rules.digests.0.as_str(), rules.digests.1.as_str());
+                match self.withheld.as_ref().and_then(|k| k.at(digests, rules.now)) {
+                    Some(withheld) => withheld,
+                    None => {
+                        let cert = match &self.facts {
+                            Facts::Read(cert) => cert.clone(),
+                            Facts::Unread => {
+                                let cert = Facts::read(ctx, issuer, number, &self.slot)?;
+                                self.facts = Facts::Read(cert.clone());
+                                cert
+                            }
+                        };
+                        let slot = &self.slot;
+                        let registered_at = crate::decisions::register::registered_at_str(&slot.recorded_at);
+                        let registration = (registered_at, slot.signer.as_ref());
+                        let withheld =
+                            withheld(registration, cert.as_deref(), rules.now, rules.trust_list, rules.table);
+                        self.withheld = Some(Kept {
+                            digests: rules.digests.clone(),
+                            from: rules.now,
+                            until: rules.until,
+                            withheld,
+                        });
+                        withheld
+                    }
+                }
+            }
+            _ => false,
+        };
+        Ok(Held { index: self.slot.index, stored: self.slot.status.clone(), withheld })
     }
 }
 
@@ -181,14 +287,14 @@ pub fn published(store: &dyn Store, version: &Version) -> Result<bool, Refusal> 
 /// (`trust.list_changed`, `rules.table_changed`) or when it is the one published already
 /// (`publication.current`: serve it).
 pub fn publish(ctx: &Context<'_>, read: Read) -> Decided<Version> {
-    let Read { version, slots } = read;
+    let Read { version, changes } = read;
     let document = version.document();
     let digest = super::digest(&document);
     let mut entry = ctx.entry("status-list", ACTOR, vec![], "published");
     entry.outputs = vec![digest.clone()];
     let effects = vec![
         super::keep_as(digest.clone(), &document),
-        Effect::StatusListIs { list: version.list, read: slots },
+        Effect::StatusListIs { list: version.list, changes },
         Effect::Publish { what: publication(version.list, version.purpose), digest },
     ];
     Ok(Decision::new(version, entry, effects))

@@ -14,7 +14,7 @@
 
 use super::http::{Body, bytes, problem, refusal, refused};
 use super::{App, Req};
-use crate::decisions::status_list::{Facts, publish, published, version};
+use crate::decisions::status_list::{Lists, publish, published, version};
 use crate::decisions::{Class, Refusal};
 use crate::status_list::{Purpose, Version};
 use hyper::header::{CACHE_CONTROL, ETAG, HeaderValue};
@@ -48,12 +48,12 @@ struct Credential {
     rules: (u64, String),
 }
 
-/// The list credentials this node signed, by list and purpose, and the facts of the
-/// certificates in them as last read (what the rules in force are asked of).
+/// The list credentials this node signed, by list and purpose, and the lists' slots as
+/// last read (with their certificates' facts, what the rules in force are asked of).
 #[derive(Debug, Default)]
 pub struct Signed {
     signed: Mutex<HashMap<(u32, Purpose), Credential>>,
-    facts: Facts,
+    lists: Lists,
 }
 
 pub fn get(app: &App, req: &Req, list: &str, purpose: &str) -> Response<Body> {
@@ -135,7 +135,7 @@ fn current(app: &App, list: u32, purpose: Purpose) -> Result<Version, Box<Respon
     let mut attempt = 1;
     loop {
         let ctx = app.context();
-        let read = match version(&ctx, list, purpose, &app.status_lists.facts) {
+        let read = match version(&ctx, list, purpose, &app.status_lists.lists) {
             Ok(read) => read,
             Err(r) if attempt < 3 && AGAIN.contains(&r.reason.as_str()) => {
                 attempt += 1;
@@ -151,6 +151,10 @@ fn current(app: &App, list: u32, purpose: Purpose) -> Result<Version, Box<Respon
             Ok(recorded) => return Ok(recorded.answer),
             Err(r) if r.receipt.is_none() && r.refusal.reason == "publication.current" => return Ok(version),
             Err(r) if r.receipt.is_none() && attempt < 3 && AGAIN.contains(&r.refusal.reason.as_str()) => {
+                // Read again from what changed; once more from scratch.
+                if r.refusal.reason == "status.list_changed" && attempt == 2 {
+                    app.status_lists.lists.forget(list);
+                }
                 attempt += 1;
             }
             Err(r) => return Err(Box::new(refused(&r))),

@@ -154,11 +154,25 @@ impl Table {
         if table.version.trim().is_empty() || table.version.chars().any(char::is_control) {
             return Err(StandardsError::Table("version must be a label on one line".into()));
         }
-        for row in &table.rows {
+        // One row per adoption (national and international designation, as a certificate
+        // names them): a second row of the same pair would never be read (the first found
+        // decides), so what its author meant by it is not what the table decides. One
+        // national standard may be written beside several international editions, each a row.
+        let mut pairs: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
+        for (at, row) in table.rows.iter().enumerate() {
             for designation in [&row.gb, &row.international] {
                 if designation.trim().is_empty() {
                     return Err(StandardsError::Table("a row has an empty designation".into()));
                 }
+            }
+            if let Some(first) = pairs.insert((designation_key(&row.gb), designation_key(&row.international)), at) {
+                return Err(StandardsError::Table(format!(
+                    "rows {} and {} are both '{}' = '{}' (as a certificate names them): each adoption is one row",
+                    first + 1,
+                    at + 1,
+                    row.gb,
+                    row.international
+                )));
             }
             if row.accept_mod && row.relation != Relation::Modified {
                 return Err(StandardsError::Table(format!("{}: accept_mod is only for MOD rows", row.gb)));
@@ -252,6 +266,11 @@ fn without_amendments(designation: &str) -> &str {
 /// Whether two designations are the same: word by word, ASCII case aside, however the words
 /// are spaced. Compared in place: a look-up asks it of every row (an owned, upper-cased copy
 /// of each was three allocations a row).
+/// A designation as [`same`] compares it: its words, ASCII case aside.
+fn designation_key(designation: &str) -> String {
+    designation.split_whitespace().map(str::to_ascii_lowercase).collect::<Vec<_>>().join(" ")
+}
+
 fn same(a: &str, b: &str) -> bool {
     let (mut a, mut b) = (a.split_whitespace(), b.split_whitespace());
     loop {
@@ -509,6 +528,29 @@ mod tests {
         }
         let mod_without_rule = "sequence=1\nversion='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='MOD'\nsource='s'\nverified=true\naccept_mod=true\n";
         assert_eq!(Table::parse(mod_without_rule).unwrap_err().code(), "standards.table");
+        // An adoption written in two rows, as written or as a certificate would name it; one
+        // national standard beside two international editions is two adoptions.
+        let second = |gb: &str, international: &str| {
+            format!(
+                "{good}[[row]]\ngb='{gb}'\ninternational='{international}'\nrelation='NEQ'\nsource='s'\nverified=true\n"
+            )
+        };
+        for (gb, international) in
+            [("GB 2-2000", "IEC 2:2000"), ("GB 1-2000", "IEC 1:2010"), ("GB 2-2000", "IEC 1:2000")]
+        {
+            assert_eq!(
+                Table::parse(&second(gb, international)).expect("two rows").rows.len(),
+                2,
+                "{gb} {international}"
+            );
+        }
+        for (gb, international) in [("GB 1-2000", "IEC 1:2000"), ("gb  1-2000", " iec 1:2000 ")] {
+            let err = Table::parse(&second(gb, international)).unwrap_err();
+            let expected = format!(
+                "rows 1 and 2 are both '{gb}' = '{international}' (as a certificate names them): each adoption is one row"
+            );
+            assert_eq!((err.code(), err.to_string().contains(&expected)), ("standards.table", true), "{err}");
+        }
         let unknown_relation = "sequence=1\nversion='x'\n[[row]]\ngb='GB 1-2000'\ninternational='IEC 1:2000'\nrelation='EQV'\nsource='s'\nverified=true\n";
         assert!(Table::parse(unknown_relation).is_err());
     }

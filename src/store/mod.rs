@@ -176,17 +176,53 @@ pub struct ListSlot {
     /// its `recorded_at` and `signer` ([`CertificateRecord`]).
     pub recorded_at: String,
     pub signer: Option<RegisteredSigner>,
+    /// When it last changed, in the store's one sequence of slot changes: its slot taken or
+    /// superseded, or its certificate's row written. 0 for a change before the store
+    /// counted them.
+    pub seq: u64,
+}
+
+/// What a list's slots are, as their change sequences ([`ListSlot::seq`]) tell them: how
+/// many there are, the latest change, and the sum of their sequences (wrapping). A node
+/// that read the list keeps it as it applies the changes; the store computes it at commit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListChanges {
+    pub slots: u64,
+    pub latest: u64,
+    pub sum: u64,
+}
+
+impl ListChanges {
+    /// With `slot` added.
+    pub fn with(self, slot: &ListSlot) -> ListChanges {
+        ListChanges { slots: self.slots + 1, latest: self.latest.max(slot.seq), sum: self.sum.wrapping_add(slot.seq) }
+    }
+
+    /// With `slot` taken out (its latest change stays: a later one replaced it).
+    pub fn without(self, slot: &ListSlot) -> ListChanges {
+        ListChanges { slots: self.slots.saturating_sub(1), latest: self.latest, sum: self.sum.wrapping_sub(slot.seq) }
+    }
 }
 
 impl ListSlot {
-    /// A superseded slot.
-    pub fn superseded(index: u32) -> ListSlot {
+    /// Whether `other` is this slot of the same certificate registered the same way (its
+    /// status aside): its facts are the same then (other facts supersede the slot).
+    pub fn same_registration(&self, other: &ListSlot) -> bool {
+        self.index == other.index
+            && self.certificate == other.certificate
+            && self.recorded_at == other.recorded_at
+            && self.signer == other.signer
+    }
+
+    /// Slot `index`, superseded at `seq`.
+    pub fn superseded(index: u32, seq: u64) -> ListSlot {
         ListSlot {
             index,
             certificate: None,
             status: crate::status_list::SUPERSEDED.into(),
             recorded_at: String::new(),
             signer: None,
+            seq,
         }
     }
 }
@@ -433,11 +469,12 @@ pub enum Effect {
     /// again (rule set 24).
     SupersedeStatusSlot { issuer: String, number: String },
     /// Holds the write unless list `list`'s slots, as the register is inside this
-    /// transaction ([`Store::status_list`]), are exactly `read`, the slots a version was
-    /// made of: a conflict (`status.list_changed`) otherwise, so that the log records a list
-    /// version only where it is the register's (under the rules its entry names, which the
-    /// store holds to those in force as for every decision).
-    StatusListIs { list: u32, read: Vec<ListSlot> },
+    /// transaction, are the ones a version was made of, as their change sequences tell them
+    /// ([`ListChanges`]: none changed, none added, none gone since): a conflict
+    /// (`status.list_changed`) otherwise, so that the log records a list version only where
+    /// it is the register's (under the rules its entry names, which the store holds to those
+    /// in force as for every decision).
+    StatusListIs { list: u32, changes: ListChanges },
     /// Makes the document with this digest the one published as `what` (a status list,
     /// `status-list/<list>/<purpose>`; the DID document, `did-document`): a conflict
     /// (`publication.current`) when it is that already, so a version is logged once each time
@@ -529,11 +566,11 @@ pub trait Store: Send + Sync {
     fn status_slot_taken(&self, slot: crate::status_list::Slot) -> Result<bool, StoreError>;
     /// How many slots are held, in all lists, superseded ones included.
     fn status_slots_held(&self) -> Result<u64, StoreError>;
-    /// Every slot of list `list`, in index order: each held one with its certificate's
-    /// stored status, read or not, and its registration; each superseded one with
-    /// [`crate::status_list::SUPERSEDED`]. (A list's version is made of these; a status
-    /// that does not read refuses the list.)
-    fn status_list(&self, list: u32) -> Result<Vec<ListSlot>, StoreError>;
+    /// The slots of list `list` changed after sequence `after` (every slot, with `None`), in
+    /// index order: each held one with its certificate's stored status, read or not, and its
+    /// registration; each superseded one with [`crate::status_list::SUPERSEDED`]. (A list's
+    /// version is made of these; a status that does not read refuses the list.)
+    fn status_list(&self, list: u32, after: Option<u64>) -> Result<Vec<ListSlot>, StoreError>;
     /// The certificate's current version: record and history read in one transaction.
     fn certificate_view(
         &self,

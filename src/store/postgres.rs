@@ -66,7 +66,7 @@ pub use import::RowCounts;
 
 use super::rules;
 use super::{
-    CertificateRecord, CertificateView, DecisionRecord, Effect, ListSlot, PtReportRecord, PtResultRecord,
+    CertificateRecord, CertificateView, DecisionRecord, Effect, ListChanges, ListSlot, PtReportRecord, PtResultRecord,
     PtRoundRecord, PtSubmissionRecord, RegisteredSigner, StatusEvent, Store, StoreError, TableVersion,
     TrustListVersion, Write, Written,
 };
@@ -269,6 +269,35 @@ const MIGRATIONS: &[&str] = &[
         number TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (list, idx)
     );"#,
+    // 9: each status-list slot's change sequence: the embedded store's version 12. The
+    // counter's row is locked by each change until it commits, so sequences are taken in
+    // commit order and a reader that saw one has seen every lower one.
+    r#"ALTER TABLE status_slot ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE superseded_status_slot ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+    CREATE INDEX status_slot_list_seq ON status_slot (list, seq);
+    CREATE INDEX superseded_status_slot_list_seq ON superseded_status_slot (list, seq);
+    CREATE TABLE status_slot_seq (one INTEGER PRIMARY KEY CHECK (one = 0), n BIGINT NOT NULL);
+    INSERT INTO status_slot_seq (one, n) VALUES (0, 0);
+    CREATE FUNCTION status_slot_next_seq() RETURNS BIGINT LANGUAGE sql AS
+        'UPDATE status_slot_seq SET n = n + 1 RETURNING n';
+    CREATE FUNCTION status_slot_held() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        NEW.seq := status_slot_next_seq();
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER status_slot_held BEFORE INSERT ON status_slot
+        FOR EACH ROW EXECUTE FUNCTION status_slot_held();
+    CREATE TRIGGER status_slot_superseded BEFORE INSERT ON superseded_status_slot
+        FOR EACH ROW EXECUTE FUNCTION status_slot_held();
+    CREATE FUNCTION status_slot_certificate_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF EXISTS (SELECT 1 FROM status_slot WHERE issuer = NEW.issuer AND number = NEW.number) THEN
+            UPDATE status_slot SET seq = status_slot_next_seq() WHERE issuer = NEW.issuer AND number = NEW.number;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER status_slot_certificate_changed AFTER UPDATE ON certificate
+        FOR EACH ROW EXECUTE FUNCTION status_slot_certificate_changed();"#,
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -903,7 +932,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             .await?;
             c.execute("DELETE FROM status_slot WHERE issuer = $1 AND number = $2", &[issuer, number]).await?;
         }
-        Effect::StatusListIs { list, read } => rules::list_is(*list, read, &list_of(c, *list).await?)?,
+        Effect::StatusListIs { list, changes } => rules::list_is(*list, *changes, list_changes(c, *list).await?)?,
         Effect::Publish { what, digest } => {
             rules::newly_published(what, published(c, what).await?.as_deref(), digest)?;
             c.execute(
@@ -1037,14 +1066,17 @@ async fn slot_taken(c: &mut Conn, s: crate::status_list::Slot) -> Result<bool, S
     Ok(row.try_get(0)?)
 }
 
-async fn list_of(c: &mut Conn, list: u32) -> Result<Vec<ListSlot>, StoreError> {
+async fn list_of(c: &mut Conn, list: u32, after: Option<u64>) -> Result<Vec<ListSlot>, StoreError> {
+    let after = after.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX));
     let rows = c
         .query(
-            r#"SELECT s.idx, c.issuer, c.number, c.status, c.recorded_at, c.signer, c.signer_at
-             FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number WHERE s.list = $1
-             UNION ALL SELECT idx, NULL, NULL, $2::text COLLATE "C", '', NULL, NULL FROM superseded_status_slot WHERE list = $1
+            r#"SELECT s.idx, c.issuer, c.number, c.status, c.recorded_at, c.signer, c.signer_at, s.seq
+             FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number
+             WHERE s.list = $1 AND s.seq > $3
+             UNION ALL SELECT idx, NULL, NULL, $2::text COLLATE "C", '', NULL, NULL, seq
+             FROM superseded_status_slot WHERE list = $1 AND seq > $3
              ORDER BY 1, 2, 3"#,
-            &[&i64::from(list), &crate::status_list::SUPERSEDED],
+            &[&i64::from(list), &crate::status_list::SUPERSEDED, &after],
         )
         .await?;
     rows.iter()
@@ -1057,9 +1089,31 @@ async fn list_of(c: &mut Conn, list: u32) -> Result<Vec<ListSlot>, StoreError> {
                 status: r.try_get(3)?,
                 recorded_at: r.try_get(4)?,
                 signer: RegisteredSigner::of_columns(r.try_get(5)?, r.try_get(6)?),
+                seq: r.try_get::<_, i64>(7)?.max(0) as u64,
             })
         })
         .collect()
+}
+
+/// What list `list`'s slots are now ([`ListChanges`]), from the (list, seq) indexes. The
+/// sum wraps as the node's does (two's complement, modulo 2^64).
+async fn list_changes(c: &mut Conn, list: u32) -> Result<ListChanges, StoreError> {
+    let row = c
+        .query_one(
+            "SELECT count(*), COALESCE(max(seq), 0),
+                    (COALESCE(sum(seq::numeric), 0) % 18446744073709551616)::text
+             FROM (SELECT seq FROM status_slot WHERE list = $1
+                   UNION ALL SELECT seq FROM superseded_status_slot WHERE list = $1) s",
+            &[&i64::from(list)],
+        )
+        .await?;
+    let sum: String = row.try_get(2)?;
+    let sum = sum.parse::<u64>().map_err(|e| StoreError::Database(format!("a list's sum of changes: {e}")))?;
+    Ok(ListChanges {
+        slots: row.try_get::<_, i64>(0)?.max(0) as u64,
+        latest: row.try_get::<_, i64>(1)?.max(0) as u64,
+        sum,
+    })
 }
 
 async fn still_open(c: &mut Conn, id: &str) -> Result<(), StoreError> {
@@ -1456,8 +1510,8 @@ impl Store for PostgresStore {
         })
     }
 
-    fn status_list(&self, list: u32) -> Result<Vec<ListSlot>, StoreError> {
-        self.pool.run(async |c| list_of(c, list).await)
+    fn status_list(&self, list: u32, after: Option<u64>) -> Result<Vec<ListSlot>, StoreError> {
+        self.pool.run(async |c| list_of(c, list, after).await)
     }
 
     fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {

@@ -302,9 +302,9 @@ pub fn slot_free(
     }
 }
 
-/// `StatusListIs`: list `list`'s slots as the register holds them now (`now`) are those a
-/// version was made of (`read`).
-pub fn list_is(list: u32, read: &[super::ListSlot], now: &[super::ListSlot]) -> Result<(), StoreError> {
+/// `StatusListIs`: list `list`'s slots now (`now`) are the ones a version was made of
+/// (`read`).
+pub fn list_is(list: u32, read: super::ListChanges, now: super::ListChanges) -> Result<(), StoreError> {
     if read != now {
         return Err(conflict(
             "status.list_changed",

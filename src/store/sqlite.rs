@@ -4,8 +4,8 @@
 
 use super::rules;
 use super::{
-    CertificateRecord, CertificateView, DecisionRecord, Effect, InMemory, ListSlot, PtReportRecord, PtResultRecord,
-    PtRoundRecord, PtSubmissionRecord, RegisteredSigner, StatusEvent, Store, StoreError, TableVersion,
+    CertificateRecord, CertificateView, DecisionRecord, Effect, InMemory, ListChanges, ListSlot, PtReportRecord,
+    PtResultRecord, PtRoundRecord, PtSubmissionRecord, RegisteredSigner, StatusEvent, Store, StoreError, TableVersion,
     TrustListVersion, Write, Written,
 };
 mod hash_index;
@@ -157,6 +157,32 @@ const MIGRATIONS: &[&str] = &[
         number TEXT NOT NULL,
         PRIMARY KEY (list, idx)
     );",
+    // 12: each status-list slot's change sequence (`ListSlot::seq`): a node reads again only
+    // the slots changed since its last read of a list, and a publication is held to the
+    // list's latest change (`Effect::StatusListIs`). One counter for the store, moved on by
+    // every change to a slot or to its certificate's row, inside the change's transaction.
+    // Slots from before are at 0.
+    "ALTER TABLE status_slot ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE superseded_status_slot ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+     CREATE INDEX status_slot_list_seq ON status_slot (list, seq);
+     CREATE INDEX superseded_status_slot_list_seq ON superseded_status_slot (list, seq);
+     CREATE TABLE status_slot_seq (one INTEGER PRIMARY KEY CHECK (one = 0), n INTEGER NOT NULL);
+     INSERT INTO status_slot_seq (one, n) VALUES (0, 0);
+     CREATE TRIGGER status_slot_held AFTER INSERT ON status_slot BEGIN
+         UPDATE status_slot_seq SET n = n + 1;
+         UPDATE status_slot SET seq = (SELECT n FROM status_slot_seq) WHERE list = NEW.list AND idx = NEW.idx;
+     END;
+     CREATE TRIGGER status_slot_superseded AFTER INSERT ON superseded_status_slot BEGIN
+         UPDATE status_slot_seq SET n = n + 1;
+         UPDATE superseded_status_slot SET seq = (SELECT n FROM status_slot_seq)
+             WHERE list = NEW.list AND idx = NEW.idx;
+     END;
+     CREATE TRIGGER status_slot_certificate_changed AFTER UPDATE ON certificate
+     WHEN EXISTS (SELECT 1 FROM status_slot WHERE issuer = NEW.issuer AND number = NEW.number) BEGIN
+         UPDATE status_slot_seq SET n = n + 1;
+         UPDATE status_slot SET seq = (SELECT n FROM status_slot_seq)
+             WHERE issuer = NEW.issuer AND number = NEW.number;
+     END;",
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -734,7 +760,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
             conn.prepare_cached("DELETE FROM status_slot WHERE issuer = ?1 AND number = ?2")?
                 .execute(params![issuer, number])?;
         }
-        Effect::StatusListIs { list, read } => rules::list_is(*list, read, &list_of(conn, *list)?)?,
+        Effect::StatusListIs { list, changes } => rules::list_is(*list, *changes, list_changes(conn, *list)?)?,
         Effect::Publish { what, digest } => {
             rules::newly_published(what, published(conn, what)?.as_deref(), digest)?;
             conn.prepare_cached(
@@ -776,14 +802,16 @@ fn slot_taken(conn: &Connection, slot: crate::status_list::Slot) -> Result<bool,
         .query_row(params![slot.list, slot.index], |r| r.get(0))?)
 }
 
-fn list_of(conn: &Connection, list: u32) -> Result<Vec<ListSlot>, StoreError> {
+fn list_of(conn: &Connection, list: u32, after: Option<u64>) -> Result<Vec<ListSlot>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT s.idx, c.issuer, c.number, c.status, c.recorded_at, c.signer, c.signer_at
-         FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number WHERE s.list = ?1
-         UNION ALL SELECT idx, NULL, NULL, ?2, '', NULL, NULL FROM superseded_status_slot WHERE list = ?1
+        "SELECT s.idx, c.issuer, c.number, c.status, c.recorded_at, c.signer, c.signer_at, s.seq
+         FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number
+         WHERE s.list = ?1 AND s.seq > ?3
+         UNION ALL SELECT idx, NULL, NULL, ?2, '', NULL, NULL, seq FROM superseded_status_slot WHERE list = ?1 AND seq > ?3
          ORDER BY 1, 2, 3",
     )?;
-    let rows = stmt.query_map(params![list, crate::status_list::SUPERSEDED], |r| {
+    let after = after.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX));
+    let rows = stmt.query_map(params![list, crate::status_list::SUPERSEDED, after], |r| {
         let issuer: Option<String> = r.get(1)?;
         let number: Option<String> = r.get(2)?;
         Ok(ListSlot {
@@ -792,9 +820,21 @@ fn list_of(conn: &Connection, list: u32) -> Result<Vec<ListSlot>, StoreError> {
             status: r.get(3)?,
             recorded_at: r.get(4)?,
             signer: RegisteredSigner::of_columns(r.get(5)?, r.get(6)?),
+            seq: r.get::<_, i64>(7)?.max(0) as u64,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// What list `list`'s slots are now ([`ListChanges`]), from the (list, seq) indexes.
+fn list_changes(conn: &Connection, list: u32) -> Result<ListChanges, StoreError> {
+    let (slots, latest, sum): (i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(*), COALESCE(max(seq), 0), COALESCE(sum(seq), 0) FROM
+             (SELECT seq FROM status_slot WHERE list = ?1 UNION ALL SELECT seq FROM superseded_status_slot WHERE list = ?1)",
+        )?
+        .query_row(params![list], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(ListChanges { slots: slots.max(0) as u64, latest: latest.max(0) as u64, sum: sum as u64 })
 }
 
 /// A conflict unless round `id` is defined and not closed.
@@ -1241,8 +1281,8 @@ impl Store for SqliteStore {
         Ok(n.max(0) as u64)
     }
 
-    fn status_list(&self, list: u32) -> Result<Vec<ListSlot>, StoreError> {
-        list_of(&*self.conn()?, list)
+    fn status_list(&self, list: u32, after: Option<u64>) -> Result<Vec<ListSlot>, StoreError> {
+        list_of(&*self.conn()?, list, after)
     }
 
     fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {

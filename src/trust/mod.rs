@@ -446,6 +446,17 @@ impl TrustList {
         self.issued.as_deref().and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
     }
 
+    /// The first instant after `at` at which a status the list tells changes (a service's,
+    /// a membership's), or its NextUpdate: whatever the list says of any body at `at`, it
+    /// says until then. `None` when nothing changes after `at`.
+    pub fn next_change_after(&self, at: OffsetDateTime) -> Option<OffsetDateTime> {
+        let services =
+            self.providers.iter().flat_map(|p| &p.services).flat_map(|s| s.history.iter().chain(&s.standing));
+        let memberships =
+            self.providers.iter().filter_map(|p| p.body.as_ref()).flat_map(|b| &b.memberships).flat_map(|m| &m.history);
+        services.chain(memberships).map(|c| c.since).chain(self.next_update_at()).filter(|t| *t > at).min()
+    }
+
     /// Whether the list may still decide at `at`: not once its NextUpdate has passed (a list
     /// with none is closed). Every decision that uses a list asks this first.
     pub fn in_date(&self, at: OffsetDateTime) -> Result<(), TrustError> {
