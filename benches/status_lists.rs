@@ -123,7 +123,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("bits_encoded", |b| b.iter(|| encode(black_box(&sample.set), LENGTH)));
-    g.bench_function("slots_read_whole", |b| b.iter(|| store.status_list(1, None).expect("list").len()));
+    g.bench_function("slots_read_whole", |b| b.iter(|| store.status_list(1, None).expect("list").0.len()));
     g.bench_function("version_made_again", |b| b.iter(|| made(&lists).set.len()));
     g.finish();
     let mut g = c.benchmark_group("status_list_cold");

@@ -551,7 +551,6 @@ fn certificate_with(from: &str, to: &str) -> Vec<u8> {
     text.replace(from, to).into_bytes()
 }
 
-/// Stops the gateway and audits its log: no disagreement, and every entry decided again.
 /// The status-list slot an exported credential names, under the gateway's public URL `base`.
 fn slot_of(jws: &str, base: &str) -> mrgate::status_list::Slot {
     let payload = mrgate::crypto::jws::parse(jws).expect("jws").payload;
@@ -569,6 +568,7 @@ async fn listed(addr: SocketAddr, purpose: mrgate::status_list::Purpose) -> Vec<
     mrgate::status_list::decode(vc["credentialSubject"]["encodedList"].as_str().expect("encodedList")).expect("list").0
 }
 
+/// Stops the gateway and audits its log: no disagreement, and every entry decided again.
 async fn audited_whole(running: Running, app: Arc<App>, data: &Path) {
     running.shutdown(std::time::Duration::from_secs(5)).await;
     drop(app);

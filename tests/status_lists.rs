@@ -254,6 +254,36 @@ async fn only_the_lists_that_can_hold_slots_are_served() {
     running.task.abort();
 }
 
+/// A node keeps each list between reads and reads only the slots changed since; when what it
+/// then holds is not what the store says the list is (its count, latest change and sum of
+/// changes: here a status changed behind its back, the slot's sequence set back), it reads
+/// the list whole again rather than publish what it remembers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_reads_a_list_whole_again_when_its_copy_is_not_the_stores() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let app = Arc::new(App::load(config(dir.path())).expect("app"));
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let jws = export(addr).await;
+    let index: u32 = payload(&jws)["credentialStatus"][0]["statusListIndex"].as_str().expect("index").parse().expect("n");
+    assert_eq!(list(addr, &app, Purpose::Suspension).await.1, Vec::<u32>::new());
+    // Suspended behind the node's back, the slot's change not told: a read of what changed
+    // since finds nothing.
+    let db = rusqlite::Connection::open(dir.path().join("mrgate.db")).expect("db");
+    db.execute_batch(&format!(
+        "DROP TRIGGER status_slot_certificate_changed;
+         UPDATE certificate SET status = 'suspended' WHERE number = '{NUMBER}';
+         UPDATE status_slot SET seq = 0 WHERE number = '{NUMBER}';"
+    ))
+    .expect("behind its back");
+    drop(db);
+    let (changed, _) = app.store.status_list(1, Some(1)).expect("list");
+    assert_eq!(changed, vec![]);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(list(addr, &app, Purpose::Suspension).await.1, vec![index]);
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+}
+
 /// A published version changed behind the gateway's back, or an export that names another
 /// certificate's slot: the audit finds each.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

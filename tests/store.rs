@@ -1551,8 +1551,8 @@ fn a_sqlite_store_migrates_to_postgres_whole() {
         );
     }
     assert_eq!(copy.status_slots_held().expect("read"), 3);
-    let list = copy.status_list(1, None).expect("read");
-    assert_eq!(slots(&list), slots(&from.status_list(1, None).expect("read")));
+    let list = copy.status_list(1, None).expect("read").0;
+    assert_eq!(slots(&list), slots(&from.status_list(1, None).expect("read").0));
     let expected =
         [(5, "suspended"), (6, mrgate::status_list::SUPERSEDED), (7, "valid")].map(|(i, s)| (i, s.to_string()));
     assert_eq!(slots(&list), expected);
@@ -2260,7 +2260,7 @@ fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
         assert_eq!(store.certificate(CB, "N-9").expect("read"), None);
         let statuses = |s: &[(u32, &str)]| s.iter().map(|(i, s)| (*i, s.to_string())).collect::<Vec<_>>();
         let all: Vec<(u32, &str)> = Status::ALL.iter().enumerate().map(|(i, s)| (i as u32, s.as_str())).collect();
-        let read = store.status_list(1, None).expect("list");
+        let read = store.status_list(1, None).expect("list").0;
         assert_eq!(slots(&read), statuses(&all), "{}", b.name());
         let is = |changes: mrgate::store::ListChanges| write(vec![Effect::StatusListIs { list: 1, changes }]);
         let seq = changes_of(&read);
@@ -2277,7 +2277,7 @@ fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
             // Opened again: SQLite's keeps versions it read in memory, and this is a change
             // no write of its own made.
             let store = b.open();
-            let now = store.status_list(1, None).expect("list");
+            let now = store.status_list(1, None).expect("list").0;
             let mut expected = all.clone();
             expected[n0 as usize].1 = status;
             assert_eq!(slots(&now), statuses(&expected), "{}: {status:?}", b.name());
@@ -2287,14 +2287,14 @@ fn a_status_that_is_not_a_status_is_refused_and_its_list_fails_closed() {
             }
             // Even a change behind the store's back is one of the list's: the slot changed
             // since is read again, alone, and what was read before is not the register's.
-            let since = store.status_list(1, Some(seq.latest)).expect("list");
+            let since = store.status_list(1, Some(seq.latest)).expect("list").0;
             assert_eq!(slots(&since), statuses(&[(n0, status)]), "{}: {status:?}", b.name());
             assert_eq!(outcomes(&*store, &[is(seq)]), [Err("status.list_changed")], "{}: {status:?}", b.name());
         }
         // Restored to a status, the list reads and publishes again.
         b.sql(&format!("UPDATE certificate SET status = 'valid' WHERE number = 'N-{n0}'"));
         let store = b.open();
-        let now = store.status_list(1, None).expect("list");
+        let now = store.status_list(1, None).expect("list").0;
         assert_eq!(slots(&now), statuses(&all));
         assert_eq!(outcomes(&*store, &[is(seq)]), [Err("status.list_changed")]);
         assert_eq!(outcomes(&*store, &[is(changes_of(&now))]), [Ok(())]);
@@ -2344,20 +2344,23 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         );
         assert_eq!(store.status_slots_held().expect("held"), 2);
         // Every slot of the list is read, in index order, with its registration.
-        let read = store.status_list(1, None).expect("list");
+        let read = store.status_list(1, None).expect("list").0;
         assert_eq!(slots(&read), [(9, "suspended"), (77, "valid")].map(|(i, s)| (i, s.to_string())));
         assert_eq!(read[1].certificate, Some(("CNCA-R-2002-001".into(), "N-1".into())));
         assert_eq!(
             (read[1].recorded_at.as_str(), &read[1].signer),
             ("2026-11-26T05:00:00Z", &record("N-1", "").signer)
         );
-        assert_eq!(store.status_list(2, None).expect("list"), vec![]);
+        assert_eq!(store.status_list(2, None).expect("list").0, vec![]);
         // Nothing changed since the latest change read, and a version is published only as
         // made up to it.
         let seq = changes_of(&read);
         assert!(seq.latest >= 2 && read[0].seq != read[1].seq, "{}: {read:?}", b.name());
         assert_eq!((seq.slots, seq.sum), (2, read[0].seq + read[1].seq));
-        assert_eq!(store.status_list(1, Some(seq.latest)).expect("list"), vec![]);
+        // Nothing since, and the list as a whole told with it, as a reader that applied it
+        // holds it.
+        assert_eq!(store.status_list(1, Some(seq.latest)).expect("list"), (vec![], seq));
+        assert_eq!(store.status_list(2, None).expect("list"), (vec![], mrgate::store::ListChanges::default()));
         assert_eq!(outcomes(store, &[write(vec![is(seq)])]), [Ok(())]);
         use mrgate::store::ListChanges;
         for other in [
@@ -2386,12 +2389,12 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
             outcomes(store, &[write(vec![reregister]), write(vec![is(seq)])]),
             [Ok(()), Err("status.list_changed")]
         );
-        let since = store.status_list(1, Some(seq.latest)).expect("list");
+        let (since, whole) = store.status_list(1, Some(seq.latest)).expect("list");
         assert_eq!(slots(&since), [(77, "valid".to_string())], "{}", b.name());
         assert_eq!(since[0].signer.as_ref().map(|s| s.registered_at.as_str()), Some("2026-11-27T05:00:00Z"));
         // The list as a node that applied it has it: the slot's change replaced.
         let applied = seq.without(&read[1]).with(&since[0]);
-        assert_eq!(applied, changes_of(&store.status_list(1, None).expect("list")));
+        assert_eq!((applied, whole), (changes_of(&store.status_list(1, None).expect("list").0), applied));
         let seq = applied;
         // In one transaction with the change that sets the bit: not the version before it.
         let withdraw = Effect::SetStatus {
@@ -2403,14 +2406,14 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
             outcomes(store, &[write(vec![withdraw]), write(vec![is(seq)])]),
             [Ok(()), Err("status.list_changed")]
         );
-        let since = store.status_list(1, Some(seq.latest)).expect("list");
+        let since = store.status_list(1, Some(seq.latest)).expect("list").0;
         assert_eq!(slots(&since), [(77, "withdrawn".to_string())]);
         assert_eq!(
-            outcomes(store, &[write(vec![is(changes_of(&store.status_list(1, None).expect("list")))])]),
+            outcomes(store, &[write(vec![is(changes_of(&store.status_list(1, None).expect("list").0))])]),
             [Ok(())]
         );
         assert_eq!(
-            slots(&store.status_list(1, None).expect("list")),
+            slots(&store.status_list(1, None).expect("list").0),
             [(9, "suspended"), (77, "withdrawn")].map(|(i, s)| (i, s.to_string()))
         );
         // A slot out of the lists' range is never held.
@@ -2436,7 +2439,7 @@ fn status_list_slots_are_one_per_certificate_and_versions_the_registers() {
         assert_eq!(store.status_slot("CNCA-R-2002-001", "N-2").expect("read"), Some(d));
         assert!(store.status_slot_taken(c).expect("read"), "{}", b.name());
         assert_eq!(store.status_slots_held().expect("held"), 4);
-        let read = store.status_list(1, None).expect("list");
+        let read = store.status_list(1, None).expect("list").0;
         // N-2 is suspended: its new slot is read with its status, the superseded one as such.
         let expected = [(9, "superseded"), (77, "withdrawn"), (500, "suspended")].map(|(i, s)| (i, s.to_string()));
         assert_eq!(slots(&read), expected, "{}", b.name());

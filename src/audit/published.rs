@@ -15,7 +15,7 @@ use crate::formats::cn_xml;
 use crate::ledger::entry::Entry;
 use crate::model::Certificate;
 use crate::model::Status;
-use crate::status_list::{Held, Slot, Version};
+use crate::status_list::{Held as SlotHeld, Slot, Version};
 use std::collections::HashMap;
 
 /// A certificate: its issuer and number.
@@ -110,7 +110,8 @@ impl Walk<'_, '_> {
         // whether the rules withhold the valid ones.
         let in_list = self.slots.in_list.get(&published.list).map(Vec::as_slice).unwrap_or_default();
         let until = withheld_until(at, &trust_list);
-        let held: Vec<Held> = in_list
+        let digests = (trust_list.digest.clone(), table.digest.clone());
+        let held: Vec<SlotHeld> = in_list
             .iter()
             .filter_map(|(holder, at_index)| match holder {
                 Some((issuer, number)) => {
@@ -118,28 +119,25 @@ impl Walk<'_, '_> {
                     let status = held.status.map(Status::as_str).unwrap_or("");
                     let withheld = held.status == Some(Status::Valid) && {
                         let mut kept = held.withheld.borrow_mut();
-                        match kept.as_ref().and_then(|k| k.at((&trust_list.digest, &table.digest), at)) {
-                            Some(withheld) => withheld,
-                            None => {
-                                let cert = held.facts.get_or_init(|| {
-                                    let limits = crate::decisions::register::read_as_accepted(&held.document);
-                                    cn_xml::parse(&held.document, &limits).ok()
-                                });
-                                let registration = (Some(held.registered), held.signer.as_ref());
-                                let withheld = withheld(registration, cert.as_ref(), at, &trust_list, &table.table);
-                                *kept = Some(Kept {
-                                    digests: (trust_list.digest.clone(), table.digest.clone()),
-                                    from: at,
-                                    until,
-                                    withheld,
-                                });
-                                withheld
-                            }
-                        }
+                        let decided = Kept::or_decide(&mut kept, &digests, at, until, || {
+                            let cert = held.facts.get_or_init(|| {
+                                let limits = crate::decisions::register::read_as_accepted(&held.document);
+                                cn_xml::parse(&held.document, &limits).ok()
+                            });
+                            let registration = (Some(held.registered), held.signer.as_ref());
+                            Ok::<_, std::convert::Infallible>(withheld(
+                                registration,
+                                cert.as_ref(),
+                                at,
+                                &trust_list,
+                                &table.table,
+                            ))
+                        });
+                        decided.unwrap_or_else(|never| match never {})
                     };
-                    Some(Held { index: *at_index, stored: status.into(), withheld })
+                    Some(SlotHeld { index: *at_index, stored: status.into(), withheld })
                 }
-                None => Some(Held::stored(*at_index, crate::status_list::SUPERSEDED)),
+                None => Some(SlotHeld::stored(*at_index, crate::status_list::SUPERSEDED)),
             })
             .collect();
         let expected = match Version::of(published.list, published.purpose, &held) {

@@ -39,12 +39,12 @@ pub struct Read {
 }
 
 /// The version the register and the rules in force (`ctx`'s trust list and table, at
-/// `ctx.now`) give list `list` for `purpose` now; a list no slot can be in yet is not found.
-/// The suspension list is not told under a trust list out of date (the look-up calls
-/// nothing valid then, and a list with every certificate suspended would tell its holders'
-/// verifiers a status the register does not hold); the revocation list, which the rules do
-/// not set, is told still. `lists`: each list's slots as this node last read them, brought
-/// up to date with the slots changed since ([`crate::store::Store::status_list`]).
+/// `ctx.now`) give list `list` for `purpose` now; a list no slot can be in yet is not found,
+/// and none is told under a trust list out of date (the look-up calls nothing valid then,
+/// and a list with every certificate suspended would tell its holders' verifiers a status
+/// the register does not hold). `lists`: each list's slots as this node last read them,
+/// brought up to date with the slots changed since ([`crate::store::Store::status_list`]),
+/// and read whole again when they are not then what the store's changes say the list is.
 pub fn version(ctx: &Context<'_>, list: u32, purpose: Purpose, lists: &Lists) -> Result<Read, Refusal> {
     let store = ctx.store;
     if list == 0 || list > lists_open(store)? {
@@ -56,36 +56,29 @@ pub fn version(ctx: &Context<'_>, list: u32, purpose: Purpose, lists: &Lists) ->
             ),
         ));
     }
-    let rules = match purpose {
-        Purpose::Suspension => Some(Rules::of(ctx)?),
-        Purpose::Revocation => None,
-    };
+    let rules = Rules::of(ctx)?;
+    let rules = (purpose == Purpose::Suspension).then_some(&rules);
     // One list made at a time on this node (its slots are kept between reads).
     let mut all = lists.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let known = all.entry(list).or_default();
-    let changed =
-        store.status_list(list, known.read.then_some(known.changes.latest)).map_err(|e| Refusal::store(&e))?;
-    // A slot registered as before keeps its facts (a notice changed its status); any other
-    // has them read when a suspension list asks (the revocation list does not).
-    known.read = true;
-    for slot in changed {
-        // Keyed as the store keys the two tables: a slot both held and superseded (a node of
-        // an older build gave it again) is two, each setting its bits.
-        let key = (slot.index, slot.certificate.is_none());
-        let facts = match known.slots.remove(&key) {
-            Some(before) => {
-                known.changes = known.changes.without(&before.slot);
-                match before.slot.same_registration(&slot) {
-                    true => before.facts,
-                    false => Facts::Unread,
-                }
-            }
-            None => Facts::Unread,
-        };
-        known.changes = known.changes.with(&slot);
-        known.slots.insert(key, Known { slot, facts, withheld: None });
+    let after = known.read.then_some(known.changes.latest);
+    let (changed, now) = store.status_list(list, after).map_err(|e| Refusal::store(&e))?;
+    known.apply(changed);
+    if known.changes != now {
+        // A change the sequences did not tell (a store restored to an earlier state, a slot
+        // given again by an older build): every slot read again, facts kept where the
+        // registration is the same.
+        let (whole, now) = store.status_list(list, None).map_err(|e| Refusal::store(&e))?;
+        known.rebuild(whole);
+        if known.changes != now {
+            return Err(Refusal::new(
+                Class::Conflict,
+                "status.list_changed",
+                format!("status list {list} changed while it was read; ask again"),
+            ));
+        }
     }
-    let held = known.slots.values_mut().map(|k| k.held(ctx, rules.as_ref())).collect::<Result<Vec<_>, _>>()?;
+    let held = known.slots.values_mut().map(|k| k.held(ctx, rules)).collect::<Result<Vec<_>, _>>()?;
     let version = Version::of(list, purpose, &held).map_err(|e| Refusal::store(&e.into()))?;
     Ok(Read { version, changes: known.changes })
 }
@@ -131,10 +124,21 @@ pub struct Kept {
 }
 
 impl Kept {
-    /// What was said, if it still holds at `at` under the rules of `digests`.
-    pub fn at(&self, digests: (&str, &str), at: time::OffsetDateTime) -> Option<bool> {
-        let same = self.digests.0 == digests.0 && self.digests.1 == digests.1;
-        (same && self.from <= at && at < self.until).then_some(self.withheld)
+    /// What [`withheld`] says at `now` under the rules of `digests`: what `kept` says while
+    /// it holds; otherwise what `decide` says, kept from `now` until `until`.
+    pub fn or_decide<E>(
+        kept: &mut Option<Kept>,
+        digests: &(String, String),
+        now: time::OffsetDateTime,
+        until: time::OffsetDateTime,
+        decide: impl FnOnce() -> Result<bool, E>,
+    ) -> Result<bool, E> {
+        if let Some(k) = kept.as_ref().filter(|k| k.digests == *digests && k.from <= now && now < k.until) {
+            return Ok(k.withheld);
+        }
+        let withheld = decide()?;
+        *kept = Some(Kept { digests: digests.clone(), from: now, until, withheld });
+        Ok(withheld)
     }
 }
 
@@ -169,15 +173,6 @@ impl<'c> Rules<'c> {
 #[derive(Debug, Default)]
 pub struct Lists(Mutex<HashMap<u32, KnownList>>);
 
-impl Lists {
-    /// Forgets list `list` as read: its next read is of every slot (a publication refused
-    /// again though the changes since were read: a store restored to an earlier state, whose
-    /// changes went back, would refuse it again and again).
-    pub fn forget(&self, list: u32) {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&list);
-    }
-}
-
 /// One list as last read (`read`: at all): its slots by index (and whether superseded),
 /// and what they are as their changes tell them.
 #[derive(Debug, Default)]
@@ -185,6 +180,51 @@ struct KnownList {
     read: bool,
     changes: ListChanges,
     slots: std::collections::BTreeMap<(u32, bool), Known>,
+}
+
+impl KnownList {
+    /// Takes in the slots changed since it was read. A slot registered as before keeps its
+    /// facts (a notice changed its status); any other has them read when a suspension list
+    /// asks (the revocation list does not). Keyed as the store keys its two tables: a slot
+    /// both held and superseded (an older build gave it again) is two, each setting its bits;
+    /// a slot superseded now is its held row no longer (the store moved it).
+    fn apply(&mut self, changed: Vec<ListSlot>) {
+        self.read = true;
+        for slot in changed {
+            let superseded = slot.certificate.is_none();
+            let before = match superseded {
+                true => self.take((slot.index, false)).or_else(|| self.take((slot.index, true))),
+                false => self.take((slot.index, false)),
+            };
+            let facts = match before {
+                Some(before) if before.slot.same_registration(&slot) => before.facts,
+                _ => Facts::Unread,
+            };
+            self.changes = self.changes.with(&slot);
+            self.slots.insert((slot.index, superseded), Known { slot, facts, withheld: None });
+        }
+    }
+
+    /// Takes every slot as read whole, keeping the facts of those registered as before.
+    fn rebuild(&mut self, whole: Vec<ListSlot>) {
+        let before = std::mem::take(self);
+        self.read = true;
+        for slot in whole {
+            let key = (slot.index, slot.certificate.is_none());
+            let facts = match before.slots.get(&key) {
+                Some(k) if k.slot.same_registration(&slot) => k.facts.clone(),
+                _ => Facts::Unread,
+            };
+            self.changes = self.changes.with(&slot);
+            self.slots.insert(key, Known { slot, facts, withheld: None });
+        }
+    }
+
+    fn take(&mut self, key: (u32, bool)) -> Option<Known> {
+        let known = self.slots.remove(&key)?;
+        self.changes = self.changes.without(&known.slot);
+        Some(known)
+    }
 }
 
 /// A slot as last read, its certificate's facts, and what the rules last said of it.
@@ -235,32 +275,20 @@ impl Known {
     fn held(&mut self, ctx: &Context<'_>, rules: Option<&Rules<'_>>) -> Result<Held, Refusal> {
         let withheld = match (rules, &self.slot.certificate) {
             (Some(rules), Some((issuer, number))) if self.slot.status == Status::Valid.as_str() => {
-                let digests = (rules.digests.0.as_str(), rules.digests.1.as_str());
-                match self.withheld.as_ref().and_then(|k| k.at(digests, rules.now)) {
-                    Some(withheld) => withheld,
-                    None => {
-                        let cert = match &self.facts {
-                            Facts::Read(cert) => cert.clone(),
-                            Facts::Unread => {
-                                let cert = Facts::read(ctx, issuer, number, &self.slot)?;
-                                self.facts = Facts::Read(cert.clone());
-                                cert
-                            }
-                        };
-                        let slot = &self.slot;
-                        let registered_at = crate::decisions::register::registered_at_str(&slot.recorded_at);
-                        let registration = (registered_at, slot.signer.as_ref());
-                        let withheld =
-                            withheld(registration, cert.as_deref(), rules.now, rules.trust_list, rules.table);
-                        self.withheld = Some(Kept {
-                            digests: rules.digests.clone(),
-                            from: rules.now,
-                            until: rules.until,
-                            withheld,
-                        });
-                        withheld
-                    }
-                }
+                let (slot, facts) = (&self.slot, &mut self.facts);
+                Kept::or_decide(&mut self.withheld, &rules.digests, rules.now, rules.until, || {
+                    let cert = match facts {
+                        Facts::Read(cert) => cert.clone(),
+                        Facts::Unread => {
+                            let cert = Facts::read(ctx, issuer, number, slot)?;
+                            *facts = Facts::Read(cert.clone());
+                            cert
+                        }
+                    };
+                    let registration =
+                        (crate::decisions::register::registered_at_str(&slot.recorded_at), slot.signer.as_ref());
+                    Ok(withheld(registration, cert.as_deref(), rules.now, rules.trust_list, rules.table))
+                })?
             }
             _ => false,
         };

@@ -151,10 +151,6 @@ fn current(app: &App, list: u32, purpose: Purpose) -> Result<Version, Box<Respon
             Ok(recorded) => return Ok(recorded.answer),
             Err(r) if r.receipt.is_none() && r.refusal.reason == "publication.current" => return Ok(version),
             Err(r) if r.receipt.is_none() && attempt < 3 && AGAIN.contains(&r.refusal.reason.as_str()) => {
-                // Read again from what changed; once more from scratch.
-                if r.refusal.reason == "status.list_changed" && attempt == 2 {
-                    app.status_lists.lists.forget(list);
-                }
                 attempt += 1;
             }
             Err(r) => return Err(Box::new(refused(&r))),

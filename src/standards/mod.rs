@@ -263,14 +263,14 @@ fn without_amendments(designation: &str) -> &str {
     edition
 }
 
-/// Whether two designations are the same: word by word, ASCII case aside, however the words
-/// are spaced. Compared in place: a look-up asks it of every row (an owned, upper-cased copy
-/// of each was three allocations a row).
 /// A designation as [`same`] compares it: its words, ASCII case aside.
 fn designation_key(designation: &str) -> String {
     designation.split_whitespace().map(str::to_ascii_lowercase).collect::<Vec<_>>().join(" ")
 }
 
+/// Whether two designations are the same: word by word, ASCII case aside, however the words
+/// are spaced. Compared in place: a look-up asks it of every row (an owned, upper-cased copy
+/// of each was three allocations a row).
 fn same(a: &str, b: &str) -> bool {
     let (mut a, mut b) = (a.split_whitespace(), b.split_whitespace());
     loop {

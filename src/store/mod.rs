@@ -183,8 +183,9 @@ pub struct ListSlot {
 }
 
 /// What a list's slots are, as their change sequences ([`ListSlot::seq`]) tell them: how
-/// many there are, the latest change, and the sum of their sequences (wrapping). A node
-/// that read the list keeps it as it applies the changes; the store computes it at commit.
+/// many there are, the latest change, and the sum of their sequences (modulo 2^64). A node
+/// that read the list keeps it as it applies the changes; the store computes it with each
+/// read and at commit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ListChanges {
     pub slots: u64,
@@ -568,9 +569,12 @@ pub trait Store: Send + Sync {
     fn status_slots_held(&self) -> Result<u64, StoreError>;
     /// The slots of list `list` changed after sequence `after` (every slot, with `None`), in
     /// index order: each held one with its certificate's stored status, read or not, and its
-    /// registration; each superseded one with [`crate::status_list::SUPERSEDED`]. (A list's
-    /// version is made of these; a status that does not read refuses the list.)
-    fn status_list(&self, list: u32, after: Option<u64>) -> Result<Vec<ListSlot>, StoreError>;
+    /// registration; each superseded one with [`crate::status_list::SUPERSEDED`] (its held
+    /// row is gone: a slot deleted otherwise is not told); and what the whole list is now
+    /// ([`ListChanges`]), read at the same moment, so that a reader that applied the changes
+    /// can tell whether it holds the list. (A list's version is made of these; a status that
+    /// does not read refuses the list.)
+    fn status_list(&self, list: u32, after: Option<u64>) -> Result<(Vec<ListSlot>, ListChanges), StoreError>;
     /// The certificate's current version: record and history read in one transaction.
     fn certificate_view(
         &self,

@@ -269,9 +269,11 @@ const MIGRATIONS: &[&str] = &[
         number TEXT COLLATE "C" NOT NULL,
         PRIMARY KEY (list, idx)
     );"#,
-    // 9: each status-list slot's change sequence: the embedded store's version 12. The
-    // counter's row is locked by each change until it commits, so sequences are taken in
-    // commit order and a reader that saw one has seen every lower one.
+    // 9: each status-list slot's change sequence: the embedded store's version 12. Commits
+    // are one at a time (`COMMIT_LOCK`), and the counter's row is locked by each change until
+    // it commits besides, so sequences are taken in commit order and a reader that saw one
+    // has seen every lower one. `mrgate store migrate` copies no sequence: the triggers
+    // number the slots as they are copied.
     r#"ALTER TABLE status_slot ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE superseded_status_slot ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
     CREATE INDEX status_slot_list_seq ON status_slot (list, seq);
@@ -1066,54 +1068,67 @@ async fn slot_taken(c: &mut Conn, s: crate::status_list::Slot) -> Result<bool, S
     Ok(row.try_get(0)?)
 }
 
-async fn list_of(c: &mut Conn, list: u32, after: Option<u64>) -> Result<Vec<ListSlot>, StoreError> {
+/// What list `$1`'s slots are ([`ListChanges`]): count, latest change, and the sum of
+/// changes modulo 2^64 (as text: it is a numeric), from the (list, seq) indexes. A macro,
+/// so that the read of a list's changes takes it in whole (statements are `'static`).
+macro_rules! list_changes_sql {
+    () => {
+        "SELECT count(*), COALESCE(max(seq), 0), (COALESCE(sum(seq::numeric), 0) % 18446744073709551616)::text
+         FROM (SELECT seq FROM status_slot WHERE list = $1
+               UNION ALL SELECT seq FROM superseded_status_slot WHERE list = $1) s"
+    };
+}
+const LIST_CHANGES: &str = list_changes_sql!();
+
+/// The changed slots and what the whole list is, in one statement (one snapshot).
+async fn list_of(c: &mut Conn, list: u32, after: Option<u64>) -> Result<(Vec<ListSlot>, ListChanges), StoreError> {
     let after = after.map_or(-1, |a| i64::try_from(a).unwrap_or(i64::MAX));
-    let rows = c
-        .query(
-            r#"SELECT s.idx, c.issuer, c.number, c.status, c.recorded_at, c.signer, c.signer_at, s.seq
-             FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number
-             WHERE s.list = $1 AND s.seq > $3
-             UNION ALL SELECT idx, NULL, NULL, $2::text COLLATE "C", '', NULL, NULL, seq
-             FROM superseded_status_slot WHERE list = $1 AND seq > $3
-             ORDER BY 1, 2, 3"#,
-            &[&i64::from(list), &crate::status_list::SUPERSEDED, &after],
-        )
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let issuer: Option<String> = r.try_get(1)?;
-            let number: Option<String> = r.try_get(2)?;
-            Ok(ListSlot {
-                index: slot(i64::from(list), r.try_get(0)?)?.index,
-                certificate: issuer.zip(number),
-                status: r.try_get(3)?,
-                recorded_at: r.try_get(4)?,
-                signer: RegisteredSigner::of_columns(r.try_get(5)?, r.try_get(6)?),
-                seq: r.try_get::<_, i64>(7)?.max(0) as u64,
-            })
-        })
-        .collect()
+    const SQL: &str = concat!(
+        r#"WITH r AS (
+            SELECT s.idx, c.issuer, c.number, c.status, c.recorded_at, c.signer, c.signer_at, s.seq
+            FROM status_slot s JOIN certificate c ON c.issuer = s.issuer AND c.number = s.number
+            WHERE s.list = $1 AND s.seq > $3
+            UNION ALL SELECT idx, NULL, NULL, $2::text COLLATE "C", '', NULL, NULL, seq
+            FROM superseded_status_slot WHERE list = $1 AND seq > $3
+        ), t AS ("#,
+        list_changes_sql!(),
+        ") SELECT r.*, t.* FROM t LEFT JOIN r ON true ORDER BY 1, 2, 3"
+    );
+    let rows = c.query(SQL, &[&i64::from(list), &crate::status_list::SUPERSEDED, &after]).await?;
+    let mut changes = ListChanges::default();
+    let mut slots = Vec::with_capacity(rows.len());
+    for r in &rows {
+        changes = list_changes_of(r, 8)?;
+        let Some(index) = r.try_get::<_, Option<i64>>(0)? else { continue };
+        let issuer: Option<String> = r.try_get(1)?;
+        let number: Option<String> = r.try_get(2)?;
+        slots.push(ListSlot {
+            index: slot(i64::from(list), index)?.index,
+            certificate: issuer.zip(number),
+            status: r.try_get(3)?,
+            recorded_at: r.try_get(4)?,
+            signer: RegisteredSigner::of_columns(r.try_get(5)?, r.try_get(6)?),
+            seq: r.try_get::<_, i64>(7)?.max(0) as u64,
+        });
+    }
+    Ok((slots, changes))
 }
 
-/// What list `list`'s slots are now ([`ListChanges`]), from the (list, seq) indexes. The
-/// sum wraps as the node's does (two's complement, modulo 2^64).
-async fn list_changes(c: &mut Conn, list: u32) -> Result<ListChanges, StoreError> {
-    let row = c
-        .query_one(
-            "SELECT count(*), COALESCE(max(seq), 0),
-                    (COALESCE(sum(seq::numeric), 0) % 18446744073709551616)::text
-             FROM (SELECT seq FROM status_slot WHERE list = $1
-                   UNION ALL SELECT seq FROM superseded_status_slot WHERE list = $1) s",
-            &[&i64::from(list)],
-        )
-        .await?;
-    let sum: String = row.try_get(2)?;
+/// [`ListChanges`] from the three columns of [`LIST_CHANGES`] at `at` in `row`.
+fn list_changes_of(row: &Row, at: usize) -> Result<ListChanges, StoreError> {
+    let sum: String = row.try_get(at + 2)?;
     let sum = sum.parse::<u64>().map_err(|e| StoreError::Database(format!("a list's sum of changes: {e}")))?;
     Ok(ListChanges {
-        slots: row.try_get::<_, i64>(0)?.max(0) as u64,
-        latest: row.try_get::<_, i64>(1)?.max(0) as u64,
+        slots: row.try_get::<_, i64>(at)?.max(0) as u64,
+        latest: row.try_get::<_, i64>(at + 1)?.max(0) as u64,
         sum,
     })
+}
+
+/// What list `list`'s slots are now ([`ListChanges`]).
+async fn list_changes(c: &mut Conn, list: u32) -> Result<ListChanges, StoreError> {
+    let row = c.query_one(LIST_CHANGES, &[&i64::from(list)]).await?;
+    list_changes_of(&row, 0)
 }
 
 async fn still_open(c: &mut Conn, id: &str) -> Result<(), StoreError> {
@@ -1510,7 +1525,7 @@ impl Store for PostgresStore {
         })
     }
 
-    fn status_list(&self, list: u32, after: Option<u64>) -> Result<Vec<ListSlot>, StoreError> {
+    fn status_list(&self, list: u32, after: Option<u64>) -> Result<(Vec<ListSlot>, ListChanges), StoreError> {
         self.pool.run(async |c| list_of(c, list, after).await)
     }
 

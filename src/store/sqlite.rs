@@ -159,9 +159,10 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 12: each status-list slot's change sequence (`ListSlot::seq`): a node reads again only
     // the slots changed since its last read of a list, and a publication is held to the
-    // list's latest change (`Effect::StatusListIs`). One counter for the store, moved on by
-    // every change to a slot or to its certificate's row, inside the change's transaction.
-    // Slots from before are at 0.
+    // list's changes (`Effect::StatusListIs`). One counter for the store, moved on by every
+    // change to a slot or to its certificate's row, inside the change's transaction (a slot
+    // superseded leaves `status_slot`: its row in `superseded_status_slot` carries the
+    // change). Slots from before are at 0.
     "ALTER TABLE status_slot ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE superseded_status_slot ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
      CREATE INDEX status_slot_list_seq ON status_slot (list, seq);
@@ -1281,8 +1282,10 @@ impl Store for SqliteStore {
         Ok(n.max(0) as u64)
     }
 
-    fn status_list(&self, list: u32, after: Option<u64>) -> Result<Vec<ListSlot>, StoreError> {
-        list_of(&*self.conn()?, list, after)
+    fn status_list(&self, list: u32, after: Option<u64>) -> Result<(Vec<ListSlot>, ListChanges), StoreError> {
+        // One connection, held for both: no write comes between them.
+        let conn = self.conn()?;
+        Ok((list_of(&conn, list, after)?, list_changes(&conn, list)?))
     }
 
     fn kept_document(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
