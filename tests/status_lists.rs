@@ -265,7 +265,8 @@ async fn a_node_reads_a_list_whole_again_when_its_copy_is_not_the_stores() {
     let running = start(Arc::clone(&app)).await.expect("start");
     let addr = running.addr;
     let jws = export(addr).await;
-    let index: u32 = payload(&jws)["credentialStatus"][0]["statusListIndex"].as_str().expect("index").parse().expect("n");
+    let index: u32 =
+        payload(&jws)["credentialStatus"][0]["statusListIndex"].as_str().expect("index").parse().expect("n");
     assert_eq!(list(addr, &app, Purpose::Suspension).await.1, Vec::<u32>::new());
     // Suspended behind the node's back, the slot's change not told: a read of what changed
     // since finds nothing.
