@@ -517,6 +517,8 @@ async fn a_list_past_its_next_update_fails_closed() {
     // No status list is told under it either, not even the one read a moment ago (rule set
     // 25): a verifier that cannot fetch a list takes no credential of it as in force.
     assert_eq!(reason(&suspension().await), refused(503, "trust.list_expired"));
+    let revocation = call(addr, "GET", "/v1/status-lists/1/revocation", vec![], None, None).await;
+    assert_eq!(reason(&revocation), refused(503, "trust.list_expired"));
 
     let size = app.log.size().expect("size");
     let v = call(addr, "POST", "/v1/verify", credential.clone(), Some("customs"), None).await.json();
