@@ -102,17 +102,19 @@ pub struct UnreadStatus {
 /// *withhold* its certificate — one the register holds valid that the look-up does not
 /// call valid under the trust list and equivalence table in force
 /// ([`crate::decisions::status_list::withheld`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Held {
+/// Borrowed from where the slot is kept: a list is made of tens of thousands of them every
+/// second it is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held<'s> {
     pub index: u32,
-    pub stored: String,
+    pub stored: &'s str,
     pub withheld: bool,
 }
 
-impl Held {
+impl<'s> Held<'s> {
     /// A slot whose certificate the rules do not withhold (or a superseded one).
-    pub fn stored(index: u32, stored: impl Into<String>) -> Held {
-        Held { index, stored: stored.into(), withheld: false }
+    pub fn stored(index: u32, stored: &'s str) -> Held<'s> {
+        Held { index, stored, withheld: false }
     }
 
     /// Whether this slot's bit is set in `purpose`'s list, its certificate's status being
@@ -243,10 +245,10 @@ impl Version {
     /// The version of list `list` for `purpose` over the slots held in it ([`Held`]), each
     /// with its certificate's stored register status, or [`SUPERSEDED`]; refused when any of
     /// those is neither (whatever its purpose: the stored value could have meant either).
-    pub fn of(list: u32, purpose: Purpose, held: &[Held]) -> Result<Version, UnreadStatus> {
+    pub fn of(list: u32, purpose: Purpose, held: &[Held<'_>]) -> Result<Version, UnreadStatus> {
         let mut set = Vec::new();
         for slot in held {
-            let set_here = match slot.stored.as_str() {
+            let set_here = match slot.stored {
                 SUPERSEDED => purpose == Purpose::Revocation,
                 stored => Status::parse(stored)
                     .map(|status| slot.sets(purpose, status))
@@ -373,7 +375,7 @@ mod tests {
     /// bits or none, nor for a superseded slot.
     #[test]
     fn a_withheld_valid_certificate_is_suspended_and_nothing_else_changes() {
-        let withheld = |index: u32, stored: &str| Held { index, stored: stored.into(), withheld: true };
+        let withheld = |index: u32, stored: &'static str| Held { index, stored, withheld: true };
         let held = [
             withheld(1, "valid"),
             withheld(2, "suspended"),
@@ -405,7 +407,7 @@ mod tests {
         for bad in ["", "Valid", "valid ", "revoked", "suspended\0", "有效"] {
             for at in 0..3 {
                 let mut held = vec![Held::stored(5, "suspended"), Held::stored(3, "withdrawn")];
-                held.insert(at, Held { index: 9, stored: bad.to_string(), withheld: at == 1 });
+                held.insert(at, Held { index: 9, stored: bad, withheld: at == 1 });
                 for purpose in Purpose::ALL {
                     assert_eq!(
                         Version::of(2, purpose, &held),

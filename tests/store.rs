@@ -140,8 +140,8 @@ fn changes_of(read: &[mrgate::store::ListSlot]) -> mrgate::store::ListChanges {
 }
 
 /// The slots as a version is made of them, none withheld by the rules.
-fn held(read: &[mrgate::store::ListSlot]) -> Vec<mrgate::status_list::Held> {
-    read.iter().map(|s| mrgate::status_list::Held::stored(s.index, s.status.clone())).collect()
+fn held(read: &[mrgate::store::ListSlot]) -> Vec<mrgate::status_list::Held<'_>> {
+    read.iter().map(|s| mrgate::status_list::Held::stored(s.index, &s.status)).collect()
 }
 
 fn record(number: &str, status: &str) -> CertificateRecord {
@@ -413,7 +413,7 @@ fn a_version_1_store_is_migrated() {
          ALTER TABLE decision DROP COLUMN log_index;
          DROP TABLE log_tile;
          DROP TABLE notice;
-         DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX certificate_status; DROP TABLE publication;
+         DROP TABLE equivalence_table; DROP TABLE kept_document; DROP TABLE status_slot; DROP INDEX IF EXISTS certificate_status; DROP TABLE publication;
          DROP TRIGGER certificate_status_known_insert; DROP TRIGGER certificate_status_known_update;
          DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot;
          INSERT INTO decision (id, kind, json) VALUES ('export-1', 'export', '{\"receipt\":{\"index\":0}}');
@@ -2069,7 +2069,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
              DROP TRIGGER status_slot_certificate_changed ON certificate; DROP FUNCTION status_slot_certificate_changed();
              DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TABLE status_slot;
              DROP FUNCTION status_slot_held(); DROP FUNCTION status_slot_next_seq();
-             DROP TABLE equivalence_table; DROP TABLE kept_document; DROP INDEX certificate_status; DROP TABLE publication;
+             DROP TABLE equivalence_table; DROP TABLE kept_document; DROP INDEX IF EXISTS certificate_status; DROP TABLE publication;
              ALTER TABLE certificate DROP CONSTRAINT certificate_status_known;
              DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
              ALTER TABLE log_entry_v1 RENAME TO log_entry; ALTER INDEX log_entry_v1_pkey RENAME TO log_entry_pkey;

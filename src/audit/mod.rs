@@ -1430,7 +1430,7 @@ struct Held {
     /// What the rules last said of it in a status list, as the gateway keeps it
     /// ([`crate::decisions::status_list::withheld_until`]): under the trust list and table
     /// of these digests, from, until, withheld. Forgotten when it is registered again.
-    withheld: std::cell::RefCell<Option<crate::decisions::status_list::Kept>>,
+    kept: std::cell::RefCell<Option<crate::decisions::status_list::Kept>>,
 }
 
 impl LogRegister {
@@ -1591,7 +1591,7 @@ impl LogRegister {
             signer: None,
             exported: Default::default(),
             facts: Default::default(),
-            withheld: Default::default(),
+            kept: Default::default(),
         });
         held.changed = at;
         // The same facts again keep their first registration's time, as the gateway's
@@ -1603,7 +1603,7 @@ impl LogRegister {
         if held.document != document {
             held.facts = Default::default();
         }
-        held.withheld = Default::default();
+        held.kept = Default::default();
         held.document = document;
         held.origin = origin;
         // None over a signer keeps it, as the stores do.
@@ -1672,7 +1672,7 @@ impl LogRegister {
             signer: None,
             exported: Default::default(),
             facts: Default::default(),
-            withheld: Default::default(),
+            kept: Default::default(),
         });
         // A suspension restated (rule set 22) changes nothing a decision read, as the
         // gateway's commit checks see it: no change a refusal could have raced.

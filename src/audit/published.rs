@@ -118,7 +118,7 @@ impl Walk<'_, '_> {
                     let held = self.register.certificates.get(&(issuer.clone(), number.clone()))?;
                     let status = held.status.map(Status::as_str).unwrap_or("");
                     let withheld = held.status == Some(Status::Valid) && {
-                        let mut kept = held.withheld.borrow_mut();
+                        let mut kept = held.kept.borrow_mut();
                         let decided = Kept::or_decide(&mut kept, &digests, at, until, || {
                             let cert = held.facts.get_or_init(|| {
                                 let limits = crate::decisions::register::read_as_accepted(&held.document);
@@ -135,7 +135,7 @@ impl Walk<'_, '_> {
                         });
                         decided.unwrap_or_else(|never| match never {})
                     };
-                    Some(SlotHeld { index: *at_index, stored: status.into(), withheld })
+                    Some(SlotHeld { index: *at_index, stored: status, withheld })
                 }
                 None => Some(SlotHeld::stored(*at_index, crate::status_list::SUPERSEDED)),
             })

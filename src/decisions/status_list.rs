@@ -201,7 +201,7 @@ impl KnownList {
                 _ => Facts::Unread,
             };
             self.changes = self.changes.with(&slot);
-            self.slots.insert((slot.index, superseded), Known { slot, facts, withheld: None });
+            self.slots.insert((slot.index, superseded), Known { slot, facts, kept: None });
         }
     }
 
@@ -216,7 +216,7 @@ impl KnownList {
                 _ => Facts::Unread,
             };
             self.changes = self.changes.with(&slot);
-            self.slots.insert(key, Known { slot, facts, withheld: None });
+            self.slots.insert(key, Known { slot, facts, kept: None });
         }
     }
 
@@ -233,7 +233,7 @@ struct Known {
     slot: ListSlot,
     facts: Facts,
     /// What the rules last said of it.
-    withheld: Option<Kept>,
+    kept: Option<Kept>,
 }
 
 /// A slotted certificate's facts read from its registered document.
@@ -272,11 +272,11 @@ impl Known {
     /// The slot as a version is made of it: withheld when the rules (`None`: a revocation
     /// list's, which they do not set) withhold its certificate now, its facts read first
     /// when they were not.
-    fn held(&mut self, ctx: &Context<'_>, rules: Option<&Rules<'_>>) -> Result<Held, Refusal> {
+    fn held(&mut self, ctx: &Context<'_>, rules: Option<&Rules<'_>>) -> Result<Held<'_>, Refusal> {
         let withheld = match (rules, &self.slot.certificate) {
             (Some(rules), Some((issuer, number))) if self.slot.status == Status::Valid.as_str() => {
                 let (slot, facts) = (&self.slot, &mut self.facts);
-                Kept::or_decide(&mut self.withheld, &rules.digests, rules.now, rules.until, || {
+                Kept::or_decide(&mut self.kept, &rules.digests, rules.now, rules.until, || {
                     let cert = match facts {
                         Facts::Read(cert) => cert.clone(),
                         Facts::Unread => {
@@ -292,7 +292,7 @@ impl Known {
             }
             _ => false,
         };
-        Ok(Held { index: self.slot.index, stored: self.slot.status.clone(), withheld })
+        Ok(Held { index: self.slot.index, stored: &self.slot.status, withheld })
     }
 }
 

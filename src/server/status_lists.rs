@@ -43,9 +43,9 @@ struct Credential {
     /// When the register was last read for it; `None` once a notice through this node may
     /// have changed it.
     read_at: Option<Instant>,
-    /// The rules it was read under (the trust list's sequence, the table's digest): read again
+    /// The rules it was read under (the trust list's and the table's digests): read again
     /// once others are in force on this node.
-    rules: (u64, String),
+    rules: (String, String),
 }
 
 /// The list credentials this node signed, by list and purpose, and the lists' slots as
@@ -159,8 +159,8 @@ fn current(app: &App, list: u32, purpose: Purpose) -> Result<Version, Box<Respon
 }
 
 /// The rules in force on this node, as a signed list remembers them.
-fn rules_in_force(app: &App) -> (u64, String) {
-    (app.trust_list().sequence, app.table().digest.clone())
+fn rules_in_force(app: &App) -> (String, String) {
+    (app.trust_list().digest.clone(), app.table().digest.clone())
 }
 
 /// A list number as a path writes it: digits, no sign, no leading zero.
@@ -174,8 +174,9 @@ impl Signed {
     }
 
     /// Reads every list from the register again at its next request: a notice through this
-    /// node changed a status, an export or recognition superseded a slot, or a trust list or
-    /// equivalence table was installed (other nodes read again within a second).
+    /// node changed a status, or an export or recognition superseded a slot (other nodes read
+    /// again within a second; other rules in force are seen by the rules each signed list
+    /// remembers).
     pub fn read_again(&self) {
         for c in self.signed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).values_mut() {
             c.read_at = None;
@@ -185,7 +186,7 @@ impl Signed {
 
 /// The credential of `version`, signed now unless this node signed it less than half a
 /// [`TTL`] ago; either way, marked read now.
-fn signed(app: &App, version: &Version, base: &str, did: &str, rules: (u64, String)) -> Result<Credential, Refusal> {
+fn signed(app: &App, version: &Version, base: &str, did: &str, rules: (String, String)) -> Result<Credential, Refusal> {
     let digest = crate::decisions::digest(&version.document());
     let now = crate::decisions::to_the_second(app.now());
     let mut cache = app.status_lists.signed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

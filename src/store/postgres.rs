@@ -273,8 +273,10 @@ const MIGRATIONS: &[&str] = &[
     // are one at a time (`COMMIT_LOCK`), and the counter's row is locked by each change until
     // it commits besides, so sequences are taken in commit order and a reader that saw one
     // has seen every lower one. `mrgate store migrate` copies no sequence: the triggers
-    // number the slots as they are copied.
-    r#"ALTER TABLE status_slot ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
+    // number the slots as they are copied. The index by status, which no read asks now, is
+    // dropped.
+    r#"DROP INDEX IF EXISTS certificate_status;
+    ALTER TABLE status_slot ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
     ALTER TABLE superseded_status_slot ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
     CREATE INDEX status_slot_list_seq ON status_slot (list, seq);
     CREATE INDEX superseded_status_slot_list_seq ON superseded_status_slot (list, seq);
