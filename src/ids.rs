@@ -283,6 +283,14 @@ impl CertificateNo {
         Ok(Self(value.to_string()))
     }
 
+    /// The number as an eye reads it: each character of [`NUMBER_LOOK_ALIKES`] as the one
+    /// it is taken for. Two numbers of one CB with the same skeleton are read as one number
+    /// on a printed certificate or a customs screen ([`crate::decisions::export`] refuses an
+    /// unsigned export of one while the register holds the other).
+    pub fn skeleton(&self) -> String {
+        number_skeleton(&self.0)
+    }
+
     /// For a CCC number: the year it was allotted in.
     pub fn ccc_year(&self) -> Option<i32> {
         self.0.get(..4).filter(|_| self.0.len() == 16).and_then(|y| y.parse().ok())
@@ -292,6 +300,42 @@ impl CertificateNo {
     pub fn ccc_category(&self) -> Option<&str> {
         self.0.get(6..10).filter(|_| self.0.len() == 16)
     }
+}
+
+/// The characters of a certificate number (`A-Z0-9-/`) that an eye takes for another,
+/// and the one it takes each for: letters read as digits in the fonts certificates and
+/// customs screens use, U as V, and the two separators. Ours, for the characters a number
+/// may hold, not Unicode's confusables data (made for text of every script). A number is
+/// compared with the register, one CB's numbers at a time: folding too much costs an
+/// unsigned export (its CB's signed document is still taken), folding too little lets one
+/// number pass for another. Pairs of letters read as one (RN as M, VV as W) are not
+/// folded: each character is read as one character. The
+/// stores index this very folding ([`number_skeleton_sql`]): changing it is a new rule set
+/// and a new index.
+pub const NUMBER_LOOK_ALIKES: &[(char, char)] = &[
+    ('O', '0'),
+    ('Q', '0'),
+    ('D', '0'),
+    ('I', '1'),
+    ('L', '1'),
+    ('Z', '2'),
+    ('S', '5'),
+    ('G', '6'),
+    ('B', '8'),
+    ('U', 'V'),
+    ('/', '-'),
+];
+
+/// [`CertificateNo::skeleton`] of any text (a number as the register holds it).
+pub fn number_skeleton(number: &str) -> String {
+    number.chars().map(|c| NUMBER_LOOK_ALIKES.iter().find(|(from, _)| *from == c).map_or(c, |(_, to)| *to)).collect()
+}
+
+/// [`number_skeleton`] as SQL over `column` (nested `replace`, which SQLite and PostgreSQL
+/// both have): the expression the stores index, and their look-alike reads query by, written
+/// exactly so, for an index on an expression serves only a query of the same expression.
+pub fn number_skeleton_sql(column: &str) -> String {
+    NUMBER_LOOK_ALIKES.iter().fold(column.to_string(), |sql, (from, to)| format!("replace({sql}, '{from}', '{to}')"))
 }
 
 string_newtype!(
@@ -407,6 +451,26 @@ pub fn check_validity_period(issue: Date, expiry: Date) -> Result<(), IdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The folding, its SQL and the stores' index are one: the SQL folds as the code does
+    /// (no character is folded to one that is folded again, so the order of the `replace`s
+    /// does not matter), and both stores' migrations index exactly this expression.
+    #[test]
+    fn a_numbers_skeleton_is_one_folding_in_code_and_sql() {
+        assert_eq!(number_skeleton("O4925Q1OO21ROM"), "04925010021R0M");
+        assert_eq!(number_skeleton("ABDGILOQSUZ/-"), "A80611005V2--");
+        assert_eq!(number_skeleton("CEFHJKMNPRTVWXY0123456789-"), "CEFHJKMNPRTVWXY0123456789-");
+        for (from, to) in NUMBER_LOOK_ALIKES {
+            assert!(!NUMBER_LOOK_ALIKES.iter().any(|(f, _)| f == to), "{from} → {to} is folded again");
+        }
+        let sql = number_skeleton_sql("number");
+        assert_eq!(sql.matches("replace(").count(), NUMBER_LOOK_ALIKES.len());
+        assert!(sql.ends_with("'B', '8'), 'U', 'V'), '/', '-')"), "{sql}");
+        for migration in [include_str!("store/sqlite.rs"), include_str!("store/postgres.rs")] {
+            let index = format!("CREATE INDEX certificate_look_alike ON certificate (issuer, {sql});");
+            assert_eq!(migration.matches(&index).count(), 1);
+        }
+    }
 
     #[test]
     fn known_good_credit_codes_pass() {

@@ -405,6 +405,7 @@ reasons! {
 
     // register: the certificate register.
     RegisterConflict = "register.conflict", 409, "The register holds other facts, or it changed while the decision was made.";
+    RegisterLookAlike = "register.look_alike", 409, "An unsigned export's number reads as another number the register holds of its CB (O as 0, S as 5…): only its CB's signed document registers it.";
     RegisterOlderDocument = "register.older_document", 409, "The document states other facts than the registered version and is no later issue (older, or of the same day): it does not replace it.";
     RegisterSuperseded = "register.superseded", 422, "The document states other facts than the register holds of its certificate, and is no newer: superseded; present the current one (an export of this gateway: export it again).";
     RegisterChanged = "register.changed", 409, "The certificate's registered status or facts changed while it was verified, three times over; ask again.";

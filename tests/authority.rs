@@ -694,6 +694,143 @@ async fn an_unsigned_export_never_changes_a_registered_certificate() {
     running.task.abort();
 }
 
+/// [`domestic_certificate`] numbered `number`.
+fn numbered(number: &str) -> Vec<u8> {
+    certificate_with("<CertificateNo>04925Q10021R0M<", &format!("<CertificateNo>{number}<"))
+}
+
+/// Look-alike numbers of one CB's certificate exported unsigned all at once: each decides on
+/// a register holding none of them; one registers first, and the others — refused by the
+/// store at commit when they raced it (`Effect::NoLookAlike`) — decide again and are
+/// refused `register.look_alike`, logged. Exactly one of the numbers is registered, and the
+/// audit decides every entry again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn look_alike_numbers_exported_at_once_register_one() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let size = app.log.size().expect("size");
+    let numbers = [
+        "04925Q10021R0M",
+        "O4925Q10021R0M",
+        "04925Q1OO21R0M",
+        "04925QI0021R0M",
+        "04925QL0021R0M",
+        "04925Q10021ROM",
+        "0492SQ10021R0M",
+        "O492SQIOO2IROM",
+    ];
+    let answers = exports_at_once(addr, numbers.iter().map(|n| numbered(n)).collect()).await;
+    let made: Vec<_> = numbers.iter().zip(&answers).filter(|(_, a)| a.0 == 201).map(|(n, _)| *n).collect();
+    assert_eq!(made.len(), 1, "{answers:?}");
+    let refused = answers.iter().filter(|a| **a == (409, "register.look_alike".to_string())).count();
+    assert_eq!(refused, numbers.len() - 1, "{answers:?}");
+    assert_eq!(app.log.size().expect("size"), size + numbers.len() as u64, "one entry per export");
+    for number in numbers {
+        let r = call(addr, "GET", &format!("/v1/certificates/CNCA-R-2002-001/{number}"), vec![], None, None).await;
+        assert_eq!(r.status, if number == made[0] { 200 } else { 404 }, "{number}");
+    }
+    audited_whole(running, app, dir.path()).await;
+}
+
+/// Rule set 26 (found by review): an exporter whose certificate its CB withdrew exported,
+/// on its word, the same certificate under a number an eye reads as the withdrawn one
+/// (`O4925Q10021R0M` for `04925Q10021R0M`), and the gateway signed it valid. Now an unsigned
+/// export of a number that reads as another number the register holds of its CB is
+/// refused (409 `register.look_alike`), logged, nothing registered — in every letter an eye
+/// takes for a digit. A number of other characters is another number and is exported; the
+/// CB's signed document chooses its numbers (exported), and the exporter's word beside it is
+/// then not renewed. The audit decides every one of these again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsigned_export_passes_no_number_off_as_another() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let looked_up = |number: String| async move {
+        call(addr, "GET", &format!("/v1/certificates/CNCA-R-2002-001/{number}"), vec![], None, None).await
+    };
+    assert_eq!(export(domestic_certificate()).await.status, 201);
+    let mut n = Notices::new(addr);
+    assert_eq!(n.send_next("withdraw").await.status, 200);
+    let size = app.log.size().expect("size");
+    let look_alikes = [
+        "O4925Q10021R0M",
+        "04925Q1OO21R0M",
+        "04925QI0021R0M",
+        "04925QL0021R0M",
+        "04925Q10021ROM",
+        "04925Q1D021R0M",
+        "0492SQ10021R0M",
+        "O492SQIOO2IROM",
+    ];
+    for (i, number) in look_alikes.into_iter().enumerate() {
+        let r = export(numbered(number)).await;
+        assert_eq!(reason(&r), refused(409, "register.look_alike"), "{number}");
+        assert_eq!(
+            r.json()["detail"].as_str(),
+            Some(format!(
+                "CNCA-R-2002-001/{number} reads as CNCA-R-2002-001/04925Q10021R0M, which the register holds: an unsigned \
+                 export registers no number that passes for another of its CB's; send the CN XML signed by its CB"
+            ).as_str()),
+        );
+        assert_eq!(r.json()["receipt"]["index"], size + i as u64, "{number}: logged");
+        assert_eq!(looked_up(number.to_string()).await.status, 404, "{number}: nothing registered");
+    }
+    let size = size + look_alikes.len() as u64;
+    assert_eq!(app.log.size().expect("size"), size, "each refusal is logged once");
+    // The withdrawn certificate is as it was.
+    assert_eq!(call(addr, "GET", EXPORTED, vec![], None, None).await.json()["status"], "withdrawn");
+    // Other characters are another number, and the exporter's word on it stands while
+    // nothing reads as it.
+    for _ in 0..2 {
+        let r = export(numbered("04925Q10021R0N")).await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+    // The CB's signed document chooses its numbers: a look-alike of its own is registered…
+    for number in ["O4925Q10021R0M", "04925Q10021RON"] {
+        let r = export(cb_signed(&numbered(number))).await;
+        assert_eq!(r.status, 201, "{number}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(looked_up(number.into()).await.json()["origin"], "export");
+    }
+    // …and is exported unsigned then, the exporter's word adding nothing to it…
+    assert_eq!(export(numbered("04925Q10021RON")).await.status, 201);
+    // …while the exporter's word on a number that reads as it is not renewed.
+    let r = export(numbered("04925Q10021R0N")).await;
+    assert_eq!(reason(&r), refused(409, "register.look_alike"));
+    let refusal = r.json()["receipt"]["index"].as_u64().expect("logged");
+    assert_eq!(looked_up("04925Q10021R0N".into()).await.json()["origin"], "export-unsigned");
+    audited_whole(running, app, dir.path()).await;
+
+    // The audit decides the rule again: the last refusal logged as an export is caught, and
+    // so is a refusal of a number nothing reads as (`04925Q10021R0X`)…
+    let naming = |number: &'static str| -> common::audit::Change {
+        Box::new(move |d: &Path| {
+            let digest = common::audit::keep(d, &numbered(number));
+            common::audit::rewrite(d, refusal, |e| e.inputs[0] = digest);
+        })
+    };
+    let exported: common::audit::Change = Box::new(move |d: &Path| {
+        common::audit::rewrite(d, refusal, |e| {
+            e.verdict = "exported".into();
+            e.reasons = vec!["trust.mra_active".into()];
+        })
+    });
+    common::audit::each_caught(
+        dir.path(),
+        vec![
+            ("a look-alike logged as exported", exported, vec![(refusal, "audit.verdict")]),
+            ("a number nothing reads as, refused", naming("04925Q10021R0X"), vec![(refusal, "audit.verdict")]),
+        ],
+    );
+    // …while a look-alike refusal of a number registered just before it in the log (its read
+    // raced that registration) is not decided again: the register it read is gone.
+    let raced = common::audit::copy_of(dir.path());
+    naming("04925Q10021RON")(raced.path());
+    let report = common::audit::audit(raced.path(), None);
+    assert_eq!(report.disagreements, []);
+    let skipped = [("refused as a look-alike (the register changed meanwhile)".to_string(), 1)];
+    assert_eq!(report.not_re_derived, skipped.into_iter().collect());
+}
+
 /// An export states the accreditation its certificate claims: a claim that is not its CB's
 /// accreditor as the list holds it (CNAS, for CNCA-R-2002-001) — another body, or a name the
 /// list does not hold — is refused before anything is signed, unsigned or CB-signed, and the

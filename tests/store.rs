@@ -169,6 +169,67 @@ fn event(status: &str, reference: &str) -> StatusEvent {
     }
 }
 
+/// The register's numbers of one CB that read as a number (rule set 26), on every backend:
+/// what an eye takes for one (O, Q and D for 0, I and L for 1, Z for 2, S for 5, G for 6, B
+/// for 8, U for V, `/` for `-`), never the number itself, nor another CB's, nor a number of other
+/// characters; registered with a status alone too. `Effect::NoLookAlike` holds a write to
+/// none, inside its transaction: refused with `register.conflict`, nothing of it written.
+#[test]
+fn the_register_finds_a_cbs_numbers_that_read_as_one() {
+    for b in &backends() {
+        let store = b.open();
+        for number in ["04925Q10021R0M", "A-0001", "Z5/SG8", "UV-1"] {
+            store.put_certificate(&record(number, "withdrawn"), &event("withdrawn", "export-1")).expect("put");
+        }
+        let other_cb = CertificateRecord { issuer: "CNCA-R-2017-049".into(), ..record("A-OOO1", "valid") };
+        store.put_certificate(&other_cb, &event("valid", "export-2")).expect("put");
+        let looks = |number: &str| store.look_alikes("CNCA-R-2002-001", number).expect("read");
+        for (number, found) in [
+            ("O4925Q10021R0M", vec!["04925Q10021R0M"]),
+            ("04925010021R0M", vec!["04925Q10021R0M"]),
+            ("04925QI0021ROM", vec!["04925Q10021R0M"]),
+            ("04925QL0021RDM", vec!["04925Q10021R0M"]),
+            ("A-OOO1", vec!["A-0001"]),
+            ("A/0001", vec!["A-0001"]),
+            ("A-QDOI", vec!["A-0001"]),
+            ("25-568", vec!["Z5/SG8"]),
+            ("Z5-SGB", vec!["Z5/SG8"]),
+            ("VU-I", vec!["UV-1"]),
+            // The number itself is no look-alike of itself; other characters are other numbers.
+            ("04925Q10021R0M", vec![]),
+            ("04925Q10021R0N", vec![]),
+            ("A-0002", vec![]),
+            ("A0001", vec![]),
+            ("A--0001", vec![]),
+            ("A-00001", vec![]),
+        ] {
+            assert_eq!(looks(number), found, "{number} ({})", b.name());
+        }
+        // Another CB's numbers are its own.
+        assert_eq!(store.look_alikes("CNCA-R-2017-049", "A-0001").expect("read"), ["A-OOO1"], "{}", b.name());
+        assert_eq!(store.look_alikes("CNCA-R-2099-001", "A-0001").expect("read"), Vec::<String>::new());
+        // A status alone is a number held too.
+        assert_eq!(outcomes(&*store, &[notice("N-100", mrgate::notice::Action::Withdraw, 1, "n-1")]), [Ok(())]);
+        assert_eq!(looks("N-1OO"), ["N-100"], "{}", b.name());
+        // The hold, inside the write's transaction: refused while a look-alike is held.
+        let held = store
+            .write(Effect::NoLookAlike { issuer: "CNCA-R-2002-001".into(), number: "A-OOO1".into() })
+            .expect_err("a look-alike is held");
+        assert_eq!(
+            (held.code(), held.to_string().contains("CNCA-R-2002-001/A-0001, which reads as A-OOO1")),
+            ("register.conflict", true),
+            "{held} ({})",
+            b.name()
+        );
+        store
+            .write(Effect::NoLookAlike { issuer: "CNCA-R-2002-001".into(), number: "A-0002".into() })
+            .expect("no look-alike");
+        store
+            .write(Effect::NoLookAlike { issuer: "CNCA-R-2002-001".into(), number: "A-0001".into() })
+            .expect("the number itself is none");
+    }
+}
+
 /// The whole register a page at a time, in (issuer, number) order on every backend, as an
 /// audit reads it to hold it to the log; and no notice applied yet.
 #[test]
@@ -204,7 +265,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 12) | ("postgres", 9)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 13) | ("postgres", 10)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -408,7 +469,7 @@ fn a_version_1_store_is_migrated() {
     }
     let conn = rusqlite::Connection::open(&path).expect("conn");
     conn.execute_batch(
-        "DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held; DROP TRIGGER status_slot_superseded; DROP TABLE status_slot_seq;
+        "DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held; DROP TRIGGER status_slot_superseded; DROP TABLE status_slot_seq;
          DROP TABLE pt_result_replaced; DROP TABLE pt_result; DROP TABLE pt_submission; DROP TABLE pt_round;
          ALTER TABLE decision DROP COLUMN log_index;
          DROP TABLE log_tile;
@@ -422,7 +483,7 @@ fn a_version_1_store_is_migrated() {
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 12);
+    assert_eq!(store.schema_version().expect("v"), 13);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
@@ -502,21 +563,21 @@ fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
              INSERT INTO decision (id, kind, json)
              SELECT printf('export-n3-%04d', i), 'export', json_object('issuer', 'CNCA-R-2002-001', 'number', 'N-3',
                     'documents', json_object('iaf-json', printf('{\"n\":%d}', i))) FROM n;
-             DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held; DROP TRIGGER status_slot_superseded;
-             DROP TABLE status_slot_seq; DROP INDEX status_slot_list_seq; ALTER TABLE status_slot DROP COLUMN seq;
+             DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held;
+             DROP TRIGGER status_slot_superseded; DROP TABLE status_slot_seq; DROP INDEX status_slot_list_seq; ALTER TABLE status_slot DROP COLUMN seq;
              DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot; PRAGMA user_version = 8;",
             "INSERT INTO decision (id, kind, json)
              SELECT format('export-n3-%s', lpad(i::text, 4, '0')), 'export', json_build_object('issuer', 'CNCA-R-2002-001',
                     'number', 'N-3', 'documents', json_build_object('iaf-json', format('{\"n\":%s}', i)))::text
              FROM generate_series(1, 1200) i;
-             DROP TRIGGER status_slot_certificate_changed ON certificate; DROP FUNCTION status_slot_certificate_changed();
-             DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TRIGGER status_slot_held ON status_slot;
+             DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed ON certificate;
+             DROP FUNCTION status_slot_certificate_changed(); DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TRIGGER status_slot_held ON status_slot;
              DROP FUNCTION status_slot_held(); DROP FUNCTION status_slot_next_seq(); ALTER TABLE status_slot DROP COLUMN seq;
              DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
              UPDATE mrgate_schema SET version = 5;",
         );
         let store = b.open();
-        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 12) | ("postgres", 9)));
+        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 13) | ("postgres", 10)));
         let mut expected = vec![
             document_digest(credential.as_bytes()),
             document_digest(xml.as_bytes()),
@@ -2065,7 +2126,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
         .batch_execute(
             "CREATE TABLE log_entry_v1 (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
              INSERT INTO log_entry_v1 SELECT idx, entry FROM log_entry;
-             DROP TABLE log_entry; DROP TABLE log_partitioning;
+             DROP TABLE log_entry; DROP TABLE log_partitioning; DROP INDEX certificate_look_alike;
              DROP TRIGGER status_slot_certificate_changed ON certificate; DROP FUNCTION status_slot_certificate_changed();
              DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TABLE status_slot;
              DROP FUNCTION status_slot_held(); DROP FUNCTION status_slot_next_seq();

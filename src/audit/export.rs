@@ -84,6 +84,10 @@ impl Walk<'_, '_> {
             return self.disagree(index, &kind, "audit.rules", detail);
         }
         let held = self.register.record(cert.issuer_id(), cert.number.as_str());
+        let look_alikes = match export::on_word(signed, held.as_ref()) {
+            true => self.register.look_alikes(cert.issuer_id(), cert.number.as_str()),
+            false => Vec::new(),
+        };
         let certificate = (cert.issuer_id().to_string(), cert.number.as_str().to_string());
         let crls = self.crls();
         let grounds = Grounds {
@@ -95,13 +99,14 @@ impl Walk<'_, '_> {
             grant: grant.as_ref(),
             actor: &entry.actor,
             registered: held.as_ref(),
+            look_alikes: &look_alikes,
         };
         let judged = export::judge(&document, cert, &grounds);
         let (decided, reasons) = match &judged {
             Ok(j) => ("exported", vec![j.reason.to_string()]),
             Err(refusal) => ("refused", vec![refusal.reason.clone()]),
         };
-        if self.raced(entry, Some((&certificate.0, &certificate.1)), decided, &reasons) {
+        if self.raced(entry, Some((&certificate.0, &certificate.1)), &look_alikes, decided, &reasons) {
             return;
         }
         if decided != entry.verdict || reasons != entry.reasons {

@@ -264,6 +264,10 @@ pub struct GrantNamed {
 /// commit are its admission's, decided again as such.)
 const COMMIT_RACE: &str = "register.conflict";
 
+/// The refusal of an unsigned export's number that reads as another the register holds
+/// (rule set 26), which [`Walk::raced`] may skip as [`COMMIT_RACE`].
+const LOOK_ALIKE: &str = "register.look_alike";
+
 /// Reasons no entry can honestly carry (see [`COMMIT_RACE`]).
 const NEVER_LOGGED: [&str; 2] = ["trust.list_changed", "rules.table_changed"];
 
@@ -1022,17 +1026,36 @@ impl Walk<'_, '_> {
     /// says nothing of what was decided before it. Counted as not re-derived. (A refusal
     /// with that reason that is decided again the same — a conflict found when deciding —
     /// is re-derived like any other.) A refusal is the most a gateway can pass off this way.
+    /// So is a refusal for a look-alike number ([`LOOK_ALIKE`]): it is decided on other
+    /// certificates than its own and logged without holding to them, so a registration of
+    /// its own number committed between its read and its entry is before it in the log.
     ///
     /// A race needs something to race with: an entry before it, at most [`CLOCK_SKEW`]
     /// earlier, that changed the same certificate (`certificate`, issuer and number, as read
-    /// from the document). Without one, the refusal is decided again like any other.
-    fn raced(&mut self, entry: &Entry, certificate: Option<(&str, &str)>, decided: &str, reasons: &[String]) -> bool {
-        let race = entry.verdict == "refused" && entry.reasons == [COMMIT_RACE];
-        let rival = certificate
-            .and_then(|(issuer, number)| self.register.changed_at(issuer, number))
-            .is_some_and(|changed| changed >= entry_time(entry) - CLOCK_SKEW);
+    /// from the document) or registered one of `rivals`, other numbers of its CB (an
+    /// unsigned export's look-alikes, which its commit holds to none:
+    /// [`crate::store::Effect::NoLookAlike`]). Without one, the refusal is decided again like
+    /// any other.
+    fn raced(
+        &mut self,
+        entry: &Entry,
+        certificate: Option<(&str, &str)>,
+        rivals: &[String],
+        decided: &str,
+        reasons: &[String],
+    ) -> bool {
+        let race = entry.verdict == "refused" && (entry.reasons == [COMMIT_RACE] || entry.reasons == [LOOK_ALIKE]);
+        let numbers = certificate.into_iter().flat_map(|(issuer, number)| {
+            std::iter::once(number).chain(rivals.iter().map(String::as_str)).map(move |n| (issuer, n))
+        });
+        let rival = numbers
+            .filter_map(|(issuer, number)| self.register.changed_at(issuer, number))
+            .any(|changed| changed >= entry_time(entry) - CLOCK_SKEW);
         if race && rival && (decided != entry.verdict || reasons != entry.reasons.as_slice()) {
-            self.skip("refused at commit (the register changed meanwhile)");
+            self.skip(match entry.reasons == [LOOK_ALIKE] {
+                true => "refused as a look-alike (the register changed meanwhile)",
+                false => "refused at commit (the register changed meanwhile)",
+            });
             return true;
         }
         false
@@ -1116,7 +1139,7 @@ impl Walk<'_, '_> {
         let Some(table) = self.named_table(index, entry) else { return };
         let again = self.recognition_with(entry, &document, &list, &table, &self.crls());
         let certificate = again.certificate.as_ref().map(|(issuer, number)| (issuer.as_str(), number.as_str()));
-        if self.raced(entry, certificate, again.decided, &again.reasons) {
+        if self.raced(entry, certificate, &[], again.decided, &again.reasons) {
             return;
         }
         self.settle(
@@ -1262,7 +1285,13 @@ impl Walk<'_, '_> {
         // Refused at commit: the register changed under it (a first export or recognition of
         // its certificate just before), as for a recognition.
         if let Ok(again) = &first
-            && self.raced(entry, Some((&again.notice.issuer, &again.notice.number)), &again.decided, &again.reasons)
+            && self.raced(
+                entry,
+                Some((&again.notice.issuer, &again.notice.number)),
+                &[],
+                &again.decided,
+                &again.reasons,
+            )
         {
             return;
         }
@@ -1398,6 +1427,9 @@ fn entry_time(entry: &Entry) -> OffsetDateTime {
 #[derive(Default)]
 struct LogRegister {
     certificates: HashMap<(String, String), Held>,
+    /// The numbers each certificate body's certificates are held under, by what an eye
+    /// reads them as ([`crate::ids::number_skeleton`]): the stores' look-alike index.
+    look_alike: HashMap<(String, String), std::collections::BTreeSet<String>>,
     /// (issuing body, jti) of every notice applied.
     jtis: std::collections::HashSet<(String, String)>,
     /// The digests of the outputs every export logged as made names, decided again or not:
@@ -1580,6 +1612,7 @@ impl LogRegister {
         (origin, signer): (&'static str, Option<crate::store::RegisteredSigner>),
         at: OffsetDateTime,
     ) {
+        self.index_look(issuer, number);
         let held = self.certificates.entry((issuer.into(), number.into()));
         let held = held.or_insert(Held {
             status: None,
@@ -1653,6 +1686,20 @@ impl LogRegister {
         }
     }
 
+    /// Holds `number` of `issuer` in the look-alike index (once: the register never drops a
+    /// certificate).
+    fn index_look(&mut self, issuer: &str, number: &str) {
+        let key = (issuer.to_string(), crate::ids::number_skeleton(number));
+        self.look_alike.entry(key).or_default().insert(number.to_string());
+    }
+
+    /// [`crate::store::Store::look_alikes`] of the register as replayed so far.
+    fn look_alikes(&self, issuer: &str, number: &str) -> Vec<String> {
+        let key = (issuer.to_string(), crate::ids::number_skeleton(number));
+        let held = self.look_alike.get(&key).into_iter().flatten();
+        held.filter(|n| n.as_str() != number).cloned().collect()
+    }
+
     /// When an entry last changed the certificate, if one did.
     fn changed_at(&self, issuer: &str, number: &str) -> Option<OffsetDateTime> {
         self.certificates.get(&(issuer.to_string(), number.to_string())).map(|h| h.changed)
@@ -1662,6 +1709,7 @@ impl LogRegister {
     /// registered is registered with that status alone, as the stores do
     /// ([`crate::decisions::register::status_only`]).
     fn apply(&mut self, n: &crate::notice::Notice, at: OffsetDateTime) {
+        self.index_look(&n.issuer, &n.number);
         let held = self.certificates.entry((n.issuer.clone(), n.number.clone())).or_insert(Held {
             status: None,
             document: Vec::new(),

@@ -104,6 +104,15 @@ pub fn may_register(
     Ok(())
 }
 
+/// Whether an export registers its number on the exporter's word: unsigned, over nothing
+/// its CB or a partner vouched for (nothing held, a status alone, or an exporter's word
+/// already). Only such a number is held to [`Grounds::look_alikes`] (rule set 26): a number
+/// its CB signed is its CB's to choose, and an unsigned export of it registers nothing new.
+pub fn on_word(cb_signed: bool, registered: Option<&CertificateRecord>) -> bool {
+    let held = registered.map(|r| r.origin.as_str());
+    super::register::origin::of_export(cb_signed, held) == super::register::origin::EXPORT_UNSIGNED
+}
+
 /// What an export is decided with besides the document: the trust list in force (in date),
 /// the CRLs, the time, the grant an unsigned document is exported under, and what the
 /// register holds of the certificate.
@@ -120,6 +129,9 @@ pub struct Grounds<'a> {
     /// Who the export is logged as (named in a refusal).
     pub actor: &'a str,
     pub registered: Option<&'a CertificateRecord>,
+    /// The other numbers of the certificate's CB the register holds that read as its number
+    /// does ([`crate::store::Store::look_alikes`]); read for an unsigned document only.
+    pub look_alikes: &'a [String],
 }
 
 /// An export decided, before anything is made of it: the certificate as it is exported
@@ -251,6 +263,23 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
         return Err(Refusal::new(Class::Invalid, "trust.accreditation_other", why));
     }
     may_register(&cert, signed, grounds.registered, crate::model::china_date(now), grounds.limits)?;
+    // The last check: every other refusal is of the certificate itself, decided on what
+    // the register holds of it, which this one is not (an audit decides it again on a
+    // register that may hold more of its CB's numbers by then).
+    if on_word(signed, grounds.registered)
+        && let Some(other) = grounds.look_alikes.first()
+    {
+        return Err(Refusal::new(
+            Class::Conflict,
+            "register.look_alike",
+            format!(
+                "{issuer}/{number} reads as {issuer}/{other}, which the register holds: an unsigned export registers \
+                 no number that passes for another of its CB's; send the CN XML signed by its CB",
+                issuer = cert.issuer_id(),
+                number = cert.number.as_str(),
+            ),
+        ));
+    }
     checks.push(json!({"check": "validity", "outcome": "pass", "reason": "validity.in_force", "message": "in force"}));
 
     // assessmentLevel from the trust decision, as of now.
@@ -372,6 +401,12 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     }
     let mut entry = ctx.entry("export", &caller.actor, inputs, "exported");
     let registered = ctx.store.certificate(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?;
+    // Read for a number the exporter's word would register (its own index, a few rows).
+    let word = on_word(cb_signed(document), registered.as_ref());
+    let look_alikes = match word {
+        true => ctx.store.look_alikes(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?,
+        false => Vec::new(),
+    };
     let grounds = Grounds {
         list,
         table: &ctx.table.table,
@@ -381,6 +416,7 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         grant,
         actor: &caller.actor,
         registered: registered.as_ref(),
+        look_alikes: &look_alikes,
     };
     // From here on the document is read and the caller known: a refusal is recorded.
     let Judged { cert, checks, reason, signer } =
@@ -477,6 +513,10 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
         Effect::ExpectCertificate { issuer: record.issuer.clone(), number: record.number.clone(), as_read },
         Effect::PutCertificate { record, event },
     ]);
+    // No look-alike registered meanwhile, on any node (`Effect::NoLookAlike`).
+    if word {
+        effects.push(Effect::NoLookAlike { issuer: cert.issuer_id().into(), number: cert.number.as_str().into() });
+    }
     effects.push(Effect::RecordExported {
         issuer: cert.issuer_id().into(),
         number: cert.number.as_str().into(),

@@ -275,7 +275,14 @@ use time::OffsetDateTime;
 ///   refused, and a W3C verifier reads only the lists); an equivalence table writing one
 ///   adoption (national and international designation, as a certificate names them) in
 ///   two rows is not installed (`standards.table`: the second row would never be read).
-pub const RULE_SET: &str = "25";
+/// - `26`: an unsigned export that would register its number on the exporter's word
+///   ([`export::on_word`]) is refused while the register holds another number of the same
+///   CB that an eye reads as the same (`register.look_alike`, [`crate::ids::number_skeleton`]:
+///   O, Q and D as 0, I and L as 1, Z as 2, S as 5, G as 6, B as 8, U as V, `/` as `-`), checked
+///   again at commit ([`crate::store::Effect::NoLookAlike`]) (found by review: an exporter
+///   granted a holder registered, on its word, `…-OO1` beside its withdrawn `…-001`, and the
+///   gateway signed it valid).
+pub const RULE_SET: &str = "26";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

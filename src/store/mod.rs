@@ -402,6 +402,11 @@ pub enum Effect {
     /// a change that landed meanwhile (an export deciding on an exporter's unsigned word
     /// cannot write that word back over its CB's signed document).
     ExpectCertificate { issuer: String, number: String, as_read: Option<AsRead> },
+    /// Holds the write unless the register holds no other number of certificate body
+    /// `issuer` that reads as `number` ([`crate::ids::number_skeleton`]): a conflict
+    /// (`register.conflict`) otherwise, so that two unsigned exports of look-alike numbers
+    /// deciding at once cannot both register (rule set 26).
+    NoLookAlike { issuer: String, number: String },
     /// What an export, recognition or PT report returned, by id; the decision's log index
     /// is kept beside it, so its receipt can be proved later.
     PutDecision { id: String, kind: String, json: String },
@@ -533,6 +538,10 @@ pub trait Store: Send + Sync {
     }
     fn certificate(&self, issuer: &str, number: &str) -> Result<Option<CertificateRecord>, StoreError>;
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError>;
+    /// The other numbers of certificate body `issuer` the register holds (registered with
+    /// facts or with a status alone) that read as `number` does
+    /// ([`crate::ids::number_skeleton`]), in order.
+    fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<String>, StoreError>;
     /// Registered certificates after `after` (issuer, number) in that order, at most
     /// `limit`: the whole register a page at a time, for an audit to hold it to the log.
     fn certificates_after(&self, after: Option<(&str, &str)>, limit: u32)

@@ -302,6 +302,8 @@ const MIGRATIONS: &[&str] = &[
     END $$;
     CREATE TRIGGER status_slot_certificate_changed AFTER UPDATE ON certificate
         FOR EACH ROW EXECUTE FUNCTION status_slot_certificate_changed();"#,
+    // 10: each CB's numbers by what an eye reads them as: the embedded store's version 13.
+    r#"CREATE INDEX certificate_look_alike ON certificate (issuer, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(number, 'O', '0'), 'Q', '0'), 'D', '0'), 'I', '1'), 'L', '1'), 'Z', '2'), 'S', '5'), 'G', '6'), 'B', '8'), 'U', 'V'), '/', '-'));"#,
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -700,6 +702,17 @@ async fn apply_all(
     Ok(Ok(replaced))
 }
 
+/// [`Store::look_alikes`], on `c` (inside a write's transaction for
+/// [`Effect::NoLookAlike`]): by the index of migration 10, whose expression this is.
+async fn look_alikes(c: &mut Conn, issuer: &str, number: &str) -> Result<Vec<String>, StoreError> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let skeleton = crate::ids::number_skeleton_sql("number");
+        format!("SELECT number FROM certificate WHERE issuer = $1 AND {skeleton} = $2 AND number != $3 ORDER BY number")
+    });
+    let rows = c.query(SQL.as_str(), &[&issuer, &crate::ids::number_skeleton(number), &number]).await?;
+    Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+}
+
 async fn insert_event(c: &mut Conn, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
     c.execute(
         "INSERT INTO status_event (issuer, number, status, since, actor, reference) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -822,6 +835,9 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                 })
                 .transpose()?;
             rules::as_read(issuer, number, &now, as_read)?;
+        }
+        Effect::NoLookAlike { issuer, number } => {
+            rules::no_look_alike(issuer, number, &look_alikes(c, issuer, number).await?)?;
         }
         Effect::PutDecision { id, kind, json } => {
             let log_index = index.map(|i| i as i64);
@@ -1293,6 +1309,10 @@ impl Store for PostgresStore {
             });
             Ok(rows.collect::<Result<_, tokio_postgres::Error>>()?)
         })
+    }
+
+    fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<String>, StoreError> {
+        self.pool.run(async |c| look_alikes(c, issuer, number).await)
     }
 
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError> {

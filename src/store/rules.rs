@@ -37,6 +37,18 @@ pub fn as_read(
     Ok(())
 }
 
+/// `NoLookAlike`: no other number of the CB reads as this one. `others` is what
+/// [`super::Store::look_alikes`] reads inside the write's transaction.
+pub fn no_look_alike(issuer: &str, number: &str, others: &[String]) -> Result<(), StoreError> {
+    match others.first() {
+        Some(other) => Err(conflict(
+            REGISTER_CONFLICT,
+            format!("{issuer}/{other}, which reads as {number}, was registered while the decision was made; ask again"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// `PutTrustList`: a sequence names one list (were two kept, which one a past decision
 /// used would depend on which the store happened to return). `other` is the digest of a
 /// different list already stored under `sequence`, if any.

@@ -186,6 +186,11 @@ const MIGRATIONS: &[&str] = &[
          UPDATE status_slot SET seq = (SELECT n FROM status_slot_seq)
              WHERE issuer = NEW.issuer AND number = NEW.number;
      END;",
+    // 13: each CB's numbers by what an eye reads them as (`crate::ids::number_skeleton_sql`,
+    // rule set 26): an unsigned export is refused a number another of its CB's looks like,
+    // and the store's read and hold of that (`Store::look_alikes`, `Effect::NoLookAlike`)
+    // find them in this index, which serves only this very expression.
+    "CREATE INDEX certificate_look_alike ON certificate (issuer, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(number, 'O', '0'), 'Q', '0'), 'D', '0'), 'I', '1'), 'L', '1'), 'Z', '2'), 'S', '5'), 'G', '6'), 'B', '8'), 'U', 'V'), '/', '-'));",
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -465,6 +470,19 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
     })
 }
 
+/// [`Store::look_alikes`], on `conn` (inside a write's transaction for
+/// [`Effect::NoLookAlike`]): by the index of migration 13, whose expression this is.
+fn look_alikes(conn: &Connection, issuer: &str, number: &str) -> Result<Vec<String>, StoreError> {
+    let skeleton = crate::ids::number_skeleton_sql("number");
+    let mut stmt = conn.prepare_cached(&format!(
+        // Named: without statistics SQLite takes the primary key, every row of the CB's.
+        "SELECT number FROM certificate INDEXED BY certificate_look_alike
+         WHERE issuer = ?1 AND {skeleton} = ?2 AND number != ?3 ORDER BY number"
+    ))?;
+    let rows = stmt.query_map(params![issuer, crate::ids::number_skeleton(number), number], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 const SELECT_CERT: &str = "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at, signer, signer_at FROM certificate";
 
 fn insert_event(conn: &Connection, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
@@ -676,6 +694,9 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                 })
                 .optional()?;
             rules::as_read(issuer, number, &now, as_read)?;
+        }
+        Effect::NoLookAlike { issuer, number } => {
+            rules::no_look_alike(issuer, number, &look_alikes(conn, issuer, number)?)?;
         }
         Effect::PutDecision { id, kind, json } => {
             conn.prepare_cached("INSERT INTO decision (id, kind, json, log_index) VALUES (?1, ?2, ?3, ?4)")?
@@ -1110,6 +1131,10 @@ impl Store for SqliteStore {
         let mut stmt = conn.prepare(&format!("{SELECT_CERT} WHERE holder_credit_code = ?1 ORDER BY issuer, number"))?;
         let rows = stmt.query_map(params![credit_code], record)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<String>, StoreError> {
+        look_alikes(&*self.conn()?, issuer, number)
     }
 
     fn certificates_after(

@@ -140,12 +140,13 @@ pub fn kept(data: &Path, digest: &str) -> Vec<u8> {
     db.query_row("SELECT document FROM kept_document WHERE digest = ?1", [digest], |r| r.get(0)).expect(digest)
 }
 
-/// Keeps `document` with the log as the gateway would; its digest.
+/// Keeps `document` with the log as the gateway would (a document kept already is kept
+/// once); its digest.
 pub fn keep(data: &Path, document: &[u8]) -> String {
     let digest = mrgate::crypto::sha256_hex(document);
     let db = rusqlite::Connection::open(data.join("mrgate.db")).expect("db");
-    db.execute("INSERT INTO kept_document (digest, document) VALUES (?1, ?2)", rusqlite::params![digest, document])
-        .expect("keep");
+    let sql = "INSERT OR IGNORE INTO kept_document (digest, document) VALUES (?1, ?2)";
+    db.execute(sql, rusqlite::params![digest, document]).expect("keep");
     digest
 }
 
