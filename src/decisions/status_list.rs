@@ -58,9 +58,10 @@ pub fn version(ctx: &Context<'_>, list: u32, purpose: Purpose, lists: &Lists) ->
     }
     let rules = Rules::of(ctx)?;
     let rules = (purpose == Purpose::Suspension).then_some(&rules);
-    // One list made at a time on this node (its slots are kept between reads).
-    let mut all = lists.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let known = all.entry(list).or_default();
+    // One version of a list made at a time on this node (its slots are kept between reads);
+    // other lists are made meanwhile.
+    let known = lists.of(list);
+    let mut known = known.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let after = known.read.then_some(known.changes.latest);
     let (changed, now) = store.status_list(list, after).map_err(|e| Refusal::store(&e))?;
     known.apply(changed);
@@ -169,9 +170,20 @@ impl<'c> Rules<'c> {
 /// Each list's slots as this node last read them, with each certificate's facts and what
 /// the rules said of it: a list is made again every second it is asked for, and only the
 /// slots changed since are read from the store (a full list holds 65,536), their
-/// documents read and parsed only when registered again.
+/// documents read and parsed only when registered again. Each list has a lock of its own,
+/// held while it is read and made: a list read whole (a node's first read of a full one
+/// parses every valid certificate's document, above a second) holds up only the reads of
+/// that list, never another's (found by review: one lock for all of them did).
 #[derive(Debug, Default)]
-pub struct Lists(Mutex<HashMap<u32, KnownList>>);
+pub struct Lists(Mutex<HashMap<u32, Arc<Mutex<KnownList>>>>);
+
+impl Lists {
+    /// List `list`'s lock; the map's own lock is held only to find or add it.
+    fn of(&self, list: u32) -> Arc<Mutex<KnownList>> {
+        let mut all = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        all.entry(list).or_default().clone()
+    }
+}
 
 /// One list as last read (`read`: at all): its slots by index (and whether superseded),
 /// and what they are as their changes tell them.
@@ -326,4 +338,23 @@ pub fn publish(ctx: &Context<'_>, read: Read) -> Decided<Version> {
         Effect::Publish { what: publication(version.list, version.purpose), digest },
     ];
     Ok(Decision::new(version, entry, effects))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A list being made (its lock held, as while it is read whole) leaves every other list
+    /// free, and the same list is one lock however often it is asked for.
+    #[test]
+    fn a_list_being_made_holds_up_no_other() {
+        let lists = Lists::default();
+        let one = lists.of(1);
+        let making = one.lock().expect("list 1");
+        assert!(lists.of(2).try_lock().is_ok(), "list 2 is free while list 1 is made");
+        assert!(Arc::ptr_eq(&lists.of(1), &one));
+        assert!(matches!(lists.of(1).try_lock(), Err(std::sync::TryLockError::WouldBlock)));
+        drop(making);
+        assert!(lists.of(1).try_lock().is_ok());
+    }
 }

@@ -157,8 +157,27 @@ pub async fn call_as(
 }
 
 /// One request over a new TLS connection; `Err` says where it failed (the handshake
-/// refusing the client certificate, say).
+/// refusing the client certificate, say), or that no answer came in [`ANSWER_WITHIN`]: a
+/// connection the gateway neither answers nor closes fails its test rather than hanging it
+/// (seen once, at the refused handshake). A guard against hanging, not a timed assertion.
 pub async fn try_call(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    identity: Option<&Identity>,
+    headers: &[(&str, &str)],
+) -> Result<Response, String> {
+    let call = call_once(addr, method, path, body, identity, headers);
+    tokio::time::timeout(ANSWER_WITHIN, call)
+        .await
+        .unwrap_or_else(|_| Err(format!("{method} {path}: neither answered nor closed in {ANSWER_WITHIN:?}")))
+}
+
+/// How long [`try_call`] waits for an answer, or for the connection to close.
+pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
+
+async fn call_once(
     addr: std::net::SocketAddr,
     method: &str,
     path: &str,
