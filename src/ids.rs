@@ -304,7 +304,7 @@ impl CertificateNo {
 
 /// The characters of a certificate number (`A-Z0-9-/`) that an eye takes for another,
 /// and the one it takes each for: letters read as digits in the fonts certificates and
-/// customs screens use, U as V, and the two separators. Ours, for the characters a number
+/// customs screens use, and U as V ([`NUMBER_SEPARATORS`] are dropped). Ours, for the characters a number
 /// may hold, not Unicode's confusables data (made for text of every script). A number is
 /// compared with the register, one CB's numbers at a time: folding too much costs an
 /// unsigned export (its CB's signed document is still taken), folding too little lets one
@@ -323,19 +323,26 @@ pub const NUMBER_LOOK_ALIKES: &[(char, char)] = &[
     ('G', '6'),
     ('B', '8'),
     ('U', 'V'),
-    ('/', '-'),
 ];
+
+/// The separators a certificate number may hold: an eye does not count them, nor tell one
+/// from the other (`A-0001`, `A0001`, `A/0001-` and `A--0001` read as one number), so they
+/// are no part of its skeleton.
+pub const NUMBER_SEPARATORS: &[char] = &['-', '/'];
 
 /// [`CertificateNo::skeleton`] of any text (a number as the register holds it).
 pub fn number_skeleton(number: &str) -> String {
-    number.chars().map(|c| NUMBER_LOOK_ALIKES.iter().find(|(from, _)| *from == c).map_or(c, |(_, to)| *to)).collect()
+    let read = |c: char| NUMBER_LOOK_ALIKES.iter().find(|(from, _)| *from == c).map_or(c, |(_, to)| *to);
+    number.chars().filter(|c| !NUMBER_SEPARATORS.contains(c)).map(read).collect()
 }
 
 /// [`number_skeleton`] as SQL over `column` (nested `replace`, which SQLite and PostgreSQL
 /// both have): the expression the stores index, and their look-alike reads query by, written
 /// exactly so, for an index on an expression serves only a query of the same expression.
 pub fn number_skeleton_sql(column: &str) -> String {
-    NUMBER_LOOK_ALIKES.iter().fold(column.to_string(), |sql, (from, to)| format!("replace({sql}, '{from}', '{to}')"))
+    let dropped = NUMBER_SEPARATORS.iter().map(|c| (*c, String::new()));
+    let read = NUMBER_LOOK_ALIKES.iter().map(|(from, to)| (*from, to.to_string()));
+    dropped.chain(read).fold(column.to_string(), |sql, (from, to)| format!("replace({sql}, '{from}', '{to}')"))
 }
 
 string_newtype!(
@@ -458,14 +465,17 @@ mod tests {
     #[test]
     fn a_numbers_skeleton_is_one_folding_in_code_and_sql() {
         assert_eq!(number_skeleton("O4925Q1OO21ROM"), "04925010021R0M");
-        assert_eq!(number_skeleton("ABDGILOQSUZ/-"), "A80611005V2--");
-        assert_eq!(number_skeleton("CEFHJKMNPRTVWXY0123456789-"), "CEFHJKMNPRTVWXY0123456789-");
+        assert_eq!(number_skeleton("A/BDGILOQSUZ-"), "A80611005V2");
+        assert_eq!(number_skeleton("--A/0-0/01"), "A0001");
+        assert_eq!(number_skeleton("CEFHJKMNPRTVWXY0123456789"), "CEFHJKMNPRTVWXY0123456789");
         for (from, to) in NUMBER_LOOK_ALIKES {
             assert!(!NUMBER_LOOK_ALIKES.iter().any(|(f, _)| f == to), "{from} → {to} is folded again");
+            assert!(!NUMBER_SEPARATORS.contains(from) && !NUMBER_SEPARATORS.contains(to));
         }
         let sql = number_skeleton_sql("number");
-        assert_eq!(sql.matches("replace(").count(), NUMBER_LOOK_ALIKES.len());
-        assert!(sql.ends_with("'B', '8'), 'U', 'V'), '/', '-')"), "{sql}");
+        assert_eq!(sql.matches("replace(").count(), NUMBER_LOOK_ALIKES.len() + NUMBER_SEPARATORS.len());
+        assert!(sql.contains("replace(replace(number, '-', ''), '/', ''), 'O', '0')"), "{sql}");
+        assert!(sql.ends_with("'B', '8'), 'U', 'V')"), "{sql}");
         for migration in [include_str!("store/sqlite.rs"), include_str!("store/postgres.rs")] {
             let index = format!("CREATE INDEX certificate_look_alike ON certificate (issuer, {sql});");
             assert_eq!(migration.matches(&index).count(), 1);

@@ -699,6 +699,95 @@ fn numbered(number: &str) -> Vec<u8> {
     certificate_with("<CertificateNo>04925Q10021R0M<", &format!("<CertificateNo>{number}<"))
 }
 
+/// Rule set 26, the other order: the exporter's word registers a number first
+/// (`O4925Q10021R0M`), and a number that reads as it is registered after — by its body's
+/// notice withdrawing `04925Q10021R0M`, which the register did not hold, or by its CB's
+/// signed document. The exporter's word is then suspended, by the gateway (its status event
+/// names the number registered): the look-up, `/v1/verify` and the status lists say so; a
+/// certificate that is no look-alike, or one its CB signed, is not touched. Its body's notice
+/// may restore it. The audit decides every one of these again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exporters_word_is_suspended_when_a_look_alike_is_registered() {
+    use mrgate::status_list::Purpose::{Revocation, Suspension};
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let looked_up = |number: &'static str| async move {
+        call(addr, "GET", &format!("/v1/certificates/CNCA-R-2002-001/{number}"), vec![], None, None).await.json()
+    };
+    let verified = async |jws: &str| {
+        let v = call(addr, "POST", "/v1/verify", jws.as_bytes().to_vec(), Some("customs"), None).await.json();
+        let failed: Vec<String> = v["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .filter(|c| c["outcome"] == "fail")
+            .map(|c| c["reason"].as_str().unwrap_or_default().to_string())
+            .collect();
+        (v["valid"].as_bool(), failed)
+    };
+    let base = format!("https://localhost:{}", addr.port());
+    let mut credentials = Vec::new();
+    for number in ["O4925Q10021R0M", "04925Q10021R0N", "A4925Q10021R0M"] {
+        let r = export(numbered(number)).await;
+        assert_eq!(r.status, 201, "{number}: {}", String::from_utf8_lossy(&r.body));
+        credentials.push(r.json()["documents"]["untp-dcc"].as_str().expect("jws").to_string());
+    }
+    let slots: Vec<u32> = credentials.iter().map(|c| slot_of(c, &base).index).collect();
+    assert_eq!(listed(addr, Suspension).await, Vec::<u32>::new());
+    // The body's notice registers the number the word reads as: the word is suspended.
+    let mut n = Notices::new(addr);
+    assert_eq!(n.send_next("withdraw").await.status, 201, "registered alone");
+    let word = looked_up("O4925Q10021R0M").await;
+    assert_eq!(
+        (&word["status"], &word["headline"], &word["origin"]),
+        (&"suspended".into(), &"suspended".into(), &"export-unsigned".into())
+    );
+    let last = word["history"].as_array().and_then(|h| h.last()).cloned().expect("history");
+    assert_eq!(
+        (&last["status"], &last["actor"], &last["reference"]),
+        (&"suspended".into(), &"gateway".into(), &"look-alike:CNCA-R-2002-001/04925Q10021R0M".into())
+    );
+    assert_eq!(verified(&credentials[0]).await, (Some(false), vec!["status.suspended".to_string()]));
+    assert_eq!((listed(addr, Revocation).await, listed(addr, Suspension).await), (vec![], vec![slots[0]]));
+    // The others are no look-alikes of it.
+    for (number, credential) in [("04925Q10021R0N", &credentials[1]), ("A4925Q10021R0M", &credentials[2])] {
+        assert_eq!(looked_up(number).await["status"], "valid", "{number}");
+        assert_eq!(verified(credential).await, (Some(true), vec![]), "{number}");
+    }
+    // Its CB's signed document registers a number the second word reads as: suspended too.
+    let r = export(cb_signed(&numbered("04925Q10021RON"))).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(looked_up("04925Q10021R0N").await["status"], "suspended");
+    assert_eq!(looked_up("04925Q10021RON").await["status"], "valid");
+    assert_eq!(verified(&credentials[1]).await, (Some(false), vec!["status.suspended".to_string()]));
+    let mut set = vec![slots[0], slots[1]];
+    set.sort_unstable();
+    assert_eq!(listed(addr, Suspension).await, set);
+    // The exporter's word, suspended, is not exported again.
+    let r = export(numbered("O4925Q10021R0M")).await;
+    assert_eq!(reason(&r), refused(422, "status.suspended"));
+    // Its body vouches for it with a notice: restored.
+    n.iat += 10;
+    n.sent += 1;
+    let restore = n.token(serde_json::json!({"action": "restore", "number": "O4925Q10021R0M"}));
+    let r = n.send(restore).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(looked_up("O4925Q10021R0M").await["status"], "valid");
+    assert_eq!(verified(&credentials[0]).await, (Some(true), vec![]));
+    assert_eq!(listed(addr, Suspension).await, vec![slots[1]]);
+    let entries = app.log.size().expect("size");
+    audited_whole(running, app, dir.path()).await;
+    // A store that left the word valid is not the register the log made.
+    let left_valid: common::audit::Change = Box::new(|d: &Path| {
+        common::audit::sql(d, "UPDATE certificate SET status = 'valid' WHERE number = '04925Q10021R0N'")
+    });
+    common::audit::each_caught(
+        dir.path(),
+        vec![("the word left valid", left_valid, vec![(entries, "audit.register")])],
+    );
+}
+
 /// Look-alike numbers of one CB's certificate exported unsigned all at once: each decides on
 /// a register holding none of them; one registers first, and the others — refused by the
 /// store at commit when they raced it (`Effect::NoLookAlike`) — decide again and are
@@ -739,7 +828,7 @@ async fn look_alike_numbers_exported_at_once_register_one() {
 /// refused (409 `register.look_alike`), logged, nothing registered — in every letter an eye
 /// takes for a digit. A number of other characters is another number and is exported; the
 /// CB's signed document chooses its numbers (exported), and the exporter's word beside it is
-/// then not renewed. The audit decides every one of these again.
+/// then suspended. The audit decides every one of these again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsigned_export_passes_no_number_off_as_another() {
     let dir = tempfile::tempdir().expect("tmp");
@@ -753,6 +842,9 @@ async fn an_unsigned_export_passes_no_number_off_as_another() {
     assert_eq!(n.send_next("withdraw").await.status, 200);
     let size = app.log.size().expect("size");
     let look_alikes = [
+        "04925Q10021R0M-",
+        "0492-5Q10021R0M",
+        "04925Q/10021R0M",
         "O4925Q10021R0M",
         "04925Q1OO21R0M",
         "04925QI0021R0M",
@@ -768,8 +860,8 @@ async fn an_unsigned_export_passes_no_number_off_as_another() {
         assert_eq!(
             r.json()["detail"].as_str(),
             Some(format!(
-                "CNCA-R-2002-001/{number} reads as CNCA-R-2002-001/04925Q10021R0M, which the register holds: an unsigned \
-                 export registers no number that passes for another of its CB's; send the CN XML signed by its CB"
+                "CNCA-R-2002-001/{number} reads as another number the register holds of this CB: an unsigned export \
+                 registers no number that passes for another of its CB's; send the CN XML signed by its CB"
             ).as_str()),
         );
         assert_eq!(r.json()["receipt"]["index"], size + i as u64, "{number}: logged");
@@ -793,11 +885,15 @@ async fn an_unsigned_export_passes_no_number_off_as_another() {
     }
     // …and is exported unsigned then, the exporter's word adding nothing to it…
     assert_eq!(export(numbered("04925Q10021RON")).await.status, 201);
-    // …while the exporter's word on a number that reads as it is not renewed.
+    // …while the exporter's word on a number that reads as it is suspended (registered
+    // before it) and not exported again, nor is another number that reads as them.
+    let word = looked_up("04925Q10021R0N".into()).await.json();
+    assert_eq!((&word["origin"], &word["status"]), (&"export-unsigned".into(), &"suspended".into()));
     let r = export(numbered("04925Q10021R0N")).await;
+    assert_eq!(reason(&r), refused(422, "status.suspended"));
+    let r = export(numbered("O4925Q10021RON")).await;
     assert_eq!(reason(&r), refused(409, "register.look_alike"));
     let refusal = r.json()["receipt"]["index"].as_u64().expect("logged");
-    assert_eq!(looked_up("04925Q10021R0N".into()).await.json()["origin"], "export-unsigned");
     audited_whole(running, app, dir.path()).await;
 
     // The audit decides the rule again: the last refusal logged as an export is caught, and

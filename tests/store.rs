@@ -171,7 +171,7 @@ fn event(status: &str, reference: &str) -> StatusEvent {
 
 /// The register's numbers of one CB that read as a number (rule set 26), on every backend:
 /// what an eye takes for one (O, Q and D for 0, I and L for 1, Z for 2, S for 5, G for 6, B
-/// for 8, U for V, `/` for `-`), never the number itself, nor another CB's, nor a number of other
+/// for 8, U for V, separators not counted), never the number itself, nor another CB's, nor a number of other
 /// characters; registered with a status alone too. `Effect::NoLookAlike` holds a write to
 /// none, inside its transaction: refused with `register.conflict`, nothing of it written.
 #[test]
@@ -199,9 +199,12 @@ fn the_register_finds_a_cbs_numbers_that_read_as_one() {
             ("04925Q10021R0M", vec![]),
             ("04925Q10021R0N", vec![]),
             ("A-0002", vec![]),
-            ("A0001", vec![]),
-            ("A--0001", vec![]),
             ("A-00001", vec![]),
+            ("A-0001-2", vec![]),
+            // Separators are not counted.
+            ("A0001", vec!["A-0001"]),
+            ("A--0001", vec!["A-0001"]),
+            ("-A/0001/", vec!["A-0001"]),
         ] {
             assert_eq!(looks(number), found, "{number} ({})", b.name());
         }
@@ -227,6 +230,53 @@ fn the_register_finds_a_cbs_numbers_that_read_as_one() {
         store
             .write(Effect::NoLookAlike { issuer: "CNCA-R-2002-001".into(), number: "A-0001".into() })
             .expect("the number itself is none");
+    }
+}
+
+/// `Effect::SuspendLookAlikes` on every backend (rule set 26): a first registration of a
+/// number suspends the exporter's word the register holds valid on numbers of its CB that
+/// read as it — exactly those, each with the gateway's status event — and is refused
+/// (`register.conflict`, nothing written) when they are not the ones the write names.
+#[test]
+fn a_first_registration_suspends_the_exporters_word_on_its_look_alikes() {
+    for b in &backends() {
+        let store = b.open();
+        let held = |number: &str, origin: &str, status: &str| CertificateRecord {
+            origin: origin.into(),
+            signer: None,
+            ..record(number, status)
+        };
+        for (number, origin, status) in [
+            ("W-0O1", "export-unsigned", "valid"),
+            ("W-O01", "export-unsigned", "withdrawn"),
+            ("W-00I", "export", "valid"),
+            ("W-002", "export-unsigned", "valid"),
+        ] {
+            store.put_certificate(&held(number, origin, status), &event(status, "export-1")).expect("put");
+        }
+        let event = mrgate::decisions::register::look_alike_suspension(
+            "CNCA-R-2002-001",
+            "W-001",
+            "2026-12-07T00:00:00Z".into(),
+        );
+        let suspend = |suspended: &[&str]| Effect::SuspendLookAlikes {
+            issuer: "CNCA-R-2002-001".into(),
+            number: "W-001".into(),
+            suspended: suspended.iter().map(|n| n.to_string()).collect(),
+            event: event.clone(),
+        };
+        let status = |number: &str| store.certificate("CNCA-R-2002-001", number).expect("read").expect("held").status;
+        for wrong in [&[][..], &["W-0O1", "W-O01"], &["W-0O1", "W-00I"], &["W-002"]] {
+            let refused = store.write(suspend(wrong)).expect_err("not the rule's");
+            assert_eq!(refused.code(), "register.conflict", "{wrong:?} ({})", b.name());
+            assert_eq!(status("W-0O1"), "valid", "{wrong:?}: nothing written ({})", b.name());
+        }
+        store.write(suspend(&["W-0O1"])).expect("the rule's");
+        let statuses: Vec<String> = ["W-0O1", "W-O01", "W-00I", "W-002"].iter().map(|n| status(n)).collect();
+        assert_eq!(statuses, ["suspended", "withdrawn", "valid", "valid"], "{}", b.name());
+        let history = store.status_history("CNCA-R-2002-001", "W-0O1").expect("history");
+        assert_eq!(history.last(), Some(&event), "{}", b.name());
+        assert_eq!((event.actor.as_str(), event.reference.as_str()), ("gateway", "look-alike:CNCA-R-2002-001/W-001"));
     }
 }
 

@@ -84,7 +84,10 @@ impl Walk<'_, '_> {
             return self.disagree(index, &kind, "audit.rules", detail);
         }
         let held = self.register.record(cert.issuer_id(), cert.number.as_str());
-        let look_alikes = match export::on_word(signed, held.as_ref()) {
+        // Read for a number the exporter's word would register, and for a first registration
+        // (its CB's signed document), which suspends the exporter's word on them.
+        let on_word = export::on_word(signed, held.as_ref());
+        let look_alikes = match on_word || held.is_none() {
             true => self.register.look_alikes(cert.issuer_id(), cert.number.as_str()),
             false => Vec::new(),
         };
@@ -99,7 +102,7 @@ impl Walk<'_, '_> {
             grant: grant.as_ref(),
             actor: &entry.actor,
             registered: held.as_ref(),
-            look_alikes: &look_alikes,
+            look_alikes: if on_word { &look_alikes } else { &[] },
         };
         let judged = export::judge(&document, cert, &grounds);
         let (decided, reasons) = match &judged {
@@ -137,6 +140,11 @@ impl Walk<'_, '_> {
             .map(|certificate| crate::store::RegisteredSigner { certificate, registered_at: entry.time.clone() });
         let (issuer, number) = (cert.issuer_id(), cert.number.as_str());
         self.register.put((issuer, number), Some(cert.status), registered, (origin, signer), time);
+        // Registered first by its CB's signed document: the exporter's word on a number that
+        // reads as it is suspended, as the export's effects do.
+        if !on_word && held.is_none() {
+            self.register.suspend_look_alikes(issuer, number, time);
+        }
         match made {
             Ok(exported) => {
                 self.register.exported((cert.issuer_id(), cert.number.as_str()), exported);

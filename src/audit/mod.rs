@@ -1026,15 +1026,18 @@ impl Walk<'_, '_> {
     /// says nothing of what was decided before it. Counted as not re-derived. (A refusal
     /// with that reason that is decided again the same — a conflict found when deciding —
     /// is re-derived like any other.) A refusal is the most a gateway can pass off this way.
-    /// So is a refusal for a look-alike number ([`LOOK_ALIKE`]): it is decided on other
-    /// certificates than its own and logged without holding to them, so a registration of
-    /// its own number committed between its read and its entry is before it in the log.
+    /// So is a refusal for a look-alike number ([`LOOK_ALIKE`]): it is logged without
+    /// holding to the register it was decided on, so a registration of its own number
+    /// committed between its read and its entry is before it in the log.
     ///
     /// A race needs something to race with: an entry before it, at most [`CLOCK_SKEW`]
     /// earlier, that changed the same certificate (`certificate`, issuer and number, as read
-    /// from the document) or registered one of `rivals`, other numbers of its CB (an
-    /// unsigned export's look-alikes, which its commit holds to none:
-    /// [`crate::store::Effect::NoLookAlike`]). Without one, the refusal is decided again like
+    /// from the document), or — for a refusal at commit — changed one of `rivals`, other
+    /// numbers of its CB that read as its number (which an unsigned export's commit holds to
+    /// none, [`crate::store::Effect::NoLookAlike`], and a first registration's to the
+    /// exporter's word it suspends, [`crate::store::Effect::SuspendLookAlikes`]). Rivals
+    /// never explain a look-alike refusal: they are only ever added, so the one it met is in
+    /// the register it is decided again on. Without one, the refusal is decided again like
     /// any other.
     fn raced(
         &mut self,
@@ -1044,7 +1047,9 @@ impl Walk<'_, '_> {
         decided: &str,
         reasons: &[String],
     ) -> bool {
-        let race = entry.verdict == "refused" && (entry.reasons == [COMMIT_RACE] || entry.reasons == [LOOK_ALIKE]);
+        let at_commit = entry.verdict == "refused" && entry.reasons == [COMMIT_RACE];
+        let race = at_commit || (entry.verdict == "refused" && entry.reasons == [LOOK_ALIKE]);
+        let rivals = if at_commit { rivals } else { &[] };
         let numbers = certificate.into_iter().flat_map(|(issuer, number)| {
             std::iter::once(number).chain(rivals.iter().map(String::as_str)).map(move |n| (issuer, n))
         });
@@ -1284,11 +1289,19 @@ impl Walk<'_, '_> {
         let first = self.notice_again(entry, relay, &token, &list, &self.crls());
         // Refused at commit: the register changed under it (a first export or recognition of
         // its certificate just before), as for a recognition.
+        // (A first registration also races the exporter's word on a look-alike of its number:
+        // `Effect::SuspendLookAlikes`.)
+        let rivals = match &first {
+            Ok(again) if self.register.record(&again.notice.issuer, &again.notice.number).is_none() => {
+                self.register.look_alikes(&again.notice.issuer, &again.notice.number)
+            }
+            _ => Vec::new(),
+        };
         if let Ok(again) = &first
             && self.raced(
                 entry,
                 Some((&again.notice.issuer, &again.notice.number)),
-                &[],
+                &rivals,
                 &again.decided,
                 &again.reasons,
             )
@@ -1348,7 +1361,13 @@ impl Walk<'_, '_> {
     /// The register as a notice decided again changes it.
     fn apply_again(&mut self, entry: &Entry, change: Option<crate::notice::Notice>) {
         if let Some(n) = &change {
+            let first = self.register.record(&n.issuer, &n.number).is_none();
             self.register.apply(n, entry_time(entry));
+            // Registered first by its body's notice: the exporter's word on a number that
+            // reads as it is suspended, as the notice's effects do.
+            if first {
+                self.register.suspend_look_alikes(&n.issuer, &n.number, entry_time(entry));
+            }
         }
     }
 }
@@ -1691,6 +1710,20 @@ impl LogRegister {
     fn index_look(&mut self, issuer: &str, number: &str) {
         let key = (issuer.to_string(), crate::ids::number_skeleton(number));
         self.look_alike.entry(key).or_default().insert(number.to_string());
+    }
+
+    /// The first registration of `issuer`/`number`, not on an exporter's word, at `at`:
+    /// each certificate [`crate::decisions::register::suspended_by_look_alike`] gives is
+    /// suspended, as [`crate::store::Effect::SuspendLookAlikes`] does.
+    fn suspend_look_alikes(&mut self, issuer: &str, number: &str, at: OffsetDateTime) {
+        for other in self.look_alikes(issuer, number) {
+            let Some(held) = self.certificates.get_mut(&(issuer.to_string(), other)) else { continue };
+            let status = held.status.map(Status::as_str).unwrap_or("");
+            if crate::decisions::register::suspended_by_look_alike(held.origin, status) {
+                held.status = Some(Status::Suspended);
+                held.changed = at;
+            }
+        }
     }
 
     /// [`crate::store::Store::look_alikes`] of the register as replayed so far.

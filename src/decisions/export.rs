@@ -266,17 +266,17 @@ pub fn judge(document: &[u8], cert: Certificate, grounds: &Grounds<'_>) -> Resul
     // The last check: every other refusal is of the certificate itself, decided on what
     // the register holds of it, which this one is not (an audit decides it again on a
     // register that may hold more of its CB's numbers by then).
-    if on_word(signed, grounds.registered)
-        && let Some(other) = grounds.look_alikes.first()
-    {
+    // Which number it reads as is not said: an exporter probing numbers would learn other
+    // holders' (the look-up answers only a number asked for exactly).
+    if on_word(signed, grounds.registered) && !grounds.look_alikes.is_empty() {
         return Err(Refusal::new(
             Class::Conflict,
             "register.look_alike",
             format!(
-                "{issuer}/{number} reads as {issuer}/{other}, which the register holds: an unsigned export registers \
-                 no number that passes for another of its CB's; send the CN XML signed by its CB",
-                issuer = cert.issuer_id(),
-                number = cert.number.as_str(),
+                "{}/{} reads as another number the register holds of this CB: an unsigned export registers no \
+                 number that passes for another of its CB's; send the CN XML signed by its CB",
+                cert.issuer_id(),
+                cert.number.as_str(),
             ),
         ));
     }
@@ -516,6 +516,17 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     // No look-alike registered meanwhile, on any node (`Effect::NoLookAlike`).
     if word {
         effects.push(Effect::NoLookAlike { issuer: cert.issuer_id().into(), number: cert.number.as_str().into() });
+    }
+    // Its CB's signed document registers its number first: the exporter's word on a number
+    // that reads as it, registered before, is suspended (`Effect::SuspendLookAlikes`).
+    if !word && registered.is_none() {
+        let (issuer, number) = (cert.issuer_id(), cert.number.as_str());
+        let suspended =
+            super::register::suspended_look_alikes(ctx.store, issuer, number).map_err(|e| Refusal::store(&e))?;
+        if !suspended.is_empty() {
+            let event = super::register::look_alike_suspension(issuer, number, ctx.time());
+            effects.push(Effect::SuspendLookAlikes { issuer: issuer.into(), number: number.into(), suspended, event });
+        }
     }
     effects.push(Effect::RecordExported {
         issuer: cert.issuer_id().into(),

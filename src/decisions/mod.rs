@@ -278,10 +278,16 @@ use time::OffsetDateTime;
 /// - `26`: an unsigned export that would register its number on the exporter's word
 ///   ([`export::on_word`]) is refused while the register holds another number of the same
 ///   CB that an eye reads as the same (`register.look_alike`, [`crate::ids::number_skeleton`]:
-///   O, Q and D as 0, I and L as 1, Z as 2, S as 5, G as 6, B as 8, U as V, `/` as `-`), checked
-///   again at commit ([`crate::store::Effect::NoLookAlike`]) (found by review: an exporter
+///   O, Q and D as 0, I and L as 1, Z as 2, S as 5, G as 6, B as 8, U as V, separators not
+///   counted), checked again at commit ([`crate::store::Effect::NoLookAlike`]) (found by review: an exporter
 ///   granted a holder registered, on its word, `…-OO1` beside its withdrawn `…-001`, and the
-///   gateway signed it valid).
+///   gateway signed it valid); the last check of an export, after every check of the
+///   certificate itself. In the other order, a number first registered by its CB's signed
+///   document or its body's notice suspends the exporter's word the register holds valid
+///   on a number of the CB that reads as it, by the gateway's status event
+///   ([`register::suspended_by_look_alike`], [`crate::store::Effect::SuspendLookAlikes`];
+///   found by review of the first: an exporter that always used a look-alike number kept
+///   its certificates valid through its CB's withdrawal); its body's notice may restore it.
 pub const RULE_SET: &str = "26";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -55,6 +55,43 @@ pub fn status_only(issuer: &str, number: &str, status: &str, at: &str) -> crate:
     }
 }
 
+/// Whether a certificate the register holds as `origin` with `status` is suspended when a
+/// number of its CB that reads as its number ([`crate::ids::number_skeleton`]) is first
+/// registered by anything but an exporter's word — its CB's signed document, its body's
+/// notice (rule set 26): it is the exporter's word, held valid. The rule the gateway
+/// decides by, the stores hold a write to ([`crate::store::Effect::SuspendLookAlikes`]) and
+/// an audit replays.
+pub fn suspended_by_look_alike(origin: &str, status: &str) -> bool {
+    origin == origin::EXPORT_UNSIGNED && status == Status::Valid.as_str()
+}
+
+/// The certificates of `issuer` a first registration of `number` (not on an exporter's
+/// word) suspends ([`suspended_by_look_alike`]), in order.
+pub fn suspended_look_alikes(
+    store: &dyn Store,
+    issuer: &str,
+    number: &str,
+) -> Result<Vec<String>, crate::store::StoreError> {
+    let mut suspended = Vec::new();
+    for other in store.look_alikes(issuer, number)? {
+        if store.certificate(issuer, &other)?.is_some_and(|r| suspended_by_look_alike(&r.origin, &r.status)) {
+            suspended.push(other);
+        }
+    }
+    Ok(suspended)
+}
+
+/// The status event of a certificate suspended by the first registration of
+/// `issuer`/`number`, which reads as its number, at `at`: the gateway's, naming it.
+pub fn look_alike_suspension(issuer: &str, number: &str, at: String) -> crate::store::StatusEvent {
+    crate::store::StatusEvent {
+        status: Status::Suspended.as_str().into(),
+        since: at,
+        actor: super::status_list::ACTOR.into(),
+        reference: format!("look-alike:{issuer}/{number}"),
+    }
+}
+
 /// Whether the register holds a certificate's facts, not only its status
 /// ([`origin::NOTICE`]): what an export, a recognition and a verification compare facts with.
 pub fn holds_facts(record: &crate::store::CertificateRecord) -> bool {

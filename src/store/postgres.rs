@@ -303,7 +303,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER status_slot_certificate_changed AFTER UPDATE ON certificate
         FOR EACH ROW EXECUTE FUNCTION status_slot_certificate_changed();"#,
     // 10: each CB's numbers by what an eye reads them as: the embedded store's version 13.
-    r#"CREATE INDEX certificate_look_alike ON certificate (issuer, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(number, 'O', '0'), 'Q', '0'), 'D', '0'), 'I', '1'), 'L', '1'), 'Z', '2'), 'S', '5'), 'G', '6'), 'B', '8'), 'U', 'V'), '/', '-'));"#,
+    r#"CREATE INDEX certificate_look_alike ON certificate (issuer, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(number, '-', ''), '/', ''), 'O', '0'), 'Q', '0'), 'D', '0'), 'I', '1'), 'L', '1'), 'Z', '2'), 'S', '5'), 'G', '6'), 'B', '8'), 'U', 'V'));"#,
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -838,6 +838,30 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
         }
         Effect::NoLookAlike { issuer, number } => {
             rules::no_look_alike(issuer, number, &look_alikes(c, issuer, number).await?)?;
+        }
+        Effect::SuspendLookAlikes { issuer, number, suspended, event } => {
+            let mut held = Vec::new();
+            for other in look_alikes(c, issuer, number).await? {
+                let row = c
+                    .query_one(
+                        "SELECT origin, status FROM certificate WHERE issuer = $1 AND number = $2",
+                        &[issuer, &other],
+                    )
+                    .await?;
+                let (origin, status): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+                if crate::decisions::register::suspended_by_look_alike(&origin, &status) {
+                    held.push(other);
+                }
+            }
+            rules::look_alikes_as_read(issuer, number, &held, suspended)?;
+            for other in suspended {
+                c.execute(
+                    "UPDATE certificate SET status = $3 WHERE issuer = $1 AND number = $2",
+                    &[issuer, other, &event.status],
+                )
+                .await?;
+                insert_event(c, issuer, other, event).await?;
+            }
         }
         Effect::PutDecision { id, kind, json } => {
             let log_index = index.map(|i| i as i64);

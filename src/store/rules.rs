@@ -49,6 +49,19 @@ pub fn no_look_alike(issuer: &str, number: &str, others: &[String]) -> Result<()
     }
 }
 
+/// `SuspendLookAlikes`: the certificates to suspend are those the rule gives now (`held`).
+pub fn look_alikes_as_read(issuer: &str, number: &str, held: &[String], as_read: &[String]) -> Result<(), StoreError> {
+    if held != as_read {
+        return Err(conflict(
+            REGISTER_CONFLICT,
+            format!(
+                "the exporter's word on numbers of {issuer} that read as {number} changed while the decision was made; ask again"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `PutTrustList`: a sequence names one list (were two kept, which one a past decision
 /// used would depend on which the store happened to return). `other` is the digest of a
 /// different list already stored under `sequence`, if any.

@@ -190,7 +190,7 @@ const MIGRATIONS: &[&str] = &[
     // rule set 26): an unsigned export is refused a number another of its CB's looks like,
     // and the store's read and hold of that (`Store::look_alikes`, `Effect::NoLookAlike`)
     // find them in this index, which serves only this very expression.
-    "CREATE INDEX certificate_look_alike ON certificate (issuer, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(number, 'O', '0'), 'Q', '0'), 'D', '0'), 'I', '1'), 'L', '1'), 'Z', '2'), 'S', '5'), 'G', '6'), 'B', '8'), 'U', 'V'), '/', '-'));",
+    "CREATE INDEX certificate_look_alike ON certificate (issuer, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(number, '-', ''), '/', ''), 'O', '0'), 'Q', '0'), 'D', '0'), 'I', '1'), 'L', '1'), 'Z', '2'), 'S', '5'), 'G', '6'), 'B', '8'), 'U', 'V'));",
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -698,6 +698,23 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
         Effect::NoLookAlike { issuer, number } => {
             rules::no_look_alike(issuer, number, &look_alikes(conn, issuer, number)?)?;
         }
+        Effect::SuspendLookAlikes { issuer, number, suspended, event } => {
+            let mut held = Vec::new();
+            for other in look_alikes(conn, issuer, number)? {
+                let (origin, status): (String, String) = conn
+                    .prepare_cached("SELECT origin, status FROM certificate WHERE issuer = ?1 AND number = ?2")?
+                    .query_row(params![issuer, other], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                if crate::decisions::register::suspended_by_look_alike(&origin, &status) {
+                    held.push(other);
+                }
+            }
+            rules::look_alikes_as_read(issuer, number, &held, suspended)?;
+            for other in suspended {
+                conn.prepare_cached("UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2")?
+                    .execute(params![issuer, other, event.status])?;
+                insert_event(conn, issuer, other, event)?;
+            }
+        }
         Effect::PutDecision { id, kind, json } => {
             conn.prepare_cached("INSERT INTO decision (id, kind, json, log_index) VALUES (?1, ?2, ?3, ?4)")?
                 .execute(params![id, kind, json, index.map(|i| i as i64)])?;
@@ -979,6 +996,9 @@ impl Store for SqliteStore {
                                 Effect::PutCertificate { record, .. } => self.forget(&record.issuer, &record.number),
                                 Effect::SetStatus { issuer, number, .. } => self.forget(issuer, number),
                                 Effect::ApplyNotice { notice, .. } => self.forget(&notice.issuer, &notice.number),
+                                Effect::SuspendLookAlikes { issuer, suspended, .. } => {
+                                    suspended.iter().for_each(|number| self.forget(issuer, number))
+                                }
                                 _ => {}
                             }
                         }
