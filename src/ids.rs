@@ -304,14 +304,15 @@ impl CertificateNo {
 
 /// The characters of a certificate number (`A-Z0-9-/`) that an eye takes for another,
 /// and the one it takes each for: letters read as digits in the fonts certificates and
-/// customs screens use, and U as V ([`NUMBER_SEPARATORS`] are dropped). Ours, for the characters a number
-/// may hold, not Unicode's confusables data (made for text of every script). A number is
-/// compared with the register, one CB's numbers at a time: folding too much costs an
-/// unsigned export (its CB's signed document is still taken), folding too little lets one
-/// number pass for another. Pairs of letters read as one (RN as M, VV as W) are not
-/// folded: each character is read as one character. The
-/// stores index this very folding ([`number_skeleton_sql`]): changing it is a new rule set
-/// and a new index.
+/// customs screens use, and U as V ([`NUMBER_SEPARATORS`] are dropped). Ours, for the
+/// characters a number may hold, not Unicode's confusables data (made for text of every
+/// script). A number is compared with the register, one CB's numbers at a time, whatever
+/// their holders: folding too much refuses an unsigned export, or suspends the exporter's
+/// word when its CB first registers a number read alike (its CB's signed document is still
+/// taken, and its body's notice may restore it); folding too little lets one number pass
+/// for another. Pairs of letters read as one (RN as M, VV as W) are not folded: each
+/// character is read as one character. The stores index this very folding
+/// ([`number_skeleton_sql`]): changing it is a new rule set and a new index.
 pub const NUMBER_LOOK_ALIKES: &[(char, char)] = &[
     ('O', '0'),
     ('Q', '0'),

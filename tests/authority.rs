@@ -737,7 +737,9 @@ async fn the_exporters_word_is_suspended_when_a_look_alike_is_registered() {
     assert_eq!(listed(addr, Suspension).await, Vec::<u32>::new());
     // The body's notice registers the number the word reads as: the word is suspended.
     let mut n = Notices::new(addr);
-    assert_eq!(n.send_next("withdraw").await.status, 201, "registered alone");
+    let withdraw = n.next("withdraw");
+    let digest = mrgate::crypto::sha256_hex(&withdraw);
+    assert_eq!(n.send(withdraw).await.status, 201, "registered alone");
     let word = looked_up("O4925Q10021R0M").await;
     assert_eq!(
         (&word["status"], &word["headline"], &word["origin"]),
@@ -746,7 +748,7 @@ async fn the_exporters_word_is_suspended_when_a_look_alike_is_registered() {
     let last = word["history"].as_array().and_then(|h| h.last()).cloned().expect("history");
     assert_eq!(
         (&last["status"], &last["actor"], &last["reference"]),
-        (&"suspended".into(), &"gateway".into(), &"look-alike:CNCA-R-2002-001/04925Q10021R0M".into())
+        (&"suspended".into(), &"gateway".into(), &format!("look-alike:notice:{digest}").into())
     );
     assert_eq!(verified(&credentials[0]).await, (Some(false), vec!["status.suspended".to_string()]));
     assert_eq!((listed(addr, Revocation).await, listed(addr, Suspension).await), (vec![], vec![slots[0]]));
@@ -776,6 +778,15 @@ async fn the_exporters_word_is_suspended_when_a_look_alike_is_registered() {
     assert_eq!(looked_up("O4925Q10021R0M").await["status"], "valid");
     assert_eq!(verified(&credentials[0]).await, (Some(true), vec![]));
     assert_eq!(listed(addr, Suspension).await, vec![slots[1]]);
+    // A partner's recognition of the CB's signed document registers a number first too.
+    assert_eq!(export(numbered("04925Q1002IR0P")).await.status, 201);
+    let signed = cb_signed(&numbered("04925Q10021R0P"));
+    let r = call_as(addr, "POST", "/v1/recognitions", signed, &n.cnas, None).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let word = looked_up("04925Q1002IR0P").await;
+    let last = word["history"].as_array().and_then(|h| h.last()).cloned().expect("history");
+    assert_eq!((&word["status"], &last["actor"]), (&"suspended".into(), &"gateway".into()));
+    assert!(last["reference"].as_str().is_some_and(|r| r.starts_with("look-alike:recognition:")), "{last}");
     let entries = app.log.size().expect("size");
     audited_whole(running, app, dir.path()).await;
     // A store that left the word valid is not the register the log made.
@@ -786,6 +797,43 @@ async fn the_exporters_word_is_suspended_when_a_look_alike_is_registered() {
         dir.path(),
         vec![("the word left valid", left_valid, vec![(entries, "audit.register")])],
     );
+}
+
+/// Rule set 26 under races (found by review: a first registration that read no word to
+/// suspend held nothing at commit, and a word export landing in between stayed valid beside
+/// its CB's number): the CB's signed document of a number and unsigned exports of numbers
+/// that read as it, all at once, in rounds. The CB's is always registered; of the words,
+/// each is refused (`register.look_alike`) or registered and then suspended — never left
+/// valid. The audit decides every entry again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cbs_number_and_words_read_alike_sent_at_once_leave_no_word_valid() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    for round in 1..=4 {
+        let number = format!("R{round}-0001");
+        let words = [
+            format!("R{round}-OOO1"),
+            format!("R{round}-0OO1"),
+            format!("R{round}-00O1"),
+            format!("R{round}-000I"),
+            format!("R{round}0001"),
+        ];
+        let mut documents = vec![cb_signed(&numbered(&number))];
+        documents.extend(words.iter().map(|w| numbered(w)));
+        let answers = exports_at_once(addr, documents).await;
+        assert_eq!(answers[0], (201, String::new()), "round {round}: {answers:?}");
+        for (word, answer) in words.iter().zip(&answers[1..]) {
+            let r = call(addr, "GET", &format!("/v1/certificates/CNCA-R-2002-001/{word}"), vec![], None, None).await;
+            match answer {
+                (201, _) => assert_eq!(r.json()["status"], "suspended", "round {round}: {word} {answers:?}"),
+                (409, reason) if reason == "register.look_alike" => assert_eq!(r.status, 404, "{word}"),
+                other => panic!("round {round}: {word} answered {other:?}"),
+            }
+        }
+        let r = call(addr, "GET", &format!("/v1/certificates/CNCA-R-2002-001/{number}"), vec![], None, None).await;
+        assert_eq!(r.json()["status"], "valid", "round {round}");
+    }
+    audited_whole(running, app, dir.path()).await;
 }
 
 /// Look-alike numbers of one CB's certificate exported unsigned all at once: each decides on

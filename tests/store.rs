@@ -254,11 +254,20 @@ fn a_first_registration_suspends_the_exporters_word_on_its_look_alikes() {
         ] {
             store.put_certificate(&held(number, origin, status), &event(status, "export-1")).expect("put");
         }
-        let event = mrgate::decisions::register::look_alike_suspension(
+        // What the gateway's decision makes of a first registration of W-001: the word held
+        // valid on W-0O1, read as the register holds it now.
+        let first = mrgate::decisions::register::first_registration(
+            &*store,
             "CNCA-R-2002-001",
             "W-001",
+            "export:e-1",
             "2026-12-07T00:00:00Z".into(),
-        );
+        )
+        .expect("read");
+        let Effect::SuspendLookAlikes { suspended, event, .. } = &first else { panic!("{first:?}") };
+        assert_eq!(suspended, &["W-0O1"], "{}", b.name());
+        let said = (event.status.as_str(), event.actor.as_str(), event.reference.as_str());
+        assert_eq!(said, ("suspended", "gateway", "look-alike:export:e-1"));
         let suspend = |suspended: &[&str]| Effect::SuspendLookAlikes {
             issuer: "CNCA-R-2002-001".into(),
             number: "W-001".into(),
@@ -266,17 +275,29 @@ fn a_first_registration_suspends_the_exporters_word_on_its_look_alikes() {
             event: event.clone(),
         };
         let status = |number: &str| store.certificate("CNCA-R-2002-001", number).expect("read").expect("held").status;
+        // A write naming other certificates than the rule gives now — none, as a decision
+        // that read the register before the word was registered names — is refused.
         for wrong in [&[][..], &["W-0O1", "W-O01"], &["W-0O1", "W-00I"], &["W-002"]] {
             let refused = store.write(suspend(wrong)).expect_err("not the rule's");
             assert_eq!(refused.code(), "register.conflict", "{wrong:?} ({})", b.name());
             assert_eq!(status("W-0O1"), "valid", "{wrong:?}: nothing written ({})", b.name());
         }
-        store.write(suspend(&["W-0O1"])).expect("the rule's");
+        store.write(first.clone()).expect("the rule's");
         let statuses: Vec<String> = ["W-0O1", "W-O01", "W-00I", "W-002"].iter().map(|n| status(n)).collect();
         assert_eq!(statuses, ["suspended", "withdrawn", "valid", "valid"], "{}", b.name());
         let history = store.status_history("CNCA-R-2002-001", "W-0O1").expect("history");
-        assert_eq!(history.last(), Some(&event), "{}", b.name());
-        assert_eq!((event.actor.as_str(), event.reference.as_str()), ("gateway", "look-alike:CNCA-R-2002-001/W-001"));
+        assert_eq!(history.last(), Some(event), "{}", b.name());
+        // Nothing left to suspend: a first registration now names none, and holds to that.
+        let again = mrgate::decisions::register::first_registration(
+            &*store,
+            "CNCA-R-2002-001",
+            "W-001",
+            "export:e-2",
+            "2026-12-07T00:00:01Z".into(),
+        )
+        .expect("read");
+        assert!(matches!(&again, Effect::SuspendLookAlikes { suspended, .. } if suspended.is_empty()), "{again:?}");
+        store.write(again).expect("none to suspend");
     }
 }
 

@@ -1144,7 +1144,15 @@ impl Walk<'_, '_> {
         let Some(table) = self.named_table(index, entry) else { return };
         let again = self.recognition_with(entry, &document, &list, &table, &self.crls());
         let certificate = again.certificate.as_ref().map(|(issuer, number)| (issuer.as_str(), number.as_str()));
-        if self.raced(entry, certificate, &[], again.decided, &again.reasons) {
+        // A first registration also races the exporter's word on a look-alike of its number
+        // (`Effect::SuspendLookAlikes`).
+        let rivals = match certificate {
+            Some((issuer, number)) if self.register.record(issuer, number).is_none() => {
+                self.register.look_alikes(issuer, number)
+            }
+            _ => Vec::new(),
+        };
+        if self.raced(entry, certificate, &rivals, again.decided, &again.reasons) {
             return;
         }
         self.settle(
@@ -1266,6 +1274,11 @@ impl Walk<'_, '_> {
                 self.slots.supersede(&r.issuer, &r.number);
             }
             self.register.put((&r.issuer, &r.number), Status::parse(r.status), r.document, (origin, r.signer), time);
+            // Registered first: the exporter's word on a look-alike is suspended, as the
+            // recognition's effects do.
+            if held.is_none() {
+                self.register.suspend_look_alikes(&r.issuer, &r.number, time);
+            }
         }
     }
 

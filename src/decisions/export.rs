@@ -520,13 +520,9 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     // Its CB's signed document registers its number first: the exporter's word on a number
     // that reads as it, registered before, is suspended (`Effect::SuspendLookAlikes`).
     if !word && registered.is_none() {
-        let (issuer, number) = (cert.issuer_id(), cert.number.as_str());
-        let suspended =
-            super::register::suspended_look_alikes(ctx.store, issuer, number).map_err(|e| Refusal::store(&e))?;
-        if !suspended.is_empty() {
-            let event = super::register::look_alike_suspension(issuer, number, ctx.time());
-            effects.push(Effect::SuspendLookAlikes { issuer: issuer.into(), number: number.into(), suspended, event });
-        }
+        let (issuer, number, by) = (cert.issuer_id(), cert.number.as_str(), format!("export:{id}"));
+        let first = super::register::first_registration(ctx.store, issuer, number, &by, ctx.time());
+        effects.push(first.map_err(|e| Refusal::store(&e))?);
     }
     effects.push(Effect::RecordExported {
         issuer: cert.issuer_id().into(),

@@ -283,9 +283,10 @@ use time::OffsetDateTime;
 ///   granted a holder registered, on its word, `…-OO1` beside its withdrawn `…-001`, and the
 ///   gateway signed it valid); the last check of an export, after every check of the
 ///   certificate itself. In the other order, a number first registered by its CB's signed
-///   document or its body's notice suspends the exporter's word the register holds valid
-///   on a number of the CB that reads as it, by the gateway's status event
-///   ([`register::suspended_by_look_alike`], [`crate::store::Effect::SuspendLookAlikes`];
+///   document, its body's notice or a partner's recognition suspends the exporter's word
+///   the register holds valid on a number of the CB that reads as it, by the gateway's
+///   status event naming the decision ([`register::first_registration`],
+///   [`crate::store::Effect::SuspendLookAlikes`], held at commit to the words it found;
 ///   found by review of the first: an exporter that always used a look-alike number kept
 ///   its certificates valid through its CB's withdrawal); its body's notice may restore it.
 pub const RULE_SET: &str = "26";

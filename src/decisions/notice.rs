@@ -208,13 +208,9 @@ pub fn notice(ctx: &Context<'_>, caller: &Caller, token: &str) -> Decided<Applie
     // The notice registers its number first: the exporter's word on a number that reads as
     // it is suspended (rule set 26, `Effect::SuspendLookAlikes`).
     if registered.is_none() {
-        let suspended =
-            super::register::suspended_look_alikes(ctx.store, &issuer, &number).map_err(|e| Refusal::store(&e))?;
-        if !suspended.is_empty() {
-            let event = super::register::look_alike_suspension(&issuer, &number, ctx.time());
-            let (issuer, number) = (issuer.clone(), number.clone());
-            effects.push(Effect::SuspendLookAlikes { issuer, number, suspended, event });
-        }
+        let by = format!("notice:{digest}");
+        let first = super::register::first_registration(ctx.store, &issuer, &number, &by, ctx.time());
+        effects.push(first.map_err(|e| Refusal::store(&e))?);
     }
     let applied = Applied { issuer, number, status, registered_alone: registered.is_none() };
     Ok(Decision::new(applied, entry, effects).recording_conflicts())

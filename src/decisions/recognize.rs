@@ -161,6 +161,14 @@ pub fn recognize(ctx: &Context<'_>, caller: &Caller, document: &[u8]) -> Decided
         });
         let superseding = super::register::supersedes(registered.as_ref(), &cn.bytes);
         effects.push(Effect::PutCertificate { record, event });
+        // Registered first by a partner's recognition: the exporter's word on a number that
+        // reads as it is suspended (rule set 26; found by review: a domestic accreditor's
+        // recognition of the CB's signed document left it valid).
+        if registered.is_none() {
+            let (issuer, number, by) = (cert.issuer_id(), cert.number.as_str(), format!("recognition:{id}"));
+            let first = super::register::first_registration(ctx.store, issuer, number, &by, ctx.time());
+            effects.push(first.map_err(|e| Refusal::store(&e))?);
+        }
         if superseding {
             let (issuer, number) = (cert.issuer_id().into(), cert.number.as_str().into());
             effects.push(Effect::SupersedeStatusSlot { issuer, number });

@@ -67,7 +67,7 @@ pub fn suspended_by_look_alike(origin: &str, status: &str) -> bool {
 
 /// The certificates of `issuer` a first registration of `number` (not on an exporter's
 /// word) suspends ([`suspended_by_look_alike`]), in order.
-pub fn suspended_look_alikes(
+fn suspended_look_alikes(
     store: &dyn Store,
     issuer: &str,
     number: &str,
@@ -81,15 +81,31 @@ pub fn suspended_look_alikes(
     Ok(suspended)
 }
 
-/// The status event of a certificate suspended by the first registration of
-/// `issuer`/`number`, which reads as its number, at `at`: the gateway's, naming it.
-pub fn look_alike_suspension(issuer: &str, number: &str, at: String) -> crate::store::StatusEvent {
-    crate::store::StatusEvent {
+/// What a first registration of `issuer`/`number` by anything but an exporter's word (its
+/// CB's signed document, its body's notice, a partner's recognition) does beside it, by the
+/// decision `registered_by` (`export:<id>`, `notice:<digest>`, `recognition:<id>`) at `at`:
+/// it suspends the certificates [`suspended_by_look_alike`] gives, as the register holds
+/// them now — none, often — and its write is held to exactly those
+/// ([`crate::store::Effect::SuspendLookAlikes`]), so that the exporter's word on a
+/// look-alike committed meanwhile is met at commit (found by review: pushed only when some
+/// were read, a word export landing between the read and the commit stayed valid). The
+/// status event names the decision, not the number: a suspended certificate's public
+/// look-up must not list its CB's numbers to an exporter that planted look-alikes.
+pub fn first_registration(
+    store: &dyn Store,
+    issuer: &str,
+    number: &str,
+    registered_by: &str,
+    at: String,
+) -> Result<crate::store::Effect, crate::store::StoreError> {
+    let suspended = suspended_look_alikes(store, issuer, number)?;
+    let event = crate::store::StatusEvent {
         status: Status::Suspended.as_str().into(),
         since: at,
         actor: super::status_list::ACTOR.into(),
-        reference: format!("look-alike:{issuer}/{number}"),
-    }
+        reference: format!("look-alike:{registered_by}"),
+    };
+    Ok(crate::store::Effect::SuspendLookAlikes { issuer: issuer.into(), number: number.into(), suspended, event })
 }
 
 /// Whether the register holds a certificate's facts, not only its status

@@ -409,9 +409,10 @@ pub enum Effect {
     NoLookAlike { issuer: String, number: String },
     /// Suspends certificates `suspended` of certificate body `issuer`, as `event` says:
     /// each the exporter's word the register holds valid that reads as `number`, which this
-    /// write registers first ([`crate::decisions::register::suspended_by_look_alike`], rule
-    /// set 26). A conflict (`register.conflict`) unless they are exactly the certificates
-    /// the rule gives inside this transaction.
+    /// write registers first ([`crate::decisions::register::first_registration`], rule set
+    /// 26). A conflict (`register.conflict`) unless they are exactly the certificates the
+    /// rule gives inside this transaction (none included: a first registration always
+    /// carries it, so that a word registered since its read is met).
     SuspendLookAlikes { issuer: String, number: String, suspended: Vec<String>, event: StatusEvent },
     /// What an export, recognition or PT report returned, by id; the decision's log index
     /// is kept beside it, so its receipt can be proved later.
