@@ -39,13 +39,16 @@ pub fn as_read(
 
 /// `NoLookAlike`: no other number of the CB reads as this one. `others` is what
 /// [`super::Store::look_alikes`] reads inside the write's transaction.
+/// The number found is not said, as the decision's own refusal does not say it.
 pub fn no_look_alike(issuer: &str, number: &str, others: &[String]) -> Result<(), StoreError> {
-    match others.first() {
-        Some(other) => Err(conflict(
+    match others.is_empty() {
+        false => Err(conflict(
             REGISTER_CONFLICT,
-            format!("{issuer}/{other}, which reads as {number}, was registered while the decision was made; ask again"),
+            format!(
+                "a number of {issuer} that reads as {number} was registered while the decision was made; ask again"
+            ),
         )),
-        None => Ok(()),
+        true => Ok(()),
     }
 }
 

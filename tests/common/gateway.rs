@@ -174,6 +174,18 @@ pub async fn try_call(
         .unwrap_or_else(|_| Err(format!("{method} {path}: neither answered nor closed in {ANSWER_WITHIN:?}")))
 }
 
+/// An error with every cause under it (hyper's says "connection error" and no more: the
+/// TLS alert that closed the connection is its cause).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut said = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        said.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    said
+}
+
 /// How long [`try_call`] waits for an answer, or for the connection to close.
 pub const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(120);
 
@@ -201,7 +213,7 @@ async fn call_once(
     let resp = sender
         .send_request(req.body(Full::new(Bytes::from(body))).expect("request"))
         .await
-        .map_err(|e| format!("send: {e}"))?;
+        .map_err(|e| format!("send: {}", chain(&e)))?;
     let status = resp.status().as_u16();
     let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let (content_type, request_id) = (header("content-type"), header("x-request-id"));
