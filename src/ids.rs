@@ -283,14 +283,6 @@ impl CertificateNo {
         Ok(Self(value.to_string()))
     }
 
-    /// The number as an eye reads it: each character of [`NUMBER_LOOK_ALIKES`] as the one
-    /// it is taken for. Two numbers of one CB with the same skeleton are read as one number
-    /// on a printed certificate or a customs screen ([`crate::decisions::export`] refuses an
-    /// unsigned export of one while the register holds the other).
-    pub fn skeleton(&self) -> String {
-        number_skeleton(&self.0)
-    }
-
     /// For a CCC number: the year it was allotted in.
     pub fn ccc_year(&self) -> Option<i32> {
         self.0.get(..4).filter(|_| self.0.len() == 16).and_then(|y| y.parse().ok())
@@ -331,7 +323,10 @@ pub const NUMBER_LOOK_ALIKES: &[(char, char)] = &[
 /// are no part of its skeleton.
 pub const NUMBER_SEPARATORS: &[char] = &['-', '/'];
 
-/// [`CertificateNo::skeleton`] of any text (a number as the register holds it).
+/// A certificate number as an eye reads it: each character of [`NUMBER_LOOK_ALIKES`] as the
+/// one it is taken for, [`NUMBER_SEPARATORS`] not counted. Two numbers of one CB with the
+/// same skeleton read as one number on a printed certificate or a customs screen (rule set
+/// 26, [`crate::decisions::export`]).
 pub fn number_skeleton(number: &str) -> String {
     let read = |c: char| NUMBER_LOOK_ALIKES.iter().find(|(from, _)| *from == c).map_or(c, |(_, to)| *to);
     number.chars().filter(|c| !NUMBER_SEPARATORS.contains(c)).map(read).collect()

@@ -1144,15 +1144,8 @@ impl Walk<'_, '_> {
         let Some(table) = self.named_table(index, entry) else { return };
         let again = self.recognition_with(entry, &document, &list, &table, &self.crls());
         let certificate = again.certificate.as_ref().map(|(issuer, number)| (issuer.as_str(), number.as_str()));
-        // A first registration also races the exporter's word on a look-alike of its number
-        // (`Effect::SuspendLookAlikes`).
-        let rivals = match certificate {
-            Some((issuer, number)) if self.register.record(issuer, number).is_none() => {
-                self.register.look_alikes(issuer, number)
-            }
-            _ => Vec::new(),
-        };
-        if self.raced(entry, certificate, &rivals, again.decided, &again.reasons) {
+        let rivals = certificate.map(|(issuer, number)| self.register.rivals_of_first(issuer, number));
+        if self.raced(entry, certificate, &rivals.unwrap_or_default(), again.decided, &again.reasons) {
             return;
         }
         self.settle(
@@ -1302,19 +1295,13 @@ impl Walk<'_, '_> {
         let first = self.notice_again(entry, relay, &token, &list, &self.crls());
         // Refused at commit: the register changed under it (a first export or recognition of
         // its certificate just before), as for a recognition.
-        // (A first registration also races the exporter's word on a look-alike of its number:
-        // `Effect::SuspendLookAlikes`.)
-        let rivals = match &first {
-            Ok(again) if self.register.record(&again.notice.issuer, &again.notice.number).is_none() => {
-                self.register.look_alikes(&again.notice.issuer, &again.notice.number)
-            }
-            _ => Vec::new(),
-        };
+        let rivals =
+            first.as_ref().map(|again| self.register.rivals_of_first(&again.notice.issuer, &again.notice.number));
         if let Ok(again) = &first
             && self.raced(
                 entry,
                 Some((&again.notice.issuer, &again.notice.number)),
-                &rivals,
+                rivals.as_deref().unwrap_or_default(),
                 &again.decided,
                 &again.reasons,
             )
@@ -1744,6 +1731,17 @@ impl LogRegister {
         let key = (issuer.to_string(), crate::ids::number_skeleton(number));
         let held = self.look_alike.get(&key).into_iter().flatten();
         held.filter(|n| n.as_str() != number).cloned().collect()
+    }
+
+    /// What a decision on `issuer`/`number` races at commit besides the certificate itself:
+    /// for a first registration (the register does not hold it), the numbers that read as
+    /// its number, whose exporter's word it suspends (`Effect::SuspendLookAlikes`); none
+    /// otherwise.
+    fn rivals_of_first(&self, issuer: &str, number: &str) -> Vec<String> {
+        match self.certificates.contains_key(&(issuer.to_string(), number.to_string())) {
+            false => self.look_alikes(issuer, number),
+            true => Vec::new(),
+        }
     }
 
     /// When an entry last changed the certificate, if one did.

@@ -404,7 +404,10 @@ pub fn export(ctx: &Context<'_>, caller: &Caller, request: Request<'_>) -> Decid
     // Read for a number the exporter's word would register (its own index, a few rows).
     let word = on_word(cb_signed(document), registered.as_ref());
     let look_alikes = match word {
-        true => ctx.store.look_alikes(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?,
+        true => {
+            let held = ctx.store.look_alikes(cert.issuer_id(), cert.number.as_str()).map_err(|e| Refusal::store(&e))?;
+            held.into_iter().map(|l| l.number).collect()
+        }
         false => Vec::new(),
     };
     let grounds = Grounds {

@@ -65,20 +65,12 @@ pub fn suspended_by_look_alike(origin: &str, status: &str) -> bool {
     origin == origin::EXPORT_UNSIGNED && status == Status::Valid.as_str()
 }
 
-/// The certificates of `issuer` a first registration of `number` (not on an exporter's
-/// word) suspends ([`suspended_by_look_alike`]), in order.
-fn suspended_look_alikes(
-    store: &dyn Store,
-    issuer: &str,
-    number: &str,
-) -> Result<Vec<String>, crate::store::StoreError> {
-    let mut suspended = Vec::new();
-    for other in store.look_alikes(issuer, number)? {
-        if store.certificate(issuer, &other)?.is_some_and(|r| suspended_by_look_alike(&r.origin, &r.status)) {
-            suspended.push(other);
-        }
-    }
-    Ok(suspended)
+/// The numbers among `look_alikes` (of one number, [`crate::store::Store::look_alikes`]) a
+/// first registration of it suspends ([`suspended_by_look_alike`]), in order: what the
+/// decision names and the store holds its write to.
+pub fn suspended_among(look_alikes: &[crate::store::LookAlike]) -> Vec<String> {
+    let suspended = look_alikes.iter().filter(|l| suspended_by_look_alike(&l.origin, &l.status));
+    suspended.map(|l| l.number.clone()).collect()
 }
 
 /// What a first registration of `issuer`/`number` by anything but an exporter's word (its
@@ -98,7 +90,7 @@ pub fn first_registration(
     registered_by: &str,
     at: String,
 ) -> Result<crate::store::Effect, crate::store::StoreError> {
-    let suspended = suspended_look_alikes(store, issuer, number)?;
+    let suspended = suspended_among(&store.look_alikes(issuer, number)?);
     let event = crate::store::StatusEvent {
         status: Status::Suspended.as_str().into(),
         since: at,

@@ -280,6 +280,16 @@ pub struct NoticeRecord {
     pub jti: String,
 }
 
+/// A certificate whose number reads as another's ([`Store::look_alikes`]): its number, and
+/// where its facts come from and its status, which say whether a first registration of the
+/// other suspends it ([`crate::decisions::register::suspended_among`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookAlike {
+    pub number: String,
+    pub origin: String,
+    pub status: String,
+}
+
 /// A trust-list version the gateway has used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrustListVersion {
@@ -547,8 +557,8 @@ pub trait Store: Send + Sync {
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError>;
     /// The other numbers of certificate body `issuer` the register holds (registered with
     /// facts or with a status alone) that read as `number` does
-    /// ([`crate::ids::number_skeleton`]), in order.
-    fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<String>, StoreError>;
+    /// ([`crate::ids::number_skeleton`]), in order, each with its origin and status.
+    fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<LookAlike>, StoreError>;
     /// Registered certificates after `after` (issuer, number) in that order, at most
     /// `limit`: the whole register a page at a time, for an audit to hold it to the log.
     fn certificates_after(&self, after: Option<(&str, &str)>, limit: u32)

@@ -704,13 +704,23 @@ async fn apply_all(
 
 /// [`Store::look_alikes`], on `c` (inside a write's transaction for
 /// [`Effect::NoLookAlike`]): by the index of migration 10, whose expression this is.
-async fn look_alikes(c: &mut Conn, issuer: &str, number: &str) -> Result<Vec<String>, StoreError> {
+async fn look_alikes(c: &mut Conn, issuer: &str, number: &str) -> Result<Vec<super::LookAlike>, StoreError> {
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let skeleton = crate::ids::number_skeleton_sql("number");
-        format!("SELECT number FROM certificate WHERE issuer = $1 AND {skeleton} = $2 AND number != $3 ORDER BY number")
+        format!(
+            "SELECT number, origin, status FROM certificate WHERE issuer = $1 AND {skeleton} = $2 AND number != $3
+             ORDER BY number"
+        )
     });
     let rows = c.query(SQL.as_str(), &[&issuer, &crate::ids::number_skeleton(number), &number]).await?;
-    Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?)
+    let read = |r: &tokio_postgres::Row| {
+        Ok::<_, tokio_postgres::Error>(super::LookAlike {
+            number: r.try_get(0)?,
+            origin: r.try_get(1)?,
+            status: r.try_get(2)?,
+        })
+    };
+    Ok(rows.iter().map(read).collect::<Result<_, _>>()?)
 }
 
 async fn insert_event(c: &mut Conn, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
@@ -840,20 +850,7 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             rules::no_look_alike(issuer, number, &look_alikes(c, issuer, number).await?)?;
         }
         Effect::SuspendLookAlikes { issuer, number, suspended, event } => {
-            let mut held = Vec::new();
-            for other in look_alikes(c, issuer, number).await? {
-                let row = c
-                    .query_one(
-                        "SELECT origin, status FROM certificate WHERE issuer = $1 AND number = $2",
-                        &[issuer, &other],
-                    )
-                    .await?;
-                let (origin, status): (String, String) = (row.try_get(0)?, row.try_get(1)?);
-                if crate::decisions::register::suspended_by_look_alike(&origin, &status) {
-                    held.push(other);
-                }
-            }
-            rules::look_alikes_as_read(issuer, number, &held, suspended)?;
+            rules::look_alikes_as_read(issuer, number, &look_alikes(c, issuer, number).await?, suspended)?;
             for other in suspended {
                 c.execute(
                     "UPDATE certificate SET status = $3 WHERE issuer = $1 AND number = $2",
@@ -1335,7 +1332,7 @@ impl Store for PostgresStore {
         })
     }
 
-    fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<String>, StoreError> {
+    fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<super::LookAlike>, StoreError> {
         self.pool.run(async |c| look_alikes(c, issuer, number).await)
     }
 

@@ -40,7 +40,7 @@ pub fn as_read(
 /// `NoLookAlike`: no other number of the CB reads as this one. `others` is what
 /// [`super::Store::look_alikes`] reads inside the write's transaction.
 /// The number found is not said, as the decision's own refusal does not say it.
-pub fn no_look_alike(issuer: &str, number: &str, others: &[String]) -> Result<(), StoreError> {
+pub fn no_look_alike(issuer: &str, number: &str, others: &[super::LookAlike]) -> Result<(), StoreError> {
     match others.is_empty() {
         false => Err(conflict(
             REGISTER_CONFLICT,
@@ -52,9 +52,15 @@ pub fn no_look_alike(issuer: &str, number: &str, others: &[String]) -> Result<()
     }
 }
 
-/// `SuspendLookAlikes`: the certificates to suspend are those the rule gives now (`held`).
-pub fn look_alikes_as_read(issuer: &str, number: &str, held: &[String], as_read: &[String]) -> Result<(), StoreError> {
-    if held != as_read {
+/// `SuspendLookAlikes`: the certificates to suspend are those the rule gives now, among
+/// the look-alikes read inside the write's transaction (`held`).
+pub fn look_alikes_as_read(
+    issuer: &str,
+    number: &str,
+    held: &[super::LookAlike],
+    as_read: &[String],
+) -> Result<(), StoreError> {
+    if crate::decisions::register::suspended_among(held) != as_read {
         return Err(conflict(
             REGISTER_CONFLICT,
             format!(

@@ -472,14 +472,16 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<CertificateRecord> {
 
 /// [`Store::look_alikes`], on `conn` (inside a write's transaction for
 /// [`Effect::NoLookAlike`]): by the index of migration 13, whose expression this is.
-fn look_alikes(conn: &Connection, issuer: &str, number: &str) -> Result<Vec<String>, StoreError> {
+fn look_alikes(conn: &Connection, issuer: &str, number: &str) -> Result<Vec<super::LookAlike>, StoreError> {
     let skeleton = crate::ids::number_skeleton_sql("number");
     let mut stmt = conn.prepare_cached(&format!(
         // Named: without statistics SQLite takes the primary key, every row of the CB's.
-        "SELECT number FROM certificate INDEXED BY certificate_look_alike
+        "SELECT number, origin, status FROM certificate INDEXED BY certificate_look_alike
          WHERE issuer = ?1 AND {skeleton} = ?2 AND number != ?3 ORDER BY number"
     ))?;
-    let rows = stmt.query_map(params![issuer, crate::ids::number_skeleton(number), number], |r| r.get(0))?;
+    let rows = stmt.query_map(params![issuer, crate::ids::number_skeleton(number), number], |r| {
+        Ok(super::LookAlike { number: r.get(0)?, origin: r.get(1)?, status: r.get(2)? })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -699,16 +701,7 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
             rules::no_look_alike(issuer, number, &look_alikes(conn, issuer, number)?)?;
         }
         Effect::SuspendLookAlikes { issuer, number, suspended, event } => {
-            let mut held = Vec::new();
-            for other in look_alikes(conn, issuer, number)? {
-                let (origin, status): (String, String) = conn
-                    .prepare_cached("SELECT origin, status FROM certificate WHERE issuer = ?1 AND number = ?2")?
-                    .query_row(params![issuer, other], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                if crate::decisions::register::suspended_by_look_alike(&origin, &status) {
-                    held.push(other);
-                }
-            }
-            rules::look_alikes_as_read(issuer, number, &held, suspended)?;
+            rules::look_alikes_as_read(issuer, number, &look_alikes(conn, issuer, number)?, suspended)?;
             for other in suspended {
                 conn.prepare_cached("UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2")?
                     .execute(params![issuer, other, event.status])?;
@@ -1153,7 +1146,7 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<String>, StoreError> {
+    fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<super::LookAlike>, StoreError> {
         look_alikes(&*self.conn()?, issuer, number)
     }
 
