@@ -98,6 +98,12 @@ pub enum NoticeError {
     Field { field: &'static str, why: String, code: &'static str },
     #[error("iat {iat} is not later than the last notice applied to this certificate (iat {last})")]
     Stale { iat: i64, last: i64 },
+    #[error(
+        "iat {iat} is not later than the gateway's suspension of this certificate (at {suspended}) and the {} s a \
+         body's clock may run ahead: a restoration lifts only a suspension it was signed after",
+        SKEW.whole_seconds()
+    )]
+    BeforeSuspension { iat: i64, suspended: i64 },
     #[error("jti '{jti}' was used before by this body")]
     Replayed { jti: String },
     #[error("'{action}' cannot apply to a certificate that is {from}")]
@@ -108,7 +114,7 @@ impl NoticeError {
     pub fn code(&self) -> &'static str {
         match self {
             NoticeError::Field { code, .. } => code,
-            NoticeError::Stale { .. } => "notice.stale",
+            NoticeError::Stale { .. } | NoticeError::BeforeSuspension { .. } => "notice.stale",
             NoticeError::Replayed { .. } => "notice.replayed",
             NoticeError::Transition { .. } => "notice.transition",
         }
@@ -228,6 +234,10 @@ pub struct Register {
     pub status: Status,
     /// The `iat` of the last notice applied to the certificate.
     pub last_iat: Option<i64>,
+    /// When the gateway itself last suspended the certificate, in seconds since 1970: the
+    /// exporter's word on a number a first registration reads as its own (rule set 26,
+    /// [`crate::decisions::register::suspended_by_gateway`]).
+    pub suspended_by_gateway: Option<i64>,
     /// Whether the sending body used this `jti` before.
     pub jti_seen: bool,
 }
@@ -240,12 +250,20 @@ impl Register {
     /// a body could not withdraw a certificate the gateway never recognized, and its signed
     /// credential kept verifying "valid" on its own word (found by attack).
     pub fn unheld(jti_seen: bool) -> Self {
-        Self { status: Status::Valid, last_iat: None, jti_seen }
+        Self { status: Status::Valid, last_iat: None, suspended_by_gateway: None, jti_seen }
     }
 }
 
 /// Whether a notice may apply to a certificate in `register`'s state: not a replay, not
 /// stale, an allowed transition (checked in that order: a replay is also stale).
+///
+/// A restoration is stale too when it was not signed after the gateway's own last
+/// suspension of the certificate, by more than [`SKEW`] (rule set 27). Notices are ordered
+/// by their `iat`, and the gateway's suspension has none: a restoration its body signed
+/// earlier, never relayed, lifted the suspension when sent after it (found by review). The
+/// skew is added because a body's `iat` may run that far ahead of the gateway's clock: a
+/// restoration signed a minute before the suspension on a clock two minutes fast would
+/// read as after it. An honest restoration waits those minutes, and is told so.
 pub fn admit(action: Action, iat: i64, jti: &str, register: &Register) -> Result<(), NoticeError> {
     if register.jti_seen {
         return Err(NoticeError::Replayed { jti: jti.to_string() });
@@ -254,6 +272,12 @@ pub fn admit(action: Action, iat: i64, jti: &str, register: &Register) -> Result
         && iat <= last
     {
         return Err(NoticeError::Stale { iat, last });
+    }
+    if action == Action::Restore
+        && let Some(suspended) = register.suspended_by_gateway
+        && iat <= suspended.saturating_add(SKEW.whole_seconds())
+    {
+        return Err(NoticeError::BeforeSuspension { iat, suspended });
     }
     if !action.allowed_from(register.status) {
         return Err(NoticeError::Transition { action: action.as_str(), from: register.status.as_str() });
@@ -379,7 +403,7 @@ mod tests {
 
     #[test]
     fn admission_checks_replay_then_order_then_transition() {
-        let state = |status, last_iat, jti_seen| Register { status, last_iat, jti_seen };
+        let state = |status, last_iat, jti_seen| Register { status, last_iat, suspended_by_gateway: None, jti_seen };
         let code = |r: Result<(), NoticeError>| r.map_err(|e| e.code());
         assert_eq!(
             code(admit(Action::Suspend, 10, "a", &state(Status::Valid, Some(10), true))),
@@ -408,5 +432,41 @@ mod tests {
         );
         assert_eq!(code(admit(Action::Suspend, 11, "a", &state(Status::Valid, Some(10), false))), Ok(()));
         assert_eq!(code(admit(Action::Suspend, 1, "a", &state(Status::Valid, None, false))), Ok(()));
+    }
+
+    /// Rule set 27: a restoration lifts the gateway's own suspension only when signed more
+    /// than [`SKEW`] after it; every other action, and a restoration of a certificate the
+    /// gateway never suspended, is admitted as before.
+    #[test]
+    fn a_restoration_is_held_to_the_gateways_suspension_and_the_skew() {
+        let skew = SKEW.whole_seconds();
+        let suspended = |at: Option<i64>| Register {
+            status: Status::Suspended,
+            last_iat: Some(100),
+            suspended_by_gateway: at,
+            jti_seen: false,
+        };
+        let admitted = |action, iat, at| admit(action, iat, "a", &suspended(at));
+        for iat in [101, 1000, 1000 + skew] {
+            assert_eq!(
+                admitted(Action::Restore, iat, Some(1000)),
+                Err(NoticeError::BeforeSuspension { iat, suspended: 1000 }),
+                "iat {iat}"
+            );
+        }
+        assert_eq!(admitted(Action::Restore, 1001 + skew, Some(1000)), Ok(()));
+        assert_eq!(admitted(Action::Restore, 101, None), Ok(()));
+        for action in [Action::Suspend, Action::Withdraw, Action::Cancel] {
+            assert_eq!(admitted(action, 101, Some(1000)), Ok(()), "{action:?}");
+        }
+        // Stale by the notices' own order first; the time reads in the message.
+        assert_eq!(admitted(Action::Restore, 100, Some(1000)), Err(NoticeError::Stale { iat: 100, last: 100 }));
+        let message = admitted(Action::Restore, 101, Some(1000)).expect_err("refused").to_string();
+        assert_eq!(
+            message,
+            "iat 101 is not later than the gateway's suspension of this certificate (at 1000) and the 300 s a \
+             body's clock may run ahead: a restoration lifts only a suspension it was signed after"
+        );
+        assert_eq!(admitted(Action::Restore, i64::MAX, Some(i64::MAX)).map_err(|e| e.code()), Err("notice.stale"));
     }
 }

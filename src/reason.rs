@@ -396,7 +396,7 @@ reasons! {
     NoticeNumber = "notice.number", 400, "The notice's certificate number is no certificate number.";
     NoticeDate = "notice.date", 400, "The notice's date is malformed or out of order.";
     NoticeReplayed = "notice.replayed", 409, "The notice was already applied.";
-    NoticeStale = "notice.stale", 409, "A newer notice for the certificate was already applied.";
+    NoticeStale = "notice.stale", 409, "A newer notice for the certificate was already applied, or a restoration was signed before the gateway's own suspension.";
     NoticeTransition = "notice.transition", 409, "The status change is not allowed from the current status.";
     NoticeSuspend = "notice.suspend", 200, "A notice suspended the certificate.";
     NoticeWithdraw = "notice.withdraw", 200, "A notice withdrew the certificate.";

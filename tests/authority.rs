@@ -774,12 +774,41 @@ async fn the_exporters_word_is_suspended_when_a_look_alike_is_registered() {
     // The exporter's word, suspended, is not exported again.
     let r = export(numbered("O4925Q10021R0M")).await;
     assert_eq!(reason(&r), refused(422, "status.suspended"));
-    // Its body vouches for it with a notice: restored.
+    // A restoration its body signed before the gateway's suspension (rule set 27), sent
+    // after it, is stale: refused, logged, the word still suspended.
     n.iat += 10;
     n.sent += 1;
     let restore = n.token(serde_json::json!({"action": "restore", "number": "O4925Q10021R0M"}));
+    let size = app.log.size().expect("size");
     let r = n.send(restore).await;
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let suspended_at =
+        OffsetDateTime::parse(last["since"].as_str().expect("since"), &time::format_description::well_known::Rfc3339)
+            .expect("since reads")
+            .unix_timestamp();
+    let problem = r.json();
+    assert_eq!((r.status, &problem["reason"]), (409, &"notice.stale".into()), "{problem}");
+    assert_eq!(
+        problem["detail"],
+        format!(
+            "notice.stale: iat {} is not later than the gateway's suspension of this certificate (at {suspended_at}) and the 300 s \
+             a body's clock may run ahead: a restoration lifts only a suspension it was signed after",
+            n.iat
+        )
+    );
+    assert_eq!(problem["receipt"]["index"], size, "logged: {problem}");
+    assert_eq!(looked_up("O4925Q10021R0M").await["status"], "suspended");
+    // So is one signed within the skew after it; one signed after that restores it. The
+    // gateway's clock must first pass the suspension's second (its `iat` may run 300 s ahead).
+    while OffsetDateTime::now_utc().unix_timestamp() <= suspended_at {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    for (iat, status) in [(suspended_at + 300, 409), (suspended_at + 301, 200)] {
+        n.iat = iat;
+        n.sent += 1;
+        let restore = n.token(serde_json::json!({"action": "restore", "number": "O4925Q10021R0M"}));
+        let r = n.send(restore).await;
+        assert_eq!(r.status, status, "iat {iat}: {}", String::from_utf8_lossy(&r.body));
+    }
     assert_eq!(looked_up("O4925Q10021R0M").await["status"], "valid");
     assert_eq!(verified(&credentials[0]).await, (Some(true), vec![]));
     assert_eq!(listed(addr, Suspension).await, vec![slots[1]]);

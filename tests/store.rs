@@ -302,6 +302,20 @@ fn a_first_registration_suspends_the_exporters_word_on_its_look_alikes() {
         .expect("read");
         assert!(matches!(&again, Effect::SuspendLookAlikes { suspended, .. } if suspended.is_empty()), "{again:?}");
         store.write(again).expect("none to suspend");
+        // Rule set 27: the body's restoration of the word is admitted only when signed more
+        // than the skew after the gateway's suspension (2026-12-07T00:00:00Z), whatever
+        // notice came before; it is then applied. Its suspension of another word is not.
+        let suspended_at = 1_796_601_600;
+        let restore = |iat: i64, jti: &str| notice("W-0O1", mrgate::notice::Action::Restore, iat, jti);
+        let writes =
+            [restore(suspended_at - 60, "r-1"), restore(suspended_at, "r-2"), restore(suspended_at + 300, "r-3")];
+        assert_eq!(outcomes(&*store, &writes), vec![Err("notice.stale"); 3], "{}", b.name());
+        assert_eq!(status("W-0O1"), "suspended", "{}", b.name());
+        let writes = [restore(suspended_at + 301, "r-4"), notice("W-002", mrgate::notice::Action::Suspend, 1, "s-1")];
+        assert_eq!(outcomes(&*store, &writes), vec![Ok(()), Ok(())], "{}", b.name());
+        let writes = [notice("W-002", mrgate::notice::Action::Restore, 2, "r-5")];
+        assert_eq!(outcomes(&*store, &writes), vec![Ok(())], "{}", b.name());
+        assert_eq!((status("W-0O1"), status("W-002")), ("valid".into(), "valid".into()), "{}", b.name());
     }
 }
 

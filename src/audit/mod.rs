@@ -1467,6 +1467,9 @@ struct Held {
     registered: OffsetDateTime,
     /// The `iat` of the last notice applied to it.
     last_iat: Option<i64>,
+    /// When the gateway last suspended it itself, in seconds since 1970 (an exporter's word
+    /// whose look-alike a first registration registered; [`crate::notice::Register`]).
+    suspended_by_gateway: Option<i64>,
     /// Where its facts come from ([`crate::decisions::register::origin`]).
     origin: &'static str,
     /// The signer of the document that last registered it
@@ -1639,6 +1642,7 @@ impl LogRegister {
             changed: at,
             registered: at,
             last_iat: None,
+            suspended_by_gateway: None,
             origin,
             signer: None,
             exported: Default::default(),
@@ -1701,7 +1705,12 @@ impl LogRegister {
         let jti_seen = self.jtis.contains(&(issuer.to_string(), jti.to_string()));
         match self.certificates.get(&(issuer.to_string(), number.to_string())) {
             None => Some(crate::notice::Register::unheld(jti_seen)),
-            Some(held) => Some(crate::notice::Register { status: held.status?, last_iat: held.last_iat, jti_seen }),
+            Some(held) => Some(crate::notice::Register {
+                status: held.status?,
+                last_iat: held.last_iat,
+                suspended_by_gateway: held.suspended_by_gateway,
+                jti_seen,
+            }),
         }
     }
 
@@ -1722,6 +1731,9 @@ impl LogRegister {
             if crate::decisions::register::suspended_by_look_alike(held.origin, status) {
                 held.status = Some(Status::Suspended);
                 held.changed = at;
+                // The latest, as the stores read their events: entries' times need not rise.
+                let at = at.unix_timestamp();
+                held.suspended_by_gateway = Some(held.suspended_by_gateway.map_or(at, |s| s.max(at)));
             }
         }
     }
@@ -1760,6 +1772,7 @@ impl LogRegister {
             changed: at,
             registered: at,
             last_iat: None,
+            suspended_by_gateway: None,
             origin: crate::decisions::register::origin::NOTICE,
             signer: None,
             exported: Default::default(),

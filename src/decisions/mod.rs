@@ -289,7 +289,12 @@ use time::OffsetDateTime;
 ///   [`crate::store::Effect::SuspendLookAlikes`], held at commit to the words it found;
 ///   found by review of the first: an exporter that always used a look-alike number kept
 ///   its certificates valid through its CB's withdrawal); its body's notice may restore it.
-pub const RULE_SET: &str = "26";
+/// - `27`: a body's restoration lifts the gateway's own suspension of rule set 26 only when
+///   signed (`iat`) more than [`crate::notice::SKEW`] after it (`notice.stale`,
+///   [`register::suspended_by_gateway`], [`crate::notice::admit`]) (found by review: notices
+///   are ordered by their own `iat`, and a restoration the body signed before the
+///   suspension, never relayed, lifted it when sent after).
+pub const RULE_SET: &str = "27";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -73,6 +73,22 @@ pub fn suspended_among(look_alikes: &[crate::store::LookAlike]) -> Vec<String> {
     suspended.map(|l| l.number.clone()).collect()
 }
 
+/// How the reference of the gateway's status event suspending an exporter's word begins
+/// ([`first_registration`]); the decision that registered the look-alike follows.
+pub const LOOK_ALIKE: &str = "look-alike:";
+
+/// When the gateway itself last suspended a certificate, from its status `events`: the
+/// `since` of the last of its look-alike suspensions ([`first_registration`]), in seconds
+/// since 1970 — what a body's restoration must be signed after (rule set 27,
+/// [`crate::notice::admit`]). The stores and an audit read it so. A time that does not
+/// read is taken as the latest there is: no restoration lifts a suspension of unknown time.
+pub fn suspended_by_gateway<'a>(events: impl IntoIterator<Item = &'a crate::store::StatusEvent>) -> Option<i64> {
+    let times =
+        events.into_iter().filter(|e| e.actor == super::status_list::ACTOR && e.reference.starts_with(LOOK_ALIKE));
+    let read = |since: &str| time::OffsetDateTime::parse(since, &time::format_description::well_known::Rfc3339);
+    times.map(|e| read(&e.since).map_or(i64::MAX, |t| t.unix_timestamp())).max()
+}
+
 /// What a first registration of `issuer`/`number` by anything but an exporter's word (its
 /// CB's signed document, its body's notice, a partner's recognition) does beside it, by the
 /// decision `registered_by` (`export:<id>`, `notice:<digest>`, `recognition:<id>`) at `at`:
@@ -95,7 +111,7 @@ pub fn first_registration(
         status: Status::Suspended.as_str().into(),
         since: at,
         actor: super::status_list::ACTOR.into(),
-        reference: format!("look-alike:{registered_by}"),
+        reference: format!("{LOOK_ALIKE}{registered_by}"),
     };
     Ok(crate::store::Effect::SuspendLookAlikes { issuer: issuer.into(), number: number.into(), suspended, event })
 }

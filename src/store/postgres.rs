@@ -738,6 +738,26 @@ async fn current_status(c: &mut Conn, issuer: &str, number: &str) -> Result<Opti
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
+/// The status events of a certificate by `actor`, in order.
+async fn events_by(c: &mut Conn, issuer: &str, number: &str, actor: &str) -> Result<Vec<StatusEvent>, StoreError> {
+    let rows = c
+        .query(
+            "SELECT status, since, actor, reference FROM status_event WHERE issuer = $1 AND number = $2 AND actor = $3
+             ORDER BY seq",
+            &[&issuer, &number, &actor],
+        )
+        .await?;
+    let event = |r: &tokio_postgres::Row| {
+        Ok::<_, tokio_postgres::Error>(StatusEvent {
+            status: r.try_get(0)?,
+            since: r.try_get(1)?,
+            actor: r.try_get(2)?,
+            reference: r.try_get(3)?,
+        })
+    };
+    Ok(rows.iter().map(event).collect::<Result<_, _>>()?)
+}
+
 /// Registers a certificate, or a new version of one already registered.
 async fn insert_certificate(c: &mut Conn, r: &CertificateRecord) -> Result<(), StoreError> {
     c.execute(
@@ -804,7 +824,9 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                         )
                         .await?
                         .try_get(0)?;
-                    crate::notice::Register { status, last_iat, jti_seen }
+                    let gateways = events_by(c, &n.issuer, &n.number, crate::decisions::status_list::ACTOR).await?;
+                    let suspended_by_gateway = crate::decisions::register::suspended_by_gateway(&gateways);
+                    crate::notice::Register { status, last_iat, suspended_by_gateway, jti_seen }
                 }
             };
             crate::notice::admit(n.action, n.iat, &n.jti, &register)
