@@ -396,7 +396,7 @@ reasons! {
     NoticeNumber = "notice.number", 400, "The notice's certificate number is no certificate number.";
     NoticeDate = "notice.date", 400, "The notice's date is malformed or out of order.";
     NoticeReplayed = "notice.replayed", 409, "The notice was already applied.";
-    NoticeStale = "notice.stale", 409, "A newer notice for the certificate was already applied, or a restoration was signed before the gateway's own suspension.";
+    NoticeStale = "notice.stale", 409, "A newer notice for the certificate was already applied, or a restoration was not signed more than 5 minutes after the gateway's own suspension.";
     NoticeTransition = "notice.transition", 409, "The status change is not allowed from the current status.";
     NoticeSuspend = "notice.suspend", 200, "A notice suspended the certificate.";
     NoticeWithdraw = "notice.withdraw", 200, "A notice withdrew the certificate.";
@@ -415,6 +415,7 @@ reasons! {
     StoreDatabase = "store.database", 503, "The database is not available.";
     StoreNotFound = "store.not_found", 404, "There is no such certificate, export or receipt.";
     StoreSchemaTooNew = "store.schema_too_new", 503, "The database was written by a newer mrgate (start-up).";
+    StoreRuleSet = "store.rule_set", 503, "The shared database is decided by another rule set than this node's: upgrade the node.";
     StoreCorrupt = "store.corrupt", 500, "A stored record cannot be read back (the gateway's fault).";
 
     // http: the request itself.

@@ -833,6 +833,53 @@ async fn the_exporters_word_is_suspended_when_a_look_alike_is_registered() {
     );
 }
 
+/// Rule set 27 (found by attack): an exporter's word its body had suspended, and whose
+/// restoration the body then signed, held back by the exporter (who relays the body's
+/// notices). A number that reads as the word is then registered by its CB's signed document:
+/// the gateway restates the suspension, and the restoration held back, sent after, is stale
+/// (409 `notice.stale`, logged): the word stays suspended. Before, the gateway wrote nothing
+/// of a word already suspended, and the restoration made it valid beside its look-alike.
+/// The audit decides every entry again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restoration_held_back_does_not_lift_a_suspension_the_gateway_restated() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let looked_up =
+        async || call(addr, "GET", "/v1/certificates/CNCA-R-2002-001/O4925Q10021R0M", vec![], None, None).await.json();
+    assert_eq!(export(numbered("O4925Q10021R0M")).await.status, 201);
+    let mut n = Notices::new(addr);
+    let mut signed = |action: &str| {
+        n.iat += 10;
+        n.sent += 1;
+        n.token(serde_json::json!({"action": action, "number": "O4925Q10021R0M"}))
+    };
+    let (suspend, held_back) = (signed("suspend"), signed("restore"));
+    assert_eq!(n.send(suspend).await.status, 200);
+    let r = export(cb_signed(&numbered("04925Q10021R0M"))).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let word = looked_up().await;
+    let last = word["history"].as_array().and_then(|h| h.last()).cloned().expect("history");
+    assert_eq!(
+        (&word["status"], &last["status"], &last["actor"], &last["reference"]),
+        (
+            &"suspended".into(),
+            &"suspended".into(),
+            &"gateway".into(),
+            &format!("look-alike:export:{}", r.json()["id"].as_str().expect("id")).into()
+        )
+    );
+    let size = app.log.size().expect("size");
+    let r = n.send(held_back).await;
+    let problem = r.json();
+    assert_eq!(
+        (r.status, &problem["reason"], &problem["receipt"]["index"]),
+        (409, &"notice.stale".into(), &size.into())
+    );
+    assert_eq!(looked_up().await["status"], "suspended");
+    audited_whole(running, app, dir.path()).await;
+}
+
 /// Rule set 26 under races (found by review: a first registration that read no word to
 /// suspend held nothing at commit, and a word export landing in between stayed valid beside
 /// its CB's number): the CB's signed document of a number and unsigned exports of numbers

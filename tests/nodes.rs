@@ -733,3 +733,67 @@ fn a_list_installed_through_one_node_decides_who_calls_the_other() {
         assert_eq!(r.status, 200, "{}", text(&r));
     });
 }
+
+/// A node left running beside one of a newer build decides nothing more (stop 59's open
+/// item: it went on deciding by the rules the newer build retired, into the same log).
+/// The newer build raises the database's rule set when it opens it — written here behind
+/// the node's back, as such a build's open does. The node's decisions are then refused at
+/// commit (503 `store.rule_set`), logged nowhere; its `/healthz` says why, so a load
+/// balancer takes it out (its look-ups still answer); this build does not start on that
+/// database. Once the rule set is this build's again, it decides on.
+#[test]
+fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_database() {
+    with_database(|store_url| async move {
+        let dir = tempfile::tempdir().expect("tmp");
+        let (a, addr) = in_process_node(dir.path(), "a", &store_url, None).await;
+        let own: i64 = mrgate::decisions::RULE_SET.parse().expect("a whole number");
+        let set = |rule_set: i64| {
+            let url = store_url.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+                client.execute("UPDATE deciding_rules SET rule_set = $1", &[&rule_set]).expect("write");
+            })
+        };
+        let export = |number: &'static str| async move {
+            call(addr, "POST", "/v1/exports", numbered_certificate(number), None, Some(&token())).await
+        };
+        assert_eq!(export("F-0001").await.status, 201);
+        set(own + 1).await.expect("set");
+        let size = a.log.size().expect("size");
+        let detail = format!(
+            "the store is decided by rule set {} since a node of that build started on it, and this node by rule \
+             set {own}: nothing is decided here until this node runs a build of rule set {}",
+            own + 1,
+            own + 1
+        );
+        let refused = export("F-0002").await;
+        assert_eq!(
+            (refused.status, refused.json()["reason"].as_str(), refused.json()["detail"].as_str()),
+            (503, Some("store.rule_set"), Some(detail.as_str())),
+            "{}",
+            text(&refused)
+        );
+        let verified = call(addr, "POST", "/v1/verify", domestic_certificate(), Some("customs"), None).await;
+        assert_eq!((verified.status, verified.json()["reason"].as_str()), (503, Some("store.rule_set")));
+        let health = get(addr, "/healthz").await;
+        assert_eq!(
+            (health.status, health.json()["status"].as_str(), health.json()["detail"].as_str()),
+            (503, Some("store.rule_set"), Some(detail.as_str()))
+        );
+        assert_eq!(get(addr, "/v1/certificates/CNCA-R-2002-001/F-0002").await.status, 404);
+        assert_eq!(a.log.size().expect("size"), size, "nothing logged");
+        // This build does not start on it.
+        let mut config = common::gateway::config(&dir.path().join("b"));
+        config.store.url = Some(store_url.clone());
+        config.log.adopt = true;
+        let started = tokio::task::spawn_blocking(move || mrgate::server::App::load(config).map(drop))
+            .await
+            .expect("joined")
+            .expect_err("refused");
+        assert!(started.contains(&detail), "{started}");
+        // The database decided by this build's rule set again: the node decides on.
+        set(own).await.expect("set");
+        assert_eq!(get(addr, "/healthz").await.status, 200);
+        assert_eq!(export("F-0002").await.status, 201);
+    });
+}

@@ -239,7 +239,8 @@ fn the_register_finds_a_cbs_numbers_that_read_as_one() {
 
 /// `Effect::SuspendLookAlikes` on every backend (rule set 26): a first registration of a
 /// number suspends the exporter's word the register holds valid on numbers of its CB that
-/// read as it — exactly those, each with the gateway's status event — and is refused
+/// read as it, and restates the suspension of one held suspended (rule set 27) — exactly
+/// those, each with the gateway's status event — and is refused
 /// (`register.conflict`, nothing written) when they are not the ones the write names.
 #[test]
 fn a_first_registration_suspends_the_exporters_word_on_its_look_alikes() {
@@ -255,11 +256,13 @@ fn a_first_registration_suspends_the_exporters_word_on_its_look_alikes() {
             ("W-O01", "export-unsigned", "withdrawn"),
             ("W-00I", "export", "valid"),
             ("W-002", "export-unsigned", "valid"),
+            ("W-0OI", "export-unsigned", "suspended"),
         ] {
             store.put_certificate(&held(number, origin, status), &event(status, "export-1")).expect("put");
         }
         // What the gateway's decision makes of a first registration of W-001: the word held
-        // valid on W-0O1, read as the register holds it now.
+        // valid on W-0O1, and the one held suspended on W-0OI (restated, rule set 27), read
+        // as the register holds them now.
         let first = mrgate::decisions::register::first_registration(
             &*store,
             "CNCA-R-2002-001",
@@ -269,7 +272,7 @@ fn a_first_registration_suspends_the_exporters_word_on_its_look_alikes() {
         )
         .expect("read");
         let Effect::SuspendLookAlikes { suspended, event, .. } = &first else { panic!("{first:?}") };
-        assert_eq!(suspended, &["W-0O1"], "{}", b.name());
+        assert_eq!(suspended, &["W-0O1", "W-0OI"], "{}", b.name());
         let said = (event.status.as_str(), event.actor.as_str(), event.reference.as_str());
         assert_eq!(said, ("suspended", "gateway", "look-alike:export:e-1"));
         let suspend = |suspended: &[&str]| Effect::SuspendLookAlikes {
@@ -281,17 +284,20 @@ fn a_first_registration_suspends_the_exporters_word_on_its_look_alikes() {
         let status = |number: &str| store.certificate("CNCA-R-2002-001", number).expect("read").expect("held").status;
         // A write naming other certificates than the rule gives now — none, as a decision
         // that read the register before the word was registered names — is refused.
-        for wrong in [&[][..], &["W-0O1", "W-O01"], &["W-0O1", "W-00I"], &["W-002"]] {
+        for wrong in [&[][..], &["W-0O1"], &["W-0O1", "W-0OI", "W-O01"], &["W-0O1", "W-0OI", "W-00I"], &["W-002"]] {
             let refused = store.write(suspend(wrong)).expect_err("not the rule's");
             assert_eq!(refused.code(), "register.conflict", "{wrong:?} ({})", b.name());
             assert_eq!(status("W-0O1"), "valid", "{wrong:?}: nothing written ({})", b.name());
         }
         store.write(first.clone()).expect("the rule's");
-        let statuses: Vec<String> = ["W-0O1", "W-O01", "W-00I", "W-002"].iter().map(|n| status(n)).collect();
-        assert_eq!(statuses, ["suspended", "withdrawn", "valid", "valid"], "{}", b.name());
-        let history = store.status_history("CNCA-R-2002-001", "W-0O1").expect("history");
-        assert_eq!(history.last(), Some(event), "{}", b.name());
-        // Nothing left to suspend: a first registration now names none, and holds to that.
+        let statuses: Vec<String> = ["W-0O1", "W-O01", "W-00I", "W-002", "W-0OI"].iter().map(|n| status(n)).collect();
+        assert_eq!(statuses, ["suspended", "withdrawn", "valid", "valid", "suspended"], "{}", b.name());
+        for number in ["W-0O1", "W-0OI"] {
+            let history = store.status_history("CNCA-R-2002-001", number).expect("history");
+            assert_eq!(history.last(), Some(event), "{number} ({})", b.name());
+        }
+        // Registered again (another look-alike's first registration, a second later): both
+        // words, suspended now, are restated — the gateway's last suspension is the later.
         let again = mrgate::decisions::register::first_registration(
             &*store,
             "CNCA-R-2002-001",
@@ -300,17 +306,26 @@ fn a_first_registration_suspends_the_exporters_word_on_its_look_alikes() {
             "2026-12-07T00:00:01Z".into(),
         )
         .expect("read");
-        assert!(matches!(&again, Effect::SuspendLookAlikes { suspended, .. } if suspended.is_empty()), "{again:?}");
-        store.write(again).expect("none to suspend");
-        // Rule set 27: the body's restoration of the word is admitted only when signed more
-        // than the skew after the gateway's suspension (2026-12-07T00:00:00Z), whatever
+        assert!(
+            matches!(&again, Effect::SuspendLookAlikes { suspended, .. } if suspended == &["W-0O1", "W-0OI"]),
+            "{again:?}"
+        );
+        store.write(again).expect("both restated");
+        // Rule set 27: the body's restoration of a word is admitted only when signed more
+        // than the skew after the gateway's last suspension (2026-12-07T00:00:01Z), whatever
         // notice came before; it is then applied. Its suspension of another word is not.
-        let suspended_at = 1_796_601_600;
+        let suspended_at = 1_796_601_601;
         let restore = |iat: i64, jti: &str| notice("W-0O1", mrgate::notice::Action::Restore, iat, jti);
         let writes =
             [restore(suspended_at - 60, "r-1"), restore(suspended_at, "r-2"), restore(suspended_at + 300, "r-3")];
         assert_eq!(outcomes(&*store, &writes), vec![Err("notice.stale"); 3], "{}", b.name());
         assert_eq!(status("W-0O1"), "suspended", "{}", b.name());
+        // So is the word its body had suspended before: its restoration, signed before the
+        // gateway restated the suspension (found by attack: no event of the gateway's, and
+        // the body's earlier restoration, held back, lifted the suspension).
+        let earlier = [notice("W-0OI", mrgate::notice::Action::Restore, suspended_at - 60, "r-6")];
+        assert_eq!(outcomes(&*store, &earlier), vec![Err("notice.stale")], "{}", b.name());
+        assert_eq!(status("W-0OI"), "suspended", "{}", b.name());
         let writes = [restore(suspended_at + 301, "r-4"), notice("W-002", mrgate::notice::Action::Suspend, 1, "s-1")];
         assert_eq!(outcomes(&*store, &writes), vec![Ok(()), Ok(())], "{}", b.name());
         let writes = [notice("W-002", mrgate::notice::Action::Restore, 2, "r-5")];
@@ -354,7 +369,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 13) | ("postgres", 10)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 13) | ("postgres", 11)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -659,14 +674,14 @@ fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
              SELECT format('export-n3-%s', lpad(i::text, 4, '0')), 'export', json_build_object('issuer', 'CNCA-R-2002-001',
                     'number', 'N-3', 'documents', json_build_object('iaf-json', format('{\"n\":%s}', i)))::text
              FROM generate_series(1, 1200) i;
-             DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed ON certificate;
+             DROP TABLE deciding_rules; DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed ON certificate;
              DROP FUNCTION status_slot_certificate_changed(); DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TRIGGER status_slot_held ON status_slot;
              DROP FUNCTION status_slot_held(); DROP FUNCTION status_slot_next_seq(); ALTER TABLE status_slot DROP COLUMN seq;
              DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
              UPDATE mrgate_schema SET version = 5;",
         );
         let store = b.open();
-        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 13) | ("postgres", 10)));
+        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 13) | ("postgres", 11)));
         let mut expected = vec![
             document_digest(credential.as_bytes()),
             document_digest(xml.as_bytes()),
@@ -869,6 +884,72 @@ fn a_refused_write_leaves_no_entry_and_the_others_commit() {
         assert_eq!(again[0].as_ref().map_err(StoreError::code), Err("pt.round_exists"));
         assert_eq!(store.log_size().expect("size"), 3);
     }
+}
+
+/// A shared database is decided by one rule set at a time (stop 59's open item: a node of an
+/// older build left running beside newer ones went on deciding by the rules they retired).
+/// The first build that opens it sets its rule set, and a node claims it for its build's
+/// when it starts (raising it, never lowering it); a commit of another rule set's build is
+/// refused whole (`store.rule_set`), nothing written, and an older build's claim is refused.
+/// Opening it (to read: an older build's audit of its own entries) claims nothing.
+#[test]
+fn a_postgres_database_is_decided_by_the_rule_set_of_the_newest_build_that_opened_it() {
+    let Some(db) = common::pg::database() else { return };
+    let own: i64 = mrgate::decisions::RULE_SET.parse().expect("a whole number");
+    let deciding =
+        || -> i64 { db.client().query_one("SELECT rule_set FROM deciding_rules", &[]).expect("read").get(0) };
+    let set = |rule_set: i64| {
+        db.client().execute("UPDATE deciding_rules SET rule_set = $1", &[&rule_set]).expect("write");
+    };
+    let put = |store: &dyn Store, number: &str| store.put_certificate(&record(number, "valid"), &event("valid", "e-1"));
+    let held = |store: &dyn Store, number: &str| store.certificate("CNCA-R-2002-001", number).expect("read").is_some();
+    let store: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("open"));
+    assert_eq!(deciding(), own, "the first open sets it");
+    put(&*store, "F-1").expect("this build decides it");
+    assert_eq!(store.decides_here().map_err(|e| e.code()), Ok(()));
+    for other in [own + 1, own - 1] {
+        set(other);
+        let size = store.log_size().expect("size");
+        let writes = [
+            Write { entry: Some(stored_entry(size as usize)), effects: vec![] },
+            Write {
+                entry: None,
+                effects: vec![Effect::PutCertificate { record: record("F-2", "valid"), event: event("valid", "e-2") }],
+            },
+        ];
+        let refused = store.commit(&writes).expect_err("fenced off");
+        assert_eq!(refused.code(), "store.rule_set", "{other}");
+        let said = match other > own {
+            true => format!(
+                "the store is decided by rule set {other} since a node of that build started on it, and this node by \
+                 rule set {own}: nothing is decided here until this node runs a build of rule set {other}"
+            ),
+            false => format!(
+                "the store is decided by rule set {other}, older than this node's ({own}): a node of this build \
+                 claims it when it starts, so restart one"
+            ),
+        };
+        assert_eq!(refused.to_string(), said);
+        assert_eq!((store.log_size().expect("size"), held(&*store, "F-2")), (size, false), "nothing written");
+        assert_eq!(store.decides_here().map_err(|e| e.code()), Err("store.rule_set"), "{other}");
+    }
+    // A newer build's database: this build opens it to read, and claims it not.
+    set(own + 1);
+    let reader: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("opened to read"));
+    assert!(held(&*reader, "F-1"));
+    assert_eq!(reader.claim().map_err(|e| e.code()), Err("store.rule_set"), "not lowered");
+    assert_eq!(deciding(), own + 1, "left as it was");
+    drop(reader);
+    // An older one's: opened, not claimed; claimed, this build decides again.
+    set(own - 1);
+    let reopened: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("open"));
+    assert_eq!(deciding(), own - 1);
+    assert_eq!(put(&*reopened, "F-3").map_err(|e| e.code()), Err("store.rule_set"));
+    reopened.claim().expect("claimed");
+    assert_eq!(deciding(), own);
+    put(&*store, "F-3").expect("the first store decides again");
+    put(&*reopened, "F-4").expect("and the second");
+    assert!(held(&*store, "F-3") && held(&*store, "F-4") && held(&*store, "F-1"));
 }
 
 /// A commit on PostgreSQL waits for its WAL's flush whatever the server, database or role
@@ -2215,7 +2296,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
         .batch_execute(
             "CREATE TABLE log_entry_v1 (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
              INSERT INTO log_entry_v1 SELECT idx, entry FROM log_entry;
-             DROP TABLE log_entry; DROP TABLE log_partitioning; DROP INDEX certificate_look_alike;
+             DROP TABLE log_entry; DROP TABLE log_partitioning; DROP TABLE deciding_rules; DROP INDEX certificate_look_alike;
              DROP TRIGGER status_slot_certificate_changed ON certificate; DROP FUNCTION status_slot_certificate_changed();
              DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TABLE status_slot;
              DROP FUNCTION status_slot_held(); DROP FUNCTION status_slot_next_seq();

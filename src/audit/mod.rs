@@ -1729,8 +1729,11 @@ impl LogRegister {
             let Some(held) = self.certificates.get_mut(&(issuer.to_string(), other)) else { continue };
             let status = held.status.map(Status::as_str).unwrap_or("");
             if crate::decisions::register::suspended_by_look_alike(held.origin, status) {
+                // A suspension restated changes nothing a decision read (as a body's does).
+                if held.status != Some(Status::Suspended) {
+                    held.changed = at;
+                }
                 held.status = Some(Status::Suspended);
-                held.changed = at;
                 // The latest, as the stores read their events: entries' times need not rise.
                 let at = at.unix_timestamp();
                 held.suspended_by_gateway = Some(held.suspended_by_gateway.map_or(at, |s| s.max(at)));

@@ -293,7 +293,10 @@ use time::OffsetDateTime;
 ///   signed (`iat`) more than [`crate::notice::SKEW`] after it (`notice.stale`,
 ///   [`register::suspended_by_gateway`], [`crate::notice::admit`]) (found by review: notices
 ///   are ordered by their own `iat`, and a restoration the body signed before the
-///   suspension, never relayed, lifted it when sent after).
+///   suspension, never relayed, lifted it when sent after); and the gateway restates its
+///   suspension of an exporter's word its body had suspended already
+///   ([`register::suspended_by_look_alike`]; found by attack: no event of the gateway's, so
+///   the body's earlier restoration, held back, made it valid beside its look-alike).
 pub const RULE_SET: &str = "27";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one

@@ -58,11 +58,14 @@ pub fn status_only(issuer: &str, number: &str, status: &str, at: &str) -> crate:
 /// Whether a certificate the register holds as `origin` with `status` is suspended when a
 /// number of its CB that reads as its number ([`crate::ids::number_skeleton`]) is first
 /// registered by anything but an exporter's word — its CB's signed document, its body's
-/// notice (rule set 26): it is the exporter's word, held valid. The rule the gateway
-/// decides by, the stores hold a write to ([`crate::store::Effect::SuspendLookAlikes`]) and
-/// an audit replays.
+/// notice (rule set 26): it is the exporter's word, held valid — or held suspended, its
+/// suspension then restated by the gateway (rule set 27), so that a restoration its body
+/// signed before is stale ([`suspended_by_gateway`]; found by attack: a word its body had
+/// suspended got no event of the gateway's, and the body's earlier restoration, held back,
+/// made it valid beside the number it reads as). The rule the gateway decides by, the
+/// stores hold a write to ([`crate::store::Effect::SuspendLookAlikes`]) and an audit replays.
 pub fn suspended_by_look_alike(origin: &str, status: &str) -> bool {
-    origin == origin::EXPORT_UNSIGNED && status == Status::Valid.as_str()
+    origin == origin::EXPORT_UNSIGNED && (status == Status::Valid.as_str() || status == Status::Suspended.as_str())
 }
 
 /// The numbers among `look_alikes` (of one number, [`crate::store::Store::look_alikes`]) a

@@ -367,6 +367,10 @@ impl App {
             mark: Arc::new(mark),
             in_force: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
+        // This node decides by this build's rules from here on, and older nodes beside it
+        // commit nothing more: claimed after every check that only reads (the keys, the
+        // log, its mark) and before the first write (`assemble`'s).
+        lasting.store.claim().map_err(|e| e.to_string())?;
         let (app, _) = Self::assemble(config, lasting)?;
         app.in_force.store(app.generation, std::sync::atomic::Ordering::Release);
         Ok(app)

@@ -34,6 +34,13 @@ pub fn healthz(app: &App) -> Response<Body> {
             &json!({"status": e.code(), "detail": detail, "trust_list": facts}),
         );
     }
+    // A node fenced off by a newer build's (its commits refused) is taken out too.
+    if let Err(e) = app.store.decides_here() {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": e.code(), "detail": e.to_string(), "trust_list": facts}),
+        );
+    }
     if let Some((sequence, digest)) = app.refused_trust_list() {
         let detail = format!(
             "trust list {sequence} (sha256:{digest}), installed through another node, is refused by this node's \

@@ -25,6 +25,13 @@ pub enum StoreError {
     NotFound { issuer: String, number: String },
     #[error("store schema version {found} is newer than this build understands ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
+    /// The shared database is decided by another rule set than this build's: a node of a
+    /// newer build opened it (this node commits nothing more), or this build is older than
+    /// the one deciding it (it does not open). One log holds one rule set's decisions at a
+    /// time, so nodes are upgraded together, and an old node left running is fenced off
+    /// rather than deciding by rules the others retired.
+    #[error("{}", rule_set_moved(*store, *node))]
+    RuleSetMoved { store: i64, node: i64 },
     /// The write contradicts what is stored (a round defined twice, a closed round, another
     /// partner's participant); nothing was written.
     #[error("{reason}: {message}")]
@@ -35,12 +42,28 @@ pub enum StoreError {
     UnreadStatus(#[from] crate::status_list::UnreadStatus),
 }
 
+/// What [`StoreError::RuleSetMoved`] says: what the node is to do depends on which side is
+/// newer.
+fn rule_set_moved(store: i64, node: i64) -> String {
+    match store > node {
+        true => format!(
+            "the store is decided by rule set {store} since a node of that build started on it, and this node by \
+             rule set {node}: nothing is decided here until this node runs a build of rule set {store}"
+        ),
+        false => format!(
+            "the store is decided by rule set {store}, older than this node's ({node}): a node of this build claims \
+             it when it starts, so restart one"
+        ),
+    }
+}
+
 impl StoreError {
     pub fn code(&self) -> &'static str {
         match self {
             StoreError::Database(_) => "store.database",
             StoreError::NotFound { .. } => "store.not_found",
             StoreError::SchemaTooNew { .. } => "store.schema_too_new",
+            StoreError::RuleSetMoved { .. } => "store.rule_set",
             StoreError::Conflict { reason, .. } => reason,
             StoreError::UnreadStatus(_) => "register.unavailable",
         }
@@ -418,7 +441,8 @@ pub enum Effect {
     /// deciding at once cannot both register (rule set 26).
     NoLookAlike { issuer: String, number: String },
     /// Suspends certificates `suspended` of certificate body `issuer`, as `event` says:
-    /// each the exporter's word the register holds valid that reads as `number`, which this
+    /// each the exporter's word the register holds valid or suspended (restated, rule set
+    /// 27) that reads as `number`, which this
     /// write registers first ([`crate::decisions::register::first_registration`], rule set
     /// 26). A conflict (`register.conflict`) unless they are exactly the certificates the
     /// rule gives inside this transaction (none included: a first registration always
@@ -658,6 +682,21 @@ pub trait Store: Send + Sync {
     /// tree, the trust list in force) must be brought up to date from the store, not assumed.
     fn shared(&self) -> bool {
         false
+    }
+
+    /// Whether this node may still decide on the store: `Err(`[`StoreError::RuleSetMoved`]`)`
+    /// once a node of a newer build opened a shared one (what every commit is held to, and
+    /// `/healthz` says). A store only this process writes is always this build's.
+    fn decides_here(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    /// Makes this build's rule set the one a shared store is decided by, so that the nodes
+    /// of older builds beside it commit nothing more ([`Store::decides_here`]): what a node
+    /// does when it starts to serve — not a command that only reads, such as an audit. Refused
+    /// when a newer build decides the store.
+    fn claim(&self) -> Result<(), StoreError> {
+        Ok(())
     }
 
     fn put_pt_round(&self, round: &PtRoundRecord) -> Result<(), StoreError> {

@@ -304,7 +304,27 @@ const MIGRATIONS: &[&str] = &[
         FOR EACH ROW EXECUTE FUNCTION status_slot_certificate_changed();"#,
     // 10: each CB's numbers by what an eye reads them as: the embedded store's version 13.
     r#"CREATE INDEX certificate_look_alike ON certificate (issuer, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(number, '-', ''), '/', ''), 'O', '0'), 'Q', '0'), 'D', '0'), 'I', '1'), 'L', '1'), 'Z', '2'), 'S', '5'), 'G', '6'), 'B', '8'), 'U', 'V'));"#,
+    // 11: the rule set the database is decided by: set by the first build that opens it
+    // (`migrate`), raised by each node that starts on it (`claim`), held by every commit.
+    "CREATE TABLE deciding_rules (one INTEGER PRIMARY KEY CHECK (one = 0), rule_set BIGINT NOT NULL);",
 ];
+
+/// This build's rule set ([`crate::decisions::RULE_SET`]) as the database keeps it: a
+/// whole number by construction (a unit test holds it), and a build whose is not decides
+/// nothing rather than guess one.
+fn own_rule_set() -> Result<i64, StoreError> {
+    let own = crate::decisions::RULE_SET;
+    own.parse().map_err(|_| StoreError::Database(format!("this build's rule set '{own}' is not a whole number")))
+}
+
+/// Whether the database decided by rule set `deciding` is this build's to decide.
+fn deciding_is_own(deciding: i64) -> Result<(), StoreError> {
+    let own = own_rule_set()?;
+    match deciding == own {
+        true => Ok(()),
+        false => Err(StoreError::RuleSetMoved { store: deciding, node: own }),
+    }
+}
 
 /// The migration that made `exported_document`: the exports made before it are registered
 /// in its transaction.
@@ -485,6 +505,10 @@ async fn migrate(c: &mut Conn) -> Result<(), StoreError> {
             }
             c.execute("UPDATE mrgate_schema SET version = $1", &[&(i as i64 + 1)]).await?;
         }
+        // The first build to open the database decides it. Another build opens it to read
+        // (an older one's audit of its own entries); only a node starting claims it.
+        let own = own_rule_set()?;
+        c.execute("INSERT INTO deciding_rules (one, rule_set) VALUES (0, $1) ON CONFLICT DO NOTHING", &[&own]).await?;
         c.batch("COMMIT").await
     }
     .await;
@@ -561,7 +585,8 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
         // After the lock, in a statement of its own: its snapshot holds every commit before.
         let head = c
             .query_one(
-                "SELECT COALESCE(MAX(idx) + 1, 0), pg_current_xact_id()::text, (SELECT entries FROM log_partitioning)
+                "SELECT COALESCE(MAX(idx) + 1, 0), pg_current_xact_id()::text, (SELECT entries FROM log_partitioning),
+                   (SELECT rule_set FROM deciding_rules)
                  FROM log_entry",
                 &[],
             )
@@ -569,6 +594,10 @@ async fn commit(c: &mut Conn, writes: &[Write]) -> Result<Committed, StoreError>
         let mut next: i64 = head.try_get(0)?;
         let xid: String = head.try_get(1)?;
         let per_partition: i64 = head.try_get(2)?;
+        // Read under the commit lock, which a claim takes too: no commit of this node
+        // follows a newer build's claim, whose nodes decide by other rules (one log must
+        // not mix them).
+        deciding_is_own(head.try_get(3)?)?;
         let mut indexes = Vec::new();
         let mut entries: Vec<&[u8]> = Vec::new();
         let mut outcomes = Vec::with_capacity(writes.len());
@@ -1295,6 +1324,38 @@ fn hash(bytes: &[u8]) -> Option<[u8; 32]> {
 }
 
 impl Store for PostgresStore {
+    fn claim(&self) -> Result<(), StoreError> {
+        let own = own_rule_set()?;
+        let deciding: i64 = self.pool.run(async |c| {
+            // Under the commit lock: a commit of an older node already reading the rule set
+            // ends before the claim, and none begins after it.
+            c.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({COMMIT_LOCK})")).await?;
+            let raised = async {
+                let raised = c
+                    .query_one(
+                        "UPDATE deciding_rules SET rule_set = GREATEST(rule_set, $1) RETURNING rule_set",
+                        &[&own],
+                    )
+                    .await?;
+                c.batch("COMMIT").await?;
+                Ok::<i64, StoreError>(raised.try_get(0)?)
+            }
+            .await;
+            if raised.is_err() {
+                rollback(c).await;
+            }
+            raised
+        })?;
+        deciding_is_own(deciding)
+    }
+
+    fn decides_here(&self) -> Result<(), StoreError> {
+        deciding_is_own(
+            self.pool
+                .run(async |c| Ok(c.query_one("SELECT rule_set FROM deciding_rules", &[]).await?.try_get(0)?))?,
+        )
+    }
+
     fn commit(&self, writes: &[Write]) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
         let outcomes = match self.commit_once(writes)? {
             Committed::Done(outcomes) => outcomes,
@@ -1785,5 +1846,16 @@ impl Store for PostgresStore {
             let row = c.query_opt("SELECT idx FROM log_leaf WHERE hash = $1", &[&&leaf_hash[..]]).await?;
             Ok(row.map(|r| r.try_get::<_, i64>(0)).transpose()?.map(|i| i as u64))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The build's rule set is a whole number, written as the database keeps it: the fence
+    /// between builds ([`super::deciding_is_own`]) compares it so.
+    #[test]
+    fn the_rule_set_reads_as_a_whole_number() {
+        let own = super::own_rule_set().expect("a whole number");
+        assert_eq!(own.to_string(), crate::decisions::RULE_SET);
     }
 }
