@@ -791,6 +791,24 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
             .expect("joined")
             .expect_err("refused");
         assert!(started.contains(&detail), "{started}");
+        // A node that cannot start (its signing key missing) claims nothing: the database
+        // of an older build's nodes stays theirs.
+        set(own - 1).await.expect("set");
+        let mut config = common::gateway::config(&dir.path().join("c"));
+        config.store.url = Some(store_url.clone());
+        config.log.adopt = true;
+        config.signing.key = dir.path().join("missing.key");
+        let started = tokio::task::spawn_blocking(move || mrgate::server::App::load(config).map(drop))
+            .await
+            .expect("joined")
+            .expect_err("refused");
+        assert!(started.contains("missing.key"), "{started}");
+        let url = store_url.clone();
+        let deciding = tokio::task::spawn_blocking(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+            client.query_one("SELECT rule_set FROM deciding_rules", &[]).expect("read").get::<_, i64>(0)
+        });
+        assert_eq!(deciding.await.expect("read"), own - 1, "not claimed");
         // The database decided by this build's rule set again: the node decides on.
         set(own).await.expect("set");
         assert_eq!(get(addr, "/healthz").await.status, 200);

@@ -2709,3 +2709,88 @@ fn a_store_that_cannot_connect_says_why() {
     };
     assert!(refused.to_string().contains("Connection refused"), "{refused}");
 }
+
+/// `mrgate store look-alikes` (an upgrade's check, on every backend): the exporter's words in
+/// force beside another number of their CB that reads as theirs, registered before rule sets
+/// 26 and 27 met such pairs — a word valid, or suspended by its body and not by the gateway —
+/// each with the numbers it reads as; not a word the gateway suspended for it, nor one
+/// withdrawn, nor one no number reads as, nor a CB's own number. Exits 1 when it lists any,
+/// 0 when none, 2 with no store.
+#[test]
+fn the_store_lists_the_exporters_words_registered_beside_look_alikes_before_the_rules() {
+    for b in &backends() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let data = dir.path().join("data");
+        let mut text = common::gateway::example_config_text(&data);
+        if let Backend::Postgres(db) = b {
+            text = text.replace(
+                "# [store]\n# url = \"postgres://mrgate@127.0.0.1:5432/mrgate\"",
+                &format!("[store]\nurl = \"{}\"", db.url),
+            );
+        }
+        let cfg = dir.path().join("mrgate.toml");
+        std::fs::write(&cfg, text).expect("config");
+        let listed = || {
+            let out = common::mrgate(&["store", "look-alikes", "--config", cfg.to_str().expect("path")], b"");
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        if let Backend::Sqlite(_) = b {
+            let db = data.join("mrgate.db");
+            assert_eq!(
+                listed(),
+                (Some(2), String::new(), format!("error[io.read]: {}: no store there\n", db.display()))
+            );
+        }
+        let open = || -> Arc<dyn Store> {
+            match b {
+                Backend::Sqlite(_) => {
+                    std::fs::create_dir_all(&data).expect("data");
+                    Arc::new(SqliteStore::open(&data.join("mrgate.db")).expect("open"))
+                }
+                Backend::Postgres(db) => Arc::new(PostgresStore::open(&db.url).expect("open")),
+            }
+        };
+        let put = |store: &dyn Store, (number, origin, status, reference, actor): (&str, &str, &str, &str, &str)| {
+            let record = CertificateRecord { origin: origin.into(), signer: None, ..record(number, status) };
+            let event = StatusEvent { actor: actor.into(), ..event(status, reference) };
+            store.put_certificate(&record, &event).expect("put");
+        };
+        put(&*open(), ("A-001", "export-unsigned", "valid", "export-1", "exporter:x"));
+        assert_eq!(
+            listed(),
+            (Some(0), "no exporter's word reads as another number of its CB\n".into(), String::new()),
+            "{}",
+            b.name()
+        );
+        let store = open();
+        for row in [
+            // A word valid beside its CB's number: listed.
+            ("B-001", "export", "withdrawn", "export-2", "exporter:x"),
+            ("B-OO1", "export-unsigned", "valid", "export-3", "exporter:x"),
+            // A word its body suspended, beside a status from a notice: listed.
+            ("C-001", "notice", "withdrawn", "notice:1", "partner:cnas"),
+            ("C-0OI", "export-unsigned", "suspended", "notice:2", "partner:cnas"),
+            // A word the gateway suspended for it: not listed.
+            ("D-001", "export", "valid", "export-4", "exporter:x"),
+            ("D-00I", "export-unsigned", "suspended", "look-alike:export:e-4", "gateway"),
+            // A word withdrawn: not listed.
+            ("E-001", "export", "valid", "export-5", "exporter:x"),
+            ("E-OO1", "export-unsigned", "withdrawn", "notice:3", "partner:cnas"),
+            // Two words of numbers that read as one: both listed.
+            ("F-0O1", "export-unsigned", "valid", "export-6", "exporter:x"),
+            ("F-O01", "export-unsigned", "valid", "export-7", "exporter:y"),
+        ] {
+            put(&*store, row);
+        }
+        drop(store);
+        let expected = "CNCA-R-2002-001 B-OO1 valid reads as B-001 (export, withdrawn)\n\
+                        CNCA-R-2002-001 C-0OI suspended reads as C-001 (notice, withdrawn)\n\
+                        CNCA-R-2002-001 F-0O1 valid reads as F-O01 (export-unsigned, valid)\n\
+                        CNCA-R-2002-001 F-O01 valid reads as F-0O1 (export-unsigned, valid)\n";
+        assert_eq!(listed(), (Some(1), expected.to_string(), String::new()), "{}", b.name());
+    }
+}

@@ -2,6 +2,11 @@
 //! PostgreSQL, and proving the copy whole — the same rows in every table, and the same log:
 //! its size, its root, and tile roots that fit its entries.
 //!
+//! `mrgate store look-alikes`: the exporter's words a store holds beside a number of their
+//! CB that reads as theirs, which the rules of sets 26 and 27 did not meet because both were
+//! registered before (an upgrade's check; it reads and writes nothing but what opening the
+//! store migrates).
+//!
 //! What it must never do: copy from a store a running gateway holds (the SQLite store's
 //! lock refuses), or into a database that holds anything (the import refuses), or say the
 //! copy is whole without having read both logs back.
@@ -26,6 +31,17 @@ pub enum StoreCommand {
         #[arg(long)]
         to: String,
     },
+    /// List the exporter's words (certificates registered on an exporter's unsigned word)
+    /// still in force beside another number of their CB that reads as theirs, and not
+    /// suspended by the gateway for it: pairs registered before rule set 26 (a word valid)
+    /// or 27 (a word its body suspended, whose earlier restoration would still lift it).
+    /// Exits 1 when it lists any, 0 when none. Run it with the gateway stopped (an embedded
+    /// store is one process's), on the build to upgrade to.
+    LookAlikes {
+        /// The gateway's configuration (its `[store]` and `data_dir`).
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 pub fn store(command: StoreCommand) -> ExitCode {
@@ -40,6 +56,64 @@ pub fn store(command: StoreCommand) -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        StoreCommand::LookAlikes { config } => match look_alikes(&config) {
+            Ok(listed) if listed.is_empty() => {
+                println!("no exporter's word reads as another number of its CB");
+                ExitCode::SUCCESS
+            }
+            Ok(listed) => {
+                print!("{}", listed.concat());
+                ExitCode::from(1)
+            }
+            Err(Failed { code, message }) => {
+                eprintln!("error[{code}]: {message}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
+
+/// Certificates read at a time by `look-alikes`.
+const PAGE: u32 = 500;
+
+/// The lines `mrgate store look-alikes` prints: one per exporter's word the rules of sets
+/// 26 and 27 would have suspended ([`crate::decisions::register::suspended_by_look_alike`])
+/// and the gateway has not ([`crate::decisions::register::suspended_by_gateway`]), naming
+/// the numbers it reads as, each with its origin and status.
+fn look_alikes(config: &std::path::Path) -> Result<Vec<String>, Failed> {
+    let config = crate::server::config::Config::load(config).map_err(|e| Failed { code: "config", message: e })?;
+    // Opening a missing embedded store would make an empty one.
+    let db = config.data_dir.join("mrgate.db");
+    if config.store.url.is_none() && !db.is_file() {
+        return Err(Failed { code: "io.read", message: format!("{}: no store there", db.display()) });
+    }
+    let store = crate::store::open(config.store.url.as_deref(), &config.data_dir).map_err(failed("the store"))?;
+    let mut lines = Vec::new();
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let page = store
+            .certificates_after(after.as_ref().map(|(i, n)| (i.as_str(), n.as_str())), PAGE)
+            .map_err(failed("reading the register"))?;
+        for word in &page {
+            if !crate::decisions::register::suspended_by_look_alike(&word.origin, &word.status) {
+                continue;
+            }
+            let others = store.look_alikes(&word.issuer, &word.number).map_err(failed("reading the register"))?;
+            if others.is_empty() {
+                continue;
+            }
+            let history = store.status_history(&word.issuer, &word.number).map_err(failed("reading the register"))?;
+            if crate::decisions::register::suspended_by_gateway(&history).is_some() {
+                continue;
+            }
+            let read_as: Vec<String> =
+                others.iter().map(|o| format!("{} ({}, {})", o.number, o.origin, o.status)).collect();
+            lines.push(format!("{} {} {} reads as {}\n", word.issuer, word.number, word.status, read_as.join(", ")));
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => after = Some((last.issuer.clone(), last.number.clone())),
+            _ => return Ok(lines),
+        }
     }
 }
 

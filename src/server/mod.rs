@@ -367,10 +367,6 @@ impl App {
             mark: Arc::new(mark),
             in_force: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
-        // This node decides by this build's rules from here on, and older nodes beside it
-        // commit nothing more: claimed after every check that only reads (the keys, the
-        // log, its mark) and before the first write (`assemble`'s).
-        lasting.store.claim().map_err(|e| e.to_string())?;
         let (app, _) = Self::assemble(config, lasting)?;
         app.in_force.store(app.generation, std::sync::atomic::Ordering::Release);
         Ok(app)
@@ -451,14 +447,9 @@ impl App {
     fn assemble(config: Config, lasting: Lasting) -> Result<(Self, String), String> {
         let crls = configured_crls(&config)?;
         let install_policy = install_policy(&config, &crls)?;
-        // Every entry names the CRL set it was decided with; the set is kept before any
-        // does, so that an audit decides again with the revocation the decision had.
-        let kept =
-            crate::store::Effect::KeepDocument { digest: crls.set_digest().into(), document: crls.set_document() };
-        lasting.store.write(kept).map_err(|e| format!("keeping the configured CRLs for audits: {e}"))?;
-        // Everything else that can fail is read before the trust list, whose install (when
-        // the file brings a new one) is logged: a reload that fails after that would have
-        // logged a list it never put in force.
+        // Everything else that can fail is read before the first write: the claim below,
+        // and the trust list's install (when the file brings a new one), which is logged —
+        // a reload that fails after that would have logged a list it never put in force.
         let signing_key = SigningKey::from_pkcs8(&read(&config.signing.key)?).map_err(|e| e.to_string())?;
         // The key signs credentials (JWS) as well as XML: one JWS names no algorithm for is
         // refused now, not at the first export.
@@ -521,6 +512,15 @@ impl App {
         let trust_list = install_policy
             .load(&list_bytes, now, &list_limits)
             .map_err(|e| format!("{}: [{}] {e}", config.trust_list.file.display(), e.code()))?;
+        // This node decides by this build's rules from here on, and older nodes beside it
+        // on a shared store commit nothing more: claimed once everything the configuration
+        // names has read (a node that cannot start claims nothing), before the first write.
+        lasting.store.claim().map_err(|e| e.to_string())?;
+        // Every entry names the CRL set it was decided with; the set is kept before any
+        // does, so that an audit decides again with the revocation the decision had.
+        let kept =
+            crate::store::Effect::KeepDocument { digest: crls.set_digest().into(), document: crls.set_document() };
+        lasting.store.write(kept).map_err(|e| format!("keeping the configured CRLs for audits: {e}"))?;
         // The equivalence table before the trust list: a list's install entry names it.
         let (tables, table_note) = match &lasting.tables {
             Some(t) => (Arc::clone(t), None),
