@@ -114,8 +114,10 @@ impl Walk<'_, '_> {
         let held: Vec<SlotHeld> = in_list
             .iter()
             .filter_map(|(holder, at_index)| match holder {
-                Some((issuer, number)) => {
-                    let held = self.register.certificates.get(&(issuer.clone(), number.clone()))?;
+                // Looked up by the key held, not a copy of it: two strings copied per slot of
+                // the list, for every version the log publishes of it.
+                Some(key) => {
+                    let held = self.register.certificates.get(key)?;
                     let status = held.status.map(Status::as_str).unwrap_or("");
                     let withheld = held.status == Some(Status::Valid) && {
                         let mut kept = held.kept.borrow_mut();
