@@ -2610,3 +2610,75 @@ async fn a_request_arriving_across_a_reload_is_sent_again() {
     assert_eq!(again.status, 401, "{}", String::from_utf8_lossy(&again.body));
     running.task.abort();
 }
+
+/// A body's suspension and its later restoration of one certificate, relayed at once, in
+/// rounds: whichever commits first, the log says what the register did, and the audit,
+/// deciding each entry again at its place in the log, agrees with every one (found by test:
+/// a restoration refused at commit, `notice.transition`, is logged after the commit that
+/// refused it, so the suspension committed after it in that commit is before it in the log,
+/// and the audit decided it again as applied). The audit still finds a raced refusal
+/// logged for another reason, and a restoration applied but logged as refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_suspension_and_its_restoration_relayed_at_once_audit_clean() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let mut n = Notices::new(addr);
+    let mut restorations = Vec::new();
+    // At least 12 rounds, and on until both orders were met (up to 60).
+    let met = |r: &[(u16, u64, Option<String>)]| [200, 409].iter().all(|s| r.iter().any(|(t, ..)| t == s));
+    for round in 0..60 {
+        if round >= 12 && met(&restorations) {
+            break;
+        }
+        let number = format!("RACE-{round}");
+        let mut signed = |action: &str| {
+            n.iat += 10;
+            n.sent += 1;
+            n.token(serde_json::json!({"action": action, "number": number}))
+        };
+        let (suspend, restore) = (signed("suspend"), signed("restore"));
+        let (s, r) = tokio::join!(n.send(suspend), n.send(restore));
+        assert_eq!(s.status, 201, "{}", String::from_utf8_lossy(&s.body));
+        let index = r.json()["receipt"]["index"].as_u64().expect("logged");
+        restorations.push((r.status, index, r.json()["reason"].as_str().map(str::to_string)));
+    }
+    for (status, _, reason) in &restorations {
+        match status {
+            200 => assert_eq!(reason, &None),
+            409 => assert_eq!(reason.as_deref(), Some("notice.transition")),
+            other => panic!("{other}: {restorations:?}"),
+        }
+    }
+    let entries = app.log.size().expect("size");
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+    // Every entry decided again, but the restorations refused at commit before the
+    // suspension their entry follows: counted apart, not decided again.
+    let report = common::audit::audit(dir.path(), None);
+    assert_eq!(report.disagreements, []);
+    let raced = report.not_re_derived.get("a notice refused at commit before a change its entry follows");
+    let raced = raced.copied().unwrap_or(0);
+    assert_eq!(report.not_re_derived.len(), usize::from(raced > 0), "{:?}", report.not_re_derived);
+    assert_eq!((report.entries, report.re_derived + raced), (entries, entries));
+    let refused = restorations.iter().find(|(s, ..)| *s == 409).map(|(_, i, _)| *i);
+    let applied = restorations.iter().find(|(s, ..)| *s == 200).map(|(_, i, _)| *i);
+    let mut cases: Vec<common::audit::Case> = Vec::new();
+    if let Some(index) = refused {
+        let replayed: common::audit::Change =
+            Box::new(move |d: &Path| common::audit::rewrite(d, index, |e| e.reasons = vec!["notice.replayed".into()]));
+        cases.push(("a refusal logged for another reason", replayed, vec![(index, "audit.verdict")]));
+    }
+    if let Some(index) = applied {
+        let passed_off: common::audit::Change = Box::new(move |d: &Path| {
+            common::audit::rewrite(d, index, |e| {
+                e.verdict = "refused".into();
+                e.reasons = vec!["notice.transition".into()];
+            })
+        });
+        // The store holds its status and its notice, which no logged decision made.
+        let caught = vec![(entries, "audit.register"), (entries, "audit.register")];
+        cases.push(("an applied restoration logged as refused", passed_off, caught));
+    }
+    assert_eq!(cases.len(), 2, "both orders were met: {restorations:?}");
+    common::audit::each_caught(dir.path(), cases);
+}

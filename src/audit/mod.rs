@@ -1308,6 +1308,9 @@ impl Walk<'_, '_> {
         {
             return;
         }
+        if first.as_ref().is_ok_and(|again| again.refused_before_a_change(entry)) {
+            return self.skip("a notice refused at commit before a change its entry follows");
+        }
         self.settle(
             index,
             &kind,
@@ -1340,6 +1343,15 @@ impl Walk<'_, '_> {
         // What the gateway should have logged, decided again; and whether it changes the register.
         let judged = judged.map_err(|r| format!("logged, but decided again it is refused unrecorded: {r}"))?;
         let notice = judged.notice;
+        let refused_before_a_change = match judged.issue_date {
+            Err(_) => Vec::new(),
+            Ok(()) => {
+                let since = entry_time(entry) - CLOCK_SKEW;
+                let before = self.register.admissions_before(&notice.issuer, &notice.number, &notice.jti, since);
+                let admitted = before.iter().map(|s| crate::notice::admit(notice.action, notice.iat, &notice.jti, s));
+                admitted.filter_map(|a| a.err().map(|e| e.code())).collect()
+            }
+        };
         let (decided, reasons, applies) = match judged.issue_date {
             Err(e) => ("refused".to_string(), vec![e.code().to_string()], false),
             Ok(()) => {
@@ -1355,7 +1367,7 @@ impl Walk<'_, '_> {
                 }
             }
         };
-        Ok(NoticeAgain { notice, decided, reasons, applies })
+        Ok(NoticeAgain { notice, decided, reasons, applies, refused_before_a_change })
     }
 
     /// The register as a notice decided again changes it.
@@ -1379,13 +1391,35 @@ struct NoticeAgain {
     decided: String,
     reasons: Vec<String>,
     applies: bool,
+    /// Why the store would have refused it against the certificate as it stood before
+    /// each of its changes of the last [`CLOCK_SKEW`] ([`Before`]).
+    refused_before_a_change: Vec<&'static str>,
+}
+
+impl NoticeAgain {
+    /// Whether its entry is a refusal at commit made before a change that its entry
+    /// follows in the log ([`Before`]): one the notice decided again now is not refused
+    /// for, but was refused for against the certificate as it stood before that change.
+    /// Counted as not re-derived, as [`Walk::raced`] counts a refusal at commit. A refusal
+    /// of a restoration within a minute of its certificate's change is all a gateway can
+    /// pass off so: `last_iat`, the gateway's suspensions and the ids used only grow, so
+    /// a notice stale or replayed before a change is so after it too, and a final status
+    /// is never left.
+    fn refused_before_a_change(&self, entry: &Entry) -> bool {
+        let refused = match (entry.verdict.as_str(), entry.reasons.as_slice()) {
+            ("refused", [reason]) => reason.as_str(),
+            _ => return false,
+        };
+        (self.decided != entry.verdict || self.reasons != entry.reasons)
+            && self.refused_before_a_change.contains(&refused)
+    }
 }
 
 impl NoticeAgain {
     /// Held against its entry: the change it makes to the register when they agree, why not
     /// otherwise.
     fn held_to(self, entry: &Entry) -> Result<Option<crate::notice::Notice>, String> {
-        let NoticeAgain { notice, decided, reasons, applies } = self;
+        let NoticeAgain { notice, decided, reasons, applies, .. } = self;
         if decided != entry.verdict || reasons != entry.reasons {
             return Err(format!("logged {} {:?}, decided again {decided} {reasons:?}", entry.verdict, entry.reasons));
         }
@@ -1450,7 +1484,11 @@ struct LogRegister {
     /// reads them as ([`crate::ids::number_skeleton`]): the stores' look-alike index.
     look_alike: HashMap<(String, String), std::collections::BTreeSet<String>>,
     /// (issuing body, jti) of every notice applied.
-    jtis: std::collections::HashSet<(String, String)>,
+    /// Each applied notice's body and id, with its place among the notices applied (from
+    /// 1): whether a body had used an id before a change ([`Before::notices`]).
+    jtis: HashMap<(String, String), u64>,
+    /// How many notices the walk has applied.
+    notices: u64,
     /// The digests of the outputs every export logged as made names, decided again or not:
     /// an export that disagrees is its own disagreement, not its documents' in the register.
     outputs_logged: std::collections::HashSet<String>,
@@ -1470,6 +1508,10 @@ struct Held {
     /// When the gateway last suspended it itself, in seconds since 1970 (an exporter's word
     /// whose look-alike a first registration registered; [`crate::notice::Register`]).
     suspended_by_gateway: Option<i64>,
+    /// How it stood before each of its latest changes (`None`: not held), and when the
+    /// change was: what a notice refused at commit was refused against, when a change its
+    /// refusal's entry follows in the log came first at that commit ([`Before`]).
+    earlier: Vec<Before>,
     /// Where its facts come from ([`crate::decisions::register::origin`]).
     origin: &'static str,
     /// The signer of the document that last registered it
@@ -1485,6 +1527,57 @@ struct Held {
     /// ([`crate::decisions::status_list::withheld_until`]): under the trust list and table
     /// of these digests, from, until, withheld. Forgotten when it is registered again.
     kept: std::cell::RefCell<Option<crate::decisions::status_list::Kept>>,
+}
+
+/// What a notice is admitted against ([`crate::notice::Register`]) but whether its id was
+/// used, as a certificate stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Standing {
+    status: Option<Status>,
+    last_iat: Option<i64>,
+    suspended_by_gateway: Option<i64>,
+}
+
+/// How a certificate stood before one of its changes. A notice is admitted only at commit,
+/// and its refusal there is logged after that commit: a change committed after it in the
+/// same commit (a body's suspension and its restoration relayed at once) is before its
+/// entry in the log, and the audit, deciding it again there, would decide it against the
+/// change (found by test: the restoration refused `notice.transition`, then decided again
+/// as applied).
+#[derive(Debug, Clone, Copy)]
+struct Before {
+    /// When the change was.
+    changed: OffsetDateTime,
+    /// How many notices had been applied by then, of any certificate: a body's id was used
+    /// before the change when its place among them is not above this ([`LogRegister::jtis`]).
+    notices: u64,
+    /// `None`: the register did not hold it.
+    standing: Option<Standing>,
+}
+
+impl Held {
+    /// How it stands now.
+    fn standing(&self) -> Standing {
+        Standing { status: self.status, last_iat: self.last_iat, suspended_by_gateway: self.suspended_by_gateway }
+    }
+
+    /// Keeps how it stood (`before`) ahead of a change at `at`, `notices` applied by then,
+    /// that left it as it stands now: only a change a notice is admitted otherwise after (a
+    /// registration of the same status, a suspension restated, change nothing here). Kept
+    /// for [`CLOCK_SKEW`] twice over (a refusal's entry may be dated up to that before the
+    /// latest entry, and raced a change up to that before it), a few at most: more changes
+    /// of one certificate in that time than a refusal could race are a false alarm at worst.
+    fn remember(&mut self, at: OffsetDateTime, notices: u64, before: Option<Standing>) {
+        const KEPT: usize = 8;
+        if before == Some(self.standing()) {
+            return;
+        }
+        self.earlier.retain(|b| b.changed >= at - CLOCK_SKEW * 2);
+        if self.earlier.len() >= KEPT {
+            self.earlier.remove(0);
+        }
+        self.earlier.push(Before { changed: at, notices, standing: before });
+    }
 }
 
 impl LogRegister {
@@ -1569,10 +1662,10 @@ impl LogRegister {
         if let Some(notices) = source.applied_notices()? {
             let stored: std::collections::HashSet<(String, String)> = notices.into_iter().collect();
             let mut differ: Vec<String> = Vec::new();
-            for (issuer, jti) in stored.difference(&self.jtis) {
+            for (issuer, jti) in stored.iter().filter(|k| !self.jtis.contains_key(*k)) {
                 differ.push(format!("the store holds a notice of {issuer} ({jti}) that no logged decision applied"));
             }
-            for (issuer, jti) in self.jtis.difference(&stored) {
+            for (issuer, jti) in self.jtis.keys().filter(|k| !stored.contains(*k)) {
                 differ.push(format!("the log applied a notice of {issuer} ({jti}), and the store does not hold it"));
             }
             differ.sort();
@@ -1635,6 +1728,8 @@ impl LogRegister {
         at: OffsetDateTime,
     ) {
         self.index_look(issuer, number);
+        let before = self.certificates.get(&(issuer.to_string(), number.to_string())).map(Held::standing);
+        let notices = self.notices;
         let held = self.certificates.entry((issuer.into(), number.into()));
         let held = held.or_insert(Held {
             status: None,
@@ -1643,6 +1738,7 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             suspended_by_gateway: None,
+            earlier: Vec::new(),
             origin,
             signer: None,
             exported: Default::default(),
@@ -1666,6 +1762,7 @@ impl LogRegister {
         if signer.is_some() {
             held.signer = signer;
         }
+        held.remember(at, notices, before);
     }
 
     /// Registers the documents an export made of a registered certificate, by `digests`
@@ -1702,7 +1799,7 @@ impl LogRegister {
     /// not registered, [`crate::notice::Register::unheld`]); `None` for a status that does
     /// not read.
     fn admission(&self, issuer: &str, number: &str, jti: &str) -> Option<crate::notice::Register> {
-        let jti_seen = self.jtis.contains(&(issuer.to_string(), jti.to_string()));
+        let jti_seen = self.jtis.contains_key(&(issuer.to_string(), jti.to_string()));
         match self.certificates.get(&(issuer.to_string(), number.to_string())) {
             None => Some(crate::notice::Register::unheld(jti_seen)),
             Some(held) => Some(crate::notice::Register {
@@ -1712,6 +1809,34 @@ impl LogRegister {
                 jti_seen,
             }),
         }
+    }
+
+    /// What the store admitted a notice against before each change of the certificate at
+    /// `since` or later ([`Before`]), for a notice refused at commit.
+    fn admissions_before(
+        &self,
+        issuer: &str,
+        number: &str,
+        jti: &str,
+        since: OffsetDateTime,
+    ) -> Vec<crate::notice::Register> {
+        let applied = self.jtis.get(&(issuer.to_string(), jti.to_string())).copied();
+        let Some(held) = self.certificates.get(&(issuer.to_string(), number.to_string())) else { return Vec::new() };
+        let before = held.earlier.iter().filter(|b| b.changed >= since);
+        before
+            .filter_map(|b| {
+                let jti_seen = applied.is_some_and(|n| n <= b.notices);
+                match b.standing {
+                    None => Some(crate::notice::Register::unheld(jti_seen)),
+                    Some(s) => Some(crate::notice::Register {
+                        status: s.status?,
+                        last_iat: s.last_iat,
+                        suspended_by_gateway: s.suspended_by_gateway,
+                        jti_seen,
+                    }),
+                }
+            })
+            .collect()
     }
 
     /// Holds `number` of `issuer` in the look-alike index (once: the register never drops a
@@ -1725,18 +1850,21 @@ impl LogRegister {
     /// each certificate [`crate::decisions::register::suspended_by_look_alike`] gives is
     /// suspended, as [`crate::store::Effect::SuspendLookAlikes`] does.
     fn suspend_look_alikes(&mut self, issuer: &str, number: &str, at: OffsetDateTime) {
+        let notices = self.notices;
         for other in self.look_alikes(issuer, number) {
             let Some(held) = self.certificates.get_mut(&(issuer.to_string(), other)) else { continue };
             let status = held.status.map(Status::as_str).unwrap_or("");
             if crate::decisions::register::suspended_by_look_alike(held.origin, status) {
+                let before = held.standing();
                 // A suspension restated changes nothing a decision read (as a body's does).
                 if held.status != Some(Status::Suspended) {
                     held.changed = at;
                 }
                 held.status = Some(Status::Suspended);
                 // The latest, as the stores read their events: entries' times need not rise.
-                let at = at.unix_timestamp();
-                held.suspended_by_gateway = Some(held.suspended_by_gateway.map_or(at, |s| s.max(at)));
+                let seconds = at.unix_timestamp();
+                held.suspended_by_gateway = Some(held.suspended_by_gateway.map_or(seconds, |s| s.max(seconds)));
+                held.remember(at, notices, Some(before));
             }
         }
     }
@@ -1769,13 +1897,17 @@ impl LogRegister {
     /// ([`crate::decisions::register::status_only`]).
     fn apply(&mut self, n: &crate::notice::Notice, at: OffsetDateTime) {
         self.index_look(&n.issuer, &n.number);
-        let held = self.certificates.entry((n.issuer.clone(), n.number.clone())).or_insert(Held {
+        let key = (n.issuer.clone(), n.number.clone());
+        let before = self.certificates.get(&key).map(Held::standing);
+        let notices = self.notices;
+        let held = self.certificates.entry(key).or_insert(Held {
             status: None,
             document: Vec::new(),
             changed: at,
             registered: at,
             last_iat: None,
             suspended_by_gateway: None,
+            earlier: Vec::new(),
             origin: crate::decisions::register::origin::NOTICE,
             signer: None,
             exported: Default::default(),
@@ -1789,7 +1921,9 @@ impl LogRegister {
         }
         held.status = Some(n.action.target());
         held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
-        self.jtis.insert((n.issuer.clone(), n.jti.clone()));
+        held.remember(at, notices, before);
+        self.notices += 1;
+        self.jtis.insert((n.issuer.clone(), n.jti.clone()), self.notices);
     }
 }
 
@@ -1813,5 +1947,60 @@ impl StatusSource for LogRegister {
     fn exported(&self, issuer: &str, number: &str, readings: &[String]) -> Result<bool, String> {
         let held = self.certificates.get(&(issuer.to_string(), number.to_string()));
         Ok(held.is_some_and(|h| readings.iter().any(|r| h.exported.contains(r))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notice::{Action, Notice, NoticeError};
+    use time::macros::{date, datetime};
+
+    fn notice(action: Action, iat: i64, jti: &str) -> Notice {
+        Notice {
+            issuer: "CNCA-R-2002-001".into(),
+            number: "N-1".into(),
+            action,
+            iat,
+            jti: jti.into(),
+            date: "2026-12-07".into(),
+            day: date!(2026 - 12 - 07),
+            reason: None,
+        }
+    }
+
+    /// What a notice refused at commit is held to ([`Before`]): the certificate as it stood
+    /// before each change of the last minute and more, each with whether the notice's id
+    /// was used by then; not before a change that left it as it stood, nor once the change
+    /// is past the window.
+    #[test]
+    fn a_certificate_is_remembered_as_it_stood_before_its_latest_changes() {
+        let mut register = LogRegister::default();
+        let t0 = datetime!(2026-12-07 00:00 UTC);
+        let before = |r: &LogRegister, jti: &str, since| r.admissions_before("CNCA-R-2002-001", "N-1", jti, since);
+        register.apply(&notice(Action::Suspend, 100, "s-1"), t0);
+        // A restoration decided now is admitted; before the suspension it was not.
+        let now = register.admission("CNCA-R-2002-001", "N-1", "r-1").expect("reads");
+        assert_eq!(crate::notice::admit(Action::Restore, 110, "r-1", &now), Ok(()));
+        let stood = before(&register, "r-1", t0 - CLOCK_SKEW);
+        assert_eq!(stood, [crate::notice::Register::unheld(false)]);
+        let refused = crate::notice::admit(Action::Restore, 110, "r-1", &stood[0]);
+        assert_eq!(refused, Err(NoticeError::Transition { action: "restore", from: "valid" }));
+        assert_eq!(before(&register, "r-1", t0 + time::Duration::SECOND), []);
+        // Its own id applied later: not seen before the changes made before it.
+        register.apply(&notice(Action::Restore, 120, "r-2"), t0 + time::Duration::seconds(10));
+        let stood = before(&register, "r-2", t0 - CLOCK_SKEW);
+        assert_eq!(stood.iter().map(|s| s.jti_seen).collect::<Vec<_>>(), [false, false]);
+        assert_eq!(stood.iter().map(|s| s.status).collect::<Vec<_>>(), [Status::Valid, Status::Suspended]);
+        assert!(before(&register, "s-1", t0 - CLOCK_SKEW).iter().map(|s| s.jti_seen).eq([false, true]));
+        // A registration of the status it has changes nothing a notice is admitted by.
+        let doc = Vec::new();
+        let origin = (crate::decisions::register::origin::NOTICE, None);
+        register.put(("CNCA-R-2002-001", "N-1"), Some(Status::Valid), doc, origin, t0 + time::Duration::seconds(20));
+        assert_eq!(before(&register, "x", t0 - CLOCK_SKEW).len(), 2);
+        // Past twice the window, the earlier changes are forgotten at the next.
+        register.apply(&notice(Action::Suspend, 130, "s-2"), t0 + time::Duration::minutes(3));
+        let stood = before(&register, "x", t0 - CLOCK_SKEW);
+        assert_eq!((stood.len(), stood[0].status, stood[0].last_iat), (1, Status::Valid, Some(120)));
     }
 }
