@@ -2777,6 +2777,10 @@ fn the_store_lists_the_exporters_words_registered_beside_look_alikes_before_the_
             // A word the gateway suspended for it: not listed.
             ("D-001", "export", "valid", "export-4", "exporter:x"),
             ("D-00I", "export-unsigned", "suspended", "look-alike:export:e-4", "gateway"),
+            // A word the gateway suspended before a look-alike registered later (its body
+            // had it suspended then): listed, with the later one only.
+            ("G-001", "export", "valid", "export-8", "exporter:x"),
+            ("G-00I", "export-unsigned", "suspended", "look-alike:export:e-8", "gateway"),
             // A word withdrawn: not listed.
             ("E-001", "export", "valid", "export-5", "exporter:x"),
             ("E-OO1", "export-unsigned", "withdrawn", "notice:3", "partner:cnas"),
@@ -2786,11 +2790,14 @@ fn the_store_lists_the_exporters_words_registered_beside_look_alikes_before_the_
         ] {
             put(&*store, row);
         }
+        let later = CertificateRecord { recorded_at: "2026-11-27T00:00:00Z".into(), ..record("G-0O1", "valid") };
+        store.put_certificate(&later, &event("valid", "export-9")).expect("put");
         drop(store);
         let expected = "CNCA-R-2002-001 B-OO1 valid reads as B-001 (export, withdrawn)\n\
                         CNCA-R-2002-001 C-0OI suspended reads as C-001 (notice, withdrawn)\n\
                         CNCA-R-2002-001 F-0O1 valid reads as F-O01 (export-unsigned, valid)\n\
-                        CNCA-R-2002-001 F-O01 valid reads as F-0O1 (export-unsigned, valid)\n";
+                        CNCA-R-2002-001 F-O01 valid reads as F-0O1 (export-unsigned, valid)\n\
+                        CNCA-R-2002-001 G-00I suspended reads as G-0O1 (export, valid)\n";
         assert_eq!(listed(), (Some(1), expected.to_string(), String::new()), "{}", b.name());
     }
 }

@@ -1489,6 +1489,13 @@ struct LogRegister {
     jtis: HashMap<(String, String), u64>,
     /// How many notices the walk has applied.
     notices: u64,
+    /// How the certificates changed lately stood before each change ([`Before`]): only
+    /// the changes of the last [`CLOCK_SKEW`] twice over (a refusal's entry may be dated up
+    /// to that before the latest entry, and raced a change up to that before it), a few per
+    /// certificate at most, so that it holds what the log changed lately, not the register.
+    earlier: HashMap<(String, String), Vec<Before>>,
+    /// The changes kept in `earlier`, in the order the walk made them: forgotten first.
+    changes: std::collections::VecDeque<(OffsetDateTime, (String, String))>,
     /// The digests of the outputs every export logged as made names, decided again or not:
     /// an export that disagrees is its own disagreement, not its documents' in the register.
     outputs_logged: std::collections::HashSet<String>,
@@ -1508,10 +1515,6 @@ struct Held {
     /// When the gateway last suspended it itself, in seconds since 1970 (an exporter's word
     /// whose look-alike a first registration registered; [`crate::notice::Register`]).
     suspended_by_gateway: Option<i64>,
-    /// How it stood before each of its latest changes (`None`: not held), and when the
-    /// change was: what a notice refused at commit was refused against, when a change its
-    /// refusal's entry follows in the log came first at that commit ([`Before`]).
-    earlier: Vec<Before>,
     /// Where its facts come from ([`crate::decisions::register::origin`]).
     origin: &'static str,
     /// The signer of the document that last registered it
@@ -1559,24 +1562,6 @@ impl Held {
     /// How it stands now.
     fn standing(&self) -> Standing {
         Standing { status: self.status, last_iat: self.last_iat, suspended_by_gateway: self.suspended_by_gateway }
-    }
-
-    /// Keeps how it stood (`before`) ahead of a change at `at`, `notices` applied by then,
-    /// that left it as it stands now: only a change a notice is admitted otherwise after (a
-    /// registration of the same status, a suspension restated, change nothing here). Kept
-    /// for [`CLOCK_SKEW`] twice over (a refusal's entry may be dated up to that before the
-    /// latest entry, and raced a change up to that before it), a few at most: more changes
-    /// of one certificate in that time than a refusal could race are a false alarm at worst.
-    fn remember(&mut self, at: OffsetDateTime, notices: u64, before: Option<Standing>) {
-        const KEPT: usize = 8;
-        if before == Some(self.standing()) {
-            return;
-        }
-        self.earlier.retain(|b| b.changed >= at - CLOCK_SKEW * 2);
-        if self.earlier.len() >= KEPT {
-            self.earlier.remove(0);
-        }
-        self.earlier.push(Before { changed: at, notices, standing: before });
     }
 }
 
@@ -1738,7 +1723,6 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             suspended_by_gateway: None,
-            earlier: Vec::new(),
             origin,
             signer: None,
             exported: Default::default(),
@@ -1762,7 +1746,8 @@ impl LogRegister {
         if signer.is_some() {
             held.signer = signer;
         }
-        held.remember(at, notices, before);
+        let now = held.standing();
+        self.remember(&(issuer.to_string(), number.to_string()), at, notices, before, now);
     }
 
     /// Registers the documents an export made of a registered certificate, by `digests`
@@ -1811,6 +1796,41 @@ impl LogRegister {
         }
     }
 
+    /// Keeps how `key` stood (`before`) ahead of a change at `at`, `notices` applied by
+    /// then, that left it standing as `now`: only a change a notice is admitted otherwise
+    /// after (a registration of the same status, a suspension restated, change nothing
+    /// here). More changes of one certificate in the window than are kept are a false
+    /// alarm at worst.
+    fn remember(
+        &mut self,
+        key: &(String, String),
+        at: OffsetDateTime,
+        notices: u64,
+        before: Option<Standing>,
+        now: Standing,
+    ) {
+        const KEPT: usize = 8;
+        if before == Some(now) {
+            return;
+        }
+        let horizon = at - CLOCK_SKEW * 2;
+        while self.changes.front().is_some_and(|(changed, _)| *changed < horizon) {
+            let Some((_, old)) = self.changes.pop_front() else { break };
+            if let Some(kept) = self.earlier.get_mut(&old) {
+                kept.retain(|b| b.changed >= horizon);
+                if kept.is_empty() {
+                    self.earlier.remove(&old);
+                }
+            }
+        }
+        let kept = self.earlier.entry(key.clone()).or_default();
+        if kept.len() >= KEPT {
+            kept.remove(0);
+        }
+        kept.push(Before { changed: at, notices, standing: before });
+        self.changes.push_back((at, key.clone()));
+    }
+
     /// What the store admitted a notice against before each change of the certificate at
     /// `since` or later ([`Before`]), for a notice refused at commit.
     fn admissions_before(
@@ -1821,8 +1841,8 @@ impl LogRegister {
         since: OffsetDateTime,
     ) -> Vec<crate::notice::Register> {
         let applied = self.jtis.get(&(issuer.to_string(), jti.to_string())).copied();
-        let Some(held) = self.certificates.get(&(issuer.to_string(), number.to_string())) else { return Vec::new() };
-        let before = held.earlier.iter().filter(|b| b.changed >= since);
+        let Some(kept) = self.earlier.get(&(issuer.to_string(), number.to_string())) else { return Vec::new() };
+        let before = kept.iter().filter(|b| b.changed >= since);
         before
             .filter_map(|b| {
                 let jti_seen = applied.is_some_and(|n| n <= b.notices);
@@ -1851,8 +1871,9 @@ impl LogRegister {
     /// suspended, as [`crate::store::Effect::SuspendLookAlikes`] does.
     fn suspend_look_alikes(&mut self, issuer: &str, number: &str, at: OffsetDateTime) {
         let notices = self.notices;
+        let mut changed = Vec::new();
         for other in self.look_alikes(issuer, number) {
-            let Some(held) = self.certificates.get_mut(&(issuer.to_string(), other)) else { continue };
+            let Some(held) = self.certificates.get_mut(&(issuer.to_string(), other.clone())) else { continue };
             let status = held.status.map(Status::as_str).unwrap_or("");
             if crate::decisions::register::suspended_by_look_alike(held.origin, status) {
                 let before = held.standing();
@@ -1864,8 +1885,11 @@ impl LogRegister {
                 // The latest, as the stores read their events: entries' times need not rise.
                 let seconds = at.unix_timestamp();
                 held.suspended_by_gateway = Some(held.suspended_by_gateway.map_or(seconds, |s| s.max(seconds)));
-                held.remember(at, notices, Some(before));
+                changed.push(((issuer.to_string(), other), before, held.standing()));
             }
+        }
+        for (key, before, now) in changed {
+            self.remember(&key, at, notices, Some(before), now);
         }
     }
 
@@ -1907,7 +1931,6 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             suspended_by_gateway: None,
-            earlier: Vec::new(),
             origin: crate::decisions::register::origin::NOTICE,
             signer: None,
             exported: Default::default(),
@@ -1921,7 +1944,8 @@ impl LogRegister {
         }
         held.status = Some(n.action.target());
         held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
-        held.remember(at, notices, before);
+        let now = held.standing();
+        self.remember(&(n.issuer.clone(), n.number.clone()), at, notices, before, now);
         self.notices += 1;
         self.jtis.insert((n.issuer.clone(), n.jti.clone()), self.notices);
     }
@@ -1979,6 +2003,8 @@ mod tests {
         let t0 = datetime!(2026-12-07 00:00 UTC);
         let before = |r: &LogRegister, jti: &str, since| r.admissions_before("CNCA-R-2002-001", "N-1", jti, since);
         register.apply(&notice(Action::Suspend, 100, "s-1"), t0);
+        let other = Notice { number: "N-2".into(), ..notice(Action::Suspend, 100, "o-1") };
+        register.apply(&other, t0);
         // A restoration decided now is admitted; before the suspension it was not.
         let now = register.admission("CNCA-R-2002-001", "N-1", "r-1").expect("reads");
         assert_eq!(crate::notice::admit(Action::Restore, 110, "r-1", &now), Ok(()));
@@ -2002,5 +2028,10 @@ mod tests {
         register.apply(&notice(Action::Suspend, 130, "s-2"), t0 + time::Duration::minutes(3));
         let stood = before(&register, "x", t0 - CLOCK_SKEW);
         assert_eq!((stood.len(), stood[0].status, stood[0].last_iat), (1, Status::Valid, Some(120)));
+        // What is kept is what the log changed lately, not the register: a certificate not
+        // changed since is forgotten.
+        let key = |number: &str| ("CNCA-R-2002-001".to_string(), number.to_string());
+        assert_eq!((register.earlier.contains_key(&key("N-2")), register.earlier.len()), (false, 1));
+        assert_eq!(register.changes.len(), 1);
     }
 }

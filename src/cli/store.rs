@@ -33,7 +33,8 @@ pub enum StoreCommand {
     },
     /// List the exporter's words (certificates registered on an exporter's unsigned word)
     /// still in force beside another number of their CB that reads as theirs, and not
-    /// suspended by the gateway for it: pairs registered before rule set 26 (a word valid)
+    /// suspended by the gateway since that number was registered: pairs registered before
+    /// rule set 26 (a word valid)
     /// or 27 (a word its body suspended, whose earlier restoration would still lift it).
     /// Exits 1 when it lists any, 0 when none. Run it with the gateway stopped (an embedded
     /// store is one process's), on the build to upgrade to.
@@ -78,8 +79,9 @@ const PAGE: u32 = 500;
 
 /// The lines `mrgate store look-alikes` prints: one per exporter's word the rules of sets
 /// 26 and 27 would have suspended ([`crate::decisions::register::suspended_by_look_alike`])
-/// and the gateway has not ([`crate::decisions::register::suspended_by_gateway`]), naming
-/// the numbers it reads as, each with its origin and status.
+/// and the gateway has not since each number it reads as was registered
+/// ([`crate::decisions::register::suspended_by_gateway`]), naming those numbers, each with
+/// its origin and status.
 fn look_alikes(config: &std::path::Path) -> Result<Vec<String>, Failed> {
     let config = crate::server::config::Config::load(config).map_err(|e| Failed { code: "config", message: e })?;
     // Opening a missing embedded store would make an empty one.
@@ -103,11 +105,28 @@ fn look_alikes(config: &std::path::Path) -> Result<Vec<String>, Failed> {
                 continue;
             }
             let history = store.status_history(&word.issuer, &word.number).map_err(failed("reading the register"))?;
-            if crate::decisions::register::suspended_by_gateway(&history).is_some() {
+            // Met when the gateway suspended it at or after each look-alike's registration:
+            // a look-alike registered later, while its body had it suspended under rule set
+            // 26, left no event of the gateway's (found by review: one old suspension hid it).
+            let suspended = crate::decisions::register::suspended_by_gateway(&history);
+            let mut unmet = Vec::new();
+            for other in &others {
+                let registered =
+                    store.certificate(&word.issuer, &other.number).map_err(failed("reading the register"))?;
+                let at = registered.and_then(|r| {
+                    time::OffsetDateTime::parse(&r.recorded_at, &time::format_description::well_known::Rfc3339).ok()
+                });
+                // A time that does not read is taken as the latest: listed rather than missed.
+                let at = at.map_or(i64::MAX, |t| t.unix_timestamp());
+                if suspended.is_none_or(|s| s < at) {
+                    unmet.push(other);
+                }
+            }
+            if unmet.is_empty() {
                 continue;
             }
             let read_as: Vec<String> =
-                others.iter().map(|o| format!("{} ({}, {})", o.number, o.origin, o.status)).collect();
+                unmet.iter().map(|o| format!("{} ({}, {})", o.number, o.origin, o.status)).collect();
             lines.push(format!("{} {} {} reads as {}\n", word.issuer, word.number, word.status, read_as.join(", ")));
         }
         match page.last() {

@@ -1328,8 +1328,10 @@ impl Store for PostgresStore {
         let own = own_rule_set()?;
         let deciding: i64 = self.pool.run(async |c| {
             // Under the commit lock: a commit of an older node already reading the rule set
-            // ends before the claim, and none begins after it.
-            c.batch(&format!("BEGIN; SELECT pg_advisory_xact_lock({COMMIT_LOCK})")).await?;
+            // ends before the claim, and none begins after it. Waited for 10 s at most: a
+            // reload (or a start) is not held up by another node's stuck commit for longer.
+            c.batch(&format!("BEGIN; SET LOCAL lock_timeout = '10s'; SELECT pg_advisory_xact_lock({COMMIT_LOCK})"))
+                .await?;
             let raised = async {
                 let raised = c
                     .query_one(
