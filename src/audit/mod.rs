@@ -1558,6 +1558,22 @@ struct Before {
     standing: Option<Standing>,
 }
 
+impl Standing {
+    /// What a notice whose body used its id before (`jti_seen`) or not is admitted
+    /// against, as `standing` (`None`: not held); `None` for a status that does not read.
+    fn admitting(standing: Option<Standing>, jti_seen: bool) -> Option<crate::notice::Register> {
+        match standing {
+            None => Some(crate::notice::Register::unheld(jti_seen)),
+            Some(s) => Some(crate::notice::Register {
+                status: s.status?,
+                last_iat: s.last_iat,
+                suspended_by_gateway: s.suspended_by_gateway,
+                jti_seen,
+            }),
+        }
+    }
+}
+
 impl Held {
     /// How it stands now.
     fn standing(&self) -> Standing {
@@ -1785,15 +1801,8 @@ impl LogRegister {
     /// not read.
     fn admission(&self, issuer: &str, number: &str, jti: &str) -> Option<crate::notice::Register> {
         let jti_seen = self.jtis.contains_key(&(issuer.to_string(), jti.to_string()));
-        match self.certificates.get(&(issuer.to_string(), number.to_string())) {
-            None => Some(crate::notice::Register::unheld(jti_seen)),
-            Some(held) => Some(crate::notice::Register {
-                status: held.status?,
-                last_iat: held.last_iat,
-                suspended_by_gateway: held.suspended_by_gateway,
-                jti_seen,
-            }),
-        }
+        let standing = self.certificates.get(&(issuer.to_string(), number.to_string())).map(Held::standing);
+        Standing::admitting(standing, jti_seen)
     }
 
     /// Keeps how `key` stood (`before`) ahead of a change at `at`, `notices` applied by
@@ -1843,20 +1852,7 @@ impl LogRegister {
         let applied = self.jtis.get(&(issuer.to_string(), jti.to_string())).copied();
         let Some(kept) = self.earlier.get(&(issuer.to_string(), number.to_string())) else { return Vec::new() };
         let before = kept.iter().filter(|b| b.changed >= since);
-        before
-            .filter_map(|b| {
-                let jti_seen = applied.is_some_and(|n| n <= b.notices);
-                match b.standing {
-                    None => Some(crate::notice::Register::unheld(jti_seen)),
-                    Some(s) => Some(crate::notice::Register {
-                        status: s.status?,
-                        last_iat: s.last_iat,
-                        suspended_by_gateway: s.suspended_by_gateway,
-                        jti_seen,
-                    }),
-                }
-            })
-            .collect()
+        before.filter_map(|b| Standing::admitting(b.standing, applied.is_some_and(|n| n <= b.notices))).collect()
     }
 
     /// Holds `number` of `issuer` in the look-alike index (once: the register never drops a

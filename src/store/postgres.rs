@@ -767,13 +767,13 @@ async fn current_status(c: &mut Conn, issuer: &str, number: &str) -> Result<Opti
     Ok(row.map(|r| r.try_get(0)).transpose()?)
 }
 
-/// The status events of a certificate by `actor`, in order.
-async fn events_by(c: &mut Conn, issuer: &str, number: &str, actor: &str) -> Result<Vec<StatusEvent>, StoreError> {
+/// The status events of a certificate, in order: its history, as the look-up shows it and
+/// a notice's admission reads the gateway's suspensions from.
+async fn history(c: &mut Conn, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
     let rows = c
         .query(
-            "SELECT status, since, actor, reference FROM status_event WHERE issuer = $1 AND number = $2 AND actor = $3
-             ORDER BY seq",
-            &[&issuer, &number, &actor],
+            "SELECT status, since, actor, reference FROM status_event WHERE issuer = $1 AND number = $2 ORDER BY seq",
+            &[&issuer, &number],
         )
         .await?;
     let event = |r: &tokio_postgres::Row| {
@@ -853,8 +853,8 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                         )
                         .await?
                         .try_get(0)?;
-                    let gateways = events_by(c, &n.issuer, &n.number, crate::decisions::status_list::ACTOR).await?;
-                    let suspended_by_gateway = crate::decisions::register::suspended_by_gateway(&gateways);
+                    let history = history(c, &n.issuer, &n.number).await?;
+                    let suspended_by_gateway = crate::decisions::register::suspended_by_gateway(&history);
                     crate::notice::Register { status, last_iat, suspended_by_gateway, jti_seen }
                 }
             };
@@ -1435,24 +1435,7 @@ impl Store for PostgresStore {
     }
 
     fn status_history(&self, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
-        self.pool.run(async |c| {
-            let rows = c
-                .query(
-                    "SELECT status, since, actor, reference FROM status_event WHERE issuer = $1 AND number = $2
-                     ORDER BY seq",
-                    &[&issuer, &number],
-                )
-                .await?;
-            let history = rows.iter().map(|r| {
-                Ok::<_, tokio_postgres::Error>(StatusEvent {
-                    status: r.try_get(0)?,
-                    since: r.try_get(1)?,
-                    actor: r.try_get(2)?,
-                    reference: r.try_get(3)?,
-                })
-            });
-            Ok(history.collect::<Result<_, _>>()?)
-        })
+        self.pool.run(async |c| history(c, issuer, number).await)
     }
 
     /// Record and history in one statement, so from one snapshot.

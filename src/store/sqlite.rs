@@ -495,18 +495,6 @@ fn insert_event(conn: &Connection, issuer: &str, number: &str, e: &StatusEvent) 
     Ok(())
 }
 
-/// The status events of a certificate by `actor`, in order.
-fn read_events_by(conn: &Connection, issuer: &str, number: &str, actor: &str) -> Result<Vec<StatusEvent>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT status, since, actor, reference FROM status_event WHERE issuer = ?1 AND number = ?2 AND actor = ?3 \
-         ORDER BY seq",
-    )?;
-    let rows = stmt.query_map(params![issuer, number, actor], |r| {
-        Ok(StatusEvent { status: r.get(0)?, since: r.get(1)?, actor: r.get(2)?, reference: r.get(3)? })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 fn read_history(conn: &Connection, issuer: &str, number: &str) -> Result<Vec<StatusEvent>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT status, since, actor, reference FROM status_event WHERE issuer = ?1 AND number = ?2 ORDER BY seq",
@@ -679,8 +667,8 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                     let last_iat: Option<i64> = conn
                         .prepare_cached("SELECT max(iat) FROM notice WHERE issuer = ?1 AND number = ?2")?
                         .query_row(params![n.issuer, n.number], |row| row.get(0))?;
-                    let gateways = read_events_by(conn, &n.issuer, &n.number, crate::decisions::status_list::ACTOR)?;
-                    let suspended_by_gateway = crate::decisions::register::suspended_by_gateway(&gateways);
+                    let history = read_history(conn, &n.issuer, &n.number)?;
+                    let suspended_by_gateway = crate::decisions::register::suspended_by_gateway(&history);
                     crate::notice::Register { status, last_iat, suspended_by_gateway, jti_seen }
                 }
             };
