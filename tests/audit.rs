@@ -138,6 +138,20 @@ async fn busy_log() -> Busy {
     Busy { data, checkpoint, verified: mrgate::crypto::sha256_hex(&credential) }
 }
 
+/// Makes an entry a sweep of exporter's words (rule set 28) by `actor`, for `reason`, as the
+/// gateway writes one but for those.
+fn sweep(actor: &str, reason: &str) -> impl FnOnce(&mut mrgate::ledger::entry::Entry) {
+    let (actor, reason) = (actor.to_string(), reason.to_string());
+    move |e| {
+        e.kind = "look-alikes".into();
+        e.actor = actor;
+        e.verdict = "suspended".into();
+        e.reasons = vec![reason];
+        e.inputs.clear();
+        e.outputs.clear();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_untouched_log_audits_clean_and_every_change_behind_its_back_is_caught() {
     let busy = busy_log().await;
@@ -1055,6 +1069,7 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
         false => vec![(2, "audit.output"), (7, "audit.register")],
     };
     let granted_credential = mrgate::crypto::sha256_hex(credential.as_str().expect("jws").as_bytes());
+    let exporter = refused.actor.clone();
     let cases: Vec<Case> = vec![
         (
             "the grant left out: unsigned and granted nothing, it is refused",
@@ -1195,6 +1210,33 @@ async fn exports_are_decided_again_with_their_grant_and_what_they_made() {
                 );
             }),
             vec![(2, "audit.document"), (4, "audit.document"), (6, "audit.document")],
+        ),
+        // A sweep (rule set 28) where the register the log made holds no exporter's word
+        // beside a number the rules did not meet: the refusal of entry 5 made one.
+        (
+            "a sweep with nothing to sweep",
+            Box::new(|d| common::audit::rewrite(d, 5, sweep("gateway", "register.look_alike"))),
+            vec![(5, "audit.verdict")],
+        ),
+        (
+            "a sweep by an exporter",
+            Box::new(move |d| common::audit::rewrite(d, 5, sweep(&exporter, "register.look_alike"))),
+            vec![(5, "audit.entry")],
+        ),
+        (
+            "a sweep for another reason",
+            Box::new(|d| common::audit::rewrite(d, 5, sweep("gateway", "status.suspended"))),
+            vec![(5, "audit.verdict")],
+        ),
+        (
+            "a sweep naming a document",
+            Box::new(|d| {
+                common::audit::rewrite(d, 5, |e| {
+                    sweep("gateway", "register.look_alike")(e);
+                    e.inputs.push(mrgate::crypto::sha256_hex(b"a number"));
+                })
+            }),
+            vec![(5, "audit.entry")],
         ),
     ];
     each_caught(data, cases);

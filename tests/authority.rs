@@ -880,6 +880,133 @@ async fn a_restoration_held_back_does_not_lift_a_suspension_the_gateway_restated
     audited_whole(running, app, dir.path()).await;
 }
 
+/// Rule set 28: a node sweeps at start. A pair registered before rule set 26 — its CB's
+/// number registered beside the exporter's word that reads as it, the word left valid (made
+/// here in the store, as a gateway of rule set 25 left it) — has its word suspended by the
+/// gateway (`look-alike:sweep`) under one logged decision, before any request: the look-up,
+/// `/v1/verify` and the status list say so, and a restoration its body signed before the
+/// sweep (and the 300 s after it) is stale. A word the rules met (suspended for its
+/// look-alike, restored by its body since) and a word with no look-alike are not touched,
+/// and a node that starts after finds nothing to sweep. The audit of the log names what
+/// the log gives no ground for: the sweep, what was decided on it (the verification, the
+/// suspension list, the restoration refused), and the register changed outside the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_sweeps_at_start_the_exporters_words_the_rules_did_not_meet() {
+    use mrgate::status_list::Purpose::Suspension;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (running, addr, app) = serve(config(dir.path())).await;
+    let export = |doc: Vec<u8>| async move { call(addr, "POST", "/v1/exports", doc, None, Some(&token())).await };
+    let mut credentials = Vec::new();
+    for number in ["O4925Q10021R0M", "04925Q10021R0N", "A4925Q10021R0M"] {
+        let r = export(numbered(number)).await;
+        assert_eq!(r.status, 201, "{number}: {}", String::from_utf8_lossy(&r.body));
+        credentials.push(r.json()["documents"]["untp-dcc"].as_str().expect("jws").to_string());
+    }
+    let slot = slot_of(&credentials[0], &format!("https://localhost:{}", addr.port())).index;
+    // Met: its CB's number suspends the second word (rule set 26); its body restores it.
+    assert_eq!(export(cb_signed(&numbered("04925Q10021RON"))).await.status, 201);
+    let since = |word: &serde_json::Value| {
+        let last = word["history"].as_array().and_then(|h| h.last()).cloned().expect("history");
+        let since = OffsetDateTime::parse(last["since"].as_str().expect("since"), &Rfc3339).expect("reads");
+        (last, since.unix_timestamp())
+    };
+    let looked_up = async |number: &str| {
+        call(addr, "GET", &format!("/v1/certificates/CNCA-R-2002-001/{number}"), vec![], None, None).await.json()
+    };
+    let (_, suspended_at) = since(&looked_up("04925Q10021R0N").await);
+    while OffsetDateTime::now_utc().unix_timestamp() <= suspended_at {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut n = Notices::new(addr);
+    n.iat = suspended_at + 301;
+    n.sent += 1;
+    let restore = n.token(serde_json::json!({"action": "restore", "number": "04925Q10021R0N"}));
+    assert_eq!(n.send(restore).await.status, 200);
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+    // Before rule set 26: the CB's number registered, the word left valid.
+    common::audit::sql(
+        dir.path(),
+        "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
+         SELECT issuer, '04925Q10021R0M', holder_credit_code, 'export', 'valid', document, recorded_at
+         FROM certificate WHERE number = 'O4925Q10021R0M'",
+    );
+    common::audit::sql(
+        dir.path(),
+        "INSERT INTO status_event (issuer, number, status, since, actor, reference)
+         VALUES ('CNCA-R-2002-001', '04925Q10021R0M', 'valid', '2026-01-01T00:00:00Z', 'exporter:demo', 'export:25')",
+    );
+    let app = Arc::new(common::gateway::load_when_released(dir.path()).await.expect("starts"));
+    let swept_at = app.log.size().expect("size") - 1;
+    let running = start(Arc::clone(&app)).await.expect("start");
+    let addr = running.addr;
+    let looked_up = async |number: &str| {
+        call(addr, "GET", &format!("/v1/certificates/CNCA-R-2002-001/{number}"), vec![], None, None).await.json()
+    };
+    let entry = app.log.entries(swept_at, swept_at + 1).expect("entries").remove(0);
+    let entry = mrgate::ledger::entry::Entry::decode(&entry).expect("entry");
+    assert_eq!((entry.kind.as_str(), entry.verdict.as_str()), ("look-alikes", "suspended"));
+    let word = looked_up("O4925Q10021R0M").await;
+    let (last, at) = since(&word);
+    assert_eq!(
+        (&word["status"], &last["status"], &last["actor"], &last["reference"], &last["since"]),
+        (
+            &"suspended".into(),
+            &"suspended".into(),
+            &"gateway".into(),
+            &"look-alike:sweep".into(),
+            &entry.time.clone().into()
+        )
+    );
+    let verified = async |jws: &str| {
+        let v = call(addr, "POST", "/v1/verify", jws.as_bytes().to_vec(), Some("customs"), None).await.json();
+        v["valid"].as_bool()
+    };
+    assert_eq!(verified(&credentials[0]).await, Some(false));
+    assert_eq!(listed(addr, Suspension).await, vec![slot]);
+    for (number, credential) in [("04925Q10021R0N", &credentials[1]), ("A4925Q10021R0M", &credentials[2])] {
+        let held = looked_up(number).await;
+        assert_eq!(held["status"], "valid", "{number}");
+        let last = held["history"].as_array().and_then(|h| h.last()).cloned().expect("history");
+        assert_ne!(last["reference"], "look-alike:sweep", "{number}");
+        assert_eq!(verified(credential).await, Some(true), "{number}");
+    }
+    // A restoration signed within the sweep's 300 s is stale, and logged.
+    let mut n = Notices::new(addr);
+    n.iat = at + 300;
+    n.sent += 10;
+    let restore = n.token(serde_json::json!({"action": "restore", "number": "O4925Q10021R0M"}));
+    let size = app.log.size().expect("size");
+    let r = n.send(restore).await;
+    let problem = r.json();
+    assert_eq!(
+        (r.status, &problem["reason"], &problem["receipt"]["index"]),
+        (409, &"notice.stale".into(), &size.into())
+    );
+    assert_eq!(looked_up("O4925Q10021R0M").await["status"], "suspended");
+    let entries = app.log.size().expect("size");
+    running.shutdown(std::time::Duration::from_secs(5)).await;
+    drop(app);
+    // Started again: nothing to sweep, nothing logged.
+    let app = common::gateway::load_when_released(dir.path()).await.expect("starts");
+    assert_eq!(app.log.size().expect("size"), entries);
+    drop(app);
+    let report = common::audit::audit(dir.path(), None);
+    assert_eq!(
+        common::audit::found(&report),
+        [
+            (swept_at, "audit.verdict"),
+            (swept_at + 1, "audit.verdict"),
+            (swept_at + 2, "audit.output"),
+            (size, "audit.verdict"),
+            (entries, "audit.register"),
+            (entries, "audit.register")
+        ],
+        "{:#?}",
+        report.disagreements
+    );
+}
+
 /// Rule set 26 under races (found by review: a first registration that read no word to
 /// suspend held nothing at commit, and a word export landing in between stayed valid beside
 /// its CB's number): the CB's signed document of a number and unsigned exports of numbers

@@ -815,3 +815,62 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
         assert_eq!(export("F-0002").await.status, 201);
     });
 }
+
+/// Rule set 28: nodes that start together on a database holding exporter's words beside
+/// look-alike numbers the rules did not meet (made here in the database, as a gateway of
+/// rule set 25 left them) sweep them once: one `look-alikes` entry, one event of the
+/// gateway's per word, every word suspended; a node that read them before another's sweep
+/// committed is refused at commit, reads again and finds nothing (else a second entry, or
+/// a start failing).
+#[test]
+fn nodes_starting_together_sweep_the_look_alike_words_once() {
+    with_database(|store_url| async move {
+        const WORDS: usize = 12;
+        let dir = tempfile::tempdir().expect("tmp");
+        let (a, addr) = in_process_node(dir.path(), "a", &store_url, None).await;
+        for i in 0..WORDS {
+            let word = format!("S-OO{i:02}");
+            let r = call(addr, "POST", "/v1/exports", numbered_certificate(&word), None, Some(&token())).await;
+            assert_eq!(r.status, 201, "{word}: {}", text(&r));
+        }
+        drop(a);
+        let url = store_url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+            client
+                .batch_execute(
+                    "INSERT INTO certificate (issuer, number, holder_credit_code, origin, status, document, recorded_at)
+                     SELECT issuer, replace(number, 'OO', '00'), holder_credit_code, 'export', status, document, recorded_at
+                     FROM certificate WHERE number LIKE 'S-OO%';
+                     INSERT INTO status_event (issuer, number, status, since, actor, reference)
+                     SELECT issuer, number, 'valid', '2026-01-01T00:00:00Z', 'exporter:demo', 'export:25'
+                     FROM certificate WHERE number LIKE 'S-00%';",
+                )
+                .expect("the pairs of rule set 25");
+        })
+        .await
+        .expect("joined");
+        let configs: Vec<_> = (0..3).map(|i| node_config(&dir.path().join(format!("node{i}")), &store_url)).collect();
+        let nodes = start_nodes(&configs);
+        let url = store_url.clone();
+        let (sweeps, events, suspended) = tokio::task::spawn_blocking(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+            let entries = client.query("SELECT entry FROM log_entry ORDER BY idx", &[]).expect("log");
+            let kinds = entries.iter().map(|r| mrgate::ledger::entry::Entry::decode(r.get(0)).expect("entry").kind);
+            let sweeps = kinds.filter(|k| k == "look-alikes").count();
+            let mut count = |sql: &str| client.query_one(sql, &[]).expect(sql).get::<_, i64>(0);
+            let events = count("SELECT count(*) FROM status_event WHERE reference = 'look-alike:sweep'");
+            let suspended =
+                count("SELECT count(*) FROM certificate WHERE number LIKE 'S-OO%' AND status = 'suspended'");
+            (sweeps, events, suspended)
+        })
+        .await
+        .expect("joined");
+        assert_eq!((sweeps, events, suspended), (1, WORDS as i64, WORDS as i64));
+        // Each node serves, and says the word is suspended.
+        for node in &nodes {
+            let held = get(node.addr, "/v1/certificates/CNCA-R-2002-001/S-OO00").await.json();
+            assert_eq!(held["status"], "suspended", "{held}");
+        }
+    });
+}

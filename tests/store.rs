@@ -369,7 +369,7 @@ fn certificates_status_history_and_restart() {
     for b in &backends() {
         {
             let store = b.open();
-            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 13) | ("postgres", 11)));
+            assert!(matches!((b.name(), b.schema_version()), ("sqlite", 14) | ("postgres", 12)));
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-1")).expect("put");
             // Re-exporting with the same status adds no status event; a change does.
             store.put_certificate(&record("00124Q38817R2M", "valid"), &event("valid", "export-2")).expect("put");
@@ -573,7 +573,7 @@ fn a_version_1_store_is_migrated() {
     }
     let conn = rusqlite::Connection::open(&path).expect("conn");
     conn.execute_batch(
-        "DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held; DROP TRIGGER status_slot_superseded; DROP TABLE status_slot_seq;
+        "DROP INDEX certificate_word; DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held; DROP TRIGGER status_slot_superseded; DROP TABLE status_slot_seq;
          DROP TABLE pt_result_replaced; DROP TABLE pt_result; DROP TABLE pt_submission; DROP TABLE pt_round;
          ALTER TABLE decision DROP COLUMN log_index;
          DROP TABLE log_tile;
@@ -587,7 +587,7 @@ fn a_version_1_store_is_migrated() {
     .expect("back to schema 1");
     drop(conn);
     let store = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(store.schema_version().expect("v"), 13);
+    assert_eq!(store.schema_version().expect("v"), 14);
     assert!(store.certificate("CNCA-R-2002-001", "00124Q38817R2M").expect("read").is_some());
     assert_eq!(store.pt_round("R-1").expect("pt tables exist"), None);
     let kept = DecisionRecord { kind: "export".into(), json: r#"{"receipt":{"index":0}}"#.into(), log_index: None };
@@ -667,21 +667,21 @@ fn exported_documents_are_registered_and_earlier_exports_on_upgrade() {
              INSERT INTO decision (id, kind, json)
              SELECT printf('export-n3-%04d', i), 'export', json_object('issuer', 'CNCA-R-2002-001', 'number', 'N-3',
                     'documents', json_object('iaf-json', printf('{\"n\":%d}', i))) FROM n;
-             DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held;
+             DROP INDEX certificate_word; DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed; DROP TRIGGER status_slot_held;
              DROP TRIGGER status_slot_superseded; DROP TABLE status_slot_seq; DROP INDEX status_slot_list_seq; ALTER TABLE status_slot DROP COLUMN seq;
              DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at; DROP TABLE superseded_status_slot; PRAGMA user_version = 8;",
             "INSERT INTO decision (id, kind, json)
              SELECT format('export-n3-%s', lpad(i::text, 4, '0')), 'export', json_build_object('issuer', 'CNCA-R-2002-001',
                     'number', 'N-3', 'documents', json_build_object('iaf-json', format('{\"n\":%s}', i)))::text
              FROM generate_series(1, 1200) i;
-             DROP TABLE deciding_rules; DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed ON certificate;
+             DROP TABLE deciding_rules; DROP INDEX certificate_word; DROP INDEX certificate_look_alike; DROP TRIGGER status_slot_certificate_changed ON certificate;
              DROP FUNCTION status_slot_certificate_changed(); DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TRIGGER status_slot_held ON status_slot;
              DROP FUNCTION status_slot_held(); DROP FUNCTION status_slot_next_seq(); ALTER TABLE status_slot DROP COLUMN seq;
              DROP TABLE exported_document; ALTER TABLE certificate DROP COLUMN signer; ALTER TABLE certificate DROP COLUMN signer_at;
              UPDATE mrgate_schema SET version = 5;",
         );
         let store = b.open();
-        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 13) | ("postgres", 11)));
+        assert!(matches!((b.name(), b.schema_version()), ("sqlite", 14) | ("postgres", 12)));
         let mut expected = vec![
             document_digest(credential.as_bytes()),
             document_digest(xml.as_bytes()),
@@ -2296,7 +2296,7 @@ fn the_log_is_partitioned_by_range_and_old_partitions_can_move() {
         .batch_execute(
             "CREATE TABLE log_entry_v1 (idx BIGINT PRIMARY KEY, entry BYTEA NOT NULL);
              INSERT INTO log_entry_v1 SELECT idx, entry FROM log_entry;
-             DROP TABLE log_entry; DROP TABLE log_partitioning; DROP TABLE deciding_rules; DROP INDEX certificate_look_alike;
+             DROP TABLE log_entry; DROP TABLE log_partitioning; DROP TABLE deciding_rules; DROP INDEX certificate_word; DROP INDEX certificate_look_alike;
              DROP TRIGGER status_slot_certificate_changed ON certificate; DROP FUNCTION status_slot_certificate_changed();
              DROP TABLE status_slot_seq; DROP TABLE superseded_status_slot; DROP TABLE status_slot;
              DROP FUNCTION status_slot_held(); DROP FUNCTION status_slot_next_seq();
@@ -2799,5 +2799,95 @@ fn the_store_lists_the_exporters_words_registered_beside_look_alikes_before_the_
                         CNCA-R-2002-001 F-O01 valid reads as F-0O1 (export-unsigned, valid)\n\
                         CNCA-R-2002-001 G-00I suspended reads as G-0O1 (export, valid)\n";
         assert_eq!(listed(), (Some(1), expected.to_string(), String::new()), "{}", b.name());
+        // What a node's sweep suspends (rule set 28), and its write held to exactly that: a
+        // word left out, one more, none, or another order, is refused with nothing written.
+        let store = open();
+        let swept = mrgate::decisions::register::swept(&store.look_alike_words().expect("words"));
+        let key = |n: &str| ("CNCA-R-2002-001".to_string(), n.to_string());
+        assert_eq!(swept, [key("B-OO1"), key("C-0OI"), key("F-0O1"), key("F-O01"), key("G-00I")], "{}", b.name());
+        let event = StatusEvent { actor: "gateway".into(), ..event("suspended", "look-alike:sweep") };
+        let reversed: Vec<_> = swept.iter().rev().cloned().collect();
+        let more = [swept.clone(), vec![key("D-00I")]].concat();
+        for wrong in [swept[1..].to_vec(), more, vec![], reversed] {
+            let r = store.write(Effect::SweepLookAlikes { suspended: wrong.clone(), event: event.clone() });
+            let Err(StoreError::Conflict { reason, message }) = r else { panic!("{}: {wrong:?}: {r:?}", b.name()) };
+            assert_eq!(
+                (reason, message.as_str()),
+                (
+                    "register.conflict",
+                    "the exporter's words beside numbers that read as theirs changed while the sweep was decided; ask again"
+                ),
+                "{wrong:?}"
+            );
+        }
+        assert_eq!(store.certificate("CNCA-R-2002-001", "B-OO1").expect("read").expect("held").status, "valid");
+        let size = store.log_size().expect("size");
+        drop(store);
+        // A node that starts sweeps them, by one logged decision naming no number; a node
+        // that starts after it finds nothing to sweep and logs nothing.
+        let config = mrgate::server::config::Config::load(&cfg).expect("config");
+        let started = || {
+            let app = mrgate::server::App::load(config.clone()).expect("starts");
+            let size = app.log.size().expect("size");
+            drop(app);
+            size
+        };
+        // The equivalence table's and the trust list's installs from the files, then the sweep.
+        let swept_at = size + 2;
+        assert_eq!(started(), swept_at + 1, "{}", b.name());
+        let store = open();
+        let encoded = store.log_entries(swept_at, swept_at + 1).expect("entries").remove(0);
+        let entry = Entry::decode(&encoded).expect("entry");
+        let rule_set = match &entry.rules {
+            mrgate::ledger::entry::Rules::V2 { rule_set, trust_list, crls, .. } => {
+                (rule_set.clone(), trust_list.is_some(), crls.is_some())
+            }
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            (
+                entry.kind.as_str(),
+                entry.actor.as_str(),
+                entry.verdict.as_str(),
+                &entry.reasons,
+                &entry.inputs,
+                &entry.outputs
+            ),
+            ("look-alikes", "gateway", "suspended", &vec!["register.look_alike".to_string()], &vec![], &vec![])
+        );
+        assert_eq!(rule_set, (Some(mrgate::decisions::RULE_SET.to_string()), true, true));
+        let encoded = String::from_utf8_lossy(&encoded).into_owned();
+        assert!(!encoded.contains("-OO1") && !encoded.contains("-0OI") && !encoded.contains("-00I"), "{encoded}");
+        for (number, status) in [
+            ("B-OO1", "suspended"),
+            ("C-0OI", "suspended"),
+            ("F-0O1", "suspended"),
+            ("F-O01", "suspended"),
+            ("G-00I", "suspended"),
+            ("D-00I", "suspended"),
+            ("E-OO1", "withdrawn"),
+            ("A-001", "valid"),
+        ] {
+            let held = store.certificate("CNCA-R-2002-001", number).expect("read").expect("held");
+            let history = store.status_history("CNCA-R-2002-001", number).expect("history");
+            let last = history.last().expect("an event");
+            let by_sweep = (last.actor.as_str(), last.reference.as_str()) == ("gateway", "look-alike:sweep");
+            let swept = swept.contains(&key(number));
+            assert_eq!((held.status.as_str(), by_sweep), (status, swept), "{number}");
+            if swept {
+                assert_eq!((last.status.as_str(), last.since.as_str()), ("suspended", entry.time.as_str()));
+                let at = time::OffsetDateTime::parse(&entry.time, &time::format_description::well_known::Rfc3339);
+                let at = at.expect("time").unix_timestamp();
+                assert_eq!(mrgate::decisions::register::suspended_by_gateway(&history), Some(at), "{number}");
+            }
+        }
+        drop(store);
+        assert_eq!(
+            listed(),
+            (Some(0), "no exporter's word reads as another number of its CB\n".into(), String::new()),
+            "{}",
+            b.name()
+        );
+        assert_eq!(started(), swept_at + 1, "{}", b.name());
     }
 }

@@ -568,6 +568,7 @@ impl Walk<'_, '_> {
     }
 
     fn entry(&mut self, index: u64, bytes: &[u8]) {
+        self.register.place = index;
         let entry = match Entry::decode(bytes) {
             Ok(e) => e,
             Err(e) => return self.disagree(index, "?", "audit.entry", format!("[{}] {e}", e.code())),
@@ -686,6 +687,7 @@ impl Walk<'_, '_> {
             "notice" => self.notice(index, &entry),
             "status-list" => self.status_list(index, &entry),
             "did-document" => self.did_document(index, &entry),
+            crate::decisions::sweep::KIND => self.sweep(index, &entry),
             other => {
                 let detail = format!("'{other}' is no kind of entry the gateway writes");
                 self.disagree(index, other, "audit.entry", detail);
@@ -1370,6 +1372,42 @@ impl Walk<'_, '_> {
         Ok(NoticeAgain { notice, decided, reasons, applies, refused_before_a_change })
     }
 
+    /// The gateway's sweep ([`crate::decisions::sweep`]): by the gateway, suspending, for
+    /// its rule, naming nothing; decided again against the register as the log made it,
+    /// which must give words to suspend (a gateway logs no sweep when the rules met every
+    /// word), and suspends them. Which words the store holds suspended is held to the
+    /// register as a whole ([`LogRegister::held_to`]).
+    fn sweep(&mut self, index: u64, entry: &Entry) {
+        use crate::decisions::sweep::{REASON, VERDICT};
+        let kind = entry.kind.clone();
+        let named = !entry.inputs.is_empty() || !entry.outputs.is_empty();
+        if entry.actor != crate::decisions::status_list::ACTOR || entry.verdict != VERDICT || named {
+            let detail = format!(
+                "a sweep {} by '{}', naming {} input(s) and {} output(s)",
+                entry.verdict,
+                entry.actor,
+                entry.inputs.len(),
+                entry.outputs.len()
+            );
+            return self.disagree(index, &kind, "audit.entry", detail);
+        }
+        if entry.reasons != [REASON] {
+            let detail = format!("a sweep for {:?}, not [\"{REASON}\"]", entry.reasons);
+            return self.disagree(index, &kind, "audit.verdict", detail);
+        }
+        let swept = self.register.sweep(entry_time(entry));
+        match (swept, self.register_unknown) {
+            (_, true) => self.skip("a sweep after entries this build cannot decide again"),
+            (0, false) => {
+                let detail = "a sweep that suspends no exporter's word: the rules met every word beside a number \
+                              that reads as it"
+                    .into();
+                self.disagree(index, &kind, "audit.verdict", detail);
+            }
+            (_, false) => self.report.re_derived += 1,
+        }
+    }
+
     /// The register as a notice decided again changes it.
     fn apply_again(&mut self, entry: &Entry, change: Option<crate::notice::Notice>) {
         if let Some(n) = &change {
@@ -1499,6 +1537,9 @@ struct LogRegister {
     /// The digests of the outputs every export logged as made names, decided again or not:
     /// an export that disagrees is its own disagreement, not its documents' in the register.
     outputs_logged: std::collections::HashSet<String>,
+    /// The index of the entry the walk is at: where in the register's history a change is
+    /// ([`Held::first`], [`Held::suspended_at`]), as the stores' status-event order says it.
+    place: u64,
 }
 
 /// One registered certificate.
@@ -1515,6 +1556,10 @@ struct Held {
     /// When the gateway last suspended it itself, in seconds since 1970 (an exporter's word
     /// whose look-alike a first registration registered; [`crate::notice::Register`]).
     suspended_by_gateway: Option<i64>,
+    /// The index of the entry that last suspended it so ([`crate::store::LookAlikeWord`]).
+    suspended_at: Option<u64>,
+    /// The index of the entry that first registered it ([`crate::store::LookAlikeAt`]).
+    first: u64,
     /// Where its facts come from ([`crate::decisions::register::origin`]).
     origin: &'static str,
     /// The signer of the document that last registered it
@@ -1739,6 +1784,8 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             suspended_by_gateway: None,
+            suspended_at: None,
+            first: self.place,
             origin,
             signer: None,
             exported: Default::default(),
@@ -1866,27 +1913,70 @@ impl LogRegister {
     /// each certificate [`crate::decisions::register::suspended_by_look_alike`] gives is
     /// suspended, as [`crate::store::Effect::SuspendLookAlikes`] does.
     fn suspend_look_alikes(&mut self, issuer: &str, number: &str, at: OffsetDateTime) {
-        let notices = self.notices;
-        let mut changed = Vec::new();
         for other in self.look_alikes(issuer, number) {
-            let Some(held) = self.certificates.get_mut(&(issuer.to_string(), other.clone())) else { continue };
+            let key = (issuer.to_string(), other);
+            let Some(held) = self.certificates.get(&key) else { continue };
             let status = held.status.map(Status::as_str).unwrap_or("");
             if crate::decisions::register::suspended_by_look_alike(held.origin, status) {
-                let before = held.standing();
-                // A suspension restated changes nothing a decision read (as a body's does).
-                if held.status != Some(Status::Suspended) {
-                    held.changed = at;
-                }
-                held.status = Some(Status::Suspended);
-                // The latest, as the stores read their events: entries' times need not rise.
-                let seconds = at.unix_timestamp();
-                held.suspended_by_gateway = Some(held.suspended_by_gateway.map_or(seconds, |s| s.max(seconds)));
-                changed.push(((issuer.to_string(), other), before, held.standing()));
+                self.suspend_by_gateway(&key, at);
             }
         }
-        for (key, before, now) in changed {
-            self.remember(&key, at, notices, Some(before), now);
+    }
+
+    /// The gateway's sweep at `at` ([`crate::decisions::sweep`]): the words
+    /// [`crate::decisions::register::swept`] gives of the register as the log made it,
+    /// suspended as [`crate::store::Effect::SweepLookAlikes`] does. Returns how many.
+    fn sweep(&mut self, at: OffsetDateTime) -> usize {
+        let mut words = Vec::new();
+        for ((issuer, _), numbers) in self.look_alike.iter().filter(|(_, numbers)| numbers.len() > 1) {
+            for number in numbers {
+                let Some(word) = self.certificates.get(&(issuer.clone(), number.clone())) else { continue };
+                if word.origin != crate::decisions::register::origin::EXPORT_UNSIGNED {
+                    continue;
+                }
+                let beside = numbers.iter().filter(|n| *n != number).filter_map(|n| {
+                    let held = self.certificates.get(&(issuer.clone(), n.clone()))?;
+                    Some(crate::store::LookAlikeAt {
+                        number: n.clone(),
+                        origin: held.origin.into(),
+                        status: held.status.map(Status::as_str).unwrap_or("").into(),
+                        first: Some(held.first),
+                    })
+                });
+                words.push(crate::store::LookAlikeWord {
+                    issuer: issuer.clone(),
+                    number: number.clone(),
+                    status: word.status.map(Status::as_str).unwrap_or("").into(),
+                    suspended: word.suspended_at,
+                    look_alikes: beside.collect(),
+                });
+            }
         }
+        words.sort_by(|a, b| (&a.issuer, &a.number).cmp(&(&b.issuer, &b.number)));
+        let swept = crate::decisions::register::swept(&words);
+        for key in &swept {
+            self.suspend_by_gateway(key, at);
+        }
+        swept.len()
+    }
+
+    /// The gateway's own look-alike suspension of `key` at `at`, as the stores write it
+    /// (rule sets 26 to 28).
+    fn suspend_by_gateway(&mut self, key: &(String, String), at: OffsetDateTime) {
+        let (notices, place) = (self.notices, self.place);
+        let Some(held) = self.certificates.get_mut(key) else { return };
+        let before = held.standing();
+        // A suspension restated changes nothing a decision read (as a body's does).
+        if held.status != Some(Status::Suspended) {
+            held.changed = at;
+        }
+        held.status = Some(Status::Suspended);
+        // The latest, as the stores read their events: entries' times need not rise.
+        let seconds = at.unix_timestamp();
+        held.suspended_by_gateway = Some(held.suspended_by_gateway.map_or(seconds, |s| s.max(seconds)));
+        held.suspended_at = Some(place);
+        let now = held.standing();
+        self.remember(key, at, notices, Some(before), now);
     }
 
     /// [`crate::store::Store::look_alikes`] of the register as replayed so far.
@@ -1927,6 +2017,8 @@ impl LogRegister {
             registered: at,
             last_iat: None,
             suspended_by_gateway: None,
+            suspended_at: None,
+            first: self.place,
             origin: crate::decisions::register::origin::NOTICE,
             signer: None,
             exported: Default::default(),
@@ -2029,5 +2121,64 @@ mod tests {
         let key = |number: &str| ("CNCA-R-2002-001".to_string(), number.to_string());
         assert_eq!((register.earlier.contains_key(&key("N-2")), register.earlier.len()), (false, 1));
         assert_eq!(register.changes.len(), 1);
+    }
+
+    /// The sweep as the audit replays it (rule set 28): the words beside a number the
+    /// register first holds after the gateway's last look-alike suspension of the word, or
+    /// with none, in force — suspended at the sweep's time; a number met in the same entry,
+    /// or whose facts changed since, is not; a word its body restored after the gateway's
+    /// suspension stays as its body left it; a second sweep finds nothing.
+    #[test]
+    fn the_sweep_suspends_the_words_beside_numbers_the_rules_did_not_meet() {
+        use crate::decisions::register::origin::{EXPORT, EXPORT_UNSIGNED};
+        const CB: &str = "CNCA-R-2002-001";
+        let mut register = LogRegister::default();
+        let t0 = datetime!(2026-12-08 00:00 UTC);
+        let at = |place: u64| t0 + time::Duration::seconds(place as i64);
+        let put = |r: &mut LogRegister, place: u64, number: &str, status: Status, origin: &'static str| {
+            r.place = place;
+            r.put((CB, number), Some(status), number.as_bytes().to_vec(), (origin, None), at(place));
+        };
+        // A pair registered before rule set 26: the word valid beside its CB's number.
+        put(&mut register, 1, "W-OO1", Status::Valid, EXPORT_UNSIGNED);
+        put(&mut register, 2, "W-001", Status::Withdrawn, EXPORT);
+        // Rule set 26 met it in the entry that registered its CB's number; its body restored
+        // it since, and the number's facts changed since.
+        put(&mut register, 3, "M-OO1", Status::Valid, EXPORT_UNSIGNED);
+        put(&mut register, 4, "M-001", Status::Valid, EXPORT);
+        register.suspend_look_alikes(CB, "M-001", at(4));
+        register.place = 5;
+        let restore = Notice { number: "M-OO1".into(), ..notice(Action::Restore, 10, "r-1") };
+        register.apply(&restore, at(5));
+        register.place = 6;
+        register.put((CB, "M-001"), Some(Status::Valid), b"other facts".to_vec(), (EXPORT, None), at(6));
+        // A word withdrawn beside its look-alike: left as it is.
+        put(&mut register, 7, "X-OO1", Status::Withdrawn, EXPORT_UNSIGNED);
+        put(&mut register, 8, "X-001", Status::Valid, EXPORT);
+        // Met by the gateway's suspension for one number, not for a later one (registered
+        // while its body had it suspended, under rule set 26).
+        put(&mut register, 9, "G-00I", Status::Valid, EXPORT_UNSIGNED);
+        put(&mut register, 10, "G-001", Status::Valid, EXPORT);
+        register.suspend_look_alikes(CB, "G-001", at(10));
+        put(&mut register, 11, "G-0O1", Status::Valid, EXPORT);
+        // No look-alike at all.
+        put(&mut register, 12, "A-001", Status::Valid, EXPORT_UNSIGNED);
+        register.place = 13;
+        assert_eq!(register.sweep(at(13)), 2);
+        let stands = |r: &LogRegister, number: &str| {
+            let held = &r.certificates[&(CB.to_string(), number.to_string())];
+            (held.status, held.suspended_by_gateway, held.suspended_at)
+        };
+        let swept = (Some(Status::Suspended), Some(at(13).unix_timestamp()), Some(13));
+        assert_eq!(stands(&register, "W-OO1"), swept);
+        assert_eq!(stands(&register, "G-00I"), swept);
+        assert_eq!(stands(&register, "M-OO1"), (Some(Status::Valid), Some(at(4).unix_timestamp()), Some(4)));
+        assert_eq!(stands(&register, "X-OO1"), (Some(Status::Withdrawn), None, None));
+        assert_eq!(stands(&register, "A-001"), (Some(Status::Valid), None, None));
+        assert_eq!(register.certificates[&(CB.to_string(), "W-OO1".to_string())].changed, at(13));
+        // Swept, nothing is left to sweep.
+        register.place = 14;
+        assert_eq!(register.sweep(at(14)), 0);
+        assert_eq!(stands(&register, "W-OO1"), swept);
     }
 }

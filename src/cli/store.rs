@@ -32,12 +32,12 @@ pub enum StoreCommand {
         to: String,
     },
     /// List the exporter's words (certificates registered on an exporter's unsigned word)
-    /// still in force beside another number of their CB that reads as theirs, and not
-    /// suspended by the gateway since that number was registered: pairs registered before
-    /// rule set 26 (a word valid)
-    /// or 27 (a word its body suspended, whose earlier restoration would still lift it).
-    /// Exits 1 when it lists any, 0 when none. Run it with the gateway stopped (an embedded
-    /// store is one process's), on the build to upgrade to.
+    /// still in force beside another number of their CB that reads as theirs, first
+    /// registered after the gateway last suspended the word for a look-alike (or with no
+    /// such suspension): pairs registered before rule set 26 (a word valid) or 27 (a word
+    /// its body suspended, whose earlier restoration would still lift it) — what the next
+    /// node to start sweeps (rule set 28). Exits 1 when it lists any, 0 when none. Run it
+    /// with the gateway stopped when the store is embedded (one process's).
     LookAlikes {
         /// The gateway's configuration (its `[store]` and `data_dir`).
         #[arg(long)]
@@ -74,14 +74,10 @@ pub fn store(command: StoreCommand) -> ExitCode {
     }
 }
 
-/// Certificates read at a time by `look-alikes`.
-const PAGE: u32 = 500;
-
-/// The lines `mrgate store look-alikes` prints: one per exporter's word the rules of sets
-/// 26 and 27 would have suspended ([`crate::decisions::register::suspended_by_look_alike`])
-/// and the gateway has not since each number it reads as was registered
-/// ([`crate::decisions::register::suspended_by_gateway`]), naming those numbers, each with
-/// its origin and status.
+/// The lines `mrgate store look-alikes` prints: one per exporter's word a node's sweep at
+/// start would suspend ([`crate::decisions::register::swept`]: the rules of sets 26 and 27
+/// did not meet a number beside it), naming those numbers
+/// ([`crate::decisions::register::unmet`]), each with its origin and status.
 fn look_alikes(config: &std::path::Path) -> Result<Vec<String>, Failed> {
     let config = crate::server::config::Config::load(config).map_err(|e| Failed { code: "config", message: e })?;
     // Opening a missing embedded store would make an empty one.
@@ -90,50 +86,15 @@ fn look_alikes(config: &std::path::Path) -> Result<Vec<String>, Failed> {
         return Err(Failed { code: "io.read", message: format!("{}: no store there", db.display()) });
     }
     let store = crate::store::open(config.store.url.as_deref(), &config.data_dir).map_err(failed("the store"))?;
-    let mut lines = Vec::new();
-    let mut after: Option<(String, String)> = None;
-    loop {
-        let page = store
-            .certificates_after(after.as_ref().map(|(i, n)| (i.as_str(), n.as_str())), PAGE)
-            .map_err(failed("reading the register"))?;
-        for word in &page {
-            if !crate::decisions::register::suspended_by_look_alike(&word.origin, &word.status) {
-                continue;
-            }
-            let others = store.look_alikes(&word.issuer, &word.number).map_err(failed("reading the register"))?;
-            if others.is_empty() {
-                continue;
-            }
-            let history = store.status_history(&word.issuer, &word.number).map_err(failed("reading the register"))?;
-            // Met when the gateway suspended it at or after each look-alike's registration:
-            // a look-alike registered later, while its body had it suspended under rule set
-            // 26, left no event of the gateway's (found by review: one old suspension hid it).
-            let suspended = crate::decisions::register::suspended_by_gateway(&history);
-            let mut unmet = Vec::new();
-            for other in &others {
-                let registered =
-                    store.certificate(&word.issuer, &other.number).map_err(failed("reading the register"))?;
-                let at = registered.and_then(|r| {
-                    time::OffsetDateTime::parse(&r.recorded_at, &time::format_description::well_known::Rfc3339).ok()
-                });
-                // A time that does not read is taken as the latest: listed rather than missed.
-                let at = at.map_or(i64::MAX, |t| t.unix_timestamp());
-                if suspended.is_none_or(|s| s < at) {
-                    unmet.push(other);
-                }
-            }
-            if unmet.is_empty() {
-                continue;
-            }
-            let read_as: Vec<String> =
-                unmet.iter().map(|o| format!("{} ({}, {})", o.number, o.origin, o.status)).collect();
-            lines.push(format!("{} {} {} reads as {}\n", word.issuer, word.number, word.status, read_as.join(", ")));
-        }
-        match page.last() {
-            Some(last) if page.len() == PAGE as usize => after = Some((last.issuer.clone(), last.number.clone())),
-            _ => return Ok(lines),
-        }
-    }
+    let words = store.look_alike_words().map_err(failed("reading the register"))?;
+    let swept = crate::decisions::register::swept(&words);
+    let listed = words.iter().filter(|w| swept.iter().any(|(i, n)| *i == w.issuer && *n == w.number));
+    let line = |w: &crate::store::LookAlikeWord| {
+        let unmet = crate::decisions::register::unmet(w);
+        let read_as: Vec<String> = unmet.iter().map(|o| format!("{} ({}, {})", o.number, o.origin, o.status)).collect();
+        format!("{} {} {} reads as {}\n", w.issuer, w.number, w.status, read_as.join(", "))
+    };
+    Ok(listed.map(line).collect())
 }
 
 /// Why a migration failed: a reason code (the stores' own, `io.read` for a missing store,

@@ -23,6 +23,7 @@ pub mod recognize;
 pub mod record;
 pub mod register;
 pub mod status_list;
+pub mod sweep;
 pub mod trust_list;
 pub mod verify;
 
@@ -297,7 +298,16 @@ use time::OffsetDateTime;
 ///   suspension of an exporter's word its body had suspended already
 ///   ([`register::suspended_by_look_alike`]; found by attack: no event of the gateway's, so
 ///   the body's earlier restoration, held back, made it valid beside its look-alike).
-pub const RULE_SET: &str = "27";
+/// - `28`: a node sweeps at start ([`sweep`]): each exporter's word beside a number of its
+///   CB that reads as it, first registered after the gateway last suspended the word for a
+///   look-alike or with no such suspension ([`register::swept`], [`register::unmet`]: a pair
+///   registered before rule set 26, or beside a word its body had suspended before 27), is
+///   suspended by the gateway's own status event ([`register::SWEPT`]), so that a body's
+///   restoration is held to it as rule set 27 holds one, under one logged decision (kind
+///   `look-alikes`, naming no number) an audit decides again from the register the log
+///   made (found by review: such words stayed valid, or restorable by a restoration signed
+///   before, until their bodies acted, and only an operator's listing found them).
+pub const RULE_SET: &str = "28";
 
 /// What a decision is made against, fixed for the decision's whole life: one time, one
 /// trust list, one equivalence table.

@@ -80,6 +80,34 @@ pub fn suspended_among(look_alikes: &[crate::store::LookAlike]) -> Vec<String> {
 /// ([`first_registration`]); the decision that registered the look-alike follows.
 pub const LOOK_ALIKE: &str = "look-alike:";
 
+/// The numbers beside an exporter's `word` that the rules of sets 26 and 27 did not meet:
+/// each first registered after the gateway last suspended the word for a look-alike (or
+/// with no such suspension at all), in order. Rule set 26 suspends the word when a number
+/// beside it is first registered, in the same commit, so a number it met is never after
+/// that suspension; one registered before rule set 26, or beside a word its body had
+/// suspended before rule set 27, is. Positions, not times: a number's facts may change and
+/// its registration time with them (that would sweep again a word its body restored after
+/// the gateway's suspension), and a notice's event is dated by the body. A number with no
+/// place of first registration is never met.
+pub fn unmet(word: &crate::store::LookAlikeWord) -> Vec<&crate::store::LookAlikeAt> {
+    let met = |first: Option<u64>| matches!((word.suspended, first), (Some(s), Some(f)) if s >= f);
+    word.look_alikes.iter().filter(|n| !met(n.first)).collect()
+}
+
+/// The exporter's words the gateway's sweep suspends (rule set 28,
+/// [`crate::decisions::sweep`]): each that [`suspended_by_look_alike`] would suspend, beside
+/// a number [`unmet`] gives — in order, as (issuer, number). After it, none is left: the
+/// sweep's own suspension comes after every number's first registration.
+pub fn swept(words: &[crate::store::LookAlikeWord]) -> Vec<(String, String)> {
+    let swept = words.iter().filter(|w| suspended_by_look_alike(origin::EXPORT_UNSIGNED, &w.status));
+    swept.filter(|w| !unmet(w).is_empty()).map(|w| (w.issuer.clone(), w.number.clone())).collect()
+}
+
+/// The reference of the gateway's status event suspending an exporter's word in a sweep
+/// ([`crate::decisions::sweep`]): a look-alike suspension ([`LOOK_ALIKE`]), so a body's
+/// restoration is held to it as to any ([`suspended_by_gateway`]).
+pub const SWEPT: &str = "look-alike:sweep";
+
 /// When the gateway itself last suspended a certificate, from its status `events`: the
 /// `since` of the last of its look-alike suspensions ([`first_registration`]), in seconds
 /// since 1970 — what a body's restoration must be signed after (rule set 27,
@@ -327,7 +355,52 @@ impl StatusSource for MemoryRegister<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{recorded_since, registered_as, same_facts};
+    use super::{recorded_since, registered_as, same_facts, swept, unmet};
+    use crate::store::{LookAlikeAt, LookAlikeWord};
+
+    fn word(number: &str, status: &str, suspended: Option<u64>, beside: &[(&str, Option<u64>)]) -> LookAlikeWord {
+        let at = |(n, first): &(&str, Option<u64>)| LookAlikeAt {
+            number: n.to_string(),
+            origin: "export".into(),
+            status: "valid".into(),
+            first: *first,
+        };
+        LookAlikeWord {
+            issuer: "CNCA-R-2002-001".into(),
+            number: number.into(),
+            status: status.into(),
+            suspended,
+            look_alikes: beside.iter().map(at).collect(),
+        }
+    }
+
+    /// A number is met by the gateway's suspension of the word at or after its first
+    /// registration (rule set 26 writes both in one commit, the number first); one
+    /// registered after it, one beside a word never suspended, one with no place, is not.
+    /// Only words in force are swept, in order; a word met by every number is not.
+    #[test]
+    fn a_word_is_swept_beside_a_number_registered_after_the_gateways_suspension() {
+        let numbers = |w: &LookAlikeWord| unmet(w).iter().map(|n| n.number.clone()).collect::<Vec<_>>();
+        assert_eq!(numbers(&word("A-OO1", "valid", Some(7), &[("A-001", Some(6))])), Vec::<String>::new());
+        assert_eq!(numbers(&word("A-OO1", "valid", Some(7), &[("A-001", Some(7))])), Vec::<String>::new());
+        assert_eq!(numbers(&word("A-OO1", "valid", Some(7), &[("A-001", Some(8))])), ["A-001"]);
+        assert_eq!(numbers(&word("A-OO1", "valid", None, &[("A-001", Some(1))])), ["A-001"]);
+        assert_eq!(numbers(&word("A-OO1", "valid", Some(7), &[("A-001", None)])), ["A-001"]);
+        let both = word("A-OO1", "suspended", Some(7), &[("A-001", Some(3)), ("A-0O1", Some(9))]);
+        assert_eq!(numbers(&both), ["A-0O1"]);
+        let words = [
+            word("A-OO1", "valid", Some(7), &[("A-001", Some(3))]),
+            word("B-OO1", "suspended", Some(7), &[("B-001", Some(9))]),
+            word("C-OO1", "withdrawn", None, &[("C-001", Some(1))]),
+            word("D-OO1", "cancelled", None, &[("D-001", Some(1))]),
+            word("E-OO1", "valid", None, &[("E-001", Some(1))]),
+            word("F-OO1", "expired", None, &[("F-001", Some(1))]),
+            word("G-OO1", "", None, &[("G-001", Some(1))]),
+        ];
+        let key = |n: &str| ("CNCA-R-2002-001".to_string(), n.to_string());
+        assert_eq!(swept(&words), [key("B-OO1"), key("E-OO1")]);
+        assert_eq!(swept(&[]), []);
+    }
     use crate::formats::{Format, parse};
     use crate::store::CertificateRecord;
 

@@ -41,7 +41,7 @@ pub const MAGIC: &str = "mrgate-log-entry/2";
 pub const MAGIC_V1: &str = "mrgate-log-entry/1";
 
 /// What kind of decision an entry records.
-pub const KINDS: [&str; 11] = [
+pub const KINDS: [&str; 12] = [
     "export",
     "recognition",
     "notice",
@@ -53,6 +53,7 @@ pub const KINDS: [&str; 11] = [
     "pt-report",
     "status-list",
     "did-document",
+    "look-alikes",
 ];
 
 /// One version of a rule document (a trust list, an equivalence table): its sequence and

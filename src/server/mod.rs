@@ -283,6 +283,40 @@ impl TrustState {
 
 pub use crate::trust::list_limits as trust_list_limits;
 
+/// A node's sweep at start ([`crate::decisions::sweep`]): how many words it suspended and
+/// its log index, or `None` when the rules met every word. The register may change between
+/// its read and its commit (another node deciding): it is read again, three times at most.
+fn sweep_look_alikes(
+    lasting: &Lasting,
+    trust_list: &TrustList,
+    table: Option<crate::ledger::entry::RuleVersion>,
+    install_policy: &crate::trust::InstallPolicy,
+    now: time::OffsetDateTime,
+) -> Result<Option<(usize, u64)>, String> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let words = lasting.store.look_alike_words().map_err(|e| format!("reading the exporter's words: {e}"))?;
+        let grounds = crate::decisions::sweep::Grounds {
+            trust_list: crate::ledger::entry::RuleVersion {
+                sequence: trust_list.sequence,
+                digest: trust_list.digest.clone(),
+            },
+            table: table.clone(),
+            crls: install_policy.crls.set_digest(),
+            now,
+        };
+        let Some(decision) = crate::decisions::sweep::sweep(&words, grounds) else { return Ok(None) };
+        match recorder(lasting).record(Ok(decision)) {
+            Ok(recorded) => return Ok(Some((recorded.answer.len(), recorded.receipt.index))),
+            Err(refused) if refused.refusal.reason == crate::decisions::record::REGISTER_CONFLICT && attempts < 3 => {}
+            Err(refused) => {
+                return Err(format!("sweeping the exporter's words beside look-alikes: {}", refused.refusal));
+            }
+        }
+    }
+}
+
 /// The trust-list install policy a configuration names: the operator's anchor and the
 /// pinned signers.
 pub fn install_policy(config: &Config, crls: &Crls) -> Result<crate::trust::InstallPolicy, String> {
@@ -603,6 +637,16 @@ impl App {
                     (Arc::clone(&file_list), Arc::clone(&file_bytes), note)
                 }
             };
+        };
+        // At start, the exporter's words the look-alike rules did not meet are swept, under
+        // the list and table now in force (rule set 28): before any request is decided.
+        let swept = match &shared {
+            Some(_) => None,
+            None => sweep_look_alikes(&lasting, &trust_list, table_named.clone(), &install_policy, now)?,
+        };
+        let note = match swept {
+            Some((words, index)) => format!("{note}, {words} exporter's word(s) swept as log entry {index}"),
+            None => note,
         };
         let trust = match &shared {
             Some(t) => {

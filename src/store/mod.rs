@@ -313,6 +313,84 @@ pub struct LookAlike {
     pub status: String,
 }
 
+/// An exporter's word the register holds beside other numbers of its CB that read as its
+/// number ([`Store::look_alike_words`]), with where in the register's history the gateway
+/// last suspended it for a look-alike and where each of those numbers was first
+/// registered: what says whether the rules of sets 26 and 27 met it
+/// ([`crate::decisions::register::unmet`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookAlikeWord {
+    pub issuer: String,
+    pub number: String,
+    pub status: String,
+    /// The place of the gateway's last look-alike suspension of it (a store's status-event
+    /// sequence, an audit's log index), if it made one.
+    pub suspended: Option<u64>,
+    pub look_alikes: Vec<LookAlikeAt>,
+}
+
+/// A number beside an exporter's word ([`LookAlikeWord`]): its origin and status, and the
+/// place of its first registration (of its first status event; `None` when it has none,
+/// which meets nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookAlikeAt {
+    pub number: String,
+    pub origin: String,
+    pub status: String,
+    pub first: Option<u64>,
+}
+
+/// The query both backends read [`LookAlikeWord`]s with (one row per word and number beside
+/// it, in order): the exporter's words by the index on their origin (SQLite 14,
+/// PostgreSQL 12), each joined to the numbers of its CB that read as it by the index on
+/// their skeleton, with the gateway's last look-alike event of the word and the first
+/// event of the number. `indexed` names the two indexes for SQLite, which has no
+/// statistics to choose them by.
+pub(crate) fn look_alike_words_sql(indexed: bool) -> String {
+    let (words, skeletons) = match indexed {
+        true => (" INDEXED BY certificate_word", " INDEXED BY certificate_look_alike"),
+        false => ("", ""),
+    };
+    let skeleton = |table: &str| crate::ids::number_skeleton_sql(&format!("{table}.number"));
+    let (w, n) = (skeleton("w"), skeleton("n"));
+    let gateway = crate::decisions::status_list::ACTOR;
+    let prefix = crate::decisions::register::LOOK_ALIKE;
+    let word = crate::decisions::register::origin::EXPORT_UNSIGNED;
+    format!(
+        "SELECT w.issuer, w.number, w.status,
+                (SELECT MAX(g.seq) FROM status_event g WHERE g.issuer = w.issuer AND g.number = w.number
+                   AND g.actor = '{gateway}' AND substr(g.reference, 1, {len}) = '{prefix}'),
+                n.number, n.origin, n.status,
+                (SELECT MIN(e.seq) FROM status_event e WHERE e.issuer = n.issuer AND e.number = n.number)
+         FROM certificate w{words}
+         JOIN certificate n{skeletons} ON n.issuer = w.issuer AND {n} = {w} AND n.number != w.number
+         WHERE w.origin = '{word}'
+         ORDER BY w.issuer, w.number, n.number",
+        len = prefix.len()
+    )
+}
+
+/// Gathers the rows of [`look_alike_words_sql`] into words: (issuer, number, status,
+/// suspended) and the number beside it, in order.
+pub(crate) fn gather_look_alike_words(
+    rows: impl IntoIterator<Item = ((String, String, String, Option<i64>), LookAlikeAt)>,
+) -> Vec<LookAlikeWord> {
+    let mut words: Vec<LookAlikeWord> = Vec::new();
+    for ((issuer, number, status, suspended), beside) in rows {
+        match words.last_mut() {
+            Some(w) if w.issuer == issuer && w.number == number => w.look_alikes.push(beside),
+            _ => words.push(LookAlikeWord {
+                issuer,
+                number,
+                status,
+                suspended: suspended.and_then(|s| u64::try_from(s).ok()),
+                look_alikes: vec![beside],
+            }),
+        }
+    }
+    words
+}
+
 /// A trust-list version the gateway has used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrustListVersion {
@@ -448,6 +526,13 @@ pub enum Effect {
     /// rule gives inside this transaction (none included: a first registration always
     /// carries it, so that a word registered since its read is met).
     SuspendLookAlikes { issuer: String, number: String, suspended: Vec<String>, event: StatusEvent },
+    /// Suspends the exporter's words `suspended` (issuer, number), as `event` says: each a
+    /// word that a number beside it registered after the gateway last suspended it would
+    /// have had suspended by rule set 26 or 27, had they been in force
+    /// ([`crate::decisions::sweep`], rule set 28). A conflict (`register.conflict`) unless
+    /// they are exactly the words [`crate::decisions::register::swept`] gives inside this
+    /// transaction, in order.
+    SweepLookAlikes { suspended: Vec<(String, String)>, event: StatusEvent },
     /// What an export, recognition or PT report returned, by id; the decision's log index
     /// is kept beside it, so its receipt can be proved later.
     PutDecision { id: String, kind: String, json: String },
@@ -583,6 +668,10 @@ pub trait Store: Send + Sync {
     /// facts or with a status alone) that read as `number` does
     /// ([`crate::ids::number_skeleton`]), in order, each with its origin and status.
     fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<LookAlike>, StoreError>;
+    /// Every exporter's word the register holds (origin
+    /// [`crate::decisions::register::origin::EXPORT_UNSIGNED`], any status) beside another
+    /// number of its CB that reads as it, in (issuer, number) order ([`LookAlikeWord`]).
+    fn look_alike_words(&self) -> Result<Vec<LookAlikeWord>, StoreError>;
     /// Registered certificates after `after` (issuer, number) in that order, at most
     /// `limit`: the whole register a page at a time, for an audit to hold it to the log.
     fn certificates_after(&self, after: Option<(&str, &str)>, limit: u32)

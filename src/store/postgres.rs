@@ -307,6 +307,8 @@ const MIGRATIONS: &[&str] = &[
     // 11: the rule set the database is decided by: set by the first build that opens it
     // (`migrate`), raised by each node that starts on it (`claim`), held by every commit.
     "CREATE TABLE deciding_rules (one INTEGER PRIMARY KEY CHECK (one = 0), rule_set BIGINT NOT NULL);",
+    // 12: the exporter's words (rule set 28): the embedded store's version 14.
+    "CREATE INDEX certificate_word ON certificate (issuer, number) WHERE origin = 'export-unsigned';",
 ];
 
 /// This build's rule set ([`crate::decisions::RULE_SET`]) as the database keeps it: a
@@ -752,6 +754,20 @@ async fn look_alikes(c: &mut Conn, issuer: &str, number: &str) -> Result<Vec<sup
     Ok(rows.iter().map(read).collect::<Result<_, _>>()?)
 }
 
+/// [`Store::look_alike_words`], on `c` (inside a write's transaction for
+/// [`Effect::SweepLookAlikes`]).
+async fn look_alike_words(c: &mut Conn) -> Result<Vec<super::LookAlikeWord>, StoreError> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| super::look_alike_words_sql(false));
+    let rows = c.query(SQL.as_str(), &[]).await?;
+    let read = |r: &tokio_postgres::Row| {
+        let word = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get::<_, Option<i64>>(3)?);
+        let first = r.try_get::<_, Option<i64>>(7)?.and_then(|f| u64::try_from(f).ok());
+        let beside = super::LookAlikeAt { number: r.try_get(4)?, origin: r.try_get(5)?, status: r.try_get(6)?, first };
+        Ok::<_, tokio_postgres::Error>((word, beside))
+    };
+    Ok(super::gather_look_alike_words(rows.iter().map(read).collect::<Result<Vec<_>, _>>()?))
+}
+
 async fn insert_event(c: &mut Conn, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
     c.execute(
         "INSERT INTO status_event (issuer, number, status, since, actor, reference) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -909,6 +925,17 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
                 )
                 .await?;
                 insert_event(c, issuer, other, event).await?;
+            }
+        }
+        Effect::SweepLookAlikes { suspended, event } => {
+            rules::swept_as_read(&look_alike_words(c).await?, suspended)?;
+            for (issuer, number) in suspended {
+                c.execute(
+                    "UPDATE certificate SET status = $3 WHERE issuer = $1 AND number = $2",
+                    &[issuer, number, &event.status],
+                )
+                .await?;
+                insert_event(c, issuer, number, event).await?;
             }
         }
         Effect::PutDecision { id, kind, json } => {
@@ -1419,6 +1446,10 @@ impl Store for PostgresStore {
 
     fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<super::LookAlike>, StoreError> {
         self.pool.run(async |c| look_alikes(c, issuer, number).await)
+    }
+
+    fn look_alike_words(&self) -> Result<Vec<super::LookAlikeWord>, StoreError> {
+        self.pool.run(async |c| look_alike_words(c).await)
     }
 
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError> {

@@ -71,6 +71,20 @@ pub fn look_alikes_as_read(
     Ok(())
 }
 
+/// `SweepLookAlikes`: the words to suspend are those the rule gives now
+/// ([`crate::decisions::register::swept`]), among the words read inside the write's
+/// transaction (`held`).
+pub fn swept_as_read(held: &[super::LookAlikeWord], as_read: &[(String, String)]) -> Result<(), StoreError> {
+    if crate::decisions::register::swept(held) != as_read {
+        return Err(conflict(
+            REGISTER_CONFLICT,
+            "the exporter's words beside numbers that read as theirs changed while the sweep was decided; ask again"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// `PutTrustList`: a sequence names one list (were two kept, which one a past decision
 /// used would depend on which the store happened to return). `other` is the digest of a
 /// different list already stored under `sequence`, if any.

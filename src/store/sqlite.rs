@@ -191,6 +191,9 @@ const MIGRATIONS: &[&str] = &[
     // and the store's read and hold of that (`Store::look_alikes`, `Effect::NoLookAlike`)
     // find them in this index, which serves only this very expression.
     "CREATE INDEX certificate_look_alike ON certificate (issuer, replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(number, '-', ''), '/', ''), 'O', '0'), 'Q', '0'), 'D', '0'), 'I', '1'), 'L', '1'), 'Z', '2'), 'S', '5'), 'G', '6'), 'B', '8'), 'U', 'V'));",
+    // 14: the exporter's words (rule set 28): what a node's sweep at start reads
+    // (`Store::look_alike_words`), without reading the whole register.
+    "CREATE INDEX certificate_word ON certificate (issuer, number) WHERE origin = 'export-unsigned';",
 ];
 
 /// The migration that made `exported_document`: the exports made before it are registered
@@ -485,6 +488,19 @@ fn look_alikes(conn: &Connection, issuer: &str, number: &str) -> Result<Vec<supe
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// [`Store::look_alike_words`], on `conn` (inside a write's transaction for
+/// [`Effect::SweepLookAlikes`]).
+fn look_alike_words(conn: &Connection) -> Result<Vec<super::LookAlikeWord>, StoreError> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| super::look_alike_words_sql(true));
+    let mut stmt = conn.prepare_cached(SQL.as_str())?;
+    let rows = stmt.query_map([], |r| {
+        let word = (r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<i64>>(3)?);
+        let first = r.get::<_, Option<i64>>(7)?.and_then(|f| u64::try_from(f).ok());
+        Ok((word, super::LookAlikeAt { number: r.get(4)?, origin: r.get(5)?, status: r.get(6)?, first }))
+    })?;
+    Ok(super::gather_look_alike_words(rows.collect::<Result<Vec<_>, _>>()?))
+}
+
 const SELECT_CERT: &str = "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at, signer, signer_at FROM certificate";
 
 fn insert_event(conn: &Connection, issuer: &str, number: &str, e: &StatusEvent) -> Result<(), StoreError> {
@@ -708,6 +724,14 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
                 conn.prepare_cached("UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2")?
                     .execute(params![issuer, other, event.status])?;
                 insert_event(conn, issuer, other, event)?;
+            }
+        }
+        Effect::SweepLookAlikes { suspended, event } => {
+            rules::swept_as_read(&look_alike_words(conn)?, suspended)?;
+            for (issuer, number) in suspended {
+                conn.prepare_cached("UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2")?
+                    .execute(params![issuer, number, event.status])?;
+                insert_event(conn, issuer, number, event)?;
             }
         }
         Effect::PutDecision { id, kind, json } => {
@@ -994,6 +1018,9 @@ impl Store for SqliteStore {
                                 Effect::SuspendLookAlikes { issuer, suspended, .. } => {
                                     suspended.iter().for_each(|number| self.forget(issuer, number))
                                 }
+                                Effect::SweepLookAlikes { suspended, .. } => {
+                                    suspended.iter().for_each(|(issuer, number)| self.forget(issuer, number))
+                                }
                                 _ => {}
                             }
                         }
@@ -1150,6 +1177,10 @@ impl Store for SqliteStore {
 
     fn look_alikes(&self, issuer: &str, number: &str) -> Result<Vec<super::LookAlike>, StoreError> {
         look_alikes(&*self.conn()?, issuer, number)
+    }
+
+    fn look_alike_words(&self) -> Result<Vec<super::LookAlikeWord>, StoreError> {
+        look_alike_words(&*self.conn()?)
     }
 
     fn certificates_after(
