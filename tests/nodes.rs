@@ -809,6 +809,72 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
             client.query_one("SELECT rule_set FROM deciding_rules", &[]).expect("read").get::<_, i64>(0)
         });
         assert_eq!(deciding.await.expect("read"), own - 1, "not claimed");
+        // Nor does `mrgate serve` on a port another process holds (node A's), or with TLS
+        // files that do not read: it takes both before it opens the store (found by review:
+        // the bind came after the claim, so a port in use fenced every older node).
+        let taken = node_config(&dir.path().join("d"), &store_url);
+        let text = std::fs::read_to_string(&taken).expect("config");
+        std::fs::write(&taken, text.replace("listen = \"127.0.0.1:0\"", &format!("listen = \"{addr}\"")))
+            .expect("edit");
+        let no_tls = node_config(&dir.path().join("e"), &store_url);
+        let text = std::fs::read_to_string(&no_tls).expect("config");
+        assert!(text.contains("certs/demo/server.key"), "the example's TLS key moved");
+        std::fs::write(&no_tls, text.replace("certs/demo/server.key", "certs/demo/missing-server.key")).expect("edit");
+        for (config, said) in [(taken, addr.to_string()), (no_tls, "missing-server.key".to_string())] {
+            let out = tokio::task::spawn_blocking(move || {
+                Command::new(env!("CARGO_BIN_EXE_mrgate"))
+                    .args(["serve", "--adopt-log", "--config", config.to_str().expect("path")])
+                    .output()
+                    .expect("mrgate serve")
+            })
+            .await
+            .expect("joined");
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert_eq!((out.status.success(), stderr.contains(&said)), (false, true), "{stderr}");
+            let url = store_url.clone();
+            let deciding = tokio::task::spawn_blocking(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+                client.query_one("SELECT rule_set FROM deciding_rules", &[]).expect("read").get::<_, i64>(0)
+            });
+            assert_eq!(deciding.await.expect("read"), own - 1, "not claimed: {said}");
+        }
+        // Nor one whose configured trust list reuses the stored list's sequence for another
+        // list: what the store holds refuses it, read before its claim.
+        set(own).await.expect("set");
+        let issued = |at: &'static str| move |toml: String| toml.replace("2026-01-01T00:00:00Z", at);
+        let list_dir = |name: &str| {
+            let made = dir.path().join(name);
+            std::fs::create_dir_all(&made).expect("dir");
+            made
+        };
+        let installed = demo_list_as(&list_dir("x"), issued("2026-01-02T00:00:00Z"));
+        let reused = demo_list_as(&list_dir("y"), issued("2026-01-03T00:00:00Z"));
+        let with_list = |name: &str, list: Vec<u8>| {
+            let mut config = common::gateway::config(&dir.path().join(name));
+            config.store.url = Some(store_url.clone());
+            config.log.adopt = true;
+            config.trust_list.file = dir.path().join(format!("{name}.xml"));
+            std::fs::write(&config.trust_list.file, list).expect("list");
+            config
+        };
+        let config = with_list("f", installed);
+        tokio::task::spawn_blocking(move || mrgate::server::App::load(config).map(drop))
+            .await
+            .expect("joined")
+            .expect("installs sequence 2");
+        set(own - 1).await.expect("set");
+        let config = with_list("g", reused);
+        let started = tokio::task::spawn_blocking(move || mrgate::server::App::load(config).map(drop))
+            .await
+            .expect("joined")
+            .expect_err("refused");
+        assert!(started.starts_with("the trust list file has sequence 2, but a different list"), "{started}");
+        let url = store_url.clone();
+        let deciding = tokio::task::spawn_blocking(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+            client.query_one("SELECT rule_set FROM deciding_rules", &[]).expect("read").get::<_, i64>(0)
+        });
+        assert_eq!(deciding.await.expect("read"), own - 1, "not claimed: a list reused");
         // The database decided by this build's rule set again: the node decides on.
         set(own).await.expect("set");
         assert_eq!(get(addr, "/healthz").await.status, 200);

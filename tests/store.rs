@@ -2792,33 +2792,62 @@ fn the_store_lists_the_exporters_words_registered_beside_look_alikes_before_the_
         }
         let later = CertificateRecord { recorded_at: "2026-11-27T00:00:00Z".into(), ..record("G-0O1", "valid") };
         store.put_certificate(&later, &event("valid", "export-9")).expect("put");
+        // The number the gateway suspended D-00I for, its facts registered again later (no
+        // new event): still met (the order of events, not the registration's time).
+        let again = CertificateRecord {
+            recorded_at: "2026-11-28T00:00:00Z".into(),
+            document: b"<Certificate>other facts</Certificate>".to_vec(),
+            ..record("D-001", "valid")
+        };
+        store.put_certificate(&again, &event("valid", "export-10")).expect("put");
+        // A number with no status event (a store repaired by hand): swept once, then met.
+        put(&*store, ("H-OO1", "export-unsigned", "valid", "export-11", "exporter:x"));
+        put(&*store, ("H-001", "export", "valid", "export-12", "exporter:x"));
         drop(store);
+        let behind = |sql: &str| match b {
+            Backend::Sqlite(_) => {
+                rusqlite::Connection::open(data.join("mrgate.db")).expect("db").execute_batch(sql).expect(sql)
+            }
+            Backend::Postgres(_) => b.sql(sql),
+        };
+        behind("DELETE FROM status_event WHERE number = 'H-001'");
         let expected = "CNCA-R-2002-001 B-OO1 valid reads as B-001 (export, withdrawn)\n\
                         CNCA-R-2002-001 C-0OI suspended reads as C-001 (notice, withdrawn)\n\
                         CNCA-R-2002-001 F-0O1 valid reads as F-O01 (export-unsigned, valid)\n\
                         CNCA-R-2002-001 F-O01 valid reads as F-0O1 (export-unsigned, valid)\n\
-                        CNCA-R-2002-001 G-00I suspended reads as G-0O1 (export, valid)\n";
+                        CNCA-R-2002-001 G-00I suspended reads as G-0O1 (export, valid)\n\
+                        CNCA-R-2002-001 H-OO1 valid reads as H-001 (export, valid)\n";
         assert_eq!(listed(), (Some(1), expected.to_string(), String::new()), "{}", b.name());
-        // What a node's sweep suspends (rule set 28), and its write held to exactly that: a
-        // word left out, one more, none, or another order, is refused with nothing written.
+        // What a node's sweep suspends (rule set 28), and its write held to the rule word by
+        // word: a word met, one not in force, one the register does not hold, one twice, or
+        // the words in another order, is refused with nothing written.
         let store = open();
         let swept = mrgate::decisions::register::swept(&store.look_alike_words().expect("words"));
         let key = |n: &str| ("CNCA-R-2002-001".to_string(), n.to_string());
-        assert_eq!(swept, [key("B-OO1"), key("C-0OI"), key("F-0O1"), key("F-O01"), key("G-00I")], "{}", b.name());
+        let expected: Vec<_> = ["B-OO1", "C-0OI", "F-0O1", "F-O01", "G-00I", "H-OO1"].map(key).into();
+        assert_eq!(swept, expected, "{}", b.name());
         let event = StatusEvent { actor: "gateway".into(), ..event("suspended", "look-alike:sweep") };
+        let not_swept = |n: &str| {
+            format!(
+                "the exporter's word CNCA-R-2002-001/{n} or a number beside it changed while the sweep was decided; ask again"
+            )
+        };
+        let order = "a sweep's words are not in (issuer, number) order, once each, as the rule gives them".to_string();
         let reversed: Vec<_> = swept.iter().rev().cloned().collect();
-        let more = [swept.clone(), vec![key("D-00I")]].concat();
-        for wrong in [swept[1..].to_vec(), more, vec![], reversed] {
+        let twice = [swept.clone(), vec![key("H-OO1")]].concat();
+        for (wrong, message) in [
+            ([swept.clone(), vec![key("D-00I")]].concat(), not_swept("D-00I")),
+            ([vec![key("A-001")], swept.clone()].concat(), not_swept("A-001")),
+            ([swept.clone(), vec![key("E-OO1")]].concat(), not_swept("E-OO1")),
+            ([swept.clone(), vec![key("Z-OO1")]].concat(), not_swept("Z-OO1")),
+            (reversed, order.clone()),
+            (twice, order.clone()),
+        ] {
             let r = store.write(Effect::SweepLookAlikes { suspended: wrong.clone(), event: event.clone() });
-            let Err(StoreError::Conflict { reason, message }) = r else { panic!("{}: {wrong:?}: {r:?}", b.name()) };
-            assert_eq!(
-                (reason, message.as_str()),
-                (
-                    "register.conflict",
-                    "the exporter's words beside numbers that read as theirs changed while the sweep was decided; ask again"
-                ),
-                "{wrong:?}"
-            );
+            let Err(StoreError::Conflict { reason, message: said }) = r else {
+                panic!("{}: {wrong:?}: {r:?}", b.name())
+            };
+            assert_eq!((reason, said), ("register.conflict", message), "{wrong:?}");
         }
         assert_eq!(store.certificate("CNCA-R-2002-001", "B-OO1").expect("read").expect("held").status, "valid");
         let size = store.log_size().expect("size");
@@ -2867,6 +2896,7 @@ fn the_store_lists_the_exporters_words_registered_beside_look_alikes_before_the_
             ("D-00I", "suspended"),
             ("E-OO1", "withdrawn"),
             ("A-001", "valid"),
+            ("H-OO1", "suspended"),
         ] {
             let held = store.certificate("CNCA-R-2002-001", number).expect("read").expect("held");
             let history = store.status_history("CNCA-R-2002-001", number).expect("history");

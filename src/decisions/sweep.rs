@@ -45,8 +45,8 @@ pub struct Grounds<'a> {
 
 /// The sweep of `words` (as [`crate::store::Store::look_alike_words`] read them): `None`
 /// when the rules met every one of them. Its answer is the words it suspends, (issuer,
-/// number) in order; its write is held to exactly those, read again at commit
-/// ([`Effect::SweepLookAlikes`]), so that a register changed meanwhile is swept again.
+/// number) in order; its write holds each to the rule again at commit
+/// ([`Effect::SweepLookAlikes`]), so that a register changed meanwhile is read again.
 pub fn sweep(words: &[LookAlikeWord], grounds: Grounds<'_>) -> Option<Decision<Vec<(String, String)>>> {
     let suspended = super::register::swept(words);
     if suspended.is_empty() {

@@ -283,33 +283,96 @@ impl TrustState {
 
 pub use crate::trust::list_limits as trust_list_limits;
 
+/// The list a start or reload succeeds: the running one at a reload, else the newest
+/// stored, if any.
+fn list_before(lasting: &Lasting, installed: Option<InForce>) -> Result<Option<Before>, String> {
+    Ok(match installed {
+        Some(running) => Some(Before::Running(running)),
+        None => {
+            lasting.store.newest_trust_list().map_err(|e| format!("the stored trust lists: {e}"))?.map(Before::Stored)
+        }
+    })
+}
+
+/// What a start or reload does with the configured trust list, given the list it succeeds.
+enum ListPlan {
+    /// The list before is newer than the file's, and stands (checked again), with the note.
+    Kept(Arc<TrustList>, Arc<Vec<u8>>, String),
+    /// The file's list is the one before.
+    Same,
+    /// The file's list is new: installed, succeeding the list of this digest, if any.
+    Install { succeeds: Option<String> },
+}
+
+impl ListPlan {
+    /// The one rule of the configured list ([`App::assemble`], before its claim and after):
+    /// an older file keeps the newer list (which must still pass the install policy), a
+    /// file reusing a sequence for another list is refused, a newer one is installed.
+    fn of(
+        before: Option<Before>,
+        file: &TrustList,
+        policy: &crate::trust::InstallPolicy,
+        now: time::OffsetDateTime,
+        limits: &Limits,
+    ) -> Result<Self, String> {
+        let succession = before
+            .as_ref()
+            .map(|b| crate::trust::Succession::of((b.sequence(), b.digest()), (file.sequence, &file.digest)));
+        match (before, succession) {
+            (Some(before), Some(crate::trust::Succession::Older)) => {
+                let note = format!("kept trust list {} (the file's is {}, older)", before.sequence(), file.sequence);
+                let (current, bytes) = before.into_in_force(policy, now, limits)?;
+                Ok(ListPlan::Kept(current, bytes, note))
+            }
+            // A sequence names one list: the file may not bring another under it.
+            (Some(before), Some(crate::trust::Succession::Reused)) => Err(format!(
+                "the trust list file has sequence {}, but a different list (sha256:{}) is installed under it; a \
+                 changed list needs a higher sequence",
+                file.sequence,
+                before.digest()
+            )),
+            (Some(_), Some(crate::trust::Succession::Same)) => Ok(ListPlan::Same),
+            (before, _) => Ok(ListPlan::Install { succeeds: before.as_ref().map(|b| b.digest().to_string()) }),
+        }
+    }
+}
+
 /// A node's sweep at start ([`crate::decisions::sweep`]): how many words it suspended and
-/// its log index, or `None` when the rules met every word. The register may change between
-/// its read and its commit (another node deciding): it is read again, three times at most.
+/// its log index, or `None` when the rules met every word. The register, or the rule
+/// documents in force, may change between its read and its commit (another node deciding or
+/// installing): it reads again, at a new time, three times at most. Its entry names the
+/// newest stored trust list and table, which it does not depend on: the node's own may
+/// already be older.
 fn sweep_look_alikes(
     lasting: &Lasting,
-    trust_list: &TrustList,
-    table: Option<crate::ledger::entry::RuleVersion>,
     install_policy: &crate::trust::InstallPolicy,
-    now: time::OffsetDateTime,
 ) -> Result<Option<(usize, u64)>, String> {
+    use crate::ledger::entry::RuleVersion;
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let words = lasting.store.look_alike_words().map_err(|e| format!("reading the exporter's words: {e}"))?;
+        let failed = |what: &'static str| {
+            move |e: crate::store::StoreError| format!("sweeping the exporter's words: {what}: {e}")
+        };
+        let words = lasting.store.look_alike_words().map_err(failed("reading them"))?;
+        let list = lasting.store.newest_trust_list_id().map_err(failed("the stored trust lists"))?;
+        let table = lasting.store.newest_equivalence_table_id().map_err(failed("the stored equivalence tables"))?;
+        let version = |(sequence, digest)| RuleVersion { sequence, digest };
+        let Some(trust_list) = list.map(version) else {
+            return Err("sweeping the exporter's words: no trust list is stored".into());
+        };
         let grounds = crate::decisions::sweep::Grounds {
-            trust_list: crate::ledger::entry::RuleVersion {
-                sequence: trust_list.sequence,
-                digest: trust_list.digest.clone(),
-            },
-            table: table.clone(),
+            trust_list,
+            table: table.map(version),
             crls: install_policy.crls.set_digest(),
-            now,
+            now: crate::decisions::to_the_second(lasting.clock.now()),
         };
         let Some(decision) = crate::decisions::sweep::sweep(&words, grounds) else { return Ok(None) };
+        const RACED: [&str; 3] =
+            [crate::decisions::record::REGISTER_CONFLICT, "trust.list_changed", "rules.table_changed"];
         match recorder(lasting).record(Ok(decision)) {
             Ok(recorded) => return Ok(Some((recorded.answer.len(), recorded.receipt.index))),
-            Err(refused) if refused.refusal.reason == crate::decisions::record::REGISTER_CONFLICT && attempts < 3 => {}
+            Err(refused) if RACED.contains(&refused.refusal.reason.as_str()) && attempts < 3 => {}
             Err(refused) => {
                 return Err(format!("sweeping the exporter's words beside look-alikes: {}", refused.refusal));
             }
@@ -546,6 +609,16 @@ impl App {
         let trust_list = install_policy
             .load(&list_bytes, now, &list_limits)
             .map_err(|e| format!("{}: [{}] {e}", config.trust_list.file.display(), e.code()))?;
+        let (file_list, file_bytes) = (Arc::new(trust_list), Arc::new(list_bytes));
+        // What the store holds must allow this node too — its newest equivalence table and
+        // trust list, read as the start below reads them, writing nothing — before it
+        // claims the store (found by review: a node refused by them had fenced the older
+        // nodes already).
+        if lasting.tables.is_none() {
+            rules::TableState::check(lasting.store.as_ref(), &install_policy, now)?;
+        }
+        let before = list_before(&lasting, installed.clone())?;
+        ListPlan::of(before, &file_list, &install_policy, now, &list_limits)?;
         // This node decides by this build's rules from here on, and older nodes beside it
         // on a shared store commit nothing more: claimed once everything the configuration
         // names has read (a node that cannot start claims nothing), before the first write.
@@ -574,44 +647,19 @@ impl App {
         // Nodes starting together on an empty shared store race to install the file's list:
         // one does; the others' installs are refused (`trust.list_changed`) and they look
         // again, finding it stored.
-        let (file_list, file_bytes) = (Arc::new(trust_list), Arc::new(list_bytes));
         let mut attempts = 0;
         let (trust_list, list_bytes, note) = loop {
             attempts += 1;
-            let before = match installed.clone() {
-                Some(running) => Some(Before::Running(running)),
-                None => {
-                    let newest =
-                        lasting.store.newest_trust_list().map_err(|e| format!("the stored trust lists: {e}"))?;
-                    newest.map(Before::Stored)
-                }
-            };
-            let succession = before.as_ref().map(|b| {
-                crate::trust::Succession::of((b.sequence(), b.digest()), (file_list.sequence, &file_list.digest))
-            });
-            break match (before, succession) {
-                (Some(before), Some(crate::trust::Succession::Older)) => {
-                    let note =
-                        format!("kept trust list {} (the file's is {}, older)", before.sequence(), file_list.sequence);
-                    let (current, bytes) = before.into_in_force(&install_policy, now, &list_limits)?;
-                    (current, bytes, note)
-                }
-                // A sequence names one list: the file may not bring another under it.
-                (Some(before), Some(crate::trust::Succession::Reused)) => {
-                    return Err(format!(
-                        "the trust list file has sequence {}, but a different list (sha256:{}) is installed under it; \
-                     a changed list needs a higher sequence",
-                        file_list.sequence,
-                        before.digest()
-                    ));
-                }
-                (Some(_), Some(crate::trust::Succession::Same)) => {
+            let before = list_before(&lasting, installed.clone())?;
+            break match ListPlan::of(before, &file_list, &install_policy, now, &list_limits)? {
+                ListPlan::Kept(current, bytes, note) => (current, bytes, note),
+                ListPlan::Same => {
                     let note = format!("trust list {}", file_list.sequence);
                     (Arc::clone(&file_list), Arc::clone(&file_bytes), note)
                 }
                 // New to the gateway: it comes into force through the log, as an operator's
                 // install does, so the log says when every list an entry names was installed.
-                (before, _) => {
+                ListPlan::Install { succeeds } => {
                     let installing = crate::decisions::trust_list::installing(
                         &file_list,
                         &file_bytes,
@@ -619,7 +667,7 @@ impl App {
                         table_named.clone(),
                         install_policy.crls.set_digest(),
                         now,
-                        before.as_ref().map(Before::digest),
+                        succeeds.as_deref(),
                     );
                     let receipt = match recorder(&lasting).record(Ok(installing)) {
                         Ok(recorded) => recorded.receipt,
@@ -638,11 +686,11 @@ impl App {
                 }
             };
         };
-        // At start, the exporter's words the look-alike rules did not meet are swept, under
-        // the list and table now in force (rule set 28): before any request is decided.
+        // At start, the exporter's words the look-alike rules did not meet are swept (rule
+        // set 28), before any request is decided.
         let swept = match &shared {
             Some(_) => None,
-            None => sweep_look_alikes(&lasting, &trust_list, table_named.clone(), &install_policy, now)?,
+            None => sweep_look_alikes(&lasting, &install_policy)?,
         };
         let note = match swept {
             Some((words, index)) => format!("{note}, {words} exporter's word(s) swept as log entry {index}"),
@@ -1738,12 +1786,39 @@ impl Running {
     }
 }
 
-/// Binds and serves until the task is aborted.
-pub async fn start(app: Arc<App>) -> Result<Running, String> {
-    let tls = tls::server_config(&app.config.tls.certificate, &app.config.tls.key, &app.config.tls.client_ca)?;
+/// A node's port and TLS configuration, taken before it loads ([`serve`]): a node that
+/// cannot have them fails before its claim on a shared store ([`crate::store::Store::claim`]),
+/// so a new build whose port is taken, or whose TLS files do not read, leaves the older
+/// nodes deciding (found by review: the bind came after the claim).
+pub struct Bound {
+    listener: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl std::fmt::Debug for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bound({:?})", self.listener.local_addr())
+    }
+}
+
+/// Takes `config`'s port and reads its TLS files.
+pub async fn bind(config: &Config) -> Result<Bound, String> {
+    let tls = tls::server_config(&config.tls.certificate, &config.tls.key, &config.tls.client_ca)?;
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let listener =
-        tokio::net::TcpListener::bind(&app.config.listen).await.map_err(|e| format!("{}: {e}", app.config.listen))?;
+        tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| format!("{}: {e}", config.listen))?;
+    Ok(Bound { listener, acceptor })
+}
+
+/// Binds and serves until the task is aborted.
+pub async fn start(app: Arc<App>) -> Result<Running, String> {
+    let bound = bind(&app.config).await?;
+    start_bound(app, bound).await
+}
+
+/// Serves `app` on `bound` until the task is aborted.
+pub async fn start_bound(app: Arc<App>, bound: Bound) -> Result<Running, String> {
+    let Bound { listener, acceptor } = bound;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let _ = app.bound.set(addr);
     let limits = &app.config.limits;
@@ -1870,8 +1945,10 @@ pub fn serve(
         // Handlers first: a SIGHUP that arrives once the banner is out must not kill us.
         let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
         let mut hangup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+        // The port and TLS files first, then the store: a node that cannot serve claims none.
+        let bound = bind(&config).await?;
         let app = Arc::new(App::load(config)?);
-        let running = start(app).await?;
+        let running = start_bound(app, bound).await?;
         banner(running.addr);
         loop {
             tokio::select! {

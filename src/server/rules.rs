@@ -18,6 +18,70 @@ use hyper::{Response, StatusCode};
 use serde_json::json;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+/// The build's own equivalence table.
+fn embedded() -> Result<Version, String> {
+    Version::embedded().map_err(|e| format!("the embedded equivalence table: [{}] {e}", e.code()))
+}
+
+/// What a start does with the equivalence table, given the newest `stored`.
+enum Plan {
+    /// The stored table stands (verified again), with the start's note.
+    Stands(Version, String),
+    /// The build's is installed, succeeding the stored one of this digest, if any.
+    Install { succeeds: Option<String> },
+}
+
+/// The one rule of a start's table ([`TableState::start`], [`TableState::check`]): the stored
+/// table stands when the build's is the same or older, or the operator's own under the
+/// build's sequence; a build table under a stored sequence is refused; else the build's is
+/// installed.
+fn plan(
+    stored: Option<crate::store::TableVersion>,
+    build: &Version,
+    policy: &InstallPolicy,
+    now: time::OffsetDateTime,
+) -> Result<Plan, String> {
+    let succession =
+        stored.as_ref().map(|v| Succession::of((v.sequence, &v.digest), (build.table.sequence, &build.digest)));
+    match (stored, succession) {
+        // The stored table stands: the build's is the same, or older.
+        (Some(v), Some(Succession::Same | Succession::Older)) => {
+            let version = signed::read(&v.document, policy, now).map_err(|e| {
+                format!(
+                    "equivalence table {} (installed {}) can no longer be used: [{}] {e}; the gateway does \
+                     not fall back to an older table",
+                    v.sequence,
+                    v.installed_at,
+                    e.code()
+                )
+            })?;
+            Ok(Plan::Stands(version, format!("equivalence table {}", v.sequence)))
+        }
+        // The operator's own signed table under the sequence this build's table took
+        // (the README once had operators make a sequence 2 of the first build table):
+        // the operator's word stands over the build's default, as an older build's
+        // table would (found by review: the start was refused, and only the older
+        // build could run).
+        (Some(v), Some(Succession::Reused))
+            if signed::read(&v.document, policy, now).is_ok_and(|t| t.origin != Origin::Build) =>
+        {
+            let version = signed::read(&v.document, policy, now).map_err(|e| e.to_string())?;
+            let note = format!(
+                "equivalence table {} (installed by the operator; this build's table {} differs and is not \
+                 installed: install a newer one to take its rows)",
+                v.sequence, v.sequence
+            );
+            Ok(Plan::Stands(version, note))
+        }
+        (Some(v), Some(Succession::Reused)) => Err(format!(
+            "this build's equivalence table has sequence {}, but a different table (sha256:{}) is \
+             installed under it; a changed table needs a higher sequence",
+            v.sequence, v.digest
+        )),
+        (stored, _) => Ok(Plan::Install { succeeds: stored.map(|v| v.digest) }),
+    }
+}
+
 /// The equivalence table in force, shared by every `App` a reload makes.
 #[derive(Debug)]
 pub struct TableState {
@@ -41,56 +105,24 @@ impl TableState {
         now: time::OffsetDateTime,
         trust_list: Option<RuleVersion>,
     ) -> Result<(Arc<Self>, String), String> {
-        let build = Version::embedded().map_err(|e| format!("the embedded equivalence table: [{}] {e}", e.code()))?;
+        let build = embedded()?;
         let mut attempts = 0;
         let (version, note) = loop {
             attempts += 1;
             let stored = store.newest_equivalence_table().map_err(|e| format!("the stored equivalence tables: {e}"))?;
-            let succession =
-                stored.as_ref().map(|v| Succession::of((v.sequence, &v.digest), (build.table.sequence, &build.digest)));
-            match (stored, succession) {
-                // The stored table stands: the build's is the same, or older.
-                (Some(v), Some(Succession::Same | Succession::Older)) => {
-                    let version = signed::read(&v.document, policy, now).map_err(|e| {
-                        format!(
-                            "equivalence table {} (installed {}) can no longer be used: [{}] {e}; the gateway does \
-                             not fall back to an older table",
-                            v.sequence,
-                            v.installed_at,
-                            e.code()
-                        )
-                    })?;
-                    break (version, format!("equivalence table {}", v.sequence));
-                }
-                // The operator's own signed table under the sequence this build's table took
-                // (the README once had operators make a sequence 2 of the first build table):
-                // the operator's word stands over the build's default, as an older build's
-                // table would (found by review: the start was refused, and only the older
-                // build could run).
-                (Some(v), Some(Succession::Reused))
-                    if signed::read(&v.document, policy, now).is_ok_and(|t| t.origin != Origin::Build) =>
-                {
-                    let version = signed::read(&v.document, policy, now).map_err(|e| e.to_string())?;
-                    let note = format!(
-                        "equivalence table {} (installed by the operator; this build's table {} differs and is not \
-                         installed: install a newer one to take its rows)",
-                        v.sequence, v.sequence
-                    );
-                    break (version, note);
-                }
-                (Some(v), Some(Succession::Reused)) => {
-                    return Err(format!(
-                        "this build's equivalence table has sequence {}, but a different table (sha256:{}) is \
-                         installed under it; a changed table needs a higher sequence",
-                        v.sequence, v.digest
-                    ));
-                }
+            match plan(stored, &build, policy, now)? {
+                Plan::Stands(version, note) => break (version, note),
                 // None stored, or the build's is newer: it comes into force through the log.
-                (stored, _) => {
-                    let succeeds = stored.as_ref().map(|v| v.digest.as_str());
+                Plan::Install { succeeds } => {
                     let crls = policy.crls.set_digest();
-                    let installing =
-                        equivalence_table::installing(&build, trust_list.clone(), crls, "build", now, succeeds);
+                    let installing = equivalence_table::installing(
+                        &build,
+                        trust_list.clone(),
+                        crls,
+                        "build",
+                        now,
+                        succeeds.as_deref(),
+                    );
                     match recorder.record(Ok(installing)) {
                         Ok(recorded) => {
                             let note = format!(
@@ -110,6 +142,14 @@ impl TableState {
         let state =
             Self { in_force: RwLock::new(Arc::new(version)), install: Mutex::new(()), refused: Mutex::new(None) };
         Ok((Arc::new(state), note))
+    }
+
+    /// What [`TableState::start`] would refuse on `store`, read without writing anything:
+    /// checked before a node claims a shared store ([`crate::store::Store::claim`]), so that a
+    /// node the stored table refuses claims nothing.
+    pub fn check(store: &dyn Store, policy: &InstallPolicy, now: time::OffsetDateTime) -> Result<(), String> {
+        let stored = store.newest_equivalence_table().map_err(|e| format!("the stored equivalence tables: {e}"))?;
+        plan(stored, &embedded()?, policy, now).map(drop)
     }
 
     pub fn in_force(&self) -> Arc<Version> {

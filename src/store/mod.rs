@@ -345,8 +345,9 @@ pub struct LookAlikeAt {
 /// PostgreSQL 12), each joined to the numbers of its CB that read as it by the index on
 /// their skeleton, with the gateway's last look-alike event of the word and the first
 /// event of the number. `indexed` names the two indexes for SQLite, which has no
-/// statistics to choose them by.
-pub(crate) fn look_alike_words_sql(indexed: bool) -> String {
+/// statistics to choose them by; `one` reads a single word, by (issuer, number) as the
+/// first two parameters (`placeholders`, `?1`/`$1`).
+pub(crate) fn look_alike_words_sql(indexed: bool, one: Option<(&str, &str)>) -> String {
     let (words, skeletons) = match indexed {
         true => (" INDEXED BY certificate_word", " INDEXED BY certificate_look_alike"),
         false => ("", ""),
@@ -356,6 +357,7 @@ pub(crate) fn look_alike_words_sql(indexed: bool) -> String {
     let gateway = crate::decisions::status_list::ACTOR;
     let prefix = crate::decisions::register::LOOK_ALIKE;
     let word = crate::decisions::register::origin::EXPORT_UNSIGNED;
+    let one = one.map_or(String::new(), |(issuer, number)| format!(" AND w.issuer = {issuer} AND w.number = {number}"));
     format!(
         "SELECT w.issuer, w.number, w.status,
                 (SELECT MAX(g.seq) FROM status_event g WHERE g.issuer = w.issuer AND g.number = w.number
@@ -364,7 +366,7 @@ pub(crate) fn look_alike_words_sql(indexed: bool) -> String {
                 (SELECT MIN(e.seq) FROM status_event e WHERE e.issuer = n.issuer AND e.number = n.number)
          FROM certificate w{words}
          JOIN certificate n{skeletons} ON n.issuer = w.issuer AND {n} = {w} AND n.number != w.number
-         WHERE w.origin = '{word}'
+         WHERE w.origin = '{word}'{one}
          ORDER BY w.issuer, w.number, n.number",
         len = prefix.len()
     )
@@ -527,11 +529,14 @@ pub enum Effect {
     /// carries it, so that a word registered since its read is met).
     SuspendLookAlikes { issuer: String, number: String, suspended: Vec<String>, event: StatusEvent },
     /// Suspends the exporter's words `suspended` (issuer, number), as `event` says: each a
-    /// word that a number beside it registered after the gateway last suspended it would
-    /// have had suspended by rule set 26 or 27, had they been in force
-    /// ([`crate::decisions::sweep`], rule set 28). A conflict (`register.conflict`) unless
-    /// they are exactly the words [`crate::decisions::register::swept`] gives inside this
-    /// transaction, in order.
+    /// word in force beside a number of its CB, reading as it, that the look-alike rules of
+    /// sets 26 and 27 never met ([`crate::decisions::sweep`], rule set 28). A conflict
+    /// (`register.conflict`) unless each is still such a word inside this transaction, in
+    /// (issuer, number) order, once each: read word by word by the indexes, not the whole
+    /// register again under the commit lock. A word the rule gives that the list left out
+    /// is not looked for here: once a node of rule set 28 has claimed the store, every
+    /// number registered is met as it is registered, so the words to sweep only grow fewer
+    /// between the sweep's read and its commit (an audit decides the whole set again).
     SweepLookAlikes { suspended: Vec<(String, String)>, event: StatusEvent },
     /// What an export, recognition or PT report returned, by id; the decision's log index
     /// is kept beside it, so its receipt can be proved later.

@@ -754,11 +754,16 @@ async fn look_alikes(c: &mut Conn, issuer: &str, number: &str) -> Result<Vec<sup
     Ok(rows.iter().map(read).collect::<Result<_, _>>()?)
 }
 
-/// [`Store::look_alike_words`], on `c` (inside a write's transaction for
-/// [`Effect::SweepLookAlikes`]).
-async fn look_alike_words(c: &mut Conn) -> Result<Vec<super::LookAlikeWord>, StoreError> {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| super::look_alike_words_sql(false));
-    let rows = c.query(SQL.as_str(), &[]).await?;
+/// [`Store::look_alike_words`], on `c`; or of the one word `one` (inside a write's
+/// transaction for [`Effect::SweepLookAlikes`]).
+async fn look_alike_words(c: &mut Conn, one: Option<(&str, &str)>) -> Result<Vec<super::LookAlikeWord>, StoreError> {
+    static ALL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| super::look_alike_words_sql(false, None));
+    static ONE: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| super::look_alike_words_sql(false, Some(("$1", "$2"))));
+    let rows = match one {
+        None => c.query(ALL.as_str(), &[]).await?,
+        Some((issuer, number)) => c.query(ONE.as_str(), &[&issuer, &number]).await?,
+    };
     let read = |r: &tokio_postgres::Row| {
         let word = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get::<_, Option<i64>>(3)?);
         let first = r.try_get::<_, Option<i64>>(7)?.and_then(|f| u64::try_from(f).ok());
@@ -928,7 +933,10 @@ async fn apply(c: &mut Conn, effect: &Effect, index: Option<u64>) -> Result<Vec<
             }
         }
         Effect::SweepLookAlikes { suspended, event } => {
-            rules::swept_as_read(&look_alike_words(c).await?, suspended)?;
+            for (issuer, number) in suspended {
+                rules::still_swept(issuer, number, &look_alike_words(c, Some((issuer, number))).await?)?;
+            }
+            rules::in_order(suspended)?;
             for (issuer, number) in suspended {
                 c.execute(
                     "UPDATE certificate SET status = $3 WHERE issuer = $1 AND number = $2",
@@ -1449,7 +1457,7 @@ impl Store for PostgresStore {
     }
 
     fn look_alike_words(&self) -> Result<Vec<super::LookAlikeWord>, StoreError> {
-        self.pool.run(async |c| look_alike_words(c).await)
+        self.pool.run(async |c| look_alike_words(c, None).await)
     }
 
     fn certificates_by_holder(&self, credit_code: &str) -> Result<Vec<CertificateRecord>, StoreError> {

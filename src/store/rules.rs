@@ -71,15 +71,28 @@ pub fn look_alikes_as_read(
     Ok(())
 }
 
-/// `SweepLookAlikes`: the words to suspend are those the rule gives now
-/// ([`crate::decisions::register::swept`]), among the words read inside the write's
-/// transaction (`held`).
-pub fn swept_as_read(held: &[super::LookAlikeWord], as_read: &[(String, String)]) -> Result<(), StoreError> {
-    if crate::decisions::register::swept(held) != as_read {
+/// `SweepLookAlikes`: word `issuer`/`number` is one the rule sweeps now
+/// ([`crate::decisions::register::swept`]), as read inside the write's transaction (`held`:
+/// that word alone, if the register holds it beside look-alikes).
+pub fn still_swept(issuer: &str, number: &str, held: &[super::LookAlikeWord]) -> Result<(), StoreError> {
+    if crate::decisions::register::swept(held) != [(issuer.to_string(), number.to_string())] {
         return Err(conflict(
             REGISTER_CONFLICT,
-            "the exporter's words beside numbers that read as theirs changed while the sweep was decided; ask again"
-                .into(),
+            format!(
+                "the exporter's word {issuer}/{number} or a number beside it changed while the sweep was decided; ask again"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `SweepLookAlikes`: its words are in (issuer, number) order, once each, as the rule
+/// gives them.
+pub fn in_order(words: &[(String, String)]) -> Result<(), StoreError> {
+    if words.iter().zip(words.iter().skip(1)).any(|(a, b)| a >= b) {
+        return Err(conflict(
+            REGISTER_CONFLICT,
+            "a sweep's words are not in (issuer, number) order, once each, as the rule gives them".into(),
         ));
     }
     Ok(())

@@ -488,17 +488,25 @@ fn look_alikes(conn: &Connection, issuer: &str, number: &str) -> Result<Vec<supe
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// [`Store::look_alike_words`], on `conn` (inside a write's transaction for
-/// [`Effect::SweepLookAlikes`]).
-fn look_alike_words(conn: &Connection) -> Result<Vec<super::LookAlikeWord>, StoreError> {
-    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| super::look_alike_words_sql(true));
-    let mut stmt = conn.prepare_cached(SQL.as_str())?;
-    let rows = stmt.query_map([], |r| {
+/// [`Store::look_alike_words`], on `conn`; or of the one word `one` (inside a write's
+/// transaction for [`Effect::SweepLookAlikes`]).
+fn look_alike_words(conn: &Connection, one: Option<(&str, &str)>) -> Result<Vec<super::LookAlikeWord>, StoreError> {
+    static ALL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| super::look_alike_words_sql(true, None));
+    static ONE: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| super::look_alike_words_sql(true, Some(("?1", "?2"))));
+    let read = |r: &rusqlite::Row<'_>| {
         let word = (r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<i64>>(3)?);
         let first = r.get::<_, Option<i64>>(7)?.and_then(|f| u64::try_from(f).ok());
         Ok((word, super::LookAlikeAt { number: r.get(4)?, origin: r.get(5)?, status: r.get(6)?, first }))
-    })?;
-    Ok(super::gather_look_alike_words(rows.collect::<Result<Vec<_>, _>>()?))
+    };
+    let rows = match one {
+        None => conn.prepare_cached(ALL.as_str())?.query_map([], read)?.collect::<Result<Vec<_>, _>>()?,
+        Some((issuer, number)) => conn
+            .prepare_cached(ONE.as_str())?
+            .query_map(params![issuer, number], read)?
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    Ok(super::gather_look_alike_words(rows))
 }
 
 const SELECT_CERT: &str = "SELECT issuer, number, holder_credit_code, origin, status, document, recorded_at, signer, signer_at FROM certificate";
@@ -727,7 +735,10 @@ fn apply(conn: &Connection, effect: &Effect, index: Option<u64>) -> Result<Vec<P
             }
         }
         Effect::SweepLookAlikes { suspended, event } => {
-            rules::swept_as_read(&look_alike_words(conn)?, suspended)?;
+            for (issuer, number) in suspended {
+                rules::still_swept(issuer, number, &look_alike_words(conn, Some((issuer, number)))?)?;
+            }
+            rules::in_order(suspended)?;
             for (issuer, number) in suspended {
                 conn.prepare_cached("UPDATE certificate SET status = ?3 WHERE issuer = ?1 AND number = ?2")?
                     .execute(params![issuer, number, event.status])?;
@@ -1180,7 +1191,7 @@ impl Store for SqliteStore {
     }
 
     fn look_alike_words(&self) -> Result<Vec<super::LookAlikeWord>, StoreError> {
-        look_alike_words(&*self.conn()?)
+        look_alike_words(&*self.conn()?, None)
     }
 
     fn certificates_after(
