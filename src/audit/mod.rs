@@ -390,6 +390,7 @@ impl Audit<'_> {
                 .collect(),
             receipt_ids: std::collections::HashSet::new(),
             slots: published::Slots::default(),
+            made: published::Made::default(),
             installed: HashMap::new(),
             now: OffsetDateTime::now_utc(),
             latest: None,
@@ -533,6 +534,8 @@ struct Walk<'a, 's> {
     receipt_ids: std::collections::HashSet<String>,
     /// The status-list slots the exported credentials named so far.
     slots: published::Slots,
+    /// Each status list's bits as last made, made again where the log changed them.
+    made: published::Made,
     /// When each rule document came into force, by digest, from its install entry (never
     /// the gateway's own record of it).
     installed: HashMap<String, OffsetDateTime>,
@@ -1537,6 +1540,8 @@ struct LogRegister {
     /// The digests of the outputs every export logged as made names, decided again or not:
     /// an export that disagrees is its own disagreement, not its documents' in the register.
     outputs_logged: std::collections::HashSet<String>,
+    /// The certificates changed since the status lists were last made ([`published::Made`]).
+    touched: std::collections::HashSet<(String, String)>,
     /// The index of the entry the walk is at: where in the register's history a change is
     /// ([`Held::first`], [`Held::suspended_at`]), as the stores' status-event order says it.
     place: u64,
@@ -1810,7 +1815,9 @@ impl LogRegister {
             held.signer = signer;
         }
         let now = held.standing();
-        self.remember(&(issuer.to_string(), number.to_string()), at, notices, before, now);
+        let key = (issuer.to_string(), number.to_string());
+        self.remember(&key, at, notices, before, now);
+        self.touched.insert(key);
     }
 
     /// Registers the documents an export made of a registered certificate, by `digests`
@@ -1977,6 +1984,7 @@ impl LogRegister {
         held.suspended_at = Some(place);
         let now = held.standing();
         self.remember(key, at, notices, Some(before), now);
+        self.touched.insert(key.clone());
     }
 
     /// [`crate::store::Store::look_alikes`] of the register as replayed so far.
@@ -2033,7 +2041,9 @@ impl LogRegister {
         held.status = Some(n.action.target());
         held.last_iat = Some(held.last_iat.map_or(n.iat, |l| l.max(n.iat)));
         let now = held.standing();
-        self.remember(&(n.issuer.clone(), n.number.clone()), at, notices, before, now);
+        let key = (n.issuer.clone(), n.number.clone());
+        self.remember(&key, at, notices, before, now);
+        self.touched.insert(key);
         self.notices += 1;
         self.jtis.insert((n.issuer.clone(), n.jti.clone()), self.notices);
     }

@@ -32,6 +32,10 @@ pub(super) struct Slots {
     /// superseded, its certificate's no longer): a published version is held to its own
     /// list's slots, not to every slot of every list.
     in_list: HashMap<u32, Vec<(Option<CertificateKey>, u32)>>,
+    /// Where each slot is in its list's `in_list`.
+    position: HashMap<Slot, usize>,
+    /// The slots superseded since the lists were last made ([`Made`]), by list and position.
+    superseded: Vec<(u32, usize)>,
 }
 
 impl Slots {
@@ -51,7 +55,9 @@ impl Slots {
             _ => {
                 self.of.insert(key.clone(), slot);
                 self.holder.insert(slot, Some(key.clone()));
-                self.in_list.entry(slot.list).or_default().push((Some(key), slot.index));
+                let in_list = self.in_list.entry(slot.list).or_default();
+                self.position.insert(slot, in_list.len());
+                in_list.push((Some(key), slot.index));
                 Ok(())
             }
         }
@@ -65,17 +71,225 @@ impl Slots {
         let key = (issuer.to_string(), number.to_string());
         let Some(slot) = self.of.remove(&key) else { return };
         self.holder.insert(slot, None);
-        if let Some(held) = self.in_list.get_mut(&slot.list) {
-            for (holder, index) in held.iter_mut() {
-                if *index == slot.index && holder.as_ref() == Some(&key) {
-                    *holder = None;
-                }
-            }
+        // By its place, not a walk of the list: once per superseding export.
+        let Some(&at) = self.position.get(&slot) else { return };
+        if let Some((holder, _)) = self.in_list.get_mut(&slot.list).and_then(|held| held.get_mut(at)) {
+            *holder = None;
+            self.superseded.push((slot.list, at));
         }
     }
 }
 
+/// Each list's bits as the walk last made them, kept from one of its versions to the next:
+/// a version is made again from the slots whose certificate the log changed since, not
+/// from every slot of its list (found by review: every version of a list read every slot
+/// of it, so an audit took time in the square of a list's length times its versions).
+/// Made whole again when the rules the entry names are others, or when what the rules said
+/// of a valid certificate may no longer hold at the entry's time (its kept answer's
+/// window, [`Kept`]), so that each bit is what reading every slot would give.
+#[derive(Debug, Default)]
+pub(super) struct Made {
+    lists: HashMap<u32, MadeList>,
+}
+
+#[derive(Debug, Default)]
+struct MadeList {
+    /// The trust list's and table's digests it was made under.
+    digests: (String, String),
+    /// From the latest `from` to the earliest `until` of the answers kept for its valid
+    /// certificates: while the entry's time is in it, every kept answer holds (`None`: no
+    /// valid certificate, no answer to hold).
+    holds: Option<(time::OffsetDateTime, time::OffsetDateTime)>,
+    /// Each place of the list's slots ([`Slots::in_list`]) as made: `None` for a
+    /// certificate the register does not hold.
+    slots: Vec<Option<SlotMade>>,
+    /// The indexes set in each purpose's list, with how many places set each.
+    revoked: std::collections::BTreeMap<u32, usize>,
+    suspended: std::collections::BTreeMap<u32, usize>,
+    /// The places whose stored status does not read, with their index and status.
+    unread: std::collections::BTreeMap<usize, (u32, &'static str)>,
+    /// The places changed since it was made.
+    dirty: std::collections::BTreeSet<usize>,
+}
+
+/// One slot as made: its index, its certificate's status (or [`crate::status_list::SUPERSEDED`]),
+/// and whether the rules withhold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SlotMade {
+    index: u32,
+    stored: &'static str,
+    withheld: bool,
+}
+
+impl MadeList {
+    /// Adds (`by` 1) or takes away (`by` -1) what place `at`, made as `made`, sets.
+    fn count(&mut self, at: usize, made: Option<SlotMade>, add: bool) {
+        let Some(made) = made else { return };
+        let held = SlotHeld { index: made.index, stored: made.stored, withheld: made.withheld };
+        let (revoked, suspended) = match made.stored {
+            crate::status_list::SUPERSEDED => (true, false),
+            stored => match Status::parse(stored) {
+                Some(status) => (
+                    held.sets(crate::status_list::Purpose::Revocation, status),
+                    held.sets(crate::status_list::Purpose::Suspension, status),
+                ),
+                None => {
+                    match add {
+                        true => self.unread.insert(at, (made.index, made.stored)),
+                        false => self.unread.remove(&at),
+                    };
+                    return;
+                }
+            },
+        };
+        for (set, on) in [(&mut self.revoked, revoked), (&mut self.suspended, suspended)] {
+            if !on {
+                continue;
+            }
+            let n = set.entry(made.index).or_default();
+            match add {
+                true => *n += 1,
+                false => *n = n.saturating_sub(1),
+            }
+            if *n == 0 {
+                set.remove(&made.index);
+            }
+        }
+    }
+
+    /// The version of `list` for `purpose` as made ([`Version::of`] over every slot).
+    fn version(
+        &self,
+        list: u32,
+        purpose: crate::status_list::Purpose,
+    ) -> Result<Version, crate::status_list::UnreadStatus> {
+        if let Some((_, (index, status))) = self.unread.iter().next() {
+            return Err(crate::status_list::UnreadStatus { list, index: *index, status: status.to_string() });
+        }
+        let set = match purpose {
+            crate::status_list::Purpose::Revocation => &self.revoked,
+            crate::status_list::Purpose::Suspension => &self.suspended,
+        };
+        let set = set.keys().copied().filter(|i| *i < crate::status_list::LENGTH).collect();
+        Ok(Version { list, purpose, set })
+    }
+}
+
+/// The rules a list version is made under: the digests of the trust list and table the
+/// entry names, its time, those documents, and until when an answer given now holds.
+struct Rules<'r> {
+    digests: (String, String),
+    at: time::OffsetDateTime,
+    until: time::OffsetDateTime,
+    trust_list: &'r crate::trust::TrustList,
+    table: &'r crate::standards::Table,
+}
+
 impl Walk<'_, '_> {
+    /// List `list` as the register and `rules` give it now: made again at the places the
+    /// log changed since it was last made, or whole ([`Made`]).
+    fn make(&mut self, list: u32, rules: &Rules<'_>) -> &MadeList {
+        // The changes since the lists were last made, at the places they hold.
+        for key in std::mem::take(&mut self.register.touched) {
+            let Some(slot) = self.slots.of.get(&key) else { continue };
+            let Some(&at) = self.slots.position.get(slot) else { continue };
+            if let Some(made) = self.made.lists.get_mut(&slot.list) {
+                made.dirty.insert(at);
+            }
+        }
+        for (superseded, at) in std::mem::take(&mut self.slots.superseded) {
+            if let Some(made) = self.made.lists.get_mut(&superseded) {
+                made.dirty.insert(at);
+            }
+        }
+        let in_list = self.slots.in_list.get(&list).map(Vec::as_slice).unwrap_or_default();
+        let mut made = self.made.lists.remove(&list).unwrap_or_default();
+        let holds = made.holds.is_none_or(|(from, until)| from <= rules.at && rules.at < until);
+        let places: Vec<usize> = match made.digests == rules.digests && holds {
+            true => {
+                let changed = std::mem::take(&mut made.dirty).into_iter().filter(|at| *at < made.slots.len());
+                changed.chain(made.slots.len()..in_list.len()).collect()
+            }
+            false => {
+                made = MadeList { digests: rules.digests.clone(), ..Default::default() };
+                (0..in_list.len()).collect()
+            }
+        };
+        self.remake(&mut made, places, in_list, rules);
+        // What the places not made again would give, checked in tests: made whole, the
+        // list is the same (each kept answer holds, so this changes none).
+        #[cfg(debug_assertions)]
+        {
+            let mut whole = MadeList { digests: rules.digests.clone(), ..Default::default() };
+            self.remake(&mut whole, (0..in_list.len()).collect(), in_list, rules);
+            let bits = |m: &MadeList| (m.revoked.clone(), m.suspended.clone(), m.unread.clone(), m.slots.clone());
+            debug_assert_eq!(bits(&made), bits(&whole), "list {list} made again at its changes only");
+        }
+        self.made.lists.entry(list).insert_entry(made).into_mut()
+    }
+
+    /// Makes the `places` of `made` again, from `in_list`.
+    fn remake(
+        &self,
+        made: &mut MadeList,
+        places: Vec<usize>,
+        in_list: &[(Option<CertificateKey>, u32)],
+        rules: &Rules<'_>,
+    ) {
+        made.slots.resize(in_list.len(), None);
+        for at in places {
+            let Some((holder, index)) = in_list.get(at) else { continue };
+            let before = made.slots.get(at).copied().flatten();
+            made.count(at, before, false);
+            let (now, window) = self.slot_made(holder.as_ref(), *index, rules);
+            made.count(at, now, true);
+            if let Some(slot) = made.slots.get_mut(at) {
+                *slot = now;
+            }
+            if let Some((from, until)) = window {
+                made.holds = Some(made.holds.map_or((from, until), |(f, u)| (f.max(from), u.min(until))));
+            }
+        }
+    }
+
+    /// A slot of certificate `holder` (`None`: superseded) at `index`, as a store reads it —
+    /// its stored status, and whether the rules withhold it when valid — with the window the
+    /// rules' kept answer holds in; `None` for a certificate the register does not hold.
+    fn slot_made(
+        &self,
+        holder: Option<&CertificateKey>,
+        index: u32,
+        rules: &Rules<'_>,
+    ) -> (Option<SlotMade>, Option<(time::OffsetDateTime, time::OffsetDateTime)>) {
+        let Some(key) = holder else {
+            return (Some(SlotMade { index, stored: crate::status_list::SUPERSEDED, withheld: false }), None);
+        };
+        // Looked up by the key held, not a copy of it.
+        let Some(held) = self.register.certificates.get(key) else { return (None, None) };
+        let stored = held.status.map(Status::as_str).unwrap_or("");
+        if held.status != Some(Status::Valid) {
+            return (Some(SlotMade { index, stored, withheld: false }), None);
+        }
+        let mut kept = held.kept.borrow_mut();
+        let decided = Kept::or_decide(&mut kept, &rules.digests, rules.at, rules.until, || {
+            let cert = held.facts.get_or_init(|| {
+                let limits = crate::decisions::register::read_as_accepted(&held.document);
+                cn_xml::parse(&held.document, &limits).ok()
+            });
+            let registration = (Some(held.registered), held.signer.as_ref());
+            Ok::<_, std::convert::Infallible>(withheld(
+                registration,
+                cert.as_ref(),
+                rules.at,
+                rules.trust_list,
+                rules.table,
+            ))
+        });
+        let withheld = decided.unwrap_or_else(|never| match never {});
+        let window = kept.as_ref().map(|k| (k.from, k.until));
+        (Some(SlotMade { index, stored, withheld }), window)
+    }
+
     /// A published list version: its kept document, and its bits those the register gives
     /// its list here.
     pub(super) fn status_list(&mut self, index: u64, entry: &Entry) {
@@ -107,42 +321,12 @@ impl Walk<'_, '_> {
         }
         // As a store reads it: the slots of certificates the register holds (a slot is only
         // ever taken with its certificate's export), each with its stored status, and
-        // whether the rules withhold the valid ones.
-        let in_list = self.slots.in_list.get(&published.list).map(Vec::as_slice).unwrap_or_default();
-        let until = withheld_until(at, &trust_list);
+        // whether the rules withhold the valid ones — made again where the log changed them.
         let digests = (trust_list.digest.clone(), table.digest.clone());
-        let held: Vec<SlotHeld> = in_list
-            .iter()
-            .filter_map(|(holder, at_index)| match holder {
-                // Looked up by the key held, not a copy of it: two strings copied per slot of
-                // the list, for every version the log publishes of it.
-                Some(key) => {
-                    let held = self.register.certificates.get(key)?;
-                    let status = held.status.map(Status::as_str).unwrap_or("");
-                    let withheld = held.status == Some(Status::Valid) && {
-                        let mut kept = held.kept.borrow_mut();
-                        let decided = Kept::or_decide(&mut kept, &digests, at, until, || {
-                            let cert = held.facts.get_or_init(|| {
-                                let limits = crate::decisions::register::read_as_accepted(&held.document);
-                                cn_xml::parse(&held.document, &limits).ok()
-                            });
-                            let registration = (Some(held.registered), held.signer.as_ref());
-                            Ok::<_, std::convert::Infallible>(withheld(
-                                registration,
-                                cert.as_ref(),
-                                at,
-                                &trust_list,
-                                &table.table,
-                            ))
-                        });
-                        decided.unwrap_or_else(|never| match never {})
-                    };
-                    Some(SlotHeld { index: *at_index, stored: status, withheld })
-                }
-                None => Some(SlotHeld::stored(*at_index, crate::status_list::SUPERSEDED)),
-            })
-            .collect();
-        let expected = match Version::of(published.list, published.purpose, &held) {
+        let until = withheld_until(at, &trust_list);
+        let rules = Rules { digests, at, until, trust_list: &trust_list, table: &table.table };
+        let expected = self.make(published.list, &rules).version(published.list, published.purpose);
+        let expected = match expected {
             Ok(expected) => expected,
             Err(e) => {
                 let detail = format!("a list published while the register could not tell it: {e}");
