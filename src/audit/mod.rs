@@ -572,6 +572,7 @@ impl Walk<'_, '_> {
 
     fn entry(&mut self, index: u64, bytes: &[u8]) {
         self.register.place = index;
+        self.mark_changes();
         let entry = match Entry::decode(bytes) {
             Ok(e) => e,
             Err(e) => return self.disagree(index, "?", "audit.entry", format!("[{}] {e}", e.code())),
