@@ -557,6 +557,16 @@ async fn in_process_node(
     (app, addr)
 }
 
+/// The rule set the database at `store_url` is decided by (`deciding_rules`).
+async fn deciding(store_url: &str) -> i64 {
+    let url = store_url.to_string();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        client.query_one("SELECT rule_set FROM deciding_rules", &[]).expect("read").get::<_, i64>(0)
+    });
+    read.await.expect("read")
+}
+
 /// The demo trust list under sequence 2, its description changed by `edit`, signed by the
 /// demo operator (built in a copy of the demo directory under `dir`).
 fn demo_list_as(dir: &std::path::Path, edit: impl FnOnce(String) -> String) -> Vec<u8> {
@@ -803,12 +813,7 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
             .expect("joined")
             .expect_err("refused");
         assert!(started.contains("missing.key"), "{started}");
-        let url = store_url.clone();
-        let deciding = tokio::task::spawn_blocking(move || {
-            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-            client.query_one("SELECT rule_set FROM deciding_rules", &[]).expect("read").get::<_, i64>(0)
-        });
-        assert_eq!(deciding.await.expect("read"), own - 1, "not claimed");
+        assert_eq!(deciding(&store_url).await, own - 1, "not claimed");
         // Nor does `mrgate serve` on a port another process holds (node A's), or with TLS
         // files that do not read: it takes both before it opens the store (found by review:
         // the bind came after the claim, so a port in use fenced every older node).
@@ -831,12 +836,7 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
             .expect("joined");
             let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
             assert_eq!((out.status.success(), stderr.contains(&said)), (false, true), "{stderr}");
-            let url = store_url.clone();
-            let deciding = tokio::task::spawn_blocking(move || {
-                let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-                client.query_one("SELECT rule_set FROM deciding_rules", &[]).expect("read").get::<_, i64>(0)
-            });
-            assert_eq!(deciding.await.expect("read"), own - 1, "not claimed: {said}");
+            assert_eq!(deciding(&store_url).await, own - 1, "not claimed: {said}");
         }
         // Nor one whose configured trust list reuses the stored list's sequence for another
         // list: what the store holds refuses it, read before its claim.
@@ -869,12 +869,7 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
             .expect("joined")
             .expect_err("refused");
         assert!(started.starts_with("the trust list file has sequence 2, but a different list"), "{started}");
-        let url = store_url.clone();
-        let deciding = tokio::task::spawn_blocking(move || {
-            let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-            client.query_one("SELECT rule_set FROM deciding_rules", &[]).expect("read").get::<_, i64>(0)
-        });
-        assert_eq!(deciding.await.expect("read"), own - 1, "not claimed: a list reused");
+        assert_eq!(deciding(&store_url).await, own - 1, "not claimed: a list reused");
         // The database decided by this build's rule set again: the node decides on.
         set(own).await.expect("set");
         assert_eq!(get(addr, "/healthz").await.status, 200);
