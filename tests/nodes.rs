@@ -819,6 +819,7 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
         // the bind came after the claim, so a port in use fenced every older node).
         let taken = node_config(&dir.path().join("d"), &store_url);
         let text = std::fs::read_to_string(&taken).expect("config");
+        assert!(text.contains("listen = \"127.0.0.1:0\""), "the example's listen line moved");
         std::fs::write(&taken, text.replace("listen = \"127.0.0.1:0\"", &format!("listen = \"{addr}\"")))
             .expect("edit");
         let no_tls = node_config(&dir.path().join("e"), &store_url);

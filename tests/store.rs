@@ -937,6 +937,7 @@ fn a_postgres_database_is_decided_by_the_rule_set_of_the_newest_build_that_opene
     set(own + 1);
     let reader: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("opened to read"));
     assert!(held(&*reader, "F-1"));
+    assert_eq!(reader.may_claim().map_err(|e| e.code()), Err("store.rule_set"), "said before a claim");
     assert_eq!(reader.claim().map_err(|e| e.code()), Err("store.rule_set"), "not lowered");
     assert_eq!(deciding(), own + 1, "left as it was");
     drop(reader);
@@ -945,7 +946,9 @@ fn a_postgres_database_is_decided_by_the_rule_set_of_the_newest_build_that_opene
     let reopened: Arc<dyn Store> = Arc::new(PostgresStore::open(&db.url).expect("open"));
     assert_eq!(deciding(), own - 1);
     assert_eq!(put(&*reopened, "F-3").map_err(|e| e.code()), Err("store.rule_set"));
+    assert_eq!(reopened.may_claim().map_err(|e| e.code()), Ok(()), "an older build's: this one may claim it");
     reopened.claim().expect("claimed");
+    assert_eq!(reopened.may_claim().map_err(|e| e.code()), Ok(()), "its own");
     assert_eq!(deciding(), own);
     put(&*store, "F-3").expect("the first store decides again");
     put(&*reopened, "F-4").expect("and the second");

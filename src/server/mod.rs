@@ -341,8 +341,10 @@ impl ListPlan {
 /// its log index, or `None` when the rules met every word. The register, or the rule
 /// documents in force, may change between its read and its commit (another node deciding or
 /// installing): it reads again, at a new time, three times at most. Its entry names the
-/// newest stored trust list and table, which it does not depend on: the node's own may
-/// already be older.
+/// newest stored trust list and table, as every entry names those in force at its place in
+/// the log (held so at commit): the node's own may already be older, and the sweep does not
+/// depend on what they say — so it names one this node's install policy would refuse, if
+/// another node installed it meanwhile, and decides nothing by it.
 fn sweep_look_alikes(
     lasting: &Lasting,
     install_policy: &crate::trust::InstallPolicy,
@@ -610,6 +612,9 @@ impl App {
             .load(&list_bytes, now, &list_limits)
             .map_err(|e| format!("{}: [{}] {e}", config.trust_list.file.display(), e.code()))?;
         let (file_list, file_bytes) = (Arc::new(trust_list), Arc::new(list_bytes));
+        // A store a newer build decides is said so first, not by what it holds (a newer
+        // table or list this build cannot read; found by review).
+        lasting.store.may_claim().map_err(|e| e.to_string())?;
         // What the store holds must allow this node too — its newest equivalence table and
         // trust list, read as the start below reads them, writing nothing — before it
         // claims the store (found by review: a node refused by them had fenced the older

@@ -785,6 +785,13 @@ pub trait Store: Send + Sync {
         Ok(())
     }
 
+    /// Whether [`Store::claim`] would be refused (a newer build decides the store), read
+    /// without claiming: asked first by a starting node, so that an older build on a newer
+    /// build's database is told so before anything it would read there refuses it otherwise.
+    fn may_claim(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Makes this build's rule set the one a shared store is decided by, so that the nodes
     /// of older builds beside it commit nothing more ([`Store::decides_here`]): what a node
     /// does when it starts to serve — not a command that only reads, such as an audit. Refused

@@ -1386,6 +1386,17 @@ impl Store for PostgresStore {
         deciding_is_own(deciding)
     }
 
+    fn may_claim(&self) -> Result<(), StoreError> {
+        let own = own_rule_set()?;
+        let deciding: i64 = self
+            .pool
+            .run(async |c| Ok(c.query_one("SELECT rule_set FROM deciding_rules", &[]).await?.try_get(0)?))?;
+        match deciding > own {
+            true => Err(StoreError::RuleSetMoved { store: deciding, node: own }),
+            false => Ok(()),
+        }
+    }
+
     fn decides_here(&self) -> Result<(), StoreError> {
         deciding_is_own(
             self.pool
