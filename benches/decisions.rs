@@ -15,6 +15,11 @@
 //! built in DIR and kept, for timing `mrgate log audit --url` against `mrgate serve --demo
 //! --data-dir DIR`.
 //!
+//! With `MRGATE_AUDIT_LISTS=N` it builds a log of N exports into one status list, a
+//! notice and the list's versions every 10, and times its audit side by side with each
+//! version made from every slot (`Audit::lists_whole`, the audit before it made versions
+//! again where the log changed them), three runs each, printing the medians and their ratio.
+//!
 //! And what a certificate's earlier exports cost a verification of one of them: the
 //! exported credential verified just after its certificate was exported once more, with 1
 //! and with 20,000 exports held, side by side (`cargo bench --bench decisions --
@@ -31,28 +36,38 @@ use std::hint::black_box;
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/certs/demo");
 
-/// A demo gateway in `dir`, and a credential it exported (a UNTP JWS).
-fn exporting_gateway(dir: &std::path::Path) -> (App, String) {
-    let app = App::load(Config::demo(std::path::Path::new(DEMO), dir)).expect("app");
+/// The demo exporter, as the server takes it from its token.
+fn exporter(app: &App) -> Caller {
     let token = std::fs::read_to_string(format!("{DEMO}/exporter.token")).expect("token");
     let grant = app.authority.exporter_by_token(token.trim()).expect("granted");
     // Logged as the server logs a granted exporter: under its grant's name.
     let actor = format!("exporter:{}", grant.name);
-    let exporter = Caller { role: Role::Anonymous, actor, exporter: Some(grant) };
+    Caller { role: Role::Anonymous, actor, exporter: Some(grant) }
+}
+
+/// A demo gateway in `dir`, and a credential it exported (a UNTP JWS).
+fn exporting_gateway(dir: &std::path::Path) -> (App, String) {
+    let app = App::load(Config::demo(std::path::Path::new(DEMO), dir)).expect("app");
+    let exporter = exporter(&app);
+    let document = exportable();
+    let request = export::Request { document: document.as_bytes(), formats: &[Format::UntpDcc] };
+    let exported = app.recorder.record(export::export(&app.context(), &exporter, request)).expect("exported");
+    let credential = exported.answer["documents"]["untp-dcc"].as_str().expect("credential").to_string();
+    (app, credential)
+}
+
+/// The fixture certificate (number `04925Q10021R0M`) as the demo exporter may export it.
+fn exportable() -> String {
     let document = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/cn-qms.xml")).expect("fixture");
     // Issued by CNCA-R-2002-001 (the grant's CB), named as the demo list holds it.
-    let document = String::from_utf8(document)
+    String::from_utf8(document)
         .expect("utf8")
         .replace("CNCA-R-2017-049", "CNCA-R-2002-001")
         .replace("<Name>示例认证有限公司</Name>", "<Name>中国质量认证中心</Name>")
         .replace(
             "<NameEn>Example Certification Co., Ltd.</NameEn>",
             "<NameEn>China Quality Certification Centre</NameEn>",
-        );
-    let request = export::Request { document: document.as_bytes(), formats: &[Format::UntpDcc] };
-    let exported = app.recorder.record(export::export(&app.context(), &exporter, request)).expect("exported");
-    let credential = exported.answer["documents"]["untp-dcc"].as_str().expect("credential").to_string();
-    (app, credential)
+        )
 }
 
 fn customs() -> Caller {
@@ -105,7 +120,61 @@ fn log_of(dir: &std::path::Path, n: usize) -> (App, String) {
     (app, credential)
 }
 
+/// A gateway whose log holds `n` exports of as many certificates, each taking a slot of
+/// status list 1, and after every `every` of them a notice suspending the last (its CB's,
+/// relayed by an operator) and both of the list's versions published: a list growing to
+/// `n` slots, with `2 n / every` versions.
+fn lists_log(dir: &std::path::Path, n: usize, every: usize) -> App {
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    let app = App::load(Config::demo(std::path::Path::new(DEMO), dir)).expect("app");
+    let (exporter, document) = (exporter(&app), exportable());
+    let operator = Caller { role: Role::Operator, actor: "operator:bench".into(), exporter: None };
+    let key = mrgate::crypto::keys::SigningKey::from_pkcs8(
+        &std::fs::read(format!("{DEMO}/cb/CNCA-R-2002-001.key")).expect("key"),
+    )
+    .expect("key");
+    let chain =
+        mrgate::crypto::x509::read_certificates(&std::fs::read(format!("{DEMO}/cb/CNCA-R-2002-001.pem")).expect("pem"))
+            .expect("chain");
+    let header = serde_json::json!({"alg": "ES256", "typ": "notice+jwt", "x5c": [STANDARD.encode(chain[0].as_ref())]});
+    let header = URL_SAFE_NO_PAD.encode(header.to_string());
+    let lists = mrgate::decisions::status_list::Lists::default();
+    let now = time::OffsetDateTime::now_utc();
+    for i in 0..n {
+        let number = format!("B{i:07}Q10021R0M");
+        let numbered = document.replace("04925Q10021R0M", &number);
+        let request = export::Request { document: numbered.as_bytes(), formats: &[Format::UntpDcc] };
+        app.recorder.record(export::export(&app.context(), &exporter, request)).expect("exported");
+        if (i + 1) % every != 0 {
+            continue;
+        }
+        let payload = serde_json::json!({"issuer": "CNCA-R-2002-001", "number": number, "action": "suspend",
+            "iat": now.unix_timestamp() - 60, "jti": format!("bench-{i}"), "date": now.date().to_string()});
+        let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload.to_string()));
+        let signature = URL_SAFE_NO_PAD.encode(key.sign(input.as_bytes()).expect("sign"));
+        let notice = format!("{input}.{signature}");
+        app.recorder.record(mrgate::decisions::notice::notice(&app.context(), &operator, &notice)).expect("applied");
+        for purpose in [mrgate::status_list::Purpose::Revocation, mrgate::status_list::Purpose::Suspension] {
+            let ctx = app.context();
+            let read = mrgate::decisions::status_list::version(&ctx, 1, purpose, &lists).expect("read");
+            match app.recorder.record(mrgate::decisions::status_list::publish(&ctx, read)) {
+                Ok(_) => {}
+                // The revocation list, unchanged by a suspension: its version is the last one.
+                Err(refused) if refused.refusal.reason == "publication.current" => {}
+                Err(refused) => panic!("published: {}", refused.refusal),
+            }
+        }
+    }
+    app
+}
+
 fn audit_of(app: &App) -> mrgate::audit::Report {
+    audit_lists_whole(app, false)
+}
+
+/// [`audit_of`], each status list's version made from every slot (`lists_whole`) or not.
+fn audit_lists_whole(app: &App, lists_whole: bool) -> mrgate::audit::Report {
     let crls = mrgate::server::configured_crls(&app.config).expect("crls");
     let policy = mrgate::server::install_policy(&app.config, &crls).expect("policy");
     let audit = Audit {
@@ -116,6 +185,7 @@ fn audit_of(app: &App) -> mrgate::audit::Report {
         limits: app.limits,
         checkpoints: vec![],
         format_1_until: 0,
+        lists_whole,
     };
     audit.run(&StoreSource(app.store.as_ref())).expect("audit")
 }
@@ -150,6 +220,38 @@ fn bench_audit(c: &mut Criterion) {
     });
     g.finish();
 
+    if let Some(n) = std::env::var("MRGATE_AUDIT_LISTS").ok().and_then(|v| v.parse::<usize>().ok()) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let built = std::time::Instant::now();
+        let app = lists_log(dir.path(), n, 10);
+        let built = built.elapsed();
+        let timed = |whole: bool| {
+            let started = std::time::Instant::now();
+            let report = audit_lists_whole(&app, whole);
+            assert_eq!(report.disagreements, []);
+            (started.elapsed().as_secs_f64(), report.entries)
+        };
+        // Side by side, alternately, three times each: the medians.
+        let mut runs = (Vec::new(), Vec::new());
+        let mut entries = 0;
+        for _ in 0..3 {
+            let (changed, e) = timed(false);
+            runs.0.push(changed);
+            runs.1.push(timed(true).0);
+            entries = e;
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (changed, whole) = (median(&mut runs.0), median(&mut runs.1));
+        println!(
+            "audit of {entries} entries, {n} exports in one status list, a notice and its versions every 10 (built in \
+             {:.1} s): {changed:.2} s made again where changed, {whole:.2} s made whole ({:.2}x)",
+            built.as_secs_f64(),
+            whole / changed
+        );
+    }
     if let Some(n) = std::env::var("MRGATE_AUDIT_ENTRIES").ok().and_then(|v| v.parse::<usize>().ok()) {
         let dir = tempfile::tempdir().expect("tmp");
         let kept = std::env::var_os("MRGATE_AUDIT_DATA").map(std::path::PathBuf::from);

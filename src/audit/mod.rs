@@ -183,6 +183,10 @@ pub struct Audit<'a> {
     /// the tree at their sizes must have: the one published, one a partner kept from
     /// before (the log must extend it).
     pub checkpoints: Vec<crate::ledger::checkpoint::Checkpoint>,
+    /// Each status list's version made from every slot of the list, as the audit made them
+    /// before it made them again where the log changed them only: the same report, in time
+    /// the square of the log (`benches/decisions.rs` times the two side by side).
+    pub lists_whole: bool,
 }
 
 /// One entry the audit decided differently from the log, or could not check.

@@ -213,7 +213,7 @@ impl Walk<'_, '_> {
         self.mark_changes();
         let in_list = self.slots.in_list.get(&list).map(Vec::as_slice).unwrap_or_default();
         let mut made = self.made.lists.remove(&list).unwrap_or_default();
-        let places: Vec<usize> = match made.digests == rules.digests {
+        let places: Vec<usize> = match made.digests == rules.digests && !self.audit.lists_whole {
             true => {
                 let mut again = std::mem::take(&mut made.dirty);
                 // Dated before a kept answer was given, or after it stopped holding (entries

@@ -337,6 +337,7 @@ fn local(args: &AuditArgs, path: &Path) -> Result<Report, ExitCode> {
         limits: Limits { max_bytes: config.limits.max_body_bytes, ..Limits::default() },
         checkpoints: checkpoint.into_iter().collect(),
         format_1_until: args.format_1_until,
+        lists_whole: false,
     };
     audit.run(&StoreSource(store.as_ref())).map_err(|e| fail(e.code(), format!("the store: {e}")))
 }
@@ -391,6 +392,7 @@ fn remote(args: &AuditArgs, url: &str) -> Result<Report, ExitCode> {
         limits: Limits::default(),
         checkpoints,
         format_1_until: args.format_1_until,
+        lists_whole: false,
     };
     audit.run(&source).map_err(|e| fail("audit.fetch", e))
 }

@@ -82,6 +82,7 @@ fn audit_through(
         limits: mrgate::xml::Limits::default(),
         checkpoints: checkpoint.into_iter().collect(),
         format_1_until: 0,
+        lists_whole: false,
     };
     audit.run(through(&store).as_ref()).expect("audit")
 }
