@@ -123,7 +123,8 @@ fn log_of(dir: &std::path::Path, n: usize) -> (App, String) {
 /// A gateway whose log holds `n` exports of as many certificates, each taking a slot of
 /// status list 1, and after every `every` of them a notice suspending the last (its CB's,
 /// relayed by an operator) and both of the list's versions published: a list growing to
-/// `n` slots, with `2 n / every` versions.
+/// `n` slots, with `n / every` versions of its suspension list and one of its revocation
+/// list (which no suspension changes: published again, it is the current one, not logged).
 fn lists_log(dir: &std::path::Path, n: usize, every: usize) -> App {
     use base64::Engine;
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

@@ -557,6 +557,11 @@ async fn in_process_node(
     (app, addr)
 }
 
+/// Whether a node loads on `config` (off the runtime's threads: it blocks).
+async fn loaded(config: mrgate::server::config::Config) -> Result<(), String> {
+    tokio::task::spawn_blocking(move || mrgate::server::App::load(config).map(drop)).await.expect("joined")
+}
+
 /// The rule set the database at `store_url` is decided by (`deciding_rules`).
 async fn deciding(store_url: &str) -> i64 {
     let url = store_url.to_string();
@@ -796,10 +801,7 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
         let mut config = common::gateway::config(&dir.path().join("b"));
         config.store.url = Some(store_url.clone());
         config.log.adopt = true;
-        let started = tokio::task::spawn_blocking(move || mrgate::server::App::load(config).map(drop))
-            .await
-            .expect("joined")
-            .expect_err("refused");
+        let started = loaded(config).await.expect_err("refused");
         assert!(started.contains(&detail), "{started}");
         // A node that cannot start (its signing key missing) claims nothing: the database
         // of an older build's nodes stays theirs.
@@ -808,10 +810,7 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
         config.store.url = Some(store_url.clone());
         config.log.adopt = true;
         config.signing.key = dir.path().join("missing.key");
-        let started = tokio::task::spawn_blocking(move || mrgate::server::App::load(config).map(drop))
-            .await
-            .expect("joined")
-            .expect_err("refused");
+        let started = loaded(config).await.expect_err("refused");
         assert!(started.contains("missing.key"), "{started}");
         assert_eq!(deciding(&store_url).await, own - 1, "not claimed");
         // Nor does `mrgate serve` on a port another process holds (node A's), or with TLS
@@ -859,16 +858,10 @@ fn a_node_of_an_older_rule_set_decides_nothing_once_a_newer_build_opened_the_dat
             config
         };
         let config = with_list("f", installed);
-        tokio::task::spawn_blocking(move || mrgate::server::App::load(config).map(drop))
-            .await
-            .expect("joined")
-            .expect("installs sequence 2");
+        loaded(config).await.expect("installs sequence 2");
         set(own - 1).await.expect("set");
         let config = with_list("g", reused);
-        let started = tokio::task::spawn_blocking(move || mrgate::server::App::load(config).map(drop))
-            .await
-            .expect("joined")
-            .expect_err("refused");
+        let started = loaded(config).await.expect_err("refused");
         assert!(started.starts_with("the trust list file has sequence 2, but a different list"), "{started}");
         assert_eq!(deciding(&store_url).await, own - 1, "not claimed: a list reused");
         // The database decided by this build's rule set again: the node decides on.

@@ -331,7 +331,7 @@ pub struct LookAlikeWord {
 
 /// A number beside an exporter's word ([`LookAlikeWord`]): its origin and status, and the
 /// place of its first registration (of its first status event; `None` when it has none,
-/// which meets nothing).
+/// which any suspension of the gateway's meets: [`crate::decisions::register::unmet`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LookAlikeAt {
     pub number: String,
