@@ -128,6 +128,21 @@ impl<'s> Held<'s> {
     pub fn sets(&self, purpose: Purpose, status: Status) -> bool {
         purpose.is_set(status) || (purpose == Purpose::Suspension && status == Status::Valid && self.withheld)
     }
+
+    /// Whether this slot's bit is set in `purpose`'s list of `list`, whatever it holds: a
+    /// superseded slot in the revocation list only, a status as [`Held::sets`] says; refused
+    /// when what it holds is neither (whatever the purpose: the stored value could have
+    /// meant either). The one rule [`Version::of`] and an audit's lists are made by.
+    pub fn set_in(&self, list: u32, purpose: Purpose) -> Result<bool, UnreadStatus> {
+        match self.stored {
+            SUPERSEDED => Ok(purpose == Purpose::Revocation),
+            stored => Status::parse(stored).map(|status| self.sets(purpose, status)).ok_or_else(|| UnreadStatus {
+                list,
+                index: self.index,
+                status: stored.to_string(),
+            }),
+        }
+    }
 }
 
 /// A certificate's place in the status lists: list `list` (from 1), index `index`.
@@ -248,13 +263,7 @@ impl Version {
     pub fn of(list: u32, purpose: Purpose, held: &[Held<'_>]) -> Result<Version, UnreadStatus> {
         let mut set = Vec::new();
         for slot in held {
-            let set_here = match slot.stored {
-                SUPERSEDED => purpose == Purpose::Revocation,
-                stored => Status::parse(stored)
-                    .map(|status| slot.sets(purpose, status))
-                    .ok_or_else(|| UnreadStatus { list, index: slot.index, status: stored.to_string() })?,
-            };
-            if slot.index < LENGTH && set_here {
+            if slot.index < LENGTH && slot.set_in(list, purpose)? {
                 set.push(slot.index);
             }
         }

@@ -84,9 +84,9 @@ impl Slots {
 /// a version is made again from the slots whose certificate the log changed since, not
 /// from every slot of its list (found by review: every version of a list read every slot
 /// of it, so an audit took time in the square of a list's length times its versions).
-/// Made whole again when the rules the entry names are others, or when what the rules said
-/// of a valid certificate may no longer hold at the entry's time (its kept answer's
-/// window, [`Kept`]), so that each bit is what reading every slot would give.
+/// A place is made again too when what the rules said of its valid certificate does not
+/// hold at the entry's time (its kept answer's window, [`Kept`]), and the list whole when
+/// the rules the entry names are others: each bit is what reading every slot would give.
 #[derive(Debug, Default)]
 pub(super) struct Made {
     lists: HashMap<u32, MadeList>,
@@ -104,7 +104,7 @@ struct MadeList {
     untils: std::collections::BTreeSet<(time::OffsetDateTime, usize)>,
     /// Each place of the list's slots ([`Slots::in_list`]) as made: `None` for a
     /// certificate the register does not hold.
-    slots: Vec<Option<SlotMade>>,
+    slots: Vec<Option<SlotHeld<'static>>>,
     /// The indexes set in each purpose's list, with how many places set each.
     revoked: std::collections::BTreeMap<u32, usize>,
     suspended: std::collections::BTreeMap<u32, usize>,
@@ -114,35 +114,20 @@ struct MadeList {
     dirty: std::collections::BTreeSet<usize>,
 }
 
-/// One slot as made: its index, its certificate's status (or [`crate::status_list::SUPERSEDED`]),
-/// and whether the rules withhold it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct SlotMade {
-    index: u32,
-    stored: &'static str,
-    withheld: bool,
-}
-
 impl MadeList {
-    /// Adds (`by` 1) or takes away (`by` -1) what place `at`, made as `made`, sets.
-    fn count(&mut self, at: usize, made: Option<SlotMade>, add: bool) {
+    /// Adds (`add`) or takes away what place `at` of list `list`, made as `made`, sets.
+    fn count(&mut self, list: u32, at: usize, made: Option<SlotHeld<'static>>, add: bool) {
+        use crate::status_list::Purpose::{Revocation, Suspension};
         let Some(made) = made else { return };
-        let held = SlotHeld { index: made.index, stored: made.stored, withheld: made.withheld };
-        let (revoked, suspended) = match made.stored {
-            crate::status_list::SUPERSEDED => (true, false),
-            stored => match Status::parse(stored) {
-                Some(status) => (
-                    held.sets(crate::status_list::Purpose::Revocation, status),
-                    held.sets(crate::status_list::Purpose::Suspension, status),
-                ),
-                None => {
-                    match add {
-                        true => self.unread.insert(at, (made.index, made.stored)),
-                        false => self.unread.remove(&at),
-                    };
-                    return;
-                }
-            },
+        let (revoked, suspended) = match (made.set_in(list, Revocation), made.set_in(list, Suspension)) {
+            (Ok(revoked), Ok(suspended)) => (revoked, suspended),
+            _ => {
+                match add {
+                    true => self.unread.insert(at, (made.index, made.stored)),
+                    false => self.unread.remove(&at),
+                };
+                return;
+            }
         };
         for (set, on) in [(&mut self.revoked, revoked), (&mut self.suspended, suspended)] {
             if !on {
@@ -229,7 +214,7 @@ impl Walk<'_, '_> {
                 (0..in_list.len()).collect()
             }
         };
-        self.remake(&mut made, places, in_list, rules);
+        self.remake(list, &mut made, places, in_list, rules);
         #[cfg(debug_assertions)]
         self.check_made(&made, list, in_list, rules);
         self.made.lists.entry(list).insert_entry(made).into_mut()
@@ -269,9 +254,10 @@ impl Walk<'_, '_> {
         }
     }
 
-    /// Makes the `places` of `made` again, from `in_list`.
+    /// Makes the `places` of `made`, list `list`, again, from `in_list`.
     fn remake(
         &self,
+        list: u32,
         made: &mut MadeList,
         places: Vec<usize>,
         in_list: &[(Option<CertificateKey>, u32)],
@@ -281,9 +267,9 @@ impl Walk<'_, '_> {
         for at in places {
             let Some((holder, index)) = in_list.get(at) else { continue };
             let before = made.slots.get(at).copied().flatten();
-            made.count(at, before, false);
+            made.count(list, at, before, false);
             let (now, window) = self.slot_made(holder.as_ref(), *index, rules);
-            made.count(at, now, true);
+            made.count(list, at, now, true);
             if let Some(slot) = made.slots.get_mut(at) {
                 *slot = now;
             }
@@ -307,15 +293,15 @@ impl Walk<'_, '_> {
         holder: Option<&CertificateKey>,
         index: u32,
         rules: &Rules<'_>,
-    ) -> (Option<SlotMade>, Option<(time::OffsetDateTime, time::OffsetDateTime)>) {
+    ) -> (Option<SlotHeld<'static>>, Option<(time::OffsetDateTime, time::OffsetDateTime)>) {
         let Some(key) = holder else {
-            return (Some(SlotMade { index, stored: crate::status_list::SUPERSEDED, withheld: false }), None);
+            return (Some(SlotHeld::stored(index, crate::status_list::SUPERSEDED)), None);
         };
         // Looked up by the key held, not a copy of it.
         let Some(held) = self.register.certificates.get(key) else { return (None, None) };
         let stored = held.status.map(Status::as_str).unwrap_or("");
         if held.status != Some(Status::Valid) {
-            return (Some(SlotMade { index, stored, withheld: false }), None);
+            return (Some(SlotHeld::stored(index, stored)), None);
         }
         let mut kept = held.kept.borrow_mut();
         let decided = Kept::or_decide(&mut kept, &rules.digests, rules.at, rules.until, || {
@@ -334,7 +320,7 @@ impl Walk<'_, '_> {
         });
         let withheld = decided.unwrap_or_else(|never| match never {});
         let window = kept.as_ref().map(|k| (k.from, k.until));
-        (Some(SlotMade { index, stored, withheld }), window)
+        (Some(SlotHeld { index, stored, withheld }), window)
     }
 
     /// A published list version: its kept document, and its bits those the register gives

@@ -87,8 +87,7 @@ fn look_alikes(config: &std::path::Path) -> Result<Vec<String>, Failed> {
     }
     let store = crate::store::open(config.store.url.as_deref(), &config.data_dir).map_err(failed("the store"))?;
     let words = store.look_alike_words().map_err(failed("reading the register"))?;
-    let swept = crate::decisions::register::swept(&words);
-    let listed = words.iter().filter(|w| swept.iter().any(|(i, n)| *i == w.issuer && *n == w.number));
+    let listed = words.iter().filter(|w| crate::decisions::register::is_swept(w));
     let line = |w: &crate::store::LookAlikeWord| {
         let unmet = crate::decisions::register::unmet(w);
         let read_as: Vec<String> = unmet.iter().map(|o| format!("{} ({}, {})", o.number, o.origin, o.status)).collect();

@@ -107,8 +107,12 @@ pub fn unmet(word: &crate::store::LookAlikeWord) -> Vec<&crate::store::LookAlike
 /// read alike are both swept: rule set 26 would have refused the later one, and which one
 /// an exporter planted is not for the register to tell (their bodies may restore either).
 pub fn swept(words: &[crate::store::LookAlikeWord]) -> Vec<(String, String)> {
-    let swept = words.iter().filter(|w| suspended_by_look_alike(origin::EXPORT_UNSIGNED, &w.status));
-    swept.filter(|w| !unmet(w).is_empty()).map(|w| (w.issuer.clone(), w.number.clone())).collect()
+    words.iter().filter(|w| is_swept(w)).map(|w| (w.issuer.clone(), w.number.clone())).collect()
+}
+
+/// Whether [`swept`] sweeps `word`.
+pub fn is_swept(word: &crate::store::LookAlikeWord) -> bool {
+    suspended_by_look_alike(origin::EXPORT_UNSIGNED, &word.status) && !unmet(word).is_empty()
 }
 
 /// The reference of the gateway's status event suspending an exporter's word in a sweep

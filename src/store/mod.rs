@@ -345,8 +345,8 @@ pub struct LookAlikeAt {
 /// PostgreSQL 12), each joined to the numbers of its CB that read as it by the index on
 /// their skeleton, with the gateway's last look-alike event of the word and the first
 /// event of the number. `indexed` names the two indexes for SQLite, which has no
-/// statistics to choose them by; `one` reads a single word, by (issuer, number) as the
-/// first two parameters (`placeholders`, `?1`/`$1`).
+/// statistics to choose them by; `one` reads a single word, its (issuer, number) given as
+/// the two placeholders named (`?1`/`?2`, `$1`/`$2`).
 pub(crate) fn look_alike_words_sql(indexed: bool, one: Option<(&str, &str)>) -> String {
     let (words, skeletons) = match indexed {
         true => (" INDEXED BY certificate_word", " INDEXED BY certificate_look_alike"),
